@@ -1,0 +1,124 @@
+"""The table of API resources kubelite serves: one row per resource, the one source of truth.
+
+The API server routes, stores, discovers and documents from it; the client builds paths from
+it; kubectl resolves `po`, `rc`, `svc` and `all` with it. Adding a resource means adding a row
+here and its validation in the API server, nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class Subresource:
+    name: str  # "status", "scale", "binding", "log", "exec"
+    kind: str
+    verbs: tuple[str, ...]
+    group: str = ""  # for scale: the Scale kind lives in autoscaling/v1
+    version: str = "v1"
+
+
+@dataclass(frozen=True)
+class Resource:
+    plural: str
+    singular: str
+    kind: str
+    namespaced: bool
+    group: str = ""  # "" is the core group
+    version: str = "v1"
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ALL_VERBS
+    subresources: tuple[Subresource, ...] = field(default=())
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def list_kind(self) -> str:
+        return self.kind + "List"
+
+    @property
+    def group_version_path(self) -> str:
+        """`/api/v1` for the core group, `/apis/<group>/<version>` otherwise."""
+        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+
+    def collection_path(self, namespace: str | None = None) -> str:
+        base = self.group_version_path
+        if self.namespaced and namespace:
+            return f"{base}/namespaces/{namespace}/{self.plural}"
+        return f"{base}/{self.plural}"
+
+    def object_path(self, name: str, namespace: str | None = None, subresource: str | None = None) -> str:
+        p = f"{self.collection_path(namespace)}/{name}"
+        return f"{p}/{subresource}" if subresource else p
+
+    def storage_key(self, name: str, namespace: str | None = None) -> str:
+        """Key in the store: `/registry/<group/>plural/<ns>/<name>`, cluster-scoped without ns."""
+        return f"{self.storage_prefix(namespace)}{name}"
+
+    def storage_prefix(self, namespace: str | None = None) -> str:
+        g = f"{self.group}/" if self.group else ""
+        if self.namespaced and namespace:
+            return f"/registry/{g}{self.plural}/{namespace}/"
+        return f"/registry/{g}{self.plural}/"
+
+
+_STATUS = ("get", "patch", "update")
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("namespaces", "namespace", "Namespace", False, short_names=("ns",),
+             verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+             subresources=(Subresource("status", "Namespace", _STATUS),)),
+    Resource("pods", "pod", "Pod", True, short_names=("po",), categories=("all",),
+             subresources=(
+                 Subresource("status", "Pod", _STATUS),
+                 Subresource("binding", "Binding", ("create",)),
+                 Subresource("log", "Pod", ("get",)),
+                 Subresource("exec", "PodExecOptions", ("create", "get")),
+             )),
+    Resource("replicationcontrollers", "replicationcontroller", "ReplicationController", True,
+             short_names=("rc",), categories=("all",),
+             subresources=(
+                 Subresource("status", "ReplicationController", _STATUS),
+                 Subresource("scale", "Scale", _STATUS, group="autoscaling"),
+             )),
+    Resource("services", "service", "Service", True, short_names=("svc",), categories=("all",),
+             subresources=(Subresource("status", "Service", _STATUS),)),
+    Resource("endpoints", "endpoints", "Endpoints", True, short_names=("ep",)),
+    Resource("nodes", "node", "Node", False, short_names=("no",),
+             subresources=(Subresource("status", "Node", _STATUS),)),
+    Resource("events", "event", "Event", True, short_names=("ev",)),
+    Resource("leases", "lease", "Lease", True, group="coordination.k8s.io"),
+)
+
+_BY_NAME: dict[str, Resource] = {}
+for _r in RESOURCES:
+    for _n in (_r.plural, _r.singular, _r.kind.lower(), *_r.short_names):
+        _BY_NAME.setdefault(_n, _r)
+    if _r.group:
+        _BY_NAME.setdefault(f"{_r.plural}.{_r.group}", _r)
+
+_BY_KIND: dict[tuple[str, str], Resource] = {(r.api_version, r.kind): r for r in RESOURCES}
+_BY_PLURAL: dict[tuple[str, str], Resource] = {(r.group, r.plural): r for r in RESOURCES}
+
+
+def lookup(name: str) -> Resource | None:
+    """Resolve what a user types (`po`, `pods`, `pod`, `Pod`, `leases.coordination.k8s.io`)."""
+    return _BY_NAME.get(name) or _BY_NAME.get(name.lower())
+
+
+def by_kind(api_version: str, kind: str) -> Resource | None:
+    return _BY_KIND.get((api_version, kind))
+
+
+def by_plural(group: str, plural: str) -> Resource | None:
+    return _BY_PLURAL.get((group, plural))
+
+
+def in_category(category: str) -> list[Resource]:
+    return [r for r in RESOURCES if category in r.categories]

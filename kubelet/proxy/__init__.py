@@ -1,0 +1,1 @@
+"""The service proxy: services + endpoints -> one atomic nftables transaction per change."""

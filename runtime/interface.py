@@ -1,0 +1,153 @@
+"""The `Runtime` seam (CRI-shaped): what a kubelet needs from a container runtime.
+
+The real implementation (runc under conmon, pyroute2 sandboxes, the image store) and the fake one
+for hollow nodes and unit tests both satisfy this Protocol; the kubelet knows only this file.
+Everything is keyed by ids the runtime returns; labels carry the caller's own bookkeeping (pod
+UID, container name, restart count) so a restarted kubelet can rebuild its view from
+`list_sandboxes()` / `list_containers()` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass
+class Mount:
+    container_path: str
+    host_path: str
+    read_only: bool = False
+    tmpfs: bool = False  # a fresh tmpfs instead of a bind (emptyDir medium: Memory)
+
+
+@dataclass
+class SandboxConfig:
+    name: str  # pod name
+    namespace: str
+    uid: str  # pod UID: names the network namespace
+    hostname: str
+    labels: dict[str, str] = field(default_factory=dict)
+    host_network: bool = False
+    cgroup_parent: str = ""  # e.g. /kubepods/pod<uid>
+    dns_servers: list[str] = field(default_factory=list)
+    dns_searches: list[str] = field(default_factory=list)
+    extra_hosts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SandboxInfo:
+    id: str
+    config: SandboxConfig
+    ip: str  # "" for host network
+    netns_path: str  # "" for host network
+    state: str  # "ready" | "notready"
+    created_at: float
+
+
+@dataclass
+class ContainerConfig:
+    name: str
+    image: str  # a reference already pulled (or an image id)
+    command: list[str] | None = None  # overrides the image ENTRYPOINT (k8s `command`)
+    args: list[str] | None = None  # overrides the image CMD (k8s `args`)
+    env: dict[str, str] = field(default_factory=dict)
+    working_dir: str = ""
+    user: str = ""  # "uid[:gid]" or a name from the image's /etc/passwd
+    tty: bool = False
+    stdin: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    mounts: list[Mount] = field(default_factory=list)
+    memory_limit: int | None = None  # bytes
+    cpu_quota_millis: int | None = None  # 1000 = one CPU
+    cpu_shares: int | None = None
+    pids_limit: int | None = None
+    privileged: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    log_path: str = ""  # CRI log file; the runtime picks one when empty
+
+
+@dataclass
+class ContainerInfo:
+    id: str
+    sandbox_id: str
+    name: str
+    image: str
+    image_id: str  # sha256:... of the image config
+    labels: dict[str, str]
+    state: str  # "created" | "running" | "exited" | "unknown"
+    pid: int = 0
+    exit_code: int | None = None
+    reason: str = ""  # e.g. "OOMKilled", "Error", "Completed"
+    created_at: float = 0.0
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    log_path: str = ""
+
+
+@dataclass
+class ImageInfo:
+    id: str  # sha256:<config digest>
+    ref: str  # normalised reference, e.g. docker.io/library/busybox:latest
+    digest: str  # manifest digest (repo digest), may be ""
+    size: int
+    config: Mapping[str, object] = field(default_factory=dict)  # the image config's `config` section
+
+
+@dataclass
+class ExecResult:
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+
+class ExecSession(Protocol):
+    """An interactive exec: write stdin, read (stream, bytes) chunks, resize, wait for the exit code."""
+
+    async def write_stdin(self, data: bytes) -> None: ...
+
+    async def close_stdin(self) -> None: ...
+
+    def output(self) -> AsyncIterator[tuple[int, bytes]]:  # (1=stdout | 2=stderr, data)
+        ...
+
+    async def resize(self, cols: int, rows: int) -> None: ...
+
+    async def wait(self) -> int: ...
+
+
+class Runtime(Protocol):
+    # sandboxes
+    async def run_sandbox(self, config: SandboxConfig) -> SandboxInfo: ...
+
+    async def stop_sandbox(self, sandbox_id: str) -> None: ...
+
+    async def remove_sandbox(self, sandbox_id: str) -> None:
+        """Tear down the netns, veth, address and any mounts; idempotent, also for half-built ones."""
+
+    async def list_sandboxes(self) -> list[SandboxInfo]: ...
+
+    # images
+    async def pull_image(self, ref: str) -> ImageInfo: ...
+
+    async def image_status(self, ref: str) -> ImageInfo | None: ...
+
+    # containers
+    async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str: ...
+
+    async def start_container(self, container_id: str) -> None: ...
+
+    async def stop_container(self, container_id: str, timeout: float) -> None:
+        """SIGTERM (or the image's StopSignal), wait up to `timeout` seconds, then SIGKILL."""
+
+    async def remove_container(self, container_id: str) -> None: ...
+
+    async def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]: ...
+
+    async def container_status(self, container_id: str) -> ContainerInfo: ...
+
+    async def exec_sync(self, container_id: str, cmd: list[str], timeout: float | None = None) -> ExecResult: ...
+
+    async def exec(self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False) -> ExecSession: ...
