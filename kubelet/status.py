@@ -1,0 +1,190 @@
+"""Pod status as the real kubelet writes it, recomputed from observation each time (pure).
+
+The pod worker observes the runtime (containers, exit codes, probe results, back-off state)
+and condenses each container into a `ContainerView`; `build_status` turns those views into the
+`status` the API server stores: phase, the four conditions, podIP(s), hostIP, startTime and
+per-container state / lastState / ready / restartCount. It never edits the old status in
+place; the old one is consulted only to keep `lastTransitionTime` of unchanged conditions.
+Phase follows the kubelet's getPhase: waiting containers keep a pod Pending, a restarting
+container under restartPolicy Always keeps it Running, and only terminated containers decide
+Succeeded or Failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+CONTAINER_ID_SCHEME = "kubelite://"
+
+
+@dataclass
+class Terminated:
+    exit_code: int
+    reason: str  # "Completed", "Error", "OOMKilled"
+    started_at: str
+    finished_at: str
+    container_id: str = ""
+    message: str = ""
+
+    def to_wire(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"exitCode": self.exit_code, "reason": self.reason,
+                             "startedAt": self.started_at or None, "finishedAt": self.finished_at or None}
+        if self.message:
+            d["message"] = self.message
+        if self.container_id:
+            d["containerID"] = CONTAINER_ID_SCHEME + self.container_id
+        return d
+
+
+@dataclass
+class ContainerView:
+    """What the kubelet knows of one container of the spec, condensed for the status."""
+
+    name: str
+    image: str
+    state: str  # "waiting" | "running" | "terminated"
+    reason: str = ""  # waiting: ContainerCreating, ErrImagePull, ImagePullBackOff, CrashLoopBackOff ...
+    message: str = ""
+    container_id: str = ""
+    image_id: str = ""
+    started_at: str = ""
+    terminated: Terminated | None = None  # when state == "terminated"
+    last_terminated: Terminated | None = None
+    restart_count: int = 0
+    ready: bool = False
+    started: bool = False  # startup probe passed (or none)
+
+    def to_wire(self) -> dict[str, Any]:
+        if self.state == "running":
+            state: dict[str, Any] = {"running": {"startedAt": self.started_at or None}}
+        elif self.state == "terminated" and self.terminated is not None:
+            state = {"terminated": self.terminated.to_wire()}
+        else:
+            waiting: dict[str, Any] = {"reason": self.reason or "ContainerCreating"}
+            if self.message:
+                waiting["message"] = self.message
+            state = {"waiting": waiting}
+        d: dict[str, Any] = {
+            "name": self.name,
+            "state": state,
+            "lastState": {"terminated": self.last_terminated.to_wire()} if self.last_terminated else {},
+            "ready": self.ready,
+            "restartCount": self.restart_count,
+            "image": self.image,
+            "imageID": self.image_id,
+            "started": self.state == "running" and self.started,
+        }
+        if self.container_id:
+            d["containerID"] = CONTAINER_ID_SCHEME + self.container_id
+        return d
+
+
+def pod_phase(restart_policy: str, views: Sequence[ContainerView], init_views: Sequence[ContainerView] = (),
+              init_spec_count: int = 0) -> str:
+    """Pending | Running | Succeeded | Failed, by the kubelet's getPhase rules."""
+    if init_spec_count:
+        done = [v for v in init_views if v.state == "terminated" and v.terminated and v.terminated.exit_code == 0]
+        failed = any(v.state == "terminated" and v.terminated and v.terminated.exit_code != 0 for v in init_views)
+        if failed and restart_policy == "Never":
+            return "Failed"
+        if len(done) < init_spec_count:
+            return "Pending"
+    waiting = running = stopped = succeeded = 0
+    for v in views:
+        if v.state == "running":
+            running += 1
+        elif v.state == "terminated":
+            stopped += 1
+            if v.terminated is not None and v.terminated.exit_code == 0:
+                succeeded += 1
+        elif v.last_terminated is not None:
+            stopped += 1  # restarting: it ran before
+        else:
+            waiting += 1
+    if not views or waiting:
+        return "Pending"
+    if running:
+        return "Running"
+    if restart_policy == "Always":
+        return "Running"
+    if stopped == succeeded:
+        return "Succeeded"
+    if restart_policy == "Never":
+        return "Failed"
+    return "Running"  # OnFailure: the failed ones will be restarted
+
+
+def _condition(ctype: str, ok: bool, now: str, old: dict[str, dict[str, Any]], reason: str = "",
+               message: str = "") -> dict[str, Any]:
+    status = "True" if ok else "False"
+    prev = old.get(ctype)
+    since = prev.get("lastTransitionTime") if prev and prev.get("status") == status else now
+    c: dict[str, Any] = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
+    if not ok and reason:
+        c["reason"] = reason
+        if message:
+            c["message"] = message
+    return c
+
+
+def build_status(pod: dict[str, Any], views: Sequence[ContainerView], init_views: Sequence[ContainerView],
+                 pod_ip: str, host_ip: str, start_time: str, now: str) -> dict[str, Any]:
+    """The whole `status` for this pod from what was observed."""
+    spec = pod.get("spec") or {}
+    old_status = pod.get("status") or {}
+    old = {c.get("type", ""): c for c in old_status.get("conditions") or []}
+    init_count = len(spec.get("initContainers") or [])
+    phase = pod_phase(spec.get("restartPolicy", "Always"), views, init_views, init_count)
+    terminal = phase in ("Succeeded", "Failed")
+
+    initialized = all(v.state == "terminated" and v.terminated and v.terminated.exit_code == 0 for v in init_views) \
+        and len(init_views) == init_count
+    unready = [v.name for v in views if not v.ready]
+    containers_ready = bool(views) and not unready and not terminal
+    not_ready_msg = f"containers with unready status: [{' '.join(unready)}]" if unready else ""
+    pending_init = [v.name for v in init_views if not (v.terminated and v.terminated.exit_code == 0)]
+    conditions = [
+        _condition("Initialized", initialized, now, old, "ContainersNotInitialized",
+                   f"containers with incomplete status: [{' '.join(pending_init)}]"),
+        _condition("Ready", containers_ready, now, old,
+                   "PodCompleted" if terminal else "ContainersNotReady", "" if terminal else not_ready_msg),
+        _condition("ContainersReady", containers_ready, now, old,
+                   "PodCompleted" if terminal else "ContainersNotReady", "" if terminal else not_ready_msg),
+        _condition("PodScheduled", True, now, old),
+    ]
+    status: dict[str, Any] = {
+        "phase": phase,
+        "conditions": conditions,
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}] if host_ip else [],
+        "startTime": start_time,
+        "containerStatuses": [v.to_wire() for v in views],
+        "qosClass": qos_class(spec),
+    }
+    if init_count:
+        status["initContainerStatuses"] = [v.to_wire() for v in init_views]
+    if pod_ip:
+        status["podIP"] = pod_ip
+        status["podIPs"] = [{"ip": pod_ip}]
+    return status
+
+
+def qos_class(spec: dict[str, Any]) -> str:
+    """Guaranteed when every container's requests equal its limits for cpu and memory, BestEffort
+    when none sets any, Burstable otherwise (as the kubelet classifies)."""
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+    any_set = False
+    guaranteed = True
+    for c in containers:
+        res = c.get("resources") or {}
+        limits, requests = res.get("limits") or {}, res.get("requests") or {}
+        if limits or requests:
+            any_set = True
+        for r in ("cpu", "memory"):
+            if r not in limits or requests.get(r, limits[r]) != limits[r]:
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"

@@ -1,0 +1,82 @@
+"""Pod phase and status from observed containers, by the kubelet's rules."""
+
+import pytest
+
+from kubelet.status import ContainerView, Terminated, build_status, pod_phase, qos_class
+
+T0, T1 = "2026-11-29T08:00:00Z", "2026-11-29T08:00:05Z"
+
+
+def running(name="c", ready=True):
+    return ContainerView(name, "busybox", "running", container_id="abc", started_at=T0, ready=ready, started=True)
+
+
+def exited(name="c", code=0):
+    return ContainerView(name, "busybox", "terminated",
+                         terminated=Terminated(code, "Completed" if code == 0 else "Error", T0, T1, "abc"))
+
+
+def crashlooping(name="c"):
+    return ContainerView(name, "busybox", "waiting", reason="CrashLoopBackOff", restart_count=2,
+                         last_terminated=Terminated(1, "Error", T0, T1))
+
+
+@pytest.mark.parametrize(
+    ("policy", "views", "phase"),
+    [
+        ("Always", [ContainerView("c", "i", "waiting")], "Pending"),
+        ("Always", [running(), ContainerView("d", "i", "waiting")], "Pending"),
+        ("Always", [running()], "Running"),
+        ("Always", [crashlooping()], "Running"),
+        ("Always", [exited(code=0)], "Running"),
+        ("Never", [exited(code=0)], "Succeeded"),
+        ("Never", [exited(code=0), exited("d", code=2)], "Failed"),
+        ("OnFailure", [exited(code=0)], "Succeeded"),
+        ("OnFailure", [exited(code=1)], "Running"),
+        ("Never", [running(), exited("d", code=1)], "Running"),
+        ("Always", [], "Pending"),
+    ],
+)
+def test_phase(policy, views, phase):
+    assert pod_phase(policy, views) == phase
+
+
+def test_init_containers_hold_pending_and_fail_under_never():
+    assert pod_phase("Always", [running()], [ContainerView("i", "x", "running")], 1) == "Pending"
+    assert pod_phase("Always", [running()], [exited("i")], 1) == "Running"
+    assert pod_phase("Never", [ContainerView("c", "x", "waiting")], [exited("i", 1)], 1) == "Failed"
+
+
+def test_build_status_conditions_and_container_statuses():
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}, {"name": "b"}]},
+           "status": {"conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": "old"}]}}
+    st = build_status(pod, [running("a"), running("b", ready=False)], [], "10.244.0.5", "192.168.1.2", T0, T1)
+    conds = {c["type"]: c for c in st["conditions"]}
+    assert st["phase"] == "Running"
+    assert conds["Ready"]["status"] == "False" and conds["Ready"]["reason"] == "ContainersNotReady"
+    assert conds["Ready"]["message"] == "containers with unready status: [b]"
+    assert conds["Initialized"]["status"] == "True"
+    assert conds["PodScheduled"]["lastTransitionTime"] == "old"  # unchanged condition keeps its time
+    assert st["podIP"] == "10.244.0.5" and st["podIPs"] == [{"ip": "10.244.0.5"}]
+    a = st["containerStatuses"][0]
+    assert a["state"] == {"running": {"startedAt": T0}} and a["ready"] is True
+    assert a["containerID"] == "kubelite://abc" and a["restartCount"] == 0
+    for key in ("name", "ready", "restartCount", "image", "imageID"):  # the Python client requires these
+        assert key in a
+
+
+def test_crashloop_status_has_last_state():
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}
+    st = build_status(pod, [crashlooping()], [], "", "", T0, T1)
+    cs = st["containerStatuses"][0]
+    assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+    assert cs["lastState"]["terminated"]["exitCode"] == 1
+    assert cs["restartCount"] == 2
+    assert "podIP" not in st
+
+
+def test_qos():
+    assert qos_class({"containers": [{}]}) == "BestEffort"
+    g = {"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}
+    assert qos_class({"containers": [g]}) == "Guaranteed"
+    assert qos_class({"containers": [g, {}]}) == "Burstable"
