@@ -1,7 +1,12 @@
 """kine-style storage: one revision counter, current rows + history log, watch from revision.
 
 `open_store(url)` picks the backend from the datastore URL (sqlite:///path or postgresql://...).
+`open_store(url)` returns a Store that is not started yet: `await store.start()` first.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from apiserver.storage.interface import (
     CompactedError,
@@ -16,6 +21,35 @@ from apiserver.storage.interface import (
     WatcherDroppedError,
 )
 
+if TYPE_CHECKING:
+    from apiserver.storage.store import Backend, SqlStore
+
+
+def open_store(url: str, *, compact_keep_seconds: float = 300, compact_interval: float = 60,
+               **options: int) -> SqlStore:
+    """The store for a datastore URL: `sqlite:////abs/path/state.db` or `postgresql://user:pass@host/db`.
+
+    SQLAlchemy is imported here, not at package import, so importers of the errors stay light.
+    `options` go to SqlStore (readers, ring_capacity, max_watcher_queue)."""
+    from apiserver.storage.store import SqlStore
+
+    backend: Backend
+    if url.startswith("sqlite:///"):
+        from apiserver.storage.sqlite import SqliteBackend
+
+        if url == "sqlite:///" or url.startswith("sqlite:///:memory:"):
+            raise ValueError("the SQLite datastore needs a file path: sqlite:////abs/path/state.db")
+        backend = SqliteBackend(url)
+    elif url.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+        from apiserver.storage.postgres import PostgresBackend
+
+        backend = PostgresBackend(url.replace("postgres://", "postgresql://", 1))
+    else:
+        raise ValueError(f"unsupported datastore URL {url!r}: use sqlite:///PATH or postgresql://...")
+    return SqlStore(backend, compact_keep_seconds=compact_keep_seconds,
+                    compact_interval=compact_interval, **options)
+
+
 __all__ = [
     "CompactedError",
     "ConflictError",
@@ -27,4 +61,5 @@ __all__ = [
     "Store",
     "Watcher",
     "WatcherDroppedError",
+    "open_store",
 ]

@@ -62,7 +62,7 @@ class KeyValue:
 
     @cached_property
     def obj(self) -> dict[str, Any]:
-        return jsonutil.loads(self.value)  # type: ignore[no-any-return]
+        return jsonutil.loads(self.value)
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class Event:
 
     @cached_property
     def obj(self) -> dict[str, Any]:
-        return jsonutil.loads(self.value)  # type: ignore[no-any-return]
+        return jsonutil.loads(self.value)
 
     @cached_property
     def prev_obj(self) -> dict[str, Any] | None:

@@ -1,0 +1,176 @@
+"""Group commit: one writer thread turns every queued write into one transaction.
+
+Writes arrive from the event loop as (request, future). The thread takes everything queued
+(up to `max_batch`), and in ONE transaction takes the write lock, reads the store revision and
+the touched keys' rows, lets `batch.plan_batch` decide, writes kv + log, commits (one fsync
+for the lot under SQLite's synchronous=FULL), then hands the outcomes and events back to the
+loop in a single callback. While it commits, the next batch queues up — so the busier the
+store, the bigger the batches, and durability costs one fsync per batch, not per write.
+
+Other jobs that must not race the writes (compaction) run on the same thread, each in its own
+transaction. Counters (`stats`) let tests and benches see the batching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine
+
+from apiserver.storage import sql
+from apiserver.storage.batch import BatchPlan, Outcome, WriteRequest, plan_batch
+from apiserver.storage.interface import Event, StorageError
+
+
+class WriteBackend(Protocol):
+    upsert_stmt: Any
+
+    def lock_for_write(self, conn: Any) -> None: ...
+
+
+@dataclass
+class CommitStats:
+    writes: int = 0  # write requests taken
+    transactions: int = 0  # write transactions committed
+    failed_transactions: int = 0
+    max_batch: int = 0
+
+
+@dataclass
+class _Job:
+    """A callable to run on the writer connection in its own transaction."""
+    fn: Callable[[Connection], Any]
+    fut: asyncio.Future[Any]
+
+
+_STOP = object()
+
+# called on the loop with (futures, outcomes, committed events)
+Deliver = Callable[[list["asyncio.Future[Any]"], list[Outcome], list[Event]], None]
+
+
+class Committer:
+    def __init__(self, engine: Engine, backend: WriteBackend, loop: asyncio.AbstractEventLoop,
+                 deliver: Deliver, max_batch: int = 1000) -> None:
+        self._engine = engine
+        self._backend = backend
+        self._loop = loop
+        self._deliver = deliver
+        self._max_batch = max_batch
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.stats = CommitStats()
+        self._thread = threading.Thread(target=self._run, name="kubelite-store-commit", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, req: WriteRequest) -> asyncio.Future[Any]:
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._q.put((req, fut))
+        return fut
+
+    def run_job(self, fn: Callable[[Connection], Any]) -> asyncio.Future[Any]:
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._q.put(_Job(fn, fut))
+        return fut
+
+    def stop(self) -> None:
+        """Finish what is queued, then end the thread (blocking; call from a worker thread)."""
+        self._q.put(_STOP)
+        self._thread.join()
+
+    # --- the thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        conn: Connection | None = None
+        stopping = False
+        while not stopping:
+            items = [self._q.get()]
+            while len(items) < self._max_batch:
+                try:
+                    items.append(self._q.get_nowait())
+                except queue.Empty:
+                    break
+            writes: list[tuple[WriteRequest, asyncio.Future[Any]]] = []
+            for item in items:
+                if item is _STOP:
+                    stopping = True
+                elif isinstance(item, _Job):
+                    conn = self._run_job(conn, item)
+                else:
+                    writes.append(item)
+            if writes:
+                conn = self._commit(conn, writes)
+        if conn is not None:
+            conn.close()
+
+    def _connection(self, conn: Connection | None) -> Connection:
+        return conn if conn is not None else self._engine.connect()
+
+    def _run_job(self, conn: Connection | None, job: _Job) -> Connection | None:
+        try:
+            conn = self._connection(conn)
+            with conn.begin():
+                result = job.fn(conn)
+        except Exception as e:
+            self._loop.call_soon_threadsafe(_settle, job.fut, e)
+            _discard(conn)
+            return None
+        self._loop.call_soon_threadsafe(_settle, job.fut, result)
+        return conn
+
+    def _commit(self, conn: Connection | None,
+                writes: list[tuple[WriteRequest, asyncio.Future[Any]]]) -> Connection | None:
+        reqs = [r for r, _ in writes]
+        futs = [f for _, f in writes]
+        self.stats.writes += len(reqs)
+        self.stats.max_batch = max(self.stats.max_batch, len(reqs))
+        try:
+            conn = self._connection(conn)
+            with conn.begin():
+                plan = self._plan(conn, reqs)
+                if plan.log_rows:
+                    sql.apply_writes(conn, self._backend.upsert_stmt, list(plan.upserts.values()),
+                                     sorted(plan.deletes), plan.log_rows)
+        except Exception as e:
+            self.stats.failed_transactions += 1
+            err = e if isinstance(e, StorageError) else StorageError(f"write failed: {e}")
+            failed: list[Outcome] = [err] * len(futs)
+            self._loop.call_soon_threadsafe(self._deliver, futs, failed, [])
+            _discard(conn)
+            return None
+        self.stats.transactions += 1
+        self._loop.call_soon_threadsafe(self._deliver, futs, plan.outcomes, plan.events)
+        return conn
+
+    def _plan(self, conn: Connection, reqs: list[WriteRequest]) -> BatchPlan:
+        self._backend.lock_for_write(conn)
+        base = sql.max_revision(conn)
+        rows = sql.current_rows(conn, (r.key for r in reqs))
+        return plan_batch(reqs, rows, base + 1, time.time())
+
+
+def _discard(conn: Connection | None) -> None:
+    """Drop a connection after a failed transaction; the next batch opens a fresh one."""
+    if conn is not None:
+        try:
+            conn.invalidate()
+            conn.close()
+        except Exception:
+            pass
+    return None
+
+
+def _settle(fut: asyncio.Future[Any], result: Any) -> None:
+    if fut.done():
+        return
+    if isinstance(result, BaseException):
+        fut.set_exception(result)
+    else:
+        fut.set_result(result)

@@ -1,0 +1,185 @@
+"""Schema and the statements the store runs, as SQLAlchemy Core, shared by SQLite and PostgreSQL.
+
+kine's model: `kv` holds the current state (one row per key), `log` the history (one row per
+revision, written in the same transaction as `kv`), `meta` the persisted compacted revision.
+Revisions are gapless (1, 2, 3 ...): each write transaction takes max(log.revision) + 1 while it
+holds the write lock, and compaction never deletes the newest log row, so max(revision) is
+always the store's revision, also after a restart.
+
+Everything here is synchronous and runs on a worker thread with a Connection; statement
+objects are built once at import so SQLAlchemy's compiled cache hits every time.
+Keys compare bytewise (`COLLATE "C"` on PostgreSQL, SQLite's default BINARY), so a prefix is
+the range [prefix, prefix_end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Float,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from apiserver.storage.interface import Event, KeyValue
+
+KeyType = String().with_variant(String(collation="C"), "postgresql")
+
+metadata = MetaData()
+
+kv = Table(
+    "kubelite_kv",
+    metadata,
+    Column("key", KeyType, primary_key=True),
+    Column("mod_revision", BigInteger, nullable=False),
+    Column("create_revision", BigInteger, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+)
+
+log = Table(
+    "kubelite_log",
+    metadata,
+    Column("revision", BigInteger, primary_key=True, autoincrement=False),
+    Column("key", KeyType, nullable=False),
+    Column("type", String(8), nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("prev_revision", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("kubelite_log_created_at", "created_at"),
+)
+
+meta = Table(
+    "kubelite_meta",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+COMPACTED = "compacted"
+
+
+def prefix_end(prefix: str) -> str | None:
+    """The smallest string above every string starting with `prefix` (None: no upper bound)."""
+    if not prefix:
+        return None
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+# --- statements, built once -------------------------------------------------------------------
+
+_max_revision = select(func.coalesce(func.max(log.c.revision), 0))
+_compacted = select(meta.c.value).where(meta.c.name == COMPACTED)
+_get = select(kv.c.mod_revision, kv.c.value).where(kv.c.key == bindparam("key"))
+_rows_for_keys = select(kv.c.key, kv.c.mod_revision, kv.c.create_revision, kv.c.value).where(
+    kv.c.key.in_(bindparam("keys", expanding=True)))
+_list_all = select(kv.c.key, kv.c.mod_revision, kv.c.value).order_by(kv.c.key)
+_list_range = _list_all.where(kv.c.key >= bindparam("lo"), kv.c.key < bindparam("hi"))
+_count_all = select(func.count()).select_from(kv)
+_count_range = _count_all.where(kv.c.key >= bindparam("lo"), kv.c.key < bindparam("hi"))
+_insert_log = insert(log)
+_delete_kv = delete(kv).where(kv.c.key == bindparam("k"))
+_prev = log.alias("prev")
+_log_after = (
+    select(log.c.revision, log.c.key, log.c.type, log.c.value, _prev.c.value)
+    .select_from(log.outerjoin(_prev, _prev.c.revision == log.c.prev_revision))
+    .where(log.c.revision > bindparam("after"))
+    .order_by(log.c.revision)
+    .limit(bindparam("limit"))
+)
+_revision_before = (
+    select(log.c.revision).where(log.c.created_at < bindparam("cutoff"))
+    .order_by(log.c.created_at.desc()).limit(1)
+)
+_delete_log_upto = delete(log).where(log.c.revision > bindparam("lo"), log.c.revision <= bindparam("hi"))
+_update_compacted = update(meta).where(meta.c.name == COMPACTED).values(value=bindparam("v"))
+_insert_compacted = insert(meta).values(name=COMPACTED, value=0)
+
+
+def create_schema(conn: Connection) -> None:
+    metadata.create_all(conn, checkfirst=True)
+    if conn.execute(_compacted).scalar() is None:
+        conn.execute(_insert_compacted)
+
+
+def max_revision(conn: Connection) -> int:
+    return int(conn.execute(_max_revision).scalar_one())
+
+
+def compacted_revision(conn: Connection) -> int:
+    return int(conn.execute(_compacted).scalar() or 0)
+
+
+def get(conn: Connection, key: str) -> KeyValue | None:
+    row = conn.execute(_get, {"key": key}).first()
+    return None if row is None else KeyValue(key, row[0], row[1])
+
+
+def list_prefix(conn: Connection, prefix: str) -> list[KeyValue]:
+    hi = prefix_end(prefix)
+    rows = (conn.execute(_list_all) if hi is None
+            else conn.execute(_list_range, {"lo": prefix, "hi": hi}))
+    return [KeyValue(k, r, v) for k, r, v in rows]
+
+
+def count_prefix(conn: Connection, prefix: str) -> int:
+    hi = prefix_end(prefix)
+    stmt = (conn.execute(_count_all) if hi is None
+            else conn.execute(_count_range, {"lo": prefix, "hi": hi}))
+    return int(stmt.scalar_one())
+
+
+CurrentRow = tuple[int, int, bytes]  # mod_revision, create_revision, value
+
+
+def current_rows(conn: Connection, keys: Iterable[str]) -> dict[str, CurrentRow]:
+    """The kv rows of `keys` that exist (chunked below SQLite's bound-parameter limit)."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, CurrentRow] = {}
+    for i in range(0, len(wanted), 500):
+        for k, mod, created, value in conn.execute(_rows_for_keys, {"keys": wanted[i:i + 500]}):
+            found[k] = (mod, created, value)
+    return found
+
+
+def apply_writes(conn: Connection, upsert_stmt: Any, upserts: Sequence[dict[str, Any]],
+                 deletes: Sequence[str], log_rows: Sequence[dict[str, Any]]) -> None:
+    """Write one batch: final kv state per key, then every log row (same transaction)."""
+    if upserts:
+        conn.execute(upsert_stmt, list(upserts))
+    if deletes:
+        conn.execute(_delete_kv, [{"k": k} for k in deletes])
+    if log_rows:
+        conn.execute(_insert_log, list(log_rows))
+
+
+def events_after(conn: Connection, after: int, limit: int) -> list[Event]:
+    """Log rows with revision > after, oldest first, as Events (prev value joined in when kept)."""
+    return [Event(t, k, rev, v, pv)
+            for rev, k, t, v, pv in conn.execute(_log_after, {"after": after, "limit": limit})]
+
+
+def revision_before(conn: Connection, cutoff: float) -> int | None:
+    return conn.execute(_revision_before, {"cutoff": cutoff}).scalar()
+
+
+def delete_log_range(conn: Connection, lo: int, hi: int) -> int:
+    """Delete log rows with lo < revision <= hi; returns rows deleted."""
+    return conn.execute(_delete_log_upto, {"lo": lo, "hi": hi}).rowcount or 0
+
+
+def set_compacted(conn: Connection, revision: int) -> None:
+    conn.execute(_update_compacted, {"v": revision})

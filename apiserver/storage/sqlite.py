@@ -1,0 +1,61 @@
+"""SQLite specifics: durable WAL, explicit transactions, one writer connection and a reader pool.
+
+Assumes one process owns the file (the API server); its single commit thread is the only
+writer, so BEGIN IMMEDIATE never waits in practice and the busy timeout is a safety net.
+`synchronous=FULL` fsyncs the WAL at every commit: a returned create is on disk.
+pysqlite's own transaction handling is switched off (it does not BEGIN before SELECTs), and
+SQLAlchemy's begin event issues BEGIN itself, so a reader's several SELECTs share one snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from apiserver.storage import sql
+
+
+def _configure(engine: Engine, begin: str) -> Engine:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class SqliteBackend:
+    name = "sqlite"
+    poll_interval: float | None = None  # one process per file: every write goes through our hub
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        kv = sql.kv
+        stmt = sqlite_insert(kv)
+        self.upsert_stmt = stmt.on_conflict_do_update(
+            index_elements=[kv.c.key],
+            set_={"mod_revision": stmt.excluded.mod_revision,
+                  "create_revision": stmt.excluded.create_revision,
+                  "value": stmt.excluded.value})
+
+    def make_engines(self, readers: int) -> tuple[Engine, Engine]:
+        args = {"check_same_thread": False, "timeout": 10}
+        writer = _configure(create_engine(self.url, connect_args=args, pool_size=1, max_overflow=1),
+                            "BEGIN IMMEDIATE")
+        reader = _configure(create_engine(self.url, connect_args=args, pool_size=readers,
+                                          max_overflow=readers), "BEGIN")
+        return writer, reader
+
+    def lock_for_write(self, conn: Any) -> None:
+        """BEGIN IMMEDIATE already holds the database's write lock."""

@@ -1,0 +1,239 @@
+"""`SqlStore`: the Store on SQLAlchemy Core, for SQLite and PostgreSQL alike.
+
+Writes go to the group-commit thread (commit.py); reads run on a small pool of reader threads
+with their own connections (SQLite's WAL lets them run beside the writer). Committed events
+reach the watch hub (hub.py) on the event loop before the writers' futures resolve, so once a
+create returns, a watch from any earlier revision includes it.
+
+With `poll_interval` (PostgreSQL), a poller also reads the log for revisions above the hub's:
+that is how other API servers' writes reach this one's watchers, and how this server catches
+up whenever its own batch does not follow on from the hub (another server committed between).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from apiserver.storage import sql
+from apiserver.storage.batch import CREATE, DELETE, UPDATE, Outcome, WriteRequest
+from apiserver.storage.commit import CommitStats, Committer
+from apiserver.storage.compactor import compact_job, compaction_loop
+from apiserver.storage.hub import QueueWatcher, WatchHub
+from apiserver.storage.interface import CompactedError, Event, KeyValue, StorageError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Events = list[Event]
+Futures = list[asyncio.Future[Any]]
+Outcomes = list[Outcome]
+KeyValues = list[KeyValue]
+
+
+class Backend(Protocol):
+    name: str
+    poll_interval: float | None
+    upsert_stmt: Any
+
+    def make_engines(self, readers: int) -> tuple[Engine, Engine]: ...
+
+    def lock_for_write(self, conn: Any) -> None: ...
+
+
+class SqlStore:
+    def __init__(self, backend: Backend, *, compact_keep_seconds: float = 300, compact_interval: float = 60,
+                 readers: int = 4, ring_capacity: int = 10000, max_watcher_queue: int = 10000) -> None:
+        self.backend = backend
+        self.compact_keep_seconds = compact_keep_seconds
+        self.compact_interval = compact_interval
+        self._readers = readers
+        self._ring_capacity = ring_capacity
+        self._max_watcher_queue = max_watcher_queue
+        self._writer: Engine | None = None
+        self._reader: Engine | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._committer: Committer | None = None
+        self.hub = WatchHub(0)
+        self._compacted = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._poll_wake = asyncio.Event()
+
+    @property
+    def stats(self) -> CommitStats:
+        assert self._committer is not None, "store not started"
+        return self._committer.stats
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._writer, self._reader = self.backend.make_engines(self._readers)
+        self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="kubelite-store-read")
+        revision, self._compacted = await self._read(self._init_schema, self._writer)
+        self.hub = WatchHub(revision, self._ring_capacity, self._max_watcher_queue)
+        self._committer = Committer(self._writer, self.backend, loop, self._deliver)
+        self._committer.start()
+        self._poll_wake = asyncio.Event()
+        if self.backend.poll_interval is not None:
+            self._tasks.append(asyncio.create_task(self._poll_loop(self.backend.poll_interval)))
+        if self.compact_interval > 0:
+            self._tasks.append(asyncio.create_task(
+                compaction_loop(self, self.compact_keep_seconds, self.compact_interval)))
+
+    def _init_schema(self, conn: Connection) -> tuple[int, int]:
+        with conn.begin():
+            self.backend.lock_for_write(conn)  # several servers may start at once
+            sql.create_schema(conn)
+        return sql.max_revision(conn), sql.compacted_revision(conn)
+
+    async def close(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks.clear()
+        if self._committer is not None:
+            await asyncio.to_thread(self._committer.stop)
+            self._committer = None
+        self.hub.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        for eng in (self._writer, self._reader):
+            if eng is not None:
+                eng.dispose()
+        self._writer = self._reader = None
+
+    # --- reads --------------------------------------------------------------------------------
+
+    async def _read(self, fn: Callable[[Connection], T], engine: Engine | None = None) -> T:
+        eng = engine or self._reader
+        if eng is None or self._pool is None:
+            raise StorageError("store is not started")
+
+        def run() -> T:
+            with eng.connect() as conn:
+                return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, run)
+
+    async def current_revision(self) -> int:
+        if self.backend.poll_interval is None:
+            return self.hub.revision  # sole writer: the hub has every commit
+        return await self._read(sql.max_revision)
+
+    async def compacted_revision(self) -> int:
+        return self._compacted
+
+    async def get(self, key: str) -> KeyValue | None:
+        return await self._read(lambda c: sql.get(c, key))
+
+    async def list(self, prefix: str) -> tuple[int, KeyValues]:
+        def run(conn: Connection) -> tuple[int, KeyValues]:
+            with conn.begin():  # one snapshot for the revision and the rows
+                rev = sql.max_revision(conn)
+                return rev, sql.list_prefix(conn, prefix)
+        return await self._read(run)
+
+    async def count(self, prefix: str) -> int:
+        return await self._read(lambda c: sql.count_prefix(c, prefix))
+
+    # --- writes -------------------------------------------------------------------------------
+
+    async def _write(self, req: WriteRequest) -> KeyValue:
+        if self._committer is None:
+            raise StorageError("store is not started")
+        if not isinstance(req.key, str) or not req.key:
+            raise StorageError("key must be a non-empty string")
+        kv: KeyValue = await self._committer.submit(req)
+        return kv
+
+    async def create(self, key: str, obj: dict[str, Any]) -> KeyValue:
+        return await self._write(WriteRequest(CREATE, key, obj))
+
+    async def update(self, key: str, obj: dict[str, Any], expected_revision: int) -> KeyValue:
+        return await self._write(WriteRequest(UPDATE, key, obj, expected_revision))
+
+    async def delete(self, key: str, expected_revision: int | None = None) -> KeyValue:
+        return await self._write(WriteRequest(DELETE, key, None, expected_revision))
+
+    def _deliver(self, futs: Futures, outcomes: Outcomes, events: Events) -> None:
+        """On the loop: publish the batch's events, then resolve the writers."""
+        # A refused batch on PostgreSQL: another server committed in between; the poller reads
+        # it all in order. On SQLite we are the only writer, so a gap cannot be filled anyway.
+        if events and not self.hub.publish(events) and self.backend.poll_interval is None:
+            log.warning("revision gap before %d; publishing anyway", events[0].revision)
+            self.hub.publish(events, allow_gap=True)
+        if self.backend.poll_interval is not None and events:
+            self._poll_wake.set()
+        for fut, out in zip(futs, outcomes, strict=True):
+            if fut.done():
+                continue
+            if isinstance(out, BaseException):
+                fut.set_exception(out)
+            else:
+                fut.set_result(out)
+
+    # --- watch --------------------------------------------------------------------------------
+
+    async def _fetch_page(self, after: int, limit: int) -> tuple[int, Events]:
+        def run(conn: Connection) -> tuple[int, Events]:
+            with conn.begin():
+                return sql.compacted_revision(conn), sql.events_after(conn, after, limit)
+        return await self._read(run)
+
+    async def watch(self, prefix: str, after_revision: int) -> QueueWatcher:
+        if after_revision < self._compacted:
+            raise CompactedError(after_revision, self._compacted)
+        w = self.hub.register(prefix, after_revision, self._fetch_page)
+        if w.needs_log:
+            try:
+                await w.fetch_more()
+            except BaseException:
+                w.close_nowait()
+                raise
+            if w.dropped:
+                w.close_nowait()
+                self._compacted = max(self._compacted, w.compacted_seen)
+                raise CompactedError(after_revision, w.compacted_seen)
+        return w
+
+    async def _poll_loop(self, interval: float) -> None:
+        """Publish log rows above the hub's revision (other servers' writes, or our own after a gap)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poll_wake.wait(), interval)
+            self._poll_wake.clear()
+            try:
+                while True:
+                    compacted, events = await self._fetch_page(self.hub.revision, 5000)
+                    self._compacted = max(self._compacted, compacted)
+                    self.hub.publish(events, allow_gap=True)
+                    if len(events) < 5000:
+                        break
+            except Exception as e:  # the database may be briefly away; keep polling
+                log.warning("storage poll failed: %s", e)
+
+    # --- compaction ---------------------------------------------------------------------------
+
+    async def compact(self, keep_seconds: float) -> int:
+        assert self._committer is not None, "store not started"
+        cutoff = time.time() - keep_seconds
+
+        def job(conn: Connection) -> tuple[int, bool]:
+            self.backend.lock_for_write(conn)  # one compactor at a time across servers
+            return compact_job(conn, cutoff)
+
+        while True:
+            compacted, more = await self._committer.run_job(job)
+            self._compacted = max(self._compacted, compacted)
+            if not more:
+                return self._compacted
