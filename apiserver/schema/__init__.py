@@ -1,0 +1,173 @@
+"""Schemas of the served kinds: the one source for OpenAPI, strict field checks and merge keys.
+
+`types.py` holds the compact field table; this module parses it once into `Spec` trees and
+answers the questions other modules ask:
+
+- `unknown_fields(kind, obj)` -> dotted paths of fields the kind does not declare, e.g.
+  `["spec.containers[0].imagee"]`, for `fieldValidation=Strict` (the real server answers
+  400 `... strict decoding error: unknown field "spec.containers[0].imagee"`) and, under `Warn`,
+  for `Warning` headers. Free-form fields (`object`) are not descended into.
+- `kind_spec(kind)` -> the `Spec` of a kind (or of `<Kind>List`), `None` if unknown.
+- `Spec.field(name)` / `Spec.elem` walk down; `Spec.merge_key` and `Spec.set_merge` give the
+  strategic-merge strategy of a list (`name` for containers, `containerPort` for container
+  ports, `port` for service ports ...).
+- `definition_name(type_name)` -> the OpenAPI name, `io.k8s.api.core.v1.Pod` style;
+  `all_types()` -> every (type name, package, fields, required) for the OpenAPI builder.
+
+Assumes the table is consistent (every referenced type exists); `_check_table` asserts it at
+import so a typo fails every test at once instead of silently accepting anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from apiserver.schema import types as _t
+
+SCALARS = frozenset({"string", "integer", "boolean", "number", "Time", "MicroTime", "Quantity",
+                     "IntOrString", "object"})
+
+
+@dataclass
+class Spec:
+    """One node of a schema: a scalar, a named struct, a list or a map."""
+
+    form: str  # "scalar" | "struct" | "list" | "map"
+    name: str = ""  # scalar name or struct type name
+    elem: Spec | None = None  # for list and map
+    merge_key: str = ""  # list of structs merged by this key (strategic merge)
+    set_merge: bool = False  # list of scalars merged as a set
+    fields: dict[str, Spec] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+
+    def field(self, name: str) -> Spec | None:
+        return self.fields.get(name) if self.form == "struct" else None
+
+    @property
+    def free_form(self) -> bool:
+        return self.form == "scalar" and self.name == "object"
+
+
+_TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
+    "meta": (_t.META, _t.META_TYPES),
+    "core": (_t.CORE, _t.CORE_TYPES),
+    "coordination": (_t.COORDINATION, _t.COORDINATION_TYPES),
+    "autoscaling": (_t.AUTOSCALING, _t.AUTOSCALING_TYPES),
+}
+_PACKAGE: dict[str, str] = {}
+_RAW: dict[str, dict[str, str]] = {}
+for _pkg, _table in _TABLES.values():
+    for _name, _fields in _table.items():
+        _PACKAGE[_name] = _pkg
+        _RAW[_name] = _fields
+for _kind in _t.LISTED_KINDS:
+    _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
+    _RAW[_kind + "List"] = {"kind": "string", "apiVersion": "string", "metadata": "ListMeta",
+                            "items!": f"[{_kind}]"}
+
+_STRUCTS: dict[str, Spec] = {}
+
+
+def _parse(text: str) -> Spec:
+    merge_key = ""
+    if "@" in text:
+        text, merge_key = text.split("@", 1)
+    if text.startswith("["):
+        elem = _parse(text[1:-1])
+        if merge_key == "set":
+            return Spec("list", elem=elem, set_merge=True)
+        return Spec("list", elem=elem, merge_key=merge_key)
+    if text.startswith("{"):
+        return Spec("map", elem=_parse(text[1:-1]))
+    if text in SCALARS:
+        return Spec("scalar", name=text)
+    return _struct(text)
+
+
+def _struct(name: str) -> Spec:
+    spec = _STRUCTS.get(name)
+    if spec is None:
+        # Register before filling: types refer to themselves through lists (none today, but cheap).
+        spec = _STRUCTS[name] = Spec("struct", name=name)
+        raw = _RAW[name]
+        spec.required = tuple(k[:-1] for k in raw if k.endswith("!"))
+        spec.fields = {k.rstrip("!"): _parse(v) for k, v in raw.items()}
+    return spec
+
+
+def _check_table() -> None:
+    for name in _RAW:
+        _struct(name)
+
+
+_check_table()
+
+
+def kind_spec(kind: str) -> Spec | None:
+    return _STRUCTS.get(kind) if kind in _RAW else None
+
+
+def type_spec(type_name: str) -> Spec:
+    return _STRUCTS[type_name]
+
+
+def definition_name(type_name: str) -> str:
+    if type_name == "Quantity":
+        return "io.k8s.apimachinery.pkg.api.resource.Quantity"
+    if type_name == "IntOrString":
+        return "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+    if type_name in ("Time", "MicroTime"):
+        return f"{_t.META}.{type_name}"
+    return f"{_PACKAGE[type_name]}.{type_name}"
+
+
+def all_types() -> list[str]:
+    return list(_RAW)
+
+
+def group_version_of(kind: str) -> tuple[str, str] | None:
+    """(group, version) of a top-level kind or its List, for `x-kubernetes-group-version-kind`."""
+    base = kind[:-4] if kind.endswith("List") and kind[:-4] in _t.KINDS else kind
+    api_version = _t.KINDS.get(base)
+    if api_version is None:
+        return None
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
+    """Dotted paths of the fields of `obj` that kind `kind` does not declare ([] if unknown kind)."""
+    spec = kind_spec(kind)
+    out: list[str] = []
+    if spec is not None:
+        _walk(spec, obj, "", out)
+    return out
+
+
+@cache
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _walk(spec: Spec, value: Any, path: str, out: list[str]) -> None:
+    if spec.form == "struct":
+        if not isinstance(value, dict):
+            return
+        for key, sub in value.items():
+            child = spec.fields.get(key)
+            if child is None:
+                out.append(_join(path, key))
+            elif sub is not None:
+                _walk(child, sub, _join(path, key), out)
+    elif spec.form == "list":
+        elem = spec.elem
+        if isinstance(value, list) and elem is not None and elem.form == "struct":
+            for i, item in enumerate(value):
+                _walk(elem, item, f"{path}[{i}]", out)
+    elif spec.form == "map":
+        elem = spec.elem
+        if isinstance(value, dict) and elem is not None and elem.form == "struct":
+            for k, item in value.items():
+                _walk(elem, item, f"{path}[{k}]", out)
