@@ -1,0 +1,125 @@
+"""A de-duplicating, rate-limited work queue of keys for level-triggered control loops.
+
+Modelled on client-go's `util/workqueue`: a key added many times before a worker takes it is
+processed once (the *dirty* set); a key being processed is never handed to a second worker
+(the *processing* set) — if it is added meanwhile it is re-queued when the first worker calls
+`done`. Failed keys come back after an exponential back-off (`add_rate_limited`) until the
+worker calls `forget`. Single event loop, no threads: every method but `get` is synchronous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+class ShutDown(Exception):
+    """`get` was called on (or was waiting in) a queue that is shutting down."""
+
+
+class WorkQueue(Generic[K]):
+    def __init__(self, base_delay: float = 0.005, max_delay: float = 300.0) -> None:
+        self._queue: collections.deque[K] = collections.deque()
+        self._dirty: set[K] = set()
+        self._processing: set[K] = set()
+        self._failures: dict[K, int] = {}
+        self._timers: dict[K, asyncio.TimerHandle] = {}
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._shutting_down = False
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def add(self, key: K) -> None:
+        if self._shutting_down or key in self._dirty:
+            return
+        self._dirty.add(key)
+        if key in self._processing:
+            return  # re-queued by done()
+        self._queue.append(key)
+        self._wake()
+
+    def add_after(self, key: K, delay: float) -> None:
+        """Add `key` after `delay` seconds; an earlier pending timer for the key wins."""
+        if self._shutting_down:
+            return
+        if delay <= 0:
+            self.add(key)
+            return
+        loop = asyncio.get_running_loop()
+        old = self._timers.get(key)
+        if old is not None:
+            if old.when() <= loop.time() + delay:
+                return
+            old.cancel()
+        self._timers[key] = loop.call_later(delay, self._fire, key)
+
+    def _fire(self, key: K) -> None:
+        self._timers.pop(key, None)
+        self.add(key)
+
+    def add_rate_limited(self, key: K) -> None:
+        """Re-add after base_delay * 2**failures (capped): the back-off for a failing key."""
+        n = self._failures.get(key, 0)
+        self._failures[key] = n + 1
+        self.add_after(key, min(self.base_delay * (2 ** min(n, 40)), self.max_delay))
+
+    def num_requeues(self, key: K) -> int:
+        return self._failures.get(key, 0)
+
+    def forget(self, key: K) -> None:
+        """The key succeeded: its next failure starts the back-off from the beginning."""
+        self._failures.pop(key, None)
+
+    async def get(self) -> K:
+        while not self._queue:
+            if self._shutting_down:
+                raise ShutDown()
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                await fut
+            finally:
+                if not fut.done():
+                    fut.cancel()
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
+        key = self._queue.popleft()
+        self._dirty.discard(key)
+        self._processing.add(key)
+        return key
+
+    def done(self, key: K) -> None:
+        self._processing.discard(key)
+        if key in self._dirty:
+            self._queue.append(key)
+            self._wake()
+
+    def shutdown(self) -> None:
+        self._shutting_down = True
+        for t in self._timers.values():
+            t.cancel()
+        self._timers.clear()
+        while self._waiters:
+            w = self._waiters.popleft()
+            if not w.done():
+                w.set_result(None)
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._shutting_down
+
+    def _wake(self) -> None:
+        while self._waiters:
+            w = self._waiters.popleft()
+            if not w.done():
+                w.set_result(None)
+                return
+
