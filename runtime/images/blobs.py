@@ -1,0 +1,166 @@
+"""Content-addressed blob storage: `<root>/images/blobs/sha256/<hex>`, verified on write.
+
+A blob is written to a temp file beside its final place, hashed and measured while it streams,
+and renamed into place only when both the digest and the size match what the caller expected;
+on a mismatch the temp file is removed and `DigestMismatch` raised, so a corrupt or truncated
+download never leaves anything behind. Assumes one filesystem for `tmp/` and `blobs/` (rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import IO
+
+from runtime.images.errors import DigestMismatch, ImageError
+
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+CHUNK = 1 << 20
+
+
+def check_digest(digest: str) -> str:
+    if not _DIGEST.match(digest):
+        raise ImageError(f"unsupported or malformed digest: {digest!r}")
+    return digest
+
+
+def sha256_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class PendingBlob:
+    """A blob being written: `write()` chunks, then `commit(expected_digest, expected_size)`."""
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self._blobs = blobs
+        fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix="blob-")
+        self.path = Path(name)
+        self._file: IO[bytes] = os.fdopen(fd, "wb")
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self._done = False
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        self._file.write(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self._hash.hexdigest()
+
+    def commit(self, expected_digest: str | None = None, expected_size: int | None = None) -> str:
+        """Verify and move into place; returns the digest. Discards everything on a mismatch."""
+        self._file.close()
+        digest = self.digest
+        try:
+            if expected_size is not None and expected_size != self.size:
+                raise DigestMismatch(
+                    f"size mismatch for {expected_digest or digest}: expected {expected_size} bytes, got {self.size}")
+            if expected_digest is not None and expected_digest != digest:
+                raise DigestMismatch(f"digest mismatch: expected {expected_digest}, got {digest}")
+            final = self._blobs.path(digest)
+            os.chmod(self.path, 0o644)
+            os.replace(self.path, final)
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
+        return digest
+
+    def abort(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        if not self._done:
+            self.path.unlink(missing_ok=True)
+            self._done = True
+
+    def __enter__(self) -> PendingBlob:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()  # a no-op after commit
+
+
+class BlobStore:
+    def __init__(self, images_dir: Path) -> None:
+        self.dir = images_dir / "blobs" / "sha256"
+        self.tmp_dir = images_dir / "tmp"
+
+    def ensure_dirs(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    def path(self, digest: str) -> Path:
+        return self.dir / check_digest(digest)[7:]
+
+    def has(self, digest: str) -> bool:
+        return self.path(digest).is_file()
+
+    def size(self, digest: str) -> int:
+        return self.path(digest).stat().st_size
+
+    def read(self, digest: str) -> bytes:
+        try:
+            return self.path(digest).read_bytes()
+        except FileNotFoundError:
+            raise ImageError(f"blob {digest} is missing from the store") from None
+
+    def open(self, digest: str) -> IO[bytes]:
+        try:
+            return self.path(digest).open("rb")
+        except FileNotFoundError:
+            raise ImageError(f"blob {digest} is missing from the store") from None
+
+    def begin(self) -> PendingBlob:
+        self.ensure_dirs()
+        return PendingBlob(self)
+
+    def put(self, data: bytes, expected_digest: str | None = None, expected_size: int | None = None) -> str:
+        digest = sha256_digest(data)
+        if expected_digest is None and self.has(digest):
+            return digest
+        with self.begin() as pending:
+            pending.write(data)
+            return pending.commit(expected_digest, expected_size)
+
+    def put_stream(self, chunks: Iterable[bytes], expected_digest: str | None = None,
+                   expected_size: int | None = None) -> str:
+        with self.begin() as pending:
+            for chunk in chunks:
+                pending.write(chunk)
+                if expected_size is not None and pending.size > expected_size:
+                    break  # no point reading past what was promised
+            return pending.commit(expected_digest, expected_size)
+
+    async def put_async_stream(self, chunks: AsyncIterator[bytes], expected_digest: str | None = None,
+                               expected_size: int | None = None) -> str:
+        with self.begin() as pending:
+            async for chunk in chunks:
+                pending.write(chunk)
+                if expected_size is not None and pending.size > expected_size:
+                    break
+            return pending.commit(expected_digest, expected_size)
+
+    def put_file(self, src: IO[bytes], expected_digest: str | None = None, expected_size: int | None = None) -> str:
+        return self.put_stream(iter(lambda: src.read(CHUNK), b""), expected_digest, expected_size)
+
+    def remove(self, digest: str) -> bool:
+        try:
+            self.path(digest).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def all_digests(self) -> list[str]:
+        if not self.dir.is_dir():
+            return []
+        return ["sha256:" + p.name for p in self.dir.iterdir() if len(p.name) == 64]

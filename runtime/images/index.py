@@ -1,0 +1,72 @@
+"""The image index: one small JSON file, `<root>/images/index.json`, naming every image.
+
+Reads are one `json.loads` of a file replaced atomically (write temp, rename), so readers never
+lock and never see a half-written index; writers serialise on `flock(images/lock)` and do
+read-modify-write under it, so two CLI processes tagging at once both land. The record per
+image holds what the hot path needs without opening the manifest: layer digests per diff_id.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from runtime.images.model import LayerRef
+
+Record = dict[str, Any]  # {"refs", "repo_digests", "digest", "manifest", "layers", "size", "created"}
+
+
+class Index:
+    def __init__(self, images_dir: Path) -> None:
+        self.dir = images_dir
+        self.path = images_dir / "index.json"
+        self._lock_path = images_dir / "lock"
+
+    def read(self) -> dict[str, Record]:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        images: dict[str, Record] = json.loads(data)["images"]
+        return images
+
+    def _write(self, images: dict[str, Record]) -> None:
+        tmp = self.path.with_name(f".index.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"version": 1, "images": images}, indent=1, sort_keys=True))
+        os.replace(tmp, self.path)
+
+    @contextmanager
+    def update(self) -> Iterator[dict[str, Record]]:
+        """Yields the images map under the write lock; written back when the block ends cleanly."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            images = self.read()
+            yield images
+            self._write(images)
+        finally:
+            os.close(fd)  # closing drops the flock
+
+
+def record_layers(record: Record) -> list[LayerRef]:
+    return [LayerRef(diff_id, digest, size, media_type) for diff_id, digest, size, media_type in record["layers"]]
+
+
+def make_record(refs: list[str], digest: str, manifest: str, layers: list[LayerRef], size: int,
+                created: str, repo_digests: list[str]) -> Record:
+    return {"refs": refs, "repo_digests": repo_digests, "digest": digest, "manifest": manifest,
+            "layers": [[x.diff_id, x.digest, x.size, x.media_type] for x in layers],
+            "size": size, "created": created}
+
+
+def untag_everywhere(images: dict[str, Record], ref: str) -> None:
+    """A tag names one image: moving it leaves the previous holder (maybe dangling)."""
+    for record in images.values():
+        if ref in record["refs"]:
+            record["refs"].remove(ref)
