@@ -1,0 +1,158 @@
+"""An event recorder with Kubernetes-style aggregation, shared by controllers, scheduler, kubelet.
+
+`record(obj, type, reason, message)` never blocks and never fails the caller: events are
+best-effort, as in client-go. One Event object exists per (involved object, reason, message,
+source); a repeat bumps its `count` and `lastTimestamp` instead of creating a new object, so a
+busy loop does not flood the store. Repeats arriving before the first write lands are folded
+into one write. Assumes a client with `create` and `patch` (as `AsyncClient`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from api import jsonutil
+from api.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+NORMAL = "Normal"
+WARNING = "Warning"
+
+
+class EventClient(Protocol):
+    async def create(self, r: Any, obj: dict[str, Any], namespace: str | None = None) -> Any: ...
+
+    async def patch(self, r: Any, name: str, body: Any, content_type: str = ...,
+                    namespace: str | None = None) -> Any: ...
+
+
+@dataclass
+class _Entry:
+    name: str
+    namespace: str
+    count: int = 0  # written to the server
+    pending: int = 0  # recorded, not yet written
+    first: str = ""
+    last: str = ""
+    written: bool = False
+    body: dict[str, Any] | None = None
+
+
+def involved_ref(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata") or {}
+    ref = {"kind": obj.get("kind", ""), "apiVersion": obj.get("apiVersion", "v1"),
+           "name": meta.get("name", ""), "uid": meta.get("uid", ""),
+           "resourceVersion": meta.get("resourceVersion", "")}
+    if meta.get("namespace"):
+        ref["namespace"] = meta["namespace"]
+    return ref
+
+
+def aggregation_key(ref: dict[str, Any], reason: str, message: str, component: str) -> tuple[str, ...]:
+    return (ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", ""), ref.get("uid", ""),
+            reason, message, component)
+
+
+class EventRecorder:
+    def __init__(self, client: EventClient, component: str, host: str = "",
+                 max_in_flight: int = 8, cache_size: int = 4096) -> None:
+        self.client = client
+        self.component = component
+        self.host = host
+        self._entries: collections.OrderedDict[tuple[str, ...], _Entry] = collections.OrderedDict()
+        self._dirty: collections.OrderedDict[tuple[str, ...], None] = collections.OrderedDict()
+        self._wake = asyncio.Event()
+        self._cache_size = cache_size
+        self._sem = asyncio.Semaphore(max_in_flight)
+        self._busy: set[tuple[str, ...]] = set()
+
+    def record(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        ref = involved_ref(obj)
+        key = aggregation_key(ref, reason, message, self.component)
+        now = jsonutil.now_str()
+        e = self._entries.get(key)
+        if e is None:
+            ns = ref.get("namespace") or "default"
+            name = f"{ref['name']}.{os.urandom(8).hex()}"
+            e = _Entry(name=name, namespace=ns, first=now)
+            e.body = {"apiVersion": "v1", "kind": "Event",
+                      "metadata": {"name": name, "namespace": ns},
+                      "involvedObject": ref, "reason": reason, "message": message, "type": type_,
+                      "source": {"component": self.component, **({"host": self.host} if self.host else {})},
+                      "reportingComponent": self.component, "reportingInstance": self.host}
+            self._entries[key] = e
+            while len(self._entries) > self._cache_size:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        e.pending += 1
+        e.last = now
+        self._dirty[key] = None
+        self._wake.set()
+        log.debug("event %s %s %s: %s", type_, ref.get("name"), reason, message)
+
+    async def run(self) -> None:
+        """Write recorded events until cancelled."""
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                for key in [k for k in self._dirty if k not in self._busy]:
+                    del self._dirty[key]
+                    e = self._entries.get(key)
+                    if e is None or e.pending == 0:
+                        continue
+                    await self._sem.acquire()
+                    self._busy.add(key)
+                    t = asyncio.create_task(self._write(key, e))
+                    tasks.add(t)
+                    t.add_done_callback(tasks.discard)
+        finally:
+            for t in tasks:
+                t.cancel()
+
+    async def flush(self, timeout: float = 5.0) -> None:
+        """Wait until everything recorded so far is written (for tests and shutdown)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while (self._dirty or self._busy) and loop.time() < end:
+            await asyncio.sleep(0.01)
+
+    async def _write(self, key: tuple[str, ...], e: _Entry) -> None:
+        n = e.pending
+        try:
+            if not e.written:
+                assert e.body is not None
+                body = dict(e.body, count=n, firstTimestamp=e.first, lastTimestamp=e.last)
+                await self.client.create("events", body, e.namespace)
+                e.written = True
+            else:
+                await self.client.patch("events", e.name, {"count": e.count + n, "lastTimestamp": e.last},
+                                        namespace=e.namespace)
+            e.count += n
+            e.pending -= n
+        except asyncio.CancelledError:
+            raise
+        except ApiError as err:
+            log.info("event %s/%s not written: %s", e.namespace, e.name, err)
+            if err.code == 404 and e.written:  # the Event expired: start a new one next time
+                e.written = False
+                e.count = 0
+            else:
+                e.pending -= n  # best effort: drop rather than retry forever
+        except Exception as err:
+            log.info("event %s/%s not written: %r", e.namespace, e.name, err)
+            e.pending -= n
+        finally:
+            self._busy.discard(key)
+            self._sem.release()
+            if e.pending:
+                self._dirty[key] = None
+                self._wake.set()
