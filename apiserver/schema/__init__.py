@@ -118,7 +118,7 @@ def definition_name(type_name: str) -> str:
         return "io.k8s.apimachinery.pkg.api.resource.Quantity"
     if type_name == "IntOrString":
         return "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
-    if type_name in ("Time", "MicroTime"):
+    if type_name in ("Time", "MicroTime", "Patch"):
         return f"{_t.META}.{type_name}"
     return f"{_PACKAGE[type_name]}.{type_name}"
 

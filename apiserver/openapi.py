@@ -1,0 +1,294 @@
+"""OpenAPI v3 (per group-version) and v2 documents, generated from `apiserver.schema`.
+
+Why: kubectl 1.30+ refuses `create`/`apply` unless `/openapi/v3` names the group-version and
+its document has, for the kind, a `patch` operation carrying `x-kubernetes-group-version-kind`
+and a `fieldValidation` query parameter (then it validates server-side with
+`fieldValidation=Strict`). Client-side `apply` also reads `x-kubernetes-patch-merge-key` /
+`x-kubernetes-patch-strategy` from the component schemas to build strategic merge patches,
+and `kubectl explain` reads the schemas, so they are the real field tables, not stubs.
+
+- `v3_root()` -> `{"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=H"}, ...}}`
+- `v3_document(gv_path)` -> the document for `"api/v1"` or `"apis/coordination.k8s.io/v1"`, or None.
+- `v3_document_json(gv_path)` -> the same, serialized once (bytes), for the handler.
+- `v2_document()` / `v2_document_json()` -> Swagger 2.0 of everything. kubectl 1.27 asks
+  `/openapi/v2` for protobuf (`application/com.github.proto-openapi.spec.v2@v1.0+protobuf`) and
+  unmarshals the body as protobuf, so JSON only helps clients that accept JSON.
+
+Documents are deterministic and cached; callers must not mutate what they get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from typing import Any
+
+from api.jsonutil import dumps
+from api.resources import RESOURCES, Resource, Subresource
+from apiserver import schema
+from apiserver.schema import Spec
+
+VERSION_INFO = {"title": "Kubernetes", "version": "v1.33.0"}
+_DESCRIPTIONS = {"fieldValidation": "fieldValidation instructs the server on how to handle objects in the "
+                 "request containing unknown or duplicate fields. Valid values are: Ignore, Warn (default), "
+                 "Strict."}
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+def _ref(type_name: str, v3: bool) -> dict[str, Any]:
+    prefix = "#/components/schemas/" if v3 else "#/definitions/"
+    return {"$ref": prefix + schema.definition_name(type_name)}
+
+
+def _scalar(name: str, v3: bool) -> dict[str, Any]:
+    if name == "string":
+        return {"type": "string"}
+    if name == "integer":
+        return {"type": "integer", "format": "int64"}
+    if name == "boolean":
+        return {"type": "boolean"}
+    if name == "number":
+        return {"type": "number", "format": "double"}
+    if name == "object":
+        return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    return _ref(name, v3)  # Time, MicroTime, Quantity, IntOrString
+
+
+def spec_schema(spec: Spec, v3: bool = True) -> dict[str, Any]:
+    if spec.form == "scalar":
+        return _scalar(spec.name, v3)
+    if spec.form == "struct":
+        return _ref(spec.name, v3)
+    assert spec.elem is not None
+    if spec.form == "map":
+        return {"type": "object", "additionalProperties": spec_schema(spec.elem, v3)}
+    out: dict[str, Any] = {"type": "array", "items": spec_schema(spec.elem, v3)}
+    if spec.merge_key:
+        out["x-kubernetes-patch-merge-key"] = spec.merge_key
+        out["x-kubernetes-patch-strategy"] = "merge"
+        out["x-kubernetes-list-type"] = "map"
+        out["x-kubernetes-list-map-keys"] = [spec.merge_key]
+    elif spec.set_merge:
+        out["x-kubernetes-patch-strategy"] = "merge"
+        out["x-kubernetes-list-type"] = "set"
+    else:
+        out["x-kubernetes-list-type"] = "atomic"
+    return out
+
+
+_WELL_KNOWN = {
+    "Quantity": {"type": "string", "description": "Quantity is a fixed-point representation of a number "
+                 "(e.g. 100m, 1.5Gi, 2)."},
+    "IntOrString": {"type": "string", "format": "int-or-string",
+                    "description": "IntOrString holds an int or a string."},
+    "Time": {"type": "string", "format": "date-time", "description": "RFC 3339 date and time, UTC."},
+    "MicroTime": {"type": "string", "format": "date-time", "description": "RFC 3339 with microseconds."},
+}
+
+
+def _definition(type_name: str, v3: bool) -> dict[str, Any]:
+    spec = schema.type_spec(type_name)
+    out: dict[str, Any] = {"type": "object",
+                           "properties": {k: spec_schema(v, v3) for k, v in spec.fields.items()}}
+    if spec.required:
+        out["required"] = list(spec.required)
+    gv = schema.group_version_of(type_name)
+    if gv is not None:
+        out["x-kubernetes-group-version-kind"] = [{"group": gv[0], "kind": type_name, "version": gv[1]}]
+    return out
+
+
+@cache
+def _definitions(v3: bool) -> dict[str, Any]:
+    defs = {schema.definition_name(n): _definition(n, v3) for n in schema.all_types()}
+    for name, body in _WELL_KNOWN.items():
+        defs[schema.definition_name(name)] = dict(body)
+    defs["io.k8s.apimachinery.pkg.apis.meta.v1.Patch"] = {
+        "type": "object", "description": "Patch is provided to give a concrete name and type to the "
+        "Kubernetes PATCH request body."}
+    return defs
+
+
+# --- paths ---------------------------------------------------------------------------------------
+
+def _param(name: str, where: str, v3: bool, type_: str = "string", required: bool = False) -> dict[str, Any]:
+    p: dict[str, Any] = {"name": name, "in": where, "description": _DESCRIPTIONS.get(name, name)}
+    if v3:
+        p["schema"] = {"type": type_, "uniqueItems": True}
+    else:
+        p["type"] = type_
+        p["uniqueItems"] = True
+    if required:
+        p["required"] = True
+    return p
+
+
+_WRITE_PARAMS = ("dryRun", "fieldManager", "fieldValidation")
+_LIST_PARAMS = ("allowWatchBookmarks", "continue", "fieldSelector", "labelSelector", "limit",
+                "resourceVersion", "resourceVersionMatch", "sendInitialEvents", "timeoutSeconds", "watch")
+_PATCH_TYPES = ("application/apply-patch+yaml", "application/json-patch+json",
+                "application/merge-patch+json", "application/strategic-merge-patch+json")
+_BOOL_PARAMS = {"allowWatchBookmarks", "watch", "sendInitialEvents", "force"}
+_INT_PARAMS = {"limit", "timeoutSeconds", "gracePeriodSeconds"}
+
+
+def _params(names: tuple[str, ...], v3: bool) -> list[dict[str, Any]]:
+    def type_of(n: str) -> str:
+        return "boolean" if n in _BOOL_PARAMS else "integer" if n in _INT_PARAMS else "string"
+    return [_param(n, "query", v3, type_of(n)) for n in names]
+
+
+def _op_id(action: str, r: Resource, namespaced: bool, suffix: str = "") -> str:
+    group = "".join(p.capitalize() for p in (r.group.split(".")[0] if r.group else "core").split("-"))
+    scope = "Namespaced" if namespaced else ""
+    return f"{action}{group}{r.version.capitalize()}{scope}{r.kind}{suffix}"
+
+
+def _operation(action: str, verb: str, r: Resource, gvk: dict[str, str], response: str, v3: bool,
+               params: tuple[str, ...] = (), body: str | None = None, namespaced: bool = True,
+               suffix: str = "") -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "tags": [f"{(r.group or 'core').split('.')[0]}_{r.version}"],
+        "description": f"{action} {r.kind}{suffix}",
+        "operationId": _op_id(action, r, namespaced and r.namespaced, suffix),
+        "parameters": _params(params, v3),
+        "x-kubernetes-action": verb,
+        "x-kubernetes-group-version-kind": gvk,
+    }
+    ok = _ref(response, v3) if response != "string" else {"type": "string"}
+    if v3:
+        op["responses"] = {"200": {"description": "OK", "content": {
+            "application/json": {"schema": ok}, "application/yaml": {"schema": ok}}}}
+        if body is not None:
+            types = _PATCH_TYPES if verb == "patch" else ("*/*",)
+            op["requestBody"] = {"content": {t: {"schema": _ref(body, v3)} for t in types}, "required": True}
+    else:
+        op["responses"] = {"200": {"description": "OK", "schema": ok}}
+        op["consumes"] = list(_PATCH_TYPES) if verb == "patch" else ["*/*"]
+        op["produces"] = ["application/json", "application/yaml"]
+        if body is not None:
+            op["parameters"].insert(0, {"name": "body", "in": "body", "required": True, "schema": _ref(body, v3)})
+    return op
+
+
+def _path_params(r: Resource, v3: bool, named: bool) -> list[dict[str, Any]]:
+    out = []
+    if named:
+        out.append(_param("name", "path", v3, required=True))
+    if r.namespaced:
+        out.append(_param("namespace", "path", v3, required=True))
+    out.append(_param("pretty", "query", v3))
+    return out
+
+
+def _resource_paths(r: Resource, v3: bool) -> dict[str, Any]:
+    gvk = {"group": r.group, "kind": r.kind, "version": r.version}
+    base = r.group_version_path + ("/namespaces/{namespace}" if r.namespaced else "")
+    coll, item = f"{base}/{r.plural}", f"{base}/{r.plural}/{{name}}"
+    W = _WRITE_PARAMS
+    paths: dict[str, Any] = {
+        coll: {
+            "get": _operation("list", "list", r, gvk, r.list_kind, v3, _LIST_PARAMS),
+            "post": _operation("create", "post", r, gvk, r.kind, v3, W, body=r.kind),
+            "parameters": _path_params(r, v3, named=False),
+        },
+        item: {
+            "get": _operation("read", "get", r, gvk, r.kind, v3),
+            "put": _operation("replace", "put", r, gvk, r.kind, v3, W, body=r.kind),
+            "patch": _operation("patch", "patch", r, gvk, r.kind, v3, (*W, "force"), body="Patch"),
+            "delete": _operation("delete", "delete", r, gvk, r.kind, v3,
+                                 ("dryRun", "gracePeriodSeconds", "propagationPolicy"), body="DeleteOptions"),
+            "parameters": _path_params(r, v3, named=True),
+        },
+    }
+    if "deletecollection" in r.verbs:
+        paths[coll]["delete"] = _operation("deletecollection", "deletecollection", r, gvk, "Status", v3,
+                                           _LIST_PARAMS, body="DeleteOptions", suffix="Collection")
+    if r.namespaced:
+        all_ns = f"{r.group_version_path}/{r.plural}"
+        paths[all_ns] = {"get": _operation("list", "list", r, gvk, r.list_kind, v3, _LIST_PARAMS,
+                                           namespaced=False, suffix="ForAllNamespaces"),
+                         "parameters": [_param("pretty", "query", v3)]}
+    for s in r.subresources:
+        paths[f"{item}/{s.name}"] = _subresource_path(r, s, v3)
+    return paths
+
+
+def _subresource_path(r: Resource, s: Subresource, v3: bool) -> dict[str, Any]:
+    group = s.group or r.group
+    gvk = {"group": group, "kind": s.kind, "version": s.version}
+    kind = s.kind if schema.kind_spec(s.kind) is not None else r.kind
+    sfx = s.name.capitalize()
+    entry: dict[str, Any] = {"parameters": _path_params(r, v3, named=True)}
+    if s.name == "log":
+        entry["get"] = _operation("read", "get", r, gvk, "string", v3,
+                                  ("container", "follow", "previous", "sinceSeconds", "tailLines", "timestamps"),
+                                  suffix="Log")
+        return entry
+    if s.name == "exec":
+        params = ("command", "container", "stdin", "stdout", "stderr", "tty")
+        entry["get"] = _operation("connectget", "connect", r, gvk, "string", v3, params, suffix="Exec")
+        entry["post"] = _operation("connectpost", "connect", r, gvk, "string", v3, params, suffix="Exec")
+        return entry
+    if "create" in s.verbs:
+        entry["post"] = _operation("create", "post", r, gvk, kind, v3, _WRITE_PARAMS, body=kind, suffix=sfx)
+    if "get" in s.verbs:
+        entry["get"] = _operation("read", "get", r, gvk, kind, v3, suffix=sfx)
+    if "update" in s.verbs:
+        entry["put"] = _operation("replace", "put", r, gvk, kind, v3, _WRITE_PARAMS, body=kind, suffix=sfx)
+    if "patch" in s.verbs:
+        entry["patch"] = _operation("patch", "patch", r, gvk, kind, v3, (*_WRITE_PARAMS, "force"),
+                                    body="Patch", suffix=sfx)
+    return entry
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+def _gv_paths() -> dict[str, list[Resource]]:
+    out: dict[str, list[Resource]] = {}
+    for r in RESOURCES:
+        out.setdefault(r.group_version_path.lstrip("/"), []).append(r)
+    return out
+
+
+@cache
+def v3_document(group_version_path: str) -> dict[str, Any] | None:
+    served = _gv_paths().get(group_version_path.strip("/"))
+    if served is None:
+        return None
+    paths: dict[str, Any] = {}
+    for r in served:
+        paths.update(_resource_paths(r, v3=True))
+    return {"openapi": "3.0.0", "info": dict(VERSION_INFO), "paths": paths,
+            "components": {"schemas": _definitions(True)}}
+
+
+@cache
+def v3_document_json(group_version_path: str) -> bytes | None:
+    doc = v3_document(group_version_path)
+    return None if doc is None else dumps(doc)
+
+
+def document_hash(group_version_path: str) -> str:
+    body = v3_document_json(group_version_path) or b""
+    return hashlib.sha512(body).hexdigest().upper()
+
+
+@cache
+def v3_root() -> dict[str, Any]:
+    return {"paths": {gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash={document_hash(gv)}"}
+                      for gv in _gv_paths()}}
+
+
+@cache
+def v2_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for r in RESOURCES:
+        paths.update(_resource_paths(r, v3=False))
+    return {"swagger": "2.0", "info": dict(VERSION_INFO), "paths": paths, "definitions": _definitions(False)}
+
+
+@cache
+def v2_document_json() -> bytes:
+    return dumps(v2_document())
