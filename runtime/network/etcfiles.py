@@ -1,0 +1,116 @@
+"""The /etc/hosts, /etc/resolv.conf and /etc/hostname a sandbox's containers bind-mount.
+
+Content is built by pure functions; `write_etc_files` writes them atomically (temp + rename)
+into a directory the caller owns (e.g. the sandbox's state dir). Like docker, when no DNS
+servers are given the host's resolv.conf nameservers are used, minus loopback ones, which
+would point at the pod's own loopback inside its netns.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+HOST_RESOLV_CONF = Path("/etc/resolv.conf")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+_STATIC_HOSTS = """\
+127.0.0.1\tlocalhost
+::1\tlocalhost ip6-localhost ip6-loopback
+fe00::0\tip6-localnet
+ff00::0\tip6-mcastprefix
+ff02::1\tip6-allnodes
+ff02::2\tip6-allrouters
+"""
+
+
+def _check_hostname(name: str) -> None:
+    if not name or len(name) > 253 or not _HOSTNAME.match(name):
+        raise ValueError(f"invalid hostname {name!r}: want RFC 1123 labels of [A-Za-z0-9-]")
+
+
+def _check_ip(ip: str, what: str) -> None:
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        raise ValueError(f"invalid {what} {ip!r}: not an IP address") from None
+
+
+def hosts_content(hostname: str, ip: str, extra_hosts: Mapping[str, str] | None = None) -> str:
+    """extra_hosts maps a host name to its address (k8s hostAliases, docker --add-host)."""
+    _check_hostname(hostname)
+    lines = [_STATIC_HOSTS]
+    if ip:
+        _check_ip(ip, "pod address")
+        lines.append(f"{ip}\t{hostname}\n")
+    for name, address in (extra_hosts or {}).items():
+        _check_hostname(name)
+        _check_ip(address, f"address for {name}")
+        lines.append(f"{address}\t{name}\n")
+    return "".join(lines)
+
+
+def host_nameservers(text: str) -> list[str]:
+    """Nameservers of a resolv.conf usable from inside a netns (loopback ones dropped)."""
+    servers = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "nameserver":
+            try:
+                if not ipaddress.ip_address(parts[1]).is_loopback:
+                    servers.append(parts[1])
+            except ValueError:
+                continue
+    return servers
+
+
+def resolv_content(dns_servers: Sequence[str], searches: Sequence[str], options: Sequence[str] = ()) -> str:
+    for server in dns_servers:
+        _check_ip(server, "DNS server")
+    for domain in searches:
+        _check_hostname(domain)
+    lines = [f"nameserver {server}\n" for server in dns_servers]
+    if searches:
+        lines.append("search " + " ".join(searches) + "\n")
+    if options:
+        lines.append("options " + " ".join(options) + "\n")
+    return "".join(lines)
+
+
+def _write(path: Path, content: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(content)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def write_etc_files(
+    dir: Path | str,
+    hostname: str,
+    ip: str,
+    extra_hosts: Mapping[str, str] | None = None,
+    dns_servers: Sequence[str] = (),
+    searches: Sequence[str] = (),
+    options: Sequence[str] = (),
+) -> dict[str, Path]:
+    """Write hosts, resolv.conf and hostname into `dir`; returns {container path: host file}.
+
+    ip "" (none/host mode) leaves the pod line out. Bad input raises ValueError before any write.
+    """
+    hosts = hosts_content(hostname, ip, extra_hosts)
+    if not dns_servers and not searches:
+        try:
+            dns_servers = host_nameservers(HOST_RESOLV_CONF.read_text())
+        except OSError:
+            dns_servers = []
+    resolv = resolv_content(dns_servers, searches, options)
+    target = Path(dir)
+    target.mkdir(parents=True, exist_ok=True)
+    files = {"/etc/hosts": target / "hosts", "/etc/resolv.conf": target / "resolv.conf", "/etc/hostname": target / "hostname"}
+    _write(files["/etc/hosts"], hosts)
+    _write(files["/etc/resolv.conf"], resolv)
+    _write(files["/etc/hostname"], hostname + "\n")
+    return files

@@ -1,0 +1,154 @@
+"""Named network namespaces the way `ip netns add` makes them, and netlink sockets inside them.
+
+A named netns is a new net namespace kept alive by a bind mount of its nsfs file onto
+`/run/netns/NAME`, so `ip netns list` / `ip netns exec` see it and runc can join it by path.
+`/run/netns` itself is made a shared mount (bind-mounted onto itself first when it is not a
+mount point), as iproute2 does, so the netns mounts propagate into mount namespaces made later.
+
+Namespaces are per thread on Linux: creation and entering happen in a short-lived helper
+thread, so the calling thread (and process) never leaves the network namespace it runs in.
+A netlink socket opened in that thread stays bound to the new namespace after the thread
+ends, which is how the sandbox's links are configured without `setns` in the caller.
+Python 3.11 has no os.unshare/os.setns/mount: libc is reached through ctypes (imported lazily).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+NETNS_DIR = Path("/run/netns")
+
+CLONE_NEWNET = 0x40000000
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_SHARED = 1 << 20
+MNT_DETACH = 0x2
+
+T = TypeVar("T")
+_libc: Any = None
+
+
+def _c() -> Any:
+    global _libc
+    if _libc is None:
+        import ctypes
+
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        import ctypes
+
+        code = ctypes.get_errno()
+        raise OSError(code, f"{what}: {os.strerror(code)}")
+
+
+def _in_thread(fn: Callable[[], T]) -> T:
+    """Run fn in a fresh thread (whose namespace changes die with it) and return its result."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="kubelite-netns")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    value: T = box["value"]
+    return value
+
+
+def path_of(name: str) -> Path:
+    return NETNS_DIR / name
+
+
+def _ensure_shared_dir() -> None:
+    NETNS_DIR.mkdir(parents=True, exist_ok=True)
+    libc = _c()
+    if libc.mount(b"none", bytes(NETNS_DIR), None, MS_SHARED | MS_REC, None) == 0:
+        return
+    import ctypes
+
+    if ctypes.get_errno() != errno.EINVAL:  # EINVAL: not a mount point yet
+        _check(-1, f"make {NETNS_DIR} shared")
+    _check(libc.mount(bytes(NETNS_DIR), bytes(NETNS_DIR), b"none", MS_BIND | MS_REC, None), f"bind {NETNS_DIR}")
+    _check(libc.mount(b"none", bytes(NETNS_DIR), None, MS_SHARED | MS_REC, None), f"make {NETNS_DIR} shared")
+
+
+def create(name: str) -> socket.socket:
+    """Create netns `name` (FileExistsError if present); return a NETLINK_ROUTE socket inside it."""
+    _ensure_shared_dir()
+    target = path_of(name)
+    fd = os.open(target, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+    os.close(fd)
+
+    def make() -> socket.socket:
+        libc = _c()
+        _check(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        src = f"/proc/self/task/{threading.get_native_id()}/ns/net".encode()
+        _check(libc.mount(src, bytes(target), b"none", MS_BIND, None), f"bind-mount netns onto {target}")
+        return _rtnl_socket()
+
+    try:
+        return _in_thread(make)
+    except BaseException:
+        remove(name)
+        raise
+
+
+def open_socket(name: str) -> socket.socket:
+    """A NETLINK_ROUTE socket inside the existing netns `name`."""
+    fd = os.open(path_of(name), os.O_RDONLY | os.O_CLOEXEC)
+
+    def enter() -> socket.socket:
+        _check(_c().setns(fd, CLONE_NEWNET), f"setns({name})")
+        return _rtnl_socket()
+
+    try:
+        return _in_thread(enter)
+    finally:
+        os.close(fd)
+
+
+def _rtnl_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 0)
+    sock.bind((0, 0))
+    return sock
+
+
+def remove(name: str) -> bool:
+    """Unmount and delete netns `name`; False when there was nothing. Idempotent."""
+    target = path_of(name)
+    if _c().umount2(bytes(target), MNT_DETACH) != 0:
+        import ctypes
+
+        if ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):  # EINVAL: file there but not mounted
+            _check(-1, f"umount {target}")
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def exists(name: str) -> bool:
+    return path_of(name).exists()
+
+
+def names() -> list[str]:
+    try:
+        return sorted(os.listdir(NETNS_DIR))
+    except FileNotFoundError:
+        return []
