@@ -36,7 +36,8 @@ def test_resolve_by_ref_id_and_prefix(store: ImageStore) -> None:
         found = store.resolve(key)
         assert found is not None and found.id == image.id, key
     assert store.resolve("busybox:nope") is None
-    assert found.config["rootfs"]["diff_ids"] == [layer.diff_id] and found.layers == [layer]
+    got = store.get("busybox")
+    assert got.config["rootfs"]["diff_ids"] == [layer.diff_id] and got.layers == [layer]
     with pytest.raises(ImageNotFound, match="image not found: nope"):
         store.get("nope")
 

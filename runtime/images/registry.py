@@ -1,0 +1,178 @@
+"""Pull and push images over the OCI distribution v2 protocol.
+
+Pull: one `GET manifests/<tag|digest>` (with every manifest and index type in `Accept`); if an
+image already in the store has that repo digest the pull ends there (one request). Otherwise an
+index picks the linux/<host arch> manifest, the config and the missing layer blobs are fetched
+(layers concurrently, streamed straight into verified blobs), the image is indexed and its layers
+unpacked. Push: per blob `HEAD` (skip if present) -> `POST uploads/` -> `PUT <location>&digest=`,
+then `PUT manifests/<tag>` with the stored manifest bytes, so the digest survives the trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from runtime.images import manifest as mf
+from runtime.images.auth import load_credentials
+from runtime.images.errors import DigestMismatch, ImageError
+from runtime.images.model import Image
+from runtime.images.reference import Reference, parse_reference
+from runtime.images.regclient import RegistrySession, registry_error
+from runtime.images.store import ImageStore
+
+# progress(digest, bytes_done, bytes_total, status) with status in "downloading", "done", "exists", "pushed"
+Progress = Callable[[str, int, int, str], None]
+CONCURRENT_LAYERS = 4
+
+
+def _session(store: ImageStore, ref: Reference, insecure: bool, authfile: Path | None,
+             event_hooks: dict[str, list[Callable[..., Any]]] | None,
+             transport: httpx.AsyncBaseTransport | None) -> RegistrySession:
+    creds = load_credentials(ref.domain, authfile, store.root)
+    return RegistrySession(ref.domain, creds, insecure, event_hooks, transport)
+
+
+async def _get_manifest(session: RegistrySession, ref: Reference, target: str, scope: str) -> tuple[bytes, str]:
+    resp = await session.request("GET", f"/v2/{ref.path}/manifests/{target}", scope, headers={"Accept": mf.ACCEPT})
+    if resp.status_code == 404:
+        raise ImageError(f"image not found in registry: {ref.repository}:{target}" if not target.startswith("sha256:")
+                         else f"image not found in registry: {ref.repository}@{target}")
+    if resp.status_code != 200:
+        raise registry_error(resp, f"fetching manifest {ref.repository}:{target}")
+    body = resp.content
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    if target.startswith("sha256:") and digest != target:
+        raise DigestMismatch(f"manifest digest mismatch: asked for {target}, got {digest}")
+    media_type = resp.headers.get("Content-Type", "").split(";")[0].strip()
+    return body, media_type
+
+
+async def _fetch_blob(session: RegistrySession, store: ImageStore, ref: Reference, desc: mf.Descriptor, scope: str,
+                      progress: Progress | None) -> None:
+    resp = await session.request("GET", f"/v2/{ref.path}/blobs/{desc.digest}", scope, stream=True)
+    try:
+        if resp.status_code != 200:
+            await resp.aread()
+            raise registry_error(resp, f"fetching blob {desc.digest}")
+
+        async def chunks() -> Any:
+            async for chunk in resp.aiter_bytes(1 << 20):
+                yield chunk
+                if progress:
+                    progress(desc.digest, resp.num_bytes_downloaded, desc.size, "downloading")
+
+        await store.blobs.put_async_stream(chunks(), desc.digest, desc.size)
+    finally:
+        await resp.aclose()
+    if progress:
+        progress(desc.digest, desc.size, desc.size, "done")
+
+
+async def pull(store: ImageStore, ref_text: str, insecure: bool = False, authfile: Path | None = None,
+               progress: Progress | None = None, event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
+               transport: httpx.AsyncBaseTransport | None = None) -> Image:
+    """Pull `ref_text` into the store (unpacking its layers) and return the image."""
+    ref = parse_reference(ref_text)
+    target = ref.digest or ref.tag
+    scope = f"repository:{ref.path}:pull"
+    tags = [str(ref.with_tag(ref.tag))] if ref.tag else []
+    async with _session(store, ref, insecure, authfile, event_hooks, transport) as session:
+        top, media_type = await _get_manifest(session, ref, target, scope)
+        top_digest = "sha256:" + hashlib.sha256(top).hexdigest()
+        present = store.resolve(f"{ref.repository}@{top_digest}")
+        if present is not None and all(store.blobs.has(x.digest) for x in present.layers):
+            for tag in tags:
+                if tag not in present.refs:
+                    store.tag(present.id, tag)
+            return store.get(present.id)
+        body = top
+        if mf.media_type_of(mf.load_json(top, "manifest"), media_type) in mf.INDEX_TYPES:
+            store.blobs.put(top)
+            chosen = mf.pick_platform(top)
+            body, media_type = await _get_manifest(session, ref, chosen.digest, scope)
+        manifest = mf.parse_manifest(body, media_type)
+        if not store.blobs.has(manifest.config.digest):
+            await _fetch_blob(session, store, ref, manifest.config, scope, None)
+        config_bytes = store.blobs.read(manifest.config.digest)
+        layers = mf.layer_refs(manifest, mf.config_diff_ids(mf.load_json(config_bytes, "image config")))
+        missing = [d for d in manifest.layers if not store.blobs.has(d.digest)]
+        for d in manifest.layers:
+            if progress and d not in missing:
+                progress(d.digest, d.size, d.size, "exists")
+        limit = asyncio.Semaphore(CONCURRENT_LAYERS)
+
+        async def fetch(desc: mf.Descriptor) -> None:
+            async with limit:
+                await _fetch_blob(session, store, ref, desc, scope, progress)
+
+        await asyncio.gather(*(fetch(d) for d in missing))
+    image = store.add_image(config_bytes, body, layers, tags, digest=top_digest, repository=ref.repository)
+    await asyncio.to_thread(store.layer_dirs, image)
+    return image
+
+
+async def _push_blob(session: RegistrySession, store: ImageStore, ref: Reference, digest: str, scope: str,
+                     progress: Progress | None) -> None:
+    size = store.blobs.size(digest)
+    head = await session.request("HEAD", f"/v2/{ref.path}/blobs/{digest}", scope)
+    if head.status_code == 200:
+        if progress:
+            progress(digest, size, size, "exists")
+        return
+    start = await session.request("POST", f"/v2/{ref.path}/blobs/uploads/", scope)
+    if start.status_code != 202 or "Location" not in start.headers:
+        raise registry_error(start, f"starting upload of {digest}")
+    location = str(httpx.URL(session.base + f"/v2/{ref.path}/blobs/uploads/").join(start.headers["Location"]))
+    url = httpx.URL(location).copy_merge_params({"digest": digest})
+    data = store.blobs.read(digest) if size <= (8 << 20) else _file_chunks(store.blobs.path(digest))
+    put = await session.request("PUT", str(url), scope, content=data,
+                                headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)})
+    if put.status_code != 201:
+        raise registry_error(put, f"uploading blob {digest}")
+    if progress:
+        progress(digest, size, size, "pushed")
+
+
+def _file_chunks(path: Path) -> Any:
+    async def gen() -> Any:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                yield chunk
+    return gen()
+
+
+async def push(store: ImageStore, ref_or_id: str, dest: str | None = None, insecure: bool = False,
+               authfile: Path | None = None, progress: Progress | None = None,
+               event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
+               transport: httpx.AsyncBaseTransport | None = None) -> str:
+    """Push a local image to `dest` (default: the reference itself); returns the manifest digest."""
+    image = store.get(ref_or_id)
+    ref = parse_reference(dest or ref_or_id)
+    if ref.digest:
+        raise ImageError(f"cannot push to a digest reference: {ref}")
+    manifest_bytes = store.blobs.read(image.manifest)
+    media_type = mf.media_type_of(mf.load_json(manifest_bytes, "manifest"))
+    scope = f"repository:{ref.path}:pull,push"
+    async with _session(store, ref, insecure, authfile, event_hooks, transport) as session:
+        limit = asyncio.Semaphore(CONCURRENT_LAYERS)
+
+        async def upload(digest: str) -> None:
+            async with limit:
+                await _push_blob(session, store, ref, digest, scope, progress)
+
+        await asyncio.gather(*(upload(x.digest) for x in image.layers))
+        await _push_blob(session, store, ref, image.id, scope, progress)
+        resp = await session.request("PUT", f"/v2/{ref.path}/manifests/{ref.tag}", scope, content=manifest_bytes,
+                                     headers={"Content-Type": media_type})
+        if resp.status_code not in (200, 201):
+            raise registry_error(resp, f"pushing manifest {ref}")
+    digest = "sha256:" + hashlib.sha256(manifest_bytes).hexdigest()
+    store.add_image(store.blobs.read(image.id), manifest_bytes, image.layers, [], digest=digest,
+                    repository=ref.repository)
+    return digest
