@@ -1,0 +1,123 @@
+"""The kubelet: watches the pods bound to its node and keeps the runtime in line with them.
+
+Wiring only; the decisions live in `sync` (one pod), `decisions`, `status`, `probes`. Pods
+come from an informer on `spec.nodeName=<node>`; every add/update goes to the pod's worker.
+A pod that vanishes from the API (force-deleted, or deleted while the kubelet was down) is
+torn down. Like the kubelet's generic PLEG, a relist of the runtime every `relist_period`
+notices containers that exited on their own and wakes their pod's worker; the first relist
+also finds sandboxes of pods that no longer exist and removes them (restart safety).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from api import jsonutil
+from api.informer import DeletedFinalStateUnknown, Informer, InformerFactory, deleted_object
+from kubelet.node import NodeAgent
+from kubelet.podworkers import PodWorkers
+from kubelet.probes import ProbeManager
+from kubelet.restart import Backoff
+from kubelet.sync import POD_UID, PodSyncer, SyncContext
+from runtime.interface import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class KubeletOptions:
+    node_name: str
+    node_ip: str
+    data_dir: Path
+    relist_period: float = 1.0
+    backoff_initial: float = 10.0
+    backoff_max: float = 300.0
+    dns_servers: list[str] = field(default_factory=list)
+
+
+class Kubelet:
+    def __init__(self, client: Any, runtime: Runtime, node: NodeAgent, options: KubeletOptions,
+                 informers: InformerFactory | None = None) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.node = node
+        self.options = options
+        self.informers = informers or InformerFactory(client)
+        self.pods: Informer = self.informers.informer("pods", field_selector=f"spec.nodeName={options.node_name}")
+        self.services: Informer = self.informers.informer("services")
+        self.probes = ProbeManager(self._exec_probe, self._wake)
+        ctx = SyncContext(options.node_name, options.node_ip, options.data_dir, self._services_in,
+                          options.dns_servers)
+        self.syncer = PodSyncer(runtime, client, ctx, self.probes,
+                                Backoff(options.backoff_initial, options.backoff_max))
+        self.workers = PodWorkers(self.syncer.sync)
+        self._states: dict[str, tuple[str, ...]] = {}
+
+    def _services_in(self, namespace: str) -> list[dict[str, Any]]:
+        return self.services.list(namespace)
+
+    def _wake(self, uid: str) -> None:
+        self.workers.wake(uid)
+
+    async def _exec_probe(self, container_id: str, cmd: list[str], timeout: float) -> int:
+        return (await self.runtime.exec_sync(container_id, cmd, timeout)).exit_code
+
+    # --- informer handlers: enqueue only -------------------------------------------------
+    def _on_pod_added(self, pod: dict[str, Any]) -> None:
+        self.workers.update(pod)
+
+    def _on_pod_updated(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        self.workers.update(new)
+
+    def _on_pod_deleted(self, obj: dict[str, Any] | DeletedFinalStateUnknown) -> None:
+        pod = deleted_object(obj)
+        gone = dict(pod, metadata=dict(pod["metadata"], deletionTimestamp=jsonutil.now_str(),
+                                       deletionGracePeriodSeconds=0))
+        self.workers.update(gone)
+
+    # --- PLEG ---------------------------------------------------------------------------
+    async def relist(self, first: bool = False) -> None:
+        containers = await self.runtime.list_containers()
+        states: dict[str, list[str]] = {}
+        for c in containers:
+            uid = c.labels.get(POD_UID)
+            if uid:
+                states.setdefault(uid, []).append(f"{c.id}:{c.state}")
+        snapshot = {uid: tuple(sorted(v)) for uid, v in states.items()}
+        for uid, state in snapshot.items():
+            if self._states.get(uid) != state:
+                self.workers.wake(uid)
+        self._states = snapshot
+        if first:
+            await self._remove_orphans({c.labels.get(POD_UID, "") for c in containers})
+
+    async def _remove_orphans(self, container_uids: set[str]) -> None:
+        live = {p["metadata"]["uid"] for p in self.pods.list()}
+        uids = {s.config.uid for s in await self.runtime.list_sandboxes()} | container_uids
+        for uid in sorted(uids - live - {""}):
+            log.info("removing sandbox and containers of pod %s, which no longer exists", uid)
+            await self.syncer.kill_pod(uid, 0)
+
+    async def run(self) -> None:
+        await self.node.register()
+        heartbeat = asyncio.create_task(self.node.run(), name="node-heartbeat")
+        self.pods.add_handlers(self._on_pod_added, self._on_pod_updated, self._on_pod_deleted)
+        self.informers.start()
+        try:
+            await self.informers.wait_for_sync()
+            await self.relist(first=True)
+            while True:
+                await asyncio.sleep(self.options.relist_period)
+                try:
+                    await self.relist()
+                except Exception:
+                    log.exception("relist failed")
+        finally:
+            heartbeat.cancel()
+            await self.workers.stop()
+            await self.informers.stop()
+            await asyncio.gather(heartbeat, return_exceptions=True)

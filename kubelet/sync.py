@@ -1,0 +1,373 @@
+"""`sync_pod`: make the runtime match one pod, then report what is observed (level-triggered).
+
+Every sync starts from observation, never from memory of past actions: the pod's sandbox and
+container instances are listed from the runtime by the labels the kubelet put on them (pod
+UID, container name, restart count), so a restarted kubelet adopts running containers and
+nothing restarts. Then, in order: sandbox (recreated with all containers if it is gone), init
+containers one by one, the containers (each by `decisions.container_action`), and the status,
+recomputed by `status.build_status` and written only when it changed. A deleted pod is killed
+(SIGTERM, grace period, SIGKILL), its sandbox and volumes removed, and its deletion confirmed
+with a grace-0 delete. The return value tells the pod worker when to sync again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from api import jsonutil
+from api.errors import ApiError
+from kubelet import volumes
+from kubelet.decisions import Action, Instance, container_action, init_action, init_done
+from kubelet.env import container_env
+from kubelet.podworkers import DONE
+from kubelet.probes import ProbeManager
+from kubelet.restart import Backoff, crash_loop_message
+from kubelet.status import ContainerView, Terminated, build_status
+from runtime.interface import ContainerConfig, ContainerInfo, Runtime, SandboxConfig, SandboxInfo
+
+log = logging.getLogger(__name__)
+
+POD_UID = "io.kubernetes.pod.uid"
+POD_NAME = "io.kubernetes.pod.name"
+POD_NAMESPACE = "io.kubernetes.pod.namespace"
+CONTAINER_NAME = "io.kubernetes.container.name"
+RESTART_COUNT = "io.kubernetes.container.restartCount"
+
+RESYNC = 10.0  # periodic re-sync of a healthy pod
+
+
+@dataclass
+class SyncContext:
+    """What sync_pod needs besides the pod: the node and the cluster's services."""
+
+    node_name: str
+    host_ip: str
+    data_dir: Path
+    services: Callable[[str], list[dict[str, Any]]]  # namespace -> its services
+    dns_servers: list[str]
+
+
+def _iso(ts: float) -> str:
+    return jsonutil.format_time(datetime.fromtimestamp(ts, UTC)) if ts else ""
+
+
+def _restarts(c: ContainerInfo) -> int:
+    try:
+        return int(c.labels.get(RESTART_COUNT, "0"))
+    except ValueError:
+        return 0
+
+
+def newest_by_name(containers: list[ContainerInfo]) -> dict[str, list[ContainerInfo]]:
+    """Instances per container name, oldest first (by restart count, then creation)."""
+    out: dict[str, list[ContainerInfo]] = {}
+    for c in sorted(containers, key=lambda c: (_restarts(c), c.created_at)):
+        out.setdefault(c.labels.get(CONTAINER_NAME, c.name), []).append(c)
+    return out
+
+
+def _terminated(c: ContainerInfo) -> Terminated:
+    code = c.exit_code if c.exit_code is not None else 255
+    reason = c.reason or ("Completed" if code == 0 else "Error")
+    return Terminated(code, reason, _iso(c.started_at), _iso(c.finished_at), c.id)
+
+
+def _instance(c: ContainerInfo | None) -> Instance | None:
+    return None if c is None else Instance(c.state, c.exit_code, _restarts(c))
+
+
+class PodSyncer:
+    def __init__(self, runtime: Runtime, client: Any, ctx: SyncContext, probes: ProbeManager,
+                 backoff: Backoff | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.runtime = runtime
+        self.client = client
+        self.ctx = ctx
+        self.probes = probes
+        self.backoff = backoff or Backoff()
+        self.clock = clock
+        self._last_status: dict[str, dict[str, Any]] = {}
+        self._waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (uid, name) -> (reason, message)
+
+    # --- observation -------------------------------------------------------------------
+    async def _observe(self, uid: str) -> tuple[SandboxInfo | None, list[ContainerInfo]]:
+        sandboxes = [s for s in await self.runtime.list_sandboxes() if s.config.uid == uid]
+        ready = [s for s in sandboxes if s.state == "ready"]
+        containers = await self.runtime.list_containers({POD_UID: uid})
+        return (max(ready, key=lambda s: s.created_at) if ready else None), containers
+
+    # --- the sync ----------------------------------------------------------------------
+    async def sync(self, pod: dict[str, Any]) -> float:
+        meta = pod["metadata"]
+        uid = meta["uid"]
+        if meta.get("deletionTimestamp"):
+            await self.kill_pod(uid, self._grace(pod))
+            await self._confirm_deleted(pod)
+            return DONE
+        sandbox, containers = await self._observe(uid)
+        phase = (pod.get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed") and not any(c.state == "running" for c in containers):
+            return RESYNC * 6  # terminal: nothing to run, keep the containers for their logs
+        next_sync = RESYNC
+        try:
+            if sandbox is None:
+                sandbox = await self._new_sandbox(pod, containers)
+                containers = []
+            next_sync = min(next_sync, await self._sync_containers(pod, sandbox, containers))
+            sandbox, containers = await self._observe(uid)
+        except _PodNotReady as e:
+            log.info("pod %s/%s: %s", meta.get("namespace"), meta.get("name"), e)
+            next_sync = min(next_sync, e.retry)
+        await self._report(pod, sandbox, containers)
+        return max(next_sync, 0.05)
+
+    def _grace(self, pod: dict[str, Any]) -> float:
+        g = pod["metadata"].get("deletionGracePeriodSeconds")
+        if g is None:
+            g = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+        return float(g)
+
+    async def _new_sandbox(self, pod: dict[str, Any], stale: list[ContainerInfo]) -> SandboxInfo:
+        meta, spec = pod["metadata"], pod.get("spec") or {}
+        for c in stale:  # containers of a vanished sandbox cannot rejoin a new one
+            await self._remove_container(c, 0)
+        cfg = SandboxConfig(
+            name=meta["name"], namespace=meta.get("namespace", "default"), uid=meta["uid"],
+            hostname=spec.get("hostname") or meta["name"][:63],
+            labels={POD_UID: meta["uid"], POD_NAME: meta["name"], POD_NAMESPACE: meta.get("namespace", "default")},
+            host_network=bool(spec.get("hostNetwork")), cgroup_parent=f"/kubepods/pod{meta['uid']}",
+            dns_servers=list(self.ctx.dns_servers),
+            dns_searches=[f"{meta.get('namespace', 'default')}.svc.cluster.local", "svc.cluster.local",
+                          "cluster.local"],
+        )
+        try:
+            return await self.runtime.run_sandbox(cfg)
+        except Exception as e:
+            raise _PodNotReady(f"sandbox: {e}", 2.0, "ContainerCreating") from e
+
+    async def _sync_containers(self, pod: dict[str, Any], sandbox: SandboxInfo,
+                               containers: list[ContainerInfo]) -> float:
+        spec = pod.get("spec") or {}
+        uid = pod["metadata"]["uid"]
+        policy = spec.get("restartPolicy", "Always")
+        by_name = newest_by_name(containers)
+        now = self.clock()
+        next_sync = RESYNC
+        for c in spec.get("initContainers") or []:
+            inst = by_name.get(c["name"], [])
+            newest = inst[-1] if inst else None
+            if init_done(_instance(newest)):
+                continue
+            key = f"{uid}/{c['name']}"
+            action = init_action(_instance(newest), policy, self.backoff.remaining(key, now))
+            await self._act(pod, sandbox, c, newest, action, key, now)
+            return 0.5 if action in (Action.KEEP, Action.START, Action.RESTART) else self.backoff.remaining(key, now)
+        for c in spec.get("containers") or []:
+            inst = by_name.get(c["name"], [])
+            newest = inst[-1] if inst else None
+            key = f"{uid}/{c['name']}"
+            verdicts = self.probes.verdicts(newest.id) if newest else None
+            action = container_action(_instance(newest), policy, self.backoff.remaining(key, now),
+                                      bool(verdicts and verdicts.live_failed))
+            await self._act(pod, sandbox, c, newest, action, key, now)
+            if action is Action.WAIT:
+                next_sync = min(next_sync, self.backoff.remaining(key, now))
+            elif action is Action.KILL:
+                next_sync = 0.0
+            for old in inst[:-1]:  # keep only the newest exited instance (for `logs --previous`)
+                if old.state == "exited" and newest is not None and newest.state == "running":
+                    await self._remove_container(old, 0)
+        return next_sync
+
+    async def _act(self, pod: dict[str, Any], sandbox: SandboxInfo, c: dict[str, Any],
+                   newest: ContainerInfo | None, action: Action, key: str, now: float) -> None:
+        uid = pod["metadata"]["uid"]
+        if action is Action.KILL:
+            await self.runtime.stop_container(newest.id, float((pod.get("spec") or {}).get(  # type: ignore[union-attr]
+                "terminationGracePeriodSeconds", 30)))
+            self.probes.forget({newest.id})  # type: ignore[union-attr]
+            return
+        if action is Action.WAIT:
+            delay = self.backoff.current_delay(key)
+            self._waiting[(uid, c["name"])] = ("CrashLoopBackOff", crash_loop_message(
+                delay, c["name"], pod["metadata"]["name"], pod["metadata"].get("namespace", "default"), uid))
+            return
+        if action is Action.RESTART and newest is not None:
+            ran_for = max(0.0, (newest.finished_at or now) - (newest.started_at or now))
+            self.backoff.failed(key, now, ran_for)
+            self.probes.forget({newest.id})
+        if action in (Action.START, Action.RESTART):
+            restarts = (_restarts(newest) + 1) if newest is not None else 0
+            await self._start(pod, sandbox, c, restarts)
+
+    async def _start(self, pod: dict[str, Any], sandbox: SandboxInfo, c: dict[str, Any], restarts: int) -> None:
+        uid, name = pod["metadata"]["uid"], c["name"]
+        pull_key = f"{uid}/{name}/pull"
+        now = self.clock()
+        if self.backoff.remaining(pull_key, now) > 0:
+            self._waiting[(uid, name)] = ("ImagePullBackOff", f'Back-off pulling image "{c["image"]}"')
+            raise _PodNotReady("image pull back-off", self.backoff.remaining(pull_key, now))
+        try:
+            await self._ensure_image(c)
+        except Exception as e:
+            self.backoff.failed(pull_key, now)
+            self._waiting[(uid, name)] = ("ErrImagePull", str(e))
+            raise _PodNotReady(f"pull {c['image']}: {e}", self.backoff.remaining(pull_key, now)) from e
+        self.backoff.forget(pull_key)
+        try:
+            cfg = self._container_config(pod, c, sandbox, restarts)
+            cid = await self.runtime.create_container(sandbox.id, cfg)
+            await self.runtime.start_container(cid)
+        except Exception as e:
+            self.backoff.failed(f"{uid}/{name}", now)
+            self._waiting[(uid, name)] = ("CreateContainerError", str(e))
+            raise _PodNotReady(f"start {name}: {e}", 1.0) from e
+        self._waiting.pop((uid, name), None)
+
+    async def _ensure_image(self, c: dict[str, Any]) -> None:
+        policy = c.get("imagePullPolicy", "IfNotPresent")
+        if policy == "Always":
+            await self.runtime.pull_image(c["image"])
+            return
+        if await self.runtime.image_status(c["image"]) is not None:
+            return
+        if policy == "Never":
+            raise RuntimeError(f'Container image "{c["image"]}" is not present with pull policy of Never')
+        await self.runtime.pull_image(c["image"])
+
+    def _container_config(self, pod: dict[str, Any], c: dict[str, Any], sandbox: SandboxInfo,
+                          restarts: int) -> ContainerConfig:
+        meta = pod["metadata"]
+        vols = volumes.setup_volumes(pod, self.ctx.data_dir)
+        env = container_env(pod, c, sandbox.ip or self.ctx.host_ip, self.ctx.host_ip,
+                            self.ctx.services(meta.get("namespace", "default")))
+        res = c.get("resources") or {}
+        limits, requests = res.get("limits") or {}, res.get("requests") or {}
+        sec = c.get("securityContext") or {}
+        caps = sec.get("capabilities") or {}
+        user = ""
+        if sec.get("runAsUser") is not None:
+            user = str(sec["runAsUser"]) + (f":{sec['runAsGroup']}" if sec.get("runAsGroup") is not None else "")
+        return ContainerConfig(
+            name=c["name"], image=c["image"], command=c.get("command"), args=c.get("args"), env=env,
+            working_dir=c.get("workingDir", ""), user=user, tty=bool(c.get("tty")), stdin=bool(c.get("stdin")),
+            labels={POD_UID: meta["uid"], POD_NAME: meta["name"], POD_NAMESPACE: meta.get("namespace", "default"),
+                    CONTAINER_NAME: c["name"], RESTART_COUNT: str(restarts)},
+            mounts=volumes.container_mounts(c, vols),
+            memory_limit=_bytes(limits.get("memory")), cpu_quota_millis=_millis(limits.get("cpu")),
+            cpu_shares=(_millis(requests.get("cpu")) or 0) * 1024 // 1000 or None,
+            privileged=bool(sec.get("privileged")), cap_add=list(caps.get("add") or []),
+            cap_drop=list(caps.get("drop") or []),
+        )
+
+    # --- status ------------------------------------------------------------------------
+    def views(self, pod: dict[str, Any], containers: list[ContainerInfo], specs: list[dict[str, Any]],
+              sandbox: SandboxInfo | None) -> list[ContainerView]:
+        uid = pod["metadata"]["uid"]
+        by_name = newest_by_name(containers)
+        out = []
+        for c in specs:
+            inst = by_name.get(c["name"], [])
+            newest = inst[-1] if inst else None
+            prev = next((i for i in reversed(inst[:-1]) if i.state == "exited"), None)
+            waiting = self._waiting.get((uid, c["name"]))
+            v = ContainerView(c["name"], c["image"], "waiting", reason=waiting[0] if waiting else "ContainerCreating",
+                              message=waiting[1] if waiting else "")
+            if newest is not None:
+                v.container_id, v.image_id = newest.id, newest.image_id
+                v.restart_count = _restarts(newest)
+                if newest.state == "running":
+                    verdicts = self.probes.ensure(uid, c, newest.id, sandbox.ip if sandbox else "")
+                    v.state, v.started_at = "running", _iso(newest.started_at)
+                    v.started = verdicts.started
+                    v.ready = verdicts.started and verdicts.ready
+                    self._waiting.pop((uid, c["name"]), None)
+                elif newest.state == "exited":
+                    if waiting and waiting[0] == "CrashLoopBackOff":
+                        v.last_terminated = _terminated(newest)
+                    else:
+                        v.state, v.terminated = "terminated", _terminated(newest)
+                if prev is not None and v.last_terminated is None:
+                    v.last_terminated = _terminated(prev)
+            out.append(v)
+        return out
+
+    async def _report(self, pod: dict[str, Any], sandbox: SandboxInfo | None,
+                      containers: list[ContainerInfo]) -> None:
+        meta, spec = pod["metadata"], pod.get("spec") or {}
+        uid = meta["uid"]
+        views = self.views(pod, containers, list(spec.get("containers") or []), sandbox)
+        init_views = self.views(pod, containers, list(spec.get("initContainers") or []), sandbox)
+        old = pod.get("status") or {}
+        start = old.get("startTime") or (_iso(sandbox.created_at) if sandbox else jsonutil.now_str())
+        status = build_status(pod, views, init_views, sandbox.ip if sandbox else "", self.ctx.host_ip, start,
+                              jsonutil.now_str())
+        if self._last_status.get(uid) == status:
+            return
+        try:
+            await self.client.patch("pods", meta["name"], {"status": status}, namespace=meta.get("namespace"),
+                                    subresource="status")
+            self._last_status[uid] = status
+        except ApiError as e:
+            if e.code != 404:
+                raise
+
+    # --- teardown ----------------------------------------------------------------------
+    async def _remove_container(self, c: ContainerInfo, grace: float) -> None:
+        if c.state == "running":
+            await self.runtime.stop_container(c.id, grace)
+        await self.runtime.remove_container(c.id)
+        self.probes.forget({c.id})
+
+    async def kill_pod(self, uid: str, grace: float) -> None:
+        """Stop every container (in parallel, each with the grace period), then the sandbox and volumes."""
+        containers = await self.runtime.list_containers({POD_UID: uid})
+        await asyncio.gather(*(self._remove_container(c, grace) for c in containers))
+        for s in await self.runtime.list_sandboxes():
+            if s.config.uid == uid:
+                await self.runtime.stop_sandbox(s.id)
+                await self.runtime.remove_sandbox(s.id)
+        volumes.teardown_volumes(self.ctx.data_dir, uid)
+        self.probes.forget_pod(uid)
+        self.backoff.forget_prefix(uid + "/")
+        self._last_status.pop(uid, None)
+        for key in [k for k in self._waiting if k[0] == uid]:
+            del self._waiting[key]
+
+    async def _confirm_deleted(self, pod: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        try:
+            await self.client.delete("pods", meta["name"], meta.get("namespace"), grace_period_seconds=0,
+                                     preconditions={"uid": meta["uid"]})
+        except ApiError as e:
+            if e.code not in (404, 409):
+                raise
+
+
+class _PodNotReady(Exception):
+    def __init__(self, message: str, retry: float, reason: str = "") -> None:
+        super().__init__(message)
+        self.retry = retry
+        self.reason = reason
+
+
+def _bytes(q: Any) -> int | None:
+    if q is None:
+        return None
+    from api.quantity import parse_quantity
+
+    return int(parse_quantity(str(q)))
+
+
+def _millis(q: Any) -> int | None:
+    if q is None:
+        return None
+    from api.quantity import parse_quantity
+
+    return int(parse_quantity(str(q)) * 1000)

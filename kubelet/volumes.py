@@ -1,0 +1,83 @@
+"""Pod volumes on the node: emptyDir (disk or memory) and hostPath, as bind mounts.
+
+An emptyDir lives under the pod's directory (`<data-dir>/pods/<uid>/volumes/<name>`) and is
+shared by every container of the pod; `medium: Memory` mounts one tmpfs there (once, so all
+containers see the same files) and teardown unmounts it. hostPath binds the node's path,
+creating it for `DirectoryOrCreate`. What each container sees is its `volumeMounts`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from runtime.interface import Mount
+
+
+class VolumeError(Exception):
+    """A volume the kubelet cannot provide (unsupported source, bad hostPath type)."""
+
+
+def pod_dir(data_dir: Path, uid: str) -> Path:
+    return data_dir / "pods" / uid
+
+
+def _is_mounted(path: Path) -> bool:
+    return os.path.ismount(path)
+
+
+def setup_volumes(pod: dict[str, Any], data_dir: Path) -> dict[str, Path]:
+    """Create (idempotently) every volume of the pod; returns name -> host path."""
+    uid = pod["metadata"]["uid"]
+    out: dict[str, Path] = {}
+    for vol in (pod.get("spec") or {}).get("volumes") or []:
+        name = vol["name"]
+        if "emptyDir" in vol:
+            path = pod_dir(data_dir, uid) / "volumes" / name
+            path.mkdir(parents=True, exist_ok=True)
+            if (vol["emptyDir"] or {}).get("medium") == "Memory" and not _is_mounted(path):
+                subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", str(path)], check=True)
+            out[name] = path
+        elif "hostPath" in vol:
+            hp = vol["hostPath"]
+            path = Path(hp["path"])
+            kind = hp.get("type", "")
+            if kind == "DirectoryOrCreate":
+                path.mkdir(parents=True, exist_ok=True)
+            elif kind == "Directory" and not path.is_dir():
+                raise VolumeError(f"hostPath type check failed: {path} is not a directory")
+            elif kind == "File" and not path.is_file():
+                raise VolumeError(f"hostPath type check failed: {path} is not a file")
+            out[name] = path
+        else:
+            kinds = [k for k in vol if k != "name"]
+            raise VolumeError(f"volume {name}: unsupported volume type {kinds}")
+    return out
+
+
+def container_mounts(container: dict[str, Any], volumes: dict[str, Path]) -> list[Mount]:
+    mounts = []
+    for vm in container.get("volumeMounts") or []:
+        host = volumes.get(vm["name"])
+        if host is None:
+            raise VolumeError(f"volumeMount {vm['name']} refers to no volume of the pod")
+        if vm.get("subPath"):
+            host = host / vm["subPath"]
+            host.mkdir(parents=True, exist_ok=True)
+        mounts.append(Mount(container_path=vm["mountPath"], host_path=str(host),
+                            read_only=bool(vm.get("readOnly"))))
+    return mounts
+
+
+def teardown_volumes(data_dir: Path, uid: str) -> None:
+    """Unmount memory-backed emptyDirs and remove the pod's directory (hostPaths are left alone)."""
+    base = pod_dir(data_dir, uid)
+    vols = base / "volumes"
+    if vols.is_dir():
+        for path in vols.iterdir():
+            if _is_mounted(path):
+                subprocess.run(["umount", "-l", str(path)], check=False)
+    shutil.rmtree(base, ignore_errors=True)
