@@ -1,0 +1,99 @@
+"""What every control loop shares: the client seam, a keyed work queue and its workers.
+
+A controller's informer handlers only `enqueue` keys; `workers` tasks take a key and call the
+controller's `sync(key)`, which re-reads the caches and converges (level-triggered). A sync
+that raises is retried with exponential back-off; one that succeeds is forgotten. The client
+is anything with `AsyncClient`'s verbs (`ApiClient`), so unit tests pass a fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from api.informer import DeletedFinalStateUnknown, Informer, key_of
+from api.workqueue import ShutDown, WorkQueue
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+
+
+class ApiClient(Protocol):
+    async def get(self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None) -> Any: ...
+
+    async def list(self, r: Any, namespace: str | None = None, **kw: Any) -> Any: ...
+
+    async def create(self, r: Any, obj: dict[str, Any], namespace: str | None = None, **kw: Any) -> Any: ...
+
+    async def update(self, r: Any, obj: dict[str, Any], namespace: str | None = None, **kw: Any) -> Any: ...
+
+    async def patch(self, r: Any, name: str, body: Any, content_type: str = ...,
+                    namespace: str | None = None, **kw: Any) -> Any: ...
+
+    async def delete(self, r: Any, name: str, namespace: str | None = None, **kw: Any) -> Any: ...
+
+    def watch(self, r: Any, namespace: str | None = None, **kw: Any) -> AsyncIterator[dict[str, Any]]: ...
+
+
+def meta(obj: Obj) -> Obj:
+    return obj.get("metadata") or {}
+
+
+def controller_ref(obj: Obj) -> Obj | None:
+    """The ownerReference with controller=true, if any."""
+    for ref in meta(obj).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return dict(ref)
+    return None
+
+
+def unwrap(obj: Obj | DeletedFinalStateUnknown) -> Obj:
+    return obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
+
+
+class QueueController:
+    """A queue of keys and `workers` tasks calling `sync`; subclasses set `name` and `sync`."""
+
+    name = "controller"
+
+    def __init__(self, workers: int = 4, base_delay: float = 0.005, max_delay: float = 60.0) -> None:
+        self.queue: WorkQueue[str] = WorkQueue(base_delay, max_delay)
+        self.workers = workers
+
+    def enqueue(self, obj: Obj | DeletedFinalStateUnknown | str) -> None:
+        self.queue.add(obj if isinstance(obj, str) else key_of(unwrap(obj)))
+
+    async def sync(self, key: str) -> None:
+        raise NotImplementedError
+
+    async def run(self, *informers: Informer) -> None:
+        """Wait for the caches, then work until cancelled."""
+        await asyncio.gather(*(i.synced.wait() for i in informers))
+        tasks = [asyncio.create_task(self._worker(), name=f"{self.name}-worker") for _ in range(self.workers)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            self.queue.shutdown()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _worker(self) -> None:
+        while True:
+            try:
+                key = await self.queue.get()
+            except ShutDown:
+                return
+            try:
+                await self.sync(key)
+                self.queue.forget(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.info("%s: sync %s failed (retry %d): %r", self.name, key, self.queue.num_requeues(key), e)
+                self.queue.add_rate_limited(key)
+            finally:
+                self.queue.done(key)

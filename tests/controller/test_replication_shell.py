@@ -1,0 +1,66 @@
+"""The replication controller's shell against the fake API: create, scale, adopt, release."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from api.events import EventRecorder
+from api.informer import InformerFactory
+from controller.replication import ReplicationController
+from tests.controller.fakeapi import FakeApi
+
+pytestmark = pytest.mark.anyio
+
+
+async def until(cond: Callable[[], bool], timeout: float = 3.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        assert loop.time() < end, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+def rc_body(n: int) -> dict[str, Any]:
+    return {"metadata": {"name": "web", "namespace": "ns"},
+            "spec": {"replicas": n, "selector": {"app": "web"},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c"}]}}}}
+
+
+def live(api: FakeApi) -> list[dict[str, Any]]:
+    return [p for p in api.objs("pods", "ns") if not p["metadata"].get("deletionTimestamp")]
+
+
+async def test_replicas_scale_adopt_release() -> None:
+    api = FakeApi()
+    api.latency = 0.001
+    await api.create("pods", {"metadata": {"name": "orphan", "namespace": "ns", "labels": {"app": "web"}}, "spec": {}})
+    f = InformerFactory(api)
+    ev = EventRecorder(api, "replication-controller")
+    ctl = ReplicationController(api, f.informer("replicationcontrollers"), f.informer("pods"), ev)
+    f.start()
+    tasks = [asyncio.create_task(ctl.run()), asyncio.create_task(ev.run())]
+    created = await api.create("replicationcontrollers", rc_body(5))
+    await until(lambda: len(live(api)) == 5)
+    assert all(p["metadata"]["ownerReferences"][0]["uid"] == created["metadata"]["uid"] for p in live(api))
+    await until(lambda: (api.objs("replicationcontrollers")[0].get("status") or {}).get("replicas") == 5)
+    # never more than 5 created (4 + the adopted orphan)
+    assert sum(1 for c in api.calls if c[:2] == ("create", "pods")) == 1 + 4
+    await api.patch("replicationcontrollers", "web", {"spec": {"replicas": 2}}, namespace="ns")
+    await until(lambda: len(live(api)) == 2)
+    await api.patch("replicationcontrollers", "web", {"spec": {"replicas": 3}}, namespace="ns")
+    await until(lambda: len(live(api)) == 3)
+    # a pod whose labels stop matching is released and replaced
+    victim = live(api)[0]["metadata"]["name"]
+    await api.patch("pods", victim, {"metadata": {"labels": {"app": "gone"}}}, namespace="ns")
+    await until(lambda: not api.objects[("pods", "ns", victim)]["metadata"].get("ownerReferences"))
+    await until(lambda: sum(1 for p in live(api) if p["metadata"]["labels"]["app"] == "web") == 3)
+    await ev.flush()
+    reasons = {e["reason"] for e in api.objs("events")}
+    assert {"SuccessfulCreate", "SuccessfulDelete"} <= reasons
+    for t in tasks:
+        t.cancel()
+    await f.stop()
