@@ -48,7 +48,7 @@ def is_available(pod: Obj, min_ready_seconds: int, now: dt.datetime) -> bool:
     if min_ready_seconds <= 0:
         return True
     c = ready_condition(pod) or {}
-    since = c.get("lastTransitionTime")
+    since = str(c.get("lastTransitionTime") or "")
     return bool(since) and jsonutil.parse_time(since) + dt.timedelta(seconds=min_ready_seconds) <= now
 
 
