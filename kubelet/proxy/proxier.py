@@ -1,0 +1,77 @@
+"""The service proxy loop: watch Services and Endpoints, program one nftables table.
+
+Level-triggered like the controllers: informer handlers only mark the table dirty; one loop
+rebuilds the whole rule set from the caches (`rules.ruleset`) and replaces the table in one
+atomic `nft -f` transaction — never incremental edits, so a restart replaces (never
+duplicates) the table, and a missed event is healed by the next rebuild. Changes within
+`min_interval` are coalesced, so a burst of endpoint updates costs one transaction and the
+rules follow an endpoints change well within a second. `stop()` removes the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from api.informer import InformerFactory
+from kubelet.proxy.rules import TABLE, ruleset, service_ports
+
+log = logging.getLogger(__name__)
+
+ApplyFn = Callable[[str], None]  # replaces the table with this body
+
+
+def nft_apply(body: str) -> None:
+    from runtime.network import nft
+
+    nft.apply_table("ip", TABLE, body)
+
+
+def nft_remove() -> None:
+    from runtime.network import nft
+
+    nft.delete_table("ip", TABLE)
+
+
+class Proxier:
+    def __init__(self, informers: InformerFactory, apply: ApplyFn = nft_apply,
+                 remove: Callable[[], None] = nft_remove, min_interval: float = 0.1) -> None:
+        self.services = informers.informer("services")
+        self.endpoints = informers.informer("endpoints")
+        self._apply = apply
+        self._remove = remove
+        self._min_interval = min_interval
+        self._dirty = asyncio.Event()
+        self.applied_body = ""
+        self.applies = 0
+        for inf in (self.services, self.endpoints):
+            inf.add_handlers(self._mark, lambda old, new: self._mark(new), self._mark)
+
+    def _mark(self, _obj: Any = None) -> None:
+        self._dirty.set()
+
+    def current_ruleset(self) -> str:
+        eps = {(e["metadata"].get("namespace", "default"), e["metadata"]["name"]): e for e in self.endpoints.list()}
+        return ruleset(service_ports(self.services.list(), eps))
+
+    async def run(self) -> None:
+        await asyncio.gather(self.services.synced.wait(), self.endpoints.synced.wait())
+        self._dirty.set()
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            body = self.current_ruleset()
+            if body != self.applied_body:
+                try:
+                    await asyncio.to_thread(self._apply, body)
+                    self.applied_body = body
+                    self.applies += 1
+                except Exception:
+                    log.exception("programming the service proxy failed; retrying")
+                    self._dirty.set()
+            await asyncio.sleep(self._min_interval)
+
+    def stop(self) -> None:
+        self._remove()
