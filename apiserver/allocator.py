@@ -1,0 +1,178 @@
+"""Service cluster IPs and NodePorts, handed out once across restarts and API servers.
+
+Every allocation is a key in the store (`/registry/allocations/clusterips/<ip>`,
+`/registry/allocations/nodeports/<port>`) made with `create()`, which is atomic on SQLite and
+on PostgreSQL alike: two servers racing for one IP cannot both win, and a restart reads the
+truth from the store. Random probing finds a free value in a mostly-empty range quickly; once
+probing keeps failing, one listing of the allocations finds the free values that remain.
+The first address of the service range belongs to the `kubernetes` service, as in kube.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from typing import Any
+
+from api.errors import ApiError, field_invalid, invalid
+from apiserver.storage.interface import KeyExistsError, KeyNotFoundError, Store
+
+IP_PREFIX = "/registry/allocations/clusterips/"
+PORT_PREFIX = "/registry/allocations/nodeports/"
+NODE_PORT_RANGE = (30000, 32767)
+_PROBES = 32
+_NEEDS_NODE_PORTS = ("NodePort", "LoadBalancer")
+
+
+class Allocator:
+    def __init__(self, store: Store, service_cidr: str) -> None:
+        self.store = store
+        self.network = ipaddress.ip_network(service_cidr, strict=False)
+        self.first_ip = str(self.network.network_address + 1)
+        self._size = self.network.num_addresses - 2  # no network nor broadcast address
+
+    # --- primitives -----------------------------------------------------------------------
+
+    async def _claim(self, key: str, owner: str) -> bool:
+        try:
+            await self.store.create(key, {"kind": "Allocation", "metadata": {"name": key.rsplit("/", 1)[1]},
+                                          "owner": owner})
+            return True
+        except KeyExistsError:
+            return False
+
+    async def release(self, keys: list[str]) -> None:
+        for key in keys:
+            try:
+                await self.store.delete(key)
+            except KeyNotFoundError:
+                pass
+
+    def ip_in_range(self, ip: str) -> bool:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return (addr in self.network and addr != self.network.network_address
+                and addr != self.network.broadcast_address)
+
+    async def _free_ips(self) -> list[str]:
+        _, taken = await self.store.list(IP_PREFIX)
+        used = {kv.key[len(IP_PREFIX):] for kv in taken}
+        out = []
+        for i in range(1, self._size + 1):
+            ip = str(self.network.network_address + i)
+            if ip not in used:
+                out.append(ip)
+        return out
+
+    async def allocate_ip(self, owner: str, wanted: str | None) -> str:
+        if wanted:
+            if not self.ip_in_range(wanted):
+                raise _ip_invalid(owner, wanted,
+                                  f"provided IP is not in the valid range. The range of valid IPs is {self.network}")
+            if not await self._claim(IP_PREFIX + wanted, owner):
+                raise _ip_invalid(owner, wanted, f"failed to allocate IP {wanted}: provided IP is already allocated")
+            return wanted
+        for _ in range(_PROBES):
+            # offset 1 is the kubernetes service's; everyone else draws from the rest
+            ip = str(self.network.network_address + random.randint(2, max(2, self._size)))
+            if await self._claim(IP_PREFIX + ip, owner):
+                return ip
+        for ip in await self._free_ips():
+            if ip != self.first_ip and await self._claim(IP_PREFIX + ip, owner):
+                return ip
+        raise _ip_invalid(owner, "", f"failed to allocate a serviceIP: range is full ({self.network})")
+
+    async def allocate_port(self, owner: str, wanted: int | None, field: str) -> int:
+        lo, hi = NODE_PORT_RANGE
+        if wanted:
+            if not lo <= wanted <= hi:
+                raise _port_invalid(owner, field, wanted, f"provided port is not in the valid range. The range of valid ports is {lo}-{hi}")
+            if not await self._claim(PORT_PREFIX + str(wanted), owner):
+                raise _port_invalid(owner, field, wanted, "provided port is already allocated")
+            return wanted
+        for _ in range(_PROBES):
+            port = random.randint(lo, hi)
+            if await self._claim(PORT_PREFIX + str(port), owner):
+                return port
+        _, taken = await self.store.list(PORT_PREFIX)
+        used = {int(kv.key[len(PORT_PREFIX):]) for kv in taken}
+        for port in range(lo, hi + 1):
+            if port not in used and await self._claim(PORT_PREFIX + str(port), owner):
+                return port
+        raise _port_invalid(owner, field, 0, "range is full")
+
+    # --- services -------------------------------------------------------------------------
+
+    async def allocate_service(self, svc: dict[str, Any], old: dict[str, Any] | None = None) -> list[str]:
+        """Fill in clusterIP(s) and NodePorts in place; return the keys claimed (to release on failure).
+
+        On update, values the old object holds are kept (kube's patchAllocatedValues) and only
+        new ones are claimed."""
+        meta = svc.get("metadata") or {}
+        owner = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+        spec = svc.setdefault("spec", {})
+        old_spec = (old or {}).get("spec") or {}
+        claimed: list[str] = []
+        try:
+            ip = spec.get("clusterIP")
+            if old is not None and not ip and old_spec.get("clusterIP"):
+                spec["clusterIP"] = old_spec["clusterIP"]
+                spec["clusterIPs"] = old_spec.get("clusterIPs") or [old_spec["clusterIP"]]
+            elif old is None or ip != old_spec.get("clusterIP"):
+                if spec.get("type") == "ExternalName":
+                    pass
+                elif ip == "None":
+                    spec["clusterIPs"] = ["None"]
+                else:
+                    got = await self.allocate_ip(owner, ip or None)
+                    claimed.append(IP_PREFIX + got)
+                    spec["clusterIP"], spec["clusterIPs"] = got, [got]
+            old_ports = {p.get("nodePort") for p in old_spec.get("ports") or [] if p.get("nodePort")}
+            old_by_port = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+                           for p in old_spec.get("ports") or [] if p.get("nodePort")}
+            if spec.get("type") in _NEEDS_NODE_PORTS:
+                seen: dict[int, int] = {}
+                for i, p in enumerate(spec.get("ports") or []):
+                    want = p.get("nodePort")
+                    if not want and (p.get("port"), p.get("protocol", "TCP")) in old_by_port:
+                        want = old_by_port[(p.get("port"), p.get("protocol", "TCP"))]
+                    if want and (want in old_ports or want in seen):
+                        p["nodePort"] = want
+                        continue
+                    got_port = await self.allocate_port(owner, want or None, f"spec.ports[{i}].nodePort")
+                    claimed.append(PORT_PREFIX + str(got_port))
+                    seen[got_port] = i
+                    p["nodePort"] = got_port
+            else:
+                for p in spec.get("ports") or []:
+                    p.pop("nodePort", None)
+        except BaseException:
+            await self.release(claimed)
+            raise
+        return claimed
+
+    @staticmethod
+    def held_keys(svc: dict[str, Any] | None) -> set[str]:
+        """The allocation keys a stored service holds."""
+        spec = (svc or {}).get("spec") or {}
+        keys = set()
+        for ip in spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else []):
+            if ip and ip != "None":
+                keys.add(IP_PREFIX + ip)
+        for p in spec.get("ports") or []:
+            if p.get("nodePort"):
+                keys.add(PORT_PREFIX + str(p["nodePort"]))
+        return keys
+
+
+def _ip_invalid(owner: str, ip: str, detail: str) -> ApiError:
+    # kube words it with Go's %#v of the clusterIPs slice
+    cause = {"reason": "FieldValueInvalid", "field": "spec.clusterIPs",
+             "message": f'Invalid value: []string{{"{ip}"}}: {detail}'}
+    return invalid("Service", owner.split("/", 1)[-1], [cause])
+
+
+def _port_invalid(owner: str, field: str, port: int, detail: str) -> ApiError:
+    return invalid("Service", owner.split("/", 1)[-1], [field_invalid(field, port, detail)])

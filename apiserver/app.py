@@ -1,0 +1,126 @@
+"""The ASGI application: authenticate, route, authorize, dispatch; errors become Status bodies.
+
+A raw ASGI callable rather than a framework router: every resource path is served by the same
+few generic handlers driven by `api.resources.RESOURCES`, and a create must cost little more
+than the store's commit (no per-request model objects, bytes in and bytes out).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from api.errors import ApiError, internal
+from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node
+from apiserver.handlers import meta
+from apiserver.handlers.http import Request, State, respond_error
+from apiserver.handlers.resources import handle_collection, handle_object
+from apiserver.handlers.routing import resolve
+from apiserver.handlers.subresources import handle_subresource
+
+log = logging.getLogger("kubelite.apiserver")
+
+_VERB = {("GET", False): "list", ("GET", True): "get", ("POST", False): "create", ("POST", True): "create",
+         ("PUT", True): "update", ("PATCH", True): "patch", ("DELETE", True): "delete",
+         ("DELETE", False): "deletecollection"}
+
+
+class _Tracked:
+    """Wraps `send` to know whether a response has started (then an error can only be logged)."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Any) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
+class ApiServerApp:
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        req = Request(scope, receive)
+        tracked = _Tracked(send)
+        try:
+            await self._dispatch(req, tracked)
+        except ApiError as e:
+            if not tracked.started:
+                await respond_error(tracked, e)
+        except RecursionError:
+            if not tracked.started:
+                await respond_error(tracked, ApiError(400, "BadRequest", "the object is nested too deeply"))
+        except Exception as e:
+            log.exception("%s %s failed", req.method, req.path)
+            if not tracked.started:
+                await respond_error(tracked, internal(f"{type(e).__name__}: {e}"))
+
+    async def _dispatch(self, req: Request, send: Any) -> None:
+        state = self.state
+        if req.path in PUBLIC_PATHS:
+            await meta.handle_public(state, req, send)
+            return
+        user = state.auth.authenticate(req.headers.get(b"authorization"), req.headers.get(NODE_NAME_HEADER))
+        route = resolve(req.path)
+        if route is None:
+            if await meta.handle_meta(state, req, send):
+                return
+            raise meta.not_found_path()
+        if user.is_node:
+            self._authorize_node(user, req, route.resource.plural, route.namespace, route.name, route.subresource)
+        if route.subresource is not None:
+            await handle_subresource(state, req, send, route, user)
+        elif route.name is not None:
+            await handle_object(state, req, send, route, user)
+        else:
+            await handle_collection(state, req, send, route, user)
+
+    @staticmethod
+    def _authorize_node(user: User, req: Request, plural: str, namespace: str | None, name: str | None,
+                        sub: str | None) -> None:
+        verb = _VERB.get((req.method, name is not None), req.method.lower())
+        if verb == "list" and req.query.get("watch") in ("true", "1"):
+            verb = "watch"
+        if plural == "namespaces" and name is not None and sub is None:
+            namespace = None
+        authorize_node(user, verb, plural, namespace, sub)
+
+    async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """pods/exec over WebSocket: handed to the kubelet proxy once it exists."""
+        state = self.state
+        route = resolve(scope["path"])
+        headers = dict(scope["headers"])
+        try:
+            user = state.auth.authenticate(headers.get(b"authorization"), headers.get(NODE_NAME_HEADER))
+        except ApiError:
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if route is None or route.subresource not in ("exec", "log") or state.pod_proxy is None or user.is_node:
+            await send({"type": "websocket.close", "code": 1011})
+            return
+        try:
+            kv = await state.registry.get(route.resource, route.namespace, route.name or "")
+        except ApiError:
+            await send({"type": "websocket.close", "code": 1011})
+            return
+        await state.pod_proxy.proxy(scope, receive, send, kv.obj, route.subresource)

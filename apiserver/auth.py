@@ -1,0 +1,172 @@
+"""Who is calling, and may they: bearer tokens, the admin kubeconfig and k3s-style node tokens.
+
+Two credentials exist, both made on first start and kept in DATA_DIR:
+- the admin token (`admin-token`), written into `kubeconfig.yaml` for kubectl and the Python client;
+- the node secret (`node-secret`), handed out as `node-token` = `K10<sha256(CA PEM)>::node:<secret>`
+  (k3s's format: an agent checks the CA it fetched from `/cacerts` against the hash before it
+  sends the secret). Agents may authenticate with the whole token or with `node:<secret>`.
+A node credential acts as user `system:node:<name>` (group `system:nodes`); the name comes from
+the `X-Kubelite-Node-Name` header when the agent sends it. What nodes may do is `authorize_node`,
+a pure function: nodes, leases in kube-node-lease, events, read pods/services/endpoints, and
+status writes or deletion of pods (bound to that node, when the name is known).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from api.errors import ApiError, forbidden, unauthorized
+from apiserver.certs import TLSFiles
+
+NODE_NAME_HEADER = b"x-kubelite-node-name"
+PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version", "/cacerts"})
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    groups: tuple[str, ...]
+    node_name: str | None = None  # set for node credentials that said which node they are
+
+    @property
+    def is_node(self) -> bool:
+        return "system:nodes" in self.groups
+
+
+ADMIN = User("admin", ("system:masters", "system:authenticated"))
+
+
+def _read_or_make_secret(path: Path) -> str:
+    if path.exists():
+        value = path.read_text().strip()
+        if value:
+            return value
+    value = secrets.token_hex(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value
+
+
+class Authenticator:
+    """Checks an Authorization header against the admin token and the node secret."""
+
+    def __init__(self, admin_token: str, node_secret: str, ca_hash: str) -> None:
+        self.admin_token = admin_token.encode()
+        self.node_secret = node_secret
+        self.node_token = node_token(ca_hash, node_secret)
+        self._node_forms = [self.node_token.encode(), f"node:{node_secret}".encode()]
+
+    def authenticate(self, authorization: bytes | None, node_name: bytes | None) -> User:
+        if not authorization:
+            raise unauthorized()
+        scheme, _, cred = authorization.strip().partition(b" ")
+        cred = cred.strip()
+        low = scheme.lower()
+        if low == b"basic":
+            try:
+                cred = base64.b64decode(cred, validate=True)
+            except ValueError:
+                raise unauthorized() from None
+        elif low != b"bearer":
+            raise unauthorized()
+        if hmac.compare_digest(cred, self.admin_token):
+            return ADMIN
+        if any(hmac.compare_digest(cred, form) for form in self._node_forms):
+            name = node_name.decode("latin-1") if node_name else None
+            return User(f"system:node:{name or 'unknown'}", ("system:nodes", "system:authenticated"), name)
+        raise unauthorized()
+
+
+def node_token(ca_hash: str, secret: str) -> str:
+    return f"K10{ca_hash}::node:{secret}"
+
+
+def load_credentials(data_dir: Path, tls: TLSFiles) -> Authenticator:
+    """Load or create the admin token and node secret; (re)write `node-token` for the current CA."""
+    admin = _read_or_make_secret(data_dir / "admin-token")
+    secret = _read_or_make_secret(data_dir / "node-secret")
+    auth = Authenticator(admin, secret, tls.ca_hash())
+    _write_atomic(data_dir / "node-token", (auth.node_token + "\n").encode(), 0o600)
+    return auth
+
+
+def _write_atomic(path: Path, data: bytes, mode: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def kubeconfig_yaml(server_url: str, ca_pem: bytes, token: str) -> str:
+    """An admin kubeconfig the real kubectl and the Python client read unchanged (context `default`)."""
+    ca = base64.b64encode(ca_pem).decode()
+    return (
+        "apiVersion: v1\n"
+        "kind: Config\n"
+        "clusters:\n"
+        "- name: default\n"
+        "  cluster:\n"
+        f"    server: {server_url}\n"
+        f"    certificate-authority-data: {ca}\n"
+        "contexts:\n"
+        "- name: default\n"
+        "  context:\n"
+        "    cluster: default\n"
+        "    user: default\n"
+        "current-context: default\n"
+        "preferences: {}\n"
+        "users:\n"
+        "- name: default\n"
+        "  user:\n"
+        f"    token: {token}\n"
+    )
+
+
+def write_kubeconfig(path: Path, server_url: str, tls: TLSFiles, auth: Authenticator) -> None:
+    _write_atomic(path, kubeconfig_yaml(server_url, tls.ca_pem(), auth.admin_token.decode()).encode(), 0o600)
+
+
+# --- authorization -------------------------------------------------------------------------
+
+_READ = frozenset({"get", "list", "watch"})
+_NODE_FREE = frozenset({"nodes", "events"})  # resources a node may use with any verb
+
+
+def authorize_node(user: User, verb: str, resource: str, namespace: str | None, subresource: str | None) -> None:
+    """Raise 403 unless a node credential may do `verb` on this resource (before looking at objects)."""
+    if resource in _NODE_FREE:
+        return
+    if resource == "leases" and namespace == "kube-node-lease":
+        return
+    if resource in ("services", "endpoints", "namespaces") and verb in _READ and subresource is None:
+        return
+    if resource == "pods":
+        if verb in _READ and subresource in (None, "log", "status"):
+            return
+        if subresource == "status" and verb in ("update", "patch"):
+            return
+        if subresource is None and verb == "delete":
+            return
+    raise node_forbidden(user, verb, resource, namespace, subresource)
+
+
+def node_forbidden(user: User, verb: str, resource: str, namespace: str | None, subresource: str | None) -> ApiError:
+    what = f"{resource}/{subresource}" if subresource else resource
+    where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+    err = forbidden(f'{what} is forbidden: User "{user.name}" cannot {verb} resource "{what}" in API group ""{where}')
+    err.details = {"kind": resource}
+    return err
+
+
+def check_pod_on_node(user: User, pod_node: str | None, verb: str, name: str, namespace: str | None) -> None:
+    """A node may write status of / delete only the pods bound to it (when it named itself)."""
+    if user.node_name is not None and pod_node != user.node_name:
+        raise forbidden(f'pods "{name}" is forbidden: User "{user.name}" cannot {verb} pods bound to another node'
+                        + (f' in the namespace "{namespace}"' if namespace else ""))

@@ -1,0 +1,87 @@
+"""The API server's settings: one immutable record built from `kubelite server`'s flags.
+
+Durations accept Go-style strings (`40s`, `5m`, `1h30m`) as kube's flags do, or plain seconds.
+Defaults match the issue: listen 127.0.0.1:6443, SQLite in the data dir, service CIDR
+10.96.0.0/16, cluster CIDR 10.244.0.0/16, history kept at least five minutes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """`40s`, `5m`, `1h30m`, `250ms` or plain seconds -> seconds; ValueError otherwise."""
+    s = text.strip()
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(s):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNIT[m.group(2)]
+        pos = m.end()
+    if pos != len(s) or not s:
+        raise ValueError(f"invalid duration {text!r}")
+    return total
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`HOST:PORT`, `[v6]:PORT` or `:PORT` (all addresses)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"invalid listen address {text!r}: want HOST:PORT")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 6443
+    datastore: str = ""  # "" = sqlite:///<data_dir>/state.db
+    service_cidr: str = "10.96.0.0/16"
+    cluster_cidr: str = "10.244.0.0/16"
+    controllers: bool = True
+    scheduler: bool = True
+    node_monitor_grace_period: float = 40.0
+    pod_eviction_timeout: float = 300.0
+    compact_keep: float = 300.0
+    compact_interval: float = 60.0
+    bookmark_interval: float = 15.0  # seconds between BOOKMARK events on a quiet watch
+    extra_sans: tuple[str, ...] = field(default=())
+
+    @property
+    def datastore_url(self) -> str:
+        return self.datastore or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    @property
+    def service_network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        return ipaddress.ip_network(self.service_cidr, strict=False)
+
+    @property
+    def client_host(self) -> str:
+        """The address clients on this machine dial: a wildcard listen is reached on loopback."""
+        return "127.0.0.1" if self.host in ("0.0.0.0", "") else ("::1" if self.host == "::" else self.host)
+
+    @property
+    def server_url(self) -> str:
+        h = self.client_host
+        return f"https://[{h}]:{self.port}" if ":" in h else f"https://{h}:{self.port}"
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.data_dir / "kubeconfig.yaml"
+
+    @property
+    def node_token_path(self) -> Path:
+        return self.data_dir / "node-token"

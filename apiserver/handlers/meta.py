@@ -1,0 +1,146 @@
+"""Everything that is not a resource: health, version, CA, discovery and OpenAPI documents.
+
+Discovery is negotiated by the Accept header (aggregated v2/v2beta1 with its exact Content-Type,
+else the legacy documents). The documents are pure functions of the resource table, so each is
+encoded once and served from memory. `/openapi/*` comes from `apiserver.openapi`; while that
+module has not landed, a minimal document with what kubectl needs (KUBE-WIRE.md) stands in.
+"""
+
+from __future__ import annotations
+
+import importlib
+import platform
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from api import jsonutil
+from api.errors import ApiError
+from api.resources import RESOURCES
+from apiserver import discovery
+from apiserver.handlers.http import JSON, Request, State, respond
+
+VERSION = {
+    "major": "1", "minor": "33", "gitVersion": "v1.33.0-kubelite", "gitCommit": "kubelite",
+    "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": f"python{platform.python_version()}",
+    "compiler": "cpython", "platform": f"linux/{'amd64' if platform.machine() in ('x86_64', 'AMD64') else 'arm64'}",
+}
+
+
+def not_found_path() -> ApiError:
+    return ApiError(404, "NotFound", "the server could not find the requested resource", {})
+
+
+@cache
+def _encoded(key: str) -> bytes:
+    kind, _, arg = key.partition(":")
+    doc: Any
+    if kind == "agg-core":
+        doc = discovery.aggregated(True, arg)
+    elif kind == "agg-apis":
+        doc = discovery.aggregated(False, arg)
+    elif kind == "groups":
+        doc = discovery.api_group_list()
+    elif kind == "group":
+        doc = discovery.api_group(arg)
+    elif kind == "resources":
+        g, _, v = arg.rpartition("/")
+        doc = discovery.resource_list(g, v)
+    elif kind == "version":
+        doc = VERSION
+    else:
+        doc = _openapi(kind, arg)
+    if doc is None:
+        raise not_found_path()
+    return doc if isinstance(doc, bytes) else jsonutil.dumps(doc)
+
+
+def _openapi_fn(name: str) -> Callable[..., Any] | None:
+    try:
+        return getattr(importlib.import_module("apiserver.openapi"), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _openapi(kind: str, arg: str) -> Any:
+    if kind == "v2":
+        f = _openapi_fn("v2_document")
+        return f() if f else {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.33.0"},
+                              "paths": {}, "definitions": {}}
+    if kind == "v3root":
+        f = _openapi_fn("v3_root")
+        if f:
+            return f()
+        gvs = sorted({r.group_version_path.lstrip("/") for r in RESOURCES})
+        return {"paths": {gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash=0"} for gv in gvs}}
+    if kind == "v3":
+        f = _openapi_fn("v3_document")
+        return f(arg) if f else _minimal_v3(arg)
+    return None
+
+
+def _minimal_v3(gv_path: str) -> dict[str, Any] | None:
+    served = [r for r in RESOURCES if r.group_version_path.lstrip("/") == gv_path]
+    if not served:
+        return None
+    paths: dict[str, Any] = {}
+    for r in served:
+        gvk = {"group": r.group, "version": r.version, "kind": r.kind}
+        op = {"x-kubernetes-group-version-kind": gvk,
+              "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}]}
+        p = (f"/{gv_path}/namespaces/{{namespace}}/{r.plural}/{{name}}" if r.namespaced
+             else f"/{gv_path}/{r.plural}/{{name}}")
+        paths[p] = {"get": op, "put": op, "patch": op, "delete": op}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.33.0"}, "paths": paths,
+            "components": {"schemas": {}}}
+
+
+async def handle_public(state: State, req: Request, send: Any) -> None:
+    p = req.path
+    if p == "/version":
+        await respond(send, 200, _encoded("version:"))
+    elif p == "/cacerts":
+        await respond(send, 200, state.ca_pem, b"text/plain")
+    else:
+        await respond(send, 200, b"ok", b"text/plain; charset=utf-8")
+
+
+async def handle_meta(state: State, req: Request, send: Any) -> bool:
+    """Answer discovery and OpenAPI paths; False when the path is not one of them."""
+    parts = [x for x in req.path.split("/") if x]
+    if req.method != "GET" or not parts:
+        return False
+    accept = req.accept
+    if parts == ["api"] or parts == ["apis"]:
+        ct = discovery.negotiate_discovery(accept)
+        core = parts == ["api"]
+        if ct is not None:
+            version = "v2" if ct == discovery.AGGREGATED_V2 else "v2beta1"
+            body = _encoded(("agg-core:" if core else "agg-apis:") + version)
+            await respond(send, 200, body, ct.encode(), [(b"vary", b"Accept")])
+        elif core:
+            doc = discovery.api_versions(f"{state.config.client_host}:{state.config.port}")
+            await respond(send, 200, jsonutil.dumps(doc), JSON, [(b"vary", b"Accept")])
+        else:
+            await respond(send, 200, _encoded("groups:"), JSON, [(b"vary", b"Accept")])
+        return True
+    if parts[0] == "api" and len(parts) == 2:
+        await respond(send, 200, _encoded(f"resources:/{parts[1]}"))
+        return True
+    if parts[0] == "apis" and len(parts) == 2:
+        await respond(send, 200, _encoded(f"group:{parts[1]}"))
+        return True
+    if parts[0] == "apis" and len(parts) == 3:
+        await respond(send, 200, _encoded(f"resources:{parts[1]}/{parts[2]}"))
+        return True
+    if parts[0] == "openapi":
+        if parts == ["openapi", "v2"]:
+            await respond(send, 200, _encoded("v2:"))
+        elif parts == ["openapi", "v3"]:
+            await respond(send, 200, _encoded("v3root:"))
+        elif len(parts) > 2 and parts[1] == "v3":
+            await respond(send, 200, _encoded("v3:" + "/".join(parts[2:])))
+        else:
+            raise not_found_path()
+        return True
+    return False

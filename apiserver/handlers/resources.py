@@ -1,0 +1,239 @@
+"""The generic verbs on every resource of the table: list, watch, get, create, update, patch,
+delete, deletecollection.
+
+LIST splices the stored bytes into the list envelope (`b",".join`) unless a selector or a
+Table forces a parse, which then happens once per row. Writes decode the body once, check
+identity and unknown fields, and hand a dict to the registry; answers are the stored bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import jsonutil
+from api.errors import ApiError, bad_request, method_not_allowed, unsupported_media_type
+from api.resources import Resource
+from api.selectors import (
+    FIELD_PATHS,
+    FieldSelector,
+    LabelSelector,
+    parse_field_selector,
+    parse_label_selector,
+)
+from apiserver import watch
+from apiserver.auth import User, check_pod_on_node
+from apiserver.handlers import logic, strategy
+from apiserver.handlers.http import JSON, Request, State, decode_body, respond, warning_header
+from apiserver.handlers.routing import Route
+from apiserver.storage.interface import KeyValue
+
+PATCH_TYPES = frozenset({"application/json-patch+json", "application/merge-patch+json",
+                         "application/strategic-merge-patch+json", "application/apply-patch+yaml"})
+_BASE_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
+
+
+def selectors(res: Resource, query: dict[str, str]) -> tuple[LabelSelector, FieldSelector]:
+    labels = parse_label_selector(query.get("labelSelector"))
+    fields = parse_field_selector(query.get("fieldSelector"))
+    allowed = FIELD_PATHS.get(res.plural, frozenset()) | _BASE_FIELDS
+    for path in fields.paths():
+        if path not in allowed:
+            raise bad_request(f'"{path}" is not a known field selector: only "{", ".join(sorted(allowed))}"')
+    return labels, fields
+
+
+def include_object(query: dict[str, str]) -> str:
+    return query.get("includeObject") or "Metadata"
+
+
+def list_body(res: Resource, revision: int, values: list[bytes]) -> bytes:
+    return (b'{"kind":"' + res.list_kind.encode() + b'","apiVersion":"' + res.api_version.encode()
+            + b'","metadata":{"resourceVersion":"' + str(revision).encode() + b'"},"items":['
+            + b",".join(values) + b"]}")
+
+
+def check_fields(res: Resource, obj: dict[str, Any], query: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """fieldValidation: Strict -> 400 on unknown fields, Warn (kube's default) -> warning headers."""
+    mode = query.get("fieldValidation") or "Warn"
+    if mode not in ("Strict", "Warn", "Ignore"):
+        raise bad_request(f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"')
+    if mode == "Ignore":
+        return []
+    unknown = logic.unknown_fields(res.kind, obj)
+    if not unknown:
+        return []
+    if mode == "Strict":
+        listed = ", ".join(f'unknown field "{f}"' for f in unknown)
+        raise bad_request(f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
+                          f"strict decoding error: {listed}")
+    return [warning_header(f'unknown field "{f}"') for f in unknown]
+
+
+async def read_object(req: Request) -> tuple[Any, bytes]:
+    raw = await req.body()
+    return decode_body(raw, req.content_type), raw
+
+
+async def send_object(req: Request, send: Any, state: State, res: Resource, kv: KeyValue, status: int = 200,
+                      headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    if req.wants_table():
+        t = logic.to_table(res, [kv.obj], str(kv.revision), include_object(req.query))
+        await respond(send, status, jsonutil.dumps(t), JSON, headers)
+    else:
+        await respond(send, status, kv.value, JSON, headers)
+
+
+async def handle_collection(state: State, req: Request, send: Any, route: Route, user: User) -> None:
+    res, ns = route.resource, route.namespace
+    m = req.method
+    if m == "GET":
+        labels, fields = selectors(res, req.query)
+        if req.query.get("watch") in ("true", "1"):
+            params = watch.WatchParams(req.query, state.config.bookmark_interval)
+            await watch.serve_watch(state, send, req.receive, res, ns, labels, fields, params, req.wants_table(),
+                                    include_object(req.query))
+            return
+        await list_objects(state, req, send, res, ns, labels, fields)
+    elif m == "POST":
+        obj, _ = await read_object(req)
+        obj = strategy.check_identity(res, obj, ns)
+        warnings = check_fields(res, obj, req.query)
+        kv = await state.registry.create(res, ns, obj, dry_run=req.dry_run())
+        await send_object(req, send, state, res, kv, 201, warnings)
+    elif m == "DELETE":
+        await delete_collection(state, req, send, res, ns)
+    else:
+        raise method_not_allowed()
+
+
+async def list_objects(state: State, req: Request, send: Any, res: Resource, ns: str | None,
+                       labels: LabelSelector, fields: FieldSelector) -> None:
+    revision, kvs = await state.registry.list(res, ns)
+    if labels.empty() and fields.empty():
+        chosen = kvs
+    else:
+        chosen = [kv for kv in kvs if labels.matches((kv.obj.get("metadata") or {}).get("labels"))
+                  and fields.matches(kv.obj)]
+    if req.wants_table():
+        t = logic.to_table(res, [kv.obj for kv in chosen], str(revision), include_object(req.query))
+        await respond(send, 200, jsonutil.dumps(t))
+    else:
+        await respond(send, 200, list_body(res, revision, [kv.value for kv in chosen]))
+
+
+async def delete_options(req: Request) -> dict[str, Any]:
+    raw = await req.body()
+    opts: dict[str, Any] = {}
+    if raw.strip():
+        body = decode_body(raw, req.content_type)
+        if not isinstance(body, dict):
+            raise bad_request("DeleteOptions must be an object")
+        opts = body
+    q = req.query
+    if "gracePeriodSeconds" in q:
+        try:
+            opts["gracePeriodSeconds"] = int(q["gracePeriodSeconds"])
+        except ValueError:
+            raise bad_request(f"invalid gracePeriodSeconds {q['gracePeriodSeconds']!r}") from None
+    if "propagationPolicy" in q:
+        opts["propagationPolicy"] = q["propagationPolicy"]
+    if "orphanDependents" in q:
+        opts["orphanDependents"] = q["orphanDependents"] == "true"
+    return opts
+
+
+async def delete_collection(state: State, req: Request, send: Any, res: Resource, ns: str | None) -> None:
+    labels, fields = selectors(res, req.query)
+    opts = await delete_options(req)
+    _, kvs = await state.registry.list(res, ns)
+    out: list[bytes] = []
+    for kv in kvs:
+        if not (labels.matches((kv.obj.get("metadata") or {}).get("labels")) and fields.matches(kv.obj)):
+            continue
+        meta = kv.obj["metadata"]
+        try:
+            gone = await state.registry.delete(res, meta.get("namespace"), meta["name"], opts,
+                                               dry_run=req.dry_run())
+        except ApiError as e:
+            if e.code == 404:
+                continue
+            raise
+        out.append(gone.value)
+    await respond(send, 200, list_body(res, await state.store.current_revision(), out))
+
+
+def _copy(obj: dict[str, Any]) -> dict[str, Any]:
+    return jsonutil.loads(jsonutil.dumps(obj))
+
+
+async def handle_object(state: State, req: Request, send: Any, route: Route, user: User) -> None:
+    res, ns, name = route.resource, route.namespace, route.name
+    assert name is not None
+    m = req.method
+    reg = state.registry
+    if m == "GET":
+        await send_object(req, send, state, res, await reg.get(res, ns, name))
+    elif m == "PUT":
+        obj, _ = await read_object(req)
+        obj = strategy.check_identity(res, obj, ns, name)
+        warnings = check_fields(res, obj, req.query)
+        demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
+        create = (lambda: _copy(obj)) if res.plural in strategy.CREATE_ON_UPDATE else None
+        kv, created = await reg.update(res, ns, name, lambda cur, kv: (_copy(obj), demanded),
+                                       dry_run=req.dry_run(), create=create)
+        await send_object(req, send, state, res, kv, 201 if created else 200, warnings)
+    elif m == "PATCH":
+        kv, created = await patch_object(state, req, route, None)
+        await send_object(req, send, state, res, kv, 201 if created else 200)
+    elif m == "DELETE":
+        opts = await delete_options(req)
+        if user.is_node and res.plural == "pods":
+            cur = await reg.get(res, ns, name)
+            check_pod_on_node(user, (cur.obj.get("spec") or {}).get("nodeName"), "delete", name, ns)
+        kv = await reg.delete(res, ns, name, opts, dry_run=req.dry_run())
+        await send_object(req, send, state, res, kv, 200)
+    else:
+        raise method_not_allowed()
+
+
+async def patch_object(state: State, req: Request, route: Route, subresource: str | None) -> tuple[KeyValue, bool]:
+    """PATCH of an object or its status, in each of the four patch content types."""
+    res, ns, name = route.resource, route.namespace, route.name
+    assert name is not None
+    ct = req.content_type
+    if ct not in PATCH_TYPES:
+        raise unsupported_media_type(ct or "<none>")
+    raw = await req.body()
+    if not raw.strip():
+        raise bad_request("the body of the request was empty")
+    reg = state.registry
+    if ct == "application/apply-patch+yaml":
+        applied = strategy.check_identity(res, decode_body(raw, ct), ns, name)
+        check_fields(res, applied, req.query)
+        manager = req.query.get("fieldManager")
+        if not manager:
+            raise bad_request("PATCH /apply requires fieldManager to be set")
+        force = req.query.get("force") in ("true", "1")
+
+        def apply(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
+            return logic.server_side_apply(cur, _copy(applied), manager, force, res.kind), \
+                (applied.get("metadata") or {}).get("resourceVersion") or None
+
+        def create() -> dict[str, Any]:
+            return strategy.check_identity(res, logic.server_side_apply(None, _copy(applied), manager, force, res.kind),
+                                           ns, name)
+
+        return await reg.update(res, ns, name, apply, subresource=subresource, dry_run=req.dry_run(),
+                                create=create if subresource is None else None)
+    decode_body(raw, "application/json")  # malformed patches are a 400 before anything is read
+    mentions_rv = b"resourceVersion" in raw
+
+    def mutate(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
+        new = logic.apply_patch(ct, cur, raw, res.kind)
+        if not isinstance(new, dict):
+            raise bad_request("the patch did not produce an object")
+        new = strategy.check_identity(res, new, ns, name)
+        check_fields(res, new, req.query)
+        return new, ((new.get("metadata") or {}).get("resourceVersion") or None) if mentions_rv else None
+
+    return await reg.update(res, ns, name, mutate, subresource=subresource, dry_run=req.dry_run())

@@ -1,0 +1,55 @@
+"""Path -> Route: which resource, namespace, name and subresource a URL names (pure).
+
+Shapes served, for the core group `/api/v1` and for `/apis/<group>/<version>` alike:
+`<plural>` (cluster-scoped, or every namespace), `<plural>/<name>[/<sub>]`,
+`namespaces/<ns>/<plural>[/<name>[/<sub>]]`. `namespaces/<name>/status` and
+`namespaces/<name>/finalize` are the Namespace's own subresources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.resources import RESOURCES, Resource
+
+_BY_GV: dict[tuple[str, str], dict[str, Resource]] = {}
+for _r in RESOURCES:
+    _BY_GV.setdefault((_r.group, _r.version), {})[_r.plural] = _r
+_NAMESPACE_SUBS = frozenset({"status", "finalize"})
+
+
+@dataclass(frozen=True)
+class Route:
+    resource: Resource
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+
+
+def split_group_version(path: str) -> tuple[str, str, list[str]] | None:
+    """`/api/v1/x/y` -> ("", "v1", ["x","y"]); `/apis/g/v/x` -> ("g", "v", ["x"]); None otherwise."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "api":
+        return "", parts[1], parts[2:]
+    if len(parts) >= 3 and parts[0] == "apis":
+        return parts[1], parts[2], parts[3:]
+    return None
+
+
+def resolve(path: str) -> Route | None:
+    gv = split_group_version(path)
+    if gv is None:
+        return None
+    group, version, rest = gv
+    table = _BY_GV.get((group, version))
+    if not table or not rest:
+        return None
+    if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in _NAMESPACE_SUBS:
+        res = table.get(rest[2])
+        if res is None or not res.namespaced or len(rest) > 5:
+            return None
+        return Route(res, rest[1], rest[3] if len(rest) > 3 else None, rest[4] if len(rest) > 4 else None)
+    res = table.get(rest[0])
+    if res is None or len(rest) > 3:
+        return None
+    return Route(res, None, rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else None)

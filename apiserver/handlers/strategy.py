@@ -1,0 +1,223 @@
+"""Per-kind rules of the object lifecycle, as kube's registry strategies have them: pure functions.
+
+What a create resets (status of pods, RCs, services, namespaces), what a main write keeps from
+the stored object (status) and what a status write keeps (everything but status), when the
+generation moves (spec changes of pods and RCs), and how a delete proceeds (graceful for pods
+bound to a node, held by finalizers). The registry applies them; they never touch I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from api import jsonutil
+from api.errors import ApiError, bad_request, conflict
+from api.resources import Resource
+
+# resources whose status is written only through the status subresource
+STATUS_SEPARATE = frozenset({"pods", "nodes", "replicationcontrollers", "services", "namespaces"})
+GENERATION_KINDS = frozenset({"pods", "replicationcontrollers"})
+# PUT of a missing object creates it (kube's AllowCreateOnUpdate)
+CREATE_ON_UPDATE = frozenset({"services", "endpoints", "events", "leases"})
+# metadata the server owns: a write never changes it
+SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
+               "name", "namespace")
+NAMESPACE_FINALIZER = "kubernetes"
+_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # kube's: no vowels, no look-alikes
+
+
+def random_suffix(n: int = 5) -> str:
+    return "".join(random.choice(_SUFFIX_ALPHABET) for _ in range(n))
+
+
+def check_identity(res: Resource, obj: Any, namespace: str | None, name: str | None = None) -> dict[str, Any]:
+    """kind/apiVersion from the URL when missing, 400 when wrong; namespace and name as the URL says."""
+    if not isinstance(obj, dict):
+        raise bad_request(f"the body of the request was not a JSON object: got {type(obj).__name__}")
+    kind, version = obj.get("kind"), obj.get("apiVersion")
+    if version and version != res.api_version:
+        raise bad_request(f"the API version in the data ({version}) does not match the expected API version "
+                          f"({res.api_version})")
+    if kind and kind != res.kind:
+        raise bad_request(f'{kind} in version "{version or res.api_version}" cannot be handled as a {res.kind}: '
+                          f"the object provided is unrecognized (must be of type {res.kind})")
+    obj["kind"], obj["apiVersion"] = res.kind, res.api_version
+    meta = obj.get("metadata")
+    if meta is None:
+        meta = obj["metadata"] = {}
+    elif not isinstance(meta, dict):
+        raise bad_request(f'{res.kind} in version "{res.api_version}" cannot be handled as a {res.kind}: '
+                          "json: cannot unmarshal metadata into Go struct field of type v1.ObjectMeta")
+    if res.namespaced:
+        got = meta.get("namespace")
+        if got and namespace and got != namespace:
+            raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        if namespace:
+            meta["namespace"] = namespace
+    else:
+        meta.pop("namespace", None)
+    if name is not None:
+        got_name = meta.get("name")
+        if got_name and got_name != name:
+            raise bad_request(f"the name of the object ({got_name}) does not match the name on the URL ({name})")
+        meta["name"] = name
+    return obj
+
+
+def prepare_for_create(res: Resource, obj: dict[str, Any], now: str, uid: str) -> None:
+    meta = obj["metadata"]
+    for k in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+        meta.pop(k, None)
+    meta["uid"] = uid
+    meta["creationTimestamp"] = now
+    if res.plural in GENERATION_KINDS:
+        meta["generation"] = 1
+    else:
+        meta.pop("generation", None)
+    p = res.plural
+    if p == "pods":
+        obj["status"] = {"phase": "Pending"}
+    elif p == "replicationcontrollers":
+        obj["status"] = {"replicas": 0}
+    elif p == "services":
+        obj["status"] = {"loadBalancer": {}}
+    elif p == "namespaces":
+        obj["status"] = {"phase": "Active"}
+        spec = obj.get("spec")
+        obj["spec"] = {**(spec if isinstance(spec, dict) else {}), "finalizers": [NAMESPACE_FINALIZER]}
+
+
+def prepare_for_update(res: Resource, new: dict[str, Any], old: dict[str, Any], subresource: str | None) -> dict[str, Any]:
+    """The object to store for a write of `new` over `old` (status or main write)."""
+    if subresource == "status":
+        # a status write changes status only: spec and metadata stay as stored
+        out = dict(old)
+        if "status" in new:
+            out["status"] = new["status"]
+        else:
+            out.pop("status", None)
+        out["metadata"] = dict(old.get("metadata") or {})
+        return out
+    meta, old_meta = new["metadata"], old.get("metadata") or {}
+    for k in SERVER_META:
+        if k in old_meta:
+            meta[k] = old_meta[k]
+        else:
+            meta.pop(k, None)
+    if res.plural in STATUS_SEPARATE:
+        if "status" in old:
+            new["status"] = old["status"]
+        else:
+            new.pop("status", None)
+    if res.plural == "namespaces":
+        # spec.finalizers only shrink through /finalize; a main write keeps them
+        spec = new["spec"] = dict(new.get("spec") or {})
+        old_fin = (old.get("spec") or {}).get("finalizers")
+        if old_fin is not None:
+            spec["finalizers"] = old_fin
+        else:
+            spec.pop("finalizers", None)
+    if res.plural in GENERATION_KINDS and new.get("spec") != old.get("spec"):
+        meta["generation"] = int(old_meta.get("generation") or 1) + 1
+    return new
+
+
+def finalize_namespace(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """PUT namespaces/x/finalize: only spec.finalizers change."""
+    out = dict(old)
+    out["spec"] = {**(old.get("spec") or {}), "finalizers": list((new.get("spec") or {}).get("finalizers") or [])}
+    return out
+
+
+def same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal but for resourceVersion: a write that changes nothing is not stored (kube's no-op update)."""
+    ma, mb = a.get("metadata") or {}, b.get("metadata") or {}
+    if {k: v for k, v in ma.items() if k != "resourceVersion"} != {k: v for k, v in mb.items() if k != "resourceVersion"}:
+        return False
+    return all(a.get(k) == b.get(k) for k in set(a) | set(b) if k != "metadata")
+
+
+def ready_to_remove(res: Resource, obj: dict[str, Any]) -> bool:
+    """A deleting object whose finalizers are all gone (and, for a pod, whose grace is over) leaves."""
+    meta = obj.get("metadata") or {}
+    if not meta.get("deletionTimestamp") or meta.get("finalizers"):
+        return False
+    if res.plural == "namespaces" and (obj.get("spec") or {}).get("finalizers"):
+        return False
+    return not meta.get("deletionGracePeriodSeconds")
+
+
+def check_preconditions(res: Resource, name: str, obj: dict[str, Any], pre: Any) -> None:
+    if not isinstance(pre, dict):
+        return
+    meta = obj.get("metadata") or {}
+    uid, rv = pre.get("uid"), pre.get("resourceVersion")
+    if uid and uid != meta.get("uid"):
+        raise conflict(res.plural, name, f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                       f"{meta.get('uid')}", res.group)
+    if rv and rv != meta.get("resourceVersion"):
+        raise conflict(res.plural, name, f"Precondition failed: ResourceVersion in precondition: {rv}, "
+                       f"ResourceVersion in object meta: {meta.get('resourceVersion')}", res.group)
+
+
+def propagation_finalizer(options: dict[str, Any]) -> str | None:
+    policy = options.get("propagationPolicy")
+    if policy is None and options.get("orphanDependents") is not None:
+        policy = "Orphan" if options["orphanDependents"] else "Background"
+    if policy not in (None, "Foreground", "Background", "Orphan"):
+        raise ApiError(422, "Invalid", f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: '
+                       f'"{policy}": supported values: "Foreground", "Background", "Orphan"')
+    return {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(policy or "")
+
+
+def grace_period(res: Resource, obj: dict[str, Any], options: dict[str, Any]) -> int:
+    """Seconds a delete waits: only pods on a node and not finished are deleted gracefully."""
+    if res.plural != "pods":
+        return 0
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+        return 0
+    g = options.get("gracePeriodSeconds")
+    if g is None:
+        g = spec.get("terminationGracePeriodSeconds", 30)
+    try:
+        return max(0, int(g))
+    except (TypeError, ValueError):
+        raise bad_request(f"invalid gracePeriodSeconds: {g!r}") from None
+
+
+def mark_deleting(obj: dict[str, Any], grace: int, finalizer: str | None, now: dt.datetime) -> dict[str, Any]:
+    meta = obj["metadata"]
+    if not meta.get("deletionTimestamp") or grace < int(meta.get("deletionGracePeriodSeconds") or 0):
+        meta["deletionTimestamp"] = jsonutil.format_time(now + dt.timedelta(seconds=grace))
+        meta["deletionGracePeriodSeconds"] = grace
+    if finalizer and finalizer not in (meta.get("finalizers") or []):
+        meta["finalizers"] = [*(meta.get("finalizers") or []), finalizer]
+    if obj.get("kind") == "Namespace":
+        obj["status"] = {**(obj.get("status") or {}), "phase": "Terminating"}
+    return obj
+
+
+def bind_pod(pod: dict[str, Any], binding: dict[str, Any], now: str) -> dict[str, Any]:
+    name = (pod.get("metadata") or {}).get("name", "")
+    target = (binding.get("target") or {}).get("name")
+    if not target:
+        raise ApiError(422, "Invalid", f'Binding "{name}" is invalid: target.name: Required value',
+                       {"name": name, "kind": "Binding",
+                        "causes": [{"reason": "FieldValueRequired", "message": "Required value", "field": "target.name"}]})
+    spec = pod.setdefault("spec", {})
+    if spec.get("nodeName"):
+        raise conflict("pods/binding", name, f'pod {name} is already assigned to node "{spec["nodeName"]}"')
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        raise conflict("pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host")
+    spec["nodeName"] = target
+    ann = (binding.get("metadata") or {}).get("annotations")
+    if ann:
+        pod["metadata"]["annotations"] = {**(pod["metadata"].get("annotations") or {}), **ann}
+    status = pod.setdefault("status", {})
+    conds = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+    conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": now})
+    status["conditions"] = conds
+    return pod

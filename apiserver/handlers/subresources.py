@@ -1,0 +1,140 @@
+"""Subresources: status (pods, nodes, RCs, services, namespaces), scale (RCs, autoscaling/v1
+Scale), binding (pods), finalize (namespaces), and the hook for log and exec.
+
+log and exec belong to the kubelet (issue E): `State.pod_proxy`, when set, is an object with
+`async def proxy(scope, receive, send, pod: dict, subresource: str) -> None` that forwards the
+request to the pod's node; until then they answer 503 ServiceUnavailable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import jsonutil
+from api.errors import ApiError, bad_request, method_not_allowed, service_unavailable
+from api.selectors import map_to_string
+from apiserver.auth import User, check_pod_on_node
+from apiserver.handlers import logic, strategy
+from apiserver.handlers.http import Request, State, decode_body, respond, respond_json, success_status
+from apiserver.handlers.resources import _copy, patch_object, read_object, send_object
+from apiserver.handlers.routing import Route
+from apiserver.storage.interface import KeyValue
+
+
+def scale_of(rc: dict[str, Any], revision: int) -> dict[str, Any]:
+    meta = rc.get("metadata") or {}
+    spec, status = rc.get("spec") or {}, rc.get("status") or {}
+    return {
+        "kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": meta.get("name"), "namespace": meta.get("namespace"), "uid": meta.get("uid"),
+                     "resourceVersion": str(revision), "creationTimestamp": meta.get("creationTimestamp")},
+        "spec": {"replicas": int(spec.get("replicas", 1))},
+        "status": {"replicas": int(status.get("replicas") or 0), "selector": map_to_string(spec.get("selector"))},
+    }
+
+
+def _replicas(scale: Any) -> int:
+    if not isinstance(scale, dict):
+        raise bad_request("Scale must be an object")
+    if scale.get("kind") not in (None, "Scale"):
+        raise bad_request(f'{scale.get("kind")} in version "autoscaling/v1" cannot be handled as a Scale')
+    r = (scale.get("spec") or {}).get("replicas", 0)
+    if not isinstance(r, int) or isinstance(r, bool):
+        raise bad_request(f"Scale.spec.replicas must be an integer, got {r!r}")
+    return r
+
+
+async def handle_subresource(state: State, req: Request, send: Any, route: Route, user: User) -> None:
+    res, ns, name, sub = route.resource, route.namespace, route.name, route.subresource
+    assert name is not None and sub is not None
+    if sub not in {s.name for s in res.subresources} | ({"finalize"} if res.plural == "namespaces" else set()):
+        raise _no_such(res.plural, sub)
+    reg = state.registry
+    m = req.method
+    if sub == "status":
+        if m == "GET":
+            await send_object(req, send, state, res, await reg.get(res, ns, name))
+            return
+        if user.is_node and res.plural == "pods":
+            cur = await reg.get(res, ns, name)
+            check_pod_on_node(user, (cur.obj.get("spec") or {}).get("nodeName"), "update", name, ns)
+        if m == "PUT":
+            obj, _ = await read_object(req)
+            obj = strategy.check_identity(res, obj, ns, name)
+            demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
+            kv, _ = await reg.update(res, ns, name, lambda cur, kv: (_copy(obj), demanded), subresource="status",
+                                     dry_run=req.dry_run())
+        elif m == "PATCH":
+            kv, _ = await patch_object(state, req, route, "status")
+        else:
+            raise method_not_allowed()
+        await send_object(req, send, state, res, kv)
+    elif sub == "scale":
+        await _scale(state, req, send, route)
+    elif sub == "binding":
+        if m != "POST":
+            raise method_not_allowed()
+        binding, _ = await read_object(req)
+        if not isinstance(binding, dict):
+            raise bad_request("Binding must be an object")
+        now = jsonutil.now_str()
+        await reg.update(res, ns, name, lambda cur, kv: (strategy.bind_pod(cur, binding, now), None),
+                         subresource="binding", dry_run=req.dry_run())
+        await respond_json(send, 201, success_status(201))
+    elif sub == "finalize":
+        if m != "PUT":
+            raise method_not_allowed()
+        obj, _ = await read_object(req)
+        obj = strategy.check_identity(res, obj, ns, name)
+        kv, _ = await reg.update(res, ns, name, lambda cur, kv: (strategy.finalize_namespace(obj, cur), None),
+                                 subresource="finalize", dry_run=req.dry_run())
+        await send_object(req, send, state, res, kv)
+    elif sub in ("log", "exec"):
+        kv = await reg.get(res, ns, name)
+        if state.pod_proxy is None:
+            raise service_unavailable(f"pods/{sub} is not available yet: no kubelet proxy in this server")
+        await state.pod_proxy.proxy(req.scope, req.receive, send, kv.obj, sub)
+    else:
+        raise method_not_allowed()
+
+
+def _no_such(plural: str, sub: str) -> ApiError:
+    return ApiError(404, "NotFound", "the server could not find the requested resource",
+                    {"kind": f"{plural}/{sub}"})
+
+
+async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
+    res, ns, name = route.resource, route.namespace, route.name
+    assert name is not None
+    reg = state.registry
+    m = req.method
+    if m == "GET":
+        kv = await reg.get(res, ns, name)
+        await respond_json(send, 200, scale_of(kv.obj, kv.revision))
+        return
+    raw = await req.body()
+    if m == "PUT":
+        body = decode_body(raw, req.content_type)
+        replicas = _replicas(body)
+        demanded = ((body.get("metadata") or {}).get("resourceVersion") or None)
+
+        def put(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
+            cur.setdefault("spec", {})["replicas"] = replicas
+            return cur, demanded
+
+        mutate = put
+    elif m == "PATCH":
+        ct = req.content_type
+        decode_body(raw, "application/json")
+
+        def patch(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
+            scale = logic.apply_patch(ct, scale_of(cur, kv.revision), raw, "Scale")
+            cur.setdefault("spec", {})["replicas"] = _replicas(scale)
+            rv = (scale.get("metadata") or {}).get("resourceVersion")
+            return cur, (rv if b"resourceVersion" in raw else None)
+
+        mutate = patch
+    else:
+        raise method_not_allowed()
+    kv, _ = await reg.update(res, ns, name, mutate, subresource="scale", dry_run=req.dry_run())
+    await respond(send, 200, jsonutil.dumps(scale_of(kv.obj, kv.revision)))

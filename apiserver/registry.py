@@ -1,0 +1,225 @@
+"""Object lifecycle on top of the store: what happens between a decoded body and a stored row.
+
+Create (uid, timestamps, generateName, namespace admission, defaults, validation, service IP
+allocation), update as kube's GuaranteedUpdate (compare-and-swap, retried when the caller gave
+no resourceVersion, 409 when it did and it is stale), delete (preconditions, propagation
+finalizers, graceful pod deletion, finalizers holding the object), binding and scale.
+Per-kind rules are the pure functions of `apiserver.handlers.strategy`; this module is the I/O.
+Every method returns the stored bytes, which the handlers answer as they are.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from api import jsonutil
+from api.errors import ApiError, already_exists, forbidden, invalid, not_found, stale_conflict
+from api.resources import Resource, by_plural
+from apiserver.allocator import Allocator
+from apiserver.handlers import logic, strategy
+from apiserver.storage.interface import (
+    ConflictError,
+    KeyExistsError,
+    KeyNotFoundError,
+    KeyValue,
+    Store,
+)
+
+NAMESPACES = by_plural("", "namespaces")
+SERVICES = by_plural("", "services")
+ENDPOINTS = by_plural("", "endpoints")
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_GENERATE_TRIES = 8
+
+# compute(current stored object, its KeyValue) -> (object to store, resourceVersion the caller demanded)
+Mutation = Callable[[dict[str, Any], KeyValue], tuple[dict[str, Any], str | None]]
+
+
+class Registry:
+    def __init__(self, store: Store, allocator: Allocator) -> None:
+        self.store = store
+        self.allocator = allocator
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def get(self, res: Resource, namespace: str | None, name: str) -> KeyValue:
+        kv = await self.store.get(res.storage_key(name, namespace))
+        if kv is None:
+            raise not_found(res.plural, name, res.group)
+        return kv
+
+    async def list(self, res: Resource, namespace: str | None) -> tuple[int, list[KeyValue]]:
+        return await self.store.list(res.storage_prefix(namespace))
+
+    # --- create ---------------------------------------------------------------------------
+
+    async def _admit_namespace(self, res: Resource, namespace: str | None, name: str) -> None:
+        if not res.namespaced or not namespace:
+            return
+        kv = await self.store.get(NAMESPACES.storage_key(namespace))  # type: ignore[union-attr]
+        if kv is None:
+            raise not_found("namespaces", namespace)
+        if b'"deletionTimestamp"' in kv.value:
+            err = forbidden(f'{res.plural} "{name}" is forbidden: unable to create new content in namespace '
+                            f"{namespace} because it is being terminated")
+            err.details = {"name": name, "kind": res.plural, "causes": [
+                {"reason": "NamespaceTerminating", "message": f"namespace {namespace} is being terminated",
+                 "field": "metadata.namespace"}]}
+            raise err
+
+    def _validate(self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None,
+                  status_only: bool = False) -> None:
+        causes = (logic.validate_status_update(res, obj, old) if status_only and old is not None
+                  else logic.validate(res, obj, old))
+        if causes:
+            raise invalid(res.kind, (obj.get("metadata") or {}).get("name") or "", causes, res.group)
+
+    async def create(self, res: Resource, namespace: str | None, obj: dict[str, Any], *,
+                     dry_run: bool = False) -> KeyValue:
+        """Store a new object (the body, already identity-checked). Returns the stored KeyValue
+        (for a dry run: revision 0 and the object as it would be stored)."""
+        meta = obj["metadata"]
+        generated = not meta.get("name") and bool(meta.get("generateName"))
+        await self._admit_namespace(res, namespace, meta.get("name") or meta.get("generateName") or "")
+        strategy.prepare_for_create(res, obj, jsonutil.now_str(), str(uuid.uuid4()))
+        obj = logic.apply_defaults(res, obj)
+        meta = obj["metadata"]
+        for attempt in range(_GENERATE_TRIES):
+            if generated:
+                meta["name"] = meta["generateName"] + strategy.random_suffix()
+            if not meta.get("name"):
+                raise invalid(res.kind, "", [{"reason": "FieldValueRequired", "field": "metadata.name",
+                                              "message": "Required value: name or generateName is required"}],
+                              res.group)
+            self._validate(res, obj, None)
+            if dry_run:
+                return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
+            claimed = await self.allocator.allocate_service(obj) if res is SERVICES else []
+            try:
+                return await self.store.create(res.storage_key(meta["name"], namespace), obj)
+            except KeyExistsError:
+                await self.allocator.release(claimed)
+                if not generated or attempt == _GENERATE_TRIES - 1:
+                    raise _already_exists(res, meta["name"]) from None
+            except BaseException:
+                await self.allocator.release(claimed)
+                raise
+        raise AssertionError("unreachable")
+
+    # --- update ---------------------------------------------------------------------------
+
+    async def update(self, res: Resource, namespace: str | None, name: str, mutate: Mutation, *,
+                     subresource: str | None = None, dry_run: bool = False,
+                     create: Callable[[], dict[str, Any]] | None = None) -> tuple[KeyValue, bool]:
+        """GuaranteedUpdate: read, mutate, compare-and-swap; returns (stored, created).
+
+        `create` makes the object when it does not exist (PUT on CREATE_ON_UPDATE kinds, apply)."""
+        key = res.storage_key(name, namespace)
+        while True:
+            kv = await self.store.get(key)
+            if kv is None:
+                if create is None:
+                    raise not_found(res.plural, name, res.group)
+                try:
+                    return await self.create(res, namespace, create(), dry_run=dry_run), True
+                except ApiError as e:
+                    if e.reason == "AlreadyExists":
+                        continue  # someone created it meanwhile: update theirs
+                    raise
+            old = jsonutil.loads(kv.value)
+            new, demanded_rv = mutate(jsonutil.loads(kv.value), kv)
+            if demanded_rv and demanded_rv != str(kv.revision):
+                raise stale_conflict(res.plural, name, res.group)
+            if subresource in (None, "status", "scale"):
+                new = strategy.prepare_for_update(res, new, old, "status" if subresource == "status" else None)
+                if subresource != "status":
+                    new = logic.apply_defaults(res, new)
+                self._validate(res, new, old, status_only=subresource == "status")
+            new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
+            if strategy.same_object(new, old):
+                return kv, False
+            if dry_run:
+                return KeyValue(key, kv.revision, jsonutil.dumps(new)), False
+            if strategy.ready_to_remove(res, new):
+                try:
+                    return await self._remove(res, key, kv.revision, old), False
+                except ConflictError:
+                    continue
+            claimed = await self.allocator.allocate_service(new, old) if res is SERVICES else []
+            try:
+                stored = await self.store.update(key, new, kv.revision)
+            except ConflictError:
+                await self.allocator.release(claimed)
+                if demanded_rv:
+                    raise stale_conflict(res.plural, name, res.group) from None
+                continue
+            except KeyNotFoundError:
+                await self.allocator.release(claimed)
+                raise not_found(res.plural, name, res.group) from None
+            except BaseException:
+                await self.allocator.release(claimed)
+                raise
+            if res is SERVICES:
+                await self.allocator.release(sorted(Allocator.held_keys(old) - Allocator.held_keys(new)))
+            return stored, False
+
+    # --- delete ---------------------------------------------------------------------------
+
+    async def _remove(self, res: Resource, key: str, revision: int, last: dict[str, Any]) -> KeyValue:
+        gone = await self.store.delete(key, expected_revision=revision)
+        if res is SERVICES:
+            await self.allocator.release(sorted(Allocator.held_keys(last)))
+        return gone
+
+    async def delete(self, res: Resource, namespace: str | None, name: str, options: dict[str, Any], *,
+                     dry_run: bool = False) -> KeyValue:
+        """Delete as kube does; returns the object's last state (or its deleting state)."""
+        key = res.storage_key(name, namespace)
+        finalizer = strategy.propagation_finalizer(options)
+        while True:
+            kv = await self.store.get(key)
+            if kv is None:
+                raise not_found(res.plural, name, res.group)
+            obj = jsonutil.loads(kv.value)
+            strategy.check_preconditions(res, name, obj, options.get("preconditions"))
+            grace = strategy.grace_period(res, obj, options)
+            meta = obj["metadata"]
+            holds = bool(meta.get("finalizers")) or finalizer is not None
+            if res is NAMESPACES:
+                holds = holds or bool((obj.get("spec") or {}).get("finalizers"))
+            if dry_run:
+                return kv
+            if grace == 0 and not holds:
+                try:
+                    return await self._remove(res, key, kv.revision, obj)
+                except ConflictError:
+                    continue
+                except KeyNotFoundError:
+                    raise not_found(res.plural, name, res.group) from None
+            if meta.get("deletionTimestamp") and not (
+                    grace < int(meta.get("deletionGracePeriodSeconds") or 0)
+                    or (finalizer and finalizer not in (meta.get("finalizers") or []))):
+                return kv  # already deleting, nothing to shorten or add
+            strategy.mark_deleting(obj, grace, finalizer, jsonutil.now())
+            try:
+                return await self.store.update(key, obj, kv.revision)
+            except ConflictError:
+                continue
+
+    # --- bootstrap ------------------------------------------------------------------------
+
+    async def ensure(self, res: Resource, namespace: str | None, obj: dict[str, Any]) -> None:
+        """Create an object the server needs (system namespaces, the kubernetes service) if missing."""
+        if await self.store.get(res.storage_key(obj["metadata"]["name"], namespace)) is not None:
+            return
+        try:
+            await self.create(res, namespace, strategy.check_identity(res, obj, namespace))
+        except ApiError as e:
+            if e.reason != "AlreadyExists":
+                raise
+
+
+def _already_exists(res: Resource, name: str) -> ApiError:
+    return already_exists(res.plural, name, res.group)

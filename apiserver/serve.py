@@ -1,0 +1,138 @@
+"""Run the API server: store, credentials, bootstrap objects, uvicorn over HTTPS, control loops.
+
+Order on start: open and start the store; make or load the CA, serving certificate and tokens;
+create the system namespaces and the `kubernetes` service if missing; serve; write the
+kubeconfig and print where it is; start the controllers and scheduler in-process when their
+packages offer `run_controllers` / `run_scheduler`. On SIGTERM/SIGINT uvicorn stops accepting,
+watch streams end (so no client waits on a dying server), control loops are cancelled, and the
+store is closed last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+
+from api.config import ClientConfig
+from api.resources import by_plural
+from apiserver import certs
+from apiserver.allocator import Allocator
+from apiserver.app import ApiServerApp
+from apiserver.auth import load_credentials, write_kubeconfig
+from apiserver.config import ServerConfig
+from apiserver.handlers.http import State
+from apiserver.registry import ENDPOINTS, NAMESPACES, SERVICES, SYSTEM_NAMESPACES, Registry
+from apiserver.storage import open_store
+
+log = logging.getLogger("kubelite.server")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn with two hooks: after startup (announce) and before shutdown (end watches)."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None], on_stopping: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+        self._on_stopping = on_stopping
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_started()
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        self._on_stopping()
+        await super().shutdown(sockets)
+
+
+async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocator) -> None:
+    assert NAMESPACES is not None and SERVICES is not None and ENDPOINTS is not None
+    for ns in SYSTEM_NAMESPACES:
+        await registry.ensure(NAMESPACES, None, {"metadata": {"name": ns}})
+    await registry.ensure(SERVICES, "default", {
+        "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+        "spec": {"type": "ClusterIP", "clusterIP": allocator.first_ip, "sessionAffinity": "None",
+                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": config.port}]}})
+    await registry.ensure(ENDPOINTS, "default", {
+        "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+        "subsets": [{"addresses": [{"ip": config.client_host}],
+                     "ports": [{"name": "https", "port": config.port, "protocol": "TCP"}]}]})
+
+
+def _loop_entry(module: str, name: str) -> Callable[..., Awaitable[Any]] | None:
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        log.info("%s.%s not available (%s): not started", module, name, e)
+        return None
+
+
+def control_loop_options(config: ServerConfig) -> dict[str, Any]:
+    return {"service_cidr": config.service_cidr, "cluster_cidr": config.cluster_cidr,
+            "node_monitor_grace_period": config.node_monitor_grace_period,
+            "pod_eviction_timeout": config.pod_eviction_timeout, "data_dir": str(config.data_dir)}
+
+
+async def _run_loop(name: str, fn: Callable[..., Awaitable[Any]], client: ClientConfig, options: dict[str, Any]) -> None:
+    try:
+        await fn(client, options)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("%s stopped with an error", name)
+
+
+async def serve(config: ServerConfig) -> None:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    tls = certs.ensure_certs(config.data_dir, [config.host, config.client_host, *config.extra_sans])
+    auth = load_credentials(config.data_dir, tls)
+    store = open_store(config.datastore_url, compact_keep_seconds=config.compact_keep,
+                       compact_interval=config.compact_interval)
+    await store.start()
+    loops: list[asyncio.Task[None]] = []
+    try:
+        allocator = Allocator(store, config.service_cidr)
+        registry = Registry(store, allocator)
+        await bootstrap(registry, config, allocator)
+        state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem())
+        uv = uvicorn.Config(ApiServerApp(state), host=config.host, port=config.port, ssl_certfile=str(tls.server_cert),
+                            ssl_keyfile=str(tls.server_key), loop="none", http="httptools", lifespan="off",
+                            log_level="warning", access_log=False, timeout_graceful_shutdown=5,
+                            backlog=2048, timeout_keep_alive=60)
+        client = ClientConfig(server=config.server_url, token=auth.admin_token.decode(), ca_data=tls.ca_pem())
+
+        def started() -> None:
+            write_kubeconfig(config.kubeconfig_path, config.server_url, tls, auth)
+            print(f"kubelite server: serving {config.server_url}\n"
+                  f"  kubeconfig: {config.kubeconfig_path}\n"
+                  f"  try: kubectl --kubeconfig {config.kubeconfig_path} get nodes\n"
+                  f"  node token: {config.node_token_path}", flush=True)
+            options = control_loop_options(config)
+            for enabled, module, fn_name in ((config.controllers, "controller.manager", "run_controllers"),
+                                             (config.scheduler, "controller.scheduler", "run_scheduler")):
+                fn = _loop_entry(module, fn_name) if enabled else None
+                if fn is not None:
+                    loops.append(asyncio.create_task(_run_loop(fn_name, fn, client, options)))
+
+        server = _Server(uv, started, state.stopping.set)
+        await server.serve()
+        if not server.started:
+            raise SystemExit(f"kubelite server: could not listen on {config.host}:{config.port}")
+    finally:
+        for t in loops:
+            t.cancel()
+        for t in loops:
+            with contextlib.suppress(BaseException):
+                await t
+        await store.close()
+        print("kubelite server: stopped", file=sys.stderr, flush=True)
+
+
+__all__ = ["bootstrap", "by_plural", "serve"]

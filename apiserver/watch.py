@@ -1,0 +1,191 @@
+"""The watch stream: store events -> chunked JSON lines, filtered, bookmarked, timed out.
+
+One line per event, `{"type":..,"object":..}`, flushed as it happens (events that arrive
+together go out in one write). Without selectors the stored bytes are spliced into the line
+as they are; with selectors each event is parsed once (the store caches the parse across
+watchers) and an object that stops matching is a DELETED, one that starts matching an ADDED,
+as kube's watch cache does. `resourceVersion` "" or "0" first sends ADDED for what exists.
+A compacted start revision, a watcher the store dropped, or a client that reads too slowly
+gets a 410 Expired ERROR event and the end of the stream; a quiet watch gets BOOKMARKs when
+asked; the stream ends at `timeoutSeconds` (or kube's 30-60 min default) or server shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+from typing import Any
+
+from api import jsonutil
+from api.errors import bad_request, gone
+from api.resources import Resource
+from api.selectors import FieldSelector, LabelSelector
+from apiserver.handlers import logic
+from apiserver.handlers.http import JSON, State
+from apiserver.storage.interface import CompactedError, Event, KeyValue, WatcherDroppedError
+
+MAX_PENDING = 10000  # events queued for one client before it counts as too slow
+_COALESCE = 256
+_DISCONNECT, _STOP, _DROPPED, _SLOW = object(), object(), object(), object()
+
+
+class WatchParams:
+    def __init__(self, query: dict[str, str], default_bookmark_interval: float) -> None:
+        rv = query.get("resourceVersion", "")
+        if rv not in ("", "0") and not rv.isdigit():
+            raise bad_request(f'invalid resource version "{rv}"')
+        self.resource_version = rv
+        t = query.get("timeoutSeconds")
+        if t is not None:
+            try:
+                self.timeout = max(0.0, float(t))
+            except ValueError:
+                raise bad_request(f"invalid timeoutSeconds {t!r}") from None
+        else:
+            self.timeout = 1800.0 * (1 + random.random())
+        self.bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
+        self.bookmark_interval = default_bookmark_interval
+
+
+def _matcher(labels: LabelSelector, fields: FieldSelector) -> Callable[[dict[str, Any]], bool] | None:
+    if labels.empty() and fields.empty():
+        return None
+
+    def match(obj: dict[str, Any]) -> bool:
+        return labels.matches((obj.get("metadata") or {}).get("labels")) and fields.matches(obj)
+
+    return match
+
+
+def classify(ev: Event, match: Callable[[dict[str, Any]], bool] | None) -> str | None:
+    """The event type this watcher sees, or None when the change is invisible to its selectors."""
+    if match is None:
+        return ev.type
+    if ev.type == "DELETED":
+        return "DELETED" if match(ev.obj) else None
+    now = match(ev.obj)
+    if ev.type == "ADDED" or ev.prev_value is None:
+        return ev.type if now else None
+    before = match(ev.prev_obj or {})
+    if now and before:
+        return "MODIFIED"
+    if now:
+        return "ADDED"
+    return "DELETED" if before else None
+
+
+def expired_line(message: str) -> bytes:
+    return jsonutil.dumps({"type": "ERROR", "object": gone(message).status}) + b"\n"
+
+
+async def serve_watch(state: State, send: Any, receive: Any, res: Resource, namespace: str | None,
+                      labels: LabelSelector, fields: FieldSelector, params: WatchParams,
+                      table: bool, include_object: str) -> None:
+    store = state.store
+    prefix = res.storage_prefix(namespace)
+    match = _matcher(labels, fields)
+    initial: list[KeyValue] = []
+    if params.resource_version in ("", "0"):
+        start, initial = await store.list(prefix)
+    else:
+        start = int(params.resource_version)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", JSON), (b"cache-control", b"no-cache, private")]})
+    try:
+        watcher = await store.watch(prefix, start)
+    except CompactedError as e:
+        await _end(send, expired_line(f"too old resource version: {e.requested} ({e.compacted})"))
+        return
+
+    def line(kind: str, value: bytes, obj: dict[str, Any] | None, revision: int) -> bytes:
+        if table:
+            t = logic.to_table(res, [obj if obj is not None else jsonutil.loads(value)], str(revision), include_object)
+            return b'{"type":"' + kind.encode() + b'","object":' + jsonutil.dumps(t) + b"}\n"
+        return b'{"type":"' + kind.encode() + b'","object":' + value + b"}\n"
+
+    def bookmark(revision: int) -> bytes:
+        return jsonutil.dumps({"type": "BOOKMARK", "object": {
+            "kind": res.kind, "apiVersion": res.api_version,
+            "metadata": {"resourceVersion": str(revision)}}}) + b"\n"
+
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for ev in watcher:
+                if queue.qsize() > MAX_PENDING:
+                    queue.put_nowait(_SLOW)
+                    return
+                queue.put_nowait(ev)
+        except WatcherDroppedError:
+            queue.put_nowait(_DROPPED)
+        except CompactedError:
+            queue.put_nowait(_DROPPED)
+        queue.put_nowait(_STOP)
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        queue.put_nowait(_DISCONNECT)
+
+    async def stopping() -> None:
+        await state.stopping.wait()
+        queue.put_nowait(_STOP)
+
+    tasks = [asyncio.create_task(pump()), asyncio.create_task(disconnected()), asyncio.create_task(stopping())]
+    loop = asyncio.get_running_loop()
+    last = start
+    try:
+        out = [line("ADDED", kv.value, None, kv.revision) for kv in initial if match is None or match(kv.obj)]
+        if out:
+            await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
+        deadline = loop.time() + params.timeout
+        next_bookmark = loop.time() + params.bookmark_interval
+        while True:
+            now = loop.time()
+            if now >= deadline:
+                break
+            wake = min(deadline, next_bookmark) if params.bookmarks else deadline
+            try:
+                item = await asyncio.wait_for(queue.get(), max(0.0, wake - now))
+            except TimeoutError:
+                if params.bookmarks and loop.time() >= next_bookmark:
+                    await send({"type": "http.response.body", "body": bookmark(last), "more_body": True})
+                    next_bookmark = loop.time() + params.bookmark_interval
+                continue
+            batch = [item]
+            while len(batch) < _COALESCE and not queue.empty():
+                batch.append(queue.get_nowait())
+            out, end = [], None
+            for it in batch:
+                if isinstance(it, Event):
+                    kind = classify(it, match)
+                    if kind is not None:
+                        out.append(line(kind, it.value, it.obj if match is not None else None, it.revision))
+                    last = it.revision
+                elif end is None:
+                    end = it
+            if out:
+                await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
+            if end is _DISCONNECT:
+                return
+            if end in (_DROPPED, _SLOW):
+                await _end(send, expired_line("The resourceVersion for the provided watch is too old."))
+                return
+            if end is _STOP:
+                break
+        await _end(send, bookmark(last) if params.bookmarks else b"")
+    finally:
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(BaseException):
+                await t
+        await watcher.close()
+
+
+async def _end(send: Any, body: bytes) -> None:
+    with contextlib.suppress(Exception):
+        await send({"type": "http.response.body", "body": body, "more_body": False})
