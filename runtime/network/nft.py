@@ -45,8 +45,7 @@ def run(script: str) -> str:
     except FileNotFoundError:
         raise NftError("nft is not installed (Debian package nftables)") from None
     if proc.returncode != 0:
-        detail = proc.stderr.strip().splitlines()
-        raise NftError(f"nft failed: {detail[0] if detail else f'exit {proc.returncode}'}\n{proc.stderr.strip()}")
+        raise NftError(f"nft failed: {proc.stderr.strip() or f'exit {proc.returncode}'}")
     return proc.stdout
 
 

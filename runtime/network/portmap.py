@@ -5,7 +5,7 @@ when the sandbox's ports change and deleted at teardown, so sandboxes never rewr
 other's rules and a restart needs no rebuild (the kernel keeps the tables; disk keeps ports).
 
 What the chains do and why:
-- `prerouting` (dstnat): traffic arriving from outside the node (or another pod) to a local
+- `prerouting` (priority -100, dstnat): traffic arriving from outside the node (or another pod) to a local
   address and the host port is DNATed to pod-ip:container-port.
 - `output` (dstnat): the node's own processes connecting to a local address: locally generated
   packets never pass prerouting, so DNAT needs an output hook too.
@@ -49,8 +49,8 @@ def render(pod_ip: str, subnet: str, ports: list[PortMapping]) -> str:
     chain = "    chain {name} {{\n        type nat hook {hook} priority {prio}; policy accept;\n{rules}\n    }}"
     return "\n".join(
         [
-            chain.format(name="prerouting", hook="prerouting", prio="dstnat", rules="\n".join(dnat)),
-            chain.format(name="output", hook="output", prio="dstnat", rules="\n".join(dnat)),
-            chain.format(name="postrouting", hook="postrouting", prio="srcnat", rules="\n".join(snat)),
+            chain.format(name="prerouting", hook="prerouting", prio="-100", rules="\n".join(dnat)),
+            chain.format(name="output", hook="output", prio="-100", rules="\n".join(dnat)),
+            chain.format(name="postrouting", hook="postrouting", prio="100", rules="\n".join(snat)),
         ]
     )
