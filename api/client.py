@@ -43,7 +43,7 @@ def decode(status: int, content_type: str, body: bytes) -> Any:
 
 
 def headers_for(cfg: ClientConfig, req: rq.Request) -> dict[str, str]:
-    h = {"Accept": req.accept, "User-Agent": cfg.user_agent}
+    h = {"Accept": req.accept, "User-Agent": cfg.user_agent, **cfg.extra_headers}
     if cfg.token:
         h["Authorization"] = f"Bearer {cfg.token}"
     if req.content_type:

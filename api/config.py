@@ -12,7 +12,7 @@ import base64
 import os
 import ssl
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class ClientConfig:
     namespace: str = "default"
     timeout: float | None = None  # seconds for a whole non-watch request; None = no limit
     user_agent: str = "kubelite"
+    extra_headers: dict[str, str] = field(default_factory=dict)  # e.g. the node name of a node credential
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if not self.server.startswith("https"):
