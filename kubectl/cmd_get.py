@@ -1,0 +1,247 @@
+"""`kubectl get`: tables (the server's `Table` when offered), `-o yaml|json|name|jsonpath|custom-columns`,
+selectors, `-A`, `--sort-by`, `--show-labels`, and `-w` live rows from a watch.
+
+Human output asks for `Table` (TABLE_ACCEPT) exactly as kubectl does and falls back to our own
+columns when the server answers a plain list. Missing names are reported one by one, the rest
+still printed, exit 1 (as kubectl). `No resources found ...` goes to stderr, so pipes stay clean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import requests as rq
+from api.errors import ApiError
+from api.resources import Resource
+from kubectl.env import CommandError, Env
+from kubectl.errors import api_error_text
+from kubectl.flags import FlagSpec, Parsed
+from kubectl.tables import Rows, TabWriter, table_rows
+
+FLAGS: dict[str, FlagSpec] = {"get": {
+    "output": ("str", "", "o"),
+    "selector": ("str", None, "l"),
+    "field-selector": ("str", None, ""),
+    "all-namespaces": ("bool", False, "A"),
+    "watch": ("bool", False, "w"),
+    "watch-only": ("bool", False, ""),
+    "show-labels": ("bool", False, ""),
+    "sort-by": ("str", None, ""),
+    "no-headers": ("bool", False, ""),
+    "label-columns": ("list", [], "L"),
+    "show-kind": ("bool", False, ""),
+    "filename": ("list", [], "f"),
+    "recursive": ("bool", False, "R"),
+    "chunk-size": ("int", 500, ""),
+    "ignore-not-found": ("bool", False, ""),
+    "output-watch-events": ("bool", False, ""),
+}}
+
+
+def targets(env: Env, args: list[str]) -> list[tuple[Resource, list[str]]]:
+    """`pods web db`, `po,svc`, `all`, `pod/web rc/x` -> [(resource, names)]."""
+    if not args:
+        raise CommandError(
+            "You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list "
+            "of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain "
+            "<resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\n"
+            "See 'kubectl get -h' for help and examples")
+    if "/" in args[0]:
+        out: list[tuple[Resource, list[str]]] = []
+        for a in args:
+            kind, sep, name = a.partition("/")
+            if not sep or not name:
+                raise CommandError("error: there is no need to specify a resource type as a separate argument "
+                                   "when passing arguments in resource/name form (e.g. 'kubectl get "
+                                   "resource/<resource_name>' instead of 'kubectl get resource "
+                                   "resource/<resource_name>'")
+            res = env.resource(kind)
+            for r, names in out:
+                if r == res:
+                    names.append(name)
+                    break
+            else:
+                out.append((res, [name]))
+        return out
+    return [(r, list(args[1:])) for r in env.resources_for(args[0])]
+
+
+def _fetch(env: Env, res: Resource, names: list[str], p: Parsed, table: bool,
+           errors: list[str]) -> tuple[list[Any], str]:
+    """Answers (Tables, lists or objects) for one resource, and the list's resourceVersion."""
+    ns = None if p["all-namespaces"] and not names else env.namespace
+    answers: list[Any] = []
+    rv = ""
+    if names:
+        for name in names:
+            req = rq.get(res, name, ns)
+            if table:
+                req.accept = rq.TABLE_ACCEPT
+            try:
+                answers.append(env.client.call(req))
+            except ApiError as e:
+                if e.code == 404 and p["ignore-not-found"]:
+                    continue
+                if e.code != 404:
+                    raise
+                errors.append(api_error_text(e))
+        return answers, rv
+    req = rq.list_(res, ns, p["selector"], p["field-selector"], table=table)
+    if table and p["sort-by"]:
+        req.query["includeObject"] = "Object"
+    ans = env.client.call(req)
+    answers.append(ans)
+    return answers, str((ans.get("metadata") or {}).get("resourceVersion") or "")
+
+
+def _items(answer: dict[str, Any], res: Resource) -> list[dict[str, Any]]:
+    if answer.get("kind") == "Table":
+        return [r.get("object") or {} for r in answer.get("rows") or []]
+    items = answer["items"] if "items" in answer else [answer]
+    for it in items:
+        it.setdefault("apiVersion", res.api_version)
+        it.setdefault("kind", res.kind)
+    return items
+
+
+def rows_of(answer: dict[str, Any], res: Resource, wide: bool) -> Rows:
+    if answer.get("kind") == "Table":
+        return table_rows(answer, wide)
+    from kubectl.columns import object_rows
+
+    return object_rows(res.plural, _items(answer, res), wide)
+
+
+def _sort(rows: Rows, sort_by: str) -> Rows:
+    from kubectl import jsonpath
+
+    path = jsonpath.relaxed(sort_by)
+
+    def key(i: int) -> tuple[int, Any]:
+        vals = jsonpath.evaluate(path, rows.objects[i])
+        v = vals[0] if vals else None
+        if v is None:
+            return (0, "")
+        return (1, v) if isinstance(v, int | float) else (2, str(v))
+
+    order = sorted(range(len(rows.rows)), key=key)
+    return Rows(rows.headers, [rows.rows[i] for i in order], [rows.objects[i] for i in order])
+
+
+def _decorate(rows: Rows, p: Parsed, kind_prefix: str) -> Rows:
+    extra = []
+    for spec in p["label-columns"]:
+        for key in spec.split(","):
+            values = [((o.get("metadata") or {}).get("labels") or {}).get(key, "") for o in rows.objects]
+            extra.append((key.rsplit("/", 1)[-1].upper(), values))
+    return rows.decorate(p["all-namespaces"], p["show-labels"], kind_prefix, extra)
+
+
+def _no_resources(env: Env, p: Parsed, namespaced: bool) -> None:
+    if p["all-namespaces"] or not namespaced:
+        print("No resources found", file=env.err)
+    else:
+        print(f"No resources found in {env.namespace} namespace.", file=env.err)
+
+
+def get(env: Env, p: Parsed) -> int:
+    output = p["output"]
+    fmt, _, arg = output.partition("=")
+    if fmt not in ("", "wide", "yaml", "json", "name", "jsonpath", "custom-columns", "jsonpath-as-json"):
+        raise CommandError(f"error: unable to match a printer suitable for the output format \"{output}\", "
+                           "allowed formats are: custom-columns,custom-columns-file,go-template,"
+                           "go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,"
+                           "templatefile,wide,yaml")
+    if p["filename"]:
+        from kubectl.manifests import load_paths
+
+        docs = load_paths(p["filename"], p["recursive"])
+        args = [f"{env.resource(d.obj.get('kind', '')).plural}/{(d.obj.get('metadata') or {}).get('name')}"
+                for d in docs]
+    else:
+        args = p.args
+    wanted = targets(env, args)
+    if p["watch"] or p["watch-only"]:
+        if len(wanted) != 1:
+            raise CommandError("error: you may only specify a single resource type")
+        from kubectl.watching import watch_rows
+
+        return watch_rows(env, p, wanted[0][0], wanted[0][1])
+    errors: list[str] = []
+    if fmt in ("", "wide"):
+        return _human(env, p, wanted, fmt == "wide", errors)
+    single = len(wanted) == 1 and len(wanted[0][1]) == 1 and "/" not in (args[0] if args else "")
+    single = single or (len(args) == 1 and "/" in args[0])
+    items: list[dict[str, Any]] = []
+    for res, names in wanted:
+        answers, _ = _fetch(env, res, names, p, False, errors)
+        for a in answers:
+            items += _items(a, res)
+    if p["sort-by"]:
+        from kubectl import jsonpath
+
+        path = jsonpath.relaxed(p["sort-by"])
+        items.sort(key=lambda o: (lambda v: (0, "") if not v else (1, v[0]) if isinstance(v[0], int | float)
+                                  else (2, str(v[0])))(jsonpath.evaluate(path, o)))
+    for e in errors:
+        print(e, file=env.err)
+    if not items and not errors and fmt not in ("json", "yaml"):
+        _no_resources(env, p, any(r.namespaced for r, _ in wanted))
+        return 0
+    doc: Any = items[0] if single and len(items) == 1 else \
+        {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+    if single and not items:
+        return 1
+    _print_objects(env, fmt, arg, doc, items, p)
+    return 1 if errors else 0
+
+
+def _print_objects(env: Env, fmt: str, arg: str, doc: Any, items: list[dict[str, Any]], p: Parsed) -> None:
+    from kubectl import output
+
+    if fmt == "yaml":
+        env.out.write(output.to_yaml(doc))
+    elif fmt == "json":
+        env.out.write(output.to_json(doc))
+    elif fmt == "name":
+        env.out.write("".join(output.kind_name(o) + "\n" for o in items))
+    elif fmt in ("jsonpath", "jsonpath-as-json"):
+        from kubectl import jsonpath
+
+        try:
+            env.out.write(jsonpath.render(arg, doc))
+        except jsonpath.JSONPathError as e:
+            raise CommandError(f"error: error parsing jsonpath {arg}, {e}") from e
+    elif fmt == "custom-columns":
+        try:
+            cols = output.parse_custom_columns(arg)
+        except ValueError as e:
+            raise CommandError(f"error: {e}") from e
+        rows = [output.custom_column_cells(cols, o) for o in items]
+        env.out.write(TabWriter().format(([[h for h, _ in cols]] if not p["no-headers"] else []) + rows))
+
+
+def _human(env: Env, p: Parsed, wanted: list[tuple[Resource, list[str]]], wide: bool, errors: list[str]) -> int:
+    with_kind = len(wanted) > 1 or p["show-kind"] or (bool(p.args) and p.args[0] == "all")
+    printed = 0
+    for res, names in wanted:
+        answers, _ = _fetch(env, res, names, p, True, errors)
+        rows = Rows([], [], [])
+        for a in answers:
+            r = rows_of(a, res, wide)
+            rows = r if not rows.headers else Rows(rows.headers, rows.rows + r.rows, rows.objects + r.objects)
+        if not rows.rows:
+            continue
+        if p["sort-by"]:
+            rows = _sort(rows, p["sort-by"])
+        kind = res.kind.lower() + (f".{res.group}" if res.group else "")
+        rows = _decorate(rows, p, kind if with_kind else "")
+        if printed:
+            env.out.write("\n")
+        env.out.write(rows.text(headers=not p["no-headers"]))
+        printed += 1
+    for e in errors:
+        print(e, file=env.err)
+    if not printed and not errors:
+        _no_resources(env, p, any(r.namespaced for r, _ in wanted))
+    return 1 if errors else 0

@@ -1,0 +1,128 @@
+"""Command-line parsing the way kubectl (cobra/pflag) does it, in a few dozen lines.
+
+argparse would do, but kubectl's habits do not fit it well: flags anywhere among the
+positional arguments, `-oyaml`, `-it`, `--flag=value`, `--bool=false`, `--` handing the rest to
+a container command, and its own wording for errors (`error: unknown flag: --x`). A verb
+declares its flags as a dict; the result is a `Parsed` with `.flags`, `.args` and `.command`
+(what followed `--`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# kind: "bool", "str", "int", "list" (repeatable str)
+FlagSpec = dict[str, tuple[str, Any, str]]  # long name -> (kind, default, short letter or "")
+
+
+class UsageError(Exception):
+    """Bad command line: printed as `error: ...`, exit 1 (as cobra does)."""
+
+
+GLOBAL_FLAGS: FlagSpec = {
+    "kubeconfig": ("str", None, ""),
+    "context": ("str", None, ""),
+    "cluster": ("str", None, ""),
+    "user": ("str", None, ""),
+    "namespace": ("str", None, "n"),
+    "server": ("str", None, "s"),
+    "token": ("str", None, ""),
+    "certificate-authority": ("str", None, ""),
+    "insecure-skip-tls-verify": ("bool", False, ""),
+    "request-timeout": ("str", "0", ""),
+    "v": ("str", "0", "v"),
+    "cache-dir": ("str", None, ""),
+    "help": ("bool", False, "h"),
+}
+
+
+@dataclass
+class Parsed:
+    flags: dict[str, Any]
+    args: list[str] = field(default_factory=list)
+    command: list[str] = field(default_factory=list)  # after `--`
+    seen: set[str] = field(default_factory=set)  # flags given explicitly
+
+    def __getitem__(self, name: str) -> Any:
+        return self.flags[name]
+
+
+def _bool(name: str, text: str) -> bool:
+    low = text.lower()
+    if low in ("true", "t", "1"):
+        return True
+    if low in ("false", "f", "0"):
+        return False
+    raise UsageError(f'invalid argument "{text}" for "--{name}" flag: strconv.ParseBool: parsing "{text}": invalid syntax')
+
+
+def _store(out: Parsed, spec: FlagSpec, name: str, value: Any) -> None:
+    kind = spec[name][0]
+    if kind == "int":
+        try:
+            value = int(value)
+        except ValueError:
+            raise UsageError(f'invalid argument "{value}" for "--{name}" flag: strconv.ParseInt: parsing '
+                             f'"{value}": invalid syntax') from None
+    if kind == "list":
+        out.flags.setdefault(name, [])
+        out.flags[name] = [*out.flags[name], *(value.split(",") if name in ("filename",) else [value])]
+    else:
+        out.flags[name] = value
+    out.seen.add(name)
+
+
+def parse(argv: list[str], spec: FlagSpec) -> Parsed:
+    """Parse argv against spec (the verb's flags merged with the global ones)."""
+    spec = {**GLOBAL_FLAGS, **spec}
+    shorts = {s: n for n, (_, _, s) in spec.items() if s}
+    out = Parsed({n: (list(d) if k == "list" and d else ([] if k == "list" else d))
+                  for n, (k, d, _) in spec.items()})
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
+        if a == "--":
+            out.command = argv[i:]
+            break
+        if a.startswith("--") and len(a) > 2:
+            name, eq, value = a[2:].partition("=")
+            if name not in spec:
+                raise UsageError(f"unknown flag: --{name}")
+            kind = spec[name][0]
+            if kind == "bool":
+                _store(out, spec, name, _bool(name, value) if eq else True)
+                continue
+            if not eq:
+                if i >= len(argv):
+                    raise UsageError(f"flag needs an argument: --{name}")
+                value = argv[i]
+                i += 1
+            _store(out, spec, name, value)
+        elif a.startswith("-") and len(a) > 1 and a != "-":
+            j = 1
+            while j < len(a):
+                letter = a[j]
+                name = shorts.get(letter, "")
+                if not name:
+                    raise UsageError(f"unknown shorthand flag: '{letter}' in {a}")
+                kind = spec[name][0]
+                j += 1
+                if kind == "bool":
+                    if j < len(a) and a[j] == "=":
+                        _store(out, spec, name, _bool(name, a[j + 1:]))
+                        break
+                    _store(out, spec, name, True)
+                    continue
+                value = a[j:].removeprefix("=")
+                if not value:
+                    if i >= len(argv):
+                        raise UsageError(f"flag needs an argument: '{letter}' in -{letter}")
+                    value = argv[i]
+                    i += 1
+                _store(out, spec, name, value)
+                break
+        else:
+            out.args.append(a)
+    return out

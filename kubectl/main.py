@@ -1,0 +1,160 @@
+"""`kubectl` entry point: find the verb, import only its module, turn every failure into one line.
+
+Start-up time is a product feature (bench/kubectl.py holds it to 2x the real kubectl), so this
+module imports almost nothing: a verb's module is imported when that verb runs. Global flags
+may come before the verb (`kubectl -n x get pods`), as cobra allows.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from kubectl.flags import GLOBAL_FLAGS
+
+# verb -> module holding `FLAGS[verb]` and a function named like the verb (dashes as underscores)
+VERBS: dict[str, str] = {
+    "get": "kubectl.cmd_get",
+    "describe": "kubectl.describe",
+    "apply": "kubectl.cmd_apply",
+    "create": "kubectl.cmd_apply",
+    "delete": "kubectl.cmd_delete",
+    "run": "kubectl.cmd_run",
+    "expose": "kubectl.cmd_run",
+    "scale": "kubectl.cmd_modify",
+    "label": "kubectl.cmd_modify",
+    "annotate": "kubectl.cmd_modify",
+    "patch": "kubectl.cmd_modify",
+    "edit": "kubectl.cmd_edit",
+    "logs": "kubectl.cmd_logs",
+    "exec": "kubectl.cmd_exec",
+    "wait": "kubectl.cmd_wait",
+    "rolling-update": "kubectl.rolling_update",
+    "config": "kubectl.cmd_config",
+    "version": "kubectl.cmd_info",
+    "cluster-info": "kubectl.cmd_info",
+    "api-resources": "kubectl.cmd_info",
+    "completion": "kubectl.cmd_info",
+}
+
+USAGE = """kubectl controls the Kubernetes cluster manager (kubelite's kubectl).
+
+Basic Commands:
+  create          Create a resource from a file or from stdin
+  expose          Expose a replication controller as a new Kubernetes service
+  run             Run a particular image on the cluster
+  get             Display one or many resources
+  edit            Edit a resource on the server
+  delete          Delete resources by file names, stdin, resources and names, or by label selector
+
+Deploy Commands:
+  rolling-update  Perform a rolling update of the given replication controller
+  scale           Set a new size for a replication controller
+
+Cluster Management Commands:
+  cluster-info    Display cluster information
+
+Troubleshooting and Debugging Commands:
+  describe        Show details of a specific resource or group of resources
+  logs            Print the logs for a container in a pod
+  exec            Execute a command in a container
+
+Advanced Commands:
+  apply           Apply a configuration to a resource by file name or stdin
+  patch           Update fields of a resource
+  wait            Experimental: Wait for a specific condition on one or many resources
+
+Settings Commands:
+  label           Update the labels on a resource
+  annotate        Update the annotations on a resource
+  completion      Output shell completion code for the specified shell (bash or zsh)
+
+Other Commands:
+  api-resources   Print the supported API resources on the server
+  config          Modify kubeconfig files
+  version         Print the client and server version information
+
+Usage:
+  kubectl [flags] [options]
+"""
+
+
+def split_verb(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The verb and the remaining arguments (global flags may precede the verb)."""
+    shorts = {s: n for n, (_, _, s) in GLOBAL_FLAGS.items() if s}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            return None, argv
+        if a.startswith("--"):
+            name = a[2:].split("=", 1)[0]
+            takes = name in GLOBAL_FLAGS and GLOBAL_FLAGS[name][0] != "bool" and "=" not in a
+            i += 2 if takes else 1
+        elif a.startswith("-") and len(a) > 1:
+            name = shorts.get(a[1], "")
+            takes = bool(name) and GLOBAL_FLAGS[name][0] != "bool" and len(a) == 2
+            i += 2 if takes else 1
+        else:
+            return a, argv[:i] + argv[i + 1:]
+    return None, argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    verb, rest = split_verb(args)
+    if verb is None:
+        print(USAGE, end="")
+        return 0 if not rest or rest[0] in ("-h", "--help") else 1
+    module_name = VERBS.get(verb)
+    if module_name is None:
+        print(f'error: unknown command "{verb}" for "kubectl"\n\nDid you mean this?\n\tget\n\n'
+              "Run 'kubectl --help' for usage.", file=sys.stderr)
+        return 1
+    return run_verb(verb, module_name, rest)
+
+
+def run_verb(verb: str, module_name: str, rest: list[str]) -> int:
+    from api.client import ConnectionFailed
+    from api.errors import ApiError
+    from kubectl.env import CommandError, Env
+    from kubectl.errors import api_error_text, connection_text
+    from kubectl.flags import UsageError, parse
+
+    module = importlib.import_module(module_name)
+    env: Env | None = None
+    try:
+        parsed = parse(rest, module.FLAGS[verb])
+        env = Env(parsed)
+        if parsed.flags.get("help"):
+            print(getattr(module, "HELP", {}).get(verb, f"Usage: kubectl {verb} [options]"))
+            return 0
+        return int(getattr(module, verb.replace("-", "_"))(env, parsed) or 0)
+    except UsageError as e:
+        print(f"error: {e}\nSee 'kubectl {verb} --help' for usage.", file=sys.stderr)
+        return 1
+    except CommandError as e:
+        if e.message:
+            print(e.message, file=sys.stderr)
+        return e.code
+    except ApiError as e:
+        print(api_error_text(e), file=sys.stderr)
+        return 1
+    except ConnectionFailed as e:
+        print(connection_text(e), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        if env is not None:
+            env.close()
+        try:
+            sys.stdout.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

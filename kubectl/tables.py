@@ -1,0 +1,152 @@
+"""Human-readable tables exactly as kubectl lays them out.
+
+kubectl writes rows through Go's tabwriter (min width 6, padding 3, pad with spaces; the last
+cell of a row is not aligned) with upper-cased headers, `<none>` for empty cells and ages from
+`HumanDuration` (`45s`, `3m2s`, `2d`). The rows come from the server's `Table` answer when it
+sends one (`table_rows`), or from our own columns (`kubectl.columns`) when it sends a plain list.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from typing import Any
+
+MIN_WIDTH = 6
+PADDING = 3
+
+
+def human_duration(seconds: float) -> str:
+    """k8s.io/apimachinery/pkg/util/duration.HumanDuration."""
+    s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        return f"{minutes}m" if s % 60 == 0 else f"{minutes}m{s % 60}s"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = s // 3600
+    if hours < 8:
+        return f"{hours}h" if minutes % 60 == 0 else f"{hours}h{minutes % 60}m"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{hours // 24}d" if hours % 24 == 0 else f"{hours // 24}d{hours % 24}h"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        dy = (hours // 24) % 365
+        return f"{hours // 24 // 365}y" if dy == 0 else f"{hours // 24 // 365}y{dy}d"
+    return f"{hours // 24 // 365}y"
+
+
+def age(timestamp: str | None, now: _dt.datetime | None = None) -> str:
+    """`translateTimestampSince`: `<unknown>` for a missing time."""
+    if not timestamp:
+        return "<unknown>"
+    from api.jsonutil import parse_time
+
+    t = parse_time(timestamp)
+    now = now or _dt.datetime.now(_dt.UTC)
+    return human_duration((now - t).total_seconds())
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return "<none>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    # kubectl cuts a cell at its first line break
+    for stop in ("\n", "\r"):
+        if stop in text:
+            text = text.split(stop, 1)[0] + "..."
+    return text
+
+
+class TabWriter:
+    """Aligns rows as Go's tabwriter with kubectl's settings; widths persist across flushes
+    (RememberWidths), so the rows of a `get -w` stay under their header."""
+
+    def __init__(self) -> None:
+        self.widths: list[int] = []
+
+    def format(self, rows: Sequence[Sequence[str]]) -> str:
+        for row in rows:
+            for i, cell in enumerate(row[:-1]):
+                w = max(len(cell) + PADDING, MIN_WIDTH)
+                if i >= len(self.widths):
+                    self.widths.append(w)
+                elif w > self.widths[i]:
+                    self.widths[i] = w
+        lines = []
+        for row in rows:
+            parts = [cell.ljust(self.widths[i]) for i, cell in enumerate(row[:-1])]
+            parts.append(row[-1] if row else "")
+            lines.append("".join(parts))
+        return "".join(line + "\n" for line in lines)
+
+
+def format_rows(rows: Sequence[Sequence[str]]) -> str:
+    return TabWriter().format(rows)
+
+
+def labels_text(labels: dict[str, str] | None) -> str:
+    if not labels:
+        return "<none>"
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+class Rows:
+    """One printable table: headers (upper-cased) and rows of text, plus the objects behind them."""
+
+    def __init__(self, headers: list[str], rows: list[list[str]], objects: list[dict[str, Any]]) -> None:
+        self.headers = headers
+        self.rows = rows
+        self.objects = objects
+
+    def decorate(self, namespace_column: bool, show_labels: bool, kind_prefix: str = "",
+                 extra: list[tuple[str, list[str]]] | None = None) -> Rows:
+        """Add NAMESPACE in front, LABELS at the end, `kind/` before names (as kubectl does)."""
+        headers = list(self.headers)
+        rows = [list(r) for r in self.rows]
+        if kind_prefix and headers and headers[0] == "NAME":
+            for r in rows:
+                r[0] = f"{kind_prefix}/{r[0]}"
+        for title, values in extra or []:
+            headers.append(title)
+            for r, v in zip(rows, values, strict=True):
+                r.append(v)
+        if show_labels:
+            headers.append("LABELS")
+            for r, o in zip(rows, self.objects, strict=True):
+                r.append(labels_text((o.get("metadata") or {}).get("labels")))
+        if namespace_column:
+            headers.insert(0, "NAMESPACE")
+            for r, o in zip(rows, self.objects, strict=True):
+                r.insert(0, (o.get("metadata") or {}).get("namespace") or "")
+        return Rows(headers, rows, self.objects)
+
+    def text(self, headers: bool = True, writer: TabWriter | None = None) -> str:
+        w = writer or TabWriter()
+        return w.format(([self.headers] if headers else []) + self.rows)
+
+
+def table_rows(table: dict[str, Any], wide: bool) -> Rows:
+    """Rows from a server `Table` (meta.k8s.io/v1): priority>0 columns only with `-o wide`."""
+    cols = table.get("columnDefinitions") or []
+    keep = [i for i, c in enumerate(cols) if wide or not c.get("priority")]
+    headers = [str(cols[i].get("name", "")).upper() for i in keep]
+    rows, objects = [], []
+    for row in table.get("rows") or []:
+        cells = row.get("cells") or []
+        rows.append([cell_text(cells[i]) if i < len(cells) else "<none>" for i in keep])
+        objects.append(row.get("object") or {})
+    return Rows(headers, rows, objects)
