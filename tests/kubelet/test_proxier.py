@@ -41,3 +41,34 @@ def test_proxier_follows_endpoints():
         assert removed == [True]
 
     asyncio.run(go())
+
+
+def test_routes_follow_other_nodes():
+    from kubelet.routes import RouteManager, desired_routes
+    from runtime.network import FakeNetwork
+
+    def node(name, cidr, ip):
+        return {"metadata": {"name": name}, "spec": {"podCIDR": cidr} if cidr else {},
+                "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
+
+    assert desired_routes([node("a", "10.244.0.0/24", "10.0.0.1"), node("b", "10.244.1.0/24", "10.0.0.2"),
+                           node("c", "", "10.0.0.3")], "a") == {"10.244.1.0/24": "10.0.0.2"}
+
+    async def go():
+        api = FakeApi()
+        await api.create("nodes", node("a", "10.244.0.0/24", "10.0.0.1"))
+        await api.create("nodes", node("b", "10.244.1.0/24", "10.0.0.2"))
+        net = FakeNetwork("10.244.0.0/24")
+        factory = InformerFactory(api)
+        rm = RouteManager(factory, net, "a")
+        factory.start()
+        task = asyncio.create_task(rm.run())
+        await _until(lambda: rm.installed == {"10.244.1.0/24": "10.0.0.2"})
+        await api.delete("nodes", "b")
+        await _until(lambda: rm.installed == {})
+        assert ("remove_route", ("10.244.1.0/24",)) in net.calls
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await factory.stop()
+
+    asyncio.run(go())
