@@ -1,0 +1,152 @@
+"""`kubelite agent`: a kubelet and a service proxy in one process, as a k3s agent is.
+
+It joins with the server URL and the node token alone (`kubelet.join`: the CA is checked
+against the token before the secret is sent), registers the Node, waits for its podCIDR,
+puts the node bridge on it and runs, side by side: the kubelet (pods), the proxy (service
+virtual IPs in nftables), the routes to other nodes' pod CIDRs, and the kubelet's HTTPS
+server (logs, exec). `--hollow` runs the same kubelet code on the fake runtime (pods report
+Running with fake IPs, no containers, no proxy) and `--hollow-nodes N` runs N of them in one
+process, for scale tests (Kubernetes' kubemark). SIGTERM stops cleanly: the proxy's table
+and the routes go, the containers stay (they belong to the pods, as with the real kubelet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+log = logging.getLogger("kubelite.agent")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="kubelite agent", description=__doc__.splitlines()[0])
+    p.add_argument("--server", required=True, help="the API server URL, e.g. https://10.0.0.1:6443")
+    p.add_argument("--token", help="the node token (the server's DATA_DIR/node-token)")
+    p.add_argument("--token-file", help="read the node token from this file")
+    p.add_argument("--node-name", default=socket.gethostname().lower())
+    p.add_argument("--node-ip", default="", help="the node's address (default: the one that reaches the server)")
+    p.add_argument("--data-dir", default="/var/lib/kubelite/agent")
+    p.add_argument("--image-root", default="/var/lib/kubelite/runtime",
+                   help="the image store shared with `kubelite runtime` (base images live there)")
+    p.add_argument("--bridge", default="kl0")
+    p.add_argument("--kubelet-port", type=int, default=10250)
+    p.add_argument("--hollow", action="store_true", help="fake runtime: no containers (scale tests)")
+    p.add_argument("--hollow-nodes", type=int, default=1, help="with --hollow: run N nodes named NAME-0..N-1")
+    p.add_argument("--backoff-initial", type=float, default=10.0, help="CrashLoopBackOff first delay (s)")
+    p.add_argument("--backoff-max", type=float, default=300.0)
+    p.add_argument("--lease-renew", type=float, default=10.0)
+    p.add_argument("--log-level", default="INFO")
+    return p.parse_args(argv)
+
+
+def default_node_ip(server: str) -> str:
+    """The local address the kernel would use to reach the server (a UDP connect sends nothing)."""
+    host = urlsplit(server).hostname or "127.0.0.1"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect((host, 9))
+            return str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool) -> None:
+    from api.aclient import AsyncClient
+    from api.informer import InformerFactory
+    from kubelet.join import join_config
+    from kubelet.kubelet import Kubelet, KubeletOptions
+    from kubelet.node import NodeAgent, node_object, read_machine
+
+    cfg = await asyncio.to_thread(join_config, args.server, token, name)
+    node_ip = args.node_ip or default_node_ip(args.server)
+    data_dir = Path(args.data_dir) / name if hollow else Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    client = AsyncClient(cfg)
+    machine = read_machine()
+    runtime_version = "fake://0.1" if hollow else "runc://1.1"
+    agent = NodeAgent(client, node_object(name, node_ip, machine, runtime_version, args.kubelet_port,
+                                          {"kubelite.io/hollow": "true"} if hollow else None),
+                      lease_renew=args.lease_renew)
+    await agent.register()
+    informers = InformerFactory(client)
+    tasks: list[asyncio.Task[Any]] = []
+    cleanups: list[Any] = []
+    if hollow:
+        from runtime.fake import FakeRuntime
+
+        runtime: Any = FakeRuntime()
+    else:
+        from kubelet.proxy.proxier import Proxier
+        from kubelet.routes import RouteManager
+        from runtime.network import BridgeNetwork, NetworkConfig
+        from runtime.real import RealRuntime
+
+        pod_cidr = await agent.wait_pod_cidr(60.0)
+        if not pod_cidr:
+            raise SystemExit(f"kubelite agent: node {name} got no podCIDR from the controller manager in 60 s")
+        network = BridgeNetwork(NetworkConfig(state_dir=data_dir / "network", bridge=args.bridge, subnet=pod_cidr))
+        network.enable_ip_forward()
+        runtime = RealRuntime(data_dir / "runtime", network=network, image_root=Path(args.image_root))
+        proxier = Proxier(informers)
+        routes = RouteManager(informers, network, name)
+        tasks += [asyncio.create_task(proxier.run(), name="proxy"), asyncio.create_task(routes.run(), name="routes")]
+        cleanups += [proxier.stop, routes.remove_all]
+        with contextlib.suppress(ImportError):
+            from kubelet.server import KubeletServer
+
+            server = KubeletServer(runtime, cfg, node_ip, args.kubelet_port, data_dir)
+            tasks.append(asyncio.create_task(server.run(), name="kubelet-server"))
+    kubelet = Kubelet(client, runtime, agent, KubeletOptions(
+        node_name=name, node_ip=node_ip, data_dir=data_dir, backoff_initial=args.backoff_initial,
+        backoff_max=args.backoff_max), informers)
+    try:
+        tasks.append(asyncio.create_task(kubelet.run(), name="kubelet"))
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for t in done:
+            t.result()
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for fn in cleanups:
+            with contextlib.suppress(Exception):
+                fn()
+        await client.aclose()
+
+
+async def run(args: argparse.Namespace, token: str) -> None:
+    names = [f"{args.node_name}-{i}" for i in range(args.hollow_nodes)] \
+        if args.hollow and args.hollow_nodes > 1 else [args.node_name]
+    main = asyncio.gather(*(run_node(args, n, token, args.hollow) for n in names))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, main.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await main
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from kubelet.join import JoinError
+
+    token = args.token or (Path(args.token_file).read_text().strip() if args.token_file else "")
+    if not token:
+        print("kubelite agent: a node token is needed (--token or --token-file)", file=sys.stderr)
+        return 2
+    try:
+        import uvloop
+
+        uvloop.run(run(args, token))
+    except JoinError as e:
+        print(f"kubelite agent: {e}", file=sys.stderr)
+        return 1
+    return 0
