@@ -30,9 +30,8 @@ it joins the other sandbox's `netns_path`. Published ports: one nft table
 address including 127.0.0.1 (route_localnet is set on the bridge); see portmap.py.
 """
 
-from runtime.network.bridge import BridgeNetwork, host_veth_name
-from runtime.network.etcfiles import write_etc_files
-from runtime.network.fake import FakeNetwork
+from typing import TYPE_CHECKING, Any
+
 from runtime.network.interface import (
     AddressesExhaustedError,
     Network,
@@ -43,6 +42,31 @@ from runtime.network.interface import (
     SandboxNet,
     SandboxNotFoundError,
 )
+
+if TYPE_CHECKING:
+    from runtime.network.bridge import BridgeNetwork, host_veth_name
+    from runtime.network.etcfiles import write_etc_files
+    from runtime.network.fake import FakeNetwork
+
+# Imported on first use: a `run --rm` pays only for what it touches.
+_LAZY = {
+    "BridgeNetwork": "runtime.network.bridge",
+    "host_veth_name": "runtime.network.bridge",
+    "write_etc_files": "runtime.network.etcfiles",
+    "FakeNetwork": "runtime.network.fake",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runtime.network' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AddressesExhaustedError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 
 from runtime.network import (
     BridgeNetwork,
+    NetworkConfig,
     NetworkError,
     SandboxExistsError,
     host_veth_name,
@@ -217,3 +219,20 @@ def test_setup_and_teardown_are_fast(network: BridgeNetwork) -> None:
     median = sorted(timings)[len(timings) // 2] * 1000
     print(f"bridge sandbox setup+teardown median {median:.1f} ms")
     assert median < 50  # generous for a shared 2-core machine; ~3-7 ms measured
+
+
+def _setup_in_process(config: NetworkConfig, sandbox_ids: list[str]) -> list[str]:
+    network = BridgeNetwork(config)
+    return [network.setup(sandbox_id).ip for sandbox_id in sandbox_ids]
+
+
+def test_concurrent_processes_share_a_new_bridge(make_network: Callable[..., BridgeNetwork]) -> None:
+    """Several processes racing to create the bridge and allocate addresses all succeed, distinctly."""
+    network = make_network()
+    batches = [[new_sandbox_id() for _ in range(3)] for _ in range(3)]
+    with multiprocessing.get_context("fork").Pool(len(batches)) as pool:
+        ips = [ip for batch in pool.starmap(_setup_in_process, [(network.config, b) for b in batches]) for ip in batch]
+    assert len(set(ips)) == len(ips) == 9
+    assert sorted(s.ip for s in network.list()) == sorted(ips)
+    first, last = batches[0][0], batches[-1][-1]
+    assert ping(first, network.get(last).ip)  # type: ignore[union-attr]
