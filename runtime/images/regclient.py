@@ -85,17 +85,18 @@ class RegistrySession:
                 return resp
             challenge = resp.headers.get("WWW-Authenticate", "")
             await resp.aclose()
-            await self._answer(challenge, scope)
+            if self._authorization(scope) == authorization:  # else a concurrent request already answered
+                await self._answer(challenge, scope, authorization)
             if content is not None and not isinstance(content, bytes | str):
                 raise AuthError(f"registry {self.domain} asked for credentials in the middle of an upload")
         raise AssertionError("unreachable")
 
-    async def _answer(self, challenge: str, scope: str) -> None:
+    async def _answer(self, challenge: str, scope: str, sent: str | None) -> None:
         scheme, params = parse_challenge(challenge)
         if scheme == "basic":
             if not self.credentials:
                 raise AuthError(f"registry {self.domain} requires authentication: log in first")
-            if self._basic:
+            if sent is not None and sent.startswith("Basic "):
                 raise AuthError(f"registry {self.domain} rejected the credentials")
             self._basic = True
         elif scheme == "bearer":

@@ -176,3 +176,13 @@ async def push(store: ImageStore, ref_or_id: str, dest: str | None = None, insec
     store.add_image(store.blobs.read(image.id), manifest_bytes, image.layers, [], digest=digest,
                     repository=ref.repository)
     return digest
+
+
+async def check_login(registry: str, credentials: tuple[str, str], insecure: bool = False,
+                      transport: httpx.AsyncBaseTransport | None = None) -> None:
+    """Raise AuthError unless the registry accepts `credentials` (`GET /v2/`, answering its challenge)."""
+    domain = parse_reference(f"{registry}/probe").domain if "/" not in registry else registry.split("/")[0]
+    async with RegistrySession(domain, credentials, insecure, None, transport) as session:
+        resp = await session.request("GET", "/v2/", "")
+        if resp.status_code != 200:
+            raise registry_error(resp, f"login to {registry} failed")
