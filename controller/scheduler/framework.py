@@ -1,0 +1,80 @@
+"""One scheduling decision, pure: filter every node, score the feasible ones, pick the best.
+
+Ties are broken at random (reservoir sampling, as Kubernetes' selectHost) so equal nodes
+share the load. A pod that fits nowhere gets a `FitError` whose message is the one users know:
+"0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable."
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from controller.scheduler.nodeinfo import NodeInfo, PodInfo
+from controller.scheduler.plugins import FILTERS, SCORERS
+
+
+@dataclass
+class FitError:
+    num_nodes: int
+    reasons: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    @property
+    def message(self) -> str:
+        if self.num_nodes == 0:
+            return "no nodes available to schedule pods"
+        hist = sorted(f"{n} {r}" for r, n in self.reasons.items())
+        return f"0/{self.num_nodes} nodes are available: {', '.join(hist)}."
+
+
+def feasible_nodes(pod: PodInfo, nodes: Sequence[NodeInfo], filters: Sequence[Any] = FILTERS
+                   ) -> tuple[list[NodeInfo], collections.Counter[str]]:
+    fits: list[NodeInfo] = []
+    reasons: collections.Counter[str] = collections.Counter()
+    for node in nodes:
+        for plugin in filters:
+            why = plugin.filter(pod, node)
+            if why:
+                reasons.update(why)
+                break
+        else:
+            fits.append(node)
+    return fits, reasons
+
+
+def score_nodes(pod: PodInfo, nodes: Sequence[NodeInfo], scorers: Sequence[tuple[Any, int]] = SCORERS
+                ) -> list[float]:
+    total = [0.0] * len(nodes)
+    for plugin, weight in scorers:
+        raw = [plugin.score(pod, n) for n in nodes]
+        norm = getattr(plugin, "normalize", None)
+        if norm is not None:
+            raw = norm(raw)
+        for i, s in enumerate(raw):
+            total[i] += weight * s
+    return total
+
+
+def select_host(nodes: Sequence[NodeInfo], scores: Sequence[float], rng: random.Random) -> NodeInfo:
+    best, best_score, seen = nodes[0], scores[0], 1
+    for node, s in zip(nodes[1:], scores[1:], strict=True):
+        if s > best_score:
+            best, best_score, seen = node, s, 1
+        elif s == best_score:
+            seen += 1
+            if rng.randrange(seen) == 0:
+                best = node
+    return best
+
+
+def schedule(pod: PodInfo, nodes: Sequence[NodeInfo], rng: random.Random | None = None) -> NodeInfo | FitError:
+    """The node for `pod`, or why none fits."""
+    fits, reasons = feasible_nodes(pod, nodes)
+    if not fits:
+        return FitError(len(nodes), reasons)
+    if len(fits) == 1:
+        return fits[0]
+    return select_host(fits, score_nodes(pod, fits), rng or random.Random())

@@ -1,0 +1,146 @@
+"""What the scheduler knows of one node and of the pod being placed, precomputed for speed.
+
+`PodInfo` is built once per scheduling attempt (requests summed, ports and tolerations
+extracted) and `NodeInfo` keeps running totals of the pods bound *or assumed* on a node, so
+each plugin's `filter`/`score` is a few dict lookups: at 100 nodes and 500 pods/s every
+microsecond counts. Quantities are parsed once, when a pod or node enters the cache.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.selectors import LabelSelector
+from controller.scheduler import quantity
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+
+# requests assumed for scoring when a pod declares none (Kubernetes' non-zero defaults)
+DEFAULT_MILLI_CPU = 100
+DEFAULT_MEMORY = 200 * 1024 * 1024
+
+
+def _q(fn: Any, v: Any, default: int = 0) -> int:
+    if v is None:
+        return default
+    try:
+        return int(fn(v))
+    except ValueError:
+        log.warning("ignoring unparsable quantity %r", v)
+        return default
+
+
+@dataclass
+class PodInfo:
+    key: str
+    pod: Obj
+    milli_cpu: int = 0
+    memory: int = 0
+    nonzero_cpu: int = 0
+    nonzero_memory: int = 0
+    host_ports: list[tuple[str, str, int]] = field(default_factory=list)
+    tolerations: list[Obj] = field(default_factory=list)
+    node_selector: dict[str, str] = field(default_factory=dict)
+    node_name: str = ""
+    owner_uid: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    service_selectors: list[LabelSelector] = field(default_factory=list)
+
+
+def pod_info(key: str, pod: Obj) -> PodInfo:
+    spec = pod.get("spec") or {}
+    meta = pod.get("metadata") or {}
+    cpu = mem = ncpu = nmem = 0
+    ports: list[tuple[str, str, int]] = []
+    for c in spec.get("containers") or []:
+        req = (c.get("resources") or {}).get("requests") or {}
+        ccpu, cmem = _q(quantity.milli, req.get("cpu")), _q(quantity.units, req.get("memory"))
+        cpu += ccpu
+        mem += cmem
+        ncpu += ccpu or DEFAULT_MILLI_CPU
+        nmem += cmem or DEFAULT_MEMORY
+        for p in c.get("ports") or []:
+            if p.get("hostPort"):
+                ports.append((p.get("protocol") or "TCP", p.get("hostIP") or "0.0.0.0", int(p["hostPort"])))
+    for c in spec.get("initContainers") or []:  # init containers run one at a time: the max counts
+        req = (c.get("resources") or {}).get("requests") or {}
+        cpu = max(cpu, _q(quantity.milli, req.get("cpu")))
+        mem = max(mem, _q(quantity.units, req.get("memory")))
+    owner = next((r.get("uid", "") for r in meta.get("ownerReferences") or [] if r.get("controller")), "")
+    return PodInfo(key, pod, cpu, mem, ncpu, nmem, ports, list(spec.get("tolerations") or []),
+                   dict(spec.get("nodeSelector") or {}), spec.get("nodeName") or "", owner,
+                   dict(meta.get("labels") or {}))
+
+
+@dataclass
+class NodeInfo:
+    name: str
+    node: Obj
+    alloc_cpu: int | None = None  # None: the node does not say; no limit
+    alloc_memory: int | None = None
+    alloc_pods: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: list[Obj] = field(default_factory=list)
+    ready: bool = True
+    unschedulable: bool = False
+    req_cpu: int = 0
+    req_memory: int = 0
+    nonzero_cpu: int = 0
+    nonzero_memory: int = 0
+    pods: dict[str, PodInfo] = field(default_factory=dict)
+    used_ports: collections.Counter[tuple[str, str, int]] = field(default_factory=collections.Counter)
+    owner_counts: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def set_node(self, node: Obj) -> None:
+        self.node = node
+        spec, status = node.get("spec") or {}, node.get("status") or {}
+        alloc = status.get("allocatable") or status.get("capacity") or {}
+        self.alloc_cpu = _q(quantity.milli, alloc.get("cpu"), -1)
+        self.alloc_memory = _q(quantity.units, alloc.get("memory"), -1)
+        self.alloc_pods = _q(quantity.units, alloc.get("pods"), -1)
+        for attr in ("alloc_cpu", "alloc_memory", "alloc_pods"):
+            if getattr(self, attr) == -1:
+                setattr(self, attr, None)
+        self.labels = dict((node.get("metadata") or {}).get("labels") or {})
+        self.taints = list(spec.get("taints") or [])
+        self.unschedulable = bool(spec.get("unschedulable"))
+        ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+        self.ready = ready is not None and ready.get("status") == "True"
+
+    def add_pod(self, info: PodInfo) -> None:
+        if info.key in self.pods:
+            self.remove_pod(info.key)
+        self.pods[info.key] = info
+        self.req_cpu += info.milli_cpu
+        self.req_memory += info.memory
+        self.nonzero_cpu += info.nonzero_cpu
+        self.nonzero_memory += info.nonzero_memory
+        self.used_ports.update(info.host_ports)
+        if info.owner_uid:
+            self.owner_counts[info.owner_uid] += 1
+
+    def remove_pod(self, key: str) -> None:
+        info = self.pods.pop(key, None)
+        if info is None:
+            return
+        self.req_cpu -= info.milli_cpu
+        self.req_memory -= info.memory
+        self.nonzero_cpu -= info.nonzero_cpu
+        self.nonzero_memory -= info.nonzero_memory
+        self.used_ports.subtract(info.host_ports)
+        self.used_ports += collections.Counter()  # drop zero counts
+        if info.owner_uid:
+            self.owner_counts[info.owner_uid] -= 1
+            if self.owner_counts[info.owner_uid] <= 0:
+                del self.owner_counts[info.owner_uid]
+
+
+def node_info(node: Obj) -> NodeInfo:
+    n = NodeInfo((node.get("metadata") or {}).get("name", ""), node)
+    n.set_node(node)
+    return n

@@ -1,0 +1,24 @@
+"""Scheduler plugins: each module one rule with a pure `filter(pod, node)` or `score(pod, node)`.
+
+A filter returns the reasons a node cannot take the pod (empty: it fits), worded as
+Kubernetes words them, because users read them in FailedScheduling events. A score returns
+0..100 (higher is better); a plugin may also define `normalize(scores)` when its raw values
+only make sense relative to the other nodes'. The order of FILTERS is the order they run
+in; the first failing one decides a node's reason, as in the scheduler framework.
+"""
+
+from __future__ import annotations
+
+from controller.scheduler.plugins import (
+    leastallocated,
+    nodeaffinity,
+    nodename,
+    nodeports,
+    noderesources,
+    nodeunschedulable,
+    selectorspread,
+    tainttoleration,
+)
+
+FILTERS = (nodeunschedulable, nodename, nodeaffinity, tainttoleration, nodeports, noderesources)
+SCORERS = ((leastallocated, 1), (selectorspread, 2))  # (plugin, weight)

@@ -1,0 +1,220 @@
+"""The scheduler's shell: watch pending pods, decide one at a time, bind many at once.
+
+Decisions are serial and synchronous (`framework.schedule` then `_assume`, no await between),
+so two decisions never see the same free capacity; the pod is *assumed* onto its node in the
+cache before the binding request is sent, and forgotten again if the bind fails. Binds run
+concurrently (up to `max_in_flight`), which is what makes hundreds of pods per second
+possible. Pods that fit nowhere get a FailedScheduling event and the PodScheduled=False
+condition, and are retried with back-off, or at once when a node or a bound pod changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+from api import jsonutil
+from api.errors import ApiError
+from api.events import NORMAL, WARNING, EventRecorder
+from api.informer import DeletedFinalStateUnknown, InformerFactory, key_of
+from api.selectors import selector_from_map
+from api.workqueue import ShutDown, WorkQueue
+from controller.base import ApiClient, Obj, meta, unwrap
+from controller.scheduler import framework
+from controller.scheduler.nodeinfo import NodeInfo, PodInfo, pod_info
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_NAME = "default-scheduler"
+
+
+def _node_view(node: Obj) -> tuple[Any, ...]:
+    """What of a node can change a decision (heartbeat timestamps excluded)."""
+    st = node.get("status") or {}
+    ready = [(c.get("type"), c.get("status")) for c in st.get("conditions") or []]
+    return (node.get("spec"), meta(node).get("labels"), st.get("allocatable"), st.get("capacity"), ready)
+
+
+def responsible_for(pod: Obj) -> bool:
+    spec = pod.get("spec") or {}
+    return (spec.get("schedulerName") or SCHEDULER_NAME) == SCHEDULER_NAME and not spec.get("nodeName") \
+        and not meta(pod).get("deletionTimestamp") \
+        and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+
+
+class Scheduler:
+    def __init__(self, client: ApiClient, factory: InformerFactory, events: EventRecorder,
+                 max_in_flight: int = 200, rng: random.Random | None = None,
+                 initial_backoff: float = 1.0, max_backoff: float = 10.0) -> None:
+        self.client = client
+        self.events = events
+        self.rng = rng or random.Random()
+        self.pending = factory.informer("pods", field_selector="spec.nodeName=")
+        self.assigned = factory.informer("pods", field_selector="spec.nodeName!=")
+        self.nodes = factory.informer("nodes")
+        self.services = factory.informer("services")
+        self.queue: WorkQueue[str] = WorkQueue(initial_backoff, max_backoff)
+        self.node_infos: dict[str, NodeInfo] = {}
+        self._live: list[NodeInfo] | None = None
+        self.pod_node: dict[str, str] = {}  # pod key -> node, bound or assumed
+        self.assumed: set[str] = set()
+        self.unschedulable: set[str] = set()
+        self._sem = asyncio.Semaphore(max_in_flight)
+        self.bound = 0
+        self.pending.add_handlers(self._pending_changed, lambda o, n: self._pending_changed(n))
+        self.assigned.add_handlers(self._assigned_changed, lambda o, n: self._assigned_changed(n),
+                                   self._assigned_deleted)
+        self.nodes.add_handlers(self._node_changed, self._node_updated, self._node_deleted)
+
+    # cache maintenance
+    def _pending_changed(self, pod: Obj) -> None:
+        if responsible_for(pod):
+            self.queue.add(key_of(pod))
+
+    def _node_for(self, name: str) -> NodeInfo:
+        n = self.node_infos.get(name)
+        if n is None:
+            n = self.node_infos[name] = NodeInfo(name, {})
+            n.ready = False
+        return n
+
+    def _assigned_changed(self, pod: Obj) -> None:
+        key = key_of(pod)
+        node = (pod.get("spec") or {}).get("nodeName") or ""
+        self.assumed.discard(key)
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            self._forget(key)
+            self.move_all_to_active()
+            return
+        old = self.pod_node.get(key)
+        if old and old != node:
+            self._forget(key)
+        self.pod_node[key] = node
+        self._node_for(node).add_pod(pod_info(key, pod))
+
+    def _assigned_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
+        self._forget(key_of(unwrap(obj)))
+        self.move_all_to_active()
+
+    def _forget(self, key: str) -> None:
+        node = self.pod_node.pop(key, None)
+        self.assumed.discard(key)
+        if node is not None and node in self.node_infos:
+            self.node_infos[node].remove_pod(key)
+
+    def _node_changed(self, node: Obj) -> None:
+        self._node_for(meta(node)["name"]).set_node(node)
+        self._live = None
+        self.move_all_to_active()
+
+    def _node_updated(self, old: Obj, new: Obj) -> None:
+        if _node_view(old) != _node_view(new):
+            self._node_changed(new)
+
+    def _node_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
+        self.node_infos.pop(meta(unwrap(obj)).get("name", ""), None)
+        self._live = None
+
+    def live_nodes(self) -> list[NodeInfo]:
+        if self._live is None:
+            self._live = [n for n in self.node_infos.values() if n.node]
+        return self._live
+
+    def move_all_to_active(self) -> None:
+        for k in self.unschedulable:
+            self.queue.add(k)
+        self.unschedulable.clear()
+
+    def _service_selectors(self, info: PodInfo) -> None:
+        ns = meta(info.pod).get("namespace")
+        for svc in self.services.list(ns):
+            sel = (svc.get("spec") or {}).get("selector")
+            if sel:
+                s = selector_from_map(sel)
+                if s.matches(info.labels):
+                    info.service_selectors.append(s)
+
+    # the loop
+    async def run(self) -> None:
+        await asyncio.gather(*(i.synced.wait() for i in (self.pending, self.assigned, self.nodes, self.services)))
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                try:
+                    key = await self.queue.get()
+                except ShutDown:
+                    return
+                task = await self._schedule_one(key)
+                if task is not None:
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+        finally:
+            self.queue.shutdown()
+            for t in tasks:
+                t.cancel()
+
+    async def _schedule_one(self, key: str) -> asyncio.Task[None] | None:
+        pod = self.pending.get(key)
+        if pod is None or not responsible_for(pod) or key in self.pod_node:
+            self.queue.forget(key)
+            self.queue.done(key)
+            return None
+        info = pod_info(key, pod)
+        self._service_selectors(info)
+        result = framework.schedule(info, self.live_nodes(), self.rng)
+        if isinstance(result, framework.FitError):
+            self.unschedulable.add(key)
+            self.queue.done(key)
+            self.queue.add_rate_limited(key)
+            return asyncio.create_task(self._record_failure(pod, result.message))
+        # assume before any await: the next decision already sees this pod on the node
+        self.pod_node[key] = result.name
+        self.assumed.add(key)
+        result.add_pod(info)
+        await self._sem.acquire()
+        return asyncio.create_task(self._bind(key, pod, result.name))
+
+    async def _bind(self, key: str, pod: Obj, node: str) -> None:
+        m = meta(pod)
+        body = {"apiVersion": "v1", "kind": "Binding",
+                "metadata": {"name": m["name"], "namespace": m.get("namespace"), "uid": m.get("uid")},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
+        try:
+            await self.client.create("pods", body, m.get("namespace"), subresource="binding", name=m["name"])
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            if key in self.assumed:
+                self._forget(key)
+            if isinstance(e, ApiError) and e.code in (404, 409):
+                self.queue.forget(key)  # deleted or bound elsewhere meanwhile: nothing to do
+            else:
+                log.info("binding %s to %s failed: %r", key, node, e)
+                self.events.record(pod, WARNING, "FailedScheduling", f"Binding rejected: {e}")
+                self.queue.add_rate_limited(key)
+        else:
+            self.bound += 1
+            self.queue.forget(key)
+            self.events.record(pod, NORMAL, "Scheduled", f"Successfully assigned {m.get('namespace')}/{m['name']} to {node}")
+        finally:
+            self._sem.release()
+            self.queue.done(key)
+
+    async def _record_failure(self, pod: Obj, message: str) -> None:
+        self.events.record(pod, WARNING, "FailedScheduling", message)
+        conds = list((pod.get("status") or {}).get("conditions") or [])
+        prev = next((c for c in conds if c.get("type") == "PodScheduled"), None)
+        if prev is not None and prev.get("status") == "False" and prev.get("message") == message:
+            return
+        cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message,
+                "lastProbeTime": None, "lastTransitionTime": jsonutil.now_str()}
+        conds = [c for c in conds if c.get("type") != "PodScheduled"] + [cond]
+        m = meta(pod)
+        try:
+            await self.client.patch("pods", m["name"], {"status": {"conditions": conds}},
+                                    namespace=m.get("namespace"), subresource="status")
+        except ApiError as e:
+            log.info("pod %s/%s condition not written: %s", m.get("namespace"), m["name"], e)
+

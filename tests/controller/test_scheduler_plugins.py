@@ -1,0 +1,123 @@
+"""Pure scheduling: each filter, the scores, the FitError message, quantities."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from controller.scheduler import framework, quantity
+from controller.scheduler.nodeinfo import NodeInfo, node_info, pod_info
+from controller.scheduler.plugins import (
+    leastallocated,
+    nodeaffinity,
+    nodename,
+    nodeports,
+    noderesources,
+    nodeunschedulable,
+    selectorspread,
+    tainttoleration,
+)
+
+
+def node(name: str, cpu: str = "4", mem: str = "8Gi", pods: str = "110", ready: bool = True,
+         taints: list[dict[str, Any]] | None = None, labels: dict[str, str] | None = None,
+         unschedulable: bool = False) -> NodeInfo:
+    return node_info({"metadata": {"name": name, "labels": labels or {}},
+                      "spec": {"taints": taints or [], "unschedulable": unschedulable},
+                      "status": {"allocatable": {"cpu": cpu, "memory": mem, "pods": pods},
+                                 "conditions": [{"type": "Ready", "status": "True" if ready else "Unknown"}]}})
+
+
+def pod(name: str = "p", cpu: str | None = None, mem: str | None = None, owner: str = "", **spec: Any) -> Any:
+    req = {k: v for k, v in (("cpu", cpu), ("memory", mem)) if v}
+    meta: dict[str, Any] = {"name": name, "namespace": "ns", "labels": {"app": "web"}}
+    if owner:
+        meta["ownerReferences"] = [{"uid": owner, "controller": True}]
+    c: dict[str, Any] = {"name": "c", "resources": {"requests": req}}
+    if "ports" in spec:
+        c["ports"] = spec.pop("ports")
+    return pod_info(f"ns/{name}", {"metadata": meta, "spec": {"containers": [c], **spec}})
+
+
+def test_quantities() -> None:
+    assert quantity.milli("100m") == 100 and quantity.milli("1.5") == 1500 and quantity.milli(2) == 2000
+    assert quantity.units("128Mi") == 128 * 2**20 and quantity.units("1G") == 10**9 and quantity.units("1e3") == 1000
+    with pytest.raises(ValueError):
+        quantity.units("12Qi")
+
+
+def test_unschedulable_and_not_ready() -> None:
+    assert nodeunschedulable.filter(pod(), node("n", ready=False)) == ("node(s) were not ready",)
+    assert nodeunschedulable.filter(pod(), node("n", unschedulable=True)) == ("node(s) were unschedulable",)
+    tolerant = pod(tolerations=[{"key": "node.kubernetes.io/unschedulable", "operator": "Exists"}])
+    assert nodeunschedulable.filter(tolerant, node("n", unschedulable=True)) == ()
+
+
+def test_taints_and_tolerations() -> None:
+    t = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}
+    n = node("n", taints=[t])
+    assert tainttoleration.filter(pod(), n) == ("node(s) had untolerated taint {node.kubernetes.io/unreachable: }",)
+    assert tainttoleration.filter(pod(tolerations=[{"operator": "Exists"}]), n) == ()
+    assert tainttoleration.filter(pod(tolerations=[{"key": t["key"], "operator": "Exists", "effect": "NoSchedule"}]), n)
+    soft = node("n", taints=[{"key": "k", "value": "v", "effect": "PreferNoSchedule"}])
+    assert tainttoleration.filter(pod(), soft) == ()
+    eq = node("n", taints=[{"key": "k", "value": "v", "effect": "NoSchedule"}])
+    assert tainttoleration.filter(pod(tolerations=[{"key": "k", "value": "v"}]), eq) == ()
+    assert tainttoleration.filter(pod(tolerations=[{"key": "k", "value": "w"}]), eq)
+
+
+def test_resources_count_bound_pods() -> None:
+    n = node("n", cpu="1", mem="1Gi", pods="2")
+    assert noderesources.filter(pod(cpu="600m"), n) == ()
+    n.add_pod(pod("a", cpu="600m", mem="512Mi"))
+    assert noderesources.filter(pod(cpu="600m", mem="600Mi"), n) == ("Insufficient cpu", "Insufficient memory")
+    n.add_pod(pod("b"))
+    assert noderesources.filter(pod(), n) == ("Too many pods",)
+    n.remove_pod("ns/a")
+    n.remove_pod("ns/b")
+    assert n.req_cpu == 0 and not n.pods
+
+
+def test_node_selector_name_and_ports() -> None:
+    assert nodeaffinity.filter(pod(nodeSelector={"disk": "ssd"}), node("n", labels={"disk": "ssd"})) == ()
+    assert nodeaffinity.filter(pod(nodeSelector={"disk": "ssd"}), node("n"))
+    assert nodename.filter(pod(nodeName="a"), node("b")) and not nodename.filter(pod(nodeName="a"), node("a"))
+    n = node("n")
+    n.add_pod(pod("a", ports=[{"containerPort": 80, "hostPort": 8080}]))
+    assert nodeports.filter(pod(ports=[{"containerPort": 80, "hostPort": 8080}]), n)
+    assert nodeports.filter(pod(ports=[{"containerPort": 80, "hostPort": 8081}]), n) == ()
+    assert nodeports.filter(pod(ports=[{"containerPort": 80, "hostPort": 8080, "protocol": "UDP"}]), n) == ()
+
+
+def test_scores_prefer_free_and_spread() -> None:
+    busy, idle = node("busy"), node("idle")
+    busy.add_pod(pod("x", cpu="3", owner="rc1"))
+    assert leastallocated.score(pod(), idle) > leastallocated.score(pod(), busy)
+    p = pod(owner="rc1")
+    raw = [selectorspread.score(p, n) for n in (busy, idle)]
+    assert raw == [1.0, 0.0] and selectorspread.normalize(raw) == [0.0, 100.0]
+
+
+def test_schedule_picks_best_and_explains_failures() -> None:
+    nodes = [node("a", cpu="1"), node("b", cpu="1", unschedulable=True),
+             node("c", taints=[{"key": "dedicated", "value": "db", "effect": "NoSchedule"}])]
+    err = framework.schedule(pod(cpu="2"), nodes, random.Random(1))
+    assert isinstance(err, framework.FitError)
+    assert err.message == ("0/3 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint "
+                           "{dedicated: db}, 1 node(s) were unschedulable.")
+    assert framework.FitError(0).message == "no nodes available to schedule pods"
+    got = framework.schedule(pod(cpu="500m"), nodes, random.Random(1))
+    assert isinstance(got, NodeInfo) and got.name == "a"
+
+
+def test_spread_over_equal_nodes() -> None:
+    nodes = [node(f"n{i}") for i in range(3)]
+    rng = random.Random(7)
+    for i in range(6):
+        p = pod(f"p{i}", owner="rc1")
+        chosen = framework.schedule(p, nodes, rng)
+        assert isinstance(chosen, NodeInfo)
+        chosen.add_pod(p)
+    assert sorted(len(n.pods) for n in nodes) == [2, 2, 2]

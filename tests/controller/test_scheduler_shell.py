@@ -1,0 +1,64 @@
+"""The scheduler's shell against the fake API: concurrent binds never over-commit a node."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from api.events import EventRecorder
+from api.informer import InformerFactory
+from controller.scheduler.scheduler import Scheduler
+from tests.controller.fakeapi import FakeApi
+
+pytestmark = pytest.mark.anyio
+
+
+async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        assert loop.time() < end, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+def node(name: str, cpu: str) -> dict[str, Any]:
+    return {"metadata": {"name": name}, "spec": {},
+            "status": {"allocatable": {"cpu": cpu, "memory": "1Gi", "pods": "110"},
+                       "conditions": [{"type": "Ready", "status": "True"}]}}
+
+
+def pod(name: str, cpu: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": "ns"},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}]}}
+
+
+async def test_no_overcommit_failed_scheduling_then_fit() -> None:
+    api = FakeApi()
+    api.latency = 0.002  # binds overlap
+    for i in range(3):
+        await api.create("nodes", node(f"n{i}", "1"))
+    f = InformerFactory(api)
+    ev = EventRecorder(api, "default-scheduler")
+    s = Scheduler(api, f, ev, initial_backoff=0.05, max_backoff=0.2)
+    f.start()
+    tasks = [asyncio.create_task(s.run()), asyncio.create_task(ev.run())]
+    for i in range(12):  # 3 nodes x 1 cpu hold 6 pods of 500m
+        await api.create("pods", pod(f"p{i}", "500m"))
+    await api.create("pods", pod("big", "2"))
+    await until(lambda: s.bound == 6 and len(s.unschedulable) + len(s.queue) >= 1)
+    per_node = collections.Counter(p["spec"].get("nodeName") for p in api.objs("pods") if p["spec"].get("nodeName"))
+    assert sorted(per_node.values()) == [2, 2, 2]
+    await until(lambda: any(c.get("type") == "PodScheduled" and c.get("status") == "False"
+                            for c in api.objects[("pods", "ns", "big")].get("status", {}).get("conditions", [])))
+    await ev.flush()
+    msgs = {e["message"] for e in api.objs("events") if e["reason"] == "FailedScheduling"}
+    assert "0/3 nodes are available: 3 Insufficient cpu." in msgs
+    await api.create("nodes", node("huge", "4"))
+    await until(lambda: api.objects[("pods", "ns", "big")]["spec"].get("nodeName") == "huge")
+    for t in tasks:
+        t.cancel()
+    await f.stop()
