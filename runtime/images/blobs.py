@@ -8,10 +8,8 @@ download never leaves anything behind. Assumes one filesystem for `tmp/` and `bl
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import tempfile
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import IO
@@ -29,6 +27,8 @@ def check_digest(digest: str) -> str:
 
 
 def sha256_digest(data: bytes) -> str:
+    import hashlib
+
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
@@ -36,6 +36,9 @@ class PendingBlob:
     """A blob being written: `write()` chunks, then `commit(expected_digest, expected_size)`."""
 
     def __init__(self, blobs: BlobStore) -> None:
+        import hashlib  # imported here: the read-only hot path never writes blobs
+        import tempfile
+
         self._blobs = blobs
         fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix="blob-")
         self.path = Path(name)

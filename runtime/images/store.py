@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -189,6 +188,8 @@ class ImageStore:
                 return lines
             del images[image_id]
             dropped = _unreferenced(images, record)
+        import shutil
+
         for digest in (image_id, *dropped["blobs"]):
             self.blobs.remove(digest)
         for diff_id in dropped["layers"]:
@@ -197,6 +198,8 @@ class ImageStore:
 
     def gc(self) -> int:
         """Remove blobs and unpacked layers no image references; returns how many went."""
+        import shutil
+
         removed = 0
         with self.index.update() as images:
             keep_blobs = set(images)
