@@ -9,6 +9,7 @@ Public API (everything importable from `runtime.network`; imports are cheap, no 
     class Network(Protocol):                       # BridgeNetwork(config) and FakeNetwork(subnet)
         setup(sandbox_id, mode="bridge") -> SandboxNet   # "bridge" | "none" (lo only) | "host" (nothing)
         teardown(sandbox_id) -> None                     # idempotent, also for half-built sandboxes
+        wait_released(sandbox_id, timeout=2.0) -> bool   # the kernel reaps the veth ~15-35 ms later
         publish(sandbox_id, ports: list[PortMapping])    # replaces the set; [] unpublishes
         list() -> list[SandboxNet]; get(sandbox_id) -> SandboxNet | None   # from disk state
         add_route(cidr, via); remove_route(cidr); enable_ip_forward(); delete_bridge()

@@ -151,6 +151,21 @@ class BridgeNetwork:
             self.ipam.release_owner(sandbox_id)  # crashed between allocation and the record update
         self.records.remove(sandbox_id)
 
+    def wait_released(self, sandbox_id: str, timeout: float = 2.0) -> bool:
+        """Wait until the kernel has reaped the sandbox's veth pair; False if it is still there.
+
+        It stays while a process still runs inside the netns (stop containers first)."""
+        import time
+
+        name = host_veth_name(sandbox_id)
+        deadline = time.monotonic() + timeout
+        with Rtnl() as outer:
+            while outer.link_exists(name):
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.005)
+        return True
+
     def publish(self, sandbox_id: str, ports: list[PortMapping]) -> None:
         from runtime.network import nft, portmap
 

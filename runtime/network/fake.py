@@ -68,6 +68,10 @@ class FakeNetwork:
         check_sandbox_id(sandbox_id)
         self._sandboxes.pop(sandbox_id, None)
 
+    def wait_released(self, sandbox_id: str, timeout: float = 2.0) -> bool:
+        self.calls.append(("wait_released", (sandbox_id, timeout)))
+        return True
+
     def publish(self, sandbox_id: str, ports: list[PortMapping]) -> None:
         self.calls.append(("publish", (sandbox_id, list(ports))))
         check_sandbox_id(sandbox_id)

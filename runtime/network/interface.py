@@ -110,7 +110,13 @@ class Network(Protocol):
         ...
 
     def teardown(self, sandbox_id: str) -> None:
-        """Remove netns, veth, address and published ports; idempotent, also for half-built sandboxes."""
+        """Remove netns, address and published ports; idempotent, also for half-built sandboxes.
+
+        The veth pair goes with the netns, reaped by the kernel shortly after (see wait_released)."""
+        ...
+
+    def wait_released(self, sandbox_id: str, timeout: float = 2.0) -> bool:
+        """After teardown: wait until the kernel has reaped the veth pair (it does so asynchronously)."""
         ...
 
     def publish(self, sandbox_id: str, ports: list[PortMapping]) -> None:

@@ -2,7 +2,7 @@
 
 Every BridgeNetwork gets its own bridge `klt<random>` and subnet 10.199.<random>.0/24;
 sandbox ids start with `kltest-`. A session fixture asserts at the end that no netns, veth,
-bridge or nft table made by these tests is left (veths are reaped by the kernel shortly
+bridge or nft table made by these tests is left, removing any it finds (veths are reaped by the kernel shortly
 after their netns goes, so that check polls with a deadline).
 """
 
@@ -95,9 +95,11 @@ def network(make_network: Callable[..., BridgeNetwork]) -> BridgeNetwork:
 @pytest.fixture(scope="session", autouse=True)
 def nothing_left_behind() -> Iterator[None]:
     yield
-    leftovers: list[str] = [f"netns {n}" for n in netns.names() if n.startswith(SANDBOX_PREFIX)]
-    for name in leftovers:
-        netns.remove(name.split()[1])
+    leftovers: list[str] = []
+    for name in netns.names():
+        if name.startswith(SANDBOX_PREFIX):
+            leftovers.append(f"netns {name}")
+            netns.remove(name)
 
     def veths_left() -> list[str]:
         return [v for v in map(host_veth_name, _used_ids) if link_exists(v)]
@@ -106,7 +108,13 @@ def nothing_left_behind() -> Iterator[None]:
         wait_for(lambda: not veths_left(), timeout=5, what="veths to be reaped")
     except AssertionError:
         leftovers += [f"veth {v}" for v in veths_left()]
-    leftovers += [f"bridge {b}" for b in _used_bridges if link_exists(b)]
+    for bridge in [b for b in _used_bridges if link_exists(b)]:
+        leftovers.append(f"bridge {bridge}")
+        with Rtnl() as rtnl:
+            rtnl.delete_link(bridge)
     ours = {portmap.table_name(i) for i in _used_ids}
-    leftovers += [f"nft table {t.name}" for t in nft.list_tables() if t.name in ours or t.name.startswith("kltest")]
+    for table in nft.list_tables():
+        if table.name in ours or table.name.startswith("kltest"):
+            leftovers.append(f"nft table {table.name}")
+            nft.delete_table(table.family, table.name)
     assert not leftovers, f"the network tests left behind: {leftovers}"

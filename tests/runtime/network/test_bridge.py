@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -59,7 +60,8 @@ def test_teardown_removes_netns_veth_and_address(network: BridgeNetwork) -> None
     assert not netns.exists(sandbox.sandbox_id)
     assert network.ipam.allocations() == {}
     assert network.list() == []
-    wait_for(lambda: not link_exists(host_veth_name(sandbox.sandbox_id)), what="veth reaped")
+    assert network.wait_released(sandbox.sandbox_id)
+    assert not link_exists(host_veth_name(sandbox.sandbox_id))
     network.teardown(sandbox.sandbox_id)  # idempotent
 
 
@@ -236,3 +238,18 @@ def test_concurrent_processes_share_a_new_bridge(make_network: Callable[..., Bri
     assert sorted(s.ip for s in network.list()) == sorted(ips)
     first, last = batches[0][0], batches[-1][-1]
     assert ping(first, network.get(last).ip)  # type: ignore[union-attr]
+
+
+def test_veth_stays_while_a_process_pins_the_netns(network: BridgeNetwork) -> None:
+    sandbox = network.setup(new_sandbox_id())
+    pinned = subprocess.Popen(["ip", "netns", "exec", sandbox.netns_name, "busybox", "sleep", "30"])
+    try:
+        inode = os.stat(sandbox.netns_path).st_ino
+        wait_for(lambda: os.stat(f"/proc/{pinned.pid}/ns/net").st_ino == inode, what="the process inside the netns")
+        network.teardown(sandbox.sandbox_id)
+        assert not netns.exists(sandbox.sandbox_id)
+        assert not network.wait_released(sandbox.sandbox_id, timeout=0.2)
+    finally:
+        pinned.kill()
+        pinned.wait()
+    assert network.wait_released(sandbox.sandbox_id, timeout=5)
