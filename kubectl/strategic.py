@@ -127,7 +127,7 @@ def _merge_patches(a: dict[str, Any], b: dict[str, Any], path: Path) -> dict[str
                 merged = {it.get(key): it for it in av}
                 for it in bv:
                     prev = merged.get(it.get(key))
-                    merged[it.get(key)] = {**prev, **it} if prev else it
+                    merged[it.get(key)] = _merge_patches(prev, it, (*path, k)) if prev else it
                 out[k] = list(merged.values())
             else:
                 out[k] = bv

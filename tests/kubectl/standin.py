@@ -142,8 +142,7 @@ def make_http_server(s: StandIn) -> Any:
             self._send(e.code, jsonutil.dumps(e.status))
 
         def _body(self) -> Any:
-            n = int(self.headers.get("Content-Length") or 0)
-            return jsonutil.loads(self.rfile.read(n)) if n else None
+            return jsonutil.loads(self.raw) if self.raw else None
 
         def do_GET(self) -> None:
             self._handle("GET")
@@ -162,6 +161,8 @@ def make_http_server(s: StandIn) -> Any:
 
         def _handle(self, method: str) -> None:
             s.requests.append((method, self.path))
+            n = int(self.headers.get("Content-Length") or 0)
+            self.raw = self.rfile.read(n) if n else b""
             try:
                 route(self, method)
             except ApiError as e:

@@ -1,0 +1,167 @@
+"""`kubectl delete`: by name, file, selector or `--all`, then (by default) wait until gone.
+
+Waiting watches each object with `fieldSelector=metadata.name=<name>` from the resourceVersion
+of a fresh GET, as kubectl does, instead of polling; the GET's 404 ends it at once. Missing
+objects are reported one by one (exit 1) unless `--ignore-not-found`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from api import requests as rq
+from api.errors import ApiError
+from api.resources import Resource
+from kubectl.env import CommandError, Env, parse_duration
+from kubectl.errors import api_error_text
+from kubectl.flags import FlagSpec, Parsed, UsageError
+
+FLAGS: dict[str, FlagSpec] = {"delete": {
+    "filename": ("list", [], "f"),
+    "recursive": ("bool", False, "R"),
+    "selector": ("str", None, "l"),
+    "field-selector": ("str", None, ""),
+    "all": ("bool", False, ""),
+    "all-namespaces": ("bool", False, "A"),
+    "grace-period": ("int", -1, ""),
+    "now": ("bool", False, ""),
+    "force": ("bool", False, ""),
+    "cascade": ("str", "background", ""),
+    "wait": ("bool", True, ""),
+    "timeout": ("str", "0s", ""),
+    "ignore-not-found": ("bool", False, ""),
+    "dry-run": ("str", "none", ""),
+    "output": ("str", "", "o"),
+}}
+
+_NEED_ARGS = ("error: You must provide one or more resources by argument or filename.\n"
+              "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
+              "   '<resource> <name>'\n   '<resource>'")
+
+
+def _propagation(cascade: str) -> str:
+    value = {"true": "background", "false": "orphan"}.get(cascade, cascade)
+    if value not in ("background", "foreground", "orphan"):
+        raise UsageError(f'invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan".')
+    return value.capitalize()
+
+
+def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
+    """(resource, namespace, name) to delete."""
+    if p["filename"]:
+        from kubectl.manifests import load_paths, resource_of
+
+        out = []
+        for d in load_paths(p["filename"], p["recursive"]):
+            res = resource_of(env, d)
+            meta = d.obj.get("metadata") or {}
+            out.append((res, (meta.get("namespace") or env.namespace) if res.namespaced else None, meta.get("name", "")))
+        return out
+    if not p.args:
+        raise CommandError(_NEED_ARGS)
+    if "/" in p.args[0]:
+        pairs = []
+        for a in p.args:
+            kind, _, name = a.partition("/")
+            pairs.append((env.resource(kind), name))
+        return [(r, env.namespace if r.namespaced else None, n) for r, n in pairs]
+    resources = env.resources_for(p.args[0])
+    names = p.args[1:]
+    if names:
+        if p["all"] or p["selector"]:
+            raise CommandError("error: name cannot be provided when a selector is specified")
+        return [(r, env.namespace if r.namespaced else None, n) for r in resources for n in names]
+    if not (p["all"] or p["selector"] or p["field-selector"]):
+        raise CommandError("error: resource(s) were provided, but no name was specified")
+    out = []
+    for r in resources:
+        ns = None if p["all-namespaces"] else env.namespace
+        listing = env.client.list(r, ns, label_selector=p["selector"], field_selector=p["field-selector"])
+        for it in listing.get("items") or []:
+            meta = it.get("metadata") or {}
+            out.append((r, meta.get("namespace") if r.namespaced else None, meta.get("name", "")))
+    return out
+
+
+def delete(env: Env, p: Parsed) -> int:
+    from kubectl.cmd_apply import dry_run_mode
+
+    mode = dry_run_mode(p)
+    grace = p["grace-period"]
+    if p["now"]:
+        if grace >= 0:
+            raise CommandError("error: --now and --grace-period cannot be specified together")
+        grace = 1
+    if p["force"]:
+        print("Warning: Immediate deletion does not wait for confirmation that the running resource has been "
+              "terminated. The resource may continue to run on the cluster indefinitely.", file=env.err)
+        grace = 0 if grace < 0 else grace
+    propagation = _propagation(p["cascade"])
+    targets = _targets(env, p)
+    if not targets:
+        if not p["filename"]:
+            print("No resources found" if p["all-namespaces"] else
+                  f"No resources found in {env.namespace} namespace.", file=env.err)
+        return 0
+    failed = False
+    deleted: list[tuple[Resource, str | None, str, str]] = []
+    for res, ns, name in targets:
+        try:
+            if mode != "client":
+                req = rq.delete(res, name, ns, propagation_policy=propagation,
+                                grace_period_seconds=grace if grace >= 0 else None, dry_run=mode == "server")
+                env.client.call(req)
+        except ApiError as e:
+            if e.code == 404 and p["ignore-not-found"]:
+                continue
+            print(api_error_text(e), file=env.err)
+            failed = True
+            continue
+        kind = res.kind.lower() + (f".{res.group}" if res.group else "")
+        if p["output"] == "name":
+            env.out.write(f"{kind}/{name}\n")
+        else:
+            suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
+            env.out.write(f'{kind} "{name}" deleted{suffix}\n')
+        env.out.flush()
+        deleted.append((res, ns, name, kind))
+    if p["wait"] and mode == "none" and deleted:
+        timeout = parse_duration(p["timeout"], "timeout") or 3600 * 24 * 7
+        deadline = time.monotonic() + timeout
+        for res, ns, name, kind in deleted:
+            if not wait_gone(env, res, ns, name, deadline):
+                print(f'error: timed out waiting for the condition on {res.plural}/{name}', file=env.err)
+                failed = True
+    return 1 if failed else 0
+
+
+def wait_gone(env: Env, res: Resource, ns: str | None, name: str, deadline: float) -> bool:
+    """True once the object is gone (404 or a DELETED event), False at the deadline."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            current: Any = env.client.get(res, name, ns)
+        except ApiError as e:
+            if e.code == 404:
+                return True
+            raise
+        rv = (current.get("metadata") or {}).get("resourceVersion")
+        uid = (current.get("metadata") or {}).get("uid")
+        req = rq.watch(res, ns, resource_version=rv, field_selector=f"metadata.name={name}",
+                       timeout_seconds=max(1, min(int(remaining), 300)))
+        from api import jsonutil
+
+        for line in env.client.stream(req):
+            if not line.strip():
+                continue
+            ev = jsonutil.loads(line)
+            obj = ev.get("object") or {}
+            if ev.get("type") == "DELETED" and (obj.get("metadata") or {}).get("uid") in (uid, None):
+                return True
+            if ev.get("type") == "ERROR":
+                break
+            if time.monotonic() >= deadline:
+                return False

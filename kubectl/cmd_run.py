@@ -1,0 +1,146 @@
+"""`kubectl run` (one pod from an image) and `kubectl expose` (a service in front of an RC, pod or
+service), generating the same objects kubectl's generators do.
+
+`run` makes a Pod labelled `run=<name>` whose container is named like the pod; what follows
+`--` becomes the container's args (or its command with `--command`). `expose` copies the
+target's selector (an RC's `spec.selector`, a pod's labels) and labels into a Service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.errors import ApiError
+from kubectl.env import CommandError, Env
+from kubectl.flags import FlagSpec, Parsed
+
+FLAGS: dict[str, FlagSpec] = {
+    "run": {"image": ("str", None, ""), "restart": ("str", "Always", ""), "labels": ("str", None, "l"),
+            "env": ("list", [], ""), "port": ("str", None, ""), "command": ("bool", False, ""),
+            "dry-run": ("str", "none", ""), "output": ("str", "", "o"), "image-pull-policy": ("str", None, ""),
+            "annotations": ("list", [], ""), "stdin": ("bool", False, "i"), "tty": ("bool", False, "t"),
+            "rm": ("bool", False, ""), "attach": ("bool", False, ""), "override-type": ("str", "merge", "")},
+    "expose": {"port": ("str", None, ""), "target-port": ("str", None, ""), "type": ("str", None, ""),
+               "name": ("str", None, ""), "protocol": ("str", None, ""), "selector": ("str", None, ""),
+               "labels": ("str", None, "l"), "dry-run": ("str", "none", ""), "output": ("str", "", "o"),
+               "external-ip": ("str", None, ""), "filename": ("list", [], "f"), "cluster-ip": ("str", None, "")},
+}
+
+
+def _pairs(text: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in (text or "").split(","):
+        if part:
+            k, sep, v = part.partition("=")
+            if not sep:
+                raise CommandError(f"error: invalid label spec: {part}")
+            out[k] = v
+    return out
+
+
+def pod_for_run(name: str, p: Parsed) -> dict[str, Any]:
+    container: dict[str, Any] = {"image": p["image"], "name": name, "resources": {}}
+    if p.command:
+        container["command" if p["command"] else "args"] = list(p.command)
+    if p["env"]:
+        container["env"] = [{"name": e.partition("=")[0], "value": e.partition("=")[2]} for e in p["env"]]
+    if p["port"]:
+        container["ports"] = [{"containerPort": int(p["port"])}]
+    if p["image-pull-policy"]:
+        container["imagePullPolicy"] = p["image-pull-policy"]
+    if p["stdin"]:
+        container["stdin"] = True
+        container["stdinOnce"] = True
+    if p["tty"]:
+        container["tty"] = True
+    meta: dict[str, Any] = {"labels": _pairs(p["labels"]) if p["labels"] else {"run": name}, "name": name}
+    if p["annotations"]:
+        meta["annotations"] = _pairs(",".join(p["annotations"]))
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+            "spec": {"containers": [container], "dnsPolicy": "ClusterFirst", "restartPolicy": p["restart"]},
+            "status": {}}
+
+
+def run(env: Env, p: Parsed) -> int:
+    from kubectl.cmd_apply import dry_run_mode, report
+
+    if not p.args:
+        raise CommandError("error: NAME is required for run")
+    if not p["image"]:
+        raise CommandError("error: --image is required")
+    if p["restart"] not in ("Always", "OnFailure", "Never"):
+        raise CommandError(f"error: invalid restart policy: {p['restart']}")
+    name = p.args[0]
+    if len(p.args) > 1 and not p.command:
+        p.command = p.args[1:]
+    mode = dry_run_mode(p)
+    pod = pod_for_run(name, p)
+    res = env.resource("pods")
+    if mode == "client":
+        report(env, p, pod, res, "created", mode)
+        return 0
+    out = env.client.create(res, pod, env.namespace, dry_run=mode == "server", field_manager="kubectl-run")
+    report(env, p, out, res, "created", mode)
+    return 0
+
+
+def expose(env: Env, p: Parsed) -> int:
+    from kubectl.cmd_apply import dry_run_mode, report
+
+    args = p.args
+    if len(args) == 1 and "/" in args[0]:
+        args = args[0].split("/", 1)
+    if len(args) != 2:
+        raise CommandError("error: You must provide one or more resources by argument or filename.")
+    res = env.resource(args[0])
+    if res.kind not in ("ReplicationController", "Pod", "Service"):
+        raise CommandError(f"error: cannot expose a {res.kind}")
+    try:
+        target = env.client.get(res, args[1], env.namespace)
+    except ApiError:
+        raise
+    meta = target.get("metadata") or {}
+    spec = target.get("spec") or {}
+    if res.kind == "Pod":
+        selector = meta.get("labels") or {}
+        ports = [pt for c in spec.get("containers") or [] for pt in c.get("ports") or []]
+        default_port = ports[0].get("containerPort") if ports else None
+    elif res.kind == "Service":
+        selector = spec.get("selector") or {}
+        default_port = ((spec.get("ports") or [{}])[0]).get("port")
+    else:
+        selector = spec.get("selector") or ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        cports = [pt for c in ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+                  for pt in c.get("ports") or []]
+        default_port = cports[0].get("containerPort") if cports else None
+    if p["selector"]:
+        selector = _pairs(p["selector"])
+    if not selector:
+        raise CommandError(f"error: couldn't retrieve selectors via --selector flag or introspection: the "
+                           f"{res.kind} has no labels")
+    port = p["port"] or default_port
+    if port is None:
+        raise CommandError("error: couldn't find port via --port flag or introspection\n"
+                           "See 'kubectl expose -h' for help and examples")
+    sport: dict[str, Any] = {"port": int(port), "protocol": p["protocol"] or "TCP"}
+    target_port = p["target-port"] or port
+    sport["targetPort"] = int(target_port) if str(target_port).isdigit() else target_port
+    svc_spec: dict[str, Any] = {"ports": [sport], "selector": selector}
+    if p["type"]:
+        svc_spec["type"] = p["type"]
+    if p["external-ip"]:
+        svc_spec["externalIPs"] = [p["external-ip"]]
+    if p["cluster-ip"]:
+        svc_spec["clusterIP"] = p["cluster-ip"]
+    labels = _pairs(p["labels"]) if p["labels"] else (meta.get("labels") or {})
+    svc: dict[str, Any] = {"apiVersion": "v1", "kind": "Service",
+                           "metadata": {"name": p["name"] or args[1], **({"labels": labels} if labels else {})},
+                           "spec": svc_spec, "status": {"loadBalancer": {}}}
+    mode = dry_run_mode(p)
+    sres = env.resource("services")
+    if mode == "client":
+        report(env, p, svc, sres, "exposed", mode)
+        return 0
+    out = env.client.create(sres, svc, env.namespace, dry_run=mode == "server", field_manager="kubectl-expose")
+    report(env, p, out, sres, "exposed", mode)
+    return 0
