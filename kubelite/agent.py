@@ -92,6 +92,7 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
         pod_cidr = await agent.wait_pod_cidr(60.0)
         if not pod_cidr:
             raise SystemExit(f"kubelite agent: node {name} got no podCIDR from the controller manager in 60 s")
+        (data_dir / "pod-cidr").write_text(pod_cidr)
         network = BridgeNetwork(NetworkConfig(state_dir=data_dir / "network", bridge=args.bridge, subnet=pod_cidr))
         network.enable_ip_forward()
         runtime = RealRuntime(data_dir / "runtime", network=network, image_root=Path(args.image_root))
@@ -149,4 +150,36 @@ def main(argv: list[str]) -> int:
     except JoinError as e:
         print(f"kubelite agent: {e}", file=sys.stderr)
         return 1
+    return 0
+
+
+def teardown(argv: list[str]) -> int:
+    """`kubelite agent-teardown`: remove every pod's containers and sandbox, the proxy table and the
+    node bridge of an agent's data dir (run in the node's network namespace; used by `kubelite down`)."""
+    p = argparse.ArgumentParser(prog="kubelite agent-teardown")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--image-root", default="/var/lib/kubelite/runtime")
+    p.add_argument("--bridge", default="kl0")
+    args = p.parse_args(argv)
+    from kubelet.proxy.proxier import nft_remove
+    from runtime.network import BridgeNetwork, NetworkConfig
+    from runtime.real import RealRuntime
+
+    data_dir = Path(args.data_dir)
+    cidr_file = data_dir / "pod-cidr"
+    subnet = cidr_file.read_text().strip() if cidr_file.exists() else "10.244.0.0/24"
+    network = BridgeNetwork(NetworkConfig(state_dir=data_dir / "network", bridge=args.bridge, subnet=subnet))
+    runtime = RealRuntime(data_dir / "runtime", network=network, image_root=Path(args.image_root))
+
+    async def clean() -> None:
+        containers = await runtime.list_containers()
+        await asyncio.gather(*(runtime.stop_container(c.id, 0) for c in containers if c.state == "running"))
+        for c in containers:
+            await runtime.remove_container(c.id)
+        for s in await runtime.list_sandboxes():
+            await runtime.remove_sandbox(s.id)
+
+    asyncio.run(clean())
+    nft_remove()
+    network.delete_bridge()
     return 0

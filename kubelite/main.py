@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "agent": ("kubelite.agent", "main", "run a node agent (kubelet + service proxy)"),
     "up": ("kubelite.cluster", "up", "start a server and N agents, each in its own network namespace"),
     "down": ("kubelite.cluster", "down", "stop a cluster started by `up` and remove all it made"),
+    "agent-teardown": ("kubelite.agent", "teardown", "remove all an agent made on its node (used by down)"),
     "controller-manager": ("kubelite.controllers", "controller_manager", "run the controller manager alone"),
     "scheduler": ("kubelite.controllers", "scheduler", "run the scheduler alone"),
     "kubectl": ("kubectl.main", "main", "the kubectl CLI"),
