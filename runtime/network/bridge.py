@@ -96,11 +96,19 @@ class BridgeNetwork:
                     step = "add the default route"
                     inner.add_route("0.0.0.0", 0, net.gateway)
         except BaseException as exc:
-            self.teardown(sandbox_id)
             if isinstance(exc, FileExistsError) and step == "create the network namespace":
-                raise NetworkError(f"cannot set up sandbox {sandbox_id}: netns {net.netns_path} already exists") from None
+                # Not ours to remove: someone else's netns of that name. Undo only our claims.
+                if net.ip:
+                    self.ipam.release(net.ip, sandbox_id)
+                self.records.remove(sandbox_id)
+                raise NetworkError(
+                    f"cannot set up sandbox {sandbox_id}: netns {net.netns_path} already exists"
+                ) from None
+            self.teardown(sandbox_id)
             if isinstance(exc, OSError):
-                raise NetworkError(f"cannot set up sandbox {sandbox_id}: {step}: {exc.strerror or exc}") from None
+                raise NetworkError(
+                    f"cannot set up sandbox {sandbox_id}: {step}: {exc.strerror or exc}"
+                ) from None
             raise
         return net
 
@@ -174,7 +182,9 @@ class BridgeNetwork:
         if net is None:
             raise SandboxNotFoundError(f"no network for sandbox {sandbox_id}")
         if ports and net.mode != "bridge":
-            raise NetworkError(f"cannot publish ports of sandbox {sandbox_id}: it is in {net.mode} mode, not bridge")
+            raise NetworkError(
+                f"cannot publish ports of sandbox {sandbox_id}: it is in {net.mode} mode, not bridge"
+            )
         self._check_conflicts(sandbox_id, ports)
         table = portmap.table_name(sandbox_id)
         if ports:
@@ -194,7 +204,9 @@ class BridgeNetwork:
         for p in ports:
             key = (p.protocol, p.host_port)
             if key in taken and (not p.host_ip or not taken[key][0] or taken[key][0] == p.host_ip):
-                raise NetworkError(f"host port {p.host_port}/{p.protocol} is already published by sandbox {taken[key][1]}")
+                raise NetworkError(
+                    f"host port {p.host_port}/{p.protocol} is already published by sandbox {taken[key][1]}"
+                )
             taken[key] = (p.host_ip, sandbox_id)
 
     def list(self) -> list[SandboxNet]:

@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 HOST_RESOLV_CONF = Path("/etc/resolv.conf")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_HOSTNAME = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 
 _STATIC_HOSTS = """\
 127.0.0.1\tlocalhost
@@ -109,7 +111,11 @@ def write_etc_files(
     resolv = resolv_content(dns_servers, searches, options)
     target = Path(dir)
     target.mkdir(parents=True, exist_ok=True)
-    files = {"/etc/hosts": target / "hosts", "/etc/resolv.conf": target / "resolv.conf", "/etc/hostname": target / "hostname"}
+    files = {
+        "/etc/hosts": target / "hosts",
+        "/etc/resolv.conf": target / "resolv.conf",
+        "/etc/hostname": target / "hostname",
+    }
     _write(files["/etc/hosts"], hosts)
     _write(files["/etc/resolv.conf"], resolv)
     _write(files["/etc/hostname"], hostname + "\n")

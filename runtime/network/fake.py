@@ -79,7 +79,9 @@ class FakeNetwork:
         if net is None:
             raise SandboxNotFoundError(f"no network for sandbox {sandbox_id}")
         if ports and net.mode != "bridge":
-            raise NetworkError(f"cannot publish ports of sandbox {sandbox_id}: it is in {net.mode} mode, not bridge")
+            raise NetworkError(
+                f"cannot publish ports of sandbox {sandbox_id}: it is in {net.mode} mode, not bridge"
+            )
         for other in self._sandboxes.values():
             if other.sandbox_id == sandbox_id:
                 continue

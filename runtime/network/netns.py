@@ -83,7 +83,9 @@ def _ensure_shared_dir() -> None:
 
     if ctypes.get_errno() != errno.EINVAL:  # EINVAL: not a mount point yet
         _check(-1, f"make {NETNS_DIR} shared")
-    _check(libc.mount(bytes(NETNS_DIR), bytes(NETNS_DIR), b"none", MS_BIND | MS_REC, None), f"bind {NETNS_DIR}")
+    _check(
+        libc.mount(bytes(NETNS_DIR), bytes(NETNS_DIR), b"none", MS_BIND | MS_REC, None), f"bind {NETNS_DIR}"
+    )
     _check(libc.mount(b"none", bytes(NETNS_DIR), None, MS_SHARED | MS_REC, None), f"make {NETNS_DIR} shared")
 
 

@@ -46,7 +46,9 @@ def render(pod_ip: str, subnet: str, ports: list[PortMapping]) -> str:
         f"        ip saddr {{ 127.0.0.0/8, {subnet} }} ip daddr {pod_ip} {t} ct status dnat masquerade"
         for t in targets
     ]
-    chain = "    chain {name} {{\n        type nat hook {hook} priority {prio}; policy accept;\n{rules}\n    }}"
+    chain = (
+        "    chain {name} {{\n        type nat hook {hook} priority {prio}; policy accept;\n{rules}\n    }}"
+    )
     return "\n".join(
         [
             chain.format(name="prerouting", hook="prerouting", prio="-100", rules="\n".join(dnat)),

@@ -192,7 +192,9 @@ class Rtnl:
 
     def add_route(self, dst: str, dst_len: int, gateway: str, replace: bool = False) -> None:
         """A unicast route in the main table; dst "0.0.0.0"/0 is the default route."""
-        body = _RTMSG.pack(socket.AF_INET, dst_len, 0, 0, RT_TABLE_MAIN, RTPROT_STATIC, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
+        body = _RTMSG.pack(
+            socket.AF_INET, dst_len, 0, 0, RT_TABLE_MAIN, RTPROT_STATIC, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0
+        )
         if dst_len:
             body += _ip_attr(RTA_DST, dst)
         body += _ip_attr(RTA_GATEWAY, gateway)

@@ -62,7 +62,9 @@ def link_exists(name: str) -> bool:
 
 
 def in_netns(name: str, *cmd: str, timeout: float = 10) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ip", "netns", "exec", name, *cmd], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        ["ip", "netns", "exec", name, *cmd], capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -70,7 +72,9 @@ def make_network(tmp_path: Path) -> Iterator[Callable[..., BridgeNetwork]]:
     """Factory of BridgeNetworks on fresh bridges; everything they set up is torn down after."""
     made: list[BridgeNetwork] = []
 
-    def make(state_dir: Path | None = None, subnet: str | None = None, bridge: str | None = None) -> BridgeNetwork:
+    def make(
+        state_dir: Path | None = None, subnet: str | None = None, bridge: str | None = None
+    ) -> BridgeNetwork:
         config = NetworkConfig(
             state_dir=state_dir or tmp_path / f"state{len(made)}",
             bridge=bridge or new_bridge(),

@@ -49,7 +49,9 @@ def test_two_sandboxes_ping_each_other_and_the_gateway(network: BridgeNetwork) -
     addrs = in_netns(a.netns_name, "ip", "-o", "-4", "addr", "show", "dev", "eth0").stdout
     assert f"{a.ip}/{a.prefixlen}" in addrs
     assert f"default via {a.gateway} dev eth0" in in_netns(a.netns_name, "ip", "route").stdout
-    master = subprocess.run(["ip", "-o", "link", "show", host_veth_name(a.sandbox_id)], capture_output=True, text=True)
+    master = subprocess.run(
+        ["ip", "-o", "link", "show", host_veth_name(a.sandbox_id)], capture_output=True, text=True
+    )
     assert f"master {network.config.bridge}" in master.stdout
 
 
@@ -73,7 +75,9 @@ def test_same_id_can_be_set_up_again_right_after_teardown(network: BridgeNetwork
         network.teardown(sandbox_id)
 
 
-def test_half_built_sandbox_teardown_leaves_nothing(network: BridgeNetwork, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_half_built_sandbox_teardown_leaves_nothing(
+    network: BridgeNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sandbox_id = new_sandbox_id()
 
     def broken_veth(*args: object, **kwargs: object) -> None:
@@ -132,14 +136,18 @@ def test_restart_reads_state_and_refuses_duplicates(network: BridgeNetwork) -> N
     assert {s.sandbox_id for s in network.list()} == {first.sandbox_id, second.sandbox_id}
 
 
-def test_existing_bridge_with_other_addresses_is_tolerated(make_network: Callable[..., BridgeNetwork]) -> None:
+def test_existing_bridge_with_other_addresses_is_tolerated(
+    make_network: Callable[..., BridgeNetwork],
+) -> None:
     bridge = new_bridge()
     subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
     subprocess.run(["ip", "addr", "add", "10.198.7.1/24", "dev", bridge], check=True)
     network = make_network(bridge=bridge)
     sandbox = network.setup(new_sandbox_id())
     assert ping(sandbox.netns_name, sandbox.gateway)
-    shown = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", bridge], capture_output=True, text=True).stdout
+    shown = subprocess.run(
+        ["ip", "-o", "-4", "addr", "show", "dev", bridge], capture_output=True, text=True
+    ).stdout
     assert "10.198.7.1/24" in shown and f"{sandbox.gateway}/24" in shown
 
 
@@ -233,7 +241,11 @@ def test_concurrent_processes_share_a_new_bridge(make_network: Callable[..., Bri
     network = make_network()
     batches = [[new_sandbox_id() for _ in range(3)] for _ in range(3)]
     with multiprocessing.get_context("fork").Pool(len(batches)) as pool:
-        ips = [ip for batch in pool.starmap(_setup_in_process, [(network.config, b) for b in batches]) for ip in batch]
+        ips = [
+            ip
+            for batch in pool.starmap(_setup_in_process, [(network.config, b) for b in batches])
+            for ip in batch
+        ]
     assert len(set(ips)) == len(ips) == 9
     assert sorted(s.ip for s in network.list()) == sorted(ips)
     first, last = batches[0][0], batches[-1][-1]
@@ -245,7 +257,9 @@ def test_veth_stays_while_a_process_pins_the_netns(network: BridgeNetwork) -> No
     pinned = subprocess.Popen(["ip", "netns", "exec", sandbox.netns_name, "busybox", "sleep", "30"])
     try:
         inode = os.stat(sandbox.netns_path).st_ino
-        wait_for(lambda: os.stat(f"/proc/{pinned.pid}/ns/net").st_ino == inode, what="the process inside the netns")
+        wait_for(
+            lambda: os.stat(f"/proc/{pinned.pid}/ns/net").st_ino == inode, what="the process inside the netns"
+        )
         network.teardown(sandbox.sandbox_id)
         assert not netns.exists(sandbox.sandbox_id)
         assert not network.wait_released(sandbox.sandbox_id, timeout=0.2)
@@ -253,3 +267,15 @@ def test_veth_stays_while_a_process_pins_the_netns(network: BridgeNetwork) -> No
         pinned.kill()
         pinned.wait()
     assert network.wait_released(sandbox.sandbox_id, timeout=5)
+
+
+def test_a_foreign_netns_of_the_same_name_is_left_alone(network: BridgeNetwork) -> None:
+    sandbox_id = new_sandbox_id()
+    subprocess.run(["ip", "netns", "add", sandbox_id], check=True)
+    try:
+        with pytest.raises(NetworkError, match="already exists"):
+            network.setup(sandbox_id)
+        assert netns.exists(sandbox_id)
+        assert network.ipam.allocations() == {} and network.list() == []
+    finally:
+        subprocess.run(["ip", "netns", "delete", sandbox_id], check=True)

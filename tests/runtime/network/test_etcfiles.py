@@ -35,9 +35,13 @@ def test_no_ip_leaves_the_pod_line_out(tmp_path: Path) -> None:
     assert "solo" not in files["/etc/hosts"].read_text()
 
 
-def test_without_dns_servers_uses_the_hosts_minus_loopback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_dns_servers_uses_the_hosts_minus_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_host = tmp_path / "host-resolv.conf"
-    fake_host.write_text("# comment\nnameserver 127.0.0.53\nnameserver 10.1.2.3\nnameserver ::1\nsearch example\n")
+    fake_host.write_text(
+        "# comment\nnameserver 127.0.0.53\nnameserver 10.1.2.3\nnameserver ::1\nsearch example\n"
+    )
     monkeypatch.setattr(etcfiles, "HOST_RESOLV_CONF", fake_host)
     files = write_etc_files(tmp_path / "out", "h", "10.88.0.2")
     assert files["/etc/resolv.conf"].read_text() == "nameserver 10.1.2.3\n"

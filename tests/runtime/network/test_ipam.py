@@ -20,7 +20,9 @@ def test_concurrent_processes_never_share_an_address(tmp_path: Path) -> None:
     workers, each = 4, 25
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers) as pool:
-        results = pool.starmap(_allocate_many, [(str(tmp_path), "10.199.0.0/24", w, each) for w in range(workers)])
+        results = pool.starmap(
+            _allocate_many, [(str(tmp_path), "10.199.0.0/24", w, each) for w in range(workers)]
+        )
     ips = [ip for chunk in results for ip in chunk]
     assert len(ips) == workers * each
     assert len(set(ips)) == len(ips), "an address was handed out twice"

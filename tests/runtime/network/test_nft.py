@@ -53,7 +53,9 @@ def test_delete_table_is_idempotent_and_leaves_no_table(table: str) -> None:
     assert not nft.table_exists("inet", table)
 
 
-@pytest.mark.parametrize(("family", "name"), [("ipx", "ok"), ("inet", "bad name"), ("inet", "x;flush ruleset"), ("inet", "")])
+@pytest.mark.parametrize(
+    ("family", "name"), [("ipx", "ok"), ("inet", "bad name"), ("inet", "x;flush ruleset"), ("inet", "")]
+)
 def test_bad_family_or_name_is_refused_before_nft_runs(family: str, name: str) -> None:
     with pytest.raises(nft.NftError, match="invalid nft"):
         nft.apply_table(family, name, BODY_A)

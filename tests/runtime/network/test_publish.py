@@ -43,7 +43,9 @@ def web(network: BridgeNetwork, tmp_path: Path) -> Iterator[SandboxNet]:
     www = tmp_path / "www"
     www.mkdir()
     (www / "index.html").write_text(f"hello from {sandbox.sandbox_id}\n")
-    server = subprocess.Popen(["ip", "netns", "exec", sandbox.netns_name, "busybox", "httpd", "-f", "-p", "80", "-h", str(www)])
+    server = subprocess.Popen(
+        ["ip", "netns", "exec", sandbox.netns_name, "busybox", "httpd", "-f", "-p", "80", "-h", str(www)]
+    )
     try:
         wait_for(lambda: "hello" in http_get(sandbox.ip, 80), what="httpd in the sandbox")
         yield sandbox
@@ -56,7 +58,9 @@ def free_port() -> int:
     return random.randint(20000, 29999)
 
 
-def test_published_port_reaches_the_pod_via_loopback_and_the_gateway(network: BridgeNetwork, web: SandboxNet) -> None:
+def test_published_port_reaches_the_pod_via_loopback_and_the_gateway(
+    network: BridgeNetwork, web: SandboxNet
+) -> None:
     port = free_port()
     network.publish(web.sandbox_id, [PortMapping(port, 80)])
     assert nft.table_exists(portmap.FAMILY, portmap.table_name(web.sandbox_id))
@@ -112,7 +116,9 @@ def test_port_mapping_parse(spec: str, expected: PortMapping) -> None:
     assert PortMapping.parse(spec) == expected
 
 
-@pytest.mark.parametrize("spec", ["80", "a:b", "0:80", "8080:70000", "8080:80/sctp", "1.2.3:8080:80", "1:2:3:4"])
+@pytest.mark.parametrize(
+    "spec", ["80", "a:b", "0:80", "8080:70000", "8080:80/sctp", "1.2.3:8080:80", "1:2:3:4"]
+)
 def test_port_mapping_parse_refuses_bad_specs(spec: str) -> None:
     with pytest.raises(ValueError, match=r"port|protocol|host ip"):
         PortMapping.parse(spec)
