@@ -77,7 +77,7 @@ class Registry:
             raise invalid(res.kind, (obj.get("metadata") or {}).get("name") or "", causes, res.group)
 
     async def create(self, res: Resource, namespace: str | None, obj: dict[str, Any], *,
-                     dry_run: bool = False) -> KeyValue:
+                     dry_run: bool = False, manager: str | None = None) -> KeyValue:
         """Store a new object (the body, already identity-checked). Returns the stored KeyValue
         (for a dry run: revision 0 and the object as it would be stored)."""
         meta = obj["metadata"]
@@ -85,6 +85,8 @@ class Registry:
         await self._admit_namespace(res, namespace, meta.get("name") or meta.get("generateName") or "")
         strategy.prepare_for_create(res, obj, jsonutil.now_str(), str(uuid.uuid4()))
         obj = logic.apply_defaults(res, obj)
+        if manager:
+            logic.record_update(None, obj, manager)
         meta = obj["metadata"]
         for attempt in range(_GENERATE_TRIES):
             if generated:
@@ -111,7 +113,7 @@ class Registry:
     # --- update ---------------------------------------------------------------------------
 
     async def update(self, res: Resource, namespace: str | None, name: str, mutate: Mutation, *,
-                     subresource: str | None = None, dry_run: bool = False,
+                     subresource: str | None = None, dry_run: bool = False, manager: str | None = None,
                      create: Callable[[], dict[str, Any]] | None = None) -> tuple[KeyValue, bool]:
         """GuaranteedUpdate: read, mutate, compare-and-swap; returns (stored, created).
 
@@ -123,7 +125,7 @@ class Registry:
                 if create is None:
                     raise not_found(res.plural, name, res.group)
                 try:
-                    return await self.create(res, namespace, create(), dry_run=dry_run), True
+                    return await self.create(res, namespace, create(), dry_run=dry_run, manager=manager), True
                 except ApiError as e:
                     if e.reason == "AlreadyExists":
                         continue  # someone created it meanwhile: update theirs
@@ -136,6 +138,8 @@ class Registry:
                 new = strategy.prepare_for_update(res, new, old, "status" if subresource == "status" else None)
                 if subresource != "status":
                     new = logic.apply_defaults(res, new)
+                if manager:
+                    logic.record_update(old, new, manager, subresource or "")
                 self._validate(res, new, old, status_only=subresource == "status")
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if strategy.same_object(new, old):

@@ -102,3 +102,10 @@ def server_side_apply(current: dict[str, Any] | None, applied: dict[str, Any], m
     if f is not None:
         return f(current, applied, manager, force, kind)
     return merge_patch(current or {}, applied)
+
+
+def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str, subresource: str = "") -> None:
+    """managedFields for a non-apply write by `manager` (in place)."""
+    f = _find("apiserver.patch", "record_update")
+    if f is not None:
+        f(old, new, manager, "Update", subresource, None)

@@ -98,7 +98,7 @@ async def handle_collection(state: State, req: Request, send: Any, route: Route,
         obj, _ = await read_object(req)
         obj = strategy.check_identity(res, obj, ns)
         warnings = check_fields(res, obj, req.query)
-        kv = await state.registry.create(res, ns, obj, dry_run=req.dry_run())
+        kv = await state.registry.create(res, ns, obj, dry_run=req.dry_run(), manager=req.query.get("fieldManager"))
         await send_object(req, send, state, res, kv, 201, warnings)
     elif m == "DELETE":
         await delete_collection(state, req, send, res, ns)
@@ -180,7 +180,7 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
         demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
         create = (lambda: _copy(obj)) if res.plural in strategy.CREATE_ON_UPDATE else None
         kv, created = await reg.update(res, ns, name, lambda cur, kv: (_copy(obj), demanded),
-                                       dry_run=req.dry_run(), create=create)
+                                       dry_run=req.dry_run(), create=create, manager=req.query.get("fieldManager"))
         await send_object(req, send, state, res, kv, 201 if created else 200, warnings)
     elif m == "PATCH":
         kv, created = await patch_object(state, req, route, None)
@@ -236,4 +236,5 @@ async def patch_object(state: State, req: Request, route: Route, subresource: st
         check_fields(res, new, req.query)
         return new, ((new.get("metadata") or {}).get("resourceVersion") or None) if mentions_rv else None
 
-    return await reg.update(res, ns, name, mutate, subresource=subresource, dry_run=req.dry_run())
+    return await reg.update(res, ns, name, mutate, subresource=subresource, dry_run=req.dry_run(),
+                            manager=req.query.get("fieldManager"))

@@ -1,0 +1,149 @@
+"""A real `kubelite server` subprocess per session (tmp data dir, free port), and clients for it.
+
+`start_server` is also used directly by tests that need their own server (restart, compaction,
+PostgreSQL). Readiness is polled on /readyz with a deadline; every server is stopped with
+SIGTERM (then SIGKILL) and its data dir removed by the fixture that made it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KUBELITE = REPO / ".venv" / "bin" / "kubelite"
+KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"
+KUBECTL_OLD = "/usr/lib/google-cloud-sdk/bin/kubectl.1.30"
+PG_URL = os.environ.get("KUBELITE_TEST_PG", "postgresql://kubelite:kubelite@127.0.0.1/kubelite_test")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    data_dir: Path
+    port: int
+    args: list[str] = field(default_factory=list)
+    proc: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.data_dir / "kubeconfig.yaml"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.data_dir / "tls" / "ca.crt"
+
+    @property
+    def token(self) -> str:
+        return (self.data_dir / "admin-token").read_text().strip()
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.log = self.data_dir.parent / f"server-{self.port}.log"
+        cmd = [str(KUBELITE), "server", "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}",
+               "--no-controllers", "--no-scheduler", *self.args]
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited {self.proc.returncode}: {self.log.read_text()[-3000:]}")
+            try:
+                if self.kubeconfig.exists() and httpx.get(self.url + "/readyz", verify=False, timeout=1).text == "ok":
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server not ready in {timeout}s: {self.log.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode
+        self.proc = None
+        return rc
+
+    def client(self, token: str | None = None, **kw: object) -> httpx.Client:
+        ctx = ssl.create_default_context(cafile=str(self.ca_file))
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return httpx.Client(base_url=self.url, verify=ctx, headers=headers, timeout=30, **kw)  # type: ignore[arg-type]
+
+    def kubectl(self, *args: str, binary: str = KUBECTL, input: str | None = None,
+                check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        cache = self.data_dir.parent / "kubectl-cache"
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.data_dir.parent)}
+        cmd = [binary, "--kubeconfig", str(self.kubeconfig), "--cache-dir", str(cache), *args]
+        r = subprocess.run(cmd, input=input, capture_output=True, text=True, env=env, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed ({r.returncode}): {r.stderr}")
+        return r
+
+
+def start_server(tmp: Path, *args: str) -> Server:
+    srv = Server(tmp / "data", free_port(), list(args))
+    srv.start()
+    return srv
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("apiserver"), "--bookmark-interval", "1s")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def http(server: Server) -> Iterator[httpx.Client]:
+    with server.client() as c:
+        yield c
+
+
+@pytest.fixture
+def ns(http: httpx.Client, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace per test, removed (with its finalizer cleared) afterwards."""
+    name = "t-" + request.node.name.lower().replace("_", "-")[:40].strip("-") + f"-{os.getpid() % 1000}"
+    name = "".join(c if c.isalnum() or c == "-" else "-" for c in name)[:60].strip("-")
+    r = http.post("/api/v1/namespaces", json={"metadata": {"name": name}})
+    assert r.status_code == 201, r.text
+    yield name
+    http.delete(f"/api/v1/namespaces/{name}")
+    http.put(f"/api/v1/namespaces/{name}/finalize", json={"metadata": {"name": name}, "spec": {"finalizers": []}})
+
+
+def pod(name: str, image: str = "busybox:1", **meta: object) -> dict[str, object]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, **meta},
+            "spec": {"containers": [{"name": "c", "image": image}]}}
+
+
+if __name__ == "__main__":  # pragma: no cover - a manual aid: start one server and wait
+    s = start_server(Path(sys.argv[1]))
+    print(s.url, s.kubeconfig)
+    s.proc.wait()  # type: ignore[union-attr]
