@@ -87,6 +87,10 @@ def unpack_layer(blob_path: Path, diff_id: str, dest: Path) -> None:
                 reader.drain()
             except (tarfile.TarError, EOFError, gzip.BadGzipFile) as e:
                 raise ImageError(f"layer {diff_id} is not a valid tar stream: {e}") from None
+            except ImageError:
+                raise
+            except OSError as e:  # e.g. a hard link to a directory: the layer is bad, say which
+                raise ImageError(f"cannot unpack layer {diff_id}: {e}") from None
         if reader.digest != diff_id:
             raise DigestMismatch(f"layer diff_id mismatch: expected {diff_id}, got {reader.digest}")
         os.chmod(tmp, 0o755)
@@ -165,6 +169,8 @@ class _Extractor:
             return
         if base.startswith(WHITEOUT_PREFIX):
             hidden = base[len(WHITEOUT_PREFIX):]
+            if hidden in ("", ".", ".."):
+                raise UnsafeLayer(f"layer entry {m.name!r} is a whiteout of nothing")
             target = os.path.join(parent, hidden)
             self._clear(target, rel_dir + "/" + hidden if rel_dir else hidden, keep_dir=False)
             os.mknod(target, stat.S_IFCHR | 0o000, os.makedev(0, 0))
