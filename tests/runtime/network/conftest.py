@@ -9,6 +9,7 @@ after their netns goes, so that check polls with a deadline).
 from __future__ import annotations
 
 import random
+import socket
 import subprocess
 import time
 import uuid
@@ -46,6 +47,19 @@ def new_bridge() -> str:
     name = BRIDGE_PREFIX + uuid.uuid4().hex[:8]
     _used_bridges.add(name)
     return name
+
+
+def free_port() -> int:
+    """A TCP and UDP port no one listens on now, outside the ephemeral range, for a published port."""
+    while True:
+        port = random.randint(20000, 29999)
+        try:
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                with socket.socket(socket.AF_INET, kind) as probe:
+                    probe.bind(("0.0.0.0", port))
+        except OSError:
+            continue
+        return port
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:

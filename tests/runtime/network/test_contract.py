@@ -16,7 +16,7 @@ from runtime.network import (
     SandboxExistsError,
     SandboxNotFoundError,
 )
-from tests.runtime.network.conftest import new_sandbox_id, new_subnet
+from tests.runtime.network.conftest import free_port, new_sandbox_id, new_subnet
 
 
 @pytest.fixture(params=["bridge", "fake"])
@@ -70,13 +70,14 @@ def test_refusals(impl: Network) -> None:
 def test_publish_records_ports_and_refuses_conflicts(impl: Network) -> None:
     a = impl.setup(new_sandbox_id())
     b = impl.setup(new_sandbox_id())
-    impl.publish(a.sandbox_id, [PortMapping(28081, 80)])
+    port = free_port()
+    impl.publish(a.sandbox_id, [PortMapping(port, 80)])
     with pytest.raises(NetworkError, match="already published"):
-        impl.publish(b.sandbox_id, [PortMapping(28081, 80)])
-    assert impl.get(a.sandbox_id).ports == [PortMapping(28081, 80)]  # type: ignore[union-attr]
+        impl.publish(b.sandbox_id, [PortMapping(port, 80)])
+    assert impl.get(a.sandbox_id).ports == [PortMapping(port, 80)]  # type: ignore[union-attr]
     impl.publish(a.sandbox_id, [])
     assert impl.get(a.sandbox_id).ports == []  # type: ignore[union-attr]
-    impl.publish(b.sandbox_id, [PortMapping(28081, 80)])
+    impl.publish(b.sandbox_id, [PortMapping(port, 80)])
 
 
 def test_fake_records_calls_and_reuses_addresses_only_after_teardown() -> None:

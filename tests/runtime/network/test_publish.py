@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from runtime.network import (
     nft,
     portmap,
 )
-from tests.runtime.network.conftest import new_sandbox_id, wait_for
+from tests.runtime.network.conftest import free_port, new_sandbox_id, wait_for
 
 
 def http_get(host: str, port: int) -> str:
@@ -52,10 +51,6 @@ def web(network: BridgeNetwork, tmp_path: Path) -> Iterator[SandboxNet]:
     finally:
         server.kill()
         server.wait()
-
-
-def free_port() -> int:
-    return random.randint(20000, 29999)
 
 
 def test_published_port_reaches_the_pod_via_loopback_and_the_gateway(
