@@ -1,0 +1,95 @@
+"""Start and stop a throwaway `kubelite server` (and hollow agents) for the benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+KUBELITE = [sys.executable, "-m", "kubelite.main"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_file(path: Path, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before writing {path}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} did not appear")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def server(*extra: str) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
+    """A server in a temp dir; yields (data dir, process). Its log is data_dir/server.log."""
+    with tempfile.TemporaryDirectory(prefix="kubelite-bench-") as d:
+        data = Path(d)
+        log = open(data / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+        proc = subprocess.Popen([*KUBELITE, "server", "--data-dir", str(data), "--listen",
+                                 f"127.0.0.1:{free_port()}", *extra], stdout=log, stderr=log)
+        try:
+            wait_file(data / "kubeconfig.yaml", proc)
+            yield data, proc
+        finally:
+            stop(proc)
+            log.close()
+
+
+@contextlib.contextmanager
+def hollow_nodes(data: Path, count: int, name: str = "hollow") -> Iterator[subprocess.Popen[bytes]]:
+    import yaml
+
+    server_url = yaml.safe_load((data / "kubeconfig.yaml").read_text())["clusters"][0]["cluster"]["server"]
+    log = open(data / "agent.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([*KUBELITE, "agent", "--server", server_url, "--token-file", str(data / "node-token"),
+                             "--node-name", name, "--data-dir", str(data / "agent"), "--hollow",
+                             "--hollow-nodes", str(count), "--log-level", "WARNING"], stdout=log, stderr=log)
+    try:
+        yield proc
+    finally:
+        stop(proc)
+        log.close()
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children_rss_mib(pid: int) -> float:
+    total = rss_mib(pid)
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        with contextlib.suppress(OSError):
+            total += rss_mib(int(child))
+    return total
+
+
+def env_with_path() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    return env
