@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures beside their references (run as `python bench/NAME.py`)."""
