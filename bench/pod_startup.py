@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,7 +34,7 @@ WEB_IMAGE = "kubelite/web:1.0"
 BUSYBOX = "busybox:1.35"
 
 
-def pod(name: str) -> dict:  # type: ignore[type-arg]
+def pod(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"bench": "startup"}},
             "spec": {"terminationGracePeriodSeconds": 0, "containers": [
                 {"name": "web", "image": WEB_IMAGE, "ports": [{"containerPort": 8080}]},
