@@ -212,8 +212,13 @@ class ImageStore:
             for digest in self.blobs.all_digests():
                 if digest not in keep_blobs and self.blobs.remove(digest):
                     removed += 1
+            stale = time.time() - 3600  # an unpack or download in progress elsewhere is younger than this
+            if self.blobs.tmp_dir.is_dir():
+                for f in self.blobs.tmp_dir.iterdir():
+                    if f.stat().st_mtime < stale:
+                        f.unlink(missing_ok=True)
+                        removed += 1
             if self.layers_dir.is_dir():
-                stale = time.time() - 3600  # an unpack in progress elsewhere is younger than this
                 for d in self.layers_dir.iterdir():
                     if d.name.startswith(".unpack-") and d.stat().st_mtime > stale:
                         continue

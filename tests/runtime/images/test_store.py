@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,17 @@ def test_build_base_is_reproducible_and_shares_the_base_layer(tmp_path: Path) ->
     assert os.stat(base / "tmp").st_mode & 0o7777 == 0o1777
     assert b"kubelite" in (www / "www/index.html").read_bytes()
     assert build_base(store, if_missing=True)[0].id == busybox.id
+
+
+def test_hot_path_stays_light(tmp_path: Path) -> None:
+    """resolve + layer_dirs of a present image: no httpx, no tarfile, no gzip in the process."""
+    store = ImageStore(tmp_path)
+    build_base(store)
+    store.layer_dirs(store.get("kubelite/web"))
+    code = ("import sys\nfrom pathlib import Path\nfrom runtime.images import ImageStore\n"
+            f"s = ImageStore(Path({str(tmp_path)!r}))\n"
+            "dirs = s.layer_dirs(s.get('kubelite/web:1.0'))\n"
+            "heavy = [m for m in ('httpx', 'tarfile', 'gzip', 'tempfile', 'shutil') if m in sys.modules]\n"
+            "print(len(dirs), heavy)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "2 []"
