@@ -1,0 +1,214 @@
+"""The garbage collector: ownerReferences are honoured after the owner goes.
+
+Three jobs, all level-triggered over the informers of the resources that carry owners
+(pods, replication controllers, services, endpoints):
+- a dependent whose owners are all gone is deleted (Background); owners that are gone are
+  dropped from a dependent that still has others;
+- an owner being deleted with the `orphan` finalizer: its dependents lose the ownerReference,
+  then the finalizer is removed;
+- an owner being deleted with the `foregroundDeletion` finalizer: its dependents are deleted,
+  and once none is left the finalizer is removed (so the owner goes last).
+"Gone" is confirmed with a live GET (a UID mismatch counts as gone) before anything is
+deleted, because a cache may not have seen a brand-new owner yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from api.errors import ApiError
+from api.informer import DeletedFinalStateUnknown, Informer, key_of
+from api.resources import by_kind
+from controller.base import ApiClient, Obj, QueueController, meta, unwrap
+
+log = logging.getLogger(__name__)
+
+ORPHAN = "orphan"
+FOREGROUND = "foregroundDeletion"
+GC_RESOURCES = ("pods", "replicationcontrollers", "services", "endpoints")
+
+
+def absent_owners(refs: list[Obj], exists: dict[str, bool]) -> list[Obj]:
+    """Pure: the refs whose owner (by UID) is known not to exist."""
+    return [r for r in refs if not exists.get(r.get("uid", ""), False)]
+
+
+def dependent_action(refs: list[Obj], absent: list[Obj], foreground_owner: bool) -> str:
+    """Pure: "delete", "drop-refs" or "keep" for a dependent."""
+    if not refs:
+        return "keep"
+    if len(absent) == len(refs) or foreground_owner:
+        return "delete"
+    return "drop-refs" if absent else "keep"
+
+
+class GarbageCollector(QueueController):
+    name = "garbagecollector"
+
+    def __init__(self, client: ApiClient, informers: dict[str, Informer], workers: int = 4) -> None:
+        super().__init__(workers)
+        self.client = client
+        self.informers = informers  # plural -> informer
+        self.dependents: dict[str, set[tuple[str, str]]] = {}  # owner uid -> {(plural, key)}
+        for plural, inf in informers.items():
+            inf.add_handlers(self._added(plural), self._updated(plural), self._deleted(plural))
+
+    async def run(self, *informers: Informer) -> None:
+        await super().run(*self.informers.values(), *informers)
+
+    # graph upkeep
+    def _index(self, plural: str, obj: Obj, add: bool) -> None:
+        item = (plural, key_of(obj))
+        for ref in meta(obj).get("ownerReferences") or []:
+            uid = ref.get("uid", "")
+            if add:
+                self.dependents.setdefault(uid, set()).add(item)
+            else:
+                s = self.dependents.get(uid)
+                if s is not None:
+                    s.discard(item)
+                    if not s:
+                        del self.dependents[uid]
+
+    def _added(self, plural: str) -> Callable[[Obj], None]:
+        def on_add(obj: Obj) -> None:
+            self._index(plural, obj, True)
+            self._check(plural, obj)
+        return on_add
+
+    def _updated(self, plural: str) -> Callable[[Obj, Obj], None]:
+        def on_update(old: Obj, new: Obj) -> None:
+            self._index(plural, old, False)
+            self._index(plural, new, True)
+            self._check(plural, new)
+        return on_update
+
+    def _deleted(self, plural: str) -> Callable[[Obj | DeletedFinalStateUnknown], None]:
+        def on_delete(x: Obj | DeletedFinalStateUnknown) -> None:
+            obj = unwrap(x)
+            self._index(plural, obj, False)
+            for dep in list(self.dependents.get(meta(obj).get("uid", ""), ())):
+                self.enqueue(f"dep|{dep[0]}|{dep[1]}")
+            self._notify_owners(obj)
+        return on_delete
+
+    def _check(self, plural: str, obj: Obj) -> None:
+        m = meta(obj)
+        if m.get("ownerReferences"):
+            self.enqueue(f"dep|{plural}|{key_of(obj)}")
+            self._notify_owners(obj)
+        if m.get("deletionTimestamp") and {ORPHAN, FOREGROUND} & set(m.get("finalizers") or []):
+            self.enqueue(f"own|{plural}|{key_of(obj)}")
+
+    def _notify_owners(self, obj: Obj) -> None:
+        """A dependent changed or went: owners waiting in foreground may now finish."""
+        for ref in meta(obj).get("ownerReferences") or []:
+            found = self._owner_in_cache(ref)
+            if found is not None and meta(found[1]).get("deletionTimestamp"):
+                self.enqueue(f"own|{found[0]}|{key_of(found[1])}")
+
+    def _owner_in_cache(self, ref: Obj) -> tuple[str, Obj] | None:
+        res = by_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
+        inf = self.informers.get(res.plural) if res else None
+        if inf is None or res is None:
+            return None
+        o = inf.cache.get_by_uid(ref.get("uid", ""))
+        return (res.plural, o) if o is not None else None
+
+    async def _owner_exists(self, ref: Obj, namespace: str | None) -> Obj | None:
+        found = self._owner_in_cache(ref)
+        if found is not None:
+            return found[1]
+        res = by_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
+        if res is None:
+            return {}  # a kind we do not serve: never collect on its account
+        try:
+            live = await self.client.get(res, ref.get("name", ""), namespace if res.namespaced else None)
+        except ApiError as e:
+            if e.code == 404:
+                return None
+            raise
+        return live if meta(live).get("uid") == ref.get("uid") else None
+
+    # the reconcile
+    async def sync(self, item: str) -> None:
+        kind, plural, key = item.split("|", 2)
+        obj = self.informers[plural].get(key)
+        if obj is None:
+            return
+        if kind == "dep":
+            await self._sync_dependent(plural, obj)
+        else:
+            await self._sync_owner(plural, obj)
+
+    async def _sync_dependent(self, plural: str, obj: Obj) -> None:
+        m = meta(obj)
+        refs = list(m.get("ownerReferences") or [])
+        exists: dict[str, bool] = {}
+        foreground = False
+        for ref in refs:
+            owner = await self._owner_exists(ref, m.get("namespace"))
+            exists[ref.get("uid", "")] = owner is not None
+            if owner and meta(owner).get("deletionTimestamp") and FOREGROUND in (meta(owner).get("finalizers") or []):
+                foreground = True
+        absent = absent_owners(refs, exists)
+        action = dependent_action(refs, absent, foreground)
+        if action == "delete" and not m.get("deletionTimestamp"):
+            try:
+                await self.client.delete(plural, m["name"], m.get("namespace"), propagation_policy="Background",
+                                         preconditions={"uid": m.get("uid")})
+            except ApiError as e:
+                if e.code not in (404, 409):
+                    raise
+        elif action == "drop-refs":
+            gone = {r.get("uid") for r in absent}
+            keep = [r for r in refs if r.get("uid") not in gone]
+            await self._patch_refs(plural, obj, keep)
+
+    async def _patch_refs(self, plural: str, obj: Obj, refs: list[Obj]) -> None:
+        m = meta(obj)
+        body = {"metadata": {"ownerReferences": refs or None, "resourceVersion": m.get("resourceVersion")}}
+        try:
+            await self.client.patch(plural, m["name"], body, namespace=m.get("namespace"))
+        except ApiError as e:
+            if e.code == 409:
+                raise  # stale: retried with the newer object
+            if e.code != 404:
+                raise
+
+    async def _sync_owner(self, plural: str, owner: Obj) -> None:
+        m = meta(owner)
+        fin = list(m.get("finalizers") or [])
+        if not m.get("deletionTimestamp"):
+            return
+        uid = m.get("uid", "")
+        deps = [(p, o) for p, k in sorted(self.dependents.get(uid, ()))
+                if (o := self.informers[p].get(k)) is not None]
+        if ORPHAN in fin:
+            for p, dep in deps:
+                keep = [r for r in meta(dep).get("ownerReferences") or [] if r.get("uid") != uid]
+                await self._patch_refs(p, dep, keep)
+            await self._remove_finalizer(plural, owner, ORPHAN)
+        elif FOREGROUND in fin:
+            for p, dep in deps:
+                dm = meta(dep)
+                if not dm.get("deletionTimestamp"):
+                    try:
+                        await self.client.delete(p, dm["name"], dm.get("namespace"), propagation_policy="Background",
+                                                 preconditions={"uid": dm.get("uid")})
+                    except ApiError as e:
+                        if e.code not in (404, 409):
+                            raise
+            if not deps:
+                await self._remove_finalizer(plural, owner, FOREGROUND)
+
+    async def _remove_finalizer(self, plural: str, owner: Obj, finalizer: str) -> None:
+        m = meta(owner)
+        rest = [f for f in m.get("finalizers") or [] if f != finalizer]
+        body = {"metadata": {"finalizers": rest or None, "resourceVersion": m.get("resourceVersion")}}
+        try:
+            await self.client.patch(plural, m["name"], body, namespace=m.get("namespace"))
+        except ApiError as e:
+            if e.code != 404:
+                raise

@@ -1,0 +1,80 @@
+"""Node IPAM: give every node a /24 (node_cidr_mask) `spec.podCIDR` from the cluster CIDR.
+
+The CIDRs in use are derived from the Node objects themselves (plus the allocations this
+process has sent but not yet seen), so a restarted controller never hands one out twice.
+One worker only: allocations are decided one at a time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from api.errors import ApiError
+from api.events import WARNING, EventRecorder
+from api.informer import Informer
+from controller.base import ApiClient, Obj, QueueController, meta
+
+log = logging.getLogger(__name__)
+
+
+def used_cidrs(nodes: list[Obj]) -> set[str]:
+    out: set[str] = set()
+    for n in nodes:
+        spec = n.get("spec") or {}
+        out.update(c for c in [spec.get("podCIDR"), *(spec.get("podCIDRs") or [])] if c)
+    return out
+
+
+def next_free(cluster_cidr: str, mask: int, used: set[str]) -> str | None:
+    """The first subnet of size `mask` in `cluster_cidr` overlapping nothing in `used`."""
+    net = ipaddress.ip_network(cluster_cidr, strict=False)
+    taken = [ipaddress.ip_network(u, strict=False) for u in used]
+    taken = [t for t in taken if t.version == net.version]
+    for sub in net.subnets(new_prefix=mask):
+        if not any(sub.overlaps(t) for t in taken):
+            return str(sub)
+    return None
+
+
+class NodeIpamController(QueueController):
+    name = "nodeipam"
+
+    def __init__(self, client: ApiClient, nodes: Informer, events: EventRecorder,
+                 cluster_cidr: str = "10.244.0.0/16", mask: int = 24) -> None:
+        super().__init__(workers=1)
+        self.client = client
+        self.nodes = nodes
+        self.events = events
+        self.cluster_cidr = cluster_cidr
+        self.mask = mask
+        self._sent: dict[str, str] = {}  # node -> CIDR we patched, until the cache shows it
+        nodes.add_handlers(self._changed, lambda o, n: self._changed(n))
+
+    def _changed(self, node: Obj) -> None:
+        if not (node.get("spec") or {}).get("podCIDR"):
+            self.enqueue(node)
+        else:
+            self._sent.pop(meta(node).get("name", ""), None)
+
+    async def run(self, *informers: Informer) -> None:
+        await super().run(self.nodes, *informers)
+
+    async def sync(self, key: str) -> None:
+        node = self.nodes.get(key)
+        if node is None or (node.get("spec") or {}).get("podCIDR"):
+            return
+        used = used_cidrs(self.nodes.list()) | {c for n, c in self._sent.items() if n != key}
+        cidr = self._sent.get(key) or next_free(self.cluster_cidr, self.mask, used)
+        if cidr is None:
+            self.events.record(node, WARNING, "CIDRNotAvailable",
+                               f"Node {key} status is now: CIDRNotAvailable")
+            return
+        self._sent[key] = cidr
+        try:
+            await self.client.patch("nodes", key, {"spec": {"podCIDR": cidr, "podCIDRs": [cidr]}})
+        except ApiError as e:
+            if e.code == 404:
+                self._sent.pop(key, None)
+                return
+            raise

@@ -1,0 +1,92 @@
+"""The controller manager: every control loop, sharing one client and one set of informers.
+
+`run_controllers` is what `kubelite server` (in-process) and `kubelite controller-manager`
+run until cancelled. With leader election only the Lease holder runs the loops; each term
+builds its informers and controllers afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from api.config import ClientConfig
+from api.events import EventRecorder
+from api.informer import InformerFactory
+from api.leaderelection import LeaderElectionConfig
+from controller.base import ApiClient
+from controller.endpoints import EndpointsController
+from controller.gc import GC_RESOURCES, GarbageCollector
+from controller.ipam import NodeIpamController
+from controller.leading import run_elected
+from controller.namespace import NamespaceController
+from controller.nodelifecycle import LEASE_NAMESPACE, NodeLifecycleController
+from controller.options import ControllerOptions, parse_duration
+from controller.replication import ReplicationController
+
+__all__ = ["ControllerOptions", "parse_duration", "run_controllers", "run_loops"]
+
+log = logging.getLogger(__name__)
+
+
+async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
+    """All enabled controllers on fresh informers, until cancelled."""
+    factory = InformerFactory(client)
+    enabled = set(options.controllers)
+    recorders: list[EventRecorder] = []
+
+    def recorder(component: str) -> EventRecorder:
+        r = EventRecorder(client, component)
+        recorders.append(r)
+        return r
+
+    loops: list[Coroutine[Any, Any, None]] = []
+    pods = factory.informer("pods")
+    nodes = factory.informer("nodes")
+    if "replication" in enabled:
+        rc = ReplicationController(client, factory.informer("replicationcontrollers"), pods,
+                                   recorder("replication-controller"), workers=options.workers)
+        loops.append(rc.run())
+    if "endpoints" in enabled:
+        ep = EndpointsController(client, factory.informer("services"), pods, factory.informer("endpoints"),
+                                 workers=options.workers)
+        loops.append(ep.run())
+    if "nodelifecycle" in enabled:
+        nl = NodeLifecycleController(client, nodes, factory.informer("leases", LEASE_NAMESPACE), pods,
+                                     recorder("node-controller"), options.node_monitor_grace_period,
+                                     options.pod_eviction_timeout, options.node_monitor_period)
+        loops.append(nl.run())
+    if "nodeipam" in enabled and options.allocate_node_cidrs:
+        ipam = NodeIpamController(client, nodes, recorder("cidrAllocator"), options.cluster_cidr,
+                                  options.node_cidr_mask)
+        loops.append(ipam.run())
+    if "garbagecollector" in enabled:
+        gc = GarbageCollector(client, {p: factory.informer(p) for p in GC_RESOURCES}, workers=options.workers)
+        loops.append(gc.run())
+    if "namespace" in enabled:
+        ns = NamespaceController(client, factory.informer("namespaces"))
+        loops.append(ns.run())
+    factory.start()
+    tasks = [asyncio.create_task(c) for c in loops] + [asyncio.create_task(r.run()) for r in recorders]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await factory.stop()
+
+
+async def run_controllers(config: ClientConfig, options: ControllerOptions) -> None:
+    """Run the controller manager until cancelled (what `kubelite server` starts in-process)."""
+    from api.aclient import AsyncClient  # httpx only on this path
+
+    client = AsyncClient(config, max_connections=100)
+    le = LeaderElectionConfig(options.lease_name, options.identity, options.lease_namespace,
+                              options.lease_duration, options.renew_deadline, options.retry_period)
+    try:
+        await run_elected(client, options.leader_elect, le, lambda: run_loops(client, options))
+    finally:
+        await client.aclose()

@@ -1,0 +1,79 @@
+"""Options of the controller manager and the scheduler, and the duration syntax of their flags.
+
+`kubelite server`, `kubelite controller-manager` and `kubelite scheduler` all build these;
+durations are seconds (`4`, `0.5`) or Go-style (`4s`, `500ms`, `5m`, `1h30m`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+
+_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds from `4`, `4s`, `1.5m`, `1h30m`, `250ms`; ValueError on anything else."""
+    if isinstance(text, int | float):
+        if text < 0:
+            raise ValueError(f"invalid duration {text!r}: negative")
+        return float(text)
+    s = text.strip()
+    try:
+        v = float(s)
+    except ValueError:
+        pass
+    else:
+        if v < 0:
+            raise ValueError(f"invalid duration {text!r}: negative")
+        return v
+    pos, total = 0, 0.0
+    for m in _PART.finditer(s):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNIT[m.group(2)]
+        pos = m.end()
+    if pos != len(s) or not s:
+        raise ValueError(f"invalid duration {text!r}: use seconds (4) or units like 4s, 500ms, 5m, 1h30m")
+    return total
+
+
+def default_identity() -> str:
+    return f"{socket.gethostname()}_{os.getpid()}_{os.urandom(4).hex()}"
+
+
+@dataclass
+class ControllerOptions:
+    node_monitor_grace_period: float = 40.0
+    pod_eviction_timeout: float = 300.0
+    node_monitor_period: float | None = None  # default: min(5 s, grace / 4)
+    cluster_cidr: str = "10.244.0.0/16"
+    node_cidr_mask: int = 24
+    allocate_node_cidrs: bool = True
+    leader_elect: bool = True
+    identity: str = field(default_factory=default_identity)
+    lease_name: str = "kube-controller-manager"
+    lease_namespace: str = "kube-system"
+    lease_duration: float = 15.0
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
+    workers: int = 4
+    controllers: tuple[str, ...] = ("replication", "endpoints", "nodelifecycle", "nodeipam",
+                                    "garbagecollector", "namespace")
+
+
+@dataclass
+class SchedulerOptions:
+    leader_elect: bool = True
+    identity: str = field(default_factory=default_identity)
+    lease_name: str = "kube-scheduler"
+    lease_namespace: str = "kube-system"
+    lease_duration: float = 15.0
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
+    max_in_flight_binds: int = 200
+    initial_backoff: float = 1.0
+    max_backoff: float = 10.0

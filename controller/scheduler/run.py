@@ -1,0 +1,46 @@
+"""`run_scheduler`: the scheduler as a component, behind leader election.
+
+What `kubelite server` starts in-process and `kubelite scheduler` runs alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from api.config import ClientConfig
+from api.events import EventRecorder
+from api.informer import InformerFactory
+from api.leaderelection import LeaderElectionConfig
+from controller.base import ApiClient
+from controller.leading import run_elected
+from controller.options import SchedulerOptions
+from controller.scheduler.scheduler import SCHEDULER_NAME, Scheduler
+
+
+async def run_scheduler_loop(client: ApiClient, options: SchedulerOptions) -> None:
+    factory = InformerFactory(client)
+    events = EventRecorder(client, SCHEDULER_NAME)
+    sched = Scheduler(client, factory, events, options.max_in_flight_binds,
+                      initial_backoff=options.initial_backoff, max_backoff=options.max_backoff)
+    factory.start()
+    tasks = [asyncio.create_task(sched.run()), asyncio.create_task(events.run())]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await factory.stop()
+
+
+async def run_scheduler(config: ClientConfig, options: SchedulerOptions) -> None:
+    """Run the scheduler until cancelled."""
+    from api.aclient import AsyncClient  # httpx only on this path
+
+    client = AsyncClient(config, max_connections=max(100, options.max_in_flight_binds))
+    le = LeaderElectionConfig(options.lease_name, options.identity, options.lease_namespace,
+                              options.lease_duration, options.renew_deadline, options.retry_period)
+    try:
+        await run_elected(client, options.leader_elect, le, lambda: run_scheduler_loop(client, options))
+    finally:
+        await client.aclose()
