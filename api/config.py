@@ -124,7 +124,16 @@ def from_kubeconfig(
     user: str | None = None,
 ) -> ClientConfig:
     """The ClientConfig kubectl would use for these files and overrides."""
-    doc = load_merged(paths)
+    return from_merged(load_merged(paths), context, cluster, user)
+
+
+def from_merged(
+    doc: dict[str, Any],
+    context: str | None = None,
+    cluster: str | None = None,
+    user: str | None = None,
+) -> ClientConfig:
+    """The ClientConfig for an already merged kubeconfig document (kubectl caches the merge)."""
     ctx_name = context or doc.get("current-context")
     ctx: dict[str, Any] = {}
     if ctx_name:

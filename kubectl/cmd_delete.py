@@ -129,7 +129,7 @@ def delete(env: Env, p: Parsed) -> int:
     if p["wait"] and mode == "none" and deleted:
         timeout = parse_duration(p["timeout"], "timeout") or 3600 * 24 * 7
         deadline = time.monotonic() + timeout
-        for res, ns, name, kind in deleted:
+        for res, ns, name, _kind in deleted:
             if not wait_gone(env, res, ns, name, deadline):
                 print(f'error: timed out waiting for the condition on {res.plural}/{name}', file=env.err)
                 failed = True

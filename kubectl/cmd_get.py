@@ -97,7 +97,7 @@ def _fetch(env: Env, res: Resource, names: list[str], p: Parsed, table: bool,
 def _items(answer: dict[str, Any], res: Resource) -> list[dict[str, Any]]:
     if answer.get("kind") == "Table":
         return [r.get("object") or {} for r in answer.get("rows") or []]
-    items = answer["items"] if "items" in answer else [answer]
+    items = answer.get("items", [answer])
     for it in items:
         it.setdefault("apiVersion", res.api_version)
         it.setdefault("kind", res.kind)

@@ -185,7 +185,7 @@ def patch(env: Env, p: Parsed) -> int:
     if text is None:
         raise CommandError("error: must specify --patch or --patch-file containing the contents of the patch")
     body = _parse_patch(text)
-    targets, rest = _split_targets(env, p.args)
+    targets, _ = _split_targets(env, p.args)
     if not targets:
         raise CommandError(_NEED_ARGS)
     from kubectl.cmd_apply import dry_run_mode
