@@ -133,10 +133,10 @@ class _Progress:
         if status == "downloading" and now - self._last < 0.1:
             return
         self._last = now
-        finished = sum(1 for _, _, s in self.layers.values() if s != "downloading")
+        finished = sum(1 for _, _, s in self.layers.values() if s in ("done", "exists", "pushed"))
         got = sum(d for d, _, _ in self.layers.values())
         size = sum(t for _, t, _ in self.layers.values())
-        sys.stderr.write(f"\r{self.what}: {finished}/{len(self.layers)} blobs, "
+        sys.stderr.write(f"\r{self.what}: {finished}/{len(self.layers)} layers, "
                          f"{human_size(got)}/{human_size(size)}\x1b[K")
         sys.stderr.flush()
 

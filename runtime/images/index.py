@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from runtime.images.errors import ImageError
 from runtime.images.model import LayerRef
 
 Record = dict[str, Any]  # {"refs", "repo_digests", "digest", "manifest", "layers", "size", "created"}
@@ -32,7 +33,10 @@ class Index:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return {}
-        images: dict[str, Record] = json.loads(data)["images"]
+        try:
+            images: dict[str, Record] = json.loads(data)["images"]
+        except (ValueError, KeyError, TypeError):
+            raise ImageError(f"image index {self.path} is corrupt; move it away to start empty") from None
         return images
 
     def _write(self, images: dict[str, Record]) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runtime.interface import ImageInfo
 
 MEDIA_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 
@@ -34,3 +37,11 @@ class Image:
     @property
     def short_id(self) -> str:
         return self.id[7:19]
+
+    def info(self, ref: str = "") -> ImageInfo:
+        """This image as the Runtime seam's `ImageInfo` (named by `ref`, else its first ref)."""
+        from runtime.interface import ImageInfo
+
+        section = self.config.get("config") or {}
+        return ImageInfo(id=self.id, ref=ref or (self.refs[0] if self.refs else ""), digest=self.digest,
+                         size=self.size, config=section)

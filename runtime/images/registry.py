@@ -26,7 +26,7 @@ from runtime.images.reference import Reference, parse_reference
 from runtime.images.regclient import RegistrySession, registry_error
 from runtime.images.store import ImageStore
 
-# progress(digest, bytes_done, bytes_total, status) with status in "downloading", "done", "exists", "pushed"
+# progress(digest, bytes_done, bytes_total, status), status: "waiting", "downloading", "done", "exists", "pushed"
 Progress = Callable[[str, int, int, str], None]
 CONCURRENT_LAYERS = 4
 
@@ -103,8 +103,8 @@ async def pull(store: ImageStore, ref_text: str, insecure: bool = False, authfil
         layers = mf.layer_refs(manifest, mf.config_diff_ids(mf.load_json(config_bytes, "image config")))
         missing = [d for d in manifest.layers if not store.blobs.has(d.digest)]
         for d in manifest.layers:
-            if progress and d not in missing:
-                progress(d.digest, d.size, d.size, "exists")
+            if progress:  # every layer up front, so a display knows the totals from the start
+                progress(d.digest, 0 if d in missing else d.size, d.size, "waiting" if d in missing else "exists")
         limit = asyncio.Semaphore(CONCURRENT_LAYERS)
 
         async def fetch(desc: mf.Descriptor) -> None:

@@ -107,3 +107,60 @@ def test_human_formats() -> None:
     assert cli_images.human_ago("2025-12-31T23:00:00Z", now) == "60 minutes ago"
     assert cli_images.human_ago("2023-11-14T22:13:20Z", now) == "2 years ago"
     assert cli_images.human_size(2_034_567) == "2.03MB" and cli_images.human_size(512) == "512B"
+
+
+PULL_SCRIPT = """
+import argparse, sys
+from runtime import cli_images
+p = argparse.ArgumentParser(); p.add_argument('--root'); sub = p.add_subparsers()
+cli_images.register(sub)
+args = p.parse_args(sys.argv[1:]); sys.exit(args.func(args))
+"""
+
+
+def test_pull_progress_only_on_a_terminal(auth_registry: Registry, tmp_path: Path) -> None:
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "src"
+    run(src, "build-base")
+    run(src, "login", auth_registry.host, "-u", "bob", "-p", "pw")
+    ref = f"{auth_registry.host}/progress/web:1"
+    assert run(src, "push", "kubelite/web:1.0", ref) == 0
+    authfile = str(src / "auth.json")
+    argv = [sys.executable, "-c", PULL_SCRIPT, "--root"]
+
+    piped = subprocess.run([*argv, str(tmp_path / "a"), "pull", "--authfile", authfile, ref],
+                           capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 0 and piped.stderr == ""
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*argv, str(tmp_path / "b"), "pull", "--authfile", authfile, ref],
+                            stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break  # EIO: the child closed its end
+                if not chunk:
+                    break
+                seen += chunk
+            elif proc.poll() is not None:
+                break
+        assert proc.wait(timeout=30) == 0
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert b"Pulling" in seen and b"2/2 layers" in seen

@@ -140,3 +140,13 @@ def test_hot_path_stays_light(tmp_path: Path) -> None:
             "print(len(dirs), heavy)")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "2 []"
+
+
+def test_corrupt_index_is_a_clear_error_and_image_info(store: ImageStore) -> None:
+    image = store.create_image(image_config(), [add_layer(store, [("f", "file", "x")])], ["app:1"])
+    info = image.info()
+    assert (info.id, info.ref, info.digest, info.config) == (image.id, "docker.io/library/app:1", image.digest,
+                                                             {"Cmd": ["sh"]})
+    store.index.path.write_text("{not json")
+    with pytest.raises(ImageError, match="corrupt"):
+        store.resolve("app:1")
