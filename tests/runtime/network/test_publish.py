@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +17,11 @@ from runtime.network import (
     PortMapping,
     SandboxNet,
     SandboxNotFoundError,
+    netns,
     nft,
     portmap,
 )
+from runtime.network.rtnl import Rtnl
 from tests.runtime.network.conftest import free_port, new_sandbox_id, wait_for
 
 
@@ -117,3 +121,72 @@ def test_port_mapping_parse(spec: str, expected: PortMapping) -> None:
 def test_port_mapping_parse_refuses_bad_specs(spec: str) -> None:
     with pytest.raises(ValueError, match=r"port|protocol|host ip"):
         PortMapping.parse(spec)
+
+
+_NODE_SCRIPT = """
+import json, subprocess, sys, time, urllib.request
+from pathlib import Path
+from runtime.network import BridgeNetwork, NetworkConfig, PortMapping
+from runtime.network import nft, portmap
+cfg = json.loads(sys.argv[1])
+net = BridgeNetwork(NetworkConfig(state_dir=Path(cfg["state"]), bridge="kl0", subnet="10.88.0.0/16"))
+net.enable_ip_forward()  # the pod-to-published-port hairpin is routed through the node
+a, b = net.setup(cfg["a"]), net.setup(cfg["b"])
+Path(cfg["www"], "index.html").write_text("hello from a")
+httpd = subprocess.Popen(["nsenter", f"--net={a.netns_path}", "busybox", "httpd", "-f", "-p", "80", "-h", cfg["www"]])
+try:
+    net.publish(a.sandbox_id, [PortMapping(8080, 80)])
+    results = {"tables": [t.name for t in nft.list_tables()], "want": portmap.table_name(a.sandbox_id)}
+    def fetch(*cmd):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:  # (busybox wget -T segfaults: bound it from outside)
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=2).stdout
+            except subprocess.TimeoutExpired:
+                out = ""
+            if "hello" in out:
+                return out
+            time.sleep(0.05)
+        return ""
+    url = f"http://{b.gateway}:8080/index.html"
+    results["from_pod_b"] = fetch("nsenter", f"--net={b.netns_path}", "busybox", "wget", "-q", "-O-", url)
+    results["from_node_loopback"] = fetch("busybox", "wget", "-q", "-O-", "http://127.0.0.1:8080/index.html")
+finally:
+    httpd.kill()
+    httpd.wait()
+    net.teardown(a.sandbox_id)
+    net.teardown(b.sandbox_id)
+    net.delete_bridge()
+print(json.dumps(results))
+"""
+
+
+def test_published_port_inside_a_node_netns_from_another_pod_and_the_node(tmp_path: Path) -> None:
+    """Each node is its own netns with its own kl0 and nft tables; a pod reaches another pod's
+    published port via the bridge address (hairpin, masqueraded) and the node via 127.0.0.1."""
+    node = new_sandbox_id()
+    with Rtnl(netns.create(node)) as inside:
+        inside.set_up(1)  # the node's lo
+    try:
+        www = tmp_path / "www"
+        www.mkdir()
+        cfg = {
+            "state": str(tmp_path / "state"),
+            "www": str(www),
+            "a": new_sandbox_id(),
+            "b": new_sandbox_id(),
+        }
+        proc = subprocess.run(
+            ["nsenter", f"--net=/run/netns/{node}", sys.executable, "-c", _NODE_SCRIPT, json.dumps(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        results = json.loads(proc.stdout)
+        assert results["want"] in results["tables"]
+        assert not nft.table_exists(portmap.FAMILY, results["want"]), "the table belongs to the node's netns"
+        assert "hello from a" in results["from_pod_b"]
+        assert "hello from a" in results["from_node_loopback"]
+    finally:
+        netns.remove(node)
