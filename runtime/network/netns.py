@@ -9,6 +9,9 @@ Namespaces are per thread on Linux: creation and entering happen in a short-live
 thread, so the calling thread (and process) never leaves the network namespace it runs in.
 A netlink socket opened in that thread stays bound to the new namespace after the thread
 ends, which is how the sandbox's links are configured without `setns` in the caller.
+A process meant to run "inside" a node netns should join it with `nsenter --net=PATH` (or setns),
+not `ip netns exec`: the latter also unshares the mount namespace, so the sandbox netns mounts it
+makes under /run/netns would be invisible outside it.
 Python 3.11 has no os.unshare/os.setns/mount: libc is reached through ctypes (imported lazily).
 """
 

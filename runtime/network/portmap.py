@@ -14,7 +14,8 @@ What the chains do and why:
   pod would answer to its own loopback; this also needs sysctl `route_localnet=1` on the bridge
   (set by the caller) or the kernel drops 127/8 routed out of a real interface; (2) a pod on the
   same bridge reaching a published port (hairpin): the reply would be bridged straight back
-  with the pod's own address, bypassing conntrack. Traffic from elsewhere keeps its source.
+  with the pod's own address, bypassing conntrack; this path is routed, so it
+  also needs `enable_ip_forward()` in the node's netns. Traffic from elsewhere keeps its source.
 `fib daddr type local` matches any address of the node when no host IP is given (docker's
 0.0.0.0), in whatever netns the rules live.
 """
