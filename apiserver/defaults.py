@@ -1,0 +1,257 @@
+"""Defaulting: the values kube-apiserver fills in before validation, so stored objects match.
+
+`apply_defaults(resource, obj)` mutates the wire dict in place, for create and update alike (it
+only fills what is missing, so applying it twice changes nothing). Sources: k8s.io/kubernetes
+pkg/apis/core/v1/defaults.go, the registry strategies' PrepareForCreate (pod phase Pending and
+qosClass, namespace phase Active) and the DefaultTolerationSeconds admission plugin (pods
+tolerate not-ready/unreachable nodes for 300 s before eviction).
+
+Not here: metadata (uid, creationTimestamp, resourceVersion, generation) and allocation of
+clusterIP/nodePorts, which need storage; the handlers do those.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.quantity import parse_quantity
+from api.resources import Resource
+
+Obj = dict[str, Any]
+
+DEFAULT_TOLERATION_SECONDS = 300
+
+
+def image_tag(image: str) -> str:
+    """The tag of an image reference: `latest` when there is none, `` when pinned by digest."""
+    if "@" in image:
+        return ""
+    last = image.rsplit("/", 1)[-1]
+    return last.rsplit(":", 1)[1] if ":" in last else "latest"
+
+
+def _probe(probe: Obj | None) -> None:
+    if not isinstance(probe, dict):
+        return
+    probe.setdefault("timeoutSeconds", 1)
+    probe.setdefault("periodSeconds", 10)
+    probe.setdefault("successThreshold", 1)
+    probe.setdefault("failureThreshold", 3)
+    _handler(probe)
+
+
+def _handler(handler: Obj | None) -> None:
+    if not isinstance(handler, dict):
+        return
+    http = handler.get("httpGet")
+    if isinstance(http, dict):
+        http.setdefault("path", "/")
+        http.setdefault("scheme", "HTTP")
+
+
+def _container(c: Obj, host_network: bool) -> None:
+    if not isinstance(c, dict):
+        return
+    c.setdefault("resources", {})
+    c.setdefault("terminationMessagePath", "/dev/termination-log")
+    c.setdefault("terminationMessagePolicy", "File")
+    if not c.get("imagePullPolicy"):
+        c["imagePullPolicy"] = "Always" if image_tag(str(c.get("image") or "")) == "latest" else "IfNotPresent"
+    for port in c.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+            if host_network and not port.get("hostPort") and port.get("containerPort"):
+                port["hostPort"] = port["containerPort"]
+    for env in c.get("env") or []:
+        ref = ((env or {}).get("valueFrom") or {}).get("fieldRef") if isinstance(env, dict) else None
+        if isinstance(ref, dict):
+            ref.setdefault("apiVersion", "v1")
+    for name in ("livenessProbe", "readinessProbe", "startupProbe"):
+        _probe(c.get(name))
+    lifecycle = c.get("lifecycle")
+    if isinstance(lifecycle, dict):
+        _handler(lifecycle.get("postStart"))
+        _handler(lifecycle.get("preStop"))
+
+
+def _volume(v: Obj) -> None:
+    if not isinstance(v, dict):
+        return
+    sources = [k for k in v if k != "name"]
+    if not sources:
+        v["emptyDir"] = {}
+    for kind in ("secret", "configMap", "downwardAPI", "projected"):
+        if isinstance(v.get(kind), dict):
+            v[kind].setdefault("defaultMode", 420)
+    if isinstance(v.get("hostPath"), dict):
+        v["hostPath"].setdefault("type", "")
+
+
+def pod_spec_defaults(spec: Obj) -> None:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("securityContext", {})
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("enableServiceLinks", True)
+    host_network = bool(spec.get("hostNetwork"))
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        for c in spec.get(key) or []:
+            _container(c, host_network)
+    for v in spec.get("volumes") or []:
+        _volume(v)
+
+
+def _resources_present(c: Obj, what: str) -> dict[str, Any]:
+    res = (c.get("resources") or {}) if isinstance(c, dict) else {}
+    return res.get(what) or {} if isinstance(res, dict) else {}
+
+
+def qos_class(spec: Obj) -> str:
+    """Guaranteed (every container's cpu and memory limits = requests), BestEffort (nothing set), else Burstable."""
+    containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)]
+    any_set = False
+    guaranteed = True
+    for c in containers:
+        req, lim = _resources_present(c, "requests"), _resources_present(c, "limits")
+        if req or lim:
+            any_set = True
+        for r in ("cpu", "memory"):
+            if r not in lim:
+                guaranteed = False
+                continue
+            try:
+                if r in req and parse_quantity(req[r]) != parse_quantity(lim[r]):
+                    guaranteed = False
+            except ValueError:
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def _default_tolerations(spec: Obj) -> None:
+    tolerations = spec.get("tolerations")
+    if tolerations is not None and not isinstance(tolerations, list):
+        return
+    tolerations = list(tolerations or [])
+    for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+        if not any(isinstance(t, dict) and t.get("key") in (key, None, "") and t.get("effect") in ("NoExecute", None, "")
+                   and (t.get("key") or t.get("operator") == "Exists") for t in tolerations):
+            tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
+                                "tolerationSeconds": DEFAULT_TOLERATION_SECONDS})
+    spec["tolerations"] = tolerations
+
+
+def _pod(obj: Obj) -> None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    for c in spec.get("containers") or []:
+        if isinstance(c, dict) and isinstance(c.get("resources"), dict):
+            limits = c["resources"].get("limits")
+            if isinstance(limits, dict) and limits:
+                requests = c["resources"].setdefault("requests", {})
+                if isinstance(requests, dict):
+                    for name, value in limits.items():
+                        requests.setdefault(name, value)
+    pod_spec_defaults(spec)
+    _default_tolerations(spec)
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        status = obj["status"] = {}
+    status.setdefault("phase", "Pending")
+    status.setdefault("qosClass", qos_class(spec))
+
+
+def _replication_controller(obj: Obj) -> None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    template = spec.get("template")
+    labels = ((template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None) or None
+    if labels:
+        if not spec.get("selector"):
+            spec["selector"] = dict(labels)
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("labels"):
+            meta["labels"] = dict(labels)
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+        pod_spec_defaults(template["spec"])
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        status = obj["status"] = {}
+    status.setdefault("replicas", 0)
+
+
+def _service(obj: Obj) -> None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("sessionAffinity", "None")
+    spec.setdefault("type", "ClusterIP")
+    svc_type = spec["type"]
+    if spec["sessionAffinity"] == "ClientIP" and not spec.get("sessionAffinityConfig"):
+        spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": 10800}}
+    for port in spec.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+            if port.get("targetPort") in (None, 0, ""):
+                port["targetPort"] = port.get("port")
+    if svc_type in ("NodePort", "LoadBalancer"):
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+    if svc_type == "LoadBalancer":
+        spec.setdefault("allocateLoadBalancerNodePorts", True)
+    if svc_type != "ExternalName":
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+        if spec.get("clusterIP") and spec["clusterIP"] != "None":
+            spec.setdefault("ipFamilies", ["IPv4"])
+            spec.setdefault("ipFamilyPolicy", "SingleStack")
+        if spec.get("clusterIP") and not spec.get("clusterIPs"):
+            spec["clusterIPs"] = [spec["clusterIP"]]
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        status = obj["status"] = {}
+    status.setdefault("loadBalancer", {})
+
+
+def _namespace(obj: Obj) -> None:
+    meta = obj.setdefault("metadata", {})
+    if isinstance(meta, dict) and meta.get("name"):
+        labels = meta.get("labels")
+        if not isinstance(labels, dict):
+            labels = meta["labels"] = {}
+        labels["kubernetes.io/metadata.name"] = meta["name"]
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        spec = obj["spec"] = {}
+    spec.setdefault("finalizers", ["kubernetes"])
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        status = obj["status"] = {}
+    status.setdefault("phase", "Active")
+
+
+def _node(obj: Obj) -> None:
+    status = obj.get("status")
+    if isinstance(status, dict) and status.get("capacity") and not status.get("allocatable"):
+        status["allocatable"] = dict(status["capacity"])
+
+
+def _endpoints(obj: Obj) -> None:
+    for subset in obj.get("subsets") or []:
+        for port in (subset or {}).get("ports") or [] if isinstance(subset, dict) else []:
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+
+
+_BY_PLURAL = {"pods": _pod, "replicationcontrollers": _replication_controller, "services": _service,
+              "namespaces": _namespace, "nodes": _node, "endpoints": _endpoints}
+
+
+def apply_defaults(resource: Resource, obj: Obj) -> None:
+    fill = _BY_PLURAL.get(resource.plural)
+    if fill is not None and isinstance(obj, dict):
+        fill(obj)

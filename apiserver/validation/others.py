@@ -1,0 +1,165 @@
+"""Validation of the smaller kinds: ReplicationController, Namespace, Node, Endpoints, Event,
+Lease, and the Binding and Scale bodies of the pods/binding and replicationcontrollers/scale
+subresources. Messages as kube-apiserver words them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
+from apiserver.validation import names
+from apiserver.validation.meta import go_map, non_negative, validate_labels, validate_template_meta
+from apiserver.validation.pod import PROTOCOLS, validate_pod_spec
+
+TAINT_EFFECTS = ["NoExecute", "NoSchedule", "PreferNoSchedule"]
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def validate_replication_controller(obj: dict[str, Any]) -> list[Cause]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [field_required("spec")]
+    causes: list[Cause] = []
+    causes += non_negative("spec.minReadySeconds", spec.get("minReadySeconds"))
+    selector = spec.get("selector")
+    if not selector:
+        causes.append(field_required("spec.selector"))
+    else:
+        causes += validate_labels(selector, "spec.selector")
+    causes += non_negative("spec.replicas", spec.get("replicas"))
+    template = spec.get("template")
+    if not isinstance(template, dict):
+        causes.append(field_required("spec.template"))
+        return causes
+    labels = _dict(_dict(template.get("metadata")).get("labels"))
+    if isinstance(selector, dict) and selector and any(labels.get(k) != v for k, v in selector.items()):
+        causes.append({"reason": "FieldValueInvalid",
+                       "message": f"Invalid value: {go_map(labels)}: `selector` does not match template `labels`",
+                       "field": "spec.template.metadata.labels"})
+    causes += validate_template_meta(template.get("metadata"), "spec.template.metadata")
+    tspec = _dict(template.get("spec"))
+    causes += validate_pod_spec(template.get("spec"), "spec.template.spec", for_pod=False)
+    policy = tspec.get("restartPolicy")
+    if policy and policy != "Always" and policy in ("OnFailure", "Never"):
+        causes.append(field_not_supported("spec.template.spec.restartPolicy", policy, ["Always"]))
+    if tspec.get("activeDeadlineSeconds") is not None:
+        causes.append(field_invalid("spec.template.spec.activeDeadlineSeconds", tspec["activeDeadlineSeconds"],
+                                    "activeDeadlineSeconds in ReplicationController is not Supported"))
+    return causes
+
+
+def validate_namespace(obj: dict[str, Any]) -> list[Cause]:
+    causes: list[Cause] = []
+    for i, fin in enumerate(_list(_dict(obj.get("spec")).get("finalizers"))):
+        causes += [field_invalid(f"spec.finalizers[{i}]", fin, m) for m in names.is_qualified_name(str(fin))]
+    phase = _dict(obj.get("status")).get("phase")
+    if phase not in (None, "", "Active", "Terminating"):
+        causes.append(field_not_supported("status.phase", phase, ["Active", "Terminating"]))
+    return causes
+
+
+def validate_node(obj: dict[str, Any]) -> list[Cause]:
+    spec = _dict(obj.get("spec"))
+    causes: list[Cause] = []
+    for i, cidr in enumerate(_list(spec.get("podCIDRs"))):
+        causes += [field_invalid(f"spec.podCIDRs[{i}]", cidr, m) for m in names.is_cidr(str(cidr))]
+    if spec.get("podCIDR") and not spec.get("podCIDRs"):
+        causes += [field_invalid("spec.podCIDR", spec["podCIDR"], m) for m in names.is_cidr(str(spec["podCIDR"]))]
+    for i, taint in enumerate(_list(spec.get("taints"))):
+        taint, p = _dict(taint), f"spec.taints[{i}]"
+        if not taint.get("key"):
+            causes.append(field_required(f"{p}.key"))
+        else:
+            causes += [field_invalid(f"{p}.key", taint["key"], m) for m in names.is_qualified_name(str(taint["key"]))]
+        if not taint.get("effect"):
+            causes.append(field_required(f"{p}.effect"))
+        elif taint["effect"] not in TAINT_EFFECTS:
+            causes.append(field_not_supported(f"{p}.effect", taint["effect"], TAINT_EFFECTS))
+        if taint.get("value"):
+            causes += [field_invalid(f"{p}.value", taint["value"], m) for m in names.is_label_value(str(taint["value"]))]
+    for i, addr in enumerate(_list(_dict(obj.get("status")).get("addresses"))):
+        if not _dict(addr).get("type"):
+            causes.append(field_required(f"status.addresses[{i}].type"))
+    return causes
+
+
+def validate_node_update(obj: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
+    old_cidrs = _list(_dict(old.get("spec")).get("podCIDRs"))
+    new_cidrs = _list(_dict(obj.get("spec")).get("podCIDRs"))
+    if old_cidrs and new_cidrs != old_cidrs:
+        return [field_forbidden("spec.podCIDRs", 'node updates may not change podCIDR except from "" to valid')]
+    return []
+
+
+def validate_endpoints(obj: dict[str, Any]) -> list[Cause]:
+    causes: list[Cause] = []
+    for si, subset in enumerate(_list(obj.get("subsets"))):
+        subset, sp = _dict(subset), f"subsets[{si}]"
+        for key in ("addresses", "notReadyAddresses"):
+            for ai, addr in enumerate(_list(subset.get(key))):
+                ip = _dict(addr).get("ip")
+                if not ip:
+                    causes.append(field_required(f"{sp}.{key}[{ai}].ip"))
+                else:
+                    causes += [field_invalid(f"{sp}.{key}[{ai}].ip", ip, m) for m in names.is_ip(str(ip))]
+        ports = _list(subset.get("ports"))
+        for pi, port in enumerate(ports):
+            port, pp = _dict(port), f"{sp}.ports[{pi}]"
+            if len(ports) > 1 and not port.get("name"):
+                causes.append(field_required(f"{pp}.name"))
+            elif port.get("name"):
+                causes += names.check(f"{pp}.name", str(port["name"]), names.is_dns1123_label)
+            causes += [field_invalid(f"{pp}.port", port.get("port", 0), m) for m in names.is_port_num(port.get("port"))]
+            protocol = port.get("protocol")
+            if not protocol:
+                causes.append(field_required(f"{pp}.protocol"))
+            elif protocol not in PROTOCOLS:
+                causes.append(field_not_supported(f"{pp}.protocol", protocol, PROTOCOLS))
+    return causes
+
+
+def validate_event(obj: dict[str, Any]) -> list[Cause]:
+    namespace = _dict(obj.get("metadata")).get("namespace") or ""
+    involved = _dict(obj.get("involvedObject"))
+    inv_ns = involved.get("namespace") or ""
+    causes: list[Cause] = []
+    if (not inv_ns and namespace not in ("", "default")) or (inv_ns and inv_ns != namespace):
+        causes.append(field_invalid("involvedObject.namespace", inv_ns, "does not match event.namespace"))
+    if obj.get("type") not in (None, "", "Normal", "Warning"):
+        causes.append(field_not_supported("type", obj["type"], ["Normal", "Warning"]))
+    causes += non_negative("count", obj.get("count"))
+    return causes
+
+
+def validate_lease(obj: dict[str, Any]) -> list[Cause]:
+    spec = _dict(obj.get("spec"))
+    causes: list[Cause] = []
+    duration = spec.get("leaseDurationSeconds")
+    if duration is not None and (not isinstance(duration, int) or duration <= 0):
+        causes.append(field_invalid("spec.leaseDurationSeconds", duration, "must be greater than 0"))
+    causes += non_negative("spec.leaseTransitions", spec.get("leaseTransitions"))
+    return causes
+
+
+def validate_binding(obj: dict[str, Any]) -> list[Cause]:
+    """The body of POST pods/<name>/binding."""
+    target = _dict(obj.get("target"))
+    causes: list[Cause] = []
+    if target.get("kind") and target["kind"] != "Node":
+        causes.append(field_not_supported("target.kind", target["kind"], ["Node", "<empty>"]))
+    if not target.get("name"):
+        causes.append(field_required("target.name"))
+    return causes
+
+
+def validate_scale(obj: dict[str, Any]) -> list[Cause]:
+    """The body of PUT/PATCH replicationcontrollers/<name>/scale."""
+    return non_negative("spec.replicas", _dict(obj.get("spec")).get("replicas"))

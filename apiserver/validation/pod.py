@@ -1,0 +1,332 @@
+"""Pod and pod template validation (ValidatePodSpec and friends), worded as kube-apiserver does.
+
+Covers: containers required, container names (DNS-1123 label, unique across init and app
+containers), image required for pods (templates may leave it to admission), ports (1-65535,
+port names as IANA service names unique within a container, protocol enum, host port clashes),
+enums (restartPolicy, dnsPolicy, imagePullPolicy, terminationMessagePolicy), resource
+quantities (parse, non-negative, requests <= limits), probes and lifecycle handlers (exactly one
+handler), volumes (unique DNS-1123 names, at most one source, hostPath path) and volume mounts
+(refer to a volume, unique mount paths), env names. `validate_pod_update` allows only what the
+real server allows to change on a running pod.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from api.errors import (
+    Cause,
+    field_duplicate,
+    field_forbidden,
+    field_invalid,
+    field_not_supported,
+    field_required,
+)
+from api.quantity import QUANTITY_ERROR, parse_quantity
+from apiserver.validation import names
+from apiserver.validation.meta import non_negative, not_found
+
+RESTART_POLICIES = ["Always", "OnFailure", "Never"]
+DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
+PULL_POLICIES = ["Always", "IfNotPresent", "Never"]
+PROTOCOLS = ["SCTP", "TCP", "UDP"]
+TERMINATION_MESSAGE_POLICIES = ["FallbackToLogsOnError", "File"]
+_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+_LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
+_OVERCOMMIT_FORBIDDEN_PREFIX = "hugepages-"
+POD_UPDATE_FORBIDDEN = (
+    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _enum(path: str, value: Any, allowed: list[str], required: bool = True) -> list[Cause]:
+    if value in (None, ""):
+        return [field_required(path)] if required else []
+    if value not in allowed:
+        return [field_not_supported(path, value, allowed)]
+    return []
+
+
+def validate_port_num_or_name(value: Any, path: str) -> list[Cause]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [field_invalid(path, value, m) for m in names.is_port_num(value)]
+    if isinstance(value, str):
+        if value.isdigit():
+            return [field_invalid(path, int(value), m) for m in names.is_port_num(int(value))]
+        return [field_invalid(path, value, m) for m in names.is_port_name(value)]
+    return [field_invalid(path, value, "must contain an int or string")]
+
+
+def _container_ports(ports: Any, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for i, port in enumerate(_list(ports)):
+        p, port = f"{path}[{i}]", _dict(port)
+        name = port.get("name")
+        if name:
+            causes += [field_invalid(f"{p}.name", name, m) for m in names.is_port_name(str(name))]
+            if name in seen:
+                causes.append(field_duplicate(f"{p}.name", name))
+            seen.add(str(name))
+        cp = port.get("containerPort")
+        if not cp:
+            causes.append(field_required(f"{p}.containerPort"))
+        else:
+            causes += [field_invalid(f"{p}.containerPort", cp, m) for m in names.is_port_num(cp)]
+        if port.get("hostPort"):
+            causes += [field_invalid(f"{p}.hostPort", port["hostPort"], m) for m in names.is_port_num(port["hostPort"])]
+        causes += _enum(f"{p}.protocol", port.get("protocol"), PROTOCOLS)
+    return causes
+
+
+def _resources(res: Any, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    res = _dict(res)
+    parsed: dict[str, dict[str, Any]] = {"limits": {}, "requests": {}}
+    for what in ("limits", "requests"):
+        for rname, value in _dict(res.get(what)).items():
+            p = f"{path}.{what}[{rname}]"
+            try:
+                q = parse_quantity(value)
+            except ValueError:
+                causes.append(field_invalid(p, str(value), QUANTITY_ERROR))
+                continue
+            if q < 0:
+                causes.append(field_invalid(p, str(value), names.NON_NEGATIVE_MSG))
+            parsed[what][rname] = (q, value)
+    for rname, (q, value) in parsed["requests"].items():
+        if rname in parsed["limits"]:
+            limit, shown = parsed["limits"][rname]
+            if rname.startswith(_OVERCOMMIT_FORBIDDEN_PREFIX) and q != limit:
+                causes.append(field_invalid(f"{path}.requests", str(value),
+                                            f"must be equal to {rname} limit of {shown}"))
+            elif q > limit:
+                causes.append(field_invalid(f"{path}.requests", str(value),
+                                            f"must be less than or equal to {rname} limit of {shown}"))
+    return causes
+
+
+def _handler(handler: Any, path: str, kinds: tuple[str, ...]) -> list[Cause]:
+    handler = _dict(handler)
+    present = [k for k in kinds if handler.get(k) is not None]
+    if not present:
+        return [field_required(path, "must specify a handler type")]
+    if len(present) > 1:
+        return [field_forbidden(f"{path}.{present[1]}", "may not specify more than 1 handler type")]
+    kind = present[0]
+    body = _dict(handler[kind])
+    causes: list[Cause] = []
+    if kind == "exec" and not _list(body.get("command")):
+        causes.append(field_required(f"{path}.exec.command"))
+    if kind in ("httpGet", "tcpSocket"):
+        if body.get("port") in (None, ""):
+            causes.append(field_required(f"{path}.{kind}.port"))
+        else:
+            causes += validate_port_num_or_name(body["port"], f"{path}.{kind}.port")
+    if kind == "httpGet" and body.get("scheme") not in (None, "HTTP", "HTTPS"):
+        causes.append(field_not_supported(f"{path}.httpGet.scheme", body["scheme"], ["HTTP", "HTTPS"]))
+    if kind == "grpc":
+        causes += [field_invalid(f"{path}.grpc.port", body.get("port"), m) for m in names.is_port_num(body.get("port"))]
+    return causes
+
+
+def _probe(probe: Any, path: str, liveness_like: bool) -> list[Cause]:
+    if probe is None:
+        return []
+    probe = _dict(probe)
+    causes = _handler(probe, path, _HANDLERS)
+    for key in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"):
+        causes += non_negative(f"{path}.{key}", probe.get(key))
+    if liveness_like and probe.get("successThreshold") not in (None, 1):
+        causes.append(field_invalid(f"{path}.successThreshold", probe["successThreshold"], "must be 1"))
+    return causes
+
+
+def _env(env: Any, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    for i, var in enumerate(_list(env)):
+        var = _dict(var)
+        if not var.get("name"):
+            causes.append(field_required(f"{path}[{i}].name"))
+        if var.get("value") and var.get("valueFrom") is not None:
+            causes.append(field_invalid(f"{path}[{i}].valueFrom", "", "may not be specified when `value` is not empty"))
+    return causes
+
+
+def _volume_mounts(mounts: Any, path: str, volumes: set[str]) -> list[Cause]:
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for i, m in enumerate(_list(mounts)):
+        p, m = f"{path}[{i}]", _dict(m)
+        name = m.get("name")
+        if not name:
+            causes.append(field_required(f"{p}.name"))
+        elif name not in volumes:
+            causes.append(not_found(f"{p}.name", name))
+        mount_path = m.get("mountPath")
+        if not mount_path:
+            causes.append(field_required(f"{p}.mountPath"))
+        elif mount_path in seen:
+            causes.append(field_invalid(f"{p}.mountPath", mount_path, "must be unique"))
+        else:
+            seen.add(mount_path)
+    return causes
+
+
+def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) -> list[Cause]:
+    c = _dict(c)
+    causes: list[Cause] = []
+    image = c.get("image")
+    if for_pod and not image:
+        causes.append(field_required(f"{path}.image"))
+    elif isinstance(image, str) and image and image.strip() != image:
+        causes.append(field_invalid(f"{path}.image", image, "must not have leading or trailing whitespace"))
+    causes += _container_ports(c.get("ports"), f"{path}.ports")
+    causes += _env(c.get("env"), f"{path}.env")
+    causes += _resources(c.get("resources"), f"{path}.resources")
+    causes += _volume_mounts(c.get("volumeMounts"), f"{path}.volumeMounts", volumes)
+    causes += _enum(f"{path}.imagePullPolicy", c.get("imagePullPolicy"), PULL_POLICIES)
+    causes += _enum(f"{path}.terminationMessagePolicy", c.get("terminationMessagePolicy"),
+                    TERMINATION_MESSAGE_POLICIES)
+    sidecar = init and c.get("restartPolicy") == "Always"
+    if c.get("restartPolicy") is not None and not (init and c["restartPolicy"] == "Always"):
+        causes.append(field_not_supported(f"{path}.restartPolicy", c["restartPolicy"], ["Always"]) if init
+                      else field_forbidden(f"{path}.restartPolicy", "may not be set for non-init containers"))
+    if init and not sidecar:
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            if c.get(probe) is not None:
+                causes.append(field_forbidden(f"{path}.{probe}", "may not be set for init containers "
+                                                                 "without restartPolicy=Always"))
+    else:
+        causes += _probe(c.get("livenessProbe"), f"{path}.livenessProbe", liveness_like=True)
+        causes += _probe(c.get("readinessProbe"), f"{path}.readinessProbe", liveness_like=False)
+        causes += _probe(c.get("startupProbe"), f"{path}.startupProbe", liveness_like=True)
+    lifecycle = _dict(c.get("lifecycle"))
+    for hook in ("postStart", "preStop"):
+        if lifecycle.get(hook) is not None:
+            causes += _handler(lifecycle[hook], f"{path}.lifecycle.{hook}", _LIFECYCLE_HANDLERS)
+    return causes
+
+
+def _volumes(volumes: Any, path: str) -> tuple[list[Cause], set[str]]:
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for i, v in enumerate(_list(volumes)):
+        p, v = f"{path}[{i}]", _dict(v)
+        name = v.get("name")
+        if not name:
+            causes.append(field_required(f"{p}.name"))
+        else:
+            causes += names.check(f"{p}.name", str(name), names.is_dns1123_label)
+            if name in seen:
+                causes.append(field_duplicate(f"{p}.name", name))
+            seen.add(str(name))
+        sources = [k for k in v if k != "name" and v[k] is not None]
+        if not sources:
+            causes.append(field_required(p, "must specify a volume type"))
+        elif len(sources) > 1:
+            causes.append(field_forbidden(f"{p}.{sources[1]}", "may not specify more than 1 volume type"))
+        host_path = v.get("hostPath")
+        if isinstance(host_path, dict) and not host_path.get("path"):
+            causes.append(field_required(f"{p}.hostPath.path"))
+    return causes, seen
+
+
+def _host_ports(spec: dict[str, Any], path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for ci, c in enumerate(_list(spec.get("containers"))):
+        for pi, port in enumerate(_list(_dict(c).get("ports"))):
+            port = _dict(port)
+            if not port.get("hostPort"):
+                continue
+            key = f"{port.get('hostIP') or ''}/{port['hostPort']}/{port.get('protocol') or 'TCP'}"
+            shown = f"{port['hostPort']}/{port.get('protocol') or 'TCP'}"
+            if key in seen:
+                causes.append(field_duplicate(f"{path}.containers[{ci}].ports[{pi}].hostPort", shown))
+            seen.add(key)
+    return causes
+
+
+def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> list[Cause]:
+    if not isinstance(spec, dict):
+        return [field_required(path)]
+    causes, volumes = _volumes(spec.get("volumes"), f"{path}.volumes")
+    containers = _list(spec.get("containers"))
+    if not containers:
+        causes.append(field_required(f"{path}.containers"))
+    all_names: set[str] = set()
+    for key, init in (("initContainers", True), ("containers", False)):
+        for i, c in enumerate(_list(spec.get(key))):
+            p = f"{path}.{key}[{i}]"
+            name = _dict(c).get("name")
+            if not name:
+                causes.append(field_required(f"{p}.name"))
+            else:
+                causes += names.check(f"{p}.name", str(name), names.is_dns1123_label)
+                if name in all_names:
+                    causes.append(field_duplicate(f"{p}.name", name))
+                all_names.add(str(name))
+            causes += _container(c, p, volumes, for_pod, init)
+    causes += _host_ports(spec, path)
+    causes += _enum(f"{path}.restartPolicy", spec.get("restartPolicy"), RESTART_POLICIES)
+    causes += _enum(f"{path}.dnsPolicy", spec.get("dnsPolicy"), DNS_POLICIES)
+    causes += non_negative(f"{path}.terminationGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))
+    deadline = spec.get("activeDeadlineSeconds")
+    if deadline is not None and (not isinstance(deadline, int) or not 1 <= deadline <= 2**31 - 1):
+        causes.append(field_invalid(f"{path}.activeDeadlineSeconds", deadline, "must be between 1 and 2147483647, inclusive"))
+    for key in ("nodeName",):
+        if spec.get(key):
+            causes += names.check(f"{path}.{key}", str(spec[key]), names.is_dns1123_subdomain)
+    if spec.get("hostname"):
+        causes += names.check(f"{path}.hostname", str(spec["hostname"]), names.is_dns1123_label)
+    for i, t in enumerate(_list(spec.get("tolerations"))):
+        t = _dict(t)
+        if t.get("operator") not in (None, "", "Exists", "Equal"):
+            causes.append(field_not_supported(f"{path}.tolerations[{i}].operator", t["operator"], ["Equal", "Exists"]))
+        if t.get("effect") not in (None, "", "NoSchedule", "PreferNoSchedule", "NoExecute"):
+            causes.append(field_not_supported(f"{path}.tolerations[{i}].effect", t["effect"],
+                                              ["NoExecute", "NoSchedule", "PreferNoSchedule"]))
+    return causes
+
+
+def validate_pod_update(spec: Any, old_spec: Any, path: str = "spec") -> list[Cause]:
+    """Only images, activeDeadlineSeconds (set or lowered) and added tolerations may change."""
+    new, old = copy.deepcopy(_dict(spec)), _dict(old_spec)
+    causes: list[Cause] = []
+    for key in ("containers", "initContainers"):
+        olds, news = _list(old.get(key)), _list(new.get(key))
+        if len(olds) == len(news):
+            for o, n in zip(olds, news, strict=True):
+                if isinstance(n, dict) and isinstance(o, dict):
+                    n["image"] = o.get("image")
+    old_deadline, new_deadline = old.get("activeDeadlineSeconds"), new.get("activeDeadlineSeconds")
+    if new_deadline is not None and old_deadline is not None and isinstance(new_deadline, int) \
+            and new_deadline > old_deadline:
+        causes.append(field_invalid(f"{path}.activeDeadlineSeconds", new_deadline,
+                                    "must be less than or equal to previous value"))
+    if old_deadline is not None and new_deadline is None:
+        causes.append(field_invalid(f"{path}.activeDeadlineSeconds", None, "must not update from a positive "
+                                                                           "integer to nil value"))
+    new["activeDeadlineSeconds"] = old_deadline
+    old_tol, new_tol = _list(old.get("tolerations")), _list(new.get("tolerations"))
+    if all(t in new_tol for t in old_tol):
+        new["tolerations"] = old.get("tolerations")
+    old_grace = old.get("terminationGracePeriodSeconds")
+    if isinstance(old_grace, int) and old_grace < 0 and new.get("terminationGracePeriodSeconds") == 1:
+        new["terminationGracePeriodSeconds"] = old_grace
+    normalized_old = dict(old)
+    normalized_old["activeDeadlineSeconds"] = old_deadline
+    if new != normalized_old:
+        causes.append(field_forbidden(path, POD_UPDATE_FORBIDDEN))
+    return causes

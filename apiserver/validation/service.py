@@ -1,0 +1,139 @@
+"""Service validation (ValidateService / ValidateServiceUpdate) as kube-apiserver words it.
+
+Names are DNS-1035 labels (checked in meta). Ports are required except for ExternalName and
+headless services; each port needs a valid number, a DNS-1123 label name (required once there
+are several, unique), a protocol, a valid targetPort, a nodePort only for NodePort and
+LoadBalancer services and within 30000-32767 (the allocator's range, checked here so a bad
+request never reaches allocation). clusterIP is immutable once set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.errors import (
+    Cause,
+    field_duplicate,
+    field_forbidden,
+    field_invalid,
+    field_not_supported,
+    field_required,
+)
+from apiserver.validation import names
+from apiserver.validation.meta import validate_labels
+from apiserver.validation.pod import PROTOCOLS, validate_port_num_or_name
+
+SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
+SESSION_AFFINITIES = ["ClientIP", "None"]
+NODE_PORT_RANGE = (30000, 32767)
+
+
+def _go_service_port(port: int, protocol: str) -> str:
+    return (f'core.ServicePort{{Name:"", Protocol:"{protocol}", AppProtocol:(*string)(nil), Port:{port}, '
+            'TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}')
+
+
+def _ports(spec: dict[str, Any], headless: bool) -> list[Cause]:
+    causes: list[Cause] = []
+    raw_ports = spec.get("ports")
+    ports: list[Any] = raw_ports if isinstance(raw_ports, list) else []
+    require_name = len(ports) > 1
+    seen_names: set[str] = set()
+    seen_ports: set[tuple[Any, Any]] = set()
+    seen_node_ports: set[tuple[Any, Any]] = set()
+    svc_type = spec.get("type")
+    lo, hi = NODE_PORT_RANGE
+    for i, port in enumerate(ports):
+        p = f"spec.ports[{i}]"
+        port = port if isinstance(port, dict) else {}
+        name = port.get("name")
+        if require_name and not name:
+            causes.append(field_required(f"{p}.name"))
+        elif name:
+            causes += names.check(f"{p}.name", str(name), names.is_dns1123_label)
+            if name in seen_names:
+                causes.append(field_duplicate(f"{p}.name", name))
+            seen_names.add(str(name))
+        causes += [field_invalid(f"{p}.port", port.get("port", 0), m) for m in names.is_port_num(port.get("port"))]
+        protocol = port.get("protocol")
+        if not protocol:
+            causes.append(field_required(f"{p}.protocol"))
+        elif protocol not in PROTOCOLS:
+            causes.append(field_not_supported(f"{p}.protocol", protocol, PROTOCOLS))
+        if port.get("targetPort") not in (None, 0, ""):
+            causes += validate_port_num_or_name(port["targetPort"], f"{p}.targetPort")
+        key = (port.get("port"), protocol)
+        if key in seen_ports and isinstance(port.get("port"), int):
+            causes.append({"reason": "FieldValueDuplicate", "field": p,
+                           "message": "Duplicate value: " + _go_service_port(port["port"], str(protocol))})
+        seen_ports.add(key)
+        node_port = port.get("nodePort")
+        if node_port:
+            if svc_type == "ClusterIP":
+                causes.append(field_forbidden(f"{p}.nodePort", "may not be used when `type` is 'ClusterIP'"))
+            elif svc_type == "ExternalName":
+                causes.append(field_forbidden(f"{p}.nodePort", "may not be used when `type` is 'ExternalName'"))
+            elif not isinstance(node_port, int) or not lo <= node_port <= hi:
+                causes.append(field_invalid(f"{p}.nodePort", node_port, "provided port is not in the valid range. "
+                                            f"The range of valid ports is {lo}-{hi}"))
+            nkey = (node_port, protocol)
+            if nkey in seen_node_ports:
+                causes.append(field_duplicate(f"{p}.nodePort", node_port))
+            seen_node_ports.add(nkey)
+    if not ports and not headless and svc_type != "ExternalName":
+        causes.append(field_required("spec.ports"))
+    return causes
+
+
+def validate_service(obj: dict[str, Any]) -> list[Cause]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [field_required("spec")]
+    causes: list[Cause] = []
+    svc_type = spec.get("type")
+    if not svc_type:
+        causes.append(field_required("spec.type"))
+    elif svc_type not in SERVICE_TYPES:
+        causes.append(field_not_supported("spec.type", svc_type, SERVICE_TYPES))
+    cluster_ip = spec.get("clusterIP") or ""
+    headless = cluster_ip == "None"
+    if svc_type == "ExternalName":
+        if spec.get("clusterIPs") or cluster_ip:
+            causes.append(field_forbidden("spec.clusterIPs", "may not be set for ExternalName services"))
+        external = spec.get("externalName")
+        if not external:
+            causes.append(field_required("spec.externalName"))
+        else:
+            clean = str(external).rstrip(".")
+            causes += [field_invalid("spec.externalName", external, m) for m in names.is_dns1123_subdomain(clean)]
+    else:
+        raw_ips = spec.get("clusterIPs")
+        ips: list[Any] = raw_ips if isinstance(raw_ips, list) else []
+        for i, ip in enumerate(ips):
+            if ip == "None" and i == 0:
+                continue
+            causes += [field_invalid(f"spec.clusterIPs[{i}]", ip, m) for m in names.is_ip(str(ip))]
+        if cluster_ip and ips and ips[0] != cluster_ip:
+            causes.append(field_invalid("spec.clusterIPs", ips, "first value must match `clusterIP`"))
+        if cluster_ip and not headless and not ips:
+            causes += [field_invalid("spec.clusterIP", cluster_ip, m) for m in names.is_ip(cluster_ip)]
+    causes += _ports(spec, headless)
+    affinity = spec.get("sessionAffinity")
+    if not affinity:
+        causes.append(field_required("spec.sessionAffinity"))
+    elif affinity not in SESSION_AFFINITIES:
+        causes.append(field_not_supported("spec.sessionAffinity", affinity, SESSION_AFFINITIES))
+    for i, ip in enumerate(spec.get("externalIPs") or []):
+        causes += [field_invalid(f"spec.externalIPs[{i}]", ip, m) for m in names.is_ip(str(ip))]
+    causes += validate_labels(spec.get("selector"), "spec.selector")
+    return causes
+
+
+def validate_service_update(obj: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
+    spec, old_spec = obj.get("spec") or {}, old.get("spec") or {}
+    if "ExternalName" in (spec.get("type"), old_spec.get("type")):
+        return []
+    old_ip, new_ip = old_spec.get("clusterIP") or "", spec.get("clusterIP") or ""
+    if old_ip and new_ip != old_ip:
+        return [field_invalid("spec.clusterIPs[0]", new_ip, "may not change once set")]
+    return []
