@@ -103,6 +103,7 @@ class BridgeNetwork:
                 self.records.remove(sandbox_id)
                 raise NetworkError(
                     f"cannot set up sandbox {sandbox_id}: netns {net.netns_path} already exists"
+                    " (teardown of the id removes a leftover one)"
                 ) from None
             self.teardown(sandbox_id)
             if isinstance(exc, OSError):
