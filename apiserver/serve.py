@@ -51,6 +51,12 @@ class _Server(uvicorn.Server):
         self._on_stopping()
         await super().shutdown(sockets)
 
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises the signal once serve() returns, which would kill the process before
+        # the store is closed: the signal has done its job here, so forget it
+        self._captured_signals.clear()
+
 
 async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocator) -> None:
     assert NAMESPACES is not None and SERVICES is not None and ENDPOINTS is not None

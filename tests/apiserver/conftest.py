@@ -59,6 +59,7 @@ class Server:
         return (self.data_dir / "admin-token").read_text().strip()
 
     def start(self, timeout: float = 30.0) -> None:
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = self.data_dir.parent / f"server-{self.port}.log"
         cmd = [str(KUBELITE), "server", "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}",
                "--no-controllers", "--no-scheduler", *self.args]

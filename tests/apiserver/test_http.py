@@ -1,0 +1,349 @@
+"""The wire contract through HTTPS: auth, Status errors, object lifecycle, subresources, services."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.apiserver.conftest import Server, pod
+
+
+def test_public_paths_and_401(server: Server) -> None:
+    import ssl
+
+    with httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=str(server.ca_file))) as anon:
+        for path in ("/healthz", "/livez", "/readyz"):
+            assert anon.get(path).text == "ok"
+        assert anon.get("/version").json()["major"] == "1"
+        assert anon.get("/cacerts").text == server.ca_file.read_text()
+        r = anon.get("/api/v1/pods")
+        assert r.status_code == 401 and r.json()["reason"] == "Unauthorized" and r.json()["kind"] == "Status"
+        r = anon.get("/api/v1/pods", headers={"Authorization": "Bearer wrong"})
+        assert r.status_code == 401
+    kc = server.kubeconfig.read_text()
+    assert "certificate-authority-data:" in kc and server.token in kc and "current-context: default" in kc
+
+
+def test_node_token_permissions(server: Server, ns: str) -> None:
+    token = (server.data_dir / "node-token").read_text().strip()
+    import hashlib
+
+    assert token.startswith("K10" + hashlib.sha256(server.ca_file.read_bytes()).hexdigest() + "::node:")
+    with server.client(token=token) as node:
+        node.headers["X-Kubelite-Node-Name"] = "n1"
+        assert node.post("/api/v1/nodes", json={"metadata": {"name": "n1"}}).status_code == 201
+        assert node.get(f"/api/v1/namespaces/{ns}/pods").status_code == 200
+        lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "n1"},
+                 "spec": {"holderIdentity": "n1"}}
+        assert node.post("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", json=lease).status_code == 201
+        r = node.post(f"/apis/coordination.k8s.io/v1/namespaces/{ns}/leases", json=lease)
+        assert r.status_code == 403 and r.json()["reason"] == "Forbidden"
+        r = node.post(f"/api/v1/namespaces/{ns}/pods", json=pod("x"))
+        assert r.status_code == 403
+        assert 'User "system:node:n1" cannot create resource "pods"' in r.json()["message"]
+        assert node.post("/api/v1/namespaces", json={"metadata": {"name": "nope"}}).status_code == 403
+        assert node.delete(f"/api/v1/namespaces/{ns}/services/kubernetes").status_code == 403
+    with server.client() as admin:
+        admin.post(f"/api/v1/namespaces/{ns}/pods", json=pod("mine", spec=None) | {
+            "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "busybox"}]}}).raise_for_status()
+        admin.post(f"/api/v1/namespaces/{ns}/pods", json={"metadata": {"name": "other"}, "spec": {
+            "nodeName": "n2", "containers": [{"name": "c", "image": "busybox"}]}}).raise_for_status()
+    with server.client(token=token) as node:
+        node.headers["X-Kubelite-Node-Name"] = "n1"
+        st = {"status": {"phase": "Running"}}
+        hdr = {"Content-Type": "application/merge-patch+json"}
+        assert node.patch(f"/api/v1/namespaces/{ns}/pods/mine/status", content=json.dumps(st), headers=hdr).status_code == 200
+        assert node.patch(f"/api/v1/namespaces/{ns}/pods/other/status", content=json.dumps(st), headers=hdr).status_code == 403
+        assert node.patch(f"/api/v1/namespaces/{ns}/pods/mine", content=json.dumps(st), headers=hdr).status_code == 403
+
+
+def test_status_errors(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    r = http.get("/api/v1/nothings")
+    assert r.status_code == 404 and r.json()["kind"] == "Status"
+    assert http.get("/nowhere").status_code == 404
+    r = http.post(f"{base}/x", json=pod("x"))
+    assert r.status_code == 405 and r.json()["reason"] == "MethodNotAllowed"
+    r = http.post(base, content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["reason"] == "BadRequest"
+    assert r.json()["message"].startswith("couldn't get version/kind; json parse error")
+    r = http.post(base, content=b"apiVersion: v1\nkind: Pod\nmetadata: {name: fromyaml}\nspec:\n  containers: "
+                  b"[{name: c, image: busybox}]\n", headers={"Content-Type": "application/yaml"})
+    assert r.status_code == 201 and r.json()["metadata"]["name"] == "fromyaml"
+    r = http.post(base, content=b"- a\n- : : [", headers={"Content-Type": "application/yaml"})
+    assert r.status_code == 400
+    r = http.post(base, content=b"[1,2]")
+    assert r.status_code == 400
+    deep = "[" * 5000 + "]" * 5000
+    r = http.post(base, content=deep.encode())
+    assert r.status_code == 400
+    deep_obj = {"metadata": {"name": "deep"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    cur = deep_obj["spec"]
+    for _ in range(300):
+        cur["x"] = {}
+        cur = cur["x"]
+    r = http.post(base, json=deep_obj)
+    assert r.status_code == 400
+    big = pod("big", annotations={"a": "x" * (3 * 1024 * 1024)})
+    r = http.post(base, json=big)
+    assert r.status_code == 413 and r.json()["reason"] == "RequestEntityTooLarge"
+    r = http.post(base, json={"apiVersion": "v1", "kind": "Service", "metadata": {"name": "k"}})
+    assert r.status_code == 400 and "cannot be handled as a Pod" in r.json()["message"]
+    r = http.post(base, json={"apiVersion": "apps/v1", "kind": "Pod", "metadata": {"name": "k"}})
+    assert r.status_code == 400
+    assert r.json()["message"] == "the API version in the data (apps/v1) does not match the expected API version (v1)"
+    r = http.post(base, json=pod("k", namespace="elsewhere"))
+    assert r.status_code == 400
+    assert r.json()["message"] == "the namespace of the provided object does not match the namespace sent on the request"
+    r = http.post(base + "?fieldValidation=Strict", json=pod("k") | {"bogus": 1})
+    assert r.status_code == 400
+    assert r.json()["message"] == 'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "bogus"'
+    r = http.post(base + "?fieldValidation=Warn", json=pod("warned") | {"bogus": 1})
+    assert r.status_code == 201 and 'unknown field \\"bogus\\"' in r.headers["warning"]
+    r = http.put(f"{base}/warned", json=pod("other"))
+    assert r.status_code == 400
+    assert r.json()["message"] == "the name of the object (other) does not match the name on the URL (warned)"
+    r = http.patch(f"{base}/warned", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415
+    r = http.get(base + "?fieldSelector=spec.bogus=1")
+    assert r.status_code == 400
+    for bad in ("k", "big", "deep"):
+        assert http.get(f"{base}/{bad}").status_code == 404  # nothing stored by a refused write
+
+
+def test_namespace_admission(http: httpx.Client, ns: str) -> None:
+    r = http.post("/api/v1/namespaces/missing-ns/pods", json=pod("x"))
+    assert r.status_code == 404 and r.json()["message"] == 'namespaces "missing-ns" not found'
+    doomed = f"{ns}-doomed"[:63]
+    http.post("/api/v1/namespaces", json={"metadata": {"name": doomed}}).raise_for_status()
+    gone = http.delete(f"/api/v1/namespaces/{doomed}")
+    assert gone.status_code == 200
+    got = http.get(f"/api/v1/namespaces/{doomed}").json()
+    assert got["status"]["phase"] == "Terminating" and got["spec"]["finalizers"] == ["kubernetes"]
+    r = http.post(f"/api/v1/namespaces/{doomed}/pods", json=pod("x"))
+    assert r.status_code == 403
+    assert r.json()["message"] == (f'pods "x" is forbidden: unable to create new content in namespace {doomed} '
+                                   "because it is being terminated")
+    r = http.put(f"/api/v1/namespaces/{doomed}/finalize", json={"metadata": {"name": doomed},
+                                                                 "spec": {"finalizers": []}})
+    assert r.status_code == 200
+    assert http.get(f"/api/v1/namespaces/{doomed}").status_code == 404
+    names = [i["metadata"]["name"] for i in http.get("/api/v1/namespaces").json()["items"]]
+    assert {"default", "kube-system", "kube-public", "kube-node-lease"} <= set(names)
+
+
+def test_metadata_lifecycle(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    body = pod("")
+    body["metadata"] = {"generateName": "gen-"}
+    names = set()
+    for _ in range(5):
+        r = http.post(base, json=body)
+        assert r.status_code == 201
+        n = r.json()["metadata"]["name"]
+        assert n.startswith("gen-") and len(n) == 9
+        names.add(n)
+    assert len(names) == 5
+    p = http.post(base, json=pod("life", labels={"a": "1"})).json()
+    assert p["metadata"]["generation"] == 1 and p["metadata"]["uid"] and p["metadata"]["creationTimestamp"].endswith("Z")
+    assert isinstance(p["metadata"]["resourceVersion"], str)
+    p["metadata"]["labels"]["b"] = "2"
+    p["status"] = {"phase": "Running"}  # a main write ignores status
+    u = http.put(f"{base}/life", json=p).json()
+    assert u["metadata"]["generation"] == 1 and u["status"]["phase"] == "Pending"
+    stale = http.put(f"{base}/life", json=p)
+    assert stale.status_code == 409 and stale.json()["reason"] == "Conflict"
+    assert stale.json()["message"] == ('Operation cannot be fulfilled on pods "life": the object has been modified; '
+                                       "please apply your changes to the latest version and try again")
+    u["spec"]["activeDeadlineSeconds"] = 30
+    u["metadata"]["uid"] = "forged"
+    u2 = http.put(f"{base}/life", json=u).json()
+    assert u2["metadata"]["generation"] == 2 and u2["metadata"]["uid"] == p["metadata"]["uid"]
+    u2["spec"]["activeDeadlineSeconds"] = 60  # a status write ignores spec
+    u2["status"] = {"phase": "Running"}
+    s = http.put(f"{base}/life/status", json=u2).json()
+    assert s["status"]["phase"] == "Running" and s["spec"]["activeDeadlineSeconds"] == 30
+    same = http.put(f"{base}/life", json=http.get(f"{base}/life").json()).json()
+    assert same["metadata"]["resourceVersion"] == s["metadata"]["resourceVersion"]  # a no-op write stores nothing
+    r = http.post(base + "?dryRun=All", json=pod("dry"))
+    assert r.status_code == 201 and r.json()["metadata"]["name"] == "dry"
+    assert http.get(f"{base}/dry").status_code == 404
+    assert http.request("DELETE", f"{base}/life?dryRun=All").status_code == 200
+    assert http.get(f"{base}/life").status_code == 200
+    dup = http.post(base, json=pod("life"))
+    assert dup.status_code == 409 and dup.json()["reason"] == "AlreadyExists"
+    assert dup.json()["details"] == {"name": "life", "kind": "pods"}
+
+
+def test_deletion_rules(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    http.post(base, json=pod("unbound")).raise_for_status()
+    r = http.delete(f"{base}/unbound")
+    assert r.status_code == 200 and r.json()["kind"] == "Pod"
+    assert http.get(f"{base}/unbound").status_code == 404
+    bound = pod("bound")
+    bound["spec"]["nodeName"] = "n1"  # type: ignore[index]
+    bound["spec"]["terminationGracePeriodSeconds"] = 10  # type: ignore[index]
+    http.post(base, json=bound).raise_for_status()
+    d = http.delete(f"{base}/bound").json()
+    assert d["metadata"]["deletionTimestamp"] and d["metadata"]["deletionGracePeriodSeconds"] == 10
+    assert http.get(f"{base}/bound").status_code == 200
+    assert http.request("DELETE", f"{base}/bound", json={"gracePeriodSeconds": 0}).status_code == 200
+    assert http.get(f"{base}/bound").status_code == 404
+
+    http.post(base, json=pod("fin", finalizers=["example.com/hold"])).raise_for_status()
+    held = http.delete(f"{base}/fin").json()
+    assert held["metadata"]["deletionTimestamp"]
+    cur = http.get(f"{base}/fin").json()
+    cur["metadata"]["finalizers"] = []
+    assert http.put(f"{base}/fin", json=cur).status_code == 200
+    assert http.get(f"{base}/fin").status_code == 404
+
+    http.post(base, json=pod("fg")).raise_for_status()
+    fg = http.request("DELETE", f"{base}/fg", json={"propagationPolicy": "Foreground"}).json()
+    assert fg["metadata"]["finalizers"] == ["foregroundDeletion"]
+    http.post(base, json=pod("orph")).raise_for_status()
+    orph = http.request("DELETE", f"{base}/orph?propagationPolicy=Orphan").json()
+    assert orph["metadata"]["finalizers"] == ["orphan"]
+
+    p = http.post(base, json=pod("pre")).json()
+    r = http.request("DELETE", f"{base}/pre", json={"preconditions": {"uid": "not-it"}})
+    assert r.status_code == 409 and "Precondition failed: UID in precondition: not-it" in r.json()["message"]
+    r = http.request("DELETE", f"{base}/pre", json={"preconditions": {"uid": p["metadata"]["uid"],
+                                                                      "resourceVersion": p["metadata"]["resourceVersion"]}})
+    assert r.status_code == 200
+
+    for i in range(3):
+        http.post(base, json=pod(f"col{i}", labels={"batch": "yes"})).raise_for_status()
+    r = http.delete(base + "?labelSelector=batch%3Dyes")
+    assert r.status_code == 200 and len(r.json()["items"]) == 3
+    assert http.get(base + "?labelSelector=batch%3Dyes").json()["items"] == []
+
+
+def test_binding_scale_log_exec(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    http.post(base, json=pod("b")).raise_for_status()
+    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "b"},
+               "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"}}
+    r = http.post(f"{base}/b/binding", json=binding)
+    assert r.status_code == 201 and r.json()["status"] == "Success"
+    got = http.get(f"{base}/b").json()
+    assert got["spec"]["nodeName"] == "n1"
+    assert {"type": "PodScheduled", "status": "True"}.items() <= got["status"]["conditions"][0].items()
+    again = http.post(f"{base}/b/binding", json=binding)
+    assert again.status_code == 409 and 'pod b is already assigned to node "n1"' in again.json()["message"]
+    r = http.get(f"{base}/b/log")
+    assert r.status_code == 503 and r.json()["reason"] == "ServiceUnavailable"
+    assert http.post(f"{base}/b/exec?command=ls").status_code == 503
+    assert http.get(f"{base}/nope/log").status_code == 404
+
+
+def test_table_output(http: httpx.Client, ns: str) -> None:
+    http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("t1")).raise_for_status()
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    t = http.get(f"/api/v1/namespaces/{ns}/pods", headers={"Accept": accept}).json()
+    assert t["kind"] == "Table" and [c["name"] for c in t["columnDefinitions"]][:5] == \
+        ["Name", "Ready", "Status", "Restarts", "Age"]
+    assert t["rows"][0]["cells"][:3] == ["t1", "0/1", "Pending"]
+    assert t["rows"][0]["object"]["kind"] == "PartialObjectMetadata" and t["metadata"]["resourceVersion"]
+    one = http.get(f"/api/v1/namespaces/{ns}/pods/t1?includeObject=Object", headers={"Accept": accept}).json()
+    assert one["rows"][0]["object"]["kind"] == "Pod"
+    empty = http.get("/api/v1/namespaces/kube-public/pods").json()
+    assert empty["items"] == [] and empty["kind"] == "PodList" and empty["apiVersion"] == "v1"
+
+
+def test_discovery_and_openapi(http: httpx.Client) -> None:
+    agg = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+    r = http.get("/api", headers={"Accept": agg})
+    assert r.headers["content-type"] == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    r = http.get("/apis", headers={"Accept": agg.replace("v=v2;", "v=v2beta1;")})
+    assert r.headers["content-type"].endswith("v=v2beta1;as=APIGroupDiscoveryList")
+    assert http.get("/api").json()["versions"] == ["v1"]
+    assert http.get("/apis").json()["kind"] == "APIGroupList"
+    res = {r["name"]: r for r in http.get("/api/v1").json()["resources"]}
+    assert res["pods"]["shortNames"] == ["po"] and "replicationcontrollers/scale" in res
+    assert http.get("/apis/coordination.k8s.io/v1").json()["resources"][0]["name"] == "leases"
+    root = http.get("/openapi/v3").json()
+    url = root["paths"]["api/v1"]["serverRelativeURL"]
+    doc = http.get(url).json()
+    assert "/api/v1/namespaces/{namespace}/pods/{name}" in doc["paths"]
+    assert http.get("/openapi/v2").status_code == 200
+
+
+def test_services_allocation(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/services"
+    kube = http.get("/api/v1/namespaces/default/services/kubernetes").json()
+    assert kube["spec"]["clusterIP"] == "10.96.0.1" and kube["spec"]["ports"][0]["port"] == 443
+
+    def svc(name: str, **spec: object) -> dict[str, object]:
+        return {"metadata": {"name": name}, "spec": {"ports": [{"port": 80}], **spec}}
+
+    ips = set()
+    for i in range(20):
+        r = http.post(base, json=svc(f"s{i}"))
+        assert r.status_code == 201, r.text
+        ips.add(r.json()["spec"]["clusterIP"])
+    assert len(ips) == 20 and "10.96.0.1" not in ips
+    taken = sorted(ips)[0]
+    r = http.post(base, json=svc("dup", clusterIP=taken))
+    assert r.status_code == 422 and r.json()["reason"] == "Invalid"
+    assert r.json()["details"]["causes"][0]["message"] == (
+        f'Invalid value: []string{{"{taken}"}}: failed to allocate IP {taken}: provided IP is already allocated')
+    r = http.post(base, json=svc("out", clusterIP="10.1.2.3"))
+    assert r.status_code == 422 and "not in the valid range" in r.text
+    s0 = http.get(f"{base}/s0").json()["spec"]["clusterIP"]
+    assert http.delete(f"{base}/s0").status_code == 200
+    r = http.post(base, json=svc("reuse", clusterIP=s0))
+    assert r.status_code == 201 and r.json()["spec"]["clusterIP"] == s0
+    headless = http.post(base, json=svc("hl", clusterIP="None")).json()
+    assert headless["spec"]["clusterIP"] == "None"
+    np = http.post(base, json=svc("np", type="NodePort", ports=[{"port": 80, "nodePort": 30080}])).json()
+    assert np["spec"]["ports"][0]["nodePort"] == 30080
+    r = http.post(base, json=svc("np2", type="NodePort", ports=[{"port": 80, "nodePort": 30080}]))
+    assert r.status_code == 422 and "provided port is already allocated" in r.text
+    auto = http.post(base, json=svc("np3", type="NodePort")).json()
+    assert 30000 <= auto["spec"]["ports"][0]["nodePort"] <= 32767
+    # an update keeps what was allocated even when the body leaves it out
+    cur = http.get(f"{base}/np3").json()
+    ip = cur["spec"].pop("clusterIP")
+    cur["spec"].pop("clusterIPs", None)
+    cur["metadata"]["labels"] = {"x": "y"}
+    upd = http.put(f"{base}/np3", json=cur).json()
+    assert upd["spec"]["clusterIP"] == ip and upd["spec"]["ports"][0]["nodePort"] == auto["spec"]["ports"][0]["nodePort"]
+    http.delete(f"{base}/np").raise_for_status()
+    assert http.post(base, json=svc("np4", type="NodePort", ports=[{"port": 80, "nodePort": 30080}])).status_code == 201
+
+
+@pytest.mark.parametrize("n", [50])
+def test_optimistic_concurrency(server: Server, ns: str, n: int) -> None:
+    import asyncio
+
+    base = f"/api/v1/namespaces/{ns}/endpoints"
+    with server.client() as c:
+        c.post(base, json={"metadata": {"name": "counter", "annotations": {"n": "0"}}}).raise_for_status()
+
+    async def increment(client: httpx.AsyncClient) -> int:
+        conflicts = 0
+        while True:
+            cur = (await client.get(f"{base}/counter")).json()
+            cur["metadata"]["annotations"]["n"] = str(int(cur["metadata"]["annotations"]["n"]) + 1)
+            r = await client.put(f"{base}/counter", json=cur)
+            if r.status_code == 200:
+                return conflicts
+            assert r.status_code == 409, r.text
+            conflicts += 1
+
+    async def run() -> int:
+        import ssl
+
+        ctx = ssl.create_default_context(cafile=str(server.ca_file))
+        async with httpx.AsyncClient(base_url=server.url, verify=ctx, timeout=30,
+                                     headers={"Authorization": f"Bearer {server.token}"}) as client:
+            return sum(await asyncio.gather(*(increment(client) for _ in range(n))))
+
+    conflicts = asyncio.run(run())
+    with server.client() as c:
+        assert c.get(f"{base}/counter").json()["metadata"]["annotations"]["n"] == str(n)
+    assert conflicts > 0  # the increments did race

@@ -1,0 +1,123 @@
+"""Watch through HTTP: order, resume without gaps, selectors turning into ADDED/DELETED,
+bookmarks, timeouts, Table events."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import httpx
+
+from tests.apiserver.conftest import Server, pod
+
+
+def _events(http: httpx.Client, url: str, until: int, headers: dict[str, str] | None = None,
+            on_open: Any = None) -> list[dict[str, Any]]:
+    """Read watch events until `until` of them arrived (or the server ends the stream)."""
+    out: list[dict[str, Any]] = []
+    with http.stream("GET", url, headers=headers or {}, timeout=30) as r:
+        assert r.status_code == 200
+        if on_open is not None:
+            on_open()
+        for line in r.iter_lines():
+            if not line:
+                continue
+            out.append(json.loads(line))
+            if len(out) >= until:
+                break
+    return out
+
+
+def test_order_and_resume_without_gaps(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/endpoints"
+    start = http.get(base).json()["metadata"]["resourceVersion"]
+    for i in range(30):
+        http.post(base, json={"metadata": {"name": f"e{i}"}}).raise_for_status()
+    first = _events(http, f"{base}?watch=true&resourceVersion={start}", 10)
+    assert [e["object"]["metadata"]["name"] for e in first] == [f"e{i}" for i in range(10)]
+    assert all(e["type"] == "ADDED" for e in first)
+    last_rv = first[-1]["object"]["metadata"]["resourceVersion"]
+    rest = _events(http, f"{base}?watch=1&resourceVersion={last_rv}", 20)
+    assert [e["object"]["metadata"]["name"] for e in rest] == [f"e{i}" for i in range(10, 30)]
+    rvs = [int(e["object"]["metadata"]["resourceVersion"]) for e in first + rest]
+    assert rvs == sorted(rvs) and len(set(rvs)) == 30
+
+
+def test_initial_added_then_changes(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    http.post(base, json=pod("a")).raise_for_status()
+
+    def change() -> None:
+        http.post(base, json=pod("b")).raise_for_status()
+        http.delete(f"{base}/b").raise_for_status()
+
+    evs = _events(http, f"{base}?watch=true", 3, on_open=lambda: threading.Thread(target=change).start())
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in evs] == [("ADDED", "a"), ("ADDED", "b"),
+                                                                           ("DELETED", "b")]
+
+
+def test_selectors_per_event(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    rv = http.get(base).json()["metadata"]["resourceVersion"]
+    p = http.post(base, json=pod("s", labels={"app": "x"})).json()
+    http.post(base, json=pod("other", labels={"app": "y"})).raise_for_status()
+    p["metadata"]["labels"]["app"] = "y"
+    p = http.put(f"{base}/s", json=p).json()
+    p["metadata"]["labels"]["app"] = "x"
+    http.put(f"{base}/s", json=p).raise_for_status()
+    http.delete(f"{base}/s").raise_for_status()
+    evs = _events(http, f"{base}?watch=true&resourceVersion={rv}&labelSelector=app%3Dx", 4)
+    assert [e["type"] for e in evs] == ["ADDED", "DELETED", "ADDED", "DELETED"]
+    assert {e["object"]["metadata"]["name"] for e in evs} == {"s"}
+    evs = _events(http, f"{base}?watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3Dother", 1)
+    assert evs[0]["object"]["metadata"]["name"] == "other"
+
+
+def test_bookmarks_and_timeout(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    rv = http.post(base, json=pod("bm")).json()["metadata"]["resourceVersion"]
+    evs = _events(http, f"{base}?watch=true&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=3", 100)
+    assert evs and all(e["type"] == "BOOKMARK" for e in evs)  # the server ended the stream at the timeout
+    assert evs[-1]["object"]["metadata"]["resourceVersion"] == rv and evs[-1]["object"]["kind"] == "Pod"
+    quiet = _events(http, f"{base}?watch=true&resourceVersion={rv}&timeoutSeconds=1", 100)
+    assert quiet == []
+
+
+def test_table_watch(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    http.post(base, json=pod("tw")).raise_for_status()
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    evs = _events(http, f"{base}?watch=true&resourceVersion=0", 1, headers={"Accept": accept})
+    t = evs[0]["object"]
+    assert evs[0]["type"] == "ADDED" and t["kind"] == "Table" and len(t["rows"]) == 1
+    assert t["rows"][0]["cells"][0] == "tw"
+
+
+def test_watch_bad_resource_version(http: httpx.Client, ns: str) -> None:
+    r = http.get(f"/api/v1/namespaces/{ns}/pods?watch=true&resourceVersion=abc")
+    assert r.status_code == 400
+
+
+def test_expired_after_compaction(tmp_path: Any) -> None:
+    from tests.apiserver.conftest import start_server
+
+    srv: Server = start_server(tmp_path, "--compact-keep", "0.2s", "--compact-interval", "0.2s")
+    try:
+        with srv.client() as http:
+            base = "/api/v1/namespaces/default/endpoints"
+            old = http.post(base, json={"metadata": {"name": "c0"}}).json()["metadata"]["resourceVersion"]
+            import time
+
+            deadline = time.monotonic() + 20
+            while True:  # write until the compactor has passed `old`
+                http.post(base + "?dryRun=None", json={"metadata": {"generateName": "c-"}}).raise_for_status()
+                evs = _events(http, f"{base}?watch=true&resourceVersion={old}&timeoutSeconds=1", 1)
+                if evs and evs[0]["type"] == "ERROR":
+                    break
+                assert time.monotonic() < deadline, "history never compacted"
+            st = evs[0]["object"]
+            assert st["kind"] == "Status" and st["code"] == 410 and st["reason"] == "Expired"
+            assert st["message"].startswith(f"too old resource version: {old} (")
+    finally:
+        srv.stop()
