@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,33 @@ def test_bad_archives_are_refused_and_keep_nothing(built: ImageStore, tmp_path: 
     with pytest.raises(Exception, match="image not found"):
         built.save(tmp_path / "x.tar", ["nope"])
     assert not (tmp_path / "x.tar").exists() and not list(tmp_path.glob(".x.tar*"))
+
+
+def test_podman_loads_our_archives_and_we_load_its(built: ImageStore, tmp_path: Path) -> None:
+    runroot = Path(tempfile.mkdtemp(prefix="kl-prun-"))  # podman wants a runroot under 50 characters
+    try:
+        _podman_round_trip(built, tmp_path, runroot)
+    finally:
+        shutil.rmtree(runroot, ignore_errors=True)
+
+
+def _podman_round_trip(built: ImageStore, tmp_path: Path, runroot: Path) -> None:
+    def podman(*args: str) -> str:
+        res = subprocess.run(["podman", "--root", str(tmp_path / "proot"), "--runroot", str(runroot),
+                               "--storage-driver", "vfs", "--events-backend", "none", *args],
+                              capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    ours_docker, ours_oci = tmp_path / "d.tar", tmp_path / "o.tar"
+    built.save(ours_docker, ["kubelite/web:1.0"], "docker-archive")
+    built.save(ours_oci, ["busybox:latest"], "oci-archive")
+    podman("load", "-i", str(ours_docker))
+    podman("load", "-i", str(ours_oci))
+    ids = set(podman("images", "--no-trunc", "--format", "{{.ID}}").split())
+    assert {built.get("kubelite/web:1.0").id[7:], built.get("busybox").id[7:]} <= {i.removeprefix("sha256:") for i in ids}
+    theirs = tmp_path / "p.tar"
+    podman("save", "--format", "docker-archive", "-o", str(theirs), "docker.io/library/busybox:latest")
+    fresh = ImageStore(tmp_path / "dst")
+    assert fresh.load(theirs)[0].id == built.get("busybox").id
+    assert fresh.get("busybox:latest").id == built.get("busybox").id
