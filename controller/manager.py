@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from api.config import ClientConfig
@@ -23,7 +23,7 @@ from controller.ipam import NodeIpamController
 from controller.leading import run_elected
 from controller.namespace import NamespaceController
 from controller.nodelifecycle import LEASE_NAMESPACE, NodeLifecycleController
-from controller.options import ControllerOptions, parse_duration
+from controller.options import ControllerOptions, coerce, parse_duration
 from controller.replication import ReplicationController
 
 __all__ = ["ControllerOptions", "parse_duration", "run_controllers", "run_loops"]
@@ -79,8 +79,12 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
         await factory.stop()
 
 
-async def run_controllers(config: ClientConfig, options: ControllerOptions) -> None:
-    """Run the controller manager until cancelled (what `kubelite server` starts in-process)."""
+async def run_controllers(config: ClientConfig, options: ControllerOptions | Mapping[str, Any] | None = None) -> None:
+    """Run the controller manager until cancelled (what `kubelite server` starts in-process).
+
+    `options` may be the dataclass or a plain dict of its fields (durations as numbers or strings).
+    """
+    options = coerce(ControllerOptions, options)
     from api.aclient import AsyncClient  # httpx only on this path
 
     client = AsyncClient(config, max_connections=100)

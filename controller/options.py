@@ -6,10 +6,14 @@ durations are seconds (`4`, `0.5`) or Go-style (`4s`, `500ms`, `5m`, `1h30m`).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import re
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
@@ -77,3 +81,27 @@ class SchedulerOptions:
     max_in_flight_binds: int = 200
     initial_backoff: float = 1.0
     max_backoff: float = 10.0
+
+
+T = TypeVar("T", ControllerOptions, SchedulerOptions)
+
+
+def coerce(cls: type[T], options: T | Mapping[str, Any] | None) -> T:
+    """Options from a dataclass, or from the plain dict `kubelite server` passes (unknown keys ignored).
+
+    Given a `data_dir`, the identity is stable across restarts of that server, so a restarted
+    server takes its own Lease back at once instead of waiting for it to expire.
+    """
+    if isinstance(options, cls):
+        return options
+    d: dict[str, Any] = dict(options) if isinstance(options, Mapping) else {}
+    names = {f.name for f in dataclasses.fields(cls)}
+    kw = {k: v for k, v in d.items() if k in names}
+    for k in ("node_monitor_grace_period", "pod_eviction_timeout", "lease_duration", "renew_deadline",
+              "retry_period"):
+        if k in kw and kw[k] is not None and k in names:
+            kw[k] = parse_duration(kw[k])
+    if "identity" not in kw and d.get("data_dir"):
+        digest = hashlib.sha256(str(d["data_dir"]).encode()).hexdigest()[:8]
+        kw["identity"] = f"{socket.gethostname()}_{digest}"
+    return cls(**kw)

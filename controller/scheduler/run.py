@@ -6,6 +6,8 @@ What `kubelite server` starts in-process and `kubelite scheduler` runs alone.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 from api.config import ClientConfig
 from api.events import EventRecorder
@@ -13,7 +15,7 @@ from api.informer import InformerFactory
 from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
 from controller.leading import run_elected
-from controller.options import SchedulerOptions
+from controller.options import SchedulerOptions, coerce
 from controller.scheduler.scheduler import SCHEDULER_NAME, Scheduler
 
 
@@ -33,8 +35,9 @@ async def run_scheduler_loop(client: ApiClient, options: SchedulerOptions) -> No
         await factory.stop()
 
 
-async def run_scheduler(config: ClientConfig, options: SchedulerOptions) -> None:
-    """Run the scheduler until cancelled."""
+async def run_scheduler(config: ClientConfig, options: SchedulerOptions | Mapping[str, Any] | None = None) -> None:
+    """Run the scheduler until cancelled; `options` may be the dataclass or a dict of its fields."""
+    options = coerce(SchedulerOptions, options)
     from api.aclient import AsyncClient  # httpx only on this path
 
     client = AsyncClient(config, max_connections=max(100, options.max_in_flight_binds))

@@ -1,0 +1,105 @@
+"""Replication, scheduling and garbage collection against a real `kubelite server`."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.controller.cluster import Cluster, active, eventually, rc_body
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[Cluster]:
+    c = await Cluster().start()
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+async def test_rc_spreads_scales_replaces_and_deletes(cluster: Cluster) -> None:
+    for i in range(3):
+        await cluster.add_node(f"node-{i}")
+    cluster.play_kubelets()
+    cluster.start_controllers()
+    cluster.start_scheduler()
+    rc = await cluster.client.create("replicationcontrollers", rc_body("web", 5), "default")
+    uid = rc["metadata"]["uid"]
+
+    async def bound(n: int) -> list[dict[str, Any]] | None:
+        pods = active(await cluster.pods(owner_uid=uid))
+        ok = len(pods) == n and all(p["spec"].get("nodeName") for p in pods)
+        return pods if ok else None
+
+    pods = await eventually(lambda: bound(5), what="5 bound pods")
+    per_node = collections.Counter(p["spec"]["nodeName"] for p in pods)
+    assert len(per_node) == 3 and max(per_node.values()) <= 2, per_node
+    assert all(p["metadata"]["name"].startswith("web-") for p in pods)
+    assert all(p["metadata"]["ownerReferences"][0]["controller"] is True for p in pods)
+
+    async def status(n: int) -> bool:
+        st = (await cluster.client.get("replicationcontrollers", "web", "default")).get("status") or {}
+        return st.get("replicas") == n and st.get("readyReplicas") == n and st.get("observedGeneration", 0) >= 1
+
+    await eventually(lambda: status(5), what="status 5 ready")
+
+    await cluster.client.patch("replicationcontrollers", "web", {"spec": {"replicas": 2}}, namespace="default")
+    await eventually(lambda: bound(2), what="scaled to 2")
+    await cluster.client.patch("replicationcontrollers", "web", {"spec": {"replicas": 8}}, namespace="default")
+    pods = await eventually(lambda: bound(8), what="scaled to 8")
+    await eventually(lambda: status(8), what="status 8 ready")
+
+    victim = pods[0]["metadata"]["name"]
+    await cluster.client.delete("pods", victim, "default")
+    pods = await eventually(lambda: bound(8), what="deleted pod replaced")
+    assert victim not in {p["metadata"]["name"] for p in pods}
+
+    events = (await cluster.client.list("events", "default"))["items"]
+    reasons = {e["reason"] for e in events}
+    assert {"SuccessfulCreate", "SuccessfulDelete", "Scheduled"} <= reasons
+
+    await cluster.client.delete("replicationcontrollers", "web", "default")
+
+    async def gone() -> bool:
+        return not active(await cluster.pods(owner_uid=uid))
+
+    await eventually(gone, what="pods of the deleted RC gone")
+
+
+async def test_unschedulable_pods_wait_for_a_fitting_node(cluster: Cluster) -> None:
+    await cluster.add_node("small", cpu="1")
+    cluster.play_kubelets()
+    cluster.start_scheduler()
+    big = {"metadata": {"name": "big"}, "spec": {"containers": [
+        {"name": "c", "image": "busybox:1", "resources": {"requests": {"cpu": "2"}}}]}}
+    picky = {"metadata": {"name": "picky"}, "spec": {"nodeSelector": {"disk": "ssd"},
+                                                     "containers": [{"name": "c", "image": "busybox:1"}]}}
+    await cluster.client.create("pods", big, "default")
+    await cluster.client.create("pods", picky, "default")
+
+    async def failed(name: str, message: str) -> bool:
+        evs = (await cluster.client.list("events", "default",
+                                         field_selector=f"involvedObject.name={name}"))["items"]
+        return any(e["reason"] == "FailedScheduling" and e["message"] == message for e in evs)
+
+    await eventually(lambda: failed("big", "0/1 nodes are available: 1 Insufficient cpu."), what="big failed")
+    await eventually(lambda: failed("picky", "0/1 nodes are available: 1 node(s) didn't match Pod's node "
+                                    "affinity/selector."), what="picky failed")
+    pod = await cluster.client.get("pods", "big", "default")
+    cond = next(c for c in pod["status"]["conditions"] if c["type"] == "PodScheduled")
+    assert cond["status"] == "False" and cond["reason"] == "Unschedulable"
+
+    await cluster.add_node("large", cpu="8", labels={"disk": "ssd"})
+
+    async def placed() -> bool:
+        pods = {p["metadata"]["name"]: p["spec"].get("nodeName") for p in await cluster.pods()}
+        return pods == {"big": "large", "picky": "large"}
+
+    await eventually(placed, what="both placed on the large node")
+    await asyncio.sleep(0)
