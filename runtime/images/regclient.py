@@ -3,7 +3,8 @@
 A request goes out with whatever authorization the session already earned; a 401 answer's
 `WWW-Authenticate` says what to do: `Basic` -> resend with the stored credentials, `Bearer` ->
 fetch a token from the realm for the requested scope (with the credentials, if any) and resend.
-Nothing is sent before it is needed, so an anonymous registry costs one request per call.
+Credentials go out with the first request when there are some (Basic), so an anonymous or
+basic-auth registry costs one request per call.
 Plain HTTP when asked (`insecure`) and always for loopback registries, as docker does.
 Imported only when pulling or pushing (httpx costs ~130 ms to import).
 """
@@ -49,7 +50,9 @@ class RegistrySession:
         self.base = registry_url(domain, insecure)
         self.credentials = credentials
         self._auth: dict[str, str] = {}  # scope -> Authorization header value
-        self._basic = False
+        # With credentials at hand, try Basic up front: a basic-auth registry then costs one
+        # request per call (an up-to-date pull stays one manifest GET); a bearer challenge turns it off.
+        self._basic = credentials is not None
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True, transport=transport,
             event_hooks=event_hooks or {}, limits=httpx.Limits(max_connections=8))
@@ -100,6 +103,7 @@ class RegistrySession:
                 raise AuthError(f"registry {self.domain} rejected the credentials")
             self._basic = True
         elif scheme == "bearer":
+            self._basic = False
             self._auth[scope] = "Bearer " + await self._token(params, scope)
         else:
             raise AuthError(f"registry {self.domain}: unsupported authentication challenge {challenge!r}")

@@ -20,7 +20,7 @@ import httpx
 
 from runtime.images import manifest as mf
 from runtime.images.auth import load_credentials
-from runtime.images.errors import DigestMismatch, ImageError
+from runtime.images.errors import AuthError, DigestMismatch, ImageError
 from runtime.images.model import Image
 from runtime.images.reference import Reference, parse_reference
 from runtime.images.regclient import RegistrySession, registry_error
@@ -183,6 +183,9 @@ async def check_login(registry: str, credentials: tuple[str, str], insecure: boo
     """Raise AuthError unless the registry accepts `credentials` (`GET /v2/`, answering its challenge)."""
     domain = parse_reference(f"{registry}/probe").domain if "/" not in registry else registry.split("/")[0]
     async with RegistrySession(domain, credentials, insecure, None, transport) as session:
-        resp = await session.request("GET", "/v2/", "")
+        try:
+            resp = await session.request("GET", "/v2/", "")
+        except AuthError as e:
+            raise AuthError(f"login to {registry} failed: {e}") from None
         if resp.status_code != 200:
             raise registry_error(resp, f"login to {registry} failed")

@@ -115,4 +115,4 @@ def test_basic_auth_with_login(auth_registry: Registry, built: ImageStore, tmp_p
     assert image.id == built.get("busybox").id
     again = Counter()
     asyncio.run(pull(store, dest, event_hooks=again.hooks()))
-    assert again.manifests() == 2  # the 401 challenge, then the answer: one manifest fetch
+    assert again.paths == ["GET /v2/team/busybox/manifests/1.35"]  # credentials sent up front
