@@ -104,7 +104,7 @@ def validate_object_meta(meta: Any, namespaced: bool, name_rule: NameCheck, path
         causes += names.check(f"{path}.generateName", str(generate), names.name_check(name_rule, prefix=True))
     name = meta.get("name")
     if not name:
-        if name_required:
+        if name_required and not generate:  # the handler generates the name from generateName
             causes.append(field_required(f"{path}.name", "name or generateName is required"))
     else:
         causes += names.check(f"{path}.name", str(name), name_rule)
