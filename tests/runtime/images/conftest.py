@@ -20,7 +20,7 @@ def store(tmp_path: Path) -> Iterator[ImageStore]:
 
 
 def tar_bytes(entries: list[tuple[str, str, bytes | str]]) -> bytes:
-    """entries: (name, kind, payload) with kind in file|dir|sym|hard|chr; payload = data or link target."""
+    """entries: (name, kind, payload) with kind in file|dir|sym|hard|chr|suid; payload = data or link target."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
         for name, kind, payload in entries:
@@ -36,6 +36,9 @@ def tar_bytes(entries: list[tuple[str, str, bytes | str]]) -> bytes:
                 info.type, info.linkname = tarfile.SYMTYPE, str(payload)
             elif kind == "hard":
                 info.type, info.linkname = tarfile.LNKTYPE, str(payload)
+            elif kind == "suid":  # a setuid file owned by 1234:5678
+                data = payload if isinstance(payload, bytes) else payload.encode()
+                info.size, info.mode, info.uid, info.gid = len(data), 0o4755, 1234, 5678
             elif kind == "chr":
                 info.type, info.devmajor, info.devminor = tarfile.CHRTYPE, 1, 3
             tf.addfile(info, io.BytesIO(data) if data else None)

@@ -139,3 +139,23 @@ def _podman_round_trip(built: ImageStore, tmp_path: Path, runroot: Path) -> None
     fresh = ImageStore(tmp_path / "dst")
     assert fresh.load(theirs)[0].id == built.get("busybox").id
     assert fresh.get("busybox:latest").id == built.get("busybox").id
+
+
+def test_docker_archive_with_compressed_layers_loads(built: ImageStore, tmp_path: Path) -> None:
+    import gzip
+
+    plain, packed = tmp_path / "plain.tar", tmp_path / "packed.tar"
+    built.save(plain, ["busybox:latest"], "docker-archive")
+    with tarfile.open(plain) as src, tarfile.open(packed, "w") as dst:
+        for m in src.getmembers():
+            f = src.extractfile(m) if m.isfile() else None
+            if f is not None and m.name.endswith("/layer.tar"):
+                data = gzip.compress(f.read(), mtime=0)
+                m.size = len(data)
+                dst.addfile(m, io.BytesIO(data))
+            else:
+                dst.addfile(m, f)
+    fresh = ImageStore(tmp_path / "dst")
+    image = fresh.load(packed)[0]
+    assert image.id == built.get("busybox").id
+    assert (fresh.layer_dirs(image)[0] / "bin/busybox").is_file()

@@ -51,7 +51,10 @@ def test_whiteouts_become_overlay_whiteouts(store: ImageStore) -> None:
 
 def test_links_devices_and_modes(store: ImageStore) -> None:
     d = _unpack(store, [("bin", "dir", ""), ("bin/tool", "file", "#!/bin/sh\n"), ("bin/alias", "hard", "bin/tool"),
-                        ("bin/sym", "sym", "/bin/tool"), ("null", "chr", ""), ("deep/nested/f", "file", "x")])
+                        ("bin/sym", "sym", "/bin/tool"), ("null", "chr", ""), ("deep/nested/f", "file", "x"),
+                        ("bin/su", "suid", "s")])
+    su = os.stat(d / "bin/su")
+    assert (su.st_uid, su.st_gid, stat.S_IMODE(su.st_mode)) == (1234, 5678, 0o4755)
     a, b = os.stat(d / "bin/tool"), os.stat(d / "bin/alias")
     assert a.st_ino == b.st_ino and a.st_nlink == 2
     assert os.readlink(d / "bin/sym") == "/bin/tool"
