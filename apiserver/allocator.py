@@ -154,6 +154,26 @@ class Allocator:
         return claimed
 
     @staticmethod
+    def keep_allocated(new: dict[str, Any], old: dict[str, Any]) -> None:
+        """An update that leaves out clusterIP(s) or a port's nodePort keeps the stored ones (kube's
+        patchAllocatedValues), before validation sees the object."""
+        spec, old_spec = new.get("spec"), old.get("spec") or {}
+        if not isinstance(spec, dict):
+            return
+        if not spec.get("clusterIP") and old_spec.get("clusterIP"):
+            spec["clusterIP"] = old_spec["clusterIP"]
+            if not spec.get("clusterIPs"):
+                spec["clusterIPs"] = old_spec.get("clusterIPs") or [old_spec["clusterIP"]]
+        if spec.get("type") in _NEEDS_NODE_PORTS:
+            old_by_port = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+                           for p in old_spec.get("ports") or [] if isinstance(p, dict) and p.get("nodePort")}
+            for p in spec.get("ports") or []:
+                if isinstance(p, dict) and not p.get("nodePort"):
+                    kept = old_by_port.get((p.get("port"), p.get("protocol", "TCP")))
+                    if kept:
+                        p["nodePort"] = kept
+
+    @staticmethod
     def held_keys(svc: dict[str, Any] | None) -> set[str]:
         """The allocation keys a stored service holds."""
         spec = (svc or {}).get("spec") or {}

@@ -136,6 +136,8 @@ class Registry:
                 raise stale_conflict(res.plural, name, res.group)
             if subresource in (None, "status", "scale"):
                 new = strategy.prepare_for_update(res, new, old, "status" if subresource == "status" else None)
+                if res is SERVICES:
+                    Allocator.keep_allocated(new, old)
                 if subresource != "status":
                     new = logic.apply_defaults(res, new)
                 if manager:

@@ -43,7 +43,9 @@ def check_identity(res: Resource, obj: Any, namespace: str | None, name: str | N
     if kind and kind != res.kind:
         raise bad_request(f'{kind} in version "{version or res.api_version}" cannot be handled as a {res.kind}: '
                           f"the object provided is unrecognized (must be of type {res.kind})")
-    obj["kind"], obj["apiVersion"] = res.kind, res.api_version
+    if not kind or not version:  # kind and apiVersion lead, as kube writes them
+        obj = {"kind": res.kind, "apiVersion": res.api_version,
+               **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}}
     meta = obj.get("metadata")
     if meta is None:
         meta = obj["metadata"] = {}

@@ -347,3 +347,29 @@ def test_optimistic_concurrency(server: Server, ns: str, n: int) -> None:
     with server.client() as c:
         assert c.get(f"{base}/counter").json()["metadata"]["annotations"]["n"] == str(n)
     assert conflicts > 0  # the increments did race
+
+
+def test_validation_statuses(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}"
+    r = http.post(f"{base}/pods", json={"metadata": {"name": "v"}, "spec": {"containers": [
+        {"name": "c", "image": "busybox", "ports": [{"containerPort": 70000}]}], "restartPolicy": "Sometimes"}})
+    assert r.status_code == 422 and r.json()["reason"] == "Invalid"
+    fields = {c["field"]: c for c in r.json()["details"]["causes"]}
+    assert fields["spec.restartPolicy"]["reason"] == "FieldValueNotSupported"
+    assert fields["spec.restartPolicy"]["message"] == \
+        'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"'
+    assert fields["spec.containers[0].ports[0].containerPort"]["reason"] == "FieldValueInvalid"
+    r = http.post(f"{base}/pods", json={"metadata": {"name": "v"}, "spec": {"containers": [
+        {"name": "c", "image": "busybox"}, {"name": "c", "image": "busybox"}]}})
+    assert r.status_code == 422
+    assert r.json()["message"] == 'Pod "v" is invalid: spec.containers[1].name: Duplicate value: "c"'
+    r = http.post(f"{base}/services", json={"metadata": {"name": "v"}, "spec": {"type": "Weird",
+                                                                               "ports": [{"port": 80}]}})
+    assert r.status_code == 422 and r.json()["details"]["causes"][0]["field"] == "spec.type"
+    r = http.post(f"{base}/pods", json={"metadata": {"labels": {"bad key!": "v"}, "name": "v"},
+                                        "spec": {"containers": [{"name": "c", "image": "i"}]}})
+    assert r.status_code == 422 and r.json()["details"]["causes"][0]["field"] == "metadata.labels"
+    r = http.post(f"{base}/pods", json={"spec": {"containers": [{"name": "c", "image": "i"}]}})
+    assert r.status_code == 422
+    assert r.json()["details"]["causes"][0]["message"] == "Required value: name or generateName is required"
+    assert http.get(f"{base}/pods/v").status_code == 404

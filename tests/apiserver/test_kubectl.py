@@ -80,6 +80,16 @@ def test_create_get_formats_and_errors(server: Server, ns: str, tmp_path: Path) 
     assert single[1].split()[1] == "ClusterIP" and single[1].split()[2].startswith("10.96.")
 
 
+def test_invalid_object_message(server: Server, ns: str, tmp_path: Path) -> None:
+    bad = _write(tmp_path, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Name\nspec:\n  containers: []\n",
+                 "bad.yaml")
+    r = server.kubectl("-n", ns, "create", "-f", bad)
+    assert r.returncode == 1
+    assert r.stderr.startswith('The Pod "Bad_Name" is invalid: \n* metadata.name: Invalid value: "Bad_Name": '
+                               "a lowercase RFC 1123 subdomain must consist of"), r.stderr
+    assert "* spec.containers: Required value" in r.stderr
+
+
 def test_unknown_field_message(server: Server, ns: str, tmp_path: Path) -> None:
     unknown = _write(tmp_path, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: u\nspec:\n  bogus: 1\n"
                                "  containers: [{name: c, image: busybox}]\n", "u.yaml")
