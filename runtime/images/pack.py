@@ -18,8 +18,12 @@ from pathlib import Path
 from typing import IO
 
 from runtime.images.blobs import BlobStore
+from runtime.images.errors import ImageError
 from runtime.images.model import LayerRef
 from runtime.images.unpack import OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX
+
+REDIRECT_XATTR = "trusted.overlay.redirect"
+METACOPY_XATTR = "trusted.overlay.metacopy"
 
 
 class _HashingWriter:
@@ -84,11 +88,19 @@ def pack_dir(blobs: BlobStore, upper: Path) -> LayerRef:
         return writer.finish()
 
 
-def _is_opaque(path: str) -> bool:
+def _xattr(path: str, name: str) -> bytes | None:
     try:
-        return os.getxattr(path, OPAQUE_XATTR, follow_symlinks=False) == b"y"
+        return os.getxattr(path, name, follow_symlinks=False)
     except OSError:
-        return False
+        return None
+
+
+def _refuse_partial_copy_up(path: str, name: str) -> None:
+    """An upper dir from a mount with redirect_dir or metacopy holds only part of the change."""
+    for xattr, what in ((REDIRECT_XATTR, "a renamed directory (mount overlays with redirect_dir=off)"),
+                        (METACOPY_XATTR, "a metadata-only copy-up (mount overlays with metacopy=off)")):
+        if _xattr(path, xattr) is not None:
+            raise ImageError(f"cannot make a layer of {name!r}: it is {what}")
 
 
 def _pack_tree(writer: LayerWriter, root: str, rel: str, inodes: dict[tuple[int, int], str]) -> None:
@@ -107,8 +119,9 @@ def _pack_tree(writer: LayerWriter, root: str, rel: str, inodes: dict[tuple[int,
         info = tar_entry(name, tarfile.REGTYPE, mode, mtime, st.st_uid, st.st_gid)
         if stat.S_ISDIR(st.st_mode):
             info.type = tarfile.DIRTYPE
+            _refuse_partial_copy_up(entry.path, name)
             writer.add(info)
-            if _is_opaque(entry.path):
+            if _xattr(entry.path, OPAQUE_XATTR) == b"y":
                 writer.add(tar_entry(f"{name}/{OPAQUE_MARKER}", tarfile.REGTYPE, 0o600, mtime, st.st_uid, st.st_gid))
             _pack_tree(writer, root, name, inodes)
         elif stat.S_ISLNK(st.st_mode):
@@ -116,6 +129,7 @@ def _pack_tree(writer: LayerWriter, root: str, rel: str, inodes: dict[tuple[int,
             info.linkname = os.readlink(entry.path)
             writer.add(info)
         elif stat.S_ISREG(st.st_mode):
+            _refuse_partial_copy_up(entry.path, name)
             key = (st.st_dev, st.st_ino)
             if st.st_nlink > 1 and key in inodes:
                 info.type = tarfile.LNKTYPE

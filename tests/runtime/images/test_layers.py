@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from runtime.images import ImageStore
-from runtime.images.errors import DigestMismatch, UnsafeLayer
+from runtime.images.errors import DigestMismatch, ImageError, UnsafeLayer
 from runtime.images.model import LayerRef
 from tests.runtime.images.conftest import add_layer, image_config
 
@@ -100,3 +100,12 @@ def test_layer_from_dir_round_trips_whiteouts(store: ImageStore, tmp_path: Path)
     assert os.readlink(d / "etc/link") == "new"
     # same tree, same bytes: the layer is reproducible
     assert store.layer_from_dir(upper) == layer
+
+
+def test_layer_from_dir_refuses_partial_copy_ups(store: ImageStore, tmp_path: Path) -> None:
+    upper = tmp_path / "upper"
+    (upper / "moved").mkdir(parents=True)
+    os.setxattr(upper / "moved", "trusted.overlay.redirect", b"/orig")
+    with pytest.raises(ImageError, match="redirect_dir=off"):
+        store.layer_from_dir(upper)
+    assert os.listdir(store.blobs.tmp_dir) == []
