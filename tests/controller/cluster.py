@@ -96,9 +96,9 @@ class Cluster:
     # playing the kubelets
     async def add_node(self, name: str, heartbeat: bool = True, **kw: Any) -> None:
         body = node_body(name, **kw)
-        created = await self.client.create("nodes", body)
-        created["status"] = dict(body["status"], conditions=[self._ready_condition()])
-        await self.client.update("nodes", created, subresource="status")
+        await self.client.create("nodes", body)
+        status = dict(body["status"], conditions=[self._ready_condition()])
+        await self.client.patch("nodes", name, {"status": status}, subresource="status")
         if heartbeat:
             self.alive.add(name)
 
