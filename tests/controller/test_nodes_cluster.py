@@ -31,7 +31,7 @@ async def test_dead_node_goes_unknown_then_its_pods_are_replaced(cluster: Cluste
     rc = await cluster.client.create("replicationcontrollers", rc_body("w", 4), "default")
     uid = rc["metadata"]["uid"]
 
-    async def running_on(node: str) -> list | None:  # type: ignore[type-arg]
+    async def running_on(node: str) -> list | None:
         pods = active(await cluster.pods(owner_uid=uid))
         on = [p for p in pods if p["spec"].get("nodeName") == node and p["status"].get("phase") == "Running"]
         return on if on and len(pods) == 4 else None
@@ -81,14 +81,14 @@ async def test_endpoints_follow_readiness_and_named_ports(cluster: Cluster) -> N
                                                                "conditions": [{"type": "Ready", "status": ready}]}},
                                    namespace="default", subresource="status")
 
-    async def subsets() -> list | None:  # type: ignore[type-arg]
+    async def subsets() -> list | None:
         try:
             ep = await cluster.client.get("endpoints", "web", "default")
         except ApiError:
             return None
         return ep.get("subsets")
 
-    def shape(ss: list) -> list:  # type: ignore[type-arg]
+    def shape(ss: list) -> list:
         return sorted((s["ports"][0]["port"], [a["ip"] for a in s.get("addresses", [])],
                        [a["ip"] for a in s.get("notReadyAddresses", [])]) for s in ss)
 
@@ -113,7 +113,7 @@ async def test_node_ipam_gives_distinct_cidrs(cluster: Cluster) -> None:
 
     got = await eventually(cidrs, what="podCIDRs")
     assert len(set(got)) == 4
-    assert all(ipaddress.ip_network(c).subnet_of(ipaddress.ip_network("10.100.0.0/16")) for c in got)
+    assert all(ipaddress.IPv4Network(c).subnet_of(ipaddress.IPv4Network("10.100.0.0/16")) for c in got)
     assert all(ipaddress.ip_network(c).prefixlen == 24 for c in got)
 
 
@@ -134,6 +134,6 @@ async def test_deleting_a_namespace_deletes_its_contents(cluster: Cluster) -> No
     await eventually(gone, what="namespace gone")
 
 
-async def _when(get, pred):  # type: ignore[no-untyped-def]
+async def _when(get, pred):
     v = await get()
     return v if pred(v) else None

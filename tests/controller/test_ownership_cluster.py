@@ -23,7 +23,7 @@ async def cluster() -> AsyncIterator[Cluster]:
         await c.close()
 
 
-def owners(pod: dict) -> list[str]:  # type: ignore[type-arg]
+def owners(pod: dict) -> list[str]:
     return [r["uid"] for r in pod["metadata"].get("ownerReferences") or []]
 
 
@@ -94,7 +94,7 @@ async def test_recreated_rc_never_adopts_pods_of_the_old_uid(cluster: Cluster) -
         await asyncio.sleep(0.05)
 
 
-async def _n_owned(cluster: Cluster, uid: str, n: int, label: tuple[str, str] | None = None) -> list | None:  # type: ignore[type-arg]
+async def _n_owned(cluster: Cluster, uid: str, n: int, label: tuple[str, str] | None = None) -> list | None:
     pods = [p for p in active(await cluster.pods(owner_uid=uid))
             if label is None or p["metadata"]["labels"].get(label[0]) == label[1]]
     return pods if len(pods) == n else None
