@@ -116,3 +116,21 @@ def test_basic_auth_with_login(auth_registry: Registry, built: ImageStore, tmp_p
     again = Counter()
     asyncio.run(pull(store, dest, event_hooks=again.hooks()))
     assert again.paths == ["GET /v2/team/busybox/manifests/1.35"]  # credentials sent up front
+
+
+def test_big_layer_streams_up_and_down(registry: Registry, built: ImageStore, tmp_path: Path) -> None:
+    import os
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "blob.bin").write_bytes(os.urandom(9 << 20))  # incompressible: a > 8 MiB upload is streamed
+    layer = built.layer_from_dir(tree)
+    assert layer.size > 8 << 20
+    image = built.create_image(built.get("busybox").config, [*built.get("busybox").layers, layer], ["big:1"])
+    dest = f"{registry.host}/big/image:1"
+    assert asyncio.run(push(built, "big:1", dest)) == image.digest
+    store = ImageStore(tmp_path / "dst")
+    pulled = asyncio.run(pull(store, dest))
+    assert pulled.id == image.id
+    assert (store.layer_dirs(pulled)[1] / "blob.bin").read_bytes() == (tree / "blob.bin").read_bytes()
+    built.remove("big:1")
