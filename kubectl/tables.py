@@ -150,3 +150,44 @@ def table_rows(table: dict[str, Any], wide: bool) -> Rows:
         rows.append([cell_text(cells[i]) if i < len(cells) else "<none>" for i in keep])
         objects.append(row.get("object") or {})
     return Rows(headers, rows, objects)
+
+
+def go_tabwriter(lines: Sequence[str], minwidth: int = 0, padding: int = 2) -> str:
+    """Go's text/tabwriter over tab-separated lines (kubectl describe: minwidth 0, padding 2).
+
+    A column's width is set per block of consecutive lines that have a cell in that column (a
+    cell is text ended by a tab); a line without that cell ends the block, so alignment resets
+    at lines like `Containers:`. Trailing cells are written as they are.
+    """
+    cells = [line.split("\t") for line in lines]
+    out: list[str] = []
+    widths: list[int] = []
+
+    def write(line0: int, line1: int) -> None:
+        for i in range(line0, line1):
+            parts = []
+            for j, c in enumerate(cells[i]):
+                parts.append(c.ljust(widths[j]) if j < len(widths) else c)
+            out.append("".join(parts))
+
+    def fmt(line0: int, line1: int) -> None:
+        column = len(widths)
+        this = line0
+        while this < line1:
+            if column >= len(cells[this]) - 1:
+                this += 1
+                continue
+            write(line0, this)
+            line0 = this
+            width = minwidth
+            while this < line1 and column < len(cells[this]) - 1:
+                width = max(width, len(cells[this][column]) + padding)
+                this += 1
+            widths.append(width)
+            fmt(line0, this)
+            widths.pop()
+            line0 = this
+        write(line0, line1)
+
+    fmt(0, len(cells))
+    return "".join(line + "\n" for line in out)
