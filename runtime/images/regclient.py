@@ -53,7 +53,9 @@ class RegistrySession:
         # With credentials at hand, try Basic up front: a basic-auth registry then costs one
         # request per call (an up-to-date pull stays one manifest GET); a bearer challenge turns it off.
         self._basic = credentials is not None
+        # No TLS to a plain-HTTP registry: skip loading the CA bundle (~17 ms per session).
         self.client = httpx.AsyncClient(
+            verify=self.base.startswith("https://"),
             timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True, transport=transport,
             event_hooks=event_hooks or {}, limits=httpx.Limits(max_connections=8))
 
