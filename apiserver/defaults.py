@@ -136,8 +136,9 @@ def _default_tolerations(spec: Obj) -> None:
         return
     tolerations = list(tolerations or [])
     for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+        # As the admission plugin: a toleration of this key (or of every key) for NoExecute (or every effect).
         if not any(isinstance(t, dict) and t.get("key") in (key, None, "") and t.get("effect") in ("NoExecute", None, "")
-                   and (t.get("key") or t.get("operator") == "Exists") for t in tolerations):
+                   for t in tolerations):
             tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
                                 "tolerationSeconds": DEFAULT_TOLERATION_SECONDS})
     spec["tolerations"] = tolerations

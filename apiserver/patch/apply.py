@@ -125,10 +125,15 @@ def server_side_apply(current: dict[str, Any] | None, applied: dict[str, Any], m
         raise _conflict_error(conflicts)
 
     owned_by_others = set().union(*(o for _, o in others)) - taken if others else set()
-    for path in sorted(old_leaves - new_leaves - owned_by_others, key=len, reverse=True):
-        if path[-1] == "." and any(p[: len(path) - 1] == path[:-1] for p in owned_by_others | new_leaves):
-            continue
-        managed.remove(result, path)
+    gone = old_leaves - new_leaves - owned_by_others
+    still_owned = owned_by_others | new_leaves
+    # Whole list elements first (their key is needed to find them), then single fields.
+    elements = [p[:-1] for p in gone if p[-1] == "." and not any(q[: len(p) - 1] == p[:-1] for q in still_owned)]
+    for element in elements:
+        managed.remove(result, element)
+    for path in sorted(gone, key=len, reverse=True):
+        if path[-1] != "." and not any(path[: len(e)] == e for e in elements):
+            managed.remove(result, path)
 
     applied_body = {k: v for k, v in applied.items() if k not in ("status",)}
     meta = dict(applied_body.get("metadata") or {})
@@ -142,7 +147,7 @@ def server_side_apply(current: dict[str, Any] | None, applied: dict[str, Any], m
         if e.get("subresource"):
             kept.append(e)
             continue
-        left = owned - new_leaves if force else owned
+        left = owned - taken
         if left:
             kept.append(e if left == owned else {**e, "fieldsV1": managed.to_fields_v1(left)})
     kept.append(_entry(manager, "Apply", api_version, new_leaves))

@@ -1,0 +1,134 @@
+"""Server-side apply: create, update, removal of fields no longer applied, conflicts and force,
+and the managedFields that non-apply writes record."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from api.errors import ApiError
+from apiserver.patch import record_update, server_side_apply
+
+
+def rc(replicas: int = 2, image: str = "busybox:1", labels: dict[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": "web", "namespace": "default"}
+    if labels is not None:
+        meta["labels"] = labels
+    return {"apiVersion": "v1", "kind": "ReplicationController", "metadata": meta,
+            "spec": {"replicas": replicas, "selector": {"app": "web"},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "web", "image": image}]}}}}
+
+
+def entries(obj: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(e["manager"], e["operation"]): e for e in obj["metadata"]["managedFields"]}
+
+
+def test_create_records_apply_entry() -> None:
+    out = server_side_apply(None, rc(), "kubectl", False, "ReplicationController")
+    entry = entries(out)[("kubectl", "Apply")]
+    assert (entry["apiVersion"], entry["fieldsType"]) == ("v1", "FieldsV1")
+    fields = entry["fieldsV1"]
+    assert fields["f:spec"]["f:replicas"] == {}
+    containers = fields["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    assert containers == {'k:{"name":"web"}': {".": {}, "f:image": {}, "f:name": {}}}
+    assert "f:name" not in fields.get("f:metadata", {})
+    assert out["spec"]["replicas"] == 2
+
+
+def test_reapply_updates_and_keeps_inputs_untouched() -> None:
+    current = server_side_apply(None, rc(), "kubectl", False, "ReplicationController")
+    snapshot = copy.deepcopy(current)
+    applied = rc(replicas=3, image="busybox:2")
+    out = server_side_apply(current, applied, "kubectl", False, "ReplicationController")
+    assert current == snapshot
+    assert out["spec"]["replicas"] == 3
+    assert out["spec"]["template"]["spec"]["containers"] == [{"name": "web", "image": "busybox:2"}]
+    assert len(out["metadata"]["managedFields"]) == 1
+
+
+def test_fields_no_longer_applied_are_removed() -> None:
+    current = server_side_apply(None, rc(labels={"a": "1", "b": "2"}), "kubectl", False, "ReplicationController")
+    out = server_side_apply(current, rc(labels={"a": "1"}), "kubectl", False, "ReplicationController")
+    assert out["metadata"]["labels"] == {"a": "1"}
+
+
+def test_containers_removed_from_config_go_away() -> None:
+    two = rc()
+    two["spec"]["template"]["spec"]["containers"].append({"name": "side", "image": "busybox"})
+    current = server_side_apply(None, two, "kubectl", False, "ReplicationController")
+    out = server_side_apply(current, rc(), "kubectl", False, "ReplicationController")
+    assert [c["name"] for c in out["spec"]["template"]["spec"]["containers"]] == ["web"]
+
+
+def test_fields_set_by_others_are_kept() -> None:
+    current = server_side_apply(None, rc(), "kubectl", False, "ReplicationController")
+    edited = copy.deepcopy(current)
+    edited["metadata"]["annotations"] = {"note": "x"}
+    record_update(current, edited, "kubectl-edit")
+    out = server_side_apply(edited, rc(replicas=5), "kubectl", False, "ReplicationController")
+    assert out["metadata"]["annotations"] == {"note": "x"}
+    assert set(entries(out)) == {("kubectl", "Apply"), ("kubectl-edit", "Update")}
+
+
+def test_conflict_with_another_manager_is_409() -> None:
+    current = server_side_apply(None, rc(), "kubectl", False, "ReplicationController")
+    scaled = copy.deepcopy(current)
+    scaled["spec"]["replicas"] = 7
+    record_update(current, scaled, "kubectl-scale")
+    assert entries(scaled)[("kubectl-scale", "Update")]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    with pytest.raises(ApiError) as e:
+        server_side_apply(scaled, rc(replicas=2), "kubectl", False, "ReplicationController")
+    err = e.value
+    assert (err.code, err.reason) == (409, "Conflict")
+    assert err.message == 'Apply failed with 1 conflict: conflict with "kubectl-scale" using v1: .spec.replicas'
+    assert err.details == {"causes": [{"reason": "FieldManagerConflict",
+                                       "message": 'conflict with "kubectl-scale" using v1', "field": ".spec.replicas"}]}
+
+
+def test_same_value_is_not_a_conflict() -> None:
+    current = server_side_apply(None, rc(), "a", False, "ReplicationController")
+    out = server_side_apply(current, rc(), "b", False, "ReplicationController")
+    assert set(entries(out)) == {("a", "Apply"), ("b", "Apply")}
+
+
+def test_force_takes_ownership() -> None:
+    current = server_side_apply(None, rc(), "a", False, "ReplicationController")
+    out = server_side_apply(current, rc(replicas=9), "b", True, "ReplicationController")
+    assert out["spec"]["replicas"] == 9
+    a_fields = entries(out)[("a", "Apply")]["fieldsV1"]
+    assert "f:replicas" not in a_fields["f:spec"]
+    assert "f:replicas" in entries(out)[("b", "Apply")]["fieldsV1"]["f:spec"]
+
+
+def test_conflict_paths_render_list_keys() -> None:
+    current = server_side_apply(None, rc(), "a", False, "ReplicationController")
+    with pytest.raises(ApiError) as e:
+        server_side_apply(current, rc(image="busybox:9"), "b", False, "ReplicationController")
+    assert e.value.details is not None
+    assert e.value.details["causes"][0]["field"] == '.spec.template.spec.containers[name="web"].image'
+
+
+def test_record_update_moves_ownership_without_conflict() -> None:
+    created = rc()
+    record_update(None, created, "kubectl-create")
+    assert ("kubectl-create", "Update") in entries(created)
+    changed = copy.deepcopy(created)
+    changed["spec"]["replicas"] = 4
+    record_update(created, changed, "kubectl-scale")
+    owned = entries(changed)
+    assert "f:replicas" not in owned[("kubectl-create", "Update")]["fieldsV1"]["f:spec"]
+    assert owned[("kubectl-scale", "Update")]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+
+
+def test_status_subresource_entries() -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]},
+           "status": {"phase": "Pending"}}
+    record_update(None, pod, "kubectl")
+    running = copy.deepcopy(pod)
+    running["status"]["phase"] = "Running"
+    record_update(pod, running, "kubelet", subresource="status")
+    # status is never owned through the main resource, so a status write records nothing new
+    assert ("kubelet", "Update") not in entries(running)
