@@ -3,8 +3,10 @@
 `record(obj, type, reason, message)` never blocks and never fails the caller: events are
 best-effort, as in client-go. One Event object exists per (involved object, reason, message,
 source); a repeat bumps its `count` and `lastTimestamp` instead of creating a new object, so a
-busy loop does not flood the store. Repeats arriving before the first write lands are folded
-into one write. Assumes a client with `create` and `patch` (as `AsyncClient`).
+busy loop does not flood the store. Like client-go's EventAggregator, once one object has had
+10 different messages for one reason (e.g. "Created pod: x" for each pod of an RC), further
+ones are folded into a single "(combined from similar events): ..." Event. Repeats arriving
+before the first write lands are folded into one write. Assumes a client with `create` and `patch` (as `AsyncClient`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 
 NORMAL = "Normal"
 WARNING = "Warning"
+MAX_SIMILAR = 10  # distinct messages per (object, reason) before combining
+COMBINED = "(combined from similar events): "
 
 
 class EventClient(Protocol):
@@ -42,6 +46,7 @@ class _Entry:
     last: str = ""
     written: bool = False
     body: dict[str, Any] | None = None
+    message: str = ""
 
 
 def involved_ref(obj: dict[str, Any]) -> dict[str, Any]:
@@ -71,10 +76,22 @@ class EventRecorder:
         self._cache_size = cache_size
         self._sem = asyncio.Semaphore(max_in_flight)
         self._busy: set[tuple[str, ...]] = set()
+        self._similar: collections.OrderedDict[tuple[str, ...], set[str]] = collections.OrderedDict()
 
     def record(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
         ref = involved_ref(obj)
-        key = aggregation_key(ref, reason, message, self.component)
+        similar_key = (*aggregation_key(ref, reason, "", self.component), type_)
+        seen = self._similar.get(similar_key)
+        if seen is None:
+            seen = self._similar[similar_key] = set()
+            while len(self._similar) > self._cache_size:
+                self._similar.popitem(last=False)
+        if message in seen or len(seen) < MAX_SIMILAR:
+            seen.add(message)
+            key = aggregation_key(ref, reason, message, self.component)
+        else:
+            message = COMBINED + message
+            key = (*similar_key, "combined")
         now = jsonutil.now_str()
         e = self._entries.get(key)
         if e is None:
@@ -93,6 +110,7 @@ class EventRecorder:
             self._entries.move_to_end(key)
         e.pending += 1
         e.last = now
+        e.message = message
         self._dirty[key] = None
         self._wake.set()
         log.debug("event %s %s %s: %s", type_, ref.get("name"), reason, message)
@@ -130,12 +148,12 @@ class EventRecorder:
         try:
             if not e.written:
                 assert e.body is not None
-                body = dict(e.body, count=n, firstTimestamp=e.first, lastTimestamp=e.last)
+                body = dict(e.body, count=n, firstTimestamp=e.first, lastTimestamp=e.last, message=e.message)
                 await self.client.create("events", body, e.namespace)
                 e.written = True
             else:
-                await self.client.patch("events", e.name, {"count": e.count + n, "lastTimestamp": e.last},
-                                        namespace=e.namespace)
+                await self.client.patch("events", e.name, {"count": e.count + n, "lastTimestamp": e.last,
+                                                           "message": e.message}, namespace=e.namespace)
             e.count += n
             e.pending -= n
         except asyncio.CancelledError:

@@ -118,7 +118,10 @@ class ReplicationController(QueueController):
             manage_error = await self._manage(key, rc, active)
         elif not self.expectations.satisfied(key):
             self.queue.add_after(key, self.expectations.ttl)
-        await self._write_status(key, rc, active, manage_error)
+        # while our own writes are in flight the count is stale anyway: write the status once
+        # they are observed (the sync they trigger), not after every intermediate pod event
+        if manage_error or self.expectations.satisfied(key):
+            await self._write_status(key, rc, active, manage_error)
 
     async def _adopt(self, rc: Obj, pods: list[Obj]) -> list[Obj]:
         # the cache may lag: make sure this very RC (same UID) still exists before taking pods

@@ -28,3 +28,19 @@ async def test_repeats_aggregate_into_one_event() -> None:
     assert evs[0]["involvedObject"]["uid"] == "u1" and evs[0]["source"]["component"] == "scheduler"
     assert evs[0]["metadata"]["namespace"] == "ns"
     task.cancel()
+
+
+async def test_many_messages_for_one_reason_are_combined() -> None:
+    api = FakeApi()
+    rec = EventRecorder(api, "replication-controller")
+    task = asyncio.create_task(rec.run())
+    rc = {"kind": "ReplicationController", "metadata": {"name": "web", "namespace": "ns", "uid": "u"}}
+    for i in range(30):
+        rec.record(rc, "Normal", "SuccessfulCreate", f"Created pod: web-{i}")
+    await rec.flush()
+    evs = api.objs("events")
+    assert len(evs) == 11
+    combined = [e for e in evs if e["message"].startswith("(combined from similar events): ")]
+    assert len(combined) == 1 and combined[0]["count"] == 20
+    assert combined[0]["message"].endswith("Created pod: web-29")
+    task.cancel()
