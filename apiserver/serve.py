@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import sys
@@ -108,6 +109,9 @@ async def serve(config: ServerConfig) -> None:
         registry = Registry(store, allocator)
         await bootstrap(registry, config, allocator)
         state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem())
+        proxy_factory = _loop_entry("apiserver.podproxy", "PodProxy")
+        if proxy_factory is not None:  # pods/log and pods/exec to the kubelet (issue E)
+            state.pod_proxy = proxy_factory(state)
         uv = uvicorn.Config(ApiServerApp(state), host=config.host, port=config.port, ssl_certfile=str(tls.server_cert),
                             ssl_keyfile=str(tls.server_key), loop="none", http="httptools", lifespan="off",
                             log_level="warning", access_log=False, timeout_graceful_shutdown=5,
@@ -128,6 +132,10 @@ async def serve(config: ServerConfig) -> None:
                     loops.append(asyncio.create_task(_run_loop(fn_name, fn, client, options)))
 
         server = _Server(uv, started, state.stopping.set)
+        # what exists now (modules, documents, bootstrap objects) lives as long as the server:
+        # keep it out of the cyclic collector so that full collections stay short under load
+        gc.collect()
+        gc.freeze()
         await server.serve()
         if not server.started:
             raise SystemExit(f"kubelite server: could not listen on {config.host}:{config.port}")

@@ -38,7 +38,7 @@ def selectors(res: Resource, query: dict[str, str]) -> tuple[LabelSelector, Fiel
     allowed = FIELD_PATHS.get(res.plural, frozenset()) | _BASE_FIELDS
     for path in fields.paths():
         if path not in allowed:
-            raise bad_request(f'"{path}" is not a known field selector: only "{", ".join(sorted(allowed))}"')
+            raise bad_request(f"field label not supported: {path}")
     return labels, fields
 
 
@@ -100,7 +100,7 @@ async def handle_collection(state: State, req: Request, send: Any, route: Route,
         warnings = check_fields(res, obj, req.query)
         kv = await state.registry.create(res, ns, obj, dry_run=req.dry_run(), manager=req.query.get("fieldManager"))
         await send_object(req, send, state, res, kv, 201, warnings)
-    elif m == "DELETE":
+    elif m == "DELETE" and "deletecollection" in res.verbs:
         await delete_collection(state, req, send, res, ns)
     else:
         raise method_not_allowed()

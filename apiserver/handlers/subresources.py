@@ -1,9 +1,10 @@
 """Subresources: status (pods, nodes, RCs, services, namespaces), scale (RCs, autoscaling/v1
 Scale), binding (pods), finalize (namespaces), and the hook for log and exec.
 
-log and exec belong to the kubelet (issue E): `State.pod_proxy`, when set, is an object with
+log and exec belong to the kubelet (issue E). When a module `apiserver.podproxy` offers
+`PodProxy(state)`, `kubelite server` sets `State.pod_proxy` to it: an object with
 `async def proxy(scope, receive, send, pod: dict, subresource: str) -> None` that forwards the
-request to the pod's node; until then they answer 503 ServiceUnavailable.
+HTTP request (log) or WebSocket (exec) to the pod's node. Until then they answer 503.
 """
 
 from __future__ import annotations
