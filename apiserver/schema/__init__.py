@@ -178,20 +178,37 @@ _GO_TYPE = {"string": "string", "integer": "int64", "boolean": "bool", "number":
             "MicroTime": "MicroTime", "Quantity": "Quantity", "IntOrString": "IntOrString"}
 
 
-def _scalar_ok(name: str, value: Any) -> bool:
-    if name in ("string", "Time", "MicroTime"):
-        return isinstance(value, str)
-    if name == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if name == "boolean":
-        return isinstance(value, bool)
-    if name == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if name == "Quantity":
-        return isinstance(value, str | int | float) and not isinstance(value, bool)
-    if name == "IntOrString":
-        return isinstance(value, str | int) and not isinstance(value, bool)
-    return True  # object
+def _is_str(v: Any) -> bool:
+    return type(v) is str
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) is int
+
+
+def _is_bool(v: Any) -> bool:
+    return type(v) is bool
+
+
+def _is_number(v: Any) -> bool:
+    return type(v) is int or type(v) is float
+
+
+def _is_quantity(v: Any) -> bool:
+    return type(v) is str or type(v) is int or type(v) is float
+
+
+def _is_int_or_string(v: Any) -> bool:
+    return type(v) is str or type(v) is int
+
+
+def _anything(v: Any) -> bool:
+    return True
+
+
+_SCALAR_OK = {"string": _is_str, "Time": _is_str, "MicroTime": _is_str, "integer": _is_int, "boolean": _is_bool,
+              "number": _is_number, "Quantity": _is_quantity, "IntOrString": _is_int_or_string,
+              "object": _anything}
 
 
 def type_errors(kind: str, obj: Any) -> list[tuple[str, str]]:
@@ -217,23 +234,47 @@ def _go_name(spec: Spec) -> str:
     return ("[]" if spec.form == "list" else "map[string]") + _go_name(spec.elem)
 
 
+def _type_error(spec: Spec, value: Any, path: str, parent: str, out: list[tuple[str, str]]) -> None:
+    plain = ".".join(p for p in path.replace("[", ".[").split(".") if p and not p.startswith("["))
+    out.append((path, f"json: cannot unmarshal {_JSON_TYPE.get(type(value), 'value')} into Go struct field "
+                      f"{parent}.{plain} of type {_go_name(spec)}"))
+
+
 def _check_types(spec: Spec, value: Any, path: str, parent: str, out: list[tuple[str, str]]) -> None:
-    if value is None:
-        return
-    ok = {"struct": isinstance(value, dict), "list": isinstance(value, list), "map": isinstance(value, dict)}.get(spec.form)
-    if ok is None:
-        ok = _scalar_ok(spec.name, value)
-    if not ok:
-        plain = ".".join(p for p in path.replace("[", ".[").split(".") if p and not p.startswith("["))
-        out.append((path, f"json: cannot unmarshal {_JSON_TYPE.get(type(value), 'value')} into Go struct field "
-                          f"{parent}.{plain} of type {_go_name(spec)}"))
-        return
-    if spec.form == "struct":
+    # Hot path (every write): scalars are checked inline, paths are built only for containers.
+    form = spec.form
+    if form == "struct":
+        if type(value) is not dict:
+            _type_error(spec, value, path, parent, out)
+            return
+        fields = spec.fields
         for key, sub in value.items():
-            child = spec.fields.get(key)
-            if child is not None:
+            child = fields.get(key)
+            if child is None or sub is None:
+                continue
+            if child.form == "scalar":
+                if not _SCALAR_OK[child.name](sub):
+                    _type_error(child, sub, _join(path, key), spec.name, out)
+            else:
                 _check_types(child, sub, _join(path, key), spec.name, out)
-    elif spec.form in ("list", "map") and spec.elem is not None:
-        items = enumerate(value) if spec.form == "list" else value.items()
-        for k, item in items:
-            _check_types(spec.elem, item, f"{path}[{k}]", parent, out)
+        return
+    if form == "scalar":
+        if not _SCALAR_OK[spec.name](value):
+            _type_error(spec, value, path, parent, out)
+        return
+    elem = spec.elem
+    assert elem is not None
+    if form == "list":
+        if type(value) is not list:
+            _type_error(spec, value, path, parent, out)
+            return
+        for i, item in enumerate(value):
+            if item is not None:
+                _check_types(elem, item, f"{path}[{i}]", parent, out)
+        return
+    if type(value) is not dict:
+        _type_error(spec, value, path, parent, out)
+        return
+    for k, item in value.items():
+        if item is not None:
+            _check_types(elem, item, f"{path}[{k}]", parent, out)
