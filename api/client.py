@@ -92,9 +92,11 @@ class Client:
                     raise
         return decode(resp.status, resp.getheader("Content-Type") or "", body)
 
-    def stream(self, req: rq.Request) -> Iterator[bytes]:
-        """Lines of a streamed answer (watch events, a followed log), on a connection of its own."""
-        conn = self._connect(None)
+    def stream(self, req: rq.Request, idle_timeout: float | None = None) -> Iterator[bytes]:
+        """Lines of a streamed answer (watch events, a followed log), on a connection of its own.
+
+        idle_timeout ends the stream when nothing arrives for that long (a deadline for CLIs)."""
+        conn = self._connect(idle_timeout)
         try:
             resp = self._send(req, conn)
             if resp.status >= 400:

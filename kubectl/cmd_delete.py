@@ -154,7 +154,7 @@ def wait_gone(env: Env, res: Resource, ns: str | None, name: str, deadline: floa
                        timeout_seconds=max(1, min(int(remaining), 300)))
         from api import jsonutil
 
-        for line in env.client.stream(req):
+        for line in env.client.stream(req, idle_timeout=max(0.5, remaining)):
             if not line.strip():
                 continue
             ev = jsonutil.loads(line)

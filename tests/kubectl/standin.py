@@ -34,6 +34,7 @@ class StandIn:
         self.logs: dict[str, str] = {}  # pod name -> log text
         self.exec_handler: Any = None  # (WebSocket, query) -> None
         self.requests: list[tuple[str, str]] = []
+        self.simulate_rcs = True  # RC status follows spec at once, as if pods were ready
         self.server: Any = None
 
     # --- store ---------------------------------------------------------------------------
@@ -42,6 +43,9 @@ class StandIn:
             self.rv += 1
             obj["metadata"]["resourceVersion"] = str(self.rv)
             key = (plural, ns, obj["metadata"]["name"])
+            if plural == "replicationcontrollers" and self.simulate_rcs and kind != "DELETED":
+                n = (obj.get("spec") or {}).get("replicas", 1)
+                obj["status"] = {"replicas": n, "readyReplicas": n, "availableReplicas": n}
             if kind == "DELETED":
                 self.objects.pop(key, None)
             else:
