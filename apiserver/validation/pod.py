@@ -25,7 +25,7 @@ from api.errors import (
 )
 from api.quantity import QUANTITY_ERROR, parse_quantity
 from apiserver.validation import names
-from apiserver.validation.meta import non_negative, not_found
+from apiserver.validation.meta import non_negative, not_found, validate_labels
 
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]
 DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
@@ -279,6 +279,15 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
                 all_names.add(str(name))
             causes += _container(c, p, volumes, for_pod, init)
     causes += _host_ports(spec, path)
+    if spec.get("hostNetwork"):
+        for key in ("initContainers", "containers"):
+            for ci, c in enumerate(_list(spec.get(key))):
+                for pi, port in enumerate(_list(_dict(c).get("ports"))):
+                    port = _dict(port)
+                    if port.get("hostPort") and port.get("hostPort") != port.get("containerPort"):
+                        causes.append(field_invalid(f"{path}.{key}[{ci}].ports[{pi}].hostPort", port["hostPort"],
+                                                    "must match `containerPort` when `hostNetwork` is true"))
+    causes += validate_labels(spec.get("nodeSelector"), f"{path}.nodeSelector")
     causes += _enum(f"{path}.restartPolicy", spec.get("restartPolicy"), RESTART_POLICIES)
     causes += _enum(f"{path}.dnsPolicy", spec.get("dnsPolicy"), DNS_POLICIES)
     causes += non_negative(f"{path}.terminationGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))

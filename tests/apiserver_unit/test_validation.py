@@ -157,6 +157,11 @@ CASES: list[tuple[str, str, Callable[[Obj], None], list[dict[str, str]]]] = [
     ("host-port-clash", "pods", lambda o: o["spec"]["containers"][0].update(
         ports=[{"containerPort": 80, "hostPort": 8080}, {"containerPort": 81, "hostPort": 8080}]),
      [dup("spec.containers[0].ports[1].hostPort", '"8080/TCP"')]),
+    ("host-network-host-port", "pods", lambda o: (o["spec"].update(hostNetwork=True), o["spec"]["containers"][0].update(
+        ports=[{"containerPort": 80, "hostPort": 8080}])),
+     [inv("spec.containers[0].ports[0].hostPort", "8080", "must match `containerPort` when `hostNetwork` is true")]),
+    ("node-selector", "pods", setp("spec.nodeSelector", {"disk": "fast ssd"}),
+     [inv("spec.nodeSelector", '"fast ssd"', names.LABEL_VALUE_MSG)]),
     ("resource-quantity", "pods", setp("spec.containers.0.resources", {"limits": {"cpu": "lots"}}),
      [inv("spec.containers[0].resources.limits[cpu]", '"lots"',
           "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
