@@ -1,0 +1,343 @@
+"""The kubelet's HTTPS server: container logs and exec, for the API server only.
+
+Paths as the real kubelet's: `GET /containerLogs/{ns}/{pod}/{container}` (text/plain, streamed
+with `follow`; `tailLines`, `timestamps`, `previous`, `sinceSeconds`/`sinceTime`, `limitBytes`,
+`stream`) and `GET /exec/{ns}/{pod}/{container}?command=...` (a WebSocket, see `kubelet.exec`),
+plus `/healthz`. Containers are found through the runtime by the labels `sync_pod` puts on
+them (pod name and namespace, container name, restart count): the newest instance serves
+logs and exec, the one before it serves `previous`.
+
+Authentication the Kubernetes way: the server presents its own self-signed certificate (the
+API server does not verify it, as kube-apiserver without `--kubelet-certificate-authority`),
+and asks for a client certificate signed by the cluster CA the agent got when joining; only
+the CN `kube-apiserver-kubelet-client` is served (no certificate: 401, another CN: 403; a
+certificate from another CA fails the handshake). uvicorn's ASGI scope carries no peer
+certificate, so `_PeerCertProtocol` (a subclass of its httptools protocol) puts the CN into
+the per-connection state that uvicorn copies into every request's and WebSocket's scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import ipaddress
+import logging
+import os
+import ssl
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from kubelet import exec as kexec
+from kubelet import logs
+from kubelet.sync import POD_NAME, POD_NAMESPACE, POD_UID, newest_by_name
+from runtime.interface import ContainerInfo, Runtime
+
+log = logging.getLogger(__name__)
+
+API_SERVER_CN = "kube-apiserver-kubelet-client"
+PEER_CN = "kubelite.peer_cn"
+TEXT = b"text/plain; charset=utf-8"
+
+
+class HttpError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- finding the container -----------------------------------------------------------------
+def pick_instance(containers: list[ContainerInfo], pod: str, container: str, previous: bool) -> ContainerInfo:
+    """The instance of `container` that serves a request (pure): the newest, or the one before it."""
+    if not containers:
+        raise HttpError(404, f'pod "{pod}" not found')
+    # a pod deleted and made again under the same name: the newest pod UID wins
+    by_uid: dict[str, list[ContainerInfo]] = {}
+    for c in containers:
+        by_uid.setdefault(c.labels.get(POD_UID, ""), []).append(c)
+    newest_uid = max(by_uid, key=lambda u: max(c.created_at for c in by_uid[u]))
+    instances = newest_by_name(by_uid[newest_uid]).get(container)
+    if not instances:
+        raise HttpError(400, f'container "{container}" in pod "{pod}" is not available')
+    if previous:
+        if len(instances) < 2:
+            raise HttpError(400, f'previous terminated container "{container}" in pod "{pod}" not found')
+        return instances[-2]
+    return instances[-1]
+
+
+# --- TLS -------------------------------------------------------------------------------
+def ensure_serving_cert(tls_dir: Path, node_ip: str, node_name: str = "") -> tuple[Path, Path]:
+    """A self-signed serving certificate for this kubelet, made once and kept (as the kubelet does)."""
+    cert_path, key_path = tls_dir / "kubelet.crt", tls_dir / "kubelet.key"
+    if cert_path.exists() and key_path.exists():
+        return cert_path, key_path
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{node_name or node_ip}@{int(now.timestamp())}")])
+    sans: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    with contextlib.suppress(ValueError):
+        sans.append(x509.IPAddress(ipaddress.ip_address(node_ip)))
+    if node_name:
+        sans.append(x509.DNSName(node_name))
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=365))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(key, hashes.SHA256()))
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+def peer_common_name(peercert: dict[str, Any] | None) -> str:
+    for rdn in (peercert or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return ""
+
+
+def _peer_cert_protocol() -> type:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class _PeerCertProtocol(HttpToolsProtocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self.app_state = {**self.app_state, PEER_CN: peer_common_name(transport.get_extra_info("peercert"))}
+
+    return _PeerCertProtocol
+
+
+# --- the ASGI app ----------------------------------------------------------------------
+def _route(path: str) -> tuple[str, str, str, str] | None:
+    parts = path.strip("/").split("/")
+    if len(parts) == 4 and parts[0] in ("containerLogs", "exec"):
+        return parts[0], unquote(parts[1]), unquote(parts[2]), unquote(parts[3])
+    return None
+
+
+class KubeletApp:
+    """ASGI: authenticate by the client certificate's CN, route, serve logs and exec."""
+
+    def __init__(self, runtime: Runtime, allowed_cn: str = API_SERVER_CN) -> None:
+        self.runtime = runtime
+        self.allowed_cn = allowed_cn
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return
+        try:
+            self._authenticate(scope)
+            route = _route(scope["path"])
+            if scope["type"] == "http":
+                if scope["path"] == "/healthz":
+                    await _respond(send, 200, b"ok")
+                elif route is not None and route[0] == "containerLogs" and scope["method"] == "GET":
+                    await self._logs(scope, receive, send, *route[1:])
+                elif route is not None and route[0] == "exec":
+                    raise HttpError(400, "Upgrade request required")
+                else:
+                    raise HttpError(404, "404 page not found")
+            elif route is not None and route[0] == "exec":
+                await self._exec(scope, receive, send, *route[1:])
+            else:
+                raise HttpError(404, "404 page not found")
+        except HttpError as e:
+            if scope["type"] == "http":
+                await _respond(send, e.code, e.message.encode())
+            else:
+                await _deny(send, e.code, e.message)
+
+    def _authenticate(self, scope: dict[str, Any]) -> None:
+        cn = (scope.get("state") or {}).get(PEER_CN, "")
+        if not cn:
+            raise HttpError(401, "Unauthorized")
+        if cn != self.allowed_cn:
+            raise HttpError(403, f"Forbidden (user={cn}, verb=get, resource=nodes, subresource=proxy)")
+
+    async def _instance(self, ns: str, pod: str, container: str, previous: bool) -> ContainerInfo:
+        found = await self.runtime.list_containers({POD_NAME: pod, POD_NAMESPACE: ns})
+        return pick_instance(found, pod, container, previous)
+
+    async def _running(self, container_id: str) -> bool:
+        try:
+            return (await self.runtime.container_status(container_id)).state in ("created", "running")
+        except Exception:
+            return False
+
+    async def _logs(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str) -> None:
+        query = dict(parse_qsl((scope.get("query_string") or b"").decode("latin-1")))
+        try:
+            opts = logs.parse_options(query, time.time_ns())
+        except logs.LogOptionError as e:
+            raise HttpError(400, str(e)) from None
+        inst = await self._instance(ns, pod, container, opts.previous)
+        path = inst.log_path or (await self.runtime.container_status(inst.id)).log_path
+        data, offset = b"", 0
+        if path and os.path.exists(path):
+            if opts.tail_lines is not None:
+                data, offset = await asyncio.to_thread(logs.read_tail, path, opts.tail_lines)
+            else:
+                data, offset = await asyncio.to_thread(logs.read_from, path, 0)
+        follow = opts.follow and not opts.previous and bool(path)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", TEXT)]})
+        if not follow:
+            body = logs.render_all(logs.logical_lines(data.split(b"\n")), opts)
+            await send({"type": "http.response.body", "body": body})
+            return
+        cut = data.rfind(b"\n") + 1  # an unfinished last line is read again by the follower
+        offset -= len(data) - cut
+        joiner = logs.LineJoiner()
+        first = logs.render_all(logs.logical_lines(data[:cut].split(b"\n"), joiner), opts)
+        await _stream_until_disconnect(receive, self._follow(send, first, path, offset, inst.id, joiner, opts))
+
+    async def _follow(self, send: Any, first: bytes, path: str, offset: int, container_id: str,
+                      joiner: logs.LineJoiner, opts: logs.LogOptions) -> None:
+        budget = opts.limit_bytes
+
+        async def out(data: bytes, more: bool = True) -> bool:
+            """Send (within limitBytes); False once the budget is spent."""
+            nonlocal budget
+            if budget is not None:
+                data = data[:budget]
+                budget -= len(data)
+            if data or not more:
+                await send({"type": "http.response.body", "body": data, "more_body": more})
+            return budget is None or budget > 0
+
+        if await out(first):
+            async for line in logs.follow(path, offset, lambda: self._running(container_id), joiner):
+                if logs.selected(line, opts) and not await out(logs.render(line, opts.timestamps)):
+                    break
+        await out(b"", more=False)
+
+    async def _exec(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str) -> None:
+        try:
+            opts = kexec.parse_exec_query(parse_qsl((scope.get("query_string") or b"").decode("latin-1")))
+        except kexec.ExecOptionError as e:
+            raise HttpError(400, str(e)) from None
+        protocol = kexec.choose_protocol(list(scope.get("subprotocols") or []))
+        if protocol is None:
+            raise HttpError(400, f"no supported subprotocol: offer one of {', '.join(kexec.PROTOCOLS)}")
+        inst = await self._instance(ns, pod, container, False)
+        if inst.state != "running":
+            raise HttpError(400, f'container "{container}" in pod "{pod}" is not running')
+        msg = await receive()
+        if msg["type"] != "websocket.connect":
+            return
+        try:
+            session = await self.runtime.exec(inst.id, opts.command, tty=opts.tty, stdin=opts.stdin)
+        except Exception as e:
+            await send({"type": "websocket.accept", "subprotocol": protocol})
+            await send({"type": "websocket.send", "bytes": kexec.status_frame(kexec.error_status(str(e)))})
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        await send({"type": "websocket.accept", "subprotocol": protocol})
+        await kexec.serve_exec(receive, send, session, opts)
+
+
+async def _stream_until_disconnect(receive: Any, work: Any) -> None:
+    """Run `work` (a streaming response) until it ends or the client goes away."""
+    task = asyncio.ensure_future(work)
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await asyncio.wait([task, watcher], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in (task, watcher):
+            t.cancel()
+        await asyncio.gather(task, watcher, return_exceptions=True)
+    if task.done() and not task.cancelled() and (err := task.exception()) is not None:
+        raise err
+
+
+async def _respond(send: Any, code: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": code,
+                "headers": [(b"content-type", TEXT), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _deny(send: Any, code: int, message: str) -> None:
+    body = message.encode()
+    await send({"type": "websocket.http.response.start", "status": code,
+                "headers": [(b"content-type", TEXT), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "websocket.http.response.body", "body": body})
+
+
+# --- the server ------------------------------------------------------------------------
+def _quiet_server_class() -> type:
+    import uvicorn
+
+    class _QuietServer(uvicorn.Server):
+        """uvicorn that leaves the process's signals alone: the agent owns SIGTERM and SIGINT."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:
+            yield
+
+    return _QuietServer
+
+
+class KubeletServer:
+    """Serves `KubeletApp` over TLS on node_ip:port until cancelled."""
+
+    def __init__(self, runtime: Runtime, client_config: Any, node_ip: str, port: int, data_dir: Path,
+                 allowed_cn: str = API_SERVER_CN) -> None:
+        self.runtime = runtime
+        self.ca_data: bytes = client_config.ca_data
+        self.node_ip = node_ip
+        self.port = port
+        self.tls_dir = Path(data_dir) / "kubelet-tls"
+        self.app = KubeletApp(runtime, allowed_cn)
+        self.started = asyncio.Event()
+
+    def _uvicorn_config(self) -> Any:
+        import uvicorn
+
+        cert, key = ensure_serving_cert(self.tls_dir, self.node_ip)
+        ca_file = self.tls_dir / "client-ca.crt"
+        ca_file.write_bytes(self.ca_data)
+        return uvicorn.Config(self.app, host=self.node_ip, port=self.port, ssl_certfile=str(cert),
+                              ssl_keyfile=str(key), ssl_ca_certs=str(ca_file), ssl_cert_reqs=ssl.CERT_OPTIONAL,
+                              http=_peer_cert_protocol(), ws="websockets-sansio", loop="none", lifespan="off",
+                              log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+
+    async def run(self) -> None:
+        server = _quiet_server_class()(self._uvicorn_config())
+        serving = asyncio.ensure_future(server.serve())
+        try:
+            while not server.started and not serving.done():
+                await asyncio.sleep(0.02)
+            if server.started:
+                self.started.set()
+                log.info("kubelet server listening on https://%s:%d", self.node_ip, self.port)
+            await serving
+            if not server.started:
+                raise RuntimeError(f"kubelet server: could not listen on {self.node_ip}:{self.port}")
+        finally:
+            if not serving.done():
+                server.should_exit = True
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(asyncio.shield(serving), 5)
+                serving.cancel()
+
+
+__all__ = ["API_SERVER_CN", "KubeletApp", "KubeletServer", "ensure_serving_cert", "pick_instance"]
