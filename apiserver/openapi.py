@@ -27,6 +27,7 @@ from api.jsonutil import dumps
 from api.resources import RESOURCES, Resource, Subresource
 from apiserver import schema
 from apiserver.schema import Spec
+from apiserver.schema.docs import DOCS
 
 VERSION_INFO = {"title": "Kubernetes", "version": "v1.33.0"}
 _DESCRIPTIONS = {"fieldValidation": "fieldValidation instructs the server on how to handle objects in the "
@@ -87,10 +88,22 @@ _WELL_KNOWN = {
 }
 
 
+def _property(type_name: str, name: str, spec: Spec, v3: bool) -> dict[str, Any]:
+    body = spec_schema(spec, v3)
+    doc = DOCS.get(f"{type_name}.{name}")
+    if doc is None:
+        return body
+    if "$ref" in body:  # siblings of $ref are ignored: wrap it, as Kubernetes' own documents do
+        return {"description": doc, "allOf": [body]}
+    return {"description": doc, **body}
+
+
 def _definition(type_name: str, v3: bool) -> dict[str, Any]:
     spec = schema.type_spec(type_name)
     out: dict[str, Any] = {"type": "object",
-                           "properties": {k: spec_schema(v, v3) for k, v in spec.fields.items()}}
+                           "properties": {k: _property(type_name, k, v, v3) for k, v in spec.fields.items()}}
+    if type_name in DOCS:
+        out["description"] = DOCS[type_name]
     if spec.required:
         out["required"] = list(spec.required)
     gv = schema.group_version_of(type_name)

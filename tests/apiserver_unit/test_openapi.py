@@ -54,16 +54,18 @@ def test_component_schemas_are_real() -> None:
     schemas = doc["components"]["schemas"]
     pod = schemas["io.k8s.api.core.v1.Pod"]
     assert pod["x-kubernetes-group-version-kind"] == [{"group": "", "kind": "Pod", "version": "v1"}]
-    assert pod["properties"]["spec"] == {"$ref": "#/components/schemas/io.k8s.api.core.v1.PodSpec"}
+    assert pod["properties"]["spec"]["allOf"] == [{"$ref": "#/components/schemas/io.k8s.api.core.v1.PodSpec"}]
+    assert pod["description"].startswith("Pod is a group of containers")
     spec = schemas["io.k8s.api.core.v1.PodSpec"]
     assert spec["required"] == ["containers"]
     containers = spec["properties"]["containers"]
+    assert containers["description"].startswith("The containers of the pod")
     assert (containers["x-kubernetes-patch-merge-key"], containers["x-kubernetes-patch-strategy"]) == ("name", "merge")
     ports = schemas["io.k8s.api.core.v1.Container"]["properties"]["ports"]
     assert ports["x-kubernetes-patch-merge-key"] == "containerPort"
     assert schemas["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"]["x-kubernetes-patch-merge-key"] == "port"
-    assert schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]["labels"] == {
-        "type": "object", "additionalProperties": {"type": "string"}}
+    labels = schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]["labels"]
+    assert (labels["type"], labels["additionalProperties"]) == ("object", {"type": "string"})
     assert "io.k8s.api.autoscaling.v1.Scale" in schemas
     assert "io.k8s.api.core.v1.PodList" in schemas
     # every $ref resolves
@@ -83,6 +85,6 @@ def test_v2_document() -> None:
     assert doc["swagger"] == "2.0"
     patch = doc["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]
     assert any(p["name"] == "fieldValidation" for p in patch["parameters"])
-    assert doc["definitions"]["io.k8s.api.core.v1.Pod"]["properties"]["spec"] == {
-        "$ref": "#/definitions/io.k8s.api.core.v1.PodSpec"}
+    assert doc["definitions"]["io.k8s.api.core.v1.Pod"]["properties"]["spec"]["allOf"] == [
+        {"$ref": "#/definitions/io.k8s.api.core.v1.PodSpec"}]
     assert orjson.loads(openapi.v2_document_json())["swagger"] == "2.0"
