@@ -39,6 +39,7 @@ class Server:
     data_dir: Path
     port: int
     args: list[str] = field(default_factory=list)
+    control_loops: bool = False  # run the in-process controllers and scheduler too
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
@@ -61,8 +62,9 @@ class Server:
     def start(self, timeout: float = 30.0) -> None:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = self.data_dir.parent / f"server-{self.port}.log"
+        loops = [] if self.control_loops else ["--no-controllers", "--no-scheduler"]
         cmd = [str(KUBELITE), "server", "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}",
-               "--no-controllers", "--no-scheduler", *self.args]
+               *loops, *self.args]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

@@ -101,3 +101,36 @@ def test_two_servers_on_one_postgresql(tmp_path: Path, pg_datastore: str) -> Non
     finally:
         b.stop()
         a.stop()
+
+
+def test_sigterm_ends_watches_and_exits_cleanly(tmp_path: Path) -> None:
+    srv = start_server(tmp_path)
+    try:
+        with srv.client() as http, http.stream("GET", "/api/v1/pods?watch=true&resourceVersion=0") as stream:
+            t0 = time.monotonic()
+            assert srv.proc is not None
+            srv.proc.terminate()
+            lines = list(stream.iter_lines())  # ends when the server ends the stream
+            assert time.monotonic() - t0 < 10
+            assert lines == []
+        assert srv.stop() == 0
+        assert "kubelite server: stopped" in (srv.log.read_text() if srv.log else "")
+    finally:
+        srv.stop()
+
+
+def test_controllers_run_in_process(tmp_path: Path) -> None:
+    """Without --no-controllers the controller manager runs inside the server: an RC gets its pods."""
+    srv = Server(tmp_path / "data", free_port(), control_loops=True)
+    srv.start()
+    try:
+        with srv.client() as http:
+            rc = {"metadata": {"name": "rc"}, "spec": {"replicas": 2, "selector": {"app": "rc"}, "template": {
+                "metadata": {"labels": {"app": "rc"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+            http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).raise_for_status()
+            deadline = time.monotonic() + 20
+            while len(http.get("/api/v1/namespaces/default/pods?labelSelector=app%3Drc").json()["items"]) < 2:
+                assert time.monotonic() < deadline, "the replication controller never made the pods"
+                time.sleep(0.1)
+    finally:
+        srv.stop()

@@ -111,7 +111,7 @@ def test_expired_after_compaction(tmp_path: Any) -> None:
 
             deadline = time.monotonic() + 20
             while True:  # write until the compactor has passed `old`
-                http.post(base + "?dryRun=None", json={"metadata": {"generateName": "c-"}}).raise_for_status()
+                http.post(base, json={"metadata": {"generateName": "c-"}}).raise_for_status()
                 evs = _events(http, f"{base}?watch=true&resourceVersion={old}&timeoutSeconds=1", 1)
                 if evs and evs[0]["type"] == "ERROR":
                     break

@@ -1,0 +1,189 @@
+"""Pure decisions of the HTTP layer: routing, lifecycle strategy, watch classification, node
+authorization, durations, body decoding; and the allocator on a real SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.errors import ApiError
+from api.resources import by_plural
+from api.selectors import parse_label_selector
+from apiserver.allocator import IP_PREFIX, Allocator
+from apiserver.auth import ADMIN, Authenticator, User, authorize_node, kubeconfig_yaml
+from apiserver.config import parse_duration, parse_listen
+from apiserver.handlers import strategy
+from apiserver.handlers.http import decode_body
+from apiserver.handlers.routing import resolve
+from apiserver.storage.interface import Event
+from apiserver.watch import classify
+
+PODS = by_plural("", "pods")
+NAMESPACES = by_plural("", "namespaces")
+LEASES = by_plural("coordination.k8s.io", "leases")
+assert PODS and NAMESPACES and LEASES
+
+
+def test_routes() -> None:
+    r = resolve("/api/v1/namespaces/default/pods/x/status")
+    assert r and (r.resource.plural, r.namespace, r.name, r.subresource) == ("pods", "default", "x", "status")
+    r = resolve("/api/v1/pods")
+    assert r and r.resource.plural == "pods" and r.namespace is None and r.name is None
+    r = resolve("/api/v1/namespaces/default")
+    assert r and r.resource.plural == "namespaces" and r.name == "default"
+    r = resolve("/api/v1/namespaces/x/finalize")
+    assert r and r.resource.plural == "namespaces" and r.subresource == "finalize"
+    r = resolve("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1")
+    assert r and r.resource is LEASES and r.name == "n1"
+    assert resolve("/api/v1/namespaces/x/nodes") is None  # nodes are cluster-scoped
+    assert resolve("/api/v2/pods") is None and resolve("/apis/apps/v1/deployments") is None
+    assert resolve("/api/v1/namespaces/a/pods/b/c/d") is None
+
+
+def test_durations_and_listen() -> None:
+    assert parse_duration("40s") == 40 and parse_duration("5m") == 300 and parse_duration("1h30m") == 5400
+    assert parse_duration("250ms") == 0.25 and parse_duration("0.2") == 0.2
+    with pytest.raises(ValueError):
+        parse_duration("5 minutes")
+    assert parse_listen("127.0.0.1:6443") == ("127.0.0.1", 6443)
+    assert parse_listen(":8443") == ("0.0.0.0", 8443) and parse_listen("[::1]:1") == ("::1", 1)
+    with pytest.raises(ValueError):
+        parse_listen("localhost")
+
+
+def test_identity_checks() -> None:
+    obj = strategy.check_identity(PODS, {"metadata": {"name": "a"}}, "ns")
+    assert list(obj)[:2] == ["kind", "apiVersion"] and obj["metadata"]["namespace"] == "ns"
+    with pytest.raises(ApiError) as e:
+        strategy.check_identity(PODS, {"kind": "Pod", "metadata": []}, "ns")
+    assert e.value.code == 400
+    cluster = strategy.check_identity(NAMESPACES, {"metadata": {"name": "a", "namespace": "x"}}, None)
+    assert "namespace" not in cluster["metadata"]
+
+
+def test_update_strategy() -> None:
+    old = {"kind": "Pod", "metadata": {"name": "a", "uid": "u", "generation": 1, "creationTimestamp": "t"},
+           "spec": {"x": 1}, "status": {"phase": "Running"}}
+    new = {"kind": "Pod", "metadata": {"name": "a", "uid": "forged"}, "spec": {"x": 2}, "status": {"phase": "Failed"}}
+    out = strategy.prepare_for_update(PODS, new, old, None)
+    assert out["metadata"]["uid"] == "u" and out["metadata"]["generation"] == 2
+    assert out["status"] == {"phase": "Running"} and out["metadata"]["creationTimestamp"] == "t"
+    st = strategy.prepare_for_update(PODS, {"spec": {"x": 9}, "status": {"phase": "Failed"}}, old, "status")
+    assert st["spec"] == {"x": 1} and st["status"] == {"phase": "Failed"}
+    assert strategy.same_object({"metadata": {"resourceVersion": "1"}, "a": 1}, {"metadata": {"resourceVersion": "2"}, "a": 1})
+    assert not strategy.same_object({"metadata": {}, "a": 1}, {"metadata": {}, "a": 2})
+
+
+def test_deletion_decisions() -> None:
+    unbound = {"spec": {}, "status": {}}
+    bound = {"spec": {"nodeName": "n", "terminationGracePeriodSeconds": 7}, "status": {"phase": "Running"}}
+    done = {"spec": {"nodeName": "n"}, "status": {"phase": "Succeeded"}}
+    assert strategy.grace_period(PODS, unbound, {}) == 0
+    assert strategy.grace_period(PODS, bound, {}) == 7
+    assert strategy.grace_period(PODS, bound, {"gracePeriodSeconds": 0}) == 0
+    assert strategy.grace_period(PODS, done, {}) == 0
+    assert strategy.grace_period(NAMESPACES, bound, {"gracePeriodSeconds": 5}) == 0
+    assert strategy.propagation_finalizer({"propagationPolicy": "Foreground"}) == "foregroundDeletion"
+    assert strategy.propagation_finalizer({"orphanDependents": True}) == "orphan"
+    assert strategy.propagation_finalizer({}) is None
+    with pytest.raises(ApiError):
+        strategy.propagation_finalizer({"propagationPolicy": "Sideways"})
+    assert strategy.ready_to_remove(PODS, {"metadata": {"deletionTimestamp": "t", "deletionGracePeriodSeconds": 0}})
+    assert not strategy.ready_to_remove(PODS, {"metadata": {"deletionTimestamp": "t", "deletionGracePeriodSeconds": 30}})
+    assert not strategy.ready_to_remove(PODS, {"metadata": {"deletionTimestamp": "t", "finalizers": ["f"]}})
+    assert not strategy.ready_to_remove(NAMESPACES, {"metadata": {"deletionTimestamp": "t"},
+                                                     "spec": {"finalizers": ["kubernetes"]}})
+
+
+def _ev(kind: str, labels: dict[str, str], prev: dict[str, str] | None = None) -> Event:
+    from api import jsonutil
+
+    value = jsonutil.dumps({"metadata": {"name": "a", "labels": labels}})
+    prev_value = jsonutil.dumps({"metadata": {"name": "a", "labels": prev}}) if prev is not None else None
+    return Event(kind, "/k", 1, value, prev_value)
+
+
+def test_watch_classification() -> None:
+    sel = parse_label_selector("app=x")
+
+    def match(o: dict[str, Any]) -> bool:
+        return sel.matches(o["metadata"].get("labels"))
+
+    assert classify(_ev("MODIFIED", {"app": "y"}, {"app": "x"}), match) == "DELETED"
+    assert classify(_ev("MODIFIED", {"app": "x"}, {"app": "y"}), match) == "ADDED"
+    assert classify(_ev("MODIFIED", {"app": "x"}, {"app": "x"}), match) == "MODIFIED"
+    assert classify(_ev("MODIFIED", {"app": "y"}, {"app": "y"}), match) is None
+    assert classify(_ev("DELETED", {"app": "x"}), match) == "DELETED"
+    assert classify(_ev("ADDED", {"app": "y"}), match) is None
+    assert classify(_ev("ADDED", {"app": "y"}), None) == "ADDED"
+
+
+def test_node_authorization() -> None:
+    node = User("system:node:n1", ("system:nodes",), "n1")
+    authorize_node(node, "update", "nodes", None, "status")
+    authorize_node(node, "create", "leases", "kube-node-lease", None)
+    authorize_node(node, "watch", "pods", None, None)
+    authorize_node(node, "patch", "pods", "default", "status")
+    authorize_node(node, "delete", "pods", "default", None)
+    authorize_node(node, "create", "events", "default", None)
+    for verb, res, ns, sub in (("create", "pods", "default", None), ("update", "pods", "default", None),
+                               ("create", "leases", "default", None), ("delete", "services", "default", None),
+                               ("create", "namespaces", None, None), ("update", "replicationcontrollers", "d", None)):
+        with pytest.raises(ApiError) as e:
+            authorize_node(node, verb, res, ns, sub)
+        assert e.value.code == 403
+
+
+def test_authenticator() -> None:
+    auth = Authenticator("admintoken", "s3cret", "ab" * 32)
+    assert auth.authenticate(b"Bearer admintoken", None) is ADMIN
+    u = auth.authenticate(b"Bearer node:s3cret", b"n1")
+    assert u.is_node and u.name == "system:node:n1"
+    assert auth.authenticate(b"Bearer " + auth.node_token.encode(), None).is_node
+    import base64
+
+    assert auth.authenticate(b"Basic " + base64.b64encode(b"node:s3cret"), b"n2").node_name == "n2"
+    for bad in (None, b"", b"Bearer nope", b"Token admintoken", b"Basic !!!"):
+        with pytest.raises(ApiError):
+            auth.authenticate(bad, None)
+    assert "token: t\n" in kubeconfig_yaml("https://h:1", b"pem", "t")
+
+
+def test_body_decoding() -> None:
+    assert decode_body(b'{"a":1}', "") == {"a": 1}
+    assert decode_body(b"a: 1\n", "") == {"a": 1}
+    assert decode_body(b"a: 1\n", "application/yaml") == {"a": 1}
+    for bad, ct in ((b"", ""), (b"{", "application/json"), (b"a: [", "application/yaml"),
+                    (b"[" * 200 + b"]" * 200, "")):
+        with pytest.raises(ApiError) as e:
+            decode_body(bad, ct)
+        assert e.value.code == 400
+
+
+def test_allocator_on_sqlite(tmp_path: Path) -> None:
+    from apiserver.storage import open_store
+
+    async def run() -> None:
+        store = open_store(f"sqlite:///{tmp_path}/a.db", compact_interval=0)
+        await store.start()
+        try:
+            alloc = Allocator(store, "10.0.0.0/29")  # 6 usable addresses; .1 is the kubernetes service's
+            got = {await alloc.allocate_ip(f"ns/s{i}", None) for i in range(5)}
+            assert got == {f"10.0.0.{i}" for i in range(2, 7)}
+            with pytest.raises(ApiError) as e:
+                await alloc.allocate_ip("ns/full", None)
+            assert e.value.code == 422
+            await alloc.release([IP_PREFIX + "10.0.0.4"])
+            assert await alloc.allocate_ip("ns/again", None) == "10.0.0.4"
+            svc: dict[str, Any] = {"metadata": {"name": "np", "namespace": "ns"},
+                                   "spec": {"type": "NodePort", "clusterIP": "None", "ports": [{"port": 80}]}}
+            keys = await alloc.allocate_service(svc)
+            port = svc["spec"]["ports"][0]["nodePort"]
+            assert keys == [f"/registry/allocations/nodeports/{port}"] and Allocator.held_keys(svc) == set(keys)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
