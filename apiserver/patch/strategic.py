@@ -69,6 +69,8 @@ def merge_map(original: dict[str, Any], patch: dict[str, Any], spec: Spec | None
     if directive not in (None, "merge"):
         raise bad_request(f"Unknown patch type: {directive}")
     orders: dict[str, Any] = {}
+    server_order = {k[len(_ORDER):]: list(original.get(k[len(_ORDER):]) or []) for k in patch
+                    if k.startswith(_ORDER) and isinstance(original.get(k[len(_ORDER):]), list)}
     for key, value in patch.items():
         if key in ("$patch", "$retainKeys"):
             continue
@@ -97,7 +99,7 @@ def merge_map(original: dict[str, Any], patch: dict[str, Any], spec: Spec | None
             original[key] = value
     for name, order in orders.items():
         if isinstance(original.get(name), list) and isinstance(order, list):
-            original[name] = _reorder(original[name], order, _child(spec, name))
+            original[name] = _reorder(original[name], order, server_order.get(name, []), _child(spec, name))
     retain = patch.get("$retainKeys")
     if isinstance(retain, list):
         for key in [k for k in original if k not in retain]:
@@ -142,15 +144,36 @@ def merge_list(original: list[Any], patch: list[Any], spec: Spec | None) -> list
     return out
 
 
-def _reorder(items: list[Any], order: list[Any], spec: Spec | None) -> list[Any]:
+def _reorder(items: list[Any], order: list[Any], server: list[Any], spec: Spec | None) -> list[Any]:
+    """Order as `$setElementOrder` says; elements it does not name keep their place relative to the
+    others as they stood on the server (apimachinery's normalizeElementOrder + mergeSortedSlice)."""
     key = spec.merge_key if spec is not None and spec.form == "list" else ""
 
     def ident(x: Any) -> Any:
-        return x.get(key) if key and isinstance(x, dict) else repr(x)
+        return repr(x.get(key)) if key and isinstance(x, dict) else repr(x)
 
     rank = {ident(o): i for i, o in enumerate(order)}
+    server_rank = {ident(o): i for i, o in enumerate(server)}
     named = sorted((x for x in items if ident(x) in rank), key=lambda x: rank[ident(x)])
-    return named + [x for x in items if ident(x) not in rank]
+    others = [x for x in items if ident(x) not in rank]
+    out: list[Any] = []
+    i = j = 0
+    while i < len(named) or j < len(others):
+        if j >= len(others):
+            out.append(named[i])
+            i += 1
+        elif i >= len(named):
+            out.append(others[j])
+            j += 1
+        else:
+            li, ri = server_rank.get(ident(named[i])), server_rank.get(ident(others[j]))
+            if li is not None and ri is not None and li < ri:
+                out.append(named[i])
+                i += 1
+            else:
+                out.append(others[j])
+                j += 1
+    return out
 
 
 def strategic_merge(original: dict[str, Any], patch: Any, spec: Spec | None) -> dict[str, Any]:

@@ -209,3 +209,17 @@ def test_strategic_unknown_fields_merge_like_json_merge() -> None:
     current = {"kind": "Pod", "spec": {"affinity": {"a": {"b": 1}}}}
     out = patch(SMP, current, {"spec": {"affinity": {"a": {"c": 2}}}})
     assert out["spec"]["affinity"] == {"a": {"b": 1, "c": 2}}
+
+
+def test_set_element_order_keeps_server_only_elements_in_place() -> None:
+    current = pod({"name": "a", "image": "x"}, {"name": "srv", "image": "s"}, {"name": "b", "image": "y"})
+    body = {"spec": {"$setElementOrder/containers": [{"name": "b"}, {"name": "a"}],
+                     "containers": [{"name": "b", "image": "y2"}]}}
+    # 'srv' is not named by the patch: it stays before 'b', its server-side successor
+    assert [c["name"] for c in patch(SMP, current, body)["spec"]["containers"]] == ["srv", "b", "a"]
+
+
+def test_set_element_order_on_primitive_list() -> None:
+    current = {"kind": "Pod", "metadata": {"finalizers": ["x", "y"]}}
+    body = {"metadata": {"$setElementOrder/finalizers": ["y", "x", "z"], "finalizers": ["z"]}}
+    assert patch(SMP, current, body)["metadata"]["finalizers"] == ["y", "x", "z"]
