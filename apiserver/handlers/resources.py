@@ -8,6 +8,7 @@ identity and unknown fields, and hand a dict to the registry; answers are the st
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from api import jsonutil
@@ -53,12 +54,11 @@ def list_body(res: Resource, revision: int, values: list[bytes]) -> bytes:
 
 
 def check_fields(res: Resource, obj: dict[str, Any], query: dict[str, str]) -> list[tuple[bytes, bytes]]:
-    """fieldValidation: Strict -> 400 on unknown fields, Warn (kube's default) -> warning headers."""
+    """fieldValidation: Strict -> 400 on unknown fields; Warn (kube's default) -> warning headers;
+    Warn and Ignore drop the unknown fields, as kube's decoding into typed structs does."""
     mode = query.get("fieldValidation") or "Warn"
     if mode not in ("Strict", "Warn", "Ignore"):
         raise bad_request(f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"')
-    if mode == "Ignore":
-        return []
     unknown = logic.unknown_fields(res.kind, obj)
     if not unknown:
         return []
@@ -66,7 +66,34 @@ def check_fields(res: Resource, obj: dict[str, Any], query: dict[str, str]) -> l
         listed = ", ".join(f'unknown field "{f}"' for f in unknown)
         raise bad_request(f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
                           f"strict decoding error: {listed}")
-    return [warning_header(f'unknown field "{f}"') for f in unknown]
+    for path in unknown:
+        drop_path(obj, path)
+    return [warning_header(f'unknown field "{f}"') for f in unknown] if mode == "Warn" else []
+
+
+_PATH_TOKEN = re.compile(r"\[[^\]]*\]|[^.\[\]]+")
+
+
+def drop_path(obj: Any, path: str) -> None:
+    """Remove the field at a schema path such as `spec.containers[0].bogus` or `metadata.labels[k]`."""
+    tokens = _PATH_TOKEN.findall(path)
+    cur = obj
+    for i, tok in enumerate(tokens):
+        last = i == len(tokens) - 1
+        key: Any = tok[1:-1] if tok.startswith("[") else tok
+        if isinstance(cur, list):
+            try:
+                key = int(key)
+            except ValueError:
+                return
+            if not 0 <= key < len(cur):
+                return
+        elif not isinstance(cur, dict) or key not in cur:
+            return
+        if last:
+            del cur[key]
+            return
+        cur = cur[key]
 
 
 async def read_object(req: Request) -> tuple[Any, bytes]:

@@ -187,3 +187,16 @@ def test_allocator_on_sqlite(tmp_path: Path) -> None:
             await store.close()
 
     asyncio.run(run())
+
+
+def test_drop_unknown_paths() -> None:
+    from apiserver.handlers.resources import drop_path
+
+    obj: dict[str, Any] = {"spec": {"bogus": 1, "containers": [{"name": "c", "x": 2}]},
+                           "m": {"a.b": {"y": 1}}}
+    drop_path(obj, "spec.bogus")
+    drop_path(obj, "spec.containers[0].x")
+    drop_path(obj, "m[a.b].y")
+    drop_path(obj, "spec.containers[5].x")
+    drop_path(obj, "nothing.here")
+    assert obj == {"spec": {"containers": [{"name": "c"}]}, "m": {"a.b": {}}}
