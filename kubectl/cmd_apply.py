@@ -76,11 +76,8 @@ def report(env: Env, p: Parsed, obj: dict[str, Any], res: Any, what: str, mode: 
 def annotation_value(obj: dict[str, Any]) -> str:
     """The manifest as kubectl records it: compact JSON, keys sorted, without the annotation itself."""
     clean = copy.deepcopy(obj)
-    ann = (clean.get("metadata") or {}).get("annotations")
-    if ann is not None:
-        ann.pop(LAST_APPLIED, None)
-        if not ann:
-            del clean["metadata"]["annotations"]
+    # kubectl makes the annotations map to hold the annotation, so `"annotations":{}` stays
+    clean.setdefault("metadata", {}).setdefault("annotations", {}).pop(LAST_APPLIED, None)
     text = json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 

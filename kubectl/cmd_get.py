@@ -35,6 +35,7 @@ FLAGS: dict[str, FlagSpec] = {"get": {
     "chunk-size": ("int", 500, ""),
     "ignore-not-found": ("bool", False, ""),
     "output-watch-events": ("bool", False, ""),
+    "show-managed-fields": ("bool", False, ""),
 }}
 
 
@@ -200,9 +201,9 @@ def _print_objects(env: Env, fmt: str, arg: str, doc: Any, items: list[dict[str,
     from kubectl import output
 
     if fmt == "yaml":
-        env.out.write(output.to_yaml(doc))
+        env.out.write(output.to_yaml(doc, p["show-managed-fields"]))
     elif fmt == "json":
-        env.out.write(output.to_json(doc))
+        env.out.write(output.to_json(doc, p["show-managed-fields"]))
     elif fmt == "name":
         env.out.write("".join(output.kind_name(o) + "\n" for o in items))
     elif fmt in ("jsonpath", "jsonpath-as-json"):

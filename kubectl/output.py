@@ -115,7 +115,9 @@ def _emit_entry(head: str, value: Any, indent: str, out: list[str], child: str) 
         out.append(f"{head} {yaml_scalar(value)}\n")
 
 
-def to_yaml(obj: Any) -> str:
+def to_yaml(obj: Any, managed_fields: bool = False) -> str:
+    if not managed_fields:
+        obj = omit_managed_fields(obj)
     out: list[str] = []
     if isinstance(obj, dict | list) and obj:
         _emit(obj, "", out)
@@ -124,9 +126,22 @@ def to_yaml(obj: Any) -> str:
     return "".join(out)
 
 
+def omit_managed_fields(obj: Any) -> Any:
+    """kubectl hides metadata.managedFields in JSON and YAML unless --show-managed-fields."""
+    if isinstance(obj, dict):
+        if isinstance(obj.get("items"), list):
+            return {**obj, "items": [omit_managed_fields(i) for i in obj["items"]]}
+        meta = obj.get("metadata")
+        if isinstance(meta, dict) and "managedFields" in meta:
+            return {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+    return obj
+
+
 # --- JSON ------------------------------------------------------------------------------------
 
-def to_json(obj: Any) -> str:
+def to_json(obj: Any, managed_fields: bool = False) -> str:
+    if not managed_fields:
+        obj = omit_managed_fields(obj)
     text = json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False)
     # Go's encoding/json escapes these (outside strings they cannot occur)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"

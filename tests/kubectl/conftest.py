@@ -1,8 +1,28 @@
-"""Fixtures: a stand-in API server (logs, exec, isolated verbs) and `kubectl(...)` run in-process."""
+"""Fixtures for kubectl's tests.
+
+- `server`: one real `kubelite server` subprocess per session (tmp data dir, free port, /readyz
+  polled with a deadline; no controllers or scheduler, so what kubectl shows is only what the
+  tests made), stopped and removed at the end.
+- `ns`: a fresh namespace per test and a kubeconfig whose context points at it (`KUBECONFIG`
+  set), so tests never see each other's objects.
+- `kubectl(...)`: our kubectl run in-process (`main([...])`), stdout/stderr captured;
+  `real(...)`: the real kubectl 1.33 binary against the same server, for side-by-side output.
+- `standin`: the in-memory stand-in server (logs, exec, rolling updates that need ready RCs).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +30,10 @@ import pytest
 
 from kubectl.main import main
 from tests.kubectl.standin import StandIn
+
+REPO = Path(__file__).resolve().parents[2]
+KUBELITE = REPO / ".venv" / "bin" / "kubelite"
+REAL_KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"
 
 
 @dataclass
@@ -19,18 +43,78 @@ class Result:
     err: str
 
 
-def write_kubeconfig(path: Path, server: str, namespace: str | None = None) -> Path:
+@dataclass
+class Server:
+    data_dir: Path
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.data_dir / "kubeconfig.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ready(url: str) -> bool:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(url + "/readyz", context=ctx, timeout=1) as r:
+            return bool(r.read() == b"ok")
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    root = Path(tempfile.mkdtemp(prefix="kubectl-test-"))
+    data, port = root / "data", free_port()
+    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen([str(KUBELITE), "server", "--data-dir", str(data), "--listen", f"127.0.0.1:{port}",
+                             "--no-controllers", "--no-scheduler"], stdout=log, stderr=subprocess.STDOUT)
+    srv = Server(data, port, proc)
+    deadline = time.monotonic() + 60
+    try:
+        while not (srv.kubeconfig.exists() and _ready(srv.url)):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"kubelite server did not start: {(root / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.05)
+        yield srv
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def write_kubeconfig(path: Path, server: str, namespace: str | None = None, token: str = "secret",
+                     ca_data: str | None = None) -> Path:
     ns = f"\n    namespace: {namespace}" if namespace else ""
+    ca = f"\n    certificate-authority-data: {ca_data}" if ca_data else ""
     path.write_text(f"""apiVersion: v1
 kind: Config
 clusters:
 - name: test
   cluster:
-    server: {server}
+    server: {server}{ca}
 users:
 - name: admin
   user:
-    token: secret
+    token: {token}
 contexts:
 - name: test
   context:
@@ -41,22 +125,55 @@ current-context: test
     return path
 
 
-@pytest.fixture
-def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
-    s = StandIn()
-    url = s.start()
-    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", url)))
-    try:
-        yield s
-    finally:
-        s.stop()
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECACHEDIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture
-def kubectl(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def ns(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new namespace, made current through a kubeconfig of this test's own."""
+    import yaml
+
+    name = "t-" + uuid.uuid4().hex[:8]
+    doc = yaml.safe_load(server.kubeconfig.read_text())
+    doc["contexts"][0]["context"]["namespace"] = name
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("KUBECONFIG", str(kc))
+    from api.client import Client
+    from api.config import from_kubeconfig
+
+    with Client(from_kubeconfig([kc])) as c:
+        c.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    return name
+
+
+@pytest.fixture
+def kubectl(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     def run(*args: str) -> Result:
         capsys.readouterr()
         code = main(list(args))
         cap = capsys.readouterr()
         return Result(code, cap.out, cap.err)
     return run
+
+
+@pytest.fixture
+def real(tmp_path: Path) -> Callable[..., Result]:
+    def run(*args: str, input: str | None = None) -> Result:
+        r = subprocess.run([REAL_KUBECTL, "--cache-dir", str(tmp_path / "real-cache"), *args],
+                           capture_output=True, text=True, timeout=60, input=input, env=dict(os.environ))
+        return Result(r.returncode, r.stdout, r.stderr)
+    return run
+
+
+@pytest.fixture
+def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
+    s = StandIn()
+    url = s.start()
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "standin-kubeconfig", url)))
+    try:
+        yield s
+    finally:
+        s.stop()
