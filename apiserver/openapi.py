@@ -10,9 +10,10 @@ and `kubectl explain` reads the schemas, so they are the real field tables, not 
 - `v3_root()` -> `{"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=H"}, ...}}`
 - `v3_document(gv_path)` -> the document for `"api/v1"` or `"apis/coordination.k8s.io/v1"`, or None.
 - `v3_document_json(gv_path)` -> the same, serialized once (bytes), for the handler.
-- `v2_document()` / `v2_document_json()` -> Swagger 2.0 of everything. kubectl 1.27 asks
-  `/openapi/v2` for protobuf (`application/com.github.proto-openapi.spec.v2@v1.0+protobuf`) and
-  unmarshals the body as protobuf, so JSON only helps clients that accept JSON.
+- `v2_document()` / `v2_document_json()` -> Swagger 2.0 of everything, for clients asking JSON.
+- `v2_document_protobuf()` -> the same paths as gnostic protobuf, to answer with Content-Type
+  `OPENAPI_V2_PROTOBUF` when the Accept header asks for it: kubectl 1.27 asks `/openapi/v2` for
+  protobuf and decodes the body with proto.Unmarshal, so a JSON answer fails there.
 
 Documents are deterministic and cached; callers must not mutate what they get.
 """
@@ -305,3 +306,95 @@ def v2_document() -> dict[str, Any]:
 @cache
 def v2_document_json() -> bytes:
     return dumps(v2_document())
+
+
+# --- /openapi/v2 as protobuf (kubectl 1.27) ------------------------------------------------------
+# client-go's OpenAPISchema() asks for `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`
+# and decodes the body with proto.Unmarshal into gnostic's openapi_v2.Document, so a JSON body
+# fails there. What kubectl 1.27 reads from it: the paths, each patch operation's
+# x-kubernetes-group-version-kind extension (a YAML map) and its query parameters (to learn that
+# the server validates with fieldValidation). Field numbers are gnostic's OpenAPIv2.proto;
+# definitions are left out (kubectl then falls back to its compiled-in types for patches).
+
+OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+_VERBS_PB = {"get": 2, "put": 3, "post": 4, "delete": 5, "patch": 8}
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _bytes_field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _str_field(number: int, text: str) -> bytes:
+    return _bytes_field(number, text.encode()) if text else b""
+
+
+def _bool_field(number: int, value: bool) -> bytes:
+    return _varint(number << 3) + b"\x01" if value else b""
+
+
+def _named_any(name: str, yaml_text: str) -> bytes:
+    return _str_field(1, name) + _bytes_field(2, _str_field(2, yaml_text))
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return '""' if value == "" else str(value)
+
+
+def _pb_parameter(p: dict[str, Any]) -> bytes:
+    if p["in"] == "body":
+        body = _str_field(1, p.get("description", "")) + _str_field(2, p["name"]) + _str_field(3, "body") + \
+            _bool_field(4, bool(p.get("required")))
+        return _bytes_field(1, _bytes_field(1, body))
+    common = _bool_field(1, bool(p.get("required"))) + _str_field(2, p["in"]) + \
+        _str_field(3, p.get("description", "")) + _str_field(4, p["name"])
+    if p["in"] == "query":
+        sub = _bytes_field(3, common + _str_field(6, p.get("type", "string")) + _bool_field(20, True))
+    else:
+        sub = _bytes_field(4, common + _str_field(5, p.get("type", "string")) + _bool_field(19, True))
+    return _bytes_field(1, _bytes_field(2, sub))
+
+
+def _pb_operation(op: dict[str, Any]) -> bytes:
+    out = b"".join(_str_field(1, t) for t in op.get("tags", []))
+    out += _str_field(3, op.get("description", "")) + _str_field(5, op.get("operationId", ""))
+    out += b"".join(_str_field(6, t) for t in op.get("produces", []))
+    out += b"".join(_str_field(7, t) for t in op.get("consumes", []))
+    out += b"".join(_bytes_field(8, _pb_parameter(p)) for p in op.get("parameters", []))
+    responses = b"".join(
+        _bytes_field(1, _str_field(1, code) + _bytes_field(2, _bytes_field(1, _str_field(1, r.get("description", "")))))
+        for code, r in op.get("responses", {}).items())
+    out += _bytes_field(9, responses)
+    gvk = op.get("x-kubernetes-group-version-kind")
+    if gvk:
+        yaml_text = "".join(f"{k}: {_yaml_scalar(gvk[k])}\n" for k in ("group", "kind", "version"))
+        out += _bytes_field(13, _named_any("x-kubernetes-group-version-kind", yaml_text))
+    if op.get("x-kubernetes-action"):
+        out += _bytes_field(13, _named_any("x-kubernetes-action", str(op["x-kubernetes-action"]) + "\n"))
+    return out
+
+
+@cache
+def v2_document_protobuf() -> bytes:
+    """`/openapi/v2` for clients asking protobuf (Content-Type `OPENAPI_V2_PROTOBUF`)."""
+    doc = v2_document()
+    info = _str_field(1, doc["info"]["title"]) + _str_field(2, doc["info"]["version"])
+    paths = b""
+    for path, item in doc["paths"].items():
+        body = b"".join(_bytes_field(n, _pb_operation(item[verb])) for verb, n in _VERBS_PB.items() if verb in item)
+        body += b"".join(_bytes_field(9, _pb_parameter(p)) for p in item.get("parameters", []))
+        paths += _bytes_field(2, _str_field(1, path) + _bytes_field(2, body))
+    return _str_field(1, doc["swagger"]) + _bytes_field(2, info) + _bytes_field(8, paths)

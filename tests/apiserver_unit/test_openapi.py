@@ -88,3 +88,59 @@ def test_v2_document() -> None:
     assert doc["definitions"]["io.k8s.api.core.v1.Pod"]["properties"]["spec"]["allOf"] == [
         {"$ref": "#/definitions/io.k8s.api.core.v1.PodSpec"}]
     assert orjson.loads(openapi.v2_document_json())["swagger"] == "2.0"
+
+
+def _decode(buf: bytes) -> list[tuple[int, int | bytes]]:
+    """A minimal protobuf wire decoder: (field number, varint or bytes) in order."""
+    out: list[tuple[int, int | bytes]] = []
+    i = 0
+
+    def varint() -> int:
+        nonlocal i
+        shift = value = 0
+        while True:
+            b = buf[i]
+            i += 1
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return value
+
+    while i < len(buf):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            out.append((number, varint()))
+        elif wire == 2:
+            n = varint()
+            out.append((number, buf[i:i + n]))
+            i += n
+        else:
+            raise AssertionError(f"unexpected wire type {wire}")
+    return out
+
+
+def _fields(buf: bytes, number: int) -> list[bytes]:
+    return [v for n, v in _decode(buf) if n == number and isinstance(v, bytes)]
+
+
+def test_v2_protobuf_has_what_kubectl_127_reads() -> None:
+    doc = openapi.v2_document_protobuf()
+    assert _fields(doc, 1) == [b"2.0"]
+    (paths,) = _fields(doc, 8)
+    items = {_fields(p, 1)[0].decode(): _fields(p, 2)[0] for p in _fields(paths, 2)}
+    item = items["/api/v1/namespaces/{namespace}/pods/{name}"]
+    (patch,) = _fields(item, 8)
+    extensions = {_fields(e, 1)[0]: _fields(_fields(e, 2)[0], 2)[0] for e in _fields(patch, 13)}
+    assert extensions[b"x-kubernetes-group-version-kind"] == b'group: ""\nkind: Pod\nversion: v1\n'
+    query_names = []
+    for param in _fields(patch, 8):
+        (parameter,) = _fields(param, 1)
+        for non_body in _fields(parameter, 2):
+            for query in _fields(non_body, 3):
+                assert _fields(query, 2) == [b"query"]
+                query_names.append(_fields(query, 4)[0])
+    assert b"fieldValidation" in query_names
+    lease = items["/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}"]
+    (lease_patch,) = _fields(lease, 8)
+    assert any(b"kind: Lease" in _fields(_fields(e, 2)[0], 2)[0] for e in _fields(lease_patch, 13))
