@@ -1,0 +1,199 @@
+"""`kubelite runtime`: a daemonless docker-style CLI over runc, conmon and the image store.
+
+Global `--root DIR` (default /var/lib/kubelite/runtime) names the state; every verb works from
+disk, so nothing runs in between commands except conmon, one per container. Start-up is on the
+`run --rm` budget (100 ms): the image verbs (which import asyncio and more) are registered only
+when the verb is one of theirs or help is asked for. Errors are one line, exit code 125; a
+foreground `run` exits with the container's code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+DEFAULT_ROOT = "/var/lib/kubelite/runtime"
+CONTAINER_VERBS = ("version", "info", "run", "create", "ps", "logs", "exec", "start", "stop", "restart", "kill",
+                   "rm", "inspect", "build", "commit")
+EXIT_RUNTIME_ERROR = 125
+
+
+def _run_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-d", "--detach", action="store_true", help="run in the background, print the id")
+    p.add_argument("-i", "--interactive", action="store_true", help="keep stdin attached")
+    p.add_argument("-t", "--tty", action="store_true", help="allocate a terminal")
+    p.add_argument("--rm", action="store_true", help="remove the container when it exits")
+    p.add_argument("--name", help="container name")
+    p.add_argument("--net", "--network", default="bridge", help="bridge | host | none | container:NAME")
+    p.add_argument("-v", "--volume", action="append", default=[], help="HOST:CONTAINER[:ro]")
+    p.add_argument("--tmpfs", action="append", default=[], help="mount a tmpfs at this path")
+    p.add_argument("-e", "--env", action="append", default=[], help="KEY=VALUE (or KEY to copy ours)")
+    p.add_argument("-l", "--label", action="append", default=[], help="KEY=VALUE")
+    p.add_argument("-p", "--publish", action="append", default=[], help="[IP:]HOSTPORT:CONTAINERPORT[/proto]")
+    p.add_argument("-w", "--workdir")
+    p.add_argument("-u", "--user", help="uid[:gid] or name[:group] from the image")
+    p.add_argument("-h", "--hostname")
+    p.add_argument("--entrypoint")
+    p.add_argument("-m", "--memory", help="memory limit, e.g. 64m")
+    p.add_argument("--cpus", help="CPU quota, e.g. 0.5")
+    p.add_argument("--pids-limit", type=int)
+    p.add_argument("--privileged", action="store_true")
+    p.add_argument("--cap-add", action="append", default=[])
+    p.add_argument("--cap-drop", action="append", default=[])
+    p.add_argument("image")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+
+
+def build_parser(with_images: bool) -> argparse.ArgumentParser:
+    from runtime.containers import commands as c
+
+    parser = argparse.ArgumentParser(prog="kubelite runtime", description="docker-style container runtime")
+    parser.add_argument("--root", default=DEFAULT_ROOT, help=f"state directory (default {DEFAULT_ROOT})")
+    parser.add_argument("--log-level", default="warning", help="debug logs every command run")
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
+
+    sub.add_parser("version", help="show versions").set_defaults(func=c.cmd_version)
+    sub.add_parser("info", help="show runtime information").set_defaults(func=c.cmd_info)
+    for verb, func, help_ in (("run", c.cmd_run, "run a command in a new container"),
+                              ("create", c.cmd_create, "create a container without starting it")):
+        p = sub.add_parser(verb, help=help_, add_help=False)
+        p.add_argument("--help", action="help")
+        _run_flags(p)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("ps", help="list containers")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--no-trunc", action="store_true")
+    p.set_defaults(func=c.cmd_ps)
+
+    p = sub.add_parser("logs", help="print a container's logs")
+    p.add_argument("-f", "--follow", action="store_true")
+    p.add_argument("--tail", type=int)
+    p.add_argument("-t", "--timestamps", action="store_true")
+    p.add_argument("container")
+    p.set_defaults(func=c.cmd_logs)
+
+    p = sub.add_parser("exec", help="run a command in a running container")
+    p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("-t", "--tty", action="store_true")
+    p.add_argument("-e", "--env", action="append", default=[])
+    p.add_argument("-w", "--workdir")
+    p.add_argument("-u", "--user")
+    p.add_argument("container")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p.set_defaults(func=c.cmd_exec)
+
+    p = sub.add_parser("start", help="start stopped containers")
+    p.add_argument("-a", "--attach", action="store_true")
+    p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(func=c.cmd_start)
+
+    for verb, func, help_ in (("stop", c.cmd_stop, "stop containers (stop signal, then SIGKILL)"),
+                              ("restart", c.cmd_restart, "restart containers")):
+        p = sub.add_parser(verb, help=help_)
+        p.add_argument("-t", "--time", type=float, default=10.0, help="grace period in seconds")
+        p.add_argument("containers", nargs="+")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("kill", help="send a signal to containers")
+    p.add_argument("-s", "--signal", default="SIGKILL")
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(func=c.cmd_kill)
+
+    p = sub.add_parser("rm", help="remove containers")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-v", "--volumes", action="store_true", help="accepted for docker compatibility")
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(func=c.cmd_rm)
+
+    p = sub.add_parser("inspect", help="show containers or images as JSON")
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(func=c.cmd_inspect)
+
+    p = sub.add_parser("build", help="build an image from a Dockerfile")
+    p.add_argument("-t", "--tag", action="append", default=[])
+    p.add_argument("-f", "--file")
+    p.add_argument("--build-arg", action="append", default=[])
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("context")
+    p.set_defaults(func=_lazy("runtime.build", "cmd_build"))
+
+    p = sub.add_parser("commit", help="make an image from a container's changes")
+    p.add_argument("container")
+    p.add_argument("ref", nargs="?")
+    p.add_argument("-m", "--message", default="")
+    p.set_defaults(func=_lazy("runtime.build", "cmd_commit"))
+
+    if with_images:
+        try:
+            from runtime import cli_images
+        except ImportError:  # the image verbs land separately
+            pass
+        else:
+            cli_images.register(sub, in_use=c.in_use)
+    return parser
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    def call(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), name)(args))
+
+    return call
+
+
+def _verb(argv: list[str]) -> str:
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("--root", "--log-level"):
+            skip = True
+            continue
+        if not a.startswith("-"):
+            return a
+        if a.startswith(("--root=", "--log-level=")):
+            continue
+        return ""
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(with_images=_verb(argv) not in CONTAINER_VERBS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    if getattr(args, "command", None) is not None and args.verb in ("exec",) and not args.command:
+        parser.error("exec needs a command")
+    from runtime.containers.errors import ContainerError
+
+    try:
+        return int(args.func(args))
+    except ContainerError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return EXIT_RUNTIME_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except (OSError, ValueError) as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return EXIT_RUNTIME_ERROR
+    except Exception as e:  # image and network errors: one line, no traceback
+        if type(e).__module__.startswith(("runtime.images", "runtime.network")):
+            print(f"Error: {e}", file=sys.stderr)
+            return EXIT_RUNTIME_ERROR
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Container lifecycle through conmon and runc, exactly as RUNTIME-FACTS.md shows it working here.
+
+create: overlay rootfs + config.json, then conmon (which runs `runc create` and reports the
+container pid on its sync pipe); start: `runc start`; stop: the stop signal, wait up to the grace
+period, SIGKILL; finish: `runc kill` + wait + `runc delete` (`delete -f` sleeps ~100 ms). Waiting
+never polls: a pidfd on the conmon process becomes readable when it exits, right after it wrote
+the exit file. conmon is a subreaper that outlives us, so a restarted caller adopts containers
+from their records and exit files alone. Everything here is synchronous; async callers use threads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from runtime.containers import proc, rootfs
+from runtime.containers.errors import ContainerError, ContainerStateError
+from runtime.containers.store import ContainerStore, Record
+
+LIVE = ("created", "running")
+
+
+def parse_signal(name: str | int) -> int:
+    """`SIGTERM`, `TERM`, `15` -> 15; ContainerError for an unknown one."""
+    text = str(name).strip().upper()
+    if text.isdigit():
+        return int(text)
+    try:
+        return int(signal.Signals[text if text.startswith("SIG") else f"SIG{text}"])
+    except (KeyError, ValueError):
+        raise ContainerError(f"invalid signal: {name}") from None
+
+
+class Engine:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.store = ContainerStore(root / "containers")
+        self.exits = root / "exits"
+        self.socks = root / "s"
+
+    # ---- paths
+    def bundle(self, container_id: str) -> Path:
+        return self.store.dir(container_id)
+
+    def rootfs(self, container_id: str) -> Path:
+        return self.bundle(container_id) / "rootfs"
+
+    # ---- create / start
+    def mount_rootfs(self, rec: Record) -> Path:
+        d = self.bundle(rec.id)
+        target = d / "rootfs"
+        if not rootfs.is_mounted(target):
+            rootfs.mount_overlay([Path(p) for p in rec.layer_dirs], d / "upper", d / "work", target)
+        return Path(os.path.realpath(target))
+
+    def create(self, rec: Record, spec: dict[str, Any] | None = None) -> Record:
+        """Write the bundle (when `spec` is given) and have conmon `runc create` it."""
+        d = self.bundle(rec.id)
+        if spec is not None:
+            (d / "config.json").write_text(json.dumps(spec))
+        self.mount_rootfs(rec)
+        for stale in ("pidfile", "conmon.pid", "oom"):
+            (d / stale).unlink(missing_ok=True)
+        (self.exits / rec.id).unlink(missing_ok=True)
+        self.exits.mkdir(parents=True, exist_ok=True)
+        self.socks.mkdir(parents=True, exist_ok=True)
+        try:
+            (self.socks / rec.short_id).unlink()
+        except OSError:
+            pass
+        argv = [proc.which("conmon"), "--api-version", "1", "-c", rec.id, "-u", rec.short_id, "-n", rec.name,
+                "-r", proc.which("runc"), "-b", str(d), "-p", str(d / "pidfile"), "-P", str(d / "conmon.pid"),
+                "-l", f"k8s-file:{rec.log_path}", "--exit-dir", str(self.exits),
+                "--socket-dir-path", str(self.socks), "--log-level", "error", "-0", str(d)]
+        if rec.terminal:
+            argv.append("-t")
+        if rec.stdin:
+            argv.append("-i")
+        rfd, wfd = os.pipe()
+        try:
+            env = dict(os.environ, _OCI_SYNCPIPE=str(wfd))
+            proc.log.debug("exec: %s", " ".join(argv))
+            conmon = subprocess.Popen(argv, pass_fds=(wfd,), env=env, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os.close(wfd)
+            wfd = -1
+            conmon.wait()  # the parent exits once its daemonized child runs
+            raw = os.read(rfd, 65536)
+        finally:
+            os.close(rfd)
+            if wfd >= 0:
+                os.close(wfd)
+        try:
+            msg = json.loads(raw.decode().splitlines()[0]) if raw else {}
+        except (ValueError, IndexError):
+            msg = {}
+        pid = int(msg.get("data", -1)) if isinstance(msg.get("data", -1), int) else -1
+        if pid <= 0:
+            detail = str(msg.get("message") or "conmon exited without reporting the container").strip()
+            rootfs.unmount(self.rootfs(rec.id))
+            raise ContainerError(f"creating container {rec.short_id}: {detail.splitlines()[-1] if detail else ''}")
+        rec.pid = pid
+        rec.state = "created"
+        rec.exit_code = None
+        rec.reason = ""
+        rec.finished_at = 0.0
+        self.store.save(rec)
+        return rec
+
+    def start(self, rec: Record) -> Record:
+        if rec.state != "created":
+            raise ContainerStateError(f"container {rec.short_id} is {rec.state}, not created")
+        proc.runc("start", rec.id)
+        rec.state = "running"
+        rec.started_at = time.time()
+        self.store.save(rec)
+        return rec
+
+    # ---- observe
+    def conmon_pid(self, rec: Record) -> int:
+        try:
+            pid = int((self.bundle(rec.id) / "conmon.pid").read_text().strip())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return pid if rec.id.encode() in f.read() else 0  # guard against pid reuse
+        except (OSError, ValueError):
+            return 0
+
+    def wait_exit(self, rec: Record, timeout: float | None = None) -> bool:
+        """Block until conmon is gone (it writes the exit file first); False on timeout."""
+        if (self.exits / rec.id).exists():
+            return True
+        pid = self.conmon_pid(rec)
+        if not pid:
+            return True
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            return True
+        try:
+            ready, _, _ = select.select([fd], [], [], timeout)
+            return bool(ready)
+        finally:
+            os.close(fd)
+
+    def refresh(self, rec: Record) -> Record:
+        """Merge the kernel's view in: a container whose exit file exists is finished (and cleaned)."""
+        if rec.state not in LIVE:
+            return rec
+        exit_file = self.exits / rec.id
+        try:
+            code = int(exit_file.read_text().strip() or "255")
+            finished = exit_file.stat().st_mtime
+        except (OSError, ValueError):
+            if self.conmon_pid(rec) or _alive(rec.pid):
+                return rec
+            code, finished = 255, time.time()  # conmon vanished without a word (host reboot, kill -9)
+        self._finish(rec, code, finished)
+        return rec
+
+    def _oom_killed(self, rec: Record) -> bool:
+        if (self.bundle(rec.id) / "oom").exists():
+            return True
+        path = Path("/sys/fs/cgroup/memory") / rec.cgroups_path.lstrip("/") / "memory.oom_control"
+        try:
+            for line in path.read_text().splitlines():
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1]) > 0
+        except (OSError, ValueError):
+            pass
+        return False
+
+    def _finish(self, rec: Record, code: int, finished: float) -> None:
+        oom = self._oom_killed(rec)
+        proc.runc("delete", rec.id, check=False)
+        rootfs.unmount(self.rootfs(rec.id))
+        rec.state = "exited"
+        rec.exit_code = code
+        rec.finished_at = finished
+        rec.pid = 0
+        rec.reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
+        self.store.save(rec)
+
+    # ---- stop / kill / remove
+    def kill(self, rec: Record, sig: str | int = "SIGKILL") -> None:
+        rec = self.refresh(rec)
+        if rec.state not in LIVE:
+            raise ContainerStateError(f"container {rec.short_id} is not running")
+        proc.runc("kill", rec.id, str(parse_signal(sig)), check=False)
+
+    def stop(self, rec: Record, timeout: float = 10.0) -> Record:
+        rec = self.refresh(rec)
+        if rec.state not in LIVE:
+            return rec
+        if timeout > 0 and rec.state == "running":
+            proc.runc("kill", rec.id, str(parse_signal(rec.stop_signal or "SIGTERM")), check=False)
+            if self.wait_exit(rec, timeout):
+                return self.refresh(rec)
+        proc.runc("kill", rec.id, "9", check=False)
+        if not self.wait_exit(rec, 10.0):
+            raise ContainerError(f"container {rec.short_id} did not exit after SIGKILL")
+        return self.refresh(rec)
+
+    def remove(self, rec: Record, force: bool = False) -> None:
+        rec = self.refresh(rec)
+        if rec.state == "running" and not force:
+            raise ContainerStateError(f"cannot remove container {rec.short_id}: it is running (stop it first or use -f)")
+        if rec.state in LIVE:
+            self.stop(rec, 0)
+        rootfs.unmount(self.rootfs(rec.id))
+        (self.exits / rec.id).unlink(missing_ok=True)
+        try:
+            (self.socks / rec.short_id).unlink()
+        except OSError:
+            pass
+        self.store.delete(rec)
+
+    # ---- stdio
+    def attach(self, rec: Record) -> socket.socket:
+        """Connect to conmon's attach socket (frames: 1 byte stream 2=stdout 3=stderr, then data)."""
+        dirfd = os.open(self.bundle(rec.id), os.O_PATH)
+        try:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            sock.connect(f"/proc/self/fd/{dirfd}/attach")  # sidesteps the 108-byte sun_path limit
+            return sock
+        finally:
+            os.close(dirfd)
+
+    def resize(self, rec: Record, cols: int, rows: int) -> None:
+        try:
+            fd = os.open(self.bundle(rec.id) / "ctl", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return
+        try:
+            os.write(fd, f"1 {rows} {cols}\n".encode())
+        finally:
+            os.close(fd)
+
+    # ---- exec
+    def exec_argv(self, rec: Record, cmd: list[str], tty: bool = False, console_socket: str = "",
+                  env: list[str] | None = None, workdir: str = "", user: str = "") -> list[str]:
+        rec = self.refresh(rec)
+        if rec.state != "running":
+            raise ContainerStateError(f"container {rec.short_id} is not running")
+        if not cmd:
+            raise ContainerError("exec: no command given")
+        argv = [proc.which("runc"), "exec"]
+        if tty:
+            argv += ["-t", "--console-socket", console_socket]
+        for e in env or []:
+            argv += ["--env", e]
+        if workdir:
+            argv += ["--cwd", workdir]
+        if user:
+            argv += ["--user", user]
+        return [*argv, rec.id, *cmd]
+
+    def exec_sync(self, rec: Record, cmd: list[str], timeout: float | None = None) -> tuple[int, bytes, bytes]:
+        argv = self.exec_argv(rec, cmd)
+        try:
+            res = proc.run(argv, check=False, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise ContainerError(f"exec in {rec.short_id} timed out after {timeout} s") from None
+        return res.returncode, res.stdout, res.stderr
+
+    def logs_path(self, rec: Record) -> Path:
+        return Path(rec.log_path)
+
+    def list(self) -> list[Record]:
+        return [self.refresh(r) for r in self.store.all()]
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True

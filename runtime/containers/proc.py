@@ -1,0 +1,59 @@
+"""The one subprocess entry point of the container side: logs the full command, types failures.
+
+Every runc/conmon/helper call goes through `run()` so a failing command becomes a
+`CommandFailed` carrying argv and stderr (and the command line is in the debug log), and a
+missing binary becomes a one-line `ContainerError` instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+
+from runtime.containers.errors import CommandFailed, ContainerError
+
+log = logging.getLogger("kubelite.runtime.proc")
+
+_paths: dict[str, str] = {}
+
+
+def which(name: str) -> str:
+    """Absolute path of a helper binary (cached: the hot path resolves runc once)."""
+    path = _paths.get(name)
+    if path is None:
+        for candidate in (f"/usr/sbin/{name}", f"/usr/bin/{name}", f"/usr/local/bin/{name}"):
+            if os.access(candidate, os.X_OK):
+                path = candidate
+                break
+        else:
+            found = shutil.which(name)
+            if found is None:
+                raise ContainerError(f"{name} is not installed (looked in PATH, /usr/sbin, /usr/bin)")
+            path = found
+        _paths[name] = path
+    return path
+
+
+def run(argv: Sequence[str], *, input: bytes | None = None, check: bool = True, timeout: float | None = None,
+        env: Mapping[str, str] | None = None, capture: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """Run argv to completion; CommandFailed on a non-zero exit when `check`."""
+    args = list(argv)
+    log.debug("exec: %s", shlex.join(args))
+    try:
+        result = subprocess.run(args, input=input, timeout=timeout, env=env,
+                                stdout=subprocess.PIPE if capture else None,
+                                stderr=subprocess.PIPE if capture else None,
+                                stdin=None if input is not None else subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise ContainerError(f"{args[0]} is not installed") from None
+    if check and result.returncode != 0:
+        raise CommandFailed(args, result.returncode, (result.stderr or b"").decode(errors="replace"))
+    return result
+
+
+def runc(*args: str, check: bool = True, timeout: float | None = 30) -> subprocess.CompletedProcess[bytes]:
+    return run([which("runc"), *args], check=check, timeout=timeout)

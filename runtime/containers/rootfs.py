@@ -1,0 +1,58 @@
+"""Container root filesystems: one overlay mount per container over the image's layer dirs.
+
+mount(2)/umount2(2) through ctypes (about 0.1 ms; a `mount` process costs a few ms on the `run`
+hot path). runc rejects a rootfs reached through a symlink, so every path is resolved first.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+from pathlib import Path
+
+from runtime.containers.errors import ContainerError
+
+MNT_DETACH = 2
+_libc: ctypes.CDLL | None = None
+
+
+def _lib() -> ctypes.CDLL:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _libc
+
+
+def mount_overlay(lower_lowest_first: list[Path], upper: Path, work: Path, target: Path) -> None:
+    """Mount overlay(lower..., upper) at target; an image without layers gets an empty lower dir."""
+    for d in (upper, work, target):
+        d.mkdir(parents=True, exist_ok=True)
+    lowers = [os.path.realpath(p) for p in reversed(lower_lowest_first)]
+    if not lowers:
+        empty = target.parent / "empty"
+        empty.mkdir(exist_ok=True)
+        lowers = [os.path.realpath(empty)]
+    data = f"lowerdir={':'.join(lowers)},upperdir={os.path.realpath(upper)},workdir={os.path.realpath(work)}"
+    if len(data) > 4000:
+        raise ContainerError(f"too many image layers to mount ({len(lowers)})")
+    rc = _lib().mount(b"overlay", os.path.realpath(target).encode(), b"overlay", 0, data.encode())
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise ContainerError(f"mount overlay at {target}: {os.strerror(err)}")
+
+
+def unmount(target: Path) -> None:
+    """Detach the mount at target; quiet when nothing is mounted there."""
+    rc = _lib().umount2(os.path.realpath(target).encode(), MNT_DETACH)
+    if rc != 0:
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOENT):
+            raise ContainerError(f"unmount {target}: {os.strerror(err)}")
+
+
+def is_mounted(target: Path) -> bool:
+    real = os.path.realpath(target)
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == real for line in f)

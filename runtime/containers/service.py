@@ -1,0 +1,217 @@
+"""From a docker-style request to a created container: image, network, user, spec, engine.
+
+Shared by the CLI (`run`, `create`, `build`'s RUN steps) and RealRuntime (containers of a pod
+sandbox). The network package is imported only when a request needs a network namespace, and
+the image store only resolves and stats layer dirs, so `run --rm` stays on its time budget.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runtime.containers import ids
+from runtime.containers.engine import Engine
+from runtime.containers.errors import ContainerError, InvalidConfig
+from runtime.containers.spec import BundleRequest, build_spec, merge_env, resolve_args
+from runtime.containers.store import Record
+from runtime.containers.users import resolve_in_rootfs
+from runtime.interface import Mount
+
+if TYPE_CHECKING:
+    from runtime.images import ImageStore
+    from runtime.network import Network
+
+
+@dataclass
+class RunRequest:
+    image: str
+    name: str = ""
+    command: list[str] | None = None  # replaces ENTRYPOINT
+    args: list[str] | None = None  # replaces CMD
+    env: dict[str, str] = field(default_factory=dict)
+    working_dir: str = ""
+    user: str = ""
+    hostname: str = ""
+    tty: bool = False
+    stdin: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    mounts: list[Mount] = field(default_factory=list)
+    memory_limit: int | None = None
+    cpu_quota_millis: int | None = None
+    cpu_shares: int | None = None
+    pids_limit: int | None = None
+    privileged: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    net: str = "bridge"  # bridge | none | host | container:<name> | sandbox (join netns_path)
+    netns_path: str = ""  # with net="sandbox"
+    sandbox_id: str = ""
+    etc_files: dict[str, str] = field(default_factory=dict)  # with net="sandbox": the pod's files
+    ports: list[str] = field(default_factory=list)
+    auto_remove: bool = False
+    cgroup_parent: str = ""  # e.g. /kubepods/pod<uid>; the container's cgroup is <parent>/<name or id>
+    log_path: str = ""
+    image_id: str = ""  # pre-resolved (build steps on an unnamed rootfs)
+    layer_dirs: list[str] | None = None  # pre-resolved, lowest first
+    image_config: dict[str, Any] | None = None  # pre-resolved `config` section
+
+
+class Containers:
+    def __init__(self, root: Path, network: Callable[[], Network] | None = None,
+                 images: Callable[[], ImageStore] | None = None) -> None:
+        self.root = root
+        self.engine = Engine(root)
+        self.store = self.engine.store
+        self._network_factory = network or (lambda: default_network(root))
+        self._network: Network | None = None
+        self._images_factory = images or (lambda: default_images(root))
+        self._images: ImageStore | None = None
+
+    @property
+    def network(self) -> Network:
+        if self._network is None:
+            self._network = self._network_factory()
+        return self._network
+
+    @property
+    def images(self) -> ImageStore:
+        if self._images is None:
+            self._images = self._images_factory()
+        return self._images
+
+    def get(self, ref: str) -> Record:
+        return self.engine.refresh(self.store.load(self.store.lookup(ref)))
+
+    def create(self, req: RunRequest) -> Record:
+        """Reserve the name, set up rootfs and network, write the bundle, conmon `runc create`."""
+        if req.image_config is not None and req.layer_dirs is not None:
+            image_ref, image_id, layers, cfg = req.image, req.image_id, list(req.layer_dirs), req.image_config
+        else:
+            image = self.images.resolve(req.image)
+            if image is None:
+                from runtime.images.errors import ImageNotFound
+
+                raise ImageNotFound(f"image not found: {req.image} (pull, load or build it first)")
+            image_ref = image.refs[0] if image.refs else image.id
+            image_id = image.id
+            layers = [str(p) for p in self.images.layer_dirs(image)]
+            cfg = dict(image.config.get("config") or {})
+        cid = ids.new_id()
+        name = req.name or ids.generate_name(self.store.taken_names())
+        self.store.reserve_name(name, cid)
+        d = self.store.dir(cid)
+        d.mkdir(parents=True, exist_ok=True)
+        rec = Record(id=cid, name=name, image=image_ref, image_id=image_id, created_at=time.time(),
+                     sandbox_id=req.sandbox_id, labels=dict(req.labels), log_path=req.log_path or str(d / "ctr.log"),
+                     cgroups_path=f"{req.cgroup_parent.rstrip('/') or '/kubelite'}/{name if req.cgroup_parent else cid}",
+                     stop_signal=str(cfg.get("StopSignal") or "SIGTERM"), terminal=req.tty, stdin=req.stdin,
+                     auto_remove=req.auto_remove, ports=list(req.ports), layer_dirs=layers,
+                     config=_summary(req))
+        try:
+            netns, etc_files, hostname = self._network_for(rec, req)
+            rootfs = self.engine.mount_rootfs(rec)
+            user = resolve_in_rootfs(req.user or str(cfg.get("User") or ""), rootfs)
+            env = merge_env(cfg.get("Env"), req.env, req.tty)
+            if not any(e.startswith("HOME=") for e in env):
+                env.append(f"HOME={user.home}")
+            if not any(e.startswith("HOSTNAME=") for e in env):
+                env.append(f"HOSTNAME={hostname}")
+            bundle = BundleRequest(
+                args=resolve_args(cfg, req.command, req.args), env=env, rootfs=str(rootfs),
+                cgroups_path=rec.cgroups_path, cwd=req.working_dir or str(cfg.get("WorkingDir") or "/"),
+                user=user, hostname=hostname, terminal=req.tty, netns=netns, mounts=req.mounts,
+                etc_files=etc_files, memory_limit=req.memory_limit, cpu_quota_millis=req.cpu_quota_millis,
+                cpu_shares=req.cpu_shares, pids_limit=req.pids_limit, privileged=req.privileged,
+                cap_add=req.cap_add, cap_drop=req.cap_drop)
+            for m in req.mounts:
+                if not m.tmpfs and not os.path.exists(m.host_path):
+                    os.makedirs(m.host_path, exist_ok=True)  # docker creates a missing bind source
+            self.store.save(rec)
+            return self.engine.create(rec, build_spec(bundle))
+        except BaseException:
+            self._discard(rec)
+            raise
+
+    def _network_for(self, rec: Record, req: RunRequest) -> tuple[str, dict[str, str], str]:
+        """(netns for the spec, etc files to bind, hostname) — and record what was made."""
+        mode = req.net or "bridge"
+        hostname = req.hostname or rec.short_id
+        etc_dir = self.store.dir(rec.id) / "etc"
+        if mode == "sandbox":
+            rec.net_mode, rec.netns_path = "sandbox", req.netns_path
+            return req.netns_path or "host", dict(req.etc_files), hostname
+        if mode == "host":
+            rec.net_mode = "host"
+            files = {"/etc/hosts": "/etc/hosts", "/etc/resolv.conf": "/etc/resolv.conf"}
+            return "host", {k: v for k, v in files.items() if os.path.exists(v)}, req.hostname or socket.gethostname()
+        if mode.startswith("container:"):
+            other = self.get(mode.partition(":")[2])
+            if other.state != "running":
+                raise ContainerError(f"cannot join the network of container {other.name}: it is not running")
+            rec.net_mode, rec.netns_path, rec.ip = f"container:{other.id}", other.netns_path, other.ip
+            src = self.store.dir(other.id) / "etc"
+            files = {p: str(src / Path(p).name) for p in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")}
+            return other.netns_path or "host", {k: v for k, v in files.items() if os.path.exists(v)}, other.config.get(
+                "hostname") or other.short_id
+        if mode not in ("bridge", "none"):
+            raise InvalidConfig(f"invalid network mode {mode!r}: want bridge, host, none or container:NAME")
+        from runtime.network import PortMapping, write_etc_files
+
+        ports = [PortMapping.parse(p) for p in req.ports] if mode == "bridge" else []
+        rec.owns_network = True
+        net = self.network.setup(rec.id, mode)
+        rec.net_mode, rec.netns_path, rec.ip = mode, net.netns_path, net.ip
+        if ports:
+            self.network.publish(rec.id, ports)
+        rec.config["hostname"] = hostname
+        written = write_etc_files(etc_dir, hostname, net.ip)
+        return net.netns_path, {k: str(v) for k, v in written.items()}, hostname
+
+    def _discard(self, rec: Record) -> None:
+        """Undo a half-made container: mounts, network, records — whatever got made."""
+        try:
+            self.engine.remove(rec, force=True)
+        except Exception:
+            self.store.delete(rec)
+        if rec.owns_network:
+            try:
+                self.network.teardown(rec.id)
+            except Exception:
+                pass
+
+    def remove(self, rec: Record, force: bool = False) -> None:
+        self.engine.remove(rec, force)
+        if rec.owns_network:
+            self.network.teardown(rec.id)
+
+    def restart_from_exit(self, rec: Record) -> Record:
+        """`start` of an exited container: a fresh conmon + `runc create` on the kept bundle."""
+        rec.restart_count += 1
+        return self.engine.create(rec)
+
+
+def _summary(req: RunRequest) -> dict[str, Any]:
+    d = asdict(req)
+    for k in ("layer_dirs", "image_config", "etc_files"):
+        d.pop(k, None)
+    return d
+
+
+def default_images(root: Path) -> ImageStore:
+    from runtime.images import ImageStore
+
+    return ImageStore(root)
+
+
+def default_network(root: Path) -> Network:
+    from runtime.network import BridgeNetwork, NetworkConfig
+
+    return BridgeNetwork(NetworkConfig(state_dir=root / "network",
+                                       bridge=os.environ.get("KUBELITE_BRIDGE", "kl0"),
+                                       subnet=os.environ.get("KUBELITE_SUBNET", "10.88.0.0/16")))

@@ -1,0 +1,141 @@
+"""Container records on disk: `<root>/containers/<id>/record.json` plus a name index.
+
+Everything a restarted caller needs to rebuild its view lives here (labels, image, times, exit
+code, reason, network); the kernel-side truth (exit file, pid) is merged in by the engine.
+Names are reserved with O_EXCL files under `.names/`, so two concurrent `run --name x` cannot both win.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from runtime.containers import ids
+from runtime.containers.errors import AmbiguousContainer, InvalidConfig, NameInUse, NoSuchContainer
+
+
+@dataclass
+class Record:
+    id: str
+    name: str
+    image: str  # the reference the user gave, normalised
+    image_id: str
+    created_at: float
+    sandbox_id: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    state: str = "created"  # created | running | exited | unknown
+    pid: int = 0
+    exit_code: int | None = None
+    reason: str = ""
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    log_path: str = ""
+    cgroups_path: str = ""
+    stop_signal: str = "SIGTERM"
+    terminal: bool = False
+    stdin: bool = False
+    auto_remove: bool = False
+    net_mode: str = ""  # bridge | none | host | container:<id> | sandbox
+    netns_path: str = ""
+    ip: str = ""
+    owns_network: bool = False  # the CLI's own per-container sandbox, torn down on rm
+    ports: list[str] = field(default_factory=list)
+    layer_dirs: list[str] = field(default_factory=list)  # lowest first, for re-mounting on restart
+    config: dict[str, Any] = field(default_factory=dict)  # the request, for inspect and commit
+    restart_count: int = 0
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Record:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class ContainerStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root  # <runtime root>/containers
+        self.names = root / ".names"
+
+    def dir(self, container_id: str) -> Path:
+        return self.root / container_id
+
+    def save(self, rec: Record) -> None:
+        d = self.dir(rec.id)
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / "record.json.tmp"
+        tmp.write_text(json.dumps(asdict(rec)))
+        os.replace(tmp, d / "record.json")
+
+    def load(self, container_id: str) -> Record:
+        try:
+            return Record.from_json(json.loads((self.dir(container_id) / "record.json").read_text()))
+        except (OSError, ValueError):
+            raise NoSuchContainer(f"no such container: {container_id}") from None
+
+    def reserve_name(self, name: str, container_id: str) -> None:
+        if not ids.valid_name(name):
+            raise InvalidConfig(f"invalid container name {name!r}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        self.names.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.names / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            owner = (self.names / name).read_text().strip()
+            raise NameInUse(f'the container name "{name}" is already in use by container "{owner}". '
+                            "Remove that container to be able to reuse the name") from None
+        with os.fdopen(fd, "w") as f:
+            f.write(container_id)
+
+    def release_name(self, name: str, container_id: str) -> None:
+        path = self.names / name
+        try:
+            if path.read_text().strip() == container_id:
+                path.unlink()
+        except OSError:
+            pass
+
+    def taken_names(self) -> set[str]:
+        try:
+            return set(os.listdir(self.names))
+        except OSError:
+            return set()
+
+    def ids(self) -> list[str]:
+        try:
+            return [n for n in os.listdir(self.root) if len(n) == 64 and (self.root / n / "record.json").exists()]
+        except OSError:
+            return []
+
+    def lookup(self, ref: str) -> str:
+        """A name, full id or unique id prefix -> the full id; NoSuchContainer / AmbiguousContainer."""
+        if ref and ids.valid_name(ref):
+            try:
+                return (self.names / ref).read_text().strip()
+            except OSError:
+                pass
+        if ref and ids.HEX_RE.match(ref):
+            found = [i for i in self.ids() if i.startswith(ref)]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise AmbiguousContainer(f"multiple containers match id prefix {ref!r}: be more specific")
+        raise NoSuchContainer(f"no such container: {ref}")
+
+    def delete(self, rec: Record) -> None:
+        self.release_name(rec.name, rec.id)
+        shutil.rmtree(self.dir(rec.id), ignore_errors=True)
+
+    def all(self) -> list[Record]:
+        out = []
+        for cid in self.ids():
+            try:
+                out.append(self.load(cid))
+            except NoSuchContainer:
+                continue  # removed while we listed
+        return out

@@ -1,0 +1,137 @@
+"""Terminal plumbing for `run -it` / `exec -it`: raw mode, window size, stdio pumps, console sockets.
+
+Two sources of a container's terminal: conmon's attach socket (framed SEQPACKET, for the
+container's own process) and a pty master that runc hands over a `--console-socket` (for exec).
+Both pumps are plain select loops on file descriptors: no threads, no asyncio on the CLI path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import select
+import socket
+import struct
+import sys
+import tempfile
+import termios
+import tty
+from collections.abc import Callable, Iterator
+
+STDOUT_FRAME, STDERR_FRAME = 2, 3
+
+
+@contextlib.contextmanager
+def raw_mode(fd: int) -> Iterator[None]:
+    """Put a terminal in raw mode for the duration (a no-op when fd is not a terminal)."""
+    if not os.isatty(fd):
+        yield
+        return
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd)
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def window_size(fd: int) -> tuple[int, int] | None:
+    """(cols, rows) of a terminal, or None."""
+    try:
+        rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+    except OSError:
+        return None
+    return (cols, rows) if cols and rows else None
+
+
+def set_window_size(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
+def pump_attach(sock: socket.socket, stdin_fd: int | None, out_fd: int = 1, err_fd: int = 2) -> None:
+    """Copy conmon attach frames to stdout/stderr and stdin to the socket, until conmon hangs up."""
+    watch: list[int] = [sock.fileno()] + ([stdin_fd] if stdin_fd is not None else [])
+    while True:
+        ready, _, _ = select.select(watch, [], [])
+        if sock.fileno() in ready:
+            frame = sock.recv(65536)
+            if not frame:
+                return
+            _write_all(err_fd if frame[0] == STDERR_FRAME else out_fd, frame[1:])
+        if stdin_fd is not None and stdin_fd in ready:
+            data = os.read(stdin_fd, 65536)
+            if data:
+                sock.sendall(data)
+            else:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_WR)  # conmon closes the container's stdin
+                watch.remove(stdin_fd)
+                stdin_fd = None
+
+
+def pump_pty(master: int, stdin_fd: int | None, out_fd: int = 1) -> None:
+    """Copy between a pty master and local stdio until the slave side is closed (EIO)."""
+    watch = [master] + ([stdin_fd] if stdin_fd is not None else [])
+    while True:
+        ready, _, _ = select.select(watch, [], [])
+        if master in ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            _write_all(out_fd, data)
+        if stdin_fd is not None and stdin_fd in ready:
+            data = os.read(stdin_fd, 65536)
+            if data:
+                _write_all(master, data)
+            else:
+                _write_all(master, b"\x04")  # EOF on a terminal is ^D
+                watch.remove(stdin_fd)
+                stdin_fd = None
+
+
+class ConsoleSocket:
+    """A listening unix socket for `runc ... --console-socket`; `receive()` returns the pty master."""
+
+    def __init__(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="klc-")
+        self.path = os.path.join(self.dir, "console.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(self.path)
+        self.sock.listen(1)
+
+    def receive(self, alive: Callable[[], bool], timeout: float = 10.0) -> int:
+        """Wait for runc to send the master fd; ConnectionError if runc died first."""
+        waited = 0.0
+        while waited < timeout:
+            ready, _, _ = select.select([self.sock], [], [], 0.05)
+            if ready:
+                conn, _ = self.sock.accept()
+                with conn:
+                    _, fds, _, _ = socket.recv_fds(conn, 4096, 1)
+                if not fds:
+                    raise ConnectionError("runc sent no terminal")
+                return fds[0]
+            waited += 0.05
+            if not alive():
+                break
+        raise ConnectionError("runc did not hand over a terminal")
+
+    def close(self) -> None:
+        self.sock.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+            os.rmdir(self.dir)
+
+
+def stdin_fd_if(interactive: bool) -> int | None:
+    return sys.stdin.fileno() if interactive else None
