@@ -401,9 +401,8 @@ def _event_row(ev: Obj, now: _dt.datetime) -> Row:
     kind = str(inv.get("kind", "")).lower()
     target = f"{kind}/{inv['name']}" if inv.get("name") else kind
     src = ev.get("source") or {}
-    component, host = src.get("component") or ev.get("reportingComponent") or "", src.get("host") or ""
-    if not src.get("component") and ev.get("reportingInstance"):
-        host = ev["reportingInstance"]
+    component = src.get("component") or ev.get("reportingComponent") or ""
+    host = src.get("host") or ev.get("reportingInstance") or ""
     source = f"{component}, {host}" if host else component
     return [last, ev.get("type", ""), ev.get("reason", ""), target, inv.get("fieldPath", ""), source,
             str(ev.get("message", "")).strip(), first, count, _name(ev)]

@@ -72,6 +72,7 @@ def running(name: str = "c0", ready: bool = True, restarts: int = 0, **extra: An
 
 @pytest.mark.parametrize(("pod", "expected"), [
     (_pod({"phase": "Pending"}), ("0/1", "Pending", "0")),
+    ({}, ("0/0", "", "0")),
     (_pod({"phase": "Running", "containerStatuses": [running()]}), ("1/1", "Running", "0")),
     (_pod({"phase": "Pending", "containerStatuses": [
         {"name": "c0", "ready": False, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}]}),
@@ -192,6 +193,10 @@ def test_event_cells() -> None:
           "firstTimestamp": "2026-01-01T11:50:00Z", "lastTimestamp": T0, "count": 3}
     assert cells("events", ev) == ["5m", "Normal", "Pulled", "pod/p", "spec.containers{c}", "kubelet, n1", "pulled",
                                    "10m", 3, "p.1"]
+    new_style = {"metadata": {"name": "e"}, "involvedObject": {"kind": "Node", "name": "n1"}, "reason": "Ready",
+                 "eventTime": "2026-01-01T11:59:00.123456Z", "reportingComponent": "kubelet",
+                 "reportingInstance": "n1", "series": {"count": 4, "lastObservedTime": "2026-01-01T11:59:30.000000Z"}}
+    assert cells("events", new_style) == ["30s", "", "Ready", "node/n1", "", "kubelet, n1", "", "59s", 4, "e"]
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
