@@ -10,7 +10,6 @@ Every method returns the stored bytes, which the handlers answer as they are.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -83,7 +82,7 @@ class Registry:
         meta = obj["metadata"]
         generated = not meta.get("name") and bool(meta.get("generateName"))
         await self._admit_namespace(res, namespace, meta.get("name") or meta.get("generateName") or "")
-        strategy.prepare_for_create(res, obj, jsonutil.now_str(), str(uuid.uuid4()))
+        strategy.prepare_for_create(res, obj, jsonutil.now_str(), strategy.new_uid())
         obj = logic.apply_defaults(res, obj)
         if manager:
             logic.record_update(None, obj, manager)
