@@ -7,6 +7,9 @@ answers the questions other modules ask:
   `["spec.containers[0].imagee"]`, for `fieldValidation=Strict` (the real server answers
   400 `... strict decoding error: unknown field "spec.containers[0].imagee"`) and, under `Warn`,
   for `Warning` headers. Free-form fields (`object`) are not descended into.
+- `type_errors(kind, obj)` -> `(path, message)` for values of the wrong JSON type, worded like
+  the real server's decode error (`json: cannot unmarshal string into Go struct field ...`),
+  which it answers with 400 BadRequest.
 - `kind_spec(kind)` -> the `Spec` of a kind (or of `<Kind>List`), `None` if unknown.
 - `Spec.field(name)` / `Spec.elem` walk down; `Spec.merge_key` and `Spec.set_merge` give the
   strategic-merge strategy of a list (`name` for containers, `containerPort` for container
