@@ -73,6 +73,18 @@ def _make_ca(files: TLSFiles) -> None:
     _write_private(files.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
 
 
+def local_addresses() -> set[str]:
+    """Every address on this host's interfaces now (what a wildcard listen serves on)."""
+    import json
+    import subprocess
+
+    try:
+        out = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True, timeout=5, check=True)
+        return {a["local"] for link in json.loads(out.stdout) for a in link.get("addr_info") or [] if a.get("local")}
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
+        return set()
+
+
 def _wanted_names(hosts: list[str]) -> tuple[set[str], set[str]]:
     dns, ips = {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}, {"127.0.0.1", "::1"}
     try:
@@ -80,7 +92,10 @@ def _wanted_names(hosts: list[str]) -> tuple[set[str], set[str]]:
     except OSError:
         pass
     for h in hosts:
-        if not h or h in ("0.0.0.0", "::"):
+        if h in ("0.0.0.0", "::"):
+            ips |= {a for a in local_addresses() if ":" not in a or h == "::"}
+            continue
+        if not h:
             continue
         try:
             ips.add(str(ipaddress.ip_address(h)))

@@ -200,3 +200,21 @@ def test_drop_unknown_paths() -> None:
     drop_path(obj, "spec.containers[5].x")
     drop_path(obj, "nothing.here")
     assert obj == {"spec": {"containers": [{"name": "c"}]}, "m": {"a.b": {}}}
+
+
+def test_certs_made_once_and_extended(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    from apiserver.certs import ensure_certs
+
+    first = ensure_certs(tmp_path, ["127.0.0.1"])
+    ca, cert = first.ca_cert.read_bytes(), first.server_cert.read_bytes()
+    again = ensure_certs(tmp_path, ["127.0.0.1"])
+    assert again.ca_cert.read_bytes() == ca and again.server_cert.read_bytes() == cert  # reused on restart
+    wider = ensure_certs(tmp_path, ["10.9.8.7", "api.example"])
+    assert wider.ca_cert.read_bytes() == ca and wider.server_cert.read_bytes() != cert
+    san = x509.load_pem_x509_certificate(wider.server_cert.read_bytes()).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    ips = {str(i) for i in san.get_values_for_type(x509.IPAddress)}
+    assert {"10.9.8.7", "127.0.0.1"} <= ips and {"api.example", "localhost"} <= set(san.get_values_for_type(x509.DNSName))
+    assert (first.server_key.stat().st_mode & 0o777) == 0o600
