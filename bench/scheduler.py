@@ -16,6 +16,7 @@ import contextlib
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +57,15 @@ async def post_nodes(c: AsyncClient, count: int) -> None:
     await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def measure(kubeconfig: Path, nodes: int, pods: int, timeout: float) -> dict[str, Any]:
+async def measure(kubeconfig: Path, nodes: int, pods: int, timeout: float,
+                  start_scheduler: Callable[[], None] | None = None) -> dict[str, Any]:
+    """With `start_scheduler`, all pods are created first and the scheduler started after."""
     c = AsyncClient(from_kubeconfig([kubeconfig]), max_connections=50)
     await post_nodes(c, nodes)
     created: dict[str, float] = {}
     bound: dict[str, float] = {}
     done = asyncio.Event()
+    all_created = asyncio.Event()
     listed = await c.list("pods", "default")
 
     async def watch() -> None:
@@ -72,6 +76,8 @@ async def measure(kubeconfig: Path, nodes: int, pods: int, timeout: float) -> di
             if ev.get("type") not in ("ADDED", "MODIFIED") or not name:
                 continue
             created.setdefault(name, t)
+            if len(created) >= pods:
+                all_created.set()
             if (obj.get("spec") or {}).get("nodeName") and name not in bound:
                 bound[name] = t
                 if len(bound) >= pods:
@@ -82,17 +88,26 @@ async def measure(kubeconfig: Path, nodes: int, pods: int, timeout: float) -> di
     await asyncio.sleep(1.0)  # let the components' informers sync on the nodes
     t0 = time.monotonic()
     await c.create("replicationcontrollers", rc(pods), "default")
+    sched_start = t0
+    if start_scheduler is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_created.wait(), timeout)
+        sched_start = time.monotonic()
+        start_scheduler()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(done.wait(), timeout)
     w.cancel()
     await c.aclose()
     lat = [bound[n] - created[n] for n in bound if n in created]
     first, last = min(created.values(), default=t0), max(bound.values(), default=t0)
+    first_bound = min(bound.values(), default=t0)
     last_created = max(created.values(), default=t0)
     return {"bound": len(bound), "created": len(created), "lat": lat,
             "create_rate": len(created) / (last_created - first) if last_created > first else 0.0,
             "rate": len(bound) / (last - first) if last > first else 0.0,
-            "end_to_end": len(bound) / (last - t0) if last > t0 else 0.0, "wall": last - t0}
+            "end_to_end": len(bound) / (last - t0) if last > t0 else 0.0, "wall": last - t0,
+            "bind_rate": len(bound) / (last - first_bound) if last > first_bound else 0.0,
+            "from_start": len(bound) / (last - sched_start) if last > sched_start else 0.0}
 
 
 def main() -> None:
@@ -101,18 +116,26 @@ def main() -> None:
     ap.add_argument("--pods", type=int, default=3000)
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--in-server", action="store_true", help="run the loops inside the API server's process")
+    ap.add_argument("--pending-first", action="store_true",
+                    help="create all pods first, then start the scheduler: its own binding rate")
     args = ap.parse_args()
     extra = () if args.in_server else ("--no-controllers", "--no-scheduler")
     with server(*extra) as (data, _srv):
         kubeconfig = data / "kubeconfig.yaml"
         procs: list[subprocess.Popen[bytes]] = []
+
+        def start(cmd: str) -> None:
+            log = open(data / f"{cmd}.log", "wb")  # noqa: SIM115 - lives as long as the process
+            procs.append(subprocess.Popen([*KUBELITE, cmd, "--kubeconfig", str(kubeconfig),
+                                           "--leader-elect=false"], stdout=log, stderr=log))
+
         if not args.in_server:
-            for cmd in ("controller-manager", "scheduler"):
-                log = open(data / f"{cmd}.log", "wb")  # noqa: SIM115 - lives as long as the process
-                procs.append(subprocess.Popen([*KUBELITE, cmd, "--kubeconfig", str(kubeconfig),
-                                               "--leader-elect=false"], stdout=log, stderr=log))
+            start("controller-manager")
+            if not args.pending_first:
+                start("scheduler")
+        later = (lambda: start("scheduler")) if args.pending_first and not args.in_server else None
         try:
-            r = asyncio.run(measure(kubeconfig, args.nodes, args.pods, args.timeout))
+            r = asyncio.run(measure(kubeconfig, args.nodes, args.pods, args.timeout, later))
         finally:
             for p in procs:
                 stop(p)
@@ -121,12 +144,15 @@ def main() -> None:
     print(table([
         ["pods bound", f"{r['bound']}/{args.pods}"],
         ["scheduled pods/s (first creation -> last binding)", f"{r['rate']:.0f}"],
+        ["binding pods/s (first binding -> last binding)", f"{r['bind_rate']:.0f}"],
+        ["pods/s from scheduler start (process start incl.)", f"{r['from_start']:.0f}"],
         ["created pods/s (replication controller)", f"{r['create_rate']:.0f}"],
         ["end to end pods/s (RC created -> last binding)", f"{r['end_to_end']:.0f}"],
         ["wall time", f"{r['wall']:.2f} s"],
         ["creation -> binding", summary_ms(r["lat"]) if r["lat"] else "n/a"],
     ], ["figure", "value"]))
-    print("target: >= 500 pods/s", "MET" if r["rate"] >= 500 else "NOT MET")
+    rate = r["bind_rate"] if args.pending_first else r["rate"]
+    print("target: >= 500 pods/s", "MET" if rate >= 500 else "NOT MET")
 
 
 if __name__ == "__main__":

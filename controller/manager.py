@@ -17,6 +17,7 @@ from api.events import EventRecorder
 from api.informer import InformerFactory
 from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
+from controller.clientpool import ClientPool
 from controller.endpoints import EndpointsController
 from controller.gc import GC_RESOURCES, GarbageCollector
 from controller.ipam import NodeIpamController
@@ -85,9 +86,7 @@ async def run_controllers(config: ClientConfig, options: ControllerOptions | Map
     `options` may be the dataclass or a plain dict of its fields (durations as numbers or strings).
     """
     options = coerce(ControllerOptions, options)
-    from api.aclient import AsyncClient  # httpx only on this path
-
-    client = AsyncClient(config, max_connections=100)
+    client = ClientPool(config)
     le = LeaderElectionConfig(options.lease_name, options.identity, options.lease_namespace,
                               options.lease_duration, options.renew_deadline, options.retry_period)
     try:

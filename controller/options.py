@@ -78,7 +78,7 @@ class SchedulerOptions:
     lease_duration: float = 15.0
     renew_deadline: float = 10.0
     retry_period: float = 2.0
-    max_in_flight_binds: int = 200
+    max_in_flight_binds: int = 32
     initial_backoff: float = 1.0
     max_backoff: float = 10.0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from api import jsonutil
@@ -31,7 +32,8 @@ class ReplicationController(QueueController):
     name = "replication"
 
     def __init__(self, client: ApiClient, rcs: Informer, pods: Informer, events: EventRecorder,
-                 workers: int = 4, burst: int = rs.BURST_REPLICAS, expectations_ttl: float = 300.0) -> None:
+                 workers: int = 4, burst: int = rs.BURST_REPLICAS, expectations_ttl: float = 300.0,
+                 max_in_flight: int = 32) -> None:
         super().__init__(workers)
         self.client = client
         self.rcs = rcs
@@ -39,6 +41,9 @@ class ReplicationController(QueueController):
         self.events = events
         self.burst = burst
         self.expectations = Expectations(expectations_ttl)
+        # bounded, not one batch-wide burst: hundreds of requests queued in httpx's pool cost
+        # more CPU than they save (its request-to-connection assignment is quadratic)
+        self._writes = asyncio.Semaphore(max_in_flight)
         rcs.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         pods.add_handlers(self._pod_added, self._pod_updated, self._pod_deleted)
 
@@ -170,8 +175,8 @@ class ReplicationController(QueueController):
         error: str | None = None
         done = 0
         for batch in rs.slow_start_batches(n):
-            results = await asyncio.gather(*(self.client.create("pods", body, ns) for _ in range(batch)),
-                                           return_exceptions=True)
+            results = await asyncio.gather(*(self._bounded(self.client.create("pods", body, ns))
+                                             for _ in range(batch)), return_exceptions=True)
             done += batch
             failed = 0
             for r in results:
@@ -193,7 +198,7 @@ class ReplicationController(QueueController):
         async def one(p: Obj) -> str | None:
             m = meta(p)
             try:
-                await self.client.delete("pods", m["name"], m.get("namespace"))
+                await self._bounded(self.client.delete("pods", m["name"], m.get("namespace")))
             except ApiError as e:
                 self.expectations.deletion_observed(key, m.get("uid", ""))
                 if e.code == 404:
@@ -205,6 +210,10 @@ class ReplicationController(QueueController):
 
         errs = [e for e in await asyncio.gather(*(one(p) for p in victims)) if e]
         return errs[0] if errs else None
+
+    async def _bounded(self, aw: Awaitable[Any]) -> Any:
+        async with self._writes:
+            return await aw
 
     async def _write_status(self, key: str, rc: Obj, active: list[Obj], manage_error: str | None) -> None:
         status = rs.calculate_status(rc, active, manage_error, jsonutil.now())

@@ -104,7 +104,7 @@ def controller_manager(argv: list[str]) -> int:
 def scheduler(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="kubelite scheduler", description="place pods on nodes")
     _common(p)
-    p.add_argument("--max-in-flight-binds", type=int, default=200)
+    p.add_argument("--max-in-flight-binds", type=int, default=32)
     args = p.parse_args(argv)
     _logging(args.verbose)
     from controller.options import SchedulerOptions

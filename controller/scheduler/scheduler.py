@@ -46,7 +46,7 @@ def responsible_for(pod: Obj) -> bool:
 
 class Scheduler:
     def __init__(self, client: ApiClient, factory: InformerFactory, events: EventRecorder,
-                 max_in_flight: int = 200, rng: random.Random | None = None,
+                 max_in_flight: int = 32, rng: random.Random | None = None,
                  initial_backoff: float = 1.0, max_backoff: float = 10.0) -> None:
         self.client = client
         self.events = events
