@@ -51,6 +51,7 @@ def build_parser(with_images: bool) -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="kubelite runtime", description="docker-style container runtime")
     parser.add_argument("--root", default=DEFAULT_ROOT, help=f"state directory (default {DEFAULT_ROOT})")
+    parser.add_argument("--image-root", help="where images live, when not under --root (shared image stores)")
     parser.add_argument("--log-level", default="warning", help="debug logs every command run")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
 
@@ -154,12 +155,12 @@ def _verb(argv: list[str]) -> str:
         if skip:
             skip = False
             continue
-        if a in ("--root", "--log-level"):
+        if a in ("--root", "--log-level", "--image-root"):
             skip = True
             continue
         if not a.startswith("-"):
             return a
-        if a.startswith(("--root=", "--log-level=")):
+        if a.startswith(("--root=", "--log-level=", "--image-root=")):
             continue
         return ""
     return ""

@@ -15,28 +15,31 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtime.containers import proc
 from runtime.containers.engine import Engine
 from runtime.containers.errors import ContainerError, InvalidConfig
 from runtime.containers.service import Containers, RunRequest
 from runtime.containers.store import Record
-from runtime.containers.terminal import (
-    ConsoleSocket,
-    pump_attach,
-    pump_pty,
-    raw_mode,
-    set_window_size,
-    window_size,
-)
+from runtime.containers.terminal import pump_attach, raw_mode, window_size
 from runtime.interface import Mount
+
+if TYPE_CHECKING:
+    from runtime.images import ImageStore
 
 VERSION = "0.1.0"
 
 
 def containers(args: argparse.Namespace) -> Containers:
-    return Containers(Path(args.root))
+    image_root = Path(args.image_root or args.root)
+    return Containers(Path(args.root), images=lambda: _image_store(image_root))
+
+
+def _image_store(root: Path) -> ImageStore:
+    from runtime.images import ImageStore
+
+    return ImageStore(root)
 
 
 def parse_size(text: str) -> int:
@@ -233,11 +236,11 @@ def cmd_ps(args: argparse.Namespace) -> int:
         return 0
     rows = [("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES")]
     for r in recs:
-        cmd = " ".join((r.config.get("command") or []) + (r.config.get("args") or [])) or ""
+        cmd = " ".join(r.config.get("argv") or [])
         cmd = f'"{cmd[:20]}…"' if len(cmd) > 20 else f'"{cmd}"'
         ports = ", ".join(f"0.0.0.0:{p.split(':')[-2]}->{p.split(':')[-1]}" if p.count(":") else p
                           for p in r.ports)
-        rows.append((r.id if args.no_trunc else r.short_id, r.image.removeprefix("docker.io/library/"), cmd,
+        rows.append((r.id if args.no_trunc else r.short_id, r.image.removeprefix("docker.io/").removeprefix("library/"), cmd,
                      f"{_ago(r.created_at)} ago", status_text(r), ports, r.name))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -266,40 +269,15 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
+    """runc itself proxies a terminal (raw mode, SIGWINCH) when it runs attached with -t."""
     c = containers(args)
     rec = c.get(args.container)
     env = [f"{k}={v}" for k, v in parse_env(args.env).items()]
-    if not args.tty:
-        argv = c.engine.exec_argv(rec, args.command, env=env, workdir=args.workdir or "", user=args.user or "")
-        proc.log.debug("exec: %s", argv)
-        stdin = None if args.interactive else subprocess.DEVNULL
-        return subprocess.run(argv, stdin=stdin).returncode
-    console = ConsoleSocket()
-    try:
-        argv = c.engine.exec_argv(rec, args.command, tty=True, console_socket=console.path, env=env,
-                                  workdir=args.workdir or "", user=args.user or "")
-        runc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        master = console.receive(lambda: runc.poll() is None)
-    except ConnectionError as e:
-        raise ContainerError(f"exec: {e}") from None
-    finally:
-        console.close()
-    try:
-        size = window_size(sys.stdin.fileno())
-        if size:
-            set_window_size(master, *size)
-        signal.signal(signal.SIGWINCH, lambda *_: _copy_size(master))
-        with raw_mode(sys.stdin.fileno()) if args.interactive else _null():
-            pump_pty(master, sys.stdin.fileno() if args.interactive else None)
-    finally:
-        os.close(master)
-    return runc.wait()
-
-
-def _copy_size(master: int) -> None:
-    size = window_size(sys.stdin.fileno())
-    if size:
-        set_window_size(master, *size)
+    argv = c.engine.exec_argv(rec, args.command, tty=args.tty, env=env, workdir=args.workdir or "",
+                              user=args.user or "")
+    proc.log.debug("exec: %s", argv)
+    stdin = None if args.interactive else subprocess.DEVNULL
+    return subprocess.run(argv, stdin=stdin).returncode
 
 
 def inspect_record(rec: Record) -> dict[str, Any]:
@@ -326,9 +304,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         try:
             out.append(inspect_record(c.get(ref)))
         except ContainerError:
-            from runtime.images import ImageStore
-
-            image = ImageStore(Path(args.root)).resolve(ref)
+            image = _image_store(Path(args.image_root or args.root)).resolve(ref)
             if image is None:
                 print(f"Error: no such object: {ref}", file=sys.stderr)
                 code = 125
@@ -353,9 +329,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     recs = c.engine.list()
     states = {s: sum(1 for r in recs if r.state == s) for s in ("running", "exited", "created")}
     hybrid = os.path.isdir("/sys/fs/cgroup/unified")
-    from runtime.images import ImageStore
-
-    n_images = len(ImageStore(Path(args.root)).list())
+    n_images = len(_image_store(Path(args.image_root or args.root)).list())
     print(f"Containers: {len(recs)}\n Running: {states['running']}\n Stopped: {states['exited']}\n"
           f" Created: {states['created']}\nImages: {n_images}\nRoot: {args.root}\n"
           f"Cgroups: {'hybrid (v1 controllers + unified)' if hybrid else 'v2'}\nCgroup driver: cgroupfs\n"

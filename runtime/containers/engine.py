@@ -243,7 +243,7 @@ class Engine:
             os.close(fd)
 
     # ---- exec
-    def exec_argv(self, rec: Record, cmd: list[str], tty: bool = False, console_socket: str = "",
+    def exec_argv(self, rec: Record, cmd: list[str], tty: bool = False,
                   env: list[str] | None = None, workdir: str = "", user: str = "") -> list[str]:
         rec = self.refresh(rec)
         if rec.state != "running":
@@ -252,7 +252,7 @@ class Engine:
             raise ContainerError("exec: no command given")
         argv = [proc.which("runc"), "exec"]
         if tty:
-            argv += ["-t", "--console-socket", console_socket]
+            argv.append("-t")  # attached: runc allocates the pty and proxies it over its own stdio
         for e in env or []:
             argv += ["--env", e]
         if workdir:

@@ -132,6 +132,7 @@ class Containers:
             for m in req.mounts:
                 if not m.tmpfs and not os.path.exists(m.host_path):
                     os.makedirs(m.host_path, exist_ok=True)  # docker creates a missing bind source
+            rec.config["argv"] = bundle.args
             self.store.save(rec)
             return self.engine.create(rec, build_spec(bundle))
         except BaseException:

@@ -1,7 +1,7 @@
 """Terminal plumbing for `run -it` / `exec -it`: raw mode, window size, stdio pumps, console sockets.
 
 Two sources of a container's terminal: conmon's attach socket (framed SEQPACKET, for the
-container's own process) and a pty master that runc hands over a `--console-socket` (for exec).
+container's own process) and a pty pair whose slave is an attached `runc exec -t`'s stdio.
 Both pumps are plain select loops on file descriptors: no threads, no asyncio on the CLI path.
 """
 
@@ -14,10 +14,9 @@ import select
 import socket
 import struct
 import sys
-import tempfile
 import termios
 import tty
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 STDOUT_FRAME, STDERR_FRAME = 2, 3
 
@@ -97,40 +96,6 @@ def pump_pty(master: int, stdin_fd: int | None, out_fd: int = 1) -> None:
                 _write_all(master, b"\x04")  # EOF on a terminal is ^D
                 watch.remove(stdin_fd)
                 stdin_fd = None
-
-
-class ConsoleSocket:
-    """A listening unix socket for `runc ... --console-socket`; `receive()` returns the pty master."""
-
-    def __init__(self) -> None:
-        self.dir = tempfile.mkdtemp(prefix="klc-")
-        self.path = os.path.join(self.dir, "console.sock")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(self.path)
-        self.sock.listen(1)
-
-    def receive(self, alive: Callable[[], bool], timeout: float = 10.0) -> int:
-        """Wait for runc to send the master fd; ConnectionError if runc died first."""
-        waited = 0.0
-        while waited < timeout:
-            ready, _, _ = select.select([self.sock], [], [], 0.05)
-            if ready:
-                conn, _ = self.sock.accept()
-                with conn:
-                    _, fds, _, _ = socket.recv_fds(conn, 4096, 1)
-                if not fds:
-                    raise ConnectionError("runc sent no terminal")
-                return fds[0]
-            waited += 0.05
-            if not alive():
-                break
-        raise ConnectionError("runc did not hand over a terminal")
-
-    def close(self) -> None:
-        self.sock.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
-            os.rmdir(self.dir)
 
 
 def stdin_fd_if(interactive: bool) -> int | None:
