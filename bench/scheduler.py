@@ -110,6 +110,14 @@ async def measure(kubeconfig: Path, nodes: int, pods: int, timeout: float,
             "from_start": len(bound) / (last - sched_start) if last > sched_start else 0.0}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (children excluded)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nodes", type=int, default=100)
@@ -120,7 +128,8 @@ def main() -> None:
                     help="create all pods first, then start the scheduler: its own binding rate")
     args = ap.parse_args()
     extra = () if args.in_server else ("--no-controllers", "--no-scheduler")
-    with server(*extra) as (data, _srv):
+    cpu: list[list[str]] = []
+    with server(*extra) as (data, srv):
         kubeconfig = data / "kubeconfig.yaml"
         procs: list[subprocess.Popen[bytes]] = []
 
@@ -136,6 +145,9 @@ def main() -> None:
         later = (lambda: start("scheduler")) if args.pending_first and not args.in_server else None
         try:
             r = asyncio.run(measure(kubeconfig, args.nodes, args.pods, args.timeout, later))
+            cpu.append(["CPU s: API server", f"{cpu_seconds(srv.pid):.1f}"])
+            for name, p in zip(("controller-manager", "scheduler"), procs, strict=False):
+                cpu.append([f"CPU s: {name}", f"{cpu_seconds(p.pid):.1f}"])
         finally:
             for p in procs:
                 stop(p)
@@ -150,6 +162,7 @@ def main() -> None:
         ["end to end pods/s (RC created -> last binding)", f"{r['end_to_end']:.0f}"],
         ["wall time", f"{r['wall']:.2f} s"],
         ["creation -> binding", summary_ms(r["lat"]) if r["lat"] else "n/a"],
+        *cpu,
     ], ["figure", "value"]))
     rate = r["bind_rate"] if args.pending_first else r["rate"]
     print("target: >= 500 pods/s", "MET" if rate >= 500 else "NOT MET")

@@ -95,9 +95,13 @@ class GarbageCollector(QueueController):
 
     def _check(self, plural: str, obj: Obj) -> None:
         m = meta(obj)
-        if m.get("ownerReferences"):
-            self.enqueue(f"dep|{plural}|{key_of(obj)}")
-            self._notify_owners(obj)
+        refs = m.get("ownerReferences") or []
+        if refs:
+            owners = [self._owner_in_cache(r) for r in refs]
+            # the common case, every owner present and alive, needs no sync at all
+            if not all(o is not None and not meta(o[1]).get("deletionTimestamp") for o in owners):
+                self.enqueue(f"dep|{plural}|{key_of(obj)}")
+                self._notify_owners(obj)
         if m.get("deletionTimestamp") and {ORPHAN, FOREGROUND} & set(m.get("finalizers") or []):
             self.enqueue(f"own|{plural}|{key_of(obj)}")
 
