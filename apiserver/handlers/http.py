@@ -101,6 +101,10 @@ def decode_body(body: bytes, content_type: str) -> Any:
     """JSON or YAML into Python values; 400 on anything malformed, empty or nested past MAX_DEPTH."""
     if not body.strip():
         raise bad_request("the body of the request was empty")
+    if content_type == "application/vnd.kubernetes.protobuf":
+        from apiserver.handlers import protobuf
+
+        return protobuf.decode(body)
     yaml_ct = content_type in ("application/yaml", "application/x-yaml", "text/yaml", "application/apply-patch+yaml")
     try:
         value = jsonutil.loads(body)

@@ -198,3 +198,18 @@ def test_old_kubectl_smoke(server: Server, ns: str, tmp_path: Path) -> None:
     out = server.kubectl("-n", ns, "get", "rc,svc", binary=KUBECTL_OLD, check=True).stdout
     assert "replicationcontroller/web" in out and "service/web" in out
     assert server.kubectl("version", "-o", "json", binary=KUBECTL_OLD, check=True).stdout.count("gitVersion") == 2
+
+
+def test_generators_sending_protobuf(server: Server, ns: str, http: httpx.Client) -> None:
+    """`create namespace` and `create service` POST application/vnd.kubernetes.protobuf."""
+    extra = f"{ns}-pb"[:63]
+    assert server.kubectl("create", "namespace", extra, check=True).stdout.strip() == f"namespace/{extra} created"
+    assert http.get(f"/api/v1/namespaces/{extra}").json()["status"]["phase"] == "Active"
+    out = server.kubectl("-n", ns, "create", "service", "nodeport", "np", "--tcp=81:8081", "--node-port=30555",
+                         check=True).stdout
+    assert out.strip() == "service/np created"
+    svc = http.get(f"/api/v1/namespaces/{ns}/services/np").json()
+    assert svc["spec"]["type"] == "NodePort" and svc["spec"]["selector"] == {"app": "np"}
+    p = svc["spec"]["ports"][0]
+    assert (p["name"], p["port"], p["targetPort"], p["nodePort"]) == ("81-8081", 81, 8081, 30555)
+    server.kubectl("delete", "namespace", extra, "--wait=false", check=True)

@@ -218,3 +218,39 @@ def test_certs_made_once_and_extended(tmp_path: Path) -> None:
     ips = {str(i) for i in san.get_values_for_type(x509.IPAddress)}
     assert {"10.9.8.7", "127.0.0.1"} <= ips and {"api.example", "localhost"} <= set(san.get_values_for_type(x509.DNSName))
     assert (first.server_key.stat().st_mode & 0o777) == 0o600
+
+
+def _pb_field(num: int, value: bytes | int) -> bytes:
+    def varint(n: int) -> bytes:
+        out = b""
+        while True:
+            b, n = n & 0x7F, n >> 7
+            out += bytes([b | (0x80 if n else 0)])
+            if not n:
+                return out
+
+    if isinstance(value, int):
+        return varint(num << 3) + varint(value)
+    return varint(num << 3 | 2) + varint(len(value)) + value
+
+
+def test_protobuf_bodies() -> None:
+    from apiserver.handlers import protobuf
+
+    meta = _pb_field(1, b"web") + _pb_field(11, _pb_field(1, b"app") + _pb_field(2, b"web")) + _pb_field(2, b"")
+    port = _pb_field(1, b"http") + _pb_field(3, 80) + _pb_field(4, _pb_field(1, 1) + _pb_field(3, b"web"))
+    spec = _pb_field(1, port) + _pb_field(4, b"ClusterIP") + _pb_field(2, _pb_field(1, b"app") + _pb_field(2, b"web"))
+    raw = _pb_field(1, meta) + _pb_field(2, spec) + _pb_field(3, b"")
+    body = protobuf.MAGIC + _pb_field(1, _pb_field(1, b"v1") + _pb_field(2, b"Service")) + _pb_field(2, raw)
+    assert decode_body(body, protobuf.CONTENT_TYPE) == {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": "web"}], "type": "ClusterIP",
+                 "selector": {"app": "web"}}}
+    pod = protobuf.MAGIC + _pb_field(1, _pb_field(1, b"v1") + _pb_field(2, b"Pod")) + _pb_field(2, b"")
+    with pytest.raises(ApiError) as e:
+        decode_body(pod, protobuf.CONTENT_TYPE)
+    assert e.value.code == 415
+    for bad in (b"nope", protobuf.MAGIC + b"\x0a\xff"):
+        with pytest.raises(ApiError) as e:
+            decode_body(bad, protobuf.CONTENT_TYPE)
+        assert e.value.code == 400
