@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from api.errors import ApiError, internal
-from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node
+from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond_error
 from apiserver.handlers.resources import handle_collection, handle_object
@@ -104,6 +104,9 @@ class ApiServerApp:
         if plural == "namespaces" and name is not None and sub is None:
             namespace = None
         authorize_node(user, verb, plural, namespace, sub)
+        if (plural == "nodes" and name is not None and user.node_name is not None and name != user.node_name
+                and verb not in ("get", "list", "watch")):
+            raise node_forbidden(user, verb, plural, None, sub)
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """pods/exec over WebSocket: handed to the kubelet proxy once it exists."""

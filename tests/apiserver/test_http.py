@@ -45,6 +45,9 @@ def test_node_token_permissions(server: Server, ns: str) -> None:
         assert 'User "system:node:n1" cannot create resource "pods"' in r.json()["message"]
         assert node.post("/api/v1/namespaces", json={"metadata": {"name": "nope"}}).status_code == 403
         assert node.delete(f"/api/v1/namespaces/{ns}/services/kubernetes").status_code == 403
+        assert node.patch("/api/v1/nodes/n1/status", content=b'{"status":{"phase":"Running"}}',
+                          headers={"Content-Type": "application/merge-patch+json"}).status_code == 200
+        assert node.delete("/api/v1/nodes/someone-else").status_code == 403  # only its own Node
     with server.client() as admin:
         admin.post(f"/api/v1/namespaces/{ns}/pods", json=pod("mine", spec=None) | {
             "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "busybox"}]}}).raise_for_status()
