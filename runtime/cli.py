@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except ContainerError as e:
         print(f"Error: {e}", file=sys.stderr)
-        return EXIT_RUNTIME_ERROR
+        return e.exit_code
     except KeyboardInterrupt:
         return 130
     except (OSError, ValueError) as e:

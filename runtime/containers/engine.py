@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -21,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from runtime.containers import proc, rootfs
-from runtime.containers.errors import ContainerError, ContainerStateError
+from runtime.containers.errors import (
+    CommandNotExecutable,
+    CommandNotFound,
+    ContainerError,
+    ContainerStateError,
+)
 from runtime.containers.store import ContainerStore, Record
 
 LIVE = ("created", "running")
@@ -105,7 +111,7 @@ class Engine:
         if pid <= 0:
             detail = str(msg.get("message") or "conmon exited without reporting the container").strip()
             rootfs.unmount(self.rootfs(rec.id))
-            raise ContainerError(f"creating container {rec.short_id}: {detail.splitlines()[-1] if detail else ''}")
+            raise create_error(detail)
         rec.pid = pid
         rec.state = "created"
         rec.exit_code = None
@@ -274,6 +280,19 @@ class Engine:
 
     def list(self) -> list[Record]:
         return [self.refresh(r) for r in self.store.all()]
+
+
+def create_error(detail: str) -> ContainerError:
+    """runc's `time=... level=error msg="..."` line -> the error a user should read."""
+    line = detail.splitlines()[-1] if detail else "unknown error"
+    found = re.search(r'msg="((?:[^"\\]|\\.)*)"', line)
+    text = found.group(1).replace('\\"', '"') if found else line
+    text = text.removeprefix("runc create failed: ")
+    if "executable file not found" in text or ("no such file or directory" in text and "exec:" in text):
+        return CommandNotFound(text)
+    if "permission denied" in text and "exec:" in text:
+        return CommandNotExecutable(text)
+    return ContainerError(text)
 
 
 def _alive(pid: int) -> bool:

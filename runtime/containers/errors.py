@@ -10,6 +10,18 @@ from __future__ import annotations
 class ContainerError(Exception):
     """Base class: a runtime failure that is not the container's own exit code."""
 
+    exit_code = 125  # docker's code for its own failures
+
+
+class CommandNotFound(ContainerError):
+    """The container's command does not exist in its image (docker exits 127)."""
+
+    exit_code = 127
+
+
+class CommandNotExecutable(ContainerError):
+    exit_code = 126
+
 
 class NoSuchContainer(ContainerError):
     pass

@@ -1,0 +1,101 @@
+"""Fixtures for the container tests: real runc, conmon, overlayfs and network namespaces.
+
+The base images are built once per session into a shared image root; every test gets its own
+runtime root, its own bridge name and /24, and leaves nothing behind (containers, conmon
+processes, netns, the bridge) — the `cli` fixture's teardown removes and then checks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+_seq = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def image_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from runtime.images import ImageStore
+    from runtime.images.base import build_base
+
+    root = tmp_path_factory.mktemp("images")
+    build_base(ImageStore(root))
+    return root
+
+
+@dataclass
+class NetParams:
+    bridge: str
+    subnet: str
+    prefix: str  # "10.241.7." — addresses handed out start with it
+
+
+@pytest.fixture
+def net_params() -> NetParams:
+    n = (os.getpid() * 7 + next(_seq)) % 200 + 20
+    return NetParams(bridge=f"klc{os.getpid() % 1000}x{n}", subnet=f"10.241.{n}.0/24", prefix=f"10.241.{n}.")
+
+
+def conmons_for(root: Path) -> list[int]:
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if cmd.split(b"\0")[0].endswith(b"conmon") and str(root).encode() in cmd:
+            out.append(int(pid))
+    return out
+
+
+class Cli:
+    def __init__(self, root: Path, image_root: Path, net: NetParams) -> None:
+        self.root = root
+        self.image_root = image_root
+        self.net = net
+        self.env = dict(os.environ, KUBELITE_BRIDGE=net.bridge, KUBELITE_SUBNET=net.subnet)
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "runtime.cli", "--root", str(self.root), "--image-root", str(self.image_root),
+                *args]
+
+    def __call__(self, *args: str, input: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.argv(*args), input=input.decode() if input else None, capture_output=True,
+                              text=True, timeout=timeout, env=self.env, stdin=None if input else subprocess.DEVNULL)
+
+    def ok(self, *args: str) -> str:
+        res = self(*args)
+        assert res.returncode == 0, f"{args}: rc={res.returncode} stderr={res.stderr}"
+        return res.stdout
+
+
+def cleanup_root(root: Path, net: NetParams) -> None:
+    from runtime.containers.service import Containers
+    from runtime.network import BridgeNetwork, NetworkConfig
+
+    network = BridgeNetwork(NetworkConfig(state_dir=root / "network", bridge=net.bridge, subnet=net.subnet))
+    c = Containers(root, network=lambda: network)
+    for rec in c.store.all():
+        c.remove(rec, force=True)
+    for sb in network.list():
+        network.teardown(sb.sandbox_id)
+    network.delete_bridge()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, image_root: Path, net_params: NetParams) -> Iterator[Cli]:
+    root = tmp_path / "root"
+    root.mkdir()
+    yield Cli(root, image_root, net_params)
+    cleanup_root(root, net_params)
+    assert conmons_for(root) == []

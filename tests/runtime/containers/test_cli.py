@@ -1,0 +1,164 @@
+"""`kubelite runtime` end to end: real runc under conmon, overlay rootfs, bridge networking."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import time
+import urllib.request
+
+from tests.runtime.containers.conftest import Cli
+
+
+def wait_for(cond, timeout: float = 10.0, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_run_rm_echo_streams_and_exit_codes(cli: Cli) -> None:
+    res = cli("run", "--rm", "busybox", "sh", "-c", "echo out-line; echo err-line >&2; exit 3")
+    assert res.returncode == 3
+    assert res.stdout == "out-line\n"
+    assert res.stderr == "err-line\n"
+    assert cli("run", "--rm", "busybox", "true").returncode == 0
+    assert cli("run", "--rm", "busybox", "false").returncode == 1
+    assert cli.ok("ps", "-aq") == ""  # --rm left nothing
+
+
+def test_runtime_errors_are_one_line_with_docker_exit_codes(cli: Cli) -> None:
+    res = cli("run", "--rm", "no-such-image:1", "true")
+    assert res.returncode == 125
+    assert res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1 and "no-such-image" in res.stderr
+    res = cli("run", "--rm", "busybox", "no-such-command")
+    assert res.returncode == 127 and "no-such-command" in res.stderr and res.stderr.count("\n") == 1
+    res = cli("rm", "nobody-here")
+    assert res.returncode == 125 and "no such container" in res.stderr
+    cli.ok("run", "-d", "--name", "taken", "busybox", "sleep", "30")
+    res = cli("run", "-d", "--name", "taken", "busybox", "true")
+    assert res.returncode == 125 and "already in use" in res.stderr
+    assert len(cli.ok("ps", "-aq").split()) == 1  # the failed run left no half-made container
+
+
+def test_detached_logs_exec_stop_rm(cli: Cli) -> None:
+    cid = cli.ok("run", "-d", "--name", "worker", "-e", "GREETING=hello", "busybox", "sh", "-c",
+                 "echo $GREETING; trap 'echo got-term; exit 0' TERM; while true; do sleep 0.1; done").strip()
+    assert len(cid) == 64
+    ps = cli.ok("ps")
+    assert cid[:12] in ps and "worker" in ps and "Up" in ps
+    assert cli.ok("ps", "-q").split() == [cid[:12]]
+    wait_for(lambda: "hello" in cli.ok("logs", "worker"), what="first log line")
+    ts = cli.ok("logs", "-t", "worker").splitlines()[0]
+    assert ts.split(" ", 1)[0].startswith("20") and ts.endswith("hello")
+    assert cli.ok("exec", "worker", "sh", "-c", "echo $GREETING-from-exec") == "hello-from-exec\n"
+    assert cli("exec", cid[:8], "sh", "-c", "exit 7").returncode == 7  # id prefix works
+    follower = subprocess.Popen(cli.argv("logs", "-f", "worker"), stdout=subprocess.PIPE, env=cli.env)
+    cli.ok("stop", "-t", "5", "worker")
+    out, _ = follower.communicate(timeout=10)  # -f ends when the container exits
+    assert b"got-term" in out
+    info = json.loads(cli.ok("inspect", "worker"))[0]
+    assert info["State"]["Status"] == "exited" and info["State"]["ExitCode"] == 0
+    assert "Exited (0)" in cli.ok("ps", "-a")
+    assert cli.ok("ps", "-q") == ""
+    cli.ok("start", "worker")
+    wait_for(lambda: cli.ok("logs", "worker").count("hello") == 2, what="second start's output")
+    res = cli("rm", "worker")
+    assert res.returncode == 125 and "running" in res.stderr
+    cli.ok("rm", "-f", "worker")
+    assert cli.ok("ps", "-aq") == ""
+
+
+def test_stop_kills_after_grace_period_and_tail(cli: Cli) -> None:
+    cli.ok("run", "-d", "--name", "stubborn", "busybox", "sh", "-c",
+           "for i in 1 2 3 4 5; do echo line$i; done; trap '' TERM; sleep 1000")
+    wait_for(lambda: "line5" in cli.ok("logs", "stubborn"), what="logs")
+    assert cli.ok("logs", "--tail", "2", "stubborn") == "line4\nline5\n"
+    t0 = time.monotonic()
+    cli.ok("stop", "-t", "1", "stubborn")
+    assert time.monotonic() - t0 < 5
+    info = json.loads(cli.ok("inspect", "stubborn"))[0]
+    assert info["State"]["ExitCode"] == 137
+
+
+def test_interactive_tty_through_a_pty(cli: Cli) -> None:
+    master, slave = os.openpty()
+    proc = subprocess.Popen(cli.argv("run", "-it", "--rm", "busybox", "sh"), stdin=slave, stdout=slave,
+                            stderr=slave, env=cli.env, start_new_session=True)
+    os.close(slave)
+    out = b""
+
+    def read_until(marker: bytes, timeout: float = 15) -> None:
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while marker not in out and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    out += os.read(master, 4096)
+                except OSError:
+                    return
+
+    read_until(b"# ")
+    os.write(master, b"tty; echo hi-$((40+2)); exit 4\n")
+    read_until(b"hi-42")
+    assert proc.wait(timeout=15) == 4
+    os.close(master)
+    assert b"hi-42" in out and b"/dev/pts/0" in out
+
+
+def test_stdin_pipe_reaches_the_container(cli: Cli) -> None:
+    res = cli("run", "-i", "--rm", "busybox", "sh", "-c", "tr a-z A-Z", input=b"shout\n")
+    assert res.returncode == 0 and res.stdout == "SHOUT\n"
+
+
+def test_network_modes(cli: Cli) -> None:
+    bridge = cli.ok("run", "--rm", "busybox", "ip", "-o", "-4", "addr")
+    assert cli.net.prefix in bridge and "eth0" in bridge
+    none = cli.ok("run", "--rm", "--net", "none", "busybox", "ip", "-o", "link")
+    assert "lo" in none and "eth0" not in none
+    host = cli.ok("run", "--rm", "--net", "host", "busybox", "ip", "-o", "link")
+    assert cli.net.bridge in host  # the host's interfaces, our test bridge among them
+    cli.ok("run", "-d", "--name", "srv", "kubelite/web:1.0")
+    ip = json.loads(cli.ok("inspect", "srv"))[0]["NetworkSettings"]["IPAddress"]
+    assert ip.startswith(cli.net.prefix)
+    shared = cli.ok("run", "--rm", "--net", "container:srv", "busybox", "wget", "-qO-", "localhost:8080")
+    assert "kubelite web" in shared
+    body = wait_for(lambda: _get(f"http://{ip}:8080/"), what="httpd from the host")
+    assert "kubelite web" in body
+
+
+def test_published_port_reaches_the_container(cli: Cli) -> None:
+    port = 20000 + os.getpid() % 20000
+    cli.ok("run", "-d", "--name", "pub", "-p", f"{port}:8080", "kubelite/web:1.0")
+    body = wait_for(lambda: _get(f"http://127.0.0.1:{port}/"), what="published port")
+    assert "kubelite web" in body
+
+
+def _get(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return str(r.read().decode())
+    except OSError:
+        return ""
+
+
+def test_user_workdir_entrypoint_volumes(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "in.txt").write_text("from-host")
+    assert cli.ok("run", "--rm", "-u", "nobody", "busybox", "id", "-u") == "65534\n"
+    assert cli.ok("run", "--rm", "-u", "1234:5678", "busybox", "id") .startswith("uid=1234 gid=5678")
+    assert cli.ok("run", "--rm", "-w", "/tmp/x", "busybox", "pwd") == "/tmp/x\n"
+    assert cli.ok("run", "--rm", "--entrypoint", "echo", "busybox", "a", "b") == "a b\n"
+    out = cli.ok("run", "--rm", "-v", f"{data}:/data", "busybox", "sh", "-c", "cat /data/in.txt; echo new > /data/out")
+    assert out == "from-host" and (data / "out").read_text() == "new\n"
+    res = cli("run", "--rm", "-v", f"{data}:/data:ro", "busybox", "touch", "/data/nope")
+    assert res.returncode != 0 and not (data / "nope").exists()
+    assert "tmpfs" in cli.ok("run", "--rm", "--tmpfs", "/scratch", "busybox", "sh", "-c", "grep /scratch /proc/mounts")
+    assert cli("run", "--rm", "-u", "nosuchuser", "busybox", "true").returncode == 125
