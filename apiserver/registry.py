@@ -10,6 +10,9 @@ Every method returns the stored bytes, which the handlers answer as they are.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +26,11 @@ from apiserver.storage.interface import (
     KeyExistsError,
     KeyNotFoundError,
     KeyValue,
+    StorageError,
     Store,
 )
 
+log = logging.getLogger(__name__)
 NAMESPACES = by_plural("", "namespaces")
 SERVICES = by_plural("", "services")
 ENDPOINTS = by_plural("", "endpoints")
@@ -36,10 +41,61 @@ _GENERATE_TRIES = 8
 Mutation = Callable[[dict[str, Any], KeyValue], tuple[dict[str, Any], str | None]]
 
 
+class NamespaceCache:
+    """Names of the namespaces that accept new objects, kept current by a watch.
+
+    A create checks its namespace here first (no store read per create); a miss or a
+    terminating namespace is confirmed against the store. This server's own namespace writes
+    update the cache at once, so a delete is seen by the very next request."""
+
+    PREFIX = "/registry/namespaces/"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.active: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def note(self, name: str, value: bytes | None) -> None:
+        if value is None or b'"deletionTimestamp"' in value:
+            self.active.discard(name)
+        else:
+            self.active.add(name)
+
+    async def start(self) -> None:
+        revision, kvs = await self.store.list(self.PREFIX)
+        self.active = {kv.key[len(self.PREFIX):] for kv in kvs if b'"deletionTimestamp"' not in kv.value}
+        self._task = asyncio.create_task(self._follow(revision))
+
+    async def _follow(self, revision: int) -> None:
+        while True:
+            try:
+                watcher = await self.store.watch(self.PREFIX, revision)
+                try:
+                    async for ev in watcher:
+                        self.note(ev.key[len(self.PREFIX):], None if ev.type == "DELETED" else ev.value)
+                        revision = ev.revision
+                finally:
+                    await watcher.close()
+            except asyncio.CancelledError:
+                raise
+            except StorageError as e:  # dropped or compacted: start over from a fresh listing
+                log.info("namespace cache relists: %s", e)
+            revision, kvs = await self.store.list(self.PREFIX)
+            self.active = {kv.key[len(self.PREFIX):] for kv in kvs if b'"deletionTimestamp"' not in kv.value}
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
+
+
 class Registry:
     def __init__(self, store: Store, allocator: Allocator) -> None:
         self.store = store
         self.allocator = allocator
+        self.namespaces = NamespaceCache(store)
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -55,7 +111,7 @@ class Registry:
     # --- create ---------------------------------------------------------------------------
 
     async def _admit_namespace(self, res: Resource, namespace: str | None, name: str) -> None:
-        if not res.namespaced or not namespace:
+        if not res.namespaced or not namespace or namespace in self.namespaces.active:
             return
         kv = await self.store.get(NAMESPACES.storage_key(namespace))  # type: ignore[union-attr]
         if kv is None:
@@ -154,7 +210,7 @@ class Registry:
                     continue
             claimed = await self.allocator.allocate_service(new, old) if res is SERVICES else []
             try:
-                stored = await self.store.update(key, new, kv.revision)
+                stored = self._wrote(res, await self.store.update(key, new, kv.revision))
             except ConflictError:
                 await self.allocator.release(claimed)
                 if demanded_rv:
@@ -172,8 +228,13 @@ class Registry:
 
     # --- delete ---------------------------------------------------------------------------
 
+    def _wrote(self, res: Resource, kv: KeyValue, removed: bool = False) -> KeyValue:
+        if res is NAMESPACES:
+            self.namespaces.note(kv.key[len(NamespaceCache.PREFIX):], None if removed else kv.value)
+        return kv
+
     async def _remove(self, res: Resource, key: str, revision: int, last: dict[str, Any]) -> KeyValue:
-        gone = await self.store.delete(key, expected_revision=revision)
+        gone = self._wrote(res, await self.store.delete(key, expected_revision=revision), removed=True)
         if res is SERVICES:
             await self.allocator.release(sorted(Allocator.held_keys(last)))
         return gone
@@ -209,7 +270,7 @@ class Registry:
                 return kv  # already deleting, nothing to shorten or add
             strategy.mark_deleting(obj, grace, finalizer, jsonutil.now())
             try:
-                return await self.store.update(key, obj, kv.revision)
+                return self._wrote(res, await self.store.update(key, obj, kv.revision))
             except ConflictError:
                 continue
 

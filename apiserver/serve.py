@@ -104,10 +104,12 @@ async def serve(config: ServerConfig) -> None:
                        compact_interval=config.compact_interval)
     await store.start()
     loops: list[asyncio.Task[None]] = []
+    registry: Registry | None = None
     try:
         allocator = Allocator(store, config.service_cidr)
         registry = Registry(store, allocator)
         await bootstrap(registry, config, allocator)
+        await registry.namespaces.start()
         state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem())
         proxy_factory = _loop_entry("apiserver.podproxy", "PodProxy")
         if proxy_factory is not None:  # pods/log and pods/exec to the kubelet (issue E)
@@ -145,6 +147,8 @@ async def serve(config: ServerConfig) -> None:
         for t in loops:
             with contextlib.suppress(BaseException):
                 await t
+        if registry is not None:
+            await registry.namespaces.stop()
         await store.close()
         print("kubelite server: stopped", file=sys.stderr, flush=True)
 
