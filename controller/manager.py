@@ -17,9 +17,9 @@ from api.events import EventRecorder
 from api.informer import InformerFactory
 from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
-from controller.clientpool import ClientPool
 from controller.endpoints import EndpointsController
 from controller.gc import GC_RESOURCES, GarbageCollector
+from controller.httpclient import StreamClient
 from controller.ipam import NodeIpamController
 from controller.leading import run_elected
 from controller.namespace import NamespaceController
@@ -86,7 +86,7 @@ async def run_controllers(config: ClientConfig, options: ControllerOptions | Map
     `options` may be the dataclass or a plain dict of its fields (durations as numbers or strings).
     """
     options = coerce(ControllerOptions, options)
-    client = ClientPool(config)
+    client = StreamClient(config, max_connections=32)
     le = LeaderElectionConfig(options.lease_name, options.identity, options.lease_namespace,
                               options.lease_duration, options.renew_deadline, options.retry_period)
     try:
