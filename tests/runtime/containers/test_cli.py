@@ -8,11 +8,16 @@ import select
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
 
 from tests.runtime.containers.conftest import Cli
 
+T = TypeVar("T")
 
-def wait_for(cond, timeout: float = 10.0, what: str = "condition"):  # type: ignore[no-untyped-def]
+
+def wait_for(cond: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = cond()
@@ -148,12 +153,12 @@ def _get(url: str) -> str:
         return ""
 
 
-def test_user_workdir_entrypoint_volumes(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_user_workdir_entrypoint_volumes(cli: Cli, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (data / "in.txt").write_text("from-host")
     assert cli.ok("run", "--rm", "-u", "nobody", "busybox", "id", "-u") == "65534\n"
-    assert cli.ok("run", "--rm", "-u", "1234:5678", "busybox", "id") .startswith("uid=1234 gid=5678")
+    assert cli.ok("run", "--rm", "-u", "1234:5678", "busybox", "id").startswith("uid=1234 gid=5678")
     assert cli.ok("run", "--rm", "-w", "/tmp/x", "busybox", "pwd") == "/tmp/x\n"
     assert cli.ok("run", "--rm", "--entrypoint", "echo", "busybox", "a", "b") == "a b\n"
     out = cli.ok("run", "--rm", "-v", f"{data}:/data", "busybox", "sh", "-c", "cat /data/in.txt; echo new > /data/out")
