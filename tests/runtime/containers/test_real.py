@@ -1,0 +1,187 @@
+"""RealRuntime through the `Runtime` Protocol: pod sandboxes whose containers share localhost,
+reachable from the host at the pod IP; exec sessions; adoption after a restart of the caller."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import urllib.request
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from runtime.interface import ContainerConfig, Runtime, SandboxConfig
+from runtime.network import BridgeNetwork, NetworkConfig
+from runtime.real import RealRuntime
+from tests.runtime.containers.conftest import NetParams, conmons_for
+
+
+@pytest.fixture
+def network(tmp_path: Path, net_params: NetParams) -> Iterator[BridgeNetwork]:
+    net = BridgeNetwork(NetworkConfig(state_dir=tmp_path / "net", bridge=net_params.bridge, subnet=net_params.subnet))
+    yield net
+    for sb in net.list():
+        net.teardown(sb.sandbox_id)
+    net.delete_bridge()
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, image_root: Path, network: BridgeNetwork) -> Iterator[RealRuntime]:
+    rt = RealRuntime(tmp_path / "rt", network=network, image_root=image_root)
+    yield rt
+
+    async def clean() -> None:
+        for sb in await rt.list_sandboxes():
+            await rt.remove_sandbox(sb.id)
+
+    asyncio.run(clean())
+    assert conmons_for(tmp_path / "rt") == []
+
+
+def _get(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return str(r.read().decode())
+    except OSError:
+        return ""
+
+
+T = TypeVar("T")
+
+
+def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test body on a fresh event loop (the suite has no pytest-asyncio)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
+
+
+async def _until(cond: Callable[[], T], timeout: float = 10.0) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await asyncio.to_thread(cond)
+        if value:
+            return value
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+def pod(uid: str, **kw: object) -> SandboxConfig:
+    return SandboxConfig(name=f"pod-{uid}", namespace="default", uid=uid, hostname=f"pod-{uid}", **kw)  # type: ignore[arg-type]
+
+
+def test_real_runtime_satisfies_the_protocol(tmp_path: Path) -> None:
+    rt: Runtime = RealRuntime(tmp_path)
+    assert rt is not None
+
+
+@sync
+async def test_two_container_pod_shares_localhost_and_is_reachable(runtime: RealRuntime, net_params: NetParams) -> None:
+    sb = await runtime.run_sandbox(pod("u1", labels={"app": "web"}))
+    assert sb.state == "ready" and sb.ip.startswith(net_params.prefix) and os.path.exists(sb.netns_path)
+    web = await runtime.create_container(sb.id, ContainerConfig(name="web", image="kubelite/web:1.0",
+                                                               labels={"pod": "u1", "c": "web"}))
+    side = await runtime.create_container(sb.id, ContainerConfig(name="side", image="busybox",
+                                                                command=["sleep", "300"], labels={"pod": "u1"}))
+    for cid in (web, side):
+        await runtime.start_container(cid)
+    body = await _until(lambda: _get(f"http://{sb.ip}:8080/"))
+    assert "kubelite web" in body
+    res = await runtime.exec_sync(side, ["wget", "-qO-", "localhost:8080"])
+    assert res.exit_code == 0 and b"kubelite web" in res.stdout
+    res = await runtime.exec_sync(side, ["sh", "-c", "hostname; cat /etc/hostname; grep pod-u1 /etc/hosts; exit 3"])
+    assert res.exit_code == 3 and res.stdout.decode().split()[:2] == ["pod-u1", "pod-u1"]
+    infos = {c.name: c for c in await runtime.list_containers({"pod": "u1"})}
+    assert set(infos) == {"web", "side"} and infos["web"].state == "running" and infos["web"].pid > 0
+    assert infos["web"].labels == {"pod": "u1", "c": "web"} and infos["web"].image_id.startswith("sha256:")
+    assert [c.name for c in await runtime.list_containers({"c": "web"})] == ["web"]
+
+    await runtime.stop_container(side, 1)
+    st = await runtime.container_status(side)
+    assert st.state == "exited" and st.exit_code == 137 and st.finished_at >= st.started_at > 0
+    await runtime.start_container(side)  # a restart of an exited container
+    assert (await runtime.container_status(side)).state == "running"
+
+    await runtime.stop_sandbox(sb.id)
+    assert all(c.state == "exited" for c in await runtime.list_containers({"pod": "u1"}))
+    await runtime.remove_sandbox(sb.id)
+    assert await runtime.list_sandboxes() == [] and await runtime.list_containers() == []
+    assert not os.path.exists(sb.netns_path)
+
+
+@sync
+async def test_exit_codes_logs_and_exec_sessions(runtime: RealRuntime) -> None:
+    sb = await runtime.run_sandbox(pod("u2"))
+    job = await runtime.create_container(sb.id, ContainerConfig(name="job", image="busybox",
+                                                               command=["sh", "-c", "echo done; exit 5"]))
+    await runtime.start_container(job)
+    deadline = time.monotonic() + 10
+    while (st := await runtime.container_status(job)).state != "exited" and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert st.exit_code == 5 and st.reason == "Error"
+    assert Path(st.log_path).read_text().split(" ", 3)[1:] == ["stdout", "F", "done\n"]
+
+    sh = await runtime.create_container(sb.id, ContainerConfig(name="sh", image="busybox", command=["sleep", "300"]))
+    await runtime.start_container(sh)
+    session = await runtime.exec(sh, ["sh"], tty=True, stdin=True)
+    await session.resize(100, 40)
+    await session.write_stdin(b"stty size; echo hi-$((6*7)); exit 4\n")
+    out = b""
+    async for _, chunk in session.output():
+        out += chunk
+    assert await session.wait() == 4
+    assert b"hi-42" in out and b"40 100" in out
+    session = await runtime.exec(sh, ["sh", "-c", "cat; echo err >&2"], stdin=True)
+    await session.write_stdin(b"piped")
+    await session.close_stdin()
+    streams: dict[int, bytes] = {1: b"", 2: b""}
+    async for n, chunk in session.output():
+        streams[n] += chunk
+    assert await session.wait() == 0 and streams == {1: b"piped", 2: b"err\n"}
+
+
+@sync
+async def test_restarted_runtime_adopts_running_containers(runtime: RealRuntime, tmp_path: Path, image_root: Path,
+                                                           network: BridgeNetwork) -> None:
+    sb = await runtime.run_sandbox(pod("u3"))
+    cid = await runtime.create_container(sb.id, ContainerConfig(name="app", image="kubelite/web:1.0",
+                                                               labels={"k": "v"}))
+    await runtime.start_container(cid)
+    before = await runtime.container_status(cid)
+    again = RealRuntime(tmp_path / "rt", network=network, image_root=image_root)  # a kubelet restart
+    [sandbox] = await again.list_sandboxes()
+    assert sandbox.id == sb.id and sandbox.ip == sb.ip and sandbox.config.uid == "u3"
+    [info] = await again.list_containers({"k": "v"})
+    assert info.id == cid and info.state == "running" and info.pid == before.pid and info.name == "app"
+    assert "kubelite web" in await _until(lambda: _get(f"http://{sb.ip}:8080/"))
+    await again.stop_container(cid, 0)
+    assert (await runtime.container_status(cid)).state == "exited"
+
+
+@sync
+async def test_host_network_sandbox(runtime: RealRuntime) -> None:
+    sb = await runtime.run_sandbox(pod("u4", host_network=True))
+    assert sb.ip == "" and sb.netns_path == ""
+    cid = await runtime.create_container(sb.id, ContainerConfig(name="c", image="busybox", command=["sleep", "60"]))
+    await runtime.start_container(cid)
+    res = await runtime.exec_sync(cid, ["ip", "-o", "link"])
+    seen = {line.split(b":")[1].strip().split(b"@")[0].decode() for line in res.stdout.splitlines()}
+    assert seen == set(os.listdir("/sys/class/net"))  # the host's interfaces
+
+
+@sync
+async def test_image_status_and_missing_image(runtime: RealRuntime) -> None:
+    info = await runtime.image_status("busybox")
+    assert info is not None and info.id.startswith("sha256:") and info.config.get("Cmd")
+    assert await runtime.image_status("no-such:image") is None
+    sb = await runtime.run_sandbox(pod("u5"))
+    with pytest.raises(Exception, match="no-such"):
+        await runtime.create_container(sb.id, ContainerConfig(name="x", image="no-such:image"))
+    assert await runtime.list_containers() == []
