@@ -26,7 +26,6 @@ from apiserver.storage.interface import (
     KeyExistsError,
     KeyNotFoundError,
     KeyValue,
-    StorageError,
     Store,
 )
 
@@ -61,10 +60,13 @@ class NamespaceCache:
         else:
             self.active.add(name)
 
-    async def start(self) -> None:
+    async def _relist(self) -> int:
         revision, kvs = await self.store.list(self.PREFIX)
         self.active = {kv.key[len(self.PREFIX):] for kv in kvs if b'"deletionTimestamp"' not in kv.value}
-        self._task = asyncio.create_task(self._follow(revision))
+        return revision
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._follow(await self._relist()))
 
     async def _follow(self, revision: int) -> None:
         while True:
@@ -76,12 +78,14 @@ class NamespaceCache:
                         revision = ev.revision
                 finally:
                     await watcher.close()
+                revision = await self._relist()
             except asyncio.CancelledError:
                 raise
-            except StorageError as e:  # dropped or compacted: start over from a fresh listing
+            except Exception as e:  # dropped, compacted, store trouble: start over from a listing
                 log.info("namespace cache relists: %s", e)
-            revision, kvs = await self.store.list(self.PREFIX)
-            self.active = {kv.key[len(self.PREFIX):] for kv in kvs if b'"deletionTimestamp"' not in kv.value}
+                await asyncio.sleep(1)
+                with contextlib.suppress(Exception):
+                    revision = await self._relist()
 
     async def stop(self) -> None:
         if self._task is not None:
