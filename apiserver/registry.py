@@ -193,6 +193,7 @@ class Registry:
             new, demanded_rv = mutate(jsonutil.loads(kv.value), kv)
             if demanded_rv and demanded_rv != str(kv.revision):
                 raise stale_conflict(res.plural, name, res.group)
+            strategy.check_uid(res, name, new, old)
             if subresource in (None, "status", "scale"):
                 new = strategy.prepare_for_update(res, new, old, "status" if subresource == "status" else None)
                 if res is SERVICES:

@@ -175,6 +175,16 @@ def check_preconditions(res: Resource, name: str, obj: dict[str, Any], pre: Any)
                        f"ResourceVersion in object meta: {meta.get('resourceVersion')}", res.group)
 
 
+def check_uid(res: Resource, name: str, new: dict[str, Any], old: dict[str, Any]) -> None:
+    """A write naming a uid is for that incarnation only (the kubelet's status patches carry it):
+    409 when the object was deleted and made again under the same name."""
+    want = (new.get("metadata") or {}).get("uid") if isinstance(new.get("metadata"), dict) else None
+    have = (old.get("metadata") or {}).get("uid")
+    if want and want != have:
+        raise conflict(res.plural, name, f"Precondition failed: UID in precondition: {want}, UID in object meta: "
+                       f"{have}", res.group)
+
+
 def propagation_finalizer(options: dict[str, Any]) -> str | None:
     policy = options.get("propagationPolicy")
     if policy is None and options.get("orphanDependents") is not None:

@@ -162,9 +162,16 @@ def test_metadata_lifecycle(http: httpx.Client, ns: str) -> None:
     assert stale.json()["message"] == ('Operation cannot be fulfilled on pods "life": the object has been modified; '
                                        "please apply your changes to the latest version and try again")
     u["spec"]["activeDeadlineSeconds"] = 30
-    u["metadata"]["uid"] = "forged"
+    u["metadata"]["uid"] = "another-incarnation"
+    r = http.put(f"{base}/life", json=u)
+    assert r.status_code == 409 and "Precondition failed: UID in precondition: another-incarnation" in r.text
+    r = http.patch(f"{base}/life/status", content=json.dumps({"metadata": {"uid": "another-incarnation"},
+                                                              "status": {"phase": "Failed"}}),
+                   headers={"Content-Type": "application/strategic-merge-patch+json"})
+    assert r.status_code == 409
+    u["metadata"]["uid"] = p["metadata"]["uid"]
     u2 = http.put(f"{base}/life", json=u).json()
-    assert u2["metadata"]["generation"] == 2 and u2["metadata"]["uid"] == p["metadata"]["uid"]
+    assert u2["metadata"]["generation"] == 2
     u2["spec"]["activeDeadlineSeconds"] = 60  # a status write ignores spec
     u2["status"] = {"phase": "Running"}
     s = http.put(f"{base}/life/status", json=u2).json()
