@@ -108,6 +108,21 @@ class LeaderElector:
             raise
         return True
 
+    async def release(self) -> None:
+        """Best effort: hand the Lease back so a standby need not wait for it to expire."""
+        c = self.config
+        try:
+            async with asyncio.timeout(c.retry_period):
+                lease = await self.client.get("leases", c.name, c.namespace)
+                spec = lease.get("spec") or {}
+                if spec.get("holderIdentity") != c.identity:
+                    return
+                lease["spec"] = dict(spec, holderIdentity=None, leaseDurationSeconds=1,
+                                     renewTime=jsonutil.format_micro_time(jsonutil.now()))
+                await self.client.update("leases", lease, c.namespace)
+        except Exception as e:
+            log.info("lease %s/%s not released: %r", c.namespace, c.name, e)
+
     async def _attempt(self) -> bool:
         try:
             return await self.try_acquire_or_renew()
@@ -141,9 +156,11 @@ class LeaderElector:
                     log.warning("%s lost leadership of %s/%s", c.identity, c.namespace, c.name)
                     break
         finally:
-            self.is_leader = False
+            was_leader, self.is_leader = self.is_leader, False
             if not work.done():
                 work.cancel()
             await asyncio.gather(work, return_exceptions=True)
+            if was_leader:
+                await asyncio.shield(self.release())
         if work.done() and not work.cancelled() and work.exception() is not None:
             raise work.exception()  # type: ignore[misc]

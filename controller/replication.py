@@ -127,6 +127,9 @@ class ReplicationController(QueueController):
         # they are observed (the sync they trigger), not after every intermediate pod event
         if manage_error or self.expectations.satisfied(key):
             await self._write_status(key, rc, active, manage_error)
+        min_ready = int(spec.get("minReadySeconds") or 0)
+        if min_ready and any(rs.is_ready(p) and not rs.is_available(p, min_ready, jsonutil.now()) for p in active):
+            self.queue.add_after(key, min_ready)  # nothing else will happen when they become available
 
     async def _adopt(self, rc: Obj, pods: list[Obj]) -> list[Obj]:
         # the cache may lag: make sure this very RC (same UID) still exists before taking pods

@@ -45,7 +45,8 @@ async def test_one_leader_then_failover() -> None:
             await (until.wait() if until else asyncio.Event().wait())
         return body
 
-    a = LeaderElector(api, LeaderElectionConfig(identity="a", **cfg))  # type: ignore[arg-type]
+    a_api = Severable(api)
+    a = LeaderElector(a_api, LeaderElectionConfig(identity="a", **cfg))  # type: ignore[arg-type]
     b = LeaderElector(api, LeaderElectionConfig(identity="b", **cfg))  # type: ignore[arg-type]
     ta = asyncio.create_task(a.run(lead("a", stop_a)))
     await asyncio.sleep(0.05)
@@ -53,11 +54,30 @@ async def test_one_leader_then_failover() -> None:
     await asyncio.sleep(0.3)
     assert leading == ["a"]
     assert api.objs("leases")[0]["spec"]["holderIdentity"] == "a"
-    ta.cancel()  # a dies without releasing: b takes over after the lease duration
+    a_api.cut = True  # a is cut off (cannot renew, cannot release): b waits out the lease
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
     await asyncio.wait_for(_until(lambda: leading == ["a", "b"]), 3)
+    assert loop.time() - t0 >= 0.25
     assert api.objs("leases")[0]["spec"]["leaseTransitions"] == 1
+    await asyncio.wait_for(_until(lambda: ta.done()), 3)  # a stepped down after its renew deadline
+    # a graceful stop hands the lease back at once
     tb.cancel()
     await asyncio.gather(ta, tb, return_exceptions=True)
+    assert not api.objs("leases")[0]["spec"].get("holderIdentity")
+
+
+class Severable:
+    """A client that can be cut off, as a crashed or partitioned process is."""
+
+    def __init__(self, api: FakeApi) -> None:
+        self.api = api
+        self.cut = False
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        if self.cut:
+            raise ConnectionError("cut off")
+        return getattr(self.api, name)
 
 
 async def _until(cond) -> None:  # type: ignore[no-untyped-def]
