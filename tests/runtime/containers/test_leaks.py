@@ -11,7 +11,7 @@ from pathlib import Path
 from runtime.network import host_veth_name
 from tests.runtime.containers.conftest import Cli, conmons_for
 
-CGROUP_CONTROLLERS = ("memory", "pids", "cpu,cpuacct", "unified", "devices", "freezer")
+CGROUP_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct", "cpu,cpuacct", "unified", "devices", "freezer")
 
 
 def _leftovers(cli: Cli, ids: list[str]) -> list[str]:
