@@ -20,7 +20,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError
-from api.events import NORMAL, EventRecorder
+from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import Informer
 from controller.base import ApiClient, Obj, meta
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 LEASE_NAMESPACE = "kube-node-lease"
 UNREACHABLE = "node.kubernetes.io/unreachable"
+NOT_READY = "node.kubernetes.io/not-ready"
+LIFECYCLE_TAINTS = (UNREACHABLE, NOT_READY)
 
 
 @dataclass
@@ -40,8 +42,7 @@ class Health:
 @dataclass
 class Decision:
     mark_unknown: bool = False
-    add_taint: bool = False
-    remove_taint: bool = False
+    taints: list[str] | None = None  # the lifecycle taints the node should carry, when that changes
     pods_not_ready: bool = False
     evict: bool = False
     notes: list[str] = field(default_factory=list)
@@ -79,10 +80,15 @@ def decide(node: Obj, h: Health, now: float, grace: float, eviction_timeout: flo
     status = "Unknown" if stale else ready_status(node)
     if stale:
         d.mark_unknown = ready_status(node) != "Unknown" or not _all_unknown(node)
-        d.add_taint = not has_taint(node, UNREACHABLE)
         d.pods_not_ready = True
-    elif status == "True" and has_taint(node, UNREACHABLE):
-        d.remove_taint = True
+    # NoExecute taints follow the Ready condition, as Kubernetes' tainting pass does; a node
+    # whose kubelet has not reported yet (no Ready condition, not stale) is left alone
+    has_ready = any(c.get("type") == "Ready" for c in (node.get("status") or {}).get("conditions") or [])
+    if stale or has_ready:
+        want = [] if status == "True" else [NOT_READY] if status == "False" else [UNREACHABLE]
+        have = sorted(k for k in LIFECYCLE_TAINTS if has_taint(node, k))
+        if have != want:
+            d.taints = want
     if status == "True":
         h.not_ready_since = None
     elif h.not_ready_since is None:
@@ -161,10 +167,9 @@ class NodeLifecycleController:
                 await self.client.patch("nodes", name, {"status": {"conditions": unknown_conditions(node, now)}},
                                         subresource="status")
                 self.events.record(node, NORMAL, "NodeNotReady", f"Node {name} status is now: NodeNotReady")
-            if d.add_taint or d.remove_taint:
-                taints = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("key") != UNREACHABLE]
-                if d.add_taint:
-                    taints.append({"key": UNREACHABLE, "effect": "NoExecute", "timeAdded": now})
+            if d.taints is not None:
+                taints = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("key") not in LIFECYCLE_TAINTS]
+                taints += [{"key": k, "effect": "NoExecute", "timeAdded": now} for k in d.taints]
                 await self.client.patch("nodes", name, {"spec": {"taints": taints or None}})
         except ApiError as e:
             if e.code != 404:
@@ -196,6 +201,7 @@ class NodeLifecycleController:
             conds.append({"type": "Ready", "status": "False", "lastTransitionTime": now})
         else:
             ready.update(status="False", lastTransitionTime=now)
+        self.events.record(pod, WARNING, "NodeNotReady", "Node is not ready")
         m = meta(pod)
         try:
             await self.client.patch("pods", m["name"], {"status": {"conditions": conds}},

@@ -74,14 +74,20 @@ def test_node_lifecycle_decisions() -> None:
     h = observe(h, node(), {"spec": {"renewTime": "r1"}}, now=30.0)
     assert h.probe_time == 30.0
     d = decide(node(), h, 71.0, grace=40, eviction_timeout=300)
-    assert d.mark_unknown and d.add_taint and d.pods_not_ready and not d.evict
+    assert d.mark_unknown and d.taints == [nodelifecycle.UNREACHABLE] and d.pods_not_ready and not d.evict
     unreachable = [{"key": nodelifecycle.UNREACHABLE, "effect": "NoExecute"}]
     d = decide(node("Unknown", unreachable), h, 372.0, grace=40, eviction_timeout=300)
-    assert d.evict and not d.add_taint
+    assert d.evict and d.taints is None
     # heartbeats come back and the kubelet reports Ready: the taint goes
     h = observe(h, node("True", unreachable, hb="t9"), None, now=400.0)
     d = decide(node("True", unreachable, hb="t9"), h, 401.0, grace=40, eviction_timeout=300)
-    assert d.remove_taint and not d.evict and h.not_ready_since is None
+    assert d.taints == [] and not d.evict and h.not_ready_since is None
+    # a kubelet reporting NotReady gets the not-ready taint
+    h = observe(h, node("False", hb="t10"), None, now=402.0)
+    assert decide(node("False", hb="t10"), h, 403.0, grace=40, eviction_timeout=300).taints == [nodelifecycle.NOT_READY]
+    # a node that never reported is left alone until it goes stale
+    fresh = {"metadata": {"name": "f"}, "spec": {}, "status": {}}
+    assert decide(fresh, observe(None, fresh, None, 0.0), 1.0, grace=40, eviction_timeout=300).taints is None
     conds = nodelifecycle.unknown_conditions(node(), "now")
     assert conds[0]["status"] == "Unknown" and conds[0]["reason"] == "NodeStatusUnknown"
     assert conds[0]["lastHeartbeatTime"] == "t0"
