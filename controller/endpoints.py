@@ -34,6 +34,7 @@ def resolve_port(svc_port: Obj, pod: Obj) -> int | None:
 
 def subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
     ports_spec = (service.get("spec") or {}).get("ports") or []
+    publish_all = bool((service.get("spec") or {}).get("publishNotReadyAddresses"))
     groups: dict[tuple[Any, ...], dict[str, list[Obj]]] = {}
     for pod in pods:
         m, st = meta(pod), pod.get("status") or {}
@@ -58,7 +59,7 @@ def subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
             addr["nodeName"] = node
         k = tuple((p.get("name", ""), p["port"], p["protocol"]) for p in ports)
         g = groups.setdefault(k, {"ports": ports, "addresses": [], "notReadyAddresses": []})
-        g["addresses" if is_ready(pod) else "notReadyAddresses"].append(addr)
+        g["addresses" if publish_all or is_ready(pod) else "notReadyAddresses"].append(addr)
     out = []
     for k in sorted(groups):
         g = groups[k]

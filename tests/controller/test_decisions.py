@@ -48,6 +48,8 @@ def test_endpoint_subsets() -> None:
                                   ([{"port": 9090, "protocol": "TCP", "name": "web"}], ["10.0.0.5"], [])]
     a = subsets[0]["addresses"][0]
     assert a["nodeName"] == "n1" and a["targetRef"] == {"kind": "Pod", "namespace": "ns", "name": "a", "uid": "u-a"}
+    publish = {"spec": {"publishNotReadyAddresses": True, "ports": svc["spec"]["ports"]}}
+    assert len(endpoints.subsets(publish, [pod("b", "10.0.0.1", False)])[0]["addresses"]) == 1
     numeric = {"spec": {"ports": [{"port": 80, "targetPort": 8000}]}}
     assert endpoints.subsets(numeric, [pod("a", "10.0.0.2", True)])[0]["ports"] == [{"port": 8000, "protocol": "TCP"}]
     assert endpoints.resolve_port({"port": 80}, pod("a", "1.1.1.1", True)) == 80
