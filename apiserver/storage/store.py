@@ -64,6 +64,7 @@ class SqlStore:
         self._compacted = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._poll_wake = asyncio.Event()
+        self._closing = False
 
     @property
     def stats(self) -> CommitStats:
@@ -74,6 +75,7 @@ class SqlStore:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        self._closing = False
         self._writer, self._reader = self.backend.make_engines(self._readers)
         self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="kubelite-store-read")
         revision, self._compacted = await self._read(self._init_schema, self._writer)
@@ -94,6 +96,7 @@ class SqlStore:
         return sql.max_revision(conn), sql.compacted_revision(conn)
 
     async def close(self) -> None:
+        self._closing = True
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -208,9 +211,11 @@ class SqlStore:
 
     async def _poll_loop(self, interval: float) -> None:
         """Publish log rows above the hub's revision (other servers' writes, or our own after a gap)."""
-        while True:
+        while not self._closing:
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that races a wake-up
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poll_wake.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await self._poll_wake.wait()
             self._poll_wake.clear()
             try:
                 while True:

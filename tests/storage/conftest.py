@@ -1,0 +1,123 @@
+"""Fixtures for the storage conformance suite: every test runs on SQLite and on PostgreSQL.
+
+SQLite gets a file in tmp_path; PostgreSQL (KUBELITE_TEST_PG, started by
+scripts/ensure-postgres.sh) gets a fresh schema per test, selected through libpq's
+`options=-csearch_path=...`, and dropped afterwards, so tests never see each other's rows.
+`make_store` opens (and at teardown closes) as many stores on the test's datastore as a test
+wants: reopening one is a restart, two at once are two API servers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from apiserver.storage import open_store
+from apiserver.storage.store import SqlStore
+
+PG_URL = os.environ.get("KUBELITE_TEST_PG", "postgresql://kubelite:kubelite@127.0.0.1/kubelite_test")
+
+MakeStore = Callable[..., Awaitable[SqlStore]]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Any:
+    from sqlalchemy import create_engine
+
+    eng = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg2://", 1),
+                        isolation_level="AUTOCOMMIT")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_engine: Any) -> Any:
+    """A fresh, empty schema on the test PostgreSQL, dropped afterwards."""
+    from sqlalchemy import text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with pg_engine.connect() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with pg_engine.connect() as c:
+        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def datastore_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/state.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def make_store(datastore_url: str) -> AsyncIterator[MakeStore]:
+    opened: list[SqlStore] = []
+
+    async def make(**kw: Any) -> SqlStore:
+        kw.setdefault("compact_interval", 0)
+        store = open_store(datastore_url, **kw)
+        await store.start()
+        opened.append(store)
+        return store
+
+    yield make
+    for s in opened:
+        await s.close()
+
+
+@pytest.fixture
+async def store(make_store: MakeStore) -> SqlStore:
+    return await make_store()
+
+
+def pod(name: str, **extra: Any) -> dict[str, Any]:
+    """A pod-shaped object, as the API layer hands it to the store."""
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]}, **extra}
+
+
+def key(name: str, ns: str = "default") -> str:
+    return f"/registry/pods/{ns}/{name}"
+
+
+class watching:
+    """`async with watching(store, prefix, rev) as w`: closes the watcher however the block ends."""
+
+    def __init__(self, store: SqlStore, prefix: str, rev: int) -> None:
+        self.args = (store, prefix, rev)
+
+    async def __aenter__(self) -> Any:
+        store, prefix, rev = self.args
+        self.w = await store.watch(prefix, rev)
+        return self.w
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.w.close()
+
+
+async def collect(w: Any, until_revision: int, timeout: float = 5.0) -> list[Any]:
+    """Events from `w` up to and including `until_revision`, failing after `timeout` seconds."""
+    import asyncio
+
+    out: list[Any] = []
+
+    async def run() -> None:
+        async for ev in w:
+            out.append(ev)
+            if ev.revision >= until_revision:
+                return
+
+    await asyncio.wait_for(run(), timeout)
+    return out

@@ -1,0 +1,141 @@
+"""Conformance, part 2: watch from a revision, compaction, slow watchers (both backends)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from apiserver.storage import CompactedError, WatcherDroppedError
+from tests.storage.conftest import MakeStore, collect, key, pod, watching
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_watch_replays_then_streams_in_order(store):
+    a = await store.create(key("a"), pod("a"))
+    b = await store.update(key("a"), pod("a", status={}), a.revision)
+    await store.create("/registry/nodes/n1", {"metadata": {"name": "n1"}})  # outside the prefix
+    async with watching(store, "/registry/pods/", 0) as w:
+        c = await store.create(key("c"), pod("c"))
+        d = await store.delete(key("a"))
+        events = await collect(w, d.revision)
+    assert [(e.type, e.key, e.revision) for e in events] == [
+        ("ADDED", key("a"), a.revision), ("MODIFIED", key("a"), b.revision),
+        ("ADDED", key("c"), c.revision), ("DELETED", key("a"), d.revision)]
+    assert events[1].prev_value == a.value and events[1].value == b.value
+    assert events[3].obj["metadata"]["resourceVersion"] == str(d.revision)
+    assert events[3].prev_obj["metadata"]["resourceVersion"] == str(b.revision)
+
+
+async def test_watch_from_now_sees_only_later_events(store):
+    await store.create(key("old"), pod("old"))
+    async with watching(store, "/registry/pods/", await store.current_revision()) as w:
+        new = await store.create(key("new"), pod("new"))
+        events = await collect(w, new.revision)
+    assert [e.key for e in events] == [key("new")]
+
+
+async def _writer(store, names):
+    revs = []
+    for n in names:
+        revs.append((await store.create(key(n), pod(n))).revision)
+    return revs
+
+
+async def test_reconnect_from_last_seen_revision_has_no_gap_or_duplicate(store):
+    start = await store.current_revision()
+    writer = asyncio.create_task(_writer(store, [f"p{i}" for i in range(200)]))
+    seen = []
+    async with watching(store, "/registry/pods/", start) as w:  # first connection: ~60 events
+        async for ev in w:
+            seen.append(ev.revision)
+            if len(seen) == 60:
+                break
+    async with watching(store, "/registry/pods/", seen[-1]) as w:  # reconnect mid-stream
+        revs = await writer
+        seen += [e.revision for e in await collect(w, revs[-1])]
+    assert seen == revs  # every write once, in order, across the reconnect
+
+
+async def test_old_revisions_come_from_the_log_beyond_the_ring(make_store: MakeStore):
+    store = await make_store(ring_capacity=10)
+    revs = await _writer(store, [f"p{i}" for i in range(60)])
+    assert not store.hub.ring.covers(revs[0])
+    async with watching(store, "/registry/pods/", revs[5]) as w:
+        live = asyncio.create_task(_writer(store, ["late1", "late2"]))
+        late = await live
+        events = await collect(w, late[-1])
+    assert [e.revision for e in events] == revs[6:] + late
+
+
+async def test_compacted_revisions_answer_compacted_error(make_store: MakeStore):
+    store = await make_store()
+    revs = await _writer(store, [f"p{i}" for i in range(10)])
+    upd = await store.update(key("p0"), pod("p0", status={}), revs[0])
+    compacted = await store.compact(0)
+    assert compacted == upd.revision - 1  # everything but the newest revision
+    assert await store.compacted_revision() == compacted
+    with pytest.raises(CompactedError) as err:
+        await store.watch("/registry/pods/", revs[2])
+    assert err.value.compacted == compacted
+    async with watching(store, "/registry/pods/", compacted) as w:  # exactly at it: fine
+        assert [e.revision for e in await collect(w, upd.revision)] == [upd.revision]
+    # current state is untouched by compaction
+    _, items = await store.list("/registry/pods/")
+    assert len(items) == 10 and (await store.get(key("p0"))).revision == upd.revision
+    # the compacted revision survives a restart, and the revision keeps counting
+    await store.close()
+    again = await make_store()
+    assert await again.compacted_revision() == compacted
+    with pytest.raises(CompactedError):
+        await again.watch("/registry/pods/", revs[2])
+    assert (await again.create(key("x"), pod("x"))).revision == upd.revision + 1
+
+
+async def test_compaction_keeps_the_recent_window(store):
+    await _writer(store, ["a", "b", "c"])
+    assert await store.compact(3600) == 0  # nothing is older than an hour
+    async with watching(store, "/registry/pods/", 0) as w:
+        assert len(await collect(w, 3)) == 3
+
+
+async def test_compaction_timer_runs(make_store: MakeStore):
+    store = await make_store(compact_keep_seconds=0, compact_interval=0.05)
+    revs = await _writer(store, ["a", "b", "c"])
+    deadline = asyncio.get_running_loop().time() + 5
+    while await store.compacted_revision() < revs[-1] - 1:
+        assert asyncio.get_running_loop().time() < deadline, "compaction timer never ran"
+        await asyncio.sleep(0.02)
+
+
+async def test_slow_watcher_is_dropped_and_writers_keep_going(make_store: MakeStore):
+    store = await make_store(max_watcher_queue=50)
+    slow = await store.watch("/registry/pods/", await store.current_revision())
+    fast = await store.watch("/registry/pods/", await store.current_revision())
+    consumed = []
+
+    async def consume() -> None:
+        async for ev in fast:
+            consumed.append(ev.revision)
+            if len(consumed) == 300:
+                return
+
+    reader = asyncio.create_task(consume())
+    revs = await asyncio.wait_for(_writer(store, [f"p{i}" for i in range(300)]), 20)
+    assert len(revs) == 300  # writers were not held up by the watcher that never reads
+    with pytest.raises(WatcherDroppedError):
+        async for _ in slow:
+            pass
+    await asyncio.wait_for(reader, 10)
+    assert consumed == revs  # the watcher that keeps up gets everything
+    assert store.hub.dropped_count == 1
+    await slow.close()
+    await fast.close()
+
+
+async def test_close_ends_watchers(make_store: MakeStore):
+    store = await make_store()
+    w = await store.watch("", 0)
+    await store.close()
+    assert [e async for e in w] == []
