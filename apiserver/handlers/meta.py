@@ -2,22 +2,19 @@
 
 Discovery is negotiated by the Accept header (aggregated v2/v2beta1 with its exact Content-Type,
 else the legacy documents). The documents are pure functions of the resource table, so each is
-encoded once and served from memory. `/openapi/*` comes from `apiserver.openapi`; while that
-module has not landed, a minimal document with what kubectl needs (KUBE-WIRE.md) stands in.
+encoded once and served from memory; `/openapi/*` comes from `apiserver.openapi` (JSON, or the
+gnostic protobuf form of v2 for kubectl 1.27).
 """
 
 from __future__ import annotations
 
-import importlib
 import platform
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError
-from api.resources import RESOURCES
-from apiserver import discovery
+from apiserver import discovery, openapi
 from apiserver.handlers.http import JSON, Request, State, respond
 
 VERSION = {
@@ -25,6 +22,9 @@ VERSION = {
     "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": f"python{platform.python_version()}",
     "compiler": "cpython", "platform": f"linux/{'amd64' if platform.machine() in ('x86_64', 'AMD64') else 'arm64'}",
 }
+
+
+OPENAPI_V2_PROTOBUF_ANSWER = b"application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 
 
 def not_found_path() -> ApiError:
@@ -48,51 +48,17 @@ def _encoded(key: str) -> bytes:
         doc = discovery.resource_list(g, v)
     elif kind == "version":
         doc = VERSION
+    elif kind == "v2":
+        doc = openapi.v2_document_json()
+    elif kind == "v2pb":
+        doc = openapi.v2_document_protobuf()
+    elif kind == "v3root":
+        doc = openapi.v3_root()
     else:
-        doc = _openapi(kind, arg)
+        doc = openapi.v3_document_json(arg)
     if doc is None:
         raise not_found_path()
     return doc if isinstance(doc, bytes) else jsonutil.dumps(doc)
-
-
-def _openapi_fn(name: str) -> Callable[..., Any] | None:
-    try:
-        return getattr(importlib.import_module("apiserver.openapi"), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-def _openapi(kind: str, arg: str) -> Any:
-    if kind == "v2":
-        f = _openapi_fn("v2_document")
-        return f() if f else {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.33.0"},
-                              "paths": {}, "definitions": {}}
-    if kind == "v3root":
-        f = _openapi_fn("v3_root")
-        if f:
-            return f()
-        gvs = sorted({r.group_version_path.lstrip("/") for r in RESOURCES})
-        return {"paths": {gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash=0"} for gv in gvs}}
-    if kind == "v3":
-        f = _openapi_fn("v3_document")
-        return f(arg) if f else _minimal_v3(arg)
-    return None
-
-
-def _minimal_v3(gv_path: str) -> dict[str, Any] | None:
-    served = [r for r in RESOURCES if r.group_version_path.lstrip("/") == gv_path]
-    if not served:
-        return None
-    paths: dict[str, Any] = {}
-    for r in served:
-        gvk = {"group": r.group, "version": r.version, "kind": r.kind}
-        op = {"x-kubernetes-group-version-kind": gvk,
-              "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}]}
-        p = (f"/{gv_path}/namespaces/{{namespace}}/{r.plural}/{{name}}" if r.namespaced
-             else f"/{gv_path}/{r.plural}/{{name}}")
-        paths[p] = {"get": op, "put": op, "patch": op, "delete": op}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.33.0"}, "paths": paths,
-            "components": {"schemas": {}}}
 
 
 async def handle_public(state: State, req: Request, send: Any) -> None:
@@ -135,7 +101,11 @@ async def handle_meta(state: State, req: Request, send: Any) -> bool:
         return True
     if parts[0] == "openapi":
         if parts == ["openapi", "v2"]:
-            await respond(send, 200, _encoded("v2:"))
+            if "protobuf" in accept:  # kubectl 1.27 reads only the gnostic protobuf form
+                # answered under the name without "@": Go's mime parser rejects the "@" form
+                await respond(send, 200, _encoded("v2pb:"), OPENAPI_V2_PROTOBUF_ANSWER)
+            else:
+                await respond(send, 200, _encoded("v2:"))
         elif parts == ["openapi", "v3"]:
             await respond(send, 200, _encoded("v3root:"))
         elif len(parts) > 2 and parts[1] == "v3":

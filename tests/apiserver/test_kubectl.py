@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.apiserver.conftest import KUBECTL_OLD, Server
+from tests.apiserver.conftest import KUBECTL_127, KUBECTL_OLD, Server
 
 RC = """apiVersion: v1
 kind: ReplicationController
@@ -191,13 +192,18 @@ def test_get_watch_prints_changes_until_timeout(server: Server, ns: str, http: h
     assert any(line.startswith("w1 ") for line in out.splitlines()), out + err
 
 
-def test_old_kubectl_smoke(server: Server, ns: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("binary", [KUBECTL_OLD, KUBECTL_127], ids=["1.30", "1.27"])
+def test_old_kubectl_smoke(server: Server, ns: str, tmp_path: Path, binary: str) -> None:
+    """1.30 validates through /openapi/v3; 1.27 through /openapi/v2 as protobuf and v2beta1 discovery."""
     f = _write(tmp_path, RC.format(image="busybox:1"))
-    r = server.kubectl("-n", ns, "apply", "-f", f, binary=KUBECTL_OLD, check=True)
+    r = server.kubectl("-n", ns, "apply", "-f", f, binary=binary, check=True)
     assert "replicationcontroller/web created" in r.stdout
-    out = server.kubectl("-n", ns, "get", "rc,svc", binary=KUBECTL_OLD, check=True).stdout
+    f = _write(tmp_path, RC.format(image="busybox:2"))
+    assert "replicationcontroller/web configured" in server.kubectl("-n", ns, "apply", "-f", f, binary=binary,
+                                                                    check=True).stdout
+    out = server.kubectl("-n", ns, "get", "rc,svc", binary=binary, check=True).stdout
     assert "replicationcontroller/web" in out and "service/web" in out
-    assert server.kubectl("version", "-o", "json", binary=KUBECTL_OLD, check=True).stdout.count("gitVersion") == 2
+    assert server.kubectl("version", "-o", "json", binary=binary, check=True).stdout.count("gitVersion") == 2
 
 
 def test_generators_sending_protobuf(server: Server, ns: str, http: httpx.Client) -> None:
