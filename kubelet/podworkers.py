@@ -54,8 +54,11 @@ class PodWorkers:
         try:
             while True:
                 if delay is not None:
+                    # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancellation that
+                    # races with the wake-up, and the worker would outlive stop()
                     try:
-                        await asyncio.wait_for(wake.wait(), delay)
+                        async with asyncio.timeout(delay):
+                            await wake.wait()
                     except TimeoutError:
                         pass
                 wake.clear()

@@ -74,5 +74,7 @@ def crash_loop_message(delay: float, container: str, pod_name: str, namespace: s
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
     s = int(seconds)
     return f"{s // 60}m{s % 60}s" if s >= 60 else f"{s}s"

@@ -180,8 +180,8 @@ class PodSyncer:
                 next_sync = min(next_sync, self.backoff.remaining(key, now))
             elif action is Action.KILL:
                 next_sync = 0.0
-            for old in inst[:-1]:  # keep only the newest exited instance (for `logs --previous`)
-                if old.state == "exited" and newest is not None and newest.state == "running":
+            for old in inst[:-2]:  # like the kubelet's container GC: keep the newest and the one before it
+                if old.state == "exited":  # (for `logs --previous`)
                     await self._remove_container(old, 0)
         return next_sync
 

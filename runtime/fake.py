@@ -1,0 +1,178 @@
+"""FakeRuntime: the `Runtime` Protocol with no kernel objects, for hollow nodes and kubelet tests.
+
+Sandboxes get fake IPs from 10.200.0.0/16 (never routed); containers "run" until stopped or
+until a test makes them exit (`exit(container_id, code)`, or `exit_after_start` for images
+that crash). Every call is recorded in `calls`, so tests assert what the kubelet asked for,
+not how. Images are "present" unless listed in `missing_images`; pulls of `unpullable`
+references fail. State lives in plain dicts: a second FakeRuntime shares nothing, which is
+what a hollow node wants (hundreds of them in one process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from runtime.interface import (
+    ContainerConfig,
+    ContainerInfo,
+    ExecResult,
+    ImageInfo,
+    SandboxConfig,
+    SandboxInfo,
+)
+
+
+class FakeRuntimeError(Exception):
+    """What the fake raises where the real runtime would fail (missing image, unknown id)."""
+
+
+@dataclass
+class _Container:
+    info: ContainerInfo
+    config: ContainerConfig
+
+
+@dataclass
+class FakeExecSession:
+    """An exec that echoes stdin to stdout and exits with `exit_code`."""
+
+    exit_code: int = 0
+    _queue: asyncio.Queue[tuple[int, bytes] | None] = field(default_factory=asyncio.Queue)
+
+    async def write_stdin(self, data: bytes) -> None:
+        await self._queue.put((1, data))
+
+    async def close_stdin(self) -> None:
+        await self._queue.put(None)
+
+    async def output(self) -> AsyncIterator[tuple[int, bytes]]:
+        while (item := await self._queue.get()) is not None:
+            yield item
+
+    async def resize(self, cols: int, rows: int) -> None:
+        return None
+
+    async def wait(self) -> int:
+        return self.exit_code
+
+
+class FakeRuntime:
+    _net = ipaddress.IPv4Network("10.200.0.0/16")
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.sandboxes: dict[str, SandboxInfo] = {}
+        self.containers: dict[str, _Container] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.missing_images: set[str] = set()
+        self.unpullable: set[str] = set()
+        self.exit_after_start: dict[str, int] = {}  # image -> exit code right after start
+        self.exec_exit_codes: dict[str, int] = {}  # first word of the command -> exit code
+        self._ids = itertools.count(1)
+        self._ips = (str(ip) for ip in self._net.hosts())
+        self._clock = clock
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):012x}"
+
+    # sandboxes
+    async def run_sandbox(self, config: SandboxConfig) -> SandboxInfo:
+        self.calls.append(("run_sandbox", config.uid))
+        sb = SandboxInfo(self._id("sb"), config, "" if config.host_network else next(self._ips),
+                         "" if config.host_network else f"/run/netns/fake-{config.uid}", "ready", self._clock())
+        self.sandboxes[sb.id] = sb
+        return sb
+
+    async def stop_sandbox(self, sandbox_id: str) -> None:
+        self.calls.append(("stop_sandbox", sandbox_id))
+        if sandbox_id in self.sandboxes:
+            self.sandboxes[sandbox_id] = replace(self.sandboxes[sandbox_id], state="notready")
+
+    async def remove_sandbox(self, sandbox_id: str) -> None:
+        self.calls.append(("remove_sandbox", sandbox_id))
+        self.sandboxes.pop(sandbox_id, None)
+
+    async def list_sandboxes(self) -> list[SandboxInfo]:
+        return list(self.sandboxes.values())
+
+    # images
+    async def pull_image(self, ref: str) -> ImageInfo:
+        self.calls.append(("pull_image", ref))
+        if ref in self.unpullable:
+            raise FakeRuntimeError(f"pull access denied for {ref}, repository does not exist")
+        self.missing_images.discard(ref)
+        return self._image(ref)
+
+    async def image_status(self, ref: str) -> ImageInfo | None:
+        return None if ref in self.missing_images or ref in self.unpullable else self._image(ref)
+
+    @staticmethod
+    def _image(ref: str) -> ImageInfo:
+        return ImageInfo(f"sha256:{abs(hash(ref)):064x}"[:71], ref, "", 1024)
+
+    # containers
+    async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
+        self.calls.append(("create_container", config.name))
+        if sandbox_id not in self.sandboxes:
+            raise FakeRuntimeError(f"no such sandbox {sandbox_id}")
+        if config.image in self.missing_images:
+            raise FakeRuntimeError(f"image not found: {config.image}")
+        cid = self._id("c")
+        info = ContainerInfo(cid, sandbox_id, config.name, config.image, self._image(config.image).id,
+                             dict(config.labels), "created", created_at=self._clock())
+        self.containers[cid] = _Container(info, config)
+        return cid
+
+    async def start_container(self, container_id: str) -> None:
+        self.calls.append(("start_container", container_id))
+        c = self._get(container_id)
+        c.info.state, c.info.started_at, c.info.pid = "running", self._clock(), 1000 + len(self.containers)
+        if c.config.image in self.exit_after_start:
+            self.exit(container_id, self.exit_after_start[c.config.image])
+
+    def exit(self, container_id: str, code: int, reason: str = "") -> None:
+        """Make a running container exit (a crash, a completed job, an OOM kill)."""
+        c = self._get(container_id)
+        c.info.state, c.info.exit_code, c.info.finished_at, c.info.pid = "exited", code, self._clock(), 0
+        c.info.reason = reason or ("Completed" if code == 0 else "Error")
+
+    async def stop_container(self, container_id: str, timeout: float) -> None:
+        self.calls.append(("stop_container", container_id))
+        c = self._get(container_id)
+        if c.info.state == "running":
+            self.exit(container_id, 137)
+
+    async def remove_container(self, container_id: str) -> None:
+        self.calls.append(("remove_container", container_id))
+        self.containers.pop(container_id, None)
+
+    async def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]:
+        want = dict(labels or {})
+        return [replace(c.info) for c in self.containers.values()
+                if all(c.info.labels.get(k) == v for k, v in want.items())]
+
+    async def container_status(self, container_id: str) -> ContainerInfo:
+        return replace(self._get(container_id).info)
+
+    def config_of(self, container_id: str) -> ContainerConfig:
+        return self._get(container_id).config
+
+    async def exec_sync(self, container_id: str, cmd: list[str], timeout: float | None = None) -> ExecResult:
+        self.calls.append(("exec_sync", container_id))
+        if self._get(container_id).info.state != "running":
+            raise FakeRuntimeError(f"container {container_id} is not running")
+        return ExecResult(self.exec_exit_codes.get(cmd[0] if cmd else "", 0), b"", b"")
+
+    async def exec(self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False) -> FakeExecSession:
+        self.calls.append(("exec", container_id))
+        return FakeExecSession(self.exec_exit_codes.get(cmd[0] if cmd else "", 0))
+
+    def _get(self, container_id: str) -> _Container:
+        c = self.containers.get(container_id)
+        if c is None:
+            raise FakeRuntimeError(f"no such container: {container_id}")
+        return c

@@ -1,0 +1,226 @@
+"""The kubelet's loop on the fake API and the fake runtime: start, restart, back-off, delete, adopt."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubelet.kubelet import Kubelet, KubeletOptions
+from kubelet.node import NodeAgent, node_object, read_machine
+from kubelet.sync import RESTART_COUNT
+from runtime.fake import FakeRuntime
+from tests.controller.fakeapi import FakeApi
+
+NODE = "n1"
+
+
+async def until(cond: Any, timeout: float = 5.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = cond()
+        if result:
+            return result
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def running_kubelet(api: FakeApi, rt: FakeRuntime, data: Path) -> AsyncIterator[Kubelet]:
+    agent = NodeAgent(api, node_object(NODE, "192.0.2.10", read_machine(), "fake://1", 10250), lease_renew=0.2)
+    k = Kubelet(api, rt, agent, KubeletOptions(NODE, "192.0.2.10", data, relist_period=0.02,
+                                                backoff_initial=0.2, backoff_max=0.8))
+    task = asyncio.create_task(k.run())
+    try:
+        yield k
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def pod(name: str, containers: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": "default"},
+            "spec": {"nodeName": NODE, "containers": containers, **spec}}
+
+
+def status(api: FakeApi, name: str) -> dict[str, Any]:
+    obj = api.objects.get(("pods", "default", name))
+    return (obj or {}).get("status") or {}
+
+
+def statuses(api: FakeApi, name: str) -> dict[str, dict[str, Any]]:
+    return {cs["name"]: cs for cs in status(api, name).get("containerStatuses") or []}
+
+
+def run(coro: Any) -> None:
+    asyncio.run(coro)
+
+
+def test_runs_a_pod_and_reports_running(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("web", [{"name": "a", "image": "busybox:1.35"},
+                                                 {"name": "b", "image": "busybox:1.35",
+                                                  "env": [{"name": "ME", "valueFrom": {
+                                                      "fieldRef": {"fieldPath": "metadata.name"}}}]}]))
+            await until(lambda: status(api, "web").get("phase") == "Running")
+            st = status(api, "web")
+            assert st["podIP"].startswith("10.200.") and st["hostIP"] == "192.0.2.10"
+            assert {c["type"]: c["status"] for c in st["conditions"]}["Ready"] == "True"
+            assert all("running" in cs["state"] for cs in st["containerStatuses"])
+            b = next(c for c in rt.containers.values() if c.config.name == "b")
+            assert b.config.env["ME"] == "web"
+            node = api.objects[("nodes", "", NODE)]
+            assert node["status"]["nodeInfo"]["kubeletVersion"]
+            await until(lambda: ("leases", "kube-node-lease", NODE) in api.objects)
+
+    run(go())
+
+
+def test_crashing_container_restarts_with_back_off(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        rt.exit_after_start["crasher:1"] = 1
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("crash", [{"name": "c", "image": "crasher:1"}]))
+            await until(lambda: statuses(api, "crash").get("c", {}).get("restartCount", 0) >= 2, 10)
+            cs = await until(lambda: (s := statuses(api, "crash").get("c", {})).get("state", {}).get("waiting")
+                             and s, 10)
+            assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+            assert "back-off" in cs["state"]["waiting"]["message"]
+            assert cs["lastState"]["terminated"]["exitCode"] == 1
+            assert status(api, "crash")["phase"] == "Running"  # restartPolicy Always
+            counts = sorted(int(c.info.labels[RESTART_COUNT]) for c in rt.containers.values())
+            assert len(counts) <= 3 and counts == list(range(counts[0], counts[-1] + 1))  # older ones removed
+
+    run(go())
+
+
+def test_never_policy_ends_succeeded_or_failed(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        rt.exit_after_start["ok:1"] = 0
+        rt.exit_after_start["bad:1"] = 3
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("job-ok", [{"name": "c", "image": "ok:1"}], restartPolicy="Never"))
+            await api.create("pods", pod("job-bad", [{"name": "c", "image": "bad:1"}], restartPolicy="Never"))
+            await until(lambda: status(api, "job-ok").get("phase") == "Succeeded")
+            await until(lambda: status(api, "job-bad").get("phase") == "Failed")
+            term = statuses(api, "job-bad")["c"]["state"]["terminated"]
+            assert (term["exitCode"], term["reason"]) == (3, "Error")
+            assert sum(1 for c in rt.calls if c[0] == "start_container") == 2  # never restarted
+
+    run(go())
+
+
+def test_init_containers_run_first_in_order(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        rt.exit_after_start["init:1"] = 0
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("init", [{"name": "main", "image": "busybox:1.35"}], initContainers=[
+                {"name": "i1", "image": "init:1"}, {"name": "i2", "image": "init:1"}]))
+            await until(lambda: status(api, "init").get("phase") == "Running")
+            created = [name for verb, name in rt.calls if verb == "create_container"]
+            assert created == ["i1", "i2", "main"]
+            st = status(api, "init")
+            assert [s["state"]["terminated"]["reason"] for s in st["initContainerStatuses"]] == ["Completed"] * 2
+
+    run(go())
+
+
+def test_image_pull_failure_backs_off(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        rt.unpullable.add("nope:1")
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("nopull", [{"name": "c", "image": "nope:1", "imagePullPolicy": "Always"}]))
+            def reasons() -> list[str]:  # every status the kubelet wrote, in order
+                out = []
+                for _, plural, _, obj in api.history:
+                    for cs in (obj.get("status") or {}).get("containerStatuses") or []:
+                        r = cs["state"].get("waiting", {}).get("reason")
+                        if plural == "pods" and r and (not out or out[-1] != r):
+                            out.append(r)
+                return out
+
+            await until(lambda: reasons()[:2] == ["ErrImagePull", "ImagePullBackOff"], 10)
+            await until(lambda: sum(1 for v, _ in rt.calls if v == "pull_image") >= 2, 10)  # retried after back-off
+            assert status(api, "nopull")["phase"] == "Pending"
+
+    run(go())
+
+
+def test_liveness_failure_restarts_the_container(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        rt.exec_exit_codes["fail"] = 1
+        probe = {"exec": {"command": ["fail"]}, "periodSeconds": 0.05, "failureThreshold": 1}
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("live", [{"name": "c", "image": "busybox:1.35", "livenessProbe": probe}]))
+            await until(lambda: statuses(api, "live").get("c", {}).get("restartCount", 0) >= 1, 10)
+
+    run(go())
+
+
+def test_deletion_stops_everything_and_confirms(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("gone", [{"name": "c", "image": "busybox:1.35"}],
+                                         volumes=[{"name": "scratch", "emptyDir": {}}]))
+            await until(lambda: status(api, "gone").get("phase") == "Running")
+            uid = api.objects[("pods", "default", "gone")]["metadata"]["uid"]
+            assert (tmp_path / "pods" / uid / "volumes" / "scratch").is_dir()
+            # the API server's graceful deletion: deletionTimestamp set, the kubelet confirms
+            await api.patch("pods", "gone", {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z",
+                                                          "deletionGracePeriodSeconds": 1}}, namespace="default")
+            await until(lambda: ("pods", "default", "gone") not in api.objects)
+            await until(lambda: not rt.containers and not rt.sandboxes)
+            assert ("stop_container", next(c for v, c in rt.calls if v == "start_container")) in rt.calls
+            assert not (tmp_path / "pods" / uid).exists()
+
+    run(go())
+
+
+def test_restarted_kubelet_adopts_and_cleans_orphans(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("keep", [{"name": "c", "image": "busybox:1.35"}]))
+            await api.create("pods", pod("orphan", [{"name": "c", "image": "busybox:1.35"}]))
+            await until(lambda: status(api, "keep").get("phase") == "Running"
+                        and status(api, "orphan").get("phase") == "Running")
+        before = {c.info.id for c in rt.containers.values() if c.info.labels["io.kubernetes.pod.name"] == "keep"}
+        starts = sum(1 for c in rt.calls if c[0] == "start_container")
+        del api.objects[("pods", "default", "orphan")]  # deleted while the kubelet was down
+        async with running_kubelet(api, rt, tmp_path):
+            await until(lambda: all(c.info.labels["io.kubernetes.pod.name"] == "keep" for c in rt.containers.values()))
+            await asyncio.sleep(0.1)
+            assert {c.info.id for c in rt.containers.values()} == before
+            assert sum(1 for c in rt.calls if c[0] == "start_container") == starts
+            assert statuses(api, "keep")["c"]["restartCount"] == 0
+
+    run(go())
+
+
+@pytest.mark.parametrize("n", [1])
+def test_status_written_only_on_change(tmp_path: Path, n: int) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        async with running_kubelet(api, rt, tmp_path) as k:
+            await api.create("pods", pod("quiet", [{"name": "c", "image": "busybox:1.35"}]))
+            await until(lambda: status(api, "quiet").get("phase") == "Running")
+            writes = sum(1 for c in api.calls if c[0] == "patch/status" and c[2] == "quiet")
+            uid = api.objects[("pods", "default", "quiet")]["metadata"]["uid"]
+            for _ in range(5):
+                k.workers.wake(uid)
+                await asyncio.sleep(0.02)
+            assert sum(1 for c in api.calls if c[0] == "patch/status" and c[2] == "quiet") == writes
+
+    run(go())
