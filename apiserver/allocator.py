@@ -35,8 +35,9 @@ class Allocator:
 
     async def _claim(self, key: str, owner: str) -> bool:
         try:
-            await self.store.create(key, {"kind": "Allocation", "metadata": {"name": key.rsplit("/", 1)[1]},
-                                          "owner": owner})
+            await self.store.create(
+                key, {"kind": "Allocation", "metadata": {"name": key.rsplit("/", 1)[1]}, "owner": owner}
+            )
             return True
         except KeyExistsError:
             return False
@@ -53,12 +54,15 @@ class Allocator:
             addr = ipaddress.ip_address(ip)
         except ValueError:
             return False
-        return (addr in self.network and addr != self.network.network_address
-                and addr != self.network.broadcast_address)
+        return (
+            addr in self.network
+            and addr != self.network.network_address
+            and addr != self.network.broadcast_address
+        )
 
     async def _free_ips(self) -> list[str]:
         _, taken = await self.store.list(IP_PREFIX)
-        used = {kv.key[len(IP_PREFIX):] for kv in taken}
+        used = {kv.key[len(IP_PREFIX) :] for kv in taken}
         out = []
         for i in range(1, self._size + 1):
             ip = str(self.network.network_address + i)
@@ -69,10 +73,15 @@ class Allocator:
     async def allocate_ip(self, owner: str, wanted: str | None) -> str:
         if wanted:
             if not self.ip_in_range(wanted):
-                raise _ip_invalid(owner, wanted,
-                                  f"provided IP is not in the valid range. The range of valid IPs is {self.network}")
+                raise _ip_invalid(
+                    owner,
+                    wanted,
+                    f"provided IP is not in the valid range. The range of valid IPs is {self.network}",
+                )
             if not await self._claim(IP_PREFIX + wanted, owner):
-                raise _ip_invalid(owner, wanted, f"failed to allocate IP {wanted}: provided IP is already allocated")
+                raise _ip_invalid(
+                    owner, wanted, f"failed to allocate IP {wanted}: provided IP is already allocated"
+                )
             return wanted
         for _ in range(_PROBES):
             # offset 1 is the kubernetes service's; everyone else draws from the rest
@@ -88,7 +97,12 @@ class Allocator:
         lo, hi = NODE_PORT_RANGE
         if wanted:
             if not lo <= wanted <= hi:
-                raise _port_invalid(owner, field, wanted, f"provided port is not in the valid range. The range of valid ports is {lo}-{hi}")
+                raise _port_invalid(
+                    owner,
+                    field,
+                    wanted,
+                    f"provided port is not in the valid range. The range of valid ports is {lo}-{hi}",
+                )
             if not await self._claim(PORT_PREFIX + str(wanted), owner):
                 raise _port_invalid(owner, field, wanted, "provided port is already allocated")
             return wanted
@@ -97,7 +111,7 @@ class Allocator:
             if await self._claim(PORT_PREFIX + str(port), owner):
                 return port
         _, taken = await self.store.list(PORT_PREFIX)
-        used = {int(kv.key[len(PORT_PREFIX):]) for kv in taken}
+        used = {int(kv.key[len(PORT_PREFIX) :]) for kv in taken}
         for port in range(lo, hi + 1):
             if port not in used and await self._claim(PORT_PREFIX + str(port), owner):
                 return port
@@ -130,8 +144,11 @@ class Allocator:
                     claimed.append(IP_PREFIX + got)
                     spec["clusterIP"], spec["clusterIPs"] = got, [got]
             old_ports = {p.get("nodePort") for p in old_spec.get("ports") or [] if p.get("nodePort")}
-            old_by_port = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
-                           for p in old_spec.get("ports") or [] if p.get("nodePort")}
+            old_by_port = {
+                (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+                for p in old_spec.get("ports") or []
+                if p.get("nodePort")
+            }
             if spec.get("type") in _NEEDS_NODE_PORTS:
                 seen: dict[int, int] = {}
                 for i, p in enumerate(spec.get("ports") or []):
@@ -165,8 +182,11 @@ class Allocator:
             if not spec.get("clusterIPs"):
                 spec["clusterIPs"] = old_spec.get("clusterIPs") or [old_spec["clusterIP"]]
         if spec.get("type") in _NEEDS_NODE_PORTS:
-            old_by_port = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
-                           for p in old_spec.get("ports") or [] if isinstance(p, dict) and p.get("nodePort")}
+            old_by_port = {
+                (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+                for p in old_spec.get("ports") or []
+                if isinstance(p, dict) and p.get("nodePort")
+            }
             for p in spec.get("ports") or []:
                 if isinstance(p, dict) and not p.get("nodePort"):
                     kept = old_by_port.get((p.get("port"), p.get("protocol", "TCP")))
@@ -189,8 +209,11 @@ class Allocator:
 
 def _ip_invalid(owner: str, ip: str, detail: str) -> ApiError:
     # kube words it with Go's %#v of the clusterIPs slice
-    cause = {"reason": "FieldValueInvalid", "field": "spec.clusterIPs",
-             "message": f'Invalid value: []string{{"{ip}"}}: {detail}'}
+    cause = {
+        "reason": "FieldValueInvalid",
+        "field": "spec.clusterIPs",
+        "message": f'Invalid value: []string{{"{ip}"}}: {detail}',
+    }
     return invalid("Service", owner.split("/", 1)[-1], [cause])
 
 

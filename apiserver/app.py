@@ -20,9 +20,16 @@ from apiserver.handlers.subresources import handle_subresource
 
 log = logging.getLogger("kubelite.apiserver")
 
-_VERB = {("GET", False): "list", ("GET", True): "get", ("POST", False): "create", ("POST", True): "create",
-         ("PUT", True): "update", ("PATCH", True): "patch", ("DELETE", True): "delete",
-         ("DELETE", False): "deletecollection"}
+_VERB = {
+    ("GET", False): "list",
+    ("GET", True): "get",
+    ("POST", False): "create",
+    ("POST", True): "create",
+    ("PUT", True): "update",
+    ("PATCH", True): "patch",
+    ("DELETE", True): "delete",
+    ("DELETE", False): "deletecollection",
+}
 
 
 class _Tracked:
@@ -87,7 +94,9 @@ class ApiServerApp:
                 return
             raise meta.not_found_path()
         if user.is_node:
-            self._authorize_node(user, req, route.resource.plural, route.namespace, route.name, route.subresource)
+            self._authorize_node(
+                user, req, route.resource.plural, route.namespace, route.name, route.subresource
+            )
         if route.subresource is not None:
             await handle_subresource(state, req, send, route, user)
         elif route.name is not None:
@@ -96,16 +105,22 @@ class ApiServerApp:
             await handle_collection(state, req, send, route, user)
 
     @staticmethod
-    def _authorize_node(user: User, req: Request, plural: str, namespace: str | None, name: str | None,
-                        sub: str | None) -> None:
+    def _authorize_node(
+        user: User, req: Request, plural: str, namespace: str | None, name: str | None, sub: str | None
+    ) -> None:
         verb = _VERB.get((req.method, name is not None), req.method.lower())
         if verb == "list" and req.query.get("watch") in ("true", "1"):
             verb = "watch"
         if plural == "namespaces" and name is not None and sub is None:
             namespace = None
         authorize_node(user, verb, plural, namespace, sub)
-        if (plural == "nodes" and name is not None and user.node_name is not None and name != user.node_name
-                and verb not in ("get", "list", "watch")):
+        if (
+            plural == "nodes"
+            and name is not None
+            and user.node_name is not None
+            and name != user.node_name
+            and verb not in ("get", "list", "watch")
+        ):
             raise node_forbidden(user, verb, plural, None, sub)
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -118,7 +133,12 @@ class ApiServerApp:
         except ApiError:
             await send({"type": "websocket.close", "code": 1008})
             return
-        if route is None or route.subresource not in ("exec", "log") or state.pod_proxy is None or user.is_node:
+        if (
+            route is None
+            or route.subresource not in ("exec", "log")
+            or state.pod_proxy is None
+            or user.is_node
+        ):
             await send({"type": "websocket.close", "code": 1011})
             return
         try:

@@ -139,7 +139,9 @@ _READ = frozenset({"get", "list", "watch"})
 _NODE_FREE = frozenset({"nodes", "events"})  # resources a node may use with any verb
 
 
-def authorize_node(user: User, verb: str, resource: str, namespace: str | None, subresource: str | None) -> None:
+def authorize_node(
+    user: User, verb: str, resource: str, namespace: str | None, subresource: str | None
+) -> None:
     """Raise 403 unless a node credential may do `verb` on this resource (before looking at objects)."""
     if resource in _NODE_FREE:
         return
@@ -157,10 +159,14 @@ def authorize_node(user: User, verb: str, resource: str, namespace: str | None, 
     raise node_forbidden(user, verb, resource, namespace, subresource)
 
 
-def node_forbidden(user: User, verb: str, resource: str, namespace: str | None, subresource: str | None) -> ApiError:
+def node_forbidden(
+    user: User, verb: str, resource: str, namespace: str | None, subresource: str | None
+) -> ApiError:
     what = f"{resource}/{subresource}" if subresource else resource
     where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
-    err = forbidden(f'{what} is forbidden: User "{user.name}" cannot {verb} resource "{what}" in API group ""{where}')
+    err = forbidden(
+        f'{what} is forbidden: User "{user.name}" cannot {verb} resource "{what}" in API group ""{where}'
+    )
     err.details = {"kind": resource}
     return err
 
@@ -168,5 +174,7 @@ def node_forbidden(user: User, verb: str, resource: str, namespace: str | None, 
 def check_pod_on_node(user: User, pod_node: str | None, verb: str, name: str, namespace: str | None) -> None:
     """A node may write status of / delete only the pods bound to it (when it named itself)."""
     if user.node_name is not None and pod_node != user.node_name:
-        raise forbidden(f'pods "{name}" is forbidden: User "{user.name}" cannot {verb} pods bound to another node'
-                        + (f' in the namespace "{namespace}"' if namespace else ""))
+        raise forbidden(
+            f'pods "{name}" is forbidden: User "{user.name}" cannot {verb} pods bound to another node'
+            + (f' in the namespace "{namespace}"' if namespace else "")
+        )

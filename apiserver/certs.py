@@ -48,8 +48,9 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _make_ca(files: TLSFiles) -> None:
@@ -58,14 +59,27 @@ def _make_ca(files: TLSFiles) -> None:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"kubelite-ca@{int(now.timestamp())}")])
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + _TEN_YEARS)
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + _TEN_YEARS)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -79,14 +93,24 @@ def local_addresses() -> set[str]:
     import subprocess
 
     try:
-        out = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True, timeout=5, check=True)
-        return {a["local"] for link in json.loads(out.stdout) for a in link.get("addr_info") or [] if a.get("local")}
+        out = subprocess.run(
+            ["ip", "-j", "addr", "show"], capture_output=True, text=True, timeout=5, check=True
+        )
+        return {
+            a["local"]
+            for link in json.loads(out.stdout)
+            for a in link.get("addr_info") or []
+            if a.get("local")
+        }
     except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
         return set()
 
 
 def _wanted_names(hosts: list[str]) -> tuple[set[str], set[str]]:
-    dns, ips = {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}, {"127.0.0.1", "::1"}
+    dns, ips = (
+        {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
+        {"127.0.0.1", "::1"},
+    )
     try:
         dns.add(socket.gethostname())
     except OSError:
@@ -109,7 +133,9 @@ def _cert_names(cert: x509.Certificate) -> tuple[set[str], set[str]]:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return set(), set()
-    return set(san.get_values_for_type(x509.DNSName)), {str(i) for i in san.get_values_for_type(x509.IPAddress)}
+    return set(san.get_values_for_type(x509.DNSName)), {
+        str(i) for i in san.get_values_for_type(x509.IPAddress)
+    }
 
 
 def _make_server_cert(files: TLSFiles, dns: set[str], ips: set[str]) -> None:
@@ -123,13 +149,17 @@ def _make_server_cert(files: TLSFiles, dns: set[str], ips: set[str]) -> None:
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-        .issuer_name(ca_cert.subject).public_key(key.public_key())
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + _TEN_YEARS)
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + _TEN_YEARS)
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     _write_private(files.server_key, _key_pem(key))

@@ -62,7 +62,7 @@ class NamespaceCache:
 
     async def _relist(self) -> int:
         revision, kvs = await self.store.list(self.PREFIX)
-        self.active = {kv.key[len(self.PREFIX):] for kv in kvs if b'"deletionTimestamp"' not in kv.value}
+        self.active = {kv.key[len(self.PREFIX) :] for kv in kvs if b'"deletionTimestamp"' not in kv.value}
         return revision
 
     async def start(self) -> None:
@@ -74,7 +74,7 @@ class NamespaceCache:
                 watcher = await self.store.watch(self.PREFIX, revision)
                 try:
                     async for ev in watcher:
-                        self.note(ev.key[len(self.PREFIX):], None if ev.type == "DELETED" else ev.value)
+                        self.note(ev.key[len(self.PREFIX) :], None if ev.type == "DELETED" else ev.value)
                         revision = ev.revision
                 finally:
                     await watcher.close()
@@ -121,22 +121,43 @@ class Registry:
         if kv is None:
             raise not_found("namespaces", namespace)
         if b'"deletionTimestamp"' in kv.value:
-            err = forbidden(f'{res.plural} "{name}" is forbidden: unable to create new content in namespace '
-                            f"{namespace} because it is being terminated")
-            err.details = {"name": name, "kind": res.plural, "causes": [
-                {"reason": "NamespaceTerminating", "message": f"namespace {namespace} is being terminated",
-                 "field": "metadata.namespace"}]}
+            err = forbidden(
+                f'{res.plural} "{name}" is forbidden: unable to create new content in namespace '
+                f"{namespace} because it is being terminated"
+            )
+            err.details = {
+                "name": name,
+                "kind": res.plural,
+                "causes": [
+                    {
+                        "reason": "NamespaceTerminating",
+                        "message": f"namespace {namespace} is being terminated",
+                        "field": "metadata.namespace",
+                    }
+                ],
+            }
             raise err
 
-    def _validate(self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None,
-                  status_only: bool = False) -> None:
-        causes = (logic.validate_status_update(res, obj, old) if status_only and old is not None
-                  else logic.validate(res, obj, old))
+    def _validate(
+        self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None, status_only: bool = False
+    ) -> None:
+        causes = (
+            logic.validate_status_update(res, obj, old)
+            if status_only and old is not None
+            else logic.validate(res, obj, old)
+        )
         if causes:
             raise invalid(res.kind, (obj.get("metadata") or {}).get("name") or "", causes, res.group)
 
-    async def create(self, res: Resource, namespace: str | None, obj: dict[str, Any], *,
-                     dry_run: bool = False, manager: str | None = None) -> KeyValue:
+    async def create(
+        self,
+        res: Resource,
+        namespace: str | None,
+        obj: dict[str, Any],
+        *,
+        dry_run: bool = False,
+        manager: str | None = None,
+    ) -> KeyValue:
         """Store a new object (the body, already identity-checked). Returns the stored KeyValue
         (for a dry run: revision 0 and the object as it would be stored)."""
         meta = obj["metadata"]
@@ -151,9 +172,18 @@ class Registry:
             if generated:
                 meta["name"] = meta["generateName"] + strategy.random_suffix()
             if not meta.get("name"):
-                raise invalid(res.kind, "", [{"reason": "FieldValueRequired", "field": "metadata.name",
-                                              "message": "Required value: name or generateName is required"}],
-                              res.group)
+                raise invalid(
+                    res.kind,
+                    "",
+                    [
+                        {
+                            "reason": "FieldValueRequired",
+                            "field": "metadata.name",
+                            "message": "Required value: name or generateName is required",
+                        }
+                    ],
+                    res.group,
+                )
             self._validate(res, obj, None)
             if dry_run:
                 return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
@@ -171,9 +201,18 @@ class Registry:
 
     # --- update ---------------------------------------------------------------------------
 
-    async def update(self, res: Resource, namespace: str | None, name: str, mutate: Mutation, *,
-                     subresource: str | None = None, dry_run: bool = False, manager: str | None = None,
-                     create: Callable[[], dict[str, Any]] | None = None) -> tuple[KeyValue, bool]:
+    async def update(
+        self,
+        res: Resource,
+        namespace: str | None,
+        name: str,
+        mutate: Mutation,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+        manager: str | None = None,
+        create: Callable[[], dict[str, Any]] | None = None,
+    ) -> tuple[KeyValue, bool]:
         """GuaranteedUpdate: read, mutate, compare-and-swap; returns (stored, created).
 
         `create` makes the object when it does not exist (PUT on CREATE_ON_UPDATE kinds, apply)."""
@@ -195,7 +234,9 @@ class Registry:
                 raise stale_conflict(res.plural, name, res.group)
             strategy.check_uid(res, name, new, old)
             if subresource in (None, "status", "scale"):
-                new = strategy.prepare_for_update(res, new, old, "status" if subresource == "status" else None)
+                new = strategy.prepare_for_update(
+                    res, new, old, "status" if subresource == "status" else None
+                )
                 if res is SERVICES:
                     Allocator.keep_allocated(new, old)
                 if subresource != "status":
@@ -235,7 +276,7 @@ class Registry:
 
     def _wrote(self, res: Resource, kv: KeyValue, removed: bool = False) -> KeyValue:
         if res is NAMESPACES:
-            self.namespaces.note(kv.key[len(NamespaceCache.PREFIX):], None if removed else kv.value)
+            self.namespaces.note(kv.key[len(NamespaceCache.PREFIX) :], None if removed else kv.value)
         return kv
 
     async def _remove(self, res: Resource, key: str, revision: int, last: dict[str, Any]) -> KeyValue:
@@ -244,8 +285,15 @@ class Registry:
             await self.allocator.release(sorted(Allocator.held_keys(last)))
         return gone
 
-    async def delete(self, res: Resource, namespace: str | None, name: str, options: dict[str, Any], *,
-                     dry_run: bool = False) -> KeyValue:
+    async def delete(
+        self,
+        res: Resource,
+        namespace: str | None,
+        name: str,
+        options: dict[str, Any],
+        *,
+        dry_run: bool = False,
+    ) -> KeyValue:
         """Delete as kube does; returns the object's last state (or its deleting state)."""
         key = res.storage_key(name, namespace)
         finalizer = strategy.propagation_finalizer(options)
@@ -270,8 +318,9 @@ class Registry:
                 except KeyNotFoundError:
                     raise not_found(res.plural, name, res.group) from None
             if meta.get("deletionTimestamp") and not (
-                    grace < int(meta.get("deletionGracePeriodSeconds") or 0)
-                    or (finalizer and finalizer not in (meta.get("finalizers") or []))):
+                grace < int(meta.get("deletionGracePeriodSeconds") or 0)
+                or (finalizer and finalizer not in (meta.get("finalizers") or []))
+            ):
                 return kv  # already deleting, nothing to shorten or add
             strategy.mark_deleting(obj, grace, finalizer, jsonutil.now())
             try:

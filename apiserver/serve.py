@@ -38,7 +38,9 @@ log = logging.getLogger("kubelite.server")
 class _Server(uvicorn.Server):
     """uvicorn with two hooks: after startup (announce) and before shutdown (end watches)."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None], on_stopping: Callable[[], None]) -> None:
+    def __init__(
+        self, config: uvicorn.Config, on_started: Callable[[], None], on_stopping: Callable[[], None]
+    ) -> None:
         super().__init__(config)
         self._on_started = on_started
         self._on_stopping = on_stopping
@@ -63,14 +65,35 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
     assert NAMESPACES is not None and SERVICES is not None and ENDPOINTS is not None
     for ns in SYSTEM_NAMESPACES:
         await registry.ensure(NAMESPACES, None, {"metadata": {"name": ns}})
-    await registry.ensure(SERVICES, "default", {
-        "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-        "spec": {"type": "ClusterIP", "clusterIP": allocator.first_ip, "sessionAffinity": "None",
-                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": config.port}]}})
-    await registry.ensure(ENDPOINTS, "default", {
-        "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
-        "subsets": [{"addresses": [{"ip": config.client_host}],
-                     "ports": [{"name": "https", "port": config.port, "protocol": "TCP"}]}]})
+    await registry.ensure(
+        SERVICES,
+        "default",
+        {
+            "metadata": {
+                "name": "kubernetes",
+                "labels": {"component": "apiserver", "provider": "kubernetes"},
+            },
+            "spec": {
+                "type": "ClusterIP",
+                "clusterIP": allocator.first_ip,
+                "sessionAffinity": "None",
+                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": config.port}],
+            },
+        },
+    )
+    await registry.ensure(
+        ENDPOINTS,
+        "default",
+        {
+            "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+            "subsets": [
+                {
+                    "addresses": [{"ip": config.client_host}],
+                    "ports": [{"name": "https", "port": config.port, "protocol": "TCP"}],
+                }
+            ],
+        },
+    )
 
 
 def _loop_entry(module: str, name: str) -> Callable[..., Awaitable[Any]] | None:
@@ -82,12 +105,18 @@ def _loop_entry(module: str, name: str) -> Callable[..., Awaitable[Any]] | None:
 
 
 def control_loop_options(config: ServerConfig) -> dict[str, Any]:
-    return {"service_cidr": config.service_cidr, "cluster_cidr": config.cluster_cidr,
-            "node_monitor_grace_period": config.node_monitor_grace_period,
-            "pod_eviction_timeout": config.pod_eviction_timeout, "data_dir": str(config.data_dir)}
+    return {
+        "service_cidr": config.service_cidr,
+        "cluster_cidr": config.cluster_cidr,
+        "node_monitor_grace_period": config.node_monitor_grace_period,
+        "pod_eviction_timeout": config.pod_eviction_timeout,
+        "data_dir": str(config.data_dir),
+    }
 
 
-async def _run_loop(name: str, fn: Callable[..., Awaitable[Any]], client: ClientConfig, options: dict[str, Any]) -> None:
+async def _run_loop(
+    name: str, fn: Callable[..., Awaitable[Any]], client: ClientConfig, options: dict[str, Any]
+) -> None:
     try:
         await fn(client, options)
     except asyncio.CancelledError:
@@ -100,8 +129,11 @@ async def serve(config: ServerConfig) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     tls = certs.ensure_certs(config.data_dir, [config.host, config.client_host, *config.extra_sans])
     auth = load_credentials(config.data_dir, tls)
-    store = open_store(config.datastore_url, compact_keep_seconds=config.compact_keep,
-                       compact_interval=config.compact_interval)
+    store = open_store(
+        config.datastore_url,
+        compact_keep_seconds=config.compact_keep,
+        compact_interval=config.compact_interval,
+    )
     await store.start()
     loops: list[asyncio.Task[None]] = []
     registry: Registry | None = None
@@ -114,21 +146,37 @@ async def serve(config: ServerConfig) -> None:
         proxy_factory = _loop_entry("apiserver.podproxy", "PodProxy")
         if proxy_factory is not None:  # pods/log and pods/exec to the kubelet (issue E)
             state.pod_proxy = proxy_factory(state)
-        uv = uvicorn.Config(ApiServerApp(state), host=config.host, port=config.port, ssl_certfile=str(tls.server_cert),
-                            ssl_keyfile=str(tls.server_key), loop="none", http="httptools", lifespan="off",
-                            log_level="warning", access_log=False, timeout_graceful_shutdown=5,
-                            backlog=2048, timeout_keep_alive=60)
+        uv = uvicorn.Config(
+            ApiServerApp(state),
+            host=config.host,
+            port=config.port,
+            ssl_certfile=str(tls.server_cert),
+            ssl_keyfile=str(tls.server_key),
+            loop="none",
+            http="httptools",
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+            backlog=2048,
+            timeout_keep_alive=60,
+        )
         client = ClientConfig(server=config.server_url, token=auth.admin_token.decode(), ca_data=tls.ca_pem())
 
         def started() -> None:
             write_kubeconfig(config.kubeconfig_path, config.server_url, tls, auth)
-            print(f"kubelite server: serving {config.server_url}\n"
-                  f"  kubeconfig: {config.kubeconfig_path}\n"
-                  f"  try: kubectl --kubeconfig {config.kubeconfig_path} get nodes\n"
-                  f"  node token: {config.node_token_path}", flush=True)
+            print(
+                f"kubelite server: serving {config.server_url}\n"
+                f"  kubeconfig: {config.kubeconfig_path}\n"
+                f"  try: kubectl --kubeconfig {config.kubeconfig_path} get nodes\n"
+                f"  node token: {config.node_token_path}",
+                flush=True,
+            )
             options = control_loop_options(config)
-            for enabled, module, fn_name in ((config.controllers, "controller.manager", "run_controllers"),
-                                             (config.scheduler, "controller.scheduler", "run_scheduler")):
+            for enabled, module, fn_name in (
+                (config.controllers, "controller.manager", "run_controllers"),
+                (config.scheduler, "controller.scheduler", "run_scheduler"),
+            ):
                 fn = _loop_entry(module, fn_name) if enabled else None
                 if fn is not None:
                     loops.append(asyncio.create_task(_run_loop(fn_name, fn, client, options)))

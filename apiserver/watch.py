@@ -80,9 +80,18 @@ def expired_line(message: str) -> bytes:
     return jsonutil.dumps({"type": "ERROR", "object": gone(message).status}) + b"\n"
 
 
-async def serve_watch(state: State, send: Any, receive: Any, res: Resource, namespace: str | None,
-                      labels: LabelSelector, fields: FieldSelector, params: WatchParams,
-                      table: bool, include_object: str) -> None:
+async def serve_watch(
+    state: State,
+    send: Any,
+    receive: Any,
+    res: Resource,
+    namespace: str | None,
+    labels: LabelSelector,
+    fields: FieldSelector,
+    params: WatchParams,
+    table: bool,
+    include_object: str,
+) -> None:
     store = state.store
     prefix = res.storage_prefix(namespace)
     match = _matcher(labels, fields)
@@ -91,8 +100,13 @@ async def serve_watch(state: State, send: Any, receive: Any, res: Resource, name
         start, initial = await store.list(prefix)
     else:
         start = int(params.resource_version)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", JSON), (b"cache-control", b"no-cache, private")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", JSON), (b"cache-control", b"no-cache, private")],
+        }
+    )
     try:
         watcher = await store.watch(prefix, start)
     except CompactedError as e:
@@ -101,14 +115,26 @@ async def serve_watch(state: State, send: Any, receive: Any, res: Resource, name
 
     def line(kind: str, value: bytes, obj: dict[str, Any] | None, revision: int) -> bytes:
         if table:
-            t = logic.to_table(res, [obj if obj is not None else jsonutil.loads(value)], str(revision), include_object)
+            t = logic.to_table(
+                res, [obj if obj is not None else jsonutil.loads(value)], str(revision), include_object
+            )
             return b'{"type":"' + kind.encode() + b'","object":' + jsonutil.dumps(t) + b"}\n"
         return b'{"type":"' + kind.encode() + b'","object":' + value + b"}\n"
 
     def bookmark(revision: int) -> bytes:
-        return jsonutil.dumps({"type": "BOOKMARK", "object": {
-            "kind": res.kind, "apiVersion": res.api_version,
-            "metadata": {"resourceVersion": str(revision)}}}) + b"\n"
+        return (
+            jsonutil.dumps(
+                {
+                    "type": "BOOKMARK",
+                    "object": {
+                        "kind": res.kind,
+                        "apiVersion": res.api_version,
+                        "metadata": {"resourceVersion": str(revision)},
+                    },
+                }
+            )
+            + b"\n"
+        )
 
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -134,7 +160,11 @@ async def serve_watch(state: State, send: Any, receive: Any, res: Resource, name
         await state.stopping.wait()
         queue.put_nowait(_STOP)
 
-    tasks = [asyncio.create_task(pump()), asyncio.create_task(disconnected()), asyncio.create_task(stopping())]
+    tasks = [
+        asyncio.create_task(pump()),
+        asyncio.create_task(disconnected()),
+        asyncio.create_task(stopping()),
+    ]
     loop = asyncio.get_running_loop()
     last = start
     try:

@@ -38,7 +38,9 @@ REPO = Path(__file__).resolve().parents[1]
 class Conn:
     """One keep-alive HTTP/1.1 connection; requests are sequential on it."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: bytes, token: bytes) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: bytes, token: bytes
+    ) -> None:
         self.r, self.w = reader, writer
         self.prefix = b"Host: " + host + b"\r\nAuthorization: Bearer " + token + b"\r\n"
 
@@ -70,16 +72,37 @@ class Conn:
 
 
 def pod_body(name: str) -> bytes:
-    return json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "bench"}},
-                       "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
-                                                "command": ["sleep", "3600"],
-                                                "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}},
-                      separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "labels": {"app": "bench"}},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "c",
+                        "image": "busybox:1.36",
+                        "command": ["sleep", "3600"],
+                        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+                    }
+                ]
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def start_server(data: Path, port: int, datastore: str | None) -> subprocess.Popen[bytes]:
-    cmd = [str(REPO / ".venv/bin/kubelite"), "server", "--data-dir", str(data), "--listen", f"127.0.0.1:{port}",
-           "--no-controllers", "--no-scheduler"]
+    cmd = [
+        str(REPO / ".venv/bin/kubelite"),
+        "server",
+        "--data-dir",
+        str(data),
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--no-controllers",
+        "--no-scheduler",
+    ]
     if datastore:
         cmd += ["--datastore", datastore]
     data.parent.mkdir(parents=True, exist_ok=True)
@@ -209,11 +232,17 @@ def main() -> int:
         [f"durable creates, concurrency {args.concurrency}", f"{rate:.0f}/s", summary_ms(lat), ">= 2000/s"],
         [f"LIST all pods ({items})", f"{list_s * 1000:.0f} ms", f"{list_bytes / 1e6:.1f} MB", "<= 300 ms"],
         ["GET one pod (sequential)", "", summary_ms(res["get"]), ""],
-        [f"create at steady {args.rate:.0f}/s", f"p99 {percentile(res['steady'], 99) * 1000:.1f} ms",
-         summary_ms(res["steady"]), "p99 <= 50 ms"],
+        [
+            f"create at steady {args.rate:.0f}/s",
+            f"p99 {percentile(res['steady'], 99) * 1000:.1f} ms",
+            summary_ms(res["steady"]),
+            "p99 <= 50 ms",
+        ],
     ]
-    print(f"kubelite API server bench: n={args.n}, datastore={args.datastore or 'sqlite (synchronous=FULL)'}, "
-          f"client = 1 asyncio process, {args.concurrency} keep-alive HTTP/1.1 TLS connections, hand-parsed")
+    print(
+        f"kubelite API server bench: n={args.n}, datastore={args.datastore or 'sqlite (synchronous=FULL)'}, "
+        f"client = 1 asyncio process, {args.concurrency} keep-alive HTTP/1.1 TLS connections, hand-parsed"
+    )
     print(table(rows, ["what", "rate/time", "latency", "target"]))
     try:
         from bench.storage import raw_sqlite_rates  # the storage engineer's reference figures
@@ -224,7 +253,11 @@ def main() -> int:
         print("raw SQLite, same payload and durability:")
         for label, value in raw.items():
             ratio = f"API/raw = {rate / value:.2f}" if isinstance(value, int | float) and value else ""
-            print(f"  {label}: {value:.0f}/s  {ratio}" if isinstance(value, int | float) else f"  {label}: {value}")
+            print(
+                f"  {label}: {value:.0f}/s  {ratio}"
+                if isinstance(value, int | float)
+                else f"  {label}: {value}"
+            )
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

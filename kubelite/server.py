@@ -13,19 +13,31 @@ from pathlib import Path
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kubelite server", description="Run the kubelite API server.")
-    p.add_argument("--data-dir", required=True, type=Path, help="certificates, tokens, kubeconfig, SQLite state")
-    p.add_argument("--listen", default="127.0.0.1:6443", help="HOST:PORT to serve HTTPS on (default %(default)s)")
-    p.add_argument("--datastore", default="", help="sqlite:///PATH or postgresql://... (default sqlite in data dir)")
+    p.add_argument(
+        "--data-dir", required=True, type=Path, help="certificates, tokens, kubeconfig, SQLite state"
+    )
+    p.add_argument(
+        "--listen", default="127.0.0.1:6443", help="HOST:PORT to serve HTTPS on (default %(default)s)"
+    )
+    p.add_argument(
+        "--datastore", default="", help="sqlite:///PATH or postgresql://... (default sqlite in data dir)"
+    )
     p.add_argument("--service-cidr", default="10.96.0.0/16")
     p.add_argument("--cluster-cidr", default="10.244.0.0/16")
-    p.add_argument("--no-controllers", action="store_true", help="do not run the controller manager in-process")
+    p.add_argument(
+        "--no-controllers", action="store_true", help="do not run the controller manager in-process"
+    )
     p.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler in-process")
     p.add_argument("--node-monitor-grace-period", default="40s")
     p.add_argument("--pod-eviction-timeout", default="5m")
-    p.add_argument("--compact-keep", default="5m", help="keep at least this much watch history (e.g. 5m, 300)")
+    p.add_argument(
+        "--compact-keep", default="5m", help="keep at least this much watch history (e.g. 5m, 300)"
+    )
     p.add_argument("--compact-interval", default="60s", help="how often to compact history")
     p.add_argument("--bookmark-interval", default="15s", help="BOOKMARK period on quiet watches")
-    p.add_argument("--tls-san", action="append", default=[], help="extra name or IP for the serving certificate")
+    p.add_argument(
+        "--tls-san", action="append", default=[], help="extra name or IP for the serving certificate"
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -37,20 +49,29 @@ def main(argv: list[str]) -> int:
     try:
         host, port = parse_listen(args.listen)
         config = ServerConfig(
-            data_dir=args.data_dir.resolve(), host=host, port=port, datastore=args.datastore,
-            service_cidr=args.service_cidr, cluster_cidr=args.cluster_cidr,
-            controllers=not args.no_controllers, scheduler=not args.no_scheduler,
+            data_dir=args.data_dir.resolve(),
+            host=host,
+            port=port,
+            datastore=args.datastore,
+            service_cidr=args.service_cidr,
+            cluster_cidr=args.cluster_cidr,
+            controllers=not args.no_controllers,
+            scheduler=not args.no_scheduler,
             node_monitor_grace_period=parse_duration(args.node_monitor_grace_period),
             pod_eviction_timeout=parse_duration(args.pod_eviction_timeout),
-            compact_keep=parse_duration(args.compact_keep), compact_interval=parse_duration(args.compact_interval),
-            bookmark_interval=parse_duration(args.bookmark_interval), extra_sans=tuple(args.tls_san),
+            compact_keep=parse_duration(args.compact_keep),
+            compact_interval=parse_duration(args.compact_interval),
+            bookmark_interval=parse_duration(args.bookmark_interval),
+            extra_sans=tuple(args.tls_san),
         )
         config.service_network  # noqa: B018 - validate the CIDR before anything starts
     except ValueError as e:
         print(f"kubelite server: {e}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     import uvloop
 
     from apiserver.serve import serve

@@ -48,7 +48,9 @@ class Request:
         self.path: str = scope["path"]
         self.headers: dict[bytes, bytes] = dict(scope["headers"])
         qs = scope.get("query_string") or b""
-        self.query: dict[str, str] = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
+        self.query: dict[str, str] = (
+            dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
+        )
 
     @property
     def accept(self) -> str:
@@ -105,7 +107,12 @@ def decode_body(body: bytes, content_type: str) -> Any:
         from apiserver.handlers import protobuf
 
         return protobuf.decode(body)
-    yaml_ct = content_type in ("application/yaml", "application/x-yaml", "text/yaml", "application/apply-patch+yaml")
+    yaml_ct = content_type in (
+        "application/yaml",
+        "application/x-yaml",
+        "text/yaml",
+        "application/apply-patch+yaml",
+    )
     try:
         value = jsonutil.loads(body)
     except jsonutil.JSONDecodeError as e:
@@ -130,8 +137,13 @@ def _yaml(body: bytes, json_error: Exception) -> Any:
         raise bad_request(f"couldn't get version/kind; json parse error: {json_error}; yaml: {e}") from None
 
 
-async def respond(send: Any, status: int, body: bytes, content_type: bytes = JSON,
-                  headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def respond(
+    send: Any,
+    status: int,
+    body: bytes,
+    content_type: bytes = JSON,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     hdrs = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     if headers:
         hdrs.extend(headers)
@@ -139,7 +151,9 @@ async def respond(send: Any, status: int, body: bytes, content_type: bytes = JSO
     await send({"type": "http.response.body", "body": body})
 
 
-async def respond_json(send: Any, status: int, obj: Any, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def respond_json(
+    send: Any, status: int, obj: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     await respond(send, status, jsonutil.dumps(obj), JSON, headers)
 
 
@@ -148,7 +162,13 @@ async def respond_error(send: Any, err: ApiError) -> None:
 
 
 def success_status(code: int = 200, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code}
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "code": code,
+    }
     if details:
         body["details"] = details
     return body

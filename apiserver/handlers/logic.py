@@ -29,7 +29,9 @@ def validate_status_update(res: Resource, obj: dict[str, Any], old: dict[str, An
     return validation.validate_status_update(res, obj, old)
 
 
-def to_table(res: Resource, objs: list[dict[str, Any]], resource_version: str, include_object: str) -> dict[str, Any]:
+def to_table(
+    res: Resource, objs: list[dict[str, Any]], resource_version: str, include_object: str
+) -> dict[str, Any]:
     return tables.to_table(res, objs, resource_version, include_object)
 
 
@@ -37,11 +39,14 @@ def apply_patch(content_type: str, current: dict[str, Any], body: bytes, kind: s
     return patch.apply_patch(content_type, current, body, kind)
 
 
-def server_side_apply(current: dict[str, Any] | None, applied: dict[str, Any], manager: str, force: bool,
-                      kind: str) -> dict[str, Any]:
+def server_side_apply(
+    current: dict[str, Any] | None, applied: dict[str, Any], manager: str, force: bool, kind: str
+) -> dict[str, Any]:
     return patch.server_side_apply(current, applied, manager, force, kind)
 
 
-def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str, subresource: str = "") -> None:
+def record_update(
+    old: dict[str, Any] | None, new: dict[str, Any], manager: str, subresource: str = ""
+) -> None:
     """managedFields for a non-apply write by `manager` (in place)."""
     patch.record_update(old, new, manager, "Update", subresource, None)

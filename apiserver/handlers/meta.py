@@ -18,9 +18,15 @@ from apiserver import discovery, openapi
 from apiserver.handlers.http import JSON, Request, State, respond
 
 VERSION = {
-    "major": "1", "minor": "33", "gitVersion": "v1.33.0-kubelite", "gitCommit": "kubelite",
-    "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": f"python{platform.python_version()}",
-    "compiler": "cpython", "platform": f"linux/{'amd64' if platform.machine() in ('x86_64', 'AMD64') else 'arm64'}",
+    "major": "1",
+    "minor": "33",
+    "gitVersion": "v1.33.0-kubelite",
+    "gitCommit": "kubelite",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": f"python{platform.python_version()}",
+    "compiler": "cpython",
+    "platform": f"linux/{'amd64' if platform.machine() in ('x86_64', 'AMD64') else 'arm64'}",
 }
 
 

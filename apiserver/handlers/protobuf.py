@@ -23,20 +23,39 @@ _S, _I = "string", "int"
 SCHEMAS: dict[str, dict[int, Field]] = {
     "Unknown": {1: ("typeMeta", "TypeMeta", False), 2: ("raw", "bytes", False)},
     "TypeMeta": {1: ("apiVersion", _S, False), 2: ("kind", _S, False)},
-    "ObjectMeta": {1: ("name", _S, False), 2: ("generateName", _S, False), 3: ("namespace", _S, False),
-                   11: ("labels", "map", False), 12: ("annotations", "map", False),
-                   14: ("finalizers", _S, True)},
+    "ObjectMeta": {
+        1: ("name", _S, False),
+        2: ("generateName", _S, False),
+        3: ("namespace", _S, False),
+        11: ("labels", "map", False),
+        12: ("annotations", "map", False),
+        14: ("finalizers", _S, True),
+    },
     "MapEntry": {1: ("key", _S, False), 2: ("value", _S, False)},
     "Namespace": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "NamespaceSpec", False)},
     "NamespaceSpec": {1: ("finalizers", _S, True)},
     "Service": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "ServiceSpec", False)},
-    "ServiceSpec": {1: ("ports", "ServicePort", True), 2: ("selector", "map", False), 3: ("clusterIP", _S, False),
-                    4: ("type", _S, False), 5: ("externalIPs", _S, True), 7: ("sessionAffinity", _S, False),
-                    10: ("externalName", _S, False), 11: ("externalTrafficPolicy", _S, False),
-                    17: ("ipFamilyPolicy", _S, False), 18: ("clusterIPs", _S, True), 19: ("ipFamilies", _S, True)},
-    "ServicePort": {1: ("name", _S, False), 2: ("protocol", _S, False), 3: ("port", _I, False),
-                    4: ("targetPort", "IntOrString", False), 5: ("nodePort", _I, False),
-                    6: ("appProtocol", _S, False)},
+    "ServiceSpec": {
+        1: ("ports", "ServicePort", True),
+        2: ("selector", "map", False),
+        3: ("clusterIP", _S, False),
+        4: ("type", _S, False),
+        5: ("externalIPs", _S, True),
+        7: ("sessionAffinity", _S, False),
+        10: ("externalName", _S, False),
+        11: ("externalTrafficPolicy", _S, False),
+        17: ("ipFamilyPolicy", _S, False),
+        18: ("clusterIPs", _S, True),
+        19: ("ipFamilies", _S, True),
+    },
+    "ServicePort": {
+        1: ("name", _S, False),
+        2: ("protocol", _S, False),
+        3: ("port", _I, False),
+        4: ("targetPort", "IntOrString", False),
+        5: ("nodePort", _I, False),
+        6: ("appProtocol", _S, False),
+    },
     "IntOrString": {1: ("type", _I, False), 2: ("intVal", _I, False), 3: ("strVal", _S, False)},
 }
 KINDS = {"Namespace", "Service"}
@@ -70,7 +89,7 @@ def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
             n, pos = _varint(buf, pos)
             if pos + n > len(buf):
                 raise bad_request("malformed protobuf: truncated field")
-            out.append((num, buf[pos:pos + n]))
+            out.append((num, buf[pos : pos + n]))
             pos += n
         elif wire in (1, 5):
             pos += 8 if wire == 1 else 4
@@ -118,7 +137,7 @@ def decode(body: bytes) -> dict[str, Any]:
     if not body.startswith(MAGIC):
         raise bad_request("the protobuf body does not start with the Kubernetes magic number")
     try:
-        env = _message(body[len(MAGIC):], "Unknown")
+        env = _message(body[len(MAGIC) :], "Unknown")
         tm = env.get("typeMeta") or {}
         kind = tm.get("kind", "")
         if kind not in KINDS:

@@ -28,8 +28,14 @@ from apiserver.handlers.http import JSON, Request, State, decode_body, respond, 
 from apiserver.handlers.routing import Route
 from apiserver.storage.interface import KeyValue
 
-PATCH_TYPES = frozenset({"application/json-patch+json", "application/merge-patch+json",
-                         "application/strategic-merge-patch+json", "application/apply-patch+yaml"})
+PATCH_TYPES = frozenset(
+    {
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+        "application/apply-patch+yaml",
+    }
+)
 _BASE_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
 
 
@@ -48,9 +54,17 @@ def include_object(query: dict[str, str]) -> str:
 
 
 def list_body(res: Resource, revision: int, values: list[bytes]) -> bytes:
-    return (b'{"kind":"' + res.list_kind.encode() + b'","apiVersion":"' + res.api_version.encode()
-            + b'","metadata":{"resourceVersion":"' + str(revision).encode() + b'"},"items":['
-            + b",".join(values) + b"]}")
+    return (
+        b'{"kind":"'
+        + res.list_kind.encode()
+        + b'","apiVersion":"'
+        + res.api_version.encode()
+        + b'","metadata":{"resourceVersion":"'
+        + str(revision).encode()
+        + b'"},"items":['
+        + b",".join(values)
+        + b"]}"
+    )
 
 
 def check_fields(res: Resource, obj: dict[str, Any], query: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -64,8 +78,10 @@ def check_fields(res: Resource, obj: dict[str, Any], query: dict[str, str]) -> l
         return []
     if mode == "Strict":
         listed = ", ".join(f'unknown field "{f}"' for f in unknown)
-        raise bad_request(f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
-                          f"strict decoding error: {listed}")
+        raise bad_request(
+            f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
+            f"strict decoding error: {listed}"
+        )
     for path in unknown:
         drop_path(obj, path)
     return [warning_header(f'unknown field "{f}"') for f in unknown] if mode == "Warn" else []
@@ -101,8 +117,15 @@ async def read_object(req: Request) -> tuple[Any, bytes]:
     return decode_body(raw, req.content_type), raw
 
 
-async def send_object(req: Request, send: Any, state: State, res: Resource, kv: KeyValue, status: int = 200,
-                      headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def send_object(
+    req: Request,
+    send: Any,
+    state: State,
+    res: Resource,
+    kv: KeyValue,
+    status: int = 200,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     if req.wants_table():
         t = logic.to_table(res, [kv.obj], str(kv.revision), include_object(req.query))
         await respond(send, status, jsonutil.dumps(t), JSON, headers)
@@ -117,15 +140,27 @@ async def handle_collection(state: State, req: Request, send: Any, route: Route,
         labels, fields = selectors(res, req.query)
         if req.query.get("watch") in ("true", "1"):
             params = watch.WatchParams(req.query, state.config.bookmark_interval)
-            await watch.serve_watch(state, send, req.receive, res, ns, labels, fields, params, req.wants_table(),
-                                    include_object(req.query))
+            await watch.serve_watch(
+                state,
+                send,
+                req.receive,
+                res,
+                ns,
+                labels,
+                fields,
+                params,
+                req.wants_table(),
+                include_object(req.query),
+            )
             return
         await list_objects(state, req, send, res, ns, labels, fields)
     elif m == "POST":
         obj, _ = await read_object(req)
         obj = strategy.check_identity(res, obj, ns)
         warnings = check_fields(res, obj, req.query)
-        kv = await state.registry.create(res, ns, obj, dry_run=req.dry_run(), manager=req.query.get("fieldManager"))
+        kv = await state.registry.create(
+            res, ns, obj, dry_run=req.dry_run(), manager=req.query.get("fieldManager")
+        )
         await send_object(req, send, state, res, kv, 201, warnings)
     elif m == "DELETE" and "deletecollection" in res.verbs:
         await delete_collection(state, req, send, res, ns)
@@ -133,14 +168,24 @@ async def handle_collection(state: State, req: Request, send: Any, route: Route,
         raise method_not_allowed()
 
 
-async def list_objects(state: State, req: Request, send: Any, res: Resource, ns: str | None,
-                       labels: LabelSelector, fields: FieldSelector) -> None:
+async def list_objects(
+    state: State,
+    req: Request,
+    send: Any,
+    res: Resource,
+    ns: str | None,
+    labels: LabelSelector,
+    fields: FieldSelector,
+) -> None:
     revision, kvs = await state.registry.list(res, ns)
     if labels.empty() and fields.empty():
         chosen = kvs
     else:
-        chosen = [kv for kv in kvs if labels.matches((kv.obj.get("metadata") or {}).get("labels"))
-                  and fields.matches(kv.obj)]
+        chosen = [
+            kv
+            for kv in kvs
+            if labels.matches((kv.obj.get("metadata") or {}).get("labels")) and fields.matches(kv.obj)
+        ]
     if req.wants_table():
         t = logic.to_table(res, [kv.obj for kv in chosen], str(revision), include_object(req.query))
         await respond(send, 200, jsonutil.dumps(t))
@@ -179,8 +224,9 @@ async def delete_collection(state: State, req: Request, send: Any, res: Resource
             continue
         meta = kv.obj["metadata"]
         try:
-            gone = await state.registry.delete(res, meta.get("namespace"), meta["name"], opts,
-                                               dry_run=req.dry_run())
+            gone = await state.registry.delete(
+                res, meta.get("namespace"), meta["name"], opts, dry_run=req.dry_run()
+            )
         except ApiError as e:
             if e.code == 404:
                 continue
@@ -206,8 +252,15 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
         warnings = check_fields(res, obj, req.query)
         demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
         create = (lambda: _copy(obj)) if res.plural in strategy.CREATE_ON_UPDATE else None
-        kv, created = await reg.update(res, ns, name, lambda cur, kv: (_copy(obj), demanded),
-                                       dry_run=req.dry_run(), create=create, manager=req.query.get("fieldManager"))
+        kv, created = await reg.update(
+            res,
+            ns,
+            name,
+            lambda cur, kv: (_copy(obj), demanded),
+            dry_run=req.dry_run(),
+            create=create,
+            manager=req.query.get("fieldManager"),
+        )
         await send_object(req, send, state, res, kv, 201 if created else 200, warnings)
     elif m == "PATCH":
         kv, created = await patch_object(state, req, route, None)
@@ -223,7 +276,9 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
         raise method_not_allowed()
 
 
-async def patch_object(state: State, req: Request, route: Route, subresource: str | None) -> tuple[KeyValue, bool]:
+async def patch_object(
+    state: State, req: Request, route: Route, subresource: str | None
+) -> tuple[KeyValue, bool]:
     """PATCH of an object or its status, in each of the four patch content types."""
     res, ns, name = route.resource, route.namespace, route.name
     assert name is not None
@@ -243,15 +298,24 @@ async def patch_object(state: State, req: Request, route: Route, subresource: st
         force = req.query.get("force") in ("true", "1")
 
         def apply(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
-            return logic.server_side_apply(cur, _copy(applied), manager, force, res.kind), \
-                (applied.get("metadata") or {}).get("resourceVersion") or None
+            return logic.server_side_apply(cur, _copy(applied), manager, force, res.kind), (
+                applied.get("metadata") or {}
+            ).get("resourceVersion") or None
 
         def create() -> dict[str, Any]:
-            return strategy.check_identity(res, logic.server_side_apply(None, _copy(applied), manager, force, res.kind),
-                                           ns, name)
+            return strategy.check_identity(
+                res, logic.server_side_apply(None, _copy(applied), manager, force, res.kind), ns, name
+            )
 
-        return await reg.update(res, ns, name, apply, subresource=subresource, dry_run=req.dry_run(),
-                                create=create if subresource is None else None)
+        return await reg.update(
+            res,
+            ns,
+            name,
+            apply,
+            subresource=subresource,
+            dry_run=req.dry_run(),
+            create=create if subresource is None else None,
+        )
     decode_body(raw, "application/json")  # malformed patches are a 400 before anything is read
     mentions_rv = b"resourceVersion" in raw
 
@@ -263,5 +327,12 @@ async def patch_object(state: State, req: Request, route: Route, subresource: st
         check_fields(res, new, req.query)
         return new, ((new.get("metadata") or {}).get("resourceVersion") or None) if mentions_rv else None
 
-    return await reg.update(res, ns, name, mutate, subresource=subresource, dry_run=req.dry_run(),
-                            manager=req.query.get("fieldManager"))
+    return await reg.update(
+        res,
+        ns,
+        name,
+        mutate,
+        subresource=subresource,
+        dry_run=req.dry_run(),
+        manager=req.query.get("fieldManager"),
+    )

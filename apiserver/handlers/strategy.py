@@ -24,8 +24,15 @@ GENERATION_KINDS = frozenset({"pods", "replicationcontrollers"})
 # PUT of a missing object creates it (kube's AllowCreateOnUpdate)
 CREATE_ON_UPDATE = frozenset({"services", "endpoints", "events", "leases"})
 # metadata the server owns: a write never changes it
-SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
-               "name", "namespace")
+SERVER_META = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+    "name",
+    "namespace",
+)
 NAMESPACE_FINALIZER = "kubernetes"
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # kube's: no vowels, no look-alikes
 
@@ -49,24 +56,35 @@ def check_identity(res: Resource, obj: Any, namespace: str | None, name: str | N
         raise bad_request(f"the body of the request was not a JSON object: got {type(obj).__name__}")
     kind, version = obj.get("kind"), obj.get("apiVersion")
     if version and version != res.api_version:
-        raise bad_request(f"the API version in the data ({version}) does not match the expected API version "
-                          f"({res.api_version})")
+        raise bad_request(
+            f"the API version in the data ({version}) does not match the expected API version "
+            f"({res.api_version})"
+        )
     if kind and kind != res.kind:
-        raise bad_request(f'{kind} in version "{version or res.api_version}" cannot be handled as a {res.kind}: '
-                          f"the object provided is unrecognized (must be of type {res.kind})")
+        raise bad_request(
+            f'{kind} in version "{version or res.api_version}" cannot be handled as a {res.kind}: '
+            f"the object provided is unrecognized (must be of type {res.kind})"
+        )
     if not kind or not version:  # kind and apiVersion lead, as kube writes them
-        obj = {"kind": res.kind, "apiVersion": res.api_version,
-               **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}}
+        obj = {
+            "kind": res.kind,
+            "apiVersion": res.api_version,
+            **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")},
+        }
     meta = obj.get("metadata")
     if meta is None:
         meta = obj["metadata"] = {}
     elif not isinstance(meta, dict):
-        raise bad_request(f'{res.kind} in version "{res.api_version}" cannot be handled as a {res.kind}: '
-                          "json: cannot unmarshal metadata into Go struct field of type v1.ObjectMeta")
+        raise bad_request(
+            f'{res.kind} in version "{res.api_version}" cannot be handled as a {res.kind}: '
+            "json: cannot unmarshal metadata into Go struct field of type v1.ObjectMeta"
+        )
     if res.namespaced:
         got = meta.get("namespace")
         if got and namespace and got != namespace:
-            raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            raise bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         if namespace:
             meta["namespace"] = namespace
     else:
@@ -74,7 +92,9 @@ def check_identity(res: Resource, obj: Any, namespace: str | None, name: str | N
     if name is not None:
         got_name = meta.get("name")
         if got_name and got_name != name:
-            raise bad_request(f"the name of the object ({got_name}) does not match the name on the URL ({name})")
+            raise bad_request(
+                f"the name of the object ({got_name}) does not match the name on the URL ({name})"
+            )
         meta["name"] = name
     return obj
 
@@ -102,7 +122,9 @@ def prepare_for_create(res: Resource, obj: dict[str, Any], now: str, uid: str) -
         obj["spec"] = {**(spec if isinstance(spec, dict) else {}), "finalizers": [NAMESPACE_FINALIZER]}
 
 
-def prepare_for_update(res: Resource, new: dict[str, Any], old: dict[str, Any], subresource: str | None) -> dict[str, Any]:
+def prepare_for_update(
+    res: Resource, new: dict[str, Any], old: dict[str, Any], subresource: str | None
+) -> dict[str, Any]:
     """The object to store for a write of `new` over `old` (status or main write)."""
     if subresource == "status":
         # a status write changes status only: spec and metadata stay as stored
@@ -140,14 +162,19 @@ def prepare_for_update(res: Resource, new: dict[str, Any], old: dict[str, Any], 
 def finalize_namespace(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     """PUT namespaces/x/finalize: only spec.finalizers change."""
     out = dict(old)
-    out["spec"] = {**(old.get("spec") or {}), "finalizers": list((new.get("spec") or {}).get("finalizers") or [])}
+    out["spec"] = {
+        **(old.get("spec") or {}),
+        "finalizers": list((new.get("spec") or {}).get("finalizers") or []),
+    }
     return out
 
 
 def same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Equal but for resourceVersion: a write that changes nothing is not stored (kube's no-op update)."""
     ma, mb = a.get("metadata") or {}, b.get("metadata") or {}
-    if {k: v for k, v in ma.items() if k != "resourceVersion"} != {k: v for k, v in mb.items() if k != "resourceVersion"}:
+    if {k: v for k, v in ma.items() if k != "resourceVersion"} != {
+        k: v for k, v in mb.items() if k != "resourceVersion"
+    }:
         return False
     return all(a.get(k) == b.get(k) for k in set(a) | set(b) if k != "metadata")
 
@@ -168,11 +195,20 @@ def check_preconditions(res: Resource, name: str, obj: dict[str, Any], pre: Any)
     meta = obj.get("metadata") or {}
     uid, rv = pre.get("uid"), pre.get("resourceVersion")
     if uid and uid != meta.get("uid"):
-        raise conflict(res.plural, name, f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                       f"{meta.get('uid')}", res.group)
+        raise conflict(
+            res.plural,
+            name,
+            f"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta.get('uid')}",
+            res.group,
+        )
     if rv and rv != meta.get("resourceVersion"):
-        raise conflict(res.plural, name, f"Precondition failed: ResourceVersion in precondition: {rv}, "
-                       f"ResourceVersion in object meta: {meta.get('resourceVersion')}", res.group)
+        raise conflict(
+            res.plural,
+            name,
+            f"Precondition failed: ResourceVersion in precondition: {rv}, "
+            f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
+            res.group,
+        )
 
 
 def check_uid(res: Resource, name: str, new: dict[str, Any], old: dict[str, Any]) -> None:
@@ -181,8 +217,12 @@ def check_uid(res: Resource, name: str, new: dict[str, Any], old: dict[str, Any]
     want = (new.get("metadata") or {}).get("uid") if isinstance(new.get("metadata"), dict) else None
     have = (old.get("metadata") or {}).get("uid")
     if want and want != have:
-        raise conflict(res.plural, name, f"Precondition failed: UID in precondition: {want}, UID in object meta: "
-                       f"{have}", res.group)
+        raise conflict(
+            res.plural,
+            name,
+            f"Precondition failed: UID in precondition: {want}, UID in object meta: {have}",
+            res.group,
+        )
 
 
 def propagation_finalizer(options: dict[str, Any]) -> str | None:
@@ -190,8 +230,12 @@ def propagation_finalizer(options: dict[str, Any]) -> str | None:
     if policy is None and options.get("orphanDependents") is not None:
         policy = "Orphan" if options["orphanDependents"] else "Background"
     if policy not in (None, "Foreground", "Background", "Orphan"):
-        raise ApiError(422, "Invalid", f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: '
-                       f'"{policy}": supported values: "Foreground", "Background", "Orphan"')
+        raise ApiError(
+            422,
+            "Invalid",
+            f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: '
+            f'"{policy}": supported values: "Foreground", "Background", "Orphan"',
+        )
     return {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(policy or "")
 
 
@@ -227,9 +271,18 @@ def bind_pod(pod: dict[str, Any], binding: dict[str, Any], now: str) -> dict[str
     name = (pod.get("metadata") or {}).get("name", "")
     target = (binding.get("target") or {}).get("name")
     if not target:
-        raise ApiError(422, "Invalid", f'Binding "{name}" is invalid: target.name: Required value',
-                       {"name": name, "kind": "Binding",
-                        "causes": [{"reason": "FieldValueRequired", "message": "Required value", "field": "target.name"}]})
+        raise ApiError(
+            422,
+            "Invalid",
+            f'Binding "{name}" is invalid: target.name: Required value',
+            {
+                "name": name,
+                "kind": "Binding",
+                "causes": [
+                    {"reason": "FieldValueRequired", "message": "Required value", "field": "target.name"}
+                ],
+            },
+        )
     spec = pod.setdefault("spec", {})
     if spec.get("nodeName"):
         raise conflict("pods/binding", name, f'pod {name} is already assigned to node "{spec["nodeName"]}"')

@@ -26,11 +26,20 @@ def scale_of(rc: dict[str, Any], revision: int) -> dict[str, Any]:
     meta = rc.get("metadata") or {}
     spec, status = rc.get("spec") or {}, rc.get("status") or {}
     return {
-        "kind": "Scale", "apiVersion": "autoscaling/v1",
-        "metadata": {"name": meta.get("name"), "namespace": meta.get("namespace"), "uid": meta.get("uid"),
-                     "resourceVersion": str(revision), "creationTimestamp": meta.get("creationTimestamp")},
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta.get("name"),
+            "namespace": meta.get("namespace"),
+            "uid": meta.get("uid"),
+            "resourceVersion": str(revision),
+            "creationTimestamp": meta.get("creationTimestamp"),
+        },
         "spec": {"replicas": int(spec.get("replicas", 1))},
-        "status": {"replicas": int(status.get("replicas") or 0), "selector": map_to_string(spec.get("selector"))},
+        "status": {
+            "replicas": int(status.get("replicas") or 0),
+            "selector": map_to_string(spec.get("selector")),
+        },
     }
 
 
@@ -48,7 +57,9 @@ def _replicas(scale: Any) -> int:
 async def handle_subresource(state: State, req: Request, send: Any, route: Route, user: User) -> None:
     res, ns, name, sub = route.resource, route.namespace, route.name, route.subresource
     assert name is not None and sub is not None
-    if sub not in {s.name for s in res.subresources} | ({"finalize"} if res.plural == "namespaces" else set()):
+    if sub not in {s.name for s in res.subresources} | (
+        {"finalize"} if res.plural == "namespaces" else set()
+    ):
         raise _no_such(res.plural, sub)
     reg = state.registry
     m = req.method
@@ -63,8 +74,14 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             obj, _ = await read_object(req)
             obj = strategy.check_identity(res, obj, ns, name)
             demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
-            kv, _ = await reg.update(res, ns, name, lambda cur, kv: (_copy(obj), demanded), subresource="status",
-                                     dry_run=req.dry_run())
+            kv, _ = await reg.update(
+                res,
+                ns,
+                name,
+                lambda cur, kv: (_copy(obj), demanded),
+                subresource="status",
+                dry_run=req.dry_run(),
+            )
         elif m == "PATCH":
             kv, _ = await patch_object(state, req, route, "status")
         else:
@@ -79,16 +96,28 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
         if not isinstance(binding, dict):
             raise bad_request("Binding must be an object")
         now = jsonutil.now_str()
-        await reg.update(res, ns, name, lambda cur, kv: (strategy.bind_pod(cur, binding, now), None),
-                         subresource="binding", dry_run=req.dry_run())
+        await reg.update(
+            res,
+            ns,
+            name,
+            lambda cur, kv: (strategy.bind_pod(cur, binding, now), None),
+            subresource="binding",
+            dry_run=req.dry_run(),
+        )
         await respond_json(send, 201, success_status(201))
     elif sub == "finalize":
         if m != "PUT":
             raise method_not_allowed()
         obj, _ = await read_object(req)
         obj = strategy.check_identity(res, obj, ns, name)
-        kv, _ = await reg.update(res, ns, name, lambda cur, kv: (strategy.finalize_namespace(obj, cur), None),
-                                 subresource="finalize", dry_run=req.dry_run())
+        kv, _ = await reg.update(
+            res,
+            ns,
+            name,
+            lambda cur, kv: (strategy.finalize_namespace(obj, cur), None),
+            subresource="finalize",
+            dry_run=req.dry_run(),
+        )
         await send_object(req, send, state, res, kv)
     elif sub in ("log", "exec"):
         kv = await reg.get(res, ns, name)
@@ -100,8 +129,9 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
 
 
 def _no_such(plural: str, sub: str) -> ApiError:
-    return ApiError(404, "NotFound", "the server could not find the requested resource",
-                    {"kind": f"{plural}/{sub}"})
+    return ApiError(
+        404, "NotFound", "the server could not find the requested resource", {"kind": f"{plural}/{sub}"}
+    )
 
 
 async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
@@ -117,7 +147,7 @@ async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
     if m == "PUT":
         body = decode_body(raw, req.content_type)
         replicas = _replicas(body)
-        demanded = ((body.get("metadata") or {}).get("resourceVersion") or None)
+        demanded = (body.get("metadata") or {}).get("resourceVersion") or None
 
         def put(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
             cur.setdefault("spec", {})["replicas"] = replicas

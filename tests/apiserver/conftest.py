@@ -64,8 +64,16 @@ class Server:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = self.data_dir.parent / f"server-{self.port}.log"
         loops = [] if self.control_loops else ["--no-controllers", "--no-scheduler"]
-        cmd = [str(KUBELITE), "server", "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}",
-               *loops, *self.args]
+        cmd = [
+            str(KUBELITE),
+            "server",
+            "--data-dir",
+            str(self.data_dir),
+            "--listen",
+            f"127.0.0.1:{self.port}",
+            *loops,
+            *self.args,
+        ]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -73,7 +81,10 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited {self.proc.returncode}: {self.log.read_text()[-3000:]}")
             try:
-                if self.kubeconfig.exists() and httpx.get(self.url + "/readyz", verify=False, timeout=1).text == "ok":
+                if (
+                    self.kubeconfig.exists()
+                    and httpx.get(self.url + "/readyz", verify=False, timeout=1).text == "ok"
+                ):
                     return
             except httpx.HTTPError:
                 pass
@@ -100,8 +111,14 @@ class Server:
         headers = {"Authorization": f"Bearer {token or self.token}"}
         return httpx.Client(base_url=self.url, verify=ctx, headers=headers, timeout=30, **kw)  # type: ignore[arg-type]
 
-    def kubectl(self, *args: str, binary: str = KUBECTL, input: str | None = None,
-                check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self,
+        *args: str,
+        binary: str = KUBECTL,
+        input: str | None = None,
+        check: bool = False,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
         cache = self.data_dir.parent / "kubectl-cache"
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.data_dir.parent)}
         cmd = [binary, "--kubeconfig", str(self.kubeconfig), "--cache-dir", str(cache), *args]
@@ -139,12 +156,18 @@ def ns(http: httpx.Client, request: pytest.FixtureRequest) -> Iterator[str]:
     assert r.status_code == 201, r.text
     yield name
     http.delete(f"/api/v1/namespaces/{name}")
-    http.put(f"/api/v1/namespaces/{name}/finalize", json={"metadata": {"name": name}, "spec": {"finalizers": []}})
+    http.put(
+        f"/api/v1/namespaces/{name}/finalize", json={"metadata": {"name": name}, "spec": {"finalizers": []}}
+    )
 
 
 def pod(name: str, image: str = "busybox:1", **meta: object) -> dict[str, object]:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, **meta},
-            "spec": {"containers": [{"name": "c", "image": image}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, **meta},
+        "spec": {"containers": [{"name": "c", "image": image}]},
+    }
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual aid: start one server and wait

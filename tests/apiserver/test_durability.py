@@ -19,13 +19,17 @@ def test_restart_loses_nothing(tmp_path: Path) -> None:
     try:
         with srv.client() as http:
             made = [http.post("/api/v1/namespaces/default/pods", json=pod(f"r{i}")).json() for i in range(20)]
-            svc = http.post("/api/v1/namespaces/default/services",
-                            json={"metadata": {"name": "keep"}, "spec": {"ports": [{"port": 80}]}}).json()
+            svc = http.post(
+                "/api/v1/namespaces/default/services",
+                json={"metadata": {"name": "keep"}, "spec": {"ports": [{"port": 80}]}},
+            ).json()
             before = http.get("/api/v1/pods").json()
         ca, token = srv.ca_file.read_bytes(), srv.token
         assert srv.stop() == 0  # SIGTERM is a clean shutdown
         srv.start()
-        assert srv.ca_file.read_bytes() == ca and srv.token == token  # same identity, old kubeconfigs still work
+        assert (
+            srv.ca_file.read_bytes() == ca and srv.token == token
+        )  # same identity, old kubeconfigs still work
         with srv.client() as http:
             after = http.get("/api/v1/pods").json()
             assert after["items"] == before["items"]
@@ -33,12 +37,17 @@ def test_restart_loses_nothing(tmp_path: Path) -> None:
             by_name = sorted(made, key=lambda p: p["metadata"]["name"])  # a list is in key order
             assert [p["metadata"]["uid"] for p in after["items"]] == [p["metadata"]["uid"] for p in by_name]
             # the allocation survived too: the same IP is not handed out again
-            r = http.post("/api/v1/namespaces/default/services",
-                          json={"metadata": {"name": "again"}, "spec": {"clusterIP": svc["spec"]["clusterIP"],
-                                                                        "ports": [{"port": 80}]}})
+            r = http.post(
+                "/api/v1/namespaces/default/services",
+                json={
+                    "metadata": {"name": "again"},
+                    "spec": {"clusterIP": svc["spec"]["clusterIP"], "ports": [{"port": 80}]},
+                },
+            )
             assert r.status_code == 422
-        assert srv.kubectl("get", "pods", "-o", "name", check=True).stdout.split() == \
-            sorted(f"pod/r{i}" for i in range(20))
+        assert srv.kubectl("get", "pods", "-o", "name", check=True).stdout.split() == sorted(
+            f"pod/r{i}" for i in range(20)
+        )
     finally:
         srv.stop()
 
@@ -47,7 +56,9 @@ def test_restart_loses_nothing(tmp_path: Path) -> None:
 def pg_datastore() -> Iterator[str]:
     from sqlalchemy import create_engine, text
 
-    eng = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg2://", 1), isolation_level="AUTOCOMMIT")
+    eng = create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg2://", 1), isolation_level="AUTOCOMMIT"
+    )
     schema = f"api_{uuid.uuid4().hex[:12]}"
     with eng.connect() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
@@ -83,14 +94,18 @@ def test_two_servers_on_one_postgresql(tmp_path: Path, pg_datastore: str) -> Non
             ips = set()
             for i in range(10):
                 side = ha if i % 2 else hb
-                r = side.post("/api/v1/namespaces/default/services",
-                              json={"metadata": {"name": f"s{i}"}, "spec": {"ports": [{"port": 80}]}})
+                r = side.post(
+                    "/api/v1/namespaces/default/services",
+                    json={"metadata": {"name": f"s{i}"}, "spec": {"ports": [{"port": 80}]}},
+                )
                 assert r.status_code == 201, r.text
                 ips.add(r.json()["spec"]["clusterIP"])
             assert len(ips) == 10
             got = hb.get("/api/v1/namespaces/default/services/s1").json()["spec"]["clusterIP"]
-            r = hb.post("/api/v1/namespaces/default/services",
-                        json={"metadata": {"name": "clash"}, "spec": {"clusterIP": got, "ports": [{"port": 80}]}})
+            r = hb.post(
+                "/api/v1/namespaces/default/services",
+                json={"metadata": {"name": "clash"}, "spec": {"clusterIP": got, "ports": [{"port": 80}]}},
+            )
             assert r.status_code == 422
             # a stale write through one server conflicts with a newer one made through the other
             p = ha.get(f"{base}/shared").json()
@@ -125,8 +140,17 @@ def test_controllers_run_in_process(tmp_path: Path) -> None:
     srv.start()
     try:
         with srv.client() as http:
-            rc = {"metadata": {"name": "rc"}, "spec": {"replicas": 2, "selector": {"app": "rc"}, "template": {
-                "metadata": {"labels": {"app": "rc"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+            rc = {
+                "metadata": {"name": "rc"},
+                "spec": {
+                    "replicas": 2,
+                    "selector": {"app": "rc"},
+                    "template": {
+                        "metadata": {"labels": {"app": "rc"}},
+                        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+                    },
+                },
+            }
             http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).raise_for_status()
             deadline = time.monotonic() + 20
             while len(http.get("/api/v1/namespaces/default/pods?labelSelector=app%3Drc").json()["items"]) < 2:

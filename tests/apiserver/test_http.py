@@ -13,7 +13,9 @@ from tests.apiserver.conftest import Server, pod
 def test_public_paths_and_401(server: Server) -> None:
     import ssl
 
-    with httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=str(server.ca_file))) as anon:
+    with httpx.Client(
+        base_url=server.url, verify=ssl.create_default_context(cafile=str(server.ca_file))
+    ) as anon:
         for path in ("/healthz", "/livez", "/readyz"):
             assert anon.get(path).text == "ok"
         assert anon.get("/version").json()["major"] == "1"
@@ -35,9 +37,18 @@ def test_node_token_permissions(server: Server, ns: str) -> None:
         node.headers["X-Kubelite-Node-Name"] = "n1"
         assert node.post("/api/v1/nodes", json={"metadata": {"name": "n1"}}).status_code == 201
         assert node.get(f"/api/v1/namespaces/{ns}/pods").status_code == 200
-        lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "n1"},
-                 "spec": {"holderIdentity": "n1"}}
-        assert node.post("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", json=lease).status_code == 201
+        lease = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "n1"},
+            "spec": {"holderIdentity": "n1"},
+        }
+        assert (
+            node.post(
+                "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", json=lease
+            ).status_code
+            == 201
+        )
         r = node.post(f"/apis/coordination.k8s.io/v1/namespaces/{ns}/leases", json=lease)
         assert r.status_code == 403 and r.json()["reason"] == "Forbidden"
         r = node.post(f"/api/v1/namespaces/{ns}/pods", json=pod("x"))
@@ -45,21 +56,48 @@ def test_node_token_permissions(server: Server, ns: str) -> None:
         assert 'User "system:node:n1" cannot create resource "pods"' in r.json()["message"]
         assert node.post("/api/v1/namespaces", json={"metadata": {"name": "nope"}}).status_code == 403
         assert node.delete(f"/api/v1/namespaces/{ns}/services/kubernetes").status_code == 403
-        assert node.patch("/api/v1/nodes/n1/status", content=b'{"status":{"phase":"Running"}}',
-                          headers={"Content-Type": "application/merge-patch+json"}).status_code == 200
+        assert (
+            node.patch(
+                "/api/v1/nodes/n1/status",
+                content=b'{"status":{"phase":"Running"}}',
+                headers={"Content-Type": "application/merge-patch+json"},
+            ).status_code
+            == 200
+        )
         assert node.delete("/api/v1/nodes/someone-else").status_code == 403  # only its own Node
     with server.client() as admin:
-        admin.post(f"/api/v1/namespaces/{ns}/pods", json=pod("mine", spec=None) | {
-            "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "busybox"}]}}).raise_for_status()
-        admin.post(f"/api/v1/namespaces/{ns}/pods", json={"metadata": {"name": "other"}, "spec": {
-            "nodeName": "n2", "containers": [{"name": "c", "image": "busybox"}]}}).raise_for_status()
+        admin.post(
+            f"/api/v1/namespaces/{ns}/pods",
+            json=pod("mine", spec=None)
+            | {"spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "busybox"}]}},
+        ).raise_for_status()
+        admin.post(
+            f"/api/v1/namespaces/{ns}/pods",
+            json={
+                "metadata": {"name": "other"},
+                "spec": {"nodeName": "n2", "containers": [{"name": "c", "image": "busybox"}]},
+            },
+        ).raise_for_status()
     with server.client(token=token) as node:
         node.headers["X-Kubelite-Node-Name"] = "n1"
         st = {"status": {"phase": "Running"}}
         hdr = {"Content-Type": "application/merge-patch+json"}
-        assert node.patch(f"/api/v1/namespaces/{ns}/pods/mine/status", content=json.dumps(st), headers=hdr).status_code == 200
-        assert node.patch(f"/api/v1/namespaces/{ns}/pods/other/status", content=json.dumps(st), headers=hdr).status_code == 403
-        assert node.patch(f"/api/v1/namespaces/{ns}/pods/mine", content=json.dumps(st), headers=hdr).status_code == 403
+        assert (
+            node.patch(
+                f"/api/v1/namespaces/{ns}/pods/mine/status", content=json.dumps(st), headers=hdr
+            ).status_code
+            == 200
+        )
+        assert (
+            node.patch(
+                f"/api/v1/namespaces/{ns}/pods/other/status", content=json.dumps(st), headers=hdr
+            ).status_code
+            == 403
+        )
+        assert (
+            node.patch(f"/api/v1/namespaces/{ns}/pods/mine", content=json.dumps(st), headers=hdr).status_code
+            == 403
+        )
 
 
 def test_status_errors(http: httpx.Client, ns: str) -> None:
@@ -72,8 +110,12 @@ def test_status_errors(http: httpx.Client, ns: str) -> None:
     r = http.post(base, content=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["reason"] == "BadRequest"
     assert r.json()["message"].startswith("couldn't get version/kind; json parse error")
-    r = http.post(base, content=b"apiVersion: v1\nkind: Pod\nmetadata: {name: fromyaml}\nspec:\n  containers: "
-                  b"[{name: c, image: busybox}]\n", headers={"Content-Type": "application/yaml"})
+    r = http.post(
+        base,
+        content=b"apiVersion: v1\nkind: Pod\nmetadata: {name: fromyaml}\nspec:\n  containers: "
+        b"[{name: c, image: busybox}]\n",
+        headers={"Content-Type": "application/yaml"},
+    )
     assert r.status_code == 201 and r.json()["metadata"]["name"] == "fromyaml"
     r = http.post(base, content=b"- a\n- : : [", headers={"Content-Type": "application/yaml"})
     assert r.status_code == 400
@@ -96,13 +138,22 @@ def test_status_errors(http: httpx.Client, ns: str) -> None:
     assert r.status_code == 400 and "cannot be handled as a Pod" in r.json()["message"]
     r = http.post(base, json={"apiVersion": "apps/v1", "kind": "Pod", "metadata": {"name": "k"}})
     assert r.status_code == 400
-    assert r.json()["message"] == "the API version in the data (apps/v1) does not match the expected API version (v1)"
+    assert (
+        r.json()["message"]
+        == "the API version in the data (apps/v1) does not match the expected API version (v1)"
+    )
     r = http.post(base, json=pod("k", namespace="elsewhere"))
     assert r.status_code == 400
-    assert r.json()["message"] == "the namespace of the provided object does not match the namespace sent on the request"
+    assert (
+        r.json()["message"]
+        == "the namespace of the provided object does not match the namespace sent on the request"
+    )
     r = http.post(base + "?fieldValidation=Strict", json=pod("k") | {"bogus": 1})
     assert r.status_code == 400
-    assert r.json()["message"] == 'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "bogus"'
+    assert (
+        r.json()["message"]
+        == 'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "bogus"'
+    )
     r = http.post(base + "?fieldValidation=Warn", json=pod("warned") | {"bogus": 1})
     assert r.status_code == 201 and 'unknown field \\"bogus\\"' in r.headers["warning"]
     assert "bogus" not in r.json()  # dropped, as kube's typed decoding does
@@ -128,10 +179,14 @@ def test_namespace_admission(http: httpx.Client, ns: str) -> None:
     assert got["status"]["phase"] == "Terminating" and got["spec"]["finalizers"] == ["kubernetes"]
     r = http.post(f"/api/v1/namespaces/{doomed}/pods", json=pod("x"))
     assert r.status_code == 403
-    assert r.json()["message"] == (f'pods "x" is forbidden: unable to create new content in namespace {doomed} '
-                                   "because it is being terminated")
-    r = http.put(f"/api/v1/namespaces/{doomed}/finalize", json={"metadata": {"name": doomed},
-                                                                 "spec": {"finalizers": []}})
+    assert r.json()["message"] == (
+        f'pods "x" is forbidden: unable to create new content in namespace {doomed} '
+        "because it is being terminated"
+    )
+    r = http.put(
+        f"/api/v1/namespaces/{doomed}/finalize",
+        json={"metadata": {"name": doomed}, "spec": {"finalizers": []}},
+    )
     assert r.status_code == 200
     assert http.get(f"/api/v1/namespaces/{doomed}").status_code == 404
     names = [i["metadata"]["name"] for i in http.get("/api/v1/namespaces").json()["items"]]
@@ -151,7 +206,11 @@ def test_metadata_lifecycle(http: httpx.Client, ns: str) -> None:
         names.add(n)
     assert len(names) == 5
     p = http.post(base, json=pod("life", labels={"a": "1"})).json()
-    assert p["metadata"]["generation"] == 1 and p["metadata"]["uid"] and p["metadata"]["creationTimestamp"].endswith("Z")
+    assert (
+        p["metadata"]["generation"] == 1
+        and p["metadata"]["uid"]
+        and p["metadata"]["creationTimestamp"].endswith("Z")
+    )
     assert isinstance(p["metadata"]["resourceVersion"], str)
     p["metadata"]["labels"]["b"] = "2"
     p["status"] = {"phase": "Running"}  # a main write ignores status
@@ -159,15 +218,19 @@ def test_metadata_lifecycle(http: httpx.Client, ns: str) -> None:
     assert u["metadata"]["generation"] == 1 and u["status"]["phase"] == "Pending"
     stale = http.put(f"{base}/life", json=p)
     assert stale.status_code == 409 and stale.json()["reason"] == "Conflict"
-    assert stale.json()["message"] == ('Operation cannot be fulfilled on pods "life": the object has been modified; '
-                                       "please apply your changes to the latest version and try again")
+    assert stale.json()["message"] == (
+        'Operation cannot be fulfilled on pods "life": the object has been modified; '
+        "please apply your changes to the latest version and try again"
+    )
     u["spec"]["activeDeadlineSeconds"] = 30
     u["metadata"]["uid"] = "another-incarnation"
     r = http.put(f"{base}/life", json=u)
     assert r.status_code == 409 and "Precondition failed: UID in precondition: another-incarnation" in r.text
-    r = http.patch(f"{base}/life/status", content=json.dumps({"metadata": {"uid": "another-incarnation"},
-                                                              "status": {"phase": "Failed"}}),
-                   headers={"Content-Type": "application/strategic-merge-patch+json"})
+    r = http.patch(
+        f"{base}/life/status",
+        content=json.dumps({"metadata": {"uid": "another-incarnation"}, "status": {"phase": "Failed"}}),
+        headers={"Content-Type": "application/strategic-merge-patch+json"},
+    )
     assert r.status_code == 409
     u["metadata"]["uid"] = p["metadata"]["uid"]
     u2 = http.put(f"{base}/life", json=u).json()
@@ -177,7 +240,9 @@ def test_metadata_lifecycle(http: httpx.Client, ns: str) -> None:
     s = http.put(f"{base}/life/status", json=u2).json()
     assert s["status"]["phase"] == "Running" and s["spec"]["activeDeadlineSeconds"] == 30
     same = http.put(f"{base}/life", json=http.get(f"{base}/life").json()).json()
-    assert same["metadata"]["resourceVersion"] == s["metadata"]["resourceVersion"]  # a no-op write stores nothing
+    assert (
+        same["metadata"]["resourceVersion"] == s["metadata"]["resourceVersion"]
+    )  # a no-op write stores nothing
     r = http.post(base + "?dryRun=All", json=pod("dry"))
     assert r.status_code == 201 and r.json()["metadata"]["name"] == "dry"
     assert http.get(f"{base}/dry").status_code == 404
@@ -222,8 +287,16 @@ def test_deletion_rules(http: httpx.Client, ns: str) -> None:
     p = http.post(base, json=pod("pre")).json()
     r = http.request("DELETE", f"{base}/pre", json={"preconditions": {"uid": "not-it"}})
     assert r.status_code == 409 and "Precondition failed: UID in precondition: not-it" in r.json()["message"]
-    r = http.request("DELETE", f"{base}/pre", json={"preconditions": {"uid": p["metadata"]["uid"],
-                                                                      "resourceVersion": p["metadata"]["resourceVersion"]}})
+    r = http.request(
+        "DELETE",
+        f"{base}/pre",
+        json={
+            "preconditions": {
+                "uid": p["metadata"]["uid"],
+                "resourceVersion": p["metadata"]["resourceVersion"],
+            }
+        },
+    )
     assert r.status_code == 200
 
     for i in range(3):
@@ -236,8 +309,12 @@ def test_deletion_rules(http: httpx.Client, ns: str) -> None:
 def test_binding_scale_log_exec(http: httpx.Client, ns: str) -> None:
     base = f"/api/v1/namespaces/{ns}/pods"
     http.post(base, json=pod("b")).raise_for_status()
-    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "b"},
-               "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"}}
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "b"},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"},
+    }
     r = http.post(f"{base}/b/binding", json=binding)
     assert r.status_code == 201 and r.json()["status"] == "Success"
     got = http.get(f"{base}/b").json()
@@ -255,8 +332,13 @@ def test_table_output(http: httpx.Client, ns: str) -> None:
     http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("t1")).raise_for_status()
     accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
     t = http.get(f"/api/v1/namespaces/{ns}/pods", headers={"Accept": accept}).json()
-    assert t["kind"] == "Table" and [c["name"] for c in t["columnDefinitions"]][:5] == \
-        ["Name", "Ready", "Status", "Restarts", "Age"]
+    assert t["kind"] == "Table" and [c["name"] for c in t["columnDefinitions"]][:5] == [
+        "Name",
+        "Ready",
+        "Status",
+        "Restarts",
+        "Age",
+    ]
     assert t["rows"][0]["cells"][:3] == ["t1", "0/1", "Pending"]
     assert t["rows"][0]["object"]["kind"] == "PartialObjectMetadata" and t["metadata"]["resourceVersion"]
     one = http.get(f"/api/v1/namespaces/{ns}/pods/t1?includeObject=Object", headers={"Accept": accept}).json()
@@ -301,7 +383,8 @@ def test_services_allocation(http: httpx.Client, ns: str) -> None:
     r = http.post(base, json=svc("dup", clusterIP=taken))
     assert r.status_code == 422 and r.json()["reason"] == "Invalid"
     assert r.json()["details"]["causes"][0]["message"] == (
-        f'Invalid value: []string{{"{taken}"}}: failed to allocate IP {taken}: provided IP is already allocated')
+        f'Invalid value: []string{{"{taken}"}}: failed to allocate IP {taken}: provided IP is already allocated'
+    )
     r = http.post(base, json=svc("out", clusterIP="10.1.2.3"))
     assert r.status_code == 422 and "not in the valid range" in r.text
     s0 = http.get(f"{base}/s0").json()["spec"]["clusterIP"]
@@ -322,9 +405,15 @@ def test_services_allocation(http: httpx.Client, ns: str) -> None:
     cur["spec"].pop("clusterIPs", None)
     cur["metadata"]["labels"] = {"x": "y"}
     upd = http.put(f"{base}/np3", json=cur).json()
-    assert upd["spec"]["clusterIP"] == ip and upd["spec"]["ports"][0]["nodePort"] == auto["spec"]["ports"][0]["nodePort"]
+    assert (
+        upd["spec"]["clusterIP"] == ip
+        and upd["spec"]["ports"][0]["nodePort"] == auto["spec"]["ports"][0]["nodePort"]
+    )
     http.delete(f"{base}/np").raise_for_status()
-    assert http.post(base, json=svc("np4", type="NodePort", ports=[{"port": 80, "nodePort": 30080}])).status_code == 201
+    assert (
+        http.post(base, json=svc("np4", type="NodePort", ports=[{"port": 80, "nodePort": 30080}])).status_code
+        == 201
+    )
 
 
 @pytest.mark.parametrize("n", [50])
@@ -350,8 +439,9 @@ def test_optimistic_concurrency(server: Server, ns: str, n: int) -> None:
         import ssl
 
         ctx = ssl.create_default_context(cafile=str(server.ca_file))
-        async with httpx.AsyncClient(base_url=server.url, verify=ctx, timeout=30,
-                                     headers={"Authorization": f"Bearer {server.token}"}) as client:
+        async with httpx.AsyncClient(
+            base_url=server.url, verify=ctx, timeout=30, headers={"Authorization": f"Bearer {server.token}"}
+        ) as client:
             return sum(await asyncio.gather(*(increment(client) for _ in range(n))))
 
     conflicts = asyncio.run(run())
@@ -362,23 +452,45 @@ def test_optimistic_concurrency(server: Server, ns: str, n: int) -> None:
 
 def test_validation_statuses(http: httpx.Client, ns: str) -> None:
     base = f"/api/v1/namespaces/{ns}"
-    r = http.post(f"{base}/pods", json={"metadata": {"name": "v"}, "spec": {"containers": [
-        {"name": "c", "image": "busybox", "ports": [{"containerPort": 70000}]}], "restartPolicy": "Sometimes"}})
+    r = http.post(
+        f"{base}/pods",
+        json={
+            "metadata": {"name": "v"},
+            "spec": {
+                "containers": [{"name": "c", "image": "busybox", "ports": [{"containerPort": 70000}]}],
+                "restartPolicy": "Sometimes",
+            },
+        },
+    )
     assert r.status_code == 422 and r.json()["reason"] == "Invalid"
     fields = {c["field"]: c for c in r.json()["details"]["causes"]}
     assert fields["spec.restartPolicy"]["reason"] == "FieldValueNotSupported"
-    assert fields["spec.restartPolicy"]["message"] == \
-        'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"'
+    assert (
+        fields["spec.restartPolicy"]["message"]
+        == 'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"'
+    )
     assert fields["spec.containers[0].ports[0].containerPort"]["reason"] == "FieldValueInvalid"
-    r = http.post(f"{base}/pods", json={"metadata": {"name": "v"}, "spec": {"containers": [
-        {"name": "c", "image": "busybox"}, {"name": "c", "image": "busybox"}]}})
+    r = http.post(
+        f"{base}/pods",
+        json={
+            "metadata": {"name": "v"},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}, {"name": "c", "image": "busybox"}]},
+        },
+    )
     assert r.status_code == 422
     assert r.json()["message"] == 'Pod "v" is invalid: spec.containers[1].name: Duplicate value: "c"'
-    r = http.post(f"{base}/services", json={"metadata": {"name": "v"}, "spec": {"type": "Weird",
-                                                                               "ports": [{"port": 80}]}})
+    r = http.post(
+        f"{base}/services",
+        json={"metadata": {"name": "v"}, "spec": {"type": "Weird", "ports": [{"port": 80}]}},
+    )
     assert r.status_code == 422 and r.json()["details"]["causes"][0]["field"] == "spec.type"
-    r = http.post(f"{base}/pods", json={"metadata": {"labels": {"bad key!": "v"}, "name": "v"},
-                                        "spec": {"containers": [{"name": "c", "image": "i"}]}})
+    r = http.post(
+        f"{base}/pods",
+        json={
+            "metadata": {"labels": {"bad key!": "v"}, "name": "v"},
+            "spec": {"containers": [{"name": "c", "image": "i"}]},
+        },
+    )
     assert r.status_code == 422 and r.json()["details"]["causes"][0]["field"] == "metadata.labels"
     r = http.post(f"{base}/pods", json={"spec": {"containers": [{"name": "c", "image": "i"}]}})
     assert r.status_code == 422

@@ -54,8 +54,10 @@ def test_create_get_formats_and_errors(server: Server, ns: str, tmp_path: Path) 
     assert "replicationcontroller/web created" in r.stdout and "service/web created" in r.stdout
     dup = server.kubectl("-n", ns, "create", "-f", f)
     assert dup.returncode == 1
-    assert f'Error from server (AlreadyExists): error when creating "{f}": replicationcontrollers "web" already exists' \
+    assert (
+        f'Error from server (AlreadyExists): error when creating "{f}": replicationcontrollers "web" already exists'
         in dup.stderr
+    )
     missing = server.kubectl("-n", ns, "get", "pod", "nope")
     assert missing.stderr.strip() == 'Error from server (NotFound): pods "nope" not found'
 
@@ -69,8 +71,9 @@ def test_create_get_formats_and_errors(server: Server, ns: str, tmp_path: Path) 
     assert "kind: ReplicationController" in server.kubectl("-n", ns, "get", "rc", "web", "-o", "yaml").stdout
     names = server.kubectl("-n", ns, "get", "rc,svc", "-o", "name", check=True).stdout.split()
     assert names == ["replicationcontroller/web", "service/web"]
-    assert server.kubectl("-n", ns, "get", "rc", "-l", "tier=front", "-o", "name").stdout.split() == \
-        ["replicationcontroller/web"]
+    assert server.kubectl("-n", ns, "get", "rc", "-l", "tier=front", "-o", "name").stdout.split() == [
+        "replicationcontroller/web"
+    ]
     assert server.kubectl("-n", ns, "get", "rc", "-l", "tier!=front").stderr.startswith("No resources found")
     every = server.kubectl("get", "rc", "-A", check=True).stdout.splitlines()
     assert every[0].split()[:2] == ["NAMESPACE", "NAME"] and any(ns in line for line in every)
@@ -82,25 +85,36 @@ def test_create_get_formats_and_errors(server: Server, ns: str, tmp_path: Path) 
 
 
 def test_invalid_object_message(server: Server, ns: str, tmp_path: Path) -> None:
-    bad = _write(tmp_path, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Name\nspec:\n  containers: []\n",
-                 "bad.yaml")
+    bad = _write(
+        tmp_path,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Name\nspec:\n  containers: []\n",
+        "bad.yaml",
+    )
     r = server.kubectl("-n", ns, "create", "-f", bad)
     assert r.returncode == 1
-    assert r.stderr.startswith('The Pod "Bad_Name" is invalid: \n* metadata.name: Invalid value: "Bad_Name": '
-                               "a lowercase RFC 1123 subdomain must consist of"), r.stderr
+    assert r.stderr.startswith(
+        'The Pod "Bad_Name" is invalid: \n* metadata.name: Invalid value: "Bad_Name": '
+        "a lowercase RFC 1123 subdomain must consist of"
+    ), r.stderr
     assert "* spec.containers: Required value" in r.stderr
 
 
 def test_unknown_field_message(server: Server, ns: str, tmp_path: Path) -> None:
-    unknown = _write(tmp_path, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: u\nspec:\n  bogus: 1\n"
-                               "  containers: [{name: c, image: busybox}]\n", "u.yaml")
+    unknown = _write(
+        tmp_path,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: u\nspec:\n  bogus: 1\n"
+        "  containers: [{name: c, image: busybox}]\n",
+        "u.yaml",
+    )
     r = server.kubectl("-n", ns, "create", "-f", unknown)
     assert r.returncode == 1 and 'unknown field "spec.bogus"' in r.stderr, r.stderr
 
 
 def test_apply_twice_and_server_side(server: Server, ns: str, tmp_path: Path, http: httpx.Client) -> None:
     f = _write(tmp_path, RC.format(image="busybox:1"))
-    assert "replicationcontroller/web created" in server.kubectl("-n", ns, "apply", "-f", f, check=True).stdout
+    assert (
+        "replicationcontroller/web created" in server.kubectl("-n", ns, "apply", "-f", f, check=True).stdout
+    )
     f = _write(tmp_path, RC.format(image="busybox:2"))
     out = server.kubectl("-n", ns, "apply", "-f", f, check=True).stdout
     assert "replicationcontroller/web configured" in out and "service/web unchanged" in out
@@ -114,8 +128,11 @@ def test_apply_twice_and_server_side(server: Server, ns: str, tmp_path: Path, ht
     assert "replicationcontroller/web serverside-applied" in out
     rc = http.get(f"/api/v1/namespaces/{ns}/replicationcontrollers/web").json()
     assert rc["spec"]["template"]["spec"]["containers"][0]["image"] == "busybox:3"
-    fresh = _write(tmp_path, RC.format(image="busybox:1").replace("name: web\n  labels", "name: ssa\n  labels")
-                   .split("---")[0], "ssa.yaml")
+    fresh = _write(
+        tmp_path,
+        RC.format(image="busybox:1").replace("name: web\n  labels", "name: ssa\n  labels").split("---")[0],
+        "ssa.yaml",
+    )
     out = server.kubectl("-n", ns, "apply", "--server-side", "-f", fresh, check=True).stdout
     assert "replicationcontroller/ssa serverside-applied" in out
 
@@ -123,19 +140,35 @@ def test_apply_twice_and_server_side(server: Server, ns: str, tmp_path: Path, ht
 def test_scale_delete_and_describe(server: Server, ns: str, tmp_path: Path, http: httpx.Client) -> None:
     f = _write(tmp_path, RC.format(image="busybox:1"))
     server.kubectl("-n", ns, "create", "-f", f, check=True)
-    assert server.kubectl("-n", ns, "scale", "rc", "web", "--replicas=3", check=True).stdout.strip() == \
-        "replicationcontroller/web scaled"
+    assert (
+        server.kubectl("-n", ns, "scale", "rc", "web", "--replicas=3", check=True).stdout.strip()
+        == "replicationcontroller/web scaled"
+    )
     assert http.get(f"/api/v1/namespaces/{ns}/replicationcontrollers/web").json()["spec"]["replicas"] == 3
     r = server.kubectl("-n", ns, "scale", "rc", "web", "--current-replicas=3", "--replicas=1", check=True)
     assert "scaled" in r.stdout
 
-    p = http.post(f"/api/v1/namespaces/{ns}/pods", json={"metadata": {"name": "d"}, "spec": {
-        "containers": [{"name": "c", "image": "busybox"}]}}).json()
-    ev = {"metadata": {"name": "d.1"}, "involvedObject": {"kind": "Pod", "namespace": ns, "name": "d",
-                                                          "uid": p["metadata"]["uid"], "apiVersion": "v1"},
-          "reason": "Scheduled", "message": "Successfully assigned d to node-1", "type": "Normal",
-          "source": {"component": "default-scheduler"}, "count": 1,
-          "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:00:00Z"}
+    p = http.post(
+        f"/api/v1/namespaces/{ns}/pods",
+        json={"metadata": {"name": "d"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
+    ).json()
+    ev = {
+        "metadata": {"name": "d.1"},
+        "involvedObject": {
+            "kind": "Pod",
+            "namespace": ns,
+            "name": "d",
+            "uid": p["metadata"]["uid"],
+            "apiVersion": "v1",
+        },
+        "reason": "Scheduled",
+        "message": "Successfully assigned d to node-1",
+        "type": "Normal",
+        "source": {"component": "default-scheduler"},
+        "count": 1,
+        "firstTimestamp": "2026-01-01T00:00:00Z",
+        "lastTimestamp": "2026-01-01T00:00:00Z",
+    }
     assert http.post(f"/api/v1/namespaces/{ns}/events", json=ev).status_code == 201
     out = server.kubectl("-n", ns, "describe", "pod", "d", check=True).stdout
     assert "Name:" in out and "Successfully assigned d to node-1" in out and "Scheduled" in out
@@ -149,10 +182,20 @@ def test_scale_delete_and_describe(server: Server, ns: str, tmp_path: Path, http
 
 
 def test_delete_waits_for_graceful_pod(server: Server, ns: str, http: httpx.Client) -> None:
-    http.post(f"/api/v1/namespaces/{ns}/pods", json={"metadata": {"name": "g"}, "spec": {
-        "nodeName": "node-1", "containers": [{"name": "c", "image": "busybox"}]}}).raise_for_status()
-    proc = subprocess.Popen([*_kubectl_cmd(server), "-n", ns, "delete", "pod", "g", "--timeout=30s"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(server))
+    http.post(
+        f"/api/v1/namespaces/{ns}/pods",
+        json={
+            "metadata": {"name": "g"},
+            "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "busybox"}]},
+        },
+    ).raise_for_status()
+    proc = subprocess.Popen(
+        [*_kubectl_cmd(server), "-n", ns, "delete", "pod", "g", "--timeout=30s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(server),
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         got = http.get(f"/api/v1/namespaces/{ns}/pods/g").json()
@@ -162,7 +205,10 @@ def test_delete_waits_for_graceful_pod(server: Server, ns: str, http: httpx.Clie
     assert got["metadata"]["deletionGracePeriodSeconds"] == 30
     assert proc.poll() is None  # still waiting for the kubelet
     # the kubelet confirms: delete with grace 0
-    assert http.request("DELETE", f"/api/v1/namespaces/{ns}/pods/g", json={"gracePeriodSeconds": 0}).status_code == 200
+    assert (
+        http.request("DELETE", f"/api/v1/namespaces/{ns}/pods/g", json={"gracePeriodSeconds": 0}).status_code
+        == 200
+    )
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert out.strip() == 'pod "g" deleted'
@@ -171,7 +217,13 @@ def test_delete_waits_for_graceful_pod(server: Server, ns: str, http: httpx.Clie
 def _kubectl_cmd(server: Server) -> list[str]:
     from tests.apiserver.conftest import KUBECTL
 
-    return [KUBECTL, "--kubeconfig", str(server.kubeconfig), "--cache-dir", str(server.data_dir.parent / "kcache")]
+    return [
+        KUBECTL,
+        "--kubeconfig",
+        str(server.kubeconfig),
+        "--cache-dir",
+        str(server.data_dir.parent / "kcache"),
+    ]
 
 
 def _env(server: Server) -> dict[str, str]:
@@ -179,15 +231,24 @@ def _env(server: Server) -> dict[str, str]:
 
 
 def test_get_watch_prints_changes_until_timeout(server: Server, ns: str, http: httpx.Client) -> None:
-    http.post(f"/api/v1/namespaces/{ns}/pods", json={"metadata": {"name": "w0"}, "spec": {
-        "containers": [{"name": "c", "image": "busybox"}]}}).raise_for_status()
-    proc = subprocess.Popen([*_kubectl_cmd(server), "-n", ns, "get", "pods", "-w", "--request-timeout=5s"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(server))
+    http.post(
+        f"/api/v1/namespaces/{ns}/pods",
+        json={"metadata": {"name": "w0"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
+    ).raise_for_status()
+    proc = subprocess.Popen(
+        [*_kubectl_cmd(server), "-n", ns, "get", "pods", "-w", "--request-timeout=5s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(server),
+    )
     assert proc.stdout is not None
     header, first = proc.stdout.readline(), proc.stdout.readline()  # the listing is out: now change something
     assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] and first.startswith("w0 ")
-    http.post(f"/api/v1/namespaces/{ns}/pods", json={"metadata": {"name": "w1"}, "spec": {
-        "containers": [{"name": "c", "image": "busybox"}]}}).raise_for_status()
+    http.post(
+        f"/api/v1/namespaces/{ns}/pods",
+        json={"metadata": {"name": "w1"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
+    ).raise_for_status()
     out, err = proc.communicate(timeout=30)
     assert any(line.startswith("w1 ") for line in out.splitlines()), out + err
 
@@ -199,8 +260,10 @@ def test_old_kubectl_smoke(server: Server, ns: str, tmp_path: Path, binary: str)
     r = server.kubectl("-n", ns, "apply", "-f", f, binary=binary, check=True)
     assert "replicationcontroller/web created" in r.stdout
     f = _write(tmp_path, RC.format(image="busybox:2"))
-    assert "replicationcontroller/web configured" in server.kubectl("-n", ns, "apply", "-f", f, binary=binary,
-                                                                    check=True).stdout
+    assert (
+        "replicationcontroller/web configured"
+        in server.kubectl("-n", ns, "apply", "-f", f, binary=binary, check=True).stdout
+    )
     out = server.kubectl("-n", ns, "get", "rc,svc", binary=binary, check=True).stdout
     assert "replicationcontroller/web" in out and "service/web" in out
     assert server.kubectl("version", "-o", "json", binary=binary, check=True).stdout.count("gitVersion") == 2
@@ -209,10 +272,14 @@ def test_old_kubectl_smoke(server: Server, ns: str, tmp_path: Path, binary: str)
 def test_generators_sending_protobuf(server: Server, ns: str, http: httpx.Client) -> None:
     """`create namespace` and `create service` POST application/vnd.kubernetes.protobuf."""
     extra = f"{ns}-pb"[:63]
-    assert server.kubectl("create", "namespace", extra, check=True).stdout.strip() == f"namespace/{extra} created"
+    assert (
+        server.kubectl("create", "namespace", extra, check=True).stdout.strip()
+        == f"namespace/{extra} created"
+    )
     assert http.get(f"/api/v1/namespaces/{extra}").json()["status"]["phase"] == "Active"
-    out = server.kubectl("-n", ns, "create", "service", "nodeport", "np", "--tcp=81:8081", "--node-port=30555",
-                         check=True).stdout
+    out = server.kubectl(
+        "-n", ns, "create", "service", "nodeport", "np", "--tcp=81:8081", "--node-port=30555", check=True
+    ).stdout
     assert out.strip() == "service/np created"
     svc = http.get(f"/api/v1/namespaces/{ns}/services/np").json()
     assert svc["spec"]["type"] == "NodePort" and svc["spec"]["selector"] == {"app": "np"}

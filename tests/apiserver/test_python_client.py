@@ -21,9 +21,16 @@ def api(server: Server) -> Iterator[client.ApiClient]:
 
 
 def _pod(name: str, **labels: str) -> client.V1Pod:
-    return client.V1Pod(metadata=client.V1ObjectMeta(name=name, labels=labels or None),
-                        spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox:1",
-                                                                             ports=[client.V1ContainerPort(container_port=80)])]))
+    return client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name, labels=labels or None),
+        spec=client.V1PodSpec(
+            containers=[
+                client.V1Container(
+                    name="c", image="busybox:1", ports=[client.V1ContainerPort(container_port=80)]
+                )
+            ]
+        ),
+    )
 
 
 def test_pod_crud_and_status(api: client.ApiClient, ns: str) -> None:
@@ -39,7 +46,10 @@ def test_pod_crud_and_status(api: client.ApiClient, ns: str) -> None:
     lst = v1.list_namespaced_pod(ns, label_selector="extra=1")
     assert [p.metadata.name for p in lst.items] == ["p1"]
     assert v1.list_namespaced_pod(ns, label_selector="extra in (2,3)").items == []
-    assert [p.metadata.name for p in v1.list_pod_for_all_namespaces(field_selector=f"metadata.namespace={ns}").items] == ["p1"]
+    assert [
+        p.metadata.name
+        for p in v1.list_pod_for_all_namespaces(field_selector=f"metadata.namespace={ns}").items
+    ] == ["p1"]
     replaced.status.phase = "Running"
     replaced.status.conditions = [client.V1PodCondition(type="Ready", status="True")]
     st = v1.replace_namespaced_pod_status("p1", ns, replaced)
@@ -54,34 +64,61 @@ def test_pod_crud_and_status(api: client.ApiClient, ns: str) -> None:
 
 def test_every_other_kind(api: client.ApiClient, ns: str) -> None:
     v1 = client.CoreV1Api(api)
-    rc = v1.create_namespaced_replication_controller(ns, client.V1ReplicationController(
-        metadata=client.V1ObjectMeta(name="rc"),
-        spec=client.V1ReplicationControllerSpec(replicas=2, selector={"app": "rc"}, template=client.V1PodTemplateSpec(
-            metadata=client.V1ObjectMeta(labels={"app": "rc"}),
-            spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox")])))))
+    rc = v1.create_namespaced_replication_controller(
+        ns,
+        client.V1ReplicationController(
+            metadata=client.V1ObjectMeta(name="rc"),
+            spec=client.V1ReplicationControllerSpec(
+                replicas=2,
+                selector={"app": "rc"},
+                template=client.V1PodTemplateSpec(
+                    metadata=client.V1ObjectMeta(labels={"app": "rc"}),
+                    spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox")]),
+                ),
+            ),
+        ),
+    )
     assert rc.status.replicas == 0 and rc.metadata.generation == 1
     scale = v1.read_namespaced_replication_controller_scale("rc", ns)
     assert scale.spec.replicas == 2 and scale.status.selector == "app=rc"
     scale.spec.replicas = 4
     assert v1.replace_namespaced_replication_controller_scale("rc", ns, scale).spec.replicas == 4
-    assert v1.patch_namespaced_replication_controller_scale("rc", ns, {"spec": {"replicas": 1}}).spec.replicas == 1
+    assert (
+        v1.patch_namespaced_replication_controller_scale("rc", ns, {"spec": {"replicas": 1}}).spec.replicas
+        == 1
+    )
     rc = v1.read_namespaced_replication_controller("rc", ns)
     rc.status.replicas = 1
     assert v1.replace_namespaced_replication_controller_status("rc", ns, rc).status.replicas == 1
     assert [r.metadata.name for r in v1.list_namespaced_replication_controller(ns).items] == ["rc"]
     v1.delete_namespaced_replication_controller("rc", ns)
 
-    svc = v1.create_namespaced_service(ns, client.V1Service(
-        metadata=client.V1ObjectMeta(name="s"),
-        spec=client.V1ServiceSpec(type="NodePort", selector={"app": "rc"},
-                                  ports=[client.V1ServicePort(port=80, target_port=8080)])))
+    svc = v1.create_namespaced_service(
+        ns,
+        client.V1Service(
+            metadata=client.V1ObjectMeta(name="s"),
+            spec=client.V1ServiceSpec(
+                type="NodePort",
+                selector={"app": "rc"},
+                ports=[client.V1ServicePort(port=80, target_port=8080)],
+            ),
+        ),
+    )
     assert svc.spec.cluster_ip.startswith("10.96.") and 30000 <= svc.spec.ports[0].node_port <= 32767
     v1.delete_namespaced_service("s", ns)
 
-    ep = v1.create_namespaced_endpoints(ns, client.V1Endpoints(
-        metadata=client.V1ObjectMeta(name="s"),
-        subsets=[client.V1EndpointSubset(addresses=[client.V1EndpointAddress(ip="10.244.0.5")],
-                                         ports=[client.CoreV1EndpointPort(port=8080)])]))
+    ep = v1.create_namespaced_endpoints(
+        ns,
+        client.V1Endpoints(
+            metadata=client.V1ObjectMeta(name="s"),
+            subsets=[
+                client.V1EndpointSubset(
+                    addresses=[client.V1EndpointAddress(ip="10.244.0.5")],
+                    ports=[client.CoreV1EndpointPort(port=8080)],
+                )
+            ],
+        ),
+    )
     assert ep.subsets[0].addresses[0].ip == "10.244.0.5"
     v1.delete_namespaced_endpoints("s", ns)
 
@@ -90,26 +127,47 @@ def test_every_other_kind(api: client.ApiClient, ns: str) -> None:
     node.status = client.V1NodeStatus(
         conditions=[client.V1NodeCondition(type="Ready", status="True")],
         addresses=[client.V1NodeAddress(type="InternalIP", address="10.0.0.1")],
-        node_info=client.V1NodeSystemInfo(architecture="amd64", boot_id="b", container_runtime_version="runc",
-                                          kernel_version="6", kube_proxy_version="v1", kubelet_version="v1.33",
-                                          machine_id="m", operating_system="linux", os_image="debian",
-                                          system_uuid="u"))
+        node_info=client.V1NodeSystemInfo(
+            architecture="amd64",
+            boot_id="b",
+            container_runtime_version="runc",
+            kernel_version="6",
+            kube_proxy_version="v1",
+            kubelet_version="v1.33",
+            machine_id="m",
+            operating_system="linux",
+            os_image="debian",
+            system_uuid="u",
+        ),
+    )
     assert v1.replace_node_status(node_name, node).status.conditions[0].status == "True"
     assert node_name in [n.metadata.name for n in v1.list_node().items]
     v1.delete_node(node_name)
 
-    ev = v1.create_namespaced_event(ns, client.CoreV1Event(
-        metadata=client.V1ObjectMeta(name="e1"), involved_object=client.V1ObjectReference(kind="Pod", name="x",
-                                                                                          namespace=ns),
-        reason="Test", message="hello", type="Normal"))
+    ev = v1.create_namespaced_event(
+        ns,
+        client.CoreV1Event(
+            metadata=client.V1ObjectMeta(name="e1"),
+            involved_object=client.V1ObjectReference(kind="Pod", name="x", namespace=ns),
+            reason="Test",
+            message="hello",
+            type="Normal",
+        ),
+    )
     assert ev.message == "hello"
-    assert [e.metadata.name for e in v1.list_namespaced_event(ns, field_selector="involvedObject.name=x").items] == ["e1"]
+    assert [
+        e.metadata.name for e in v1.list_namespaced_event(ns, field_selector="involvedObject.name=x").items
+    ] == ["e1"]
     v1.delete_namespaced_event("e1", ns)
 
     coord = client.CoordinationV1Api(api)
-    lease = coord.create_namespaced_lease(ns, client.V1Lease(
-        metadata=client.V1ObjectMeta(name="l"), spec=client.V1LeaseSpec(holder_identity="me",
-                                                                         lease_duration_seconds=15)))
+    lease = coord.create_namespaced_lease(
+        ns,
+        client.V1Lease(
+            metadata=client.V1ObjectMeta(name="l"),
+            spec=client.V1LeaseSpec(holder_identity="me", lease_duration_seconds=15),
+        ),
+    )
     lease.spec.holder_identity = "you"
     assert coord.replace_namespaced_lease("l", ns, lease).spec.holder_identity == "you"
     assert [x.metadata.name for x in coord.list_namespaced_lease(ns).items] == ["l"]
@@ -126,14 +184,21 @@ def test_patches_of_each_type(api: client.ApiClient, ns: str) -> None:
     v1.create_namespaced_pod(ns, _pod("pp", app="a"))
     p = v1.patch_namespaced_pod("pp", ns, {"metadata": {"labels": {"b": "2"}}})  # strategic merge
     assert p.metadata.labels == {"app": "a", "b": "2"}
-    p = v1.patch_namespaced_pod("pp", ns, {"metadata": {"labels": {"app": None}}},
-                                _content_type="application/merge-patch+json")
+    p = v1.patch_namespaced_pod(
+        "pp", ns, {"metadata": {"labels": {"app": None}}}, _content_type="application/merge-patch+json"
+    )
     assert p.metadata.labels == {"b": "2"}
-    p = v1.patch_namespaced_pod("pp", ns, [{"op": "add", "path": "/metadata/annotations", "value": {"x": "y"}}])
+    p = v1.patch_namespaced_pod(
+        "pp", ns, [{"op": "add", "path": "/metadata/annotations", "value": {"x": "y"}}]
+    )
     assert p.metadata.annotations == {"x": "y"}
-    p = v1.patch_namespaced_pod("pp", ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pp",
-                                                                                          "labels": {"c": "3"}}},
-                                field_manager="tester", _content_type="application/apply-patch+yaml")
+    p = v1.patch_namespaced_pod(
+        "pp",
+        ns,
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pp", "labels": {"c": "3"}}},
+        field_manager="tester",
+        _content_type="application/apply-patch+yaml",
+    )
     assert p.metadata.labels["c"] == "3"
     assert any(m.manager == "tester" for m in p.metadata.managed_fields)
     with pytest.raises(ApiException) as e:
@@ -163,7 +228,12 @@ def test_watch_stream(api: client.ApiClient, ns: str) -> None:
         if ev["type"] == "DELETED":
             w.stop()
     t.join()
-    assert seen == [("ADDED", "w-before"), ("ADDED", "w-after"), ("MODIFIED", "w-after"), ("DELETED", "w-after")]
+    assert seen == [
+        ("ADDED", "w-before"),
+        ("ADDED", "w-after"),
+        ("MODIFIED", "w-after"),
+        ("DELETED", "w-after"),
+    ]
 
 
 def test_create_from_yaml(api: client.ApiClient, ns: str, tmp_path: Path) -> None:

@@ -65,15 +65,26 @@ def test_identity_checks() -> None:
 
 
 def test_update_strategy() -> None:
-    old = {"kind": "Pod", "metadata": {"name": "a", "uid": "u", "generation": 1, "creationTimestamp": "t"},
-           "spec": {"x": 1}, "status": {"phase": "Running"}}
-    new = {"kind": "Pod", "metadata": {"name": "a", "uid": "forged"}, "spec": {"x": 2}, "status": {"phase": "Failed"}}
+    old = {
+        "kind": "Pod",
+        "metadata": {"name": "a", "uid": "u", "generation": 1, "creationTimestamp": "t"},
+        "spec": {"x": 1},
+        "status": {"phase": "Running"},
+    }
+    new = {
+        "kind": "Pod",
+        "metadata": {"name": "a", "uid": "forged"},
+        "spec": {"x": 2},
+        "status": {"phase": "Failed"},
+    }
     out = strategy.prepare_for_update(PODS, new, old, None)
     assert out["metadata"]["uid"] == "u" and out["metadata"]["generation"] == 2
     assert out["status"] == {"phase": "Running"} and out["metadata"]["creationTimestamp"] == "t"
     st = strategy.prepare_for_update(PODS, {"spec": {"x": 9}, "status": {"phase": "Failed"}}, old, "status")
     assert st["spec"] == {"x": 1} and st["status"] == {"phase": "Failed"}
-    assert strategy.same_object({"metadata": {"resourceVersion": "1"}, "a": 1}, {"metadata": {"resourceVersion": "2"}, "a": 1})
+    assert strategy.same_object(
+        {"metadata": {"resourceVersion": "1"}, "a": 1}, {"metadata": {"resourceVersion": "2"}, "a": 1}
+    )
     assert not strategy.same_object({"metadata": {}, "a": 1}, {"metadata": {}, "a": 2})
 
 
@@ -91,11 +102,16 @@ def test_deletion_decisions() -> None:
     assert strategy.propagation_finalizer({}) is None
     with pytest.raises(ApiError):
         strategy.propagation_finalizer({"propagationPolicy": "Sideways"})
-    assert strategy.ready_to_remove(PODS, {"metadata": {"deletionTimestamp": "t", "deletionGracePeriodSeconds": 0}})
-    assert not strategy.ready_to_remove(PODS, {"metadata": {"deletionTimestamp": "t", "deletionGracePeriodSeconds": 30}})
+    assert strategy.ready_to_remove(
+        PODS, {"metadata": {"deletionTimestamp": "t", "deletionGracePeriodSeconds": 0}}
+    )
+    assert not strategy.ready_to_remove(
+        PODS, {"metadata": {"deletionTimestamp": "t", "deletionGracePeriodSeconds": 30}}
+    )
     assert not strategy.ready_to_remove(PODS, {"metadata": {"deletionTimestamp": "t", "finalizers": ["f"]}})
-    assert not strategy.ready_to_remove(NAMESPACES, {"metadata": {"deletionTimestamp": "t"},
-                                                     "spec": {"finalizers": ["kubernetes"]}})
+    assert not strategy.ready_to_remove(
+        NAMESPACES, {"metadata": {"deletionTimestamp": "t"}, "spec": {"finalizers": ["kubernetes"]}}
+    )
 
 
 def _ev(kind: str, labels: dict[str, str], prev: dict[str, str] | None = None) -> Event:
@@ -129,9 +145,14 @@ def test_node_authorization() -> None:
     authorize_node(node, "patch", "pods", "default", "status")
     authorize_node(node, "delete", "pods", "default", None)
     authorize_node(node, "create", "events", "default", None)
-    for verb, res, ns, sub in (("create", "pods", "default", None), ("update", "pods", "default", None),
-                               ("create", "leases", "default", None), ("delete", "services", "default", None),
-                               ("create", "namespaces", None, None), ("update", "replicationcontrollers", "d", None)):
+    for verb, res, ns, sub in (
+        ("create", "pods", "default", None),
+        ("update", "pods", "default", None),
+        ("create", "leases", "default", None),
+        ("delete", "services", "default", None),
+        ("create", "namespaces", None, None),
+        ("update", "replicationcontrollers", "d", None),
+    ):
         with pytest.raises(ApiError) as e:
             authorize_node(node, verb, res, ns, sub)
         assert e.value.code == 403
@@ -156,8 +177,12 @@ def test_body_decoding() -> None:
     assert decode_body(b'{"a":1}', "") == {"a": 1}
     assert decode_body(b"a: 1\n", "") == {"a": 1}
     assert decode_body(b"a: 1\n", "application/yaml") == {"a": 1}
-    for bad, ct in ((b"", ""), (b"{", "application/json"), (b"a: [", "application/yaml"),
-                    (b"[" * 200 + b"]" * 200, "")):
+    for bad, ct in (
+        (b"", ""),
+        (b"{", "application/json"),
+        (b"a: [", "application/yaml"),
+        (b"[" * 200 + b"]" * 200, ""),
+    ):
         with pytest.raises(ApiError) as e:
             decode_body(bad, ct)
         assert e.value.code == 400
@@ -178,11 +203,15 @@ def test_allocator_on_sqlite(tmp_path: Path) -> None:
             assert e.value.code == 422
             await alloc.release([IP_PREFIX + "10.0.0.4"])
             assert await alloc.allocate_ip("ns/again", None) == "10.0.0.4"
-            svc: dict[str, Any] = {"metadata": {"name": "np", "namespace": "ns"},
-                                   "spec": {"type": "NodePort", "clusterIP": "None", "ports": [{"port": 80}]}}
+            svc: dict[str, Any] = {
+                "metadata": {"name": "np", "namespace": "ns"},
+                "spec": {"type": "NodePort", "clusterIP": "None", "ports": [{"port": 80}]},
+            }
             keys = await alloc.allocate_service(svc)
             port = svc["spec"]["ports"][0]["nodePort"]
-            assert keys == [f"/registry/allocations/nodeports/{port}"] and Allocator.held_keys(svc) == set(keys)
+            assert keys == [f"/registry/allocations/nodeports/{port}"] and Allocator.held_keys(svc) == set(
+                keys
+            )
         finally:
             await store.close()
 
@@ -192,8 +221,10 @@ def test_allocator_on_sqlite(tmp_path: Path) -> None:
 def test_drop_unknown_paths() -> None:
     from apiserver.handlers.resources import drop_path
 
-    obj: dict[str, Any] = {"spec": {"bogus": 1, "containers": [{"name": "c", "x": 2}]},
-                           "m": {"a.b": {"y": 1}}}
+    obj: dict[str, Any] = {
+        "spec": {"bogus": 1, "containers": [{"name": "c", "x": 2}]},
+        "m": {"a.b": {"y": 1}},
+    }
     drop_path(obj, "spec.bogus")
     drop_path(obj, "spec.containers[0].x")
     drop_path(obj, "m[a.b].y")
@@ -213,10 +244,15 @@ def test_certs_made_once_and_extended(tmp_path: Path) -> None:
     assert again.ca_cert.read_bytes() == ca and again.server_cert.read_bytes() == cert  # reused on restart
     wider = ensure_certs(tmp_path, ["10.9.8.7", "api.example"])
     assert wider.ca_cert.read_bytes() == ca and wider.server_cert.read_bytes() != cert
-    san = x509.load_pem_x509_certificate(wider.server_cert.read_bytes()).extensions.get_extension_for_class(
-        x509.SubjectAlternativeName).value
+    san = (
+        x509.load_pem_x509_certificate(wider.server_cert.read_bytes())
+        .extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        .value
+    )
     ips = {str(i) for i in san.get_values_for_type(x509.IPAddress)}
-    assert {"10.9.8.7", "127.0.0.1"} <= ips and {"api.example", "localhost"} <= set(san.get_values_for_type(x509.DNSName))
+    assert {"10.9.8.7", "127.0.0.1"} <= ips and {"api.example", "localhost"} <= set(
+        san.get_values_for_type(x509.DNSName)
+    )
     assert (first.server_key.stat().st_mode & 0o777) == 0o600
 
 
@@ -237,15 +273,27 @@ def _pb_field(num: int, value: bytes | int) -> bytes:
 def test_protobuf_bodies() -> None:
     from apiserver.handlers import protobuf
 
-    meta = _pb_field(1, b"web") + _pb_field(11, _pb_field(1, b"app") + _pb_field(2, b"web")) + _pb_field(2, b"")
+    meta = (
+        _pb_field(1, b"web") + _pb_field(11, _pb_field(1, b"app") + _pb_field(2, b"web")) + _pb_field(2, b"")
+    )
     port = _pb_field(1, b"http") + _pb_field(3, 80) + _pb_field(4, _pb_field(1, 1) + _pb_field(3, b"web"))
-    spec = _pb_field(1, port) + _pb_field(4, b"ClusterIP") + _pb_field(2, _pb_field(1, b"app") + _pb_field(2, b"web"))
+    spec = (
+        _pb_field(1, port)
+        + _pb_field(4, b"ClusterIP")
+        + _pb_field(2, _pb_field(1, b"app") + _pb_field(2, b"web"))
+    )
     raw = _pb_field(1, meta) + _pb_field(2, spec) + _pb_field(3, b"")
     body = protobuf.MAGIC + _pb_field(1, _pb_field(1, b"v1") + _pb_field(2, b"Service")) + _pb_field(2, raw)
     assert decode_body(body, protobuf.CONTENT_TYPE) == {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "labels": {"app": "web"}},
-        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": "web"}], "type": "ClusterIP",
-                 "selector": {"app": "web"}}}
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {
+            "ports": [{"name": "http", "port": 80, "targetPort": "web"}],
+            "type": "ClusterIP",
+            "selector": {"app": "web"},
+        },
+    }
     pod = protobuf.MAGIC + _pb_field(1, _pb_field(1, b"v1") + _pb_field(2, b"Pod")) + _pb_field(2, b"")
     with pytest.raises(ApiError) as e:
         decode_body(pod, protobuf.CONTENT_TYPE)

@@ -12,8 +12,9 @@ import httpx
 from tests.apiserver.conftest import Server, pod
 
 
-def _events(http: httpx.Client, url: str, until: int, headers: dict[str, str] | None = None,
-            on_open: Any = None) -> list[dict[str, Any]]:
+def _events(
+    http: httpx.Client, url: str, until: int, headers: dict[str, str] | None = None, on_open: Any = None
+) -> list[dict[str, Any]]:
     """Read watch events until `until` of them arrived (or the server ends the stream)."""
     out: list[dict[str, Any]] = []
     with http.stream("GET", url, headers=headers or {}, timeout=30) as r:
@@ -53,8 +54,11 @@ def test_initial_added_then_changes(http: httpx.Client, ns: str) -> None:
         http.delete(f"{base}/b").raise_for_status()
 
     evs = _events(http, f"{base}?watch=true", 3, on_open=lambda: threading.Thread(target=change).start())
-    assert [(e["type"], e["object"]["metadata"]["name"]) for e in evs] == [("ADDED", "a"), ("ADDED", "b"),
-                                                                           ("DELETED", "b")]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in evs] == [
+        ("ADDED", "a"),
+        ("ADDED", "b"),
+        ("DELETED", "b"),
+    ]
 
 
 def test_selectors_per_event(http: httpx.Client, ns: str) -> None:
@@ -77,7 +81,9 @@ def test_selectors_per_event(http: httpx.Client, ns: str) -> None:
 def test_bookmarks_and_timeout(http: httpx.Client, ns: str) -> None:
     base = f"/api/v1/namespaces/{ns}/pods"
     rv = http.post(base, json=pod("bm")).json()["metadata"]["resourceVersion"]
-    evs = _events(http, f"{base}?watch=true&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=3", 100)
+    evs = _events(
+        http, f"{base}?watch=true&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=3", 100
+    )
     assert evs and all(e["type"] == "BOOKMARK" for e in evs)  # the server ended the stream at the timeout
     assert evs[-1]["object"]["metadata"]["resourceVersion"] == rv and evs[-1]["object"]["kind"] == "Pod"
     quiet = _events(http, f"{base}?watch=true&resourceVersion={rv}&timeoutSeconds=1", 100)
