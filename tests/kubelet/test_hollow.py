@@ -1,0 +1,80 @@
+"""Hollow nodes against a real `kubelite server` (controllers and scheduler in-process):
+the real kubelet code on the fake runtime, several nodes in one agent process."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.client import Client
+from api.config import from_kubeconfig
+from tests.apiserver.conftest import KUBELITE, Server, free_port
+
+
+def wait_for(cond: Any, timeout: float = 30.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = cond()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def hollow(tmp_path: Path) -> Iterator[tuple[Client, subprocess.Popen[bytes]]]:
+    srv = Server(tmp_path / "server", free_port(), ["--node-monitor-grace-period", "3s"], control_loops=True)
+    srv.start()
+    log = open(tmp_path / "agent.log", "wb")  # noqa: SIM115 - closed below
+    agent = subprocess.Popen([str(KUBELITE), "agent", "--server", srv.url, "--token-file",
+                              str(srv.data_dir / "node-token"), "--node-name", "hollow", "--data-dir",
+                              str(tmp_path / "agent"), "--hollow", "--hollow-nodes", "3", "--lease-renew", "1"],
+                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield Client(from_kubeconfig([srv.kubeconfig])), agent
+    finally:
+        if agent.poll() is None:
+            agent.send_signal(signal.SIGTERM)
+            agent.wait(20)
+        log.close()
+        srv.stop()
+
+
+def ready(node: dict[str, Any]) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"].get("conditions") or [])
+
+
+def test_hollow_nodes_run_an_rc(hollow: tuple[Client, subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    c, agent = hollow
+    nodes = wait_for(lambda: [n for n in c.list("nodes")["items"] if ready(n)] if len(
+        [n for n in c.list("nodes")["items"] if ready(n)]) == 3 else None, 30, "3 Ready hollow nodes")
+    assert sorted(n["metadata"]["name"] for n in nodes) == ["hollow-0", "hollow-1", "hollow-2"]
+    info = nodes[0]["status"]["nodeInfo"]
+    assert len(info) == 10 and all(info.values())
+    wait_for(lambda: all(n["spec"].get("podCIDR") for n in c.list("nodes")["items"]), 10, "podCIDRs (node IPAM)")
+    c.create("replicationcontrollers", {"metadata": {"name": "h"}, "spec": {
+        "replicas": 6, "selector": {"app": "h"}, "template": {"metadata": {"labels": {"app": "h"}}, "spec": {
+            "containers": [{"name": "c", "image": "busybox:1.35"}]}}}}, "default")
+
+    def running() -> list[dict[str, Any]]:
+        return [p for p in c.list("pods", "default", label_selector="app=h")["items"]
+                if p["status"].get("phase") == "Running"]
+
+    pods = wait_for(lambda: (r := running()) and len(r) == 6 and r, 30, "6 running pods")
+    assert {p["spec"]["nodeName"] for p in pods} == {"hollow-0", "hollow-1", "hollow-2"}
+    assert all(p["status"]["podIP"] and p["status"]["containerStatuses"][0]["ready"] for p in pods)
+    # graceful deletion goes through the kubelet: the pods disappear only once it confirms
+    c.delete("replicationcontrollers", "h", "default")
+    wait_for(lambda: not c.list("pods", "default", label_selector="app=h")["items"], 30, "pods deleted")
+    # the agent stops cleanly on SIGTERM
+    agent.send_signal(signal.SIGTERM)
+    assert agent.wait(20) == 0
+    # and its nodes then turn NotReady (Unknown) once the grace period passes
+    wait_for(lambda: all(any(x["type"] == "Ready" and x["status"] == "Unknown" for x in n["status"]["conditions"])
+                         for n in c.list("nodes")["items"]), 30, "nodes Unknown")
