@@ -1,0 +1,135 @@
+"""Unit tests of the pure parts: batch planning, the event ring, hub fan-out, compaction target."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+
+from apiserver.storage import ConflictError, KeyExistsError, KeyNotFoundError, StorageError
+from apiserver.storage.batch import CREATE, DELETE, UPDATE, WriteRequest, plan_batch
+from apiserver.storage.compactor import compaction_target
+from apiserver.storage.hub import EventRing, WatchHub
+from apiserver.storage.interface import Event, WatcherDroppedError
+from apiserver.storage.sql import prefix_end
+
+
+def test_plan_assigns_consecutive_revisions_and_serialises_once():
+    reqs = [WriteRequest(CREATE, "/a", {"metadata": {}}), WriteRequest(CREATE, "/b", {"metadata": {"x": 1}})]
+    plan = plan_batch(reqs, {}, 11, now=5.0)
+    assert [o.revision for o in plan.outcomes] == [11, 12]
+    assert plan.last_revision == 12
+    assert orjson.loads(plan.outcomes[1].value) == {"metadata": {"x": 1, "resourceVersion": "12"}}
+    assert plan.outcomes[0].value is plan.log_rows[0]["value"] is plan.events[0].value
+    assert [r["type"] for r in plan.log_rows] == ["ADDED", "ADDED"]
+    assert plan.upserts["/b"]["create_revision"] == 12 and not plan.deletes
+
+
+def test_plan_failures_fail_alone_and_consume_no_revision():
+    rows = {"/x": (3, 1, b'{"metadata":{"resourceVersion":"3"}}')}
+    reqs = [WriteRequest(CREATE, "/x", {}), WriteRequest(UPDATE, "/x", {}, expected_revision=2),
+            WriteRequest(UPDATE, "/nope", {}, 1), WriteRequest(DELETE, "/x", None, expected_revision=1),
+            WriteRequest(CREATE, "/bad", {"metadata": {}, "v": object()}),
+            WriteRequest(UPDATE, "/x", {"metadata": {}}, expected_revision=3)]
+    plan = plan_batch(reqs, rows, 4, now=0.0)
+    kinds = [type(o) for o in plan.outcomes]
+    assert kinds[:5] == [KeyExistsError, ConflictError, KeyNotFoundError, ConflictError, StorageError]
+    assert plan.outcomes[1].current_revision == 3
+    assert plan.outcomes[5].revision == 4  # the one success got the first revision
+    assert reqs[4].obj["metadata"] == {}  # a failed serialisation leaves the object as it was
+    assert plan.log_rows[0]["prev_revision"] == 3 and plan.upserts["/x"]["create_revision"] == 1
+
+
+def test_plan_sees_earlier_writes_to_the_same_key_in_the_batch():
+    reqs = [WriteRequest(CREATE, "/k", {"metadata": {}}), WriteRequest(UPDATE, "/k", {"metadata": {}}, 1),
+            WriteRequest(DELETE, "/k"), WriteRequest(CREATE, "/k", {"metadata": {"n": 2}}),
+            WriteRequest(DELETE, "/gone", None)]
+    plan = plan_batch(reqs, {}, 1, now=0.0)
+    assert [getattr(o, "revision", None) for o in plan.outcomes] == [1, 2, 3, 4, None]
+    assert [e.type for e in plan.events] == ["ADDED", "MODIFIED", "DELETED", "ADDED"]
+    assert plan.events[2].prev_value == plan.events[1].value
+    assert orjson.loads(plan.events[2].value)["metadata"]["resourceVersion"] == "3"
+    assert plan.upserts["/k"]["mod_revision"] == 4 and plan.upserts["/k"]["create_revision"] == 4
+    assert not plan.deletes  # deleted then created again: the final row wins
+
+
+def test_prefix_end_bounds_the_range():
+    assert prefix_end("/registry/pods/") == "/registry/pods0"
+    assert prefix_end("") is None
+    assert "/registry/pods/x" < prefix_end("/registry/pods/") <= "/registry/podsx"
+
+
+def test_compaction_target_never_takes_the_newest_and_never_goes_back():
+    assert compaction_target(newest=10, before_cutoff=10, compacted=0) == 9
+    assert compaction_target(newest=10, before_cutoff=4, compacted=0) == 4
+    assert compaction_target(newest=10, before_cutoff=4, compacted=6) == 6
+    assert compaction_target(newest=10, before_cutoff=None, compacted=2) == 2
+
+
+def ev(rev: int, key: str = "/a/x") -> Event:
+    return Event("ADDED", key, rev, b"{}")
+
+
+def test_ring_evicts_oldest_and_raises_its_floor():
+    ring = EventRing(3, floor=0)
+    for r in range(1, 6):
+        ring.append(ev(r))
+    assert ring.floor == 2 and len(ring) == 3
+    assert [e.revision for e in ring.after(3)] == [4, 5]
+    assert [e.revision for e in ring.after(2)] == [3, 4, 5]
+    assert ring.covers(2) and not ring.covers(1)
+
+
+async def _no_log(after: int, limit: int) -> tuple[int, list[Event]]:
+    raise AssertionError("the ring should have served this")
+
+
+def test_hub_refuses_a_gap_and_skips_what_it_has():
+    hub = WatchHub(revision=5)
+    assert hub.publish([ev(6), ev(7)])
+    assert not hub.publish([ev(9)])  # 8 is missing: caller must catch up from the log
+    assert hub.publish([ev(6), ev(7), ev(8)]) and hub.revision == 8
+    assert hub.publish([ev(10)], allow_gap=True) and hub.revision == 10
+
+
+def test_hub_replays_filters_and_drops_slow_watchers():
+    async def run() -> None:
+        hub = WatchHub(revision=0, ring_capacity=100, max_queue=3)
+        hub.publish([ev(1, "/a/1"), ev(2, "/b/1")])
+        w = hub.register("/a/", 0, _no_log)
+        slow = hub.register("/", 2, _no_log)
+        hub.publish([ev(3, "/a/2"), ev(4, "/b/2")])
+        got = [(await w.__anext__()).revision, (await w.__anext__()).revision]
+        assert got == [1, 3]
+        hub.publish([ev(5, "/b/3"), ev(6, "/b/4")])  # slow now holds 4 > 3
+        with pytest.raises(WatcherDroppedError):
+            await slow.__anext__()
+        assert hub.dropped_count == 1 and hub.watcher_count() == 1
+        await w.close()
+        with pytest.raises(StopAsyncIteration):
+            await w.__anext__()
+        assert hub.watcher_count() == 0
+
+    asyncio.run(run())
+
+
+def test_watcher_pages_the_log_then_goes_live_without_duplicates():
+    log = [ev(r, "/a/x" if r % 2 else "/b/x") for r in range(1, 11)]
+
+    async def fetch(after: int, limit: int) -> tuple[int, list[Event]]:
+        return 0, [e for e in log if e.revision > after][:limit]
+
+    async def run() -> None:
+        hub = WatchHub(revision=0, ring_capacity=2)
+        hub.publish(log)
+        w = hub.register("/a/", 2, fetch)
+        assert w.needs_log
+        hub.publish([ev(11, "/a/y")])
+        seen = []
+        while len(seen) < 5:
+            await w.fetch_more(limit=3) if w.needs_log else None
+            seen.append((await w.__anext__()).revision)
+        assert seen == [3, 5, 7, 9, 11]
+
+    asyncio.run(run())
