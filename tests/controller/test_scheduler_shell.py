@@ -57,7 +57,7 @@ async def test_no_overcommit_failed_scheduling_then_fit() -> None:
     await ev.flush()
     msgs = {e["message"] for e in api.objs("events") if e["reason"] == "FailedScheduling"}
     assert "0/3 nodes are available: 3 Insufficient cpu." in msgs
-    await api.create("nodes", node("huge", "4"))
+    await api.create("nodes", node("huge", "8"))  # room for the 6 waiting 500m pods and big
     await until(lambda: api.objects[("pods", "ns", "big")]["spec"].get("nodeName") == "huge")
     for t in tasks:
         t.cancel()
