@@ -33,6 +33,8 @@ class WriteBackend(Protocol):
 
     def lock_for_write(self, conn: Any) -> None: ...
 
+    def notify_written(self, conn: Any) -> None: ...
+
 
 @dataclass
 class CommitStats:
@@ -80,6 +82,12 @@ class Committer:
         self._q.put(_Job(fn, fut))
         return fut
 
+    def _to_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is closed: nobody is waiting for this any more
+            pass
+
     def stop(self) -> None:
         """Finish what is queued, then end the thread (blocking; call from a worker thread)."""
         self._q.put(_STOP)
@@ -119,10 +127,10 @@ class Committer:
             with conn.begin():
                 result = job.fn(conn)
         except Exception as e:
-            self._loop.call_soon_threadsafe(_settle, job.fut, e)
+            self._to_loop(_settle, job.fut, e)
             _discard(conn)
             return None
-        self._loop.call_soon_threadsafe(_settle, job.fut, result)
+        self._to_loop(_settle, job.fut, result)
         return conn
 
     def _commit(self, conn: Connection | None,
@@ -138,15 +146,16 @@ class Committer:
                 if plan.log_rows:
                     sql.apply_writes(conn, self._backend.upsert_stmt, list(plan.upserts.values()),
                                      sorted(plan.deletes), plan.log_rows)
+                    self._backend.notify_written(conn)
         except Exception as e:
             self.stats.failed_transactions += 1
             err = e if isinstance(e, StorageError) else StorageError(f"write failed: {e}")
             failed: list[Outcome] = [err] * len(futs)
-            self._loop.call_soon_threadsafe(self._deliver, futs, failed, [])
+            self._to_loop(self._deliver, futs, failed, [])
             _discard(conn)
             return None
         self.stats.transactions += 1
-        self._loop.call_soon_threadsafe(self._deliver, futs, plan.outcomes, plan.events)
+        self._to_loop(self._deliver, futs, plan.outcomes, plan.events)
         return conn
 
     def _plan(self, conn: Connection, reqs: list[WriteRequest]) -> BatchPlan:

@@ -4,13 +4,19 @@ Revisions are assigned inside the write transaction under a transaction-scoped a
 (one per schema): max(revision) + 1 read under the lock cannot repeat or go back, and since
 PostgreSQL makes a commit visible before it releases the transaction's locks, commits become
 visible in revision order — a reader that sees revision N sees every revision below it.
-Each store therefore learns the other servers' writes by polling the log for revisions above
-the newest it has published (store.py), with its own commits as the wake-up.
+Each store learns the other servers' writes by reading the log for revisions above the newest
+it has published (store.py). Every write transaction NOTIFYs a per-schema channel (delivered at
+commit); a listener thread wakes that catch-up read at once, and a slow timer poll remains as
+the safety net should the listening connection drop.
 Readers use REPEATABLE READ so a LIST's rows and revision come from one snapshot.
 """
 
 from __future__ import annotations
 
+import logging
+import select
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
@@ -18,12 +24,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from apiserver.storage import sql
 
+log = logging.getLogger(__name__)
+
+_NOTIFY = text("SELECT pg_notify('kubelite:' || current_schema(), '')")
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtext('kubelite:' || current_schema()))")
 
 
 class PostgresBackend:
     name = "postgresql"
-    poll_interval: float | None = 0.2  # other servers' writes reach our watchers within this
+    poll_interval: float | None = 0.5  # the fallback; NOTIFY wakes the catch-up read at once
 
     def __init__(self, url: str) -> None:
         if url.startswith("postgresql://"):
@@ -37,11 +46,61 @@ class PostgresBackend:
                   "create_revision": stmt.excluded.create_revision,
                   "value": stmt.excluded.value})
 
+        self._reader: Engine | None = None
+
     def make_engines(self, readers: int) -> tuple[Engine, Engine]:
         writer = create_engine(self.url, pool_size=1, max_overflow=1, pool_pre_ping=True)
         reader = create_engine(self.url, pool_size=readers, max_overflow=readers, pool_pre_ping=True,
                                isolation_level="REPEATABLE READ")
+        self._reader = reader
         return writer, reader
 
     def lock_for_write(self, conn: Any) -> None:
         conn.execute(_LOCK)
+
+    def notify_written(self, conn: Any) -> None:
+        conn.execute(_NOTIFY)
+
+    def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call `wake` (from a thread) whenever any server commits; returns a stop function."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self._listen, args=(wake, stop), daemon=True,
+                                  name="kubelite-store-listen")
+        thread.start()
+
+        def stop_listening() -> None:
+            stop.set()
+            thread.join()
+
+        return stop_listening
+
+    def _listen(self, wake: Callable[[], None], stop: threading.Event) -> None:
+        from psycopg2 import sql as pgsql
+
+        assert self._reader is not None
+        while not stop.is_set():
+            raw: Any = None
+            try:
+                raw = self._reader.raw_connection()
+                dbapi = raw.driver_connection
+                dbapi.autocommit = True
+                with dbapi.cursor() as cur:
+                    cur.execute("SELECT 'kubelite:' || current_schema()")
+                    channel = cur.fetchone()[0]
+                    cur.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(channel)))
+                wake()  # anything committed before LISTEN took effect is read now
+                while not stop.is_set():
+                    if select.select([dbapi], [], [], 0.25)[0]:
+                        dbapi.poll()
+                        if dbapi.notifies:
+                            dbapi.notifies.clear()
+                            wake()
+            except Exception as e:
+                log.warning("storage listener lost its connection (%s); retrying", e)
+                stop.wait(1.0)
+            finally:
+                if raw is not None:
+                    try:
+                        raw.invalidate()  # never return a LISTENing connection to the pool
+                    except Exception:
+                        pass

@@ -9,6 +9,7 @@ SQLAlchemy's begin event issues BEGIN itself, so a reader's several SELECTs shar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -59,3 +60,9 @@ class SqliteBackend:
 
     def lock_for_write(self, conn: Any) -> None:
         """BEGIN IMMEDIATE already holds the database's write lock."""
+
+    def notify_written(self, conn: Any) -> None:
+        """Nobody else reads this file's log: our own hub has every commit."""
+
+    def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
+        return lambda: None

@@ -5,9 +5,10 @@ with their own connections (SQLite's WAL lets them run beside the writer). Commi
 reach the watch hub (hub.py) on the event loop before the writers' futures resolve, so once a
 create returns, a watch from any earlier revision includes it.
 
-With `poll_interval` (PostgreSQL), a poller also reads the log for revisions above the hub's:
-that is how other API servers' writes reach this one's watchers, and how this server catches
-up whenever its own batch does not follow on from the hub (another server committed between).
+With `poll_interval` (PostgreSQL), a catch-up task also reads the log for revisions above the
+hub's, woken by the backend's listener (NOTIFY) or its timer: that is how other API servers'
+writes reach this one's watchers, and how this server catches up whenever its own batch does
+not follow on from the hub (another server committed in between).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class Backend(Protocol):
 
     def lock_for_write(self, conn: Any) -> None: ...
 
+    def notify_written(self, conn: Any) -> None: ...
+
+    def listen(self, wake: Callable[[], None]) -> Callable[[], None]: ...
+
 
 class SqlStore:
     def __init__(self, backend: Backend, *, compact_keep_seconds: float = 300, compact_interval: float = 60,
@@ -65,6 +70,14 @@ class SqlStore:
         self._tasks: list[asyncio.Task[None]] = []
         self._poll_wake = asyncio.Event()
         self._closing = False
+        self._stop_listening: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _to_loop(self, fn: Callable[[], object]) -> None:
+        """Schedule `fn` on the store's loop from another thread (no-op once the loop is gone)."""
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(fn)
 
     @property
     def stats(self) -> CommitStats:
@@ -74,17 +87,23 @@ class SqlStore:
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._closing = False
         self._writer, self._reader = self.backend.make_engines(self._readers)
         self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="kubelite-store-read")
-        revision, self._compacted = await self._read(self._init_schema, self._writer)
+        try:
+            revision, self._compacted = await self._read(self._init_schema, self._writer)
+        except Exception as e:
+            await self.close()
+            raise StorageError(f"cannot open the {self.backend.name} datastore: {e}") from e
         self.hub = WatchHub(revision, self._ring_capacity, self._max_watcher_queue)
         self._committer = Committer(self._writer, self.backend, loop, self._deliver)
         self._committer.start()
         self._poll_wake = asyncio.Event()
         if self.backend.poll_interval is not None:
             self._tasks.append(asyncio.create_task(self._poll_loop(self.backend.poll_interval)))
+            self._stop_listening = self.backend.listen(
+                lambda: self._to_loop(self._poll_wake.set))
         if self.compact_interval > 0:
             self._tasks.append(asyncio.create_task(
                 compaction_loop(self, self.compact_keep_seconds, self.compact_interval)))
@@ -103,6 +122,9 @@ class SqlStore:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks.clear()
+        if self._stop_listening is not None:
+            await asyncio.to_thread(self._stop_listening)
+            self._stop_listening = None
         if self._committer is not None:
             await asyncio.to_thread(self._committer.stop)
             self._committer = None
@@ -170,13 +192,12 @@ class SqlStore:
 
     def _deliver(self, futs: Futures, outcomes: Outcomes, events: Events) -> None:
         """On the loop: publish the batch's events, then resolve the writers."""
-        # A refused batch on PostgreSQL: another server committed in between; the poller reads
-        # it all in order. On SQLite we are the only writer, so a gap cannot be filled anyway.
+        # A refused batch on PostgreSQL: another server committed in between; the catch-up read
+        # (woken by our own NOTIFY) delivers it all in order. On SQLite we are the only writer,
+        # so a gap cannot be filled anyway.
         if events and not self.hub.publish(events) and self.backend.poll_interval is None:
             log.warning("revision gap before %d; publishing anyway", events[0].revision)
             self.hub.publish(events, allow_gap=True)
-        if self.backend.poll_interval is not None and events:
-            self._poll_wake.set()
         for fut, out in zip(futs, outcomes, strict=True):
             if fut.done():
                 continue

@@ -133,3 +133,25 @@ def test_watcher_pages_the_log_then_goes_live_without_duplicates():
         assert seen == [3, 5, 7, 9, 11]
 
     asyncio.run(run())
+
+
+def test_open_store_rejects_unknown_or_pathless_urls():
+    from apiserver.storage import open_store
+
+    with pytest.raises(ValueError, match="unsupported datastore"):
+        open_store("mysql://x/y")
+    with pytest.raises(ValueError, match="file path"):
+        open_store("sqlite:///:memory:")
+
+
+def test_unopenable_sqlite_file_is_a_clear_error(tmp_path):
+    from apiserver.storage import open_store
+
+    async def run() -> None:
+        store = open_store(f"sqlite:///{tmp_path}/missing-dir/state.db", compact_interval=0)
+        with pytest.raises(StorageError, match="cannot open the sqlite datastore"):
+            await store.start()
+        with pytest.raises(StorageError, match="not started"):
+            await store.get("/x")
+
+    asyncio.run(run())
