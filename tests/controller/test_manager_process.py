@@ -58,22 +58,25 @@ async def holder(c: Cluster) -> str | None:
 
 
 async def test_kill_9_mid_scale_up_converges_to_exactly_n(cluster: ProcCluster) -> None:
-    n = 150
+    n = 200
     seen_max = 0
+    mid = 0
     pods = Informer(cluster.client, "pods", "default", retry_delay=0.05)
+    first = start_manager(cluster, "cm-a")
 
     def count(*_: Any) -> None:
-        nonlocal seen_max
-        seen_max = max(seen_max, len(active(pods.list())))
+        nonlocal seen_max, mid
+        now = len(active(pods.list()))
+        seen_max = max(seen_max, now)
+        if now >= 15 and not mid:  # kill it from the watch itself: mid scale-up, not after
+            first.send_signal(signal.SIGKILL)
+            mid = now
 
     pods.add_handlers(count, count, count)
     cluster.spawn(pods.run())
-    first = start_manager(cluster, "cm-a")
+    await pods.synced.wait()
     await cluster.client.create("replicationcontrollers", rc_body("big", n), "default")
-    await eventually(lambda: _async(len(active(pods.list())) >= 15), what="scale-up under way")
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    mid = len(active(pods.list()))
+    await eventually(lambda: _async(first.poll() is not None), what="first manager killed")
     start_manager(cluster, "cm-b")
     await eventually(lambda: _async(len(active(pods.list())) == n), timeout=30, what=f"{n} pods")
     for _ in range(10):  # it stays there
