@@ -103,3 +103,26 @@ async def test_unschedulable_pods_wait_for_a_fitting_node(cluster: Cluster) -> N
 
     await eventually(placed, what="both placed on the large node")
     await asyncio.sleep(0)
+
+
+async def test_a_burst_never_overcommits_a_node(cluster: Cluster) -> None:
+    for i in range(3):
+        await cluster.add_node(f"slot-{i}", pods="10", cpu="2")
+    cluster.start_controllers()
+    cluster.start_scheduler()
+    await cluster.client.create("replicationcontrollers", rc_body("burst", 40, cpu="100m"), "default")
+
+    async def settled() -> list[dict[str, Any]] | None:
+        pods = active(await cluster.pods())
+        bound = [p for p in pods if p["spec"].get("nodeName")]
+        return bound if len(pods) == 40 and len(bound) == 30 else None
+
+    bound = await eventually(settled, what="30 of 40 bound")
+    assert sorted(collections.Counter(p["spec"]["nodeName"] for p in bound).values()) == [10, 10, 10]
+
+    async def told() -> bool:
+        evs = (await cluster.client.list("events", "default", field_selector="reason=FailedScheduling"))["items"]
+        return any(e["message"] == "0/3 nodes are available: 3 Too many pods." for e in evs)
+
+    await eventually(told, what="FailedScheduling for the 10 left over")
+    assert len([p for p in active(await cluster.pods()) if p["spec"].get("nodeName")]) == 30
