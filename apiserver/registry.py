@@ -161,12 +161,16 @@ class Registry:
         """Store a new object (the body, already identity-checked). Returns the stored KeyValue
         (for a dry run: revision 0 and the object as it would be stored)."""
         meta = obj["metadata"]
-        generated = not meta.get("name") and bool(meta.get("generateName"))
-        await self._admit_namespace(res, namespace, meta.get("name") or meta.get("generateName") or "")
-        strategy.prepare_for_create(res, obj, jsonutil.now_str(), strategy.new_uid())
-        obj = logic.apply_defaults(res, obj)
-        if manager:
-            logic.record_update(None, obj, manager)
+        generate = meta.get("generateName")
+        generated = not meta.get("name") and isinstance(generate, str) and bool(generate)
+        await self._admit_namespace(res, namespace, str(meta.get("name") or generate or ""))
+        try:
+            strategy.prepare_for_create(res, obj, jsonutil.now_str(), strategy.new_uid())
+            obj = logic.apply_defaults(res, obj)
+            if manager:
+                logic.record_update(None, obj, manager)
+        except SHAPE_ERRORS as e:
+            raise _shape_error(res, obj) or e from None
         meta = obj["metadata"]
         for attempt in range(_GENERATE_TRIES):
             if generated:
@@ -234,15 +238,18 @@ class Registry:
                 raise stale_conflict(res.plural, name, res.group)
             strategy.check_uid(res, name, new, old)
             if subresource in (None, "status", "scale"):
-                new = strategy.prepare_for_update(
-                    res, new, old, "status" if subresource == "status" else None
-                )
-                if res is SERVICES:
-                    Allocator.keep_allocated(new, old)
-                if subresource != "status":
-                    new = logic.apply_defaults(res, new)
-                if manager:
-                    logic.record_update(old, new, manager, subresource or "")
+                try:
+                    new = strategy.prepare_for_update(
+                        res, new, old, "status" if subresource == "status" else None
+                    )
+                    if res is SERVICES:
+                        Allocator.keep_allocated(new, old)
+                    if subresource != "status":
+                        new = logic.apply_defaults(res, new)
+                    if manager:
+                        logic.record_update(old, new, manager, subresource or "")
+                except SHAPE_ERRORS as e:
+                    raise _shape_error(res, new) or e from None
                 self._validate(res, new, old, status_only=subresource == "status")
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if strategy.same_object(new, old):
@@ -339,6 +346,29 @@ class Registry:
         except ApiError as e:
             if e.reason != "AlreadyExists":
                 raise
+
+
+# what defaulting and the strategies raise on a body whose fields have the wrong JSON types
+SHAPE_ERRORS = (TypeError, AttributeError, ValueError, KeyError)
+
+
+def _shape_error(res: Resource, obj: Any) -> ApiError | None:
+    """422 with the type errors of a body that defaulting tripped over, None if it has none
+    (then the original exception is a real bug and stays a 500)."""
+    try:
+        causes = logic.type_causes(res, obj)
+    except Exception:  # the body is too broken even to describe
+        return ApiError(
+            400, "BadRequest", f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}'
+        )
+    if not causes:
+        return None
+    name = (
+        (obj.get("metadata") or {}).get("name")
+        if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict)
+        else ""
+    )
+    return invalid(res.kind, str(name or ""), causes, res.group)
 
 
 def _already_exists(res: Resource, name: str) -> ApiError:

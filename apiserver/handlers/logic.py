@@ -16,6 +16,16 @@ def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
     return schema.unknown_fields(kind, obj)
 
 
+def type_causes(res: Resource, obj: Any) -> list[Cause]:
+    """One cause per field whose JSON type is not the declared one (what Go's decoding refuses)."""
+    if not isinstance(obj, dict):
+        return [{"reason": "FieldValueInvalid", "message": "the object must be a JSON object", "field": ""}]
+    return [
+        {"reason": "FieldValueInvalid", "message": msg, "field": path}
+        for path, msg in schema.type_errors(res.kind, obj)
+    ]
+
+
 def apply_defaults(res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
     defaults.apply_defaults(res, obj)  # in place
     return obj

@@ -269,7 +269,12 @@ def mark_deleting(obj: dict[str, Any], grace: int, finalizer: str | None, now: d
 
 def bind_pod(pod: dict[str, Any], binding: dict[str, Any], now: str) -> dict[str, Any]:
     name = (pod.get("metadata") or {}).get("name", "")
-    target = (binding.get("target") or {}).get("name")
+    raw_target = binding.get("target")
+    target = raw_target.get("name") if isinstance(raw_target, dict) else None
+    if target is not None and not isinstance(target, str):
+        raise bad_request(
+            'Binding in version "v1" cannot be handled as a Binding: target.name must be a string'
+        )
     if not target:
         raise ApiError(
             422,

@@ -496,3 +496,60 @@ def test_validation_statuses(http: httpx.Client, ns: str) -> None:
     assert r.status_code == 422
     assert r.json()["details"]["causes"][0]["message"] == "Required value: name or generateName is required"
     assert http.get(f"{base}/pods/v").status_code == 404
+
+
+_WRONG = [5, "x", [1], {"a": 1}, True, None]
+_SHAPES: dict[str, dict[str, object]] = {
+    "pods": {"spec": {"nodeName": "n", "containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}],
+                                                       "env": [{"name": "A", "value": "b"}],
+                                                       "resources": {"limits": {"cpu": "1"}}}]}},
+    "replicationcontrollers": {"spec": {"replicas": 1, "selector": {"a": "b"}, "template": {
+        "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}},
+    "services": {"spec": {"type": "NodePort", "selector": {"a": "b"}, "ports": [{"port": 80, "nodePort": 30123}]}},
+    "endpoints": {"subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}]},
+}
+
+
+def _wrong_typed(body: dict[str, object]) -> list[dict[str, object]]:
+    """The body with each field in turn replaced by a value of each wrong JSON type."""
+    out = []
+
+    def walk(node: object, path: tuple[object, ...]) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+        for k, v in items:
+            for w in _WRONG:
+                if type(w) is not type(v):
+                    copy = json.loads(json.dumps(body))
+                    cur = copy
+                    for p in path:
+                        cur = cur[p]
+                    cur[k] = w
+                    out.append(copy)
+            walk(v, (*path, k))
+
+    walk(body, ())
+    return out
+
+
+def test_wrong_types_are_4xx_never_500(http: httpx.Client, ns: str) -> None:
+    for plural, shape in _SHAPES.items():
+        base = f"/api/v1/namespaces/{ns}/{plural}"
+        good = {"metadata": {"name": "shape"}, **shape}
+        assert http.post(base, json=good).status_code == 201
+        for i, bad in enumerate(_wrong_typed(good)):
+            if isinstance(bad.get("metadata"), dict):
+                bad["metadata"]["name"] = f"bad{i}"  # type: ignore[index]
+            r = http.post(base, json=bad)
+            assert r.status_code < 500, (plural, bad, r.text)
+            if r.status_code == 201:
+                continue
+            assert http.get(f"{base}/bad{i}").status_code == 404
+            if isinstance(bad.get("metadata"), dict):
+                bad["metadata"]["name"] = "shape"  # type: ignore[index]
+                for method, ct in (("PUT", "application/json"), ("PATCH", "application/merge-patch+json"),
+                                   ("PATCH", "application/strategic-merge-patch+json")):
+                    r = http.request(method, f"{base}/shape", content=json.dumps(bad), headers={"Content-Type": ct})
+                    assert r.status_code < 500, (method, plural, bad, r.text)
+    binding = f"/api/v1/namespaces/{ns}/pods/shape/binding"
+    for body in ([], {"target": 5}, {"target": {"name": 5}}, 5):
+        assert 400 <= http.post(binding, json=body).status_code < 500
