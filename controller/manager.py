@@ -25,6 +25,7 @@ from controller.leading import run_elected
 from controller.namespace import NamespaceController
 from controller.nodelifecycle import LEASE_NAMESPACE, NodeLifecycleController
 from controller.options import ControllerOptions, coerce, parse_duration
+from controller.podgc import PodGarbageCollector
 from controller.replication import ReplicationController
 
 __all__ = ["ControllerOptions", "parse_duration", "run_controllers", "run_loops"]
@@ -66,6 +67,10 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
     if "garbagecollector" in enabled:
         gc = GarbageCollector(client, {p: factory.informer(p) for p in GC_RESOURCES}, workers=options.workers)
         loops.append(gc.run())
+    if "podgc" in enabled:
+        pgc = PodGarbageCollector(client, pods, nodes, options.pod_gc_quarantine,
+                                  period=min(5.0, max(0.1, options.pod_gc_quarantine / 4)))
+        loops.append(pgc.run())
     if "namespace" in enabled:
         ns = NamespaceController(client, factory.informer("namespaces"))
         loops.append(ns.run())

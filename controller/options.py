@@ -64,9 +64,10 @@ class ControllerOptions:
     lease_duration: float = 15.0
     renew_deadline: float = 10.0
     retry_period: float = 2.0
+    pod_gc_quarantine: float = 40.0  # seconds a pod's node must be missing before the pod goes
     workers: int = 4
     controllers: tuple[str, ...] = ("replication", "endpoints", "nodelifecycle", "nodeipam",
-                                    "garbagecollector", "namespace")
+                                    "garbagecollector", "podgc", "namespace")
 
 
 @dataclass

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from controller import endpoints, gc, ipam, nodelifecycle
+from controller import endpoints, gc, ipam, nodelifecycle, podgc
 from controller.nodelifecycle import Health, decide, observe
 from controller.options import ControllerOptions, SchedulerOptions, coerce, parse_duration
 
@@ -104,3 +104,13 @@ def test_gc_decisions() -> None:
     assert gc.dependent_action([a], [], False) == "keep"
     assert gc.dependent_action([a], [], True) == "delete"
     assert gc.dependent_action([], [], False) == "keep"
+
+
+def test_podgc_waits_out_the_quarantine() -> None:
+    pods = [{"metadata": {"name": "a"}, "spec": {"nodeName": "gone"}},
+            {"metadata": {"name": "b"}, "spec": {"nodeName": "here"}},
+            {"metadata": {"name": "c"}, "spec": {}}]
+    since: dict[str, float] = {}
+    assert podgc.orphaned(pods, {"here"}, since, 0.0, 40) == []
+    assert [p["metadata"]["name"] for p in podgc.orphaned(pods, {"here"}, since, 41.0, 40)] == ["a"]
+    assert podgc.orphaned(pods, {"here", "gone"}, since, 50.0, 40) == [] and since == {}

@@ -137,3 +137,20 @@ async def test_deleting_a_namespace_deletes_its_contents(cluster: Cluster) -> No
 async def _when(get, pred):
     v = await get()
     return v if pred(v) else None
+
+
+async def test_pods_of_a_deleted_node_are_force_deleted(cluster: Cluster) -> None:
+    cluster.start_controllers(pod_gc_quarantine=0.3)
+    await cluster.add_node("temp", heartbeat=False)
+    pod = {"metadata": {"name": "stranded"}, "spec": {"nodeName": "temp", "containers": [{"name": "c", "image": "busybox:1"}]}}
+    await cluster.client.create("pods", pod, "default")
+    await cluster.client.delete("nodes", "temp")
+
+    async def gone() -> bool:
+        try:
+            await cluster.client.get("pods", "stranded", "default")
+            return False
+        except ApiError as e:
+            return e.code == 404
+
+    await eventually(gone, what="pod of the deleted node force-deleted")
