@@ -50,7 +50,7 @@ class PostgresBackend:
 
     def make_engines(self, readers: int) -> tuple[Engine, Engine]:
         writer = create_engine(self.url, pool_size=1, max_overflow=1, pool_pre_ping=True)
-        reader = create_engine(self.url, pool_size=readers, max_overflow=readers, pool_pre_ping=True,
+        reader = create_engine(self.url, pool_size=readers, max_overflow=readers,
                                isolation_level="REPEATABLE READ")
         self._reader = reader
         return writer, reader
