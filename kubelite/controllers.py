@@ -83,6 +83,8 @@ def controller_manager(argv: list[str]) -> int:
     p.add_argument("--cluster-cidr", default="10.244.0.0/16")
     p.add_argument("--node-cidr-mask-size", type=int, default=24)
     p.add_argument("--allocate-node-cidrs", type=_bool, nargs="?", const=True, default=True)
+    p.add_argument("--pod-gc-quarantine", type=_duration, default=40.0,
+                   help="how long a pod's node must be missing before the pod is force-deleted")
     p.add_argument("--concurrent-syncs", type=int, default=4)
     args = p.parse_args(argv)
     _logging(args.verbose)
@@ -95,7 +97,7 @@ def controller_manager(argv: list[str]) -> int:
         node_cidr_mask=args.node_cidr_mask_size, allocate_node_cidrs=args.allocate_node_cidrs,
         leader_elect=args.leader_elect, lease_duration=args.leader_elect_lease_duration,
         renew_deadline=args.leader_elect_renew_deadline, retry_period=args.leader_elect_retry_period,
-        workers=args.concurrent_syncs)
+        workers=args.concurrent_syncs, pod_gc_quarantine=args.pod_gc_quarantine)
     if args.identity:
         opts.identity = args.identity
     return _run(run_controllers(_config(args), opts))

@@ -63,7 +63,7 @@ class Scheduler:
         self.unschedulable: set[str] = set()
         self._sem = asyncio.Semaphore(max_in_flight)
         self.bound = 0
-        self.pending.add_handlers(self._pending_changed, lambda o, n: self._pending_changed(n))
+        self.pending.add_handlers(self._pending_changed, self._pending_updated)
         self.assigned.add_handlers(self._assigned_changed, lambda o, n: self._assigned_changed(n),
                                    self._assigned_deleted)
         self.nodes.add_handlers(self._node_changed, self._node_updated, self._node_deleted)
@@ -72,6 +72,14 @@ class Scheduler:
     def _pending_changed(self, pod: Obj) -> None:
         if responsible_for(pod):
             self.queue.add(key_of(pod))
+
+    def _pending_updated(self, old: Obj, new: Obj) -> None:
+        # our own PodScheduled=False write comes back as an update: it must not cut the back-off
+        # short; only a change that could make the pod fit (spec, labels) does
+        if key_of(new) in self.unschedulable and old.get("spec") == new.get("spec") \
+                and meta(old).get("labels") == meta(new).get("labels"):
+            return
+        self._pending_changed(new)
 
     def _node_for(self, name: str) -> NodeInfo:
         n = self.node_infos.get(name)
