@@ -22,7 +22,7 @@ from api import jsonutil
 from api.errors import bad_request, gone
 from api.resources import Resource
 from api.selectors import FieldSelector, LabelSelector
-from apiserver.handlers import logic
+from apiserver.handlers import logic, prefilter
 from apiserver.handlers.http import JSON, State
 from apiserver.storage.interface import CompactedError, Event, KeyValue, WatcherDroppedError
 
@@ -59,10 +59,17 @@ def _matcher(labels: LabelSelector, fields: FieldSelector) -> Callable[[dict[str
     return match
 
 
-def classify(ev: Event, match: Callable[[dict[str, Any]], bool] | None) -> str | None:
-    """The event type this watcher sees, or None when the change is invisible to its selectors."""
+def classify(
+    ev: Event, match: Callable[[dict[str, Any]], bool] | None, may: Callable[[bytes], bool] | None = None
+) -> str | None:
+    """The event type this watcher sees, or None when the change is invisible to its selectors.
+
+    `may` is the byte pre-test: when neither the new nor the previous bytes pass it, nothing
+    is parsed."""
     if match is None:
         return ev.type
+    if may is not None and not may(ev.value) and (ev.prev_value is None or not may(ev.prev_value)):
+        return None
     if ev.type == "DELETED":
         return "DELETED" if match(ev.obj) else None
     now = match(ev.obj)
@@ -95,6 +102,7 @@ async def serve_watch(
     store = state.store
     prefix = res.storage_prefix(namespace)
     match = _matcher(labels, fields)
+    may = prefilter.may_match(labels, fields)
     initial: list[KeyValue] = []
     if params.resource_version in ("", "0"):
         start, initial = await store.list(prefix)
@@ -168,7 +176,11 @@ async def serve_watch(
     loop = asyncio.get_running_loop()
     last = start
     try:
-        out = [line("ADDED", kv.value, None, kv.revision) for kv in initial if match is None or match(kv.obj)]
+        out = [
+            line("ADDED", kv.value, None, kv.revision)
+            for kv in initial
+            if match is None or ((may is None or may(kv.value)) and match(kv.obj))
+        ]
         if out:
             await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
         deadline = loop.time() + params.timeout
@@ -191,7 +203,7 @@ async def serve_watch(
             out, end = [], None
             for it in batch:
                 if isinstance(it, Event):
-                    kind = classify(it, match)
+                    kind = classify(it, match, may)
                     if kind is not None:
                         out.append(line(kind, it.value, it.obj if match is not None else None, it.revision))
                     last = it.revision

@@ -23,7 +23,7 @@ from api.selectors import (
 )
 from apiserver import watch
 from apiserver.auth import User, check_pod_on_node
-from apiserver.handlers import logic, strategy
+from apiserver.handlers import logic, prefilter, strategy
 from apiserver.handlers.http import JSON, Request, State, decode_body, respond, warning_header
 from apiserver.handlers.routing import Route
 from apiserver.storage.interface import KeyValue
@@ -181,10 +181,13 @@ async def list_objects(
     if labels.empty() and fields.empty():
         chosen = kvs
     else:
+        test = prefilter.may_match(labels, fields)
         chosen = [
             kv
             for kv in kvs
-            if labels.matches((kv.obj.get("metadata") or {}).get("labels")) and fields.matches(kv.obj)
+            if (test is None or test(kv.value))
+            and labels.matches((kv.obj.get("metadata") or {}).get("labels"))
+            and fields.matches(kv.obj)
         ]
     if req.wants_table():
         t = logic.to_table(res, [kv.obj for kv in chosen], str(revision), include_object(req.query))

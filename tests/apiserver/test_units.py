@@ -302,3 +302,25 @@ def test_protobuf_bodies() -> None:
         with pytest.raises(ApiError) as e:
             decode_body(bad, protobuf.CONTENT_TYPE)
         assert e.value.code == 400
+
+
+def test_prefilter_never_rejects_a_match() -> None:
+    from api import jsonutil
+    from api.selectors import parse_field_selector
+    from apiserver.handlers.prefilter import may_match
+
+    pod_a = {"metadata": {"name": "a", "labels": {"app": "web", "tier": "x\"y"}}, "spec": {"nodeName": "n1"},
+             "status": {"phase": "Running"}}
+    pod_b = {"metadata": {"name": "b", "labels": {"app": "db"}}, "spec": {"nodeName": "n2"}}
+    cases = [("app=web", ""), ("", "spec.nodeName=n1"), ("app in (web)", "status.phase=Running"),
+             ('tier=x"y', ""), ("app!=db", ""), ("", "spec.nodeName!=n2")]
+    for ls, fs in cases:
+        labels, fields = parse_label_selector(ls), parse_field_selector(fs)
+        test = may_match(labels, fields)
+        for obj in (pod_a, pod_b):
+            full = labels.matches(obj["metadata"]["labels"]) and fields.matches(obj)  # type: ignore[index]
+            if full:
+                assert test is None or test(jsonutil.dumps(obj)), (ls, fs, obj)
+    test = may_match(parse_label_selector("app=web"), parse_field_selector("spec.nodeName=n1"))
+    assert test is not None and test(jsonutil.dumps(pod_a)) and not test(jsonutil.dumps(pod_b))
+    assert may_match(parse_label_selector("app!=web"), parse_field_selector("")) is None
