@@ -97,7 +97,11 @@ def plan_batch(requests: list[WriteRequest], rows: dict[str, CurrentRow], next_r
             elif req.op == DELETE:
                 if req.expected_revision is not None and cur[0] != req.expected_revision:
                     raise ConflictError(cur[0], cur[2])
-                value = _serialise(jsonutil.loads(cur[2]), rev)
+                try:
+                    last = jsonutil.loads(cur[2])
+                except jsonutil.JSONDecodeError as e:
+                    raise StorageError(f"stored value of {req.key} is not JSON: {e}") from e
+                value = _serialise(last, rev)
                 state[req.key] = None
                 plan.events.append(Event("DELETED", req.key, rev, value, cur[2]))
                 prev_rev, log_type, create_rev = cur[0], "DELETED", 0

@@ -72,3 +72,24 @@ async def test_a_new_server_on_the_database_serves_everything(two_stores, pg_url
         assert (await c.create(key("new"), pod("new"))).revision == kvs[-1].revision + 1
     finally:
         await c.close()
+
+
+async def test_increments_through_two_servers_end_exact(two_stores):
+    from apiserver.storage import ConflictError
+
+    a, b = two_stores
+    await a.create(key("counter"), pod("counter", data={"n": 0}))
+
+    async def increment(store) -> None:
+        while True:
+            cur = await store.get(key("counter"))
+            obj = cur.obj
+            obj["data"]["n"] += 1
+            try:
+                await store.update(key("counter"), obj, cur.revision)
+                return
+            except ConflictError:
+                pass
+
+    await asyncio.gather(*(increment(a if i % 2 else b) for i in range(40)))
+    assert (await b.get(key("counter"))).obj["data"]["n"] == 40
