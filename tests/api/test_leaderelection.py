@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
@@ -39,7 +41,7 @@ async def test_one_leader_then_failover() -> None:
     leading: list[str] = []
     stop_a = asyncio.Event()
 
-    def lead(who: str, until: asyncio.Event | None = None):  # type: ignore[no-untyped-def]
+    def lead(who: str, until: asyncio.Event | None = None) -> Callable[[], Coroutine[Any, Any, None]]:
         async def body() -> None:
             leading.append(who)
             await (until.wait() if until else asyncio.Event().wait())
@@ -74,12 +76,12 @@ class Severable:
         self.api = api
         self.cut = False
 
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+    def __getattr__(self, name: str) -> Any:
         if self.cut:
             raise ConnectionError("cut off")
         return getattr(self.api, name)
 
 
-async def _until(cond) -> None:  # type: ignore[no-untyped-def]
+async def _until(cond: Callable[[], bool]) -> None:
     while not cond():
         await asyncio.sleep(0.01)
