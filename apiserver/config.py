@@ -74,6 +74,21 @@ class ServerConfig:
         return "127.0.0.1" if self.host in ("0.0.0.0", "") else ("::1" if self.host == "::" else self.host)
 
     @property
+    def advertise_address(self) -> str:
+        """The address the `kubernetes` service's endpoints name: the listen address, or for a
+        wildcard listen the first non-loopback IP among the extra certificate names."""
+        if self.host not in ("0.0.0.0", "::", ""):
+            return self.host
+        for name in self.extra_sans:
+            try:
+                ip = ipaddress.ip_address(name)
+            except ValueError:
+                continue
+            if not ip.is_loopback:
+                return name
+        return self.client_host
+
+    @property
     def server_url(self) -> str:
         h = self.client_host
         return f"https://[{h}]:{self.port}" if ":" in h else f"https://{h}:{self.port}"

@@ -81,18 +81,23 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
             },
         },
     )
+    subsets = [
+        {
+            "addresses": [{"ip": config.advertise_address}],
+            "ports": [{"name": "https", "port": config.port, "protocol": "TCP"}],
+        }
+    ]
     await registry.ensure(
         ENDPOINTS,
         "default",
         {
             "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
-            "subsets": [
-                {
-                    "addresses": [{"ip": config.client_host}],
-                    "ports": [{"name": "https", "port": config.port, "protocol": "TCP"}],
-                }
-            ],
+            "subsets": subsets,
         },
+    )
+    # a restart on another address (or port) moves the endpoints with it
+    await registry.update(
+        ENDPOINTS, "default", "kubernetes", lambda cur, kv: ({**cur, "subsets": subsets}, None)
     )
 
 

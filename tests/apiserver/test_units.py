@@ -324,3 +324,13 @@ def test_prefilter_never_rejects_a_match() -> None:
     test = may_match(parse_label_selector("app=web"), parse_field_selector("spec.nodeName=n1"))
     assert test is not None and test(jsonutil.dumps(pod_a)) and not test(jsonutil.dumps(pod_b))
     assert may_match(parse_label_selector("app!=web"), parse_field_selector("")) is None
+
+
+def test_advertise_address() -> None:
+    from apiserver.config import ServerConfig
+
+    assert ServerConfig(Path("/d"), host="10.1.2.3").advertise_address == "10.1.2.3"
+    assert ServerConfig(Path("/d"), host="0.0.0.0", extra_sans=("127.0.0.1", "api.x", "192.168.5.1")
+                        ).advertise_address == "192.168.5.1"
+    wild = ServerConfig(Path("/d"), host="0.0.0.0")
+    assert wild.advertise_address == "127.0.0.1" and wild.server_url == "https://127.0.0.1:6443"
