@@ -86,3 +86,15 @@ async def test_factory_shares_one_informer_per_resource() -> None:
     f.start()
     await f.wait_for_sync(2)
     await f.stop()
+
+
+async def test_periodic_resync_replays_updates() -> None:
+    api = FakeApi()
+    await api.create("pods", pod("a"))
+    inf = Informer(api, "pods", resync_period=0.02)
+    seen: list[str] = []
+    inf.add_handlers(on_update=lambda old, new: seen.append(key_of(new)) if old is new else None)
+    task = asyncio.create_task(inf.run())
+    await until(lambda: len(seen) >= 2)
+    assert set(seen) == {"default/a"}
+    task.cancel()
