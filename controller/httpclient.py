@@ -106,9 +106,11 @@ class StreamClient:
         await c.reader.readexactly(2)
         return data
 
-    async def _read_body(self, c: _Conn, headers: dict[str, str]) -> tuple[bytes, bool]:
+    async def _read_body(self, c: _Conn, headers: dict[str, str], status: int = 200) -> tuple[bytes, bool]:
         """The body, and whether the connection may be reused."""
         keep = headers.get("connection", "").lower() != "close"
+        if status in (204, 304) or status < 200:
+            return b"", keep
         if headers.get("transfer-encoding", "").lower() == "chunked":
             parts = []
             while chunk := await self._read_chunk(c):
@@ -135,7 +137,7 @@ class StreamClient:
                     async with asyncio.timeout(self._timeout):
                         c.writer.write(head + (req.body or b""))
                         status, headers = await self._read_head(c, reused)
-                        body, keep = await self._read_body(c, headers)
+                        body, keep = await self._read_body(c, headers, status)
                 except _Stale:
                     c.close()
                     continue
@@ -157,7 +159,7 @@ class StreamClient:
             c.writer.write(self._head(req) + (req.body or b""))
             status, headers = await self._read_head(c, False)
             if status >= 400:
-                body, _ = await self._read_body(c, headers)
+                body, _ = await self._read_body(c, headers, status)
                 raise decode_error(status, headers.get("content-type", ""), body)
             chunked = headers.get("transfer-encoding", "").lower() == "chunked"
             buf = b""
