@@ -49,7 +49,9 @@ class Backend(Protocol):
 
     def notify_written(self, conn: Any) -> None: ...
 
-    def listen(self, wake: Callable[[], None]) -> Callable[[], None]: ...
+    def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Start the backend's background thread (PostgreSQL: LISTEN for other servers' commits
+        and call `wake`; SQLite: WAL checkpoints); returns its stop function."""
 
 
 class SqlStore:
@@ -100,10 +102,9 @@ class SqlStore:
         self._committer = Committer(self._writer, self.backend, loop, self._deliver)
         self._committer.start()
         self._poll_wake = asyncio.Event()
+        self._stop_listening = self.backend.listen(lambda: self._to_loop(self._poll_wake.set))
         if self.backend.poll_interval is not None:
             self._tasks.append(asyncio.create_task(self._poll_loop(self.backend.poll_interval)))
-            self._stop_listening = self.backend.listen(
-                lambda: self._to_loop(self._poll_wake.set))
         if self.compact_interval > 0:
             self._tasks.append(asyncio.create_task(
                 compaction_loop(self, self.compact_keep_seconds, self.compact_interval)))
