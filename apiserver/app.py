@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from api.errors import ApiError, internal
+from api import jsonutil
+from api.errors import ApiError, internal, service_unavailable
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond_error
@@ -124,26 +125,41 @@ class ApiServerApp:
             raise node_forbidden(user, verb, plural, None, sub)
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """pods/exec over WebSocket: handed to the kubelet proxy once it exists."""
+        """pods/exec (and log) over WebSocket, handed to the kubelet proxy; refusals are Status
+        answers instead of the upgrade, which kubectl decodes like any error."""
         state = self.state
-        route = resolve(scope["path"])
         headers = dict(scope["headers"])
         try:
             user = state.auth.authenticate(headers.get(b"authorization"), headers.get(NODE_NAME_HEADER))
-        except ApiError:
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        if (
-            route is None
-            or route.subresource not in ("exec", "log")
-            or state.pod_proxy is None
-            or user.is_node
-        ):
-            await send({"type": "websocket.close", "code": 1011})
-            return
-        try:
-            kv = await state.registry.get(route.resource, route.namespace, route.name or "")
-        except ApiError:
-            await send({"type": "websocket.close", "code": 1011})
+            route = resolve(scope["path"])
+            if route is None or route.subresource not in ("exec", "log") or route.name is None:
+                raise meta.not_found_path()
+            if user.is_node:
+                raise node_forbidden(user, "get", route.resource.plural, route.namespace, route.subresource)
+            kv = await state.registry.get(route.resource, route.namespace, route.name)
+            if state.pod_proxy is None:
+                raise service_unavailable(
+                    f"pods/{route.subresource} is not available: no kubelet proxy in this server"
+                )
+        except ApiError as e:
+            await _deny_websocket(scope, send, e)
             return
         await state.pod_proxy.proxy(scope, receive, send, kv.obj, route.subresource)
+
+
+async def _deny_websocket(scope: dict[str, Any], send: Any, err: ApiError) -> None:
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        body = jsonutil.dumps(err.status)
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": err.code,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008 if err.code in (401, 403) else 1011})

@@ -553,3 +553,30 @@ def test_wrong_types_are_4xx_never_500(http: httpx.Client, ns: str) -> None:
     binding = f"/api/v1/namespaces/{ns}/pods/shape/binding"
     for body in ([], {"target": 5}, {"target": {"name": 5}}, 5):
         assert 400 <= http.post(binding, json=body).status_code < 500
+
+
+def test_exec_websocket_refusals_are_status(server: Server, http: httpx.Client, ns: str) -> None:
+    import asyncio
+    import ssl
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("ws")).raise_for_status()
+    ctx = ssl.create_default_context(cafile=str(server.ca_file))
+    url = server.url.replace("https", "wss") + f"/api/v1/namespaces/{ns}/pods/{{}}/exec?command=ls&stdout=true"
+
+    async def refused(name: str, token: str) -> tuple[int, dict[str, object]]:
+        try:
+            async with connect(url.format(name), ssl=ctx, subprotocols=["v5.channel.k8s.io"],  # type: ignore[list-item]
+                               additional_headers={"Authorization": f"Bearer {token}"}):
+                raise AssertionError("the upgrade was accepted")
+        except InvalidStatus as e:
+            return e.response.status_code, json.loads(e.response.body or b"{}")
+
+    code, body = asyncio.run(refused("nope", server.token))
+    assert code == 404 and body["reason"] == "NotFound" and body["message"] == 'pods "nope" not found'
+    code, body = asyncio.run(refused("ws", "wrong"))
+    assert code == 401 and body["reason"] == "Unauthorized"
+    code, body = asyncio.run(refused("ws", server.token))  # not on a node: no kubelet to reach
+    assert 400 <= code < 600 and body["kind"] == "Status"
