@@ -14,6 +14,7 @@ Readers use REPEATABLE READ so a LIST's rows and revision come from one snapshot
 from __future__ import annotations
 
 import logging
+import os
 import select
 import threading
 from collections.abc import Callable
@@ -64,17 +65,21 @@ class PostgresBackend:
     def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
         """Call `wake` (from a thread) whenever any server commits; returns a stop function."""
         stop = threading.Event()
-        thread = threading.Thread(target=self._listen, args=(wake, stop), daemon=True,
+        stop_r, stop_w = os.pipe()  # lets stop() interrupt the listener's select at once
+        thread = threading.Thread(target=self._listen, args=(wake, stop, stop_r), daemon=True,
                                   name="kubelite-store-listen")
         thread.start()
 
         def stop_listening() -> None:
             stop.set()
+            os.write(stop_w, b"x")
             thread.join()
+            os.close(stop_r)
+            os.close(stop_w)
 
         return stop_listening
 
-    def _listen(self, wake: Callable[[], None], stop: threading.Event) -> None:
+    def _listen(self, wake: Callable[[], None], stop: threading.Event, stop_fd: int) -> None:
         from psycopg2 import sql as pgsql
 
         assert self._reader is not None
@@ -90,11 +95,12 @@ class PostgresBackend:
                     cur.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(channel)))
                 wake()  # anything committed before LISTEN took effect is read now
                 while not stop.is_set():
-                    if select.select([dbapi], [], [], 0.25)[0]:
-                        dbapi.poll()
-                        if dbapi.notifies:
-                            dbapi.notifies.clear()
-                            wake()
+                    if stop_fd in select.select([dbapi, stop_fd], [], [], 5.0)[0]:
+                        break
+                    dbapi.poll()  # also on timeout: a dead connection raises here
+                    if dbapi.notifies:
+                        dbapi.notifies.clear()
+                        wake()
             except Exception as e:
                 log.warning("storage listener lost its connection (%s); retrying", e)
                 stop.wait(1.0)

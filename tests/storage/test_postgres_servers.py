@@ -93,3 +93,25 @@ async def test_increments_through_two_servers_end_exact(two_stores):
 
     await asyncio.gather(*(increment(a if i % 2 else b) for i in range(40)))
     assert (await b.get(key("counter"))).obj["data"]["n"] == 40
+
+
+async def test_watchers_keep_up_when_the_listen_connection_dies(two_stores, pg_url, pg_engine):
+    from sqlalchemy import text
+
+    a, b = two_stores
+    schema = pg_url.rsplit("%3D", 1)[1]
+    kill = text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN%' AND query LIKE :pat")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while True:  # the listener connects in the background: wait until there is one to kill
+        with pg_engine.connect() as c:
+            if c.execute(kill, {"pat": f"%{schema}%"}).rowcount:
+                break
+        assert loop.time() < deadline, "no LISTEN connection found"
+        await asyncio.sleep(0.05)
+    async with watching(b, "/registry/", await b.current_revision()) as w:
+        for i in range(3):  # before, during and after the listener reconnects
+            kv = await a.create(key(f"x{i}"), pod(f"x{i}"))
+            assert [e.revision for e in await collect(w, kv.revision, timeout=1.0)] == [kv.revision]
+            await asyncio.sleep(0.6)
