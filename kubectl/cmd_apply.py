@@ -208,7 +208,8 @@ def create(env: Env, p: Parsed) -> int:
         if sub in ("namespace", "ns"):
             if len(p.args) != 2:
                 raise CommandError("error: exactly one NAME is required, got " + str(len(p.args) - 1))
-            obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": p.args[1]}}
+            obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"creationTimestamp": None, "name": p.args[1]},
+                   "spec": {}, "status": {}}
             return _create_obj(env, p, Doc(obj, ""), mode)
         raise CommandError(f'error: unknown command "{sub}" for "kubectl create"')
     docs = load_paths(p["filename"], p["recursive"])

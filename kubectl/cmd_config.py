@@ -111,7 +111,7 @@ def _view(env: Env, p: Parsed, args: list[str]) -> int:
     from kubectl import output
 
     if fmt == "json":
-        env.out.write(output.to_json(out))
+        env.out.write(_config_json(out))
     elif fmt == "jsonpath":
         from kubectl import jsonpath
 
@@ -199,3 +199,29 @@ def _set_context(env: Env, p: Parsed, args: list[str]) -> int:
     _save(target, doc)
     env.out.write(f'Context "{name}" {"created" if created else "modified"}.\n')
     return 0
+
+
+# clientcmdapi.Config's field order, which kubectl's JSON printer keeps (its YAML is sorted)
+_ORDER = {
+    "": ["kind", "apiVersion", "preferences", "clusters", "users", "contexts", "current-context", "extensions"],
+    "cluster": ["server", "tls-server-name", "insecure-skip-tls-verify", "certificate-authority",
+                "certificate-authority-data", "proxy-url", "disable-compression", "extensions"],
+    "user": ["client-certificate", "client-certificate-data", "client-key", "client-key-data", "token", "tokenFile",
+             "as", "as-uid", "as-groups", "as-user-extra", "username", "password", "auth-provider", "exec",
+             "extensions"],
+    "context": ["cluster", "user", "namespace", "extensions"],
+}
+
+
+def _ordered(d: dict[str, Any], order: list[str]) -> dict[str, Any]:
+    return {**{k: d[k] for k in order if k in d}, **{k: v for k, v in d.items() if k not in order}}
+
+
+def _config_json(doc: dict[str, Any]) -> str:
+    out = _ordered(doc, _ORDER[""])
+    for section, key in (("clusters", "cluster"), ("users", "user"), ("contexts", "context")):
+        out[section] = [{"name": e.get("name"), key: _ordered(e.get(key) or {}, _ORDER[key])}
+                        for e in doc.get(section) or []]
+    import json
+
+    return json.dumps(out, indent=4, ensure_ascii=False) + "\n"

@@ -53,7 +53,8 @@ def pod_for_run(name: str, p: Parsed) -> dict[str, Any]:
         container["stdinOnce"] = True
     if p["tty"]:
         container["tty"] = True
-    meta: dict[str, Any] = {"labels": _pairs(p["labels"]) if p["labels"] else {"run": name}, "name": name}
+    meta: dict[str, Any] = {"creationTimestamp": None, "labels": _pairs(p["labels"]) if p["labels"] else {"run": name},
+                            "name": name}
     if p["annotations"]:
         meta["annotations"] = _pairs(",".join(p["annotations"]))
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
@@ -134,7 +135,8 @@ def expose(env: Env, p: Parsed) -> int:
         svc_spec["clusterIP"] = p["cluster-ip"]
     labels = _pairs(p["labels"]) if p["labels"] else (meta.get("labels") or {})
     svc: dict[str, Any] = {"apiVersion": "v1", "kind": "Service",
-                           "metadata": {"name": p["name"] or args[1], **({"labels": labels} if labels else {})},
+                           "metadata": {"creationTimestamp": None, "name": p["name"] or args[1],
+                                        **({"labels": labels} if labels else {})},
                            "spec": svc_spec, "status": {"loadBalancer": {}}}
     mode = dry_run_mode(p)
     sres = env.resource("services")

@@ -361,6 +361,7 @@ def describe(env: Env, p: Parsed) -> int:
         targets = parse_targets(env, p.args)
     texts: list[str] = []
     failed = False
+    fn_of = lambda res: describers.get(res.kind, others.describe_generic)  # noqa: E731
     for res, names in targets:
         ns = env.namespace if res.namespaced else None
         objs: list[Obj] = []
@@ -371,25 +372,34 @@ def describe(env: Env, p: Parsed) -> int:
                 except ApiError as e:
                     if e.code != 404:
                         raise
-                    # kubectl falls back to a prefix match on names
-                    listing = env.client.list(res, ns).get("items") or []
-                    match = [o for o in listing if meta(o).get("name", "").startswith(n)]
-                    if not match:
-                        from kubectl.errors import api_error_text
+                    if len(targets) == 1 and len(names) == 1:
+                        return _describe_prefix(env, res, ns, n, e, fn_of(res))
+                    from kubectl.errors import api_error_text
 
-                        print(api_error_text(e), file=env.err)
-                        failed = True
-                    objs += match
+                    print(api_error_text(e), file=env.err)
+                    failed = True
         else:
             listing = env.client.list(res, None if p["all-namespaces"] else ns, label_selector=p["selector"])
             objs = list(listing.get("items") or [])
             if not objs and not failed:
                 print(f"No resources found in {env.namespace} namespace." if res.namespaced and
                       not p["all-namespaces"] else "No resources found", file=env.err)
-        for o in objs:
-            fn = describers.get(res.kind, others.describe_generic)
-            texts.append(fn(env, o))
+        texts += [fn_of(res)(env, o) for o in objs]
     env.out.write("\n\n".join(texts))  # kubectl puts two blank lines between objects
     if not texts and not failed and not targets:
         raise CommandError("error: Required resource not specified.")
     return 1 if failed else 0
+
+
+def _describe_prefix(env: Env, res: Resource, ns: str | None, prefix: str, err: ApiError, fn: Any) -> int:
+    """A name that is not found describes every object whose name starts with it (kubectl does)."""
+    listing = env.client.list(res, ns).get("items") or []
+    match = [o for o in listing if meta(o).get("name", "").startswith(prefix)]
+    if not match:
+        from kubectl.errors import api_error_text
+
+        print(api_error_text(err), file=env.err)
+        return 1
+    for o in match:
+        env.out.write(fn(env, o) + "\n")
+    return 0
