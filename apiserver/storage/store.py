@@ -123,12 +123,12 @@ class SqlStore:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks.clear()
-        if self._stop_listening is not None:
-            await asyncio.to_thread(self._stop_listening)
-            self._stop_listening = None
-        if self._committer is not None:
+        if self._committer is not None:  # queued writes still commit
             await asyncio.to_thread(self._committer.stop)
             self._committer = None
+        if self._stop_listening is not None:  # after the writes: SQLite's last checkpoint sees them
+            await asyncio.to_thread(self._stop_listening)
+            self._stop_listening = None
         self.hub.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
@@ -252,7 +252,8 @@ class SqlStore:
     # --- compaction ---------------------------------------------------------------------------
 
     async def compact(self, keep_seconds: float) -> int:
-        assert self._committer is not None, "store not started"
+        if self._committer is None:
+            raise StorageError("store is not started")
         cutoff = time.time() - keep_seconds
 
         def job(conn: Connection) -> tuple[int, bool]:
