@@ -40,6 +40,14 @@ _GENERATE_TRIES = 8
 Mutation = Callable[[dict[str, Any], KeyValue], tuple[dict[str, Any], str | None]]
 
 
+def _terminating(value: bytes) -> bool:
+    """Whether a stored namespace is being deleted (bytes first: most are not)."""
+    if b'"deletionTimestamp"' not in value:
+        return False
+    meta = jsonutil.loads(value).get("metadata") or {}
+    return bool(meta.get("deletionTimestamp"))
+
+
 class NamespaceCache:
     """Names of the namespaces that accept new objects, kept current by a watch.
 
@@ -55,14 +63,14 @@ class NamespaceCache:
         self._task: asyncio.Task[None] | None = None
 
     def note(self, name: str, value: bytes | None) -> None:
-        if value is None or b'"deletionTimestamp"' in value:
+        if value is None or _terminating(value):
             self.active.discard(name)
         else:
             self.active.add(name)
 
     async def _relist(self) -> int:
         revision, kvs = await self.store.list(self.PREFIX)
-        self.active = {kv.key[len(self.PREFIX) :] for kv in kvs if b'"deletionTimestamp"' not in kv.value}
+        self.active = {kv.key[len(self.PREFIX) :] for kv in kvs if not _terminating(kv.value)}
         return revision
 
     async def start(self) -> None:
@@ -120,7 +128,7 @@ class Registry:
         kv = await self.store.get(NAMESPACES.storage_key(namespace))  # type: ignore[union-attr]
         if kv is None:
             raise not_found("namespaces", namespace)
-        if b'"deletionTimestamp"' in kv.value:
+        if _terminating(kv.value):
             err = forbidden(
                 f'{res.plural} "{name}" is forbidden: unable to create new content in namespace '
                 f"{namespace} because it is being terminated"
