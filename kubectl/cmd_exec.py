@@ -92,7 +92,7 @@ def exec(env: Env, p: Parsed) -> int:
 
 
 def run_session(env: Env, url: str, stdin: bool, tty: bool) -> int:
-    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.exceptions import InvalidStatus
     from websockets.sync.client import connect
 
     cfg = env.config
@@ -105,9 +105,25 @@ def run_session(env: Env, url: str, stdin: bool, tty: bool) -> int:
         from api.client import decode_error
 
         resp = e.response
-        raise decode_error(resp.status_code, resp.headers.get("Content-Type", ""), resp.body or b"") from e
+        raise decode_error(resp.status_code, resp.headers.get("Content-Type", ""), bytes(resp.body or b"")) from e
     except OSError as e:
         raise CommandError(f"error: unable to upgrade connection: {e}") from e
+    with ws:  # websockets wants the connection used as a context manager
+        status = _relay(env, ws, stdin, tty)
+    code, message = exit_code_of(status or {"status": "Success"})
+    if message:
+        if code == 1 and message.startswith("error:"):
+            raise CommandError(message)
+        print(message, file=env.err)
+    return code
+
+
+def _relay(env: Env, ws: Any, stdin: bool, tty: bool) -> dict[str, Any] | None:
+    """Copy frames to stdout/stderr (stdin the other way) until the status or the close."""
+    from websockets.exceptions import ConnectionClosed
+
+    from api import jsonutil
+
     restore = _raw_mode() if tty else None
     out = getattr(env.out, "buffer", None)
     err = getattr(env.err, "buffer", None)
@@ -118,8 +134,6 @@ def run_session(env: Env, url: str, stdin: bool, tty: bool) -> int:
             _watch_resize(ws)
         if stdin:
             threading.Thread(target=_pump_stdin, args=(ws,), daemon=True).start()
-        from api import jsonutil
-
         while True:
             try:
                 frame = ws.recv()
@@ -139,13 +153,7 @@ def run_session(env: Env, url: str, stdin: bool, tty: bool) -> int:
     finally:
         if restore:
             restore()
-        ws.close()
-    code, message = exit_code_of(status or {"status": "Success"})
-    if message:
-        if code == 1 and message.startswith("error:"):
-            raise CommandError(message)
-        print(message, file=env.err)
-    return code
+    return status
 
 
 def _write(raw: Any, text: Any, data: bytes) -> None:

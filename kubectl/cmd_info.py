@@ -68,7 +68,7 @@ def cluster_info(env: Env, p: Parsed) -> int:
         svcs = {"items": []}
     for s in svcs.get("items") or []:
         meta = s.get("metadata") or {}
-        name = (meta.get("labels") or {}).get("kubernetes.io/name") or meta.get("name")
+        name = str((meta.get("labels") or {}).get("kubernetes.io/name") or meta.get("name"))
         url = f"{env.config.server}/api/v1/namespaces/kube-system/services/{meta.get('name')}/proxy"
         env.out.write(f"{paint(name, '0;32')} is running at {paint(url, '0;33')}\n")
     env.out.write("\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n")

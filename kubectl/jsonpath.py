@@ -127,9 +127,14 @@ def _recurse(v: Any, key: str, out: list[Any]) -> None:
 def _compare(a: Any, op: str, b: Any) -> bool:
     if not op:
         return a is not _MISSING and a is not None
+    if op == "==":
+        return bool(a == b)
+    if op == "!=":
+        return bool(a != b)
+    import operator
+
     try:
-        return {"==": a == b, "!=": a != b}.get(op) if op in ("==", "!=") else \
-            {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+        return bool({"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}[op](a, b))
     except TypeError:
         return False
 

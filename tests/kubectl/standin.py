@@ -249,7 +249,7 @@ def make_http_server(s: StandIn) -> Any:
                                          "status": {"replicas": (cur.get("status") or {}).get("replicas", 0)}}))
             return
         if method == "GET":
-            h._send(200, jsonutil.dumps(_listing(res, [copy.deepcopy(cur)], True) if table else cur))
+            h._send(200, jsonutil.dumps(_listing(res, [copy.deepcopy(cur or {})], True) if table else cur))
         elif method == "DELETE":
             assert cur is not None
             s._commit("DELETED", plural, ns, copy.deepcopy(cur))

@@ -1,0 +1,205 @@
+"""logs, exec and rolling-update against the stand-in server (the kubelet side of logs/exec and
+ready pods for RCs come from other pieces; the stand-in speaks the same wire protocol)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from tests.kubectl.helpers import write
+from tests.kubectl.standin import StandIn, WebSocket
+
+POD = {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app", "image": "x"},
+                                                           {"name": "side", "image": "y"}]},
+       "status": {"phase": "Running"}}
+RC = {"metadata": {"name": "front", "labels": {"app": "front"}},
+      "spec": {"replicas": 2, "selector": {"app": "front"},
+               "template": {"metadata": {"labels": {"app": "front"}},
+                            "spec": {"containers": [{"name": "front", "image": "nginx:1"}]}}}}
+
+
+@pytest.fixture
+def pod(standin: StandIn) -> StandIn:
+    standin.put("pods", POD)
+    standin.logs["web"] = "one\ntwo\nthree\n"
+    return standin
+
+
+def test_logs(pod, kubectl):
+    r = kubectl("logs", "web")
+    assert r.out == "one\ntwo\nthree\n"
+    assert r.err == 'Defaulted container "app" out of: app, side\n'
+    r = kubectl("logs", "pod/web", "-c", "side", "--tail=1", "--timestamps", "--since=5m", "--previous")
+    assert (r.out, r.err) == ("three\n", "")
+    method, path = pod.requests[-1]
+    assert path.endswith("/pods/web/log?container=side&timestamps=true&previous=true&tailLines=1&sinceSeconds=300")
+    r = kubectl("logs", "nope")
+    assert (r.code, r.err) == (1, 'Error from server (NotFound): pods "nope" not found\n')
+    assert kubectl("logs").code == 1
+
+
+def _session(ws: WebSocket, q: dict[str, list[str]]) -> None:
+    cmd = q["command"]
+    if cmd[0] == "echo":
+        ws.send(b"\x01" + " ".join(cmd[1:]).encode() + b"\n")
+        ws.send(b"\x02to stderr\n")
+        ws.send(b'\x03{"metadata":{},"status":"Success"}')
+    elif cmd[0] == "exit":
+        ws.send(b'\x03' + json.dumps({"metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
+                                      "details": {"causes": [{"reason": "ExitCode", "message": cmd[1]}]}}).encode())
+    elif cmd[0] == "cat":
+        got = b""
+        while True:
+            frame = ws.recv()
+            if frame is None or frame == b"\xff\x00":
+                break
+            assert frame[0] == 0
+            got += frame[1:]
+        ws.send(b"\x01" + got[::-1])
+        ws.send(b'\x03{"metadata":{},"status":"Success"}')
+    elif cmd[0] == "broken":
+        ws.send(b'\x03{"metadata":{},"status":"Failure","message":"container not running"}')
+
+
+def test_exec_output_exit_codes_and_stdin(pod, kubectl, monkeypatch):
+    pod.exec_handler = _session
+    r = kubectl("exec", "web", "-c", "app", "--", "echo", "hello", "world")
+    assert (r.code, r.out, r.err) == (0, "hello world\n", "to stderr\n")
+    ws_path = pod.requests[-1][1]
+    assert "command=echo&command=hello&command=world&container=app&stdout=true&stderr=true" in ws_path
+    r = kubectl("exec", "web", "-c", "app", "--", "exit", "7")
+    assert (r.code, r.err) == (7, "command terminated with exit code 7\n")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"abc")))
+    fake_stdin = _PipeStdin(b"stressed")
+    monkeypatch.setattr("sys.stdin", fake_stdin)
+    r = kubectl("exec", "-i", "web", "-c", "app", "--", "cat")
+    fake_stdin.close()
+    assert (r.code, r.out) == (0, "desserts")
+    r = kubectl("exec", "web", "-c", "app", "--", "broken")
+    assert (r.code, r.err) == (1, "error: container not running\n")
+    r = kubectl("exec", "-t", "web", "-c", "app", "--", "echo", "x")
+    assert r.err.startswith("Unable to use a TTY")
+
+
+class _PipeStdin:
+    """A stdin backed by a real pipe (exec reads the file descriptor)."""
+
+    def __init__(self, data: bytes) -> None:
+        import os
+
+        self.r, w = os.pipe()
+        os.write(w, data)
+        os.close(w)
+
+    def fileno(self) -> int:
+        return self.r
+
+    def isatty(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        import os
+
+        try:
+            os.close(self.r)
+        except OSError:
+            pass
+
+
+def test_exec_refuses_completed_pods_and_missing_command(standin, kubectl):
+    standin.put("pods", {**POD, "metadata": {"name": "done"}, "status": {"phase": "Succeeded"}})
+    r = kubectl("exec", "done", "--", "true")
+    assert (r.code, r.err) == (1, "error: cannot exec into a container in a completed pod; current phase is "
+                                  "Succeeded\n")
+    assert kubectl("exec", "done").code == 1
+
+
+def _rcs(s: StandIn) -> dict[str, Any]:
+    return {k[2]: v for k, v in s.objects.items() if k[0] == "replicationcontrollers"}
+
+
+def test_rolling_update_with_image_renames_back(standin, kubectl):
+    standin.put("replicationcontrollers", RC)
+    r = kubectl("rolling-update", "front", "--image=nginx:2", "--update-period=10ms", "--poll-interval=10ms")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    new = lines[0].split()[1]
+    assert lines == [f"Created {new}",
+                     f"Scaling up {new} from 0 to 2, scaling down front from 2 to 0 (keep 2 pods available, "
+                     "don't exceed 3 pods)",
+                     f"Scaling {new} up to 1", "Scaling front down to 1", f"Scaling {new} up to 2",
+                     "Scaling front down to 0", "Update succeeded. Deleting front", f"Renaming {new} to front",
+                     'replicationcontroller "front" rolling updated']
+    rcs = _rcs(standin)
+    assert list(rcs) == ["front"]
+    front = rcs["front"]
+    assert front["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:2"
+    assert front["spec"]["replicas"] == 2 and "deployment" in front["spec"]["selector"]
+    r = kubectl("rolling-update", "front", "--image=nginx:2")
+    assert r.code == 1 and "must be distinct" in r.err
+
+
+def test_rolling_update_from_file_resumes_after_a_crash(standin, kubectl, tmp_path):
+    standin.put("replicationcontrollers", RC)
+    v2 = json.loads(json.dumps(RC))
+    v2["metadata"]["name"] = "front-v2"
+    v2["spec"]["selector"] = {"app": "front", "version": "2"}
+    v2["spec"]["template"]["metadata"]["labels"] = {"app": "front", "version": "2"}
+    path = str(write(tmp_path, "v2.json", json.dumps({"apiVersion": "v1", "kind": "ReplicationController", **v2})))
+    # a first run dies after the new RC was created and scaled to 1
+    from kubectl import rolling_update
+
+    calls = {"n": 0}
+    real_set = rolling_update.Updater.set_replicas
+
+    def dying(self: Any, name: str, n: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        real_set(self, name, n)
+
+    rolling_update.Updater.set_replicas = dying  # type: ignore[method-assign]
+    try:
+        r = kubectl("rolling-update", "front", "-f", path, "--update-period=10ms", "--poll-interval=10ms")
+    finally:
+        rolling_update.Updater.set_replicas = real_set  # type: ignore[method-assign]
+    assert r.code == 130
+    rcs = _rcs(standin)
+    assert rcs["front-v2"]["spec"]["replicas"] == 1
+    assert rcs["front-v2"]["metadata"]["annotations"]["kubectl.kubernetes.io/desired-replicas"] == "2"
+    assert rcs["front"]["metadata"]["annotations"]["kubectl.kubernetes.io/next-controller-id"] == "front-v2"
+    r = kubectl("rolling-update", "front", "-f", path, "--update-period=10ms", "--poll-interval=10ms")
+    assert r.code == 0, r.err
+    assert r.out.splitlines()[0] == "Continuing update with existing controller front-v2."
+    assert r.out.splitlines()[-1] == 'replicationcontroller "front" rolling updated to "front-v2"'
+    assert list(_rcs(standin)) == ["front-v2"] and _rcs(standin)["front-v2"]["spec"]["replicas"] == 2
+
+
+def test_rolling_update_rollback(standin, kubectl, tmp_path):
+    standin.put("replicationcontrollers", {**RC, "metadata": {**RC["metadata"], "annotations": {
+        "kubectl.kubernetes.io/next-controller-id": "front-v2"}}, "spec": {**RC["spec"], "replicas": 1}})
+    standin.put("replicationcontrollers", {"metadata": {"name": "front-v2", "annotations": {
+        "kubectl.kubernetes.io/desired-replicas": "2", "kubectl.kubernetes.io/update-source-id": "front:x"}},
+        "spec": {**RC["spec"], "replicas": 1, "selector": {"app": "front", "v": "2"}}})
+    r = kubectl("rolling-update", "front", "--rollback", "--update-period=10ms", "--poll-interval=10ms")
+    assert r.code == 0, r.err
+    assert r.out.splitlines()[-1] == 'replicationcontroller "front-v2" rolled back to "front"'
+    rcs = _rcs(standin)
+    assert list(rcs) == ["front"] and rcs["front"]["spec"]["replicas"] == 2
+    assert "kubectl.kubernetes.io/next-controller-id" not in (rcs["front"]["metadata"].get("annotations") or {})
+
+
+def test_rolling_update_usage_errors(standin, kubectl, tmp_path):
+    standin.put("replicationcontrollers", RC)
+    assert kubectl("rolling-update", "front").err.startswith("error: Must specify --filename or --image")
+    assert kubectl("rolling-update", "nope", "--image=x").code == 1
+    same_name = write(tmp_path, "same.json", json.dumps({"apiVersion": "v1", "kind": "ReplicationController", **RC}))
+    assert "cannot have the same name" in kubectl("rolling-update", "front", "-f", str(same_name)).err
+
+
+def test_stand_in_threads_do_not_leak(standin):
+    assert threading.active_count() < 50
