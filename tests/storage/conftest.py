@@ -22,6 +22,20 @@ from apiserver.storage.store import SqlStore
 PG_URL = os.environ.get("KUBELITE_TEST_PG", "postgresql://kubelite:kubelite@127.0.0.1/kubelite_test")
 
 MakeStore = Callable[..., Awaitable[SqlStore]]
+SCHEMA_PREFIX = "storage_test_"
+
+
+def _drop_orphan_schemas(eng: Any) -> None:
+    """Drop schemas left by a test run that was killed (its pid is gone), never a live run's."""
+    from sqlalchemy import text
+
+    with eng.connect() as c:
+        names = c.execute(text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, :p)"),
+                          {"p": SCHEMA_PREFIX}).scalars().all()
+        for name in names:
+            pid = name[len(SCHEMA_PREFIX):].split("_")[0]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                c.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
 
 
 @pytest.fixture
@@ -35,6 +49,7 @@ def pg_engine() -> Any:
 
     eng = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg2://", 1),
                         isolation_level="AUTOCOMMIT")
+    _drop_orphan_schemas(eng)
     yield eng
     eng.dispose()
 
@@ -44,7 +59,7 @@ def pg_url(pg_engine: Any) -> Any:
     """A fresh, empty schema on the test PostgreSQL, dropped afterwards."""
     from sqlalchemy import text
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{SCHEMA_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with pg_engine.connect() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in PG_URL else "?"
