@@ -47,6 +47,9 @@ class WatchParams:
             self.timeout = 1800.0 * (1 + random.random())
         self.bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
         self.bookmark_interval = default_bookmark_interval
+        # WatchList (client-go's streaming list): the current state as ADDED events first, then
+        # a BOOKMARK annotated k8s.io/initial-events-end, then changes
+        self.initial_events = query.get("sendInitialEvents") in ("true", "1")
 
 
 def _matcher(labels: LabelSelector, fields: FieldSelector) -> Callable[[dict[str, Any]], bool] | None:
@@ -104,7 +107,7 @@ async def serve_watch(
     match = _matcher(labels, fields)
     may = prefilter.may_match(labels, fields)
     initial: list[KeyValue] = []
-    if params.resource_version in ("", "0"):
+    if params.resource_version in ("", "0") or params.initial_events:
         start, initial = await store.list(prefix)
     else:
         start = int(params.resource_version)
@@ -129,20 +132,12 @@ async def serve_watch(
             return b'{"type":"' + kind.encode() + b'","object":' + jsonutil.dumps(t) + b"}\n"
         return b'{"type":"' + kind.encode() + b'","object":' + value + b"}\n"
 
-    def bookmark(revision: int) -> bytes:
-        return (
-            jsonutil.dumps(
-                {
-                    "type": "BOOKMARK",
-                    "object": {
-                        "kind": res.kind,
-                        "apiVersion": res.api_version,
-                        "metadata": {"resourceVersion": str(revision)},
-                    },
-                }
-            )
-            + b"\n"
-        )
+    def bookmark(revision: int, initial_end: bool = False) -> bytes:
+        meta: dict[str, Any] = {"resourceVersion": str(revision)}
+        if initial_end:
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+        obj = {"kind": res.kind, "apiVersion": res.api_version, "metadata": meta}
+        return jsonutil.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
 
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -181,6 +176,8 @@ async def serve_watch(
             for kv in initial
             if match is None or ((may is None or may(kv.value)) and match(kv.obj))
         ]
+        if params.initial_events and params.bookmarks:
+            out.append(bookmark(start, initial_end=True))
         if out:
             await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
         deadline = loop.time() + params.timeout

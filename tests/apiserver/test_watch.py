@@ -127,3 +127,13 @@ def test_expired_after_compaction(tmp_path: Any) -> None:
             assert st["message"].startswith(f"too old resource version: {old} (")
     finally:
         srv.stop()
+
+
+def test_watch_list_initial_events_end(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    http.post(base, json=pod("wl")).raise_for_status()
+    q = "watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan"
+    evs = _events(http, f"{base}?{q}", 2)
+    assert evs[0]["type"] == "ADDED" and evs[0]["object"]["metadata"]["name"] == "wl"
+    assert evs[1]["type"] == "BOOKMARK"
+    assert evs[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
