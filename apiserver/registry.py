@@ -201,7 +201,9 @@ class Registry:
                 return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
             claimed = await self.allocator.allocate_service(obj) if res is SERVICES else []
             try:
-                return await self.store.create(res.storage_key(meta["name"], namespace), obj)
+                return self._wrote(
+                    res, await self.store.create(res.storage_key(meta["name"], namespace), obj)
+                )
             except KeyExistsError:
                 await self.allocator.release(claimed)
                 if not generated or attempt == _GENERATE_TRIES - 1:
