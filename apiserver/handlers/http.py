@@ -69,7 +69,7 @@ class Request:
     async def body(self) -> bytes:
         length = self.headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            raise too_large()
+            raise too_large(f"Request entity too large: limit is {MAX_BODY}")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -79,7 +79,7 @@ class Request:
             chunk = msg.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY:
-                raise too_large()
+                raise too_large(f"Request entity too large: limit is {MAX_BODY}")
             chunks.append(chunk)
             if not msg.get("more_body"):
                 break
