@@ -12,6 +12,7 @@ import logging
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
+from api.aclient import AsyncClient
 from api.config import ClientConfig
 from api.events import EventRecorder
 from api.informer import InformerFactory
@@ -19,7 +20,6 @@ from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
 from controller.endpoints import EndpointsController
 from controller.gc import GC_RESOURCES, GarbageCollector
-from controller.httpclient import StreamClient
 from controller.ipam import NodeIpamController
 from controller.leading import run_elected
 from controller.namespace import NamespaceController
@@ -91,7 +91,7 @@ async def run_controllers(config: ClientConfig, options: ControllerOptions | Map
     `options` may be the dataclass or a plain dict of its fields (durations as numbers or strings).
     """
     options = coerce(ControllerOptions, options)
-    client = StreamClient(config, max_connections=32)
+    client = AsyncClient(config, max_connections=32)
     le = LeaderElectionConfig(options.lease_name, options.identity, options.lease_namespace,
                               options.lease_duration, options.renew_deadline, options.retry_period)
     try:

@@ -9,12 +9,12 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from api.aclient import AsyncClient
 from api.config import ClientConfig
 from api.events import EventRecorder
 from api.informer import InformerFactory
 from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
-from controller.httpclient import StreamClient
 from controller.leading import run_elected
 from controller.options import SchedulerOptions, coerce
 from controller.scheduler.scheduler import SCHEDULER_NAME, Scheduler
@@ -39,7 +39,7 @@ async def run_scheduler_loop(client: ApiClient, options: SchedulerOptions) -> No
 async def run_scheduler(config: ClientConfig, options: SchedulerOptions | Mapping[str, Any] | None = None) -> None:
     """Run the scheduler until cancelled; `options` may be the dataclass or a dict of its fields."""
     options = coerce(SchedulerOptions, options)
-    client = StreamClient(config, max_connections=options.max_in_flight_binds + 8)
+    client = AsyncClient(config, max_connections=options.max_in_flight_binds + 8)
     le = LeaderElectionConfig(options.lease_name, options.identity, options.lease_namespace,
                               options.lease_duration, options.renew_deadline, options.retry_period)
     try:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from api import jsonutil
+from api.aclient import AsyncClient
 from api.config import from_kubeconfig
 from api.errors import ApiError
 from api.informer import Informer
-from controller.httpclient import StreamClient
 from controller.manager import run_loops
 from controller.options import ControllerOptions, SchedulerOptions
 from controller.scheduler.run import run_scheduler_loop
@@ -73,11 +73,11 @@ class Cluster:
         self.tasks: list[asyncio.Task[None]] = []
         self.alive: set[str] = set()
         self._ips = itertools.count(2)
-        self.client: StreamClient
+        self.client: AsyncClient
 
     async def start(self) -> Cluster:
         await asyncio.to_thread(self.server.start)
-        self.client = StreamClient(from_kubeconfig([self.server.kubeconfig]))
+        self.client = AsyncClient(from_kubeconfig([self.server.kubeconfig]))
         return self
 
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:

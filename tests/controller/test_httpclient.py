@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from api.aclient import AsyncClient
 from api.config import from_kubeconfig
 from api.errors import ApiError
-from controller.httpclient import StreamClient
 from tests.controller.cluster import Cluster
 
 pytestmark = pytest.mark.anyio
@@ -25,7 +25,7 @@ async def cluster() -> AsyncIterator[Cluster]:
 
 
 async def test_verbs_errors_watch_and_reconnect_after_server_restart(cluster: Cluster) -> None:
-    c = StreamClient(from_kubeconfig([cluster.server.kubeconfig]), max_connections=4)
+    c = AsyncClient(from_kubeconfig([cluster.server.kubeconfig]), max_connections=4)
     listed = await c.list("pods", "default")
     rv = listed["metadata"]["resourceVersion"]
     events: list[str] = []
