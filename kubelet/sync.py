@@ -358,16 +358,12 @@ class _PodNotReady(Exception):
 
 
 def _bytes(q: Any) -> int | None:
-    if q is None:
-        return None
-    from api.quantity import parse_quantity
+    from api.quantity import to_int
 
-    return int(parse_quantity(str(q)))
+    return None if q is None else to_int(q)
 
 
 def _millis(q: Any) -> int | None:
-    if q is None:
-        return None
-    from api.quantity import parse_quantity
+    from api.quantity import to_milli
 
-    return int(parse_quantity(str(q)) * 1000)
+    return None if q is None else to_milli(q)

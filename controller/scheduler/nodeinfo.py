@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.quantity import to_int, to_milli
 from api.selectors import LabelSelector
-from controller.scheduler import quantity
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
     ports: list[tuple[str, str, int]] = []
     for c in spec.get("containers") or []:
         req = (c.get("resources") or {}).get("requests") or {}
-        ccpu, cmem = _q(quantity.milli, req.get("cpu")), _q(quantity.units, req.get("memory"))
+        ccpu, cmem = _q(to_milli, req.get("cpu")), _q(to_int, req.get("memory"))
         cpu += ccpu
         mem += cmem
         ncpu += ccpu or DEFAULT_MILLI_CPU
@@ -69,8 +69,8 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
                 ports.append((p.get("protocol") or "TCP", p.get("hostIP") or "0.0.0.0", int(p["hostPort"])))
     for c in spec.get("initContainers") or []:  # init containers run one at a time: the max counts
         req = (c.get("resources") or {}).get("requests") or {}
-        cpu = max(cpu, _q(quantity.milli, req.get("cpu")))
-        mem = max(mem, _q(quantity.units, req.get("memory")))
+        cpu = max(cpu, _q(to_milli, req.get("cpu")))
+        mem = max(mem, _q(to_int, req.get("memory")))
     owner = next((r.get("uid", "") for r in meta.get("ownerReferences") or [] if r.get("controller")), "")
     return PodInfo(key, pod, cpu, mem, ncpu, nmem, ports, list(spec.get("tolerations") or []),
                    dict(spec.get("nodeSelector") or {}), spec.get("nodeName") or "", owner,
@@ -100,9 +100,9 @@ class NodeInfo:
         self.node = node
         spec, status = node.get("spec") or {}, node.get("status") or {}
         alloc = status.get("allocatable") or status.get("capacity") or {}
-        self.alloc_cpu = _q(quantity.milli, alloc.get("cpu"), -1)
-        self.alloc_memory = _q(quantity.units, alloc.get("memory"), -1)
-        self.alloc_pods = _q(quantity.units, alloc.get("pods"), -1)
+        self.alloc_cpu = _q(to_milli, alloc.get("cpu"), -1)
+        self.alloc_memory = _q(to_int, alloc.get("memory"), -1)
+        self.alloc_pods = _q(to_int, alloc.get("pods"), -1)
         for attr in ("alloc_cpu", "alloc_memory", "alloc_pods"):
             if getattr(self, attr) == -1:
                 setattr(self, attr, None)

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from controller.scheduler import framework, quantity
+from api.quantity import to_int, to_milli
+from controller.scheduler import framework
 from controller.scheduler.nodeinfo import NodeInfo, node_info, pod_info
 from controller.scheduler.plugins import (
     leastallocated,
@@ -42,10 +43,10 @@ def pod(name: str = "p", cpu: str | None = None, mem: str | None = None, owner: 
 
 
 def test_quantities() -> None:
-    assert quantity.milli("100m") == 100 and quantity.milli("1.5") == 1500 and quantity.milli(2) == 2000
-    assert quantity.units("128Mi") == 128 * 2**20 and quantity.units("1G") == 10**9 and quantity.units("1e3") == 1000
+    assert to_milli("100m") == 100 and to_milli("1.5") == 1500 and to_milli(2) == 2000
+    assert to_int("128Mi") == 128 * 2**20 and to_int("1G") == 10**9 and to_int("1e3") == 1000
     with pytest.raises(ValueError):
-        quantity.units("12Qi")
+        to_int("12Qi")
 
 
 def test_unschedulable_and_not_ready() -> None:
