@@ -15,6 +15,7 @@ import contextlib
 import gc
 import importlib
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -101,6 +102,11 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
     )
 
 
+def redact(url: str) -> str:
+    """The datastore URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
 def _loop_entry(module: str, name: str) -> Callable[..., Awaitable[Any]] | None:
     try:
         return getattr(importlib.import_module(module), name)
@@ -134,12 +140,18 @@ async def serve(config: ServerConfig) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     tls = certs.ensure_certs(config.data_dir, [config.host, config.client_host, *config.extra_sans])
     auth = load_credentials(config.data_dir, tls)
-    store = open_store(
-        config.datastore_url,
-        compact_keep_seconds=config.compact_keep,
-        compact_interval=config.compact_interval,
-    )
-    await store.start()
+    try:
+        store = open_store(
+            config.datastore_url,
+            compact_keep_seconds=config.compact_keep,
+            compact_interval=config.compact_interval,
+        )
+        await store.start()
+    except Exception as e:  # a bad URL, an unreachable database, an unreadable file: one clear line
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SystemExit(
+            f"kubelite server: cannot open the datastore {redact(config.datastore_url)}: {first}"
+        ) from None
     loops: list[asyncio.Task[None]] = []
     registry: Registry | None = None
     try:

@@ -334,3 +334,21 @@ def test_advertise_address() -> None:
                         ).advertise_address == "192.168.5.1"
     wild = ServerConfig(Path("/d"), host="0.0.0.0")
     assert wild.advertise_address == "127.0.0.1" and wild.server_url == "https://127.0.0.1:6443"
+
+
+def test_datastore_url_redacted() -> None:
+    from apiserver.serve import redact
+
+    assert redact("postgresql://u:s3cret@h/db") == "postgresql://u:***@h/db"
+    assert redact("sqlite:////x/state.db") == "sqlite:////x/state.db"
+
+
+def test_bad_datastore_is_one_line(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.apiserver.conftest import KUBELITE
+
+    r = subprocess.run([str(KUBELITE), "server", "--data-dir", str(tmp_path), "--datastore", "foo://x"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and r.stderr.strip().startswith("kubelite server: cannot open the datastore foo://x")
+    assert "Traceback" not in r.stderr
