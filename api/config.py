@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import ssl
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,8 @@ class ClientConfig:
         else:
             ctx = ssl.create_default_context(cadata=self.ca_data.decode() if self.ca_data else None)
         if self.client_cert_data and self.client_key_data:
+            import tempfile  # only here: it costs ~3 ms of a CLI's start
+
             # ssl wants files; keep them only as long as loading takes
             with tempfile.NamedTemporaryFile() as c, tempfile.NamedTemporaryFile() as k:
                 c.write(self.client_cert_data)

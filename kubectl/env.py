@@ -141,9 +141,9 @@ class Env:
 
     @cached_property
     def client(self) -> Any:
-        from api.client import Client
+        from kubectl.fastclient import FastClient
 
-        return Client(self.config)
+        return FastClient(self.config)
 
     @property
     def namespace(self) -> str:

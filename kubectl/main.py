@@ -8,6 +8,7 @@ may come before the verb (`kubectl -n x get pods`), as cobra allows.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from kubectl.flags import GLOBAL_FLAGS
@@ -115,7 +116,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_verb(verb: str, module_name: str, rest: list[str]) -> int:
-    from api.client import ConnectionFailed
     from api.errors import ApiError
     from kubectl.env import CommandError, Env
     from kubectl.errors import api_error_text, connection_text
@@ -140,13 +140,18 @@ def run_verb(verb: str, module_name: str, rest: list[str]) -> int:
     except ApiError as e:
         print(api_error_text(e), file=sys.stderr)
         return 1
-    except ConnectionFailed as e:
-        print(connection_text(e), file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:
+        if type(e).__name__ == "ConnectionFailed":  # kubectl.fastclient's or api.client's
+            print(connection_text(e), file=sys.stderr)
+            return 1
+        if os.environ.get("KUBECTL_TRACEBACK"):
+            raise
+        print(f"error: {e}", file=sys.stderr)  # one line, never a traceback
+        return 1
     finally:
         if env is not None:
             env.close()

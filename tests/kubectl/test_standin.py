@@ -35,7 +35,7 @@ def test_logs(pod, kubectl):
     assert r.err == 'Defaulted container "app" out of: app, side\n'
     r = kubectl("logs", "pod/web", "-c", "side", "--tail=1", "--timestamps", "--since=5m", "--previous")
     assert (r.out, r.err) == ("three\n", "")
-    method, path = pod.requests[-1]
+    _, path = pod.requests[-1]
     assert path.endswith("/pods/web/log?container=side&timestamps=true&previous=true&tailLines=1&sinceSeconds=300")
     r = kubectl("logs", "nope")
     assert (r.code, r.err) == (1, 'Error from server (NotFound): pods "nope" not found\n')
