@@ -13,10 +13,10 @@ import pytest
 from tests.kubectl.helpers import write
 from tests.kubectl.standin import StandIn, WebSocket
 
-POD = {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app", "image": "x"},
+POD: dict[str, Any] = {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app", "image": "x"},
                                                            {"name": "side", "image": "y"}]},
        "status": {"phase": "Running"}}
-RC = {"metadata": {"name": "front", "labels": {"app": "front"}},
+RC: dict[str, Any] = {"metadata": {"name": "front", "labels": {"app": "front"}},
       "spec": {"replicas": 2, "selector": {"app": "front"},
                "template": {"metadata": {"labels": {"app": "front"}},
                             "spec": {"containers": [{"name": "front", "image": "nginx:1"}]}}}}
