@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from api import jsonutil
+from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer, InformerFactory, deleted_object
 from kubelet.node import NodeAgent
 from kubelet.podworkers import PodWorkers
@@ -37,6 +38,7 @@ class KubeletOptions:
     backoff_initial: float = 10.0
     backoff_max: float = 300.0
     dns_servers: list[str] = field(default_factory=list)
+    events: bool = True  # hollow nodes leave them out (two writes per pod at scale)
 
 
 class Kubelet:
@@ -52,8 +54,9 @@ class Kubelet:
         self.probes = ProbeManager(self._exec_probe, self._wake)
         ctx = SyncContext(options.node_name, options.node_ip, options.data_dir, self._services_in,
                           options.dns_servers)
+        self.recorder = EventRecorder(client, "kubelet", options.node_name) if options.events else None
         self.syncer = PodSyncer(runtime, client, ctx, self.probes,
-                                Backoff(options.backoff_initial, options.backoff_max))
+                                Backoff(options.backoff_initial, options.backoff_max), recorder=self.recorder)
         self.workers = PodWorkers(self.syncer.sync)
         self._states: dict[str, tuple[str, ...]] = {}
 
@@ -105,6 +108,7 @@ class Kubelet:
     async def run(self) -> None:
         await self.node.register()
         heartbeat = asyncio.create_task(self.node.run(), name="node-heartbeat")
+        events = asyncio.create_task(self.recorder.run(), name="events") if self.recorder else None
         self.pods.add_handlers(self._on_pod_added, self._on_pod_updated, self._on_pod_deleted)
         self.informers.start()
         try:
@@ -117,7 +121,9 @@ class Kubelet:
                 except Exception:
                     log.exception("relist failed")
         finally:
-            heartbeat.cancel()
+            background = [t for t in (heartbeat, events) if t is not None]
+            for t in background:
+                t.cancel()
             await self.workers.stop()
             await self.informers.stop()
-            await asyncio.gather(heartbeat, return_exceptions=True)
+            await asyncio.gather(*background, return_exceptions=True)

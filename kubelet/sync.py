@@ -23,6 +23,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError
+from api.events import NORMAL, WARNING, EventRecorder
 from kubelet import volumes
 from kubelet.decisions import Action, Instance, container_action, init_action, init_done
 from kubelet.env import container_env
@@ -85,8 +86,10 @@ def _instance(c: ContainerInfo | None) -> Instance | None:
 
 class PodSyncer:
     def __init__(self, runtime: Runtime, client: Any, ctx: SyncContext, probes: ProbeManager,
-                 backoff: Backoff | None = None, clock: Callable[[], float] = time.time) -> None:
+                 backoff: Backoff | None = None, clock: Callable[[], float] = time.time,
+                 recorder: EventRecorder | None = None) -> None:
         self.runtime = runtime
+        self.recorder = recorder
         self.client = client
         self.ctx = ctx
         self.probes = probes
@@ -94,6 +97,10 @@ class PodSyncer:
         self.clock = clock
         self._last_status: dict[str, dict[str, Any]] = {}
         self._waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (uid, name) -> (reason, message)
+
+    def _event(self, pod: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        if self.recorder is not None:
+            self.recorder.record(pod, type_, reason, message)
 
     # --- observation -------------------------------------------------------------------
     async def _observe(self, uid: str) -> tuple[SandboxInfo | None, list[ContainerInfo]]:
@@ -189,6 +196,7 @@ class PodSyncer:
                    newest: ContainerInfo | None, action: Action, key: str, now: float) -> None:
         uid = pod["metadata"]["uid"]
         if action is Action.KILL:
+            self._event(pod, NORMAL, "Killing", f"Container {c['name']} failed liveness probe, will be restarted")
             await self.runtime.stop_container(newest.id, float((pod.get("spec") or {}).get(  # type: ignore[union-attr]
                 "terminationGracePeriodSeconds", 30)))
             self.probes.forget({newest.id})  # type: ignore[union-attr]
@@ -197,6 +205,8 @@ class PodSyncer:
             delay = self.backoff.current_delay(key)
             self._waiting[(uid, c["name"])] = ("CrashLoopBackOff", crash_loop_message(
                 delay, c["name"], pod["metadata"]["name"], pod["metadata"].get("namespace", "default"), uid))
+            self._event(pod, WARNING, "BackOff", f"Back-off restarting failed container {c['name']} in pod "
+                        f"{pod['metadata']['name']}_{pod['metadata'].get('namespace', 'default')}({uid})")
             return
         if action is Action.RESTART and newest is not None:
             ran_for = max(0.0, (newest.finished_at or now) - (newest.started_at or now))
@@ -214,32 +224,37 @@ class PodSyncer:
             self._waiting[(uid, name)] = ("ImagePullBackOff", f'Back-off pulling image "{c["image"]}"')
             raise _PodNotReady("image pull back-off", self.backoff.remaining(pull_key, now))
         try:
-            await self._ensure_image(c)
+            await self._ensure_image(pod, c)
         except Exception as e:
             self.backoff.failed(pull_key, now)
             self._waiting[(uid, name)] = ("ErrImagePull", str(e))
+            self._event(pod, WARNING, "Failed", f'Failed to pull image "{c["image"]}": {e}')
             raise _PodNotReady(f"pull {c['image']}: {e}", self.backoff.remaining(pull_key, now)) from e
         self.backoff.forget(pull_key)
         try:
             cfg = self._container_config(pod, c, sandbox, restarts)
             cid = await self.runtime.create_container(sandbox.id, cfg)
+            self._event(pod, NORMAL, "Created", f"Created container {name}")
             await self.runtime.start_container(cid)
+            self._event(pod, NORMAL, "Started", f"Started container {name}")
         except Exception as e:
             self.backoff.failed(f"{uid}/{name}", now)
             self._waiting[(uid, name)] = ("CreateContainerError", str(e))
+            self._event(pod, WARNING, "Failed", f"Error: {e}")
             raise _PodNotReady(f"start {name}: {e}", 1.0) from e
         self._waiting.pop((uid, name), None)
 
-    async def _ensure_image(self, c: dict[str, Any]) -> None:
-        policy = c.get("imagePullPolicy", "IfNotPresent")
-        if policy == "Always":
-            await self.runtime.pull_image(c["image"])
-            return
-        if await self.runtime.image_status(c["image"]) is not None:
+    async def _ensure_image(self, pod: dict[str, Any], c: dict[str, Any]) -> None:
+        policy, image = c.get("imagePullPolicy", "IfNotPresent"), c["image"]
+        if policy != "Always" and await self.runtime.image_status(image) is not None:
+            self._event(pod, NORMAL, "Pulled", f'Container image "{image}" already present on machine')
             return
         if policy == "Never":
-            raise RuntimeError(f'Container image "{c["image"]}" is not present with pull policy of Never')
-        await self.runtime.pull_image(c["image"])
+            raise RuntimeError(f'Container image "{image}" is not present with pull policy of Never')
+        self._event(pod, NORMAL, "Pulling", f'Pulling image "{image}"')
+        started = self.clock()
+        await self.runtime.pull_image(image)
+        self._event(pod, NORMAL, "Pulled", f'Successfully pulled image "{image}" in {self.clock() - started:.3f}s')
 
     def _container_config(self, pod: dict[str, Any], c: dict[str, Any], sandbox: SandboxInfo,
                           restarts: int) -> ContainerConfig:

@@ -107,7 +107,7 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
             tasks.append(asyncio.create_task(server.run(), name="kubelet-server"))
     kubelet = Kubelet(client, runtime, agent, KubeletOptions(
         node_name=name, node_ip=node_ip, data_dir=data_dir, backoff_initial=args.backoff_initial,
-        backoff_max=args.backoff_max), informers)
+        backoff_max=args.backoff_max, events=not hollow), informers)
     try:
         tasks.append(asyncio.create_task(kubelet.run(), name="kubelet"))
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -78,6 +78,9 @@ def test_runs_a_pod_and_reports_running(tmp_path: Path) -> None:
             node = api.objects[("nodes", "", NODE)]
             assert node["status"]["nodeInfo"]["kubeletVersion"]
             await until(lambda: ("leases", "kube-node-lease", NODE) in api.objects)
+            # what `kubectl describe pod` shows: the kubelet's events about the pod
+            await until(lambda: {"Pulled", "Created", "Started"} <= {
+                e["reason"] for e in api.objs("events") if e["involvedObject"]["name"] == "web"})
 
     run(go())
 
