@@ -73,7 +73,8 @@ _STATUS = ("get", "patch", "update")
 RESOURCES: tuple[Resource, ...] = (
     Resource("namespaces", "namespace", "Namespace", False, short_names=("ns",),
              verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
-             subresources=(Subresource("status", "Namespace", _STATUS),)),
+             subresources=(Subresource("status", "Namespace", _STATUS),
+                           Subresource("finalize", "Namespace", ("update",)))),
     Resource("pods", "pod", "Pod", True, short_names=("po",), categories=("all",),
              subresources=(
                  Subresource("status", "Pod", _STATUS),
