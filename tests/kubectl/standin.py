@@ -34,6 +34,7 @@ class StandIn:
         self.logs: dict[str, str] = {}  # pod name -> log text
         self.exec_handler: Any = None  # (WebSocket, query) -> None
         self.requests: list[tuple[str, str]] = []
+        self.tables = True  # answer Table when asked (False: plain lists, like a minimal server)
         self.simulate_rcs = True  # RC status follows spec at once, as if pods were ready
         self.server: Any = None
 
@@ -195,7 +196,7 @@ def make_http_server(s: StandIn) -> Any:
             raise not_found(plural, name or "")
         if res.kind == "Namespace" and name is None and ns == "" and len(parts) > 3:
             pass
-        table = "as=Table" in (h.headers.get("Accept") or "")
+        table = s.tables and "as=Table" in (h.headers.get("Accept") or "")
         if name is None:
             if method == "GET" and q.get("watch") == "true":
                 watch(h, plural, ns, q, table)

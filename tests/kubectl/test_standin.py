@@ -203,3 +203,21 @@ def test_rolling_update_usage_errors(standin, kubectl, tmp_path):
 
 def test_stand_in_threads_do_not_leak(standin):
     assert threading.active_count() < 50
+
+
+def test_own_columns_when_the_server_sends_no_table(standin, kubectl):
+    standin.tables = False
+    standin.put("pods", {"metadata": {"name": "a", "labels": {"x": "1"}},
+                         "spec": {"containers": [{"name": "c", "image": "i"}], "nodeName": "n1"},
+                         "status": {"phase": "Running", "podIP": "10.0.0.9", "containerStatuses": [
+                             {"name": "c", "ready": True, "restartCount": 0, "state": {"running": {}}}]}})
+    standin.put("services", {"metadata": {"name": "s"}, "spec": {"type": "NodePort", "clusterIP": "10.96.0.10",
+                                                                 "ports": [{"port": 80, "nodePort": 30080}]}})
+    r = kubectl("get", "pods", "-o", "wide", "--show-labels")
+    header, row = r.out.splitlines()
+    assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE",
+                              "READINESS", "GATES", "LABELS"]
+    assert row.split()[:4] == ["a", "1/1", "Running", "0"] and row.split()[5:] == [
+        "10.0.0.9", "n1", "<none>", "<none>", "x=1"]
+    r = kubectl("get", "svc")
+    assert r.out.splitlines()[1].split()[:5] == ["s", "NodePort", "10.96.0.10", "<none>", "80:30080/TCP"]
