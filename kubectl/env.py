@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from api.config import ClientConfig, ConfigError, from_merged
+from api.errors import ApiError
 from api.resources import RESOURCES, Resource, lookup
 from kubectl.flags import Parsed, UsageError
 
@@ -159,6 +160,13 @@ class Env:
         if r is None and "." in name:
             # `pods.v1.` / `replicationcontrollers.v1` forms
             r = lookup(name.split(".", 1)[0])
+        if r is None:
+            from kubectl import discovery
+
+            try:
+                r = discovery.by_name(self, name)
+            except ApiError:
+                r = None
         if r is None:
             raise CommandError(f'error: the server doesn\'t have a resource type "{name}"')
         return r

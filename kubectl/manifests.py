@@ -117,6 +117,14 @@ def resource_of(env: Any, doc: Doc) -> Any:
     obj = doc.obj
     res = by_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
     if res is None:
+        from api.errors import ApiError
+        from kubectl import discovery
+
+        try:
+            res = discovery.by_kind(env, obj.get("apiVersion", ""), obj.get("kind", ""))
+        except ApiError:
+            res = None
+    if res is None:
         name = (obj.get("metadata") or {}).get("name", "")
         ns = (obj.get("metadata") or {}).get("namespace", "")
         raise CommandError(f'error: resource mapping not found for name: "{name}" namespace: "{ns}" from '

@@ -239,3 +239,20 @@ def test_console_script_and_kubelite_entry(ns):
         assert r.stderr in (f"No resources found in {ns} namespace.\n",
                             'Error from server (NotFound): pods "nope" not found\n')
         assert r.returncode == (1 if "nope" in cmd else 0)
+
+
+def test_discovery_finds_types_the_table_does_not_know(ns, monkeypatch):
+    from api import resources as table
+    from kubectl import discovery
+    from kubectl.env import Env
+    from kubectl.flags import parse
+
+    env = Env(parse([], {}))
+    found = discovery.by_name(env, "leases.coordination.k8s.io")
+    assert found is not None and (found.group, found.kind, found.namespaced) == ("coordination.k8s.io", "Lease", True)
+    assert discovery.by_kind(env, "v1", "Endpoints") == discovery.by_name(env, "ep")
+    # a type only discovery knows resolves through it (and the answer is cached)
+    monkeypatch.setattr(table, "_BY_NAME", {k: v for k, v in table._BY_NAME.items() if v.plural != "endpoints"})
+    assert env.resource("endpoints").kind == "Endpoints"
+    assert discovery.by_name(env, "nothing-like-it") is None
+    env.close()
