@@ -35,6 +35,7 @@ _COMMON: FlagSpec = {
 FLAGS: dict[str, FlagSpec] = {
     "apply": {**_COMMON, "server-side": ("bool", False, ""), "force-conflicts": ("bool", False, ""),
               "prune": ("bool", False, ""), "selector": ("str", None, "l"), "overwrite": ("bool", True, ""),
+              "all": ("bool", False, ""),
               "force": ("bool", False, "")},
     "create": dict(_COMMON),
 }
@@ -195,10 +196,59 @@ def _each(env: Env, docs: list[Doc], one: Any) -> int:
 
 def apply(env: Env, p: Parsed) -> int:
     mode = dry_run_mode(p)
+    if p["prune"] and not (p["selector"] or p["all"]):
+        raise CommandError("error: all resources selected for prune without explicitly passing --all. To prune all "
+                           "resources, pass the --all flag. If you did not mean to prune all resources, specify a "
+                           "label selector")
     docs = load_paths(p["filename"], p["recursive"])
+    if p["selector"]:
+        from api.selectors import parse_label_selector
+
+        wanted = parse_label_selector(p["selector"])
+        docs = [d for d in docs if wanted.matches((d.obj.get("metadata") or {}).get("labels"))]
     for d in docs:  # kinds are checked before anything is sent
         resource_of(env, d)
-    return _each(env, docs, lambda d: _apply_one(env, p, d, mode))
+    code = _each(env, docs, lambda d: _apply_one(env, p, d, mode))
+    if p["prune"]:
+        code = max(code, _prune(env, p, docs, mode))
+    return code
+
+
+PRUNE_TYPES = ("pods", "replicationcontrollers", "services")
+
+
+def _prune(env: Env, p: Parsed, docs: list[Doc], mode: str) -> int:
+    """Delete what was applied before (it has the annotation) but is no longer in the manifests."""
+    keep = set()
+    namespaces = set()
+    for d in docs:
+        res = resource_of(env, d)
+        meta = d.obj.get("metadata") or {}
+        keep.add((res.plural, meta.get("namespace") or "", meta.get("name")))
+        if res.namespaced:
+            namespaces.add(meta.get("namespace") or env.namespace)
+    failed = 0
+    for ns in sorted(namespaces or {env.namespace}):
+        for plural in PRUNE_TYPES:
+            listing = env.client.list(plural, ns, label_selector=p["selector"])
+            for o in listing.get("items") or []:
+                meta = o.get("metadata") or {}
+                if LAST_APPLIED not in (meta.get("annotations") or {}):
+                    continue
+                if (plural, ns, meta.get("name")) in keep or meta.get("deletionTimestamp"):
+                    continue
+                res = env.resource(plural)
+                try:
+                    if mode != "client":
+                        env.client.delete(res, meta["name"], ns, propagation_policy="Background",
+                                          dry_run=mode == "server")
+                except ApiError as e:
+                    print(api_error_text(e), file=env.err)
+                    failed = 1
+                    continue
+                o.setdefault("kind", res.kind)
+                report(env, p, o, res, "pruned", mode)
+    return failed
 
 
 def create(env: Env, p: Parsed) -> int:

@@ -139,3 +139,20 @@ def test_namespace_mismatch_is_refused(ns, kubectl, tmp_path):
                                         "spec:\n  containers:\n  - name: c\n    image: busybox\n"))
     r = kubectl("-n", ns, "apply", "-f", path)
     assert r.code == 1 and 'the namespace from the provided object "elsewhere" does not match' in r.err
+
+
+def test_prune_deletes_what_left_the_manifests(ns, kubectl, tmp_path):
+    two = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: NAME\n  labels:\n    app: p\nspec:\n  containers:\n"
+           "  - name: c\n    image: busybox\n")
+    d = tmp_path / "set"
+    d.mkdir()
+    write(d, "a.yaml", two.replace("NAME", "a"))
+    write(d, "b.yaml", two.replace("NAME", "b"))
+    assert kubectl("apply", "-f", str(d), "--prune").code == 1  # needs -l or --all
+    assert kubectl("run", "unrelated", "--image=busybox", "-l", "app=p").code == 0  # never applied: kept
+    assert kubectl("apply", "-f", str(d), "--prune", "-l", "app=p").out == "pod/a created\npod/b created\n"
+    (d / "b.yaml").unlink()
+    r = kubectl("apply", "-f", str(d), "--prune", "-l", "app=p")
+    assert r.out == "pod/a unchanged\npod/b pruned\n", r.err
+    names = kubectl("get", "pods", "-o", "name").out.split()
+    assert names == ["pod/a", "pod/unrelated"]

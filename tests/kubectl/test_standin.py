@@ -221,3 +221,51 @@ def test_own_columns_when_the_server_sends_no_table(standin, kubectl):
         "10.0.0.9", "n1", "<none>", "<none>", "x=1"]
     r = kubectl("get", "svc")
     assert r.out.splitlines()[1].split()[:5] == ["s", "NodePort", "10.96.0.10", "<none>", "80:30080/TCP"]
+
+
+def test_exec_tty_sends_size_and_relays_raw_input(pod, tmp_path):
+    """-it on a real pseudo-terminal: tty=true, the window size first on channel 4, keystrokes on 0."""
+    import fcntl
+    import os
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    seen: dict[str, Any] = {}
+
+    def session(ws: WebSocket, q: dict[str, list[str]]) -> None:
+        seen["query"] = q
+        seen["resize"] = ws.recv()
+        ws.send(b"\x01ready\r\n")
+        got = b""
+        while b"q" not in got:
+            frame = ws.recv()
+            if frame is None:
+                break
+            if frame[0] == 0:
+                got += frame[1:]
+        seen["stdin"] = got
+        ws.send(b"\x03" + json.dumps({"status": "Failure", "reason": "NonZeroExitCode",
+                                      "details": {"causes": [{"reason": "ExitCode", "message": "5"}]}}).encode())
+
+    pod.exec_handler = session
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "kubectl.main", "exec", "-it", "web", "-c", "app", "--", "sh"],
+                            stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    try:
+        out = b""
+        while b"ready" not in out:
+            out += os.read(leader, 1024)
+        os.write(leader, b"ab q")  # raw mode: sent without waiting for a newline
+        assert proc.wait(20) == 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+    assert seen["query"]["tty"] == ["true"] and "stderr" not in seen["query"]
+    assert seen["resize"][0] == 4 and json.loads(seen["resize"][1:]) == {"Width": 100, "Height": 30}
+    assert seen["stdin"] == b"ab q"
