@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import ApiError
-from kubectl.describe import (
+from kubectl.describe_writer import (
     L1,
     Obj,
     Out,
