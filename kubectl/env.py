@@ -105,17 +105,24 @@ class Env:
     @cached_property
     def config(self) -> ClientConfig:
         f = self.flags.flags
-        try:
-            if f.get("server") and not (f.get("context") or self._has_kubeconfig()):
+        if not f.get("server") and not self._has_kubeconfig():
+            # what kubectl does without any configuration
+            cfg = ClientConfig(server="http://localhost:8080")
+        elif f.get("server") and not (f.get("context") or self._has_kubeconfig()):
+            cfg = ClientConfig(server=f["server"].rstrip("/"))
+        else:
+            doc = merged_kubeconfig(self.kubeconfig_paths())
+            for flag, section, text in (
+                    ("context", "contexts", "Error in configuration: context was not found for specified context: {}"),
+                    ("cluster", "clusters", 'error: no server found for cluster "{}"')):
+                if f.get(flag) and not any(e.get("name") == f[flag] for e in doc.get(section) or []):
+                    raise CommandError(text.format(f[flag]))
+            try:
+                cfg = from_merged(doc, f.get("context"), f.get("cluster"), f.get("user"))
+            except ConfigError as e:
+                if not f.get("server"):
+                    raise CommandError(f"error: {e}") from e
                 cfg = ClientConfig(server=f["server"].rstrip("/"))
-            else:
-                cfg = from_merged(merged_kubeconfig(self.kubeconfig_paths()), f.get("context"), f.get("cluster"),
-                                  f.get("user"))
-        except ConfigError as e:
-            if f.get("server"):
-                cfg = ClientConfig(server=f["server"].rstrip("/"))
-            else:
-                raise CommandError(f"error: {e}") from e
         if f.get("server"):
             cfg.server = f["server"].rstrip("/")
             if "://" not in cfg.server:

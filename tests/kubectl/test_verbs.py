@@ -218,8 +218,15 @@ def test_connection_errors_are_one_line(ns, server, kubectl, real, tmp_path, mon
     assert r.code == 1 and len(r.err.splitlines()) == 1
     assert r.err.startswith("Unable to connect to the server: tls: failed to verify certificate")
     assert kubectl("--kubeconfig", str(wrong), "--insecure-skip-tls-verify", "get", "ns", "default").code == 0
-    r = kubectl("--kubeconfig", str(tmp_path / "missing"), "get", "pods")
-    assert r.code == 1 and r.err.startswith("error: ")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    r = kubectl("get", "pods")  # no configuration at all: localhost:8080, as kubectl
+    assert r.code == 1 and len(r.err.splitlines()) == 1
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 8080)) != 0:  # nothing listens there: refused
+            assert r.err == "The connection to the server localhost:8080 was refused - did you specify the right " \
+                            "host or port?\n"
 
 
 def test_usage_errors(ns, kubectl, real):
@@ -256,3 +263,36 @@ def test_discovery_finds_types_the_table_does_not_know(ns, monkeypatch):
     assert env.resource("endpoints").kind == "Endpoints"
     assert discovery.by_name(env, "nothing-like-it") is None
     env.close()
+
+
+def test_connection_flags_without_kubeconfig(server, kubectl, tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    token = (server.data_dir / "admin-token").read_text().strip()
+    ca = str(server.data_dir / "tls" / "ca.crt")
+    r = kubectl("--server", server.url, "--token", token, "--certificate-authority", ca, "get", "ns", "default",
+                "-o", "name")
+    assert (r.code, r.out) == (0, "namespace/default\n"), r.err
+    r = kubectl("-s", server.url, "--token", token, "--insecure-skip-tls-verify", "--request-timeout=5s",
+                "get", "ns", "default", "-o", "name")
+    assert r.out == "namespace/default\n"
+    r = kubectl("-s", server.url, "--token", "wrong", "--insecure-skip-tls-verify", "get", "pods")
+    assert (r.code, r.err) == (1, "error: You must be logged in to the server (Unauthorized)\n")
+    assert kubectl("-s", server.url, "--token", token, "--certificate-authority", str(tmp_path / "nope"),
+                   "get", "pods").err.startswith("error: unable to read certificate-authority")
+
+
+def test_context_cluster_user_overrides(server, kubectl, real, tmp_path, monkeypatch):
+    import yaml
+
+    doc = yaml.safe_load(server.kubeconfig.read_text())
+    doc["clusters"].append({"name": "dead", "cluster": {"server": "https://127.0.0.1:1"}})
+    doc["contexts"].append({"name": "dead", "context": {"cluster": "dead", "user": "default"}})
+    doc["current-context"] = "dead"
+    kc = tmp_path / "kc"
+    kc.write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("KUBECONFIG", str(kc))
+    assert kubectl("get", "ns", "default").code == 1
+    assert kubectl("--context", "default", "get", "ns", "default", "-o", "name").out == "namespace/default\n"
+    assert kubectl("--cluster", "default", "get", "ns", "default", "-o", "name").out == "namespace/default\n"
+    for flag in ("--context", "--cluster"):
+        same(kubectl, real, flag, "missing", "get", "pods")
