@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"exec": {
+_FLAGS: FlagSpec = {
     "container": ("str", None, "c"), "stdin": ("bool", False, "i"), "tty": ("bool", False, "t"),
     "quiet": ("bool", False, "q"), "pod-running-timeout": ("str", "1m0s", ""), "filename": ("list", [], "f"),
-}}
+}
+FLAGS: dict[str, FlagSpec] = {"exec": _FLAGS, "attach": _FLAGS}
 STDIN, STDOUT, STDERR, STATUS, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 PROTOCOL = "v5.channel.k8s.io"
 
@@ -39,6 +40,7 @@ def exit_code_of(status: dict[str, Any]) -> tuple[int, str]:
 
 
 def exec_url(server: str, path: str, command: list[str], container: str, stdin: bool, tty: bool) -> str:
+    """The WebSocket URL of pods/exec (or pods/attach, with no command)."""
     q: list[tuple[str, str]] = [("command", c) for c in command]
     q.append(("container", container))
     if stdin:
@@ -89,6 +91,25 @@ def exec(env: Env, p: Parsed) -> int:
     path = resource("pods").object_path(name, env.namespace, "exec")
     url = exec_url(env.config.server, path, command, container, p["stdin"], tty)
     return run_session(env, url, p["stdin"], tty)
+
+
+def attach(env: Env, p: Parsed) -> int:
+    """`kubectl attach POD [-c C] [-i] [-t]`: the container's own stdio, same channels as exec."""
+    from kubectl.cmd_logs import pick_container, resolve_pod
+
+    pod = resolve_pod(env, p.args)
+    phase = (pod.get("status") or {}).get("phase")
+    if phase in ("Succeeded", "Failed"):
+        raise CommandError(f"error: cannot attach a container in a completed pod; current phase is {phase}")
+    container = pick_container(env, pod, p["container"])
+    tty = p["tty"] and p["stdin"] and sys.stdin.isatty()
+    if not p["quiet"] and not tty:
+        print("If you don't see a command prompt, try pressing enter.", file=env.err)
+    from api.requests import resource
+
+    name = pod["metadata"]["name"]
+    path = resource("pods").object_path(name, env.namespace, "attach")
+    return run_session(env, exec_url(env.config.server, path, [], container, p["stdin"], tty), p["stdin"], tty)
 
 
 def run_session(env: Env, url: str, stdin: bool, tty: bool) -> int:

@@ -73,7 +73,14 @@ def scale(env: Env, p: Parsed) -> int:
     if p["replicas"] < 0:
         raise CommandError("error: required flag(s) \"replicas\" not set" if "replicas" not in p.seen else
                            "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
-    targets, rest = _split_targets(env, p.args)
+    if p["filename"]:
+        from kubectl.manifests import load_paths, resource_of
+
+        targets = [(resource_of(env, d), (d.obj.get("metadata") or {}).get("name", ""))
+                   for d in load_paths(p["filename"])]
+        rest: list[str] = []
+    else:
+        targets, rest = _split_targets(env, p.args)
     if rest or not targets:
         raise CommandError(f"error: unexpected arguments: {rest}" if rest else _NEED_ARGS)
     failed = False
@@ -133,6 +140,11 @@ def _meta_verb(env: Env, p: Parsed, field: str, word: str) -> int:
         targets, rest = _split_targets(env, p.args)
         if not targets:
             raise CommandError(_NEED_ARGS)
+    if p["list"]:
+        for res, name in targets:
+            got = (env.client.get(res, name, _ns(env, res)).get("metadata") or {}).get(field) or {}
+            env.out.write("".join(f"{k}={v}\n" for k, v in sorted(got.items())))
+        return 0
     add, remove = _parse_pairs(rest, what)
     failed = False
     for res, name in targets:

@@ -29,6 +29,7 @@ VERBS: dict[str, str] = {
     "edit": "kubectl.cmd_edit",
     "logs": "kubectl.cmd_logs",
     "exec": "kubectl.cmd_exec",
+    "attach": "kubectl.cmd_exec",
     "wait": "kubectl.cmd_wait",
     "rolling-update": "kubectl.rolling_update",
     "config": "kubectl.cmd_config",
@@ -59,6 +60,7 @@ Troubleshooting and Debugging Commands:
   describe        Show details of a specific resource or group of resources
   logs            Print the logs for a container in a pod
   exec            Execute a command in a container
+  attach          Attach to a running container
 
 Advanced Commands:
   apply           Apply a configuration to a resource by file name or stdin

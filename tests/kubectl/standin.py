@@ -221,7 +221,7 @@ def make_http_server(s: StandIn) -> Any:
                 return
         key = (plural, ns, name or "")
         cur = s.objects.get(key)
-        if sub == "exec":
+        if sub in ("exec", "attach"):
             if cur is None:
                 raise not_found(plural, name or "")
             exec_ws(h, parse_qs(u.query))

@@ -43,7 +43,7 @@ def test_logs(pod, kubectl):
 
 
 def _session(ws: WebSocket, q: dict[str, list[str]]) -> None:
-    cmd = q["command"]
+    cmd = q.get("command") or ["attached"]
     if cmd[0] == "echo":
         ws.send(b"\x01" + " ".join(cmd[1:]).encode() + b"\n")
         ws.send(b"\x02to stderr\n")
@@ -60,6 +60,9 @@ def _session(ws: WebSocket, q: dict[str, list[str]]) -> None:
             assert frame[0] == 0
             got += frame[1:]
         ws.send(b"\x01" + got[::-1])
+        ws.send(b'\x03{"metadata":{},"status":"Success"}')
+    elif cmd[0] == "attached":
+        ws.send(b"\x01output of the main process\n")
         ws.send(b'\x03{"metadata":{},"status":"Success"}')
     elif cmd[0] == "broken":
         ws.send(b'\x03{"metadata":{},"status":"Failure","message":"container not running"}')
@@ -269,3 +272,16 @@ def test_exec_tty_sends_size_and_relays_raw_input(pod, tmp_path):
     assert seen["query"]["tty"] == ["true"] and "stderr" not in seen["query"]
     assert seen["resize"][0] == 4 and json.loads(seen["resize"][1:]) == {"Width": 100, "Height": 30}
     assert seen["stdin"] == b"ab q"
+
+
+def test_attach_and_label_list_and_scale_from_file(pod, kubectl, tmp_path):
+    pod.exec_handler = _session
+    r = kubectl("attach", "web", "-c", "app")
+    assert (r.code, r.out) == (0, "output of the main process\n")
+    assert "/pods/web/attach?container=app&stdout=true&stderr=true" in pod.requests[-1][1]
+    assert kubectl("label", "pod", "web", "b=2", "a=1").code == 0
+    assert kubectl("label", "pod", "web", "--list").out == "a=1\nb=2\n"
+    pod.put("replicationcontrollers", RC)
+    path = write(tmp_path, "rc.json", json.dumps({"apiVersion": "v1", "kind": "ReplicationController", **RC}))
+    assert kubectl("scale", "--replicas=5", "-f", str(path)).out == "replicationcontroller/front scaled\n"
+    assert _rcs(pod)["front"]["spec"]["replicas"] == 5
