@@ -1,0 +1,333 @@
+"""pods/log and pods/exec: the API server's proxy to the kubelet of the pod's node.
+
+`KubeletProxy.proxy(scope, receive, send, pod, subresource)` is the hook `State.pod_proxy` names.
+It checks the request as kube-apiserver does (pod bound to a node, container valid, pod not
+completed for exec), finds the node's InternalIP and `status.daemonEndpoints.kubeletEndpoint.Port`,
+and forwards to the kubelet's HTTPS server (`kubelet.server`): logs as a chunked text/plain
+stream flushed per chunk (so `kubectl logs -f` sees lines as they come), exec as a WebSocket
+whose subprotocol is the one the kubelet chose from what the client offered, frames pumped both
+ways until either side closes. Errors are Status bodies (for a WebSocket, an HTTP answer instead
+of the upgrade, which kubectl decodes as a Status too).
+
+The API server authenticates to kubelets the Kubernetes way: a client certificate with CN
+`kube-apiserver-kubelet-client` (group system:masters), signed by the cluster CA, made on first
+start beside the other certificates (`tls/kubelet-client.crt|key`). Kubelets serve with
+self-signed certificates, which are not verified (kube-apiserver's default without
+`--kubelet-certificate-authority`). httpx and websockets are imported on first use only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+from api import jsonutil
+from api.errors import ApiError, bad_request, service_unavailable
+from api.resources import by_plural
+
+log = logging.getLogger("kubelite.apiserver.kubeletproxy")
+
+KUBELET_CLIENT_CN = "kube-apiserver-kubelet-client"
+DEFAULT_KUBELET_PORT = 10250
+DIAL_TIMEOUT = 10.0
+NODES = by_plural("", "nodes")
+_MAX_ERROR_BODY = 64 * 1024
+
+
+# --- credentials -----------------------------------------------------------------------
+def ensure_kubelet_client_cert(tls_dir: Path, ca_cert: Path, ca_key: Path) -> tuple[Path, Path]:
+    """Load or make the API server's client certificate for kubelets, signed by the cluster CA."""
+    cert_path, key_path = tls_dir / "kubelet-client.crt", tls_dir / "kubelet-client.key"
+    if cert_path.exists() and key_path.exists():
+        return cert_path, key_path
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    signer = serialization.load_pem_private_key(ca_key.read_bytes(), None)
+    issuer = x509.load_pem_x509_certificate(ca_cert.read_bytes())
+    assert isinstance(signer, ec.EllipticCurvePrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, KUBELET_CLIENT_CN)]))
+            .issuer_name(issuer.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(signer, hashes.SHA256()))
+    tmp = key_path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    os.replace(tmp, key_path)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+def client_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # kubelets serve self-signed certificates
+    ctx.load_cert_chain(str(cert), str(key))
+    return ctx
+
+
+# --- decisions (pure) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    host: str
+    port: int
+    path: str  # /containerLogs/ns/pod/c or /exec/ns/pod/c, quoted
+    query: str
+
+    @property
+    def authority(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def pod_container(pod: dict[str, Any], requested: str) -> str:
+    """The container a request is for: the one named, else the default one; 400 when not in the pod."""
+    meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    name = meta.get("name", "")
+    names = [c.get("name") for key in ("containers", "initContainers", "ephemeralContainers")
+             for c in spec.get(key) or []]
+    if not requested:
+        default = (meta.get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
+        requested = str(default) if default in names else str(names[0] if names else "")
+        if not requested:
+            raise bad_request(f"pod {name} has no containers")
+    if requested not in names:
+        raise bad_request(f"container {requested} is not valid for pod {name}")
+    return requested
+
+
+def node_name_of(pod: dict[str, Any]) -> str:
+    node = (pod.get("spec") or {}).get("nodeName")
+    if not node:
+        raise bad_request(f"pod {(pod.get('metadata') or {}).get('name', '')} does not have a host assigned")
+    return str(node)
+
+
+def kubelet_endpoint(node: dict[str, Any]) -> tuple[str, int]:
+    """(address, port) of a node's kubelet: InternalIP first, as kube-apiserver prefers it by default."""
+    status = node.get("status") or {}
+    addresses = status.get("addresses") or []
+    host = ""
+    for kind in ("InternalIP", "ExternalIP", "Hostname", "InternalDNS", "ExternalDNS"):
+        host = next((a.get("address", "") for a in addresses if a.get("type") == kind and a.get("address")), "")
+        if host:
+            break
+    if not host:
+        raise service_unavailable(f"node {(node.get('metadata') or {}).get('name', '')} has no address: "
+                                  "cannot reach its kubelet")
+    port = ((status.get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port")
+    return host, int(port) if isinstance(port, int) and port > 0 else DEFAULT_KUBELET_PORT
+
+
+def kubelet_target(pod: dict[str, Any], node: dict[str, Any], subresource: str,
+                   query: list[tuple[str, str]]) -> Target:
+    """Where a pods/log or pods/exec request goes on the kubelet, with the query it forwards."""
+    meta = pod.get("metadata") or {}
+    container = pod_container(pod, next((v for k, v in query if k == "container"), ""))
+    if subresource == "exec":
+        phase = (pod.get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed"):
+            raise bad_request(f"cannot exec into a container in a completed pod; current phase is {phase}")
+    host, port = kubelet_endpoint(node)
+    kind = "containerLogs" if subresource == "log" else "exec"
+    path = "/".join(("", kind, quote(meta.get("namespace", "default"), safe=""), quote(meta.get("name", ""), safe=""),
+                     quote(container, safe="")))
+    return Target(host, port, path, urlencode([(k, v) for k, v in query if k != "container"]))
+
+
+def kubelet_error(code: int, body: bytes) -> ApiError:
+    """A kubelet's error answer as the Status kube-apiserver would give (the kubelet's text as message)."""
+    text = body[:_MAX_ERROR_BODY].decode("utf-8", "replace").strip()
+    with contextlib.suppress(ValueError):
+        parsed = jsonutil.loads(body)
+        if isinstance(parsed, dict) and parsed.get("kind") == "Status":
+            return ApiError.from_status(code, parsed)
+    return ApiError.from_status(code if 400 <= code < 600 else 500, text)
+
+
+# --- the proxy (I/O) ---------------------------------------------------------------------
+class KubeletProxy:
+    """The `State.pod_proxy` hook: forwards pods/log and pods/exec to the pod's kubelet."""
+
+    def __init__(self, registry: Any, tls_dir: Path, ca_cert: Path, ca_key: Path) -> None:
+        self.registry = registry
+        cert, key = ensure_kubelet_client_cert(tls_dir, ca_cert, ca_key)
+        self.ssl = client_ssl_context(cert, key)
+        self._http: Any = None
+
+    async def target(self, pod: dict[str, Any], subresource: str, query: list[tuple[str, str]]) -> Target:
+        node_name = node_name_of(pod)
+        assert NODES is not None
+        try:
+            node = (await self.registry.get(NODES, None, node_name)).obj
+        except ApiError as e:
+            if e.code == 404:
+                raise service_unavailable(f'node "{node_name}" of pod {pod["metadata"].get("name")} not found: '
+                                          "cannot reach its kubelet") from None
+            raise
+        return kubelet_target(pod, node, subresource, query)
+
+    async def proxy(self, scope: dict[str, Any], receive: Any, send: Any, pod: dict[str, Any], subresource: str) -> None:
+        query = parse_qsl((scope.get("query_string") or b"").decode("latin-1"), keep_blank_values=True)
+        websocket = scope["type"] == "websocket"
+        try:
+            target = await self.target(pod, subresource, query)
+            if websocket:
+                if subresource != "exec":
+                    raise bad_request("pods/log is served over plain HTTP, not a WebSocket")
+                await self._exec(scope, receive, send, target)
+            elif subresource == "log":
+                await self._log(receive, send, target)
+            else:
+                # SPDY (kubectl before 1.30, or its fallback) is not spoken here
+                raise bad_request("exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io "
+                                  "or v4.channel.k8s.io (SPDY is not supported)")
+        except ApiError as e:
+            if websocket:
+                await _deny(send, e)
+            else:
+                await _respond_status(send, e)
+
+    # --- logs ---
+    def _client(self) -> Any:
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(verify=self.ssl, timeout=httpx.Timeout(DIAL_TIMEOUT, read=None))
+        return self._http
+
+    async def _log(self, receive: Any, send: Any, target: Target) -> None:
+        import httpx
+
+        url = f"https://{target.authority}{target.path}" + (f"?{target.query}" if target.query else "")
+        started = False
+
+        async def stream() -> None:
+            nonlocal started
+            try:
+                async with self._client().stream("GET", url) as resp:
+                    if resp.status_code != 200:
+                        raise kubelet_error(resp.status_code, await resp.aread())
+                    started = True
+                    await send({"type": "http.response.start", "status": 200,
+                                "headers": [(b"content-type", b"text/plain")]})
+                    async for chunk in resp.aiter_raw():
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+            except httpx.HTTPError as e:
+                if not started:
+                    raise _unreachable(target, e) from None
+                log.info("log stream from %s ended: %s", target.authority, e)
+                await send({"type": "http.response.body", "body": b""})
+
+        await _until_disconnect(receive, stream())
+
+    # --- exec ---
+    async def _exec(self, scope: dict[str, Any], receive: Any, send: Any, target: Target) -> None:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+        offered = list(scope.get("subprotocols") or [])
+        url = f"wss://{target.authority}{target.path}?{target.query}"
+        try:
+            upstream = await connect(url, ssl=self.ssl, subprotocols=offered or None,
+                                     open_timeout=DIAL_TIMEOUT, max_size=None, compression=None,
+                                     ping_interval=None)
+        except InvalidStatus as e:
+            raise kubelet_error(e.response.status_code, bytes(e.response.body or b"")) from None
+        except (OSError, TimeoutError) as e:
+            raise _unreachable(target, e) from None
+        async with upstream:
+            msg = await receive()
+            if msg["type"] != "websocket.connect":
+                return
+            await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
+
+            async def down() -> None:  # kubelet -> client
+                with contextlib.suppress(ConnectionClosed):
+                    async for frame in upstream:
+                        key = "bytes" if isinstance(frame, bytes) else "text"
+                        await send({"type": "websocket.send", key: frame})
+                with contextlib.suppress(Exception):
+                    await send({"type": "websocket.close", "code": 1000})
+
+            async def up() -> None:  # client -> kubelet
+                while True:
+                    m = await receive()
+                    if m["type"] == "websocket.disconnect":
+                        return
+                    data = m.get("bytes")
+                    with contextlib.suppress(ConnectionClosed):
+                        await upstream.send(data if data is not None else m.get("text") or "")
+
+            tasks = [asyncio.ensure_future(down()), asyncio.ensure_future(up())]
+            try:
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+
+def _unreachable(target: Target, e: BaseException) -> ApiError:
+    return service_unavailable(f"error dialing backend: the kubelet at {target.authority} is unreachable: "
+                               f"{e or type(e).__name__}")
+
+
+async def _until_disconnect(receive: Any, work: Any) -> None:
+    """Run a streaming response until it ends or the client goes away (then the upstream is dropped)."""
+    task = asyncio.ensure_future(work)
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await asyncio.wait([task, watcher], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in (task, watcher):
+            t.cancel()
+        await asyncio.gather(task, watcher, return_exceptions=True)
+    if task.done() and not task.cancelled() and (err := task.exception()) is not None:
+        raise err
+
+
+async def _respond_status(send: Any, e: ApiError) -> None:
+    body = jsonutil.dumps(e.status)
+    await send({"type": "http.response.start", "status": e.code,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _deny(send: Any, e: ApiError) -> None:
+    body = jsonutil.dumps(e.status)
+    await send({"type": "websocket.http.response.start", "status": e.code,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "websocket.http.response.body", "body": body})
+
+
+__all__ = ["KUBELET_CLIENT_CN", "KubeletProxy", "Target", "ensure_kubelet_client_cert", "kubelet_endpoint",
+           "kubelet_target", "pod_container"]
