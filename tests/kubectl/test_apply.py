@@ -156,3 +156,10 @@ def test_prune_deletes_what_left_the_manifests(ns, kubectl, tmp_path):
     assert r.out == "pod/a unchanged\npod/b pruned\n", r.err
     names = kubectl("get", "pods", "-o", "name").out.split()
     assert names == ["pod/a", "pod/unrelated"]
+
+
+def test_unknown_field_is_named_like_real(ns, kubectl, real, tmp_path):
+    path = str(write(tmp_path, "uf.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: uf\nspec:\n  containers:\n"
+                                         "  - name: c\n    image: busybox\n    imagee: x\n"))
+    r = same(kubectl, real, "apply", "-f", path)
+    assert r.code == 1 and 'unknown field "spec.containers[0].imagee"' in r.err
