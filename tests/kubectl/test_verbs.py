@@ -140,6 +140,9 @@ def test_wait_condition_and_delete(objects, kubectl, server):
 
 
 def test_edit_saves_change_and_reopens_on_invalid(objects, kubectl, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # edit buffers and kept copies stay in tmp_path
     monkeypatch.setenv("EDITOR", "sed -i s/image:.busybox/image:\\ busybox:1.36/")
     assert kubectl("edit", "pod", "solo").out == "pod/solo edited\n"
     assert kubectl("get", "pod", "solo", "-o", "jsonpath={.spec.containers[0].image}").out == "busybox:1.36"
@@ -153,7 +156,7 @@ def test_edit_saves_change_and_reopens_on_invalid(objects, kubectl, tmp_path, mo
     r = kubectl("edit", "pod", "solo")
     seen = (tmp_path / "seen.yaml").read_text()
     assert "# The edited file had a syntax error: error converting YAML to JSON: yaml: line" in seen
-    assert r.code == 1 and "A copy of your changes has been stored to" in r.err
+    assert r.code == 1 and f'A copy of your changes has been stored to "{tmp_path}/kubectl-edit-' in r.err
 
 
 def test_config_verbs_match_real(server, kubectl, real, tmp_path, monkeypatch):
