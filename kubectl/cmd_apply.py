@@ -148,27 +148,35 @@ def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
         return
     from kubectl.strategic import three_way_patch
 
-    original_text = ((current.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
-    original = None
-    if original_text:
+    for attempt in range(5):  # a concurrent writer makes the patch conflict: recompute it, as kubectl does
+        patch = three_way_patch(_last_applied(current), modified, current)
+        if not patch:
+            report(env, p, current, res, "unchanged", mode)
+            return
+        if mode == "client":
+            report(env, p, current, res, "configured", mode)
+            return
         try:
-            original = json.loads(original_text)
-        except ValueError:
-            original = None
-    patch = three_way_patch(original, modified, current)
-    if not patch:
-        report(env, p, current, res, "unchanged", mode)
-        return
-    if mode == "client":
-        report(env, p, current, res, "configured", mode)
-        return
-    try:
-        out = env.client.patch(res, name, patch, rq.STRATEGIC_MERGE_PATCH, ns, dry_run=dry,
-                               field_manager=p["field-manager"] or "kubectl-client-side-apply",
-                               field_validation="Strict")
-    except ApiError as e:
-        raise _Failed(_wrap(e, "patching", doc.source)) from e
+            out = env.client.patch(res, name, patch, rq.STRATEGIC_MERGE_PATCH, ns, dry_run=dry,
+                                   field_manager=p["field-manager"] or "kubectl-client-side-apply",
+                                   field_validation="Strict")
+            break
+        except ApiError as e:
+            if e.code != 409 or attempt == 4:
+                raise _Failed(_wrap(e, "patching", doc.source)) from e
+            current = env.client.get(res, name, ns)
     report(env, p, out, res, "configured", mode)
+
+
+def _last_applied(current: dict[str, Any]) -> dict[str, Any] | None:
+    text = ((current.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class _Failed(Exception):

@@ -87,9 +87,22 @@ def merged_kubeconfig(paths: list[Path] | None) -> dict[str, Any]:
         with os.fdopen(fd, "wb") as out:
             out.write(jsonutil.dumps(doc))
         os.replace(tmp, cached)
+        _prune_stale(cached)
     except OSError:
         pass  # a read-only home only costs speed
     return doc
+
+
+def _prune_stale(keep: Path) -> None:
+    """Copies of kubeconfigs that changed since are dropped after a day."""
+    import time
+
+    for old in keep.parent.glob("kubeconfig-*.json"):
+        try:
+            if old != keep and time.time() - old.stat().st_mtime > 86400:
+                old.unlink()
+        except OSError:
+            continue
 
 
 class Env:

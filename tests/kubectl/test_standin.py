@@ -285,3 +285,27 @@ def test_attach_and_label_list_and_scale_from_file(pod, kubectl, tmp_path):
     path = write(tmp_path, "rc.json", json.dumps({"apiVersion": "v1", "kind": "ReplicationController", **RC}))
     assert kubectl("scale", "--replicas=5", "-f", str(path)).out == "replicationcontroller/front scaled\n"
     assert _rcs(pod)["front"]["spec"]["replicas"] == 5
+
+
+def test_apply_recomputes_the_patch_after_a_conflict(standin, kubectl, tmp_path, monkeypatch):
+    from api.errors import stale_conflict
+    from kubectl.fastclient import FastClient
+
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    path = write(tmp_path, "p.json", json.dumps(manifest))
+    assert kubectl("apply", "-f", str(path)).out == "pod/p created\n"
+    manifest["spec"]["containers"][0]["image"] = "busybox:2"
+    path.write_text(json.dumps(manifest))
+    real_patch, calls = FastClient.patch, []
+
+    def flaky(self: Any, *a: Any, **kw: Any) -> Any:
+        calls.append(a)
+        if len(calls) == 1:
+            raise stale_conflict("pods", "p")
+        return real_patch(self, *a, **kw)
+
+    monkeypatch.setattr(FastClient, "patch", flaky)
+    assert kubectl("apply", "-f", str(path)).out == "pod/p configured\n"
+    assert len(calls) == 2
+    assert standin.objects[("pods", "default", "p")]["spec"]["containers"][0]["image"] == "busybox:2"
