@@ -291,7 +291,7 @@ def test_apply_recomputes_the_patch_after_a_conflict(standin, kubectl, tmp_path,
     from api.errors import stale_conflict
     from kubectl.fastclient import FastClient
 
-    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+    manifest: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                 "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
     path = write(tmp_path, "p.json", json.dumps(manifest))
     assert kubectl("apply", "-f", str(path)).out == "pod/p created\n"
