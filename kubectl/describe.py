@@ -69,8 +69,9 @@ def describe_pod(env: Env, pod: Obj) -> str:
     if owner:
         out.w(f"Controlled By:\t{owner.get('kind')}/{owner.get('name')}")
     if spec.get("initContainers"):
-        containers_block(out, "Init Containers", spec["initContainers"], status.get("initContainerStatuses"), "")
-    containers_block(out, "Containers", spec.get("containers") or [], status.get("containerStatuses"), "")
+        containers_block(out, "Init Containers", spec["initContainers"], status.get("initContainerStatuses"), "",
+                         pod=pod)
+    containers_block(out, "Containers", spec.get("containers") or [], status.get("containerStatuses"), "", pod=pod)
     conds = status.get("conditions") or []
     if conds:
         out.w("Conditions:\n  Type\tStatus")

@@ -145,15 +145,30 @@ def _probe(p: Obj) -> str:
             f"#failure={p.get('failureThreshold', 3)}")
 
 
+def field_value(pod: Obj | None, path: str) -> str:
+    """What a `fieldRef` env var resolves to in this pod (kubectl describe shows it)."""
+    if not pod:
+        return ""
+    import re
+
+    m = re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path)
+    if m:
+        return str(((pod.get("metadata") or {}).get(m.group(1)) or {}).get(m.group(2), ""))
+    cur: Any = pod
+    for part in path.split("."):
+        cur = cur.get(part) if isinstance(cur, dict) else None
+    return "" if cur is None else str(cur)
+
+
 def containers_block(out: Out, title: str, containers: list[Obj], statuses: list[Obj] | None, space: str,
-                     indent: str = "") -> None:
+                     indent: str = "", pod: Obj | None = None) -> None:
     out.w(f"{indent}{title}:")
     by_name = {s.get("name"): s for s in statuses or []}
     for c in containers:
         st = by_name.get(c.get("name"))
         out.w(f"{L1}{space}{c.get('name')}:")
-        if st and st.get("containerID"):
-            out.w(f"{L2}Container ID:\t{st['containerID']}")
+        if st is not None:
+            out.w(f"{L2}Container ID:\t{st.get('containerID', '')}")
         out.w(f"{L2}Image:\t{c.get('image', '')}")
         if st is not None:
             out.w(f"{L2}Image ID:\t{st.get('imageID', '')}")
@@ -190,7 +205,8 @@ def containers_block(out: Out, title: str, containers: list[Obj], statuses: list
                 out.w(f"{L3}{e.get('name')}:\t{e.get('value', '')}")
             else:
                 ref = e["valueFrom"].get("fieldRef") or {}
-                out.w(f"{L3}{e.get('name')}:\t ({ref.get('apiVersion', 'v1')}:{ref.get('fieldPath', '')})")
+                value = field_value(pod, ref.get("fieldPath", ""))
+                out.w(f"{L3}{e.get('name')}:\t{value} ({ref.get('apiVersion', 'v1')}:{ref.get('fieldPath', '')})")
         mounts = sorted(c.get("volumeMounts") or [], key=lambda m: m.get("mountPath", ""))
         out.w(f"{L2}Mounts:" + ("" if mounts else "\t<none>"))
         for m in mounts:

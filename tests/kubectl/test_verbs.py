@@ -299,3 +299,66 @@ def test_context_cluster_user_overrides(server, kubectl, real, tmp_path, monkeyp
     assert kubectl("--cluster", "default", "get", "ns", "default", "-o", "name").out == "namespace/default\n"
     for flag in ("--context", "--cluster"):
         same(kubectl, real, flag, "missing", "get", "pods")
+
+
+RICH_POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: rich
+  labels: {app: rich, tier: web}
+  annotations: {note: "hello world"}
+spec:
+  nodeName: n1
+  volumes:
+  - name: data
+    emptyDir: {}
+  - name: host
+    hostPath: {path: /var/log}
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["sh", "-c", "true"]
+  containers:
+  - name: web
+    image: nginx:1.25
+    ports: [{containerPort: 80}, {containerPort: 443, hostPort: 8443}]
+    args: ["--flag", "multi\\nline"]
+    env: [{name: A, value: "1"}, {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+    resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: 200m, memory: 128Mi}}
+    livenessProbe: {httpGet: {path: /healthz, port: 80}, initialDelaySeconds: 3}
+    readinessProbe: {tcpSocket: {port: 80}}
+    volumeMounts: [{name: data, mountPath: /data}, {name: host, mountPath: /logs, readOnly: true}]
+  - name: side
+    image: busybox
+    command: ["sleep", "3600"]
+"""
+RICH_STATUS = {
+    "phase": "Running", "hostIP": "10.0.0.5", "podIP": "10.244.1.7", "podIPs": [{"ip": "10.244.1.7"}],
+    "startTime": "2026-01-01T08:00:00Z",
+    "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "False"},
+                   {"type": "PodScheduled", "status": "True"}],
+    "initContainerStatuses": [{"name": "init", "ready": True, "restartCount": 0, "image": "busybox", "imageID": "i",
+                               "containerID": "runc://111", "state": {"terminated": {
+                                   "exitCode": 0, "reason": "Completed", "startedAt": "2026-01-01T08:00:01Z",
+                                   "finishedAt": "2026-01-01T08:00:02Z"}}}],
+    "containerStatuses": [
+        {"name": "web", "ready": True, "restartCount": 2, "image": "nginx:1.25", "imageID": "sha256:def",
+         "containerID": "runc://222", "state": {"running": {"startedAt": "2026-01-01T08:00:03Z"}},
+         "lastState": {"terminated": {"exitCode": 137, "reason": "Error", "startedAt": "2026-01-01T08:00:02Z",
+                                      "finishedAt": "2026-01-01T08:00:03Z"}}},
+        {"name": "side", "ready": False, "restartCount": 5, "image": "busybox", "imageID": "",
+         "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}}}]}
+
+
+def test_describe_and_get_of_a_busy_pod_match_real(ns, server, kubectl, real, tmp_path):
+    from api.client import Client
+    from api.config import from_kubeconfig
+
+    assert kubectl("apply", "-f", str(write(tmp_path, "rich.yaml", RICH_POD))).code == 0
+    with Client(from_kubeconfig([server.kubeconfig])) as c:
+        pod = c.get("pods", "rich", ns)
+        pod["status"] = RICH_STATUS
+        c.update("pods", pod, ns, subresource="status")
+    same(kubectl, real, "describe", "pod", "rich")
+    r = same(kubectl, real, "get", "pod", "rich", "-o", "wide")
+    assert r.out.splitlines()[1].split()[:4] == ["rich", "1/2", "CrashLoopBackOff", "7"]
