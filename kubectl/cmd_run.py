@@ -76,6 +76,8 @@ def run(env: Env, p: Parsed) -> int:
         p.command = p.args[1:]
     mode = dry_run_mode(p)
     pod = pod_for_run(name, p)
+    if env.namespace_explicit:  # kubectl records -n in the object it generates
+        pod["metadata"]["namespace"] = env.namespace
     res = env.resource("pods")
     if mode == "client":
         report(env, p, pod, res, "created", mode)
@@ -138,6 +140,8 @@ def expose(env: Env, p: Parsed) -> int:
                            "metadata": {"creationTimestamp": None, "name": p["name"] or args[1],
                                         **({"labels": labels} if labels else {})},
                            "spec": svc_spec, "status": {"loadBalancer": {}}}
+    if env.namespace_explicit:
+        svc["metadata"]["namespace"] = env.namespace
     mode = dry_run_mode(p)
     sres = env.resource("services")
     if mode == "client":
