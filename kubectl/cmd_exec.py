@@ -126,7 +126,12 @@ def run_session(env: Env, url: str, stdin: bool, tty: bool) -> int:
         from api.client import decode_error
 
         resp = e.response
-        raise decode_error(resp.status_code, resp.headers.get("Content-Type", ""), bytes(resp.body or b"")) from e
+        body = bytes(resp.body or b"")
+        if b'"kind":"Status"' not in body.replace(b" ", b""):
+            # a refused upgrade without a Status body (e.g. an ASGI server's bare 403)
+            raise CommandError(f"error: unable to upgrade connection: {resp.status_code} {resp.reason_phrase}"
+                               + (f": {body.decode(errors='replace').strip()}" if body.strip() else "")) from e
+        raise decode_error(resp.status_code, resp.headers.get("Content-Type", ""), body) from e
     except OSError as e:
         raise CommandError(f"error: unable to upgrade connection: {e}") from e
     with ws:  # websockets wants the connection used as a context manager

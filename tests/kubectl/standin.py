@@ -33,6 +33,7 @@ class StandIn:
         self.cond = threading.Condition()
         self.logs: dict[str, str] = {}  # pod name -> log text
         self.exec_handler: Any = None  # (WebSocket, query) -> None
+        self.exec_refusal: ApiError | None = None  # answered (a Status) instead of the upgrade
         self.requests: list[tuple[str, str]] = []
         self.tables = True  # answer Table when asked (False: plain lists, like a minimal server)
         self.simulate_rcs = True  # RC status follows spec at once, as if pods were ready
@@ -282,6 +283,8 @@ def make_http_server(s: StandIn) -> Any:
 
         if (h.headers.get("Upgrade") or "").lower() != "websocket":
             raise ApiError(400, "BadRequest", "Upgrade request required")
+        if s.exec_refusal is not None:
+            raise s.exec_refusal
         protos = [p.strip() for p in (h.headers.get("Sec-WebSocket-Protocol") or "").split(",")]
         if "v5.channel.k8s.io" not in protos:
             raise ApiError(400, "BadRequest", "no supported subprotocol")

@@ -309,3 +309,12 @@ def test_apply_recomputes_the_patch_after_a_conflict(standin, kubectl, tmp_path,
     assert kubectl("apply", "-f", str(path)).out == "pod/p configured\n"
     assert len(calls) == 2
     assert standin.objects[("pods", "default", "p")]["spec"]["containers"][0]["image"] == "busybox:2"
+
+
+def test_refused_upgrade_shows_the_status(pod, kubectl):
+    from api.errors import service_unavailable
+
+    pod.exec_refusal = service_unavailable("pods/exec is not available: no kubelet proxy in this server")
+    r = kubectl("exec", "web", "-c", "app", "--", "ls")
+    assert (r.code, r.err) == (1, "Error from server (ServiceUnavailable): pods/exec is not available: no kubelet "
+                                  "proxy in this server\n")
