@@ -88,7 +88,8 @@ class FastClient:
 
     # --- one request ---------------------------------------------------------------------
     def _head(self, req: rq.Request) -> bytes:
-        lines = [f"{req.method} {self._prefix}{req.target} HTTP/1.1", f"Host: {self._host}:{self._port}",
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        lines = [f"{req.method} {self._prefix}{req.target} HTTP/1.1", f"Host: {host}:{self._port}",
                  f"Accept: {req.accept}", f"User-Agent: {self.config.user_agent}", "Accept-Encoding: identity"]
         if self.config.token:
             lines.append(f"Authorization: Bearer {self.config.token}")

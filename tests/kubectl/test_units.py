@@ -165,3 +165,70 @@ def test_exec_status_and_url():
     url = exec_url("https://h:1", "/api/v1/namespaces/d/pods/p/exec", ["sh", "-c", "echo hi"], "c", True, True)
     assert url == ("wss://h:1/api/v1/namespaces/d/pods/p/exec?command=sh&command=-c&command=echo+hi&container=c"
                    "&stdin=true&stdout=true&tty=true")
+
+
+def test_fast_client_speaks_http11_to_a_plain_server():
+    """Keep-alive, Content-Length and chunked bodies, Status errors, a closed connection retried."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from api.config import ClientConfig
+    from api.errors import ApiError
+    from api.requests import Request
+    from kubectl.fastclient import ConnectionFailed, FastClient
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            seen.append((self.path, self.headers.get("Authorization")))
+            if self.path == "/chunked":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for part in (b'{"a":', b"1}"):
+                    self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+            elif self.path == "/missing":
+                body = b'{"kind":"Status","status":"Failure","reason":"NotFound","message":"x not found","code":404}'
+                self.send_response(404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                body = b"plain text"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                if self.path == "/close":
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        c = FastClient(ClientConfig(server=f"http://127.0.0.1:{srv.server_address[1]}", token="tok"))
+        assert c.call(Request("GET", "/chunked")) == {"a": 1}
+        assert c.call(Request("GET", "/text")) == "plain text"
+        with pytest.raises(ApiError) as e:
+            c.call(Request("GET", "/missing"))
+        assert (e.value.code, e.value.reason) == (404, "NotFound")
+        assert c.call(Request("GET", "/close")) == "plain text"
+        assert c.call(Request("GET", "/again")) == "plain text"  # reconnected after the server closed
+        assert seen[0] == ("/chunked", "Bearer tok")
+        c.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    with pytest.raises(ConnectionFailed) as down:
+        FastClient(ClientConfig(server=f"http://127.0.0.1:{srv.server_address[1]}")).call(Request("GET", "/"))
+    assert isinstance(down.value.__cause__, ConnectionRefusedError)
