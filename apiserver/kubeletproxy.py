@@ -197,7 +197,9 @@ class KubeletProxy:
             elif subresource == "log":
                 await self._log(receive, send, target)
             else:
-                # SPDY (kubectl before 1.30, or its fallback) is not spoken here
+                # SPDY: kubectl before 1.30, or 1.30+ falling back after a failed WebSocket upgrade;
+                # report what made that upgrade fail when it is the kubelet, else say what is needed
+                await self._dial(target)
                 raise bad_request("exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io "
                                   "or v4.channel.k8s.io (SPDY is not supported)")
         except ApiError as e:
@@ -205,6 +207,17 @@ class KubeletProxy:
                 await _deny(send, e)
             else:
                 await _respond_status(send, e)
+
+    async def _dial(self, target: Target) -> None:
+        """Check that the kubelet answers TLS at all (ApiError 503 when not)."""
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(target.host, target.port, ssl=self.ssl),
+                                               DIAL_TIMEOUT)
+        except (OSError, TimeoutError) as e:
+            raise _unreachable(target, e) from None
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
 
     # --- logs ---
     def _client(self) -> Any:

@@ -1,0 +1,177 @@
+"""pods/log and pods/exec end to end: the real kubectl 1.33 and the `kubernetes` Python client against
+a real `kubelite server` subprocess, proxying over mutual TLS to a kubelet HTTPS server.
+
+The kubelet server runs in a thread of the test with the host-process runtime double of
+tests/kubelet/test_server.py (log files the test writes, exec as host processes); the test
+registers a Node pointing at 127.0.0.1:<its port> and pods bound to it, so every hop but the
+container runtime is the real one: kubectl -> API server (authn, pod lookup, node lookup, client
+certificate) -> kubelet (certificate check, log reader, exec bridge) and back.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from kubernetes import client, config
+from kubernetes.stream import stream
+
+from apiserver import certs
+from tests.apiserver.conftest import KUBECTL, Server, free_port
+from tests.kubelet.test_server import HostRuntime, Kubelet, start_kubelet
+
+
+@pytest.fixture(scope="module")
+def kubelet(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubelet]:
+    tmp = tmp_path_factory.mktemp("proxied-kubelet")
+    tls = server.data_dir / "tls"
+    ca = certs.TLSFiles(tls / "ca.crt", tls / "ca.key", tls / "server.crt", tls / "server.key")
+    k = start_kubelet(tmp, HostRuntime(tmp / "logs"), ca)
+    yield k
+    k.stop()
+
+
+def make_node(http: httpx.Client, name: str, port: int) -> None:
+    r = http.post("/api/v1/nodes", json={"metadata": {"name": name}})
+    assert r.status_code in (201, 409), r.text
+    status = {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": name}],
+              "daemonEndpoints": {"kubeletEndpoint": {"Port": port}}}
+    r = http.patch(f"/api/v1/nodes/{name}/status", json={"status": status},
+                   headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 200, r.text
+
+
+def make_pod(http: httpx.Client, ns: str, name: str, node: str | None, containers: tuple[str, ...] = ("c1", "c2"),
+             phase: str = "Running") -> None:
+    spec: dict[str, object] = {"containers": [{"name": c, "image": "busybox:1"} for c in containers]}
+    if node:
+        spec["nodeName"] = node
+    r = http.post(f"/api/v1/namespaces/{ns}/pods", json={"metadata": {"name": name}, "spec": spec})
+    assert r.status_code == 201, r.text
+    r = http.patch(f"/api/v1/namespaces/{ns}/pods/{name}/status", json={"status": {"phase": phase}},
+                   headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 200, r.text
+
+
+@pytest.fixture(scope="module")
+def node(http: httpx.Client, kubelet: Kubelet) -> str:
+    make_node(http, "proxied-node", kubelet.port)
+    return "proxied-node"
+
+
+def test_kubectl_logs(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
+    rt = kubelet.runtime
+    make_pod(http, ns, "web", node)
+    old = rt.add(ns, "web", "c1", restarts=0, state="exited")
+    rt.write(old, "crashed once")
+    c1 = rt.add(ns, "web", "c1", restarts=1)
+    rt.write(c1, "hello from c1", "second line")
+    c2 = rt.add(ns, "web", "c2")
+    rt.write(c2, "hello from c2")
+    r = server.kubectl("logs", "-n", ns, "web", "-c", "c1", check=True)
+    assert r.stdout == "hello from c1\nsecond line\n"
+    r = server.kubectl("logs", "-n", ns, "web", check=True)  # kubectl picks the first container
+    assert r.stdout == "hello from c1\nsecond line\n" and 'Defaulted container "c1"' in r.stderr
+    assert server.kubectl("logs", "-n", ns, "pod/web", "-c", "c2", check=True).stdout == "hello from c2\n"
+    assert server.kubectl("logs", "-n", ns, "web", "-c", "c1", "--tail=1", check=True).stdout == "second line\n"
+    assert server.kubectl("logs", "-n", ns, "web", "-c", "c1", "-p", check=True).stdout == "crashed once\n"
+    stamped = server.kubectl("logs", "-n", ns, "web", "-c", "c1", "--timestamps", "--since=1h", check=True).stdout
+    assert [ln.split(" ", 1)[1] for ln in stamped.splitlines()] == ["hello from c1", "second line"]
+    r = server.kubectl("logs", "-n", ns, "web", "-c", "c2", "--previous")
+    assert r.returncode == 1
+    assert 'Error from server (BadRequest): previous terminated container "c2" in pod "web" not found' in r.stderr
+    r = server.kubectl("logs", "-n", ns, "web", "-c", "nope")
+    assert r.returncode == 1 and "container nope is not valid for pod web" in r.stderr
+    resp = http.get(f"/api/v1/namespaces/{ns}/pods/web/log", params={"container": "nope"})
+    assert resp.status_code == 400 and resp.json()["reason"] == "BadRequest"
+
+
+def test_kubectl_logs_follow(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
+    rt = kubelet.runtime
+    make_pod(http, ns, "tailed", node, ("c",))
+    c = rt.add(ns, "tailed", "c")
+    rt.write(c, "line 1")
+    cache = server.data_dir.parent / "kubectl-cache"
+    proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(server.kubeconfig), "--cache-dir", str(cache), "logs", "-f",
+                             "-n", ns, "tailed"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "line 1\n"  # before line 2 exists: the proxy streams
+        rt.write(c, "line 2")
+        assert proc.stdout.readline() == "line 2\n"
+        rt.write(c, "last line")
+        rt.containers[c.id].state = "exited"
+        assert proc.stdout.readline() == "last line\n"
+        assert proc.wait(20) == 0  # the kubelet ends the stream, the proxy passes the end on
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_kubectl_exec(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
+    make_pod(http, ns, "box", node, ("c",))
+    kubelet.runtime.add(ns, "box", "c")
+    r = server.kubectl("exec", "-n", ns, "box", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (r.returncode, r.stdout) == (3, "out\n") and "err\n" in r.stderr
+    r = server.kubectl("exec", "-n", ns, "box", "-c", "c", "--", "true")
+    assert (r.returncode, r.stdout) == (0, "")
+    r = server.kubectl("exec", "-i", "-n", ns, "box", "--", "sh", "-c", "tr a-z A-Z; echo done", input="hello\n")
+    assert (r.returncode, r.stdout) == (0, "HELLO\ndone\n")
+
+
+def test_errors_worded_as_kube(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
+    make_pod(http, ns, "unbound", None, ("c",), phase="Pending")
+    r = server.kubectl("logs", "-n", ns, "unbound")
+    assert "Error from server (BadRequest): pod unbound does not have a host assigned" in r.stderr
+    r = server.kubectl("exec", "-n", ns, "unbound", "--", "true")
+    assert r.returncode != 0 and "pod unbound does not have a host assigned" in r.stderr
+    r = server.kubectl("exec", "-n", ns, "box-nope", "--", "true")
+    assert r.returncode == 1 and 'pods "box-nope" not found' in r.stderr
+    make_node(http, "gone-node", free_port())  # nobody listens there
+    make_pod(http, ns, "stranded", "gone-node", ("c",))
+    r = server.kubectl("logs", "-n", ns, "stranded")
+    assert r.returncode == 1 and "ServiceUnavailable" in r.stderr and "kubelet at 127.0.0.1:" in r.stderr
+    r = server.kubectl("exec", "-n", ns, "stranded", "--", "true")
+    assert r.returncode == 1 and "kubelet at 127.0.0.1:" in r.stderr
+    make_pod(http, ns, "finished", node, ("c",), phase="Succeeded")
+    resp = http.get(f"/api/v1/namespaces/{ns}/pods/finished/exec", params={"command": "true", "stdout": "true"},
+                 headers={"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                          "Sec-WebSocket-Protocol": "v5.channel.k8s.io"})
+    assert resp.status_code == 400 and "cannot exec into a container in a completed pod" in resp.json()["message"]
+
+
+def test_python_client(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
+    rt = kubelet.runtime
+    make_pod(http, ns, "py", node, ("main", "side"))
+    c = rt.add(ns, "py", "main")
+    rt.write(c, "from main")
+    rt.add(ns, "py", "side")
+    api = config.new_client_from_config(config_file=str(server.kubeconfig))
+    try:
+        v1 = client.CoreV1Api(api)
+        assert v1.read_namespaced_pod_log("py", ns) == "from main\n"  # no container: the first one
+        assert v1.read_namespaced_pod_log("py", ns, container="main", tail_lines=1) == "from main\n"
+        # the client's default (preloaded) call leaves its socket open after the close frame, which holds
+        # the server's shutdown for seconds: read the same way, then close
+        resp = stream(v1.connect_get_namespaced_pod_exec, "py", ns, command=["sh", "-c", "echo hi"],
+                      stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+        resp.run_forever(timeout=20)
+        assert resp.returncode == 0  # before read_all(), which forgets the status channel too
+        assert resp.read_all() == "hi\n"
+        resp.close()
+        resp = stream(v1.connect_get_namespaced_pod_exec, "py", ns, container="side",
+                      command=["sh", "-c", "echo oops >&2; exit 5"], stderr=True, stdin=False, stdout=True,
+                      tty=False, _preload_content=False)
+        deadline = time.monotonic() + 20
+        while resp.is_open() and time.monotonic() < deadline:
+            resp.update(timeout=1)
+        assert resp.read_stderr() == "oops\n"
+        assert resp.returncode == 5
+        resp.close()
+    finally:
+        api.close()
