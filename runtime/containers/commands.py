@@ -8,6 +8,7 @@ code 125. `run` in the foreground returns the container's own exit code, as dock
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -126,15 +127,45 @@ def _attach_and_wait(c: Containers, rec: Record, interactive: bool, use_tty: boo
             engine.start(rec)
             pump_attach(sock, stdin_fd)
         engine.wait_exit(rec)
-        rec = engine.refresh(rec)
-        code = rec.exit_code if rec.exit_code is not None else 255
+        code = engine.exit_code(rec)
+        if code is None:
+            rec = engine.refresh(rec)
+            code = rec.exit_code if rec.exit_code is not None else 255
     except BaseException:
         if remove:
             c.remove(engine.refresh(rec), force=True)
         raise
     if remove:
-        c.remove(rec, force=True)
+        remove_in_background(c, rec)
     return code
+
+
+def remove_in_background(c: Containers, rec: Record) -> None:
+    """`--rm` cleanup (runc delete, unmount, netns, state; ~15 ms) after we have returned the exit code.
+
+    A detached grandchild with its stdio on /dev/null does it, so a shell (or a pipe reader) gets
+    the exit status at once; `ps` already hides exited `--rm` containers. Set KUBELITE_SYNC_RM=1
+    to remove in the foreground instead.
+    """
+    if os.environ.get("KUBELITE_SYNC_RM") == "1":
+        c.remove(c.engine.refresh(rec), force=True)
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        os.waitpid(pid, 0)  # the intermediate child exits at once
+        return
+    try:
+        if os.fork() == 0:
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            with contextlib.suppress(Exception):
+                c.remove(c.engine.refresh(rec), force=True)
+    finally:
+        os._exit(0)
 
 
 def _resize_from(engine: Engine, rec: Record) -> None:
@@ -227,7 +258,8 @@ def status_text(rec: Record) -> str:
 
 def cmd_ps(args: argparse.Namespace) -> int:
     c = containers(args)
-    recs = sorted(c.engine.list(), key=lambda r: -r.created_at)
+    recs = sorted((r for r in c.engine.list() if not (r.auto_remove and r.state == "exited")),
+                  key=lambda r: -r.created_at)  # exited --rm containers are being removed
     if not args.all:
         recs = [r for r in recs if r.state == "running"]
     if args.quiet:
@@ -275,7 +307,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     env = [f"{k}={v}" for k, v in parse_env(args.env).items()]
     argv = c.engine.exec_argv(rec, args.command, tty=args.tty, env=env, workdir=args.workdir or "",
                               user=args.user or "")
-    proc.log.debug("exec: %s", argv)
+    proc.log_command(argv)
     stdin = None if args.interactive else subprocess.DEVNULL
     return subprocess.run(argv, stdin=stdin).returncode
 

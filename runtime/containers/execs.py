@@ -25,7 +25,7 @@ class RuncExecSession:
 
     @classmethod
     async def start(cls, argv: list[str], tty: bool = False, stdin: bool = False) -> RuncExecSession:
-        proc.log.debug("exec: %s", " ".join(argv))
+        proc.log_command(argv)
         if tty:
             master, slave = os.openpty()
             set_window_size(master, 80, 24)

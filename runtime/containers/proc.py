@@ -7,16 +7,27 @@ missing binary becomes a one-line `ContainerError` instead of a traceback.
 
 from __future__ import annotations
 
-import logging
 import os
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 
 from runtime.containers.errors import CommandFailed, ContainerError
 
-log = logging.getLogger("kubelite.runtime.proc")
+LOGGER = "kubelite.runtime.proc"
+
+
+def log_command(argv: Sequence[str]) -> None:
+    """Debug-log a command line; `logging` is imported only when someone configured it (start-up cost)."""
+    if "logging" not in sys.modules:
+        return
+    import logging
+
+    logger = logging.getLogger(LOGGER)
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("exec: %s", shlex.join(argv))
 
 _paths: dict[str, str] = {}
 
@@ -42,7 +53,7 @@ def run(argv: Sequence[str], *, input: bytes | None = None, check: bool = True, 
         env: Mapping[str, str] | None = None, capture: bool = True) -> subprocess.CompletedProcess[bytes]:
     """Run argv to completion; CommandFailed on a non-zero exit when `check`."""
     args = list(argv)
-    log.debug("exec: %s", shlex.join(args))
+    log_command(args)
     try:
         result = subprocess.run(args, input=input, timeout=timeout, env=env,
                                 stdout=subprocess.PIPE if capture else None,
