@@ -350,3 +350,74 @@ def test_exec_refusals(kubelet: Kubelet) -> None:
     with pytest.raises(InvalidStatus) as e:
         ws(kubelet, "/exec/exec/done/c?command=true&stdout=1", protocols=("channel.k8s.io",))
     assert e.value.response.status_code == 400
+
+
+# --- with the real runtime: busybox under runc and conmon ------------------------------------------
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kubelet, Any, str]]:
+    """A kubelet server over RealRuntime and one host-network pod `real/bb` whose container `c`
+    echoes to stdout and stderr, then sleeps; everything it made is removed afterwards."""
+    from runtime.images import ImageStore
+    from runtime.images.base import build_base
+    from runtime.real import RealRuntime
+    from tests.runtime.containers.conftest import conmons_for
+
+    tmp = tmp_path_factory.mktemp("kubelet-real")
+    build_base(ImageStore(tmp / "images"))
+    rt = RealRuntime(tmp / "rt", image_root=tmp / "images")
+    labels = {POD_UID: "real-uid", POD_NAME: "bb", POD_NAMESPACE: "real", CONTAINER_NAME: "c", RESTART_COUNT: "0"}
+
+    async def make() -> tuple[str, str]:
+        from runtime.interface import ContainerConfig, SandboxConfig
+
+        sb = await rt.run_sandbox(SandboxConfig(name="bb", namespace="real", uid="real-uid", hostname="bb",
+                                                host_network=True))
+        cid = await rt.create_container(sb.id, ContainerConfig(
+            name="c", image="busybox", labels=labels,
+            command=["sh", "-c", "echo one; echo two >&2; printf 'no newline yet'; sleep 300"]))
+        await rt.start_container(cid)
+        return sb.id, cid
+
+    async def clean(sandbox_id: str) -> None:
+        await rt.stop_sandbox(sandbox_id)
+        await rt.remove_sandbox(sandbox_id)
+
+    sandbox_id, cid = asyncio.run(make())
+    ca = certs.ensure_certs(tmp / "ca", [])
+    k = start_kubelet(tmp, cast(Any, rt), ca)
+    try:
+        yield k, rt, cid
+    finally:
+        k.stop()
+        asyncio.run(clean(sandbox_id))
+        assert conmons_for(tmp / "rt") == []
+
+
+def test_real_container_logs_and_exec(real: tuple[Kubelet, Any, str]) -> None:
+    k = real[0]
+    with httpx.Client(base_url=k.url, verify=k.client_ssl, timeout=10) as http:
+        deadline = time.monotonic() + 10
+        while (text := http.get("/containerLogs/real/bb/c").text) != "one\ntwo\n":
+            assert time.monotonic() < deadline, text
+            time.sleep(0.02)
+        assert http.get("/containerLogs/real/bb/c", params={"tailLines": "1"}).text == "two\n"
+    q = "command=sh&command=-c&command=echo+%24((6*7))%3B+echo+e+%3E%262%3B+exit+2&stdout=true&stderr=true"
+    with ws(k, f"/exec/real/bb/c?{q}") as conn:
+        out, err, status = run_exec(conn)
+    assert (out, err, status["details"]["causes"][0]["message"]) == (b"42\n", b"e\n", "2")
+    with ws(k, "/exec/real/bb/c?command=sh&command=-c&command=cat%3B+echo+.&stdin=true&stdout=true") as conn:
+        assert run_exec(conn, [b"\x00piped", b"\xff\x00"]) == (b"piped.\n", b"", {"metadata": {}, "status": "Success"})
+    with ws(k, "/exec/real/bb/c?command=sh&stdin=true&stdout=true&tty=true") as conn:
+        out, _, status = run_exec(conn, [b'\x04{"Width":99,"Height":33}', b"\x00stty size; exit 0\n"])
+    assert b"33 99" in out and status["status"] == "Success"
+
+
+def test_real_container_follow_ends_when_it_stops(real: tuple[Kubelet, Any, str]) -> None:
+    k, rt, cid = real
+    with httpx.Client(base_url=k.url, verify=k.client_ssl, timeout=20) as http, \
+            http.stream("GET", "/containerLogs/real/bb/c", params={"follow": "true", "timestamps": "true"}) as r:
+        lines = r.iter_lines()
+        assert next(lines).endswith("Z one") and next(lines).endswith("Z two")
+        asyncio.run(rt.stop_container(cid, 0))
+        rest = list(lines)  # the stream ends once the container has stopped
+    assert len(rest) == 1 and rest[0].endswith("Z no newline yet")
