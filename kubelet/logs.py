@@ -6,19 +6,26 @@ line) or `P` (a partial record: a long line split by conmon, continued by the ne
 the same stream). What a client sees is the logical lines: partial records joined, their
 first timestamp kept. Decisions (parse, join, filter, tail) are pure functions over lines; the
 only I/O is `read_tail` (seek from the end, so `tailLines=10` of a huge log reads a few blocks)
-and `follow`, an async generator that polls the file for growth (conmon only appends) until
-the container stops running.
+and `follow`, an async generator woken by inotify when the file grows (conmon only appends)
+until the container stops running.
+
+`runtime.containers.logs` (the `kubelite runtime logs` CLI's reader) parses the same format, but
+its follower blocks a thread in select() until conmon exits, which a server cannot cancel when
+its client goes away; this module is the kubelet's async, cancellable reader and borrows only
+that module's inotify helper.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-FOLLOW_POLL = 0.1  # seconds between size checks of a followed log (conmon only appends)
+FOLLOW_POLL = 0.1  # seconds between reads of a followed log when inotify is unavailable
+FOLLOW_EXIT_CHECK = 0.5  # seconds between "is the container still running?" checks of an idle log
 _BLOCK = 64 * 1024
 
 
@@ -230,25 +237,74 @@ def read_from(path: str, offset: int) -> tuple[bytes, int]:
     return data, offset + len(data)
 
 
+class _Changes:
+    """Wakes a follower when the file grows: inotify on the event loop (the runtime's inotify helper),
+    or, where that is unavailable, nothing but the caller's timeout."""
+
+    def __init__(self, path: str) -> None:
+        self.event = asyncio.Event()
+        self.loop = asyncio.get_running_loop()
+        self.fd = -1
+        try:
+            from runtime.containers.logs import _inotify
+
+            self.fd = _inotify(path)
+            self.loop.add_reader(self.fd, self._ready)
+        except (ImportError, OSError, NotImplementedError):
+            if self.fd >= 0:
+                os.close(self.fd)
+            self.fd = -1
+
+    @property
+    def watching(self) -> bool:
+        return self.fd >= 0
+
+    def _ready(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.read(self.fd, 65536)
+        self.event.set()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.event.wait(), timeout)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            self.loop.remove_reader(self.fd)
+            os.close(self.fd)
+            self.fd = -1
+
+
 async def follow(path: str, offset: int, running: Callable[[], Awaitable[bool]],
-                 joiner: LineJoiner, poll: float = FOLLOW_POLL) -> AsyncIterator[LogLine]:
+                 joiner: LineJoiner, exit_check: float = FOLLOW_EXIT_CHECK) -> AsyncIterator[LogLine]:
     """Logical lines appended to `path` after `offset`, as they come, until `running()` says the
-    container stopped (then what is left is drained) or the caller stops iterating."""
+    container stopped (then what is left is drained) or the caller stops iterating. New data wakes
+    the follower through inotify; `running()` is asked only when the file is idle, every
+    `exit_check` seconds (FOLLOW_POLL without inotify)."""
+    changes = _Changes(path)
+    idle_wait = exit_check if changes.watching else min(exit_check, FOLLOW_POLL)
     carry = b""
-    while True:
-        alive = await running()  # asked before reading, so nothing written before the exit is missed
-        data, offset = await asyncio.to_thread(read_from, path, offset)
-        if data:
-            chunk = carry + data
-            cut = chunk.rfind(b"\n")
-            carry = chunk[cut + 1:]
-            for line in logical_lines(chunk[:cut].split(b"\n") if cut >= 0 else [], joiner):
-                yield line
-        if not alive:
-            for line in logical_lines([carry] if carry else [], joiner):
-                yield line
-            for line in joiner.flush():
-                yield line
-            return
-        if not data:
-            await asyncio.sleep(poll)
+
+    def lines_of(data: bytes, final: bool) -> list[LogLine]:
+        nonlocal carry
+        chunk = carry + data
+        cut = len(chunk) if final else chunk.rfind(b"\n") + 1
+        carry = chunk[cut:]
+        return list(logical_lines(chunk[:cut].split(b"\n"), joiner))
+
+    try:
+        while True:
+            changes.event.clear()  # before reading: a write after this read still wakes the wait below
+            data, offset = await asyncio.to_thread(read_from, path, offset)
+            if data:
+                for line in lines_of(data, False):
+                    yield line
+                continue
+            if not await running():
+                data, offset = await asyncio.to_thread(read_from, path, offset)  # written just before the exit
+                for line in [*lines_of(data, True), *joiner.flush()]:
+                    yield line
+                return
+            await changes.wait(idle_wait)
+    finally:
+        changes.close()

@@ -124,7 +124,7 @@ async def _follow_appended(tmp_path: Path) -> None:
         running = False
 
     task = asyncio.create_task(writer())
-    got = [ln.text async for ln in logs.follow(str(path), offset, is_running, logs.LineJoiner(), poll=0.01)]
+    got = [ln.text async for ln in logs.follow(str(path), offset, is_running, logs.LineJoiner(), exit_check=0.01)]
     await task
     assert got == [b"new 0", b"new 1", b"new 2", b"cut in the middle", b"dangling"]
 
