@@ -135,8 +135,13 @@ class RealRuntime:
     def _remove_sandbox(self, sandbox_id: str) -> None:
         for rec in self._sandbox_records(sandbox_id):
             self.containers.engine.remove(rec, force=True)
-        with self._lock:
-            self.network.teardown(sandbox_id)  # idempotent, also for half-built sandboxes
+        try:
+            host = self._load_sandbox(sandbox_id).config.host_network
+        except NoSuchSandbox:
+            host = False
+        if not host:
+            with self._lock:
+                self.network.teardown(sandbox_id)  # idempotent, also for half-built sandboxes
         shutil.rmtree(self.sandbox_dir / sandbox_id, ignore_errors=True)
 
     async def remove_sandbox(self, sandbox_id: str) -> None:

@@ -105,7 +105,12 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     c = containers(args)
-    rec = c.create(request_from_args(args))
+    req = request_from_args(args)
+    if args.detach and args.rm:  # nobody waits for it: conmon runs our `rm` when it exits
+        req.exit_command = [sys.executable, "-m", "runtime.cli", "--root", os.path.abspath(args.root),
+                            *(["--image-root", os.path.abspath(args.image_root)] if args.image_root else []),
+                            "rm", "-f", "{id}"]
+    rec = c.create(req)
     if args.detach:
         c.engine.start(rec)
         print(rec.id)

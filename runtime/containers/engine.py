@@ -91,6 +91,10 @@ class Engine:
             argv.append("-t")
         if rec.stdin:
             argv.append("-i")
+        if rec.exit_command:
+            argv += ["--exit-command", rec.exit_command[0]]
+            for arg in rec.exit_command[1:]:
+                argv += ["--exit-command-arg", arg]
         rfd, wfd = os.pipe()
         try:
             env = dict(os.environ, _OCI_SYNCPIPE=str(wfd))

@@ -60,6 +60,7 @@ class RunRequest:
     image_id: str = ""  # pre-resolved (build steps on an unnamed rootfs)
     layer_dirs: list[str] | None = None  # pre-resolved, lowest first
     image_config: dict[str, Any] | None = None  # pre-resolved `config` section
+    exit_command: list[str] = field(default_factory=list)  # run by conmon after exit; "{id}" = the container id
 
 
 class Containers:
@@ -98,7 +99,7 @@ class Containers:
                 from runtime.images.errors import ImageNotFound
 
                 raise ImageNotFound(f"image not found: {req.image} (pull, load or build it first)")
-            image_ref = image.refs[0] if image.refs else image.id
+            image_ref = _display_ref(req.image, image.refs) or image.id
             image_id = image.id
             layers = [str(p) for p in self.images.layer_dirs(image)]
             cfg = dict(image.config.get("config") or {})
@@ -112,6 +113,7 @@ class Containers:
                      cgroups_path=f"{req.cgroup_parent.rstrip('/') or '/kubelite'}/{name if req.cgroup_parent else cid}",
                      stop_signal=str(cfg.get("StopSignal") or "SIGTERM"), terminal=req.tty, stdin=req.stdin,
                      auto_remove=req.auto_remove, ports=list(req.ports), layer_dirs=layers,
+                     exit_command=[a.replace("{id}", cid) for a in req.exit_command],
                      config=_summary(req))
         try:
             netns, etc_files, hostname = self._network_for(rec, req)
@@ -197,9 +199,20 @@ class Containers:
         return self.engine.create(rec)
 
 
+def _display_ref(asked: str, refs: list[str]) -> str:
+    """The reference the user asked for when it names the image (not just its first tag)."""
+    from runtime.images import normalize
+
+    try:
+        wanted = normalize(asked)
+    except Exception:
+        wanted = ""
+    return wanted if wanted in refs else (refs[0] if refs else "")
+
+
 def _summary(req: RunRequest) -> dict[str, Any]:
     d = asdict(req)
-    for k in ("layer_dirs", "image_config", "etc_files"):
+    for k in ("layer_dirs", "image_config", "etc_files", "exit_command"):
         d.pop(k, None)
     return d
 
@@ -211,8 +224,19 @@ def default_images(root: Path) -> ImageStore:
 
 
 def default_network(root: Path) -> Network:
+    """The root's bridge network: chosen once (KUBELITE_BRIDGE / KUBELITE_SUBNET or kl0 10.88.0.0/16)
+    and remembered in `<root>/network/config.json`, so a later `rm` tears down what `run` made."""
+    import json
+
     from runtime.network import BridgeNetwork, NetworkConfig
 
-    return BridgeNetwork(NetworkConfig(state_dir=root / "network",
-                                       bridge=os.environ.get("KUBELITE_BRIDGE", "kl0"),
-                                       subnet=os.environ.get("KUBELITE_SUBNET", "10.88.0.0/16")))
+    state = root / "network"
+    saved = state / "config.json"
+    try:
+        cfg = json.loads(saved.read_text())
+    except (OSError, ValueError):
+        cfg = {"bridge": os.environ.get("KUBELITE_BRIDGE", "kl0"),
+               "subnet": os.environ.get("KUBELITE_SUBNET", "10.88.0.0/16")}
+        state.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(cfg))
+    return BridgeNetwork(NetworkConfig(state_dir=state, bridge=str(cfg["bridge"]), subnet=str(cfg["subnet"])))

@@ -47,6 +47,7 @@ class Record:
     layer_dirs: list[str] = field(default_factory=list)  # lowest first, for re-mounting on restart
     config: dict[str, Any] = field(default_factory=dict)  # the request, for inspect and commit
     restart_count: int = 0
+    exit_command: list[str] = field(default_factory=list)  # conmon runs it after the container exits
 
     @property
     def short_id(self) -> str:

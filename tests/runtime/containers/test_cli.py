@@ -167,3 +167,11 @@ def test_user_workdir_entrypoint_volumes(cli: Cli, tmp_path: Path) -> None:
     assert res.returncode != 0 and not (data / "nope").exists()
     assert "tmpfs" in cli.ok("run", "--rm", "--tmpfs", "/scratch", "busybox", "sh", "-c", "grep /scratch /proc/mounts")
     assert cli("run", "--rm", "-u", "nosuchuser", "busybox", "true").returncode == 125
+
+
+def test_detached_rm_is_removed_when_it_exits(cli: Cli) -> None:
+    cid = cli.ok("run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.2; exit 2").strip()
+    assert cli.ok("ps", "-q") == f"{cid[:12]}\n"
+    assert "busybox:latest" in cli.ok("ps")
+    wait_for(lambda: not (cli.root / "containers" / cid).exists(), what="conmon's exit command to remove it")
+    assert cli.ok("ps", "-aq") == ""
