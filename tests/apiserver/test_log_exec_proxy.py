@@ -10,7 +10,13 @@ certificate) -> kubelet (certificate check, log reader, exec bridge) and back.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import select
+import struct
 import subprocess
+import termios
 import time
 from collections.abc import Iterator
 
@@ -121,6 +127,43 @@ def test_kubectl_exec(server: Server, http: httpx.Client, kubelet: Kubelet, node
     assert (r.returncode, r.stdout) == (0, "")
     r = server.kubectl("exec", "-i", "-n", ns, "box", "--", "sh", "-c", "tr a-z A-Z; echo done", input="hello\n")
     assert (r.returncode, r.stdout) == (0, "HELLO\ndone\n")
+
+
+def test_kubectl_exec_it_through_a_terminal(server: Server, http: httpx.Client, kubelet: Kubelet, node: str,
+                                           ns: str) -> None:
+    """`kubectl exec -it`: a TTY, its size sent as a resize frame, keystrokes in, the exit code out."""
+    make_pod(http, ns, "term", node, ("c",))
+    kubelet.runtime.add(ns, "term", "c")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 37, 111, 0, 0))
+    cache = server.data_dir.parent / "kubectl-cache"
+    proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(server.kubeconfig), "--cache-dir", str(cache), "exec", "-it",
+                             "-n", ns, "term", "--", "sh"], stdin=slave, stdout=slave, stderr=slave,
+                            start_new_session=True)
+    os.close(slave)
+    out = b""
+    try:
+        os.write(master, b"stty size; echo $((6*7)); exit 7\n")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: kubectl exited and closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            elif proc.poll() is not None:
+                break
+        assert proc.wait(10) == 7, out
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert b"37 111" in out and b"42" in out
 
 
 def test_errors_worded_as_kube(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
