@@ -110,6 +110,10 @@ class RealRuntime:
             self._remove_sandbox(sid)
             raise
 
+    @staticmethod
+    def _cgroup_parent(config: SandboxConfig) -> str:
+        return config.cgroup_parent or f"/kubelite/pod{config.uid}"
+
     async def run_sandbox(self, config: SandboxConfig) -> SandboxInfo:
         return await asyncio.to_thread(self._run_sandbox, config)
 
@@ -136,7 +140,9 @@ class RealRuntime:
         for rec in self._sandbox_records(sandbox_id):
             self.containers.engine.remove(rec, force=True)
         try:
-            host = self._load_sandbox(sandbox_id).config.host_network
+            config = self._load_sandbox(sandbox_id).config
+            host = config.host_network
+            remove_cgroup_dirs(self._cgroup_parent(config))
         except NoSuchSandbox:
             host = False
         if not host:
@@ -183,7 +189,7 @@ class RealRuntime:
         files = {p: str(self.sandbox_dir / sandbox_id / "etc" / name)
                  for p, name in (("/etc/hosts", "hosts"), ("/etc/resolv.conf", "resolv.conf"),
                                  ("/etc/hostname", "hostname"))}
-        parent = sandbox.config.cgroup_parent or f"/kubelite/pod{sandbox.config.uid}"
+        parent = self._cgroup_parent(sandbox.config)
         req = RunRequest(
             image=config.image, name=f"k8s_{config.name}_{sandbox.config.name}_{sandbox.config.namespace}_"
                                      f"{ids.new_id()[:8]}"[:128],
@@ -255,3 +261,18 @@ class RealRuntime:
         rec = await asyncio.to_thread(self._record, container_id)
         argv = self.containers.engine.exec_argv(rec, cmd, tty=tty)
         return await RuncExecSession.start(argv, tty=tty, stdin=stdin)
+
+
+def remove_cgroup_dirs(path: str) -> None:
+    """rmdir the pod's cgroup in every hierarchy (runc removes only each container's own); a
+    cgroup that still has members or children stays."""
+    base = Path("/sys/fs/cgroup")
+    try:
+        hierarchies = [d for d in base.iterdir() if d.is_dir() and not d.is_symlink()]
+    except OSError:
+        return
+    for h in hierarchies:
+        try:
+            (h / path.strip("/")).rmdir()
+        except OSError:
+            pass

@@ -371,9 +371,17 @@ def cmd_info(args: argparse.Namespace) -> int:
           f" Created: {states['created']}\nImages: {n_images}\nRoot: {args.root}\n"
           f"Cgroups: {'hybrid (v1 controllers + unified)' if hybrid else 'v2'}\nCgroup driver: cgroupfs\n"
           f"Runtime: runc ({proc.which('runc')}) under conmon ({proc.which('conmon')})\n"
-          f"Network: bridge {os.environ.get('KUBELITE_BRIDGE', 'kl0')} "
-          f"{os.environ.get('KUBELITE_SUBNET', '10.88.0.0/16')}")
+          f"Network: {_network_text(Path(args.root))}")
     return 0
+
+
+def _network_text(root: Path) -> str:
+    try:
+        cfg = json.loads((root / "network" / "config.json").read_text())
+    except (OSError, ValueError):
+        cfg = {"bridge": os.environ.get("KUBELITE_BRIDGE", "kl0"), "subnet": os.environ.get("KUBELITE_SUBNET",
+                                                                                              "10.88.0.0/16")}
+    return f"bridge {cfg.get('bridge')} {cfg.get('subnet')}"
 
 
 def in_use(root: Path, image_id: str) -> bool:

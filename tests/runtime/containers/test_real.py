@@ -74,7 +74,8 @@ async def _until(cond: Callable[[], T], timeout: float = 10.0) -> T:
 
 
 def pod(uid: str, **kw: object) -> SandboxConfig:
-    return SandboxConfig(name=f"pod-{uid}", namespace="default", uid=uid, hostname=f"pod-{uid}", **kw)  # type: ignore[arg-type]
+    return SandboxConfig(name=f"pod-{uid}", namespace="default", uid=f"{uid}-{os.getpid()}", hostname=f"pod-{uid}",
+                         **kw)  # type: ignore[arg-type]
 
 
 def test_real_runtime_satisfies_the_protocol(tmp_path: Path) -> None:
@@ -114,6 +115,7 @@ async def test_two_container_pod_shares_localhost_and_is_reachable(runtime: Real
     await runtime.remove_sandbox(sb.id)
     assert await runtime.list_sandboxes() == [] and await runtime.list_containers() == []
     assert not os.path.exists(sb.netns_path)
+    assert not os.path.exists(f"/sys/fs/cgroup/memory/kubelite/pod{sb.config.uid}")  # the pod's cgroup too
 
 
 @sync
@@ -157,7 +159,7 @@ async def test_restarted_runtime_adopts_running_containers(runtime: RealRuntime,
     before = await runtime.container_status(cid)
     again = RealRuntime(tmp_path / "rt", network=network, image_root=image_root)  # a kubelet restart
     [sandbox] = await again.list_sandboxes()
-    assert sandbox.id == sb.id and sandbox.ip == sb.ip and sandbox.config.uid == "u3"
+    assert sandbox.id == sb.id and sandbox.ip == sb.ip and sandbox.config.uid == f"u3-{os.getpid()}"
     [info] = await again.list_containers({"k": "v"})
     assert info.id == cid and info.state == "running" and info.pid == before.pid and info.name == "app"
     assert "kubelite web" in await _until(lambda: _get(f"http://{sb.ip}:8080/"))
