@@ -8,7 +8,6 @@ pidfd on conmon says when no more can come.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import select
 from collections.abc import Callable, Iterator
@@ -49,7 +48,7 @@ def read_lines(path: str, tail: int | None = None) -> tuple[list[LogLine], int]:
 
 
 def _inotify(path: str) -> int:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)  # libc is already loaded; find_library would run ldconfig
     fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
     if fd < 0 or libc.inotify_add_watch(fd, path.encode(), IN_MODIFY) < 0:
         raise OSError(ctypes.get_errno(), f"inotify on {path}")

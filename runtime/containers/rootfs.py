@@ -7,7 +7,6 @@ hot path). runc rejects a rootfs reached through a symlink, so every path is res
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 from pathlib import Path
@@ -21,7 +20,7 @@ _libc: ctypes.CDLL | None = None
 def _lib() -> ctypes.CDLL:
     global _libc
     if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        _libc = ctypes.CDLL(None, use_errno=True)  # libc is already loaded; find_library would run ldconfig
     return _libc
 
 
