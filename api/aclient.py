@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from api import jsonutil
 from api import requests as rq
-from api.client import decode, decode_error, headers_for
+from api.client import decode, decode_error, request_head
 from api.config import ClientConfig
 
 IDLE_MAX = 30.0  # seconds; the server closes idle keep-alive connections after 60
@@ -68,10 +68,7 @@ class AsyncClient:
         return _Conn(r, w)
 
     def _head(self, req: rq.Request) -> bytes:
-        lines = [f"{req.method} {self._prefix}{req.target} HTTP/1.1", f"Host: {self._host}:{self._port}"]
-        lines += [f"{k}: {v}" for k, v in headers_for(self.config, req).items()]
-        lines.append(f"Content-Length: {len(req.body or b'')}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+        return request_head(self.config, req, self._host, self._port, self._prefix)
 
     @staticmethod
     async def _read_head(c: _Conn, reused: bool) -> tuple[int, dict[str, str]]:

@@ -162,9 +162,9 @@ class Env:
 
     @cached_property
     def client(self) -> Any:
-        from kubectl.fastclient import FastClient
+        from api.client import Client
 
-        return FastClient(self.config)
+        return Client(self.config)
 
     @property
     def namespace(self) -> str:

@@ -147,7 +147,7 @@ def run_verb(verb: str, module_name: str, rest: list[str]) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:
-        if type(e).__name__ == "ConnectionFailed":  # kubectl.fastclient's or api.client's
+        if type(e).__name__ == "ConnectionFailed":
             print(connection_text(e), file=sys.stderr)
             return 1
         if os.environ.get("KUBECTL_TRACEBACK"):

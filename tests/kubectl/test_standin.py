@@ -288,8 +288,8 @@ def test_attach_and_label_list_and_scale_from_file(pod, kubectl, tmp_path):
 
 
 def test_apply_recomputes_the_patch_after_a_conflict(standin, kubectl, tmp_path, monkeypatch):
+    from api.client import Client
     from api.errors import stale_conflict
-    from kubectl.fastclient import FastClient
 
     manifest: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                 "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
@@ -297,7 +297,7 @@ def test_apply_recomputes_the_patch_after_a_conflict(standin, kubectl, tmp_path,
     assert kubectl("apply", "-f", str(path)).out == "pod/p created\n"
     manifest["spec"]["containers"][0]["image"] = "busybox:2"
     path.write_text(json.dumps(manifest))
-    real_patch, calls = FastClient.patch, []
+    real_patch, calls = Client.patch, []
 
     def flaky(self: Any, *a: Any, **kw: Any) -> Any:
         calls.append(a)
@@ -305,7 +305,7 @@ def test_apply_recomputes_the_patch_after_a_conflict(standin, kubectl, tmp_path,
             raise stale_conflict("pods", "p")
         return real_patch(self, *a, **kw)
 
-    monkeypatch.setattr(FastClient, "patch", flaky)
+    monkeypatch.setattr(Client, "patch", flaky)
     assert kubectl("apply", "-f", str(path)).out == "pod/p configured\n"
     assert len(calls) == 2
     assert standin.objects[("pods", "default", "p")]["spec"]["containers"][0]["image"] == "busybox:2"

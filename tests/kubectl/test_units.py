@@ -172,10 +172,10 @@ def test_fast_client_speaks_http11_to_a_plain_server():
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+    from api.client import Client, ConnectionFailed
     from api.config import ClientConfig
     from api.errors import ApiError
     from api.requests import Request
-    from kubectl.fastclient import ConnectionFailed, FastClient
 
     seen: list[tuple[str, str | None]] = []
 
@@ -216,7 +216,7 @@ def test_fast_client_speaks_http11_to_a_plain_server():
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     try:
-        c = FastClient(ClientConfig(server=f"http://127.0.0.1:{srv.server_address[1]}", token="tok"))
+        c = Client(ClientConfig(server=f"http://127.0.0.1:{srv.server_address[1]}", token="tok"))
         assert c.call(Request("GET", "/chunked")) == {"a": 1}
         assert c.call(Request("GET", "/text")) == "plain text"
         with pytest.raises(ApiError) as e:
@@ -230,5 +230,5 @@ def test_fast_client_speaks_http11_to_a_plain_server():
         srv.shutdown()
         srv.server_close()
     with pytest.raises(ConnectionFailed) as down:
-        FastClient(ClientConfig(server=f"http://127.0.0.1:{srv.server_address[1]}")).call(Request("GET", "/"))
+        Client(ClientConfig(server=f"http://127.0.0.1:{srv.server_address[1]}")).call(Request("GET", "/"))
     assert isinstance(down.value.__cause__, ConnectionRefusedError)

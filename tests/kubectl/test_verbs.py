@@ -132,7 +132,11 @@ def test_wait_condition_and_delete(objects, kubectl, server):
     assert (r.code, r.out) == (0, "pod/solo condition met\n")
     assert kubectl("wait", "--for=jsonpath={.status.phase}=Running", "pods", "--all").out == \
         "pod/solo condition met\n"
-    t = threading.Timer(0.5, lambda: kubectl("delete", "pod", "solo", "--wait=false"))
+    def delete() -> None:  # through the API, not in-process kubectl, whose output would mix with wait's
+        with Client(from_kubeconfig([server.kubeconfig])) as c:
+            c.delete("pods", "solo", objects)
+
+    t = threading.Timer(0.5, delete)
     t.start()
     r = kubectl("wait", "--for=delete", "pod/solo", "--timeout=20s")
     t.join()
