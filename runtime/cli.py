@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 
 DEFAULT_ROOT = "/var/lib/kubelite/runtime"
-CONTAINER_VERBS = ("version", "info", "run", "create", "ps", "logs", "exec", "start", "stop", "restart", "kill",
+CONTAINER_VERBS = ("version", "info", "run", "create", "ps", "logs", "exec", "start", "stop", "restart", "wait", "kill",
                    "rm", "inspect", "build", "commit")
 EXIT_RUNTIME_ERROR = 125
 
@@ -98,6 +98,10 @@ def build_parser(with_images: bool) -> argparse.ArgumentParser:
         p.add_argument("-t", "--time", type=float, default=10.0, help="grace period in seconds")
         p.add_argument("containers", nargs="+")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("wait", help="wait for containers to exit, print their exit codes")
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(func=c.cmd_wait)
 
     p = sub.add_parser("kill", help="send a signal to containers")
     p.add_argument("-s", "--signal", default="SIGKILL")

@@ -223,6 +223,17 @@ def cmd_restart(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wait(args: argparse.Namespace) -> int:
+    """Block until each container exits; print its exit code (docker wait)."""
+    c = containers(args)
+    for ref in args.containers:
+        rec = c.get(ref)
+        c.engine.wait_exit(rec)
+        rec = c.engine.refresh(rec)
+        print(rec.exit_code if rec.exit_code is not None else 255)
+    return 0
+
+
 def cmd_kill(args: argparse.Namespace) -> int:
     c = containers(args)
     for ref in args.containers:

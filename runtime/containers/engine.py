@@ -78,6 +78,7 @@ class Engine:
         (self.exits / rec.id).unlink(missing_ok=True)
         self.exits.mkdir(parents=True, exist_ok=True)
         self.socks.mkdir(parents=True, exist_ok=True)
+        Path(rec.log_path).parent.mkdir(parents=True, exist_ok=True)  # conmon creates the file, not its dir
         try:
             (self.socks / rec.short_id).unlink()
         except OSError:

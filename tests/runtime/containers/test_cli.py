@@ -175,3 +175,17 @@ def test_detached_rm_is_removed_when_it_exits(cli: Cli) -> None:
     assert "busybox:latest" in cli.ok("ps")
     wait_for(lambda: not (cli.root / "containers" / cid).exists(), what="conmon's exit command to remove it")
     assert cli.ok("ps", "-aq") == ""
+
+
+def test_kill_wait_restart(cli: Cli) -> None:
+    cli.ok("run", "-d", "--name", "k", "busybox", "sh", "-c", "trap 'exit 9' USR1; echo up; while true; do sleep 0.1; done")
+    wait_for(lambda: "up" in cli.ok("logs", "k"), what="start")
+    cli.ok("kill", "-s", "USR1", "k")
+    assert cli.ok("wait", "k") == "9\n"
+    cli.ok("restart", "-t", "1", "k")
+    assert "Up" in cli.ok("ps")
+    wait_for(lambda: cli.ok("logs", "k").count("up") == 2, what="restart output")
+    assert json.loads(cli.ok("inspect", "k"))[0]["RestartCount"] == 1
+    cli.ok("kill", "k")
+    assert cli.ok("wait", "k") == "137\n"
+    assert cli("kill", "k").returncode == 125  # not running any more

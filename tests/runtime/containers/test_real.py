@@ -121,14 +121,15 @@ async def test_two_container_pod_shares_localhost_and_is_reachable(runtime: Real
 @sync
 async def test_exit_codes_logs_and_exec_sessions(runtime: RealRuntime) -> None:
     sb = await runtime.run_sandbox(pod("u2"))
-    job = await runtime.create_container(sb.id, ContainerConfig(name="job", image="busybox",
+    log = runtime.root / "pods" / "ns_job_uid" / "job" / "0.log"  # a kubelet-style path whose dirs do not exist yet
+    job = await runtime.create_container(sb.id, ContainerConfig(name="job", image="busybox", log_path=str(log),
                                                                command=["sh", "-c", "echo done; exit 5"]))
     await runtime.start_container(job)
     deadline = time.monotonic() + 10
     while (st := await runtime.container_status(job)).state != "exited" and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     assert st.exit_code == 5 and st.reason == "Error"
-    assert Path(st.log_path).read_text().split(" ", 3)[1:] == ["stdout", "F", "done\n"]
+    assert st.log_path == str(log) and log.read_text().split(" ", 3)[1:] == ["stdout", "F", "done\n"]
 
     sh = await runtime.create_container(sb.id, ContainerConfig(name="sh", image="busybox", command=["sleep", "300"]))
     await runtime.start_container(sh)
