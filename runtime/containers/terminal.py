@@ -2,7 +2,7 @@
 
 Two sources of a container's terminal: conmon's attach socket (framed SEQPACKET, for the
 container's own process) and a pty pair whose slave is an attached `runc exec -t`'s stdio.
-Both pumps are plain select loops on file descriptors: no threads, no asyncio on the CLI path.
+The attach pump is a plain select loop on file descriptors: no threads, no asyncio on the CLI path.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import os
 import select
 import socket
 import struct
-import sys
 import termios
 import tty
 from collections.abc import Iterator
@@ -73,30 +72,3 @@ def pump_attach(sock: socket.socket, stdin_fd: int | None, out_fd: int = 1, err_
                     sock.shutdown(socket.SHUT_WR)  # conmon closes the container's stdin
                 watch.remove(stdin_fd)
                 stdin_fd = None
-
-
-def pump_pty(master: int, stdin_fd: int | None, out_fd: int = 1) -> None:
-    """Copy between a pty master and local stdio until the slave side is closed (EIO)."""
-    watch = [master] + ([stdin_fd] if stdin_fd is not None else [])
-    while True:
-        ready, _, _ = select.select(watch, [], [])
-        if master in ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            _write_all(out_fd, data)
-        if stdin_fd is not None and stdin_fd in ready:
-            data = os.read(stdin_fd, 65536)
-            if data:
-                _write_all(master, data)
-            else:
-                _write_all(master, b"\x04")  # EOF on a terminal is ^D
-                watch.remove(stdin_fd)
-                stdin_fd = None
-
-
-def stdin_fd_if(interactive: bool) -> int | None:
-    return sys.stdin.fileno() if interactive else None
