@@ -20,8 +20,11 @@ import signal
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from api.config import ClientConfig
 
 log = logging.getLogger("kubelite.agent")
 
@@ -58,14 +61,27 @@ def default_node_ip(server: str) -> str:
             return "127.0.0.1"
 
 
+async def join_when_reachable(server: str, token: str, name: str, timeout: float = 60.0) -> ClientConfig:
+    """Join, waiting for a server that is still starting (connection refused) up to `timeout`."""
+    from kubelet.join import JoinError, join_config
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await asyncio.to_thread(join_config, server, token, name)
+        except JoinError as e:
+            if "cannot reach" not in str(e) or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)  # nothing to watch before the server listens
+
+
 async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool) -> None:
     from api.aclient import AsyncClient
     from api.informer import InformerFactory
-    from kubelet.join import join_config
     from kubelet.kubelet import Kubelet, KubeletOptions
     from kubelet.node import NodeAgent, node_object, read_machine
 
-    cfg = await asyncio.to_thread(join_config, args.server, token, name)
+    cfg = await join_when_reachable(args.server, token, name)
     node_ip = args.node_ip or default_node_ip(args.server)
     data_dir = Path(args.data_dir) / name if hollow else Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

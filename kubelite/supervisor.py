@@ -32,6 +32,7 @@ HOST_BRIDGE = "kln0"
 NODE_SUBNET = "10.250.0.0/24"
 HOST_IP = "10.250.0.1"
 NETNS_PREFIX = "kl-node-"
+SERVICE_CIDR = "10.96.0.0/16"
 
 
 @dataclass
@@ -125,6 +126,10 @@ def setup_host_network(opts: ClusterOptions) -> None:
             net.setup(netns_name(i))
         with Rtnl(open_socket(netns_name(i))) as inner:
             inner.delete_route("0.0.0.0", 0)  # pods and nodes get no way out of the cluster
+            # but service IPs need a route for the kernel to get as far as the proxy's DNAT (which
+            # then sends the packet to a pod); without one, connect() fails with ENETUNREACH
+            net_addr, prefix = SERVICE_CIDR.split("/")
+            inner.add_route(net_addr, int(prefix), HOST_IP, replace=True)
 
 
 def node_ip(opts: ClusterOptions, i: int) -> str:
