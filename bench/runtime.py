@@ -36,7 +36,7 @@ from runtime.images import ImageStore
 from runtime.images.base import build_base
 from runtime.interface import ContainerConfig, SandboxConfig
 from runtime.network import BridgeNetwork, NetworkConfig
-from runtime.real import RealRuntime
+from runtime.real import RealRuntime, remove_cgroup_dirs
 
 DEVNULL = subprocess.DEVNULL
 
@@ -203,6 +203,7 @@ def main() -> None:
                 if str(work) in line.split()[4]:
                     rootfs.unmount(Path(line.split()[4]))
         shutil.rmtree(work, ignore_errors=True)
+        remove_cgroup_dirs("/klbench")  # the raw bundles' parent cgroup (runc removes only the leaves)
 
 
 if __name__ == "__main__":
