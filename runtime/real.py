@@ -80,7 +80,10 @@ class RealRuntime:
         except (OSError, ValueError):
             raise NoSuchSandbox(f"no such sandbox: {sandbox_id}") from None
         data["config"] = SandboxConfig(**data["config"])
-        return SandboxInfo(**data)
+        info = SandboxInfo(**data)
+        if info.state == "ready" and info.netns_path and not os.path.exists(info.netns_path):
+            info.state = "notready"  # the namespace is gone (a reboot, someone's `ip netns del`)
+        return info
 
     def _save_sandbox(self, info: SandboxInfo) -> None:
         path = self._sandbox_path(info.id)

@@ -188,3 +188,13 @@ async def test_image_status_and_missing_image(runtime: RealRuntime) -> None:
     with pytest.raises(Exception, match="no-such"):
         await runtime.create_container(sb.id, ContainerConfig(name="x", image="no-such:image"))
     assert await runtime.list_containers() == []
+
+
+@sync
+async def test_sandbox_whose_netns_vanished_is_not_ready(runtime: RealRuntime, network: BridgeNetwork) -> None:
+    sb = await runtime.run_sandbox(pod("u6"))
+    network.teardown(sb.id)  # as after a reboot: the record survives, the namespace does not
+    [info] = await runtime.list_sandboxes()
+    assert info.id == sb.id and info.state == "notready"
+    await runtime.remove_sandbox(sb.id)  # still cleans up
+    assert await runtime.list_sandboxes() == []
