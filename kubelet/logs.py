@@ -137,6 +137,7 @@ class LogLine:
     timestamp: bytes
     stream: bytes
     text: bytes  # the whole logical line, without the newline
+    complete: bool = True  # False: the log ends inside this line (printed without a newline, as kube does)
 
 
 class LineJoiner:
@@ -160,7 +161,7 @@ class LineJoiner:
 
     def flush(self) -> list[LogLine]:
         """Partial lines still open when the log ends (the container died mid-line)."""
-        out = [LogLine(ts, stream, b"".join(parts)) for stream, (ts, parts) in self._pending.items()]
+        out = [LogLine(ts, stream, b"".join(parts), False) for stream, (ts, parts) in self._pending.items()]
         self._pending.clear()
         return out
 
@@ -186,31 +187,33 @@ def selected(line: LogLine, opts: LogOptions) -> bool:
 
 
 def render(line: LogLine, timestamps: bool) -> bytes:
+    end = b"\n" if line.complete else b""
     if timestamps:
-        return format_time(line.timestamp) + b" " + line.text + b"\n"
-    return line.text + b"\n"
+        return format_time(line.timestamp) + b" " + line.text + end
+    return line.text + end
 
 
 def render_all(lines: Iterable[LogLine], opts: LogOptions) -> bytes:
     """The whole (non-follow) answer: filter, tail, render, cut at limitBytes."""
-    chosen = [ln for ln in lines if selected(ln, opts)]
-    if opts.tail_lines is not None:
-        chosen = chosen[len(chosen) - opts.tail_lines:] if opts.tail_lines else []
-    out = b"".join(render(ln, opts.timestamps) for ln in chosen)
+    out = b"".join(render(ln, opts.timestamps) for ln in tail_lines(lines, opts))
     return out[:opts.limit_bytes] if opts.limit_bytes is not None else out
 
 
 def tail_start(data: bytes, n: int, at_file_start: bool) -> int | None:
     """Offset in `data` (the end of a log) where its last `n` logical lines begin, or None when more of
     the file is needed. Lines are counted by their final (`F`) records so partial records never split
-    a logical line."""
+    a logical line; a line the log ends inside (trailing `P` records) counts too."""
     lines = data.split(b"\n")
     offsets, pos = [], 0
     for ln in lines:
         offsets.append(pos)
         pos += len(ln) + 1
     first = 0 if at_file_start else 1  # data[0] may be the cut-off end of an earlier line
-    full_ends = [i for i in range(first, len(lines)) if (r := parse_record(lines[i])) is not None and not r.partial]
+    records = [(i, r) for i in range(first, len(lines)) if (r := parse_record(lines[i])) is not None]
+    full_ends = [i for i, r in records if not r.partial]
+    last_of_stream = {r.stream: (i, r) for i, r in records}
+    # a stream whose log ends inside a line: that line counts as one more
+    full_ends = sorted(full_ends + [i for i, r in last_of_stream.values() if r.partial])
     if len(full_ends) > n:
         return offsets[full_ends[len(full_ends) - n - 1] + 1]
     return offsets[first] if at_file_start else None
@@ -230,11 +233,31 @@ def read_tail(path: str, n: int) -> tuple[bytes, int]:
                 return data[off:], size
 
 
-def read_from(path: str, offset: int) -> tuple[bytes, int]:
+def read_from(path: str, offset: int, max_bytes: int = -1) -> tuple[bytes, int]:
     with open(path, "rb") as f:
         f.seek(offset)
-        data = f.read()
+        data = f.read(max_bytes)
     return data, offset + len(data)
+
+
+def read_lines_block(path: str, offset: int, max_bytes: int = 4 * _BLOCK) -> tuple[bytes, int]:
+    """Up to `max_bytes` of whole raw lines from `offset` (an unfinished last line is left for the next
+    read), and the offset after them; (b"", offset) at the end of what is written."""
+    data, end = read_from(path, offset, max_bytes)
+    cut = data.rfind(b"\n") + 1
+    if cut == 0 and len(data) < max_bytes:
+        return b"", offset  # only an unfinished line so far
+    if cut == 0:
+        return data, end  # a line longer than a block (conmon splits long lines, so not from it)
+    return data[:cut], offset + cut
+
+
+def tail_lines(lines: Iterable[LogLine], opts: LogOptions) -> list[LogLine]:
+    """The lines a request selects, the last `tailLines` of them when asked."""
+    chosen = [ln for ln in lines if selected(ln, opts)]
+    if opts.tail_lines is not None:
+        chosen = chosen[len(chosen) - opts.tail_lines:] if opts.tail_lines else []
+    return chosen
 
 
 class _Changes:

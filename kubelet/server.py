@@ -187,43 +187,39 @@ class KubeletApp:
             raise HttpError(400, str(e)) from None
         inst = await self._instance(ns, pod, container, opts.previous)
         path = inst.log_path or (await self.runtime.container_status(inst.id)).log_path
-        data, offset = b"", 0
-        if path and os.path.exists(path):
-            if opts.tail_lines is not None:
-                data, offset = await asyncio.to_thread(logs.read_tail, path, opts.tail_lines)
-            else:
-                data, offset = await asyncio.to_thread(logs.read_from, path, 0)
-        follow = opts.follow and not opts.previous and bool(path)
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", TEXT)]})
-        if not follow:
-            body = logs.render_all(logs.logical_lines(data.split(b"\n")), opts)
-            await send({"type": "http.response.body", "body": body})
-            return
-        cut = data.rfind(b"\n") + 1  # an unfinished last line is read again by the follower
-        offset -= len(data) - cut
+        body = _Body(send, opts.limit_bytes)
+        if path and os.path.exists(path):
+            await _stream_until_disconnect(receive, self._log_body(body, path, inst.id, opts))
+        await body.end()
+
+    async def _log_body(self, body: _Body, path: str, container_id: str, opts: logs.LogOptions) -> None:
+        """What is written (the tail of it, or all of it in blocks), then, with follow, what comes."""
         joiner = logs.LineJoiner()
-        first = logs.render_all(logs.logical_lines(data[:cut].split(b"\n"), joiner), opts)
-        await _stream_until_disconnect(receive, self._follow(send, first, path, offset, inst.id, joiner, opts))
-
-    async def _follow(self, send: Any, first: bytes, path: str, offset: int, container_id: str,
-                      joiner: logs.LineJoiner, opts: logs.LogOptions) -> None:
-        budget = opts.limit_bytes
-
-        async def out(data: bytes, more: bool = True) -> bool:
-            """Send (within limitBytes); False once the budget is spent."""
-            nonlocal budget
-            if budget is not None:
-                data = data[:budget]
-                budget -= len(data)
-            if data or not more:
-                await send({"type": "http.response.body", "body": data, "more_body": more})
-            return budget is None or budget > 0
-
-        if await out(first):
-            async for line in logs.follow(path, offset, lambda: self._running(container_id), joiner):
-                if logs.selected(line, opts) and not await out(logs.render(line, opts.timestamps)):
+        if opts.tail_lines is not None:
+            data, offset = await asyncio.to_thread(logs.read_tail, path, opts.tail_lines)
+            cut = data.rfind(b"\n") + 1  # an unfinished last line is read again later
+            offset -= len(data) - cut
+            lines = logs.tail_lines(logs.logical_lines(data[:cut].split(b"\n"), joiner), opts)
+            if not await body.write(b"".join(logs.render(ln, opts.timestamps) for ln in lines)):
+                return
+        else:
+            offset = 0
+            while True:
+                data, offset = await asyncio.to_thread(logs.read_lines_block, path, offset)
+                if not data:
                     break
-        await out(b"", more=False)
+                lines = [ln for ln in logs.logical_lines(data.split(b"\n"), joiner) if logs.selected(ln, opts)]
+                if not await body.write(b"".join(logs.render(ln, opts.timestamps) for ln in lines)):
+                    return
+        if not opts.follow or opts.previous:
+            rest, _ = await asyncio.to_thread(logs.read_from, path, offset)  # an unfinished last line
+            pending = [*logs.logical_lines([rest] if rest else [], joiner), *joiner.flush()]
+            await body.write(b"".join(logs.render(ln, opts.timestamps) for ln in pending if logs.selected(ln, opts)))
+            return
+        async for line in logs.follow(path, offset, lambda: self._running(container_id), joiner):
+            if logs.selected(line, opts) and not await body.write(logs.render(line, opts.timestamps)):
+                return
 
     async def _exec(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str) -> None:
         try:
@@ -267,6 +263,25 @@ async def _stream_until_disconnect(receive: Any, work: Any) -> None:
         await asyncio.gather(task, watcher, return_exceptions=True)
     if task.done() and not task.cancelled() and (err := task.exception()) is not None:
         raise err
+
+
+class _Body:
+    """A streamed text/plain body that stops at limitBytes: write() says whether more is wanted."""
+
+    def __init__(self, send: Any, limit: int | None) -> None:
+        self.send = send
+        self.budget = limit
+
+    async def write(self, data: bytes) -> bool:
+        if self.budget is not None:
+            data = data[:self.budget]
+            self.budget -= len(data)
+        if data:
+            await self.send({"type": "http.response.body", "body": data, "more_body": True})
+        return self.budget is None or self.budget > 0
+
+    async def end(self) -> None:
+        await self.send({"type": "http.response.body", "body": b""})
 
 
 async def _respond(send: Any, code: int, body: bytes) -> None:

@@ -155,3 +155,24 @@ def test_exec_framing_and_statuses() -> None:
     assert kexec.parse_resize(b'{"Width":120,"Height":40}') == (120, 40)
     assert kexec.parse_resize(b'{"Width":0,"Height":40}') is None
     assert kexec.parse_resize(b"nonsense") is None
+
+
+def test_a_line_the_log_ends_inside(tmp_path: Path) -> None:
+    # what conmon wrote for `echo one; printf 'no newline yet'; echo two >&2`
+    data = raw((T0, "stdout", "F", "one"), (T0, "stdout", "P", "no newline yet"), (T1, "stderr", "F", "two"))
+    path = tmp_path / "log"
+    path.write_bytes(data)
+    tail, _ = logs.read_tail(str(path), 2)
+    assert tail == data[data.index(b"\n") + 1:]  # the unfinished stdout line counts as one
+    joiner = logs.LineJoiner()
+    lines = [*logs.logical_lines(tail.split(b"\n"), joiner), *joiner.flush()]
+    assert b"".join(logs.render(ln, False) for ln in lines) == b"two\nno newline yet"
+
+
+def test_read_lines_block(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    path.write_bytes(b"aaaa\nbbbb\ncc")
+    assert logs.read_lines_block(str(path), 0, 7) == (b"aaaa\n", 5)
+    assert logs.read_lines_block(str(path), 5, 100) == (b"bbbb\n", 10)
+    assert logs.read_lines_block(str(path), 10, 100) == (b"", 10)  # "cc" is not finished yet
+    assert logs.read_lines_block(str(path), 0, 3) == (b"aaa", 3)  # longer than a block: given as is

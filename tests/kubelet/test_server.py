@@ -269,6 +269,18 @@ def test_logs_tail_timestamps_previous(kubelet: Kubelet, http: httpx.Client) -> 
     assert http.get("/containerLogs/logs/web/c", params={"limitBytes": 3}).text == "new"
 
 
+def test_big_log_is_streamed_in_blocks(kubelet: Kubelet, http: httpx.Client) -> None:
+    c = kubelet.runtime.add("logs", "chatty", "c", state="exited")
+    lines = [f"line {i:06d} " + "x" * 80 for i in range(20000)]  # ~2 MB of log
+    kubelet.runtime.write(c, *lines)
+    with http.stream("GET", "/containerLogs/logs/chatty/c") as r:
+        chunks = list(r.iter_bytes())
+    assert b"".join(chunks) == "".join(f"{ln}\n" for ln in lines).encode()
+    assert len(chunks) > 2  # sent as it was read, not built whole in memory first
+    cut = http.get("/containerLogs/logs/chatty/c", params={"limitBytes": 300000}).content
+    assert len(cut) == 300000 and cut.startswith(b"line 000000 ")
+
+
 def test_logs_errors(kubelet: Kubelet, http: httpx.Client) -> None:
     only = kubelet.runtime.add("errs", "solo", "c")
     kubelet.runtime.write(only, "x")
@@ -397,10 +409,10 @@ def test_real_container_logs_and_exec(real: tuple[Kubelet, Any, str]) -> None:
     k = real[0]
     with httpx.Client(base_url=k.url, verify=k.client_ssl, timeout=10) as http:
         deadline = time.monotonic() + 10
-        while (text := http.get("/containerLogs/real/bb/c").text) != "one\ntwo\n":
+        while (text := http.get("/containerLogs/real/bb/c").text) != "one\ntwo\nno newline yet":
             assert time.monotonic() < deadline, text
             time.sleep(0.02)
-        assert http.get("/containerLogs/real/bb/c", params={"tailLines": "1"}).text == "two\n"
+        assert http.get("/containerLogs/real/bb/c", params={"tailLines": "2"}).text == "two\nno newline yet"
     q = "command=sh&command=-c&command=echo+%24((6*7))%3B+echo+e+%3E%262%3B+exit+2&stdout=true&stderr=true"
     with ws(k, f"/exec/real/bb/c?{q}") as conn:
         out, err, status = run_exec(conn)
