@@ -420,7 +420,13 @@ def test_real_container_logs_and_exec(real: tuple[Kubelet, Any, str]) -> None:
     with ws(k, "/exec/real/bb/c?command=sh&command=-c&command=cat%3B+echo+.&stdin=true&stdout=true") as conn:
         assert run_exec(conn, [b"\x00piped", b"\xff\x00"]) == (b"piped.\n", b"", {"metadata": {}, "status": "Success"})
     with ws(k, "/exec/real/bb/c?command=sh&stdin=true&stdout=true&tty=true") as conn:
-        out, _, status = run_exec(conn, [b'\x04{"Width":99,"Height":33}', b"\x00stty size; exit 0\n"])
+        conn.send(b'\x04{"Width":99,"Height":33}')
+        seen = b""
+        while b"# " not in seen:  # type at the prompt, as a person would
+            msg = conn.recv(timeout=10)
+            assert isinstance(msg, bytes) and msg[0] == 1, msg
+            seen += msg[1:]
+        out, _, status = run_exec(conn, [b"\x00stty size; exit 0\n"])
     assert b"33 99" in out and status["status"] == "Success"
 
 
