@@ -37,6 +37,7 @@ log = logging.getLogger("kubelite.apiserver.kubeletproxy")
 
 KUBELET_CLIENT_CN = "kube-apiserver-kubelet-client"
 DEFAULT_KUBELET_PORT = 10250
+UPGRADE_REQUIRED = "Upgrade request required"  # the kubelet's answer to a plain-HTTP exec it would run
 DIAL_TIMEOUT = 10.0
 NODES = by_plural("", "nodes")
 _MAX_ERROR_BODY = 64 * 1024
@@ -197,9 +198,10 @@ class KubeletProxy:
             elif subresource == "log":
                 await self._log(receive, send, target)
             else:
-                # SPDY: kubectl before 1.30, or 1.30+ falling back after a failed WebSocket upgrade;
-                # report what made that upgrade fail when it is the kubelet, else say what is needed
-                await self._dial(target)
+                # SPDY: kubectl before 1.30, or 1.30+ falling back after a failed WebSocket upgrade:
+                # the kubelet checks the request as for an upgrade, so the reason that one failed is
+                # what kubectl shows; if nothing is wrong, say what is needed
+                await self._check_exec(target)
                 raise bad_request("exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io "
                                   "or v4.channel.k8s.io (SPDY is not supported)")
         except ApiError as e:
@@ -208,16 +210,17 @@ class KubeletProxy:
             else:
                 await _respond_status(send, e)
 
-    async def _dial(self, target: Target) -> None:
-        """Check that the kubelet answers TLS at all (ApiError 503 when not)."""
+    async def _check_exec(self, target: Target) -> None:
+        """Ask the kubelet whether an exec would start (a plain GET: it runs nothing); ApiError if not."""
+        import httpx
+
+        url = f"https://{target.authority}{target.path}?{target.query}"
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(target.host, target.port, ssl=self.ssl),
-                                               DIAL_TIMEOUT)
-        except (OSError, TimeoutError) as e:
+            resp = await self._client().get(url, timeout=DIAL_TIMEOUT)
+        except httpx.HTTPError as e:
             raise _unreachable(target, e) from None
-        writer.close()
-        with contextlib.suppress(Exception):
-            await writer.wait_closed()
+        if resp.status_code != 400 or resp.text.strip() != UPGRADE_REQUIRED:
+            raise kubelet_error(resp.status_code, resp.content)
 
     # --- logs ---
     def _client(self) -> Any:

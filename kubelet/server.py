@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 API_SERVER_CN = "kube-apiserver-kubelet-client"
 PEER_CN = "kubelite.peer_cn"
+UPGRADE_REQUIRED = "Upgrade request required"  # a plain-HTTP exec that would otherwise have worked
 TEXT = b"text/plain; charset=utf-8"
 
 
@@ -149,7 +150,9 @@ class KubeletApp:
                 elif route is not None and route[0] == "containerLogs" and scope["method"] == "GET":
                     await self._logs(scope, receive, send, *route[1:])
                 elif route is not None and route[0] == "exec":
-                    raise HttpError(400, "Upgrade request required")
+                    # checked as an upgrade would be, so a proxy can learn why one would fail
+                    await self._exec_target(scope, *route[1:])
+                    raise HttpError(400, UPGRADE_REQUIRED)
                 else:
                     raise HttpError(404, "404 page not found")
             elif route is not None and route[0] == "exec":
@@ -221,17 +224,22 @@ class KubeletApp:
             if logs.selected(line, opts) and not await body.write(logs.render(line, opts.timestamps)):
                 return
 
-    async def _exec(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str) -> None:
+    async def _exec_target(self, scope: dict[str, Any], ns: str, pod: str,
+                           container: str) -> tuple[kexec.ExecOptions, ContainerInfo]:
         try:
             opts = kexec.parse_exec_query(parse_qsl((scope.get("query_string") or b"").decode("latin-1")))
         except kexec.ExecOptionError as e:
             raise HttpError(400, str(e)) from None
-        protocol = kexec.choose_protocol(list(scope.get("subprotocols") or []))
-        if protocol is None:
-            raise HttpError(400, f"no supported subprotocol: offer one of {', '.join(kexec.PROTOCOLS)}")
         inst = await self._instance(ns, pod, container, False)
         if inst.state != "running":
             raise HttpError(400, f'container "{container}" in pod "{pod}" is not running')
+        return opts, inst
+
+    async def _exec(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str) -> None:
+        opts, inst = await self._exec_target(scope, ns, pod, container)
+        protocol = kexec.choose_protocol(list(scope.get("subprotocols") or []))
+        if protocol is None:
+            raise HttpError(400, f"no supported subprotocol: offer one of {', '.join(kexec.PROTOCOLS)}")
         msg = await receive()
         if msg["type"] != "websocket.connect":
             return

@@ -180,6 +180,11 @@ def test_errors_worded_as_kube(server: Server, http: httpx.Client, kubelet: Kube
     assert r.returncode == 1 and "ServiceUnavailable" in r.stderr and "kubelet at 127.0.0.1:" in r.stderr
     r = server.kubectl("exec", "-n", ns, "stranded", "--", "true")
     assert r.returncode == 1 and "kubelet at 127.0.0.1:" in r.stderr
+    make_pod(http, ns, "stopped", node, ("c",))
+    kubelet.runtime.add(ns, "stopped", "c", state="exited")
+    r = server.kubectl("exec", "-n", ns, "stopped", "--", "true")  # WebSocket refused, then the SPDY fallback
+    assert r.returncode == 1
+    assert 'Error from server (BadRequest): container "c" in pod "stopped" is not running' in r.stderr
     make_pod(http, ns, "finished", node, ("c",), phase="Succeeded")
     resp = http.get(f"/api/v1/namespaces/{ns}/pods/finished/exec", params={"command": "true", "stdout": "true"},
                  headers={"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",

@@ -362,6 +362,13 @@ def test_exec_refusals(kubelet: Kubelet) -> None:
     with pytest.raises(InvalidStatus) as e:
         ws(kubelet, "/exec/exec/done/c?command=true&stdout=1", protocols=("channel.k8s.io",))
     assert e.value.response.status_code == 400
+    # plain HTTP (a proxy's SPDY fallback asking why): checked as an upgrade would be, nothing runs
+    rt.add("exec", "up", "c")
+    with httpx.Client(base_url=kubelet.url, verify=kubelet.client_ssl) as http:
+        r = http.get("/exec/exec/done/c", params={"command": "true", "stdout": "1"})
+        assert (r.status_code, r.text) == (400, 'container "c" in pod "done" is not running')
+        r = http.get("/exec/exec/up/c", params={"command": "true", "stdout": "1"})
+        assert (r.status_code, r.text) == (400, "Upgrade request required")
 
 
 # --- with the real runtime: busybox under runc and conmon ------------------------------------------
