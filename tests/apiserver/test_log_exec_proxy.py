@@ -142,10 +142,13 @@ def test_kubectl_exec_it_through_a_terminal(server: Server, http: httpx.Client, 
                             start_new_session=True)
     os.close(slave)
     out = b""
+    typed = False
     try:
-        os.write(master, b"stty size; echo $((6*7)); exit 7\n")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
+            if not typed and b"# " in out:  # at the prompt, so kubectl's resize has been applied
+                os.write(master, b"stty size; echo $((6*7)); exit 7\n")
+                typed = True
             ready, _, _ = select.select([master], [], [], 0.5)
             if ready:
                 try:
