@@ -259,7 +259,7 @@ class KubeletProxy:
     # --- exec ---
     async def _exec(self, scope: dict[str, Any], receive: Any, send: Any, target: Target) -> None:
         from websockets.asyncio.client import connect
-        from websockets.exceptions import ConnectionClosed, InvalidStatus
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
         offered = list(scope.get("subprotocols") or [])
         url = f"wss://{target.authority}{target.path}?{target.query}"
@@ -269,7 +269,7 @@ class KubeletProxy:
                                      ping_interval=None)
         except InvalidStatus as e:
             raise kubelet_error(e.response.status_code, bytes(e.response.body or b"")) from None
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, InvalidHandshake) as e:
             raise _unreachable(target, e) from None
         async with upstream:
             msg = await receive()

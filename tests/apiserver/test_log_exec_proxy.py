@@ -25,7 +25,15 @@ import pytest
 from kubernetes import client, config
 from kubernetes.stream import stream
 
+from api.errors import ApiError
 from apiserver import certs
+from apiserver.kubeletproxy import (
+    kubelet_endpoint,
+    kubelet_error,
+    kubelet_target,
+    node_name_of,
+    pod_container,
+)
 from tests.apiserver.conftest import KUBECTL, Server, free_port
 from tests.kubelet.test_server import HostRuntime, Kubelet, start_kubelet
 
@@ -226,3 +234,32 @@ def test_python_client(server: Server, http: httpx.Client, kubelet: Kubelet, nod
         resp.close()
     finally:
         api.close()
+
+
+# --- the proxy's decisions (pure) ----------------------------------------------------------------
+def test_target_decisions() -> None:
+    pod = {"metadata": {"name": "p", "namespace": "ns a"},
+           "spec": {"nodeName": "n", "initContainers": [{"name": "init"}], "containers": [{"name": "a"}, {"name": "b"}]}}
+    assert pod_container(pod, "") == "a"  # the first app container
+    assert pod_container(pod, "init") == "init"
+    annotated = {**pod, "metadata": {"name": "p", "annotations": {"kubectl.kubernetes.io/default-container": "b"}}}
+    assert pod_container(annotated, "") == "b"
+    with pytest.raises(ApiError, match="container z is not valid for pod p"):
+        pod_container(pod, "z")
+    with pytest.raises(ApiError, match="pod q does not have a host assigned"):
+        node_name_of({"metadata": {"name": "q"}, "spec": {}})
+    node = {"metadata": {"name": "n"}, "status": {"addresses": [{"type": "Hostname", "address": "host"},
+                                                               {"type": "InternalIP", "address": "10.0.0.7"}],
+                                                  "daemonEndpoints": {"kubeletEndpoint": {"Port": 12345}}}}
+    assert kubelet_endpoint(node) == ("10.0.0.7", 12345)
+    assert kubelet_endpoint({"status": {"addresses": [{"type": "Hostname", "address": "h"}]}}) == ("h", 10250)
+    with pytest.raises(ApiError, match="has no address"):
+        kubelet_endpoint({"metadata": {"name": "n"}, "status": {}})
+    t = kubelet_target(pod, node, "exec", [("command", "sh"), ("command", "-c"), ("container", "b"), ("tty", "true")])
+    assert (t.authority, t.path, t.query) == ("10.0.0.7:12345", "/exec/ns%20a/p/b", "command=sh&command=-c&tty=true")
+    assert kubelet_target(pod, node, "log", [("follow", "true")]).path == "/containerLogs/ns%20a/p/a"
+    with pytest.raises(ApiError, match="completed pod; current phase is Failed"):
+        kubelet_target({**pod, "status": {"phase": "Failed"}}, node, "exec", [("command", "x")])
+    e = kubelet_error(400, b'previous terminated container "a" in pod "p" not found\n')
+    assert (e.code, e.reason, e.message) == (400, "BadRequest", 'previous terminated container "a" in pod "p" not found')
+    assert kubelet_error(302, b"moved").code == 500
