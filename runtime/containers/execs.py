@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import tty as termmode
 from collections.abc import AsyncIterator
 
 from runtime.containers import proc
@@ -22,6 +23,7 @@ class RuncExecSession:
     def __init__(self, process: asyncio.subprocess.Process, master: int | None) -> None:
         self.process = process
         self.master = master
+        self._resized = False  # a resize before runc watches SIGWINCH is lost: repeat it on first output
 
     @classmethod
     async def start(cls, argv: list[str], tty: bool = False, stdin: bool = False) -> RuncExecSession:
@@ -29,6 +31,7 @@ class RuncExecSession:
         if tty:
             master, slave = os.openpty()
             set_window_size(master, 80, 24)
+            termmode.setraw(slave)  # runc does this too, but only once it runs: keep early input from being echoed
             try:
                 process = await asyncio.create_subprocess_exec(*argv, stdin=slave, stdout=slave, stderr=slave,
                                                                start_new_session=True)
@@ -79,6 +82,10 @@ class RuncExecSession:
                 except OSError:
                     data = b""  # EIO: every slave fd is closed
                 if data:
+                    if self._resized:
+                        self._resized = False
+                        with contextlib.suppress(ProcessLookupError):
+                            self.process.send_signal(signal.SIGWINCH)
                     queue.put_nowait((1, data))
                 else:
                     loop.remove_reader(master)
@@ -105,6 +112,7 @@ class RuncExecSession:
     async def resize(self, cols: int, rows: int) -> None:
         if self.master is not None:
             set_window_size(self.master, cols, rows)
+            self._resized = True
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGWINCH)
 

@@ -170,9 +170,10 @@ def test_user_workdir_entrypoint_volumes(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_detached_rm_is_removed_when_it_exits(cli: Cli) -> None:
-    cid = cli.ok("run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.2; exit 2").strip()
+    cid = cli.ok("run", "-d", "--rm", "busybox", "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; exit 2").strip()
     assert cli.ok("ps", "-q") == f"{cid[:12]}\n"
     assert "busybox:latest" in cli.ok("ps")
+    cli.ok("exec", cid, "touch", "/go")
     wait_for(lambda: not (cli.root / "containers" / cid).exists(), what="conmon's exit command to remove it")
     assert cli.ok("ps", "-aq") == ""
 

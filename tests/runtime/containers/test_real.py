@@ -134,11 +134,14 @@ async def test_exit_codes_logs_and_exec_sessions(runtime: RealRuntime) -> None:
     sh = await runtime.create_container(sb.id, ContainerConfig(name="sh", image="busybox", command=["sleep", "300"]))
     await runtime.start_container(sh)
     session = await runtime.exec(sh, ["sh"], tty=True, stdin=True)
-    await session.resize(100, 40)
-    await session.write_stdin(b"stty size; echo hi-$((6*7)); exit 4\n")
     out = b""
+    typed = False
     async for _, chunk in session.output():
         out += chunk
+        if not typed and b"/ # " in out:  # type at the prompt, as a person would
+            typed = True
+            await session.resize(100, 40)
+            await session.write_stdin(b"sleep 0.2; stty size; echo hi-$((6*7)); exit 4\n")
     assert await session.wait() == 4
     assert b"hi-42" in out and b"40 100" in out
     session = await runtime.exec(sh, ["sh", "-c", "cat; echo err >&2"], stdin=True)
