@@ -58,7 +58,8 @@ def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
+        # a deadline well inside pytest's own: a hang fails the test and the fixtures still clean up
+        asyncio.run(asyncio.wait_for(fn(*args, **kwargs), 60))
 
     return wrapper
 
