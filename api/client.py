@@ -177,7 +177,11 @@ class Client:
     def stream(self, req: rq.Request, idle_timeout: float | None = None) -> Iterator[bytes]:
         """Lines of a streamed answer (watch events, a followed log), on a connection of its own.
 
-        idle_timeout ends the stream when nothing arrives for that long (a deadline for CLIs)."""
+        idle_timeout ends the stream when nothing arrives for that long; the config's timeout (kubectl's
+        --request-timeout) ends it at that deadline however much arrives, as Go's Client.Timeout does."""
+        import time
+
+        deadline = time.monotonic() + self.config.timeout if self.config.timeout else None
         sock, f = self._open(idle_timeout)
         try:
             sock.sendall(self._head(req))
@@ -194,6 +198,11 @@ class Client:
             remaining = int(headers["content-length"]) if "content-length" in headers and not chunked else -1
             buf = b""
             while remaining != 0:
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    sock.settimeout(min(left, idle_timeout) if idle_timeout else left)
                 try:
                     data = read_chunk(f) if chunked else f.read1(65536 if remaining < 0 else min(remaining, 65536))  # type: ignore[attr-defined]
                 except (TimeoutError, OSError, ValueError):

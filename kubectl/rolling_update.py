@@ -17,6 +17,7 @@ import copy
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from api.errors import ApiError
@@ -60,8 +61,20 @@ class Updater:
                 return None
             raise
 
-    def put(self, rc: Obj) -> Obj:
-        return dict(self.env.client.update("replicationcontrollers", rc, self.ns))
+    def mutate(self, name: str, change: Callable[[Obj], None]) -> Obj:
+        """Read, change, write back; on a conflict (the controller wrote status meanwhile) read again,
+        as the old kubectl's updateRcWithRetries did."""
+        for _ in range(10):
+            rc = self.get(name)
+            if rc is None:
+                raise CommandError(f'Error from server (NotFound): replicationcontrollers "{name}" not found')
+            change(rc)
+            try:
+                return dict(self.env.client.update("replicationcontrollers", rc, self.ns))
+            except ApiError as e:
+                if e.code != 409:
+                    raise
+        raise CommandError(f"error: replicationcontroller {name} kept changing; giving up")
 
     def set_replicas(self, name: str, n: int) -> None:
         self.env.client.patch("replicationcontrollers", name, {"spec": {"replicas": n}}, namespace=self.ns)
@@ -138,14 +151,20 @@ def _new_from_image(up: Updater, old: Obj, new_name: str | None, image: str) -> 
     # the old RC and its pods get their own key, so the two selectors never overlap
     if key not in (old["spec"].get("selector") or {}):
         oh = template_hash(old)
-        old["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {})[key] = oh
-        old = up.put(old)
+        old_name = old["metadata"]["name"]
+
+        def label_template(rc: Obj) -> None:
+            rc["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {})[key] = oh
+
+        def add_selector(rc: Obj) -> None:
+            rc["spec"]["selector"] = {**rc["spec"]["selector"], key: oh}
+
+        old = up.mutate(old_name, label_template)
         sel = ",".join(f"{k}={v}" for k, v in sorted((old["spec"].get("selector") or {}).items()))
         for pod in up.env.client.list("pods", up.ns, label_selector=sel).get("items") or []:
             up.env.client.patch("pods", pod["metadata"]["name"], {"metadata": {"labels": {key: oh}}},
                                 namespace=up.ns)
-        old["spec"]["selector"] = {**old["spec"]["selector"], key: oh}
-        up.put(old)
+        up.mutate(old_name, add_selector)
     return new, new_name is None
 
 

@@ -114,7 +114,7 @@ class PodSyncer:
         meta = pod["metadata"]
         uid = meta["uid"]
         if meta.get("deletionTimestamp"):
-            await self.kill_pod(uid, self._grace(pod))
+            await self.kill_pod(uid, self._grace(pod), pod)
             await self._confirm_deleted(pod)
             return DONE
         sandbox, containers = await self._observe(uid)
@@ -334,16 +334,37 @@ class PodSyncer:
                 raise
 
     # --- teardown ----------------------------------------------------------------------
-    async def _remove_container(self, c: ContainerInfo, grace: float) -> None:
+    async def _remove_container(self, c: ContainerInfo, grace: float, spec: dict[str, Any] | None = None) -> None:
         if c.state == "running":
-            await self.runtime.stop_container(c.id, grace)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            if spec is not None and (spec.get("lifecycle") or {}).get("preStop"):
+                await self._pre_stop(c, spec["lifecycle"]["preStop"], grace)
+            await self.runtime.stop_container(c.id, max(0.0, grace - (loop.time() - started)))
         await self.runtime.remove_container(c.id)
         self.probes.forget({c.id})
 
-    async def kill_pod(self, uid: str, grace: float) -> None:
-        """Stop every container (in parallel, each with the grace period), then the sandbox and volumes."""
+    async def _pre_stop(self, c: ContainerInfo, hook: dict[str, Any], grace: float) -> None:
+        """The preStop hook runs before SIGTERM, within the grace period (exec or sleep), as the kubelet's.
+        Its usual job: keep serving while every proxy drops the pod from its service."""
+        try:
+            async with asyncio.timeout(grace):
+                if "exec" in hook:
+                    await self.runtime.exec_sync(c.id, list(hook["exec"].get("command") or []), grace)
+                elif "sleep" in hook:
+                    await asyncio.sleep(float(hook["sleep"].get("seconds", 0)))
+        except TimeoutError:
+            log.info("preStop hook of container %s ran out of the grace period", c.name)
+        except Exception as e:
+            log.info("preStop hook of container %s failed: %s", c.name, e)
+
+    async def kill_pod(self, uid: str, grace: float, pod: dict[str, Any] | None = None) -> None:
+        """Stop every container (in parallel, each with the grace period and its preStop hook), then the
+        sandbox and volumes."""
+        specs = {c["name"]: c for c in ((pod or {}).get("spec") or {}).get("containers") or []}
         containers = await self.runtime.list_containers({POD_UID: uid})
-        await asyncio.gather(*(self._remove_container(c, grace) for c in containers))
+        await asyncio.gather(*(self._remove_container(c, grace, specs.get(c.labels.get(CONTAINER_NAME, "")))
+                               for c in containers))
         for s in await self.runtime.list_sandboxes():
             if s.config.uid == uid:
                 await self.runtime.stop_sandbox(s.id)

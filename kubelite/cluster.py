@@ -29,7 +29,7 @@ DEFAULT_DATA_DIR = "/var/lib/kubelite/cluster"
 
 def _options(args: argparse.Namespace) -> ClusterOptions:
     return ClusterOptions(Path(args.data_dir).resolve(), args.nodes, args.port, args.node_monitor_grace_period,
-                          args.pod_eviction_timeout, args.image_root, args.backoff_initial)
+                          args.pod_eviction_timeout, args.image_root, args.backoff_initial, args.lease_renew)
 
 
 def _alive(pid: int) -> bool:
@@ -104,6 +104,8 @@ def up(argv: list[str]) -> int:
     p.add_argument("--pod-eviction-timeout", default="5m")
     p.add_argument("--image-root", default="/var/lib/kubelite/runtime")
     p.add_argument("--backoff-initial", type=float, default=10.0)
+    p.add_argument("--lease-renew", type=float, default=10.0,
+                   help="seconds between node Lease renewals (keep it well under the grace period)")
     args = p.parse_args(argv)
     opts = _options(args)
     if args.foreground:

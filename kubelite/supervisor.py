@@ -44,6 +44,7 @@ class ClusterOptions:
     pod_eviction_timeout: str = "5m"
     image_root: str = "/var/lib/kubelite/runtime"
     backoff_initial: float = 10.0
+    lease_renew: float = 10.0  # must stay well under node_monitor_grace_period
 
     @property
     def server_dir(self) -> Path:
@@ -181,7 +182,8 @@ async def supervise(opts: ClusterOptions) -> int:
             "nsenter", f"--net=/run/netns/{netns_name(i)}", *kubelite_cmd(), "agent",
             "--server", f"https://{HOST_IP}:{opts.port}", "--token-file", str(token_file),
             "--node-name", node_name(i), "--node-ip", node_ip(opts, i), "--data-dir", str(opts.node_dir(i)),
-            "--image-root", opts.image_root, "--backoff-initial", str(opts.backoff_initial)],
+            "--image-root", opts.image_root, "--backoff-initial", str(opts.backoff_initial),
+            "--lease-renew", str(opts.lease_renew)],
             logs / f"{node_name(i)}.log")
         components.append(agent)
         tasks.append(asyncio.create_task(agent.run()))

@@ -227,3 +227,19 @@ def test_status_written_only_on_change(tmp_path: Path, n: int) -> None:
             assert sum(1 for c in api.calls if c[0] == "patch/status" and c[2] == "quiet") == writes
 
     run(go())
+
+
+def test_pre_stop_hook_runs_before_the_stop(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        hook = {"preStop": {"exec": {"command": ["drain"]}}}
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("hooked", [{"name": "c", "image": "busybox:1.35", "lifecycle": hook}]))
+            await until(lambda: status(api, "hooked").get("phase") == "Running")
+            await api.patch("pods", "hooked", {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z",
+                                                            "deletionGracePeriodSeconds": 5}}, namespace="default")
+            await until(lambda: not rt.containers)
+            verbs = [v for v, _ in rt.calls]
+            assert verbs.index("exec_sync") < verbs.index("stop_container")
+
+    run(go())
