@@ -18,7 +18,17 @@ $(VENV)/.installed: pyproject.toml scripts/install-system.sh
 	touch $@
 
 up: install
-	$(VENV)/bin/kubelite up --data-dir $(DATA)
+	$(VENV)/bin/kubelite up --nodes 2 --data-dir $(DATA)
+	KUBECONFIG=$(DATA)/server/kubeconfig.yaml $(VENV)/bin/kubectl apply -f manifests/web-rc.yaml -f manifests/two-containers.yaml
+	@echo
+	@echo "A demo is running: 3 web pods behind the 'web' service (ClusterIP, and NodePort 30080 on each node),"
+	@echo "and a pod of two containers talking over localhost. Try:"
+	@echo "  export KUBECONFIG=$(DATA)/server/kubeconfig.yaml PATH=$(CURDIR)/$(VENV)/bin:\$$PATH"
+	@echo "  kubectl get pods -o wide"
+	@echo "  kubectl exec two-containers -c client -- sh -c 'wget -qO- http://\$$WEB_SERVICE_HOST/'"
+	@echo "  kubectl logs -f two-containers -c client"
+	@echo "  kubectl apply -f manifests/crashloop.yaml; kubectl get pod crashloop -w"
+	@echo "  make down"
 
 down:
 	$(VENV)/bin/kubelite down --data-dir $(DATA)
