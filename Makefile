@@ -8,13 +8,15 @@ DATA ?= $(CURDIR)/.kubelite
 .PHONY: install up down test lint unit bench clean
 
 install: $(VENV)/.installed
+	@# bytecode once (the environment may set PYTHONDONTWRITEBYTECODE): CLI start-up is benchmarked
+	@$(PY) -m compileall -q -j 0 api apiserver controller kubelet kubectl runtime kubelite >/dev/null
 	@bash scripts/install-images.sh $(PY)
 
 $(VENV)/.installed: pyproject.toml scripts/install-system.sh
 	bash scripts/install-system.sh
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $@
 
 up: install
