@@ -19,6 +19,7 @@ import datetime as _dt
 from collections.abc import Callable
 from typing import Any
 
+from api.humanize import age, format_labels
 from api.jsonutil import now as _now
 from api.jsonutil import parse_time
 from api.resources import Resource
@@ -110,57 +111,12 @@ def table_columns(resource: Resource) -> list[dict[str, Any]]:
     return [dict(c) for c in COLUMNS.get(resource.plural, [_NAME, _AGE])]
 
 
-def human_duration(seconds: float) -> str:
-    """apimachinery duration.HumanDuration: `45s`, `5m3s`, `15m`, `3h20m`, `10h`, `2d3h`, `30d`, `2y`."""
-    s = int(seconds)
-    if s < -1:
-        return "<invalid>"
-    if s < 0:
-        return "0s"
-    if s < 120:
-        return f"{s}s"
-    minutes = s // 60
-    if minutes < 10:
-        return f"{minutes}m{s % 60}s" if s % 60 else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = s // 3600
-    if hours < 8:
-        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        years, days = hours // 24 // 365, (hours // 24) % 365
-        return f"{years}y{days}d" if days else f"{years}y"
-    return f"{hours // 24 // 365}y"
-
-
-def _since(ts: str | None, now: _dt.datetime) -> str:
-    if not ts:
-        return "<unknown>"
-    try:
-        return human_duration((now - parse_time(ts)).total_seconds())
-    except ValueError:
-        return "<unknown>"
-
-
 def _age(obj: Obj, now: _dt.datetime) -> str:
-    return _since((obj.get("metadata") or {}).get("creationTimestamp"), now)
+    return age((obj.get("metadata") or {}).get("creationTimestamp"), now)
 
 
 def _name(obj: Obj) -> str:
     return str((obj.get("metadata") or {}).get("name", ""))
-
-
-def format_labels(labels: dict[str, str] | None) -> str:
-    """labels.FormatLabels: sorted `k=v` joined by commas, `<none>` when empty."""
-    if not labels:
-        return "<none>"
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
 # --- pods ----------------------------------------------------------------------------------------
@@ -260,7 +216,7 @@ def pod_status_cells(pod: Obj, now: _dt.datetime) -> tuple[str, str, str]:
 
     restarts_cell = str(restarts)
     if restarts and last_restart:
-        restarts_cell = f"{restarts} ({_since(last_restart, now)} ago)"
+        restarts_cell = f"{restarts} ({age(last_restart, now)} ago)"
     return f"{ready}/{total}", reason, restarts_cell
 
 
@@ -388,12 +344,12 @@ def _endpoints_row(ep: Obj, now: _dt.datetime) -> Row:
 
 
 def _event_row(ev: Obj, now: _dt.datetime) -> Row:
-    first = _since(ev.get("firstTimestamp") or ev.get("eventTime"), now)
-    last = _since(ev["lastTimestamp"], now) if ev.get("lastTimestamp") else first
+    first = age(ev.get("firstTimestamp") or ev.get("eventTime"), now)
+    last = age(ev["lastTimestamp"], now) if ev.get("lastTimestamp") else first
     count = int(ev.get("count") or 0)
     series = ev.get("series")
     if series:
-        last = _since(series.get("lastObservedTime"), now)
+        last = age(series.get("lastObservedTime"), now)
         count = int(series.get("count") or 0)
     elif count == 0:
         count = 1

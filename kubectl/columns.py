@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kubectl.tables import Rows, age, cell_text
+from api.humanize import age
+from kubectl.tables import Rows, cell_text
 
 Obj = dict[str, Any]
 # column title, priority (1 = only with -o wide), cell function

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import ApiError
+from api.humanize import age
 from api.resources import Resource
 from kubectl.describe_writer import (
     L1,
@@ -29,7 +30,6 @@ from kubectl.describe_writer import (
 )
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
-from kubectl.tables import age
 
 FLAGS: dict[str, FlagSpec] = {"describe": {"selector": ("str", None, "l"), "all-namespaces": ("bool", False, "A"),
                                            "show-events": ("bool", True, ""), "filename": ("list", [], "f"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import ApiError
+from api.humanize import age
 from kubectl.describe_writer import (
     L1,
     Obj,
@@ -21,7 +22,6 @@ from kubectl.describe_writer import (
     rfc1123z,
 )
 from kubectl.env import Env
-from kubectl.tables import age
 
 
 def describe_service(env: Env, svc: Obj) -> str:

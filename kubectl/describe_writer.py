@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import ApiError
+from api.humanize import age
 from kubectl.env import Env
-from kubectl.tables import age, go_tabwriter
+from kubectl.tables import go_tabwriter
 
 Obj = dict[str, Any]
 

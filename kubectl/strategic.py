@@ -1,5 +1,6 @@
-"""Strategic merge patches for the core v1 kinds: the three-way patch `kubectl apply` sends, and
-applying such a patch (the server's half, used by our tests' stand-in and by `edit --dry-run`).
+"""Strategic merge patches for the core v1 kinds: computing the three-way patch `kubectl apply`
+sends and the two-way one `kubectl edit` sends. Applying one is `api.strategic` (shared with the
+server), whose `merge_key` table says which lists merge by which key.
 
 A three-way patch (`three_way_patch(original, modified, current)`, as
 CreateThreeWayMergePatch): fields in the last-applied configuration (`original`) but no longer
@@ -12,29 +13,9 @@ Pure functions over JSON dicts.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-Path = tuple[str, ...]
-
-# list field -> merge key; the parent field disambiguates `ports`
-_KEYS = {
-    "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name",
-    "volumes": "name", "volumeMounts": "mountPath", "volumeDevices": "devicePath",
-    "imagePullSecrets": "name", "hostAliases": "ip", "conditions": "type", "ownerReferences": "uid",
-    "addresses": "type", "topologySpreadConstraints": "topologyKey", "resourceClaims": "name",
-}
-
-
-def merge_key(path: Path) -> str | None:
-    """The patchMergeKey of the list at `path` (field names only, no indices); None = atomic."""
-    if not path:
-        return None
-    last = path[-1]
-    if last == "ports":
-        return "containerPort" if any(p in ("containers", "initContainers", "ephemeralContainers")
-                                      for p in path[:-1]) else "port"
-    return _KEYS.get(last)
+from api.strategic import Path, merge_key
 
 
 def _diff_map(cur: dict[str, Any], mod: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -148,85 +129,3 @@ def three_way_patch(original: dict[str, Any] | None, modified: dict[str, Any],
 def two_way_patch(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """before -> after, removals included (what `kubectl edit` sends)."""
     return _merge_patches(_deletions(before, after, ()), _diff_map(before, after, ()), ())
-
-
-# --- applying a patch (the server's side) ---------------------------------------------------
-
-def apply_patch(obj: dict[str, Any], patch: dict[str, Any], path: Path = ()) -> dict[str, Any]:
-    """A new object: `patch` merged into `obj` with strategic-merge semantics."""
-    if patch.get("$patch") == "replace":
-        return {k: v for k, v in patch.items() if k != "$patch"}
-    out = copy.deepcopy(obj)
-    orders: dict[str, list[Any]] = {}
-    for k, pv in patch.items():
-        if k.startswith("$setElementOrder/"):
-            orders[k.split("/", 1)[1]] = pv
-            continue
-        if k.startswith("$deleteFromPrimitiveList/"):
-            name = k.split("/", 1)[1]
-            out[name] = [v for v in out.get(name) or [] if v not in pv]
-            continue
-        if k.startswith("$"):
-            continue
-        if pv is None:
-            out.pop(k, None)
-        elif isinstance(pv, dict):
-            cur = out.get(k)
-            if pv.get("$patch") == "delete":
-                out.pop(k, None)
-            else:
-                out[k] = apply_patch(cur if isinstance(cur, dict) else {}, pv, (*path, k))
-        elif isinstance(pv, list):
-            key = merge_key((*path, k))
-            cur = out.get(k)
-            if key and isinstance(cur, list):
-                out[k] = _merge_list(cur, pv, key, (*path, k))
-            else:
-                out[k] = [_clean(v) for v in pv if not (isinstance(v, dict) and v.get("$patch") == "delete")]
-        else:
-            out[k] = pv
-    for name, order in orders.items():
-        key = merge_key((*path, name))
-        if key and isinstance(out.get(name), list):
-            rank = {o.get(key): i for i, o in enumerate(order) if isinstance(o, dict)}
-            items = out[name]
-            out[name] = sorted(items, key=lambda it: (rank.get(it.get(key), len(rank)), items.index(it)))
-    return out
-
-
-def _merge_list(cur: list[Any], patch: list[Any], key: str, path: Path) -> list[Any]:
-    out = [copy.deepcopy(it) for it in cur]
-    for it in patch:
-        if not isinstance(it, dict):
-            continue
-        idx = next((i for i, c in enumerate(out) if isinstance(c, dict) and c.get(key) == it.get(key)), None)
-        if it.get("$patch") == "delete":
-            if idx is not None:
-                out.pop(idx)
-        elif idx is None:
-            out.append(_clean(it))
-        else:
-            out[idx] = apply_patch(out[idx], it, path)
-    return out
-
-
-def _clean(v: Any) -> Any:
-    """Drop directives from a value being inserted whole."""
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items() if not k.startswith("$") and x is not None}
-    if isinstance(v, list):
-        return [_clean(x) for x in v]
-    return v
-
-
-def merge_patch(obj: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return patch
-    out = dict(obj) if isinstance(obj, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            out.pop(k, None)
-        else:
-            out[k] = merge_patch(out.get(k), v)
-    return out

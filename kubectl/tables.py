@@ -8,52 +8,13 @@ sends one (`table_rows`), or from our own columns (`kubectl.columns`) when it se
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
+from api.humanize import format_labels
+
 MIN_WIDTH = 6
 PADDING = 3
-
-
-def human_duration(seconds: float) -> str:
-    """k8s.io/apimachinery/pkg/util/duration.HumanDuration."""
-    s = int(seconds)
-    if s < -1:
-        return "<invalid>"
-    if s < 0:
-        return "0s"
-    if s < 120:
-        return f"{s}s"
-    minutes = s // 60
-    if minutes < 10:
-        return f"{minutes}m" if s % 60 == 0 else f"{minutes}m{s % 60}s"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = s // 3600
-    if hours < 8:
-        return f"{hours}h" if minutes % 60 == 0 else f"{hours}h{minutes % 60}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{hours // 24}d" if hours % 24 == 0 else f"{hours // 24}d{hours % 24}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        dy = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if dy == 0 else f"{hours // 24 // 365}y{dy}d"
-    return f"{hours // 24 // 365}y"
-
-
-def age(timestamp: str | None, now: _dt.datetime | None = None) -> str:
-    """`translateTimestampSince`: `<unknown>` for a missing time."""
-    if not timestamp:
-        return "<unknown>"
-    from api.jsonutil import parse_time
-
-    t = parse_time(timestamp)
-    now = now or _dt.datetime.now(_dt.UTC)
-    return human_duration((now - t).total_seconds())
 
 
 def cell_text(value: Any) -> str:
@@ -98,12 +59,6 @@ def format_rows(rows: Sequence[Sequence[str]]) -> str:
     return TabWriter().format(rows)
 
 
-def labels_text(labels: dict[str, str] | None) -> str:
-    if not labels:
-        return "<none>"
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-
-
 class Rows:
     """One printable table: headers (upper-cased) and rows of text, plus the objects behind them."""
 
@@ -127,7 +82,7 @@ class Rows:
         if show_labels:
             headers.append("LABELS")
             for r, o in zip(rows, self.objects, strict=True):
-                r.append(labels_text((o.get("metadata") or {}).get("labels")))
+                r.append(format_labels((o.get("metadata") or {}).get("labels")))
         if namespace_column:
             headers.insert(0, "NAMESPACE")
             for r, o in zip(rows, self.objects, strict=True):

@@ -22,9 +22,9 @@ from typing import Any
 
 from api.errors import ApiError, bad_request, unsupported_media_type
 from api.jsonutil import JSONDecodeError, dumps, loads
+from api.strategic import merge_patch
 from apiserver.patch.apply import record_update, server_side_apply
 from apiserver.patch.jsonpatch import json_patch
-from apiserver.patch.merge import merge_patch
 from apiserver.patch.strategic import strategic_merge
 from apiserver.schema import kind_spec
 

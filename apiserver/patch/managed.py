@@ -24,7 +24,8 @@ _UNOWNED_META = frozenset({"name", "namespace", "uid", "resourceVersion", "gener
                            "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"})
 
 
-def _child(spec: Spec | None, key: str) -> Spec | None:
+def child_spec(spec: Spec | None, key: str) -> Spec | None:
+    """The schema of field (struct) or value (map) `key` below `spec`; None = unknown."""
     if spec is None:
         return None
     if spec.form == "struct":
@@ -59,7 +60,7 @@ def _collect(value: Any, spec: Spec | None, path: Path, out: set[Path], top: boo
                 continue
             if path == ("f:metadata",) and k in _UNOWNED_META:
                 continue
-            _collect(v, _child(spec, k), (*path, f"f:{k}"), out)
+            _collect(v, child_spec(spec, k), (*path, f"f:{k}"), out)
         return
     if isinstance(value, list) and spec is not None and spec.form == "list":
         if spec.merge_key and all(isinstance(v, dict) for v in value):
@@ -67,7 +68,7 @@ def _collect(value: Any, spec: Spec | None, path: Path, out: set[Path], top: boo
                 at = (*path, element_key(item, spec.merge_key))
                 out.add((*at, "."))
                 for k, v in item.items():
-                    _collect(v, _child(spec.elem, k), (*at, f"f:{k}"), out)
+                    _collect(v, child_spec(spec.elem, k), (*at, f"f:{k}"), out)
             return
         if spec.set_merge:
             for item in value:

@@ -19,8 +19,8 @@ from api import jsonutil
 from api.errors import ApiError, already_exists, field_required, invalid, not_found
 from api.resources import by_plural
 from api.selectors import parse_field_selector, parse_label_selector
+from api.strategic import PathShape, merge_patch, strategic_merge
 from kubectl.columns import object_rows
-from kubectl.strategic import apply_patch, merge_patch
 
 Obj = dict[str, Any]
 
@@ -269,9 +269,9 @@ def make_http_server(s: StandIn) -> Any:
             if ctype == "application/json-patch+json":
                 new = _json_patch(cur, body)
             elif ctype == "application/merge-patch+json":
-                new = merge_patch(cur, body)
+                new = merge_patch(copy.deepcopy(cur), body)
             else:
-                new = apply_patch(cur, body)
+                new = strategic_merge(copy.deepcopy(cur), body, PathShape())
             _validate(res.kind, new)
             if not q.get("dryRun"):
                 s._commit("MODIFIED", plural, ns, new)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
+from api.humanize import human_duration
+from api.strategic import PathShape, merge_key, merge_patch, strategic_merge
 from kubectl import jsonpath, output, strategic
 from kubectl.cmd_exec import exec_url, exit_code_of
 from kubectl.columns import pod_status
 from kubectl.env import parse_duration
 from kubectl.flags import UsageError, parse
 from kubectl.main import split_verb
-from kubectl.tables import TabWriter, go_tabwriter, human_duration
+from kubectl.tables import TabWriter, go_tabwriter
 
 SPEC = {"output": ("str", "", "o"), "watch": ("bool", False, "w"), "stdin": ("bool", False, "i"),
         "tty": ("bool", False, "t"), "replicas": ("int", -1, ""), "filename": ("list", [], "f")}
@@ -128,7 +132,7 @@ def test_three_way_patch_removes_what_the_manifest_dropped():
     assert patch == {"metadata": {"labels": {"b": None}},
                      "spec": {"containers": [{"name": "web", "env": None, "image": "x:2"}],
                               "$setElementOrder/containers": [{"name": "web"}]}}
-    result = strategic.apply_patch(current, patch)
+    result = strategic_merge(copy.deepcopy(current), patch, PathShape())
     assert result["metadata"]["labels"] == {"a": "1", "other": "keep"}
     assert result["spec"]["containers"] == [{"name": "web", "image": "x:2", "imagePullPolicy": "Always"}]
     assert result["spec"]["nodeName"] == "n1"
@@ -140,10 +144,10 @@ def test_list_items_deleted_by_key_and_ports_keyed_by_context():
     modified = {"spec": {"ports": [{"port": 80}]}}
     patch = strategic.three_way_patch(original, modified, original)
     assert patch["spec"]["ports"] == [{"port": 443, "$patch": "delete"}]
-    assert strategic.apply_patch(original, patch) == modified
-    assert strategic.merge_key(("spec", "containers", "ports")) == "containerPort"
-    assert strategic.merge_key(("spec", "ports")) == "port"
-    assert strategic.merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None}}) == {"a": {"c": 2}}
+    assert strategic_merge(copy.deepcopy(original), patch, PathShape()) == modified
+    assert merge_key(("spec", "containers", "ports")) == "containerPort"
+    assert merge_key(("spec", "ports")) == "port"
+    assert merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None}}) == {"a": {"c": 2}}
 
 
 def test_pod_status_column():
