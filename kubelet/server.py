@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, unquote
 from kubelet import exec as kexec
 from kubelet import logs
 from kubelet.sync import POD_NAME, POD_NAMESPACE, POD_UID, newest_by_name
+from runtime.containers import logs as cri
 from runtime.interface import ContainerInfo, Runtime
 
 log = logging.getLogger(__name__)
@@ -198,29 +199,29 @@ class KubeletApp:
 
     async def _log_body(self, body: _Body, path: str, container_id: str, opts: logs.LogOptions) -> None:
         """What is written (the tail of it, or all of it in blocks), then, with follow, what comes."""
-        joiner = logs.LineJoiner()
+        joiner = cri.LineJoiner()
         if opts.tail_lines is not None:
-            data, offset = await asyncio.to_thread(logs.read_tail, path, opts.tail_lines)
+            data, offset = await asyncio.to_thread(cri.read_tail, path, opts.tail_lines)
             cut = data.rfind(b"\n") + 1  # an unfinished last line is read again later
             offset -= len(data) - cut
-            lines = logs.tail_lines(logs.logical_lines(data[:cut].split(b"\n"), joiner), opts)
+            lines = logs.tail_lines(cri.logical_lines(data[:cut].split(b"\n"), joiner), opts)
             if not await body.write(b"".join(logs.render(ln, opts.timestamps) for ln in lines)):
                 return
         else:
             offset = 0
             while True:
-                data, offset = await asyncio.to_thread(logs.read_lines_block, path, offset)
+                data, offset = await asyncio.to_thread(cri.read_lines_block, path, offset)
                 if not data:
                     break
-                lines = [ln for ln in logs.logical_lines(data.split(b"\n"), joiner) if logs.selected(ln, opts)]
+                lines = [ln for ln in cri.logical_lines(data.split(b"\n"), joiner) if logs.selected(ln, opts)]
                 if not await body.write(b"".join(logs.render(ln, opts.timestamps) for ln in lines)):
                     return
         if not opts.follow or opts.previous:
-            rest, _ = await asyncio.to_thread(logs.read_from, path, offset)  # an unfinished last line
-            pending = [*logs.logical_lines([rest] if rest else [], joiner), *joiner.flush()]
+            rest, _ = await asyncio.to_thread(cri.read_from, path, offset)  # an unfinished last line
+            pending = [*cri.logical_lines([rest] if rest else [], joiner), *joiner.flush()]
             await body.write(b"".join(logs.render(ln, opts.timestamps) for ln in pending if logs.selected(ln, opts)))
             return
-        async for line in logs.follow(path, offset, lambda: self._running(container_id), joiner):
+        async for line in cri.follow_lines(path, offset, lambda: self._running(container_id), joiner):
             if logs.selected(line, opts) and not await body.write(logs.render(line, opts.timestamps)):
                 return
 

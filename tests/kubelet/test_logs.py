@@ -1,4 +1,4 @@
-"""CRI log reading (kubelet.logs) and exec framing (kubelet.exec): pure decisions, plus the follower
+"""CRI log reading (runtime.containers.logs, kubelet.logs) and exec framing (kubelet.exec): pure decisions, plus the follower
 over a real file that another task appends to."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import pytest
 
 from kubelet import exec as kexec
 from kubelet import logs
+from runtime.containers import logs as cri
 
 T0 = "2026-11-29T07:47:40.000000000+00:00"
 T1 = "2026-11-29T07:47:41.500000000+00:00"
 T2 = "2026-11-29T07:47:42.775766070+00:00"
-NS = logs.parse_time_ns
+NS = cri.parse_time_ns
 
 
 def raw(*records: tuple[str, str, str, str]) -> bytes:
@@ -27,21 +28,21 @@ SAMPLE = raw((T0, "stdout", "F", "one"), (T1, "stderr", "F", "two"), (T2, "stdou
 
 
 def render(data: bytes, **kw: object) -> bytes:
-    return logs.render_all(logs.logical_lines(data.split(b"\n")), logs.LogOptions(**kw))  # type: ignore[arg-type]
+    return logs.render_all(cri.logical_lines(data.split(b"\n")), logs.LogOptions(**kw))  # type: ignore[arg-type]
 
 
 def test_parse_record_and_garbage() -> None:
-    r = logs.parse_record(b"2026-11-29T07:47:42.775766070+00:00 stdout P half a line")
-    assert r == logs.Record(b"2026-11-29T07:47:42.775766070+00:00", b"stdout", True, b"half a line")
-    assert logs.parse_record(b"not a log line") is None
-    assert logs.parse_record(b"") is None
-    assert logs.parse_record(b"TS stdout X text") is None
-    assert logs.parse_record(b"TS stdout F") == logs.Record(b"TS", b"stdout", False, b"")
+    r = cri.parse_record(b"2026-11-29T07:47:42.775766070+00:00 stdout P half a line")
+    assert r == cri.Record(b"2026-11-29T07:47:42.775766070+00:00", b"stdout", True, b"half a line")
+    assert cri.parse_record(b"not a log line") is None
+    assert cri.parse_record(b"") is None
+    assert cri.parse_record(b"TS stdout X text") is None
+    assert cri.parse_record(b"TS stdout F") == cri.Record(b"TS", b"stdout", False, b"")
 
 
 def test_partial_records_are_joined_and_keep_their_first_timestamp() -> None:
     assert render(SAMPLE) == b"one\ntwo\nthree\n\n"
-    lines = list(logs.logical_lines(SAMPLE.split(b"\n")))
+    lines = list(cri.logical_lines(SAMPLE.split(b"\n")))
     assert [ln.text for ln in lines] == [b"one", b"two", b"three", b""]
 
 
@@ -66,7 +67,7 @@ def test_time_parsing() -> None:
     assert NS(b"1970-01-01T01:00:01+01:00") == 1_000_000_000
     assert NS(b"1970-01-01T00:00:00.000000001+00:00") == 1
     assert NS(b"garbage") is None
-    assert logs.format_time(b"2026-11-29T08:47:42.100+01:00") == b"2026-11-29T07:47:42.1Z"
+    assert cri.format_time(b"2026-11-29T08:47:42.100+01:00") == b"2026-11-29T07:47:42.1Z"
 
 
 def test_parse_options() -> None:
@@ -80,19 +81,19 @@ def test_parse_options() -> None:
 
 
 def test_tail_reads_from_the_end_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logs, "_BLOCK", 64)  # force several backward reads
+    monkeypatch.setattr(cri, "_BLOCK", 64)  # force several backward reads
     path = tmp_path / "log"
     records = [(T0, "stdout", "F", f"line {i}") for i in range(200)]
     records[-3] = (T0, "stdout", "P", "par")  # "part" + "line 198" make one logical line
     path.write_bytes(raw(*records))
-    data, end = logs.read_tail(str(path), 3)
+    data, end = cri.read_tail(str(path), 3)
     assert end == path.stat().st_size
     assert render(data) == b"line 196\nparline 198\nline 199\n"
-    data, _ = logs.read_tail(str(path), 500)
+    data, _ = cri.read_tail(str(path), 500)
     assert render(data).count(b"\n") == 199
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
-    assert logs.read_tail(str(empty), 3) == (b"", 0)
+    assert cri.read_tail(str(empty), 3) == (b"", 0)
 
 
 def test_follow_sees_appended_lines_and_drains_after_exit(tmp_path: Path) -> None:
@@ -124,7 +125,7 @@ async def _follow_appended(tmp_path: Path) -> None:
         running = False
 
     task = asyncio.create_task(writer())
-    got = [ln.text async for ln in logs.follow(str(path), offset, is_running, logs.LineJoiner(), exit_check=0.01)]
+    got = [ln.text async for ln in cri.follow_lines(str(path), offset, is_running, cri.LineJoiner(), exit_check=0.01)]
     await task
     assert got == [b"new 0", b"new 1", b"new 2", b"cut in the middle", b"dangling"]
 
@@ -162,17 +163,17 @@ def test_a_line_the_log_ends_inside(tmp_path: Path) -> None:
     data = raw((T0, "stdout", "F", "one"), (T0, "stdout", "P", "no newline yet"), (T1, "stderr", "F", "two"))
     path = tmp_path / "log"
     path.write_bytes(data)
-    tail, _ = logs.read_tail(str(path), 2)
+    tail, _ = cri.read_tail(str(path), 2)
     assert tail == data[data.index(b"\n") + 1:]  # the unfinished stdout line counts as one
-    joiner = logs.LineJoiner()
-    lines = [*logs.logical_lines(tail.split(b"\n"), joiner), *joiner.flush()]
+    joiner = cri.LineJoiner()
+    lines = [*cri.logical_lines(tail.split(b"\n"), joiner), *joiner.flush()]
     assert b"".join(logs.render(ln, False) for ln in lines) == b"two\nno newline yet"
 
 
 def test_read_lines_block(tmp_path: Path) -> None:
     path = tmp_path / "log"
     path.write_bytes(b"aaaa\nbbbb\ncc")
-    assert logs.read_lines_block(str(path), 0, 7) == (b"aaaa\n", 5)
-    assert logs.read_lines_block(str(path), 5, 100) == (b"bbbb\n", 10)
-    assert logs.read_lines_block(str(path), 10, 100) == (b"", 10)  # "cc" is not finished yet
-    assert logs.read_lines_block(str(path), 0, 3) == (b"aaa", 3)  # longer than a block: given as is
+    assert cri.read_lines_block(str(path), 0, 7) == (b"aaaa\n", 5)
+    assert cri.read_lines_block(str(path), 5, 100) == (b"bbbb\n", 10)
+    assert cri.read_lines_block(str(path), 10, 100) == (b"", 10)  # "cc" is not finished yet
+    assert cri.read_lines_block(str(path), 0, 3) == (b"aaa", 3)  # longer than a block: given as is

@@ -8,7 +8,7 @@ from runtime.containers import ids
 from runtime.containers.commands import parse_size, parse_volume
 from runtime.containers.engine import create_error, parse_signal
 from runtime.containers.errors import CommandNotFound, ContainerError, InvalidConfig
-from runtime.containers.logs import parse_line
+from runtime.containers.logs import Record, parse_record
 from runtime.containers.seccomp import DEFAULT_CAPS, capability_set, default_profile
 from runtime.containers.spec import BundleRequest, build_spec, merge_env, resolve_args
 from runtime.containers.users import User, resolve_user
@@ -111,11 +111,10 @@ def test_ids_and_names() -> None:
 
 
 def test_cri_log_lines() -> None:
-    line = parse_line(b"2026-11-29T07:47:42.775766070+00:00 stdout F out-line\n")
-    assert line is not None and (line.stream, line.text) == ("stdout", b"out-line\n")
-    partial = parse_line(b"2026-11-29T07:47:42.775766070+00:00 stderr P part")
-    assert partial is not None and (partial.stream, partial.text) == ("stderr", b"part")
-    assert parse_line(b"garbage") is None
+    ts = b"2026-11-29T07:47:42.775766070+00:00"
+    assert parse_record(ts + b" stdout F out-line") == Record(ts, b"stdout", False, b"out-line")
+    assert parse_record(ts + b" stderr P part") == Record(ts, b"stderr", True, b"part")
+    assert parse_record(b"garbage") is None
 
 
 def test_flag_parsing() -> None:
