@@ -1,7 +1,8 @@
 """kubectl wall time, ours vs the real kubectl 1.33, against the same `kubelite server`.
 
 Times `kubectl get pods` over 20 pods and `kubectl apply -f` of a 3-object manifest (an RC, a
-service and a pod; alternating two versions so every run really patches), each command run as
+service and a pod: the tests' `RC_AND_SERVICE`, alternating two images of the RC so every run
+really patches), each command run as
 a fresh process, median of N runs. Both clients run with warm caches (the real one caches
 discovery and OpenAPI, ours the parsed kubeconfig). Target: ours <= 2x the real one.
 
@@ -12,83 +13,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
-import ssl
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _stats import summary_ms, table
+from bench._cluster import server
+from bench._stats import summary_ms, table
+from tests.kubectl.helpers import RC_AND_SERVICE
 
 REPO = Path(__file__).resolve().parents[1]
 OURS = [str(REPO / ".venv" / "bin" / "kubectl")]
 REAL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"
-
-MANIFEST = """apiVersion: v1
-kind: ReplicationController
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: nginx:VERSION
-        ports:
-        - containerPort: 80
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: 80
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: cache
-  labels:
-    version: "VERSION"
-spec:
-  containers:
-  - name: cache
-    image: busybox
-    command: ["sleep", "3600"]
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def ready(url: str) -> bool:
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    try:
-        with urllib.request.urlopen(url + "/readyz", context=ctx, timeout=1) as r:
-            return bool(r.read() == b"ok")
-    except OSError:
-        return False
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -104,19 +41,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="bench-kubectl-"))
-    port = free_port()
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen([str(REPO / ".venv" / "bin" / "kubelite"), "server", "--data-dir", str(root / "data"),
-                               "--listen", f"127.0.0.1:{port}", "--no-controllers", "--no-scheduler"],
-                              stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        kubeconfig = root / "data" / "kubeconfig.yaml"
-        while not (kubeconfig.exists() and ready(f"https://127.0.0.1:{port}")):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("kubelite server did not start: " + (root / "server.log").read_text()[-2000:])
-            time.sleep(0.05)
+    with server("--no-controllers", "--no-scheduler") as (root, _):
+        kubeconfig = root / "kubeconfig.yaml"
         env = dict(os.environ, KUBECONFIG=str(kubeconfig), KUBECACHEDIR=str(root / "ours-cache"))
         real = [REAL, "--cache-dir", str(root / "real-cache")]
         for ns in ("bench", "ours-apply", "real-apply"):
@@ -127,7 +53,7 @@ def main() -> int:
         manifests = []
         for v in ("1", "2"):
             path = root / f"app-{v}.yaml"
-            path.write_text(MANIFEST.replace("VERSION", v))
+            path.write_text(RC_AND_SERVICE.replace("image: nginx\n", f"image: nginx:1.2{v}\n"))
             manifests.append(str(path))
         results = []
         for what, ours_cmd, real_cmd in (
@@ -150,16 +76,6 @@ def main() -> int:
         print()
         print(table(results, ["command", "ours (median)", "real kubectl 1.33 (median)", "ratio (target <= 2x)"]))
         return 0
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
