@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from api import jsonutil
+from api.asgi import until_disconnect
 from api.errors import ApiError, bad_request, service_unavailable
 from api.resources import by_plural
 
@@ -254,7 +255,7 @@ class KubeletProxy:
                 log.info("log stream from %s ended: %s", target.authority, e)
                 await send({"type": "http.response.body", "body": b""})
 
-        await _until_disconnect(receive, stream())
+        await until_disconnect(receive, stream())
 
     # --- exec ---
     async def _exec(self, scope: dict[str, Any], receive: Any, send: Any, target: Target) -> None:
@@ -310,25 +311,6 @@ class KubeletProxy:
 def _unreachable(target: Target, e: BaseException) -> ApiError:
     return service_unavailable(f"error dialing backend: the kubelet at {target.authority} is unreachable: "
                                f"{e or type(e).__name__}")
-
-
-async def _until_disconnect(receive: Any, work: Any) -> None:
-    """Run a streaming response until it ends or the client goes away (then the upstream is dropped)."""
-    task = asyncio.ensure_future(work)
-
-    async def watch() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    watcher = asyncio.ensure_future(watch())
-    try:
-        await asyncio.wait([task, watcher], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in (task, watcher):
-            t.cancel()
-        await asyncio.gather(task, watcher, return_exceptions=True)
-    if task.done() and not task.cancelled() and (err := task.exception()) is not None:
-        raise err
 
 
 async def _respond_status(send: Any, e: ApiError) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from api.asgi import until_disconnect
 from kubelet import exec as kexec
 from kubelet import logs
 from kubelet.sync import POD_NAME, POD_NAMESPACE, POD_UID, newest_by_name
@@ -194,7 +195,7 @@ class KubeletApp:
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", TEXT)]})
         body = _Body(send, opts.limit_bytes)
         if path and os.path.exists(path):
-            await _stream_until_disconnect(receive, self._log_body(body, path, inst.id, opts))
+            await until_disconnect(receive, self._log_body(body, path, inst.id, opts))
         await body.end()
 
     async def _log_body(self, body: _Body, path: str, container_id: str, opts: logs.LogOptions) -> None:
@@ -253,25 +254,6 @@ class KubeletApp:
             return
         await send({"type": "websocket.accept", "subprotocol": protocol})
         await kexec.serve_exec(receive, send, session, opts)
-
-
-async def _stream_until_disconnect(receive: Any, work: Any) -> None:
-    """Run `work` (a streaming response) until it ends or the client goes away."""
-    task = asyncio.ensure_future(work)
-
-    async def watch() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    watcher = asyncio.ensure_future(watch())
-    try:
-        await asyncio.wait([task, watcher], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in (task, watcher):
-            t.cancel()
-        await asyncio.gather(task, watcher, return_exceptions=True)
-    if task.done() and not task.cancelled() and (err := task.exception()) is not None:
-        raise err
 
 
 class _Body:
