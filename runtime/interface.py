@@ -13,13 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-
-@dataclass
-class Mount:
-    container_path: str
-    host_path: str
-    read_only: bool = False
-    tmpfs: bool = False  # a fresh tmpfs instead of a bind (emptyDir medium: Memory)
+from runtime.mounts import Mount as Mount  # defined apart for the CLI's start-up; same class
 
 
 @dataclass

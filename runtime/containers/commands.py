@@ -24,7 +24,7 @@ from runtime.containers.errors import ContainerError, InvalidConfig
 from runtime.containers.service import Containers, RunRequest
 from runtime.containers.store import Record
 from runtime.containers.terminal import pump_attach, raw_mode, window_size
-from runtime.interface import Mount
+from runtime.mounts import Mount
 
 if TYPE_CHECKING:
     from runtime.images import ImageStore

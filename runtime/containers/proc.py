@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -41,6 +40,8 @@ def which(name: str) -> str:
                 path = candidate
                 break
         else:
+            import shutil  # only here: it loads bz2 and lzma (start-up cost)
+
             found = shutil.which(name)
             if found is None:
                 raise ContainerError(f"{name} is not installed (looked in PATH, /usr/sbin, /usr/bin)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,15 +22,17 @@ from runtime.containers.errors import ContainerError, InvalidConfig
 from runtime.containers.spec import BundleRequest, build_spec, merge_env, resolve_args
 from runtime.containers.store import Record
 from runtime.containers.users import resolve_in_rootfs
-from runtime.interface import Mount
+from runtime.mounts import Mount
 
 if TYPE_CHECKING:
     from runtime.images import ImageStore
-    from runtime.network import Network
+    from runtime.network import Network, PortMapping, SandboxNet
 
 
 @dataclass
 class RunRequest:
+    """A docker-style `run`/`create` request, or a pod container with its pre-resolved parts."""
+
     image: str
     name: str = ""
     command: list[str] | None = None  # replaces ENTRYPOINT
@@ -115,8 +118,9 @@ class Containers:
                      auto_remove=req.auto_remove, ports=list(req.ports), layer_dirs=layers,
                      exit_command=[a.replace("{id}", cid) for a in req.exit_command],
                      config=_summary(req))
+        pending: _NetworkSetup | None = None
         try:
-            netns, etc_files, hostname = self._network_for(rec, req)
+            netns, etc_files, hostname, pending = self._network_for(rec, req)
             rootfs = self.engine.mount_rootfs(rec)
             user = resolve_in_rootfs(req.user or str(cfg.get("User") or ""), rootfs)
             env = merge_env(cfg.get("Env"), req.env, req.tty)
@@ -136,23 +140,30 @@ class Containers:
                     os.makedirs(m.host_path, exist_ok=True)  # docker creates a missing bind source
             rec.config["argv"] = bundle.args
             self.store.save(rec)
-            return self.engine.create(rec, build_spec(bundle))
+            rec = self.engine.create(rec, build_spec(bundle))
+            if pending is not None:  # the links were configured while runc created the container
+                pending.finish()
+            return rec
         except BaseException:
+            if pending is not None:
+                pending.join()  # its own failure is cleaned up by setup; ours must not race it
             self._discard(rec)
             raise
 
-    def _network_for(self, rec: Record, req: RunRequest) -> tuple[str, dict[str, str], str]:
-        """(netns for the spec, etc files to bind, hostname) — and record what was made."""
+    def _network_for(self, rec: Record, req: RunRequest) -> tuple[str, dict[str, str], str, _NetworkSetup | None]:
+        """(netns for the spec, etc files to bind, hostname, setup still configuring links) — and
+        record what was made. The caller finishes a pending setup before the container starts."""
         mode = req.net or "bridge"
         hostname = req.hostname or rec.short_id
         etc_dir = self.store.dir(rec.id) / "etc"
         if mode == "sandbox":
             rec.net_mode, rec.netns_path = "sandbox", req.netns_path
-            return req.netns_path or "host", dict(req.etc_files), hostname
+            return req.netns_path or "host", dict(req.etc_files), hostname, None
         if mode == "host":
             rec.net_mode = "host"
             files = {"/etc/hosts": "/etc/hosts", "/etc/resolv.conf": "/etc/resolv.conf"}
-            return "host", {k: v for k, v in files.items() if os.path.exists(v)}, req.hostname or socket.gethostname()
+            return ("host", {k: v for k, v in files.items() if os.path.exists(v)},
+                    req.hostname or socket.gethostname(), None)
         if mode.startswith("container:"):
             other = self.get(mode.partition(":")[2])
             if other.state != "running":
@@ -160,21 +171,20 @@ class Containers:
             rec.net_mode, rec.netns_path, rec.ip = f"container:{other.id}", other.netns_path, other.ip
             src = self.store.dir(other.id) / "etc"
             files = {p: str(src / Path(p).name) for p in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")}
-            return other.netns_path or "host", {k: v for k, v in files.items() if os.path.exists(v)}, other.config.get(
-                "hostname") or other.short_id
+            return (other.netns_path or "host", {k: v for k, v in files.items() if os.path.exists(v)},
+                    other.config.get("hostname") or other.short_id, None)
         if mode not in ("bridge", "none"):
             raise InvalidConfig(f"invalid network mode {mode!r}: want bridge, host, none or container:NAME")
         from runtime.network import PortMapping, write_etc_files
 
         ports = [PortMapping.parse(p) for p in req.ports] if mode == "bridge" else []
         rec.owns_network = True
-        net = self.network.setup(rec.id, mode)
+        pending = _NetworkSetup(self.network, rec.id, mode, ports)
+        net = pending.namespace()
         rec.net_mode, rec.netns_path, rec.ip = mode, net.netns_path, net.ip
-        if ports:
-            self.network.publish(rec.id, ports)
         rec.config["hostname"] = hostname
         written = write_etc_files(etc_dir, hostname, net.ip)
-        return net.netns_path, {k: str(v) for k, v in written.items()}, hostname
+        return net.netns_path, {k: str(v) for k, v in written.items()}, hostname, pending
 
     def _discard(self, rec: Record) -> None:
         """Undo a half-made container: mounts, network, records — whatever got made."""
@@ -197,6 +207,55 @@ class Containers:
         """`start` of an exited container: a fresh conmon + `runc create` on the kept bundle."""
         rec.restart_count += 1
         return self.engine.create(rec)
+
+
+class _NetworkSetup:
+    """`network.setup` in a thread, so the veth, address and route (5-15 ms of netlink round trips)
+    are configured while conmon runs `runc create`, which needs only the namespace to exist.
+
+    `namespace()` waits for the namespace (with its address allocated); `finish()` waits for the
+    rest and publishes the ports, and must return before the container starts; `join()` waits
+    quietly (a failed setup has already cleaned up after itself)."""
+
+    def __init__(self, network: Network, sandbox_id: str, mode: str, ports: list[PortMapping]) -> None:
+        self._network, self._sandbox_id, self._ports = network, sandbox_id, ports
+        self._ready = threading.Event()
+        self._early: SandboxNet | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(mode,), name="kubelite-netsetup", daemon=True)
+        self._thread.start()
+
+    def _run(self, mode: str) -> None:
+        try:
+            net = self._network.setup(self._sandbox_id, mode, on_netns=self._on_netns)
+            if self._early is None:
+                self._early = net
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def _on_netns(self, net: SandboxNet) -> None:
+        self._early = net
+        self._ready.set()
+
+    def namespace(self) -> SandboxNet:
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+        assert self._early is not None
+        return self._early
+
+    def finish(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._ports:
+            self._network.publish(self._sandbox_id, self._ports)
+
+    def join(self) -> None:
+        self._thread.join()
 
 
 def _display_ref(asked: str, refs: list[str]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from runtime.containers.errors import InvalidConfig
 from runtime.containers.seccomp import capability_set, default_profile
 from runtime.containers.users import User
-from runtime.interface import Mount
+from runtime.mounts import Mount
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -29,6 +29,8 @@ RLIMITS = (("RLIMIT_NOFILE", resource.RLIMIT_NOFILE, 20000), ("RLIMIT_NPROC", re
 
 @dataclass
 class BundleRequest:
+    """Everything the OCI config.json of one container is built from."""
+
     args: list[str]
     env: list[str]
     rootfs: str  # absolute real path of the mounted overlay

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ from runtime.containers.errors import AmbiguousContainer, InvalidConfig, NameInU
 
 @dataclass
 class Record:
+    """A container as kept on disk: what a restarted caller needs to rebuild its view."""
+
     id: str
     name: str
     image: str  # the reference the user gave, normalised
@@ -129,6 +130,8 @@ class ContainerStore:
         raise NoSuchContainer(f"no such container: {ref}")
 
     def delete(self, rec: Record) -> None:
+        import shutil  # not at the top: it loads bz2 and lzma, and `run` never deletes in the foreground
+
         self.release_name(rec.name, rec.id)
         shutil.rmtree(self.dir(rec.id), ignore_errors=True)
 

@@ -14,6 +14,8 @@ from runtime.containers.errors import InvalidConfig
 
 @dataclass
 class User:
+    """The uid, gids and home a container process runs as."""
+
     uid: int = 0
     gid: int = 0
     additional_gids: list[int] = field(default_factory=list)

@@ -23,6 +23,8 @@ class LayerRef:
 
 @dataclass
 class Image:
+    """An image in the store: its id, references, config and layers."""
+
     id: str  # sha256:<config digest>
     refs: list[str]  # normalised tag references naming it (may be empty: a dangling image)
     digest: str  # the manifest digest (the repo digest when pulled), may be ""

@@ -26,6 +26,8 @@ _DOMAIN = re.compile(r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z
 
 @dataclass(frozen=True)
 class Reference:
+    """A parsed image reference: registry, repository, tag and/or digest."""
+
     domain: str  # registry host[:port], e.g. docker.io, localhost:5000
     path: str  # repository path inside the registry, e.g. library/busybox
     tag: str = ""  # "" when only a digest pins the reference

@@ -9,6 +9,7 @@ is appended to `calls` as (method, args) so tests can assert what a caller asked
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -48,7 +49,8 @@ class FakeNetwork:
                 return ip
         raise AddressesExhaustedError(f"no free address left in {self.net}")
 
-    def setup(self, sandbox_id: str, mode: str = "bridge") -> SandboxNet:
+    def setup(self, sandbox_id: str, mode: str = "bridge",
+              on_netns: Callable[[SandboxNet], None] | None = None) -> SandboxNet:
         self.calls.append(("setup", (sandbox_id, mode)))
         check_sandbox_id(sandbox_id)
         check_mode(mode)
@@ -61,6 +63,8 @@ class FakeNetwork:
             if mode == "bridge":
                 net.ip, net.prefixlen, net.gateway = self._allocate(), self.net.prefixlen, self.gateway
         self._sandboxes[sandbox_id] = net
+        if on_netns is not None and mode != "host":
+            on_netns(replace(net))
         return replace(net)
 
     def teardown(self, sandbox_id: str) -> None:

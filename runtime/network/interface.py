@@ -7,6 +7,7 @@ satisfy it. Pure value types and validation live here so both share them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -36,6 +37,8 @@ class AddressesExhaustedError(NetworkError):
 
 @dataclass
 class NetworkConfig:
+    """Where a BridgeNetwork keeps its state, and its bridge, subnet and MTU."""
+
     state_dir: Path
     bridge: str = "kl0"
     subnet: str = "10.88.0.0/16"
@@ -82,6 +85,8 @@ class PortMapping:
 
 @dataclass
 class SandboxNet:
+    """What setup made for a sandbox: its netns, address and published ports."""
+
     sandbox_id: str
     netns_name: str  # "" in host mode
     netns_path: str  # "" in host mode: the container keeps the caller's network namespace
@@ -105,8 +110,13 @@ def check_mode(mode: str) -> None:
 
 
 class Network(Protocol):
-    def setup(self, sandbox_id: str, mode: str = "bridge") -> SandboxNet:
-        """Give the sandbox a network; SandboxExistsError if it has one. Cleans up after itself on failure."""
+    def setup(self, sandbox_id: str, mode: str = "bridge",
+              on_netns: Callable[[SandboxNet], None] | None = None) -> SandboxNet:
+        """Give the sandbox a network; SandboxExistsError if it has one. Cleans up after itself on failure.
+
+        `on_netns` (bridge and none modes) is called, from the calling thread, as soon as the
+        namespace exists and the address is allocated, before the links are configured: a caller
+        running setup in a thread can start `runc create` joining the netns meanwhile."""
         ...
 
     def teardown(self, sandbox_id: str) -> None:
