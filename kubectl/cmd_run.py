@@ -63,7 +63,7 @@ def pod_for_run(name: str, p: Parsed) -> dict[str, Any]:
 
 
 def run(env: Env, p: Parsed) -> int:
-    from kubectl.cmd_apply import dry_run_mode, report
+    from kubectl.cmd_apply import dry_run_mode
 
     if not p.args:
         raise CommandError("error: NAME is required for run")
@@ -74,22 +74,25 @@ def run(env: Env, p: Parsed) -> int:
     name = p.args[0]
     if len(p.args) > 1 and not p.command:
         p.command = p.args[1:]
-    mode = dry_run_mode(p)
-    pod = pod_for_run(name, p)
+    dry_run_mode(p)  # a bad --dry-run is reported before the generator's own errors
+    return create_generated(env, p, pod_for_run(name, p), "pods", "created", "kubectl-run")
+
+
+def create_generated(env: Env, p: Parsed, obj: dict[str, Any], plural: str, what: str, manager: str) -> int:
+    """Create what a generator command (`run`, `expose`) made, honouring --dry-run and -o."""
+    from kubectl.cmd_apply import dry_run_mode, report
+
     if env.namespace_explicit:  # kubectl records -n in the object it generates
-        pod["metadata"]["namespace"] = env.namespace
-    res = env.resource("pods")
-    if mode == "client":
-        report(env, p, pod, res, "created", mode)
-        return 0
-    out = env.client.create(res, pod, env.namespace, dry_run=mode == "server", field_manager="kubectl-run")
-    report(env, p, out, res, "created", mode)
+        obj["metadata"]["namespace"] = env.namespace
+    mode = dry_run_mode(p)
+    res = env.resource(plural)
+    if mode != "client":
+        obj = env.client.create(res, obj, env.namespace, dry_run=mode == "server", field_manager=manager)
+    report(env, p, obj, res, what, mode)
     return 0
 
 
 def expose(env: Env, p: Parsed) -> int:
-    from kubectl.cmd_apply import dry_run_mode, report
-
     args = p.args
     if len(args) == 1 and "/" in args[0]:
         args = args[0].split("/", 1)
@@ -140,13 +143,4 @@ def expose(env: Env, p: Parsed) -> int:
                            "metadata": {"creationTimestamp": None, "name": p["name"] or args[1],
                                         **({"labels": labels} if labels else {})},
                            "spec": svc_spec, "status": {"loadBalancer": {}}}
-    if env.namespace_explicit:
-        svc["metadata"]["namespace"] = env.namespace
-    mode = dry_run_mode(p)
-    sres = env.resource("services")
-    if mode == "client":
-        report(env, p, svc, sres, "exposed", mode)
-        return 0
-    out = env.client.create(sres, svc, env.namespace, dry_run=mode == "server", field_manager="kubectl-expose")
-    report(env, p, out, sres, "exposed", mode)
-    return 0
+    return create_generated(env, p, svc, "services", "exposed", "kubectl-expose")

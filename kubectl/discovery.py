@@ -10,7 +10,6 @@ Kubernetes-compatible server.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from typing import Any
 
@@ -18,13 +17,12 @@ from api import jsonutil
 from api import requests as rq
 from api.errors import ApiError
 from api.resources import Resource
+from kubectl.env import cache_dir, write_cache
 
 TTL = 600.0
 
 
 def _cache_file(env: Any) -> Any:
-    from kubectl.env import cache_dir
-
     key = hashlib.sha1(env.config.server.encode()).hexdigest()[:16]
     return cache_dir() / f"discovery-{key}.json"
 
@@ -60,13 +58,7 @@ def resources(env: Any) -> list[dict[str, Any]]:
     except (OSError, ValueError):
         pass
     found = _fetch(env)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(jsonutil.dumps(found))
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    write_cache(path, found)
     return found
 
 

@@ -80,17 +80,27 @@ def merged_kubeconfig(paths: list[Path] | None) -> dict[str, Any]:
     except (OSError, ValueError):
         pass
     doc = load_merged(files)
+    if write_cache(cached, doc):
+        _prune_stale(cached)
+    return doc
+
+
+def write_cache(path: Path, doc: Any) -> bool:
+    """Store `doc` as JSON at `path` under the cache dir: 0600 in a 0700 directory (a kubeconfig copy
+    holds credentials), replaced atomically so a concurrent kubectl never reads half a file.
+    False when it could not be written (a read-only home only costs speed)."""
+    from api import jsonutil
+
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(jsonutil.dumps(doc))
-        os.replace(tmp, cached)
-        _prune_stale(cached)
+        os.replace(tmp, path)
     except OSError:
-        pass  # a read-only home only costs speed
-    return doc
+        return False
+    return True
 
 
 def _prune_stale(keep: Path) -> None:

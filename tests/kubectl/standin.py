@@ -20,6 +20,7 @@ from api.errors import ApiError, already_exists, field_required, invalid, not_fo
 from api.resources import by_plural
 from api.selectors import parse_field_selector, parse_label_selector
 from api.strategic import PathShape, merge_patch, strategic_merge
+from apiserver.patch.jsonpatch import json_patch
 from kubectl.columns import object_rows
 
 Obj = dict[str, Any]
@@ -267,7 +268,7 @@ def make_http_server(s: StandIn) -> Any:
                 h._send(201, jsonutil.dumps(s.put(plural, body, ns)))
                 return
             if ctype == "application/json-patch+json":
-                new = _json_patch(cur, body)
+                new = json_patch(copy.deepcopy(cur), body)  # the server's own, as the real one answers
             elif ctype == "application/merge-patch+json":
                 new = merge_patch(copy.deepcopy(cur), body)
             else:
@@ -379,27 +380,3 @@ def _validate(kind: str, obj: Obj) -> None:
             causes.append(field_required("spec.containers"))
         if causes:
             raise invalid("Pod", name, causes)
-
-
-def _json_patch(obj: Obj, ops: list[Obj]) -> Obj:
-    out = copy.deepcopy(obj)
-    for op in ops:
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
-        parent: Any = out
-        for p in parts[:-1]:
-            parent = parent[int(p)] if isinstance(parent, list) else parent[p]
-        last = parts[-1]
-        if op["op"] in ("add", "replace"):
-            if isinstance(parent, list):
-                idx = len(parent) if last == "-" else int(last)
-                if op["op"] == "add":
-                    parent.insert(idx, op["value"])
-                else:
-                    parent[idx] = op["value"]
-            else:
-                parent[last] = op["value"]
-        elif op["op"] == "remove":
-            del parent[int(last) if isinstance(parent, list) else last]
-    return out
-
-
