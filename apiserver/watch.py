@@ -62,6 +62,19 @@ def _matcher(labels: LabelSelector, fields: FieldSelector) -> Callable[[dict[str
     return match
 
 
+def pod_node_name(obj: dict[str, Any]) -> str:
+    """The index of pod watches (kube's watch cache indexes pods by node the same way)."""
+    return str((obj.get("spec") or {}).get("nodeName") or "")
+
+
+def watch_trigger(res: Resource, fields: FieldSelector) -> tuple[Callable[[dict[str, Any]], str], str] | None:
+    """A kubelet's (or scheduler's) `spec.nodeName=X` pod watch is indexed by X in the store."""
+    if res.plural != "pods" or res.group:
+        return None
+    node = fields.value_of("spec.nodeName")
+    return None if node is None else (pod_node_name, node)
+
+
 def classify(
     ev: Event, match: Callable[[dict[str, Any]], bool] | None, may: Callable[[bytes], bool] | None = None
 ) -> str | None:
@@ -119,7 +132,7 @@ async def serve_watch(
         }
     )
     try:
-        watcher = await store.watch(prefix, start)
+        watcher = await store.watch(prefix, start, watch_trigger(res, fields))
     except CompactedError as e:
         await _end(send, expired_line(f"too old resource version: {e.requested} ({e.compacted})"))
         return
@@ -191,6 +204,8 @@ async def serve_watch(
                 item = await asyncio.wait_for(queue.get(), max(0.0, wake - now))
             except TimeoutError:
                 if params.bookmarks and loop.time() >= next_bookmark:
+                    if queue.empty():  # events the store left out for this watcher count as seen
+                        last = max(last, watcher.caught_up())
                     await send({"type": "http.response.body", "body": bookmark(last), "more_body": True})
                     next_bookmark = loop.time() + params.bookmark_interval
                 continue

@@ -47,6 +47,8 @@ def main() -> None:
                   "spec": {"containers": [{"name": "c", "image": "busybox:1.35"}]}}}}
         c.create("replicationcontrollers", rc, "default")
         rv = c.list("pods", "default")["metadata"]["resourceVersion"]
+        rv_start = int(rv)
+        print("scaling up", file=sys.stderr, flush=True)
         t0 = time.monotonic()
         c.patch("replicationcontrollers", "scale", {"spec": {"replicas": args.pods}}, namespace="default")
         running: dict[str, float] = {}
@@ -65,12 +67,15 @@ def main() -> None:
                 if len(running) >= args.pods:
                     break
         elapsed = time.monotonic() - t0
+        writes = int(c.list("namespaces")["metadata"]["resourceVersion"]) - rv_start
         lat = [running[n] - parse_time(created[n]).timestamp() for n in running]
         print(f"control plane: {args.nodes} hollow nodes, RC 0 -> {args.pods} pods")
         print(table([
             ["pods Running", f"{len(running)} / {args.pods}", ""],
             ["end to end", f"{len(running) / elapsed:.0f} pods/s", "target >= 500 pods/s"],
             ["creation -> Running", summary_ms(lat) if lat else "-", "(creationTimestamp has 1 s resolution)"],
+            ["store writes", f"{writes} ({writes / max(1, len(running)):.1f} per pod)",
+             "create, binding, status, events, RC status, leases"],
             ["API server RSS", f"{rss_before:.0f} MiB -> {rss_mib(srv.pid):.0f} MiB", ""],
         ], ["what", "figure", "note"]))
 

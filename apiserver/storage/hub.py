@@ -8,6 +8,12 @@ ring's floor first pages older events in through `fetch_page` (the log table) up
 Writers never wait on watchers: `publish` appends to each matching watcher's buffer and wakes
 it; a watcher whose buffer passes its bound is dropped (its iteration raises
 WatcherDroppedError) instead of buffering without limit.
+
+A watcher may register a `Trigger` (kube's watch-cache IndexerFunc): a function of an object
+and the value the watcher wants, e.g. a kubelet's pods by `spec.nodeName`. Such watchers are
+indexed by that value, and an event reaches only those whose value the object has now or had
+before: a hundred kubelets' watches cost one lookup per event, not a hundred byte scans and
+queue hops. The trigger only narrows delivery; the watch still applies its full selectors.
 """
 
 from __future__ import annotations
@@ -15,11 +21,14 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from apiserver.storage.interface import Event, WatcherDroppedError
 
 # (after_revision, limit) -> (compacted revision, events after it, oldest first)
 FetchPage = Callable[[int, int], Awaitable[tuple[int, list[Event]]]]
+# (index function of a stored object, the value this watcher wants)
+Trigger = tuple[Callable[[dict[str, Any]], str], str]
 
 
 class EventRing:
@@ -55,9 +64,11 @@ class EventRing:
 class QueueWatcher:
     """One watch: replay (ring or log pages), then live events from a bounded buffer."""
 
-    def __init__(self, hub: WatchHub, prefix: str, after_revision: int, max_queue: int) -> None:
+    def __init__(self, hub: WatchHub, prefix: str, after_revision: int, max_queue: int,
+                 trigger: Trigger | None = None) -> None:
         self._hub = hub
         self.prefix = prefix
+        self.trigger = trigger
         self._last = after_revision  # newest revision handed out; skips anything not newer
         self._replay: deque[Event] = deque()
         self._buf: deque[Event] = deque()
@@ -73,6 +84,13 @@ class QueueWatcher:
     @property
     def needs_log(self) -> bool:
         return self._fetched < self._replay_upto
+
+    def caught_up(self) -> int:
+        """The hub's revision when nothing is pending for this watcher (every event up to it was
+        handed out or was not for it), else 0: a bookmark may say this much."""
+        if self._replay or self._buf or self.needs_log or self.dropped:
+            return 0
+        return self._hub.revision
 
     def push(self, events: list[Event]) -> bool:
         """Queue live events; False (and dropped) when over the bound."""
@@ -147,29 +165,39 @@ class WatchHub:
         self.ring = EventRing(ring_capacity, revision)
         self.max_queue = max_queue
         self._by_prefix: dict[str, set[QueueWatcher]] = {}
+        # (prefix, index function) -> wanted value -> watchers
+        self._by_trigger: dict[tuple[str, Callable[[dict[str, Any]], str]], dict[str, set[QueueWatcher]]] = {}
         self.dropped_count = 0
 
     def watcher_count(self) -> int:
-        return sum(len(ws) for ws in self._by_prefix.values())
+        return sum(len(ws) for ws in self._by_prefix.values()) + sum(
+            len(ws) for idx in self._by_trigger.values() for ws in idx.values())
 
-    def register(self, prefix: str, after_revision: int, fetch: FetchPage) -> QueueWatcher:
+    def register(self, prefix: str, after_revision: int, fetch: FetchPage,
+                 trigger: Trigger | None = None) -> QueueWatcher:
         """Start a watcher; when `w.needs_log`, the caller awaits `w.fetch_more()` once to learn
         early whether the log still reaches back that far."""
-        w = QueueWatcher(self, prefix, after_revision, self.max_queue)
+        w = QueueWatcher(self, prefix, after_revision, self.max_queue, trigger)
         if self.ring.covers(after_revision):
             w._replay.extend(ev for ev in self.ring.after(after_revision) if ev.key.startswith(prefix))
         else:
             w._fetch = fetch
             w._replay_upto = self.revision
-        self._by_prefix.setdefault(prefix, set()).add(w)
+        if trigger is None:
+            self._by_prefix.setdefault(prefix, set()).add(w)
+        else:
+            self._by_trigger.setdefault((prefix, trigger[0]), {}).setdefault(trigger[1], set()).add(w)
         return w
 
     def unregister(self, w: QueueWatcher) -> None:
-        group = self._by_prefix.get(w.prefix)
-        if group is not None:
-            group.discard(w)
-            if not group:
-                del self._by_prefix[w.prefix]
+        if w.trigger is None:
+            _discard(self._by_prefix, w.prefix, w)
+            return
+        index = self._by_trigger.get((w.prefix, w.trigger[0]))
+        if index is not None:
+            _discard(index, w.trigger[1], w)
+            if not index:
+                del self._by_trigger[(w.prefix, w.trigger[0])]
 
     def publish(self, events: list[Event], allow_gap: bool = False) -> bool:
         """Append events newer than the hub's revision and fan them out. Without `allow_gap`,
@@ -187,13 +215,38 @@ class WatchHub:
             matched = fresh if not prefix else [ev for ev in fresh if ev.key.startswith(prefix)]
             if not matched:
                 continue
-            for w in list(group):
-                if not w.push(matched):
-                    self.dropped_count += 1
-                    self.unregister(w)
+            self._push(group, matched)
+        for (prefix, fn), index in list(self._by_trigger.items()):
+            per_value: dict[str, list[Event]] = {}
+            for ev in fresh:
+                if not ev.key.startswith(prefix):
+                    continue
+                now = fn(ev.obj)
+                per_value.setdefault(now, []).append(ev)
+                if ev.prev_value is not None and (before := fn(ev.prev_obj or {})) != now:
+                    per_value.setdefault(before, []).append(ev)  # it left that value: a DELETED there
+            for value, evs in per_value.items():
+                wanting = index.get(value)
+                if wanting:
+                    self._push(wanting, evs)
         return True
 
+    def _push(self, group: set[QueueWatcher], events: list[Event]) -> None:
+        for w in list(group):
+            if not w.push(events):
+                self.dropped_count += 1
+                self.unregister(w)
+
     def close(self) -> None:
-        for group in list(self._by_prefix.values()):
+        groups = list(self._by_prefix.values()) + [g for idx in self._by_trigger.values() for g in idx.values()]
+        for group in groups:
             for w in list(group):
                 w.close_nowait()
+
+
+def _discard(index: dict[str, set[QueueWatcher]], k: str, w: QueueWatcher) -> None:
+    group = index.get(k)
+    if group is not None:
+        group.discard(w)
+        if not group:
+            del index[k]

@@ -12,7 +12,7 @@ exactly once; `Event.obj` parses the bytes lazily and once, however many watcher
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -88,6 +88,9 @@ class Watcher(Protocol):
 
     def __aiter__(self) -> AsyncIterator[Event]: ...
 
+    def caught_up(self) -> int:
+        """The store revision this watcher has seen everything up to when nothing is pending, else 0."""
+
     async def close(self) -> None: ...
 
 
@@ -117,8 +120,11 @@ class Store(Protocol):
     async def delete(self, key: str, expected_revision: int | None = None) -> KeyValue:
         """Remove the key; returns the last state with resourceVersion = the delete revision."""
 
-    async def watch(self, prefix: str, after_revision: int) -> Watcher:
-        """Events on keys under `prefix` with revision > after_revision. CompactedError if too old."""
+    async def watch(self, prefix: str, after_revision: int,
+                    trigger: tuple[Callable[[dict[str, Any]], str], str] | None = None) -> Watcher:
+        """Events on keys under `prefix` with revision > after_revision. CompactedError if too old.
+        With `trigger` (index function, value), events whose object maps to another value now and
+        before may be left out (an optimisation: the caller still filters what it gets)."""
 
     async def compact(self, keep_seconds: float) -> int:
         """Drop history older than keep_seconds (never the newest revision); returns the compacted revision."""

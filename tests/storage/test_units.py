@@ -10,7 +10,7 @@ import pytest
 from apiserver.storage import ConflictError, KeyExistsError, KeyNotFoundError, StorageError
 from apiserver.storage.batch import CREATE, DELETE, UPDATE, WriteRequest, plan_batch
 from apiserver.storage.compactor import compaction_target
-from apiserver.storage.hub import EventRing, WatchHub
+from apiserver.storage.hub import EventRing, QueueWatcher, WatchHub
 from apiserver.storage.interface import Event, WatcherDroppedError
 from apiserver.storage.sql import prefix_end
 
@@ -153,5 +153,48 @@ def test_unopenable_sqlite_file_is_a_clear_error(tmp_path):
             await store.start()
         with pytest.raises(StorageError, match="not started"):
             await store.get("/x")
+
+    asyncio.run(run())
+
+
+def _pod_event(rev: int, name: str, node: str, prev_node: str | None = None, typ: str = "MODIFIED") -> Event:
+    def value(n: str) -> bytes:
+        return orjson.dumps({"metadata": {"name": name}, "spec": {"nodeName": n} if n else {}})
+
+    return Event(typ, f"/pods/{name}", rev, value(node), None if prev_node is None else value(prev_node))
+
+
+def _node_of(obj: dict) -> str:
+    return str((obj.get("spec") or {}).get("nodeName") or "")
+
+
+def test_triggered_watchers_get_only_events_of_their_value_now_or_before():
+    async def run() -> None:
+        hub = WatchHub(revision=0, ring_capacity=100)
+        n1 = hub.register("/pods/", 0, _no_log, (_node_of, "n1"))
+        n2 = hub.register("/pods/", 0, _no_log, (_node_of, "n2"))
+        pending = hub.register("/pods/", 0, _no_log, (_node_of, ""))
+        everyone = hub.register("/pods/", 0, _no_log)
+        assert hub.watcher_count() == 4
+        hub.publish([_pod_event(1, "a", "", typ="ADDED"), _pod_event(2, "a", "n1", ""),
+                     _pod_event(3, "b", "n2", typ="ADDED"), _pod_event(4, "a", "n2", "n1"),
+                     _pod_event(5, "b", "n2", typ="DELETED")])
+
+        async def revisions(w: QueueWatcher) -> list[int]:
+            out = []
+            while w._buf or w._replay:
+                out.append((await w.__anext__()).revision)
+            return out
+
+        assert await revisions(n1) == [2, 4]  # bound to it, then moved away (the watch says DELETED)
+        assert await revisions(n2) == [3, 4, 5]
+        assert await revisions(pending) == [1, 2]
+        assert await revisions(everyone) == [1, 2, 3, 4, 5]
+        assert n1.caught_up() == 5  # nothing pending: a bookmark may say 5
+        hub.publish([_pod_event(6, "c", "n2", typ="ADDED")])
+        assert n2.caught_up() == 0 and n1.caught_up() == 6
+        for w in (n1, n2, pending, everyone):
+            await w.close()
+        assert hub.watcher_count() == 0
 
     asyncio.run(run())
