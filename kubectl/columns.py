@@ -1,8 +1,8 @@
 """Our own table columns, for servers that answer a plain list instead of a `Table`.
 
-The columns and the cell logic follow the real server's printers (pkg/printers/internalversion):
-a pod's STATUS is its most telling container reason, READY counts ready running containers,
-RESTARTS adds `(5m ago)`. `-w` also uses these for events that arrive as plain objects.
+The columns and the cell logic follow the real server's printers (pkg/printers/internalversion);
+a pod's READY, STATUS and RESTARTS are `api.podstatus`, the very cells our server's Tables carry.
+`-w` also uses these for events that arrive as plain objects.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.humanize import age
+from api.podstatus import pod_status_cells
 from kubectl.tables import Rows, cell_text
 
 Obj = dict[str, Any]
@@ -28,64 +29,6 @@ def _name(o: Obj) -> str:
 
 def _age(o: Obj) -> str:
     return age(_meta(o).get("creationTimestamp"))
-
-
-def pod_status(pod: Obj) -> tuple[str, int, int, str]:
-    """(reason, ready containers, restarts, last restart time) as the real printer computes them."""
-    status = pod.get("status") or {}
-    spec = pod.get("spec") or {}
-    reason = status.get("reason") or status.get("phase") or ""
-    restarts, ready, last = 0, 0, ""
-    initializing = False
-    inits = status.get("initContainerStatuses") or []
-    for i, c in enumerate(inits):
-        st = c.get("state") or {}
-        restarts += int(c.get("restartCount") or 0)
-        term, wait = st.get("terminated"), st.get("waiting")
-        if term and term.get("exitCode") == 0:
-            continue
-        if term:
-            reason = "Init:" + (term.get("reason") or (f"Signal:{term['signal']}" if term.get("signal")
-                                                       else f"ExitCode:{term.get('exitCode')}"))
-        elif wait and wait.get("reason") and wait["reason"] != "PodInitializing":
-            reason = "Init:" + wait["reason"]
-        else:
-            reason = f"Init:{i}/{len(spec.get('initContainers') or [])}"
-        initializing = True
-        break
-    if not initializing:
-        restarts, running = 0, False
-        for c in reversed(status.get("containerStatuses") or []):
-            st = c.get("state") or {}
-            restarts += int(c.get("restartCount") or 0)
-            finished = ((c.get("lastState") or {}).get("terminated") or {}).get("finishedAt")
-            if finished and finished > last:
-                last = finished
-            wait, term = st.get("waiting"), st.get("terminated")
-            if wait and wait.get("reason"):
-                reason = wait["reason"]
-            elif term and term.get("reason"):
-                reason = term["reason"]
-            elif term:
-                reason = f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode')}"
-            elif c.get("ready") and st.get("running") is not None:
-                running = True
-                ready += 1
-        if reason == "Completed" and running:
-            conds = {x.get("type"): x.get("status") for x in status.get("conditions") or []}
-            reason = "Running" if conds.get("Ready") == "True" else "NotReady"
-    if _meta(pod).get("deletionTimestamp"):
-        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
-    return reason, ready, restarts, last
-
-
-def _pod_ready(p: Obj) -> str:
-    return f"{pod_status(p)[1]}/{len((p.get('spec') or {}).get('containers') or [])}"
-
-
-def _pod_restarts(p: Obj) -> str:
-    _, _, restarts, last = pod_status(p)
-    return f"{restarts} ({age(last)} ago)" if last and restarts else str(restarts)
 
 
 def _gates(p: Obj) -> str:
@@ -180,8 +123,8 @@ def _event_last_seen(e: Obj) -> str:
 
 COLUMNS: dict[str, list[Column]] = {
     "pods": [
-        ("NAME", 0, _name), ("READY", 0, _pod_ready), ("STATUS", 0, lambda p: pod_status(p)[0]),
-        ("RESTARTS", 0, _pod_restarts), ("AGE", 0, _age),
+        ("NAME", 0, _name), ("READY", 0, lambda p: pod_status_cells(p)[0]),
+        ("STATUS", 0, lambda p: pod_status_cells(p)[1]), ("RESTARTS", 0, lambda p: pod_status_cells(p)[2]), ("AGE", 0, _age),
         ("IP", 1, lambda p: _or_none((p.get("status") or {}).get("podIP"))),
         ("NODE", 1, lambda p: _or_none((p.get("spec") or {}).get("nodeName"))),
         ("NOMINATED NODE", 1, lambda p: _or_none((p.get("status") or {}).get("nominatedNodeName"))),

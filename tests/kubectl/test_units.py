@@ -7,10 +7,10 @@ import copy
 import pytest
 
 from api.humanize import human_duration
+from api.podstatus import pod_status_cells
 from api.strategic import PathShape, merge_key, merge_patch, strategic_merge
 from kubectl import jsonpath, output, strategic
 from kubectl.cmd_exec import exec_url, exit_code_of
-from kubectl.columns import pod_status
 from kubectl.env import parse_duration
 from kubectl.flags import UsageError, parse
 from kubectl.main import split_verb
@@ -156,8 +156,8 @@ def test_pod_status_column():
                    {"name": "a", "ready": True, "restartCount": 2, "state": {"running": {}}},
                    {"name": "b", "ready": False, "restartCount": 1,
                     "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}
-    assert pod_status(running)[:3] == ("CrashLoopBackOff", 1, 3)
-    assert pod_status({"metadata": {"deletionTimestamp": "x"}, "status": {"phase": "Running"}})[0] == "Terminating"
+    assert pod_status_cells(running) == ("1/2", "CrashLoopBackOff", "3")
+    assert pod_status_cells({"metadata": {"deletionTimestamp": "x"}, "status": {"phase": "Running"}})[1] == "Terminating"
 
 
 def test_exec_status_and_url():
