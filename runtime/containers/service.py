@@ -120,10 +120,11 @@ class Containers:
                      config=_summary(req))
         pending: _NetworkSetup | None = None
         try:
-            netns, etc_files, hostname, pending = self._network_for(rec, req)
+            pending = self._start_network(rec, req)  # the namespace is made while we mount the rootfs
             rootfs = self.engine.mount_rootfs(rec)
             user = resolve_in_rootfs(req.user or str(cfg.get("User") or ""), rootfs)
             env = merge_env(cfg.get("Env"), req.env, req.tty)
+            netns, etc_files, hostname = self._network_for(rec, req, pending)
             if not any(e.startswith("HOME=") for e in env):
                 env.append(f"HOME={user.home}")
             if not any(e.startswith("HOSTNAME=") for e in env):
@@ -150,20 +151,33 @@ class Containers:
             self._discard(rec)
             raise
 
-    def _network_for(self, rec: Record, req: RunRequest) -> tuple[str, dict[str, str], str, _NetworkSetup | None]:
-        """(netns for the spec, etc files to bind, hostname, setup still configuring links) — and
-        record what was made. The caller finishes a pending setup before the container starts."""
+    def _start_network(self, rec: Record, req: RunRequest) -> _NetworkSetup | None:
+        """Start setting up the container's own network (bridge and none modes), else None.
+
+        The caller finishes it before the container starts (see _NetworkSetup)."""
+        mode = req.net or "bridge"
+        if mode not in ("bridge", "none"):
+            return None
+        from runtime.network import PortMapping
+
+        ports = [PortMapping.parse(p) for p in req.ports] if mode == "bridge" else []
+        rec.owns_network = True
+        return _NetworkSetup(self.network, rec.id, mode, ports)
+
+    def _network_for(self, rec: Record, req: RunRequest,
+                     pending: _NetworkSetup | None) -> tuple[str, dict[str, str], str]:
+        """(netns for the spec, etc files to bind, hostname) — and record what was made."""
         mode = req.net or "bridge"
         hostname = req.hostname or rec.short_id
         etc_dir = self.store.dir(rec.id) / "etc"
         if mode == "sandbox":
             rec.net_mode, rec.netns_path = "sandbox", req.netns_path
-            return req.netns_path or "host", dict(req.etc_files), hostname, None
+            return req.netns_path or "host", dict(req.etc_files), hostname
         if mode == "host":
             rec.net_mode = "host"
             files = {"/etc/hosts": "/etc/hosts", "/etc/resolv.conf": "/etc/resolv.conf"}
             return ("host", {k: v for k, v in files.items() if os.path.exists(v)},
-                    req.hostname or socket.gethostname(), None)
+                    req.hostname or socket.gethostname())
         if mode.startswith("container:"):
             other = self.get(mode.partition(":")[2])
             if other.state != "running":
@@ -172,19 +186,16 @@ class Containers:
             src = self.store.dir(other.id) / "etc"
             files = {p: str(src / Path(p).name) for p in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")}
             return (other.netns_path or "host", {k: v for k, v in files.items() if os.path.exists(v)},
-                    other.config.get("hostname") or other.short_id, None)
-        if mode not in ("bridge", "none"):
+                    other.config.get("hostname") or other.short_id)
+        if pending is None:
             raise InvalidConfig(f"invalid network mode {mode!r}: want bridge, host, none or container:NAME")
-        from runtime.network import PortMapping, write_etc_files
+        from runtime.network import write_etc_files
 
-        ports = [PortMapping.parse(p) for p in req.ports] if mode == "bridge" else []
-        rec.owns_network = True
-        pending = _NetworkSetup(self.network, rec.id, mode, ports)
         net = pending.namespace()
         rec.net_mode, rec.netns_path, rec.ip = mode, net.netns_path, net.ip
         rec.config["hostname"] = hostname
         written = write_etc_files(etc_dir, hostname, net.ip)
-        return net.netns_path, {k: str(v) for k, v in written.items()}, hostname, pending
+        return net.netns_path, {k: str(v) for k, v in written.items()}, hostname
 
     def _discard(self, rec: Record) -> None:
         """Undo a half-made container: mounts, network, records — whatever got made."""
