@@ -32,7 +32,7 @@ from tests.runtime.network.conftest import (
 )
 
 
-def ping(ns: str, ip: str, tries: int = 3) -> bool:
+def ping(ns: str, ip: str, tries: int = 5) -> bool:
     """One echo answered within a second, allowing a retry or two on a loaded machine."""
     return any(in_netns(ns, "busybox", "ping", "-c1", "-W1", ip).returncode == 0 for _ in range(tries))
 
