@@ -16,7 +16,7 @@ from api.resources import Resource
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
 from kubectl.flags import FlagSpec, Parsed
-from kubectl.tables import Rows, TabWriter, table_rows
+from kubectl.tables import Rows, TabWriter, object_rows, table_rows
 
 FLAGS: dict[str, FlagSpec] = {"get": {
     "output": ("str", "", "o"),
@@ -108,9 +108,7 @@ def _items(answer: dict[str, Any], res: Resource) -> list[dict[str, Any]]:
 def rows_of(answer: dict[str, Any], res: Resource, wide: bool) -> Rows:
     if answer.get("kind") == "Table":
         return table_rows(answer, wide)
-    from kubectl.columns import object_rows
-
-    return object_rows(res.plural, _items(answer, res), wide)
+    return object_rows(res, _items(answer, res), wide)
 
 
 def _sort(rows: Rows, sort_by: str) -> Rows:

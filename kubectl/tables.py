@@ -3,7 +3,8 @@
 kubectl writes rows through Go's tabwriter (min width 6, padding 3, pad with spaces; the last
 cell of a row is not aligned) with upper-cased headers, `<none>` for empty cells and ages from
 `HumanDuration` (`45s`, `3m2s`, `2d`). The rows come from the server's `Table` answer when it
-sends one (`table_rows`), or from our own columns (`kubectl.columns`) when it sends a plain list.
+sends one (`table_rows`), or from the same printers run here (`object_rows`, `api.tables`) when it
+sends a plain list.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.humanize import format_labels
+from api.resources import Resource
 
 MIN_WIDTH = 6
 PADDING = 3
@@ -105,6 +107,14 @@ def table_rows(table: dict[str, Any], wide: bool) -> Rows:
         rows.append([cell_text(cells[i]) if i < len(cells) else "<none>" for i in keep])
         objects.append(row.get("object") or {})
     return Rows(headers, rows, objects)
+
+
+def object_rows(resource: Resource, objects: list[dict[str, Any]], wide: bool) -> Rows:
+    """Rows for a server that answers a plain list (or a `-w` event's plain object): the same cells
+    our server's `Table` would carry (`api.tables`), computed here."""
+    from api.tables import to_table
+
+    return table_rows(to_table(resource, objects, "", include_object="Object"), wide)
 
 
 def go_tabwriter(lines: Sequence[str], minwidth: int = 0, padding: int = 2) -> str:

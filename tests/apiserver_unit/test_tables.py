@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from api.humanize import human_duration
+from api.podstatus import pod_status_cells
 from api.resources import by_plural
-from apiserver.tables import pod_status_cells, table_columns, to_table
+from api.tables import table_columns, to_table
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 T0 = "2026-01-01T11:55:00Z"  # five minutes before NOW

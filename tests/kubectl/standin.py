@@ -20,8 +20,8 @@ from api.errors import ApiError, already_exists, field_required, invalid, not_fo
 from api.resources import by_plural
 from api.selectors import parse_field_selector, parse_label_selector
 from api.strategic import PathShape, merge_patch, strategic_merge
+from api.tables import to_table
 from apiserver.patch.jsonpatch import json_patch
-from kubectl.columns import object_rows
 
 Obj = dict[str, Any]
 
@@ -358,15 +358,7 @@ def _match(o: Obj, q: dict[str, str]) -> bool:
 def _listing(res: Any, items: list[Obj], table: bool) -> Obj:
     if not table:
         return {"kind": res.list_kind, "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": items}
-    rows = object_rows(res.plural, items, True)
-    from kubectl.columns import COLUMNS, DEFAULT
-
-    cols = COLUMNS.get(res.plural, DEFAULT)
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": "1"},
-            "columnDefinitions": [{"name": c[0].title(), "type": "string", "format": "name" if c[0] == "NAME" else "",
-                                   "description": "", "priority": c[1]} for c in cols],
-            "rows": [{"cells": r, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                                             "metadata": o.get("metadata")}} for r, o in zip(rows.rows, items, strict=True)]}
+    return to_table(res, items, "1")  # the server's own Table
 
 
 def _validate(kind: str, obj: Obj) -> None:
