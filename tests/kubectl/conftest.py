@@ -1,8 +1,8 @@
 """Fixtures for kubectl's tests.
 
-- `server`: one real `kubelite server` subprocess per session (tmp data dir, free port, /readyz
-  polled with a deadline; no controllers or scheduler, so what kubectl shows is only what the
-  tests made), stopped and removed at the end.
+- `server`: one real `kubelite server` subprocess per session (`tests.apiserver.conftest.start_server`:
+  tmp data dir, free port, /readyz polled with a deadline; no controllers or scheduler, so what
+  kubectl shows is only what the tests made), stopped and removed at the end.
 - `ns`: a fresh namespace per test and a kubeconfig whose context points at it (`KUBECONFIG`
   set), so tests never see each other's objects.
 - `kubectl(...)`: our kubectl run in-process (`main([...])`), stdout/stderr captured;
@@ -14,13 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import ssl
 import subprocess
-import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,11 +23,11 @@ from pathlib import Path
 import pytest
 
 from kubectl.main import main
+from tests.apiserver.conftest import KUBECTL as REAL_KUBECTL
+from tests.apiserver.conftest import Server, start_server
 from tests.kubectl.standin import StandIn
 
 REPO = Path(__file__).resolve().parents[2]
-KUBELITE = REPO / ".venv" / "bin" / "kubelite"
-REAL_KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"
 
 
 @dataclass
@@ -43,62 +37,14 @@ class Result:
     err: str
 
 
-@dataclass
-class Server:
-    data_dir: Path
-    port: int
-    proc: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.data_dir / "kubeconfig.yaml"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _ready(url: str) -> bool:
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    try:
-        with urllib.request.urlopen(url + "/readyz", context=ctx, timeout=1) as r:
-            return bool(r.read() == b"ok")
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
-    root = Path(tempfile.mkdtemp(prefix="kubectl-test-"))
-    data, port = root / "data", free_port()
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen([str(KUBELITE), "server", "--data-dir", str(data), "--listen", f"127.0.0.1:{port}",
-                             "--no-controllers", "--no-scheduler"], stdout=log, stderr=subprocess.STDOUT)
-    srv = Server(data, port, proc)
-    deadline = time.monotonic() + 60
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("kubectl-server"))
     try:
-        while not (srv.kubeconfig.exists() and _ready(srv.url)):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"kubelite server did not start: {(root / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.05)
         yield srv
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+        srv.stop()
+        shutil.rmtree(srv.data_dir.parent, ignore_errors=True)
 
 
 def write_kubeconfig(path: Path, server: str, namespace: str | None = None, token: str = "secret",

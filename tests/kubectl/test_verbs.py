@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from tests.kubectl.conftest import REPO, free_port, write_kubeconfig
+from tests.apiserver.conftest import free_port
+from tests.kubectl.conftest import REPO, write_kubeconfig
 from tests.kubectl.helpers import RC_AND_SERVICE, same, write
 
 
