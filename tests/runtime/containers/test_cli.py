@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import time
 import urllib.request
@@ -136,6 +137,42 @@ def test_network_modes(cli: Cli) -> None:
     assert "kubelite web" in shared
     body = wait_for(lambda: _get(f"http://{ip}:8080/"), what="httpd from the host")
     assert "kubelite web" in body
+
+
+def test_run_rm_network_is_complete_before_the_command_runs_and_removal_finishes(cli: Cli) -> None:
+    # the veth, address and route are configured while runc creates the container: its very
+    # first instruction must already see them and reach the gateway on the bridge
+    gateway = f"{cli.net.prefix}1"
+    out = cli.ok("run", "--rm", "busybox", "sh", "-c", f"ip -4 route; ping -c 1 -W 2 {gateway} >/dev/null && echo reached")
+    assert f"default via {gateway} dev eth0" in out and out.endswith("reached\n")
+    # the background remover leaves no container, mount or network namespace behind
+    wait_for(lambda: not _container_dirs(cli), what="the --rm container to be removed")
+    wait_for(lambda: not any((cli.root / "network" / "sandboxes").iterdir()), what="its network to be torn down")
+    with open("/proc/self/mountinfo") as f:
+        assert str(cli.root) not in f.read()
+
+
+def test_interrupted_run_rm_kills_and_removes_the_container(cli: Cli) -> None:
+    proc = subprocess.Popen(cli.argv("run", "--rm", "busybox", "sh", "-c", "echo up; sleep 60"), env=cli.env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"up\n"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    wait_for(lambda: not _container_dirs(cli), what="the interrupted container to be removed")
+    assert cli.ok("ps", "-aq") == ""
+
+
+def _container_dirs(cli: Cli) -> list[Path]:
+    return [d for d in (cli.root / "containers").iterdir() if not d.name.startswith(".")]
 
 
 def test_published_port_reaches_the_container(cli: Cli) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable
 
 import pytest
@@ -14,6 +15,7 @@ from runtime.network import (
     NetworkError,
     PortMapping,
     SandboxExistsError,
+    SandboxNet,
     SandboxNotFoundError,
 )
 from tests.runtime.network.conftest import free_port, new_sandbox_id, new_subnet
@@ -38,6 +40,24 @@ def test_bridge_mode_hands_out_distinct_addresses_in_the_subnet(impl: Network) -
     assert a.mode == "bridge" and a.netns_path.endswith(a.sandbox_id)
     assert {s.sandbox_id for s in impl.list()} == {a.sandbox_id, b.sandbox_id}
     assert impl.get(a.sandbox_id) == a
+
+
+def test_on_netns_hands_over_the_namespace_before_the_links_are_done(impl: Network) -> None:
+    seen: list[SandboxNet] = []
+
+    def on_netns(early: SandboxNet) -> None:
+        if isinstance(impl, BridgeNetwork):
+            assert os.path.ismount(early.netns_path)  # runc may join it from here on
+        seen.append(early)
+
+    net = impl.setup(new_sandbox_id(), on_netns=on_netns)
+    assert len(seen) == 1
+    assert (seen[0].sandbox_id, seen[0].netns_path, seen[0].ip, seen[0].mode) == (
+        net.sandbox_id, net.netns_path, net.ip, "bridge")
+    none = impl.setup(new_sandbox_id(), "none", on_netns=on_netns)
+    assert len(seen) == 2 and seen[1].netns_path == none.netns_path and seen[1].ip == ""
+    impl.setup(new_sandbox_id(), "host", on_netns=on_netns)
+    assert len(seen) == 2  # host mode makes no namespace
 
 
 def test_modes_and_teardown(impl: Network) -> None:
