@@ -76,22 +76,38 @@ def watch_trigger(res: Resource, fields: FieldSelector) -> tuple[Callable[[dict[
 
 
 def classify(
-    ev: Event, match: Callable[[dict[str, Any]], bool] | None, may: Callable[[bytes], bool] | None = None
+    ev: Event,
+    match: Callable[[dict[str, Any]], bool] | None,
+    may: Callable[[bytes], bool] | None = None,
+    visible: set[str] | None = None,
 ) -> str | None:
     """The event type this watcher sees, or None when the change is invisible to its selectors.
 
     `may` is the byte pre-test: when neither the new nor the previous bytes pass it, nothing
-    is parsed."""
+    is parsed. `visible` (kept up to date here) holds the keys whose last event this watcher
+    saw matched: their previous state is known to match without parsing it again."""
     if match is None:
         return ev.type
     if may is not None and not may(ev.value) and (ev.prev_value is None or not may(ev.prev_value)):
+        if visible is not None:
+            visible.discard(ev.key)
         return None
     if ev.type == "DELETED":
+        if visible is not None:
+            visible.discard(ev.key)
         return "DELETED" if match(ev.obj) else None
     now = match(ev.obj)
+    if visible is not None:
+        was_visible = ev.key in visible
+        if now:
+            visible.add(ev.key)
+        else:
+            visible.discard(ev.key)
+    else:
+        was_visible = False
     if ev.type == "ADDED" or ev.prev_value is None:
         return ev.type if now else None
-    before = match(ev.prev_obj or {})
+    before = was_visible or match(ev.prev_obj or {})
     if now and before:
         return "MODIFIED"
     if now:
@@ -183,12 +199,14 @@ async def serve_watch(
     ]
     loop = asyncio.get_running_loop()
     last = start
+    visible: set[str] = set()  # keys whose newest event matched, see classify
     try:
-        out = [
-            line("ADDED", kv.value, None, kv.revision)
-            for kv in initial
-            if match is None or ((may is None or may(kv.value)) and match(kv.obj))
-        ]
+        out = []
+        for kv in initial:
+            if match is None or ((may is None or may(kv.value)) and match(kv.obj)):
+                out.append(line("ADDED", kv.value, None, kv.revision))
+                if match is not None:
+                    visible.add(kv.key)
         if params.initial_events and params.bookmarks:
             out.append(bookmark(start, initial_end=True))
         if out:
@@ -215,7 +233,7 @@ async def serve_watch(
             out, end = [], None
             for it in batch:
                 if isinstance(it, Event):
-                    kind = classify(it, match, may)
+                    kind = classify(it, match, may, visible)
                     if kind is not None:
                         out.append(line(kind, it.value, it.obj if match is not None else None, it.revision))
                     last = it.revision

@@ -167,6 +167,8 @@ class WatchHub:
         self._by_prefix: dict[str, set[QueueWatcher]] = {}
         # (prefix, index function) -> wanted value -> watchers
         self._by_trigger: dict[tuple[str, Callable[[dict[str, Any]], str]], dict[str, set[QueueWatcher]]] = {}
+        # (prefix, index function) -> key -> its value in the newest event (while the trigger has watchers)
+        self._values: dict[tuple[str, Callable[[dict[str, Any]], str]], dict[str, str]] = {}
         self.dropped_count = 0
 
     def watcher_count(self) -> int:
@@ -187,6 +189,7 @@ class WatchHub:
             self._by_prefix.setdefault(prefix, set()).add(w)
         else:
             self._by_trigger.setdefault((prefix, trigger[0]), {}).setdefault(trigger[1], set()).add(w)
+            self._values.setdefault((prefix, trigger[0]), {})
         return w
 
     def unregister(self, w: QueueWatcher) -> None:
@@ -198,6 +201,7 @@ class WatchHub:
             _discard(index, w.trigger[1], w)
             if not index:
                 del self._by_trigger[(w.prefix, w.trigger[0])]
+                self._values.pop((w.prefix, w.trigger[0]), None)
 
     def publish(self, events: list[Event], allow_gap: bool = False) -> bool:
         """Append events newer than the hub's revision and fan them out. Without `allow_gap`,
@@ -206,8 +210,11 @@ class WatchHub:
         fresh = [ev for ev in events if ev.revision > self.revision]
         if not fresh:
             return True
-        if not allow_gap and fresh[0].revision != self.revision + 1:
-            return False
+        if fresh[0].revision != self.revision + 1:
+            if not allow_gap:
+                return False
+            for known in self._values.values():  # events were missed: values may be stale
+                known.clear()
         for ev in fresh:
             self.ring.append(ev)
         self.revision = fresh[-1].revision
@@ -218,13 +225,21 @@ class WatchHub:
             self._push(group, matched)
         for (prefix, fn), index in list(self._by_trigger.items()):
             per_value: dict[str, list[Event]] = {}
+            known = self._values[(prefix, fn)]
             for ev in fresh:
                 if not ev.key.startswith(prefix):
                     continue
                 now = fn(ev.obj)
                 per_value.setdefault(now, []).append(ev)
-                if ev.prev_value is not None and (before := fn(ev.prev_obj or {})) != now:
+                before = known.get(ev.key)  # the value of the previous event of the key: no second parse
+                if before is None and ev.prev_value is not None:
+                    before = fn(ev.prev_obj or {})
+                if before is not None and before != now:
                     per_value.setdefault(before, []).append(ev)  # it left that value: a DELETED there
+                if ev.type == "DELETED":
+                    known.pop(ev.key, None)
+                else:
+                    known[ev.key] = now
             for value, evs in per_value.items():
                 wanting = index.get(value)
                 if wanting:

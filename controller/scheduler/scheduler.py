@@ -64,8 +64,7 @@ class Scheduler:
         self._sem = asyncio.Semaphore(max_in_flight)
         self.bound = 0
         self.pending.add_handlers(self._pending_changed, self._pending_updated)
-        self.assigned.add_handlers(self._assigned_changed, lambda o, n: self._assigned_changed(n),
-                                   self._assigned_deleted)
+        self.assigned.add_handlers(self._assigned_changed, self._assigned_updated, self._assigned_deleted)
         self.nodes.add_handlers(self._node_changed, self._node_updated, self._node_deleted)
 
     # cache maintenance
@@ -87,6 +86,16 @@ class Scheduler:
             n = self.node_infos[name] = NodeInfo(name, {})
             n.ready = False
         return n
+
+    def _assigned_updated(self, old: Obj, new: Obj) -> None:
+        # a kubelet's status write changes nothing the cache accounts (node, requests, ports,
+        # labels): skip recomputing the pod's footprint, the bulk of a busy scheduler's updates
+        key = key_of(new)
+        if key not in self.assumed and self.pod_node.get(key) == (new.get("spec") or {}).get("nodeName") \
+                and (new.get("status") or {}).get("phase") not in ("Succeeded", "Failed") \
+                and old.get("spec") == new.get("spec") and meta(old).get("labels") == meta(new).get("labels"):
+            return
+        self._assigned_changed(new)
 
     def _assigned_changed(self, pod: Obj) -> None:
         key = key_of(pod)

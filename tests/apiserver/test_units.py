@@ -137,6 +137,27 @@ def test_watch_classification() -> None:
     assert classify(_ev("ADDED", {"app": "y"}), None) == "ADDED"
 
 
+def test_watch_classification_remembers_what_it_showed() -> None:
+    sel = parse_label_selector("app=x")
+    parsed: list[dict[str, Any]] = []
+
+    def match(o: dict[str, Any]) -> bool:
+        parsed.append(o)
+        return sel.matches(o["metadata"].get("labels"))
+
+    visible: set[str] = set()
+    assert classify(_ev("MODIFIED", {"app": "x"}, {"app": "y"}), match, None, visible) == "ADDED"
+    assert visible == {"/k"} and len(parsed) == 2
+    parsed.clear()
+    assert classify(_ev("MODIFIED", {"app": "x"}, {"app": "x"}), match, None, visible) == "MODIFIED"
+    assert len(parsed) == 1  # the previous state is known to match: not parsed again
+    assert classify(_ev("MODIFIED", {"app": "y"}, {"app": "x"}), match, None, visible) == "DELETED"
+    assert visible == set()
+    assert classify(_ev("MODIFIED", {"app": "y"}, {"app": "y"}), match, None, visible) is None
+    assert classify(_ev("ADDED", {"app": "x"}), match, None, visible) == "ADDED"
+    assert classify(_ev("DELETED", {"app": "x"}), match, None, visible) == "DELETED" and visible == set()
+
+
 def test_node_authorization() -> None:
     node = User("system:node:n1", ("system:nodes",), "n1")
     authorize_node(node, "update", "nodes", None, "status")

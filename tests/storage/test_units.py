@@ -193,6 +193,10 @@ def test_triggered_watchers_get_only_events_of_their_value_now_or_before():
         assert n1.caught_up() == 5  # nothing pending: a bookmark may say 5
         hub.publish([_pod_event(6, "c", "n2", typ="ADDED")])
         assert n2.caught_up() == 0 and n1.caught_up() == 6
+        # the value of a key's previous event is remembered: an event claiming another previous
+        # state (which the store never sends) still reaches the watchers of the remembered one
+        hub.publish([_pod_event(7, "c", "n1", prev_node="n3")])
+        assert await revisions(n2) == [6, 7] and await revisions(n1) == [7]
         for w in (n1, n2, pending, everyone):
             await w.close()
         assert hub.watcher_count() == 0
