@@ -5,7 +5,8 @@ until a test makes them exit (`exit(container_id, code)`, or `exit_after_start` 
 that crash). Every call is recorded in `calls`, so tests assert what the kubelet asked for,
 not how. Images are "present" unless listed in `missing_images`; pulls of `unpullable`
 references fail. State lives in plain dicts: a second FakeRuntime shares nothing, which is
-what a hollow node wants (hundreds of them in one process).
+what a hollow node wants (hundreds of them in one process). Containers are indexed by label
+pair, so the kubelet's per-pod `list_containers({pod uid})` does not scan the node's containers.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class FakeRuntime:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.sandboxes: dict[str, SandboxInfo] = {}
         self.containers: dict[str, _Container] = {}
+        self._by_label: dict[tuple[str, str], set[str]] = {}  # (label, value) -> container ids
         self.calls: list[tuple[str, str]] = []
         self.missing_images: set[str] = set()
         self.unpullable: set[str] = set()
@@ -125,6 +127,8 @@ class FakeRuntime:
         info = ContainerInfo(cid, sandbox_id, config.name, config.image, self._image(config.image).id,
                              dict(config.labels), "created", created_at=self._clock())
         self.containers[cid] = _Container(info, config)
+        for kv in info.labels.items():
+            self._by_label.setdefault(kv, set()).add(cid)
         return cid
 
     async def start_container(self, container_id: str) -> None:
@@ -148,11 +152,21 @@ class FakeRuntime:
 
     async def remove_container(self, container_id: str) -> None:
         self.calls.append(("remove_container", container_id))
-        self.containers.pop(container_id, None)
+        c = self.containers.pop(container_id, None)
+        for kv in c.info.labels.items() if c is not None else ():
+            ids = self._by_label.get(kv)
+            if ids is not None:
+                ids.discard(container_id)
+                if not ids:
+                    del self._by_label[kv]
 
     async def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]:
         want = dict(labels or {})
-        return [replace(c.info) for c in self.containers.values()
+        if not want:
+            return [replace(c.info) for c in self.containers.values()]
+        first = next(iter(want.items()))
+        candidates = sorted(self._by_label.get(first, ()), key=self._order)  # creation order, as unindexed
+        return [replace(c.info) for c in (self.containers[i] for i in candidates)
                 if all(c.info.labels.get(k) == v for k, v in want.items())]
 
     async def container_status(self, container_id: str) -> ContainerInfo:
@@ -170,6 +184,10 @@ class FakeRuntime:
     async def exec(self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False) -> FakeExecSession:
         self.calls.append(("exec", container_id))
         return FakeExecSession(self.exec_exit_codes.get(cmd[0] if cmd else "", 0))
+
+    @staticmethod
+    def _order(container_id: str) -> int:
+        return int(container_id[1:], 16)  # ids are "c" + a hex counter
 
     def _get(self, container_id: str) -> _Container:
         c = self.containers.get(container_id)
