@@ -14,7 +14,10 @@ import gc
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_ROOT = "/var/lib/kubelite/runtime"
 CONTAINER_VERBS = ("version", "info", "run", "create", "ps", "logs", "exec", "start", "stop", "restart", "wait", "kill",

@@ -13,11 +13,9 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from runtime.containers import proc
 from runtime.containers.engine import Engine
@@ -27,7 +25,10 @@ from runtime.containers.store import Record
 from runtime.containers.terminal import pump_attach, raw_mode, window_size
 from runtime.mounts import Mount
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    from typing import Any
+
     from runtime.images import ImageStore
 
 VERSION = "0.1.0"
@@ -336,6 +337,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
     argv = c.engine.exec_argv(rec, args.command, tty=args.tty, env=env, workdir=args.workdir or "",
                               user=args.user or "")
     proc.log_command(argv)
+    import subprocess
+
     stdin = None if args.interactive else subprocess.DEVNULL
     return subprocess.run(argv, stdin=stdin).returncode
 

@@ -17,10 +17,8 @@ import re
 import select
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 from runtime.containers import proc, rootfs
 from runtime.containers.errors import (
@@ -30,6 +28,10 @@ from runtime.containers.errors import (
     ContainerStateError,
 )
 from runtime.containers.store import ContainerStore, Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 LIVE = ("created", "running")
 
@@ -98,13 +100,13 @@ class Engine:
                 argv += ["--exit-command-arg", arg]
         rfd, wfd = os.pipe()
         try:
-            env = dict(os.environ, _OCI_SYNCPIPE=str(wfd))
+            sync_fd = 3 if wfd != 3 else 4  # where conmon finds the pipe's write end
+            env = dict(os.environ, _OCI_SYNCPIPE=str(sync_fd))
             proc.log_command(argv)
-            conmon = subprocess.Popen(argv, pass_fds=(wfd,), env=env, stdin=subprocess.DEVNULL,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            pid = proc.spawn(argv, env, {sync_fd: wfd})
             os.close(wfd)
             wfd = -1
-            conmon.wait()  # the parent exits once its daemonized child runs
+            os.waitpid(pid, 0)  # the parent exits once its daemonized child runs
             raw = os.read(rfd, 65536)
         finally:
             os.close(rfd)
@@ -283,6 +285,8 @@ class Engine:
         return [*argv, rec.id, *cmd]
 
     def exec_sync(self, rec: Record, cmd: list[str], timeout: float | None = None) -> tuple[int, bytes, bytes]:
+        import subprocess  # not at the top: `run` never needs it (start-up cost)
+
         argv = self.exec_argv(rec, cmd)
         try:
             res = proc.run(argv, check=False, timeout=timeout)

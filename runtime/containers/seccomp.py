@@ -8,7 +8,10 @@ libc falls back to clone, whose flags the profile can inspect. `--privileged` dr
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import Any
+
 
 EPERM = 1
 ENOSYS = 38

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from runtime.containers import ids
 from runtime.containers.engine import Engine
@@ -24,7 +23,10 @@ from runtime.containers.store import Record
 from runtime.containers.users import resolve_in_rootfs
 from runtime.mounts import Mount
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    from typing import Any
+
     from runtime.images import ImageStore
     from runtime.network import Network, PortMapping, SandboxNet
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import resource
 from dataclasses import dataclass, field
-from typing import Any
 
 from runtime.containers.errors import InvalidConfig
 from runtime.containers.seccomp import capability_set, default_profile
 from runtime.containers.users import User
 from runtime.mounts import Mount
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

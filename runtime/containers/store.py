@@ -11,10 +11,13 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 from runtime.containers import ids
 from runtime.containers.errors import AmbiguousContainer, InvalidConfig, NameInUse, NoSuchContainer
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass

@@ -12,9 +12,12 @@ import os
 import re
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import IO
 
 from runtime.images.errors import DigestMismatch, ImageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import IO
 
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 CHUNK = 1 << 20

@@ -14,13 +14,16 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from runtime.images import index as idx
 from runtime.images.blobs import BlobStore
 from runtime.images.errors import AmbiguousImage, ImageError, ImageInUse, ImageNotFound, InvalidReference
 from runtime.images.model import Image, LayerRef
 from runtime.images.reference import Reference, looks_like_id, parse_reference
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ImageStore:

@@ -31,11 +31,10 @@ it joins the other sandbox's `netns_path`. Published ports: one nft table
 address including 127.0.0.1 (route_localnet is set on the bridge); see portmap.py.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
 from runtime.network.interface import (
     AddressesExhaustedError,
-    Network,
     NetworkConfig,
     NetworkError,
     PortMapping,
@@ -44,10 +43,14 @@ from runtime.network.interface import (
     SandboxNotFoundError,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    from typing import Any
+
     from runtime.network.bridge import BridgeNetwork, host_veth_name
     from runtime.network.etcfiles import write_etc_files
     from runtime.network.fake import FakeNetwork
+    from runtime.network.protocol import Network
 
 # Imported on first use: a `run --rm` pays only for what it touches.
 _LAZY = {
@@ -55,6 +58,7 @@ _LAZY = {
     "host_veth_name": "runtime.network.bridge",
     "write_etc_files": "runtime.network.etcfiles",
     "FakeNetwork": "runtime.network.fake",
+    "Network": "runtime.network.protocol",  # a Protocol: defining one imports typing
 }
 
 
