@@ -10,6 +10,8 @@ LIFO pool of keep-alive connections: ~0.1 ms per request. It understands exactly
 API server answers: Content-Length or chunked bodies, keep-alive unless `Connection: close`.
 A request that finds its reused connection closed by the server (idle timeout) before any
 byte of the answer arrived is sent once more on a fresh connection, as httpx does.
+A server URL `http+unix://<percent-encoded socket path>` talks plain HTTP over that Unix socket:
+the API server's own control loops use its private one, which spares both ends the TLS.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from api import jsonutil
 from api import requests as rq
@@ -52,8 +54,9 @@ class AsyncClient:
         self.config = config
         u = urlsplit(config.server)
         self._tls = u.scheme == "https"
-        self._host = u.hostname or "localhost"
-        self._port = u.port or (443 if self._tls else 80)
+        self._unix = unquote(u.netloc) if u.scheme == "http+unix" else None
+        self._host = "localhost" if self._unix else (u.hostname or "localhost")
+        self._port = 80 if self._unix else (u.port or (443 if self._tls else 80))
         self._prefix = u.path.rstrip("/")
         self._ssl: ssl.SSLContext | None = config.ssl_context() if self._tls else None
         self._idle: list[_Conn] = []
@@ -62,6 +65,9 @@ class AsyncClient:
         self._timeout = config.timeout or 60.0
 
     async def _open(self) -> _Conn:
+        if self._unix is not None:
+            r, w = await asyncio.open_unix_connection(self._unix, limit=1 << 22)
+            return _Conn(r, w)
         r, w = await asyncio.open_connection(self._host, self._port, ssl=self._ssl,
                                              server_hostname=self._host if self._tls else None,
                                              limit=1 << 22)

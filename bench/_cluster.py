@@ -81,6 +81,12 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children_rss_mib(pid: int) -> float:
     total = rss_mib(pid)
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from api.client import Client
 from api.config import from_kubeconfig
 from api.jsonutil import parse_time
-from bench._cluster import hollow_nodes, rss_mib, server
+from bench._cluster import cpu_seconds, hollow_nodes, rss_mib, server
 from bench._stats import summary_ms, table
 
 
@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=100)
     ap.add_argument("--pods", type=int, default=3000)
     args = ap.parse_args()
-    with server() as (data, srv), hollow_nodes(data, args.nodes):
+    with server() as (data, srv), hollow_nodes(data, args.nodes) as agent:
         c = Client(from_kubeconfig([data / "kubeconfig.yaml"]))
         deadline = time.monotonic() + 120
         while ready_nodes(c) < args.nodes:
@@ -49,6 +49,7 @@ def main() -> None:
         rv = c.list("pods", "default")["metadata"]["resourceVersion"]
         rv_start = int(rv)
         print("scaling up", file=sys.stderr, flush=True)
+        cpu0 = cpu_seconds(srv.pid), cpu_seconds(agent.pid), time.process_time()
         t0 = time.monotonic()
         c.patch("replicationcontrollers", "scale", {"spec": {"replicas": args.pods}}, namespace="default")
         running: dict[str, float] = {}
@@ -67,6 +68,7 @@ def main() -> None:
                 if len(running) >= args.pods:
                     break
         elapsed = time.monotonic() - t0
+        cpu = cpu_seconds(srv.pid) - cpu0[0], cpu_seconds(agent.pid) - cpu0[1], time.process_time() - cpu0[2]
         writes = int(c.list("namespaces")["metadata"]["resourceVersion"]) - rv_start
         lat = [running[n] - parse_time(created[n]).timestamp() for n in running]
         print(f"control plane: {args.nodes} hollow nodes, RC 0 -> {args.pods} pods")
@@ -76,6 +78,8 @@ def main() -> None:
             ["creation -> Running", summary_ms(lat) if lat else "-", "(creationTimestamp has 1 s resolution)"],
             ["store writes", f"{writes} ({writes / max(1, len(running)):.1f} per pod)",
              "create, binding, status, events, RC status, leases"],
+            ["CPU per pod", " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu),
+             "server / hollow agent / this client (the machine's load does not change these)"],
             ["API server RSS", f"{rss_before:.0f} MiB -> {rss_mib(srv.pid):.0f} MiB", ""],
         ], ["what", "figure", "note"]))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -59,3 +60,35 @@ async def test_verbs_errors_watch_and_reconnect_after_server_restart(cluster: Cl
     got = await c.get("pods", "p1", "default")
     assert got["metadata"]["name"] == "p1"
     await c.aclose()
+
+
+async def test_plain_http_over_a_unix_socket(tmp_path) -> None:
+    """`http+unix://` (the API server's private socket for its own control loops): same wire, no TLS."""
+    from urllib.parse import quote
+
+    from api.config import ClientConfig
+
+    seen: list[bytes] = []
+
+    async def answer(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):  # the client hung up
+            while head := await r.readuntil(b"\r\n\r\n"):
+                seen.append(head)
+                body = b'{"kind":"Namespace","metadata":{"name":"default"}}'
+                w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                        + str(len(body)).encode() + b"\r\n\r\n" + body)
+                await w.drain()
+        w.close()
+
+    path = str(tmp_path / "api.sock")
+    srv = await asyncio.start_unix_server(answer, path)
+    c = AsyncClient(ClientConfig(server="http+unix://" + quote(path, safe=""), token="t0ken"))
+    try:
+        for _ in range(2):  # the second request reuses the kept-alive connection
+            assert (await c.get("namespaces", "default"))["metadata"]["name"] == "default"
+        assert len(seen) == 2 and seen[0].startswith(b"GET /api/v1/namespaces/default HTTP/1.1\r\n")
+        assert b"Authorization: Bearer t0ken" in seen[0] and b"Host: localhost:80" in seen[0]
+    finally:
+        await c.aclose()
+        srv.close()
+        await srv.wait_closed()
