@@ -85,7 +85,9 @@ class Engine:
             (self.socks / rec.short_id).unlink()
         except OSError:
             pass
-        argv = [proc.which("conmon"), "--api-version", "1", "-c", rec.id, "-u", rec.short_id, "-n", rec.name,
+        # through `env -C BUNDLE`: conmon also drops its `oom` marker into its working directory
+        # (CRI-O starts it there), and posix_spawn cannot change directory
+        argv = [proc.which("env"), "-C", str(d), proc.which("conmon"), "--api-version", "1", "-c", rec.id, "-u", rec.short_id, "-n", rec.name,
                 "-r", proc.which("runc"), "-b", str(d), "-p", str(d / "pidfile"), "-P", str(d / "conmon.pid"),
                 "-l", f"k8s-file:{rec.log_path}", "--exit-dir", str(self.exits),
                 "--socket-dir-path", str(self.socks), "--log-level", "error", "-0", str(d),
