@@ -79,7 +79,7 @@ def main() -> None:
             ["store writes", f"{writes} ({writes / max(1, len(running)):.1f} per pod)",
              "create, binding, status, events, RC status, leases"],
             ["CPU per pod", " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu),
-             "server / hollow agent / this client (the machine's load does not change these)"],
+             "server / hollow agent / this client (CPU time: less noisy than pods/s on a shared machine)"],
             ["API server RSS", f"{rss_before:.0f} MiB -> {rss_mib(srv.pid):.0f} MiB", ""],
         ], ["what", "figure", "note"]))
 

@@ -27,6 +27,7 @@ from apiserver.handlers import logic, prefilter, strategy
 from apiserver.handlers.http import JSON, Request, State, decode_body, respond, warning_header
 from apiserver.handlers.routing import Route
 from apiserver.storage.interface import KeyValue
+from apiserver.validation import changed_sections
 
 PATCH_TYPES = frozenset(
     {
@@ -67,13 +68,17 @@ def list_body(res: Resource, revision: int, values: list[bytes]) -> bytes:
     )
 
 
-def check_fields(res: Resource, obj: dict[str, Any], query: dict[str, str]) -> list[tuple[bytes, bytes]]:
+def check_fields(
+    res: Resource, obj: dict[str, Any], query: dict[str, str], stored: dict[str, Any] | None = None
+) -> list[tuple[bytes, bytes]]:
     """fieldValidation: Strict -> 400 on unknown fields; Warn (kube's default) -> warning headers;
-    Warn and Ignore drop the unknown fields, as kube's decoding into typed structs does."""
+    Warn and Ignore drop the unknown fields, as kube's decoding into typed structs does.
+    With `stored` (a patch's base), top-level sections left exactly as stored are not walked:
+    what is stored has no unknown fields."""
     mode = query.get("fieldValidation") or "Warn"
     if mode not in ("Strict", "Warn", "Ignore"):
         raise bad_request(f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"')
-    unknown = logic.unknown_fields(res.kind, obj)
+    unknown = logic.unknown_fields(res.kind, obj if stored is None else changed_sections(obj, stored))
     if not unknown:
         return []
     if mode == "Strict":
@@ -327,7 +332,7 @@ async def patch_object(
         if not isinstance(new, dict):
             raise bad_request("the patch did not produce an object")
         new = strategy.check_identity(res, new, ns, name)
-        check_fields(res, new, req.query)
+        check_fields(res, new, req.query, cur)
         return new, ((new.get("metadata") or {}).get("resourceVersion") or None) if mentions_rv else None
 
     return await reg.update(

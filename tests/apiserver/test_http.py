@@ -580,3 +580,22 @@ def test_exec_websocket_refusals_are_status(server: Server, http: httpx.Client, 
     assert code == 401 and body["reason"] == "Unauthorized"
     code, body = asyncio.run(refused("ws", server.token))  # not on a node: no kubelet to reach
     assert 400 <= code < 600 and body["kind"] == "Status"
+
+
+def test_patches_check_what_they_change_and_nothing_is_taken_for_unchanged(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/pods"
+    body = pod("typed")
+    body["spec"]["terminationGracePeriodSeconds"] = 1
+    assert http.post(base, json=body).status_code == 201
+    merge = {"Content-Type": "application/merge-patch+json"}
+    # true == 1 in Python, not in JSON: the changed section is still checked
+    r = http.patch(f"{base}/typed", content=b'{"spec":{"terminationGracePeriodSeconds":true}}', headers=merge)
+    assert r.status_code == 422 and "cannot unmarshal bool" in r.json()["message"], r.text
+    r = http.patch(f"{base}/typed/status", headers=merge,
+                   content=b'{"status":{"phase":"Running","containerStatuses":[{"name":"c","restartCount":"x"}]}}')
+    assert r.status_code == 422 and "cannot unmarshal string" in r.json()["message"], r.text
+    r = http.patch(f"{base}/typed/status?fieldValidation=Strict", content=b'{"status":{"bogus":1}}', headers=merge)
+    assert r.status_code == 400 and 'unknown field "status.bogus"' in r.json()["message"], r.text
+    r = http.patch(f"{base}/typed/status", content=b'{"status":{"phase":"Running"}}', headers=merge)
+    assert r.status_code == 200 and r.json()["status"]["phase"] == "Running"
+    assert r.json()["spec"]["terminationGracePeriodSeconds"] == 1
