@@ -28,6 +28,16 @@ log = logging.getLogger(__name__)
 RC_KIND = "ReplicationController"
 
 
+STATUS_BATCH = 0.2  # seconds: how stale readyReplicas may be while pods keep becoming ready
+
+
+def _only_progress(old: Obj, new: Obj) -> bool:
+    """Same labels and owners, not ending: the pod's count and activity for its RC are unchanged."""
+    mo, mn = meta(old), meta(new)
+    return mo.get("labels") == mn.get("labels") and mo.get("ownerReferences") == mn.get("ownerReferences") \
+        and rs.is_active(old) == rs.is_active(new)
+
+
 class ReplicationController(QueueController):
     name = "replication"
 
@@ -86,7 +96,11 @@ class ReplicationController(QueueController):
         old_key, new_key = self._rc_for(old), self._rc_for(new)
         if old_key and old_key != new_key:
             self.enqueue(old_key)
-        if new_key:
+        if new_key and new_key == old_key and _only_progress(old, new):
+            # a binding or a kubelet's status write changes only the RC's ready/available counts:
+            # fold a burst of them into one sync (each sync walks all the RC's pods)
+            self.queue.add_after(new_key, STATUS_BATCH)
+        elif new_key:
             self.enqueue(new_key)
         elif controller_ref(new) is None:
             self._enqueue_matching(new)

@@ -64,3 +64,48 @@ async def test_replicas_scale_adopt_release() -> None:
     for t in tasks:
         t.cancel()
     await f.stop()
+
+
+async def test_status_writes_of_pods_are_folded_but_a_finished_pod_is_replaced_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import controller.replication
+
+    monkeypatch.setattr(controller.replication, "STATUS_BATCH", 1.0)  # wide: a loaded machine stays inside
+    api = FakeApi()
+    f = InformerFactory(api)
+    ev = EventRecorder(api, "replication-controller")
+    ctl = ReplicationController(api, f.informer("replicationcontrollers"), f.informer("pods"), ev)
+    f.start()
+    tasks = [asyncio.create_task(ctl.run()), asyncio.create_task(ev.run())]
+    try:
+        await api.create("replicationcontrollers", rc_body(3))
+        await until(lambda: len(live(api)) == 3)
+        # settled: the RC's own status write came back through its informer and nothing is queued
+        await until(lambda: ((ctl.rcs.get("ns/web") or {}).get("status") or {}).get("replicas") == 3
+                    and len(ctl.queue) == 0 and not ctl.queue._processing and not ctl.queue._timers)
+        syncs: list[str] = []
+        real_sync = ctl.sync
+
+        def ready_written() -> bool:
+            return (api.objs("replicationcontrollers")[0].get("status") or {}).get("readyReplicas") == 3
+
+        async def counted(key: str) -> None:
+            if not ready_written():  # (the echo of the RC's own status write comes after)
+                syncs.append(key)
+            await real_sync(key)
+
+        ctl.sync = counted  # type: ignore[method-assign]
+        ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+        for p in live(api):
+            await api.patch("pods", p["metadata"]["name"], {"status": ready}, namespace="ns", subresource="status")
+        await until(ready_written)
+        assert len(syncs) == 1  # three status writes, one sync
+        monkeypatch.setattr(controller.replication, "STATUS_BATCH", 60.0)
+        victim = live(api)[0]["metadata"]["name"]
+        await api.patch("pods", victim, {"status": {"phase": "Failed"}}, namespace="ns", subresource="status")
+        # replaced at once, not held back like a status refresh
+        await until(lambda: sum(1 for c in api.calls if c[:2] == ("create", "pods")) == 4)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await f.stop()
