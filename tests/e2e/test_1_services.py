@@ -22,7 +22,7 @@ spec:
     metadata:
       labels: {app: hello}
     spec:
-      terminationGracePeriodSeconds: 10
+      terminationGracePeriodSeconds: 15
       containers:
       - name: web
         image: kubelite/web:1.0
@@ -30,7 +30,7 @@ spec:
         ports: [{containerPort: 8080, name: http}]
         readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
         # keep serving while every node's proxy drops the pod (as one does in Kubernetes)
-        lifecycle: {preStop: {sleep: {seconds: 3}}}
+        lifecycle: {preStop: {sleep: {seconds: 8}}}
 ---
 apiVersion: v1
 kind: Service
