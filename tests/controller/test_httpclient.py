@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -15,14 +14,6 @@ from tests.controller.cluster import Cluster
 
 pytestmark = pytest.mark.anyio
 
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[Cluster]:
-    c = await Cluster().start()
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 async def test_verbs_errors_watch_and_reconnect_after_server_restart(cluster: Cluster) -> None:

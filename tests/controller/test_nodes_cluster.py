@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,14 +11,6 @@ from tests.controller.cluster import Cluster, active, eventually, rc_body
 
 pytestmark = pytest.mark.anyio
 
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[Cluster]:
-    c = await Cluster().start()
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 async def test_dead_node_goes_unknown_then_its_pods_are_replaced(cluster: Cluster) -> None:

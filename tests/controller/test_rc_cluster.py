@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,14 +12,6 @@ from tests.controller.cluster import Cluster, active, eventually, rc_body
 
 pytestmark = pytest.mark.anyio
 
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[Cluster]:
-    c = await Cluster().start()
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 async def test_rc_spreads_scales_replaces_and_deletes(cluster: Cluster) -> None:
