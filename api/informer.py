@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -297,6 +297,19 @@ class InformerFactory:
 
     async def wait_for_sync(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(asyncio.gather(*(i.synced.wait() for i in self._informers.values())), timeout)
+
+    async def run_with(self, *loops: Coroutine[Any, Any, Any]) -> None:
+        """Start the informers and run `loops` beside them until they end, one fails, or this is
+        cancelled; then cancel the others and stop the informers (how every component runs)."""
+        self.start()
+        tasks = [asyncio.create_task(c) for c in loops]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.stop()
 
     async def stop(self) -> None:
         for t in self._tasks.values():

@@ -7,7 +7,6 @@ builds its informers and controllers afresh.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Coroutine, Mapping
 from typing import Any
@@ -74,15 +73,7 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
     if "namespace" in enabled:
         ns = NamespaceController(client, factory.informer("namespaces"))
         loops.append(ns.run())
-    factory.start()
-    tasks = [asyncio.create_task(c) for c in loops] + [asyncio.create_task(r.run()) for r in recorders]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await factory.stop()
+    await factory.run_with(*loops, *(r.run() for r in recorders))
 
 
 async def run_controllers(config: ClientConfig, options: ControllerOptions | Mapping[str, Any] | None = None) -> None:

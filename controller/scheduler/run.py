@@ -5,7 +5,6 @@ What `kubelite server` starts in-process and `kubelite scheduler` runs alone.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,15 +24,7 @@ async def run_scheduler_loop(client: ApiClient, options: SchedulerOptions) -> No
     events = EventRecorder(client, SCHEDULER_NAME)
     sched = Scheduler(client, factory, events, options.max_in_flight_binds,
                       initial_backoff=options.initial_backoff, max_backoff=options.max_backoff)
-    factory.start()
-    tasks = [asyncio.create_task(sched.run()), asyncio.create_task(events.run())]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await factory.stop()
+    await factory.run_with(sched.run(), events.run())
 
 
 async def run_scheduler(config: ClientConfig, options: SchedulerOptions | Mapping[str, Any] | None = None) -> None:
