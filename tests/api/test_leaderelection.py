@@ -51,7 +51,7 @@ async def test_one_leader_then_failover() -> None:
     a = LeaderElector(a_api, LeaderElectionConfig(identity="a", **cfg))  # type: ignore[arg-type]
     b = LeaderElector(api, LeaderElectionConfig(identity="b", **cfg))  # type: ignore[arg-type]
     ta = asyncio.create_task(a.run(lead("a", stop_a)))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(_until(lambda: leading == ["a"]), 3)  # a leads before b starts
     tb = asyncio.create_task(b.run(lead("b")))
     await asyncio.sleep(0.3)
     assert leading == ["a"]
