@@ -174,7 +174,8 @@ class PodSyncer:
             key = f"{uid}/{c['name']}"
             action = init_action(_instance(newest), policy, self.backoff.remaining(key, now))
             await self._act(pod, sandbox, c, newest, action, key, now)
-            return 0.5 if action in (Action.KEEP, Action.START, Action.RESTART) else self.backoff.remaining(key, now)
+            # a running init container's exit wakes this worker through the relist (PLEG): no poll here
+            return self.backoff.remaining(key, now) if action is Action.WAIT else RESYNC
         for c in spec.get("containers") or []:
             inst = by_name.get(c["name"], [])
             newest = inst[-1] if inst else None
