@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from api.informer import DeletedFinalStateUnknown, Informer, InformerFactory, key_of
 from api.selectors import selector_from_map
 from tests.controller.fakeapi import FakeApi
+from tests.polling import until
 
 pytestmark = pytest.mark.anyio
 
@@ -19,13 +19,6 @@ pytestmark = pytest.mark.anyio
 def anyio_backend() -> str:
     return "asyncio"
 
-
-async def until(cond: Callable[[], bool], timeout: float = 2.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond():
-        assert loop.time() < end, "condition not met in time"
-        await asyncio.sleep(0.005)
 
 
 def pod(name: str, **labels: str) -> dict[str, Any]:

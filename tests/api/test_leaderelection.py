@@ -10,6 +10,7 @@ import pytest
 
 from api.leaderelection import LeaderElectionConfig, LeaderElector, may_take, next_spec
 from tests.controller.fakeapi import FakeApi
+from tests.polling import until
 
 pytestmark = pytest.mark.anyio
 
@@ -51,7 +52,7 @@ async def test_one_leader_then_failover() -> None:
     a = LeaderElector(a_api, LeaderElectionConfig(identity="a", **cfg))  # type: ignore[arg-type]
     b = LeaderElector(api, LeaderElectionConfig(identity="b", **cfg))  # type: ignore[arg-type]
     ta = asyncio.create_task(a.run(lead("a", stop_a)))
-    await asyncio.wait_for(_until(lambda: leading == ["a"]), 3)  # a leads before b starts
+    await asyncio.wait_for(until(lambda: leading == ["a"]), 3)  # a leads before b starts
     tb = asyncio.create_task(b.run(lead("b")))
     await asyncio.sleep(0.3)
     assert leading == ["a"]
@@ -59,10 +60,10 @@ async def test_one_leader_then_failover() -> None:
     a_api.cut = True  # a is cut off (cannot renew, cannot release): b waits out the lease
     loop = asyncio.get_running_loop()
     t0 = loop.time()
-    await asyncio.wait_for(_until(lambda: leading == ["a", "b"]), 3)
+    await asyncio.wait_for(until(lambda: leading == ["a", "b"]), 3)
     assert loop.time() - t0 >= 0.25
     assert api.objs("leases")[0]["spec"]["leaseTransitions"] == 1
-    await asyncio.wait_for(_until(lambda: ta.done()), 3)  # a stepped down after its renew deadline
+    await asyncio.wait_for(until(lambda: ta.done()), 3)  # a stepped down after its renew deadline
     # a graceful stop hands the lease back at once
     tb.cancel()
     await asyncio.gather(ta, tb, return_exceptions=True)
@@ -80,8 +81,3 @@ class Severable:
         if self.cut:
             raise ConnectionError("cut off")
         return getattr(self.api, name)
-
-
-async def _until(cond: Callable[[], bool]) -> None:
-    while not cond():
-        await asyncio.sleep(0.01)

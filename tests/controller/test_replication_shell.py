@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,16 +11,10 @@ from api.events import EventRecorder
 from api.informer import InformerFactory
 from controller.replication import ReplicationController
 from tests.controller.fakeapi import FakeApi
+from tests.polling import until
 
 pytestmark = pytest.mark.anyio
 
-
-async def until(cond: Callable[[], bool], timeout: float = 3.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond():
-        assert loop.time() < end, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def rc_body(n: int) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,16 +12,10 @@ from api.events import EventRecorder
 from api.informer import InformerFactory
 from controller.scheduler.scheduler import Scheduler
 from tests.controller.fakeapi import FakeApi
+from tests.polling import until
 
 pytestmark = pytest.mark.anyio
 
-
-async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond():
-        assert loop.time() < end, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def node(name: str, cpu: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ import subprocess
 import threading
 import time
 
-from tests.e2e.conftest import Cluster, wait_for
+from tests.e2e.conftest import Cluster
+from tests.polling import wait_for
 
 # each pod serves its own name, so answers show which pod the proxy picked
 RC = """

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import KUBELITE, MANIFESTS, REAL_KUBECTL, Cluster, wait_for
+from tests.e2e.conftest import KUBELITE, MANIFESTS, REAL_KUBECTL, Cluster
+from tests.polling import wait_for
 
 
 def pod_json(c: Cluster, name: str) -> dict:

@@ -9,7 +9,8 @@ import os
 import signal
 import subprocess
 
-from tests.e2e.conftest import Cluster, wait_for
+from tests.e2e.conftest import Cluster
+from tests.polling import wait_for
 
 RC = """
 apiVersion: v1

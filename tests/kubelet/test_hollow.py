@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,16 +14,7 @@ import pytest
 from api.client import Client
 from api.config import from_kubeconfig
 from tests.apiserver.conftest import KUBELITE, Server, free_port
-
-
-def wait_for(cond: Any, timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = cond()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+from tests.polling import wait_for
 
 
 @pytest.fixture

@@ -15,18 +15,10 @@ from kubelet.node import NodeAgent, node_object, read_machine
 from kubelet.sync import RESTART_COUNT
 from runtime.fake import FakeRuntime
 from tests.controller.fakeapi import FakeApi
+from tests.polling import until
 
 NODE = "n1"
 
-
-async def until(cond: Any, timeout: float = 5.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = cond()
-        if result:
-            return result
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 @contextlib.asynccontextmanager

@@ -5,13 +5,7 @@ import asyncio
 from api.informer import InformerFactory
 from kubelet.proxy.proxier import Proxier
 from tests.controller.fakeapi import FakeApi
-
-
-async def _until(cond, timeout=3.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not cond():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
+from tests.polling import until
 
 
 def test_proxier_follows_endpoints():
@@ -25,11 +19,11 @@ def test_proxier_follows_endpoints():
         proxier = Proxier(factory, apply=applied.append, remove=lambda: removed.append(True), min_interval=0.01)
         factory.start()
         task = asyncio.create_task(proxier.run())
-        await _until(lambda: applied and "reject" in applied[-1])  # no endpoints yet: rejected
+        await until(lambda: applied and "reject" in applied[-1])  # no endpoints yet: rejected
         await api.create("endpoints", {"metadata": {"name": "web", "namespace": "default"},
                                        "subsets": [{"addresses": [{"ip": "10.244.0.7"}],
                                                     "ports": [{"port": 8080, "protocol": "TCP"}]}]})
-        await _until(lambda: "dnat to 10.244.0.7:8080" in applied[-1])
+        await until(lambda: "dnat to 10.244.0.7:8080" in applied[-1])
         count = proxier.applies
         proxier._mark()  # nothing changed: no new transaction
         await asyncio.sleep(0.05)
@@ -63,9 +57,9 @@ def test_routes_follow_other_nodes():
         rm = RouteManager(factory, net, "a")
         factory.start()
         task = asyncio.create_task(rm.run())
-        await _until(lambda: rm.installed == {"10.244.1.0/24": "10.0.0.2"})
+        await until(lambda: rm.installed == {"10.244.1.0/24": "10.0.0.2"})
         await api.delete("nodes", "b")
-        await _until(lambda: rm.installed == {})
+        await until(lambda: rm.installed == {})
         assert ("remove_route", ("10.244.1.0/24",)) in net.calls
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -9,23 +9,14 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from tests.polling import wait_for
 from tests.runtime.containers.conftest import Cli
 
 T = TypeVar("T")
 
-
-def wait_for(cond: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_run_rm_echo_streams_and_exit_codes(cli: Cli) -> None:

@@ -16,6 +16,7 @@ import pytest
 from runtime.interface import ContainerConfig, Runtime, SandboxConfig
 from runtime.network import BridgeNetwork, NetworkConfig
 from runtime.real import RealRuntime
+from tests.polling import until
 from tests.runtime.containers.conftest import NetParams, conmons_for
 
 
@@ -64,15 +65,6 @@ def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     return wrapper
 
 
-async def _until(cond: Callable[[], T], timeout: float = 10.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await asyncio.to_thread(cond)
-        if value:
-            return value
-        await asyncio.sleep(0.01)
-    raise AssertionError("timed out")
-
 
 def pod(uid: str, **kw: object) -> SandboxConfig:
     return SandboxConfig(name=f"pod-{uid}", namespace="default", uid=f"{uid}-{os.getpid()}", hostname=f"pod-{uid}",
@@ -94,7 +86,7 @@ async def test_two_container_pod_shares_localhost_and_is_reachable(runtime: Real
                                                                 command=["sleep", "300"], labels={"pod": "u1"}))
     for cid in (web, side):
         await runtime.start_container(cid)
-    body = await _until(lambda: _get(f"http://{sb.ip}:8080/"))
+    body = await until(lambda: _get(f"http://{sb.ip}:8080/"))
     assert "kubelite web" in body
     res = await runtime.exec_sync(side, ["wget", "-qO-", "localhost:8080"])
     assert res.exit_code == 0 and b"kubelite web" in res.stdout
@@ -167,7 +159,7 @@ async def test_restarted_runtime_adopts_running_containers(runtime: RealRuntime,
     assert sandbox.id == sb.id and sandbox.ip == sb.ip and sandbox.config.uid == f"u3-{os.getpid()}"
     [info] = await again.list_containers({"k": "v"})
     assert info.id == cid and info.state == "running" and info.pid == before.pid and info.name == "app"
-    assert "kubelite web" in await _until(lambda: _get(f"http://{sb.ip}:8080/"))
+    assert "kubelite web" in await until(lambda: _get(f"http://{sb.ip}:8080/"))
     await again.stop_container(cid, 0)
     assert (await runtime.container_status(cid)).state == "exited"
 

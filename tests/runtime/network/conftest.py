@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from runtime.network import BridgeNetwork, NetworkConfig, host_veth_name, netns, nft, portmap
 from runtime.network.rtnl import Rtnl
+from tests.polling import wait_for
 
 SANDBOX_PREFIX = "kltest-"
 BRIDGE_PREFIX = "klt"
@@ -61,13 +61,6 @@ def free_port() -> int:
             continue
         return port
 
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 def link_exists(name: str) -> bool:
