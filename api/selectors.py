@@ -147,6 +147,26 @@ def selector_from_map(match_labels: Mapping[str, str] | None) -> LabelSelector:
     return LabelSelector(tuple(Requirement(k, "=", (v,)) for k, v in sorted((match_labels or {}).items())))
 
 
+_EXPR_OPS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
+
+
+def selector_from_label_selector(sel: Mapping[str, Any] | None) -> LabelSelector | None:
+    """A metav1.LabelSelector (`matchLabels` + `matchExpressions`, as apps/v1 and batch/v1 have).
+
+    None for a missing selector (matches nothing, as LabelSelectorAsSelector's Nothing); `{}`
+    matches everything. An unknown operator raises ValueError (validation refuses it earlier).
+    """
+    if sel is None:
+        return None
+    reqs = [Requirement(k, "=", (v,)) for k, v in sorted((sel.get("matchLabels") or {}).items())]
+    for e in sel.get("matchExpressions") or []:
+        op = _EXPR_OPS.get(e.get("operator", ""))
+        if op is None:
+            raise ValueError(f"{e.get('operator')!r} is not a valid label selector operator")
+        reqs.append(Requirement(e.get("key", ""), op, tuple(e.get("values") or ())))
+    return LabelSelector(tuple(reqs))
+
+
 def map_to_string(match_labels: Mapping[str, str] | None) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted((match_labels or {}).items()))
 
