@@ -5,7 +5,8 @@ successThreshold 1, failureThreshold 3); the startup probe gates the other two. 
 only records verdicts and, when one flips, wakes the pod's worker (`on_change(uid)`): the
 worker decides what follows (kill on liveness failure, readiness into the status), so all
 actions stay in the one level-triggered sync. Probes are exec (through the runtime), httpGet
-(a bare HTTP/1.1 GET over asyncio streams: 200-399 is success) and tcpSocket (connect).
+(a bare HTTP/1.1 GET over asyncio streams: 200-399 is success), tcpSocket (connect) and grpc
+(grpc.health.v1 Health/Check, see `grpcprobe`).
 A new container instance gets fresh verdicts: a restarted container starts unready.
 """
 
@@ -126,7 +127,16 @@ class ProbeManager:
         if "tcpSocket" in probe:
             t = probe["tcpSocket"]
             return await tcp_open(t.get("host") or pod_ip or "127.0.0.1", resolve_port(t["port"], container), timeout)
-        return True
+        if "grpc" in probe:
+            from kubelet.grpcprobe import grpc_check
+
+            g = probe["grpc"]
+            ok, why = await grpc_check(pod_ip or "127.0.0.1", int(g["port"]), g.get("service") or "", timeout)
+            if not ok:
+                log.debug("grpc probe of %s failed: %s", container.get("name"), why)
+            return ok
+        log.info("probe of container %s has no handler (exec, httpGet, tcpSocket, grpc)", container.get("name"))
+        return False
 
     async def _run(self, kind: str, uid: str, container: dict[str, Any], container_id: str, pod_ip: str,
                    v: Verdicts) -> None:
