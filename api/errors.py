@@ -30,18 +30,22 @@ class ApiError(Exception):
 
     @property
     def status(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        }
-        if self.details is not None:
-            body["details"] = self.details
+        """The Status as kube-apiserver writes it: metav1.Status field order, empty fields omitted."""
+        body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure"}
+        if self.message:
+            body["message"] = self.message
+        if self.reason:
+            body["reason"] = self.reason
+        details = status_details(self.details)
+        if details:
+            body["details"] = details
+        if self.code:
+            body["code"] = self.code
         return body
+
+    def body(self) -> bytes:
+        """The Status body, byte for byte as kube-apiserver's JSON serializer (Go's json.Encoder) writes it."""
+        return go_json(self.status) + b"\n"
 
     @classmethod
     def from_status(cls, code: int, body: Any) -> ApiError:
@@ -58,6 +62,42 @@ class ApiError(Exception):
 
     def __repr__(self) -> str:
         return f"ApiError({self.code}, {self.reason!r}, {self.message!r})"
+
+
+# metav1.StatusDetails and StatusCause in their Go field order; every field is omitempty
+_DETAIL_KEYS = ("name", "group", "kind", "uid")
+_CAUSE_KEYS = ("reason", "message", "field")
+
+
+def status_details(details: dict[str, Any] | None) -> dict[str, Any]:
+    """StatusDetails reordered as Go marshals them (name, group, kind, uid, causes, retryAfterSeconds)."""
+    if not details:
+        return {}
+    out: dict[str, Any] = {k: details[k] for k in _DETAIL_KEYS if details.get(k)}
+    causes = [{k: c[k] for k in _CAUSE_KEYS if c.get(k)} for c in details.get("causes") or []
+              if isinstance(c, dict)]
+    if causes:
+        out["causes"] = causes
+    if details.get("retryAfterSeconds"):
+        out["retryAfterSeconds"] = details["retryAfterSeconds"]
+    return out
+
+
+# Go's json.Encoder escapes these even inside strings (SetEscapeHTML defaults to true); in JSON
+# text they can only occur inside strings, so replacing the bytes is exact
+_GO_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
+               ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+
+
+def go_json(obj: Any) -> bytes:
+    """Compact JSON as Go's encoding/json writes it: key order kept, HTML characters escaped."""
+    import orjson
+
+    data = orjson.dumps(obj)
+    for raw, escaped in _GO_ESCAPES:
+        if raw in data:
+            data = data.replace(raw, escaped)
+    return data
 
 
 _REASON_BY_CODE = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from api import jsonutil
 from api.errors import ApiError, internal, service_unavailable
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.handlers import meta
@@ -149,7 +148,7 @@ class ApiServerApp:
 
 async def _deny_websocket(scope: dict[str, Any], send: Any, err: ApiError) -> None:
     if "websocket.http.response" in (scope.get("extensions") or {}):
-        body = jsonutil.dumps(err.status)
+        body = err.body()
         await send(
             {
                 "type": "websocket.http.response.start",

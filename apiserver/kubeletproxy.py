@@ -314,14 +314,14 @@ def _unreachable(target: Target, e: BaseException) -> ApiError:
 
 
 async def _respond_status(send: Any, e: ApiError) -> None:
-    body = jsonutil.dumps(e.status)
+    body = e.body()
     await send({"type": "http.response.start", "status": e.code,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
 async def _deny(send: Any, e: ApiError) -> None:
-    body = jsonutil.dumps(e.status)
+    body = e.body()
     await send({"type": "websocket.http.response.start", "status": e.code,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "websocket.http.response.body", "body": body})

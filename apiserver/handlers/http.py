@@ -158,7 +158,7 @@ async def respond_json(
 
 
 async def respond_error(send: Any, err: ApiError) -> None:
-    await respond_json(send, err.code, err.status)
+    await respond(send, err.code, err.body())
 
 
 def success_status(code: int = 200, details: dict[str, Any] | None = None) -> dict[str, Any]:
