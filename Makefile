@@ -47,7 +47,9 @@ test: install
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 bench: install
-	for b in bench/*.py; do $(PY) $$b; done
+	@# every bench runs; the target fails if any of them failed (a loop would report only the last)
+	@failed=""; for b in bench/[!_]*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "bench failed:$$failed" >&2; exit 1; fi
 
 clean:
 	rm -rf $(VENV) *.egg-info
