@@ -95,6 +95,23 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(Subresource("status", "Node", _STATUS),)),
     Resource("events", "event", "Event", True, short_names=("ev",)),
     Resource("leases", "lease", "Lease", True, group="coordination.k8s.io"),
+    # apps/v1 and batch/v1 workloads (kube-apiserver's discovery: short names, "all", status, scale)
+    Resource("deployments", "deployment", "Deployment", True, group="apps", short_names=("deploy",),
+             categories=("all",), subresources=(Subresource("status", "Deployment", _STATUS),
+                                                Subresource("scale", "Scale", _STATUS, group="autoscaling"))),
+    Resource("replicasets", "replicaset", "ReplicaSet", True, group="apps", short_names=("rs",),
+             categories=("all",), subresources=(Subresource("status", "ReplicaSet", _STATUS),
+                                                Subresource("scale", "Scale", _STATUS, group="autoscaling"))),
+    Resource("daemonsets", "daemonset", "DaemonSet", True, group="apps", short_names=("ds",),
+             categories=("all",), subresources=(Subresource("status", "DaemonSet", _STATUS),)),
+    Resource("statefulsets", "statefulset", "StatefulSet", True, group="apps", short_names=("sts",),
+             categories=("all",), subresources=(Subresource("status", "StatefulSet", _STATUS),
+                                                Subresource("scale", "Scale", _STATUS, group="autoscaling"))),
+    Resource("controllerrevisions", "controllerrevision", "ControllerRevision", True, group="apps"),
+    Resource("jobs", "job", "Job", True, group="batch", categories=("all",),
+             subresources=(Subresource("status", "Job", _STATUS),)),
+    Resource("cronjobs", "cronjob", "CronJob", True, group="batch", short_names=("cj",), categories=("all",),
+             subresources=(Subresource("status", "CronJob", _STATUS),)),
 )
 
 _BY_NAME: dict[str, Resource] = {}

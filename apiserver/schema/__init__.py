@@ -28,6 +28,7 @@ from functools import cache
 from typing import Any
 
 from apiserver.schema import types as _t
+from apiserver.schema import types_apps as _ta
 
 SCALARS = frozenset({"string", "integer", "boolean", "number", "Time", "MicroTime", "Quantity",
                      "IntOrString", "object"})
@@ -58,14 +59,17 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "core": (_t.CORE, _t.CORE_TYPES),
     "coordination": (_t.COORDINATION, _t.COORDINATION_TYPES),
     "autoscaling": (_t.AUTOSCALING, _t.AUTOSCALING_TYPES),
+    "apps": (_ta.APPS, _ta.APPS_TYPES),
+    "batch": (_ta.BATCH, _ta.BATCH_TYPES),
 }
+_KINDS: dict[str, str] = {**_t.KINDS, **_ta.KINDS}
 _PACKAGE: dict[str, str] = {}
 _RAW: dict[str, dict[str, str]] = {}
 for _pkg, _table in _TABLES.values():
     for _name, _fields in _table.items():
         _PACKAGE[_name] = _pkg
         _RAW[_name] = _fields
-for _kind in _t.LISTED_KINDS:
+for _kind in (*_t.LISTED_KINDS, *_ta.LISTED_KINDS):
     _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
     _RAW[_kind + "List"] = {"kind": "string", "apiVersion": "string", "metadata": "ListMeta",
                             "items!": f"[{_kind}]"}
@@ -132,8 +136,8 @@ def all_types() -> list[str]:
 
 def group_version_of(kind: str) -> tuple[str, str] | None:
     """(group, version) of a top-level kind or its List, for `x-kubernetes-group-version-kind`."""
-    base = kind[:-4] if kind.endswith("List") and kind[:-4] in _t.KINDS else kind
-    api_version = _t.KINDS.get(base)
+    base = kind[:-4] if kind.endswith("List") and kind[:-4] in _KINDS else kind
+    api_version = _KINDS.get(base)
     if api_version is None:
         return None
     group, _, version = api_version.rpartition("/")
