@@ -3,7 +3,7 @@
 Grammar as in k8s.io/apimachinery `labels.Parse`: requirements joined by commas, each one of
 `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k` (exists), `!k` (does not exist).
 Field selectors (`fields.ParseSelector`) allow `=`, `==`, `!=` on dotted paths; which paths a
-resource supports is the server's concern (`FIELD_PATHS`), the match is generic.
+resource supports is the server's concern (each kind's strategy row), the match is generic.
 """
 
 from __future__ import annotations
@@ -231,18 +231,3 @@ def field_value(obj: Mapping[str, Any], path: str) -> str:
     if isinstance(cur, bool):
         return "true" if cur else "false"
     return str(cur)
-
-
-# Field paths the API server accepts per resource (beyond metadata.name / metadata.namespace).
-FIELD_PATHS: dict[str, frozenset[str]] = {
-    "pods": frozenset({"spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName",
-                       "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName",
-                       "spec.hostNetwork"}),
-    "events": frozenset({"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                         "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
-                         "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}),
-    "nodes": frozenset({"spec.unschedulable"}),
-    "namespaces": frozenset({"status.phase"}),
-    "replicationcontrollers": frozenset({"status.replicas"}),
-    "services": frozenset({"spec.clusterIP", "spec.type"}),
-}

@@ -1,7 +1,8 @@
 """Defaulting: the values kube-apiserver fills in before validation, so stored objects match.
 
-`apply_defaults(resource, obj)` mutates the wire dict in place, for create and update alike (it
-only fills what is missing, so applying it twice changes nothing). Sources: k8s.io/kubernetes
+Each `default_<kind>(obj)` mutates the wire dict in place, for create and update alike (it only
+fills what is missing, so applying it twice changes nothing); the kinds' strategy rows
+(`apiserver.kinds`) name them. Sources: k8s.io/kubernetes
 pkg/apis/core/v1/defaults.go, the registry strategies' PrepareForCreate (pod phase Pending and
 qosClass, namespace phase Active) and the DefaultTolerationSeconds admission plugin (pods
 tolerate not-ready/unreachable nodes for 300 s before eviction).
@@ -15,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 from api.quantity import parse_quantity
-from api.resources import Resource
 
 Obj = dict[str, Any]
 
@@ -144,7 +144,7 @@ def _default_tolerations(spec: Obj) -> None:
     spec["tolerations"] = tolerations
 
 
-def _pod(obj: Obj) -> None:
+def default_pod(obj: Obj) -> None:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
@@ -165,7 +165,7 @@ def _pod(obj: Obj) -> None:
     status.setdefault("qosClass", qos_class(spec))
 
 
-def _replication_controller(obj: Obj) -> None:
+def default_replication_controller(obj: Obj) -> None:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
@@ -187,7 +187,7 @@ def _replication_controller(obj: Obj) -> None:
     status.setdefault("replicas", 0)
 
 
-def _service(obj: Obj) -> None:
+def default_service(obj: Obj) -> None:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
@@ -218,7 +218,7 @@ def _service(obj: Obj) -> None:
     status.setdefault("loadBalancer", {})
 
 
-def _namespace(obj: Obj) -> None:
+def default_namespace(obj: Obj) -> None:
     meta = obj.setdefault("metadata", {})
     if isinstance(meta, dict) and meta.get("name"):
         labels = meta.get("labels")
@@ -235,24 +235,14 @@ def _namespace(obj: Obj) -> None:
     status.setdefault("phase", "Active")
 
 
-def _node(obj: Obj) -> None:
+def default_node(obj: Obj) -> None:
     status = obj.get("status")
     if isinstance(status, dict) and status.get("capacity") and not status.get("allocatable"):
         status["allocatable"] = dict(status["capacity"])
 
 
-def _endpoints(obj: Obj) -> None:
+def default_endpoints(obj: Obj) -> None:
     for subset in obj.get("subsets") or []:
         for port in (subset or {}).get("ports") or [] if isinstance(subset, dict) else []:
             if isinstance(port, dict):
                 port.setdefault("protocol", "TCP")
-
-
-_BY_PLURAL = {"pods": _pod, "replicationcontrollers": _replication_controller, "services": _service,
-              "namespaces": _namespace, "nodes": _node, "endpoints": _endpoints}
-
-
-def apply_defaults(resource: Resource, obj: Obj) -> None:
-    fill = _BY_PLURAL.get(resource.plural)
-    if fill is not None and isinstance(obj, dict):
-        fill(obj)

@@ -4,7 +4,9 @@ Create (uid, timestamps, generateName, namespace admission, defaults, validation
 allocation), update as kube's GuaranteedUpdate (compare-and-swap, retried when the caller gave
 no resourceVersion, 409 when it did and it is stale), delete (preconditions, propagation
 finalizers, graceful pod deletion, finalizers holding the object), binding and scale.
-Per-kind rules are the pure functions of `apiserver.handlers.strategy`; this module is the I/O.
+The lifecycle shared by every kind is `apiserver.lifecycle` (pure); where kinds differ, their
+strategy rows (`apiserver.kinds`) say how, including the I/O hooks a kind needs around its
+writes (service IPs, the namespace cache). This module is the I/O and never branches on a kind.
 Every method returns the stored bytes, which the handlers answer as they are.
 """
 
@@ -19,8 +21,9 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError, already_exists, forbidden, invalid, not_found, stale_conflict
 from api.resources import Resource, by_plural
+from apiserver import kinds, lifecycle, logic
 from apiserver.allocator import Allocator
-from apiserver.handlers import logic, strategy
+from apiserver.kinds.core import terminating as _terminating
 from apiserver.storage.interface import (
     ConflictError,
     KeyExistsError,
@@ -31,21 +34,11 @@ from apiserver.storage.interface import (
 
 log = logging.getLogger(__name__)
 NAMESPACES = by_plural("", "namespaces")
-SERVICES = by_plural("", "services")
-ENDPOINTS = by_plural("", "endpoints")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _GENERATE_TRIES = 8
 
 # compute(current stored object, its KeyValue) -> (object to store, resourceVersion the caller demanded)
 Mutation = Callable[[dict[str, Any], KeyValue], tuple[dict[str, Any], str | None]]
-
-
-def _terminating(value: bytes) -> bool:
-    """Whether a stored namespace is being deleted (bytes first: most are not)."""
-    if b'"deletionTimestamp"' not in value:
-        return False
-    meta = jsonutil.loads(value).get("metadata") or {}
-    return bool(meta.get("deletionTimestamp"))
 
 
 class NamespaceCache:
@@ -173,7 +166,7 @@ class Registry:
         generated = not meta.get("name") and isinstance(generate, str) and bool(generate)
         await self._admit_namespace(res, namespace, str(meta.get("name") or generate or ""))
         try:
-            strategy.prepare_for_create(res, obj, jsonutil.now_str(), strategy.new_uid())
+            lifecycle.prepare_for_create(res, obj, jsonutil.now_str(), lifecycle.new_uid())
             obj = logic.apply_defaults(res, obj)
             if manager:
                 logic.record_update(None, obj, manager)
@@ -182,7 +175,7 @@ class Registry:
         meta = obj["metadata"]
         for attempt in range(_GENERATE_TRIES):
             if generated:
-                meta["name"] = meta["generateName"] + strategy.random_suffix()
+                meta["name"] = meta["generateName"] + lifecycle.random_suffix()
             if not meta.get("name"):
                 raise invalid(
                     res.kind,
@@ -199,17 +192,18 @@ class Registry:
             self._validate(res, obj, None)
             if dry_run:
                 return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
-            claimed = await self.allocator.allocate_service(obj) if res is SERVICES else []
+            hooks = kinds.for_resource(res).hooks
+            claimed = await hooks.claim(self, obj, None)
             try:
                 return self._wrote(
                     res, await self.store.create(res.storage_key(meta["name"], namespace), obj)
                 )
             except KeyExistsError:
-                await self.allocator.release(claimed)
+                await hooks.release(self, claimed)
                 if not generated or attempt == _GENERATE_TRIES - 1:
                     raise _already_exists(res, meta["name"]) from None
             except BaseException:
-                await self.allocator.release(claimed)
+                await hooks.release(self, claimed)
                 raise
         raise AssertionError("unreachable")
 
@@ -246,14 +240,12 @@ class Registry:
             new, demanded_rv = mutate(jsonutil.loads(kv.value), kv)
             if demanded_rv and demanded_rv != str(kv.revision):
                 raise stale_conflict(res.plural, name, res.group)
-            strategy.check_uid(res, name, new, old)
+            lifecycle.check_uid(res, name, new, old)
             if subresource in (None, "status", "scale"):
                 try:
-                    new = strategy.prepare_for_update(
+                    new = lifecycle.prepare_for_update(
                         res, new, old, "status" if subresource == "status" else None
                     )
-                    if res is SERVICES:
-                        Allocator.keep_allocated(new, old)
                     if subresource != "status":
                         new = logic.apply_defaults(res, new)
                     if manager:
@@ -262,44 +254,42 @@ class Registry:
                     raise _shape_error(res, new) or e from None
                 self._validate(res, new, old, status_only=subresource == "status")
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
-            if strategy.same_object(new, old):
+            if lifecycle.same_object(new, old):
                 return kv, False
             if dry_run:
                 return KeyValue(key, kv.revision, jsonutil.dumps(new)), False
-            if strategy.ready_to_remove(res, new):
+            if lifecycle.ready_to_remove(res, new):
                 try:
                     return await self._remove(res, key, kv.revision, old), False
                 except ConflictError:
                     continue
-            claimed = await self.allocator.allocate_service(new, old) if res is SERVICES else []
+            hooks = kinds.for_resource(res).hooks
+            claimed = await hooks.claim(self, new, old)
             try:
                 stored = self._wrote(res, await self.store.update(key, new, kv.revision))
             except ConflictError:
-                await self.allocator.release(claimed)
+                await hooks.release(self, claimed)
                 if demanded_rv:
                     raise stale_conflict(res.plural, name, res.group) from None
                 continue
             except KeyNotFoundError:
-                await self.allocator.release(claimed)
+                await hooks.release(self, claimed)
                 raise not_found(res.plural, name, res.group) from None
             except BaseException:
-                await self.allocator.release(claimed)
+                await hooks.release(self, claimed)
                 raise
-            if res is SERVICES:
-                await self.allocator.release(sorted(Allocator.held_keys(old) - Allocator.held_keys(new)))
+            await hooks.updated(self, new, old)
             return stored, False
 
     # --- delete ---------------------------------------------------------------------------
 
     def _wrote(self, res: Resource, kv: KeyValue, removed: bool = False) -> KeyValue:
-        if res is NAMESPACES:
-            self.namespaces.note(kv.key[len(NamespaceCache.PREFIX) :], None if removed else kv.value)
+        kinds.for_resource(res).hooks.wrote(self, kv.key, None if removed else kv.value)
         return kv
 
     async def _remove(self, res: Resource, key: str, revision: int, last: dict[str, Any]) -> KeyValue:
         gone = self._wrote(res, await self.store.delete(key, expected_revision=revision), removed=True)
-        if res is SERVICES:
-            await self.allocator.release(sorted(Allocator.held_keys(last)))
+        await kinds.for_resource(res).hooks.removed(self, last)
         return gone
 
     async def delete(
@@ -313,18 +303,16 @@ class Registry:
     ) -> KeyValue:
         """Delete as kube does; returns the object's last state (or its deleting state)."""
         key = res.storage_key(name, namespace)
-        finalizer = strategy.propagation_finalizer(options)
+        finalizer = lifecycle.propagation_finalizer(options)
         while True:
             kv = await self.store.get(key)
             if kv is None:
                 raise not_found(res.plural, name, res.group)
             obj = jsonutil.loads(kv.value)
-            strategy.check_preconditions(res, name, obj, options.get("preconditions"))
-            grace = strategy.grace_period(res, obj, options)
+            lifecycle.check_preconditions(res, name, obj, options.get("preconditions"))
+            grace = lifecycle.grace_period(res, obj, options)
             meta = obj["metadata"]
-            holds = bool(meta.get("finalizers")) or finalizer is not None
-            if res is NAMESPACES:
-                holds = holds or bool((obj.get("spec") or {}).get("finalizers"))
+            holds = bool(meta.get("finalizers")) or finalizer is not None or lifecycle.holds_removal(res, obj)
             if dry_run:
                 return kv
             if grace == 0 and not holds:
@@ -339,7 +327,7 @@ class Registry:
                 or (finalizer and finalizer not in (meta.get("finalizers") or []))
             ):
                 return kv  # already deleting, nothing to shorten or add
-            strategy.mark_deleting(obj, grace, finalizer, jsonutil.now())
+            lifecycle.mark_deleting(res, obj, grace, finalizer, jsonutil.now())
             try:
                 return self._wrote(res, await self.store.update(key, obj, kv.revision))
             except ConflictError:
@@ -352,7 +340,7 @@ class Registry:
         if await self.store.get(res.storage_key(obj["metadata"]["name"], namespace)) is not None:
             return
         try:
-            await self.create(res, namespace, strategy.check_identity(res, obj, namespace))
+            await self.create(res, namespace, lifecycle.check_identity(res, obj, namespace))
         except ApiError as e:
             if e.reason != "AlreadyExists":
                 raise

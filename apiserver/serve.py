@@ -34,7 +34,7 @@ from apiserver.app import ApiServerApp
 from apiserver.auth import load_credentials, write_kubeconfig
 from apiserver.config import ServerConfig
 from apiserver.handlers.http import State
-from apiserver.registry import ENDPOINTS, NAMESPACES, SERVICES, SYSTEM_NAMESPACES, Registry
+from apiserver.registry import NAMESPACES, SYSTEM_NAMESPACES, Registry
 from apiserver.storage import open_store
 
 log = logging.getLogger("kubelite.server")
@@ -69,6 +69,7 @@ class _Server(uvicorn.Server):
 
 
 async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocator) -> None:
+    SERVICES, ENDPOINTS = by_plural("", "services"), by_plural("", "endpoints")
     assert NAMESPACES is not None and SERVICES is not None and ENDPOINTS is not None
     for ns in SYSTEM_NAMESPACES:
         await registry.ensure(NAMESPACES, None, {"metadata": {"name": ns}})

@@ -22,7 +22,8 @@ from api import jsonutil
 from api.errors import bad_request, gone
 from api.resources import Resource
 from api.selectors import FieldSelector, LabelSelector
-from apiserver.handlers import logic, prefilter
+from apiserver import logic
+from apiserver.handlers import prefilter
 from apiserver.handlers.http import JSON, State
 from apiserver.storage.interface import CompactedError, Event, KeyValue, WatcherDroppedError
 

@@ -15,15 +15,14 @@ from api import jsonutil
 from api.errors import ApiError, bad_request, method_not_allowed, unsupported_media_type
 from api.resources import Resource
 from api.selectors import (
-    FIELD_PATHS,
     FieldSelector,
     LabelSelector,
     parse_field_selector,
     parse_label_selector,
 )
-from apiserver import watch
+from apiserver import kinds, lifecycle, logic, watch
 from apiserver.auth import User, check_pod_on_node
-from apiserver.handlers import logic, prefilter, strategy
+from apiserver.handlers import prefilter
 from apiserver.handlers.http import JSON, Request, State, decode_body, respond, warning_header
 from apiserver.handlers.routing import Route
 from apiserver.storage.interface import KeyValue
@@ -43,7 +42,7 @@ _BASE_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
 def selectors(res: Resource, query: dict[str, str]) -> tuple[LabelSelector, FieldSelector]:
     labels = parse_label_selector(query.get("labelSelector"))
     fields = parse_field_selector(query.get("fieldSelector"))
-    allowed = FIELD_PATHS.get(res.plural, frozenset()) | _BASE_FIELDS
+    allowed = kinds.for_resource(res).field_paths | _BASE_FIELDS
     for path in fields.paths():
         if path not in allowed:
             raise bad_request(f"field label not supported: {path}")
@@ -161,7 +160,7 @@ async def handle_collection(state: State, req: Request, send: Any, route: Route,
         await list_objects(state, req, send, res, ns, labels, fields)
     elif m == "POST":
         obj, _ = await read_object(req)
-        obj = strategy.check_identity(res, obj, ns)
+        obj = lifecycle.check_identity(res, obj, ns)
         warnings = check_fields(res, obj, req.query)
         kv = await state.registry.create(
             res, ns, obj, dry_run=req.dry_run(), manager=req.query.get("fieldManager")
@@ -256,10 +255,10 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
         await send_object(req, send, state, res, await reg.get(res, ns, name))
     elif m == "PUT":
         obj, _ = await read_object(req)
-        obj = strategy.check_identity(res, obj, ns, name)
+        obj = lifecycle.check_identity(res, obj, ns, name)
         warnings = check_fields(res, obj, req.query)
         demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
-        create = (lambda: _copy(obj)) if res.plural in strategy.CREATE_ON_UPDATE else None
+        create = (lambda: _copy(obj)) if kinds.for_resource(res).create_on_update else None
         kv, created = await reg.update(
             res,
             ns,
@@ -298,7 +297,7 @@ async def patch_object(
         raise bad_request("the body of the request was empty")
     reg = state.registry
     if ct == "application/apply-patch+yaml":
-        applied = strategy.check_identity(res, decode_body(raw, ct), ns, name)
+        applied = lifecycle.check_identity(res, decode_body(raw, ct), ns, name)
         check_fields(res, applied, req.query)
         manager = req.query.get("fieldManager")
         if not manager:
@@ -311,7 +310,7 @@ async def patch_object(
             ).get("resourceVersion") or None
 
         def create() -> dict[str, Any]:
-            return strategy.check_identity(
+            return lifecycle.check_identity(
                 res, logic.server_side_apply(None, _copy(applied), manager, force, res.kind), ns, name
             )
 
@@ -331,7 +330,7 @@ async def patch_object(
         new = logic.apply_patch(ct, cur, raw, res.kind)
         if not isinstance(new, dict):
             raise bad_request("the patch did not produce an object")
-        new = strategy.check_identity(res, new, ns, name)
+        new = lifecycle.check_identity(res, new, ns, name)
         check_fields(res, new, req.query, cur)
         return new, ((new.get("metadata") or {}).get("resourceVersion") or None) if mentions_rv else None
 

@@ -13,18 +13,20 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, bad_request, method_not_allowed, service_unavailable
-from api.selectors import map_to_string
+from api.resources import Resource
+from apiserver import kinds, lifecycle, logic
 from apiserver.auth import User, check_pod_on_node
-from apiserver.handlers import logic, strategy
 from apiserver.handlers.http import Request, State, decode_body, respond, respond_json, success_status
 from apiserver.handlers.resources import _copy, patch_object, read_object, send_object
 from apiserver.handlers.routing import Route
 from apiserver.storage.interface import KeyValue
 
 
-def scale_of(rc: dict[str, Any], revision: int) -> dict[str, Any]:
-    meta = rc.get("metadata") or {}
-    spec, status = rc.get("spec") or {}, rc.get("status") or {}
+def scale_of(res: Resource, obj: dict[str, Any], revision: int) -> dict[str, Any]:
+    """The autoscaling/v1 Scale of an object with spec.replicas; its kind's row says the selector."""
+    meta = obj.get("metadata") or {}
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    selector = kinds.for_resource(res).scale_selector
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -38,7 +40,7 @@ def scale_of(rc: dict[str, Any], revision: int) -> dict[str, Any]:
         "spec": {"replicas": int(spec.get("replicas", 1))},
         "status": {
             "replicas": int(status.get("replicas") or 0),
-            "selector": map_to_string(spec.get("selector")),
+            "selector": selector(obj) if selector is not None else "",
         },
     }
 
@@ -57,9 +59,7 @@ def _replicas(scale: Any) -> int:
 async def handle_subresource(state: State, req: Request, send: Any, route: Route, user: User) -> None:
     res, ns, name, sub = route.resource, route.namespace, route.name, route.subresource
     assert name is not None and sub is not None
-    if sub not in {s.name for s in res.subresources} | (
-        {"finalize"} if res.plural == "namespaces" else set()
-    ):
+    if sub not in {s.name for s in res.subresources}:
         raise _no_such(res.plural, sub)
     reg = state.registry
     m = req.method
@@ -72,7 +72,7 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             check_pod_on_node(user, (cur.obj.get("spec") or {}).get("nodeName"), "update", name, ns)
         if m == "PUT":
             obj, _ = await read_object(req)
-            obj = strategy.check_identity(res, obj, ns, name)
+            obj = lifecycle.check_identity(res, obj, ns, name)
             demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
             kv, _ = await reg.update(
                 res,
@@ -100,7 +100,7 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             res,
             ns,
             name,
-            lambda cur, kv: (strategy.bind_pod(cur, binding, now), None),
+            lambda cur, kv: (lifecycle.bind_pod(cur, binding, now), None),
             subresource="binding",
             dry_run=req.dry_run(),
         )
@@ -109,12 +109,12 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
         if m != "PUT":
             raise method_not_allowed()
         obj, _ = await read_object(req)
-        obj = strategy.check_identity(res, obj, ns, name)
+        obj = lifecycle.check_identity(res, obj, ns, name)
         kv, _ = await reg.update(
             res,
             ns,
             name,
-            lambda cur, kv: (strategy.finalize_namespace(obj, cur), None),
+            lambda cur, kv: (lifecycle.finalize_namespace(obj, cur), None),
             subresource="finalize",
             dry_run=req.dry_run(),
         )
@@ -141,7 +141,7 @@ async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
     m = req.method
     if m == "GET":
         kv = await reg.get(res, ns, name)
-        await respond_json(send, 200, scale_of(kv.obj, kv.revision))
+        await respond_json(send, 200, scale_of(res, kv.obj, kv.revision))
         return
     raw = await req.body()
     if m == "PUT":
@@ -159,7 +159,7 @@ async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
         decode_body(raw, "application/json")
 
         def patch(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
-            scale = logic.apply_patch(ct, scale_of(cur, kv.revision), raw, "Scale")
+            scale = logic.apply_patch(ct, scale_of(res, cur, kv.revision), raw, "Scale")
             cur.setdefault("spec", {})["replicas"] = _replicas(scale)
             rv = (scale.get("metadata") or {}).get("resourceVersion")
             return cur, (rv if b"resourceVersion" in raw else None)
@@ -168,4 +168,4 @@ async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
     else:
         raise method_not_allowed()
     kv, _ = await reg.update(res, ns, name, mutate, subresource="scale", dry_run=req.dry_run())
-    await respond(send, 200, jsonutil.dumps(scale_of(kv.obj, kv.revision)))
+    await respond(send, 200, jsonutil.dumps(scale_of(res, kv.obj, kv.revision)))

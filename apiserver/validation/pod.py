@@ -339,3 +339,23 @@ def validate_pod_update(spec: Any, old_spec: Any, path: str = "spec") -> list[Ca
     if new != normalized_old:
         causes.append(field_forbidden(path, POD_UPDATE_FORBIDDEN))
     return causes
+
+
+def validate_pod_status(obj: dict[str, Any]) -> list[Cause]:
+    """A write to pods/status: the IPs, restart counts and nominated node it reports."""
+    raw = obj.get("status")
+    status: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    causes: list[Cause] = []
+    for key in ("podIPs", "hostIPs"):
+        for i, entry in enumerate(status.get(key) or []):
+            ip = (entry or {}).get("ip") if isinstance(entry, dict) else None
+            if ip:
+                causes += [field_invalid(f"status.{key}[{i}].ip", ip, m) for m in names.is_ip(str(ip))]
+    for key in ("containerStatuses", "initContainerStatuses"):
+        for i, cs in enumerate(status.get(key) or []):
+            if isinstance(cs, dict) and isinstance(cs.get("restartCount"), int) and cs["restartCount"] < 0:
+                causes.append(field_invalid(f"status.{key}[{i}].restartCount", cs["restartCount"],
+                                            names.NON_NEGATIVE_MSG))
+    if status.get("nominatedNodeName"):
+        causes += names.check("status.nominatedNodeName", str(status["nominatedNodeName"]), names.is_dns1123_subdomain)
+    return causes

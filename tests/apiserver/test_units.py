@@ -12,10 +12,10 @@ import pytest
 from api.errors import ApiError
 from api.resources import by_plural
 from api.selectors import parse_label_selector
+from apiserver import lifecycle
 from apiserver.allocator import IP_PREFIX, Allocator
 from apiserver.auth import ADMIN, Authenticator, User, authorize_node, kubeconfig_yaml
 from apiserver.config import parse_duration, parse_listen
-from apiserver.handlers import strategy
 from apiserver.handlers.http import decode_body
 from apiserver.handlers.routing import resolve
 from apiserver.storage.interface import Event
@@ -39,7 +39,7 @@ def test_routes() -> None:
     r = resolve("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1")
     assert r and r.resource is LEASES and r.name == "n1"
     assert resolve("/api/v1/namespaces/x/nodes") is None  # nodes are cluster-scoped
-    assert resolve("/api/v2/pods") is None and resolve("/apis/apps/v1/deployments") is None
+    assert resolve("/api/v2/pods") is None and resolve("/apis/nosuch.example.com/v1/things") is None
     assert resolve("/api/v1/namespaces/a/pods/b/c/d") is None
 
 
@@ -55,12 +55,12 @@ def test_durations_and_listen() -> None:
 
 
 def test_identity_checks() -> None:
-    obj = strategy.check_identity(PODS, {"metadata": {"name": "a"}}, "ns")
+    obj = lifecycle.check_identity(PODS, {"metadata": {"name": "a"}}, "ns")
     assert list(obj)[:2] == ["kind", "apiVersion"] and obj["metadata"]["namespace"] == "ns"
     with pytest.raises(ApiError) as e:
-        strategy.check_identity(PODS, {"kind": "Pod", "metadata": []}, "ns")
+        lifecycle.check_identity(PODS, {"kind": "Pod", "metadata": []}, "ns")
     assert e.value.code == 400
-    cluster = strategy.check_identity(NAMESPACES, {"metadata": {"name": "a", "namespace": "x"}}, None)
+    cluster = lifecycle.check_identity(NAMESPACES, {"metadata": {"name": "a", "namespace": "x"}}, None)
     assert "namespace" not in cluster["metadata"]
 
 
@@ -77,39 +77,39 @@ def test_update_strategy() -> None:
         "spec": {"x": 2},
         "status": {"phase": "Failed"},
     }
-    out = strategy.prepare_for_update(PODS, new, old, None)
+    out = lifecycle.prepare_for_update(PODS, new, old, None)
     assert out["metadata"]["uid"] == "u" and out["metadata"]["generation"] == 2
     assert out["status"] == {"phase": "Running"} and out["metadata"]["creationTimestamp"] == "t"
-    st = strategy.prepare_for_update(PODS, {"spec": {"x": 9}, "status": {"phase": "Failed"}}, old, "status")
+    st = lifecycle.prepare_for_update(PODS, {"spec": {"x": 9}, "status": {"phase": "Failed"}}, old, "status")
     assert st["spec"] == {"x": 1} and st["status"] == {"phase": "Failed"}
-    assert strategy.same_object(
+    assert lifecycle.same_object(
         {"metadata": {"resourceVersion": "1"}, "a": 1}, {"metadata": {"resourceVersion": "2"}, "a": 1}
     )
-    assert not strategy.same_object({"metadata": {}, "a": 1}, {"metadata": {}, "a": 2})
+    assert not lifecycle.same_object({"metadata": {}, "a": 1}, {"metadata": {}, "a": 2})
 
 
 def test_deletion_decisions() -> None:
     unbound = {"spec": {}, "status": {}}
     bound = {"spec": {"nodeName": "n", "terminationGracePeriodSeconds": 7}, "status": {"phase": "Running"}}
     done = {"spec": {"nodeName": "n"}, "status": {"phase": "Succeeded"}}
-    assert strategy.grace_period(PODS, unbound, {}) == 0
-    assert strategy.grace_period(PODS, bound, {}) == 7
-    assert strategy.grace_period(PODS, bound, {"gracePeriodSeconds": 0}) == 0
-    assert strategy.grace_period(PODS, done, {}) == 0
-    assert strategy.grace_period(NAMESPACES, bound, {"gracePeriodSeconds": 5}) == 0
-    assert strategy.propagation_finalizer({"propagationPolicy": "Foreground"}) == "foregroundDeletion"
-    assert strategy.propagation_finalizer({"orphanDependents": True}) == "orphan"
-    assert strategy.propagation_finalizer({}) is None
+    assert lifecycle.grace_period(PODS, unbound, {}) == 0
+    assert lifecycle.grace_period(PODS, bound, {}) == 7
+    assert lifecycle.grace_period(PODS, bound, {"gracePeriodSeconds": 0}) == 0
+    assert lifecycle.grace_period(PODS, done, {}) == 0
+    assert lifecycle.grace_period(NAMESPACES, bound, {"gracePeriodSeconds": 5}) == 0
+    assert lifecycle.propagation_finalizer({"propagationPolicy": "Foreground"}) == "foregroundDeletion"
+    assert lifecycle.propagation_finalizer({"orphanDependents": True}) == "orphan"
+    assert lifecycle.propagation_finalizer({}) is None
     with pytest.raises(ApiError):
-        strategy.propagation_finalizer({"propagationPolicy": "Sideways"})
-    assert strategy.ready_to_remove(
+        lifecycle.propagation_finalizer({"propagationPolicy": "Sideways"})
+    assert lifecycle.ready_to_remove(
         PODS, {"metadata": {"deletionTimestamp": "t", "deletionGracePeriodSeconds": 0}}
     )
-    assert not strategy.ready_to_remove(
+    assert not lifecycle.ready_to_remove(
         PODS, {"metadata": {"deletionTimestamp": "t", "deletionGracePeriodSeconds": 30}}
     )
-    assert not strategy.ready_to_remove(PODS, {"metadata": {"deletionTimestamp": "t", "finalizers": ["f"]}})
-    assert not strategy.ready_to_remove(
+    assert not lifecycle.ready_to_remove(PODS, {"metadata": {"deletionTimestamp": "t", "finalizers": ["f"]}})
+    assert not lifecycle.ready_to_remove(
         NAMESPACES, {"metadata": {"deletionTimestamp": "t"}, "spec": {"finalizers": ["kubernetes"]}}
     )
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from api.resources import by_plural
-from apiserver.defaults import apply_defaults, image_tag, qos_class
+from apiserver.defaults import image_tag, qos_class
+from apiserver.logic import apply_defaults
 
 
 def defaulted(plural: str, obj: dict[str, Any]) -> dict[str, Any]:

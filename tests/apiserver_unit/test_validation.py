@@ -10,8 +10,8 @@ import pytest
 
 from api.errors import invalid
 from api.resources import by_plural
-from apiserver.defaults import apply_defaults
-from apiserver.validation import names, validate, validate_binding, validate_scale, validate_status_update
+from apiserver.logic import apply_defaults, validate, validate_status_update
+from apiserver.validation import names, validate_binding, validate_scale
 
 Obj = dict[str, Any]
 LABEL = names.DNS1123_LABEL_MSG

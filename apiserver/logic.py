@@ -1,6 +1,10 @@
-"""One door to the pure API logic beside this package (schema, defaults, validation, tables,
+"""One door to the pure API logic (schema, the kinds' strategy rows, validation, tables,
 patches), so the handlers and the registry call one name per decision and stay independent of
 how those modules are split.
+
+`validate` is kube's order for every kind: JSON types first (a wrong type stops further
+checks), then metadata with the kind's name rule, the kind's own rules, and on update the
+immutable metadata and the kind's update rules.
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from typing import Any
 
 from api.errors import Cause
 from api.resources import Resource
-from apiserver import defaults, patch, schema, tables, validation
+from apiserver import kinds, patch, schema, tables
+from apiserver.validation import type_causes as _type_causes
+from apiserver.validation.meta import validate_object_meta, validate_object_meta_update
 
 
 def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
@@ -27,16 +33,39 @@ def type_causes(res: Resource, obj: Any) -> list[Cause]:
 
 
 def apply_defaults(res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
-    defaults.apply_defaults(res, obj)  # in place
+    fill = kinds.for_resource(res).defaults
+    if fill is not None and isinstance(obj, dict):
+        fill(obj)  # in place
     return obj
 
 
-def validate(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Cause]:
-    return validation.validate(res, obj, old)
+def validate(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None = None) -> list[Cause]:
+    """Causes against a create (`old` None) or a main write over `old`; call after defaulting."""
+    causes = _type_causes(res, obj, old)
+    if causes:
+        return causes
+    row = kinds.for_resource(res)
+    causes = validate_object_meta(obj.get("metadata"), res.namespaced, row.name_rule)
+    if row.validate is not None:
+        causes += row.validate(obj)
+    if old is not None:
+        causes += validate_object_meta_update(obj.get("metadata"), old.get("metadata"))
+        if row.validate_update is not None:
+            causes += row.validate_update(obj, old)
+    return causes
 
 
 def validate_status_update(res: Resource, obj: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
-    return validation.validate_status_update(res, obj, old)
+    """Causes against a write to `<plural>/status`."""
+    causes = _type_causes(res, obj, old)
+    if causes:
+        return causes
+    row = kinds.for_resource(res)
+    causes = validate_object_meta(obj.get("metadata"), res.namespaced, row.name_rule)
+    causes += validate_object_meta_update(obj.get("metadata"), old.get("metadata"))
+    if row.validate_status is not None:
+        causes += row.validate_status(obj, old)
+    return causes
 
 
 def to_table(

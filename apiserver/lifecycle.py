@@ -1,9 +1,11 @@
-"""Per-kind rules of the object lifecycle, as kube's registry strategies have them: pure functions.
+"""The object lifecycle every kind shares, as kube's generic registry has it: pure functions.
 
-What a create resets (status of pods, RCs, services, namespaces), what a main write keeps from
-the stored object (status) and what a status write keeps (everything but status), when the
-generation moves (spec changes of pods and RCs), and how a delete proceeds (graceful for pods
-bound to a node, held by finalizers). The registry applies them; they never touch I/O.
+Identity checks of a body against its URL, what a create sets in metadata, what a main write
+keeps from the stored object (server-owned metadata, status where the kind writes it through
+/status) and what a status write keeps (everything but status), when the generation moves, and
+how a delete proceeds (preconditions, propagation finalizers, grace, finalizers holding the
+object). Where kinds differ, the functions ask the kind's strategy row (`apiserver.kinds`);
+nothing here branches on a plural. The registry applies them; they never touch I/O.
 """
 
 from __future__ import annotations
@@ -17,12 +19,8 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError, bad_request, conflict
 from api.resources import Resource
+from apiserver import kinds
 
-# resources whose status is written only through the status subresource
-STATUS_SEPARATE = frozenset({"pods", "nodes", "replicationcontrollers", "services", "namespaces"})
-GENERATION_KINDS = frozenset({"pods", "replicationcontrollers"})
-# PUT of a missing object creates it (kube's AllowCreateOnUpdate)
-CREATE_ON_UPDATE = frozenset({"services", "endpoints", "events", "leases"})
 # metadata the server owns: a write never changes it
 SERVER_META = (
     "uid",
@@ -33,7 +31,6 @@ SERVER_META = (
     "name",
     "namespace",
 )
-NAMESPACE_FINALIZER = "kubernetes"
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # kube's: no vowels, no look-alikes
 
 
@@ -105,21 +102,13 @@ def prepare_for_create(res: Resource, obj: dict[str, Any], now: str, uid: str) -
         meta.pop(k, None)
     meta["uid"] = uid
     meta["creationTimestamp"] = now
-    if res.plural in GENERATION_KINDS:
+    row = kinds.for_resource(res)
+    if row.generation:
         meta["generation"] = 1
     else:
         meta.pop("generation", None)
-    p = res.plural
-    if p == "pods":
-        obj["status"] = {"phase": "Pending"}
-    elif p == "replicationcontrollers":
-        obj["status"] = {"replicas": 0}
-    elif p == "services":
-        obj["status"] = {"loadBalancer": {}}
-    elif p == "namespaces":
-        obj["status"] = {"phase": "Active"}
-        spec = obj.get("spec")
-        obj["spec"] = {**(spec if isinstance(spec, dict) else {}), "finalizers": [NAMESPACE_FINALIZER]}
+    if row.prepare_create is not None:
+        row.prepare_create(obj)
 
 
 def prepare_for_update(
@@ -141,20 +130,16 @@ def prepare_for_update(
             meta[k] = old_meta[k]
         else:
             meta.pop(k, None)
-    if res.plural in STATUS_SEPARATE:
+    row = kinds.for_resource(res)
+    row.hooks.carry_over(new, old)
+    if row.status_separate:
         if "status" in old:
             new["status"] = old["status"]
         else:
             new.pop("status", None)
-    if res.plural == "namespaces":
-        # spec.finalizers only shrink through /finalize; a main write keeps them
-        spec = new["spec"] = dict(new.get("spec") or {})
-        old_fin = (old.get("spec") or {}).get("finalizers")
-        if old_fin is not None:
-            spec["finalizers"] = old_fin
-        else:
-            spec.pop("finalizers", None)
-    if res.plural in GENERATION_KINDS and new.get("spec") != old.get("spec"):
+    if row.prepare_update is not None:
+        row.prepare_update(new, old)
+    if row.generation and new.get("spec") != old.get("spec"):
         meta["generation"] = int(old_meta.get("generation") or 1) + 1
     return new
 
@@ -184,7 +169,7 @@ def ready_to_remove(res: Resource, obj: dict[str, Any]) -> bool:
     meta = obj.get("metadata") or {}
     if not meta.get("deletionTimestamp") or meta.get("finalizers"):
         return False
-    if res.plural == "namespaces" and (obj.get("spec") or {}).get("finalizers"):
+    if holds_removal(res, obj):
         return False
     return not meta.get("deletionGracePeriodSeconds")
 
@@ -240,30 +225,29 @@ def propagation_finalizer(options: dict[str, Any]) -> str | None:
 
 
 def grace_period(res: Resource, obj: dict[str, Any], options: dict[str, Any]) -> int:
-    """Seconds a delete waits: only pods on a node and not finished are deleted gracefully."""
-    if res.plural != "pods":
-        return 0
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
-        return 0
-    g = options.get("gracePeriodSeconds")
-    if g is None:
-        g = spec.get("terminationGracePeriodSeconds", 30)
-    try:
-        return max(0, int(g))
-    except (TypeError, ValueError):
-        raise bad_request(f"invalid gracePeriodSeconds: {g!r}") from None
+    """Seconds a delete waits: 0 unless the kind deletes gracefully (pods on a node)."""
+    grace = kinds.for_resource(res).grace_period
+    return 0 if grace is None else grace(obj, options)
 
 
-def mark_deleting(obj: dict[str, Any], grace: int, finalizer: str | None, now: dt.datetime) -> dict[str, Any]:
+def holds_removal(res: Resource, obj: dict[str, Any]) -> bool:
+    """Whether something besides metadata.finalizers keeps the object (namespace spec.finalizers)."""
+    holds = kinds.for_resource(res).holds_removal
+    return holds is not None and holds(obj)
+
+
+def mark_deleting(
+    res: Resource, obj: dict[str, Any], grace: int, finalizer: str | None, now: dt.datetime
+) -> dict[str, Any]:
     meta = obj["metadata"]
     if not meta.get("deletionTimestamp") or grace < int(meta.get("deletionGracePeriodSeconds") or 0):
         meta["deletionTimestamp"] = jsonutil.format_time(now + dt.timedelta(seconds=grace))
         meta["deletionGracePeriodSeconds"] = grace
     if finalizer and finalizer not in (meta.get("finalizers") or []):
         meta["finalizers"] = [*(meta.get("finalizers") or []), finalizer]
-    if obj.get("kind") == "Namespace":
-        obj["status"] = {**(obj.get("status") or {}), "phase": "Terminating"}
+    on_deleting = kinds.for_resource(res).on_deleting
+    if on_deleting is not None:
+        on_deleting(obj)
     return obj
 
 

@@ -1,0 +1,135 @@
+"""The per-kind strategy table: everything the API server does differently for one kind, in one row.
+
+kube-apiserver gives every resource a registry strategy (`PrepareForCreate`, `PrepareForUpdate`,
+`Validate`, `ValidateUpdate`, defaulting, `AllowCreateOnUpdate`, field selectors, the scale
+subresource ...). kubelite keeps the same idea as data: a `KindStrategy` per resource, built in the
+kind's own module (`apiserver/kinds/<group or kind>.py`) and registered here. The generic code
+(registry, handlers, validation, defaulting) asks the row; it never branches on a plural.
+
+Adding a kind = a `Resource` row in `api/resources.py`, its field types in `apiserver/schema`,
+its Table columns in `api/tables.py`, and a module here that calls `register(KindStrategy(...))`
+and is listed in `_MODULES`. A kind without a row gets `KindStrategy(resource)`: stored as sent,
+with metadata checks only (custom resources start from that).
+
+Every callable is pure (no I/O) except `hooks`, the one seam for a kind that must reserve or
+release something in the store around its writes (service IPs and node ports) or keep a cache in
+step with them (namespaces).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from api.errors import Cause
+from api.resources import Resource
+from apiserver.validation.names import NameCheck, is_dns1123_subdomain
+
+Obj = dict[str, Any]
+
+
+class HookContext(Protocol):
+    """What the registry lends a kind's hooks (the registry itself satisfies it)."""
+
+    allocator: Any
+    namespaces: Any
+
+
+class WriteHooks:
+    """I/O around a kind's store writes. The base class does nothing; override what a kind needs.
+
+    `claim` runs before a create or update is written and returns the keys it reserved; they
+    are given back through `release` when the write fails. `updated` runs after a successful
+    update, `removed` after the object left the store, `wrote` after every write (cache upkeep)."""
+
+    def carry_over(self, new: Obj, old: Obj) -> None:
+        """PrepareForUpdate's I/O-free part: keep what the server allocated (service IPs)."""
+
+    async def claim(self, ctx: HookContext, new: Obj, old: Obj | None) -> list[str]:
+        return []
+
+    async def release(self, ctx: HookContext, keys: list[str]) -> None:
+        return None
+
+    async def updated(self, ctx: HookContext, new: Obj, old: Obj) -> None:
+        return None
+
+    async def removed(self, ctx: HookContext, last: Obj) -> None:
+        return None
+
+    def wrote(self, ctx: HookContext, key: str, value: bytes | None) -> None:
+        return None
+
+
+NO_HOOKS = WriteHooks()
+
+
+@dataclass(frozen=True)
+class KindStrategy:
+    resource: Resource
+    # metadata.name rule (kube's ValidateObjectMeta nameFn)
+    name_rule: NameCheck = is_dns1123_subdomain
+    # status is written only through /status: a main write keeps the stored status
+    status_separate: bool = False
+    # metadata.generation starts at 1 and counts spec changes
+    generation: bool = False
+    # PUT of a missing object creates it (AllowCreateOnUpdate)
+    create_on_update: bool = False
+    # PrepareForCreate beyond metadata: reset status, add finalizers ... (in place)
+    prepare_create: Callable[[Obj], None] | None = None
+    # PrepareForUpdate of a main write beyond status and generation: (new, old), new in place
+    prepare_update: Callable[[Obj, Obj], None] | None = None
+    # defaulting, in place, idempotent; runs on create and on every main write
+    defaults: Callable[[Obj], None] | None = None
+    # Validate: the whole object (create and update), after defaulting
+    validate: Callable[[Obj], list[Cause]] | None = None
+    # ValidateUpdate's extra rules: (new, old) -> causes (immutable fields ...)
+    validate_update: Callable[[Obj, Obj], list[Cause]] | None = None
+    # ValidateStatusUpdate's extra rules: (new, old) -> causes
+    validate_status: Callable[[Obj, Obj], list[Cause]] | None = None
+    # field selector paths beyond metadata.name and metadata.namespace
+    field_paths: frozenset[str] = frozenset()
+    # the /scale subresource: object -> the Scale's status.selector string (None: no /scale)
+    scale_selector: Callable[[Obj], str] | None = None
+    # the object's deletion: seconds of grace for these options (None: deleted at once)
+    grace_period: Callable[[Obj, dict[str, Any]], int] | None = None
+    # something in the object besides metadata.finalizers holds its removal (namespace spec.finalizers)
+    holds_removal: Callable[[Obj], bool] | None = None
+    # what marking the object as deleting changes besides metadata (namespace phase Terminating)
+    on_deleting: Callable[[Obj], None] | None = None
+    hooks: WriteHooks = field(default=NO_HOOKS)
+
+
+_TABLE: dict[tuple[str, str], KindStrategy] = {}
+
+# the modules that register rows; imported once, on first lookup
+_MODULES = (
+    "apiserver.kinds.core",
+)
+_loaded = False
+
+
+def register(strategy: KindStrategy) -> KindStrategy:
+    r = strategy.resource
+    _TABLE[(r.group, r.plural)] = strategy
+    return strategy
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for name in _MODULES:
+            importlib.import_module(name)
+
+
+def for_resource(res: Resource) -> KindStrategy:
+    """The row of a resource; a plain one (stored as sent) for a kind without a module."""
+    if not _loaded:
+        _load()
+    row = _TABLE.get((res.group, res.plural))
+    if row is None:
+        row = _TABLE[(res.group, res.plural)] = KindStrategy(res)
+    return row

@@ -1,0 +1,212 @@
+"""Rows of the core (v1) kinds and coordination.k8s.io Leases: what kube's registry strategies
+for these kinds do, as data over the pure functions of `apiserver.defaults` and
+`apiserver.validation`.
+
+Two kinds need I/O around their writes: a Service holds cluster IPs and node ports (store keys
+reserved by `apiserver.allocator`, so they are unique across API servers), and a Namespace is
+mirrored in the registry's namespace cache, which admits creates without a store read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import jsonutil
+from api.errors import bad_request
+from api.resources import by_plural
+from api.selectors import map_to_string
+from apiserver import defaults
+from apiserver.allocator import Allocator
+from apiserver.kinds import HookContext, KindStrategy, Obj, WriteHooks, register
+from apiserver.validation import names
+from apiserver.validation.others import (
+    validate_endpoints,
+    validate_event,
+    validate_lease,
+    validate_namespace,
+    validate_node,
+    validate_node_update,
+    validate_replication_controller,
+)
+from apiserver.validation.pod import validate_pod_spec, validate_pod_status, validate_pod_update
+from apiserver.validation.service import validate_service, validate_service_update
+
+NAMESPACE_FINALIZER = "kubernetes"
+
+
+def _row(plural: str, group: str = "", **kw: Any) -> KindStrategy:
+    res = by_plural(group, plural)
+    assert res is not None, plural
+    return register(KindStrategy(res, **kw))
+
+
+# --- Pod ----------------------------------------------------------------------------------------
+
+
+def _pod_create(obj: Obj) -> None:
+    obj["status"] = {"phase": "Pending"}
+
+
+def _pod_grace(obj: Obj, options: dict[str, Any]) -> int:
+    """Only pods on a node and not finished are deleted gracefully."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+        return 0
+    g = options.get("gracePeriodSeconds")
+    if g is None:
+        g = spec.get("terminationGracePeriodSeconds", 30)
+    try:
+        return max(0, int(g))
+    except (TypeError, ValueError):
+        raise bad_request(f"invalid gracePeriodSeconds: {g!r}") from None
+
+
+_row(
+    "pods",
+    status_separate=True,
+    generation=True,
+    prepare_create=_pod_create,
+    defaults=defaults.default_pod,
+    validate=lambda obj: validate_pod_spec(obj.get("spec"), "spec", for_pod=True),
+    validate_update=lambda new, old: validate_pod_update(new.get("spec"), old.get("spec")),
+    validate_status=lambda new, old: validate_pod_status(new),
+    field_paths=frozenset({"spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName",
+                           "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName",
+                           "spec.hostNetwork"}),
+    grace_period=_pod_grace,
+)
+
+# --- ReplicationController ----------------------------------------------------------------------
+
+
+def _rc_create(obj: Obj) -> None:
+    obj["status"] = {"replicas": 0}
+
+
+_row(
+    "replicationcontrollers",
+    status_separate=True,
+    generation=True,
+    prepare_create=_rc_create,
+    defaults=defaults.default_replication_controller,
+    validate=validate_replication_controller,
+    field_paths=frozenset({"status.replicas"}),
+    scale_selector=lambda rc: map_to_string((rc.get("spec") or {}).get("selector")),
+)
+
+# --- Service ------------------------------------------------------------------------------------
+
+
+class ServiceHooks(WriteHooks):
+    """Cluster IPs and node ports are store keys: claimed before the write, released after."""
+
+    def carry_over(self, new: Obj, old: Obj) -> None:
+        Allocator.keep_allocated(new, old)
+
+    async def claim(self, ctx: HookContext, new: Obj, old: Obj | None) -> list[str]:
+        claimed: list[str] = await ctx.allocator.allocate_service(new, old)
+        return claimed
+
+    async def release(self, ctx: HookContext, keys: list[str]) -> None:
+        await ctx.allocator.release(keys)
+
+    async def updated(self, ctx: HookContext, new: Obj, old: Obj) -> None:
+        await ctx.allocator.release(sorted(Allocator.held_keys(old) - Allocator.held_keys(new)))
+
+    async def removed(self, ctx: HookContext, last: Obj) -> None:
+        await ctx.allocator.release(sorted(Allocator.held_keys(last)))
+
+
+def _service_create(obj: Obj) -> None:
+    obj["status"] = {"loadBalancer": {}}
+
+
+_row(
+    "services",
+    name_rule=names.is_dns1035_label,
+    status_separate=True,
+    create_on_update=True,
+    prepare_create=_service_create,
+    defaults=defaults.default_service,
+    validate=validate_service,
+    validate_update=validate_service_update,
+    field_paths=frozenset({"spec.clusterIP", "spec.type"}),
+    hooks=ServiceHooks(),
+)
+
+# --- Namespace ----------------------------------------------------------------------------------
+
+
+def terminating(value: bytes) -> bool:
+    """Whether a stored namespace is being deleted (bytes first: most are not)."""
+    if b'"deletionTimestamp"' not in value:
+        return False
+    meta = jsonutil.loads(value).get("metadata") or {}
+    return bool(meta.get("deletionTimestamp"))
+
+
+class NamespaceHooks(WriteHooks):
+    """Every namespace write of this server reaches its namespace cache at once."""
+
+    PREFIX = "/registry/namespaces/"
+
+    def wrote(self, ctx: HookContext, key: str, value: bytes | None) -> None:
+        ctx.namespaces.note(key[len(self.PREFIX) :], value)
+
+
+def _namespace_create(obj: Obj) -> None:
+    obj["status"] = {"phase": "Active"}
+    spec = obj.get("spec")
+    obj["spec"] = {**(spec if isinstance(spec, dict) else {}), "finalizers": [NAMESPACE_FINALIZER]}
+
+
+def _namespace_update(new: Obj, old: Obj) -> None:
+    """spec.finalizers only shrink through /finalize; a main write keeps them."""
+    spec = new["spec"] = dict(new.get("spec") or {})
+    old_fin = (old.get("spec") or {}).get("finalizers")
+    if old_fin is not None:
+        spec["finalizers"] = old_fin
+    else:
+        spec.pop("finalizers", None)
+
+
+def _namespace_deleting(obj: Obj) -> None:
+    obj["status"] = {**(obj.get("status") or {}), "phase": "Terminating"}
+
+
+_row(
+    "namespaces",
+    name_rule=names.is_dns1123_label,
+    status_separate=True,
+    prepare_create=_namespace_create,
+    prepare_update=_namespace_update,
+    defaults=defaults.default_namespace,
+    validate=validate_namespace,
+    validate_status=lambda new, old: validate_namespace(new),
+    field_paths=frozenset({"status.phase"}),
+    holds_removal=lambda obj: bool((obj.get("spec") or {}).get("finalizers")),
+    on_deleting=_namespace_deleting,
+    hooks=NamespaceHooks(),
+)
+
+# --- the rest -----------------------------------------------------------------------------------
+
+_row(
+    "nodes",
+    status_separate=True,
+    defaults=defaults.default_node,
+    validate=validate_node,
+    validate_update=validate_node_update,
+    validate_status=lambda new, old: validate_node(new),
+    field_paths=frozenset({"spec.unschedulable"}),
+)
+_row("endpoints", create_on_update=True, defaults=defaults.default_endpoints, validate=validate_endpoints)
+_row(
+    "events",
+    create_on_update=True,
+    validate=validate_event,
+    field_paths=frozenset({"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+                           "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+                           "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}),
+)
+_row("leases", "coordination.k8s.io", create_on_update=True, validate=validate_lease)
