@@ -152,9 +152,12 @@ def test_external_name_is_chased_upstream(server: Running) -> None:
 
 def test_big_answers_truncate_over_udp_and_come_whole_over_tcp(server: Running) -> None:
     many = [{"ip": f"10.244.2.{i}"} for i in range(1, 80)]
-    server.call(lambda: [
-        server.informers["services"]._apply("ADDED", "default/big", svc("big", cluster_ip="None")),
-        server.informers["endpoints"]._apply("ADDED", "default/big", eps("big", addresses=many))])
+
+    def add() -> None:
+        server.informers["services"]._apply("ADDED", "default/big", svc("big", cluster_ip="None"))
+        server.informers["endpoints"]._apply("ADDED", "default/big", eps("big", addresses=many))
+
+    server.call(add)
     q = dns.message.make_query("big.default.svc.cluster.local.", "A", use_edns=False)
     r = dns.query.udp(q, "127.0.0.1", port=server.port, timeout=3)
     assert r.flags & dns.flags.TC and not r.answer
