@@ -25,21 +25,26 @@ from api import jsonutil
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from kubelet import volumes
+from kubelet.containerconfig import (
+    CONTAINER_NAME,
+    POD_NAME,
+    POD_NAMESPACE,
+    POD_UID,
+    RESTART_COUNT,
+    container_config,
+)
 from kubelet.decisions import Action, Instance, container_action, init_action, init_done
-from kubelet.env import container_env
+from kubelet.images import PullError, ensure_image
 from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
 from kubelet.restart import Backoff, crash_loop_message
 from kubelet.status import ContainerView, Terminated, build_status
-from runtime.interface import ContainerConfig, ContainerInfo, Runtime, SandboxConfig, SandboxInfo
+from runtime.interface import ContainerInfo, Runtime, SandboxConfig, SandboxInfo
 
 log = logging.getLogger(__name__)
 
-POD_UID = "io.kubernetes.pod.uid"
-POD_NAME = "io.kubernetes.pod.name"
-POD_NAMESPACE = "io.kubernetes.pod.namespace"
-CONTAINER_NAME = "io.kubernetes.container.name"
-RESTART_COUNT = "io.kubernetes.container.restartCount"
+__all__ = ["CONTAINER_NAME", "POD_NAME", "POD_NAMESPACE", "POD_UID", "RESTART_COUNT", "PodSyncer", "SyncContext",
+           "newest_by_name"]
 
 RESYNC = 10.0  # periodic re-sync of a healthy pod
 
@@ -223,17 +228,19 @@ class PodSyncer:
         now = self.clock()
         if self.backoff.remaining(pull_key, now) > 0:
             self._waiting[(uid, name)] = ("ImagePullBackOff", f'Back-off pulling image "{c["image"]}"')
+            self._event(pod, NORMAL, "BackOff", f'Back-off pulling image "{c["image"]}"')
+            self._event(pod, WARNING, "Failed", "Error: ImagePullBackOff")
             raise _PodNotReady("image pull back-off", self.backoff.remaining(pull_key, now))
         try:
-            await self._ensure_image(pod, c)
-        except Exception as e:
-            self.backoff.failed(pull_key, now)
-            self._waiting[(uid, name)] = ("ErrImagePull", str(e))
-            self._event(pod, WARNING, "Failed", f'Failed to pull image "{c["image"]}": {e}')
-            raise _PodNotReady(f"pull {c['image']}: {e}", self.backoff.remaining(pull_key, now)) from e
+            await ensure_image(self.runtime, pod, c, self._event, self.clock)
+        except PullError as e:
+            if e.reason == "ErrImagePull":  # a missing image under Never is not retried faster or slower
+                self.backoff.failed(pull_key, now)
+            self._waiting[(uid, name)] = (e.reason, str(e))
+            raise _PodNotReady(f"pull {c['image']}: {e}", self.backoff.remaining(pull_key, now) or RESYNC) from e
         self.backoff.forget(pull_key)
         try:
-            cfg = self._container_config(pod, c, sandbox, restarts)
+            cfg = container_config(pod, c, sandbox, restarts, self.ctx.data_dir, self.ctx.host_ip, self.ctx.services)
             cid = await self.runtime.create_container(sandbox.id, cfg)
             self._event(pod, NORMAL, "Created", f"Created container {name}")
             await self.runtime.start_container(cid)
@@ -244,43 +251,6 @@ class PodSyncer:
             self._event(pod, WARNING, "Failed", f"Error: {e}")
             raise _PodNotReady(f"start {name}: {e}", 1.0) from e
         self._waiting.pop((uid, name), None)
-
-    async def _ensure_image(self, pod: dict[str, Any], c: dict[str, Any]) -> None:
-        policy, image = c.get("imagePullPolicy", "IfNotPresent"), c["image"]
-        if policy != "Always" and await self.runtime.image_status(image) is not None:
-            self._event(pod, NORMAL, "Pulled", f'Container image "{image}" already present on machine')
-            return
-        if policy == "Never":
-            raise RuntimeError(f'Container image "{image}" is not present with pull policy of Never')
-        self._event(pod, NORMAL, "Pulling", f'Pulling image "{image}"')
-        started = self.clock()
-        await self.runtime.pull_image(image)
-        self._event(pod, NORMAL, "Pulled", f'Successfully pulled image "{image}" in {self.clock() - started:.3f}s')
-
-    def _container_config(self, pod: dict[str, Any], c: dict[str, Any], sandbox: SandboxInfo,
-                          restarts: int) -> ContainerConfig:
-        meta = pod["metadata"]
-        vols = volumes.setup_volumes(pod, self.ctx.data_dir)
-        env = container_env(pod, c, sandbox.ip or self.ctx.host_ip, self.ctx.host_ip,
-                            self.ctx.services(meta.get("namespace", "default")))
-        res = c.get("resources") or {}
-        limits, requests = res.get("limits") or {}, res.get("requests") or {}
-        sec = c.get("securityContext") or {}
-        caps = sec.get("capabilities") or {}
-        user = ""
-        if sec.get("runAsUser") is not None:
-            user = str(sec["runAsUser"]) + (f":{sec['runAsGroup']}" if sec.get("runAsGroup") is not None else "")
-        return ContainerConfig(
-            name=c["name"], image=c["image"], command=c.get("command"), args=c.get("args"), env=env,
-            working_dir=c.get("workingDir", ""), user=user, tty=bool(c.get("tty")), stdin=bool(c.get("stdin")),
-            labels={POD_UID: meta["uid"], POD_NAME: meta["name"], POD_NAMESPACE: meta.get("namespace", "default"),
-                    CONTAINER_NAME: c["name"], RESTART_COUNT: str(restarts)},
-            mounts=volumes.container_mounts(c, vols),
-            memory_limit=_bytes(limits.get("memory")), cpu_quota_millis=_millis(limits.get("cpu")),
-            cpu_shares=(_millis(requests.get("cpu")) or 0) * 1024 // 1000 or None,
-            privileged=bool(sec.get("privileged")), cap_add=list(caps.get("add") or []),
-            cap_drop=list(caps.get("drop") or []),
-        )
 
     # --- status ------------------------------------------------------------------------
     def views(self, pod: dict[str, Any], containers: list[ContainerInfo], specs: list[dict[str, Any]],
@@ -393,14 +363,3 @@ class _PodNotReady(Exception):
         self.retry = retry
         self.reason = reason
 
-
-def _bytes(q: Any) -> int | None:
-    from api.quantity import to_int
-
-    return None if q is None else to_int(q)
-
-
-def _millis(q: Any) -> int | None:
-    from api.quantity import to_milli
-
-    return None if q is None else to_milli(q)

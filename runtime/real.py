@@ -174,12 +174,11 @@ class RealRuntime:
 
     # ---- images
     async def pull_image(self, ref: str) -> ImageInfo:
-        store = self._image_store()
-        image = await asyncio.to_thread(store.resolve, ref)
-        if image is None:
-            from runtime.images.registry import pull
+        """CRI PullImage: always asks the registry (whether to pull is the kubelet's call); the registry
+        client checks the manifest digest first and fetches only what changed."""
+        from runtime.images.registry import pull
 
-            image = await pull(store, ref)
+        image = await pull(self._image_store(), ref)
         return image.info(ref)
 
     async def image_status(self, ref: str) -> ImageInfo | None:

@@ -1,7 +1,10 @@
 """Pull and push images over the OCI distribution v2 protocol.
 
-Pull: one `GET manifests/<tag|digest>` (with every manifest and index type in `Accept`); if an
-image already in the store has that repo digest the pull ends there (one request). Otherwise an
+Pull: when the store holds the tag already, one `HEAD manifests/<tag>` (with every manifest and
+index type in `Accept`) compares the registry's digest with the one pulled before and ends the
+pull if they agree (a re-pull of an unchanged image, as `imagePullPolicy: Always` asks for).
+Otherwise `GET manifests/<tag|digest>`; if an image already in the store has that repo digest
+the pull ends there. Otherwise an
 index picks the linux/<host arch> manifest, the config and the missing layer blobs are fetched
 (layers concurrently, streamed straight into verified blobs), the image is indexed and its layers
 unpacked. Push: per blob `HEAD` (skip if present) -> `POST uploads/` -> `PUT <location>&digest=`,
@@ -53,6 +56,27 @@ async def _get_manifest(session: RegistrySession, ref: Reference, target: str, s
     return body, media_type
 
 
+async def _manifest_digest(session: RegistrySession, ref: Reference, target: str, scope: str) -> str | None:
+    """The digest the registry names `target` by (`HEAD`, same Accept as a pull: an OCI manifest is
+    "unknown" to a client that does not accept it); None when it does not say, so the caller GETs."""
+    resp = await session.request("HEAD", f"/v2/{ref.path}/manifests/{target}", scope, headers={"Accept": mf.ACCEPT})
+    if resp.status_code == 404:
+        raise ImageError(f"image not found in registry: {ref.repository}:{target}")
+    digest = resp.headers.get("Docker-Content-Digest", "")
+    return digest if resp.status_code == 200 and digest.startswith("sha256:") else None
+
+
+def _held(store: ImageStore, ref: str) -> Image | None:
+    """The image the store holds under `ref`, if all its layer blobs are there too."""
+    image = store.resolve(ref)
+    return image if image is not None and all(store.blobs.has(x.digest) for x in image.layers) else None
+
+
+def _digests_of(image: Image, ref: Reference) -> set[str]:
+    prefix = f"{ref.repository}@"
+    return {d[len(prefix):] for d in image.repo_digests if d.startswith(prefix)}
+
+
 async def _fetch_blob(session: RegistrySession, store: ImageStore, ref: Reference, desc: mf.Descriptor, scope: str,
                       progress: Progress | None) -> None:
     resp = await session.request("GET", f"/v2/{ref.path}/blobs/{desc.digest}", scope, stream=True)
@@ -83,6 +107,9 @@ async def pull(store: ImageStore, ref_text: str, insecure: bool = False, authfil
     scope = f"repository:{ref.path}:pull"
     tags = [str(ref.with_tag(ref.tag))] if ref.tag else []
     async with _session(store, ref, insecure, authfile, event_hooks, transport) as session:
+        held = _held(store, str(ref)) if ref.tag and not ref.digest else None
+        if held is not None and await _manifest_digest(session, ref, target, scope) in _digests_of(held, ref):
+            return held  # the tag still names the manifest we hold: nothing changed
         top, media_type = await _get_manifest(session, ref, target, scope)
         top_digest = "sha256:" + hashlib.sha256(top).hexdigest()
         present = store.resolve(f"{ref.repository}@{top_digest}")
