@@ -172,7 +172,7 @@ def parse(schedule: str, time_zone: str | None = None) -> Schedule:
     sets = [_field(f, lo, hi, names) for f, (lo, hi, names) in zip(fields, _FIELDS, strict=True)]
     # robfig marks a field "star" only for a bare `*`/`?` (a step clears it)
     day_star = fields[2] in ("*", "?", "*/1", "?/1") or fields[4] in ("*", "?", "*/1", "?/1")
-    return CronSchedule(*sets, day_star=day_star, zone=zone)
+    return CronSchedule(sets[0], sets[1], sets[2], sets[3], sets[4], day_star=day_star, zone=zone)
 
 
 def most_recent(schedule: Schedule, earliest: dt.datetime, now: dt.datetime, count_up_to: int = 101
