@@ -36,7 +36,9 @@ _REVERSE = dns.name.from_text("in-addr.arpa.")
 
 
 class ClusterView(Protocol):
-    """What the answers are made of: informer caches, or plain dicts in tests."""
+    """What the answers are made of (informer caches); `generation` moves whenever an answer may change."""
+
+    generation: int
 
     def service(self, namespace: str, name: str) -> Obj | None: ...
 

@@ -22,6 +22,7 @@ class InformerView:
     def __init__(self, services: Informer, endpoints: Informer, pods: Informer | None = None) -> None:
         self.services = services
         self.endpoints_informer = endpoints
+        self.generation = 0  # bumped on every change an answer may depend on (the server's cache key)
         self._ptr: dict[str, list[str]] | None = None
         self._pod_ips: dict[tuple[str, str], set[str]] = {}  # (namespace, ip) -> pod keys
         self._pod_of: dict[str, tuple[str, str]] = {}  # pod key -> (namespace, ip)
@@ -52,6 +53,7 @@ class InformerView:
     # --- keeping the indexes ---------------------------------------------------------------
     def _stale(self, _obj: Any = None) -> None:
         self._ptr = None
+        self.generation += 1
 
     def _pod_seen(self, pod: Obj) -> None:
         meta = pod.get("metadata") or {}
@@ -61,6 +63,7 @@ class InformerView:
         if self._pod_of.get(key) == now:
             return
         self._forget(key)
+        self.generation += 1
         self._pod_of[key] = now
         self._pod_namespaces[now[0]] = self._pod_namespaces.get(now[0], 0) + 1
         if ip:
@@ -74,6 +77,7 @@ class InformerView:
         old = self._pod_of.pop(key, None)
         if old is None:
             return
+        self.generation += 1
         left = self._pod_namespaces.get(old[0], 1) - 1
         if left:
             self._pod_namespaces[old[0]] = left

@@ -184,15 +184,36 @@ def test_garbage_gets_formerr_or_nothing(server: Running) -> None:
 
 
 def test_cluster_answers_take_well_under_a_millisecond(server: Running) -> None:
-    q = dns.message.make_query("web.default.svc.cluster.local.", "A")
-    times = []
-    for _ in range(300):
-        t = time.perf_counter()
-        dns.query.udp(q, "127.0.0.1", port=server.port, timeout=3)
-        times.append(time.perf_counter() - t)
-    times.sort()
-    # the round trip includes dnspython's own client work; median well under 1 ms even on a loaded machine
-    assert times[len(times) // 2] < 0.001, times[len(times) // 2]
+    """The server's own work per query (parse, look up, render), timed without the client's share of the
+    GIL; bench/dns.py measures the round trip from another process."""
+    dns_server, view = server.server, server.view
+    assert dns_server is not None
+    wire = dns.message.make_query("web.default.svc.cluster.local.", "A").to_wire()
+
+    def median(invalidate: bool) -> float:
+        times = []
+        for _ in range(300):
+            if invalidate:
+                view.generation += 1
+            t = time.perf_counter()
+            reply, _q = dns_server.respond(wire, None)
+            times.append(time.perf_counter() - t)
+            assert reply is not None
+        return sorted(times)[len(times) // 2]
+
+    assert median(invalidate=True) < 0.001  # parsed, looked up and rendered: ~0.2 ms
+    assert median(invalidate=False) < 0.0001  # a repeated question: the rendered answer
+
+
+def test_a_cached_answer_changes_with_the_service(server: Running) -> None:
+    new = svc("moving", cluster_ip="10.96.0.81")
+    server.call(lambda: server.informers["services"]._apply("ADDED", key_of(new), new))
+    res = resolver(server.port)
+    assert [r.to_text() for r in res.resolve("moving.default.svc.cluster.local.", "A")] == ["10.96.0.81"]
+    moved = {**new, "metadata": {**new["metadata"], "resourceVersion": "2"},
+             "spec": {**new["spec"], "clusterIP": "10.96.0.82"}}
+    server.call(lambda: server.informers["services"]._apply("MODIFIED", key_of(moved), moved))
+    assert [r.to_text() for r in res.resolve("moving.default.svc.cluster.local.", "A")] == ["10.96.0.82"]
 
 
 def test_nameservers_from_resolv_conf() -> None:
