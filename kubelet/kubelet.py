@@ -37,7 +37,9 @@ class KubeletOptions:
     relist_period: float = 1.0
     backoff_initial: float = 10.0
     backoff_max: float = 300.0
-    dns_servers: list[str] = field(default_factory=list)
+    dns_servers: list[str] = field(default_factory=list)  # --cluster-dns
+    cluster_domain: str = "cluster.local"
+    resolv_conf: str = "/etc/resolv.conf"
     events: bool = True  # hollow nodes leave them out (two writes per pod at scale)
 
 
@@ -53,7 +55,7 @@ class Kubelet:
         self.services: Informer = self.informers.informer("services")
         self.probes = ProbeManager(self._exec_probe, self._wake)
         ctx = SyncContext(options.node_name, options.node_ip, options.data_dir, self._services_in,
-                          options.dns_servers)
+                          options.dns_servers, options.cluster_domain, options.resolv_conf)
         self.recorder = EventRecorder(client, "kubelet", options.node_name) if options.events else None
         self.syncer = PodSyncer(runtime, client, ctx, self.probes,
                                 Backoff(options.backoff_initial, options.backoff_max), recorder=self.recorder)

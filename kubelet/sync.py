@@ -34,6 +34,7 @@ from kubelet.containerconfig import (
     container_config,
 )
 from kubelet.decisions import Action, Instance, container_action, init_action, init_done
+from kubelet.dns.podconfig import CLUSTER_DOMAIN, HOST_RESOLV_CONF, PodDNS
 from kubelet.images import PullError, ensure_image
 from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
@@ -58,6 +59,8 @@ class SyncContext:
     data_dir: Path
     services: Callable[[str], list[dict[str, Any]]]  # namespace -> its services
     dns_servers: list[str]
+    cluster_domain: str = CLUSTER_DOMAIN
+    resolv_conf: str = HOST_RESOLV_CONF  # the node's resolv.conf, for dnsPolicy Default
 
 
 def _iso(ts: float) -> str:
@@ -241,6 +244,8 @@ class PodSyncer:
         self.backoff.forget(pull_key)
         try:
             cfg = container_config(pod, c, sandbox, restarts, self.ctx.data_dir, self.ctx.host_ip, self.ctx.services)
+            cfg.mounts += PodDNS(self.ctx.dns_servers, self.ctx.cluster_domain, self.ctx.resolv_conf).etc_mounts(
+                pod, sandbox.ip, self.ctx.data_dir)  # the pod's resolv.conf and hosts, over the sandbox's
             cid = await self.runtime.create_container(sandbox.id, cfg)
             self._event(pod, NORMAL, "Created", f"Created container {name}")
             await self.runtime.start_container(cid)
