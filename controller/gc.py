@@ -1,7 +1,7 @@
 """The garbage collector: ownerReferences are honoured after the owner goes.
 
 Three jobs, all level-triggered over the informers of the resources that carry owners
-(pods, replication controllers, services, endpoints):
+(every namespaced kind of `api.resources` but events and leases):
 - a dependent whose owners are all gone is deleted (Background); owners that are gone are
   dropped from a dependent that still has others;
 - an owner being deleted with the `orphan` finalizer: its dependents lose the ownerReference,
@@ -19,14 +19,19 @@ from collections.abc import Callable
 
 from api.errors import ApiError
 from api.informer import DeletedFinalStateUnknown, Informer, key_of
-from api.resources import by_kind
+from api.resources import RESOURCES, by_kind
 from controller.base import ApiClient, Obj, QueueController, meta, unwrap
 
 log = logging.getLogger(__name__)
 
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
-GC_RESOURCES = ("pods", "replicationcontrollers", "services", "endpoints")
+# every namespaced kind that can be listed, watched and deleted may be an owner or a dependent
+# (Deployment -> ReplicaSet -> Pod, CronJob -> Job -> Pod, StatefulSet -> ControllerRevision ...);
+# events and leases are left out: never owners here, and the busiest kinds to mirror
+_NOT_COLLECTED = frozenset({"events", "leases"})
+GC_RESOURCES = tuple(r.plural for r in RESOURCES if r.namespaced and r.plural not in _NOT_COLLECTED
+                     and {"list", "watch", "delete"} <= set(r.verbs))
 
 
 def absent_owners(refs: list[Obj], exists: dict[str, bool]) -> list[Obj]:

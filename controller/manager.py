@@ -17,6 +17,7 @@ from api.events import EventRecorder
 from api.informer import InformerFactory
 from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
+from controller.deployment import DeploymentController
 from controller.endpoints import EndpointsController
 from controller.gc import GC_RESOURCES, GarbageCollector
 from controller.ipam import NodeIpamController
@@ -25,6 +26,7 @@ from controller.namespace import NamespaceController
 from controller.nodelifecycle import LEASE_NAMESPACE, NodeLifecycleController
 from controller.options import ControllerOptions, coerce, parse_duration
 from controller.podgc import PodGarbageCollector
+from controller.replicaset import ReplicaSetController
 from controller.replication import ReplicationController
 
 __all__ = ["ControllerOptions", "parse_duration", "run_controllers", "run_loops"]
@@ -50,6 +52,16 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
         rc = ReplicationController(client, factory.informer("replicationcontrollers"), pods,
                                    recorder("replication-controller"), workers=options.workers)
         loops.append(rc.run())
+    if "replicaset" in enabled or "deployment" in enabled:
+        replicasets = factory.informer("replicasets")
+        if "replicaset" in enabled:
+            rsc = ReplicaSetController(client, replicasets, pods, recorder("replicaset-controller"),
+                                       workers=options.workers)
+            loops.append(rsc.run())
+        if "deployment" in enabled:
+            dc = DeploymentController(client, factory.informer("deployments"), replicasets, pods,
+                                      recorder("deployment-controller"), workers=options.workers)
+            loops.append(dc.run())
     if "endpoints" in enabled:
         ep = EndpointsController(client, factory.informer("services"), pods, factory.informer("endpoints"),
                                  workers=options.workers)

@@ -1,10 +1,12 @@
-"""The replication controller: keeps exactly `spec.replicas` active pods per RC.
+"""The replication controller: keeps exactly `spec.replicas` active pods per RC (or ReplicaSet).
 
 The I/O shell around `controller.replicas`: handlers enqueue the RC key (and note what the
 watch shows of our own writes in `Expectations`); `sync` re-reads both caches, adopts and
 releases pods, creates or deletes the difference, and writes the recomputed status. Pods are
 matched to their RC by the controller ownerReference's UID, never by name, so an RC deleted
-and recreated under the same name never takes the old one's pods.
+and recreated under the same name never takes the old one's pods. What differs between an RC
+and an apps/v1 ReplicaSet (resource, kind, selector form) is three class attributes; the
+ReplicaSet controller (`controller.replicaset`) is this class with those overridden.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from api import jsonutil
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
-from api.selectors import selector_from_map
+from api.selectors import LabelSelector, selector_from_map
 from controller import replicas as rs
 from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
 from controller.expectations import Expectations
@@ -40,6 +42,15 @@ def _only_progress(old: Obj, new: Obj) -> bool:
 
 class ReplicationController(QueueController):
     name = "replication"
+    plural = "replicationcontrollers"
+    kind = RC_KIND
+
+    @staticmethod
+    def selector_of(owner: Obj) -> LabelSelector | None:
+        """An RC's selector is a plain map, defaulting to the template's labels."""
+        spec = owner.get("spec") or {}
+        selector_map = spec.get("selector") or ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+        return selector_from_map(selector_map) if selector_map else None
 
     def __init__(self, client: ApiClient, rcs: Informer, pods: Informer, events: EventRecorder,
                  workers: int = 4, burst: int = rs.BURST_REPLICAS, expectations_ttl: float = 300.0,
@@ -63,7 +74,7 @@ class ReplicationController(QueueController):
     # handlers: observe our own writes, enqueue owners
     def _rc_for(self, pod: Obj) -> str | None:
         ref = controller_ref(pod)
-        if ref is None or ref.get("kind") != RC_KIND:
+        if ref is None or ref.get("kind") != self.kind:
             return None
         key = f"{meta(pod).get('namespace')}/{ref.get('name')}"
         rc = self.rcs.get(key)
@@ -74,8 +85,8 @@ class ReplicationController(QueueController):
     def _enqueue_matching(self, pod: Obj) -> None:
         labels = meta(pod).get("labels") or {}
         for rc in self.rcs.list(meta(pod).get("namespace")):
-            sel = (rc.get("spec") or {}).get("selector") or {}
-            if sel and selector_from_map(sel).matches(labels):
+            sel = self.selector_of(rc)
+            if sel is not None and not sel.empty() and sel.matches(labels):
                 self.enqueue(rc)
 
     def _pod_added(self, pod: Obj) -> None:
@@ -121,10 +132,9 @@ class ReplicationController(QueueController):
             self.expectations.delete(key)
             return
         spec = rc.get("spec") or {}
-        selector_map = spec.get("selector") or ((spec.get("template") or {}).get("metadata") or {}).get("labels")
-        if not selector_map:
+        selector = self.selector_of(rc)
+        if selector is None or selector.empty():
             return
-        selector = selector_from_map(selector_map)
         ns = meta(rc).get("namespace")
         owned, adopt, release = rs.claim(rc, self.pods.list(ns), selector)
         if adopt:
@@ -148,7 +158,7 @@ class ReplicationController(QueueController):
     async def _adopt(self, rc: Obj, pods: list[Obj]) -> list[Obj]:
         # the cache may lag: make sure this very RC (same UID) still exists before taking pods
         try:
-            fresh = await self.client.get("replicationcontrollers", meta(rc)["name"], meta(rc).get("namespace"))
+            fresh = await self.client.get(self.plural, meta(rc)["name"], meta(rc).get("namespace"))
         except ApiError as e:
             if e.code == 404:
                 return []
@@ -238,7 +248,7 @@ class ReplicationController(QueueController):
             return
         body: dict[str, Any] = dict(rc, status=status)
         try:
-            await self.client.update("replicationcontrollers", body, meta(rc).get("namespace"), subresource="status")
+            await self.client.update(self.plural, body, meta(rc).get("namespace"), subresource="status")
         except ApiError as e:
             if e.code == 404:
                 return
