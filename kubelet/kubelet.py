@@ -73,16 +73,21 @@ class Kubelet:
 
     # --- informer handlers: enqueue only -------------------------------------------------
     def _on_pod_added(self, pod: dict[str, Any]) -> None:
-        self.workers.update(pod)
+        self._enqueue(pod)
 
     def _on_pod_updated(self, old: dict[str, Any], new: dict[str, Any]) -> None:
-        self.workers.update(new)
+        self._enqueue(new)
+
+    def _enqueue(self, pod: dict[str, Any]) -> None:
+        if pod["metadata"].get("deletionTimestamp"):
+            self.syncer.pod_deleting(pod["metadata"]["uid"])  # a postStart hook in progress gives up
+        self.workers.update(pod)
 
     def _on_pod_deleted(self, obj: dict[str, Any] | DeletedFinalStateUnknown) -> None:
         pod = deleted_object(obj)
         gone = dict(pod, metadata=dict(pod["metadata"], deletionTimestamp=jsonutil.now_str(),
                                        deletionGracePeriodSeconds=0))
-        self.workers.update(gone)
+        self._enqueue(gone)
 
     # --- PLEG ---------------------------------------------------------------------------
     async def relist(self, first: bool = False) -> None:

@@ -35,6 +35,7 @@ from kubelet.containerconfig import (
 )
 from kubelet.decisions import Action, Instance, container_action, init_action, init_done
 from kubelet.dns.podconfig import CLUSTER_DOMAIN, HOST_RESOLV_CONF, PodDNS
+from kubelet.hooks import kill_container, run_handler
 from kubelet.images import PullError, ensure_image
 from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
@@ -105,6 +106,7 @@ class PodSyncer:
         self.clock = clock
         self._last_status: dict[str, dict[str, Any]] = {}
         self._waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (uid, name) -> (reason, message)
+        self._deleting: dict[str, asyncio.Event] = {}  # uid -> set once its deletion is seen
 
     def _event(self, pod: dict[str, Any], type_: str, reason: str, message: str) -> None:
         if self.recorder is not None:
@@ -139,6 +141,9 @@ class PodSyncer:
         except _PodNotReady as e:
             log.info("pod %s/%s: %s", meta.get("namespace"), meta.get("name"), e)
             next_sync = min(next_sync, e.retry)
+        deleting = self._deleting.get(uid)
+        if deleting is not None and deleting.is_set():
+            return 0.0  # its deletion arrived mid-sync (a postStart cut short): tear down, report nothing
         await self._report(pod, sandbox, containers)
         return max(next_sync, 0.05)
 
@@ -150,8 +155,9 @@ class PodSyncer:
 
     async def _new_sandbox(self, pod: dict[str, Any], stale: list[ContainerInfo]) -> SandboxInfo:
         meta, spec = pod["metadata"], pod.get("spec") or {}
+        specs = {c["name"]: c for c in spec.get("containers") or []}
         for c in stale:  # containers of a vanished sandbox cannot rejoin a new one
-            await self._remove_container(c, 0)
+            await self._remove_container(c, self._grace(pod), specs.get(c.labels.get(CONTAINER_NAME, "")), pod)
         cfg = SandboxConfig(
             name=meta["name"], namespace=meta.get("namespace", "default"), uid=meta["uid"],
             hostname=spec.get("hostname") or meta["name"][:63],
@@ -205,10 +211,13 @@ class PodSyncer:
                    newest: ContainerInfo | None, action: Action, key: str, now: float) -> None:
         uid = pod["metadata"]["uid"]
         if action is Action.KILL:
-            self._event(pod, NORMAL, "Killing", f"Container {c['name']} failed liveness probe, will be restarted")
-            await self.runtime.stop_container(newest.id, float((pod.get("spec") or {}).get(  # type: ignore[union-attr]
-                "terminationGracePeriodSeconds", 30)))
-            self.probes.forget({newest.id})  # type: ignore[union-attr]
+            assert newest is not None
+            probe_grace = (c.get("livenessProbe") or {}).get("terminationGracePeriodSeconds")
+            grace = probe_grace if probe_grace is not None else (pod.get("spec") or {}).get(
+                "terminationGracePeriodSeconds", 30)
+            await kill_container(self.runtime, pod, c, newest.id, float(grace), sandbox.ip, self._event,
+                                 f"Container {c['name']} failed liveness probe, will be restarted")
+            self.probes.forget({newest.id})
             return
         if action is Action.WAIT:
             delay = self.backoff.current_delay(key)
@@ -256,6 +265,39 @@ class PodSyncer:
             self._event(pod, WARNING, "Failed", f"Error: {e}")
             raise _PodNotReady(f"start {name}: {e}", 1.0) from e
         self._waiting.pop((uid, name), None)
+        hook = (c.get("lifecycle") or {}).get("postStart")
+        if hook:
+            await self._post_start(pod, c, cid, sandbox.ip, hook)
+
+    async def _post_start(self, pod: dict[str, Any], c: dict[str, Any], cid: str, pod_ip: str,
+                          hook: dict[str, Any]) -> None:
+        """Runs before the container is first reported (the status is written after this sync), so it
+        is not Running until the hook is done. A failure kills it; its restart policy decides the rest.
+        A deletion of the pod cuts the hook short: the deletion's sync kills the container."""
+        uid = pod["metadata"]["uid"]
+        deleting = self._deleting.setdefault(uid, asyncio.Event())
+        hook_task = asyncio.ensure_future(run_handler(self.runtime, hook, pod, c, cid, pod_ip))
+        deleted = asyncio.ensure_future(deleting.wait())
+        try:
+            await asyncio.wait({hook_task, deleted}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (hook_task, deleted):
+                t.cancel()
+            if not deleting.is_set():
+                self._deleting.pop(uid, None)
+        if not hook_task.done() or hook_task.cancelled():
+            return
+        failure = hook_task.result()
+        if failure:
+            self._event(pod, WARNING, "FailedPostStartHook", failure)
+            await kill_container(self.runtime, pod, c, cid, self._grace(pod), pod_ip, self._event,
+                                 "FailedPostStartHook")
+            self.probes.forget({cid})
+
+    def pod_deleting(self, uid: str) -> None:
+        """The pod has a deletionTimestamp: a postStart hook still running gives up (called by the informer
+        handler, while the pod's worker may be busy in that hook)."""
+        self._deleting.setdefault(uid, asyncio.Event()).set()
 
     # --- status ------------------------------------------------------------------------
     def views(self, pod: dict[str, Any], containers: list[ContainerInfo], specs: list[dict[str, Any]],
@@ -310,45 +352,30 @@ class PodSyncer:
                 raise
 
     # --- teardown ----------------------------------------------------------------------
-    async def _remove_container(self, c: ContainerInfo, grace: float, spec: dict[str, Any] | None = None) -> None:
+    async def _remove_container(self, c: ContainerInfo, grace: float, spec: dict[str, Any] | None = None,
+                                pod: dict[str, Any] | None = None, pod_ip: str = "") -> None:
         if c.state == "running":
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            if spec is not None and (spec.get("lifecycle") or {}).get("preStop"):
-                await self._pre_stop(c, spec["lifecycle"]["preStop"], grace)
-            await self.runtime.stop_container(c.id, max(0.0, grace - (loop.time() - started)))
+            await kill_container(self.runtime, pod, spec, c.id, grace, pod_ip, self._event)
         await self.runtime.remove_container(c.id)
         self.probes.forget({c.id})
-
-    async def _pre_stop(self, c: ContainerInfo, hook: dict[str, Any], grace: float) -> None:
-        """The preStop hook runs before SIGTERM, within the grace period (exec or sleep), as the kubelet's.
-        Its usual job: keep serving while every proxy drops the pod from its service."""
-        try:
-            async with asyncio.timeout(grace):
-                if "exec" in hook:
-                    await self.runtime.exec_sync(c.id, list(hook["exec"].get("command") or []), grace)
-                elif "sleep" in hook:
-                    await asyncio.sleep(float(hook["sleep"].get("seconds", 0)))
-        except TimeoutError:
-            log.info("preStop hook of container %s ran out of the grace period", c.name)
-        except Exception as e:
-            log.info("preStop hook of container %s failed: %s", c.name, e)
 
     async def kill_pod(self, uid: str, grace: float, pod: dict[str, Any] | None = None) -> None:
         """Stop every container (in parallel, each with the grace period and its preStop hook), then the
         sandbox and volumes."""
         specs = {c["name"]: c for c in ((pod or {}).get("spec") or {}).get("containers") or []}
         containers = await self.runtime.list_containers({POD_UID: uid})
-        await asyncio.gather(*(self._remove_container(c, grace, specs.get(c.labels.get(CONTAINER_NAME, "")))
-                               for c in containers))
-        for s in await self.runtime.list_sandboxes():
-            if s.config.uid == uid:
-                await self.runtime.stop_sandbox(s.id)
-                await self.runtime.remove_sandbox(s.id)
+        sandboxes = [s for s in await self.runtime.list_sandboxes() if s.config.uid == uid]
+        pod_ip = next((s.ip for s in sandboxes if s.state == "ready"), "")
+        await asyncio.gather(*(self._remove_container(c, grace, specs.get(c.labels.get(CONTAINER_NAME, "")), pod,
+                                                      pod_ip) for c in containers))
+        for s in sandboxes:
+            await self.runtime.stop_sandbox(s.id)
+            await self.runtime.remove_sandbox(s.id)
         volumes.teardown_volumes(self.ctx.data_dir, uid)
         self.probes.forget_pod(uid)
         self.backoff.forget_prefix(uid + "/")
         self._last_status.pop(uid, None)
+        self._deleting.pop(uid, None)
         for key in [k for k in self._waiting if k[0] == uid]:
             del self._waiting[key]
 

@@ -226,7 +226,11 @@ def test_pre_stop_hook_runs_before_the_stop(tmp_path: Path) -> None:
         api, rt = FakeApi(), FakeRuntime()
         hook = {"preStop": {"exec": {"command": ["drain"]}}}
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("hooked", [{"name": "c", "image": "busybox:1.35", "lifecycle": hook}]))
+            # a finalizer keeps the object while the kubelet terminates it, as the API server's graceful
+            # deletion does (the fake API deletes at once otherwise, and the kubelet sees a vanished pod)
+            await api.create("pods", dict(pod("hooked", [{"name": "c", "image": "busybox:1.35", "lifecycle": hook}]),
+                                          metadata={"name": "hooked", "namespace": "default",
+                                                    "finalizers": ["kubelite.io/test"]}))
             await until(lambda: status(api, "hooked").get("phase") == "Running")
             await api.patch("pods", "hooked", {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z",
                                                             "deletionGracePeriodSeconds": 5}}, namespace="default")

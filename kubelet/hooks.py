@@ -1,0 +1,116 @@
+"""Container lifecycle hooks: run one postStart or preStop handler as the kubelet does.
+
+A handler is `exec` (a command in the container, through the runtime: a non-zero exit fails),
+`httpGet` (a GET to the handler's host, else the pod IP: only a failed request fails, any
+status code is an answer, as in the kubelet since 1.25), or `sleep` (seconds). `tcpSocket` is
+accepted by the API for backward compatibility only: the kubelet refuses to run it ("invalid
+handler"), and so does this one. The answer is None on success, else the failure message in
+the kubelet's words, which the caller puts in a FailedPostStartHook / FailedPreStopHook event.
+`kill_container` is the kubelet's killContainer: a Killing event, the preStop hook within the
+grace period (its time is taken from the grace, leaving at least 2 s for SIGTERM once a hook
+ran), then the runtime's stop (SIGTERM, SIGKILL when the rest of the grace is up). A deletion
+cutting a postStart short is the caller's (`run_handler` runs until it ends or is cancelled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from api.events import NORMAL, WARNING
+from kubelet.probes import resolve_port
+from runtime.interface import ExecResult
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "kube-lifecycle/1.30"
+MIN_GRACE_AFTER_PRE_STOP = 2.0  # the kubelet's minimumGracePeriodInSeconds
+EventFn = Callable[[dict[str, Any], str, str, str], None]  # (pod, type, reason, message)
+
+
+class HookRuntime(Protocol):
+    async def exec_sync(self, container_id: str, cmd: list[str], timeout: float | None = None) -> ExecResult: ...
+
+    async def stop_container(self, container_id: str, timeout: float) -> None: ...
+
+
+def pod_ref(pod: dict[str, Any]) -> str:
+    """The kubelet's `format.Pod`: name_namespace(uid)."""
+    meta = pod["metadata"]
+    return f"{meta.get('name')}_{meta.get('namespace', 'default')}({meta.get('uid')})"
+
+
+def go_list(items: list[str]) -> str:
+    return "[" + " ".join(items) + "]"  # how Go's %v prints a []string
+
+
+async def http_hook(host: str, port: int, path: str, scheme: str, headers: list[dict[str, Any]]) -> int:
+    """One GET; the status code, or an OSError/ValueError when no HTTP answer came."""
+    reader, writer = await asyncio.open_connection(host, port, ssl=scheme.upper() == "HTTPS" or None)
+    try:
+        path = path if path.startswith("/") else "/" + path
+        extra = "".join(f"{h['name']}: {h.get('value', '')}\r\n" for h in headers if h.get("name"))
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {USER_AGENT}\r\n{extra}"
+                     "Accept: */*\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        parts = (await reader.readline()).split()
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+            raise ValueError("malformed HTTP response")
+        return int(parts[1])
+    finally:
+        writer.close()
+
+
+async def run_handler(runtime: HookRuntime, handler: dict[str, Any], pod: dict[str, Any],
+                      container: dict[str, Any], container_id: str, pod_ip: str) -> str | None:
+    """Run one LifecycleHandler to its end: None on success, else why it failed."""
+    name, where = container.get("name"), pod_ref(pod)
+    if "exec" in handler:
+        cmd = [str(x) for x in handler["exec"].get("command") or []]
+        try:
+            result = await runtime.exec_sync(container_id, cmd, None)
+        except Exception as e:
+            return (f"Exec lifecycle hook ({go_list(cmd)}) for Container \"{name}\" in Pod \"{where}\" failed - "
+                    f"error: {e}, message: \"\"")
+        if result.exit_code == 0:
+            return None
+        output = (result.stdout + result.stderr).decode(errors="replace")
+        return (f"Exec lifecycle hook ({go_list(cmd)}) for Container \"{name}\" in Pod \"{where}\" failed - "
+                f"error: command '{' '.join(cmd)}' exited with {result.exit_code}: , message: {json.dumps(output)}")
+    if "httpGet" in handler:
+        h = handler["httpGet"]
+        try:
+            port = resolve_port(h.get("port") or 80, container)
+            await http_hook(h.get("host") or pod_ip or "127.0.0.1", port, h.get("path") or "/",
+                            h.get("scheme") or "HTTP", list(h.get("httpHeaders") or []))
+            return None
+        except (OSError, ValueError) as e:
+            return (f"HTTP lifecycle hook ({h.get('path', '')}) for Container \"{name}\" in Pod \"{where}\" "
+                    f"failed - error: {e or type(e).__name__}")
+    if "sleep" in handler:
+        await asyncio.sleep(float(handler["sleep"].get("seconds", 0)))
+        return None
+    return f"Cannot run handler: invalid handler: {json.dumps(handler, sort_keys=True)}"
+
+
+async def kill_container(runtime: HookRuntime, pod: dict[str, Any] | None, spec: dict[str, Any] | None,
+                         container_id: str, grace: float, pod_ip: str, record: EventFn, message: str = "") -> None:
+    """Stop a running container as the kubelet does (no pod or spec: an orphan, no event and no hook)."""
+    if pod is not None and spec is not None:
+        record(pod, NORMAL, "Killing", message or f"Stopping container {spec['name']}")
+        hook = (spec.get("lifecycle") or {}).get("preStop")
+        if hook and grace > 0:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            try:
+                async with asyncio.timeout(grace):
+                    failure = await run_handler(runtime, hook, pod, spec, container_id, pod_ip)
+                if failure:
+                    record(pod, WARNING, "FailedPreStopHook", failure)
+            except TimeoutError:
+                log.info("preStop hook of container %s did not complete within %gs", spec["name"], grace)
+            grace = max(MIN_GRACE_AFTER_PRE_STOP, grace - (loop.time() - started))
+    await runtime.stop_container(container_id, grace)
