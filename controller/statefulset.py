@@ -1,0 +1,114 @@
+"""The StatefulSet controller: pods with stable names and ordinals, created and updated in order.
+
+The I/O shell around `controller.statefulset_decisions`: StatefulSet events and its pods'
+events enqueue the set; `sync` records the template as a ControllerRevision
+(controller.history), keeps `status.currentRevision` until a rolling update completes, creates
+and deletes the pods the decision names (each pod from the template of the revision it
+belongs to), writes the status and prunes old revisions.
+
+`volumeClaimTemplates` need PersistentVolumeClaims, which this server does not serve yet: a set
+that has them still gets its pods, each claim replaced by an emptyDir volume of the same name
+(data lives as long as the pod), and a Warning event saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from api import resources
+from api.errors import ApiError
+from api.events import EventRecorder
+from api.informer import DeletedFinalStateUnknown, Informer
+from controller import history
+from controller import statefulset_decisions as sd
+from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
+from controller.clock import Clock, RealClock
+
+log = logging.getLogger(__name__)
+
+
+class StatefulSetController(QueueController):
+    name = "statefulset"
+
+    def __init__(self, client: ApiClient, sets: Informer, pods: Informer, revisions: Informer,
+                 events: EventRecorder, clock: Clock | None = None, workers: int = 2) -> None:
+        super().__init__(workers)
+        self.client = client
+        self.sets = sets
+        self.pods = pods
+        self.revisions = revisions
+        self.events = events
+        self.clock = clock or RealClock()
+        self._warned: set[str] = set()
+        sets.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
+        pods.add_handlers(self._pod, lambda old, new: self._pod(new), self._pod)
+
+    async def run(self, *informers: Informer) -> None:
+        await super().run(self.sets, self.pods, self.revisions, *informers)
+
+    def _pod(self, obj: Obj | DeletedFinalStateUnknown) -> None:
+        pod = unwrap(obj)
+        ref = controller_ref(pod)
+        if ref is not None and ref.get("kind") == "StatefulSet":
+            self.enqueue(f"{meta(pod).get('namespace')}/{ref.get('name')}")
+
+    async def sync(self, key: str) -> None:
+        sts = self.sets.get(key)
+        if sts is None or meta(sts).get("deletionTimestamp"):
+            self._warned.discard(key)
+            return
+        ns, uid = meta(sts).get("namespace"), meta(sts).get("uid")
+        self._warn_claims(key, sts)
+        revisions = history.owned(sts, self.revisions.list(ns))
+        update, revisions, collision = await history.ensure_revision(self.client, sts, revisions)
+        by_name = {meta(r).get("name", ""): r for r in revisions}
+        current_name = (sts.get("status") or {}).get("currentRevision") or ""
+        current = by_name.get(current_name, update)
+        pods = [p for p in self.pods.list(ns) if (controller_ref(p) or {}).get("uid") == uid]
+        plan = sd.decide(sts, pods, meta(current).get("name", ""), meta(update).get("name", ""), self.clock.now())
+        for p in plan.delete:
+            try:
+                await self.client.delete("pods", meta(p)["name"], ns)
+                self.events.record(sts, "Normal", "SuccessfulDelete",
+                                   f"delete Pod {meta(p)['name']} in StatefulSet {meta(sts).get('name')} successful")
+            except ApiError as e:
+                if e.code != 404:
+                    raise
+        for ordinal, rev_name in plan.create:
+            body = sd.pod_for(sts, ordinal, by_name.get(rev_name, update))
+            try:
+                await self.client.create("pods", body, ns)
+                self.events.record(sts, "Normal", "SuccessfulCreate",
+                                   f"create Pod {body['metadata']['name']} in StatefulSet {meta(sts).get('name')} "
+                                   "successful")
+            except ApiError as e:
+                if e.code != 409:  # already there: the cache is behind
+                    self.events.record(sts, "Warning", "FailedCreate",
+                                       f"create Pod {body['metadata']['name']} in StatefulSet "
+                                       f"{meta(sts).get('name')} failed error: {e}")
+                    raise
+        status = dict(plan.status)
+        status["collisionCount"] = collision
+        if status != (sts.get("status") or {}):
+            try:
+                await self.client.update("statefulsets", dict(sts, status=status), ns, subresource="status")
+            except ApiError as e:
+                if e.code == 409:
+                    self.queue.add_after(key, 0.05)
+                elif e.code != 404:
+                    raise
+        in_use = {status.get("currentRevision", ""), status.get("updateRevision", "")} | \
+            {history.pod_revision(p) for p in pods}
+        await history.prune(self.client, revisions, in_use, (sts.get("spec") or {}).get("revisionHistoryLimit"))
+        min_ready = int((sts.get("spec") or {}).get("minReadySeconds") or 0)
+        if min_ready and status.get("availableReplicas", 0) < status.get("readyReplicas", 0):
+            self.queue.add_after(key, 1.0)
+
+    def _warn_claims(self, key: str, sts: Obj) -> None:
+        claims = (sts.get("spec") or {}).get("volumeClaimTemplates") or []
+        if claims and resources.lookup("persistentvolumeclaims") is None and key not in self._warned:
+            self._warned.add(key)
+            names = ", ".join(str((c.get("metadata") or {}).get("name")) for c in claims)
+            self.events.record(sts, "Warning", "FailedCreatePersistentVolumeClaim",
+                               f"volumeClaimTemplates ({names}) ignored: this server does not serve "
+                               "PersistentVolumeClaims; each pod gets an emptyDir volume in their place")
