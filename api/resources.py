@@ -81,6 +81,7 @@ RESOURCES: tuple[Resource, ...] = (
                  Subresource("binding", "Binding", ("create",)),
                  Subresource("log", "Pod", ("get",)),
                  Subresource("exec", "PodExecOptions", ("create", "get")),
+                 Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
              )),
     Resource("replicationcontrollers", "replicationcontroller", "ReplicationController", True,
              short_names=("rc",), categories=("all",),
@@ -95,6 +96,10 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(Subresource("status", "Node", _STATUS),)),
     Resource("events", "event", "Event", True, short_names=("ev",)),
     Resource("leases", "lease", "Lease", True, group="coordination.k8s.io"),
+    # configuration and identity (v1)
+    Resource("configmaps", "configmap", "ConfigMap", True, short_names=("cm",)),
+    Resource("secrets", "secret", "Secret", True),
+    Resource("serviceaccounts", "serviceaccount", "ServiceAccount", True, short_names=("sa",)),
     # apps/v1 and batch/v1 workloads (kube-apiserver's discovery: short names, "all", status, scale)
     Resource("deployments", "deployment", "Deployment", True, group="apps", short_names=("deploy",),
              categories=("all",), subresources=(Subresource("status", "Deployment", _STATUS),

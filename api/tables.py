@@ -17,6 +17,7 @@ The server always fills the wide (priority 1) columns; kubectl hides them withou
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -109,6 +110,7 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
 
 
 def table_columns(resource: Resource) -> list[dict[str, Any]]:
+    _load_groups()
     return [dict(c) for c in COLUMNS.get(resource.plural, [_NAME, _AGE])]
 
 
@@ -280,6 +282,30 @@ _ROWS: dict[str, Callable[[Obj, _dt.datetime], Row]] = {
 }
 
 
+# for the modules that bring the columns of a group of kinds (api/tables_*.py), imported on first use
+column: Callable[..., dict[str, Any]] = _col
+NAME_COLUMN: dict[str, Any] = _NAME
+AGE_COLUMN: dict[str, Any] = _AGE
+name_cell: Callable[[Obj], str] = _name
+age_cell: Callable[[Obj, _dt.datetime], str] = _age
+_GROUP_MODULES = ("api.tables_config",)
+_groups_loaded = False
+
+
+def _load_groups() -> None:
+    global _groups_loaded
+    if not _groups_loaded:
+        _groups_loaded = True
+        for module in _GROUP_MODULES:
+            importlib.import_module(module)
+
+
+def register(plural: str, columns: list[dict[str, Any]], row: Callable[[Obj, _dt.datetime], Row]) -> None:
+    """Columns and cells of one more resource (a module per group of kinds calls this at import)."""
+    COLUMNS[plural] = columns
+    _ROWS[plural] = row
+
+
 def partial_metadata(obj: Obj) -> Obj:
     return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata") or {}}
 
@@ -287,6 +313,7 @@ def partial_metadata(obj: Obj) -> Obj:
 def to_table(resource: Resource, objs: list[Obj], resource_version: str,
              include_object: str | None = "Metadata", now: _dt.datetime | None = None) -> Obj:
     when = now or _now()
+    _load_groups()
     row_of = _ROWS.get(resource.plural, _default_row)
     rows = []
     for obj in objs:

@@ -1,6 +1,7 @@
 """Just enough of Kubernetes' protobuf encoding to read what kubectl's generators send.
 
-`kubectl create namespace` and `kubectl create service ...` use typed clients that POST
+`kubectl create namespace|service|configmap|secret|serviceaccount|deployment|job|cronjob` use
+typed clients that POST
 `application/vnd.kubernetes.protobuf`: the magic `k8s\\0`, then a runtime.Unknown envelope
 (typeMeta=1 {apiVersion=1, kind=2}, raw=2) whose `raw` is the object in the generated.proto
 encoding of k8s.io/api. Field numbers below are those of that file for the fields the
@@ -10,6 +11,7 @@ Everything else answers JSON (the clients also accept it).
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from api.errors import ApiError, bad_request, unsupported_media_type
@@ -19,7 +21,7 @@ MAGIC = b"k8s\x00"
 
 # message -> field number -> (json name, type, repeated); type is a scalar kind or a message name
 Field = tuple[str, str, bool]
-_S, _I = "string", "int"
+_S, _I, _B = "string", "int", "bool"
 SCHEMAS: dict[str, dict[int, Field]] = {
     "Unknown": {1: ("typeMeta", "TypeMeta", False), 2: ("raw", "bytes", False)},
     "TypeMeta": {1: ("apiVersion", _S, False), 2: ("kind", _S, False)},
@@ -31,7 +33,6 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         12: ("annotations", "map", False),
         14: ("finalizers", _S, True),
     },
-    "MapEntry": {1: ("key", _S, False), 2: ("value", _S, False)},
     "Namespace": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "NamespaceSpec", False)},
     "NamespaceSpec": {1: ("finalizers", _S, True)},
     "Service": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "ServiceSpec", False)},
@@ -57,8 +58,47 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         6: ("appProtocol", _S, False),
     },
     "IntOrString": {1: ("type", _I, False), 2: ("intVal", _I, False), 3: ("strVal", _S, False)},
+    # kubectl create configmap | secret | serviceaccount
+    "ConfigMap": {1: ("metadata", "ObjectMeta", False), 2: ("data", "map", False),
+                  3: ("binaryData", "bytesmap", False), 4: ("immutable", _B, False)},
+    "Secret": {1: ("metadata", "ObjectMeta", False), 2: ("data", "bytesmap", False), 3: ("type", _S, False),
+               4: ("stringData", "map", False), 5: ("immutable", _B, False)},
+    "ServiceAccount": {1: ("metadata", "ObjectMeta", False), 2: ("secrets", "ObjectReference", True),
+                       3: ("imagePullSecrets", "LocalObjectReference", True),
+                       4: ("automountServiceAccountToken", _B, False)},
+    "ObjectReference": {1: ("kind", _S, False), 2: ("namespace", _S, False), 3: ("name", _S, False),
+                        4: ("uid", _S, False), 5: ("apiVersion", _S, False)},
+    "LocalObjectReference": {1: ("name", _S, False)},
+    # kubectl create deployment | job | cronjob: the pod template as the generators fill it
+    "Deployment": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "DeploymentSpec", False)},
+    "DeploymentSpec": {1: ("replicas", _I, False), 2: ("selector", "LabelSelector", False),
+                       3: ("template", "PodTemplateSpec", False), 4: ("strategy", "DeploymentStrategy", False),
+                       5: ("minReadySeconds", _I, False), 6: ("revisionHistoryLimit", _I, False),
+                       7: ("paused", _B, False), 9: ("progressDeadlineSeconds", _I, False)},
+    "DeploymentStrategy": {1: ("type", _S, False)},
+    "LabelSelector": {1: ("matchLabels", "map", False)},
+    "PodTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "PodSpec", False)},
+    "PodSpec": {2: ("containers", "Container", True), 3: ("restartPolicy", _S, False),
+                8: ("serviceAccountName", _S, False), 19: ("schedulerName", _S, False)},
+    "Container": {1: ("name", _S, False), 2: ("image", _S, False), 3: ("command", _S, True),
+                  4: ("args", _S, True), 5: ("workingDir", _S, False), 6: ("ports", "ContainerPort", True),
+                  14: ("imagePullPolicy", _S, False)},
+    "ContainerPort": {1: ("name", _S, False), 2: ("hostPort", _I, False), 3: ("containerPort", _I, False),
+                      4: ("protocol", _S, False), 5: ("hostIP", _S, False)},
+    "Job": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "JobSpec", False)},
+    "JobSpec": {1: ("parallelism", _I, False), 2: ("completions", _I, False),
+                3: ("activeDeadlineSeconds", _I, False), 4: ("selector", "LabelSelector", False),
+                5: ("manualSelector", _B, False), 6: ("template", "PodTemplateSpec", False),
+                7: ("backoffLimit", _I, False), 8: ("ttlSecondsAfterFinished", _I, False),
+                9: ("completionMode", _S, False), 10: ("suspend", _B, False)},
+    "CronJob": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "CronJobSpec", False)},
+    "CronJobSpec": {1: ("schedule", _S, False), 2: ("startingDeadlineSeconds", _I, False),
+                    3: ("concurrencyPolicy", _S, False), 4: ("suspend", _B, False),
+                    5: ("jobTemplate", "JobTemplateSpec", False), 6: ("successfulJobsHistoryLimit", _I, False),
+                    7: ("failedJobsHistoryLimit", _I, False), 8: ("timeZone", _S, False)},
+    "JobTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "JobSpec", False)},
 }
-KINDS = {"Namespace", "Service"}
+KINDS = {"Namespace", "Service", "ConfigMap", "Secret", "ServiceAccount", "Deployment", "Job", "CronJob"}
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -98,6 +138,17 @@ def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
     return out
 
 
+def _map_entry(buf: bytes, binary: bool) -> tuple[str, str]:
+    """One map<string, string> entry, or map<string, bytes> whose JSON form is base64."""
+    key, value = "", b""
+    for num, raw in _fields(buf):
+        if num == 1 and isinstance(raw, bytes):
+            key = raw.decode("utf-8", "replace")
+        elif num == 2 and isinstance(raw, bytes):
+            value = raw
+    return key, base64.b64encode(value).decode() if binary else value.decode("utf-8", "replace")
+
+
 def _message(buf: bytes, name: str, depth: int = 0) -> Any:
     if depth > 20:
         raise bad_request("malformed protobuf: nested too deeply")
@@ -117,9 +168,11 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
                 value -= 1 << 64
         elif kind == "bytes":
             value = raw
-        elif kind == "map":
-            entry = _message(raw, "MapEntry", depth + 1) if isinstance(raw, bytes) else {}
-            obj.setdefault(key, {})[entry.get("key", "")] = entry.get("value", "")
+        elif kind == _B:
+            value = bool(raw) if isinstance(raw, int) else False
+        elif kind in ("map", "bytesmap"):
+            entry = _map_entry(raw, kind == "bytesmap") if isinstance(raw, bytes) else ("", "")
+            obj.setdefault(key, {})[entry[0]] = entry[1]
             continue
         else:
             value = _message(raw, kind, depth + 1) if isinstance(raw, bytes) else {}
@@ -129,7 +182,7 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
             obj[key] = value
     if name == "IntOrString":
         return obj.get("strVal", "") if obj.get("type") == 1 else obj.get("intVal", 0)
-    return {k: v for k, v in obj.items() if v not in ("", 0, None)}
+    return {k: v for k, v in obj.items() if v not in ("", 0, None) or v is True}
 
 
 def decode(body: bytes) -> dict[str, Any]:

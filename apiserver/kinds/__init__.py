@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from api.errors import Cause
-from api.resources import Resource
+from api.resources import Resource, by_plural
 from apiserver.validation.names import NameCheck, is_dns1123_subdomain
 
 Obj = dict[str, Any]
@@ -107,6 +107,9 @@ _TABLE: dict[tuple[str, str], KindStrategy] = {}
 # the modules that register rows; imported once, on first lookup
 _MODULES = (
     "apiserver.kinds.core",
+    "apiserver.kinds.apps",
+    "apiserver.kinds.batch",
+    "apiserver.kinds.config",
 )
 _loaded = False
 
@@ -115,6 +118,14 @@ def register(strategy: KindStrategy) -> KindStrategy:
     r = strategy.resource
     _TABLE[(r.group, r.plural)] = strategy
     return strategy
+
+
+def row(plural: str, group: str = "", **rules: Any) -> KindStrategy:
+    """Register the row of the served resource `group`/`plural` with these rules."""
+    res = by_plural(group, plural)
+    if res is None:
+        raise LookupError(f"no resource {plural!r} in group {group!r} in api/resources.py")
+    return register(KindStrategy(res, **rules))
 
 
 def _load() -> None:

@@ -13,11 +13,10 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import bad_request
-from api.resources import by_plural
 from api.selectors import map_to_string
 from apiserver import defaults
 from apiserver.allocator import Allocator
-from apiserver.kinds import HookContext, KindStrategy, Obj, WriteHooks, register
+from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.validation import names
 from apiserver.validation.others import (
     validate_endpoints,
@@ -32,12 +31,6 @@ from apiserver.validation.pod import validate_pod_spec, validate_pod_status, val
 from apiserver.validation.service import validate_service, validate_service_update
 
 NAMESPACE_FINALIZER = "kubernetes"
-
-
-def _row(plural: str, group: str = "", **kw: Any) -> KindStrategy:
-    res = by_plural(group, plural)
-    assert res is not None, plural
-    return register(KindStrategy(res, **kw))
 
 
 # --- Pod ----------------------------------------------------------------------------------------
@@ -61,7 +54,7 @@ def _pod_grace(obj: Obj, options: dict[str, Any]) -> int:
         raise bad_request(f"invalid gracePeriodSeconds: {g!r}") from None
 
 
-_row(
+row(
     "pods",
     status_separate=True,
     generation=True,
@@ -83,7 +76,7 @@ def _rc_create(obj: Obj) -> None:
     obj["status"] = {"replicas": 0}
 
 
-_row(
+row(
     "replicationcontrollers",
     status_separate=True,
     generation=True,
@@ -121,7 +114,7 @@ def _service_create(obj: Obj) -> None:
     obj["status"] = {"loadBalancer": {}}
 
 
-_row(
+row(
     "services",
     name_rule=names.is_dns1035_label,
     status_separate=True,
@@ -174,7 +167,7 @@ def _namespace_deleting(obj: Obj) -> None:
     obj["status"] = {**(obj.get("status") or {}), "phase": "Terminating"}
 
 
-_row(
+row(
     "namespaces",
     name_rule=names.is_dns1123_label,
     status_separate=True,
@@ -191,7 +184,7 @@ _row(
 
 # --- the rest -----------------------------------------------------------------------------------
 
-_row(
+row(
     "nodes",
     status_separate=True,
     defaults=defaults.default_node,
@@ -200,8 +193,8 @@ _row(
     validate_status=lambda new, old: validate_node(new),
     field_paths=frozenset({"spec.unschedulable"}),
 )
-_row("endpoints", create_on_update=True, defaults=defaults.default_endpoints, validate=validate_endpoints)
-_row(
+row("endpoints", create_on_update=True, defaults=defaults.default_endpoints, validate=validate_endpoints)
+row(
     "events",
     create_on_update=True,
     validate=validate_event,
@@ -209,4 +202,4 @@ _row(
                            "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
                            "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}),
 )
-_row("leases", "coordination.k8s.io", create_on_update=True, validate=validate_lease)
+row("leases", "coordination.k8s.io", create_on_update=True, validate=validate_lease)

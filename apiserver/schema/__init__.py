@@ -29,6 +29,7 @@ from typing import Any
 
 from apiserver.schema import types as _t
 from apiserver.schema import types_apps as _ta
+from apiserver.schema import types_config as _tc
 
 SCALARS = frozenset({"string", "integer", "boolean", "number", "Time", "MicroTime", "Quantity",
                      "IntOrString", "object"})
@@ -61,15 +62,16 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "autoscaling": (_t.AUTOSCALING, _t.AUTOSCALING_TYPES),
     "apps": (_ta.APPS, _ta.APPS_TYPES),
     "batch": (_ta.BATCH, _ta.BATCH_TYPES),
+    "core-config": (_t.CORE, _tc.CONFIG_TYPES),
 }
-_KINDS: dict[str, str] = {**_t.KINDS, **_ta.KINDS}
+_KINDS: dict[str, str] = {**_t.KINDS, **_ta.KINDS, **_tc.CONFIG_KINDS}
 _PACKAGE: dict[str, str] = {}
 _RAW: dict[str, dict[str, str]] = {}
 for _pkg, _table in _TABLES.values():
     for _name, _fields in _table.items():
         _PACKAGE[_name] = _pkg
         _RAW[_name] = _fields
-for _kind in (*_t.LISTED_KINDS, *_ta.LISTED_KINDS):
+for _kind in (*_t.LISTED_KINDS, *_ta.LISTED_KINDS, *_tc.CONFIG_LISTED_KINDS):
     _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
     _RAW[_kind + "List"] = {"kind": "string", "apiVersion": "string", "metadata": "ListMeta",
                             "items!": f"[{_kind}]"}

@@ -142,8 +142,8 @@ CORE_TYPES: dict[str, dict[str, str]] = {
     "EphemeralContainer": {},  # filled below: a Container plus targetContainerName
     "Volume": {
         "name!": "string", "hostPath": "HostPathVolumeSource", "emptyDir": "EmptyDirVolumeSource",
-        "secret": "object", "configMap": "object", "persistentVolumeClaim": "object",
-        "downwardAPI": "object", "projected": "object", "nfs": "object", "ephemeral": "object",
+        "secret": "SecretVolumeSource", "configMap": "ConfigMapVolumeSource", "persistentVolumeClaim": "object",
+        "downwardAPI": "DownwardAPIVolumeSource", "projected": "ProjectedVolumeSource", "nfs": "object", "ephemeral": "object",
         "image": "object", "csi": "object", "iscsi": "object", "local": "object",
     },
     "HostPathVolumeSource": {"path!": "string", "type": "string"},
