@@ -108,8 +108,8 @@ async def test_deployment_rolls_out_undoes_and_collects(cluster: Cluster) -> Non
         {"name": "c", "image": "busybox:2"}]}}}}, namespace="default", content_type="application/strategic-merge-patch+json")
     cur = await eventually(lambda: complete("busybox:2", "2"), timeout=20, what="second rollout")
     assert cur["metadata"]["annotations"][du.REVISION] == "2"
-    rss = {r["metadata"]["name"]: r for r in await rss_of(cluster, uid)}
-    assert len(rss) == 2 and rss[first["metadata"]["name"]]["spec"]["replicas"] == 0
+    by_name = {r["metadata"]["name"]: r for r in await rss_of(cluster, uid)}
+    assert len(by_name) == 2 and by_name[first["metadata"]["name"]]["spec"]["replicas"] == 0
     events = (await cluster.client.list("events", "default"))["items"]
     msgs = [e["message"] for e in events if e["reason"] == "ScalingReplicaSet"]
     assert any(m.startswith("Scaled down replica set web-") for m in msgs), msgs
