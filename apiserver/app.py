@@ -131,7 +131,7 @@ class ApiServerApp:
         try:
             user = state.auth.authenticate(headers.get(b"authorization"), headers.get(NODE_NAME_HEADER))
             route = resolve(scope["path"])
-            if route is None or route.subresource not in ("exec", "log") or route.name is None:
+            if route is None or route.subresource not in ("exec", "log", "portforward") or route.name is None:
                 raise meta.not_found_path()
             if user.is_node:
                 raise node_forbidden(user, "get", route.resource.plural, route.namespace, route.subresource)

@@ -1,13 +1,18 @@
-"""pods/log and pods/exec: the API server's proxy to the kubelet of the pod's node.
+"""pods/log, pods/exec and pods/portforward: the API server's proxy to the kubelet of the pod's node.
 
 `KubeletProxy.proxy(scope, receive, send, pod, subresource)` is the hook `State.pod_proxy` names.
 It checks the request as kube-apiserver does (pod bound to a node, container valid, pod not
 completed for exec), finds the node's InternalIP and `status.daemonEndpoints.kubeletEndpoint.Port`,
 and forwards to the kubelet's HTTPS server (`kubelet.server`): logs as a chunked text/plain
-stream flushed per chunk (so `kubectl logs -f` sees lines as they come), exec as a WebSocket
-whose subprotocol is the one the kubelet chose from what the client offered, frames pumped both
-ways until either side closes. Errors are Status bodies (for a WebSocket, an HTTP answer instead
-of the upgrade, which kubectl decodes as a Status too).
+stream flushed per chunk (so `kubectl logs -f` sees lines as they come), exec and port-forward
+as a WebSocket whose subprotocol is the one the kubelet chose from what the client offered,
+frames pumped both ways until either side closes. Port-forward's WebSocket is kubectl 1.31+'s
+SPDY tunnel (`SPDY/3.1+portforward.k8s.io`) or the channel protocol (`v4.channel.k8s.io`, the
+Python client): the kubelet speaks both (`kubelet.portforward`), the proxy only relays frames.
+`ports=80,81` (or repeated) becomes the kubelet's `port=80&port=81`, as kube-apiserver does.
+A plain-HTTP SPDY upgrade (kubectl up to 1.30) is answered 400: uvicorn cannot hand over the
+raw connection. Errors are Status bodies (for a WebSocket, an HTTP answer instead of the
+upgrade, which kubectl decodes as a Status too).
 
 The API server authenticates to kubelets the Kubernetes way: a client certificate with CN
 `kube-apiserver-kubelet-client` (group system:masters), signed by the cluster CA, made on first
@@ -92,7 +97,7 @@ def client_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
 class Target:
     host: str
     port: int
-    path: str  # /containerLogs/ns/pod/c or /exec/ns/pod/c, quoted
+    path: str  # /containerLogs/ns/pod/c, /exec/ns/pod/c or /portForward/ns/pod, quoted
     query: str
 
     @property
@@ -141,8 +146,13 @@ def kubelet_endpoint(node: dict[str, Any]) -> tuple[str, int]:
 
 def kubelet_target(pod: dict[str, Any], node: dict[str, Any], subresource: str,
                    query: list[tuple[str, str]]) -> Target:
-    """Where a pods/log or pods/exec request goes on the kubelet, with the query it forwards."""
+    """Where a pods/log, exec or portforward request goes on the kubelet, with the query it forwards."""
     meta = pod.get("metadata") or {}
+    ns, name = quote(meta.get("namespace", "default"), safe=""), quote(meta.get("name", ""), safe="")
+    if subresource == "portforward":
+        host, port = kubelet_endpoint(node)
+        return Target(host, port, f"/portForward/{ns}/{name}", urlencode(
+            [("port", p.strip()) for k, v in query if k in ("ports", "port") for p in v.split(",") if p.strip()]))
     container = pod_container(pod, next((v for k, v in query if k == "container"), ""))
     if subresource == "exec":
         phase = (pod.get("status") or {}).get("phase")
@@ -150,8 +160,7 @@ def kubelet_target(pod: dict[str, Any], node: dict[str, Any], subresource: str,
             raise bad_request(f"cannot exec into a container in a completed pod; current phase is {phase}")
     host, port = kubelet_endpoint(node)
     kind = "containerLogs" if subresource == "log" else "exec"
-    path = "/".join(("", kind, quote(meta.get("namespace", "default"), safe=""), quote(meta.get("name", ""), safe=""),
-                     quote(container, safe="")))
+    path = "/".join(("", kind, ns, name, quote(container, safe="")))
     return Target(host, port, path, urlencode([(k, v) for k, v in query if k != "container"]))
 
 
@@ -193,11 +202,17 @@ class KubeletProxy:
         try:
             target = await self.target(pod, subresource, query)
             if websocket:
-                if subresource != "exec":
+                if subresource == "log":
                     raise bad_request("pods/log is served over plain HTTP, not a WebSocket")
                 await self._exec(scope, receive, send, target)
             elif subresource == "log":
                 await self._log(receive, send, target)
+            elif subresource == "portforward":
+                # kubectl up to 1.30 (or 1.31+ with KUBECTL_PORT_FORWARD_WEBSOCKETS=false): SPDY upgrade
+                await self._check_exec(target)
+                raise bad_request("port-forward needs a WebSocket upgrade with subprotocol "
+                                  "SPDY/3.1+portforward.k8s.io (kubectl 1.31+) or v4.channel.k8s.io; "
+                                  "a plain SPDY/3.1 upgrade is not supported")
             else:
                 # SPDY: kubectl before 1.30, or 1.30+ falling back after a failed WebSocket upgrade:
                 # the kubelet checks the request as for an upgrade, so the reason that one failed is
@@ -262,10 +277,12 @@ class KubeletProxy:
         from websockets.asyncio.client import connect
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+        from api.websocket import lenient_client_connection
+
         offered = list(scope.get("subprotocols") or [])
         url = f"wss://{target.authority}{target.path}?{target.query}"
-        try:
-            upstream = await connect(url, ssl=self.ssl, subprotocols=offered or None,
+        try:  # offered verbatim: kube's names (SPDY/3.1+portforward.k8s.io) are not RFC 6455 tokens
+            upstream = await connect(url, ssl=self.ssl, create_connection=lenient_client_connection(offered),
                                      open_timeout=DIAL_TIMEOUT, max_size=None, compression=None,
                                      ping_interval=None)
         except InvalidStatus as e:

@@ -28,6 +28,7 @@ import uvicorn
 
 from api.config import ClientConfig
 from api.resources import by_plural
+from api.websocket import server_protocol_class
 from apiserver import certs
 from apiserver.allocator import Allocator
 from apiserver.app import ApiServerApp
@@ -218,6 +219,7 @@ async def serve(config: ServerConfig) -> None:
             ssl_keyfile=str(tls.server_key),
             loop="none",
             http="httptools",
+            ws=server_protocol_class(),  # kube's subprotocol names are not RFC 6455 tokens
             lifespan="off",
             log_level="warning",
             access_log=False,

@@ -1,11 +1,13 @@
-"""The kubelet's HTTPS server: container logs and exec, for the API server only.
+"""The kubelet's HTTPS server: container logs, exec and port-forward, for the API server only.
 
 Paths as the real kubelet's: `GET /containerLogs/{ns}/{pod}/{container}` (text/plain, streamed
 with `follow`; `tailLines`, `timestamps`, `previous`, `sinceSeconds`/`sinceTime`, `limitBytes`,
-`stream`) and `GET /exec/{ns}/{pod}/{container}?command=...` (a WebSocket, see `kubelet.exec`),
-plus `/healthz`. Containers are found through the runtime by the labels `sync_pod` puts on
-them (pod name and namespace, container name, restart count): the newest instance serves
-logs and exec, the one before it serves `previous`.
+`stream`), `GET /exec/{ns}/{pod}/{container}?command=...` (a WebSocket, see `kubelet.exec`),
+`GET /portForward/{ns}/{pod}[/{uid}]` (a WebSocket, see `kubelet.portforward`: into the pod
+sandbox's network namespace), plus `/healthz`. Containers are found through the runtime by
+the labels `sync_pod` puts on them (pod name and namespace, container name, restart count):
+the newest instance serves logs and exec, the one before it serves `previous`; port-forward
+goes to the newest ready sandbox of the pod.
 
 Authentication the Kubernetes way: the server presents its own self-signed certificate (the
 API server does not verify it, as kube-apiserver without `--kubelet-certificate-authority`),
@@ -31,8 +33,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from api.asgi import until_disconnect
+from api.websocket import server_protocol_class
 from kubelet import exec as kexec
 from kubelet import logs
+from kubelet import portforward as pf
 from kubelet.sync import POD_NAME, POD_NAMESPACE, POD_UID, newest_by_name
 from runtime.containers import logs as cri
 from runtime.interface import ContainerInfo, Runtime
@@ -127,9 +131,12 @@ def _peer_cert_protocol() -> type:
 
 # --- the ASGI app ----------------------------------------------------------------------
 def _route(path: str) -> tuple[str, str, str, str] | None:
+    """(kind, namespace, pod, container or, for portForward, the pod UID or "")."""
     parts = path.strip("/").split("/")
-    if len(parts) == 4 and parts[0] in ("containerLogs", "exec"):
+    if len(parts) == 4 and parts[0] in ("containerLogs", "exec", "portForward"):
         return parts[0], unquote(parts[1]), unquote(parts[2]), unquote(parts[3])
+    if len(parts) == 3 and parts[0] == "portForward":
+        return parts[0], unquote(parts[1]), unquote(parts[2]), ""
     return None
 
 
@@ -155,10 +162,15 @@ class KubeletApp:
                     # checked as an upgrade would be, so a proxy can learn why one would fail
                     await self._exec_target(scope, *route[1:])
                     raise HttpError(400, UPGRADE_REQUIRED)
+                elif route is not None and route[0] == "portForward":
+                    await self._netns(*route[1:])
+                    raise HttpError(400, UPGRADE_REQUIRED)
                 else:
                     raise HttpError(404, "404 page not found")
             elif route is not None and route[0] == "exec":
                 await self._exec(scope, receive, send, *route[1:])
+            elif route is not None and route[0] == "portForward":
+                await self._port_forward(scope, receive, send, *route[1:])
             else:
                 raise HttpError(404, "404 page not found")
         except HttpError as e:
@@ -256,6 +268,41 @@ class KubeletApp:
         await kexec.serve_exec(receive, send, session, opts)
 
 
+    async def _netns(self, ns: str, pod: str, uid: str) -> tuple[str, str]:
+        """(netns path, pod UID) of the pod's ready sandbox; "" as the path for host network."""
+        found = [s for s in await self.runtime.list_sandboxes()
+                 if s.config.namespace == ns and s.config.name == pod and (not uid or s.config.uid == uid)
+                 and s.state == "ready"]
+        if not found:
+            raise HttpError(404, f'pod "{pod}" not found')
+        sandbox = max(found, key=lambda s: s.created_at)
+        return sandbox.netns_path, sandbox.config.uid
+
+    async def _port_forward(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str,
+                            uid: str) -> None:
+        protocol = pf.choose_protocol(list(scope.get("subprotocols") or []))
+        if protocol is None:
+            raise HttpError(400, f"no supported subprotocol: offer one of {', '.join(pf.PROTOCOLS)}")
+        try:
+            ports = pf.parse_ports(parse_qsl((scope.get("query_string") or b"").decode("latin-1")))
+        except pf.PortForwardError as e:
+            raise HttpError(400, str(e)) from None
+        if protocol == pf.V4 and not ports:
+            raise HttpError(400, 'query parameter "port" is required')
+        netns, pod_uid = await self._netns(ns, pod, uid)
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept", "subprotocol": protocol})
+
+        async def dial(port: int) -> Any:
+            return await pf.dial_pod(netns, port)
+
+        if protocol == pf.V4:
+            await pf.serve_channels(receive, send, ports, dial, pod, pod_uid)
+        else:
+            await pf.serve_spdy_tunnel(receive, send, dial, pod, pod_uid)
+
+
 class _Body:
     """A streamed text/plain body that stops at limitBytes: write() says whether more is wanted."""
 
@@ -333,7 +380,7 @@ class KubeletServer:
 
         ctx = self.ssl_context()
         return uvicorn.Config(self.app, host=self.node_ip, port=self.port, ssl_context_factory=lambda c, d: ctx,
-                              http=_peer_cert_protocol(), ws="websockets-sansio",
+                              http=_peer_cert_protocol(), ws=server_protocol_class(),
                               loop="none", lifespan="off", log_level="warning",
                               access_log=False, timeout_graceful_shutdown=2)
 

@@ -119,7 +119,7 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             dry_run=req.dry_run(),
         )
         await send_object(req, send, state, res, kv)
-    elif sub in ("log", "exec"):
+    elif sub in ("log", "exec", "portforward"):
         kv = await reg.get(res, ns, name)
         if state.pod_proxy is None:
             raise service_unavailable(f"pods/{sub} is not available yet: no kubelet proxy in this server")
