@@ -21,6 +21,7 @@ from controller.deployment import DeploymentController
 from controller.endpoints import EndpointsController
 from controller.gc import GC_RESOURCES, GarbageCollector
 from controller.ipam import NodeIpamController
+from controller.kubedns import KubeDnsController
 from controller.leading import run_elected
 from controller.namespace import NamespaceController
 from controller.nodelifecycle import LEASE_NAMESPACE, NodeLifecycleController
@@ -85,6 +86,10 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
     if "namespace" in enabled:
         ns = NamespaceController(client, factory.informer("namespaces"))
         loops.append(ns.run())
+    if "kubedns" in enabled:
+        kd = KubeDnsController(client, nodes, factory.informer("services"), factory.informer("endpoints"),
+                               options.cluster_dns)
+        loops.append(kd.run())
     await factory.run_with(*loops, *(r.run() for r in recorders))
 
 

@@ -1,0 +1,89 @@
+"""The kube-dns Service and Endpoints: pure subsets from Nodes, then the controller against a real server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from controller.kubedns import PORTS, SERVING_ANNOTATION, dns_subsets
+from tests.controller.cluster import Cluster, eventually
+
+
+def node(name: str, ip: str, ready: bool = True, serving: bool = True) -> dict[str, Any]:
+    return {"metadata": {"name": name, "uid": f"uid-{name}",
+                         "annotations": {SERVING_ANNOTATION: "true"} if serving else {}},
+            "status": {"addresses": [{"type": "Hostname", "address": name}, {"type": "InternalIP", "address": ip}],
+                       "conditions": [{"type": "Ready", "status": "True" if ready else "Unknown"}]}}
+
+
+def test_serving_nodes_back_the_service() -> None:
+    subsets = dns_subsets([node("b", "10.250.0.3"), node("a", "10.250.0.2"), node("c", "10.250.0.4", ready=False),
+                           node("hollow", "10.250.0.9", serving=False)])
+    assert len(subsets) == 1
+    assert [a["ip"] for a in subsets[0]["addresses"]] == ["10.250.0.2", "10.250.0.3"]
+    assert subsets[0]["addresses"][0]["nodeName"] == "a"
+    assert [a["ip"] for a in subsets[0]["notReadyAddresses"]] == ["10.250.0.4"]
+    assert subsets[0]["ports"] == PORTS
+
+
+def test_no_serving_node_no_subset() -> None:
+    assert dns_subsets([node("a", "10.250.0.2", serving=False)]) == []
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[Cluster]:
+    c = await Cluster().start()
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+@pytest.mark.anyio
+async def test_controller_makes_the_service_and_follows_the_nodes(cluster: Cluster) -> None:
+    client = cluster.client
+    cluster.start_controllers(controllers=("kubedns",))
+    svc = await eventually(lambda: _get(client, "services"), what="kube-dns service")
+    assert svc["spec"]["clusterIP"] == "10.96.0.10" and "selector" not in svc["spec"]
+    assert [(p["name"], p["port"], p["protocol"]) for p in svc["spec"]["ports"]] == [
+        ("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")]
+    await cluster.add_node("n1", heartbeat=False)
+    await client.patch("nodes", "n1", {"status": {"addresses": [{"type": "InternalIP", "address": "10.250.0.7"}]}},
+                       content_type="application/merge-patch+json", subresource="status")
+    await client.patch("nodes", "n1", {"metadata": {"annotations": {SERVING_ANNOTATION: "true"}}},
+                       content_type="application/merge-patch+json")
+
+    async def addresses() -> list[str]:
+        ep = await _get(client, "endpoints")
+        return [a["ip"] for s in (ep or {}).get("subsets") or [] for a in s.get("addresses") or []]
+
+    assert await eventually(addresses, what="the node in kube-dns endpoints") == ["10.250.0.7"]
+    await client.patch("nodes", "n1", {"metadata": {"annotations": {SERVING_ANNOTATION: None}}},
+                       content_type="application/merge-patch+json")
+    await eventually(lambda: _empty(client), what="kube-dns endpoints emptied")
+    # a user's change to the service is kept (EnsureExists), a deleted one comes back
+    await client.delete("services", "kube-dns", "kube-system")
+    assert await eventually(lambda: _get(client, "services"), what="kube-dns service recreated")
+
+
+async def _get(client: Any, resource: str) -> Any:
+    from api.errors import ApiError
+
+    try:
+        return await client.get(resource, "kube-dns", "kube-system")
+    except ApiError as e:
+        if e.code == 404:
+            return None
+        raise
+
+
+async def _empty(client: Any) -> bool:
+    ep = await _get(client, "endpoints")
+    return ep is not None and not ep.get("subsets")
