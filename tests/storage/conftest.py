@@ -1,10 +1,13 @@
-"""Fixtures for the storage conformance suite: every test runs on SQLite and on PostgreSQL.
+"""Fixtures for the storage conformance suite: every test runs on SQLite, PostgreSQL and etcd.
 
 SQLite gets a file in tmp_path; PostgreSQL (KUBELITE_TEST_PG, started by
 scripts/ensure-postgres.sh) gets a fresh schema per test, selected through libpq's
 `options=-csearch_path=...`, and dropped afterwards, so tests never see each other's rows.
 `make_store` opens (and at teardown closes) as many stores on the test's datastore as a test
 wants: reopening one is a restart, two at once are two API servers.
+etcd is one real 3-member cluster for the session (etcd_cluster.py); each test gets its own
+key prefix, so tests share etcd's revision counter and compaction but never each other's keys:
+tests take revisions relative to the store's at their start, never absolute.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from typing import Any
 import pytest
 
 from apiserver.storage import open_store
+from apiserver.storage.etcd import EtcdStore
 from apiserver.storage.store import SqlStore
+from tests.storage.etcd_cluster import EtcdCluster, etcd_cluster
 
 PG_URL = os.environ.get("KUBELITE_TEST_PG", "postgresql://kubelite:kubelite@127.0.0.1/kubelite_test")
 
-MakeStore = Callable[..., Awaitable[SqlStore]]
+AnyStore = SqlStore | EtcdStore
+MakeStore = Callable[..., Awaitable[AnyStore]]
 SCHEMA_PREFIX = "storage_test_"
 
 
@@ -68,18 +74,33 @@ def pg_url(pg_engine: Any) -> Any:
         c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session")
+def etcd() -> Any:
+    """A 3-member etcd cluster on loopback for the whole session, stopped and removed after it."""
+    with etcd_cluster(3) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def etcd_url(etcd: EtcdCluster) -> str:
+    """The session's etcd under a key prefix of this test's own."""
+    return etcd.datastore_url(f"/t-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "etcd"])
 def datastore_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/state.db"
+    if request.param == "etcd":
+        return str(request.getfixturevalue("etcd_url"))
     return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture
 async def make_store(datastore_url: str) -> AsyncIterator[MakeStore]:
-    opened: list[SqlStore] = []
+    opened: list[AnyStore] = []
 
-    async def make(**kw: Any) -> SqlStore:
+    async def make(**kw: Any) -> AnyStore:
         kw.setdefault("compact_interval", 0)
         store = open_store(datastore_url, **kw)
         await store.start()
@@ -92,7 +113,7 @@ async def make_store(datastore_url: str) -> AsyncIterator[MakeStore]:
 
 
 @pytest.fixture
-async def store(make_store: MakeStore) -> SqlStore:
+async def store(make_store: MakeStore) -> AnyStore:
     return await make_store()
 
 
@@ -110,7 +131,7 @@ def key(name: str, ns: str = "default") -> str:
 class watching:
     """`async with watching(store, prefix, rev) as w`: closes the watcher however the block ends."""
 
-    def __init__(self, store: SqlStore, prefix: str, rev: int) -> None:
+    def __init__(self, store: AnyStore, prefix: str, rev: int) -> None:
         self.args = (store, prefix, rev)
 
     async def __aenter__(self) -> Any:

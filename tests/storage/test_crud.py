@@ -1,4 +1,4 @@
-"""Conformance, part 1: keys, values and revisions (both backends, see conftest)."""
+"""Conformance, part 1: keys, values and revisions (every backend, see conftest)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from apiserver.storage import ConflictError, KeyExistsError, KeyNotFoundError, StorageError
+from apiserver.storage.store import SqlStore
 from tests.storage.conftest import MakeStore, key, pod, watching
 
 pytestmark = pytest.mark.anyio
@@ -115,7 +116,8 @@ async def test_bad_values_fail_alone_and_consume_no_revision(store):
         return_exceptions=True)
     assert isinstance(results[1], StorageError) and "JSON" in str(results[1])
     assert isinstance(results[2], StorageError)
-    assert results[0].revision == before + 1 and results[3].revision == before + 2
+    # (etcd may order the two concurrent good writes either way)
+    assert sorted([results[0].revision, results[3].revision]) == [before + 1, before + 2]
     assert await store.get(key("bad")) is None
     with pytest.raises(StorageError):
         await store.create("", pod("empty"))
@@ -126,8 +128,9 @@ async def test_concurrent_creates_are_batched_with_distinct_revisions(store):
     results = await asyncio.gather(*(store.create(key(f"p{i}"), pod(f"p{i}")) for i in range(n)))
     revs = sorted(kv.revision for kv in results)
     assert revs == list(range(revs[0], revs[0] + n))
-    assert store.stats.transactions < store.stats.writes  # group commit took several per transaction
-    assert store.stats.max_batch > 1
+    if isinstance(store, SqlStore):  # group commit took several per transaction
+        assert store.stats.transactions < store.stats.writes
+    assert store.stats.max_batch > 1  # (etcd: txns in flight at once, which raft batches)
     assert await store.count("/registry/pods/") == n
 
 
@@ -140,9 +143,9 @@ async def test_same_key_in_one_batch_sees_the_earlier_write(store):
 
 async def test_restart_loses_nothing_and_continues_the_revision(make_store: MakeStore):
     s1 = await make_store()
-    for i in range(50):
-        await s1.create(key(f"p{i}"), pod(f"p{i}"))
-    kv = await s1.update(key("p0"), pod("p0", status={"phase": "Running"}), 1)
+    start = await s1.current_revision()
+    first = [await s1.create(key(f"p{i}"), pod(f"p{i}")) for i in range(50)]
+    kv = await s1.update(key("p0"), pod("p0", status={"phase": "Running"}), first[0].revision)
     await s1.delete(key("p1"))
     last = await s1.current_revision()
     _, before = await s1.list("/registry/")
@@ -163,12 +166,12 @@ async def test_restart_loses_nothing_and_continues_the_revision(make_store: Make
     assert await s2.get(key("p0")) is None
     assert nxt.revision == last + 1
     events = []
-    async with watching(s2, "/registry/pods/", 0) as w:
+    async with watching(s2, "/registry/pods/", start) as w:
         async for ev in w:
             events.append(ev)
             if ev.revision == nxt.revision:
                 break
-    assert [ev.revision for ev in events][:nxt.revision] == list(range(1, nxt.revision + 1))
+    assert [ev.revision for ev in events][:nxt.revision - start] == list(range(start + 1, nxt.revision + 1))
 
 
 
