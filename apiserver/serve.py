@@ -123,8 +123,9 @@ def _loop_entry(module: str, name: str) -> Callable[..., Awaitable[Any]] | None:
         return None
 
 
-def control_loop_options(config: ServerConfig) -> dict[str, Any]:
+def control_loop_options(config: ServerConfig, root_ca: str = "") -> dict[str, Any]:
     return {
+        "root_ca": root_ca,
         "service_cidr": config.service_cidr,
         "cluster_cidr": config.cluster_cidr,
         "node_monitor_grace_period": config.node_monitor_grace_period,
@@ -242,7 +243,7 @@ async def serve(config: ServerConfig) -> None:
                 f"  node token: {config.node_token_path}",
                 flush=True,
             )
-            options = control_loop_options(config)
+            options = control_loop_options(config, tls.ca_pem().decode())
             for enabled, module, fn_name in (
                 (config.controllers, "controller.manager", "run_controllers"),
                 (config.scheduler, "controller.scheduler", "run_scheduler"),

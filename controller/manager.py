@@ -29,6 +29,7 @@ from controller.options import ControllerOptions, coerce, parse_duration
 from controller.podgc import PodGarbageCollector
 from controller.replicaset import ReplicaSetController
 from controller.replication import ReplicationController
+from controller.serviceaccounts import DEFAULT_SA, ROOT_CA_CONFIGMAP, ServiceAccountsController
 from controller.workloads import workload_loops
 
 __all__ = ["ControllerOptions", "parse_duration", "run_controllers", "run_loops"]
@@ -88,6 +89,12 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
         ns = NamespaceController(client, factory.informer("namespaces"))
         loops.append(ns.run())
     loops += workload_loops(client, factory, pods, nodes, enabled, recorder)
+    if "serviceaccount" in enabled:
+        sa = ServiceAccountsController(
+            client, factory.informer("namespaces"),
+            factory.informer("serviceaccounts", field_selector=f"metadata.name={DEFAULT_SA}"),
+            factory.informer("configmaps", field_selector=f"metadata.name={ROOT_CA_CONFIGMAP}"), options.root_ca)
+        loops.append(sa.run())
     if "kubedns" in enabled:
         kd = KubeDnsController(client, nodes, factory.informer("services"), factory.informer("endpoints"),
                                options.cluster_dns)

@@ -68,7 +68,8 @@ class ControllerOptions:
     workers: int = 4
     controllers: tuple[str, ...] = ("replication", "replicaset", "deployment", "endpoints", "nodelifecycle",
                                     "nodeipam", "garbagecollector", "podgc", "namespace", "kubedns",
-                                    "daemonset", "statefulset", "job", "cronjob")
+                                    "daemonset", "statefulset", "job", "cronjob", "serviceaccount")
+    root_ca: str = ""  # the cluster CA (PEM) published in every namespace's kube-root-ca.crt ConfigMap
     cluster_dns: str = "10.96.0.10"  # the kube-dns Service's ClusterIP (what kubelets get as --cluster-dns)
 
 

@@ -86,3 +86,4 @@ def test_secret_type_is_immutable(http: httpx.Client, ns: str) -> None:
                    headers={"Content-Type": "application/merge-patch+json"})
     assert r.status_code == 422, r.text
     assert r.json()["details"]["causes"][0]["field"] == "type"
+
