@@ -30,6 +30,7 @@ VERBS: dict[str, str] = {
     "logs": "kubectl.cmd_logs",
     "exec": "kubectl.cmd_exec",
     "attach": "kubectl.cmd_exec",
+    "port-forward": "kubectl.cmd_portforward",
     "wait": "kubectl.cmd_wait",
     "rolling-update": "kubectl.rolling_update",
     "config": "kubectl.cmd_config",
@@ -61,6 +62,7 @@ Troubleshooting and Debugging Commands:
   logs            Print the logs for a container in a pod
   exec            Execute a command in a container
   attach          Attach to a running container
+  port-forward    Forward one or more local ports to a pod
 
 Advanced Commands:
   apply           Apply a configuration to a resource by file name or stdin
