@@ -1,0 +1,216 @@
+"""Rows of the apps/v1 kinds: what kube's registry strategies for Deployments, ReplicaSets,
+DaemonSets, StatefulSets and ControllerRevisions do, as data over pure functions.
+
+Defaults are k8s.io/kubernetes pkg/apis/apps/v1/defaults.go plus the pod template's own
+(`apiserver.defaults.pod_spec_defaults`); PrepareForCreate resets status to the zero status as
+kube serialises it (`ReplicaSetStatus{}` is `{"replicas": 0}`: that field has no omitempty, and
+the Python client requires it); validation is `apiserver.validation.apps`. Every kind but
+ControllerRevision counts generation and writes status only through /status; a Deployment's
+generation also moves when its annotations change (they are copied to its ReplicaSets), and a
+DaemonSet keeps kube's `deprecated.daemonset.template.generation` annotation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.resources import by_plural
+from apiserver.defaults import pod_spec_defaults
+from apiserver.kinds import KindStrategy, Obj, register
+from apiserver.validation import apps as v
+from apiserver.validation.names import is_dns1123_label
+from apiserver.validation.workloads import selector_string
+
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+
+
+def _row(plural: str, **kw: Any) -> KindStrategy:
+    res = by_plural("apps", plural)
+    assert res is not None, plural
+    return register(KindStrategy(res, **kw))
+
+
+def _spec(obj: Obj) -> Obj | None:
+    """The spec to default (created when missing, as Go's zero struct is); None if not an object."""
+    if obj.get("spec") is None:
+        obj["spec"] = {}
+    spec = obj["spec"]
+    return spec if isinstance(spec, dict) else None
+
+
+def _template_defaults(spec: Obj) -> None:
+    template = spec.get("template")
+    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+        pod_spec_defaults(template["spec"])
+
+
+def _rolling(strategy: Obj, **defaults: Any) -> None:
+    ru = strategy.get("rollingUpdate")
+    if ru is None:
+        ru = strategy["rollingUpdate"] = {}
+    if isinstance(ru, dict):
+        for k, val in defaults.items():
+            if ru.get(k) is None:
+                ru[k] = val
+
+
+def _scale_selector(obj: Obj) -> str:
+    spec = obj.get("spec")
+    return selector_string((spec if isinstance(spec, dict) else {}).get("selector"))
+
+
+def _reset_status(status: Obj) -> Any:
+    def prepare(obj: Obj) -> None:
+        obj["status"] = dict(status)
+    return prepare
+
+
+# --- Deployment -----------------------------------------------------------------------------------
+
+def default_deployment(obj: Obj) -> None:
+    spec = _spec(obj)
+    if spec is None:
+        return
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    strategy = spec.get("strategy")
+    if strategy is None:
+        strategy = spec["strategy"] = {}
+    if isinstance(strategy, dict):
+        if not strategy.get("type"):
+            strategy["type"] = "RollingUpdate"
+        if strategy["type"] == "RollingUpdate":
+            _rolling(strategy, maxUnavailable="25%", maxSurge="25%")
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    if spec.get("progressDeadlineSeconds") is None:
+        spec["progressDeadlineSeconds"] = 600
+    _template_defaults(spec)
+
+
+def _deployment_update(new: Obj, old: Obj) -> None:
+    """Annotation changes count as a new generation too (kube: they are copied to the ReplicaSets)."""
+    meta, old_meta = new.get("metadata") or {}, old.get("metadata") or {}
+    if (meta.get("annotations") or {}) != (old_meta.get("annotations") or {}):
+        meta["generation"] = int(old_meta.get("generation") or 1) + 1
+
+
+_row("deployments", status_separate=True, generation=True,
+     prepare_create=_reset_status({}), prepare_update=_deployment_update,
+     defaults=default_deployment, validate=v.validate_deployment,
+     validate_update=v.validate_selector_update, validate_status=v.validate_status,
+     scale_selector=_scale_selector)
+
+
+# --- ReplicaSet -----------------------------------------------------------------------------------
+
+def default_replica_set(obj: Obj) -> None:
+    spec = _spec(obj)
+    if spec is None:
+        return
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    _template_defaults(spec)
+
+
+_row("replicasets", status_separate=True, generation=True,
+     prepare_create=_reset_status({"replicas": 0}), defaults=default_replica_set,
+     validate=v.validate_replica_set, validate_update=v.validate_selector_update,
+     validate_status=v.validate_status, field_paths=frozenset({"status.replicas"}),
+     scale_selector=_scale_selector)
+
+
+# --- DaemonSet ------------------------------------------------------------------------------------
+
+def default_daemon_set(obj: Obj) -> None:
+    spec = _spec(obj)
+    if spec is None:
+        return
+    strategy = spec.get("updateStrategy")
+    if strategy is None:
+        strategy = spec["updateStrategy"] = {}
+    if isinstance(strategy, dict):
+        if not strategy.get("type"):
+            strategy["type"] = "RollingUpdate"
+        if strategy["type"] == "RollingUpdate":
+            _rolling(strategy, maxUnavailable=1, maxSurge=0)
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    _template_defaults(spec)
+
+
+_DS_STATUS = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}
+
+
+def _daemon_set_create(obj: Obj) -> None:
+    obj["status"] = dict(_DS_STATUS)
+    meta = obj.setdefault("metadata", {})
+    meta["annotations"] = {**(meta.get("annotations") or {}), TEMPLATE_GENERATION: "1"}
+
+
+def _daemon_set_update(new: Obj, old: Obj) -> None:
+    """The template generation is the server's: kept from the old object, +1 when the template changes."""
+    old_ann = (old.get("metadata") or {}).get("annotations") or {}
+    try:
+        generation = int(old_ann.get(TEMPLATE_GENERATION) or 0)
+    except ValueError:
+        generation = 0
+    if (new.get("spec") or {}).get("template") != (old.get("spec") or {}).get("template"):
+        generation += 1
+    meta = new.setdefault("metadata", {})
+    annotations = dict(meta.get("annotations") or {})
+    if generation:
+        annotations[TEMPLATE_GENERATION] = str(generation)
+    else:
+        annotations.pop(TEMPLATE_GENERATION, None)
+    meta["annotations"] = annotations
+
+
+_row("daemonsets", status_separate=True, generation=True,
+     prepare_create=_daemon_set_create, prepare_update=_daemon_set_update, defaults=default_daemon_set,
+     validate=v.validate_daemon_set, validate_update=v.validate_selector_update, validate_status=v.validate_status)
+
+
+# --- StatefulSet ----------------------------------------------------------------------------------
+
+def default_stateful_set(obj: Obj) -> None:
+    spec = _spec(obj)
+    if spec is None:
+        return
+    if not spec.get("podManagementPolicy"):
+        spec["podManagementPolicy"] = "OrderedReady"
+    strategy = spec.get("updateStrategy")
+    if strategy is None:
+        strategy = spec["updateStrategy"] = {}
+    if isinstance(strategy, dict):
+        if not strategy.get("type"):
+            strategy["type"] = "RollingUpdate"
+            if strategy.get("rollingUpdate") is None:
+                strategy["rollingUpdate"] = {}
+        ru = strategy.get("rollingUpdate")
+        if strategy["type"] == "RollingUpdate" and isinstance(ru, dict) and ru.get("partition") is None:
+            ru["partition"] = 0
+    policy = spec.get("persistentVolumeClaimRetentionPolicy")
+    if policy is None:
+        policy = spec["persistentVolumeClaimRetentionPolicy"] = {}
+    if isinstance(policy, dict):
+        for key in ("whenDeleted", "whenScaled"):
+            if not policy.get(key):
+                policy[key] = "Retain"
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    _template_defaults(spec)
+
+
+_row("statefulsets", name_rule=is_dns1123_label, status_separate=True, generation=True,
+     prepare_create=_reset_status({"replicas": 0, "availableReplicas": 0}), defaults=default_stateful_set,
+     validate=v.validate_stateful_set, validate_update=v.validate_stateful_set_update,
+     validate_status=v.validate_status, scale_selector=_scale_selector)
+
+
+# --- ControllerRevision ---------------------------------------------------------------------------
+
+_row("controllerrevisions", validate=v.validate_controller_revision,
+     validate_update=v.validate_controller_revision_update)

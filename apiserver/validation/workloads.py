@@ -1,0 +1,227 @@
+"""What the workload kinds (apps/v1 and batch/v1) validate alike, worded as kube-apiserver.
+
+metav1.LabelSelector checks (`validate_selector`, `validate_required_selector`), the pod
+template of a controller (`validate_template`, `template_labels_match`), IntOrString percentages
+(`validate_int_or_percent`), the immutable selector, and Go's `%#v` rendering of the values
+kube puts in its messages (a selector prints as `v1.LabelSelector{MatchLabels:...}`, an
+IntOrString as `intstr.IntOrString{Type:1, IntVal:0, StrVal:"0%"}`), so a 422 reads as the
+real server's. Pure functions over wire dicts; never raise on odd input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
+from apiserver.validation import names
+from apiserver.validation.meta import non_negative, validate_labels, validate_template_meta
+from apiserver.validation.pod import validate_pod_spec
+
+Obj = dict[str, Any]
+_PERCENT = re.compile(r"^[0-9]+%$")
+PERCENT_MSG = names.regex_error("a valid percent string must be a numeric string followed by an ending '%'",
+                                "[0-9]+%", "1%", "93%")
+_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def _dict(value: Any) -> Obj:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+# --- Go's %#v of the values kube names in its messages --------------------------------------------
+
+def go_quote(s: Any) -> str:
+    return json.dumps(str(s), ensure_ascii=False)
+
+
+def go_string_map(value: Any) -> str:
+    if value is None:
+        return "map[string]string(nil)"
+    items = sorted(_dict(value).items())
+    return "map[string]string{" + ", ".join(f"{go_quote(k)}:{go_quote(v)}" for k, v in items) + "}"
+
+
+def go_selector(sel: Any) -> str:
+    if not isinstance(sel, dict):
+        return "null"
+    exprs = sel.get("matchExpressions")
+    if exprs is None:
+        shown = "[]v1.LabelSelectorRequirement(nil)"
+    else:
+        def req(e: Any) -> str:
+            e = _dict(e)
+            vals = e.get("values")
+            vs = "[]string(nil)" if vals is None else "[]string{" + ", ".join(go_quote(v) for v in vals) + "}"
+            return (f"v1.LabelSelectorRequirement{{Key:{go_quote(e.get('key', ''))}, "
+                    f"Operator:{go_quote(e.get('operator', ''))}, Values:{vs}}}")
+        shown = "[]v1.LabelSelectorRequirement{" + ", ".join(req(e) for e in _list(exprs)) + "}"
+    return f"v1.LabelSelector{{MatchLabels:{go_string_map(sel.get('matchLabels'))}, MatchExpressions:{shown}}}"
+
+
+def go_int_or_string(value: Any) -> str:
+    if isinstance(value, str):
+        return f"intstr.IntOrString{{Type:1, IntVal:0, StrVal:{go_quote(value)}}}"
+    n = value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return f'intstr.IntOrString{{Type:0, IntVal:{n}, StrVal:""}}'
+
+
+def invalid_raw(path: str, shown: str, detail: str) -> Cause:
+    """field.Invalid with the value already rendered (structs, maps: Go's %#v)."""
+    return {"reason": "FieldValueInvalid", "message": f"Invalid value: {shown}: {detail}", "field": path}
+
+
+def semantic(value: Any) -> Any:
+    """apiequality.Semantic's view of a JSON value: null and empty collections equal absence."""
+    if isinstance(value, dict):
+        out = {k: semantic(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None and v != {} and v != []}
+    if isinstance(value, list):
+        return [semantic(v) for v in value]
+    return value
+
+
+def immutable_selector(new: Obj, old: Obj, path: str = "spec.selector") -> list[Cause]:
+    a, b = _dict(new.get("spec")).get("selector"), _dict(old.get("spec")).get("selector")
+    if semantic(a) != semantic(b):
+        return [invalid_raw(path, go_selector(a), names.IMMUTABLE_MSG)]
+    return []
+
+
+# --- shared by every workload ---------------------------------------------------------------------
+
+def selector_matches(sel: Obj, labels: Obj) -> bool:
+    """metav1.LabelSelectorAsSelector(sel).Matches(labels) for a selector that validated."""
+    for k, v in _dict(sel.get("matchLabels")).items():
+        if labels.get(k) != v:
+            return False
+    for e in _list(sel.get("matchExpressions")):
+        e = _dict(e)
+        key, op, vals = str(e.get("key") or ""), e.get("operator"), _list(e.get("values"))
+        if op == "In" and labels.get(key) not in vals:
+            return False
+        if op == "NotIn" and key in labels and labels[key] in vals:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def selector_parses(sel: Any) -> bool:
+    return isinstance(sel, dict) and all(_dict(e).get("operator") in _OPERATORS
+                                         for e in _list(sel.get("matchExpressions")))
+
+
+def validate_selector(sel: Any, path: str) -> list[Cause]:
+    """unversionedvalidation.ValidateLabelSelector (label values checked strictly)."""
+    if not isinstance(sel, dict):
+        return []
+    causes = validate_labels(sel.get("matchLabels"), f"{path}.matchLabels")
+    for i, e in enumerate(_list(sel.get("matchExpressions"))):
+        e, p = _dict(e), f"{path}.matchExpressions[{i}]"
+        op, vals = e.get("operator"), _list(e.get("values"))
+        if op in ("In", "NotIn"):
+            if not vals:
+                causes.append(field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+        elif op in ("Exists", "DoesNotExist"):
+            if vals:
+                causes.append(field_forbidden(f"{p}.values",
+                                              "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        else:
+            causes.append(field_invalid(f"{p}.operator", op or "", "not a valid selector operator"))
+        key = str(e.get("key") or "")
+        causes += [field_invalid(f"{p}.key", key, m) for m in names.is_qualified_name(key)]
+        for j, v in enumerate(vals):
+            causes += [field_invalid(f"{p}.values[{j}]", v, m) for m in names.is_label_value(str(v))]
+    return causes
+
+
+def validate_required_selector(spec: Obj, kind: str) -> list[Cause]:
+    """spec.selector required and not empty (`empty selector is invalid for <kind>`)."""
+    sel = spec.get("selector")
+    if sel is None:
+        return [field_required("spec.selector")]
+    causes = validate_selector(sel, "spec.selector")
+    s = _dict(sel)
+    if not s.get("matchLabels") and not s.get("matchExpressions"):
+        causes.append(invalid_raw("spec.selector", go_selector(sel), f"empty selector is invalid for {kind}"))
+    return causes
+
+
+def template_labels_match(sel: Any, template: Obj, path: str) -> list[Cause]:
+    """The template's labels must be selected (an empty selector selects everything)."""
+    labels = _dict(_dict(template.get("metadata")).get("labels"))
+    if selector_parses(sel) and not selector_matches(_dict(sel), labels):
+        shown = go_string_map(_dict(template.get("metadata")).get("labels"))
+        return [invalid_raw(f"{path}.metadata.labels", shown, "`selector` does not match template `labels`")]
+    return []
+
+
+def validate_template(template: Any, path: str, policies: list[str], kind: str | None) -> list[Cause]:
+    """ValidatePodTemplateSpec plus the controller's restartPolicy rule (`policies`) and, for
+    `kind`, the ban on activeDeadlineSeconds (`activeDeadlineSeconds in ReplicaSet is not Supported`)."""
+    if not isinstance(template, dict):
+        return [field_required(path)]
+    causes = validate_template_meta(template.get("metadata"), f"{path}.metadata")
+    causes += validate_pod_spec(template.get("spec"), f"{path}.spec", for_pod=False)
+    spec = _dict(template.get("spec"))
+    policy = spec.get("restartPolicy")
+    if policy not in policies:
+        causes.append(field_not_supported(f"{path}.spec.restartPolicy", policy or "", policies))
+    if kind is not None and spec.get("activeDeadlineSeconds") is not None:
+        causes.append(field_forbidden(f"{path}.spec.activeDeadlineSeconds",
+                                      f"activeDeadlineSeconds in {kind} is not Supported"))
+    return causes
+
+
+def _percent(value: Any) -> int | None:
+    return int(value[:-1]) if isinstance(value, str) and _PERCENT.match(value) else None
+
+
+def int_or_percent_value(value: Any) -> int:
+    p = _percent(value)
+    if p is not None:
+        return p
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def validate_int_or_percent(value: Any, path: str, at_most_100: bool = True, only_100: bool = False) -> list[Cause]:
+    """ValidatePositiveIntOrPercent, then (unless `at_most_100` is off) IsNotMoreThan100Percent;
+    `only_100` runs the second check alone, for kube's orders of messages."""
+    if value is None:
+        return []
+    causes: list[Cause] = []
+    if not only_100:
+        if isinstance(value, str):
+            if not _PERCENT.match(value):
+                causes.append(invalid_raw(path, go_int_or_string(value), PERCENT_MSG))
+        else:
+            causes += non_negative(path, value)
+    if (at_most_100 or only_100) and (_percent(value) or 0) > 100:
+        causes.append(invalid_raw(path, go_int_or_string(value), "must not be greater than 100%"))
+    return causes
+
+
+def selector_string(sel: Any) -> str:
+    """metav1.LabelSelectorAsSelector(sel).String(): requirements sorted by key, values sorted
+    (`app=web,tier in (a,b)`), "" for a missing or empty selector. The Scale's status.selector."""
+    if not isinstance(sel, dict):
+        return ""
+    reqs: list[tuple[str, str]] = [(str(k), f"{k}={v}") for k, v in _dict(sel.get("matchLabels")).items()]
+    for e in _list(sel.get("matchExpressions")):
+        e = _dict(e)
+        key, op, vals = str(e.get("key") or ""), e.get("operator"), sorted(str(x) for x in _list(e.get("values")))
+        if op in ("In", "NotIn"):
+            reqs.append((key, f"{key} {op.lower()} ({','.join(vals)})"))
+        elif op == "Exists":
+            reqs.append((key, key))
+        elif op == "DoesNotExist":
+            reqs.append((key, "!" + key))
+    return ",".join(text for _, text in sorted(reqs, key=lambda r: r[0]))
