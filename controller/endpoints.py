@@ -57,6 +57,9 @@ def subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
         node = (pod.get("spec") or {}).get("nodeName")
         if node:
             addr["nodeName"] = node
+        pod_spec = pod.get("spec") or {}
+        if pod_spec.get("hostname") and pod_spec.get("subdomain") == meta(service).get("name"):
+            addr["hostname"] = pod_spec["hostname"]  # <hostname>.<service>.<ns>.svc in cluster DNS
         k = tuple((p.get("name", ""), p["port"], p["protocol"]) for p in ports)
         g = groups.setdefault(k, {"ports": ports, "addresses": [], "notReadyAddresses": []})
         g["addresses" if publish_all or is_ready(pod) else "notReadyAddresses"].append(addr)

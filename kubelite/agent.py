@@ -3,8 +3,9 @@
 It joins with the server URL and the node token alone (`kubelet.join`: the CA is checked
 against the token before the secret is sent), registers the Node, waits for its podCIDR,
 puts the node bridge on it and runs, side by side: the kubelet (pods), the proxy (service
-virtual IPs in nftables), the routes to other nodes' pod CIDRs, and the kubelet's HTTPS
-server (logs, exec). `--hollow` runs the same kubelet code on the fake runtime (pods report
+virtual IPs in nftables), the cluster DNS server (kubelet/dns, on the node address), the
+routes to other nodes' pod CIDRs, and the kubelet's HTTPS server (logs, exec). `--hollow`
+runs the same kubelet code on the fake runtime (pods report
 Running with fake IPs, no containers, no proxy) and `--hollow-nodes N` runs N of them in one
 process, for scale tests (Kubernetes' kubemark). SIGTERM stops cleanly: the proxy's table
 and the routes go, the containers stay (they belong to the pods, as with the real kubelet).
@@ -46,6 +47,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--backoff-initial", type=float, default=10.0, help="CrashLoopBackOff first delay (s)")
     p.add_argument("--backoff-max", type=float, default=300.0)
     p.add_argument("--lease-renew", type=float, default=10.0)
+    p.add_argument("--cluster-dns", default="10.96.0.10",
+                   help="the nameserver pods get (the kube-dns Service IP); '' gives them the node's resolvers")
+    p.add_argument("--cluster-domain", default="cluster.local")
+    p.add_argument("--resolv-conf", default="/etc/resolv.conf",
+                   help="the node's resolvers: for dnsPolicy Default and for names outside the cluster")
+    p.add_argument("--serve-dns", action=argparse.BooleanOptionalAction, default=True,
+                   help="run a cluster DNS server on the node address, port 53 (backs the kube-dns Service)")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -116,6 +124,12 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
         routes = RouteManager(informers, network, name)
         tasks += [asyncio.create_task(proxier.run(), name="proxy"), asyncio.create_task(routes.run(), name="routes")]
         cleanups += [proxier.stop, routes.remove_all]
+        if args.serve_dns:
+            from kubelet.dns.nodedns import NodeDns
+
+            node_dns = NodeDns(client, informers, name, node_ip, zone=args.cluster_domain,
+                               resolv_conf=args.resolv_conf)
+            tasks.append(asyncio.create_task(node_dns.run(), name="dns"))
         with contextlib.suppress(ImportError):
             from kubelet.server import KubeletServer
 
@@ -123,6 +137,8 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
             tasks.append(asyncio.create_task(server.run(), name="kubelet-server"))
     kubelet = Kubelet(client, runtime, agent, KubeletOptions(
         node_name=name, node_ip=node_ip, data_dir=data_dir, backoff_initial=args.backoff_initial,
+        dns_servers=[args.cluster_dns] if args.cluster_dns else [], cluster_domain=args.cluster_domain,
+        resolv_conf=args.resolv_conf,
         backoff_max=args.backoff_max, events=not hollow), informers)
     try:
         tasks.append(asyncio.create_task(kubelet.run(), name="kubelet"))

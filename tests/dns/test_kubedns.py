@@ -87,3 +87,21 @@ async def _get(client: Any, resource: str) -> Any:
 async def _empty(client: Any) -> bool:
     ep = await _get(client, "endpoints")
     return ep is not None and not ep.get("subsets")
+
+
+def test_endpoints_carry_the_hostname_of_pods_in_the_services_subdomain() -> None:
+    from controller.endpoints import subsets
+
+    service = {"metadata": {"name": "db", "namespace": "default"},
+               "spec": {"clusterIP": "None", "selector": {"app": "db"}, "ports": [{"name": "pg", "port": 5432}]}}
+
+    def pod(name: str, ip: str, **spec: Any) -> dict[str, Any]:
+        return {"metadata": {"name": name, "namespace": "default", "uid": name},
+                "spec": {"containers": [], **spec},
+                "status": {"podIP": ip, "conditions": [{"type": "Ready", "status": "True"}]}}
+
+    got = subsets(service, [pod("db-0", "10.244.0.7", hostname="db-0", subdomain="db"),
+                            pod("other", "10.244.0.8", hostname="x", subdomain="elsewhere"),
+                            pod("plain", "10.244.0.9")])
+    hostnames = {a["ip"]: a.get("hostname") for s in got for a in s.get("addresses") or []}
+    assert hostnames == {"10.244.0.7": "db-0", "10.244.0.8": None, "10.244.0.9": None}
