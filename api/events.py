@@ -6,7 +6,8 @@ source); a repeat bumps its `count` and `lastTimestamp` instead of creating a ne
 busy loop does not flood the store. Like client-go's EventAggregator, once one object has had
 10 different messages for one reason (e.g. "Created pod: x" for each pod of an RC), further
 ones are folded into a single "(combined from similar events): ..." Event. Repeats arriving
-before the first write lands are folded into one write. Assumes a client with `create` and `patch` (as `AsyncClient`).
+before the first write lands are folded into one write. `qps`/`burst` put a token bucket in front
+of the writes, as the kubelet's eventRecordQPS/eventBurst do (what waits meanwhile folds). Assumes a client with `create` and `patch` (as `AsyncClient`).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def aggregation_key(ref: dict[str, Any], reason: str, message: str, component: s
 
 class EventRecorder:
     def __init__(self, client: EventClient, component: str, host: str = "",
-                 max_in_flight: int = 8, cache_size: int = 4096) -> None:
+                 max_in_flight: int = 8, cache_size: int = 4096, qps: float = 0.0, burst: int = 1) -> None:
         self.client = client
         self.component = component
         self.host = host
@@ -77,6 +78,8 @@ class EventRecorder:
         self._sem = asyncio.Semaphore(max_in_flight)
         self._busy: set[tuple[str, ...]] = set()
         self._similar: collections.OrderedDict[tuple[str, ...], set[str]] = collections.OrderedDict()
+        self._qps, self._burst = qps, max(1, burst)
+        self._tokens, self._refilled = float(self._burst), -1.0
 
     def record(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
         ref = involved_ref(obj)
@@ -127,6 +130,7 @@ class EventRecorder:
                     e = self._entries.get(key)
                     if e is None or e.pending == 0:
                         continue
+                    await self._token()
                     await self._sem.acquire()
                     self._busy.add(key)
                     t = asyncio.create_task(self._write(key, e))
@@ -135,6 +139,19 @@ class EventRecorder:
         finally:
             for t in tasks:
                 t.cancel()
+
+    async def _token(self) -> None:
+        if self._qps <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._refilled >= 0:
+            self._tokens = min(float(self._burst), self._tokens + (now - self._refilled) * self._qps)
+        self._refilled = now
+        if self._tokens < 1:
+            await asyncio.sleep((1 - self._tokens) / self._qps)
+            self._tokens, self._refilled = 1.0, loop.time()
+        self._tokens -= 1
 
     async def flush(self, timeout: float = 5.0) -> None:
         """Wait until everything recorded so far is written (for tests and shutdown)."""

@@ -40,7 +40,9 @@ class KubeletOptions:
     dns_servers: list[str] = field(default_factory=list)  # --cluster-dns
     cluster_domain: str = "cluster.local"
     resolv_conf: str = "/etc/resolv.conf"
-    events: bool = True  # hollow nodes leave them out (two writes per pod at scale)
+    events: bool = True
+    event_qps: float = 50.0
+    event_burst: int = 100
 
 
 class Kubelet:
@@ -56,7 +58,10 @@ class Kubelet:
         self.probes = ProbeManager(self._exec_probe, self._wake)
         ctx = SyncContext(options.node_name, options.node_ip, options.data_dir, self._services_in,
                           options.dns_servers, options.cluster_domain, options.resolv_conf)
-        self.recorder = EventRecorder(client, "kubelet", options.node_name) if options.events else None
+        # the kubelet's event client: eventRecordQPS 50, eventBurst 100, and one write at a time as
+        # client-go's broadcaster does (a hundred hollow kubelets in one process must not flood the server)
+        self.recorder = EventRecorder(client, "kubelet", options.node_name, max_in_flight=1, qps=options.event_qps,
+                                      burst=options.event_burst) if options.events else None
         self.syncer = PodSyncer(runtime, client, ctx, self.probes,
                                 Backoff(options.backoff_initial, options.backoff_max), recorder=self.recorder)
         self.workers = PodWorkers(self.syncer.sync)

@@ -139,7 +139,7 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
         node_name=name, node_ip=node_ip, data_dir=data_dir, backoff_initial=args.backoff_initial,
         dns_servers=[args.cluster_dns] if args.cluster_dns else [], cluster_domain=args.cluster_domain,
         resolv_conf=args.resolv_conf,
-        backoff_max=args.backoff_max, events=not hollow), informers)
+        backoff_max=args.backoff_max), informers)
     try:
         tasks.append(asyncio.create_task(kubelet.run(), name="kubelet"))
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -59,9 +59,27 @@ def test_hollow_nodes_run_an_rc(hollow: tuple[Client, subprocess.Popen[bytes]], 
     pods = wait_for(lambda: (r := running()) and len(r) == 6 and r, 30, "6 running pods")
     assert {p["spec"]["nodeName"] for p in pods} == {"hollow-0", "hollow-1", "hollow-2"}
     assert all(p["status"]["podIP"] and p["status"]["containerStatuses"][0]["ready"] for p in pods)
+
+    # the kubelet's events, as a real node records them (the control plane does the same work)
+    def kubelet_events() -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for e in c.list("events", "default")["items"]:
+            if e["source"].get("component") == "kubelet":
+                out.setdefault(e["involvedObject"]["name"], []).append(e["reason"])
+        return out
+
+    names = {p["metadata"]["name"] for p in pods}
+    seen = wait_for(lambda: (k := kubelet_events()) and all({"Pulled", "Created", "Started"} <= set(k.get(n, []))
+                                                              for n in names) and k, 30, "kubelet events")
+    assert all(sorted(seen[n]) == ["Created", "Pulled", "Started"] for n in names), seen
+    pod0 = pods[0]
+    event0 = next(e for e in c.list("events", "default")["items"]
+                  if e["involvedObject"]["name"] == pod0["metadata"]["name"] and e["reason"] == "Started")
+    assert event0["source"]["host"] == pod0["spec"]["nodeName"] and event0["message"] == "Started container c"
     # graceful deletion goes through the kubelet: the pods disappear only once it confirms
     c.delete("replicationcontrollers", "h", "default")
     wait_for(lambda: not c.list("pods", "default", label_selector="app=h")["items"], 30, "pods deleted")
+    wait_for(lambda: all("Killing" in v for n, v in kubelet_events().items() if n in names), 30, "Killing events")
     # the agent stops cleanly on SIGTERM
     agent.send_signal(signal.SIGTERM)
     assert agent.wait(20) == 0
