@@ -171,6 +171,21 @@ def map_to_string(match_labels: Mapping[str, str] | None) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted((match_labels or {}).items()))
 
 
+def label_selector_string(sel: Mapping[str, Any] | None) -> str:
+    """metav1.LabelSelectorAsSelector(sel).String(): requirements sorted by key, `in`/`notin`
+    values sorted (`app=web,tier in (a,b)`); "" for a missing or empty selector. What a Scale's
+    status.selector and the workload tables' Selector column show. ValueError on a bad operator."""
+    if not sel:
+        return ""
+    reqs = [Requirement(str(k), "=", (str(v),)) for k, v in (sel.get("matchLabels") or {}).items()]
+    for e in sel.get("matchExpressions") or []:
+        op = _EXPR_OPS.get(e.get("operator", ""))
+        if op is None:
+            raise ValueError(f"{e.get('operator')!r} is not a valid label selector operator")
+        reqs.append(Requirement(str(e.get("key", "")), op, tuple(sorted(str(v) for v in e.get("values") or ()))))
+    return ",".join(str(r) for r in sorted(reqs, key=lambda r: r.key))
+
+
 @dataclass(frozen=True)
 class FieldRequirement:
     path: str

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
+from api.selectors import label_selector_string
 from apiserver.validation import names
 from apiserver.validation.meta import non_negative, validate_labels, validate_template_meta
 from apiserver.validation.pod import validate_pod_spec
@@ -209,19 +210,10 @@ def validate_int_or_percent(value: Any, path: str, at_most_100: bool = True, onl
     return causes
 
 
+
 def selector_string(sel: Any) -> str:
-    """metav1.LabelSelectorAsSelector(sel).String(): requirements sorted by key, values sorted
-    (`app=web,tier in (a,b)`), "" for a missing or empty selector. The Scale's status.selector."""
-    if not isinstance(sel, dict):
+    """The Scale's status.selector: kube's selector string, "" when missing, empty or invalid."""
+    try:
+        return label_selector_string(sel if isinstance(sel, dict) else None)
+    except (ValueError, AttributeError, TypeError):
         return ""
-    reqs: list[tuple[str, str]] = [(str(k), f"{k}={v}") for k, v in _dict(sel.get("matchLabels")).items()]
-    for e in _list(sel.get("matchExpressions")):
-        e = _dict(e)
-        key, op, vals = str(e.get("key") or ""), e.get("operator"), sorted(str(x) for x in _list(e.get("values")))
-        if op in ("In", "NotIn"):
-            reqs.append((key, f"{key} {op.lower()} ({','.join(vals)})"))
-        elif op == "Exists":
-            reqs.append((key, key))
-        elif op == "DoesNotExist":
-            reqs.append((key, "!" + key))
-    return ",".join(text for _, text in sorted(reqs, key=lambda r: r[0]))
