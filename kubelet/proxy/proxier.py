@@ -45,7 +45,8 @@ class Proxier:
         self._min_interval = min_interval
         self._dirty = asyncio.Event()
         self.applied_body = ""
-        self.applies = 0
+        self.applies = 0  # transactions sent
+        self.rebuilds = 0  # rule sets computed (a rebuild that changes nothing sends none)
         for inf in (self.services, self.endpoints):
             inf.add_handlers(self._mark, lambda old, new: self._mark(new), self._mark)
 
@@ -63,6 +64,7 @@ class Proxier:
             await self._dirty.wait()
             self._dirty.clear()
             body = self.current_ruleset()
+            self.rebuilds += 1
             if body != self.applied_body:
                 try:
                     await asyncio.to_thread(self._apply, body)

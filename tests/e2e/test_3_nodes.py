@@ -8,7 +8,9 @@ import json
 import os
 import signal
 import subprocess
+import time
 
+from api.jsonutil import parse_time
 from tests.e2e.conftest import Cluster
 from tests.polling import wait_for
 
@@ -52,10 +54,25 @@ def test_agent_restart_adopts_running_containers(cluster: Cluster) -> None:
                                       p["status"]["containerStatuses"][0]["restartCount"]) for p in running}
     old = agent_pid("node-0")
     assert old
+    api = c.client()
     os.kill(old, signal.SIGKILL)
+    killed_at = time.time()
+    # observe the restart itself, not the old agent's last report (the node stays Ready through a
+    # short outage): a new agent process, the node's Lease renewed after the kill (by the new agent,
+    # the old one being dead), and its pod loop live (a pod pinned to the node runs); only then has
+    # it adopted, or wrongly restarted, the containers it found
     wait_for(lambda: agent_pid("node-0") not in (0, old), 30, what="the supervisor restarting the agent")
-    wait_for(lambda: node_ready(c, "node-0") == "True", 30, what="node-0 Ready again")
-    # a new sync has happened (the lease renewed) and nothing was restarted
+    wait_for(lambda: parse_time(api.get("leases", "node-0", "kube-node-lease")["spec"]["renewTime"]).timestamp()
+             > killed_at, 30, what="node-0's Lease renewed by the new agent")
+    api.create("pods", {"metadata": {"name": "after-restart"}, "spec": {
+        "nodeName": "node-0", "terminationGracePeriodSeconds": 1,
+        "containers": [{"name": "main", "image": "busybox:1.35", "command": ["sleep", "36000"]}]}}, "default")
+    try:
+        wait_for(lambda: api.get("pods", "after-restart", "default")["status"].get("phase") == "Running", 60,
+                 what="a new pod on node-0 running (the new agent's pod loop is live)")
+    finally:
+        api.delete("pods", "after-restart", "default")
+    assert node_ready(c, "node-0") == "True"
     after = {p["metadata"]["name"]: (p["status"]["containerStatuses"][0]["containerID"],
                                      p["status"]["containerStatuses"][0]["restartCount"]) for p in pods(c)}
     assert after == before

@@ -48,6 +48,10 @@ def statuses(api: FakeApi, name: str) -> dict[str, dict[str, Any]]:
     return {cs["name"]: cs for cs in status(api, name).get("containerStatuses") or []}
 
 
+def status_writes(api: FakeApi, name: str) -> int:
+    return sum(1 for c in api.calls if c[0] == "patch/status" and c[2] == name)
+
+
 def run(coro: Any) -> None:
     asyncio.run(coro)
 
@@ -136,7 +140,7 @@ def test_image_pull_failure_backs_off(tmp_path: Path) -> None:
         async with running_kubelet(api, rt, tmp_path):
             await api.create("pods", pod("nopull", [{"name": "c", "image": "nope:1", "imagePullPolicy": "Always"}]))
             def reasons() -> list[str]:  # every status the kubelet wrote, in order
-                out = []
+                out: list[str] = []
                 for _, plural, _, obj in api.history:
                     for cs in (obj.get("status") or {}).get("containerStatuses") or []:
                         r = cs["state"].get("waiting", {}).get("reason")
@@ -194,9 +198,12 @@ def test_restarted_kubelet_adopts_and_cleans_orphans(tmp_path: Path) -> None:
         before = {c.info.id for c in rt.containers.values() if c.info.labels["io.kubernetes.pod.name"] == "keep"}
         starts = sum(1 for c in rt.calls if c[0] == "start_container")
         del api.objects[("pods", "default", "orphan")]  # deleted while the kubelet was down
+        reports = status_writes(api, "keep")
         async with running_kubelet(api, rt, tmp_path):
             await until(lambda: all(c.info.labels["io.kubernetes.pod.name"] == "keep" for c in rt.containers.values()))
-            await asyncio.sleep(0.1)
+            # the new kubelet's first sync of the pod ends with a status write (it remembers none):
+            # by then it has adopted its container, or wrongly restarted it
+            await until(lambda: status_writes(api, "keep") > reports)
             assert {c.info.id for c in rt.containers.values()} == before
             assert sum(1 for c in rt.calls if c[0] == "start_container") == starts
             assert statuses(api, "keep")["c"]["restartCount"] == 0
@@ -211,12 +218,21 @@ def test_status_written_only_on_change(tmp_path: Path, n: int) -> None:
         async with running_kubelet(api, rt, tmp_path) as k:
             await api.create("pods", pod("quiet", [{"name": "c", "image": "busybox:1.35"}]))
             await until(lambda: status(api, "quiet").get("phase") == "Running")
-            writes = sum(1 for c in api.calls if c[0] == "patch/status" and c[2] == "quiet")
+            writes = status_writes(api, "quiet")
             uid = api.objects[("pods", "default", "quiet")]["metadata"]["uid"]
-            for _ in range(5):
+            decided = 0  # syncs that got to the status decision (the end of a sync)
+            report = k.syncer._report
+
+            async def counted(*args: Any) -> None:
+                nonlocal decided
+                await report(*args)
+                decided += 1
+
+            k.syncer._report = counted  # type: ignore[method-assign,assignment]
+            for i in range(5):
                 k.workers.wake(uid)
-                await asyncio.sleep(0.02)
-            assert sum(1 for c in api.calls if c[0] == "patch/status" and c[2] == "quiet") == writes
+                await until(lambda: decided > i)  # noqa: B023 - awaited within the iteration
+            assert status_writes(api, "quiet") == writes
 
     run(go())
 

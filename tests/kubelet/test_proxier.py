@@ -24,9 +24,9 @@ def test_proxier_follows_endpoints():
                                        "subsets": [{"addresses": [{"ip": "10.244.0.7"}],
                                                     "ports": [{"port": 8080, "protocol": "TCP"}]}]})
         await until(lambda: "dnat to 10.244.0.7:8080" in applied[-1])
-        count = proxier.applies
-        proxier._mark()  # nothing changed: no new transaction
-        await asyncio.sleep(0.05)
+        count, rebuilds = proxier.applies, proxier.rebuilds
+        proxier._mark()  # nothing changed: a rebuild, but no new transaction
+        await until(lambda: proxier.rebuilds > rebuilds)
         assert proxier.applies == count
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
