@@ -98,7 +98,7 @@ def _deployment_update(new: Obj, old: Obj) -> None:
 _row("deployments", status_separate=True, generation=True,
      prepare_create=_reset_status({}), prepare_update=_deployment_update,
      defaults=default_deployment, validate=v.validate_deployment,
-     validate_update=v.validate_selector_update, validate_status=v.validate_status,
+     validate_update=v.validate_selector_update, validate_status=v.status_validator("Deployment"),
      scale_selector=_scale_selector)
 
 
@@ -116,7 +116,7 @@ def default_replica_set(obj: Obj) -> None:
 _row("replicasets", status_separate=True, generation=True,
      prepare_create=_reset_status({"replicas": 0}), defaults=default_replica_set,
      validate=v.validate_replica_set, validate_update=v.validate_selector_update,
-     validate_status=v.validate_status, field_paths=frozenset({"status.replicas"}),
+     validate_status=v.status_validator("ReplicaSet"), field_paths=frozenset({"status.replicas"}),
      scale_selector=_scale_selector)
 
 
@@ -168,7 +168,7 @@ def _daemon_set_update(new: Obj, old: Obj) -> None:
 
 _row("daemonsets", status_separate=True, generation=True,
      prepare_create=_daemon_set_create, prepare_update=_daemon_set_update, defaults=default_daemon_set,
-     validate=v.validate_daemon_set, validate_update=v.validate_selector_update, validate_status=v.validate_status)
+     validate=v.validate_daemon_set, validate_update=v.validate_selector_update, validate_status=v.status_validator("DaemonSet"))
 
 
 # --- StatefulSet ----------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def default_stateful_set(obj: Obj) -> None:
 _row("statefulsets", name_rule=is_dns1123_label, status_separate=True, generation=True,
      prepare_create=_reset_status({"replicas": 0, "availableReplicas": 0}), defaults=default_stateful_set,
      validate=v.validate_stateful_set, validate_update=v.validate_stateful_set_update,
-     validate_status=v.validate_status, scale_selector=_scale_selector)
+     validate_status=v.status_validator("StatefulSet"), scale_selector=_scale_selector)
 
 
 # --- ControllerRevision ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ value rendering) are in `workloads`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
@@ -259,10 +260,13 @@ _NOT_ABOVE_REPLICAS = ("updatedReplicas", "fullyLabeledReplicas", "readyReplicas
                        "availableReplicas")
 
 
-def validate_status(new: Obj, old: Obj) -> list[Cause]:
-    """Counts non-negative, none above status.replicas, available not above ready, and a
-    collisionCount that never goes down."""
-    kind = str(new.get("kind") or old.get("kind") or "")
+def status_validator(kind: str) -> Callable[[Obj, Obj], list[Cause]]:
+    """ValidateXStatusUpdate of `kind`: counts non-negative, none above status.replicas,
+    available not above ready, and a collisionCount that never goes down."""
+    return lambda new, old: _validate_status(kind, new, old)
+
+
+def _validate_status(kind: str, new: Obj, old: Obj) -> list[Cause]:
     status, old_status = _dict(new.get("status")), _dict(old.get("status"))
     causes: list[Cause] = []
     for key in _STATUS_COUNTS.get(kind, ()):
