@@ -201,7 +201,7 @@ class DeploymentController(QueueController):
                 raise
             if du.replicas(new_rs):
                 self.events.record(d, NORMAL, "ScalingReplicaSet",
-                                   f"Scaled up replica set {meta(new_rs)['name']} from 0 to {du.replicas(new_rs)}")
+                                   f"Scaled up replica set {meta(new_rs)['name']} to {du.replicas(new_rs)}")
             if du.has_progress_deadline(d):
                 du.set_condition(status, du.new_condition("Progressing", "True", du.NEW_RS_CREATED,
                                                           f'Created new replica set "{meta(new_rs)["name"]}"', now))
@@ -242,7 +242,7 @@ class DeploymentController(QueueController):
         if before != size:
             way = "up" if size > before else "down"
             self.events.record(d, NORMAL, "ScalingReplicaSet",
-                               f"Scaled {way} replica set {meta(rs)['name']} from {before} to {size}")
+                               f"Scaled {way} replica set {meta(rs)['name']} to {size} from {before}")
         return updated
 
     async def _apply_sizes(self, d: Obj, rss: list[Obj], sizes: dict[str, int]) -> list[Obj]:

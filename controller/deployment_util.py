@@ -83,15 +83,25 @@ def safe_encode(s: str) -> str:
     return "".join(_ALPHANUMS[ord(ch) % len(_ALPHANUMS)] for ch in s)
 
 
+def drop_nulls(v: Any) -> Any:
+    """A null field is an absent one (Go's zero values): `creationTimestamp: null` in a template
+    sent by kubectl must compare and hash equal to the same template stored without it."""
+    if isinstance(v, dict):
+        return {k: drop_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [drop_nulls(x) for x in v]
+    return v
+
+
 def compute_hash(template: Obj, collision_count: int | None = None) -> str:
-    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
+    data = json.dumps(drop_nulls(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count is not None:
         data += int(collision_count & 0xFFFFFFFF).to_bytes(4, "little") + b"\0\0\0\0"
     return safe_encode(str(fnv32a(data)))
 
 
 def _without_hash(template: Obj) -> Obj:
-    t = json.loads(json.dumps(template or {}))
+    t = drop_nulls(json.loads(json.dumps(template or {})))
     labels = (t.get("metadata") or {}).get("labels")
     if labels is not None:
         labels.pop(HASH_LABEL, None)

@@ -128,10 +128,12 @@ def describe_rc(env: Env, rc: Obj) -> str:
 
 
 def describe(env: Env, p: Parsed) -> int:
+    from kubectl import describe_apps as apps
     from kubectl import describe_others as others
 
     describers = {"Pod": describe_pod, "ReplicationController": describe_rc, "Service": others.describe_service,
-                  "Node": others.describe_node, "Namespace": others.describe_namespace}
+                  "Node": others.describe_node, "Namespace": others.describe_namespace,
+                  "Deployment": apps.describe_deployment, "ReplicaSet": apps.describe_replicaset}
     targets: list[tuple[Resource, list[str]]]
     if p["filename"]:
         from kubectl.manifests import load_paths, resource_of

@@ -33,11 +33,18 @@ VERBS: dict[str, str] = {
     "port-forward": "kubectl.cmd_portforward",
     "wait": "kubectl.cmd_wait",
     "rolling-update": "kubectl.rolling_update",
+    "rollout": "kubectl.cmd_rollout",
+    "set": "kubectl.cmd_set",
     "config": "kubectl.cmd_config",
     "version": "kubectl.cmd_info",
     "cluster-info": "kubectl.cmd_info",
     "api-resources": "kubectl.cmd_info",
     "completion": "kubectl.cmd_info",
+}
+# (verb, first argument) -> module, for subcommands with flags of their own
+SUBVERBS: dict[tuple[str, str], str] = {
+    ("create", "deployment"): "kubectl.cmd_create_deployment",
+    ("create", "deploy"): "kubectl.cmd_create_deployment",
 }
 
 USAGE = """kubectl controls the Kubernetes cluster manager (kubelite's kubectl).
@@ -46,13 +53,15 @@ Basic Commands:
   create          Create a resource from a file or from stdin
   expose          Expose a replication controller as a new Kubernetes service
   run             Run a particular image on the cluster
+  set             Set specific features on objects
   get             Display one or many resources
   edit            Edit a resource on the server
   delete          Delete resources by file names, stdin, resources and names, or by label selector
 
 Deploy Commands:
+  rollout         Manage the rollout of a resource
   rolling-update  Perform a rolling update of the given replication controller
-  scale           Set a new size for a replication controller
+  scale           Set a new size for a deployment, replica set, or replication controller
 
 Cluster Management Commands:
   cluster-info    Display cluster information
@@ -112,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="")
         return 0 if not rest or rest[0] in ("-h", "--help") else 1
     module_name = VERBS.get(verb)
+    sub, _ = split_verb(rest)
+    module_name = SUBVERBS.get((verb, sub or ""), module_name)
     if module_name is None:
         print(f'error: unknown command "{verb}" for "kubectl"\n\nDid you mean this?\n\tget\n\n'
               "Run 'kubectl --help' for usage.", file=sys.stderr)

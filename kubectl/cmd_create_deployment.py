@@ -1,0 +1,73 @@
+"""`kubectl create deployment NAME --image=IMAGE [--replicas=N] [--port=P] [-- COMMAND]`.
+
+Builds the Deployment kubectl's create_deployment.go builds (label and selector `app=NAME`,
+one container per image named after the image's last path segment without tag or digest,
+`_` made `-`, duplicates numbered) and creates it through `kubectl create`'s path, so
+`--dry-run`, `-o` and `--save-config` behave as for `create -f`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubectl.env import CommandError, Env
+from kubectl.flags import FlagSpec, Parsed
+
+FLAGS: dict[str, FlagSpec] = {"create": {
+    "filename": ("list", [], "f"), "recursive": ("bool", False, "R"), "dry-run": ("str", "none", ""),
+    "output": ("str", "", "o"), "validate": ("str", "strict", ""), "field-manager": ("str", "", ""),
+    "save-config": ("bool", False, ""), "image": ("list", [], ""), "replicas": ("int", 1, "r"),
+    "port": ("int", -1, ""),
+}}
+
+
+def container_names(images: list[str]) -> list[str]:
+    """The image's last path segment without tag or digest; a name with `_` gets `-` instead and a
+    random 5-letter suffix, as sanitizeAndUniquify makes it (repeated names stay as they are)."""
+    import random
+
+    names = [image.split("/")[-1].split("@")[0].split(":")[0] for image in images]
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    return [f"{n.replace('_', '-')}-{''.join(random.choices(alphabet, k=5))}" if "_" in n else n for n in names]
+
+
+def deployment_object(name: str, images: list[str], replicas: int, port: int, command: list[str]) -> dict[str, Any]:
+    labels = {"app": name}
+    containers: list[dict[str, Any]] = []
+    for cname, image in zip(container_names(images), images, strict=True):
+        c: dict[str, Any] = {"name": cname, "image": image}  # Go's field order: json -o keeps it
+        if command:
+            c["command"] = list(command)
+        containers.append(c)
+    if port >= 0:
+        containers[0]["ports"] = [{"containerPort": port}]
+    for c in containers:
+        c["resources"] = {}
+    return {"kind": "Deployment", "apiVersion": "apps/v1",
+            "metadata": {"name": name, "creationTimestamp": None, "labels": labels},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"creationTimestamp": None, "labels": labels},
+                                  "spec": {"containers": containers}},
+                     "strategy": {}},
+            "status": {}}
+
+
+def create(env: Env, p: Parsed) -> int:
+    from kubectl.cmd_apply import _create_obj, dry_run_mode
+    from kubectl.manifests import Doc
+
+    args = p.args[1:]  # after "deployment"
+    if len(args) != 1:
+        raise CommandError("error: exactly one NAME is required, got " + str(len(args)))
+    if not p["image"]:
+        raise CommandError('error: required flag(s) "image" not set')
+    if len(p["image"]) > 1 and p.command:
+        raise CommandError("error: cannot specify multiple --image options and command")
+    obj = deployment_object(args[0], p["image"], p["replicas"], p["port"], p.command)
+    mode = dry_run_mode(p)
+    if mode == "client":  # printed as built: no namespace filled in
+        from kubectl.cmd_apply import report
+
+        report(env, p, obj, env.resource("deployments"), "created", mode)
+        return 0
+    return _create_obj(env, p, Doc(obj, ""), mode)

@@ -1,0 +1,160 @@
+"""`kubectl describe` for Deployments and ReplicaSets, and the pod template block they share with
+`kubectl rollout history --revision`.
+
+Same writer and layout rules as `kubectl.describe` (kubectl's DeploymentDescriber and
+ReplicaSetDescriber): a Deployment shows its replica counts, strategy, template, conditions,
+the old ReplicaSets that still have replicas and the new one; a ReplicaSet its pods by phase and
+the Deployment that controls it.
+"""
+
+from __future__ import annotations
+
+from api.errors import ApiError
+from kubectl.describe_writer import (
+    L1,
+    Obj,
+    Out,
+    annotations_block,
+    containers_block,
+    events_block,
+    fetch_events,
+    labels_block,
+    meta,
+    rfc1123z,
+    tolerations_block,
+    volumes_block,
+)
+from kubectl.env import Env
+
+HASH_LABEL = "pod-template-hash"
+_OPS = {"In": "in", "NotIn": "notin"}
+
+
+def format_selector(sel: Obj | None) -> str:
+    """metav1.FormatLabelSelector: `k=v`, `k in (a,b)`, `k`, `!k`, sorted by key; `<none>` if empty."""
+    if sel is None:
+        return "<none>"
+    parts: list[tuple[str, str]] = [(k, f"{k}={v}") for k, v in (sel.get("matchLabels") or {}).items()]
+    for e in sel.get("matchExpressions") or []:
+        key, op = e.get("key", ""), e.get("operator", "")
+        if op in _OPS:
+            parts.append((key, f"{key} {_OPS[op]} ({','.join(sorted(e.get('values') or []))})"))
+        elif op == "Exists":
+            parts.append((key, key))
+        elif op == "DoesNotExist":
+            parts.append((key, f"!{key}"))
+    text = ",".join(p for _, p in sorted(parts))
+    return text or "<none>"
+
+
+def pod_template_block(out: Out, template: Obj) -> None:
+    """DescribePodTemplate."""
+    tspec = template.get("spec") or {}
+    out.w("Pod Template:")
+    labels_block(out, "Labels", meta(template).get("labels"), L1)
+    if meta(template).get("annotations"):
+        annotations_block(out, meta(template).get("annotations"), L1)
+    if tspec.get("serviceAccountName"):
+        out.w(f"{L1}Service Account:\t{tspec['serviceAccountName']}")
+    if tspec.get("initContainers"):
+        containers_block(out, "Init Containers", tspec["initContainers"], None, " ", L1)
+    containers_block(out, "Containers", tspec.get("containers") or [], None, " ", L1)
+    volumes_block(out, tspec.get("volumes"), L1)
+    node_sel = tspec.get("nodeSelector") or {}
+    out.w(f"{L1}Node-Selectors:\t" + (",".join(f"{k}={v}" for k, v in sorted(node_sel.items())) or "<none>"))
+    tolerations_block(out, tspec.get("tolerations"), L1)
+
+
+def _conditions(out: Out, status: Obj) -> None:
+    conds = status.get("conditions") or []
+    if conds:
+        out.w("Conditions:\n  Type\tStatus\tReason")
+        out.w(f"{L1}----\t------\t------")
+        for c in conds:
+            out.w(f"{L1}{c.get('type')} \t{c.get('status')}\t{c.get('reason', '')}")
+
+
+def _replicas(o: Obj) -> int:
+    v = (o.get("spec") or {}).get("replicas")
+    return 1 if v is None else int(v)
+
+
+def _rs_list(rss: list[Obj]) -> str:
+    return ", ".join(f"{meta(r).get('name')} ({int((r.get('status') or {}).get('replicas') or 0)}/{_replicas(r)} "
+                     "replicas created)" for r in rss) or "<none>"
+
+
+def _owned_rss(env: Env, d: Obj) -> tuple[list[Obj], Obj | None]:
+    """(old ReplicaSets with replicas, the new one), as deploymentutil.GetAllReplicaSets finds them."""
+    m = meta(d)
+    try:
+        items = env.client.list("replicasets", m.get("namespace")).get("items") or []
+    except ApiError:
+        return [], None
+    owned = [r for r in items if any(o.get("controller") and o.get("uid") == m.get("uid")
+                                     for o in meta(r).get("ownerReferences") or [])]
+    owned.sort(key=lambda r: (meta(r).get("creationTimestamp") or "", meta(r).get("name") or ""))
+    from kubectl.rollout_rules import without_hash
+
+    want = without_hash((d.get("spec") or {}).get("template") or {})
+    new = next((r for r in owned if without_hash((r.get("spec") or {}).get("template") or {}) == want), None)
+    return [r for r in owned if r is not new and _replicas(r) != 0], new
+
+
+def describe_deployment(env: Env, d: Obj) -> str:
+    out, m = Out(), meta(d)
+    spec, status = d.get("spec") or {}, d.get("status") or {}
+    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
+    out.w(f"CreationTimestamp:\t{rfc1123z(m.get('creationTimestamp'))}")
+    labels_block(out, "Labels", m.get("labels"))
+    annotations_block(out, m.get("annotations"))
+    out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
+    n = {k: int(status.get(k) or 0) for k in ("updatedReplicas", "replicas", "availableReplicas",
+                                              "unavailableReplicas")}
+    out.w(f"Replicas:\t{_replicas(d)} desired | {n['updatedReplicas']} updated | {n['replicas']} total | "
+          f"{n['availableReplicas']} available | {n['unavailableReplicas']} unavailable")
+    strategy = spec.get("strategy") or {}
+    out.w(f"StrategyType:\t{strategy.get('type', '')}")
+    out.w(f"MinReadySeconds:\t{int(spec.get('minReadySeconds') or 0)}")
+    ru = strategy.get("rollingUpdate")
+    if ru is not None:
+        out.w(f"RollingUpdateStrategy:\t{ru.get('maxUnavailable', '')} max unavailable, "
+              f"{ru.get('maxSurge', '')} max surge")
+    pod_template_block(out, spec.get("template") or {})
+    _conditions(out, status)
+    olds, new = _owned_rss(env, d)
+    if olds or new is not None:
+        out.w(f"OldReplicaSets:\t{_rs_list(olds)}")
+        out.w(f"NewReplicaSet:\t{_rs_list([new] if new else [])}")
+    events_block(out, fetch_events(env, d))
+    return out.text()
+
+
+def describe_replicaset(env: Env, rs: Obj) -> str:
+    out, m = Out(), meta(rs)
+    spec, status = rs.get("spec") or {}, rs.get("status") or {}
+    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
+    out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
+    labels_block(out, "Labels", m.get("labels"))
+    annotations_block(out, m.get("annotations"))
+    ref = next((r for r in m.get("ownerReferences") or [] if r.get("controller")), None)
+    if ref is not None:
+        out.w(f"Controlled By:\t{ref.get('kind')}/{ref.get('name')}")
+    out.w(f"Replicas:\t{int(status.get('replicas') or 0)} current / {_replicas(rs)} desired")
+    counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
+    sel = format_selector(spec.get("selector")).replace("<none>", "")
+    try:
+        for p in env.client.list("pods", m.get("namespace"), label_selector=sel or None).get("items") or []:
+            owners = [o.get("uid") for o in meta(p).get("ownerReferences") or [] if o.get("controller")]
+            if m.get("uid") not in owners:
+                continue
+            phase = (p.get("status") or {}).get("phase") or "Pending"
+            counts[phase] = counts.get(phase, 0) + 1
+    except ApiError:
+        pass
+    out.w(f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
+          f"Succeeded / {counts['Failed']} Failed")
+    pod_template_block(out, spec.get("template") or {})
+    _conditions(out, status)
+    events_block(out, fetch_events(env, rs))
+    return out.text()
