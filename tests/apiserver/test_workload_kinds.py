@@ -113,7 +113,7 @@ def test_kubectl_applies_and_prints_the_workload_kinds(server: Server, ns: str) 
     server.kubectl("-n", ns, "apply", "-f", "-", input=web127, binary=KUBECTL_127, check=True)
     rows = _rows(server.kubectl("-n", ns, "get", "deploy", binary=KUBECTL_127, check=True).stdout)
     assert rows[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-    assert ["web127", "0/2", "0", "0"] == next(r for r in rows if r[0] == "web127")[:4]
+    assert next(r for r in rows if r[0] == "web127")[:4] == ["web127", "0/2", "0", "0"]
 
 
 def test_kubectl_scale_and_errors(server: Server, ns: str) -> None:
