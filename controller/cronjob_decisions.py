@@ -72,8 +72,9 @@ def _finished_type(job: Obj) -> str | None:
     return None
 
 
-def _start(job: Obj) -> str:
-    return str((job.get("status") or {}).get("startTime") or meta(job).get("creationTimestamp") or "")
+def _start(job: Obj) -> tuple[str, str]:
+    return (str((job.get("status") or {}).get("startTime") or meta(job).get("creationTimestamp") or ""),
+            meta(job).get("name", ""))
 
 
 def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
@@ -130,7 +131,7 @@ def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
     deadline = spec.get("startingDeadlineSeconds")
     if deadline is not None:
         earliest = max(earliest, now - dt.timedelta(seconds=int(deadline)))
-    scheduled, missed = cs.most_recent(schedule, earliest, now, TOO_MANY_MISSED + 1)
+    scheduled, missed = cs.most_recent(schedule, earliest, now)
     nxt = schedule.next(scheduled or now) if scheduled else schedule.next(now)
     while nxt is not None and nxt <= now:
         nxt = schedule.next(nxt)

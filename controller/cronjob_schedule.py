@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 UTC = dt.UTC
@@ -30,7 +31,8 @@ _DESCRIPTORS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0
 _FIELDS = ((0, 59, None), (0, 23, None), (1, 31, None), (1, 12, _MONTHS), (0, 6, _DAYS))
 _EVERY = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)")
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-SEARCH_YEARS = 5  # robfig gives up after five years: such a schedule never runs
+SEARCH_YEARS = 5
+_MARGIN = dt.timedelta(hours=2)  # robfig gives up after five years: such a schedule never runs
 
 
 class ScheduleError(ValueError):
@@ -53,27 +55,35 @@ class CronSchedule:
         dom, dow = d.day in self.days, (d.isoweekday() % 7) in self.weekdays
         return (dom and dow) if self.day_star else (dom or dow)
 
-    def _instants(self, d: dt.date, reverse: bool = False) -> list[dt.datetime]:
-        """The UTC instants of this day's matching wall times (0, 1 or 2 per wall time)."""
-        out: list[dt.datetime] = []
+    def _instants(self, d: dt.date, near: dt.datetime, reverse: bool = False) -> Iterator[dt.datetime]:
+        """The UTC instants of this day's matching wall times, in order (0, 1 or 2 per wall time).
+
+        Wall times more than two hours before `near` (a naive local time; after it, in reverse)
+        are skipped without a zone conversion: a DST shift moves wall times by less, and callers
+        compare instants anyway.
+        """
         for h in sorted(self.hours, reverse=reverse):
+            hour = dt.datetime(d.year, d.month, d.day, h)
+            if (hour > near + _MARGIN) if reverse else (hour + dt.timedelta(minutes=59) < near - _MARGIN):
+                continue
             for m in sorted(self.minutes, reverse=reverse):
-                wall = dt.datetime(d.year, d.month, d.day, h, m, tzinfo=self.zone)
-                first, second = wall.replace(fold=0), wall.replace(fold=1)
-                u0, u1 = first.astimezone(UTC), second.astimezone(UTC)
+                naive = hour.replace(minute=m)
+                if (naive > near + _MARGIN) if reverse else (naive < near - _MARGIN):
+                    continue
+                wall = naive.replace(tzinfo=self.zone)
+                u0, u1 = wall.replace(fold=0).astimezone(UTC), wall.replace(fold=1).astimezone(UTC)
                 if u0.astimezone(self.zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
                     continue  # skipped by a DST jump
-                pair = [u0] if u0 == u1 else sorted({u0, u1}, reverse=reverse)
-                out.extend(pair)
-        return out
+                yield from ([u0] if u0 == u1 else sorted({u0, u1}, reverse=reverse))
 
     def next(self, after: dt.datetime) -> dt.datetime | None:
         """The first run strictly after `after`, or None within five years."""
-        day = after.astimezone(self.zone).date() - dt.timedelta(days=1)  # fall back may reach a day behind
+        local = after.astimezone(self.zone).replace(tzinfo=None)
+        day = local.date() - dt.timedelta(days=1)  # fall back may reach a day behind
         end = day + dt.timedelta(days=366 * SEARCH_YEARS)
         while day <= end:
             if self._day_matches(day):
-                for t in self._instants(day):
+                for t in self._instants(day, local):
                     if t > after:
                         return t
             day += dt.timedelta(days=1)
@@ -81,11 +91,12 @@ class CronSchedule:
 
     def prev(self, at_or_before: dt.datetime) -> dt.datetime | None:
         """The last run at or before the given instant, or None within five years."""
-        day = at_or_before.astimezone(self.zone).date() + dt.timedelta(days=1)
+        local = at_or_before.astimezone(self.zone).replace(tzinfo=None)
+        day = local.date() + dt.timedelta(days=1)
         end = day - dt.timedelta(days=366 * SEARCH_YEARS)
         while day >= end:
             if self._day_matches(day):
-                for t in self._instants(day, reverse=True):
+                for t in self._instants(day, local, reverse=True):
                     if t <= at_or_before:
                         return t
             day -= dt.timedelta(days=1)
@@ -175,22 +186,21 @@ def parse(schedule: str, time_zone: str | None = None) -> Schedule:
     return CronSchedule(sets[0], sets[1], sets[2], sets[3], sets[4], day_star=day_star, zone=zone)
 
 
-def most_recent(schedule: Schedule, earliest: dt.datetime, now: dt.datetime, count_up_to: int = 101
-                ) -> tuple[dt.datetime | None, int]:
-    """(the latest run in (earliest, now], how many runs were missed there, counted up to `count_up_to`)."""
+def most_recent(schedule: Schedule, earliest: dt.datetime, now: dt.datetime) -> tuple[dt.datetime | None, int]:
+    """(the latest run in (earliest, now], about how many runs fell in that window).
+
+    The count is kube's estimate (window / the gap between the first two runs): exact for evenly
+    spaced schedules, and only compared with 100 to warn about a stopped controller or clock skew.
+    """
     first = schedule.next(earliest)
     if first is None or first > now:
         return None, 0
-    missed, t = 1, first
-    latest = first
-    while missed < count_up_to:
-        t2 = schedule.next(t)
-        if t2 is None or t2 > now:
-            return latest, missed
-        latest, t, missed = t2, t2, missed + 1
-    # too many to walk
+    second = schedule.next(first)
+    if second is None or second > now:
+        return first, 1
+    gap = max(1.0, (second - first).total_seconds())
+    missed = int((now - first).total_seconds() // gap) + 1
     if isinstance(schedule, EverySchedule):
-        steps = int((now - first).total_seconds()) // schedule.seconds
-        return first + dt.timedelta(seconds=steps * schedule.seconds), missed
-    back = schedule.prev(now)
-    return (back if back is not None and back > latest else latest), missed
+        return first + dt.timedelta(seconds=(missed - 1) * schedule.seconds), missed
+    latest = schedule.prev(now)
+    return (latest if latest is not None and latest >= first else first), missed
