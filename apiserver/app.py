@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from api.errors import ApiError, internal, service_unavailable
+from apiserver import nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond_error
@@ -97,6 +98,8 @@ class ApiServerApp:
             self._authorize_node(
                 user, req, route.resource.plural, route.namespace, route.name, route.subresource
             )
+            if route.resource.plural in nodegraph.GUARDED and route.name is not None:
+                await nodegraph.check(state.registry, user, route.resource.plural, route.namespace, route.name)
         if route.subresource is not None:
             await handle_subresource(state, req, send, route, user)
         elif route.name is not None:

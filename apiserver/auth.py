@@ -149,6 +149,8 @@ def authorize_node(
         return
     if resource in ("services", "endpoints", "namespaces") and verb in _READ and subresource is None:
         return
+    if resource in ("configmaps", "secrets") and verb == "get" and subresource is None:
+        return  # only what its pods use: apiserver.nodegraph checks the object named
     if resource == "pods":
         if verb in _READ and subresource in (None, "log", "status"):
             return

@@ -14,6 +14,7 @@ from typing import Any
 
 from kubelet import volumes
 from kubelet.env import container_env
+from kubelet.podobjects import PodObjects
 from runtime.interface import ContainerConfig, SandboxInfo
 
 POD_UID = "io.kubernetes.pod.uid"
@@ -25,10 +26,13 @@ RESTART_COUNT = "io.kubernetes.container.restartCount"
 
 def container_config(pod: dict[str, Any], c: dict[str, Any], sandbox: SandboxInfo, restarts: int,
                      data_dir: Path, host_ip: str,
-                     services: Callable[[str], list[dict[str, Any]]]) -> ContainerConfig:
+                     services: Callable[[str], list[dict[str, Any]]],
+                     objects: PodObjects | None = None) -> ContainerConfig:
+    """Raises ContainerConfigError (env sources) or VolumeError (volumes) for what cannot be made."""
     meta = pod["metadata"]
-    vols = volumes.setup_volumes(pod, data_dir)
-    env = container_env(pod, c, sandbox.ip or host_ip, host_ip, services(meta.get("namespace", "default")))
+    pod_ip = sandbox.ip or host_ip
+    vols = volumes.setup_volumes(pod, data_dir, objects, pod_ip, host_ip)
+    env = container_env(pod, c, pod_ip, host_ip, services(meta.get("namespace", "default")), objects)
     res = c.get("resources") or {}
     limits, requests = res.get("limits") or {}, res.get("requests") or {}
     sec = c.get("securityContext") or {}
@@ -41,7 +45,7 @@ def container_config(pod: dict[str, Any], c: dict[str, Any], sandbox: SandboxInf
         working_dir=c.get("workingDir", ""), user=user, tty=bool(c.get("tty")), stdin=bool(c.get("stdin")),
         labels={POD_UID: meta["uid"], POD_NAME: meta["name"], POD_NAMESPACE: meta.get("namespace", "default"),
                 CONTAINER_NAME: c["name"], RESTART_COUNT: str(restarts)},
-        mounts=volumes.container_mounts(c, vols),
+        mounts=volumes.container_mounts(c, vols, volumes.written_volumes(pod)),
         memory_limit=_bytes(limits.get("memory")), cpu_quota_millis=_millis(limits.get("cpu")),
         cpu_shares=(_millis(requests.get("cpu")) or 0) * 1024 // 1000 or None,
         privileged=bool(sec.get("privileged")), cap_add=list(caps.get("add") or []),

@@ -1,18 +1,27 @@
 """A container's environment as the kubelet builds it (pure).
 
 Order and precedence as Kubernetes: service variables of the pod's namespace first (when
-`enableServiceLinks`, the default), then the container's `env` in order, each value expanded
-with `$(VAR)` against what is defined so far (`$$(VAR)` stays literal, unknown `$(X)` stays
-as is); `valueFrom.fieldRef` reads the downward API. Service variables are both the
+`enableServiceLinks`, the default), then `envFrom` sources (ConfigMaps and Secrets, with their
+prefix; keys that are not valid variable names are skipped), then the container's `env` in
+order, each value expanded with `$(VAR)` against what is defined so far (`$$(VAR)` stays
+literal, unknown `$(X)` stays as is); `valueFrom` reads the downward API (`fieldRef`,
+`resourceFieldRef`) or a key of a ConfigMap or Secret (`configMapKeyRef`, `secretKeyRef`). A
+missing non-optional source is a `ContainerConfigError` worded as kubelet's. Service variables are both the
 Kubernetes ones (`WEB_SERVICE_HOST`, `WEB_SERVICE_PORT`, `WEB_SERVICE_PORT_HTTP`) and the
 docker-link ones (`WEB_PORT=tcp://10.96.0.12:80`, `WEB_PORT_80_TCP_ADDR` ...).
 """
 
 from __future__ import annotations
 
+import base64
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from api.podrefs import CONFIGMAPS, SECRETS
+from api.quantity import parse_quantity
+from kubelet.podobjects import KIND_NAME, ContainerConfigError, PodObjects
 
 
 def _env_name(service_name: str) -> str:
@@ -87,20 +96,87 @@ def field_ref(pod: dict[str, Any], path: str, pod_ip: str, host_ip: str) -> str:
     raise ValueError(f"unsupported fieldRef fieldPath {path!r}")
 
 
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+
+
+def object_data(resource: str, obj: dict[str, Any]) -> dict[str, str]:
+    """A ConfigMap's or Secret's values as text (Secret data and binaryData are base64)."""
+    if resource == SECRETS:
+        return {k: base64.b64decode(v).decode("utf-8", "replace") for k, v in (obj.get("data") or {}).items()}
+    out = dict(obj.get("data") or {})
+    for k, v in (obj.get("binaryData") or {}).items():
+        out.setdefault(k, base64.b64decode(v).decode("utf-8", "replace"))
+    return out
+
+
+def _key_ref(objects: PodObjects, resource: str, ref: dict[str, Any]) -> str | None:
+    name, key, optional = ref.get("name") or "", ref.get("key") or "", bool(ref.get("optional"))
+    obj = objects.require(resource, name, optional)
+    if obj is None:
+        return None
+    data = object_data(resource, obj)
+    if key not in data:
+        if optional:
+            return None
+        raise ContainerConfigError(f"couldn't find key {key} in {KIND_NAME[resource]} {objects.namespace}/{name}")
+    return data[key]
+
+
+def resource_field(pod: dict[str, Any], container: dict[str, Any], ref: dict[str, Any],
+                   allocatable: dict[str, Any] | None = None) -> str:
+    """`resourceFieldRef`: a limit or request of a container (the node's allocatable when no limit
+    is set), divided by `divisor` and rounded up, as the downward API gives it."""
+    name = ref.get("containerName") or container.get("name")
+    target = next((c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == name), container)
+    section, _, what = str(ref.get("resource") or "").partition(".")
+    if section not in ("limits", "requests") or not what:
+        raise ContainerConfigError(f"unsupported resourceFieldRef resource {ref.get('resource')!r}")
+    value = ((target.get("resources") or {}).get(section) or {}).get(what)
+    if value is None and section == "limits":
+        value = (allocatable or {}).get(what)
+    if value is None:
+        return "0"
+    divisor = parse_quantity(ref.get("divisor") or "1")
+    return str(math.ceil(parse_quantity(value) / divisor)) if divisor else "0"
+
+
 def container_env(pod: dict[str, Any], container: dict[str, Any], pod_ip: str, host_ip: str,
-                  services: Iterable[dict[str, Any]] = ()) -> dict[str, str]:
+                  services: Iterable[dict[str, Any]] = (), objects: PodObjects | None = None,
+                  allocatable: dict[str, Any] | None = None) -> dict[str, str]:
     spec = pod.get("spec") or {}
+    objects = objects or PodObjects((pod.get("metadata") or {}).get("namespace") or "default")
     env: dict[str, str] = {}
     if spec.get("enableServiceLinks", True):
         env.update(service_env(services))
+    for source in container.get("envFrom") or []:
+        for resource, ref_key in ((CONFIGMAPS, "configMapRef"), (SECRETS, "secretRef")):
+            ref = source.get(ref_key)
+            if not isinstance(ref, dict):
+                continue
+            obj = objects.require(resource, ref.get("name") or "", bool(ref.get("optional")))
+            if obj is None:
+                continue
+            prefix = source.get("prefix") or ""
+            for key, text in object_data(resource, obj).items():
+                if _ENV_NAME.match(prefix + key):
+                    env[prefix + key] = text
     for var in container.get("env") or []:
         name = var["name"]
         if "valueFrom" in var:
             src = var["valueFrom"] or {}
+            value: str | None
             if "fieldRef" in src:
-                env[name] = field_ref(pod, src["fieldRef"]["fieldPath"], pod_ip, host_ip)
+                value = field_ref(pod, src["fieldRef"]["fieldPath"], pod_ip, host_ip)
+            elif "resourceFieldRef" in src:
+                value = resource_field(pod, container, src["resourceFieldRef"], allocatable)
+            elif "configMapKeyRef" in src:
+                value = _key_ref(objects, CONFIGMAPS, src["configMapKeyRef"])
+            elif "secretKeyRef" in src:
+                value = _key_ref(objects, SECRETS, src["secretKeyRef"])
             else:
-                raise ValueError(f"env {name}: only fieldRef is supported in valueFrom")
+                raise ContainerConfigError(f"env {name}: valueFrom has no source")
+            if value is not None:
+                env[name] = value
         else:
             env[name] = expand(str(var.get("value", "")), env)
     return env

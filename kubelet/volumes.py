@@ -1,9 +1,12 @@
-"""Pod volumes on the node: emptyDir (disk or memory) and hostPath, as bind mounts.
+"""Pod volumes on the node: emptyDir (disk or memory), hostPath, and the volumes whose files the
+kubelet writes (configMap, secret, downwardAPI, projected: `kubelet.projection`), as bind mounts.
 
 An emptyDir lives under the pod's directory (`<data-dir>/pods/<uid>/volumes/<name>`) and is
 shared by every container of the pod; `medium: Memory` mounts one tmpfs there (once, so all
 containers see the same files) and teardown unmounts it. hostPath binds the node's path,
-creating it for `DirectoryOrCreate`. What each container sees is its `volumeMounts`.
+creating it for `DirectoryOrCreate`. Written volumes live beside emptyDirs and are mounted
+read-only, as kubelet mounts them; each sync rewrites them atomically when their objects
+changed. What each container sees is its `volumeMounts`.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from kubelet.podobjects import PodObjects
+from kubelet.projection import KINDS as WRITTEN_KINDS
+from kubelet.projection import VolumeError, volume_files, write_atomic
 from runtime.interface import Mount
 
-
-class VolumeError(Exception):
-    """A volume the kubelet cannot provide (unsupported source, bad hostPath type)."""
+__all__ = ["VolumeError", "container_mounts", "pod_dir", "setup_volumes", "teardown_volumes"]
 
 
 def pod_dir(data_dir: Path, uid: str) -> Path:
@@ -29,13 +33,19 @@ def _is_mounted(path: Path) -> bool:
     return os.path.ismount(path)
 
 
-def setup_volumes(pod: dict[str, Any], data_dir: Path) -> dict[str, Path]:
+def setup_volumes(pod: dict[str, Any], data_dir: Path, objects: PodObjects | None = None, pod_ip: str = "",
+                  host_ip: str = "") -> dict[str, Path]:
     """Create (idempotently) every volume of the pod; returns name -> host path."""
     uid = pod["metadata"]["uid"]
+    objects = objects or PodObjects(pod["metadata"].get("namespace") or "default")
     out: dict[str, Path] = {}
     for vol in (pod.get("spec") or {}).get("volumes") or []:
         name = vol["name"]
-        if "emptyDir" in vol:
+        if any(kind in vol for kind in WRITTEN_KINDS):
+            path = pod_dir(data_dir, uid) / "volumes" / name
+            write_atomic(path, volume_files(pod, vol, objects, pod_ip, host_ip))
+            out[name] = path
+        elif "emptyDir" in vol:
             path = pod_dir(data_dir, uid) / "volumes" / name
             path.mkdir(parents=True, exist_ok=True)
             if (vol["emptyDir"] or {}).get("medium") == "Memory" and not _is_mounted(path):
@@ -58,7 +68,9 @@ def setup_volumes(pod: dict[str, Any], data_dir: Path) -> dict[str, Path]:
     return out
 
 
-def container_mounts(container: dict[str, Any], volumes: dict[str, Path]) -> list[Mount]:
+def container_mounts(container: dict[str, Any], volumes: dict[str, Path],
+                     read_only: frozenset[str] = frozenset()) -> list[Mount]:
+    """The container's volumeMounts; volumes named in `read_only` (written ones) are always read-only."""
     mounts = []
     for vm in container.get("volumeMounts") or []:
         host = volumes.get(vm["name"])
@@ -66,9 +78,12 @@ def container_mounts(container: dict[str, Any], volumes: dict[str, Path]) -> lis
             raise VolumeError(f"volumeMount {vm['name']} refers to no volume of the pod")
         if vm.get("subPath"):
             host = host / vm["subPath"]
-            host.mkdir(parents=True, exist_ok=True)
+            if host.exists():  # a key of a written volume: the file itself (kubelet's subPath does not follow updates)
+                host = host.resolve()
+            else:
+                host.mkdir(parents=True, exist_ok=True)
         mounts.append(Mount(container_path=vm["mountPath"], host_path=str(host),
-                            read_only=bool(vm.get("readOnly"))))
+                            read_only=bool(vm.get("readOnly")) or vm["name"] in read_only))
     return mounts
 
 
@@ -81,3 +96,9 @@ def teardown_volumes(data_dir: Path, uid: str) -> None:
             if _is_mounted(path):
                 subprocess.run(["umount", "-l", str(path)], check=False)
     shutil.rmtree(base, ignore_errors=True)
+
+
+def written_volumes(pod: dict[str, Any]) -> frozenset[str]:
+    """Names of the pod's volumes whose files the kubelet writes (mounted read-only)."""
+    return frozenset(v["name"] for v in (pod.get("spec") or {}).get("volumes") or []
+                     if any(kind in v for kind in WRITTEN_KINDS))

@@ -87,3 +87,26 @@ def test_secret_type_is_immutable(http: httpx.Client, ns: str) -> None:
     assert r.status_code == 422, r.text
     assert r.json()["details"]["causes"][0]["field"] == "type"
 
+
+
+def test_a_node_reads_only_what_its_pods_use(server: Server, http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}"
+    for name in ("used", "other"):
+        assert http.post(f"{base}/secrets", json={"metadata": {"name": name}, "data": {}}).status_code == 201
+        assert http.post(f"{base}/configmaps", json={"metadata": {"name": name}}).status_code == 201
+    pod = {"metadata": {"name": "p"}, "spec": {
+        "nodeName": "n7", "containers": [{"name": "c", "image": "busybox",
+                                          "envFrom": [{"configMapRef": {"name": "used"}}]}],
+        "volumes": [{"name": "s", "secret": {"secretName": "used"}}]}}
+    assert http.post(f"{base}/pods", json=pod).status_code == 201
+    token = (server.data_dir / "node-token").read_text().strip()
+    with server.client(token=token) as node:
+        node.headers["X-Kubelite-Node-Name"] = "n7"
+        assert node.get(f"{base}/secrets/used").status_code == 200
+        assert node.get(f"{base}/configmaps/used").status_code == 200
+        r = node.get(f"{base}/secrets/other")
+        assert r.status_code == 403, r.text
+        assert "no relationship found between node 'n7' and this object" in r.json()["message"]
+        assert node.get(f"{base}/secrets").status_code == 403  # no listing of secrets
+        node.headers["X-Kubelite-Node-Name"] = "n8"
+        assert node.get(f"{base}/secrets/used").status_code == 403
