@@ -36,9 +36,13 @@ _REVERSE = dns.name.from_text("in-addr.arpa.")
 
 
 class ClusterView(Protocol):
-    """What the answers are made of (informer caches); `generation` moves whenever an answer may change."""
+    """What the answers are made of (informer caches), and what an answer read from it (for caching)."""
 
-    generation: int
+    def start_reads(self) -> None: ...
+
+    def stop_reads(self) -> Any: ...  # what was read since start_reads
+
+    def unchanged(self, reads: Any) -> bool: ...  # whether all of it is still as it was read
 
     def service(self, namespace: str, name: str) -> Obj | None: ...
 

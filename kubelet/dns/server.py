@@ -3,9 +3,10 @@
 `respond` is the whole decision for one query, synchronous and I/O-free: parse (dnspython),
 look the name up (`records.answer`), render. A cluster name is answered on the spot, in the
 datagram callback, with no task. dnspython spends ~200 us on parse and render, so rendered
-cluster answers are kept, keyed by the query's bytes after its ID, until the view's
-`generation` moves (any service, endpoints or pod-IP change): a repeated question costs a
-dict lookup, and an answer is never staler than the informer cache. Only
+cluster answers are kept, keyed by the query's bytes after its ID, with what they were made
+of; a hit is served while the view says all of it is unchanged (the same Service and
+Endpoints objects, the same pod and PTR index generations): a repeated question costs a dict
+lookup and a few identity checks, and an answer is never staler than the informer cache. Only
 names the cluster does not own (and an ExternalName's target) go to a task that forwards them
 (`forward.Forwarder`). UDP replies respect the client's EDNS payload size (512 bytes without
 EDNS) and are truncated with TC set when too big, so the client retries over TCP; TCP carries
@@ -36,7 +37,7 @@ from kubelet.dns.records import ClusterView, answer, soa
 log = logging.getLogger(__name__)
 
 TCP_IDLE = 10.0  # seconds a TCP client may stay silent between queries
-CACHE_SIZE = 10_000  # rendered cluster answers kept until the view's next change
+CACHE_SIZE = 10_000  # rendered cluster answers kept (each while what it read is unchanged)
 
 
 class DnsServer:
@@ -51,22 +52,19 @@ class DnsServer:
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._cache: dict[tuple[bytes, int | None], bytes] = {}
-        self._cached_generation = -1
+        self._cache: dict[tuple[bytes, int | None], tuple[bytes, Any]] = {}
 
     # --- the decision -----------------------------------------------------------------------
     def respond(self, wire: bytes, max_size: int | None = 65535) -> tuple[bytes | None, dns.message.Message | None]:
         """(reply bytes, None), or (None, the parsed query) when the query must be forwarded.
         `max_size` None means UDP: the client's EDNS payload size, 512 without EDNS."""
         self.queries += 1
-        generation = self.view.generation
-        if generation != self._cached_generation:
-            self._cache.clear()
-            self._cached_generation = generation
         key = (wire[2:], max_size)  # the query but its ID
         hit = self._cache.get(key)
         if hit is not None:
-            return wire[:2] + hit, None
+            if self.view.unchanged(hit[1]):
+                return wire[:2] + hit[0], None
+            del self._cache[key]
         try:
             q = dns.message.from_wire(wire)
         except dns.exception.DNSException:
@@ -76,7 +74,11 @@ class DnsServer:
             r.set_rcode(dns.rcode.NOTIMP if q.opcode() != dns.opcode.QUERY else dns.rcode.FORMERR)
             return r.to_wire(), None
         question = q.question[0]
-        found = answer(self.view, self.zone, question.name, question.rdtype)
+        self.view.start_reads()
+        try:
+            found = answer(self.view, self.zone, question.name, question.rdtype)
+        finally:
+            reads = self.view.stop_reads()
         if found is None:
             return None, q
         r = dns.message.make_response(q)
@@ -90,8 +92,10 @@ class DnsServer:
               and self.forwarder.upstreams):
             return None, q  # an ExternalName: the target's records come from upstream (`resolve`)
         reply = _render(r, q, max_size)
-        if len(self._cache) < CACHE_SIZE:
-            self._cache[key] = reply[2:]
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()  # crude, but bounded; refilled by the questions actually asked
+        if CACHE_SIZE:
+            self._cache[key] = (reply[2:], reads)
         return reply, None
 
     async def resolve(self, q: dns.message.Message, wire: bytes, tcp: bool) -> bytes:

@@ -138,3 +138,29 @@ def test_names_outside_the_zone_are_not_answered(name: str) -> None:
 def test_apex_soa_and_schema_version() -> None:
     assert texts(ask("cluster.local.", SOA))[0].startswith("ns.dns.cluster.local. hostmaster.cluster.local.")
     assert texts(ask("dns-version.cluster.local.", TXT)) == ['"1.1.0"']
+
+
+def test_an_answer_holds_until_what_it_read_changes() -> None:
+    view, inf = cluster()
+    view.start_reads()
+    answer(view, ZONE, dns.name.from_text("web.default.svc.cluster.local."), A)
+    reads = view.stop_reads()
+    assert view.unchanged(reads)
+    db = inf["services"].get("default/db")
+    assert db is not None
+    inf["services"]._apply("MODIFIED", "default/db", {**db, "metadata": {**db["metadata"], "resourceVersion": "5"}})
+    assert view.unchanged(reads)  # another service changed
+    web = inf["services"].get("default/web")
+    assert web is not None
+    inf["services"]._apply("MODIFIED", "default/web", {**web, "metadata": {**web["metadata"], "resourceVersion": "5"}})
+    assert not view.unchanged(reads)
+
+
+def test_pod_answers_hold_until_a_pod_ip_changes() -> None:
+    view, inf = cluster()
+    view.start_reads()
+    answer(view, ZONE, dns.name.from_text("10-244-0-12.default.pod.cluster.local."), A)
+    reads = view.stop_reads()
+    p = pod("other", "default", "10.244.0.40")
+    inf["pods"]._apply("ADDED", key_of(p), p)
+    assert not view.unchanged(reads)
