@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 from api.events import NORMAL, WARNING
 from kubelet.probes import resolve_port
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "kube-lifecycle/1.30"
 MIN_GRACE_AFTER_PRE_STOP = 2.0  # the kubelet's minimumGracePeriodInSeconds
 EventFn = Callable[[dict[str, Any], str, str, str], None]  # (pod, type, reason, message)
+T = TypeVar("T")
 
 
 class HookRuntime(Protocol):
@@ -114,3 +115,34 @@ async def kill_container(runtime: HookRuntime, pod: dict[str, Any] | None, spec:
                 log.info("preStop hook of container %s did not complete within %gs", spec["name"], grace)
             grace = max(MIN_GRACE_AFTER_PRE_STOP, grace - (loop.time() - started))
     await runtime.stop_container(container_id, grace)
+
+
+class Deletions:
+    """Pods whose deletion has been seen, so that a postStart hook in progress gives up: marked by the
+    informer handler while the pod's worker may be busy in that hook, forgotten with the pod."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, asyncio.Event] = {}
+
+    def seen(self, uid: str) -> None:
+        self._seen.setdefault(uid, asyncio.Event()).set()
+
+    def forget(self, uid: str) -> None:
+        self._seen.pop(uid, None)
+
+    def __contains__(self, uid: object) -> bool:
+        ev = self._seen.get(uid) if isinstance(uid, str) else None
+        return ev is not None and ev.is_set()
+
+    async def unless_deleted(self, uid: str, work: Coroutine[Any, Any, T]) -> tuple[bool, T | None]:
+        """(True, its result) once `work` ends, or (False, None) as soon as the pod's deletion is seen."""
+        deleted = self._seen.setdefault(uid, asyncio.Event())
+        task, waiter = asyncio.ensure_future(work), asyncio.ensure_future(deleted.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (task, waiter):
+                t.cancel()
+            if not deleted.is_set():
+                self._seen.pop(uid, None)
+        return (True, task.result()) if task.done() and not task.cancelled() else (False, None)

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +32,15 @@ from kubelet.containerconfig import (
     RESTART_COUNT,
     container_config,
 )
-from kubelet.decisions import Action, Instance, container_action, init_action, init_done
+from kubelet.decisions import Action, container_action, init_action, init_done
 from kubelet.dns.podconfig import CLUSTER_DOMAIN, HOST_RESOLV_CONF, PodDNS
-from kubelet.hooks import kill_container, run_handler
+from kubelet.hooks import Deletions, kill_container, run_handler
 from kubelet.images import PullError, ensure_image
+from kubelet.instances import instance, iso, newest_by_name, restart_count, terminated
 from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
 from kubelet.restart import Backoff, crash_loop_message
-from kubelet.status import ContainerView, Terminated, build_status
+from kubelet.status import ContainerView, build_status
 from runtime.interface import ContainerInfo, Runtime, SandboxConfig, SandboxInfo
 
 log = logging.getLogger(__name__)
@@ -64,35 +64,6 @@ class SyncContext:
     resolv_conf: str = HOST_RESOLV_CONF  # the node's resolv.conf, for dnsPolicy Default
 
 
-def _iso(ts: float) -> str:
-    return jsonutil.format_time(datetime.fromtimestamp(ts, UTC)) if ts else ""
-
-
-def _restarts(c: ContainerInfo) -> int:
-    try:
-        return int(c.labels.get(RESTART_COUNT, "0"))
-    except ValueError:
-        return 0
-
-
-def newest_by_name(containers: list[ContainerInfo]) -> dict[str, list[ContainerInfo]]:
-    """Instances per container name, oldest first (by restart count, then creation)."""
-    out: dict[str, list[ContainerInfo]] = {}
-    for c in sorted(containers, key=lambda c: (_restarts(c), c.created_at)):
-        out.setdefault(c.labels.get(CONTAINER_NAME, c.name), []).append(c)
-    return out
-
-
-def _terminated(c: ContainerInfo) -> Terminated:
-    code = c.exit_code if c.exit_code is not None else 255
-    reason = c.reason or ("Completed" if code == 0 else "Error")
-    return Terminated(code, reason, _iso(c.started_at), _iso(c.finished_at), c.id)
-
-
-def _instance(c: ContainerInfo | None) -> Instance | None:
-    return None if c is None else Instance(c.state, c.exit_code, _restarts(c))
-
-
 class PodSyncer:
     def __init__(self, runtime: Runtime, client: Any, ctx: SyncContext, probes: ProbeManager,
                  backoff: Backoff | None = None, clock: Callable[[], float] = time.time,
@@ -106,7 +77,7 @@ class PodSyncer:
         self.clock = clock
         self._last_status: dict[str, dict[str, Any]] = {}
         self._waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (uid, name) -> (reason, message)
-        self._deleting: dict[str, asyncio.Event] = {}  # uid -> set once its deletion is seen
+        self._deleting = Deletions()
 
     def _event(self, pod: dict[str, Any], type_: str, reason: str, message: str) -> None:
         if self.recorder is not None:
@@ -141,8 +112,7 @@ class PodSyncer:
         except _PodNotReady as e:
             log.info("pod %s/%s: %s", meta.get("namespace"), meta.get("name"), e)
             next_sync = min(next_sync, e.retry)
-        deleting = self._deleting.get(uid)
-        if deleting is not None and deleting.is_set():
+        if uid in self._deleting:
             return 0.0  # its deletion arrived mid-sync (a postStart cut short): tear down, report nothing
         await self._report(pod, sandbox, containers)
         return max(next_sync, 0.05)
@@ -183,10 +153,10 @@ class PodSyncer:
         for c in spec.get("initContainers") or []:
             inst = by_name.get(c["name"], [])
             newest = inst[-1] if inst else None
-            if init_done(_instance(newest)):
+            if init_done(instance(newest)):
                 continue
             key = f"{uid}/{c['name']}"
-            action = init_action(_instance(newest), policy, self.backoff.remaining(key, now))
+            action = init_action(instance(newest), policy, self.backoff.remaining(key, now))
             await self._act(pod, sandbox, c, newest, action, key, now)
             # a running init container's exit wakes this worker through the relist (PLEG): no poll here
             return self.backoff.remaining(key, now) if action is Action.WAIT else RESYNC
@@ -195,7 +165,7 @@ class PodSyncer:
             newest = inst[-1] if inst else None
             key = f"{uid}/{c['name']}"
             verdicts = self.probes.verdicts(newest.id) if newest else None
-            action = container_action(_instance(newest), policy, self.backoff.remaining(key, now),
+            action = container_action(instance(newest), policy, self.backoff.remaining(key, now),
                                       bool(verdicts and verdicts.live_failed))
             await self._act(pod, sandbox, c, newest, action, key, now)
             if action is Action.WAIT:
@@ -231,7 +201,7 @@ class PodSyncer:
             self.backoff.failed(key, now, ran_for)
             self.probes.forget({newest.id})
         if action in (Action.START, Action.RESTART):
-            restarts = (_restarts(newest) + 1) if newest is not None else 0
+            restarts = (restart_count(newest) + 1) if newest is not None else 0
             await self._start(pod, sandbox, c, restarts)
 
     async def _start(self, pod: dict[str, Any], sandbox: SandboxInfo, c: dict[str, Any], restarts: int) -> None:
@@ -274,21 +244,9 @@ class PodSyncer:
         """Runs before the container is first reported (the status is written after this sync), so it
         is not Running until the hook is done. A failure kills it; its restart policy decides the rest.
         A deletion of the pod cuts the hook short: the deletion's sync kills the container."""
-        uid = pod["metadata"]["uid"]
-        deleting = self._deleting.setdefault(uid, asyncio.Event())
-        hook_task = asyncio.ensure_future(run_handler(self.runtime, hook, pod, c, cid, pod_ip))
-        deleted = asyncio.ensure_future(deleting.wait())
-        try:
-            await asyncio.wait({hook_task, deleted}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for t in (hook_task, deleted):
-                t.cancel()
-            if not deleting.is_set():
-                self._deleting.pop(uid, None)
-        if not hook_task.done() or hook_task.cancelled():
-            return
-        failure = hook_task.result()
-        if failure:
+        done, failure = await self._deleting.unless_deleted(
+            pod["metadata"]["uid"], run_handler(self.runtime, hook, pod, c, cid, pod_ip))
+        if done and failure:
             self._event(pod, WARNING, "FailedPostStartHook", failure)
             await kill_container(self.runtime, pod, c, cid, self._grace(pod), pod_ip, self._event,
                                  "FailedPostStartHook")
@@ -297,7 +255,7 @@ class PodSyncer:
     def pod_deleting(self, uid: str) -> None:
         """The pod has a deletionTimestamp: a postStart hook still running gives up (called by the informer
         handler, while the pod's worker may be busy in that hook)."""
-        self._deleting.setdefault(uid, asyncio.Event()).set()
+        self._deleting.seen(uid)
 
     # --- status ------------------------------------------------------------------------
     def views(self, pod: dict[str, Any], containers: list[ContainerInfo], specs: list[dict[str, Any]],
@@ -314,20 +272,20 @@ class PodSyncer:
                               message=waiting[1] if waiting else "")
             if newest is not None:
                 v.container_id, v.image_id = newest.id, newest.image_id
-                v.restart_count = _restarts(newest)
+                v.restart_count = restart_count(newest)
                 if newest.state == "running":
                     verdicts = self.probes.ensure(uid, c, newest.id, sandbox.ip if sandbox else "")
-                    v.state, v.started_at = "running", _iso(newest.started_at)
+                    v.state, v.started_at = "running", iso(newest.started_at)
                     v.started = verdicts.started
                     v.ready = verdicts.started and verdicts.ready
                     self._waiting.pop((uid, c["name"]), None)
                 elif newest.state == "exited":
                     if waiting and waiting[0] == "CrashLoopBackOff":
-                        v.last_terminated = _terminated(newest)
+                        v.last_terminated = terminated(newest)
                     else:
-                        v.state, v.terminated = "terminated", _terminated(newest)
+                        v.state, v.terminated = "terminated", terminated(newest)
                 if prev is not None and v.last_terminated is None:
-                    v.last_terminated = _terminated(prev)
+                    v.last_terminated = terminated(prev)
             out.append(v)
         return out
 
@@ -338,7 +296,7 @@ class PodSyncer:
         views = self.views(pod, containers, list(spec.get("containers") or []), sandbox)
         init_views = self.views(pod, containers, list(spec.get("initContainers") or []), sandbox)
         old = pod.get("status") or {}
-        start = old.get("startTime") or (_iso(sandbox.created_at) if sandbox else jsonutil.now_str())
+        start = old.get("startTime") or (iso(sandbox.created_at) if sandbox else jsonutil.now_str())
         status = build_status(pod, views, init_views, sandbox.ip if sandbox else "", self.ctx.host_ip, start,
                               jsonutil.now_str())
         if self._last_status.get(uid) == status:
@@ -375,7 +333,7 @@ class PodSyncer:
         self.probes.forget_pod(uid)
         self.backoff.forget_prefix(uid + "/")
         self._last_status.pop(uid, None)
-        self._deleting.pop(uid, None)
+        self._deleting.forget(uid)
         for key in [k for k in self._waiting if k[0] == uid]:
             del self._waiting[key]
 

@@ -98,11 +98,11 @@ def test_failed_post_start_kills_and_restart_policy_applies(tmp_path: Path) -> N
             await api.create("pods", pod("again", hook))
             await api.create("pods", pod("once", hook, restartPolicy="Never"))
             await until(lambda: statuses(api, "again").get("c", {}).get("restartCount", 0) >= 1, 10)
-            failed = [m for r, m in events(api, "again") if r == "FailedPostStartHook"]
+            failed = await until(lambda: [m for r, m in events(api, "again") if r == "FailedPostStartHook"])
             uid = api.objects[("pods", "default", "again")]["metadata"]["uid"]
             assert failed[0] == (f'Exec lifecycle hook ([false]) for Container "c" in Pod "again_default({uid})" '
                                  "failed - error: command 'false' exited with 1: , message: \"\"")
-            assert ("Killing", "FailedPostStartHook") in events(api, "again")
+            await until(lambda: ("Killing", "FailedPostStartHook") in events(api, "again"))
             await until(lambda: status(api, "once").get("phase") == "Failed")
             assert statuses(api, "once")["c"]["state"]["terminated"]["exitCode"] == 137
             assert not any(c.info.state == "running" for c in rt.containers.values())
@@ -151,7 +151,7 @@ def test_pre_stop_runs_before_a_liveness_kill(tmp_path: Path) -> None:
             await until(lambda: statuses(api, "live").get("c", {}).get("restartCount", 0) >= 1, 10)
             verbs = [v for v, _ in rt.calls]
             assert verbs.index("exec:drain") < verbs.index("stop_container")
-            assert ("Killing", "Container c failed liveness probe, will be restarted") in events(api, "live")
+            await until(lambda: ("Killing", "Container c failed liveness probe, will be restarted") in events(api, "live"))
 
     asyncio.run(go())
 
@@ -169,7 +169,7 @@ def test_pre_stop_http_get_on_deletion_and_its_failure_is_an_event(tmp_path: Pat
             await delete(api, "broken", 5)
             await until(lambda: not rt.containers, 10)
             assert seen and seen[0].startswith("GET /drain ")
-            assert ("Killing", "Stopping container c") in events(api, "drain")
+            await until(lambda: ("Killing", "Stopping container c") in events(api, "drain"))
             failed = await until(lambda: [m for r, m in events(api, "broken") if r == "FailedPreStopHook"])
             assert failed[0].startswith('HTTP lifecycle hook (/x) for Container "c" in Pod "broken_default(')
 
