@@ -100,23 +100,24 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("configmaps", "configmap", "ConfigMap", True, short_names=("cm",)),
     Resource("secrets", "secret", "Secret", True),
     Resource("serviceaccounts", "serviceaccount", "ServiceAccount", True, short_names=("sa",)),
-    # apps/v1 and batch/v1 workloads (kube-apiserver's discovery: short names, "all", status, scale)
+    # apps/v1 and batch/v1 workloads (kube-apiserver's discovery: short names, "all", status, scale),
+    # alphabetical within a group as kube lists them (the order of `kubectl get all`)
+    Resource("controllerrevisions", "controllerrevision", "ControllerRevision", True, group="apps"),
+    Resource("daemonsets", "daemonset", "DaemonSet", True, group="apps", short_names=("ds",),
+             categories=("all",), subresources=(Subresource("status", "DaemonSet", _STATUS),)),
     Resource("deployments", "deployment", "Deployment", True, group="apps", short_names=("deploy",),
              categories=("all",), subresources=(Subresource("status", "Deployment", _STATUS),
                                                 Subresource("scale", "Scale", _STATUS, group="autoscaling"))),
     Resource("replicasets", "replicaset", "ReplicaSet", True, group="apps", short_names=("rs",),
              categories=("all",), subresources=(Subresource("status", "ReplicaSet", _STATUS),
                                                 Subresource("scale", "Scale", _STATUS, group="autoscaling"))),
-    Resource("daemonsets", "daemonset", "DaemonSet", True, group="apps", short_names=("ds",),
-             categories=("all",), subresources=(Subresource("status", "DaemonSet", _STATUS),)),
     Resource("statefulsets", "statefulset", "StatefulSet", True, group="apps", short_names=("sts",),
              categories=("all",), subresources=(Subresource("status", "StatefulSet", _STATUS),
                                                 Subresource("scale", "Scale", _STATUS, group="autoscaling"))),
-    Resource("controllerrevisions", "controllerrevision", "ControllerRevision", True, group="apps"),
-    Resource("jobs", "job", "Job", True, group="batch", categories=("all",),
-             subresources=(Subresource("status", "Job", _STATUS),)),
     Resource("cronjobs", "cronjob", "CronJob", True, group="batch", short_names=("cj",), categories=("all",),
              subresources=(Subresource("status", "CronJob", _STATUS),)),
+    Resource("jobs", "job", "Job", True, group="batch", categories=("all",),
+             subresources=(Subresource("status", "Job", _STATUS),)),
 )
 
 _BY_NAME: dict[str, Resource] = {}
