@@ -27,6 +27,7 @@ import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.IN.A
 import dns.rrset
 
 Obj = dict[str, Any]
@@ -64,6 +65,12 @@ class Answer:
 
 
 def _rrset(name: dns.name.Name, rdtype: dns.rdatatype.RdataType, texts: list[str], ttl: int = TTL) -> dns.rrset.RRset:
+    if rdtype == dns.rdatatype.A:  # the hot case: built directly, without dnspython's text parser
+        rrset = dns.rrset.RRset(name, dns.rdataclass.IN, rdtype)
+        rrset.update_ttl(ttl)
+        for ip in texts:
+            rrset.add(dns.rdtypes.IN.A.A(dns.rdataclass.IN, rdtype, ip))
+        return rrset
     return dns.rrset.from_text_list(name, ttl, dns.rdataclass.IN, rdtype, texts)
 
 
@@ -104,7 +111,6 @@ def _service_records(view: ClusterView, zone: dns.name.Name, qname: dns.name.Nam
     if svc is None or len(labels) > 4:
         return Answer(dns.rcode.NXDOMAIN)
     spec = svc.get("spec") or {}
-    base = dns.name.from_text(f"{name}.{ns}.svc", zone)
     headless = spec.get("clusterIP") in (None, "", "None")
     eps = view.endpoints(ns, name)
     if len(labels) == 2:
@@ -133,7 +139,7 @@ def _service_records(view: ClusterView, zone: dns.name.Name, qname: dns.name.Nam
     port, proto = labels[0], labels[1]  # _<port>._<proto>.<svc>.<ns>.svc
     if not (port.startswith("_") and proto.startswith("_")):
         return Answer(dns.rcode.NXDOMAIN)
-    records = _srv(svc, eps, base, qname, port[1:], proto[1:], out)
+    records = _srv(svc, eps, dns.name.from_text(f"{name}.{ns}.svc", zone), qname, port[1:], proto[1:], out)
     if not records:
         return Answer(dns.rcode.NXDOMAIN)
     if qtype in (dns.rdatatype.SRV, dns.rdatatype.ANY):
