@@ -12,8 +12,8 @@ from controller.cronjob_schedule import CronSchedule, ScheduleError, most_recent
 UTC = dt.UTC
 
 
-def t(*a: int) -> dt.datetime:
-    return dt.datetime(*a, tzinfo=UTC)
+def t(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def runs(schedule: str, start: dt.datetime, n: int, tz: str | None = None) -> list[str]:
