@@ -91,6 +91,8 @@ _WELL_KNOWN = {
 
 def _property(type_name: str, name: str, spec: Spec, v3: bool) -> dict[str, Any]:
     body = spec_schema(spec, v3)
+    if schema.retain_keys(type_name, name):  # kubectl then sends `$retainKeys` (Recreate drops rollingUpdate)
+        body = {"allOf": [body], "x-kubernetes-patch-strategy": "retainKeys"}
     doc = DOCS.get(f"{type_name}.{name}")
     if doc is None:
         return body

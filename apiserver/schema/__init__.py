@@ -103,7 +103,17 @@ def _struct(name: str) -> Spec:
         raw = _RAW[name]
         spec.required = tuple(k[:-1] for k in raw if k.endswith("!"))
         spec.fields = {k.rstrip("!"): _parse(v) for k, v in raw.items()}
+        _RETAIN_KEYS.update((name, k.rstrip("!")) for k, v in raw.items() if v.endswith("@retainKeys"))
     return spec
+
+
+# struct fields written `Type@retainKeys` (Go `patchStrategy:"retainKeys"`: DeploymentSpec.strategy)
+_RETAIN_KEYS: set[tuple[str, str]] = set()
+
+
+def retain_keys(type_name: str, field_name: str) -> bool:
+    """Whether a strategic merge patch of this field names the keys to keep (`$retainKeys`)."""
+    return (type_name, field_name) in _RETAIN_KEYS
 
 
 def _check_table() -> None:

@@ -24,7 +24,7 @@ APPS_TYPES: dict[str, dict[str, str]] = {
     "Deployment": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "DeploymentSpec", "status": "DeploymentStatus"},
     "DeploymentSpec": {
         "replicas": "integer", "selector!": "LabelSelector", "template!": "PodTemplateSpec",
-        "strategy": "DeploymentStrategy", "minReadySeconds": "integer", "revisionHistoryLimit": "integer",
+        "strategy": "DeploymentStrategy@retainKeys", "minReadySeconds": "integer", "revisionHistoryLimit": "integer",
         "paused": "boolean", "progressDeadlineSeconds": "integer",
     },
     "DeploymentStrategy": {"type": "string", "rollingUpdate": "RollingUpdateDeployment"},

@@ -6,6 +6,7 @@ get kube's 422 and store nothing; status moves only through /status."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from kubernetes import client, config, utils, watch
 
-from tests.apiserver.conftest import KUBECTL_127, Server
+from tests.apiserver.conftest import KUBECTL, KUBECTL_127, Server
 
 MANIFEST = """\
 apiVersion: apps/v1
@@ -225,3 +226,19 @@ def test_bad_workloads_are_refused_and_not_stored(http: httpx.Client, ns: str) -
     assert r.status_code == 422
     assert r.json()["details"]["causes"][0]["message"] == \
         'Unsupported value: "Always": supported values: "OnFailure", "Never"'
+
+
+def test_apply_switches_the_deployment_strategy(server: Server, ns: str) -> None:
+    """DeploymentSpec.strategy is retainKeys in OpenAPI, so kubectl sends `$retainKeys` and the
+    defaulted rollingUpdate goes away when the type becomes Recreate (and comes back after)."""
+    rolling = MANIFEST.split("---")[0]
+    recreate = rolling.replace("replicas: 2", "replicas: 2\n  strategy: {type: Recreate}")
+    server.kubectl("-n", ns, "apply", "-f", "-", input=rolling, check=True)
+    for binary in (KUBECTL, KUBECTL_127):
+        server.kubectl("-n", ns, "apply", "-f", "-", input=recreate, binary=binary, check=True)
+        got = server.kubectl("-n", ns, "get", "deploy", "web", "-o", "jsonpath={.spec.strategy}", check=True).stdout
+        assert json.loads(got) == {"type": "Recreate"}, binary
+        server.kubectl("-n", ns, "apply", "-f", "-", input=rolling, binary=binary, check=True)
+        got = server.kubectl("-n", ns, "get", "deploy", "web", "-o", "jsonpath={.spec.strategy}", check=True).stdout
+        assert json.loads(got) == {"type": "RollingUpdate",
+                                   "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}, binary
