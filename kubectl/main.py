@@ -45,6 +45,11 @@ VERBS: dict[str, str] = {
 SUBVERBS: dict[tuple[str, str], str] = {
     ("create", "deployment"): "kubectl.cmd_create_deployment",
     ("create", "deploy"): "kubectl.cmd_create_deployment",
+    ("create", "configmap"): "kubectl.cmd_create_config",
+    ("create", "cm"): "kubectl.cmd_create_config",
+    ("create", "secret"): "kubectl.cmd_create_config",
+    ("create", "serviceaccount"): "kubectl.cmd_create_config",
+    ("create", "sa"): "kubectl.cmd_create_config",
 }
 
 USAGE = """kubectl controls the Kubernetes cluster manager (kubelite's kubectl).
