@@ -175,25 +175,38 @@ class PodDNS:
                 Mount(container_path="/etc/hosts", host_path=str(base / "etc-hosts"))]
 
 
+_read_cache: dict[str, tuple[tuple[int, int], str]] = {}
+
+
 def _read(path: str) -> str:
+    """The node file's text, re-read only when its mtime or size moved (a stat per pod, not a read)."""
     try:
-        return Path(path).read_text()
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size)
+        cached = _read_cache.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        text = Path(path).read_text()
     except OSError:
         return ""
+    _read_cache[path] = (stamp, text)
+    return text
 
 
 def _write_if_changed(path: Path, content: str) -> None:
-    """In place when the file exists (a bind mount follows the inode, so running containers see the
-    change), else created whole; nothing when the content is already there."""
+    """Created whole when missing (no container sees it yet); in place when it exists (a bind mount
+    follows the inode, so running containers see the change); nothing when the content is there."""
+    data = content.encode()
     try:
-        if path.read_text() == content:
-            return
-    except OSError:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        with open(path, "r+b") as f:
+            if f.read() != data:
+                f.seek(0)
+                f.write(data)
+                f.truncate()
         return
-    with open(path, "r+") as f:
-        f.write(content)
-        f.truncate()
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
