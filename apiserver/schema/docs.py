@@ -105,3 +105,8 @@ DOCS: dict[str, str] = {
     "LeaseSpec.leaseDurationSeconds": "How long the holder may go without renewing before others may take it.",
     "LeaseSpec.renewTime": "When the holder last renewed the lease.",
 }
+
+# the workload kinds keep their descriptions beside their types
+from apiserver.schema.docs_apps import WORKLOAD_DOCS  # noqa: E402
+
+DOCS.update(WORKLOAD_DOCS)
