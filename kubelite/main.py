@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "controller-manager": ("kubelite.controllers", "controller_manager", "run the controller manager alone"),
     "scheduler": ("kubelite.controllers", "scheduler", "run the scheduler alone"),
     "kubectl": ("kubectl.main", "main", "the kubectl CLI"),
-    "runtime": ("runtime.cli", "main", "the docker-style container runtime CLI"),
+    "runtime": ("runtime.cli", "entry", "the docker-style container runtime CLI"),
 }
 
 

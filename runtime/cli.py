@@ -254,5 +254,25 @@ def _main(argv: list[str] | None) -> int:
         raise
 
 
+# verbs that leave no file open but stdout and stderr (build and the image verbs write files)
+QUICK_EXIT_VERBS = frozenset(CONTAINER_VERBS) - {"build", "commit"}
+
+
+def entry(argv: list[str] | None = None) -> int:
+    """`main` as a process: after a container verb, exit without the interpreter's teardown (freeing
+    every module's objects: 5-10 ms of a `run --rm` here); stdout and stderr are flushed first. Only
+    for a process that is this CLI (`kubelite runtime`, `python -m runtime.cli`), never in-process."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    code = main(argv)
+    if _verb(argv) in QUICK_EXIT_VERBS:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code & 0xFF if code >= 0 else 1)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

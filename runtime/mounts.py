@@ -1,15 +1,17 @@
 """`Mount`, the one type of the runtime seam that `kubelite runtime run` needs.
 
 It lives apart from runtime/interface.py (which re-exports it, so it is the same class) because
-that module also builds six more dataclasses and two Protocols: ~2-3 ms of every CLI start.
+that module also builds six more dataclasses and two Protocols: ~2-3 ms of every CLI start. A
+`record`, not a dataclass (runtime/datarecord.py says why); `dataclasses.asdict` of a ContainerConfig
+leaves its Mounts as objects, so serialise those with `runtime.datarecord.asdict`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from runtime.datarecord import record
 
 
-@dataclass
+@record
 class Mount:
     """A bind mount of a host path into a container, or a fresh tmpfs."""
 

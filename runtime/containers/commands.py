@@ -8,11 +8,8 @@ code 125. `run` in the foreground returns the container's own exit code, as dock
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -121,8 +118,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _attach_and_wait(c: Containers, rec: Record, interactive: bool, use_tty: bool, remove: bool) -> int:
+    """Attach, start, relay stdio until the container exits; with `remove`, return only once it is
+    gone (runc state, cgroups, rootfs mount, bundle, netns), as docker and podman do."""
     engine = c.engine
-    remover = False  # a background remover owns the container's removal (see remove_in_background)
     try:
         sock = engine.attach(rec)  # before start: no output is lost
         size = window_size(sys.stdin.fileno()) if use_tty else None
@@ -130,60 +128,19 @@ def _attach_and_wait(c: Containers, rec: Record, interactive: bool, use_tty: boo
             engine.resize(rec, *size)
         stdin_fd = sys.stdin.fileno() if interactive else None
         if use_tty:
+            import signal  # only here: building its enums costs ~1 ms of every `run`
+
             signal.signal(signal.SIGWINCH, lambda *_: _resize_from(engine, rec))
         with sock, raw_mode(sys.stdin.fileno()) if use_tty and interactive else _null():
             engine.start(rec)
-            if remove and os.environ.get("KUBELITE_SYNC_RM") != "1":
-                remove_in_background(c, rec, sock)  # forked while the container runs, not after
-                remover = True
             pump_attach(sock, stdin_fd)
         engine.wait_exit(rec)
-        code = engine.exit_code(rec)
-        if code is None and remover:
-            code = 255  # conmon went without an exit file; the remover, not us, finishes the record
-        elif code is None:
-            rec = engine.refresh(rec)
-            code = rec.exit_code if rec.exit_code is not None else 255
-    except BaseException:
-        if remover:  # stop it; the remover removes it once it has exited
-            with contextlib.suppress(Exception):
-                proc.runc("kill", rec.id, "9", check=False)
-        elif remove:
-            c.remove(engine.refresh(rec), force=True)
-        raise
-    if remove and not remover:
-        c.remove(engine.refresh(rec), force=True)
-    return code
-
-
-def remove_in_background(c: Containers, rec: Record, attach: socket.socket | None = None) -> None:
-    """`--rm` cleanup (runc delete, unmount, netns, state; ~15 ms) without holding up the exit code.
-
-    A detached grandchild with its stdio on /dev/null waits for the container to exit, then
-    removes it, so a shell (or a pipe reader) gets the exit status at once; it is forked right
-    after start, while the container runs, so the fork is off the critical path too. `ps` already
-    hides exited `--rm` containers. Set KUBELITE_SYNC_RM=1 to remove in the foreground instead.
-    `attach` is the caller's attach socket, closed in the grandchild.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid:
-        os.waitpid(pid, 0)  # the intermediate child exits at once
-        return
-    try:
-        if os.fork() == 0:
-            os.setsid()
-            if attach is not None:
-                attach.close()
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(null, fd)
-            with contextlib.suppress(Exception):
-                c.engine.wait_exit(rec)
-                c.remove(c.engine.refresh(rec), force=True)
+        rec = engine.refresh(rec)
+        code = rec.exit_code if rec.exit_code is not None else 255
     finally:
-        os._exit(0)
+        if remove:  # also after an error or ^C: force stops a container still running
+            c.remove(engine.refresh(rec), force=True)
+    return code
 
 
 def _resize_from(engine: Engine, rec: Record) -> None:

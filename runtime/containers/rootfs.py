@@ -24,8 +24,14 @@ def _lib() -> ctypes.CDLL:
     return _libc
 
 
-def mount_overlay(lower_lowest_first: list[Path], upper: Path, work: Path, target: Path) -> None:
-    """Mount overlay(lower..., upper) at target; an image without layers gets an empty lower dir."""
+def mount_overlay(lower_lowest_first: list[Path], upper: Path, work: Path, target: Path,
+                  volatile: bool = False) -> None:
+    """Mount overlay(lower..., upper) at target; an image without layers gets an empty lower dir.
+
+    `volatile` (Linux 5.10) skips every sync of the upper dir, including the one on unmount, which
+    syncs the whole filesystem holding it (~7 ms of `run --rm` here). For containers that are
+    thrown away when they exit: after a host crash, overlay refuses to mount a volatile upper dir
+    again (its contents may be torn)."""
     for d in (upper, work, target):
         d.mkdir(parents=True, exist_ok=True)
     lowers = [os.path.realpath(p) for p in reversed(lower_lowest_first)]
@@ -34,6 +40,8 @@ def mount_overlay(lower_lowest_first: list[Path], upper: Path, work: Path, targe
         empty.mkdir(exist_ok=True)
         lowers = [os.path.realpath(empty)]
     data = f"lowerdir={':'.join(lowers)},upperdir={os.path.realpath(upper)},workdir={os.path.realpath(work)}"
+    if volatile:
+        data += ",volatile"
     if len(data) > 4000:
         raise ContainerError(f"too many image layers to mount ({len(lowers)})")
     rc = _lib().mount(b"overlay", os.path.realpath(target).encode(), b"overlay", 0, data.encode())
@@ -52,6 +60,6 @@ def unmount(target: Path) -> None:
 
 
 def is_mounted(target: Path) -> bool:
-    real = os.path.realpath(target)
-    with open("/proc/self/mountinfo") as f:
-        return any(line.split()[4] == real for line in f)
+    """Is something mounted at target? Two stat calls (its device differs from its parent's), not a
+    read of /proc/self/mountinfo, which lists every container of the host (~1 ms with a few dozen)."""
+    return os.path.ismount(target)

@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from runtime.containers import ids
@@ -21,6 +20,7 @@ from runtime.containers.errors import ContainerError, InvalidConfig
 from runtime.containers.spec import BundleRequest, build_spec, merge_env, resolve_args
 from runtime.containers.store import Record
 from runtime.containers.users import resolve_in_rootfs
+from runtime.datarecord import asdict, field, record
 from runtime.mounts import Mount
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from runtime.network import Network, PortMapping, SandboxNet
 
 
-@dataclass
+@record
 class RunRequest:
     """A docker-style `run`/`create` request, or a pod container with its pre-resolved parts."""
 

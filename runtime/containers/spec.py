@@ -8,11 +8,11 @@ runc never nests the cgroup under the caller's; rlimits are clamped to this proc
 from __future__ import annotations
 
 import resource
-from dataclasses import dataclass, field
 
 from runtime.containers.errors import InvalidConfig
 from runtime.containers.seccomp import capability_set, default_profile
 from runtime.containers.users import User
+from runtime.datarecord import field, record
 from runtime.mounts import Mount
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
@@ -30,7 +30,7 @@ READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysr
 RLIMITS = (("RLIMIT_NOFILE", resource.RLIMIT_NOFILE, 20000), ("RLIMIT_NPROC", resource.RLIMIT_NPROC, 32768))
 
 
-@dataclass
+@record
 class BundleRequest:
     """Everything the OCI config.json of one container is built from."""
 

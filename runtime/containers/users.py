@@ -6,13 +6,13 @@ rootfs, never on the host). Pure functions over file contents so they unit-test 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.containers.errors import InvalidConfig
+from runtime.datarecord import field, record
 
 
-@dataclass
+@record
 class User:
     """The uid, gids and home a container process runs as."""
 

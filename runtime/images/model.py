@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from runtime.datarecord import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 MEDIA_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayerRef:
     """A layer blob in the store: what a manifest and an image config need to name it."""
 
@@ -23,7 +23,7 @@ class LayerRef:
     media_type: str = MEDIA_LAYER_GZIP
 
 
-@dataclass
+@record
 class Image:
     """An image in the store: its id, references, config and layers."""
 

@@ -9,8 +9,8 @@ agree on one spelling of a name because they all go through `parse_reference`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from runtime.datarecord import record
 from runtime.images.errors import InvalidReference
 
 DEFAULT_DOMAIN = "docker.io"
@@ -24,7 +24,7 @@ _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 _DOMAIN = re.compile(r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9-]+)*(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reference:
     """A parsed image reference: registry, repository, tag and/or digest."""
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
+from runtime.datarecord import replace
 from runtime.network.interface import (
     AddressesExhaustedError,
     NetworkError,

@@ -7,8 +7,9 @@ The seam itself, the `Network` Protocol, is in protocol.py (also importable from
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from runtime.datarecord import field, record
 
 MODES = ("bridge", "none", "host")
 PROTOCOLS = ("tcp", "udp")
@@ -33,7 +34,7 @@ class AddressesExhaustedError(NetworkError):
     pass
 
 
-@dataclass
+@record
 class NetworkConfig:
     """Where a BridgeNetwork keeps its state, and its bridge, subnet and MTU."""
 
@@ -43,7 +44,7 @@ class NetworkConfig:
     mtu: int = 1500
 
 
-@dataclass
+@record
 class PortMapping:
     """`-p [HOST_IP:]HOST_PORT:CONTAINER_PORT[/PROTO]`; host_ip "" means every local address."""
 
@@ -81,7 +82,7 @@ class PortMapping:
         raise ValueError(f"invalid port mapping {spec!r}: want [HOST_IP:]HOST_PORT:CONTAINER_PORT[/PROTO]")
 
 
-@dataclass
+@record
 class SandboxNet:
     """What setup made for a sandbox: its netns, address and published ports."""
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import asdict
 from pathlib import Path
 
+from runtime.datarecord import asdict
 from runtime.network.interface import PortMapping, SandboxExistsError, SandboxNet
 
 

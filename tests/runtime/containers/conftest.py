@@ -58,6 +58,48 @@ def conmons_for(root: Path) -> list[int]:
     return out
 
 
+CGROUP_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct", "cpu,cpuacct", "unified", "devices", "freezer", "systemd")
+
+
+def leftovers(cli: Cli, ids: list[str], veths: bool = True) -> list[str]:
+    """What is left of these containers: mounts, netns, veth, cgroups, runc state, files, IPs, conmon."""
+    from runtime.network import host_veth_name
+
+    found = []
+    links = set(os.listdir("/sys/class/net"))
+    with open("/proc/self/mountinfo") as f:
+        mounts = f.read()
+    if str(cli.root) in mounts:
+        found.append("a mount under the runtime root")
+    for cid in ids:
+        if os.path.exists(f"/run/netns/{cid}"):
+            found.append(f"netns {cid[:12]}")
+        if veths and host_veth_name(cid) in links:
+            found.append(f"veth of {cid[:12]}")
+        for ctl in CGROUP_CONTROLLERS:
+            if os.path.exists(f"/sys/fs/cgroup/{ctl}/kubelite/{cid}"):
+                found.append(f"cgroup {ctl}/kubelite/{cid[:12]}")
+        if os.path.exists(f"/run/runc/{cid}"):
+            found.append(f"runc state of {cid[:12]}")
+        if (cli.root / "containers" / cid).exists():
+            found.append(f"bundle dir of {cid[:12]}")
+        if (cli.root / "exits" / cid).exists() or (cli.root / "s" / cid[:12]).exists():
+            found.append(f"exit file or attach socket of {cid[:12]}")
+        if (cli.root / "network" / "sandboxes" / f"{cid}.json").exists():
+            found.append(f"network record of {cid[:12]}")
+    names = cli.root / "containers" / ".names"
+    if names.exists() and any(names.iterdir()):
+        found.append(f"names {sorted(p.name for p in names.iterdir())}")
+    ipam = cli.root / "network" / "ipam"
+    for d in ipam.iterdir() if ipam.exists() else []:
+        taken = [p.name for p in d.iterdir() if p.name != "last" and not p.name.startswith(".")]
+        if taken:
+            found.append(f"IP allocations {taken}")
+    if conmons_for(cli.root):
+        found.append("conmon processes")
+    return found
+
+
 class Cli:
     def __init__(self, root: Path, image_root: Path, net: NetParams) -> None:
         self.root = root
