@@ -120,9 +120,17 @@ class DnsServer:
     # --- the shells -------------------------------------------------------------------------
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(self.host, self.port))
-        self.port = self._udp.get_extra_info("sockname")[1]  # port 0 (tests): TCP takes the kernel's choice too
-        self._tcp = await asyncio.start_server(self._serve_tcp, self.host, self.port)
+        wanted = self.port
+        for _ in range(20):  # port 0 (tests): TCP takes the kernel's UDP choice, which TCP may have in use
+            self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(self.host, wanted))
+            self.port = self._udp.get_extra_info("sockname")[1]
+            try:
+                self._tcp = await asyncio.start_server(self._serve_tcp, self.host, self.port)
+                break
+            except OSError:
+                self._udp.close()
+                if wanted:
+                    raise
         log.info("cluster DNS on %s:%d (udp, tcp) for %s", self.host, self.port, self.zone)
 
     async def run(self) -> None:
