@@ -143,7 +143,10 @@ def _rolling_update_daemon_set(ru: Obj, path: str) -> list[Cause]:
 
 def validate_daemon_set(obj: Obj) -> list[Cause]:
     spec = _spec(obj)
-    causes = validate_required_selector(spec, "daemonset")
+    # kube does not require a DaemonSet's selector: a missing one is the Nothing selector, which
+    # only fails to match the template's labels below
+    sel = spec.get("selector")
+    causes = validate_required_selector(spec, "daemonset") if sel is not None else []
     template = spec.get("template")
     if not isinstance(template, dict):
         return [*causes, field_required("spec.template")]
