@@ -50,6 +50,9 @@ SUBVERBS: dict[tuple[str, str], str] = {
     ("create", "secret"): "kubectl.cmd_create_config",
     ("create", "serviceaccount"): "kubectl.cmd_create_config",
     ("create", "sa"): "kubectl.cmd_create_config",
+    ("create", "job"): "kubectl.cmd_create_job",
+    ("create", "cronjob"): "kubectl.cmd_create_job",
+    ("create", "cj"): "kubectl.cmd_create_job",
 }
 
 USAGE = """kubectl controls the Kubernetes cluster manager (kubelite's kubectl).
