@@ -22,7 +22,7 @@ NODE = "n1"
 
 
 @contextlib.asynccontextmanager
-async def running_kubelet(api: FakeApi, rt: FakeRuntime, data: Path) -> AsyncIterator[Kubelet]:
+async def running_kubelet(api: FakeApi, rt: Any, data: Path) -> AsyncIterator[Kubelet]:
     agent = NodeAgent(api, node_object(NODE, "192.0.2.10", read_machine(), "fake://1", 10250), lease_renew=0.2)
     k = Kubelet(api, rt, agent, KubeletOptions(NODE, "192.0.2.10", data, relist_period=0.02,
                                                 backoff_initial=0.2, backoff_max=0.8))
