@@ -70,4 +70,6 @@ def create(env: Env, p: Parsed) -> int:
 
         report(env, p, obj, env.resource("deployments"), "created", mode)
         return 0
+    # the null timestamps are how the typed object prints; the server stores the template without
+    obj["spec"]["template"]["metadata"].pop("creationTimestamp")
     return _create_obj(env, p, Doc(obj, ""), mode)

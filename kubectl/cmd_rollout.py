@@ -170,7 +170,7 @@ def _history(env: Env, p: Parsed, res: Resource, name: str, obj: Any) -> None:
         from kubectl.describe_writer import Out
 
         out = Out()
-        pod_template_block(out, rules.template_of(res.kind, item))
+        pod_template_block(out, rules.template_of(res.kind, item, shown=True))
         # kubectl prints it unaligned, continuation lines of a label list without the indent
         raw = "".join(re.sub(r"^ +\t", "\t", line) + "\n" for block in out.blocks for line in block)
         env.out.write(f"{_label(res, name)} with revision #{p['revision']}\n{raw}\n")

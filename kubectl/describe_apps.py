@@ -3,7 +3,7 @@
 
 Same writer and layout rules as `kubectl.describe` (kubectl's DeploymentDescriber and
 ReplicaSetDescriber): a Deployment shows its replica counts, strategy, template, conditions,
-the old ReplicaSets that still have replicas and the new one; a ReplicaSet its pods by phase and
+the old ReplicaSets and the new one; a ReplicaSet its pods by phase and
 the Deployment that controls it.
 """
 
@@ -85,7 +85,7 @@ def _rs_list(rss: list[Obj]) -> str:
 
 
 def _owned_rss(env: Env, d: Obj) -> tuple[list[Obj], Obj | None]:
-    """(old ReplicaSets with replicas, the new one), as deploymentutil.GetAllReplicaSets finds them."""
+    """(all old ReplicaSets, the new one), as kubectl 1.33's describe lists them (scaled-down ones too)."""
     m = meta(d)
     try:
         items = env.client.list("replicasets", m.get("namespace")).get("items") or []
@@ -98,7 +98,7 @@ def _owned_rss(env: Env, d: Obj) -> tuple[list[Obj], Obj | None]:
 
     want = without_hash((d.get("spec") or {}).get("template") or {})
     new = next((r for r in owned if without_hash((r.get("spec") or {}).get("template") or {}) == want), None)
-    return [r for r in owned if r is not new and _replicas(r) != 0], new
+    return [r for r in owned if r is not new], new
 
 
 def describe_deployment(env: Env, d: Obj) -> str:

@@ -142,10 +142,14 @@ def history_table(history: dict[int, Obj]) -> str:
     return "".join(f"{a.ljust(width)}{b}\n" for a, b in rows)
 
 
-def template_of(kind: str, item: Obj) -> Obj:
-    """The pod template a history item holds."""
-    if kind == "Deployment":
-        return copy.deepcopy((item.get("spec") or {}).get("template") or {})
+def template_of(kind: str, item: Obj, shown: bool = False) -> Obj:
+    """The pod template a history item holds (`shown`: as `history --revision` prints it)."""
+    if kind == "Deployment":  # the ReplicaSet's change-cause shows as the template's (history.go)
+        tmpl = copy.deepcopy((item.get("spec") or {}).get("template") or {})
+        cause = (_m(item).get("annotations") or {}).get(CHANGE_CAUSE)
+        if cause and shown:
+            tmpl.setdefault("metadata", {}).setdefault("annotations", {})[CHANGE_CAUSE] = cause
+        return tmpl
     tmpl = copy.deepcopy((((item.get("data") or {}).get("spec") or {}).get("template")) or {})
     tmpl.pop("$patch", None)
     return tmpl
@@ -194,6 +198,8 @@ def matches_current(kind: str, obj: Obj, item: Obj) -> bool:
 def deployment_undo_patch(d: Obj, rs: Obj) -> list[Obj]:
     """The JSON patch kubectl sends: the old template (no hash label) and the annotations to restore."""
     tmpl = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
+    # kubectl sends the typed template, whose metadata always carries creationTimestamp: null
+    tmpl["metadata"] = {"creationTimestamp": None, **(tmpl.get("metadata") or {})}
     labels = (tmpl.get("metadata") or {}).get("labels")
     if labels is not None:
         labels.pop(HASH_LABEL, None)
