@@ -182,11 +182,13 @@ class PodSyncer:
         uid = pod["metadata"]["uid"]
         if action is Action.KILL:
             assert newest is not None
-            probe_grace = (c.get("livenessProbe") or {}).get("terminationGracePeriodSeconds")
+            verdicts = self.probes.verdicts(newest.id)
+            kind = "liveness" if verdicts is None or verdicts.started else "startup"  # which probe failed
+            probe_grace = (c.get(f"{kind}Probe") or {}).get("terminationGracePeriodSeconds")
             grace = probe_grace if probe_grace is not None else (pod.get("spec") or {}).get(
                 "terminationGracePeriodSeconds", 30)
             await kill_container(self.runtime, pod, c, newest.id, float(grace), sandbox.ip, self._event,
-                                 f"Container {c['name']} failed liveness probe, will be restarted")
+                                 f"Container {c['name']} failed {kind} probe, will be restarted")
             self.probes.forget({newest.id})
             return
         if action is Action.WAIT:

@@ -189,3 +189,20 @@ def test_pre_stop_is_bounded_by_the_grace_period(tmp_path: Path) -> None:
             assert 0.9 < loop.time() - started < 5
 
     asyncio.run(go())
+
+
+def test_a_failed_startup_probe_kills_with_its_own_words_and_pre_stop(tmp_path: Path) -> None:
+    async def go() -> None:
+        api, rt = FakeApi(), HookRuntime()
+        rt.exec_exit_codes["not-yet"] = 1
+        probe = {"exec": {"command": ["not-yet"]}, "periodSeconds": 0.05, "failureThreshold": 2}
+        async with running_kubelet(api, rt, tmp_path):
+            await api.create("pods", pod("slow", {"preStop": {"exec": {"command": ["drain"]}}},
+                                         container={"startupProbe": probe}))
+            await until(lambda: statuses(api, "slow").get("c", {}).get("restartCount", 0) >= 1, 10)
+            await until(lambda: ("Killing", "Container c failed startup probe, will be restarted")
+                        in events(api, "slow"))
+            verbs = [v for v, _ in rt.calls]
+            assert verbs.index("exec:drain") < verbs.index("stop_container")
+
+    asyncio.run(go())
