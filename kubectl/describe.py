@@ -130,10 +130,13 @@ def describe_rc(env: Env, rc: Obj) -> str:
 def describe(env: Env, p: Parsed) -> int:
     from kubectl import describe_apps as apps
     from kubectl import describe_others as others
+    from kubectl import describe_workloads as workloads
 
     describers = {"Pod": describe_pod, "ReplicationController": describe_rc, "Service": others.describe_service,
                   "Node": others.describe_node, "Namespace": others.describe_namespace,
-                  "Deployment": apps.describe_deployment, "ReplicaSet": apps.describe_replicaset}
+                  "Deployment": apps.describe_deployment, "ReplicaSet": apps.describe_replicaset,
+                  "DaemonSet": workloads.describe_daemonset, "StatefulSet": workloads.describe_statefulset,
+                  "Job": workloads.describe_job, "CronJob": workloads.describe_cronjob}
     targets: list[tuple[Resource, list[str]]]
     if p["filename"]:
         from kubectl.manifests import load_paths, resource_of
