@@ -242,3 +242,20 @@ def test_apply_switches_the_deployment_strategy(server: Server, ns: str) -> None
         got = server.kubectl("-n", ns, "get", "deploy", "web", "-o", "jsonpath={.spec.strategy}", check=True).stdout
         assert json.loads(got) == {"type": "RollingUpdate",
                                    "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}, binary
+
+
+def test_create_job_from_cron_job(server: Server, ns: str) -> None:
+    """kubectl sends the Job as protobuf: its CronJob owner, env and nodeSelector arrive."""
+    cron = MANIFEST.split("---")[2].replace(
+        "containers: [{name: t, image: \"busybox:1\"}]",
+        "nodeSelector: {zone: a}\n          containers: [{name: t, image: \"busybox:1\", env: [{name: A, value: \"1\"}]}]")
+    server.kubectl("-n", ns, "apply", "-f", "-", input=cron, check=True)
+    server.kubectl("-n", ns, "create", "job", "--from=cronjob/tick", "by-hand", check=True)
+    got = json.loads(server.kubectl("-n", ns, "get", "job", "by-hand", "-o", "json", check=True).stdout)
+    uid = json.loads(server.kubectl("-n", ns, "get", "cj", "tick", "-o", "json", check=True).stdout)["metadata"]["uid"]
+    assert got["metadata"]["ownerReferences"] == [
+        {"apiVersion": "batch/v1", "kind": "CronJob", "name": "tick", "uid": uid, "controller": True}]
+    assert got["metadata"]["annotations"] == {"cronjob.kubernetes.io/instantiate": "manual"}
+    pod = got["spec"]["template"]["spec"]
+    assert pod["containers"][0]["env"] == [{"name": "A", "value": "1"}] and pod["nodeSelector"] == {"zone": "a"}
+    assert got["spec"]["selector"]["matchLabels"] == {"batch.kubernetes.io/controller-uid": got["metadata"]["uid"]}
