@@ -154,9 +154,9 @@ def decide(ds: Obj, nodes: list[Obj], pods: list[Obj], hash_: str, now: dt.datet
         if node is not None:
             by_node.setdefault(node, []).append(p)
     names = {meta(n).get("name", "") for n in nodes}
-    for node_name, ps in by_node.items():  # pods for nodes that no longer exist
-        if node_name not in names:
-            plan.delete.extend(ps)
+    for node_name, ps in by_node.items():  # unscheduled pods pinned to nodes that no longer exist
+        if node_name not in names:  # (bound ones are the pod GC's: it force-deletes them)
+            plan.delete.extend(p for p in ps if not (p.get("spec") or {}).get("nodeName"))
     desired: dict[str, list[Obj]] = {}  # nodes that should run the pod -> their remaining pods
     misscheduled = 0
     for n in nodes:

@@ -94,9 +94,9 @@ def test_taints() -> None:
 def test_failed_surplus_and_vanished_nodes() -> None:
     failed = pod("a", phase="Failed")
     extra = [pod("b"), pod("b")]
-    gone = pod("zz")
-    plan = dd.decide(ds(updateStrategy={"type": "OnDelete"}), [node("a"), node("b")], [failed, *extra, gone],
-                     "new", NOW)
+    gone, bound_gone = pod("zz", bound=False), pod("zz")  # the bound one is left to the pod GC
+    plan = dd.decide(ds(updateStrategy={"type": "OnDelete"}), [node("a"), node("b")],
+                     [failed, *extra, gone, bound_gone], "new", NOW)
     assert names(plan.delete) == names([failed, extra[1], gone]) and plan.failed == [failed]
     assert plan.create == []  # the failed pod's node gets a new one once it is gone
 
