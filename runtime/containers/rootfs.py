@@ -32,6 +32,12 @@ def mount_overlay(lower_lowest_first: list[Path], upper: Path, work: Path, targe
     syncs the whole filesystem holding it (~7 ms of `run --rm` here). For containers that are
     thrown away when they exit: after a host crash, overlay refuses to mount a volatile upper dir
     again (its contents may be torn)."""
+    if volatile and os.path.lexists(work / "work" / "incompat" / "volatile"):
+        # left by the last mount (overlay keeps the marker even after a clean unmount, and then
+        # refuses the workdir): a restart of the container in this boot; the workdir holds no data
+        from runtime.containers.store import remove_tree
+
+        remove_tree(str(work))
     for d in (upper, work, target):
         d.mkdir(parents=True, exist_ok=True)
     lowers = [os.path.realpath(p) for p in reversed(lower_lowest_first)]

@@ -55,3 +55,23 @@ def test_upper_dir_becomes_a_layer_that_replays_the_change(tmp_path: Path) -> No
     with overlay(store.layer_dirs(child), tmp_path / "b") as (merged, _):
         assert not (merged / "etc/passwd").exists()
         assert (merged / "etc/new").read_text() == "new" and (merged / "etc/group").is_file()
+
+
+def test_volatile_rootfs_mounts_again_and_keeps_its_writes(tmp_path: Path) -> None:
+    """A `--rm` container's rootfs is a volatile overlay (no syncs); overlay leaves a marker that
+    refuses the workdir on the next mount, which a restart in the same boot must survive."""
+    from runtime.containers import rootfs
+
+    store = ImageStore(tmp_path / "root")
+    busybox, _ = build_base(store)
+    b = tmp_path / "ctr"
+    for i in range(2):
+        rootfs.mount_overlay(store.layer_dirs(busybox), b / "upper", b / "work", b / "rootfs", volatile=True)
+        try:
+            assert rootfs.is_mounted(b / "rootfs")
+            (b / "rootfs" / f"written-{i}").write_text("x")
+            assert sorted(p.name for p in (b / "rootfs").glob("written-*")) == [f"written-{n}" for n in range(i + 1)]
+        finally:
+            rootfs.unmount(b / "rootfs")
+        assert not rootfs.is_mounted(b / "rootfs")
+        assert (b / "work" / "work" / "incompat" / "volatile").exists()  # the marker the next mount must clear
