@@ -10,8 +10,9 @@ frames pumped both ways until either side closes. Port-forward's WebSocket is ku
 SPDY tunnel (`SPDY/3.1+portforward.k8s.io`) or the channel protocol (`v4.channel.k8s.io`, the
 Python client): the kubelet speaks both (`kubelet.portforward`), the proxy only relays frames.
 `ports=80,81` (or repeated) becomes the kubelet's `port=80&port=81`, as kube-apiserver does.
-A plain-HTTP SPDY upgrade (kubectl up to 1.30) is answered 400: uvicorn cannot hand over the
-raw connection. Errors are Status bodies (for a WebSocket, an HTTP answer instead of the
+kubectl up to 1.30 upgrades the HTTP connection to SPDY/3.1 instead: `apiserver.spdyupgrade`
+turns that into the same WebSocket call (subprotocol `SPDY/3.1+portforward.k8s.io`), so it
+arrives here like 1.31+'s; a portforward request without an upgrade gets a 400. Errors are Status bodies (for a WebSocket, an HTTP answer instead of the
 upgrade, which kubectl decodes as a Status too).
 
 The API server authenticates to kubelets the Kubernetes way: a client certificate with CN
@@ -208,11 +209,11 @@ class KubeletProxy:
             elif subresource == "log":
                 await self._log(receive, send, target)
             elif subresource == "portforward":
-                # kubectl up to 1.30 (or 1.31+ with KUBECTL_PORT_FORWARD_WEBSOCKETS=false): SPDY upgrade
+                # neither a WebSocket nor a SPDY upgrade (those arrive as WebSockets): say what is needed
                 await self._check_exec(target)
-                raise bad_request("port-forward needs a WebSocket upgrade with subprotocol "
-                                  "SPDY/3.1+portforward.k8s.io (kubectl 1.31+) or v4.channel.k8s.io; "
-                                  "a plain SPDY/3.1 upgrade is not supported")
+                raise bad_request("port-forward needs an upgrade: SPDY/3.1 (X-Stream-Protocol-Version: "
+                                  "portforward.k8s.io), or a WebSocket with subprotocol "
+                                  "SPDY/3.1+portforward.k8s.io or v4.channel.k8s.io")
             else:
                 # SPDY: kubectl before 1.30, or 1.30+ falling back after a failed WebSocket upgrade:
                 # the kubelet checks the request as for an upgrade, so the reason that one failed is

@@ -36,6 +36,7 @@ from apiserver.auth import load_credentials, write_kubeconfig
 from apiserver.config import ServerConfig
 from apiserver.handlers.http import State
 from apiserver.registry import NAMESPACES, SYSTEM_NAMESPACES, Registry
+from apiserver.spdyupgrade import http_protocol_class as spdy_http_protocol_class
 from apiserver.storage import open_store
 
 log = logging.getLogger("kubelite.server")
@@ -219,7 +220,7 @@ async def serve(config: ServerConfig) -> None:
             ssl_certfile=str(tls.server_cert),
             ssl_keyfile=str(tls.server_key),
             loop="none",
-            http="httptools",
+            http=spdy_http_protocol_class(),  # hands kubectl <= 1.30's SPDY port-forward upgrade to the app
             ws=server_protocol_class(),  # kube's subprotocol names are not RFC 6455 tokens
             lifespan="off",
             log_level="warning",
