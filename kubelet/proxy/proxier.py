@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from api.informer import InformerFactory
-from kubelet.proxy.rules import TABLE, ruleset, service_ports
+from kubelet.proxy.conntrack import Flow, conntrack_clear, stale_flows
+from kubelet.proxy.rules import TABLE, ServicePort, ruleset, service_ports
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def nft_remove() -> None:
 
 class Proxier:
     def __init__(self, informers: InformerFactory, apply: ApplyFn = nft_apply,
-                 remove: Callable[[], None] = nft_remove, min_interval: float = 0.1) -> None:
+                 remove: Callable[[], None] = nft_remove, min_interval: float = 0.1,
+                 clear_udp: Callable[[list[Flow]], None] = conntrack_clear) -> None:
         self.services = informers.informer("services")
         self.endpoints = informers.informer("endpoints")
         self._apply = apply
@@ -45,6 +47,8 @@ class Proxier:
         self._min_interval = min_interval
         self._dirty = asyncio.Event()
         self.applied_body = ""
+        self._clear_udp = clear_udp
+        self._applied_ports: list[ServicePort] = []
         self.applies = 0  # transactions sent
         self.rebuilds = 0  # rule sets computed (a rebuild that changes nothing sends none)
         for inf in (self.services, self.endpoints):
@@ -53,9 +57,12 @@ class Proxier:
     def _mark(self, _obj: Any = None) -> None:
         self._dirty.set()
 
-    def current_ruleset(self) -> str:
+    def current_ports(self) -> list[ServicePort]:
         eps = {(e["metadata"].get("namespace", "default"), e["metadata"]["name"]): e for e in self.endpoints.list()}
-        return ruleset(service_ports(self.services.list(), eps))
+        return service_ports(self.services.list(), eps)
+
+    def current_ruleset(self) -> str:
+        return ruleset(self.current_ports())
 
     async def run(self) -> None:
         await asyncio.gather(self.services.synced.wait(), self.endpoints.synced.wait())
@@ -63,13 +70,18 @@ class Proxier:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
-            body = self.current_ruleset()
+            ports = self.current_ports()
+            body = ruleset(ports)
             self.rebuilds += 1
             if body != self.applied_body:
                 try:
                     await asyncio.to_thread(self._apply, body)
                     self.applied_body = body
                     self.applies += 1
+                    stale = stale_flows(self._applied_ports, ports)
+                    self._applied_ports = ports
+                    if stale:  # UDP flows still NATed to what the new rules no longer say (conntrack.py)
+                        await asyncio.to_thread(self._clear_udp, stale)
                 except Exception:
                     log.exception("programming the service proxy failed; retrying")
                     self._dirty.set()
