@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 from api.events import NORMAL, WARNING
-from kubelet.probes import resolve_port
+from kubelet.probecheck import http_request, resolve_port
 from runtime.interface import ExecResult
 
 log = logging.getLogger(__name__)
@@ -48,23 +48,6 @@ def go_list(items: list[str]) -> str:
     return "[" + " ".join(items) + "]"  # how Go's %v prints a []string
 
 
-async def http_hook(host: str, port: int, path: str, scheme: str, headers: list[dict[str, Any]]) -> int:
-    """One GET; the status code, or an OSError/ValueError when no HTTP answer came."""
-    reader, writer = await asyncio.open_connection(host, port, ssl=scheme.upper() == "HTTPS" or None)
-    try:
-        path = path if path.startswith("/") else "/" + path
-        extra = "".join(f"{h['name']}: {h.get('value', '')}\r\n" for h in headers if h.get("name"))
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {USER_AGENT}\r\n{extra}"
-                     "Accept: */*\r\nConnection: close\r\n\r\n".encode())
-        await writer.drain()
-        parts = (await reader.readline()).split()
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
-            raise ValueError("malformed HTTP response")
-        return int(parts[1])
-    finally:
-        writer.close()
-
-
 async def run_handler(runtime: HookRuntime, handler: dict[str, Any], pod: dict[str, Any],
                       container: dict[str, Any], container_id: str, pod_ip: str) -> str | None:
     """Run one LifecycleHandler to its end: None on success, else why it failed."""
@@ -85,8 +68,8 @@ async def run_handler(runtime: HookRuntime, handler: dict[str, Any], pod: dict[s
         h = handler["httpGet"]
         try:
             port = resolve_port(h.get("port") or 80, container)
-            await http_hook(h.get("host") or pod_ip or "127.0.0.1", port, h.get("path") or "/",
-                            h.get("scheme") or "HTTP", list(h.get("httpHeaders") or []))
+            await http_request(h.get("host") or pod_ip or "127.0.0.1", port, h.get("path") or "/",
+                               h.get("scheme") or "HTTP", list(h.get("httpHeaders") or []), USER_AGENT)
             return None
         except (OSError, ValueError) as e:
             return (f"HTTP lifecycle hook ({h.get('path', '')}) for Container \"{name}\" in Pod \"{where}\" "

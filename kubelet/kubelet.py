@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from api import jsonutil
-from api.events import EventRecorder
+from api.events import WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer, InformerFactory, deleted_object
 from kubelet.node import NodeAgent
 from kubelet.podworkers import PodWorkers
@@ -55,7 +55,7 @@ class Kubelet:
         self.informers = informers or InformerFactory(client)
         self.pods: Informer = self.informers.informer("pods", field_selector=f"spec.nodeName={options.node_name}")
         self.services: Informer = self.informers.informer("services")
-        self.probes = ProbeManager(self._exec_probe, self._wake)
+        self.probes = ProbeManager(self._exec_probe, self._wake, self._unhealthy)
         ctx = SyncContext(options.node_name, options.node_ip, options.data_dir, self._services_in,
                           options.dns_servers, options.cluster_domain, options.resolv_conf)
         # the kubelet's event client: eventRecordQPS 50, eventBurst 100, and one write at a time as
@@ -73,8 +73,14 @@ class Kubelet:
     def _wake(self, uid: str) -> None:
         self.workers.wake(uid)
 
-    async def _exec_probe(self, container_id: str, cmd: list[str], timeout: float) -> int:
-        return (await self.runtime.exec_sync(container_id, cmd, timeout)).exit_code
+    async def _exec_probe(self, container_id: str, cmd: list[str], timeout: float) -> tuple[int, bytes]:
+        result = await self.runtime.exec_sync(container_id, cmd, timeout)
+        return result.exit_code, result.stdout + result.stderr
+
+    def _unhealthy(self, uid: str, kind: str, output: str) -> None:
+        pod = self.workers.latest(uid)
+        if pod is not None and self.recorder is not None:  # repeats fold into one Event's count
+            self.recorder.record(pod, WARNING, "Unhealthy", f"{kind} probe failed: {output}")
 
     # --- informer handlers: enqueue only -------------------------------------------------
     def _on_pod_added(self, pod: dict[str, Any]) -> None:

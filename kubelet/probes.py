@@ -4,9 +4,9 @@ Timing as Kubernetes defines it (initialDelaySeconds 0, periodSeconds 10, timeou
 successThreshold 1, failureThreshold 3); the startup probe gates the other two. A probe task
 only records verdicts and, when one flips, wakes the pod's worker (`on_change(uid)`): the
 worker decides what follows (kill on liveness failure, readiness into the status), so all
-actions stay in the one level-triggered sync. Probes are exec (through the runtime), httpGet
-(a bare HTTP/1.1 GET over asyncio streams: 200-399 is success), tcpSocket (connect) and grpc
-(grpc.health.v1 Health/Check, see `grpcprobe`).
+actions stay in the one level-triggered sync. One attempt of each kind (exec, httpGet, tcpSocket,
+grpc) is `probecheck.run_probe`; a failed one is reported to `on_failure` (the kubelet's Warning
+`Unhealthy` event: "Liveness probe failed: <output>").
 A new container instance gets fresh verdicts: a restarted container starts unready.
 """
 
@@ -14,53 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubelet.probecheck import ExecFn, run_probe
+
 log = logging.getLogger(__name__)
-
-ExecFn = Callable[[str, list[str], float], Awaitable[int]]  # (container id, cmd, timeout) -> exit code
-
-
-def resolve_port(port: Any, container: dict[str, Any]) -> int:
-    """A probe or targetPort given by number or by the name of one of the container's ports."""
-    if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
-        return int(port)
-    for p in container.get("ports") or []:
-        if p.get("name") == port:
-            return int(p["containerPort"])
-    raise ValueError(f"port {port!r} is not a port of container {container.get('name')}")
-
-
-async def http_get(host: str, port: int, path: str, timeout: float, scheme: str = "HTTP") -> int:
-    """Status code of `GET path` (0 when the connection or the answer fails)."""
-    async def go() -> int:
-        reader, writer = await asyncio.open_connection(host, port, ssl=scheme == "HTTPS" or None)
-        try:
-            writer.write(f"GET {path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: kube-probe/1.30\r\n"
-                         "Connection: close\r\nAccept: */*\r\n\r\n".encode())
-            await writer.drain()
-            line = await reader.readline()
-            parts = line.split()
-            return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
-        finally:
-            writer.close()
-
-    try:
-        return await asyncio.wait_for(go(), timeout)
-    except (OSError, TimeoutError, ValueError):
-        return 0
-
-
-async def tcp_open(host: str, port: int, timeout: float) -> bool:
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    return True
-
 
 @dataclass
 class Verdicts:
@@ -71,9 +31,11 @@ class Verdicts:
 
 
 class ProbeManager:
-    def __init__(self, exec_fn: ExecFn, on_change: Callable[[str], None]) -> None:
+    def __init__(self, exec_fn: ExecFn, on_change: Callable[[str], None],
+                 on_failure: Callable[[str, str, str], None] | None = None) -> None:
         self._exec = exec_fn
         self._on_change = on_change
+        self._on_failure = on_failure  # (pod uid, "Liveness" | "Readiness" | "Startup", output): an event
         self._by_container: dict[str, Verdicts] = {}  # container id -> verdicts
         self._owner: dict[str, str] = {}  # container id -> pod uid
 
@@ -111,32 +73,7 @@ class ProbeManager:
 
     async def probe_once(self, probe: dict[str, Any], container: dict[str, Any], container_id: str,
                          pod_ip: str) -> bool:
-        timeout = float(probe.get("timeoutSeconds", 1))
-        if "exec" in probe:
-            try:
-                code = await self._exec(container_id, list(probe["exec"].get("command") or []), timeout)
-            except Exception as e:
-                log.debug("exec probe failed: %r", e)
-                return False
-            return code == 0
-        if "httpGet" in probe:
-            h = probe["httpGet"]
-            status = await http_get(h.get("host") or pod_ip or "127.0.0.1", resolve_port(h["port"], container),
-                                    h.get("path", "/"), timeout, h.get("scheme", "HTTP"))
-            return 200 <= status < 400
-        if "tcpSocket" in probe:
-            t = probe["tcpSocket"]
-            return await tcp_open(t.get("host") or pod_ip or "127.0.0.1", resolve_port(t["port"], container), timeout)
-        if "grpc" in probe:
-            from kubelet.grpcprobe import grpc_check
-
-            g = probe["grpc"]
-            ok, why = await grpc_check(pod_ip or "127.0.0.1", int(g["port"]), g.get("service") or "", timeout)
-            if not ok:
-                log.debug("grpc probe of %s failed: %s", container.get("name"), why)
-            return ok
-        log.info("probe of container %s has no handler (exec, httpGet, tcpSocket, grpc)", container.get("name"))
-        return False
+        return (await run_probe(probe, container, container_id, pod_ip, self._exec))[0]
 
     async def _run(self, kind: str, uid: str, container: dict[str, Any], container_id: str, pod_ip: str,
                    v: Verdicts) -> None:
@@ -150,7 +87,9 @@ class ProbeManager:
             if kind != "startupProbe" and not v.started:
                 await asyncio.sleep(min(period, 1.0))
                 continue
-            ok = await self.probe_once(probe, container, container_id, pod_ip)
+            ok, output = await run_probe(probe, container, container_id, pod_ip, self._exec)
+            if not ok and self._on_failure is not None:
+                self._on_failure(uid, kind[:-len("Probe")].capitalize(), output)
             successes, failures = (successes + 1, 0) if ok else (0, failures + 1)
             changed = False
             if kind == "startupProbe":

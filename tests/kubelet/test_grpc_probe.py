@@ -88,7 +88,7 @@ def test_probe_manager_runs_grpc_probes(health_server: tuple[int, health.HealthS
     port, servicer = health_server
     servicer.set("", NOT_SERVING)
 
-    async def no_exec(cid: str, cmd: list[str], timeout: float) -> int:
+    async def no_exec(cid: str, cmd: list[str], timeout: float) -> tuple[int, bytes]:
         raise AssertionError("a grpc probe never execs")
 
     async def go() -> None:
