@@ -36,9 +36,8 @@ class ApiError(Exception):
             body["message"] = self.message
         if self.reason:
             body["reason"] = self.reason
-        details = status_details(self.details)
-        if details:
-            body["details"] = details
+        if self.details is not None:  # a pointer in Go: omitted when nil, `{}` when empty
+            body["details"] = status_details(self.details)
         if self.code:
             body["code"] = self.code
         return body
@@ -73,6 +72,7 @@ def status_details(details: dict[str, Any] | None) -> dict[str, Any]:
     """StatusDetails reordered as Go marshals them (name, group, kind, uid, causes, retryAfterSeconds)."""
     if not details:
         return {}
+    # (empty fields are omitted: every StatusDetails and StatusCause field is omitempty)
     out: dict[str, Any] = {k: details[k] for k in _DETAIL_KEYS if details.get(k)}
     causes = [{k: c[k] for k in _CAUSE_KEYS if c.get(k)} for c in details.get("causes") or []
               if isinstance(c, dict)]

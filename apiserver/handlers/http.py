@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from api import jsonutil
-from api.errors import ApiError, bad_request, too_large
+from api.errors import ApiError, bad_request, go_json, status_details, too_large
 from apiserver.auth import Authenticator
 from apiserver.config import ServerConfig
 from apiserver.registry import Registry
@@ -161,16 +161,17 @@ async def respond_error(send: Any, err: ApiError) -> None:
     await respond(send, err.code, err.body())
 
 
+async def respond_status(send: Any, status: dict[str, Any]) -> None:
+    """A Status body byte for byte as kube-apiserver writes one (Go's encoder, trailing newline)."""
+    await respond(send, int(status.get("code") or 200), go_json(status) + b"\n")
+
+
 def success_status(code: int = 200, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-        "code": code,
-    }
+    """A Success Status in metav1.Status field order (details before code), as kube-apiserver writes it."""
+    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
     if details:
-        body["details"] = details
+        body["details"] = status_details(details)
+    body["code"] = code
     return body
 
 

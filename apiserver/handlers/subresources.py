@@ -16,7 +16,15 @@ from api.errors import ApiError, bad_request, method_not_allowed, service_unavai
 from api.resources import Resource
 from apiserver import kinds, lifecycle, logic
 from apiserver.auth import User, check_pod_on_node
-from apiserver.handlers.http import Request, State, decode_body, respond, respond_json, success_status
+from apiserver.handlers.http import (
+    Request,
+    State,
+    decode_body,
+    respond,
+    respond_json,
+    respond_status,
+    success_status,
+)
 from apiserver.handlers.resources import _copy, patch_object, read_object, send_object
 from apiserver.handlers.routing import Route
 from apiserver.storage.interface import KeyValue
@@ -104,7 +112,7 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             subresource="binding",
             dry_run=req.dry_run(),
         )
-        await respond_json(send, 201, success_status(201))
+        await respond_status(send, success_status(201))
     elif sub == "finalize":
         if m != "PUT":
             raise method_not_allowed()

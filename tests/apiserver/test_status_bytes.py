@@ -85,6 +85,12 @@ def test_empty_fields_are_omitted_as_go_omitempty() -> None:
     assert gone("too old").body() == HEAD + b'"message":"too old","reason":"Expired","code":410}\n'
 
 
+def test_404_for_an_unknown_path_has_empty_details(http: httpx.Client) -> None:
+    r = http.get("/api/v1/nosuchthings")
+    assert r.content == HEAD + (b'"message":"the server could not find the requested resource","reason":"NotFound",'
+                                b'"details":{},"code":404}\n')
+
+
 def test_details_reordered_and_causes_trimmed() -> None:
     details = {"kind": "pods", "causes": [{"field": "f", "message": "m", "reason": ""}], "name": "x", "group": ""}
     assert list(status_details(details)) == ["name", "kind", "causes"]
@@ -98,3 +104,12 @@ def test_html_characters_escaped_as_go_does() -> None:
     assert b"<" not in body and b">" not in body and b"&" not in body
     assert b'"field":"spec.a\\u003cb\\u003e\\u0026c"' in body
     assert ApiError(400, "BadRequest", "line\u2028sep").body().count(b"\\u2028") == 1
+
+
+def test_201_binding_success_bytes(http: httpx.Client, ns: str) -> None:
+    assert http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("tobind")).status_code == 201
+    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "tobind"},
+               "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"}}
+    r = http.post(f"/api/v1/namespaces/{ns}/pods/tobind/binding", json=binding)
+    assert r.status_code == 201
+    assert r.content == b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201}\n'
