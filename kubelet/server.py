@@ -276,6 +276,8 @@ class KubeletApp:
         if not found:
             raise HttpError(404, f'pod "{pod}" not found')
         sandbox = max(found, key=lambda s: s.created_at)
+        if not sandbox.netns_path and not sandbox.config.host_network:
+            raise HttpError(500, f'pod "{pod}" has no network namespace')
         return sandbox.netns_path, sandbox.config.uid
 
     async def _port_forward(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str,
