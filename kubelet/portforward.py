@@ -38,6 +38,7 @@ V4 = "v4.channel.k8s.io"
 PROTOCOLS = (SPDY_TUNNEL, V4)  # in order of preference
 CLONE_NEWNET = 0x40000000
 READ_SIZE = 32 * 1024
+OUTBOX_HIGH = 64  # frames queued for the client before the pod's side waits (64 x 32 KiB at most)
 
 Dial = Callable[[int], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -199,8 +200,10 @@ async def serve_channels(receive: Receive, send: Send, ports: list[int], dial: D
 class SpdySession:
     """The server side of kubectl's port-forward SPDY connection, bytes in and bytes out."""
 
-    def __init__(self, write: Callable[[bytes], None], dial: Dial, pod: str, uid: str) -> None:
+    def __init__(self, write: Callable[[bytes], None], dial: Dial, pod: str, uid: str,
+                 room: Callable[[], Awaitable[None]] | None = None) -> None:
         self.write = write  # queues bytes for the peer, in order
+        self.room = room  # waits while too much is queued: a pod faster than the client waits for it
         self.dial = dial
         self.pod, self.uid = pod, uid
         self.framer = spdy.Framer()
@@ -268,6 +271,8 @@ class SpdySession:
         try:
             while chunk := await reader.read(READ_SIZE):
                 self._send(data.stream_id, chunk)
+                if self.room is not None:
+                    await self.room()
         except OSError as e:
             self._send(error.stream_id, forward_error(port, self.pod, self.uid, e).encode())
         finally:
@@ -293,11 +298,25 @@ class SpdySession:
 async def serve_spdy_tunnel(receive: Receive, send: Send, dial: Dial, pod: str, uid: str) -> None:
     """SPDY inside an accepted WebSocket (binary messages, one byte stream) until either side goes."""
     out: asyncio.Queue[bytes | None] = asyncio.Queue()
-    session = SpdySession(out.put_nowait, dial, pod, uid)
+    room = asyncio.Event()
+    room.set()
+
+    def write(data: bytes | None) -> None:
+        out.put_nowait(data)
+        if out.qsize() >= OUTBOX_HIGH:
+            room.clear()
+
+    async def wait_room() -> None:
+        await room.wait()
+
+    session = SpdySession(write, dial, pod, uid, wait_room)
 
     async def writer() -> None:
         while (data := await out.get()) is not None:
             await send({"type": "websocket.send", "bytes": data})
+            if out.qsize() < OUTBOX_HIGH // 2:
+                room.set()
+        room.set()
 
     writing = asyncio.ensure_future(writer())
     try:
@@ -309,11 +328,11 @@ async def serve_spdy_tunnel(receive: Receive, send: Send, dial: Dial, pod: str, 
                 session.received(msg.get("bytes") or b"")
             except spdy.SpdyError as e:
                 log.info("port-forward to %s: dropping the connection: %s", pod, e)
-                out.put_nowait(spdy.goaway(0, 1))
+                write(spdy.goaway(0, 1))
                 break
     finally:
         await session.close()
-        out.put_nowait(None)
+        write(None)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writing, 5)
         writing.cancel()

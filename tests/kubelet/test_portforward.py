@@ -208,3 +208,47 @@ async def _channels(echo_port: int) -> None:
     errors = [f[1:].decode() for f in frames[4:] if f[0] == 3]
     assert len(errors) == 1 and errors[0].startswith(f"error forwarding port {refused} to pod p, uid u:")
     assert not [f for f in frames[4:] if f[0] in (1, 2)]
+
+
+# --- the SPDY session inside an ASGI WebSocket -----------------------------------------------
+def test_spdy_tunnel_carries_a_large_answer_in_order() -> None:
+    """5 MB from the pod to a client that takes frames slowly: all of it, in order, then both FINs."""
+    from kubelet.portforward import serve_spdy_tunnel
+
+    big = bytes(range(256)) * (5 * 4096)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readexactly(4)
+        writer.write(big)
+        await writer.drain()
+        writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = spdy.Framer()
+        inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        for frame in (client.syn_stream(1, {"streamtype": ["error"], "port": [str(port)], "requestid": ["0"]}),
+                      client.syn_stream(3, {"streamtype": ["data"], "port": [str(port)], "requestid": ["0"]}),
+                      *spdy.data_frames(3, b"GET!")):
+            inbound.put_nowait({"type": "websocket.receive", "bytes": frame})
+        got: list[spdy.Frame] = []
+        done = asyncio.Event()
+
+        async def send(msg: dict[str, Any]) -> None:
+            if msg["type"] != "websocket.send":
+                return
+            await asyncio.sleep(0)  # a slow reader
+            got.extend(client.feed(msg["bytes"]))
+            if any(f.kind == spdy.DATA and f.stream_id == 1 and f.fin for f in got):
+                done.set()
+
+        tunnel = asyncio.ensure_future(serve_spdy_tunnel(inbound.get, send, dial_loopback, "web-1", "uid-1"))
+        await asyncio.wait_for(done.wait(), 20)
+        inbound.put_nowait({"type": "websocket.disconnect"})
+        await asyncio.wait_for(tunnel, 5)
+        server.close()
+        data = b"".join(f.data for f in got if f.kind == spdy.DATA and f.stream_id == 3)
+        assert data == big
+
+    asyncio.run(main())
