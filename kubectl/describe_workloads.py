@@ -55,7 +55,7 @@ def _controlled_by(out: Out, o: Obj) -> None:
 def describe_daemonset(env: Env, ds: Obj) -> str:
     out, m = Out(), meta(ds)
     spec, st = ds.get("spec") or {}, ds.get("status") or {}
-    out.w(f"Name:\t{m.get('name')}")
+    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
     out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
     node_sel = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector") or {}
     out.w("Node-Selector:\t" + (",".join(f"{k}={v}" for k, v in sorted(node_sel.items())) or "<none>"))
@@ -106,7 +106,7 @@ def describe_statefulset(env: Env, sts: Obj) -> str:
             annotations_block(out, meta(c).get("annotations"), L1)
             cap = ((cs.get("resources") or {}).get("requests") or {}).get("storage")
             out.w(f"{L1}Capacity:\t{cap or '<default>'}")
-            out.w(f"{L1}Access Modes:\t{','.join(cs.get('accessModes') or [])}")
+            out.w(f"{L1}Access Modes:\t[{' '.join(cs.get('accessModes') or [])}]")  # Go's %s of a slice
     events_block(out, fetch_events(env, sts))
     return out.text()
 
