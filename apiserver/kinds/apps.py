@@ -202,6 +202,23 @@ def default_stateful_set(obj: Obj) -> None:
     if spec.get("revisionHistoryLimit") is None:
         spec["revisionHistoryLimit"] = 10
     _template_defaults(spec)
+    for claim in spec.get("volumeClaimTemplates") or []:
+        _claim_template_defaults(claim)
+
+
+def _claim_template_defaults(claim: Any) -> None:
+    """An embedded PersistentVolumeClaim is defaulted as a stored one would be (kube shows them
+    with their apiVersion and kind, volumeMode Filesystem and phase Pending)."""
+    if not isinstance(claim, dict):
+        return
+    claim.setdefault("apiVersion", "v1")
+    claim.setdefault("kind", "PersistentVolumeClaim")
+    claim_spec = claim.get("spec")
+    if isinstance(claim_spec, dict) and not claim_spec.get("volumeMode"):
+        claim_spec["volumeMode"] = "Filesystem"
+    status = claim.setdefault("status", {})
+    if isinstance(status, dict) and not status.get("phase"):
+        status["phase"] = "Pending"
 
 
 _row("statefulsets", name_rule=is_dns1123_label, status_separate=True, generation=True,

@@ -159,6 +159,15 @@ def test_stateful_set_defaults_and_forbidden_updates() -> None:
     assert spec["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
     assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
     assert sts["status"] == {"replicas": 0, "availableReplicas": 0}
+    claims = [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                                                      "resources": {"requests": {"storage": "1Gi"}}}}]
+    with_claims, causes = create("statefulsets", workload("StatefulSet", volumeClaimTemplates=claims))
+    assert causes == []
+    assert with_claims["spec"]["volumeClaimTemplates"] == [{
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                 "volumeMode": "Filesystem"},
+        "status": {"phase": "Pending"}}]
     ok = copy.deepcopy(sts)
     ok["spec"]["replicas"] = 5
     ok["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:2"
