@@ -195,7 +195,7 @@ def _pod_records(view: ClusterView, qname: dns.name.Name, qtype: int, labels: li
 
 
 def _reverse(view: ClusterView, zone: dns.name.Name, qname: dns.name.Name, qtype: int) -> Answer | None:
-    octets = [lab.decode() for lab in qname.relativize(_REVERSE).labels][::-1]
+    octets = [lab.decode(errors="replace") for lab in qname.relativize(_REVERSE).labels][::-1]
     if len(octets) != 4:
         return None
     names = view.names_for_ip(".".join(octets))
@@ -214,7 +214,7 @@ def answer(view: ClusterView, zone: dns.name.Name, qname: dns.name.Name, qtype: 
         return _reverse(view, zone, qname, qtype)
     if not qname.is_subdomain(zone):
         return None
-    labels = [lab.decode().lower() for lab in qname.relativize(zone).labels]
+    labels = [lab.decode(errors="replace").lower() for lab in qname.relativize(zone).labels]
     if not labels:  # the apex
         out = Answer()
         if qtype == dns.rdatatype.SOA:

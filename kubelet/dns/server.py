@@ -190,7 +190,7 @@ class _Udp(asyncio.DatagramProtocol):
             reply, q = self.server.respond(data, None)
         except Exception:
             log.exception("answering a DNS query failed")
-            return
+            reply, q = (_formerr(data, dns.rcode.SERVFAIL) if len(data) >= 12 else None), None
         if reply is not None and self.transport is not None:
             self.transport.sendto(reply, addr)
         elif q is not None:
@@ -213,7 +213,7 @@ def _servfail(q: dns.message.Message) -> bytes:
     return r.to_wire()
 
 
-def _formerr(wire: bytes) -> bytes:
-    """A FORMERR header echoing the query's ID (the rest could not be parsed)."""
-    flags = (0x80 | (wire[2] & 0x79)) << 8 | dns.rcode.FORMERR  # QR, the query's opcode and RD
+def _formerr(wire: bytes, rcode: int = dns.rcode.FORMERR) -> bytes:
+    """An error header echoing the query's ID (the rest could not be parsed, or answering failed)."""
+    flags = (0x80 | (wire[2] & 0x79)) << 8 | rcode  # QR, the query's opcode and RD
     return wire[:2] + flags.to_bytes(2, "big") + bytes(8)

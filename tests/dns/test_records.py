@@ -164,3 +164,11 @@ def test_pod_answers_hold_until_a_pod_ip_changes() -> None:
     p = pod("other", "default", "10.244.0.40")
     inf["pods"]._apply("ADDED", key_of(p), p)
     assert not view.unchanged(reads)
+
+
+def test_binary_labels_are_just_unknown_names() -> None:
+    view, _ = cluster()
+    odd = dns.name.Name([b"\xff\xfe", b"default", b"svc", b"cluster", b"local", b""])
+    got = answer(view, ZONE, odd, A)
+    assert got is not None and got.rcode == dns.rcode.NXDOMAIN
+    assert answer(view, ZONE, dns.name.Name([b"\xff", b"0", b"96", b"10", b"in-addr", b"arpa", b""]), PTR) is None
