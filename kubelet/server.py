@@ -302,7 +302,9 @@ class KubeletApp:
         if protocol == pf.V4:
             await pf.serve_channels(receive, send, ports, dial, pod, pod_uid)
         else:
-            await pf.serve_spdy_tunnel(receive, send, dial, pod, pod_uid)
+            from kubelet.spdysession import serve_spdy_tunnel
+
+            await serve_spdy_tunnel(receive, send, dial, pod, pod_uid)
 
 
 class _Body:

@@ -15,13 +15,13 @@ import pytest
 from kubelet import spdy
 from kubelet.portforward import (
     PortForwardError,
-    SpdySession,
     choose_protocol,
     dial_pod,
     forward_error,
     parse_ports,
     serve_channels,
 )
+from kubelet.spdysession import SpdySession, serve_spdy_tunnel
 
 
 # --- framing ------------------------------------------------------------------------------
@@ -213,8 +213,6 @@ async def _channels(echo_port: int) -> None:
 # --- the SPDY session inside an ASGI WebSocket -----------------------------------------------
 def test_spdy_tunnel_carries_a_large_answer_in_order() -> None:
     """5 MB from the pod to a client that takes frames slowly: all of it, in order, then both FINs."""
-    from kubelet.portforward import serve_spdy_tunnel
-
     big = bytes(range(256)) * (5 * 4096)
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
