@@ -164,9 +164,13 @@ class DnsServer:
                 async with asyncio.timeout(TCP_IDLE):
                     size = int.from_bytes(await reader.readexactly(2), "big")
                     wire = await reader.readexactly(size)
-                reply, q = self.respond(wire, 65535)
-                if reply is None and q is not None:
-                    reply = await self.resolve(q, wire, tcp=True)
+                try:
+                    reply, q = self.respond(wire, 65535)
+                    if reply is None and q is not None:
+                        reply = await self.resolve(q, wire, tcp=True)
+                except Exception:
+                    log.exception("answering a DNS query over TCP failed")
+                    reply = _formerr(wire, dns.rcode.SERVFAIL) if len(wire) >= 12 else None
                 if reply is None:
                     return
                 writer.write(len(reply).to_bytes(2, "big") + reply)
