@@ -257,9 +257,11 @@ class Builder:
             from runtime.containers.terminal import pump_attach
 
             sock = self.c.engine.attach(rec)
-            with sock:
+            try:
                 self.c.engine.start(rec)
                 pump_attach(sock, None, self.out.fileno(), self.out.fileno())
+            finally:
+                sock.close()
             self.c.engine.wait_exit(rec)
             rec = self.c.engine.refresh(rec)
             if rec.exit_code != 0:

@@ -131,9 +131,12 @@ def _attach_and_wait(c: Containers, rec: Record, interactive: bool, use_tty: boo
             import signal  # only here: building its enums costs ~1 ms of every `run`
 
             signal.signal(signal.SIGWINCH, lambda *_: _resize_from(engine, rec))
-        with sock, raw_mode(sys.stdin.fileno()) if use_tty and interactive else _null():
-            engine.start(rec)
-            pump_attach(sock, stdin_fd)
+        try:
+            with raw_mode(sys.stdin.fileno()) if use_tty and interactive else _null():
+                engine.start(rec)
+                pump_attach(sock, stdin_fd)
+        finally:
+            sock.close()
         engine.wait_exit(rec)
         rec = engine.refresh(rec)
         code = rec.exit_code if rec.exit_code is not None else 255

@@ -9,7 +9,6 @@ conmon without `subprocess`, which `kubelite runtime run` never imports otherwis
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -31,6 +30,8 @@ def log_command(argv: Sequence[str]) -> None:
 
     logger = logging.getLogger(LOGGER)
     if logger.isEnabledFor(logging.DEBUG):
+        import shlex
+
         logger.debug("exec: %s", shlex.join(argv))
 
 _paths: dict[str, str] = {}

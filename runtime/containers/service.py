@@ -8,7 +8,6 @@ the image store only resolves and stats layer dirs, so `run --rm` stays on its t
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -179,7 +178,7 @@ class Containers:
             rec.net_mode = "host"
             files = {"/etc/hosts": "/etc/hosts", "/etc/resolv.conf": "/etc/resolv.conf"}
             return ("host", {k: v for k, v in files.items() if os.path.exists(v)},
-                    req.hostname or socket.gethostname())
+                    req.hostname or os.uname().nodename)  # gethostname(), without importing socket
         if mode.startswith("container:"):
             other = self.get(mode.partition(":")[2])
             if other.state != "running":

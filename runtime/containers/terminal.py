@@ -7,14 +7,11 @@ The attach pump is a plain select loop on file descriptors: no threads, no async
 
 from __future__ import annotations
 
+import _socket  # not `socket` (start-up cost): the attach socket is a plain one
 import contextlib
-import fcntl
 import os
 import select
-import socket
 import struct
-import termios
-import tty
 from collections.abc import Iterator
 
 STDOUT_FRAME, STDERR_FRAME = 2, 3
@@ -26,6 +23,9 @@ def raw_mode(fd: int) -> Iterator[None]:
     if not os.isatty(fd):
         yield
         return
+    import termios  # the terminal modules only on a terminal's path (start-up cost of `run`)
+    import tty
+
     saved = termios.tcgetattr(fd)
     try:
         tty.setraw(fd)
@@ -36,6 +36,9 @@ def raw_mode(fd: int) -> Iterator[None]:
 
 def window_size(fd: int) -> tuple[int, int] | None:
     """(cols, rows) of a terminal, or None."""
+    import fcntl
+    import termios
+
     try:
         rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
     except OSError:
@@ -44,6 +47,9 @@ def window_size(fd: int) -> tuple[int, int] | None:
 
 
 def set_window_size(fd: int, cols: int, rows: int) -> None:
+    import fcntl
+    import termios
+
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
@@ -53,7 +59,7 @@ def _write_all(fd: int, data: bytes) -> None:
         data = data[n:]
 
 
-def pump_attach(sock: socket.socket, stdin_fd: int | None, out_fd: int = 1, err_fd: int = 2) -> None:
+def pump_attach(sock: _socket.socket, stdin_fd: int | None, out_fd: int = 1, err_fd: int = 2) -> None:
     """Copy conmon attach frames to stdout/stderr and stdin to the socket, until conmon hangs up."""
     watch: list[int] = [sock.fileno()] + ([stdin_fd] if stdin_fd is not None else [])
     while True:
@@ -69,6 +75,6 @@ def pump_attach(sock: socket.socket, stdin_fd: int | None, out_fd: int = 1, err_
                 sock.sendall(data)
             else:
                 with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_WR)  # conmon closes the container's stdin
+                    sock.shutdown(_socket.SHUT_WR)  # conmon closes the container's stdin
                 watch.remove(stdin_fd)
                 stdin_fd = None

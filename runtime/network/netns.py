@@ -17,9 +17,9 @@ Python 3.11 has no os.unshare/os.setns/mount: libc is reached through ctypes (im
 
 from __future__ import annotations
 
+import _socket  # not `socket`: its enum tables cost ~2 ms of every `run`
 import errno
 import os
-import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -95,14 +95,14 @@ def _ensure_shared_dir() -> None:
     _check(libc.mount(b"none", bytes(NETNS_DIR), None, MS_SHARED | MS_REC, None), f"make {NETNS_DIR} shared")
 
 
-def create(name: str) -> socket.socket:
+def create(name: str) -> _socket.socket:
     """Create netns `name` (FileExistsError if present); return a NETLINK_ROUTE socket inside it."""
     _ensure_shared_dir()
     target = path_of(name)
     fd = os.open(target, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
     os.close(fd)
 
-    def make() -> socket.socket:
+    def make() -> _socket.socket:
         libc = _c()
         _check(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
         src = f"/proc/self/task/{threading.get_native_id()}/ns/net".encode()
@@ -116,11 +116,11 @@ def create(name: str) -> socket.socket:
         raise
 
 
-def open_socket(name: str) -> socket.socket:
+def open_socket(name: str) -> _socket.socket:
     """A NETLINK_ROUTE socket inside the existing netns `name`."""
     fd = os.open(path_of(name), os.O_RDONLY | os.O_CLOEXEC)
 
-    def enter() -> socket.socket:
+    def enter() -> _socket.socket:
         _check(_c().setns(fd, CLONE_NEWNET), f"setns({name})")
         return _rtnl_socket()
 
@@ -130,8 +130,8 @@ def open_socket(name: str) -> socket.socket:
         os.close(fd)
 
 
-def _rtnl_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 0)
+def _rtnl_socket() -> _socket.socket:
+    sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC, 0)
     sock.bind((0, 0))
     return sock
 
