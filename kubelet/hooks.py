@@ -2,7 +2,7 @@
 
 A handler is `exec` (a command in the container, through the runtime: a non-zero exit fails),
 `httpGet` (a GET to the handler's host, else the pod IP: only a failed request fails, any
-status code is an answer, as in the kubelet since 1.25), or `sleep` (seconds). `tcpSocket` is
+status code is an answer, as in the kubelet), or `sleep` (seconds). `tcpSocket` is
 accepted by the API for backward compatibility only: the kubelet refuses to run it ("invalid
 handler"), and so does this one. The answer is None on success, else the failure message in
 the kubelet's words, which the caller puts in a FailedPostStartHook / FailedPreStopHook event.
@@ -61,9 +61,10 @@ async def run_handler(runtime: HookRuntime, handler: dict[str, Any], pod: dict[s
                     f"error: {e}, message: \"\"")
         if result.exit_code == 0:
             return None
-        output = (result.stdout + result.stderr).decode(errors="replace")
+        output = (result.stdout + result.stderr).decode(errors="replace")  # the runtime's error names stderr
+        error = f"command '{' '.join(cmd)}' exited with {result.exit_code}: {result.stderr.decode(errors='replace')}"
         return (f"Exec lifecycle hook ({go_list(cmd)}) for Container \"{name}\" in Pod \"{where}\" failed - "
-                f"error: command '{' '.join(cmd)}' exited with {result.exit_code}: , message: {json.dumps(output)}")
+                f"error: {error}, message: {json.dumps(output)}")
     if "httpGet" in handler:
         h = handler["httpGet"]
         try:
