@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.errors import ApiError
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
@@ -95,7 +96,10 @@ def create(env: Env, p: Parsed) -> int:
     if mode == "client":  # printed as built: no namespace filled in
         report(env, p, obj, res, "created", mode)
         return 0
-    return _create_obj(env, p, Doc(obj, ""), mode)
+    try:
+        return _create_obj(env, p, Doc(obj, ""), mode)
+    except ApiError as e:  # kubectl's create job/cronjob wrap the server's refusal
+        raise CommandError(f"error: failed to create {kind}: {e.message}") from e
 
 
 def _source_cronjob(env: Env, ref: str) -> dict[str, Any]:
