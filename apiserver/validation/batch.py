@@ -20,6 +20,7 @@ from typing import Any
 from api.errors import Cause, field_invalid, field_not_supported, field_required
 from apiserver.validation import names
 from apiserver.validation.cron import schedule_error
+from apiserver.validation.job_policy import validate_pod_failure_policy
 from apiserver.validation.meta import non_negative, validate_template_meta
 from apiserver.validation.workloads import (
     go_selector,
@@ -110,16 +111,7 @@ def validate_job_spec_fields(spec: Obj, path: str) -> list[Cause]:
                                         f"must be less than or equal to {MAX_INDEXED_COMPLETIONS} when completion mode is Indexed"))
     failure_policy = spec.get("podFailurePolicy")
     if isinstance(failure_policy, dict):
-        for i, rule in enumerate(_list(failure_policy.get("rules"))):
-            rule, p = _dict(rule), f"{path}.podFailurePolicy.rules[{i}]"
-            actions = ["Count", "FailIndex", "FailJob", "Ignore"]
-            if rule.get("action") not in actions:
-                causes.append(field_not_supported(f"{p}.action", rule.get("action") or "", actions))
-            has_codes, has_conditions = rule.get("onExitCodes") is not None, rule.get("onPodConditions") is not None
-            if has_codes and has_conditions:
-                causes.append(field_invalid(p, "", "specifying both OnExitCodes and OnPodConditions is not supported"))
-            elif not has_codes and not has_conditions:
-                causes.append(field_invalid(p, "", "specifying one of OnExitCodes and OnPodConditions is required"))
+        causes += validate_pod_failure_policy(spec, f"{path}.podFailurePolicy")
     if spec.get("successPolicy") is not None and mode != "Indexed":
         causes.append(invalid_raw(f"{path}.successPolicy", "batch.SuccessPolicy{...}", "requires indexed completion mode"))
     replacement = spec.get("podReplacementPolicy")

@@ -167,3 +167,31 @@ def test_cron_job_defaults_and_validation() -> None:
 ])
 def test_schedule_errors_as_robfig_cron(schedule: str, error: str | None) -> None:
     assert schedule_error(schedule) == error
+
+
+def test_pod_failure_policy_rules() -> None:
+    rules = [
+        {"action": "FailJob", "onExitCodes": {"containerName": "c", "operator": "In", "values": [42, 0, 7]}},
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+        {"action": "FailIndex", "onExitCodes": {"operator": "NotIn", "values": [1]}},
+        {"action": "Retry", "onExitCodes": {"operator": "In", "values": [1]},
+         "onPodConditions": [{"type": "X", "status": "Maybe"}]},
+        {"action": "Count", "onExitCodes": {"containerName": "nope", "operator": "Within", "values": [3, 3]}},
+        {"action": "Count"},
+    ]
+    _, causes = create("jobs", job(podFailurePolicy={"rules": rules}))
+    p = "spec.podFailurePolicy.rules"
+    assert messages(causes) == [
+        (f"{p}[0].onExitCodes.values[1]", "Invalid value: 0: must not be 0 for the In operator"),
+        (f"{p}[0].onExitCodes.values", "Invalid value: []int32{42, 0, 7}: must be ordered"),
+        (f"{p}[2].action", 'Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set'),
+        (f"{p}[3].action", 'Unsupported value: "Retry": supported values: "Count", "FailIndex", "FailJob", "Ignore"'),
+        (f"{p}[3].onPodConditions[0].status",
+         'Unsupported value: "Maybe": supported values: "False", "True", "Unknown"'),
+        (f"{p}[3]", "Invalid value: specifying both OnExitCodes and OnPodConditions is not supported"),
+        (f"{p}[4].onExitCodes.operator", 'Unsupported value: "Within": supported values: "In", "NotIn"'),
+        (f"{p}[4].onExitCodes.containerName",
+         'Invalid value: "nope": must be one of the container or initContainer names in the pod template'),
+        (f"{p}[4].onExitCodes.values[1]", "Duplicate value: 3"),
+        (f"{p}[5]", "Invalid value: specifying one of OnExitCodes and OnPodConditions is required"),
+    ]
