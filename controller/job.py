@@ -87,7 +87,11 @@ class JobController(QueueController):
                 if jp.has_finalizer(p):
                     await self._release(p)
             return
-        pods = self._pods_of(ns or None, name, meta(job).get("uid"))
+        uid = meta(job).get("uid")
+        for p in self._pods_of(ns or None, name, None):  # a deleted Job of the same name left them
+            if (controller_ref(p) or {}).get("uid") != uid and jp.has_finalizer(p):
+                await self._release(p)
+        pods = self._pods_of(ns or None, name, uid)
         if not self.expectations.satisfied(key):
             self.queue.add_after(key, 1.0)
             return

@@ -192,7 +192,7 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
     for k in ("failedIndexes",):
         if k in old:
             status[k] = old[k]
-    for k in ("succeeded", "failed", "terminating"):
+    for k in ("succeeded", "failed"):  # omitempty; `terminating` is always reported (kube 1.29+)
         if not status[k]:
             status.pop(k)
     if new_s or new_f:
