@@ -189,3 +189,25 @@ async def test_active_deadline_and_ttl(cluster: Cluster, jobs: Jobs) -> None:
         return False
 
     await eventually(gone, what="Job deleted after its TTL")
+
+
+async def test_deleting_a_running_job_releases_and_removes_its_pods(cluster: Cluster, jobs: Jobs) -> None:
+    cluster.start_controllers(controllers=("garbagecollector",))
+    await cluster.client.create("jobs", job_body("long", image="sleep", parallelism=2), "default")
+
+    async def pods() -> list[Obj]:
+        return [p for p in await cluster.pods() if p["metadata"]["name"].startswith("long-")]
+
+    running = await eventually(lambda: _two(pods), what="2 running pods")
+    assert all(p["metadata"]["finalizers"] == ["batch.kubernetes.io/job-tracking"] for p in running)
+    await cluster.client.delete("jobs", "long", "default", propagation_policy="Background")
+
+    async def none_left() -> bool:
+        return not await pods()
+
+    await eventually(none_left, what="the Job's pods released and deleted")
+
+
+async def _two(pods: Any) -> list[Obj] | None:
+    got = await pods()
+    return got if len(got) == 2 and all((p.get("status") or {}).get("phase") == "Running" for p in got) else None
