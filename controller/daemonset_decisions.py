@@ -30,6 +30,7 @@ from controller.scheduler.plugins.nodeaffinity import node_matches
 from controller.scheduler.plugins.tainttoleration import tolerates
 
 GENERATION_LABEL = "pod-template-generation"
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 
 
 def _toleration(key: str, effect: str) -> Obj:
@@ -109,7 +110,8 @@ def pod_for(ds: Obj, node: str, hash_: str) -> Obj:
     tmpl = copy.deepcopy((ds.get("spec") or {}).get("template") or {})
     tm = tmpl.get("metadata") or {}
     labels = history.with_label(tm.get("labels"), hash_)
-    labels[GENERATION_LABEL] = str(m.get("generation") or 1)
+    # the API server keeps the template's generation in an annotation (bumped on template changes only)
+    labels[GENERATION_LABEL] = str((m.get("annotations") or {}).get(TEMPLATE_GENERATION) or m.get("generation") or 1)
     spec = pin_to_node(tmpl.get("spec") or {}, node)
     spec["tolerations"] = daemon_tolerations(spec)
     md: Obj = {"generateName": f"{m.get('name')}-", "namespace": m.get("namespace"), "labels": labels,
