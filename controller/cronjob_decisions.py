@@ -121,7 +121,11 @@ def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
     try:
         schedule = cs.parse(str(spec.get("schedule") or ""), spec.get("timeZone"))
     except cs.ScheduleError as e:
-        plan.events.append(("Warning", "UnparseableSchedule", f"unparseable schedule: {spec.get('schedule')!r} : {e}"))
+        if "time zone" in str(e):
+            plan.events.append(("Warning", "UnknownTimeZone", f"invalid timeZone: {spec.get('timeZone')!r}: {e}"))
+        else:
+            plan.events.append(("Warning", "UnparseableSchedule",
+                                f"unparseable schedule: {spec.get('schedule')!r} : {e}"))
         return finish()
     plan.zone = schedule.zone
     if spec.get("suspend"):

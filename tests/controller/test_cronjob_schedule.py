@@ -106,3 +106,27 @@ def test_most_recent_and_missed() -> None:
 def test_job_name_is_minutes_since_epoch() -> None:
     assert cd.job_name("hello", t(2026, 1, 1, 0, 1)) == f"hello-{int(t(2026, 1, 1, 0, 1).timestamp()) // 60}"
     assert cd.job_name("hello", t(1970, 1, 1, 1, 0)) == "hello-60"
+
+
+def cronjob(**spec: object) -> dict[str, object]:
+    return {"metadata": {"name": "c", "namespace": "ns", "uid": "C", "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "spec": {"schedule": "*/1 * * * *", "jobTemplate": {"spec": {}}, **spec}}
+
+
+def test_cronjob_decisions_refuse_bad_schedules_and_zones() -> None:
+    plan = cd.decide(cronjob(schedule="bogus"), [], t(2026, 1, 1, 0, 5))
+    assert plan.run_at is None and plan.events[0][:2] == ("Warning", "UnparseableSchedule")
+    plan = cd.decide(cronjob(timeZone="Nowhere/Land"), [], t(2026, 1, 1, 0, 5))
+    assert plan.run_at is None and plan.events[0][:2] == ("Warning", "UnknownTimeZone")
+
+
+def test_cronjob_decisions_run_due_and_requeue_at_next() -> None:
+    plan = cd.decide(cronjob(), [], t(2026, 1, 1, 0, 5, 20))
+    assert plan.run_at == t(2026, 1, 1, 0, 5) and plan.requeue_after == 40.0
+    assert plan.status["lastScheduleTime"] == "2026-01-01T00:05:00Z"
+    job = cd.job_for(cronjob(), t(2026, 1, 1, 0, 5), UTC)
+    assert job["metadata"]["name"] == f"c-{int(t(2026, 1, 1, 0, 5).timestamp()) // 60}"
+    assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+    late = cd.decide(cronjob(startingDeadlineSeconds=10), [], t(2026, 1, 1, 0, 5, 20))
+    assert late.run_at is None  # 20 s after 00:05 with a 10 s deadline: missed
+    assert cd.decide(cronjob(suspend=True), [], t(2026, 1, 1, 0, 5, 20)).run_at is None
