@@ -3,7 +3,8 @@
 A busybox client pod looks names up through the kube-dns ClusterIP (UDP through the service
 proxy to a node's DNS server) and fetches from the web service by its short and full names;
 a headless service returns one address per ready pod, and a pod with hostname and subdomain
-gets its own name. Runs under the shared lock: `flock /tmp/kl-real.lock pytest tests/dns/test_e2e_dns.py`.
+gets its own name. Runs under the shared lock: `flock /tmp/kl-real.lock pytest tests/e2e/test_1b_dns.py`.
+Here, not in tests/dns, so that it shares the session's one cluster with the other end-to-end tests.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.conftest import Cluster, cluster  # noqa: F401 - the session's real cluster
+from tests.e2e.conftest import Cluster
 from tests.polling import wait_for
 
 NS = "dnstest"
@@ -102,13 +103,19 @@ def _until(c: Cluster, cmd: list[str], ok: Callable[[str], bool], what: str) -> 
     return outputs[-1]
 
 
-def test_pods_resolve_services_through_kube_dns(cluster: Cluster) -> None:  # noqa: F811
+def test_pods_resolve_services_through_kube_dns(cluster: Cluster) -> None:
     c = cluster
     svc = wait_for(lambda: _json(c, "get", "service", "kube-dns", ns="kube-system"), 30, "the kube-dns service")
     assert svc["spec"]["clusterIP"] == "10.96.0.10"
-    dns_eps = wait_for(lambda: {a["ip"] for s in _json(c, "get", "endpoints", "kube-dns", ns="kube-system")
-                                .get("subsets") or [] for a in s.get("addresses") or []}, 30, "both nodes serving DNS")
-    assert len(dns_eps) == 2, dns_eps
+    def serving() -> set[str]:
+        ep = _json(c, "get", "endpoints", "kube-dns", ns="kube-system")
+        return {a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []}
+
+    def both_serving() -> set[str]:
+        ips = serving()
+        return ips if len(ips) == 2 else set()
+
+    dns_eps = wait_for(both_serving, 30, "both nodes serving DNS")
 
     c.kubectl("apply", "-f", "-", input=MANIFEST)
     try:
