@@ -2,7 +2,12 @@
 
 Sandboxes get fake IPs from 10.200.0.0/16 (never routed); containers "run" until stopped or
 until a test makes them exit (`exit(container_id, code)`, or `exit_after_start` for images
-that crash). Every call is recorded in `calls`, so tests assert what the kubelet asked for,
+that crash). Like busybox, a container whose command is `true`, `false` or `echo ...` exits
+right after it starts (0, 1, 0), and `echo` writes its line to the CRI log at `log_path` as
+conmon would; `exec` of `false` exits 1, of anything else 0 (or what `exec_exit_codes` says).
+Stopping or removing a sandbox stops or removes its containers, as the real runtime does; the
+behaviour shared with RealRuntime is proven by tests/runtime/containers/test_runtime_contract.py.
+Every call is recorded in `calls`, so tests assert what the kubelet asked for,
 not how. Images are "present" unless listed in `missing_images`; pulls of `unpullable`
 references fail. State lives in plain dicts: a second FakeRuntime shares nothing, which is
 what a hollow node wants (hundreds of them in one process). Containers are indexed by label
@@ -73,7 +78,7 @@ class FakeRuntime:
         self.missing_images: set[str] = set()
         self.unpullable: set[str] = set()
         self.exit_after_start: dict[str, int] = {}  # image -> exit code right after start
-        self.exec_exit_codes: dict[str, int] = {}  # first word of the command -> exit code
+        self.exec_exit_codes: dict[str, int] = {"false": 1}  # first word of the command -> exit code
         self._ids = itertools.count(1)
         self._ips = (str(ip) for ip in self._net.hosts())
         self._clock = clock
@@ -93,9 +98,15 @@ class FakeRuntime:
         self.calls.append(("stop_sandbox", sandbox_id))
         if sandbox_id in self.sandboxes:
             self.sandboxes[sandbox_id] = replace(self.sandboxes[sandbox_id], state="notready")
+        for c in list(self.containers.values()):
+            if c.info.sandbox_id == sandbox_id and c.info.state == "running":
+                self.exit(c.info.id, 137)
 
     async def remove_sandbox(self, sandbox_id: str) -> None:
         self.calls.append(("remove_sandbox", sandbox_id))
+        for c in list(self.containers.values()):
+            if c.info.sandbox_id == sandbox_id:
+                self._forget(c.info.id)
         self.sandboxes.pop(sandbox_id, None)
 
     async def list_sandboxes(self) -> list[SandboxInfo]:
@@ -120,12 +131,12 @@ class FakeRuntime:
     async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
         self.calls.append(("create_container", config.name))
         if sandbox_id not in self.sandboxes:
-            raise FakeRuntimeError(f"no such sandbox {sandbox_id}")
+            raise FakeRuntimeError(f"no such sandbox: {sandbox_id}")
         if config.image in self.missing_images:
             raise FakeRuntimeError(f"image not found: {config.image}")
         cid = self._id("c")
         info = ContainerInfo(cid, sandbox_id, config.name, config.image, self._image(config.image).id,
-                             dict(config.labels), "created", created_at=self._clock())
+                             dict(config.labels), "created", created_at=self._clock(), log_path=config.log_path)
         self.containers[cid] = _Container(info, config)
         for kv in info.labels.items():
             self._by_label.setdefault(kv, set()).add(cid)
@@ -137,6 +148,24 @@ class FakeRuntime:
         c.info.state, c.info.started_at, c.info.pid = "running", self._clock(), 1000 + len(self.containers)
         if c.config.image in self.exit_after_start:
             self.exit(container_id, self.exit_after_start[c.config.image])
+            return
+        argv = [*(c.config.command or []), *(c.config.args or [])]
+        if argv[:1] == ["echo"]:
+            self._log(c, " ".join(argv[1:]))
+        if argv[:1] in (["true"], ["echo"], ["false"]):
+            self.exit(container_id, 1 if argv[0] == "false" else 0)
+
+    def _log(self, c: _Container, line: str) -> None:
+        """One stdout line in CRI format, where conmon would write it."""
+        if not c.info.log_path:
+            return
+        import os
+
+        now = self._clock()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e9):09d}Z"
+        os.makedirs(os.path.dirname(c.info.log_path), exist_ok=True)
+        with open(c.info.log_path, "a") as f:
+            f.write(f"{stamp} stdout F {line}\n")
 
     def exit(self, container_id: str, code: int, reason: str = "") -> None:
         """Make a running container exit (a crash, a completed job, an OOM kill)."""
@@ -152,6 +181,9 @@ class FakeRuntime:
 
     async def remove_container(self, container_id: str) -> None:
         self.calls.append(("remove_container", container_id))
+        self._forget(container_id)
+
+    def _forget(self, container_id: str) -> None:
         c = self.containers.pop(container_id, None)
         for kv in c.info.labels.items() if c is not None else ():
             ids = self._by_label.get(kv)
