@@ -14,6 +14,7 @@ on one key: any node, service or endpoints event of interest enqueues it.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
 
@@ -31,6 +32,11 @@ DNS_PORT = 53
 LABELS = {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "KubeDNS"}
 PORTS = [{"name": "dns", "port": DNS_PORT, "protocol": "UDP"},
          {"name": "dns-tcp", "port": DNS_PORT, "protocol": "TCP"}]
+
+
+def default_dns_ip(service_cidr: str) -> str:
+    """The tenth address of the service range, as kubeadm picks it (10.96.0.10 in 10.96.0.0/12 or /16)."""
+    return str(ipaddress.ip_network(service_cidr, strict=False).network_address + 10)
 
 
 def service_body(cluster_ip: str) -> Obj:

@@ -21,7 +21,7 @@ from controller.deployment import DeploymentController
 from controller.endpoints import EndpointsController
 from controller.gc import GC_RESOURCES, GarbageCollector
 from controller.ipam import NodeIpamController
-from controller.kubedns import KubeDnsController
+from controller.kubedns import KubeDnsController, default_dns_ip
 from controller.leading import run_elected
 from controller.namespace import NamespaceController
 from controller.nodelifecycle import LEASE_NAMESPACE, NodeLifecycleController
@@ -97,7 +97,7 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
         loops.append(sa.run())
     if "kubedns" in enabled:
         kd = KubeDnsController(client, nodes, factory.informer("services"), factory.informer("endpoints"),
-                               options.cluster_dns)
+                               options.cluster_dns or default_dns_ip(options.service_cidr))
         loops.append(kd.run())
     await factory.run_with(*loops, *(r.run() for r in recorders))
 

@@ -105,3 +105,11 @@ def test_endpoints_carry_the_hostname_of_pods_in_the_services_subdomain() -> Non
                             pod("plain", "10.244.0.9")])
     hostnames = {a["ip"]: a.get("hostname") for s in got for a in s.get("addresses") or []}
     assert hostnames == {"10.244.0.7": "db-0", "10.244.0.8": None, "10.244.0.9": None}
+
+
+def test_the_dns_address_is_the_tenth_of_the_service_range() -> None:
+    from controller.kubedns import default_dns_ip
+
+    assert default_dns_ip("10.96.0.0/16") == "10.96.0.10"
+    assert default_dns_ip("10.96.0.0/12") == "10.96.0.10"
+    assert default_dns_ip("172.20.0.0/16") == "172.20.0.10"
