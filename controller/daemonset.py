@@ -18,6 +18,7 @@ from api.informer import DeletedFinalStateUnknown, Informer
 from controller import daemonset_decisions as dd
 from controller import history
 from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
+from controller.claim import claim_pods
 from controller.clock import Clock, RealClock
 from controller.expectations import Expectations
 
@@ -93,11 +94,10 @@ class DaemonSetController(QueueController):
             self.queue.add_after(key, 1.0)
             return
         ns = meta(ds).get("namespace")
-        uid = meta(ds).get("uid")
         revisions = history.owned(ds, self.revisions.list(ns))
         cur, revisions, collision = await history.ensure_revision(self.client, ds, revisions)
         hash_ = (meta(cur).get("labels") or {}).get(history.HASH_LABEL) or history.revision_hash(cur.get("data") or {})
-        pods = [p for p in self.pods.list(ns) if (controller_ref(p) or {}).get("uid") == uid]
+        pods = await claim_pods(self.client, "daemonsets", ds, self.pods.list(ns))
         now = self.clock.now()
         plan = dd.decide(ds, self.nodes.list(), pods, hash_, now)
         for p in plan.failed:

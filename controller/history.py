@@ -3,7 +3,8 @@
 Each distinct template gets one immutable ControllerRevision named `<owner>-<hash>`, holding
 the template as a strategic patch (`{"spec":{"template":{..., "$patch":"replace"}}}`, what
 `kubectl rollout undo` applies back) and a `revision` number; a rollback to an older template
-reuses its revision and renumbers it as the newest, as Kubernetes' controller_history does.
+reuses its revision and renumbers it as the newest, as Kubernetes' controller_history does, and
+an orphaned revision of the same template (its owner deleted with `--cascade=orphan`) is adopted.
 Pods carry the label `controller-revision-hash`: the hash for a DaemonSet's pods, the revision's
 name for a StatefulSet's. A hash collision with a different template bumps the owner's
 `status.collisionCount`, which is mixed into the next hash.
@@ -118,8 +119,16 @@ async def ensure_revision(client: ApiClient, owner: Obj, revisions: list[Obj]) -
             if e.code != 409:
                 raise
             existing = await client.get("controllerrevisions", rev["metadata"]["name"], ns)
-            if (controller_ref(existing) or {}).get("uid") == meta(owner).get("uid") and \
-                    jsonutil.dumps(existing.get("data") or {}) == jsonutil.dumps(data):
+            same_data = jsonutil.dumps(existing.get("data") or {}) == jsonutil.dumps(data)
+            ref = controller_ref(existing)
+            if same_data and ref is None:  # orphaned by an earlier owner of this name: adopt it, as kube does
+                body = {"metadata": {"ownerReferences": [*(meta(existing).get("ownerReferences") or []),
+                                                         owner_ref(owner)],
+                                     "resourceVersion": meta(existing).get("resourceVersion")},
+                        "revision": number}
+                existing = await client.patch("controllerrevisions", meta(existing)["name"], body, namespace=ns)
+                ref = controller_ref(existing)
+            if same_data and (ref or {}).get("uid") == meta(owner).get("uid"):
                 return existing, [*revisions, existing], collision
             collision += 1  # same name, other template: mix the count into the hash and retry
 

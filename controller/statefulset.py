@@ -22,6 +22,7 @@ from api.informer import DeletedFinalStateUnknown, Informer
 from controller import history
 from controller import statefulset_decisions as sd
 from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
+from controller.claim import claim_pods
 from controller.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,14 @@ class StatefulSetController(QueueController):
         if sts is None or meta(sts).get("deletionTimestamp"):
             self._warned.discard(key)
             return
-        ns, uid = meta(sts).get("namespace"), meta(sts).get("uid")
+        ns = meta(sts).get("namespace")
         self._warn_claims(key, sts)
         revisions = history.owned(sts, self.revisions.list(ns))
         update, revisions, collision = await history.ensure_revision(self.client, sts, revisions)
         by_name = {meta(r).get("name", ""): r for r in revisions}
         current_name = (sts.get("status") or {}).get("currentRevision") or ""
         current = by_name.get(current_name, update)
-        pods = [p for p in self.pods.list(ns) if (controller_ref(p) or {}).get("uid") == uid]
+        pods = await claim_pods(self.client, "statefulsets", sts, self.pods.list(ns))
         plan = sd.decide(sts, pods, meta(current).get("name", ""), meta(update).get("name", ""), self.clock.now())
         for p in plan.delete:
             try:

@@ -104,3 +104,28 @@ async def test_parallel_statefulset_creates_all_at_once(cluster: Cluster) -> Non
         return sorted(p["metadata"]["name"] for p in await cluster.pods()) == ["p-0", "p-1", "p-2", "p-3"]
 
     await eventually(all_four, what="4 pods created in parallel")
+
+
+async def test_orphaned_pods_are_adopted_by_a_new_statefulset(cluster: Cluster) -> None:
+    await cluster.add_node("node-0")
+    cluster.play_kubelets()
+    cluster.start_controllers(controllers=("statefulset", "garbagecollector"))
+    cluster.start_scheduler()
+    first = await cluster.client.create("statefulsets", sts_body("keep", 2), "default")
+
+    async def owned_by(uid: str, n: int) -> list[dict[str, Any]] | None:
+        pods = [p for p in await cluster.pods() if any(r["uid"] == uid for r in p["metadata"].get("ownerReferences")
+                                                        or []) and (p.get("status") or {}).get("phase") == "Running"]
+        return pods if len(pods) == n else None
+
+    before = await eventually(lambda: owned_by(first["metadata"]["uid"], 2), what="2 pods")
+    await cluster.client.delete("statefulsets", "keep", "default", propagation_policy="Orphan")
+
+    async def orphaned() -> bool:
+        pods = await cluster.pods()
+        return len(pods) == 2 and all(not p["metadata"].get("ownerReferences") for p in pods)
+
+    await eventually(orphaned, what="pods orphaned")
+    second = await cluster.client.create("statefulsets", sts_body("keep", 2), "default")
+    after = await eventually(lambda: owned_by(second["metadata"]["uid"], 2), what="pods adopted")
+    assert {p["metadata"]["uid"] for p in after} == {p["metadata"]["uid"] for p in before}  # the same pods

@@ -1,0 +1,59 @@
+"""Adopting and releasing pods by selector, for the controllers of apps/v1 kinds (DaemonSet, StatefulSet).
+
+As Kubernetes' ControllerRefManager: an orphan pod (no controller ownerReference) that matches
+the owner's selector is adopted, by adding the owner's controller reference, once a fresh read
+shows the very same owner (same UID, not being deleted); a pod the owner controls that no
+longer matches is released. Pods controlled by anything else are never touched. Patches carry
+the pod's resourceVersion, so a pod changed meanwhile is left for the next sync.
+"""
+
+from __future__ import annotations
+
+from api.errors import ApiError
+from api.selectors import selector_from_label_selector
+from controller import history
+from controller import replicas as rs
+from controller.base import ApiClient, Obj, controller_ref, meta
+
+
+async def claim_pods(client: ApiClient, resource: str, owner: Obj, pods: list[Obj]) -> list[Obj]:
+    """The pods `owner` controls after adopting matching orphans and releasing non-matching ones."""
+    uid = meta(owner).get("uid")
+    try:
+        selector = selector_from_label_selector((owner.get("spec") or {}).get("selector"))
+    except ValueError:
+        selector = None
+    if selector is None or selector.empty():  # match nothing: keep only what is ours already
+        return [p for p in pods if (controller_ref(p) or {}).get("uid") == uid]
+    owned, adopt, release = rs.claim(owner, pods, selector)
+    owned += [p for p in pods if (controller_ref(p) or {}).get("uid") == uid and p not in owned
+              and p not in release]  # finished pods that stopped matching stay ours (kube leaves them)
+    if adopt and await _still_there(client, resource, owner):
+        for p in adopt:
+            refs = [*(meta(p).get("ownerReferences") or []), history.owner_ref(owner)]
+            adopted = await _patch(client, p, refs)
+            if adopted is not None:
+                owned.append(adopted)
+    for p in release:
+        await _patch(client, p, [r for r in meta(p).get("ownerReferences") or [] if r.get("uid") != uid] or None)
+    return owned
+
+
+async def _still_there(client: ApiClient, resource: str, owner: Obj) -> bool:
+    try:
+        fresh = await client.get(resource, meta(owner)["name"], meta(owner).get("namespace"))
+    except ApiError as e:
+        if e.code == 404:
+            return False
+        raise
+    return meta(fresh).get("uid") == meta(owner).get("uid") and not meta(fresh).get("deletionTimestamp")
+
+
+async def _patch(client: ApiClient, pod: Obj, refs: list[Obj] | None) -> Obj | None:
+    body = {"metadata": {"ownerReferences": refs, "resourceVersion": meta(pod).get("resourceVersion")}}
+    try:
+        return dict(await client.patch("pods", meta(pod)["name"], body, namespace=meta(pod).get("namespace")))
+    except ApiError as e:
+        if e.code in (404, 409):
+            return None
+        raise
