@@ -3,7 +3,8 @@
 The compacted revision C means "events with revision <= C are gone": a watch from a revision
 below C answers CompactedError (410). C is persisted in `meta`, so a restarted store still
 answers 410. The newest log row is never deleted, so max(log.revision) stays the store's
-revision; current state lives in `kv`, so no per-key history needs keeping.
+revision. Each key's newest row at or below C stays (kine's rule), so a paged list at a
+revision >= C can rebuild a key that changed after it; older versions and deletions go.
 Deletes run on the writer thread in slices, so a big backlog never stalls writes for long.
 """
 
@@ -38,7 +39,7 @@ def compact_job(conn: Connection, cutoff: float) -> tuple[int, bool]:
     if target <= compacted:
         return compacted, False
     upto = min(target, compacted + SLICE)
-    sql.delete_log_range(conn, compacted, upto)
+    sql.compact_log_range(conn, compacted, upto)
     sql.set_compacted(conn, upto)
     return upto, upto < target
 

@@ -104,10 +104,11 @@ def _error(status: int, body: bytes) -> EtcdError:
 
 class EtcdClient:
     def __init__(self, endpoints: list[str], ssl_context: ssl.SSLContext | None = None,
-                 pool_size: int = 64) -> None:
+                 pool_size: int = 64, request_timeout: float = 30.0) -> None:
         if not endpoints:
             raise ValueError("etcd needs at least one endpoint host:port")
         self.endpoints = endpoints
+        self.request_timeout = request_timeout
         self._ssl = ssl_context
         self._current = 0
         self._idle: list[_Conn] = []
@@ -139,10 +140,11 @@ class EtcdClient:
                 conn, endpoint = (self._idle.pop(), self.endpoints[self._current]) if reused \
                     else await self._connect()
                 try:
-                    await conn.send(endpoint, path, body)
-                    status, headers = await conn.head()
-                    data = await conn.body(headers)
-                except (OSError, asyncio.IncompleteReadError, ValueError) as e:
+                    async with asyncio.timeout(self.request_timeout):  # a stalled member fails the call
+                        await conn.send(endpoint, path, body)
+                        status, headers = await conn.head()
+                        data = await conn.body(headers)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as e:  # (TimeoutError too)
                     conn.close()
                     if reused:
                         continue

@@ -82,6 +82,9 @@ class Event:
         return jsonutil.loads(self.prev_value) if self.prev_value is not None else None
 
 
+KeyValues = list[KeyValue]
+
+
 class Watcher(Protocol):
     """Async-iterable of events after a revision; close() to stop. Raises WatcherDroppedError
     from iteration when it was cut off for being slow."""
@@ -108,6 +111,12 @@ class Store(Protocol):
 
     async def list(self, prefix: str) -> tuple[int, list[KeyValue]]:
         """Every current key under `prefix`, ordered by key, and the store revision they reflect."""
+
+    async def list_page(self, prefix: str, limit: int, start_key: str = "",
+                        revision: int = 0) -> tuple[int, KeyValues, int]:
+        """One page of a list: up to `limit` keys under `prefix` from `start_key` (inclusive) as
+        they were at `revision` (0: now); returns (that revision, the keys, how many more keys
+        follow). Every page of one list reads the same revision: CompactedError once it is gone."""
 
     async def count(self, prefix: str) -> int: ...
 

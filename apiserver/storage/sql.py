@@ -104,7 +104,19 @@ _revision_before = (
     select(log.c.revision).where(log.c.created_at < bindparam("cutoff"))
     .order_by(log.c.created_at.desc()).limit(1)
 )
-_delete_log_upto = delete(log).where(log.c.revision > bindparam("lo"), log.c.revision <= bindparam("hi"))
+# compaction keeps, per key, the newest row at or below the compacted revision (kine's rule):
+# a paged list at any revision the log still covers can then rebuild every key's value
+_superseded_in = select(log.c.prev_revision).where(log.c.revision > bindparam("lo"),
+                                                   log.c.revision <= bindparam("hi"))
+_delete_superseded = delete(log).where(log.c.revision.in_(_superseded_in.scalar_subquery()))
+_delete_tombstones = delete(log).where(log.c.revision > bindparam("lo"), log.c.revision <= bindparam("hi"),
+                                       log.c.type == "DELETED")
+_page_at = (select(kv.c.key, kv.c.mod_revision, kv.c.value).where(kv.c.mod_revision <= bindparam("rev"))
+            .order_by(kv.c.key).limit(bindparam("limit")))
+_count_at = select(func.count()).select_from(kv).where(kv.c.mod_revision <= bindparam("rev"))
+_changed_since = (select(log.c.key, log.c.type, log.c.prev_revision)
+                  .where(log.c.revision > bindparam("rev")).order_by(log.c.revision))
+_values_at = select(log.c.revision, log.c.value).where(log.c.revision.in_(bindparam("revs", expanding=True)))
 _update_compacted = update(meta).where(meta.c.name == COMPACTED).values(value=bindparam("v"))
 _insert_compacted = insert(meta).values(name=COMPACTED, value=0)
 
@@ -176,9 +188,49 @@ def revision_before(conn: Connection, cutoff: float) -> int | None:
     return conn.execute(_revision_before, {"cutoff": cutoff}).scalar()
 
 
-def delete_log_range(conn: Connection, lo: int, hi: int) -> int:
-    """Delete log rows with lo < revision <= hi; returns rows deleted."""
-    return conn.execute(_delete_log_upto, {"lo": lo, "hi": hi}).rowcount or 0
+def compact_log_range(conn: Connection, lo: int, hi: int) -> None:
+    """Compact from revision lo to hi: drop the rows that a later row at or below hi supersedes
+    (also rows kept by earlier compactions) and the deletions; each key's newest row stays."""
+    params = {"lo": lo, "hi": hi}
+    conn.execute(_delete_superseded, params)
+    conn.execute(_delete_tombstones, params)
+
+
+class HistoryGone(Exception):
+    """A value a list at an old revision needs was compacted away (-> CompactedError)."""
+
+
+def list_at(conn: Connection, prefix: str, start: str, limit: int,
+            rev: int) -> tuple[list[KeyValue], int]:
+    """Up to `limit` keys under `prefix` from `start` (inclusive) as they were at revision `rev`,
+    and how many more there were. Keys unchanged since `rev` come from `kv`; the others are
+    rebuilt from the log: a key's first row after `rev` names its version at `rev`."""
+    hi = prefix_end(prefix)
+    # a start ending in NUL (kube's continue keys: "just after this key") is a strict bound,
+    # as PostgreSQL's text cannot hold NUL
+    after = start.endswith("\0") and start[:-1] >= prefix
+    lo = start[:-1] if after else max(prefix, start)
+
+    def bound(stmt: Any, col: Any) -> Any:
+        stmt = stmt.where(col > lo if after else col >= lo)
+        return stmt if hi is None else stmt.where(col < hi)
+
+    p = {"rev": rev}
+    first_after: dict[str, tuple[str, int]] = {}
+    for k, typ, prev in conn.execute(bound(_changed_since, log.c.key), p):
+        first_after.setdefault(k, (typ, prev))
+    wanted = {k: prev for k, (typ, prev) in first_after.items() if typ != "ADDED" and prev > 0}
+    values = dict(conn.execute(_values_at, {"revs": sorted(set(wanted.values()))}).all()) if wanted else {}
+    rebuilt = []
+    for k, prev in wanted.items():
+        if prev not in values:
+            raise HistoryGone(k)
+        rebuilt.append(KeyValue(k, prev, values[prev]))
+    # a key changed after rev has a newer kv row or none: `kv` rows at or below rev are the rest
+    unchanged = [KeyValue(k, r, v) for k, r, v in conn.execute(bound(_page_at, kv.c.key), {**p, "limit": limit + 1})]
+    page = sorted(unchanged + rebuilt, key=lambda x: x.key)[:limit]
+    total = int(conn.execute(bound(_count_at, kv.c.key), p).scalar_one()) + len(rebuilt)
+    return page, total - len(page)
 
 
 def set_compacted(conn: Connection, revision: int) -> None:

@@ -13,10 +13,11 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_watch_replays_then_streams_in_order(store):
+    start = await store.current_revision()
     a = await store.create(key("a"), pod("a"))
     b = await store.update(key("a"), pod("a", status={}), a.revision)
     await store.create("/registry/nodes/n1", {"metadata": {"name": "n1"}})  # outside the prefix
-    async with watching(store, "/registry/pods/", 0) as w:
+    async with watching(store, "/registry/pods/", start) as w:
         c = await store.create(key("c"), pod("c"))
         d = await store.delete(key("a"))
         events = await collect(w, d.revision)
