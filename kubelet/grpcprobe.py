@@ -62,12 +62,18 @@ def varint(value: int) -> bytes:
             return bytes(out)
 
 
+def grpc_timeout(seconds: float) -> str:
+    """The `grpc-timeout` header: at most 8 digits and a unit."""
+    ms = max(1, int(seconds * 1000))
+    return f"{ms}m" if ms < 10**8 else f"{min(int(seconds), 10**8 - 1)}S"
+
+
 def check_request(host: str, port: int, service: str, timeout: float) -> bytes:
     """Everything the client sends, in one write: preface, SETTINGS, HEADERS, DATA (end of stream)."""
     headers = b"".join(hpack_literal(k, v) for k, v in (
         (":method", "POST"), (":scheme", "http"), (":path", "/grpc.health.v1.Health/Check"),
         (":authority", f"{host}:{port}"), ("content-type", "application/grpc"), ("te", "trailers"),
-        ("user-agent", USER_AGENT), ("grpc-timeout", f"{max(1, int(timeout * 1000))}m")))
+        ("user-agent", USER_AGENT), ("grpc-timeout", grpc_timeout(timeout))))
     svc = service.encode()
     message = (b"\x0a" + varint(len(svc)) + svc) if svc else b""  # HealthCheckRequest.service = 1
     body = b"\x00" + struct.pack(">I", len(message)) + message  # uncompressed gRPC message

@@ -11,7 +11,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from kubelet.grpcprobe import grpc_check, hpack_int
+from kubelet.grpcprobe import grpc_check, grpc_timeout, hpack_int
 from kubelet.probes import ProbeManager
 from tests.apiserver.conftest import free_port
 
@@ -108,3 +108,7 @@ def test_hpack_integers() -> None:  # RFC 7541 C.1 examples
     assert hpack_int(10, 5) == b"\x0a"
     assert hpack_int(1337, 5) == bytes([31, 154, 10])
     assert hpack_int(42, 8) == b"\x2a"
+
+
+def test_grpc_timeout_header() -> None:  # at most 8 digits
+    assert [grpc_timeout(s) for s in (0.0001, 1, 86_400, 200_000)] == ["1m", "1000m", "86400000m", "200000S"]
