@@ -49,6 +49,17 @@ class CronJobController(QueueController):
             return
         ns, uid = meta(cj).get("namespace"), meta(cj).get("uid")
         jobs = [j for j in self.jobs.list(ns) if (controller_ref(j) or {}).get("uid") == uid]
+        known = {meta(j).get("uid") for j in jobs}
+        for ref in (cj.get("status") or {}).get("active") or []:
+            if ref.get("uid") not in known:  # just made, or really gone? the cache may lag: ask (as kube does)
+                try:
+                    j = await self.client.get("jobs", ref.get("name", ""), ns)
+                except ApiError as e:
+                    if e.code != 404:
+                        raise
+                else:
+                    if meta(j).get("uid") == ref.get("uid"):
+                        jobs.append(dict(j))
         plan = cd.decide(cj, jobs, self.clock.now())
         for type_, reason, message in plan.events:
             self.events.record(cj, type_, reason, message)

@@ -17,6 +17,7 @@ from controller.cronjob import CronJobController
 from tests.controller.cluster import Cluster, eventually
 
 pytestmark = pytest.mark.anyio
+settle = functools.partial(eventually, timeout=30.0)  # generous: these run beside real clusters on 2 cores
 Obj = dict[str, Any]
 # the fake clock starts near the real time: the server stamps creationTimestamp with the real one
 START = dt.datetime.now(dt.UTC).replace(second=30, microsecond=0)
@@ -84,7 +85,7 @@ def stamp(t: dt.datetime) -> str:
 async def test_runs_each_minute_and_keeps_history(cluster: Cluster, crons: Crons) -> None:
     cj = await cluster.client.create("cronjobs", cj_body("tick", successfulJobsHistoryLimit=2), "default")
     crons.at("tick", minute(1))
-    names = await eventually(lambda: crons.names("tick", 1), what="the 12:01 run")
+    names = await settle(lambda: crons.names("tick", 1), what="the 12:01 run")
     expected = int(START.replace(second=0).timestamp()) // 60 + 1
     assert names == [f"tick-{expected}"]
     job = (await crons.jobs("tick"))[0]
@@ -95,48 +96,48 @@ async def test_runs_each_minute_and_keeps_history(cluster: Cluster, crons: Crons
         st = (await cluster.client.get("cronjobs", "tick", "default")).get("status") or {}
         return st if ok(st.get(key)) else None
 
-    st = await eventually(lambda: status("active", lambda a: len(a or []) == 1), what="active")
+    st = await settle(lambda: status("active", lambda a: len(a or []) == 1), what="active")
     assert st["lastScheduleTime"] == stamp(minute(1, 0)) and st["active"][0]["name"] == names[0]
     for m in (2, 3, 4):  # Allow: runs pile up while earlier ones are still active
         for j in await crons.jobs("tick"):
             if not (j.get("status") or {}).get("conditions"):
                 await crons.finish(j)
         crons.at("tick", minute(m))
-        await eventually(functools.partial(crons.names, "tick", min(m, 3)), what=f"run {m}")  # 2 finished + 1
-    await eventually(lambda: status("lastSuccessfulTime", lambda t: t == stamp(minute(3))), what="lastSuccessfulTime")
+        await settle(functools.partial(crons.names, "tick", min(m, 3)), what=f"run {m}")  # 2 finished + 1
+    await settle(lambda: status("lastSuccessfulTime", lambda t: t == stamp(minute(3))), what="lastSuccessfulTime")
 
     async def history() -> list[str] | None:
         jobs = await crons.jobs("tick")
         done = [j["metadata"]["name"] for j in jobs if (j.get("status") or {}).get("completionTime")]
         return done if len(done) == 2 and len(jobs) == 3 else None
 
-    kept = await eventually(history, what="successfulJobsHistoryLimit 2")
+    kept = await settle(history, what="successfulJobsHistoryLimit 2")
     assert kept == [f"tick-{expected + 1}", f"tick-{expected + 2}"]  # the oldest went
 
 
 async def test_forbid_replace_suspend_and_deadline(cluster: Cluster, crons: Crons) -> None:
     await cluster.client.create("cronjobs", cj_body("forbid", concurrencyPolicy="Forbid"), "default")
     crons.at("forbid", minute(1))
-    await eventually(lambda: crons.names("forbid", 1), what="first run")
+    await settle(lambda: crons.names("forbid", 1), what="first run")
     crons.at("forbid", minute(2))
 
     async def skipped() -> bool:
         evs = (await cluster.client.list("events", "default"))["items"]
         return any(e["reason"] == "JobAlreadyActive" for e in evs)
 
-    await eventually(skipped, what="JobAlreadyActive")
+    await settle(skipped, what="JobAlreadyActive")
     assert await crons.names("forbid", 1)
 
     await cluster.client.create("cronjobs", cj_body("replace", concurrencyPolicy="Replace"), "default")
     crons.at("replace", minute(3))
-    first = await eventually(lambda: crons.names("replace", 1), what="first run")
+    first = await settle(lambda: crons.names("replace", 1), what="first run")
     crons.at("replace", minute(4))
 
     async def replaced() -> list[str] | None:
         got = await crons.names("replace", 1)
         return got if got and got != first else None
 
-    second = await eventually(replaced, what="the first run replaced by the second")
+    second = await settle(replaced, what="the first run replaced by the second")
     assert second == [f"replace-{int(minute(4, 0).timestamp()) // 60}"]
 
     await cluster.client.create("cronjobs", cj_body("paused", suspend=True), "default")
@@ -148,7 +149,7 @@ async def test_forbid_replace_suspend_and_deadline(cluster: Cluster, crons: Cron
     async def late_run() -> list[str] | None:
         return await crons.names("late", 1)
 
-    names = await eventually(late_run, what="the 12:09 run")
+    names = await settle(late_run, what="the 12:09 run")
     assert names == [f"late-{int(minute(9, 0).timestamp()) // 60}"]
     assert not await crons.jobs("paused")
 
@@ -157,7 +158,7 @@ async def test_time_zone_and_too_many_missed(cluster: Cluster, crons: Crons) -> 
     # 9:00 in Tokyo is 00:00 UTC; created long ago, so far more than 100 runs were missed
     await cluster.client.create("cronjobs", cj_body("tokyo", "0 9 * * *", timeZone="Asia/Tokyo"), "default")
     crons.at("tokyo", START + dt.timedelta(days=1))
-    names = await eventually(lambda: crons.names("tokyo", 1), what="the Tokyo run")
+    names = await settle(lambda: crons.names("tokyo", 1), what="the Tokyo run")
     run = (START + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0)  # the latest 00:00 UTC
     assert names == [f"tokyo-{int(run.timestamp()) // 60}"]
     job = (await crons.jobs("tokyo"))[0]
@@ -171,6 +172,6 @@ async def test_time_zone_and_too_many_missed(cluster: Cluster, crons: Crons) -> 
         evs = (await cluster.client.list("events", "default"))["items"]
         return any(e["reason"] == "TooManyMissedTimes" and e["type"] == "Warning" for e in evs)
 
-    await eventually(warned, what="TooManyMissedTimes")
+    await settle(warned, what="TooManyMissedTimes")
     latest = int((START + dt.timedelta(hours=3)).replace(second=0).timestamp()) // 60
     assert await crons.names("often", 1) == [f"often-{latest}"]  # only the most recent missed run starts

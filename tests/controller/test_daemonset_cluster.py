@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
 
 from tests.controller.cluster import Cluster, active, eventually
+
+settle = functools.partial(eventually, timeout=30.0)  # generous: these run beside real clusters on 2 cores
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +38,7 @@ async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cl
         ok = sorted(on) == sorted(nodes) and all((p.get("status") or {}).get("phase") == "Running" for p in pods)
         return pods if ok else None
 
-    pods = await eventually(lambda: running_on({"node-0", "node-1"}), what="a pod on each node")
+    pods = await settle(lambda: running_on({"node-0", "node-1"}), what="a pod on each node")
     for p in pods:  # pinned through required node affinity, bound by the scheduler
         terms = p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
         assert terms["nodeSelectorTerms"] == [{"matchFields": [
@@ -47,13 +50,13 @@ async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cl
         assert p["metadata"]["labels"]["pod-template-generation"] == "1"
 
     await cluster.add_node("node-2")  # a node added later gets its pod
-    await eventually(lambda: running_on({"node-0", "node-1", "node-2"}), what="a pod on the new node")
+    await settle(lambda: running_on({"node-0", "node-1", "node-2"}), what="a pod on the new node")
 
     async def status(**want: int) -> dict[str, Any] | None:
         st = (await cluster.client.get("daemonsets", "agent", "default")).get("status") or {}
         return st if all(st.get(k, 0) == v for k, v in want.items()) else None
 
-    await eventually(lambda: status(desiredNumberScheduled=3, currentNumberScheduled=3, numberReady=3,
+    await settle(lambda: status(desiredNumberScheduled=3, currentNumberScheduled=3, numberReady=3,
                                     numberAvailable=3, updatedNumberScheduled=3, numberMisscheduled=0),
                      what="status of 3 nodes")
 
@@ -61,7 +64,7 @@ async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cl
     await cluster.client.patch("nodes", "node-2", {"spec": {"taints": [
         {"key": "dedicated", "value": "db", "effect": "NoExecute"}]}})
     await cluster.client.patch("nodes", "node-1", {"spec": {"unschedulable": True}})
-    await eventually(lambda: running_on({"node-0", "node-1"}), what="evicted from the tainted node")
+    await settle(lambda: running_on({"node-0", "node-1"}), what="evicted from the tainted node")
 
     # rolling update: every pod replaced by one of the new template, one node at a time
     old_hash = pods[0]["metadata"]["labels"]["controller-revision-hash"]
@@ -73,7 +76,7 @@ async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cl
         return bool(pods) and all(p["spec"]["containers"][0]["image"] == "busybox:2" and
                                   p["metadata"]["labels"]["controller-revision-hash"] != old_hash for p in pods or [])
 
-    await eventually(updated, timeout=20, what="rolled to busybox:2")
+    await settle(updated, timeout=20, what="rolled to busybox:2")
     revs = [r for r in (await cluster.client.list("controllerrevisions", "default"))["items"]
             if r["metadata"]["ownerReferences"][0]["uid"] == uid]
     assert sorted(r["revision"] for r in revs) == [1, 2]
@@ -82,5 +85,5 @@ async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cl
     # a nodeSelector narrows it to the matching node
     await cluster.client.patch("daemonsets", "agent", {"spec": {"template": {"spec": {
         "nodeSelector": {"disk": "ssd"}}}}}, namespace="default")
-    await eventually(lambda: running_on({"node-1"}), timeout=20, what="only the ssd node")
-    await eventually(lambda: status(desiredNumberScheduled=1, numberMisscheduled=0), what="status of 1 node")
+    await settle(lambda: running_on({"node-1"}), timeout=20, what="only the ssd node")
+    await settle(lambda: status(desiredNumberScheduled=1, numberMisscheduled=0), what="status of 1 node")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,6 +24,7 @@ from controller.job import JobController
 from tests.controller.cluster import Cluster, eventually
 
 pytestmark = pytest.mark.anyio
+settle = functools.partial(eventually, timeout=30.0)  # generous: these run beside real clusters on 2 cores
 Obj = dict[str, Any]
 
 
@@ -109,7 +111,7 @@ async def jobs(cluster: Cluster) -> AsyncIterator[Jobs]:
 
 async def test_completions_with_parallelism(cluster: Cluster, jobs: Jobs) -> None:
     await cluster.client.create("jobs", job_body("five", completions=5, parallelism=2), "default")
-    job = await eventually(lambda: jobs.finished("five", "Complete"), what="Complete")
+    job = await settle(lambda: jobs.finished("five", "Complete"), what="Complete")
     st = job["status"]
     assert st["succeeded"] == 5 and not st.get("failed") and st["active"] == 0
     assert st["startTime"] and st["completionTime"] and st["uncountedTerminatedPods"] == {}
@@ -126,21 +128,21 @@ async def test_backoff_limit_with_exponential_delay(cluster: Cluster, jobs: Jobs
     async def pods(n: int) -> bool:
         return len([p for p in await cluster.pods() if p["metadata"]["name"].startswith("bad-")]) == n
 
-    await eventually(lambda: pods(1), what="first pod")
+    await settle(lambda: pods(1), what="first pod")
 
     async def failed(n: int) -> bool:
         return int(((await jobs.job("bad")).get("status") or {}).get("failed") or 0) == n
 
-    await eventually(lambda: failed(1), what="first failure counted")
+    await settle(lambda: failed(1), what="first failure counted")
     await asyncio.sleep(0.3)
     assert await pods(1), "the second pod must wait out the 10 s back-off"
     jobs.kick("bad", 10.5)
-    await eventually(lambda: failed(2), what="second failure")
+    await settle(lambda: failed(2), what="second failure")
     jobs.kick("bad", 10.5)  # not yet: the second wait is 20 s
     await asyncio.sleep(0.3)
     assert await pods(2)
     jobs.kick("bad", 10)
-    job = await eventually(lambda: jobs.finished("bad", "Failed"), what="Failed")
+    job = await settle(lambda: jobs.finished("bad", "Failed"), what="Failed")
     assert job["status"]["failed"] == 3 and job["status"]["active"] == 0
     assert jobs.conditions(job) == {"FailureTarget": "BackoffLimitExceeded", "Failed": "BackoffLimitExceeded"}
     assert "completionTime" not in job["status"]
@@ -151,7 +153,7 @@ async def test_backoff_limit_with_exponential_delay(cluster: Cluster, jobs: Jobs
 async def test_indexed_job(cluster: Cluster, jobs: Jobs) -> None:
     await cluster.client.create("jobs", job_body("idx", completions=3, parallelism=3, completionMode="Indexed"),
                                 "default")
-    job = await eventually(lambda: jobs.finished("idx", "Complete"), what="Complete")
+    job = await settle(lambda: jobs.finished("idx", "Complete"), what="Complete")
     assert job["status"]["completedIndexes"] == "0-2" and job["status"]["succeeded"] == 3
     pods = sorted((p for p in await cluster.pods() if p["metadata"]["name"].startswith("idx-")),
                   key=lambda p: p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"])
@@ -169,15 +171,15 @@ async def test_active_deadline_and_ttl(cluster: Cluster, jobs: Jobs) -> None:
     async def active(n: int) -> bool:
         return int(((await jobs.job("slow")).get("status") or {}).get("active") or 0) == n
 
-    await eventually(lambda: active(2), what="2 active")
+    await settle(lambda: active(2), what="2 active")
     jobs.kick("slow", 31)
-    job = await eventually(lambda: jobs.finished("slow", "Failed"), what="DeadlineExceeded")
+    job = await settle(lambda: jobs.finished("slow", "Failed"), what="DeadlineExceeded")
     assert jobs.conditions(job)["Failed"] == "DeadlineExceeded"
 
     async def no_pods() -> bool:
         return not [p for p in await cluster.pods() if p["metadata"]["name"].startswith("slow-")]
 
-    await eventually(no_pods, what="active pods deleted")
+    await settle(no_pods, what="active pods deleted")
     cluster.start_controllers(controllers=("garbagecollector",))  # finishes the foreground deletion
     jobs.kick("slow", 61)  # ttlSecondsAfterFinished: the Job goes
 
@@ -188,7 +190,7 @@ async def test_active_deadline_and_ttl(cluster: Cluster, jobs: Jobs) -> None:
             return e.code == 404
         return False
 
-    await eventually(gone, what="Job deleted after its TTL")
+    await settle(gone, what="Job deleted after its TTL")
 
 
 async def test_deleting_a_running_job_releases_and_removes_its_pods(cluster: Cluster, jobs: Jobs) -> None:
@@ -198,14 +200,14 @@ async def test_deleting_a_running_job_releases_and_removes_its_pods(cluster: Clu
     async def pods() -> list[Obj]:
         return [p for p in await cluster.pods() if p["metadata"]["name"].startswith("long-")]
 
-    running = await eventually(lambda: _two(pods), what="2 running pods")
+    running = await settle(lambda: _two(pods), what="2 running pods")
     assert all(p["metadata"]["finalizers"] == ["batch.kubernetes.io/job-tracking"] for p in running)
     await cluster.client.delete("jobs", "long", "default", propagation_policy="Background")
 
     async def none_left() -> bool:
         return not await pods()
 
-    await eventually(none_left, what="the Job's pods released and deleted")
+    await settle(none_left, what="the Job's pods released and deleted")
 
 
 async def _two(pods: Any) -> list[Obj] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from tests.controller.cluster import Cluster, eventually
 
 pytestmark = pytest.mark.anyio
+settle = functools.partial(eventually, timeout=30.0)  # generous: these run beside real clusters on 2 cores
 
 
 def sts_body(name: str, replicas: int, **spec: Any) -> dict[str, Any]:
@@ -40,7 +42,7 @@ async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster
         return await names() == want
 
     await cluster.client.create("statefulsets", sts_body("db", 3), "default")
-    await eventually(lambda: running(["db-0", "db-1", "db-2"]), what="db-0..2 running")
+    await settle(lambda: running(["db-0", "db-1", "db-2"]), what="db-0..2 running")
     assert created == ["db-0", "db-1", "db-2"]  # one at a time, in order
     pod = await cluster.client.get("pods", "db-1", "default")
     assert pod["spec"]["hostname"] == "db-1" and pod["spec"]["subdomain"] == "db"
@@ -60,7 +62,7 @@ async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster
             return False
         return p["metadata"]["uid"] != old_uid and (p.get("status") or {}).get("phase") == "Running"
 
-    await eventually(replaced, what="db-1 recreated")
+    await settle(replaced, what="db-1 recreated")
 
     # rolling update with partition 1: db-2 then db-1 are replaced, db-0 keeps the old revision
     await cluster.client.patch("statefulsets", "db", {"spec": {
@@ -74,7 +76,7 @@ async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster
         want = {"db-0": "busybox:1", "db-1": "busybox:2", "db-2": "busybox:2"}
         return got if got == want else None
 
-    await eventually(images, timeout=20, what="db-1, db-2 updated; db-0 kept")
+    await settle(images, timeout=20, what="db-1, db-2 updated; db-0 kept")
     st = (await cluster.client.get("statefulsets", "db", "default"))["status"]
     assert st["currentRevision"] != st["updateRevision"] and st.get("updatedReplicas") == 2
 
@@ -87,11 +89,11 @@ async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster
         return s.get("currentRevision") == s.get("updateRevision") and s.get("updatedReplicas") == 3 \
             and s.get("readyReplicas") == 3
 
-    await eventually(done, timeout=20, what="update complete")
+    await settle(done, timeout=20, what="update complete")
 
     # scale down: highest ordinal first
     await cluster.client.patch("statefulsets", "db", {"spec": {"replicas": 1}}, namespace="default")
-    await eventually(lambda: running(["db-0"]), what="scaled to db-0")
+    await settle(lambda: running(["db-0"]), what="scaled to db-0")
 
 
 async def test_parallel_statefulset_creates_all_at_once(cluster: Cluster) -> None:
@@ -103,7 +105,7 @@ async def test_parallel_statefulset_creates_all_at_once(cluster: Cluster) -> Non
     async def all_four() -> bool:  # no scheduler: none can become Running, yet all four exist
         return sorted(p["metadata"]["name"] for p in await cluster.pods()) == ["p-0", "p-1", "p-2", "p-3"]
 
-    await eventually(all_four, what="4 pods created in parallel")
+    await settle(all_four, what="4 pods created in parallel")
 
 
 async def test_orphaned_pods_are_adopted_by_a_new_statefulset(cluster: Cluster) -> None:
@@ -118,14 +120,14 @@ async def test_orphaned_pods_are_adopted_by_a_new_statefulset(cluster: Cluster) 
                                                         or []) and (p.get("status") or {}).get("phase") == "Running"]
         return pods if len(pods) == n else None
 
-    before = await eventually(lambda: owned_by(first["metadata"]["uid"], 2), what="2 pods")
+    before = await settle(lambda: owned_by(first["metadata"]["uid"], 2), what="2 pods")
     await cluster.client.delete("statefulsets", "keep", "default", propagation_policy="Orphan")
 
     async def orphaned() -> bool:
         pods = await cluster.pods()
         return len(pods) == 2 and all(not p["metadata"].get("ownerReferences") for p in pods)
 
-    await eventually(orphaned, what="pods orphaned")
+    await settle(orphaned, what="pods orphaned")
     second = await cluster.client.create("statefulsets", sts_body("keep", 2), "default")
-    after = await eventually(lambda: owned_by(second["metadata"]["uid"], 2), what="pods adopted")
+    after = await settle(lambda: owned_by(second["metadata"]["uid"], 2), what="pods adopted")
     assert {p["metadata"]["uid"] for p in after} == {p["metadata"]["uid"] for p in before}  # the same pods
