@@ -16,8 +16,11 @@ from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node,
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond_error
 from apiserver.handlers.resources import handle_collection, handle_object
-from apiserver.handlers.routing import resolve
+from apiserver.handlers.routing import Route, resolve
 from apiserver.handlers.subresources import handle_subresource
+from apiserver.rbac.authorizer import request_verb
+from apiserver.rbac.rules import Attributes
+from apiserver.satokens import looks_like_jwt
 
 log = logging.getLogger("kubelite.apiserver")
 
@@ -88,9 +91,12 @@ class ApiServerApp:
         if req.path in PUBLIC_PATHS:
             await meta.handle_public(state, req, send)
             return
-        user = state.auth.authenticate(req.headers.get(b"authorization"), req.headers.get(NODE_NAME_HEADER))
+        user = await self._authenticate(req)
         route = resolve(req.path)
         if route is None:
+            if not user.is_node and state.authorizer is not None:
+                state.authorizer.check(Attributes(user.name, user.groups, req.method.lower(), path=req.path,
+                                                  resource_request=False))
             if await meta.handle_meta(state, req, send):
                 return
             raise meta.not_found_path()
@@ -100,12 +106,24 @@ class ApiServerApp:
             )
             if route.resource.plural in nodegraph.GUARDED and route.name is not None:
                 await nodegraph.check(state.registry, user, route.resource.plural, route.namespace, route.name)
+        elif state.authorizer is not None:
+            state.authorizer.check(resource_attributes(user, req, route))
         if route.subresource is not None:
             await handle_subresource(state, req, send, route, user)
         elif route.name is not None:
             await handle_object(state, req, send, route, user)
         else:
             await handle_collection(state, req, send, route, user)
+
+    async def _authenticate(self, req: Request) -> User:
+        """The admin and node credentials, or a service-account JWT (checked against the store)."""
+        state, header = self.state, req.headers.get(b"authorization")
+        if state.tokens is not None and header:
+            scheme, _, cred = header.strip().partition(b" ")
+            if scheme.lower() == b"bearer" and looks_like_jwt(cred.strip()):
+                user: User = await state.tokens.authenticate(cred.strip().decode("latin-1"), state.registry)
+                return user
+        return state.auth.authenticate(header, req.headers.get(NODE_NAME_HEADER))
 
     @staticmethod
     def _authorize_node(
@@ -165,3 +183,13 @@ async def _deny_websocket(scope: dict[str, Any], send: Any, err: ApiError) -> No
         await send({"type": "websocket.http.response.body", "body": body})
     else:
         await send({"type": "websocket.close", "code": 1008 if err.code in (401, 403) else 1011})
+
+
+def resource_attributes(user: User, req: Request, route: Route) -> Attributes:
+    """The RBAC question a resource request asks (kube's RequestInfo: `namespaces/x` is in namespace x)."""
+    res, sub = route.resource, route.subresource
+    namespace = route.namespace or ""
+    if res.plural == "namespaces" and route.name is not None:
+        namespace = route.name
+    verb = request_verb(req.method, route.name is not None, req.query.get("watch") in ("true", "1"), sub)
+    return Attributes(user.name, user.groups, verb, namespace, res.group, res.plural, sub or "", route.name or "")

@@ -123,6 +123,13 @@ def prepare_for_update(
         else:
             out.pop("status", None)
         out["metadata"] = dict(old.get("metadata") or {})
+        raw_meta = new.get("metadata")
+        new_meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+        for key in kinds.for_resource(res).status_metadata:  # e.g. a Deployment's revision annotation
+            if key in new_meta:
+                out["metadata"][key] = new_meta[key]
+            else:
+                out["metadata"].pop(key, None)
         return out
     meta, old_meta = new["metadata"], old.get("metadata") or {}
     for k in SERVER_META:

@@ -203,6 +203,9 @@ def _resource_paths(r: Resource, v3: bool) -> dict[str, Any]:
     base = r.group_version_path + ("/namespaces/{namespace}" if r.namespaced else "")
     coll, item = f"{base}/{r.plural}", f"{base}/{r.plural}/{{name}}"
     W = _WRITE_PARAMS
+    if r.verbs == ("create",):  # a question (access reviews, token reviews): POST and nothing else
+        return {coll: {"post": _operation("create", "post", r, gvk, r.kind, v3, W, body=r.kind),
+                       "parameters": _path_params(r, v3, named=False)}}
     paths: dict[str, Any] = {
         coll: {
             "get": _operation("list", "list", r, gvk, r.list_kind, v3, _LIST_PARAMS),

@@ -12,8 +12,6 @@ Every method returns the stored bytes, which the handlers answer as they are.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +22,8 @@ from api.resources import Resource, by_plural
 from apiserver import kinds, lifecycle, logic
 from apiserver.allocator import Allocator
 from apiserver.kinds.core import terminating as _terminating
+from apiserver.mirror import StoreMirror
+from apiserver.rbac.cache import RbacCache
 from apiserver.storage.interface import (
     ConflictError,
     KeyExistsError,
@@ -42,7 +42,7 @@ Mutation = Callable[[dict[str, Any], KeyValue], tuple[dict[str, Any], str | None
 
 
 class NamespaceCache:
-    """Names of the namespaces that accept new objects, kept current by a watch.
+    """Names of the namespaces that accept new objects, kept current by a watch (a StoreMirror).
 
     A create checks its namespace here first (no store read per create); a miss or a
     terminating namespace is confirmed against the store. This server's own namespace writes
@@ -51,9 +51,11 @@ class NamespaceCache:
     PREFIX = "/registry/namespaces/"
 
     def __init__(self, store: Store) -> None:
-        self.store = store
         self.active: set[str] = set()
-        self._task: asyncio.Task[None] | None = None
+        self.mirror = StoreMirror(store, self.PREFIX, self._changed, self.active.clear)
+
+    def _changed(self, key: str, value: bytes | None) -> None:
+        self.note(key[len(self.PREFIX) :], value)
 
     def note(self, name: str, value: bytes | None) -> None:
         if value is None or _terminating(value):
@@ -61,39 +63,11 @@ class NamespaceCache:
         else:
             self.active.add(name)
 
-    async def _relist(self) -> int:
-        revision, kvs = await self.store.list(self.PREFIX)
-        self.active = {kv.key[len(self.PREFIX) :] for kv in kvs if not _terminating(kv.value)}
-        return revision
-
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._follow(await self._relist()))
-
-    async def _follow(self, revision: int) -> None:
-        while True:
-            try:
-                watcher = await self.store.watch(self.PREFIX, revision)
-                try:
-                    async for ev in watcher:
-                        self.note(ev.key[len(self.PREFIX) :], None if ev.type == "DELETED" else ev.value)
-                        revision = ev.revision
-                finally:
-                    await watcher.close()
-                revision = await self._relist()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # dropped, compacted, store trouble: start over from a listing
-                log.info("namespace cache relists: %s", e)
-                await asyncio.sleep(1)
-                with contextlib.suppress(Exception):
-                    revision = await self._relist()
+        await self.mirror.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-            self._task = None
+        await self.mirror.stop()
 
 
 class Registry:
@@ -101,6 +75,7 @@ class Registry:
         self.store = store
         self.allocator = allocator
         self.namespaces = NamespaceCache(store)
+        self.rbac = RbacCache(store)  # the RBAC objects, for the authorizer and this server's own writes
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -165,17 +140,23 @@ class Registry:
         generate = meta.get("generateName")
         generated = not meta.get("name") and isinstance(generate, str) and bool(generate)
         await self._admit_namespace(res, namespace, str(meta.get("name") or generate or ""))
-        try:
-            lifecycle.prepare_for_create(res, obj, jsonutil.now_str(), lifecycle.new_uid())
-            obj = logic.apply_defaults(res, obj)
-            if manager:
-                logic.record_update(None, obj, manager)
-        except SHAPE_ERRORS as e:
-            raise _shape_error(res, obj) or e from None
-        meta = obj["metadata"]
+        # a generated name is chosen before PrepareForCreate (kube 1.30+: a Job's labels name it); a
+        # retry after a name clash starts again from the body as sent
+        sent = jsonutil.dumps(obj) if generated else b""
         for attempt in range(_GENERATE_TRIES):
+            if attempt:
+                obj = jsonutil.loads(sent)
+            meta = obj["metadata"]
             if generated:
                 meta["name"] = meta["generateName"] + lifecycle.random_suffix()
+            try:
+                lifecycle.prepare_for_create(res, obj, jsonutil.now_str(), lifecycle.new_uid())
+                obj = logic.apply_defaults(res, obj)
+                if manager:
+                    logic.record_update(None, obj, manager)
+            except SHAPE_ERRORS as e:
+                raise _shape_error(res, obj) or e from None
+            meta = obj["metadata"]
             if not meta.get("name"):
                 raise invalid(
                     res.kind,

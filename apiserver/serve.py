@@ -35,7 +35,10 @@ from apiserver.app import ApiServerApp
 from apiserver.auth import load_credentials, write_kubeconfig
 from apiserver.config import ServerConfig
 from apiserver.handlers.http import State
+from apiserver.rbac import bootstrap as rbac_defaults
+from apiserver.rbac.authorizer import Authorizer
 from apiserver.registry import NAMESPACES, SYSTEM_NAMESPACES, Registry
+from apiserver.satokens import TokenIssuer
 from apiserver.spdyupgrade import http_protocol_class as spdy_http_protocol_class
 from apiserver.storage import open_store
 
@@ -75,6 +78,12 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
     assert NAMESPACES is not None and SERVICES is not None and ENDPOINTS is not None
     for ns in SYSTEM_NAMESPACES:
         await registry.ensure(NAMESPACES, None, {"metadata": {"name": ns}})
+    roles, bindings = by_plural(rbac_defaults.GROUP, "clusterroles"), by_plural(rbac_defaults.GROUP, "clusterrolebindings")
+    assert roles is not None and bindings is not None
+    for role in rbac_defaults.cluster_roles():
+        await registry.ensure(roles, None, role)
+    for binding in rbac_defaults.cluster_role_bindings():
+        await registry.ensure(bindings, None, binding)
     await registry.ensure(
         SERVICES,
         "default",
@@ -209,7 +218,9 @@ async def serve(config: ServerConfig) -> None:
         registry = Registry(store, allocator)
         await bootstrap(registry, config, allocator)
         await registry.namespaces.start()
-        state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem())
+        await registry.rbac.mirror.start()
+        state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem(),
+                      authorizer=Authorizer(registry.rbac), tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"))
         proxy_factory = _loop_entry("apiserver.podproxy", "PodProxy")
         if proxy_factory is not None:  # pods/log and pods/exec to the kubelet (issue E)
             state.pod_proxy = proxy_factory(state)
@@ -275,6 +286,7 @@ async def serve(config: ServerConfig) -> None:
             await private.stop()
         if registry is not None:
             await registry.namespaces.stop()
+            await registry.rbac.mirror.stop()
         await store.close()
         print("kubelite server: stopped", file=sys.stderr, flush=True)
 

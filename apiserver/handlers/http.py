@@ -36,6 +36,10 @@ class State:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # kubelet proxy for pods/log and pods/exec (issue E); None answers 503
     pod_proxy: Any = None
+    # RBAC for every user but nodes and system:masters; None allows every authenticated user
+    authorizer: Any = None
+    # service-account tokens: issued by serviceaccounts/<name>/token, accepted as bearer tokens
+    tokens: Any = None
 
 
 class Request:

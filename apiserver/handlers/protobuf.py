@@ -104,8 +104,39 @@ SCHEMAS: dict[str, dict[int, Field]] = {
                     5: ("jobTemplate", "JobTemplateSpec", False), 6: ("successfulJobsHistoryLimit", _I, False),
                     7: ("failedJobsHistoryLimit", _I, False), 8: ("timeZone", _S, False)},
     "JobTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "JobSpec", False)},
+    # kubectl create role|clusterrole|rolebinding|clusterrolebinding|token, auth can-i|whoami
+    "Role": {1: ("metadata", "ObjectMeta", False), 2: ("rules", "PolicyRule", True)},
+    "ClusterRole": {1: ("metadata", "ObjectMeta", False), 2: ("rules", "PolicyRule", True),
+                    3: ("aggregationRule", "AggregationRule", False)},
+    "PolicyRule": {1: ("verbs", _S, True), 2: ("apiGroups", _S, True), 3: ("resources", _S, True),
+                   4: ("resourceNames", _S, True), 5: ("nonResourceURLs", _S, True)},
+    "AggregationRule": {1: ("clusterRoleSelectors", "LabelSelector", True)},
+    "RoleBinding": {1: ("metadata", "ObjectMeta", False), 2: ("subjects", "Subject", True),
+                    3: ("roleRef", "RoleRef", False)},
+    "ClusterRoleBinding": {1: ("metadata", "ObjectMeta", False), 2: ("subjects", "Subject", True),
+                           3: ("roleRef", "RoleRef", False)},
+    "Subject": {1: ("kind", _S, False), 2: ("apiGroup", _S, False), 3: ("name", _S, False),
+                4: ("namespace", _S, False)},
+    "RoleRef": {1: ("apiGroup", _S, False), 2: ("kind", _S, False), 3: ("name", _S, False)},
+    "TokenRequest": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "TokenRequestSpec", False)},
+    "TokenRequestSpec": {1: ("audiences", _S, True), 3: ("boundObjectRef", "BoundObjectReference", False),
+                         4: ("expirationSeconds", _I, False)},
+    "BoundObjectReference": {1: ("kind", _S, False), 2: ("apiVersion", _S, False), 3: ("name", _S, False),
+                             4: ("uid", _S, False)},
+    "SelfSubjectAccessReview": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "SelfSubjectAccessReviewSpec", False)},
+    "SelfSubjectAccessReviewSpec": {1: ("resourceAttributes", "ResourceAttributes", False),
+                                    2: ("nonResourceAttributes", "NonResourceAttributes", False)},
+    "ResourceAttributes": {1: ("namespace", _S, False), 2: ("verb", _S, False), 3: ("group", _S, False),
+                           4: ("version", _S, False), 5: ("resource", _S, False), 6: ("subresource", _S, False),
+                           7: ("name", _S, False)},
+    "NonResourceAttributes": {1: ("path", _S, False), 2: ("verb", _S, False)},
+    "SelfSubjectRulesReview": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "SelfSubjectRulesReviewSpec", False)},
+    "SelfSubjectRulesReviewSpec": {1: ("namespace", _S, False)},
+    "SelfSubjectReview": {1: ("metadata", "ObjectMeta", False)},
 }
-KINDS = {"Namespace", "Service", "ConfigMap", "Secret", "ServiceAccount", "Deployment", "Job", "CronJob"}
+KINDS = {"Namespace", "Service", "ConfigMap", "Secret", "ServiceAccount", "Deployment", "Job", "CronJob", "Role",
+         "ClusterRole", "RoleBinding", "ClusterRoleBinding", "TokenRequest", "SelfSubjectAccessReview",
+         "SelfSubjectRulesReview", "SelfSubjectReview"}
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:

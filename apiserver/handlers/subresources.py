@@ -13,7 +13,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, bad_request, method_not_allowed, service_unavailable
-from api.resources import Resource
+from api.resources import Resource, by_plural
 from apiserver import kinds, lifecycle, logic
 from apiserver.auth import User, check_pod_on_node
 from apiserver.handlers.http import (
@@ -127,6 +127,11 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             dry_run=req.dry_run(),
         )
         await send_object(req, send, state, res, kv)
+    elif sub == "token":
+        if m != "POST":
+            raise method_not_allowed()
+        body, _ = await read_object(req)
+        await respond(send, 201, jsonutil.dumps(await _token_request(state, ns, name, body)))
     elif sub in ("log", "exec", "portforward"):
         kv = await reg.get(res, ns, name)
         if state.pod_proxy is None:
@@ -134,6 +139,44 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
         await state.pod_proxy.proxy(req.scope, req.receive, send, kv.obj, sub)
     else:
         raise method_not_allowed()
+
+
+async def _token_request(state: State, ns: str | None, name: str, body: Any) -> dict[str, Any]:
+    """POST serviceaccounts/<name>/token: a TokenRequest answered with a bound token (not stored)."""
+    if not isinstance(body, dict):
+        raise bad_request("TokenRequest must be an object")
+    raw_spec = body.get("spec")
+    spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
+    sa = (await state.registry.get(_core("serviceaccounts"), ns, name)).obj
+    bound = spec.get("boundObjectRef")
+    if isinstance(bound, dict) and bound.get("kind"):
+        if bound.get("kind") not in ("Pod", "Secret"):
+            raise bad_request(f'cannot bind token to object of type {bound.get("kind")}')
+        target = (await state.registry.get(_core(bound["kind"].lower() + "s"), ns, str(bound.get("name")))).obj
+        uid = (target.get("metadata") or {}).get("uid")
+        if bound.get("uid") and bound["uid"] != uid:
+            raise ApiError(409, "Conflict", f'the UID in the bound object reference ({bound["uid"]}) does not match '
+                                            "the UID in record. The object might have been deleted and then recreated")
+        bound = {"kind": bound["kind"], "apiVersion": "v1", "name": bound.get("name"), "uid": uid}
+    else:
+        bound = None
+    expiration = spec.get("expirationSeconds")
+    audiences = [str(a) for a in spec.get("audiences") or []] or list(state.tokens.audiences)
+    token, exp = state.tokens.issue(ns or "", sa, audiences, int(expiration) if isinstance(expiration, int) else 3600,
+                                    bound)
+    out_spec: dict[str, Any] = {"audiences": audiences,
+                                "expirationSeconds": int((exp - jsonutil.now()).total_seconds() + 0.5)}
+    if bound:
+        out_spec["boundObjectRef"] = bound
+    return {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"name": name, "namespace": ns, "creationTimestamp": None},
+            "spec": out_spec, "status": {"token": token, "expirationTimestamp": jsonutil.format_time(exp)}}
+
+
+def _core(plural: str) -> Resource:
+    res = by_plural("", plural)
+    assert res is not None, plural
+    return res
 
 
 def _no_such(plural: str, sub: str) -> ApiError:

@@ -13,7 +13,9 @@ with metadata checks only (custom resources start from that).
 
 Every callable is pure (no I/O) except `hooks`, the one seam for a kind that must reserve or
 release something in the store around its writes (service IPs and node ports) or keep a cache in
-step with them (namespaces).
+step with them (namespaces, RBAC). `admit` and `answer` see the requesting user: an admission
+check (RBAC's escalation rule) and the kinds whose create is a question, answered and not stored
+(access and token reviews).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class HookContext(Protocol):
 
     allocator: Any
     namespaces: Any
+    rbac: Any
 
 
 class WriteHooks:
@@ -75,6 +78,8 @@ class KindStrategy:
     status_separate: bool = False
     # metadata.generation starts at 1 and counts spec changes
     generation: bool = False
+    # metadata fields a /status write may change (kube's Deployment status strategy: annotations)
+    status_metadata: frozenset[str] = frozenset()
     # PUT of a missing object creates it (AllowCreateOnUpdate)
     create_on_update: bool = False
     # PrepareForCreate beyond metadata: reset status, add finalizers ... (in place)
@@ -100,6 +105,12 @@ class KindStrategy:
     # what marking the object as deleting changes besides metadata (namespace phase Terminating)
     on_deleting: Callable[[Obj], None] | None = None
     hooks: WriteHooks = field(default=NO_HOOKS)
+    # admission that needs the requesting user: (state, user, namespace, new object) -> None or raise
+    # (RBAC's escalation check); runs on create, update and patch, before the write
+    admit: Callable[[Any, Any, str | None, Obj], None] | None = None
+    # a create that is a question (access reviews, token reviews): (state, user, namespace, body) ->
+    # the answered object, never stored
+    answer: Callable[[Any, Any, str | None, Obj], Obj] | None = None
 
 
 _TABLE: dict[tuple[str, str], KindStrategy] = {}
@@ -110,6 +121,8 @@ _MODULES = (
     "apiserver.kinds.apps",
     "apiserver.kinds.batch",
     "apiserver.kinds.config",
+    "apiserver.kinds.rbac",
+    "apiserver.kinds.access",
 )
 _loaded = False
 

@@ -95,7 +95,7 @@ def _deployment_update(new: Obj, old: Obj) -> None:
         meta["generation"] = int(old_meta.get("generation") or 1) + 1
 
 
-_row("deployments", status_separate=True, generation=True,
+_row("deployments", status_separate=True, generation=True, status_metadata=frozenset({"annotations"}),
      prepare_create=_reset_status({}), prepare_update=_deployment_update,
      defaults=default_deployment, validate=v.validate_deployment,
      validate_update=v.validate_selector_update, validate_status=v.status_validator("Deployment"),

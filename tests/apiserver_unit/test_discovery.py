@@ -45,12 +45,13 @@ def test_aggregated_core() -> None:
     (version,) = group["versions"]
     assert version["version"] == "v1"
     by_name = {r["resource"]: r for r in version["resources"]}
-    assert set(by_name) == {"namespaces", "pods", "replicationcontrollers", "services", "endpoints", "nodes", "events"}
+    assert set(by_name) >= {"namespaces", "pods", "replicationcontrollers", "services", "endpoints", "nodes", "events",
+                            "configmaps", "secrets", "serviceaccounts"}
     pods = by_name["pods"]
     assert pods["responseKind"] == {"group": "", "version": "v1", "kind": "Pod"}
     assert (pods["scope"], pods["singularResource"], pods["shortNames"], pods["categories"]) == \
         ("Namespaced", "pod", ["po"], ["all"])
-    assert {s["subresource"] for s in pods["subresources"]} == {"status", "binding", "log", "exec"}
+    assert {s["subresource"] for s in pods["subresources"]} == {"status", "binding", "log", "exec", "portforward"}
     scale = next(s for s in by_name["replicationcontrollers"]["subresources"] if s["subresource"] == "scale")
     assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
     assert by_name["nodes"]["scope"] == "Cluster"
