@@ -15,6 +15,7 @@ import logging
 from api.errors import ApiError
 from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
+from api.selectors import selector_from_label_selector
 from controller import daemonset_decisions as dd
 from controller import history
 from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
@@ -23,6 +24,8 @@ from controller.clock import Clock, RealClock
 from controller.expectations import Expectations
 
 log = logging.getLogger(__name__)
+
+FAILED_BACKOFF_MIN, FAILED_BACKOFF_MAX = 1.0, 900.0  # kube's failedPodsBackoff
 
 
 class DaemonSetController(QueueController):
@@ -39,6 +42,7 @@ class DaemonSetController(QueueController):
         self.events = events
         self.clock = clock or RealClock()
         self.expectations = Expectations(300.0)
+        self._backoff: dict[tuple[str, str], tuple[float, float]] = {}  # (ds, node) -> (delay, not before)
         daemonsets.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         nodes.add_handlers(self._node_changed, self._node_updated, self._node_changed)
         pods.add_handlers(self._pod_added, lambda old, new: self._pod_changed(new), self._pod_deleted)
@@ -70,6 +74,19 @@ class DaemonSetController(QueueController):
         if key:
             self.expectations.creation_observed(key)
             self.enqueue(key)
+        elif controller_ref(pod) is None:
+            self._enqueue_matching(pod)
+
+    def _enqueue_matching(self, pod: Obj) -> None:
+        """An orphan: the DaemonSets whose selector matches may adopt it."""
+        labels = meta(pod).get("labels") or {}
+        for ds in self.daemonsets.list(meta(pod).get("namespace")):
+            try:
+                sel = selector_from_label_selector((ds.get("spec") or {}).get("selector"))
+            except ValueError:
+                continue
+            if sel is not None and not sel.empty() and sel.matches(labels):
+                self.enqueue(ds)
 
     def _pod_changed(self, pod: Obj) -> None:
         key = self._key(pod)
@@ -100,12 +117,21 @@ class DaemonSetController(QueueController):
         pods = await claim_pods(self.client, "daemonsets", ds, self.pods.list(ns))
         now = self.clock.now()
         plan = dd.decide(ds, self.nodes.list(), pods, hash_, now)
+        mono = asyncio.get_running_loop().time()
         for p in plan.failed:
+            node = dd.pinned_node(p) or ""
             self.events.record(ds, "Warning", "FailedDaemonPod",
-                               f"Found failed daemon pod {ns}/{meta(p).get('name')} on node "
-                               f"{dd.pinned_node(p)}, will try to kill it")
+                               f"Found failed daemon pod {ns}/{meta(p).get('name')} on node {node}, will try to kill it")
+            delay, _ = self._backoff.get((key, node), (FAILED_BACKOFF_MIN / 2, 0.0))
+            delay = min(FAILED_BACKOFF_MAX, delay * 2)
+            self._backoff[(key, node)] = (delay, mono + delay)
         await self._delete(key, ds, plan.delete)
-        await self._create(key, ds, plan.create, hash_)
+        # a node whose daemon pod keeps failing gets its next one after a growing pause (1 s .. 15 min)
+        waits = {n: self._backoff[(key, n)][1] - mono for n in plan.create
+                 if (key, n) in self._backoff and self._backoff[(key, n)][1] > mono}
+        if waits:
+            self.queue.add_after(key, min(waits.values()) + 0.05)
+        await self._create(key, ds, [n for n in plan.create if n not in waits], hash_)
         status = dict(plan.status)
         if collision:
             status["collisionCount"] = collision
