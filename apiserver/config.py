@@ -11,6 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -59,10 +60,21 @@ class ServerConfig:
     compact_interval: float = 60.0
     bookmark_interval: float = 15.0  # seconds between BOOKMARK events on a quiet watch
     extra_sans: tuple[str, ...] = field(default=())
+    etcd_cafile: str = ""  # TLS to etcd members, as etcd's own --cacert/--cert/--key
+    etcd_certfile: str = ""
+    etcd_keyfile: str = ""
 
     @property
     def datastore_url(self) -> str:
-        return self.datastore or f"sqlite:///{self.data_dir / 'state.db'}"
+        """The datastore URL; for etcd, the --etcd-* TLS files ride in its query (etcd_codec)."""
+        url = self.datastore or f"sqlite:///{self.data_dir / 'state.db'}"
+        tls = {"cacert": self.etcd_cafile, "cert": self.etcd_certfile, "key": self.etcd_keyfile}
+        tls = {k: v for k, v in tls.items() if v}
+        if tls and not url.startswith(("etcd://", "etcds://")):
+            raise ValueError("--etcd-cafile, --etcd-certfile and --etcd-keyfile need an etcd:// datastore")
+        if tls:
+            url += ("&" if "?" in url else "?") + urlencode(tls)
+        return url
 
     @property
     def service_network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:

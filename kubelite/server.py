@@ -20,8 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--listen", default="127.0.0.1:6443", help="HOST:PORT to serve HTTPS on (default %(default)s)"
     )
     p.add_argument(
-        "--datastore", default="", help="sqlite:///PATH or postgresql://... (default sqlite in data dir)"
+        "--datastore", default="",
+        help="sqlite:///PATH, postgresql://... or etcd://H1:2379,H2:2379[/prefix] (default sqlite in data dir)",
     )
+    p.add_argument("--etcd-cafile", default="", help="CA bundle of the etcd members (HTTPS to etcd)")
+    p.add_argument("--etcd-certfile", default="", help="client certificate for etcd")
+    p.add_argument("--etcd-keyfile", default="", help="client key for etcd")
     p.add_argument("--service-cidr", default="10.96.0.0/16")
     p.add_argument("--cluster-cidr", default="10.244.0.0/16")
     p.add_argument(
@@ -63,8 +67,12 @@ def main(argv: list[str]) -> int:
             compact_interval=parse_duration(args.compact_interval),
             bookmark_interval=parse_duration(args.bookmark_interval),
             extra_sans=tuple(args.tls_san),
+            etcd_cafile=args.etcd_cafile,
+            etcd_certfile=args.etcd_certfile,
+            etcd_keyfile=args.etcd_keyfile,
         )
         config.service_network  # noqa: B018 - validate the CIDR before anything starts
+        config.datastore_url  # noqa: B018 - and the etcd TLS flags
     except ValueError as e:
         print(f"kubelite server: {e}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ from api.selectors import (
 )
 from apiserver import kinds, lifecycle, logic, watch
 from apiserver.auth import User, check_pod_on_node
-from apiserver.handlers import prefilter
+from apiserver.handlers import paging, prefilter
 from apiserver.handlers.http import JSON, Request, State, decode_body, respond, warning_header
 from apiserver.handlers.routing import Route
 from apiserver.storage.interface import KeyValue
@@ -181,21 +181,32 @@ async def list_objects(
     labels: LabelSelector,
     fields: FieldSelector,
 ) -> None:
-    revision, kvs = await state.registry.list(res, ns)
-    if labels.empty() and fields.empty():
-        chosen = kvs
-    else:
-        test = prefilter.may_match(labels, fields)
-        chosen = [
-            kv
-            for kv in kvs
-            if (test is None or test(kv.value))
+    def wanted(kv: KeyValue) -> bool:
+        return (
+            (test is None or test(kv.value))
             and labels.matches((kv.obj.get("metadata") or {}).get("labels"))
             and fields.matches(kv.obj)
-        ]
+        )
+
+    test = prefilter.may_match(labels, fields)
+    everything = labels.empty() and fields.empty()
+    paged = paging.page_request(req.query, res.storage_prefix(ns))
+    meta: dict[str, Any] | None = None
+    if paged is not None:  # limit/continue: one page at the first page's revision
+        revision, chosen, token, remaining = await paging.read_page(
+            state.store, res.storage_prefix(ns), paged, None if everything else wanted
+        )
+        meta = paging.list_meta(revision, token, remaining)
+    else:
+        revision, kvs = await state.registry.list(res, ns)
+        chosen = kvs if everything else [kv for kv in kvs if wanted(kv)]
     if req.wants_table():
         t = logic.to_table(res, [kv.obj for kv in chosen], str(revision), include_object(req.query))
+        if meta is not None:
+            t["metadata"] = meta
         await respond(send, 200, jsonutil.dumps(t))
+    elif meta is not None:
+        await respond(send, 200, paging.list_envelope(res, meta, [kv.value for kv in chosen]))
     else:
         await respond(send, 200, list_body(res, revision, [kv.value for kv in chosen]))
 
