@@ -36,7 +36,7 @@ from kubelet.decisions import Action, container_action, init_action, init_done
 from kubelet.dns.podconfig import CLUSTER_DOMAIN, HOST_RESOLV_CONF, PodDNS
 from kubelet.hooks import Deletions, kill_container, run_handler
 from kubelet.images import PullError, ensure_image
-from kubelet.instances import instance, iso, newest_by_name, restart_count, terminated
+from kubelet.instances import container_views, instance, iso, newest_by_name, restart_count
 from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
 from kubelet.restart import Backoff, crash_loop_message
@@ -262,34 +262,9 @@ class PodSyncer:
     # --- status ------------------------------------------------------------------------
     def views(self, pod: dict[str, Any], containers: list[ContainerInfo], specs: list[dict[str, Any]],
               sandbox: SandboxInfo | None) -> list[ContainerView]:
-        uid = pod["metadata"]["uid"]
-        by_name = newest_by_name(containers)
-        out = []
-        for c in specs:
-            inst = by_name.get(c["name"], [])
-            newest = inst[-1] if inst else None
-            prev = next((i for i in reversed(inst[:-1]) if i.state == "exited"), None)
-            waiting = self._waiting.get((uid, c["name"]))
-            v = ContainerView(c["name"], c["image"], "waiting", reason=waiting[0] if waiting else "ContainerCreating",
-                              message=waiting[1] if waiting else "")
-            if newest is not None:
-                v.container_id, v.image_id = newest.id, newest.image_id
-                v.restart_count = restart_count(newest)
-                if newest.state == "running":
-                    verdicts = self.probes.ensure(uid, c, newest.id, sandbox.ip if sandbox else "")
-                    v.state, v.started_at = "running", iso(newest.started_at)
-                    v.started = verdicts.started
-                    v.ready = verdicts.started and verdicts.ready
-                    self._waiting.pop((uid, c["name"]), None)
-                elif newest.state == "exited":
-                    if waiting and waiting[0] == "CrashLoopBackOff":
-                        v.last_terminated = terminated(newest)
-                    else:
-                        v.state, v.terminated = "terminated", terminated(newest)
-                if prev is not None and v.last_terminated is None:
-                    v.last_terminated = terminated(prev)
-            out.append(v)
-        return out
+        uid, ip = pod["metadata"]["uid"], sandbox.ip if sandbox else ""
+        return container_views(uid, containers, specs, self._waiting,
+                               lambda c, cid: self.probes.ensure(uid, c, cid, ip))
 
     async def _report(self, pod: dict[str, Any], sandbox: SandboxInfo | None,
                       containers: list[ContainerInfo]) -> None:
