@@ -1,7 +1,10 @@
 """API server figures through HTTPS: durable creates/s and latency at concurrency 32, LIST of all
 pods, GET latency, create latency at a steady 200/s, next to the raw SQLite limits.
 
-    .venv/bin/python bench/api.py [-n 5000] [--concurrency 32] [--datastore URL]
+    .venv/bin/python bench/api.py [-n 5000] [--concurrency 32] [--datastore URL] [--etcd]
+
+With --etcd a second column benches the same server on a real 3-member etcd cluster on
+loopback, and the same run measures etcd itself (`etcdctl put`, raw create txns: bench/_etcd.py).
 
 The server is a real `kubelite server` subprocess (tmp data dir, SQLite with synchronous=FULL, so
 every 201 is on disk). The client is deliberately lean so that it is not the bottleneck on a
@@ -208,6 +211,31 @@ async def run(args: argparse.Namespace, port: int, token: str, ca: Path) -> dict
     return out
 
 
+def bench_server(args: argparse.Namespace, datastore: str | None) -> dict[str, Any]:
+    """One `kubelite server` on `datastore`, benched and stopped."""
+    tmp = Path(tempfile.mkdtemp(prefix="kubelite-bench-api-"))
+    data = tmp / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = start_server(data, port, datastore)
+    try:
+        token = (data / "admin-token").read_text().strip()
+        return asyncio.run(run(args, port, token, data / "tls" / "ca.crt"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def column(res: dict[str, Any]) -> list[str]:
+    rate, lat = res["creates"]
+    list_s, list_bytes, items = res["list"]
+    return [f"{rate:.0f}/s  {summary_ms(lat)}", f"{list_s * 1000:.0f} ms, {list_bytes / 1e6:.1f} MB ({items})",
+            summary_ms(res["get"]), f"p99 {percentile(res['steady'], 99) * 1000:.1f} ms  {summary_ms(res['steady'])}",
+            f"{res['client_cpu'] * 100:.0f}% of a core"]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=5000)
@@ -215,45 +243,41 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--datastore", default=None)
+    ap.add_argument("--etcd", action="store_true",
+                    help="also bench on a 3-member etcd cluster on loopback, next to etcdctl's put rate")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="kubelite-bench-api-"))
-    data = tmp / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = start_server(data, port, args.datastore)
-    try:
-        token = (data / "admin-token").read_text().strip()
-        res = asyncio.run(run(args, port, token, data / "tls" / "ca.crt"))
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
-    rate, lat = res["creates"]
-    list_s, list_bytes, items = res["list"]
-    rows = [
-        [f"durable creates, concurrency {args.concurrency}", f"{rate:.0f}/s", summary_ms(lat), ">= 2000/s"],
-        [f"LIST all pods ({items})", f"{list_s * 1000:.0f} ms", f"{list_bytes / 1e6:.1f} MB", "<= 300 ms"],
-        ["GET one pod (sequential)", "", summary_ms(res["get"]), ""],
-        [
-            f"create at steady {args.rate:.0f}/s",
-            f"p99 {percentile(res['steady'], 99) * 1000:.1f} ms",
-            summary_ms(res["steady"]),
-            "p99 <= 50 ms",
-        ],
-    ]
+    names = [args.datastore or "sqlite (synchronous=FULL)"]
+    results = [bench_server(args, args.datastore)]
+    raw_etcd: dict[str, float] = {}
+    if args.etcd:
+        from bench._etcd import etcdctl_put_rate, raw_create_rate
+        from tests.storage.etcd_cluster import etcd_cluster
+
+        with etcd_cluster(3) as cluster:
+            names.append("etcd 3.4, 3 members")
+            results.append(bench_server(args, cluster.datastore_url()))
+            raw_etcd["etcdctl put, 8 processes"] = etcdctl_put_rate(cluster, min(args.n, 1000), pod_body("x" * 8))
+            raw_etcd[f"raw create txns, {args.concurrency} in flight"] = raw_create_rate(
+                cluster, args.n, pod_body("x" * 8), args.concurrency)
+    labels = [f"durable creates, concurrency {args.concurrency}", "LIST all pods", "GET one pod (sequential)",
+              f"create at steady {args.rate:.0f}/s", "client CPU during the creates"]
+    targets = [">= 2000/s", "<= 300 ms", "", "p99 <= 50 ms", "< 90%"]
+    cols = [column(r) for r in results]
+    rows = [[label, *(c[i] for c in cols), targets[i]] for i, label in enumerate(labels)]
     print(
-        f"kubelite API server bench: n={args.n}, datastore={args.datastore or 'sqlite (synchronous=FULL)'}, "
-        f"client = 1 asyncio process, {args.concurrency} keep-alive HTTP/1.1 TLS connections, hand-parsed"
+        f"kubelite API server bench: n={args.n}, client = 1 asyncio process, {args.concurrency} keep-alive "
+        f"HTTP/1.1 TLS connections, hand-parsed"
     )
-    print(table(rows, ["what", "rate/time", "latency", "target"]))
-    print(
-        f"client CPU during the creates: {res['client_cpu'] * 100:.0f}% of one core (not the bottleneck below ~90%)"
-    )
+    print(table(rows, ["what", *names, "target"]))
+    for label, value in raw_etcd.items():
+        print(f"etcd itself, same run and payload: {label}: {value:.0f}/s  "
+              f"(API on etcd / this = {results[-1]['creates'][0] / value:.2f})")
     try:
         from bench.storage import raw_sqlite_rates  # the storage engineer's reference figures
     except ImportError:
         print("raw SQLite reference: bench.storage.raw_sqlite_rates not available")
     else:
+        rate = results[0]["creates"][0]
         raw = raw_sqlite_rates(args.n, pod_body("x" * 8))
         print("raw SQLite, same payload and durability:")
         for label, value in raw.items():
@@ -263,7 +287,6 @@ def main() -> int:
                 if isinstance(value, int | float)
                 else f"  {label}: {value}"
             )
-    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
