@@ -96,6 +96,11 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(Subresource("status", "Node", _STATUS),)),
     Resource("events", "event", "Event", True, short_names=("ev",)),
     Resource("leases", "lease", "Lease", True, group="coordination.k8s.io"),
+    # storage: claims, volumes (v1) and their classes (storage.k8s.io/v1)
+    Resource("persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", True,
+             short_names=("pvc",), subresources=(Subresource("status", "PersistentVolumeClaim", _STATUS),)),
+    Resource("persistentvolumes", "persistentvolume", "PersistentVolume", False, short_names=("pv",),
+             subresources=(Subresource("status", "PersistentVolume", _STATUS),)),
     # configuration and identity (v1)
     Resource("configmaps", "configmap", "ConfigMap", True, short_names=("cm",)),
     Resource("secrets", "secret", "Secret", True),
@@ -137,6 +142,12 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(Subresource("status", "CronJob", _STATUS),)),
     Resource("jobs", "job", "Job", True, group="batch", categories=("all",),
              subresources=(Subresource("status", "Job", _STATUS),)),
+    Resource("storageclasses", "storageclass", "StorageClass", False, group="storage.k8s.io",
+             short_names=("sc",)),
+    # apiextensions.k8s.io/v1: the definitions of custom resources (served at run time, see DYNAMIC)
+    Resource("customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", False,
+             group="apiextensions.k8s.io", short_names=("crd", "crds"), categories=("api-extensions",),
+             subresources=(Subresource("status", "CustomResourceDefinition", _STATUS),)),
 )
 
 _BY_NAME: dict[str, Resource] = {}

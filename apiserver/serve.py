@@ -35,6 +35,7 @@ from apiserver.app import ApiServerApp
 from apiserver.auth import load_credentials, write_kubeconfig
 from apiserver.config import ServerConfig
 from apiserver.handlers.http import State
+from apiserver.kinds.storage import STORAGE_CLASSES, local_path_class
 from apiserver.rbac import bootstrap as rbac_defaults
 from apiserver.rbac.authorizer import Authorizer
 from apiserver.registry import NAMESPACES, SYSTEM_NAMESPACES, Registry
@@ -118,6 +119,7 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
     await registry.update(
         ENDPOINTS, "default", "kubernetes", lambda cur, kv: ({**cur, "subsets": subsets}, None)
     )
+    await registry.ensure(STORAGE_CLASSES, None, local_path_class())  # the default class, as k3s ships it
 
 
 def redact(url: str) -> str:

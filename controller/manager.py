@@ -30,6 +30,7 @@ from controller.podgc import PodGarbageCollector
 from controller.replicaset import ReplicaSetController
 from controller.replication import ReplicationController
 from controller.serviceaccounts import DEFAULT_SA, ROOT_CA_CONFIGMAP, ServiceAccountsController
+from controller.volumes import volume_loops
 from controller.workloads import workload_loops
 
 __all__ = ["ControllerOptions", "parse_duration", "run_controllers", "run_loops"]
@@ -95,6 +96,8 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
             factory.informer("serviceaccounts", field_selector=f"metadata.name={DEFAULT_SA}"),
             factory.informer("configmaps", field_selector=f"metadata.name={ROOT_CA_CONFIGMAP}"), options.root_ca)
         loops.append(sa.run())
+    if "persistentvolume-binder" in enabled or "local-path-provisioner" in enabled:
+        loops += volume_loops(client, factory, nodes, enabled, recorder)
     if "kubedns" in enabled:
         kd = KubeDnsController(client, nodes, factory.informer("services"), factory.informer("endpoints"),
                                options.cluster_dns or default_dns_ip(options.service_cidr))

@@ -68,7 +68,8 @@ class ControllerOptions:
     workers: int = 4
     controllers: tuple[str, ...] = ("replication", "replicaset", "deployment", "endpoints", "nodelifecycle",
                                     "nodeipam", "garbagecollector", "podgc", "namespace", "kubedns",
-                                    "daemonset", "statefulset", "job", "cronjob", "serviceaccount")
+                                    "daemonset", "statefulset", "job", "cronjob", "serviceaccount",
+                                    "persistentvolume-binder", "local-path-provisioner")
     root_ca: str = ""  # the cluster CA (PEM) published in every namespace's kube-root-ca.crt ConfigMap
     cluster_dns: str = ""  # the kube-dns Service's ClusterIP (kubelets' --cluster-dns); "": the service range's 10th
     service_cidr: str = "10.96.0.0/16"

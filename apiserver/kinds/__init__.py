@@ -121,8 +121,10 @@ _MODULES = (
     "apiserver.kinds.apps",
     "apiserver.kinds.batch",
     "apiserver.kinds.config",
+    "apiserver.kinds.storage",
     "apiserver.kinds.rbac",
     "apiserver.kinds.access",
+    "apiserver.kinds.crd",
 )
 _loaded = False
 

@@ -142,7 +142,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
     "EphemeralContainer": {},  # filled below: a Container plus targetContainerName
     "Volume": {
         "name!": "string", "hostPath": "HostPathVolumeSource", "emptyDir": "EmptyDirVolumeSource",
-        "secret": "SecretVolumeSource", "configMap": "ConfigMapVolumeSource", "persistentVolumeClaim": "object",
+        "secret": "SecretVolumeSource", "configMap": "ConfigMapVolumeSource", "persistentVolumeClaim": "PersistentVolumeClaimVolumeSource",
         "downwardAPI": "DownwardAPIVolumeSource", "projected": "ProjectedVolumeSource", "nfs": "object", "ephemeral": "object",
         "image": "object", "csi": "object", "iscsi": "object", "local": "object",
     },

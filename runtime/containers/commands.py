@@ -290,17 +290,22 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    """runc itself proxies a terminal (raw mode, SIGWINCH) when it runs attached with -t."""
+    """`runc exec` replaces this process (exec(2)), so its exit code, signals and terminal (runc
+    proxies a tty itself with -t) are the caller's directly, with no Python process waiting in
+    between (and no `subprocess` import: ~5 ms of every exec)."""
     c = containers(args)
     rec = c.get(args.container)
     env = [f"{k}={v}" for k, v in parse_env(args.env).items()]
     argv = c.engine.exec_argv(rec, args.command, tty=args.tty, env=env, workdir=args.workdir or "",
                               user=args.user or "")
     proc.log_command(argv)
-    import subprocess
-
-    stdin = None if args.interactive else subprocess.DEVNULL
-    return subprocess.run(argv, stdin=stdin).returncode
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if not args.interactive:  # docker exec without -i: the command reads nothing
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+    os.execv(argv[0], argv)
 
 
 def inspect_record(rec: Record) -> dict[str, Any]:

@@ -22,7 +22,8 @@ import datetime as dt
 import os
 import select
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
+
+from runtime.datarecord import record
 
 IN_MODIFY = 0x2
 IN_NONBLOCK = 0o4000
@@ -32,7 +33,7 @@ FOLLOW_EXIT_CHECK = 0.5  # seconds between "is the writer still running?" checks
 _BLOCK = 64 * 1024
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Record:
     timestamp: bytes  # as conmon wrote it
     stream: bytes  # b"stdout" | b"stderr"
@@ -83,7 +84,7 @@ def format_time(ts: bytes) -> bytes:
     return (base + ("." + frac if frac else "") + "Z").encode()
 
 
-@dataclass
+@record
 class Line:
     """One logical line of a container's output."""
 
@@ -275,7 +276,7 @@ async def follow_lines(path: str, offset: int, running: Callable[[], Awaitable[b
 
 # --- the CLI's synchronous view ---------------------------------------------------------------
 
-@dataclass
+@record
 class LogLine:
     """A logical line as `kubelite runtime logs` prints it."""
 

@@ -1,0 +1,164 @@
+"""Rows of PersistentVolumeClaim, PersistentVolume (core/v1) and StorageClass (storage.k8s.io/v1),
+and the two admission plugins kube-apiserver runs on claims:
+
+- DefaultStorageClass: a claim created without `storageClassName` (absent or null, not "") gets
+  the class annotated `storageclass.kubernetes.io/is-default-class: "true"` (the newest when
+  several are); none marked, none given.
+- PersistentVolumeClaimResize: a bound claim's storage request may grow only when its class
+  says `allowVolumeExpansion: true`.
+
+Both read StorageClasses from the store, so they are write hooks (`claim` runs before the write
+of a create or update, after validation). `local-path` is the class every server makes at
+bootstrap (`local_path_class`): rancher's local-path provisioner as k3s ships it (WaitForFirstConsumer,
+Delete).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import jsonutil
+from api.errors import forbidden
+from api.quantity import parse_quantity
+from api.resources import by_plural
+from apiserver.kinds import HookContext, Obj, WriteHooks, row
+from apiserver.validation.storage import (
+    validate_claim,
+    validate_claim_status,
+    validate_claim_update,
+    validate_storage_class,
+    validate_storage_class_update,
+    validate_volume,
+    validate_volume_status,
+    validate_volume_update,
+)
+
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class"
+LOCAL_PATH_PROVISIONER = "rancher.io/local-path"
+STORAGE_CLASSES = by_plural("storage.k8s.io", "storageclasses")
+
+
+def local_path_class() -> Obj:
+    """The default class every server makes at bootstrap (a fresh dict: creating it fills metadata)."""
+    return {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": "local-path", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
+        "provisioner": LOCAL_PATH_PROVISIONER, "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+    }
+
+
+def is_default_class(sc: Obj) -> bool:
+    annotations = (sc.get("metadata") or {}).get("annotations") or {}
+    return "true" in (annotations.get(DEFAULT_CLASS_ANNOTATION), annotations.get(BETA_DEFAULT_CLASS_ANNOTATION))
+
+
+def default_class(classes: list[Obj]) -> Obj | None:
+    """The default class among these: the newest of those marked, then by name (kube's GetDefaultClass)."""
+    marked = [sc for sc in classes if is_default_class(sc)]
+    if not marked:
+        return None
+    return max(marked, key=lambda sc: (str((sc.get("metadata") or {}).get("creationTimestamp") or ""),
+                                       str((sc.get("metadata") or {}).get("name") or "")))
+
+
+def _storage(claim: Obj) -> Any:
+    value: Any = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+    try:
+        return parse_quantity(value)
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+class ClaimAdmission(WriteHooks):
+    """DefaultStorageClass on create, PersistentVolumeClaimResize on update."""
+
+    async def _classes(self, ctx: HookContext) -> dict[str, Obj]:
+        assert STORAGE_CLASSES is not None
+        _, kvs = await ctx.list(STORAGE_CLASSES, None)  # type: ignore[attr-defined]  # the registry
+        out: dict[str, Obj] = {}
+        for kv in kvs:
+            sc = jsonutil.loads(kv.value)
+            out[str(sc["metadata"]["name"])] = sc
+        return out
+
+    async def claim(self, ctx: HookContext, new: Obj, old: Obj | None) -> list[str]:
+        spec = new.get("spec")
+        if not isinstance(spec, dict):
+            return []
+        if old is None:
+            if spec.get("storageClassName") is None:
+                chosen = default_class(list((await self._classes(ctx)).values()))
+                if chosen is not None:
+                    spec["storageClassName"] = chosen["metadata"]["name"]
+            return []
+        grown, before = _storage(new), _storage(old)
+        if grown is not None and before is not None and grown > before:
+            sc = (await self._classes(ctx)).get(str(spec.get("storageClassName") or ""))
+            if sc is None or not sc.get("allowVolumeExpansion"):
+                name = (new.get("metadata") or {}).get("name")
+                raise forbidden(f'persistentvolumeclaims "{name}" is forbidden: only dynamically provisioned pvc '
+                                "can be resized and the storageclass that provisions the pvc must support resize")
+        return []
+
+
+def _claim_create(obj: Obj) -> None:
+    obj["status"] = {"phase": "Pending"}
+
+
+def _claim_defaults(obj: Obj) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict) and not spec.get("volumeMode"):
+        spec["volumeMode"] = "Filesystem"
+    status = obj.get("status")
+    if isinstance(status, dict) and not status.get("phase"):
+        status["phase"] = "Pending"
+
+
+def _volume_create(obj: Obj) -> None:
+    obj["status"] = {"phase": "Pending"}
+
+
+def _volume_defaults(obj: Obj) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+        if not spec.get("volumeMode"):
+            spec["volumeMode"] = "Filesystem"
+    status = obj.get("status")
+    if isinstance(status, dict) and not status.get("phase"):
+        status["phase"] = "Pending"
+
+
+def _class_defaults(obj: Obj) -> None:
+    obj.setdefault("reclaimPolicy", "Delete")
+    obj.setdefault("volumeBindingMode", "Immediate")
+
+
+row(
+    "persistentvolumeclaims",
+    status_separate=True,
+    prepare_create=_claim_create,
+    defaults=_claim_defaults,
+    validate=validate_claim,
+    validate_update=validate_claim_update,
+    validate_status=validate_claim_status,
+    hooks=ClaimAdmission(),
+)
+row(
+    "persistentvolumes",
+    status_separate=True,
+    prepare_create=_volume_create,
+    defaults=_volume_defaults,
+    validate=validate_volume,
+    validate_update=validate_volume_update,
+    validate_status=validate_volume_status,
+)
+row(
+    "storageclasses",
+    "storage.k8s.io",
+    defaults=_class_defaults,
+    validate=validate_storage_class,
+    validate_update=validate_storage_class_update,
+)
