@@ -144,10 +144,6 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(Subresource("status", "Job", _STATUS),)),
     Resource("storageclasses", "storageclass", "StorageClass", False, group="storage.k8s.io",
              short_names=("sc",)),
-    # apiextensions.k8s.io/v1: the definitions of custom resources (served at run time, see DYNAMIC)
-    Resource("customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", False,
-             group="apiextensions.k8s.io", short_names=("crd", "crds"), categories=("api-extensions",),
-             subresources=(Subresource("status", "CustomResourceDefinition", _STATUS),)),
 )
 
 _BY_NAME: dict[str, Resource] = {}

@@ -124,7 +124,6 @@ _MODULES = (
     "apiserver.kinds.storage",
     "apiserver.kinds.rbac",
     "apiserver.kinds.access",
-    "apiserver.kinds.crd",
 )
 _loaded = False
 
