@@ -10,6 +10,7 @@ Here, not in tests/dns, so that it shares the session's one cluster with the oth
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -156,6 +157,13 @@ def test_pods_resolve_services_through_kube_dns(cluster: Cluster) -> None:
         assert f"web.{NS}.svc.cluster.local" in srv.stdout and " 80 " in srv.stdout, srv.stdout + srv.stderr
         ptr = c.in_node(0, "busybox", "nslookup", web_ip, node0)
         assert f"web.{NS}.svc.cluster.local" in ptr.stdout, ptr.stdout + ptr.stderr
+
+        # the kube-dns ClusterIP over TCP (dns-tcp) and UDP (dns) from a node, asked with dnspython
+        probe = ("import dns.message, dns.query; q = dns.message.make_query('web.dnstest.svc.cluster.local.', 'A'); "
+                 "print(dns.query.tcp(q, '10.96.0.10', timeout=5).answer[0][0], "
+                 "dns.query.udp(q, '10.96.0.10', timeout=5).answer[0][0])")
+        both = c.in_node(1, sys.executable, "-c", probe, timeout=30)
+        assert both.stdout.split() == [web_ip, web_ip], both.stdout + both.stderr
 
         # names outside the cluster are forwarded and fail cleanly (no upstream reachable here)
         bad = _exec(c, "nslookup", "nothing.invalid.")
