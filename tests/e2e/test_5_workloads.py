@@ -65,16 +65,28 @@ def test_daemonset_on_every_node_and_on_a_node_that_joins(cluster: Cluster, tmp_
           "spec": {"selector": {"matchLabels": {"app": "node-agent"}}, "template": sleeper({"app": "node-agent"})}}
     assert apply(c, ds) == "daemonset.apps/node-agent created\n"
 
+    seen: list[object] = []
+
     def on_nodes(want: set[str]) -> list[Obj] | None:
         ps = pods(c, "app=node-agent")
+        seen[:] = [(p["metadata"]["name"], p["spec"].get("nodeName"), (p.get("status") or {}).get("phase"))
+                   for p in ps]  # shown when the wait times out
         return ps if {p["spec"].get("nodeName") for p in ps} == want and len(ps) == len(want) \
             and all(running(p) for p in ps) else None
 
-    ps = wait_for(lambda: on_nodes({"node-0", "node-1"}), 90, what="a running pod on each node")
+    def wait_on(want: set[str], timeout: float, what: str) -> list[Obj]:
+        try:
+            found = wait_for(lambda: on_nodes(want), timeout, what=what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; the DaemonSet's pods: {seen}") from None
+        assert found is not None
+        return found
+
+    ps = wait_on({"node-0", "node-1"}, 90, "a running pod on each node")
     assert ps is not None
     assert len({p["metadata"]["labels"]["controller-revision-hash"] for p in ps}) == 1
-    wait_for(lambda: c.kubectl("get", "ds", "node-agent", "-o", "jsonpath={.status.numberReady}", real=True).stdout
-             == "2", 30, what="numberReady 2")
+    r = c.kubectl("rollout", "status", "ds/node-agent", "--timeout=60s", real=True, timeout=70)
+    assert r.stdout.endswith('daemon set "node-agent" successfully rolled out\n'), r.stdout
 
     # a node joining later gets its pod: a hollow agent (fake runtime) on the same server
     server = from_kubeconfig([c.kubeconfig]).server
@@ -84,12 +96,21 @@ def test_daemonset_on_every_node_and_on_a_node_that_joins(cluster: Cluster, tmp_
                               "--no-serve-dns", "--cluster-dns", "", "--lease-renew", "1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: on_nodes({"node-0", "node-1", "late-node"}), 60, what="a pod on the node that joined")
+        wait_on({"node-0", "node-1", "late-node"}, 60, "a pod on the node that joined")
         wait_for(lambda: get(c, "daemonsets", "node-agent")["status"].get("numberAvailable") == 3, 30,
                  what="3 available")
         described = c.kubectl("describe", "ds", "node-agent").stdout
         assert "Desired Number of Nodes Scheduled: 3" in described, described
         assert "3 Running / 0 Waiting / 0 Succeeded / 0 Failed" in described, described
+        # a rolling update through all three nodes, judged by the real kubectl's status viewer
+        old_hash = ps[0]["metadata"]["labels"]["controller-revision-hash"]
+        c.kubectl("set", "env", "ds/node-agent", "ROUND=2", real=True)
+        r = c.kubectl("rollout", "status", "ds/node-agent", "--timeout=120s", real=True, timeout=130)
+        assert r.stdout.endswith('daemon set "node-agent" successfully rolled out\n'), r.stdout
+        now = wait_on({"node-0", "node-1", "late-node"}, 60, "3 updated pods")
+        assert all(p["metadata"]["labels"]["controller-revision-hash"] != old_hash for p in now)
+        history = c.kubectl("rollout", "history", "ds/node-agent", real=True).stdout
+        assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2"], history
     finally:
         agent.terminate()
         agent.wait(30)
