@@ -174,6 +174,7 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
                 conditions = [c for c in conditions if c.get("type") != "Suspended"]
                 conditions.append(dict(_cond("Suspended", "JobResumed", "Job resumed", now), status="False"))
                 events.append(("Normal", "Resumed", "Job resumed"))
+                start = jsonutil.format_time(now)  # activeDeadlineSeconds counts from the resume
             _manage(plan, active, pods, indexed, completions, parallelism, succeeded_n, done_idx, now)
 
     status: Obj = {"active": len(active), "ready": sum(1 for p in active if is_ready(p)),

@@ -186,3 +186,12 @@ def test_ttl_after_finished() -> None:
     assert jd.ttl_remaining(job(st, ttlSecondsAfterFinished=0), NOW) == 0.0
     assert jd.ttl_remaining(job({}, ttlSecondsAfterFinished=0), NOW) is None
     assert jd.ttl_remaining(job(st), NOW) is None
+
+
+def test_resume_restarts_the_clock() -> None:
+    st = {"startTime": stamp(NOW - dt.timedelta(hours=1)),
+          "conditions": [{"type": "Suspended", "status": "True", "reason": "JobSuspended"}]}
+    plan = jd.decide(job(st, completions=1), [], NOW)
+    assert plan.status["startTime"] == stamp(NOW) and plan.create == [None]
+    assert ("Normal", "Resumed", "Job resumed") in plan.events
+    assert jd.condition(plan.status, "Suspended") is None
