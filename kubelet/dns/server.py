@@ -32,7 +32,7 @@ import dns.rcode
 import dns.rdatatype
 
 from kubelet.dns.forward import Forwarder
-from kubelet.dns.records import ClusterView, answer, soa
+from kubelet.dns.records import Answer, ClusterView, answer, soa
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,11 @@ class DnsServer:
         self.view.start_reads()
         try:
             found = answer(self.view, self.zone, question.name, question.rdtype)
+            target = _cname_target(found, question.rdtype)
+            if found is not None and target is not None and target.is_subdomain(self.zone):
+                inner = answer(self.view, self.zone, target, question.rdtype)  # an ExternalName into the cluster
+                found.answer += inner.answer if inner is not None else []
+                target = None
         finally:
             reads = self.view.stop_reads()
         if found is None:
@@ -88,8 +93,7 @@ class DnsServer:
         r.additional = found.additional
         if not found.answer:
             r.authority = [soa(self.zone)]
-        elif (question.rdtype != dns.rdatatype.CNAME and found.answer[-1].rdtype == dns.rdatatype.CNAME
-              and self.forwarder.upstreams):
+        elif target is not None and self.forwarder.upstreams:
             return None, q  # an ExternalName: the target's records come from upstream (`resolve`)
         reply = _render(r, q, max_size)
         if len(self._cache) >= CACHE_SIZE:
@@ -199,6 +203,14 @@ class _Udp(asyncio.DatagramProtocol):
             self.transport.sendto(reply, addr)
         elif q is not None:
             self.server._spawn(self.server._forward_udp(q, data, addr))
+
+
+def _cname_target(found: Answer | None, qtype: int) -> dns.name.Name | None:
+    """The name an answer's CNAME points to, when the question asked for something else."""
+    if found is None or not found.answer or qtype == dns.rdatatype.CNAME:
+        return None
+    last = found.answer[-1]
+    return last[0].target if last.rdtype == dns.rdatatype.CNAME else None
 
 
 def _render(r: dns.message.Message, q: dns.message.Message, max_size: int | None) -> bytes:

@@ -173,6 +173,14 @@ def test_external_name_is_chased_upstream(server: Running) -> None:
     assert got.response.answer[0].rdtype == dns.rdatatype.CNAME
 
 
+def test_external_name_into_the_cluster_is_answered_here(server: Running) -> None:
+    alias = svc("alias", cluster_ip="", type="ExternalName", externalName="web.default.svc.cluster.local")
+    server.call(lambda: server.informers["services"]._apply("ADDED", key_of(alias), alias))
+    got = resolver(server.port).resolve("alias.default.svc.cluster.local.", "A")
+    assert [r.to_text() for r in got] == ["10.96.0.20"]
+    assert "web.default.svc.cluster.local." not in server.upstream.asked
+
+
 def test_big_answers_truncate_over_udp_and_come_whole_over_tcp(server: Running) -> None:
     many = [{"ip": f"10.244.2.{i}"} for i in range(1, 80)]
 
