@@ -21,11 +21,14 @@ from controller.scheduler.plugins import FILTERS, SCORERS
 class FitError:
     num_nodes: int
     reasons: collections.Counter[str] = field(default_factory=collections.Counter)
+    prefilter: str = ""  # why no node was even tried (a PreFilter plugin's verdict)
 
     @property
     def message(self) -> str:
         if self.num_nodes == 0:
             return "no nodes available to schedule pods"
+        if self.prefilter:
+            return f"0/{self.num_nodes} nodes are available: {self.prefilter}."
         hist = sorted(f"{n} {r}" for r, n in self.reasons.items())
         return f"0/{self.num_nodes} nodes are available: {', '.join(hist)}."
 

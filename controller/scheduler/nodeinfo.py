@@ -50,6 +50,7 @@ class PodInfo:
     owner_uid: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     service_selectors: list[LabelSelector] = field(default_factory=list)
+    volumes: Any = None  # the pod's claims as the volumebinding plugin sees them (set by the shell)
 
 
 def pod_info(key: str, pod: Obj) -> PodInfo:

@@ -24,6 +24,7 @@ from api.workqueue import ShutDown, WorkQueue
 from controller.base import ApiClient, Obj, meta, unwrap
 from controller.scheduler import framework
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo, pod_info
+from controller.scheduler.plugins import volumebinding
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ class Scheduler:
         self.assigned = factory.informer("pods", field_selector="spec.nodeName!=")
         self.nodes = factory.informer("nodes")
         self.services = factory.informer("services")
+        # VolumeBinding: a claim or volume that changes may make a waiting pod fit
+        self.claims = factory.informer("persistentvolumeclaims")
+        self.volumes = factory.informer("persistentvolumes")
+        self.classes = factory.informer("storageclasses")
         self.queue: WorkQueue[str] = WorkQueue(initial_backoff, max_backoff)
         self.node_infos: dict[str, NodeInfo] = {}
         self._live: list[NodeInfo] | None = None
@@ -66,6 +71,8 @@ class Scheduler:
         self.pending.add_handlers(self._pending_changed, self._pending_updated)
         self.assigned.add_handlers(self._assigned_changed, self._assigned_updated, self._assigned_deleted)
         self.nodes.add_handlers(self._node_changed, self._node_updated, self._node_deleted)
+        for inf in (self.claims, self.volumes):
+            inf.add_handlers(lambda obj: self.move_all_to_active(), lambda old, new: self.move_all_to_active())
 
     # cache maintenance
     def _pending_changed(self, pod: Obj) -> None:
@@ -155,7 +162,8 @@ class Scheduler:
 
     # the loop
     async def run(self) -> None:
-        await asyncio.gather(*(i.synced.wait() for i in (self.pending, self.assigned, self.nodes, self.services)))
+        await asyncio.gather(*(i.synced.wait() for i in (self.pending, self.assigned, self.nodes, self.services,
+                                                         self.claims, self.volumes, self.classes)))
         tasks: set[asyncio.Task[None]] = set()
         try:
             while True:
@@ -180,7 +188,14 @@ class Scheduler:
             return None
         info = pod_info(key, pod)
         self._service_selectors(info)
-        result = framework.schedule(info, self.live_nodes(), self.rng)
+        result: NodeInfo | framework.FitError
+        if volumebinding.claim_names(pod):
+            info.volumes = volumebinding.pod_volumes(pod, self.claims.get, self.volumes.get, self.classes.get,
+                                                     self.volumes.list)
+        if info.volumes is not None and info.volumes.error:  # PreFilter: no node can help
+            result = framework.FitError(len(self.live_nodes()), prefilter=info.volumes.error)
+        else:
+            result = framework.schedule(info, self.live_nodes(), self.rng)
         if isinstance(result, framework.FitError):
             self.unschedulable.add(key)
             self.queue.done(key)
@@ -191,14 +206,18 @@ class Scheduler:
         self.assumed.add(key)
         result.add_pod(info)
         await self._sem.acquire()
-        return asyncio.create_task(self._bind(key, pod, result.name))
+        return asyncio.create_task(self._bind(key, pod, result.name, volumebinding.to_select(info.volumes,
+                                                                                             result.name)))
 
-    async def _bind(self, key: str, pod: Obj, node: str) -> None:
+    async def _bind(self, key: str, pod: Obj, node: str, claims: list[Obj] | None = None) -> None:
         m = meta(pod)
         body = {"apiVersion": "v1", "kind": "Binding",
                 "metadata": {"name": m["name"], "namespace": m.get("namespace"), "uid": m.get("uid")},
                 "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
         try:
+            for claim in claims or ():  # PreBind: the provisioner makes the volume on this node
+                await self.client.patch("persistentvolumeclaims", meta(claim)["name"], {"metadata": {"annotations": {
+                    volumebinding.SELECTED_NODE: node}}}, namespace=m.get("namespace"))
             await self.client.create("pods", body, m.get("namespace"), subresource="binding", name=m["name"])
         except asyncio.CancelledError:
             raise

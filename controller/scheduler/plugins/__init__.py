@@ -18,7 +18,8 @@ from controller.scheduler.plugins import (
     nodeunschedulable,
     selectorspread,
     tainttoleration,
+    volumebinding,
 )
 
-FILTERS = (nodeunschedulable, nodename, nodeaffinity, tainttoleration, nodeports, noderesources)
+FILTERS = (nodeunschedulable, nodename, nodeaffinity, tainttoleration, nodeports, noderesources, volumebinding)
 SCORERS = ((leastallocated, 1), (selectorspread, 2))  # (plugin, weight)
