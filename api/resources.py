@@ -144,6 +144,10 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(Subresource("status", "Job", _STATUS),)),
     Resource("storageclasses", "storageclass", "StorageClass", False, group="storage.k8s.io",
              short_names=("sc",)),
+    # apiextensions.k8s.io/v1: the definitions of custom resources (served at run time, see DYNAMIC)
+    Resource("customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", False,
+             group="apiextensions.k8s.io", short_names=("crd", "crds"), categories=("api-extensions",),
+             subresources=(Subresource("status", "CustomResourceDefinition", _STATUS),)),
 )
 
 _BY_NAME: dict[str, Resource] = {}
@@ -157,18 +161,53 @@ _BY_KIND: dict[tuple[str, str], Resource] = {(r.api_version, r.kind): r for r in
 _BY_PLURAL: dict[tuple[str, str], Resource] = {(r.group, r.plural): r for r in RESOURCES}
 
 
+# Resources added at run time (the API server's custom resources, one row per served version):
+# consulted after the static table, replaced as a whole by `set_dynamic`; empty in clients.
+DYNAMIC: tuple[Resource, ...] = ()
+_DYN_NAME: dict[str, Resource] = {}
+_DYN_KIND: dict[tuple[str, str], Resource] = {}
+_DYN_PLURAL: dict[tuple[str, str], Resource] = {}
+_DYN_GV: dict[tuple[str, str, str], Resource] = {}
+
+
+def set_dynamic(resources: tuple[Resource, ...]) -> None:
+    """Replace the run-time rows; the first row of a (group, plural) is its preferred version."""
+    global DYNAMIC, _DYN_NAME, _DYN_KIND, _DYN_PLURAL, _DYN_GV
+    names: dict[str, Resource] = {}
+    for r in resources:
+        for n in (r.plural, r.singular, r.kind.lower(), *r.short_names, f"{r.plural}.{r.group}"):
+            names.setdefault(n, r)
+    DYNAMIC = tuple(resources)
+    _DYN_NAME = names
+    _DYN_KIND = {(r.api_version, r.kind): r for r in resources}
+    _DYN_PLURAL = {}
+    for r in resources:
+        _DYN_PLURAL.setdefault((r.group, r.plural), r)
+    _DYN_GV = {(r.group, r.version, r.plural): r for r in resources}
+
+
+def served_resources() -> tuple[Resource, ...]:
+    """The static table and the run-time rows, in that order."""
+    return RESOURCES + DYNAMIC if DYNAMIC else RESOURCES
+
+
+def dynamic_in_version(group: str, version: str, plural: str) -> Resource | None:
+    return _DYN_GV.get((group, version, plural))
+
+
 def lookup(name: str) -> Resource | None:
     """Resolve what a user types (`po`, `pods`, `pod`, `Pod`, `leases.coordination.k8s.io`)."""
-    return _BY_NAME.get(name) or _BY_NAME.get(name.lower())
+    return (_BY_NAME.get(name) or _BY_NAME.get(name.lower()) or _DYN_NAME.get(name)
+            or _DYN_NAME.get(name.lower()))
 
 
 def by_kind(api_version: str, kind: str) -> Resource | None:
-    return _BY_KIND.get((api_version, kind))
+    return _BY_KIND.get((api_version, kind)) or _DYN_KIND.get((api_version, kind))
 
 
 def by_plural(group: str, plural: str) -> Resource | None:
-    return _BY_PLURAL.get((group, plural))
+    return _BY_PLURAL.get((group, plural)) or _DYN_PLURAL.get((group, plural))
 
 
 def in_category(category: str) -> list[Resource]:
-    return [r for r in RESOURCES if category in r.categories]
+    return [r for r in served_resources() if category in r.categories]

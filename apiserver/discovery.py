@@ -13,7 +13,9 @@ kubectl learns every resource type from these, so their exact shape matters (KUB
 - `resource_list(group, version)` -> `GET /api/v1` or `/apis/<group>/<version>`
   (`APIResourceList`, subresources as `pods/log` ...), `None` for a group/version we do not serve.
 
-Pure and cached: the documents depend only on the table, which is fixed at import.
+Pure and cached: the documents depend only on the table (the static rows and the custom
+resources served at run time, `api.resources.served_resources()`); `invalidate()` drops the
+cache when the custom resources change.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import copy
 from functools import cache
 from typing import Any
 
-from api.resources import RESOURCES, Resource, Subresource
+from api.resources import Resource, Subresource, served_resources
 
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
@@ -50,12 +52,19 @@ def negotiate_discovery(accept: str) -> str | None:
 
 
 def _groups() -> list[tuple[str, str]]:
-    """(group, version) pairs served under /apis, in table order, without duplicates."""
+    """(group, version) pairs served under /apis, in table order, without duplicates; a group's
+    versions together, its preferred version first (a custom resource's rows come in that order)."""
     seen: list[tuple[str, str]] = []
-    for r in RESOURCES:
+    for r in served_resources():
         if r.group and (r.group, r.version) not in seen:
-            seen.append((r.group, r.version))
+            at = max((i for i, (g, _) in enumerate(seen) if g == r.group), default=len(seen) - 1)
+            seen.insert(at + 1, (r.group, r.version))
     return seen
+
+
+def invalidate() -> None:
+    """Forget the cached documents (the custom resources changed)."""
+    _aggregated.cache_clear()
 
 
 def _scope(r: Resource) -> str:
@@ -90,14 +99,16 @@ def _aggregated_resource(r: Resource) -> dict[str, Any]:
 def _aggregated(core: bool, version: str) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     if core:
-        resources = [_aggregated_resource(r) for r in RESOURCES if not r.group]
+        resources = [_aggregated_resource(r) for r in served_resources() if not r.group]
         items.append({"metadata": {"creationTimestamp": None},
                       "versions": [{"version": "v1", "resources": resources, "freshness": "Current"}]})
     else:
+        by_group: dict[str, list[dict[str, Any]]] = {}
         for group, gv in _groups():
-            resources = [_aggregated_resource(r) for r in RESOURCES if r.group == group and r.version == gv]
-            items.append({"metadata": {"name": group, "creationTimestamp": None},
-                          "versions": [{"version": gv, "resources": resources, "freshness": "Current"}]})
+            resources = [_aggregated_resource(r) for r in served_resources() if r.group == group and r.version == gv]
+            by_group.setdefault(group, []).append({"version": gv, "resources": resources, "freshness": "Current"})
+        for group, versions in by_group.items():
+            items.append({"metadata": {"name": group, "creationTimestamp": None}, "versions": versions})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}",
             "metadata": {}, "items": items}
 
@@ -113,10 +124,13 @@ def api_versions(server_address: str) -> dict[str, Any]:
 
 
 def api_group_list() -> dict[str, Any]:
-    groups = []
+    groups: list[dict[str, Any]] = []
     for group, version in _groups():
         gv = {"groupVersion": f"{group}/{version}", "version": version}
-        groups.append({"name": group, "versions": [gv], "preferredVersion": dict(gv)})
+        if groups and groups[-1]["name"] == group:
+            groups[-1]["versions"].append(gv)
+        else:
+            groups.append({"name": group, "versions": [gv], "preferredVersion": dict(gv)})
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
@@ -148,7 +162,7 @@ def _legacy_resource(r: Resource) -> list[dict[str, Any]]:
 
 
 def resource_list(group: str, version: str) -> dict[str, Any] | None:
-    served = [r for r in RESOURCES if r.group == group and r.version == version]
+    served = [r for r in served_resources() if r.group == group and r.version == version]
     if not served:
         return None
     resources = [entry for r in served for entry in _legacy_resource(r)]

@@ -14,12 +14,14 @@ from typing import Any
 from api.errors import Cause
 from api.resources import Resource
 from apiserver import kinds, patch, schema, tables
+from apiserver.crd import hooks as crd_hooks
 from apiserver.validation import type_causes as _type_causes
 from apiserver.validation.meta import validate_object_meta, validate_object_meta_update
 
 
 def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
-    return schema.unknown_fields(kind, obj)
+    custom = crd_hooks.unknown_fields(kind, obj)  # a custom resource: its CRD's schema decides
+    return schema.unknown_fields(kind, obj) if custom is None else custom
 
 
 def type_causes(res: Resource, obj: Any) -> list[Cause]:

@@ -15,6 +15,9 @@ and `kubectl explain` reads the schemas, so they are the real field tables, not 
   `OPENAPI_V2_PROTOBUF` when the Accept header asks for it: kubectl 1.27 asks `/openapi/v2` for
   protobuf and decodes the body with proto.Unmarshal, so a JSON answer fails there.
 
+Custom resources (rows added at run time, `api.resources.served_resources()`) are documented
+from their CRD's `openAPIV3Schema`, given by `set_custom_schemas`, which also drops the caches.
+
 Documents are deterministic and cached; callers must not mutate what they get.
 """
 
@@ -25,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from api.jsonutil import dumps
-from api.resources import RESOURCES, Resource, Subresource
+from api.resources import RESOURCES, Resource, Subresource, served_resources
 from apiserver import schema
 from apiserver.schema import Spec
 from apiserver.schema.docs import DOCS
@@ -40,7 +43,61 @@ _DESCRIPTIONS = {"fieldValidation": "fieldValidation instructs the server on how
 
 def _ref(type_name: str, v3: bool) -> dict[str, Any]:
     prefix = "#/components/schemas/" if v3 else "#/definitions/"
+    if type_name.startswith(_CUSTOM):  # a custom resource's definition, named in full
+        return {"$ref": prefix + type_name[len(_CUSTOM):]}
     return {"$ref": prefix + schema.definition_name(type_name)}
+
+
+# --- custom resources ----------------------------------------------------------------------------
+
+_CUSTOM = "custom:"
+_STATIC = frozenset(RESOURCES)
+# (group, version, kind) -> openAPIV3Schema of a served custom resource (None: no schema)
+_CUSTOM_SCHEMAS: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+
+
+def custom_definition_name(group: str, version: str, kind: str) -> str:
+    """kube's name for a CRD's schema: the group reversed, `com.example.stable.v1.CronTab`."""
+    return ".".join(reversed(group.split("."))) + f".{version}.{kind}"
+
+
+def _type_name(r: Resource, listed: bool = False) -> str:
+    if r in _STATIC:
+        return r.list_kind if listed else r.kind
+    return _CUSTOM + custom_definition_name(r.group, r.version, r.list_kind if listed else r.kind)
+
+
+def set_custom_schemas(schemas: dict[tuple[str, str, str], dict[str, Any] | None]) -> None:
+    """The schemas of the custom resources now served; forgets every cached document."""
+    _CUSTOM_SCHEMAS.clear()
+    _CUSTOM_SCHEMAS.update(schemas)
+    for f in (_definitions, v3_document, v3_document_json, v3_root, v2_document, v2_document_json,
+              v2_document_protobuf):
+        f.cache_clear()
+
+
+def _custom_definitions(v3: bool) -> dict[str, Any]:
+    meta_ref = _ref("ObjectMeta", v3)
+    out: dict[str, Any] = {}
+    for (group, version, kind), body in _CUSTOM_SCHEMAS.items():
+        gvk = {"group": group, "kind": kind, "version": version}
+        props = dict((body or {}).get("properties") or {})
+        props["apiVersion"] = {"type": "string", "description": DOCS.get("ObjectMeta.apiVersion") or
+                               "APIVersion defines the versioned schema of this representation of an object."}
+        props["kind"] = {"type": "string", "description": "Kind is a string value representing the REST resource "
+                         "this object represents."}
+        props["metadata"] = {"description": "Standard object's metadata.", "allOf": [meta_ref]}
+        name = custom_definition_name(group, version, kind)
+        out[name] = {**(body or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
+                     "properties": props, "x-kubernetes-group-version-kind": [gvk]}
+        out[name + "List"] = {
+            "type": "object", "description": f"{kind}List is a list of {kind}",
+            "required": ["items"],
+            "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                           "items": {"type": "array", "items": _ref(_CUSTOM + name, v3)},
+                           "metadata": {"allOf": [_ref("ListMeta", v3)]}},
+            "x-kubernetes-group-version-kind": [{**gvk, "kind": kind + "List"}]}
+    return out
 
 
 def _scalar(name: str, v3: bool) -> dict[str, Any]:
@@ -120,6 +177,7 @@ def _definitions(v3: bool) -> dict[str, Any]:
     defs = {schema.definition_name(n): _definition(n, v3) for n in schema.all_types()}
     for name, body in _WELL_KNOWN.items():
         defs[schema.definition_name(name)] = dict(body)
+    defs.update(_custom_definitions(v3))
     defs["io.k8s.apimachinery.pkg.apis.meta.v1.Patch"] = {
         "type": "object", "description": "Patch is provided to give a concrete name and type to the "
         "Kubernetes PATCH request body."}
@@ -200,23 +258,24 @@ def _path_params(r: Resource, v3: bool, named: bool) -> list[dict[str, Any]]:
 
 def _resource_paths(r: Resource, v3: bool) -> dict[str, Any]:
     gvk = {"group": r.group, "kind": r.kind, "version": r.version}
+    K, L = _type_name(r), _type_name(r, listed=True)  # the response and body types
     base = r.group_version_path + ("/namespaces/{namespace}" if r.namespaced else "")
     coll, item = f"{base}/{r.plural}", f"{base}/{r.plural}/{{name}}"
     W = _WRITE_PARAMS
     if r.verbs == ("create",):  # a question (access reviews, token reviews): POST and nothing else
-        return {coll: {"post": _operation("create", "post", r, gvk, r.kind, v3, W, body=r.kind),
+        return {coll: {"post": _operation("create", "post", r, gvk, K, v3, W, body=K),
                        "parameters": _path_params(r, v3, named=False)}}
     paths: dict[str, Any] = {
         coll: {
-            "get": _operation("list", "list", r, gvk, r.list_kind, v3, _LIST_PARAMS),
-            "post": _operation("create", "post", r, gvk, r.kind, v3, W, body=r.kind),
+            "get": _operation("list", "list", r, gvk, L, v3, _LIST_PARAMS),
+            "post": _operation("create", "post", r, gvk, K, v3, W, body=K),
             "parameters": _path_params(r, v3, named=False),
         },
         item: {
-            "get": _operation("read", "get", r, gvk, r.kind, v3),
-            "put": _operation("replace", "put", r, gvk, r.kind, v3, W, body=r.kind),
-            "patch": _operation("patch", "patch", r, gvk, r.kind, v3, (*W, "force"), body="Patch"),
-            "delete": _operation("delete", "delete", r, gvk, r.kind, v3,
+            "get": _operation("read", "get", r, gvk, K, v3),
+            "put": _operation("replace", "put", r, gvk, K, v3, W, body=K),
+            "patch": _operation("patch", "patch", r, gvk, K, v3, (*W, "force"), body="Patch"),
+            "delete": _operation("delete", "delete", r, gvk, K, v3,
                                  ("dryRun", "gracePeriodSeconds", "propagationPolicy"), body="DeleteOptions"),
             "parameters": _path_params(r, v3, named=True),
         },
@@ -226,7 +285,7 @@ def _resource_paths(r: Resource, v3: bool) -> dict[str, Any]:
                                            _LIST_PARAMS, body="DeleteOptions", suffix="Collection")
     if r.namespaced:
         all_ns = f"{r.group_version_path}/{r.plural}"
-        paths[all_ns] = {"get": _operation("list", "list", r, gvk, r.list_kind, v3, _LIST_PARAMS,
+        paths[all_ns] = {"get": _operation("list", "list", r, gvk, L, v3, _LIST_PARAMS,
                                            namespaced=False, suffix="ForAllNamespaces"),
                          "parameters": [_param("pretty", "query", v3)]}
     for s in r.subresources:
@@ -237,7 +296,8 @@ def _resource_paths(r: Resource, v3: bool) -> dict[str, Any]:
 def _subresource_path(r: Resource, s: Subresource, v3: bool) -> dict[str, Any]:
     group = s.group or r.group
     gvk = {"group": group, "kind": s.kind, "version": s.version}
-    kind = s.kind if schema.kind_spec(s.kind) is not None else r.kind
+    kind = s.kind if schema.kind_spec(s.kind) is not None and (r in _STATIC or s.kind == "Scale") \
+        else _type_name(r)
     sfx = s.name.capitalize()
     entry: dict[str, Any] = {"parameters": _path_params(r, v3, named=True)}
     if s.name == "log":
@@ -266,7 +326,7 @@ def _subresource_path(r: Resource, s: Subresource, v3: bool) -> dict[str, Any]:
 
 def _gv_paths() -> dict[str, list[Resource]]:
     out: dict[str, list[Resource]] = {}
-    for r in RESOURCES:
+    for r in served_resources():
         out.setdefault(r.group_version_path.lstrip("/"), []).append(r)
     return out
 
@@ -303,7 +363,7 @@ def v3_root() -> dict[str, Any]:
 @cache
 def v2_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for r in RESOURCES:
+    for r in served_resources():
         paths.update(_resource_paths(r, v3=False))
     return {"swagger": "2.0", "info": dict(VERSION_INFO), "paths": paths, "definitions": _definitions(False)}
 

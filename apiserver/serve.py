@@ -34,6 +34,7 @@ from apiserver.allocator import Allocator
 from apiserver.app import ApiServerApp
 from apiserver.auth import load_credentials, write_kubeconfig
 from apiserver.config import ServerConfig
+from apiserver.crd.controller import CrdController
 from apiserver.handlers.http import State
 from apiserver.kinds.storage import STORAGE_CLASSES, local_path_class
 from apiserver.rbac import bootstrap as rbac_defaults
@@ -214,6 +215,7 @@ async def serve(config: ServerConfig) -> None:
         ) from None
     loops: list[asyncio.Task[None]] = []
     registry: Registry | None = None
+    crds: CrdController | None = None
     private: PrivateListener | None = None
     try:
         allocator = Allocator(store, config.service_cidr)
@@ -221,6 +223,8 @@ async def serve(config: ServerConfig) -> None:
         await bootstrap(registry, config, allocator)
         await registry.namespaces.start()
         await registry.rbac.mirror.start()
+        crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
+        await crds.start()
         state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem(),
                       authorizer=Authorizer(registry.rbac), tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"))
         proxy_factory = _loop_entry("apiserver.podproxy", "PodProxy")
@@ -289,6 +293,8 @@ async def serve(config: ServerConfig) -> None:
         if registry is not None:
             await registry.namespaces.stop()
             await registry.rbac.mirror.stop()
+        if crds is not None:
+            await crds.stop()
         await store.close()
         print("kubelite server: stopped", file=sys.stderr, flush=True)
 

@@ -67,6 +67,11 @@ def _encoded(key: str) -> bytes:
     return doc if isinstance(doc, bytes) else jsonutil.dumps(doc)
 
 
+def forget_documents() -> None:
+    """Drop the encoded documents (the custom resources served changed)."""
+    _encoded.cache_clear()
+
+
 async def handle_public(state: State, req: Request, send: Any) -> None:
     p = req.path
     if p == "/version":

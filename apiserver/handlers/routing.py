@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.resources import RESOURCES, Resource
+from api.resources import RESOURCES, Resource, dynamic_in_version
 
 _BY_GV: dict[tuple[str, str], dict[str, Resource]] = {}
 for _r in RESOURCES:
@@ -41,15 +41,15 @@ def resolve(path: str) -> Route | None:
     if gv is None:
         return None
     group, version, rest = gv
-    table = _BY_GV.get((group, version))
-    if not table or not rest:
+    table = _BY_GV.get((group, version)) or {}
+    if not rest:
         return None
     if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in _NAMESPACE_SUBS:
-        res = table.get(rest[2])
+        res = table.get(rest[2]) or dynamic_in_version(group, version, rest[2])  # custom resources
         if res is None or not res.namespaced or len(rest) > 5:
             return None
         return Route(res, rest[1], rest[3] if len(rest) > 3 else None, rest[4] if len(rest) > 4 else None)
-    res = table.get(rest[0])
+    res = table.get(rest[0]) or dynamic_in_version(group, version, rest[0])
     if res is None or len(rest) > 3:
         return None
     return Route(res, None, rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else None)

@@ -28,6 +28,7 @@ from functools import cache
 from typing import Any
 
 from apiserver.schema import types as _t
+from apiserver.schema import types_apiextensions as _tx
 from apiserver.schema import types_apps as _ta
 from apiserver.schema import types_config as _tc
 from apiserver.schema import types_storage as _ts
@@ -70,8 +71,10 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "rbac": (_tr.RBAC, _tr.RBAC_TYPES),
     "authorization": (_tr.AUTHORIZATION, _tr.AUTHORIZATION_TYPES),
     "authentication": (_tr.AUTHENTICATION, _tr.AUTHENTICATION_TYPES),
+    "apiextensions": (_tx.APIEXTENSIONS, _tx.APIEXTENSIONS_TYPES),
 }
-_KINDS: dict[str, str] = {**_t.KINDS, **_ta.KINDS, **_tc.CONFIG_KINDS, **_tr.RBAC_KINDS, **_ts.STORAGE_KINDS}
+_KINDS: dict[str, str] = {**_t.KINDS, **_ta.KINDS, **_tc.CONFIG_KINDS, **_tr.RBAC_KINDS, **_ts.STORAGE_KINDS,
+                         **_tx.APIEXTENSIONS_KINDS}
 _PACKAGE: dict[str, str] = {}
 _RAW: dict[str, dict[str, str]] = {}
 for _pkg, _table in _TABLES.values():
@@ -79,7 +82,7 @@ for _pkg, _table in _TABLES.values():
         _PACKAGE[_name] = _pkg
         _RAW[_name] = _fields
 for _kind in (*_t.LISTED_KINDS, *_ta.LISTED_KINDS, *_tc.CONFIG_LISTED_KINDS, *_tr.RBAC_LISTED_KINDS,
-              *_ts.STORAGE_LISTED_KINDS):
+              *_ts.STORAGE_LISTED_KINDS, *_tx.APIEXTENSIONS_LISTED_KINDS):
     _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
     _RAW[_kind + "List"] = {"kind": "string", "apiVersion": "string", "metadata": "ListMeta",
                             "items!": f"[{_kind}]"}

@@ -1,0 +1,103 @@
+"""The custom resources this API server serves now, kept in step with the stored CRDs.
+
+Every API server follows the CRDs with a `StoreMirror` (list, then watch), so a CRD written
+through one server is served by all. Whenever the set changes, `rebuild` publishes what the
+Established CRDs define: the run-time rows of the resource table (`api.resources.set_dynamic`,
+consulted by routing, lookup and discovery), each kind's strategy row (schema validation,
+defaults, pruning, subresources), its Table columns, the unknown-field check of the generic
+write path, and the OpenAPI schemas; the cached discovery and OpenAPI documents are dropped.
+`on_change` (the CRD controller's enqueue) sees the name of every CRD that changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from api import jsonutil, tables
+from api.resources import RESOURCES, Resource, set_dynamic
+from apiserver import discovery, kinds, openapi
+from apiserver.crd import hooks
+from apiserver.crd.columns import row_function, table_columns
+from apiserver.crd.model import CustomKind, served_kind
+from apiserver.handlers import meta
+from apiserver.kinds.crd import custom_strategy, unknown_fields
+from apiserver.mirror import StoreMirror
+from apiserver.storage.interface import Store
+
+log = logging.getLogger(__name__)
+PREFIX = "/registry/apiextensions.k8s.io/customresourcedefinitions/"
+_STATIC_PLURALS = frozenset(r.plural for r in RESOURCES)
+
+
+def publish(served: list[CustomKind]) -> None:
+    """Serve exactly these custom kinds (pure but for the process-wide tables it sets)."""
+    rows: list[Resource] = []
+    unknown: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {}
+    schemas: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+    for kind in served:
+        if not kind.versions:
+            continue
+        rows.extend(v.resource for v in kind.versions)
+        kinds.register(custom_strategy(kind))
+        preferred = kind.versions[0]
+        if kind.plural not in _STATIC_PLURALS:  # Table rows are keyed by plural: never shadow a built-in
+            tables.register(kind.plural, table_columns(preferred.columns), row_function(preferred.columns))
+        for v in kind.versions:
+            unknown[(v.resource.api_version, kind.kind)] = (lambda k: lambda obj: unknown_fields(k, obj))(kind)
+            schemas[(kind.group, v.resource.version, kind.kind)] = v.schema
+    set_dynamic(tuple(rows))
+    hooks.UNKNOWN_FIELDS.clear()
+    hooks.UNKNOWN_FIELDS.update(unknown)
+    openapi.set_custom_schemas(schemas)
+    discovery.invalidate()
+    meta.forget_documents()
+
+
+class CustomResources:
+    """The CRDs in the store and what they serve; `start` lists and follows them."""
+
+    def __init__(self, store: Store, on_change: Callable[[str], None] | None = None) -> None:
+        self.crds: dict[str, dict[str, Any]] = {}
+        self.served: dict[str, CustomKind] = {}
+        self.on_change = on_change
+        self.mirror = StoreMirror(store, PREFIX, self._changed, self._relisted)
+
+    def _relisted(self) -> None:
+        gone = list(self.crds)
+        self.crds.clear()
+        for name in gone:
+            self._rebuild(name)
+
+    def _changed(self, key: str, value: bytes | None) -> None:
+        name = key[len(PREFIX):]
+        if value is None:
+            self.crds.pop(name, None)
+        else:
+            self.crds[name] = jsonutil.loads(value)
+        self._rebuild(name)
+
+    def _rebuild(self, name: str) -> None:
+        crd = self.crds.get(name)
+        kind = served_kind(crd) if crd is not None else None
+        before = self.served.get(name)
+        if kind != before:
+            if kind is None:
+                self.served.pop(name, None)
+            else:
+                self.served[name] = kind
+            publish(list(self.served.values()))
+            log.info("custom resources served: %s", sorted(self.served))
+        if self.on_change is not None:
+            self.on_change(name)
+
+    def note(self, key: str, value: bytes | None) -> None:
+        """This server's own CRD write, seen at once (another server's arrive by the watch)."""
+        self.mirror.note(key, value)
+
+    async def start(self) -> None:
+        await self.mirror.start()
+
+    async def stop(self) -> None:
+        await self.mirror.stop()

@@ -1,0 +1,121 @@
+"""Rows of CustomResourceDefinition and of the custom resources it defines.
+
+The CRD (apiextensions.k8s.io/v1): defaulted names (`singular`, `listKind`) and conversion
+strategy, validated as kube (`apiserver.crd.validation`), status written only through /status
+(by the server's CRD controller, `apiserver.crd.controller`), and a deletion that always goes
+through the `customresourcecleanup.apiextensions.k8s.io` finalizer: kube's CRD REST `Delete`
+adds it and sets the Terminating condition, and the controller removes it once the instances
+are gone.
+
+A custom resource's row is built from its CRD (`custom_strategy`): unknown fields pruned,
+schema defaults filled, the version's `openAPIV3Schema` validated on every write (status writes
+too), status separate when the status subresource is declared, generation always counted,
+creates refused while the CRD is terminating (405, as kube).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.errors import Cause, method_not_allowed
+from apiserver.crd import objects
+from apiserver.crd.model import CLEANUP_FINALIZER, CustomKind, ServedVersion
+from apiserver.crd.validation import validate_crd, validate_crd_update
+from apiserver.kinds import KindStrategy, Obj, row
+
+
+def _crd_defaults(crd: Obj) -> None:
+    spec = crd.get("spec")
+    if not isinstance(spec, dict):
+        return
+    names = spec.get("names")
+    if isinstance(names, dict) and isinstance(names.get("kind"), str):
+        names.setdefault("singular", names["kind"].lower())
+        names.setdefault("listKind", names["kind"] + "List")
+    if not isinstance(spec.get("conversion"), dict):
+        spec["conversion"] = {"strategy": "None"}
+
+
+def _crd_prepare_create(crd: Obj) -> None:
+    storage = [v.get("name") for v in (crd.get("spec") or {}).get("versions") or []
+               if isinstance(v, dict) and v.get("storage")]
+    crd["status"] = {"acceptedNames": {"plural": "", "kind": ""}, "storedVersions": storage[:1]}
+
+
+def _crd_on_deleting(crd: Obj) -> None:
+    meta = crd["metadata"]
+    if CLEANUP_FINALIZER not in (meta.get("finalizers") or []):
+        meta["finalizers"] = [*(meta.get("finalizers") or []), CLEANUP_FINALIZER]
+    conditions = (crd.setdefault("status", {})).setdefault("conditions", [])
+    if not any(c.get("type") == "Terminating" for c in conditions if isinstance(c, dict)):
+        conditions.append({"type": "Terminating", "status": "True",
+                           "lastTransitionTime": meta.get("deletionTimestamp"),
+                           "reason": "InstanceDeletionPending",
+                           "message": "CustomResourceDefinition marked for deletion; CustomResource deletion will "
+                                      "begin soon"})
+
+
+def _crd_holds_removal(crd: Obj) -> bool:
+    # not yet marked: the delete must go through the cleanup finalizer (on_deleting adds it)
+    return not (crd.get("metadata") or {}).get("deletionTimestamp")
+
+
+row("customresourcedefinitions", "apiextensions.k8s.io", status_separate=True, generation=True,
+    defaults=_crd_defaults, prepare_create=_crd_prepare_create, validate=validate_crd,
+    validate_update=lambda new, old: validate_crd_update(new, old),
+    holds_removal=_crd_holds_removal, on_deleting=_crd_on_deleting)
+
+
+# --- the custom resources -------------------------------------------------------------------------
+
+def _version_of(kind: CustomKind, obj: Obj) -> ServedVersion | None:
+    api_version = str(obj.get("apiVersion") or "")
+    return kind.version(api_version.rpartition("/")[2]) or (kind.versions[0] if kind.versions else None)
+
+
+def _get_path(obj: Any, path: str) -> Any:
+    for part in [p for p in path.split(".") if p]:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def custom_strategy(kind: CustomKind) -> KindStrategy:
+    preferred = kind.versions[0]
+
+    def schema_of(obj: Obj) -> Obj | None:
+        v = _version_of(kind, obj)
+        return v.schema if v is not None else None
+
+    def defaults(obj: Obj) -> None:
+        schema = schema_of(obj)
+        objects.prune(schema, obj)
+        objects.apply_defaults(schema, obj)
+
+    def validate(obj: Obj) -> list[Cause]:
+        return objects.validate(schema_of(obj), obj)
+
+    def prepare_create(obj: Obj) -> None:
+        if kind.terminating:
+            raise method_not_allowed("create not allowed while custom resource definition is terminating")
+        if status_separate:
+            obj.pop("status", None)
+
+    status_separate = any(v.status for v in kind.versions)
+    scale = preferred.scale
+    selector_path = str((scale or {}).get("labelSelectorPath") or "")
+
+    def scale_selector(obj: Obj) -> str:
+        value = _get_path(obj, selector_path) if selector_path else None
+        return value if isinstance(value, str) else ""
+
+    return KindStrategy(
+        preferred.resource, status_separate=status_separate, generation=True, defaults=defaults,
+        validate=validate, validate_status=lambda new, old: validate(new), prepare_create=prepare_create,
+        scale_selector=scale_selector if scale is not None else None)
+
+
+def unknown_fields(kind: CustomKind, obj: Obj) -> list[str]:
+    v = _version_of(kind, obj)
+    return objects.unknown_fields(v.schema if v is not None else None, obj)

@@ -1,0 +1,307 @@
+"""CustomResourceDefinitions against a real `kubelite server`: the CRD's own validation and status,
+its resources served once Established (schema validation with kube's messages, defaults, pruning,
+strict field validation, status and scale subresources, printer columns, discovery), and the
+cleanup of its objects when the CRD is deleted. Clients: httpx, the real kubectl, and the official
+Python client (CustomObjectsApi, ApiextensionsV1Api)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.apiserver.conftest import KUBECTL_127, Server
+from tests.polling import wait_for
+
+GROUP = "stable.example.com"
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
+CRONTAB: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": f"crontabs.{GROUP}"},
+    "spec": {
+        "group": GROUP,
+        "scope": "Namespaced",
+        "names": {"plural": "crontabs", "singular": "crontab", "kind": "CronTab", "shortNames": ["ct"],
+                  "categories": ["all"]},
+        "versions": [{
+            "name": "v1", "served": True, "storage": True,
+            "schema": {"openAPIV3Schema": {
+                "type": "object",
+                "description": "CronTab runs a command now and then.",
+                "properties": {
+                    "spec": {"type": "object", "required": ["cronSpec"], "properties": {
+                        "cronSpec": {"type": "string", "pattern": r"^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$",
+                                     "description": "The schedule, in cron format."},
+                        "image": {"type": "string", "maxLength": 20},
+                        "replicas": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
+                        "size": {"type": "string", "enum": ["S", "M", "L"]},
+                        "selector": {"type": "string"},
+                        "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                    }},
+                    "status": {"type": "object", "properties": {
+                        "replicas": {"type": "integer"},
+                        "phase": {"type": "string"},
+                    }},
+                },
+            }},
+            "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.replicas",
+                                                     "statusReplicasPath": ".status.replicas",
+                                                     "labelSelectorPath": ".spec.selector"}},
+            "additionalPrinterColumns": [
+                {"name": "Spec", "type": "string", "jsonPath": ".spec.cronSpec"},
+                {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
+                {"name": "Image", "type": "string", "jsonPath": ".spec.image", "priority": 1},
+                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+            ],
+        }],
+    },
+}
+
+
+def crontab(name: str, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": f"{GROUP}/v1", "kind": "CronTab", "metadata": {"name": name},
+            "spec": {"cronSpec": "* * * * */5", "image": "my-cron", **spec}}
+
+
+def established(http: httpx.Client, name: str) -> dict[str, Any] | None:
+    crd = http.get(f"{CRDS}/{name}").json()
+    conds = {c["type"]: c["status"] for c in (crd.get("status") or {}).get("conditions") or []}
+    return crd if conds.get("Established") == "True" and conds.get("NamesAccepted") == "True" else None
+
+
+def served(http: httpx.Client, path: str) -> bool:
+    return http.get(path).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def crontabs(http: httpx.Client) -> Any:
+    r = http.post(CRDS, json=CRONTAB)
+    assert r.status_code == 201, r.text
+    wait_for(lambda: established(http, CRONTAB["metadata"]["name"]), timeout=10, what="CRD established")
+    wait_for(lambda: served(http, f"/apis/{GROUP}/v1/crontabs"), timeout=10, what="crontabs served")
+    yield CRONTAB["metadata"]["name"]
+
+
+def base(ns: str) -> str:
+    return f"/apis/{GROUP}/v1/namespaces/{ns}/crontabs"
+
+
+# --- the CRD itself -------------------------------------------------------------------------------
+
+def test_crd_status_names_and_defaults(http: httpx.Client, crontabs: str) -> None:
+    crd = http.get(f"{CRDS}/{crontabs}").json()
+    assert crd["status"]["acceptedNames"]["kind"] == "CronTab"
+    assert crd["status"]["acceptedNames"]["listKind"] == "CronTabList"
+    assert crd["status"]["storedVersions"] == ["v1"]
+    conds = {c["type"]: c for c in crd["status"]["conditions"]}
+    assert conds["NamesAccepted"]["reason"] == "NoConflicts"
+    assert conds["Established"]["reason"] == "InitialNamesAccepted"
+    assert crd["spec"]["conversion"] == {"strategy": "None"}
+    assert crd["metadata"]["generation"] == 1
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    (lambda c: c["metadata"].update(name="wrong.stable.example.com"), "metadata.name",
+     'must be spec.names.plural+"."+spec.group'),
+    (lambda c: (c["spec"].update(group="example"), c["metadata"].update(name="crontabs.example")), "spec.group",
+     "should be a domain with at least one dot"),
+    (lambda c: c["spec"]["versions"][0].update(storage=False), "spec.versions",
+     "must have exactly one version marked as storage version"),
+    (lambda c: c["spec"].update(scope="Global"), "spec.scope", 'Unsupported value: "Global"'),
+    (lambda c: c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"].pop("type"),
+     "spec.versions[0].schema.openAPIV3Schema.properties[spec].type",
+     "Required value: must not be empty for specified object fields"),
+    (lambda c: c["spec"]["versions"][0].pop("schema"), "spec.versions[0].schema.openAPIV3Schema",
+     "Required value: schemas are required"),
+])
+def test_bad_crds_are_refused(http: httpx.Client, change: Any, field: str, message: str) -> None:
+    crd = copy.deepcopy(CRONTAB)
+    crd["metadata"]["name"] = "widgets.stable.example.com"
+    crd["spec"]["names"] = {"plural": "widgets", "kind": "Widget"}
+    change(crd)
+    r = http.post(CRDS, json=crd)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["message"].startswith("CustomResourceDefinition.apiextensions.k8s.io ")
+    assert any(c["field"] == field and message in c["message"] for c in body["details"]["causes"]), body
+    assert http.get(f"{CRDS}/{crd['metadata']['name']}").status_code == 404
+
+
+# --- its resources ------------------------------------------------------------------------------------
+
+def test_bad_object_is_422_naming_the_field_and_nothing_is_stored(http: httpx.Client, crontabs: str,
+                                                                   ns: str) -> None:
+    r = http.post(base(ns), json=crontab("bad", replicas="three"))
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["reason"] == "Invalid"
+    assert body["details"]["causes"][0]["field"] == "spec.replicas"
+    assert body["message"] == ('CronTab.stable.example.com "bad" is invalid: spec.replicas: Invalid value: '
+                               '"string": spec.replicas in body must be of type integer: "string"')
+    assert http.get(f"{base(ns)}/bad").status_code == 404
+    r = http.post(base(ns), json=crontab("bad2", replicas=11, size="XL", image="x" * 21, cronSpec="nope"))
+    assert r.status_code == 422
+    causes = {c["field"]: c["message"] for c in r.json()["details"]["causes"]}
+    assert causes["spec.replicas"] == "Invalid value: 11: spec.replicas in body should be less than or equal to 10"
+    assert causes["spec.size"] == 'Unsupported value: "XL": supported values: "S", "M", "L"'
+    assert causes["spec.image"] == "Too long: may not be more than 20 bytes"
+    assert causes["spec.cronSpec"].startswith('Invalid value: "nope": spec.cronSpec in body should match ')
+    r = http.post(base(ns), json={"apiVersion": f"{GROUP}/v1", "kind": "CronTab", "metadata": {"name": "b3"},
+                                  "spec": {}})
+    assert r.status_code == 422
+    assert r.json()["details"]["causes"] == [{"reason": "FieldValueRequired", "message": "Required value",
+                                              "field": "spec.cronSpec"}]
+    assert http.get(base(ns)).json()["items"] == []
+
+
+def test_defaults_and_pruning(http: httpx.Client, crontabs: str, ns: str) -> None:
+    body = crontab("web", bogus=1, extra={"anything": {"goes": True}})
+    body["topLevel"] = "x"
+    r = http.post(base(ns), json=body)
+    assert r.status_code == 201, r.text
+    obj = r.json()
+    assert obj["spec"]["replicas"] == 1  # the schema's default
+    assert "bogus" not in obj["spec"] and "topLevel" not in obj  # pruned
+    assert obj["spec"]["extra"] == {"anything": {"goes": True}}  # x-kubernetes-preserve-unknown-fields
+    assert obj["metadata"]["generation"] == 1
+    assert r.headers.get_list("warning")  # Warn (the default) says what it dropped
+    stored = http.get(f"{base(ns)}/web").json()
+    assert stored["spec"] == obj["spec"]
+
+
+def test_strict_field_validation_is_400(http: httpx.Client, crontabs: str, ns: str) -> None:
+    r = http.post(base(ns) + "?fieldValidation=Strict", json=crontab("strict", bogus=1))
+    assert r.status_code == 400, r.text
+    assert 'strict decoding error: unknown field "spec.bogus"' in r.json()["message"]
+    assert http.get(f"{base(ns)}/strict").status_code == 404
+
+
+def test_status_subresource_and_generation(http: httpx.Client, crontabs: str, ns: str) -> None:
+    body = crontab("st")
+    body["status"] = {"phase": "ignored on create"}
+    obj = http.post(base(ns), json=body).json()
+    assert "status" not in obj
+    obj["status"] = {"phase": "Running", "replicas": 1}
+    r = http.put(f"{base(ns)}/st/status", json=obj)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == {"phase": "Running", "replicas": 1}
+    assert r.json()["metadata"]["generation"] == 1
+    bad = http.patch(f"{base(ns)}/st/status", json={"status": {"replicas": "two"}},
+                     headers={"Content-Type": "application/merge-patch+json"})
+    assert bad.status_code == 422 and bad.json()["details"]["causes"][0]["field"] == "status.replicas"
+    r = http.patch(f"{base(ns)}/st", json={"spec": {"image": "v2"}, "status": {"phase": "main write ignored"}},
+                   headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"]["phase"] == "Running"
+    assert r.json()["metadata"]["generation"] == 2
+
+
+def test_scale_subresource(http: httpx.Client, server: Server, crontabs: str, ns: str) -> None:
+    http.post(base(ns), json=crontab("sc", replicas=2, selector="app=sc"))
+    scale = http.get(f"{base(ns)}/sc/scale").json()
+    assert scale["kind"] == "Scale" and scale["spec"]["replicas"] == 2 and scale["status"]["selector"] == "app=sc"
+    r = server.kubectl("-n", ns, "scale", "crontab/sc", "--replicas=4")
+    assert r.returncode == 0, r.stderr
+    assert "scaled" in r.stdout
+    assert http.get(f"{base(ns)}/sc").json()["spec"]["replicas"] == 4
+    r = server.kubectl("-n", ns, "scale", "crontab/sc", "--replicas=40")
+    assert r.returncode != 0 and "spec.replicas" in r.stderr
+
+
+def test_kubectl_get_printer_columns_and_short_name(http: httpx.Client, server: Server, crontabs: str,
+                                                    ns: str) -> None:
+    http.post(base(ns), json=crontab("pc", replicas=3))
+    out = server.kubectl("-n", ns, "get", "ct", check=True).stdout.splitlines()
+    assert out[0].split() == ["NAME", "SPEC", "REPLICAS", "AGE"]
+    assert out[1].split()[:7] == ["pc", "*", "*", "*", "*", "*/5", "3"]
+    wide = server.kubectl("-n", ns, "get", "crontabs", "-o", "wide", check=True).stdout.splitlines()
+    assert wide[0].split() == ["NAME", "SPEC", "REPLICAS", "IMAGE", "AGE"]  # declared order
+    assert wide[1].split()[-2] == "my-cron"
+    got = json.loads(server.kubectl("-n", ns, "get", "crontab.stable.example.com/pc", "-o", "json",
+                                    check=True).stdout)
+    assert got["spec"]["replicas"] == 3
+
+
+def test_discovery_and_api_resources(http: httpx.Client, server: Server, crontabs: str) -> None:
+    groups = http.get("/apis").json()
+    assert any(g["name"] == GROUP for g in groups["groups"])
+    rl = http.get(f"/apis/{GROUP}/v1").json()
+    names = {r["name"]: r for r in rl["resources"]}
+    assert names["crontabs"]["shortNames"] == ["ct"] and names["crontabs"]["kind"] == "CronTab"
+    assert {"crontabs/status", "crontabs/scale"} <= set(names)
+    r = server.kubectl("api-resources", "--api-group", GROUP, check=True)
+    assert "crontabs" in r.stdout and "ct" in r.stdout and "CronTab" in r.stdout
+    crd_line = [line for line in server.kubectl("api-resources", check=True).stdout.splitlines()
+                if line.startswith("customresourcedefinitions")]
+    assert crd_line and "crd,crds" in crd_line[0]
+
+
+def test_kubectl_explain_reads_the_schema(server: Server, crontabs: str) -> None:
+    r = server.kubectl("explain", "crontabs.spec", check=True)
+    assert "cronSpec" in r.stdout and "The schedule, in cron format." in r.stdout
+    r = server.kubectl("explain", "ct", check=True)
+    assert "CronTab runs a command now and then." in r.stdout
+
+
+def test_kubectl_apply_127_and_133(server: Server, crontabs: str, ns: str) -> None:
+    manifest = json.dumps(crontab("applied", replicas=2))
+    for binary in (KUBECTL_127, "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"):
+        r = server.kubectl("-n", ns, "apply", "-f", "-", input=manifest, binary=binary)
+        assert r.returncode == 0, (binary, r.stderr)
+    r = server.kubectl("-n", ns, "get", "crontabs", "applied", binary=KUBECTL_127, check=True)
+    assert "applied" in r.stdout
+    bad = json.dumps(crontab("applied-bad", replicas="x"))
+    r = server.kubectl("-n", ns, "apply", "-f", "-", input=bad)
+    assert r.returncode != 0 and "spec.replicas" in r.stderr
+
+
+def test_python_client(server: Server, crontabs: str, ns: str) -> None:
+    kubernetes = pytest.importorskip("kubernetes")
+    from kubernetes import client, config
+
+    api_client = config.new_client_from_config(str(server.kubeconfig))
+    ext = client.ApiextensionsV1Api(api_client)
+    crd = ext.read_custom_resource_definition(crontabs)
+    assert crd.status.accepted_names.kind == "CronTab"
+    assert crontabs in [c.metadata.name for c in ext.list_custom_resource_definition().items]
+    objs = client.CustomObjectsApi(api_client)
+    created = objs.create_namespaced_custom_object(GROUP, "v1", ns, "crontabs", crontab("py"))
+    assert created["spec"]["replicas"] == 1
+    with pytest.raises(kubernetes.client.exceptions.ApiException) as e:
+        objs.create_namespaced_custom_object(GROUP, "v1", ns, "crontabs", crontab("py2", replicas="x"))
+    assert e.value.status == 422
+    listed = objs.list_namespaced_custom_object(GROUP, "v1", ns, "crontabs")
+    assert [o["metadata"]["name"] for o in listed["items"]] == ["py"]
+    objs.patch_namespaced_custom_object_scale(GROUP, "v1", ns, "crontabs", "py", {"spec": {"replicas": 5}})
+    assert objs.get_namespaced_custom_object(GROUP, "v1", ns, "crontabs", "py")["spec"]["replicas"] == 5
+
+
+def test_deleting_the_crd_removes_its_objects_and_stops_serving(http: httpx.Client, ns: str) -> None:
+    crd = copy.deepcopy(CRONTAB)
+    crd["metadata"]["name"] = f"gadgets.{GROUP}"
+    crd["spec"]["names"] = {"plural": "gadgets", "kind": "Gadget", "shortNames": ["gd"]}
+    crd["spec"]["scope"] = "Cluster"
+    assert http.post(CRDS, json=crd).status_code == 201
+    wait_for(lambda: served(http, f"/apis/{GROUP}/v1/gadgets"), timeout=10, what="gadgets served")
+    for i in range(3):
+        g = crontab(f"g{i}")
+        g["kind"] = "Gadget"
+        assert http.post(f"/apis/{GROUP}/v1/gadgets", json=g).status_code == 201
+    r = http.delete(f"{CRDS}/gadgets.{GROUP}")
+    assert r.status_code == 200
+    assert "customresourcecleanup.apiextensions.k8s.io" in r.json()["metadata"].get("finalizers", []) or \
+        http.get(f"{CRDS}/gadgets.{GROUP}").status_code == 404
+    wait_for(lambda: http.get(f"{CRDS}/gadgets.{GROUP}").status_code == 404, timeout=15, what="CRD gone")
+    wait_for(lambda: http.get(f"/apis/{GROUP}/v1/gadgets").status_code == 404, timeout=10, what="not served")
+    rl = http.get(f"/apis/{GROUP}/v1").json()
+    assert "gadgets" not in {r["name"] for r in rl.get("resources", [])}
+    # recreated, it starts empty: the old objects were deleted from the store
+    assert http.post(CRDS, json=crd).status_code == 201
+    wait_for(lambda: served(http, f"/apis/{GROUP}/v1/gadgets"), timeout=10, what="gadgets served again")
+    assert http.get(f"/apis/{GROUP}/v1/gadgets").json()["items"] == []
+    http.delete(f"{CRDS}/gadgets.{GROUP}")
