@@ -35,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 
-from apiserver.storage.interface import Event, KeyValue
+from apiserver.storage.interface import CompactedError, Event, KeyValue
 
 KeyType = String().with_variant(String(collation="C"), "postgresql")
 
@@ -196,8 +196,19 @@ def compact_log_range(conn: Connection, lo: int, hi: int) -> None:
     conn.execute(_delete_tombstones, params)
 
 
-class HistoryGone(Exception):
-    """A value a list at an old revision needs was compacted away (-> CompactedError)."""
+def page_at(conn: Connection, prefix: str, start: str, limit: int,
+            revision: int) -> tuple[int, list[KeyValue], int]:
+    """Store.list_page in one snapshot (kv rows and the log rows after the revision agree)."""
+    with conn.begin():
+        rev = revision or max_revision(conn)
+        compacted = compacted_revision(conn)
+        if rev < compacted:
+            raise CompactedError(rev, compacted)
+        try:
+            items, remaining = list_at(conn, prefix, start, limit, rev)
+        except KeyError as e:  # a version the page needs was compacted away
+            raise CompactedError(rev, compacted) from e
+        return rev, items, remaining
 
 
 def list_at(conn: Connection, prefix: str, start: str, limit: int,
@@ -224,7 +235,7 @@ def list_at(conn: Connection, prefix: str, start: str, limit: int,
     rebuilt = []
     for k, prev in wanted.items():
         if prev not in values:
-            raise HistoryGone(k)
+            raise KeyError(k)
         rebuilt.append(KeyValue(k, prev, values[prev]))
     # a key changed after rev has a newer kv row or none: `kv` rows at or below rev are the rest
     unchanged = [KeyValue(k, r, v) for k, r, v in conn.execute(bound(_page_at, kv.c.key), {**p, "limit": limit + 1})]

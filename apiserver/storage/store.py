@@ -191,18 +191,7 @@ class SqlStore:
 
     async def list_page(self, prefix: str, limit: int, start_key: str = "",
                         revision: int = 0) -> tuple[int, KeyValues, int]:
-        def run(conn: Connection) -> tuple[int, KeyValues, int]:
-            with conn.begin():  # one snapshot: kv rows and the log rows after the revision
-                rev = revision or sql.max_revision(conn)
-                compacted = sql.compacted_revision(conn)
-                if rev < compacted:
-                    raise CompactedError(rev, compacted)
-                try:
-                    items, remaining = sql.list_at(conn, prefix, start_key, limit, rev)
-                except sql.HistoryGone as e:
-                    raise CompactedError(rev, compacted) from e
-                return rev, items, remaining
-        return await self._read(run)
+        return await self._read(lambda c: sql.page_at(c, prefix, start_key, limit, revision))
 
     async def count(self, prefix: str) -> int:
         return await self._read(lambda c: sql.count_prefix(c, prefix))
