@@ -5,10 +5,11 @@ against the token before the secret is sent), registers the Node, waits for its 
 puts the node bridge on it and runs, side by side: the kubelet (pods), the proxy (service
 virtual IPs in nftables), the cluster DNS server (kubelet/dns, on the node address), the
 routes to other nodes' pod CIDRs, and the kubelet's HTTPS server (logs, exec). `--hollow`
-runs the same kubelet code on the fake runtime (pods report
-Running with fake IPs, no containers, no proxy) and `--hollow-nodes N` runs N of them in one
-process, for scale tests (Kubernetes' kubemark). SIGTERM stops cleanly: the proxy's table
-and the routes go, the containers stay (they belong to the pods, as with the real kubelet).
+runs the same kubelet code on the fake runtime (pods report Running with fake IPs, no
+containers, no proxy, no DNS) and `--hollow-nodes N` runs N of them in one process, for scale
+tests (Kubernetes' kubemark). SIGTERM stops cleanly: the proxy's table and the routes go, the
+Node stops being marked as a DNS server, the containers stay (they belong to the pods, as with
+the real kubelet).
 """
 
 from __future__ import annotations
