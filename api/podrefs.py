@@ -1,8 +1,8 @@
-"""The ConfigMaps and Secrets a pod refers to, by name: one walk of the pod spec shared by the
+"""The ConfigMaps, Secrets and PersistentVolumeClaims a pod refers to, by name: one walk of the pod spec shared by the
 kubelet (what to fetch before starting containers) and the API server's node authorizer (a node
 may read only what the pods bound to it use, as kube's graph authorizer allows).
 
-Refs come from volumes (configMap, secret, projected sources), every container's env
+Refs come from volumes (configMap, secret, projected sources, persistentVolumeClaim), every container's env
 `valueFrom` and `envFrom` (init and ephemeral containers too) and `imagePullSecrets`.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 CONFIGMAPS, SECRETS = "configmaps", "secrets"
+CLAIMS, VOLUMES = "persistentvolumeclaims", "persistentvolumes"  # a claim's volume is read through the claim
 
 
 def _d(value: Any) -> dict[str, Any]:
@@ -27,9 +28,9 @@ def containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def references(pod: dict[str, Any]) -> dict[str, set[str]]:
-    """{"configmaps": names, "secrets": names} in the pod's namespace."""
+    """{"configmaps": names, "secrets": names, "persistentvolumeclaims": names} in the pod's namespace."""
     spec = _d(pod.get("spec"))
-    out: dict[str, set[str]] = {CONFIGMAPS: set(), SECRETS: set()}
+    out: dict[str, set[str]] = {CONFIGMAPS: set(), SECRETS: set(), CLAIMS: set()}
 
     def add(kind: str, name: Any) -> None:
         if isinstance(name, str) and name:
@@ -39,6 +40,7 @@ def references(pod: dict[str, Any]) -> dict[str, set[str]]:
         vol = _d(vol)
         add(CONFIGMAPS, _d(vol.get("configMap")).get("name"))
         add(SECRETS, _d(vol.get("secret")).get("secretName"))
+        add(CLAIMS, _d(vol.get("persistentVolumeClaim")).get("claimName"))
         for source in _l(_d(vol.get("projected")).get("sources")):
             add(CONFIGMAPS, _d(_d(source).get("configMap")).get("name"))
             add(SECRETS, _d(_d(source).get("secret")).get("name"))

@@ -10,18 +10,24 @@ references (`api.podrefs`, the same walk the kubelet uses to decide what to fetc
 from __future__ import annotations
 
 from api import jsonutil
-from api.errors import forbidden
+from api.errors import ApiError, forbidden
+from api.podrefs import CLAIMS as CLAIMS_KEY
 from api.podrefs import references
 from api.resources import by_plural
 from apiserver.auth import User
 from apiserver.registry import Registry
 
 GUARDED = frozenset({"configmaps", "secrets"})
+GUARDED |= {"persistentvolumeclaims", "persistentvolumes"}  # claims as refs; volumes through claims
 PODS = by_plural("", "pods")
+CLAIMS = by_plural("", "persistentvolumeclaims")
 
 
 async def check(registry: Registry, user: User, resource: str, namespace: str | None, name: str) -> None:
     """403 worded as the Node authorizer unless a pod on the user's node refers to the object."""
+    if resource == "persistentvolumes":
+        await check_volume(registry, user, name)
+        return
     node = user.node_name
     if node is None or namespace is None:
         return  # a node credential that did not name its node is held to the verb rules only
@@ -37,4 +43,33 @@ async def check(registry: Registry, user: User, resource: str, namespace: str | 
     raise forbidden(
         f'{resource} "{name}" is forbidden: User "{user.name}" cannot get resource "{resource}" in API group "" '
         f'in the namespace "{namespace}": no relationship found between node \'{node}\' and this object'
+    )
+
+
+async def check_volume(registry: Registry, user: User, name: str) -> None:
+    """A PersistentVolume is the node's to read when a claim its pods use is bound to it (the graph's
+    pod -> claim -> volume edges)."""
+    node = user.node_name
+    if node is None:
+        return
+    assert PODS is not None and CLAIMS is not None
+    _, kvs = await registry.list(PODS, None)
+    node_bytes = f'"nodeName":"{node}"'.encode()
+    for kv in kvs:
+        if node_bytes not in kv.value or b'"persistentVolumeClaim"' not in kv.value:
+            continue
+        pod = jsonutil.loads(kv.value)
+        if (pod.get("spec") or {}).get("nodeName") != node:
+            continue
+        namespace = (pod.get("metadata") or {}).get("namespace")
+        for claim_name in references(pod)[CLAIMS_KEY]:
+            try:
+                claim = jsonutil.loads((await registry.get(CLAIMS, namespace, claim_name)).value)
+            except ApiError:
+                continue
+            if (claim.get("spec") or {}).get("volumeName") == name:
+                return
+    raise forbidden(
+        f'persistentvolumes "{name}" is forbidden: User "{user.name}" cannot get resource "persistentvolumes" in API '
+        f"group \"\" at the cluster scope: no relationship found between node '{node}' and this object"
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.errors import ApiError
-from api.podrefs import CONFIGMAPS, SECRETS, references
+from api.podrefs import CLAIMS, CONFIGMAPS, SECRETS, VOLUMES, references
 
 Obj = dict[str, Any]
 KIND_WORD = {CONFIGMAPS: "configmap", SECRETS: "secret"}  # as kubelet's messages name them
@@ -60,6 +60,10 @@ class ObjectSource:
         for resource, names in references(pod).items():
             for name in sorted(names):
                 out.found[(resource, name)] = await self._get(resource, namespace, name)
+        for (resource, _), claim in list(out.found.items()):  # a bound claim's volume (kubelet's getPVCExtractPV)
+            volume = (claim or {}).get("spec", {}).get("volumeName") if resource == CLAIMS else None
+            if volume:
+                out.found[(VOLUMES, volume)] = await self._get(VOLUMES, "", str(volume))
         return out
 
     async def _get(self, resource: str, namespace: str, name: str) -> Obj | None:

@@ -6,7 +6,10 @@ shared by every container of the pod; `medium: Memory` mounts one tmpfs there (o
 containers see the same files) and teardown unmounts it. hostPath binds the node's path,
 creating it for `DirectoryOrCreate`. Written volumes live beside emptyDirs and are mounted
 read-only, as kubelet mounts them; each sync rewrites them atomically when their objects
-changed. What each container sees is its `volumeMounts`.
+changed. A `persistentVolumeClaim` resolves claim -> bound PersistentVolume (both fetched with
+the pod's objects) -> its hostPath or local path, bound like a hostPath (a local-path volume's
+DirectoryOrCreate makes its directory on first mount); until the claim is Bound the pod waits
+with kube's FailedMount words. What each container sees is its `volumeMounts`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from api.podrefs import CLAIMS, VOLUMES
 from kubelet.podobjects import PodObjects
 from kubelet.projection import KINDS as WRITTEN_KINDS
 from kubelet.projection import VolumeError, volume_files, write_atomic
@@ -52,20 +56,59 @@ def setup_volumes(pod: dict[str, Any], data_dir: Path, objects: PodObjects | Non
                 subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", str(path)], check=True)
             out[name] = path
         elif "hostPath" in vol:
-            hp = vol["hostPath"]
-            path = Path(hp["path"])
-            kind = hp.get("type", "")
-            if kind == "DirectoryOrCreate":
-                path.mkdir(parents=True, exist_ok=True)
-            elif kind == "Directory" and not path.is_dir():
-                raise VolumeError(f"hostPath type check failed: {path} is not a directory")
-            elif kind == "File" and not path.is_file():
-                raise VolumeError(f"hostPath type check failed: {path} is not a file")
-            out[name] = path
+            out[name] = _host_path(vol["hostPath"])
+        elif "persistentVolumeClaim" in vol:
+            out[name] = claim_path(pod, vol, objects)
         else:
             kinds = [k for k in vol if k != "name"]
             raise VolumeError(f"volume {name}: unsupported volume type {kinds}")
     return out
+
+
+def _host_path(hp: dict[str, Any]) -> Path:
+    path = Path(hp["path"])
+    kind = hp.get("type", "")
+    if kind == "DirectoryOrCreate":
+        path.mkdir(parents=True, exist_ok=True)
+    elif kind == "Directory" and not path.is_dir():
+        raise VolumeError(f"hostPath type check failed: {path} is not a directory")
+    elif kind == "File" and not path.is_file():
+        raise VolumeError(f"hostPath type check failed: {path} is not a file")
+    return path
+
+
+def claim_path(pod: dict[str, Any], vol: dict[str, Any], objects: PodObjects) -> Path:
+    """The node path behind a claim volume; VolumeError worded as kubelet's volume manager."""
+    name, claim_name = vol["name"], str((vol.get("persistentVolumeClaim") or {}).get("claimName") or "")
+    ns = pod["metadata"].get("namespace") or "default"
+
+    def fail(why: str) -> VolumeError:
+        return VolumeError(f"Unable to attach or mount volumes: unmounted volumes=[{name}], unattached "
+                           f"volumes=[{name}]: error processing PVC {ns}/{claim_name}: {why}")
+
+    claim = objects.get(CLAIMS, claim_name)
+    if claim is None:
+        raise fail(f'failed to fetch PVC from API server: persistentvolumeclaims "{claim_name}" not found')
+    if (claim.get("metadata") or {}).get("deletionTimestamp"):
+        raise fail("PVC is being deleted")
+    volume_name = (claim.get("spec") or {}).get("volumeName")
+    if not volume_name or (claim.get("status") or {}).get("phase") != "Bound":
+        raise fail("PVC is not bound")
+    pv = objects.get(VOLUMES, str(volume_name))
+    if pv is None:
+        raise fail(f'failed to fetch PV {volume_name} from API server: persistentvolumes "{volume_name}" not found')
+    spec = pv.get("spec") or {}
+    if spec.get("hostPath"):
+        return _host_path(spec["hostPath"])
+    if spec.get("local"):
+        path = Path(str(spec["local"].get("path") or ""))
+        if not path.exists():
+            raise VolumeError(f'MountVolume.NewMounter initialization failed for volume "{volume_name}" : path '
+                              f'"{path}" does not exist')
+        return path
+    kinds = [k for k in spec if k not in ("capacity", "accessModes", "claimRef", "persistentVolumeReclaimPolicy",
+                                          "storageClassName", "mountOptions", "volumeMode", "nodeAffinity")]
+    raise VolumeError(f"volume {name}: persistent volume {volume_name} of unsupported type {kinds}")
 
 
 def container_mounts(container: dict[str, Any], volumes: dict[str, Path],

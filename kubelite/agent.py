@@ -97,9 +97,11 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
     client = AsyncClient(cfg)
     machine = read_machine()
     runtime_version = "fake://0.1" if hollow else "runc://1.1"
-    agent = NodeAgent(client, node_object(name, node_ip, machine, runtime_version, args.kubelet_port,
-                                          {"kubelite.io/hollow": "true"} if hollow else None),
-                      lease_renew=args.lease_renew)
+    node = node_object(name, node_ip, machine, runtime_version, args.kubelet_port,
+                       {"kubelite.io/hollow": "true"} if hollow else None)
+    # where the local-path provisioner puts this node's volumes (controller.localpath.DIR_ANNOTATION)
+    node["metadata"]["annotations"] = {"kubelite.io/local-path-dir": str(data_dir.resolve() / "storage")}
+    agent = NodeAgent(client, node, lease_renew=args.lease_renew)
     await agent.register()
     informers = InformerFactory(client)
     tasks: list[asyncio.Task[Any]] = []
