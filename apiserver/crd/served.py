@@ -31,6 +31,16 @@ PREFIX = "/registry/apiextensions.k8s.io/customresourcedefinitions/"
 _STATIC_PLURALS = frozenset(r.plural for r in RESOURCES)
 
 
+def _crd_row(crd: dict[str, Any], now: Any) -> list[Any]:
+    meta = crd.get("metadata") or {}
+    return [meta.get("name", ""), meta.get("creationTimestamp", "")]
+
+
+# kube serves CRDs with the default table convertor: Name and the creation time as RFC 3339
+tables.register("customresourcedefinitions",
+                [tables.NAME_COLUMN, {**tables.AGE_COLUMN, "name": "Created At", "type": "date"}], _crd_row)
+
+
 def publish(served: list[CustomKind]) -> None:
     """Serve exactly these custom kinds (pure but for the process-wide tables it sets)."""
     rows: list[Resource] = []
