@@ -18,6 +18,7 @@ from tests.e2e.conftest import Cluster
 from tests.polling import wait_for
 
 NS = "dnstest"
+SERVING = "dns.kubelite.io/serving"  # what an agent marks its Node with while its DNS server listens
 MANIFEST = f"""
 apiVersion: v1
 kind: Namespace
@@ -112,11 +113,13 @@ def test_pods_resolve_services_through_kube_dns(cluster: Cluster) -> None:
         ep = _json(c, "get", "endpoints", "kube-dns", ns="kube-system")
         return {a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []}
 
-    def both_serving() -> set[str]:
-        ips = serving()
-        return ips if len(ips) == 2 else set()
+    def serving_nodes(count: int) -> Callable[[], set[str]]:
+        def check() -> set[str]:
+            ips = serving()
+            return ips if len(ips) == count else set()
+        return check
 
-    dns_eps = wait_for(both_serving, 30, "both nodes serving DNS")
+    dns_eps = wait_for(serving_nodes(2), 30, "both nodes serving DNS")
 
     c.kubectl("apply", "-f", "-", input=MANIFEST)
     try:
@@ -168,5 +171,13 @@ def test_pods_resolve_services_through_kube_dns(cluster: Cluster) -> None:
         # names outside the cluster are forwarded and fail cleanly (no upstream reachable here)
         bad = _exec(c, "nslookup", "nothing.invalid.")
         assert "can't find" in bad or "NXDOMAIN" in bad or "SERVFAIL" in bad, bad
+
+        # a node that stops serving leaves kube-dns, and names still resolve through the other one
+        c.kubectl("annotate", "node", "node-0", f"{SERVING}-", real=True)
+        left = wait_for(serving_nodes(1), 30, "one DNS server left")
+        for _ in range(5):
+            assert web_ip in _exec(c, "nslookup", "web"), "a lookup failed with one DNS server left"
+        assert len(left) == 1
     finally:
+        c.kubectl("annotate", "node", "node-0", f"{SERVING}=true", "--overwrite", real=True, check=False)
         c.kubectl("delete", "namespace", NS, "--wait=false", check=False)
