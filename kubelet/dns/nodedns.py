@@ -6,6 +6,7 @@ rest to the nameservers of the node's resolv.conf. Once it listens, the Node get
 annotation `dns.kubelite.io/serving=true`, from which the kube-dns controller lists the node
 in the `kube-dns` Endpoints; a clean stop removes it first, so the service proxies stop
 sending queries here (a node that dies turns NotReady and drops out of the ready addresses).
+A port it cannot take is retried, without taking the agent down: the pods run regardless.
 """
 
 from __future__ import annotations
@@ -35,13 +36,23 @@ class NodeDns:
                                  informers.informer("pods"))
         upstreams = [u for u in read_nameservers(resolv_conf) if u[0] != host]  # never forward to ourselves
         self.server = DnsServer(self.view, zone, Forwarder(upstreams), host, port)
+        self.bind_failures = 0
 
     async def _annotate(self, value: str | None) -> None:
         await self.client.patch("nodes", self.node_name, {"metadata": {"annotations": {SERVING_ANNOTATION: value}}},
                                 content_type=MERGE_PATCH)
 
-    async def run(self) -> None:
-        await self.server.start()
+    async def run(self, retry: float = 5.0) -> None:
+        while True:  # a taken port (another resolver on the node) costs the node its DNS, not its pods
+            try:
+                await self.server.start()
+                break
+            except OSError as e:
+                self.bind_failures += 1
+                log.error("cluster DNS cannot listen on %s:%d (%s); retrying in %.0fs", self.server.host,
+                          self.server.port, e, retry)
+                self.server.close()
+                await asyncio.sleep(retry)
         try:
             while True:  # the API server may still be starting: retry until the Node says we serve
                 try:

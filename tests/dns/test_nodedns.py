@@ -47,3 +47,29 @@ def test_node_dns_serves_marks_and_unmarks(tmp_path: Path) -> None:
         await factory.stop()
 
     asyncio.run(go())
+
+
+def test_a_taken_port_is_retried_without_marking_the_node() -> None:
+    import socket
+
+    async def go() -> None:
+        api = FakeApi()
+        await api.create("nodes", {"metadata": {"name": "n1"}})
+        factory = InformerFactory(api)
+        taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        node_dns = NodeDns(api, factory, "n1", "127.0.0.1", port=port, resolv_conf="/nonexistent")
+        task = asyncio.create_task(node_dns.run(retry=0.05))
+
+        def annotation() -> str | None:
+            return (api.objects[("nodes", "", "n1")]["metadata"].get("annotations") or {}).get(SERVING_ANNOTATION)
+
+        await until(lambda: node_dns.bind_failures >= 2, 10, "a second try at the taken port")
+        assert not task.done() and annotation() is None  # still trying, the agent lives on
+        taken.close()
+        await until(lambda: annotation() == "true", 10, "serving once the port is free")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(go())
