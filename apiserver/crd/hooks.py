@@ -19,3 +19,41 @@ def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str] | None:
         return None
     check = UNKNOWN_FIELDS.get((str(obj.get("apiVersion") or ""), kind))
     return None if check is None else check(obj)
+
+
+# (group, plural) -> (specReplicasPath, statusReplicasPath) of a custom resource's /scale
+SCALE_PATHS: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _steps(path: str) -> list[str]:
+    return [p for p in path.split(".") if p]
+
+
+def scale_replicas(group: str, plural: str, obj: dict[str, Any]) -> tuple[int, int] | None:
+    """(desired, current) replicas at the CRD's scale paths; None for a kind without them."""
+    paths = SCALE_PATHS.get((group, plural)) if SCALE_PATHS else None
+    if paths is None:
+        return None
+    out = []
+    for path in paths:
+        value: Any = obj
+        for step in _steps(path):
+            value = value.get(step) if isinstance(value, dict) else None
+        out.append(value if isinstance(value, int) and not isinstance(value, bool) else 0)
+    return out[0], out[1]
+
+
+def set_scale_replicas(group: str, plural: str, obj: dict[str, Any], replicas: int) -> bool:
+    """Write the desired replicas at the CRD's specReplicasPath; False for a kind without one."""
+    paths = SCALE_PATHS.get((group, plural)) if SCALE_PATHS else None
+    if paths is None:
+        return False
+    *parents, last = _steps(paths[0])
+    cur = obj
+    for step in parents:
+        nxt = cur.get(step)
+        if not isinstance(nxt, dict):
+            nxt = cur[step] = {}
+        cur = nxt
+    cur[last] = replicas
+    return True

@@ -46,6 +46,7 @@ def publish(served: list[CustomKind]) -> None:
     rows: list[Resource] = []
     unknown: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {}
     schemas: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+    scale_paths: dict[tuple[str, str], tuple[str, str]] = {}
     for kind in served:
         if not kind.versions:
             continue
@@ -54,12 +55,17 @@ def publish(served: list[CustomKind]) -> None:
         preferred = kind.versions[0]
         if kind.plural not in _STATIC_PLURALS:  # Table rows are keyed by plural: never shadow a built-in
             tables.register(kind.plural, table_columns(preferred.columns), row_function(preferred.columns))
+        if preferred.scale is not None:
+            scale_paths[(kind.group, kind.plural)] = (str(preferred.scale.get("specReplicasPath") or ""),
+                                                      str(preferred.scale.get("statusReplicasPath") or ""))
         for v in kind.versions:
             unknown[(v.resource.api_version, kind.kind)] = (lambda k: lambda obj: unknown_fields(k, obj))(kind)
             schemas[(kind.group, v.resource.version, kind.kind)] = v.schema
     set_dynamic(tuple(rows))
     hooks.UNKNOWN_FIELDS.clear()
     hooks.UNKNOWN_FIELDS.update(unknown)
+    hooks.SCALE_PATHS.clear()
+    hooks.SCALE_PATHS.update(scale_paths)
     openapi.set_custom_schemas(schemas)
     discovery.invalidate()
     meta.forget_documents()

@@ -16,6 +16,7 @@ from api.errors import ApiError, bad_request, method_not_allowed, service_unavai
 from api.resources import Resource, by_plural
 from apiserver import kinds, lifecycle, logic
 from apiserver.auth import User, check_pod_on_node
+from apiserver.crd import hooks as crd_hooks
 from apiserver.handlers.http import (
     Request,
     State,
@@ -35,6 +36,8 @@ def scale_of(res: Resource, obj: dict[str, Any], revision: int) -> dict[str, Any
     meta = obj.get("metadata") or {}
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     selector = kinds.for_resource(res).scale_selector
+    desired, current = crd_hooks.scale_replicas(res.group, res.plural, obj) or (  # a CRD's own paths
+        int(spec.get("replicas", 1)), int(status.get("replicas") or 0))
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -45,9 +48,9 @@ def scale_of(res: Resource, obj: dict[str, Any], revision: int) -> dict[str, Any
             "resourceVersion": str(revision),
             "creationTimestamp": meta.get("creationTimestamp"),
         },
-        "spec": {"replicas": int(spec.get("replicas", 1))},
+        "spec": {"replicas": desired},
         "status": {
-            "replicas": int(status.get("replicas") or 0),
+            "replicas": current,
             "selector": selector(obj) if selector is not None else "",
         },
     }
@@ -201,7 +204,8 @@ async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
         demanded = (body.get("metadata") or {}).get("resourceVersion") or None
 
         def put(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
-            cur.setdefault("spec", {})["replicas"] = replicas
+            if not crd_hooks.set_scale_replicas(res.group, res.plural, cur, replicas):
+                cur.setdefault("spec", {})["replicas"] = replicas
             return cur, demanded
 
         mutate = put
@@ -211,7 +215,8 @@ async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
 
         def patch(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
             scale = logic.apply_patch(ct, scale_of(res, cur, kv.revision), raw, "Scale")
-            cur.setdefault("spec", {})["replicas"] = _replicas(scale)
+            if not crd_hooks.set_scale_replicas(res.group, res.plural, cur, _replicas(scale)):
+                cur.setdefault("spec", {})["replicas"] = _replicas(scale)
             rv = (scale.get("metadata") or {}).get("resourceVersion")
             return cur, (rv if b"resourceVersion" in raw else None)
 

@@ -239,6 +239,9 @@ def test_discovery_and_api_resources(http: httpx.Client, server: Server, crontab
     crd_line = [line for line in server.kubectl("api-resources", check=True).stdout.splitlines()
                 if line.startswith("customresourcedefinitions")]
     assert crd_line and "crd,crds" in crd_line[0]
+    got = server.kubectl("get", "crd", check=True).stdout.splitlines()
+    assert got[0].split() == ["NAME", "CREATED", "AT"]
+    assert any(line.startswith(crontabs + " ") and line.split()[1].endswith("Z") for line in got[1:])
 
 
 def test_kubectl_explain_reads_the_schema(server: Server, crontabs: str) -> None:
@@ -281,27 +284,80 @@ def test_python_client(server: Server, crontabs: str, ns: str) -> None:
     assert objs.get_namespaced_custom_object(GROUP, "v1", ns, "crontabs", "py")["spec"]["replicas"] == 5
 
 
-def test_deleting_the_crd_removes_its_objects_and_stops_serving(http: httpx.Client, ns: str) -> None:
+def test_deleting_the_crd_removes_its_objects_and_stops_serving(http: httpx.Client) -> None:
     crd = copy.deepcopy(CRONTAB)
     crd["metadata"]["name"] = f"gadgets.{GROUP}"
     crd["spec"]["names"] = {"plural": "gadgets", "kind": "Gadget", "shortNames": ["gd"]}
     crd["spec"]["scope"] = "Cluster"
     assert http.post(CRDS, json=crd).status_code == 201
-    wait_for(lambda: served(http, f"/apis/{GROUP}/v1/gadgets"), timeout=10, what="gadgets served")
+    gadgets = f"/apis/{GROUP}/v1/gadgets"
+    wait_for(lambda: served(http, gadgets), timeout=10, what="gadgets served")
     for i in range(3):
         g = crontab(f"g{i}")
         g["kind"] = "Gadget"
-        assert http.post(f"/apis/{GROUP}/v1/gadgets", json=g).status_code == 201
+        if i == 0:  # held by a finalizer of its own: the CRD stays Terminating until it is released
+            g["metadata"]["finalizers"] = ["example.com/hold"]
+        assert http.post(gadgets, json=g).status_code == 201
     r = http.delete(f"{CRDS}/gadgets.{GROUP}")
     assert r.status_code == 200
-    assert "customresourcecleanup.apiextensions.k8s.io" in r.json()["metadata"].get("finalizers", []) or \
-        http.get(f"{CRDS}/gadgets.{GROUP}").status_code == 404
+    assert r.json()["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
+    wait_for(lambda: [i["metadata"]["name"] for i in http.get(gadgets).json()["items"]] == ["g0"], timeout=10,
+             what="the free instances deleted")
+    held = http.get(f"{gadgets}/g0").json()
+    assert held["metadata"]["deletionTimestamp"]
+    terminating = http.get(f"{CRDS}/gadgets.{GROUP}").json()
+    assert {c["type"]: c["status"] for c in terminating["status"]["conditions"]}["Terminating"] == "True"
+    g = crontab("late")
+    g["kind"] = "Gadget"
+    refused = http.post(gadgets, json=g)
+    assert refused.status_code == 405, refused.text
+    assert refused.json()["message"] == "create not allowed while custom resource definition is terminating"
+    http.patch(f"{gadgets}/g0", json={"metadata": {"finalizers": None}},
+               headers={"Content-Type": "application/merge-patch+json"}).raise_for_status()
     wait_for(lambda: http.get(f"{CRDS}/gadgets.{GROUP}").status_code == 404, timeout=15, what="CRD gone")
-    wait_for(lambda: http.get(f"/apis/{GROUP}/v1/gadgets").status_code == 404, timeout=10, what="not served")
+    wait_for(lambda: http.get(gadgets).status_code == 404, timeout=10, what="not served")
     rl = http.get(f"/apis/{GROUP}/v1").json()
     assert "gadgets" not in {r["name"] for r in rl.get("resources", [])}
     # recreated, it starts empty: the old objects were deleted from the store
     assert http.post(CRDS, json=crd).status_code == 201
-    wait_for(lambda: served(http, f"/apis/{GROUP}/v1/gadgets"), timeout=10, what="gadgets served again")
-    assert http.get(f"/apis/{GROUP}/v1/gadgets").json()["items"] == []
+    wait_for(lambda: served(http, gadgets), timeout=10, what="gadgets served again")
+    assert http.get(gadgets).json()["items"] == []
     http.delete(f"{CRDS}/gadgets.{GROUP}")
+    wait_for(lambda: http.get(f"{CRDS}/gadgets.{GROUP}").status_code == 404, timeout=15, what="CRD gone")
+
+
+def test_scale_at_the_crds_own_paths_and_watch(http: httpx.Client, server: Server, ns: str) -> None:
+    crd = copy.deepcopy(CRONTAB)
+    crd["metadata"]["name"] = f"pools.{GROUP}"
+    crd["spec"]["names"] = {"plural": "pools", "kind": "Pool"}
+    version = crd["spec"]["versions"][0]
+    props = version["schema"]["openAPIV3Schema"]["properties"]
+    props["spec"] = {"type": "object", "properties": {"size": {"type": "integer", "maximum": 9},
+                                                      "match": {"type": "string"}}}
+    props["status"] = {"type": "object", "properties": {"ready": {"type": "integer"}}}
+    version["subresources"] = {"status": {}, "scale": {"specReplicasPath": ".spec.size",
+                                                       "statusReplicasPath": ".status.ready",
+                                                       "labelSelectorPath": ".spec.match"}}
+    version.pop("additionalPrinterColumns")
+    assert http.post(CRDS, json=crd).status_code == 201
+    pools = f"/apis/{GROUP}/v1/namespaces/{ns}/pools"
+    try:
+        wait_for(lambda: served(http, pools), timeout=10, what="pools served")
+        rv = http.get(pools).json()["metadata"]["resourceVersion"]
+        with http.stream("GET", f"{pools}?watch=true&resourceVersion={rv}&timeoutSeconds=10") as stream:
+            made = http.post(pools, json={"apiVersion": f"{GROUP}/v1", "kind": "Pool", "metadata": {"name": "p"},
+                                          "spec": {"size": 1, "match": "app=p"}})
+            assert made.status_code == 201, made.text
+            ev = json.loads(next(stream.iter_lines()))
+            assert ev["type"] == "ADDED" and ev["object"]["metadata"]["name"] == "p"
+        http.patch(f"{pools}/p/status", json={"status": {"ready": 1}},
+                   headers={"Content-Type": "application/merge-patch+json"}).raise_for_status()
+        scale = http.get(f"{pools}/p/scale").json()
+        assert (scale["spec"]["replicas"], scale["status"]["replicas"], scale["status"]["selector"]) == (1, 1, "app=p")
+        r = server.kubectl("-n", ns, "scale", "pool/p", "--replicas=3")
+        assert r.returncode == 0, r.stderr
+        assert http.get(f"{pools}/p").json()["spec"] == {"size": 3, "match": "app=p"}
+        out = server.kubectl("-n", ns, "get", "pools", check=True).stdout.splitlines()
+        assert out[0].split() == ["NAME", "AGE"]  # no printer columns: kube's default Age
+    finally:
+        http.delete(f"{CRDS}/pools.{GROUP}")
