@@ -101,7 +101,7 @@ class LocalPathProvisioner(QueueController):
         self.client, self.events, self.image = client, events, image
         self.claims, self.volumes, self.classes, self.nodes, self.helpers = claims, volumes, classes, nodes, helpers
         claims.add_handlers(self._claim, lambda old, new: self._claim(new))
-        volumes.add_handlers(self._volume, lambda old, new: self._volume(new))
+        volumes.add_handlers(self._volume, lambda old, new: self._volume(new), lambda o: self._volume(unwrap(o)))
         helpers.add_handlers(self._helper, lambda old, new: self._helper(new), lambda o: self._helper(unwrap(o)))
 
     def _claim(self, claim: Obj) -> None:
@@ -125,9 +125,12 @@ class LocalPathProvisioner(QueueController):
             if claim is not None:
                 await self.provision(claim)
         else:
-            pv = self.volumes.get(key[len(VOLUME):])
+            name = key[len(VOLUME):]
+            pv = self.volumes.get(name)
             if pv is not None:
                 await self.reclaim(pv)
+            elif self.helpers.get(f"{HELPER_NAMESPACE}/helper-pod-delete-{name}") is not None:
+                await self._delete("pods", f"helper-pod-delete-{name}", HELPER_NAMESPACE)  # its volume is gone
 
     async def provision(self, claim: Obj) -> None:
         sc = self.classes.get(vd.class_of(claim)) if vd.class_of(claim) else None
@@ -169,9 +172,9 @@ class LocalPathProvisioner(QueueController):
                     raise
             return
         pod_phase = (pod.get("status") or {}).get("phase")
-        if pod_phase == "Succeeded":
-            await self._delete("pods", name, HELPER_NAMESPACE)
+        if pod_phase == "Succeeded":  # the volume first: the helper's deletion must not wake a second helper
             await self._delete("persistentvolumes", str(meta(pv)["name"]), None)
+            await self._delete("pods", name, HELPER_NAMESPACE)
         elif pod_phase == "Failed":
             self.events.record(pv, WARNING, "VolumeFailedDelete", f"failed to delete volume {meta(pv)['name']}: "
                                f"helper pod {name} failed")

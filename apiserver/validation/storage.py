@@ -101,10 +101,12 @@ def validate_claim_update(new: Obj, old: Obj) -> list[Cause]:
     an empty volumeName being set and an unset class being set is immutable."""
     new_spec, old_spec = _d(new.get("spec")), _d(old.get("spec"))
     comparable_new, comparable_old = copy.deepcopy(new_spec), copy.deepcopy(old_spec)
-    if not old_spec.get("volumeName"):
-        comparable_old["volumeName"] = comparable_new.get("volumeName")
-    if old_spec.get("storageClassName") is None:
-        comparable_old["storageClassName"] = comparable_new.get("storageClassName")
+    # the binder sets an empty volumeName; the retroactive default class sets an unset class
+    for key, settable in (("volumeName", not old_spec.get("volumeName")),
+                          ("storageClassName", old_spec.get("storageClassName") is None)):
+        if settable:
+            comparable_new.pop(key, None)
+            comparable_old.pop(key, None)
     bound = _d(old.get("status")).get("phase") == "Bound"
     if bound:
         for s in (comparable_new, comparable_old):
