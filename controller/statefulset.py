@@ -6,9 +6,10 @@ events enqueue the set; `sync` records the template as a ControllerRevision
 and deletes the pods the decision names (each pod from the template of the revision it
 belongs to), writes the status and prunes old revisions.
 
-`volumeClaimTemplates` need PersistentVolumeClaims, which this server does not serve yet: a set
-that has them still gets its pods, each claim replaced by an emptyDir volume of the same name
-(data lives as long as the pod), and a Warning event saying so.
+Each pod's PersistentVolumeClaims (one per volumeClaimTemplate, controller.statefulset_claims)
+are created before the pod. On a server that does not serve claims, a set that has templates
+still gets its pods, each claim replaced by an emptyDir volume of the same name (data lives as
+long as the pod), and a Warning event saying so.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
 from api.selectors import selector_from_label_selector
 from controller import history
+from controller import statefulset_claims as sc
 from controller import statefulset_decisions as sd
 from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
 from controller.claim import claim_pods
@@ -85,8 +87,11 @@ class StatefulSetController(QueueController):
             except ApiError as e:
                 if e.code != 404:
                     raise
+        served = resources.lookup("persistentvolumeclaims") is not None
         for ordinal, rev_name in plan.create:
-            body = sd.pod_for(sts, ordinal, by_name.get(rev_name, update))
+            body = sd.pod_for(sts, ordinal, by_name.get(rev_name, update), served)
+            if served:
+                await self._claims(sts, ordinal, body["metadata"]["name"])
             try:
                 await self.client.create("pods", body, ns)
                 self.events.record(sts, "Normal", "SuccessfulCreate",
@@ -114,6 +119,18 @@ class StatefulSetController(QueueController):
         min_ready = int((sts.get("spec") or {}).get("minReadySeconds") or 0)
         if min_ready and status.get("availableReplicas", 0) < status.get("readyReplicas", 0):
             self.queue.add_after(key, 1.0)
+
+    async def _claims(self, sts: Obj, ordinal: int, pod: str) -> None:
+        set_name = meta(sts).get("name")
+        try:
+            made = await sc.ensure_claims(self.client, sts, ordinal)
+        except (ApiError, RuntimeError) as e:
+            self.events.record(sts, "Warning", "FailedCreate",
+                               f"create Claim for Pod {pod} in StatefulSet {set_name} failed error: {e}")
+            raise
+        for name in made:
+            self.events.record(sts, "Normal", "SuccessfulCreate",
+                               f"create Claim {name} Pod {pod} in StatefulSet {set_name} success")
 
     def _warn_claims(self, key: str, sts: Obj) -> None:
         claims = (sts.get("spec") or {}).get("volumeClaimTemplates") or []

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from controller import history
 from controller.base import Obj, meta
 from controller.replicas import is_available, is_ready
+from controller.statefulset_claims import with_claim_volumes
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -42,7 +43,7 @@ def template_of(revision: Obj) -> Obj:
     return tmpl
 
 
-def pod_for(sts: Obj, ordinal: int, revision: Obj) -> Obj:
+def pod_for(sts: Obj, ordinal: int, revision: Obj, claims_served: bool = True) -> Obj:
     m = meta(sts)
     tmpl = template_of(revision)
     tm = tmpl.get("metadata") or {}
@@ -54,14 +55,7 @@ def pod_for(sts: Obj, ordinal: int, revision: Obj) -> Obj:
     spec["hostname"] = name
     if (sts.get("spec") or {}).get("serviceName"):
         spec["subdomain"] = sts["spec"]["serviceName"]
-    volumes = list(spec.get("volumes") or [])
-    for claim in (sts.get("spec") or {}).get("volumeClaimTemplates") or []:
-        cname = (claim.get("metadata") or {}).get("name")
-        if cname and not any(v.get("name") == cname for v in volumes):
-            # no PersistentVolumeClaims on this server: a pod-lifetime emptyDir stands in
-            volumes.append({"name": cname, "emptyDir": {}})
-    if volumes:
-        spec["volumes"] = volumes
+    spec = with_claim_volumes(spec, sts, ordinal, claims_served)
     md: Obj = {"name": name, "namespace": m.get("namespace"), "labels": labels,
                "ownerReferences": [history.owner_ref(sts)]}
     if tm.get("annotations"):

@@ -131,3 +131,39 @@ async def test_orphaned_pods_are_adopted_by_a_new_statefulset(cluster: Cluster) 
     second = await cluster.client.create("statefulsets", sts_body("keep", 2), "default")
     after = await settle(lambda: owned_by(second["metadata"]["uid"], 2), what="pods adopted")
     assert {p["metadata"]["uid"] for p in after} == {p["metadata"]["uid"] for p in before}  # the same pods
+
+
+async def test_each_pod_gets_its_own_claims_which_outlive_it(cluster: Cluster) -> None:
+    cluster.start_controllers(controllers=("statefulset",))  # no scheduler: claims come before any binding
+    claim = {"metadata": {"name": "data"},
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    await cluster.client.create("statefulsets", sts_body("vol", 2, volumeClaimTemplates=[claim],
+                                                         podManagementPolicy="Parallel"), "default")
+
+    async def claims() -> list[str] | None:
+        items = (await cluster.client.list("persistentvolumeclaims", "default"))["items"]
+        names = sorted(c["metadata"]["name"] for c in items)
+        return names if names == ["data-vol-0", "data-vol-1"] else None
+
+    await settle(claims, what="a claim per pod")
+    pvc = await cluster.client.get("persistentvolumeclaims", "data-vol-1", "default")
+    assert pvc["metadata"]["labels"] == {"app": "vol"}
+    pod = await settle(lambda: _get(cluster, "vol-1"), what="vol-1")
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "data-vol-1"}} in pod["spec"]["volumes"]
+    await cluster.client.patch("statefulsets", "vol", {"spec": {"replicas": 1}}, namespace="default")
+
+    async def one_pod() -> bool:
+        return [p["metadata"]["name"] for p in await cluster.pods()] == ["vol-0"]
+
+    await settle(one_pod, what="scaled to vol-0")
+    assert await claims()  # Retain: the claim of the removed pod stays for a scale back up
+    events = (await cluster.client.list("events", "default"))["items"]
+    assert any(e["reason"] == "SuccessfulCreate" and "create Claim data-vol-0 Pod vol-0 in StatefulSet vol success"
+               in e["message"] for e in events)
+
+
+async def _get(cluster: Cluster, name: str) -> dict[str, Any] | None:
+    try:
+        return dict(await cluster.client.get("pods", name, "default"))
+    except Exception:
+        return None

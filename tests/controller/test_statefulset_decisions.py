@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from controller import history
+from controller import statefulset_claims as sc
 from controller import statefulset_decisions as sd
 
 Obj = dict[str, Any]
@@ -95,7 +96,8 @@ def test_pod_identity_and_template_from_revision() -> None:
     assert m["labels"] == {"app": "web", "controller-revision-hash": rev["metadata"]["name"],
                            "statefulset.kubernetes.io/pod-name": "web-4", "apps.kubernetes.io/pod-index": "4"}
     assert p["spec"]["containers"] == [{"name": "c", "image": "nginx:1"}]
-    assert p["spec"]["volumes"] == [{"name": "data", "emptyDir": {}}]
+    assert p["spec"]["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": "data-web-4"}}]
+    assert sd.pod_for(s, 4, rev, claims_served=False)["spec"]["volumes"] == [{"name": "data", "emptyDir": {}}]
     assert sd.ordinal_of("web", p) == 4 and sd.ordinal_of("web", {"metadata": {"name": "web-x"}}) is None
 
 
@@ -113,3 +115,20 @@ def test_revisions() -> None:
     assert history.owned(a, [rb, ra]) == [ra, rb] and history.next_number([ra, rb]) == 3
     many = [dict(ra, revision=i, metadata=dict(ra["metadata"], name=f"r{i}")) for i in range(1, 6)]
     assert [r["metadata"]["name"] for r in history.to_prune(many, {"r1", "r5"}, 2)] == ["r2"]
+
+
+def test_claims_per_ordinal() -> None:
+    tmpl = {"metadata": {"name": "data", "labels": {"tier": "db"}},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    s = sts(volumeClaimTemplates=[tmpl])
+    (claim,) = sc.claims_for(s, 2)
+    assert claim["metadata"] == {"name": "data-web-2", "namespace": "ns", "labels": {"tier": "db", "app": "web"}}
+    assert claim["spec"] == tmpl["spec"] and claim["spec"] is not tmpl["spec"]
+    owned = sc.claims_for(sts(volumeClaimTemplates=[tmpl],
+                              persistentVolumeClaimRetentionPolicy={"whenDeleted": "Delete"}), 0)[0]
+    assert owned["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet"
+    # a template volume of the claim's name is replaced, others are kept
+    spec = sc.with_claim_volumes({"volumes": [{"name": "data", "emptyDir": {}}, {"name": "x", "emptyDir": {}}]}, s, 1,
+                                 True)
+    assert spec["volumes"] == [{"name": "x", "emptyDir": {}},
+                               {"name": "data", "persistentVolumeClaim": {"claimName": "data-web-1"}}]
