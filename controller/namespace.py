@@ -13,12 +13,28 @@ import logging
 
 from api.errors import ApiError
 from api.informer import Informer
-from api.resources import RESOURCES
+from api.resources import RESOURCES, Resource, by_plural
 from controller.base import ApiClient, Obj, QueueController, meta
 
 log = logging.getLogger(__name__)
 
 FINALIZER = "kubernetes"
+
+
+def custom_rows(crds: list[Obj]) -> list[Resource]:
+    """The namespaced custom resources of the Established CRDs (kube's namespace controller finds
+    them by discovery): one row each, in the CRD's storage version."""
+    out = []
+    for crd in crds:
+        spec, status = crd.get("spec") or {}, crd.get("status") or {}
+        established = any(c.get("type") == "Established" and c.get("status") == "True"
+                          for c in status.get("conditions") or [])
+        names = status.get("acceptedNames") or {}
+        version = next((v.get("name") for v in spec.get("versions") or [] if v.get("storage")), None)
+        if established and spec.get("scope") == "Namespaced" and names.get("plural") and version:
+            out.append(Resource(names["plural"], names.get("singular") or names["plural"], names.get("kind", ""),
+                                True, group=spec.get("group", ""), version=version))
+    return out
 
 
 def needs_cleanup(ns: Obj) -> bool:
@@ -47,7 +63,9 @@ class NamespaceController(QueueController):
         if ns is None or not needs_cleanup(ns):
             return
         remaining = 0
-        for res in RESOURCES:
+        crds = by_plural("apiextensions.k8s.io", "customresourcedefinitions")
+        custom = custom_rows((await self.client.list(crds, None)).get("items") or []) if crds else []
+        for res in (*RESOURCES, *custom):
             if not res.namespaced or "list" not in res.verbs or "delete" not in res.verbs:
                 continue
             listed = await self.client.list(res, key)

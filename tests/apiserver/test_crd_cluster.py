@@ -1,0 +1,68 @@
+"""Custom resources beyond one plain server: a CRD created through one API server is served by the
+other (both on one PostgreSQL, each following the CRDs with a watch), and a deleted namespace
+takes its custom resources with it (the in-process namespace controller)."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import httpx
+
+from tests.apiserver.conftest import Server, free_port, start_server
+from tests.apiserver.test_crd import CRDS, CRONTAB, GROUP, crontab
+from tests.apiserver.test_durability import pg_datastore  # noqa: F401  (fixture)
+from tests.polling import wait_for
+
+
+def _served(h: httpx.Client, path: str) -> bool:
+    return h.get(path).status_code == 200
+
+
+def test_a_crd_made_through_one_server_is_served_by_the_other(tmp_path: Path, pg_datastore: str) -> None:  # noqa: F811
+    a = start_server(tmp_path / "a", "--datastore", pg_datastore)
+    b_dir = tmp_path / "b" / "data"
+    b_dir.mkdir(parents=True)
+    shutil.copytree(a.data_dir / "tls", b_dir / "tls")
+    for f in ("admin-token", "node-secret"):
+        shutil.copy(a.data_dir / f, b_dir / f)
+    b = Server(b_dir, free_port(), ["--datastore", pg_datastore])
+    try:
+        b.start()
+        with a.client() as ha, b.client() as hb:
+            assert ha.post(CRDS, json=CRONTAB).status_code == 201
+            on_b = f"/apis/{GROUP}/v1/namespaces/default/crontabs"
+            wait_for(lambda: _served(hb, on_b), timeout=15, what="crontabs served by the other server")
+            bad = hb.post(on_b, json=crontab("x", replicas="many"))
+            assert bad.status_code == 422 and bad.json()["details"]["causes"][0]["field"] == "spec.replicas"
+            made = hb.post(on_b, json=crontab("x"))
+            assert made.status_code == 201 and made.json()["spec"]["replicas"] == 1  # b applies the schema
+            assert ha.get(f"{on_b}/x").json()["metadata"]["uid"] == made.json()["metadata"]["uid"]
+            assert any(g["name"] == GROUP for g in hb.get("/apis").json()["groups"])
+            assert hb.delete(f"{CRDS}/{CRONTAB['metadata']['name']}").status_code == 200
+            wait_for(lambda: ha.get(on_b).status_code == 404 and hb.get(on_b).status_code == 404, timeout=15,
+                     what="neither server serves crontabs")
+            assert not any(g["name"] == GROUP for g in ha.get("/apis").json()["groups"])
+    finally:
+        b.stop()
+        a.stop()
+
+
+def test_deleting_a_namespace_deletes_its_custom_resources(tmp_path: Path) -> None:
+    srv = Server(tmp_path / "data", free_port(), control_loops=True)
+    srv.start()
+    try:
+        with srv.client() as h:
+            crd = copy.deepcopy(CRONTAB)
+            assert h.post(CRDS, json=crd).status_code == 201
+            h.post("/api/v1/namespaces", json={"metadata": {"name": "doomed"}}).raise_for_status()
+            coll = f"/apis/{GROUP}/v1/namespaces/doomed/crontabs"
+            wait_for(lambda: _served(h, coll), timeout=15, what="crontabs served")
+            assert h.post(coll, json=crontab("c1")).status_code == 201
+            assert h.delete("/api/v1/namespaces/doomed").status_code == 200
+            wait_for(lambda: h.get("/api/v1/namespaces/doomed").status_code == 404, timeout=30,
+                     what="namespace gone")
+            assert h.get(f"/apis/{GROUP}/v1/crontabs").json()["items"] == []
+    finally:
+        srv.stop()
