@@ -361,3 +361,38 @@ def test_scale_at_the_crds_own_paths_and_watch(http: httpx.Client, server: Serve
         assert out[0].split() == ["NAME", "AGE"]  # no printer columns: kube's default Age
     finally:
         http.delete(f"{CRDS}/pools.{GROUP}")
+
+
+def test_kubectl_applies_changes_and_deletes_a_crd(http: httpx.Client, server: Server, ns: str) -> None:
+    crd = copy.deepcopy(CRONTAB)
+    crd["metadata"]["name"] = f"sprockets.{GROUP}"
+    crd["spec"]["names"] = {"plural": "sprockets", "kind": "Sprocket", "shortNames": ["spr"]}
+    version = crd["spec"]["versions"][0]
+    version["additionalPrinterColumns"] = []
+    r = server.kubectl("apply", "-f", "-", input=json.dumps(crd), binary=KUBECTL_127)
+    assert r.returncode == 0, r.stderr
+    coll = f"/apis/{GROUP}/v1/namespaces/{ns}/sprockets"
+    wait_for(lambda: served(http, coll), timeout=10, what="sprockets served")
+    assert http.post(coll, json=dict(crontab("s1"), kind="Sprocket")).status_code == 201
+    out = server.kubectl("-n", ns, "get", "spr", check=True).stdout.splitlines()
+    assert out[0].split() == ["NAME", "AGE"]
+    # a changed schema and columns are served as soon as the CRD is updated
+    version["additionalPrinterColumns"] = [{"name": "Image", "type": "string", "jsonPath": ".spec.image"}]
+    version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["image"]["maxLength"] = 3
+    r = server.kubectl("apply", "-f", "-", input=json.dumps(crd))
+    assert r.returncode == 0, r.stderr
+    assert "configured" in r.stdout
+    assert http.get(f"{CRDS}/sprockets.{GROUP}").json()["metadata"]["generation"] == 2
+
+    def columns() -> list[str]:
+        return [c["name"] for c in http.get(coll, headers={
+            "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}).json()["columnDefinitions"]]
+
+    wait_for(lambda: columns() == ["Name", "Image"], timeout=10, what="new columns")
+    r = http.post(coll, json=dict(crontab("s2"), kind="Sprocket"))
+    assert r.status_code == 422 and r.json()["details"]["causes"][0]["message"] == \
+        "Too long: may not be more than 3 bytes"
+    r = server.kubectl("delete", "crd", f"sprockets.{GROUP}", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert http.get(f"{CRDS}/sprockets.{GROUP}").status_code == 404
+    wait_for(lambda: http.get(coll).status_code == 404, timeout=10, what="sprockets not served")
