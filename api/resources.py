@@ -144,6 +144,11 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(Subresource("status", "Job", _STATUS),)),
     Resource("storageclasses", "storageclass", "StorageClass", False, group="storage.k8s.io",
              short_names=("sc",)),
+    # service discovery and ingress (discovery.k8s.io/v1, networking.k8s.io/v1)
+    Resource("endpointslices", "endpointslice", "EndpointSlice", True, group="discovery.k8s.io"),
+    Resource("ingressclasses", "ingressclass", "IngressClass", False, group="networking.k8s.io"),
+    Resource("ingresses", "ingress", "Ingress", True, group="networking.k8s.io", short_names=("ing",),
+             subresources=(Subresource("status", "Ingress", _STATUS),)),
     # apiextensions.k8s.io/v1: the definitions of custom resources (served at run time, see DYNAMIC)
     Resource("customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", False,
              group="apiextensions.k8s.io", short_names=("crd", "crds"), categories=("api-extensions",),

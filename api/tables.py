@@ -288,7 +288,8 @@ NAME_COLUMN: dict[str, Any] = _NAME
 AGE_COLUMN: dict[str, Any] = _AGE
 name_cell: Callable[[Obj], str] = _name
 age_cell: Callable[[Obj, _dt.datetime], str] = _age
-_GROUP_MODULES = ("api.tables_config", "api.tables_workloads", "api.tables_rbac", "api.tables_storage")
+_GROUP_MODULES = ("api.tables_config", "api.tables_workloads", "api.tables_rbac", "api.tables_storage",
+                 "api.tables_networking")
 _groups_loaded = False
 
 

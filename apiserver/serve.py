@@ -121,6 +121,9 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
         ENDPOINTS, "default", "kubernetes", lambda cur, kv: ({**cur, "subsets": subsets}, None)
     )
     await registry.ensure(STORAGE_CLASSES, None, local_path_class())  # the default class, as k3s ships it
+    from apiserver.kinds import networking  # the default IngressClass, the kubernetes EndpointSlice
+
+    await networking.bootstrap(registry, config.advertise_address, config.port)
 
 
 def redact(url: str) -> str:

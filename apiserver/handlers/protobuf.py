@@ -133,10 +133,24 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     "SelfSubjectRulesReview": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "SelfSubjectRulesReviewSpec", False)},
     "SelfSubjectRulesReviewSpec": {1: ("namespace", _S, False)},
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta", False)},
+    # kubectl create ingress (networking.k8s.io/v1); IngressRule.ingressRuleValue is inline in JSON
+    "Ingress": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "IngressSpec", False)},
+    "IngressSpec": {1: ("defaultBackend", "IngressBackend", False), 2: ("tls", "IngressTLS", True),
+                    3: ("rules", "IngressRule", True), 4: ("ingressClassName", _S, False)},
+    "IngressBackend": {3: ("resource", "TypedLocalObjectReference", False),
+                       4: ("service", "IngressServiceBackend", False)},
+    "TypedLocalObjectReference": {1: ("apiGroup", _S, False), 2: ("kind", _S, False), 3: ("name", _S, False)},
+    "IngressServiceBackend": {1: ("name", _S, False), 2: ("port", "ServiceBackendPort", False)},
+    "ServiceBackendPort": {1: ("name", _S, False), 2: ("number", _I, False)},
+    "IngressTLS": {1: ("hosts", _S, True), 2: ("secretName", _S, False)},
+    "IngressRule": {1: ("host", _S, False), 2: ("ingressRuleValue", "IngressRuleValue", False)},
+    "IngressRuleValue": {1: ("http", "HTTPIngressRuleValue", False)},
+    "HTTPIngressRuleValue": {1: ("paths", "HTTPIngressPath", True)},
+    "HTTPIngressPath": {1: ("path", _S, False), 2: ("backend", "IngressBackend", False), 3: ("pathType", _S, False)},
 }
 KINDS = {"Namespace", "Service", "ConfigMap", "Secret", "ServiceAccount", "Deployment", "Job", "CronJob", "Role",
          "ClusterRole", "RoleBinding", "ClusterRoleBinding", "TokenRequest", "SelfSubjectAccessReview",
-         "SelfSubjectRulesReview", "SelfSubjectReview"}
+         "SelfSubjectRulesReview", "SelfSubjectReview", "Ingress"}
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -220,6 +234,8 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
             obj[key] = value
     if name == "IntOrString":
         return obj.get("strVal", "") if obj.get("type") == 1 else obj.get("intVal", 0)
+    if name == "IngressRule":
+        obj.update(obj.pop("ingressRuleValue", None) or {})
     return {k: v for k, v in obj.items() if v not in ("", 0, None) or v is True}
 
 

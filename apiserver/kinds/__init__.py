@@ -124,6 +124,7 @@ _MODULES = (
     "apiserver.kinds.storage",
     "apiserver.kinds.rbac",
     "apiserver.kinds.access",
+    "apiserver.kinds.networking",
     "apiserver.kinds.crd",
 )
 _loaded = False

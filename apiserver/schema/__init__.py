@@ -31,6 +31,7 @@ from apiserver.schema import types as _t
 from apiserver.schema import types_apiextensions as _tx
 from apiserver.schema import types_apps as _ta
 from apiserver.schema import types_config as _tc
+from apiserver.schema import types_networking as _tn
 from apiserver.schema import types_storage as _ts
 from apiserver.schema import types_rbac as _tr
 
@@ -68,6 +69,8 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "core-config": (_t.CORE, _tc.CONFIG_TYPES),
     "core-storage": (_t.CORE, _ts.STORAGE_CORE_TYPES),
     "storage": (_ts.STORAGE, _ts.STORAGE_TYPES),
+    "discovery": (_tn.DISCOVERY, _tn.DISCOVERY_TYPES),
+    "networking": (_tn.NETWORKING, _tn.NETWORKING_TYPES),
     "rbac": (_tr.RBAC, _tr.RBAC_TYPES),
     "authorization": (_tr.AUTHORIZATION, _tr.AUTHORIZATION_TYPES),
     "authentication": (_tr.AUTHENTICATION, _tr.AUTHENTICATION_TYPES),
@@ -75,13 +78,14 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
 }
 _KINDS: dict[str, str] = {**_t.KINDS, **_ta.KINDS, **_tc.CONFIG_KINDS, **_tr.RBAC_KINDS, **_ts.STORAGE_KINDS,
                          **_tx.APIEXTENSIONS_KINDS}
+_KINDS.update(_tn.NETWORKING_KINDS)
 _PACKAGE: dict[str, str] = {}
 _RAW: dict[str, dict[str, str]] = {}
 for _pkg, _table in _TABLES.values():
     for _name, _fields in _table.items():
         _PACKAGE[_name] = _pkg
         _RAW[_name] = _fields
-for _kind in (*_t.LISTED_KINDS, *_ta.LISTED_KINDS, *_tc.CONFIG_LISTED_KINDS, *_tr.RBAC_LISTED_KINDS,
+for _kind in (*_t.LISTED_KINDS, *_tn.NETWORKING_LISTED_KINDS, *_ta.LISTED_KINDS, *_tc.CONFIG_LISTED_KINDS, *_tr.RBAC_LISTED_KINDS,
               *_ts.STORAGE_LISTED_KINDS, *_tx.APIEXTENSIONS_LISTED_KINDS):
     _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
     _RAW[_kind + "List"] = {"kind": "string", "apiVersion": "string", "metadata": "ListMeta",

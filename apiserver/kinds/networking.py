@@ -1,0 +1,115 @@
+"""Rows of EndpointSlice (discovery.k8s.io/v1), Ingress and IngressClass (networking.k8s.io/v1),
+and kube-apiserver's DefaultIngressClass admission plugin.
+
+- EndpointSlice: v1 defaulting gives every port protocol TCP (and an empty name); `addressType`
+  never changes.
+- Ingress: status is written through /status only; generation counts spec changes. An Ingress
+  created with neither `spec.ingressClassName` nor the `kubernetes.io/ingress.class`
+  annotation gets the class annotated `ingressclass.kubernetes.io/is-default-class: "true"`
+  (the newest when several are), as the DefaultIngressClass plugin does; none marked, none given.
+  It reads IngressClasses from the store, so it is a write hook (after validation, before the
+  write), like DefaultStorageClass in `kinds/storage.py`.
+- IngressClass: `kubelite` is the class every server makes at bootstrap (`default_ingress_class`),
+  served by the ingress controller built into each agent (kubelet/ingress).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import jsonutil
+from api.errors import invalid
+from api.resources import by_plural
+from apiserver.kinds import HookContext, Obj, WriteHooks, row
+from apiserver.validation.networking import (
+    validate_endpoint_slice,
+    validate_endpoint_slice_update,
+    validate_ingress,
+    validate_ingress_class,
+    validate_ingress_class_update,
+    validate_ingress_create,
+    validate_ingress_status,
+)
+
+DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
+KUBELITE_CONTROLLER = "kubelite.io/ingress-nginx"
+INGRESS_CLASSES = by_plural("networking.k8s.io", "ingressclasses")
+
+
+def default_ingress_class() -> Obj:
+    """The default class every server makes at bootstrap (a fresh dict: creating it fills metadata)."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": {"name": "kubelite", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
+            "spec": {"controller": KUBELITE_CONTROLLER}}
+
+
+def default_class(classes: list[Obj]) -> Obj | None:
+    """The newest class marked default, then by name (kube's GetDefaultClass)."""
+    marked = [c for c in classes
+              if ((c.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true"]
+    if not marked:
+        return None
+    return max(marked, key=lambda c: (str((c.get("metadata") or {}).get("creationTimestamp") or ""),
+                                      str((c.get("metadata") or {}).get("name") or "")))
+
+
+class IngressAdmission(WriteHooks):
+    """On create: the class field and the class annotation exclusive, then DefaultIngressClass."""
+
+    async def claim(self, ctx: HookContext, new: Obj, old: Obj | None) -> list[str]:
+        if old is not None:
+            return []
+        causes = validate_ingress_create(new)
+        if causes:
+            raise invalid("Ingress", str((new.get("metadata") or {}).get("name") or ""), causes,
+                          "networking.k8s.io")
+        spec = new.get("spec")
+        annotations = (new.get("metadata") or {}).get("annotations") or {}
+        if not isinstance(spec, dict) or spec.get("ingressClassName") or "kubernetes.io/ingress.class" in annotations:
+            return []
+        assert INGRESS_CLASSES is not None
+        _, kvs = await ctx.list(INGRESS_CLASSES, None)  # type: ignore[attr-defined]  # the registry
+        chosen = default_class([jsonutil.loads(kv.value) for kv in kvs])
+        if chosen is not None:
+            spec["ingressClassName"] = chosen["metadata"]["name"]
+        return []
+
+
+def _slice_defaults(obj: Obj) -> None:
+    for port in obj.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("name", "")
+            port.setdefault("protocol", "TCP")
+
+
+def _ingress_create(obj: Obj) -> None:
+    obj["status"] = {"loadBalancer": {}}
+
+
+row("endpointslices", "discovery.k8s.io", defaults=_slice_defaults, validate=validate_endpoint_slice,
+    validate_update=validate_endpoint_slice_update)
+row("ingresses", "networking.k8s.io", status_separate=True, generation=True, prepare_create=_ingress_create,
+    validate=validate_ingress, validate_status=validate_ingress_status, hooks=IngressAdmission())
+row("ingressclasses", "networking.k8s.io", validate=validate_ingress_class,
+    validate_update=validate_ingress_class_update)
+
+
+def kubernetes_slice(address: str, port: int) -> Obj:
+    """The `kubernetes` service's slice, written by the server itself (as kube-apiserver's endpoint
+    reconciler does), beside its Endpoints: the service has no selector, so no controller makes it."""
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+            "addressType": "IPv6" if ":" in address else "IPv4",
+            "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}
+
+
+async def bootstrap(registry: Any, address: str, port: int) -> None:
+    """The default IngressClass, and the `kubernetes` slice following the server's address."""
+    slices = by_plural("discovery.k8s.io", "endpointslices")
+    assert INGRESS_CLASSES is not None and slices is not None
+    await registry.ensure(INGRESS_CLASSES, None, default_ingress_class())
+    want = kubernetes_slice(address, port)
+    await registry.ensure(slices, "default", want)
+    await registry.update(slices, "default", "kubernetes",
+                          lambda cur, kv: ({**cur, "endpoints": want["endpoints"], "ports": want["ports"]}, None))
