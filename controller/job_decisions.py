@@ -7,7 +7,9 @@ Rules as Kubernetes' job_controller applies them (1.31+):
 - Failures are counted pods in phase Failed (and pods deleted before finishing); with
   restartPolicy OnFailure the container restarts of active pods count too. More than
   `backoffLimit` sets FailureTarget (reason BackoffLimitExceeded); `activeDeadlineSeconds` past
-  `startTime` sets FailureTarget (DeadlineExceeded); enough successes set SuccessCriteriaMet
+  `startTime` sets FailureTarget (DeadlineExceeded); a `podFailurePolicy` rule may fail the Job
+  at once (PodFailurePolicy) or ignore a failure (controller.job_failure_policy); failures are
+  checked before success, as syncJob does; enough successes set SuccessCriteriaMet
   (CompletionsReached). Then the active pods are deleted, and once none is left the terminal
   condition Failed or Complete (with `completionTime`) follows.
 - After a failure, the next pod waits 10 s * 2^(failures since the last success - 1), at most
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api import jsonutil
+from controller import job_failure_policy as fp
 from controller import job_pods as jp
 from controller.base import Obj, meta
 from controller.replicas import is_ready, pods_to_delete
@@ -99,6 +102,9 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
     unc_s, unc_f = list(unc.get("succeeded") or []), list(unc.get("failed") or [])
     known = set(unc_s) | set(unc_f)
     new_s, new_f, release = [], [], []
+    verdicts = {meta(p).get("uid", ""): fp.judge(job, p) for p in pods if jp.phase(p) == "Failed"}
+    ignored = {uid for uid, (action, _) in verdicts.items() if action == fp.IGNORE}
+    fail_job = ""
     for p in pods:
         if not jp.has_finalizer(p):
             continue
@@ -108,9 +114,14 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
         elif jp.phase(p) == "Succeeded":
             new_s.append(uid)
             release.append(p)
+        elif uid in ignored:
+            release.append(p)  # podFailurePolicy Ignore: not a failure against backoffLimit
         elif jp.phase(p) == "Failed" or (jp.is_terminating(p) and target is None and not finished):
             new_f.append(uid)
             release.append(p)
+            action, message = verdicts.get(uid, (fp.COUNT, ""))
+            if action == fp.FAIL_JOB and not fail_job:
+                fail_job = message
         elif finished or deleting or (jp.is_terminating(p) and target is not None):
             release.append(p)
     succeeded_n = int(old.get("succeeded") or 0) + len(unc_s) + len(new_s)
@@ -142,12 +153,14 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
                         else succeeded_n > 0 and not active)
             if indexed:
                 complete = completions is not None and succeeded_n >= completions
-            if complete:
-                target = _cond("SuccessCriteriaMet", "CompletionsReached", COMPLETE_MESSAGE, now)
+            if fail_job:  # failures first, as syncJob checks them
+                target = _cond("FailureTarget", "PodFailurePolicy", fail_job, now)
             elif failures > backoff_limit:
                 target = _cond("FailureTarget", "BackoffLimitExceeded", BACKOFF_MESSAGE, now)
             elif past:
                 target = _cond("FailureTarget", "DeadlineExceeded", DEADLINE_MESSAGE, now)
+            elif complete:
+                target = _cond("SuccessCriteriaMet", "CompletionsReached", COMPLETE_MESSAGE, now)
             if target is not None:
                 conditions.append(target)
             elif deadline is not None and start is not None and not suspended:
@@ -175,7 +188,8 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
                 conditions.append(dict(_cond("Suspended", "JobResumed", "Job resumed", now), status="False"))
                 events.append(("Normal", "Resumed", "Job resumed"))
                 start = jsonutil.format_time(now)  # activeDeadlineSeconds counts from the resume
-            _manage(plan, active, pods, indexed, completions, parallelism, succeeded_n, done_idx, now)
+            counted = [p for p in pods if meta(p).get("uid", "") not in ignored]  # ignored failures cost no back-off
+            _manage(plan, active, counted, indexed, completions, parallelism, succeeded_n, done_idx, now)
 
     status: Obj = {"active": len(active), "ready": sum(1 for p in active if is_ready(p)),
                    "succeeded": succeeded_n, "failed": failed_n, "terminating": len(terminating),

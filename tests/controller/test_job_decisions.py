@@ -195,3 +195,44 @@ def test_resume_restarts_the_clock() -> None:
     assert plan.status["startTime"] == stamp(NOW) and plan.create == [None]
     assert ("Normal", "Resumed", "Job resumed") in plan.events
     assert jd.condition(plan.status, "Suspended") is None
+
+
+def failed_with(code: int, container: str = "c", conditions: list[Obj] | None = None) -> Obj:
+    p = pod("Failed", finished=NOW - dt.timedelta(seconds=1))
+    p["metadata"]["namespace"] = "ns"
+    p["status"]["containerStatuses"] = [{"name": container, "restartCount": 0, "state": {"terminated": {
+        "exitCode": code, "finishedAt": stamp(NOW - dt.timedelta(seconds=1))}}}]
+    if conditions:
+        p["status"]["conditions"] = conditions
+    return p
+
+
+POLICY = {"rules": [
+    {"action": "FailJob", "onExitCodes": {"containerName": "c", "operator": "In", "values": [42]}},
+    {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+    {"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [0, 42]}},
+]}
+
+
+def test_pod_failure_policy_fail_job() -> None:
+    bad = failed_with(42)
+    plan = jd.decide(job({"startTime": stamp(NOW)}, completions=3, backoffLimit=6, podFailurePolicy=POLICY),
+                     [bad, pod()], NOW)
+    target = next(c for c in plan.status["conditions"] if c["type"] == "FailureTarget")
+    assert target["reason"] == "PodFailurePolicy"
+    assert target["message"] == (f"Container c for pod ns/{bad['metadata']['name']} failed with exit code 42 "
+                                 "matching FailJob rule at index 0")
+    assert len(plan.delete) == 1 and plan.create == []
+
+
+def test_pod_failure_policy_ignore_and_count() -> None:
+    evicted = failed_with(137, conditions=[{"type": "DisruptionTarget", "status": "True"}])
+    plan = jd.decide(job({"startTime": stamp(NOW)}, completions=1, backoffLimit=0, podFailurePolicy=POLICY),
+                     [evicted], NOW)
+    assert "failed" not in plan.status and plan.interim is None and "conditions" not in plan.status
+    assert plan.release == [evicted] and plan.create == [None]  # replaced at once: no back-off for it
+    counted = failed_with(3)
+    plan = jd.decide(job({"startTime": stamp(NOW)}, completions=1, backoffLimit=0, podFailurePolicy=POLICY),
+                     [counted], NOW)
+    assert plan.status["failed"] == 1  # nothing left running: Failed follows in the same sync
+    assert conds(plan.status) == {"FailureTarget": "BackoffLimitExceeded", "Failed": "BackoffLimitExceeded"}
