@@ -32,6 +32,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--nodes", type=int, default=100)
     ap.add_argument("--pods", type=int, default=3000)
+    ap.add_argument("--workload", choices=("rc", "deployment"), default="rc",
+                    help="deployment: a Deployment's scale-up and rolling update beside the RC path (bench/_workloads.py)")
+    ap.add_argument("--deployment-first", action="store_true", help="with --workload deployment: run it before the RC")
     args = ap.parse_args()
     with server() as (data, srv), hollow_nodes(data, args.nodes) as agent:
         c = Client(from_kubeconfig([data / "kubeconfig.yaml"]))
@@ -40,6 +43,11 @@ def main() -> None:
             if time.monotonic() > deadline:
                 sys.exit(f"only {ready_nodes(c)} of {args.nodes} hollow nodes became Ready")
             time.sleep(0.5)
+        if args.workload == "deployment":
+            from bench._workloads import side_by_side
+
+            side_by_side(c, args.pods, args.deployment_first)
+            return
         rss_before = rss_mib(srv.pid)
         rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "scale"},
               "spec": {"replicas": 0, "selector": {"app": "scale"}, "template": {
