@@ -3,7 +3,8 @@
 A leaf module (no imports of ours) so that `apiserver.logic` can consult it without importing
 the CRD machinery: `apiserver.crd.served` fills `UNKNOWN_FIELDS` with one function per
 (apiVersion, kind) of a served custom resource; `unknown_fields` answers None for any other kind
-(then the static schema tables decide).
+(then the static schema tables decide). `BUILTIN_UNKNOWN_FIELDS` is the same for built-in kinds
+whose free-form parts have their own check (the CRD's JSONSchemaProps).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 UNKNOWN_FIELDS: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {}
+# built-in kinds with free-form parts checked by their own walk (the CRD's JSONSchemaProps), set at import
+BUILTIN_UNKNOWN_FIELDS: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {}
 
 
 def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str] | None:
-    if not UNKNOWN_FIELDS:
+    if not UNKNOWN_FIELDS and not BUILTIN_UNKNOWN_FIELDS:
         return None
-    check = UNKNOWN_FIELDS.get((str(obj.get("apiVersion") or ""), kind))
+    key = (str(obj.get("apiVersion") or ""), kind)
+    check = UNKNOWN_FIELDS.get(key) or BUILTIN_UNKNOWN_FIELDS.get(key)
     return None if check is None else check(obj)
 
 

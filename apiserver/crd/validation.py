@@ -22,6 +22,17 @@ _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
 _KIND = re.compile(r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 _COLUMN_TYPES = ["boolean", "date", "integer", "number", "string"]
 _SCHEMA_TYPES = {"array", "boolean", "integer", "number", "object", "string"}
+# JSONSchemaProps' fields (apiextensions/v1): anything else in a schema is an unknown field
+SCHEMA_KEYWORDS = frozenset({
+    "id", "$schema", "$ref", "description", "type", "format", "title", "default", "maximum", "exclusiveMaximum",
+    "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems",
+    "multipleOf", "enum", "maxProperties", "minProperties", "required", "items", "allOf", "oneOf", "anyOf", "not",
+    "properties", "additionalProperties", "patternProperties", "dependencies", "additionalItems", "definitions",
+    "externalDocs", "example", "nullable", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
+    "x-kubernetes-int-or-string", "x-kubernetes-list-map-keys", "x-kubernetes-list-type", "x-kubernetes-map-type",
+    "x-kubernetes-validations"})
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
+_SCHEMA_LISTS = ("allOf", "oneOf", "anyOf")
 _LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
               "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
               "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
@@ -142,6 +153,11 @@ def _version(v: Obj, path: str) -> list[Cause]:
         elif root_type != "object":
             out.append(field_invalid(f"{spath}.type", root_type, "must be object at the root"))
         out += structural(schema, spath, root=True)
+        meta = _dict(schema.get("properties")).get("metadata")
+        if isinstance(meta, dict) and set(_dict(meta.get("properties"))) - {"name", "generateName"}:
+            out.append({"reason": "FieldValueForbidden", "field": f"{spath}.properties[metadata]",
+                        "message": "Forbidden: must not specify anything other than name and generateName, but "
+                                   "metadata is implicitly specified"})
     for i, col in enumerate(v.get("additionalPrinterColumns") or []):
         cpath = f"{path}.additionalPrinterColumns[{i}]"
         if not isinstance(col, dict):
@@ -171,6 +187,11 @@ def structural(s: Obj, path: str, root: bool = False) -> list[Cause]:
     """kube's structural schema rules that matter here: a known `type` on every specified field."""
     out: list[Cause] = []
     t = s.get("type")
+    if "$ref" in s:
+        out.append({"reason": "FieldValueForbidden", "field": f"{path}.$ref",
+                    "message": "Forbidden: $ref is not supported"})
+    if s.get("x-kubernetes-preserve-unknown-fields") is False:
+        out.append(field_invalid(f"{path}.x-kubernetes-preserve-unknown-fields", False, "must be true or undefined"))
     if t and t not in _SCHEMA_TYPES:
         out.append(field_not_supported(f"{path}.type", t, sorted(_SCHEMA_TYPES)))
     props = s.get("properties")
@@ -199,3 +220,29 @@ def _field(s: Any, path: str) -> list[Cause]:
             not s.get("x-kubernetes-preserve-unknown-fields"):
         out.append(field_required(f"{path}.type", "must not be empty for specified object fields"))
     return out + structural(s, path)
+
+
+def unknown_schema_fields(crd: Obj) -> list[str]:
+    """Dotted paths of the keys in the versions' schemas that JSONSchemaProps does not have (what
+    kube's typed decoding of a CRD reports as unknown fields)."""
+    out: list[str] = []
+    for i, v in enumerate(_dict(crd.get("spec")).get("versions") or []):
+        schema = _dict(_dict(_dict(v).get("schema")).get("openAPIV3Schema"))
+        _unknown_keywords(schema, f"spec.versions[{i}].schema.openAPIV3Schema", out)
+    return out
+
+
+def _unknown_keywords(s: Obj, path: str, out: list[str]) -> None:
+    for key, value in s.items():
+        if key not in SCHEMA_KEYWORDS:
+            out.append(f"{path}.{key}")
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                if isinstance(sub, dict):
+                    _unknown_keywords(sub, f"{path}.{key}.{name}", out)
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            for j, sub in enumerate(value):
+                if isinstance(sub, dict):
+                    _unknown_keywords(sub, f"{path}.{key}[{j}]", out)
+        elif key in ("items", "not", "additionalProperties", "additionalItems") and isinstance(value, dict):
+            _unknown_keywords(value, f"{path}.{key}", out)

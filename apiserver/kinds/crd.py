@@ -18,9 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import Cause, method_not_allowed
-from apiserver.crd import objects
+from apiserver import schema
+from apiserver.crd import hooks, objects
 from apiserver.crd.model import CLEANUP_FINALIZER, CustomKind, ServedVersion
-from apiserver.crd.validation import validate_crd, validate_crd_update
+from apiserver.crd.validation import unknown_schema_fields, validate_crd, validate_crd_update
 from apiserver.kinds import KindStrategy, Obj, row
 
 
@@ -60,6 +61,11 @@ def _crd_holds_removal(crd: Obj) -> bool:
     return not (crd.get("metadata") or {}).get("deletionTimestamp")
 
 
+def _crd_unknown_fields(crd: Obj) -> list[str]:
+    return schema.unknown_fields("CustomResourceDefinition", crd) + unknown_schema_fields(crd)
+
+
+hooks.BUILTIN_UNKNOWN_FIELDS[("apiextensions.k8s.io/v1", "CustomResourceDefinition")] = _crd_unknown_fields
 row("customresourcedefinitions", "apiextensions.k8s.io", status_separate=True, generation=True,
     defaults=_crd_defaults, prepare_create=_crd_prepare_create, validate=validate_crd,
     validate_update=lambda new, old: validate_crd_update(new, old),

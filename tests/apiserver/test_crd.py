@@ -132,6 +132,23 @@ def test_bad_crds_are_refused(http: httpx.Client, change: Any, field: str, messa
     assert http.get(f"{CRDS}/{crd['metadata']['name']}").status_code == 404
 
 
+def test_unknown_schema_keywords_are_unknown_fields(http: httpx.Client, server: Server) -> None:
+    crd = copy.deepcopy(CRONTAB)
+    crd["metadata"]["name"] = "typos.stable.example.com"
+    crd["spec"]["names"] = {"plural": "typos", "kind": "Typo"}
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["maxProps"] = 3
+    r = http.post(CRDS + "?fieldValidation=Strict", json=crd)
+    assert r.status_code == 400, r.text
+    assert r.json()["message"].endswith('strict decoding error: unknown field '
+                                        '"spec.versions[0].schema.openAPIV3Schema.properties.spec.maxProps"')
+    r = server.kubectl("create", "-f", "-", input=json.dumps(crd))  # kubectl validates with Strict
+    assert r.returncode != 0 and "maxProps" in r.stderr
+    r = http.post(CRDS, json=crd)  # Warn: dropped, with a warning
+    assert r.status_code == 201 and r.headers.get("warning")
+    assert "maxProps" not in r.json()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert http.delete(f"{CRDS}/typos.stable.example.com").status_code == 200
+
+
 # --- its resources ------------------------------------------------------------------------------------
 
 def test_bad_object_is_422_naming_the_field_and_nothing_is_stored(http: httpx.Client, crontabs: str,

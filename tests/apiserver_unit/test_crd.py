@@ -15,7 +15,7 @@ from api import resources
 from apiserver import discovery, openapi
 from apiserver.crd import columns, model, objects
 from apiserver.crd.served import publish
-from apiserver.crd.validation import validate_crd, validate_crd_update
+from apiserver.crd.validation import unknown_schema_fields, validate_crd, validate_crd_update
 from apiserver.handlers.routing import resolve
 
 SCHEMA: dict[str, Any] = {
@@ -213,3 +213,26 @@ def test_published_rows_reach_lookup_routing_discovery_and_openapi(widgets_serve
     publish([])
     assert resources.lookup("wd") is None and resolve("/apis/example.com/v1/widgets") is None
     assert openapi.v3_document("apis/example.com/v1") is None
+
+
+def test_unknown_schema_keywords_and_forbidden_schema_parts() -> None:
+    crd = copy.deepcopy(CRD)
+    crd["spec"]["versions"][1]["schema"]["openAPIV3Schema"] = copy.deepcopy(SCHEMA)  # the versions share one
+    spec_schema = crd["spec"]["versions"][1]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec_schema["typo"] = 1
+    spec_schema["properties"]["tags"]["items"]["properties"]["k"]["maxlen"] = 3
+    assert sorted(unknown_schema_fields(crd)) == [
+        "spec.versions[1].schema.openAPIV3Schema.properties.spec.properties.tags.items.properties.k.maxlen",
+        "spec.versions[1].schema.openAPIV3Schema.properties.spec.typo"]
+    crd = copy.deepcopy(CRD)
+    root = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = copy.deepcopy(SCHEMA)
+    root["properties"]["metadata"] = {"type": "object", "properties": {"labels": {"type": "object"}}}
+    root["properties"]["spec"]["x-kubernetes-preserve-unknown-fields"] = False
+    root["properties"]["spec"]["properties"]["ref"] = {"$ref": "#/definitions/x"}
+    fields = {c["field"]: c["message"] for c in validate_crd(crd)}
+    assert fields["spec.versions[0].schema.openAPIV3Schema.properties[metadata]"].startswith(
+        "Forbidden: must not specify anything other than name and generateName")
+    assert fields["spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-preserve-unknown-fields"] \
+        == "Invalid value: false: must be true or undefined"
+    assert fields["spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[ref].$ref"] == \
+        "Forbidden: $ref is not supported"
