@@ -1,0 +1,75 @@
+"""A pod's persistentVolumeClaim volume on the node: the kubelet fetches the claim and the volume
+bound to it with the pod's other objects, mounts the volume's path (making a local-path
+DirectoryOrCreate directory), and refuses with kubelet's FailedMount words while the claim is
+missing or not Bound."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.errors import ApiError
+from kubelet.podobjects import ObjectSource, PodObjects
+from kubelet.projection import VolumeError
+from kubelet.volumes import container_mounts, setup_volumes
+
+Obj = dict[str, Any]
+
+
+def pod() -> Obj:
+    return {"metadata": {"name": "p", "namespace": "apps", "uid": "u1"},
+            "spec": {"containers": [{"name": "c", "image": "i",
+                                     "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "db"}}]}}
+
+
+def claim(phase: str = "Bound", volume: str = "pvc-1") -> Obj:
+    return {"metadata": {"name": "db", "namespace": "apps"}, "spec": {"volumeName": volume},
+            "status": {"phase": phase}}
+
+
+def volume(path: Path) -> Obj:
+    return {"metadata": {"name": "pvc-1"},
+            "spec": {"hostPath": {"path": str(path), "type": "DirectoryOrCreate"}, "claimRef": {"name": "db"}}}
+
+
+class FakeClient:
+    def __init__(self, objects: dict[tuple[str, str], Obj]) -> None:
+        self.objects, self.gets = objects, []  # type: ignore[var-annotated]
+
+    async def get(self, resource: str, name: str, namespace: str | None = None) -> Obj:
+        self.gets.append((resource, name))
+        if (resource, name) not in self.objects:
+            raise ApiError(404, "NotFound", f'{resource} "{name}" not found')
+        return self.objects[(resource, name)]
+
+
+def test_bound_claim_mounts_its_volume_path(tmp_path: Path) -> None:
+    where = tmp_path / "storage" / "pvc-1_apps_db"
+    client = FakeClient({("persistentvolumeclaims", "db"): claim(), ("persistentvolumes", "pvc-1"): volume(where)})
+    objects = asyncio.run(ObjectSource(client).fetch(pod()))
+    assert client.gets == [("persistentvolumeclaims", "db"), ("persistentvolumes", "pvc-1")]
+    paths = setup_volumes(pod(), tmp_path / "kubelet", objects)
+    assert paths == {"data": where} and where.is_dir()  # made on first mount
+    (where / "keep").write_text("x")
+    paths = setup_volumes(pod(), tmp_path / "kubelet", objects)  # a second mount keeps the data
+    assert (paths["data"] / "keep").read_text() == "x"
+    mounts = container_mounts(pod()["spec"]["containers"][0], paths)
+    assert [(m.container_path, m.host_path) for m in mounts] == [("/data", str(where))]
+
+
+@pytest.mark.parametrize(("found", "why"), [
+    ({}, 'failed to fetch PVC from API server: persistentvolumeclaims "db" not found'),
+    ({("persistentvolumeclaims", "db"): claim("Pending", "")}, "PVC is not bound"),
+    ({("persistentvolumeclaims", "db"): claim()},
+     'failed to fetch PV pvc-1 from API server: persistentvolumes "pvc-1" not found'),
+])
+def test_unusable_claim_is_a_failed_mount(tmp_path: Path, found: dict[tuple[str, str], Obj], why: str) -> None:
+    objects = PodObjects("apps", dict(found))
+    with pytest.raises(VolumeError) as err:
+        setup_volumes(pod(), tmp_path, objects)
+    assert str(err.value) == ("Unable to attach or mount volumes: unmounted volumes=[data], unattached "
+                              f"volumes=[data]: error processing PVC apps/db: {why}")
