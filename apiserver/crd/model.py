@@ -30,6 +30,7 @@ class ServedVersion:
     columns: tuple[Obj, ...]
     status: bool
     scale: Obj | None
+    selectable: tuple[str, ...] = ()  # selectableFields: field selector paths beyond metadata.name/namespace
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,11 @@ def _served_version(group: str, names: Obj, namespaced: bool, v: Obj) -> ServedV
         group=group, version=str(v["name"]), short_names=tuple(names.get("shortNames") or ()),
         categories=tuple(names.get("categories") or ()), subresources=tuple(sub_rows))
     schema = (v.get("schema") or {}).get("openAPIV3Schema")
+    selectable = tuple(str(f.get("jsonPath", "")).lstrip(".") for f in v.get("selectableFields") or []
+                       if isinstance(f, dict) and f.get("jsonPath"))
     return ServedVersion(res, schema if isinstance(schema, dict) else None,
                          tuple(c for c in v.get("additionalPrinterColumns") or [] if isinstance(c, dict)),
-                         "status" in subs, scale)
+                         "status" in subs, scale, selectable)
 
 
 # --- status --------------------------------------------------------------------------------------

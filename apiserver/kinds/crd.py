@@ -119,7 +119,7 @@ def custom_strategy(kind: CustomKind) -> KindStrategy:
     return KindStrategy(
         preferred.resource, status_separate=status_separate, generation=True, defaults=defaults,
         validate=validate, validate_status=lambda new, old: validate(new), prepare_create=prepare_create,
-        scale_selector=scale_selector if scale is not None else None)
+        scale_selector=scale_selector if scale is not None else None, field_paths=frozenset(preferred.selectable))
 
 
 def unknown_fields(kind: CustomKind, obj: Obj) -> list[str]:

@@ -49,6 +49,7 @@ CRONTAB: dict[str, Any] = {
                     }},
                 },
             }},
+            "selectableFields": [{"jsonPath": ".spec.size"}],
             "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.replicas",
                                                      "statusReplicasPath": ".status.replicas",
                                                      "labelSelectorPath": ".spec.selector"}},
@@ -242,6 +243,13 @@ def test_kubectl_get_printer_columns_and_short_name(http: httpx.Client, server: 
     got = json.loads(server.kubectl("-n", ns, "get", "crontab.stable.example.com/pc", "-o", "json",
                                     check=True).stdout)
     assert got["spec"]["replicas"] == 3
+    http.post(base(ns), json=crontab("small", size="S"))
+    picked = server.kubectl("-n", ns, "get", "ct", "--field-selector", "spec.size=S", "-o", "name", check=True)
+    assert picked.stdout.split() == ["crontab.stable.example.com/small"]
+    bad = server.kubectl("-n", ns, "get", "ct", "--field-selector", "spec.image=x")
+    assert bad.returncode != 0 and "field label not supported: spec.image" in bad.stderr
+    everything = server.kubectl("-n", ns, "get", "all", "-o", "name", check=True).stdout.split()
+    assert "crontab.stable.example.com/pc" in everything  # categories: ["all"]
 
 
 def test_discovery_and_api_resources(http: httpx.Client, server: Server, crontabs: str) -> None:
