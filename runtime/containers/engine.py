@@ -140,10 +140,11 @@ class Engine:
     def start(self, rec: Record) -> Record:
         if rec.state != "created":
             raise ContainerStateError(f"container {rec.short_id} is {rec.state}, not created")
+        started = time.time()  # before: a short command may have exited by the time start returns
         if not _open_exec_fifo(rec.id):
             proc.runc("start", rec.id)
         rec.state = "running"
-        rec.started_at = time.time()
+        rec.started_at = started
         self.store.save(rec)
         return rec
 
@@ -187,7 +188,9 @@ class Engine:
         exit_file = self.exits / rec.id
         try:
             code = int(exit_file.read_text().strip() or "255")
-            finished = exit_file.stat().st_mtime
+            # the file's mtime is the kernel's coarse clock (a few ms behind time.time()): never
+            # before the start we recorded, for a command that ran less than that
+            finished = max(exit_file.stat().st_mtime, rec.started_at)
         except (OSError, ValueError):
             if self.conmon_pid(rec) or _alive(rec.pid):
                 return rec
