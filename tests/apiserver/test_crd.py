@@ -283,6 +283,12 @@ def test_kubectl_apply_127_and_133(server: Server, crontabs: str, ns: str) -> No
         assert r.returncode == 0, (binary, r.stderr)
     r = server.kubectl("-n", ns, "get", "crontabs", "applied", binary=KUBECTL_127, check=True)
     assert "applied" in r.stdout
+    r = server.kubectl("-n", ns, "apply", "--server-side", "-f", "-", input=json.dumps(crontab("ssa", replicas=3)))
+    assert r.returncode == 0, r.stderr
+    r = server.kubectl("-n", ns, "apply", "--server-side", "-f", "-", input=json.dumps(crontab("ssa", replicas=4)))
+    assert r.returncode == 0, r.stderr
+    r = server.kubectl("-n", ns, "get", "ct", "ssa", "-o", "jsonpath={.spec.replicas}", check=True)
+    assert r.stdout == "4"
     bad = json.dumps(crontab("applied-bad", replicas="x"))
     r = server.kubectl("-n", ns, "apply", "-f", "-", input=bad)
     assert r.returncode != 0 and "spec.replicas" in r.stderr

@@ -66,3 +66,20 @@ def test_deleting_a_namespace_deletes_its_custom_resources(tmp_path: Path) -> No
             assert h.get(f"/apis/{GROUP}/v1/crontabs").json()["items"] == []
     finally:
         srv.stop()
+
+
+def test_custom_resources_are_served_again_after_a_restart(tmp_path: Path) -> None:
+    srv = start_server(tmp_path)
+    try:
+        with srv.client() as h:
+            assert h.post(CRDS, json=CRONTAB).status_code == 201
+            coll = f"/apis/{GROUP}/v1/namespaces/default/crontabs"
+            wait_for(lambda: _served(h, coll), timeout=15, what="crontabs served")
+            assert h.post(coll, json=crontab("kept")).status_code == 201
+        srv.stop()
+        srv.start()
+        with srv.client() as h:
+            assert h.get(f"{coll}/kept").json()["spec"]["replicas"] == 1  # served from the first request on
+            assert h.post(coll, json=crontab("bad", replicas="x")).status_code == 422
+    finally:
+        srv.stop()
