@@ -19,6 +19,7 @@ from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
 from controller.deployment import DeploymentController
 from controller.endpoints import EndpointsController
+from controller.endpointslice import EndpointSliceController
 from controller.gc import GC_RESOURCES, GarbageCollector
 from controller.ipam import NodeIpamController
 from controller.kubedns import KubeDnsController, default_dns_ip
@@ -70,6 +71,10 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
         ep = EndpointsController(client, factory.informer("services"), pods, factory.informer("endpoints"),
                                  workers=options.workers)
         loops.append(ep.run())
+    if "endpointslice" in enabled:
+        eps = EndpointSliceController(client, factory.informer("services"), pods, factory.informer("endpoints"),
+                                      factory.informer("endpointslices"), workers=options.workers)
+        loops.append(eps.run())
     if "nodelifecycle" in enabled:
         nl = NodeLifecycleController(client, nodes, factory.informer("leases", LEASE_NAMESPACE), pods,
                                      recorder("node-controller"), options.node_monitor_grace_period,

@@ -66,7 +66,8 @@ class ControllerOptions:
     retry_period: float = 2.0
     pod_gc_quarantine: float = 40.0  # seconds a pod's node must be missing before the pod goes
     workers: int = 4
-    controllers: tuple[str, ...] = ("replication", "replicaset", "deployment", "endpoints", "nodelifecycle",
+    controllers: tuple[str, ...] = ("replication", "replicaset", "deployment", "endpoints", "endpointslice",
+                                    "nodelifecycle",
                                     "nodeipam", "garbagecollector", "podgc", "namespace", "kubedns",
                                     "daemonset", "statefulset", "job", "cronjob", "serviceaccount",
                                     "persistentvolume-binder", "local-path-provisioner")
