@@ -248,6 +248,8 @@ def test_kubectl_get_printer_columns_and_short_name(http: httpx.Client, server: 
     assert picked.stdout.split() == ["crontab.stable.example.com/small"]
     bad = server.kubectl("-n", ns, "get", "ct", "--field-selector", "spec.image=x")
     assert bad.returncode != 0 and "field label not supported: spec.image" in bad.stderr
+    described = server.kubectl("-n", ns, "describe", "ct", "pc", check=True).stdout
+    assert "Kind:         CronTab" in described and "Cron Spec:" in described
     everything = server.kubectl("-n", ns, "get", "all", "-o", "name", check=True).stdout.split()
     assert "crontab.stable.example.com/pc" in everything  # categories: ["all"]
 
@@ -303,6 +305,14 @@ def test_python_client(server: Server, crontabs: str, ns: str) -> None:
     crd = ext.read_custom_resource_definition(crontabs)
     assert crd.status.accepted_names.kind == "CronTab"
     assert crontabs in [c.metadata.name for c in ext.list_custom_resource_definition().items]
+    made = copy.deepcopy(CRONTAB)
+    made["metadata"]["name"] = f"pythons.{GROUP}"
+    made["spec"]["names"] = {"plural": "pythons", "kind": "Python"}
+    created_crd = ext.create_custom_resource_definition(made)
+    assert created_crd.spec.names.list_kind == "PythonList"
+    wait_for(lambda: ext.read_custom_resource_definition(f"pythons.{GROUP}").status.conditions, timeout=10,
+             what="conditions")
+    ext.delete_custom_resource_definition(f"pythons.{GROUP}")
     objs = client.CustomObjectsApi(api_client)
     created = objs.create_namespaced_custom_object(GROUP, "v1", ns, "crontabs", crontab("py"))
     assert created["spec"]["replicas"] == 1
