@@ -20,8 +20,12 @@ BUILTIN_UNKNOWN_FIELDS: dict[tuple[str, str], Callable[[dict[str, Any]], list[st
 def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str] | None:
     if not UNKNOWN_FIELDS and not BUILTIN_UNKNOWN_FIELDS:
         return None
-    key = (str(obj.get("apiVersion") or ""), kind)
-    check = UNKNOWN_FIELDS.get(key) or BUILTIN_UNKNOWN_FIELDS.get(key)
+    api_version = obj.get("apiVersion")
+    if api_version:
+        check = UNKNOWN_FIELDS.get((str(api_version), kind)) or BUILTIN_UNKNOWN_FIELDS.get((str(api_version), kind))
+    else:  # a patch's changed sections: apiVersion left as stored, the kind's check decides by itself
+        check = next((f for table in (UNKNOWN_FIELDS, BUILTIN_UNKNOWN_FIELDS) for (_, k), f in table.items()
+                      if k == kind), None)
     return None if check is None else check(obj)
 
 

@@ -197,6 +197,10 @@ def test_strict_field_validation_is_400(http: httpx.Client, crontabs: str, ns: s
     assert r.status_code == 400, r.text
     assert 'strict decoding error: unknown field "spec.bogus"' in r.json()["message"]
     assert http.get(f"{base(ns)}/strict").status_code == 404
+    assert http.post(base(ns), json=crontab("strict")).status_code == 201
+    r = http.patch(f"{base(ns)}/strict?fieldValidation=Strict", json={"spec": {"bogus": 1}},
+                   headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 400 and 'unknown field "spec.bogus"' in r.json()["message"]
 
 
 def test_status_subresource_and_generation(http: httpx.Client, crontabs: str, ns: str) -> None:
