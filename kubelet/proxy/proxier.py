@@ -1,4 +1,4 @@
-"""The service proxy loop: watch Services and Endpoints, program one nftables table.
+"""The service proxy loop: watch Services and EndpointSlices, program one nftables table.
 
 Level-triggered like the controllers: informer handlers only mark the table dirty; one loop
 rebuilds the whole rule set from the caches (`rules.ruleset`) and replaces the table in one
@@ -17,7 +17,7 @@ from typing import Any
 
 from api.informer import InformerFactory
 from kubelet.proxy.conntrack import Flow, conntrack_clear, stale_flows
-from kubelet.proxy.rules import TABLE, ServicePort, ruleset, service_ports
+from kubelet.proxy.rules import TABLE, ServicePort, ruleset, service_ports, slices_by_service
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Proxier:
                  remove: Callable[[], None] = nft_remove, min_interval: float = 0.1,
                  clear_udp: Callable[[list[Flow]], None] = conntrack_clear) -> None:
         self.services = informers.informer("services")
-        self.endpoints = informers.informer("endpoints")
+        self.slices = informers.informer("endpointslices")
         self._apply = apply
         self._remove = remove
         self._min_interval = min_interval
@@ -51,21 +51,20 @@ class Proxier:
         self._applied_ports: list[ServicePort] = []
         self.applies = 0  # transactions sent
         self.rebuilds = 0  # rule sets computed (a rebuild that changes nothing sends none)
-        for inf in (self.services, self.endpoints):
+        for inf in (self.services, self.slices):
             inf.add_handlers(self._mark, lambda old, new: self._mark(new), self._mark)
 
     def _mark(self, _obj: Any = None) -> None:
         self._dirty.set()
 
     def current_ports(self) -> list[ServicePort]:
-        eps = {(e["metadata"].get("namespace", "default"), e["metadata"]["name"]): e for e in self.endpoints.list()}
-        return service_ports(self.services.list(), eps)
+        return service_ports(self.services.list(), slices_by_service(self.slices.list()))
 
     def current_ruleset(self) -> str:
         return ruleset(self.current_ports())
 
     async def run(self) -> None:
-        await asyncio.gather(self.services.synced.wait(), self.endpoints.synced.wait())
+        await asyncio.gather(self.services.synced.wait(), self.slices.synced.wait())
         self._dirty.set()
         while True:
             await self._dirty.wait()

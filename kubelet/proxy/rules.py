@@ -1,4 +1,7 @@
-"""Services + Endpoints -> the body of one nftables table (pure; applied atomically elsewhere).
+"""Services + EndpointSlices -> the body of one nftables table (pure; applied atomically elsewhere).
+
+A service's endpoints are the `ready` ones of the IPv4 slices labelled with its name, on the
+slice port of the same name and protocol (what kube-proxy reads since Endpoints were superseded).
 
 The proxy rebuilds the whole table on every change and replaces it in a single `nft -f`
 transaction (`runtime.network.nft.apply_table`), so a packet never sees half a rule set.
@@ -19,6 +22,7 @@ from typing import Any
 
 TABLE = "kubelite-proxy"
 MASQ_MARK = "0x4000"
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,25 @@ class ServicePort:
         return f"{self.namespace}/{self.service}" + (f":{self.port_name}" if self.port_name else "")
 
 
+def endpoint_is_ready(ep: Mapping[str, Any]) -> bool:
+    """A slice endpoint traffic may go to: `ready` (unset reads as ready, as kube-proxy reads it)."""
+    return (ep.get("conditions") or {}).get("ready") is not False
+
+
+def slices_by_service(slices: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
+    """EndpointSlices grouped by the service their `kubernetes.io/service-name` label names."""
+    out: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for s in slices:
+        meta = s.get("metadata") or {}
+        svc = (meta.get("labels") or {}).get(SERVICE_NAME_LABEL)
+        if svc:
+            out.setdefault((meta.get("namespace", "default"), svc), []).append(s)
+    return out
+
+
 def service_ports(services: Iterable[Mapping[str, Any]],
-                  endpoints: Mapping[tuple[str, str], Mapping[str, Any]]) -> list[ServicePort]:
-    """Flatten services and their Endpoints into the ports to program, in a stable order."""
+                  slices: Mapping[tuple[str, str], Iterable[Mapping[str, Any]]]) -> list[ServicePort]:
+    """Flatten services and their EndpointSlices into the ports to program, in a stable order."""
     out: list[ServicePort] = []
     for svc in services:
         meta, spec = svc.get("metadata") or {}, svc.get("spec") or {}
@@ -49,17 +69,19 @@ def service_ports(services: Iterable[Mapping[str, Any]],
         if not ip or ip == "None" or spec.get("type") == "ExternalName":
             continue
         ns, name = meta.get("namespace", "default"), meta.get("name", "")
-        ep = endpoints.get((ns, name)) or {}
+        own = [s for s in slices.get((ns, name)) or () if s.get("addressType") == "IPv4"]
         for p in spec.get("ports") or []:
-            pname = p.get("name", "")
+            pname, proto = p.get("name", ""), p.get("protocol", "TCP")
             targets: set[tuple[str, int]] = set()
-            for subset in ep.get("subsets") or []:
-                ports = [q for q in subset.get("ports") or [] if q.get("name", "") == pname]
+            for s in own:
+                ports = [q for q in s.get("ports") or [] if (q.get("name") or "") == pname
+                         and (q.get("protocol") or "TCP") == proto and q.get("port")]
                 if not ports:
                     continue
-                for addr in subset.get("addresses") or []:
-                    targets.add((addr["ip"], int(ports[0]["port"])))
-            out.append(ServicePort(ns, name, pname, p.get("protocol", "TCP").lower(), ip, int(p["port"]),
+                for ep in s.get("endpoints") or []:
+                    if endpoint_is_ready(ep):
+                        targets.update((addr, int(ports[0]["port"])) for addr in ep.get("addresses") or [])
+            out.append(ServicePort(ns, name, pname, proto.lower(), ip, int(p["port"]),
                                    int(p.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer")
                                    else 0, tuple(sorted(targets))))
     out.sort(key=lambda s: (s.namespace, s.service, s.port_name, s.port))

@@ -51,11 +51,12 @@ def test_proxier_clears_after_applying() -> None:
                                                "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}})
 
         def endpoints(*ips: str) -> dict[str, Any]:
-            return {"metadata": {"name": "kube-dns", "namespace": "kube-system"},
-                    "subsets": [{"addresses": [{"ip": ip} for ip in ips],
-                                 "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}]}
+            return {"metadata": {"name": "kube-dns-x", "namespace": "kube-system",
+                                 "labels": {"kubernetes.io/service-name": "kube-dns"}},
+                    "addressType": "IPv4", "endpoints": [{"addresses": [ip]} for ip in ips],
+                    "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}
 
-        await api.create("endpoints", endpoints("10.250.0.2", "10.250.0.3"))
+        await api.create("endpointslices", endpoints("10.250.0.2", "10.250.0.3"))
         applied: list[str] = []
         cleared: list[list[Flow]] = []
         factory = InformerFactory(api)
@@ -64,7 +65,7 @@ def test_proxier_clears_after_applying() -> None:
         factory.start()
         task = asyncio.create_task(proxier.run())
         await until(lambda: cleared, what="the first clear")
-        await api.update("endpoints", endpoints("10.250.0.3"), "kube-system")
+        await api.update("endpointslices", endpoints("10.250.0.3"), "kube-system")
         await until(lambda: len(cleared) > 1, what="the clear after an endpoint left")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

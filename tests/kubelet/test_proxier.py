@@ -1,4 +1,4 @@
-"""The proxy loop rebuilds the table from services + endpoints and follows their changes."""
+"""The proxy loop rebuilds the table from services + EndpointSlices and follows their changes."""
 
 import asyncio
 
@@ -20,9 +20,10 @@ def test_proxier_follows_endpoints():
         factory.start()
         task = asyncio.create_task(proxier.run())
         await until(lambda: applied and "reject" in applied[-1])  # no endpoints yet: rejected
-        await api.create("endpoints", {"metadata": {"name": "web", "namespace": "default"},
-                                       "subsets": [{"addresses": [{"ip": "10.244.0.7"}],
-                                                    "ports": [{"port": 8080, "protocol": "TCP"}]}]})
+        await api.create("endpointslices", {
+            "metadata": {"name": "web-abc", "namespace": "default", "labels": {"kubernetes.io/service-name": "web"}},
+            "addressType": "IPv4", "endpoints": [{"addresses": ["10.244.0.7"], "conditions": {"ready": True}}],
+            "ports": [{"name": "", "port": 8080, "protocol": "TCP"}]})
         await until(lambda: "dnat to 10.244.0.7:8080" in applied[-1])
         count, rebuilds = proxier.applies, proxier.rebuilds
         proxier._mark()  # nothing changed: a rebuild, but no new transaction

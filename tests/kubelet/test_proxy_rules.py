@@ -2,24 +2,42 @@
 
 import subprocess
 
-from kubelet.proxy.rules import TABLE, ruleset, service_ports
+from kubelet.proxy.rules import TABLE, ruleset, service_ports, slices_by_service
 
 SVC = {"metadata": {"namespace": "default", "name": "web"},
        "spec": {"type": "NodePort", "clusterIP": "10.96.0.12",
                 "ports": [{"name": "http", "port": 80, "protocol": "TCP", "nodePort": 30080},
                           {"name": "dns", "port": 53, "protocol": "UDP"}]}}
-EP = {"subsets": [{"addresses": [{"ip": "10.244.1.3"}, {"ip": "10.244.2.4"}],
-                   "notReadyAddresses": [{"ip": "10.244.1.9"}],
-                   "ports": [{"name": "http", "port": 8080, "protocol": "TCP"},
-                             {"name": "dns", "port": 5353, "protocol": "UDP"}]}]}
+SLICE = {"metadata": {"namespace": "default", "name": "web-x1", "labels": {"kubernetes.io/service-name": "web"}},
+         "addressType": "IPv4",
+         "endpoints": [{"addresses": ["10.244.1.3"], "conditions": {"ready": True}},
+                       {"addresses": ["10.244.2.4"]},  # unset reads as ready
+                       {"addresses": ["10.244.1.9"], "conditions": {"ready": False, "serving": True,
+                                                                   "terminating": True}}],
+         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"},
+                   {"name": "dns", "port": 5353, "protocol": "UDP"}]}
+# a second slice of the same service (more than 100 endpoints), and one of another service
+SLICE2 = {"metadata": {"namespace": "default", "name": "web-x2", "labels": {"kubernetes.io/service-name": "web"}},
+          "addressType": "IPv4", "endpoints": [{"addresses": ["10.244.3.5"], "conditions": {"ready": True}}],
+          "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}
+OTHER = {"metadata": {"namespace": "default", "name": "db-x", "labels": {"kubernetes.io/service-name": "db"}},
+         "addressType": "IPv4", "endpoints": [{"addresses": ["10.244.9.9"], "conditions": {"ready": True}}],
+         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}
+EP = slices_by_service([SLICE])
 
 
 def test_service_ports_take_ready_endpoints_by_port_name():
-    ports = service_ports([SVC], {("default", "web"): EP})
+    ports = service_ports([SVC], EP)
     assert [(p.port_name, p.protocol, p.node_port, p.endpoints) for p in ports] == [
         ("dns", "udp", 0, (("10.244.1.3", 5353), ("10.244.2.4", 5353))),
         ("http", "tcp", 30080, (("10.244.1.3", 8080), ("10.244.2.4", 8080))),
     ]
+
+
+def test_every_slice_of_the_service_counts_and_only_its_own():
+    ports = service_ports([SVC], slices_by_service([SLICE, SLICE2, OTHER]))
+    http = next(p for p in ports if p.port_name == "http")
+    assert http.endpoints == (("10.244.1.3", 8080), ("10.244.2.4", 8080), ("10.244.3.5", 8080))
 
 
 def test_headless_and_external_name_services_are_skipped():
@@ -31,17 +49,17 @@ def test_headless_and_external_name_services_are_skipped():
 def test_ruleset_balances_dnat_and_rejects_without_endpoints():
     lonely = {"metadata": {"namespace": "default", "name": "lonely"},
               "spec": {"clusterIP": "10.96.0.13", "ports": [{"port": 81, "protocol": "TCP"}]}}
-    body = ruleset(service_ports([SVC, lonely], {("default", "web"): EP}))
+    body = ruleset(service_ports([SVC, lonely], EP))
     assert "numgen random mod 2" in body
     assert "dnat to 10.244.1.3:8080" in body and "dnat to 10.244.2.4:8080" in body
     assert "ip daddr 10.96.0.13 tcp dport 81 reject" in body
     assert "tcp dport 30080" in body
     assert "10.244.1.9" not in body  # not ready
-    assert ruleset(service_ports([SVC, lonely], {("default", "web"): EP})) == body  # deterministic
+    assert ruleset(service_ports([SVC, lonely], EP)) == body  # deterministic
 
 
 def test_real_nft_accepts_the_table():
-    body = ruleset(service_ports([SVC], {("default", "web"): EP}))
+    body = ruleset(service_ports([SVC], EP))
     script = f"table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n{body}}}\n"
     r = subprocess.run(["nft", "-c", "-f", "-"], input=script, text=True, capture_output=True)
     assert r.returncode == 0, r.stderr
