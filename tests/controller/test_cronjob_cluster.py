@@ -19,7 +19,8 @@ from tests.controller.cluster import Cluster, eventually
 pytestmark = pytest.mark.anyio
 settle = functools.partial(eventually, timeout=30.0)  # generous: these run beside real clusters on 2 cores
 Obj = dict[str, Any]
-# the fake clock starts near the real time: the server stamps creationTimestamp with the real one
+# the fake clock starts near the real time (the server stamps creationTimestamp with the real one),
+# set afresh for each test by the `crons` fixture
 START = dt.datetime.now(dt.UTC).replace(second=30, microsecond=0)
 
 
@@ -71,6 +72,8 @@ class Crons:
 
 @pytest.fixture
 async def crons(cluster: Cluster) -> AsyncIterator[Crons]:
+    global START
+    START = dt.datetime.now(dt.UTC).replace(second=30, microsecond=0)
     yield await Crons(cluster).start()
 
 
