@@ -135,6 +135,13 @@ class LocalPathProvisioner(QueueController):
     async def provision(self, claim: Obj) -> None:
         sc = self.classes.get(vd.class_of(claim)) if vd.class_of(claim) else None
         node = wants_volume(claim, sc)
+        if node is None and sc is not None and sc.get("volumeBindingMode") != "WaitForFirstConsumer" \
+                and (meta(claim).get("annotations") or {}).get(vd.STORAGE_PROVISIONER) == PROVISIONER \
+                and not (claim.get("spec") or {}).get("volumeName"):
+            # a directory on one node needs a node: an Immediate class never names one (rancher's answer)
+            self.events.record(claim, WARNING, "ProvisioningFailed", f'failed to provision volume with StorageClass '
+                               f'"{meta(sc).get("name")}": configuration error, no node was specified')
+            return
         if node is None or sc is None or self.volumes.get(f"pvc-{meta(claim).get('uid')}") is not None:
             return
         node_obj = self.nodes.get(node)

@@ -3,7 +3,9 @@ picks a node for a pod whose claim waits for its first consumer and names it on 
 local-path provisioner makes a volume there, the binder binds both sides with kube's marks; a
 second pod of that claim is placed only on that node; deleting the claim releases the volume and
 the helper pod the provisioner runs on the node (played here) lets it delete the volume. A static
-volume binds to an Immediate claim of its class, and Retain keeps it Released."""
+volume binds to an Immediate claim of its class, and Retain keeps it Released. An Immediate
+local-path class cannot provision (no node), and pods of unbound or missing claims wait with the
+scheduler's PreFilter words."""
 
 from __future__ import annotations
 
@@ -132,6 +134,29 @@ async def test_static_volume_binds_immediately_and_retain_keeps_it_released(clus
     await cluster.client.delete("persistentvolumeclaims", "c", "default")
     released = await eventually(lambda: _phase(cluster, "persistentvolumes", "big", "Released"), what="Released")
     assert released["spec"]["claimRef"]["name"] == "c"  # Retain: kept, not offered to other claims
+
+
+async def test_immediate_local_path_claim_cannot_be_provisioned_and_its_pod_waits(cluster: Cluster) -> None:
+    await cluster.add_node("n1")
+    await cluster.client.create("storageclasses", {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                                                   "metadata": {"name": "local-now"},
+                                                   "provisioner": "rancher.io/local-path"})
+    cluster.start_controllers(controllers=LOOPS)
+    cluster.start_scheduler()
+    await cluster.client.create("persistentvolumeclaims", claim("now", cls="local-now"), "default")
+    failed = await eventually(lambda: _reason(cluster, "now", "ProvisioningFailed"), what="ProvisioningFailed")
+    assert failed["message"] == ('failed to provision volume with StorageClass "local-now": configuration error, '
+                                 "no node was specified")
+    await cluster.client.create("pods", pod_with("waits", "now"), "default")
+    await cluster.client.create("pods", pod_with("orphan", "no-such-claim"), "default")
+    waiting = await eventually(lambda: _reason(cluster, "waits", "FailedScheduling"), what="FailedScheduling")
+    assert waiting["message"] == "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."
+    orphan = await eventually(lambda: _reason(cluster, "orphan", "FailedScheduling"), what="FailedScheduling")
+    assert orphan["message"] == '0/1 nodes are available: persistentvolumeclaim "no-such-claim" not found.'
+
+
+async def _reason(cluster: Cluster, name: str, reason: str) -> Obj | None:
+    return next((e for e in await _events(cluster, name) if e["reason"] == reason), None)
 
 
 async def _events(cluster: Cluster, name: str) -> list[Obj]:
