@@ -31,6 +31,22 @@ SCHEMA_KEYWORDS = frozenset({
     "externalDocs", "example", "nullable", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
     "x-kubernetes-int-or-string", "x-kubernetes-list-map-keys", "x-kubernetes-list-type", "x-kubernetes-map-type",
     "x-kubernetes-validations"})
+# the JSON type of each JSONSchemaProps field (Go's decoding refuses anything else)
+_KEYWORD_TYPES: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("id", "$schema", "$ref", "description", "type", "format", "title", "pattern",
+                     "x-kubernetes-list-type", "x-kubernetes-map-type"), (str,)),
+    **dict.fromkeys(("maximum", "minimum", "multipleOf"), (int, float)),
+    **dict.fromkeys(("exclusiveMaximum", "exclusiveMinimum", "uniqueItems", "nullable",
+                     "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
+                     "x-kubernetes-int-or-string"), (bool,)),
+    **dict.fromkeys(("maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties"), (int,)),
+    **dict.fromkeys(("enum", "required", "allOf", "oneOf", "anyOf", "x-kubernetes-list-map-keys",
+                     "x-kubernetes-validations"), (list,)),
+    **dict.fromkeys(("properties", "patternProperties", "definitions", "not", "externalDocs", "dependencies"),
+                    (dict,)),
+    "items": (dict, list), "additionalProperties": (dict, bool), "additionalItems": (dict, bool),
+}
+_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
 _SCHEMA_LISTS = ("allOf", "oneOf", "anyOf")
 _LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
@@ -186,6 +202,14 @@ def _version(v: Obj, path: str) -> list[Cause]:
 def structural(s: Obj, path: str, root: bool = False) -> list[Cause]:
     """kube's structural schema rules that matter here: a known `type` on every specified field."""
     out: list[Cause] = []
+    for key, value in s.items():
+        want = _KEYWORD_TYPES.get(key)
+        if want is not None and value is not None and (
+                not isinstance(value, want) or (isinstance(value, bool) and bool not in want)):
+            names = "number" if want == (int, float) else " or ".join(_TYPE_NAMES[t] for t in want)
+            out.append(field_invalid(f"{path}.{key}", value, f"must be of type {names}"))
+    if out:
+        return out
     t = s.get("type")
     if "$ref" in s:
         out.append({"reason": "FieldValueForbidden", "field": f"{path}.$ref",

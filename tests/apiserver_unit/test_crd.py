@@ -236,3 +236,21 @@ def test_unknown_schema_keywords_and_forbidden_schema_parts() -> None:
         == "Invalid value: false: must be true or undefined"
     assert fields["spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[ref].$ref"] == \
         "Forbidden: $ref is not supported"
+
+
+def test_schema_keywords_of_the_wrong_json_type_are_refused() -> None:
+    crd = copy.deepcopy(CRD)
+    root = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = copy.deepcopy(SCHEMA)
+    spec = root["properties"]["spec"]["properties"]
+    spec["replicas"]["maximum"] = "ten"
+    spec["name"]["maxLength"] = True
+    spec["mode"]["enum"] = "A"
+    fields = {c["field"]: c["message"] for c in validate_crd(crd)}
+    base = "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties"
+    assert fields[f"{base}[replicas].maximum"] == 'Invalid value: "ten": must be of type number'
+    assert fields[f"{base}[name].maxLength"] == "Invalid value: true: must be of type integer"
+    assert fields[f"{base}[mode].enum"] == 'Invalid value: "A": must be of type array'
+    # and the object checks never trip over such a schema
+    assert objects.validate({"type": "object", "properties": {"a": {"type": "integer", "maximum": "x",
+                                                                    "enum": "A", "required": "b"}}},
+                            {"a": 3}) == []
