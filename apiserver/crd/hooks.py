@@ -15,6 +15,9 @@ from typing import Any
 UNKNOWN_FIELDS: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {}
 # built-in kinds with free-form parts checked by their own walk (the CRD's JSONSchemaProps), set at import
 BUILTIN_UNKNOWN_FIELDS: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {}
+# kind -> check, for bodies without apiVersion; never a kind of the static tables (a custom `Pod`
+# of some group must not check the patches of core Pods)
+BY_KIND: dict[str, Callable[[dict[str, Any]], list[str]]] = {}
 
 
 def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str] | None:
@@ -24,8 +27,7 @@ def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str] | None:
     if api_version:
         check = UNKNOWN_FIELDS.get((str(api_version), kind)) or BUILTIN_UNKNOWN_FIELDS.get((str(api_version), kind))
     else:  # a patch's changed sections: apiVersion left as stored, the kind's check decides by itself
-        check = next((f for table in (UNKNOWN_FIELDS, BUILTIN_UNKNOWN_FIELDS) for (_, k), f in table.items()
-                      if k == kind), None)
+        check = BY_KIND.get(kind)
     return None if check is None else check(obj)
 
 

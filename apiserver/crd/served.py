@@ -17,7 +17,7 @@ from typing import Any
 
 from api import jsonutil, tables
 from api.resources import RESOURCES, Resource, set_dynamic
-from apiserver import discovery, kinds, openapi
+from apiserver import discovery, kinds, openapi, schema
 from apiserver.crd import hooks
 from apiserver.crd.columns import row_function, table_columns
 from apiserver.crd.model import CustomKind, served_kind
@@ -64,6 +64,9 @@ def publish(served: list[CustomKind]) -> None:
     set_dynamic(tuple(rows))
     hooks.UNKNOWN_FIELDS.clear()
     hooks.UNKNOWN_FIELDS.update(unknown)
+    hooks.BY_KIND.clear()
+    hooks.BY_KIND.update({k: f for (_, k), f in {**unknown, **hooks.BUILTIN_UNKNOWN_FIELDS}.items()
+                          if k == "CustomResourceDefinition" or schema.kind_spec(k) is None})
     hooks.SCALE_PATHS.clear()
     hooks.SCALE_PATHS.update(scale_paths)
     openapi.set_custom_schemas(schemas)

@@ -66,6 +66,7 @@ def _crd_unknown_fields(crd: Obj) -> list[str]:
 
 
 hooks.BUILTIN_UNKNOWN_FIELDS[("apiextensions.k8s.io/v1", "CustomResourceDefinition")] = _crd_unknown_fields
+hooks.BY_KIND["CustomResourceDefinition"] = _crd_unknown_fields
 row("customresourcedefinitions", "apiextensions.k8s.io", status_separate=True, generation=True,
     defaults=_crd_defaults, prepare_create=_crd_prepare_create, validate=validate_crd,
     validate_update=lambda new, old: validate_crd_update(new, old),

@@ -13,7 +13,7 @@ import pytest
 
 from api import resources
 from apiserver import discovery, openapi
-from apiserver.crd import columns, model, objects
+from apiserver.crd import columns, hooks, model, objects
 from apiserver.crd.served import publish
 from apiserver.crd.validation import unknown_schema_fields, validate_crd, validate_crd_update
 from apiserver.handlers.routing import resolve
@@ -254,3 +254,19 @@ def test_schema_keywords_of_the_wrong_json_type_are_refused() -> None:
     assert objects.validate({"type": "object", "properties": {"a": {"type": "integer", "maximum": "x",
                                                                     "enum": "A", "required": "b"}}},
                             {"a": 3}) == []
+
+
+def test_a_custom_kind_named_like_a_builtin_never_checks_the_builtin() -> None:
+    crd = copy.deepcopy(CRD)
+    crd["metadata"]["name"] = "pods.example.com"
+    crd["spec"]["names"] = {"plural": "pods", "kind": "Pod"}
+    kind = model.served_kind(established(crd))
+    assert kind is not None
+    publish([kind])
+    try:
+        assert hooks.unknown_fields("Pod", {"apiVersion": "example.com/v1", "kind": "Pod", "bogus": 1}) == ["bogus"]
+        assert hooks.unknown_fields("Pod", {"apiVersion": "v1", "spec": {}}) is None  # core: the static tables
+        assert hooks.unknown_fields("Pod", {"spec": {"bogus": 1}}) is None  # a patch without apiVersion: likewise
+        assert resources.by_plural("", "pods") is not resources.by_plural("example.com", "pods")
+    finally:
+        publish([])
