@@ -173,11 +173,12 @@ _DYN_NAME: dict[str, Resource] = {}
 _DYN_KIND: dict[tuple[str, str], Resource] = {}
 _DYN_PLURAL: dict[tuple[str, str], Resource] = {}
 _DYN_GV: dict[tuple[str, str, str], Resource] = {}
+_DYN_SET: frozenset[Resource] = frozenset()
 
 
 def set_dynamic(resources: tuple[Resource, ...]) -> None:
     """Replace the run-time rows; the first row of a (group, plural) is its preferred version."""
-    global DYNAMIC, _DYN_NAME, _DYN_KIND, _DYN_PLURAL, _DYN_GV
+    global DYNAMIC, _DYN_NAME, _DYN_KIND, _DYN_PLURAL, _DYN_GV, _DYN_SET
     names: dict[str, Resource] = {}
     for r in resources:
         for n in (r.plural, r.singular, r.kind.lower(), *r.short_names, f"{r.plural}.{r.group}"):
@@ -189,6 +190,12 @@ def set_dynamic(resources: tuple[Resource, ...]) -> None:
     for r in resources:
         _DYN_PLURAL.setdefault((r.group, r.plural), r)
     _DYN_GV = {(r.group, r.version, r.plural): r for r in resources}
+    _DYN_SET = frozenset(resources)
+
+
+def is_dynamic(r: Resource) -> bool:
+    """Whether `r` is a run-time row (a custom resource): its kind name says nothing of its schema."""
+    return bool(DYNAMIC) and r in _DYN_SET
 
 
 def served_resources() -> tuple[Resource, ...]:

@@ -111,7 +111,8 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
 
 def table_columns(resource: Resource) -> list[dict[str, Any]]:
     _load_groups()
-    return [dict(c) for c in COLUMNS.get(resource.plural, [_NAME, _AGE])]
+    qualified = COLUMNS.get(f"{resource.plural}.{resource.group}")  # a custom resource's own columns
+    return [dict(c) for c in qualified or COLUMNS.get(resource.plural, [_NAME, _AGE])]
 
 
 def _age(obj: Obj, now: _dt.datetime) -> str:
@@ -315,11 +316,11 @@ def to_table(resource: Resource, objs: list[Obj], resource_version: str,
              include_object: str | None = "Metadata", now: _dt.datetime | None = None) -> Obj:
     when = now or _now()
     _load_groups()
-    row_of = _ROWS.get(resource.plural, _default_row)
+    row_of = _ROWS.get(f"{resource.plural}.{resource.group}") or _ROWS.get(resource.plural, _default_row)
     rows = []
     for obj in objs:
         row: Obj = {"cells": row_of(obj, when)}
-        if resource.plural == "pods":
+        if resource.plural == "pods" and not resource.group:
             conds = _pod_conditions(obj)
             if conds:
                 row["conditions"] = conds

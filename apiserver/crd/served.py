@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api import jsonutil, tables
-from api.resources import RESOURCES, Resource, set_dynamic
+from api.resources import Resource, set_dynamic
 from apiserver import discovery, kinds, openapi, schema
 from apiserver.crd import hooks
 from apiserver.crd.columns import row_function, table_columns
@@ -28,7 +28,6 @@ from apiserver.storage.interface import Store
 
 log = logging.getLogger(__name__)
 PREFIX = "/registry/apiextensions.k8s.io/customresourcedefinitions/"
-_STATIC_PLURALS = frozenset(r.plural for r in RESOURCES)
 
 
 def _crd_row(crd: dict[str, Any], now: Any) -> list[Any]:
@@ -53,8 +52,9 @@ def publish(served: list[CustomKind]) -> None:
         rows.extend(v.resource for v in kind.versions)
         kinds.register(custom_strategy(kind))
         preferred = kind.versions[0]
-        if kind.plural not in _STATIC_PLURALS:  # Table rows are keyed by plural: never shadow a built-in
-            tables.register(kind.plural, table_columns(preferred.columns), row_function(preferred.columns))
+        # keyed <plural>.<group>: a custom `services` of another group never shadows the core one
+        tables.register(f"{kind.plural}.{kind.group}", table_columns(preferred.columns),
+                        row_function(preferred.columns))
         if preferred.scale is not None:
             scale_paths[(kind.group, kind.plural)] = (str(preferred.scale.get("specReplicasPath") or ""),
                                                       str(preferred.scale.get("statusReplicasPath") or ""))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from api import resources
-from apiserver import discovery, openapi
+from apiserver import discovery, logic, openapi
 from apiserver.crd import columns, hooks, model, objects
 from apiserver.crd.served import publish
 from apiserver.crd.validation import unknown_schema_fields, validate_crd, validate_crd_update
@@ -268,5 +268,27 @@ def test_a_custom_kind_named_like_a_builtin_never_checks_the_builtin() -> None:
         assert hooks.unknown_fields("Pod", {"apiVersion": "v1", "spec": {}}) is None  # core: the static tables
         assert hooks.unknown_fields("Pod", {"spec": {"bogus": 1}}) is None  # a patch without apiVersion: likewise
         assert resources.by_plural("", "pods") is not resources.by_plural("example.com", "pods")
+    finally:
+        publish([])
+
+
+def test_a_custom_services_kind_has_its_own_columns_and_schema() -> None:
+    crd = copy.deepcopy(CRD)
+    crd["metadata"]["name"] = "services.example.com"
+    crd["spec"]["names"] = {"plural": "services", "kind": "Service"}
+    kind = model.served_kind(established(crd))
+    assert kind is not None
+    publish([kind])
+    try:
+        res = resources.by_plural("example.com", "services")
+        assert res is not None and resources.is_dynamic(res)
+        obj = {"apiVersion": "example.com/v1", "kind": "Service", "metadata": {"name": "s", "namespace": "d"},
+               "spec": {"name": "ab", "ports": "not core's list"}}
+        assert logic.validate(res, obj) == []  # core Service's types do not apply
+        table = logic.to_table(res, [obj], "1", "None")
+        assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Mode"]
+        core = resources.by_plural("", "services")
+        assert core is not None and not resources.is_dynamic(core)
+        assert [c["name"] for c in logic.to_table(core, [], "1", "None")["columnDefinitions"]][:2] == ["Name", "Type"]
     finally:
         publish([])
