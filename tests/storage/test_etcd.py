@@ -14,8 +14,10 @@ from typing import Any
 import orjson
 import pytest
 
+from apiserver.config import ServerConfig
 from apiserver.storage import ConflictError, KeyExistsError, StorageError, open_store
 from apiserver.storage.etcd_codec import decode_value, encode_value, parse_etcd_url
+from tests.apiserver.conftest import start_server
 from tests.storage.conftest import collect, key, pod, watching
 from tests.storage.etcd_cluster import etcd_cluster, make_pki
 
@@ -108,6 +110,33 @@ async def test_https_with_client_certificates(tmp_path: Path):
         with pytest.raises(StorageError):  # the member wants a client certificate
             await no_cert.start()
         await no_cert.close()
+        # the server's own flags, as etcd's: --etcd-cafile, --etcd-certfile, --etcd-keyfile
+        srv = start_server(tmp_path / "srv", "--datastore", f"etcd://{cluster.endpoints}/api",
+                           "--etcd-cafile", str(tls.ca), "--etcd-certfile", str(client_cert),
+                           "--etcd-keyfile", str(client_key))
+        try:
+            with srv.client() as http:
+                r = http.post("/api/v1/namespaces/default/configmaps", json={"metadata": {"name": "c"}})
+                assert r.status_code == 201, r.text
+        finally:
+            srv.stop()
+        store = open_store(url.replace("/s?", "/api?"), compact_interval=0)
+        await store.start()
+        try:
+            got = await store.get("/registry/configmaps/default/c")
+            assert got is not None and got.revision == int(r.json()["metadata"]["resourceVersion"])
+        finally:
+            await store.close()
+
+
+def test_server_config_carries_the_etcd_tls_files(tmp_path: Path):
+    cfg = ServerConfig(data_dir=tmp_path, datastore="etcd://h1:2379,h2:2379/p", etcd_cafile="/pki/ca.crt",
+                       etcd_certfile="/pki/c.crt", etcd_keyfile="/pki/c.key")
+    u = parse_etcd_url(cfg.datastore_url)
+    assert (u.endpoints, u.prefix, u.tls) == (["h1:2379", "h2:2379"], "/p", True)
+    assert (u.cafile, u.certfile, u.keyfile) == ("/pki/ca.crt", "/pki/c.crt", "/pki/c.key")
+    with pytest.raises(ValueError):  # TLS files for SQLite make no sense: said at start-up
+        _ = ServerConfig(data_dir=tmp_path, etcd_cafile="/pki/ca.crt").datastore_url
 
 
 def test_stored_values_carry_the_revision_at_read_time():
