@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -153,7 +154,11 @@ def test_run_rm_returns_once_nothing_of_the_container_remains(cli: Cli) -> None:
         # gone), not by us: checked below with a deadline
         assert leftovers(cli, [cid], veths=False) == [], net
         assert not _container_dirs(cli) and cli.ok("ps", "-aq") == ""
-        wait_for(lambda cid=cid: leftovers(cli, [cid]) == [], what="the kernel to reap the veth pair", timeout=5)
+        wait_for(functools.partial(no_leftovers, cli, cid), what="the kernel to reap the veth pair", timeout=5)
+
+
+def no_leftovers(cli: Cli, cid: str) -> bool:
+    return leftovers(cli, [cid]) == []
 
 
 def test_interrupted_run_rm_kills_and_removes_the_container(cli: Cli) -> None:
