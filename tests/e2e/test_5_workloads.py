@@ -153,6 +153,10 @@ def test_statefulset_pods_come_up_in_order_with_stable_names(cluster: Cluster) -
         assert by_name[f"db-{i}"]["metadata"]["creationTimestamp"] >= ready_at(by_name[f"db-{i - 1}"])
     assert c.kubectl("exec", "db-1", "--", "hostname", real=True).stdout.strip() == "db-1"
     assert by_name["db-2"]["spec"]["subdomain"] == "db"
+    # stable network identity: db-1.db resolves (cluster DNS, through the headless service) to db-1
+    ip = by_name["db-1"]["status"]["podIP"]
+    wait_for(lambda: ip in c.kubectl("exec", "db-0", "--", "nslookup", "db-1.db.default.svc.cluster.local",
+                                     real=True, check=False).stdout, 60, what=f"db-1.db -> {ip}")
 
     old_uid = by_name["db-1"]["metadata"]["uid"]
     c.kubectl("delete", "pod", "db-1", real=True, timeout=60)
