@@ -54,12 +54,12 @@ def range_end(prefix: str) -> str:
 
 
 class _Conn:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, endpoint: str) -> None:
+        self.reader, self.writer, self.endpoint = reader, writer, endpoint
 
-    async def send(self, host: str, path: str, body: bytes) -> None:
+    async def send(self, path: str, body: bytes) -> None:
         self.writer.write(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: %d\r\n\r\n%s" % (path.encode(), host.encode(), len(body), body))
+                          b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.endpoint.encode(), len(body), body))
         await self.writer.drain()
 
     async def head(self) -> tuple[int, dict[bytes, bytes]]:
@@ -115,7 +115,7 @@ class EtcdClient:
         self._slots = asyncio.Semaphore(pool_size)
         self._streams: set[_Conn] = set()
 
-    async def _connect(self) -> tuple[_Conn, str]:
+    async def _connect(self) -> _Conn:
         """A new connection to the current member, trying the others in turn when it is down."""
         errors = []
         for _ in range(len(self.endpoints)):
@@ -124,46 +124,57 @@ class EtcdClient:
             try:
                 reader, writer = await asyncio.wait_for(asyncio.open_connection(
                     host.strip("[]"), int(port), ssl=self._ssl, limit=2**26), 5)
-                return _Conn(reader, writer), endpoint
+                return _Conn(reader, writer, endpoint)
             except (OSError, TimeoutError) as e:
                 errors.append(f"{endpoint}: {e}")
                 self._current = (self._current + 1) % len(self.endpoints)
         raise EtcdError("no etcd endpoint reachable: " + "; ".join(errors))
 
     async def call(self, path: str, request: dict[str, Any]) -> dict[str, Any]:
-        """One unary call (`/v3/kv/range`, `/v3/kv/txn` ...); the decoded response."""
+        """One unary call (`/v3/kv/range`, `/v3/kv/txn` ...); the decoded response. A pooled
+        connection that fails is dropped with its member's other idle ones and the call goes
+        again on a fresh connection; a read also moves on to the next member when a fresh
+        connection fails (a write does not: it may have been applied)."""
         body = jsonutil.dumps(request)
+        retries = len(self.endpoints) - 1 if path == "/v3/kv/range" else 0
         async with self._slots:
-            # a pooled connection may have been closed by the member: one retry on a fresh one
-            for attempt in range(2):
-                reused = bool(self._idle) and attempt == 0
-                conn, endpoint = (self._idle.pop(), self.endpoints[self._current]) if reused \
-                    else await self._connect()
+            while True:
+                reused = bool(self._idle)
+                conn = self._idle.pop() if reused else await self._connect()
                 try:
                     async with asyncio.timeout(self.request_timeout):  # a stalled member fails the call
-                        await conn.send(endpoint, path, body)
+                        await conn.send(path, body)
                         status, headers = await conn.head()
                         data = await conn.body(headers)
                 except (OSError, asyncio.IncompleteReadError, ValueError) as e:  # (TimeoutError too)
                     conn.close()
+                    self._forget(conn.endpoint)
                     if reused:
                         continue
                     self._current = (self._current + 1) % len(self.endpoints)
+                    if retries > 0:
+                        retries -= 1
+                        continue
                     raise EtcdError(f"etcd request {path} failed: {e!r}") from e
                 self._idle.append(conn)
                 if status != 200:
                     raise _error(status, data)
                 result: dict[str, Any] = jsonutil.loads(data)
                 return result
-        raise EtcdError(f"etcd request {path} failed")
+
+    def _forget(self, endpoint: str) -> None:
+        """Close the idle connections to a member that just failed one."""
+        for conn in [c for c in self._idle if c.endpoint == endpoint]:
+            conn.close()
+            self._idle.remove(conn)
 
     async def watch(self, request: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
         """`create_request` -> the stream of WatchResponses (`result` of each message).
         Closing the generator closes its connection, which cancels the watch in etcd."""
-        conn, endpoint = await self._connect()
+        conn = await self._connect()
         self._streams.add(conn)
         try:
-            await conn.send(endpoint, "/v3/watch", jsonutil.dumps({"create_request": request}))
+            await conn.send("/v3/watch", jsonutil.dumps({"create_request": request}))
             status, headers = await conn.head()
             if status != 200:
                 raise _error(status, await conn.body(headers))
