@@ -9,8 +9,8 @@ Rules as Kubernetes' job_controller applies them (1.31+):
   `backoffLimit` sets FailureTarget (reason BackoffLimitExceeded); `activeDeadlineSeconds` past
   `startTime` sets FailureTarget (DeadlineExceeded); a `podFailurePolicy` rule may fail the Job
   at once (PodFailurePolicy) or ignore a failure (controller.job_failure_policy); failures are
-  checked before success, as syncJob does; enough successes set SuccessCriteriaMet
-  (CompletionsReached). Then the active pods are deleted, and once none is left the terminal
+  checked before success, as syncJob does; an Indexed Job's `successPolicy` or enough
+  successes set SuccessCriteriaMet (SuccessPolicy, CompletionsReached). Then the active pods are deleted, and once none is left the terminal
   condition Failed or Complete (with `completionTime`) follows.
 - After a failure, the next pod waits 10 s * 2^(failures since the last success - 1), at most
   6 minutes.
@@ -159,6 +159,8 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
                 target = _cond("FailureTarget", "BackoffLimitExceeded", BACKOFF_MESSAGE, now)
             elif past:
                 target = _cond("FailureTarget", "DeadlineExceeded", DEADLINE_MESSAGE, now)
+            elif indexed and (matched := success_policy_match(spec, done_idx)):
+                target = _cond("SuccessCriteriaMet", "SuccessPolicy", matched, now)
             elif complete:
                 target = _cond("SuccessCriteriaMet", "CompletionsReached", COMPLETE_MESSAGE, now)
             if target is not None:
@@ -255,6 +257,25 @@ def _manage(plan: JobPlan, active: list[Obj], pods: list[Obj], indexed: bool, co
             plan.requeue_after = min(wait, plan.requeue_after or wait)
         else:
             plan.create = wanted
+
+
+def success_policy_match(spec: Obj, done: set[int]) -> str | None:
+    """An Indexed Job's `successPolicy`: the first rule its succeeded indexes satisfy, as kube words it.
+
+    A rule with `succeededIndexes` wants them all succeeded, or `succeededCount` of them when
+    that is set too; a rule with only `succeededCount` wants that many indexes succeeded.
+    """
+    for i, rule in enumerate((spec.get("successPolicy") or {}).get("rules") or []):
+        count = rule.get("succeededCount")
+        if rule.get("succeededIndexes") is not None:
+            wanted = jp.parse_indexes(rule["succeededIndexes"])
+            hits = len(wanted & done)
+            ok = hits >= int(count) if count is not None else bool(wanted) and hits == len(wanted)
+        else:
+            ok = count is not None and len(done) >= int(count)
+        if ok:
+            return f"Matched rules at index {i}"
+    return None
 
 
 def ttl_remaining(job: Obj, now: dt.datetime) -> float | None:

@@ -236,3 +236,21 @@ def test_pod_failure_policy_ignore_and_count() -> None:
                      [counted], NOW)
     assert plan.status["failed"] == 1  # nothing left running: Failed follows in the same sync
     assert conds(plan.status) == {"FailureTarget": "BackoffLimitExceeded", "Failed": "BackoffLimitExceeded"}
+
+
+def test_success_policy_of_an_indexed_job() -> None:
+    spec = {"completions": 5, "parallelism": 5, "completionMode": "Indexed",
+            "successPolicy": {"rules": [{"succeededIndexes": "0,1"}, {"succeededCount": 3}]}}
+    running = pod(index=4)
+    leader = [pod("Succeeded", index=0, finished=NOW), pod("Succeeded", index=1, finished=NOW), running]
+    plan = jd.decide(job({"startTime": stamp(NOW)}, **spec), leader, NOW)
+    met = next(c for c in plan.status["conditions"] if c["type"] == "SuccessCriteriaMet")
+    assert (met["reason"], met["message"]) == ("SuccessPolicy", "Matched rules at index 0")
+    assert plan.delete == [running] and plan.create == []  # the rest are no longer needed
+    three = [pod("Succeeded", index=i, finished=NOW) for i in (1, 2, 3)]
+    plan = jd.decide(job({"startTime": stamp(NOW)}, **spec), three, NOW)
+    assert conds(plan.status) == {"SuccessCriteriaMet": "SuccessPolicy", "Complete": "SuccessPolicy"}
+    assert plan.status["completionTime"] == stamp(NOW)
+    assert jd.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3", "succeededCount": 2}]}},
+                                   {1, 3}) == "Matched rules at index 0"
+    assert jd.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3"}]}}, {1, 3}) is None
