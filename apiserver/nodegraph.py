@@ -23,6 +23,21 @@ PODS = by_plural("", "pods")
 CLAIMS = by_plural("", "persistentvolumeclaims")
 
 
+async def ingress_tls_secret(registry: Registry, namespace: str, name: str) -> bool:
+    """A TLS Secret an Ingress of the namespace names: every agent runs an ingress controller that
+    serves it (kubelet/ingress), so a node may read it (kube would give that controller its own
+    credential; kubelite's agent has the node's)."""
+    ingresses = by_plural("networking.k8s.io", "ingresses")
+    assert ingresses is not None
+    _, kvs = await registry.list(ingresses, namespace)
+    needle = f'"secretName":"{name}"'.encode()
+    for kv in kvs:
+        if needle in kv.value and any(tls.get("secretName") == name for tls in
+                                      (jsonutil.loads(kv.value).get("spec") or {}).get("tls") or []):
+            return True
+    return False
+
+
 async def check(registry: Registry, user: User, resource: str, namespace: str | None, name: str) -> None:
     """403 worded as the Node authorizer unless a pod on the user's node refers to the object."""
     if resource == "persistentvolumes":
@@ -32,6 +47,8 @@ async def check(registry: Registry, user: User, resource: str, namespace: str | 
     if node is None or namespace is None:
         return  # a node credential that did not name its node is held to the verb rules only
     assert PODS is not None
+    if resource == "secrets" and await ingress_tls_secret(registry, namespace, name):
+        return
     _, kvs = await registry.list(PODS, namespace)
     node_bytes, name_bytes = f'"nodeName":"{node}"'.encode(), f'"{name}"'.encode()
     for kv in kvs:

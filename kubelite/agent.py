@@ -55,6 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="the node's resolvers: for dnsPolicy Default and for names outside the cluster")
     p.add_argument("--serve-dns", action=argparse.BooleanOptionalAction, default=True,
                    help="run a cluster DNS server on the node address, port 53 (backs the kube-dns Service)")
+    p.add_argument("--serve-ingress", action=argparse.BooleanOptionalAction, default=True,
+                   help="serve Ingresses of the kubelite class with nginx on the node's ports 80 and 443")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -127,6 +129,12 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
         routes = RouteManager(informers, network, name)
         tasks += [asyncio.create_task(proxier.run(), name="proxy"), asyncio.create_task(routes.run(), name="routes")]
         cleanups += [proxier.stop, routes.remove_all]
+        if args.serve_ingress:
+            from kubelet.ingress.controller import IngressController
+
+            ingress = IngressController(client, informers, data_dir / "ingress")
+            tasks.append(asyncio.create_task(ingress.run(), name="ingress"))
+            cleanups.append(ingress.stop)
         if args.serve_dns:
             from kubelet.dns.nodedns import NodeDns
 
@@ -223,6 +231,9 @@ def teardown(argv: list[str]) -> int:
             await runtime.remove_sandbox(s.id)
 
     asyncio.run(clean())
+    from kubelet.ingress.nginx import kill_leftover
+
+    kill_leftover(data_dir / "ingress")  # the nginx of an agent that died
     nft_remove()
     network.delete_bridge()
     return 0
