@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
 
 from api import jsonutil
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
 from api.selectors import LabelSelector, selector_from_label_selector
+from controller import deployment_progress as progress
 from controller import deployment_rollout as plan
 from controller import deployment_util as du
 from controller import replicas as pods_rules
@@ -36,25 +36,6 @@ def _selector(d: Obj) -> LabelSelector | None:
         return selector_from_label_selector(du.spec(d).get("selector"))
     except ValueError:
         return None
-
-
-def new_replica_set(d: Obj, rss: Sequence[Obj], new_revision: int) -> Obj:
-    """The new ReplicaSet for the Deployment's template (getNewReplicaSet's object)."""
-    tmpl = copy.deepcopy(du.spec(d).get("template") or {})
-    h = du.compute_hash(tmpl, (d.get("status") or {}).get("collisionCount"))
-    tm = tmpl.setdefault("metadata", {})
-    tm["labels"] = {**(tm.get("labels") or {}), du.HASH_LABEL: h}
-    sel = copy.deepcopy(du.spec(d).get("selector") or {})
-    sel["matchLabels"] = {**(sel.get("matchLabels") or {}), du.HASH_LABEL: h}
-    m = meta(d)
-    rs: Obj = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-               "metadata": {"name": f"{m.get('name')}-{h}", "namespace": m.get("namespace"),
-                            "labels": dict(tm["labels"]), "ownerReferences": [pods_rules.owner_ref(d)]},
-               "spec": {"replicas": 0, "minReadySeconds": int(du.spec(d).get("minReadySeconds") or 0),
-                        "selector": sel, "template": tmpl}}
-    rs["spec"]["replicas"] = plan.new_rs_new_replicas(d, [*rss, rs], rs)
-    rs["metadata"]["annotations"], _ = du.new_rs_annotations(d, rs, new_revision, exists=False)
-    return rs
 
 
 class DeploymentController(QueueController):
@@ -119,6 +100,16 @@ class DeploymentController(QueueController):
 
     # the reconcile
     async def sync(self, key: str) -> None:
+        try:
+            await self._sync(key)
+        except ApiError as e:
+            if e.code != 409:
+                raise
+            # a write raced a newer Deployment or ReplicaSet (often our own last write, not yet in
+            # the cache): look again once the informer has it, without growing back-off
+            self.queue.add_after(key, 0.05)
+
+    async def _sync(self, key: str) -> None:
         cached = self.deployments.get(key)
         if cached is None:
             return
@@ -137,7 +128,7 @@ class DeploymentController(QueueController):
             olds = [r for r in rss if r is not new_rs]
             await self._sync_status(key, d, [*olds, *([new_rs] if new_rs else [])], new_rs)
             return
-        paused = plan.paused_status(d, jsonutil.now())
+        paused = progress.paused_status(d, jsonutil.now())
         if paused is not None:
             d = await self._write_status(key, d, paused) or d
         if du.spec(d).get("paused") or plan.is_scaling_event(d, rss):
@@ -186,7 +177,7 @@ class DeploymentController(QueueController):
                 du.set_condition(status, du.new_condition("Progressing", "True", du.FOUND_NEW_RS,
                                                           f'Found new replica set "{meta(new_rs).get("name")}"', now))
         elif create:
-            body = new_replica_set(d, olds, new_revision)
+            body = plan.new_replica_set(d, olds, new_revision)
             try:
                 new_rs = dict(await self.client.create("replicasets", body, meta(d).get("namespace")))
             except ApiError as e:
@@ -310,7 +301,7 @@ class DeploymentController(QueueController):
                     raise
 
     async def _progress(self, key: str, d: Obj, all_rss: list[Obj], new_rs: Obj | None) -> None:
-        status, again = plan.rollout_status(d, all_rss, new_rs, jsonutil.now())
+        status, again = progress.rollout_status(d, all_rss, new_rs, jsonutil.now())
         await self._sync_status(key, d, all_rss, new_rs, status)
         if again is not None:
             self.queue.add_after(key, again)
@@ -329,4 +320,4 @@ class DeploymentController(QueueController):
         except ApiError as e:
             if e.code == 404:
                 return None
-            raise  # 409: retried with the newer Deployment the informer brings
+            raise  # 409: `sync` looks again with the newer Deployment the informer brings

@@ -1,5 +1,5 @@
-"""Pure rollout decisions of the Deployment controller (kube's rolling.go, recreate.go, sync.go,
-progress.go): given a Deployment and its ReplicaSets, what each ReplicaSet's size becomes.
+"""Pure rollout decisions of the Deployment controller (kube's rolling.go, recreate.go, sync.go):
+given a Deployment and its ReplicaSets, what each ReplicaSet's size becomes.
 
 Every function takes dicts and returns sizes (`{rs name: spec.replicas}`), a status, or names,
 never does I/O, so the step math is unit-tested alone. The shell (`controller.deployment`)
@@ -7,31 +7,23 @@ applies one step per sync and lets the ReplicaSets' status updates trigger the n
 does: scale the new ReplicaSet up while the total stays within replicas + maxSurge; scale old
 ones down while the available count stays at least replicas - maxUnavailable (unhealthy old
 replicas first); on a scaling event mid-rollout spread the change over the active ReplicaSets
-in proportion to their size.
+in proportion to their size. Progress conditions are `controller.deployment_progress`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import copy
 import math
 from collections.abc import Sequence
 
-from api import jsonutil
 from controller.deployment_util import (
     DESIRED_REPLICAS,
+    HASH_LABEL,
     MAX_REPLICAS,
-    NEW_RS_AVAILABLE,
-    PAUSED,
-    RESUMED,
-    RS_UPDATED,
-    TIMED_OUT,
     Obj,
     by_creation,
     by_revision,
-    calculate_status,
-    deployment_complete,
-    get_condition,
-    has_progress_deadline,
+    compute_hash,
     has_revision_history_limit,
     history_limit,
     is_active,
@@ -39,16 +31,14 @@ from controller.deployment_util import (
     max_surge,
     max_unavailable,
     meta,
-    new_condition,
-    progress_deadline,
-    remove_condition,
+    new_rs_annotations,
     replicas,
-    set_condition,
     spec,
     spec_sum,
     status_int,
     status_sum,
 )
+from controller.replicas import owner_ref
 
 Sizes = dict[str, int]
 
@@ -67,6 +57,25 @@ def new_rs_new_replicas(d: Obj, all_rss: Sequence[Obj], new_rs: Obj) -> int:
     if current >= max_total:
         return replicas(new_rs)
     return replicas(new_rs) + min(max_total - current, want - replicas(new_rs))
+
+
+def new_replica_set(d: Obj, rss: Sequence[Obj], new_revision: int) -> Obj:
+    """The new ReplicaSet for the Deployment's template (getNewReplicaSet's object)."""
+    tmpl = copy.deepcopy(spec(d).get("template") or {})
+    h = compute_hash(tmpl, (d.get("status") or {}).get("collisionCount"))
+    tm = tmpl.setdefault("metadata", {})
+    tm["labels"] = {**(tm.get("labels") or {}), HASH_LABEL: h}
+    sel = copy.deepcopy(spec(d).get("selector") or {})
+    sel["matchLabels"] = {**(sel.get("matchLabels") or {}), HASH_LABEL: h}
+    m = meta(d)
+    rs: Obj = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+               "metadata": {"name": f"{m.get('name')}-{h}", "namespace": m.get("namespace"),
+                            "labels": dict(tm["labels"]), "ownerReferences": [owner_ref(d)]},
+               "spec": {"replicas": 0, "minReadySeconds": int(spec(d).get("minReadySeconds") or 0),
+                        "selector": sel, "template": tmpl}}
+    rs["spec"]["replicas"] = new_rs_new_replicas(d, [*rss, rs], rs)
+    rs["metadata"]["annotations"], _ = new_rs_annotations(d, rs, new_revision, exists=False)
+    return rs
 
 
 def reconcile_new_rs(d: Obj, all_rss: Sequence[Obj], new_rs: Obj) -> int | None:
@@ -227,95 +236,6 @@ def cleanup_victims(d: Obj, old_rss: Sequence[Obj]) -> list[str]:
             continue
         out.append(_name(rs))
     return out
-
-
-def paused_status(d: Obj, now: dt.datetime) -> Obj | None:
-    """checkPausedConditions: the status with Progressing Unknown paused/resumed, or None."""
-    if not has_progress_deadline(d):
-        return None
-    status = dict(d.get("status") or {})
-    cond = get_condition(status, "Progressing")
-    if cond is not None and cond.get("reason") == TIMED_OUT:
-        return None
-    paused_now = cond is not None and cond.get("reason") == PAUSED
-    if spec(d).get("paused") and not paused_now:
-        set_condition(status, new_condition("Progressing", "Unknown", PAUSED, "Deployment is paused", now))
-    elif not spec(d).get("paused") and paused_now:
-        set_condition(status, new_condition("Progressing", "Unknown", RESUMED, "Deployment is resumed", now))
-    else:
-        return None
-    return status
-
-
-def rollout_status(d: Obj, all_rss: Sequence[Obj], new_rs: Obj | None, now: dt.datetime) -> tuple[Obj, float | None]:
-    """syncRolloutStatus: the new status with Progressing estimated, and when to look again
-    (a rollout that stops making progress must time out even if nothing else happens)."""
-    status = calculate_status(d, all_rss, new_rs, now)
-    old = d.get("status") or {}
-    name = meta(d).get("name")
-    what = f'ReplicaSet "{_name(new_rs)}"' if new_rs is not None else f'Deployment "{name}"'
-    if not has_progress_deadline(d):
-        remove_condition(status, "Progressing")
-    current = get_condition(old, "Progressing")
-    complete = status["replicas"] == status["updatedReplicas"] and current is not None \
-        and current.get("reason") == NEW_RS_AVAILABLE
-    if has_progress_deadline(d) and not complete:
-        if deployment_complete(d, status):
-            set_condition(status, new_condition("Progressing", "True", NEW_RS_AVAILABLE,
-                                                f"{what} has successfully progressed.", now))
-        elif _progressing(old, status):
-            cond = new_condition("Progressing", "True", RS_UPDATED, f"{what} is progressing.", now)
-            if current is not None:
-                if current.get("status") == "True":
-                    cond["lastTransitionTime"] = current.get("lastTransitionTime")
-                remove_condition(status, "Progressing")
-            status["conditions"] = [*(status.get("conditions") or []), cond]
-        elif _timed_out(d, status, now):
-            set_condition(status, new_condition("Progressing", "False", TIMED_OUT,
-                                                f"{what} has timed out progressing.", now))
-    failure = next((c for r in [new_rs, *all_rss] if r is not None
-                    for c in (r.get("status") or {}).get("conditions") or [] if c.get("type") == "ReplicaFailure"), None)
-    if failure is not None:
-        set_condition(status, {"type": "ReplicaFailure", "status": failure.get("status"),
-                               "lastUpdateTime": failure.get("lastTransitionTime"),
-                               "lastTransitionTime": failure.get("lastTransitionTime"),
-                               "reason": failure.get("reason"), "message": failure.get("message")})
-    else:
-        remove_condition(status, "ReplicaFailure")
-    return status, _requeue_after(d, status, now)
-
-
-def _progressing(old: Obj, new: Obj) -> bool:
-    def n(s: Obj, k: str) -> int:
-        return int(s.get(k) or 0)
-    return (n(new, "updatedReplicas") > n(old, "updatedReplicas")
-            or n(new, "replicas") - n(new, "updatedReplicas") < n(old, "replicas") - n(old, "updatedReplicas")
-            or n(new, "readyReplicas") > n(old, "readyReplicas")
-            or n(new, "availableReplicas") > n(old, "availableReplicas"))
-
-
-def _timed_out(d: Obj, status: Obj, now: dt.datetime) -> bool:
-    cond = get_condition(status, "Progressing")
-    if cond is None or cond.get("reason") == NEW_RS_AVAILABLE:
-        return False
-    if cond.get("reason") == TIMED_OUT:
-        return True
-    since = cond.get("lastUpdateTime") or cond.get("lastTransitionTime")
-    if not since:
-        return False
-    deadline = jsonutil.parse_time(since) + dt.timedelta(seconds=progress_deadline(d))
-    return deadline < now
-
-
-def _requeue_after(d: Obj, status: Obj, now: dt.datetime) -> float | None:
-    """requeueStuckDeployment: seconds until a progressing rollout would pass its deadline."""
-    cond = get_condition(status, "Progressing")
-    if not has_progress_deadline(d) or cond is None or cond.get("reason") != RS_UPDATED \
-            or deployment_complete(d, status):
-        return None
-    since = jsonutil.parse_time(str(cond.get("lastUpdateTime") or cond.get("lastTransitionTime") or ""))
-    left = (since + dt.timedelta(seconds=progress_deadline(d)) - now).total_seconds()
-    return max(left, 0.0) + 1.0  # a second past the deadline, so the check sees it passed
 
 
 def old_pods_running(new_rs: Obj | None, old_rss: Sequence[Obj], pods_by_rs: dict[str, list[Obj]]) -> bool:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from controller import deployment_progress as progress
 from controller import deployment_rollout as plan
 from controller import deployment_util as du
-from controller.deployment import new_replica_set
 
 Obj = dict[str, Any]
 NOW = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
@@ -78,7 +78,7 @@ def test_new_replica_set_names_labels_selects_and_annotates() -> None:
     d = deployment(10)
     d["metadata"]["annotations"] = {"team": "a", du.LAST_APPLIED: "{}", du.REVISION: "7"}
     old = rs("web-old", 10, revision=3)
-    new = new_replica_set(d, [old], 4)
+    new = plan.new_replica_set(d, [old], 4)
     h = new["spec"]["template"]["metadata"]["labels"][du.HASH_LABEL]
     assert new["metadata"]["name"] == f"web-{h}" and new["metadata"]["labels"] == {"app": "web", du.HASH_LABEL: h}
     assert new["spec"]["selector"]["matchLabels"] == {"app": "web", du.HASH_LABEL: h}
@@ -158,7 +158,7 @@ def test_scale_single_active_or_saturated() -> None:
 def test_progress_conditions_complete_progressing_and_timed_out() -> None:
     d = deployment(2)
     new = rs("web-new", 2)
-    status, again = plan.rollout_status(d, [new], new, NOW)
+    status, again = progress.rollout_status(d, [new], new, NOW)
     prog = du.get_condition(status, "Progressing")
     assert prog and prog["reason"] == du.NEW_RS_AVAILABLE and prog["message"] == 'ReplicaSet "web-new" has successfully progressed.'
     assert du.get_condition(status, "Available")["status"] == "True"  # type: ignore[index]
@@ -168,7 +168,7 @@ def test_progress_conditions_complete_progressing_and_timed_out() -> None:
         du.new_condition("Progressing", "True", du.RS_UPDATED, "x", NOW - dt.timedelta(seconds=30))]}
     half = rs("web-new", 2, available=0)
     half["status"]["replicas"] = 1
-    status, again = plan.rollout_status(d, [rs("web-old", 1), half], half, NOW)
+    status, again = progress.rollout_status(d, [rs("web-old", 1), half], half, NOW)
     prog = du.get_condition(status, "Progressing")
     assert prog and prog["reason"] == du.RS_UPDATED and prog["lastUpdateTime"] == "2026-01-01T12:00:00Z"
     assert prog["lastTransitionTime"] == "2026-01-01T11:59:30Z"
@@ -176,7 +176,7 @@ def test_progress_conditions_complete_progressing_and_timed_out() -> None:
     # no progress for longer than the deadline
     d["status"] = dict(status, conditions=[du.new_condition("Progressing", "True", du.RS_UPDATED, "x",
                                                             NOW - dt.timedelta(seconds=601))])
-    status, _ = plan.rollout_status(d, [rs("web-old", 1), half], half, NOW)
+    status, _ = progress.rollout_status(d, [rs("web-old", 1), half], half, NOW)
     prog = du.get_condition(status, "Progressing")
     assert prog and prog["status"] == "False" and prog["reason"] == du.TIMED_OUT
     assert du.get_condition(status, "Available")["reason"] == du.MIN_UNAVAILABLE  # type: ignore[index]
@@ -184,12 +184,12 @@ def test_progress_conditions_complete_progressing_and_timed_out() -> None:
 
 def test_paused_and_resumed_conditions() -> None:
     d = deployment(1, paused=True)
-    st = plan.paused_status(d, NOW)
+    st = progress.paused_status(d, NOW)
     assert st and du.get_condition(st, "Progressing")["reason"] == du.PAUSED  # type: ignore[index]
     d["status"] = st
-    assert plan.paused_status(d, NOW) is None
+    assert progress.paused_status(d, NOW) is None
     d["spec"]["paused"] = False
-    st = plan.paused_status(d, NOW)
+    st = progress.paused_status(d, NOW)
     assert st and du.get_condition(st, "Progressing")["reason"] == du.RESUMED  # type: ignore[index]
 
 
