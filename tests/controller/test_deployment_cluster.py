@@ -149,3 +149,39 @@ async def test_recreate_and_history_limit(cluster: Cluster) -> None:
         return rss if len(rss) == 2 else None
     rss = await eventually(pruned, timeout=20, what="history limited to 1 old ReplicaSet")
     assert sorted(du.revision(r) for r in rss) == [2, 3]
+
+
+async def test_scaling_mid_rollout_is_proportional_and_orphaning_keeps_replicasets(cluster: Cluster) -> None:
+    await start(cluster)
+    body = deploy_body("prop", 10, strategy={"type": "RollingUpdate",
+                                             "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}})
+    d = await cluster.client.create("deployments", body, "default")
+    uid = d["metadata"]["uid"]
+
+    async def sizes(want: dict[str, int]) -> dict[str, int] | None:
+        rss = await rss_of(cluster, uid)
+        got = {r["spec"]["template"]["spec"].get("nodeSelector", {}).get("nope", "old"): r["spec"]["replicas"]
+               for r in rss}
+        return got if got == want else None
+
+    await eventually(lambda: sizes({"old": 10}), what="first rollout")
+
+    async def available() -> bool:
+        return ((await cluster.client.get("deployments", "prop", "default")).get("status") or {}).get(
+            "availableReplicas") == 10
+    await eventually(available, what="10 available")
+    # a template whose pods never schedule: the rollout stops at old 8 + new 5 (13 = 10 + surge)
+    await cluster.client.patch("deployments", "prop", {"spec": {"template": {"spec": {"nodeSelector": {"nope": "x"}}}}},
+                               namespace="default", content_type="application/strategic-merge-patch+json")
+    await eventually(lambda: sizes({"old": 8, "x": 5}), timeout=20, what="rollout stuck at 8 + 5")
+    # 10 -> 20 mid-rollout: 10 more (to 23 = 20 + surge) spread by size, 8*23/13 -> 14 and 5*23/13 -> 9
+    await cluster.client.patch("deployments", "prop", {"spec": {"replicas": 20}}, namespace="default")
+    await eventually(lambda: sizes({"old": 14, "x": 9}), timeout=20, what="proportional 14 + 9")
+
+    # orphan propagation: the Deployment goes, its ReplicaSets stay, released
+    await cluster.client.delete("deployments", "prop", "default", propagation_policy="Orphan")
+
+    async def orphaned() -> bool:
+        rss = (await cluster.client.list("replicasets", "default"))["items"]
+        return len(rss) == 2 and all(not r["metadata"].get("ownerReferences") for r in rss)
+    await eventually(orphaned, timeout=20, what="replica sets orphaned")
