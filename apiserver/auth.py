@@ -157,6 +157,8 @@ def authorize_node(
         return  # only what its pods use: apiserver.nodegraph checks the object named
     if resource in ("persistentvolumeclaims", "persistentvolumes") and verb == "get" and subresource is None:
         return  # the claims its pods use and their volumes: apiserver.nodegraph checks
+    if resource == "serviceaccounts" and verb == "create" and subresource == "token":
+        return  # tokens for the accounts its pods run as: apiserver.nodegraph checks
     if resource == "pods":
         if verb in _READ and subresource in (None, "log", "status"):
             return

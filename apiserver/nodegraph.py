@@ -1,4 +1,5 @@
-"""What a node may read: only the ConfigMaps and Secrets that pods bound to it use.
+"""What a node may read: only the ConfigMaps and Secrets that pods bound to it use, and tokens only
+for the ServiceAccounts those pods run as.
 
 kube-apiserver's Node authorizer keeps a graph of pods, nodes and the objects pods refer to; a
 kubelet's GET of a Secret passes only when an edge leads from its node to that Secret. kubelite
@@ -17,7 +18,7 @@ from api.resources import by_plural
 from apiserver.auth import User
 from apiserver.registry import Registry
 
-GUARDED = frozenset({"configmaps", "secrets"})
+GUARDED = frozenset({"configmaps", "secrets", "serviceaccounts"})
 GUARDED |= {"persistentvolumeclaims", "persistentvolumes"}  # claims as refs; volumes through claims
 PODS = by_plural("", "pods")
 CLAIMS = by_plural("", "persistentvolumeclaims")
@@ -52,13 +53,20 @@ async def check(registry: Registry, user: User, resource: str, namespace: str | 
     _, kvs = await registry.list(PODS, namespace)
     node_bytes, name_bytes = f'"nodeName":"{node}"'.encode(), f'"{name}"'.encode()
     for kv in kvs:
-        if node_bytes not in kv.value or name_bytes not in kv.value:
+        if node_bytes not in kv.value or (name_bytes not in kv.value and name != "default"):
             continue
         pod = jsonutil.loads(kv.value)
-        if (pod.get("spec") or {}).get("nodeName") == node and name in references(pod)[resource]:
+        spec = pod.get("spec") or {}
+        if spec.get("nodeName") != node:
+            continue
+        if resource == "serviceaccounts":
+            if (spec.get("serviceAccountName") or "default") == name:
+                return
+        elif name in references(pod)[resource]:
             return
+    verb, what = ("create", "serviceaccounts/token") if resource == "serviceaccounts" else ("get", resource)
     raise forbidden(
-        f'{resource} "{name}" is forbidden: User "{user.name}" cannot get resource "{resource}" in API group "" '
+        f'{resource} "{name}" is forbidden: User "{user.name}" cannot {verb} resource "{what}" in API group "" '
         f'in the namespace "{namespace}": no relationship found between node \'{node}\' and this object'
     )
 

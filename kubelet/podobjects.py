@@ -1,4 +1,4 @@
-"""The ConfigMaps and Secrets a pod uses, fetched for one sync of its worker.
+"""The ConfigMaps, Secrets and service-account tokens a pod uses, fetched for one sync of its worker.
 
 The kubelet reads them from the API server before it starts a container (env, envFrom, volume
 files) and again at each periodic sync (mounted files follow updates). A short cache shared by
@@ -6,6 +6,9 @@ the node's pod workers keeps a burst of pods that use one ConfigMap to one GET; 
 the sync period, so an update reaches the files within one period, as with kube's default
 TTL-cache strategy. A missing object is recorded as absent: whether that is an error depends on
 the `optional` of each use, which the consumers decide.
+
+Tokens for `serviceAccountToken` projections come from the TokenRequest API, bound to the pod,
+and are requested again once 80% of their lifetime has passed (kubelet's rotation rule).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class PodObjects:
 
     namespace: str
     found: dict[tuple[str, str], Obj | None] = field(default_factory=dict)
+    # (audience or "", expirationSeconds) -> token for the pod's serviceAccountToken projections
+    tokens: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def get(self, resource: str, name: str) -> Obj | None:
         return self.found.get((resource, name))
@@ -53,6 +58,7 @@ class ObjectSource:
         self.ttl = ttl
         self.clock = clock
         self._cache: dict[tuple[str, str, str], tuple[float, Obj | None]] = {}
+        self._tokens: dict[tuple[str, str, int], tuple[float, str]] = {}  # (pod uid, aud, ttl) -> (renew at, token)
 
     async def fetch(self, pod: Obj) -> PodObjects:
         namespace = (pod.get("metadata") or {}).get("namespace") or "default"
@@ -64,7 +70,34 @@ class ObjectSource:
             volume = (claim or {}).get("spec", {}).get("volumeName") if resource == CLAIMS else None
             if volume:
                 out.found[(VOLUMES, volume)] = await self._get(VOLUMES, "", str(volume))
+        for audience, ttl in token_requests(pod):
+            token = await self._token(pod, audience, ttl)
+            if token is not None:
+                out.tokens[(audience, ttl)] = token
         return out
+
+    async def _token(self, pod: Obj, audience: str, ttl: int) -> str | None:
+        meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+        key, now = (str(meta.get("uid")), audience, ttl), self.clock()
+        held = self._tokens.get(key)
+        if held is not None and now < held[0]:
+            return held[1]
+        body: Obj = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {
+            "expirationSeconds": ttl,
+            "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": meta.get("name"), "uid": meta.get("uid")}}}
+        if audience:
+            body["spec"]["audiences"] = [audience]
+        try:
+            answer = await self.client.create("serviceaccounts", body, meta.get("namespace") or "default",
+                                              subresource="token", name=spec.get("serviceAccountName") or "default")
+        except ApiError as e:
+            if e.code in (403, 404):  # no such account (yet): the volume waits, as kubelet's does
+                return None
+            raise
+        token = str((answer.get("status") or {}).get("token") or "")
+        granted = int((answer.get("spec") or {}).get("expirationSeconds") or ttl)
+        self._tokens[key] = (now + 0.8 * granted, token)
+        return token
 
     async def _get(self, resource: str, namespace: str, name: str) -> Obj | None:
         key, now = (resource, namespace, name), self.clock()
@@ -82,3 +115,14 @@ class ObjectSource:
             for k in sorted(self._cache, key=lambda k: self._cache[k][0])[:1024]:
                 del self._cache[k]
         return obj
+
+
+def token_requests(pod: Obj) -> list[tuple[str, int]]:
+    """(audience, expirationSeconds) of each serviceAccountToken projection of the pod."""
+    out = []
+    for vol in (pod.get("spec") or {}).get("volumes") or []:
+        for source in ((vol or {}).get("projected") or {}).get("sources") or []:
+            token = (source or {}).get("serviceAccountToken")
+            if isinstance(token, dict):
+                out.append((str(token.get("audience") or ""), int(token.get("expirationSeconds") or 3600)))
+    return out

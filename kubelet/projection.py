@@ -9,7 +9,7 @@ then stale names and the old directory go. Unchanged contents leave everything a
 
 Missing objects: optional ones give an empty volume (or skip the source); others raise
 `VolumeError` worded as kubelet's MountVolume.SetUp failure. `serviceAccountToken` projections
-need a token from the API server and are refused until TokenRequest exists.
+take the bound token the kubelet requested for the pod (`PodObjects.tokens`).
 """
 
 from __future__ import annotations
@@ -124,6 +124,14 @@ def volume_files(pod: dict[str, Any], vol: dict[str, Any], objects: PodObjects, 
         elif "downwardAPI" in source:
             files.update(_downward_files(pod, (source["downwardAPI"] or {}).get("items") or [], mode, pod_ip,
                                          host_ip))
+        elif "serviceAccountToken" in source:
+            s = source["serviceAccountToken"] or {}
+            token = objects.tokens.get((str(s.get("audience") or ""), int(s.get("expirationSeconds") or 3600)))
+            if token is None:
+                account = (pod.get("spec") or {}).get("serviceAccountName") or "default"
+                raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : failed to fetch token: '
+                                  f'serviceaccounts "{account}" not found')
+            files[s.get("path") or "token"] = (token.encode(), mode)
         else:
             kinds = sorted(source)
             raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : projected source {kinds} '

@@ -37,8 +37,10 @@ from kubelet.dns.podconfig import CLUSTER_DOMAIN, HOST_RESOLV_CONF, PodDNS
 from kubelet.hooks import Deletions, kill_container, run_handler
 from kubelet.images import PullError, ensure_image
 from kubelet.instances import container_views, instance, iso, newest_by_name, restart_count
+from kubelet.podobjects import ContainerConfigError, ObjectSource
 from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
+from kubelet.projection import VolumeError
 from kubelet.restart import Backoff, crash_loop_message
 from kubelet.status import ContainerView, build_status
 from runtime.interface import ContainerInfo, Runtime, SandboxConfig, SandboxInfo
@@ -78,6 +80,7 @@ class PodSyncer:
         self._last_status: dict[str, dict[str, Any]] = {}
         self._waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (uid, name) -> (reason, message)
         self._deleting = Deletions()
+        self.objects = ObjectSource(client)  # the ConfigMaps and Secrets pods use, shared by the node's pods
 
     def _event(self, pod: dict[str, Any], type_: str, reason: str, message: str) -> None:
         if self.recorder is not None:
@@ -107,6 +110,8 @@ class PodSyncer:
             if sandbox is None:
                 sandbox = await self._new_sandbox(pod, containers)
                 containers = []
+            if volumes.written_volumes(pod):
+                await self._refresh_volumes(pod, sandbox, containers)
             next_sync = min(next_sync, await self._sync_containers(pod, sandbox, containers))
             sandbox, containers = await self._observe(uid)
         except _PodNotReady as e:
@@ -116,6 +121,20 @@ class PodSyncer:
             return 0.0  # its deletion arrived mid-sync (a postStart cut short): tear down, report nothing
         await self._report(pod, sandbox, containers)
         return max(next_sync, 0.05)
+
+    async def _refresh_volumes(self, pod: dict[str, Any], sandbox: SandboxInfo,
+                               containers: list[ContainerInfo]) -> None:
+        """Write the pod's configMap/secret/downwardAPI/projected files as their objects are now (an
+        update swaps them atomically). A volume that cannot be made keeps a new pod ContainerCreating;
+        running containers keep the files they have, as kubelet does."""
+        try:
+            objects = await self.objects.fetch(pod)
+            await asyncio.to_thread(volumes.setup_volumes, pod, self.ctx.data_dir, objects, sandbox.ip or "",
+                                    self.ctx.host_ip)
+        except VolumeError as e:
+            self._event(pod, WARNING, "FailedMount", str(e))
+            if not any(c.state == "running" for c in containers):
+                raise _PodNotReady(str(e), 2.0, "ContainerCreating") from e
 
     def _grace(self, pod: dict[str, Any]) -> float:
         g = pod["metadata"].get("deletionGracePeriodSeconds")
@@ -224,13 +243,22 @@ class PodSyncer:
             raise _PodNotReady(f"pull {c['image']}: {e}", self.backoff.remaining(pull_key, now) or RESYNC) from e
         self.backoff.forget(pull_key)
         try:
-            cfg = container_config(pod, c, sandbox, restarts, self.ctx.data_dir, self.ctx.host_ip, self.ctx.services)
+            objects = await self.objects.fetch(pod)
+            cfg = container_config(pod, c, sandbox, restarts, self.ctx.data_dir, self.ctx.host_ip, self.ctx.services,
+                                   objects)
             cfg.mounts += PodDNS(self.ctx.dns_servers, self.ctx.cluster_domain, self.ctx.resolv_conf).etc_mounts(
                 pod, sandbox.ip, self.ctx.data_dir)  # the pod's resolv.conf and hosts, over the sandbox's
             cid = await self.runtime.create_container(sandbox.id, cfg)
             self._event(pod, NORMAL, "Created", f"Created container {name}")
             await self.runtime.start_container(cid)
             self._event(pod, NORMAL, "Started", f"Started container {name}")
+        except ContainerConfigError as e:  # kubelet retries these at every sync, without back-off
+            self._waiting[(uid, name)] = ("CreateContainerConfigError", str(e))
+            self._event(pod, WARNING, "Failed", f"Error: {e}")
+            raise _PodNotReady(f"start {name}: {e}", 2.0) from e
+        except VolumeError as e:
+            self._event(pod, WARNING, "FailedMount", str(e))
+            raise _PodNotReady(f"start {name}: {e}", 2.0, "ContainerCreating") from e
         except Exception as e:
             self.backoff.failed(f"{uid}/{name}", now)
             self._waiting[(uid, name)] = ("CreateContainerError", str(e))

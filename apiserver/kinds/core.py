@@ -17,6 +17,8 @@ from api.selectors import map_to_string
 from apiserver import defaults
 from apiserver.allocator import Allocator
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
+from apiserver.lifecycle import random_suffix
+from apiserver.saadmission import mount_service_account_token
 from apiserver.validation import names
 from apiserver.validation.others import (
     validate_endpoints,
@@ -38,6 +40,7 @@ NAMESPACE_FINALIZER = "kubernetes"
 
 def _pod_create(obj: Obj) -> None:
     obj["status"] = {"phase": "Pending"}
+    mount_service_account_token(obj, random_suffix)
 
 
 def _pod_grace(obj: Obj, options: dict[str, Any]) -> int:

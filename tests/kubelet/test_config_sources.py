@@ -99,9 +99,15 @@ def test_volume_files_items_modes_and_optional() -> None:
                                                    {"path": "name", "fieldRef": {"fieldPath": "metadata.name"}}]}}
     assert volume_files(pod(), down, objects()) == {"labels": (b'app="web"\ntier="a\\"b"', 0o644),
                                                     "name": (b"p", 0o644)}
-    token = {"name": "t", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}
-    with pytest.raises(VolumeError, match="not supported"):
+    token = {"name": "t", "projected": {"sources": [{"serviceAccountToken": {"path": "token", "expirationSeconds": 3607}}]}}
+    with pytest.raises(VolumeError, match='failed to fetch token: serviceaccounts "default" not found'):
         volume_files(pod(), token, objects())
+    got = objects()
+    got.tokens[("", 3607)] = "eyJ.x.y"
+    assert volume_files(pod(), token, got) == {"token": (b"eyJ.x.y", 0o644)}
+    clusterbundle = {"name": "b", "projected": {"sources": [{"clusterTrustBundle": {"path": "b"}}]}}
+    with pytest.raises(VolumeError, match="not supported"):
+        volume_files(pod(), clusterbundle, objects())
 
 
 def test_atomic_writer_swaps_data_and_drops_stale_names(tmp_path: Path) -> None:
