@@ -21,6 +21,7 @@ from api.errors import ApiError, already_exists, forbidden, invalid, not_found, 
 from api.resources import Resource, by_plural
 from apiserver import kinds, lifecycle, logic
 from apiserver.allocator import Allocator
+from apiserver.crd import hooks as crd_hooks
 from apiserver.kinds.core import terminating as _terminating
 from apiserver.mirror import StoreMirror
 from apiserver.rbac.cache import RbacCache
@@ -83,10 +84,15 @@ class Registry:
         kv = await self.store.get(res.storage_key(name, namespace))
         if kv is None:
             raise not_found(res.plural, name, res.group)
+        if crd_hooks.converts(res.group, res.plural):  # a custom resource, read in the version asked for
+            return KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value))
         return kv
 
     async def list(self, res: Resource, namespace: str | None) -> tuple[int, list[KeyValue]]:
-        return await self.store.list(res.storage_prefix(namespace))
+        revision, kvs = await self.store.list(res.storage_prefix(namespace))
+        if crd_hooks.converts(res.group, res.plural):
+            kvs = [KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value)) for kv in kvs]
+        return revision, kvs
 
     # --- create ---------------------------------------------------------------------------
 
@@ -217,6 +223,8 @@ class Registry:
                     if e.reason == "AlreadyExists":
                         continue  # someone created it meanwhile: update theirs
                     raise
+            if crd_hooks.converts(res.group, res.plural):  # updated in the version of the request
+                kv = KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value))
             old = jsonutil.loads(kv.value)
             new, demanded_rv = mutate(jsonutil.loads(kv.value), kv)
             if demanded_rv and demanded_rv != str(kv.revision):

@@ -23,6 +23,7 @@ from api.errors import bad_request, gone
 from api.resources import Resource
 from api.selectors import FieldSelector, LabelSelector
 from apiserver import logic
+from apiserver.crd import hooks as crd_hooks
 from apiserver.handlers import prefilter
 from apiserver.handlers.http import JSON, State
 from apiserver.storage.interface import CompactedError, Event, KeyValue, WatcherDroppedError
@@ -160,6 +161,8 @@ async def serve_watch(
                 res, [obj if obj is not None else jsonutil.loads(value)], str(revision), include_object
             )
             return b'{"type":"' + kind.encode() + b'","object":' + jsonutil.dumps(t) + b"}\n"
+        if crd_hooks.converts(res.group, res.plural):  # a custom resource, in the version watched
+            value = crd_hooks.as_version(res.api_version, value)
         return b'{"type":"' + kind.encode() + b'","object":' + value + b"}\n"
 
     def bookmark(revision: int, initial_end: bool = False) -> bytes:

@@ -1,6 +1,7 @@
-"""The unknown-field check of the custom resources served now, for the generic write path.
+"""What the generic request path asks of the custom resources served now: their unknown-field
+checks, their /scale paths, and the version their objects are read in.
 
-A leaf module (no imports of ours) so that `apiserver.logic` can consult it without importing
+A leaf module (no imports of apiserver modules) so that `apiserver.logic` can consult it without importing
 the CRD machinery: `apiserver.crd.served` fills `UNKNOWN_FIELDS` with one function per
 (apiVersion, kind) of a served custom resource; `unknown_fields` answers None for any other kind
 (then the static schema tables decide). `BUILTIN_UNKNOWN_FIELDS` is the same for built-in kinds
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from api import jsonutil
 
 UNKNOWN_FIELDS: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {}
 # built-in kinds with free-form parts checked by their own walk (the CRD's JSONSchemaProps), set at import
@@ -67,3 +70,21 @@ def set_scale_replicas(group: str, plural: str, obj: dict[str, Any], replicas: i
         cur = nxt
     cur[last] = replicas
     return True
+
+
+# (group, plural) of the custom resources served in more than one version: their objects are read
+# in the version asked for (kube's conversion strategy None changes nothing but apiVersion)
+MULTI_VERSION: set[tuple[str, str]] = set()
+
+
+def converts(group: str, plural: str) -> bool:
+    return bool(MULTI_VERSION) and (group, plural) in MULTI_VERSION
+
+
+def as_version(api_version: str, value: bytes) -> bytes:
+    """Stored bytes with `apiVersion` set to the version asked for (the same bytes when it is)."""
+    obj = jsonutil.loads(value)
+    if not isinstance(obj, dict) or obj.get("apiVersion") == api_version:
+        return value
+    obj["apiVersion"] = api_version
+    return jsonutil.dumps(obj)

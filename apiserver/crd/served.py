@@ -69,6 +69,8 @@ def publish(served: list[CustomKind]) -> None:
                           if k == "CustomResourceDefinition" or schema.kind_spec(k) is None})
     hooks.SCALE_PATHS.clear()
     hooks.SCALE_PATHS.update(scale_paths)
+    hooks.MULTI_VERSION.clear()
+    hooks.MULTI_VERSION.update((k.group, k.plural) for k in served if len(k.versions) > 1)
     openapi.set_custom_schemas(schemas)
     discovery.invalidate()
     meta.forget_documents()

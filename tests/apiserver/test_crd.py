@@ -441,3 +441,41 @@ def test_kubectl_applies_changes_and_deletes_a_crd(http: httpx.Client, server: S
     assert r.returncode == 0, r.stderr
     assert http.get(f"{CRDS}/sprockets.{GROUP}").status_code == 404
     wait_for(lambda: http.get(coll).status_code == 404, timeout=10, what="sprockets not served")
+
+
+def test_two_served_versions_read_in_the_version_asked_for(http: httpx.Client, server: Server, ns: str) -> None:
+    crd = copy.deepcopy(CRONTAB)
+    crd["metadata"]["name"] = f"widgets.{GROUP}"
+    crd["spec"]["names"] = {"plural": "widgets", "kind": "Widget"}
+    v1 = crd["spec"]["versions"][0]
+    v1.pop("subresources")
+    v1beta1 = copy.deepcopy(v1)
+    v1beta1.update(name="v1beta1", storage=False)
+    v1beta1["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["replicas"]["maximum"] = 100
+    crd["spec"]["versions"] = [v1beta1, v1]
+    assert http.post(CRDS, json=crd).status_code == 201
+    beta, ga = (f"/apis/{GROUP}/{v}/namespaces/{ns}/widgets" for v in ("v1beta1", "v1"))
+    try:
+        wait_for(lambda: served(http, beta) and served(http, ga), timeout=10, what="both versions served")
+        group = next(g for g in http.get("/apis").json()["groups"] if g["name"] == GROUP)
+        assert group["preferredVersion"]["version"] == "v1"
+        assert {v["version"] for v in group["versions"]} == {"v1", "v1beta1"}
+        made = http.post(beta, json=dict(crontab("w", replicas=50), apiVersion=f"{GROUP}/v1beta1", kind="Widget"))
+        assert made.status_code == 201, made.text  # v1beta1's own schema allows 50
+        assert made.json()["apiVersion"] == f"{GROUP}/v1beta1"
+        assert http.get(f"{ga}/w").json()["apiVersion"] == f"{GROUP}/v1"
+        assert [i["apiVersion"] for i in http.get(ga).json()["items"]] == [f"{GROUP}/v1"]
+        patched = http.patch(f"{ga}/w", json={"spec": {"replicas": 2}},
+                             headers={"Content-Type": "application/merge-patch+json"})
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["apiVersion"] == f"{GROUP}/v1"
+        assert http.get(f"{beta}/w").json()["apiVersion"] == f"{GROUP}/v1beta1"
+        too_many = http.post(ga, json=dict(crontab("w2", replicas=50), kind="Widget"))
+        assert too_many.status_code == 422  # v1's schema: at most 10
+        with http.stream("GET", f"{beta}?watch=true&timeoutSeconds=2") as stream:
+            ev = json.loads(next(stream.iter_lines()))
+            assert ev["object"]["apiVersion"] == f"{GROUP}/v1beta1"
+        out = server.kubectl("-n", ns, "get", "widgets.v1beta1.stable.example.com", "w", "-o", "json", check=True)
+        assert json.loads(out.stdout)["apiVersion"] == f"{GROUP}/v1beta1"
+    finally:
+        http.delete(f"{CRDS}/widgets.{GROUP}")
