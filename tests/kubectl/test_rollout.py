@@ -193,6 +193,20 @@ def test_describe_and_get_match_real(ns: str, client: Any, kubectl: Any, real: A
     same(kubectl, real, "get", "deploy,rs", "-o", "wide")
 
 
+def test_scale_replicaset_and_statefulset_match_real(ns: str, client: Any, kubectl: Any, real: Any) -> None:
+    make_deployment(client, ns, "web")
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+           "spec": {"replicas": 1, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                    "template": template("db", "busybox")}}
+    client.create("statefulsets", sts, ns)
+    for args in (("rs", "web-5f4d8c7b9", "--replicas=4"), ("replicaset/web-5f4d8c7b9", "--replicas=2"),
+                 ("sts", "db", "--replicas=3"), ("statefulset/db", "--replicas=2")):
+        same(kubectl, real, "scale", *args)
+    assert client.get("replicasets", "web-5f4d8c7b9", ns)["spec"]["replicas"] == 2
+    assert client.get("statefulsets", "db", ns)["spec"]["replicas"] == 2
+    same(kubectl, real, "rollout", "status", "sts/db", "--watch=false")
+
+
 def make_daemonset(c: Any, ns: str, name: str) -> None:
     body = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name},
             "spec": {"selector": {"matchLabels": {"app": name}}, "template": template(name, "kubelite/web:2.0")}}
