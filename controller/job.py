@@ -104,7 +104,7 @@ class JobController(QueueController):
         for p in plan.release:
             await self._release(p)
         await self._delete(key, job, plan.delete)
-        await self._create(key, job, plan.create)
+        await self._create(key, job, plan.create, plan.index_failures)
         for type_, reason, message in plan.events:
             self.events.record(job, type_, reason, message)
         if jd.status_changed(job.get("status"), plan.status):
@@ -152,12 +152,15 @@ class JobController(QueueController):
                 if e.code != 404:
                     raise
 
-    async def _create(self, key: str, job: Obj, indexes: list[int | None]) -> None:
+    async def _create(self, key: str, job: Obj, indexes: list[int | None],
+                      index_failures: dict[int, int] | None = None) -> None:
         if not indexes:
             return
         self.expectations.expect_creations(key, len(indexes))
         results: list[Any] = await asyncio.gather(
-            *(self.client.create("pods", jp.pod_for(job, i), meta(job).get("namespace")) for i in indexes),
+            *(self.client.create("pods", jp.pod_for(job, i, None if index_failures is None or i is None
+                                                    else index_failures.get(i, 0)), meta(job).get("namespace"))
+              for i in indexes),
             return_exceptions=True)
         failed = 0
         for r in results:

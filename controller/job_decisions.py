@@ -13,7 +13,10 @@ Rules as Kubernetes' job_controller applies them (1.31+):
   successes set SuccessCriteriaMet (SuccessPolicy, CompletionsReached). Then the active pods are deleted, and once none is left the terminal
   condition Failed or Complete (with `completionTime`) follows.
 - After a failure, the next pod waits 10 s * 2^(failures since the last success - 1), at most
-  6 minutes.
+  6 minutes. With `backoffLimitPerIndex` each index counts (pod annotation
+  batch.kubernetes.io/job-index-failure-count) and backs off on its own failures, fails alone
+  into `status.failedIndexes`, and the Job fails (FailedIndexes) once every index is done, or
+  at once past `maxFailedIndexes` (MaxFailedIndexesExceeded).
 - Counting goes through `uncountedTerminatedPods` (see controller.job_pods).
 """
 
@@ -35,6 +38,8 @@ DEFAULT_BACKOFF_LIMIT = 6
 BACKOFF_MESSAGE = "Job has reached the specified backoff limit"
 DEADLINE_MESSAGE = "Job was active longer than specified deadline"
 COMPLETE_MESSAGE = "Reached expected number of succeeded pods"
+MAX_FAILED_INDEXES_MESSAGE = "Job has exceeded the specified maximal number of failed indexes"
+FAILED_INDEXES_MESSAGE = "Job has failed indexes"
 
 
 @dataclass
@@ -46,6 +51,7 @@ class JobPlan:
     release: list[Obj] = field(default_factory=list)  # pods whose tracking finalizer comes off
     events: list[tuple[str, str, str]] = field(default_factory=list)  # (type, reason, message)
     requeue_after: float | None = None
+    index_failures: dict[int, int] | None = None  # backoffLimitPerIndex: failures per index so far
 
 
 def condition(status: Obj, type_: str) -> Obj | None:
@@ -136,6 +142,15 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
     active = [p for p in pods if jp.is_active(p)]
     terminating = [p for p in pods if jp.is_terminating(p)]
     plan = JobPlan(status={})
+    per_index = spec.get("backoffLimitPerIndex") if indexed else None
+    failed_idx: set[int] = set()
+    if per_index is not None:  # an index fails alone after backoffLimitPerIndex failures (or a FailIndex rule)
+        plan.index_failures = jp.index_failures(pods, ignored)
+        failed_idx = jp.parse_indexes(old.get("failedIndexes"))
+        failed_idx |= {i for i, n in plan.index_failures.items() if n > int(per_index)}
+        failed_idx |= {i for p in pods if verdicts.get(meta(p).get("uid", ""), (fp.COUNT, ""))[0] == fp.FAIL_INDEX
+                       and (i := jp.index_of(p)) is not None}
+        failed_idx -= done_idx
     start = old.get("startTime")
     suspended = bool(spec.get("suspend"))
     if not start and not suspended and not finished:
@@ -155,10 +170,14 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
                 complete = completions is not None and succeeded_n >= completions
             if fail_job:  # failures first, as syncJob checks them
                 target = _cond("FailureTarget", "PodFailurePolicy", fail_job, now)
-            elif failures > backoff_limit:
+            elif per_index is None and failures > backoff_limit:
                 target = _cond("FailureTarget", "BackoffLimitExceeded", BACKOFF_MESSAGE, now)
             elif past:
                 target = _cond("FailureTarget", "DeadlineExceeded", DEADLINE_MESSAGE, now)
+            elif spec.get("maxFailedIndexes") is not None and len(failed_idx) > int(spec["maxFailedIndexes"]):
+                target = _cond("FailureTarget", "MaxFailedIndexesExceeded", MAX_FAILED_INDEXES_MESSAGE, now)
+            elif failed_idx and len(failed_idx | done_idx) >= int(completions or 0):
+                target = _cond("FailureTarget", "FailedIndexes", FAILED_INDEXES_MESSAGE, now)
             elif indexed and (matched := success_policy_match(spec, done_idx)):
                 target = _cond("SuccessCriteriaMet", "SuccessPolicy", matched, now)
             elif complete:
@@ -191,7 +210,8 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
                 events.append(("Normal", "Resumed", "Job resumed"))
                 start = jsonutil.format_time(now)  # activeDeadlineSeconds counts from the resume
             counted = [p for p in pods if meta(p).get("uid", "") not in ignored]  # ignored failures cost no back-off
-            _manage(plan, active, counted, indexed, completions, parallelism, succeeded_n, done_idx, now)
+            _manage(plan, active, counted, indexed, completions, parallelism, succeeded_n, done_idx | failed_idx, now,
+                    per_index is not None)
 
     status: Obj = {"active": len(active), "ready": sum(1 for p in active if is_ready(p)),
                    "succeeded": succeeded_n, "failed": failed_n, "terminating": len(terminating),
@@ -206,9 +226,8 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
         status["completedIndexes"] = jp.format_indexes(done_idx)
     if conditions:
         status["conditions"] = conditions
-    for k in ("failedIndexes",):
-        if k in old:
-            status[k] = old[k]
+    if per_index is not None:
+        status["failedIndexes"] = jp.format_indexes(failed_idx)
     for k in ("succeeded", "failed"):  # omitempty; `terminating` is always reported (kube 1.29+)
         if not status[k]:
             status.pop(k)
@@ -224,7 +243,7 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
 
 
 def _manage(plan: JobPlan, active: list[Obj], pods: list[Obj], indexed: bool, completions: int | None,
-            parallelism: int, succeeded: int, done_idx: set[int], now: dt.datetime) -> None:
+            parallelism: int, succeeded: int, done_idx: set[int], now: dt.datetime, per_index: bool = False) -> None:
     wanted: list[int | None] = []
     if indexed:
         total = int(completions or 0)
@@ -251,7 +270,13 @@ def _manage(plan: JobPlan, active: list[Obj], pods: list[Obj], indexed: bool, co
         if len(active) > want:
             plan.delete.extend(pods_to_delete(active, len(active) - want))
         wanted = [None] * max(0, want - len(active))
-    if wanted:
+    if wanted and per_index:  # each index backs off on its own failures
+        waits = {i: backoff_remaining([p for p in pods if jp.index_of(p) == i], now) for i in wanted}
+        later = [w for w in waits.values() if w > 0]
+        if later:
+            plan.requeue_after = min([*later, *([plan.requeue_after] if plan.requeue_after else [])])
+        plan.create = [i for i in wanted if waits[i] <= 0]
+    elif wanted:
         wait = backoff_remaining(pods, now)
         if wait > 0:
             plan.requeue_after = min(wait, plan.requeue_after or wait)

@@ -20,6 +20,7 @@ from controller.base import Obj, meta
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 INDEX_KEY = "batch.kubernetes.io/job-completion-index"
 INDEX_ENV = "JOB_COMPLETION_INDEX"
+INDEX_FAILURES = "batch.kubernetes.io/job-index-failure-count"
 CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 JOB_NAME = "batch.kubernetes.io/job-name"
 
@@ -79,7 +80,23 @@ def owner_ref(job: Obj) -> Obj:
             "controller": True, "blockOwnerDeletion": True}
 
 
-def pod_for(job: Obj, index: int | None) -> Obj:
+def index_failures(pods: list[Obj], ignored: set[str]) -> dict[int, int]:
+    """backoffLimitPerIndex: each index's failures so far (a pod carries its predecessors' count)."""
+    out: dict[int, int] = {}
+    for p in pods:
+        i = index_of(p)
+        if i is None:
+            continue
+        try:
+            base = int((meta(p).get("annotations") or {}).get(INDEX_FAILURES) or 0)
+        except ValueError:
+            base = 0
+        failed = phase(p) == "Failed" and meta(p).get("uid", "") not in ignored
+        out[i] = max(out.get(i, 0), base + (1 if failed else 0))
+    return out
+
+
+def pod_for(job: Obj, index: int | None, index_failures: int | None = None) -> Obj:
     """A new pod of the Job's template (with the completion index for Indexed Jobs)."""
     m = meta(job)
     tmpl = copy.deepcopy((job.get("spec") or {}).get("template") or {})
@@ -94,6 +111,8 @@ def pod_for(job: Obj, index: int | None) -> Obj:
     name_prefix = f"{m.get('name')}-"
     if index is not None:
         annotations[INDEX_KEY] = str(index)
+        if index_failures is not None:  # backoffLimitPerIndex: the failures this index has had so far
+            annotations[INDEX_FAILURES] = str(index_failures)
         labels[INDEX_KEY] = str(index)
         name_prefix = f"{m.get('name')}-{index}-"
         spec.setdefault("hostname", f"{m.get('name')}-{index}")

@@ -254,3 +254,37 @@ def test_success_policy_of_an_indexed_job() -> None:
     assert jd.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3", "succeededCount": 2}]}},
                                    {1, 3}) == "Matched rules at index 0"
     assert jd.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3"}]}}, {1, 3}) is None
+
+
+def indexed_failed(i: int, before: int = 0, ago: float = 100) -> Obj:
+    p = pod("Failed", index=i, finished=NOW - dt.timedelta(seconds=ago))
+    p["metadata"]["annotations"][jp.INDEX_FAILURES] = str(before)
+    return p
+
+
+def test_backoff_limit_per_index() -> None:
+    spec = {"completions": 3, "parallelism": 3, "completionMode": "Indexed", "backoffLimitPerIndex": 1,
+            "backoffLimit": 6}
+    st = {"startTime": stamp(NOW)}
+    # index 0 failed once: retried, its new pod carries the count; index 1 failed twice: it is failed
+    pods = [indexed_failed(0), indexed_failed(1, before=1), pod("Succeeded", index=2, finished=NOW)]
+    plan = jd.decide(job(st, **spec), pods, NOW)
+    assert plan.status["failedIndexes"] == "1" and plan.create == [0]
+    assert plan.index_failures == {0: 1, 1: 2, 2: 0}
+    assert jp.pod_for(job(st, **spec), 0, 1)["metadata"]["annotations"][jp.INDEX_FAILURES] == "1"
+    assert "conditions" not in plan.status  # index 0 may still succeed
+    # every index done, one failed: the Job fails with FailedIndexes
+    done = [indexed_failed(0, before=1), indexed_failed(1, before=1), pod("Succeeded", index=2, finished=NOW)]
+    plan = jd.decide(job(st, **spec), done, NOW)
+    assert conds(plan.status) == {"FailureTarget": "FailedIndexes", "Failed": "FailedIndexes"}
+    assert plan.status["failedIndexes"] == "0,1"
+    # maxFailedIndexes: past it the Job fails at once, with pods still running
+    running = pod(index=2)
+    plan = jd.decide(job(st, maxFailedIndexes=0, **spec), [indexed_failed(1, before=1), running], NOW)
+    assert conds(plan.status) == {"FailureTarget": "MaxFailedIndexesExceeded"} and plan.delete == [running]
+
+
+def test_per_index_backoff_waits_only_for_the_failed_index() -> None:
+    spec = {"completions": 2, "parallelism": 2, "completionMode": "Indexed", "backoffLimitPerIndex": 3}
+    plan = jd.decide(job({"startTime": stamp(NOW)}, **spec), [indexed_failed(0, ago=4)], NOW)
+    assert plan.create == [1] and plan.requeue_after == 6.0
