@@ -8,7 +8,7 @@ Rules as Kubernetes' job_controller applies them (1.31+):
   restartPolicy OnFailure the container restarts of active pods count too. More than
   `backoffLimit` sets FailureTarget (reason BackoffLimitExceeded); `activeDeadlineSeconds` past
   `startTime` sets FailureTarget (DeadlineExceeded); a `podFailurePolicy` rule may fail the Job
-  at once (PodFailurePolicy) or ignore a failure (controller.job_failure_policy); failures are
+  at once (PodFailurePolicy) or ignore a failure (controller.job_policies); failures are
   checked before success, as syncJob does; an Indexed Job's `successPolicy` or enough
   successes set SuccessCriteriaMet (SuccessPolicy, CompletionsReached). Then the active pods are deleted, and once none is left the terminal
   condition Failed or Complete (with `completionTime`) follows.
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api import jsonutil
-from controller import job_failure_policy as fp
 from controller import job_pods as jp
+from controller import job_policies as fp
 from controller.base import Obj, meta
 from controller.replicas import is_ready, pods_to_delete
 
@@ -178,7 +178,7 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
                 target = _cond("FailureTarget", "MaxFailedIndexesExceeded", MAX_FAILED_INDEXES_MESSAGE, now)
             elif failed_idx and len(failed_idx | done_idx) >= int(completions or 0):
                 target = _cond("FailureTarget", "FailedIndexes", FAILED_INDEXES_MESSAGE, now)
-            elif indexed and (matched := success_policy_match(spec, done_idx)):
+            elif indexed and (matched := fp.success_policy_match(spec, done_idx)):
                 target = _cond("SuccessCriteriaMet", "SuccessPolicy", matched, now)
             elif complete:
                 target = _cond("SuccessCriteriaMet", "CompletionsReached", COMPLETE_MESSAGE, now)
@@ -282,25 +282,6 @@ def _manage(plan: JobPlan, active: list[Obj], pods: list[Obj], indexed: bool, co
             plan.requeue_after = min(wait, plan.requeue_after or wait)
         else:
             plan.create = wanted
-
-
-def success_policy_match(spec: Obj, done: set[int]) -> str | None:
-    """An Indexed Job's `successPolicy`: the first rule its succeeded indexes satisfy, as kube words it.
-
-    A rule with `succeededIndexes` wants them all succeeded, or `succeededCount` of them when
-    that is set too; a rule with only `succeededCount` wants that many indexes succeeded.
-    """
-    for i, rule in enumerate((spec.get("successPolicy") or {}).get("rules") or []):
-        count = rule.get("succeededCount")
-        if rule.get("succeededIndexes") is not None:
-            wanted = jp.parse_indexes(rule["succeededIndexes"])
-            hits = len(wanted & done)
-            ok = hits >= int(count) if count is not None else bool(wanted) and hits == len(wanted)
-        else:
-            ok = count is not None and len(done) >= int(count)
-        if ok:
-            return f"Matched rules at index {i}"
-    return None
 
 
 def ttl_remaining(job: Obj, now: dt.datetime) -> float | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from controller import job_decisions as jd
 from controller import job_pods as jp
+from controller import job_policies as jpol
 
 Obj = dict[str, Any]
 NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
@@ -251,9 +252,9 @@ def test_success_policy_of_an_indexed_job() -> None:
     plan = jd.decide(job({"startTime": stamp(NOW)}, **spec), three, NOW)
     assert conds(plan.status) == {"SuccessCriteriaMet": "SuccessPolicy", "Complete": "SuccessPolicy"}
     assert plan.status["completionTime"] == stamp(NOW)
-    assert jd.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3", "succeededCount": 2}]}},
+    assert jpol.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3", "succeededCount": 2}]}},
                                    {1, 3}) == "Matched rules at index 0"
-    assert jd.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3"}]}}, {1, 3}) is None
+    assert jpol.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3"}]}}, {1, 3}) is None
 
 
 def indexed_failed(i: int, before: int = 0, ago: float = 100) -> Obj:

@@ -1,4 +1,4 @@
-"""A Job's `spec.podFailurePolicy`: what a failed pod means, decided by the first matching rule.
+"""A Job's policies: `spec.podFailurePolicy` (what a failed pod means) and `spec.successPolicy`.
 
 As Kubernetes' pod_failure_policy.go: rules are tried in order on a pod in phase Failed; a rule
 matches on `onExitCodes` (a container, or any container when `containerName` is unset, that
@@ -6,11 +6,13 @@ terminated with a non-zero code In / NotIn the values) or on `onPodConditions` (
 that type and status on the pod). Its action says what the failure does: FailJob fails the Job
 at once (FailureTarget, reason PodFailurePolicy, a message naming the pod, container, code and
 rule), Ignore does not count it against backoffLimit, Count counts it as any failure would.
-No match, or no policy, is Count.
+No match, or no policy, is Count. An Indexed Job's successPolicy may declare it succeeded before
+every index has (`success_policy_match`).
 """
 
 from __future__ import annotations
 
+from controller import job_pods as jp
 from controller.base import Obj, meta
 
 COUNT, IGNORE, FAIL_JOB, FAIL_INDEX = "Count", "Ignore", "FailJob", "FailIndex"
@@ -58,3 +60,22 @@ def judge(job: Obj, pod: Obj) -> tuple[str, str]:
             if cond is not None:
                 return action, f"Pod {where} has condition {cond} matching {action} rule at index {i}"
     return COUNT, ""
+
+
+def success_policy_match(spec: Obj, done: set[int]) -> str | None:
+    """An Indexed Job's `successPolicy`: the first rule its succeeded indexes satisfy, as kube words it.
+
+    A rule with `succeededIndexes` wants them all succeeded, or `succeededCount` of them when
+    that is set too; a rule with only `succeededCount` wants that many indexes succeeded.
+    """
+    for i, rule in enumerate((spec.get("successPolicy") or {}).get("rules") or []):
+        count = rule.get("succeededCount")
+        if rule.get("succeededIndexes") is not None:
+            wanted = jp.parse_indexes(rule["succeededIndexes"])
+            hits = len(wanted & done)
+            ok = hits >= int(count) if count is not None else bool(wanted) and hits == len(wanted)
+        else:
+            ok = count is not None and len(done) >= int(count)
+        if ok:
+            return f"Matched rules at index {i}"
+    return None
