@@ -2,8 +2,10 @@
 
 Order on start: open and start the store; make or load the CA, serving certificate and tokens;
 create the system namespaces and the `kubernetes` service if missing; serve; write the
-kubeconfig and print where it is; start the controllers and scheduler in-process when their
-packages offer `run_controllers` / `run_scheduler`. On SIGTERM/SIGINT uvicorn stops accepting,
+kubeconfig and print where it is; start the control loops the caller hands in (`kubelite server`
+passes the controller manager and the scheduler: this package never imports `controller`, and
+wiring by argument means a broken import fails the command instead of leaving a cluster with no
+controllers). On SIGTERM/SIGINT uvicorn stops accepting,
 watch streams end (so no client waits on a dying server), control loops are cancelled, and the
 store is closed last.
 """
@@ -13,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import importlib
 import logging
 import os
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -131,12 +132,11 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
-def _loop_entry(module: str, name: str) -> Callable[..., Awaitable[Any]] | None:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as e:
-        log.info("%s.%s not available (%s): not started", module, name, e)
-        return None
+LoopEntry = Callable[[ClientConfig, Mapping[str, Any]], Awaitable[None]]
+"""A control loop run in-process: `run_controllers` or `run_scheduler` (client config, options)."""
+
+PodProxyFactory = Callable[[State], Any]
+"""Builds `State.pod_proxy` (pods/log, exec, attach, port-forward to the kubelet): `PodProxy`."""
 
 
 def control_loop_options(config: ServerConfig, root_ca: str = "") -> dict[str, Any]:
@@ -150,9 +150,7 @@ def control_loop_options(config: ServerConfig, root_ca: str = "") -> dict[str, A
     }
 
 
-async def _run_loop(
-    name: str, fn: Callable[..., Awaitable[Any]], client: ClientConfig, options: dict[str, Any]
-) -> None:
+async def _run_loop(name: str, fn: LoopEntry, client: ClientConfig, options: dict[str, Any]) -> None:
     try:
         await fn(client, options)
     except asyncio.CancelledError:
@@ -200,7 +198,9 @@ async def start_private_listener(public: uvicorn.Config) -> PrivateListener | No
     return PrivateListener(server, directory, path)
 
 
-async def serve(config: ServerConfig) -> None:
+async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_proxy: PodProxyFactory) -> None:
+    """Serve until a signal. `loops` (name -> entry) start once the port listens; the caller picks
+    them (none with --no-controllers --no-scheduler). `pod_proxy(state)` becomes `State.pod_proxy`."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     tls = certs.ensure_certs(config.data_dir, [config.host, config.client_host, *config.extra_sans])
     auth = load_credentials(config.data_dir, tls)
@@ -216,7 +216,7 @@ async def serve(config: ServerConfig) -> None:
         raise SystemExit(
             f"kubelite server: cannot open the datastore {redact(config.datastore_url)}: {first}"
         ) from None
-    loops: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[None]] = []
     registry: Registry | None = None
     crds: CrdController | None = None
     private: PrivateListener | None = None
@@ -230,9 +230,7 @@ async def serve(config: ServerConfig) -> None:
         await crds.start()
         state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem(),
                       authorizer=Authorizer(registry.rbac), tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"))
-        proxy_factory = _loop_entry("apiserver.podproxy", "PodProxy")
-        if proxy_factory is not None:  # pods/log and pods/exec to the kubelet (issue E)
-            state.pod_proxy = proxy_factory(state)
+        state.pod_proxy = pod_proxy(state)
         uv = uvicorn.Config(
             ApiServerApp(state),
             host=config.host,
@@ -250,7 +248,7 @@ async def serve(config: ServerConfig) -> None:
             timeout_keep_alive=60,
         )
         client = ClientConfig(server=config.server_url, token=auth.admin_token.decode(), ca_data=tls.ca_pem())
-        if config.controllers or config.scheduler:
+        if loops:
             private = await start_private_listener(uv)
             if private is not None:
                 client = ClientConfig(server=private.url, token=auth.admin_token.decode())
@@ -265,13 +263,8 @@ async def serve(config: ServerConfig) -> None:
                 flush=True,
             )
             options = control_loop_options(config, tls.ca_pem().decode())
-            for enabled, module, fn_name in (
-                (config.controllers, "controller.manager", "run_controllers"),
-                (config.scheduler, "controller.scheduler", "run_scheduler"),
-            ):
-                fn = _loop_entry(module, fn_name) if enabled else None
-                if fn is not None:
-                    loops.append(asyncio.create_task(_run_loop(fn_name, fn, client, options)))
+            for name, fn in loops.items():
+                tasks.append(asyncio.create_task(_run_loop(name, fn, client, options)))
 
         server = _Server(uv, started, state.stopping.set)
         # what exists now (modules, documents, bootstrap objects) lives as long as the server:
@@ -286,9 +279,9 @@ async def serve(config: ServerConfig) -> None:
         if not server.started:
             raise SystemExit(f"kubelite server: could not listen on {config.host}:{config.port}")
     finally:
-        for t in loops:
+        for t in tasks:
             t.cancel()
-        for t in loops:
+        for t in tasks:
             with contextlib.suppress(BaseException):
                 await t
         if private is not None:
@@ -302,4 +295,4 @@ async def serve(config: ServerConfig) -> None:
         print("kubelite server: stopped", file=sys.stderr, flush=True)
 
 
-__all__ = ["bootstrap", "by_plural", "serve"]
+__all__ = ["LoopEntry", "PodProxyFactory", "bootstrap", "by_plural", "serve"]

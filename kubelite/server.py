@@ -1,6 +1,9 @@
 """`kubelite server`: flags -> ServerConfig -> the API server (and control loops) until a signal.
 
 Imports of the server stack happen after the flags parse, so `kubelite server --help` is quick.
+This is where the parts meet: the controller manager, the scheduler and the pod proxy are
+imported here and handed to `apiserver.serve.serve` (the API server never imports `controller`),
+so a broken import fails `kubelite server` at once instead of serving a cluster with no controllers.
 """
 
 from __future__ import annotations
@@ -82,10 +85,20 @@ def main(argv: list[str]) -> int:
     )
     import uvloop
 
-    from apiserver.serve import serve
+    from apiserver.podproxy import PodProxy
+    from apiserver.serve import LoopEntry, serve
 
+    loops: dict[str, LoopEntry] = {}
+    if config.controllers:
+        from controller.manager import run_controllers
+
+        loops["run_controllers"] = run_controllers
+    if config.scheduler:
+        from controller.scheduler import run_scheduler
+
+        loops["run_scheduler"] = run_scheduler
     try:
-        uvloop.run(serve(config))
+        uvloop.run(serve(config, loops=loops, pod_proxy=PodProxy))
     except KeyboardInterrupt:
         pass
     except SystemExit as e:
