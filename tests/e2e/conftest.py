@@ -83,3 +83,5 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         assert not leftovers(), f"left behind: {leftovers()}"
         conmons = subprocess.run(["pgrep", "-f", f"conmon.*{data}"], capture_output=True, text=True).stdout
         assert not conmons.strip(), f"conmon processes left: {conmons}"
+        nginx = subprocess.run(["pgrep", "-f", f"nginx.*{data}"], capture_output=True, text=True).stdout
+        assert not nginx.strip(), f"ingress nginx left: {nginx}"

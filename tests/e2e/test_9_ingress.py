@@ -1,0 +1,180 @@
+"""Ingress on a real two-node cluster: the agents' nginx answers `Host: demo.local` on every
+node's port 80 from the service's pods, keeps answering with no failed request through a rolling
+update of them, serves TLS from a kubernetes.io/tls Secret, and the real kubectl prints the
+Ingress, its class and the EndpointSlices as it prints kube's."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import socket
+import ssl
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.conftest import Cluster
+from tests.polling import wait_for
+
+APP = """
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: demo}
+spec:
+  replicas: 3
+  selector: {app: demo}
+  template:
+    metadata:
+      labels: {app: demo}
+    spec:
+      terminationGracePeriodSeconds: 15
+      containers:
+      - name: web
+        image: kubelite/web:1.0
+        command: ["sh", "-c", "hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]
+        ports: [{containerPort: 8080, name: http}]
+        readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
+        lifecycle: {preStop: {sleep: {seconds: 5}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: demo}
+spec:
+  selector: {app: demo}
+  ports: [{name: web, port: 80, targetPort: http}]
+"""
+
+
+def node_ips(c: Cluster) -> list[str]:
+    nodes = json.loads(c.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    return sorted(a["address"] for n in nodes for a in n["status"]["addresses"] if a["type"] == "InternalIP")
+
+
+def ready_pods(c: Cluster) -> set[str]:
+    pods = json.loads(c.kubectl("get", "pods", "-l", "app=demo", "-o", "json").stdout)["items"]
+    return {p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")
+            and any(cd["type"] == "Ready" and cd["status"] == "True" for cd in p["status"].get("conditions") or [])}
+
+
+def get(ip: str, host: str = "demo.local", path: str = "/") -> tuple[int, str]:
+    try:
+        r = httpx.get(f"http://{ip}{path}", headers={"Host": host}, timeout=3)
+    except httpx.HTTPError as e:
+        return 0, repr(e)
+    return r.status_code, r.text.strip()
+
+
+def answer(ip: str) -> str | None:
+    code, body = get(ip)
+    return body if code == 200 else None
+
+
+def gone(ip: str) -> bool:
+    return get(ip)[0] == 404
+
+
+def self_signed(host: str, dir_: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    crt_path, key_path = dir_ / "tls.crt", dir_ / "tls.key"
+    crt_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return crt_path, key_path
+
+
+def https_get(ip: str, host: str, ca: Path) -> str:
+    ctx = ssl.create_default_context(cafile=str(ca))
+    try:
+        with socket.create_connection((ip, 443), timeout=3) as raw, ctx.wrap_socket(raw, server_hostname=host) as s:
+            s.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+    except OSError:
+        return ""
+    head, _, body = data.partition(b"\r\n\r\n")
+    return body.decode().strip() if head.startswith(b"HTTP/1.1 200") else ""
+
+
+def test_ingress_routes_survives_rolling_update_and_serves_tls(cluster: Cluster, tmp_path: Path) -> None:
+    c = cluster
+    c.kubectl("apply", "-f", "-", input=APP)
+    wait_for(lambda: len(ready_pods(c)) == 3, 120, what="3 ready demo pods")
+    crt, key = self_signed("secure.local", tmp_path)
+    c.kubectl("create", "secret", "tls", "demo-tls", f"--cert={crt}", f"--key={key}", real=True)
+    c.kubectl("create", "ingress", "demo", "--rule=demo.local/*=demo:web", "--rule=secure.local/*=demo:80,tls=demo-tls",
+              real=True)
+    ips = node_ips(c)
+    assert len(ips) == 2
+    # every node answers for demo.local from one of the service's pods; an unknown host is a 404
+    for ip in ips:
+        body = wait_for(functools.partial(answer, ip), 60, what=f"demo.local on {ip}")
+        assert body is not None and body.startswith("demo-"), body
+        assert get(ip, host="nobody.local")[0] == 404
+        assert wait_for(functools.partial(https_get, ip, "secure.local", crt), 30,
+                        what=f"TLS on {ip}").startswith("demo-")
+    # status and what the real kubectl prints
+    ing = wait_for(lambda: (i := json.loads(c.kubectl("get", "ingress", "demo", "-o", "json").stdout))
+                   ["status"].get("loadBalancer", {}).get("ingress") and i, 30, what="ingress status")
+    assert [x["ip"] for x in ing["status"]["loadBalancer"]["ingress"]] == ips
+    assert ing["spec"]["ingressClassName"] == "kubelite"
+    lines = c.kubectl("get", "ingress", real=True).stdout.splitlines()
+    assert lines[0].split() == ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]
+    row = lines[1].split()
+    assert row[:3] == ["demo", "kubelite", "demo.local,secure.local"] and row[4:6] == ["80,", "443"]
+    assert row[3] == ",".join(ips) if len(",".join(ips)) <= 16 else row[3].endswith("...")
+    lines = c.kubectl("get", "endpointslices", "-l", "kubernetes.io/service-name=demo", real=True).stdout.splitlines()
+    assert lines[0].split()[:4] == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS"]
+    assert lines[1].split()[1:3] == ["IPv4", "8080"] and lines[1].startswith("demo-")
+    assert len(lines[1].split()[3].split(",")) == 3
+
+    # a rolling update of the backends while requests go to both nodes: none may fail
+    failures: list[str] = []
+    answered: dict[str, int] = {}
+    stop = threading.Event()
+
+    def hammer(ip: str) -> None:
+        while not stop.is_set():
+            code, body = get(ip)
+            if code == 200 and body.startswith("demo"):
+                answered[body] = answered.get(body, 0) + 1
+            else:
+                failures.append(f"{time.strftime('%T')} {ip}: {code} {body[:80]}")
+
+    threads = [threading.Thread(target=hammer, args=(ip,)) for ip in ips]
+    for t in threads:
+        t.start()
+    try:
+        c.kubectl("rolling-update", "demo", "demo-v2", "--image=kubelite/web:latest", "--update-period=1s",
+                  timeout=240)
+        wait_for(lambda: len(ready_pods(c)) == 3, 60, what="3 ready v2 pods")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    total = sum(answered.values()) + len(failures)
+    print(f"rolling update through the ingress: {total} requests, {len(failures)} failed, "
+          f"{len(answered)} pods answered")
+    assert failures == [], f"{len(failures)} of {total} requests failed: {failures[:10]}"
+    assert any(name.startswith("demo-v2") for name in answered), answered
+    c.kubectl("delete", "ingress", "demo")
+    c.kubectl("delete", "rc", "demo-v2")
+    c.kubectl("delete", "svc", "demo")
+    c.kubectl("delete", "secret", "demo-tls")
+    for ip in ips:
+        wait_for(functools.partial(gone, ip), 30, what=f"demo.local gone from {ip}")
