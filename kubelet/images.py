@@ -21,7 +21,7 @@ EventFn = Callable[[dict[str, Any], str, str, str], None]  # (pod, type, reason,
 
 
 class ImageRuntime(Protocol):
-    async def pull_image(self, ref: str) -> ImageInfo: ...
+    async def pull_image(self, ref: str, auth: tuple[str, str] | None = None) -> ImageInfo: ...
 
     async def image_status(self, ref: str) -> ImageInfo | None: ...
 
@@ -53,8 +53,34 @@ def go_duration(seconds: float) -> str:
     return f"{minutes}m{secs}" if minutes else secs
 
 
+def pull_credentials(image: str, secrets: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(user, password) pairs the pod's imagePullSecrets hold for the image's registry, in their
+    order (kubelet's keyring: each is tried, then an anonymous pull)."""
+    import base64
+    import json
+
+    from runtime.images.auth import credentials_from
+    from runtime.images.reference import parse_reference
+
+    registry = parse_reference(image).domain
+    out: list[tuple[str, str]] = []
+    for secret in secrets:
+        data = secret.get("data") or {}
+        for key, wrap in ((".dockerconfigjson", False), (".dockercfg", True)):
+            if key not in data:
+                continue
+            try:
+                doc = json.loads(base64.b64decode(data[key]))
+            except ValueError:
+                continue
+            found = credentials_from({"auths": doc} if wrap else doc, registry)
+            if found and found not in out:
+                out.append(found)
+    return out
+
+
 async def ensure_image(runtime: ImageRuntime, pod: dict[str, Any], container: dict[str, Any], record: EventFn,
-                       clock: Callable[[], float]) -> None:
+                       clock: Callable[[], float], pull_secrets: list[dict[str, Any]] | None = None) -> None:
     image = container["image"]
     policy = container.get("imagePullPolicy") or "IfNotPresent"
     present = policy == "Always" or await runtime.image_status(image) is not None
@@ -68,7 +94,7 @@ async def ensure_image(runtime: ImageRuntime, pod: dict[str, Any], container: di
     record(pod, NORMAL, "Pulling", f'Pulling image "{image}"')
     started = clock()
     try:
-        info = await runtime.pull_image(image)
+        info = await _pull(runtime, image, pull_credentials(image, pull_secrets or []))
     except Exception as e:
         record(pod, WARNING, "Failed", f'Failed to pull image "{image}": {e}')
         record(pod, WARNING, "Failed", "Error: ErrImagePull")
@@ -76,3 +102,15 @@ async def ensure_image(runtime: ImageRuntime, pod: dict[str, Any], container: di
     took = go_duration(clock() - started)  # no queue of pulls here: the wait is the pull
     record(pod, NORMAL, "Pulled", f'Successfully pulled image "{image}" in {took} ({took} including waiting). '
                                   f"Image size: {info.size} bytes.")
+
+
+async def _pull(runtime: ImageRuntime, image: str, credentials: list[tuple[str, str]]) -> ImageInfo:
+    """Each pull secret's credentials in turn, then none; the first failure is the one reported."""
+    first: Exception | None = None
+    for auth in [*credentials, None]:
+        try:
+            return await runtime.pull_image(image, auth)
+        except Exception as e:
+            first = first or e
+    assert first is not None
+    raise first

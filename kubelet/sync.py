@@ -122,6 +122,20 @@ class PodSyncer:
         await self._report(pod, sandbox, containers)
         return max(next_sync, 0.05)
 
+    async def _pull_secrets(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
+        """The pod's imagePullSecrets that exist; the missing ones are a warning, as in kubelet."""
+        names = [r.get("name") for r in (pod.get("spec") or {}).get("imagePullSecrets") or [] if isinstance(r, dict)]
+        if not names:
+            return []
+        objects = await self.objects.fetch(pod)
+        found = [s for n in names if (s := objects.get("secrets", str(n))) is not None]
+        if len(found) < len(names):
+            self._event(pod, WARNING, "FailedToRetrieveImagePullSecret",
+                        "Unable to retrieve some image pull secrets (" + ", ".join(
+                            str(n) for n in names if objects.get("secrets", str(n)) is None) +
+                        "); attempting to pull the image may not succeed.")
+        return found
+
     async def _refresh_volumes(self, pod: dict[str, Any], sandbox: SandboxInfo,
                                containers: list[ContainerInfo]) -> None:
         """Write the pod's configMap/secret/downwardAPI/projected files as their objects are now (an
@@ -235,7 +249,7 @@ class PodSyncer:
             self._event(pod, WARNING, "Failed", "Error: ImagePullBackOff")
             raise _PodNotReady("image pull back-off", self.backoff.remaining(pull_key, now))
         try:
-            await ensure_image(self.runtime, pod, c, self._event, self.clock)
+            await ensure_image(self.runtime, pod, c, self._event, self.clock, await self._pull_secrets(pod))
         except PullError as e:
             if e.reason == "ErrImagePull":  # a missing image under Never is not retried faster or slower
                 self.backoff.failed(pull_key, now)

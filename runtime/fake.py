@@ -77,6 +77,7 @@ class FakeRuntime:
         self.calls: list[tuple[str, str]] = []
         self.missing_images: set[str] = set()
         self.unpullable: set[str] = set()
+        self.private: dict[str, tuple[str, str]] = {}  # image -> the only credentials that pull it
         self.exit_after_start: dict[str, int] = {}  # image -> exit code right after start
         self.exec_exit_codes: dict[str, int] = {"false": 1}  # first word of the command -> exit code
         self._ids = itertools.count(1)
@@ -113,8 +114,10 @@ class FakeRuntime:
         return list(self.sandboxes.values())
 
     # images
-    async def pull_image(self, ref: str) -> ImageInfo:
+    async def pull_image(self, ref: str, auth: tuple[str, str] | None = None) -> ImageInfo:
         self.calls.append(("pull_image", ref))
+        if ref in self.private and auth != self.private[ref]:
+            raise FakeRuntimeError(f"pull access denied for {ref}: authentication required")
         if ref in self.unpullable:
             raise FakeRuntimeError(f"pull access denied for {ref}, repository does not exist")
         self.missing_images.discard(ref)

@@ -124,7 +124,8 @@ class Runtime(Protocol):
     async def list_sandboxes(self) -> list[SandboxInfo]: ...
 
     # images
-    async def pull_image(self, ref: str) -> ImageInfo: ...
+    async def pull_image(self, ref: str, auth: tuple[str, str] | None = None) -> ImageInfo:
+        """CRI PullImage; `auth` is (user, password) for the image's registry (a pod's pull secret)."""
 
     async def image_status(self, ref: str) -> ImageInfo | None: ...
 

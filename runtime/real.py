@@ -173,12 +173,12 @@ class RealRuntime:
         return await asyncio.to_thread(self._list_sandboxes)
 
     # ---- images
-    async def pull_image(self, ref: str) -> ImageInfo:
+    async def pull_image(self, ref: str, auth: tuple[str, str] | None = None) -> ImageInfo:
         """CRI PullImage: always asks the registry (whether to pull is the kubelet's call); the registry
         client checks the manifest digest first and fetches only what changed."""
         from runtime.images.registry import pull
 
-        image = await pull(self._image_store(), ref)
+        image = await pull(self._image_store(), ref, credentials=auth)
         return image.info(ref)
 
     async def image_status(self, ref: str) -> ImageInfo | None:

@@ -36,8 +36,10 @@ CONCURRENT_LAYERS = 4
 
 def _session(store: ImageStore, ref: Reference, insecure: bool, authfile: Path | None,
              event_hooks: dict[str, list[Callable[..., Any]]] | None,
-             transport: httpx.AsyncBaseTransport | None) -> RegistrySession:
-    creds = load_credentials(ref.domain, authfile, store.root)
+             transport: httpx.AsyncBaseTransport | None,
+             credentials: tuple[str, str] | None = None) -> RegistrySession:
+    """`credentials` given (a kubelet's pull secret, CRI's AuthConfig) win over the auth files."""
+    creds = credentials or load_credentials(ref.domain, authfile, store.root)
     return RegistrySession(ref.domain, creds, insecure, event_hooks, transport)
 
 
@@ -100,13 +102,14 @@ async def _fetch_blob(session: RegistrySession, store: ImageStore, ref: Referenc
 
 async def pull(store: ImageStore, ref_text: str, insecure: bool = False, authfile: Path | None = None,
                progress: Progress | None = None, event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
-               transport: httpx.AsyncBaseTransport | None = None) -> Image:
+               transport: httpx.AsyncBaseTransport | None = None,
+               credentials: tuple[str, str] | None = None) -> Image:
     """Pull `ref_text` into the store (unpacking its layers) and return the image."""
     ref = parse_reference(ref_text)
     target = ref.digest or ref.tag
     scope = f"repository:{ref.path}:pull"
     tags = [str(ref.with_tag(ref.tag))] if ref.tag else []
-    async with _session(store, ref, insecure, authfile, event_hooks, transport) as session:
+    async with _session(store, ref, insecure, authfile, event_hooks, transport, credentials) as session:
         held = _held(store, str(ref)) if ref.tag and not ref.digest else None
         if held is not None and await _manifest_digest(session, ref, target, scope) in _digests_of(held, ref):
             return held  # the tag still names the manifest we hold: nothing changed
