@@ -23,6 +23,11 @@ BUILTIN_UNKNOWN_FIELDS: dict[tuple[str, str], Callable[[dict[str, Any]], list[st
 BY_KIND: dict[str, Callable[[dict[str, Any]], list[str]]] = {}
 
 
+def is_custom(obj: dict[str, Any], kind: str) -> bool:
+    """Whether `obj` (with its apiVersion) is a custom resource served now."""
+    return bool(UNKNOWN_FIELDS) and (str(obj.get("apiVersion") or ""), kind) in UNKNOWN_FIELDS
+
+
 def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str] | None:
     if not UNKNOWN_FIELDS and not BUILTIN_UNKNOWN_FIELDS:
         return None

@@ -221,6 +221,9 @@ def test_status_subresource_and_generation(http: httpx.Client, crontabs: str, ns
     assert r.status_code == 200, r.text
     assert r.json()["status"]["phase"] == "Running"
     assert r.json()["metadata"]["generation"] == 2
+    smp = http.patch(f"{base(ns)}/st", json={"spec": {"image": "v3"}},
+                     headers={"Content-Type": "application/strategic-merge-patch+json"})
+    assert smp.status_code == 415 and smp.json()["reason"] == "UnsupportedMediaType"
 
 
 def test_scale_subresource(http: httpx.Client, server: Server, crontabs: str, ns: str) -> None:
