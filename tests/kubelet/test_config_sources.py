@@ -46,7 +46,8 @@ def test_references_walk_every_use() -> None:
             initContainers=[{"name": "i", "envFrom": [{"secretRef": {"name": "s3"}}]}],
             imagePullSecrets=[{"name": "pull"}])
     p["spec"]["containers"][0]["env"] = [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "cm3", "key": "k"}}}]
-    assert references(p) == {"configmaps": {"cm1", "cm2", "cm3"}, "secrets": {"s1", "s2", "s3", "pull"}}
+    refs = references(p)
+    assert refs["configmaps"] == {"cm1", "cm2", "cm3"} and refs["secrets"] == {"s1", "s2", "s3", "pull"}
 
 
 def test_env_from_config_map_and_secret() -> None:
