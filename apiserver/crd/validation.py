@@ -77,6 +77,11 @@ def validate_crd(crd: Obj) -> list[Cause]:
         out.append(field_invalid("spec.group", group, "a lowercase RFC 1123 subdomain must consist of lower case "
                                  "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
                                  "character"))
+    annotations = _dict(_dict(crd.get("metadata")).get("annotations"))
+    if _protected(group) and not annotations.get("api-approved.kubernetes.io"):
+        out.append(field_required("metadata.annotations[api-approved.kubernetes.io]",
+                                  'protected groups must have approval annotation "api-approved.kubernetes.io", '
+                                  "see https://github.com/kubernetes/enhancements/pull/1111"))
     scope = spec.get("scope")
     if not scope:
         out.append(field_required("spec.scope"))
@@ -88,6 +93,11 @@ def validate_crd(crd: Obj) -> list[Cause]:
     if isinstance(conversion, dict) and conversion.get("strategy") not in ("None",):
         out.append(field_not_supported("spec.conversion.strategy", conversion.get("strategy"), ["None"]))
     return out
+
+
+def _protected(group: str) -> bool:
+    """kube reserves the k8s.io and kubernetes.io groups for approved APIs."""
+    return any(group == d or group.endswith("." + d) for d in ("k8s.io", "kubernetes.io"))
 
 
 def validate_crd_update(new: Obj, old: Obj) -> list[Cause]:

@@ -292,3 +292,12 @@ def test_a_custom_services_kind_has_its_own_columns_and_schema() -> None:
         assert [c["name"] for c in logic.to_table(core, [], "1", "None")["columnDefinitions"]][:2] == ["Name", "Type"]
     finally:
         publish([])
+
+
+def test_protected_groups_need_the_approval_annotation() -> None:
+    crd = copy.deepcopy(CRD)
+    crd["spec"]["group"] = "widgets.k8s.io"
+    crd["metadata"]["name"] = "widgets.widgets.k8s.io"
+    assert [c["field"] for c in validate_crd(crd)] == ["metadata.annotations[api-approved.kubernetes.io]"]
+    crd["metadata"]["annotations"] = {"api-approved.kubernetes.io": "https://github.com/kubernetes/kubernetes/pull/1"}
+    assert validate_crd(crd) == []
