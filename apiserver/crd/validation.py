@@ -106,6 +106,10 @@ def validate_crd_update(new: Obj, old: Obj) -> list[Cause]:
         a, b = (new.get("spec") or {}).get(path), (old.get("spec") or {}).get(path)
         if a != b:
             out.append(field_invalid(f"spec.{path}", a, "field is immutable"))
+    names = {_dict(v).get("name") for v in _dict(new.get("spec")).get("versions") or []}
+    for i, stored in enumerate(_dict(new.get("status")).get("storedVersions") or []):
+        if stored not in names:  # objects may still be stored in it
+            out.append(field_invalid(f"status.storedVersions[{i}]", stored, "must appear in spec.versions"))
     return out
 
 

@@ -131,6 +131,13 @@ def test_a_good_crd_passes_and_bad_ones_name_the_field() -> None:
     moved = copy.deepcopy(CRD)
     moved["spec"]["scope"] = "Cluster"
     assert [c["field"] for c in validate_crd_update(moved, CRD)] == ["spec.scope"]
+    stored = established(CRD)
+    dropped = copy.deepcopy(stored)
+    dropped["spec"]["versions"] = [v for v in dropped["spec"]["versions"] if v["name"] != "v1"]
+    dropped["spec"]["versions"][0]["storage"] = True
+    assert validate_crd_update(dropped, stored) == [{
+        "reason": "FieldValueInvalid", "field": "status.storedVersions[0]",
+        "message": 'Invalid value: "v1": must appear in spec.versions'}]
 
 
 def test_version_priority_orders_as_kube() -> None:
