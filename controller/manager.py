@@ -101,8 +101,7 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
             factory.informer("serviceaccounts", field_selector=f"metadata.name={DEFAULT_SA}"),
             factory.informer("configmaps", field_selector=f"metadata.name={ROOT_CA_CONFIGMAP}"), options.root_ca)
         loops.append(sa.run())
-    if "persistentvolume-binder" in enabled or "local-path-provisioner" in enabled:
-        loops += volume_loops(client, factory, nodes, enabled, recorder)
+    loops += volume_loops(client, factory, nodes, enabled, recorder)  # those of them enabled
     if "kubedns" in enabled:
         kd = KubeDnsController(client, nodes, factory.informer("services"), factory.informer("endpoints"),
                                options.cluster_dns or default_dns_ip(options.service_cidr))

@@ -1,16 +1,18 @@
 """Rows of PersistentVolumeClaim, PersistentVolume (core/v1) and StorageClass (storage.k8s.io/v1),
-and the two admission plugins kube-apiserver runs on claims:
+and the admission plugins kube-apiserver runs on them:
 
 - DefaultStorageClass: a claim created without `storageClassName` (absent or null, not "") gets
   the class annotated `storageclass.kubernetes.io/is-default-class: "true"` (the newest when
   several are); none marked, none given.
 - PersistentVolumeClaimResize: a bound claim's storage request may grow only when its class
   says `allowVolumeExpansion: true`.
+- StorageObjectInUseProtection: every new claim and volume carries its protection finalizer
+  (controller.volumeprotection takes it off once nothing uses the object).
 
-Both read StorageClasses from the store, so they are write hooks (`claim` runs before the write
-of a create or update, after validation). `local-path` is the class every server makes at
-bootstrap (`local_path_class`): rancher's local-path provisioner as k3s ships it (WaitForFirstConsumer,
-Delete).
+The first two read StorageClasses from the store, so they are write hooks (`claim` runs before
+the write of a create or update, after validation). `local-path` is the class every server makes
+at bootstrap (`local_path_class`): rancher's local-path provisioner as k3s ships it
+(WaitForFirstConsumer, Delete).
 """
 
 from __future__ import annotations
@@ -103,8 +105,16 @@ class ClaimAdmission(WriteHooks):
         return []
 
 
+def _protected(obj: Obj, finalizer: str) -> None:
+    """StorageObjectInUseProtection: the controller-manager's protection loop takes it off once unused."""
+    meta = obj.setdefault("metadata", {})
+    if finalizer not in (meta.get("finalizers") or []):
+        meta["finalizers"] = [*(meta.get("finalizers") or []), finalizer]
+
+
 def _claim_create(obj: Obj) -> None:
     obj["status"] = {"phase": "Pending"}
+    _protected(obj, "kubernetes.io/pvc-protection")
 
 
 def _claim_defaults(obj: Obj) -> None:
@@ -118,6 +128,7 @@ def _claim_defaults(obj: Obj) -> None:
 
 def _volume_create(obj: Obj) -> None:
     obj["status"] = {"phase": "Pending"}
+    _protected(obj, "kubernetes.io/pv-protection")
 
 
 def _volume_defaults(obj: Obj) -> None:

@@ -53,6 +53,7 @@ def test_claim_defaults_and_requirements() -> None:
     obj, causes = create("persistentvolumeclaims", claim())
     assert causes == []
     assert obj["spec"]["volumeMode"] == "Filesystem" and obj["status"] == {"phase": "Pending"}
+    assert obj["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"]  # StorageObjectInUseProtection
     _, causes = create("persistentvolumeclaims", {"metadata": {"name": "x", "namespace": "default"}, "spec": {}})
     assert fields(causes) == {"spec.accessModes": "Required value: at least 1 access mode is required",
                               "spec.resources[storage]": "Required value"}
@@ -95,7 +96,7 @@ def test_volume_defaults_and_sources() -> None:
     obj, causes = create("persistentvolumes", volume())
     assert causes == []
     assert obj["spec"]["persistentVolumeReclaimPolicy"] == "Retain" and obj["spec"]["volumeMode"] == "Filesystem"
-    assert obj["status"] == {"phase": "Pending"}
+    assert obj["status"] == {"phase": "Pending"} and obj["metadata"]["finalizers"] == ["kubernetes.io/pv-protection"]
     _, causes = create("persistentvolumes", {"metadata": {"name": "v"}, "spec": {}})
     assert fields(causes) == {"spec.accessModes": "Required value: at least 1 access mode is required",
                               "spec.capacity": "Required value", "spec": "Required value: must specify a volume type"}

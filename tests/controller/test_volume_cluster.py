@@ -1,8 +1,8 @@
 """Binding and provisioning against a real server, with the test playing the nodes: the scheduler
 picks a node for a pod whose claim waits for its first consumer and names it on the claim, the
 local-path provisioner makes a volume there, the binder binds both sides with kube's marks; a
-second pod of that claim is placed only on that node; deleting the claim releases the volume and
-the helper pod the provisioner runs on the node (played here) lets it delete the volume. A static
+second pod of that claim is placed only on that node; a claim deleted under its pods waits for
+them (pvc-protection), then its volume is released and the helper pod the provisioner runs on the node (played here) lets it delete the volume. A static
 volume binds to an Immediate claim of its class, and Retain keeps it Released. An Immediate
 local-path class cannot provision (no node), and pods of unbound or missing claims wait with the
 scheduler's PreFilter words."""
@@ -19,7 +19,7 @@ from tests.controller.cluster import Cluster, eventually
 pytestmark = pytest.mark.anyio
 
 Obj = dict[str, Any]
-LOOPS = ("persistentvolume-binder", "local-path-provisioner")
+LOOPS = ("persistentvolume-binder", "local-path-provisioner", "pvc-protection", "pv-protection")
 
 
 def claim(name: str, size: str = "1Gi", cls: str | None = None) -> Obj:
@@ -90,10 +90,16 @@ async def test_wait_for_first_consumer_provisions_on_the_chosen_node_and_delete_
     p2 = await eventually(lambda: _scheduled(cluster, "p2"), what="p2 scheduled")
     assert p2["spec"]["nodeName"] == node
 
-    # the claim goes: the volume is Released, the helper pod empties its directory on that node
+    # the claim is deleted while pods use it: pvc-protection holds it, the volume stays Bound
+    assert bound["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"]
+    assert pv["metadata"]["finalizers"] == ["kubernetes.io/pv-protection"]
+    await cluster.client.delete("persistentvolumeclaims", "data", "default")
+    held = await _get(cluster, "persistentvolumeclaims", "data", "default")
+    assert held is not None and held["metadata"]["deletionTimestamp"]
+    # once its pods are gone it goes: the volume is Released, the helper pod empties its directory
     for p in ("p1", "p2"):
         await cluster.client.delete("pods", p, "default", grace_period_seconds=0)
-    await cluster.client.delete("persistentvolumeclaims", "data", "default")
+    await eventually(lambda: _gone(cluster, "persistentvolumeclaims", "data", "default"), what="claim removed")
     helper_name = f"helper-pod-delete-{pv_name}"
     helper = await eventually(lambda: _get(cluster, "pods", helper_name, "kube-system"), what="helper pod")
     assert helper["spec"]["nodeName"] == node

@@ -10,6 +10,7 @@ from controller import volume_decisions as vd
 from controller.localpath import helper_pod, volume_for, wants_volume
 from controller.scheduler.nodeinfo import NodeInfo, pod_info
 from controller.scheduler.plugins import volumebinding
+from controller.volumeprotection import claim_in_use
 
 Obj = dict[str, Any]
 WFFC = {"metadata": {"name": "local-path"}, "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete",
@@ -126,3 +127,12 @@ def test_volume_binding_filter() -> None:
     assert volumebinding.filter(info, _node("n1")) == ("node(s) didn't find available persistent volumes to bind",)
     assert volumebinding.filter(info, _node("n2")) == ()
     assert volumebinding.to_select(info.volumes, "n2") == []
+
+
+def test_claim_in_use_by_an_unfinished_pod_of_its_namespace() -> None:
+    running = dict(_pod("data"), status={"phase": "Running"})
+    done = dict(_pod("data"), status={"phase": "Succeeded"})
+    assert claim_in_use("default/data", [running])
+    assert not claim_in_use("default/data", [done])
+    assert not claim_in_use("default/other", [running])
+    assert not claim_in_use("elsewhere/data", [running])
