@@ -13,6 +13,7 @@ from typing import Any
 from api.errors import ApiError, internal, service_unavailable
 from apiserver import nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
+from apiserver.clientcert import IDENTITY_KEY
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond_error
 from apiserver.handlers.resources import handle_collection, handle_object
@@ -116,7 +117,12 @@ class ApiServerApp:
             await handle_collection(state, req, send, route, user)
 
     async def _authenticate(self, req: Request) -> User:
-        """The admin and node credentials, or a service-account JWT (checked against the store)."""
+        """A verified client certificate first (kube's order), then the admin and node credentials, or a
+        service-account JWT (checked against the store)."""
+        x509 = req.scope.get(IDENTITY_KEY)
+        if x509 is not None:
+            name, groups = x509
+            return User(name, (*groups, "system:authenticated"))
         state, header = self.state, req.headers.get(b"authorization")
         if state.tokens is not None and header:
             scheme, _, cred = header.strip().partition(b" ")

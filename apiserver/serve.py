@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import ssl
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
@@ -34,6 +35,7 @@ from apiserver import certs
 from apiserver.allocator import Allocator
 from apiserver.app import ApiServerApp
 from apiserver.auth import load_credentials, write_kubeconfig
+from apiserver.clientcert import with_client_certs
 from apiserver.config import ServerConfig
 from apiserver.crd.controller import CrdController
 from apiserver.handlers.http import State
@@ -237,8 +239,11 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
             port=config.port,
             ssl_certfile=str(tls.server_cert),
             ssl_keyfile=str(tls.server_key),
+            ssl_ca_certs=str(tls.ca_cert),  # client certificates are optional, verified against the CA
+            ssl_cert_reqs=ssl.CERT_OPTIONAL,
             loop="none",
-            http=spdy_http_protocol_class(),  # hands kubectl <= 1.30's SPDY port-forward upgrade to the app
+            # hands kubectl <= 1.30's SPDY port-forward upgrade to the app; x509 identities into the scope
+            http=with_client_certs(spdy_http_protocol_class()),
             ws=server_protocol_class(),  # kube's subprotocol names are not RFC 6455 tokens
             lifespan="off",
             log_level="warning",

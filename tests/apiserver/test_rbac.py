@@ -184,3 +184,56 @@ def test_kubectl_generators_for_rbac_and_tokens(server: Server, http: httpx.Clie
     lines = [line.split() for line in r.stdout.splitlines()]
     assert ["pods", "[]", "[]", "[get", "list]"] in lines, r.stdout
     assert ["deployments.apps", "[]", "[]", "[get", "list]"] in lines, r.stdout
+
+
+def test_x509_users_and_issued_kubeconfigs(server: Server, http: httpx.Client, ns: str, tmp_path: Path) -> None:
+    """`kubelite kubeconfig --user`: a client certificate (CN user, O groups) the server verifies; RBAC
+    applies to that user and group; `--serviceaccount` gives a token kubeconfig."""
+    import sys
+
+    def issue(*args: str) -> Path:
+        out = tmp_path / f"kc-{len(list(tmp_path.iterdir()))}"
+        r = subprocess.run([sys.executable, "-m", "kubelite.main", "kubeconfig", "--data-dir", str(server.data_dir),
+                            *args, "--out", str(out)], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return out
+
+    alice = issue("--user", "alice", "--group", "team-a")
+    assert oct(alice.stat().st_mode & 0o777) == "0o600"
+
+    def kubectl(kc: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([KUBECTL, "--kubeconfig", str(kc), "--cache-dir", str(tmp_path / "c"), *args],
+                              capture_output=True, text=True, timeout=60)
+
+    r = kubectl(alice, "auth", "whoami", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    info = __import__("json").loads(r.stdout)["status"]["userInfo"]
+    assert info["username"] == "alice" and "team-a" in info["groups"]
+    r = kubectl(alice, "-n", ns, "get", "pods")
+    assert r.returncode == 1 and 'User "alice" cannot list resource "pods"' in r.stderr
+    assert http.post(f"{RBAC}/namespaces/{ns}/rolebindings", json={
+        "metadata": {"name": "team-a-view"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                                                         "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "team-a"}]}).status_code == 201
+    assert kubectl(alice, "-n", ns, "get", "pods").returncode == 0
+    # a certificate from another CA is no identity: TLS refuses it or the server answers 401
+    from apiserver.certs import ensure_certs
+    from apiserver.clientcert import issue_client_cert
+
+    other = ensure_certs(tmp_path / "other", ["127.0.0.1"])
+    cert, key = issue_client_cert(other.ca_cert, other.ca_key, "mallory", ["system:masters"])
+    (tmp_path / "m.crt").write_bytes(cert)
+    (tmp_path / "m.key").write_bytes(key)
+    import ssl
+
+    ctx = ssl.create_default_context(cafile=str(server.ca_file))
+    ctx.load_cert_chain(str(tmp_path / "m.crt"), str(tmp_path / "m.key"))
+    with httpx.Client(base_url=server.url, verify=ctx) as mallory:
+        try:
+            assert mallory.get("/api/v1/nodes").status_code == 401
+        except httpx.HTTPError:
+            pass  # the handshake itself failed: also no entry
+    assert http.post(f"/api/v1/namespaces/{ns}/serviceaccounts", json={"metadata": {"name": "ci"}}).status_code == 201
+    ci = issue("--serviceaccount", f"{ns}/ci")
+    r = kubectl(ci, "auth", "whoami")
+    assert f"system:serviceaccount:{ns}:ci" in r.stdout, r.stderr
