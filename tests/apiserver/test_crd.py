@@ -255,6 +255,9 @@ def test_kubectl_get_printer_columns_and_short_name(http: httpx.Client, server: 
     assert picked.stdout.split() == ["crontab.stable.example.com/small"]
     bad = server.kubectl("-n", ns, "get", "ct", "--field-selector", "spec.image=x")
     assert bad.returncode != 0 and "field label not supported: spec.image" in bad.stderr
+    server.kubectl("-n", ns, "label", "ct", "pc", "tier=web", check=True)  # kubectl patches custom kinds by merge
+    assert server.kubectl("-n", ns, "get", "ct", "-l", "tier=web", "-o", "name", check=True).stdout.split() == \
+        ["crontab.stable.example.com/pc"]
     described = server.kubectl("-n", ns, "describe", "ct", "pc", check=True).stdout
     assert "Kind:         CronTab" in described and "Cron Spec:" in described
     everything = server.kubectl("-n", ns, "get", "all", "-o", "name", check=True).stdout.split()
