@@ -1,7 +1,7 @@
 """The custom resources this API server serves now, kept in step with the stored CRDs.
 
 Every API server follows the CRDs with a `StoreMirror` (list, then watch), so a CRD written
-through one server is served by all. Whenever the set changes, `rebuild` publishes what the
+through one server is served by all. Whenever what they serve changes, `publish` sets what the
 Established CRDs define: the run-time rows of the resource table (`api.resources.set_dynamic`,
 consulted by routing, lookup and discovery), each kind's strategy row (schema validation,
 defaults, pruning, subresources), its Table columns, the unknown-field check of the generic
@@ -31,8 +31,8 @@ PREFIX = "/registry/apiextensions.k8s.io/customresourcedefinitions/"
 
 
 def _crd_row(crd: dict[str, Any], now: Any) -> list[Any]:
-    meta = crd.get("metadata") or {}
-    return [meta.get("name", ""), meta.get("creationTimestamp", "")]
+    m = crd.get("metadata") or {}
+    return [m.get("name", ""), m.get("creationTimestamp", "")]
 
 
 # kube serves CRDs with the default table convertor: Name and the creation time as RFC 3339
@@ -41,7 +41,7 @@ tables.register("customresourcedefinitions",
 
 
 def publish(served: list[CustomKind]) -> None:
-    """Serve exactly these custom kinds (pure but for the process-wide tables it sets)."""
+    """Serve exactly these custom kinds: set the process-wide tables the request path consults."""
     rows: list[Resource] = []
     unknown: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {}
     schemas: dict[tuple[str, str, str], dict[str, Any] | None] = {}
