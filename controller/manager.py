@@ -17,6 +17,7 @@ from api.events import EventRecorder
 from api.informer import InformerFactory
 from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
+from controller.clusterroleaggregation import ClusterRoleAggregationController
 from controller.deployment import DeploymentController
 from controller.endpoints import EndpointsController
 from controller.endpointslice import EndpointSliceController
@@ -95,6 +96,9 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
         ns = NamespaceController(client, factory.informer("namespaces"))
         loops.append(ns.run())
     loops += workload_loops(client, factory, pods, nodes, enabled, recorder)
+    if "clusterrole-aggregation" in enabled:
+        cra = ClusterRoleAggregationController(client, factory.informer("clusterroles"))
+        loops.append(cra.run())
     if "serviceaccount" in enabled:
         sa = ServiceAccountsController(
             client, factory.informer("namespaces"),
