@@ -75,7 +75,7 @@ class EtcdStore:
         try:
             revision = await self.current_revision()
             self._compacted = await etcd_watch.probe_compacted(self.client)
-        except EtcdError as e:
+        except (EtcdError, StorageError) as e:
             await self.close()
             raise StorageError(f"cannot open the etcd datastore: {e}") from e
         self.hub = WatchHub(revision, self._ring_capacity, self._max_watcher_queue)
@@ -114,11 +114,18 @@ class EtcdStore:
         return self.prefix + key
 
     def _note(self, revision: int) -> None:
-        """Remember when a revision was seen (what compaction's time window is measured on)."""
-        if not self._seen or revision > self._seen[-1][1]:
-            self._seen.append((time.time(), revision))
-            if len(self._seen) > 100000:
-                self._seen.popleft()
+        """Remember when a revision was seen (what compaction's time window is measured on), in
+        50 ms slots: a busy store keeps a few thousand samples for a 5 minute window, not one
+        per write (a slot's revisions count as seen at its start: at most 50 ms early)."""
+        now = time.time()
+        if self._seen and revision <= self._seen[-1][1]:
+            return
+        if self._seen and now - self._seen[-1][0] < 0.05:
+            self._seen[-1] = (self._seen[-1][0], revision)
+            return
+        self._seen.append((now, revision))
+        if len(self._seen) > 100000:
+            self._seen.popleft()
 
     def kv_from(self, item: dict[str, Any]) -> KeyValue:
         rev = int(item["mod_revision"])
