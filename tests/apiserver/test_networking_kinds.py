@@ -137,3 +137,41 @@ def test_server_keeps_the_kubernetes_slice(http: httpx.Client, server: Server) -
     assert eps["metadata"]["labels"]["kubernetes.io/service-name"] == "kubernetes"
     assert eps["ports"] == [{"name": "https", "port": server.port, "protocol": "TCP"}]
     assert eps["endpoints"][0]["conditions"] == {"ready": True}
+
+
+MANIFEST = """
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: applied}
+spec:
+  ingressClassName: kubelite
+  defaultBackend: {service: {name: web, port: {number: 80}}}
+  rules:
+  - host: "*.apps.example"
+    http:
+      paths:
+      - {path: /v1, pathType: Exact, backend: {service: {name: api, port: {name: http}}}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: hand-made, labels: {kubernetes.io/service-name: ext}}
+addressType: FQDN
+endpoints: [{addresses: [db.example.com], conditions: {ready: true}, hints: {forZones: [{name: a}]}}]
+ports: [{name: pg, port: 5432}]
+"""
+
+
+def test_kubectl_apply_validates_against_openapi_and_explains(server: Server, http: httpx.Client, ns: str) -> None:
+    from tests.apiserver.conftest import KUBECTL_127
+
+    for binary in (None, KUBECTL_127):  # 1.27 validates client-side through OpenAPI v2
+        kw = {"binary": binary} if binary else {}
+        out = server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST, check=True, **kw).stdout
+        assert "ingress.networking.k8s.io/applied" in out and "endpointslice.discovery.k8s.io/hand-made" in out
+    eps = http.get(f"{DISC}/namespaces/{ns}/endpointslices/hand-made").json()
+    assert eps["endpoints"][0]["hints"] == {"forZones": [{"name": "a"}]}  # kept as sent
+    bad = MANIFEST.replace("pathType: Exact", "pathTyp: Exact")
+    r = server.kubectl("-n", ns, "apply", "-f", "-", input=bad)
+    assert r.returncode != 0 and "pathTyp" in r.stderr
+    explained = server.kubectl("explain", "ingress.spec.rules.http.paths.pathType", check=True).stdout
+    assert "KIND:       Ingress" in explained and "FIELD: pathType <string>" in explained
