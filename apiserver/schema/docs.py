@@ -110,3 +110,6 @@ DOCS: dict[str, str] = {
 from apiserver.schema.docs_apps import WORKLOAD_DOCS  # noqa: E402
 
 DOCS.update(WORKLOAD_DOCS)
+from apiserver.schema.docs_networking import NETWORKING_DOCS  # noqa: E402
+
+DOCS.update(NETWORKING_DOCS)

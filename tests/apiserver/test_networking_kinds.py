@@ -175,3 +175,4 @@ def test_kubectl_apply_validates_against_openapi_and_explains(server: Server, ht
     assert r.returncode != 0 and "pathTyp" in r.stderr
     explained = server.kubectl("explain", "ingress.spec.rules.http.paths.pathType", check=True).stdout
     assert "KIND:       Ingress" in explained and "FIELD: pathType <string>" in explained
+    assert "element by element" in explained
