@@ -1,7 +1,7 @@
 """Sans-I/O requests: every API verb as a pure function returning a `Request`.
 
-The sync client (`api.client.Client`, http.client: fast to import, for CLIs) and the async
-client (`api.aclient.AsyncClient`, httpx: for controllers and kubelets) both send these, so a
+The sync client (`api.client.Client`, a plain socket: fast to import, for CLIs) and the async
+client (`api.aclient.AsyncClient`, asyncio streams: for controllers and kubelets) both send these, so a
 path, a query parameter or a content type is decided in one place. Tests check requests
 without a server; a fake client is just another sender of them.
 """

@@ -1,4 +1,4 @@
-"""The hook `kubelite server` looks for: `PodProxy(state)` becomes `State.pod_proxy`.
+"""The pod proxy `kubelite server` hands to `serve()`: `PodProxy(state)` becomes `State.pod_proxy`.
 
 A thin adapter so `apiserver.serve` needs no knowledge of the kubelet proxy's credentials:
 the proxy itself (checks, client certificate, log and exec forwarding) is `apiserver.kubeletproxy`.

@@ -62,8 +62,8 @@ class ReplicationController(QueueController):
         self.events = events
         self.burst = burst
         self.expectations = Expectations(expectations_ttl)
-        # bounded, not one batch-wide burst: hundreds of requests queued in httpx's pool cost
-        # more CPU than they save (its request-to-connection assignment is quadratic)
+        # bounded, not one batch-wide burst: hundreds of requests queued in a connection pool
+        # cost more CPU than they save (measured with httpx's, whose assignment was quadratic)
         self._writes = asyncio.Semaphore(max_in_flight)
         rcs.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         pods.add_handlers(self._pod_added, self._pod_updated, self._pod_deleted)

@@ -1,7 +1,7 @@
 """`kubelite` dispatches to the component a subcommand names, importing only that component.
 
 Start-up time matters (the CLI paths are benchmarked), so each subcommand's module is imported
-lazily: `kubelite runtime ps` never loads FastAPI, `kubelite kubectl get` never loads SQLAlchemy.
+lazily: `kubelite runtime ps` never loads uvicorn, `kubelite kubectl get` never loads SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The `Runtime` seam (CRI-shaped): what a kubelet needs from a container runtime.
 
-The real implementation (runc under conmon, pyroute2 sandboxes, the image store) and the fake one
+The real implementation (runc under conmon, rtnetlink sandboxes, the image store) and the fake one
 for hollow nodes and unit tests both satisfy this Protocol; the kubelet knows only this file.
 Everything is keyed by ids the runtime returns; labels carry the caller's own bookkeeping (pod
 UID, container name, restart count) so a restarted kubelet can rebuild its view from

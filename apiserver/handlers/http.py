@@ -34,7 +34,7 @@ class State:
     auth: Authenticator
     ca_pem: bytes
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    # kubelet proxy for pods/log and pods/exec (issue E); None answers 503
+    # kubelet proxy for pods/log and pods/exec (`serve()` sets it); None answers 503
     pod_proxy: Any = None
     # RBAC for every user but nodes and system:masters; None allows every authenticated user
     authorizer: Any = None

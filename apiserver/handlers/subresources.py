@@ -1,10 +1,10 @@
 """Subresources: status (pods, nodes, RCs, services, namespaces), scale (RCs, autoscaling/v1
 Scale), binding (pods), finalize (namespaces), and the hook for log and exec.
 
-log and exec belong to the kubelet (issue E). When a module `apiserver.podproxy` offers
-`PodProxy(state)`, `kubelite server` sets `State.pod_proxy` to it: an object with
-`async def proxy(scope, receive, send, pod: dict, subresource: str) -> None` that forwards the
-HTTP request (log) or WebSocket (exec) to the pod's node. Until then they answer 503.
+log and exec belong to the kubelet. `kubelite server` hands `apiserver.serve.serve` the factory
+`apiserver.podproxy.PodProxy`, whose object becomes `State.pod_proxy`: it has
+`async def proxy(scope, receive, send, pod: dict, subresource: str) -> None` and forwards the
+HTTP request (log) or WebSocket (exec) to the pod's node. A `State` without one answers 503.
 """
 
 from __future__ import annotations
