@@ -162,11 +162,10 @@ ports: [{name: pg, port: 5432}]
 
 
 def test_kubectl_apply_validates_against_openapi_and_explains(server: Server, http: httpx.Client, ns: str) -> None:
-    from tests.apiserver.conftest import KUBECTL_127
+    from tests.apiserver.conftest import KUBECTL, KUBECTL_127
 
-    for binary in (None, KUBECTL_127):  # 1.27 validates client-side through OpenAPI v2
-        kw = {"binary": binary} if binary else {}
-        out = server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST, check=True, **kw).stdout
+    for binary in (KUBECTL, KUBECTL_127):  # 1.27 validates client-side through OpenAPI v2
+        out = server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST, check=True, binary=binary).stdout
         assert "ingress.networking.k8s.io/applied" in out and "endpointslice.discovery.k8s.io/hand-made" in out
     eps = http.get(f"{DISC}/namespaces/{ns}/endpointslices/hand-made").json()
     assert eps["endpoints"][0]["hints"] == {"forZones": [{"name": "a"}]}  # kept as sent
