@@ -17,7 +17,7 @@ from api import jsonutil
 from api import requests as rq
 from api.errors import ApiError
 from api.resources import Resource
-from kubectl.env import cache_dir, write_cache
+from kubectl.cache import cache_dir, write_cache
 
 TTL = 600.0
 
