@@ -77,6 +77,8 @@ class Registry:
         self.allocator = allocator
         self.namespaces = NamespaceCache(store)
         self.rbac = RbacCache(store)  # the RBAC objects, for the authorizer and this server's own writes
+        # told of every object this server removes (the token cache forgets what named it)
+        self.on_removed: list[Callable[[Resource, dict[str, Any]], None]] = []
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -279,6 +281,8 @@ class Registry:
     async def _remove(self, res: Resource, key: str, revision: int, last: dict[str, Any]) -> KeyValue:
         gone = self._wrote(res, await self.store.delete(key, expected_revision=revision), removed=True)
         await kinds.for_resource(res).hooks.removed(self, last)
+        for listener in self.on_removed:
+            listener(res, last)
         return gone
 
     async def delete(

@@ -9,7 +9,10 @@ while what it names still exists with the same uid: deleting the ServiceAccount 
 revokes it, which is what "bound" means.
 
 The signature and claims are checked without I/O (`verify`); the existence checks read the store
-(`authenticate`).
+(`authenticate`). A successful authentication is remembered for 10 s, as kube-apiserver's token
+cache does (an ES256 verification costs ~0.2-0.7 ms): this server forgets a token at once when it
+deletes the ServiceAccount or pod the token names (`forget`); another server's deletion is seen
+within those 10 s.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -28,6 +32,7 @@ from apiserver.auth import User
 
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 DEFAULT_EXPIRATION = 3600
+CACHE_SECONDS = 10.0  # kube-apiserver's token success cache
 MIN_EXPIRATION, MAX_EXPIRATION = 600, 48 * 3600
 SA_PREFIX = "system:serviceaccount:"
 SERVICE_ACCOUNTS = by_plural("", "serviceaccounts")
@@ -64,6 +69,8 @@ class TokenIssuer:
         self.kid = hashlib.sha256(der).hexdigest()[:43]
         self.issuer = issuer
         self.audiences = audiences
+        # token -> (valid until (monotonic), user, "ns/account", pod uid or "")
+        self._authenticated: dict[str, tuple[float, User, str, str]] = {}
 
     def issue(self, namespace: str, sa: dict[str, Any], audiences: list[str] | None = None,
               expiration: int = DEFAULT_EXPIRATION, bound: dict[str, Any] | None = None,
@@ -96,6 +103,10 @@ class TokenIssuer:
 
     async def authenticate(self, token: str, registry: Any) -> User:
         """The service account a valid token speaks for; 401 when it is invalid, expired or revoked."""
+        now = time.monotonic()
+        hit = self._authenticated.get(token)
+        if hit is not None and now < hit[0]:
+            return hit[1]
         claims = self.verify(token)
         if claims is None or not str(claims.get("sub", "")).startswith(SA_PREFIX):
             raise unauthorized()
@@ -109,8 +120,23 @@ class TokenIssuer:
         if pod_ref and not await _alive(registry, PODS, ns, pod_ref):
             raise unauthorized()
         name = str(sa_ref.get("name") or "")
-        return User(f"{SA_PREFIX}{ns}:{name}",
+        user = User(f"{SA_PREFIX}{ns}:{name}",
                     ("system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"))
+        if len(self._authenticated) > 10000:
+            self._authenticated = {k: v for k, v in self._authenticated.items() if v[0] > now}
+        until = min(now + CACHE_SECONDS, now + max(0.0, float(claims["exp"]) - time.time()))
+        self._authenticated[token] = (until, user, f"{ns}/{name}", str((pod_ref or {}).get("uid") or ""))
+        return user
+
+    def forget(self, res: Any, last: dict[str, Any]) -> None:
+        """A ServiceAccount or pod this server removed: the tokens naming it stop working now."""
+        meta = last.get("metadata") or {}
+        if res is SERVICE_ACCOUNTS:
+            gone = f"{meta.get('namespace')}/{meta.get('name')}"
+            self._authenticated = {k: v for k, v in self._authenticated.items() if v[2] != gone}
+        elif res is PODS and self._authenticated:
+            uid = str(meta.get("uid") or "")
+            self._authenticated = {k: v for k, v in self._authenticated.items() if v[3] != uid}
 
 
 async def _alive(registry: Any, res: Any, namespace: str, ref: dict[str, Any]) -> bool:

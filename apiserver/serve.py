@@ -233,6 +233,7 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem(),
                       authorizer=Authorizer(registry.rbac), tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"))
         state.pod_proxy = pod_proxy(state)
+        registry.on_removed.append(state.tokens.forget)
         uv = uvicorn.Config(
             ApiServerApp(state),
             host=config.host,
