@@ -55,7 +55,7 @@ def _parse(text: str, fmt: str) -> Any:
 
 
 def edit(env: Env, p: Parsed) -> int:
-    from kubectl.cmd_get import targets
+    from kubectl.targets import parse_targets as targets
 
     fmt = p["output"] if p["output"] in ("yaml", "json") else "yaml"
     pairs = [(r, n) for r, names in targets(env, p.args) for n in names]

@@ -63,7 +63,7 @@ def _terminal_size() -> tuple[int, int]:
 
 
 def exec(env: Env, p: Parsed) -> int:
-    from kubectl.cmd_logs import pick_container
+    from kubectl.targets import pick_container
 
     args = list(p.args)
     command = list(p.command)
@@ -95,7 +95,7 @@ def exec(env: Env, p: Parsed) -> int:
 
 def attach(env: Env, p: Parsed) -> int:
     """`kubectl attach POD [-c C] [-i] [-t]`: the container's own stdio, same channels as exec."""
-    from kubectl.cmd_logs import pick_container, resolve_pod
+    from kubectl.targets import pick_container, resolve_pod
 
     pod = resolve_pod(env, p.args)
     phase = (pod.get("status") or {}).get("phase")

@@ -16,7 +16,9 @@ from api.resources import Resource
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
 from kubectl.flags import FlagSpec, Parsed
-from kubectl.tables import Rows, TabWriter, object_rows, table_rows
+from kubectl.printing import decorate, items_of, no_resources, rows_of, sort_rows
+from kubectl.tables import Rows, TabWriter
+from kubectl.targets import parse_targets
 
 FLAGS: dict[str, FlagSpec] = {"get": {
     "output": ("str", "", "o"),
@@ -37,34 +39,6 @@ FLAGS: dict[str, FlagSpec] = {"get": {
     "output-watch-events": ("bool", False, ""),
     "show-managed-fields": ("bool", False, ""),
 }}
-
-
-def targets(env: Env, args: list[str]) -> list[tuple[Resource, list[str]]]:
-    """`pods web db`, `po,svc`, `all`, `pod/web rc/x` -> [(resource, names)]."""
-    if not args:
-        raise CommandError(
-            "You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list "
-            "of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain "
-            "<resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\n"
-            "See 'kubectl get -h' for help and examples")
-    if "/" in args[0]:
-        out: list[tuple[Resource, list[str]]] = []
-        for a in args:
-            kind, sep, name = a.partition("/")
-            if not sep or not name:
-                raise CommandError("error: there is no need to specify a resource type as a separate argument "
-                                   "when passing arguments in resource/name form (e.g. 'kubectl get "
-                                   "resource/<resource_name>' instead of 'kubectl get resource "
-                                   "resource/<resource_name>'")
-            res = env.resource(kind)
-            for r, names in out:
-                if r == res:
-                    names.append(name)
-                    break
-            else:
-                out.append((res, [name]))
-        return out
-    return [(r, list(args[1:])) for r in env.resources_for(args[0])]
 
 
 def _fetch(env: Env, res: Resource, names: list[str], p: Parsed, table: bool,
@@ -95,54 +69,6 @@ def _fetch(env: Env, res: Resource, names: list[str], p: Parsed, table: bool,
     return answers, str((ans.get("metadata") or {}).get("resourceVersion") or "")
 
 
-def _items(answer: dict[str, Any], res: Resource) -> list[dict[str, Any]]:
-    if answer.get("kind") == "Table":
-        return [r.get("object") or {} for r in answer.get("rows") or []]
-    items = answer.get("items", [answer])
-    for it in items:
-        it.setdefault("apiVersion", res.api_version)
-        it.setdefault("kind", res.kind)
-    return items
-
-
-def rows_of(answer: dict[str, Any], res: Resource, wide: bool) -> Rows:
-    if answer.get("kind") == "Table":
-        return table_rows(answer, wide)
-    return object_rows(res, _items(answer, res), wide)
-
-
-def _sort(rows: Rows, sort_by: str) -> Rows:
-    from kubectl import jsonpath
-
-    path = jsonpath.relaxed(sort_by)
-
-    def key(i: int) -> tuple[int, Any]:
-        vals = jsonpath.evaluate(path, rows.objects[i])
-        v = vals[0] if vals else None
-        if v is None:
-            return (0, "")
-        return (1, v) if isinstance(v, int | float) else (2, str(v))
-
-    order = sorted(range(len(rows.rows)), key=key)
-    return Rows(rows.headers, [rows.rows[i] for i in order], [rows.objects[i] for i in order])
-
-
-def _decorate(rows: Rows, p: Parsed, kind_prefix: str) -> Rows:
-    extra = []
-    for spec in p["label-columns"]:
-        for key in spec.split(","):
-            values = [((o.get("metadata") or {}).get("labels") or {}).get(key, "") for o in rows.objects]
-            extra.append((key.rsplit("/", 1)[-1].upper(), values))
-    return rows.decorate(p["all-namespaces"], p["show-labels"], kind_prefix, extra)
-
-
-def _no_resources(env: Env, p: Parsed, namespaced: bool) -> None:
-    if p["all-namespaces"] or not namespaced:
-        print("No resources found", file=env.err)
-    else:
-        print(f"No resources found in {env.namespace} namespace.", file=env.err)
-
-
 def get(env: Env, p: Parsed) -> int:
     output = p["output"]
     fmt, _, arg = output.partition("=")
@@ -159,7 +85,7 @@ def get(env: Env, p: Parsed) -> int:
                 for d in docs]
     else:
         args = p.args
-    wanted = targets(env, args)
+    wanted = parse_targets(env, args)
     if p["watch"] or p["watch-only"]:
         if len(wanted) != 1:
             raise CommandError("error: you may only specify a single resource type")
@@ -175,7 +101,7 @@ def get(env: Env, p: Parsed) -> int:
     for res, names in wanted:
         answers, _ = _fetch(env, res, names, p, False, errors)
         for a in answers:
-            items += _items(a, res)
+            items += items_of(a, res)
     if p["sort-by"]:
         from kubectl import jsonpath
 
@@ -185,7 +111,7 @@ def get(env: Env, p: Parsed) -> int:
     for e in errors:
         print(e, file=env.err)
     if not items and not errors and fmt not in ("json", "yaml"):
-        _no_resources(env, p, any(r.namespaced for r, _ in wanted))
+        no_resources(env, p, any(r.namespaced for r, _ in wanted))
         return 0
     doc: Any = items[0] if single and len(items) == 1 else \
         {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
@@ -232,9 +158,9 @@ def _human(env: Env, p: Parsed, wanted: list[tuple[Resource, list[str]]], wide: 
         if not rows.rows:
             continue
         if p["sort-by"]:
-            rows = _sort(rows, p["sort-by"])
+            rows = sort_rows(rows, p["sort-by"])
         kind = res.kind.lower() + (f".{res.group}" if res.group else "")
-        rows = _decorate(rows, p, kind if with_kind else "")
+        rows = decorate(rows, p, kind if with_kind else "")
         if printed:
             env.out.write("\n")
         env.out.write(rows.text(headers=not p["no-headers"]))
@@ -242,5 +168,5 @@ def _human(env: Env, p: Parsed, wanted: list[tuple[Resource, list[str]]], wide: 
     for e in errors:
         print(e, file=env.err)
     if not printed and not errors:
-        _no_resources(env, p, any(r.namespaced for r, _ in wanted))
+        no_resources(env, p, any(r.namespaced for r, _ in wanted))
     return 1 if errors else 0

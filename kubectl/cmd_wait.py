@@ -57,7 +57,7 @@ def condition_check(spec: str) -> Check:
 
 
 def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
-    from kubectl.cmd_get import targets
+    from kubectl.targets import parse_targets as targets
 
     out = []
     for res, names in targets(env, p.args):

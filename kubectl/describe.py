@@ -144,7 +144,7 @@ def describe(env: Env, p: Parsed) -> int:
         targets = [(resource_of(env, d), [(d.obj.get("metadata") or {}).get("name", "")])
                    for d in load_paths(p["filename"], p["recursive"])]
     else:
-        from kubectl.cmd_get import targets as parse_targets
+        from kubectl.targets import parse_targets
 
         targets = parse_targets(env, p.args)
     texts: list[str] = []

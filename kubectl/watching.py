@@ -18,7 +18,7 @@ from kubectl.tables import Rows, TabWriter
 
 
 def watch_rows(env: Env, p: Parsed, res: Resource, names: list[str]) -> int:
-    from kubectl import cmd_get, output
+    from kubectl import output, printing
 
     fmt = p["output"].partition("=")[0]
     human = fmt in ("", "wide")
@@ -32,7 +32,7 @@ def watch_rows(env: Env, p: Parsed, res: Resource, names: list[str]) -> int:
 
     def emit(rows: Rows, event: str = "") -> None:
         nonlocal header_done
-        rows = cmd_get._decorate(rows, p, "")
+        rows = printing.decorate(rows, p, "")
         if p["output-watch-events"]:
             rows = Rows(["EVENT", *rows.headers], [[event, *r] for r in rows.rows], rows.objects)
         env.out.write(rows.text(headers=not header_done, writer=writer))
@@ -55,13 +55,13 @@ def watch_rows(env: Env, p: Parsed, res: Resource, names: list[str]) -> int:
         answer = env.client.call(req)
         rv = str((answer.get("metadata") or {}).get("resourceVersion") or "")
         if human:
-            rows = cmd_get.rows_of(answer, res, fmt == "wide")
+            rows = printing.rows_of(answer, res, fmt == "wide")
             if rows.rows:
                 emit(rows, "ADDED")
             else:
-                cmd_get._no_resources(env, p, res.namespaced)
+                printing.no_resources(env, p, res.namespaced)
         else:
-            emit_objects(cmd_get._items(answer, res))
+            emit_objects(printing.items_of(answer, res))
     req = rq.watch(res, ns, resource_version=rv or None, label_selector=p["selector"],
                    field_selector=field_selector, table=human)
     if not rv:
@@ -79,7 +79,7 @@ def watch_rows(env: Env, p: Parsed, res: Resource, names: list[str]) -> int:
 
                 raise ApiError.from_status(int(obj.get("code") or 500), obj)
             if human:
-                emit(cmd_get.rows_of(obj, res, fmt == "wide"), kind or "")
+                emit(printing.rows_of(obj, res, fmt == "wide"), kind or "")
             else:
                 if obj.get("kind") != "Table":
                     obj.setdefault("apiVersion", res.api_version)
