@@ -161,6 +161,9 @@ def fields(obj: object) -> tuple[Field, ...]:
     return found
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def asdict(obj: Any) -> dict[str, Any]:
     """A record as plain dicts and lists, recursively (for JSON)."""
     if not is_record(obj) or isinstance(obj, type):
@@ -169,6 +172,8 @@ def asdict(obj: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if value is None or type(value) in _SCALARS:  # most values: no further checks
+        return value
     if is_record(value) and not isinstance(value, type):
         return asdict(value)
     if isinstance(value, list | tuple):
