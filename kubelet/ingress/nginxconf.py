@@ -86,7 +86,7 @@ def _upstream(up: Upstream) -> list[str]:
             "keepalive 16;", "}"]
 
 
-def render(servers: list[Server], upstreams: list[Upstream], workers: int = 1, http_port: int = HTTP_PORT,
+def render(servers: list[Server], upstreams: list[Upstream], workers: int | str = "auto", http_port: int = HTTP_PORT,
            https_port: int = HTTPS_PORT) -> str:
     lines = [
         "# written by the kubelite agent's ingress controller; rewritten on every change",
