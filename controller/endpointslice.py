@@ -104,6 +104,8 @@ class EndpointSliceController(QueueController):
         ns, _, name = key.partition("/")
         self._check_fresh(key, ns)
         svc = self.services.get(key)
+        if svc is not None and (svc.get("spec") or {}).get("type") == "ExternalName":
+            svc = None  # a DNS alias has no endpoints (kube skips it too)
         desired: dict[Any, Any] = {}
         manager = CONTROLLER_NAME
         if svc is not None:
@@ -113,8 +115,7 @@ class EndpointSliceController(QueueController):
             else:
                 manager = MIRRORING_NAME
                 ep = self.endpoints.get(key)
-                if ep is not None and SKIP_MIRROR_LABEL not in (meta(ep).get("labels") or {}) \
-                        and (svc.get("spec") or {}).get("type") != "ExternalName":
+                if ep is not None and SKIP_MIRROR_LABEL not in (meta(ep).get("labels") or {}):
                     desired = mirrored_endpoints(ep)
                 else:
                     svc = None  # nothing to mirror: its mirrored slices go
