@@ -15,10 +15,13 @@ from apiserver import nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.clientcert import IDENTITY_KEY
 from apiserver.handlers import meta
-from apiserver.handlers.http import Request, State, respond_error
+from apiserver.handlers.http import Request, State, respond, respond_error
 from apiserver.handlers.resources import handle_collection, handle_object
 from apiserver.handlers.routing import Route, resolve
 from apiserver.handlers.subresources import handle_subresource
+from apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from apiserver.metrics import ApiServerMetrics, clock
+from apiserver.metrics import enabled as metrics_enabled
 from apiserver.rbac.authorizer import request_verb
 from apiserver.rbac.rules import Attributes
 from apiserver.satokens import looks_like_jwt
@@ -40,21 +43,25 @@ _VERB = {
 class _Tracked:
     """Wraps `send` to know whether a response has started (then an error can only be logged)."""
 
-    __slots__ = ("send", "started")
+    __slots__ = ("route", "send", "started", "status")
 
     def __init__(self, send: Any) -> None:
         self.send = send
         self.started = False
+        self.status = 0
+        self.route: Route | None = None  # set once resolved: the metrics' labels
 
     async def __call__(self, message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             self.started = True
+            self.status = message["status"]
         await self.send(message)
 
 
 class ApiServerApp:
     def __init__(self, state: State) -> None:
         self.state = state
+        self.metrics: ApiServerMetrics | None = ApiServerMetrics() if metrics_enabled() else None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -74,6 +81,17 @@ class ApiServerApp:
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         req = Request(scope, receive)
         tracked = _Tracked(send)
+        if self.metrics is None:
+            await self._answer(req, tracked)
+            return
+        start = clock()
+        try:
+            await self._answer(req, tracked)
+        finally:
+            self.metrics.observe(req.method, tracked.route, req.query.get("watch") in ("true", "1"),
+                                 tracked.status or 500, clock() - start)
+
+    async def _answer(self, req: Request, tracked: _Tracked) -> None:
         try:
             await self._dispatch(req, tracked)
         except ApiError as e:
@@ -98,6 +116,9 @@ class ApiServerApp:
             if not user.is_node and state.authorizer is not None:
                 state.authorizer.check(Attributes(user.name, user.groups, req.method.lower(), path=req.path,
                                                   resource_request=False))
+            if req.path == "/metrics" and req.method == "GET" and self.metrics is not None:
+                await respond(send, 200, self.metrics.exposition(), METRICS_CONTENT_TYPE)
+                return
             if await meta.handle_meta(state, req, send):
                 return
             raise meta.not_found_path()
@@ -109,6 +130,15 @@ class ApiServerApp:
                 await nodegraph.check(state.registry, user, route.resource.plural, route.namespace, route.name)
         elif state.authorizer is not None:
             state.authorizer.check(resource_attributes(user, req, route))
+        if type(send) is _Tracked:
+            send.route = route
+        if self.metrics is not None and route.name is None and req.query.get("watch") in ("true", "1"):
+            watchers = self.metrics.watch_started(route.resource)
+            try:
+                await handle_collection(state, req, send, route, user)
+            finally:
+                watchers.dec()
+            return
         if route.subresource is not None:
             await handle_subresource(state, req, send, route, user)
         elif route.name is not None:

@@ -1,0 +1,80 @@
+"""The API server's `/metrics` through a real server: Prometheus text that prometheus_client's parser
+reads, requests counted by kube's labels, watches gauged while open, and the path guarded by
+authentication and RBAC's nonResourceURLs (a token without `get /metrics` gets kube's 403)."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.apiserver.conftest import Server
+from tests.polling import wait_for
+
+
+def _samples(http: httpx.Client) -> dict[str, list[tuple[dict[str, str], float]]]:
+    r = http.get("/metrics")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain")
+    out: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(r.text):
+        for s in family.samples:
+            out.setdefault(s.name, []).append((s.labels, s.value))
+    return out
+
+
+def _count(samples: dict[str, list[tuple[dict[str, str], float]]], name: str, **labels: str) -> float:
+    return sum(v for lab, v in samples.get(name, []) if all(lab.get(k) == x for k, x in labels.items()))
+
+
+def test_metrics_counts_requests(http: httpx.Client, ns: str) -> None:
+    before = _samples(http)
+    for i in range(3):
+        r = http.post(f"/api/v1/namespaces/{ns}/configmaps", json={"metadata": {"name": f"m{i}"}})
+        assert r.status_code == 201, r.text
+    assert http.get(f"/api/v1/namespaces/{ns}/configmaps/nope").status_code == 404
+    assert http.get(f"/api/v1/namespaces/{ns}/configmaps").status_code == 200
+    after = _samples(http)
+
+    def delta(**labels: str) -> float:
+        return _count(after, "apiserver_request_total", **labels) - _count(before, "apiserver_request_total", **labels)
+
+    assert delta(verb="POST", resource="configmaps", code="201", scope="resource") == 0  # a create is a collection POST
+    assert delta(verb="POST", resource="configmaps", code="201", scope="namespace") == 3
+    assert delta(verb="GET", resource="configmaps", code="404") == 1
+    assert delta(verb="LIST", resource="configmaps", code="200") == 1
+    n = _count(after, "apiserver_request_duration_seconds_count", verb="POST", resource="configmaps")
+    n0 = _count(before, "apiserver_request_duration_seconds_count", verb="POST", resource="configmaps")
+    assert n - n0 == 3
+    assert _count(after, "apiserver_request_duration_seconds_bucket", verb="POST", resource="configmaps", le="+Inf") == n
+
+
+def test_open_watch_is_gauged(server: Server, http: httpx.Client, ns: str) -> None:
+    with server.client() as watcher, watcher.stream(
+        "GET", f"/api/v1/namespaces/{ns}/configmaps", params={"watch": "true", "timeoutSeconds": "30"}
+    ) as stream:
+        assert stream.status_code == 200
+        gauge = _count(_samples(http), "apiserver_registered_watchers", kind="ConfigMap", version="v1")
+        assert gauge >= 1
+    wait_for(lambda: _count(_samples(http), "apiserver_registered_watchers", kind="ConfigMap") == gauge - 1,
+             timeout=10, what="the closed watch leaves the gauge")
+
+
+def test_metrics_needs_authentication_and_rbac(server: Server, http: httpx.Client, ns: str) -> None:
+    with httpx.Client(base_url=server.url, verify=False) as anonymous:
+        assert anonymous.get("/metrics").status_code in (401, 403)
+    assert http.post(f"/api/v1/namespaces/{ns}/serviceaccounts", json={"metadata": {"name": "scraper"}}).status_code == 201
+    r = http.post(f"/api/v1/namespaces/{ns}/serviceaccounts/scraper/token", json={"spec": {}})
+    token = r.json()["status"]["token"]
+    with server.client(token=token) as sa:
+        r = sa.get("/metrics")
+        assert r.status_code == 403, r.text
+        assert 'cannot get path "/metrics"' in r.json()["message"]
+    name = f"metrics-reader-{ns}"
+    rbac = "/apis/rbac.authorization.k8s.io/v1"
+    assert http.post(f"{rbac}/clusterroles", json={
+        "metadata": {"name": name}, "rules": [{"verbs": ["get"], "nonResourceURLs": ["/metrics"]}]}).status_code == 201
+    assert http.post(f"{rbac}/clusterrolebindings", json={
+        "metadata": {"name": name}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": "scraper", "namespace": ns}]}).status_code == 201
+    with server.client(token=token) as sa:
+        wait_for(lambda: sa.get("/metrics").status_code == 200, timeout=10, what="the binding grants /metrics")
