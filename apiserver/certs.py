@@ -166,14 +166,20 @@ def _make_server_cert(files: TLSFiles, dns: set[str], ips: set[str]) -> None:
     _write_private(files.server_cert, cert.public_bytes(serialization.Encoding.PEM))
 
 
-def ensure_certs(data_dir: Path, hosts: list[str]) -> TLSFiles:
-    """Load or create the CA and a serving certificate that names every one of `hosts`."""
+def ensure_ca(data_dir: Path) -> TLSFiles:
+    """Load or create the CA (a new CA drops the serving certificate it did not sign)."""
     tls = data_dir / "tls"
     tls.mkdir(parents=True, exist_ok=True)
     files = TLSFiles(tls / "ca.crt", tls / "ca.key", tls / "server.crt", tls / "server.key")
     if not (files.ca_cert.exists() and files.ca_key.exists()):
         _make_ca(files)
         files.server_cert.unlink(missing_ok=True)
+    return files
+
+
+def ensure_certs(data_dir: Path, hosts: list[str]) -> TLSFiles:
+    """Load or create the CA and a serving certificate that names every one of `hosts`."""
+    files = ensure_ca(data_dir)
     dns, ips = _wanted_names(hosts)
     if files.server_cert.exists() and files.server_key.exists():
         have_dns, have_ips = _cert_names(x509.load_pem_x509_certificate(files.server_cert.read_bytes()))

@@ -63,6 +63,8 @@ class ServerConfig:
     etcd_cafile: str = ""  # TLS to etcd members, as etcd's own --cacert/--cert/--key
     etcd_certfile: str = ""
     etcd_keyfile: str = ""
+    token: str = ""  # shares the CA, SA key and tokens through the datastore (bootstrap_secrets)
+    lease_duration: float = 15.0  # this server's identity Lease (its place in the kubernetes endpoints)
 
     @property
     def datastore_url(self) -> str:

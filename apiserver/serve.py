@@ -204,8 +204,6 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
     """Serve until a signal. `loops` (name -> entry) start once the port listens; the caller picks
     them (none with --no-controllers --no-scheduler). `pod_proxy(state)` becomes `State.pod_proxy`."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    tls = certs.ensure_certs(config.data_dir, [config.host, config.client_host, *config.extra_sans])
-    auth = load_credentials(config.data_dir, tls)
     try:
         store = open_store(
             config.datastore_url,
@@ -223,6 +221,15 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
     crds: CrdController | None = None
     private: PrivateListener | None = None
     try:
+        if config.token:  # one cluster over several servers: the CA, keys and tokens from the store
+            from apiserver.bootstrap_secrets import BootstrapError, sync
+
+            try:
+                await sync(store, config.data_dir, config.token)
+            except BootstrapError as e:
+                raise SystemExit(f"kubelite server: {e}") from None
+        tls = certs.ensure_certs(config.data_dir, [config.host, config.client_host, *config.extra_sans])
+        auth = load_credentials(config.data_dir, tls)
         allocator = Allocator(store, config.service_cidr)
         registry = Registry(store, allocator)
         await bootstrap(registry, config, allocator)

@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tls-san", action="append", default=[], help="extra name or IP for the serving certificate"
     )
+    p.add_argument("--token", default="", help="shared secret of the servers on one datastore: the first "
+                   "stores the CA, keys and tokens there, sealed with it; later ones fetch them")
+    p.add_argument("--token-file", default="", help="read --token from this file")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -73,10 +76,11 @@ def main(argv: list[str]) -> int:
             etcd_cafile=args.etcd_cafile,
             etcd_certfile=args.etcd_certfile,
             etcd_keyfile=args.etcd_keyfile,
+            token=args.token or (Path(args.token_file).read_text().strip() if args.token_file else ""),
         )
         config.service_network  # noqa: B018 - validate the CIDR before anything starts
         config.datastore_url  # noqa: B018 - and the etcd TLS flags
-    except ValueError as e:
+    except (ValueError, OSError) as e:
         print(f"kubelite server: {e}", file=sys.stderr)
         return 2
     logging.basicConfig(
