@@ -10,18 +10,25 @@ still go, and the exit code is 1.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 from api import requests as rq
 from api.errors import ApiError
+from kubectl.creating import (
+    LAST_APPLIED,
+    Failed,
+    create_obj,
+    dry_run_mode,
+    namespace_for,
+    report,
+    with_annotation,
+    wrap_error,
+)
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
-from kubectl.flags import FlagSpec, Parsed, UsageError
+from kubectl.flags import FlagSpec, Parsed
 from kubectl.manifests import Doc, load_paths, resource_of
-
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 _COMMON: FlagSpec = {
     "filename": ("list", [], "f"),
@@ -39,74 +46,6 @@ FLAGS: dict[str, FlagSpec] = {
               "force": ("bool", False, "")},
     "create": dict(_COMMON),
 }
-
-
-def dry_run_mode(p: Parsed) -> str:
-    mode = p["dry-run"]
-    if mode in ("", "true"):  # bare --dry-run meant client in old kubectl
-        mode = "client"
-    if mode not in ("none", "client", "server", "false"):
-        raise UsageError(f'Invalid dry-run value ({mode}). Must be "none", "server", or "client".')
-    return "none" if mode == "false" else mode
-
-
-def display_name(obj: dict[str, Any], res: Any = None) -> str:
-    kind = (obj.get("kind") or (res.kind if res else "")).lower()
-    group = (res.group if res is not None else "") or (obj.get("apiVersion", "").split("/")[0]
-                                                      if "/" in obj.get("apiVersion", "") else "")
-    return f"{kind}{'.' + group if group else ''}/{(obj.get('metadata') or {}).get('name', '')}"
-
-
-def report(env: Env, p: Parsed, obj: dict[str, Any], res: Any, what: str, mode: str) -> None:
-    """`pod/web created`, or the object in `-o yaml|json|name`."""
-    fmt = p["output"]
-    if fmt in ("yaml", "json"):
-        from kubectl import output
-
-        obj.setdefault("apiVersion", res.api_version)
-        obj.setdefault("kind", res.kind)
-        env.out.write(output.to_yaml(obj) if fmt == "yaml" else output.to_json(obj))
-        return
-    if fmt == "name":
-        env.out.write(display_name(obj, res) + "\n")
-        return
-    suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
-    env.out.write(f"{display_name(obj, res)} {what}{suffix}\n")
-
-
-def annotation_value(obj: dict[str, Any]) -> str:
-    """The manifest as kubectl records it: compact JSON, keys sorted, without the annotation itself."""
-    clean = copy.deepcopy(obj)
-    # kubectl makes the annotations map to hold the annotation, so `"annotations":{}` stays
-    clean.setdefault("metadata", {}).setdefault("annotations", {}).pop(LAST_APPLIED, None)
-    text = json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
-
-
-def with_annotation(obj: dict[str, Any]) -> dict[str, Any]:
-    modified = copy.deepcopy(obj)
-    modified.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = annotation_value(obj)
-    return modified
-
-
-def namespace_for(env: Env, doc: Doc, res: Any) -> str | None:
-    if not res.namespaced:
-        return None
-    meta = doc.obj.setdefault("metadata", {})
-    given = meta.get("namespace")
-    if given and env.namespace_explicit and given != env.namespace:
-        raise CommandError(f'error: the namespace from the provided object "{given}" does not match the namespace '
-                           f'"{env.namespace}". You must pass \'--namespace={given}\' to perform this operation.')
-    ns = given or env.namespace
-    meta["namespace"] = ns
-    return str(ns)
-
-
-def _wrap(err: ApiError, verb: str, source: str) -> str:
-    if err.reason == "Invalid" and err.details is not None:
-        return api_error_text(err)
-    wrapped = ApiError(err.code, err.reason, f'error when {verb} "{source}": {err.message}', err.details)
-    return api_error_text(wrapped)
 
 
 def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
@@ -143,7 +82,7 @@ def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
                                         field_manager=p["field-manager"] or "kubectl-client-side-apply",
                                         field_validation="Strict")
         except ApiError as e2:
-            raise _Failed(_wrap(e2, "creating", doc.source)) from e2
+            raise Failed(wrap_error(e2, "creating", doc.source)) from e2
         report(env, p, created, res, "created", mode)
         return
     from kubectl.strategic import three_way_patch
@@ -163,7 +102,7 @@ def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
             break
         except ApiError as e:
             if e.code != 409 or attempt == 4:
-                raise _Failed(_wrap(e, "patching", doc.source)) from e
+                raise Failed(wrap_error(e, "patching", doc.source)) from e
             current = env.client.get(res, name, ns)
     report(env, p, out, res, "configured", mode)
 
@@ -179,18 +118,12 @@ def _last_applied(current: dict[str, Any]) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-class _Failed(Exception):
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
 def _each(env: Env, docs: list[Doc], one: Any) -> int:
     failed = False
     for doc in docs:
         try:
             one(doc)
-        except _Failed as e:
+        except Failed as e:
             print(e.text, file=env.err)
             failed = True
         except ApiError as e:
@@ -268,27 +201,9 @@ def create(env: Env, p: Parsed) -> int:
                 raise CommandError("error: exactly one NAME is required, got " + str(len(p.args) - 1))
             obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"creationTimestamp": None, "name": p.args[1]},
                    "spec": {}, "status": {}}
-            return _create_obj(env, p, Doc(obj, ""), mode)
+            return create_obj(env, p, Doc(obj, ""), mode)
         raise CommandError(f'error: unknown command "{sub}" for "kubectl create"')
     docs = load_paths(p["filename"], p["recursive"])
     for d in docs:
         resource_of(env, d)
-    return _each(env, docs, lambda d: _create_obj(env, p, d, mode, raise_=True))
-
-
-def _create_obj(env: Env, p: Parsed, doc: Doc, mode: str, raise_: bool = False) -> int:
-    res = resource_of(env, doc)
-    ns = namespace_for(env, doc, res)
-    obj = with_annotation(doc.obj) if p["save-config"] else doc.obj
-    if mode == "client":
-        report(env, p, obj, res, "created", mode)
-        return 0
-    try:
-        out = env.client.create(res, obj, ns, dry_run=mode == "server",
-                                field_manager=p["field-manager"] or "kubectl-create", field_validation="Strict")
-    except ApiError as e:
-        if doc.source:
-            raise _Failed(_wrap(e, "creating", doc.source)) from e
-        raise
-    report(env, p, out, res, "created", mode)
-    return 0
+    return _each(env, docs, lambda d: create_obj(env, p, d, mode, raise_=True))

@@ -164,7 +164,7 @@ def build(p: Parsed) -> dict[str, Any]:
 
 def create(env: Env, p: Parsed) -> int:
     from api.errors import ApiError
-    from kubectl.cmd_apply import _create_obj, dry_run_mode, report
+    from kubectl.creating import create_obj, dry_run_mode, report
     from kubectl.manifests import Doc
 
     obj = build(p)
@@ -173,7 +173,7 @@ def create(env: Env, p: Parsed) -> int:
         report(env, p, obj, env.resource(obj["kind"].lower() + "s"), "created", mode)
         return 0
     try:
-        return _create_obj(env, p, Doc(obj, ""), mode)
+        return create_obj(env, p, Doc(obj, ""), mode)
     except ApiError as e:  # the generators' own wording (secret's has no colon)
         word = obj["kind"].lower()
         raise CommandError(f"error: failed to create {word}{' ' if word == 'secret' else ': '}{e.message}") from None

@@ -53,7 +53,7 @@ def deployment_object(name: str, images: list[str], replicas: int, port: int, co
 
 
 def create(env: Env, p: Parsed) -> int:
-    from kubectl.cmd_apply import _create_obj, dry_run_mode
+    from kubectl.creating import create_obj, dry_run_mode
     from kubectl.manifests import Doc
 
     args = p.args[1:]  # after "deployment"
@@ -66,10 +66,10 @@ def create(env: Env, p: Parsed) -> int:
     obj = deployment_object(args[0], p["image"], p["replicas"], p["port"], p.command)
     mode = dry_run_mode(p)
     if mode == "client":  # printed as built: no namespace filled in
-        from kubectl.cmd_apply import report
+        from kubectl.creating import report
 
         report(env, p, obj, env.resource("deployments"), "created", mode)
         return 0
     # the null timestamps are how the typed object prints; the server stores the template without
     obj["spec"]["template"]["metadata"].pop("creationTimestamp")
-    return _create_obj(env, p, Doc(obj, ""), mode)
+    return create_obj(env, p, Doc(obj, ""), mode)

@@ -71,7 +71,7 @@ def _one_name(p: Parsed, what: str) -> str:
 
 
 def create(env: Env, p: Parsed) -> int:
-    from kubectl.cmd_apply import _create_obj, dry_run_mode, report
+    from kubectl.creating import create_obj, dry_run_mode, report
     from kubectl.manifests import Doc
 
     kind = "cronjob" if p.args[0] in ("cronjob", "cj") else "job"
@@ -97,7 +97,7 @@ def create(env: Env, p: Parsed) -> int:
         report(env, p, obj, res, "created", mode)
         return 0
     try:
-        return _create_obj(env, p, Doc(obj, ""), mode)
+        return create_obj(env, p, Doc(obj, ""), mode)
     except ApiError as e:  # kubectl's create job/cronjob wrap the server's refusal
         raise CommandError(f"error: failed to create {kind}: {e.message}") from e
 

@@ -8,7 +8,6 @@ objects are reported one by one (exit 1) unless `--ignore-not-found`.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from api import requests as rq
 from api.errors import ApiError
@@ -16,6 +15,7 @@ from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.errors import api_error_text
 from kubectl.flags import FlagSpec, Parsed, UsageError
+from kubectl.waiting import wait_gone
 
 FLAGS: dict[str, FlagSpec] = {"delete": {
     "filename": ("list", [], "f"),
@@ -85,7 +85,7 @@ def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
 
 
 def delete(env: Env, p: Parsed) -> int:
-    from kubectl.cmd_apply import dry_run_mode
+    from kubectl.creating import dry_run_mode
 
     mode = dry_run_mode(p)
     grace = p["grace-period"]
@@ -134,34 +134,3 @@ def delete(env: Env, p: Parsed) -> int:
                 print(f'error: timed out waiting for the condition on {res.plural}/{name}', file=env.err)
                 failed = True
     return 1 if failed else 0
-
-
-def wait_gone(env: Env, res: Resource, ns: str | None, name: str, deadline: float) -> bool:
-    """True once the object is gone (404 or a DELETED event), False at the deadline."""
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        try:
-            current: Any = env.client.get(res, name, ns)
-        except ApiError as e:
-            if e.code == 404:
-                return True
-            raise
-        rv = (current.get("metadata") or {}).get("resourceVersion")
-        uid = (current.get("metadata") or {}).get("uid")
-        req = rq.watch(res, ns, resource_version=rv, field_selector=f"metadata.name={name}",
-                       timeout_seconds=max(1, min(int(remaining), 300)))
-        from api import jsonutil
-
-        for line in env.client.stream(req, idle_timeout=max(0.5, remaining)):
-            if not line.strip():
-                continue
-            ev = jsonutil.loads(line)
-            obj = ev.get("object") or {}
-            if ev.get("type") == "DELETED" and (obj.get("metadata") or {}).get("uid") in (uid, None):
-                return True
-            if ev.get("type") == "ERROR":
-                break
-            if time.monotonic() >= deadline:
-                return False

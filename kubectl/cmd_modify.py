@@ -200,7 +200,7 @@ def patch(env: Env, p: Parsed) -> int:
     targets, _ = _split_targets(env, p.args)
     if not targets:
         raise CommandError(_NEED_ARGS)
-    from kubectl.cmd_apply import dry_run_mode
+    from kubectl.creating import dry_run_mode
 
     mode = dry_run_mode(p)
     failed = False

@@ -63,7 +63,7 @@ def pod_for_run(name: str, p: Parsed) -> dict[str, Any]:
 
 
 def run(env: Env, p: Parsed) -> int:
-    from kubectl.cmd_apply import dry_run_mode
+    from kubectl.creating import dry_run_mode
 
     if not p.args:
         raise CommandError("error: NAME is required for run")
@@ -80,7 +80,7 @@ def run(env: Env, p: Parsed) -> int:
 
 def create_generated(env: Env, p: Parsed, obj: dict[str, Any], plural: str, what: str, manager: str) -> int:
     """Create what a generator command (`run`, `expose`) made, honouring --dry-run and -o."""
-    from kubectl.cmd_apply import dry_run_mode, report
+    from kubectl.creating import dry_run_mode, report
 
     if env.namespace_explicit:  # kubectl records -n in the object it generates
         obj["metadata"]["namespace"] = env.namespace

@@ -231,7 +231,7 @@ def rolling_update(env: Env, p: Parsed) -> int:
     up.say(f"Update succeeded. Deleting {old_name}")
     env.client.delete("replicationcontrollers", old_name, env.namespace, propagation_policy="Background")
     if rename:
-        from kubectl.cmd_delete import wait_gone
+        from kubectl.waiting import wait_gone
 
         wait_gone(env, env.resource("rc"), env.namespace, old_name, time.monotonic() + up.timeout)
         up.say(f"Renaming {nname} to {old_name}")

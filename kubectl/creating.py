@@ -1,0 +1,111 @@
+"""What `create`, `apply` and the `create <kind>` / `run` generators share: the dry-run mode, the
+`pod/web created` line (or the object in `-o yaml|json|name`), the last-applied annotation, the
+object's namespace against `-n`, and creating one document. Its own module so that no verb
+imports another.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from api.errors import ApiError
+from kubectl.env import CommandError, Env
+from kubectl.errors import api_error_text
+from kubectl.flags import Parsed, UsageError
+from kubectl.manifests import Doc, resource_of
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def dry_run_mode(p: Parsed) -> str:
+    mode = p["dry-run"]
+    if mode in ("", "true"):  # bare --dry-run meant client in old kubectl
+        mode = "client"
+    if mode not in ("none", "client", "server", "false"):
+        raise UsageError(f'Invalid dry-run value ({mode}). Must be "none", "server", or "client".')
+    return "none" if mode == "false" else mode
+
+
+def display_name(obj: dict[str, Any], res: Any = None) -> str:
+    kind = (obj.get("kind") or (res.kind if res else "")).lower()
+    group = (res.group if res is not None else "") or (obj.get("apiVersion", "").split("/")[0]
+                                                      if "/" in obj.get("apiVersion", "") else "")
+    return f"{kind}{'.' + group if group else ''}/{(obj.get('metadata') or {}).get('name', '')}"
+
+
+def report(env: Env, p: Parsed, obj: dict[str, Any], res: Any, what: str, mode: str) -> None:
+    """`pod/web created`, or the object in `-o yaml|json|name`."""
+    fmt = p["output"]
+    if fmt in ("yaml", "json"):
+        from kubectl import output
+
+        obj.setdefault("apiVersion", res.api_version)
+        obj.setdefault("kind", res.kind)
+        env.out.write(output.to_yaml(obj) if fmt == "yaml" else output.to_json(obj))
+        return
+    if fmt == "name":
+        env.out.write(display_name(obj, res) + "\n")
+        return
+    suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
+    env.out.write(f"{display_name(obj, res)} {what}{suffix}\n")
+
+
+def annotation_value(obj: dict[str, Any]) -> str:
+    """The manifest as kubectl records it: compact JSON, keys sorted, without the annotation itself."""
+    clean = copy.deepcopy(obj)
+    # kubectl makes the annotations map to hold the annotation, so `"annotations":{}` stays
+    clean.setdefault("metadata", {}).setdefault("annotations", {}).pop(LAST_APPLIED, None)
+    text = json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
+def with_annotation(obj: dict[str, Any]) -> dict[str, Any]:
+    modified = copy.deepcopy(obj)
+    modified.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = annotation_value(obj)
+    return modified
+
+
+def namespace_for(env: Env, doc: Doc, res: Any) -> str | None:
+    if not res.namespaced:
+        return None
+    meta = doc.obj.setdefault("metadata", {})
+    given = meta.get("namespace")
+    if given and env.namespace_explicit and given != env.namespace:
+        raise CommandError(f'error: the namespace from the provided object "{given}" does not match the namespace '
+                           f'"{env.namespace}". You must pass \'--namespace={given}\' to perform this operation.')
+    ns = given or env.namespace
+    meta["namespace"] = ns
+    return str(ns)
+
+
+def wrap_error(err: ApiError, verb: str, source: str) -> str:
+    if err.reason == "Invalid" and err.details is not None:
+        return api_error_text(err)
+    wrapped = ApiError(err.code, err.reason, f'error when {verb} "{source}": {err.message}', err.details)
+    return api_error_text(wrapped)
+
+
+class Failed(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def create_obj(env: Env, p: Parsed, doc: Doc, mode: str, raise_: bool = False) -> int:
+    res = resource_of(env, doc)
+    ns = namespace_for(env, doc, res)
+    obj = with_annotation(doc.obj) if p["save-config"] else doc.obj
+    if mode == "client":
+        report(env, p, obj, res, "created", mode)
+        return 0
+    try:
+        out = env.client.create(res, obj, ns, dry_run=mode == "server",
+                                field_manager=p["field-manager"] or "kubectl-create", field_validation="Strict")
+    except ApiError as e:
+        if doc.source:
+            raise Failed(wrap_error(e, "creating", doc.source)) from e
+        raise
+    report(env, p, out, res, "created", mode)
+    return 0
