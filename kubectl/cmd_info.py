@@ -110,8 +110,12 @@ def api_resources(env: Env, p: Parsed) -> int:
         rows = [r for r in rows if (r["apiVersion"].split("/")[0] if "/" in r["apiVersion"] else "") == p["api-group"]]
     for v in p["verbs"]:
         rows = [r for r in rows if set(v.split(",")) <= set(r.get("verbs") or [])]
+    # kubectl's order: by API group (the core group first), then by name, unless --sort-by says otherwise
+    rows.sort(key=lambda r: (r["apiVersion"].split("/")[0] if "/" in r["apiVersion"] else "", r["name"]))
     if p["sort-by"] == "kind":
         rows.sort(key=lambda r: r.get("kind", ""))
+    elif p["sort-by"] == "name":
+        rows.sort(key=lambda r: r["name"])
     if p["output"] == "name":
         env.out.write("".join(r["name"] + (f".{r['apiVersion'].split('/')[0]}" if "/" in r["apiVersion"] else "")
                               + "\n" for r in rows))

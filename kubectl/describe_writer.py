@@ -234,9 +234,55 @@ def volumes_block(out: Out, volumes: list[Obj] | None, indent: str = "") -> None
             out.w(f"{indent}{L2}Type:\tHostPath (bare host directory volume)")
             out.w(f"{indent}{L2}Path:\t{hp.get('path', '')}")
             out.w(f"{indent}{L2}HostPathType:\t{hp.get('type', '')}")
+        elif "configMap" in v:
+            cm = v.get("configMap") or {}
+            out.w(f"{indent}{L2}Type:\tConfigMap (a volume populated by a ConfigMap)")
+            out.w(f"{indent}{L2}Name:\t{cm.get('name', '')}")
+            out.w(f"{indent}{L2}Optional:\t{_go_bool(cm.get('optional'))}")
+        elif "secret" in v:
+            sec = v.get("secret") or {}
+            out.w(f"{indent}{L2}Type:\tSecret (a volume populated by a Secret)")
+            out.w(f"{indent}{L2}SecretName:\t{sec.get('secretName', '')}")
+            out.w(f"{indent}{L2}Optional:\t{_go_bool(sec.get('optional'))}")
+        elif "projected" in v:
+            out.w(f"{indent}{L2}Type:\tProjected (a volume that contains injected data from multiple sources)")
+            for source in (v.get("projected") or {}).get("sources") or []:
+                if "secret" in source:
+                    s = source["secret"] or {}
+                    out.w(f"{indent}{L2}SecretName:\t{s.get('name', '')}")
+                    out.w(f"{indent}{L2}Optional:\t{_go_bool(s.get('optional'))}")
+                elif "downwardAPI" in source:
+                    out.w(f"{indent}{L2}DownwardAPI:\ttrue")
+                elif "configMap" in source:
+                    s = source["configMap"] or {}
+                    out.w(f"{indent}{L2}ConfigMapName:\t{s.get('name', '')}")
+                    out.w(f"{indent}{L2}Optional:\t{_go_bool(s.get('optional'))}")
+                elif "serviceAccountToken" in source:
+                    exp = (source["serviceAccountToken"] or {}).get("expirationSeconds", 3600)
+                    out.w(f"{indent}{L2}TokenExpirationSeconds:\t{exp}")
+        elif "downwardAPI" in v:
+            out.w(f"{indent}{L2}Type:\tDownwardAPI (a volume populated by information about the pod)")
+            out.w(f"{indent}{L2}Items:")
+            for item in (v.get("downwardAPI") or {}).get("items") or []:
+                ref = item.get("fieldRef") or {}
+                res = item.get("resourceFieldRef") or {}
+                if ref:
+                    out.w(f"{indent}{L3}{ref.get('fieldPath')} -> {item.get('path')}")
+                if res:
+                    out.w(f"{indent}{L3}{res.get('resource')} -> {item.get('path')}")
+        elif "persistentVolumeClaim" in v:
+            claim = v.get("persistentVolumeClaim") or {}
+            out.w(f"{indent}{L2}Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
+                  "namespace)")
+            out.w(f"{indent}{L2}ClaimName:\t{claim.get('claimName', '')}")
+            out.w(f"{indent}{L2}ReadOnly:\t{_go_bool(claim.get('readOnly'))}")
         else:
             kind = next((k for k in v if k != "name"), "unknown")
             out.w(f"{indent}{L2}Type:\t{kind}")
+
+
+def _go_bool(value: object) -> str:
+    return "true" if value is True else "false"
 
 
 def tolerations_block(out: Out, tolerations: list[Obj] | None, indent: str = "") -> None:
