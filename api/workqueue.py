@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import time
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
@@ -23,7 +24,7 @@ class ShutDown(Exception):
 
 
 class WorkQueue(Generic[K]):
-    def __init__(self, base_delay: float = 0.005, max_delay: float = 300.0) -> None:
+    def __init__(self, base_delay: float = 0.005, max_delay: float = 300.0, name: str | None = None) -> None:
         self._queue: collections.deque[K] = collections.deque()
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
@@ -33,6 +34,13 @@ class WorkQueue(Generic[K]):
         self._shutting_down = False
         self.base_delay = base_delay
         self.max_delay = max_delay
+        # a named queue records client-go's workqueue_* metrics (api/procmetrics.py)
+        self._metrics: Any = None
+        self._since: dict[K, float] = {}  # key -> when it was queued, then when its work began
+        if name:
+            from api.procmetrics import QueueMetrics
+
+            self._metrics = QueueMetrics(name, self.__len__)
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -41,8 +49,12 @@ class WorkQueue(Generic[K]):
         if self._shutting_down or key in self._dirty:
             return
         self._dirty.add(key)
+        if self._metrics is not None:
+            self._metrics.adds.inc()
         if key in self._processing:
             return  # re-queued by done()
+        if self._metrics is not None:
+            self._since[key] = time.perf_counter()
         self._queue.append(key)
         self._wake()
 
@@ -69,6 +81,8 @@ class WorkQueue(Generic[K]):
         """Re-add after base_delay * 2**failures (capped): the back-off for a failing key."""
         n = self._failures.get(key, 0)
         self._failures[key] = n + 1
+        if self._metrics is not None:
+            self._metrics.retries.inc()
         self.add_after(key, min(self.base_delay * (2 ** min(n, 40)), self.max_delay))
 
     def num_requeues(self, key: K) -> int:
@@ -94,10 +108,19 @@ class WorkQueue(Generic[K]):
         key = self._queue.popleft()
         self._dirty.discard(key)
         self._processing.add(key)
+        if self._metrics is not None:
+            now = time.perf_counter()
+            self._metrics.queue_duration.observe(now - self._since.get(key, now))
+            self._since[key] = now
         return key
 
     def done(self, key: K) -> None:
         self._processing.discard(key)
+        if self._metrics is not None:
+            now = time.perf_counter()
+            self._metrics.work_duration.observe(now - self._since.pop(key, now))
+            if key in self._dirty:
+                self._since[key] = now
         if key in self._dirty:
             self._queue.append(key)
             self._wake()

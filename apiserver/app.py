@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from api import procmetrics
 from api.errors import ApiError, internal, service_unavailable
 from apiserver import nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
@@ -117,7 +118,8 @@ class ApiServerApp:
                 state.authorizer.check(Attributes(user.name, user.groups, req.method.lower(), path=req.path,
                                                   resource_request=False))
             if req.path == "/metrics" and req.method == "GET" and self.metrics is not None:
-                await respond(send, 200, self.metrics.exposition(), METRICS_CONTENT_TYPE)
+                # then the process's default registry: in-process controllers' and scheduler's metrics
+                await respond(send, 200, self.metrics.exposition() + procmetrics.exposition(), METRICS_CONTENT_TYPE)
                 return
             if await meta.handle_meta(state, req, send):
                 return

@@ -60,7 +60,7 @@ class QueueController:
     name = "controller"
 
     def __init__(self, workers: int = 4, base_delay: float = 0.005, max_delay: float = 60.0) -> None:
-        self.queue: WorkQueue[str] = WorkQueue(base_delay, max_delay)
+        self.queue: WorkQueue[str] = WorkQueue(base_delay, max_delay, name=self.name)
         self.workers = workers
 
     def enqueue(self, obj: Obj | DeletedFinalStateUnknown | str) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, InformerFactory, key_of
+from api.procmetrics import scheduling_attempt
 from api.selectors import selector_from_map
 from api.workqueue import ShutDown, WorkQueue
 from controller.base import ApiClient, Obj, meta, unwrap
@@ -186,6 +188,7 @@ class Scheduler:
             self.queue.forget(key)
             self.queue.done(key)
             return None
+        started = time.perf_counter()
         info = pod_info(key, pod)
         self._service_selectors(info)
         result: NodeInfo | framework.FitError
@@ -198,6 +201,7 @@ class Scheduler:
             result = framework.schedule(info, self.live_nodes(), self.rng)
         if isinstance(result, framework.FitError):
             self.unschedulable.add(key)
+            scheduling_attempt("unschedulable", time.perf_counter() - started)
             self.queue.done(key)
             self.queue.add_rate_limited(key)
             return asyncio.create_task(self._record_failure(pod, result.message))
@@ -207,9 +211,10 @@ class Scheduler:
         result.add_pod(info)
         await self._sem.acquire()
         return asyncio.create_task(self._bind(key, pod, result.name, volumebinding.to_select(info.volumes,
-                                                                                             result.name)))
+                                                                                             result.name), started))
 
-    async def _bind(self, key: str, pod: Obj, node: str, claims: list[Obj] | None = None) -> None:
+    async def _bind(self, key: str, pod: Obj, node: str, claims: list[Obj] | None = None,
+                    started: float | None = None) -> None:
         m = meta(pod)
         body = {"apiVersion": "v1", "kind": "Binding",
                 "metadata": {"name": m["name"], "namespace": m.get("namespace"), "uid": m.get("uid")},
@@ -228,10 +233,14 @@ class Scheduler:
                 self.queue.forget(key)  # deleted or bound elsewhere meanwhile: nothing to do
             else:
                 log.info("binding %s to %s failed: %r", key, node, e)
+                if started is not None:
+                    scheduling_attempt("error", time.perf_counter() - started)
                 self.events.record(pod, WARNING, "FailedScheduling", f"Binding rejected: {e}")
                 self.queue.add_rate_limited(key)
         else:
             self.bound += 1
+            if started is not None:
+                scheduling_attempt("scheduled", time.perf_counter() - started)
             self.queue.forget(key)
             self.events.record(pod, NORMAL, "Scheduled", f"Successfully assigned {m.get('namespace')}/{m['name']} to {node}")
         finally:

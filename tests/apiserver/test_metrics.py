@@ -4,10 +4,12 @@ authentication and RBAC's nonResourceURLs (a token without `get /metrics` gets k
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.apiserver.conftest import Server
+from tests.apiserver.conftest import Server, free_port
 from tests.polling import wait_for
 
 
@@ -22,8 +24,8 @@ def _samples(http: httpx.Client) -> dict[str, list[tuple[dict[str, str], float]]
     return out
 
 
-def _count(samples: dict[str, list[tuple[dict[str, str], float]]], name: str, **labels: str) -> float:
-    return sum(v for lab, v in samples.get(name, []) if all(lab.get(k) == x for k, x in labels.items()))
+def _count(samples: dict[str, list[tuple[dict[str, str], float]]], metric: str, **labels: str) -> float:
+    return sum(v for lab, v in samples.get(metric, []) if all(lab.get(k) == x for k, x in labels.items()))
 
 
 def test_metrics_counts_requests(http: httpx.Client, ns: str) -> None:
@@ -78,3 +80,28 @@ def test_metrics_needs_authentication_and_rbac(server: Server, http: httpx.Clien
         "subjects": [{"kind": "ServiceAccount", "name": "scraper", "namespace": ns}]}).status_code == 201
     with server.client(token=token) as sa:
         wait_for(lambda: sa.get("/metrics").status_code == 200, timeout=10, what="the binding grants /metrics")
+
+
+def test_in_process_control_loops_metrics(tmp_path: Path) -> None:
+    """`kubelite server` with its controllers and scheduler: workqueue_* by queue name and the
+    scheduler's attempts (a pod with no node to go to is an `unschedulable` attempt)."""
+    srv = Server(tmp_path / "data", free_port(), control_loops=True)
+    srv.start()
+    try:
+        with srv.client() as http:
+            rc = {"metadata": {"name": "web"}, "spec": {"replicas": 1, "selector": {"app": "web"}, "template": {
+                "metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}}}
+            assert http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).status_code == 201
+
+            def seen() -> bool:
+                s = _samples(http)
+                return (_count(s, "workqueue_adds_total", name="replication") >= 1
+                        and _count(s, "scheduler_schedule_attempts_total", result="unschedulable") >= 1
+                        and _count(s, "scheduler_e2e_scheduling_duration_seconds_count", result="unschedulable") >= 1)
+
+            wait_for(seen, timeout=20, what="controller and scheduler metrics")
+            s = _samples(http)
+            assert any(lab.get("name") == "replication" for lab, _ in s["workqueue_depth"])
+            assert _count(s, "workqueue_work_duration_seconds_count", name="replication") >= 1
+    finally:
+        srv.stop()
