@@ -3,39 +3,22 @@
 A controller's informer handlers only `enqueue` keys; `workers` tasks take a key and call the
 controller's `sync(key)`, which re-reads the caches and converges (level-triggered). A sync
 that raises is retried with exponential back-off; one that succeeds is forgotten. The client
-is anything with `AsyncClient`'s verbs (`ApiClient`), so unit tests pass a fake.
+is anything with `AsyncClient`'s verbs (`api.protocol.ApiClient`), so unit tests pass a fake.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any
 
 from api.informer import DeletedFinalStateUnknown, Informer, key_of
+from api.protocol import ApiClient as ApiClient  # re-exported: the controllers type their client with it
 from api.workqueue import ShutDown, WorkQueue
 
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
-
-
-class ApiClient(Protocol):
-    async def get(self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None) -> Any: ...
-
-    async def list(self, r: Any, namespace: str | None = None, **kw: Any) -> Any: ...
-
-    async def create(self, r: Any, obj: dict[str, Any], namespace: str | None = None, **kw: Any) -> Any: ...
-
-    async def update(self, r: Any, obj: dict[str, Any], namespace: str | None = None, **kw: Any) -> Any: ...
-
-    async def patch(self, r: Any, name: str, body: Any, content_type: str = ...,
-                    namespace: str | None = None, **kw: Any) -> Any: ...
-
-    async def delete(self, r: Any, name: str, namespace: str | None = None, **kw: Any) -> Any: ...
-
-    def watch(self, r: Any, namespace: str | None = None, **kw: Any) -> AsyncIterator[dict[str, Any]]: ...
 
 
 def meta(obj: Obj) -> Obj:

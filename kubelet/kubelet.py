@@ -19,6 +19,7 @@ from typing import Any
 from api import jsonutil
 from api.events import WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer, InformerFactory, deleted_object
+from api.protocol import ApiClient
 from kubelet.node import NodeAgent
 from kubelet.podworkers import PodWorkers
 from kubelet.probes import ProbeManager
@@ -46,7 +47,7 @@ class KubeletOptions:
 
 
 class Kubelet:
-    def __init__(self, client: Any, runtime: Runtime, node: NodeAgent, options: KubeletOptions,
+    def __init__(self, client: ApiClient, runtime: Runtime, node: NodeAgent, options: KubeletOptions,
                  informers: InformerFactory | None = None) -> None:
         self.client = client
         self.runtime = runtime

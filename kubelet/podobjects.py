@@ -20,6 +20,7 @@ from typing import Any
 
 from api.errors import ApiError
 from api.podrefs import CLAIMS, CONFIGMAPS, SECRETS, VOLUMES, references
+from api.protocol import ApiClient
 
 Obj = dict[str, Any]
 KIND_WORD = {CONFIGMAPS: "configmap", SECRETS: "secret"}  # as kubelet's messages name them
@@ -53,7 +54,7 @@ class PodObjects:
 class ObjectSource:
     """GETs through the kubelet's client, remembered for `ttl` seconds across the node's pods."""
 
-    def __init__(self, client: Any, ttl: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, client: ApiClient, ttl: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.ttl = ttl
         self.clock = clock

@@ -23,6 +23,7 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
+from api.protocol import ApiClient
 from kubelet import volumes
 from kubelet.containerconfig import (
     CONTAINER_NAME,
@@ -67,7 +68,7 @@ class SyncContext:
 
 
 class PodSyncer:
-    def __init__(self, runtime: Runtime, client: Any, ctx: SyncContext, probes: ProbeManager,
+    def __init__(self, runtime: Runtime, client: ApiClient, ctx: SyncContext, probes: ProbeManager,
                  backoff: Backoff | None = None, clock: Callable[[], float] = time.time,
                  recorder: EventRecorder | None = None) -> None:
         self.runtime = runtime

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from api.informer import InformerFactory
+from api.protocol import ApiClient
 from kubelet.dns.forward import Forwarder, read_nameservers
 from kubelet.dns.server import DnsServer
 from kubelet.dns.view import InformerView
@@ -28,7 +28,7 @@ MERGE_PATCH = "application/merge-patch+json"
 
 
 class NodeDns:
-    def __init__(self, client: Any, informers: InformerFactory, node_name: str, host: str, port: int = 53,
+    def __init__(self, client: ApiClient, informers: InformerFactory, node_name: str, host: str, port: int = 53,
                  zone: str = "cluster.local", resolv_conf: str = "/etc/resolv.conf") -> None:
         self.client = client
         self.node_name = node_name

@@ -24,6 +24,7 @@ from typing import Any
 
 from api.errors import ApiError
 from api.informer import InformerFactory
+from api.protocol import ApiClient
 from kubelet.ingress import nginxconf, routes
 from kubelet.ingress.nginx import Nginx
 
@@ -70,7 +71,7 @@ def pem_of(secret: Obj) -> bytes | None:
 
 
 class IngressController:
-    def __init__(self, client: Any, informers: InformerFactory, state_dir: Path, nginx: Nginx | None = None,
+    def __init__(self, client: ApiClient, informers: InformerFactory, state_dir: Path, nginx: Nginx | None = None,
                  min_interval: float = 0.1, secret_refresh: float = 30.0, http_port: int = nginxconf.HTTP_PORT,
                  https_port: int = nginxconf.HTTPS_PORT) -> None:
         self.client = client
