@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import ipaddress
+import json
 import logging
 import os
 import ssl
@@ -143,9 +144,10 @@ def _route(path: str) -> tuple[str, str, str, str] | None:
 class KubeletApp:
     """ASGI: authenticate by the client certificate's CN, route, serve logs and exec."""
 
-    def __init__(self, runtime: Runtime, allowed_cn: str = API_SERVER_CN) -> None:
+    def __init__(self, runtime: Runtime, allowed_cn: str = API_SERVER_CN, stats: Any = None) -> None:
         self.runtime = runtime
         self.allowed_cn = allowed_cn
+        self.stats = stats  # kubelet.stats.StatsCollector: /stats/summary (None: 404)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -156,6 +158,8 @@ class KubeletApp:
             if scope["type"] == "http":
                 if scope["path"] == "/healthz":
                     await _respond(send, 200, b"ok")
+                elif scope["path"] == "/stats/summary" and self.stats is not None:
+                    await _respond(send, 200, json.dumps(self.stats.summary()).encode(), b"application/json")
                 elif route is not None and route[0] == "containerLogs" and scope["method"] == "GET":
                     await self._logs(scope, receive, send, *route[1:])
                 elif route is not None and route[0] == "exec":
@@ -326,9 +330,9 @@ class _Body:
         await self.send({"type": "http.response.body", "body": b""})
 
 
-async def _respond(send: Any, code: int, body: bytes) -> None:
+async def _respond(send: Any, code: int, body: bytes, content_type: bytes = TEXT) -> None:
     await send({"type": "http.response.start", "status": code,
-                "headers": [(b"content-type", TEXT), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -357,13 +361,16 @@ class KubeletServer:
     """Serves `KubeletApp` over TLS on node_ip:port until cancelled."""
 
     def __init__(self, runtime: Runtime, client_config: Any, node_ip: str, port: int, data_dir: Path,
-                 allowed_cn: str = API_SERVER_CN) -> None:
+                 allowed_cn: str = API_SERVER_CN, node_name: str = "", stats_interval: float = 15.0) -> None:
         self.runtime = runtime
         self.ca_data: bytes = client_config.ca_data
         self.node_ip = node_ip
         self.port = port
         self.tls_dir = Path(data_dir) / "kubelet-tls"
-        self.app = KubeletApp(runtime, allowed_cn)
+        from kubelet.stats import StatsCollector
+
+        self.stats = StatsCollector(runtime, node_name, stats_interval)
+        self.app = KubeletApp(runtime, allowed_cn, self.stats)
         self.started = asyncio.Event()
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -391,6 +398,7 @@ class KubeletServer:
     async def run(self) -> None:
         server = _quiet_server_class()(self._uvicorn_config())
         serving = asyncio.ensure_future(server.serve())
+        sampling = asyncio.create_task(self.stats.run(), name="kubelet-stats")
         try:
             while not server.started and not serving.done():
                 await asyncio.sleep(0.02)
@@ -401,6 +409,7 @@ class KubeletServer:
             if not server.started:
                 raise RuntimeError(f"kubelet server: could not listen on {self.node_ip}:{self.port}")
         finally:
+            sampling.cancel()
             if not serving.done():
                 server.should_exit = True
                 with contextlib.suppress(BaseException):

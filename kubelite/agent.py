@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
@@ -46,6 +47,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--hollow", action="store_true", help="fake runtime: no containers (scale tests)")
     p.add_argument("--hollow-nodes", type=int, default=1, help="with --hollow: run N nodes named NAME-0..N-1")
     p.add_argument("--backoff-initial", type=float, default=10.0, help="CrashLoopBackOff first delay (s)")
+    p.add_argument("--stats-interval", type=float, default=float(os.environ.get("KUBELITE_STATS_INTERVAL", "15")),
+                   help="seconds between samples of container CPU and memory (metrics.k8s.io's resolution)")
     p.add_argument("--backoff-max", type=float, default=300.0)
     p.add_argument("--lease-renew", type=float, default=10.0)
     p.add_argument("--cluster-dns", default="10.96.0.10",
@@ -144,7 +147,8 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
         with contextlib.suppress(ImportError):
             from kubelet.server import KubeletServer
 
-            server = KubeletServer(runtime, cfg, node_ip, args.kubelet_port, data_dir)
+            server = KubeletServer(runtime, cfg, node_ip, args.kubelet_port, data_dir, node_name=name,
+                                   stats_interval=args.stats_interval)
             tasks.append(asyncio.create_task(server.run(), name="kubelet-server"))
     kubelet = Kubelet(client, runtime, agent, KubeletOptions(
         node_name=name, node_ip=node_ip, data_dir=data_dir, backoff_initial=args.backoff_initial,
