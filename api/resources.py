@@ -153,6 +153,11 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", False,
              group="apiextensions.k8s.io", short_names=("crd", "crds"), categories=("api-extensions",),
              subresources=(Subresource("status", "CustomResourceDefinition", _STATUS),)),
+    # metrics.k8s.io/v1beta1: read-only usage aggregated from the kubelets (apiserver/metricsapi.py), never stored
+    Resource("nodes", "nodemetrics", "NodeMetrics", False, group="metrics.k8s.io", version="v1beta1",
+             verbs=("get", "list")),
+    Resource("pods", "podmetrics", "PodMetrics", True, group="metrics.k8s.io", version="v1beta1",
+             verbs=("get", "list")),
 )
 
 _BY_NAME: dict[str, Resource] = {}

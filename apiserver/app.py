@@ -12,7 +12,7 @@ from typing import Any
 
 from api import procmetrics
 from api.errors import ApiError, internal, service_unavailable
-from apiserver import nodegraph
+from apiserver import metricsapi, nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.clientcert import IDENTITY_KEY
 from apiserver.handlers import meta
@@ -63,6 +63,7 @@ class ApiServerApp:
     def __init__(self, state: State) -> None:
         self.state = state
         self.metrics: ApiServerMetrics | None = ApiServerMetrics() if metrics_enabled() else None
+        self.metrics_source: metricsapi.MetricsSource | None = None  # metrics.k8s.io, made on first use
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -134,6 +135,11 @@ class ApiServerApp:
             state.authorizer.check(resource_attributes(user, req, route))
         if type(send) is _Tracked:
             send.route = route
+        if route.resource.group == metricsapi.GROUP:
+            if self.metrics_source is None:
+                self.metrics_source = metricsapi.MetricsSource(state)
+            await metricsapi.handle(state, self.metrics_source, req, send, route)
+            return
         if self.metrics is not None and route.name is None and req.query.get("watch") in ("true", "1"):
             watchers = self.metrics.watch_started(route.resource)
             try:
