@@ -144,7 +144,13 @@ def main() -> None:
                                              for c in p["status"].get("conditions") or [])]
                 return ok if len(ok) == args.replicas else []
 
-            pods = wait(ready_pods, 120, "ready pods")
+            try:
+                pods = wait(ready_pods, 120, "ready pods")
+            except TimeoutError:
+                print(kubectl(data, "get", "pods", "-o", "wide"), kubectl(data, "get", "nodes"), file=sys.stderr)
+                for log in sorted((data / "logs").glob("*.log")):
+                    print(f"--- {log.name}", log.read_text()[-2000:], file=sys.stderr)
+                raise
             pod_ips = [p["status"]["podIP"] for p in pods]
             node_ip = json.loads(kubectl(data, "get", "nodes", "-o", "json"))["items"][0]["status"]["addresses"][0][
                 "address"]
