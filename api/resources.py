@@ -153,6 +153,9 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", False,
              group="apiextensions.k8s.io", short_names=("crd", "crds"), categories=("api-extensions",),
              subresources=(Subresource("status", "CustomResourceDefinition", _STATUS),)),
+    Resource("horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", True,
+             group="autoscaling", version="v2", short_names=("hpa",), categories=("all",),
+             subresources=(Subresource("status", "HorizontalPodAutoscaler", _STATUS),)),
     # metrics.k8s.io/v1beta1: read-only usage aggregated from the kubelets (apiserver/metricsapi.py), never stored
     Resource("nodes", "nodemetrics", "NodeMetrics", False, group="metrics.k8s.io", version="v1beta1",
              verbs=("get", "list")),

@@ -21,6 +21,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from api.conditions import READY, condition
 from api.humanize import age, format_labels
 from api.jsonutil import now as _now
 from api.podstatus import pod_status_cells
@@ -199,8 +200,7 @@ def _service_row(svc: Obj, now: _dt.datetime) -> Row:
 
 def _node_row(node: Obj, now: _dt.datetime) -> Row:
     meta, spec, status = node.get("metadata") or {}, node.get("spec") or {}, node.get("status") or {}
-    conds = status.get("conditions") or []
-    ready = next((c for c in conds if c.get("type") == "Ready"), None)
+    ready = condition(node, READY)
     states = ["Unknown"] if ready is None else ["Ready" if ready.get("status") == "True" else "NotReady"]
     if spec.get("unschedulable"):
         states.append("SchedulingDisabled")
@@ -290,7 +290,7 @@ AGE_COLUMN: dict[str, Any] = _AGE
 name_cell: Callable[[Obj], str] = _name
 age_cell: Callable[[Obj, _dt.datetime], str] = _age
 _GROUP_MODULES = ("api.tables_config", "api.tables_workloads", "api.tables_rbac", "api.tables_storage",
-                 "api.tables_networking")
+                 "api.tables_networking", "api.tables_autoscaling")
 _groups_loaded = False
 
 

@@ -126,6 +126,7 @@ _MODULES = (
     "apiserver.kinds.access",
     "apiserver.kinds.networking",
     "apiserver.kinds.crd",
+    "apiserver.kinds.autoscaling",
 )
 _loaded = False
 

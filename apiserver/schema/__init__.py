@@ -30,6 +30,7 @@ from typing import Any
 from apiserver.schema import types as _t
 from apiserver.schema import types_apiextensions as _tx
 from apiserver.schema import types_apps as _ta
+from apiserver.schema import types_autoscaling as _tas
 from apiserver.schema import types_config as _tc
 from apiserver.schema import types_networking as _tn
 from apiserver.schema import types_storage as _ts
@@ -75,10 +76,14 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "authorization": (_tr.AUTHORIZATION, _tr.AUTHORIZATION_TYPES),
     "authentication": (_tr.AUTHENTICATION, _tr.AUTHENTICATION_TYPES),
     "apiextensions": (_tx.APIEXTENSIONS, _tx.APIEXTENSIONS_TYPES),
+    "autoscaling-v2": (_tas.AUTOSCALING_V2, _tas.AUTOSCALING_V2_TYPES),
+    "metrics": (_tas.METRICS, _tas.METRICS_TYPES),
 }
 _KINDS: dict[str, str] = {**_t.KINDS, **_ta.KINDS, **_tc.CONFIG_KINDS, **_tr.RBAC_KINDS, **_ts.STORAGE_KINDS,
                          **_tx.APIEXTENSIONS_KINDS}
 _KINDS.update(_tn.NETWORKING_KINDS)
+_KINDS.update(_tas.AUTOSCALING_V2_KINDS)
+_KINDS.update(_tas.METRICS_KINDS)
 _PACKAGE: dict[str, str] = {}
 _RAW: dict[str, dict[str, str]] = {}
 for _pkg, _table in _TABLES.values():
@@ -86,7 +91,8 @@ for _pkg, _table in _TABLES.values():
         _PACKAGE[_name] = _pkg
         _RAW[_name] = _fields
 for _kind in (*_t.LISTED_KINDS, *_tn.NETWORKING_LISTED_KINDS, *_ta.LISTED_KINDS, *_tc.CONFIG_LISTED_KINDS, *_tr.RBAC_LISTED_KINDS,
-              *_ts.STORAGE_LISTED_KINDS, *_tx.APIEXTENSIONS_LISTED_KINDS):
+              *_ts.STORAGE_LISTED_KINDS, *_tx.APIEXTENSIONS_LISTED_KINDS, *_tas.AUTOSCALING_V2_LISTED_KINDS,
+              *_tas.METRICS_LISTED_KINDS):
     _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
     _RAW[_kind + "List"] = {"kind": "string", "apiVersion": "string", "metadata": "ListMeta",
                             "items!": f"[{_kind}]"}
