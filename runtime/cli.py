@@ -77,8 +77,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(with_images: bool, only: str = "") -> argparse.ArgumentParser:
-    """The whole CLI; with `only="run"` or `"create"`, just that verb: the other 15 subparsers
-    cost ~2 ms of every `run --rm`, and a verb's own parsing and help do not depend on them."""
+    """The whole CLI; with `only=VERB` (a container verb), just that verb: each subparser costs
+    ~0.5-1.5 ms to build (argparse looks up translations of its titles), so 17 of them were a
+    quarter of a `logs` or `exec`; a verb's own parsing and help do not depend on the others."""
     from runtime.containers import commands as c
 
     parser = _Parser(prog="kubelite runtime", description="docker-style container runtime")
@@ -87,89 +88,103 @@ def build_parser(with_images: bool, only: str = "") -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="warning", help="debug logs every command run")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
 
-    if not only:
+    def want(verb: str) -> bool:
+        return not only or verb == only
+
+    if want("version"):
         sub.add_parser("version", help="show versions").set_defaults(func=c.cmd_version)
+    if want("info"):
         sub.add_parser("info", help="show runtime information").set_defaults(func=c.cmd_info)
     for verb, func, help_ in (("run", c.cmd_run, "run a command in a new container"),
                               ("create", c.cmd_create, "create a container without starting it")):
-        if only and verb != only:
+        if not want(verb):
             continue
         p = sub.add_parser(verb, help=help_, add_help=False)
         p.add_argument("--help", action="help")
         _run_flags(p)
         p.set_defaults(func=func)
-    if only:
-        return parser
 
-    p = sub.add_parser("ps", help="list containers")
-    p.add_argument("-a", "--all", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("--no-trunc", action="store_true")
-    p.set_defaults(func=c.cmd_ps)
+    if want("ps"):
+        p = sub.add_parser("ps", help="list containers")
+        p.add_argument("-a", "--all", action="store_true")
+        p.add_argument("-q", "--quiet", action="store_true")
+        p.add_argument("--no-trunc", action="store_true")
+        p.set_defaults(func=c.cmd_ps)
 
-    p = sub.add_parser("logs", help="print a container's logs")
-    p.add_argument("-f", "--follow", action="store_true")
-    p.add_argument("--tail", type=int)
-    p.add_argument("-t", "--timestamps", action="store_true")
-    p.add_argument("container")
-    p.set_defaults(func=c.cmd_logs)
+    if want("logs"):
+        p = sub.add_parser("logs", help="print a container's logs")
+        p.add_argument("-f", "--follow", action="store_true")
+        p.add_argument("--tail", type=int)
+        p.add_argument("-t", "--timestamps", action="store_true")
+        p.add_argument("container")
+        p.set_defaults(func=c.cmd_logs)
 
-    p = sub.add_parser("exec", help="run a command in a running container")
-    p.add_argument("-i", "--interactive", action="store_true")
-    p.add_argument("-t", "--tty", action="store_true")
-    p.add_argument("-e", "--env", action="append", default=[])
-    p.add_argument("-w", "--workdir")
-    p.add_argument("-u", "--user")
-    p.add_argument("container")
-    p.add_argument("command", nargs=argparse.REMAINDER)
-    p.set_defaults(func=c.cmd_exec)
+    if want("exec"):
+        p = sub.add_parser("exec", help="run a command in a running container")
+        p.add_argument("-i", "--interactive", action="store_true")
+        p.add_argument("-t", "--tty", action="store_true")
+        p.add_argument("-e", "--env", action="append", default=[])
+        p.add_argument("-w", "--workdir")
+        p.add_argument("-u", "--user")
+        p.add_argument("container")
+        p.add_argument("command", nargs=argparse.REMAINDER)
+        p.set_defaults(func=c.cmd_exec)
 
-    p = sub.add_parser("start", help="start stopped containers")
-    p.add_argument("-a", "--attach", action="store_true")
-    p.add_argument("-i", "--interactive", action="store_true")
-    p.add_argument("containers", nargs="+")
-    p.set_defaults(func=c.cmd_start)
+    if want("start"):
+        p = sub.add_parser("start", help="start stopped containers")
+        p.add_argument("-a", "--attach", action="store_true")
+        p.add_argument("-i", "--interactive", action="store_true")
+        p.add_argument("containers", nargs="+")
+        p.set_defaults(func=c.cmd_start)
 
     for verb, func, help_ in (("stop", c.cmd_stop, "stop containers (stop signal, then SIGKILL)"),
                               ("restart", c.cmd_restart, "restart containers")):
+        if not want(verb):
+            continue
         p = sub.add_parser(verb, help=help_)
         p.add_argument("-t", "--time", type=float, default=10.0, help="grace period in seconds")
         p.add_argument("containers", nargs="+")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("wait", help="wait for containers to exit, print their exit codes")
-    p.add_argument("containers", nargs="+")
-    p.set_defaults(func=c.cmd_wait)
+    if want("wait"):
+        p = sub.add_parser("wait", help="wait for containers to exit, print their exit codes")
+        p.add_argument("containers", nargs="+")
+        p.set_defaults(func=c.cmd_wait)
 
-    p = sub.add_parser("kill", help="send a signal to containers")
-    p.add_argument("-s", "--signal", default="SIGKILL")
-    p.add_argument("containers", nargs="+")
-    p.set_defaults(func=c.cmd_kill)
+    if want("kill"):
+        p = sub.add_parser("kill", help="send a signal to containers")
+        p.add_argument("-s", "--signal", default="SIGKILL")
+        p.add_argument("containers", nargs="+")
+        p.set_defaults(func=c.cmd_kill)
 
-    p = sub.add_parser("rm", help="remove containers")
-    p.add_argument("-f", "--force", action="store_true")
-    p.add_argument("-v", "--volumes", action="store_true", help="accepted for docker compatibility")
-    p.add_argument("containers", nargs="+")
-    p.set_defaults(func=c.cmd_rm)
+    if want("rm"):
+        p = sub.add_parser("rm", help="remove containers")
+        p.add_argument("-f", "--force", action="store_true")
+        p.add_argument("-v", "--volumes", action="store_true", help="accepted for docker compatibility")
+        p.add_argument("containers", nargs="+")
+        p.set_defaults(func=c.cmd_rm)
 
-    p = sub.add_parser("inspect", help="show containers or images as JSON")
-    p.add_argument("containers", nargs="+")
-    p.set_defaults(func=c.cmd_inspect)
+    if want("inspect"):
+        p = sub.add_parser("inspect", help="show containers or images as JSON")
+        p.add_argument("containers", nargs="+")
+        p.set_defaults(func=c.cmd_inspect)
 
-    p = sub.add_parser("build", help="build an image from a Dockerfile")
-    p.add_argument("-t", "--tag", action="append", default=[])
-    p.add_argument("-f", "--file")
-    p.add_argument("--build-arg", action="append", default=[])
-    p.add_argument("--no-cache", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("context")
-    p.set_defaults(func=_lazy("runtime.build", "cmd_build"))
+    if want("build"):
+        p = sub.add_parser("build", help="build an image from a Dockerfile")
+        p.add_argument("-t", "--tag", action="append", default=[])
+        p.add_argument("-f", "--file")
+        p.add_argument("--build-arg", action="append", default=[])
+        p.add_argument("--no-cache", action="store_true")
+        p.add_argument("-q", "--quiet", action="store_true")
+        p.add_argument("context")
+        p.set_defaults(func=_lazy("runtime.build", "cmd_build"))
 
-    p = sub.add_parser("commit", help="make an image from a container's changes")
-    p.add_argument("container")
-    p.add_argument("ref", nargs="?")
-    p.add_argument("-m", "--message", default="")
-    p.set_defaults(func=_lazy("runtime.build", "cmd_commit"))
+    if want("commit"):
+        p = sub.add_parser("commit", help="make an image from a container's changes")
+        p.add_argument("container")
+        p.add_argument("ref", nargs="?")
+        p.add_argument("-m", "--message", default="")
+        p.set_defaults(func=_lazy("runtime.build", "cmd_commit"))
 
     if with_images:
         try:
@@ -223,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     verb = _verb(argv)
-    parser = build_parser(with_images=verb not in CONTAINER_VERBS, only=verb if verb in ("run", "create") else "")
+    parser = build_parser(with_images=verb not in CONTAINER_VERBS, only=verb if verb in CONTAINER_VERBS else "")
     args = parser.parse_args(argv)
     if str(args.log_level).lower() != "warning":  # `logging` costs ~5 ms of the run --rm budget
         import logging
