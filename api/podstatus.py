@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from api.conditions import is_ready
 from api.humanize import age
 from api.jsonutil import parse_time
 
@@ -103,8 +104,7 @@ def pod_status_cells(pod: Obj, now: _dt.datetime | None = None) -> tuple[str, st
                 has_running = True
                 ready += 1
         if reason == "Completed" and has_running:
-            pod_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-            reason = "Running" if pod_ready else "NotReady"
+            reason = "Running" if is_ready(pod) else "NotReady"
 
     if (pod.get("metadata") or {}).get("deletionTimestamp"):
         if status.get("reason") == "NodeLost":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from api.conditions import is_ready
 from api.errors import ApiError
 from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
@@ -185,7 +186,4 @@ class DaemonSetController(QueueController):
 
 
 def _ready(node: Obj) -> bool:
-    for c in (node.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready":
-            return c.get("status") == "True"
-    return False
+    return is_ready(node)

@@ -18,6 +18,7 @@ import ipaddress
 import logging
 from typing import Any
 
+from api.conditions import is_ready
 from api.errors import ApiError
 from api.informer import DeletedFinalStateUnknown, Informer
 from controller.base import ApiClient, Obj, QueueController, meta, unwrap
@@ -56,8 +57,7 @@ def node_address(node: Obj) -> str:
 
 
 def node_ready(node: Obj) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (node.get("status") or {}).get("conditions") or [])
+    return is_ready(node)
 
 
 def dns_subsets(nodes: list[Obj]) -> list[Obj]:

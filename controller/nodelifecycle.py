@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api import jsonutil
+from api.conditions import ready_status
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import Informer
@@ -46,13 +47,6 @@ class Decision:
     pods_not_ready: bool = False
     evict: bool = False
     notes: list[str] = field(default_factory=list)
-
-
-def ready_status(node: Obj) -> str:
-    for c in (node.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready":
-            return str(c.get("status") or "Unknown")
-    return "Unknown"
 
 
 def has_taint(node: Obj, key: str) -> bool:

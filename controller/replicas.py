@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from api import jsonutil
+from api.conditions import READY, condition, is_ready
 from api.selectors import LabelSelector
 
 Obj = dict[str, Any]
@@ -31,15 +32,7 @@ def is_active(pod: Obj) -> bool:
 
 
 def ready_condition(pod: Obj) -> Obj | None:
-    for c in (pod.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready":
-            return dict(c)
-    return None
-
-
-def is_ready(pod: Obj) -> bool:
-    c = ready_condition(pod)
-    return c is not None and c.get("status") == "True"
+    return condition(pod, READY)
 
 
 def is_available(pod: Obj, min_ready_seconds: int, now: dt.datetime) -> bool:

@@ -19,6 +19,7 @@ import contextlib
 from typing import Any
 from urllib.parse import urlencode
 
+from api.conditions import is_ready
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
@@ -79,8 +80,7 @@ def pick_pod(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The pod kubectl would take: running and ready ones first, then the oldest."""
     def key(p: dict[str, Any]) -> tuple[bool, bool, str]:
         status = p.get("status") or {}
-        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-        return status.get("phase") != "Running", not ready, (p.get("metadata") or {}).get("creationTimestamp", "")
+        return status.get("phase") != "Running", not is_ready(p), (p.get("metadata") or {}).get("creationTimestamp", "")
     live = [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
     return min(live or pods, key=key) if pods else None
 

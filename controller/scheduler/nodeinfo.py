@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.conditions import is_ready
 from api.quantity import to_int, to_milli
 from api.selectors import LabelSelector
 
@@ -110,8 +111,7 @@ class NodeInfo:
         self.labels = dict((node.get("metadata") or {}).get("labels") or {})
         self.taints = list(spec.get("taints") or [])
         self.unschedulable = bool(spec.get("unschedulable"))
-        ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
-        self.ready = ready is not None and ready.get("status") == "True"
+        self.ready = is_ready(node)
 
     def add_pod(self, info: PodInfo) -> None:
         if info.key in self.pods:

@@ -1,0 +1,33 @@
+"""Status conditions: find one by type, and the Ready condition every component asks about.
+
+A pod's and a node's Ready condition have the same shape (`status.conditions[]` with
+`type: Ready`, `status: "True" | "False" | "Unknown"`), and kube treats a missing one as
+Unknown (not ready). The controllers, the scheduler, the kubelet, kubectl and the API server's
+tables all ask "is it ready?": this is the one answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+READY = "Ready"
+
+
+def condition(obj: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
+    """The object's `status.conditions[]` entry of that type, or None."""
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == type_:
+            return dict(c)
+    return None
+
+
+def ready_status(obj: Mapping[str, Any]) -> str:
+    """The Ready condition's status: "True", "False", or "Unknown" (also when there is none)."""
+    c = condition(obj, READY)
+    return str((c or {}).get("status") or "Unknown")
+
+
+def is_ready(obj: Mapping[str, Any]) -> bool:
+    """A pod or node whose Ready condition is True."""
+    return ready_status(obj) == "True"
