@@ -99,6 +99,12 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
     if "clusterrole-aggregation" in enabled:
         cra = ClusterRoleAggregationController(client, factory.informer("clusterroles"))
         loops.append(cra.run())
+    if "horizontalpodautoscaling" in enabled:
+        from controller.hpa import HorizontalPodAutoscalerController
+
+        hpa = HorizontalPodAutoscalerController(client, factory.informer("horizontalpodautoscalers"), pods,
+                                                recorder("horizontal-pod-autoscaler"))
+        loops.append(hpa.run())
     if "serviceaccount" in enabled:
         sa = ServiceAccountsController(
             client, factory.informer("namespaces"),

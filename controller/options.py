@@ -71,7 +71,7 @@ class ControllerOptions:
                                     "nodeipam", "garbagecollector", "podgc", "namespace", "kubedns",
                                     "daemonset", "statefulset", "job", "cronjob", "serviceaccount",
                                     "persistentvolume-binder", "local-path-provisioner", "pvc-protection",
-                                    "pv-protection", "clusterrole-aggregation")
+                                    "pv-protection", "clusterrole-aggregation", "horizontalpodautoscaling")
     root_ca: str = ""  # the cluster CA (PEM) published in every namespace's kube-root-ca.crt ConfigMap
     cluster_dns: str = ""  # the kube-dns Service's ClusterIP (kubelets' --cluster-dns); "": the service range's 10th
     service_cidr: str = "10.96.0.0/16"
