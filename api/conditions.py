@@ -9,16 +9,18 @@ tables all ask "is it ready?": this is the one answer.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
+
+from api.shapes import Condition
 
 READY = "Ready"
 
 
-def condition(obj: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
-    """The object's `status.conditions[]` entry of that type, or None."""
+def condition(obj: Mapping[str, Any], type_: str) -> Condition | None:
+    """The object's `status.conditions[]` entry of that type (a copy), or None."""
     for c in (obj.get("status") or {}).get("conditions") or []:
         if c.get("type") == type_:
-            return dict(c)
+            return cast(Condition, dict(c))
     return None
 
 

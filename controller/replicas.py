@@ -16,13 +16,14 @@ from typing import Any
 from api import jsonutil
 from api.conditions import READY, condition, is_ready
 from api.selectors import LabelSelector
+from api.shapes import Condition, ObjectMeta, OwnerReference
 
 Obj = dict[str, Any]
 
 BURST_REPLICAS = 500  # at most this many creations or deletions per sync
 
 
-def _meta(o: Obj) -> Obj:
+def _meta(o: Obj) -> ObjectMeta:
     return o.get("metadata") or {}
 
 
@@ -31,7 +32,7 @@ def is_active(pod: Obj) -> bool:
         "Succeeded", "Failed")
 
 
-def ready_condition(pod: Obj) -> Obj | None:
+def ready_condition(pod: Obj) -> Condition | None:
     return condition(pod, READY)
 
 
@@ -88,10 +89,10 @@ def slow_start_batches(total: int, initial: int = 1) -> Iterator[int]:
         size *= 2
 
 
-def owner_ref(rc: Obj) -> Obj:
+def owner_ref(rc: Obj) -> OwnerReference:
     m = _meta(rc)
     return {"apiVersion": rc.get("apiVersion", "v1"), "kind": rc.get("kind", "ReplicationController"),
-            "name": m.get("name"), "uid": m.get("uid"), "controller": True, "blockOwnerDeletion": True}
+            "name": m.get("name", ""), "uid": m.get("uid", ""), "controller": True, "blockOwnerDeletion": True}
 
 
 def pod_from_template(rc: Obj) -> Obj:

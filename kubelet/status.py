@@ -12,9 +12,11 @@ Succeeded or Failed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from api.shapes import Condition, ConditionStatus, ContainerStatus, Pod, PodPhase, PodSpec, PodStatus
 
 CONTAINER_ID_SCHEME = "kubelite://"
 
@@ -56,7 +58,7 @@ class ContainerView:
     ready: bool = False
     started: bool = False  # startup probe passed (or none)
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> ContainerStatus:
         if self.state == "running":
             state: dict[str, Any] = {"running": {"startedAt": self.started_at or None}}
         elif self.state == "terminated" and self.terminated is not None:
@@ -66,7 +68,7 @@ class ContainerView:
             if self.message:
                 waiting["message"] = self.message
             state = {"waiting": waiting}
-        d: dict[str, Any] = {
+        d: ContainerStatus = {
             "name": self.name,
             "state": state,
             "lastState": {"terminated": self.last_terminated.to_wire()} if self.last_terminated else {},
@@ -82,7 +84,7 @@ class ContainerView:
 
 
 def pod_phase(restart_policy: str, views: Sequence[ContainerView], init_views: Sequence[ContainerView] = (),
-              init_spec_count: int = 0) -> str:
+              init_spec_count: int = 0) -> PodPhase:
     """Pending | Running | Succeeded | Failed, by the kubelet's getPhase rules."""
     if init_spec_count:
         done = [v for v in init_views if v.state == "terminated" and v.terminated and v.terminated.exit_code == 0]
@@ -116,12 +118,12 @@ def pod_phase(restart_policy: str, views: Sequence[ContainerView], init_views: S
     return "Running"  # OnFailure: the failed ones will be restarted
 
 
-def _condition(ctype: str, ok: bool, now: str, old: dict[str, dict[str, Any]], reason: str = "",
-               message: str = "") -> dict[str, Any]:
-    status = "True" if ok else "False"
+def _condition(ctype: str, ok: bool, now: str, old: Mapping[str, Condition], reason: str = "",
+               message: str = "") -> Condition:
+    status: ConditionStatus = "True" if ok else "False"
     prev = old.get(ctype)
     since = prev.get("lastTransitionTime") if prev and prev.get("status") == status else now
-    c: dict[str, Any] = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
+    c: Condition = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
     if not ok and reason:
         c["reason"] = reason
         if message:
@@ -129,11 +131,11 @@ def _condition(ctype: str, ok: bool, now: str, old: dict[str, dict[str, Any]], r
     return c
 
 
-def build_status(pod: dict[str, Any], views: Sequence[ContainerView], init_views: Sequence[ContainerView],
-                 pod_ip: str, host_ip: str, start_time: str, now: str) -> dict[str, Any]:
+def build_status(pod: Pod | dict[str, Any], views: Sequence[ContainerView], init_views: Sequence[ContainerView],
+                 pod_ip: str, host_ip: str, start_time: str, now: str) -> PodStatus:
     """The whole `status` for this pod from what was observed."""
-    spec = pod.get("spec") or {}
-    old_status = pod.get("status") or {}
+    spec: PodSpec = pod.get("spec") or {}
+    old_status: PodStatus = pod.get("status") or {}
     old = {c.get("type", ""): c for c in old_status.get("conditions") or []}
     init_count = len(spec.get("initContainers") or [])
     phase = pod_phase(spec.get("restartPolicy", "Always"), views, init_views, init_count)
@@ -154,7 +156,7 @@ def build_status(pod: dict[str, Any], views: Sequence[ContainerView], init_views
                    "PodCompleted" if terminal else "ContainersNotReady", "" if terminal else not_ready_msg),
         _condition("PodScheduled", True, now, old),
     ]
-    status: dict[str, Any] = {
+    status: PodStatus = {
         "phase": phase,
         "conditions": conditions,
         "hostIP": host_ip,
@@ -171,7 +173,7 @@ def build_status(pod: dict[str, Any], views: Sequence[ContainerView], init_views
     return status
 
 
-def qos_class(spec: dict[str, Any]) -> str:
+def qos_class(spec: PodSpec) -> Literal["Guaranteed", "Burstable", "BestEffort"]:
     """Guaranteed when every container's requests equal its limits for cpu and memory, BestEffort
     when none sets any, Burstable otherwise (as the kubelet classifies)."""
     containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])

@@ -24,6 +24,7 @@ from api import jsonutil
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.protocol import ApiClient
+from api.shapes import PodStatus
 from kubelet import volumes
 from kubelet.containerconfig import (
     CONTAINER_NAME,
@@ -78,7 +79,7 @@ class PodSyncer:
         self.probes = probes
         self.backoff = backoff or Backoff()
         self.clock = clock
-        self._last_status: dict[str, dict[str, Any]] = {}
+        self._last_status: dict[str, PodStatus] = {}
         self._waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (uid, name) -> (reason, message)
         self._deleting = Deletions()
         self.objects = ObjectSource(client)  # the ConfigMaps and Secrets pods use, shared by the node's pods
