@@ -5,7 +5,9 @@ reloads, supervised, and nothing left behind.
   candidate file is checked with `nginx -t`, and only a file nginx accepts replaces `nginx.conf`
   (rename: nginx never reads half a file). A rejected file keeps the running one.
 - `reload()` sends the master SIGHUP (what `nginx -s reload` does): new workers take the new
-  file while the old ones finish the requests they hold, so no connection is dropped.
+  file while the old ones finish the requests they hold, so no request in flight is dropped (an
+  idle keep-alive connection is closed, which HTTP clients answer by reconnecting; a request
+  sent on one at the very moment of the close can see a reset, as with any nginx reload).
 - `supervise()` runs nginx in the foreground as a child (its own session, so its workers are one
   process group) and starts it again after a pause if it dies.
 - `stop()` asks for a graceful quit, then kills the group; `kill_leftover(state_dir)` does the

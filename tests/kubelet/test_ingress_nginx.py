@@ -1,7 +1,8 @@
 """The ingress controller loop with a real nginx on loopback ports: requests are routed by Host
 and path to the ready endpoints of the right service, TLS is served from a kubernetes.io/tls
 Secret (SNI), the Ingress's status names the nodes, a burst of endpoint changes is picked up
-by seamless reloads with no request failing, and stopping leaves no nginx process."""
+by seamless reloads with no new client failing and every request in flight finished, and
+stopping leaves no nginx process."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import http.server
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,8 @@ def free_port() -> int:
 
 class Named(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path == "/slow":
+            time.sleep(1.0)  # spans a reload of nginx
         body = f"{self.server.name} {self.path}".encode()  # type: ignore[attr-defined]
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -165,23 +169,39 @@ def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(tmp_path: Path
             stop = asyncio.Event()
 
             async def hammer() -> int:
+                # new clients keep arriving (a connection each, as in the e2e test): none may fail
                 n = 0
-                while not stop.is_set():
-                    got = await get("/", "demo.local")
-                    n += 1
-                    if not got.startswith("200 web-"):
-                        failures.append(got)
+                async with httpx.AsyncClient(timeout=5, limits=httpx.Limits(max_keepalive_connections=0)) as fresh:
+                    while not stop.is_set():
+                        try:
+                            r = await fresh.get(base + "/", headers={"Host": "demo.local"})
+                            got = f"{r.status_code} {r.text}"
+                        except httpx.TransportError as e:
+                            got = repr(e)
+                        n += 1
+                        if not got.startswith("200 web-"):
+                            failures.append(got)
                 return n
+
+            async def slow() -> str:
+                # a request in flight when nginx reloads is finished by the old worker
+                async with httpx.AsyncClient(timeout=10) as one:
+                    r = await one.get(base + "/slow", headers={"Host": "demo.local"})
+                    return f"{r.status_code} {r.text.split()[-1]}"
 
             h = asyncio.create_task(hammer())
             reloads = ctl.nginx.reloads
+            in_flight = []
             for i in range(6):
+                in_flight.append(asyncio.create_task(slow()))
+                await asyncio.sleep(0.1)  # the slow request has reached its backend
                 target = backends["web-b"] if i % 2 == 0 else backends["web-a"]
                 cur = await api.get("endpointslices", "web-x", "default")
                 cur["ports"][0]["port"] = target
                 await api.update("endpointslices", cur, "default")
                 want = "web-b" if i % 2 == 0 else "web-a"
                 await until_async(lambda: get("/", "demo.local"), f"200 {want} /")
+            assert await asyncio.gather(*in_flight) == ["200 /slow"] * 6
             stop.set()
             count = await h
             assert ctl.nginx.reloads >= reloads + 6
