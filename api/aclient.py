@@ -12,6 +12,8 @@ A request that finds its reused connection closed by the server (idle timeout) b
 byte of the answer arrived is sent once more on a fresh connection, as httpx does.
 A server URL `http+unix://<percent-encoded socket path>` talks plain HTTP over that Unix socket:
 the API server's own control loops use its private one, which spares both ends the TLS.
+With `ClientConfig.fallback_servers` (several API servers on one datastore), a connection that
+cannot be opened moves the client to the next server that answers, and it stays there.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from api.client import decode, decode_error, request_head
 from api.config import ClientConfig
 
 IDLE_MAX = 30.0  # seconds; the server closes idle keep-alive connections after 60
+CONNECT_TIMEOUT = 5.0  # with other servers to try: a host that vanished must not stall the client
 
 
 class _Conn:
@@ -52,26 +55,52 @@ class _Stale(Exception):
 class AsyncClient:
     def __init__(self, config: ClientConfig, max_connections: int = 32) -> None:
         self.config = config
-        u = urlsplit(config.server)
-        self._tls = u.scheme == "https"
-        self._unix = unquote(u.netloc) if u.scheme == "http+unix" else None
-        self._host = "localhost" if self._unix else (u.hostname or "localhost")
-        self._port = 80 if self._unix else (u.port or (443 if self._tls else 80))
-        self._prefix = u.path.rstrip("/")
+        self.servers = config.all_servers()
+        self._use(config.server)
         self._ssl: ssl.SSLContext | None = config.ssl_context() if self._tls else None
         self._idle: list[_Conn] = []
         self._slots = asyncio.Semaphore(max_connections)
         self._closed = False
         self._timeout = config.timeout or 60.0
 
-    async def _open(self) -> _Conn:
+    def _use(self, server: str) -> None:
+        u = urlsplit(server)
+        self.server = server
+        self._tls = u.scheme == "https"
+        self._unix = unquote(u.netloc) if u.scheme == "http+unix" else None
+        self._host = "localhost" if self._unix else (u.hostname or "localhost")
+        self._port = 80 if self._unix else (u.port or (443 if self._tls else 80))
+        self._prefix = u.path.rstrip("/")
+
+    async def _connect(self) -> _Conn:
         if self._unix is not None:
             r, w = await asyncio.open_unix_connection(self._unix, limit=1 << 22)
             return _Conn(r, w)
-        r, w = await asyncio.open_connection(self._host, self._port, ssl=self._ssl,
-                                             server_hostname=self._host if self._tls else None,
-                                             limit=1 << 22)
+        async with asyncio.timeout(CONNECT_TIMEOUT if len(self.servers) > 1 else None):
+            r, w = await asyncio.open_connection(self._host, self._port, ssl=self._ssl,
+                                                 server_hostname=self._host if self._tls else None,
+                                                 limit=1 << 22)
         return _Conn(r, w)
+
+    async def _open(self) -> _Conn:
+        """A connection to the current server, else to the next one that answers (failover)."""
+        start = self.servers.index(self.server) if self.server in self.servers else 0
+        first: OSError | None = None
+        for i in range(len(self.servers)):
+            server = self.servers[(start + i) % len(self.servers)]
+            if server != self.server:
+                self._drop_idle()  # kept-alive connections belong to the server being left
+                self._use(server)
+            try:
+                return await self._connect()
+            except OSError as e:  # refused, unreachable, timed out (TimeoutError is an OSError)
+                first = first or e
+        assert first is not None
+        raise first
+
+    def _drop_idle(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
 
     def _head(self, req: rq.Request) -> bytes:
         return request_head(self.config, req, self._host, self._port, self._prefix)
@@ -126,7 +155,6 @@ class AsyncClient:
         return await c.reader.read(), False
 
     async def call(self, req: rq.Request) -> Any:
-        head = self._head(req)
         async with self._slots:
             for _ in range(2):
                 c, reused = None, False
@@ -140,11 +168,12 @@ class AsyncClient:
                     c = await self._open()
                 try:
                     async with asyncio.timeout(self._timeout):
-                        c.writer.write(head + (req.body or b""))
+                        c.writer.write(self._head(req) + (req.body or b""))
                         status, headers = await self._read_head(c, reused)
                         body, keep = await self._read_body(c, headers, status)
                 except _Stale:
                     c.close()
+                    self._drop_idle()  # the others are as old: a restarted or dead server closed them all
                     continue
                 except BaseException:
                     c.close()
@@ -184,8 +213,7 @@ class AsyncClient:
 
     async def aclose(self) -> None:
         self._closed = True
-        while self._idle:
-            self._idle.pop().close()
+        self._drop_idle()
 
     async def __aenter__(self) -> AsyncClient:
         return self

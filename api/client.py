@@ -7,7 +7,8 @@ here: Content-Length or chunked bodies, keep-alive unless `Connection: close`. O
 connection per client; `call()` sends any `api.requests.Request` and returns the decoded JSON or
 raises `ApiError`; `stream()` yields the lines of a watch or a followed log on a connection of
 its own. The verb methods are one-line delegations to `api.requests`, so paths and parameters
-live in one place for both clients.
+live in one place for both clients. With `ClientConfig.fallback_servers`, a server that cannot be
+reached hands over to the next one (kubectl against several API servers of one cluster).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from api import requests as rq
 from api.config import ClientConfig
 from api.errors import ApiError
 
+CONNECT_TIMEOUT = 5.0
 MAX_LINE = 1 << 20  # a header or chunk-size line longer than this is not HTTP from our server
 
 
@@ -102,18 +104,41 @@ def read_chunk(f: BinaryIO) -> bytes:
 class Client:
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
-        u = urlsplit(config.server)
-        self._https = u.scheme == "https"
-        self._host = u.hostname or "localhost"
-        self._port = u.port or (443 if self._https else 80)
-        self._prefix = u.path.rstrip("/")
+        self.servers = config.all_servers()
+        self._use(config.server)
         self._ssl: ssl.SSLContext | None = None
         self._sock: socket.socket | None = None
         self._file: BinaryIO | None = None
 
+    def _use(self, server: str) -> None:
+        u = urlsplit(server)
+        self.server = server
+        self._https = u.scheme == "https"
+        self._host = u.hostname or "localhost"
+        self._port = u.port or (443 if self._https else 80)
+        self._prefix = u.path.rstrip("/")
+
     def _open(self, timeout: float | None) -> tuple[socket.socket, BinaryIO]:
+        """A connection to the current server, else to the next one that answers (failover)."""
+        start = self.servers.index(self.server) if self.server in self.servers else 0
+        first: ConnectionFailed | None = None
+        for i in range(len(self.servers)):
+            self._use(self.servers[(start + i) % len(self.servers)])
+            try:
+                return self._connect(timeout)
+            except ConnectionFailed as e:
+                if isinstance(e.__cause__, ssl.SSLCertVerificationError):
+                    raise  # a server that is not ours: never send the credentials elsewhere silently
+                first = first or e
+        assert first is not None
+        raise first
+
+    def _connect(self, timeout: float | None) -> tuple[socket.socket, BinaryIO]:
+        # with other servers to try, a host that vanished must not stall the CLI: connect within 5 s
+        connect = timeout if len(self.servers) == 1 else min(timeout or CONNECT_TIMEOUT, CONNECT_TIMEOUT)
         try:
-            sock = socket.create_connection((self._host, self._port), timeout=timeout)
+            sock = socket.create_connection((self._host, self._port), timeout=connect)
+            sock.settimeout(timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._https:
                 if self._ssl is None:

@@ -32,6 +32,11 @@ class ClientConfig:
     timeout: float | None = None  # seconds for a whole non-watch request; None = no limit
     user_agent: str = "kubelite"
     extra_headers: dict[str, str] = field(default_factory=dict)  # e.g. the node name of a node credential
+    fallback_servers: tuple[str, ...] = ()  # other API servers of the cluster, tried when `server` is unreachable
+
+    def all_servers(self) -> list[str]:
+        """`server` first, then the fallbacks (no duplicates): the order clients try them in."""
+        return list(dict.fromkeys([self.server, *self.fallback_servers]))
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if not self.server.startswith("https"):
