@@ -17,8 +17,9 @@ from api.client import Client, ConnectionFailed
 from api.config import ClientConfig
 from api.resources import by_plural
 
-NAMESPACES = by_plural("", "namespaces")
-assert NAMESPACES is not None
+_namespaces = by_plural("", "namespaces")
+assert _namespaces is not None
+NAMESPACES = _namespaces
 anyio = pytest.mark.anyio
 
 
