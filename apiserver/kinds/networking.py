@@ -82,6 +82,12 @@ def _slice_defaults(obj: Obj) -> None:
             port.setdefault("protocol", "TCP")
 
 
+def _class_defaults(obj: Obj) -> None:
+    params = (obj.get("spec") or {}).get("parameters")
+    if isinstance(params, dict):
+        params.setdefault("scope", "Cluster")  # v1 defaulting
+
+
 def _ingress_create(obj: Obj) -> None:
     obj["status"] = {"loadBalancer": {}}
 
@@ -90,7 +96,7 @@ row("endpointslices", "discovery.k8s.io", defaults=_slice_defaults, validate=val
     validate_update=validate_endpoint_slice_update)
 row("ingresses", "networking.k8s.io", status_separate=True, generation=True, prepare_create=_ingress_create,
     validate=validate_ingress, validate_status=validate_ingress_status, hooks=IngressAdmission())
-row("ingressclasses", "networking.k8s.io", validate=validate_ingress_class,
+row("ingressclasses", "networking.k8s.io", defaults=_class_defaults, validate=validate_ingress_class,
     validate_update=validate_ingress_class_update)
 
 

@@ -117,8 +117,10 @@ def test_bad_ingresses_are_refused(http: httpx.Client, ns: str) -> None:
 
 def test_ingress_class_controller_is_immutable(http: httpx.Client) -> None:
     base = f"{NET}/ingressclasses"
-    body = {"metadata": {"name": "other-class"}, "spec": {"controller": "example.com/lb"}}
-    assert http.post(base, json=body).status_code == 201
+    body = {"metadata": {"name": "other-class"}, "spec": {"controller": "example.com/lb",
+                                                          "parameters": {"kind": "LbConfig", "name": "lb"}}}
+    r = http.post(base, json=body)
+    assert r.status_code == 201 and r.json()["spec"]["parameters"]["scope"] == "Cluster"
     try:
         causes = _causes(http.post(base, json={"metadata": {"name": "x"}, "spec": {
             "parameters": {"kind": "K", "name": "n", "scope": "Namespace"}}}))
