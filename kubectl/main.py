@@ -23,6 +23,7 @@ VERBS: dict[str, str] = {
     "run": "kubectl.cmd_run",
     "expose": "kubectl.cmd_run",
     "scale": "kubectl.cmd_modify",
+    "autoscale": "kubectl.cmd_autoscale",
     "label": "kubectl.cmd_modify",
     "annotate": "kubectl.cmd_modify",
     "patch": "kubectl.cmd_modify",
@@ -70,6 +71,7 @@ Deploy Commands:
   rollout         Manage the rollout of a resource
   rolling-update  Perform a rolling update of the given replication controller
   scale           Set a new size for a deployment, replica set, or replication controller
+  autoscale       Auto-scale a deployment, replica set, stateful set, or replication controller
 
 Cluster Management Commands:
   cluster-info    Display cluster information

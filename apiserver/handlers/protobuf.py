@@ -147,10 +147,19 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     "IngressRuleValue": {1: ("http", "HTTPIngressRuleValue", False)},
     "HTTPIngressRuleValue": {1: ("paths", "HTTPIngressPath", True)},
     "HTTPIngressPath": {1: ("path", _S, False), 2: ("backend", "IngressBackend", False), 3: ("pathType", _S, False)},
+    # kubectl autoscale: autoscaling/v2 (k8s.io/api/autoscaling/v2/generated.proto)
+    "HorizontalPodAutoscaler": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "HorizontalPodAutoscalerSpec", False)},
+    "HorizontalPodAutoscalerSpec": {1: ("scaleTargetRef", "CrossVersionObjectReference", False),
+                                    2: ("minReplicas", _I, False), 3: ("maxReplicas", _I, False),
+                                    4: ("metrics", "MetricSpec", True)},
+    "CrossVersionObjectReference": {1: ("kind", _S, False), 2: ("name", _S, False), 3: ("apiVersion", _S, False)},
+    "MetricSpec": {1: ("type", _S, False), 4: ("resource", "ResourceMetricSource", False)},
+    "ResourceMetricSource": {1: ("name", _S, False), 2: ("target", "MetricTarget", False)},
+    "MetricTarget": {1: ("type", _S, False), 4: ("averageUtilization", _I, False)},
 }
 KINDS = {"Namespace", "Service", "ConfigMap", "Secret", "ServiceAccount", "Deployment", "Job", "CronJob", "Role",
          "ClusterRole", "RoleBinding", "ClusterRoleBinding", "TokenRequest", "SelfSubjectAccessReview",
-         "SelfSubjectRulesReview", "SelfSubjectReview", "Ingress"}
+         "SelfSubjectRulesReview", "SelfSubjectReview", "Ingress", "HorizontalPodAutoscaler"}
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:

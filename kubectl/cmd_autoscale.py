@@ -1,0 +1,78 @@
+"""`kubectl autoscale (TYPE NAME | TYPE/NAME) --max=N [--min=N] [--cpu-percent=P] [--name=HPA]`.
+
+Builds the autoscaling/v2 HorizontalPodAutoscaler kubectl's autoscale.go builds: named after the
+target (or `--name`), `scaleTargetRef` from the target as read from the server (it must exist and
+have a scale subresource), `minReplicas` only when `--min` is given, a cpu Utilization metric only
+with `--cpu-percent` (the server defaults to 80%). Created through `kubectl create`'s path, so
+`--dry-run` and `-o` behave as for `create -f`; the answer is `horizontalpodautoscaler.autoscaling/x
+autoscaled`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubectl.env import CommandError, Env
+from kubectl.flags import FlagSpec, Parsed
+
+FLAGS: dict[str, FlagSpec] = {"autoscale": {
+    "max": ("int", -1, ""), "min": ("int", -1, ""), "cpu-percent": ("int", -1, ""), "name": ("str", "", ""),
+    "dry-run": ("str", "none", ""), "output": ("str", "", "o"), "save-config": ("bool", False, ""),
+    "field-manager": ("str", "", ""), "validate": ("str", "strict", ""),
+}}
+_SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulsets")
+
+
+def hpa_object(name: str, target: dict[str, Any], low: int, high: int, cpu_percent: int) -> dict[str, Any]:
+    """The HPA for this target (pure)."""
+    spec: dict[str, Any] = {"scaleTargetRef": {"apiVersion": target.get("apiVersion", ""),
+                                               "kind": target.get("kind", ""),
+                                               "name": (target.get("metadata") or {}).get("name", "")},
+                            "maxReplicas": high}
+    if low >= 0:
+        spec["minReplicas"] = low
+    if cpu_percent >= 0:
+        spec["metrics"] = [{"type": "Resource", "resource": {
+            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu_percent}}}]
+    return {"kind": "HorizontalPodAutoscaler", "apiVersion": "autoscaling/v2",
+            "metadata": {"name": name, "creationTimestamp": None}, "spec": spec, "status": {
+                "currentMetrics": None, "desiredReplicas": 0}}
+
+
+def _target(env: Env, args: list[str]) -> tuple[Any, str]:
+    if len(args) == 1 and "/" in args[0]:
+        kind, _, name = args[0].partition("/")
+        return env.resource(kind), name
+    if len(args) == 2:
+        return env.resource(args[0]), args[1]
+    raise CommandError("error: You must provide one or more resources by argument or filename.\n"
+                       "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
+                       "   '<resource> <name>'\n   '<resource>'")
+
+
+def autoscale(env: Env, p: Parsed) -> int:
+    from kubectl.creating import dry_run_mode, report
+
+    if p["max"] < 1:
+        raise CommandError("error: --max=MAXPODS is required and must be at least 1, max: " + str(p["max"]))
+    if p["max"] < p["min"]:
+        raise CommandError(f"error: --max=MAXPODS must be larger or equal to --min=MINPODS, max: {p['max']}, "
+                           f"min: {p['min']}")
+    res, name = _target(env, p.args)
+    if res.plural not in _SCALABLE:
+        raise CommandError(f"error: cannot autoscale a {res.kind}: {res.kind} is not scalable")
+    target = env.client.get(res, name, env.namespace)
+    target.setdefault("apiVersion", res.api_version)
+    target.setdefault("kind", res.kind)
+    obj = hpa_object(p["name"] or name, target, p["min"], p["max"], p["cpu-percent"])
+    mode = dry_run_mode(p)
+    hpa_res = env.resource("horizontalpodautoscalers.autoscaling")
+    if mode == "client":
+        report(env, p, obj, hpa_res, "autoscaled", mode)
+        return 0
+    obj["metadata"].pop("creationTimestamp")
+    obj.pop("status")
+    out = env.client.create(hpa_res, obj, env.namespace, dry_run=mode == "server",
+                            field_manager=p["field-manager"] or "kubectl-autoscale", field_validation="Strict")
+    report(env, p, out, hpa_res, "autoscaled", mode)
+    return 0
