@@ -1,5 +1,8 @@
-"""ASGI plumbing shared by the two HTTP servers that stream: the API server (which proxies pod logs
-from kubelets) and the kubelet (which serves them).
+"""ASGI plumbing shared by the two HTTP servers: the API server and the kubelet.
+
+`respond` sends a whole answer (status, content type, length, body) and `deny_websocket` refuses
+a WebSocket handshake with an HTTP answer (kubectl reads the Status in it): the one place both
+servers write those ASGI messages.
 
 A streamed response (a followed log) must end when the client goes away, not when the stream
 next yields: otherwise a quiet log holds its upstream connection and file watch forever. The
@@ -12,6 +15,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 async def until_disconnect(receive: Callable[[], Awaitable[dict[str, Any]]], work: Awaitable[None]) -> None:
@@ -32,3 +37,29 @@ async def until_disconnect(receive: Callable[[], Awaitable[dict[str, Any]]], wor
         await asyncio.gather(task, watcher, return_exceptions=True)
     if task.done() and not task.cancelled() and (err := task.exception()) is not None:
         raise err
+
+
+JSON = b"application/json"
+
+
+async def respond(send: Send, status: int, body: bytes, content_type: bytes = JSON,
+                  headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """A whole HTTP answer: status, content type and length (and `headers`), body."""
+    hdrs = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    if headers:
+        hdrs.extend(headers)
+    await send({"type": "http.response.start", "status": status, "headers": hdrs})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def deny_websocket(send: Send, status: int, body: bytes, content_type: bytes = JSON,
+                         scope: dict[str, Any] | None = None) -> None:
+    """Refuse a WebSocket handshake with an HTTP answer (ASGI's `websocket.http.response`
+    extension). Given the `scope` of a server that lacks the extension, close instead: 1008
+    (policy) for 401/403, else 1011."""
+    if scope is not None and "websocket.http.response" not in (scope.get("extensions") or {}):
+        await send({"type": "websocket.close", "code": 1008 if status in (401, 403) else 1011})
+        return
+    await send({"type": "websocket.http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "websocket.http.response.body", "body": body})

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from api import procmetrics
+from api.asgi import deny_websocket
 from api.errors import ApiError, internal, service_unavailable
 from apiserver import metricsapi, nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
@@ -212,21 +213,7 @@ class ApiServerApp:
 
 
 async def _deny_websocket(scope: dict[str, Any], send: Any, err: ApiError) -> None:
-    if "websocket.http.response" in (scope.get("extensions") or {}):
-        body = err.body()
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": err.code,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": body})
-    else:
-        await send({"type": "websocket.close", "code": 1008 if err.code in (401, 403) else 1011})
+    await deny_websocket(send, err.code, err.body(), scope=scope)
 
 
 def resource_attributes(user: User, req: Request, route: Route) -> Attributes:

@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from api import jsonutil
-from api.asgi import until_disconnect
+from api.asgi import deny_websocket, respond, until_disconnect
 from api.errors import ApiError, bad_request, service_unavailable
 from api.resources import by_plural
 
@@ -332,17 +332,11 @@ def _unreachable(target: Target, e: BaseException) -> ApiError:
 
 
 async def _respond_status(send: Any, e: ApiError) -> None:
-    body = e.body()
-    await send({"type": "http.response.start", "status": e.code,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await respond(send, e.code, e.body())
 
 
 async def _deny(send: Any, e: ApiError) -> None:
-    body = e.body()
-    await send({"type": "websocket.http.response.start", "status": e.code,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "websocket.http.response.body", "body": body})
+    await deny_websocket(send, e.code, e.body())
 
 
 __all__ = ["KUBELET_CLIENT_CN", "KubeletProxy", "Target", "ensure_kubelet_client_cert", "kubelet_endpoint",

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from api.asgi import until_disconnect
+from api.asgi import deny_websocket, respond, until_disconnect
 from api.websocket import server_protocol_class
 from kubelet import exec as kexec
 from kubelet import logs
@@ -331,16 +331,11 @@ class _Body:
 
 
 async def _respond(send: Any, code: int, body: bytes, content_type: bytes = TEXT) -> None:
-    await send({"type": "http.response.start", "status": code,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await respond(send, code, body, content_type)
 
 
 async def _deny(send: Any, code: int, message: str) -> None:
-    body = message.encode()
-    await send({"type": "websocket.http.response.start", "status": code,
-                "headers": [(b"content-type", TEXT), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "websocket.http.response.body", "body": body})
+    await deny_websocket(send, code, message.encode(), TEXT)
 
 
 # --- the server ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from api import jsonutil
+from api.asgi import respond
 from api.errors import ApiError, bad_request, go_json, status_details, too_large
 from apiserver.auth import Authenticator
 from apiserver.config import ServerConfig
@@ -139,20 +140,6 @@ def _yaml(body: bytes, json_error: Exception) -> Any:
         raise bad_request(f"the object is nested deeper than {MAX_DEPTH} levels") from None
     except yaml.YAMLError as e:
         raise bad_request(f"couldn't get version/kind; json parse error: {json_error}; yaml: {e}") from None
-
-
-async def respond(
-    send: Any,
-    status: int,
-    body: bytes,
-    content_type: bytes = JSON,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    hdrs = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
-    if headers:
-        hdrs.extend(headers)
-    await send({"type": "http.response.start", "status": status, "headers": hdrs})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def respond_json(
