@@ -254,6 +254,12 @@ class EtcdStore:
                 break
             before = rev
         target = compaction_target(await self.current_revision(), before, self._compacted)
+        # never past what the feed has published: etcd cancels a watch that is behind its
+        # compaction, and the feed would have to drop every watcher (wait for it a little)
+        deadline = time.monotonic() + 2
+        while self.hub.revision < target and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        target = min(target, self.hub.revision)
         if target <= self._compacted:
             return self._compacted
         try:
