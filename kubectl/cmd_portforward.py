@@ -107,9 +107,9 @@ def resolve_target(env: Env, what: str, specs: list[tuple[str, str]]) -> tuple[d
         pod = dict(env.client.get("pods", name if sep else what, env.namespace))
         return pod, [_local_of(local, pod_port(pod, remote)) for local, remote in specs]
     obj = env.client.get(res, name, env.namespace)
-    selector = (obj.get("spec") or {}).get("selector") or {}
-    selector = selector.get("matchLabels", selector) if isinstance(selector.get("matchLabels"), dict) else selector
-    sel = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    from kubectl.targets import selector_of
+
+    sel = selector_of(obj)
     if not sel:
         raise CommandError(f"error: cannot attach to {res.kind}: selector for {res.plural} {name} is empty")
     chosen = pick_pod(list(env.client.list("pods", env.namespace, label_selector=sel).get("items") or []))

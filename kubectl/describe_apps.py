@@ -10,6 +10,7 @@ the Deployment that controls it.
 from __future__ import annotations
 
 from api.errors import ApiError
+from api.selectors import label_selector_string
 from kubectl.describe_writer import (
     L1,
     Obj,
@@ -27,23 +28,17 @@ from kubectl.describe_writer import (
 from kubectl.env import Env
 
 HASH_LABEL = "pod-template-hash"
-_OPS = {"In": "in", "NotIn": "notin"}
 
 
 def format_selector(sel: Obj | None) -> str:
-    """metav1.FormatLabelSelector: `k=v`, `k in (a,b)`, `k`, `!k`, sorted by key; `<none>` if empty."""
+    """metav1.FormatLabelSelector: `k=v`, `k in (a,b)`, `k`, `!k`, sorted by key; `<none>` if empty,
+    `<error>` for an operator kube does not know."""
     if sel is None:
         return "<none>"
-    parts: list[tuple[str, str]] = [(k, f"{k}={v}") for k, v in (sel.get("matchLabels") or {}).items()]
-    for e in sel.get("matchExpressions") or []:
-        key, op = e.get("key", ""), e.get("operator", "")
-        if op in _OPS:
-            parts.append((key, f"{key} {_OPS[op]} ({','.join(sorted(e.get('values') or []))})"))
-        elif op == "Exists":
-            parts.append((key, key))
-        elif op == "DoesNotExist":
-            parts.append((key, f"!{key}"))
-    text = ",".join(p for _, p in sorted(parts))
+    try:
+        text = label_selector_string(sel)
+    except ValueError:
+        return "<error>"
     return text or "<none>"
 
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from api.resources import Resource
+from api.selectors import label_selector_string, map_to_string
 from kubectl.env import CommandError, Env
+
+
+def selector_of(obj: dict[str, Any]) -> str:
+    """A workload's `spec.selector` as a query: an RC's map or a metav1.LabelSelector."""
+    selector = (obj.get("spec") or {}).get("selector") or {}
+    if isinstance(selector.get("matchLabels"), dict) or "matchExpressions" in selector:
+        return label_selector_string(selector)
+    return map_to_string(selector)
 
 
 def parse_targets(env: Env, args: list[str]) -> list[tuple[Resource, list[str]]]:
@@ -71,8 +80,7 @@ def resolve_pod(env: Env, args: list[str]) -> dict[str, Any]:
     if res.kind == "Pod":
         return dict(env.client.get("pods", name, env.namespace))
     obj = env.client.get(res, name, env.namespace)
-    selector = (obj.get("spec") or {}).get("selector") or {}
-    sel = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    sel = selector_of(obj)
     pods = env.client.list("pods", env.namespace, label_selector=sel).get("items") or []
     if not pods:
         raise CommandError("error: timed out waiting for the condition")

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
-from api.selectors import label_selector_string
+from api.selectors import label_selector_string, selector_from_label_selector
 from apiserver.validation import names
 from apiserver.validation.meta import non_negative, validate_labels, validate_template_meta
 from apiserver.validation.pod import validate_pod_spec
@@ -98,21 +98,11 @@ def immutable_selector(new: Obj, old: Obj, path: str = "spec.selector") -> list[
 
 def selector_matches(sel: Obj, labels: Obj) -> bool:
     """metav1.LabelSelectorAsSelector(sel).Matches(labels) for a selector that validated."""
-    for k, v in _dict(sel.get("matchLabels")).items():
-        if labels.get(k) != v:
-            return False
-    for e in _list(sel.get("matchExpressions")):
-        e = _dict(e)
-        key, op, vals = str(e.get("key") or ""), e.get("operator"), _list(e.get("values"))
-        if op == "In" and labels.get(key) not in vals:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in vals:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
+    try:
+        parsed = selector_from_label_selector(sel)
+    except ValueError:
+        return False
+    return parsed is not None and parsed.matches(labels)
 
 
 def selector_parses(sel: Any) -> bool:
