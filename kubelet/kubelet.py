@@ -24,6 +24,7 @@ from kubelet.node import NodeAgent
 from kubelet.podworkers import PodWorkers
 from kubelet.probes import ProbeManager
 from kubelet.restart import Backoff
+from kubelet.stats_metrics import PodStartTracker
 from kubelet.sync import POD_UID, PodSyncer, SyncContext
 from runtime.interface import Runtime
 
@@ -67,6 +68,7 @@ class Kubelet:
                                 Backoff(options.backoff_initial, options.backoff_max), recorder=self.recorder)
         self.workers = PodWorkers(self.syncer.sync)
         self._states: dict[str, tuple[str, ...]] = {}
+        self.pod_starts = PodStartTracker()  # kubelet_pod_start_duration_seconds
 
     def _services_in(self, namespace: str) -> list[dict[str, Any]]:
         return self.services.list(namespace)
@@ -85,9 +87,11 @@ class Kubelet:
 
     # --- informer handlers: enqueue only -------------------------------------------------
     def _on_pod_added(self, pod: dict[str, Any]) -> None:
+        self.pod_starts.seen(pod)
         self._enqueue(pod)
 
     def _on_pod_updated(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        self.pod_starts.updated(new)
         self._enqueue(new)
 
     def _enqueue(self, pod: dict[str, Any]) -> None:
@@ -97,6 +101,7 @@ class Kubelet:
 
     def _on_pod_deleted(self, obj: dict[str, Any] | DeletedFinalStateUnknown) -> None:
         pod = deleted_object(obj)
+        self.pod_starts.deleted(pod)
         gone = dict(pod, metadata=dict(pod["metadata"], deletionTimestamp=jsonutil.now_str(),
                                        deletionGracePeriodSeconds=0))
         self._enqueue(gone)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from api import procmetrics
 from api.asgi import deny_websocket, respond, until_disconnect
 from api.websocket import server_protocol_class
 from kubelet import exec as kexec
@@ -158,6 +159,8 @@ class KubeletApp:
             if scope["type"] == "http":
                 if scope["path"] == "/healthz":
                     await _respond(send, 200, b"ok")
+                elif scope["path"] == "/metrics":
+                    await _respond(send, 200, procmetrics.exposition(), b"text/plain; version=0.0.4; charset=utf-8")
                 elif scope["path"] == "/stats/summary" and self.stats is not None:
                     await _respond(send, 200, json.dumps(self.stats.summary()).encode(), b"application/json")
                 elif route is not None and route[0] == "containerLogs" and scope["method"] == "GET":

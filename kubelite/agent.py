@@ -127,7 +127,10 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
         (data_dir / "pod-cidr").write_text(pod_cidr)
         network = BridgeNetwork(NetworkConfig(state_dir=data_dir / "network", bridge=args.bridge, subnet=pod_cidr))
         network.enable_ip_forward()
-        runtime = RealRuntime(data_dir / "runtime", network=network, image_root=Path(args.image_root))
+        from kubelet.stats_metrics import InstrumentedRuntime
+
+        runtime = InstrumentedRuntime(RealRuntime(data_dir / "runtime", network=network,
+                                                  image_root=Path(args.image_root)))
         proxier = Proxier(informers)
         routes = RouteManager(informers, network, name)
         tasks += [asyncio.create_task(proxier.run(), name="proxy"), asyncio.create_task(routes.run(), name="routes")]
