@@ -38,6 +38,7 @@ from apiserver.auth import load_credentials, write_kubeconfig
 from apiserver.clientcert import with_client_certs
 from apiserver.config import ServerConfig
 from apiserver.crd.controller import CrdController
+from apiserver.endpoint_leases import EndpointLeases
 from apiserver.handlers.http import State
 from apiserver.kinds.storage import STORAGE_CLASSES, local_path_class
 from apiserver.rbac import bootstrap as rbac_defaults
@@ -119,10 +120,8 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
             "subsets": subsets,
         },
     )
-    # a restart on another address (or port) moves the endpoints with it
-    await registry.update(
-        ENDPOINTS, "default", "kubernetes", lambda cur, kv: ({**cur, "subsets": subsets}, None)
-    )
+    # the subsets follow the live servers' leases from here on (apiserver.endpoint_leases)
+    assert STORAGE_CLASSES is not None
     await registry.ensure(STORAGE_CLASSES, None, local_path_class())  # the default class, as k3s ships it
     from apiserver.kinds import networking  # the default IngressClass, the kubernetes EndpointSlice
 
@@ -220,6 +219,7 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
     registry: Registry | None = None
     crds: CrdController | None = None
     private: PrivateListener | None = None
+    leases: EndpointLeases | None = None
     try:
         if config.token:  # one cluster over several servers: the CA, keys and tokens from the store
             from apiserver.bootstrap_secrets import BootstrapError, sync
@@ -233,6 +233,11 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         allocator = Allocator(store, config.service_cidr)
         registry = Registry(store, allocator)
         await bootstrap(registry, config, allocator)
+        # this server joins the `kubernetes` endpoints (beside the other servers on this datastore)
+        leases = EndpointLeases(registry, config.advertise_address, config.port, config.lease_duration)
+        await leases.renew()
+        await leases.reconcile()
+        tasks.append(asyncio.create_task(leases.run()))
         await registry.namespaces.start()
         await registry.rbac.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
@@ -297,6 +302,8 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         for t in tasks:
             with contextlib.suppress(BaseException):
                 await t
+        if leases is not None:
+            await leases.leave()
         if private is not None:
             await private.stop()
         if registry is not None:

@@ -34,7 +34,9 @@ log = logging.getLogger("kubelite.agent")
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="kubelite agent", description=__doc__.splitlines()[0])
-    p.add_argument("--server", required=True, help="the API server URL, e.g. https://10.0.0.1:6443")
+    p.add_argument("--server", required=True, action="append",
+                   help="an API server URL, e.g. https://10.0.0.1:6443; repeat (or comma-separate) for several "
+                        "servers of one cluster: the agent moves to the next when its server is unreachable")
     p.add_argument("--token", help="the node token (the server's DATA_DIR/node-token)")
     p.add_argument("--token-file", help="read the node token from this file")
     p.add_argument("--node-name", default=socket.gethostname().lower())
@@ -75,18 +77,30 @@ def default_node_ip(server: str) -> str:
             return "127.0.0.1"
 
 
-async def join_when_reachable(server: str, token: str, name: str, timeout: float = 60.0) -> ClientConfig:
-    """Join, waiting for a server that is still starting (connection refused) up to `timeout`."""
+def server_urls(flags: list[str]) -> list[str]:
+    """`--server A --server B,C` -> [A, B, C] (order kept, duplicates dropped)."""
+    return list(dict.fromkeys(u.strip().rstrip("/") for flag in flags for u in flag.split(",") if u.strip()))
+
+
+async def join_when_reachable(servers: list[str], token: str, name: str, timeout: float = 60.0) -> ClientConfig:
+    """Join through the first server that answers, waiting for servers that are still starting
+    (connection refused) up to `timeout`; the others become the client's fallbacks."""
+    import dataclasses
+
     from kubelet.join import JoinError, join_config
 
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        try:
-            return await asyncio.to_thread(join_config, server, token, name)
-        except JoinError as e:
-            if "cannot reach" not in str(e) or asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.2)  # nothing to watch before the server listens
+        for i, server in enumerate(servers):
+            try:
+                cfg = await asyncio.to_thread(join_config, server, token, name)
+            except JoinError as e:
+                if "cannot reach" not in str(e) or (
+                        i == len(servers) - 1 and asyncio.get_running_loop().time() > deadline):
+                    raise
+                continue
+            return dataclasses.replace(cfg, fallback_servers=tuple(s for s in servers if s != server))
+        await asyncio.sleep(0.2)  # nothing to watch before a server listens
 
 
 async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool) -> None:
@@ -95,8 +109,8 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
     from kubelet.kubelet import Kubelet, KubeletOptions
     from kubelet.node import NodeAgent, node_object, read_machine
 
-    cfg = await join_when_reachable(args.server, token, name)
-    node_ip = args.node_ip or default_node_ip(args.server)
+    cfg = await join_when_reachable(server_urls(args.server), token, name)
+    node_ip = args.node_ip or default_node_ip(cfg.server)
     data_dir = Path(args.data_dir) / name if hollow else Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     client = AsyncClient(cfg)
