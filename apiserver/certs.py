@@ -11,17 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
-import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from api import x509 as certs
+from api.x509 import x509
 
-_TEN_YEARS = dt.timedelta(days=3650)
+_TEN_YEARS = 3650  # days
 
 
 @dataclass(frozen=True)
@@ -39,52 +36,19 @@ class TLSFiles:
         return hashlib.sha256(self.ca_pem()).hexdigest()
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
 def _make_ca(files: TLSFiles) -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = certs.new_key()
     now = dt.datetime.now(dt.UTC)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"kubelite-ca@{int(now.timestamp())}")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + _TEN_YEARS)
+    subject = certs.name(f"kubelite-ca@{int(now.timestamp())}")
+    cert = certs.sign(
+        certs.builder(subject, subject, key, _TEN_YEARS)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+        .add_extension(certs.key_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False),
+        key,
     )
-    _write_private(files.ca_key, _key_pem(key))
-    _write_private(files.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
+    certs.write_private(files.ca_key, certs.key_pem(key))
+    certs.write_private(files.ca_cert, certs.cert_pem(cert))
 
 
 def local_addresses() -> set[str]:
@@ -128,42 +92,19 @@ def _wanted_names(hosts: list[str]) -> tuple[set[str], set[str]]:
     return dns, ips
 
 
-def _cert_names(cert: x509.Certificate) -> tuple[set[str], set[str]]:
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return set(), set()
-    return set(san.get_values_for_type(x509.DNSName)), {
-        str(i) for i in san.get_values_for_type(x509.IPAddress)
-    }
-
-
 def _make_server_cert(files: TLSFiles, dns: set[str], ips: set[str]) -> None:
-    ca_key = serialization.load_pem_private_key(files.ca_key.read_bytes(), None)
-    ca_cert = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    sans: list[x509.GeneralName] = [x509.DNSName(d) for d in sorted(dns)]
-    sans += [x509.IPAddress(ipaddress.ip_address(i)) for i in sorted(ips)]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + _TEN_YEARS)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    ca_key, ca_cert = certs.load_key(files.ca_key), certs.load_cert(files.ca_cert)
+    key = certs.new_key()
+    cert = certs.sign(
+        certs.builder(certs.name("kube-apiserver"), ca_cert.subject, key, _TEN_YEARS)
+        .add_extension(certs.alt_names(sorted(dns), sorted(ips)), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
+        .add_extension(x509.ExtendedKeyUsage([certs.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False),
+        ca_key,
     )
-    _write_private(files.server_key, _key_pem(key))
-    _write_private(files.server_cert, cert.public_bytes(serialization.Encoding.PEM))
+    certs.write_private(files.server_key, certs.key_pem(key))
+    certs.write_private(files.server_cert, certs.cert_pem(cert))
 
 
 def ensure_ca(data_dir: Path) -> TLSFiles:
@@ -182,7 +123,7 @@ def ensure_certs(data_dir: Path, hosts: list[str]) -> TLSFiles:
     files = ensure_ca(data_dir)
     dns, ips = _wanted_names(hosts)
     if files.server_cert.exists() and files.server_key.exists():
-        have_dns, have_ips = _cert_names(x509.load_pem_x509_certificate(files.server_cert.read_bytes()))
+        have_dns, have_ips = certs.names_of(certs.load_cert(files.server_cert))
         if dns <= have_dns and ips <= have_ips:
             return files
         dns, ips = dns | have_dns, ips | have_ips  # keep serving the old names too

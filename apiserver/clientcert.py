@@ -13,7 +13,6 @@ logs), plus a parsed `(user, groups)` for the authenticator.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -59,25 +58,14 @@ def with_client_certs(protocol_cls: type) -> type:
 
 def issue_client_cert(ca_cert: Path, ca_key: Path, user: str, groups: list[str], days: int = 365) -> tuple[bytes, bytes]:
     """(certificate PEM, key PEM) for `user` in `groups`, signed by the cluster CA, for client auth."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from api import x509 as certs
 
-    ca = x509.load_pem_x509_certificate(ca_cert.read_bytes())
-    signer = serialization.load_pem_private_key(ca_key.read_bytes(), password=None)
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([*(x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in groups),
-                         x509.NameAttribute(NameOID.COMMON_NAME, user)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(signer, hashes.SHA256()))  # type: ignore[arg-type]
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
+    ca, signer = certs.load_cert(ca_cert), certs.load_key(ca_key)
+    key = certs.new_key()
+    cert = certs.sign(
+        certs.builder(certs.name(user, groups), ca.subject, key, days)
+        .add_extension(certs.key_usage(), critical=True)
+        .add_extension(certs.x509.ExtendedKeyUsage([certs.CLIENT_AUTH]), critical=False),
+        signer,
+    )
+    return certs.cert_pem(cert), certs.key_pem(key)

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
-import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,32 +54,18 @@ def ensure_kubelet_client_cert(tls_dir: Path, ca_cert: Path, ca_key: Path) -> tu
     cert_path, key_path = tls_dir / "kubelet-client.crt", tls_dir / "kubelet-client.key"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from api import x509 as certs
 
-    signer = serialization.load_pem_private_key(ca_key.read_bytes(), None)
-    issuer = x509.load_pem_x509_certificate(ca_cert.read_bytes())
-    assert isinstance(signer, ec.EllipticCurvePrivateKey)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
-                                     x509.NameAttribute(NameOID.COMMON_NAME, KUBELET_CLIENT_CN)]))
-            .issuer_name(issuer.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(signer, hashes.SHA256()))
-    tmp = key_path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    os.replace(tmp, key_path)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    signer, issuer = certs.load_key(ca_key), certs.load_cert(ca_cert)
+    key = certs.new_key()
+    cert = certs.sign(
+        certs.builder(certs.name(KUBELET_CLIENT_CN, ["system:masters"]), issuer.subject, key, 3650)
+        .add_extension(certs.x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(certs.x509.ExtendedKeyUsage([certs.CLIENT_AUTH]), critical=False),
+        signer,
+    )
+    certs.write_private(key_path, certs.key_pem(key))
+    cert_path.write_bytes(certs.cert_pem(cert))
     return cert_path, key_path
 
 

@@ -84,31 +84,22 @@ def ensure_serving_cert(tls_dir: Path, node_ip: str, node_name: str = "") -> tup
     cert_path, key_path = tls_dir / "kubelet.crt", tls_dir / "kubelet.key"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from api import x509 as certs
 
     tls_dir.mkdir(parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{node_name or node_ip}@{int(now.timestamp())}")])
-    sans: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    key = certs.new_key()
+    subject = certs.name(f"{node_name or node_ip}@{int(dt.datetime.now(dt.UTC).timestamp())}")
+    ips = ["127.0.0.1"]
     with contextlib.suppress(ValueError):
-        sans.append(x509.IPAddress(ipaddress.ip_address(node_ip)))
-    if node_name:
-        sans.append(x509.DNSName(node_name))
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=365))
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .sign(key, hashes.SHA256()))
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        ips.append(str(ipaddress.ip_address(node_ip)))
+    cert = certs.sign(
+        certs.builder(subject, subject, key, 365)
+        .add_extension(certs.alt_names(["localhost", *([node_name] if node_name else [])], ips), critical=False)
+        .add_extension(certs.x509.ExtendedKeyUsage([certs.SERVER_AUTH]), critical=False),
+        key,
+    )
+    certs.write_private(key_path, certs.key_pem(key))
+    cert_path.write_bytes(certs.cert_pem(cert))
     return cert_path, key_path
 
 
