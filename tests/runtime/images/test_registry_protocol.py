@@ -77,8 +77,9 @@ class FakeRegistry:
         assert "application/vnd.oci.image.index.v1+json" in request.headers.get("Accept", "") or "/blobs/" in request.url.path
         kind, _, key = request.url.path.removeprefix("/v2/team/app/").partition("/")
         if kind == "manifests" and key in self.manifests:
-            body, media_type = self.manifests[key]
-            return httpx.Response(200, content=body, headers={"Content-Type": media_type})
+            body, media_type = self.manifests[key]  # as distribution answers: the digest on GET and HEAD
+            headers = {"Content-Type": media_type, "Docker-Content-Digest": _digest(body)}
+            return httpx.Response(200, content=b"" if request.method == "HEAD" else body, headers=headers)
         if kind == "blobs" and key in self.blobs:
             return httpx.Response(200, content=self.blobs[key])
         return httpx.Response(404, json={"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]})
@@ -104,7 +105,9 @@ def test_bearer_flow_and_manifest_list_picks_host_platform(tmp_path: Path, monke
     fake.log.clear()
     asyncio.run(pull(store, "reg.example/team/app:v1", authfile=_authfile(tmp_path, "u", "p"),
                      transport=httpx.MockTransport(fake.handler)))
-    assert [p for p in fake.log if "/manifests/" in p] == ["GET /v2/team/app/manifests/v1"] * 2  # 401, then 200
+    # the tag still names what we hold: a HEAD (401, then 200 with the same digest) and nothing else
+    assert [p for p in fake.log if "/manifests/" in p] == ["HEAD /v2/team/app/manifests/v1"] * 2
+    assert not [p for p in fake.log if "/blobs/" in p]
 
 
 def test_bad_token_credentials_and_corrupt_layers_are_refused(tmp_path: Path) -> None:
