@@ -5,7 +5,11 @@ scales a CPU-burning Deployment up, then back down once the target is raised (5 
 from __future__ import annotations
 
 import json
+import ssl
 from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import Cluster
 from tests.polling import wait_for
@@ -40,6 +44,20 @@ def test_kubectl_top_pods_shows_busy_cpu(cluster: Cluster) -> None:
         assert row[0].startswith("topburn-") and row[2].endswith("Mi")
         nodes = cluster.kubectl("top", "nodes", real=True)
         assert len(nodes.stdout.splitlines()) == 3 and "CPU(cores)" in nodes.stdout
+        # the node's kubelet /metrics, with the API server's kubelet-client certificate
+        pod = json.loads(cluster.kubectl("get", "pods", "-l", "app=topburn", "-o", "json").stdout)["items"][0]
+        node = json.loads(cluster.kubectl("get", "node", pod["spec"]["nodeName"], "-o", "json").stdout)
+        ip = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+        port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
+        tls = cluster.data_dir / "server" / "tls"
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # kubelets serve self-signed certificates
+        ctx.load_cert_chain(str(tls / "kubelet-client.crt"), str(tls / "kubelet-client.key"))
+        text = httpx.get(f"https://{ip}:{port}/metrics", verify=ctx, timeout=10).text
+        samples = {(s.name, s.labels.get("operation_type", "")): s.value
+                   for f in text_string_to_metric_families(text) for s in f.samples}
+        assert samples[("kubelet_runtime_operations_total", "create_container")] >= 1
+        assert samples[("kubelet_pod_start_duration_seconds_count", "")] >= 1
     finally:
         cluster.kubectl("delete", "deployment", "topburn", check=False)
 
