@@ -14,11 +14,12 @@ reloads, supervised, and nothing left behind.
   same from the pid file for `kubelite down` after an agent that died.
 
 Why nginx and not HAProxy: measured side by side (`bench/ingress.py --haproxy`, same pods, same
-Host routing) they proxy at the same rate (1,740 vs 1,737 requests/s, p50 7.5 vs 6.9 ms), so the
-choice fell on the rest: a reload is one SIGHUP with old workers draining (HAProxy 2.6 needs
-master-worker mode and listener hand-over for the same), `nginx -t` vets a candidate file before
-it is used, and kube's Exact/Prefix rules are nginx's `=` and `^~` locations with its
-longest-match order.
+Host routing, a loaded 2-core machine) the two were level in one run (1,740 vs 1,737 requests/s)
+and HAProxy ahead in another (887 vs 1,325); both stay within the backends' own rate (busybox
+httpd, a fork per request), which is what limits an ingress here. So the choice fell on the rest:
+a reload is one SIGHUP with old workers draining (HAProxy 2.6 needs master-worker mode and
+listener hand-over for the same), `nginx -t` vets a candidate file before it is used, and kube's
+Exact/Prefix rules are nginx's `=` and `^~` locations with its longest-match order.
 """
 
 from __future__ import annotations
