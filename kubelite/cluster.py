@@ -29,7 +29,8 @@ DEFAULT_DATA_DIR = "/var/lib/kubelite/cluster"
 
 def _options(args: argparse.Namespace) -> ClusterOptions:
     return ClusterOptions(Path(args.data_dir).resolve(), args.nodes, args.port, args.node_monitor_grace_period,
-                          args.pod_eviction_timeout, args.image_root, args.backoff_initial, args.lease_renew)
+                          args.pod_eviction_timeout, args.image_root, args.backoff_initial, args.lease_renew,
+                          args.servers, args.datastore)
 
 
 def _alive(pid: int) -> bool:
@@ -54,7 +55,8 @@ def _state(data_dir: Path) -> dict[str, Any] | None:
 def usage_text(opts: ClusterOptions) -> str:
     kc = opts.server_dir / "kubeconfig.yaml"
     names = ", ".join(f"node-{i}" for i in range(opts.nodes))
-    return (f"kubelite is up: an API server and {opts.nodes} node(s) ({names}), each node in its own network "
+    apis = "an API server" if opts.servers == 1 else f"{opts.servers} API servers ({', '.join(opts.server_urls())})"
+    return (f"kubelite is up: {apis} and {opts.nodes} node(s) ({names}), each node in its own network "
             f"namespace.\n\n  export KUBECONFIG={kc}\n  kubectl get nodes -o wide\n"
             f"  kubectl apply -f manifests/web-rc.yaml\n  kubectl get pods -o wide -w\n\n"
             f"Logs: {opts.data_dir / 'logs'}/   Stop: kubelite down --data-dir {opts.data_dir}")
@@ -97,7 +99,11 @@ def up(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="kubelite up", description="start a server and N agents")
     p.add_argument("--nodes", type=int, default=1)
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
-    p.add_argument("--port", type=int, default=6443)
+    p.add_argument("--port", type=int, default=6443, help="the first server's port (the others: the next ones)")
+    p.add_argument("--servers", type=int, default=1, help="API servers on one datastore (needs --datastore)")
+    p.add_argument("--datastore", default="",
+                   help="postgres (the machine's PostgreSQL), etcd (a local member) or a datastore URL; "
+                        "default: SQLite in the server's directory")
     p.add_argument("--foreground", action="store_true", help="stay attached and log to the terminal")
     p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the nodes to be Ready")
     p.add_argument("--node-monitor-grace-period", default="40s")
@@ -107,6 +113,8 @@ def up(argv: list[str]) -> int:
     p.add_argument("--lease-renew", type=float, default=10.0,
                    help="seconds between node Lease renewals (keep it well under the grace period)")
     args = p.parse_args(argv)
+    if args.servers < 1 or (args.servers > 1 and not args.datastore):
+        p.error("--servers N > 1 needs a shared --datastore (postgres, etcd or a URL)")
     opts = _options(args)
     if args.foreground:
         import logging

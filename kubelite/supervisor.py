@@ -1,4 +1,4 @@
-"""The process behind `kubelite up`: one server and N agents, each agent its own "host".
+"""The process behind `kubelite up`: API servers and N agents, each agent its own "host".
 
 Every node is a network namespace (`kl-node-<i>`) with its own address on the host bridge
 `kln0` (10.250.0.0/24, made with the runtime's BridgeNetwork: a node is to the host what a pod
@@ -8,6 +8,10 @@ started with `nsenter --net` (not `ip netns exec`, whose private mount namespace
 the pods' netns and overlay mounts from the host). A component that dies is restarted with a
 back-off; SIGTERM stops the agents, tears every node down (containers, sandboxes, proxy
 table, node bridge), then removes the node namespaces, host routes and the host bridge.
+With `--servers N` (on `--datastore postgres`, `etcd` or a URL) N servers listen on ports
+PORT..PORT+N-1, joined by a token the supervisor makes once (`server-token`): the first stores
+the cluster's CA and keys in the datastore, the others fetch them; every agent is given every
+server and fails over. `etcd` runs one local member under the supervisor (DATA_DIR/etcd).
 """
 
 from __future__ import annotations
@@ -45,10 +49,18 @@ class ClusterOptions:
     image_root: str = "/var/lib/kubelite/runtime"
     backoff_initial: float = 10.0
     lease_renew: float = 10.0  # must stay well under node_monitor_grace_period
+    servers: int = 1
+    datastore: str = ""  # "" (SQLite in the server's dir), "postgres", "etcd" or a datastore URL
 
     @property
     def server_dir(self) -> Path:
         return self.data_dir / "server"
+
+    def server_dir_of(self, i: int) -> Path:
+        return self.server_dir if i == 0 else self.data_dir / f"server-{i}"
+
+    def server_urls(self) -> list[str]:
+        return [f"https://{HOST_IP}:{self.port + i}" for i in range(self.servers)]
 
     def node_dir(self, i: int) -> Path:
         return self.data_dir / "nodes" / node_name(i)
@@ -160,27 +172,77 @@ async def teardown_nodes(opts: ClusterOptions, count: int) -> None:
         await p.wait()
 
 
+ETCD_CLIENT_PORT, ETCD_PEER_PORT = 2379, 2380
+POSTGRES_DB = "kubelite_up"
+
+
+def ensure_postgres() -> str:
+    """Start the machine's PostgreSQL (scripts/ensure-postgres.sh) and the cluster's database."""
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "ensure-postgres.sh"
+    subprocess.run(["bash", str(script)], check=True, capture_output=True)
+    subprocess.run(["su", "postgres", "-c", f"createdb -O kubelite {POSTGRES_DB}"], capture_output=True)  # exists: ok
+    return f"postgresql://kubelite:kubelite@127.0.0.1/{POSTGRES_DB}"
+
+
+def etcd_component(opts: ClusterOptions, logs: Path) -> Component:
+    client, peer = f"http://127.0.0.1:{ETCD_CLIENT_PORT}", f"http://127.0.0.1:{ETCD_PEER_PORT}"
+    return Component("etcd", ["etcd", "--name", "kubelite", "--data-dir", str(opts.data_dir / "etcd"),
+                              "--listen-client-urls", client, "--advertise-client-urls", client,
+                              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                              "--initial-cluster", f"kubelite={peer}", "--logger", "zap", "--log-level", "error"],
+                     logs / "etcd.log")
+
+
+def server_token(opts: ClusterOptions) -> Path:
+    """The servers' shared token, made once (0600) and kept with the cluster."""
+    import secrets
+
+    path = opts.data_dir / "server-token"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(24) + "\n")
+    return path
+
+
+def server_component(opts: ClusterOptions, i: int, datastore: str, logs: Path) -> Component:
+    shared = ["--datastore", datastore, "--token-file", str(server_token(opts))] if datastore else []
+    name = "server" if i == 0 else f"server-{i}"
+    return Component(name, [
+        *kubelite_cmd(), "server", "--data-dir", str(opts.server_dir_of(i)), "--listen", f"0.0.0.0:{opts.port + i}",
+        "--tls-san", HOST_IP, "--tls-san", "127.0.0.1", *shared,
+        "--node-monitor-grace-period", opts.node_monitor_grace_period,
+        "--pod-eviction-timeout", opts.pod_eviction_timeout], logs / f"{name}.log")
+
+
 async def supervise(opts: ClusterOptions) -> int:
     opts.data_dir.mkdir(parents=True, exist_ok=True)
     logs = opts.data_dir / "logs"
     logs.mkdir(exist_ok=True)
     opts.state_file.write_text(json.dumps({"pid": os.getpid(), "nodes": opts.nodes, "port": opts.port,
-                                           "image_root": opts.image_root}))
+                                           "image_root": opts.image_root, "servers": opts.servers}))
     await asyncio.to_thread(setup_host_network, opts)
-    server = Component("server", [
-        *kubelite_cmd(), "server", "--data-dir", str(opts.server_dir), "--listen", f"0.0.0.0:{opts.port}",
-        "--tls-san", HOST_IP, "--tls-san", "127.0.0.1",
-        "--node-monitor-grace-period", opts.node_monitor_grace_period,
-        "--pod-eviction-timeout", opts.pod_eviction_timeout], logs / "server.log")
-    components = [server]
-    tasks = [asyncio.create_task(server.run())]
+    backing: list[Component] = []  # the datastore's own processes, stopped last
+    datastore = opts.datastore
+    if datastore == "postgres":
+        datastore = await asyncio.to_thread(ensure_postgres)
+    elif datastore == "etcd":
+        backing.append(etcd_component(opts, logs))
+        datastore = f"etcd://127.0.0.1:{ETCD_CLIENT_PORT}"
+    tasks = [asyncio.create_task(c.run()) for c in backing]
+    servers = [server_component(opts, i, datastore, logs) for i in range(opts.servers)]
+    components = list(servers)
+    tasks.append(asyncio.create_task(servers[0].run()))
     token_file = opts.server_dir / "node-token"
     while not token_file.exists():
         await asyncio.sleep(0.1)  # the server writes it once it serves; nothing to watch before that
+    tasks += [asyncio.create_task(s.run()) for s in servers[1:]]  # they fetch what the first one stored
     for i in range(opts.nodes):
         agent = Component(node_name(i), [
             "nsenter", f"--net=/run/netns/{netns_name(i)}", *kubelite_cmd(), "agent",
-            "--server", f"https://{HOST_IP}:{opts.port}", "--token-file", str(token_file),
+            "--server", ",".join(opts.server_urls()), "--token-file", str(token_file),
             "--node-name", node_name(i), "--node-ip", node_ip(opts, i), "--data-dir", str(opts.node_dir(i)),
             "--image-root", opts.image_root, "--backoff-initial", str(opts.backoff_initial),
             "--lease-renew", str(opts.lease_renew)],
@@ -195,9 +257,10 @@ async def supervise(opts: ClusterOptions) -> int:
     await stop.wait()
     log.info("stopping the cluster")
     routes.cancel()
-    await asyncio.gather(*(c.stop() for c in components[1:]))
+    await asyncio.gather(*(c.stop() for c in components[len(servers):]))
     await teardown_nodes(opts, opts.nodes)
-    await server.stop()
+    await asyncio.gather(*(s.stop() for s in servers))
+    await asyncio.gather(*(c.stop() for c in backing))
     await asyncio.gather(*tasks, routes, return_exceptions=True)
     await asyncio.to_thread(teardown_host_network, opts)
     opts.state_file.unlink(missing_ok=True)
@@ -222,7 +285,9 @@ async def host_routes(opts: ClusterOptions) -> None:
     kubeconfig = opts.server_dir / "kubeconfig.yaml"
     while not kubeconfig.exists():
         await asyncio.sleep(0.1)
-    client = AsyncClient(from_kubeconfig([kubeconfig]))
+    cfg = from_kubeconfig([kubeconfig])
+    cfg.fallback_servers = tuple(opts.server_urls()[1:])
+    client = AsyncClient(cfg)
     informers = InformerFactory(client)
     routes = RouteManager(informers, HostRoutes(), node_name="")
     informers.start()

@@ -20,9 +20,9 @@ from api.selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from apiserver import kinds, lifecycle, logic, watch
+from apiserver import kinds, lifecycle, logic
 from apiserver.auth import User, check_pod_on_node
-from apiserver.handlers import paging, prefilter
+from apiserver.handlers import paging, prefilter, watch
 from apiserver.handlers.http import JSON, Request, State, decode_body, respond, warning_header
 from apiserver.handlers.routing import Route
 from apiserver.storage.interface import KeyValue
