@@ -31,6 +31,7 @@ from apiserver.storage.interface import (
     KeyNotFoundError,
     KeyValue,
     Store,
+    Watcher,
 )
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,12 @@ class Registry:
         if crd_hooks.converts(res.group, res.plural):
             kvs = [KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value)) for kv in kvs]
         return revision, kvs
+
+    async def watch(self, res: Resource, namespace: str | None, after_revision: int,
+                    trigger: tuple[Callable[[dict[str, Any]], str], str] | None = None) -> Watcher:
+        """Events on `res` (in `namespace`, or all) after a revision; CompactedError if too old.
+        Values are as stored: the watch line sets a custom resource's version (crd hooks)."""
+        return await self.store.watch(res.storage_prefix(namespace), after_revision, trigger)
 
     # --- create ---------------------------------------------------------------------------
 

@@ -133,13 +133,11 @@ async def serve_watch(
     table: bool,
     include_object: str,
 ) -> None:
-    store = state.store
-    prefix = res.storage_prefix(namespace)
     match = _matcher(labels, fields)
     may = prefilter.may_match(labels, fields)
     initial: list[KeyValue] = []
     if params.resource_version in ("", "0") or params.initial_events:
-        start, initial = await store.list(prefix)
+        start, initial = await state.registry.list(res, namespace)  # in the version asked for
     else:
         start = int(params.resource_version)
     await send(
@@ -150,18 +148,18 @@ async def serve_watch(
         }
     )
     try:
-        watcher = await store.watch(prefix, start, watch_trigger(res, fields))
+        watcher = await state.registry.watch(res, namespace, start, watch_trigger(res, fields))
     except CompactedError as e:
         await _end(send, expired_line(f"too old resource version: {e.requested} ({e.compacted})"))
         return
 
-    def line(kind: str, value: bytes, obj: dict[str, Any] | None, revision: int) -> bytes:
+    def line(kind: str, value: bytes, obj: dict[str, Any] | None, revision: int, converted: bool = False) -> bytes:
         if table:
             t = logic.to_table(
                 res, [obj if obj is not None else jsonutil.loads(value)], str(revision), include_object
             )
             return b'{"type":"' + kind.encode() + b'","object":' + jsonutil.dumps(t) + b"}\n"
-        if crd_hooks.converts(res.group, res.plural):  # a custom resource, in the version watched
+        if not converted and crd_hooks.converts(res.group, res.plural):  # a custom resource, in the version watched
             value = crd_hooks.as_version(res.api_version, value)
         return b'{"type":"' + kind.encode() + b'","object":' + value + b"}\n"
 
@@ -208,7 +206,7 @@ async def serve_watch(
         out = []
         for kv in initial:
             if match is None or ((may is None or may(kv.value)) and match(kv.obj)):
-                out.append(line("ADDED", kv.value, None, kv.revision))
+                out.append(line("ADDED", kv.value, None, kv.revision, converted=True))
                 if match is not None:
                     visible.add(kv.key)
         if params.initial_events and params.bookmarks:

@@ -18,8 +18,8 @@ from apiserver.auth import ADMIN, Authenticator, User, authorize_node, kubeconfi
 from apiserver.config import parse_duration, parse_listen
 from apiserver.handlers.http import decode_body
 from apiserver.handlers.routing import resolve
+from apiserver.handlers.watch import classify
 from apiserver.storage.interface import Event
-from apiserver.watch import classify
 
 PODS = by_plural("", "pods")
 NAMESPACES = by_plural("", "namespaces")
