@@ -33,6 +33,14 @@ def controller_ref(obj: Obj) -> Obj | None:
     return None
 
 
+def controller_key(obj: Obj, kind: str) -> str | None:
+    """The namespace/name queue key of the `kind` object controlling `obj`, if one does."""
+    ref = controller_ref(obj)
+    if ref is None or ref.get("kind") != kind:
+        return None
+    return f"{meta(obj).get('namespace')}/{ref.get('name')}"
+
+
 def unwrap(obj: Obj | DeletedFinalStateUnknown) -> Obj:
     return obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
 

@@ -9,8 +9,10 @@ the pod's resourceVersion, so a pod changed meanwhile is left for the next sync.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from api.errors import ApiError
-from api.selectors import selector_from_label_selector
+from api.selectors import LabelSelector, selector_from_label_selector
 from controller import history
 from controller import replicas as rs
 from controller.base import ApiClient, Obj, controller_ref, meta
@@ -19,11 +21,8 @@ from controller.base import ApiClient, Obj, controller_ref, meta
 async def claim_pods(client: ApiClient, resource: str, owner: Obj, pods: list[Obj]) -> list[Obj]:
     """The pods `owner` controls after adopting matching orphans and releasing non-matching ones."""
     uid = meta(owner).get("uid")
-    try:
-        selector = selector_from_label_selector((owner.get("spec") or {}).get("selector"))
-    except ValueError:
-        selector = None
-    if selector is None or selector.empty():  # match nothing: keep only what is ours already
+    selector = owner_selector(owner)
+    if selector is None:  # match nothing: keep only what is ours already
         return [p for p in pods if (controller_ref(p) or {}).get("uid") == uid]
     owned, adopt, release = rs.claim(owner, pods, selector)
     owned += [p for p in pods if (controller_ref(p) or {}).get("uid") == uid and p not in owned
@@ -37,6 +36,21 @@ async def claim_pods(client: ApiClient, resource: str, owner: Obj, pods: list[Ob
     for p in release:
         await _patch(client, p, [r for r in meta(p).get("ownerReferences") or [] if r.get("uid") != uid] or None)
     return owned
+
+
+def owner_selector(owner: Obj) -> LabelSelector | None:
+    """The owner's spec.selector, or None where it selects nothing (absent, empty or invalid)."""
+    try:
+        selector = selector_from_label_selector((owner.get("spec") or {}).get("selector"))
+    except ValueError:
+        return None
+    return None if selector is None or selector.empty() else selector
+
+
+def owners_matching(pod: Obj, owners: Iterable[Obj]) -> list[Obj]:
+    """The owners that may adopt the orphan `pod`: those whose selector matches its labels."""
+    labels = meta(pod).get("labels") or {}
+    return [o for o in owners if (sel := owner_selector(o)) is not None and sel.matches(labels)]
 
 
 async def _still_there(client: ApiClient, resource: str, owner: Obj) -> bool:

@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
 from controller import cronjob_decisions as cd
-from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
+from controller.base import ApiClient, Obj, QueueController, controller_key, controller_ref, meta, unwrap
 from controller.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,9 @@ class CronJobController(QueueController):
         await super().run(self.cronjobs, self.jobs, *informers)
 
     def _job(self, obj: Obj | DeletedFinalStateUnknown) -> None:
-        job = unwrap(obj)
-        ref = controller_ref(job)
-        if ref is not None and ref.get("kind") == "CronJob":
-            self.enqueue(f"{meta(job).get('namespace')}/{ref.get('name')}")
+        key = controller_key(unwrap(obj), "CronJob")
+        if key:
+            self.enqueue(key)
 
     async def sync(self, key: str) -> None:
         cj = self.cronjobs.get(key)

@@ -15,38 +15,34 @@ import logging
 from api.conditions import is_ready
 from api.errors import ApiError
 from api.events import EventRecorder
-from api.informer import DeletedFinalStateUnknown, Informer
-from api.selectors import selector_from_label_selector
+from api.informer import Informer
 from controller import daemonset_decisions as dd
 from controller import history
-from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
-from controller.claim import claim_pods
+from controller.base import ApiClient, Obj, meta
+from controller.claim import claim_pods, owners_matching
 from controller.clock import Clock, RealClock
-from controller.expectations import Expectations
+from controller.podowner import PodOwnerController
 
 log = logging.getLogger(__name__)
 
 FAILED_BACKOFF_MIN, FAILED_BACKOFF_MAX = 1.0, 900.0  # kube's failedPodsBackoff
 
 
-class DaemonSetController(QueueController):
+class DaemonSetController(PodOwnerController):
     name = "daemonset"
+    owner_kind = "DaemonSet"
 
     def __init__(self, client: ApiClient, daemonsets: Informer, nodes: Informer, pods: Informer,
                  revisions: Informer, events: EventRecorder, clock: Clock | None = None, workers: int = 2) -> None:
-        super().__init__(workers)
-        self.client = client
+        super().__init__(client, pods, events, workers)
         self.daemonsets = daemonsets
         self.nodes = nodes
-        self.pods = pods
         self.revisions = revisions
-        self.events = events
         self.clock = clock or RealClock()
-        self.expectations = Expectations(300.0)
         self._backoff: dict[tuple[str, str], tuple[float, float]] = {}  # (ds, node) -> (delay, not before)
         daemonsets.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         nodes.add_handlers(self._node_changed, self._node_updated, self._node_changed)
-        pods.add_handlers(self._pod_added, lambda old, new: self._pod_changed(new), self._pod_deleted)
+        self.watch_pods()
 
     async def run(self, *informers: Informer) -> None:
         await super().run(self.daemonsets, self.nodes, self.pods, self.revisions, *informers)
@@ -64,44 +60,9 @@ class DaemonSetController(QueueController):
                 _ready(old) != _ready(new):
             self._all()
 
-    def _key(self, pod: Obj) -> str | None:
-        ref = controller_ref(pod)
-        if ref is None or ref.get("kind") != "DaemonSet":
-            return None
-        return f"{meta(pod).get('namespace')}/{ref.get('name')}"
-
-    def _pod_added(self, pod: Obj) -> None:
-        key = self._key(pod)
-        if key:
-            self.expectations.creation_observed(key)
-            self.enqueue(key)
-        elif controller_ref(pod) is None:
-            self._enqueue_matching(pod)
-
-    def _enqueue_matching(self, pod: Obj) -> None:
-        """An orphan: the DaemonSets whose selector matches may adopt it."""
-        labels = meta(pod).get("labels") or {}
-        for ds in self.daemonsets.list(meta(pod).get("namespace")):
-            try:
-                sel = selector_from_label_selector((ds.get("spec") or {}).get("selector"))
-            except ValueError:
-                continue
-            if sel is not None and not sel.empty() and sel.matches(labels):
-                self.enqueue(ds)
-
-    def _pod_changed(self, pod: Obj) -> None:
-        key = self._key(pod)
-        if key:
-            if meta(pod).get("deletionTimestamp"):
-                self.expectations.deletion_observed(key, meta(pod).get("uid", ""))
-            self.enqueue(key)
-
-    def _pod_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
-        pod = unwrap(obj)
-        key = self._key(pod)
-        if key:
-            self.expectations.deletion_observed(key, meta(pod).get("uid", ""))
-            self.enqueue(key)
+    def orphan_added(self, pod: Obj) -> None:
+        for ds in owners_matching(pod, self.daemonsets.list(meta(pod).get("namespace"))):
+            self.enqueue(ds)
 
     async def sync(self, key: str) -> None:
         ds = self.daemonsets.get(key)
@@ -126,7 +87,7 @@ class DaemonSetController(QueueController):
             delay, _ = self._backoff.get((key, node), (FAILED_BACKOFF_MIN / 2, 0.0))
             delay = min(FAILED_BACKOFF_MAX, delay * 2)
             self._backoff[(key, node)] = (delay, mono + delay)
-        await self._delete(key, ds, plan.delete)
+        await self.delete_pods(key, ds, plan.delete)
         # a node whose daemon pod keeps failing gets its next one after a growing pause (1 s .. 15 min)
         waits = {n: self._backoff[(key, n)][1] - mono for n in plan.create
                  if (key, n) in self._backoff and self._backoff[(key, n)][1] > mono}
@@ -152,37 +113,11 @@ class DaemonSetController(QueueController):
         if min_ready and status.get("numberAvailable", 0) < status.get("numberReady", 0):
             self.queue.add_after(key, 1.0)  # nothing else happens when pods become available
 
-    async def _delete(self, key: str, ds: Obj, pods: list[Obj]) -> None:
-        if not pods:
-            return
-        self.expectations.expect_deletions(key, [meta(p).get("uid", "") for p in pods])
-        for p in pods:
-            try:
-                await self.client.delete("pods", meta(p)["name"], meta(p).get("namespace"))
-                self.events.record(ds, "Normal", "SuccessfulDelete", f"Deleted pod: {meta(p)['name']}")
-            except ApiError as e:
-                self.expectations.deletion_observed(key, meta(p).get("uid", ""))
-                if e.code != 404:
-                    raise
-
     async def _create(self, key: str, ds: Obj, nodes: list[str], hash_: str) -> None:
-        if not nodes:
-            return
-        self.expectations.expect_creations(key, len(nodes))
-        ns = meta(ds).get("namespace")
-        results = await asyncio.gather(*(self.client.create("pods", dd.pod_for(ds, n, hash_), ns) for n in nodes),
-                                       return_exceptions=True)
-        failed = 0
+        results = await self.create_pods(key, ds, [dd.pod_for(ds, n, hash_) for n in nodes])
         for node, r in zip(nodes, results, strict=True):
-            if isinstance(r, BaseException):
-                failed += 1
-                self.events.record(ds, "Warning", "FailedCreate", f"Error creating: {r}")
-            else:
-                self.events.record(ds, "Normal", "SuccessfulCreate", f"Created pod: {meta(r).get('name')}")
+            if not isinstance(r, BaseException):
                 log.debug("daemonset %s: pod %s for node %s", key, meta(r).get("name"), node)
-        if failed:
-            self.expectations.creation_observed(key, failed)
-            self.queue.add_rate_limited(key)
 
 
 def _ready(node: Obj) -> bool:

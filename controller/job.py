@@ -10,65 +10,34 @@ ttl-after-finished controller does). Time comes from a `Clock` so tests can move
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any
 
 from api.errors import ApiError
 from api.events import EventRecorder
-from api.informer import DeletedFinalStateUnknown, Informer
+from api.informer import Informer
 from controller import job_decisions as jd
 from controller import job_pods as jp
-from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
+from controller.base import ApiClient, Obj, controller_ref, meta
 from controller.clock import Clock, RealClock
-from controller.expectations import Expectations
+from controller.podowner import PodOwnerController
 
 log = logging.getLogger(__name__)
 
 
-class JobController(QueueController):
+class JobController(PodOwnerController):
     name = "job"
+    owner_kind = "Job"
 
     def __init__(self, client: ApiClient, jobs: Informer, pods: Informer, events: EventRecorder,
                  clock: Clock | None = None, workers: int = 4) -> None:
-        super().__init__(workers)
-        self.client = client
+        super().__init__(client, pods, events, workers)
         self.jobs = jobs
-        self.pods = pods
-        self.events = events
         self.clock = clock or RealClock()
-        self.expectations = Expectations(300.0)
         jobs.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
-        pods.add_handlers(self._pod_added, lambda old, new: self._pod_changed(new), self._pod_deleted)
+        self.watch_pods()
 
     async def run(self, *informers: Informer) -> None:
         await super().run(self.jobs, self.pods, *informers)
-
-    def _job_key(self, pod: Obj) -> str | None:
-        ref = controller_ref(pod)
-        if ref is None or ref.get("kind") != "Job":
-            return None
-        return f"{meta(pod).get('namespace')}/{ref.get('name')}"
-
-    def _pod_added(self, pod: Obj) -> None:
-        key = self._job_key(pod)
-        if key:
-            self.expectations.creation_observed(key)
-            self.enqueue(key)
-
-    def _pod_changed(self, pod: Obj) -> None:
-        key = self._job_key(pod)
-        if key:
-            if meta(pod).get("deletionTimestamp"):
-                self.expectations.deletion_observed(key, meta(pod).get("uid", ""))
-            self.enqueue(key)
-
-    def _pod_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
-        pod = unwrap(obj)
-        key = self._job_key(pod)
-        if key:
-            self.expectations.deletion_observed(key, meta(pod).get("uid", ""))
-            self.enqueue(key)
 
     def _pods_of(self, ns: str | None, name: str, uid: str | None) -> list[Obj]:
         out = []
@@ -103,7 +72,7 @@ class JobController(QueueController):
                 return
         for p in plan.release:
             await self._release(p)
-        await self._delete(key, job, plan.delete)
+        await self.delete_pods(key, job, plan.delete)
         await self._create(key, job, plan.create, plan.index_failures)
         for type_, reason, message in plan.events:
             self.events.record(job, type_, reason, message)
@@ -139,39 +108,11 @@ class JobController(QueueController):
             if e.code != 404:
                 raise
 
-    async def _delete(self, key: str, job: Obj, pods: list[Obj]) -> None:
-        if not pods:
-            return
-        self.expectations.expect_deletions(key, [meta(p).get("uid", "") for p in pods])
-        for p in pods:
-            try:
-                await self.client.delete("pods", meta(p)["name"], meta(p).get("namespace"))
-                self.events.record(job, "Normal", "SuccessfulDelete", f"Deleted pod: {meta(p)['name']}")
-            except ApiError as e:
-                self.expectations.deletion_observed(key, meta(p).get("uid", ""))
-                if e.code != 404:
-                    raise
-
     async def _create(self, key: str, job: Obj, indexes: list[int | None],
                       index_failures: dict[int, int] | None = None) -> None:
-        if not indexes:
-            return
-        self.expectations.expect_creations(key, len(indexes))
-        results: list[Any] = await asyncio.gather(
-            *(self.client.create("pods", jp.pod_for(job, i, None if index_failures is None or i is None
-                                                    else index_failures.get(i, 0)), meta(job).get("namespace"))
-              for i in indexes),
-            return_exceptions=True)
-        failed = 0
-        for r in results:
-            if isinstance(r, BaseException):
-                failed += 1
-                self.events.record(job, "Warning", "FailedCreate", f"Error creating: {r}")
-            else:
-                self.events.record(job, "Normal", "SuccessfulCreate", f"Created pod: {meta(r).get('name')}")
-        if failed:
-            self.expectations.creation_observed(key, failed)
-            self.queue.add_rate_limited(key)
+        await self.create_pods(key, job, [
+            jp.pod_for(job, i, None if index_failures is None or i is None else index_failures.get(i, 0))
+            for i in indexes])
 
     async def _expire(self, job: Obj) -> None:
         """ttlSecondsAfterFinished has passed: delete the Job and (foreground) its pods."""

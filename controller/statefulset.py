@@ -20,12 +20,11 @@ from api import resources
 from api.errors import ApiError
 from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
-from api.selectors import selector_from_label_selector
 from controller import history
 from controller import statefulset_claims as sc
 from controller import statefulset_decisions as sd
-from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
-from controller.claim import claim_pods
+from controller.base import ApiClient, Obj, QueueController, controller_key, controller_ref, meta, unwrap
+from controller.claim import claim_pods, owners_matching
 from controller.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
@@ -52,18 +51,12 @@ class StatefulSetController(QueueController):
 
     def _pod(self, obj: Obj | DeletedFinalStateUnknown) -> None:
         pod = unwrap(obj)
-        ref = controller_ref(pod)
-        if ref is not None and ref.get("kind") == "StatefulSet":
-            self.enqueue(f"{meta(pod).get('namespace')}/{ref.get('name')}")
-        elif ref is None and not isinstance(obj, DeletedFinalStateUnknown):
-            labels = meta(pod).get("labels") or {}  # an orphan: a matching set may adopt it
-            for sts in self.sets.list(meta(pod).get("namespace")):
-                try:
-                    sel = selector_from_label_selector((sts.get("spec") or {}).get("selector"))
-                except ValueError:
-                    continue
-                if sel is not None and not sel.empty() and sel.matches(labels):
-                    self.enqueue(sts)
+        key = controller_key(pod, "StatefulSet")
+        if key:
+            self.enqueue(key)
+        elif controller_ref(pod) is None and not isinstance(obj, DeletedFinalStateUnknown):
+            for sts in owners_matching(pod, self.sets.list(meta(pod).get("namespace"))):  # it may adopt the orphan
+                self.enqueue(sts)
 
     async def sync(self, key: str) -> None:
         sts = self.sets.get(key)
