@@ -226,20 +226,11 @@ class EtcdStore:
     # --- watch and compaction -----------------------------------------------------------------
 
     async def watch(self, prefix: str, after_revision: int, trigger: Trigger | None = None) -> QueueWatcher:
-        if after_revision < self._compacted:
-            raise CompactedError(after_revision, self._compacted)
-        w = self.hub.register(prefix, after_revision, self._fetch_page, trigger)
-        if w.needs_log:
-            try:
-                await w.fetch_more()
-            except BaseException:
-                w.close_nowait()
-                raise
-            if w.dropped:
-                w.close_nowait()
-                self._compacted = max(self._compacted, w.compacted_seen)
-                raise CompactedError(after_revision, w.compacted_seen)
-        return w
+        try:
+            return await self.hub.start(prefix, after_revision, self._fetch_page, trigger, self._compacted)
+        except CompactedError as e:
+            self._compacted = max(self._compacted, e.compacted)
+            raise
 
     async def _fetch_page(self, after: int, limit: int) -> tuple[int, Any]:
         compacted, events = await etcd_watch.history(self, after, limit, self.hub.revision)

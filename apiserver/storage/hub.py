@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from apiserver.storage.interface import Event, WatcherDroppedError
+from apiserver.storage.interface import CompactedError, Event, WatcherDroppedError
 
 # (after_revision, limit) -> (compacted revision, events after it, oldest first)
 FetchPage = Callable[[int, int], Awaitable[tuple[int, list[Event]]]]
@@ -190,6 +190,25 @@ class WatchHub:
         else:
             self._by_trigger.setdefault((prefix, trigger[0]), {}).setdefault(trigger[1], set()).add(w)
             self._values.setdefault((prefix, trigger[0]), {})
+        return w
+
+    async def start(self, prefix: str, after_revision: int, fetch: FetchPage, trigger: Trigger | None,
+                    compacted: int) -> QueueWatcher:
+        """`register`, and page the log in once where needed: a start older than the compacted
+        history (`compacted` as the store knows it, or as the log shows) raises CompactedError,
+        whose `compacted` the store keeps."""
+        if after_revision < compacted:
+            raise CompactedError(after_revision, compacted)
+        w = self.register(prefix, after_revision, fetch, trigger)
+        if w.needs_log:
+            try:
+                await w.fetch_more()
+            except BaseException:
+                w.close_nowait()
+                raise
+            if w.dropped:
+                w.close_nowait()
+                raise CompactedError(after_revision, w.compacted_seen)
         return w
 
     def unregister(self, w: QueueWatcher) -> None:
