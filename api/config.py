@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+SERVERS_EXTENSION = "kubelite.io/servers"
+"""A cluster entry's extension listing every API server of the cluster: `{"servers": [URL, ...]}`
+(kubeconfig `extensions` are where tools keep their own data; kubectl ignores what it does not know)."""
+
 
 class ConfigError(Exception):
     """The kubeconfig is missing, unreadable, or does not name what was asked."""
@@ -123,6 +127,15 @@ def _data(body: dict[str, Any], key: str) -> bytes | None:
     return None
 
 
+def cluster_servers(cluster: dict[str, Any]) -> tuple[str, ...]:
+    """The servers a cluster entry's `kubelite.io/servers` extension lists (none without one)."""
+    for ext in cluster.get("extensions") or []:
+        body = ext.get("extension") if isinstance(ext, dict) and ext.get("name") == SERVERS_EXTENSION else None
+        if isinstance(body, dict) and isinstance(body.get("servers"), list):
+            return tuple(str(u).rstrip("/") for u in body["servers"] if u)
+    return ()
+
+
 def from_kubeconfig(
     paths: list[Path] | None = None,
     context: str | None = None,
@@ -155,6 +168,7 @@ def from_merged(
         token = Path(us["tokenFile"]).read_text().strip()
     return ClientConfig(
         server=cl["server"].rstrip("/"),
+        fallback_servers=cluster_servers(cl),
         token=token,
         ca_data=_data(cl, "certificate-authority"),
         client_cert_data=_data(us, "client-certificate"),

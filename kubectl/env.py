@@ -81,6 +81,7 @@ class Env:
                 cfg = ClientConfig(server=f["server"].rstrip("/"))
         if f.get("server"):
             cfg.server = f["server"].rstrip("/")
+            cfg.fallback_servers = ()  # the one server asked for, as kubectl
             if "://" not in cfg.server:
                 cfg.server = "http://" + cfg.server
         if f.get("token"):

@@ -53,7 +53,7 @@ def _state(data_dir: Path) -> dict[str, Any] | None:
 
 
 def usage_text(opts: ClusterOptions) -> str:
-    kc = opts.server_dir / "kubeconfig.yaml"
+    kc = opts.kubeconfig
     names = ", ".join(f"node-{i}" for i in range(opts.nodes))
     apis = "an API server" if opts.servers == 1 else f"{opts.servers} API servers ({', '.join(opts.server_urls())})"
     return (f"kubelite is up: {apis} and {opts.nodes} node(s) ({names}), each node in its own network "
@@ -69,7 +69,7 @@ def wait_ready(opts: ClusterOptions, proc: subprocess.Popen[bytes] | None, timeo
     from api.errors import ApiError
 
     deadline = time.monotonic() + timeout
-    kc = opts.server_dir / "kubeconfig.yaml"
+    kc = opts.kubeconfig
     while not kc.exists():
         if proc is not None and proc.poll() is not None:
             return f"the supervisor exited with {proc.returncode}"

@@ -62,6 +62,11 @@ class ClusterOptions:
     def server_urls(self) -> list[str]:
         return [f"https://{HOST_IP}:{self.port + i}" for i in range(self.servers)]
 
+    @property
+    def kubeconfig(self) -> Path:
+        """The one to use: the server's own, or with several servers the cluster's (every server listed)."""
+        return self.server_dir / "kubeconfig.yaml" if self.servers == 1 else self.data_dir / "kubeconfig.yaml"
+
     def node_dir(self, i: int) -> Path:
         return self.data_dir / "nodes" / node_name(i)
 
@@ -217,6 +222,24 @@ def server_component(opts: ClusterOptions, i: int, datastore: str, logs: Path) -
         "--pod-eviction-timeout", opts.pod_eviction_timeout], logs / f"{name}.log")
 
 
+def write_cluster_kubeconfig(opts: ClusterOptions) -> None:
+    """The first server's kubeconfig with every server in its `kubelite.io/servers` extension:
+    our kubectl and clients fail over among them; the real kubectl uses the first."""
+    import yaml
+
+    from api.config import SERVERS_EXTENSION
+
+    doc = yaml.safe_load((opts.server_dir / "kubeconfig.yaml").read_text())
+    for entry in doc.get("clusters") or []:
+        entry["cluster"]["server"] = opts.server_urls()[0]
+        entry["cluster"]["extensions"] = [{"name": SERVERS_EXTENSION, "extension": {"servers": opts.server_urls()}}]
+    tmp = opts.kubeconfig.with_name(opts.kubeconfig.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(yaml.safe_dump(doc, sort_keys=False))
+    os.replace(tmp, opts.kubeconfig)
+
+
 async def supervise(opts: ClusterOptions) -> int:
     opts.data_dir.mkdir(parents=True, exist_ok=True)
     logs = opts.data_dir / "logs"
@@ -239,6 +262,10 @@ async def supervise(opts: ClusterOptions) -> int:
     while not token_file.exists():
         await asyncio.sleep(0.1)  # the server writes it once it serves; nothing to watch before that
     tasks += [asyncio.create_task(s.run()) for s in servers[1:]]  # they fetch what the first one stored
+    if opts.servers > 1:
+        while not (opts.server_dir / "kubeconfig.yaml").exists():
+            await asyncio.sleep(0.1)  # written once the first server serves
+        write_cluster_kubeconfig(opts)
     for i in range(opts.nodes):
         agent = Component(node_name(i), [
             "nsenter", f"--net=/run/netns/{netns_name(i)}", *kubelite_cmd(), "agent",

@@ -146,3 +146,17 @@ async def test_async_client_with_no_live_server_raises() -> None:
     async with AsyncClient(cfg) as c:
         with pytest.raises(OSError):
             await c.get(NAMESPACES, "x")
+
+
+def test_kubeconfig_servers_extension_gives_the_fallbacks() -> None:
+    from api.config import SERVERS_EXTENSION, from_merged
+
+    doc = {"current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+           "users": [{"name": "u", "user": {"token": "t"}}],
+           "clusters": [{"name": "k", "cluster": {"server": "https://a:1/", "extensions": [
+               {"name": "other", "extension": {"servers": ["https://x:1"]}},
+               {"name": SERVERS_EXTENSION, "extension": {"servers": ["https://a:1", "https://b:1/"]}}]}}]}
+    cfg = from_merged(doc)
+    assert cfg.all_servers() == ["https://a:1", "https://b:1"]
+    del doc["clusters"][0]["cluster"]["extensions"]
+    assert from_merged(doc).all_servers() == ["https://a:1"]

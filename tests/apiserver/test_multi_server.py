@@ -40,6 +40,23 @@ def two_servers(tmp_path: Path, pg_url: str) -> Iterator[tuple[Server, Server]]:
         a.stop()
 
 
+def failover_kubeconfig(path: Path, first: Server, servers: list[Server]) -> Path:
+    """A kubeconfig naming `first` as its server, every server in the kubelite.io/servers extension."""
+    import yaml
+
+    doc = yaml.safe_load(servers[-1].kubeconfig.read_text())
+    doc["clusters"][0]["cluster"]["server"] = first.url
+    doc["clusters"][0]["cluster"]["extensions"] = [
+        {"name": "kubelite.io/servers", "extension": {"servers": [s.url for s in servers]}}]
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def our_kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(KUBELITE.parent / "kubectl"), "--kubeconfig", str(kubeconfig), *args],
+                          capture_output=True, text=True, timeout=60)
+
+
 def ports_in_endpoints(c: Any) -> set[int]:
     ep = c.get("/api/v1/namespaces/default/endpoints/kubernetes").json()
     return {p["port"] for s in ep.get("subsets") or [] for p in s["ports"]}
@@ -59,6 +76,10 @@ def test_second_server_joins_with_the_token_alone(two_servers: tuple[Server, Ser
         wait_for(lambda: ports_in_endpoints(ca) == {a.port, b.port}, 20, "both servers in the endpoints")
     # the first server's kubeconfig (its CA, its token) works against the second
     r = a.kubectl("--server", b.url, "get", "configmap", "shared", "-o", "jsonpath={.data.k}", check=True)
+    assert r.stdout == "v"
+    # the real kubectl takes a kubeconfig carrying the servers extension (and uses `server`)
+    kc = failover_kubeconfig(tmp_path / "both.yaml", a, [a, b])
+    r = a.kubectl("--kubeconfig", str(kc), "get", "configmap", "shared", "-o", "jsonpath={.data.k}", check=True)
     assert r.stdout == "v"
     # a service-account token issued by one server is accepted by the other (shared signing key)
     with a.client() as ca, b.client() as cb:
@@ -120,6 +141,10 @@ def test_agent_on_two_servers_survives_the_first_ones_death(two_servers: tuple[S
             # past the grace period (3 s) the node is still Ready and its pod untouched
             assert ready()
             assert pod_phase("before") == ("Running", uid)
+            # our kubectl, given the dead server first, moves on to the live one
+            kc = failover_kubeconfig(tmp_path / "both.yaml", a, [a, b])  # `server` names the dead one
+            r = our_kubectl(kc, "get", "node", "twin", "-o", "name")
+            assert (r.returncode, r.stdout.strip()) == (0, "node/twin"), r.stderr
             # the survivor's scheduler and controllers take over (leader election: <= 15 s + retry)
             assert cb.post("/api/v1/namespaces/default/pods", json=pod("after")).status_code == 201
             wait_for(lambda: pod_phase("after")[0] == "Running", 60, "pod after Running")
