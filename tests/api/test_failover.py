@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -151,7 +152,7 @@ async def test_async_client_with_no_live_server_raises() -> None:
 def test_kubeconfig_servers_extension_gives_the_fallbacks() -> None:
     from api.config import SERVERS_EXTENSION, from_merged
 
-    doc = {"current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+    doc: dict[str, Any] = {"current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
            "users": [{"name": "u", "user": {"token": "t"}}],
            "clusters": [{"name": "k", "cluster": {"server": "https://a:1/", "extensions": [
                {"name": "other", "extension": {"servers": ["https://x:1"]}},
