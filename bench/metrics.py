@@ -1,0 +1,120 @@
+"""What the API server's Prometheus metrics cost: durable creates/s and sequential GETs/s of one
+`kubelite server` with metrics (the default) against one with `KUBELITE_METRICS=0`, in the same run.
+
+    .venv/bin/python bench/metrics.py [-n 1000] [--concurrency 32] [--rounds 6]
+
+Both servers run at once and are measured in alternated turns, so the machine's drift falls on
+both. The target (issue 12): with metrics >= 0.95x of without.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._stats import table
+from bench.api import Conn, creates, start_server
+
+
+class _Server:
+    """One `kubelite server` (metrics on or off) and its keep-alive connections."""
+
+    def __init__(self, metrics: bool) -> None:
+        self.metrics = metrics
+        self.tmp = Path(tempfile.mkdtemp(prefix="kubelite-bench-metrics-"))
+        data = self.tmp / "data"
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        os.environ["KUBELITE_METRICS"] = "1" if metrics else "0"
+        self.proc = start_server(data, self.port, None)
+        self.token = (data / "admin-token").read_text().strip()
+        self.ca = data / "tls" / "ca.crt"
+        self.conns: list[Conn] = []
+        self.created = 0
+
+    async def open(self, concurrency: int) -> None:
+        ctx = ssl.create_default_context(cafile=str(self.ca))
+        self.conns = [await Conn.open("127.0.0.1", self.port, ctx, self.token) for _ in range(concurrency)]
+
+    async def creates(self, n: int) -> float:
+        names = [f"p-{self.created + i}" for i in range(n)]
+        self.created += n
+        wall, _ = await creates(self.conns, names)
+        return n / wall
+
+    async def gets(self, n: int) -> float:
+        t = time.perf_counter()
+        for i in range(n):
+            st, _ = await self.conns[0].request(b"GET", f"/api/v1/namespaces/default/pods/p-{i % self.created}".encode())
+            assert st == 200
+        return n / (time.perf_counter() - t)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+async def _run(servers: dict[bool, _Server], n: int, rounds: int, concurrency: int) -> dict[bool, list[tuple[float, float]]]:
+    for srv in servers.values():
+        await srv.open(concurrency)
+        await srv.creates(200)  # warm-up (imports, caches): not counted
+    out: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    for r in range(rounds):
+        order = (False, True) if r % 2 == 0 else (True, False)  # alternated: drift falls on both sides
+        for m in order:
+            rate = await servers[m].creates(n)
+            out[m].append((rate, await servers[m].gets(min(n, 1000))))
+    st, _ = await servers[True].conns[0].request(b"GET", b"/metrics")
+    assert st == 200
+    st, _ = await servers[False].conns[0].request(b"GET", b"/metrics")
+    assert st == 404
+    for srv in servers.values():
+        for c in srv.conns:
+            c.close()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=1000)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=6)
+    args = ap.parse_args()
+    servers = {m: _Server(m) for m in (False, True)}  # both up at once, measured in turns
+    try:
+        runs = asyncio.run(_run(servers, args.n, args.rounds, args.concurrency))
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    med = {m: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs)) for m, rs in runs.items()}
+    rows = [
+        [f"durable creates/s, concurrency {args.concurrency}", f"{med[False][0]:.0f}", f"{med[True][0]:.0f}",
+         f"{med[True][0] / med[False][0]:.2f}x"],
+        ["GET one pod/s (sequential)", f"{med[False][1]:.0f}", f"{med[True][1]:.0f}",
+         f"{med[True][1] / med[False][1]:.2f}x"],
+    ]
+    print(f"API server with and without /metrics: {args.rounds} rounds of {args.n} creates and 1000 GETs on each of two "
+          f"servers up at once, in alternated turns; medians")
+    for m in (False, True):
+        print(f"  metrics {'on ' if m else 'off'}: creates/s {[round(r[0]) for r in runs[m]]}, "
+              f"GETs/s {[round(r[1]) for r in runs[m]]}")
+    print(table(rows, ["what", "KUBELITE_METRICS=0", "metrics on", "on / off (target >= 0.95x)"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
