@@ -88,9 +88,13 @@ class EtcdStore:
     async def close(self) -> None:
         for t in self._tasks:
             t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        if self._tasks:  # bounded: a task stuck in a member's socket must not hold the close
+            done, stuck = await asyncio.wait(self._tasks, timeout=5)
+            for t in done:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    t.result()
+            if stuck:
+                log.warning("etcd store: %d task(s) did not stop within 5 s", len(stuck))
         self._tasks.clear()
         self.hub.close()
         if self.client is not None:

@@ -126,9 +126,12 @@ async def test_slow_watcher_is_dropped_and_writers_keep_going(make_store: MakeSt
     reader = asyncio.create_task(consume())
     revs = await asyncio.wait_for(_writer(store, [f"p{i}" for i in range(300)]), 20)
     assert len(revs) == 300  # writers were not held up by the watcher that never reads
-    with pytest.raises(WatcherDroppedError):
+    async def drain() -> None:
         async for _ in slow:
             pass
+
+    with pytest.raises(WatcherDroppedError):
+        await asyncio.wait_for(drain(), 10)
     await asyncio.wait_for(reader, 10)
     assert consumed == revs  # the watcher that keeps up gets everything
     assert store.hub.dropped_count == 1
@@ -139,8 +142,12 @@ async def test_slow_watcher_is_dropped_and_writers_keep_going(make_store: MakeSt
 async def test_close_ends_watchers(make_store: MakeStore):
     store = await make_store()
     w = await store.watch("", await store.current_revision())
-    await store.close()
-    assert [e async for e in w] == []
+    await asyncio.wait_for(store.close(), 20)
+
+    async def drain() -> list[object]:
+        return [e async for e in w]
+
+    assert await asyncio.wait_for(drain(), 10) == []
 
 
 async def test_log_replay_matches_what_the_ring_would_have_sent(make_store: MakeStore):
