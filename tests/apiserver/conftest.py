@@ -8,6 +8,7 @@ SIGTERM (then SIGKILL) and its data dir removed by the fixture that made it.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -132,6 +133,17 @@ def start_server(tmp: Path, *args: str) -> Server:
     srv = Server(tmp / "data", free_port(), list(args))
     srv.start()
     return srv
+
+
+def peer_server(first: Server, tmp: Path, *args: str) -> Server:
+    """A second server (not started yet) with `first`'s identity (CA, tokens) copied, as a cluster's
+    servers share theirs."""
+    data = tmp / "data"
+    data.mkdir(parents=True)
+    shutil.copytree(first.data_dir / "tls", data / "tls")
+    for f in ("admin-token", "node-secret"):
+        shutil.copy(first.data_dir / f, data / f)
+    return Server(data, free_port(), list(args))
 
 
 @pytest.fixture(scope="session")

@@ -5,29 +5,23 @@ takes its custom resources with it (the in-process namespace controller)."""
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 
 import httpx
 
-from tests.apiserver.conftest import Server, free_port, start_server
+from tests.apiserver.conftest import Server, free_port, peer_server, start_server
 from tests.apiserver.test_crd import CRDS, CRONTAB, GROUP, crontab
-from tests.apiserver.test_durability import pg_datastore  # noqa: F401  (fixture)
 from tests.polling import wait_for
+from tests.storage.conftest import pg_engine, pg_url  # noqa: F401 - fixtures
 
 
 def _served(h: httpx.Client, path: str) -> bool:
     return h.get(path).status_code == 200
 
 
-def test_a_crd_made_through_one_server_is_served_by_the_other(tmp_path: Path, pg_datastore: str) -> None:  # noqa: F811
-    a = start_server(tmp_path / "a", "--datastore", pg_datastore)
-    b_dir = tmp_path / "b" / "data"
-    b_dir.mkdir(parents=True)
-    shutil.copytree(a.data_dir / "tls", b_dir / "tls")
-    for f in ("admin-token", "node-secret"):
-        shutil.copy(a.data_dir / f, b_dir / f)
-    b = Server(b_dir, free_port(), ["--datastore", pg_datastore])
+def test_a_crd_made_through_one_server_is_served_by_the_other(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
+    a = start_server(tmp_path / "a", "--datastore", pg_url)
+    b = peer_server(a, tmp_path / "b", "--datastore", pg_url)
     try:
         b.start()
         with a.client() as ha, b.client() as hb:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.apiserver.conftest import PG_URL, Server, free_port, pod, start_server
+from tests.apiserver.conftest import Server, free_port, peer_server, pod, start_server
+from tests.storage.conftest import pg_engine, pg_url  # noqa: F401 - fixtures
 
 
 def test_restart_loses_nothing(tmp_path: Path) -> None:
@@ -52,32 +48,9 @@ def test_restart_loses_nothing(tmp_path: Path) -> None:
         srv.stop()
 
 
-@pytest.fixture
-def pg_datastore() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    eng = create_engine(
-        PG_URL.replace("postgresql://", "postgresql+psycopg2://", 1), isolation_level="AUTOCOMMIT"
-    )
-    schema = f"api_{uuid.uuid4().hex[:12]}"
-    with eng.connect() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with eng.connect() as c:
-        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    eng.dispose()
-
-
-def test_two_servers_on_one_postgresql(tmp_path: Path, pg_datastore: str) -> None:
-    a = start_server(tmp_path / "a", "--datastore", pg_datastore)
-    # the second server shares the first one's identity (CA, tokens), as a cluster's servers would
-    b_dir = tmp_path / "b" / "data"
-    b_dir.mkdir(parents=True)
-    shutil.copytree(a.data_dir / "tls", b_dir / "tls")
-    for f in ("admin-token", "node-secret"):
-        shutil.copy(a.data_dir / f, b_dir / f)
-    b = Server(b_dir, free_port(), ["--datastore", pg_datastore])
+def test_two_servers_on_one_postgresql(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
+    a = start_server(tmp_path / "a", "--datastore", pg_url)
+    b = peer_server(a, tmp_path / "b", "--datastore", pg_url)
     try:
         b.start()
         with a.client() as ha, b.client() as hb:
