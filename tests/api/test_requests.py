@@ -34,6 +34,7 @@ def test_create_takes_namespace_from_object_and_delete_sends_options():
     r = rq.create("pods", {"metadata": {"name": "x", "namespace": "ns1"}}, field_manager="kubectl-create")
     assert r.path == "/api/v1/namespaces/ns1/pods" and r.query == {"fieldManager": "kubectl-create"}
     d = rq.delete("pods", "x", "ns1", propagation_policy="Foreground", grace_period_seconds=0)
+    assert d.body is not None
     assert jsonutil.loads(d.body) == {"kind": "DeleteOptions", "apiVersion": "v1",
                                       "propagationPolicy": "Foreground", "gracePeriodSeconds": 0}
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api.errors import ApiError
-from api.resources import by_plural
+from api.resources import Resource, by_plural
 from api.selectors import parse_label_selector
 from apiserver import lifecycle
 from apiserver.allocator import IP_PREFIX, Allocator
@@ -21,10 +21,16 @@ from apiserver.handlers.routing import resolve
 from apiserver.handlers.watch import classify
 from apiserver.storage.interface import Event
 
-PODS = by_plural("", "pods")
-NAMESPACES = by_plural("", "namespaces")
-LEASES = by_plural("coordination.k8s.io", "leases")
-assert PODS and NAMESPACES and LEASES
+
+def _resource(group: str, plural: str) -> Resource:
+    r = by_plural(group, plural)
+    assert r is not None
+    return r
+
+
+PODS = _resource("", "pods")
+NAMESPACES = _resource("", "namespaces")
+LEASES = _resource("coordination.k8s.io", "leases")
 
 
 def test_routes() -> None:
@@ -89,7 +95,7 @@ def test_update_strategy() -> None:
 
 
 def test_deletion_decisions() -> None:
-    unbound = {"spec": {}, "status": {}}
+    unbound: dict[str, Any] = {"spec": {}, "status": {}}
     bound = {"spec": {"nodeName": "n", "terminationGracePeriodSeconds": 7}, "status": {"phase": "Running"}}
     done = {"spec": {"nodeName": "n"}, "status": {"phase": "Succeeded"}}
     assert lifecycle.grace_period(PODS, unbound, {}) == 0

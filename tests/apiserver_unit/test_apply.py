@@ -124,8 +124,8 @@ def test_record_update_moves_ownership_without_conflict() -> None:
 
 
 def test_status_subresource_entries() -> None:
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]},
-           "status": {"phase": "Pending"}}
+    pod: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                           "spec": {"containers": [{"name": "c"}]}, "status": {"phase": "Pending"}}
     record_update(None, pod, "kubectl")
     running = copy.deepcopy(pod)
     running["status"]["phase"] = "Running"

@@ -114,6 +114,7 @@ def test_endpoint_ports_default_tcp() -> None:
 
 
 def test_odd_shapes_do_not_raise() -> None:
+    body: dict[str, Any]
     for plural in ("pods", "replicationcontrollers", "services", "namespaces", "nodes", "endpoints"):
         for body in ({}, {"spec": None}, {"spec": {"containers": [None]}}, {"status": []}, {"subsets": [None]}):
             defaulted(plural, copy.deepcopy(body))

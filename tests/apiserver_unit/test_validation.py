@@ -100,7 +100,7 @@ def setp(path: str, value: Any) -> Callable[[Obj], None]:
     return run
 
 
-CASES: list[tuple[str, str, Callable[[Obj], None], list[dict[str, str]]]] = [
+CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
     ("name-required", "pods", setp("metadata.name", None),
      [req("metadata.name", "name or generateName is required")]),
     ("name-subdomain", "pods", setp("metadata.name", "Web"), [inv("metadata.name", '"Web"', SUBDOMAIN)]),

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from api.errors import ApiError
+from api.protocol import ApiClient
 from kubelet.podobjects import ObjectSource, PodObjects
 from kubelet.projection import VolumeError
 from kubelet.volumes import container_mounts, setup_volumes
@@ -50,7 +51,7 @@ class FakeClient:
 def test_bound_claim_mounts_its_volume_path(tmp_path: Path) -> None:
     where = tmp_path / "storage" / "pvc-1_apps_db"
     client = FakeClient({("persistentvolumeclaims", "db"): claim(), ("persistentvolumes", "pvc-1"): volume(where)})
-    objects = asyncio.run(ObjectSource(client).fetch(pod()))
+    objects = asyncio.run(ObjectSource(cast(ApiClient, client)).fetch(pod()))  # a fake with get only
     assert client.gets == [("persistentvolumeclaims", "db"), ("persistentvolumes", "pvc-1")]
     paths = setup_volumes(pod(), tmp_path / "kubelet", objects)
     assert paths == {"data": where} and where.is_dir()  # made on first mount

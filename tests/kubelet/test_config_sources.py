@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from api.podrefs import references
+from api.protocol import ApiClient
 from kubelet.env import container_env
 from kubelet.podobjects import ContainerConfigError, ObjectSource, PodObjects
 from kubelet.projection import VolumeError, volume_files, write_atomic
@@ -144,7 +145,7 @@ class _Client:
 async def test_object_source_caches_briefly_and_records_absence() -> None:
     now = [0.0]
     client = _Client()
-    source = ObjectSource(client, ttl=1.0, clock=lambda: now[0])
+    source = ObjectSource(cast(ApiClient, client), ttl=1.0, clock=lambda: now[0])  # a fake with get only
     p = pod(volumes=[{"name": "v", "configMap": {"name": "cfg"}}, {"name": "m", "secret": {"secretName": "missing"}}])
     got = await source.fetch(p)
     assert got.get("configmaps", "cfg") == {"metadata": {"name": "cfg"}, "data": {}}

@@ -2,6 +2,7 @@
 
 import pytest
 
+from api.shapes import Container
 from kubelet.status import ContainerView, Terminated, build_status, pod_phase, qos_class
 
 T0, T1 = "2026-11-29T08:00:00Z", "2026-11-29T08:00:05Z"
@@ -77,6 +78,6 @@ def test_crashloop_status_has_last_state():
 
 def test_qos():
     assert qos_class({"containers": [{}]}) == "BestEffort"
-    g = {"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}
+    g: Container = {"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}
     assert qos_class({"containers": [g]}) == "Guaranteed"
     assert qos_class({"containers": [g, {}]}) == "Burstable"
