@@ -24,6 +24,7 @@ from apiserver.handlers.subresources import handle_subresource
 from apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from apiserver.metrics import ApiServerMetrics, clock
 from apiserver.metrics import enabled as metrics_enabled
+from apiserver.metrics_storage import InstrumentedStore
 from apiserver.rbac.authorizer import request_verb
 from apiserver.rbac.rules import Attributes
 from apiserver.satokens import looks_like_jwt
@@ -65,6 +66,8 @@ class ApiServerApp:
         self.state = state
         self.metrics: ApiServerMetrics | None = ApiServerMetrics() if metrics_enabled() else None
         self.metrics_source: metricsapi.MetricsSource | None = None  # metrics.k8s.io, made on first use
+        if self.metrics is not None:  # the registry's storage calls timed (etcd_request_duration_seconds)
+            state.registry.store = InstrumentedStore(state.registry.store, self.metrics.registry)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]

@@ -48,6 +48,8 @@ def test_metrics_counts_requests(http: httpx.Client, ns: str) -> None:
     n0 = _count(before, "apiserver_request_duration_seconds_count", verb="POST", resource="configmaps")
     assert n - n0 == 3
     assert _count(after, "apiserver_request_duration_seconds_bucket", verb="POST", resource="configmaps", le="+Inf") == n
+    created = _count(after, "etcd_request_duration_seconds_count", operation="create", type="configmaps")
+    assert created - _count(before, "etcd_request_duration_seconds_count", operation="create", type="configmaps") == 3
 
 
 def test_open_watch_is_gauged(server: Server, http: httpx.Client, ns: str) -> None:
@@ -105,3 +107,12 @@ def test_in_process_control_loops_metrics(tmp_path: Path) -> None:
             assert _count(s, "workqueue_work_duration_seconds_count", name="replication") >= 1
     finally:
         srv.stop()
+
+
+def test_storage_type_label() -> None:
+    from apiserver.metrics_storage import resource_type
+
+    assert resource_type("/registry/pods/default/x") == "pods"
+    assert resource_type("/registry/apps/deployments/default/x") == "deployments.apps"
+    assert resource_type("/registry/rbac.authorization.k8s.io/roles/") == "roles.rbac.authorization.k8s.io"
+    assert resource_type("/other") == ""

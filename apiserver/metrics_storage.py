@@ -1,0 +1,98 @@
+"""Storage latency under kube-apiserver's name: `etcd_request_duration_seconds{operation,type}`.
+
+kube-apiserver times every request its storage layer makes (get, list, create, update, delete ...)
+by resource; kubelite's store is SQLite, PostgreSQL or etcd behind one `Store` Protocol, and this
+wrapper times the registry's calls through it the same way. `type` is the resource as kube
+labels it (`pods`, `deployments.apps`), read from the key's `/registry/<group/>plural/` prefix.
+Watches and the rest pass through untimed (a watch's duration is its life).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+# kube-apiserver's etcd request buckets
+_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60)
+
+
+def resource_type(key: str) -> str:
+    """`/registry/pods/ns/x` -> `pods`; `/registry/apps/deployments/ns/x` -> `deployments.apps` (pure)."""
+    parts = key.split("/")
+    if len(parts) < 3 or parts[1] != "registry":
+        return ""
+    if "." in parts[2] or parts[2] in ("apps", "batch", "autoscaling", "policy"):
+        return f"{parts[3]}.{parts[2]}" if len(parts) > 3 else parts[2]
+    return parts[2]
+
+
+class InstrumentedStore:
+    """A `Store` whose reads and writes are timed into `registry`'s storage histogram."""
+
+    def __init__(self, inner: Any, registry: Any) -> None:
+        from prometheus_client import Histogram
+
+        self._inner = inner
+        self._hist = Histogram("etcd_request_duration_seconds", "Etcd request latency in seconds for each "
+                               "operation and object type.", ("operation", "type"), buckets=_BUCKETS,
+                               registry=registry)
+        self._children: dict[tuple[str, str], Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def _observe(self, operation: str, key: str, start: float) -> None:
+        label = (operation, resource_type(key))
+        child = self._children.get(label)
+        if child is None:
+            child = self._children[label] = self._hist.labels(*label)
+        child.observe(time.perf_counter() - start)
+
+    async def get(self, key: str) -> Any:
+        start = time.perf_counter()
+        try:
+            return await self._inner.get(key)
+        finally:
+            self._observe("get", key, start)
+
+    async def list(self, prefix: str) -> Any:
+        start = time.perf_counter()
+        try:
+            return await self._inner.list(prefix)
+        finally:
+            self._observe("list", prefix, start)
+
+    async def list_page(self, prefix: str, *args: Any, **kw: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await self._inner.list_page(prefix, *args, **kw)
+        finally:
+            self._observe("list", prefix, start)
+
+    async def count(self, prefix: str) -> Any:
+        start = time.perf_counter()
+        try:
+            return await self._inner.count(prefix)
+        finally:
+            self._observe("listWithCount", prefix, start)
+
+    async def create(self, key: str, *args: Any, **kw: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await self._inner.create(key, *args, **kw)
+        finally:
+            self._observe("create", key, start)
+
+    async def update(self, key: str, *args: Any, **kw: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await self._inner.update(key, *args, **kw)
+        finally:
+            self._observe("update", key, start)
+
+    async def delete(self, key: str, *args: Any, **kw: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await self._inner.delete(key, *args, **kw)
+        finally:
+            self._observe("delete", key, start)
