@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 T = TypeVar("T")
 
 
-def wait_for(cond: Callable[[], T], timeout: float = 30.0, what: str = "condition", *,
+def wait_for(cond: Callable[[], T | Literal[False] | None], timeout: float = 30.0, what: str = "condition", *,
              interval: float = 0.05) -> T:
     deadline = time.monotonic() + timeout
     while True:
@@ -27,7 +27,7 @@ def wait_for(cond: Callable[[], T], timeout: float = 30.0, what: str = "conditio
         time.sleep(interval)
 
 
-async def until(cond: Callable[[], T], timeout: float = 30.0, what: str = "condition", *,
+async def until(cond: Callable[[], T | Literal[False] | None], timeout: float = 30.0, what: str = "condition", *,
                 interval: float = 0.01) -> T:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -124,7 +125,7 @@ def test_status_errors(http: httpx.Client, ns: str) -> None:
     deep = "[" * 5000 + "]" * 5000
     r = http.post(base, content=deep.encode())
     assert r.status_code == 400
-    deep_obj = {"metadata": {"name": "deep"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    deep_obj: dict[str, Any] = {"metadata": {"name": "deep"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
     cur = deep_obj["spec"]
     for _ in range(300):
         cur["x"] = {}
@@ -551,6 +552,7 @@ def test_wrong_types_are_4xx_never_500(http: httpx.Client, ns: str) -> None:
                     r = http.request(method, f"{base}/shape", content=json.dumps(bad), headers={"Content-Type": ct})
                     assert r.status_code < 500, (method, plural, bad, r.text)
     binding = f"/api/v1/namespaces/{ns}/pods/shape/binding"
+    body: Any
     for body in ([], {"target": 5}, {"target": {"name": 5}}, 5):
         assert 400 <= http.post(binding, json=body).status_code < 500
 
@@ -584,7 +586,7 @@ def test_exec_websocket_refusals_are_status(server: Server, http: httpx.Client, 
 
 def test_patches_check_what_they_change_and_nothing_is_taken_for_unchanged(http: httpx.Client, ns: str) -> None:
     base = f"/api/v1/namespaces/{ns}/pods"
-    body = pod("typed")
+    body: dict[str, Any] = pod("typed")
     body["spec"]["terminationGracePeriodSeconds"] = 1
     assert http.post(base, json=body).status_code == 201
     merge = {"Content-Type": "application/merge-patch+json"}

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import pytest
 
 from controller.clusterroleaggregation import aggregated_rules
@@ -15,7 +18,7 @@ WIDGETS = {"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["ge
 def test_union_in_name_order_without_duplicates() -> None:
     agg = {"metadata": {"name": "agg"}, "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"x": "1"}}]}}
     r = {"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}
-    roles = [{"metadata": {"name": "b", "labels": {"x": "1"}}, "rules": [r, WIDGETS]},
+    roles: list[dict[str, Any]] = [{"metadata": {"name": "b", "labels": {"x": "1"}}, "rules": [r, WIDGETS]},
              {"metadata": {"name": "a", "labels": {"x": "1"}}, "rules": [r]},
              {"metadata": {"name": "c", "labels": {"x": "2"}}, "rules": [{"verbs": ["*"]}]}, agg]
     assert aggregated_rules(agg, roles) == [r, WIDGETS]
@@ -32,7 +35,7 @@ async def test_a_labelled_role_extends_view_edit_and_admin(cluster: Cluster) -> 
         return (WIDGETS in (got.get("rules") or [])) == wanted
 
     for role in ("view", "edit", "admin"):
-        await eventually(lambda role=role: holds(role, True), what=f"{role} has the widget rule")
+        await eventually(functools.partial(holds, role, True), what=f"{role} has the widget rule")
     cm = await cluster.client.get("clusterroles", "widget-viewer")
     cm["metadata"]["labels"] = {}
     await cluster.client.update("clusterroles", cm)

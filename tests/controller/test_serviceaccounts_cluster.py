@@ -3,6 +3,8 @@ a `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap, made again when
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from api.errors import ApiError
@@ -12,7 +14,7 @@ from tests.controller.cluster import Cluster, eventually
 pytestmark = pytest.mark.anyio
 
 
-async def _get(cluster: Cluster, resource: str, name: str, ns: str) -> dict | None:  # type: ignore[type-arg]
+async def _get(cluster: Cluster, resource: str, name: str, ns: str) -> dict[str, Any] | None:
     try:
         return dict(await cluster.client.get(resource, name, ns))
     except ApiError as e:
@@ -48,7 +50,7 @@ class _Cache:
     def __init__(self, *keys: str) -> None:
         self.keys = set(keys)
 
-    def get(self, key: str) -> dict | None:  # type: ignore[type-arg]
+    def get(self, key: str) -> dict[str, Any] | None:
         return {"metadata": {}} if key in self.keys else None
 
 

@@ -3,6 +3,7 @@ round robin, scaling, NodePort, and a rolling update with the service answering 
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import threading
@@ -80,13 +81,15 @@ def test_rc_behind_a_service_across_nodes(cluster: Cluster) -> None:
     # from each node, through the cluster IP, every pod answers sooner or later (random balancing)
     for node in (0, 1):
         seen: set[str] = set()
-        wait_for(lambda node=node, seen=seen: seen.add(fetch_in_node(c, node, f"http://{ip}/")) or names <= seen,
-                 30, interval=0.01, what=f"all pods answering via {ip} from node-{node}")
+        def all_answered(node: int = node, seen: set[str] = seen) -> bool:
+            seen.add(fetch_in_node(c, node, f"http://{ip}/"))
+            return names <= seen
+
+        wait_for(all_answered, 30, interval=0.01, what=f"all pods answering via {ip} from node-{node}")
     # the NodePort on each node's own address
     for node in (0, 1):
         node_ip = c.in_node(node, "ip", "-4", "-o", "addr", "show", "eth0").stdout.split()[3].split("/")[0]
-        assert wait_for(lambda node=node, node_ip=node_ip: fetch_in_node(c, node, f"http://{node_ip}:30081/"), 20) \
-            in names
+        assert wait_for(functools.partial(fetch_in_node, c, node, f"http://{node_ip}:30081/"), 20) in names
     # from a pod on the other node, by the service's environment variables
     other = next(p for p in pods if p["spec"].get("nodeName") == "node-1")["metadata"]["name"]
     out = c.kubectl("exec", other, "--", "sh", "-c", "wget -qO- http://$HELLO_SERVICE_HOST:$HELLO_SERVICE_PORT/")

@@ -7,6 +7,7 @@ give each pod its own claim, `<template>-<set>-<ordinal>`, kept when the set is 
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ Obj = dict[str, Any]
 
 CLAIM = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "notes", "namespace": NS},
          "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "64Mi"}}}}
+
+
+def bound_claim(c: Cluster, name: str) -> dict[str, Any] | None:
+    p = get(c, "pvc", name)
+    return p if p and p["status"]["phase"] == "Bound" else None
 
 
 def pod(name: str, command: str) -> Obj:
@@ -91,13 +97,12 @@ def test_statefulset_gets_one_claim_per_pod(cluster: Cluster) -> None:
                         "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "32Mi"}}}}]}}
     apply(c, sts)
     for i in (0, 1):
-        wait_for(lambda i=i: running(c, f"db-{i}"), 120, f"db-{i} Running")
+        wait_for(functools.partial(running, c, f"db-{i}"), 120, f"db-{i} Running")
     claims = {p["metadata"]["name"]: p for p in json.loads(
         c.kubectl("get", "pvc", "-n", NS, "-l", "app=db", "-o", "json", real=True).stdout)["items"]}
     assert set(claims) == {"data-db-0", "data-db-1"}
     for i in (0, 1):
-        claim = wait_for(lambda i=i: (p := get(c, "pvc", f"data-db-{i}")) and p["status"]["phase"] == "Bound" and p,
-                         30, f"data-db-{i} Bound")
+        claim = wait_for(functools.partial(bound_claim, c, f"data-db-{i}"), 30, f"data-db-{i} Bound")
         pv = get(c, "pv", claim["spec"]["volumeName"], None)
         owner = Path(pv["spec"]["hostPath"]["path"]) / "owner"
         wait_for(owner.exists, 30, f"db-{i} wrote through its claim")

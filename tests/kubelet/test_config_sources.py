@@ -65,12 +65,12 @@ def test_env_from_config_map_and_secret() -> None:
 
 def test_missing_sources_are_kubelets_errors() -> None:
     missing = {"name": "c", "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "k"}}}]}
-    with pytest.raises(ContainerConfigError, match='^configmap "cfg" not found$'):
+    with pytest.raises(ContainerConfigError, match=r'^configmap "cfg" not found$'):
         container_env(pod(), missing, "", "", objects=objects(configmaps__cfg=None))
     with pytest.raises(ContainerConfigError, match=f"^couldn't find key k in ConfigMap {NS}/cfg$"):
         container_env(pod(), missing, "", "", objects=objects(configmaps__cfg=CM))
     no_secret = {"name": "c", "envFrom": [{"secretRef": {"name": "s"}}]}
-    with pytest.raises(ContainerConfigError, match='^secret "s" not found$'):
+    with pytest.raises(ContainerConfigError, match=r'^secret "s" not found$'):
         container_env(pod(), no_secret, "", "", objects=objects(secrets__s=None))
 
 
@@ -92,7 +92,7 @@ def test_volume_files_items_modes_and_optional() -> None:
     assert volume_files(pod(), secret, objects(secrets__sec=SECRET)) == {"password": (b"s3cret", 0o400)}
     optional = {"name": "o", "configMap": {"name": "nope", "optional": True}}
     assert volume_files(pod(), optional, objects(configmaps__nope=None)) == {}
-    with pytest.raises(VolumeError, match='MountVolume.SetUp failed for volume "v" : configmap "cfg" not found'):
+    with pytest.raises(VolumeError, match=r'MountVolume\.SetUp failed for volume "v" : configmap "cfg" not found'):
         volume_files(pod(), vol, objects(configmaps__cfg=None))
     bad_key = {"name": "v", "configMap": {"name": "cfg", "items": [{"key": "zzz", "path": "z"}]}}
     with pytest.raises(VolumeError, match="non-existent config key: zzz"):

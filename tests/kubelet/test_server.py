@@ -172,7 +172,7 @@ def start_kubelet(tmp: Path, runtime: HostRuntime, ca: certs.TLSFiles, allowed_c
     (tmp / "client").mkdir(parents=True, exist_ok=True)
     cert, key = ensure_kubelet_client_cert(tmp / "client", ca.ca_cert, ca.ca_key)
     port = free_port()
-    kw = {"allowed_cn": allowed_cn} if allowed_cn else {}
+    kw: dict[str, Any] = {"allowed_cn": allowed_cn} if allowed_cn else {}
     server = KubeletServer(cast(Runtime, runtime), SimpleNamespace(ca_data=ca.ca_pem()), "127.0.0.1", port, tmp / "kubelet", **kw)
     loop = asyncio.new_event_loop()
     task: asyncio.Future[None] = loop.create_task(server.run())
