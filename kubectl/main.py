@@ -24,6 +24,7 @@ VERBS: dict[str, str] = {
     "expose": "kubectl.cmd_run",
     "scale": "kubectl.cmd_modify",
     "autoscale": "kubectl.cmd_autoscale",
+    "top": "kubectl.cmd_top",
     "label": "kubectl.cmd_modify",
     "annotate": "kubectl.cmd_modify",
     "patch": "kubectl.cmd_modify",
@@ -75,6 +76,7 @@ Deploy Commands:
 
 Cluster Management Commands:
   cluster-info    Display cluster information
+  top             Display resource (CPU/memory) usage
 
 Troubleshooting and Debugging Commands:
   describe        Show details of a specific resource or group of resources

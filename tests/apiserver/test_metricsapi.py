@@ -109,6 +109,19 @@ def test_metrics_api_and_kubectl_top_on_hollow_nodes(hollow_cluster: Server, tmp
     assert top_pods.returncode == 0, top_pods.stderr
     rows = [line.split() for line in top_pods.stdout.splitlines()[1:]]
     assert len(rows) == 3 and all(r[1].endswith("m") and r[2].endswith("Mi") for r in rows), top_pods.stdout
+    # ours prints what the real one prints (hollow usage is steady per pod)
+    ours = [str(KUBELITE.parent / "kubectl"), *env_args]
+    mine = subprocess.run([*ours, "top", "pods", "-l", "app=h"], capture_output=True, text=True, timeout=30)
+    assert mine.returncode == 0 and mine.stdout == top_pods.stdout, (mine.stderr, mine.stdout, top_pods.stdout)
+    mine_nodes = subprocess.run([*ours, "top", "nodes"], capture_output=True, text=True, timeout=30)
+    assert mine_nodes.returncode == 0 and mine_nodes.stdout.splitlines()[0] == top_nodes.stdout.splitlines()[0]
+    assert [r.split()[:3] for r in mine_nodes.stdout.splitlines()[1:]] == \
+        [r.split()[:3] for r in top_nodes.stdout.splitlines()[1:]]
+    per_container = subprocess.run([*ours, "top", "pods", "-l", "app=h", "--containers", "--sort-by=cpu"],
+                                   capture_output=True, text=True, timeout=30)
+    assert per_container.stdout.splitlines()[0].split() == ["POD", "NAME", "CPU(cores)", "MEMORY(bytes)"]
+    cpus = [int(r.split()[2][:-1]) for r in per_container.stdout.splitlines()[1:]]
+    assert len(cpus) == 3 and cpus == sorted(cpus, reverse=True)
 
 
 def test_metrics_api_needs_rbac(server: Server, http: httpx.Client, ns: str) -> None:
