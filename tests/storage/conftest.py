@@ -21,6 +21,7 @@ import pytest
 
 from apiserver.storage import open_store
 from apiserver.storage.etcd import EtcdStore
+from apiserver.storage.interface import KeyValue
 from apiserver.storage.store import SqlStore
 from tests.storage.etcd_cluster import EtcdCluster, etcd_cluster
 
@@ -122,6 +123,12 @@ def pod(name: str, **extra: Any) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "default", "labels": {"app": "web"}},
             "spec": {"containers": [{"name": "c", "image": "busybox"}]}, **extra}
+
+
+def present(kv: KeyValue | BaseException | None) -> KeyValue:
+    """The KeyValue a read or write answered (fails the test on None or an error)."""
+    assert isinstance(kv, KeyValue), kv
+    return kv
 
 
 def key(name: str, ns: str = "default") -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from apiserver.storage import ConflictError, KeyExistsError, KeyNotFoundError, StorageError
 from apiserver.storage.store import SqlStore
-from tests.storage.conftest import MakeStore, key, pod, watching
+from tests.storage.conftest import MakeStore, key, pod, present, watching
 
 pytestmark = pytest.mark.anyio
 
@@ -117,7 +117,7 @@ async def test_bad_values_fail_alone_and_consume_no_revision(store):
     assert isinstance(results[1], StorageError) and "JSON" in str(results[1])
     assert isinstance(results[2], StorageError)
     # (etcd may order the two concurrent good writes either way)
-    assert sorted([results[0].revision, results[3].revision]) == [before + 1, before + 2]
+    assert sorted([present(results[0]).revision, present(results[3]).revision]) == [before + 1, before + 2]
     assert await store.get(key("bad")) is None
     with pytest.raises(StorageError):
         await store.create("", pod("empty"))
@@ -155,13 +155,13 @@ async def test_restart_loses_nothing_and_continues_the_revision(make_store: Make
     assert await s2.current_revision() == last
     _, after = await s2.list("/registry/")
     assert [(x.key, x.revision, x.value) for x in after] == [(x.key, x.revision, x.value) for x in before]
-    assert (await s2.get(key("p0"))).value == kv.value
-    assert (await s2.get(key("p0"))).value == kv.value  # (a sole writer now serves it from memory)
+    assert present(await s2.get(key("p0"))).value == kv.value
+    assert present(await s2.get(key("p0"))).value == kv.value  # (a sole writer now serves it from memory)
     assert await s2.get(key("p1")) is None
     nxt = await s2.create(key("new"), pod("new"))
-    assert (await s2.get(key("new"))).revision == nxt.revision
+    assert present(await s2.get(key("new"))).revision == nxt.revision
     up = await s2.update(key("p0"), pod("p0", status={"phase": "Failed"}), kv.revision)
-    assert (await s2.get(key("p0"))).value == up.value
+    assert present(await s2.get(key("p0"))).value == up.value
     await s2.delete(key("p0"))
     assert await s2.get(key("p0")) is None
     assert nxt.revision == last + 1

@@ -11,17 +11,22 @@ from apiserver.storage import ConflictError, KeyExistsError, KeyNotFoundError, S
 from apiserver.storage.batch import CREATE, DELETE, UPDATE, WriteRequest, plan_batch
 from apiserver.storage.compactor import compaction_target
 from apiserver.storage.hub import EventRing, QueueWatcher, WatchHub
-from apiserver.storage.interface import Event, WatcherDroppedError
+from apiserver.storage.interface import Event, KeyValue, WatcherDroppedError
 from apiserver.storage.sql import prefix_end
+
+
+def ok(outcome: KeyValue | Exception) -> KeyValue:
+    assert isinstance(outcome, KeyValue), outcome
+    return outcome
 
 
 def test_plan_assigns_consecutive_revisions_and_serialises_once():
     reqs = [WriteRequest(CREATE, "/a", {"metadata": {}}), WriteRequest(CREATE, "/b", {"metadata": {"x": 1}})]
     plan = plan_batch(reqs, {}, 11, now=5.0)
-    assert [o.revision for o in plan.outcomes] == [11, 12]
+    assert [ok(o).revision for o in plan.outcomes] == [11, 12]
     assert plan.last_revision == 12
-    assert orjson.loads(plan.outcomes[1].value) == {"metadata": {"x": 1, "resourceVersion": "12"}}
-    assert plan.outcomes[0].value is plan.log_rows[0]["value"] is plan.events[0].value
+    assert orjson.loads(ok(plan.outcomes[1]).value) == {"metadata": {"x": 1, "resourceVersion": "12"}}
+    assert ok(plan.outcomes[0]).value is plan.log_rows[0]["value"] is plan.events[0].value
     assert [r["type"] for r in plan.log_rows] == ["ADDED", "ADDED"]
     assert plan.upserts["/b"]["create_revision"] == 12 and not plan.deletes
 
@@ -35,9 +40,10 @@ def test_plan_failures_fail_alone_and_consume_no_revision():
     plan = plan_batch(reqs, rows, 4, now=0.0)
     kinds = [type(o) for o in plan.outcomes]
     assert kinds[:5] == [KeyExistsError, ConflictError, KeyNotFoundError, ConflictError, StorageError]
-    assert plan.outcomes[1].current_revision == 3
-    assert plan.outcomes[5].revision == 4  # the one success got the first revision
-    assert reqs[4].obj["metadata"] == {}  # a failed serialisation leaves the object as it was
+    conflict = plan.outcomes[1]
+    assert isinstance(conflict, ConflictError) and conflict.current_revision == 3
+    assert ok(plan.outcomes[5]).revision == 4  # the one success got the first revision
+    assert reqs[4].obj is not None and reqs[4].obj["metadata"] == {}  # a failed serialisation leaves the object as it was
     assert plan.log_rows[0]["prev_revision"] == 3 and plan.upserts["/x"]["create_revision"] == 1
 
 
@@ -57,7 +63,8 @@ def test_plan_sees_earlier_writes_to_the_same_key_in_the_batch():
 def test_prefix_end_bounds_the_range():
     assert prefix_end("/registry/pods/") == "/registry/pods0"
     assert prefix_end("") is None
-    assert "/registry/pods/x" < prefix_end("/registry/pods/") <= "/registry/podsx"
+    end = prefix_end("/registry/pods/")
+    assert end is not None and "/registry/pods/x" < end <= "/registry/podsx"
 
 
 def test_compaction_target_never_takes_the_newest_and_never_goes_back():
@@ -126,7 +133,7 @@ def test_watcher_pages_the_log_then_goes_live_without_duplicates():
         w = hub.register("/a/", 2, fetch)
         assert w.needs_log
         hub.publish([ev(11, "/a/y")])
-        seen = []
+        seen: list[int] = []
         while len(seen) < 5:
             await w.fetch_more(limit=3) if w.needs_log else None
             seen.append((await w.__anext__()).revision)
