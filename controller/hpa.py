@@ -83,7 +83,13 @@ class HorizontalPodAutoscalerController(QueueController):
         self.events = events
         self.sync_period = sync_period
         self.history: dict[str, d.History] = {}
-        hpas.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self._deleted)
+        hpas.add_handlers(self.enqueue, self._updated, self._deleted)
+
+    def _updated(self, old: Obj, new: Obj) -> None:
+        # our own status writes come back as updates: only a spec change is worth an early pass (kube
+        # rate-limits every HPA event to the sync period for the same reason: no double scaling)
+        if meta(old).get("generation") != meta(new).get("generation"):
+            self.enqueue(new)
 
     def _deleted(self, obj: Any) -> None:
         self.enqueue(obj)
