@@ -142,8 +142,8 @@ def test_unknown_schema_keywords_are_unknown_fields(http: httpx.Client, server: 
     assert r.status_code == 400, r.text
     assert r.json()["message"].endswith('strict decoding error: unknown field '
                                         '"spec.versions[0].schema.openAPIV3Schema.properties.spec.maxProps"')
-    r = server.kubectl("create", "-f", "-", input=json.dumps(crd))  # kubectl validates with Strict
-    assert r.returncode != 0 and "maxProps" in r.stderr
+    proc = server.kubectl("create", "-f", "-", input=json.dumps(crd))  # kubectl validates with Strict
+    assert proc.returncode != 0 and "maxProps" in proc.stderr
     r = http.post(CRDS, json=crd)  # Warn: dropped, with a warning
     assert r.status_code == 201 and r.headers.get("warning")
     assert "maxProps" not in r.json()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
@@ -318,7 +318,7 @@ def test_python_client(server: Server, crontabs: str, ns: str) -> None:
     made = copy.deepcopy(CRONTAB)
     made["metadata"]["name"] = f"pythons.{GROUP}"
     made["spec"]["names"] = {"plural": "pythons", "kind": "Python"}
-    created_crd = ext.create_custom_resource_definition(made)
+    created_crd = ext.create_custom_resource_definition(made)  # type: ignore[arg-type]  # the client takes a dict too
     assert created_crd.spec.names.list_kind == "PythonList"
     wait_for(lambda: ext.read_custom_resource_definition(f"pythons.{GROUP}").status.conditions, timeout=10,
              what="conditions")
@@ -440,11 +440,11 @@ def test_kubectl_applies_changes_and_deletes_a_crd(http: httpx.Client, server: S
             "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}).json()["columnDefinitions"]]
 
     wait_for(lambda: columns() == ["Name", "Image"], timeout=10, what="new columns")
-    r = http.post(coll, json=dict(crontab("s2"), kind="Sprocket"))
-    assert r.status_code == 422 and r.json()["details"]["causes"][0]["message"] == \
+    resp = http.post(coll, json=dict(crontab("s2"), kind="Sprocket"))
+    assert resp.status_code == 422 and resp.json()["details"]["causes"][0]["message"] == \
         "Too long: may not be more than 3 bytes"
-    r = server.kubectl("delete", "crd", f"sprockets.{GROUP}", timeout=60)
-    assert r.returncode == 0, r.stderr
+    deleted = server.kubectl("delete", "crd", f"sprockets.{GROUP}", timeout=60)
+    assert deleted.returncode == 0, deleted.stderr
     assert http.get(f"{CRDS}/sprockets.{GROUP}").status_code == 404
     wait_for(lambda: http.get(coll).status_code == 404, timeout=10, what="sprockets not served")
 

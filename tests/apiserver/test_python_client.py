@@ -42,7 +42,7 @@ def test_pod_crud_and_status(api: client.ApiClient, ns: str) -> None:
     got.metadata.labels["extra"] = "1"
     replaced = v1.replace_namespaced_pod("p1", ns, got)
     assert replaced.metadata.labels == {"app": "a", "extra": "1"}
-    assert int(replaced.metadata.resource_version) > int(got.metadata.resource_version)
+    assert int(str(replaced.metadata.resource_version)) > int(str(got.metadata.resource_version))
     lst = v1.list_namespaced_pod(ns, label_selector="extra=1")
     assert [p.metadata.name for p in lst.items] == ["p1"]
     assert v1.list_namespaced_pod(ns, label_selector="extra in (2,3)").items == []
@@ -175,8 +175,8 @@ def test_every_other_kind(api: client.ApiClient, ns: str) -> None:
 
     extra = v1.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=f"{ns}-x"[:63])))
     assert extra.status.phase == "Active"
-    v1.delete_namespace(extra.metadata.name)
-    assert v1.read_namespace(extra.metadata.name).status.phase == "Terminating"
+    v1.delete_namespace(str(extra.metadata.name))
+    assert v1.read_namespace(str(extra.metadata.name)).status.phase == "Terminating"
 
 
 def test_patches_of_each_type(api: client.ApiClient, ns: str) -> None:
