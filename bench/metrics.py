@@ -49,11 +49,18 @@ class _Server:
         ctx = ssl.create_default_context(cafile=str(self.ca))
         self.conns = [await Conn.open("127.0.0.1", self.port, ctx, self.token) for _ in range(concurrency)]
 
-    async def creates(self, n: int) -> float:
+    def cpu(self) -> float:
+        """The server process's CPU seconds so far (user + system)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def creates(self, n: int) -> tuple[float, float]:
+        """(creates/s, server CPU ms per create)."""
         names = [f"p-{self.created + i}" for i in range(n)]
         self.created += n
+        cpu = self.cpu()
         wall, _ = await creates(self.conns, names)
-        return n / wall
+        return n / wall, (self.cpu() - cpu) * 1000 / n
 
     async def gets(self, n: int) -> float:
         t = time.perf_counter()
@@ -68,16 +75,17 @@ class _Server:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-async def _run(servers: dict[bool, _Server], n: int, rounds: int, concurrency: int) -> dict[bool, list[tuple[float, float]]]:
+async def _run(servers: dict[bool, _Server], n: int, rounds: int,
+               concurrency: int) -> dict[bool, list[tuple[float, float, float]]]:
     for srv in servers.values():
         await srv.open(concurrency)
         await srv.creates(200)  # warm-up (imports, caches): not counted
-    out: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    out: dict[bool, list[tuple[float, float, float]]] = {True: [], False: []}
     for r in range(rounds):
         order = (False, True) if r % 2 == 0 else (True, False)  # alternated: drift falls on both sides
         for m in order:
-            rate = await servers[m].creates(n)
-            out[m].append((rate, await servers[m].gets(min(n, 1000))))
+            rate, cpu_ms = await servers[m].creates(n)
+            out[m].append((rate, await servers[m].gets(min(n, 1000)), cpu_ms))
     st, _ = await servers[True].conns[0].request(b"GET", b"/metrics")
     assert st == 200
     st, _ = await servers[False].conns[0].request(b"GET", b"/metrics")
@@ -100,18 +108,20 @@ def main() -> int:
     finally:
         for srv in servers.values():
             srv.stop()
-    med = {m: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs)) for m, rs in runs.items()}
+    med = {m: tuple(statistics.median(r[i] for r in rs) for i in range(3)) for m, rs in runs.items()}
     rows = [
         [f"durable creates/s, concurrency {args.concurrency}", f"{med[False][0]:.0f}", f"{med[True][0]:.0f}",
          f"{med[True][0] / med[False][0]:.2f}x"],
         ["GET one pod/s (sequential)", f"{med[False][1]:.0f}", f"{med[True][1]:.0f}",
          f"{med[True][1] / med[False][1]:.2f}x"],
+        ["server CPU per create (ms)", f"{med[False][2]:.3f}", f"{med[True][2]:.3f}",
+         f"{med[False][2] / med[True][2]:.2f}x"],
     ]
     print(f"API server with and without /metrics: {args.rounds} rounds of {args.n} creates and 1000 GETs on each of two "
           f"servers up at once, in alternated turns; medians")
     for m in (False, True):
         print(f"  metrics {'on ' if m else 'off'}: creates/s {[round(r[0]) for r in runs[m]]}, "
-              f"GETs/s {[round(r[1]) for r in runs[m]]}")
+              f"GETs/s {[round(r[1]) for r in runs[m]]}, CPU ms/create {[round(r[2], 3) for r in runs[m]]}")
     print(table(rows, ["what", "KUBELITE_METRICS=0", "metrics on", "on / off (target >= 0.95x)"]))
     return 0
 
