@@ -51,6 +51,15 @@ def load_key(path: Path) -> PrivateKey:
     return key
 
 
+def pair_matches(cert: bytes, key: bytes) -> bool:
+    """Whether a PEM private key (any algorithm) belongs to a PEM certificate; ValueError when either
+    does not parse (as `kubectl create secret tls` checks a pair)."""
+    public = x509.load_pem_x509_certificate(cert).public_key()
+    private = serialization.load_pem_private_key(key, password=None)
+    spki = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    return public.public_bytes(*spki) == private.public_key().public_bytes(*spki)
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write a key (or anything secret) as 0600, replacing `path` atomically."""
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -100,4 +109,4 @@ def sign(b: x509.CertificateBuilder, signer: PrivateKey) -> x509.Certificate:
 
 
 __all__ = ["CLIENT_AUTH", "SERVER_AUTH", "alt_names", "builder", "cert_pem", "key_pem", "key_usage", "load_cert",
-           "load_key", "name", "names_of", "new_key", "sign", "write_private", "x509"]
+           "load_key", "name", "names_of", "new_key", "pair_matches", "sign", "write_private", "x509"]

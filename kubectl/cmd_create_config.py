@@ -117,17 +117,13 @@ def _tls(cert_path: str, key_path: str) -> dict[str, bytes]:
     if not cert_path or not key_path:
         raise CommandError('error: required flag(s) "cert", "key" not set')
     cert, key = Path(cert_path).read_bytes(), Path(key_path).read_bytes()
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
+    from api.x509 import pair_matches
 
     try:
-        public = x509.load_pem_x509_certificate(cert).public_key()
-        private = serialization.load_pem_private_key(key, password=None)
+        matches = pair_matches(cert, key)
     except ValueError as e:
         raise CommandError(f"error: failed to load key pair tls: {e}") from None
-    if public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo) != \
-            private.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo):
+    if not matches:
         raise CommandError("error: failed to load key pair tls: private key does not match public key")
     return {"tls.crt": cert, "tls.key": key}
 
