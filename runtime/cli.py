@@ -186,13 +186,10 @@ def build_parser(with_images: bool, only: str = "") -> argparse.ArgumentParser:
         p.add_argument("-m", "--message", default="")
         p.set_defaults(func=_lazy("runtime.build", "cmd_commit"))
 
-    if with_images:
-        try:
-            from runtime import cli_images
-        except ImportError:  # the image verbs land separately
-            pass
-        else:
-            cli_images.register(sub, in_use=c.in_use)
+    if with_images:  # a broken import fails the command, not hides the verbs
+        from runtime import cli_images
+
+        cli_images.register(sub, in_use=c.in_use)
     return parser
 
 
