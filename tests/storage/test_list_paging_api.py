@@ -160,6 +160,7 @@ def test_compacted_continue_is_kubes_410(compacting_server: Server) -> None:
         r = wait_for(expired, timeout=10, what="the first page's revision to be compacted")
         body = r.json()
         assert body["reason"] == "Expired" and body["code"] == 410 and body["message"] == CONTINUE_EXPIRED
-        rest = http.get("/api/v1/namespaces/default/configmaps",
-                        params={"continue": body["metadata"]["continue"]}).json()  # the inconsistent rest
-        assert [c["metadata"]["name"] for c in rest["items"]] == ["c1", "c2", "later", "later2"]
+        r = http.get("/api/v1/namespaces/default/configmaps",
+                     params={"continue": body["metadata"]["continue"]})  # the inconsistent rest
+        assert r.status_code == 200, r.text
+        assert [c["metadata"]["name"] for c in r.json()["items"]] == ["c1", "c2", "later", "later2"]
