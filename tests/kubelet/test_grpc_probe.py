@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from concurrent import futures
 from typing import Any
 
-import grpc
-import pytest
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2
 
 from kubelet.grpcprobe import grpc_check, grpc_timeout, hpack_int
 from kubelet.probes import ProbeManager
 from tests.apiserver.conftest import free_port
-
-
-@pytest.fixture
-def health_server() -> Iterator[tuple[int, health.HealthServicer]]:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield port, servicer
-    finally:
-        server.stop(None)
-
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

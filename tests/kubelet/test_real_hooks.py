@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from concurrent import futures
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2
 
 from runtime.images import ImageStore
 from runtime.images.base import build_base
@@ -86,19 +84,6 @@ def test_post_start_and_pre_stop_in_real_containers(real_runtime: RealRuntime, t
             assert seen and seen[0].startswith("GET /bye ")
 
     asyncio.run(go())
-
-
-@pytest.fixture
-def health_server() -> Iterator[tuple[int, health.HealthServicer]]:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield port, servicer
-    finally:
-        server.stop(None)
 
 
 def test_grpc_readiness_gates_a_real_pod(real_runtime: RealRuntime, tmp_path: Path,
