@@ -29,6 +29,7 @@ from urllib.parse import quote
 import uvicorn
 
 from api.config import ClientConfig
+from api.errors import ApiError
 from api.resources import by_plural
 from api.websocket import server_protocol_class
 from apiserver import certs
@@ -232,7 +233,14 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         auth = load_credentials(config.data_dir, tls)
         allocator = Allocator(store, config.service_cidr)
         registry = Registry(store, allocator)
-        await bootstrap(registry, config, allocator)
+        for attempt in range(3):  # servers starting together race on the first creates: the next pass sees them
+            try:
+                await bootstrap(registry, config, allocator)
+                break
+            except ApiError as e:
+                if attempt == 2:
+                    raise
+                log.info("bootstrap raced another server (%s); once more", e)
         # this server joins the `kubernetes` endpoints (beside the other servers on this datastore)
         leases = EndpointLeases(registry, config.advertise_address, config.port, config.lease_duration)
         await leases.renew()

@@ -259,12 +259,10 @@ async def supervise(opts: ClusterOptions) -> int:
     components = list(servers)
     tasks.append(asyncio.create_task(servers[0].run()))
     token_file = opts.server_dir / "node-token"
-    while not token_file.exists():
-        await asyncio.sleep(0.1)  # the server writes it once it serves; nothing to watch before that
+    while not (token_file.exists() and (opts.server_dir / "kubeconfig.yaml").exists()):
+        await asyncio.sleep(0.1)  # the server writes them once it serves; nothing to watch before that
     tasks += [asyncio.create_task(s.run()) for s in servers[1:]]  # they fetch what the first one stored
     if opts.servers > 1:
-        while not (opts.server_dir / "kubeconfig.yaml").exists():
-            await asyncio.sleep(0.1)  # written once the first server serves
         write_cluster_kubeconfig(opts)
     for i in range(opts.nodes):
         agent = Component(node_name(i), [

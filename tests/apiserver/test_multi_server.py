@@ -165,3 +165,20 @@ def test_agent_on_two_servers_survives_the_first_ones_death(two_servers: tuple[S
             agent.kill()
             agent.wait()
         log.close()
+
+
+def test_two_first_servers_at_once_make_one_cluster(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = server(tmp_path, "a", pg_url, loops=False), server(tmp_path, "b", pg_url, loops=False)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for started in [pool.submit(a.start), pool.submit(b.start)]:
+                started.result()  # both serve: the loser of the race took the winner's secrets
+        assert (a.data_dir / "tls/ca.crt").read_bytes() == (b.data_dir / "tls/ca.crt").read_bytes()
+        assert a.token == b.token
+        with a.client() as ca:
+            wait_for(lambda: ports_in_endpoints(ca) == {a.port, b.port}, 20, "both servers in the endpoints")
+    finally:
+        b.stop()
+        a.stop()
