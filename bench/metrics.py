@@ -102,8 +102,10 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=6)
     args = ap.parse_args()
-    servers = {m: _Server(m) for m in (False, True)}  # both up at once, measured in turns
+    servers: dict[bool, _Server] = {}
     try:
+        for m in (False, True):  # both up at once, measured in turns
+            servers[m] = _Server(m)
         runs = asyncio.run(_run(servers, args.n, args.rounds, args.concurrency))
     finally:
         for srv in servers.values():
