@@ -30,12 +30,19 @@ def _row(plural: str, **kw: Any) -> KindStrategy:
     return register(KindStrategy(res, **kw))
 
 
-def _spec(obj: Obj) -> Obj | None:
-    """The spec to default (created when missing, as Go's zero struct is); None if not an object."""
-    if obj.get("spec") is None:
-        obj["spec"] = {}
-    spec = obj["spec"]
-    return spec if isinstance(spec, dict) else None
+def _child(obj: Obj, key: str) -> Obj | None:
+    """obj[key] to default (created when missing, as Go's zero struct is); None if not an object."""
+    if obj.get(key) is None:
+        obj[key] = {}
+    child = obj[key]
+    return child if isinstance(child, dict) else None
+
+
+def _unset(obj: Obj, **defaults: Any) -> None:
+    """Set each field that is missing or null to its default."""
+    for k, val in defaults.items():
+        if obj.get(k) is None:
+            obj[k] = val
 
 
 def _template_defaults(spec: Obj) -> None:
@@ -44,14 +51,16 @@ def _template_defaults(spec: Obj) -> None:
         pod_spec_defaults(template["spec"])
 
 
-def _rolling(strategy: Obj, **defaults: Any) -> None:
-    ru = strategy.get("rollingUpdate")
-    if ru is None:
-        ru = strategy["rollingUpdate"] = {}
-    if isinstance(ru, dict):
-        for k, val in defaults.items():
-            if ru.get(k) is None:
-                ru[k] = val
+def _rolling_strategy(spec: Obj, field: str, **defaults: Any) -> None:
+    """spec.<field> (a Deployment's strategy, a DaemonSet's updateStrategy): type RollingUpdate when
+    unset, and then the rollingUpdate defaults."""
+    strategy = _child(spec, field)
+    if strategy is None:
+        return
+    if not strategy.get("type"):
+        strategy["type"] = "RollingUpdate"
+    if strategy["type"] == "RollingUpdate" and (ru := _child(strategy, "rollingUpdate")) is not None:
+        _unset(ru, **defaults)
 
 
 def _scale_selector(obj: Obj) -> str:
@@ -68,23 +77,12 @@ def _reset_status(status: Obj) -> Any:
 # --- Deployment -----------------------------------------------------------------------------------
 
 def default_deployment(obj: Obj) -> None:
-    spec = _spec(obj)
+    spec = _child(obj, "spec")
     if spec is None:
         return
-    if spec.get("replicas") is None:
-        spec["replicas"] = 1
-    strategy = spec.get("strategy")
-    if strategy is None:
-        strategy = spec["strategy"] = {}
-    if isinstance(strategy, dict):
-        if not strategy.get("type"):
-            strategy["type"] = "RollingUpdate"
-        if strategy["type"] == "RollingUpdate":
-            _rolling(strategy, maxUnavailable="25%", maxSurge="25%")
-    if spec.get("revisionHistoryLimit") is None:
-        spec["revisionHistoryLimit"] = 10
-    if spec.get("progressDeadlineSeconds") is None:
-        spec["progressDeadlineSeconds"] = 600
+    _unset(spec, replicas=1)
+    _rolling_strategy(spec, "strategy", maxUnavailable="25%", maxSurge="25%")
+    _unset(spec, revisionHistoryLimit=10, progressDeadlineSeconds=600)
     _template_defaults(spec)
 
 
@@ -105,11 +103,10 @@ _row("deployments", status_separate=True, generation=True, status_metadata=froze
 # --- ReplicaSet -----------------------------------------------------------------------------------
 
 def default_replica_set(obj: Obj) -> None:
-    spec = _spec(obj)
+    spec = _child(obj, "spec")
     if spec is None:
         return
-    if spec.get("replicas") is None:
-        spec["replicas"] = 1
+    _unset(spec, replicas=1)
     _template_defaults(spec)
 
 
@@ -123,19 +120,11 @@ _row("replicasets", status_separate=True, generation=True,
 # --- DaemonSet ------------------------------------------------------------------------------------
 
 def default_daemon_set(obj: Obj) -> None:
-    spec = _spec(obj)
+    spec = _child(obj, "spec")
     if spec is None:
         return
-    strategy = spec.get("updateStrategy")
-    if strategy is None:
-        strategy = spec["updateStrategy"] = {}
-    if isinstance(strategy, dict):
-        if not strategy.get("type"):
-            strategy["type"] = "RollingUpdate"
-        if strategy["type"] == "RollingUpdate":
-            _rolling(strategy, maxUnavailable=1, maxSurge=0)
-    if spec.get("revisionHistoryLimit") is None:
-        spec["revisionHistoryLimit"] = 10
+    _rolling_strategy(spec, "updateStrategy", maxUnavailable=1, maxSurge=0)
+    _unset(spec, revisionHistoryLimit=10)
     _template_defaults(spec)
 
 
@@ -174,15 +163,13 @@ _row("daemonsets", status_separate=True, generation=True,
 # --- StatefulSet ----------------------------------------------------------------------------------
 
 def default_stateful_set(obj: Obj) -> None:
-    spec = _spec(obj)
+    spec = _child(obj, "spec")
     if spec is None:
         return
     if not spec.get("podManagementPolicy"):
         spec["podManagementPolicy"] = "OrderedReady"
-    strategy = spec.get("updateStrategy")
-    if strategy is None:
-        strategy = spec["updateStrategy"] = {}
-    if isinstance(strategy, dict):
+    strategy = _child(spec, "updateStrategy")
+    if strategy is not None:
         if not strategy.get("type"):
             strategy["type"] = "RollingUpdate"
             if strategy.get("rollingUpdate") is None:
@@ -190,17 +177,12 @@ def default_stateful_set(obj: Obj) -> None:
         ru = strategy.get("rollingUpdate")
         if strategy["type"] == "RollingUpdate" and isinstance(ru, dict) and ru.get("partition") is None:
             ru["partition"] = 0
-    policy = spec.get("persistentVolumeClaimRetentionPolicy")
-    if policy is None:
-        policy = spec["persistentVolumeClaimRetentionPolicy"] = {}
-    if isinstance(policy, dict):
+    policy = _child(spec, "persistentVolumeClaimRetentionPolicy")
+    if policy is not None:
         for key in ("whenDeleted", "whenScaled"):
             if not policy.get(key):
                 policy[key] = "Retain"
-    if spec.get("replicas") is None:
-        spec["replicas"] = 1
-    if spec.get("revisionHistoryLimit") is None:
-        spec["revisionHistoryLimit"] = 10
+    _unset(spec, replicas=1, revisionHistoryLimit=10)
     _template_defaults(spec)
     for claim in spec.get("volumeClaimTemplates") or []:
         _claim_template_defaults(claim)
