@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from controller.kubedns import PORTS, SERVING_ANNOTATION, dns_subsets
 from tests.controller.cluster import Cluster, eventually
+from tests.controller.conftest import anyio_backend, cluster  # noqa: F401 - fixtures
 
 
 def node(name: str, ip: str, ready: bool = True, serving: bool = True) -> dict[str, Any]:
@@ -32,22 +32,8 @@ def test_no_serving_node_no_subset() -> None:
     assert dns_subsets([node("a", "10.250.0.2", serving=False)]) == []
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def cluster() -> AsyncIterator[Cluster]:
-    c = await Cluster().start()
-    try:
-        yield c
-    finally:
-        await c.close()
-
-
 @pytest.mark.anyio
-async def test_controller_makes_the_service_and_follows_the_nodes(cluster: Cluster) -> None:
+async def test_controller_makes_the_service_and_follows_the_nodes(cluster: Cluster) -> None:  # noqa: F811
     client = cluster.client
     cluster.start_controllers(controllers=("kubedns",))
     svc = await eventually(lambda: _get(client, "services"), what="kube-dns service")
