@@ -22,6 +22,7 @@ from apiserver.storage.interface import (
     KeyNotFoundError,
     KeyValue,
     StorageError,
+    serialise,
 )
 from apiserver.storage.sql import CurrentRow
 
@@ -51,23 +52,7 @@ class BatchPlan:
 
 def _serialise(obj: dict[str, Any], revision: int) -> bytes:
     """Stamp resourceVersion and serialise once; on failure the object is left as it was."""
-    if not isinstance(obj, dict):
-        raise StorageError(f"value must be a JSON object, got {type(obj).__name__}")
-    md = obj.get("metadata")
-    if md is None:
-        md = obj["metadata"] = {}
-    elif not isinstance(md, dict):
-        raise StorageError("metadata must be a JSON object")
-    had, old = "resourceVersion" in md, md.get("resourceVersion")
-    md["resourceVersion"] = str(revision)
-    try:
-        return jsonutil.dumps(obj)
-    except TypeError as e:
-        if had:
-            md["resourceVersion"] = old
-        else:
-            del md["resourceVersion"]
-        raise StorageError(f"value is not serialisable as JSON: {e}") from e
+    return serialise(obj, str(revision), keep=True)
 
 
 def plan_batch(requests: list[WriteRequest], rows: dict[str, CurrentRow], next_revision: int,

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from api import jsonutil
-from apiserver.storage.interface import StorageError
+from apiserver.storage.interface import serialise
 
 _SENTINEL = f"kubelite-rv-{uuid.uuid4().hex}"
 _QUOTED = f'"{_SENTINEL}"'.encode()
@@ -28,24 +27,7 @@ _QUOTED = f'"{_SENTINEL}"'.encode()
 
 def encode_value(obj: dict[str, Any]) -> bytes:
     """The stored form of `obj`; its metadata.resourceVersion is left as it was."""
-    if not isinstance(obj, dict):
-        raise StorageError(f"value must be a JSON object, got {type(obj).__name__}")
-    md = obj.get("metadata")
-    if md is None:
-        md = obj["metadata"] = {}
-    elif not isinstance(md, dict):
-        raise StorageError("metadata must be a JSON object")
-    had, old = "resourceVersion" in md, md.get("resourceVersion")
-    md["resourceVersion"] = _SENTINEL
-    try:
-        raw = jsonutil.dumps(obj)
-    except TypeError as e:
-        raise StorageError(f"value is not serialisable as JSON: {e}") from e
-    finally:
-        if had:
-            md["resourceVersion"] = old
-        else:
-            del md["resourceVersion"]
+    raw = serialise(obj, _SENTINEL, keep=False)
     at = raw.index(_QUOTED)  # the sentinel is unguessable: the first hit is ours
     return b"%d\n" % at + raw[:at] + raw[at + len(_QUOTED):]
 

@@ -54,6 +54,34 @@ class WatcherDroppedError(StorageError):
     """A watcher fell too far behind and was cut off (-> 410 Expired ERROR event)."""
 
 
+def serialise(obj: dict[str, Any], resource_version: str, keep: bool) -> bytes:
+    """`obj`'s JSON with metadata.resourceVersion = `resource_version`, which stays in the caller's
+    dict after success when `keep`, and is never left behind otherwise; a value that is not a JSON
+    object, or not serialisable, is a StorageError."""
+    if not isinstance(obj, dict):
+        raise StorageError(f"value must be a JSON object, got {type(obj).__name__}")
+    md = obj.get("metadata")
+    if md is None:
+        md = obj["metadata"] = {}
+    elif not isinstance(md, dict):
+        raise StorageError("metadata must be a JSON object")
+    had, old = "resourceVersion" in md, md.get("resourceVersion")
+    md["resourceVersion"] = resource_version
+    done = False
+    try:
+        raw = jsonutil.dumps(obj)
+        done = True
+        return raw
+    except TypeError as e:
+        raise StorageError(f"value is not serialisable as JSON: {e}") from e
+    finally:
+        if not (done and keep):
+            if had:
+                md["resourceVersion"] = old
+            else:
+                del md["resourceVersion"]
+
+
 @dataclass(frozen=True)
 class KeyValue:
     key: str
