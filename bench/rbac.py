@@ -69,7 +69,7 @@ def main() -> int:
         token = setup(data, args.bindings)
         admin = (data / "admin-token").read_text().strip()
         ca = data / "tls" / "ca.crt"
-        rows = []
+        rows: list[list[str]] = []
         results = {}
         for who, tok in (("admin (system:masters)", admin), (f"ServiceAccount token, {args.bindings} RoleBindings", token),
                          ("admin again", admin), ("ServiceAccount token again", token)):

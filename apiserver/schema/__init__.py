@@ -33,8 +33,8 @@ from apiserver.schema import types_apps as _ta
 from apiserver.schema import types_autoscaling as _tas
 from apiserver.schema import types_config as _tc
 from apiserver.schema import types_networking as _tn
-from apiserver.schema import types_storage as _ts
 from apiserver.schema import types_rbac as _tr
+from apiserver.schema import types_storage as _ts
 
 SCALARS = frozenset({"string", "integer", "boolean", "number", "Time", "MicroTime", "Quantity",
                      "IntOrString", "object"})

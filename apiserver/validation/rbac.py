@@ -67,7 +67,8 @@ def validate_cluster_role(obj: dict[str, Any]) -> list[Cause]:
 
 def _binding(obj: dict[str, Any], kinds: list[str]) -> list[Cause]:
     causes: list[Cause] = []
-    ref = obj.get("roleRef") if isinstance(obj.get("roleRef"), dict) else {}
+    raw_ref = obj.get("roleRef")
+    ref: dict[str, Any] = raw_ref if isinstance(raw_ref, dict) else {}
     if ref.get("apiGroup") != GROUP:
         causes.append(field_not_supported("roleRef.apiGroup", ref.get("apiGroup") or "", [GROUP]))
     if ref.get("kind") not in kinds:
@@ -103,7 +104,8 @@ def validate_cluster_role_binding(obj: dict[str, Any]) -> list[Cause]:
 
 def validate_binding_update(obj: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
     if obj.get("roleRef") != old.get("roleRef"):
-        ref = obj.get("roleRef") if isinstance(obj.get("roleRef"), dict) else {}
+        raw = obj.get("roleRef")
+        ref = raw if isinstance(raw, dict) else {}
         shown = (f'rbac.RoleRef{{APIGroup:"{ref.get("apiGroup") or ""}", Kind:"{ref.get("kind") or ""}", '
                  f'Name:"{ref.get("name") or ""}"}}')
         return [{"reason": "FieldValueInvalid", "message": f"Invalid value: {shown}: cannot change roleRef",

@@ -28,7 +28,7 @@ def test_kubectl_creates_and_prints(server: Server, ns: str) -> None:
     server.kubectl("-n", ns, "create", "serviceaccount", "robot", check=True)
     out = server.kubectl("-n", ns, "get", "cm,secret,sa", check=True).stdout
     lines = [line.split() for line in out.splitlines() if line.strip()]
-    assert ["NAME", "DATA", "AGE"] == lines[0]
+    assert lines[0] == ["NAME", "DATA", "AGE"]
     assert lines[1][:2] == ["configmap/app", "2"]
     assert ["NAME", "TYPE", "DATA", "AGE"] in lines
     assert any(row[:3] == ["secret/pw", "Opaque", "1"] for row in lines)
