@@ -129,6 +129,7 @@ def describe_rc(env: Env, rc: Obj) -> str:
 
 def describe(env: Env, p: Parsed) -> int:
     from kubectl import describe_apps as apps
+    from kubectl import describe_autoscaling as autoscaling
     from kubectl import describe_others as others
     from kubectl import describe_workloads as workloads
 
@@ -136,7 +137,8 @@ def describe(env: Env, p: Parsed) -> int:
                   "Node": others.describe_node, "Namespace": others.describe_namespace,
                   "Deployment": apps.describe_deployment, "ReplicaSet": apps.describe_replicaset,
                   "DaemonSet": workloads.describe_daemonset, "StatefulSet": workloads.describe_statefulset,
-                  "Job": workloads.describe_job, "CronJob": workloads.describe_cronjob}
+                  "Job": workloads.describe_job, "CronJob": workloads.describe_cronjob,
+                  "HorizontalPodAutoscaler": autoscaling.describe_hpa}
     targets: list[tuple[Resource, list[str]]]
     if p["filename"]:
         from kubectl.manifests import load_paths, resource_of

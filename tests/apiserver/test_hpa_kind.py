@@ -82,6 +82,24 @@ def test_kubectl_autoscale_real_and_ours(server: Server, http: httpx.Client, ns:
     header, *rows = got.stdout.splitlines()
     assert header.split() == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
     assert rows[1].split()[:4] == ["web", "Deployment/web", "cpu:", "<unknown>/50%"]
+    described = server.kubectl("-n", ns, "describe", "hpa", "web")
+    assert described.returncode == 0, described.stderr
+    assert "Reference:" in described.stdout and "Deployment/web" in described.stdout
+    assert "Min replicas:" in described.stdout and "Max replicas:" in described.stdout
+    # with a measurement, conditions and a behavior, ours prints what the real one prints
+    hpa = http.get(f"{HPA}/namespaces/{ns}/horizontalpodautoscalers/web").json()
+    hpa["spec"]["behavior"] = {"scaleDown": {"stabilizationWindowSeconds": 5}}
+    hpa = http.put(f"{HPA}/namespaces/{ns}/horizontalpodautoscalers/web", json=hpa).json()
+    hpa["status"] = {"currentReplicas": 2, "desiredReplicas": 4, "currentMetrics": [{"type": "Resource", "resource": {
+        "name": "cpu", "current": {"averageUtilization": 100, "averageValue": "100m"}}}], "conditions": [
+        {"type": "AbleToScale", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z",
+         "reason": "SucceededRescale", "message": "the HPA controller was able to update the target scale to 4"}]}
+    assert http.put(f"{HPA}/namespaces/{ns}/horizontalpodautoscalers/web/status", json=hpa).status_code == 200
+    real_text = server.kubectl("-n", ns, "describe", "hpa", "web")
+    ours_text = server.kubectl("-n", ns, "describe", "hpa", "web", binary=str(KUBELITE.parent / "kubectl"))
+    assert ours_text.returncode == 0, ours_text.stderr
+    assert "resource cpu on pods  (as a percentage of request):  100% (100m) / 50%" in real_text.stdout
+    assert ours_text.stdout == real_text.stdout
     missing = server.kubectl("-n", ns, "autoscale", "deployment", "nope", "--max=2",
                              binary=str(KUBELITE.parent / "kubectl"))
     assert missing.returncode != 0 and "not found" in missing.stderr
