@@ -81,7 +81,7 @@ def test_legacy_documents() -> None:
     assert groups["groups"][0]["preferredVersion"] == {"groupVersion": "coordination.k8s.io/v1", "version": "v1"}
     group = api_group("coordination.k8s.io")
     assert group is not None and group["kind"] == "APIGroup"
-    assert api_group("networking.k8s.io") is None
+    assert api_group("nosuch.example.com") is None
 
 
 def test_legacy_resource_list() -> None:
@@ -101,4 +101,4 @@ def test_legacy_resource_list() -> None:
         {"po", "rc", "svc", "no", "ns", "ev", "ep"}
     leases = resource_list("coordination.k8s.io", "v1")
     assert leases is not None and leases["groupVersion"] == "coordination.k8s.io/v1"
-    assert resource_list("networking.k8s.io", "v1") is None
+    assert resource_list("nosuch.example.com", "v1") is None
