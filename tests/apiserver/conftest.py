@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +145,27 @@ def peer_server(first: Server, tmp: Path, *args: str) -> Server:
     for f in ("admin-token", "node-secret"):
         shutil.copy(first.data_dir / f, data / f)
     return Server(data, free_port(), list(args))
+
+
+@contextmanager
+def hollow_cluster(tmp: Path, nodes: int) -> Iterator[tuple[Server, subprocess.Popen[bytes]]]:
+    """A server with its controllers and scheduler, and one `kubelite agent --hollow` process
+    running `nodes` hollow nodes against it (names hollow, hollow-1, ...); both stopped after."""
+    srv = Server(tmp / "server", free_port(), ["--node-monitor-grace-period", "3s"], control_loops=True)
+    srv.start()
+    log = open(tmp / "agent.log", "wb")  # noqa: SIM115 - closed below
+    agent = subprocess.Popen([str(KUBELITE), "agent", "--server", srv.url, "--token-file",
+                              str(srv.data_dir / "node-token"), "--node-name", "hollow", "--data-dir",
+                              str(tmp / "agent"), "--hollow", "--hollow-nodes", str(nodes), "--lease-renew", "1"],
+                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield srv, agent
+    finally:
+        if agent.poll() is None:
+            agent.send_signal(signal.SIGTERM)
+            agent.wait(20)
+        log.close()
+        srv.stop()
 
 
 @pytest.fixture(scope="session")

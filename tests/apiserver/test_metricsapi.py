@@ -4,7 +4,6 @@ NodeMetrics and PodMetrics, answers are metrics-server's shape, and the real kub
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from apiserver.metricsapi import go_duration, node_metrics, pod_metrics, synthetic_summary
-from tests.apiserver.conftest import KUBECTL, KUBELITE, Server, free_port
+from tests.apiserver.conftest import KUBECTL, KUBELITE, Server, hollow_cluster
 from tests.polling import wait_for
 
 M = "/apis/metrics.k8s.io/v1beta1"
@@ -53,26 +52,13 @@ def test_synthetic_usage_is_steady_and_plausible() -> None:
 
 
 @pytest.fixture
-def hollow_cluster(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path / "server", free_port(), ["--node-monitor-grace-period", "3s"], control_loops=True)
-    srv.start()
-    log = open(tmp_path / "agent.log", "wb")  # noqa: SIM115 - closed below
-    agent = subprocess.Popen([str(KUBELITE), "agent", "--server", srv.url, "--token-file",
-                              str(srv.data_dir / "node-token"), "--node-name", "hollow", "--data-dir",
-                              str(tmp_path / "agent"), "--hollow", "--hollow-nodes", "2", "--lease-renew", "1"],
-                             stdout=log, stderr=subprocess.STDOUT)
-    try:
+def hollow_server(tmp_path: Path) -> Iterator[Server]:
+    with hollow_cluster(tmp_path, nodes=2) as (srv, _):
         yield srv
-    finally:
-        if agent.poll() is None:
-            agent.send_signal(signal.SIGTERM)
-            agent.wait(20)
-        log.close()
-        srv.stop()
 
 
-def test_metrics_api_and_kubectl_top_on_hollow_nodes(hollow_cluster: Server, tmp_path: Path) -> None:
-    srv = hollow_cluster
+def test_metrics_api_and_kubectl_top_on_hollow_nodes(hollow_server: Server, tmp_path: Path) -> None:
+    srv = hollow_server
     with srv.client() as http:
         disco = http.get("/apis/metrics.k8s.io/v1beta1").json()
         kinds = {r["name"]: r for r in disco["resources"]}

@@ -13,27 +13,14 @@ import pytest
 
 from api.client import Client
 from api.config import from_kubeconfig
-from tests.apiserver.conftest import KUBELITE, Server, free_port
+from tests.apiserver.conftest import hollow_cluster
 from tests.polling import wait_for
 
 
 @pytest.fixture
 def hollow(tmp_path: Path) -> Iterator[tuple[Client, subprocess.Popen[bytes]]]:
-    srv = Server(tmp_path / "server", free_port(), ["--node-monitor-grace-period", "3s"], control_loops=True)
-    srv.start()
-    log = open(tmp_path / "agent.log", "wb")  # noqa: SIM115 - closed below
-    agent = subprocess.Popen([str(KUBELITE), "agent", "--server", srv.url, "--token-file",
-                              str(srv.data_dir / "node-token"), "--node-name", "hollow", "--data-dir",
-                              str(tmp_path / "agent"), "--hollow", "--hollow-nodes", "3", "--lease-renew", "1"],
-                             stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with hollow_cluster(tmp_path, nodes=3) as (srv, agent):
         yield Client(from_kubeconfig([srv.kubeconfig])), agent
-    finally:
-        if agent.poll() is None:
-            agent.send_signal(signal.SIGTERM)
-            agent.wait(20)
-        log.close()
-        srv.stop()
 
 
 def ready(node: dict[str, Any]) -> bool:
