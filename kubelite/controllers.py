@@ -43,6 +43,18 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--leader-elect-retry-period", type=_duration, default=2.0)
     p.add_argument("--identity", help="holder identity in the Lease (default: host_pid_random)")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--metrics-bind-address", default="",
+                   help="HOST:PORT serving /metrics in plain HTTP (workqueue_*, scheduler_*); off when empty")
+
+
+def _serve_metrics(address: str) -> None:
+    """prometheus_client's own HTTP server (a thread) on HOST:PORT, for the process's default registry."""
+    if not address:
+        return
+    from prometheus_client import start_http_server
+
+    host, _, port = address.rpartition(":")
+    start_http_server(int(port), addr=host or "127.0.0.1")
 
 
 def _config(args: argparse.Namespace) -> Any:
@@ -100,6 +112,7 @@ def controller_manager(argv: list[str]) -> int:
         workers=args.concurrent_syncs, pod_gc_quarantine=args.pod_gc_quarantine)
     if args.identity:
         opts.identity = args.identity
+    _serve_metrics(args.metrics_bind_address)
     return _run(run_controllers(_config(args), opts))
 
 
@@ -117,4 +130,5 @@ def scheduler(argv: list[str]) -> int:
                             retry_period=args.leader_elect_retry_period, max_in_flight_binds=args.max_in_flight_binds)
     if args.identity:
         opts.identity = args.identity
+    _serve_metrics(args.metrics_bind_address)
     return _run(run_scheduler(_config(args), opts))

@@ -116,3 +116,32 @@ def test_storage_type_label() -> None:
     assert resource_type("/registry/apps/deployments/default/x") == "deployments.apps"
     assert resource_type("/registry/rbac.authorization.k8s.io/roles/") == "roles.rbac.authorization.k8s.io"
     assert resource_type("/other") == ""
+
+
+def test_standalone_controller_manager_serves_metrics(server: Server, tmp_path: Path) -> None:
+    """`kubelite controller-manager --metrics-bind-address`: its work queues on its own /metrics."""
+    import signal
+    import subprocess
+
+    from tests.apiserver.conftest import KUBELITE
+
+    port = free_port()
+    log = open(tmp_path / "cm.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([str(KUBELITE), "controller-manager", "--kubeconfig", str(server.kubeconfig),
+                             "--leader-elect=false", "--metrics-bind-address", f"127.0.0.1:{port}"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def scraped() -> str | None:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.HTTPError:
+                return None
+            return text if 'workqueue_depth{name="replication"}' in text else None
+
+        text = wait_for(scraped, 30, "the controller manager's /metrics")
+        names = {s.name for f in text_string_to_metric_families(text) for s in f.samples}
+        assert {"workqueue_adds_total", "workqueue_work_duration_seconds_bucket"} <= names
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        log.close()
