@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.apiserver.conftest import Server, pod
+from tests.apiserver.conftest import pod
 
 
 def _events(
@@ -103,30 +103,6 @@ def test_table_watch(http: httpx.Client, ns: str) -> None:
 def test_watch_bad_resource_version(http: httpx.Client, ns: str) -> None:
     r = http.get(f"/api/v1/namespaces/{ns}/pods?watch=true&resourceVersion=abc")
     assert r.status_code == 400
-
-
-def test_expired_after_compaction(tmp_path: Any) -> None:
-    from tests.apiserver.conftest import start_server
-
-    srv: Server = start_server(tmp_path, "--compact-keep", "0.2s", "--compact-interval", "0.2s")
-    try:
-        with srv.client() as http:
-            base = "/api/v1/namespaces/default/endpoints"
-            old = http.post(base, json={"metadata": {"name": "c0"}}).json()["metadata"]["resourceVersion"]
-            import time
-
-            deadline = time.monotonic() + 20
-            while True:  # write until the compactor has passed `old`
-                http.post(base, json={"metadata": {"generateName": "c-"}}).raise_for_status()
-                evs = _events(http, f"{base}?watch=true&resourceVersion={old}&timeoutSeconds=1", 1)
-                if evs and evs[0]["type"] == "ERROR":
-                    break
-                assert time.monotonic() < deadline, "history never compacted"
-            st = evs[0]["object"]
-            assert st["kind"] == "Status" and st["code"] == 410 and st["reason"] == "Expired"
-            assert st["message"].startswith(f"too old resource version: {old} (")
-    finally:
-        srv.stop()
 
 
 def test_watch_list_initial_events_end(http: httpx.Client, ns: str) -> None:
