@@ -132,6 +132,27 @@ async def close_writer(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
 
 
+async def splice(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox: asyncio.Queue[bytes | None],
+                 down: Callable[[bytes], Awaitable[None]]) -> None:
+    """Copy the pod's bytes to the client through `down` until the pod closes its side, while a
+    task copies the client's (`inbox`, None at its end) to the pod: the client's end half-closes
+    the pod socket, as kube's forwarder does. Both protocols (WebSocket channels, SPDY streams)."""
+    async def up() -> None:
+        while (chunk := await inbox.get()) is not None:
+            writer.write(chunk)
+            await writer.drain()
+        with contextlib.suppress(OSError):
+            writer.write_eof()
+
+    pump = asyncio.ensure_future(up())
+    try:
+        while data := await reader.read(READ_SIZE):
+            await down(data)
+    finally:
+        pump.cancel()
+        await asyncio.gather(pump, return_exceptions=True)
+
+
 # --- v4.channel.k8s.io ---------------------------------------------------------------------
 async def serve_channels(receive: Receive, send: Send, ports: list[int], dial: Dial, pod: str, uid: str) -> None:
     """One connection per port over an accepted WebSocket, until every pod side has closed."""
@@ -150,21 +171,9 @@ async def serve_channels(receive: Receive, send: Send, ports: list[int], dial: D
         except OSError as e:
             await ws_send(2 * i + 1, forward_error(port, pod, uid, e).encode())
             return
-
-        async def up() -> None:  # client -> pod
-            while (chunk := await inboxes[i].get()) is not None:
-                writer.write(chunk)
-                await writer.drain()
-            with contextlib.suppress(OSError):
-                writer.write_eof()
-
-        pump = asyncio.ensure_future(up())
         try:
-            while data := await reader.read(READ_SIZE):
-                await ws_send(2 * i, data)
+            await splice(reader, writer, inboxes[i], lambda data: ws_send(2 * i, data))
         finally:
-            pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
             await close_writer(writer)
 
     async def inbound() -> None:

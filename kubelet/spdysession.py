@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from kubelet import spdy
-from kubelet.portforward import READ_SIZE, Dial, Receive, Send, close_writer, forward_error
+from kubelet.portforward import Dial, Receive, Send, close_writer, forward_error, splice
 
 log = logging.getLogger(__name__)
 
@@ -87,27 +87,19 @@ class SpdySession:
             return
         inbox = self.inbox[data.stream_id]
 
-        async def up() -> None:  # client -> pod; FIN from the client half-closes the pod socket
-            while (chunk := await inbox.get()) is not None:
-                writer.write(chunk)
-                await writer.drain()
-            with contextlib.suppress(OSError):
-                writer.write_eof()
+        async def down(chunk: bytes) -> None:
+            self._send(data.stream_id, chunk)
+            if self.room is not None:
+                await self.room()
 
-        pump = asyncio.ensure_future(up())
         try:
-            while chunk := await reader.read(READ_SIZE):
-                self._send(data.stream_id, chunk)
-                if self.room is not None:
-                    await self.room()
+            await splice(reader, writer, inbox, down)  # a FIN from the client half-closes the pod socket
         except OSError as e:
             self._send(error.stream_id, forward_error(port, self.pod, self.uid, e).encode())
         finally:
             self._send(data.stream_id, b"", fin=True)
             self._send(error.stream_id, b"", fin=True)
             self.inbox.pop(data.stream_id, None)
-            pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
             await close_writer(writer)
 
     def _send(self, stream_id: int, data: bytes, fin: bool = False) -> None:
