@@ -178,17 +178,17 @@ async def teardown_nodes(opts: ClusterOptions, count: int) -> None:
 
 
 ETCD_CLIENT_PORT, ETCD_PEER_PORT = 2379, 2380
-POSTGRES_DB = "kubelite_up"
-
-
-def ensure_postgres() -> str:
-    """Start the machine's PostgreSQL (scripts/ensure-postgres.sh) and the cluster's database."""
+def ensure_postgres(opts: ClusterOptions) -> str:
+    """Start the machine's PostgreSQL (scripts/ensure-postgres.sh) and this cluster's database
+    (one per data dir: kept, like the data dir, across up/down)."""
+    import hashlib
     import subprocess
 
     script = Path(__file__).resolve().parents[1] / "scripts" / "ensure-postgres.sh"
     subprocess.run(["bash", str(script)], check=True, capture_output=True)
-    subprocess.run(["su", "postgres", "-c", f"createdb -O kubelite {POSTGRES_DB}"], capture_output=True)  # exists: ok
-    return f"postgresql://kubelite:kubelite@127.0.0.1/{POSTGRES_DB}"
+    db = "kubelite_up_" + hashlib.sha256(str(opts.data_dir).encode()).hexdigest()[:10]
+    subprocess.run(["su", "postgres", "-c", f"createdb -O kubelite {db}"], capture_output=True)  # exists: ok
+    return f"postgresql://kubelite:kubelite@127.0.0.1/{db}"
 
 
 def etcd_component(opts: ClusterOptions, logs: Path) -> Component:
@@ -250,7 +250,7 @@ async def supervise(opts: ClusterOptions) -> int:
     backing: list[Component] = []  # the datastore's own processes, stopped last
     datastore = opts.datastore
     if datastore == "postgres":
-        datastore = await asyncio.to_thread(ensure_postgres)
+        datastore = await asyncio.to_thread(ensure_postgres, opts)
     elif datastore == "etcd":
         backing.append(etcd_component(opts, logs))
         datastore = f"etcd://127.0.0.1:{ETCD_CLIENT_PORT}"
