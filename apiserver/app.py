@@ -134,7 +134,8 @@ class ApiServerApp:
                 user, req, route.resource.plural, route.namespace, route.name, route.subresource
             )
             if route.resource.plural in nodegraph.GUARDED and route.name is not None:
-                await nodegraph.check(state.registry, user, route.resource.plural, route.namespace, route.name)
+                await nodegraph.check(state.registry, state.node_graph, user, route.resource.plural, route.namespace,
+                                      route.name)
         elif state.authorizer is not None:
             state.authorizer.check(resource_attributes(user, req, route))
         if type(send) is _Tracked:

@@ -1,14 +1,19 @@
-"""What a node may read: only the ConfigMaps and Secrets that pods bound to it use, and tokens only
-for the ServiceAccounts those pods run as.
+"""What a node may read: only the ConfigMaps, Secrets and claims that pods bound to it use (and the
+volumes bound to those claims), and tokens only for the ServiceAccounts those pods run as.
 
 kube-apiserver's Node authorizer keeps a graph of pods, nodes and the objects pods refer to; a
 kubelet's GET of a Secret passes only when an edge leads from its node to that Secret. kubelite
-answers the same question at request time: the pods of that namespace bound to the node (the
-bytes are tested for the node's and the object's names before anything is parsed) and their
-references (`api.podrefs`, the same walk the kubelet uses to decide what to fetch).
+keeps the same graph (`NodeGraph`): a watched mirror of the pods, each bound pod contributing the
+edges node -> (namespace, resource, name) its spec names (`api.podrefs`, the same walk the
+kubelet uses to decide what to fetch), so a check is a dictionary lookup whatever the number of
+pods. A miss is confirmed against the store before it is refused (a pod bound a moment ago may not
+have reached the mirror yet), so the graph only ever makes the answer faster, never different.
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, forbidden
@@ -16,12 +21,60 @@ from api.podrefs import CLAIMS as CLAIMS_KEY
 from api.podrefs import references
 from api.resources import by_plural
 from apiserver.auth import User
+from apiserver.mirror import StoreMirror
 from apiserver.registry import Registry
+from apiserver.storage.interface import Store
 
 GUARDED = frozenset({"configmaps", "secrets", "serviceaccounts"})
 GUARDED |= {"persistentvolumeclaims", "persistentvolumes"}  # claims as refs; volumes through claims
 PODS = by_plural("", "pods")
 CLAIMS = by_plural("", "persistentvolumeclaims")
+Edge = tuple[str, str, str, str]  # (node, namespace, resource, name)
+
+
+def pod_edges(pod: dict[str, Any]) -> tuple[str, frozenset[Edge]]:
+    """The node a pod is bound to and the edges it gives that node (pure)."""
+    spec = pod.get("spec") or {}
+    node = spec.get("nodeName") or ""
+    if not node:
+        return "", frozenset()
+    ns = (pod.get("metadata") or {}).get("namespace") or ""
+    edges = {(node, ns, resource, name) for resource, names in references(pod).items() for name in names}
+    edges.add((node, ns, "serviceaccounts", spec.get("serviceAccountName") or "default"))
+    return node, frozenset(edges)
+
+
+class NodeGraph:
+    PREFIX = "/registry/pods/"
+
+    def __init__(self, store: Store) -> None:
+        self.by_pod: dict[str, frozenset[Edge]] = {}
+        self.edges: Counter[Edge] = Counter()
+        self.mirror = StoreMirror(store, self.PREFIX, self._changed, self._clear)
+
+    def _clear(self) -> None:
+        self.by_pod.clear()
+        self.edges.clear()
+
+    def _changed(self, key: str, value: bytes | None) -> None:
+        old = self.by_pod.pop(key, None)
+        if old:
+            self.edges.subtract(old)
+            for edge in old:
+                if self.edges[edge] <= 0:
+                    del self.edges[edge]
+        if value is None or b'"nodeName"' not in value:
+            return
+        _, edges = pod_edges(jsonutil.loads(value))
+        if edges:
+            self.by_pod[key] = edges
+            self.edges.update(edges)
+
+    def allows(self, node: str, namespace: str, resource: str, name: str) -> bool:
+        return (node, namespace, resource, name) in self.edges
+
+    def claims_of(self, node: str) -> list[tuple[str, str]]:
+        return [(ns, name) for (n, ns, resource, name) in self.edges if n == node and resource == CLAIMS_KEY]
 
 
 async def ingress_tls_secret(registry: Registry, namespace: str, name: str) -> bool:
@@ -39,31 +92,32 @@ async def ingress_tls_secret(registry: Registry, namespace: str, name: str) -> b
     return False
 
 
-async def check(registry: Registry, user: User, resource: str, namespace: str | None, name: str) -> None:
+async def _in_store(registry: Registry, node: str, namespace: str, resource: str, name: str) -> bool:
+    """The slow confirmation of a miss: the namespace's pods as stored now."""
+    assert PODS is not None
+    _, kvs = await registry.list(PODS, namespace)
+    node_bytes = f'"nodeName":"{node}"'.encode()
+    for kv in kvs:
+        if node_bytes in kv.value and (node, namespace, resource, name) in pod_edges(jsonutil.loads(kv.value))[1]:
+            return True
+    return False
+
+
+async def check(registry: Registry, graph: NodeGraph | None, user: User, resource: str, namespace: str | None,
+                name: str) -> None:
     """403 worded as the Node authorizer unless a pod on the user's node refers to the object."""
     if resource == "persistentvolumes":
-        await check_volume(registry, user, name)
+        await check_volume(registry, graph, user, name)
         return
     node = user.node_name
     if node is None or namespace is None:
         return  # a node credential that did not name its node is held to the verb rules only
-    assert PODS is not None
+    if graph is not None and graph.allows(node, namespace, resource, name):
+        return
     if resource == "secrets" and await ingress_tls_secret(registry, namespace, name):
         return
-    _, kvs = await registry.list(PODS, namespace)
-    node_bytes, name_bytes = f'"nodeName":"{node}"'.encode(), f'"{name}"'.encode()
-    for kv in kvs:
-        if node_bytes not in kv.value or (name_bytes not in kv.value and name != "default"):
-            continue
-        pod = jsonutil.loads(kv.value)
-        spec = pod.get("spec") or {}
-        if spec.get("nodeName") != node:
-            continue
-        if resource == "serviceaccounts":
-            if (spec.get("serviceAccountName") or "default") == name:
-                return
-        elif name in references(pod)[resource]:
-            return
+    if await _in_store(registry, node, namespace, resource, name):
+        return
     verb, what = ("create", "serviceaccounts/token") if resource == "serviceaccounts" else ("get", resource)
     raise forbidden(
         f'{resource} "{name}" is forbidden: User "{user.name}" cannot {verb} resource "{what}" in API group "" '
@@ -71,29 +125,26 @@ async def check(registry: Registry, user: User, resource: str, namespace: str | 
     )
 
 
-async def check_volume(registry: Registry, user: User, name: str) -> None:
+async def check_volume(registry: Registry, graph: NodeGraph | None, user: User, name: str) -> None:
     """A PersistentVolume is the node's to read when a claim its pods use is bound to it (the graph's
     pod -> claim -> volume edges)."""
     node = user.node_name
     if node is None:
         return
     assert PODS is not None and CLAIMS is not None
-    _, kvs = await registry.list(PODS, None)
-    node_bytes = f'"nodeName":"{node}"'.encode()
-    for kv in kvs:
-        if node_bytes not in kv.value or b'"persistentVolumeClaim"' not in kv.value:
+    if graph is not None:
+        claims = graph.claims_of(node)
+    else:
+        _, kvs = await registry.list(PODS, None)
+        claims = [(e[1], e[3]) for kv in kvs if f'"nodeName":"{node}"'.encode() in kv.value
+                  for e in pod_edges(jsonutil.loads(kv.value))[1] if e[2] == CLAIMS_KEY]
+    for namespace, claim_name in claims:
+        try:
+            claim = jsonutil.loads((await registry.get(CLAIMS, namespace, claim_name)).value)
+        except ApiError:
             continue
-        pod = jsonutil.loads(kv.value)
-        if (pod.get("spec") or {}).get("nodeName") != node:
-            continue
-        namespace = (pod.get("metadata") or {}).get("namespace")
-        for claim_name in references(pod)[CLAIMS_KEY]:
-            try:
-                claim = jsonutil.loads((await registry.get(CLAIMS, namespace, claim_name)).value)
-            except ApiError:
-                continue
-            if (claim.get("spec") or {}).get("volumeName") == name:
-                return
+        if (claim.get("spec") or {}).get("volumeName") == name:
+            return
     raise forbidden(
         f'persistentvolumes "{name}" is forbidden: User "{user.name}" cannot get resource "persistentvolumes" in API '
         f"group \"\" at the cluster scope: no relationship found between node '{node}' and this object"

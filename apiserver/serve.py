@@ -42,6 +42,7 @@ from apiserver.crd.controller import CrdController
 from apiserver.endpoint_leases import EndpointLeases
 from apiserver.handlers.http import State
 from apiserver.kinds.storage import STORAGE_CLASSES, local_path_class
+from apiserver.nodegraph import NodeGraph
 from apiserver.rbac import bootstrap as rbac_defaults
 from apiserver.rbac.authorizer import Authorizer
 from apiserver.registry import NAMESPACES, SYSTEM_NAMESPACES, Registry
@@ -218,6 +219,7 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         ) from None
     tasks: list[asyncio.Task[None]] = []
     registry: Registry | None = None
+    node_graph: NodeGraph | None = None
     crds: CrdController | None = None
     private: PrivateListener | None = None
     leases: EndpointLeases | None = None
@@ -248,10 +250,13 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         tasks.append(asyncio.create_task(leases.run()))
         await registry.namespaces.start()
         await registry.rbac.mirror.start()
+        node_graph = NodeGraph(store)  # what each node's pods use: the node authorizer's lookups
+        await node_graph.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
         await crds.start()
         state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem(),
-                      authorizer=Authorizer(registry.rbac), tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"))
+                      authorizer=Authorizer(registry.rbac), tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"),
+                      node_graph=node_graph)
         state.pod_proxy = pod_proxy(state)
         registry.on_removed.append(state.tokens.forget)
         uv = uvicorn.Config(
@@ -317,6 +322,8 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         if registry is not None:
             await registry.namespaces.stop()
             await registry.rbac.mirror.stop()
+        if node_graph is not None:
+            await node_graph.mirror.stop()
         if crds is not None:
             await crds.stop()
         await store.close()

@@ -41,6 +41,8 @@ class State:
     authorizer: Any = None
     # service-account tokens: issued by serviceaccounts/<name>/token, accepted as bearer tokens
     tokens: Any = None
+    # the node authorizer's graph of pods and what they use (apiserver.nodegraph.NodeGraph)
+    node_graph: Any = None
 
 
 class Request:
