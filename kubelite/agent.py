@@ -82,6 +82,29 @@ def server_urls(flags: list[str]) -> list[str]:
     return list(dict.fromkeys(u.strip().rstrip("/") for flag in flags for u in flag.split(",") if u.strip()))
 
 
+def endpoint_urls(endpoints: dict[str, Any]) -> list[str]:
+    """The API servers the `default/kubernetes` Endpoints list (each server adds itself), as URLs."""
+    out = []
+    for subset in endpoints.get("subsets") or []:
+        ports = [p["port"] for p in subset.get("ports") or [] if p.get("name", "https") == "https"]
+        for addr in subset.get("addresses") or []:
+            ip = addr.get("ip", "")
+            out += [f"https://[{ip}]:{port}" if ":" in ip else f"https://{ip}:{port}" for port in ports]
+    return out
+
+
+async def learn_servers(client: Any, every: float = 60.0) -> None:
+    """Add the servers the cluster lists to the client's failover list, now and every minute
+    (a server that joined after this agent started becomes a fallback without a restart)."""
+    while True:
+        try:
+            eps = await client.get("endpoints", "kubernetes", "default")
+            client.servers[:] = list(dict.fromkeys([*client.servers, *endpoint_urls(eps)]))
+        except Exception as e:  # only a helper: it must never end the agent (asyncio.wait FIRST_EXCEPTION)
+            log.debug("cannot read the kubernetes endpoints: %s", e)
+        await asyncio.sleep(every)
+
+
 async def join_when_reachable(servers: list[str], token: str, name: str, timeout: float = 60.0) -> ClientConfig:
     """Join through the first server that answers, waiting for servers that are still starting
     (connection refused) up to `timeout`; the others become the client's fallbacks."""
@@ -123,7 +146,7 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
     agent = NodeAgent(client, node, lease_renew=args.lease_renew)
     await agent.register()
     informers = InformerFactory(client)
-    tasks: list[asyncio.Task[Any]] = []
+    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(learn_servers(client), name="learn-servers")]
     cleanups: list[Any] = []
     if hollow:
         from runtime.fake import FakeRuntime

@@ -39,3 +39,13 @@ def test_holder_and_name() -> None:
     assert parse_holder("10.0.0.1") is None
     assert lease_name("10.0.0.1", 6443) != lease_name("10.0.0.1", 6444)
     assert lease_name("10.0.0.1", 6443).startswith("kube-apiserver-")
+
+
+def test_agent_reads_the_servers_from_the_endpoints() -> None:
+    from kubelite.agent import endpoint_urls, server_urls
+
+    eps = {"subsets": endpoint_subsets([("10.0.0.1", 6443), ("10.0.0.2", 6443), ("::1", 6444)])}
+    assert endpoint_urls(eps) == ["https://10.0.0.1:6443", "https://10.0.0.2:6443", "https://[::1]:6444"]
+    assert endpoint_urls({}) == []
+    assert server_urls(["https://a:1/", "https://b:1,https://a:1", " https://c:1 "]) == [
+        "https://a:1", "https://b:1", "https://c:1"]
