@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io"
 V4 = "v4.channel.k8s.io"
 PROTOCOLS = (SPDY_TUNNEL, V4)  # in order of preference
-CLONE_NEWNET = 0x40000000
 READ_SIZE = 32 * 1024
 
 Dial = Callable[[int], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
@@ -73,32 +72,9 @@ def forward_error(port: int, pod: str, uid: str, why: object) -> str:
 # --- dialling into the pod ---------------------------------------------------------------
 def _socket_in_netns(netns_path: str) -> socket.socket:
     """A TCP socket created inside `netns_path` (from a thread that dies with its setns)."""
-    box: dict[str, Any] = {}
+    from runtime.network import netns
 
-    def make() -> None:
-        try:
-            import ctypes
-
-            fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                if ctypes.CDLL(None, use_errno=True).setns(fd, CLONE_NEWNET) != 0:
-                    err = ctypes.get_errno()
-                    raise OSError(err, f"setns({netns_path}): {os.strerror(err)}")
-            finally:
-                os.close(fd)
-            box["sock"] = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        except BaseException as e:
-            box["error"] = e
-
-    import threading
-
-    t = threading.Thread(target=make, name="kubelet-portforward-netns")
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    sock: socket.socket = box["sock"]
-    return sock
+    return netns.run_in(netns_path, lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
 
 
 def dial_error(netns_path: str, port: int, e: OSError) -> OSError:

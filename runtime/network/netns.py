@@ -118,11 +118,17 @@ def create(name: str) -> _socket.socket:
 
 def open_socket(name: str) -> _socket.socket:
     """A NETLINK_ROUTE socket inside the existing netns `name`."""
-    fd = os.open(path_of(name), os.O_RDONLY | os.O_CLOEXEC)
+    return run_in(path_of(name), _rtnl_socket)
 
-    def enter() -> _socket.socket:
-        _check(_c().setns(fd, CLONE_NEWNET), f"setns({name})")
-        return _rtnl_socket()
+
+def run_in(netns_path: str | Path, fn: Callable[[], T]) -> T:
+    """fn() called inside the network namespace at `netns_path`, from a helper thread: a socket
+    it makes stays in that namespace; the caller's thread never leaves its own."""
+    fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
+
+    def enter() -> T:
+        _check(_c().setns(fd, CLONE_NEWNET), f"setns({netns_path})")
+        return fn()
 
     try:
         return _in_thread(enter)
