@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -85,13 +85,7 @@ class LeaderElector:
             body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                     "metadata": {"name": c.name, "namespace": c.namespace},
                     "spec": next_spec({}, c.identity, c.lease_duration, now)}
-            try:
-                await self.client.create("leases", body, c.namespace)
-            except ApiError as e2:
-                if e2.code == 409:
-                    return False
-                raise
-            return True
+            return await _landed(self.client.create("leases", body, c.namespace))
         spec = lease.get("spec") or {}
         fingerprint = jsonutil.dumps(spec).decode()
         t = self.clock()
@@ -100,13 +94,7 @@ class LeaderElector:
         if not may_take(spec, c.identity, t - self._observed[1], c.lease_duration):
             return False
         lease["spec"] = next_spec(spec, c.identity, c.lease_duration, now)
-        try:
-            await self.client.update("leases", lease, c.namespace)
-        except ApiError as e:
-            if e.code == 409:
-                return False
-            raise
-        return True
+        return await _landed(self.client.update("leases", lease, c.namespace))
 
     async def release(self) -> None:
         """Best effort: hand the Lease back so a standby need not wait for it to expire."""
@@ -164,3 +152,14 @@ class LeaderElector:
                 await asyncio.shield(self.release())
         if work.done() and not work.cancelled() and work.exception() is not None:
             raise work.exception()  # type: ignore[misc]
+
+
+async def _landed(write: Awaitable[Any]) -> bool:
+    """Whether a write of the Lease landed: a 409 means another candidate wrote it first."""
+    try:
+        await write
+    except ApiError as e:
+        if e.code == 409:
+            return False
+        raise
+    return True
