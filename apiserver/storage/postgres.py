@@ -39,13 +39,7 @@ class PostgresBackend:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg2://" + url[len("postgresql://"):]
         self.url = url
-        kv = sql.kv
-        stmt = pg_insert(kv)
-        self.upsert_stmt = stmt.on_conflict_do_update(
-            index_elements=[kv.c.key],
-            set_={"mod_revision": stmt.excluded.mod_revision,
-                  "create_revision": stmt.excluded.create_revision,
-                  "value": stmt.excluded.value})
+        self.upsert_stmt = sql.kv_upsert(pg_insert)
 
         self._reader: Engine | None = None
 

@@ -167,6 +167,17 @@ def current_rows(conn: Connection, keys: Iterable[str]) -> dict[str, CurrentRow]
     return found
 
 
+def kv_upsert(insert: Any) -> Any:
+    """The kv upsert (insert, or on a key conflict take the new revisions and value), from a
+    dialect's `insert` (PostgreSQL's and SQLite's have the same on_conflict_do_update)."""
+    stmt = insert(kv)
+    return stmt.on_conflict_do_update(
+        index_elements=[kv.c.key],
+        set_={"mod_revision": stmt.excluded.mod_revision,
+              "create_revision": stmt.excluded.create_revision,
+              "value": stmt.excluded.value})
+
+
 def apply_writes(conn: Connection, upsert_stmt: Any, upserts: Sequence[dict[str, Any]],
                  deletes: Sequence[str], log_rows: Sequence[dict[str, Any]]) -> None:
     """Write one batch: final kv state per key, then every log row (same transaction)."""

@@ -53,13 +53,7 @@ class SqliteBackend:
     def __init__(self, url: str) -> None:
         self.url = url
         self._written = threading.Event()
-        kv = sql.kv
-        stmt = sqlite_insert(kv)
-        self.upsert_stmt = stmt.on_conflict_do_update(
-            index_elements=[kv.c.key],
-            set_={"mod_revision": stmt.excluded.mod_revision,
-                  "create_revision": stmt.excluded.create_revision,
-                  "value": stmt.excluded.value})
+        self.upsert_stmt = sql.kv_upsert(sqlite_insert)
 
     def make_engines(self, readers: int) -> tuple[Engine, Engine]:
         args = {"check_same_thread": False, "timeout": 10}
