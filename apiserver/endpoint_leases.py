@@ -41,22 +41,30 @@ def parse_holder(holder: str) -> Server | None:
     return (host.strip("[]"), int(port)) if sep and port.isdigit() and host else None
 
 
+def _expiry(lease: dict[str, Any]) -> dt.datetime | None:
+    spec = lease.get("spec") or {}
+    try:
+        return jsonutil.parse_time(spec["renewTime"]) + dt.timedelta(seconds=float(spec.get("leaseDurationSeconds") or 0))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def live_servers(leases: list[dict[str, Any]], now: dt.datetime) -> list[Server]:
     """The servers whose lease was renewed within its duration, sorted."""
     out: set[Server] = set()
     for lease in leases:
-        spec = lease.get("spec") or {}
-        server = parse_holder(str(spec.get("holderIdentity") or ""))
-        renewed = spec.get("renewTime")
-        if server is None or not renewed:
-            continue
-        try:
-            until = jsonutil.parse_time(renewed) + dt.timedelta(seconds=float(spec.get("leaseDurationSeconds") or 0))
-        except (TypeError, ValueError):
-            continue
-        if until >= now:
+        server = parse_holder(str((lease.get("spec") or {}).get("holderIdentity") or ""))
+        until = _expiry(lease)
+        if server is not None and until is not None and until >= now:
             out.add(server)
     return sorted(out)
+
+
+def stale_leases(leases: list[dict[str, Any]], now: dt.datetime, grace: dt.timedelta) -> list[str]:
+    """Names of leases expired for longer than `grace`: servers gone for good (or moved), whose
+    leases kube-apiserver's identity-lease collector would delete too."""
+    return sorted(lease["metadata"]["name"] for lease in leases
+                  if (until := _expiry(lease)) is not None and until + grace < now)
 
 
 def endpoint_subsets(servers: list[Server]) -> list[dict[str, Any]]:
@@ -109,7 +117,11 @@ class EndpointLeases:
         """Rewrite the endpoints from the live leases (without this server when it is leaving)."""
         _, kvs = await self.registry.list(self.leases, NAMESPACE)
         leases = [kv.obj for kv in kvs if (kv.obj["metadata"].get("labels") or {}).get(IDENTITY_LABEL)]
-        servers = [s for s in live_servers(leases, jsonutil.now()) if not (leaving and s == self.me)]
+        now = jsonutil.now()
+        for name in stale_leases(leases, now, dt.timedelta(seconds=self.duration)):
+            with contextlib.suppress(ApiError):  # another server may have removed it first
+                await self.registry.delete(self.leases, NAMESPACE, name, {})
+        servers = [s for s in live_servers(leases, now) if not (leaving and s == self.me)]
         if not servers:
             return servers
         subsets = endpoint_subsets(servers)

@@ -6,7 +6,14 @@ import datetime as dt
 from typing import Any
 
 from api import jsonutil
-from apiserver.endpoint_leases import endpoint_subsets, lease_name, live_servers, parse_holder, slice_for
+from apiserver.endpoint_leases import (
+    endpoint_subsets,
+    lease_name,
+    live_servers,
+    parse_holder,
+    slice_for,
+    stale_leases,
+)
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -49,3 +56,9 @@ def test_agent_reads_the_servers_from_the_endpoints() -> None:
     assert endpoint_urls({}) == []
     assert server_urls(["https://a:1/", "https://b:1,https://a:1", " https://c:1 "]) == [
         "https://a:1", "https://b:1", "https://c:1"]
+
+
+def test_leases_expired_past_the_grace_are_stale() -> None:
+    leases = [{**lease(h, ago), "metadata": {"name": n}}
+              for n, h, ago in [("live", "a:1", 1), ("just-expired", "b:1", 20), ("gone", "c:1", 31)]]
+    assert stale_leases(leases, NOW, dt.timedelta(seconds=15)) == ["gone"]
