@@ -15,7 +15,6 @@ from api.aclient import AsyncClient
 from api.config import ClientConfig
 from api.events import EventRecorder
 from api.informer import InformerFactory
-from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
 from controller.clusterroleaggregation import ClusterRoleAggregationController
 from controller.deployment import DeploymentController
@@ -126,9 +125,7 @@ async def run_controllers(config: ClientConfig, options: ControllerOptions | Map
     """
     options = coerce(ControllerOptions, options)
     client = AsyncClient(config, max_connections=32)
-    le = LeaderElectionConfig(options.lease_name, options.identity, options.lease_namespace,
-                              options.lease_duration, options.renew_deadline, options.retry_period)
     try:
-        await run_elected(client, options.leader_elect, le, lambda: run_loops(client, options))
+        await run_elected(client, options.leader_elect, options.election(), lambda: run_loops(client, options))
     finally:
         await client.aclose()

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from api.leaderelection import LeaderElectionConfig
+
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 
@@ -50,20 +52,31 @@ def default_identity() -> str:
 
 
 @dataclass
-class ControllerOptions:
+class LeaderOptions:
+    """The Lease a controller-manager or scheduler process must hold to work (kube's --leader-elect-*)."""
+
+    leader_elect: bool = True
+    identity: str = field(default_factory=default_identity)
+    lease_name: str = ""
+    lease_namespace: str = "kube-system"
+    lease_duration: float = 15.0
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
+
+    def election(self) -> LeaderElectionConfig:
+        return LeaderElectionConfig(self.lease_name, self.identity, self.lease_namespace,
+                                    self.lease_duration, self.renew_deadline, self.retry_period)
+
+
+@dataclass
+class ControllerOptions(LeaderOptions):
+    lease_name: str = "kube-controller-manager"
     node_monitor_grace_period: float = 40.0
     pod_eviction_timeout: float = 300.0
     node_monitor_period: float | None = None  # default: min(5 s, grace / 4)
     cluster_cidr: str = "10.244.0.0/16"
     node_cidr_mask: int = 24
     allocate_node_cidrs: bool = True
-    leader_elect: bool = True
-    identity: str = field(default_factory=default_identity)
-    lease_name: str = "kube-controller-manager"
-    lease_namespace: str = "kube-system"
-    lease_duration: float = 15.0
-    renew_deadline: float = 10.0
-    retry_period: float = 2.0
     pod_gc_quarantine: float = 40.0  # seconds a pod's node must be missing before the pod goes
     workers: int = 4
     controllers: tuple[str, ...] = ("replication", "replicaset", "deployment", "endpoints", "endpointslice",
@@ -78,14 +91,8 @@ class ControllerOptions:
 
 
 @dataclass
-class SchedulerOptions:
-    leader_elect: bool = True
-    identity: str = field(default_factory=default_identity)
+class SchedulerOptions(LeaderOptions):
     lease_name: str = "kube-scheduler"
-    lease_namespace: str = "kube-system"
-    lease_duration: float = 15.0
-    renew_deadline: float = 10.0
-    retry_period: float = 2.0
     max_in_flight_binds: int = 32
     initial_backoff: float = 1.0
     max_backoff: float = 10.0

@@ -12,7 +12,6 @@ from api.aclient import AsyncClient
 from api.config import ClientConfig
 from api.events import EventRecorder
 from api.informer import InformerFactory
-from api.leaderelection import LeaderElectionConfig
 from controller.base import ApiClient
 from controller.leading import run_elected
 from controller.options import SchedulerOptions, coerce
@@ -31,9 +30,7 @@ async def run_scheduler(config: ClientConfig, options: SchedulerOptions | Mappin
     """Run the scheduler until cancelled; `options` may be the dataclass or a dict of its fields."""
     options = coerce(SchedulerOptions, options)
     client = AsyncClient(config, max_connections=options.max_in_flight_binds + 8)
-    le = LeaderElectionConfig(options.lease_name, options.identity, options.lease_namespace,
-                              options.lease_duration, options.renew_deadline, options.retry_period)
     try:
-        await run_elected(client, options.leader_elect, le, lambda: run_scheduler_loop(client, options))
+        await run_elected(client, options.leader_elect, options.election(), lambda: run_scheduler_loop(client, options))
     finally:
         await client.aclose()
