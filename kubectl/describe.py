@@ -19,6 +19,7 @@ from kubectl.describe_writer import (
     Out,
     annotations_block,
     containers_block,
+    controlled_by_line,
     events_block,
     fetch_events,
     labels_block,
@@ -65,9 +66,7 @@ def describe_pod(env: Env, pod: Obj) -> str:
         out.w("IPs:\n" + "\n".join(f"  IP:\t{i.get('ip')}" for i in ips))
     else:
         out.w("IPs:\t<none>")
-    owner = next((o for o in m.get("ownerReferences") or [] if o.get("controller")), None)
-    if owner:
-        out.w(f"Controlled By:\t{owner.get('kind')}/{owner.get('name')}")
+    controlled_by_line(out, pod)
     if spec.get("initContainers"):
         containers_block(out, "Init Containers", spec["initContainers"], status.get("initContainerStatuses"), "",
                          pod=pod)

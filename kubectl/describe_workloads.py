@@ -17,6 +17,7 @@ from kubectl.describe_writer import (
     Obj,
     Out,
     annotations_block,
+    controlled_by_line,
     events_block,
     fetch_events,
     labels_block,
@@ -44,12 +45,6 @@ def _pods_status(env: Env, o: Obj) -> str:
 
 def _bool_ptr(v: object) -> str:
     return "<unset>" if v is None else ("True" if v else "False")
-
-
-def _controlled_by(out: Out, o: Obj) -> None:
-    ref = next((r for r in meta(o).get("ownerReferences") or [] if r.get("controller")), None)
-    if ref is not None:
-        out.w(f"Controlled By:\t{ref.get('kind')}/{ref.get('name')}")
 
 
 def describe_daemonset(env: Env, ds: Obj) -> str:
@@ -118,7 +113,7 @@ def describe_job(env: Env, job: Obj) -> str:
     out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
     labels_block(out, "Labels", m.get("labels"))
     annotations_block(out, m.get("annotations"))
-    _controlled_by(out, job)
+    controlled_by_line(out, job)
     if spec.get("parallelism") is not None:
         out.w(f"Parallelism:\t{int(spec['parallelism'])}")
     out.w(f"Completions:\t{spec['completions'] if spec.get('completions') is not None else '<unset>'}")

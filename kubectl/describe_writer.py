@@ -72,6 +72,13 @@ def annotations_block(out: Out, annotations: dict[str, str] | None, indent: str 
         out.w(f"{indent}Annotations:\t{k}: {v}" if i == 0 else f"{indent}\t{k}: {v}")
 
 
+def controlled_by_line(out: Out, o: Obj) -> None:
+    """"Controlled By: Kind/name" for an object with a controller ownerReference (nothing otherwise)."""
+    ref = next((r for r in meta(o).get("ownerReferences") or [] if r.get("controller")), None)
+    if ref is not None:
+        out.w(f"Controlled By:\t{ref.get('kind')}/{ref.get('name')}")
+
+
 def events_block(out: Out, events: list[Obj] | None) -> None:
     if events is None:
         return
