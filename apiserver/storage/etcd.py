@@ -230,15 +230,15 @@ class EtcdStore:
     # --- watch and compaction -----------------------------------------------------------------
 
     async def watch(self, prefix: str, after_revision: int, trigger: Trigger | None = None) -> QueueWatcher:
-        try:
-            return await self.hub.start(prefix, after_revision, self._fetch_page, trigger, self._compacted)
-        except CompactedError as e:
-            self._compacted = max(self._compacted, e.compacted)
-            raise
+        return await self.hub.start(prefix, after_revision, self._fetch_page, trigger, self._compacted,
+                                    self._saw_compacted)
+
+    def _saw_compacted(self, revision: int) -> None:
+        self._compacted = max(self._compacted, revision)
 
     async def _fetch_page(self, after: int, limit: int) -> tuple[int, Any]:
         compacted, events = await etcd_watch.history(self, after, limit, self.hub.revision)
-        self._compacted = max(self._compacted, compacted)
+        self._saw_compacted(compacted)
         return compacted, events
 
     async def compact(self, keep_seconds: float) -> int:

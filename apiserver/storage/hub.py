@@ -193,10 +193,10 @@ class WatchHub:
         return w
 
     async def start(self, prefix: str, after_revision: int, fetch: FetchPage, trigger: Trigger | None,
-                    compacted: int) -> QueueWatcher:
+                    compacted: int, saw_compacted: Callable[[int], None]) -> QueueWatcher:
         """`register`, and page the log in once where needed: a start older than the compacted
-        history (`compacted` as the store knows it, or as the log shows) raises CompactedError,
-        whose `compacted` the store keeps."""
+        history (`compacted` as the store knows it, or as the log shows: told to `saw_compacted`)
+        raises CompactedError."""
         if after_revision < compacted:
             raise CompactedError(after_revision, compacted)
         w = self.register(prefix, after_revision, fetch, trigger)
@@ -208,6 +208,7 @@ class WatchHub:
                 raise
             if w.dropped:
                 w.close_nowait()
+                saw_compacted(w.compacted_seen)
                 raise CompactedError(after_revision, w.compacted_seen)
         return w
 

@@ -33,7 +33,7 @@ from apiserver.storage.batch import CREATE, DELETE, UPDATE, Outcome, WriteReques
 from apiserver.storage.commit import CommitStats, Committer
 from apiserver.storage.compactor import compact_job, compaction_loop
 from apiserver.storage.hub import QueueWatcher, Trigger, WatchHub
-from apiserver.storage.interface import CompactedError, Event, KeyValue, StorageError
+from apiserver.storage.interface import Event, KeyValue, StorageError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -247,11 +247,11 @@ class SqlStore:
         return await self._read(run)
 
     async def watch(self, prefix: str, after_revision: int, trigger: Trigger | None = None) -> QueueWatcher:
-        try:
-            return await self.hub.start(prefix, after_revision, self._fetch_page, trigger, self._compacted)
-        except CompactedError as e:
-            self._compacted = max(self._compacted, e.compacted)
-            raise
+        return await self.hub.start(prefix, after_revision, self._fetch_page, trigger, self._compacted,
+                                    self._saw_compacted)
+
+    def _saw_compacted(self, revision: int) -> None:
+        self._compacted = max(self._compacted, revision)
 
     async def _poll_loop(self, interval: float) -> None:
         """Publish log rows above the hub's revision (other servers' writes, or our own after a gap)."""
@@ -264,7 +264,7 @@ class SqlStore:
             try:
                 while True:
                     compacted, events = await self._fetch_page(self.hub.revision, 5000)
-                    self._compacted = max(self._compacted, compacted)
+                    self._saw_compacted(compacted)
                     self.hub.publish(events, allow_gap=True)
                     if len(events) < 5000:
                         break
@@ -284,6 +284,6 @@ class SqlStore:
 
         while True:
             compacted, more = await self._committer.run_job(job)
-            self._compacted = max(self._compacted, compacted)
+            self._saw_compacted(compacted)
             if not more:
                 return self._compacted
