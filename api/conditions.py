@@ -25,9 +25,12 @@ def condition(obj: Mapping[str, Any], type_: str) -> Condition | None:
 
 
 def ready_status(obj: Mapping[str, Any]) -> str:
-    """The Ready condition's status: "True", "False", or "Unknown" (also when there is none)."""
-    c = condition(obj, READY)
-    return str((c or {}).get("status") or "Unknown")
+    """The Ready condition's status: "True", "False", or "Unknown" (also when there is none).
+    No copy is made: controllers ask this of every pod they own on each sync."""
+    for c in (obj.get("status") or {}).get("conditions") or ():
+        if c.get("type") == READY:
+            return str(c.get("status") or "Unknown")
+    return "Unknown"
 
 
 def is_ready(obj: Mapping[str, Any]) -> bool:
