@@ -162,6 +162,12 @@ async def handle_collection(state: State, req: Request, send: Any, route: Route,
         obj, _ = await read_object(req)
         obj = lifecycle.check_identity(res, obj, ns)
         warnings = check_fields(res, obj, req.query)
+        row = kinds.for_resource(res)
+        if row.answer is not None:  # a question: answered, not stored
+            await respond(send, 201, jsonutil.dumps(row.answer(state, user, ns, obj)), JSON)
+            return
+        if row.admit is not None:
+            row.admit(state, user, ns, obj)
         kv = await state.registry.create(
             res, ns, obj, dry_run=req.dry_run(), manager=req.query.get("fieldManager")
         )
@@ -268,6 +274,9 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
         obj, _ = await read_object(req)
         obj = lifecycle.check_identity(res, obj, ns, name)
         warnings = check_fields(res, obj, req.query)
+        admit = kinds.for_resource(res).admit
+        if admit is not None:
+            admit(state, user, ns, obj)
         demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
         create = (lambda: _copy(obj)) if kinds.for_resource(res).create_on_update else None
         kv, created = await reg.update(
@@ -281,7 +290,7 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
         )
         await send_object(req, send, state, res, kv, 201 if created else 200, warnings)
     elif m == "PATCH":
-        kv, created = await patch_object(state, req, route, None)
+        kv, created = await patch_object(state, req, route, None, user)
         await send_object(req, send, state, res, kv, 201 if created else 200)
     elif m == "DELETE":
         opts = await delete_options(req)
@@ -295,10 +304,12 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
 
 
 async def patch_object(
-    state: State, req: Request, route: Route, subresource: str | None
+    state: State, req: Request, route: Route, subresource: str | None, user: User | None = None
 ) -> tuple[KeyValue, bool]:
-    """PATCH of an object or its status, in each of the four patch content types."""
+    """PATCH of an object or its status, in each of the four patch content types (`user`, when
+    given, is held to the kind's admission on the patched object)."""
     res, ns, name = route.resource, route.namespace, route.name
+    admit = kinds.for_resource(res).admit if user is not None and subresource is None else None
     assert name is not None
     ct = req.content_type
     if ct not in PATCH_TYPES:
@@ -316,14 +327,18 @@ async def patch_object(
         force = req.query.get("force") in ("true", "1")
 
         def apply(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
-            return logic.server_side_apply(cur, _copy(applied), manager, force, res.kind), (
-                applied.get("metadata") or {}
-            ).get("resourceVersion") or None
+            new = logic.server_side_apply(cur, _copy(applied), manager, force, res.kind)
+            if admit is not None:
+                admit(state, user, ns, new)
+            return new, (applied.get("metadata") or {}).get("resourceVersion") or None
 
         def create() -> dict[str, Any]:
-            return lifecycle.check_identity(
+            new = lifecycle.check_identity(
                 res, logic.server_side_apply(None, _copy(applied), manager, force, res.kind), ns, name
             )
+            if admit is not None:
+                admit(state, user, ns, new)
+            return new
 
         return await reg.update(
             res,
@@ -343,6 +358,8 @@ async def patch_object(
             raise bad_request("the patch did not produce an object")
         new = lifecycle.check_identity(res, new, ns, name)
         check_fields(res, new, req.query, cur)
+        if admit is not None:
+            admit(state, user, ns, new)
         return new, ((new.get("metadata") or {}).get("resourceVersion") or None) if mentions_rv else None
 
     return await reg.update(
