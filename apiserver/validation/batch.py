@@ -21,7 +21,7 @@ from api.errors import Cause, field_invalid, field_not_supported, field_required
 from apiserver.validation import names
 from apiserver.validation.cron import schedule_error
 from apiserver.validation.job_policy import validate_pod_failure_policy
-from apiserver.validation.meta import non_negative, validate_template_meta
+from apiserver.validation.meta import non_negative, one_of, validate_template_meta
 from apiserver.validation.workloads import (
     go_selector,
     go_string_map,
@@ -258,11 +258,7 @@ def validate_cron_job(obj: Obj) -> list[Cause]:
                                         "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
     causes += non_negative("spec.startingDeadlineSeconds", spec.get("startingDeadlineSeconds"))
     causes += _time_zone(spec.get("timeZone"))
-    policy = spec.get("concurrencyPolicy")
-    if not policy:
-        causes.append(field_required("spec.concurrencyPolicy"))
-    elif policy not in ("Allow", "Forbid", "Replace"):
-        causes.append(field_not_supported("spec.concurrencyPolicy", policy, ["Allow", "Forbid", "Replace"]))
+    causes += one_of("spec.concurrencyPolicy", spec.get("concurrencyPolicy"), ["Allow", "Forbid", "Replace"])
     causes += _job_template(spec.get("jobTemplate"))
     causes += non_negative("spec.successfulJobsHistoryLimit", spec.get("successfulJobsHistoryLimit"))
     return causes + non_negative("spec.failedJobsHistoryLimit", spec.get("failedJobsHistoryLimit"))

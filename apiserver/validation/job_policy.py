@@ -10,6 +10,7 @@ from typing import Any
 
 from api.errors import Cause, field_duplicate, field_invalid, field_not_supported, field_required
 from apiserver.validation import names
+from apiserver.validation.meta import one_of
 
 Obj = dict[str, Any]
 ACTIONS = ["Count", "FailIndex", "FailJob", "Ignore"]
@@ -39,10 +40,7 @@ def _too_many(path: str, have: int, limit: int) -> Cause:
 def _exit_codes(req: Obj, path: str, containers: set[str]) -> list[Cause]:
     causes: list[Cause] = []
     op = req.get("operator")
-    if not op:
-        causes.append(field_required(f"{path}.operator", _valid_values(OPERATORS)))
-    elif op not in OPERATORS:
-        causes.append(field_not_supported(f"{path}.operator", op, OPERATORS))
+    causes += one_of(f"{path}.operator", op, OPERATORS, _valid_values(OPERATORS))
     name = req.get("containerName")
     if name is not None and name not in containers:
         causes.append(field_invalid(f"{path}.containerName", name,
@@ -74,11 +72,7 @@ def _pod_conditions(patterns: list[Any], path: str) -> list[Cause]:
         pattern, p = _dict(pattern), f"{path}[{j}]"
         kind = str(pattern.get("type") or "")
         causes += [field_invalid(f"{p}.type", kind, m) for m in names.is_qualified_name(kind)]
-        status = pattern.get("status")
-        if not status:
-            causes.append(field_required(f"{p}.status", _valid_values(STATUSES)))
-        elif status not in STATUSES:
-            causes.append(field_not_supported(f"{p}.status", status, STATUSES))
+        causes += one_of(f"{p}.status", pattern.get("status"), STATUSES, _valid_values(STATUSES))
     return causes
 
 

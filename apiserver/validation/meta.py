@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.errors import Cause, field_forbidden, field_invalid, field_required
+from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
 from apiserver.validation import names
 from apiserver.validation.names import NameCheck
 
@@ -23,6 +23,16 @@ def too_long(path: str, limit: int) -> Cause:
     unit = "byte" if limit == 1 else "bytes"
     return {"reason": "FieldValueTooLong", "message": f"Too long: may not be more than {limit} {unit}",
             "field": path}
+
+
+def one_of(path: str, value: Any, allowed: list[str], required_detail: str = "") -> list[Cause]:
+    """A required field with a fixed set of values: Required when unset, NotSupported (listing
+    them) when it is not one of them."""
+    if value in (None, ""):
+        return [field_required(path, required_detail)]
+    if value not in allowed:
+        return [field_not_supported(path, value, allowed)]
+    return []
 
 
 def not_found(path: str, value: Any) -> Cause:

@@ -9,7 +9,7 @@ from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
 from apiserver.validation import names
-from apiserver.validation.meta import go_map, non_negative, validate_labels, validate_template_meta
+from apiserver.validation.meta import go_map, non_negative, one_of, validate_labels, validate_template_meta
 from apiserver.validation.pod import PROTOCOLS, validate_pod_spec
 
 TAINT_EFFECTS = ["NoExecute", "NoSchedule", "PreferNoSchedule"]
@@ -79,10 +79,7 @@ def validate_node(obj: dict[str, Any]) -> list[Cause]:
             causes.append(field_required(f"{p}.key"))
         else:
             causes += [field_invalid(f"{p}.key", taint["key"], m) for m in names.is_qualified_name(str(taint["key"]))]
-        if not taint.get("effect"):
-            causes.append(field_required(f"{p}.effect"))
-        elif taint["effect"] not in TAINT_EFFECTS:
-            causes.append(field_not_supported(f"{p}.effect", taint["effect"], TAINT_EFFECTS))
+        causes += one_of(f"{p}.effect", taint.get("effect"), TAINT_EFFECTS)
         if taint.get("value"):
             causes += [field_invalid(f"{p}.value", taint["value"], m) for m in names.is_label_value(str(taint["value"]))]
     for i, addr in enumerate(_list(_dict(obj.get("status")).get("addresses"))):
@@ -118,11 +115,7 @@ def validate_endpoints(obj: dict[str, Any]) -> list[Cause]:
             elif port.get("name"):
                 causes += names.check(f"{pp}.name", str(port["name"]), names.is_dns1123_label)
             causes += [field_invalid(f"{pp}.port", port.get("port", 0), m) for m in names.is_port_num(port.get("port"))]
-            protocol = port.get("protocol")
-            if not protocol:
-                causes.append(field_required(f"{pp}.protocol"))
-            elif protocol not in PROTOCOLS:
-                causes.append(field_not_supported(f"{pp}.protocol", protocol, PROTOCOLS))
+            causes += one_of(f"{pp}.protocol", port.get("protocol"), PROTOCOLS)
     return causes
 
 

@@ -25,7 +25,7 @@ from api.errors import (
 )
 from api.quantity import QUANTITY_ERROR, parse_quantity
 from apiserver.validation import names
-from apiserver.validation.meta import non_negative, not_found, validate_labels
+from apiserver.validation.meta import non_negative, not_found, one_of, validate_labels
 
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]
 DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
@@ -47,14 +47,6 @@ def _list(value: Any) -> list[Any]:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _enum(path: str, value: Any, allowed: list[str], required: bool = True) -> list[Cause]:
-    if value in (None, ""):
-        return [field_required(path)] if required else []
-    if value not in allowed:
-        return [field_not_supported(path, value, allowed)]
-    return []
 
 
 def validate_port_num_or_name(value: Any, path: str) -> list[Cause]:
@@ -85,7 +77,7 @@ def _container_ports(ports: Any, path: str) -> list[Cause]:
             causes += [field_invalid(f"{p}.containerPort", cp, m) for m in names.is_port_num(cp)]
         if port.get("hostPort"):
             causes += [field_invalid(f"{p}.hostPort", port["hostPort"], m) for m in names.is_port_num(port["hostPort"])]
-        causes += _enum(f"{p}.protocol", port.get("protocol"), PROTOCOLS)
+        causes += one_of(f"{p}.protocol", port.get("protocol"), PROTOCOLS)
     return causes
 
 
@@ -195,8 +187,8 @@ def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) 
     causes += _env(c.get("env"), f"{path}.env")
     causes += _resources(c.get("resources"), f"{path}.resources")
     causes += _volume_mounts(c.get("volumeMounts"), f"{path}.volumeMounts", volumes)
-    causes += _enum(f"{path}.imagePullPolicy", c.get("imagePullPolicy"), PULL_POLICIES)
-    causes += _enum(f"{path}.terminationMessagePolicy", c.get("terminationMessagePolicy"),
+    causes += one_of(f"{path}.imagePullPolicy", c.get("imagePullPolicy"), PULL_POLICIES)
+    causes += one_of(f"{path}.terminationMessagePolicy", c.get("terminationMessagePolicy"),
                     TERMINATION_MESSAGE_POLICIES)
     sidecar = init and c.get("restartPolicy") == "Always"
     if c.get("restartPolicy") is not None and not (init and c["restartPolicy"] == "Always"):
@@ -288,8 +280,8 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
                         causes.append(field_invalid(f"{path}.{key}[{ci}].ports[{pi}].hostPort", port["hostPort"],
                                                     "must match `containerPort` when `hostNetwork` is true"))
     causes += validate_labels(spec.get("nodeSelector"), f"{path}.nodeSelector")
-    causes += _enum(f"{path}.restartPolicy", spec.get("restartPolicy"), RESTART_POLICIES)
-    causes += _enum(f"{path}.dnsPolicy", spec.get("dnsPolicy"), DNS_POLICIES)
+    causes += one_of(f"{path}.restartPolicy", spec.get("restartPolicy"), RESTART_POLICIES)
+    causes += one_of(f"{path}.dnsPolicy", spec.get("dnsPolicy"), DNS_POLICIES)
     causes += non_negative(f"{path}.terminationGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))
     deadline = spec.get("activeDeadlineSeconds")
     if deadline is not None and (not isinstance(deadline, int) or not 1 <= deadline <= 2**31 - 1):

@@ -20,7 +20,7 @@ from api.errors import (
     field_required,
 )
 from apiserver.validation import names
-from apiserver.validation.meta import validate_labels
+from apiserver.validation.meta import one_of, validate_labels
 from apiserver.validation.pod import PROTOCOLS, validate_port_num_or_name
 
 SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
@@ -56,10 +56,7 @@ def _ports(spec: dict[str, Any], headless: bool) -> list[Cause]:
             seen_names.add(str(name))
         causes += [field_invalid(f"{p}.port", port.get("port", 0), m) for m in names.is_port_num(port.get("port"))]
         protocol = port.get("protocol")
-        if not protocol:
-            causes.append(field_required(f"{p}.protocol"))
-        elif protocol not in PROTOCOLS:
-            causes.append(field_not_supported(f"{p}.protocol", protocol, PROTOCOLS))
+        causes += one_of(f"{p}.protocol", protocol, PROTOCOLS)
         if port.get("targetPort") not in (None, 0, ""):
             causes += validate_port_num_or_name(port["targetPort"], f"{p}.targetPort")
         key = (port.get("port"), protocol)
