@@ -12,6 +12,7 @@ import asyncio
 import logging
 from typing import Any
 
+from api.errors import ApiError
 from api.informer import DeletedFinalStateUnknown, Informer, key_of
 from api.protocol import ApiClient as ApiClient  # re-exported: the controllers type their client with it
 from api.workqueue import ShutDown, WorkQueue
@@ -59,6 +60,19 @@ class QueueController:
 
     async def sync(self, key: str) -> None:
         raise NotImplementedError
+
+    async def update_status(self, client: ApiClient, resource: str, key: str, obj: Obj, status: Obj) -> None:
+        """Store a recomputed status through /status if it differs from the cached one; on a
+        conflict the cache is behind, so `key` is synced again shortly; a deleted object is done."""
+        if status == (obj.get("status") or {}):
+            return
+        try:
+            await client.update(resource, dict(obj, status=status), meta(obj).get("namespace"), subresource="status")
+        except ApiError as e:
+            if e.code == 409:
+                self.queue.add_after(key, 0.05)
+            elif e.code != 404:
+                raise
 
     async def run(self, *informers: Informer) -> None:
         """Wait for the caches, then work until cancelled."""

@@ -76,15 +76,7 @@ class CronJobController(QueueController):
             else:
                 self.events.record(cj, "Normal", "SuccessfulCreate", f"Created job {meta(created).get('name')}")
                 status["active"] = [*status.get("active", []), cd.job_ref(created)]
-        old = cj.get("status") or {}
-        if status != old:
-            try:
-                await self.client.update("cronjobs", dict(cj, status=status), ns, subresource="status")
-            except ApiError as e:
-                if e.code == 409:
-                    self.queue.add_after(key, 0.05)
-                elif e.code != 404:
-                    raise
+        await self.update_status(self.client, "cronjobs", key, cj, status)
         if plan.requeue_after is not None:
             self.queue.add_after(key, plan.requeue_after + 0.1)
 

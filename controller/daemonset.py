@@ -13,7 +13,6 @@ import asyncio
 import logging
 
 from api.conditions import is_ready
-from api.errors import ApiError
 from api.events import EventRecorder
 from api.informer import Informer
 from controller import daemonset_decisions as dd
@@ -97,14 +96,7 @@ class DaemonSetController(PodOwnerController):
         status = dict(plan.status)
         if collision:
             status["collisionCount"] = collision
-        if status != (ds.get("status") or {}):
-            try:
-                await self.client.update("daemonsets", dict(ds, status=status), ns, subresource="status")
-            except ApiError as e:
-                if e.code == 409:
-                    self.queue.add_after(key, 0.05)
-                elif e.code != 404:
-                    raise
+        await self.update_status(self.client, "daemonsets", key, ds, status)
         in_use = {meta(cur).get("name", "")} | {
             meta(r).get("name", "") for r in revisions
             if (meta(r).get("labels") or {}).get(history.HASH_LABEL) in {history.pod_revision(p) for p in pods}}

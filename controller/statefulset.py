@@ -98,14 +98,7 @@ class StatefulSetController(QueueController):
                     raise
         status = dict(plan.status)
         status["collisionCount"] = collision
-        if status != (sts.get("status") or {}):
-            try:
-                await self.client.update("statefulsets", dict(sts, status=status), ns, subresource="status")
-            except ApiError as e:
-                if e.code == 409:
-                    self.queue.add_after(key, 0.05)
-                elif e.code != 404:
-                    raise
+        await self.update_status(self.client, "statefulsets", key, sts, status)
         in_use = {status.get("currentRevision", ""), status.get("updateRevision", "")} | \
             {history.pod_revision(p) for p in pods}
         await history.prune(self.client, revisions, in_use, (sts.get("spec") or {}).get("revisionHistoryLimit"))
