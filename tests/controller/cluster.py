@@ -62,6 +62,16 @@ def rc_body(name: str, replicas: int, labels: dict[str, str] | None = None, cpu:
                      "template": {"metadata": {"labels": labels}, "spec": {"containers": [c]}}}}
 
 
+async def get_or_none(client: AsyncClient, resource: str, name: str, ns: str | None = None) -> Obj | None:
+    """The object, or None while it does not exist (a condition for `eventually`)."""
+    try:
+        return dict(await client.get(resource, name, ns))
+    except ApiError as e:
+        if e.code == 404:
+            return None
+        raise
+
+
 def active(pods: list[Obj]) -> list[Obj]:
     return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
 

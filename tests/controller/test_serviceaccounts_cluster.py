@@ -7,40 +7,30 @@ from typing import Any
 
 import pytest
 
-from api.errors import ApiError
 from controller.serviceaccounts import missing
-from tests.controller.cluster import Cluster, eventually
+from tests.controller.cluster import Cluster, eventually, get_or_none
 
 pytestmark = pytest.mark.anyio
-
-
-async def _get(cluster: Cluster, resource: str, name: str, ns: str) -> dict[str, Any] | None:
-    try:
-        return dict(await cluster.client.get(resource, name, ns))
-    except ApiError as e:
-        if e.code == 404:
-            return None
-        raise
 
 
 async def test_default_account_and_root_ca_in_every_namespace(cluster: Cluster) -> None:
     ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
     await cluster.client.create("namespaces", {"metadata": {"name": "team-a"}})
     cluster.start_controllers(controllers=("serviceaccount",), root_ca=ca)
-    sa = await eventually(lambda: _get(cluster, "serviceaccounts", "default", "team-a"), what="default SA")
-    cm = await eventually(lambda: _get(cluster, "configmaps", "kube-root-ca.crt", "team-a"), what="root CA")
+    sa = await eventually(lambda: get_or_none(cluster.client, "serviceaccounts", "default", "team-a"), what="default SA")
+    cm = await eventually(lambda: get_or_none(cluster.client, "configmaps", "kube-root-ca.crt", "team-a"), what="root CA")
     assert cm["data"] == {"ca.crt": ca}
-    assert await eventually(lambda: _get(cluster, "serviceaccounts", "default", "kube-system"))
+    assert await eventually(lambda: get_or_none(cluster.client, "serviceaccounts", "default", "kube-system"))
     # deleted: made again, a new object
     await cluster.client.delete("serviceaccounts", "default", "team-a")
     again = await eventually(
-        lambda: _get(cluster, "serviceaccounts", "default", "team-a"), what="default SA again")
+        lambda: get_or_none(cluster.client, "serviceaccounts", "default", "team-a"), what="default SA again")
     assert again["metadata"]["uid"] != sa["metadata"]["uid"]
     # a CA that differs is corrected
     await cluster.client.update("configmaps", {**cm, "data": {"ca.crt": "stale"}}, "team-a")
 
     async def corrected() -> bool:
-        got = await _get(cluster, "configmaps", "kube-root-ca.crt", "team-a")
+        got = await get_or_none(cluster.client, "configmaps", "kube-root-ca.crt", "team-a")
         return got is not None and got["data"] == {"ca.crt": ca}
 
     await eventually(corrected, what="CA corrected")

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from api.errors import ApiError
-from tests.controller.cluster import Cluster, eventually
+from tests.controller.cluster import Cluster, eventually, get_or_none
 
 pytestmark = pytest.mark.anyio
 
@@ -36,17 +35,8 @@ def pod_with(name: str, claim_name: str) -> Obj:
                      "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim_name}}]}}
 
 
-async def _get(cluster: Cluster, resource: str, name: str, ns: str | None = None) -> Obj | None:
-    try:
-        return dict(await cluster.client.get(resource, name, ns))
-    except ApiError as e:
-        if e.code == 404:
-            return None
-        raise
-
-
 async def _phase(cluster: Cluster, resource: str, name: str, want: str, ns: str | None = None) -> Obj | None:
-    obj = await _get(cluster, resource, name, ns)
+    obj = await get_or_none(cluster.client, resource, name, ns)
     return obj if obj is not None and (obj.get("status") or {}).get("phase") == want else None
 
 
@@ -94,18 +84,18 @@ async def test_wait_for_first_consumer_provisions_on_the_chosen_node_and_delete_
     assert bound["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"]
     assert pv["metadata"]["finalizers"] == ["kubernetes.io/pv-protection"]
     await cluster.client.delete("persistentvolumeclaims", "data", "default")
-    held = await _get(cluster, "persistentvolumeclaims", "data", "default")
+    held = await get_or_none(cluster.client, "persistentvolumeclaims", "data", "default")
     assert held is not None and held["metadata"]["deletionTimestamp"]
     # once its pods are gone it goes: the volume is Released, the helper pod empties its directory
     for p in ("p1", "p2"):
         await cluster.client.delete("pods", p, "default", grace_period_seconds=0)
     await eventually(lambda: _gone(cluster, "persistentvolumeclaims", "data", "default"), what="claim removed")
     helper_name = f"helper-pod-delete-{pv_name}"
-    helper = await eventually(lambda: _get(cluster, "pods", helper_name, "kube-system"), what="helper pod")
+    helper = await eventually(lambda: get_or_none(cluster.client, "pods", helper_name, "kube-system"), what="helper pod")
     assert helper["spec"]["nodeName"] == node
     assert helper["spec"]["containers"][0]["command"] == ["rm", "-rf", f"/data/{pv_name}_default_data"]
     assert helper["spec"]["volumes"][0]["hostPath"]["path"] == base
-    assert (await _get(cluster, "persistentvolumes", pv_name))["status"]["phase"] == "Released"  # type: ignore[index]
+    assert (await get_or_none(cluster.client, "persistentvolumes", pv_name))["status"]["phase"] == "Released"  # type: ignore[index]
     await cluster.client.patch("pods", helper_name, {"status": {"phase": "Succeeded"}}, namespace="kube-system",
                                subresource="status")
     await eventually(lambda: _gone(cluster, "persistentvolumes", pv_name), what="volume deleted")
@@ -171,9 +161,9 @@ async def _events(cluster: Cluster, name: str) -> list[Obj]:
 
 
 async def _scheduled(cluster: Cluster, name: str) -> Obj | None:
-    pod = await _get(cluster, "pods", name, "default")
+    pod = await get_or_none(cluster.client, "pods", name, "default")
     return pod if pod is not None and pod["spec"].get("nodeName") else None
 
 
 async def _gone(cluster: Cluster, resource: str, name: str, ns: str | None = None) -> bool:
-    return await _get(cluster, resource, name, ns) is None
+    return await get_or_none(cluster.client, resource, name, ns) is None

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from controller.kubedns import PORTS, SERVING_ANNOTATION, dns_subsets
-from tests.controller.cluster import Cluster, eventually
+from tests.controller.cluster import Cluster, eventually, get_or_none
 from tests.controller.conftest import anyio_backend, cluster  # noqa: F401 - fixtures
 
 
@@ -36,7 +36,7 @@ def test_no_serving_node_no_subset() -> None:
 async def test_controller_makes_the_service_and_follows_the_nodes(cluster: Cluster) -> None:  # noqa: F811
     client = cluster.client
     cluster.start_controllers(controllers=("kubedns",))
-    svc = await eventually(lambda: _get(client, "services"), what="kube-dns service")
+    svc = await eventually(lambda: get_or_none(client, "services", "kube-dns", "kube-system"), what="kube-dns service")
     assert svc["spec"]["clusterIP"] == "10.96.0.10" and "selector" not in svc["spec"]
     assert [(p["name"], p["port"], p["protocol"]) for p in svc["spec"]["ports"]] == [
         ("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")]
@@ -47,7 +47,7 @@ async def test_controller_makes_the_service_and_follows_the_nodes(cluster: Clust
                        content_type="application/merge-patch+json")
 
     async def addresses() -> list[str]:
-        ep = await _get(client, "endpoints")
+        ep = await get_or_none(client, "endpoints", "kube-dns", "kube-system")
         return [a["ip"] for s in (ep or {}).get("subsets") or [] for a in s.get("addresses") or []]
 
     assert await eventually(addresses, what="the node in kube-dns endpoints") == ["10.250.0.7"]
@@ -56,22 +56,11 @@ async def test_controller_makes_the_service_and_follows_the_nodes(cluster: Clust
     await eventually(lambda: _empty(client), what="kube-dns endpoints emptied")
     # a user's change to the service is kept (EnsureExists), a deleted one comes back
     await client.delete("services", "kube-dns", "kube-system")
-    assert await eventually(lambda: _get(client, "services"), what="kube-dns service recreated")
-
-
-async def _get(client: Any, resource: str) -> Any:
-    from api.errors import ApiError
-
-    try:
-        return await client.get(resource, "kube-dns", "kube-system")
-    except ApiError as e:
-        if e.code == 404:
-            return None
-        raise
+    assert await eventually(lambda: get_or_none(client, "services", "kube-dns", "kube-system"), what="kube-dns service recreated")
 
 
 async def _empty(client: Any) -> bool:
-    ep = await _get(client, "endpoints")
+    ep = await get_or_none(client, "endpoints", "kube-dns", "kube-system")
     return ep is not None and not ep.get("subsets")
 
 
