@@ -11,6 +11,7 @@ install: $(VENV)/.installed
 	@# bytecode once (the environment may set PYTHONDONTWRITEBYTECODE): CLI start-up is benchmarked
 	@$(PY) -m compileall -q -j 0 api apiserver controller kubelet kubectl runtime kubelite >/dev/null
 	@bash scripts/install-images.sh $(PY)
+	@bash scripts/check-kubectl.sh
 
 $(VENV)/.installed: pyproject.toml scripts/install-system.sh
 	bash scripts/install-system.sh

@@ -23,11 +23,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.kubectls import kubectl as kubectl_binary
+
 REPO = Path(__file__).resolve().parents[2]
 KUBELITE = REPO / ".venv" / "bin" / "kubelite"
-KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"
-KUBECTL_OLD = "/usr/lib/google-cloud-sdk/bin/kubectl.1.30"
-KUBECTL_127 = "/usr/lib/google-cloud-sdk/bin/kubectl.1.27"
+KUBECTL = kubectl_binary("1.33")
+KUBECTL_OLD = kubectl_binary("1.30")
+KUBECTL_127 = kubectl_binary("1.27")
 PG_URL = os.environ.get("KUBELITE_TEST_PG", "postgresql://kubelite:kubelite@127.0.0.1/kubelite_test")
 
 

@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.kubectls import kubectl as kubectl_binary
+
 REPO = Path(__file__).resolve().parents[2]
 KUBELITE = [sys.executable, "-m", "kubelite.main"]
-REAL_KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"
+REAL_KUBECTL = kubectl_binary("1.33")
 MANIFESTS = REPO / "manifests"
 
 
