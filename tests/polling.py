@@ -38,3 +38,14 @@ async def until(cond: Callable[[], T | Literal[False] | None], timeout: float = 
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
         await asyncio.sleep(interval)
+
+
+def http_text(url: str) -> str:
+    """The body of GET `url`, or "" while nothing answers there (a condition for wait_for/until)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return str(r.read().decode())
+    except OSError:
+        return ""

@@ -10,11 +10,10 @@ import select
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 from typing import TypeVar
 
-from tests.polling import wait_for
+from tests.polling import http_text, wait_for
 from tests.runtime.containers.conftest import Cli, leftovers
 
 T = TypeVar("T")
@@ -128,7 +127,7 @@ def test_network_modes(cli: Cli) -> None:
     assert ip.startswith(cli.net.prefix)
     shared = cli.ok("run", "--rm", "--net", "container:srv", "busybox", "wget", "-qO-", "localhost:8080")
     assert "kubelite web" in shared
-    body = wait_for(lambda: _get(f"http://{ip}:8080/"), what="httpd from the host")
+    body = wait_for(lambda: http_text(f"http://{ip}:8080/"), what="httpd from the host")
     assert "kubelite web" in body
 
 
@@ -187,16 +186,8 @@ def _container_dirs(cli: Cli) -> list[Path]:
 def test_published_port_reaches_the_container(cli: Cli) -> None:
     port = 20000 + os.getpid() % 20000
     cli.ok("run", "-d", "--name", "pub", "-p", f"{port}:8080", "kubelite/web:1.0")
-    body = wait_for(lambda: _get(f"http://127.0.0.1:{port}/"), what="published port")
+    body = wait_for(lambda: http_text(f"http://127.0.0.1:{port}/"), what="published port")
     assert "kubelite web" in body
-
-
-def _get(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as r:
-            return str(r.read().decode())
-    except OSError:
-        return ""
 
 
 def test_user_workdir_entrypoint_volumes(cli: Cli, tmp_path: Path) -> None:

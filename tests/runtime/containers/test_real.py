@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import urllib.request
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +16,7 @@ import pytest
 from runtime.interface import ContainerConfig, SandboxConfig
 from runtime.network import BridgeNetwork, NetworkConfig
 from runtime.real import RealRuntime
-from tests.polling import until
+from tests.polling import http_text, until
 from tests.runtime.containers.conftest import NetParams, conmons_for
 
 
@@ -41,14 +40,6 @@ def runtime(tmp_path: Path, image_root: Path, network: BridgeNetwork) -> Iterato
 
     asyncio.run(clean())
     assert conmons_for(tmp_path / "rt") == []
-
-
-def _get(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as r:
-            return str(r.read().decode())
-    except OSError:
-        return ""
 
 
 T = TypeVar("T")
@@ -82,7 +73,7 @@ async def test_two_container_pod_shares_localhost_and_is_reachable(runtime: Real
                                                                 command=["sleep", "300"], labels={"pod": "u1"}))
     for cid in (web, side):
         await runtime.start_container(cid)
-    body = await until(lambda: _get(f"http://{sb.ip}:8080/"))
+    body = await until(lambda: http_text(f"http://{sb.ip}:8080/"))
     assert "kubelite web" in body
     res = await runtime.exec_sync(side, ["wget", "-qO-", "localhost:8080"])
     assert res.exit_code == 0 and b"kubelite web" in res.stdout
@@ -155,7 +146,7 @@ async def test_restarted_runtime_adopts_running_containers(runtime: RealRuntime,
     assert sandbox.id == sb.id and sandbox.ip == sb.ip and sandbox.config.uid == f"u3-{os.getpid()}"
     [info] = await again.list_containers({"k": "v"})
     assert info.id == cid and info.state == "running" and info.pid == before.pid and info.name == "app"
-    assert "kubelite web" in await until(lambda: _get(f"http://{sb.ip}:8080/"))
+    assert "kubelite web" in await until(lambda: http_text(f"http://{sb.ip}:8080/"))
     await again.stop_container(cid, 0)
     assert (await runtime.container_status(cid)).state == "exited"
 
