@@ -135,6 +135,23 @@ def key(name: str, ns: str = "default") -> str:
     return f"/registry/pods/{ns}/{name}"
 
 
+async def increment(store: AnyStore, k: str) -> int:
+    """Read-modify-write `data.n` of the object at `k` until an update lands; how many conflicted."""
+    from apiserver.storage import ConflictError
+
+    conflicts = 0
+    while True:
+        cur = await store.get(k)
+        assert cur is not None
+        obj = cur.obj
+        obj["data"]["n"] += 1
+        try:
+            await store.update(k, obj, cur.revision)
+            return conflicts
+        except ConflictError:
+            conflicts += 1
+
+
 class watching:
     """`async with watching(store, prefix, rev) as w`: closes the watcher however the block ends."""
 

@@ -9,7 +9,7 @@ import pytest
 
 from apiserver.storage import ConflictError, KeyExistsError, KeyNotFoundError, StorageError
 from apiserver.storage.store import SqlStore
-from tests.storage.conftest import MakeStore, key, pod, present, watching
+from tests.storage.conftest import MakeStore, increment, key, pod, present, watching
 
 pytestmark = pytest.mark.anyio
 
@@ -177,19 +177,6 @@ async def test_restart_loses_nothing_and_continues_the_revision(make_store: Make
 
 async def test_concurrent_read_modify_write_increments_end_exact(store):
     await store.create(key("counter"), pod("counter", data={"n": 0}))
-
-    async def increment() -> int:
-        conflicts = 0
-        while True:
-            cur = await store.get(key("counter"))
-            obj = cur.obj
-            obj["data"]["n"] += 1
-            try:
-                await store.update(key("counter"), obj, cur.revision)
-                return conflicts
-            except ConflictError:
-                conflicts += 1
-
-    conflicts = await asyncio.gather(*(increment() for _ in range(50)))
+    conflicts = await asyncio.gather(*(increment(store, key("counter")) for _ in range(50)))
     assert (await store.get(key("counter"))).obj["data"]["n"] == 50
     assert sum(conflicts) > 0  # they really raced

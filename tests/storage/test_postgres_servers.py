@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from apiserver.storage import open_store
-from tests.storage.conftest import collect, key, pod, watching
+from tests.storage.conftest import collect, increment, key, pod, watching
 
 pytestmark = pytest.mark.anyio
 
@@ -75,23 +75,9 @@ async def test_a_new_server_on_the_database_serves_everything(two_stores, pg_url
 
 
 async def test_increments_through_two_servers_end_exact(two_stores):
-    from apiserver.storage import ConflictError
-
     a, b = two_stores
     await a.create(key("counter"), pod("counter", data={"n": 0}))
-
-    async def increment(store) -> None:
-        while True:
-            cur = await store.get(key("counter"))
-            obj = cur.obj
-            obj["data"]["n"] += 1
-            try:
-                await store.update(key("counter"), obj, cur.revision)
-                return
-            except ConflictError:
-                pass
-
-    await asyncio.gather(*(increment(a if i % 2 else b) for i in range(40)))
+    await asyncio.gather(*(increment(a if i % 2 else b, key("counter")) for i in range(40)))
     assert (await b.get(key("counter"))).obj["data"]["n"] == 40
 
 
