@@ -130,16 +130,22 @@ class EndpointsController(QueueController):
         labels = dict(meta(svc).get("labels") or {})
         if cur is not None and (cur.get("subsets") or []) == want and (meta(cur).get("labels") or {}) == labels:
             return
-        body: Obj = {"apiVersion": "v1", "kind": "Endpoints",
-                     "metadata": {"name": name, "namespace": ns, "labels": labels}, "subsets": want}
-        if cur is None:
-            try:
-                await self.client.create("endpoints", body, ns)
-                return
-            except ApiError as e:
-                if e.code != 409:
-                    raise
-                cur = await self.client.get("endpoints", name, ns)
-        body["metadata"]["resourceVersion"] = meta(cur).get("resourceVersion")
-        await self.client.update("endpoints", body, ns)
+        await write_endpoints(self.client, {"apiVersion": "v1", "kind": "Endpoints",
+                                            "metadata": {"name": name, "namespace": ns, "labels": labels},
+                                            "subsets": want}, cur)
 
+
+async def write_endpoints(client: ApiClient, body: Obj, cur: Obj | None) -> None:
+    """Store `body` over the cached Endpoints `cur`: create it when the cache has none (an
+    AlreadyExists means the cache is behind: read it and update), else update at its version."""
+    name, ns = body["metadata"]["name"], body["metadata"]["namespace"]
+    if cur is None:
+        try:
+            await client.create("endpoints", body, ns)
+            return
+        except ApiError as e:
+            if e.code != 409:
+                raise
+            cur = await client.get("endpoints", name, ns)
+    body["metadata"]["resourceVersion"] = meta(cur).get("resourceVersion")
+    await client.update("endpoints", body, ns)

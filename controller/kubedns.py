@@ -22,6 +22,7 @@ from api.conditions import is_ready
 from api.errors import ApiError
 from api.informer import DeletedFinalStateUnknown, Informer
 from controller.base import ApiClient, Obj, QueueController, meta, unwrap
+from controller.endpoints import write_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -128,15 +129,6 @@ class KubeDnsController(QueueController):
         cur = self.endpoints.get(KEY)
         if cur is not None and (cur.get("subsets") or []) == want:
             return
-        body: Obj = {"apiVersion": "v1", "kind": "Endpoints",
-                     "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": dict(LABELS)}, "subsets": want}
-        if cur is None:
-            try:
-                await self.client.create("endpoints", body, NAMESPACE)
-                return
-            except ApiError as e:
-                if e.code != 409:
-                    raise
-                cur = await self.client.get("endpoints", NAME, NAMESPACE)
-        body["metadata"]["resourceVersion"] = meta(cur).get("resourceVersion")
-        await self.client.update("endpoints", body, NAMESPACE)
+        await write_endpoints(self.client, {"apiVersion": "v1", "kind": "Endpoints",
+                                            "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": dict(LABELS)},
+                                            "subsets": want}, cur)
