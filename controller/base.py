@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from api.errors import ApiError
@@ -44,6 +45,19 @@ def controller_key(obj: Obj, kind: str) -> str | None:
 
 def unwrap(obj: Obj | DeletedFinalStateUnknown) -> Obj:
     return obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
+
+
+async def run_every(period: float, what: str, one_pass: Callable[[], Awaitable[None]]) -> None:
+    """Run `one_pass` every `period` seconds until cancelled (the loops that scan their caches on a
+    timer rather than work a queue); a failed pass is logged and the next one starts afresh."""
+    while True:
+        try:
+            await one_pass()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            log.warning("%s pass failed: %r", what, e)
+        await asyncio.sleep(period)
 
 
 class QueueController:

@@ -12,7 +12,6 @@ replace them. `decide` is the pure part.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,9 +22,7 @@ from api.conditions import ready_status
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import Informer
-from controller.base import ApiClient, Obj, meta
-
-log = logging.getLogger(__name__)
+from controller.base import ApiClient, Obj, meta, run_every
 
 LEASE_NAMESPACE = "kube-node-lease"
 UNREACHABLE = "node.kubernetes.io/unreachable"
@@ -129,14 +126,7 @@ class NodeLifecycleController:
 
     async def run(self) -> None:
         await asyncio.gather(*(i.synced.wait() for i in (self.nodes, self.leases, self.pods)))
-        while True:
-            try:
-                await self.monitor()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warning("node lifecycle pass failed: %r", e)
-            await asyncio.sleep(self.period)
+        await run_every(self.period, "node lifecycle", self.monitor)
 
     async def monitor(self) -> None:
         now = self.clock()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from api.errors import ApiError
 from api.informer import Informer
-from controller.base import ApiClient, Obj, meta
+from controller.base import ApiClient, Obj, meta, run_every
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,7 @@ class PodGarbageCollector:
 
     async def run(self) -> None:
         await asyncio.gather(self.pods.synced.wait(), self.nodes.synced.wait())
-        while True:
-            try:
-                await self.collect()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warning("pod gc pass failed: %r", e)
-            await asyncio.sleep(self.period)
+        await run_every(self.period, "pod gc", self.collect)
 
     async def collect(self) -> None:
         names = {meta(n).get("name", "") for n in self.nodes.list()}
