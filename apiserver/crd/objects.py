@@ -154,13 +154,19 @@ def _check_string(s: Schema, v: str, path: str, name: str, out: list[Cause]) -> 
             out.append(field_invalid(path, v, f"{name} in body should match '{pattern}'"))
 
 
-def _check_array(s: Schema, v: list[Any], path: str, name: str, out: list[Cause]) -> None:
-    hi, lo = s.get("maxItems"), s.get("minItems")
+def _check_size(v: list[Any] | dict[str, Any], hi: Any, lo: Any, unit: str, path: str, name: str,
+                out: list[Cause]) -> None:
+    """maxItems/minItems of an array, maxProperties/minProperties of an object (kube words the
+    maximum in items for both)."""
     if isinstance(hi, int) and len(v) > hi:
         out.append({"reason": "FieldValueTooMany", "field": path,
                     "message": f"Too many: {len(v)}: must have at most {hi} items"})
     if isinstance(lo, int) and len(v) < lo:
-        out.append(field_invalid(path, _go_value(v), f"{name} in body should have at least {lo} items"))
+        out.append(field_invalid(path, _go_value(v), f"{name} in body should have at least {lo} {unit}"))
+
+
+def _check_array(s: Schema, v: list[Any], path: str, name: str, out: list[Cause]) -> None:
+    _check_size(v, s.get("maxItems"), s.get("minItems"), "items", path, name, out)
     if s.get("uniqueItems"):
         seen = [_go_json(x) for x in v]
         if len(set(seen)) != len(seen):
@@ -176,12 +182,7 @@ def _check_object(s: Schema, v: dict[str, Any], path: str, name: str, out: list[
     for req in s.get("required") or []:
         if req not in v and not (root and req in _ROOT_KEPT):
             out.append(field_required(_join(path, str(req))))
-    hi, lo = s.get("maxProperties"), s.get("minProperties")
-    if isinstance(hi, int) and len(v) > hi:
-        out.append({"reason": "FieldValueTooMany", "field": path,
-                    "message": f"Too many: {len(v)}: must have at most {hi} items"})
-    if isinstance(lo, int) and len(v) < lo:
-        out.append(field_invalid(path, _go_value(v), f"{name} in body should have at least {lo} properties"))
+    _check_size(v, s.get("maxProperties"), s.get("minProperties"), "properties", path, name, out)
     extra = s.get("additionalProperties")
     for key, value in v.items():
         sub = props.get(key)
