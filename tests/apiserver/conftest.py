@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -175,6 +176,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server(tmp_path_factory.mktemp("apiserver"), "--bookmark-interval", "1s")
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def api_client(server: Server) -> Iterator[Any]:
+    """The official Python client (kubernetes.client.ApiClient) on the session server's kubeconfig."""
+    from kubernetes import config
+
+    api = config.new_client_from_config(str(server.kubeconfig))
+    yield api
+    api.close()
+
+
+def table_rows(out: str) -> list[list[str]]:
+    """kubectl's table output as rows of whitespace-separated cells (blank lines dropped)."""
+    return [line.split() for line in out.splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="session")

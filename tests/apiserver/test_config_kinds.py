@@ -5,20 +5,17 @@ and store nothing."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
-from tests.apiserver.conftest import KUBECTL_127, Server
+from tests.apiserver.conftest import KUBECTL_127, Server, table_rows
 
 
 @pytest.fixture(scope="module")
-def core(server: Server) -> Iterator[client.CoreV1Api]:
-    api = config.new_client_from_config(str(server.kubeconfig))
-    yield client.CoreV1Api(api)
-    api.close()
+def core(api_client: client.ApiClient) -> client.CoreV1Api:
+    return client.CoreV1Api(api_client)
 
 
 def test_kubectl_creates_and_prints(server: Server, ns: str) -> None:
@@ -27,7 +24,7 @@ def test_kubectl_creates_and_prints(server: Server, ns: str) -> None:
     server.kubectl("-n", ns, "create", "secret", "generic", "pw", "--from-literal=password=s3cret", check=True)
     server.kubectl("-n", ns, "create", "serviceaccount", "robot", check=True)
     out = server.kubectl("-n", ns, "get", "cm,secret,sa", check=True).stdout
-    lines = [line.split() for line in out.splitlines() if line.strip()]
+    lines = table_rows(out)
     assert lines[0] == ["NAME", "DATA", "AGE"]
     assert lines[1][:2] == ["configmap/app", "2"]
     assert ["NAME", "TYPE", "DATA", "AGE"] in lines

@@ -6,13 +6,10 @@ class allows expansion, and a node reads only the claims its pods use and the vo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
-from kubernetes import client, config
+from kubernetes import client
 
-from tests.apiserver.conftest import KUBECTL_127, Server
+from tests.apiserver.conftest import KUBECTL_127, Server, table_rows
 
 CLAIM_YAML = """
 apiVersion: v1
@@ -27,40 +24,29 @@ spec:
 """
 
 
-@pytest.fixture(scope="module")
-def api(server: Server) -> Iterator[client.ApiClient]:
-    c = config.new_client_from_config(str(server.kubeconfig))
-    yield c
-    c.close()
-
-
-def _rows(out: str) -> list[list[str]]:
-    return [line.split() for line in out.splitlines() if line.strip()]
-
-
-def test_default_class_is_served_and_printed(server: Server, api: client.ApiClient) -> None:
-    rows = _rows(server.kubectl("get", "sc", check=True).stdout)
+def test_default_class_is_served_and_printed(server: Server, api_client: client.ApiClient) -> None:
+    rows = table_rows(server.kubectl("get", "sc", check=True).stdout)
     assert rows[0] == ["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"]
     assert rows[1][:6] == ["local-path", "(default)", "rancher.io/local-path", "Delete", "WaitForFirstConsumer",
                            "false"]
-    sc = client.StorageV1Api(api).read_storage_class("local-path")
+    sc = client.StorageV1Api(api_client).read_storage_class("local-path")
     assert sc.provisioner == "rancher.io/local-path" and sc.volume_binding_mode == "WaitForFirstConsumer"
     assert sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"] == "true"
 
 
-def test_claim_gets_the_default_class_and_prints(server: Server, api: client.ApiClient, ns: str) -> None:
+def test_claim_gets_the_default_class_and_prints(server: Server, api_client: client.ApiClient, ns: str) -> None:
     server.kubectl("-n", ns, "apply", "-f", "-", input=CLAIM_YAML, check=True)
-    rows = _rows(server.kubectl("-n", ns, "get", "pvc", check=True).stdout)
+    rows = table_rows(server.kubectl("-n", ns, "get", "pvc", check=True).stdout)
     assert rows[0] == ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "MODES", "STORAGECLASS",
                        "VOLUMEATTRIBUTESCLASS", "AGE"]
     assert rows[1][:4] == ["data", "Pending", "local-path", "<unset>"]
-    pvc = client.CoreV1Api(api).read_namespaced_persistent_volume_claim("data", ns)
+    pvc = client.CoreV1Api(api_client).read_namespaced_persistent_volume_claim("data", ns)
     assert pvc.spec.storage_class_name == "local-path" and pvc.spec.volume_mode == "Filesystem"
     assert pvc.status.phase == "Pending"
     # an explicit "" opts out of the default class
     explicit = CLAIM_YAML.replace("name: data", "name: none") + "  storageClassName: \"\"\n"
     server.kubectl("-n", ns, "create", "-f", "-", input=explicit, check=True)
-    assert client.CoreV1Api(api).read_namespaced_persistent_volume_claim("none", ns).spec.storage_class_name == ""
+    assert client.CoreV1Api(api_client).read_namespaced_persistent_volume_claim("none", ns).spec.storage_class_name == ""
     # kubectl 1.27 validates through OpenAPI v2 and knows the short name
     assert "data" in server.kubectl("-n", ns, "get", "pvc", binary=KUBECTL_127, check=True).stdout
 
@@ -72,7 +58,7 @@ def test_volume_prints_and_is_refused_when_bad(server: Server, http: httpx.Clien
     r = http.post("/api/v1/persistentvolumes", json=pv)
     assert r.status_code == 201, r.text
     assert r.json()["spec"]["persistentVolumeReclaimPolicy"] == "Retain" and r.json()["status"]["phase"] == "Pending"
-    rows = _rows(server.kubectl("get", "pv", "disk-1", check=True).stdout)
+    rows = table_rows(server.kubectl("get", "pv", "disk-1", check=True).stdout)
     assert rows[0][:5] == ["NAME", "CAPACITY", "ACCESS", "MODES", "RECLAIM"]
     assert rows[1][:5] == ["disk-1", "5Gi", "RWO,ROX", "Retain", "Pending"]
     bad = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "bad"},
@@ -110,7 +96,7 @@ def test_bad_claims_and_forbidden_changes(server: Server, http: httpx.Client, ns
     assert r.status_code == 403, r.text
     assert r.json()["message"] == ('persistentvolumeclaims "data" is forbidden: only dynamically provisioned pvc can '
                                    "be resized and the storageclass that provisions the pvc must support resize")
-    rows = _rows(server.kubectl("-n", ns, "get", "pvc", "data", check=True).stdout)
+    rows = table_rows(server.kubectl("-n", ns, "get", "pvc", "data", check=True).stdout)
     assert rows[1][:5] == ["data", "Bound", "pvc-1", "1Gi", "RWO"]
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-from kubernetes import client, config, utils, watch
+from kubernetes import client, utils, watch
 
-from tests.apiserver.conftest import KUBECTL, KUBECTL_127, Server
+from tests.apiserver.conftest import KUBECTL, KUBECTL_127, Server, table_rows
 
 MANIFEST = """\
 apiVersion: apps/v1
@@ -73,27 +71,16 @@ spec:
 """
 
 
-@pytest.fixture(scope="module")
-def api_client(server: Server) -> Iterator[client.ApiClient]:
-    api = config.new_client_from_config(str(server.kubeconfig))
-    yield api
-    api.close()
-
-
-def _rows(out: str) -> list[list[str]]:
-    return [line.split() for line in out.splitlines() if line.strip()]
-
-
 def test_kubectl_applies_and_prints_the_workload_kinds(server: Server, ns: str) -> None:
     out = server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST, check=True).stdout
     assert out.split("\n")[:5] == ["deployment.apps/web created", "job.batch/pi created", "cronjob.batch/tick created",
                                    "statefulset.apps/db created", "daemonset.apps/agent created"]
     again = server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST, check=True).stdout
     assert again.count("unchanged") == 5, again
-    rows = _rows(server.kubectl("-n", ns, "get", "deploy", check=True).stdout)
+    rows = table_rows(server.kubectl("-n", ns, "get", "deploy", check=True).stdout)
     assert rows[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     assert rows[1][:4] == ["web", "0/2", "0", "0"]
-    wide = _rows(server.kubectl("-n", ns, "get", "deploy", "-o", "wide", check=True).stdout)
+    wide = table_rows(server.kubectl("-n", ns, "get", "deploy", "-o", "wide", check=True).stdout)
     assert wide[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
     assert wide[1][5:] == ["web", "busybox:1", "app=web"]
     listing = server.kubectl("-n", ns, "get", "all", check=True).stdout
@@ -101,8 +88,8 @@ def test_kubectl_applies_and_prints_the_workload_kinds(server: Server, ns: str) 
                    ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE", "SELECTOR", "AGE"],
                    ["NAME", "READY", "AGE"], ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
                    ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"]):
-        assert header in _rows(listing), (header, listing)
-    by_name = {r[0]: r for r in _rows(listing)}
+        assert header in table_rows(listing), (header, listing)
+    by_name = {r[0]: r for r in table_rows(listing)}
     assert by_name["job.batch/pi"][1:3] == ["Running", "0/1"]
     assert by_name["cronjob.batch/tick"][1:9] == ["*/5", "*", "*", "*", "*", "<none>", "False", "0"]
     assert by_name["statefulset.apps/db"][1] == "0/1"
@@ -112,7 +99,7 @@ def test_kubectl_applies_and_prints_the_workload_kinds(server: Server, ns: str) 
     # kubectl 1.27 validates through /openapi/v2 and reads the same table
     web127 = MANIFEST.split("---")[0].replace("name: web}", "name: web127}")
     server.kubectl("-n", ns, "apply", "-f", "-", input=web127, binary=KUBECTL_127, check=True)
-    rows = _rows(server.kubectl("-n", ns, "get", "deploy", binary=KUBECTL_127, check=True).stdout)
+    rows = table_rows(server.kubectl("-n", ns, "get", "deploy", binary=KUBECTL_127, check=True).stdout)
     assert rows[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     assert next(r for r in rows if r[0] == "web127")[:4] == ["web127", "0/2", "0", "0"]
 
@@ -199,7 +186,7 @@ def test_status_only_through_the_status_subresource(http: httpx.Client, server: 
                    headers={"Content-Type": "application/merge-patch+json"})
     assert r.status_code == 200, r.text
     assert r.json()["status"]["readyReplicas"] == 1 and r.json()["metadata"]["generation"] == 1
-    rows = _rows(server.kubectl("-n", ns, "get", "deploy", "web", check=True).stdout)
+    rows = table_rows(server.kubectl("-n", ns, "get", "deploy", "web", check=True).stdout)
     assert rows[1][1] == "1/2"
     r = http.patch(base + "/status", json={"status": {"readyReplicas": 5}},
                    headers={"Content-Type": "application/merge-patch+json"})
