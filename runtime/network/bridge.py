@@ -26,8 +26,8 @@ from runtime.network.interface import (
     NetworkError,
     PortMapping,
     SandboxNet,
-    SandboxNotFoundError,
     check_mode,
+    check_publish,
     check_sandbox_id,
 )
 from runtime.network.ipam import Ipam
@@ -188,14 +188,7 @@ class BridgeNetwork:
         from runtime.network import nft, portmap
 
         check_sandbox_id(sandbox_id)
-        net = self.records.load(sandbox_id)
-        if net is None:
-            raise SandboxNotFoundError(f"no network for sandbox {sandbox_id}")
-        if ports and net.mode != "bridge":
-            raise NetworkError(
-                f"cannot publish ports of sandbox {sandbox_id}: it is in {net.mode} mode, not bridge"
-            )
-        self._check_conflicts(sandbox_id, ports)
+        net = check_publish(sandbox_id, self.records.load(sandbox_id), ports, self.records.all())
         table = portmap.table_name(sandbox_id)
         if ports:
             host.enable_route_localnet(self.config.bridge)
@@ -204,20 +197,6 @@ class BridgeNetwork:
             nft.delete_table(portmap.FAMILY, table)
         net.ports = list(ports)
         self.records.save(net)
-
-    def _check_conflicts(self, sandbox_id: str, ports: list[PortMapping]) -> None:
-        taken: dict[tuple[str, int], tuple[str, str]] = {}  # (proto, port) -> (host ip, owner)
-        for other in self.records.all():
-            if other.sandbox_id != sandbox_id:
-                for p in other.ports:
-                    taken[(p.protocol, p.host_port)] = (p.host_ip, other.sandbox_id)
-        for p in ports:
-            key = (p.protocol, p.host_port)
-            if key in taken and (not p.host_ip or not taken[key][0] or taken[key][0] == p.host_ip):
-                raise NetworkError(
-                    f"host port {p.host_port}/{p.protocol} is already published by sandbox {taken[key][1]}"
-                )
-            taken[key] = (p.host_ip, sandbox_id)
 
     def list(self) -> list[SandboxNet]:
         return self.records.all()

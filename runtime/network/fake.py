@@ -19,8 +19,8 @@ from runtime.network.interface import (
     PortMapping,
     SandboxExistsError,
     SandboxNet,
-    SandboxNotFoundError,
     check_mode,
+    check_publish,
     check_sandbox_id,
 )
 from runtime.network.ipam import gateway_of, parse_subnet
@@ -79,23 +79,7 @@ class FakeNetwork:
     def publish(self, sandbox_id: str, ports: list[PortMapping]) -> None:
         self.calls.append(("publish", (sandbox_id, list(ports))))
         check_sandbox_id(sandbox_id)
-        net = self._sandboxes.get(sandbox_id)
-        if net is None:
-            raise SandboxNotFoundError(f"no network for sandbox {sandbox_id}")
-        if ports and net.mode != "bridge":
-            raise NetworkError(
-                f"cannot publish ports of sandbox {sandbox_id}: it is in {net.mode} mode, not bridge"
-            )
-        for other in self._sandboxes.values():
-            if other.sandbox_id == sandbox_id:
-                continue
-            for mine in ports:
-                for theirs in other.ports:
-                    same_ip = not mine.host_ip or not theirs.host_ip or mine.host_ip == theirs.host_ip
-                    if (mine.protocol, mine.host_port) == (theirs.protocol, theirs.host_port) and same_ip:
-                        raise NetworkError(
-                            f"host port {mine.host_port}/{mine.protocol} is already published by sandbox {other.sandbox_id}"
-                        )
+        net = check_publish(sandbox_id, self._sandboxes.get(sandbox_id), ports, list(self._sandboxes.values()))
         net.ports = list(ports)
 
     def list(self) -> list[SandboxNet]:

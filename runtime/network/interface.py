@@ -103,6 +103,32 @@ def check_sandbox_id(sandbox_id: str) -> None:
         )
 
 
+def check_publish(sandbox_id: str, net: SandboxNet | None, ports: list[PortMapping],
+                  others: list[SandboxNet]) -> SandboxNet:
+    """The rules of every Network's `publish`: the sandbox has a network, in bridge mode when it
+    publishes anything, and no host port (per protocol, per host IP or all) is published twice,
+    by another sandbox or within `ports`. Returns `net`; NetworkError otherwise."""
+    if net is None:
+        raise SandboxNotFoundError(f"no network for sandbox {sandbox_id}")
+    if ports and net.mode != "bridge":
+        raise NetworkError(
+            f"cannot publish ports of sandbox {sandbox_id}: it is in {net.mode} mode, not bridge"
+        )
+    taken: dict[tuple[str, int], tuple[str, str]] = {}  # (proto, port) -> (host ip, owner)
+    for other in others:
+        if other.sandbox_id != sandbox_id:
+            for p in other.ports:
+                taken[(p.protocol, p.host_port)] = (p.host_ip, other.sandbox_id)
+    for p in ports:
+        key = (p.protocol, p.host_port)
+        if key in taken and (not p.host_ip or not taken[key][0] or taken[key][0] == p.host_ip):
+            raise NetworkError(
+                f"host port {p.host_port}/{p.protocol} is already published by sandbox {taken[key][1]}"
+            )
+        taken[key] = (p.host_ip, sandbox_id)
+    return net
+
+
 def check_mode(mode: str) -> None:
     if mode not in MODES:
         raise NetworkError(f"invalid network mode {mode!r}: want one of {', '.join(MODES)}")
