@@ -4,6 +4,7 @@ controller converges on, and the run-time rows reaching lookup, routing, discove
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 from collections.abc import Iterator
@@ -190,13 +191,30 @@ def test_printer_columns_cells() -> None:
     assert columns.jsonpath(obj, ".status.conditions[*].type") == ["Ready", "Done"]
 
 
-@pytest.fixture
-def widgets_served() -> Iterator[model.CustomKind]:
-    kind = model.served_kind(established(CRD))
+@contextlib.contextmanager
+def serving(crd: dict[str, Any]) -> Iterator[model.CustomKind]:
+    """`crd`, established, published for the block (and unpublished after)."""
+    kind = model.served_kind(established(crd))
     assert kind is not None
     publish([kind])
-    yield kind
-    publish([])
+    try:
+        yield kind
+    finally:
+        publish([])
+
+
+def renamed(plural: str, kind: str) -> dict[str, Any]:
+    """The test CRD serving `plural`/`kind` in its group instead of widgets."""
+    crd = copy.deepcopy(CRD)
+    crd["metadata"]["name"] = f"{plural}.example.com"
+    crd["spec"]["names"] = {"plural": plural, "kind": kind}
+    return crd
+
+
+@pytest.fixture
+def widgets_served() -> Iterator[model.CustomKind]:
+    with serving(CRD) as kind:
+        yield kind
 
 
 def test_published_rows_reach_lookup_routing_discovery_and_openapi(widgets_served: model.CustomKind) -> None:
@@ -264,29 +282,15 @@ def test_schema_keywords_of_the_wrong_json_type_are_refused() -> None:
 
 
 def test_a_custom_kind_named_like_a_builtin_never_checks_the_builtin() -> None:
-    crd = copy.deepcopy(CRD)
-    crd["metadata"]["name"] = "pods.example.com"
-    crd["spec"]["names"] = {"plural": "pods", "kind": "Pod"}
-    kind = model.served_kind(established(crd))
-    assert kind is not None
-    publish([kind])
-    try:
+    with serving(renamed("pods", "Pod")):
         assert hooks.unknown_fields("Pod", {"apiVersion": "example.com/v1", "kind": "Pod", "bogus": 1}) == ["bogus"]
         assert hooks.unknown_fields("Pod", {"apiVersion": "v1", "spec": {}}) is None  # core: the static tables
         assert hooks.unknown_fields("Pod", {"spec": {"bogus": 1}}) is None  # a patch without apiVersion: likewise
         assert resources.by_plural("", "pods") is not resources.by_plural("example.com", "pods")
-    finally:
-        publish([])
 
 
 def test_a_custom_services_kind_has_its_own_columns_and_schema() -> None:
-    crd = copy.deepcopy(CRD)
-    crd["metadata"]["name"] = "services.example.com"
-    crd["spec"]["names"] = {"plural": "services", "kind": "Service"}
-    kind = model.served_kind(established(crd))
-    assert kind is not None
-    publish([kind])
-    try:
+    with serving(renamed("services", "Service")):
         res = resources.by_plural("example.com", "services")
         assert res is not None and resources.is_dynamic(res)
         obj = {"apiVersion": "example.com/v1", "kind": "Service", "metadata": {"name": "s", "namespace": "d"},
@@ -297,8 +301,6 @@ def test_a_custom_services_kind_has_its_own_columns_and_schema() -> None:
         core = resources.by_plural("", "services")
         assert core is not None and not resources.is_dynamic(core)
         assert [c["name"] for c in logic.to_table(core, [], "1", "None")["columnDefinitions"]][:2] == ["Name", "Type"]
-    finally:
-        publish([])
 
 
 def test_protected_groups_need_the_approval_annotation() -> None:
