@@ -124,13 +124,23 @@ class Server:
         check: bool = False,
         timeout: float = 60,
     ) -> subprocess.CompletedProcess[str]:
-        cache = self.data_dir.parent / "kubectl-cache"
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.data_dir.parent)}
-        cmd = [binary, "--kubeconfig", str(self.kubeconfig), "--cache-dir", str(cache), *args]
-        r = subprocess.run(cmd, input=input, capture_output=True, text=True, env=env, timeout=timeout)
+        r = subprocess.run(self._kubectl_cmd(binary, args), input=input, capture_output=True, text=True,
+                           env=self._kubectl_env(), timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError(f"{' '.join(args)} failed ({r.returncode}): {r.stderr}")
         return r
+
+    def kubectl_background(self, *args: str, binary: str = KUBECTL) -> subprocess.Popen[str]:
+        """The real kubectl running on (e.g. `delete` waiting, `get -w`), stdout and stderr piped."""
+        return subprocess.Popen(self._kubectl_cmd(binary, args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=self._kubectl_env())
+
+    def _kubectl_cmd(self, binary: str, args: tuple[str, ...]) -> list[str]:
+        cache = self.data_dir.parent / "kubectl-cache"
+        return [binary, "--kubeconfig", str(self.kubeconfig), "--cache-dir", str(cache), *args]
+
+    def _kubectl_env(self) -> dict[str, str]:
+        return {"PATH": "/usr/bin:/bin", "HOME": str(self.data_dir.parent)}
 
 
 def start_server(tmp: Path, *args: str) -> Server:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -189,13 +188,7 @@ def test_delete_waits_for_graceful_pod(server: Server, ns: str, http: httpx.Clie
             "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "busybox"}]},
         },
     ).raise_for_status()
-    proc = subprocess.Popen(
-        [*_kubectl_cmd(server), "-n", ns, "delete", "pod", "g", "--timeout=30s"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(server),
-    )
+    proc = server.kubectl_background("-n", ns, "delete", "pod", "g", "--timeout=30s")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         got = http.get(f"/api/v1/namespaces/{ns}/pods/g").json()
@@ -214,34 +207,12 @@ def test_delete_waits_for_graceful_pod(server: Server, ns: str, http: httpx.Clie
     assert out.strip() == 'pod "g" deleted'
 
 
-def _kubectl_cmd(server: Server) -> list[str]:
-    from tests.apiserver.conftest import KUBECTL
-
-    return [
-        KUBECTL,
-        "--kubeconfig",
-        str(server.kubeconfig),
-        "--cache-dir",
-        str(server.data_dir.parent / "kcache"),
-    ]
-
-
-def _env(server: Server) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "HOME": str(server.data_dir.parent)}
-
-
 def test_get_watch_prints_changes_until_timeout(server: Server, ns: str, http: httpx.Client) -> None:
     http.post(
         f"/api/v1/namespaces/{ns}/pods",
         json={"metadata": {"name": "w0"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
     ).raise_for_status()
-    proc = subprocess.Popen(
-        [*_kubectl_cmd(server), "-n", ns, "get", "pods", "-w", "--request-timeout=5s"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(server),
-    )
+    proc = server.kubectl_background("-n", ns, "get", "pods", "-w", "--request-timeout=5s")
     assert proc.stdout is not None
     header, first = proc.stdout.readline(), proc.stdout.readline()  # the listing is out: now change something
     assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] and first.startswith("w0 ")
