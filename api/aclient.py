@@ -77,9 +77,13 @@ class AsyncClient:
             r, w = await asyncio.open_unix_connection(self._unix, limit=1 << 22)
             return _Conn(r, w)
         async with asyncio.timeout(CONNECT_TIMEOUT if len(self.servers) > 1 else None):
-            r, w = await asyncio.open_connection(self._host, self._port, ssl=self._ssl,
-                                                 server_hostname=self._host if self._tls else None,
-                                                 limit=1 << 22)
+            r, w = await asyncio.open_connection(
+                self._host,
+                self._port,
+                ssl=self._ssl,
+                server_hostname=self._host if self._tls else None,
+                limit=1 << 22,
+            )
         return _Conn(r, w)
 
     async def _open(self) -> _Conn:
@@ -222,7 +226,9 @@ class AsyncClient:
         await self.aclose()
 
     # verbs: one line each, the request is built by api.requests (as for the sync client)
-    async def get(self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None) -> Any:
+    async def get(
+        self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None
+    ) -> Any:
         return await self.call(rq.get(r, name, namespace, subresource))
 
     async def list(self, r: Any, namespace: str | None = None, **kw: Any) -> Any:
@@ -234,8 +240,15 @@ class AsyncClient:
     async def update(self, r: Any, obj: dict[str, Any], namespace: str | None = None, **kw: Any) -> Any:
         return await self.call(rq.update(r, obj, namespace, **kw))
 
-    async def patch(self, r: Any, name: str, body: Any, content_type: str = rq.MERGE_PATCH,
-                    namespace: str | None = None, **kw: Any) -> Any:
+    async def patch(
+        self,
+        r: Any,
+        name: str,
+        body: Any,
+        content_type: str = rq.MERGE_PATCH,
+        namespace: str | None = None,
+        **kw: Any,
+    ) -> Any:
         return await self.call(rq.patch(r, name, body, content_type, namespace, **kw))
 
     async def delete(self, r: Any, name: str, namespace: str | None = None, **kw: Any) -> Any:

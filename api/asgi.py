@@ -42,8 +42,13 @@ async def until_disconnect(receive: Callable[[], Awaitable[dict[str, Any]]], wor
 JSON = b"application/json"
 
 
-async def respond(send: Send, status: int, body: bytes, content_type: bytes = JSON,
-                  headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes = JSON,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     """A whole HTTP answer: status, content type and length (and `headers`), body."""
     hdrs = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     if headers:
@@ -52,14 +57,20 @@ async def respond(send: Send, status: int, body: bytes, content_type: bytes = JS
     await send({"type": "http.response.body", "body": body})
 
 
-async def deny_websocket(send: Send, status: int, body: bytes, content_type: bytes = JSON,
-                         scope: dict[str, Any] | None = None) -> None:
+async def deny_websocket(
+    send: Send, status: int, body: bytes, content_type: bytes = JSON, scope: dict[str, Any] | None = None
+) -> None:
     """Refuse a WebSocket handshake with an HTTP answer (ASGI's `websocket.http.response`
     extension). Given the `scope` of a server that lacks the extension, close instead: 1008
     (policy) for 401/403, else 1011."""
     if scope is not None and "websocket.http.response" not in (scope.get("extensions") or {}):
         await send({"type": "websocket.close", "code": 1008 if status in (401, 403) else 1011})
         return
-    await send({"type": "websocket.http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "websocket.http.response.body", "body": body})

@@ -52,7 +52,11 @@ def decode(status: int, content_type: str, body: bytes) -> Any:
 def request_head(cfg: ClientConfig, req: rq.Request, host: str, port: int, prefix: str = "") -> bytes:
     """The request line and headers of `req`, as both clients send them."""
     shown = f"[{host}]" if ":" in host else host
-    lines = [f"{req.method} {prefix}{req.target} HTTP/1.1", f"Host: {shown}:{port}", "Accept-Encoding: identity"]
+    lines = [
+        f"{req.method} {prefix}{req.target} HTTP/1.1",
+        f"Host: {shown}:{port}",
+        "Accept-Encoding: identity",
+    ]
     lines += [f"{k}: {v}" for k, v in headers_for(cfg, req).items()]
     if req.body is not None or req.method in ("POST", "PUT", "PATCH", "DELETE"):
         lines.append(f"Content-Length: {len(req.body or b'')}")
@@ -78,7 +82,9 @@ def read_head(f: BinaryIO) -> tuple[int, dict[str, str]]:
         raise _Closed
     parts = status_line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
-        raise ConnectionFailed(f"Unable to connect to the server: malformed HTTP response {status_line[:80]!r}")
+        raise ConnectionFailed(
+            f"Unable to connect to the server: malformed HTTP response {status_line[:80]!r}"
+        )
     headers: dict[str, str] = {}
     while True:
         line = f.readline(MAX_LINE)
@@ -147,7 +153,8 @@ class Client:
                 sock = self._ssl.wrap_socket(sock, server_hostname=self._host)
         except ssl.SSLCertVerificationError as e:
             raise ConnectionFailed(
-                f"Unable to connect to the server: tls: failed to verify certificate: {e.verify_message}") from e
+                f"Unable to connect to the server: tls: failed to verify certificate: {e.verify_message}"
+            ) from e
         except OSError as e:
             raise ConnectionFailed(f"Unable to connect to the server: {self._host}:{self._port}: {e}") from e
         return sock, sock.makefile("rb")
@@ -188,15 +195,20 @@ class Client:
             except (_Closed, BrokenPipeError, ConnectionResetError) as e:
                 self.close()
                 if fresh or attempt:
-                    raise ConnectionFailed(f"Unable to connect to the server: {self._host}:{self._port}: "
-                                           "connection closed") from e
+                    raise ConnectionFailed(
+                        f"Unable to connect to the server: {self._host}:{self._port}: connection closed"
+                    ) from e
             except TimeoutError as e:
                 self.close()
-                raise ConnectionFailed(f"Unable to connect to the server: {self._host}:{self._port}: "
-                                       "net/http: request canceled (Client.Timeout exceeded)") from e
+                raise ConnectionFailed(
+                    f"Unable to connect to the server: {self._host}:{self._port}: "
+                    "net/http: request canceled (Client.Timeout exceeded)"
+                ) from e
             except OSError as e:
                 self.close()
-                raise ConnectionFailed(f"Unable to connect to the server: {self._host}:{self._port}: {e}") from e
+                raise ConnectionFailed(
+                    f"Unable to connect to the server: {self._host}:{self._port}: {e}"
+                ) from e
         return decode(status, ctype, body)
 
     def stream(self, req: rq.Request, idle_timeout: float | None = None) -> Iterator[bytes]:
@@ -213,12 +225,16 @@ class Client:
             try:
                 status, headers = read_head(f)
             except _Closed as e:
-                raise ConnectionFailed(f"Unable to connect to the server: {self._host}:{self._port}: "
-                                       "connection closed") from e
+                raise ConnectionFailed(
+                    f"Unable to connect to the server: {self._host}:{self._port}: connection closed"
+                ) from e
             chunked = headers.get("transfer-encoding", "").lower() == "chunked"
             if status >= 400:
-                data = b"".join(iter(lambda: read_chunk(f), b"")) if chunked else \
-                    f.read(int(headers.get("content-length", "0")))
+                data = (
+                    b"".join(iter(lambda: read_chunk(f), b""))
+                    if chunked
+                    else f.read(int(headers.get("content-length", "0")))
+                )
                 raise decode_error(status, headers.get("content-type", ""), data)
             remaining = int(headers["content-length"]) if "content-length" in headers and not chunked else -1
             buf = b""
@@ -229,7 +245,11 @@ class Client:
                         break
                     sock.settimeout(min(left, idle_timeout) if idle_timeout else left)
                 try:
-                    data = read_chunk(f) if chunked else f.read1(65536 if remaining < 0 else min(remaining, 65536))  # type: ignore[attr-defined]
+                    data = (
+                        read_chunk(f)
+                        if chunked
+                        else f.read1(65536 if remaining < 0 else min(remaining, 65536))  # type: ignore[attr-defined]
+                    )
                 except (TimeoutError, OSError, ValueError):
                     break
                 if not data:
@@ -272,8 +292,15 @@ class Client:
     def update(self, r: Any, obj: dict[str, Any], namespace: str | None = None, **kw: Any) -> Any:
         return self.call(rq.update(r, obj, namespace, **kw))
 
-    def patch(self, r: Any, name: str, body: Any, content_type: str = rq.MERGE_PATCH,
-              namespace: str | None = None, **kw: Any) -> Any:
+    def patch(
+        self,
+        r: Any,
+        name: str,
+        body: Any,
+        content_type: str = rq.MERGE_PATCH,
+        namespace: str | None = None,
+        **kw: Any,
+    ) -> Any:
         return self.call(rq.patch(r, name, body, content_type, namespace, **kw))
 
     def delete(self, r: Any, name: str, namespace: str | None = None, **kw: Any) -> Any:

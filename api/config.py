@@ -36,7 +36,9 @@ class ClientConfig:
     timeout: float | None = None  # seconds for a whole non-watch request; None = no limit
     user_agent: str = "kubelite"
     extra_headers: dict[str, str] = field(default_factory=dict)  # e.g. the node name of a node credential
-    fallback_servers: tuple[str, ...] = ()  # other API servers of the cluster, tried when `server` is unreachable
+    fallback_servers: tuple[
+        str, ...
+    ] = ()  # other API servers of the cluster, tried when `server` is unreachable
 
     def all_servers(self) -> list[str]:
         """`server` first, then the fallbacks (no duplicates): the order clients try them in."""
@@ -83,7 +85,7 @@ def load_merged(paths: list[Path] | None = None) -> dict[str, Any]:
         try:
             doc = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"error loading config file \"{path}\": {e}") from e
+            raise ConfigError(f'error loading config file "{path}": {e}') from e
         if not isinstance(doc, dict):
             raise ConfigError(f'error loading config file "{path}": not a kubeconfig')
         for section in ("clusters", "users", "contexts"):
@@ -130,7 +132,9 @@ def _data(body: dict[str, Any], key: str) -> bytes | None:
 def cluster_servers(cluster: dict[str, Any]) -> tuple[str, ...]:
     """The servers a cluster entry's `kubelite.io/servers` extension lists (none without one)."""
     for ext in cluster.get("extensions") or []:
-        body = ext.get("extension") if isinstance(ext, dict) and ext.get("name") == SERVERS_EXTENSION else None
+        body = (
+            ext.get("extension") if isinstance(ext, dict) and ext.get("name") == SERVERS_EXTENSION else None
+        )
         if isinstance(body, dict) and isinstance(body.get("servers"), list):
             return tuple(str(u).rstrip("/") for u in body["servers"] if u)
     return ()
@@ -158,7 +162,9 @@ def from_merged(
     if ctx_name:
         ctx = _named(doc, "contexts", ctx_name)
     elif not (cluster and user):
-        raise ConfigError("no configuration has been provided, try setting KUBERNETES_MASTER environment variable")
+        raise ConfigError(
+            "no configuration has been provided, try setting KUBERNETES_MASTER environment variable"
+        )
     cl = _named(doc, "clusters", cluster or ctx.get("cluster", ""))
     us = _named(doc, "users", user or ctx.get("user", "")) if (user or ctx.get("user")) else {}
     if not cl.get("server"):
@@ -176,4 +182,3 @@ def from_merged(
         insecure=bool(cl.get("insecure-skip-tls-verify")),
         namespace=ctx.get("namespace") or "default",
     )
-

@@ -74,8 +74,9 @@ def status_details(details: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     # (empty fields are omitted: every StatusDetails and StatusCause field is omitempty)
     out: dict[str, Any] = {k: details[k] for k in _DETAIL_KEYS if details.get(k)}
-    causes = [{k: c[k] for k in _CAUSE_KEYS if c.get(k)} for c in details.get("causes") or []
-              if isinstance(c, dict)]
+    causes = [
+        {k: c[k] for k in _CAUSE_KEYS if c.get(k)} for c in details.get("causes") or [] if isinstance(c, dict)
+    ]
     if causes:
         out["causes"] = causes
     if details.get("retryAfterSeconds"):
@@ -85,8 +86,13 @@ def status_details(details: dict[str, Any] | None) -> dict[str, Any]:
 
 # Go's json.Encoder escapes these even inside strings (SetEscapeHTML defaults to true); in JSON
 # text they can only occur inside strings, so replacing the bytes is exact
-_GO_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
-               ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+_GO_ESCAPES = (
+    (b"<", b"\\u003c"),
+    (b">", b"\\u003e"),
+    (b"&", b"\\u0026"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
+)
 
 
 def go_json(obj: Any) -> bytes:
@@ -133,13 +139,18 @@ def _qualified(resource: str, group: str) -> str:
 
 
 def not_found(resource: str, name: str, group: str = "") -> ApiError:
-    return ApiError(404, "NotFound", f'{_qualified(resource, group)} "{name}" not found',
-                    _details(name, resource, group))
+    return ApiError(
+        404, "NotFound", f'{_qualified(resource, group)} "{name}" not found', _details(name, resource, group)
+    )
 
 
 def already_exists(resource: str, name: str, group: str = "") -> ApiError:
-    return ApiError(409, "AlreadyExists", f'{_qualified(resource, group)} "{name}" already exists',
-                    _details(name, resource, group))
+    return ApiError(
+        409,
+        "AlreadyExists",
+        f'{_qualified(resource, group)} "{name}" already exists',
+        _details(name, resource, group),
+    )
 
 
 def conflict(resource: str, name: str, why: str, group: str = "") -> ApiError:
@@ -152,9 +163,12 @@ def conflict(resource: str, name: str, why: str, group: str = "") -> ApiError:
 
 
 def stale_conflict(resource: str, name: str, group: str = "") -> ApiError:
-    return conflict(resource, name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                    group)
+    return conflict(
+        resource,
+        name,
+        "the object has been modified; please apply your changes to the latest version and try again",
+        group,
+    )
 
 
 def invalid(kind: str, name: str, causes: list[Cause], group: str = "") -> ApiError:
@@ -164,9 +178,12 @@ def invalid(kind: str, name: str, causes: list[Cause], group: str = "") -> ApiEr
     return ApiError(
         422,
         "Invalid",
-        f'{label} "{name}" is invalid: {summary}' if len(causes) == 1 else f'{label} "{name}" is invalid: [{summary}]',
-        {"name": name, "group": group, "kind": kind, "causes": causes} if group else
-        {"name": name, "kind": kind, "causes": causes},
+        f'{label} "{name}" is invalid: {summary}'
+        if len(causes) == 1
+        else f'{label} "{name}" is invalid: [{summary}]',
+        {"name": name, "group": group, "kind": kind, "causes": causes}
+        if group
+        else {"name": name, "kind": kind, "causes": causes},
     )
 
 
@@ -182,7 +199,9 @@ def forbidden(message: str) -> ApiError:
     return ApiError(403, "Forbidden", message)
 
 
-def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> ApiError:
+def method_not_allowed(
+    message: str = "the server does not allow this method on the requested resource",
+) -> ApiError:
     return ApiError(405, "MethodNotAllowed", message)
 
 
@@ -195,7 +214,9 @@ def too_large(message: str = "the request body is too large") -> ApiError:
 
 
 def unsupported_media_type(content_type: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}")
+    return ApiError(
+        415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}"
+    )
 
 
 def service_unavailable(message: str) -> ApiError:
@@ -208,13 +229,18 @@ def internal(message: str) -> ApiError:
 
 def field_invalid(field: str, value: Any, detail: str) -> Cause:
     """A cause worded like field.Invalid: `Invalid value: "x": detail`."""
-    shown = f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
+    shown = (
+        f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
+    )
     return {"reason": "FieldValueInvalid", "message": f"Invalid value: {shown}: {detail}", "field": field}
 
 
 def field_required(field: str, detail: str = "") -> Cause:
-    return {"reason": "FieldValueRequired", "message": "Required value" + (f": {detail}" if detail else ""),
-            "field": field}
+    return {
+        "reason": "FieldValueRequired",
+        "message": "Required value" + (f": {detail}" if detail else ""),
+        "field": field,
+    }
 
 
 def field_duplicate(field: str, value: Any) -> Cause:
@@ -225,8 +251,11 @@ def field_duplicate(field: str, value: Any) -> Cause:
 def field_not_supported(field: str, value: Any, supported: list[str]) -> Cause:
     shown = f'"{value}"' if isinstance(value, str) else value
     opts = ", ".join(f'"{s}"' for s in supported)
-    return {"reason": "FieldValueNotSupported", "message": f"Unsupported value: {shown}: supported values: {opts}",
-            "field": field}
+    return {
+        "reason": "FieldValueNotSupported",
+        "message": f"Unsupported value: {shown}: supported values: {opts}",
+        "field": field,
+    }
 
 
 def field_forbidden(field: str, detail: str) -> Cause:

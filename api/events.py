@@ -33,8 +33,9 @@ COMBINED = "(combined from similar events): "
 class EventClient(Protocol):
     async def create(self, r: Any, obj: dict[str, Any], namespace: str | None = None) -> Any: ...
 
-    async def patch(self, r: Any, name: str, body: Any, content_type: str = ...,
-                    namespace: str | None = None) -> Any: ...
+    async def patch(
+        self, r: Any, name: str, body: Any, content_type: str = ..., namespace: str | None = None
+    ) -> Any: ...
 
 
 @dataclass
@@ -52,22 +53,41 @@ class _Entry:
 
 def involved_ref(obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj.get("metadata") or {}
-    ref = {"kind": obj.get("kind", ""), "apiVersion": obj.get("apiVersion", "v1"),
-           "name": meta.get("name", ""), "uid": meta.get("uid", ""),
-           "resourceVersion": meta.get("resourceVersion", "")}
+    ref = {
+        "kind": obj.get("kind", ""),
+        "apiVersion": obj.get("apiVersion", "v1"),
+        "name": meta.get("name", ""),
+        "uid": meta.get("uid", ""),
+        "resourceVersion": meta.get("resourceVersion", ""),
+    }
     if meta.get("namespace"):
         ref["namespace"] = meta["namespace"]
     return ref
 
 
 def aggregation_key(ref: dict[str, Any], reason: str, message: str, component: str) -> tuple[str, ...]:
-    return (ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", ""), ref.get("uid", ""),
-            reason, message, component)
+    return (
+        ref.get("kind", ""),
+        ref.get("namespace", ""),
+        ref.get("name", ""),
+        ref.get("uid", ""),
+        reason,
+        message,
+        component,
+    )
 
 
 class EventRecorder:
-    def __init__(self, client: EventClient, component: str, host: str = "",
-                 max_in_flight: int = 8, cache_size: int = 4096, qps: float = 0.0, burst: int = 1) -> None:
+    def __init__(
+        self,
+        client: EventClient,
+        component: str,
+        host: str = "",
+        max_in_flight: int = 8,
+        cache_size: int = 4096,
+        qps: float = 0.0,
+        burst: int = 1,
+    ) -> None:
         self.client = client
         self.component = component
         self.host = host
@@ -101,11 +121,18 @@ class EventRecorder:
             ns = ref.get("namespace") or "default"
             name = f"{ref['name']}.{os.urandom(8).hex()}"
             e = _Entry(name=name, namespace=ns, first=now)
-            e.body = {"apiVersion": "v1", "kind": "Event",
-                      "metadata": {"name": name, "namespace": ns},
-                      "involvedObject": ref, "reason": reason, "message": message, "type": type_,
-                      "source": {"component": self.component, **({"host": self.host} if self.host else {})},
-                      "reportingComponent": self.component, "reportingInstance": self.host}
+            e.body = {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": name, "namespace": ns},
+                "involvedObject": ref,
+                "reason": reason,
+                "message": message,
+                "type": type_,
+                "source": {"component": self.component, **({"host": self.host} if self.host else {})},
+                "reportingComponent": self.component,
+                "reportingInstance": self.host,
+            }
             self._entries[key] = e
             while len(self._entries) > self._cache_size:
                 self._entries.popitem(last=False)
@@ -169,8 +196,12 @@ class EventRecorder:
                 await self.client.create("events", body, e.namespace)
                 e.written = True
             else:
-                await self.client.patch("events", e.name, {"count": e.count + n, "lastTimestamp": e.last,
-                                                           "message": e.message}, namespace=e.namespace)
+                await self.client.patch(
+                    "events",
+                    e.name,
+                    {"count": e.count + n, "lastTimestamp": e.last, "message": e.message},
+                    namespace=e.namespace,
+                )
             e.count += n
             e.pending -= n
         except asyncio.CancelledError:

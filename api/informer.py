@@ -35,6 +35,7 @@ class ListWatchClient(Protocol):
 @dataclass(frozen=True)
 class DeletedFinalStateUnknown:
     """A delete noticed only at relist: `obj` is the last state the cache saw."""
+
     key: str
     obj: Obj
 
@@ -131,9 +132,17 @@ def _discard(index: dict[Any, set[str]], k: Any, key: str) -> None:
 
 
 class Informer:
-    def __init__(self, client: ListWatchClient, resource: str, namespace: str | None = None,
-                 field_selector: str | None = None, label_selector: str | None = None,
-                 resync_period: float = 0.0, retry_delay: float = 0.5, watch_timeout: int = 300) -> None:
+    def __init__(
+        self,
+        client: ListWatchClient,
+        resource: str,
+        namespace: str | None = None,
+        field_selector: str | None = None,
+        label_selector: str | None = None,
+        resync_period: float = 0.0,
+        retry_delay: float = 0.5,
+        watch_timeout: int = 300,
+    ) -> None:
         self.client = client
         self.resource = resource
         self.namespace = namespace
@@ -147,9 +156,12 @@ class Informer:
         self.resource_version = ""
         self._handlers: list[Handlers] = []
 
-    def add_handlers(self, on_add: Callable[[Obj], None] | None = None,
-                     on_update: Callable[[Obj, Obj], None] | None = None,
-                     on_delete: Callable[[Obj | DeletedFinalStateUnknown], None] | None = None) -> None:
+    def add_handlers(
+        self,
+        on_add: Callable[[Obj], None] | None = None,
+        on_update: Callable[[Obj, Obj], None] | None = None,
+        on_delete: Callable[[Obj | DeletedFinalStateUnknown], None] | None = None,
+    ) -> None:
         """Register handlers; objects already cached are replayed to `on_add`, as client-go does."""
         h = Handlers(on_add, on_update, on_delete)
         self._handlers.append(h)
@@ -217,8 +229,10 @@ class Informer:
 
     async def _watch(self) -> bool:
         """Follow the watch; True when a relist is needed (410), False to resume."""
-        kw: dict[str, Any] = {"resource_version": self.resource_version or None,
-                              "timeout_seconds": self.watch_timeout}
+        kw: dict[str, Any] = {
+            "resource_version": self.resource_version or None,
+            "timeout_seconds": self.watch_timeout,
+        }
         if self.field_selector:
             kw["field_selector"] = self.field_selector
         if self.label_selector:
@@ -280,13 +294,15 @@ class InformerFactory:
         self._informers: dict[tuple[str, str | None, str | None], Informer] = {}
         self._tasks: dict[tuple[str, str | None, str | None], asyncio.Task[None]] = {}
 
-    def informer(self, resource: str, namespace: str | None = None,
-                 field_selector: str | None = None) -> Informer:
+    def informer(
+        self, resource: str, namespace: str | None = None, field_selector: str | None = None
+    ) -> Informer:
         k = (resource, namespace, field_selector)
         inf = self._informers.get(k)
         if inf is None:
-            inf = self._informers[k] = Informer(self.client, resource, namespace, field_selector,
-                                                resync_period=self.resync_period)
+            inf = self._informers[k] = Informer(
+                self.client, resource, namespace, field_selector, resync_period=self.resync_period
+            )
         return inf
 
     def start(self) -> None:

@@ -58,7 +58,9 @@ def next_spec(spec: dict[str, Any], identity: str, lease_duration: float, now: s
     out = dict(spec)
     if spec.get("holderIdentity") != identity:
         out["acquireTime"] = now
-        out["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + (1 if spec.get("holderIdentity") else 0)
+        out["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + (
+            1 if spec.get("holderIdentity") else 0
+        )
     out["holderIdentity"] = identity
     out["leaseDurationSeconds"] = max(1, round(lease_duration))
     out["renewTime"] = now
@@ -66,8 +68,9 @@ def next_spec(spec: dict[str, Any], identity: str, lease_duration: float, now: s
 
 
 class LeaderElector:
-    def __init__(self, client: LeaseClient, config: LeaderElectionConfig,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, client: LeaseClient, config: LeaderElectionConfig, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.client = client
         self.config = config
         self.clock = clock
@@ -82,9 +85,12 @@ class LeaderElector:
         except ApiError as e:
             if e.code != 404:
                 raise
-            body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                    "metadata": {"name": c.name, "namespace": c.namespace},
-                    "spec": next_spec({}, c.identity, c.lease_duration, now)}
+            body = {
+                "apiVersion": "coordination.k8s.io/v1",
+                "kind": "Lease",
+                "metadata": {"name": c.name, "namespace": c.namespace},
+                "spec": next_spec({}, c.identity, c.lease_duration, now),
+            }
             return await _landed(self.client.create("leases", body, c.namespace))
         spec = lease.get("spec") or {}
         fingerprint = jsonutil.dumps(spec).decode()
@@ -105,8 +111,12 @@ class LeaderElector:
                 spec = lease.get("spec") or {}
                 if spec.get("holderIdentity") != c.identity:
                     return
-                lease["spec"] = dict(spec, holderIdentity=None, leaseDurationSeconds=1,
-                                     renewTime=jsonutil.format_micro_time(jsonutil.now()))
+                lease["spec"] = dict(
+                    spec,
+                    holderIdentity=None,
+                    leaseDurationSeconds=1,
+                    renewTime=jsonutil.format_micro_time(jsonutil.now()),
+                )
                 await self.client.update("leases", lease, c.namespace)
         except Exception as e:
             log.info("lease %s/%s not released: %r", c.namespace, c.name, e)

@@ -23,8 +23,12 @@ def _l(value: Any) -> list[Any]:
 
 
 def containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    return [c for key in ("initContainers", "containers", "ephemeralContainers")
-            for c in _l(spec.get(key)) if isinstance(c, dict)]
+    return [
+        c
+        for key in ("initContainers", "containers", "ephemeralContainers")
+        for c in _l(spec.get(key))
+        if isinstance(c, dict)
+    ]
 
 
 def references(pod: dict[str, Any]) -> dict[str, set[str]]:

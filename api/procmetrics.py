@@ -15,9 +15,9 @@ import functools
 from typing import Any
 
 # client-go's workqueue buckets: 10^-8 .. 10^1 seconds
-_QUEUE_BUCKETS = tuple(10.0 ** e for e in range(-8, 2))
+_QUEUE_BUCKETS = tuple(10.0**e for e in range(-8, 2))
 # kube-scheduler's e2e buckets: exponential from 1 ms, factor 2, 15 buckets
-_SCHED_BUCKETS = tuple(0.001 * 2 ** i for i in range(15))
+_SCHED_BUCKETS = tuple(0.001 * 2**i for i in range(15))
 
 
 @functools.cache
@@ -28,12 +28,18 @@ def workqueue_families() -> dict[str, Any]:
         "depth": Gauge("workqueue_depth", "Current depth of workqueue", ("name",)),
         "adds": Counter("workqueue_adds", "Total number of adds handled by workqueue", ("name",)),
         "retries": Counter("workqueue_retries", "Total number of retries handled by workqueue", ("name",)),
-        "queue": Histogram("workqueue_queue_duration_seconds",
-                           "How long in seconds an item stays in workqueue before being requested.", ("name",),
-                           buckets=_QUEUE_BUCKETS),
-        "work": Histogram("workqueue_work_duration_seconds",
-                          "How long in seconds processing an item from workqueue takes.", ("name",),
-                          buckets=_QUEUE_BUCKETS),
+        "queue": Histogram(
+            "workqueue_queue_duration_seconds",
+            "How long in seconds an item stays in workqueue before being requested.",
+            ("name",),
+            buckets=_QUEUE_BUCKETS,
+        ),
+        "work": Histogram(
+            "workqueue_work_duration_seconds",
+            "How long in seconds processing an item from workqueue takes.",
+            ("name",),
+            buckets=_QUEUE_BUCKETS,
+        ),
     }
 
 
@@ -54,13 +60,18 @@ def scheduler_families() -> dict[str, Any]:
     from prometheus_client import Counter, Histogram
 
     return {
-        "attempts": Counter("scheduler_schedule_attempts",
-                            "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod "
-                            "could not be scheduled, while 'error' means an internal scheduler problem.",
-                            ("result", "profile")),
-        "e2e": Histogram("scheduler_e2e_scheduling_duration_seconds",
-                         "E2e scheduling latency in seconds (scheduling algorithm + binding)",
-                         ("result", "profile"), buckets=_SCHED_BUCKETS),
+        "attempts": Counter(
+            "scheduler_schedule_attempts",
+            "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod "
+            "could not be scheduled, while 'error' means an internal scheduler problem.",
+            ("result", "profile"),
+        ),
+        "e2e": Histogram(
+            "scheduler_e2e_scheduling_duration_seconds",
+            "E2e scheduling latency in seconds (scheduling algorithm + binding)",
+            ("result", "profile"),
+            buckets=_SCHED_BUCKETS,
+        ),
     }
 
 

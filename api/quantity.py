@@ -18,9 +18,18 @@ QUANTITY_ERROR = f"quantities must match the regular expression '{QUANTITY_PATTE
 
 _NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-            "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12),
-            "P": Decimal(10**15), "E": Decimal(10**18)}
+_DECIMAL = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "P": Decimal(10**15),
+    "E": Decimal(10**18),
+}
 _EXPONENT = re.compile(r"^[eE][+-]?[0-9]+$")
 
 
@@ -40,7 +49,7 @@ def parse_quantity(value: str | int | float) -> Decimal:
     m = _NUMBER.match(s)
     if not m:
         raise ValueError(QUANTITY_ERROR)
-    number, suffix = m.group(0), s[m.end():]
+    number, suffix = m.group(0), s[m.end() :]
     try:
         base = Decimal(number)
     except InvalidOperation:

@@ -20,8 +20,10 @@ MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
-TABLE_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
-                "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
+TABLE_ACCEPT = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,"
+    "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+)
 
 
 @dataclass
@@ -67,14 +69,22 @@ def _selectors(query: dict[str, str], label_selector: str | None, field_selector
         query["fieldSelector"] = field_selector
 
 
-def get(r: Resource | str, name: str, namespace: str | None = None, subresource: str | None = None) -> Request:
+def get(
+    r: Resource | str, name: str, namespace: str | None = None, subresource: str | None = None
+) -> Request:
     res = resource(r)
     return Request("GET", _path(res, name, namespace, subresource))
 
 
-def list_(r: Resource | str, namespace: str | None = None, label_selector: str | None = None,
-          field_selector: str | None = None, table: bool = False, limit: int | None = None,
-          continue_: str | None = None) -> Request:
+def list_(
+    r: Resource | str,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+    table: bool = False,
+    limit: int | None = None,
+    continue_: str | None = None,
+) -> Request:
     """namespace None lists across all namespaces."""
     res = resource(r)
     q: dict[str, str] = {}
@@ -86,9 +96,16 @@ def list_(r: Resource | str, namespace: str | None = None, label_selector: str |
     return Request("GET", _path(res, None, namespace), q, accept=TABLE_ACCEPT if table else JSON)
 
 
-def watch(r: Resource | str, namespace: str | None = None, resource_version: str | None = None,
-          label_selector: str | None = None, field_selector: str | None = None,
-          timeout_seconds: int | None = None, bookmarks: bool = True, table: bool = False) -> Request:
+def watch(
+    r: Resource | str,
+    namespace: str | None = None,
+    resource_version: str | None = None,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+    timeout_seconds: int | None = None,
+    bookmarks: bool = True,
+    table: bool = False,
+) -> Request:
     res = resource(r)
     q = {"watch": "true"}
     if resource_version:
@@ -112,30 +129,57 @@ def _write_query(dry_run: bool, field_manager: str | None, field_validation: str
     return q
 
 
-def create(r: Resource | str, obj: dict[str, Any], namespace: str | None = None, dry_run: bool = False,
-           field_manager: str | None = None, field_validation: str | None = None,
-           subresource: str | None = None, name: str | None = None) -> Request:
+def create(
+    r: Resource | str,
+    obj: dict[str, Any],
+    namespace: str | None = None,
+    dry_run: bool = False,
+    field_manager: str | None = None,
+    field_validation: str | None = None,
+    subresource: str | None = None,
+    name: str | None = None,
+) -> Request:
     """POST a new object (or, with subresource+name, e.g. a Binding to pods/x/binding)."""
     res = resource(r)
     ns = namespace or (obj.get("metadata") or {}).get("namespace")
     path = _path(res, name, ns, subresource) if subresource else _path(res, None, ns)
-    return Request("POST", path, _write_query(dry_run, field_manager, field_validation),
-                   jsonutil.dumps(obj), JSON)
+    return Request(
+        "POST", path, _write_query(dry_run, field_manager, field_validation), jsonutil.dumps(obj), JSON
+    )
 
 
-def update(r: Resource | str, obj: dict[str, Any], namespace: str | None = None, subresource: str | None = None,
-           dry_run: bool = False, field_manager: str | None = None) -> Request:
+def update(
+    r: Resource | str,
+    obj: dict[str, Any],
+    namespace: str | None = None,
+    subresource: str | None = None,
+    dry_run: bool = False,
+    field_manager: str | None = None,
+) -> Request:
     res = resource(r)
     meta = obj.get("metadata") or {}
     ns = namespace or meta.get("namespace")
-    return Request("PUT", _path(res, meta["name"], ns, subresource),
-                   _write_query(dry_run, field_manager, None), jsonutil.dumps(obj), JSON)
+    return Request(
+        "PUT",
+        _path(res, meta["name"], ns, subresource),
+        _write_query(dry_run, field_manager, None),
+        jsonutil.dumps(obj),
+        JSON,
+    )
 
 
-def patch(r: Resource | str, name: str, body: Any, content_type: str = MERGE_PATCH,
-          namespace: str | None = None, subresource: str | None = None, dry_run: bool = False,
-          field_manager: str | None = None, force: bool | None = None,
-          field_validation: str | None = None) -> Request:
+def patch(
+    r: Resource | str,
+    name: str,
+    body: Any,
+    content_type: str = MERGE_PATCH,
+    namespace: str | None = None,
+    subresource: str | None = None,
+    dry_run: bool = False,
+    field_manager: str | None = None,
+    force: bool | None = None,
+    field_validation: str | None = None,
+) -> Request:
     res = resource(r)
     q = _write_query(dry_run, field_manager, field_validation)
     if force is not None:
@@ -144,9 +188,15 @@ def patch(r: Resource | str, name: str, body: Any, content_type: str = MERGE_PAT
     return Request("PATCH", _path(res, name, namespace, subresource), q, data, content_type)
 
 
-def delete(r: Resource | str, name: str, namespace: str | None = None, propagation_policy: str | None = None,
-           grace_period_seconds: int | None = None, preconditions: dict[str, str] | None = None,
-           dry_run: bool = False) -> Request:
+def delete(
+    r: Resource | str,
+    name: str,
+    namespace: str | None = None,
+    propagation_policy: str | None = None,
+    grace_period_seconds: int | None = None,
+    preconditions: dict[str, str] | None = None,
+    dry_run: bool = False,
+) -> Request:
     res = resource(r)
     opts: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
     if propagation_policy:
@@ -160,17 +210,28 @@ def delete(r: Resource | str, name: str, namespace: str | None = None, propagati
     return Request("DELETE", _path(res, name, namespace), body=jsonutil.dumps(opts), content_type=JSON)
 
 
-def delete_collection(r: Resource | str, namespace: str | None = None, label_selector: str | None = None,
-                      field_selector: str | None = None) -> Request:
+def delete_collection(
+    r: Resource | str,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+) -> Request:
     res = resource(r)
     q: dict[str, str] = {}
     _selectors(q, label_selector, field_selector)
     return Request("DELETE", _path(res, None, namespace), q)
 
 
-def log(name: str, namespace: str, container: str | None = None, follow: bool = False,
-        tail_lines: int | None = None, timestamps: bool = False, previous: bool = False,
-        since_seconds: int | None = None) -> Request:
+def log(
+    name: str,
+    namespace: str,
+    container: str | None = None,
+    follow: bool = False,
+    tail_lines: int | None = None,
+    timestamps: bool = False,
+    previous: bool = False,
+    since_seconds: int | None = None,
+) -> Request:
     q: dict[str, str] = {}
     if container:
         q["container"] = container
@@ -181,4 +242,6 @@ def log(name: str, namespace: str, container: str | None = None, follow: bool = 
         q["tailLines"] = str(tail_lines)
     if since_seconds is not None:
         q["sinceSeconds"] = str(since_seconds)
-    return Request("GET", _path(resource("pods"), name, namespace, "log"), q, accept="text/plain", stream=follow)
+    return Request(
+        "GET", _path(resource("pods"), name, namespace, "log"), q, accept="text/plain", stream=follow
+    )

@@ -182,7 +182,9 @@ def label_selector_string(sel: Mapping[str, Any] | None) -> str:
         op = _EXPR_OPS.get(e.get("operator", ""))
         if op is None:
             raise ValueError(f"{e.get('operator')!r} is not a valid label selector operator")
-        reqs.append(Requirement(str(e.get("key", "")), op, tuple(sorted(str(v) for v in e.get("values") or ()))))
+        reqs.append(
+            Requirement(str(e.get("key", "")), op, tuple(sorted(str(v) for v in e.get("values") or ())))
+        )
     return ",".join(str(r) for r in sorted(reqs, key=lambda r: r.key))
 
 

@@ -28,10 +28,20 @@ Path = tuple[str, ...]
 
 # list field -> patchMergeKey of the core v1 types; `ports` depends on its parent (see merge_key)
 MERGE_KEYS = {
-    "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name",
-    "volumes": "name", "volumeMounts": "mountPath", "volumeDevices": "devicePath",
-    "imagePullSecrets": "name", "hostAliases": "ip", "conditions": "type", "ownerReferences": "uid",
-    "addresses": "type", "topologySpreadConstraints": "topologyKey", "resourceClaims": "name",
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "env": "name",
+    "volumes": "name",
+    "volumeMounts": "mountPath",
+    "volumeDevices": "devicePath",
+    "imagePullSecrets": "name",
+    "hostAliases": "ip",
+    "conditions": "type",
+    "ownerReferences": "uid",
+    "addresses": "type",
+    "topologySpreadConstraints": "topologyKey",
+    "resourceClaims": "name",
 }
 _CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
 _DELETE = object()
@@ -120,7 +130,9 @@ def strip_directives(value: Any) -> Any:
                 out[k] = sv
         return out
     if isinstance(value, list):
-        kept = [strip_directives(v) for v in value if not (isinstance(v, dict) and "$patch" in v and len(v) == 1)]
+        kept = [
+            strip_directives(v) for v in value if not (isinstance(v, dict) and "$patch" in v and len(v) == 1)
+        ]
         return [v for v in kept if v is not _DELETE]
     return value
 
@@ -139,16 +151,19 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any], shape: MergeShap
     if directive not in (None, "merge"):
         raise bad_request(f"Unknown patch type: {directive}")
     orders: dict[str, Any] = {}
-    server_order = {k[len(_ORDER):]: list(original.get(k[len(_ORDER):]) or []) for k in patch
-                    if k.startswith(_ORDER) and isinstance(original.get(k[len(_ORDER):]), list)}
+    server_order = {
+        k[len(_ORDER) :]: list(original.get(k[len(_ORDER) :]) or [])
+        for k in patch
+        if k.startswith(_ORDER) and isinstance(original.get(k[len(_ORDER) :]), list)
+    }
     for key, value in patch.items():
         if key in ("$patch", "$retainKeys"):
             continue
         if key.startswith(_ORDER):
-            orders[key[len(_ORDER):]] = value
+            orders[key[len(_ORDER) :]] = value
             continue
         if key.startswith(_DEL_PRIMITIVE):
-            name = key[len(_DEL_PRIMITIVE):]
+            name = key[len(_DEL_PRIMITIVE) :]
             if isinstance(original.get(name), list) and isinstance(value, list):
                 original[name] = [x for x in original[name] if x not in value]
             continue
@@ -181,7 +196,9 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any], shape: MergeShap
 
 def _merge_list(original: list[Any], patch: list[Any], shape: MergeShape | None) -> list[Any]:
     if any(isinstance(p, dict) and p.get("$patch") == "replace" for p in patch):
-        return strip_directives([p for p in patch if not (isinstance(p, dict) and p.get("$patch") == "replace")])
+        return strip_directives(
+            [p for p in patch if not (isinstance(p, dict) and p.get("$patch") == "replace")]
+        )
     key, as_set = shape.list_rule() if shape is not None else ("", False)
     if as_set:
         out = list(original)

@@ -31,23 +31,34 @@ Obj = dict[str, Any]
 Row = list[Any]
 
 
-def _col(name: str, description: str, type_: str = "string", priority: int = 0, fmt: str = "") -> dict[str, Any]:
+def _col(
+    name: str, description: str, type_: str = "string", priority: int = 0, fmt: str = ""
+) -> dict[str, Any]:
     return {"name": name, "type": type_, "format": fmt, "description": description, "priority": priority}
 
 
-_NAME = _col("Name", "Name must be unique within a namespace. Is required when creating resources, although "
-             "some resources may allow a client to request the generation of an appropriate name "
-             "automatically. Name is primarily intended for creation idempotence and configuration "
-             "definition. Cannot be updated.", fmt="name")
-_AGE = _col("Age", "CreationTimestamp is a timestamp representing the server time when this object was created.")
+_NAME = _col(
+    "Name",
+    "Name must be unique within a namespace. Is required when creating resources, although "
+    "some resources may allow a client to request the generation of an appropriate name "
+    "automatically. Name is primarily intended for creation idempotence and configuration "
+    "definition. Cannot be updated.",
+    fmt="name",
+)
+_AGE = _col(
+    "Age", "CreationTimestamp is a timestamp representing the server time when this object was created."
+)
 
 COLUMNS: dict[str, list[dict[str, Any]]] = {
     "pods": [
         _NAME,
         _col("Ready", "The aggregate readiness state of this pod for accepting traffic."),
         _col("Status", "The aggregate status of the containers in this pod."),
-        _col("Restarts", "The number of times the containers in this pod have been restarted and when the "
-                         "last container in this pod has restarted."),
+        _col(
+            "Restarts",
+            "The number of times the containers in this pod have been restarted and when the "
+            "last container in this pod has restarted.",
+        ),
         _AGE,
         _col("IP", "IP address allocated to the pod. Routable at least within the cluster.", priority=1),
         _col("Node", "Name of the node this pod runs on.", priority=1),
@@ -62,18 +73,28 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
         _AGE,
         _col("Containers", "Names of each container in the template.", priority=1),
         _col("Images", "Images referenced by each container in the template.", priority=1),
-        _col("Selector", "Selector is a label query over pods that should match the Replicas count.", priority=1),
+        _col(
+            "Selector",
+            "Selector is a label query over pods that should match the Replicas count.",
+            priority=1,
+        ),
     ],
     "services": [
         _NAME,
         _col("Type", "type determines how the Service is exposed."),
         _col("Cluster-IP", "clusterIP is the IP address of the service."),
-        _col("External-IP", "externalIPs is a list of IP addresses for which nodes in the cluster will also "
-                            "accept traffic for this service."),
+        _col(
+            "External-IP",
+            "externalIPs is a list of IP addresses for which nodes in the cluster will also "
+            "accept traffic for this service.",
+        ),
         _col("Port(s)", "The list of ports that are exposed by this service."),
         _AGE,
-        _col("Selector", "Route service traffic to pods with label keys and values matching this selector.",
-             priority=1),
+        _col(
+            "Selector",
+            "Route service traffic to pods with label keys and values matching this selector.",
+            priority=1,
+        ),
     ],
     "nodes": [
         _NAME,
@@ -81,23 +102,38 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
         _col("Roles", "The roles of the node"),
         _AGE,
         _col("Version", "Kubelet Version reported by the node."),
-        _col("Internal-IP", "List of addresses reachable to the node. Queried from cloud provider, if available.",
-             priority=1),
-        _col("External-IP", "List of addresses reachable to the node. Queried from cloud provider, if available.",
-             priority=1),
-        _col("OS-Image", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).",
-             priority=1),
+        _col(
+            "Internal-IP",
+            "List of addresses reachable to the node. Queried from cloud provider, if available.",
+            priority=1,
+        ),
+        _col(
+            "External-IP",
+            "List of addresses reachable to the node. Queried from cloud provider, if available.",
+            priority=1,
+        ),
+        _col(
+            "OS-Image",
+            "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).",
+            priority=1,
+        ),
         _col("Kernel-Version", "Kernel Version reported by the node from 'uname -r'.", priority=1),
-        _col("Container-Runtime", "ContainerRuntime Version reported by the node through runtime remote API.",
-             priority=1),
+        _col(
+            "Container-Runtime",
+            "ContainerRuntime Version reported by the node through runtime remote API.",
+            priority=1,
+        ),
     ],
     "namespaces": [_NAME, _col("Status", "The status of the namespace"), _AGE],
     "endpoints": [_NAME, _col("Endpoints", "Endpoints of the service, up to three"), _AGE],
     "events": [
         _col("Last Seen", "The time at which the most recent occurrence of this event was recorded."),
         _col("Type", "Type of this event (Normal, Warning)."),
-        _col("Reason", "This should be a short, machine understandable string that gives the reason for the "
-                       "transition into the object's current status."),
+        _col(
+            "Reason",
+            "This should be a short, machine understandable string that gives the reason for the "
+            "transition into the object's current status.",
+        ),
         _col("Object", "The object that this event is about."),
         _col("Subobject", "The field of the object that this event is about.", priority=1),
         _col("Source", "The component reporting this event.", priority=1),
@@ -126,6 +162,7 @@ def _name(obj: Obj) -> str:
 
 # --- pods ----------------------------------------------------------------------------------------
 
+
 def _pod_row(pod: Obj, now: _dt.datetime) -> Row:
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     ready, reason, restarts = pod_status_cells(pod, now)
@@ -137,32 +174,52 @@ def _pod_row(pod: Obj, now: _dt.datetime) -> Row:
         conds = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
         true = sum(1 for g in gates if conds.get(g.get("conditionType")) == "True")
         gates_cell = f"{true}/{len(gates)}"
-    return [_name(pod), ready, reason, restarts, _age(pod, now), ip, spec.get("nodeName") or "<none>",
-            status.get("nominatedNodeName") or "<none>", gates_cell]
+    return [
+        _name(pod),
+        ready,
+        reason,
+        restarts,
+        _age(pod, now),
+        ip,
+        spec.get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        gates_cell,
+    ]
 
 
 def _pod_conditions(pod: Obj) -> list[dict[str, str]] | None:
     phase = (pod.get("status") or {}).get("phase")
     if phase == "Succeeded":
-        return [{"type": "Completed", "status": "True", "reason": "Succeeded",
-                 "message": "The pod has completed successfully."}]
+        return [
+            {
+                "type": "Completed",
+                "status": "True",
+                "reason": "Succeeded",
+                "message": "The pod has completed successfully.",
+            }
+        ]
     if phase == "Failed":
-        return [{"type": "Completed", "status": "True", "reason": "Failed",
-                 "message": "The pod failed."}]
+        return [{"type": "Completed", "status": "True", "reason": "Failed", "message": "The pod failed."}]
     return None
 
 
 # --- other kinds ---------------------------------------------------------------------------------
 
+
 def _rc_row(rc: Obj, now: _dt.datetime) -> Row:
     spec, status = rc.get("spec") or {}, rc.get("status") or {}
     containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
     desired = spec.get("replicas")
-    return [_name(rc), 1 if desired is None else int(desired),
-            int(status.get("replicas") or 0), int(status.get("readyReplicas") or 0), _age(rc, now),
-            ",".join(str(c.get("name", "")) for c in containers),
-            ",".join(str(c.get("image", "")) for c in containers),
-            format_labels(spec.get("selector"))]
+    return [
+        _name(rc),
+        1 if desired is None else int(desired),
+        int(status.get("replicas") or 0),
+        int(status.get("readyReplicas") or 0),
+        _age(rc, now),
+        ",".join(str(c.get("name", "")) for c in containers),
+        ",".join(str(c.get("image", "")) for c in containers),
+        format_labels(spec.get("selector")),
+    ]
 
 
 def _service_external_ip(spec: Obj, status: Obj) -> str:
@@ -193,9 +250,15 @@ def _service_ports(ports: list[Obj]) -> str:
 
 def _service_row(svc: Obj, now: _dt.datetime) -> Row:
     spec, status = svc.get("spec") or {}, svc.get("status") or {}
-    return [_name(svc), spec.get("type") or "ClusterIP", spec.get("clusterIP") or "<none>",
-            _service_external_ip(spec, status), _service_ports(spec.get("ports") or []), _age(svc, now),
-            format_labels(spec.get("selector"))]
+    return [
+        _name(svc),
+        spec.get("type") or "ClusterIP",
+        spec.get("clusterIP") or "<none>",
+        _service_external_ip(spec, status),
+        _service_ports(spec.get("ports") or []),
+        _age(svc, now),
+        format_labels(spec.get("selector")),
+    ]
 
 
 def _node_row(node: Obj, now: _dt.datetime) -> Row:
@@ -206,8 +269,8 @@ def _node_row(node: Obj, now: _dt.datetime) -> Row:
         states.append("SchedulingDisabled")
     roles = set()
     for key, value in (meta.get("labels") or {}).items():
-        if key.startswith("node-role.kubernetes.io/") and key[len("node-role.kubernetes.io/"):]:
-            roles.add(key[len("node-role.kubernetes.io/"):])
+        if key.startswith("node-role.kubernetes.io/") and key[len("node-role.kubernetes.io/") :]:
+            roles.add(key[len("node-role.kubernetes.io/") :])
         elif key == "kubernetes.io/role" and value:
             roles.add(value)
     info = status.get("nodeInfo") or {}
@@ -216,10 +279,18 @@ def _node_row(node: Obj, now: _dt.datetime) -> Row:
     def first(kind: str) -> str:
         return next((str(a.get("address")) for a in addrs if a.get("type") == kind), "<none>")
 
-    return [_name(node), ",".join(states), ",".join(sorted(roles)) or "<none>", _age(node, now),
-            info.get("kubeletVersion", ""), first("InternalIP"), first("ExternalIP"),
-            info.get("osImage") or "<unknown>", info.get("kernelVersion") or "<unknown>",
-            info.get("containerRuntimeVersion") or "<unknown>"]
+    return [
+        _name(node),
+        ",".join(states),
+        ",".join(sorted(roles)) or "<none>",
+        _age(node, now),
+        info.get("kubeletVersion", ""),
+        first("InternalIP"),
+        first("ExternalIP"),
+        info.get("osImage") or "<unknown>",
+        info.get("kernelVersion") or "<unknown>",
+        info.get("containerRuntimeVersion") or "<unknown>",
+    ]
 
 
 def _namespace_row(ns: Obj, now: _dt.datetime) -> Row:
@@ -265,8 +336,18 @@ def _event_row(ev: Obj, now: _dt.datetime) -> Row:
     component = src.get("component") or ev.get("reportingComponent") or ""
     host = src.get("host") or ev.get("reportingInstance") or ""
     source = f"{component}, {host}" if host else component
-    return [last, ev.get("type", ""), ev.get("reason", ""), target, inv.get("fieldPath", ""), source,
-            str(ev.get("message", "")).strip(), first, count, _name(ev)]
+    return [
+        last,
+        ev.get("type", ""),
+        ev.get("reason", ""),
+        target,
+        inv.get("fieldPath", ""),
+        source,
+        str(ev.get("message", "")).strip(),
+        first,
+        count,
+        _name(ev),
+    ]
 
 
 def _lease_row(lease: Obj, now: _dt.datetime) -> Row:
@@ -278,8 +359,14 @@ def _default_row(obj: Obj, now: _dt.datetime) -> Row:
 
 
 _ROWS: dict[str, Callable[[Obj, _dt.datetime], Row]] = {
-    "pods": _pod_row, "replicationcontrollers": _rc_row, "services": _service_row, "nodes": _node_row,
-    "namespaces": _namespace_row, "endpoints": _endpoints_row, "events": _event_row, "leases": _lease_row,
+    "pods": _pod_row,
+    "replicationcontrollers": _rc_row,
+    "services": _service_row,
+    "nodes": _node_row,
+    "namespaces": _namespace_row,
+    "endpoints": _endpoints_row,
+    "events": _event_row,
+    "leases": _lease_row,
 }
 
 
@@ -289,8 +376,14 @@ NAME_COLUMN: dict[str, Any] = _NAME
 AGE_COLUMN: dict[str, Any] = _AGE
 name_cell: Callable[[Obj], str] = _name
 age_cell: Callable[[Obj, _dt.datetime], str] = _age
-_GROUP_MODULES = ("api.tables_config", "api.tables_workloads", "api.tables_rbac", "api.tables_storage",
-                 "api.tables_networking", "api.tables_autoscaling")
+_GROUP_MODULES = (
+    "api.tables_config",
+    "api.tables_workloads",
+    "api.tables_rbac",
+    "api.tables_storage",
+    "api.tables_networking",
+    "api.tables_autoscaling",
+)
 _groups_loaded = False
 
 
@@ -309,11 +402,20 @@ def register(plural: str, columns: list[dict[str, Any]], row: Callable[[Obj, _dt
 
 
 def partial_metadata(obj: Obj) -> Obj:
-    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata") or {}}
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata") or {},
+    }
 
 
-def to_table(resource: Resource, objs: list[Obj], resource_version: str,
-             include_object: str | None = "Metadata", now: _dt.datetime | None = None) -> Obj:
+def to_table(
+    resource: Resource,
+    objs: list[Obj],
+    resource_version: str,
+    include_object: str | None = "Metadata",
+    now: _dt.datetime | None = None,
+) -> Obj:
     when = now or _now()
     _load_groups()
     row_of = _ROWS.get(f"{resource.plural}.{resource.group}") or _ROWS.get(resource.plural, _default_row)
@@ -329,5 +431,10 @@ def to_table(resource: Resource, objs: list[Obj], resource_version: str,
         elif include_object != "None":
             row["object"] = partial_metadata(obj)
         rows.append(row)
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": resource_version},
-            "columnDefinitions": table_columns(resource), "rows": rows}
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": resource_version},
+        "columnDefinitions": table_columns(resource),
+        "rows": rows,
+    }

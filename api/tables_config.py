@@ -20,12 +20,20 @@ def _count(value: Any) -> int:
 
 
 def _config_map_row(cm: Obj, now: _dt.datetime) -> list[Any]:
-    return [tables.name_cell(cm), _count(cm.get("data")) + _count(cm.get("binaryData")), tables.age_cell(cm, now)]
+    return [
+        tables.name_cell(cm),
+        _count(cm.get("data")) + _count(cm.get("binaryData")),
+        tables.age_cell(cm, now),
+    ]
 
 
 def _secret_row(secret: Obj, now: _dt.datetime) -> list[Any]:
-    return [tables.name_cell(secret), secret.get("type") or "", _count(secret.get("data")),
-            tables.age_cell(secret, now)]
+    return [
+        tables.name_cell(secret),
+        secret.get("type") or "",
+        _count(secret.get("data")),
+        tables.age_cell(secret, now),
+    ]
 
 
 def _service_account_row(sa: Obj, now: _dt.datetime) -> list[Any]:
@@ -35,8 +43,17 @@ def _service_account_row(sa: Obj, now: _dt.datetime) -> list[Any]:
 _DATA = tables.column("Data", "Number of keys in the data.", "integer")
 
 tables.register("configmaps", [tables.NAME_COLUMN, _DATA, tables.AGE_COLUMN], _config_map_row)
-tables.register("secrets", [tables.NAME_COLUMN, tables.column("Type", "The type of the secret"), _DATA,
-                            tables.AGE_COLUMN], _secret_row)
-tables.register("serviceaccounts", [tables.NAME_COLUMN,
-                                    tables.column("Secrets", "Number of secrets of the service account.",
-                                                  "integer"), tables.AGE_COLUMN], _service_account_row)
+tables.register(
+    "secrets",
+    [tables.NAME_COLUMN, tables.column("Type", "The type of the secret"), _DATA, tables.AGE_COLUMN],
+    _secret_row,
+)
+tables.register(
+    "serviceaccounts",
+    [
+        tables.NAME_COLUMN,
+        tables.column("Secrets", "Number of secrets of the service account.", "integer"),
+        tables.AGE_COLUMN,
+    ],
+    _service_account_row,
+)

@@ -35,8 +35,13 @@ def slice_endpoints(endpoints: list[Obj]) -> str:
 
 
 def _slice_row(eps: Obj, now: _dt.datetime) -> list[Any]:
-    return [tables.name_cell(eps), eps.get("addressType") or "", slice_ports(eps.get("ports") or []),
-            slice_endpoints(eps.get("endpoints") or []), tables.age_cell(eps, now)]
+    return [
+        tables.name_cell(eps),
+        eps.get("addressType") or "",
+        slice_ports(eps.get("ports") or []),
+        slice_endpoints(eps.get("endpoints") or []),
+        tables.age_cell(eps, now),
+    ]
 
 
 def ingress_hosts(spec: Obj) -> str:
@@ -46,22 +51,27 @@ def ingress_hosts(spec: Obj) -> str:
 
 def ingress_address(status: Obj, wide: bool = False) -> str:
     found = []
-    for ing in ((status.get("loadBalancer") or {}).get("ingress") or []):
+    for ing in (status.get("loadBalancer") or {}).get("ingress") or []:
         if ing.get("ip"):
             found.append(str(ing["ip"]))
         if ing.get("hostname"):
             found.append(str(ing["hostname"]))
     text = ",".join(found)
     if not wide and len(text) > LOAD_BALANCER_WIDTH:
-        text = text[:LOAD_BALANCER_WIDTH - 3] + "..."
+        text = text[: LOAD_BALANCER_WIDTH - 3] + "..."
     return text
 
 
 def _ingress_row(ing: Obj, now: _dt.datetime) -> list[Any]:
     spec = ing.get("spec") or {}
-    return [tables.name_cell(ing), spec.get("ingressClassName") or "<none>", ingress_hosts(spec),
-            ingress_address(ing.get("status") or {}), "80, 443" if spec.get("tls") else "80",
-            tables.age_cell(ing, now)]
+    return [
+        tables.name_cell(ing),
+        spec.get("ingressClassName") or "<none>",
+        ingress_hosts(spec),
+        ingress_address(ing.get("status") or {}),
+        "80, 443" if spec.get("tls") else "80",
+        tables.age_cell(ing, now),
+    ]
 
 
 def _ingress_class_row(ic: Obj, now: _dt.datetime) -> list[Any]:
@@ -77,24 +87,36 @@ def _ingress_class_row(ic: Obj, now: _dt.datetime) -> list[Any]:
 
 
 _col = tables.column
-tables.register("endpointslices", [
-    tables.NAME_COLUMN,
-    _col("AddressType", "The IP protocol family or type of address the slice contains."),
-    _col("Ports", "Port numbers the slice exposes."),
-    _col("Endpoints", "The addresses of the endpoints in this slice."),
-    tables.AGE_COLUMN,
-], _slice_row)
-tables.register("ingresses", [
-    tables.NAME_COLUMN,
-    _col("Class", "The name of the IngressClass resource that should be used for this Ingress."),
-    _col("Hosts", "Hosts that incoming requests are matched against before the ingress rule"),
-    _col("Address", "Address is a list containing ingress points for the load-balancer"),
-    _col("Ports", "Ports of TLS configurations that open"),
-    tables.AGE_COLUMN,
-], _ingress_row)
-tables.register("ingressclasses", [
-    tables.NAME_COLUMN,
-    _col("Controller", "Controller that is responsible for handling this class"),
-    _col("Parameters", "A reference to a resource with additional parameters"),
-    tables.AGE_COLUMN,
-], _ingress_class_row)
+tables.register(
+    "endpointslices",
+    [
+        tables.NAME_COLUMN,
+        _col("AddressType", "The IP protocol family or type of address the slice contains."),
+        _col("Ports", "Port numbers the slice exposes."),
+        _col("Endpoints", "The addresses of the endpoints in this slice."),
+        tables.AGE_COLUMN,
+    ],
+    _slice_row,
+)
+tables.register(
+    "ingresses",
+    [
+        tables.NAME_COLUMN,
+        _col("Class", "The name of the IngressClass resource that should be used for this Ingress."),
+        _col("Hosts", "Hosts that incoming requests are matched against before the ingress rule"),
+        _col("Address", "Address is a list containing ingress points for the load-balancer"),
+        _col("Ports", "Ports of TLS configurations that open"),
+        tables.AGE_COLUMN,
+    ],
+    _ingress_row,
+)
+tables.register(
+    "ingressclasses",
+    [
+        tables.NAME_COLUMN,
+        _col("Controller", "Controller that is responsible for handling this class"),
+        _col("Parameters", "A reference to a resource with additional parameters"),
+        tables.AGE_COLUMN,
+    ],
+    _ingress_class_row,
+)

@@ -22,18 +22,28 @@ def _subjects(binding: Obj, kind: str) -> str:
     names = []
     for s in binding.get("subjects") or []:
         if isinstance(s, dict) and s.get("kind") == kind:
-            names.append(f"{s.get('namespace')}/{s.get('name')}" if kind == "ServiceAccount" else str(s.get("name")))
+            names.append(
+                f"{s.get('namespace')}/{s.get('name')}" if kind == "ServiceAccount" else str(s.get("name"))
+            )
     return ", ".join(names)
 
 
 def _binding_row(binding: Obj, now: _dt.datetime) -> list[Any]:
     ref = binding.get("roleRef") or {}
-    return [tables.name_cell(binding), f"{ref.get('kind')}/{ref.get('name')}", tables.age_cell(binding, now),
-            _subjects(binding, "User"), _subjects(binding, "Group"), _subjects(binding, "ServiceAccount")]
+    return [
+        tables.name_cell(binding),
+        f"{ref.get('kind')}/{ref.get('name')}",
+        tables.age_cell(binding, now),
+        _subjects(binding, "User"),
+        _subjects(binding, "Group"),
+        _subjects(binding, "ServiceAccount"),
+    ]
 
 
 _BINDING_COLUMNS = [
-    tables.NAME_COLUMN, tables.column("Role", "Role"), tables.AGE_COLUMN,
+    tables.NAME_COLUMN,
+    tables.column("Role", "Role"),
+    tables.AGE_COLUMN,
     tables.column("Users", "Users in the roleBinding", priority=1),
     tables.column("Groups", "Groups in the roleBinding", priority=1),
     tables.column("ServiceAccounts", "ServiceAccounts in the roleBinding", priority=1),

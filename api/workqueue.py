@@ -145,4 +145,3 @@ class WorkQueue(Generic[K]):
             if not w.done():
                 w.set_result(None)
                 return
-

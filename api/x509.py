@@ -32,8 +32,9 @@ def new_key() -> PrivateKey:
 
 
 def key_pem(key: PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def cert_pem(cert: x509.Certificate) -> bytes:
@@ -71,16 +72,26 @@ def write_private(path: Path, data: bytes) -> None:
 
 def name(common_name: str, organizations: Sequence[str] = ()) -> x509.Name:
     """A subject: O= for each group (as kube reads groups), then CN= (the user or host)."""
-    return x509.Name([*(x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return x509.Name(
+        [
+            *(x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def builder(subject: x509.Name, issuer: x509.Name, key: PrivateKey, days: int) -> x509.CertificateBuilder:
     """A certificate for `key`'s public half, valid from five minutes ago for `days`."""
     now = dt.datetime.now(dt.UTC)
-    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days)))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+    )
 
 
 def alt_names(dns: Iterable[str], ips: Iterable[str]) -> x509.SubjectAlternativeName:
@@ -95,18 +106,44 @@ def names_of(cert: x509.Certificate) -> tuple[set[str], set[str]]:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return set(), set()
-    return set(san.get_values_for_type(x509.DNSName)), {str(i) for i in san.get_values_for_type(x509.IPAddress)}
+    return set(san.get_values_for_type(x509.DNSName)), {
+        str(i) for i in san.get_values_for_type(x509.IPAddress)
+    }
 
 
 def key_usage(digital_signature: bool = True, cert_sign: bool = False) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=digital_signature, key_cert_sign=cert_sign, crl_sign=cert_sign,
-                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                         key_agreement=False, encipher_only=False, decipher_only=False)
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def sign(b: x509.CertificateBuilder, signer: PrivateKey) -> x509.Certificate:
     return b.sign(signer, hashes.SHA256())
 
 
-__all__ = ["CLIENT_AUTH", "SERVER_AUTH", "alt_names", "builder", "cert_pem", "key_pem", "key_usage", "load_cert",
-           "load_key", "name", "names_of", "new_key", "pair_matches", "sign", "write_private", "x509"]
+__all__ = [
+    "CLIENT_AUTH",
+    "SERVER_AUTH",
+    "alt_names",
+    "builder",
+    "cert_pem",
+    "key_pem",
+    "key_usage",
+    "load_cert",
+    "load_key",
+    "name",
+    "names_of",
+    "new_key",
+    "pair_matches",
+    "sign",
+    "write_private",
+    "x509",
+]

@@ -94,8 +94,13 @@ class ApiServerApp:
         try:
             await self._answer(req, tracked)
         finally:
-            self.metrics.observe(req.method, tracked.route, req.query.get("watch") in ("true", "1"),
-                                 tracked.status or 500, clock() - start)
+            self.metrics.observe(
+                req.method,
+                tracked.route,
+                req.query.get("watch") in ("true", "1"),
+                tracked.status or 500,
+                clock() - start,
+            )
 
     async def _answer(self, req: Request, tracked: _Tracked) -> None:
         try:
@@ -120,11 +125,16 @@ class ApiServerApp:
         route = resolve(req.path)
         if route is None:
             if not user.is_node and state.authorizer is not None:
-                state.authorizer.check(Attributes(user.name, user.groups, req.method.lower(), path=req.path,
-                                                  resource_request=False))
+                state.authorizer.check(
+                    Attributes(
+                        user.name, user.groups, req.method.lower(), path=req.path, resource_request=False
+                    )
+                )
             if req.path == "/metrics" and req.method == "GET" and self.metrics is not None:
                 # then the process's default registry: in-process controllers' and scheduler's metrics
-                await respond(send, 200, self.metrics.exposition() + procmetrics.exposition(), METRICS_CONTENT_TYPE)
+                await respond(
+                    send, 200, self.metrics.exposition() + procmetrics.exposition(), METRICS_CONTENT_TYPE
+                )
                 return
             if await meta.handle_meta(state, req, send):
                 return
@@ -134,8 +144,9 @@ class ApiServerApp:
                 user, req, route.resource.plural, route.namespace, route.name, route.subresource
             )
             if route.resource.plural in nodegraph.GUARDED and route.name is not None:
-                await nodegraph.check(state.registry, state.node_graph, user, route.resource.plural, route.namespace,
-                                      route.name)
+                await nodegraph.check(
+                    state.registry, state.node_graph, user, route.resource.plural, route.namespace, route.name
+                )
         elif state.authorizer is not None:
             state.authorizer.check(resource_attributes(user, req, route))
         if type(send) is _Tracked:
@@ -227,4 +238,6 @@ def resource_attributes(user: User, req: Request, route: Route) -> Attributes:
     if res.plural == "namespaces" and route.name is not None:
         namespace = route.name
     verb = request_verb(req.method, route.name is not None, req.query.get("watch") in ("true", "1"), sub)
-    return Attributes(user.name, user.groups, verb, namespace, res.group, res.plural, sub or "", route.name or "")
+    return Attributes(
+        user.name, user.groups, verb, namespace, res.group, res.plural, sub or "", route.name or ""
+    )

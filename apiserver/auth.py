@@ -149,7 +149,11 @@ def authorize_node(
         return
     if resource in ("services", "endpoints", "namespaces") and verb in _READ and subresource is None:
         return
-    if resource in ("endpointslices", "ingresses", "ingressclasses") and verb in _READ and subresource is None:
+    if (
+        resource in ("endpointslices", "ingresses", "ingressclasses")
+        and verb in _READ
+        and subresource is None
+    ):
         return  # the service proxy and the ingress controller built into the agent
     if resource == "ingresses" and subresource == "status" and verb in ("get", "update", "patch"):
         return  # the agent's ingress controller writes the node addresses it serves on

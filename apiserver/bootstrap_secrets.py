@@ -54,8 +54,13 @@ class ClusterSecrets:
 
 
 # DATA_DIR-relative files each secret lives in (what the loaders read)
-FILES = {"ca_cert": "tls/ca.crt", "ca_key": "tls/ca.key", "sa_key": "tls/sa.key",
-         "admin_token": "admin-token", "node_secret": "node-secret"}
+FILES = {
+    "ca_cert": "tls/ca.crt",
+    "ca_key": "tls/ca.key",
+    "sa_key": "tls/sa.key",
+    "admin_token": "admin-token",
+    "node_secret": "node-secret",
+}
 
 
 def token_key(token: str) -> str:
@@ -74,10 +79,18 @@ def seal(secrets: ClusterSecrets, token: str) -> dict[str, Any]:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     salt, nonce = os.urandom(16), os.urandom(12)
-    sealed = AESGCM(_derive(token, salt)).encrypt(nonce, json.dumps(asdict(secrets)).encode(), FORMAT.encode())
+    sealed = AESGCM(_derive(token, salt)).encrypt(
+        nonce, json.dumps(asdict(secrets)).encode(), FORMAT.encode()
+    )
     b64 = base64.b64encode
-    return {"kind": "BootstrapSecrets", "apiVersion": FORMAT, "metadata": {},
-            "salt": b64(salt).decode(), "nonce": b64(nonce).decode(), "data": b64(sealed).decode()}
+    return {
+        "kind": "BootstrapSecrets",
+        "apiVersion": FORMAT,
+        "metadata": {},
+        "salt": b64(salt).decode(),
+        "nonce": b64(nonce).decode(),
+        "data": b64(sealed).decode(),
+    }
 
 
 def unseal(record: dict[str, Any], token: str) -> ClusterSecrets:
@@ -88,8 +101,10 @@ def unseal(record: dict[str, Any], token: str) -> ClusterSecrets:
         salt, nonce, data = (base64.b64decode(record[k]) for k in ("salt", "nonce", "data"))
         plain = AESGCM(_derive(token, salt)).decrypt(nonce, data, FORMAT.encode())
     except InvalidTag:
-        raise BootstrapError("the token does not open the cluster's bootstrap secrets: "
-                             "give the --token the first server was started with") from None
+        raise BootstrapError(
+            "the token does not open the cluster's bootstrap secrets: "
+            "give the --token the first server was started with"
+        ) from None
     except (KeyError, TypeError, ValueError) as e:
         raise BootstrapError(f"the stored bootstrap secrets are damaged: {e}") from None
     return ClusterSecrets(**json.loads(plain))
@@ -101,7 +116,10 @@ def read_local(data_dir: Path) -> ClusterSecrets | None:
         values = {name: (data_dir / rel).read_text() for name, rel in FILES.items()}
     except OSError:
         return None
-    values["admin_token"], values["node_secret"] = values["admin_token"].strip(), values["node_secret"].strip()
+    values["admin_token"], values["node_secret"] = (
+        values["admin_token"].strip(),
+        values["node_secret"].strip(),
+    )
     return ClusterSecrets(**values) if all(values.values()) else None
 
 
@@ -148,8 +166,10 @@ async def sync(store: SecretStore, data_dir: Path, token: str) -> bool:
     if kv is None:
         _, others = await store.list(PREFIX)
         if others:
-            raise BootstrapError("bootstrap data already found in the datastore and encrypted with "
-                                 "a different token: give the --token the first server was started with")
+            raise BootstrapError(
+                "bootstrap data already found in the datastore and encrypted with "
+                "a different token: give the --token the first server was started with"
+            )
         local = make_local(data_dir)
         try:
             await store.create(key, seal(local, token))

@@ -100,7 +100,9 @@ def _make_server_cert(files: TLSFiles, dns: set[str], ips: set[str]) -> None:
         .add_extension(certs.alt_names(sorted(dns), sorted(ips)), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([certs.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False),
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        ),
         ca_key,
     )
     certs.write_private(files.server_key, certs.key_pem(key))

@@ -49,14 +49,18 @@ def with_client_certs(protocol_cls: type) -> type:
             if self._identity is not None:
                 user, groups = self._identity
                 name = ",".join([f"CN={user}", *(f"O={g}" for g in groups)])
-                self.scope["extensions"] = {**(self.scope.get("extensions") or {}),
-                                            "tls": {"client_cert_name": name}}
+                self.scope["extensions"] = {
+                    **(self.scope.get("extensions") or {}),
+                    "tls": {"client_cert_name": name},
+                }
                 self.scope[IDENTITY_KEY] = self._identity
 
     return ClientCertProtocol
 
 
-def issue_client_cert(ca_cert: Path, ca_key: Path, user: str, groups: list[str], days: int = 365) -> tuple[bytes, bytes]:
+def issue_client_cert(
+    ca_cert: Path, ca_key: Path, user: str, groups: list[str], days: int = 365
+) -> tuple[bytes, bytes]:
     """(certificate PEM, key PEM) for `user` in `groups`, signed by the cluster CA, for client auth."""
     from api import x509 as certs
 

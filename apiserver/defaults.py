@@ -56,7 +56,9 @@ def _container(c: Obj, host_network: bool) -> None:
     c.setdefault("terminationMessagePath", "/dev/termination-log")
     c.setdefault("terminationMessagePolicy", "File")
     if not c.get("imagePullPolicy"):
-        c["imagePullPolicy"] = "Always" if image_tag(str(c.get("image") or "")) == "latest" else "IfNotPresent"
+        c["imagePullPolicy"] = (
+            "Always" if image_tag(str(c.get("image") or "")) == "latest" else "IfNotPresent"
+        )
     for port in c.get("ports") or []:
         if isinstance(port, dict):
             port.setdefault("protocol", "TCP")
@@ -109,7 +111,9 @@ def _resources_present(c: Obj, what: str) -> dict[str, Any]:
 
 def qos_class(spec: Obj) -> str:
     """Guaranteed (every container's cpu and memory limits = requests), BestEffort (nothing set), else Burstable."""
-    containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)]
+    containers = [
+        c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)
+    ]
     any_set = False
     guaranteed = True
     for c in containers:
@@ -137,10 +141,20 @@ def _default_tolerations(spec: Obj) -> None:
     tolerations = list(tolerations or [])
     for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
         # As the admission plugin: a toleration of this key (or of every key) for NoExecute (or every effect).
-        if not any(isinstance(t, dict) and t.get("key") in (key, None, "") and t.get("effect") in ("NoExecute", None, "")
-                   for t in tolerations):
-            tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
-                                "tolerationSeconds": DEFAULT_TOLERATION_SECONDS})
+        if not any(
+            isinstance(t, dict)
+            and t.get("key") in (key, None, "")
+            and t.get("effect") in ("NoExecute", None, "")
+            for t in tolerations
+        ):
+            tolerations.append(
+                {
+                    "key": key,
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": DEFAULT_TOLERATION_SECONDS,
+                }
+            )
     spec["tolerations"] = tolerations
 
 

@@ -100,17 +100,29 @@ def _aggregated(core: bool, version: str) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     if core:
         resources = [_aggregated_resource(r) for r in served_resources() if not r.group]
-        items.append({"metadata": {"creationTimestamp": None},
-                      "versions": [{"version": "v1", "resources": resources, "freshness": "Current"}]})
+        items.append(
+            {
+                "metadata": {"creationTimestamp": None},
+                "versions": [{"version": "v1", "resources": resources, "freshness": "Current"}],
+            }
+        )
     else:
         by_group: dict[str, list[dict[str, Any]]] = {}
         for group, gv in _groups():
-            resources = [_aggregated_resource(r) for r in served_resources() if r.group == group and r.version == gv]
-            by_group.setdefault(group, []).append({"version": gv, "resources": resources, "freshness": "Current"})
+            resources = [
+                _aggregated_resource(r) for r in served_resources() if r.group == group and r.version == gv
+            ]
+            by_group.setdefault(group, []).append(
+                {"version": gv, "resources": resources, "freshness": "Current"}
+            )
         for group, versions in by_group.items():
             items.append({"metadata": {"name": group, "creationTimestamp": None}, "versions": versions})
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}",
-            "metadata": {}, "items": items}
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": f"apidiscovery.k8s.io/{version}",
+        "metadata": {},
+        "items": items,
+    }
 
 
 def aggregated(core: bool, version: str = "v2") -> dict[str, Any]:
@@ -119,8 +131,11 @@ def aggregated(core: bool, version: str = "v2") -> dict[str, Any]:
 
 
 def api_versions(server_address: str) -> dict[str, Any]:
-    return {"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    }
 
 
 def api_group_list() -> dict[str, Any]:
@@ -143,8 +158,13 @@ def api_group(group: str) -> dict[str, Any] | None:
 
 
 def _legacy_resource(r: Resource) -> list[dict[str, Any]]:
-    main: dict[str, Any] = {"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
-                            "kind": r.kind, "verbs": list(r.verbs)}
+    main: dict[str, Any] = {
+        "name": r.plural,
+        "singularName": r.singular,
+        "namespaced": r.namespaced,
+        "kind": r.kind,
+        "verbs": list(r.verbs),
+    }
     if r.short_names:
         main["shortNames"] = list(r.short_names)
     if r.categories:
@@ -166,5 +186,9 @@ def resource_list(group: str, version: str) -> dict[str, Any] | None:
     if not served:
         return None
     resources = [entry for r in served for entry in _legacy_resource(r)]
-    return {"kind": "APIResourceList", "apiVersion": "v1",
-            "groupVersion": f"{group}/{version}" if group else version, "resources": resources}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/{version}" if group else version,
+        "resources": resources,
+    }

@@ -44,7 +44,9 @@ def parse_holder(holder: str) -> Server | None:
 def _expiry(lease: dict[str, Any]) -> dt.datetime | None:
     spec = lease.get("spec") or {}
     try:
-        return jsonutil.parse_time(spec["renewTime"]) + dt.timedelta(seconds=float(spec.get("leaseDurationSeconds") or 0))
+        return jsonutil.parse_time(spec["renewTime"]) + dt.timedelta(
+            seconds=float(spec.get("leaseDurationSeconds") or 0)
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -63,8 +65,11 @@ def live_servers(leases: list[dict[str, Any]], now: dt.datetime) -> list[Server]
 def stale_leases(leases: list[dict[str, Any]], now: dt.datetime, grace: dt.timedelta) -> list[str]:
     """Names of leases expired for longer than `grace`: servers gone for good (or moved), whose
     leases kube-apiserver's identity-lease collector would delete too."""
-    return sorted(lease["metadata"]["name"] for lease in leases
-                  if (until := _expiry(lease)) is not None and until + grace < now)
+    return sorted(
+        lease["metadata"]["name"]
+        for lease in leases
+        if (until := _expiry(lease)) is not None and until + grace < now
+    )
 
 
 def endpoint_subsets(servers: list[Server]) -> list[dict[str, Any]]:
@@ -72,8 +77,13 @@ def endpoint_subsets(servers: list[Server]) -> list[dict[str, Any]]:
     ports: dict[int, list[str]] = {}
     for address, port in sorted(servers):
         ports.setdefault(port, []).append(address)
-    return [{"addresses": [{"ip": a} for a in addrs], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}
-            for port, addrs in sorted(ports.items())]
+    return [
+        {
+            "addresses": [{"ip": a} for a in addrs],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+        }
+        for port, addrs in sorted(ports.items())
+    ]
 
 
 def slice_for(servers: list[Server]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -81,8 +91,10 @@ def slice_for(servers: list[Server]) -> tuple[list[dict[str, Any]], list[dict[st
     lowest port (every server agrees on it)."""
     port = min(p for _, p in servers)
     addrs = sorted({a for a, p in servers if p == port})
-    return ([{"addresses": [a], "conditions": {"ready": True}} for a in addrs],
-            [{"name": "https", "port": port, "protocol": "TCP"}])
+    return (
+        [{"addresses": [a], "conditions": {"ready": True}} for a in addrs],
+        [{"name": "https", "port": port, "protocol": "TCP"}],
+    )
 
 
 class EndpointLeases:
@@ -93,25 +105,40 @@ class EndpointLeases:
         self.me: Server = (address, port)
         self.duration = duration
         self.name = lease_name(address, port)
-        leases, endpoints, slices = (by_plural("coordination.k8s.io", "leases"), by_plural("", "endpoints"),
-                                     by_plural("discovery.k8s.io", "endpointslices"))
+        leases, endpoints, slices = (
+            by_plural("coordination.k8s.io", "leases"),
+            by_plural("", "endpoints"),
+            by_plural("discovery.k8s.io", "endpointslices"),
+        )
         assert leases is not None and endpoints is not None and slices is not None
         self.leases, self.endpoints, self.slices = leases, endpoints, slices
 
     def _lease(self, now: str) -> dict[str, Any]:
-        return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": {"name": self.name, "namespace": NAMESPACE,
-                             "labels": {IDENTITY_LABEL: "kube-apiserver"}},
-                "spec": {"holderIdentity": f"{self.me[0]}:{self.me[1]}",
-                         "leaseDurationSeconds": max(1, round(self.duration)),
-                         "renewTime": now}}
+        return {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {
+                "name": self.name,
+                "namespace": NAMESPACE,
+                "labels": {IDENTITY_LABEL: "kube-apiserver"},
+            },
+            "spec": {
+                "holderIdentity": f"{self.me[0]}:{self.me[1]}",
+                "leaseDurationSeconds": max(1, round(self.duration)),
+                "renewTime": now,
+            },
+        }
 
     async def renew(self) -> None:
         now = jsonutil.format_micro_time(jsonutil.now())
         want = self._lease(now)
-        await self.registry.update(self.leases, NAMESPACE, self.name,
-                                   lambda cur, kv: ({**cur, "spec": {**(cur.get("spec") or {}), **want["spec"]}}, None),
-                                   create=lambda: want)
+        await self.registry.update(
+            self.leases,
+            NAMESPACE,
+            self.name,
+            lambda cur, kv: ({**cur, "spec": {**(cur.get("spec") or {}), **want["spec"]}}, None),
+            create=lambda: want,
+        )
 
     async def reconcile(self, leaving: bool = False) -> list[Server]:
         """Rewrite the endpoints from the live leases (without this server when it is leaving)."""
@@ -125,12 +152,25 @@ class EndpointLeases:
         if not servers:
             return servers
         subsets = endpoint_subsets(servers)
-        await self.registry.update(self.endpoints, "default", "kubernetes", lambda cur, kv: (
-            ({**cur, "subsets": subsets}, None) if cur.get("subsets") != subsets else (cur, None)))
+        await self.registry.update(
+            self.endpoints,
+            "default",
+            "kubernetes",
+            lambda cur, kv: (
+                ({**cur, "subsets": subsets}, None) if cur.get("subsets") != subsets else (cur, None)
+            ),
+        )
         eps, ports = slice_for(servers)
-        await self.registry.update(self.slices, "default", "kubernetes", lambda cur, kv: (
-            ({**cur, "endpoints": eps, "ports": ports}, None)
-            if (cur.get("endpoints"), cur.get("ports")) != (eps, ports) else (cur, None)))
+        await self.registry.update(
+            self.slices,
+            "default",
+            "kubernetes",
+            lambda cur, kv: (
+                ({**cur, "endpoints": eps, "ports": ports}, None)
+                if (cur.get("endpoints"), cur.get("ports")) != (eps, ports)
+                else (cur, None)
+            ),
+        )
         return servers
 
     async def run(self) -> None:

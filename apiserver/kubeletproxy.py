@@ -94,8 +94,11 @@ def pod_container(pod: dict[str, Any], requested: str) -> str:
     """The container a request is for: the one named, else the default one; 400 when not in the pod."""
     meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
     name = meta.get("name", "")
-    names = [c.get("name") for key in ("containers", "initContainers", "ephemeralContainers")
-             for c in spec.get(key) or []]
+    names = [
+        c.get("name")
+        for key in ("containers", "initContainers", "ephemeralContainers")
+        for c in spec.get(key) or []
+    ]
     if not requested:
         default = (meta.get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
         requested = str(default) if default in names else str(names[0] if names else "")
@@ -119,25 +122,41 @@ def kubelet_endpoint(node: dict[str, Any]) -> tuple[str, int]:
     addresses = status.get("addresses") or []
     host = ""
     for kind in ("InternalIP", "ExternalIP", "Hostname", "InternalDNS", "ExternalDNS"):
-        host = next((a.get("address", "") for a in addresses if a.get("type") == kind and a.get("address")), "")
+        host = next(
+            (a.get("address", "") for a in addresses if a.get("type") == kind and a.get("address")), ""
+        )
         if host:
             break
     if not host:
-        raise service_unavailable(f"node {(node.get('metadata') or {}).get('name', '')} has no address: "
-                                  "cannot reach its kubelet")
+        raise service_unavailable(
+            f"node {(node.get('metadata') or {}).get('name', '')} has no address: cannot reach its kubelet"
+        )
     port = ((status.get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port")
     return host, int(port) if isinstance(port, int) and port > 0 else DEFAULT_KUBELET_PORT
 
 
-def kubelet_target(pod: dict[str, Any], node: dict[str, Any], subresource: str,
-                   query: list[tuple[str, str]]) -> Target:
+def kubelet_target(
+    pod: dict[str, Any], node: dict[str, Any], subresource: str, query: list[tuple[str, str]]
+) -> Target:
     """Where a pods/log, exec or portforward request goes on the kubelet, with the query it forwards."""
     meta = pod.get("metadata") or {}
     ns, name = quote(meta.get("namespace", "default"), safe=""), quote(meta.get("name", ""), safe="")
     if subresource == "portforward":
         host, port = kubelet_endpoint(node)
-        return Target(host, port, f"/portForward/{ns}/{name}", urlencode(
-            [("port", p.strip()) for k, v in query if k in ("ports", "port") for p in v.split(",") if p.strip()]))
+        return Target(
+            host,
+            port,
+            f"/portForward/{ns}/{name}",
+            urlencode(
+                [
+                    ("port", p.strip())
+                    for k, v in query
+                    if k in ("ports", "port")
+                    for p in v.split(",")
+                    if p.strip()
+                ]
+            ),
+        )
     container = pod_container(pod, next((v for k, v in query if k == "container"), ""))
     if subresource == "exec":
         phase = (pod.get("status") or {}).get("phase")
@@ -176,12 +195,16 @@ class KubeletProxy:
             node = (await self.registry.get(NODES, None, node_name)).obj
         except ApiError as e:
             if e.code == 404:
-                raise service_unavailable(f'node "{node_name}" of pod {pod["metadata"].get("name")} not found: '
-                                          "cannot reach its kubelet") from None
+                raise service_unavailable(
+                    f'node "{node_name}" of pod {pod["metadata"].get("name")} not found: '
+                    "cannot reach its kubelet"
+                ) from None
             raise
         return kubelet_target(pod, node, subresource, query)
 
-    async def proxy(self, scope: dict[str, Any], receive: Any, send: Any, pod: dict[str, Any], subresource: str) -> None:
+    async def proxy(
+        self, scope: dict[str, Any], receive: Any, send: Any, pod: dict[str, Any], subresource: str
+    ) -> None:
         query = parse_qsl((scope.get("query_string") or b"").decode("latin-1"), keep_blank_values=True)
         websocket = scope["type"] == "websocket"
         try:
@@ -195,16 +218,20 @@ class KubeletProxy:
             elif subresource == "portforward":
                 # neither a WebSocket nor a SPDY upgrade (those arrive as WebSockets): say what is needed
                 await self._check_exec(target)
-                raise bad_request("port-forward needs an upgrade: SPDY/3.1 (X-Stream-Protocol-Version: "
-                                  "portforward.k8s.io), or a WebSocket with subprotocol "
-                                  "SPDY/3.1+portforward.k8s.io or v4.channel.k8s.io")
+                raise bad_request(
+                    "port-forward needs an upgrade: SPDY/3.1 (X-Stream-Protocol-Version: "
+                    "portforward.k8s.io), or a WebSocket with subprotocol "
+                    "SPDY/3.1+portforward.k8s.io or v4.channel.k8s.io"
+                )
             else:
                 # SPDY: kubectl before 1.30, or 1.30+ falling back after a failed WebSocket upgrade:
                 # the kubelet checks the request as for an upgrade, so the reason that one failed is
                 # what kubectl shows; if nothing is wrong, say what is needed
                 await self._check_exec(target)
-                raise bad_request("exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io "
-                                  "or v4.channel.k8s.io (SPDY is not supported)")
+                raise bad_request(
+                    "exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io "
+                    "or v4.channel.k8s.io (SPDY is not supported)"
+                )
         except ApiError as e:
             if websocket:
                 await _deny(send, e)
@@ -244,8 +271,13 @@ class KubeletProxy:
                     if resp.status_code != 200:
                         raise kubelet_error(resp.status_code, await resp.aread())
                     started = True
-                    await send({"type": "http.response.start", "status": 200,
-                                "headers": [(b"content-type", b"text/plain")]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 200,
+                            "headers": [(b"content-type", b"text/plain")],
+                        }
+                    )
                     async for chunk in resp.aiter_raw():
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
@@ -267,9 +299,15 @@ class KubeletProxy:
         offered = list(scope.get("subprotocols") or [])
         url = f"wss://{target.authority}{target.path}?{target.query}"
         try:  # offered verbatim: kube's names (SPDY/3.1+portforward.k8s.io) are not RFC 6455 tokens
-            upstream = await connect(url, ssl=self.ssl, create_connection=lenient_client_connection(offered),
-                                     open_timeout=DIAL_TIMEOUT, max_size=None, compression=None,
-                                     ping_interval=None)
+            upstream = await connect(
+                url,
+                ssl=self.ssl,
+                create_connection=lenient_client_connection(offered),
+                open_timeout=DIAL_TIMEOUT,
+                max_size=None,
+                compression=None,
+                ping_interval=None,
+            )
         except InvalidStatus as e:
             raise kubelet_error(e.response.status_code, bytes(e.response.body or b"")) from None
         except (OSError, TimeoutError, InvalidHandshake) as e:
@@ -311,8 +349,9 @@ class KubeletProxy:
 
 
 def _unreachable(target: Target, e: BaseException) -> ApiError:
-    return service_unavailable(f"error dialing backend: the kubelet at {target.authority} is unreachable: "
-                               f"{e or type(e).__name__}")
+    return service_unavailable(
+        f"error dialing backend: the kubelet at {target.authority} is unreachable: {e or type(e).__name__}"
+    )
 
 
 async def _respond_status(send: Any, e: ApiError) -> None:
@@ -323,5 +362,12 @@ async def _deny(send: Any, e: ApiError) -> None:
     await deny_websocket(send, e.code, e.body())
 
 
-__all__ = ["KUBELET_CLIENT_CN", "KubeletProxy", "Target", "ensure_kubelet_client_cert", "kubelet_endpoint",
-           "kubelet_target", "pod_container"]
+__all__ = [
+    "KUBELET_CLIENT_CN",
+    "KubeletProxy",
+    "Target",
+    "ensure_kubelet_client_cert",
+    "kubelet_endpoint",
+    "kubelet_target",
+    "pod_container",
+]

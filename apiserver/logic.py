@@ -80,9 +80,12 @@ def to_table(
 
 def apply_patch(content_type: str, current: dict[str, Any], body: bytes, kind: str) -> dict[str, Any]:
     if content_type == "application/strategic-merge-patch+json" and crd_hooks.is_custom(current, kind):
-        raise ApiError(415, "UnsupportedMediaType",  # kube: custom resources have no patch strategies
-                       "the body of the request was in an unknown format - accepted media types include: "
-                       "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",  # kube: custom resources have no patch strategies
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        )
     return patch.apply_patch(content_type, current, body, kind)
 
 

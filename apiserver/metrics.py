@@ -21,8 +21,31 @@ from typing import Any
 from api.resources import Resource
 
 # kube-apiserver's request-duration buckets (staging/src/k8s.io/apiserver/pkg/endpoints/metrics)
-_DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3,
-                     4, 5, 6, 8, 10, 15, 20, 30, 45, 60)
+_DURATION_BUCKETS = (
+    0.005,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.4,
+    0.6,
+    0.8,
+    1.0,
+    1.25,
+    1.5,
+    2,
+    3,
+    4,
+    5,
+    6,
+    8,
+    10,
+    15,
+    20,
+    30,
+    45,
+    60,
+)
 _VERB = {
     ("GET", False): "LIST",
     ("GET", True): "GET",
@@ -69,19 +92,33 @@ class ApiServerMetrics:
         self.registry = CollectorRegistry(auto_describe=False)
         labels = ("verb", "group", "version", "resource", "subresource", "scope", "component", "code")
         self.requests = Counter(
-            "apiserver_request", "Counter of apiserver requests broken out for each verb, dry run value, "
-            "group, version, resource, scope, component, and HTTP response code.", labels, registry=self.registry)
+            "apiserver_request",
+            "Counter of apiserver requests broken out for each verb, dry run value, "
+            "group, version, resource, scope, component, and HTTP response code.",
+            labels,
+            registry=self.registry,
+        )
         self.duration = Histogram(
-            "apiserver_request_duration_seconds", "Response latency distribution in seconds for each verb, "
+            "apiserver_request_duration_seconds",
+            "Response latency distribution in seconds for each verb, "
             "group, version, resource, subresource, scope and component.",
             ("verb", "group", "version", "resource", "subresource", "scope", "component"),
-            buckets=_DURATION_BUCKETS, registry=self.registry)
+            buckets=_DURATION_BUCKETS,
+            registry=self.registry,
+        )
         self.watchers = Gauge(
-            "apiserver_registered_watchers", "Number of currently registered watchers for a given resources",
-            ("group", "version", "kind"), registry=self.registry)
+            "apiserver_registered_watchers",
+            "Number of currently registered watchers for a given resources",
+            ("group", "version", "kind"),
+            registry=self.registry,
+        )
         self.inflight = Gauge(
-            "apiserver_current_inflight_requests", "Maximal number of currently used inflight request limit "
-            "of this apiserver per request kind in last second.", ("request_kind",), registry=self.registry)
+            "apiserver_current_inflight_requests",
+            "Maximal number of currently used inflight request limit "
+            "of this apiserver per request kind in last second.",
+            ("request_kind",),
+            registry=self.registry,
+        )
         # label tuples -> bound children: `labels()` costs a dict lookup and a lock, this one lookup
         self._counters: dict[tuple[str, ...], Any] = {}
         self._histograms: dict[tuple[str, ...], Any] = {}
@@ -98,8 +135,16 @@ class ApiServerMetrics:
             res = route.resource
             named = route.name is not None
             verb = request_verb(method, named, watch, route.subresource)
-            key = (verb, res.group, res.version, res.plural, route.subresource or "",
-                   scope_of(res, route.namespace, named), "apiserver", str(code))
+            key = (
+                verb,
+                res.group,
+                res.version,
+                res.plural,
+                route.subresource or "",
+                scope_of(res, route.namespace, named),
+                "apiserver",
+                str(code),
+            )
         counter = self._counters.get(key)
         if counter is None:
             counter = self._counters[key] = self.requests.labels(*key)

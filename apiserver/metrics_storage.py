@@ -13,7 +13,31 @@ import time
 from typing import Any
 
 # kube-apiserver's etcd request buckets
-_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60)
+_BUCKETS = (
+    0.005,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.4,
+    0.6,
+    0.8,
+    1.0,
+    1.25,
+    1.5,
+    2,
+    3,
+    4,
+    5,
+    6,
+    8,
+    10,
+    15,
+    20,
+    30,
+    45,
+    60,
+)
 
 
 def resource_type(key: str) -> str:
@@ -33,9 +57,13 @@ class InstrumentedStore:
         from prometheus_client import Histogram
 
         self._inner = inner
-        self._hist = Histogram("etcd_request_duration_seconds", "Etcd request latency in seconds for each "
-                               "operation and object type.", ("operation", "type"), buckets=_BUCKETS,
-                               registry=registry)
+        self._hist = Histogram(
+            "etcd_request_duration_seconds",
+            "Etcd request latency in seconds for each operation and object type.",
+            ("operation", "type"),
+            buckets=_BUCKETS,
+            registry=registry,
+        )
         self._children: dict[tuple[str, str], Any] = {}
 
     def __getattr__(self, name: str) -> Any:

@@ -69,10 +69,21 @@ def node_metrics(node: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any
     if "usageNanoCores" not in cpu or "workingSetBytes" not in mem:
         return None
     meta = node.get("metadata") or {}
-    return {"kind": "NodeMetrics", "apiVersion": API_VERSION,
-            "metadata": {"name": meta.get("name", ""), "creationTimestamp": _now(), "labels": meta.get("labels") or {}},
-            "timestamp": cpu.get("time") or _now(), "window": go_duration(float(summary.get("window") or 15)),
-            "usage": {"cpu": cpu_quantity(cpu["usageNanoCores"]), "memory": memory_quantity(mem["workingSetBytes"])}}
+    return {
+        "kind": "NodeMetrics",
+        "apiVersion": API_VERSION,
+        "metadata": {
+            "name": meta.get("name", ""),
+            "creationTimestamp": _now(),
+            "labels": meta.get("labels") or {},
+        },
+        "timestamp": cpu.get("time") or _now(),
+        "window": go_duration(float(summary.get("window") or 15)),
+        "usage": {
+            "cpu": cpu_quantity(cpu["usageNanoCores"]),
+            "memory": memory_quantity(mem["workingSetBytes"]),
+        },
+    }
 
 
 def pod_metrics(pod: dict[str, Any], stats: dict[str, Any], window: float) -> dict[str, Any] | None:
@@ -84,15 +95,31 @@ def pod_metrics(pod: dict[str, Any], stats: dict[str, Any], window: float) -> di
         if "usageNanoCores" not in cpu:
             return None
         timestamp = timestamp or cpu.get("time", "")
-        containers.append({"name": c.get("name", ""), "usage": {
-            "cpu": cpu_quantity(cpu["usageNanoCores"]), "memory": memory_quantity(mem.get("workingSetBytes", 0))}})
+        containers.append(
+            {
+                "name": c.get("name", ""),
+                "usage": {
+                    "cpu": cpu_quantity(cpu["usageNanoCores"]),
+                    "memory": memory_quantity(mem.get("workingSetBytes", 0)),
+                },
+            }
+        )
     if not containers:
         return None
     meta = pod.get("metadata") or {}
-    return {"kind": "PodMetrics", "apiVersion": API_VERSION,
-            "metadata": {"name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
-                         "creationTimestamp": _now(), "labels": meta.get("labels") or {}},
-            "timestamp": timestamp or _now(), "window": go_duration(window), "containers": containers}
+    return {
+        "kind": "PodMetrics",
+        "apiVersion": API_VERSION,
+        "metadata": {
+            "name": meta.get("name", ""),
+            "namespace": meta.get("namespace", ""),
+            "creationTimestamp": _now(),
+            "labels": meta.get("labels") or {},
+        },
+        "timestamp": timestamp or _now(),
+        "window": go_duration(window),
+        "containers": containers,
+    }
 
 
 def synthetic_summary(node_name: str, pods: list[dict[str, Any]], at: float) -> dict[str, Any]:
@@ -110,13 +137,32 @@ def synthetic_summary(node_name: str, pods: list[dict[str, Any]], at: float) -> 
             mem = (4 + seed % 28) * 1024 * 1024  # 4-32 Mi
             node_cpu += cpu
             node_mem += mem
-            containers.append({"name": c.get("name", ""), "cpu": {"time": stamp, "usageNanoCores": cpu},
-                               "memory": {"time": stamp, "workingSetBytes": mem}})
-        entries.append({"podRef": {"name": meta.get("name"), "namespace": meta.get("namespace"),
-                                   "uid": meta.get("uid")}, "containers": containers})
-    return {"node": {"nodeName": node_name, "cpu": {"time": stamp, "usageNanoCores": node_cpu},
-                     "memory": {"time": stamp, "workingSetBytes": node_mem}},
-            "pods": entries, "window": SYNTHETIC_WINDOW}
+            containers.append(
+                {
+                    "name": c.get("name", ""),
+                    "cpu": {"time": stamp, "usageNanoCores": cpu},
+                    "memory": {"time": stamp, "workingSetBytes": mem},
+                }
+            )
+        entries.append(
+            {
+                "podRef": {
+                    "name": meta.get("name"),
+                    "namespace": meta.get("namespace"),
+                    "uid": meta.get("uid"),
+                },
+                "containers": containers,
+            }
+        )
+    return {
+        "node": {
+            "nodeName": node_name,
+            "cpu": {"time": stamp, "usageNanoCores": node_cpu},
+            "memory": {"time": stamp, "workingSetBytes": node_mem},
+        },
+        "pods": entries,
+        "window": SYNTHETIC_WINDOW,
+    }
 
 
 class MetricsSource:
@@ -140,13 +186,17 @@ class MetricsSource:
             if hollow:
                 _, pod_kvs = await self.state.registry.list(PODS, None)
                 for kv in pod_kvs:
-                    pods_by_node.setdefault(((kv.obj.get("spec") or {}).get("nodeName") or ""), []).append(kv.obj)
+                    pods_by_node.setdefault(((kv.obj.get("spec") or {}).get("nodeName") or ""), []).append(
+                        kv.obj
+                    )
             answers = await asyncio.gather(*(self._one(n, pods_by_node) for n in nodes))
             found = [(n, s) for n, s in zip(nodes, answers, strict=True) if s is not None]
             self._cache = (time.monotonic(), found)
             return found
 
-    async def _one(self, node: dict[str, Any], pods_by_node: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
+    async def _one(
+        self, node: dict[str, Any], pods_by_node: dict[str, list[dict[str, Any]]]
+    ) -> dict[str, Any] | None:
         name = (node.get("metadata") or {}).get("name", "")
         if ((node.get("metadata") or {}).get("labels") or {}).get(HOLLOW_LABEL):
             return synthetic_summary(name, pods_by_node.get(name, []), time.time())
@@ -156,7 +206,9 @@ class MetricsSource:
         try:
             host, port = kubelet_endpoint(node)
             authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            resp = await asyncio.wait_for(proxy._client().get(f"https://{authority}/stats/summary"), _KUBELET_TIMEOUT)
+            resp = await asyncio.wait_for(
+                proxy._client().get(f"https://{authority}/stats/summary"), _KUBELET_TIMEOUT
+            )
             if resp.status_code != 200:
                 return None
             summary: dict[str, Any] = resp.json()
@@ -195,8 +247,9 @@ async def handle(state: State, source: MetricsSource, req: Request, send: Any, r
     await respond(send, 200, jsonutil.dumps(body))
 
 
-async def _pod_items(state: State, found: list[tuple[dict[str, Any], dict[str, Any]]],
-                     namespace: str | None, name: str | None) -> list[dict[str, Any]]:
+async def _pod_items(
+    state: State, found: list[tuple[dict[str, Any], dict[str, Any]]], namespace: str | None, name: str | None
+) -> list[dict[str, Any]]:
     """PodMetrics of pods still in the store (labels from the stored pod), newest facts only."""
     assert PODS is not None
     if name is not None and namespace:

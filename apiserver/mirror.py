@@ -22,7 +22,9 @@ OnChange = Callable[[str, bytes | None], None]
 
 
 class StoreMirror:
-    def __init__(self, store: Store, prefix: str, on_change: OnChange, on_relist: Callable[[], None] | None = None):
+    def __init__(
+        self, store: Store, prefix: str, on_change: OnChange, on_relist: Callable[[], None] | None = None
+    ):
         self.store = store
         self.prefix = prefix
         self.on_change = on_change

@@ -86,8 +86,10 @@ async def ingress_tls_secret(registry: Registry, namespace: str, name: str) -> b
     _, kvs = await registry.list(ingresses, namespace)
     needle = f'"secretName":"{name}"'.encode()
     for kv in kvs:
-        if needle in kv.value and any(tls.get("secretName") == name for tls in
-                                      (jsonutil.loads(kv.value).get("spec") or {}).get("tls") or []):
+        if needle in kv.value and any(
+            tls.get("secretName") == name
+            for tls in (jsonutil.loads(kv.value).get("spec") or {}).get("tls") or []
+        ):
             return True
     return False
 
@@ -98,13 +100,17 @@ async def _in_store(registry: Registry, node: str, namespace: str, resource: str
     _, kvs = await registry.list(PODS, namespace)
     node_bytes = f'"nodeName":"{node}"'.encode()
     for kv in kvs:
-        if node_bytes in kv.value and (node, namespace, resource, name) in pod_edges(jsonutil.loads(kv.value))[1]:
+        if (
+            node_bytes in kv.value
+            and (node, namespace, resource, name) in pod_edges(jsonutil.loads(kv.value))[1]
+        ):
             return True
     return False
 
 
-async def check(registry: Registry, graph: NodeGraph | None, user: User, resource: str, namespace: str | None,
-                name: str) -> None:
+async def check(
+    registry: Registry, graph: NodeGraph | None, user: User, resource: str, namespace: str | None, name: str
+) -> None:
     """403 worded as the Node authorizer unless a pod on the user's node refers to the object."""
     if resource == "persistentvolumes":
         await check_volume(registry, graph, user, name)
@@ -121,7 +127,7 @@ async def check(registry: Registry, graph: NodeGraph | None, user: User, resourc
     verb, what = ("create", "serviceaccounts/token") if resource == "serviceaccounts" else ("get", resource)
     raise forbidden(
         f'{resource} "{name}" is forbidden: User "{user.name}" cannot {verb} resource "{what}" in API group "" '
-        f'in the namespace "{namespace}": no relationship found between node \'{node}\' and this object'
+        f"in the namespace \"{namespace}\": no relationship found between node '{node}' and this object"
     )
 
 
@@ -136,8 +142,13 @@ async def check_volume(registry: Registry, graph: NodeGraph | None, user: User, 
         claims = graph.claims_of(node)
     else:
         _, kvs = await registry.list(PODS, None)
-        claims = [(e[1], e[3]) for kv in kvs if f'"nodeName":"{node}"'.encode() in kv.value
-                  for e in pod_edges(jsonutil.loads(kv.value))[1] if e[2] == CLAIMS_KEY]
+        claims = [
+            (e[1], e[3])
+            for kv in kvs
+            if f'"nodeName":"{node}"'.encode() in kv.value
+            for e in pod_edges(jsonutil.loads(kv.value))[1]
+            if e[2] == CLAIMS_KEY
+        ]
     for namespace, claim_name in claims:
         try:
             claim = jsonutil.loads((await registry.get(CLAIMS, namespace, claim_name)).value)

@@ -34,17 +34,20 @@ from apiserver.schema import Spec
 from apiserver.schema.docs import DOCS
 
 VERSION_INFO = {"title": "Kubernetes", "version": "v1.33.0"}
-_DESCRIPTIONS = {"fieldValidation": "fieldValidation instructs the server on how to handle objects in the "
-                 "request containing unknown or duplicate fields. Valid values are: Ignore, Warn (default), "
-                 "Strict."}
+_DESCRIPTIONS = {
+    "fieldValidation": "fieldValidation instructs the server on how to handle objects in the "
+    "request containing unknown or duplicate fields. Valid values are: Ignore, Warn (default), "
+    "Strict."
+}
 
 
 # --- schemas -------------------------------------------------------------------------------------
 
+
 def _ref(type_name: str, v3: bool) -> dict[str, Any]:
     prefix = "#/components/schemas/" if v3 else "#/definitions/"
     if type_name.startswith(_CUSTOM):  # a custom resource's definition, named in full
-        return {"$ref": prefix + type_name[len(_CUSTOM):]}
+        return {"$ref": prefix + type_name[len(_CUSTOM) :]}
     return {"$ref": prefix + schema.definition_name(type_name)}
 
 
@@ -71,8 +74,15 @@ def set_custom_schemas(schemas: dict[tuple[str, str, str], dict[str, Any] | None
     """The schemas of the custom resources now served; forgets every cached document."""
     _CUSTOM_SCHEMAS.clear()
     _CUSTOM_SCHEMAS.update(schemas)
-    for f in (_definitions, v3_document, v3_document_json, v3_root, v2_document, v2_document_json,
-              v2_document_protobuf):
+    for f in (
+        _definitions,
+        v3_document,
+        v3_document_json,
+        v3_root,
+        v2_document,
+        v2_document_json,
+        v2_document_protobuf,
+    ):
         f.cache_clear()
 
 
@@ -82,21 +92,34 @@ def _custom_definitions(v3: bool) -> dict[str, Any]:
     for (group, version, kind), body in _CUSTOM_SCHEMAS.items():
         gvk = {"group": group, "kind": kind, "version": version}
         props = dict((body or {}).get("properties") or {})
-        props["apiVersion"] = {"type": "string", "description": DOCS.get("ObjectMeta.apiVersion") or
-                               "APIVersion defines the versioned schema of this representation of an object."}
-        props["kind"] = {"type": "string", "description": "Kind is a string value representing the REST resource "
-                         "this object represents."}
+        props["apiVersion"] = {
+            "type": "string",
+            "description": DOCS.get("ObjectMeta.apiVersion")
+            or "APIVersion defines the versioned schema of this representation of an object.",
+        }
+        props["kind"] = {
+            "type": "string",
+            "description": "Kind is a string value representing the REST resource this object represents.",
+        }
         props["metadata"] = {"description": "Standard object's metadata.", "allOf": [meta_ref]}
         name = custom_definition_name(group, version, kind)
-        out[name] = {**(body or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
-                     "properties": props, "x-kubernetes-group-version-kind": [gvk]}
+        out[name] = {
+            **(body or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
+            "properties": props,
+            "x-kubernetes-group-version-kind": [gvk],
+        }
         out[name + "List"] = {
-            "type": "object", "description": f"{kind}List is a list of {kind}",
+            "type": "object",
+            "description": f"{kind}List is a list of {kind}",
             "required": ["items"],
-            "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                           "items": {"type": "array", "items": _ref(_CUSTOM + name, v3)},
-                           "metadata": {"allOf": [_ref("ListMeta", v3)]}},
-            "x-kubernetes-group-version-kind": [{**gvk, "kind": kind + "List"}]}
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "items": {"type": "array", "items": _ref(_CUSTOM + name, v3)},
+                "metadata": {"allOf": [_ref("ListMeta", v3)]},
+            },
+            "x-kubernetes-group-version-kind": [{**gvk, "kind": kind + "List"}],
+        }
     return out
 
 
@@ -137,10 +160,15 @@ def spec_schema(spec: Spec, v3: bool = True) -> dict[str, Any]:
 
 
 _WELL_KNOWN = {
-    "Quantity": {"type": "string", "description": "Quantity is a fixed-point representation of a number "
-                 "(e.g. 100m, 1.5Gi, 2)."},
-    "IntOrString": {"type": "string", "format": "int-or-string",
-                    "description": "IntOrString holds an int or a string."},
+    "Quantity": {
+        "type": "string",
+        "description": "Quantity is a fixed-point representation of a number (e.g. 100m, 1.5Gi, 2).",
+    },
+    "IntOrString": {
+        "type": "string",
+        "format": "int-or-string",
+        "description": "IntOrString holds an int or a string.",
+    },
     "Time": {"type": "string", "format": "date-time", "description": "RFC 3339 date and time, UTC."},
     "MicroTime": {"type": "string", "format": "date-time", "description": "RFC 3339 with microseconds."},
 }
@@ -160,8 +188,10 @@ def _property(type_name: str, name: str, spec: Spec, v3: bool) -> dict[str, Any]
 
 def _definition(type_name: str, v3: bool) -> dict[str, Any]:
     spec = schema.type_spec(type_name)
-    out: dict[str, Any] = {"type": "object",
-                           "properties": {k: _property(type_name, k, v, v3) for k, v in spec.fields.items()}}
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {k: _property(type_name, k, v, v3) for k, v in spec.fields.items()},
+    }
     if type_name in DOCS:
         out["description"] = DOCS[type_name]
     if spec.required:
@@ -179,12 +209,15 @@ def _definitions(v3: bool) -> dict[str, Any]:
         defs[schema.definition_name(name)] = dict(body)
     defs.update(_custom_definitions(v3))
     defs["io.k8s.apimachinery.pkg.apis.meta.v1.Patch"] = {
-        "type": "object", "description": "Patch is provided to give a concrete name and type to the "
-        "Kubernetes PATCH request body."}
+        "type": "object",
+        "description": "Patch is provided to give a concrete name and type to the "
+        "Kubernetes PATCH request body.",
+    }
     return defs
 
 
 # --- paths ---------------------------------------------------------------------------------------
+
 
 def _param(name: str, where: str, v3: bool, type_: str = "string", required: bool = False) -> dict[str, Any]:
     p: dict[str, Any] = {"name": name, "in": where, "description": _DESCRIPTIONS.get(name, name)}
@@ -199,10 +232,24 @@ def _param(name: str, where: str, v3: bool, type_: str = "string", required: boo
 
 
 _WRITE_PARAMS = ("dryRun", "fieldManager", "fieldValidation")
-_LIST_PARAMS = ("allowWatchBookmarks", "continue", "fieldSelector", "labelSelector", "limit",
-                "resourceVersion", "resourceVersionMatch", "sendInitialEvents", "timeoutSeconds", "watch")
-_PATCH_TYPES = ("application/apply-patch+yaml", "application/json-patch+json",
-                "application/merge-patch+json", "application/strategic-merge-patch+json")
+_LIST_PARAMS = (
+    "allowWatchBookmarks",
+    "continue",
+    "fieldSelector",
+    "labelSelector",
+    "limit",
+    "resourceVersion",
+    "resourceVersionMatch",
+    "sendInitialEvents",
+    "timeoutSeconds",
+    "watch",
+)
+_PATCH_TYPES = (
+    "application/apply-patch+yaml",
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+)
 _BOOL_PARAMS = {"allowWatchBookmarks", "watch", "sendInitialEvents", "force"}
 _INT_PARAMS = {"limit", "timeoutSeconds", "gracePeriodSeconds"}
 
@@ -210,6 +257,7 @@ _INT_PARAMS = {"limit", "timeoutSeconds", "gracePeriodSeconds"}
 def _params(names: tuple[str, ...], v3: bool) -> list[dict[str, Any]]:
     def type_of(n: str) -> str:
         return "boolean" if n in _BOOL_PARAMS else "integer" if n in _INT_PARAMS else "string"
+
     return [_param(n, "query", v3, type_of(n)) for n in names]
 
 
@@ -219,9 +267,18 @@ def _op_id(action: str, r: Resource, namespaced: bool, suffix: str = "") -> str:
     return f"{action}{group}{r.version.capitalize()}{scope}{r.kind}{suffix}"
 
 
-def _operation(action: str, verb: str, r: Resource, gvk: dict[str, str], response: str, v3: bool,
-               params: tuple[str, ...] = (), body: str | None = None, namespaced: bool = True,
-               suffix: str = "") -> dict[str, Any]:
+def _operation(
+    action: str,
+    verb: str,
+    r: Resource,
+    gvk: dict[str, str],
+    response: str,
+    v3: bool,
+    params: tuple[str, ...] = (),
+    body: str | None = None,
+    namespaced: bool = True,
+    suffix: str = "",
+) -> dict[str, Any]:
     op: dict[str, Any] = {
         "tags": [f"{(r.group or 'core').split('.')[0]}_{r.version}"],
         "description": f"{action} {r.kind}{suffix}",
@@ -232,8 +289,12 @@ def _operation(action: str, verb: str, r: Resource, gvk: dict[str, str], respons
     }
     ok = _ref(response, v3) if response != "string" else {"type": "string"}
     if v3:
-        op["responses"] = {"200": {"description": "OK", "content": {
-            "application/json": {"schema": ok}, "application/yaml": {"schema": ok}}}}
+        op["responses"] = {
+            "200": {
+                "description": "OK",
+                "content": {"application/json": {"schema": ok}, "application/yaml": {"schema": ok}},
+            }
+        }
         if body is not None:
             types = _PATCH_TYPES if verb == "patch" else ("*/*",)
             op["requestBody"] = {"content": {t: {"schema": _ref(body, v3)} for t in types}, "required": True}
@@ -242,7 +303,9 @@ def _operation(action: str, verb: str, r: Resource, gvk: dict[str, str], respons
         op["consumes"] = list(_PATCH_TYPES) if verb == "patch" else ["*/*"]
         op["produces"] = ["application/json", "application/yaml"]
         if body is not None:
-            op["parameters"].insert(0, {"name": "body", "in": "body", "required": True, "schema": _ref(body, v3)})
+            op["parameters"].insert(
+                0, {"name": "body", "in": "body", "required": True, "schema": _ref(body, v3)}
+            )
     return op
 
 
@@ -263,8 +326,12 @@ def _resource_paths(r: Resource, v3: bool) -> dict[str, Any]:
     coll, item = f"{base}/{r.plural}", f"{base}/{r.plural}/{{name}}"
     W = _WRITE_PARAMS
     if r.verbs == ("create",):  # a question (access reviews, token reviews): POST and nothing else
-        return {coll: {"post": _operation("create", "post", r, gvk, K, v3, W, body=K),
-                       "parameters": _path_params(r, v3, named=False)}}
+        return {
+            coll: {
+                "post": _operation("create", "post", r, gvk, K, v3, W, body=K),
+                "parameters": _path_params(r, v3, named=False),
+            }
+        }
     paths: dict[str, Any] = {
         coll: {
             "get": _operation("list", "list", r, gvk, L, v3, _LIST_PARAMS),
@@ -275,19 +342,39 @@ def _resource_paths(r: Resource, v3: bool) -> dict[str, Any]:
             "get": _operation("read", "get", r, gvk, K, v3),
             "put": _operation("replace", "put", r, gvk, K, v3, W, body=K),
             "patch": _operation("patch", "patch", r, gvk, K, v3, (*W, "force"), body="Patch"),
-            "delete": _operation("delete", "delete", r, gvk, K, v3,
-                                 ("dryRun", "gracePeriodSeconds", "propagationPolicy"), body="DeleteOptions"),
+            "delete": _operation(
+                "delete",
+                "delete",
+                r,
+                gvk,
+                K,
+                v3,
+                ("dryRun", "gracePeriodSeconds", "propagationPolicy"),
+                body="DeleteOptions",
+            ),
             "parameters": _path_params(r, v3, named=True),
         },
     }
     if "deletecollection" in r.verbs:
-        paths[coll]["delete"] = _operation("deletecollection", "deletecollection", r, gvk, "Status", v3,
-                                           _LIST_PARAMS, body="DeleteOptions", suffix="Collection")
+        paths[coll]["delete"] = _operation(
+            "deletecollection",
+            "deletecollection",
+            r,
+            gvk,
+            "Status",
+            v3,
+            _LIST_PARAMS,
+            body="DeleteOptions",
+            suffix="Collection",
+        )
     if r.namespaced:
         all_ns = f"{r.group_version_path}/{r.plural}"
-        paths[all_ns] = {"get": _operation("list", "list", r, gvk, L, v3, _LIST_PARAMS,
-                                           namespaced=False, suffix="ForAllNamespaces"),
-                         "parameters": [_param("pretty", "query", v3)]}
+        paths[all_ns] = {
+            "get": _operation(
+                "list", "list", r, gvk, L, v3, _LIST_PARAMS, namespaced=False, suffix="ForAllNamespaces"
+            ),
+            "parameters": [_param("pretty", "query", v3)],
+        }
     for s in r.subresources:
         paths[f"{item}/{s.name}"] = _subresource_path(r, s, v3)
     return paths
@@ -296,14 +383,24 @@ def _resource_paths(r: Resource, v3: bool) -> dict[str, Any]:
 def _subresource_path(r: Resource, s: Subresource, v3: bool) -> dict[str, Any]:
     group = s.group or r.group
     gvk = {"group": group, "kind": s.kind, "version": s.version}
-    kind = s.kind if schema.kind_spec(s.kind) is not None and (r in _STATIC or s.kind == "Scale") \
+    kind = (
+        s.kind
+        if schema.kind_spec(s.kind) is not None and (r in _STATIC or s.kind == "Scale")
         else _type_name(r)
+    )
     sfx = s.name.capitalize()
     entry: dict[str, Any] = {"parameters": _path_params(r, v3, named=True)}
     if s.name == "log":
-        entry["get"] = _operation("read", "get", r, gvk, "string", v3,
-                                  ("container", "follow", "previous", "sinceSeconds", "tailLines", "timestamps"),
-                                  suffix="Log")
+        entry["get"] = _operation(
+            "read",
+            "get",
+            r,
+            gvk,
+            "string",
+            v3,
+            ("container", "follow", "previous", "sinceSeconds", "tailLines", "timestamps"),
+            suffix="Log",
+        )
         return entry
     if s.name == "exec":
         params = ("command", "container", "stdin", "stdout", "stderr", "tty")
@@ -317,12 +414,14 @@ def _subresource_path(r: Resource, s: Subresource, v3: bool) -> dict[str, Any]:
     if "update" in s.verbs:
         entry["put"] = _operation("replace", "put", r, gvk, kind, v3, _WRITE_PARAMS, body=kind, suffix=sfx)
     if "patch" in s.verbs:
-        entry["patch"] = _operation("patch", "patch", r, gvk, kind, v3, (*_WRITE_PARAMS, "force"),
-                                    body="Patch", suffix=sfx)
+        entry["patch"] = _operation(
+            "patch", "patch", r, gvk, kind, v3, (*_WRITE_PARAMS, "force"), body="Patch", suffix=sfx
+        )
     return entry
 
 
 # --- documents -----------------------------------------------------------------------------------
+
 
 def _gv_paths() -> dict[str, list[Resource]]:
     out: dict[str, list[Resource]] = {}
@@ -339,8 +438,12 @@ def v3_document(group_version_path: str) -> dict[str, Any] | None:
     paths: dict[str, Any] = {}
     for r in served:
         paths.update(_resource_paths(r, v3=True))
-    return {"openapi": "3.0.0", "info": dict(VERSION_INFO), "paths": paths,
-            "components": {"schemas": _definitions(True)}}
+    return {
+        "openapi": "3.0.0",
+        "info": dict(VERSION_INFO),
+        "paths": paths,
+        "components": {"schemas": _definitions(True)},
+    }
 
 
 @cache
@@ -356,8 +459,11 @@ def document_hash(group_version_path: str) -> str:
 
 @cache
 def v3_root() -> dict[str, Any]:
-    return {"paths": {gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash={document_hash(gv)}"}
-                      for gv in _gv_paths()}}
+    return {
+        "paths": {
+            gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash={document_hash(gv)}"} for gv in _gv_paths()
+        }
+    }
 
 
 @cache
@@ -421,11 +527,19 @@ def _yaml_scalar(value: Any) -> str:
 
 def _pb_parameter(p: dict[str, Any]) -> bytes:
     if p["in"] == "body":
-        body = _str_field(1, p.get("description", "")) + _str_field(2, p["name"]) + _str_field(3, "body") + \
-            _bool_field(4, bool(p.get("required")))
+        body = (
+            _str_field(1, p.get("description", ""))
+            + _str_field(2, p["name"])
+            + _str_field(3, "body")
+            + _bool_field(4, bool(p.get("required")))
+        )
         return _bytes_field(1, _bytes_field(1, body))
-    common = _bool_field(1, bool(p.get("required"))) + _str_field(2, p["in"]) + \
-        _str_field(3, p.get("description", "")) + _str_field(4, p["name"])
+    common = (
+        _bool_field(1, bool(p.get("required")))
+        + _str_field(2, p["in"])
+        + _str_field(3, p.get("description", ""))
+        + _str_field(4, p["name"])
+    )
     if p["in"] == "query":
         sub = _bytes_field(3, common + _str_field(6, p.get("type", "string")) + _bool_field(20, True))
     else:
@@ -440,8 +554,11 @@ def _pb_operation(op: dict[str, Any]) -> bytes:
     out += b"".join(_str_field(7, t) for t in op.get("consumes", []))
     out += b"".join(_bytes_field(8, _pb_parameter(p)) for p in op.get("parameters", []))
     responses = b"".join(
-        _bytes_field(1, _str_field(1, code) + _bytes_field(2, _bytes_field(1, _str_field(1, r.get("description", "")))))
-        for code, r in op.get("responses", {}).items())
+        _bytes_field(
+            1, _str_field(1, code) + _bytes_field(2, _bytes_field(1, _str_field(1, r.get("description", ""))))
+        )
+        for code, r in op.get("responses", {}).items()
+    )
     out += _bytes_field(9, responses)
     gvk = op.get("x-kubernetes-group-version-kind")
     if gvk:
@@ -459,7 +576,9 @@ def v2_document_protobuf() -> bytes:
     info = _str_field(1, doc["info"]["title"]) + _str_field(2, doc["info"]["version"])
     paths = b""
     for path, item in doc["paths"].items():
-        body = b"".join(_bytes_field(n, _pb_operation(item[verb])) for verb, n in _VERBS_PB.items() if verb in item)
+        body = b"".join(
+            _bytes_field(n, _pb_operation(item[verb])) for verb, n in _VERBS_PB.items() if verb in item
+        )
         body += b"".join(_bytes_field(9, _pb_parameter(p)) for p in item.get("parameters", []))
         paths += _bytes_field(2, _str_field(1, path) + _bytes_field(2, body))
     return _str_field(1, doc["swagger"]) + _bytes_field(2, info) + _bytes_field(8, paths)

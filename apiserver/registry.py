@@ -94,11 +94,18 @@ class Registry:
     async def list(self, res: Resource, namespace: str | None) -> tuple[int, list[KeyValue]]:
         revision, kvs = await self.store.list(res.storage_prefix(namespace))
         if crd_hooks.converts(res.group, res.plural):
-            kvs = [KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value)) for kv in kvs]
+            kvs = [
+                KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value)) for kv in kvs
+            ]
         return revision, kvs
 
-    async def watch(self, res: Resource, namespace: str | None, after_revision: int,
-                    trigger: tuple[Callable[[dict[str, Any]], str], str] | None = None) -> Watcher:
+    async def watch(
+        self,
+        res: Resource,
+        namespace: str | None,
+        after_revision: int,
+        trigger: tuple[Callable[[dict[str, Any]], str], str] | None = None,
+    ) -> Watcher:
         """Events on `res` (in `namespace`, or all) after a revision; CompactedError if too old.
         Values are as stored: the watch line sets a custom resource's version (crd hooks)."""
         return await self.store.watch(res.storage_prefix(namespace), after_revision, trigger)

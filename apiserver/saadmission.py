@@ -23,12 +23,26 @@ ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
 
 
 def access_volume(name: str) -> dict[str, Any]:
-    return {"name": name, "projected": {"defaultMode": 420, "sources": [
-        {"serviceAccountToken": {"expirationSeconds": TOKEN_EXPIRATION, "path": "token"}},
-        {"configMap": {"name": ROOT_CA_CONFIGMAP, "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-        {"downwardAPI": {"items": [{"path": "namespace",
-                                    "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
-    ]}}
+    return {
+        "name": name,
+        "projected": {
+            "defaultMode": 420,
+            "sources": [
+                {"serviceAccountToken": {"expirationSeconds": TOKEN_EXPIRATION, "path": "token"}},
+                {"configMap": {"name": ROOT_CA_CONFIGMAP, "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {
+                    "downwardAPI": {
+                        "items": [
+                            {
+                                "path": "namespace",
+                                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                            }
+                        ]
+                    }
+                },
+            ],
+        },
+    }
 
 
 def mount_service_account_token(pod: dict[str, Any], suffix: Callable[[], str]) -> None:
@@ -39,10 +53,16 @@ def mount_service_account_token(pod: dict[str, Any], suffix: Callable[[], str]) 
     spec["serviceAccountName"] = spec["serviceAccount"] = account
     if spec.get("automountServiceAccountToken") is False:
         return
-    containers = [c for key in ("initContainers", "containers", "ephemeralContainers")
-                  for c in spec.get(key) or [] if isinstance(c, dict)]
-    if all(any(isinstance(m, dict) and m.get("mountPath") == MOUNT_PATH for m in c.get("volumeMounts") or [])
-           for c in containers):
+    containers = [
+        c
+        for key in ("initContainers", "containers", "ephemeralContainers")
+        for c in spec.get(key) or []
+        if isinstance(c, dict)
+    ]
+    if all(
+        any(isinstance(m, dict) and m.get("mountPath") == MOUNT_PATH for m in c.get("volumeMounts") or [])
+        for c in containers
+    ):
         return
     volumes = spec.get("volumes")
     if volumes is not None and not isinstance(volumes, list):

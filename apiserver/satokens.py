@@ -47,8 +47,9 @@ def _load_or_make_key(path: Path) -> Any:
     if path.exists():
         return serialization.load_pem_private_key(path.read_bytes(), password=None)
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(pem)
@@ -65,28 +66,45 @@ class TokenIssuer:
 
         self.key = _load_or_make_key(key_path)
         self.public = self.key.public_key()
-        der = self.public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        der = self.public.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         self.kid = hashlib.sha256(der).hexdigest()[:43]
         self.issuer = issuer
         self.audiences = audiences
         # token -> (valid until (monotonic), user, "ns/account", pod uid or "")
         self._authenticated: dict[str, tuple[float, User, str, str]] = {}
 
-    def issue(self, namespace: str, sa: dict[str, Any], audiences: list[str] | None = None,
-              expiration: int = DEFAULT_EXPIRATION, bound: dict[str, Any] | None = None,
-              now: dt.datetime | None = None) -> tuple[str, dt.datetime]:
+    def issue(
+        self,
+        namespace: str,
+        sa: dict[str, Any],
+        audiences: list[str] | None = None,
+        expiration: int = DEFAULT_EXPIRATION,
+        bound: dict[str, Any] | None = None,
+        now: dt.datetime | None = None,
+    ) -> tuple[str, dt.datetime]:
         import jwt
 
         now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
         exp = now + dt.timedelta(seconds=max(MIN_EXPIRATION, min(MAX_EXPIRATION, expiration)))
         meta = sa.get("metadata") or {}
-        k8s: dict[str, Any] = {"namespace": namespace,
-                               "serviceaccount": {"name": meta.get("name"), "uid": meta.get("uid")}}
+        k8s: dict[str, Any] = {
+            "namespace": namespace,
+            "serviceaccount": {"name": meta.get("name"), "uid": meta.get("uid")},
+        }
         if bound:
             k8s[str(bound.get("kind", "Pod")).lower()] = {"name": bound.get("name"), "uid": bound.get("uid")}
-        claims = {"aud": list(audiences or self.audiences), "exp": int(exp.timestamp()), "iat": int(now.timestamp()),
-                  "nbf": int(now.timestamp()), "iss": self.issuer, "jti": str(uuid.uuid4()),
-                  "sub": f"{SA_PREFIX}{namespace}:{meta.get('name')}", "kubernetes.io": k8s}
+        claims = {
+            "aud": list(audiences or self.audiences),
+            "exp": int(exp.timestamp()),
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "iss": self.issuer,
+            "jti": str(uuid.uuid4()),
+            "sub": f"{SA_PREFIX}{namespace}:{meta.get('name')}",
+            "kubernetes.io": k8s,
+        }
         token = jwt.encode(claims, self.key, algorithm="ES256", headers={"kid": self.kid})
         return token, exp
 
@@ -95,8 +113,14 @@ class TokenIssuer:
         import jwt
 
         try:
-            claims: dict[str, Any] = jwt.decode(token, self.public, algorithms=["ES256"], audience=list(self.audiences),
-                                                issuer=self.issuer, options={"require": ["exp", "sub"]})
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.public,
+                algorithms=["ES256"],
+                audience=list(self.audiences),
+                issuer=self.issuer,
+                options={"require": ["exp", "sub"]},
+            )
         except jwt.PyJWTError:
             return None
         return claims
@@ -120,8 +144,10 @@ class TokenIssuer:
         if pod_ref and not await _alive(registry, PODS, ns, pod_ref):
             raise unauthorized()
         name = str(sa_ref.get("name") or "")
-        user = User(f"{SA_PREFIX}{ns}:{name}",
-                    ("system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"))
+        user = User(
+            f"{SA_PREFIX}{ns}:{name}",
+            ("system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"),
+        )
         if len(self._authenticated) > 10000:
             self._authenticated = {k: v for k, v in self._authenticated.items() if v[0] > now}
         until = min(now + CACHE_SECONDS, now + max(0.0, float(claims["exp"]) - time.time()))

@@ -86,7 +86,10 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
     assert NAMESPACES is not None and SERVICES is not None and ENDPOINTS is not None
     for ns in SYSTEM_NAMESPACES:
         await registry.ensure(NAMESPACES, None, {"metadata": {"name": ns}})
-    roles, bindings = by_plural(rbac_defaults.GROUP, "clusterroles"), by_plural(rbac_defaults.GROUP, "clusterrolebindings")
+    roles, bindings = (
+        by_plural(rbac_defaults.GROUP, "clusterroles"),
+        by_plural(rbac_defaults.GROUP, "clusterrolebindings"),
+    )
     assert roles is not None and bindings is not None
     for role in rbac_defaults.cluster_roles():
         await registry.ensure(roles, None, role)
@@ -186,9 +189,19 @@ async def start_private_listener(public: uvicorn.Config) -> PrivateListener | No
     """Serve `public`'s app on a private Unix socket too; None (loops use HTTPS) if that fails."""
     directory = tempfile.mkdtemp(prefix="kubelite-api-")  # mode 0700: root only
     path = os.path.join(directory, "api.sock")
-    cfg = uvicorn.Config(public.app, uds=path, loop="none", http="httptools", lifespan="off",
-                         proxy_headers=False, log_level="warning", access_log=False, timeout_graceful_shutdown=5,
-                         backlog=2048, timeout_keep_alive=60)
+    cfg = uvicorn.Config(
+        public.app,
+        uds=path,
+        loop="none",
+        http="httptools",
+        lifespan="off",
+        proxy_headers=False,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        backlog=2048,
+        timeout_keep_alive=60,
+    )
     server = uvicorn.Server(cfg)
     try:
         cfg.load()
@@ -235,7 +248,9 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         auth = load_credentials(config.data_dir, tls)
         allocator = Allocator(store, config.service_cidr)
         registry = Registry(store, allocator)
-        for attempt in range(3):  # servers starting together race on the first creates: the next pass sees them
+        for attempt in range(
+            3
+        ):  # servers starting together race on the first creates: the next pass sees them
             try:
                 await bootstrap(registry, config, allocator)
                 break
@@ -254,9 +269,16 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         await node_graph.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
         await crds.start()
-        state = State(config=config, store=store, registry=registry, auth=auth, ca_pem=tls.ca_pem(),
-                      authorizer=Authorizer(registry.rbac), tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"),
-                      node_graph=node_graph)
+        state = State(
+            config=config,
+            store=store,
+            registry=registry,
+            auth=auth,
+            ca_pem=tls.ca_pem(),
+            authorizer=Authorizer(registry.rbac),
+            tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"),
+            node_graph=node_graph,
+        )
         state.pod_proxy = pod_proxy(state)
         registry.on_removed.append(state.tokens.forget)
         uv = uvicorn.Config(

@@ -36,20 +36,30 @@ TUNNEL_PREFIX = "SPDY/3.1+"
 
 def offered_subprotocols(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
     """`X-Stream-Protocol-Version` values as the WebSocket subprotocols kubectl 1.31+ would offer."""
-    return [TUNNEL_PREFIX + v.strip() for name, value in headers if name.lower() == b"x-stream-protocol-version"
-            for v in value.decode("latin-1").split(",") if v.strip()]
+    return [
+        TUNNEL_PREFIX + v.strip()
+        for name, value in headers
+        if name.lower() == b"x-stream-protocol-version"
+        for v in value.decode("latin-1").split(",")
+        if v.strip()
+    ]
 
 
 def switching_protocols(protocol: str) -> bytes:
     stream = protocol.removeprefix(TUNNEL_PREFIX)
-    return (b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
-            b"X-Stream-Protocol-Version: " + stream.encode("latin-1") + b"\r\n\r\n")
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
+        b"X-Stream-Protocol-Version: " + stream.encode("latin-1") + b"\r\n\r\n"
+    )
 
 
 def http_head(status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
     phrase = HTTPStatus(status).phrase.encode() if status in HTTPStatus._value2member_map_ else b""
-    lines = [b"HTTP/1.1 %d %s" % (status, phrase), *(name + b": " + value for name, value in headers),
-             b"connection: close"]
+    lines = [
+        b"HTTP/1.1 %d %s" % (status, phrase),
+        *(name + b": " + value for name, value in headers),
+        b"connection: close",
+    ]
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
@@ -129,7 +139,9 @@ def http_protocol_class() -> type:
 
         def _spdy_port_forward(self) -> bool:
             # only port-forward: exec over SPDY (kubectl before 1.30) keeps its plain 400 answer
-            return self._get_upgrade() == SPDY and httptools.parse_url(self.url).path.endswith(b"/portforward")
+            return self._get_upgrade() == SPDY and httptools.parse_url(self.url).path.endswith(
+                b"/portforward"
+            )
 
         def handle_websocket_upgrade(self) -> None:
             if not self._spdy_port_forward():
@@ -137,10 +149,16 @@ def http_protocol_class() -> type:
                 return
             self.connections.discard(self)
             url = httptools.parse_url(self.url)
-            scope = {**self.scope, "type": "websocket", "path": self.root_path + _unquote(url.path),
-                     "raw_path": url.path, "query_string": url.query or b"",
-                     "subprotocols": offered_subprotocols(self.scope["headers"]),
-                     "state": self.app_state.copy(), "extensions": {"websocket.http.response": {}}}
+            scope = {
+                **self.scope,
+                "type": "websocket",
+                "path": self.root_path + _unquote(url.path),
+                "raw_path": url.path,
+                "query_string": url.query or b"",
+                "subprotocols": offered_subprotocols(self.scope["headers"]),
+                "state": self.app_state.copy(),
+                "extensions": {"websocket.http.response": {}},
+            }
             scope.pop("method", None)
             protocol = SpdyUpgrade(self.config.loaded_app, scope)
             with contextlib.suppress(Exception):

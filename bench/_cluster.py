@@ -38,8 +38,11 @@ def server(*extra: str) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
     with tempfile.TemporaryDirectory(prefix="kubelite-bench-") as d:
         data = Path(d)
         log = open(data / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-        proc = subprocess.Popen([*KUBELITE, "server", "--data-dir", str(data), "--listen",
-                                 f"127.0.0.1:{free_port()}", *extra], stdout=log, stderr=log)
+        proc = subprocess.Popen(
+            [*KUBELITE, "server", "--data-dir", str(data), "--listen", f"127.0.0.1:{free_port()}", *extra],
+            stdout=log,
+            stderr=log,
+        )
         try:
             wait_file(data / "kubeconfig.yaml", proc)
             yield data, proc
@@ -54,9 +57,27 @@ def hollow_nodes(data: Path, count: int, name: str = "hollow") -> Iterator[subpr
 
     server_url = yaml.safe_load((data / "kubeconfig.yaml").read_text())["clusters"][0]["cluster"]["server"]
     log = open(data / "agent.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([*KUBELITE, "agent", "--server", server_url, "--token-file", str(data / "node-token"),
-                             "--node-name", name, "--data-dir", str(data / "agent"), "--hollow",
-                             "--hollow-nodes", str(count), "--log-level", "WARNING"], stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [
+            *KUBELITE,
+            "agent",
+            "--server",
+            server_url,
+            "--token-file",
+            str(data / "node-token"),
+            "--node-name",
+            name,
+            "--data-dir",
+            str(data / "agent"),
+            "--hollow",
+            "--hollow-nodes",
+            str(count),
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=log,
+        stderr=log,
+    )
     try:
         yield proc
     finally:

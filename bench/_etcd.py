@@ -25,9 +25,20 @@ def etcdctl_put_rate(cluster: EtcdCluster, n: int, value: bytes, processes: int 
     env = {"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"}
 
     def put(i: int) -> None:
-        subprocess.run([ETCDCTL, f"--endpoints={cluster.endpoints}", "--command-timeout=10s",
-                        "put", f"/bench/etcdctl/{i}"], input=value, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run(
+            [
+                ETCDCTL,
+                f"--endpoints={cluster.endpoints}",
+                "--command-timeout=10s",
+                "put",
+                f"/bench/etcdctl/{i}",
+            ],
+            input=value,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     t = time.perf_counter()
     with ThreadPoolExecutor(processes) as pool:
@@ -43,9 +54,13 @@ async def _raw_creates(cluster: EtcdCluster, n: int, value: bytes, concurrency: 
     async def worker() -> None:
         while queue:
             key = b64(f"/bench/raw/{queue.pop()}")
-            resp = await client.call("/v3/kv/txn", {
-                "compare": [{"key": key, "target": "CREATE", "create_revision": "0"}],
-                "success": [{"request_put": {"key": key, "value": encoded}}]})
+            resp = await client.call(
+                "/v3/kv/txn",
+                {
+                    "compare": [{"key": key, "target": "CREATE", "create_revision": "0"}],
+                    "success": [{"request_put": {"key": key, "value": encoded}}],
+                },
+            )
             if not resp.get("succeeded"):
                 raise RuntimeError("raw create found its key taken")
 

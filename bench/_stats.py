@@ -19,8 +19,10 @@ def percentile(samples: Sequence[float], p: float) -> float:
 
 def summary_ms(samples: Sequence[float]) -> str:
     """`p50 12.3 ms  p99 40.1 ms  (n=100)` for samples in seconds."""
-    return (f"p50 {percentile(samples, 50) * 1000:7.1f} ms  p99 {percentile(samples, 99) * 1000:7.1f} ms"
-            f"  mean {statistics.fmean(samples) * 1000:7.1f} ms  (n={len(samples)})")
+    return (
+        f"p50 {percentile(samples, 50) * 1000:7.1f} ms  p99 {percentile(samples, 99) * 1000:7.1f} ms"
+        f"  mean {statistics.fmean(samples) * 1000:7.1f} ms  (n={len(samples)})"
+    )
 
 
 def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:

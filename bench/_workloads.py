@@ -47,27 +47,42 @@ class PodWatch:
                 if ev["type"] == "DELETED" or obj["metadata"].get("deletionTimestamp"):
                     self.pods.pop(name, None)
                 else:
-                    self.pods[name] = ((obj["metadata"].get("labels") or {}).get("app", ""),
-                                       obj["spec"]["containers"][0]["image"],
-                                       (obj.get("status") or {}).get("phase", ""))
+                    self.pods[name] = (
+                        (obj["metadata"].get("labels") or {}).get("app", ""),
+                        obj["spec"]["containers"][0]["image"],
+                        (obj.get("status") or {}).get("phase", ""),
+                    )
                 if done(self.pods):
                     break
         return time.monotonic() - t0
 
 
-def running(app: str, n: int, image: str = "busybox:1.35") -> Callable[[dict[str, tuple[str, str, str]]], bool]:
+def running(
+    app: str, n: int, image: str = "busybox:1.35"
+) -> Callable[[dict[str, tuple[str, str, str]]], bool]:
     """Exactly n live pods of `app`, all Running `image`."""
+
     def done(pods: dict[str, tuple[str, str, str]]) -> bool:
         mine = [p for p in pods.values() if p[0] == app]
         return len(mine) == n and all(p[1] == image and p[2] == "Running" for p in mine)
+
     return done
 
 
 def rc_body(name: str, app: str, replicas: int, image: str = "busybox:1.35") -> Obj:
-    return {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": name},
-            "spec": {"replicas": replicas, "selector": {"app": app, "v": name}, "template": {
+    return {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"app": app, "v": name},
+            "template": {
                 "metadata": {"labels": {"app": app, "v": name}},
-                "spec": {"containers": [{"name": "c", "image": image}]}}}}
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            },
+        },
+    }
 
 
 def wait_deployment_complete(c: Client, name: str, n: int, limit: float = 120) -> None:
@@ -75,8 +90,12 @@ def wait_deployment_complete(c: Client, name: str, n: int, limit: float = 120) -
     while True:
         d = c.get("deployments", name, "default")
         st = d.get("status") or {}
-        if st.get("observedGeneration", 0) >= d["metadata"].get("generation", 0) and \
-                st.get("updatedReplicas") == n and st.get("availableReplicas") == n and st.get("replicas") == n:
+        if (
+            st.get("observedGeneration", 0) >= d["metadata"].get("generation", 0)
+            and st.get("updatedReplicas") == n
+            and st.get("availableReplicas") == n
+            and st.get("replicas") == n
+        ):
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"deployment not complete: {st}")
@@ -106,9 +125,16 @@ def rc_phases(c: Client, w: PodWatch, n: int) -> dict[str, float]:
 def deployment_phases(c: Client, w: PodWatch, n: int) -> dict[str, float]:
     figures = {}
     print("Deployment: scaling up", file=sys.stderr, flush=True)
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "dep"},
-           "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "dep"}},
-                    "template": {"metadata": {"labels": {"app": "dep"}}, "spec": TEMPLATE_SPEC}}}
+    dep = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "dep"},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"app": "dep"}},
+            "template": {"metadata": {"labels": {"app": "dep"}}, "spec": TEMPLATE_SPEC},
+        },
+    }
     c.create("deployments", dep, "default")
     wait_deployment_complete(c, "dep", 0)
     t0 = time.monotonic()
@@ -119,8 +145,13 @@ def deployment_phases(c: Client, w: PodWatch, n: int) -> dict[str, float]:
     figures["dep_up"] = time.monotonic() - t0
     print("Deployment: rolling update", file=sys.stderr, flush=True)
     t0 = time.monotonic()
-    c.patch("deployments", "dep", {"spec": {"template": {"spec": {"containers": [
-        {"name": "c", "image": "busybox:latest"}]}}}}, "application/strategic-merge-patch+json", "default")
+    c.patch(
+        "deployments",
+        "dep",
+        {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox:latest"}]}}}},
+        "application/strategic-merge-patch+json",
+        "default",
+    )
     w.until(running("dep", n, "busybox:latest"))
     wait_deployment_complete(c, "dep", n)
     figures["dep_roll"] = time.monotonic() - t0
@@ -135,16 +166,29 @@ def side_by_side(c: Client, n: int, deployment_first: bool = False) -> None:
     a store that has seen the earlier one's churn)."""
     w = PodWatch(c)
     figures: dict[str, float] = {}
-    for phase in ((deployment_phases, rc_phases) if deployment_first else (rc_phases, deployment_phases)):
+    for phase in (deployment_phases, rc_phases) if deployment_first else (rc_phases, deployment_phases):
         figures.update(phase(c, w, n))
     rc_up, rc_replace = figures["rc_up"], figures["rc_replace"]
     dep_running, dep_up, dep_roll = figures["dep_running"], figures["dep_up"], figures["dep_roll"]
     order = "Deployment first" if deployment_first else "RC first"
     print(f"Deployment vs RC: {n} pods over the same hollow nodes ({order})")
-    print(table([
-        ["0 -> N pods Running", f"{n / dep_running:.0f} pods/s ({dep_running:.1f} s)", f"{n / rc_up:.0f} pods/s "
-         f"({rc_up:.1f} s)", f"{dep_running / rc_up:.2f}x"],
-        ["0 -> N Available (status)", f"{dep_up:.1f} s", "", f"{dep_up / rc_up:.2f}x"],
-        ["replace every pod", f"{dep_roll:.1f} s (rolling update, 25%/25%)",
-         f"{rc_replace:.1f} s (new RC up, old RC down)", f"{dep_roll / rc_replace:.2f}x"],
-    ], ["what", "Deployment", "RC path (same run)", "ratio (target <= 1.3x)"]))
+    print(
+        table(
+            [
+                [
+                    "0 -> N pods Running",
+                    f"{n / dep_running:.0f} pods/s ({dep_running:.1f} s)",
+                    f"{n / rc_up:.0f} pods/s ({rc_up:.1f} s)",
+                    f"{dep_running / rc_up:.2f}x",
+                ],
+                ["0 -> N Available (status)", f"{dep_up:.1f} s", "", f"{dep_up / rc_up:.2f}x"],
+                [
+                    "replace every pod",
+                    f"{dep_roll:.1f} s (rolling update, 25%/25%)",
+                    f"{rc_replace:.1f} s (new RC up, old RC down)",
+                    f"{dep_roll / rc_replace:.2f}x",
+                ],
+            ],
+            ["what", "Deployment", "RC path (same run)", "ratio (target <= 1.3x)"],
+        )
+    )

@@ -232,9 +232,13 @@ def bench_server(args: argparse.Namespace, datastore: str | None) -> dict[str, A
 def column(res: dict[str, Any]) -> list[str]:
     rate, lat = res["creates"]
     list_s, list_bytes, items = res["list"]
-    return [f"{rate:.0f}/s  {summary_ms(lat)}", f"{list_s * 1000:.0f} ms, {list_bytes / 1e6:.1f} MB ({items})",
-            summary_ms(res["get"]), f"p99 {percentile(res['steady'], 99) * 1000:.1f} ms  {summary_ms(res['steady'])}",
-            f"{res['client_cpu'] * 100:.0f}% of a core"]
+    return [
+        f"{rate:.0f}/s  {summary_ms(lat)}",
+        f"{list_s * 1000:.0f} ms, {list_bytes / 1e6:.1f} MB ({items})",
+        summary_ms(res["get"]),
+        f"p99 {percentile(res['steady'], 99) * 1000:.1f} ms  {summary_ms(res['steady'])}",
+        f"{res['client_cpu'] * 100:.0f}% of a core",
+    ]
 
 
 def main() -> int:
@@ -244,8 +248,11 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--datastore", default=None)
-    ap.add_argument("--etcd", action="store_true",
-                    help="also bench on a 3-member etcd cluster on loopback, next to etcdctl's put rate")
+    ap.add_argument(
+        "--etcd",
+        action="store_true",
+        help="also bench on a 3-member etcd cluster on loopback, next to etcdctl's put rate",
+    )
     args = ap.parse_args()
     names = [args.datastore or "sqlite (synchronous=FULL)"]
     results = [bench_server(args, args.datastore)]
@@ -257,11 +264,19 @@ def main() -> int:
         with etcd_cluster(3) as cluster:
             names.append("etcd 3.4, 3 members")
             results.append(bench_server(args, cluster.datastore_url()))
-            raw_etcd["etcdctl put, 8 processes"] = etcdctl_put_rate(cluster, min(args.n, 1000), pod_body("x" * 8))
+            raw_etcd["etcdctl put, 8 processes"] = etcdctl_put_rate(
+                cluster, min(args.n, 1000), pod_body("x" * 8)
+            )
             raw_etcd[f"raw create txns, {args.concurrency} in flight"] = raw_create_rate(
-                cluster, args.n, pod_body("x" * 8), args.concurrency)
-    labels = [f"durable creates, concurrency {args.concurrency}", "LIST all pods", "GET one pod (sequential)",
-              f"create at steady {args.rate:.0f}/s", "client CPU during the creates"]
+                cluster, args.n, pod_body("x" * 8), args.concurrency
+            )
+    labels = [
+        f"durable creates, concurrency {args.concurrency}",
+        "LIST all pods",
+        "GET one pod (sequential)",
+        f"create at steady {args.rate:.0f}/s",
+        "client CPU during the creates",
+    ]
     targets = [">= 2000/s", "<= 300 ms", "", "p99 <= 50 ms", "< 90%"]
     cols = [column(r) for r in results]
     rows = [[label, *(c[i] for c in cols), targets[i]] for i, label in enumerate(labels)]
@@ -271,8 +286,10 @@ def main() -> int:
     )
     print(table(rows, ["what", *names, "target"]))
     for label, value in raw_etcd.items():
-        print(f"etcd itself, same run and payload: {label}: {value:.0f}/s  "
-              f"(API on etcd / this = {results[-1]['creates'][0] / value:.2f})")
+        print(
+            f"etcd itself, same run and payload: {label}: {value:.0f}/s  "
+            f"(API on etcd / this = {results[-1]['creates'][0] / value:.2f})"
+        )
     try:
         from bench.storage import raw_sqlite_rates  # the storage engineer's reference figures
     except ImportError:

@@ -24,17 +24,26 @@ from bench._stats import summary_ms, table
 
 
 def ready_nodes(c: Client) -> int:
-    return sum(1 for n in c.list("nodes")["items"]
-               if any(x["type"] == "Ready" and x["status"] == "True" for x in n["status"].get("conditions") or []))
+    return sum(
+        1
+        for n in c.list("nodes")["items"]
+        if any(x["type"] == "Ready" and x["status"] == "True" for x in n["status"].get("conditions") or [])
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--nodes", type=int, default=100)
     ap.add_argument("--pods", type=int, default=3000)
-    ap.add_argument("--workload", choices=("rc", "deployment"), default="rc",
-                    help="deployment: a Deployment's scale-up and rolling update beside the RC path (bench/_workloads.py)")
-    ap.add_argument("--deployment-first", action="store_true", help="with --workload deployment: run it before the RC")
+    ap.add_argument(
+        "--workload",
+        choices=("rc", "deployment"),
+        default="rc",
+        help="deployment: a Deployment's scale-up and rolling update beside the RC path (bench/_workloads.py)",
+    )
+    ap.add_argument(
+        "--deployment-first", action="store_true", help="with --workload deployment: run it before the RC"
+    )
     args = ap.parse_args()
     with server() as (data, srv), hollow_nodes(data, args.nodes) as agent:
         c = Client(from_kubeconfig([data / "kubeconfig.yaml"]))
@@ -49,10 +58,19 @@ def main() -> None:
             side_by_side(c, args.pods, args.deployment_first)
             return
         rss_before = rss_mib(srv.pid)
-        rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "scale"},
-              "spec": {"replicas": 0, "selector": {"app": "scale"}, "template": {
-                  "metadata": {"labels": {"app": "scale"}},
-                  "spec": {"containers": [{"name": "c", "image": "busybox:1.35"}]}}}}
+        rc = {
+            "apiVersion": "v1",
+            "kind": "ReplicationController",
+            "metadata": {"name": "scale"},
+            "spec": {
+                "replicas": 0,
+                "selector": {"app": "scale"},
+                "template": {
+                    "metadata": {"labels": {"app": "scale"}},
+                    "spec": {"containers": [{"name": "c", "image": "busybox:1.35"}]},
+                },
+            },
+        }
         c.create("replicationcontrollers", rc, "default")
         rv = c.list("pods", "default")["metadata"]["resourceVersion"]
         rv_start = int(rv)
@@ -80,16 +98,31 @@ def main() -> None:
         writes = int(c.list("namespaces")["metadata"]["resourceVersion"]) - rv_start
         lat = [running[n] - parse_time(created[n]).timestamp() for n in running]
         print(f"control plane: {args.nodes} hollow nodes, RC 0 -> {args.pods} pods")
-        print(table([
-            ["pods Running", f"{len(running)} / {args.pods}", ""],
-            ["end to end", f"{len(running) / elapsed:.0f} pods/s", "target >= 500 pods/s"],
-            ["creation -> Running", summary_ms(lat) if lat else "-", "(creationTimestamp has 1 s resolution)"],
-            ["store writes", f"{writes} ({writes / max(1, len(running)):.1f} per pod)",
-             "create, binding, status, events, RC status, leases"],
-            ["CPU per pod", " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu),
-             "server / hollow agent / this client (CPU time: less noisy than pods/s on a shared machine)"],
-            ["API server RSS", f"{rss_before:.0f} MiB -> {rss_mib(srv.pid):.0f} MiB", ""],
-        ], ["what", "figure", "note"]))
+        print(
+            table(
+                [
+                    ["pods Running", f"{len(running)} / {args.pods}", ""],
+                    ["end to end", f"{len(running) / elapsed:.0f} pods/s", "target >= 500 pods/s"],
+                    [
+                        "creation -> Running",
+                        summary_ms(lat) if lat else "-",
+                        "(creationTimestamp has 1 s resolution)",
+                    ],
+                    [
+                        "store writes",
+                        f"{writes} ({writes / max(1, len(running)):.1f} per pod)",
+                        "create, binding, status, events, RC status, leases",
+                    ],
+                    [
+                        "CPU per pod",
+                        " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu),
+                        "server / hollow agent / this client (CPU time: less noisy than pods/s on a shared machine)",
+                    ],
+                    ["API server RSS", f"{rss_before:.0f} MiB -> {rss_mib(srv.pid):.0f} MiB", ""],
+                ],
+                ["what", "figure", "note"],
+            )
+        )
 
 
 if __name__ == "__main__":

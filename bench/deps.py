@@ -129,9 +129,14 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=3000, help="requests per loop")
     args = ap.parse_args()
     print(f"import time, CPU ms (median of {args.runs} fresh interpreters)")
-    pairs = [("api.client", "httpx"), ("api.client", "http.client"), ("api.aclient", "httpx"),
-             ("runtime.network.rtnl", "pyroute2"), ("runtime.network.rtnl", "pyroute2.iproute.linux"),
-             ("kubelet.grpcprobe", "grpc_health.v1.health_pb2_grpc")]
+    pairs = [
+        ("api.client", "httpx"),
+        ("api.client", "http.client"),
+        ("api.aclient", "httpx"),
+        ("runtime.network.rtnl", "pyroute2"),
+        ("runtime.network.rtnl", "pyroute2.iproute.linux"),
+        ("kubelet.grpcprobe", "grpc_health.v1.health_pb2_grpc"),
+    ]
     for ours, theirs in pairs:
         a, b = import_ms(ours, args.runs), import_ms(theirs, args.runs)
         fmt = lambda v: "not installed" if v is None else f"{v:7.1f}"  # noqa: E731

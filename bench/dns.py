@@ -31,7 +31,8 @@ from pathlib import Path
 # run as a script, this file's own directory comes first on the path and `import dns` would find
 # this very module instead of dnspython: put the repository there instead
 sys.path[:] = [str(Path(__file__).resolve().parent.parent)] + [
-    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent
+]
 
 from bench._stats import percentile, table  # noqa: E402 - after the path fix above
 
@@ -60,8 +61,10 @@ def serve(port: int, cache: bool) -> None:
         server_mod.CACHE_SIZE = 0
     services, endpoints = Informer(None, "services"), Informer(None, "endpoints")  # type: ignore[arg-type]
     for i in range(NAMES):
-        svc = {"metadata": {"name": f"svc-{i}", "namespace": "default"},
-               "spec": {"clusterIP": service_ip(i), "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}}
+        svc = {
+            "metadata": {"name": f"svc-{i}", "namespace": "default"},
+            "spec": {"clusterIP": service_ip(i), "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]},
+        }
         services._apply("ADDED", f"default/svc-{i}", svc)
 
     async def main() -> None:
@@ -97,8 +100,26 @@ def latencies(port: int, n: int, order: list[int] | None = None) -> list[float]:
 
 
 def dnsperf(port: int, seconds: float, data: Path) -> tuple[float, float, str]:
-    r = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(data), "-l", str(seconds),
-                        "-q", "100", "-c", "1"], capture_output=True, text=True, timeout=seconds + 30)
+    r = subprocess.run(
+        [
+            "dnsperf",
+            "-s",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-d",
+            str(data),
+            "-l",
+            str(seconds),
+            "-q",
+            "100",
+            "-c",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+    )
     qps = re.search(r"Queries per second:\s+([\d.]+)", r.stdout)
     avg = re.search(r"Average Latency \(s\):\s+([\d.]+)", r.stdout)
     lost = re.search(r"Queries lost:\s+(\d+ \([\d.]+%\))", r.stdout)
@@ -148,28 +169,67 @@ def main() -> int:
         conf = tmp / "dnsmasq.conf"
         conf.write_text("".join(f"host-record={name(i)},{service_ip(i)}\n" for i in range(NAMES)))
         rows = []
-        for label, cache in (("kubelite (answer cache)", True), ("kubelite (no cache)", False), ("dnsmasq", None)):
+        for label, cache in (
+            ("kubelite (answer cache)", True),
+            ("kubelite (no cache)", False),
+            ("dnsmasq", None),
+        ):
             port = free_udp_port()
             if cache is None:
-                argv = ["/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-daemon",
-                        f"--port={port}", "--listen-address=127.0.0.1", "--bind-interfaces", f"--conf-file={conf}",
-                        "--cache-size=10000", "--user=root", "--pid-file="]
+                argv = [
+                    "/usr/sbin/dnsmasq",
+                    "--keep-in-foreground",
+                    "--no-resolv",
+                    "--no-hosts",
+                    "--no-daemon",
+                    f"--port={port}",
+                    "--listen-address=127.0.0.1",
+                    "--bind-interfaces",
+                    f"--conf-file={conf}",
+                    "--cache-size=10000",
+                    "--user=root",
+                    "--pid-file=",
+                ]
             else:
                 argv = [sys.executable, __file__, "--serve", str(port), *([] if cache else ["--no-cache"])]
-            proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent)))
+            proc = subprocess.Popen(
+                argv,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent)),
+            )
             procs.append(proc)
             wait_answering(port)
             first = latencies(port, NAMES, order)  # every name once: the first ask of each
             lat = latencies(port, args.queries)
             qps, avg, lost = dnsperf(port, args.seconds, data)
-            rows.append((label, *(f"{percentile(x, q) * 1e6:.0f} us" for x in (first, lat) for q in (50, 99)),
-                         f"{qps:,.0f}", f"{avg * 1e6:.0f} us", lost))
+            rows.append(
+                (
+                    label,
+                    *(f"{percentile(x, q) * 1e6:.0f} us" for x in (first, lat) for q in (50, 99)),
+                    f"{qps:,.0f}",
+                    f"{avg * 1e6:.0f} us",
+                    lost,
+                )
+            )
             proc.terminate()
             proc.wait(10)
         print(f"DNS on loopback, {NAMES} service names, this machine ({os.cpu_count()} cores, shared)")
-        print(table(rows, ["server", "first ask p50", "p99", "repeated p50", "p99", "dnsperf q/s",
-                           "dnsperf avg latency", "lost"]))
+        print(
+            table(
+                rows,
+                [
+                    "server",
+                    "first ask p50",
+                    "p99",
+                    "repeated p50",
+                    "p99",
+                    "dnsperf q/s",
+                    "dnsperf avg latency",
+                    "lost",
+                ],
+            )
+        )
     finally:
         for proc in procs:
             if proc.poll() is None:

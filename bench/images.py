@@ -24,8 +24,10 @@ from runtime.images.base import build_base
 from runtime.images.registry import pull, push
 from tests.runtime.images.registry_fixture import run_registry
 
-HOT = ("from runtime.images import ImageStore\nfrom pathlib import Path\n"
-       "s = ImageStore(Path({root!r})); s.layer_dirs(s.get('busybox'))")
+HOT = (
+    "from runtime.images import ImageStore\nfrom pathlib import Path\n"
+    "s = ImageStore(Path({root!r})); s.layer_dirs(s.get('busybox'))"
+)
 
 
 def timed(fn: object, n: int) -> list[float]:
@@ -43,12 +45,23 @@ def main() -> None:
         src = ImageStore(tmp / "src")
         build_base(src)
         rows = []
-        rows.append(["in-process resolve + layer_dirs", summary_ms(timed(lambda: src.layer_dirs(src.get("busybox")), 200))])
+        rows.append(
+            [
+                "in-process resolve + layer_dirs",
+                summary_ms(timed(lambda: src.layer_dirs(src.get("busybox")), 200)),
+            ]
+        )
         py = sys.executable
         hot = HOT.format(root=str(tmp / "src"))
-        rows.append(["process: import + resolve + layer_dirs",
-                     summary_ms(timed(lambda: subprocess.run([py, "-c", hot], check=True), 15))])
-        rows.append(["process: python -c pass", summary_ms(timed(lambda: subprocess.run([py, "-c", "pass"]), 15))])
+        rows.append(
+            [
+                "process: import + resolve + layer_dirs",
+                summary_ms(timed(lambda: subprocess.run([py, "-c", hot], check=True), 15)),
+            ]
+        )
+        rows.append(
+            ["process: python -c pass", summary_ms(timed(lambda: subprocess.run([py, "-c", "pass"]), 15))]
+        )
         with run_registry(tmp / "registry") as reg:
             ref = f"{reg.host}/kubelite/web:1.0"
             asyncio.run(push(src, "kubelite/web:1.0", ref))
@@ -60,13 +73,27 @@ def main() -> None:
 
             rows.append(["kubelite pull (fresh store, unpacked)", summary_ms(timed(first_pull, 8))])
             again = ImageStore(tmp / "dst1")
-            rows.append(["kubelite pull (already present)",
-                         summary_ms(timed(lambda: asyncio.run(pull(again, ref)), 15))])
+            rows.append(
+                [
+                    "kubelite pull (already present)",
+                    summary_ms(timed(lambda: asyncio.run(pull(again, ref)), 15)),
+                ]
+            )
 
             def skopeo() -> None:
                 n[0] += 1
-                subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", "--src-tls-verify=false",
-                                f"docker://{ref}", f"oci:{tmp / f'sk{n[0]}'}:web"], check=True)
+                subprocess.run(
+                    [
+                        "skopeo",
+                        "--insecure-policy",
+                        "copy",
+                        "-q",
+                        "--src-tls-verify=false",
+                        f"docker://{ref}",
+                        f"oci:{tmp / f'sk{n[0]}'}:web",
+                    ],
+                    check=True,
+                )
 
             rows.append(["skopeo copy to oci: layout (reference)", summary_ms(timed(skopeo, 8))])
         print(table(rows, ["what", "time"]))

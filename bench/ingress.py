@@ -80,8 +80,13 @@ backend bench
 
 
 def kubectl(data: Path, *args: str, input: str | None = None) -> str:
-    r = subprocess.run([*KUBELITE, "kubectl", *args], capture_output=True, text=True, input=input,
-                       env={"KUBECONFIG": str(data / "server" / "kubeconfig.yaml"), "PATH": "/usr/bin:/bin"})
+    r = subprocess.run(
+        [*KUBELITE, "kubectl", *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        env={"KUBECONFIG": str(data / "server" / "kubeconfig.yaml"), "PATH": "/usr/bin:/bin"},
+    )
     if r.returncode != 0:
         raise RuntimeError(f"kubectl {' '.join(args)}: {r.stderr}")
     return r.stdout
@@ -98,7 +103,9 @@ def wait(cond: Any, timeout: float, what: str) -> Any:
 
 
 def in_node(*cmd: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["nsenter", f"--net={NETNS}", *cmd], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        ["nsenter", f"--net={NETNS}", *cmd], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def wrk(url: str, seconds: int, connections: int, host: str = "") -> dict[str, float]:
@@ -131,7 +138,9 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ingress-") as d:
         data = Path(d)
-        up = subprocess.run([*KUBELITE, "up", "--nodes", "1", "--data-dir", str(data)], capture_output=True, text=True)
+        up = subprocess.run(
+            [*KUBELITE, "up", "--nodes", "1", "--data-dir", str(data)], capture_output=True, text=True
+        )
         if up.returncode != 0:
             sys.exit(f"kubelite up failed: {up.stderr}")
         haproxy = None
@@ -140,41 +149,85 @@ def main() -> None:
 
             def ready_pods() -> list[dict[str, Any]]:
                 pods = json.loads(kubectl(data, "get", "pods", "-l", "app=bench", "-o", "json"))["items"]
-                ok = [p for p in pods if any(c["type"] == "Ready" and c["status"] == "True"
-                                             for c in p["status"].get("conditions") or [])]
+                ok = [
+                    p
+                    for p in pods
+                    if any(
+                        c["type"] == "Ready" and c["status"] == "True"
+                        for c in p["status"].get("conditions") or []
+                    )
+                ]
                 return ok if len(ok) == args.replicas else []
 
             try:
                 pods = wait(ready_pods, 120, "ready pods")
             except TimeoutError:
-                print(kubectl(data, "get", "pods", "-o", "wide"), kubectl(data, "get", "nodes"), file=sys.stderr)
+                print(
+                    kubectl(data, "get", "pods", "-o", "wide"), kubectl(data, "get", "nodes"), file=sys.stderr
+                )
                 for log in sorted((data / "logs").glob("*.log")):
                     print(f"--- {log.name}", log.read_text()[-2000:], file=sys.stderr)
                 raise
             pod_ips = [p["status"]["podIP"] for p in pods]
-            node_ip = json.loads(kubectl(data, "get", "nodes", "-o", "json"))["items"][0]["status"]["addresses"][0][
-                "address"]
+            node_ip = json.loads(kubectl(data, "get", "nodes", "-o", "json"))["items"][0]["status"][
+                "addresses"
+            ][0]["address"]
             cluster_ip = json.loads(kubectl(data, "get", "svc", "bench", "-o", "json"))["spec"]["clusterIP"]
-            wait(lambda: "bench-" in in_node("busybox", "wget", "-qO-", "--header", "Host: bench.local",
-                                             f"http://{node_ip}/").stdout, 60, "the ingress answering")
-            paths = [("pod directly (one pod)", f"http://{pod_ips[0]}:8080/", ""),
-                     ("service cluster IP (nftables)", f"http://{cluster_ip}/", ""),
-                     ("ingress: nginx on the node", f"http://{node_ip}/", "bench.local")]
+            wait(
+                lambda: (
+                    "bench-"
+                    in in_node(
+                        "busybox", "wget", "-qO-", "--header", "Host: bench.local", f"http://{node_ip}/"
+                    ).stdout
+                ),
+                60,
+                "the ingress answering",
+            )
+            paths = [
+                ("pod directly (one pod)", f"http://{pod_ips[0]}:8080/", ""),
+                ("service cluster IP (nftables)", f"http://{cluster_ip}/", ""),
+                ("ingress: nginx on the node", f"http://{node_ip}/", "bench.local"),
+            ]
             if args.haproxy:
                 cfg = data / "haproxy.cfg"
-                cfg.write_text(HAPROXY % {"port": 8081, "servers": "\n".join(
-                    f"    server p{i} {ip}:8080" for i, ip in enumerate(pod_ips))})
-                haproxy = subprocess.Popen(["nsenter", f"--net={NETNS}", "haproxy", "-db", "-f", str(cfg)],
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                wait(lambda: in_node("busybox", "wget", "-qO-", "--header", "Host: bench.local",
-                                     f"http://{node_ip}:8081/").returncode == 0, 20, "haproxy answering")
+                cfg.write_text(
+                    HAPROXY
+                    % {
+                        "port": 8081,
+                        "servers": "\n".join(f"    server p{i} {ip}:8080" for i, ip in enumerate(pod_ips)),
+                    }
+                )
+                haproxy = subprocess.Popen(
+                    ["nsenter", f"--net={NETNS}", "haproxy", "-db", "-f", str(cfg)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                wait(
+                    lambda: (
+                        in_node(
+                            "busybox",
+                            "wget",
+                            "-qO-",
+                            "--header",
+                            "Host: bench.local",
+                            f"http://{node_ip}:8081/",
+                        ).returncode
+                        == 0
+                    ),
+                    20,
+                    "haproxy answering",
+                )
                 paths.append(("same routing: HAProxy 2.6", f"http://{node_ip}:8081/", "bench.local"))
             rows = []
             for label, url, host in paths:
                 r = wrk(url, args.seconds, args.connections, host)
-                rows.append([label, f"{r['rps']:9.0f}", f"{r['p50']:7.2f}", f"{r['p99']:7.2f}", int(r["failed"])])
-            print(f"{args.replicas} pods (busybox httpd), wrk -c {args.connections} for {args.seconds} s each, "
-                  "from the node's network namespace")
+                rows.append(
+                    [label, f"{r['rps']:9.0f}", f"{r['p50']:7.2f}", f"{r['p99']:7.2f}", int(r["failed"])]
+                )
+            print(
+                f"{args.replicas} pods (busybox httpd), wrk -c {args.connections} for {args.seconds} s each, "
+                "from the node's network namespace"
+            )
             print(table(rows, ["path", "requests/s", "p50 ms", "p99 ms", "failed"]))
         finally:
             if haproxy is not None:

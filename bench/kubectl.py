@@ -48,8 +48,12 @@ def main() -> int:
         for ns in ("bench", "ours-apply", "real-apply"):
             subprocess.run([*OURS, "create", "namespace", ns], env=env, check=True, stdout=subprocess.DEVNULL)
         for i in range(20):
-            subprocess.run([*OURS, "-n", "bench", "run", f"pod-{i}", "--image=busybox"], env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [*OURS, "-n", "bench", "run", f"pod-{i}", "--image=busybox"],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         manifests = []
         for v in ("1", "2"):
             path = root / f"app-{v}.yaml"
@@ -57,9 +61,16 @@ def main() -> int:
             manifests.append(str(path))
         results = []
         for what, ours_cmd, real_cmd in (
-            ("get pods (20 pods)", [*OURS, "-n", "bench", "get", "pods"], [*real, "-n", "bench", "get", "pods"]),
-            ("apply -f (3 objects)", [*OURS, "-n", "ours-apply", "apply", "-f"],
-             [*real, "-n", "real-apply", "apply", "-f"]),
+            (
+                "get pods (20 pods)",
+                [*OURS, "-n", "bench", "get", "pods"],
+                [*real, "-n", "bench", "get", "pods"],
+            ),
+            (
+                "apply -f (3 objects)",
+                [*OURS, "-n", "ours-apply", "apply", "-f"],
+                [*real, "-n", "real-apply", "apply", "-f"],
+            ),
         ):
             samples: dict[str, list[float]] = {"ours": [], "real": []}
             for i in range(args.runs + 1):  # the first run of each warms caches and is not counted
@@ -74,7 +85,9 @@ def main() -> int:
             print(f"{what}: ours {summary_ms(samples['ours'])}")
             print(f"{what}: real {summary_ms(samples['real'])}")
         print()
-        print(table(results, ["command", "ours (median)", "real kubectl 1.33 (median)", "ratio (target <= 2x)"]))
+        print(
+            table(results, ["command", "ours (median)", "real kubectl 1.33 (median)", "ratio (target <= 2x)"])
+        )
         return 0
 
 

@@ -65,7 +65,9 @@ class _Server:
     async def gets(self, n: int) -> float:
         t = time.perf_counter()
         for i in range(n):
-            st, _ = await self.conns[0].request(b"GET", f"/api/v1/namespaces/default/pods/p-{i % self.created}".encode())
+            st, _ = await self.conns[0].request(
+                b"GET", f"/api/v1/namespaces/default/pods/p-{i % self.created}".encode()
+            )
             assert st == 200
         return n / (time.perf_counter() - t)
 
@@ -75,8 +77,9 @@ class _Server:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-async def _run(servers: dict[bool, _Server], n: int, rounds: int,
-               concurrency: int) -> dict[bool, list[tuple[float, float, float]]]:
+async def _run(
+    servers: dict[bool, _Server], n: int, rounds: int, concurrency: int
+) -> dict[bool, list[tuple[float, float, float]]]:
     for srv in servers.values():
         await srv.open(concurrency)
         await srv.creates(200)  # warm-up (imports, caches): not counted
@@ -112,18 +115,34 @@ def main() -> int:
             srv.stop()
     med = {m: tuple(statistics.median(r[i] for r in rs) for i in range(3)) for m, rs in runs.items()}
     rows = [
-        [f"durable creates/s, concurrency {args.concurrency}", f"{med[False][0]:.0f}", f"{med[True][0]:.0f}",
-         f"{med[True][0] / med[False][0]:.2f}x"],
-        ["GET one pod/s (sequential)", f"{med[False][1]:.0f}", f"{med[True][1]:.0f}",
-         f"{med[True][1] / med[False][1]:.2f}x"],
-        ["server CPU per create (ms)", f"{med[False][2]:.3f}", f"{med[True][2]:.3f}",
-         f"{med[False][2] / med[True][2]:.2f}x"],
+        [
+            f"durable creates/s, concurrency {args.concurrency}",
+            f"{med[False][0]:.0f}",
+            f"{med[True][0]:.0f}",
+            f"{med[True][0] / med[False][0]:.2f}x",
+        ],
+        [
+            "GET one pod/s (sequential)",
+            f"{med[False][1]:.0f}",
+            f"{med[True][1]:.0f}",
+            f"{med[True][1] / med[False][1]:.2f}x",
+        ],
+        [
+            "server CPU per create (ms)",
+            f"{med[False][2]:.3f}",
+            f"{med[True][2]:.3f}",
+            f"{med[False][2] / med[True][2]:.2f}x",
+        ],
     ]
-    print(f"API server with and without /metrics: {args.rounds} rounds of {args.n} creates and 1000 GETs on each of two "
-          f"servers up at once, in alternated turns; medians")
+    print(
+        f"API server with and without /metrics: {args.rounds} rounds of {args.n} creates and 1000 GETs on each of two "
+        f"servers up at once, in alternated turns; medians"
+    )
     for m in (False, True):
-        print(f"  metrics {'on ' if m else 'off'}: creates/s {[round(r[0]) for r in runs[m]]}, "
-              f"GETs/s {[round(r[1]) for r in runs[m]]}, CPU ms/create {[round(r[2], 3) for r in runs[m]]}")
+        print(
+            f"  metrics {'on ' if m else 'off'}: creates/s {[round(r[0]) for r in runs[m]]}, "
+            f"GETs/s {[round(r[1]) for r in runs[m]]}, CPU ms/create {[round(r[2], 3) for r in runs[m]]}"
+        )
     print(table(rows, ["what", "KUBELITE_METRICS=0", "metrics on", "on / off (target >= 0.95x)"]))
     return 0
 

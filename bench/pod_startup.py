@@ -35,10 +35,18 @@ BUSYBOX = "busybox:1.35"
 
 
 def pod(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"bench": "startup"}},
-            "spec": {"terminationGracePeriodSeconds": 0, "containers": [
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"bench": "startup"}},
+        "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "containers": [
                 {"name": "web", "image": WEB_IMAGE, "ports": [{"containerPort": 8080}]},
-                {"name": "sidecar", "image": BUSYBOX, "command": ["sleep", "3600"]}]}}
+                {"name": "sidecar", "image": BUSYBOX, "command": ["sleep", "3600"]},
+            ],
+        },
+    }
 
 
 def http_200(ip: str, port: int, deadline: float) -> bool:
@@ -62,8 +70,9 @@ def kubelite_rounds(n: int, data: Path) -> tuple[list[float], list[float]]:
         t0 = time.monotonic()
         c.create("pods", pod(name), "default")
         ip = ""
-        for ev in c.watch("pods", "default", resource_version=rv, field_selector=f"metadata.name={name}",
-                          timeout_seconds=60):
+        for ev in c.watch(
+            "pods", "default", resource_version=rv, field_selector=f"metadata.name={name}", timeout_seconds=60
+        ):
             st = ev["object"].get("status") or {}
             states = [cs.get("state", {}) for cs in st.get("containerStatuses") or []]
             if len(states) == 2 and all("running" in s for s in states) and st.get("podIP"):
@@ -98,15 +107,29 @@ def podman_rounds(n: int) -> list[float] | None:
         manifest = Path(d) / "pod.yaml"
         manifest.write_text(json.dumps(pod("podbench")))
         times = []
-        subprocess.run(["podman", "kube", "down", str(manifest)], env=env, capture_output=True)  # a leftover run
+        subprocess.run(
+            ["podman", "kube", "down", str(manifest)], env=env, capture_output=True
+        )  # a leftover run
         for _ in range(n):
             t0 = time.monotonic()
-            r = subprocess.run(["podman", "kube", "play", str(manifest)], env=env, capture_output=True, text=True)
+            r = subprocess.run(
+                ["podman", "kube", "play", str(manifest)], env=env, capture_output=True, text=True
+            )
             if r.returncode != 0:
                 print("podman kube play failed:", r.stderr.strip()[:300])
                 return None
-            ip = subprocess.run(["podman", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-                                 "podbench-web"], env=env, capture_output=True, text=True).stdout.strip()
+            ip = subprocess.run(
+                [
+                    "podman",
+                    "inspect",
+                    "-f",
+                    "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                    "podbench-web",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
             if ip and http_200(ip, 8080, time.monotonic() + 30):
                 times.append(time.monotonic() - t0)
             subprocess.run(["podman", "kube", "down", str(manifest)], env=env, capture_output=True)
@@ -120,7 +143,9 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as d:
         data = Path(d)
-        up = subprocess.run([*KUBELITE, "up", "--nodes", "1", "--data-dir", str(data)], capture_output=True, text=True)
+        up = subprocess.run(
+            [*KUBELITE, "up", "--nodes", "1", "--data-dir", str(data)], capture_output=True, text=True
+        )
         if up.returncode != 0:
             sys.exit(f"kubelite up failed: {up.stderr}")
         try:
@@ -128,13 +153,19 @@ def main() -> None:
         finally:
             subprocess.run([*KUBELITE, "down", "--data-dir", str(data)], capture_output=True)
     podman = podman_rounds(args.podman_rounds)
-    rows = [["kubelite: POST -> all containers running", summary_ms(running) if running else "-"],
-            ["kubelite: POST -> HTTP 200 from pod IP", summary_ms(to_http) if to_http else "-"]]
+    rows = [
+        ["kubelite: POST -> all containers running", summary_ms(running) if running else "-"],
+        ["kubelite: POST -> HTTP 200 from pod IP", summary_ms(to_http) if to_http else "-"],
+    ]
     if podman:
         rows.append(["podman kube play -> HTTP 200", summary_ms(podman)])
         with contextlib.suppress(ValueError, ZeroDivisionError):
-            rows.append(["ratio (p50 HTTP 200, kubelite / podman)",
-                         f"{percentile(to_http, 50) / percentile(podman, 50):.2f}x  (target <= 0.5x)"])
+            rows.append(
+                [
+                    "ratio (p50 HTTP 200, kubelite / podman)",
+                    f"{percentile(to_http, 50) / percentile(podman, 50):.2f}x  (target <= 0.5x)",
+                ]
+            )
     print("pod start-up, 2 containers (targets: p50 <= 200 ms, p99 <= 500 ms)")
     print(table(rows, ["what", "figure"]))
 

@@ -35,20 +35,42 @@ def setup(data: Path, bindings: int) -> str:
             c.create("namespaces", {"metadata": {"name": f"team-{i}"}})
         c.create("serviceaccounts", {"metadata": {"name": "bench"}}, "default")
         grant = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}
-        c.create("rolebindings", {"metadata": {"name": "bench-edit"}, "roleRef": grant,
-                                  "subjects": [{"kind": "ServiceAccount", "name": "bench", "namespace": "default"}]},
-                 "default")
+        c.create(
+            "rolebindings",
+            {
+                "metadata": {"name": "bench-edit"},
+                "roleRef": grant,
+                "subjects": [{"kind": "ServiceAccount", "name": "bench", "namespace": "default"}],
+            },
+            "default",
+        )
         for i in range(bindings - 1):
             ns = f"team-{i % 20}"
-            c.create("rolebindings", {"metadata": {"name": f"rb-{i}"}, "roleRef": grant, "subjects": [
-                {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": f"user-{i}"},
-                {"kind": "ServiceAccount", "name": f"sa-{i}", "namespace": ns}]}, ns)
-        answer = c.create("serviceaccounts", {"spec": {"expirationSeconds": 7200}}, "default",
-                          subresource="token", name="bench")
+            c.create(
+                "rolebindings",
+                {
+                    "metadata": {"name": f"rb-{i}"},
+                    "roleRef": grant,
+                    "subjects": [
+                        {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": f"user-{i}"},
+                        {"kind": "ServiceAccount", "name": f"sa-{i}", "namespace": ns},
+                    ],
+                },
+                ns,
+            )
+        answer = c.create(
+            "serviceaccounts",
+            {"spec": {"expirationSeconds": 7200}},
+            "default",
+            subresource="token",
+            name="bench",
+        )
         return str(answer["status"]["token"])
 
 
-async def measure(port: int, ca: Path, token: str, n: int, concurrency: int, prefix: str) -> tuple[float, list[float]]:
+async def measure(
+    port: int, ca: Path, token: str, n: int, concurrency: int, prefix: str
+) -> tuple[float, list[float]]:
     ctx = ssl.create_default_context(cafile=str(ca))
     conns = [await Conn.open("127.0.0.1", port, ctx, token) for _ in range(concurrency)]
     await creates(conns, [f"{prefix}warm-{i}" for i in range(200)])
@@ -71,14 +93,21 @@ def main() -> int:
         ca = data / "tls" / "ca.crt"
         rows: list[list[str]] = []
         results = {}
-        for who, tok in (("admin (system:masters)", admin), (f"ServiceAccount token, {args.bindings} RoleBindings", token),
-                         ("admin again", admin), ("ServiceAccount token again", token)):
+        for who, tok in (
+            ("admin (system:masters)", admin),
+            (f"ServiceAccount token, {args.bindings} RoleBindings", token),
+            ("admin again", admin),
+            ("ServiceAccount token again", token),
+        ):
             rate, lat = asyncio.run(measure(port, ca, tok, args.n, args.concurrency, f"{len(rows)}-"))
             results[who] = rate
             rows.append([who, f"{rate:,.0f}/s", summary_ms(lat)])
         print(table(rows, [f"creates through HTTPS, concurrency {args.concurrency}", "rate", "latency"]))
         admin_rate = (results["admin (system:masters)"] + results["admin again"]) / 2
-        sa_rate = (results[f"ServiceAccount token, {args.bindings} RoleBindings"] + results["ServiceAccount token again"]) / 2
+        sa_rate = (
+            results[f"ServiceAccount token, {args.bindings} RoleBindings"]
+            + results["ServiceAccount token again"]
+        ) / 2
         print(f"\nauthorized / admin throughput: {sa_rate / admin_rate:.2f}x (target >= 0.90x)")
     return 0
 

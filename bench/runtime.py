@@ -56,8 +56,13 @@ def timed(fn: Callable[[], object], n: int, warmup: int = 2) -> list[float]:
     return out
 
 
-def interleaved(commands: dict[str, list[str] | Callable[[], list[str]]], n: int, env: dict[str, str],
-                after: Callable[[str], object] = lambda name: None, warmup: int = 2) -> dict[str, list[float]]:
+def interleaved(
+    commands: dict[str, list[str] | Callable[[], list[str]]],
+    n: int,
+    env: dict[str, str],
+    after: Callable[[str], object] = lambda name: None,
+    warmup: int = 2,
+) -> dict[str, list[float]]:
     """Run each command n times, round-robin (one of each per round), so that a change in the
     machine's load (2 cores shared with others) weighs on every column alike. `after(name)` runs
     untimed after each run."""
@@ -77,8 +82,11 @@ def interleaved(commands: dict[str, list[str] | Callable[[], list[str]]], n: int
 def check_removed(root: Path) -> None:
     """Nothing of a `run --rm` container may be left once the command has returned."""
     left = [d for d in (root / "containers").iterdir() if not d.name.startswith(".")]
-    left += [Path(m.split()[4]) for m in Path("/proc/self/mountinfo").read_text().splitlines()
-             if str(root) in m.split()[4]]
+    left += [
+        Path(m.split()[4])
+        for m in Path("/proc/self/mountinfo").read_text().splitlines()
+        if str(root) in m.split()[4]
+    ]
     left += list((root / "network" / "sandboxes").glob("*.json"))
     if left:
         raise SystemExit(f"run --rm returned before its container was removed: {left}")
@@ -111,8 +119,15 @@ def raw_bundle(work: Path, store: ImageStore, ref: str, args: list[str], name: s
     image = store.get(ref)
     b = work / name
     rootfs.mount_overlay(store.layer_dirs(image), b / "upper", b / "work", b / "rootfs")
-    spec = build_spec(BundleRequest(args=args, env=[DEFAULT_PATH], rootfs=os.path.realpath(b / "rootfs"),
-                                    cgroups_path=f"/klbench/{name}", netns=netns))
+    spec = build_spec(
+        BundleRequest(
+            args=args,
+            env=[DEFAULT_PATH],
+            rootfs=os.path.realpath(b / "rootfs"),
+            cgroups_path=f"/klbench/{name}",
+            netns=netns,
+        )
+    )
     (b / "config.json").write_text(json.dumps(spec))
     return b
 
@@ -121,13 +136,26 @@ def bench_podman(work: Path, root: Path, runs: int) -> list[float] | str:
     if not shutil.which("podman"):
         return "podman not installed"
     conf = work / "containers.conf"
-    conf.write_text('[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n'
-                    '[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\nevents_logger = "file"\n'
-                    f'[network]\nnetwork_config_dir = "{work}/podman-net"\ndefault_subnet = "10.237.0.0/24"\n')
+    conf.write_text(
+        '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n'
+        '[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\nevents_logger = "file"\n'
+        f'[network]\nnetwork_config_dir = "{work}/podman-net"\ndefault_subnet = "10.237.0.0/24"\n'
+    )
     env = dict(os.environ, CONTAINERS_CONF=str(conf))
     podman = ["podman", "--root", str(work / "podman-root"), "--runroot", str(work / "podman-run")]
-    check([sys.executable, "-m", "runtime.cli", "--root", str(root), "save", "-o", str(work / "bb.tar"),
-           "busybox:latest"])
+    check(
+        [
+            sys.executable,
+            "-m",
+            "runtime.cli",
+            "--root",
+            str(root),
+            "save",
+            "-o",
+            str(work / "bb.tar"),
+            "busybox:latest",
+        ]
+    )
     check([*podman, "load", "-i", str(work / "bb.tar")], env)
     try:
         return timed(lambda: check([*podman, "run", "--rm", "busybox", "true"], env), runs)
@@ -138,9 +166,13 @@ def bench_podman(work: Path, root: Path, runs: int) -> list[float] | str:
 
 async def pod_once(rt: RealRuntime, i: int) -> tuple[float, float]:
     t0 = time.perf_counter()
-    sb = await rt.run_sandbox(SandboxConfig(name=f"bench{i}", namespace="default", uid=f"u{i}", hostname="bench"))
+    sb = await rt.run_sandbox(
+        SandboxConfig(name=f"bench{i}", namespace="default", uid=f"u{i}", hostname="bench")
+    )
     web = await rt.create_container(sb.id, ContainerConfig(name="web", image="kubelite/web:1.0"))
-    side = await rt.create_container(sb.id, ContainerConfig(name="side", image="busybox", command=["sleep", "60"]))
+    side = await rt.create_container(
+        sb.id, ContainerConfig(name="side", image="busybox", command=["sleep", "60"])
+    )
     await asyncio.gather(rt.start_container(web), rt.start_container(side))
     await asyncio.to_thread(wait_http, f"http://{sb.ip}:8080/")
     up = time.perf_counter() - t0
@@ -156,12 +188,27 @@ def raw_pod_once(work: Path, store: ImageStore, net: BridgeNetwork, i: int) -> f
     t0 = time.perf_counter()
     try:
         sbnet = net.setup(sid)
-        bundles.append(raw_bundle(work, store, "kubelite/web:1.0", ["httpd", "-f", "-p", "8080", "-h", "/www"],
-                                  f"{sid}-a", sbnet.netns_path))
+        bundles.append(
+            raw_bundle(
+                work,
+                store,
+                "kubelite/web:1.0",
+                ["httpd", "-f", "-p", "8080", "-h", "/www"],
+                f"{sid}-a",
+                sbnet.netns_path,
+            )
+        )
         bundles.append(raw_bundle(work, store, "busybox", ["sleep", "60"], f"{sid}-b", sbnet.netns_path))
-        for b in bundles:  # detached: the container keeps runc's stdio, so none of it may be a pipe we wait on
-            subprocess.run([runc, "run", "-d", "--bundle", str(b), b.name], stdin=DEVNULL, stdout=DEVNULL,
-                           stderr=DEVNULL, check=True)
+        for (
+            b
+        ) in bundles:  # detached: the container keeps runc's stdio, so none of it may be a pipe we wait on
+            subprocess.run(
+                [runc, "run", "-d", "--bundle", str(b), b.name],
+                stdin=DEVNULL,
+                stdout=DEVNULL,
+                stderr=DEVNULL,
+                check=True,
+            )
         wait_http(f"http://{sbnet.ip}:8080/")
         return time.perf_counter() - t0
     finally:
@@ -196,17 +243,21 @@ def main() -> None:
             "kubelite": [*kubelite, "run", "--rm", "busybox", "true"],
             "kubelite --net none": [*kubelite, "run", "--rm", "--net", "none", "busybox", "true"],
             "runc": lambda: [runc, "run", "--bundle", str(bundle), f"klbench-{os.getpid()}-{next(counter)}"],
-            "python": [sys.executable, "-c", "pass"]}
-        times = interleaved(runs, opts.runs, env, after=lambda name: check_removed(root) if "kubelite" in name
-                            else None)
+            "python": [sys.executable, "-c", "pass"],
+        }
+        times = interleaved(
+            runs, opts.runs, env, after=lambda name: check_removed(root) if "kubelite" in name else None
+        )
         rootfs.unmount(bundle / "rootfs")
         pm = bench_podman(work, root, max(5, opts.runs // 2)) if not opts.no_podman else "skipped"
         kl, raw = times["kubelite"], times["runc"]
-        rows += [("kubelite runtime run --rm busybox true (returns after removal)", summary_ms(kl)),
-                 ("  ... --net none", summary_ms(times["kubelite --net none"])),
-                 ("raw runc run (prepared bundle; deletes before exit)", summary_ms(raw)),
-                 ("podman run --rm busybox true", pm if isinstance(pm, str) else summary_ms(pm)),
-                 ("python3 -c pass (interpreter floor)", summary_ms(times["python"]))]
+        rows += [
+            ("kubelite runtime run --rm busybox true (returns after removal)", summary_ms(kl)),
+            ("  ... --net none", summary_ms(times["kubelite --net none"])),
+            ("raw runc run (prepared bundle; deletes before exit)", summary_ms(raw)),
+            ("podman run --rm busybox true", pm if isinstance(pm, str) else summary_ms(pm)),
+            ("python3 -c pass (interpreter floor)", summary_ms(times["python"])),
+        ]
 
         rt = RealRuntime(root / "rt", network=net, image_root=root)
 
@@ -216,13 +267,17 @@ def main() -> None:
 
         pod = asyncio.run(pods())
         raw_pod = [raw_pod_once(work, store, net, i) for i in range(opts.pod_runs)]
-        rows += [("pod sandbox + 2 containers -> HTTP 200 (RealRuntime)", summary_ms([p[0] for p in pod])),
-                 ("  remove_sandbox (2 containers)", summary_ms([p[1] for p in pod])),
-                 ("raw floor: netns+veth + 2x runc run -d -> HTTP 200", summary_ms(raw_pod))]
+        rows += [
+            ("pod sandbox + 2 containers -> HTTP 200 (RealRuntime)", summary_ms([p[0] for p in pod])),
+            ("  remove_sandbox (2 containers)", summary_ms([p[1] for p in pod])),
+            ("raw floor: netns+veth + 2x runc run -d -> HTTP 200", summary_ms(raw_pod)),
+        ]
         print(table(rows, ("what", "figures")))
-        verdict = [f"run --rm median {percentile(kl, 50) * 1000:.0f} ms (target <= 100), raw runc run "
-                   f"{percentile(raw, 50) * 1000:.0f} ms in the same run: {percentile(kl, 50) / percentile(raw, 50):.1f}x",
-                   f"pod to HTTP 200 median {percentile([p[0] for p in pod], 50) * 1000:.0f} ms (target <= 150)"]
+        verdict = [
+            f"run --rm median {percentile(kl, 50) * 1000:.0f} ms (target <= 100), raw runc run "
+            f"{percentile(raw, 50) * 1000:.0f} ms in the same run: {percentile(kl, 50) / percentile(raw, 50):.1f}x",
+            f"pod to HTTP 200 median {percentile([p[0] for p in pod], 50) * 1000:.0f} ms (target <= 150)",
+        ]
         print("\n".join(verdict))
     finally:
         from runtime.containers.service import Containers

@@ -61,7 +61,9 @@ def sandbox_network(net: BridgeNetwork, bridge: str, runs: int) -> list[tuple[st
         ns, veth = f"klbops-raw-{os.getpid()}-{n}", f"klbr{os.getpid() % 10000}x{n}"[:15]
         t = time.perf_counter()
         check([ip, "netns", "add", ns])
-        check([ip, "link", "add", veth, "master", bridge, "type", "veth", "peer", "name", "eth0", "netns", ns])
+        check(
+            [ip, "link", "add", veth, "master", bridge, "type", "veth", "peer", "name", "eth0", "netns", ns]
+        )
         check([ip, "netns", "del", ns])
         return time.perf_counter() - t
 
@@ -72,21 +74,27 @@ def sandbox_network(net: BridgeNetwork, bridge: str, runs: int) -> list[tuple[st
     for _ in range(runs):
         mine.append(ours())
         theirs.append(raw())
-    return [("sandbox network up + down (BridgeNetwork, in-process)", summary_ms(mine)),
-            ("  reference: 3 `ip` processes (netns add, veth on the bridge, netns del)", summary_ms(theirs))]
+    return [
+        ("sandbox network up + down (BridgeNetwork, in-process)", summary_ms(mine)),
+        ("  reference: 3 `ip` processes (netns add, veth on the bridge, netns del)", summary_ms(theirs)),
+    ]
 
 
 async def sandbox_and_exec(rt: RealRuntime, runs: int) -> list[tuple[str, str]]:
     ups = []
     for i in range(runs + 2):
         t = time.perf_counter()
-        sb = await rt.run_sandbox(SandboxConfig(name=f"ops{i}", namespace="bench", uid=f"ops-{os.getpid()}-{i}",
-                                                hostname="ops"))
+        sb = await rt.run_sandbox(
+            SandboxConfig(name=f"ops{i}", namespace="bench", uid=f"ops-{os.getpid()}-{i}", hostname="ops")
+        )
         await rt.remove_sandbox(sb.id)
         ups.append(time.perf_counter() - t)
-    sb = await rt.run_sandbox(SandboxConfig(name="ops-exec", namespace="bench", uid=f"ops-exec-{os.getpid()}",
-                                            hostname="ops"))
-    cid = await rt.create_container(sb.id, ContainerConfig(name="sleeper", image="busybox", command=["sleep", "300"]))
+    sb = await rt.run_sandbox(
+        SandboxConfig(name="ops-exec", namespace="bench", uid=f"ops-exec-{os.getpid()}", hostname="ops")
+    )
+    cid = await rt.create_container(
+        sb.id, ContainerConfig(name="sleeper", image="busybox", command=["sleep", "300"])
+    )
     await rt.start_container(cid)
     runc = shutil.which("runc") or "runc"
     mine, theirs = [], []
@@ -103,38 +111,72 @@ async def sandbox_and_exec(rt: RealRuntime, runs: int) -> list[tuple[str, str]]:
             mine.append(elapsed)
             theirs.append(raw)
     await rt.remove_sandbox(sb.id)
-    return [("RealRuntime run_sandbox + remove_sandbox (network, records, /etc files)", summary_ms(ups[2:])),
-            ("RealRuntime.exec_sync(true) (in-process, as the kubelet)", summary_ms(mine)),
-            ("  reference: runc exec <id> true", summary_ms(theirs))]
+    return [
+        ("RealRuntime run_sandbox + remove_sandbox (network, records, /etc files)", summary_ms(ups[2:])),
+        ("RealRuntime.exec_sync(true) (in-process, as the kubelet)", summary_ms(mine)),
+        ("  reference: runc exec <id> true", summary_ms(theirs)),
+    ]
 
 
-def cli_exec_and_logs(kubelite: list[str], root: Path, env: dict[str, str], runs: int) -> list[tuple[str, str]]:
+def cli_exec_and_logs(
+    kubelite: list[str], root: Path, env: dict[str, str], runs: int
+) -> list[tuple[str, str]]:
     runc = shutil.which("runc") or "runc"
-    cid = subprocess.run([*kubelite, "run", "-d", "--name", "ops-exec", "busybox", "sleep", "300"], env=env,
-                         capture_output=True, text=True, check=True).stdout.strip()
-    logs_id = subprocess.run([*kubelite, "run", "-d", "--name", "ops-logs", "busybox", "sh", "-c",
-                              f"seq {WANT_LOG_LINES}; sleep 300"], env=env, capture_output=True, text=True,
-                             check=True).stdout.strip()
+    cid = subprocess.run(
+        [*kubelite, "run", "-d", "--name", "ops-exec", "busybox", "sleep", "300"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    logs_id = subprocess.run(
+        [
+            *kubelite,
+            "run",
+            "-d",
+            "--name",
+            "ops-logs",
+            "busybox",
+            "sh",
+            "-c",
+            f"seq {WANT_LOG_LINES}; sleep 300",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     log = root / "containers" / logs_id / "ctr.log"
     deadline = time.monotonic() + 10
-    while log.read_bytes().count(b"\n") < WANT_LOG_LINES:  # the container is still writing: poll with a deadline
+    while (
+        log.read_bytes().count(b"\n") < WANT_LOG_LINES
+    ):  # the container is still writing: poll with a deadline
         if time.monotonic() > deadline:
             raise SystemExit(f"{log} never reached {WANT_LOG_LINES} lines")
         time.sleep(0.01)
-    out = subprocess.run([*kubelite, "logs", "--tail", "10", "ops-logs"], env=env, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [*kubelite, "logs", "--tail", "10", "ops-logs"], env=env, capture_output=True, text=True, check=True
+    ).stdout
     if out.split() != [str(n) for n in range(WANT_LOG_LINES - 9, WANT_LOG_LINES + 1)]:
         raise SystemExit(f"logs --tail 10 printed {out!r}")
-    times = interleaved({"exec": [*kubelite, "exec", "ops-exec", "true"],
-                         "runc exec": [runc, "exec", cid, "true"],
-                         "logs": [*kubelite, "logs", "--tail", "10", "ops-logs"],
-                         "tail": ["tail", "-n", "10", str(log)],
-                         "python": [sys.executable, "-c", "pass"]}, runs, env)
-    return [("kubelite runtime exec <name> true (CLI process)", summary_ms(times["exec"])),
-            ("  reference: runc exec <id> true", summary_ms(times["runc exec"])),
-            (f"kubelite runtime logs --tail 10 (of {WANT_LOG_LINES} CRI lines)", summary_ms(times["logs"])),
-            ("  reference: tail -n 10 of the log file (no parsing)", summary_ms(times["tail"])),
-            ("python3 -c pass (interpreter floor)", summary_ms(times["python"]))]
+    times = interleaved(
+        {
+            "exec": [*kubelite, "exec", "ops-exec", "true"],
+            "runc exec": [runc, "exec", cid, "true"],
+            "logs": [*kubelite, "logs", "--tail", "10", "ops-logs"],
+            "tail": ["tail", "-n", "10", str(log)],
+            "python": [sys.executable, "-c", "pass"],
+        },
+        runs,
+        env,
+    )
+    return [
+        ("kubelite runtime exec <name> true (CLI process)", summary_ms(times["exec"])),
+        ("  reference: runc exec <id> true", summary_ms(times["runc exec"])),
+        (f"kubelite runtime logs --tail 10 (of {WANT_LOG_LINES} CRI lines)", summary_ms(times["logs"])),
+        ("  reference: tail -n 10 of the log file (no parsing)", summary_ms(times["tail"])),
+        ("python3 -c pass (interpreter floor)", summary_ms(times["python"])),
+    ]
 
 
 def main() -> None:

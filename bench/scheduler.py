@@ -30,35 +30,69 @@ from bench._stats import summary_ms, table
 
 
 def node(i: int) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"bench-node-{i:03d}"},
-            "status": {"capacity": {"cpu": "32", "memory": "128Gi", "pods": "110"},
-                       "allocatable": {"cpu": "32", "memory": "128Gi", "pods": "110"}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": f"bench-node-{i:03d}"},
+        "status": {
+            "capacity": {"cpu": "32", "memory": "128Gi", "pods": "110"},
+            "allocatable": {"cpu": "32", "memory": "128Gi", "pods": "110"},
+        },
+    }
 
 
 def rc(n: int) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "bench"},
-            "spec": {"replicas": n, "selector": {"app": "bench"},
-                     "template": {"metadata": {"labels": {"app": "bench"}},
-                                  "spec": {"containers": [{"name": "c", "image": "busybox:1",
-                                                           "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "bench"},
+        "spec": {
+            "replicas": n,
+            "selector": {"app": "bench"},
+            "template": {
+                "metadata": {"labels": {"app": "bench"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "busybox:1",
+                            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+                        }
+                    ]
+                },
+            },
+        },
+    }
 
 
 async def post_nodes(c: AsyncClient, count: int) -> None:
     now = jsonutil.now_str()
-    ready = [{"type": "Ready", "status": "True", "reason": "KubeletReady", "lastHeartbeatTime": now,
-              "lastTransitionTime": now}]
+    ready = [
+        {
+            "type": "Ready",
+            "status": "True",
+            "reason": "KubeletReady",
+            "lastHeartbeatTime": now,
+            "lastTransitionTime": now,
+        }
+    ]
 
     async def one(i: int) -> None:
         body = node(i)
         await c.create("nodes", body)
-        await c.patch("nodes", body["metadata"]["name"], {"status": {**body["status"], "conditions": ready}},
-                      subresource="status")
+        await c.patch(
+            "nodes",
+            body["metadata"]["name"],
+            {"status": {**body["status"], "conditions": ready}},
+            subresource="status",
+        )
 
     await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def measure(kubeconfig: Path, nodes: int, pods: int, timeout: float,
-                  start_scheduler: Callable[[], None] | None = None) -> dict[str, Any]:
+async def measure(
+    kubeconfig: Path, nodes: int, pods: int, timeout: float, start_scheduler: Callable[[], None] | None = None
+) -> dict[str, Any]:
     """With `start_scheduler`, all pods are created first and the scheduler started after."""
     c = AsyncClient(from_kubeconfig([kubeconfig]), max_connections=50)
     await post_nodes(c, nodes)
@@ -102,12 +136,17 @@ async def measure(kubeconfig: Path, nodes: int, pods: int, timeout: float,
     first, last = min(created.values(), default=t0), max(bound.values(), default=t0)
     first_bound = min(bound.values(), default=t0)
     last_created = max(created.values(), default=t0)
-    return {"bound": len(bound), "created": len(created), "lat": lat,
-            "create_rate": len(created) / (last_created - first) if last_created > first else 0.0,
-            "rate": len(bound) / (last - first) if last > first else 0.0,
-            "end_to_end": len(bound) / (last - t0) if last > t0 else 0.0, "wall": last - t0,
-            "bind_rate": len(bound) / (last - first_bound) if last > first_bound else 0.0,
-            "from_start": len(bound) / (last - sched_start) if last > sched_start else 0.0}
+    return {
+        "bound": len(bound),
+        "created": len(created),
+        "lat": lat,
+        "create_rate": len(created) / (last_created - first) if last_created > first else 0.0,
+        "rate": len(bound) / (last - first) if last > first else 0.0,
+        "end_to_end": len(bound) / (last - t0) if last > t0 else 0.0,
+        "wall": last - t0,
+        "bind_rate": len(bound) / (last - first_bound) if last > first_bound else 0.0,
+        "from_start": len(bound) / (last - sched_start) if last > sched_start else 0.0,
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -124,8 +163,11 @@ def main() -> None:
     ap.add_argument("--pods", type=int, default=3000)
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--in-server", action="store_true", help="run the loops inside the API server's process")
-    ap.add_argument("--pending-first", action="store_true",
-                    help="create all pods first, then start the scheduler: its own binding rate")
+    ap.add_argument(
+        "--pending-first",
+        action="store_true",
+        help="create all pods first, then start the scheduler: its own binding rate",
+    )
     args = ap.parse_args()
     extra = () if args.in_server else ("--no-controllers", "--no-scheduler")
     cpu: list[list[str]] = []
@@ -135,8 +177,13 @@ def main() -> None:
 
         def start(cmd: str) -> None:
             log = open(data / f"{cmd}.log", "wb")  # noqa: SIM115 - lives as long as the process
-            procs.append(subprocess.Popen([*KUBELITE, cmd, "--kubeconfig", str(kubeconfig),
-                                           "--leader-elect=false"], stdout=log, stderr=log))
+            procs.append(
+                subprocess.Popen(
+                    [*KUBELITE, cmd, "--kubeconfig", str(kubeconfig), "--leader-elect=false"],
+                    stdout=log,
+                    stderr=log,
+                )
+            )
 
         if not args.in_server:
             start("controller-manager")
@@ -153,17 +200,22 @@ def main() -> None:
                 stop(p)
     mode = "in the server's process" if args.in_server else "controller-manager + scheduler processes"
     print(f"scheduler bench: {args.nodes} nodes, RC of {args.pods} pods, {mode}")
-    print(table([
-        ["pods bound", f"{r['bound']}/{args.pods}"],
-        ["scheduled pods/s (first creation -> last binding)", f"{r['rate']:.0f}"],
-        ["binding pods/s (first binding -> last binding)", f"{r['bind_rate']:.0f}"],
-        ["pods/s from scheduler start (process start incl.)", f"{r['from_start']:.0f}"],
-        ["created pods/s (replication controller)", f"{r['create_rate']:.0f}"],
-        ["end to end pods/s (RC created -> last binding)", f"{r['end_to_end']:.0f}"],
-        ["wall time", f"{r['wall']:.2f} s"],
-        ["creation -> binding", summary_ms(r["lat"]) if r["lat"] else "n/a"],
-        *cpu,
-    ], ["figure", "value"]))
+    print(
+        table(
+            [
+                ["pods bound", f"{r['bound']}/{args.pods}"],
+                ["scheduled pods/s (first creation -> last binding)", f"{r['rate']:.0f}"],
+                ["binding pods/s (first binding -> last binding)", f"{r['bind_rate']:.0f}"],
+                ["pods/s from scheduler start (process start incl.)", f"{r['from_start']:.0f}"],
+                ["created pods/s (replication controller)", f"{r['create_rate']:.0f}"],
+                ["end to end pods/s (RC created -> last binding)", f"{r['end_to_end']:.0f}"],
+                ["wall time", f"{r['wall']:.2f} s"],
+                ["creation -> binding", summary_ms(r["lat"]) if r["lat"] else "n/a"],
+                *cpu,
+            ],
+            ["figure", "value"],
+        )
+    )
     rate = r["bind_rate"] if args.pending_first else r["rate"]
     print("target: >= 500 pods/s", "MET" if rate >= 500 else "NOT MET")
 

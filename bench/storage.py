@@ -34,32 +34,60 @@ def sample_pod(i: int) -> dict[str, Any]:
     """A pod as the API server stores it (~1.5 KB serialised)."""
     name = f"bench-{i:06d}"
     return {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {
-            "name": name, "namespace": "default", "uid": f"6a1f0c2e-0000-4000-8000-{i:012d}",
-            "creationTimestamp": "2026-01-01T00:00:00Z", "generation": 1,
+            "name": name,
+            "namespace": "default",
+            "uid": f"6a1f0c2e-0000-4000-8000-{i:012d}",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "generation": 1,
             "labels": {"app": "bench", "tier": "backend", "release": "stable", "shard": str(i % 16)},
             "annotations": {"kubelite.io/note": "x" * 200},
-            "managedFields": [{"manager": "bench", "operation": "Update", "apiVersion": "v1",
-                               "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1",
-                               "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}}}}],
+            "managedFields": [
+                {
+                    "manager": "bench",
+                    "operation": "Update",
+                    "apiVersion": "v1",
+                    "time": "2026-01-01T00:00:00Z",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}}},
+                }
+            ],
         },
         "spec": {
-            "containers": [{
-                "name": "app", "image": "docker.io/library/busybox:1.36",
-                "command": ["sh", "-c", "while true; do echo hello; sleep 10; done"],
-                "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-                "env": [{"name": f"VAR_{k}", "value": f"value-{k}"} for k in range(6)],
-                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
-                              "limits": {"cpu": "500m", "memory": "128Mi"}},
-                "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-                "imagePullPolicy": "IfNotPresent",
-            }],
-            "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
-            "serviceAccountName": "default", "schedulerName": "default-scheduler",
-            "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
-                             "effect": "NoExecute", "tolerationSeconds": 300}],
-            "priority": 0, "enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority",
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "docker.io/library/busybox:1.36",
+                    "command": ["sh", "-c", "while true; do echo hello; sleep 10; done"],
+                    "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+                    "env": [{"name": f"VAR_{k}", "value": f"value-{k}"} for k in range(6)],
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "64Mi"},
+                        "limits": {"cpu": "500m", "memory": "128Mi"},
+                    },
+                    "terminationMessagePath": "/dev/termination-log",
+                    "terminationMessagePolicy": "File",
+                    "imagePullPolicy": "IfNotPresent",
+                }
+            ],
+            "restartPolicy": "Always",
+            "terminationGracePeriodSeconds": 30,
+            "dnsPolicy": "ClusterFirst",
+            "serviceAccountName": "default",
+            "schedulerName": "default-scheduler",
+            "tolerations": [
+                {
+                    "key": "node.kubernetes.io/not-ready",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 300,
+                }
+            ],
+            "priority": 0,
+            "enableServiceLinks": True,
+            "preemptionPolicy": "PreemptLowerPriority",
         },
         "status": {"phase": "Pending", "qosClass": "Burstable"},
     }
@@ -73,7 +101,9 @@ def _raw_db(path: str) -> sqlite3.Connection:
     return conn
 
 
-def raw_sqlite_rates(n: int, payload: bytes, batch: int = 100, single_n: int | None = None) -> dict[str, float]:
+def raw_sqlite_rates(
+    n: int, payload: bytes, batch: int = 100, single_n: int | None = None
+) -> dict[str, float]:
     """Rows/s of plain stdlib sqlite3 inserts of `payload` (WAL, synchronous=FULL), on a temp
     file next to the working directory's disk: one row per transaction (`single_per_s`, over
     `single_n` rows, default min(n, 2000) as each costs an fsync) and `batch` rows per
@@ -93,8 +123,10 @@ def raw_sqlite_rates(n: int, payload: bytes, batch: int = 100, single_n: int | N
         t0 = time.perf_counter()
         for start in range(0, n, batch):
             conn.execute("BEGIN")
-            conn.executemany("INSERT INTO kv VALUES (?, ?)",
-                             [(f"/registry/pods/default/p{i}", payload) for i in range(start, min(n, start + batch))])
+            conn.executemany(
+                "INSERT INTO kv VALUES (?, ?)",
+                [(f"/registry/pods/default/p{i}", payload) for i in range(start, min(n, start + batch))],
+            )
             conn.execute("COMMIT")
         out["batch_per_s"] = n / (time.perf_counter() - t0)
         conn.close()
@@ -132,9 +164,16 @@ async def store_rates(url: str, n: int, concurrency: int) -> dict[str, Any]:
             t = time.perf_counter()
             await store.get(f"/registry/pods/default/{pods[i]['metadata']['name']}")
             get_lat.append(time.perf_counter() - t)
-        return {"rate": n / elapsed, "latencies": latencies, "transactions": stats.transactions,
-                "writes": stats.writes, "list_s": min(list_times), "list_n": len(items),
-                "list_bytes": sum(len(kv.value) for kv in items), "get_latencies": get_lat}
+        return {
+            "rate": n / elapsed,
+            "latencies": latencies,
+            "transactions": stats.transactions,
+            "writes": stats.writes,
+            "list_s": min(list_times),
+            "list_n": len(items),
+            "list_bytes": sum(len(kv.value) for kv in items),
+            "get_latencies": get_lat,
+        }
     finally:
         await store.close()
 
@@ -150,21 +189,40 @@ def main(argv: list[str] | None = None) -> int:
         url = args.datastore or f"sqlite:///{d}/state.db"
         s = asyncio.run(store_rates(url, args.n, args.concurrency))
     raw = raw_sqlite_rates(args.n, payload)
-    print(f"storage bench: {args.n} pods of {len(payload)} B, concurrency {args.concurrency}, "
-          f"{url.split(':')[0]}" + (" (WAL, synchronous=FULL)" if url.startswith("sqlite") else ""))
-    print(table([
-        ["Store.create (group commit)", f"{s['rate']:.0f}", "1.00"],
-        ["raw sqlite3, 1 row/txn", f"{raw['single_per_s']:.0f}", f"{s['rate'] / raw['single_per_s']:.2f}"],
-        ["raw sqlite3, 100 rows/txn", f"{raw['batch_per_s']:.0f}", f"{s['rate'] / raw['batch_per_s']:.2f}"],
-    ], ["writer", "rows/s", "Store / this"]))
+    print(
+        f"storage bench: {args.n} pods of {len(payload)} B, concurrency {args.concurrency}, "
+        f"{url.split(':')[0]}" + (" (WAL, synchronous=FULL)" if url.startswith("sqlite") else "")
+    )
+    print(
+        table(
+            [
+                ["Store.create (group commit)", f"{s['rate']:.0f}", "1.00"],
+                [
+                    "raw sqlite3, 1 row/txn",
+                    f"{raw['single_per_s']:.0f}",
+                    f"{s['rate'] / raw['single_per_s']:.2f}",
+                ],
+                [
+                    "raw sqlite3, 100 rows/txn",
+                    f"{raw['batch_per_s']:.0f}",
+                    f"{s['rate'] / raw['batch_per_s']:.2f}",
+                ],
+            ],
+            ["writer", "rows/s", "Store / this"],
+        )
+    )
     print(f"create latency: {summary_ms(s['latencies'])}")
-    print(f"transactions: {s['transactions']} for {s['writes']} writes "
-          f"({s['writes'] / max(1, s['transactions']):.1f} per commit)")
+    print(
+        f"transactions: {s['transactions']} for {s['writes']} writes "
+        f"({s['writes'] / max(1, s['transactions']):.1f} per commit)"
+    )
     print(f"list {s['list_n']} pods: {s['list_s'] * 1000:.1f} ms, {s['list_bytes'] / 1e6:.1f} MB")
     print(f"get latency: {summary_ms(s['get_latencies'])}")
-    print(f"targets: store creates/s well over 5000 -> {'ok' if s['rate'] >= 5000 else 'MISSED'}; "
-          f"list 5000 in tens of ms -> {'ok' if s['list_s'] < 0.1 else 'MISSED'}; "
-          f"p99 create {percentile(s['latencies'], 99) * 1000:.1f} ms")
+    print(
+        f"targets: store creates/s well over 5000 -> {'ok' if s['rate'] >= 5000 else 'MISSED'}; "
+        f"list 5000 in tens of ms -> {'ok' if s['list_s'] < 0.1 else 'MISSED'}; "
+        f"p99 create {percentile(s['latencies'], 99) * 1000:.1f} ms"
+    )
     return 0
 
 

@@ -81,7 +81,9 @@ class QueueController:
         if status == (obj.get("status") or {}):
             return
         try:
-            await client.update(resource, dict(obj, status=status), meta(obj).get("namespace"), subresource="status")
+            await client.update(
+                resource, dict(obj, status=status), meta(obj).get("namespace"), subresource="status"
+            )
         except ApiError as e:
             if e.code == 409:
                 self.queue.add_after(key, 0.05)

@@ -25,8 +25,9 @@ async def claim_pods(client: ApiClient, resource: str, owner: Obj, pods: list[Ob
     if selector is None:  # match nothing: keep only what is ours already
         return [p for p in pods if (controller_ref(p) or {}).get("uid") == uid]
     owned, adopt, release = rs.claim(owner, pods, selector)
-    owned += [p for p in pods if (controller_ref(p) or {}).get("uid") == uid and p not in owned
-              and p not in release]  # finished pods that stopped matching stay ours (kube leaves them)
+    owned += [
+        p for p in pods if (controller_ref(p) or {}).get("uid") == uid and p not in owned and p not in release
+    ]  # finished pods that stopped matching stay ours (kube leaves them)
     if adopt and await _still_there(client, resource, owner):
         for p in adopt:
             refs = [*(meta(p).get("ownerReferences") or []), history.owner_ref(owner)]
@@ -34,7 +35,9 @@ async def claim_pods(client: ApiClient, resource: str, owner: Obj, pods: list[Ob
             if adopted is not None:
                 owned.append(adopted)
     for p in release:
-        await _patch(client, p, [r for r in meta(p).get("ownerReferences") or [] if r.get("uid") != uid] or None)
+        await _patch(
+            client, p, [r for r in meta(p).get("ownerReferences") or [] if r.get("uid") != uid] or None
+        )
     return owned
 
 

@@ -23,8 +23,15 @@ log = logging.getLogger(__name__)
 class CronJobController(QueueController):
     name = "cronjob"
 
-    def __init__(self, client: ApiClient, cronjobs: Informer, jobs: Informer, events: EventRecorder,
-                 clock: Clock | None = None, workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        cronjobs: Informer,
+        jobs: Informer,
+        events: EventRecorder,
+        clock: Clock | None = None,
+        workers: int = 2,
+    ) -> None:
         super().__init__(workers)
         self.client = client
         self.cronjobs = cronjobs
@@ -50,7 +57,9 @@ class CronJobController(QueueController):
         jobs = [j for j in self.jobs.list(ns) if (controller_ref(j) or {}).get("uid") == uid]
         known = {meta(j).get("uid") for j in jobs}
         for ref in (cj.get("status") or {}).get("active") or []:
-            if ref.get("uid") not in known:  # just made, or really gone? the cache may lag: ask (as kube does)
+            if (
+                ref.get("uid") not in known
+            ):  # just made, or really gone? the cache may lag: ask (as kube does)
                 try:
                     j = await self.client.get("jobs", ref.get("name", ""), ns)
                 except ApiError as e:
@@ -74,7 +83,9 @@ class CronJobController(QueueController):
                     self.events.record(cj, "Warning", "FailedCreate", f"Error creating job: {e}")
                     raise
             else:
-                self.events.record(cj, "Normal", "SuccessfulCreate", f"Created job {meta(created).get('name')}")
+                self.events.record(
+                    cj, "Normal", "SuccessfulCreate", f"Created job {meta(created).get('name')}"
+                )
                 status["active"] = [*status.get("active", []), cd.job_ref(created)]
         await self.update_status(self.client, "cronjobs", key, cj, status)
         if plan.requeue_after is not None:
@@ -82,8 +93,9 @@ class CronJobController(QueueController):
 
     async def _delete_job(self, cj: Obj, job: Obj) -> None:
         try:
-            await self.client.delete("jobs", meta(job)["name"], meta(job).get("namespace"),
-                                     propagation_policy="Background")
+            await self.client.delete(
+                "jobs", meta(job)["name"], meta(job).get("namespace"), propagation_policy="Background"
+            )
         except ApiError as e:
             if e.code != 404:
                 raise

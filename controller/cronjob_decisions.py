@@ -46,8 +46,14 @@ def job_name(cronjob_name: str, scheduled: dt.datetime) -> str:
 
 def job_ref(job: Obj) -> Obj:
     m = meta(job)
-    return {"apiVersion": "batch/v1", "kind": "Job", "name": m.get("name"), "namespace": m.get("namespace"),
-            "uid": m.get("uid"), "resourceVersion": m.get("resourceVersion")}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "name": m.get("name"),
+        "namespace": m.get("namespace"),
+        "uid": m.get("uid"),
+        "resourceVersion": m.get("resourceVersion"),
+    }
 
 
 def job_for(cj: Obj, scheduled: dt.datetime, zone: dt.tzinfo) -> Obj:
@@ -56,10 +62,22 @@ def job_for(cj: Obj, scheduled: dt.datetime, zone: dt.tzinfo) -> Obj:
     tm = tmpl.get("metadata") or {}
     annotations = dict(tm.get("annotations") or {})
     annotations[SCHEDULED_TIMESTAMP] = scheduled.astimezone(zone).isoformat().replace("+00:00", "Z")
-    md: Obj = {"name": job_name(m.get("name", ""), scheduled), "namespace": m.get("namespace"),
-               "labels": dict(tm.get("labels") or {}), "annotations": annotations,
-               "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": m.get("name"),
-                                    "uid": m.get("uid"), "controller": True, "blockOwnerDeletion": True}]}
+    md: Obj = {
+        "name": job_name(m.get("name", ""), scheduled),
+        "namespace": m.get("namespace"),
+        "labels": dict(tm.get("labels") or {}),
+        "annotations": annotations,
+        "ownerReferences": [
+            {
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "name": m.get("name"),
+                "uid": m.get("uid"),
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ],
+    }
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": md, "spec": tmpl.get("spec") or {}}
 
 
@@ -73,8 +91,10 @@ def _finished_type(job: Obj) -> str | None:
 
 
 def _start(job: Obj) -> tuple[str, str]:
-    return (str((job.get("status") or {}).get("startTime") or meta(job).get("creationTimestamp") or ""),
-            meta(job).get("name", ""))
+    return (
+        str((job.get("status") or {}).get("startTime") or meta(job).get("creationTimestamp") or ""),
+        meta(job).get("name", ""),
+    )
 
 
 def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
@@ -88,8 +108,13 @@ def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
         if j is None:
             plan.events.append(("Normal", "MissingJob", f"Active job went missing: {ref.get('name')}"))
         elif _finished_type(j):
-            plan.events.append(("Normal", "SawCompletedJob",
-                                f"Saw completed job: {meta(j).get('name')}, status: {_finished_type(j)}"))
+            plan.events.append(
+                (
+                    "Normal",
+                    "SawCompletedJob",
+                    f"Saw completed job: {meta(j).get('name')}, status: {_finished_type(j)}",
+                )
+            )
         else:
             active.append(j)
     for j in jobs:
@@ -110,8 +135,9 @@ def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
 
     def finish() -> CronPlan:
         refs = {r.get("uid"): r for r in old.get("active") or []}  # kept as stored: no rewrite per Job update
-        status["active"] = [refs.get(meta(j).get("uid")) or job_ref(j) for j in active
-                            if j not in plan.delete_active] or None
+        status["active"] = [
+            refs.get(meta(j).get("uid")) or job_ref(j) for j in active if j not in plan.delete_active
+        ] or None
         if status["active"] is None:
             status.pop("active")
         return plan
@@ -122,16 +148,20 @@ def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
         schedule = cs.parse(str(spec.get("schedule") or ""), spec.get("timeZone"))
     except cs.ScheduleError as e:
         if "time zone" in str(e):
-            plan.events.append(("Warning", "UnknownTimeZone", f"invalid timeZone: {spec.get('timeZone')!r}: {e}"))
+            plan.events.append(
+                ("Warning", "UnknownTimeZone", f"invalid timeZone: {spec.get('timeZone')!r}: {e}")
+            )
         else:
-            plan.events.append(("Warning", "UnparseableSchedule",
-                                f"unparseable schedule: {spec.get('schedule')!r} : {e}"))
+            plan.events.append(
+                ("Warning", "UnparseableSchedule", f"unparseable schedule: {spec.get('schedule')!r} : {e}")
+            )
         return finish()
     plan.zone = schedule.zone
     if spec.get("suspend"):
         return finish()
-    earliest = jsonutil.parse_time(old.get("lastScheduleTime") or meta(cj).get("creationTimestamp")
-                                   or jsonutil.format_time(now))
+    earliest = jsonutil.parse_time(
+        old.get("lastScheduleTime") or meta(cj).get("creationTimestamp") or jsonutil.format_time(now)
+    )
     deadline = spec.get("startingDeadlineSeconds")
     if deadline is not None:
         earliest = max(earliest, now - dt.timedelta(seconds=int(deadline)))
@@ -143,12 +173,18 @@ def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
     if scheduled is None:
         return finish()
     if missed > TOO_MANY_MISSED:
-        plan.events.append(("Warning", "TooManyMissedTimes",
-                            f"too many missed start times: {missed}. Set or decrease "
-                            ".spec.startingDeadlineSeconds or check clock skew"))
+        plan.events.append(
+            (
+                "Warning",
+                "TooManyMissedTimes",
+                f"too many missed start times: {missed}. Set or decrease "
+                ".spec.startingDeadlineSeconds or check clock skew",
+            )
+        )
     if deadline is not None and scheduled + dt.timedelta(seconds=int(deadline)) < now:
-        plan.events.append(("Warning", "MissSchedule",
-                            f"Missed scheduled time to start a job: {scheduled.isoformat()}"))
+        plan.events.append(
+            ("Warning", "MissSchedule", f"Missed scheduled time to start a job: {scheduled.isoformat()}")
+        )
         return finish()
     name = job_name(meta(cj).get("name", ""), scheduled)
     if any(meta(j).get("name") == name for j in jobs):
@@ -156,8 +192,13 @@ def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
         return finish()  # this run exists already (made before a restart, or the status write was lost)
     policy = spec.get("concurrencyPolicy") or "Allow"
     if policy == "Forbid" and active:
-        plan.events.append(("Normal", "JobAlreadyActive",
-                            "Not starting job because prior execution is running and concurrency policy is Forbid"))
+        plan.events.append(
+            (
+                "Normal",
+                "JobAlreadyActive",
+                "Not starting job because prior execution is running and concurrency policy is Forbid",
+            )
+        )
         return finish()
     if policy == "Replace":
         plan.delete_active = list(active)
@@ -168,10 +209,15 @@ def decide(cj: Obj, jobs: list[Obj], now: dt.datetime) -> CronPlan:
 
 def _beyond_limits(jobs: list[Obj], spec: Obj) -> list[Obj]:
     out: list[Obj] = []
-    for kind, key, default in (("Complete", "successfulJobsHistoryLimit", 3), ("Failed", "failedJobsHistoryLimit", 1)):
+    for kind, key, default in (
+        ("Complete", "successfulJobsHistoryLimit", 3),
+        ("Failed", "failedJobsHistoryLimit", 1),
+    ):
         limit = spec.get(key)
         limit = default if limit is None else int(limit)
-        done = sorted((j for j in jobs if _finished_type(j) == kind and not meta(j).get("deletionTimestamp")),
-                      key=_start)
-        out.extend(done[:max(0, len(done) - limit)])
+        done = sorted(
+            (j for j in jobs if _finished_type(j) == kind and not meta(j).get("deletionTimestamp")),
+            key=_start,
+        )
+        out.extend(done[: max(0, len(done) - limit)])
     return out

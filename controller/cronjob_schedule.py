@@ -22,11 +22,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 UTC = dt.UTC
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+    )
+}
 _DAYS = {d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
-_DESCRIPTORS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-                "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
+_DESCRIPTORS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 # (low, high, names) per field
 _FIELDS = ((0, 59, None), (0, 23, None), (1, 31, None), (1, 12, _MONTHS), (0, 6, _DAYS))
 _EVERY = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)")
@@ -172,7 +183,7 @@ def parse(schedule: str, time_zone: str | None = None) -> Schedule:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
         raise ScheduleError(f"unknown time zone {time_zone}") from e
     if text.startswith("@every "):
-        return EverySchedule(_every(text[len("@every "):].strip()), zone)
+        return EverySchedule(_every(text[len("@every ") :].strip()), zone)
     if text.startswith("@"):
         if text not in _DESCRIPTORS:
             raise ScheduleError(f"unrecognized descriptor: {text}")
@@ -186,7 +197,9 @@ def parse(schedule: str, time_zone: str | None = None) -> Schedule:
     return CronSchedule(sets[0], sets[1], sets[2], sets[3], sets[4], day_star=day_star, zone=zone)
 
 
-def most_recent(schedule: Schedule, earliest: dt.datetime, now: dt.datetime) -> tuple[dt.datetime | None, int]:
+def most_recent(
+    schedule: Schedule, earliest: dt.datetime, now: dt.datetime
+) -> tuple[dt.datetime | None, int]:
     """(the latest run in (earliest, now], about how many runs fell in that window).
 
     The count is kube's estimate (window / the gap between the first two runs): exact for evenly

@@ -31,8 +31,17 @@ class DaemonSetController(PodOwnerController):
     name = "daemonset"
     owner_kind = "DaemonSet"
 
-    def __init__(self, client: ApiClient, daemonsets: Informer, nodes: Informer, pods: Informer,
-                 revisions: Informer, events: EventRecorder, clock: Clock | None = None, workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        daemonsets: Informer,
+        nodes: Informer,
+        pods: Informer,
+        revisions: Informer,
+        events: EventRecorder,
+        clock: Clock | None = None,
+        workers: int = 2,
+    ) -> None:
         super().__init__(client, pods, events, workers)
         self.daemonsets = daemonsets
         self.nodes = nodes
@@ -55,8 +64,11 @@ class DaemonSetController(PodOwnerController):
 
     def _node_updated(self, old: Obj, new: Obj) -> None:
         # heartbeats change only the status' times: only labels, taints and readiness matter here
-        if meta(old).get("labels") != meta(new).get("labels") or old.get("spec") != new.get("spec") or \
-                _ready(old) != _ready(new):
+        if (
+            meta(old).get("labels") != meta(new).get("labels")
+            or old.get("spec") != new.get("spec")
+            or _ready(old) != _ready(new)
+        ):
             self._all()
 
     def orphan_added(self, pod: Obj) -> None:
@@ -74,22 +86,31 @@ class DaemonSetController(PodOwnerController):
         ns = meta(ds).get("namespace")
         revisions = history.owned(ds, self.revisions.list(ns))
         cur, revisions, collision = await history.ensure_revision(self.client, ds, revisions)
-        hash_ = (meta(cur).get("labels") or {}).get(history.HASH_LABEL) or history.revision_hash(cur.get("data") or {})
+        hash_ = (meta(cur).get("labels") or {}).get(history.HASH_LABEL) or history.revision_hash(
+            cur.get("data") or {}
+        )
         pods = await claim_pods(self.client, "daemonsets", ds, self.pods.list(ns))
         now = self.clock.now()
         plan = dd.decide(ds, self.nodes.list(), pods, hash_, now)
         mono = asyncio.get_running_loop().time()
         for p in plan.failed:
             node = dd.pinned_node(p) or ""
-            self.events.record(ds, "Warning", "FailedDaemonPod",
-                               f"Found failed daemon pod {ns}/{meta(p).get('name')} on node {node}, will try to kill it")
+            self.events.record(
+                ds,
+                "Warning",
+                "FailedDaemonPod",
+                f"Found failed daemon pod {ns}/{meta(p).get('name')} on node {node}, will try to kill it",
+            )
             delay, _ = self._backoff.get((key, node), (FAILED_BACKOFF_MIN / 2, 0.0))
             delay = min(FAILED_BACKOFF_MAX, delay * 2)
             self._backoff[(key, node)] = (delay, mono + delay)
         await self.delete_pods(key, ds, plan.delete)
         # a node whose daemon pod keeps failing gets its next one after a growing pause (1 s .. 15 min)
-        waits = {n: self._backoff[(key, n)][1] - mono for n in plan.create
-                 if (key, n) in self._backoff and self._backoff[(key, n)][1] > mono}
+        waits = {
+            n: self._backoff[(key, n)][1] - mono
+            for n in plan.create
+            if (key, n) in self._backoff and self._backoff[(key, n)][1] > mono
+        }
         if waits:
             self.queue.add_after(key, min(waits.values()) + 0.05)
         await self._create(key, ds, [n for n in plan.create if n not in waits], hash_)
@@ -98,9 +119,14 @@ class DaemonSetController(PodOwnerController):
             status["collisionCount"] = collision
         await self.update_status(self.client, "daemonsets", key, ds, status)
         in_use = {meta(cur).get("name", "")} | {
-            meta(r).get("name", "") for r in revisions
-            if (meta(r).get("labels") or {}).get(history.HASH_LABEL) in {history.pod_revision(p) for p in pods}}
-        await history.prune(self.client, revisions, in_use, (ds.get("spec") or {}).get("revisionHistoryLimit"))
+            meta(r).get("name", "")
+            for r in revisions
+            if (meta(r).get("labels") or {}).get(history.HASH_LABEL)
+            in {history.pod_revision(p) for p in pods}
+        }
+        await history.prune(
+            self.client, revisions, in_use, (ds.get("spec") or {}).get("revisionHistoryLimit")
+        )
         min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
         if min_ready and status.get("numberAvailable", 0) < status.get("numberReady", 0):
             self.queue.add_after(key, 1.0)  # nothing else happens when pods become available

@@ -53,8 +53,10 @@ def daemon_tolerations(spec: Obj) -> list[Obj]:
     out = [dict(t) for t in spec.get("tolerations") or []]
     extra = [*DAEMON_TOLERATIONS, *([NETWORK_UNAVAILABLE] if spec.get("hostNetwork") else [])]
     for t in extra:
-        if not any(o.get("key") == t["key"] and o.get("effect") == t["effect"] and o.get("operator") == "Exists"
-                   for o in out):
+        if not any(
+            o.get("key") == t["key"] and o.get("effect") == t["effect"] and o.get("operator") == "Exists"
+            for o in out
+        ):
             out.append(dict(t))
     return out
 
@@ -82,7 +84,11 @@ def pinned_node(pod: Obj) -> str | None:
     na = (spec.get("affinity") or {}).get("nodeAffinity") or {}
     for t in (na.get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or []:
         for f in t.get("matchFields") or []:
-            if f.get("key") == "metadata.name" and f.get("operator") == "In" and len(f.get("values") or []) == 1:
+            if (
+                f.get("key") == "metadata.name"
+                and f.get("operator") == "In"
+                and len(f.get("values") or []) == 1
+            ):
                 return str(f["values"][0])
     return None
 
@@ -111,11 +117,17 @@ def pod_for(ds: Obj, node: str, hash_: str) -> Obj:
     tm = tmpl.get("metadata") or {}
     labels = history.with_label(tm.get("labels"), hash_)
     # the API server keeps the template's generation in an annotation (bumped on template changes only)
-    labels[GENERATION_LABEL] = str((m.get("annotations") or {}).get(TEMPLATE_GENERATION) or m.get("generation") or 1)
+    labels[GENERATION_LABEL] = str(
+        (m.get("annotations") or {}).get(TEMPLATE_GENERATION) or m.get("generation") or 1
+    )
     spec = pin_to_node(tmpl.get("spec") or {}, node)
     spec["tolerations"] = daemon_tolerations(spec)
-    md: Obj = {"generateName": f"{m.get('name')}-", "namespace": m.get("namespace"), "labels": labels,
-               "ownerReferences": [history.owner_ref(ds)]}
+    md: Obj = {
+        "generateName": f"{m.get('name')}-",
+        "namespace": m.get("namespace"),
+        "labels": labels,
+        "ownerReferences": [history.owner_ref(ds)],
+    }
     if tm.get("annotations"):
         md["annotations"] = dict(tm["annotations"])
     return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
@@ -192,8 +204,9 @@ def decide(ds: Obj, nodes: list[Obj], pods: list[Obj], hash_: str, now: dt.datet
     return plan
 
 
-def _rolling_update(plan: DaemonPlan, desired: dict[str, list[Obj]], hash_: str, ru: Obj, min_ready: int,
-                    now: dt.datetime) -> None:
+def _rolling_update(
+    plan: DaemonPlan, desired: dict[str, list[Obj]], hash_: str, ru: Obj, min_ready: int, now: dt.datetime
+) -> None:
     total = len(desired)
     max_surge = _scaled(ru.get("maxSurge"), total, 0)
     max_unavailable = _scaled(ru.get("maxUnavailable"), total, 1)
@@ -201,7 +214,9 @@ def _rolling_update(plan: DaemonPlan, desired: dict[str, list[Obj]], hash_: str,
         max_unavailable = 1
     gone = set(map(id, plan.delete))
     if max_surge == 0:
-        unavailable = sum(1 for ps in desired.values() if not any(is_available(p, min_ready, now) for p in ps))
+        unavailable = sum(
+            1 for ps in desired.values() if not any(is_available(p, min_ready, now) for p in ps)
+        )
         for node in sorted(desired):
             for p in desired[node]:
                 if history.pod_revision(p) == hash_ or id(p) in gone:
@@ -229,8 +244,9 @@ def _rolling_update(plan: DaemonPlan, desired: dict[str, list[Obj]], hash_: str,
             surging += 1
 
 
-def _status(ds: Obj, desired: dict[str, list[Obj]], misscheduled: int, hash_: str, min_ready: int,
-            now: dt.datetime) -> Obj:
+def _status(
+    ds: Obj, desired: dict[str, list[Obj]], misscheduled: int, hash_: str, min_ready: int, now: dt.datetime
+) -> Obj:
     current = ready = available = updated = 0
     for ps in desired.values():
         if not ps:
@@ -241,10 +257,15 @@ def _status(ds: Obj, desired: dict[str, list[Obj]], misscheduled: int, hash_: st
         available += is_available(newest, min_ready, now)
         updated += any(history.pod_revision(p) == hash_ for p in ps)
     old = ds.get("status") or {}
-    status: Obj = {"currentNumberScheduled": current, "numberMisscheduled": misscheduled,
-                   "desiredNumberScheduled": len(desired), "numberReady": ready,
-                   "observedGeneration": int(meta(ds).get("generation") or 0),
-                   "updatedNumberScheduled": updated, "numberAvailable": available}
+    status: Obj = {
+        "currentNumberScheduled": current,
+        "numberMisscheduled": misscheduled,
+        "desiredNumberScheduled": len(desired),
+        "numberReady": ready,
+        "observedGeneration": int(meta(ds).get("generation") or 0),
+        "updatedNumberScheduled": updated,
+        "numberAvailable": available,
+    }
     if len(desired) - available > 0:
         status["numberUnavailable"] = len(desired) - available
     if not available:

@@ -41,8 +41,15 @@ def _selector(d: Obj) -> LabelSelector | None:
 class DeploymentController(QueueController):
     name = "deployment"
 
-    def __init__(self, client: ApiClient, deployments: Informer, replicasets: Informer, pods: Informer,
-                 events: EventRecorder, workers: int = 4) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        deployments: Informer,
+        replicasets: Informer,
+        pods: Informer,
+        events: EventRecorder,
+        workers: int = 4,
+    ) -> None:
         super().__init__(workers)
         self.client = client
         self.deployments = deployments
@@ -50,7 +57,9 @@ class DeploymentController(QueueController):
         self.pods = pods
         self.events = events
         deployments.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
-        replicasets.add_handlers(self._rs_changed, lambda old, new: self._rs_updated(old, new), self._rs_changed)
+        replicasets.add_handlers(
+            self._rs_changed, lambda old, new: self._rs_updated(old, new), self._rs_changed
+        )
         pods.add_handlers(None, None, self._pod_deleted)
 
     async def run(self, *informers: Informer) -> None:
@@ -116,11 +125,18 @@ class DeploymentController(QueueController):
         d = copy.deepcopy(cached)
         selector = _selector(d)
         if selector is None or selector.empty():
-            self.events.record(d, WARNING, "SelectingAll",
-                               "This deployment is selecting all pods. A non-empty selector is required.")
-            if int((d.get("status") or {}).get("observedGeneration") or 0) < int(meta(d).get("generation") or 0):
-                await self._write_status(key, d, dict(d.get("status") or {},
-                                                      observedGeneration=meta(d).get("generation")))
+            self.events.record(
+                d,
+                WARNING,
+                "SelectingAll",
+                "This deployment is selecting all pods. A non-empty selector is required.",
+            )
+            if int((d.get("status") or {}).get("observedGeneration") or 0) < int(
+                meta(d).get("generation") or 0
+            ):
+                await self._write_status(
+                    key, d, dict(d.get("status") or {}, observedGeneration=meta(d).get("generation"))
+                )
             return
         rss = await self._claim(d, selector)
         if meta(d).get("deletionTimestamp"):
@@ -151,13 +167,19 @@ class DeploymentController(QueueController):
     async def _patch_rs_meta(self, rs: Obj, metadata: Obj) -> Obj | None:
         body = {"metadata": {**metadata, "resourceVersion": meta(rs).get("resourceVersion")}}
         try:
-            return dict(await self.client.patch("replicasets", meta(rs)["name"], body, namespace=meta(rs)["namespace"]))
+            return dict(
+                await self.client.patch(
+                    "replicasets", meta(rs)["name"], body, namespace=meta(rs)["namespace"]
+                )
+            )
         except ApiError as e:
             if e.code == 404:
                 return None
             raise
 
-    async def _rs_and_revision(self, d: Obj, rss: list[Obj], create: bool) -> tuple[Obj, Obj | None, list[Obj]]:
+    async def _rs_and_revision(
+        self, d: Obj, rss: list[Obj], create: bool
+    ) -> tuple[Obj, Obj | None, list[Obj]]:
         """getAllReplicaSetsAndSyncRevision: (deployment, new RS or None, old RSs), the new RS's
         revision and annotations brought up to date, created when `create` and missing."""
         new_rs = du.find_new_rs(d, rss)
@@ -174,8 +196,16 @@ class DeploymentController(QueueController):
                 body["spec"]["minReadySeconds"] = min_ready
                 new_rs = dict(await self.client.update("replicasets", body, meta(d).get("namespace")))
             if du.get_condition(status, "Progressing") is None and du.has_progress_deadline(d):
-                du.set_condition(status, du.new_condition("Progressing", "True", du.FOUND_NEW_RS,
-                                                          f'Found new replica set "{meta(new_rs).get("name")}"', now))
+                du.set_condition(
+                    status,
+                    du.new_condition(
+                        "Progressing",
+                        "True",
+                        du.FOUND_NEW_RS,
+                        f'Found new replica set "{meta(new_rs).get("name")}"',
+                        now,
+                    ),
+                )
         elif create:
             body = plan.new_replica_set(d, olds, new_revision)
             try:
@@ -185,17 +215,42 @@ class DeploymentController(QueueController):
                     await self._collision(d, body)
                     raise
                 if du.has_progress_deadline(d):
-                    du.set_condition(status, du.new_condition("Progressing", "False", du.FAILED_RS_CREATE,
-                                                              f'Failed to create new replica set "{meta(body)["name"]}": {e}', now))
+                    du.set_condition(
+                        status,
+                        du.new_condition(
+                            "Progressing",
+                            "False",
+                            du.FAILED_RS_CREATE,
+                            f'Failed to create new replica set "{meta(body)["name"]}": {e}',
+                            now,
+                        ),
+                    )
                     await self._write_status("", d, status)
-                self.events.record(d, WARNING, "FailedCreate", f'Failed to create new replica set "{meta(body)["name"]}": {e}')
+                self.events.record(
+                    d,
+                    WARNING,
+                    "FailedCreate",
+                    f'Failed to create new replica set "{meta(body)["name"]}": {e}',
+                )
                 raise
             if du.replicas(new_rs):
-                self.events.record(d, NORMAL, "ScalingReplicaSet",
-                                   f"Scaled up replica set {meta(new_rs)['name']} to {du.replicas(new_rs)}")
+                self.events.record(
+                    d,
+                    NORMAL,
+                    "ScalingReplicaSet",
+                    f"Scaled up replica set {meta(new_rs)['name']} to {du.replicas(new_rs)}",
+                )
             if du.has_progress_deadline(d):
-                du.set_condition(status, du.new_condition("Progressing", "True", du.NEW_RS_CREATED,
-                                                          f'Created new replica set "{meta(new_rs)["name"]}"', now))
+                du.set_condition(
+                    status,
+                    du.new_condition(
+                        "Progressing",
+                        "True",
+                        du.NEW_RS_CREATED,
+                        f'Created new replica set "{meta(new_rs)["name"]}"',
+                        now,
+                    ),
+                )
         if new_rs is not None:
             d = await self._set_revision(d, du.revision(new_rs))
         if status != (d.get("status") or {}):
@@ -207,8 +262,14 @@ class DeploymentController(QueueController):
         hash collision, resolved by bumping collisionCount so the next hash differs."""
         existing = self.replicasets.get(f"{meta(d).get('namespace')}/{meta(body)['name']}")
         ref = controller_ref(existing) if existing else None
-        if existing is not None and ref is not None and ref.get("uid") == meta(d).get("uid") and \
-                du.equal_ignore_hash(du.spec(existing).get("template") or {}, du.spec(d).get("template") or {}):
+        if (
+            existing is not None
+            and ref is not None
+            and ref.get("uid") == meta(d).get("uid")
+            and du.equal_ignore_hash(
+                du.spec(existing).get("template") or {}, du.spec(d).get("template") or {}
+            )
+        ):
             return
         status = dict(d.get("status") or {})
         status["collisionCount"] = int(status.get("collisionCount") or 0) + 1
@@ -217,9 +278,15 @@ class DeploymentController(QueueController):
     async def _set_revision(self, d: Obj, revision: int) -> Obj:
         if not revision or (meta(d).get("annotations") or {}).get(du.REVISION) == str(revision):
             return d
-        body = {"metadata": {"annotations": {du.REVISION: str(revision)},
-                             "resourceVersion": meta(d).get("resourceVersion")}}
-        return dict(await self.client.patch("deployments", meta(d)["name"], body, namespace=meta(d)["namespace"]))
+        body = {
+            "metadata": {
+                "annotations": {du.REVISION: str(revision)},
+                "resourceVersion": meta(d).get("resourceVersion"),
+            }
+        }
+        return dict(
+            await self.client.patch("deployments", meta(d)["name"], body, namespace=meta(d)["namespace"])
+        )
 
     async def _scale(self, d: Obj, rs: Obj, size: int) -> Obj:
         """scaleReplicaSetAndRecordEvent: the size and the desired/max annotations in one update."""
@@ -232,8 +299,12 @@ class DeploymentController(QueueController):
         updated = dict(await self.client.update("replicasets", body, meta(rs).get("namespace")))
         if before != size:
             way = "up" if size > before else "down"
-            self.events.record(d, NORMAL, "ScalingReplicaSet",
-                               f"Scaled {way} replica set {meta(rs)['name']} to {size} from {before}")
+            self.events.record(
+                d,
+                NORMAL,
+                "ScalingReplicaSet",
+                f"Scaled {way} replica set {meta(rs)['name']} to {size} from {before}",
+            )
         return updated
 
     async def _apply_sizes(self, d: Obj, rss: list[Obj], sizes: dict[str, int]) -> list[Obj]:
@@ -246,10 +317,11 @@ class DeploymentController(QueueController):
     async def _scale_only(self, key: str, d: Obj, rss: list[Obj]) -> None:
         """sync(): a paused Deployment or a new spec.replicas only resizes; no rollout step."""
         d, new_rs, olds = await self._rs_and_revision(d, rss, create=False)
-        all_rss = await self._apply_sizes(d, [*olds, *([new_rs] if new_rs else [])],
-                                          plan.scale_sizes(d, new_rs, olds))
+        all_rss = await self._apply_sizes(
+            d, [*olds, *([new_rs] if new_rs else [])], plan.scale_sizes(d, new_rs, olds)
+        )
         new_rs = all_rss[-1] if new_rs is not None else None
-        olds = all_rss[:len(olds)]
+        olds = all_rss[: len(olds)]
         if du.spec(d).get("paused"):
             await self._cleanup(d, olds)
         status = du.calculate_status(d, all_rss, new_rs, jsonutil.now())
@@ -306,8 +378,9 @@ class DeploymentController(QueueController):
         if again is not None:
             self.queue.add_after(key, again)
 
-    async def _sync_status(self, key: str, d: Obj, all_rss: list[Obj], new_rs: Obj | None,
-                           status: Obj | None = None) -> None:
+    async def _sync_status(
+        self, key: str, d: Obj, all_rss: list[Obj], new_rs: Obj | None, status: Obj | None = None
+    ) -> None:
         if status is None:
             status = du.calculate_status(d, all_rss, new_rs, jsonutil.now())
         if status != (d.get("status") or {}):
@@ -315,8 +388,11 @@ class DeploymentController(QueueController):
 
     async def _write_status(self, key: str, d: Obj, status: Obj) -> Obj | None:
         try:
-            return dict(await self.client.update("deployments", dict(d, status=status), meta(d).get("namespace"),
-                                                 subresource="status"))
+            return dict(
+                await self.client.update(
+                    "deployments", dict(d, status=status), meta(d).get("namespace"), subresource="status"
+                )
+            )
         except ApiError as e:
             if e.code == 404:
                 return None

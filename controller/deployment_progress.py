@@ -55,7 +55,9 @@ def paused_status(d: Obj, now: dt.datetime) -> Obj | None:
     return status
 
 
-def rollout_status(d: Obj, all_rss: Sequence[Obj], new_rs: Obj | None, now: dt.datetime) -> tuple[Obj, float | None]:
+def rollout_status(
+    d: Obj, all_rss: Sequence[Obj], new_rs: Obj | None, now: dt.datetime
+) -> tuple[Obj, float | None]:
     """syncRolloutStatus: the new status with Progressing estimated, and when to look again
     (a rollout that stops making progress must time out even if nothing else happens)."""
     status = calculate_status(d, all_rss, new_rs, now)
@@ -65,12 +67,19 @@ def rollout_status(d: Obj, all_rss: Sequence[Obj], new_rs: Obj | None, now: dt.d
     if not has_progress_deadline(d):
         remove_condition(status, "Progressing")
     current = get_condition(old, "Progressing")
-    complete = status["replicas"] == status["updatedReplicas"] and current is not None \
+    complete = (
+        status["replicas"] == status["updatedReplicas"]
+        and current is not None
         and current.get("reason") == NEW_RS_AVAILABLE
+    )
     if has_progress_deadline(d) and not complete:
         if deployment_complete(d, status):
-            set_condition(status, new_condition("Progressing", "True", NEW_RS_AVAILABLE,
-                                                f"{what} has successfully progressed.", now))
+            set_condition(
+                status,
+                new_condition(
+                    "Progressing", "True", NEW_RS_AVAILABLE, f"{what} has successfully progressed.", now
+                ),
+            )
         elif _progressing(old, status):
             cond = new_condition("Progressing", "True", RS_UPDATED, f"{what} is progressing.", now)
             if current is not None:
@@ -79,15 +88,32 @@ def rollout_status(d: Obj, all_rss: Sequence[Obj], new_rs: Obj | None, now: dt.d
                 remove_condition(status, "Progressing")
             status["conditions"] = [*(status.get("conditions") or []), cond]
         elif _timed_out(d, status, now):
-            set_condition(status, new_condition("Progressing", "False", TIMED_OUT,
-                                                f"{what} has timed out progressing.", now))
-    failure = next((c for r in [new_rs, *all_rss] if r is not None
-                    for c in (r.get("status") or {}).get("conditions") or [] if c.get("type") == "ReplicaFailure"), None)
+            set_condition(
+                status,
+                new_condition("Progressing", "False", TIMED_OUT, f"{what} has timed out progressing.", now),
+            )
+    failure = next(
+        (
+            c
+            for r in [new_rs, *all_rss]
+            if r is not None
+            for c in (r.get("status") or {}).get("conditions") or []
+            if c.get("type") == "ReplicaFailure"
+        ),
+        None,
+    )
     if failure is not None:
-        set_condition(status, {"type": "ReplicaFailure", "status": failure.get("status"),
-                               "lastUpdateTime": failure.get("lastTransitionTime"),
-                               "lastTransitionTime": failure.get("lastTransitionTime"),
-                               "reason": failure.get("reason"), "message": failure.get("message")})
+        set_condition(
+            status,
+            {
+                "type": "ReplicaFailure",
+                "status": failure.get("status"),
+                "lastUpdateTime": failure.get("lastTransitionTime"),
+                "lastTransitionTime": failure.get("lastTransitionTime"),
+                "reason": failure.get("reason"),
+                "message": failure.get("message"),
+            },
+        )
     else:
         remove_condition(status, "ReplicaFailure")
     return status, _requeue_after(d, status, now)
@@ -96,10 +122,13 @@ def rollout_status(d: Obj, all_rss: Sequence[Obj], new_rs: Obj | None, now: dt.d
 def _progressing(old: Obj, new: Obj) -> bool:
     def n(s: Obj, k: str) -> int:
         return int(s.get(k) or 0)
-    return (n(new, "updatedReplicas") > n(old, "updatedReplicas")
-            or n(new, "replicas") - n(new, "updatedReplicas") < n(old, "replicas") - n(old, "updatedReplicas")
-            or n(new, "readyReplicas") > n(old, "readyReplicas")
-            or n(new, "availableReplicas") > n(old, "availableReplicas"))
+
+    return (
+        n(new, "updatedReplicas") > n(old, "updatedReplicas")
+        or n(new, "replicas") - n(new, "updatedReplicas") < n(old, "replicas") - n(old, "updatedReplicas")
+        or n(new, "readyReplicas") > n(old, "readyReplicas")
+        or n(new, "availableReplicas") > n(old, "availableReplicas")
+    )
 
 
 def _timed_out(d: Obj, status: Obj, now: dt.datetime) -> bool:
@@ -118,8 +147,12 @@ def _timed_out(d: Obj, status: Obj, now: dt.datetime) -> bool:
 def _requeue_after(d: Obj, status: Obj, now: dt.datetime) -> float | None:
     """requeueStuckDeployment: seconds until a progressing rollout would pass its deadline."""
     cond = get_condition(status, "Progressing")
-    if not has_progress_deadline(d) or cond is None or cond.get("reason") != RS_UPDATED \
-            or deployment_complete(d, status):
+    if (
+        not has_progress_deadline(d)
+        or cond is None
+        or cond.get("reason") != RS_UPDATED
+        or deployment_complete(d, status)
+    ):
         return None
     since = jsonutil.parse_time(str(cond.get("lastUpdateTime") or cond.get("lastTransitionTime") or ""))
     left = (since + dt.timedelta(seconds=progress_deadline(d)) - now).total_seconds()

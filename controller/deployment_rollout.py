@@ -68,11 +68,22 @@ def new_replica_set(d: Obj, rss: Sequence[Obj], new_revision: int) -> Obj:
     sel = copy.deepcopy(spec(d).get("selector") or {})
     sel["matchLabels"] = {**(sel.get("matchLabels") or {}), HASH_LABEL: h}
     m = meta(d)
-    rs: Obj = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-               "metadata": {"name": f"{m.get('name')}-{h}", "namespace": m.get("namespace"),
-                            "labels": dict(tm["labels"]), "ownerReferences": [owner_ref(d)]},
-               "spec": {"replicas": 0, "minReadySeconds": int(spec(d).get("minReadySeconds") or 0),
-                        "selector": sel, "template": tmpl}}
+    rs: Obj = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": f"{m.get('name')}-{h}",
+            "namespace": m.get("namespace"),
+            "labels": dict(tm["labels"]),
+            "ownerReferences": [owner_ref(d)],
+        },
+        "spec": {
+            "replicas": 0,
+            "minReadySeconds": int(spec(d).get("minReadySeconds") or 0),
+            "selector": sel,
+            "template": tmpl,
+        },
+    }
     rs["spec"]["replicas"] = new_rs_new_replicas(d, [*rss, rs], rs)
     rs["metadata"]["annotations"], _ = new_rs_annotations(d, rs, new_revision, exists=False)
     return rs
@@ -218,7 +229,9 @@ def scale_sizes(d: Obj, new_rs: Obj | None, old_rss: Sequence[Obj]) -> Sizes:
 
 def _stale_annotations(rs: Obj, d: Obj) -> bool:
     ann = meta(rs).get("annotations") or {}
-    return ann.get(DESIRED_REPLICAS) != str(replicas(d)) or ann.get(MAX_REPLICAS) != str(replicas(d) + max_surge(d))
+    return ann.get(DESIRED_REPLICAS) != str(replicas(d)) or ann.get(MAX_REPLICAS) != str(
+        replicas(d) + max_surge(d)
+    )
 
 
 def cleanup_victims(d: Obj, old_rss: Sequence[Obj]) -> list[str]:
@@ -231,8 +244,11 @@ def cleanup_victims(d: Obj, old_rss: Sequence[Obj]) -> list[str]:
         return []
     out = []
     for rs in by_revision(alive)[:diff]:
-        if status_int(rs, "replicas") or replicas(rs) or \
-                int(meta(rs).get("generation") or 0) > status_int(rs, "observedGeneration"):
+        if (
+            status_int(rs, "replicas")
+            or replicas(rs)
+            or int(meta(rs).get("generation") or 0) > status_int(rs, "observedGeneration")
+        ):
             continue
         out.append(_name(rs))
     return out

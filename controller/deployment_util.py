@@ -33,8 +33,9 @@ CHANGE_CAUSE = "kubernetes.io/change-cause"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 ROLLBACK_TO = "deprecated.deployment.rollback.to"
 # annotations a ReplicaSet never copies from its Deployment (and a rollback never copies back)
-SKIPPED_ANNOTATIONS = frozenset({LAST_APPLIED, REVISION, REVISION_HISTORY, DESIRED_REPLICAS, MAX_REPLICAS,
-                                 ROLLBACK_TO})
+SKIPPED_ANNOTATIONS = frozenset(
+    {LAST_APPLIED, REVISION, REVISION_HISTORY, DESIRED_REPLICAS, MAX_REPLICAS, ROLLBACK_TO}
+)
 MAX_INT32 = 2**31 - 1
 
 # condition reasons (deployment_util.go)
@@ -257,8 +258,14 @@ def get_condition(status: Obj, typ: str) -> Obj | None:
 
 def new_condition(typ: str, status: str, reason: str, message: str, now: dt.datetime) -> Obj:
     t = jsonutil.format_time(now)
-    return {"type": typ, "status": status, "lastUpdateTime": t, "lastTransitionTime": t,
-            "reason": reason, "message": message}
+    return {
+        "type": typ,
+        "status": status,
+        "lastUpdateTime": t,
+        "lastTransitionTime": t,
+        "reason": reason,
+        "message": message,
+    }
 
 
 def set_condition(status: Obj, cond: Obj) -> None:
@@ -269,7 +276,10 @@ def set_condition(status: Obj, cond: Obj) -> None:
         return
     if cur is not None and cur.get("status") == cond["status"]:
         cond = dict(cond, lastTransitionTime=cur.get("lastTransitionTime"))
-    status["conditions"] = [*(c for c in status.get("conditions") or [] if c.get("type") != cond["type"]), cond]
+    status["conditions"] = [
+        *(c for c in status.get("conditions") or [] if c.get("type") != cond["type"]),
+        cond,
+    ]
 
 
 def remove_condition(status: Obj, typ: str) -> None:
@@ -298,17 +308,25 @@ def calculate_status(d: Obj, all_rss: Sequence[Obj | None], new_rs: Obj | None, 
     if old.get("conditions"):
         status["conditions"] = [dict(c) for c in old["conditions"]]
     if available >= replicas(d) - max_unavailable(d):
-        set_condition(status, new_condition("Available", "True", MIN_AVAILABLE,
-                                            "Deployment has minimum availability.", now))
+        set_condition(
+            status,
+            new_condition("Available", "True", MIN_AVAILABLE, "Deployment has minimum availability.", now),
+        )
     else:
-        set_condition(status, new_condition("Available", "False", MIN_UNAVAILABLE,
-                                            "Deployment does not have minimum availability.", now))
+        set_condition(
+            status,
+            new_condition(
+                "Available", "False", MIN_UNAVAILABLE, "Deployment does not have minimum availability.", now
+            ),
+        )
     return status
 
 
 def deployment_complete(d: Obj, status: Obj) -> bool:
     want = replicas(d)
-    return (status_int({"status": status}, "updatedReplicas") == want
-            and status_int({"status": status}, "replicas") == want
-            and status_int({"status": status}, "availableReplicas") == want
-            and status_int({"status": status}, "observedGeneration") >= int(meta(d).get("generation") or 0))
+    return (
+        status_int({"status": status}, "updatedReplicas") == want
+        and status_int({"status": status}, "replicas") == want
+        and status_int({"status": status}, "availableReplicas") == want
+        and status_int({"status": status}, "observedGeneration") >= int(meta(d).get("generation") or 0)
+    )

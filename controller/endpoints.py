@@ -51,9 +51,15 @@ def subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
             ports.append(p)
         if ports_spec and not ports:
             continue
-        addr: Obj = {"ip": st["podIP"],
-                     "targetRef": {"kind": "Pod", "namespace": m.get("namespace"), "name": m.get("name"),
-                                   "uid": m.get("uid")}}
+        addr: Obj = {
+            "ip": st["podIP"],
+            "targetRef": {
+                "kind": "Pod",
+                "namespace": m.get("namespace"),
+                "name": m.get("name"),
+                "uid": m.get("uid"),
+            },
+        }
         node = (pod.get("spec") or {}).get("nodeName")
         if node:
             addr["nodeName"] = node
@@ -79,8 +85,9 @@ def subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
 class EndpointsController(QueueController):
     name = "endpoints"
 
-    def __init__(self, client: ApiClient, services: Informer, pods: Informer, endpoints: Informer,
-                 workers: int = 4) -> None:
+    def __init__(
+        self, client: ApiClient, services: Informer, pods: Informer, endpoints: Informer, workers: int = 4
+    ) -> None:
         super().__init__(workers)
         self.client = client
         self.services = services
@@ -128,11 +135,22 @@ class EndpointsController(QueueController):
         want = subsets(svc, self.pods.list(ns, selector_from_map(sel)))
         cur = self.endpoints.get(key)
         labels = dict(meta(svc).get("labels") or {})
-        if cur is not None and (cur.get("subsets") or []) == want and (meta(cur).get("labels") or {}) == labels:
+        if (
+            cur is not None
+            and (cur.get("subsets") or []) == want
+            and (meta(cur).get("labels") or {}) == labels
+        ):
             return
-        await write_endpoints(self.client, {"apiVersion": "v1", "kind": "Endpoints",
-                                            "metadata": {"name": name, "namespace": ns, "labels": labels},
-                                            "subsets": want}, cur)
+        await write_endpoints(
+            self.client,
+            {
+                "apiVersion": "v1",
+                "kind": "Endpoints",
+                "metadata": {"name": name, "namespace": ns, "labels": labels},
+                "subsets": want,
+            },
+            cur,
+        )
 
 
 async def write_endpoints(client: ApiClient, body: Obj, cur: Obj | None) -> None:

@@ -48,8 +48,16 @@ class StaleCache(Exception):
 class EndpointSliceController(QueueController):
     name = "endpointslice"
 
-    def __init__(self, client: ApiClient, services: Informer, pods: Informer, endpoints: Informer,
-                 slices: Informer, workers: int = 4, max_endpoints: int = MAX_ENDPOINTS) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        services: Informer,
+        pods: Informer,
+        endpoints: Informer,
+        slices: Informer,
+        workers: int = 4,
+        max_endpoints: int = MAX_ENDPOINTS,
+    ) -> None:
         super().__init__(workers)
         self.client = client
         self.services, self.pods, self.endpoints, self.slices = services, pods, endpoints, slices
@@ -84,9 +92,12 @@ class EndpointSliceController(QueueController):
             self.enqueue(f"{meta(s).get('namespace')}/{svc}")
 
     def _owned(self, ns: str, name: str, manager: str) -> list[Obj]:
-        return [s for s in self.slices.list(ns)
-                if (meta(s).get("labels") or {}).get(SERVICE_NAME_LABEL) == name
-                and (meta(s).get("labels") or {}).get(MANAGED_BY_LABEL) == manager]
+        return [
+            s
+            for s in self.slices.list(ns)
+            if (meta(s).get("labels") or {}).get(SERVICE_NAME_LABEL) == name
+            and (meta(s).get("labels") or {}).get(MANAGED_BY_LABEL) == manager
+        ]
 
     def _check_fresh(self, key: str, ns: str) -> None:
         written, at = self._written.get(key) or ({}, 0.0)
@@ -128,7 +139,9 @@ class EndpointSliceController(QueueController):
         p = plan(svc, desired, self._owned(ns, name, manager), manager, self.max_endpoints)
         await self._write(key, ns, p.create, p.update, p.delete + stale)
 
-    async def _write(self, key: str, ns: str, create: list[Obj], update: list[Obj], delete: list[str]) -> None:
+    async def _write(
+        self, key: str, ns: str, create: list[Obj], update: list[Obj], delete: list[str]
+    ) -> None:
         written: dict[str, int | None] = {}
         try:
             for s in update:

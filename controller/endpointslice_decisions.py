@@ -38,7 +38,9 @@ PortsKey = tuple[tuple[str, int, str], ...]
 
 
 def ports_key(ports: list[Obj]) -> PortsKey:
-    return tuple(sorted((p.get("name") or "", int(p.get("port") or 0), p.get("protocol") or "TCP") for p in ports))
+    return tuple(
+        sorted((p.get("name") or "", int(p.get("port") or 0), p.get("protocol") or "TCP") for p in ports)
+    )
 
 
 def address_type(ip: str) -> str:
@@ -72,11 +74,20 @@ def pod_endpoints(service: Obj, pods: list[Obj]) -> dict[PortsKey, tuple[list[Ob
             continue
         terminating = bool(m.get("deletionTimestamp"))
         ready = is_ready(pod)
-        ep: Obj = {"addresses": [st["podIP"]],
-                   "conditions": {"ready": publish_all or (ready and not terminating),
-                                  "serving": publish_all or ready, "terminating": terminating},
-                   "targetRef": {"kind": "Pod", "namespace": m.get("namespace"), "name": m.get("name"),
-                                 "uid": m.get("uid")}}
+        ep: Obj = {
+            "addresses": [st["podIP"]],
+            "conditions": {
+                "ready": publish_all or (ready and not terminating),
+                "serving": publish_all or ready,
+                "terminating": terminating,
+            },
+            "targetRef": {
+                "kind": "Pod",
+                "namespace": m.get("namespace"),
+                "name": m.get("name"),
+                "uid": m.get("uid"),
+            },
+        }
         if pspec.get("nodeName"):
             ep["nodeName"] = pspec["nodeName"]
         if pspec.get("hostname") and pspec.get("subdomain") == (service.get("metadata") or {}).get("name"):
@@ -90,13 +101,17 @@ def mirrored_endpoints(endpoints: Obj) -> dict[PortsKey, tuple[list[Obj], list[O
     """Ports key -> (slice ports, endpoints) mirrored from a hand-made Endpoints object."""
     out: dict[PortsKey, tuple[list[Obj], list[Obj]]] = {}
     for subset in endpoints.get("subsets") or []:
-        ports = [{"name": p.get("name") or "", "port": p.get("port"), "protocol": p.get("protocol") or "TCP"}
-                 for p in subset.get("ports") or []]
+        ports = [
+            {"name": p.get("name") or "", "port": p.get("port"), "protocol": p.get("protocol") or "TCP"}
+            for p in subset.get("ports") or []
+        ]
         group = out.setdefault(ports_key(ports), (sorted(ports, key=lambda p: p["name"]), []))
         for field_name, ready in (("addresses", True), ("notReadyAddresses", False)):
             for addr in subset.get(field_name) or []:
-                ep: Obj = {"addresses": [addr["ip"]],
-                           "conditions": {"ready": ready, "serving": ready, "terminating": False}}
+                ep: Obj = {
+                    "addresses": [addr["ip"]],
+                    "conditions": {"ready": ready, "serving": ready, "terminating": False},
+                }
                 for key in ("hostname", "nodeName", "targetRef"):
                     if addr.get(key):
                         ep[key] = addr[key]
@@ -123,17 +138,39 @@ def slice_labels(service: Obj, manager: str) -> dict[str, str]:
 
 def _body(service: Obj, manager: str, kind: str, ports: list[Obj], endpoints: list[Obj]) -> Obj:
     m = service.get("metadata") or {}
-    meta: Obj = {"generateName": f"{m.get('name')}-", "namespace": m.get("namespace"),
-                 "labels": slice_labels(service, manager)}
+    meta: Obj = {
+        "generateName": f"{m.get('name')}-",
+        "namespace": m.get("namespace"),
+        "labels": slice_labels(service, manager),
+    }
     if manager == CONTROLLER_NAME:
-        meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "Service", "name": m.get("name"),
-                                    "uid": m.get("uid"), "controller": True, "blockOwnerDeletion": True}]
-    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": meta,
-            "addressType": kind, "endpoints": endpoints, "ports": ports}
+        meta["ownerReferences"] = [
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "name": m.get("name"),
+                "uid": m.get("uid"),
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": meta,
+        "addressType": kind,
+        "endpoints": endpoints,
+        "ports": ports,
+    }
 
 
-def plan(service: Obj, desired: dict[PortsKey, tuple[list[Obj], list[Obj]]], existing: list[Obj],
-         manager: str = CONTROLLER_NAME, max_endpoints: int = MAX_ENDPOINTS) -> Plan:
+def plan(
+    service: Obj,
+    desired: dict[PortsKey, tuple[list[Obj], list[Obj]]],
+    existing: list[Obj],
+    manager: str = CONTROLLER_NAME,
+    max_endpoints: int = MAX_ENDPOINTS,
+) -> Plan:
     out = Plan()
     labels = slice_labels(service, manager)
     by_key: dict[tuple[str, PortsKey], list[Obj]] = {}
@@ -163,10 +200,14 @@ def plan(service: Obj, desired: dict[PortsKey, tuple[list[Obj], list[Obj]]], exi
                 out.delete.append(s["metadata"]["name"])
                 continue
             kept.sort(key=_identity)
-            if (s.get("endpoints") or []) != kept or (s.get("ports") or []) != ports or \
-                    ((s.get("metadata") or {}).get("labels") or {}) != labels:
-                out.update.append({**s, "metadata": {**s["metadata"], "labels": labels}, "endpoints": kept,
-                                   "ports": ports})
+            if (
+                (s.get("endpoints") or []) != kept
+                or (s.get("ports") or []) != ports
+                or ((s.get("metadata") or {}).get("labels") or {}) != labels
+            ):
+                out.update.append(
+                    {**s, "metadata": {**s["metadata"], "labels": labels}, "endpoints": kept, "ports": ports}
+                )
         while rest:
             out.create.append(_body(service, manager, kind, ports, rest[:max_endpoints]))
             rest = rest[max_endpoints:]

@@ -30,8 +30,11 @@ FOREGROUND = "foregroundDeletion"
 # (Deployment -> ReplicaSet -> Pod, CronJob -> Job -> Pod, StatefulSet -> ControllerRevision ...);
 # events and leases are left out: never owners here, and the busiest kinds to mirror
 _NOT_COLLECTED = frozenset({"events", "leases"})
-GC_RESOURCES = tuple(r.plural for r in RESOURCES if r.namespaced and r.plural not in _NOT_COLLECTED
-                     and {"list", "watch", "delete"} <= set(r.verbs))
+GC_RESOURCES = tuple(
+    r.plural
+    for r in RESOURCES
+    if r.namespaced and r.plural not in _NOT_COLLECTED and {"list", "watch", "delete"} <= set(r.verbs)
+)
 
 
 def absent_owners(refs: list[Obj], exists: dict[str, bool]) -> list[Obj]:
@@ -80,6 +83,7 @@ class GarbageCollector(QueueController):
         def on_add(obj: Obj) -> None:
             self._index(plural, obj, True)
             self._check(plural, obj)
+
         return on_add
 
     def _updated(self, plural: str) -> Callable[[Obj, Obj], None]:
@@ -87,6 +91,7 @@ class GarbageCollector(QueueController):
             self._index(plural, old, False)
             self._index(plural, new, True)
             self._check(plural, new)
+
         return on_update
 
     def _deleted(self, plural: str) -> Callable[[Obj | DeletedFinalStateUnknown], None]:
@@ -96,6 +101,7 @@ class GarbageCollector(QueueController):
             for dep in list(self.dependents.get(meta(obj).get("uid", ""), ())):
                 self.enqueue(f"dep|{dep[0]}|{dep[1]}")
             self._notify_owners(obj)
+
         return on_delete
 
     def _check(self, plural: str, obj: Obj) -> None:
@@ -159,14 +165,23 @@ class GarbageCollector(QueueController):
         for ref in refs:
             owner = await self._owner_exists(ref, m.get("namespace"))
             exists[ref.get("uid", "")] = owner is not None
-            if owner and meta(owner).get("deletionTimestamp") and FOREGROUND in (meta(owner).get("finalizers") or []):
+            if (
+                owner
+                and meta(owner).get("deletionTimestamp")
+                and FOREGROUND in (meta(owner).get("finalizers") or [])
+            ):
                 foreground = True
         absent = absent_owners(refs, exists)
         action = dependent_action(refs, absent, foreground)
         if action == "delete" and not m.get("deletionTimestamp"):
             try:
-                await self.client.delete(plural, m["name"], m.get("namespace"), propagation_policy="Background",
-                                         preconditions={"uid": m.get("uid")})
+                await self.client.delete(
+                    plural,
+                    m["name"],
+                    m.get("namespace"),
+                    propagation_policy="Background",
+                    preconditions={"uid": m.get("uid")},
+                )
             except ApiError as e:
                 if e.code not in (404, 409):
                     raise
@@ -192,8 +207,11 @@ class GarbageCollector(QueueController):
         if not m.get("deletionTimestamp"):
             return
         uid = m.get("uid", "")
-        deps = [(p, o) for p, k in sorted(self.dependents.get(uid, ()))
-                if (o := self.informers[p].get(k)) is not None]
+        deps = [
+            (p, o)
+            for p, k in sorted(self.dependents.get(uid, ()))
+            if (o := self.informers[p].get(k)) is not None
+        ]
         if ORPHAN in fin:
             for p, dep in deps:
                 keep = [r for r in meta(dep).get("ownerReferences") or [] if r.get("uid") != uid]
@@ -204,8 +222,13 @@ class GarbageCollector(QueueController):
                 dm = meta(dep)
                 if not dm.get("deletionTimestamp"):
                     try:
-                        await self.client.delete(p, dm["name"], dm.get("namespace"), propagation_policy="Background",
-                                                 preconditions={"uid": dm.get("uid")})
+                        await self.client.delete(
+                            p,
+                            dm["name"],
+                            dm.get("namespace"),
+                            propagation_policy="Background",
+                            preconditions={"uid": dm.get("uid")},
+                        )
                     except ApiError as e:
                         if e.code not in (404, 409):
                             raise

@@ -50,22 +50,39 @@ def revision_hash(data: Obj, collision_count: int = 0) -> str:
 
 def owner_ref(owner: Obj) -> Obj:
     m = meta(owner)
-    return {"apiVersion": owner.get("apiVersion", "apps/v1"), "kind": owner.get("kind"), "name": m.get("name"),
-            "uid": m.get("uid"), "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": owner.get("apiVersion", "apps/v1"),
+        "kind": owner.get("kind"),
+        "name": m.get("name"),
+        "uid": m.get("uid"),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def new_revision(owner: Obj, revision: int, collision_count: int = 0) -> Obj:
     data = template_patch(owner)
     h = revision_hash(data, collision_count)
     m = meta(owner)
-    labels = dict((((owner.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {})
+    labels = dict(
+        (((owner.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+    )
     labels[HASH_LABEL] = h
-    md: Obj = {"name": f"{m.get('name', '')[:223]}-{h}", "namespace": m.get("namespace"), "labels": labels,
-               "ownerReferences": [owner_ref(owner)]}
+    md: Obj = {
+        "name": f"{m.get('name', '')[:223]}-{h}",
+        "namespace": m.get("namespace"),
+        "labels": labels,
+        "ownerReferences": [owner_ref(owner)],
+    }
     if m.get("annotations"):  # kubernetes.io/change-cause shows in `kubectl rollout history`
         md["annotations"] = dict(m["annotations"])
-    return {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": md, "data": data,
-            "revision": revision}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ControllerRevision",
+        "metadata": md,
+        "data": data,
+        "revision": revision,
+    }
 
 
 def owned(owner: Obj, revisions: Iterable[Obj]) -> list[Obj]:
@@ -88,7 +105,7 @@ def to_prune(revisions: Sequence[Obj], in_use: set[str], limit: int | None) -> l
     """Oldest revisions beyond `revisionHistoryLimit` that no pod and no status names."""
     lim = DEFAULT_HISTORY_LIMIT if limit is None else max(0, int(limit))
     spare = [r for r in revisions if meta(r).get("name") not in in_use]
-    return spare[:max(0, len(spare) - lim)]
+    return spare[: max(0, len(spare) - lim)]
 
 
 async def ensure_revision(client: ApiClient, owner: Obj, revisions: list[Obj]) -> tuple[Obj, list[Obj], int]:
@@ -122,11 +139,16 @@ async def ensure_revision(client: ApiClient, owner: Obj, revisions: list[Obj]) -
             same_data = jsonutil.dumps(existing.get("data") or {}) == jsonutil.dumps(data)
             ref = controller_ref(existing)
             if same_data and ref is None:  # orphaned by an earlier owner of this name: adopt it, as kube does
-                body = {"metadata": {"ownerReferences": [*(meta(existing).get("ownerReferences") or []),
-                                                         owner_ref(owner)],
-                                     "resourceVersion": meta(existing).get("resourceVersion")},
-                        "revision": number}
-                existing = await client.patch("controllerrevisions", meta(existing)["name"], body, namespace=ns)
+                body = {
+                    "metadata": {
+                        "ownerReferences": [*(meta(existing).get("ownerReferences") or []), owner_ref(owner)],
+                        "resourceVersion": meta(existing).get("resourceVersion"),
+                    },
+                    "revision": number,
+                }
+                existing = await client.patch(
+                    "controllerrevisions", meta(existing)["name"], body, namespace=ns
+                )
                 ref = controller_ref(existing)
             if same_data and (ref or {}).get("uid") == meta(owner).get("uid"):
                 return existing, [*revisions, existing], collision

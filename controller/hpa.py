@@ -55,8 +55,14 @@ def pod_sample(pod: Obj, usage_milli: float | None) -> d.PodSample:
         else:
             request += to_milli(cpu)
     ignored = bool(m.get("deletionTimestamp")) or status.get("phase") == "Failed"
-    return d.PodSample(m.get("name", ""), request, usage_milli, is_ready(pod) and status.get("phase") == "Running",
-                       ignored=ignored, missing_request=missing)
+    return d.PodSample(
+        m.get("name", ""),
+        request,
+        usage_milli,
+        is_ready(pod) and status.get("phase") == "Running",
+        ignored=ignored,
+        missing_request=missing,
+    )
 
 
 def cpu_usage_milli(pod_metrics: Obj) -> float:
@@ -66,8 +72,11 @@ def cpu_usage_milli(pod_metrics: Obj) -> float:
 def set_condition(conditions: list[Obj], type_: str, status: str, reason: str, message: str) -> None:
     """Replace the condition of this type; its transition time moves only when its status does."""
     old = next((c for c in conditions if c.get("type") == type_), None)
-    when = old["lastTransitionTime"] if old is not None and old.get("status") == status \
-        and old.get("lastTransitionTime") else now_rfc3339()
+    when = (
+        old["lastTransitionTime"]
+        if old is not None and old.get("status") == status and old.get("lastTransitionTime")
+        else now_rfc3339()
+    )
     new = {"type": type_, "status": status, "lastTransitionTime": when, "reason": reason, "message": message}
     conditions[:] = [c for c in conditions if c.get("type") != type_] + [new]
 
@@ -75,8 +84,15 @@ def set_condition(conditions: list[Obj], type_: str, status: str, reason: str, m
 class HorizontalPodAutoscalerController(QueueController):
     name = "horizontalpodautoscaling"
 
-    def __init__(self, client: ApiClient, hpas: Informer, pods: Informer, events: EventRecorder,
-                 sync_period: float = DEFAULT_SYNC_PERIOD, workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        hpas: Informer,
+        pods: Informer,
+        events: EventRecorder,
+        sync_period: float = DEFAULT_SYNC_PERIOD,
+        workers: int = 2,
+    ) -> None:
         super().__init__(workers)
         self.client = client
         self.hpas, self.pods = hpas, pods
@@ -116,11 +132,18 @@ class HorizontalPodAutoscalerController(QueueController):
         res = target_resource(ref)
         try:
             if res is None:
-                raise ApiError(404, "NotFound", f"the server could not find the requested resource ({ref.get('kind')})")
+                raise ApiError(
+                    404, "NotFound", f"the server could not find the requested resource ({ref.get('kind')})"
+                )
             scale = await self.client.get(res, ref.get("name", ""), ns, subresource="scale")
         except ApiError as e:
-            set_condition(conditions, "AbleToScale", "False", "FailedGetScale",
-                          f"the HPA controller was unable to get the target's current scale: {e.message}")
+            set_condition(
+                conditions,
+                "AbleToScale",
+                "False",
+                "FailedGetScale",
+                f"the HPA controller was unable to get the target's current scale: {e.message}",
+            )
             self.events.record(hpa, WARNING, "FailedGetScale", e.message)
             await self._write_status(hpa, {**status, "conditions": conditions})
             return
@@ -133,53 +156,125 @@ class HorizontalPodAutoscalerController(QueueController):
         rescale = False
         if current == 0 and low != 0:
             desired = 0
-            set_condition(conditions, "ScalingActive", "False", "ScalingDisabled",
-                          "scaling is disabled since the replica count of the target is zero")
+            set_condition(
+                conditions,
+                "ScalingActive",
+                "False",
+                "ScalingDisabled",
+                "scaling is disabled since the replica count of the target is zero",
+            )
         else:
             try:
                 rec = await self._recommend(ns, spec, scale, current)
             except d.MetricsError as e:
-                set_condition(conditions, "ScalingActive", "False", "FailedGetResourceMetric",
-                              f"the HPA was unable to compute the replica count: failed to get cpu utilization: {e}")
-                self.events.record(hpa, WARNING, "FailedGetResourceMetric", f"failed to get cpu utilization: {e}")
-                set_condition(conditions, "AbleToScale", "True", "SucceededGetScale",
-                              "the HPA controller was able to get the target's current scale")
-                await self._write_status(hpa, {**status, "currentReplicas": current, "conditions": conditions,
-                                               "observedGeneration": m.get("generation")})
+                set_condition(
+                    conditions,
+                    "ScalingActive",
+                    "False",
+                    "FailedGetResourceMetric",
+                    f"the HPA was unable to compute the replica count: failed to get cpu utilization: {e}",
+                )
+                self.events.record(
+                    hpa, WARNING, "FailedGetResourceMetric", f"failed to get cpu utilization: {e}"
+                )
+                set_condition(
+                    conditions,
+                    "AbleToScale",
+                    "True",
+                    "SucceededGetScale",
+                    "the HPA controller was able to get the target's current scale",
+                )
+                await self._write_status(
+                    hpa,
+                    {
+                        **status,
+                        "currentReplicas": current,
+                        "conditions": conditions,
+                        "observedGeneration": m.get("generation"),
+                    },
+                )
                 return
-            metric_status = [{"type": "Resource", "resource": {"name": "cpu", "current": {
-                "averageUtilization": rec.utilization, "averageValue": f"{rec.usage_milli}m"}}}]
-            set_condition(conditions, "ScalingActive", "True", "ValidMetricFound",
-                          "the HPA was able to successfully calculate a replica count from cpu resource "
-                          "utilization (percentage of request)")
+            metric_status = [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "current": {
+                            "averageUtilization": rec.utilization,
+                            "averageValue": f"{rec.usage_milli}m",
+                        },
+                    },
+                }
+            ]
+            set_condition(
+                conditions,
+                "ScalingActive",
+                "True",
+                "ValidMetricFound",
+                "the HPA was able to successfully calculate a replica count from cpu resource "
+                "utilization (percentage of request)",
+            )
             stabilized = d.stabilize(history, now, current, rec.replicas, behavior)
             desired, reason, message = d.limit(current, stabilized, low, high, behavior, history, now)
-            set_condition(conditions, "ScalingLimited", "False" if reason == "DesiredWithinRange" else "True",
-                          reason, message)
+            set_condition(
+                conditions,
+                "ScalingLimited",
+                "False" if reason == "DesiredWithinRange" else "True",
+                reason,
+                message,
+            )
             rescale = desired != current
             if rescale:
                 direction = "above" if desired > current else "below"
                 try:
-                    await self.client.update(res, {**scale, "spec": {**(scale.get("spec") or {}), "replicas": desired}},
-                                             ns, subresource="scale")
+                    await self.client.update(
+                        res,
+                        {**scale, "spec": {**(scale.get("spec") or {}), "replicas": desired}},
+                        ns,
+                        subresource="scale",
+                    )
                 except ApiError as e:
-                    set_condition(conditions, "AbleToScale", "False", "FailedUpdateScale",
-                                  f"the HPA controller was unable to update the target scale: {e.message}")
-                    self.events.record(hpa, WARNING, "FailedRescale",
-                                       f"New size: {desired}; reason: cpu resource utilization (percentage of "
-                                       f"request) {direction} target; error: {e.message}")
+                    set_condition(
+                        conditions,
+                        "AbleToScale",
+                        "False",
+                        "FailedUpdateScale",
+                        f"the HPA controller was unable to update the target scale: {e.message}",
+                    )
+                    self.events.record(
+                        hpa,
+                        WARNING,
+                        "FailedRescale",
+                        f"New size: {desired}; reason: cpu resource utilization (percentage of "
+                        f"request) {direction} target; error: {e.message}",
+                    )
                     await self._write_status(hpa, {**status, "conditions": conditions})
                     return
                 d.record_scale(history, now, current, desired)
-                self.events.record(hpa, NORMAL, "SuccessfulRescale", f"New size: {desired}; reason: cpu resource "
-                                   f"utilization (percentage of request) {direction} target")
-                set_condition(conditions, "AbleToScale", "True", "SucceededRescale",
-                              f"the HPA controller was able to update the target scale to {desired}")
+                self.events.record(
+                    hpa,
+                    NORMAL,
+                    "SuccessfulRescale",
+                    f"New size: {desired}; reason: cpu resource "
+                    f"utilization (percentage of request) {direction} target",
+                )
+                set_condition(
+                    conditions,
+                    "AbleToScale",
+                    "True",
+                    "SucceededRescale",
+                    f"the HPA controller was able to update the target scale to {desired}",
+                )
         if not rescale:
-            set_condition(conditions, "AbleToScale", "True", "ReadyForNewScale",
-                          "recommended size matches current size")
-        new_status: Obj = {"observedGeneration": m.get("generation"), "currentReplicas": current,
-                           "desiredReplicas": desired, "conditions": conditions}
+            set_condition(
+                conditions, "AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size"
+            )
+        new_status: Obj = {
+            "observedGeneration": m.get("generation"),
+            "currentReplicas": current,
+            "desiredReplicas": desired,
+            "conditions": conditions,
+        }
         if metric_status:
             new_status["currentMetrics"] = metric_status
         last = now_rfc3339() if rescale else status.get("lastScaleTime")
@@ -189,8 +284,14 @@ class HorizontalPodAutoscalerController(QueueController):
 
     async def _recommend(self, ns: str, spec: Obj, scale: Obj, current: int) -> d.Recommendation:
         metrics = spec.get("metrics") or []
-        cpu = next((x for x in metrics if x.get("type") == "Resource"
-                    and (x.get("resource") or {}).get("name") == "cpu"), None)
+        cpu = next(
+            (
+                x
+                for x in metrics
+                if x.get("type") == "Resource" and (x.get("resource") or {}).get("name") == "cpu"
+            ),
+            None,
+        )
         target = ((cpu or {}).get("resource") or {}).get("target") or {}
         if cpu is None or target.get("averageUtilization") is None:
             raise d.MetricsError("only cpu Resource metrics with an averageUtilization target are supported")
@@ -198,15 +299,21 @@ class HorizontalPodAutoscalerController(QueueController):
         if not selector_text:
             raise d.MetricsError("the target's scale has no selector")
         selector = parse_label_selector(selector_text)
-        pods = [p for p in self.pods.list() if meta(p).get("namespace") == ns
-                and selector.matches(meta(p).get("labels"))]
+        pods = [
+            p
+            for p in self.pods.list()
+            if meta(p).get("namespace") == ns and selector.matches(meta(p).get("labels"))
+        ]
         try:
             listed = await self.client.list(POD_METRICS, ns, label_selector=selector_text)
         except ApiError as e:
             raise d.MetricsError(f"unable to get metrics for resource cpu: {e.message}") from None
         usage = {meta(x).get("name"): cpu_usage_milli(x) for x in listed.get("items") or []}
-        samples = [pod_sample(p, usage.get(meta(p).get("name"))) for p in pods
-                   if (p.get("status") or {}).get("phase") not in ("Succeeded",)]
+        samples = [
+            pod_sample(p, usage.get(meta(p).get("name")))
+            for p in pods
+            if (p.get("status") or {}).get("phase") not in ("Succeeded",)
+        ]
         return d.cpu_replicas(current, samples, int(target["averageUtilization"]))
 
     async def _write_status(self, hpa: Obj, status: Obj) -> None:
@@ -215,7 +322,9 @@ class HorizontalPodAutoscalerController(QueueController):
         if status == hpa.get("status"):
             return
         try:
-            await self.client.update(HPAS, {**hpa, "status": status}, meta(hpa).get("namespace"), subresource="status")
+            await self.client.update(
+                HPAS, {**hpa, "status": status}, meta(hpa).get("namespace"), subresource="status"
+            )
         except ApiError as e:
             if e.code not in (404, 409):
                 raise

@@ -50,8 +50,9 @@ def _ratio(usage: dict[str, float], requests: dict[str, int], target: int) -> tu
     return utilization / target, utilization, int(total_usage / max(1, len(usage)))
 
 
-def cpu_replicas(current: int, pods: list[PodSample], target_utilization: int,
-                 tolerance: float = TOLERANCE) -> Recommendation:
+def cpu_replicas(
+    current: int, pods: list[PodSample], target_utilization: int, tolerance: float = TOLERANCE
+) -> Recommendation:
     """Desired replicas for a CPU utilisation target (GetResourceReplicas)."""
     live = [p for p in pods if not p.ignored]
     if not live:
@@ -118,15 +119,20 @@ def _changed_in(events: list[tuple[float, int]], now: float, period: float) -> i
     return sum(n for t, n in events if now - t <= period)
 
 
-def _policy_limit(rules: dict, current: int, events: list[tuple[float, int]], now: float, up: bool) -> int | None:
+def _policy_limit(
+    rules: dict, current: int, events: list[tuple[float, int]], now: float, up: bool
+) -> int | None:
     """The furthest the policies let replicas move this period; None: scaling this way is disabled."""
     select = rules.get("selectPolicy") or "Max"
     if select == "Disabled":
         return None
     limits = []
     for p in rules.get("policies") or []:
-        start = current - _changed_in(events, now, float(p["periodSeconds"])) if up \
+        start = (
+            current - _changed_in(events, now, float(p["periodSeconds"]))
+            if up
             else current + _changed_in(events, now, float(p["periodSeconds"]))
+        )
         if p["type"] == "Pods":
             limits.append(start + p["value"] if up else start - p["value"])
         elif up:
@@ -140,25 +146,36 @@ def _policy_limit(rules: dict, current: int, events: list[tuple[float, int]], no
     return most if select == "Max" else least
 
 
-def limit(current: int, desired: int, low: int, high: int, behavior: dict | None, history: History,
-          now: float) -> tuple[int, str, str]:
+def limit(
+    current: int, desired: int, low: int, high: int, behavior: dict | None, history: History, now: float
+) -> tuple[int, str, str]:
     """(replicas, ScalingLimited reason, message) within min/max and the rate limits."""
     if behavior is None:
         up_limit = max(2 * current, 4)
         if desired > up_limit and up_limit < high:
-            return up_limit, "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate"
+            return (
+                up_limit,
+                "ScaleUpLimit",
+                "the desired replica count is increasing faster than the maximum scale rate",
+            )
     elif desired > current:
         cap = _policy_limit(behavior.get("scaleUp") or {}, current, history.scale_ups, now, up=True)
         cap = current if cap is None else cap
         if desired > cap and cap < high:
-            return max(cap, current), "ScaleUpLimit", \
-                "the desired replica count is increasing faster than the maximum scale rate"
+            return (
+                max(cap, current),
+                "ScaleUpLimit",
+                "the desired replica count is increasing faster than the maximum scale rate",
+            )
     elif desired < current:
         floor = _policy_limit(behavior.get("scaleDown") or {}, current, history.scale_downs, now, up=False)
         floor = current if floor is None else floor
         if desired < floor and floor > low:
-            return min(floor, current), "ScaleDownLimit", \
-                "the desired replica count is decreasing faster than the maximum scale rate"
+            return (
+                min(floor, current),
+                "ScaleDownLimit",
+                "the desired replica count is decreasing faster than the maximum scale rate",
+            )
     if desired > high:
         return high, "TooManyReplicas", "the desired replica count is more than the maximum replica count"
     if desired < low:

@@ -40,8 +40,14 @@ def next_free(cluster_cidr: str, mask: int, used: set[str]) -> str | None:
 class NodeIpamController(QueueController):
     name = "nodeipam"
 
-    def __init__(self, client: ApiClient, nodes: Informer, events: EventRecorder,
-                 cluster_cidr: str = "10.244.0.0/16", mask: int = 24) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        nodes: Informer,
+        events: EventRecorder,
+        cluster_cidr: str = "10.244.0.0/16",
+        mask: int = 24,
+    ) -> None:
         super().__init__(workers=1)
         self.client = client
         self.nodes = nodes
@@ -67,8 +73,9 @@ class NodeIpamController(QueueController):
         used = used_cidrs(self.nodes.list()) | {c for n, c in self._sent.items() if n != key}
         cidr = self._sent.get(key) or next_free(self.cluster_cidr, self.mask, used)
         if cidr is None:
-            self.events.record(node, WARNING, "CIDRNotAvailable",
-                               f"Node {key} status is now: CIDRNotAvailable")
+            self.events.record(
+                node, WARNING, "CIDRNotAvailable", f"Node {key} status is now: CIDRNotAvailable"
+            )
             return
         self._sent[key] = cidr
         try:

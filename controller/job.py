@@ -28,8 +28,15 @@ class JobController(PodOwnerController):
     name = "job"
     owner_kind = "Job"
 
-    def __init__(self, client: ApiClient, jobs: Informer, pods: Informer, events: EventRecorder,
-                 clock: Clock | None = None, workers: int = 4) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        jobs: Informer,
+        pods: Informer,
+        events: EventRecorder,
+        clock: Clock | None = None,
+        workers: int = 4,
+    ) -> None:
         super().__init__(client, pods, events, workers)
         self.jobs = jobs
         self.clock = clock or RealClock()
@@ -43,7 +50,12 @@ class JobController(PodOwnerController):
         out = []
         for p in self.pods.list(ns):
             ref = controller_ref(p)
-            if ref and ref.get("kind") == "Job" and ref.get("name") == name and (uid is None or ref.get("uid") == uid):
+            if (
+                ref
+                and ref.get("kind") == "Job"
+                and ref.get("name") == name
+                and (uid is None or ref.get("uid") == uid)
+            ):
                 out.append(p)
         return out
 
@@ -89,8 +101,11 @@ class JobController(PodOwnerController):
 
     async def _write_status(self, key: str, job: Obj, status: Obj) -> Obj | None:
         try:
-            return dict(await self.client.update("jobs", dict(job, status=status), meta(job).get("namespace"),
-                                                 subresource="status"))
+            return dict(
+                await self.client.update(
+                    "jobs", dict(job, status=status), meta(job).get("namespace"), subresource="status"
+                )
+            )
         except ApiError as e:
             if e.code == 404:
                 return None
@@ -102,23 +117,35 @@ class JobController(PodOwnerController):
     async def _release(self, pod: Obj) -> None:
         rest = [f for f in meta(pod).get("finalizers") or [] if f != jp.TRACKING_FINALIZER]
         try:
-            await self.client.patch("pods", meta(pod)["name"], {"metadata": {"finalizers": rest or None}},
-                                    "application/merge-patch+json", namespace=meta(pod).get("namespace"))
+            await self.client.patch(
+                "pods",
+                meta(pod)["name"],
+                {"metadata": {"finalizers": rest or None}},
+                "application/merge-patch+json",
+                namespace=meta(pod).get("namespace"),
+            )
         except ApiError as e:
             if e.code != 404:
                 raise
 
-    async def _create(self, key: str, job: Obj, indexes: list[int | None],
-                      index_failures: dict[int, int] | None = None) -> None:
-        await self.create_pods(key, job, [
-            jp.pod_for(job, i, None if index_failures is None or i is None else index_failures.get(i, 0))
-            for i in indexes])
+    async def _create(
+        self, key: str, job: Obj, indexes: list[int | None], index_failures: dict[int, int] | None = None
+    ) -> None:
+        await self.create_pods(
+            key,
+            job,
+            [
+                jp.pod_for(job, i, None if index_failures is None or i is None else index_failures.get(i, 0))
+                for i in indexes
+            ],
+        )
 
     async def _expire(self, job: Obj) -> None:
         """ttlSecondsAfterFinished has passed: delete the Job and (foreground) its pods."""
         try:
-            await self.client.delete("jobs", meta(job)["name"], meta(job).get("namespace"),
-                                     propagation_policy="Foreground")
+            await self.client.delete(
+                "jobs", meta(job)["name"], meta(job).get("namespace"), propagation_policy="Foreground"
+            )
         except ApiError as e:
             if e.code != 404:
                 raise

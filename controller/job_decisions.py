@@ -68,8 +68,14 @@ def is_finished(job: Obj) -> bool:
 
 def _cond(type_: str, reason: str, message: str, now: dt.datetime) -> Obj:
     t = jsonutil.format_time(now)
-    return {"type": type_, "status": "True", "lastProbeTime": t, "lastTransitionTime": t, "reason": reason,
-            "message": message}
+    return {
+        "type": type_,
+        "status": "True",
+        "lastProbeTime": t,
+        "lastTransitionTime": t,
+        "reason": reason,
+        "message": message,
+    }
 
 
 def backoff_delay(failures: int) -> float:
@@ -95,8 +101,11 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
     indexed = spec.get("completionMode") == "Indexed"
     completions: int | None = spec.get("completions")
     parallelism = int(spec.get("parallelism", 1) if spec.get("parallelism") is not None else 1)
-    backoff_limit = int(spec.get("backoffLimit", DEFAULT_BACKOFF_LIMIT) if spec.get("backoffLimit") is not None
-                        else DEFAULT_BACKOFF_LIMIT)
+    backoff_limit = int(
+        spec.get("backoffLimit", DEFAULT_BACKOFF_LIMIT)
+        if spec.get("backoffLimit") is not None
+        else DEFAULT_BACKOFF_LIMIT
+    )
     conditions = [dict(c) for c in old.get("conditions") or []]
     events: list[tuple[str, str, str]] = []
     target = condition(old, "FailureTarget") or condition(old, "SuccessCriteriaMet")
@@ -135,8 +144,11 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
     done_idx: set[int] = set()
     if indexed:
         done_idx = jp.parse_indexes(old.get("completedIndexes"))
-        done_idx |= {i for p in pods if jp.phase(p) == "Succeeded" and (i := jp.index_of(p)) is not None
-                     and i < int(completions or 0)}
+        done_idx |= {
+            i
+            for p in pods
+            if jp.phase(p) == "Succeeded" and (i := jp.index_of(p)) is not None and i < int(completions or 0)
+        }
         succeeded_n = len(done_idx)
 
     active = [p for p in pods if jp.is_active(p)]
@@ -144,12 +156,18 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
     plan = JobPlan(status={})
     per_index = spec.get("backoffLimitPerIndex") if indexed else None
     failed_idx: set[int] = set()
-    if per_index is not None:  # an index fails alone after backoffLimitPerIndex failures (or a FailIndex rule)
+    if (
+        per_index is not None
+    ):  # an index fails alone after backoffLimitPerIndex failures (or a FailIndex rule)
         plan.index_failures = jp.index_failures(pods, ignored)
         failed_idx = jp.parse_indexes(old.get("failedIndexes"))
         failed_idx |= {i for i, n in plan.index_failures.items() if n > int(per_index)}
-        failed_idx |= {i for p in pods if verdicts.get(meta(p).get("uid", ""), (fp.COUNT, ""))[0] == fp.FAIL_INDEX
-                       and (i := jp.index_of(p)) is not None}
+        failed_idx |= {
+            i
+            for p in pods
+            if verdicts.get(meta(p).get("uid", ""), (fp.COUNT, ""))[0] == fp.FAIL_INDEX
+            and (i := jp.index_of(p)) is not None
+        }
         failed_idx -= done_idx
     start = old.get("startTime")
     suspended = bool(spec.get("suspend"))
@@ -158,14 +176,20 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
 
     if not finished and not deleting:
         if target is None:
-            failures = failed_n + (sum(jp.restarts(p) for p in active)
-                                   if ((spec.get("template") or {}).get("spec") or {}).get("restartPolicy") == "OnFailure"
-                                   else 0)
+            failures = failed_n + (
+                sum(jp.restarts(p) for p in active)
+                if ((spec.get("template") or {}).get("spec") or {}).get("restartPolicy") == "OnFailure"
+                else 0
+            )
             deadline = spec.get("activeDeadlineSeconds")
-            past = start is not None and deadline is not None and \
-                now >= jsonutil.parse_time(start) + dt.timedelta(seconds=int(deadline))
-            complete = (succeeded_n >= completions if completions is not None
-                        else succeeded_n > 0 and not active)
+            past = (
+                start is not None
+                and deadline is not None
+                and now >= jsonutil.parse_time(start) + dt.timedelta(seconds=int(deadline))
+            )
+            complete = (
+                succeeded_n >= completions if completions is not None else succeeded_n > 0 and not active
+            )
             if indexed:
                 complete = completions is not None and succeeded_n >= completions
             if fail_job:  # failures first, as syncJob checks them
@@ -185,16 +209,22 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
             if target is not None:
                 conditions.append(target)
             elif deadline is not None and start is not None and not suspended:
-                left = (jsonutil.parse_time(start) + dt.timedelta(seconds=int(deadline)) - now).total_seconds()
+                left = (
+                    jsonutil.parse_time(start) + dt.timedelta(seconds=int(deadline)) - now
+                ).total_seconds()
                 plan.requeue_after = max(0.0, left)
         if target is not None:
             plan.delete = list(active)
             if not active and not terminating:  # the terminal condition waits for every pod to stop
                 if target["type"] == "SuccessCriteriaMet":
-                    conditions.append(_cond("Complete", target.get("reason", ""), target.get("message", ""), now))
+                    conditions.append(
+                        _cond("Complete", target.get("reason", ""), target.get("message", ""), now)
+                    )
                     events.append(("Normal", "Completed", "Job completed"))
                 else:
-                    conditions.append(_cond("Failed", target.get("reason", ""), target.get("message", ""), now))
+                    conditions.append(
+                        _cond("Failed", target.get("reason", ""), target.get("message", ""), now)
+                    )
                     events.append(("Warning", target.get("reason", ""), target.get("message", "")))
                 finished = True
         elif suspended:
@@ -209,13 +239,30 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
                 conditions.append(dict(_cond("Suspended", "JobResumed", "Job resumed", now), status="False"))
                 events.append(("Normal", "Resumed", "Job resumed"))
                 start = jsonutil.format_time(now)  # activeDeadlineSeconds counts from the resume
-            counted = [p for p in pods if meta(p).get("uid", "") not in ignored]  # ignored failures cost no back-off
-            _manage(plan, active, counted, indexed, completions, parallelism, succeeded_n, done_idx | failed_idx, now,
-                    per_index is not None)
+            counted = [
+                p for p in pods if meta(p).get("uid", "") not in ignored
+            ]  # ignored failures cost no back-off
+            _manage(
+                plan,
+                active,
+                counted,
+                indexed,
+                completions,
+                parallelism,
+                succeeded_n,
+                done_idx | failed_idx,
+                now,
+                per_index is not None,
+            )
 
-    status: Obj = {"active": len(active), "ready": sum(1 for p in active if is_ready(p)),
-                   "succeeded": succeeded_n, "failed": failed_n, "terminating": len(terminating),
-                   "uncountedTerminatedPods": {}}
+    status: Obj = {
+        "active": len(active),
+        "ready": sum(1 for p in active if is_ready(p)),
+        "succeeded": succeeded_n,
+        "failed": failed_n,
+        "terminating": len(terminating),
+        "uncountedTerminatedPods": {},
+    }
     if start and not (suspended and not old.get("startTime")):
         status["startTime"] = start
     if old.get("completionTime"):
@@ -232,8 +279,12 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
         if not status[k]:
             status.pop(k)
     if new_s or new_f:
-        interim = dict(status, succeeded=int(old.get("succeeded") or 0), failed=int(old.get("failed") or 0),
-                       uncountedTerminatedPods={"succeeded": unc_s + new_s, "failed": unc_f + new_f})
+        interim = dict(
+            status,
+            succeeded=int(old.get("succeeded") or 0),
+            failed=int(old.get("failed") or 0),
+            uncountedTerminatedPods={"succeeded": unc_s + new_s, "failed": unc_f + new_f},
+        )
         interim["conditions"] = [dict(c) for c in old.get("conditions") or []] or None
         plan.interim = {k: v for k, v in interim.items() if v is not None}
     plan.status = status
@@ -242,8 +293,18 @@ def decide(job: Obj, pods: list[Obj], now: dt.datetime) -> JobPlan:
     return plan
 
 
-def _manage(plan: JobPlan, active: list[Obj], pods: list[Obj], indexed: bool, completions: int | None,
-            parallelism: int, succeeded: int, done_idx: set[int], now: dt.datetime, per_index: bool = False) -> None:
+def _manage(
+    plan: JobPlan,
+    active: list[Obj],
+    pods: list[Obj],
+    indexed: bool,
+    completions: int | None,
+    parallelism: int,
+    succeeded: int,
+    done_idx: set[int],
+    now: dt.datetime,
+    per_index: bool = False,
+) -> None:
     wanted: list[int | None] = []
     if indexed:
         total = int(completions or 0)
@@ -258,9 +319,9 @@ def _manage(plan: JobPlan, active: list[Obj], pods: list[Obj], indexed: bool, co
             plan.delete.extend(pods_to_delete(group, len(group) - 1))
         running = len(by_index)
         missing = [i for i in range(total) if i not in done_idx and i not in by_index]
-        wanted = list(missing[:max(0, parallelism - running)])
+        wanted = list(missing[: max(0, parallelism - running)])
         if running > parallelism:
-            extra = sorted(by_index, reverse=True)[:running - parallelism]
+            extra = sorted(by_index, reverse=True)[: running - parallelism]
             plan.delete.extend(by_index[i][0] for i in extra)
     else:
         if completions is None:
@@ -290,9 +351,14 @@ def ttl_remaining(job: Obj, now: dt.datetime) -> float | None:
     st = job.get("status") or {}
     if ttl is None or not is_finished(job):
         return None
-    end = st.get("completionTime") or next((c.get("lastTransitionTime") for c in st.get("conditions") or []
-                                            if c.get("type") in ("Complete", "Failed")
-                                            and c.get("status") == "True"), None)
+    end = st.get("completionTime") or next(
+        (
+            c.get("lastTransitionTime")
+            for c in st.get("conditions") or []
+            if c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
+        ),
+        None,
+    )
     if not end:
         return 0.0
     return max(0.0, (jsonutil.parse_time(end) + dt.timedelta(seconds=int(ttl)) - now).total_seconds())

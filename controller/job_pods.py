@@ -70,14 +70,22 @@ def finish_time(pod: Obj, now: dt.datetime) -> dt.datetime:
 
 def restarts(pod: Obj) -> int:
     st = pod.get("status") or {}
-    return sum(int(c.get("restartCount") or 0)
-               for c in [*(st.get("containerStatuses") or []), *(st.get("initContainerStatuses") or [])])
+    return sum(
+        int(c.get("restartCount") or 0)
+        for c in [*(st.get("containerStatuses") or []), *(st.get("initContainerStatuses") or [])]
+    )
 
 
 def owner_ref(job: Obj) -> Obj:
     m = meta(job)
-    return {"apiVersion": "batch/v1", "kind": "Job", "name": m.get("name"), "uid": m.get("uid"),
-            "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "name": m.get("name"),
+        "uid": m.get("uid"),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def index_failures(pods: list[Obj], ignored: set[str]) -> dict[int, int]:
@@ -116,13 +124,22 @@ def pod_for(job: Obj, index: int | None, index_failures: int | None = None) -> O
         labels[INDEX_KEY] = str(index)
         name_prefix = f"{m.get('name')}-{index}-"
         spec.setdefault("hostname", f"{m.get('name')}-{index}")
-        ref = {"name": INDEX_ENV, "valueFrom": {"fieldRef": {"apiVersion": "v1",
-                                                             "fieldPath": f"metadata.annotations['{INDEX_KEY}']"}}}
+        ref = {
+            "name": INDEX_ENV,
+            "valueFrom": {
+                "fieldRef": {"apiVersion": "v1", "fieldPath": f"metadata.annotations['{INDEX_KEY}']"}
+            },
+        }
         for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
             if not any(e.get("name") == INDEX_ENV for e in c.get("env") or []):
                 c["env"] = [*(c.get("env") or []), dict(ref)]
-    md: Obj = {"generateName": name_prefix, "namespace": m.get("namespace"), "labels": labels,
-               "ownerReferences": [owner_ref(job)], "finalizers": [TRACKING_FINALIZER]}
+    md: Obj = {
+        "generateName": name_prefix,
+        "namespace": m.get("namespace"),
+        "labels": labels,
+        "ownerReferences": [owner_ref(job)],
+        "finalizers": [TRACKING_FINALIZER],
+    }
     if annotations:
         md["annotations"] = annotations
     return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
@@ -140,7 +157,7 @@ def format_indexes(indexes: Iterable[int]) -> str:
         if j - i >= 2:
             out.append(f"{xs[i]}-{xs[j]}")
         else:
-            out.extend(str(x) for x in xs[i:j + 1])
+            out.extend(str(x) for x in xs[i : j + 1])
         i = j + 1
     return ",".join(out)
 

@@ -53,8 +53,10 @@ def judge(job: Obj, pod: Obj) -> tuple[str, str]:
         if rule.get("onExitCodes"):
             hit = _exit_code_match(pod, rule)
             if hit is not None:
-                return action, (f"Container {hit[0]} for pod {where} failed with exit code {hit[1]} "
-                                f"matching {action} rule at index {i}")
+                return action, (
+                    f"Container {hit[0]} for pod {where} failed with exit code {hit[1]} "
+                    f"matching {action} rule at index {i}"
+                )
         elif rule.get("onPodConditions"):
             cond = _condition_match(pod, rule)
             if cond is not None:

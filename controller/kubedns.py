@@ -32,8 +32,10 @@ KEY = f"{NAMESPACE}/{NAME}"
 SERVING_ANNOTATION = "dns.kubelite.io/serving"
 DNS_PORT = 53
 LABELS = {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "KubeDNS"}
-PORTS = [{"name": "dns", "port": DNS_PORT, "protocol": "UDP"},
-         {"name": "dns-tcp", "port": DNS_PORT, "protocol": "TCP"}]
+PORTS = [
+    {"name": "dns", "port": DNS_PORT, "protocol": "UDP"},
+    {"name": "dns-tcp", "port": DNS_PORT, "protocol": "TCP"},
+]
 
 
 def default_dns_ip(service_cidr: str) -> str:
@@ -42,10 +44,17 @@ def default_dns_ip(service_cidr: str) -> str:
 
 
 def service_body(cluster_ip: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": dict(LABELS)},
-            "spec": {"type": "ClusterIP", "clusterIP": cluster_ip, "sessionAffinity": "None",
-                     "ports": [dict(p, targetPort=DNS_PORT) for p in PORTS]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": dict(LABELS)},
+        "spec": {
+            "type": "ClusterIP",
+            "clusterIP": cluster_ip,
+            "sessionAffinity": "None",
+            "ports": [dict(p, targetPort=DNS_PORT) for p in PORTS],
+        },
+    }
 
 
 def node_address(node: Obj) -> str:
@@ -68,10 +77,17 @@ def dns_subsets(nodes: list[Obj]) -> list[Obj]:
     for node in nodes:
         m = meta(node)
         ip = node_address(node)
-        if not ip or (m.get("annotations") or {}).get(SERVING_ANNOTATION) != "true" or m.get("deletionTimestamp"):
+        if (
+            not ip
+            or (m.get("annotations") or {}).get(SERVING_ANNOTATION) != "true"
+            or m.get("deletionTimestamp")
+        ):
             continue
-        addr = {"ip": ip, "nodeName": m.get("name"),
-                "targetRef": {"kind": "Node", "name": m.get("name"), "uid": m.get("uid")}}
+        addr = {
+            "ip": ip,
+            "nodeName": m.get("name"),
+            "targetRef": {"kind": "Node", "name": m.get("name"), "uid": m.get("uid")},
+        }
         (ready if node_ready(node) else unready).append(addr)
     if not ready and not unready:
         return []
@@ -87,8 +103,14 @@ def dns_subsets(nodes: list[Obj]) -> list[Obj]:
 class KubeDnsController(QueueController):
     name = "kubedns"
 
-    def __init__(self, client: ApiClient, nodes: Informer, services: Informer, endpoints: Informer,
-                 cluster_ip: str = "10.96.0.10") -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        nodes: Informer,
+        services: Informer,
+        endpoints: Informer,
+        cluster_ip: str = "10.96.0.10",
+    ) -> None:
         super().__init__(workers=1)
         self.client = client
         self.nodes = nodes
@@ -105,7 +127,10 @@ class KubeDnsController(QueueController):
     def _node_updated(self, old: Obj, new: Obj) -> None:
         # a heartbeat that changes neither readiness, address nor annotation changes nothing here
         if (node_ready(old), node_address(old), meta(old).get("annotations")) != (
-                node_ready(new), node_address(new), meta(new).get("annotations")):
+            node_ready(new),
+            node_address(new),
+            meta(new).get("annotations"),
+        ):
             self.enqueue(KEY)
 
     def _ours(self, obj: Obj | DeletedFinalStateUnknown) -> None:
@@ -129,6 +154,13 @@ class KubeDnsController(QueueController):
         cur = self.endpoints.get(KEY)
         if cur is not None and (cur.get("subsets") or []) == want:
             return
-        await write_endpoints(self.client, {"apiVersion": "v1", "kind": "Endpoints",
-                                            "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": dict(LABELS)},
-                                            "subsets": want}, cur)
+        await write_endpoints(
+            self.client,
+            {
+                "apiVersion": "v1",
+                "kind": "Endpoints",
+                "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": dict(LABELS)},
+                "subsets": want,
+            },
+            cur,
+        )

@@ -16,8 +16,12 @@ from api.leaderelection import LeaderElectionConfig, LeaderElector, LeaseClient
 log = logging.getLogger(__name__)
 
 
-async def run_elected(client: LeaseClient, enabled: bool, config: LeaderElectionConfig,
-                      work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+async def run_elected(
+    client: LeaseClient,
+    enabled: bool,
+    config: LeaderElectionConfig,
+    work: Callable[[], Coroutine[Any, Any, None]],
+) -> None:
     if not enabled:
         await work()
         return

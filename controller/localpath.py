@@ -44,20 +44,43 @@ def volume_for(claim: Obj, sc: Obj, node: str, base_dir: str) -> Obj:
     m, spec = meta(claim), claim.get("spec") or {}
     name = f"pvc-{m.get('uid')}"
     return {
-        "apiVersion": "v1", "kind": "PersistentVolume",
-        "metadata": {"name": name, "annotations": {vd.PROVISIONED_BY: PROVISIONER, SELECTED_NODE_ANNOTATION: node}},
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {
+            "name": name,
+            "annotations": {vd.PROVISIONED_BY: PROVISIONER, SELECTED_NODE_ANNOTATION: node},
+        },
         "spec": {
-            "capacity": {"storage": str(((spec.get("resources") or {}).get("requests") or {}).get("storage"))},
+            "capacity": {
+                "storage": str(((spec.get("resources") or {}).get("requests") or {}).get("storage"))
+            },
             "accessModes": list(spec.get("accessModes") or []),
             "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy") or "Delete",
             "storageClassName": meta(sc).get("name"),
             "volumeMode": spec.get("volumeMode") or "Filesystem",
-            "hostPath": {"path": str(PurePosixPath(base_dir) / f"{name}_{m.get('namespace')}_{m.get('name')}"),
-                         "type": "DirectoryOrCreate"},
-            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}},
-            "claimRef": {"kind": "PersistentVolumeClaim", "namespace": m.get("namespace"), "name": m.get("name"),
-                         "uid": m.get("uid"), "apiVersion": "v1", "resourceVersion": m.get("resourceVersion")},
+            "hostPath": {
+                "path": str(PurePosixPath(base_dir) / f"{name}_{m.get('namespace')}_{m.get('name')}"),
+                "type": "DirectoryOrCreate",
+            },
+            "nodeAffinity": {
+                "required": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}
+                            ]
+                        }
+                    ]
+                }
+            },
+            "claimRef": {
+                "kind": "PersistentVolumeClaim",
+                "namespace": m.get("namespace"),
+                "name": m.get("name"),
+                "uid": m.get("uid"),
+                "apiVersion": "v1",
+                "resourceVersion": m.get("resourceVersion"),
+            },
         },
     }
 
@@ -70,13 +93,22 @@ def helper_pod(pv: Obj, image: str = HELPER_IMAGE) -> Obj | None:
         return None
     parent, leaf = str(PurePosixPath(path).parent), PurePosixPath(path).name
     return {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {"name": f"helper-pod-delete-{meta(pv).get('name')}", "namespace": HELPER_NAMESPACE},
         "spec": {
-            "nodeName": node, "restartPolicy": "Never", "tolerations": [{"operator": "Exists"}],
-            "containers": [{"name": "helper-pod", "image": image, "imagePullPolicy": "IfNotPresent",
-                            "command": ["rm", "-rf", f"/data/{leaf}"],
-                            "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+            "nodeName": node,
+            "restartPolicy": "Never",
+            "tolerations": [{"operator": "Exists"}],
+            "containers": [
+                {
+                    "name": "helper-pod",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["rm", "-rf", f"/data/{leaf}"],
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                }
+            ],
             "volumes": [{"name": "data", "hostPath": {"path": parent, "type": "DirectoryOrCreate"}}],
         },
     }
@@ -95,14 +127,34 @@ def wants_volume(claim: Obj, sc: Obj | None) -> str | None:
 class LocalPathProvisioner(QueueController):
     name = "local-path-provisioner"
 
-    def __init__(self, client: ApiClient, claims: Informer, volumes: Informer, classes: Informer, nodes: Informer,
-                 helpers: Informer, events: EventRecorder, image: str = HELPER_IMAGE, workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        claims: Informer,
+        volumes: Informer,
+        classes: Informer,
+        nodes: Informer,
+        helpers: Informer,
+        events: EventRecorder,
+        image: str = HELPER_IMAGE,
+        workers: int = 2,
+    ) -> None:
         super().__init__(workers)
         self.client, self.events, self.image = client, events, image
-        self.claims, self.volumes, self.classes, self.nodes, self.helpers = claims, volumes, classes, nodes, helpers
+        self.claims, self.volumes, self.classes, self.nodes, self.helpers = (
+            claims,
+            volumes,
+            classes,
+            nodes,
+            helpers,
+        )
         claims.add_handlers(self._claim, lambda old, new: self._claim(new))
-        volumes.add_handlers(self._volume, lambda old, new: self._volume(new), lambda o: self._volume(unwrap(o)))
-        helpers.add_handlers(self._helper, lambda old, new: self._helper(new), lambda o: self._helper(unwrap(o)))
+        volumes.add_handlers(
+            self._volume, lambda old, new: self._volume(new), lambda o: self._volume(unwrap(o))
+        )
+        helpers.add_handlers(
+            self._helper, lambda old, new: self._helper(new), lambda o: self._helper(unwrap(o))
+        )
 
     def _claim(self, claim: Obj) -> None:
         self.queue.add(CLAIM + vd.claim_key(claim))
@@ -114,56 +166,81 @@ class LocalPathProvisioner(QueueController):
     def _helper(self, pod: Obj) -> None:
         name = str(meta(pod).get("name") or "")
         if name.startswith("helper-pod-delete-"):
-            self.queue.add(VOLUME + name[len("helper-pod-delete-"):])
+            self.queue.add(VOLUME + name[len("helper-pod-delete-") :])
 
     async def run(self, *informers: Informer) -> None:
         await super().run(self.claims, self.volumes, self.classes, self.nodes, self.helpers, *informers)
 
     async def sync(self, key: str) -> None:
         if key.startswith(CLAIM):
-            claim = self.claims.get(key[len(CLAIM):])
+            claim = self.claims.get(key[len(CLAIM) :])
             if claim is not None:
                 await self.provision(claim)
         else:
-            name = key[len(VOLUME):]
+            name = key[len(VOLUME) :]
             pv = self.volumes.get(name)
             if pv is not None:
                 await self.reclaim(pv)
             elif self.helpers.get(f"{HELPER_NAMESPACE}/helper-pod-delete-{name}") is not None:
-                await self._delete("pods", f"helper-pod-delete-{name}", HELPER_NAMESPACE)  # its volume is gone
+                await self._delete(
+                    "pods", f"helper-pod-delete-{name}", HELPER_NAMESPACE
+                )  # its volume is gone
 
     async def provision(self, claim: Obj) -> None:
         sc = self.classes.get(vd.class_of(claim)) if vd.class_of(claim) else None
         node = wants_volume(claim, sc)
-        if node is None and sc is not None and sc.get("volumeBindingMode") != "WaitForFirstConsumer" \
-                and (meta(claim).get("annotations") or {}).get(vd.STORAGE_PROVISIONER) == PROVISIONER \
-                and not (claim.get("spec") or {}).get("volumeName"):
+        if (
+            node is None
+            and sc is not None
+            and sc.get("volumeBindingMode") != "WaitForFirstConsumer"
+            and (meta(claim).get("annotations") or {}).get(vd.STORAGE_PROVISIONER) == PROVISIONER
+            and not (claim.get("spec") or {}).get("volumeName")
+        ):
             # a directory on one node needs a node: an Immediate class never names one (rancher's answer)
-            self.events.record(claim, WARNING, "ProvisioningFailed", f'failed to provision volume with StorageClass '
-                               f'"{meta(sc).get("name")}": configuration error, no node was specified')
+            self.events.record(
+                claim,
+                WARNING,
+                "ProvisioningFailed",
+                f"failed to provision volume with StorageClass "
+                f'"{meta(sc).get("name")}": configuration error, no node was specified',
+            )
             return
         if node is None or sc is None or self.volumes.get(f"pvc-{meta(claim).get('uid')}") is not None:
             return
         node_obj = self.nodes.get(node)
-        base = ((meta(node_obj).get("annotations") or {}).get(DIR_ANNOTATION) if node_obj else None) or DEFAULT_DIR
+        base = (
+            (meta(node_obj).get("annotations") or {}).get(DIR_ANNOTATION) if node_obj else None
+        ) or DEFAULT_DIR
         pv = volume_for(claim, sc, node, base)
-        self.events.record(claim, NORMAL, "Provisioning",
-                           f'External provisioner is provisioning volume for claim "{vd.claim_key(claim)}"')
+        self.events.record(
+            claim,
+            NORMAL,
+            "Provisioning",
+            f'External provisioner is provisioning volume for claim "{vd.claim_key(claim)}"',
+        )
         try:
             await self.client.create("persistentvolumes", pv)
         except ApiError as e:
             if e.code != 409:
-                self.events.record(claim, WARNING, "ProvisioningFailed", f"failed to provision volume with "
-                                   f'StorageClass "{meta(sc).get("name")}": {e}')
+                self.events.record(
+                    claim,
+                    WARNING,
+                    "ProvisioningFailed",
+                    f'failed to provision volume with StorageClass "{meta(sc).get("name")}": {e}',
+                )
                 raise
             return
-        self.events.record(claim, NORMAL, "ProvisioningSucceeded",
-                           f"Successfully provisioned volume {meta(pv)['name']}")
+        self.events.record(
+            claim, NORMAL, "ProvisioningSucceeded", f"Successfully provisioned volume {meta(pv)['name']}"
+        )
 
     async def reclaim(self, pv: Obj) -> None:
         spec, phase = pv.get("spec") or {}, (pv.get("status") or {}).get("phase")
-        if phase != "Released" or spec.get("persistentVolumeReclaimPolicy") != "Delete" \
-                or meta(pv).get("deletionTimestamp"):
+        if (
+            phase != "Released"
+            or spec.get("persistentVolumeReclaimPolicy") != "Delete"
+            or meta(pv).get("deletionTimestamp")
+        ):
             return
         want = helper_pod(pv, self.image)
         if want is None:
@@ -183,8 +260,12 @@ class LocalPathProvisioner(QueueController):
             await self._delete("persistentvolumes", str(meta(pv)["name"]), None)
             await self._delete("pods", name, HELPER_NAMESPACE)
         elif pod_phase == "Failed":
-            self.events.record(pv, WARNING, "VolumeFailedDelete", f"failed to delete volume {meta(pv)['name']}: "
-                               f"helper pod {name} failed")
+            self.events.record(
+                pv,
+                WARNING,
+                "VolumeFailedDelete",
+                f"failed to delete volume {meta(pv)['name']}: helper pod {name} failed",
+            )
             await self._delete("pods", name, HELPER_NAMESPACE)  # its deletion wakes the next try
 
     async def _delete(self, resource: str, name: str, namespace: str | None) -> None:

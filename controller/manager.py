@@ -54,42 +54,74 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
     pods = factory.informer("pods")
     nodes = factory.informer("nodes")
     if "replication" in enabled:
-        rc = ReplicationController(client, factory.informer("replicationcontrollers"), pods,
-                                   recorder("replication-controller"), workers=options.workers)
+        rc = ReplicationController(
+            client,
+            factory.informer("replicationcontrollers"),
+            pods,
+            recorder("replication-controller"),
+            workers=options.workers,
+        )
         loops.append(rc.run())
     if "replicaset" in enabled or "deployment" in enabled:
         replicasets = factory.informer("replicasets")
         if "replicaset" in enabled:
-            rsc = ReplicaSetController(client, replicasets, pods, recorder("replicaset-controller"),
-                                       workers=options.workers)
+            rsc = ReplicaSetController(
+                client, replicasets, pods, recorder("replicaset-controller"), workers=options.workers
+            )
             loops.append(rsc.run())
         if "deployment" in enabled:
-            dc = DeploymentController(client, factory.informer("deployments"), replicasets, pods,
-                                      recorder("deployment-controller"), workers=options.workers)
+            dc = DeploymentController(
+                client,
+                factory.informer("deployments"),
+                replicasets,
+                pods,
+                recorder("deployment-controller"),
+                workers=options.workers,
+            )
             loops.append(dc.run())
     if "endpoints" in enabled:
-        ep = EndpointsController(client, factory.informer("services"), pods, factory.informer("endpoints"),
-                                 workers=options.workers)
+        ep = EndpointsController(
+            client, factory.informer("services"), pods, factory.informer("endpoints"), workers=options.workers
+        )
         loops.append(ep.run())
     if "endpointslice" in enabled:
-        eps = EndpointSliceController(client, factory.informer("services"), pods, factory.informer("endpoints"),
-                                      factory.informer("endpointslices"), workers=options.workers)
+        eps = EndpointSliceController(
+            client,
+            factory.informer("services"),
+            pods,
+            factory.informer("endpoints"),
+            factory.informer("endpointslices"),
+            workers=options.workers,
+        )
         loops.append(eps.run())
     if "nodelifecycle" in enabled:
-        nl = NodeLifecycleController(client, nodes, factory.informer("leases", LEASE_NAMESPACE), pods,
-                                     recorder("node-controller"), options.node_monitor_grace_period,
-                                     options.pod_eviction_timeout, options.node_monitor_period)
+        nl = NodeLifecycleController(
+            client,
+            nodes,
+            factory.informer("leases", LEASE_NAMESPACE),
+            pods,
+            recorder("node-controller"),
+            options.node_monitor_grace_period,
+            options.pod_eviction_timeout,
+            options.node_monitor_period,
+        )
         loops.append(nl.run())
     if "nodeipam" in enabled and options.allocate_node_cidrs:
-        ipam = NodeIpamController(client, nodes, recorder("cidrAllocator"), options.cluster_cidr,
-                                  options.node_cidr_mask)
+        ipam = NodeIpamController(
+            client, nodes, recorder("cidrAllocator"), options.cluster_cidr, options.node_cidr_mask
+        )
         loops.append(ipam.run())
     if "garbagecollector" in enabled:
         gc = GarbageCollector(client, {p: factory.informer(p) for p in GC_RESOURCES}, workers=options.workers)
         loops.append(gc.run())
     if "podgc" in enabled:
-        pgc = PodGarbageCollector(client, pods, nodes, options.pod_gc_quarantine,
-                                  period=min(5.0, max(0.1, options.pod_gc_quarantine / 4)))
+        pgc = PodGarbageCollector(
+            client,
+            pods,
+            nodes,
+            options.pod_gc_quarantine,
+            period=min(5.0, max(0.1, options.pod_gc_quarantine / 4)),
+        )
         loops.append(pgc.run())
     if "namespace" in enabled:
         ns = NamespaceController(client, factory.informer("namespaces"))
@@ -101,24 +133,35 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
     if "horizontalpodautoscaling" in enabled:
         from controller.hpa import HorizontalPodAutoscalerController
 
-        hpa = HorizontalPodAutoscalerController(client, factory.informer("horizontalpodautoscalers"), pods,
-                                                recorder("horizontal-pod-autoscaler"))
+        hpa = HorizontalPodAutoscalerController(
+            client, factory.informer("horizontalpodautoscalers"), pods, recorder("horizontal-pod-autoscaler")
+        )
         loops.append(hpa.run())
     if "serviceaccount" in enabled:
         sa = ServiceAccountsController(
-            client, factory.informer("namespaces"),
+            client,
+            factory.informer("namespaces"),
             factory.informer("serviceaccounts", field_selector=f"metadata.name={DEFAULT_SA}"),
-            factory.informer("configmaps", field_selector=f"metadata.name={ROOT_CA_CONFIGMAP}"), options.root_ca)
+            factory.informer("configmaps", field_selector=f"metadata.name={ROOT_CA_CONFIGMAP}"),
+            options.root_ca,
+        )
         loops.append(sa.run())
     loops += volume_loops(client, factory, nodes, enabled, recorder)  # those of them enabled
     if "kubedns" in enabled:
-        kd = KubeDnsController(client, nodes, factory.informer("services"), factory.informer("endpoints"),
-                               options.cluster_dns or default_dns_ip(options.service_cidr))
+        kd = KubeDnsController(
+            client,
+            nodes,
+            factory.informer("services"),
+            factory.informer("endpoints"),
+            options.cluster_dns or default_dns_ip(options.service_cidr),
+        )
         loops.append(kd.run())
     await factory.run_with(*loops, *(r.run() for r in recorders))
 
 
-async def run_controllers(config: ClientConfig, options: ControllerOptions | Mapping[str, Any] | None = None) -> None:
+async def run_controllers(
+    config: ClientConfig, options: ControllerOptions | Mapping[str, Any] | None = None
+) -> None:
     """Run the controller manager until cancelled (what `kubelite server` starts in-process).
 
     `options` may be the dataclass or a plain dict of its fields (durations as numbers or strings).
@@ -126,6 +169,8 @@ async def run_controllers(config: ClientConfig, options: ControllerOptions | Map
     options = coerce(ControllerOptions, options)
     client = AsyncClient(config, max_connections=32)
     try:
-        await run_elected(client, options.leader_elect, options.election(), lambda: run_loops(client, options))
+        await run_elected(
+            client, options.leader_elect, options.election(), lambda: run_loops(client, options)
+        )
     finally:
         await client.aclose()

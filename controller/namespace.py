@@ -27,24 +27,38 @@ def custom_rows(crds: list[Obj]) -> list[Resource]:
     out = []
     for crd in crds:
         spec, status = crd.get("spec") or {}, crd.get("status") or {}
-        established = any(c.get("type") == "Established" and c.get("status") == "True"
-                          for c in status.get("conditions") or [])
+        established = any(
+            c.get("type") == "Established" and c.get("status") == "True"
+            for c in status.get("conditions") or []
+        )
         names = status.get("acceptedNames") or {}
         version = next((v.get("name") for v in spec.get("versions") or [] if v.get("storage")), None)
         if established and spec.get("scope") == "Namespaced" and names.get("plural") and version:
-            out.append(Resource(names["plural"], names.get("singular") or names["plural"], names.get("kind", ""),
-                                True, group=spec.get("group", ""), version=version))
+            out.append(
+                Resource(
+                    names["plural"],
+                    names.get("singular") or names["plural"],
+                    names.get("kind", ""),
+                    True,
+                    group=spec.get("group", ""),
+                    version=version,
+                )
+            )
     return out
 
 
 def needs_cleanup(ns: Obj) -> bool:
-    return bool(meta(ns).get("deletionTimestamp")) and FINALIZER in ((ns.get("spec") or {}).get("finalizers") or [])
+    return bool(meta(ns).get("deletionTimestamp")) and FINALIZER in (
+        (ns.get("spec") or {}).get("finalizers") or []
+    )
 
 
 class NamespaceController(QueueController):
     name = "namespace"
 
-    def __init__(self, client: ApiClient, namespaces: Informer, recheck: float = 1.0, workers: int = 2) -> None:
+    def __init__(
+        self, client: ApiClient, namespaces: Informer, recheck: float = 1.0, workers: int = 2
+    ) -> None:
         super().__init__(workers)
         self.client = client
         self.namespaces = namespaces

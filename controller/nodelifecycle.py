@@ -51,7 +51,9 @@ def has_taint(node: Obj, key: str) -> bool:
 
 
 def heartbeat(node: Obj, lease: Obj | None) -> tuple[Any, ...]:
-    ready: Obj = next((c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
+    ready: Obj = next(
+        (c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {}
+    )
     return ((lease or {}).get("spec", {}).get("renewTime"), ready.get("lastHeartbeatTime"))
 
 
@@ -84,7 +86,11 @@ def decide(node: Obj, h: Health, now: float, grace: float, eviction_timeout: flo
         h.not_ready_since = None
     elif h.not_ready_since is None:
         h.not_ready_since = now
-    if h.not_ready_since is not None and now - h.not_ready_since > eviction_timeout and (stale or status != "True"):
+    if (
+        h.not_ready_since is not None
+        and now - h.not_ready_since > eviction_timeout
+        and (stale or status != "True")
+    ):
         d.evict = True
     return d
 
@@ -99,20 +105,40 @@ def unknown_conditions(node: Obj, now: str) -> list[Obj]:
     conds = [dict(c) for c in (node.get("status") or {}).get("conditions") or []]
     for c in conds:
         if c.get("status") != "Unknown":
-            c.update(status="Unknown", lastTransitionTime=now, reason="NodeStatusUnknown",
-                     message="Kubelet stopped posting node status.")
+            c.update(
+                status="Unknown",
+                lastTransitionTime=now,
+                reason="NodeStatusUnknown",
+                message="Kubelet stopped posting node status.",
+            )
     if not any(c.get("type") == "Ready" for c in conds):
-        conds.append({"type": "Ready", "status": "Unknown", "lastTransitionTime": now,
-                      "reason": "NodeStatusNeverUpdated", "message": "Kubelet never posted node status."})
+        conds.append(
+            {
+                "type": "Ready",
+                "status": "Unknown",
+                "lastTransitionTime": now,
+                "reason": "NodeStatusNeverUpdated",
+                "message": "Kubelet never posted node status.",
+            }
+        )
     return conds
 
 
 class NodeLifecycleController:
     name = "nodelifecycle"
 
-    def __init__(self, client: ApiClient, nodes: Informer, leases: Informer, pods: Informer,
-                 events: EventRecorder, grace: float = 40.0, eviction_timeout: float = 300.0,
-                 period: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        nodes: Informer,
+        leases: Informer,
+        pods: Informer,
+        events: EventRecorder,
+        grace: float = 40.0,
+        eviction_timeout: float = 300.0,
+        period: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.nodes = nodes
         self.leases = leases
@@ -134,7 +160,9 @@ class NodeLifecycleController:
         for node in self.nodes.list():
             name = meta(node)["name"]
             names.add(name)
-            h = self.health[name] = observe(self.health.get(name), node, self.leases.get(f"{LEASE_NAMESPACE}/{name}"), now)
+            h = self.health[name] = observe(
+                self.health.get(name), node, self.leases.get(f"{LEASE_NAMESPACE}/{name}"), now
+            )
             d = decide(node, h, now, self.grace, self.eviction_timeout)
             await self._act(node, d)
         for gone in set(self.health) - names:
@@ -148,11 +176,19 @@ class NodeLifecycleController:
         now = jsonutil.now_str()
         try:
             if d.mark_unknown:
-                await self.client.patch("nodes", name, {"status": {"conditions": unknown_conditions(node, now)}},
-                                        subresource="status")
+                await self.client.patch(
+                    "nodes",
+                    name,
+                    {"status": {"conditions": unknown_conditions(node, now)}},
+                    subresource="status",
+                )
                 self.events.record(node, NORMAL, "NodeNotReady", f"Node {name} status is now: NodeNotReady")
             if d.taints is not None:
-                taints = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("key") not in LIFECYCLE_TAINTS]
+                taints = [
+                    t
+                    for t in (node.get("spec") or {}).get("taints") or []
+                    if t.get("key") not in LIFECYCLE_TAINTS
+                ]
                 taints += [{"key": k, "effect": "NoExecute", "timeAdded": now} for k in d.taints]
                 await self.client.patch("nodes", name, {"spec": {"taints": taints or None}})
         except ApiError as e:
@@ -170,8 +206,12 @@ class NodeLifecycleController:
                 m = meta(pod)
                 try:
                     await self.client.delete("pods", m["name"], m.get("namespace"))
-                    self.events.record(pod, NORMAL, "NodeControllerEviction",
-                                       f"Marking for deletion Pod {m['name']} from Node {name}")
+                    self.events.record(
+                        pod,
+                        NORMAL,
+                        "NodeControllerEviction",
+                        f"Marking for deletion Pod {m['name']} from Node {name}",
+                    )
                 except ApiError as e:
                     if e.code != 404:
                         raise
@@ -188,8 +228,13 @@ class NodeLifecycleController:
         self.events.record(pod, WARNING, "NodeNotReady", "Node is not ready")
         m = meta(pod)
         try:
-            await self.client.patch("pods", m["name"], {"status": {"conditions": conds}},
-                                    namespace=m.get("namespace"), subresource="status")
+            await self.client.patch(
+                "pods",
+                m["name"],
+                {"status": {"conditions": conds}},
+                namespace=m.get("namespace"),
+                subresource="status",
+            )
         except ApiError as e:
             if e.code != 404:
                 raise

@@ -64,8 +64,14 @@ class LeaderOptions:
     retry_period: float = 2.0
 
     def election(self) -> LeaderElectionConfig:
-        return LeaderElectionConfig(self.lease_name, self.identity, self.lease_namespace,
-                                    self.lease_duration, self.renew_deadline, self.retry_period)
+        return LeaderElectionConfig(
+            self.lease_name,
+            self.identity,
+            self.lease_namespace,
+            self.lease_duration,
+            self.renew_deadline,
+            self.retry_period,
+        )
 
 
 @dataclass
@@ -79,14 +85,34 @@ class ControllerOptions(LeaderOptions):
     allocate_node_cidrs: bool = True
     pod_gc_quarantine: float = 40.0  # seconds a pod's node must be missing before the pod goes
     workers: int = 4
-    controllers: tuple[str, ...] = ("replication", "replicaset", "deployment", "endpoints", "endpointslice",
-                                    "nodelifecycle",
-                                    "nodeipam", "garbagecollector", "podgc", "namespace", "kubedns",
-                                    "daemonset", "statefulset", "job", "cronjob", "serviceaccount",
-                                    "persistentvolume-binder", "local-path-provisioner", "pvc-protection",
-                                    "pv-protection", "clusterrole-aggregation", "horizontalpodautoscaling")
+    controllers: tuple[str, ...] = (
+        "replication",
+        "replicaset",
+        "deployment",
+        "endpoints",
+        "endpointslice",
+        "nodelifecycle",
+        "nodeipam",
+        "garbagecollector",
+        "podgc",
+        "namespace",
+        "kubedns",
+        "daemonset",
+        "statefulset",
+        "job",
+        "cronjob",
+        "serviceaccount",
+        "persistentvolume-binder",
+        "local-path-provisioner",
+        "pvc-protection",
+        "pv-protection",
+        "clusterrole-aggregation",
+        "horizontalpodautoscaling",
+    )
     root_ca: str = ""  # the cluster CA (PEM) published in every namespace's kube-root-ca.crt ConfigMap
-    cluster_dns: str = ""  # the kube-dns Service's ClusterIP (kubelets' --cluster-dns); "": the service range's 10th
+    cluster_dns: str = (
+        ""  # the kube-dns Service's ClusterIP (kubelets' --cluster-dns); "": the service range's 10th
+    )
     service_cidr: str = "10.96.0.0/16"
 
 
@@ -112,8 +138,13 @@ def coerce(cls: type[T], options: T | Mapping[str, Any] | None) -> T:
     d: dict[str, Any] = dict(options) if isinstance(options, Mapping) else {}
     names = {f.name for f in dataclasses.fields(cls)}
     kw = {k: v for k, v in d.items() if k in names}
-    for k in ("node_monitor_grace_period", "pod_eviction_timeout", "lease_duration", "renew_deadline",
-              "retry_period"):
+    for k in (
+        "node_monitor_grace_period",
+        "pod_eviction_timeout",
+        "lease_duration",
+        "renew_deadline",
+        "retry_period",
+    ):
         if k in kw and kw[k] is not None and k in names:
             kw[k] = parse_duration(kw[k])
     if "identity" not in kw and d.get("data_dir"):

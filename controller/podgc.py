@@ -19,8 +19,9 @@ from controller.base import ApiClient, Obj, meta, run_every
 log = logging.getLogger(__name__)
 
 
-def orphaned(pods: Iterable[Obj], nodes: set[str], missing_since: dict[str, float], now: float,
-             quarantine: float) -> list[Obj]:
+def orphaned(
+    pods: Iterable[Obj], nodes: set[str], missing_since: dict[str, float], now: float, quarantine: float
+) -> list[Obj]:
     """Pure: pods on nodes missing for longer than `quarantine`; updates `missing_since`."""
     out = []
     seen: set[str] = set()
@@ -40,8 +41,15 @@ def orphaned(pods: Iterable[Obj], nodes: set[str], missing_since: dict[str, floa
 class PodGarbageCollector:
     name = "podgc"
 
-    def __init__(self, client: ApiClient, pods: Informer, nodes: Informer, quarantine: float = 40.0,
-                 period: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        pods: Informer,
+        nodes: Informer,
+        quarantine: float = 40.0,
+        period: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.pods = pods
         self.nodes = nodes
@@ -73,8 +81,13 @@ class PodGarbageCollector:
             m = meta(p)
             log.info("deleting pod %s/%s of missing node %s", m.get("namespace"), m.get("name"), node)
             try:
-                await self.client.delete("pods", m["name"], m.get("namespace"), grace_period_seconds=0,
-                                         preconditions={"uid": m.get("uid")})
+                await self.client.delete(
+                    "pods",
+                    m["name"],
+                    m.get("namespace"),
+                    grace_period_seconds=0,
+                    preconditions={"uid": m.get("uid")},
+                )
             except ApiError as e:
                 if e.code not in (404, 409):
                     raise

@@ -82,7 +82,8 @@ class PodOwnerController(QueueController):
         self.expectations.expect_creations(key, len(bodies))
         ns = meta(owner).get("namespace")
         results: list[Obj | BaseException] = await asyncio.gather(
-            *(self.client.create("pods", body, ns) for body in bodies), return_exceptions=True)
+            *(self.client.create("pods", body, ns) for body in bodies), return_exceptions=True
+        )
         failed = 0
         for r in results:
             if isinstance(r, BaseException):

@@ -29,7 +29,9 @@ def _meta(o: Obj) -> ObjectMeta:
 
 def is_active(pod: Obj) -> bool:
     return not _meta(pod).get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in (
-        "Succeeded", "Failed")
+        "Succeeded",
+        "Failed",
+    )
 
 
 def ready_condition(pod: Obj) -> Condition | None:
@@ -47,7 +49,9 @@ def is_available(pod: Obj, min_ready_seconds: int, now: dt.datetime) -> bool:
 
 
 def _restarts(pod: Obj) -> int:
-    return sum(int(s.get("restartCount") or 0) for s in (pod.get("status") or {}).get("containerStatuses") or [])
+    return sum(
+        int(s.get("restartCount") or 0) for s in (pod.get("status") or {}).get("containerStatuses") or []
+    )
 
 
 _PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
@@ -76,7 +80,7 @@ def _neg(timestamp: str) -> tuple[int, ...]:
 
 
 def pods_to_delete(pods: Sequence[Obj], n: int) -> list[Obj]:
-    return sorted(pods, key=deletion_rank)[:max(0, n)]
+    return sorted(pods, key=deletion_rank)[: max(0, n)]
 
 
 def slow_start_batches(total: int, initial: int = 1) -> Iterator[int]:
@@ -91,16 +95,26 @@ def slow_start_batches(total: int, initial: int = 1) -> Iterator[int]:
 
 def owner_ref(rc: Obj) -> OwnerReference:
     m = _meta(rc)
-    return {"apiVersion": rc.get("apiVersion", "v1"), "kind": rc.get("kind", "ReplicationController"),
-            "name": m.get("name", ""), "uid": m.get("uid", ""), "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": rc.get("apiVersion", "v1"),
+        "kind": rc.get("kind", "ReplicationController"),
+        "name": m.get("name", ""),
+        "uid": m.get("uid", ""),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def pod_from_template(rc: Obj) -> Obj:
     m = _meta(rc)
     tmpl = (rc.get("spec") or {}).get("template") or {}
     tm = tmpl.get("metadata") or {}
-    meta: Obj = {"generateName": f"{m.get('name')}-", "namespace": m.get("namespace"),
-                 "labels": dict(tm.get("labels") or {}), "ownerReferences": [owner_ref(rc)]}
+    meta: Obj = {
+        "generateName": f"{m.get('name')}-",
+        "namespace": m.get("namespace"),
+        "labels": dict(tm.get("labels") or {}),
+        "ownerReferences": [owner_ref(rc)],
+    }
     if tm.get("annotations"):
         meta["annotations"] = dict(tm["annotations"])
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": dict(tmpl.get("spec") or {})}
@@ -152,11 +166,17 @@ def calculate_status(rc: Obj, active: Sequence[Obj], manage_error: str | None, n
     if manage_error:
         prev = next((c for c in old.get("conditions") or [] if c.get("type") == "ReplicaFailure"), None)
         same = prev is not None and prev.get("message") == manage_error
-        conds.append({"type": "ReplicaFailure", "status": "True",
-                      "reason": "FailedCreate" if "creat" in manage_error else "FailedDelete",
-                      "message": manage_error,
-                      "lastTransitionTime": prev.get("lastTransitionTime") if same and prev else
-                      jsonutil.format_time(now)})
+        conds.append(
+            {
+                "type": "ReplicaFailure",
+                "status": "True",
+                "reason": "FailedCreate" if "creat" in manage_error else "FailedDelete",
+                "message": manage_error,
+                "lastTransitionTime": prev.get("lastTransitionTime")
+                if same and prev
+                else jsonutil.format_time(now),
+            }
+        )
     if conds:
         status["conditions"] = conds
     return status
@@ -164,6 +184,13 @@ def calculate_status(rc: Obj, active: Sequence[Obj], manage_error: str | None, n
 
 def status_changed(old: Obj | None, new: Obj) -> bool:
     o = old or {}
-    return any(int(o.get(k) or 0) != new.get(k, 0) for k in (
-        "replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration")
+    return any(
+        int(o.get(k) or 0) != new.get(k, 0)
+        for k in (
+            "replicas",
+            "fullyLabeledReplicas",
+            "readyReplicas",
+            "availableReplicas",
+            "observedGeneration",
+        )
     ) or (o.get("conditions") or []) != (new.get("conditions") or [])

@@ -36,8 +36,11 @@ STATUS_BATCH = 0.2  # seconds: how stale readyReplicas may be while pods keep be
 def _only_progress(old: Obj, new: Obj) -> bool:
     """Same labels and owners, not ending: the pod's count and activity for its RC are unchanged."""
     mo, mn = meta(old), meta(new)
-    return mo.get("labels") == mn.get("labels") and mo.get("ownerReferences") == mn.get("ownerReferences") \
+    return (
+        mo.get("labels") == mn.get("labels")
+        and mo.get("ownerReferences") == mn.get("ownerReferences")
         and rs.is_active(old) == rs.is_active(new)
+    )
 
 
 class ReplicationController(QueueController):
@@ -49,12 +52,22 @@ class ReplicationController(QueueController):
     def selector_of(owner: Obj) -> LabelSelector | None:
         """An RC's selector is a plain map, defaulting to the template's labels."""
         spec = owner.get("spec") or {}
-        selector_map = spec.get("selector") or ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+        selector_map = spec.get("selector") or ((spec.get("template") or {}).get("metadata") or {}).get(
+            "labels"
+        )
         return selector_from_map(selector_map) if selector_map else None
 
-    def __init__(self, client: ApiClient, rcs: Informer, pods: Informer, events: EventRecorder,
-                 workers: int = 4, burst: int = rs.BURST_REPLICAS, expectations_ttl: float = 300.0,
-                 max_in_flight: int = 32) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        rcs: Informer,
+        pods: Informer,
+        events: EventRecorder,
+        workers: int = 4,
+        burst: int = rs.BURST_REPLICAS,
+        expectations_ttl: float = 300.0,
+        max_in_flight: int = 32,
+    ) -> None:
         super().__init__(workers)
         self.client = client
         self.rcs = rcs
@@ -152,7 +165,9 @@ class ReplicationController(QueueController):
         if manage_error or self.expectations.satisfied(key):
             await self._write_status(key, rc, active, manage_error)
         min_ready = int(spec.get("minReadySeconds") or 0)
-        if min_ready and any(rs.is_ready(p) and not rs.is_available(p, min_ready, jsonutil.now()) for p in active):
+        if min_ready and any(
+            rs.is_ready(p) and not rs.is_available(p, min_ready, jsonutil.now()) for p in active
+        ):
             self.queue.add_after(key, min_ready)  # nothing else will happen when they become available
 
     async def _adopt(self, rc: Obj, pods: list[Obj]) -> list[Obj]:
@@ -170,7 +185,9 @@ class ReplicationController(QueueController):
             refs = [*(meta(p).get("ownerReferences") or []), rs.owner_ref(rc)]
             body = {"metadata": {"ownerReferences": refs, "resourceVersion": meta(p).get("resourceVersion")}}
             try:
-                adopted.append(await self.client.patch("pods", meta(p)["name"], body, namespace=meta(p)["namespace"]))
+                adopted.append(
+                    await self.client.patch("pods", meta(p)["name"], body, namespace=meta(p)["namespace"])
+                )
             except ApiError as e:
                 if e.code not in (404, 409):
                     raise
@@ -179,7 +196,9 @@ class ReplicationController(QueueController):
     async def _release(self, rc: Obj, pod: Obj) -> None:
         uid = meta(rc).get("uid")
         refs = [r for r in meta(pod).get("ownerReferences") or [] if r.get("uid") != uid]
-        body = {"metadata": {"ownerReferences": refs or None, "resourceVersion": meta(pod).get("resourceVersion")}}
+        body = {
+            "metadata": {"ownerReferences": refs or None, "resourceVersion": meta(pod).get("resourceVersion")}
+        }
         try:
             await self.client.patch("pods", meta(pod)["name"], body, namespace=meta(pod)["namespace"])
         except ApiError as e:
@@ -202,8 +221,10 @@ class ReplicationController(QueueController):
         error: str | None = None
         done = 0
         for batch in rs.slow_start_batches(n):
-            results = await asyncio.gather(*(self._bounded(self.client.create("pods", body, ns))
-                                             for _ in range(batch)), return_exceptions=True)
+            results = await asyncio.gather(
+                *(self._bounded(self.client.create("pods", body, ns)) for _ in range(batch)),
+                return_exceptions=True,
+            )
             done += batch
             failed = 0
             for r in results:
@@ -256,4 +277,3 @@ class ReplicationController(QueueController):
                 self.queue.add_after(key, 0.05)
                 return
             raise
-

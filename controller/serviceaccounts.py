@@ -25,39 +25,74 @@ def missing(namespace: Obj, accounts: Informer, configmaps: Informer, root_ca: s
     """(resource, object) pairs to create in this namespace: a pure decision over the caches."""
     m = meta(namespace)
     name = str(m.get("name") or "")
-    if not name or m.get("deletionTimestamp") or (namespace.get("status") or {}).get("phase") == "Terminating":
+    if (
+        not name
+        or m.get("deletionTimestamp")
+        or (namespace.get("status") or {}).get("phase") == "Terminating"
+    ):
         return []
     out: list[tuple[str, Obj]] = []
     if accounts.get(f"{name}/{DEFAULT_SA}") is None:
-        out.append(("serviceaccounts", {"apiVersion": "v1", "kind": "ServiceAccount",
-                                        "metadata": {"name": DEFAULT_SA, "namespace": name}}))
+        out.append(
+            (
+                "serviceaccounts",
+                {
+                    "apiVersion": "v1",
+                    "kind": "ServiceAccount",
+                    "metadata": {"name": DEFAULT_SA, "namespace": name},
+                },
+            )
+        )
     if root_ca:
         cm = configmaps.get(f"{name}/{ROOT_CA_CONFIGMAP}")
         if cm is None or (cm.get("data") or {}).get("ca.crt") != root_ca:
-            out.append(("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
-                                       "metadata": {"name": ROOT_CA_CONFIGMAP, "namespace": name,
-                                                    "annotations": {"kubernetes.io/description": (
-                                                        "Contains a CA bundle that can be used to verify the "
-                                                        "kube-apiserver when using internal endpoints such as "
-                                                        "the internal service IP or kubernetes.default.svc. No "
-                                                        "other usage is guaranteed across distributions of "
-                                                        "Kubernetes clusters.")}},
-                                       "data": {"ca.crt": root_ca}}))
+            out.append(
+                (
+                    "configmaps",
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {
+                            "name": ROOT_CA_CONFIGMAP,
+                            "namespace": name,
+                            "annotations": {
+                                "kubernetes.io/description": (
+                                    "Contains a CA bundle that can be used to verify the "
+                                    "kube-apiserver when using internal endpoints such as "
+                                    "the internal service IP or kubernetes.default.svc. No "
+                                    "other usage is guaranteed across distributions of "
+                                    "Kubernetes clusters."
+                                )
+                            },
+                        },
+                        "data": {"ca.crt": root_ca},
+                    },
+                )
+            )
     return out
 
 
 class ServiceAccountsController(QueueController):
     name = "serviceaccount"
 
-    def __init__(self, client: ApiClient, namespaces: Informer, accounts: Informer, configmaps: Informer,
-                 root_ca: str = "", workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        namespaces: Informer,
+        accounts: Informer,
+        configmaps: Informer,
+        root_ca: str = "",
+        workers: int = 2,
+    ) -> None:
         super().__init__(workers)
         self.client = client
         self.namespaces, self.accounts, self.configmaps = namespaces, accounts, configmaps
         self.root_ca = root_ca
         namespaces.add_handlers(self.enqueue, lambda old, new: self.enqueue(new))
         accounts.add_handlers(on_delete=self._owned_gone)
-        configmaps.add_handlers(on_update=lambda old, new: self._owned_changed(new), on_delete=self._owned_gone)
+        configmaps.add_handlers(
+            on_update=lambda old, new: self._owned_changed(new), on_delete=self._owned_gone
+        )
 
     def _owned_gone(self, obj: Obj | DeletedFinalStateUnknown) -> None:
         self._owned_changed(deleted_object(obj))

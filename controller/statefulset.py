@@ -33,8 +33,16 @@ log = logging.getLogger(__name__)
 class StatefulSetController(QueueController):
     name = "statefulset"
 
-    def __init__(self, client: ApiClient, sets: Informer, pods: Informer, revisions: Informer,
-                 events: EventRecorder, clock: Clock | None = None, workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        sets: Informer,
+        pods: Informer,
+        revisions: Informer,
+        events: EventRecorder,
+        clock: Clock | None = None,
+        workers: int = 2,
+    ) -> None:
         super().__init__(workers)
         self.client = client
         self.sets = sets
@@ -55,7 +63,9 @@ class StatefulSetController(QueueController):
         if key:
             self.enqueue(key)
         elif controller_ref(pod) is None and not isinstance(obj, DeletedFinalStateUnknown):
-            for sts in owners_matching(pod, self.sets.list(meta(pod).get("namespace"))):  # it may adopt the orphan
+            for sts in owners_matching(
+                pod, self.sets.list(meta(pod).get("namespace"))
+            ):  # it may adopt the orphan
                 self.enqueue(sts)
 
     async def sync(self, key: str) -> None:
@@ -71,12 +81,18 @@ class StatefulSetController(QueueController):
         current_name = (sts.get("status") or {}).get("currentRevision") or ""
         current = by_name.get(current_name, update)
         pods = await claim_pods(self.client, "statefulsets", sts, self.pods.list(ns))
-        plan = sd.decide(sts, pods, meta(current).get("name", ""), meta(update).get("name", ""), self.clock.now())
+        plan = sd.decide(
+            sts, pods, meta(current).get("name", ""), meta(update).get("name", ""), self.clock.now()
+        )
         for p in plan.delete:
             try:
                 await self.client.delete("pods", meta(p)["name"], ns)
-                self.events.record(sts, "Normal", "SuccessfulDelete",
-                                   f"delete Pod {meta(p)['name']} in StatefulSet {meta(sts).get('name')} successful")
+                self.events.record(
+                    sts,
+                    "Normal",
+                    "SuccessfulDelete",
+                    f"delete Pod {meta(p)['name']} in StatefulSet {meta(sts).get('name')} successful",
+                )
             except ApiError as e:
                 if e.code != 404:
                     raise
@@ -87,21 +103,32 @@ class StatefulSetController(QueueController):
                 await self._claims(sts, ordinal, body["metadata"]["name"])
             try:
                 await self.client.create("pods", body, ns)
-                self.events.record(sts, "Normal", "SuccessfulCreate",
-                                   f"create Pod {body['metadata']['name']} in StatefulSet {meta(sts).get('name')} "
-                                   "successful")
+                self.events.record(
+                    sts,
+                    "Normal",
+                    "SuccessfulCreate",
+                    f"create Pod {body['metadata']['name']} in StatefulSet {meta(sts).get('name')} "
+                    "successful",
+                )
             except ApiError as e:
                 if e.code != 409:  # already there: the cache is behind
-                    self.events.record(sts, "Warning", "FailedCreate",
-                                       f"create Pod {body['metadata']['name']} in StatefulSet "
-                                       f"{meta(sts).get('name')} failed error: {e}")
+                    self.events.record(
+                        sts,
+                        "Warning",
+                        "FailedCreate",
+                        f"create Pod {body['metadata']['name']} in StatefulSet "
+                        f"{meta(sts).get('name')} failed error: {e}",
+                    )
                     raise
         status = dict(plan.status)
         status["collisionCount"] = collision
         await self.update_status(self.client, "statefulsets", key, sts, status)
-        in_use = {status.get("currentRevision", ""), status.get("updateRevision", "")} | \
-            {history.pod_revision(p) for p in pods}
-        await history.prune(self.client, revisions, in_use, (sts.get("spec") or {}).get("revisionHistoryLimit"))
+        in_use = {status.get("currentRevision", ""), status.get("updateRevision", "")} | {
+            history.pod_revision(p) for p in pods
+        }
+        await history.prune(
+            self.client, revisions, in_use, (sts.get("spec") or {}).get("revisionHistoryLimit")
+        )
         min_ready = int((sts.get("spec") or {}).get("minReadySeconds") or 0)
         if min_ready and status.get("availableReplicas", 0) < status.get("readyReplicas", 0):
             self.queue.add_after(key, 1.0)
@@ -111,18 +138,30 @@ class StatefulSetController(QueueController):
         try:
             made = await sc.ensure_claims(self.client, sts, ordinal)
         except (ApiError, RuntimeError) as e:
-            self.events.record(sts, "Warning", "FailedCreate",
-                               f"create Claim for Pod {pod} in StatefulSet {set_name} failed error: {e}")
+            self.events.record(
+                sts,
+                "Warning",
+                "FailedCreate",
+                f"create Claim for Pod {pod} in StatefulSet {set_name} failed error: {e}",
+            )
             raise
         for name in made:
-            self.events.record(sts, "Normal", "SuccessfulCreate",
-                               f"create Claim {name} Pod {pod} in StatefulSet {set_name} success")
+            self.events.record(
+                sts,
+                "Normal",
+                "SuccessfulCreate",
+                f"create Claim {name} Pod {pod} in StatefulSet {set_name} success",
+            )
 
     def _warn_claims(self, key: str, sts: Obj) -> None:
         claims = (sts.get("spec") or {}).get("volumeClaimTemplates") or []
         if claims and resources.lookup("persistentvolumeclaims") is None and key not in self._warned:
             self._warned.add(key)
             names = ", ".join(str((c.get("metadata") or {}).get("name")) for c in claims)
-            self.events.record(sts, "Warning", "FailedCreatePersistentVolumeClaim",
-                               f"volumeClaimTemplates ({names}) ignored: this server does not serve "
-                               "PersistentVolumeClaims; each pod gets an emptyDir volume in their place")
+            self.events.record(
+                sts,
+                "Warning",
+                "FailedCreatePersistentVolumeClaim",
+                f"volumeClaimTemplates ({names}) ignored: this server does not serve "
+                "PersistentVolumeClaims; each pod gets an emptyDir volume in their place",
+            )

@@ -30,16 +30,33 @@ def claims_for(sts: Obj, ordinal: int) -> list[Obj]:
     delete_with_set = (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenDeleted") == "Delete"
     out = []
     for t in spec.get("volumeClaimTemplates") or []:
-        md: Obj = {"name": claim_name(t, sts, ordinal), "namespace": meta(sts).get("namespace"),
-                   "labels": {**(meta(t).get("labels") or {}), **select}}
+        md: Obj = {
+            "name": claim_name(t, sts, ordinal),
+            "namespace": meta(sts).get("namespace"),
+            "labels": {**(meta(t).get("labels") or {}), **select},
+        }
         if meta(t).get("annotations"):
             md["annotations"] = dict(meta(t)["annotations"])
         if delete_with_set:
             m = meta(sts)
-            md["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": m.get("name"),
-                                      "uid": m.get("uid"), "controller": True, "blockOwnerDeletion": True}]
-        out.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": md,
-                    "spec": copy.deepcopy(t.get("spec") or {})})
+            md["ownerReferences"] = [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "StatefulSet",
+                    "name": m.get("name"),
+                    "uid": m.get("uid"),
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ]
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": md,
+                "spec": copy.deepcopy(t.get("spec") or {}),
+            }
+        )
     return out
 
 
@@ -51,7 +68,11 @@ def with_claim_volumes(pod_spec: Obj, sts: Obj, ordinal: int, served: bool) -> O
     names = {meta(t).get("name") for t in templates}
     volumes = [v for v in pod_spec.get("volumes") or [] if v.get("name") not in names]
     for t in templates:
-        source = {"persistentVolumeClaim": {"claimName": claim_name(t, sts, ordinal)}} if served else {"emptyDir": {}}
+        source = (
+            {"persistentVolumeClaim": {"claimName": claim_name(t, sts, ordinal)}}
+            if served
+            else {"emptyDir": {}}
+        )
         volumes.append({"name": meta(t).get("name"), **source})
     return dict(pod_spec, volumes=volumes)
 

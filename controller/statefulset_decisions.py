@@ -56,8 +56,12 @@ def pod_for(sts: Obj, ordinal: int, revision: Obj, claims_served: bool = True) -
     if (sts.get("spec") or {}).get("serviceName"):
         spec["subdomain"] = sts["spec"]["serviceName"]
     spec = with_claim_volumes(spec, sts, ordinal, claims_served)
-    md: Obj = {"name": name, "namespace": m.get("namespace"), "labels": labels,
-               "ownerReferences": [history.owner_ref(sts)]}
+    md: Obj = {
+        "name": name,
+        "namespace": m.get("namespace"),
+        "labels": labels,
+        "ownerReferences": [history.owner_ref(sts)],
+    }
     if tm.get("annotations"):
         md["annotations"] = dict(tm["annotations"])
     return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
@@ -68,8 +72,11 @@ def is_running_and_ready(pod: Obj) -> bool:
 
 
 def _healthy(pod: Obj, min_ready: int, now: dt.datetime) -> bool:
-    return not meta(pod).get("deletionTimestamp") and is_running_and_ready(pod) and \
-        is_available(pod, min_ready, now)
+    return (
+        not meta(pod).get("deletionTimestamp")
+        and is_running_and_ready(pod)
+        and is_available(pod, min_ready, now)
+    )
 
 
 @dataclass
@@ -107,8 +114,11 @@ def decide(sts: Obj, pods: list[Obj], current: str, update: str, now: dt.datetim
     waiting = False
     for i in range(start, start + replicas):
         slot = slots.get(i)
-        if slot is not None and (slot.get("status") or {}).get("phase") in ("Failed", "Succeeded") \
-                and not meta(slot).get("deletionTimestamp"):
+        if (
+            slot is not None
+            and (slot.get("status") or {}).get("phase") in ("Failed", "Succeeded")
+            and not meta(slot).get("deletionTimestamp")
+        ):
             plan.delete.append(slot)  # recreated under the same name once it is gone
             waiting = True
             if monotonic:
@@ -149,9 +159,16 @@ def decide(sts: Obj, pods: list[Obj], current: str, update: str, now: dt.datetim
 
 
 def _status(sts: Obj, pods: list[Obj], current: str, update: str, min_ready: int, now: dt.datetime) -> Obj:
-    st: Obj = {"observedGeneration": int(meta(sts).get("generation") or 0), "replicas": 0, "readyReplicas": 0,
-               "currentReplicas": 0, "updatedReplicas": 0, "availableReplicas": 0,
-               "currentRevision": current, "updateRevision": update}
+    st: Obj = {
+        "observedGeneration": int(meta(sts).get("generation") or 0),
+        "replicas": 0,
+        "readyReplicas": 0,
+        "currentReplicas": 0,
+        "updatedReplicas": 0,
+        "availableReplicas": 0,
+        "currentRevision": current,
+        "updateRevision": update,
+    }
     for p in pods:
         st["replicas"] += 1
         if is_running_and_ready(p):

@@ -77,7 +77,9 @@ def node_fits(pv: Obj, node_name: str, labels: Mapping[str, str]) -> bool:
 
 def prebound_to(pv: Obj, claim: Obj) -> bool:
     ref = _d(_d(pv.get("spec")).get("claimRef"))
-    return bool(ref) and ref_key(pv) == claim_key(claim) and ref.get("uid") in (None, "", meta(claim).get("uid"))
+    return (
+        bool(ref) and ref_key(pv) == claim_key(claim) and ref.get("uid") in (None, "", meta(claim).get("uid"))
+    )
 
 
 def fits(pv: Obj, claim: Obj, node: tuple[str, Mapping[str, str]] | None = None) -> bool:
@@ -101,7 +103,9 @@ def fits(pv: Obj, claim: Obj, node: tuple[str, Mapping[str, str]] | None = None)
     return node is None or node_fits(pv, node[0], node[1])
 
 
-def best_volume(claim: Obj, volumes: Iterable[Obj], node: tuple[str, Mapping[str, str]] | None = None) -> Obj | None:
+def best_volume(
+    claim: Obj, volumes: Iterable[Obj], node: tuple[str, Mapping[str, str]] | None = None
+) -> Obj | None:
     """The volume this claim should bind to: pre-bound first, then the smallest that fits."""
     fitting = [pv for pv in volumes if fits(pv, claim, node)]
     if not fitting:
@@ -115,9 +119,14 @@ def bound_volume(pv: Obj, claim: Obj) -> Obj:
     m = meta(claim)
     if not prebound_to(pv, claim):
         out["metadata"].setdefault("annotations", {})[BOUND_BY_CONTROLLER] = "yes"
-    out["spec"]["claimRef"] = {"kind": "PersistentVolumeClaim", "namespace": m.get("namespace"),
-                               "name": m.get("name"), "uid": m.get("uid"), "apiVersion": "v1",
-                               "resourceVersion": m.get("resourceVersion")}
+    out["spec"]["claimRef"] = {
+        "kind": "PersistentVolumeClaim",
+        "namespace": m.get("namespace"),
+        "name": m.get("name"),
+        "uid": m.get("uid"),
+        "apiVersion": "v1",
+        "resourceVersion": m.get("resourceVersion"),
+    }
     return out
 
 
@@ -139,11 +148,23 @@ def claim_status(claim: Obj, pv: Obj | None) -> Obj:
     name = _d(claim.get("spec")).get("volumeName")
     if name and pv is None:
         # a claim that was bound has lost its volume; one its author pointed at a volume waits for it
-        return {**status, "phase": "Lost" if (meta(claim).get("annotations") or {}).get(BIND_COMPLETED) else "Pending"}
-    if name and pv is not None and prebound_to(pv, claim) and _d(pv.get("spec")).get("claimRef", {}).get("uid"):
+        return {
+            **status,
+            "phase": "Lost" if (meta(claim).get("annotations") or {}).get(BIND_COMPLETED) else "Pending",
+        }
+    if (
+        name
+        and pv is not None
+        and prebound_to(pv, claim)
+        and _d(pv.get("spec")).get("claimRef", {}).get("uid")
+    ):
         spec = _d(pv.get("spec"))
-        return {**status, "phase": "Bound", "accessModes": list(spec.get("accessModes") or []),
-                "capacity": dict(_d(spec.get("capacity")))}
+        return {
+            **status,
+            "phase": "Bound",
+            "accessModes": list(spec.get("accessModes") or []),
+            "capacity": dict(_d(spec.get("capacity"))),
+        }
     return {**status, "phase": "Pending"}
 
 
@@ -168,5 +189,8 @@ def wants_provisioning(claim: Obj, sc: Obj | None) -> bool:
 
 
 def waits_for_consumer(claim: Obj, sc: Obj | None) -> bool:
-    return sc is not None and sc.get("volumeBindingMode") == "WaitForFirstConsumer" \
+    return (
+        sc is not None
+        and sc.get("volumeBindingMode") == "WaitForFirstConsumer"
         and not (meta(claim).get("annotations") or {}).get(SELECTED_NODE)
+    )

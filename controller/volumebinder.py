@@ -29,13 +29,23 @@ CLAIM, VOLUME = "claim:", "volume:"
 class VolumeBinder(QueueController):
     name = "persistentvolume-binder"
 
-    def __init__(self, client: ApiClient, claims: Informer, volumes: Informer, classes: Informer, nodes: Informer,
-                 events: EventRecorder, workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        claims: Informer,
+        volumes: Informer,
+        classes: Informer,
+        nodes: Informer,
+        events: EventRecorder,
+        workers: int = 2,
+    ) -> None:
         super().__init__(workers)
         self.client, self.events = client, events
         self.claims, self.volumes, self.classes, self.nodes = claims, volumes, classes, nodes
         claims.add_handlers(self._claim, lambda old, new: self._claim(new), lambda o: self._claim(unwrap(o)))
-        volumes.add_handlers(self._volume, lambda old, new: self._volume(new), lambda o: self._volume(unwrap(o)))
+        volumes.add_handlers(
+            self._volume, lambda old, new: self._volume(new), lambda o: self._volume(unwrap(o))
+        )
         classes.add_handlers(self._class_changed, lambda old, new: self._class_changed(new))
 
     def _claim(self, claim: Obj) -> None:
@@ -63,11 +73,11 @@ class VolumeBinder(QueueController):
 
     async def sync(self, key: str) -> None:
         if key.startswith(CLAIM):
-            claim = self.claims.get(key[len(CLAIM):])
+            claim = self.claims.get(key[len(CLAIM) :])
             if claim is not None and not meta(claim).get("deletionTimestamp"):
                 await self.sync_claim(claim)
         elif key.startswith(VOLUME):
-            pv = self.volumes.get(key[len(VOLUME):])
+            pv = self.volumes.get(key[len(VOLUME) :])
             if pv is not None:
                 await self.sync_volume(pv)
 
@@ -83,12 +93,20 @@ class VolumeBinder(QueueController):
             return
         sc = self.classes.get(vd.class_of(claim)) if vd.class_of(claim) else None
         if vd.class_of(claim) and sc is None:
-            self.events.record(claim, WARNING, "ProvisioningFailed",
-                               f'storageclass.storage.k8s.io "{vd.class_of(claim)}" not found')
+            self.events.record(
+                claim,
+                WARNING,
+                "ProvisioningFailed",
+                f'storageclass.storage.k8s.io "{vd.class_of(claim)}" not found',
+            )
             return
         if vd.waits_for_consumer(claim, sc):
-            self.events.record(claim, NORMAL, "WaitForFirstConsumer",
-                               "waiting for first consumer to be created before binding")
+            self.events.record(
+                claim,
+                NORMAL,
+                "WaitForFirstConsumer",
+                "waiting for first consumer to be created before binding",
+            )
             return
         pv = vd.best_volume(claim, self.volumes.list(), self._selected_node(claim))
         if pv is not None:
@@ -97,35 +115,57 @@ class VolumeBinder(QueueController):
             await self._write_claim_status(bound, pv)
             return
         if sc is None or not vd.wants_provisioning(claim, sc):
-            self.events.record(claim, NORMAL, "FailedBinding", "no persistent volumes available for this claim and "
-                               "no storage class is set" if sc is None else
-                               "no persistent volumes available for this claim")
+            self.events.record(
+                claim,
+                NORMAL,
+                "FailedBinding",
+                "no persistent volumes available for this claim and no storage class is set"
+                if sc is None
+                else "no persistent volumes available for this claim",
+            )
             return
         provisioner = str(sc["provisioner"])
         annotations = meta(claim).get("annotations") or {}
         if annotations.get(vd.STORAGE_PROVISIONER) != provisioner:
-            await self._patch_claim(claim, {"metadata": {"annotations": {
-                vd.STORAGE_PROVISIONER: provisioner, vd.BETA_STORAGE_PROVISIONER: provisioner}}})
-        self.events.record(claim, NORMAL, "ExternalProvisioning",
-                           f"Waiting for a volume to be created either by the external provisioner '{provisioner}' "
-                           "or manually by the system administrator. If volume creation is delayed, please verify "
-                           "that the provisioner is running and correctly registered.")
+            await self._patch_claim(
+                claim,
+                {
+                    "metadata": {
+                        "annotations": {
+                            vd.STORAGE_PROVISIONER: provisioner,
+                            vd.BETA_STORAGE_PROVISIONER: provisioner,
+                        }
+                    }
+                },
+            )
+        self.events.record(
+            claim,
+            NORMAL,
+            "ExternalProvisioning",
+            f"Waiting for a volume to be created either by the external provisioner '{provisioner}' "
+            "or manually by the system administrator. If volume creation is delayed, please verify "
+            "that the provisioner is running and correctly registered.",
+        )
 
     def _selected_node(self, claim: Obj) -> tuple[str, dict[str, str]] | None:
         node = (meta(claim).get("annotations") or {}).get(vd.SELECTED_NODE)
         if not node:
             return None
         obj = self.nodes.get(str(node))
-        return str(node), dict(meta(obj).get("labels") or {}) if obj else {"kubernetes.io/hostname": str(node)}
+        return str(node), dict(meta(obj).get("labels") or {}) if obj else {
+            "kubernetes.io/hostname": str(node)
+        }
 
     async def _bind_volume(self, pv: Obj, claim: Obj) -> Obj:
         want = vd.bound_volume(pv, claim)
         if want.get("spec") != pv.get("spec") or meta(want) != meta(pv):
             pv = await self._update("persistentvolumes", want)
         if (pv.get("status") or {}).get("phase") != "Bound":
-            pv = await self.client.update("persistentvolumes", {**pv, "status": {**(pv.get("status") or {}),
-                                                                                 "phase": "Bound"}},
-                                          subresource="status")
+            pv = await self.client.update(
+                "persistentvolumes",
+                {**pv, "status": {**(pv.get("status") or {}), "phase": "Bound"}},
+                subresource="status",
+            )
         return pv
 
     async def _write_claim_status(self, claim: Obj, pv: Obj | None) -> None:
@@ -133,10 +173,18 @@ class VolumeBinder(QueueController):
         if status == (claim.get("status") or {}):
             return
         if status.get("phase") == "Lost":
-            self.events.record(claim, WARNING, "ClaimLost", "Bound claim has lost its PersistentVolume. Data on the "
-                               "volume is lost!")
-        await self.client.update("persistentvolumeclaims", {**claim, "status": status},
-                                 meta(claim).get("namespace"), subresource="status")
+            self.events.record(
+                claim,
+                WARNING,
+                "ClaimLost",
+                "Bound claim has lost its PersistentVolume. Data on the volume is lost!",
+            )
+        await self.client.update(
+            "persistentvolumeclaims",
+            {**claim, "status": status},
+            meta(claim).get("namespace"),
+            subresource="status",
+        )
 
     async def _update(self, resource: str, obj: Obj) -> Obj:
         out: Obj = await self.client.update(resource, obj, meta(obj).get("namespace"))
@@ -144,8 +192,12 @@ class VolumeBinder(QueueController):
 
     async def _patch_claim(self, claim: Obj, body: Obj) -> None:
         try:
-            await self.client.patch("persistentvolumeclaims", str(meta(claim)["name"]), body,
-                                    namespace=meta(claim).get("namespace"))
+            await self.client.patch(
+                "persistentvolumeclaims",
+                str(meta(claim)["name"]),
+                body,
+                namespace=meta(claim).get("namespace"),
+            )
         except ApiError as e:
             if e.code != 404:
                 raise
@@ -157,12 +209,17 @@ class VolumeBinder(QueueController):
         claim = self.claims.get(ref) if ref else None
         phase = vd.volume_phase(pv, claim)
         status = dict(pv.get("status") or {})
-        if phase == "Released" and (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Delete" \
-                and not (meta(pv).get("annotations") or {}).get(vd.PROVISIONED_BY):
+        if (
+            phase == "Released"
+            and (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Delete"
+            and not (meta(pv).get("annotations") or {}).get(vd.PROVISIONED_BY)
+        ):
             phase = "Failed"  # nobody can delete a volume no provisioner made
-            status.update(reason="VolumeFailedDelete",
-                          message=f'error getting deleter volume plugin for volume "{meta(pv).get("name")}": '
-                                  "no deletable volume plugin matched")
+            status.update(
+                reason="VolumeFailedDelete",
+                message=f'error getting deleter volume plugin for volume "{meta(pv).get("name")}": '
+                "no deletable volume plugin matched",
+            )
             self.events.record(pv, WARNING, "VolumeFailedDelete", status["message"])
         if status.get("phase") == phase:
             return

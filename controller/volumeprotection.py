@@ -22,14 +22,19 @@ CLAIM, VOLUME = "claim:", "volume:"
 
 def claims_of(pod: Obj) -> list[str]:
     ns = meta(pod).get("namespace") or "default"
-    return [f"{ns}/{v['persistentVolumeClaim']['claimName']}" for v in (pod.get("spec") or {}).get("volumes") or []
-            if isinstance(v, dict) and (v.get("persistentVolumeClaim") or {}).get("claimName")]
+    return [
+        f"{ns}/{v['persistentVolumeClaim']['claimName']}"
+        for v in (pod.get("spec") or {}).get("volumes") or []
+        if isinstance(v, dict) and (v.get("persistentVolumeClaim") or {}).get("claimName")
+    ]
 
 
 def claim_in_use(key: str, pods: list[Obj]) -> bool:
     """Some pod of the claim's namespace that has not finished refers to it (pure)."""
-    return any(key in claims_of(p) and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-               for p in pods)
+    return any(
+        key in claims_of(p) and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+        for p in pods
+    )
 
 
 def releasable(obj: Obj, finalizer: str) -> bool:
@@ -40,13 +45,21 @@ def releasable(obj: Obj, finalizer: str) -> bool:
 class VolumeProtection(QueueController):
     name = "volume-protection"
 
-    def __init__(self, client: ApiClient, claims: Informer | None, volumes: Informer | None, pods: Informer,
-                 workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        claims: Informer | None,
+        volumes: Informer | None,
+        pods: Informer,
+        workers: int = 2,
+    ) -> None:
         super().__init__(workers)
         self.client, self.claims, self.volumes, self.pods = client, claims, volumes, pods
         if claims is not None:
             claims.add_handlers(self._claim, lambda old, new: self._claim(new))
-            pods.add_handlers(on_update=lambda old, new: self._pod(new), on_delete=lambda o: self._pod(unwrap(o)))
+            pods.add_handlers(
+                on_update=lambda old, new: self._pod(new), on_delete=lambda o: self._pod(unwrap(o))
+            )
         if volumes is not None:
             volumes.add_handlers(self._volume, lambda old, new: self._volume(new))
 
@@ -68,13 +81,20 @@ class VolumeProtection(QueueController):
 
     async def sync(self, key: str) -> None:
         if key.startswith(CLAIM) and self.claims is not None:
-            claim = self.claims.get(key[len(CLAIM):])
-            if claim is not None and releasable(claim, PVC_FINALIZER) \
-                    and not claim_in_use(key[len(CLAIM):], self.pods.list(meta(claim).get("namespace"))):
+            claim = self.claims.get(key[len(CLAIM) :])
+            if (
+                claim is not None
+                and releasable(claim, PVC_FINALIZER)
+                and not claim_in_use(key[len(CLAIM) :], self.pods.list(meta(claim).get("namespace")))
+            ):
                 await self._release("persistentvolumeclaims", claim, PVC_FINALIZER)
         elif key.startswith(VOLUME) and self.volumes is not None:
-            pv = self.volumes.get(key[len(VOLUME):])
-            if pv is not None and releasable(pv, PV_FINALIZER) and (pv.get("status") or {}).get("phase") != "Bound":
+            pv = self.volumes.get(key[len(VOLUME) :])
+            if (
+                pv is not None
+                and releasable(pv, PV_FINALIZER)
+                and (pv.get("status") or {}).get("phase") != "Bound"
+            ):
                 await self._release("persistentvolumes", pv, PV_FINALIZER)
 
     async def _release(self, resource: str, obj: Obj, finalizer: str) -> None:

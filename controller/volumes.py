@@ -22,8 +22,13 @@ from controller.volumeprotection import VolumeProtection
 NAMES = ("persistentvolume-binder", "local-path-provisioner", "pvc-protection", "pv-protection")
 
 
-def volume_loops(client: ApiClient, factory: InformerFactory, nodes: Informer, enabled: Collection[str],
-                 recorder: Callable[[str], EventRecorder]) -> list[Coroutine[Any, Any, None]]:
+def volume_loops(
+    client: ApiClient,
+    factory: InformerFactory,
+    nodes: Informer,
+    enabled: Collection[str],
+    recorder: Callable[[str], EventRecorder],
+) -> list[Coroutine[Any, Any, None]]:
     if not any(name in enabled for name in NAMES):
         return []
     claims = factory.informer("persistentvolumeclaims")
@@ -31,14 +36,25 @@ def volume_loops(client: ApiClient, factory: InformerFactory, nodes: Informer, e
     classes = factory.informer("storageclasses")
     loops: list[Coroutine[Any, Any, None]] = []
     if "persistentvolume-binder" in enabled:
-        loops.append(VolumeBinder(client, claims, volumes, classes, nodes,
-                                  recorder("persistentvolume-controller")).run())
+        loops.append(
+            VolumeBinder(
+                client, claims, volumes, classes, nodes, recorder("persistentvolume-controller")
+            ).run()
+        )
     if "local-path-provisioner" in enabled:
         helpers = factory.informer("pods", HELPER_NAMESPACE)
-        loops.append(LocalPathProvisioner(client, claims, volumes, classes, nodes, helpers,
-                                          recorder("rancher.io/local-path")).run())
+        loops.append(
+            LocalPathProvisioner(
+                client, claims, volumes, classes, nodes, helpers, recorder("rancher.io/local-path")
+            ).run()
+        )
     if "pvc-protection" in enabled or "pv-protection" in enabled:
-        loops.append(VolumeProtection(client, claims if "pvc-protection" in enabled else None,
-                                      volumes if "pv-protection" in enabled else None,
-                                      factory.informer("pods")).run())
+        loops.append(
+            VolumeProtection(
+                client,
+                claims if "pvc-protection" in enabled else None,
+                volumes if "pv-protection" in enabled else None,
+                factory.informer("pods"),
+            ).run()
+        )
     return loops

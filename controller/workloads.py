@@ -18,23 +18,42 @@ from controller.clock import Clock
 NAMES = ("daemonset", "statefulset", "job", "cronjob")
 
 
-def workload_loops(client: ApiClient, factory: InformerFactory, pods: Informer, nodes: Informer,
-                   enabled: Collection[str], recorder: Callable[[str], EventRecorder],
-                   clock: Clock | None = None) -> list[Coroutine[Any, Any, None]]:
+def workload_loops(
+    client: ApiClient,
+    factory: InformerFactory,
+    pods: Informer,
+    nodes: Informer,
+    enabled: Collection[str],
+    recorder: Callable[[str], EventRecorder],
+    clock: Clock | None = None,
+) -> list[Coroutine[Any, Any, None]]:
     loops: list[Coroutine[Any, Any, None]] = []
     if "daemonset" in enabled or "statefulset" in enabled:
         revisions = factory.informer("controllerrevisions")
         if "daemonset" in enabled:
             from controller.daemonset import DaemonSetController
 
-            ds = DaemonSetController(client, factory.informer("daemonsets"), nodes, pods, revisions,
-                                     recorder("daemonset-controller"), clock)
+            ds = DaemonSetController(
+                client,
+                factory.informer("daemonsets"),
+                nodes,
+                pods,
+                revisions,
+                recorder("daemonset-controller"),
+                clock,
+            )
             loops.append(ds.run())
         if "statefulset" in enabled:
             from controller.statefulset import StatefulSetController
 
-            sts = StatefulSetController(client, factory.informer("statefulsets"), pods, revisions,
-                                        recorder("statefulset-controller"), clock)
+            sts = StatefulSetController(
+                client,
+                factory.informer("statefulsets"),
+                pods,
+                revisions,
+                recorder("statefulset-controller"),
+                clock,
+            )
             loops.append(sts.run())
     if "job" in enabled or "cronjob" in enabled:
         jobs = factory.informer("jobs")
@@ -46,6 +65,8 @@ def workload_loops(client: ApiClient, factory: InformerFactory, pods: Informer, 
         if "cronjob" in enabled:
             from controller.cronjob import CronJobController
 
-            cj = CronJobController(client, factory.informer("cronjobs"), jobs, recorder("cronjob-controller"), clock)
+            cj = CronJobController(
+                client, factory.informer("cronjobs"), jobs, recorder("cronjob-controller"), clock
+            )
             loops.append(cj.run())
     return loops

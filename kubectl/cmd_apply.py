@@ -40,10 +40,16 @@ _COMMON: FlagSpec = {
     "save-config": ("bool", False, ""),
 }
 FLAGS: dict[str, FlagSpec] = {
-    "apply": {**_COMMON, "server-side": ("bool", False, ""), "force-conflicts": ("bool", False, ""),
-              "prune": ("bool", False, ""), "selector": ("str", None, "l"), "overwrite": ("bool", True, ""),
-              "all": ("bool", False, ""),
-              "force": ("bool", False, "")},
+    "apply": {
+        **_COMMON,
+        "server-side": ("bool", False, ""),
+        "force-conflicts": ("bool", False, ""),
+        "prune": ("bool", False, ""),
+        "selector": ("str", None, "l"),
+        "overwrite": ("bool", True, ""),
+        "all": ("bool", False, ""),
+        "force": ("bool", False, ""),
+    },
     "create": dict(_COMMON),
 }
 
@@ -55,13 +61,23 @@ def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
     name = (obj.get("metadata") or {}).get("name")
     dry = mode == "server"
     if not name:
-        raise CommandError(f'error: error when retrieving current configuration of:\nResource: "{res.plural}", '
-                           f'GroupVersionKind: "{res.api_version}, Kind={res.kind}"\nName: "", Namespace: '
-                           f'"{ns or ""}"\nfrom server for: "{doc.source}": resource name may not be empty')
+        raise CommandError(
+            f'error: error when retrieving current configuration of:\nResource: "{res.plural}", '
+            f'GroupVersionKind: "{res.api_version}, Kind={res.kind}"\nName: "", Namespace: '
+            f'"{ns or ""}"\nfrom server for: "{doc.source}": resource name may not be empty'
+        )
     if p["server-side"]:
-        req = rq.patch(res, name, obj, rq.APPLY_PATCH, ns, dry_run=dry,
-                       field_manager=p["field-manager"] or "kubectl", force=p["force-conflicts"],
-                       field_validation="Strict")
+        req = rq.patch(
+            res,
+            name,
+            obj,
+            rq.APPLY_PATCH,
+            ns,
+            dry_run=dry,
+            field_manager=p["field-manager"] or "kubectl",
+            force=p["force-conflicts"],
+            field_validation="Strict",
+        )
         if mode == "client":
             report(env, p, obj, res, "serverside-applied", mode)
             return
@@ -78,9 +94,14 @@ def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
             report(env, p, modified, res, "created", mode)
             return
         try:
-            created = env.client.create(res, modified, ns, dry_run=dry,
-                                        field_manager=p["field-manager"] or "kubectl-client-side-apply",
-                                        field_validation="Strict")
+            created = env.client.create(
+                res,
+                modified,
+                ns,
+                dry_run=dry,
+                field_manager=p["field-manager"] or "kubectl-client-side-apply",
+                field_validation="Strict",
+            )
         except ApiError as e2:
             raise Failed(wrap_error(e2, "creating", doc.source)) from e2
         report(env, p, created, res, "created", mode)
@@ -96,9 +117,16 @@ def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
             report(env, p, current, res, "configured", mode)
             return
         try:
-            out = env.client.patch(res, name, patch, rq.STRATEGIC_MERGE_PATCH, ns, dry_run=dry,
-                                   field_manager=p["field-manager"] or "kubectl-client-side-apply",
-                                   field_validation="Strict")
+            out = env.client.patch(
+                res,
+                name,
+                patch,
+                rq.STRATEGIC_MERGE_PATCH,
+                ns,
+                dry_run=dry,
+                field_manager=p["field-manager"] or "kubectl-client-side-apply",
+                field_validation="Strict",
+            )
             break
         except ApiError as e:
             if e.code != 409 or attempt == 4:
@@ -138,9 +166,11 @@ def _each(env: Env, docs: list[Doc], one: Any) -> int:
 def apply(env: Env, p: Parsed) -> int:
     mode = dry_run_mode(p)
     if p["prune"] and not (p["selector"] or p["all"]):
-        raise CommandError("error: all resources selected for prune without explicitly passing --all. To prune all "
-                           "resources, pass the --all flag. If you did not mean to prune all resources, specify a "
-                           "label selector")
+        raise CommandError(
+            "error: all resources selected for prune without explicitly passing --all. To prune all "
+            "resources, pass the --all flag. If you did not mean to prune all resources, specify a "
+            "label selector"
+        )
     docs = load_paths(p["filename"], p["recursive"])
     if p["selector"]:
         from api.selectors import parse_label_selector
@@ -181,8 +211,9 @@ def _prune(env: Env, p: Parsed, docs: list[Doc], mode: str) -> int:
                 res = env.resource(plural)
                 try:
                     if mode != "client":
-                        env.client.delete(res, meta["name"], ns, propagation_policy="Background",
-                                          dry_run=mode == "server")
+                        env.client.delete(
+                            res, meta["name"], ns, propagation_policy="Background", dry_run=mode == "server"
+                        )
                 except ApiError as e:
                     print(api_error_text(e), file=env.err)
                     failed = 1
@@ -199,8 +230,13 @@ def create(env: Env, p: Parsed) -> int:
         if sub in ("namespace", "ns"):
             if len(p.args) != 2:
                 raise CommandError("error: exactly one NAME is required, got " + str(len(p.args) - 1))
-            obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"creationTimestamp": None, "name": p.args[1]},
-                   "spec": {}, "status": {}}
+            obj = {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"creationTimestamp": None, "name": p.args[1]},
+                "spec": {},
+                "status": {},
+            }
             return create_obj(env, p, Doc(obj, ""), mode)
         raise CommandError(f'error: unknown command "{sub}" for "kubectl create"')
     docs = load_paths(p["filename"], p["recursive"])

@@ -15,28 +15,51 @@ from typing import Any
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"autoscale": {
-    "max": ("int", -1, ""), "min": ("int", -1, ""), "cpu-percent": ("int", -1, ""), "name": ("str", "", ""),
-    "dry-run": ("str", "none", ""), "output": ("str", "", "o"), "save-config": ("bool", False, ""),
-    "field-manager": ("str", "", ""), "validate": ("str", "strict", ""),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "autoscale": {
+        "max": ("int", -1, ""),
+        "min": ("int", -1, ""),
+        "cpu-percent": ("int", -1, ""),
+        "name": ("str", "", ""),
+        "dry-run": ("str", "none", ""),
+        "output": ("str", "", "o"),
+        "save-config": ("bool", False, ""),
+        "field-manager": ("str", "", ""),
+        "validate": ("str", "strict", ""),
+    }
+}
 _SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulsets")
 
 
 def hpa_object(name: str, target: dict[str, Any], low: int, high: int, cpu_percent: int) -> dict[str, Any]:
     """The HPA for this target (pure)."""
-    spec: dict[str, Any] = {"scaleTargetRef": {"apiVersion": target.get("apiVersion", ""),
-                                               "kind": target.get("kind", ""),
-                                               "name": (target.get("metadata") or {}).get("name", "")},
-                            "maxReplicas": high}
+    spec: dict[str, Any] = {
+        "scaleTargetRef": {
+            "apiVersion": target.get("apiVersion", ""),
+            "kind": target.get("kind", ""),
+            "name": (target.get("metadata") or {}).get("name", ""),
+        },
+        "maxReplicas": high,
+    }
     if low >= 0:
         spec["minReplicas"] = low
     if cpu_percent >= 0:
-        spec["metrics"] = [{"type": "Resource", "resource": {
-            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu_percent}}}]
-    return {"kind": "HorizontalPodAutoscaler", "apiVersion": "autoscaling/v2",
-            "metadata": {"name": name, "creationTimestamp": None}, "spec": spec, "status": {
-                "currentMetrics": None, "desiredReplicas": 0}}
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "target": {"type": "Utilization", "averageUtilization": cpu_percent},
+                },
+            }
+        ]
+    return {
+        "kind": "HorizontalPodAutoscaler",
+        "apiVersion": "autoscaling/v2",
+        "metadata": {"name": name, "creationTimestamp": None},
+        "spec": spec,
+        "status": {"currentMetrics": None, "desiredReplicas": 0},
+    }
 
 
 def _target(env: Env, args: list[str]) -> tuple[Any, str]:
@@ -45,9 +68,11 @@ def _target(env: Env, args: list[str]) -> tuple[Any, str]:
         return env.resource(kind), name
     if len(args) == 2:
         return env.resource(args[0]), args[1]
-    raise CommandError("error: You must provide one or more resources by argument or filename.\n"
-                       "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
-                       "   '<resource> <name>'\n   '<resource>'")
+    raise CommandError(
+        "error: You must provide one or more resources by argument or filename.\n"
+        "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
+        "   '<resource> <name>'\n   '<resource>'"
+    )
 
 
 def autoscale(env: Env, p: Parsed) -> int:
@@ -56,8 +81,9 @@ def autoscale(env: Env, p: Parsed) -> int:
     if p["max"] < 1:
         raise CommandError("error: --max=MAXPODS is required and must be at least 1, max: " + str(p["max"]))
     if p["max"] < p["min"]:
-        raise CommandError(f"error: --max=MAXPODS must be larger or equal to --min=MINPODS, max: {p['max']}, "
-                           f"min: {p['min']}")
+        raise CommandError(
+            f"error: --max=MAXPODS must be larger or equal to --min=MINPODS, max: {p['max']}, min: {p['min']}"
+        )
     res, name = _target(env, p.args)
     if res.plural not in _SCALABLE:
         raise CommandError(f"error: cannot autoscale a {res.kind}: {res.kind} is not scalable")
@@ -72,7 +98,13 @@ def autoscale(env: Env, p: Parsed) -> int:
         return 0
     obj["metadata"].pop("creationTimestamp")
     obj.pop("status")
-    out = env.client.create(hpa_res, obj, env.namespace, dry_run=mode == "server",
-                            field_manager=p["field-manager"] or "kubectl-autoscale", field_validation="Strict")
+    out = env.client.create(
+        hpa_res,
+        obj,
+        env.namespace,
+        dry_run=mode == "server",
+        field_manager=p["field-manager"] or "kubectl-autoscale",
+        field_validation="Strict",
+    )
     report(env, p, out, hpa_res, "autoscaled", mode)
     return 0

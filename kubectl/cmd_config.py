@@ -16,14 +16,16 @@ from typing import Any
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"config": {
-    "raw": ("bool", False, ""),
-    "minify": ("bool", False, ""),
-    "flatten": ("bool", False, ""),
-    "output": ("str", "yaml", "o"),
-    "current": ("bool", False, ""),
-    "no-headers": ("bool", False, ""),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "config": {
+        "raw": ("bool", False, ""),
+        "minify": ("bool", False, ""),
+        "flatten": ("bool", False, ""),
+        "output": ("str", "yaml", "o"),
+        "current": ("bool", False, ""),
+        "no-headers": ("bool", False, ""),
+    }
+}
 # `set-context --namespace` is the verb's own flag, not the global -n: read it from the args
 _SECRET_DATA = ("certificate-authority-data", "client-certificate-data", "client-key-data")
 
@@ -69,11 +71,19 @@ def _merged(env: Env) -> dict[str, Any]:
 
 def config(env: Env, p: Parsed) -> int:
     if not p.args:
-        raise CommandError("error: Required subcommand missing: use one of view, get-contexts, current-context, "
-                           "use-context, set-context")
+        raise CommandError(
+            "error: Required subcommand missing: use one of view, get-contexts, current-context, "
+            "use-context, set-context"
+        )
     sub, args = p.args[0], p.args[1:]
-    handler = {"view": _view, "get-contexts": _get_contexts, "current-context": _current, "use-context": _use,
-               "use": _use, "set-context": _set_context}.get(sub)
+    handler = {
+        "view": _view,
+        "get-contexts": _get_contexts,
+        "current-context": _current,
+        "use-context": _use,
+        "use": _use,
+        "set-context": _set_context,
+    }.get(sub)
     if handler is None:
         raise CommandError(f'error: unknown command "{sub}" for "kubectl config"')
     return handler(env, p, args)
@@ -87,7 +97,7 @@ def _view(env: Env, p: Parsed, args: list[str]) -> int:
             cur = env.flags.flags["context"]
         ctxs = [c for c in doc["contexts"] if c.get("name") == cur]
         if not ctxs:
-            raise CommandError('error: current-context must exist in order to minify')
+            raise CommandError("error: current-context must exist in order to minify")
         ctx = ctxs[0].get("context") or {}
         doc["contexts"] = ctxs
         doc["clusters"] = [c for c in doc["clusters"] if c.get("name") == ctx.get("cluster")]
@@ -104,9 +114,15 @@ def _view(env: Env, p: Parsed, args: list[str]) -> int:
                 for k in ("token", "password"):
                     if body.get(k):
                         body[k] = "REDACTED"
-    out = {"apiVersion": "v1", "clusters": doc["clusters"], "contexts": doc["contexts"],
-           "current-context": doc.get("current-context") or "", "kind": "Config", "preferences": {},
-           "users": doc["users"]}
+    out = {
+        "apiVersion": "v1",
+        "clusters": doc["clusters"],
+        "contexts": doc["contexts"],
+        "current-context": doc.get("current-context") or "",
+        "kind": "Config",
+        "preferences": {},
+        "users": doc["users"],
+    }
     fmt, _, arg = p["output"].partition("=")
     from kubectl import output
 
@@ -131,10 +147,17 @@ def _get_contexts(env: Env, p: Parsed, args: list[str]) -> int:
         if args and c.get("name") not in args:
             continue
         body = c.get("context") or {}
-        rows.append(["*" if c.get("name") == cur else "", c.get("name", ""), body.get("cluster", ""),
-                     body.get("user", ""), body.get("namespace", "")])
+        rows.append(
+            [
+                "*" if c.get("name") == cur else "",
+                c.get("name", ""),
+                body.get("cluster", ""),
+                body.get("user", ""),
+                body.get("namespace", ""),
+            ]
+        )
     if args and not rows:
-        raise CommandError(f'error: context {args[0]} not found')
+        raise CommandError(f"error: context {args[0]} not found")
     if p["output"] == "name":
         env.out.write("".join(r[1] + "\n" for r in rows))
         return 0
@@ -153,8 +176,9 @@ def _current(env: Env, p: Parsed, args: list[str]) -> int:
 
 def _use(env: Env, p: Parsed, args: list[str]) -> int:
     if len(args) != 1:
-        raise CommandError("error: Unexpected args: " + str(args) if args else "error: empty context names are "
-                           "not allowed")
+        raise CommandError(
+            "error: Unexpected args: " + str(args) if args else "error: empty context names are not allowed"
+        )
     name = args[0]
     if not any(c.get("name") == name for c in _merged(env)["contexts"]):
         raise CommandError(f'error: no context exists with the name: "{name}"')
@@ -179,8 +203,14 @@ def _set_context(env: Env, p: Parsed, args: list[str]) -> int:
     else:
         name = args[0]
     # the file that defines the context, else the first one
-    target = next((path for path in _paths(env)
-                   if any(c.get("name") == name for c in _load(path).get("contexts") or [])), _paths(env)[0])
+    target = next(
+        (
+            path
+            for path in _paths(env)
+            if any(c.get("name") == name for c in _load(path).get("contexts") or [])
+        ),
+        _paths(env)[0],
+    )
     doc = _load(target)
     contexts = doc.setdefault("contexts", [])
     entry = next((c for c in contexts if c.get("name") == name), None)
@@ -203,12 +233,43 @@ def _set_context(env: Env, p: Parsed, args: list[str]) -> int:
 
 # clientcmdapi.Config's field order, which kubectl's JSON printer keeps (its YAML is sorted)
 _ORDER = {
-    "": ["kind", "apiVersion", "preferences", "clusters", "users", "contexts", "current-context", "extensions"],
-    "cluster": ["server", "tls-server-name", "insecure-skip-tls-verify", "certificate-authority",
-                "certificate-authority-data", "proxy-url", "disable-compression", "extensions"],
-    "user": ["client-certificate", "client-certificate-data", "client-key", "client-key-data", "token", "tokenFile",
-             "as", "as-uid", "as-groups", "as-user-extra", "username", "password", "auth-provider", "exec",
-             "extensions"],
+    "": [
+        "kind",
+        "apiVersion",
+        "preferences",
+        "clusters",
+        "users",
+        "contexts",
+        "current-context",
+        "extensions",
+    ],
+    "cluster": [
+        "server",
+        "tls-server-name",
+        "insecure-skip-tls-verify",
+        "certificate-authority",
+        "certificate-authority-data",
+        "proxy-url",
+        "disable-compression",
+        "extensions",
+    ],
+    "user": [
+        "client-certificate",
+        "client-certificate-data",
+        "client-key",
+        "client-key-data",
+        "token",
+        "tokenFile",
+        "as",
+        "as-uid",
+        "as-groups",
+        "as-user-extra",
+        "username",
+        "password",
+        "auth-provider",
+        "exec",
+        "extensions",
+    ],
     "context": ["cluster", "user", "namespace", "extensions"],
 }
 
@@ -220,8 +281,10 @@ def _ordered(d: dict[str, Any], order: list[str]) -> dict[str, Any]:
 def _config_json(doc: dict[str, Any]) -> str:
     out = _ordered(doc, _ORDER[""])
     for section, key in (("clusters", "cluster"), ("users", "user"), ("contexts", "context")):
-        out[section] = [{"name": e.get("name"), key: _ordered(e.get(key) or {}, _ORDER[key])}
-                        for e in doc.get(section) or []]
+        out[section] = [
+            {"name": e.get("name"), key: _ordered(e.get(key) or {}, _ORDER[key])}
+            for e in doc.get(section) or []
+        ]
     import json
 
     return json.dumps(out, indent=4, ensure_ascii=False) + "\n"

@@ -19,12 +19,22 @@ from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
 _COMMON: FlagSpec = {
-    "dry-run": ("str", "none", ""), "output": ("str", "", "o"), "validate": ("str", "strict", ""),
-    "field-manager": ("str", "", ""), "save-config": ("bool", False, ""),
-    "from-literal": ("list", [], ""), "from-file": ("list", [], ""), "from-env-file": ("list", [], ""),
-    "append-hash": ("bool", False, ""), "type": ("str", "", ""),
-    "docker-username": ("str", "", ""), "docker-password": ("str", "", ""), "docker-email": ("str", "", ""),
-    "docker-server": ("str", "https://index.docker.io/v1/", ""), "cert": ("str", "", ""), "key": ("str", "", ""),
+    "dry-run": ("str", "none", ""),
+    "output": ("str", "", "o"),
+    "validate": ("str", "strict", ""),
+    "field-manager": ("str", "", ""),
+    "save-config": ("bool", False, ""),
+    "from-literal": ("list", [], ""),
+    "from-file": ("list", [], ""),
+    "from-env-file": ("list", [], ""),
+    "append-hash": ("bool", False, ""),
+    "type": ("str", "", ""),
+    "docker-username": ("str", "", ""),
+    "docker-password": ("str", "", ""),
+    "docker-email": ("str", "", ""),
+    "docker-server": ("str", "https://index.docker.io/v1/", ""),
+    "cert": ("str", "", ""),
+    "key": ("str", "", ""),
 }
 FLAGS: dict[str, FlagSpec] = {"create": _COMMON}
 _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -33,10 +43,16 @@ _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 def _valid_key(key: str, kind: str) -> None:
     if not _KEY.match(key) or key in (".", "..") or key.startswith(".."):
         # kubectl words the two generators differently, to the letter
-        lead = f"is not a valid key name for a {kind}:" if kind == "ConfigMap" else f"is not valid key name for a {kind}"
-        raise CommandError(f'error: "{key}" {lead} a valid config key '
-                           "must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
-                           "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
+        lead = (
+            f"is not a valid key name for a {kind}:"
+            if kind == "ConfigMap"
+            else f"is not valid key name for a {kind}"
+        )
+        raise CommandError(
+            f'error: "{key}" {lead} a valid config key '
+            "must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
+            "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+        )
 
 
 def _add(values: dict[str, bytes], key: str, value: bytes, kind: str) -> None:
@@ -46,7 +62,9 @@ def _add(values: dict[str, bytes], key: str, value: bytes, kind: str) -> None:
     values[key] = value
 
 
-def collect(literals: list[str], files: list[str], env_files: list[str], kind: str = "ConfigMap") -> dict[str, bytes]:
+def collect(
+    literals: list[str], files: list[str], env_files: list[str], kind: str = "ConfigMap"
+) -> dict[str, bytes]:
     """key -> raw value from the --from-* flags, in kubectl's order (files, literals, env files).
     `kind` (ConfigMap or Secret) words the errors."""
     values: dict[str, bytes] = {}
@@ -68,7 +86,7 @@ def collect(literals: list[str], files: list[str], env_files: list[str], kind: s
     for lit in literals:
         key, sep, value = lit.partition("=")
         if not sep or not key:
-            raise CommandError(f'error: invalid literal source {lit}, expected key=value')
+            raise CommandError(f"error: invalid literal source {lit}, expected key=value")
         _add(values, key, value.encode(), kind)
     for path in env_files:
         for line in Path(path).read_text().splitlines():
@@ -81,8 +99,11 @@ def collect(literals: list[str], files: list[str], env_files: list[str], kind: s
 
 
 def config_map(name: str, values: dict[str, bytes]) -> dict[str, Any]:
-    obj: dict[str, Any] = {"kind": "ConfigMap", "apiVersion": "v1",
-                           "metadata": {"name": name, "creationTimestamp": None}}
+    obj: dict[str, Any] = {
+        "kind": "ConfigMap",
+        "apiVersion": "v1",
+        "metadata": {"name": name, "creationTimestamp": None},
+    }
     data, binary = {}, {}
     for k, v in values.items():
         try:
@@ -97,7 +118,11 @@ def config_map(name: str, values: dict[str, bytes]) -> dict[str, Any]:
 
 
 def secret(name: str, values: dict[str, bytes], type_: str = "") -> dict[str, Any]:
-    obj: dict[str, Any] = {"kind": "Secret", "apiVersion": "v1", "metadata": {"name": name, "creationTimestamp": None}}
+    obj: dict[str, Any] = {
+        "kind": "Secret",
+        "apiVersion": "v1",
+        "metadata": {"name": name, "creationTimestamp": None},
+    }
     if values:
         obj["data"] = {k: base64.b64encode(v).decode() for k, v in values.items()}
     if type_:
@@ -106,8 +131,12 @@ def secret(name: str, values: dict[str, bytes], type_: str = "") -> dict[str, An
 
 
 def docker_config(server: str, user: str, password: str, email: str) -> bytes:
-    entry = {"username": user, "password": password, "email": email,
-             "auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
+    entry = {
+        "username": user,
+        "password": password,
+        "email": email,
+        "auth": base64.b64encode(f"{user}:{password}".encode()).decode(),
+    }
     if not email:
         del entry["email"]
     return json.dumps({"auths": {server: entry}}, separators=(",", ":")).encode()
@@ -142,16 +171,23 @@ def build(p: Parsed) -> dict[str, Any]:
     if what in ("configmap", "cm"):
         return config_map(name, collect(p["from-literal"], p["from-file"], p["from-env-file"]))
     if what in ("serviceaccount", "sa"):
-        return {"kind": "ServiceAccount", "apiVersion": "v1", "metadata": {"name": name, "creationTimestamp": None}}
+        return {
+            "kind": "ServiceAccount",
+            "apiVersion": "v1",
+            "metadata": {"name": name, "creationTimestamp": None},
+        }
     if kind == "generic":
-        return secret(name, collect(p["from-literal"], p["from-file"], p["from-env-file"], "Secret"), p["type"])
+        return secret(
+            name, collect(p["from-literal"], p["from-file"], p["from-env-file"], "Secret"), p["type"]
+        )
     if kind == "docker-registry":
         values = collect([], p["from-file"], [], "Secret")
         if ".dockerconfigjson" not in values:
             if not p["docker-username"] or not p["docker-password"]:
                 raise CommandError('error: required flag(s) "docker-password", "docker-username" not set')
-            values[".dockerconfigjson"] = docker_config(p["docker-server"], p["docker-username"],
-                                                        p["docker-password"], p["docker-email"])
+            values[".dockerconfigjson"] = docker_config(
+                p["docker-server"], p["docker-username"], p["docker-password"], p["docker-email"]
+            )
         return secret(name, values, "kubernetes.io/dockerconfigjson")
     if kind == "tls":
         return secret(name, _tls(p["cert"], p["key"]), "kubernetes.io/tls")
@@ -172,4 +208,6 @@ def create(env: Env, p: Parsed) -> int:
         return create_obj(env, p, Doc(obj, ""), mode)
     except ApiError as e:  # the generators' own wording (secret's has no colon)
         word = obj["kind"].lower()
-        raise CommandError(f"error: failed to create {word}{' ' if word == 'secret' else ': '}{e.message}") from None
+        raise CommandError(
+            f"error: failed to create {word}{' ' if word == 'secret' else ': '}{e.message}"
+        ) from None

@@ -13,12 +13,20 @@ from typing import Any
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"create": {
-    "filename": ("list", [], "f"), "recursive": ("bool", False, "R"), "dry-run": ("str", "none", ""),
-    "output": ("str", "", "o"), "validate": ("str", "strict", ""), "field-manager": ("str", "", ""),
-    "save-config": ("bool", False, ""), "image": ("list", [], ""), "replicas": ("int", 1, "r"),
-    "port": ("int", -1, ""),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "create": {
+        "filename": ("list", [], "f"),
+        "recursive": ("bool", False, "R"),
+        "dry-run": ("str", "none", ""),
+        "output": ("str", "", "o"),
+        "validate": ("str", "strict", ""),
+        "field-manager": ("str", "", ""),
+        "save-config": ("bool", False, ""),
+        "image": ("list", [], ""),
+        "replicas": ("int", 1, "r"),
+        "port": ("int", -1, ""),
+    }
+}
 
 
 def container_names(images: list[str]) -> list[str]:
@@ -28,10 +36,14 @@ def container_names(images: list[str]) -> list[str]:
 
     names = [image.split("/")[-1].split("@")[0].split(":")[0] for image in images]
     alphabet = "bcdfghjklmnpqrstvwxz2456789"
-    return [f"{n.replace('_', '-')}-{''.join(random.choices(alphabet, k=5))}" if "_" in n else n for n in names]
+    return [
+        f"{n.replace('_', '-')}-{''.join(random.choices(alphabet, k=5))}" if "_" in n else n for n in names
+    ]
 
 
-def deployment_object(name: str, images: list[str], replicas: int, port: int, command: list[str]) -> dict[str, Any]:
+def deployment_object(
+    name: str, images: list[str], replicas: int, port: int, command: list[str]
+) -> dict[str, Any]:
     labels = {"app": name}
     containers: list[dict[str, Any]] = []
     for cname, image in zip(container_names(images), images, strict=True):
@@ -43,13 +55,21 @@ def deployment_object(name: str, images: list[str], replicas: int, port: int, co
         containers[0]["ports"] = [{"containerPort": port}]
     for c in containers:
         c["resources"] = {}
-    return {"kind": "Deployment", "apiVersion": "apps/v1",
-            "metadata": {"name": name, "creationTimestamp": None, "labels": labels},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                     "template": {"metadata": {"creationTimestamp": None, "labels": labels},
-                                  "spec": {"containers": containers}},
-                     "strategy": {}},
-            "status": {}}
+    return {
+        "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "metadata": {"name": name, "creationTimestamp": None, "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"creationTimestamp": None, "labels": labels},
+                "spec": {"containers": containers},
+            },
+            "strategy": {},
+        },
+        "status": {},
+    }
 
 
 def create(env: Env, p: Parsed) -> int:

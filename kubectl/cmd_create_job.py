@@ -18,12 +18,18 @@ from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
 _COMMON: FlagSpec = {
-    "filename": ("list", [], "f"), "recursive": ("bool", False, "R"), "dry-run": ("str", "none", ""),
-    "output": ("str", "", "o"), "validate": ("str", "strict", ""), "field-manager": ("str", "", ""),
-    "save-config": ("bool", False, ""), "image": ("str", "", ""),
+    "filename": ("list", [], "f"),
+    "recursive": ("bool", False, "R"),
+    "dry-run": ("str", "none", ""),
+    "output": ("str", "", "o"),
+    "validate": ("str", "strict", ""),
+    "field-manager": ("str", "", ""),
+    "save-config": ("bool", False, ""),
+    "image": ("str", "", ""),
 }
-FLAGS: dict[str, FlagSpec] = {"create": {**_COMMON, "from": ("str", "", ""), "schedule": ("str", "", ""),
-                                         "restart": ("str", "", "")}}
+FLAGS: dict[str, FlagSpec] = {
+    "create": {**_COMMON, "from": ("str", "", ""), "schedule": ("str", "", ""), "restart": ("str", "", "")}
+}
 
 
 def _pod_template(name: str, image: str, command: list[str], restart: str) -> dict[str, Any]:
@@ -35,8 +41,13 @@ def _pod_template(name: str, image: str, command: list[str], restart: str) -> di
 
 
 def job_object(name: str, image: str, command: list[str]) -> dict[str, Any]:
-    return {"kind": "Job", "apiVersion": "batch/v1", "metadata": {"name": name, "creationTimestamp": None},
-            "spec": {"template": _pod_template(name, image, command, "Never")}, "status": {}}
+    return {
+        "kind": "Job",
+        "apiVersion": "batch/v1",
+        "metadata": {"name": name, "creationTimestamp": None},
+        "spec": {"template": _pod_template(name, image, command, "Never")},
+        "status": {},
+    }
 
 
 def job_from_cronjob(name: str, cronjob: dict[str, Any]) -> dict[str, Any]:
@@ -48,25 +59,47 @@ def job_from_cronjob(name: str, cronjob: dict[str, Any]) -> dict[str, Any]:
     if tm.get("labels"):
         meta["labels"] = dict(tm["labels"])
     meta["annotations"] = annotations
-    meta["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "CronJob", "name": cm.get("name"),
-                                "uid": cm.get("uid"), "controller": True}]
-    return {"kind": "Job", "apiVersion": "batch/v1", "metadata": meta, "spec": dict(tmpl.get("spec") or {}),
-            "status": {}}
+    meta["ownerReferences"] = [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "name": cm.get("name"),
+            "uid": cm.get("uid"),
+            "controller": True,
+        }
+    ]
+    return {
+        "kind": "Job",
+        "apiVersion": "batch/v1",
+        "metadata": meta,
+        "spec": dict(tmpl.get("spec") or {}),
+        "status": {},
+    }
 
 
 def cronjob_object(name: str, image: str, schedule: str, restart: str, command: list[str]) -> dict[str, Any]:
-    return {"kind": "CronJob", "apiVersion": "batch/v1", "metadata": {"name": name, "creationTimestamp": None},
-            "spec": {"schedule": schedule, "jobTemplate": {
+    return {
+        "kind": "CronJob",
+        "apiVersion": "batch/v1",
+        "metadata": {"name": name, "creationTimestamp": None},
+        "spec": {
+            "schedule": schedule,
+            "jobTemplate": {
                 "metadata": {"name": name, "creationTimestamp": None},
-                "spec": {"template": _pod_template(name, image, command, restart or "OnFailure")}}},
-            "status": {}}
+                "spec": {"template": _pod_template(name, image, command, restart or "OnFailure")},
+            },
+        },
+        "status": {},
+    }
 
 
 def _one_name(p: Parsed, what: str) -> str:
     args = p.args[1:]
     if len(args) != 1:
-        raise CommandError(f"error: exactly one NAME is required, got {len(args)}\n"
-                           f"See 'kubectl create {what} -h' for help and examples")
+        raise CommandError(
+            f"error: exactly one NAME is required, got {len(args)}\n"
+            f"See 'kubectl create {what} -h' for help and examples"
+        )
     return args[0]
 
 

@@ -17,33 +17,39 @@ from kubectl.errors import api_error_text
 from kubectl.flags import FlagSpec, Parsed, UsageError
 from kubectl.waiting import wait_gone
 
-FLAGS: dict[str, FlagSpec] = {"delete": {
-    "filename": ("list", [], "f"),
-    "recursive": ("bool", False, "R"),
-    "selector": ("str", None, "l"),
-    "field-selector": ("str", None, ""),
-    "all": ("bool", False, ""),
-    "all-namespaces": ("bool", False, "A"),
-    "grace-period": ("int", -1, ""),
-    "now": ("bool", False, ""),
-    "force": ("bool", False, ""),
-    "cascade": ("str", "background", ""),
-    "wait": ("bool", True, ""),
-    "timeout": ("str", "0s", ""),
-    "ignore-not-found": ("bool", False, ""),
-    "dry-run": ("str", "none", ""),
-    "output": ("str", "", "o"),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "delete": {
+        "filename": ("list", [], "f"),
+        "recursive": ("bool", False, "R"),
+        "selector": ("str", None, "l"),
+        "field-selector": ("str", None, ""),
+        "all": ("bool", False, ""),
+        "all-namespaces": ("bool", False, "A"),
+        "grace-period": ("int", -1, ""),
+        "now": ("bool", False, ""),
+        "force": ("bool", False, ""),
+        "cascade": ("str", "background", ""),
+        "wait": ("bool", True, ""),
+        "timeout": ("str", "0s", ""),
+        "ignore-not-found": ("bool", False, ""),
+        "dry-run": ("str", "none", ""),
+        "output": ("str", "", "o"),
+    }
+}
 
-_NEED_ARGS = ("error: You must provide one or more resources by argument or filename.\n"
-              "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
-              "   '<resource> <name>'\n   '<resource>'")
+_NEED_ARGS = (
+    "error: You must provide one or more resources by argument or filename.\n"
+    "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
+    "   '<resource> <name>'\n   '<resource>'"
+)
 
 
 def _propagation(cascade: str) -> str:
     value = {"true": "background", "false": "orphan"}.get(cascade, cascade)
     if value not in ("background", "foreground", "orphan"):
-        raise UsageError(f'invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan".')
+        raise UsageError(
+            f'invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan".'
+        )
     return value.capitalize()
 
 
@@ -56,7 +62,13 @@ def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
         for d in load_paths(p["filename"], p["recursive"]):
             res = resource_of(env, d)
             meta = d.obj.get("metadata") or {}
-            out.append((res, (meta.get("namespace") or env.namespace) if res.namespaced else None, meta.get("name", "")))
+            out.append(
+                (
+                    res,
+                    (meta.get("namespace") or env.namespace) if res.namespaced else None,
+                    meta.get("name", ""),
+                )
+            )
         return out
     if not p.args:
         raise CommandError(_NEED_ARGS)
@@ -94,23 +106,36 @@ def delete(env: Env, p: Parsed) -> int:
             raise CommandError("error: --now and --grace-period cannot be specified together")
         grace = 1
     if p["force"]:
-        print("Warning: Immediate deletion does not wait for confirmation that the running resource has been "
-              "terminated. The resource may continue to run on the cluster indefinitely.", file=env.err)
+        print(
+            "Warning: Immediate deletion does not wait for confirmation that the running resource has been "
+            "terminated. The resource may continue to run on the cluster indefinitely.",
+            file=env.err,
+        )
         grace = 0 if grace < 0 else grace
     propagation = _propagation(p["cascade"])
     targets = _targets(env, p)
     if not targets:
         if not p["filename"]:
-            print("No resources found" if p["all-namespaces"] else
-                  f"No resources found in {env.namespace} namespace.", file=env.err)
+            print(
+                "No resources found"
+                if p["all-namespaces"]
+                else f"No resources found in {env.namespace} namespace.",
+                file=env.err,
+            )
         return 0
     failed = False
     deleted: list[tuple[Resource, str | None, str, str]] = []
     for res, ns, name in targets:
         try:
             if mode != "client":
-                req = rq.delete(res, name, ns, propagation_policy=propagation,
-                                grace_period_seconds=grace if grace >= 0 else None, dry_run=mode == "server")
+                req = rq.delete(
+                    res,
+                    name,
+                    ns,
+                    propagation_policy=propagation,
+                    grace_period_seconds=grace if grace >= 0 else None,
+                    dry_run=mode == "server",
+                )
                 env.client.call(req)
         except ApiError as e:
             if e.code == 404 and p["ignore-not-found"]:
@@ -131,6 +156,6 @@ def delete(env: Env, p: Parsed) -> int:
         deadline = time.monotonic() + timeout
         for res, ns, name, _kind in deleted:
             if not wait_gone(env, res, ns, name, deadline):
-                print(f'error: timed out waiting for the condition on {res.plural}/{name}', file=env.err)
+                print(f"error: timed out waiting for the condition on {res.plural}/{name}", file=env.err)
                 failed = True
     return 1 if failed else 0

@@ -21,12 +21,20 @@ from kubectl.env import CommandError, Env
 from kubectl.errors import causes_of
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"edit": {"output": ("str", "yaml", "o"), "filename": ("list", [], "f"),
-                                       "save-config": ("bool", False, ""), "validate": ("str", "strict", "")}}
+FLAGS: dict[str, FlagSpec] = {
+    "edit": {
+        "output": ("str", "yaml", "o"),
+        "filename": ("list", [], "f"),
+        "save-config": ("bool", False, ""),
+        "validate": ("str", "strict", ""),
+    }
+}
 
-HEADER = ("# Please edit the object below. Lines beginning with a '#' will be ignored,\n"
-          "# and an empty file will abort the edit. If an error occurs while saving this file will be\n"
-          "# reopened with the relevant failures.\n#\n")
+HEADER = (
+    "# Please edit the object below. Lines beginning with a '#' will be ignored,\n"
+    "# and an empty file will abort the edit. If an error occurs while saving this file will be\n"
+    "# reopened with the relevant failures.\n#\n"
+)
 
 
 def strip_comments(text: str) -> str:
@@ -97,8 +105,11 @@ def edit_one(env: Env, res: Any, name: str, ns: str | None, fmt: str) -> bool:
         if content == body:
             os.unlink(path)
             if notes:
-                print(f"error: Edit cancelled, no valid changes were saved.\nA copy of your changes has been "
-                      f'stored to "{_keep(edited_text, fmt)}"', file=env.err)
+                print(
+                    f"error: Edit cancelled, no valid changes were saved.\nA copy of your changes has been "
+                    f'stored to "{_keep(edited_text, fmt)}"',
+                    file=env.err,
+                )
                 return False
             print("Edit cancelled, no changes made.", file=env.err)
             return True
@@ -119,13 +130,17 @@ def edit_one(env: Env, res: Any, name: str, ns: str | None, fmt: str) -> bool:
         if not patch:
             print("Edit cancelled, no changes made.", file=env.err)
             return True
-        patch.setdefault("metadata", {})["resourceVersion"] = (original.get("metadata") or {}).get("resourceVersion")
+        patch.setdefault("metadata", {})["resourceVersion"] = (original.get("metadata") or {}).get(
+            "resourceVersion"
+        )
         try:
             env.client.patch(res, name, patch, rq.STRATEGIC_MERGE_PATCH, ns)
         except ApiError as e:
             if e.code in (400, 422):
                 lines = causes_of(e) or [e.message]
-                notes = f'# {res.plural} "{name}" was not valid:\n' + "".join(f"# * {c}\n" for c in lines) + "#\n"
+                notes = (
+                    f'# {res.plural} "{name}" was not valid:\n' + "".join(f"# * {c}\n" for c in lines) + "#\n"
+                )
                 continue
             raise
         env.out.write(f"{kind}/{name} edited\n")

@@ -19,8 +19,12 @@ from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
 _FLAGS: FlagSpec = {
-    "container": ("str", None, "c"), "stdin": ("bool", False, "i"), "tty": ("bool", False, "t"),
-    "quiet": ("bool", False, "q"), "pod-running-timeout": ("str", "1m0s", ""), "filename": ("list", [], "f"),
+    "container": ("str", None, "c"),
+    "stdin": ("bool", False, "i"),
+    "tty": ("bool", False, "t"),
+    "quiet": ("bool", False, "q"),
+    "pod-running-timeout": ("str", "1m0s", ""),
+    "filename": ("list", [], "f"),
 }
 FLAGS: dict[str, FlagSpec] = {"exec": _FLAGS, "attach": _FLAGS}
 STDIN, STDOUT, STDERR, STATUS, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
@@ -68,9 +72,11 @@ def exec(env: Env, p: Parsed) -> int:
     args = list(p.args)
     command = list(p.command)
     if not args:
-        raise CommandError("error: expected 'exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...]'.\n"
-                           "POD or TYPE/NAME is a required argument for the exec command\n"
-                           "See 'kubectl exec -h' for help and examples")
+        raise CommandError(
+            "error: expected 'exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...]'.\n"
+            "POD or TYPE/NAME is a required argument for the exec command\n"
+            "See 'kubectl exec -h' for help and examples"
+        )
     if len(args) > 1 and not command:
         command = args[1:]
     if not command:
@@ -79,7 +85,9 @@ def exec(env: Env, p: Parsed) -> int:
     pod = env.client.get("pods", name, env.namespace)
     phase = (pod.get("status") or {}).get("phase")
     if phase in ("Succeeded", "Failed"):
-        raise CommandError(f"error: cannot exec into a container in a completed pod; current phase is {phase}")
+        raise CommandError(
+            f"error: cannot exec into a container in a completed pod; current phase is {phase}"
+        )
     container = pick_container(env, pod, p["container"])
     tty = p["tty"]
     if tty and not (p["stdin"] and sys.stdin.isatty()):
@@ -109,7 +117,9 @@ def attach(env: Env, p: Parsed) -> int:
 
     name = pod["metadata"]["name"]
     path = resource("pods").object_path(name, env.namespace, "attach")
-    return run_session(env, exec_url(env.config.server, path, [], container, p["stdin"], tty), p["stdin"], tty)
+    return run_session(
+        env, exec_url(env.config.server, path, [], container, p["stdin"], tty), p["stdin"], tty
+    )
 
 
 def run_session(env: Env, url: str, stdin: bool, tty: bool) -> int:
@@ -119,9 +129,15 @@ def run_session(env: Env, url: str, stdin: bool, tty: bool) -> int:
     cfg = env.config
     headers = {"Authorization": f"Bearer {cfg.token}"} if cfg.token else {}
     try:
-        ws = connect(url, subprotocols=[PROTOCOL],  # type: ignore[list-item]
-                     additional_headers=headers, ssl=cfg.ssl_context() if url.startswith("wss") else None,
-                     max_size=None, open_timeout=cfg.timeout or 30, user_agent_header=cfg.user_agent)
+        ws = connect(
+            url,
+            subprotocols=[PROTOCOL],  # type: ignore[list-item]
+            additional_headers=headers,
+            ssl=cfg.ssl_context() if url.startswith("wss") else None,
+            max_size=None,
+            open_timeout=cfg.timeout or 30,
+            user_agent_header=cfg.user_agent,
+        )
     except InvalidStatus as e:
         from api.client import decode_error
 
@@ -129,8 +145,10 @@ def run_session(env: Env, url: str, stdin: bool, tty: bool) -> int:
         body = bytes(resp.body or b"")
         if b'"kind":"Status"' not in body.replace(b" ", b""):
             # a refused upgrade without a Status body (e.g. an ASGI server's bare 403)
-            raise CommandError(f"error: unable to upgrade connection: {resp.status_code} {resp.reason_phrase}"
-                               + (f": {body.decode(errors='replace').strip()}" if body.strip() else "")) from e
+            raise CommandError(
+                f"error: unable to upgrade connection: {resp.status_code} {resp.reason_phrase}"
+                + (f": {body.decode(errors='replace').strip()}" if body.strip() else "")
+            ) from e
         raise decode_error(resp.status_code, resp.headers.get("Content-Type", ""), body) from e
     except OSError as e:
         raise CommandError(f"error: unable to upgrade connection: {e}") from e

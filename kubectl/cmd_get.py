@@ -20,29 +20,32 @@ from kubectl.printing import decorate, items_of, no_resources, rows_of, sort_row
 from kubectl.tables import Rows, TabWriter
 from kubectl.targets import parse_targets
 
-FLAGS: dict[str, FlagSpec] = {"get": {
-    "output": ("str", "", "o"),
-    "selector": ("str", None, "l"),
-    "field-selector": ("str", None, ""),
-    "all-namespaces": ("bool", False, "A"),
-    "watch": ("bool", False, "w"),
-    "watch-only": ("bool", False, ""),
-    "show-labels": ("bool", False, ""),
-    "sort-by": ("str", None, ""),
-    "no-headers": ("bool", False, ""),
-    "label-columns": ("list", [], "L"),
-    "show-kind": ("bool", False, ""),
-    "filename": ("list", [], "f"),
-    "recursive": ("bool", False, "R"),
-    "chunk-size": ("int", 500, ""),
-    "ignore-not-found": ("bool", False, ""),
-    "output-watch-events": ("bool", False, ""),
-    "show-managed-fields": ("bool", False, ""),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "get": {
+        "output": ("str", "", "o"),
+        "selector": ("str", None, "l"),
+        "field-selector": ("str", None, ""),
+        "all-namespaces": ("bool", False, "A"),
+        "watch": ("bool", False, "w"),
+        "watch-only": ("bool", False, ""),
+        "show-labels": ("bool", False, ""),
+        "sort-by": ("str", None, ""),
+        "no-headers": ("bool", False, ""),
+        "label-columns": ("list", [], "L"),
+        "show-kind": ("bool", False, ""),
+        "filename": ("list", [], "f"),
+        "recursive": ("bool", False, "R"),
+        "chunk-size": ("int", 500, ""),
+        "ignore-not-found": ("bool", False, ""),
+        "output-watch-events": ("bool", False, ""),
+        "show-managed-fields": ("bool", False, ""),
+    }
+}
 
 
-def _fetch(env: Env, res: Resource, names: list[str], p: Parsed, table: bool,
-           errors: list[str]) -> tuple[list[Any], str]:
+def _fetch(
+    env: Env, res: Resource, names: list[str], p: Parsed, table: bool, errors: list[str]
+) -> tuple[list[Any], str]:
     """Answers (Tables, lists or objects) for one resource, and the list's resourceVersion."""
     ns = None if p["all-namespaces"] and not names else env.namespace
     answers: list[Any] = []
@@ -73,16 +76,20 @@ def get(env: Env, p: Parsed) -> int:
     output = p["output"]
     fmt, _, arg = output.partition("=")
     if fmt not in ("", "wide", "yaml", "json", "name", "jsonpath", "custom-columns", "jsonpath-as-json"):
-        raise CommandError(f"error: unable to match a printer suitable for the output format \"{output}\", "
-                           "allowed formats are: custom-columns,custom-columns-file,go-template,"
-                           "go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,"
-                           "templatefile,wide,yaml")
+        raise CommandError(
+            f'error: unable to match a printer suitable for the output format "{output}", '
+            "allowed formats are: custom-columns,custom-columns-file,go-template,"
+            "go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,"
+            "templatefile,wide,yaml"
+        )
     if p["filename"]:
         from kubectl.manifests import load_paths
 
         docs = load_paths(p["filename"], p["recursive"])
-        args = [f"{env.resource(d.obj.get('kind', '')).plural}/{(d.obj.get('metadata') or {}).get('name')}"
-                for d in docs]
+        args = [
+            f"{env.resource(d.obj.get('kind', '')).plural}/{(d.obj.get('metadata') or {}).get('name')}"
+            for d in docs
+        ]
     else:
         args = p.args
     wanted = parse_targets(env, args)
@@ -106,15 +113,21 @@ def get(env: Env, p: Parsed) -> int:
         from kubectl import jsonpath
 
         path = jsonpath.relaxed(p["sort-by"])
-        items.sort(key=lambda o: (lambda v: (0, "") if not v else (1, v[0]) if isinstance(v[0], int | float)
-                                  else (2, str(v[0])))(jsonpath.evaluate(path, o)))
+        items.sort(
+            key=lambda o: (
+                lambda v: (0, "") if not v else (1, v[0]) if isinstance(v[0], int | float) else (2, str(v[0]))
+            )(jsonpath.evaluate(path, o))
+        )
     for e in errors:
         print(e, file=env.err)
     if not items and not errors and fmt not in ("json", "yaml"):
         no_resources(env, p, any(r.namespaced for r, _ in wanted))
         return 0
-    doc: Any = items[0] if single and len(items) == 1 else \
-        {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+    doc: Any = (
+        items[0]
+        if single and len(items) == 1
+        else {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+    )
     if single and not items:
         return 1
     _print_objects(env, fmt, arg, doc, items, p)
@@ -146,7 +159,9 @@ def _print_objects(env: Env, fmt: str, arg: str, doc: Any, items: list[dict[str,
         env.out.write(TabWriter().format(([[h for h, _ in cols]] if not p["no-headers"] else []) + rows))
 
 
-def _human(env: Env, p: Parsed, wanted: list[tuple[Resource, list[str]]], wide: bool, errors: list[str]) -> int:
+def _human(
+    env: Env, p: Parsed, wanted: list[tuple[Resource, list[str]]], wide: bool, errors: list[str]
+) -> int:
     with_kind = len(wanted) > 1 or p["show-kind"] or (bool(p.args) and p.args[0] == "all")
     printed = 0
     for res, names in wanted:

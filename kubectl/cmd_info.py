@@ -14,15 +14,29 @@ from api.errors import ApiError
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
-CLIENT_VERSION = {"major": "1", "minor": "33", "gitVersion": "v1.33.0-kubelite", "gitCommit": "",
-                  "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "python3.11",
-                  "compiler": "cpython", "platform": "linux/amd64"}
+CLIENT_VERSION = {
+    "major": "1",
+    "minor": "33",
+    "gitVersion": "v1.33.0-kubelite",
+    "gitCommit": "",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "python3.11",
+    "compiler": "cpython",
+    "platform": "linux/amd64",
+}
 
 FLAGS: dict[str, FlagSpec] = {
     "version": {"client": ("bool", False, ""), "output": ("str", "", "o"), "short": ("bool", False, "")},
     "cluster-info": {},
-    "api-resources": {"namespaced": ("str", None, ""), "output": ("str", "", "o"), "no-headers": ("bool", False, ""),
-                      "api-group": ("str", None, ""), "verbs": ("list", [], ""), "sort-by": ("str", None, "")},
+    "api-resources": {
+        "namespaced": ("str", None, ""),
+        "output": ("str", "", "o"),
+        "no-headers": ("bool", False, ""),
+        "api-group": ("str", None, ""),
+        "verbs": ("list", [], ""),
+        "sort-by": ("str", None, ""),
+    },
     "completion": {},
 }
 
@@ -61,7 +75,9 @@ def cluster_info(env: Env, p: Parsed) -> int:
     def paint(text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if tty else text
 
-    env.out.write(f"{paint('Kubernetes control plane', '0;32')} is running at {paint(env.config.server, '0;33')}\n")
+    env.out.write(
+        f"{paint('Kubernetes control plane', '0;32')} is running at {paint(env.config.server, '0;33')}\n"
+    )
     try:
         svcs = env.client.list("services", "kube-system", label_selector="kubernetes.io/cluster-service=true")
     except ApiError:
@@ -88,9 +104,18 @@ def _discover(env: Env) -> list[dict[str, Any]]:
     except ApiError:
         from api.resources import RESOURCES
 
-        return [{"name": r.plural, "shortNames": list(r.short_names), "apiVersion": r.api_version,
-                 "namespaced": r.namespaced, "kind": r.kind, "verbs": list(r.verbs),
-                 "categories": list(r.categories)} for r in RESOURCES]
+        return [
+            {
+                "name": r.plural,
+                "shortNames": list(r.short_names),
+                "apiVersion": r.api_version,
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": list(r.verbs),
+                "categories": list(r.categories),
+            }
+            for r in RESOURCES
+        ]
     for gv, lst in lists:
         for r in sorted(lst.get("resources") or [], key=lambda r: r.get("name", "")):
             if "/" in r.get("name", ""):
@@ -107,7 +132,11 @@ def api_resources(env: Env, p: Parsed) -> int:
         want = p["namespaced"].lower() in ("true", "1", "")
         rows = [r for r in rows if bool(r.get("namespaced")) == want]
     if p["api-group"] is not None:
-        rows = [r for r in rows if (r["apiVersion"].split("/")[0] if "/" in r["apiVersion"] else "") == p["api-group"]]
+        rows = [
+            r
+            for r in rows
+            if (r["apiVersion"].split("/")[0] if "/" in r["apiVersion"] else "") == p["api-group"]
+        ]
     for v in p["verbs"]:
         rows = [r for r in rows if set(v.split(",")) <= set(r.get("verbs") or [])]
     # kubectl's order: by API group (the core group first), then by name, unless --sort-by says otherwise
@@ -117,15 +146,26 @@ def api_resources(env: Env, p: Parsed) -> int:
     elif p["sort-by"] == "name":
         rows.sort(key=lambda r: r["name"])
     if p["output"] == "name":
-        env.out.write("".join(r["name"] + (f".{r['apiVersion'].split('/')[0]}" if "/" in r["apiVersion"] else "")
-                              + "\n" for r in rows))
+        env.out.write(
+            "".join(
+                r["name"] + (f".{r['apiVersion'].split('/')[0]}" if "/" in r["apiVersion"] else "") + "\n"
+                for r in rows
+            )
+        )
         return 0
     wide = p["output"] == "wide"
-    header = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"] + (["VERBS", "CATEGORIES"] if wide else [])
+    header = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"] + (
+        ["VERBS", "CATEGORIES"] if wide else []
+    )
     table = [] if p["no-headers"] else [header]
     for r in rows:
-        row = [r["name"], ",".join(r.get("shortNames") or []), r["apiVersion"],
-               "true" if r.get("namespaced") else "false", r.get("kind", "")]
+        row = [
+            r["name"],
+            ",".join(r.get("shortNames") or []),
+            r["apiVersion"],
+            "true" if r.get("namespaced") else "false",
+            r.get("kind", ""),
+        ]
         if wide:
             row += [",".join(r.get("verbs") or []), ",".join(r.get("categories") or [])]
         table.append(row)
@@ -188,12 +228,15 @@ def completion(env: Env, p: Parsed) -> int:
     from kubectl.main import VERBS
 
     if len(p.args) != 1 or p.args[0] not in ("bash", "zsh"):
-        raise CommandError("error: Shell not specified." if not p.args else
-                           f'error: Unsupported shell type "{p.args[0]}".')
+        raise CommandError(
+            "error: Shell not specified." if not p.args else f'error: Unsupported shell type "{p.args[0]}".'
+        )
     types = sorted({n for r in RESOURCES for n in (r.plural, r.singular, *r.short_names)} | {"all"})
     script = _BASH.replace("@VERBS@", " ".join(sorted(VERBS))).replace("@TYPES@", " ".join(types))
     if p.args[0] == "zsh":
-        script = ("#compdef kubectl\n# kubectl (kubelite) zsh completion: source <(kubectl completion zsh)\n"
-                  "autoload -U +X bashcompinit && bashcompinit\n" + script)
+        script = (
+            "#compdef kubectl\n# kubectl (kubelite) zsh completion: source <(kubectl completion zsh)\n"
+            "autoload -U +X bashcompinit && bashcompinit\n" + script
+        )
     env.out.write(script)
     return 0

@@ -15,12 +15,21 @@ from kubectl.env import Env, parse_duration
 from kubectl.flags import FlagSpec, Parsed
 from kubectl.targets import pick_container, resolve_pod
 
-FLAGS: dict[str, FlagSpec] = {"logs": {
-    "container": ("str", None, "c"), "follow": ("bool", False, "f"), "tail": ("int", -1, ""),
-    "timestamps": ("bool", False, ""), "previous": ("bool", False, "p"), "since": ("str", None, ""),
-    "since-time": ("str", None, ""), "all-containers": ("bool", False, ""), "selector": ("str", None, "l"),
-    "prefix": ("bool", False, ""), "limit-bytes": ("int", 0, ""),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "logs": {
+        "container": ("str", None, "c"),
+        "follow": ("bool", False, "f"),
+        "tail": ("int", -1, ""),
+        "timestamps": ("bool", False, ""),
+        "previous": ("bool", False, "p"),
+        "since": ("str", None, ""),
+        "since-time": ("str", None, ""),
+        "all-containers": ("bool", False, ""),
+        "selector": ("str", None, "l"),
+        "prefix": ("bool", False, ""),
+        "limit-bytes": ("int", 0, ""),
+    }
+}
 
 
 def logs(env: Env, p: Parsed) -> int:
@@ -43,8 +52,16 @@ def logs(env: Env, p: Parsed) -> int:
         else:
             containers = [pick_container(env, pod, p["container"])]
         for container in containers:
-            req = rq.log(name, env.namespace, container, follow=p["follow"], tail_lines=tail,
-                         timestamps=p["timestamps"], previous=p["previous"], since_seconds=since)
+            req = rq.log(
+                name,
+                env.namespace,
+                container,
+                follow=p["follow"],
+                tail_lines=tail,
+                timestamps=p["timestamps"],
+                previous=p["previous"],
+                since_seconds=since,
+            )
             if p["since-time"]:
                 req.query["sinceTime"] = p["since-time"]
             if p["limit-bytes"]:

@@ -26,14 +26,26 @@ _META: FlagSpec = {
     "list": ("bool", False, ""),
 }
 FLAGS: dict[str, FlagSpec] = {
-    "scale": {"replicas": ("int", -1, ""), "current-replicas": ("int", -1, ""), "resource-version": ("str", None, ""),
-              "filename": ("list", [], "f"), "timeout": ("str", "0s", ""), "output": ("str", "", "o"),
-              "dry-run": ("str", "none", "")},
+    "scale": {
+        "replicas": ("int", -1, ""),
+        "current-replicas": ("int", -1, ""),
+        "resource-version": ("str", None, ""),
+        "filename": ("list", [], "f"),
+        "timeout": ("str", "0s", ""),
+        "output": ("str", "", "o"),
+        "dry-run": ("str", "none", ""),
+    },
     "label": dict(_META),
     "annotate": dict(_META),
-    "patch": {"patch": ("str", None, "p"), "patch-file": ("str", None, ""), "type": ("str", "strategic", ""),
-              "dry-run": ("str", "none", ""), "output": ("str", "", "o"), "filename": ("list", [], "f"),
-              "subresource": ("str", None, "")},
+    "patch": {
+        "patch": ("str", None, "p"),
+        "patch-file": ("str", None, ""),
+        "type": ("str", "strategic", ""),
+        "dry-run": ("str", "none", ""),
+        "output": ("str", "", "o"),
+        "filename": ("list", [], "f"),
+        "subresource": ("str", None, ""),
+    },
 }
 
 
@@ -56,9 +68,11 @@ def _split_targets(env: Env, args: list[str]) -> tuple[list[tuple[Resource, str]
     return [(res, n) for n in names], args[i:]
 
 
-_NEED_ARGS = ("error: You must provide one or more resources by argument or filename.\n"
-              "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
-              "   '<resource> <name>'\n   '<resource>'")
+_NEED_ARGS = (
+    "error: You must provide one or more resources by argument or filename.\n"
+    "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
+    "   '<resource> <name>'\n   '<resource>'"
+)
 
 
 def _kind(res: Resource) -> str:
@@ -71,13 +85,18 @@ def _ns(env: Env, res: Resource) -> str | None:
 
 def scale(env: Env, p: Parsed) -> int:
     if p["replicas"] < 0:
-        raise CommandError("error: required flag(s) \"replicas\" not set" if "replicas" not in p.seen else
-                           "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
+        raise CommandError(
+            'error: required flag(s) "replicas" not set'
+            if "replicas" not in p.seen
+            else "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0"
+        )
     if p["filename"]:
         from kubectl.manifests import load_paths, resource_of
 
-        targets = [(resource_of(env, d), (d.obj.get("metadata") or {}).get("name", ""))
-                   for d in load_paths(p["filename"])]
+        targets = [
+            (resource_of(env, d), (d.obj.get("metadata") or {}).get("name", ""))
+            for d in load_paths(p["filename"])
+        ]
         rest: list[str] = []
     else:
         targets, rest = _split_targets(env, p.args)
@@ -92,14 +111,20 @@ def scale(env: Env, p: Parsed) -> int:
                 have = (current.get("spec") or {}).get("replicas", 0)
                 if p["current-replicas"] >= 0 and have != p["current-replicas"]:
                     raise CommandError(f"error: Expected replicas to be {p['current-replicas']}, was {have}")
-                if p["resource-version"] and current["metadata"].get("resourceVersion") != p["resource-version"]:
-                    raise CommandError(f"error: Expected resource version to be {p['resource-version']}, was "
-                                       f"{current['metadata'].get('resourceVersion')}")
+                if (
+                    p["resource-version"]
+                    and current["metadata"].get("resourceVersion") != p["resource-version"]
+                ):
+                    raise CommandError(
+                        f"error: Expected resource version to be {p['resource-version']}, was "
+                        f"{current['metadata'].get('resourceVersion')}"
+                    )
                 current.setdefault("spec", {})["replicas"] = p["replicas"]
                 env.client.update(res, current, ns, subresource="scale")
             else:
-                env.client.patch(res, name, {"spec": {"replicas": p["replicas"]}}, rq.MERGE_PATCH, ns,
-                                 subresource="scale")
+                env.client.patch(
+                    res, name, {"spec": {"replicas": p["replicas"]}}, rq.MERGE_PATCH, ns, subresource="scale"
+                )
         except ApiError as e:
             print(api_error_text(e), file=env.err)
             failed = True
@@ -120,8 +145,11 @@ def _parse_pairs(pairs: list[str], what: str) -> tuple[dict[str, str], list[str]
                 raise CommandError(f"error: invalid {what} spec: {a}")
             add[k] = v
         else:
-            raise CommandError(f"error: at least one {what} update is required" if not a else
-                               f"error: invalid {what} spec: {a}")
+            raise CommandError(
+                f"error: at least one {what} update is required"
+                if not a
+                else f"error: invalid {what} spec: {a}"
+            )
     if not add and not remove:
         raise CommandError(f"error: at least one {what} update is required")
     return add, remove
@@ -154,7 +182,9 @@ def _meta_verb(env: Env, p: Parsed, field: str, word: str) -> int:
             existing = (current.get("metadata") or {}).get(field) or {}
             for k, v in add.items():
                 if k in existing and existing[k] != v and not p["overwrite"]:
-                    raise CommandError(f"error: '{k}' already has a value ({existing[k]}), and --overwrite is false")
+                    raise CommandError(
+                        f"error: '{k}' already has a value ({existing[k]}), and --overwrite is false"
+                    )
             changes: dict[str, Any] = {k: v for k, v in add.items() if existing.get(k) != v}
             for k in remove:
                 if k in existing:
@@ -189,7 +219,7 @@ _PATCH_TYPES = {"strategic": rq.STRATEGIC_MERGE_PATCH, "merge": rq.MERGE_PATCH, 
 def patch(env: Env, p: Parsed) -> int:
     ctype = _PATCH_TYPES.get(p["type"])
     if ctype is None:
-        raise CommandError(f"error: --type must be one of [json merge strategic], not \"{p['type']}\"")
+        raise CommandError(f'error: --type must be one of [json merge strategic], not "{p["type"]}"')
     text = p["patch"]
     if p["patch-file"]:
         with open(p["patch-file"]) as f:
@@ -208,8 +238,9 @@ def patch(env: Env, p: Parsed) -> int:
         ns = _ns(env, res)
         try:
             before = env.client.get(res, name, ns, p["subresource"])
-            after = env.client.patch(res, name, body, ctype, ns, subresource=p["subresource"],
-                                     dry_run=mode != "none")
+            after = env.client.patch(
+                res, name, body, ctype, ns, subresource=p["subresource"], dry_run=mode != "none"
+            )
         except ApiError as e:
             print(api_error_text(e), file=env.err)
             failed = True
@@ -220,9 +251,12 @@ def patch(env: Env, p: Parsed) -> int:
             env.out.write(output.to_yaml(after) if p["output"] == "yaml" else output.to_json(after))
             continue
         same = (before.get("metadata") or {}).get("resourceVersion") == (after.get("metadata") or {}).get(
-            "resourceVersion")
+            "resourceVersion"
+        )
         suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
-        env.out.write(f"{_kind(res)}/{name} patched{' (no change)' if same and mode == 'none' else ''}{suffix}\n")
+        env.out.write(
+            f"{_kind(res)}/{name} patched{' (no change)' if same and mode == 'none' else ''}{suffix}\n"
+        )
     return 1 if failed else 0
 
 

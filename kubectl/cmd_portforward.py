@@ -23,13 +23,18 @@ from api.conditions import is_ready
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"port-forward": {
-    "address": ("list", [], ""), "pod-running-timeout": ("str", "1m0s", ""),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "port-forward": {
+        "address": ("list", [], ""),
+        "pod-running-timeout": ("str", "1m0s", ""),
+    }
+}
 PROTOCOL = "v4.channel.k8s.io"
 DATA, ERROR = 0, 1
-USAGE = ("error: TYPE/NAME and list of ports are required for port-forward\n"
-         "See 'kubectl port-forward -h' for help and examples")
+USAGE = (
+    "error: TYPE/NAME and list of ports are required for port-forward\n"
+    "See 'kubectl port-forward -h' for help and examples"
+)
 
 
 # --- decisions (pure) ------------------------------------------------------------------
@@ -56,7 +61,9 @@ def container_port_by_name(pod: dict[str, Any], name: str) -> int:
         for p in c.get("ports") or []:
             if p.get("name") == name:
                 return int(p["containerPort"])
-    raise CommandError(f"error: Pod '{(pod.get('metadata') or {}).get('name')}' does not have a named port '{name}'")
+    raise CommandError(
+        f"error: Pod '{(pod.get('metadata') or {}).get('name')}' does not have a named port '{name}'"
+    )
 
 
 def pod_port(pod: dict[str, Any], remote: str) -> int:
@@ -78,9 +85,15 @@ def service_target_port(service: dict[str, Any], pod: dict[str, Any], remote: st
 
 def pick_pod(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The pod kubectl would take: running and ready ones first, then the oldest."""
+
     def key(p: dict[str, Any]) -> tuple[bool, bool, str]:
         status = p.get("status") or {}
-        return status.get("phase") != "Running", not is_ready(p), (p.get("metadata") or {}).get("creationTimestamp", "")
+        return (
+            status.get("phase") != "Running",
+            not is_ready(p),
+            (p.get("metadata") or {}).get("creationTimestamp", ""),
+        )
+
     live = [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
     return min(live or pods, key=key) if pods else None
 
@@ -88,7 +101,7 @@ def pick_pod(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
 def listen_hosts(addresses: list[str]) -> list[str]:
     hosts: list[str] = []
     for a in ",".join(addresses or ["localhost"]).split(","):
-        for h in (("127.0.0.1", "::1") if a.strip() == "localhost" else (a.strip(),)):
+        for h in ("127.0.0.1", "::1") if a.strip() == "localhost" else (a.strip(),):
             if h and h not in hosts:
                 hosts.append(h)
     return hosts
@@ -99,7 +112,9 @@ def shown(host: str) -> str:
 
 
 # --- the command -------------------------------------------------------------------------
-def resolve_target(env: Env, what: str, specs: list[tuple[str, str]]) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+def resolve_target(
+    env: Env, what: str, specs: list[tuple[str, str]]
+) -> tuple[dict[str, Any], list[tuple[str, int]]]:
     """(pod, [(local, container port)]) for a TYPE/NAME and its port specs."""
     kind, sep, name = what.partition("/")
     res = env.resource(kind) if sep else None
@@ -131,7 +146,9 @@ def port_forward(env: Env, p: Parsed) -> int:
     pod, ports = resolve_target(env, p.args[0], parse_port_specs(p.args[1:]))
     phase = (pod.get("status") or {}).get("phase")
     if phase != "Running":
-        raise CommandError(f"error: unable to forward port because pod is not running. Current status={phase}")
+        raise CommandError(
+            f"error: unable to forward port because pod is not running. Current status={phase}"
+        )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(Forwarder(env, pod["metadata"]["name"]).run(ports, listen_hosts(p["address"])))
     return 0
@@ -171,19 +188,33 @@ class Forwarder:
     def _handler(self, local: list[int], remote: int) -> Any:
         async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await self.handle(reader, writer, local[0], remote)
+
         return on_connection
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, local: int, remote: int) -> None:
+    async def handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, local: int, remote: int
+    ) -> None:
         from websockets.asyncio.client import connect
         from websockets.exceptions import ConnectionClosed, InvalidStatus
 
         print(f"Handling connection for {local}", file=self.env.out, flush=True)
         try:
-            ws = await connect(f"{self.url}?{urlencode({'ports': remote})}", subprotocols=[PROTOCOL],  # type: ignore[list-item]
-                               additional_headers=self.headers, ssl=self.ssl, max_size=None,
-                               compression=None, ping_interval=None, user_agent_header=self.env.config.user_agent)
+            ws = await connect(
+                f"{self.url}?{urlencode({'ports': remote})}",
+                subprotocols=[PROTOCOL],  # type: ignore[list-item]
+                additional_headers=self.headers,
+                ssl=self.ssl,
+                max_size=None,
+                compression=None,
+                ping_interval=None,
+                user_agent_header=self.env.config.user_agent,
+            )
         except (InvalidStatus, OSError) as e:
-            why = bytes(e.response.body or b"").decode(errors="replace") if isinstance(e, InvalidStatus) else str(e)
+            why = (
+                bytes(e.response.body or b"").decode(errors="replace")
+                if isinstance(e, InvalidStatus)
+                else str(e)
+            )
             self._error(local, remote, f"error upgrading connection: {why.strip()}")
             writer.close()
             return
@@ -220,10 +251,15 @@ class Forwarder:
                 await writer.wait_closed()
 
     def _error(self, local: int, remote: int, message: str) -> None:
-        print(f"error: an error occurred forwarding {local} -> {remote}: {message}", file=self.env.err, flush=True)
+        print(
+            f"error: an error occurred forwarding {local} -> {remote}: {message}",
+            file=self.env.err,
+            flush=True,
+        )
 
 
-HELP = {"port-forward": """Forward one or more local ports to a pod.
+HELP = {
+    "port-forward": """Forward one or more local ports to a pod.
 
 Examples:
   kubectl port-forward pod/mypod 5000 6000
@@ -236,4 +272,5 @@ Options:
 
 Usage:
   kubectl port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N]
-"""}
+"""
+}

@@ -22,22 +22,37 @@ from kubectl import rollout_rules as rules
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"rollout": {
-    "watch": ("bool", True, "w"), "revision": ("int", 0, ""), "timeout": ("str", "0s", ""),
-    "to-revision": ("int", 0, ""), "dry-run": ("str", "none", ""), "output": ("str", "", "o"),
-    "filename": ("list", [], "f"), "selector": ("str", None, "l"), "recursive": ("bool", False, "R"),
-    "field-manager": ("str", "kubectl-rollout", ""),
-}}
-HELP = {"rollout": "Manage the rollout of one or many resources.\n\nAvailable Commands:\n"
-                   "  history       View rollout history\n  pause         Mark the provided resource as paused\n"
-                   "  restart       Restart a resource\n  resume        Resume a paused resource\n"
-                   "  status        Show the status of the rollout\n  undo          Undo a previous rollout\n\n"
-                   "Usage:\n  kubectl rollout SUBCOMMAND [options]"}
+FLAGS: dict[str, FlagSpec] = {
+    "rollout": {
+        "watch": ("bool", True, "w"),
+        "revision": ("int", 0, ""),
+        "timeout": ("str", "0s", ""),
+        "to-revision": ("int", 0, ""),
+        "dry-run": ("str", "none", ""),
+        "output": ("str", "", "o"),
+        "filename": ("list", [], "f"),
+        "selector": ("str", None, "l"),
+        "recursive": ("bool", False, "R"),
+        "field-manager": ("str", "kubectl-rollout", ""),
+    }
+}
+HELP = {
+    "rollout": "Manage the rollout of one or many resources.\n\nAvailable Commands:\n"
+    "  history       View rollout history\n  pause         Mark the provided resource as paused\n"
+    "  restart       Restart a resource\n  resume        Resume a paused resource\n"
+    "  status        Show the status of the rollout\n  undo          Undo a previous rollout\n\n"
+    "Usage:\n  kubectl rollout SUBCOMMAND [options]"
+}
 
 _SUBS = ("status", "history", "undo", "restart", "pause", "resume")
-_KINDS = {"status": ("Deployment", "DaemonSet", "StatefulSet"), "history": ("Deployment", "DaemonSet", "StatefulSet"),
-          "undo": ("Deployment", "DaemonSet", "StatefulSet"), "restart": ("Deployment", "DaemonSet", "StatefulSet"),
-          "pause": ("Deployment",), "resume": ("Deployment",)}
+_KINDS = {
+    "status": ("Deployment", "DaemonSet", "StatefulSet"),
+    "history": ("Deployment", "DaemonSet", "StatefulSet"),
+    "undo": ("Deployment", "DaemonSet", "StatefulSet"),
+    "restart": ("Deployment", "DaemonSet", "StatefulSet"),
+    "pause": ("Deployment",),
+    "resume": ("Deployment",),
+}
 
 
 def _label(res: Resource, name: str) -> str:
@@ -48,8 +63,10 @@ def _targets(env: Env, p: Parsed, args: list[str]) -> list[tuple[Resource, str]]
     if p["filename"]:
         from kubectl.manifests import load_paths, resource_of
 
-        return [(resource_of(env, d), (d.obj.get("metadata") or {}).get("name", ""))
-                for d in load_paths(p["filename"], p["recursive"])]
+        return [
+            (resource_of(env, d), (d.obj.get("metadata") or {}).get("name", ""))
+            for d in load_paths(p["filename"], p["recursive"])
+        ]
     if not args:
         raise CommandError("error: required resource not specified")
     if "/" in args[0]:
@@ -68,12 +85,14 @@ def _targets(env: Env, p: Parsed, args: list[str]) -> list[tuple[Resource, str]]
     return [(res, n) for n in names]
 
 
-_UNSUPPORTED = {"status": "error: no status viewer has been implemented for {kind}",
-                "history": 'error: no history viewer has been implemented for "{kind}"',
-                "undo": 'error: no rollbacker has been implemented for "{kind}"',
-                "restart": 'error: {gr} "{name}" restarting is not supported',
-                "pause": 'error: {gr} "{name}" pausing is not supported',
-                "resume": 'error: {gr} "{name}" resuming is not supported'}
+_UNSUPPORTED = {
+    "status": "error: no status viewer has been implemented for {kind}",
+    "history": 'error: no history viewer has been implemented for "{kind}"',
+    "undo": 'error: no rollbacker has been implemented for "{kind}"',
+    "restart": 'error: {gr} "{name}" restarting is not supported',
+    "pause": 'error: {gr} "{name}" pausing is not supported',
+    "resume": 'error: {gr} "{name}" resuming is not supported',
+}
 
 
 def _group_resource(res: Resource) -> str:
@@ -83,8 +102,10 @@ def _group_resource(res: Resource) -> str:
 def rollout(env: Env, p: Parsed) -> int:
     if not p.args or p.args[0] not in _SUBS:
         if p.args:
-            raise CommandError(f'error: unknown command "{" ".join(p.args)}"\n'
-                               "See 'kubectl rollout -h' for help and examples")
+            raise CommandError(
+                f'error: unknown command "{" ".join(p.args)}"\n'
+                "See 'kubectl rollout -h' for help and examples"
+            )
         env.out.write(HELP["rollout"] + "\n")
         return 0
     sub, args = p.args[0], p.args[1:]
@@ -135,8 +156,13 @@ def _next_change(env: Env, res: Resource, name: str, rv: str | None, left: float
     """The object at its next change seen by a watch, or None when the watch ends first."""
     seconds = 300 if left is None else max(1, min(300, int(left + 0.999)))
     try:
-        for ev in env.client.watch(res, env.namespace, resource_version=rv, field_selector=f"metadata.name={name}",
-                                   timeout_seconds=seconds):
+        for ev in env.client.watch(
+            res,
+            env.namespace,
+            resource_version=rv,
+            field_selector=f"metadata.name={name}",
+            timeout_seconds=seconds,
+        ):
             typ = ev.get("type")
             if typ in ("ADDED", "MODIFIED"):
                 return ev.get("object")
@@ -181,17 +207,23 @@ def _history(env: Env, p: Parsed, res: Resource, name: str, obj: Any) -> None:
 def _undo(env: Env, p: Parsed, res: Resource, name: str, obj: Any) -> None:
     to = p["to-revision"]
     if res.kind == "Deployment" and (obj.get("spec") or {}).get("paused"):
-        raise rules.RolloutError("you cannot rollback a paused deployment; resume it first with "
-                                 "'kubectl rollout resume' and try again")
+        raise rules.RolloutError(
+            "you cannot rollback a paused deployment; resume it first with "
+            "'kubectl rollout resume' and try again"
+        )
     target = rules.undo_target(res.kind, name, _history_items(env, res, obj), to)
     if rules.matches_current(res.kind, obj, target):
-        env.out.write(f"{_label(res, name)} skipped rollback (current template already matches revision {to})\n")
+        env.out.write(
+            f"{_label(res, name)} skipped rollback (current template already matches revision {to})\n"
+        )
         return
     dry = p["dry-run"] not in ("none", "false")
     if not dry:
         try:
             if res.kind == "Deployment":
-                env.client.patch(res, name, rules.deployment_undo_patch(obj, target), rq.JSON_PATCH, env.namespace)
+                env.client.patch(
+                    res, name, rules.deployment_undo_patch(obj, target), rq.JSON_PATCH, env.namespace
+                )
             else:
                 env.client.patch(res, name, target.get("data") or {}, rq.STRATEGIC_MERGE_PATCH, env.namespace)
         except ApiError as e:
@@ -207,7 +239,9 @@ def _restart(env: Env, p: Parsed, res: Resource, name: str, obj: Any) -> None:
         raise _ObjectError("can't restart paused deployment (run rollout resume first)")
     now = dt.datetime.now().astimezone().replace(microsecond=0).isoformat().replace("+00:00", "Z")
     body = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}}
-    env.client.patch(res, name, body, rq.STRATEGIC_MERGE_PATCH, env.namespace, field_manager=p["field-manager"])
+    env.client.patch(
+        res, name, body, rq.STRATEGIC_MERGE_PATCH, env.namespace, field_manager=p["field-manager"]
+    )
     env.out.write(f"{_label(res, name)} restarted\n")
 
 
@@ -216,7 +250,9 @@ def _pause(env: Env, p: Parsed, res: Resource, name: str, obj: Any, paused: bool
     if bool((obj.get("spec") or {}).get("paused")) == paused:
         raise _ObjectError("is already paused" if paused else "is not paused")
     body = {"spec": {"paused": True if paused else None}}
-    env.client.patch(res, name, body, rq.STRATEGIC_MERGE_PATCH, env.namespace, field_manager=p["field-manager"])
+    env.client.patch(
+        res, name, body, rq.STRATEGIC_MERGE_PATCH, env.namespace, field_manager=p["field-manager"]
+    )
     env.out.write(f"{_label(res, name)} {word}\n")
 
 

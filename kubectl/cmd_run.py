@@ -15,15 +15,37 @@ from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
-    "run": {"image": ("str", None, ""), "restart": ("str", "Always", ""), "labels": ("str", None, "l"),
-            "env": ("list", [], ""), "port": ("str", None, ""), "command": ("bool", False, ""),
-            "dry-run": ("str", "none", ""), "output": ("str", "", "o"), "image-pull-policy": ("str", None, ""),
-            "annotations": ("list", [], ""), "stdin": ("bool", False, "i"), "tty": ("bool", False, "t"),
-            "rm": ("bool", False, ""), "attach": ("bool", False, ""), "override-type": ("str", "merge", "")},
-    "expose": {"port": ("str", None, ""), "target-port": ("str", None, ""), "type": ("str", None, ""),
-               "name": ("str", None, ""), "protocol": ("str", None, ""), "selector": ("str", None, ""),
-               "labels": ("str", None, "l"), "dry-run": ("str", "none", ""), "output": ("str", "", "o"),
-               "external-ip": ("str", None, ""), "filename": ("list", [], "f"), "cluster-ip": ("str", None, "")},
+    "run": {
+        "image": ("str", None, ""),
+        "restart": ("str", "Always", ""),
+        "labels": ("str", None, "l"),
+        "env": ("list", [], ""),
+        "port": ("str", None, ""),
+        "command": ("bool", False, ""),
+        "dry-run": ("str", "none", ""),
+        "output": ("str", "", "o"),
+        "image-pull-policy": ("str", None, ""),
+        "annotations": ("list", [], ""),
+        "stdin": ("bool", False, "i"),
+        "tty": ("bool", False, "t"),
+        "rm": ("bool", False, ""),
+        "attach": ("bool", False, ""),
+        "override-type": ("str", "merge", ""),
+    },
+    "expose": {
+        "port": ("str", None, ""),
+        "target-port": ("str", None, ""),
+        "type": ("str", None, ""),
+        "name": ("str", None, ""),
+        "protocol": ("str", None, ""),
+        "selector": ("str", None, ""),
+        "labels": ("str", None, "l"),
+        "dry-run": ("str", "none", ""),
+        "output": ("str", "", "o"),
+        "external-ip": ("str", None, ""),
+        "filename": ("list", [], "f"),
+        "cluster-ip": ("str", None, ""),
+    },
 }
 
 
@@ -53,13 +75,20 @@ def pod_for_run(name: str, p: Parsed) -> dict[str, Any]:
         container["stdinOnce"] = True
     if p["tty"]:
         container["tty"] = True
-    meta: dict[str, Any] = {"creationTimestamp": None, "labels": _pairs(p["labels"]) if p["labels"] else {"run": name},
-                            "name": name}
+    meta: dict[str, Any] = {
+        "creationTimestamp": None,
+        "labels": _pairs(p["labels"]) if p["labels"] else {"run": name},
+        "name": name,
+    }
     if p["annotations"]:
         meta["annotations"] = _pairs(",".join(p["annotations"]))
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
-            "spec": {"containers": [container], "dnsPolicy": "ClusterFirst", "restartPolicy": p["restart"]},
-            "status": {}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": {"containers": [container], "dnsPolicy": "ClusterFirst", "restartPolicy": p["restart"]},
+        "status": {},
+    }
 
 
 def run(env: Env, p: Parsed) -> int:
@@ -115,19 +144,28 @@ def expose(env: Env, p: Parsed) -> int:
         selector = spec.get("selector") or {}
         default_port = ((spec.get("ports") or [{}])[0]).get("port")
     else:
-        selector = spec.get("selector") or ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-        cports = [pt for c in ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
-                  for pt in c.get("ports") or []]
+        selector = (
+            spec.get("selector") or ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        )
+        cports = [
+            pt
+            for c in ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+            for pt in c.get("ports") or []
+        ]
         default_port = cports[0].get("containerPort") if cports else None
     if p["selector"]:
         selector = _pairs(p["selector"])
     if not selector:
-        raise CommandError(f"error: couldn't retrieve selectors via --selector flag or introspection: the "
-                           f"{res.kind} has no labels")
+        raise CommandError(
+            f"error: couldn't retrieve selectors via --selector flag or introspection: the "
+            f"{res.kind} has no labels"
+        )
     port = p["port"] or default_port
     if port is None:
-        raise CommandError("error: couldn't find port via --port flag or introspection\n"
-                           "See 'kubectl expose -h' for help and examples")
+        raise CommandError(
+            "error: couldn't find port via --port flag or introspection\n"
+            "See 'kubectl expose -h' for help and examples"
+        )
     sport: dict[str, Any] = {"port": int(port), "protocol": p["protocol"] or "TCP"}
     target_port = p["target-port"] or port
     sport["targetPort"] = int(target_port) if str(target_port).isdigit() else target_port
@@ -139,8 +177,15 @@ def expose(env: Env, p: Parsed) -> int:
     if p["cluster-ip"]:
         svc_spec["clusterIP"] = p["cluster-ip"]
     labels = _pairs(p["labels"]) if p["labels"] else (meta.get("labels") or {})
-    svc: dict[str, Any] = {"apiVersion": "v1", "kind": "Service",
-                           "metadata": {"creationTimestamp": None, "name": p["name"] or args[1],
-                                        **({"labels": labels} if labels else {})},
-                           "spec": svc_spec, "status": {"loadBalancer": {}}}
+    svc: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "creationTimestamp": None,
+            "name": p["name"] or args[1],
+            **({"labels": labels} if labels else {}),
+        },
+        "spec": svc_spec,
+        "status": {"loadBalancer": {}},
+    }
     return create_generated(env, p, svc, "services", "exposed", "kubectl-expose")

@@ -17,13 +17,22 @@ from api.resources import Resource
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"set": {
-    "all": ("bool", False, ""), "selector": ("str", None, "l"), "filename": ("list", [], "f"),
-    "recursive": ("bool", False, "R"), "dry-run": ("str", "none", ""), "output": ("str", "", "o"),
-    "local": ("bool", False, ""), "field-manager": ("str", "kubectl-set", ""),
-}}
-HELP = {"set": "Configure application resources.\n\nAvailable Commands:\n"
-               "  image           Update the image of a pod template\n\nUsage:\n  kubectl set SUBCOMMAND [options]"}
+FLAGS: dict[str, FlagSpec] = {
+    "set": {
+        "all": ("bool", False, ""),
+        "selector": ("str", None, "l"),
+        "filename": ("list", [], "f"),
+        "recursive": ("bool", False, "R"),
+        "dry-run": ("str", "none", ""),
+        "output": ("str", "", "o"),
+        "local": ("bool", False, ""),
+        "field-manager": ("str", "kubectl-set", ""),
+    }
+}
+HELP = {
+    "set": "Configure application resources.\n\nAvailable Commands:\n"
+    "  image           Update the image of a pod template\n\nUsage:\n  kubectl set SUBCOMMAND [options]"
+}
 
 Obj = dict[str, Any]
 
@@ -96,8 +105,10 @@ def set(env: Env, p: Parsed) -> int:
     if p["filename"]:
         from kubectl.manifests import load_paths, resource_of
 
-        pairs = [(resource_of(env, d), (d.obj.get("metadata") or {}).get("name", ""))
-                 for d in load_paths(p["filename"], p["recursive"])]
+        pairs = [
+            (resource_of(env, d), (d.obj.get("metadata") or {}).get("name", ""))
+            for d in load_paths(p["filename"], p["recursive"])
+        ]
     elif targets and "/" in targets[0]:
         for t in targets:
             kind, _, name = t.partition("/")
@@ -110,7 +121,9 @@ def set(env: Env, p: Parsed) -> int:
             names = [(o.get("metadata") or {}).get("name", "") for o in items]
         pairs = [(res, n) for n in names]
     if not pairs:
-        raise CommandError("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
+        raise CommandError(
+            "error: one or more resources must be specified as <resource> <name> or <resource>/<name>"
+        )
     for res, name in pairs:
         obj = copy.deepcopy(env.client.get(res, name, env.namespace))
         obj.setdefault("kind", res.kind)
@@ -120,7 +133,10 @@ def set(env: Env, p: Parsed) -> int:
         if not body:
             continue
         if p["dry-run"] in ("none", "false"):
-            env.client.patch(res, name, body, rq.STRATEGIC_MERGE_PATCH, env.namespace,
-                             field_manager=p["field-manager"])
-        env.out.write(f"{_label(res, name)} image updated{' (dry run)' if p['dry-run'] not in ('none', 'false') else ''}\n")
+            env.client.patch(
+                res, name, body, rq.STRATEGIC_MERGE_PATCH, env.namespace, field_manager=p["field-manager"]
+            )
+        env.out.write(
+            f"{_label(res, name)} image updated{' (dry run)' if p['dry-run'] not in ('none', 'false') else ''}\n"
+        )
     return 0

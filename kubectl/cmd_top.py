@@ -15,11 +15,19 @@ from api.quantity import parse_quantity, to_milli
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"top": {
-    "selector": ("str", "", "l"), "all-namespaces": ("bool", False, "A"), "containers": ("bool", False, ""),
-    "sort-by": ("str", "", ""), "no-headers": ("bool", False, ""), "show-capacity": ("bool", False, ""),
-    "use-protocol-buffers": ("bool", True, ""), "field-selector": ("str", "", ""), "sum": ("bool", False, ""),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "top": {
+        "selector": ("str", "", "l"),
+        "all-namespaces": ("bool", False, "A"),
+        "containers": ("bool", False, ""),
+        "sort-by": ("str", "", ""),
+        "no-headers": ("bool", False, ""),
+        "show-capacity": ("bool", False, ""),
+        "use-protocol-buffers": ("bool", True, ""),
+        "field-selector": ("str", "", ""),
+        "sum": ("bool", False, ""),
+    }
+}
 _MI = 1024 * 1024
 
 
@@ -28,7 +36,9 @@ def _usage(usage: dict[str, Any]) -> tuple[int, int]:
     return to_milli(usage.get("cpu", "0")), int(parse_quantity(usage.get("memory", "0")))
 
 
-def node_rows(metrics: list[dict[str, Any]], nodes: dict[str, dict[str, Any]], capacity: bool) -> list[list[str]]:
+def node_rows(
+    metrics: list[dict[str, Any]], nodes: dict[str, dict[str, Any]], capacity: bool
+) -> list[list[str]]:
     """Rows of `top nodes` (pure): usage and its share of allocatable (or capacity)."""
     rows = []
     for m in metrics:
@@ -37,8 +47,15 @@ def node_rows(metrics: list[dict[str, Any]], nodes: dict[str, dict[str, Any]], c
         status = (nodes.get(name) or {}).get("status") or {}
         avail = status.get("capacity" if capacity else "allocatable") or {}
         cpu_total, mem_total = to_milli(avail.get("cpu", "0")), int(parse_quantity(avail.get("memory", "0")))
-        rows.append([name, f"{cpu}m", f"{cpu * 100 // cpu_total}%" if cpu_total else "<unknown>",
-                     f"{mem // _MI}Mi", f"{mem * 100 // mem_total}%" if mem_total else "<unknown>"])
+        rows.append(
+            [
+                name,
+                f"{cpu}m",
+                f"{cpu * 100 // cpu_total}%" if cpu_total else "<unknown>",
+                f"{mem // _MI}Mi",
+                f"{mem * 100 // mem_total}%" if mem_total else "<unknown>",
+            ]
+        )
     return rows
 
 
@@ -90,10 +107,13 @@ def top(env: Env, p: Parsed) -> int:
         if p.args[1:]:
             metrics = [m for m in metrics if m["metadata"]["name"] in p.args[1:]]
             if not metrics:
-                raise CommandError(f"error: Metrics not available for pod {env.namespace}/{p.args[1]}, "
-                                   f"age: unknown")
+                raise CommandError(
+                    f"error: Metrics not available for pod {env.namespace}/{p.args[1]}, age: unknown"
+                )
         if not metrics:
-            env.out.write("No resources found\n" if ns is None else f"No resources found in {ns} namespace.\n")
+            env.out.write(
+                "No resources found\n" if ns is None else f"No resources found in {ns} namespace.\n"
+            )
             return 0
         metrics.sort(key=lambda m: (m["metadata"].get("namespace", ""), m["metadata"]["name"]))
         lead = ["NAMESPACE"] if ns is None else []
@@ -101,7 +121,9 @@ def top(env: Env, p: Parsed) -> int:
         rows = _sort(pod_rows(metrics, p["containers"], ns is None), p["sort-by"], shift + 1, shift + 2)
         header = [*lead, *(["POD", "NAME"] if p["containers"] else ["NAME"]), "CPU(cores)", "MEMORY(bytes)"]
     else:
-        raise CommandError("error: unknown command \"top\" argument; use `kubectl top node` or `kubectl top pod`")
+        raise CommandError(
+            'error: unknown command "top" argument; use `kubectl top node` or `kubectl top pod`'
+        )
     # kubectl's printer ends every cell with a tab: the last column is padded too
     env.out.write(format_rows([[*r, ""] for r in (rows if p["no-headers"] else [header, *rows])]))
     return 0

@@ -18,11 +18,17 @@ from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"wait": {
-    "for": ("str", None, ""), "timeout": ("str", "30s", ""), "selector": ("str", None, "l"),
-    "all": ("bool", False, ""), "all-namespaces": ("bool", False, "A"), "filename": ("list", [], "f"),
-    "field-selector": ("str", None, ""),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "wait": {
+        "for": ("str", None, ""),
+        "timeout": ("str", "30s", ""),
+        "selector": ("str", None, "l"),
+        "all": ("bool", False, ""),
+        "all-namespaces": ("bool", False, "A"),
+        "filename": ("list", [], "f"),
+        "field-selector": ("str", None, ""),
+    }
+}
 Check = Callable[[dict[str, Any]], bool]
 
 
@@ -38,6 +44,7 @@ def condition_check(spec: str) -> Check:
                 if str(c.get("type", "")).lower() == cond.lower():
                     return str(c.get("status", "")).lower() == want.lower()
             return False
+
         return has
     if kind == "jsonpath":
         from kubectl import jsonpath
@@ -52,8 +59,9 @@ def condition_check(spec: str) -> Check:
             if not want:
                 return bool(vals)
             return any(jsonpath.text_of(v) == want for v in vals)
+
         return matches
-    raise CommandError(f"error: unrecognized condition: \"{spec}\"")
+    raise CommandError(f'error: unrecognized condition: "{spec}"')
 
 
 def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
@@ -65,10 +73,20 @@ def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
         if names:
             out += [(res, ns, n) for n in names]
         elif p["all"] or p["selector"] or p["field-selector"]:
-            listing = env.client.list(res, None if p["all-namespaces"] else ns, label_selector=p["selector"],
-                                      field_selector=p["field-selector"])
-            out += [(res, (o.get("metadata") or {}).get("namespace") if res.namespaced else None,
-                     (o.get("metadata") or {}).get("name", "")) for o in listing.get("items") or []]
+            listing = env.client.list(
+                res,
+                None if p["all-namespaces"] else ns,
+                label_selector=p["selector"],
+                field_selector=p["field-selector"],
+            )
+            out += [
+                (
+                    res,
+                    (o.get("metadata") or {}).get("namespace") if res.namespaced else None,
+                    (o.get("metadata") or {}).get("name", ""),
+                )
+                for o in listing.get("items") or []
+            ]
         else:
             raise CommandError("error: resource(s) were provided, but no name was specified")
     return out
@@ -105,7 +123,9 @@ def wait(env: Env, p: Parsed) -> int:
     return 1 if failed else 0
 
 
-def wait_one(env: Env, res: Resource, ns: str | None, name: str, check: Check | None, deadline: float) -> bool:
+def wait_one(
+    env: Env, res: Resource, ns: str | None, name: str, check: Check | None, deadline: float
+) -> bool:
     """check None waits for deletion."""
     while True:
         try:
@@ -119,8 +139,13 @@ def wait_one(env: Env, res: Resource, ns: str | None, name: str, check: Check | 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        req = rq.watch(res, ns, resource_version=(obj.get("metadata") or {}).get("resourceVersion"),
-                       field_selector=f"metadata.name={name}", timeout_seconds=max(1, int(remaining + 0.999)))
+        req = rq.watch(
+            res,
+            ns,
+            resource_version=(obj.get("metadata") or {}).get("resourceVersion"),
+            field_selector=f"metadata.name={name}",
+            timeout_seconds=max(1, int(remaining + 0.999)),
+        )
         for line in env.client.stream(req, idle_timeout=max(0.5, remaining)):
             if not line.strip():
                 continue

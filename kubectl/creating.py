@@ -30,8 +30,9 @@ def dry_run_mode(p: Parsed) -> str:
 
 def display_name(obj: dict[str, Any], res: Any = None) -> str:
     kind = (obj.get("kind") or (res.kind if res else "")).lower()
-    group = (res.group if res is not None else "") or (obj.get("apiVersion", "").split("/")[0]
-                                                      if "/" in obj.get("apiVersion", "") else "")
+    group = (res.group if res is not None else "") or (
+        obj.get("apiVersion", "").split("/")[0] if "/" in obj.get("apiVersion", "") else ""
+    )
     return f"{kind}{'.' + group if group else ''}/{(obj.get('metadata') or {}).get('name', '')}"
 
 
@@ -73,8 +74,10 @@ def namespace_for(env: Env, doc: Doc, res: Any) -> str | None:
     meta = doc.obj.setdefault("metadata", {})
     given = meta.get("namespace")
     if given and env.namespace_explicit and given != env.namespace:
-        raise CommandError(f'error: the namespace from the provided object "{given}" does not match the namespace '
-                           f'"{env.namespace}". You must pass \'--namespace={given}\' to perform this operation.')
+        raise CommandError(
+            f'error: the namespace from the provided object "{given}" does not match the namespace '
+            f"\"{env.namespace}\". You must pass '--namespace={given}' to perform this operation."
+        )
     ns = given or env.namespace
     meta["namespace"] = ns
     return str(ns)
@@ -101,8 +104,14 @@ def create_obj(env: Env, p: Parsed, doc: Doc, mode: str, raise_: bool = False) -
         report(env, p, obj, res, "created", mode)
         return 0
     try:
-        out = env.client.create(res, obj, ns, dry_run=mode == "server",
-                                field_manager=p["field-manager"] or "kubectl-create", field_validation="Strict")
+        out = env.client.create(
+            res,
+            obj,
+            ns,
+            dry_run=mode == "server",
+            field_manager=p["field-manager"] or "kubectl-create",
+            field_validation="Strict",
+        )
     except ApiError as e:
         if doc.source:
             raise Failed(wrap_error(e, "creating", doc.source)) from e

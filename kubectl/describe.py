@@ -32,9 +32,16 @@ from kubectl.describe_writer import (
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"describe": {"selector": ("str", None, "l"), "all-namespaces": ("bool", False, "A"),
-                                           "show-events": ("bool", True, ""), "filename": ("list", [], "f"),
-                                           "recursive": ("bool", False, "R")}}
+FLAGS: dict[str, FlagSpec] = {
+    "describe": {
+        "selector": ("str", None, "l"),
+        "all-namespaces": ("bool", False, "A"),
+        "show-events": ("bool", True, ""),
+        "filename": ("list", [], "f"),
+        "recursive": ("bool", False, "R"),
+    }
+}
+
 
 def describe_pod(env: Env, pod: Obj) -> str:
     out, m = Out(), meta(pod)
@@ -68,9 +75,12 @@ def describe_pod(env: Env, pod: Obj) -> str:
         out.w("IPs:\t<none>")
     controlled_by_line(out, pod)
     if spec.get("initContainers"):
-        containers_block(out, "Init Containers", spec["initContainers"], status.get("initContainerStatuses"), "",
-                         pod=pod)
-    containers_block(out, "Containers", spec.get("containers") or [], status.get("containerStatuses"), "", pod=pod)
+        containers_block(
+            out, "Init Containers", spec["initContainers"], status.get("initContainerStatuses"), "", pod=pod
+        )
+    containers_block(
+        out, "Containers", spec.get("containers") or [], status.get("containerStatuses"), "", pod=pod
+    )
     conds = status.get("conditions") or []
     if conds:
         out.w("Conditions:\n  Type\tStatus")
@@ -105,8 +115,10 @@ def describe_rc(env: Env, rc: Obj) -> str:
             counts[phase] = counts.get(phase, 0) + 1
     except ApiError:
         pass
-    out.w(f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
-          f"Succeeded / {counts['Failed']} Failed")
+    out.w(
+        f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
+        f"Succeeded / {counts['Failed']} Failed"
+    )
     template = spec.get("template") or {}
     tspec = template.get("spec") or {}
     out.w("Pod Template:")
@@ -132,18 +144,28 @@ def describe(env: Env, p: Parsed) -> int:
     from kubectl import describe_others as others
     from kubectl import describe_workloads as workloads
 
-    describers = {"Pod": describe_pod, "ReplicationController": describe_rc, "Service": others.describe_service,
-                  "Node": others.describe_node, "Namespace": others.describe_namespace,
-                  "Deployment": apps.describe_deployment, "ReplicaSet": apps.describe_replicaset,
-                  "DaemonSet": workloads.describe_daemonset, "StatefulSet": workloads.describe_statefulset,
-                  "Job": workloads.describe_job, "CronJob": workloads.describe_cronjob,
-                  "HorizontalPodAutoscaler": autoscaling.describe_hpa}
+    describers = {
+        "Pod": describe_pod,
+        "ReplicationController": describe_rc,
+        "Service": others.describe_service,
+        "Node": others.describe_node,
+        "Namespace": others.describe_namespace,
+        "Deployment": apps.describe_deployment,
+        "ReplicaSet": apps.describe_replicaset,
+        "DaemonSet": workloads.describe_daemonset,
+        "StatefulSet": workloads.describe_statefulset,
+        "Job": workloads.describe_job,
+        "CronJob": workloads.describe_cronjob,
+        "HorizontalPodAutoscaler": autoscaling.describe_hpa,
+    }
     targets: list[tuple[Resource, list[str]]]
     if p["filename"]:
         from kubectl.manifests import load_paths, resource_of
 
-        targets = [(resource_of(env, d), [(d.obj.get("metadata") or {}).get("name", "")])
-                   for d in load_paths(p["filename"], p["recursive"])]
+        targets = [
+            (resource_of(env, d), [(d.obj.get("metadata") or {}).get("name", "")])
+            for d in load_paths(p["filename"], p["recursive"])
+        ]
     else:
         from kubectl.targets import parse_targets
 
@@ -171,8 +193,12 @@ def describe(env: Env, p: Parsed) -> int:
             listing = env.client.list(res, None if p["all-namespaces"] else ns, label_selector=p["selector"])
             objs = list(listing.get("items") or [])
             if not objs and not failed:
-                print(f"No resources found in {env.namespace} namespace." if res.namespaced and
-                      not p["all-namespaces"] else "No resources found", file=env.err)
+                print(
+                    f"No resources found in {env.namespace} namespace."
+                    if res.namespaced and not p["all-namespaces"]
+                    else "No resources found",
+                    file=env.err,
+                )
         texts += [fn_of(res)(env, o) for o in objs]
     env.out.write("\n\n".join(texts))  # kubectl puts two blank lines between objects
     if not texts and not failed and not targets:

@@ -75,8 +75,14 @@ def _replicas(o: Obj) -> int:
 
 
 def _rs_list(rss: list[Obj]) -> str:
-    return ", ".join(f"{meta(r).get('name')} ({int((r.get('status') or {}).get('replicas') or 0)}/{_replicas(r)} "
-                     "replicas created)" for r in rss) or "<none>"
+    return (
+        ", ".join(
+            f"{meta(r).get('name')} ({int((r.get('status') or {}).get('replicas') or 0)}/{_replicas(r)} "
+            "replicas created)"
+            for r in rss
+        )
+        or "<none>"
+    )
 
 
 def _owned_rss(env: Env, d: Obj) -> tuple[list[Obj], Obj | None]:
@@ -86,8 +92,13 @@ def _owned_rss(env: Env, d: Obj) -> tuple[list[Obj], Obj | None]:
         items = env.client.list("replicasets", m.get("namespace")).get("items") or []
     except ApiError:
         return [], None
-    owned = [r for r in items if any(o.get("controller") and o.get("uid") == m.get("uid")
-                                     for o in meta(r).get("ownerReferences") or [])]
+    owned = [
+        r
+        for r in items
+        if any(
+            o.get("controller") and o.get("uid") == m.get("uid") for o in meta(r).get("ownerReferences") or []
+        )
+    ]
     owned.sort(key=lambda r: (meta(r).get("creationTimestamp") or "", meta(r).get("name") or ""))
     from kubectl.rollout_rules import without_hash
 
@@ -104,17 +115,23 @@ def describe_deployment(env: Env, d: Obj) -> str:
     labels_block(out, "Labels", m.get("labels"))
     annotations_block(out, m.get("annotations"))
     out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
-    n = {k: int(status.get(k) or 0) for k in ("updatedReplicas", "replicas", "availableReplicas",
-                                              "unavailableReplicas")}
-    out.w(f"Replicas:\t{_replicas(d)} desired | {n['updatedReplicas']} updated | {n['replicas']} total | "
-          f"{n['availableReplicas']} available | {n['unavailableReplicas']} unavailable")
+    n = {
+        k: int(status.get(k) or 0)
+        for k in ("updatedReplicas", "replicas", "availableReplicas", "unavailableReplicas")
+    }
+    out.w(
+        f"Replicas:\t{_replicas(d)} desired | {n['updatedReplicas']} updated | {n['replicas']} total | "
+        f"{n['availableReplicas']} available | {n['unavailableReplicas']} unavailable"
+    )
     strategy = spec.get("strategy") or {}
     out.w(f"StrategyType:\t{strategy.get('type', '')}")
     out.w(f"MinReadySeconds:\t{int(spec.get('minReadySeconds') or 0)}")
     ru = strategy.get("rollingUpdate")
     if ru is not None:
-        out.w(f"RollingUpdateStrategy:\t{ru.get('maxUnavailable', '')} max unavailable, "
-              f"{ru.get('maxSurge', '')} max surge")
+        out.w(
+            f"RollingUpdateStrategy:\t{ru.get('maxUnavailable', '')} max unavailable, "
+            f"{ru.get('maxSurge', '')} max surge"
+        )
     pod_template_block(out, spec.get("template") or {})
     _conditions(out, status)
     olds, new = _owned_rss(env, d)
@@ -147,8 +164,10 @@ def describe_replicaset(env: Env, rs: Obj) -> str:
             counts[phase] = counts.get(phase, 0) + 1
     except ApiError:
         pass
-    out.w(f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
-          f"Succeeded / {counts['Failed']} Failed")
+    out.w(
+        f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
+        f"Succeeded / {counts['Failed']} Failed"
+    )
     pod_template_block(out, spec.get("template") or {})
     _conditions(out, status)
     events_block(out, fetch_events(env, rs))

@@ -50,7 +50,9 @@ def _direction(out: Out, title: str, rules: Obj | None) -> None:
         out.w(f"    Select Policy: {rules.get('selectPolicy') or 'Max'}")
         out.w("    Policies:")
         for p in policies:
-            out.w(f"      - Type: {p.get('type')}\tValue: {p.get('value')}\tPeriod: {p.get('periodSeconds')} seconds")
+            out.w(
+                f"      - Type: {p.get('type')}\tValue: {p.get('value')}\tPeriod: {p.get('periodSeconds')} seconds"
+            )
 
 
 def describe_hpa(env: Env, hpa: Obj) -> str:
@@ -78,8 +80,10 @@ def describe_hpa(env: Env, hpa: Obj) -> str:
         out.w("Behavior:")
         _direction(out, "Scale Up", behavior.get("scaleUp"))
         _direction(out, "Scale Down", behavior.get("scaleDown"))
-    out.w(f"{ref.get('kind')} pods:\t{status.get('currentReplicas', 0)} current / "
-          f"{status.get('desiredReplicas', 0)} desired")
+    out.w(
+        f"{ref.get('kind')} pods:\t{status.get('currentReplicas', 0)} current / "
+        f"{status.get('desiredReplicas', 0)} desired"
+    )
     conditions = status.get("conditions") or []
     if conditions:
         out.w("Conditions:")

@@ -110,7 +110,9 @@ def describe_node(env: Env, node: Obj) -> str:
         lease = env.client.get("leases", m.get("name", ""), "kube-node-lease")
         ls = lease.get("spec") or {}
         out.w(f"Lease:\n{L1}HolderIdentity:\t{ls.get('holderIdentity', '<unset>')}")
-        out.w(f"{L1}AcquireTime:\t{rfc1123z(ls.get('acquireTime'))}\n{L1}RenewTime:\t{rfc1123z(ls.get('renewTime'))}")
+        out.w(
+            f"{L1}AcquireTime:\t{rfc1123z(ls.get('acquireTime'))}\n{L1}RenewTime:\t{rfc1123z(ls.get('renewTime'))}"
+        )
     except ApiError as e:
         out.w(f"Lease:\tFailed to get lease: {e.message}")
     conds = status.get("conditions") or []
@@ -118,8 +120,10 @@ def describe_node(env: Env, node: Obj) -> str:
         out.w("Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage")
         out.w(f"{L1}----\t------\t-----------------\t------------------\t------\t-------")
         for c in conds:
-            out.w(f"{L1}{c.get('type')} \t{c.get('status')} \t{rfc1123z(c.get('lastHeartbeatTime'))} \t"
-                  f"{rfc1123z(c.get('lastTransitionTime'))} \t{c.get('reason', '')} \t{c.get('message', '')}")
+            out.w(
+                f"{L1}{c.get('type')} \t{c.get('status')} \t{rfc1123z(c.get('lastHeartbeatTime'))} \t"
+                f"{rfc1123z(c.get('lastTransitionTime'))} \t{c.get('reason', '')} \t{c.get('message', '')}"
+            )
     addrs = status.get("addresses") or []
     out.w("Addresses:" if addrs else "Addresses:\t<none>")
     for a in addrs:
@@ -132,18 +136,27 @@ def describe_node(env: Env, node: Obj) -> str:
     info = status.get("nodeInfo") or {}
     if info:
         out.w("System Info:")
-        for k, title in (("machineID", "Machine ID"), ("systemUUID", "System UUID"), ("bootID", "Boot ID"),
-                         ("kernelVersion", "Kernel Version"), ("osImage", "OS Image"),
-                         ("operatingSystem", "Operating System"), ("architecture", "Architecture"),
-                         ("containerRuntimeVersion", "Container Runtime Version"),
-                         ("kubeletVersion", "Kubelet Version"), ("kubeProxyVersion", "Kube-Proxy Version")):
+        for k, title in (
+            ("machineID", "Machine ID"),
+            ("systemUUID", "System UUID"),
+            ("bootID", "Boot ID"),
+            ("kernelVersion", "Kernel Version"),
+            ("osImage", "OS Image"),
+            ("operatingSystem", "Operating System"),
+            ("architecture", "Architecture"),
+            ("containerRuntimeVersion", "Container Runtime Version"),
+            ("kubeletVersion", "Kubelet Version"),
+            ("kubeProxyVersion", "Kube-Proxy Version"),
+        ):
             out.w(f"{L1}{title}:\t{info.get(k, '')}")
     if spec.get("podCIDR"):
         out.w(f"PodCIDR:\t{spec['podCIDR']}")
     if spec.get("podCIDRs"):
         out.w(f"PodCIDRs:\t{','.join(spec['podCIDRs'])}")
     try:
-        pods = env.client.list("pods", None, field_selector=f"spec.nodeName={m.get('name')}").get("items") or []
+        pods = (
+            env.client.list("pods", None, field_selector=f"spec.nodeName={m.get('name')}").get("items") or []
+        )
     except ApiError:
         pods = []
     pods = [p for p in pods if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
@@ -151,30 +164,55 @@ def describe_node(env: Env, node: Obj) -> str:
     alloc = status.get("allocatable") or status.get("capacity") or {}
     out.w(f"{L1}Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge")
     out.w(f"{L1}---------\t----\t\t------------\t----------\t---------------\t-------------\t---")
-    totals = {k: 0.0 for k in ("cpu/requests", "cpu/limits", "memory/requests", "memory/limits",
-                                "ephemeral-storage/requests", "ephemeral-storage/limits")}
+    totals = {
+        k: 0.0
+        for k in (
+            "cpu/requests",
+            "cpu/limits",
+            "memory/requests",
+            "memory/limits",
+            "ephemeral-storage/requests",
+            "ephemeral-storage/limits",
+        )
+    }
     for p in pods:
         pm = meta(p)
         cells = []
         for res_name in ("cpu", "memory"):
             for kind in ("requests", "limits"):
-                v = sum(_quantity(((c.get("resources") or {}).get(kind) or {}).get(res_name, "0"))
-                        for c in (p.get("spec") or {}).get("containers") or [])
+                v = sum(
+                    _quantity(((c.get("resources") or {}).get(kind) or {}).get(res_name, "0"))
+                    for c in (p.get("spec") or {}).get("containers") or []
+                )
                 totals[f"{res_name}/{kind}"] += v
                 cells.append(_share(v, alloc.get(res_name), res_name))
-        out.w(f"{L1}{pm.get('namespace')}\t{pm.get('name')}\t\t" + "\t".join(cells) +
-              f"\t{age(pm.get('creationTimestamp'))}")
+        out.w(
+            f"{L1}{pm.get('namespace')}\t{pm.get('name')}\t\t"
+            + "\t".join(cells)
+            + f"\t{age(pm.get('creationTimestamp'))}"
+        )
     out.w("Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)")
     out.w(f"{L1}Resource\tRequests\tLimits\n{L1}--------\t--------\t------")
     for res_name in ("cpu", "memory", "ephemeral-storage"):
-        out.w(f"{L1}{res_name}\t{_share(totals[res_name + '/requests'], alloc.get(res_name), res_name)}\t"
-              f"{_share(totals[res_name + '/limits'], alloc.get(res_name), res_name)}")
+        out.w(
+            f"{L1}{res_name}\t{_share(totals[res_name + '/requests'], alloc.get(res_name), res_name)}\t"
+            f"{_share(totals[res_name + '/limits'], alloc.get(res_name), res_name)}"
+        )
     events_block(out, fetch_events(env, node))
     return out.text()
 
 
-_SUFFIX = {"m": 0.001, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1024.0, "Mi": 1024.0 ** 2,
-           "Gi": 1024.0 ** 3, "Ti": 1024.0 ** 4}
+_SUFFIX = {
+    "m": 0.001,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 1024.0,
+    "Mi": 1024.0**2,
+    "Gi": 1024.0**3,
+    "Ti": 1024.0**4,
+}
 
 
 def _quantity(text: Any) -> float:

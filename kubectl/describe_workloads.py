@@ -32,15 +32,22 @@ def _pods_status(env: Env, o: Obj) -> str:
     counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
     sel = format_selector((o.get("spec") or {}).get("selector")).replace("<none>", "")
     try:
-        pods = env.client.list("pods", meta(o).get("namespace"), label_selector=sel or None).get("items") or []
+        pods = (
+            env.client.list("pods", meta(o).get("namespace"), label_selector=sel or None).get("items") or []
+        )
     except ApiError:
         pods = []
     for p in pods:
-        if any(r.get("controller") and r.get("uid") == meta(o).get("uid") for r in meta(p).get("ownerReferences") or []):
+        if any(
+            r.get("controller") and r.get("uid") == meta(o).get("uid")
+            for r in meta(p).get("ownerReferences") or []
+        ):
             phase = (p.get("status") or {}).get("phase") or "Pending"
             counts[phase] = counts.get(phase, 0) + 1
-    return (f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
-            f"Succeeded / {counts['Failed']} Failed")
+    return (
+        f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
+        f"Succeeded / {counts['Failed']} Failed"
+    )
 
 
 def _bool_ptr(v: object) -> str:
@@ -56,8 +63,16 @@ def describe_daemonset(env: Env, ds: Obj) -> str:
     out.w("Node-Selector:\t" + (",".join(f"{k}={v}" for k, v in sorted(node_sel.items())) or "<none>"))
     labels_block(out, "Labels", m.get("labels"))
     annotations_block(out, m.get("annotations"))
-    n = {k: int(st.get(k) or 0) for k in ("desiredNumberScheduled", "currentNumberScheduled",
-                                          "updatedNumberScheduled", "numberAvailable", "numberMisscheduled")}
+    n = {
+        k: int(st.get(k) or 0)
+        for k in (
+            "desiredNumberScheduled",
+            "currentNumberScheduled",
+            "updatedNumberScheduled",
+            "numberAvailable",
+            "numberMisscheduled",
+        )
+    }
     out.w(f"Desired Number of Nodes Scheduled: {n['desiredNumberScheduled']}")
     out.w(f"Current Number of Nodes Scheduled: {n['currentNumberScheduled']}")
     out.w(f"Number of Nodes Scheduled with Up-to-date Pods: {n['updatedNumberScheduled']}")
@@ -138,8 +153,10 @@ def describe_job(env: Env, job: Obj) -> str:
     if st.get("ready") is None:
         out.w(f"Pods Statuses:\t{counts[0]} Active / {counts[1]} Succeeded / {counts[2]} Failed")
     else:
-        out.w(f"Pods Statuses:\t{counts[0]} Active ({int(st['ready'])} Ready) / {counts[1]} Succeeded / "
-              f"{counts[2]} Failed")
+        out.w(
+            f"Pods Statuses:\t{counts[0]} Active ({int(st['ready'])} Ready) / {counts[1]} Succeeded / "
+            f"{counts[2]} Failed"
+        )
     if spec.get("completionMode") == "Indexed":
         out.w(f"Completed Indexes:\t{_cap_indexes(st.get('completedIndexes') or '')}")
     pod_template_block(out, spec.get("template") or {})
@@ -166,8 +183,10 @@ def describe_cronjob(env: Env, cj: Obj) -> str:
     out.w(f"Schedule:\t{spec.get('schedule', '')}")
     out.w(f"Concurrency Policy:\t{spec.get('concurrencyPolicy', '')}")
     out.w(f"Suspend:\t{_bool_ptr(spec.get('suspend'))}")
-    for key, title in (("successfulJobsHistoryLimit", "Successful Job History Limit"),
-                       ("failedJobsHistoryLimit", "Failed Job History Limit")):
+    for key, title in (
+        ("successfulJobsHistoryLimit", "Successful Job History Limit"),
+        ("failedJobsHistoryLimit", "Failed Job History Limit"),
+    ):
         out.w(f"{title}:\t{spec[key] if spec.get(key) is not None else '<unset>'}")
     sds = spec.get("startingDeadlineSeconds")
     out.w(f"Starting Deadline Seconds:\t{f'{sds}s' if sds is not None else '<unset>'}")

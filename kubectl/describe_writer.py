@@ -73,7 +73,7 @@ def annotations_block(out: Out, annotations: dict[str, str] | None, indent: str 
 
 
 def controlled_by_line(out: Out, o: Obj) -> None:
-    """"Controlled By: Kind/name" for an object with a controller ownerReference (nothing otherwise)."""
+    """ "Controlled By: Kind/name" for an object with a controller ownerReference (nothing otherwise)."""
     ref = next((r for r in meta(o).get("ownerReferences") or [] if r.get("controller")), None)
     if ref is not None:
         out.w(f"Controlled By:\t{ref.get('kind')}/{ref.get('name')}")
@@ -94,8 +94,10 @@ def events_block(out: Out, events: list[Obj] | None) -> None:
         count = int(e.get("count") or 1)
         interval = f"{age(e.get('lastTimestamp'))} (x{count} over {first})" if count > 1 else first
         source = (e.get("source") or {}).get("component") or e.get("reportingComponent") or ""
-        out.w(f"{L1}{e.get('type', '')}\t{e.get('reason', '')}\t{interval}\t{source}\t"
-              f"{(e.get('message') or '').strip()}")
+        out.w(
+            f"{L1}{e.get('type', '')}\t{e.get('reason', '')}\t{interval}\t{source}\t"
+            f"{(e.get('message') or '').strip()}"
+        )
 
 
 def fetch_events(env: Env, o: Obj) -> list[Obj] | None:
@@ -108,7 +110,9 @@ def fetch_events(env: Env, o: Obj) -> list[Obj] | None:
     if m.get("uid"):
         sel += f",involvedObject.uid={m['uid']}"
     try:
-        return list(env.client.list("events", m.get("namespace") or None, field_selector=sel).get("items") or [])
+        return list(
+            env.client.list("events", m.get("namespace") or None, field_selector=sel).get("items") or []
+        )
     except ApiError:
         return []
 
@@ -148,9 +152,11 @@ def _probe(p: Obj) -> str:
         what = "exec [" + " ".join(p["exec"].get("command") or []) + "]"
     else:
         what = "unknown"
-    return (f"{what} delay={p.get('initialDelaySeconds', 0)}s timeout={p.get('timeoutSeconds', 1)}s "
-            f"period={p.get('periodSeconds', 10)}s #success={p.get('successThreshold', 1)} "
-            f"#failure={p.get('failureThreshold', 3)}")
+    return (
+        f"{what} delay={p.get('initialDelaySeconds', 0)}s timeout={p.get('timeoutSeconds', 1)}s "
+        f"period={p.get('periodSeconds', 10)}s #success={p.get('successThreshold', 1)} "
+        f"#failure={p.get('failureThreshold', 3)}"
+    )
 
 
 def field_value(pod: Obj | None, path: str) -> str:
@@ -168,8 +174,15 @@ def field_value(pod: Obj | None, path: str) -> str:
     return "" if cur is None else str(cur)
 
 
-def containers_block(out: Out, title: str, containers: list[Obj], statuses: list[Obj] | None, space: str,
-                     indent: str = "", pod: Obj | None = None) -> None:
+def containers_block(
+    out: Out,
+    title: str,
+    containers: list[Obj],
+    statuses: list[Obj] | None,
+    space: str,
+    indent: str = "",
+    pod: Obj | None = None,
+) -> None:
     out.w(f"{indent}{title}:")
     by_name = {s.get("name"): s for s in statuses or []}
     for c in containers:
@@ -202,8 +215,11 @@ def containers_block(out: Out, title: str, containers: list[Obj], statuses: list
                 out.w(f"{L2}{name}:")
                 for k in sorted(res[key]):
                     out.w(f"{L3}{k}:\t{res[key][k]}")
-        for key, name in (("livenessProbe", "Liveness"), ("readinessProbe", "Readiness"),
-                          ("startupProbe", "Startup")):
+        for key, name in (
+            ("livenessProbe", "Liveness"),
+            ("readinessProbe", "Readiness"),
+            ("startupProbe", "Startup"),
+        ):
             if c.get(key):
                 out.w(f"{L2}{name}:\t{_probe(c[key])}")
         env = c.get("env") or []
@@ -214,7 +230,9 @@ def containers_block(out: Out, title: str, containers: list[Obj], statuses: list
             else:
                 ref = e["valueFrom"].get("fieldRef") or {}
                 value = field_value(pod, ref.get("fieldPath", ""))
-                out.w(f"{L3}{e.get('name')}:\t{value} ({ref.get('apiVersion', 'v1')}:{ref.get('fieldPath', '')})")
+                out.w(
+                    f"{L3}{e.get('name')}:\t{value} ({ref.get('apiVersion', 'v1')}:{ref.get('fieldPath', '')})"
+                )
         mounts = sorted(c.get("volumeMounts") or [], key=lambda m: m.get("mountPath", ""))
         out.w(f"{L2}Mounts:" + ("" if mounts else "\t<none>"))
         for m in mounts:
@@ -252,7 +270,9 @@ def volumes_block(out: Out, volumes: list[Obj] | None, indent: str = "") -> None
             out.w(f"{indent}{L2}SecretName:\t{sec.get('secretName', '')}")
             out.w(f"{indent}{L2}Optional:\t{_go_bool(sec.get('optional'))}")
         elif "projected" in v:
-            out.w(f"{indent}{L2}Type:\tProjected (a volume that contains injected data from multiple sources)")
+            out.w(
+                f"{indent}{L2}Type:\tProjected (a volume that contains injected data from multiple sources)"
+            )
             for source in (v.get("projected") or {}).get("sources") or []:
                 if "secret" in source:
                     s = source["secret"] or {}
@@ -279,8 +299,10 @@ def volumes_block(out: Out, volumes: list[Obj] | None, indent: str = "") -> None
                     out.w(f"{indent}{L3}{res.get('resource')} -> {item.get('path')}")
         elif "persistentVolumeClaim" in v:
             claim = v.get("persistentVolumeClaim") or {}
-            out.w(f"{indent}{L2}Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
-                  "namespace)")
+            out.w(
+                f"{indent}{L2}Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
+                "namespace)"
+            )
             out.w(f"{indent}{L2}ClaimName:\t{claim.get('claimName', '')}")
             out.w(f"{indent}{L2}ReadOnly:\t{_go_bool(claim.get('readOnly'))}")
         else:
@@ -315,6 +337,9 @@ def qos_class(spec: Obj) -> str:
     lims = [((c.get("resources") or {}).get("limits") or {}) for c in cs]
     if not any(reqs) and not any(lims):
         return "BestEffort"
-    guaranteed = all(lim.get(r) and (req.get(r, lim.get(r)) == lim.get(r)) for req, lim in zip(reqs, lims, strict=True)
-                     for r in ("cpu", "memory"))
+    guaranteed = all(
+        lim.get(r) and (req.get(r, lim.get(r)) == lim.get(r))
+        for req, lim in zip(reqs, lims, strict=True)
+        for r in ("cpu", "memory")
+    )
     return "Guaranteed" if guaranteed else "Burstable"

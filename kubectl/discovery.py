@@ -39,8 +39,13 @@ def _fetch(env: Any) -> list[dict[str, Any]]:
         pv = g.get("preferredVersion") or {}
         if pv.get("groupVersion"):
             try:
-                lists.append((g.get("name", ""), pv.get("version", ""),
-                              env.client.call(rq.Request("GET", f"/apis/{pv['groupVersion']}"))))
+                lists.append(
+                    (
+                        g.get("name", ""),
+                        pv.get("version", ""),
+                        env.client.call(rq.Request("GET", f"/apis/{pv['groupVersion']}")),
+                    )
+                )
             except ApiError:
                 continue
     for group, version, lst in lists:
@@ -63,9 +68,16 @@ def resources(env: Any) -> list[dict[str, Any]]:
 
 
 def _to_resource(r: dict[str, Any]) -> Resource:
-    return Resource(r["name"], r.get("singularName") or r["name"], r.get("kind", ""), bool(r.get("namespaced")),
-                    group=r.get("group", ""), version=r.get("version", "v1"),
-                    short_names=tuple(r.get("shortNames") or ()), categories=tuple(r.get("categories") or ()))
+    return Resource(
+        r["name"],
+        r.get("singularName") or r["name"],
+        r.get("kind", ""),
+        bool(r.get("namespaced")),
+        group=r.get("group", ""),
+        version=r.get("version", "v1"),
+        short_names=tuple(r.get("shortNames") or ()),
+        categories=tuple(r.get("categories") or ()),
+    )
 
 
 def by_name(env: Any, name: str) -> Resource | None:
@@ -75,7 +87,12 @@ def by_name(env: Any, name: str) -> Resource | None:
     for r in resources(env):
         if group and r.get("group") != group and not str(r.get("group", "")).startswith(group):
             continue
-        names = {r.get("name"), r.get("singularName"), str(r.get("kind", "")).lower(), *(r.get("shortNames") or [])}
+        names = {
+            r.get("name"),
+            r.get("singularName"),
+            str(r.get("kind", "")).lower(),
+            *(r.get("shortNames") or []),
+        }
         if low in names:
             return _to_resource(r)
     return None

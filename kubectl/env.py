@@ -69,8 +69,13 @@ class Env:
         else:
             doc = merged_kubeconfig(self.kubeconfig_paths())
             for flag, section, text in (
-                    ("context", "contexts", "Error in configuration: context was not found for specified context: {}"),
-                    ("cluster", "clusters", 'error: no server found for cluster "{}"')):
+                (
+                    "context",
+                    "contexts",
+                    "Error in configuration: context was not found for specified context: {}",
+                ),
+                ("cluster", "clusters", 'error: no server found for cluster "{}"'),
+            ):
                 if f.get(flag) and not any(e.get("name") == f[flag] for e in doc.get(section) or []):
                     raise CommandError(text.format(f[flag]))
             try:
@@ -90,8 +95,9 @@ class Env:
             try:
                 cfg.ca_data = Path(f["certificate-authority"]).read_bytes()
             except OSError as e:
-                raise CommandError(f"error: unable to read certificate-authority {f['certificate-authority']}: "
-                                   f"{e.strerror}") from e
+                raise CommandError(
+                    f"error: unable to read certificate-authority {f['certificate-authority']}: {e.strerror}"
+                ) from e
         if f.get("insecure-skip-tls-verify"):
             cfg.insecure = True
         timeout = parse_duration(f.get("request-timeout") or "0", "request-timeout")

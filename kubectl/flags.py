@@ -54,7 +54,9 @@ def _bool(name: str, text: str) -> bool:
         return True
     if low in ("false", "f", "0"):
         return False
-    raise UsageError(f'invalid argument "{text}" for "--{name}" flag: strconv.ParseBool: parsing "{text}": invalid syntax')
+    raise UsageError(
+        f'invalid argument "{text}" for "--{name}" flag: strconv.ParseBool: parsing "{text}": invalid syntax'
+    )
 
 
 def _store(out: Parsed, spec: FlagSpec, name: str, value: Any) -> None:
@@ -63,8 +65,10 @@ def _store(out: Parsed, spec: FlagSpec, name: str, value: Any) -> None:
         try:
             value = int(value)
         except ValueError:
-            raise UsageError(f'invalid argument "{value}" for "--{name}" flag: strconv.ParseInt: parsing '
-                             f'"{value}": invalid syntax') from None
+            raise UsageError(
+                f'invalid argument "{value}" for "--{name}" flag: strconv.ParseInt: parsing '
+                f'"{value}": invalid syntax'
+            ) from None
     if kind == "list":
         out.flags.setdefault(name, [])
         out.flags[name] = [*out.flags[name], *(value.split(",") if name in ("filename",) else [value])]
@@ -77,8 +81,9 @@ def parse(argv: list[str], spec: FlagSpec) -> Parsed:
     """Parse argv against spec (the verb's flags merged with the global ones)."""
     spec = {**GLOBAL_FLAGS, **spec}
     shorts = {s: n for n, (_, _, s) in spec.items() if s}
-    out = Parsed({n: (list(d) if k == "list" and d else ([] if k == "list" else d))
-                  for n, (k, d, _) in spec.items()})
+    out = Parsed(
+        {n: (list(d) if k == "list" and d else ([] if k == "list" else d)) for n, (k, d, _) in spec.items()}
+    )
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -111,7 +116,7 @@ def parse(argv: list[str], spec: FlagSpec) -> Parsed:
                 j += 1
                 if kind == "bool":
                     if j < len(a) and a[j] == "=":
-                        _store(out, spec, name, _bool(name, a[j + 1:]))
+                        _store(out, spec, name, _bool(name, a[j + 1 :]))
                         break
                     _store(out, spec, name, True)
                     continue

@@ -49,7 +49,7 @@ def _split_path(path: str) -> list[tuple[str, Any]]:
             i = j
         elif c == "[":
             j = _closing(path, i)
-            inner = path[i + 1:j].strip()
+            inner = path[i + 1 : j].strip()
             i = j + 1
             if inner == "*":
                 steps.append(("all", None))
@@ -59,7 +59,9 @@ def _split_path(path: str) -> list[tuple[str, Any]]:
                 steps.append(("key", inner[1:-1]))
             elif ":" in inner:
                 a, _, b = inner.partition(":")
-                steps.append(("slice", (int(a) if a.strip() else None, int(b.split(":")[0]) if b.strip() else None)))
+                steps.append(
+                    ("slice", (int(a) if a.strip() else None, int(b.split(":")[0]) if b.strip() else None))
+                )
             else:
                 try:
                     steps.append(("index", int(inner)))
@@ -160,7 +162,7 @@ def evaluate(path: str, data: Any) -> list[Any]:
                     nxt.append(v[arg])
             elif kind == "slice":
                 if isinstance(v, list):
-                    nxt += v[arg[0]:arg[1]]
+                    nxt += v[arg[0] : arg[1]]
             elif kind == "filter":
                 lhs, op, rhs = arg
                 for item in v if isinstance(v, list) else [v]:
@@ -174,7 +176,9 @@ def evaluate(path: str, data: Any) -> list[Any]:
 def _follow(steps: list[tuple[str, Any]], item: Any) -> Any:
     v = item
     for kind, arg in steps:
-        if (kind == "key" and isinstance(v, dict) and arg in v) or (kind == "index" and isinstance(v, list) and -len(v) <= arg < len(v)):
+        if (kind == "key" and isinstance(v, dict) and arg in v) or (
+            kind == "index" and isinstance(v, list) and -len(v) <= arg < len(v)
+        ):
             v = v[arg]
         else:
             return _MISSING
@@ -231,7 +235,7 @@ def _tokens(template: str) -> list[tuple[str, str]]:
             k += 1
         if k >= len(template):
             raise JSONPathError(f"unclosed action in {template!r}")
-        out.append(("action", template[j + 1:k].strip()))
+        out.append(("action", template[j + 1 : k].strip()))
         i = k + 1
     return out
 

@@ -122,7 +122,7 @@ def split_verb(argv: list[str]) -> tuple[str | None, list[str]]:
             takes = bool(name) and GLOBAL_FLAGS[name][0] != "bool" and len(a) == 2
             i += 2 if takes else 1
         else:
-            return a, argv[:i] + argv[i + 1:]
+            return a, argv[:i] + argv[i + 1 :]
     return None, argv
 
 
@@ -136,8 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     sub, _ = split_verb(rest)
     module_name = SUBVERBS.get((verb, sub or ""), module_name)
     if module_name is None:
-        print(f'error: unknown command "{verb}" for "kubectl"\n\nDid you mean this?\n\tget\n\n'
-              "Run 'kubectl --help' for usage.", file=sys.stderr)
+        print(
+            f'error: unknown command "{verb}" for "kubectl"\n\nDid you mean this?\n\tget\n\n'
+            "Run 'kubectl --help' for usage.",
+            file=sys.stderr,
+        )
         return 1
     return run_verb(verb, module_name, rest)
 

@@ -73,8 +73,9 @@ def parse_text(text: str, source: str) -> list[dict[str, Any]]:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise CommandError(f"error: error parsing {source}: error converting YAML to JSON: yaml: {where}{problem}") \
-            from e
+        raise CommandError(
+            f"error: error parsing {source}: error converting YAML to JSON: yaml: {where}{problem}"
+        ) from e
     return _expand([_stringify(d) for d in docs], source)
 
 
@@ -82,18 +83,24 @@ def _expand(docs: list[Any], source: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for d in docs:
         if not isinstance(d, dict):
-            raise CommandError(f"error: error validating \"{source}\": error validating data: "
-                               "invalid object: expected a map; if you choose to ignore these errors, "
-                               "turn validation off with --validate=false")
+            raise CommandError(
+                f'error: error validating "{source}": error validating data: '
+                "invalid object: expected a map; if you choose to ignore these errors, "
+                "turn validation off with --validate=false"
+            )
         if str(d.get("kind", "")).endswith("List") and isinstance(d.get("items"), list):
             out += _expand(d["items"], source)
             continue
         if not d.get("kind"):
-            raise CommandError(f'error: error validating "{source}": error validating data: kind not set; '
-                               "if you choose to ignore these errors, turn validation off with --validate=false")
+            raise CommandError(
+                f'error: error validating "{source}": error validating data: kind not set; '
+                "if you choose to ignore these errors, turn validation off with --validate=false"
+            )
         if not d.get("apiVersion"):
-            raise CommandError(f'error: error validating "{source}": error validating data: apiVersion not set; '
-                               "if you choose to ignore these errors, turn validation off with --validate=false")
+            raise CommandError(
+                f'error: error validating "{source}": error validating data: apiVersion not set; '
+                "if you choose to ignore these errors, turn validation off with --validate=false"
+            )
         out.append(d)
     return out
 
@@ -127,7 +134,9 @@ def resource_of(env: Any, doc: Doc) -> Any:
     if res is None:
         name = (obj.get("metadata") or {}).get("name", "")
         ns = (obj.get("metadata") or {}).get("namespace", "")
-        raise CommandError(f'error: resource mapping not found for name: "{name}" namespace: "{ns}" from '
-                           f'"{doc.source}": no matches for kind "{obj.get("kind")}" in version '
-                           f'"{obj.get("apiVersion")}"\nensure CRDs are installed first')
+        raise CommandError(
+            f'error: resource mapping not found for name: "{name}" namespace: "{ns}" from '
+            f'"{doc.source}": no matches for kind "{obj.get("kind")}" in version '
+            f'"{obj.get("apiVersion")}"\nensure CRDs are installed first'
+        )
     return res

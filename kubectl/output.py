@@ -92,7 +92,7 @@ def _emit(v: Any, indent: str, out: list[str]) -> None:
             elif isinstance(item, list) and item:
                 sub: list[str] = []
                 _emit(item, indent + "  ", sub)
-                sub[0] = f"{indent}- " + sub[0][len(indent) + 2:]
+                sub[0] = f"{indent}- " + sub[0][len(indent) + 2 :]
                 out += sub
             else:
                 _emit_entry(f"{indent}-", item, indent, out, indent + "  ")
@@ -122,7 +122,9 @@ def to_yaml(obj: Any, managed_fields: bool = False) -> str:
     if isinstance(obj, dict | list) and obj:
         _emit(obj, "", out)
     else:
-        out.append(("{}" if isinstance(obj, dict) else "[]" if isinstance(obj, list) else yaml_scalar(obj)) + "\n")
+        out.append(
+            ("{}" if isinstance(obj, dict) else "[]" if isinstance(obj, list) else yaml_scalar(obj)) + "\n"
+        )
     return "".join(out)
 
 
@@ -139,6 +141,7 @@ def omit_managed_fields(obj: Any) -> Any:
 
 # --- JSON ------------------------------------------------------------------------------------
 
+
 def to_json(obj: Any, managed_fields: bool = False) -> str:
     if not managed_fields:
         obj = omit_managed_fields(obj)
@@ -148,6 +151,7 @@ def to_json(obj: Any, managed_fields: bool = False) -> str:
 
 
 # --- name, custom-columns ----------------------------------------------------------------------
+
 
 def kind_name(obj: dict[str, Any]) -> str:
     """`pod/web`, `replicationcontroller/web` (group-qualified outside the core group)."""
@@ -163,7 +167,7 @@ def parse_custom_columns(spec: str) -> list[tuple[str, str]]:
     for part in spec.split(","):
         header, sep, path = part.partition(":")
         if not sep:
-            raise ValueError(f'unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>')
+            raise ValueError(f"unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>")
         cols.append((header, jsonpath.relaxed(path)))
     return cols
 

@@ -24,12 +24,21 @@ from api.errors import ApiError
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.flags import FlagSpec, Parsed
 
-FLAGS: dict[str, FlagSpec] = {"rolling-update": {
-    "filename": ("list", [], "f"), "image": ("str", None, ""), "update-period": ("str", "1m0s", ""),
-    "poll-interval": ("str", "3s", ""), "timeout": ("str", "5m0s", ""), "rollback": ("bool", False, ""),
-    "deployment-label-key": ("str", "deployment", ""), "container": ("str", None, ""),
-    "dry-run": ("str", "none", ""), "image-pull-policy": ("str", None, ""), "output": ("str", "", "o"),
-}}
+FLAGS: dict[str, FlagSpec] = {
+    "rolling-update": {
+        "filename": ("list", [], "f"),
+        "image": ("str", None, ""),
+        "update-period": ("str", "1m0s", ""),
+        "poll-interval": ("str", "3s", ""),
+        "timeout": ("str", "5m0s", ""),
+        "rollback": ("bool", False, ""),
+        "deployment-label-key": ("str", "deployment", ""),
+        "container": ("str", None, ""),
+        "dry-run": ("str", "none", ""),
+        "image-pull-policy": ("str", None, ""),
+        "output": ("str", "", "o"),
+    }
+}
 DESIRED = "kubectl.kubernetes.io/desired-replicas"
 SOURCE = "kubectl.kubernetes.io/update-source-id"
 NEXT = "kubectl.kubernetes.io/next-controller-id"
@@ -80,7 +89,9 @@ class Updater:
         self.env.client.patch("replicationcontrollers", name, {"spec": {"replicas": n}}, namespace=self.ns)
 
     def annotate(self, name: str, ann: dict[str, str | None]) -> None:
-        self.env.client.patch("replicationcontrollers", name, {"metadata": {"annotations": ann}}, namespace=self.ns)
+        self.env.client.patch(
+            "replicationcontrollers", name, {"metadata": {"annotations": ann}}, namespace=self.ns
+        )
 
     def wait_ready(self, name: str, want: int) -> None:
         """Until the RC reports `want` ready replicas (polled at --poll-interval, as kubectl did)."""
@@ -108,8 +119,10 @@ class Updater:
         oname, nname = old["metadata"]["name"], new["metadata"]["name"]
         o = int((old.get("spec") or {}).get("replicas", 0))
         n = int((new.get("spec") or {}).get("replicas", 0))
-        self.say(f"Scaling up {nname} from {n} to {desired}, scaling down {oname} from {o} to 0 "
-                 f"(keep {desired} pods available, don't exceed {desired + 1} pods)")
+        self.say(
+            f"Scaling up {nname} from {n} to {desired}, scaling down {oname} from {o} to 0 "
+            f"(keep {desired} pods available, don't exceed {desired + 1} pods)"
+        )
         while n < desired or o > 0:
             if n < desired and o + n <= desired:
                 n += 1
@@ -142,8 +155,12 @@ def _new_from_image(up: Updater, old: Obj, new_name: str | None, image: str) -> 
                 c["imagePullPolicy"] = up.p["image-pull-policy"]
     h = template_hash(new)
     name = new_name or f"{old['metadata']['name']}-{h}"
-    new["metadata"] = {"name": name, "namespace": up.ns, "labels": dict(old["metadata"].get("labels") or {}),
-                       "annotations": {}}
+    new["metadata"] = {
+        "name": name,
+        "namespace": up.ns,
+        "labels": dict(old["metadata"].get("labels") or {}),
+        "annotations": {},
+    }
     new["spec"]["replicas"] = 0
     new["spec"]["selector"] = {**(new["spec"].get("selector") or {}), key: h}
     new["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {})[key] = h
@@ -162,8 +179,9 @@ def _new_from_image(up: Updater, old: Obj, new_name: str | None, image: str) -> 
         old = up.mutate(old_name, label_template)
         sel = ",".join(f"{k}={v}" for k, v in sorted((old["spec"].get("selector") or {}).items()))
         for pod in up.env.client.list("pods", up.ns, label_selector=sel).get("items") or []:
-            up.env.client.patch("pods", pod["metadata"]["name"], {"metadata": {"labels": {key: oh}}},
-                                namespace=up.ns)
+            up.env.client.patch(
+                "pods", pod["metadata"]["name"], {"metadata": {"labels": {key: oh}}}, namespace=up.ns
+            )
         up.mutate(old_name, add_selector)
     return new, new_name is None
 
@@ -178,9 +196,11 @@ def rolling_update(env: Env, p: Parsed) -> int:
         raise CommandError("error: Must specify --filename or --image for new controller")
     old = up.get(old_name)
     if old is None:
-        raise CommandError(f'error: couldn\'t find a replication controller with source id == {old_name}/'
-                           f"{env.namespace}" if p["rollback"] else
-                           f'Error from server (NotFound): replicationcontrollers "{old_name}" not found')
+        raise CommandError(
+            f"error: couldn't find a replication controller with source id == {old_name}/{env.namespace}"
+            if p["rollback"]
+            else f'Error from server (NotFound): replicationcontrollers "{old_name}" not found'
+        )
     if p["rollback"]:
         return _rollback(up, old)
     rename = False
@@ -190,21 +210,33 @@ def rolling_update(env: Env, p: Parsed) -> int:
 
         docs = [d.obj for d in load_paths(p["filename"])]
         if len(docs) != 1 or docs[0].get("kind") != "ReplicationController":
-            raise CommandError("error: rolling-update only supports a single ReplicationController in --filename")
+            raise CommandError(
+                "error: rolling-update only supports a single ReplicationController in --filename"
+            )
         new = docs[0]
         new_name = new["metadata"]["name"]
         if new_name == old_name:
-            raise CommandError(f"error: {p['filename'][0]} cannot have the same name as the existing "
-                               "ReplicationController")
+            raise CommandError(
+                f"error: {p['filename'][0]} cannot have the same name as the existing ReplicationController"
+            )
         if (new.get("spec") or {}).get("selector") == (old.get("spec") or {}).get("selector"):
-            raise CommandError(f"error: {p['filename'][0]} must specify a matching key with non-equal value in "
-                               f"Selector for {old_name}")
-    existing_new = up.get(new_name) if new_name else (
-        up.get(old["metadata"].get("annotations", {}).get(NEXT, "")) if
-        (old["metadata"].get("annotations") or {}).get(NEXT) else None)
+            raise CommandError(
+                f"error: {p['filename'][0]} must specify a matching key with non-equal value in "
+                f"Selector for {old_name}"
+            )
+    existing_new = (
+        up.get(new_name)
+        if new_name
+        else (
+            up.get(old["metadata"].get("annotations", {}).get(NEXT, ""))
+            if (old["metadata"].get("annotations") or {}).get(NEXT)
+            else None
+        )
+    )
     desired = int((old.get("spec") or {}).get("replicas", 1))
-    if existing_new is not None and (existing_new["metadata"].get("annotations") or {}).get(SOURCE, "").startswith(
-            f"{old_name}:"):
+    if existing_new is not None and (existing_new["metadata"].get("annotations") or {}).get(
+        SOURCE, ""
+    ).startswith(f"{old_name}:"):
         new = existing_new
         desired = int(new["metadata"]["annotations"].get(DESIRED, desired))
         rename = p["image"] is not None and len(p.args) < 2
@@ -236,10 +268,16 @@ def rolling_update(env: Env, p: Parsed) -> int:
         wait_gone(env, env.resource("rc"), env.namespace, old_name, time.monotonic() + up.timeout)
         up.say(f"Renaming {nname} to {old_name}")
         renamed = copy.deepcopy(up.get(nname) or new)
-        renamed["metadata"] = {"name": old_name, "namespace": env.namespace,
-                               "labels": renamed["metadata"].get("labels") or {},
-                               "annotations": {k: v for k, v in (renamed["metadata"].get("annotations") or {}).items()
-                                               if k not in (DESIRED, SOURCE, NEXT)}}
+        renamed["metadata"] = {
+            "name": old_name,
+            "namespace": env.namespace,
+            "labels": renamed["metadata"].get("labels") or {},
+            "annotations": {
+                k: v
+                for k, v in (renamed["metadata"].get("annotations") or {}).items()
+                if k not in (DESIRED, SOURCE, NEXT)
+            },
+        }
         renamed.pop("status", None)
         env.client.create("replicationcontrollers", renamed, env.namespace)
         # orphan the pods so the renamed RC adopts them instead of replacing them
@@ -256,14 +294,18 @@ def _rollback(up: Updater, old: Obj) -> int:
     next_name = (old["metadata"].get("annotations") or {}).get(NEXT)
     new = up.get(next_name) if next_name else None
     if new is None:
-        raise CommandError(f"error: {old_name} is not in the middle of a rolling update (no {NEXT} annotation "
-                           "naming an existing controller)")
+        raise CommandError(
+            f"error: {old_name} is not in the middle of a rolling update (no {NEXT} annotation "
+            "naming an existing controller)"
+        )
     desired = int((new["metadata"].get("annotations") or {}).get(DESIRED) or old["spec"].get("replicas") or 1)
-    up.say(f"Setting \"{old_name}\" replicas to {desired}")
+    up.say(f'Setting "{old_name}" replicas to {desired}')
     up.say(f"Continuing update with existing controller {old_name}.")
     up.roll(new, old, desired)
     up.say(f"Update succeeded. Deleting {new['metadata']['name']}")
-    up.env.client.delete("replicationcontrollers", new["metadata"]["name"], up.ns, propagation_policy="Background")
+    up.env.client.delete(
+        "replicationcontrollers", new["metadata"]["name"], up.ns, propagation_policy="Background"
+    )
     up.annotate(old_name, {NEXT: None})
     up.env.out.write(f'replicationcontroller "{new["metadata"]["name"]}" rolled back to "{old_name}"\n')
     return 0

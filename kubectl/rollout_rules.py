@@ -20,9 +20,16 @@ Obj = dict[str, Any]
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 HASH_LABEL = "pod-template-hash"
-SKIP_ANNOTATIONS = frozenset({"kubectl.kubernetes.io/last-applied-configuration", REVISION,
-                              "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
-                              "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to"})
+SKIP_ANNOTATIONS = frozenset(
+    {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        REVISION,
+        "deployment.kubernetes.io/revision-history",
+        "deployment.kubernetes.io/desired-replicas",
+        "deployment.kubernetes.io/max-replicas",
+        "deprecated.deployment.rollback.to",
+    }
+)
 
 
 class RolloutError(Exception):
@@ -51,16 +58,22 @@ def deployment_status(d: Obj) -> tuple[str, bool]:
         raise RolloutError(f'deployment "{name}" exceeded its progress deadline')
     want, updated = _replicas(d), _n(d, "status", "updatedReplicas")
     if updated < want:
-        return (f'Waiting for deployment "{name}" rollout to finish: {updated} out of {want} new replicas '
-                "have been updated...\n"), False
+        return (
+            f'Waiting for deployment "{name}" rollout to finish: {updated} out of {want} new replicas '
+            "have been updated...\n"
+        ), False
     total = _n(d, "status", "replicas")
     if total > updated:
-        return (f'Waiting for deployment "{name}" rollout to finish: {total - updated} old replicas are '
-                "pending termination...\n"), False
+        return (
+            f'Waiting for deployment "{name}" rollout to finish: {total - updated} old replicas are '
+            "pending termination...\n"
+        ), False
     available = _n(d, "status", "availableReplicas")
     if available < updated:
-        return (f'Waiting for deployment "{name}" rollout to finish: {available} of {updated} updated replicas '
-                "are available...\n"), False
+        return (
+            f'Waiting for deployment "{name}" rollout to finish: {available} of {updated} updated replicas '
+            "are available...\n"
+        ), False
     return f'deployment "{name}" successfully rolled out\n', True
 
 
@@ -72,12 +85,16 @@ def daemonset_status(ds: Obj) -> tuple[str, bool]:
         return "Waiting for daemon set spec update to be observed...\n", False
     desired, updated = _n(ds, "status", "desiredNumberScheduled"), _n(ds, "status", "updatedNumberScheduled")
     if updated < desired:
-        return (f'Waiting for daemon set "{name}" rollout to finish: {updated} out of {desired} new pods '
-                "have been updated...\n"), False
+        return (
+            f'Waiting for daemon set "{name}" rollout to finish: {updated} out of {desired} new pods '
+            "have been updated...\n"
+        ), False
     available = _n(ds, "status", "numberAvailable")
     if available < desired:
-        return (f'Waiting for daemon set "{name}" rollout to finish: {available} of {desired} updated pods '
-                "are available...\n"), False
+        return (
+            f'Waiting for daemon set "{name}" rollout to finish: {available} of {desired} updated pods '
+            "are available...\n"
+        ), False
     return f'daemon set "{name}" successfully rolled out\n', True
 
 
@@ -97,14 +114,20 @@ def statefulset_status(sts: Obj) -> tuple[str, bool]:
     if rolling is not None:
         partition = rolling.get("partition")
         if partition is not None and updated < want - int(partition):
-            return (f"Waiting for partitioned roll out to finish: {updated} out of {want - int(partition)} new pods "
-                    "have been updated...\n"), False
+            return (
+                f"Waiting for partitioned roll out to finish: {updated} out of {want - int(partition)} new pods "
+                "have been updated...\n"
+            ), False
         return f"partitioned roll out complete: {updated} new pods have been updated...\n", True
     if st.get("updateRevision") != st.get("currentRevision"):
-        return (f"waiting for statefulset rolling update to complete {updated} pods at revision "
-                f"{st.get('updateRevision')}...\n"), False
-    return (f"statefulset rolling update complete {_n(sts, 'status', 'currentReplicas')} pods at revision "
-            f"{st.get('currentRevision')}...\n"), True
+        return (
+            f"waiting for statefulset rolling update to complete {updated} pods at revision "
+            f"{st.get('updateRevision')}...\n"
+        ), False
+    return (
+        f"statefulset rolling update complete {_n(sts, 'status', 'currentReplicas')} pods at revision "
+        f"{st.get('currentRevision')}...\n"
+    ), True
 
 
 STATUS = {"Deployment": deployment_status, "DaemonSet": daemonset_status, "StatefulSet": statefulset_status}
@@ -119,8 +142,11 @@ def rs_revision(rs: Obj) -> int:
 
 def controlled_by(owner: Obj, objs: Sequence[Obj]) -> list[Obj]:
     uid = _m(owner).get("uid")
-    return [o for o in objs if any(r.get("controller") and r.get("uid") == uid
-                                   for r in _m(o).get("ownerReferences") or [])]
+    return [
+        o
+        for o in objs
+        if any(r.get("controller") and r.get("uid") == uid for r in _m(o).get("ownerReferences") or [])
+    ]
 
 
 def history_of(kind: str, owned: Sequence[Obj]) -> dict[int, Obj]:
@@ -205,6 +231,10 @@ def deployment_undo_patch(d: Obj, rs: Obj) -> list[Obj]:
         labels.pop(HASH_LABEL, None)
     current = _m(d).get("annotations") or {}
     annotations = {k: v for k, v in current.items() if k in SKIP_ANNOTATIONS}
-    annotations.update({k: v for k, v in (_m(rs).get("annotations") or {}).items() if k not in SKIP_ANNOTATIONS})
-    return [{"op": "replace", "path": "/spec/template", "value": tmpl},
-            {"op": "replace", "path": "/metadata/annotations", "value": annotations}]
+    annotations.update(
+        {k: v for k, v in (_m(rs).get("annotations") or {}).items() if k not in SKIP_ANNOTATIONS}
+    )
+    return [
+        {"op": "replace", "path": "/spec/template", "value": tmpl},
+        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+    ]

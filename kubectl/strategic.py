@@ -117,8 +117,9 @@ def _merge_patches(a: dict[str, Any], b: dict[str, Any], path: Path) -> dict[str
     return out
 
 
-def three_way_patch(original: dict[str, Any] | None, modified: dict[str, Any],
-                    current: dict[str, Any]) -> dict[str, Any]:
+def three_way_patch(
+    original: dict[str, Any] | None, modified: dict[str, Any], current: dict[str, Any]
+) -> dict[str, Any]:
     """The patch `kubectl apply` sends; {} when nothing changes."""
     delta = _diff_map(current, modified, ())
     if original:

@@ -69,8 +69,13 @@ class Rows:
         self.rows = rows
         self.objects = objects
 
-    def decorate(self, namespace_column: bool, show_labels: bool, kind_prefix: str = "",
-                 extra: list[tuple[str, list[str]]] | None = None) -> Rows:
+    def decorate(
+        self,
+        namespace_column: bool,
+        show_labels: bool,
+        kind_prefix: str = "",
+        extra: list[tuple[str, list[str]]] | None = None,
+    ) -> Rows:
         """Add NAMESPACE in front, LABELS at the end, `kind/` before names (as kubectl does)."""
         headers = list(self.headers)
         rows = [list(r) for r in self.rows]

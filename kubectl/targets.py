@@ -24,19 +24,22 @@ def parse_targets(env: Env, args: list[str]) -> list[tuple[Resource, list[str]]]
     """`pods web db`, `po,svc`, `all`, `pod/web rc/x` -> [(resource, names)]."""
     if not args:
         raise CommandError(
-            "You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list "
-            "of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain "
-            "<resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\n"
-            "See 'kubectl get -h' for help and examples")
+            'You must specify the type of resource to get. Use "kubectl api-resources" for a complete list '
+            'of supported resources.\n\nerror: Required resource not specified.\nUse "kubectl explain '
+            '<resource>" for a detailed description of that resource (e.g. kubectl explain pods).\n'
+            "See 'kubectl get -h' for help and examples"
+        )
     if "/" in args[0]:
         out: list[tuple[Resource, list[str]]] = []
         for a in args:
             kind, sep, name = a.partition("/")
             if not sep or not name:
-                raise CommandError("error: there is no need to specify a resource type as a separate argument "
-                                   "when passing arguments in resource/name form (e.g. 'kubectl get "
-                                   "resource/<resource_name>' instead of 'kubectl get resource "
-                                   "resource/<resource_name>'")
+                raise CommandError(
+                    "error: there is no need to specify a resource type as a separate argument "
+                    "when passing arguments in resource/name form (e.g. 'kubectl get "
+                    "resource/<resource_name>' instead of 'kubectl get resource "
+                    "resource/<resource_name>'"
+                )
             res = env.resource(kind)
             for r, names in out:
                 if r == res:
@@ -70,9 +73,11 @@ def pick_container(env: Env, pod: dict[str, Any], wanted: str | None) -> str:
 def resolve_pod(env: Env, args: list[str]) -> dict[str, Any]:
     """`POD`, `pod/POD`, or `rc/NAME` (the RC's first pod, by its selector)."""
     if not args:
-        raise CommandError("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\n"
-                           "POD or TYPE/NAME is a required argument for the logs command\n"
-                           "See 'kubectl logs -h' for help and examples")
+        raise CommandError(
+            "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\n"
+            "POD or TYPE/NAME is a required argument for the logs command\n"
+            "See 'kubectl logs -h' for help and examples"
+        )
     kind, sep, name = args[0].partition("/")
     if not sep:
         return dict(env.client.get("pods", args[0], env.namespace))

@@ -29,8 +29,13 @@ def wait_gone(env: Env, res: Resource, ns: str | None, name: str, deadline: floa
             raise
         rv = (current.get("metadata") or {}).get("resourceVersion")
         uid = (current.get("metadata") or {}).get("uid")
-        req = rq.watch(res, ns, resource_version=rv, field_selector=f"metadata.name={name}",
-                       timeout_seconds=max(1, min(int(remaining), 300)))
+        req = rq.watch(
+            res,
+            ns,
+            resource_version=rv,
+            field_selector=f"metadata.name={name}",
+            timeout_seconds=max(1, min(int(remaining), 300)),
+        )
         from api import jsonutil
 
         for line in env.client.stream(req, idle_timeout=max(0.5, remaining)):

@@ -62,8 +62,14 @@ def watch_rows(env: Env, p: Parsed, res: Resource, names: list[str]) -> int:
                 printing.no_resources(env, p, res.namespaced)
         else:
             emit_objects(printing.items_of(answer, res))
-    req = rq.watch(res, ns, resource_version=rv or None, label_selector=p["selector"],
-                   field_selector=field_selector, table=human)
+    req = rq.watch(
+        res,
+        ns,
+        resource_version=rv or None,
+        label_selector=p["selector"],
+        field_selector=field_selector,
+        table=human,
+    )
     if not rv:
         req.query.pop("resourceVersion", None)
     try:

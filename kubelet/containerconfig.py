@@ -24,10 +24,16 @@ CONTAINER_NAME = "io.kubernetes.container.name"
 RESTART_COUNT = "io.kubernetes.container.restartCount"
 
 
-def container_config(pod: dict[str, Any], c: dict[str, Any], sandbox: SandboxInfo, restarts: int,
-                     data_dir: Path, host_ip: str,
-                     services: Callable[[str], list[dict[str, Any]]],
-                     objects: PodObjects | None = None) -> ContainerConfig:
+def container_config(
+    pod: dict[str, Any],
+    c: dict[str, Any],
+    sandbox: SandboxInfo,
+    restarts: int,
+    data_dir: Path,
+    host_ip: str,
+    services: Callable[[str], list[dict[str, Any]]],
+    objects: PodObjects | None = None,
+) -> ContainerConfig:
     """Raises ContainerConfigError (env sources) or VolumeError (volumes) for what cannot be made."""
     meta = pod["metadata"]
     pod_ip = sandbox.ip or host_ip
@@ -41,14 +47,28 @@ def container_config(pod: dict[str, Any], c: dict[str, Any], sandbox: SandboxInf
     if sec.get("runAsUser") is not None:
         user = str(sec["runAsUser"]) + (f":{sec['runAsGroup']}" if sec.get("runAsGroup") is not None else "")
     return ContainerConfig(
-        name=c["name"], image=c["image"], command=c.get("command"), args=c.get("args"), env=env,
-        working_dir=c.get("workingDir", ""), user=user, tty=bool(c.get("tty")), stdin=bool(c.get("stdin")),
-        labels={POD_UID: meta["uid"], POD_NAME: meta["name"], POD_NAMESPACE: meta.get("namespace", "default"),
-                CONTAINER_NAME: c["name"], RESTART_COUNT: str(restarts)},
+        name=c["name"],
+        image=c["image"],
+        command=c.get("command"),
+        args=c.get("args"),
+        env=env,
+        working_dir=c.get("workingDir", ""),
+        user=user,
+        tty=bool(c.get("tty")),
+        stdin=bool(c.get("stdin")),
+        labels={
+            POD_UID: meta["uid"],
+            POD_NAME: meta["name"],
+            POD_NAMESPACE: meta.get("namespace", "default"),
+            CONTAINER_NAME: c["name"],
+            RESTART_COUNT: str(restarts),
+        },
         mounts=volumes.container_mounts(c, vols, volumes.written_volumes(pod)),
-        memory_limit=_bytes(limits.get("memory")), cpu_quota_millis=_millis(limits.get("cpu")),
+        memory_limit=_bytes(limits.get("memory")),
+        cpu_quota_millis=_millis(limits.get("cpu")),
         cpu_shares=(_millis(requests.get("cpu")) or 0) * 1024 // 1000 or None,
-        privileged=bool(sec.get("privileged")), cap_add=list(caps.get("add") or []),
+        privileged=bool(sec.get("privileged")),
+        cap_add=list(caps.get("add") or []),
         cap_drop=list(caps.get("drop") or []),
     )
 

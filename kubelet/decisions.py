@@ -33,8 +33,9 @@ class Instance:
     restart_count: int
 
 
-def container_action(instance: Instance | None, restart_policy: str, backoff_remaining: float,
-                     liveness_failed: bool) -> Action:
+def container_action(
+    instance: Instance | None, restart_policy: str, backoff_remaining: float, liveness_failed: bool
+) -> Action:
     if instance is None:
         return Action.START
     if instance.state in ("running", "created"):

@@ -118,16 +118,24 @@ def _key_ref(objects: PodObjects, resource: str, ref: dict[str, Any]) -> str | N
     if key not in data:
         if optional:
             return None
-        raise ContainerConfigError(f"couldn't find key {key} in {KIND_NAME[resource]} {objects.namespace}/{name}")
+        raise ContainerConfigError(
+            f"couldn't find key {key} in {KIND_NAME[resource]} {objects.namespace}/{name}"
+        )
     return data[key]
 
 
-def resource_field(pod: dict[str, Any], container: dict[str, Any], ref: dict[str, Any],
-                   allocatable: dict[str, Any] | None = None) -> str:
+def resource_field(
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    ref: dict[str, Any],
+    allocatable: dict[str, Any] | None = None,
+) -> str:
     """`resourceFieldRef`: a limit or request of a container (the node's allocatable when no limit
     is set), divided by `divisor` and rounded up, as the downward API gives it."""
     name = ref.get("containerName") or container.get("name")
-    target = next((c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == name), container)
+    target = next(
+        (c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == name), container
+    )
     section, _, what = str(ref.get("resource") or "").partition(".")
     if section not in ("limits", "requests") or not what:
         raise ContainerConfigError(f"unsupported resourceFieldRef resource {ref.get('resource')!r}")
@@ -140,9 +148,15 @@ def resource_field(pod: dict[str, Any], container: dict[str, Any], ref: dict[str
     return str(math.ceil(parse_quantity(value) / divisor)) if divisor else "0"
 
 
-def container_env(pod: dict[str, Any], container: dict[str, Any], pod_ip: str, host_ip: str,
-                  services: Iterable[dict[str, Any]] = (), objects: PodObjects | None = None,
-                  allocatable: dict[str, Any] | None = None) -> dict[str, str]:
+def container_env(
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    pod_ip: str,
+    host_ip: str,
+    services: Iterable[dict[str, Any]] = (),
+    objects: PodObjects | None = None,
+    allocatable: dict[str, Any] | None = None,
+) -> dict[str, str]:
     spec = pod.get("spec") or {}
     objects = objects or PodObjects((pod.get("metadata") or {}).get("namespace") or "default")
     env: dict[str, str] = {}

@@ -51,8 +51,13 @@ def parse_exec_query(pairs: list[tuple[str, str]]) -> ExecOptions:
     command = [v for k, v in pairs if k == "command"]
     if not command:
         raise ExecOptionError("you must specify at least 1 command")
-    opts = ExecOptions(command, _flag(pairs, "stdin", "input"), _flag(pairs, "stdout", "output"),
-                       _flag(pairs, "stderr", "error"), _flag(pairs, "tty"))
+    opts = ExecOptions(
+        command,
+        _flag(pairs, "stdin", "input"),
+        _flag(pairs, "stdout", "output"),
+        _flag(pairs, "stderr", "error"),
+        _flag(pairs, "tty"),
+    )
     if not (opts.stdin or opts.stdout or opts.stderr):
         raise ExecOptionError("you must specify at least 1 of stdin, stdout, stderr")
     if opts.tty and opts.stderr:
@@ -80,16 +85,25 @@ def exit_status(code: int, command: list[str]) -> dict[str, Any]:
     """The status frame for an exit code, worded as the kubelet words it."""
     if code == 0:
         return success_status()
-    return {"metadata": {}, "status": "Failure",
-            "message": f"command terminated with non-zero exit code: error executing command "
-                       f"[{' '.join(command)}], exit code {code}",
-            "reason": "NonZeroExitCode",
-            "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]}}
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"command terminated with non-zero exit code: error executing command "
+        f"[{' '.join(command)}], exit code {code}",
+        "reason": "NonZeroExitCode",
+        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
+    }
 
 
 def error_status(message: str) -> dict[str, Any]:
-    return {"metadata": {}, "status": "Failure", "message": message, "reason": "InternalError",
-            "details": {"causes": [{"message": message}]}, "code": 500}
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": "InternalError",
+        "details": {"causes": [{"message": message}]},
+        "code": 500,
+    }
 
 
 def status_frame(status: dict[str, Any]) -> bytes:
@@ -106,8 +120,12 @@ def parse_resize(payload: bytes) -> tuple[int, int] | None:
     return (cols, rows) if cols > 0 and rows > 0 else None
 
 
-async def _pump_input(receive: Callable[[], Awaitable[dict[str, Any]]], session: ExecSession,
-                      opts: ExecOptions, gone: asyncio.Event) -> None:
+async def _pump_input(
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+    session: ExecSession,
+    opts: ExecOptions,
+    gone: asyncio.Event,
+) -> None:
     """Client frames to the session until the client goes; stdin is closed on `\\xff\\x00` or on leaving."""
     stdin_open = opts.stdin
     try:
@@ -133,15 +151,22 @@ async def _pump_input(receive: Callable[[], Awaitable[dict[str, Any]]], session:
                 await session.close_stdin()
 
 
-async def _pump_output(send: Callable[[dict[str, Any]], Awaitable[None]], session: ExecSession,
-                       opts: ExecOptions) -> None:
+async def _pump_output(
+    send: Callable[[dict[str, Any]], Awaitable[None]], session: ExecSession, opts: ExecOptions
+) -> None:
     async for stream, data in session.output():
-        if (stream == STDOUT and opts.stdout) or (stream == STDERR and (opts.stderr or (opts.tty and opts.stdout))):
+        if (stream == STDOUT and opts.stdout) or (
+            stream == STDERR and (opts.stderr or (opts.tty and opts.stdout))
+        ):
             await send({"type": "websocket.send", "bytes": frame(stream, data)})
 
 
-async def serve_exec(receive: Callable[[], Awaitable[dict[str, Any]]], send: Callable[[dict[str, Any]], Awaitable[None]],
-                     session: ExecSession, opts: ExecOptions) -> None:
+async def serve_exec(
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    session: ExecSession,
+    opts: ExecOptions,
+) -> None:
     """Bridge an accepted WebSocket and a started session until the command exits or the client goes."""
     gone = asyncio.Event()
     inputs = asyncio.create_task(_pump_input(receive, session, opts, gone))

@@ -70,15 +70,28 @@ def grpc_timeout(seconds: float) -> str:
 
 def check_request(host: str, port: int, service: str, timeout: float) -> bytes:
     """Everything the client sends, in one write: preface, SETTINGS, HEADERS, DATA (end of stream)."""
-    headers = b"".join(hpack_literal(k, v) for k, v in (
-        (":method", "POST"), (":scheme", "http"), (":path", "/grpc.health.v1.Health/Check"),
-        (":authority", f"{host}:{port}"), ("content-type", "application/grpc"), ("te", "trailers"),
-        ("user-agent", USER_AGENT), ("grpc-timeout", grpc_timeout(timeout))))
+    headers = b"".join(
+        hpack_literal(k, v)
+        for k, v in (
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":path", "/grpc.health.v1.Health/Check"),
+            (":authority", f"{host}:{port}"),
+            ("content-type", "application/grpc"),
+            ("te", "trailers"),
+            ("user-agent", USER_AGENT),
+            ("grpc-timeout", grpc_timeout(timeout)),
+        )
+    )
     svc = service.encode()
     message = (b"\x0a" + varint(len(svc)) + svc) if svc else b""  # HealthCheckRequest.service = 1
     body = b"\x00" + struct.pack(">I", len(message)) + message  # uncompressed gRPC message
-    return (PREFACE + frame(SETTINGS, 0, 0) + frame(HEADERS, END_HEADERS, STREAM, headers)
-            + frame(DATA, END_STREAM, STREAM, body))
+    return (
+        PREFACE
+        + frame(SETTINGS, 0, 0)
+        + frame(HEADERS, END_HEADERS, STREAM, headers)
+        + frame(DATA, END_STREAM, STREAM, body)
+    )
 
 
 def serving_status(data: bytes) -> int | None:
@@ -86,7 +99,7 @@ def serving_status(data: bytes) -> int | None:
     if len(data) < 5 or data[0] != 0:
         return None
     size = struct.unpack(">I", data[1:5])[0]
-    msg, i, status = data[5:5 + size], 0, 0  # proto3: an absent field is 0 (UNKNOWN)
+    msg, i, status = data[5 : 5 + size], 0, 0  # proto3: an absent field is 0 (UNKNOWN)
     while i < len(msg):
         tag, i = _read_varint(msg, i)
         if tag & 7 == 0:
@@ -130,7 +143,7 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) 
         elif stream == STREAM and kind in (DATA, HEADERS):
             if kind == DATA:
                 pad = payload[0] if flags & PADDED else 0
-                data += payload[1 if flags & PADDED else 0:len(payload) - pad]
+                data += payload[1 if flags & PADDED else 0 : len(payload) - pad]
             if flags & END_STREAM:
                 return bytes(data)
 

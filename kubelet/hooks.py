@@ -33,7 +33,9 @@ T = TypeVar("T")
 
 
 class HookRuntime(Protocol):
-    async def exec_sync(self, container_id: str, cmd: list[str], timeout: float | None = None) -> ExecResult: ...
+    async def exec_sync(
+        self, container_id: str, cmd: list[str], timeout: float | None = None
+    ) -> ExecResult: ...
 
     async def stop_container(self, container_id: str, timeout: float) -> None: ...
 
@@ -48,8 +50,14 @@ def go_list(items: list[str]) -> str:
     return "[" + " ".join(items) + "]"  # how Go's %v prints a []string
 
 
-async def run_handler(runtime: HookRuntime, handler: dict[str, Any], pod: dict[str, Any],
-                      container: dict[str, Any], container_id: str, pod_ip: str) -> str | None:
+async def run_handler(
+    runtime: HookRuntime,
+    handler: dict[str, Any],
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    container_id: str,
+    pod_ip: str,
+) -> str | None:
     """Run one LifecycleHandler to its end: None on success, else why it failed."""
     name, where = container.get("name"), pod_ref(pod)
     if "exec" in handler:
@@ -57,32 +65,52 @@ async def run_handler(runtime: HookRuntime, handler: dict[str, Any], pod: dict[s
         try:
             result = await runtime.exec_sync(container_id, cmd, None)
         except Exception as e:
-            return (f"Exec lifecycle hook ({go_list(cmd)}) for Container \"{name}\" in Pod \"{where}\" failed - "
-                    f"error: {e}, message: \"\"")
+            return (
+                f'Exec lifecycle hook ({go_list(cmd)}) for Container "{name}" in Pod "{where}" failed - '
+                f'error: {e}, message: ""'
+            )
         if result.exit_code == 0:
             return None
         output = (result.stdout + result.stderr).decode(errors="replace")  # the runtime's error names stderr
         error = f"command '{' '.join(cmd)}' exited with {result.exit_code}: {result.stderr.decode(errors='replace')}"
-        return (f"Exec lifecycle hook ({go_list(cmd)}) for Container \"{name}\" in Pod \"{where}\" failed - "
-                f"error: {error}, message: {json.dumps(output)}")
+        return (
+            f'Exec lifecycle hook ({go_list(cmd)}) for Container "{name}" in Pod "{where}" failed - '
+            f"error: {error}, message: {json.dumps(output)}"
+        )
     if "httpGet" in handler:
         h = handler["httpGet"]
         try:
             port = resolve_port(h.get("port") or 80, container)
-            await http_request(h.get("host") or pod_ip or "127.0.0.1", port, h.get("path") or "/",
-                               h.get("scheme") or "HTTP", list(h.get("httpHeaders") or []), USER_AGENT)
+            await http_request(
+                h.get("host") or pod_ip or "127.0.0.1",
+                port,
+                h.get("path") or "/",
+                h.get("scheme") or "HTTP",
+                list(h.get("httpHeaders") or []),
+                USER_AGENT,
+            )
             return None
         except (OSError, ValueError) as e:
-            return (f"HTTP lifecycle hook ({h.get('path', '')}) for Container \"{name}\" in Pod \"{where}\" "
-                    f"failed - error: {e or type(e).__name__}")
+            return (
+                f'HTTP lifecycle hook ({h.get("path", "")}) for Container "{name}" in Pod "{where}" '
+                f"failed - error: {e or type(e).__name__}"
+            )
     if "sleep" in handler:
         await asyncio.sleep(float(handler["sleep"].get("seconds", 0)))
         return None
     return f"Cannot run handler: invalid handler: {json.dumps(handler, sort_keys=True)}"
 
 
-async def kill_container(runtime: HookRuntime, pod: dict[str, Any] | None, spec: dict[str, Any] | None,
-                         container_id: str, grace: float, pod_ip: str, record: EventFn, message: str = "") -> None:
+async def kill_container(
+    runtime: HookRuntime,
+    pod: dict[str, Any] | None,
+    spec: dict[str, Any] | None,
+    container_id: str,
+    grace: float,
+    pod_ip: str,
+    record: EventFn,
+    message: str = "",
+) -> None:
     """Stop a running container as the kubelet does (no pod or spec: an orphan, no event and no hook)."""
     if pod is not None and spec is not None:
         record(pod, NORMAL, "Killing", message or f"Stopping container {spec['name']}")

@@ -79,8 +79,14 @@ def pull_credentials(image: str, secrets: list[dict[str, Any]]) -> list[tuple[st
     return out
 
 
-async def ensure_image(runtime: ImageRuntime, pod: dict[str, Any], container: dict[str, Any], record: EventFn,
-                       clock: Callable[[], float], pull_secrets: list[dict[str, Any]] | None = None) -> None:
+async def ensure_image(
+    runtime: ImageRuntime,
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    record: EventFn,
+    clock: Callable[[], float],
+    pull_secrets: list[dict[str, Any]] | None = None,
+) -> None:
     image = container["image"]
     policy = container.get("imagePullPolicy") or "IfNotPresent"
     present = policy == "Always" or await runtime.image_status(image) is not None
@@ -100,8 +106,13 @@ async def ensure_image(runtime: ImageRuntime, pod: dict[str, Any], container: di
         record(pod, WARNING, "Failed", "Error: ErrImagePull")
         raise PullError("ErrImagePull", str(e)) from e
     took = go_duration(clock() - started)  # no queue of pulls here: the wait is the pull
-    record(pod, NORMAL, "Pulled", f'Successfully pulled image "{image}" in {took} ({took} including waiting). '
-                                  f"Image size: {info.size} bytes.")
+    record(
+        pod,
+        NORMAL,
+        "Pulled",
+        f'Successfully pulled image "{image}" in {took} ({took} including waiting). '
+        f"Image size: {info.size} bytes.",
+    )
 
 
 async def _pull(runtime: ImageRuntime, image: str, credentials: list[tuple[str, str]]) -> ImageInfo:

@@ -54,9 +54,13 @@ class _Verdicts(Protocol):
     ready: bool
 
 
-def container_views(uid: str, containers: list[ContainerInfo], specs: list[dict[str, Any]],
-                    waiting: dict[tuple[str, str], tuple[str, str]],
-                    probe: Callable[[dict[str, Any], str], _Verdicts]) -> list[ContainerView]:
+def container_views(
+    uid: str,
+    containers: list[ContainerInfo],
+    specs: list[dict[str, Any]],
+    waiting: dict[tuple[str, str], tuple[str, str]],
+    probe: Callable[[dict[str, Any], str], _Verdicts],
+) -> list[ContainerView]:
     """What the status says of each spec container: its newest instance (running: with the probes'
     verdicts, which `probe` starts once per instance), the one before it, or why it is waiting.
     A running container clears its waiting reason (`waiting` is the syncer's, keyed (uid, name))."""
@@ -67,8 +71,13 @@ def container_views(uid: str, containers: list[ContainerInfo], specs: list[dict[
         newest = inst[-1] if inst else None
         prev = next((i for i in reversed(inst[:-1]) if i.state == "exited"), None)
         why = waiting.get((uid, c["name"]))
-        v = ContainerView(c["name"], c["image"], "waiting", reason=why[0] if why else "ContainerCreating",
-                          message=why[1] if why else "")
+        v = ContainerView(
+            c["name"],
+            c["image"],
+            "waiting",
+            reason=why[0] if why else "ContainerCreating",
+            message=why[1] if why else "",
+        )
         if newest is not None:
             v.container_id, v.image_id = newest.id, newest.image_id
             v.restart_count = restart_count(newest)

@@ -32,8 +32,10 @@ class NodeToken:
 def parse_token(token: str) -> NodeToken:
     token = token.strip()
     if not token.startswith("K10") or "::" not in token:
-        raise JoinError("invalid node token: expected the format K10<ca-hash>::node:<secret> "
-                        "(the content of the server's DATA_DIR/node-token)")
+        raise JoinError(
+            "invalid node token: expected the format K10<ca-hash>::node:<secret> "
+            "(the content of the server's DATA_DIR/node-token)"
+        )
     ca_hash, _, credential = token[3:].partition("::")
     if len(ca_hash) != 64 or not credential.startswith("node:") or len(credential) <= len("node:"):
         raise JoinError("invalid node token: expected the format K10<ca-hash>::node:<secret>")
@@ -66,7 +68,14 @@ def join_config(server: str, token: str, node_name: str, ca_pem: bytes | None = 
     ca = ca_pem if ca_pem is not None else fetch_ca(server)
     got = hashlib.sha256(ca).hexdigest()
     if got != parsed.ca_hash:
-        raise JoinError(f"the server's CA (sha256 {got[:12]}...) does not match the node token "
-                        f"({parsed.ca_hash[:12]}...): refusing to send the secret")
-    return ClientConfig(server=server.rstrip("/"), token=parsed.credential, ca_data=ca,
-                        extra_headers={NODE_NAME_HEADER: node_name}, user_agent=f"kubelite-agent/{node_name}")
+        raise JoinError(
+            f"the server's CA (sha256 {got[:12]}...) does not match the node token "
+            f"({parsed.ca_hash[:12]}...): refusing to send the secret"
+        )
+    return ClientConfig(
+        server=server.rstrip("/"),
+        token=parsed.credential,
+        ca_data=ca,
+        extra_headers={NODE_NAME_HEADER: node_name},
+        user_agent=f"kubelite-agent/{node_name}",
+    )

@@ -48,24 +48,55 @@ class KubeletOptions:
 
 
 class Kubelet:
-    def __init__(self, client: ApiClient, runtime: Runtime, node: NodeAgent, options: KubeletOptions,
-                 informers: InformerFactory | None = None) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        runtime: Runtime,
+        node: NodeAgent,
+        options: KubeletOptions,
+        informers: InformerFactory | None = None,
+    ) -> None:
         self.client = client
         self.runtime = runtime
         self.node = node
         self.options = options
         self.informers = informers or InformerFactory(client)
-        self.pods: Informer = self.informers.informer("pods", field_selector=f"spec.nodeName={options.node_name}")
+        self.pods: Informer = self.informers.informer(
+            "pods", field_selector=f"spec.nodeName={options.node_name}"
+        )
         self.services: Informer = self.informers.informer("services")
         self.probes = ProbeManager(self._exec_probe, self._wake, self._unhealthy)
-        ctx = SyncContext(options.node_name, options.node_ip, options.data_dir, self._services_in,
-                          options.dns_servers, options.cluster_domain, options.resolv_conf)
+        ctx = SyncContext(
+            options.node_name,
+            options.node_ip,
+            options.data_dir,
+            self._services_in,
+            options.dns_servers,
+            options.cluster_domain,
+            options.resolv_conf,
+        )
         # the kubelet's event client: eventRecordQPS 50, eventBurst 100, and one write at a time as
         # client-go's broadcaster does (a hundred hollow kubelets in one process must not flood the server)
-        self.recorder = EventRecorder(client, "kubelet", options.node_name, max_in_flight=1, qps=options.event_qps,
-                                      burst=options.event_burst) if options.events else None
-        self.syncer = PodSyncer(runtime, client, ctx, self.probes,
-                                Backoff(options.backoff_initial, options.backoff_max), recorder=self.recorder)
+        self.recorder = (
+            EventRecorder(
+                client,
+                "kubelet",
+                options.node_name,
+                max_in_flight=1,
+                qps=options.event_qps,
+                burst=options.event_burst,
+            )
+            if options.events
+            else None
+        )
+        self.syncer = PodSyncer(
+            runtime,
+            client,
+            ctx,
+            self.probes,
+            Backoff(options.backoff_initial, options.backoff_max),
+            recorder=self.recorder,
+        )
         self.workers = PodWorkers(self.syncer.sync)
         self._states: dict[str, tuple[str, ...]] = {}
         self.pod_starts = PodStartTracker()  # kubelet_pod_start_duration_seconds
@@ -102,8 +133,12 @@ class Kubelet:
     def _on_pod_deleted(self, obj: dict[str, Any] | DeletedFinalStateUnknown) -> None:
         pod = deleted_object(obj)
         self.pod_starts.deleted(pod)
-        gone = dict(pod, metadata=dict(pod["metadata"], deletionTimestamp=jsonutil.now_str(),
-                                       deletionGracePeriodSeconds=0))
+        gone = dict(
+            pod,
+            metadata=dict(
+                pod["metadata"], deletionTimestamp=jsonutil.now_str(), deletionGracePeriodSeconds=0
+            ),
+        )
         self._enqueue(gone)
 
     # --- PLEG ---------------------------------------------------------------------------

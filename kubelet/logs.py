@@ -62,9 +62,15 @@ def parse_options(query: dict[str, str], now_ns: int) -> LogOptions:
     stream = query.get("stream") or "All"
     if stream not in ("All", "Stdout", "Stderr"):
         raise LogOptionError(f"stream: unsupported value {stream!r}: must be All, Stdout or Stderr")
-    return LogOptions(follow=_bool_param(query, "follow"), tail_lines=_int_param(query, "tailLines", 0),
-                      timestamps=_bool_param(query, "timestamps"), previous=_bool_param(query, "previous"),
-                      since_ns=since_ns, limit_bytes=_int_param(query, "limitBytes", 1), stream=stream)
+    return LogOptions(
+        follow=_bool_param(query, "follow"),
+        tail_lines=_int_param(query, "tailLines", 0),
+        timestamps=_bool_param(query, "timestamps"),
+        previous=_bool_param(query, "previous"),
+        since_ns=since_ns,
+        limit_bytes=_int_param(query, "limitBytes", 1),
+        stream=stream,
+    )
 
 
 def selected(line: Line, opts: LogOptions) -> bool:
@@ -88,11 +94,11 @@ def tail_lines(lines: Iterable[Line], opts: LogOptions) -> list[Line]:
     """The lines a request selects, the last `tailLines` of them when asked."""
     chosen = [ln for ln in lines if selected(ln, opts)]
     if opts.tail_lines is not None:
-        chosen = chosen[len(chosen) - opts.tail_lines:] if opts.tail_lines else []
+        chosen = chosen[len(chosen) - opts.tail_lines :] if opts.tail_lines else []
     return chosen
 
 
 def render_all(lines: Iterable[Line], opts: LogOptions) -> bytes:
     """The whole (non-follow) answer: filter, tail, render, cut at limitBytes."""
     out = b"".join(render(ln, opts.timestamps) for ln in tail_lines(lines, opts))
-    return out[:opts.limit_bytes] if opts.limit_bytes is not None else out
+    return out[: opts.limit_bytes] if opts.limit_bytes is not None else out

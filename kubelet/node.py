@@ -31,11 +31,14 @@ LEASE_DURATION = 40
 
 
 class NodeClient(Protocol):
-    async def get(self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None) -> Any: ...
+    async def get(
+        self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None
+    ) -> Any: ...
     async def create(self, r: Any, obj: dict[str, Any], namespace: str | None = None, **kw: Any) -> Any: ...
     async def update(self, r: Any, obj: dict[str, Any], namespace: str | None = None, **kw: Any) -> Any: ...
-    async def patch(self, r: Any, name: str, body: Any, content_type: str = ..., namespace: str | None = None,
-                    **kw: Any) -> Any: ...
+    async def patch(
+        self, r: Any, name: str, body: Any, content_type: str = ..., namespace: str | None = None, **kw: Any
+    ) -> Any: ...
     def watch(self, r: Any, namespace: str | None = None, **kw: Any) -> AsyncIterator[dict[str, Any]]: ...
 
 
@@ -66,35 +69,76 @@ def read_machine() -> MachineInfo:
         if line.startswith("PRETTY_NAME="):
             os_image = line.split("=", 1)[1].strip('"')
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    return MachineInfo(os.cpu_count() or 1, mem_kib * 1024, read("/etc/machine-id", "kubelite"),
-                       read("/proc/sys/kernel/random/boot_id"), platform.release(), os_image, arch)
+    return MachineInfo(
+        os.cpu_count() or 1,
+        mem_kib * 1024,
+        read("/etc/machine-id", "kubelite"),
+        read("/proc/sys/kernel/random/boot_id"),
+        platform.release(),
+        os_image,
+        arch,
+    )
 
 
-def node_conditions(now: str, ready: bool = True, since: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def node_conditions(
+    now: str, ready: bool = True, since: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """The four conditions the kubelet reports; `since` keeps transition times of unchanged ones."""
     since = since or {}
     specs = [
         ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
         ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
         ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        ("Ready", "True" if ready else "False", "KubeletReady" if ready else "KubeletNotReady",
-         "kubelet is posting ready status" if ready else "runtime is not ready"),
+        (
+            "Ready",
+            "True" if ready else "False",
+            "KubeletReady" if ready else "KubeletNotReady",
+            "kubelet is posting ready status" if ready else "runtime is not ready",
+        ),
     ]
-    return [{"type": t, "status": s, "reason": r, "message": m, "lastHeartbeatTime": now,
-             "lastTransitionTime": since.get(f"{t}={s}", now)} for t, s, r, m in specs]
+    return [
+        {
+            "type": t,
+            "status": s,
+            "reason": r,
+            "message": m,
+            "lastHeartbeatTime": now,
+            "lastTransitionTime": since.get(f"{t}={s}", now),
+        }
+        for t, s, r, m in specs
+    ]
 
 
-def node_object(name: str, node_ip: str, machine: MachineInfo, runtime_version: str, kubelet_port: int,
-                labels: dict[str, str] | None = None, now: str | None = None) -> dict[str, Any]:
+def node_object(
+    name: str,
+    node_ip: str,
+    machine: MachineInfo,
+    runtime_version: str,
+    kubelet_port: int,
+    labels: dict[str, str] | None = None,
+    now: str | None = None,
+) -> dict[str, Any]:
     now = now or jsonutil.now_str()
-    capacity = {"cpu": str(machine.cpus), "memory": f"{machine.memory_bytes // 1024}Ki", "pods": "110",
-                "ephemeral-storage": "100Gi"}
+    capacity = {
+        "cpu": str(machine.cpus),
+        "memory": f"{machine.memory_bytes // 1024}Ki",
+        "pods": "110",
+        "ephemeral-storage": "100Gi",
+    }
     return {
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": name, "labels": {
-            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": machine.arch,
-            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": machine.arch, **(labels or {})}},
+        "metadata": {
+            "name": name,
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": machine.arch,
+                "beta.kubernetes.io/os": "linux",
+                "beta.kubernetes.io/arch": machine.arch,
+                **(labels or {}),
+            },
+        },
         "spec": {},
         "status": {
             "capacity": capacity,
@@ -103,27 +147,44 @@ def node_object(name: str, node_ip: str, machine: MachineInfo, runtime_version: 
             "addresses": [{"type": "InternalIP", "address": node_ip}, {"type": "Hostname", "address": name}],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet_port}},
             "nodeInfo": {
-                "machineID": machine.machine_id, "systemUUID": machine.machine_id, "bootID": machine.boot_id,
-                "kernelVersion": machine.kernel, "osImage": machine.os_image,
-                "containerRuntimeVersion": runtime_version, "kubeletVersion": KUBELET_VERSION,
-                "kubeProxyVersion": KUBELET_VERSION, "operatingSystem": "linux", "architecture": machine.arch,
+                "machineID": machine.machine_id,
+                "systemUUID": machine.machine_id,
+                "bootID": machine.boot_id,
+                "kernelVersion": machine.kernel,
+                "osImage": machine.os_image,
+                "containerRuntimeVersion": runtime_version,
+                "kubeletVersion": KUBELET_VERSION,
+                "kubeProxyVersion": KUBELET_VERSION,
+                "operatingSystem": "linux",
+                "architecture": machine.arch,
             },
         },
     }
 
 
 def lease_object(name: str, now_micro: str, holder: str | None = None) -> dict[str, Any]:
-    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-            "metadata": {"name": name, "namespace": LEASE_NAMESPACE},
-            "spec": {"holderIdentity": holder or name, "leaseDurationSeconds": LEASE_DURATION,
-                     "renewTime": now_micro}}
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": name, "namespace": LEASE_NAMESPACE},
+        "spec": {
+            "holderIdentity": holder or name,
+            "leaseDurationSeconds": LEASE_DURATION,
+            "renewTime": now_micro,
+        },
+    }
 
 
 class NodeAgent:
     """Registers the Node, then keeps its Lease and status fresh until cancelled."""
 
-    def __init__(self, client: NodeClient, node: dict[str, Any], lease_renew: float = 10.0,
-                 status_interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        client: NodeClient,
+        node: dict[str, Any],
+        lease_renew: float = 10.0,
+        status_interval: float = 60.0,
+    ) -> None:
         self.client = client
         self.node = node
         self.name = node["metadata"]["name"]

@@ -54,12 +54,16 @@ class PodObjects:
 class ObjectSource:
     """GETs through the kubelet's client, remembered for `ttl` seconds across the node's pods."""
 
-    def __init__(self, client: ApiClient, ttl: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, client: ApiClient, ttl: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.client = client
         self.ttl = ttl
         self.clock = clock
         self._cache: dict[tuple[str, str, str], tuple[float, Obj | None]] = {}
-        self._tokens: dict[tuple[str, str, int], tuple[float, str]] = {}  # (pod uid, aud, ttl) -> (renew at, token)
+        self._tokens: dict[
+            tuple[str, str, int], tuple[float, str]
+        ] = {}  # (pod uid, aud, ttl) -> (renew at, token)
 
     async def fetch(self, pod: Obj) -> PodObjects:
         namespace = (pod.get("metadata") or {}).get("namespace") or "default"
@@ -67,7 +71,9 @@ class ObjectSource:
         for resource, names in references(pod).items():
             for name in sorted(names):
                 out.found[(resource, name)] = await self._get(resource, namespace, name)
-        for (resource, _), claim in list(out.found.items()):  # a bound claim's volume (kubelet's getPVCExtractPV)
+        for (resource, _), claim in list(
+            out.found.items()
+        ):  # a bound claim's volume (kubelet's getPVCExtractPV)
             volume = (claim or {}).get("spec", {}).get("volumeName") if resource == CLAIMS else None
             if volume:
                 out.found[(VOLUMES, volume)] = await self._get(VOLUMES, "", str(volume))
@@ -83,14 +89,29 @@ class ObjectSource:
         held = self._tokens.get(key)
         if held is not None and now < held[0]:
             return held[1]
-        body: Obj = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {
-            "expirationSeconds": ttl,
-            "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": meta.get("name"), "uid": meta.get("uid")}}}
+        body: Obj = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {
+                "expirationSeconds": ttl,
+                "boundObjectRef": {
+                    "kind": "Pod",
+                    "apiVersion": "v1",
+                    "name": meta.get("name"),
+                    "uid": meta.get("uid"),
+                },
+            },
+        }
         if audience:
             body["spec"]["audiences"] = [audience]
         try:
-            answer = await self.client.create("serviceaccounts", body, meta.get("namespace") or "default",
-                                              subresource="token", name=spec.get("serviceAccountName") or "default")
+            answer = await self.client.create(
+                "serviceaccounts",
+                body,
+                meta.get("namespace") or "default",
+                subresource="token",
+                name=spec.get("serviceAccountName") or "default",
+            )
         except ApiError as e:
             if e.code in (403, 404):  # no such account (yet): the volume waits, as kubelet's does
                 return None

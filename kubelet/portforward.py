@@ -81,8 +81,10 @@ def dial_error(netns_path: str, port: int, e: OSError) -> OSError:
     """A failed dial worded as the container runtime words it (Go's net.Dial error inside)."""
     why = os.strerror(e.errno).lower() if e.errno else str(e)
     where = f" inside namespace {netns_path}" if netns_path else ""
-    return OSError(e.errno, f"failed to connect to localhost:{port}{where}, IPv4: dial tcp 127.0.0.1:{port}: "
-                            f"connect: {why}")
+    return OSError(
+        e.errno,
+        f"failed to connect to localhost:{port}{where}, IPv4: dial tcp 127.0.0.1:{port}: connect: {why}",
+    )
 
 
 async def dial_pod(netns_path: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -108,11 +110,16 @@ async def close_writer(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
 
 
-async def splice(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbox: asyncio.Queue[bytes | None],
-                 down: Callable[[bytes], Awaitable[None]]) -> None:
+async def splice(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    inbox: asyncio.Queue[bytes | None],
+    down: Callable[[bytes], Awaitable[None]],
+) -> None:
     """Copy the pod's bytes to the client through `down` until the pod closes its side, while a
     task copies the client's (`inbox`, None at its end) to the pod: the client's end half-closes
     the pod socket, as kube's forwarder does. Both protocols (WebSocket channels, SPDY streams)."""
+
     async def up() -> None:
         while (chunk := await inbox.get()) is not None:
             writer.write(chunk)
@@ -130,8 +137,11 @@ async def splice(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inb
 
 
 # --- v4.channel.k8s.io ---------------------------------------------------------------------
-async def serve_channels(receive: Receive, send: Send, ports: list[int], dial: Dial, pod: str, uid: str) -> None:
+async def serve_channels(
+    receive: Receive, send: Send, ports: list[int], dial: Dial, pod: str, uid: str
+) -> None:
     """One connection per port over an accepted WebSocket, until every pod side has closed."""
+
     async def ws_send(channel: int, data: bytes) -> None:
         await send({"type": "websocket.send", "bytes": bytes((channel,)) + data})
 
@@ -173,5 +183,15 @@ async def serve_channels(receive: Receive, send: Send, ports: list[int], dial: D
         await asyncio.gather(reading, return_exceptions=True)
 
 
-__all__ = ["PROTOCOLS", "SPDY_TUNNEL", "V4", "Dial", "PortForwardError", "choose_protocol", "dial_pod",
-           "forward_error", "parse_ports", "serve_channels"]
+__all__ = [
+    "PROTOCOLS",
+    "SPDY_TUNNEL",
+    "V4",
+    "Dial",
+    "PortForwardError",
+    "choose_protocol",
+    "dial_pod",
+    "forward_error",
+    "parse_ports",
+    "serve_channels",
+]

@@ -14,7 +14,9 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-ExecFn = Callable[[str, list[str], float], Awaitable[tuple[int, bytes]]]  # (id, cmd, timeout) -> (code, output)
+ExecFn = Callable[
+    [str, list[str], float], Awaitable[tuple[int, bytes]]
+]  # (id, cmd, timeout) -> (code, output)
 
 
 def resolve_port(port: Any, container: dict[str, Any]) -> int:
@@ -33,18 +35,23 @@ def _insecure() -> ssl.SSLContext:
     return ctx
 
 
-async def http_request(host: str, port: int, path: str, scheme: str, headers: list[dict[str, Any]],
-                       user_agent: str) -> int:
+async def http_request(
+    host: str, port: int, path: str, scheme: str, headers: list[dict[str, Any]], user_agent: str
+) -> int:
     """One `GET`; the status code, or OSError/ValueError when no HTTP answer came."""
-    reader, writer = await asyncio.open_connection(host, port, ssl=_insecure() if scheme.upper() == "HTTPS" else None)
+    reader, writer = await asyncio.open_connection(
+        host, port, ssl=_insecure() if scheme.upper() == "HTTPS" else None
+    )
     try:
         path = path if path.startswith("/") else "/" + path
         names = {str(h.get("name", "")).lower() for h in headers}
         extra = "".join(f"{h['name']}: {h.get('value', '')}\r\n" for h in headers if h.get("name"))
         agent = "" if "user-agent" in names else f"User-Agent: {user_agent}\r\n"
         accept = "" if "accept" in names else "Accept: */*\r\n"
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{agent}{accept}{extra}"
-                     "Connection: close\r\n\r\n".encode())
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{agent}{accept}{extra}"
+            "Connection: close\r\n\r\n".encode()
+        )
         await writer.drain()
         parts = (await reader.readline()).split()
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
@@ -62,8 +69,9 @@ def _dial_error(host: str, port: int, e: BaseException) -> str:
     return f"dial tcp {host}:{port}: {e.strerror if isinstance(e, OSError) and e.strerror else e}"
 
 
-async def run_probe(probe: dict[str, Any], container: dict[str, Any], container_id: str, pod_ip: str,
-                    exec_fn: ExecFn) -> tuple[bool, str]:
+async def run_probe(
+    probe: dict[str, Any], container: dict[str, Any], container_id: str, pod_ip: str, exec_fn: ExecFn
+) -> tuple[bool, str]:
     timeout = float(probe.get("timeoutSeconds", 1))
     host = pod_ip or "127.0.0.1"
     if "exec" in probe:
@@ -77,14 +85,27 @@ async def run_probe(probe: dict[str, Any], container: dict[str, Any], container_
         return code == 0, output.decode(errors="replace")
     if "httpGet" in probe:
         h = probe["httpGet"]
-        host, port, scheme = h.get("host") or host, resolve_port(h["port"], container), h.get("scheme") or "HTTP"
+        host, port, scheme = (
+            h.get("host") or host,
+            resolve_port(h["port"], container),
+            h.get("scheme") or "HTTP",
+        )
         url = f"{scheme.lower()}://{host}:{port}{h.get('path') or '/'}"
         try:
             async with asyncio.timeout(timeout):
-                status = await http_request(host, port, h.get("path") or "/", scheme,
-                                            list(h.get("httpHeaders") or []), "kube-probe/1.30")
+                status = await http_request(
+                    host,
+                    port,
+                    h.get("path") or "/",
+                    scheme,
+                    list(h.get("httpHeaders") or []),
+                    "kube-probe/1.30",
+                )
         except TimeoutError:
-            return False, f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
+            return (
+                False,
+                f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
+            )
         except (OSError, ValueError) as e:
             return False, f'Get "{url}": {_dial_error(host, port, e)}'
         return (True, "") if 200 <= status < 400 else (False, f"HTTP probe failed with statuscode: {status}")

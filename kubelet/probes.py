@@ -22,6 +22,7 @@ from kubelet.probecheck import ExecFn, run_probe
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class Verdicts:
     started: bool = False
@@ -31,8 +32,12 @@ class Verdicts:
 
 
 class ProbeManager:
-    def __init__(self, exec_fn: ExecFn, on_change: Callable[[str], None],
-                 on_failure: Callable[[str, str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        exec_fn: ExecFn,
+        on_change: Callable[[str], None],
+        on_failure: Callable[[str, str, str], None] | None = None,
+    ) -> None:
         self._exec = exec_fn
         self._on_change = on_change
         self._on_failure = on_failure  # (pod uid, "Liveness" | "Readiness" | "Startup", output): an event
@@ -44,14 +49,16 @@ class ProbeManager:
         v = self._by_container.get(container_id)
         if v is not None:
             return v
-        v = Verdicts(started="startupProbe" not in container,
-                     ready="readinessProbe" not in container)
+        v = Verdicts(started="startupProbe" not in container, ready="readinessProbe" not in container)
         self._by_container[container_id] = v
         self._owner[container_id] = uid
         for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
             if kind in container:
-                v.tasks.append(asyncio.create_task(
-                    self._run(kind, uid, container, container_id, pod_ip, v), name=f"probe:{kind}"))
+                v.tasks.append(
+                    asyncio.create_task(
+                        self._run(kind, uid, container, container_id, pod_ip, v), name=f"probe:{kind}"
+                    )
+                )
         return v
 
     def verdicts(self, container_id: str) -> Verdicts | None:
@@ -71,12 +78,14 @@ class ProbeManager:
     def live_ids(self, uid: str) -> set[str]:
         return {cid for cid, owner in self._owner.items() if owner == uid}
 
-    async def probe_once(self, probe: dict[str, Any], container: dict[str, Any], container_id: str,
-                         pod_ip: str) -> bool:
+    async def probe_once(
+        self, probe: dict[str, Any], container: dict[str, Any], container_id: str, pod_ip: str
+    ) -> bool:
         return (await run_probe(probe, container, container_id, pod_ip, self._exec))[0]
 
-    async def _run(self, kind: str, uid: str, container: dict[str, Any], container_id: str, pod_ip: str,
-                   v: Verdicts) -> None:
+    async def _run(
+        self, kind: str, uid: str, container: dict[str, Any], container_id: str, pod_ip: str, v: Verdicts
+    ) -> None:
         probe = container[kind]
         period = float(probe.get("periodSeconds", 10))
         success_needed = int(probe.get("successThreshold", 1))
@@ -89,7 +98,7 @@ class ProbeManager:
                 continue
             ok, output = await run_probe(probe, container, container_id, pod_ip, self._exec)
             if not ok and self._on_failure is not None:
-                self._on_failure(uid, kind[:-len("Probe")].capitalize(), output)
+                self._on_failure(uid, kind[: -len("Probe")].capitalize(), output)
             successes, failures = (successes + 1, 0) if ok else (0, failures + 1)
             changed = False
             if kind == "startupProbe":

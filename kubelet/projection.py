@@ -36,21 +36,33 @@ class VolumeError(Exception):
 
 
 def _raw_values(resource: str, obj: dict[str, Any]) -> dict[str, bytes]:
-    out = {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()} if resource == SECRETS else {
-        k: str(v).encode() for k, v in (obj.get("data") or {}).items()}
+    out = (
+        {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
+        if resource == SECRETS
+        else {k: str(v).encode() for k, v in (obj.get("data") or {}).items()}
+    )
     if resource == CONFIGMAPS:
         for k, v in (obj.get("binaryData") or {}).items():
             out.setdefault(k, base64.b64decode(v))
     return out
 
 
-def _object_files(objects: PodObjects, resource: str, name: str, items: list[dict[str, Any]] | None,
-                  optional: bool, mode: int, volume: str) -> Files:
+def _object_files(
+    objects: PodObjects,
+    resource: str,
+    name: str,
+    items: list[dict[str, Any]] | None,
+    optional: bool,
+    mode: int,
+    volume: str,
+) -> Files:
     obj = objects.get(resource, name)
     if obj is None:
         if optional:
             return {}
-        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume}" : {KIND_WORD[resource]} "{name}" not found')
+        raise VolumeError(
+            f'MountVolume.SetUp failed for volume "{volume}" : {KIND_WORD[resource]} "{name}" not found'
+        )
     values = _raw_values(resource, obj)
     if not items:
         return {k: (v, mode) for k, v in values.items()}
@@ -60,13 +72,17 @@ def _object_files(objects: PodObjects, resource: str, name: str, items: list[dic
         if key not in values:
             if optional:
                 continue
-            raise VolumeError(f'MountVolume.SetUp failed for volume "{volume}" : {KIND_WORD[resource]} '
-                              f"references non-existent config key: {key}")
+            raise VolumeError(
+                f'MountVolume.SetUp failed for volume "{volume}" : {KIND_WORD[resource]} '
+                f"references non-existent config key: {key}"
+            )
         files[item["path"]] = (values[key], int(item.get("mode") or mode))
     return files
 
 
-def _downward_files(pod: dict[str, Any], items: list[dict[str, Any]], mode: int, pod_ip: str, host_ip: str) -> Files:
+def _downward_files(
+    pod: dict[str, Any], items: list[dict[str, Any]], mode: int, pod_ip: str, host_ip: str
+) -> Files:
     files: Files = {}
     meta = pod.get("metadata") or {}
     for item in items:
@@ -94,48 +110,84 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def volume_files(pod: dict[str, Any], vol: dict[str, Any], objects: PodObjects, pod_ip: str = "",
-                 host_ip: str = "") -> Files:
+def volume_files(
+    pod: dict[str, Any], vol: dict[str, Any], objects: PodObjects, pod_ip: str = "", host_ip: str = ""
+) -> Files:
     """The files of one configMap/secret/downwardAPI/projected volume (pure)."""
     name = vol["name"]
     if "configMap" in vol:
         src = vol["configMap"] or {}
-        return _object_files(objects, CONFIGMAPS, src.get("name") or "", src.get("items"), bool(src.get("optional")),
-                             int(src.get("defaultMode", DEFAULT_MODE)), name)
+        return _object_files(
+            objects,
+            CONFIGMAPS,
+            src.get("name") or "",
+            src.get("items"),
+            bool(src.get("optional")),
+            int(src.get("defaultMode", DEFAULT_MODE)),
+            name,
+        )
     if "secret" in vol:
         src = vol["secret"] or {}
-        return _object_files(objects, SECRETS, src.get("secretName") or "", src.get("items"),
-                             bool(src.get("optional")), int(src.get("defaultMode", DEFAULT_MODE)), name)
+        return _object_files(
+            objects,
+            SECRETS,
+            src.get("secretName") or "",
+            src.get("items"),
+            bool(src.get("optional")),
+            int(src.get("defaultMode", DEFAULT_MODE)),
+            name,
+        )
     if "downwardAPI" in vol:
         src = vol["downwardAPI"] or {}
-        return _downward_files(pod, src.get("items") or [], int(src.get("defaultMode", DEFAULT_MODE)), pod_ip, host_ip)
+        return _downward_files(
+            pod, src.get("items") or [], int(src.get("defaultMode", DEFAULT_MODE)), pod_ip, host_ip
+        )
     src = vol.get("projected") or {}
     mode = int(src.get("defaultMode", DEFAULT_MODE))
     files: Files = {}
     for source in src.get("sources") or []:
         if "configMap" in source:
             s = source["configMap"] or {}
-            files.update(_object_files(objects, CONFIGMAPS, s.get("name") or "", s.get("items"),
-                                       bool(s.get("optional")), mode, name))
+            files.update(
+                _object_files(
+                    objects,
+                    CONFIGMAPS,
+                    s.get("name") or "",
+                    s.get("items"),
+                    bool(s.get("optional")),
+                    mode,
+                    name,
+                )
+            )
         elif "secret" in source:
             s = source["secret"] or {}
-            files.update(_object_files(objects, SECRETS, s.get("name") or "", s.get("items"),
-                                       bool(s.get("optional")), mode, name))
+            files.update(
+                _object_files(
+                    objects, SECRETS, s.get("name") or "", s.get("items"), bool(s.get("optional")), mode, name
+                )
+            )
         elif "downwardAPI" in source:
-            files.update(_downward_files(pod, (source["downwardAPI"] or {}).get("items") or [], mode, pod_ip,
-                                         host_ip))
+            files.update(
+                _downward_files(pod, (source["downwardAPI"] or {}).get("items") or [], mode, pod_ip, host_ip)
+            )
         elif "serviceAccountToken" in source:
             s = source["serviceAccountToken"] or {}
-            token = objects.tokens.get((str(s.get("audience") or ""), int(s.get("expirationSeconds") or 3600)))
+            token = objects.tokens.get(
+                (str(s.get("audience") or ""), int(s.get("expirationSeconds") or 3600))
+            )
             if token is None:
                 account = (pod.get("spec") or {}).get("serviceAccountName") or "default"
-                raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : failed to fetch token: '
-                                  f'serviceaccounts "{account}" not found')
+                raise VolumeError(
+                    f'MountVolume.SetUp failed for volume "{name}" : failed to fetch token: '
+                    f'serviceaccounts "{account}" not found'
+                )
             files[s.get("path") or "token"] = (token.encode(), mode)
         else:
             kinds = sorted(source)
-            raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : projected source {kinds} '
-                              "is not supported by this kubelet")
+            raise VolumeError(
+                f'MountVolume.SetUp failed for volume "{name}" : projected source {kinds} '
+                "is not supported by this kubelet"
+            )
     return files
 
 

@@ -94,7 +94,9 @@ def ensure_serving_cert(tls_dir: Path, node_ip: str, node_name: str = "") -> tup
         ips.append(str(ipaddress.ip_address(node_ip)))
     cert = certs.sign(
         certs.builder(subject, subject, key, 365)
-        .add_extension(certs.alt_names(["localhost", *([node_name] if node_name else [])], ips), critical=False)
+        .add_extension(
+            certs.alt_names(["localhost", *([node_name] if node_name else [])], ips), critical=False
+        )
         .add_extension(certs.x509.ExtendedKeyUsage([certs.SERVER_AUTH]), critical=False),
         key,
     )
@@ -117,7 +119,10 @@ def _peer_cert_protocol() -> type:
     class _PeerCertProtocol(HttpToolsProtocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            self.app_state = {**self.app_state, PEER_CN: peer_common_name(transport.get_extra_info("peercert"))}
+            self.app_state = {
+                **self.app_state,
+                PEER_CN: peer_common_name(transport.get_extra_info("peercert")),
+            }
 
     return _PeerCertProtocol
 
@@ -151,7 +156,9 @@ class KubeletApp:
                 if scope["path"] == "/healthz":
                     await _respond(send, 200, b"ok")
                 elif scope["path"] == "/metrics":
-                    await _respond(send, 200, procmetrics.exposition(), b"text/plain; version=0.0.4; charset=utf-8")
+                    await _respond(
+                        send, 200, procmetrics.exposition(), b"text/plain; version=0.0.4; charset=utf-8"
+                    )
                 elif scope["path"] == "/stats/summary" and self.stats is not None:
                     await _respond(send, 200, json.dumps(self.stats.summary()).encode(), b"application/json")
                 elif route is not None and route[0] == "containerLogs" and scope["method"] == "GET":
@@ -194,7 +201,9 @@ class KubeletApp:
         except Exception:
             return False
 
-    async def _logs(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str) -> None:
+    async def _logs(
+        self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str
+    ) -> None:
         query = dict(parse_qsl((scope.get("query_string") or b"").decode("latin-1")))
         try:
             opts = logs.parse_options(query, time.time_ns())
@@ -230,14 +239,17 @@ class KubeletApp:
         if not opts.follow or opts.previous:
             rest, _ = await asyncio.to_thread(cri.read_from, path, offset)  # an unfinished last line
             pending = [*cri.logical_lines([rest] if rest else [], joiner), *joiner.flush()]
-            await body.write(b"".join(logs.render(ln, opts.timestamps) for ln in pending if logs.selected(ln, opts)))
+            await body.write(
+                b"".join(logs.render(ln, opts.timestamps) for ln in pending if logs.selected(ln, opts))
+            )
             return
         async for line in cri.follow_lines(path, offset, lambda: self._running(container_id), joiner):
             if logs.selected(line, opts) and not await body.write(logs.render(line, opts.timestamps)):
                 return
 
-    async def _exec_target(self, scope: dict[str, Any], ns: str, pod: str,
-                           container: str) -> tuple[kexec.ExecOptions, ContainerInfo]:
+    async def _exec_target(
+        self, scope: dict[str, Any], ns: str, pod: str, container: str
+    ) -> tuple[kexec.ExecOptions, ContainerInfo]:
         try:
             opts = kexec.parse_exec_query(parse_qsl((scope.get("query_string") or b"").decode("latin-1")))
         except kexec.ExecOptionError as e:
@@ -247,7 +259,9 @@ class KubeletApp:
             raise HttpError(400, f'container "{container}" in pod "{pod}" is not running')
         return opts, inst
 
-    async def _exec(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str) -> None:
+    async def _exec(
+        self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str
+    ) -> None:
         opts, inst = await self._exec_target(scope, ns, pod, container)
         protocol = kexec.choose_protocol(list(scope.get("subprotocols") or []))
         if protocol is None:
@@ -265,12 +279,16 @@ class KubeletApp:
         await send({"type": "websocket.accept", "subprotocol": protocol})
         await kexec.serve_exec(receive, send, session, opts)
 
-
     async def _netns(self, ns: str, pod: str, uid: str) -> tuple[str, str]:
         """(netns path, pod UID) of the pod's ready sandbox; "" as the path for host network."""
-        found = [s for s in await self.runtime.list_sandboxes()
-                 if s.config.namespace == ns and s.config.name == pod and (not uid or s.config.uid == uid)
-                 and s.state == "ready"]
+        found = [
+            s
+            for s in await self.runtime.list_sandboxes()
+            if s.config.namespace == ns
+            and s.config.name == pod
+            and (not uid or s.config.uid == uid)
+            and s.state == "ready"
+        ]
         if not found:
             raise HttpError(404, f'pod "{pod}" not found')
         sandbox = max(found, key=lambda s: s.created_at)
@@ -278,8 +296,9 @@ class KubeletApp:
             raise HttpError(500, f'pod "{pod}" has no network namespace')
         return sandbox.netns_path, sandbox.config.uid
 
-    async def _port_forward(self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str,
-                            uid: str) -> None:
+    async def _port_forward(
+        self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, uid: str
+    ) -> None:
         protocol = pf.choose_protocol(list(scope.get("subprotocols") or []))
         if protocol is None:
             raise HttpError(400, f"no supported subprotocol: offer one of {', '.join(pf.PROTOCOLS)}")
@@ -314,7 +333,7 @@ class _Body:
 
     async def write(self, data: bytes) -> bool:
         if self.budget is not None:
-            data = data[:self.budget]
+            data = data[: self.budget]
             self.budget -= len(data)
         if data:
             await self.send({"type": "http.response.body", "body": data, "more_body": True})
@@ -349,8 +368,17 @@ def _quiet_server_class() -> type:
 class KubeletServer:
     """Serves `KubeletApp` over TLS on node_ip:port until cancelled."""
 
-    def __init__(self, runtime: Runtime, client_config: Any, node_ip: str, port: int, data_dir: Path,
-                 allowed_cn: str = API_SERVER_CN, node_name: str = "", stats_interval: float = 15.0) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        client_config: Any,
+        node_ip: str,
+        port: int,
+        data_dir: Path,
+        allowed_cn: str = API_SERVER_CN,
+        node_name: str = "",
+        stats_interval: float = 15.0,
+    ) -> None:
         self.runtime = runtime
         self.ca_data: bytes = client_config.ca_data
         self.node_ip = node_ip
@@ -379,10 +407,19 @@ class KubeletServer:
         import uvicorn
 
         ctx = self.ssl_context()
-        return uvicorn.Config(self.app, host=self.node_ip, port=self.port, ssl_context_factory=lambda c, d: ctx,
-                              http=_peer_cert_protocol(), ws=server_protocol_class(),
-                              loop="none", lifespan="off", log_level="warning",
-                              access_log=False, timeout_graceful_shutdown=2)
+        return uvicorn.Config(
+            self.app,
+            host=self.node_ip,
+            port=self.port,
+            ssl_context_factory=lambda c, d: ctx,
+            http=_peer_cert_protocol(),
+            ws=server_protocol_class(),
+            loop="none",
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
 
     async def run(self) -> None:
         server = _quiet_server_class()(self._uvicorn_config())

@@ -35,20 +35,23 @@ _DICTIONARY_WORDS = (
     "etag expect expires from host if-match if-modified-since if-none-match if-range "
     "if-unmodified-since last-modified location max-forwards pragma proxy-authenticate "
     "proxy-authorization range referer retry-after server te trailer transfer-encoding upgrade "
-    "user-agent vary via warning www-authenticate method get status")
+    "user-agent vary via warning www-authenticate method get status"
+)
 
 
 def _dictionary() -> bytes:
     """The SPDY/3 header dictionary: length-prefixed header words, then status lines, dates, types."""
     words = _DICTIONARY_WORDS.split()
     words += ["200 OK", "version", "HTTP/1.1", "url", "public", "set-cookie", "keep-alive", "origin"]
-    tail = ("100101201202205206300302303304305306307402405406407408409410411412413414415416417502504505"
-            "203 Non-Authoritative Information204 No Content301 Moved Permanently400 Bad Request"
-            "401 Unauthorized403 Forbidden404 Not Found500 Internal Server Error501 Not Implemented"
-            "503 Service UnavailableJan Feb Mar Apr May Jun Jul Aug Sept Oct Nov Dec 00:00:00 "
-            "Mon, Tue, Wed, Thu, Fri, Sat, Sun, GMTchunked,text/html,image/png,image/jpg,image/gif,"
-            "application/xml,application/xhtml+xml,text/plain,text/javascript,publicprivatemax-age="
-            "gzip,deflate,sdchcharset=utf-8charset=iso-8859-1,utf-,*,enq=0.")
+    tail = (
+        "100101201202205206300302303304305306307402405406407408409410411412413414415416417502504505"
+        "203 Non-Authoritative Information204 No Content301 Moved Permanently400 Bad Request"
+        "401 Unauthorized403 Forbidden404 Not Found500 Internal Server Error501 Not Implemented"
+        "503 Service UnavailableJan Feb Mar Apr May Jun Jul Aug Sept Oct Nov Dec 00:00:00 "
+        "Mon, Tue, Wed, Thu, Fri, Sat, Sun, GMTchunked,text/html,image/png,image/jpg,image/gif,"
+        "application/xml,application/xhtml+xml,text/plain,text/javascript,publicprivatemax-age="
+        "gzip,deflate,sdchcharset=utf-8charset=iso-8859-1,utf-,*,enq=0."
+    )
     return b"".join(struct.pack(">I", len(w)) + w.encode() for w in words) + tail.encode()
 
 
@@ -91,9 +94,9 @@ def decode_header_block(block: bytes) -> dict[str, list[str]]:
         headers: dict[str, list[str]] = {}
         for _ in range(count):
             (n,), pos = struct.unpack_from(">I", block, pos), pos + 4
-            name, pos = block[pos:pos + n].decode(), pos + n
+            name, pos = block[pos : pos + n].decode(), pos + n
             (n,), pos = struct.unpack_from(">I", block, pos), pos + 4
-            value, pos = block[pos:pos + n].decode(), pos + n
+            value, pos = block[pos : pos + n].decode(), pos + n
             if name != name.lower() or name in headers:
                 raise SpdyError(f"bad header name {name!r}")
             headers[name] = value.split("\x00")
@@ -120,8 +123,8 @@ class Framer:
             length = int.from_bytes(self._buf[5:8], "big")
             if len(self._buf) < 8 + length:
                 break
-            head, payload = bytes(self._buf[:8]), bytes(self._buf[8:8 + length])
-            del self._buf[:8 + length]
+            head, payload = bytes(self._buf[:8]), bytes(self._buf[8 : 8 + length])
+            del self._buf[: 8 + length]
             frames.append(self._parse(head, payload))
         return frames
 
@@ -158,8 +161,12 @@ class Framer:
         return self._deflate.compress(block) + self._deflate.flush(zlib.Z_SYNC_FLUSH)
 
     # --- frames we send ---
-    def syn_reply(self, stream_id: int, headers: dict[str, list[str]] | None = None, fin: bool = False) -> bytes:
-        return _control(SYN_REPLY, FLAG_FIN if fin else 0, struct.pack(">I", stream_id) + self._compress(headers or {}))
+    def syn_reply(
+        self, stream_id: int, headers: dict[str, list[str]] | None = None, fin: bool = False
+    ) -> bytes:
+        return _control(
+            SYN_REPLY, FLAG_FIN if fin else 0, struct.pack(">I", stream_id) + self._compress(headers or {})
+        )
 
     def syn_stream(self, stream_id: int, headers: dict[str, list[str]], fin: bool = False) -> bytes:
         body = struct.pack(">IIBB", stream_id, 0, 0, 0) + self._compress(headers)
@@ -176,9 +183,14 @@ def _control(kind: int, flags: int, body: bytes) -> bytes:
 
 def data_frames(stream_id: int, data: bytes, fin: bool = False) -> list[bytes]:
     """DATA frames carrying `data` (at most MAX_DATA each); the last one has FIN when asked."""
-    chunks = [data[i:i + MAX_DATA] for i in range(0, len(data), MAX_DATA)] or [b""]
-    return [struct.pack(">II", stream_id & 0x7FFFFFFF, ((FLAG_FIN if fin and i == len(chunks) - 1 else 0) << 24)
-                        | len(c)) + c for i, c in enumerate(chunks)]
+    chunks = [data[i : i + MAX_DATA] for i in range(0, len(data), MAX_DATA)] or [b""]
+    return [
+        struct.pack(
+            ">II", stream_id & 0x7FFFFFFF, ((FLAG_FIN if fin and i == len(chunks) - 1 else 0) << 24) | len(c)
+        )
+        + c
+        for i, c in enumerate(chunks)
+    ]
 
 
 def rst_stream(stream_id: int, status: int) -> bytes:

@@ -27,8 +27,14 @@ OUTBOX_HIGH = 64  # frames queued for the client before the pod's side waits (64
 class SpdySession:
     """The server side of kubectl's port-forward SPDY connection, bytes in and bytes out."""
 
-    def __init__(self, write: Callable[[bytes], None], dial: Dial, pod: str, uid: str,
-                 room: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        write: Callable[[bytes], None],
+        dial: Dial,
+        pod: str,
+        uid: str,
+        room: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.write = write  # queues bytes for the peer, in order
         self.room = room  # waits while too much is queued: a pod faster than the client waits for it
         self.dial = dial
@@ -80,8 +86,13 @@ class SpdySession:
             reader, writer = await self.dial(port)
         except (ValueError, OSError) as e:
             why = e if not isinstance(e, ValueError) else f'invalid port "{port_text}"'
-            self._send(error.stream_id, forward_error(int(port_text or 0) if port_text.isdigit() else 0,
-                                                      self.pod, self.uid, why).encode(), fin=True)
+            self._send(
+                error.stream_id,
+                forward_error(
+                    int(port_text or 0) if port_text.isdigit() else 0, self.pod, self.uid, why
+                ).encode(),
+                fin=True,
+            )
             self.inbox.pop(data.stream_id, None)
             self._send(data.stream_id, b"", fin=True)
             return

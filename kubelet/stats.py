@@ -92,7 +92,9 @@ def usage_block(prev: Sample | None, cur: Sample) -> dict[str, Any]:
 class StatsCollector:
     """Samples every running container of `runtime` and the node's root cgroups; keeps two samples."""
 
-    def __init__(self, runtime: Runtime, node_name: str, interval: float = 15.0, root: Path = CGROUP_ROOT) -> None:
+    def __init__(
+        self, runtime: Runtime, node_name: str, interval: float = 15.0, root: Path = CGROUP_ROOT
+    ) -> None:
         self.runtime = runtime
         self.node_name = node_name
         self.interval = interval
@@ -153,19 +155,24 @@ class StatsCollector:
             if not cid or cid not in self._pods:
                 continue
             ns, name, uid = self._pods[cid]
-            pod = pods.setdefault(uid, {"podRef": {"name": name, "namespace": ns, "uid": uid}, "containers": []})
+            pod = pods.setdefault(
+                uid, {"podRef": {"name": name, "namespace": ns, "uid": uid}, "containers": []}
+            )
             block = usage_block(self._prev.get(cid), cur)
-            pod["containers"].append({"name": self._names.get(cid, ""), "startTime": rfc3339(cur.at), **block})
+            pod["containers"].append(
+                {"name": self._names.get(cid, ""), "startTime": rfc3339(cur.at), **block}
+            )
         for pod in pods.values():
             cs = pod["containers"]
             cpu_total = sum(c["cpu"]["usageCoreNanoSeconds"] for c in cs)
             pod["cpu"] = {"time": cs[0]["cpu"]["time"], "usageCoreNanoSeconds": cpu_total}
             if all("usageNanoCores" in c["cpu"] for c in cs):
                 pod["cpu"]["usageNanoCores"] = sum(c["cpu"]["usageNanoCores"] for c in cs)
-            pod["memory"] = {"time": cs[0]["memory"]["time"],
-                             "workingSetBytes": sum(c["memory"]["workingSetBytes"] for c in cs)}
-        return {"node": node, "pods": list(pods.values()),
-                "window": self.window_seconds()}
+            pod["memory"] = {
+                "time": cs[0]["memory"]["time"],
+                "workingSetBytes": sum(c["memory"]["workingSetBytes"] for c in cs),
+            }
+        return {"node": node, "pods": list(pods.values()), "window": self.window_seconds()}
 
     def window_seconds(self) -> float:
         """The distance of the last two node samples (metrics-server's `window`), else the interval."""

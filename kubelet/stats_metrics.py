@@ -20,8 +20,20 @@ from typing import Any
 
 # the kubelet's buckets for pod start: 0.5 s .. 10 min
 _START_BUCKETS = (0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200)
-_OP_BUCKETS = (0.005, 0.0125, 0.03125, 0.078125, 0.1953125, 0.48828125, 1.220703125, 3.0517578125,
-               7.62939453125, 19.073486328125, 47.6837158203125, 119.20928955078125)
+_OP_BUCKETS = (
+    0.005,
+    0.0125,
+    0.03125,
+    0.078125,
+    0.1953125,
+    0.48828125,
+    1.220703125,
+    3.0517578125,
+    7.62939453125,
+    19.073486328125,
+    47.6837158203125,
+    119.20928955078125,
+)
 
 
 @functools.cache
@@ -29,16 +41,27 @@ def _families() -> dict[str, Any]:
     from prometheus_client import Counter, Histogram
 
     return {
-        "ops": Counter("kubelet_runtime_operations", "Cumulative number of runtime operations by operation type.",
-                       ("operation_type",)),
-        "errors": Counter("kubelet_runtime_operations_errors",
-                          "Cumulative number of runtime operation errors by operation type.", ("operation_type",)),
-        "duration": Histogram("kubelet_runtime_operations_duration_seconds",
-                              "Duration in seconds of runtime operations. Broken down by operation type.",
-                              ("operation_type",), buckets=_OP_BUCKETS),
-        "pod_start": Histogram("kubelet_pod_start_duration_seconds",
-                               "Duration in seconds from kubelet seeing a pod for the first time to the pod "
-                               "starting to run", buckets=_START_BUCKETS),
+        "ops": Counter(
+            "kubelet_runtime_operations",
+            "Cumulative number of runtime operations by operation type.",
+            ("operation_type",),
+        ),
+        "errors": Counter(
+            "kubelet_runtime_operations_errors",
+            "Cumulative number of runtime operation errors by operation type.",
+            ("operation_type",),
+        ),
+        "duration": Histogram(
+            "kubelet_runtime_operations_duration_seconds",
+            "Duration in seconds of runtime operations. Broken down by operation type.",
+            ("operation_type",),
+            buckets=_OP_BUCKETS,
+        ),
+        "pod_start": Histogram(
+            "kubelet_pod_start_duration_seconds",
+            "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run",
+            buckets=_START_BUCKETS,
+        ),
     }
 
 
@@ -54,7 +77,11 @@ class InstrumentedRuntime:
         if name.startswith("_") or not inspect.iscoroutinefunction(attr):
             return attr
         fam = _families()
-        ops, errors, duration = fam["ops"].labels(name), fam["errors"].labels(name), fam["duration"].labels(name)
+        ops, errors, duration = (
+            fam["ops"].labels(name),
+            fam["errors"].labels(name),
+            fam["duration"].labels(name),
+        )
 
         @functools.wraps(attr)
         async def counted(*args: Any, **kw: Any) -> Any:

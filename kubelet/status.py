@@ -31,8 +31,12 @@ class Terminated:
     message: str = ""
 
     def to_wire(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"exitCode": self.exit_code, "reason": self.reason,
-                             "startedAt": self.started_at or None, "finishedAt": self.finished_at or None}
+        d: dict[str, Any] = {
+            "exitCode": self.exit_code,
+            "reason": self.reason,
+            "startedAt": self.started_at or None,
+            "finishedAt": self.finished_at or None,
+        }
         if self.message:
             d["message"] = self.message
         if self.container_id:
@@ -83,12 +87,20 @@ class ContainerView:
         return d
 
 
-def pod_phase(restart_policy: str, views: Sequence[ContainerView], init_views: Sequence[ContainerView] = (),
-              init_spec_count: int = 0) -> PodPhase:
+def pod_phase(
+    restart_policy: str,
+    views: Sequence[ContainerView],
+    init_views: Sequence[ContainerView] = (),
+    init_spec_count: int = 0,
+) -> PodPhase:
     """Pending | Running | Succeeded | Failed, by the kubelet's getPhase rules."""
     if init_spec_count:
-        done = [v for v in init_views if v.state == "terminated" and v.terminated and v.terminated.exit_code == 0]
-        failed = any(v.state == "terminated" and v.terminated and v.terminated.exit_code != 0 for v in init_views)
+        done = [
+            v for v in init_views if v.state == "terminated" and v.terminated and v.terminated.exit_code == 0
+        ]
+        failed = any(
+            v.state == "terminated" and v.terminated and v.terminated.exit_code != 0 for v in init_views
+        )
         if failed and restart_policy == "Never":
             return "Failed"
         if len(done) < init_spec_count:
@@ -118,8 +130,9 @@ def pod_phase(restart_policy: str, views: Sequence[ContainerView], init_views: S
     return "Running"  # OnFailure: the failed ones will be restarted
 
 
-def _condition(ctype: str, ok: bool, now: str, old: Mapping[str, Condition], reason: str = "",
-               message: str = "") -> Condition:
+def _condition(
+    ctype: str, ok: bool, now: str, old: Mapping[str, Condition], reason: str = "", message: str = ""
+) -> Condition:
     status: ConditionStatus = "True" if ok else "False"
     prev = old.get(ctype)
     since = prev.get("lastTransitionTime") if prev and prev.get("status") == status else now
@@ -131,8 +144,15 @@ def _condition(ctype: str, ok: bool, now: str, old: Mapping[str, Condition], rea
     return c
 
 
-def build_status(pod: Pod | dict[str, Any], views: Sequence[ContainerView], init_views: Sequence[ContainerView],
-                 pod_ip: str, host_ip: str, start_time: str, now: str) -> PodStatus:
+def build_status(
+    pod: Pod | dict[str, Any],
+    views: Sequence[ContainerView],
+    init_views: Sequence[ContainerView],
+    pod_ip: str,
+    host_ip: str,
+    start_time: str,
+    now: str,
+) -> PodStatus:
     """The whole `status` for this pod from what was observed."""
     spec: PodSpec = pod.get("spec") or {}
     old_status: PodStatus = pod.get("status") or {}
@@ -141,19 +161,39 @@ def build_status(pod: Pod | dict[str, Any], views: Sequence[ContainerView], init
     phase = pod_phase(spec.get("restartPolicy", "Always"), views, init_views, init_count)
     terminal = phase in ("Succeeded", "Failed")
 
-    initialized = all(v.state == "terminated" and v.terminated and v.terminated.exit_code == 0 for v in init_views) \
+    initialized = (
+        all(v.state == "terminated" and v.terminated and v.terminated.exit_code == 0 for v in init_views)
         and len(init_views) == init_count
+    )
     unready = [v.name for v in views if not v.ready]
     containers_ready = bool(views) and not unready and not terminal
     not_ready_msg = f"containers with unready status: [{' '.join(unready)}]" if unready else ""
     pending_init = [v.name for v in init_views if not (v.terminated and v.terminated.exit_code == 0)]
     conditions = [
-        _condition("Initialized", initialized, now, old, "ContainersNotInitialized",
-                   f"containers with incomplete status: [{' '.join(pending_init)}]"),
-        _condition("Ready", containers_ready, now, old,
-                   "PodCompleted" if terminal else "ContainersNotReady", "" if terminal else not_ready_msg),
-        _condition("ContainersReady", containers_ready, now, old,
-                   "PodCompleted" if terminal else "ContainersNotReady", "" if terminal else not_ready_msg),
+        _condition(
+            "Initialized",
+            initialized,
+            now,
+            old,
+            "ContainersNotInitialized",
+            f"containers with incomplete status: [{' '.join(pending_init)}]",
+        ),
+        _condition(
+            "Ready",
+            containers_ready,
+            now,
+            old,
+            "PodCompleted" if terminal else "ContainersNotReady",
+            "" if terminal else not_ready_msg,
+        ),
+        _condition(
+            "ContainersReady",
+            containers_ready,
+            now,
+            old,
+            "PodCompleted" if terminal else "ContainersNotReady",
+            "" if terminal else not_ready_msg,
+        ),
         _condition("PodScheduled", True, now, old),
     ]
     status: PodStatus = {

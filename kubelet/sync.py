@@ -49,8 +49,16 @@ from runtime.interface import ContainerInfo, Runtime, SandboxConfig, SandboxInfo
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CONTAINER_NAME", "POD_NAME", "POD_NAMESPACE", "POD_UID", "RESTART_COUNT", "PodSyncer", "SyncContext",
-           "newest_by_name"]
+__all__ = [
+    "CONTAINER_NAME",
+    "POD_NAME",
+    "POD_NAMESPACE",
+    "POD_UID",
+    "RESTART_COUNT",
+    "PodSyncer",
+    "SyncContext",
+    "newest_by_name",
+]
 
 RESYNC = 10.0  # periodic re-sync of a healthy pod
 
@@ -69,9 +77,16 @@ class SyncContext:
 
 
 class PodSyncer:
-    def __init__(self, runtime: Runtime, client: ApiClient, ctx: SyncContext, probes: ProbeManager,
-                 backoff: Backoff | None = None, clock: Callable[[], float] = time.time,
-                 recorder: EventRecorder | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        client: ApiClient,
+        ctx: SyncContext,
+        probes: ProbeManager,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.time,
+        recorder: EventRecorder | None = None,
+    ) -> None:
         self.runtime = runtime
         self.recorder = recorder
         self.client = client
@@ -126,27 +141,37 @@ class PodSyncer:
 
     async def _pull_secrets(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
         """The pod's imagePullSecrets that exist; the missing ones are a warning, as in kubelet."""
-        names = [r.get("name") for r in (pod.get("spec") or {}).get("imagePullSecrets") or [] if isinstance(r, dict)]
+        names = [
+            r.get("name")
+            for r in (pod.get("spec") or {}).get("imagePullSecrets") or []
+            if isinstance(r, dict)
+        ]
         if not names:
             return []
         objects = await self.objects.fetch(pod)
         found = [s for n in names if (s := objects.get("secrets", str(n))) is not None]
         if len(found) < len(names):
-            self._event(pod, WARNING, "FailedToRetrieveImagePullSecret",
-                        "Unable to retrieve some image pull secrets (" + ", ".join(
-                            str(n) for n in names if objects.get("secrets", str(n)) is None) +
-                        "); attempting to pull the image may not succeed.")
+            self._event(
+                pod,
+                WARNING,
+                "FailedToRetrieveImagePullSecret",
+                "Unable to retrieve some image pull secrets ("
+                + ", ".join(str(n) for n in names if objects.get("secrets", str(n)) is None)
+                + "); attempting to pull the image may not succeed.",
+            )
         return found
 
-    async def _refresh_volumes(self, pod: dict[str, Any], sandbox: SandboxInfo,
-                               containers: list[ContainerInfo]) -> None:
+    async def _refresh_volumes(
+        self, pod: dict[str, Any], sandbox: SandboxInfo, containers: list[ContainerInfo]
+    ) -> None:
         """Write the pod's configMap/secret/downwardAPI/projected files as their objects are now (an
         update swaps them atomically). A volume that cannot be made keeps a new pod ContainerCreating;
         running containers keep the files they have, as kubelet does."""
         try:
             objects = await self.objects.fetch(pod)
-            await asyncio.to_thread(volumes.setup_volumes, pod, self.ctx.data_dir, objects, sandbox.ip or "",
-                                    self.ctx.host_ip)
+            await asyncio.to_thread(
+                volumes.setup_volumes, pod, self.ctx.data_dir, objects, sandbox.ip or "", self.ctx.host_ip
+            )
         except VolumeError as e:
             self._event(pod, WARNING, "FailedMount", str(e))
             if not any(c.state == "running" for c in containers):
@@ -162,23 +187,36 @@ class PodSyncer:
         meta, spec = pod["metadata"], pod.get("spec") or {}
         specs = {c["name"]: c for c in spec.get("containers") or []}
         for c in stale:  # containers of a vanished sandbox cannot rejoin a new one
-            await self._remove_container(c, self._grace(pod), specs.get(c.labels.get(CONTAINER_NAME, "")), pod)
+            await self._remove_container(
+                c, self._grace(pod), specs.get(c.labels.get(CONTAINER_NAME, "")), pod
+            )
         cfg = SandboxConfig(
-            name=meta["name"], namespace=meta.get("namespace", "default"), uid=meta["uid"],
+            name=meta["name"],
+            namespace=meta.get("namespace", "default"),
+            uid=meta["uid"],
             hostname=spec.get("hostname") or meta["name"][:63],
-            labels={POD_UID: meta["uid"], POD_NAME: meta["name"], POD_NAMESPACE: meta.get("namespace", "default")},
-            host_network=bool(spec.get("hostNetwork")), cgroup_parent=f"/kubepods/pod{meta['uid']}",
+            labels={
+                POD_UID: meta["uid"],
+                POD_NAME: meta["name"],
+                POD_NAMESPACE: meta.get("namespace", "default"),
+            },
+            host_network=bool(spec.get("hostNetwork")),
+            cgroup_parent=f"/kubepods/pod{meta['uid']}",
             dns_servers=list(self.ctx.dns_servers),
-            dns_searches=[f"{meta.get('namespace', 'default')}.svc.cluster.local", "svc.cluster.local",
-                          "cluster.local"],
+            dns_searches=[
+                f"{meta.get('namespace', 'default')}.svc.cluster.local",
+                "svc.cluster.local",
+                "cluster.local",
+            ],
         )
         try:
             return await self.runtime.run_sandbox(cfg)
         except Exception as e:
             raise _PodNotReady(f"sandbox: {e}", 2.0, "ContainerCreating") from e
 
-    async def _sync_containers(self, pod: dict[str, Any], sandbox: SandboxInfo,
-                               containers: list[ContainerInfo]) -> float:
+    async def _sync_containers(
+        self, pod: dict[str, Any], sandbox: SandboxInfo, containers: list[ContainerInfo]
+    ) -> float:
         spec = pod.get("spec") or {}
         uid = pod["metadata"]["uid"]
         policy = spec.get("restartPolicy", "Always")
@@ -200,8 +238,12 @@ class PodSyncer:
             newest = inst[-1] if inst else None
             key = f"{uid}/{c['name']}"
             verdicts = self.probes.verdicts(newest.id) if newest else None
-            action = container_action(instance(newest), policy, self.backoff.remaining(key, now),
-                                      bool(verdicts and verdicts.live_failed))
+            action = container_action(
+                instance(newest),
+                policy,
+                self.backoff.remaining(key, now),
+                bool(verdicts and verdicts.live_failed),
+            )
             await self._act(pod, sandbox, c, newest, action, key, now)
             if action is Action.WAIT:
                 next_sync = min(next_sync, self.backoff.remaining(key, now))
@@ -212,26 +254,58 @@ class PodSyncer:
                     await self._remove_container(old, 0)
         return next_sync
 
-    async def _act(self, pod: dict[str, Any], sandbox: SandboxInfo, c: dict[str, Any],
-                   newest: ContainerInfo | None, action: Action, key: str, now: float) -> None:
+    async def _act(
+        self,
+        pod: dict[str, Any],
+        sandbox: SandboxInfo,
+        c: dict[str, Any],
+        newest: ContainerInfo | None,
+        action: Action,
+        key: str,
+        now: float,
+    ) -> None:
         uid = pod["metadata"]["uid"]
         if action is Action.KILL:
             assert newest is not None
             verdicts = self.probes.verdicts(newest.id)
             kind = "liveness" if verdicts is None or verdicts.started else "startup"  # which probe failed
             probe_grace = (c.get(f"{kind}Probe") or {}).get("terminationGracePeriodSeconds")
-            grace = probe_grace if probe_grace is not None else (pod.get("spec") or {}).get(
-                "terminationGracePeriodSeconds", 30)
-            await kill_container(self.runtime, pod, c, newest.id, float(grace), sandbox.ip, self._event,
-                                 f"Container {c['name']} failed {kind} probe, will be restarted")
+            grace = (
+                probe_grace
+                if probe_grace is not None
+                else (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+            )
+            await kill_container(
+                self.runtime,
+                pod,
+                c,
+                newest.id,
+                float(grace),
+                sandbox.ip,
+                self._event,
+                f"Container {c['name']} failed {kind} probe, will be restarted",
+            )
             self.probes.forget({newest.id})
             return
         if action is Action.WAIT:
             delay = self.backoff.current_delay(key)
-            self._waiting[(uid, c["name"])] = ("CrashLoopBackOff", crash_loop_message(
-                delay, c["name"], pod["metadata"]["name"], pod["metadata"].get("namespace", "default"), uid))
-            self._event(pod, WARNING, "BackOff", f"Back-off restarting failed container {c['name']} in pod "
-                        f"{pod['metadata']['name']}_{pod['metadata'].get('namespace', 'default')}({uid})")
+            self._waiting[(uid, c["name"])] = (
+                "CrashLoopBackOff",
+                crash_loop_message(
+                    delay,
+                    c["name"],
+                    pod["metadata"]["name"],
+                    pod["metadata"].get("namespace", "default"),
+                    uid,
+                ),
+            )
+            self._event(
+                pod,
+                WARNING,
+                "BackOff",
+                f"Back-off restarting failed container {c['name']} in pod "
+                f"{pod['metadata']['name']}_{pod['metadata'].get('namespace', 'default')}({uid})",
+            )
             return
         if action is Action.RESTART and newest is not None:
             ran_for = max(0.0, (newest.finished_at or now) - (newest.started_at or now))
@@ -241,7 +315,9 @@ class PodSyncer:
             restarts = (restart_count(newest) + 1) if newest is not None else 0
             await self._start(pod, sandbox, c, restarts)
 
-    async def _start(self, pod: dict[str, Any], sandbox: SandboxInfo, c: dict[str, Any], restarts: int) -> None:
+    async def _start(
+        self, pod: dict[str, Any], sandbox: SandboxInfo, c: dict[str, Any], restarts: int
+    ) -> None:
         uid, name = pod["metadata"]["uid"], c["name"]
         pull_key = f"{uid}/{name}/pull"
         now = self.clock()
@@ -256,14 +332,20 @@ class PodSyncer:
             if e.reason == "ErrImagePull":  # a missing image under Never is not retried faster or slower
                 self.backoff.failed(pull_key, now)
             self._waiting[(uid, name)] = (e.reason, str(e))
-            raise _PodNotReady(f"pull {c['image']}: {e}", self.backoff.remaining(pull_key, now) or RESYNC) from e
+            raise _PodNotReady(
+                f"pull {c['image']}: {e}", self.backoff.remaining(pull_key, now) or RESYNC
+            ) from e
         self.backoff.forget(pull_key)
         try:
             objects = await self.objects.fetch(pod)
-            cfg = container_config(pod, c, sandbox, restarts, self.ctx.data_dir, self.ctx.host_ip, self.ctx.services,
-                                   objects)
-            cfg.mounts += PodDNS(self.ctx.dns_servers, self.ctx.cluster_domain, self.ctx.resolv_conf).etc_mounts(
-                pod, sandbox.ip, self.ctx.data_dir)  # the pod's resolv.conf and hosts, over the sandbox's
+            cfg = container_config(
+                pod, c, sandbox, restarts, self.ctx.data_dir, self.ctx.host_ip, self.ctx.services, objects
+            )
+            cfg.mounts += PodDNS(
+                self.ctx.dns_servers, self.ctx.cluster_domain, self.ctx.resolv_conf
+            ).etc_mounts(
+                pod, sandbox.ip, self.ctx.data_dir
+            )  # the pod's resolv.conf and hosts, over the sandbox's
             cid = await self.runtime.create_container(sandbox.id, cfg)
             self._event(pod, NORMAL, "Created", f"Created container {name}")
             await self.runtime.start_container(cid)
@@ -285,17 +367,20 @@ class PodSyncer:
         if hook:
             await self._post_start(pod, c, cid, sandbox.ip, hook)
 
-    async def _post_start(self, pod: dict[str, Any], c: dict[str, Any], cid: str, pod_ip: str,
-                          hook: dict[str, Any]) -> None:
+    async def _post_start(
+        self, pod: dict[str, Any], c: dict[str, Any], cid: str, pod_ip: str, hook: dict[str, Any]
+    ) -> None:
         """Runs before the container is first reported (the status is written after this sync), so it
         is not Running until the hook is done. A failure kills it; its restart policy decides the rest.
         A deletion of the pod cuts the hook short: the deletion's sync kills the container."""
         done, failure = await self._deleting.unless_deleted(
-            pod["metadata"]["uid"], run_handler(self.runtime, hook, pod, c, cid, pod_ip))
+            pod["metadata"]["uid"], run_handler(self.runtime, hook, pod, c, cid, pod_ip)
+        )
         if done and failure:
             self._event(pod, WARNING, "FailedPostStartHook", failure)
-            await kill_container(self.runtime, pod, c, cid, self._grace(pod), pod_ip, self._event,
-                                 "FailedPostStartHook")
+            await kill_container(
+                self.runtime, pod, c, cid, self._grace(pod), pod_ip, self._event, "FailedPostStartHook"
+            )
             self.probes.forget({cid})
 
     def pod_deleting(self, uid: str) -> None:
@@ -304,35 +389,54 @@ class PodSyncer:
         self._deleting.seen(uid)
 
     # --- status ------------------------------------------------------------------------
-    def views(self, pod: dict[str, Any], containers: list[ContainerInfo], specs: list[dict[str, Any]],
-              sandbox: SandboxInfo | None) -> list[ContainerView]:
+    def views(
+        self,
+        pod: dict[str, Any],
+        containers: list[ContainerInfo],
+        specs: list[dict[str, Any]],
+        sandbox: SandboxInfo | None,
+    ) -> list[ContainerView]:
         uid, ip = pod["metadata"]["uid"], sandbox.ip if sandbox else ""
-        return container_views(uid, containers, specs, self._waiting,
-                               lambda c, cid: self.probes.ensure(uid, c, cid, ip))
+        return container_views(
+            uid, containers, specs, self._waiting, lambda c, cid: self.probes.ensure(uid, c, cid, ip)
+        )
 
-    async def _report(self, pod: dict[str, Any], sandbox: SandboxInfo | None,
-                      containers: list[ContainerInfo]) -> None:
+    async def _report(
+        self, pod: dict[str, Any], sandbox: SandboxInfo | None, containers: list[ContainerInfo]
+    ) -> None:
         meta, spec = pod["metadata"], pod.get("spec") or {}
         uid = meta["uid"]
         views = self.views(pod, containers, list(spec.get("containers") or []), sandbox)
         init_views = self.views(pod, containers, list(spec.get("initContainers") or []), sandbox)
         old = pod.get("status") or {}
         start = old.get("startTime") or (iso(sandbox.created_at) if sandbox else jsonutil.now_str())
-        status = build_status(pod, views, init_views, sandbox.ip if sandbox else "", self.ctx.host_ip, start,
-                              jsonutil.now_str())
+        status = build_status(
+            pod, views, init_views, sandbox.ip if sandbox else "", self.ctx.host_ip, start, jsonutil.now_str()
+        )
         if self._last_status.get(uid) == status:
             return
         try:
-            await self.client.patch("pods", meta["name"], {"status": status}, namespace=meta.get("namespace"),
-                                    subresource="status")
+            await self.client.patch(
+                "pods",
+                meta["name"],
+                {"status": status},
+                namespace=meta.get("namespace"),
+                subresource="status",
+            )
             self._last_status[uid] = status
         except ApiError as e:
             if e.code != 404:
                 raise
 
     # --- teardown ----------------------------------------------------------------------
-    async def _remove_container(self, c: ContainerInfo, grace: float, spec: dict[str, Any] | None = None,
-                                pod: dict[str, Any] | None = None, pod_ip: str = "") -> None:
+    async def _remove_container(
+        self,
+        c: ContainerInfo,
+        grace: float,
+        spec: dict[str, Any] | None = None,
+        pod: dict[str, Any] | None = None,
+        pod_ip: str = "",
+    ) -> None:
         if c.state == "running":
             await kill_container(self.runtime, pod, spec, c.id, grace, pod_ip, self._event)
         await self.runtime.remove_container(c.id)
@@ -345,8 +449,12 @@ class PodSyncer:
         containers = await self.runtime.list_containers({POD_UID: uid})
         sandboxes = [s for s in await self.runtime.list_sandboxes() if s.config.uid == uid]
         pod_ip = next((s.ip for s in sandboxes if s.state == "ready"), "")
-        await asyncio.gather(*(self._remove_container(c, grace, specs.get(c.labels.get(CONTAINER_NAME, "")), pod,
-                                                      pod_ip) for c in containers))
+        await asyncio.gather(
+            *(
+                self._remove_container(c, grace, specs.get(c.labels.get(CONTAINER_NAME, "")), pod, pod_ip)
+                for c in containers
+            )
+        )
         for s in sandboxes:
             await self.runtime.stop_sandbox(s.id)
             await self.runtime.remove_sandbox(s.id)
@@ -361,8 +469,13 @@ class PodSyncer:
     async def _confirm_deleted(self, pod: dict[str, Any]) -> None:
         meta = pod["metadata"]
         try:
-            await self.client.delete("pods", meta["name"], meta.get("namespace"), grace_period_seconds=0,
-                                     preconditions={"uid": meta["uid"]})
+            await self.client.delete(
+                "pods",
+                meta["name"],
+                meta.get("namespace"),
+                grace_period_seconds=0,
+                preconditions={"uid": meta["uid"]},
+            )
         except ApiError as e:
             if e.code not in (404, 409):
                 raise
@@ -373,4 +486,3 @@ class _PodNotReady(Exception):
         super().__init__(message)
         self.retry = retry
         self.reason = reason
-

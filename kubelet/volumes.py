@@ -37,8 +37,13 @@ def _is_mounted(path: Path) -> bool:
     return os.path.ismount(path)
 
 
-def setup_volumes(pod: dict[str, Any], data_dir: Path, objects: PodObjects | None = None, pod_ip: str = "",
-                  host_ip: str = "") -> dict[str, Path]:
+def setup_volumes(
+    pod: dict[str, Any],
+    data_dir: Path,
+    objects: PodObjects | None = None,
+    pod_ip: str = "",
+    host_ip: str = "",
+) -> dict[str, Path]:
     """Create (idempotently) every volume of the pod; returns name -> host path."""
     uid = pod["metadata"]["uid"]
     objects = objects or PodObjects(pod["metadata"].get("namespace") or "default")
@@ -83,8 +88,10 @@ def claim_path(pod: dict[str, Any], vol: dict[str, Any], objects: PodObjects) ->
     ns = pod["metadata"].get("namespace") or "default"
 
     def fail(why: str) -> VolumeError:
-        return VolumeError(f"Unable to attach or mount volumes: unmounted volumes=[{name}], unattached "
-                           f"volumes=[{name}]: error processing PVC {ns}/{claim_name}: {why}")
+        return VolumeError(
+            f"Unable to attach or mount volumes: unmounted volumes=[{name}], unattached "
+            f"volumes=[{name}]: error processing PVC {ns}/{claim_name}: {why}"
+        )
 
     claim = objects.get(CLAIMS, claim_name)
     if claim is None:
@@ -96,23 +103,41 @@ def claim_path(pod: dict[str, Any], vol: dict[str, Any], objects: PodObjects) ->
         raise fail("PVC is not bound")
     pv = objects.get(VOLUMES, str(volume_name))
     if pv is None:
-        raise fail(f'failed to fetch PV {volume_name} from API server: persistentvolumes "{volume_name}" not found')
+        raise fail(
+            f'failed to fetch PV {volume_name} from API server: persistentvolumes "{volume_name}" not found'
+        )
     spec = pv.get("spec") or {}
     if spec.get("hostPath"):
         return _host_path(spec["hostPath"])
     if spec.get("local"):
         path = Path(str(spec["local"].get("path") or ""))
         if not path.exists():
-            raise VolumeError(f'MountVolume.NewMounter initialization failed for volume "{volume_name}" : path '
-                              f'"{path}" does not exist')
+            raise VolumeError(
+                f'MountVolume.NewMounter initialization failed for volume "{volume_name}" : path '
+                f'"{path}" does not exist'
+            )
         return path
-    kinds = [k for k in spec if k not in ("capacity", "accessModes", "claimRef", "persistentVolumeReclaimPolicy",
-                                          "storageClassName", "mountOptions", "volumeMode", "nodeAffinity")]
+    kinds = [
+        k
+        for k in spec
+        if k
+        not in (
+            "capacity",
+            "accessModes",
+            "claimRef",
+            "persistentVolumeReclaimPolicy",
+            "storageClassName",
+            "mountOptions",
+            "volumeMode",
+            "nodeAffinity",
+        )
+    ]
     raise VolumeError(f"volume {name}: persistent volume {volume_name} of unsupported type {kinds}")
 
 
-def container_mounts(container: dict[str, Any], volumes: dict[str, Path],
-                     read_only: frozenset[str] = frozenset()) -> list[Mount]:
+def container_mounts(
+    container: dict[str, Any], volumes: dict[str, Path], read_only: frozenset[str] = frozenset()
+) -> list[Mount]:
     """The container's volumeMounts; volumes named in `read_only` (written ones) are always read-only."""
     mounts = []
     for vm in container.get("volumeMounts") or []:
@@ -121,12 +146,19 @@ def container_mounts(container: dict[str, Any], volumes: dict[str, Path],
             raise VolumeError(f"volumeMount {vm['name']} refers to no volume of the pod")
         if vm.get("subPath"):
             host = host / vm["subPath"]
-            if host.exists():  # a key of a written volume: the file itself (kubelet's subPath does not follow updates)
+            if (
+                host.exists()
+            ):  # a key of a written volume: the file itself (kubelet's subPath does not follow updates)
                 host = host.resolve()
             else:
                 host.mkdir(parents=True, exist_ok=True)
-        mounts.append(Mount(container_path=vm["mountPath"], host_path=str(host),
-                            read_only=bool(vm.get("readOnly")) or vm["name"] in read_only))
+        mounts.append(
+            Mount(
+                container_path=vm["mountPath"],
+                host_path=str(host),
+                read_only=bool(vm.get("readOnly")) or vm["name"] in read_only,
+            )
+        )
     return mounts
 
 
@@ -143,5 +175,8 @@ def teardown_volumes(data_dir: Path, uid: str) -> None:
 
 def written_volumes(pod: dict[str, Any]) -> frozenset[str]:
     """Names of the pod's volumes whose files the kubelet writes (mounted read-only)."""
-    return frozenset(v["name"] for v in (pod.get("spec") or {}).get("volumes") or []
-                     if any(kind in v for kind in WRITTEN_KINDS))
+    return frozenset(
+        v["name"]
+        for v in (pod.get("spec") or {}).get("volumes") or []
+        if any(kind in v for kind in WRITTEN_KINDS)
+    )

@@ -34,34 +34,61 @@ log = logging.getLogger("kubelite.agent")
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="kubelite agent", description=__doc__.splitlines()[0])
-    p.add_argument("--server", required=True, action="append",
-                   help="an API server URL, e.g. https://10.0.0.1:6443; repeat (or comma-separate) for several "
-                        "servers of one cluster: the agent moves to the next when its server is unreachable")
+    p.add_argument(
+        "--server",
+        required=True,
+        action="append",
+        help="an API server URL, e.g. https://10.0.0.1:6443; repeat (or comma-separate) for several "
+        "servers of one cluster: the agent moves to the next when its server is unreachable",
+    )
     p.add_argument("--token", help="the node token (the server's DATA_DIR/node-token)")
     p.add_argument("--token-file", help="read the node token from this file")
     p.add_argument("--node-name", default=socket.gethostname().lower())
-    p.add_argument("--node-ip", default="", help="the node's address (default: the one that reaches the server)")
+    p.add_argument(
+        "--node-ip", default="", help="the node's address (default: the one that reaches the server)"
+    )
     p.add_argument("--data-dir", default="/var/lib/kubelite/agent")
-    p.add_argument("--image-root", default="/var/lib/kubelite/runtime",
-                   help="the image store shared with `kubelite runtime` (base images live there)")
+    p.add_argument(
+        "--image-root",
+        default="/var/lib/kubelite/runtime",
+        help="the image store shared with `kubelite runtime` (base images live there)",
+    )
     p.add_argument("--bridge", default="kl0")
     p.add_argument("--kubelet-port", type=int, default=10250)
     p.add_argument("--hollow", action="store_true", help="fake runtime: no containers (scale tests)")
     p.add_argument("--hollow-nodes", type=int, default=1, help="with --hollow: run N nodes named NAME-0..N-1")
     p.add_argument("--backoff-initial", type=float, default=10.0, help="CrashLoopBackOff first delay (s)")
-    p.add_argument("--stats-interval", type=float, default=float(os.environ.get("KUBELITE_STATS_INTERVAL", "15")),
-                   help="seconds between samples of container CPU and memory (metrics.k8s.io's resolution)")
+    p.add_argument(
+        "--stats-interval",
+        type=float,
+        default=float(os.environ.get("KUBELITE_STATS_INTERVAL", "15")),
+        help="seconds between samples of container CPU and memory (metrics.k8s.io's resolution)",
+    )
     p.add_argument("--backoff-max", type=float, default=300.0)
     p.add_argument("--lease-renew", type=float, default=10.0)
-    p.add_argument("--cluster-dns", default="10.96.0.10",
-                   help="the nameserver pods get (the kube-dns Service IP); '' gives them the node's resolvers")
+    p.add_argument(
+        "--cluster-dns",
+        default="10.96.0.10",
+        help="the nameserver pods get (the kube-dns Service IP); '' gives them the node's resolvers",
+    )
     p.add_argument("--cluster-domain", default="cluster.local")
-    p.add_argument("--resolv-conf", default="/etc/resolv.conf",
-                   help="the node's resolvers: for dnsPolicy Default and for names outside the cluster")
-    p.add_argument("--serve-dns", action=argparse.BooleanOptionalAction, default=True,
-                   help="run a cluster DNS server on the node address, port 53 (backs the kube-dns Service)")
-    p.add_argument("--serve-ingress", action=argparse.BooleanOptionalAction, default=True,
-                   help="serve Ingresses of the kubelite class with nginx on the node's ports 80 and 443")
+    p.add_argument(
+        "--resolv-conf",
+        default="/etc/resolv.conf",
+        help="the node's resolvers: for dnsPolicy Default and for names outside the cluster",
+    )
+    p.add_argument(
+        "--serve-dns",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run a cluster DNS server on the node address, port 53 (backs the kube-dns Service)",
+    )
+    p.add_argument(
+        "--serve-ingress",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve Ingresses of the kubelite class with nginx on the node's ports 80 and 443",
+    )
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -105,7 +132,9 @@ async def learn_servers(client: Any, every: float = 60.0) -> None:
         await asyncio.sleep(every)
 
 
-async def join_when_reachable(servers: list[str], token: str, name: str, timeout: float = 60.0) -> ClientConfig:
+async def join_when_reachable(
+    servers: list[str], token: str, name: str, timeout: float = 60.0
+) -> ClientConfig:
     """Join through the first server that answers, waiting for servers that are still starting
     (connection refused) up to `timeout`; the others become the client's fallbacks."""
     import dataclasses
@@ -119,7 +148,8 @@ async def join_when_reachable(servers: list[str], token: str, name: str, timeout
                 cfg = await asyncio.to_thread(join_config, server, token, name)
             except JoinError as e:
                 if "cannot reach" not in str(e) or (
-                        i == len(servers) - 1 and asyncio.get_running_loop().time() > deadline):
+                    i == len(servers) - 1 and asyncio.get_running_loop().time() > deadline
+                ):
                     raise
                 continue
             return dataclasses.replace(cfg, fallback_servers=tuple(s for s in servers if s != server))
@@ -139,8 +169,14 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
     client = AsyncClient(cfg)
     machine = read_machine()
     runtime_version = "fake://0.1" if hollow else "runc://1.1"
-    node = node_object(name, node_ip, machine, runtime_version, args.kubelet_port,
-                       {"kubelite.io/hollow": "true"} if hollow else None)
+    node = node_object(
+        name,
+        node_ip,
+        machine,
+        runtime_version,
+        args.kubelet_port,
+        {"kubelite.io/hollow": "true"} if hollow else None,
+    )
     # where the local-path provisioner puts this node's volumes (controller.localpath.DIR_ANNOTATION)
     node["metadata"]["annotations"] = {"kubelite.io/local-path-dir": str(data_dir.resolve() / "storage")}
     agent = NodeAgent(client, node, lease_renew=args.lease_renew)
@@ -160,17 +196,25 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
 
         pod_cidr = await agent.wait_pod_cidr(60.0)
         if not pod_cidr:
-            raise SystemExit(f"kubelite agent: node {name} got no podCIDR from the controller manager in 60 s")
+            raise SystemExit(
+                f"kubelite agent: node {name} got no podCIDR from the controller manager in 60 s"
+            )
         (data_dir / "pod-cidr").write_text(pod_cidr)
-        network = BridgeNetwork(NetworkConfig(state_dir=data_dir / "network", bridge=args.bridge, subnet=pod_cidr))
+        network = BridgeNetwork(
+            NetworkConfig(state_dir=data_dir / "network", bridge=args.bridge, subnet=pod_cidr)
+        )
         network.enable_ip_forward()
         from kubelet.stats_metrics import InstrumentedRuntime
 
-        runtime = InstrumentedRuntime(RealRuntime(data_dir / "runtime", network=network,
-                                                  image_root=Path(args.image_root)))
+        runtime = InstrumentedRuntime(
+            RealRuntime(data_dir / "runtime", network=network, image_root=Path(args.image_root))
+        )
         proxier = Proxier(informers)
         routes = RouteManager(informers, network, name)
-        tasks += [asyncio.create_task(proxier.run(), name="proxy"), asyncio.create_task(routes.run(), name="routes")]
+        tasks += [
+            asyncio.create_task(proxier.run(), name="proxy"),
+            asyncio.create_task(routes.run(), name="routes"),
+        ]
         cleanups += [proxier.stop, routes.remove_all]
         if args.serve_ingress:
             from kubelet.ingress.controller import IngressController
@@ -181,20 +225,39 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
         if args.serve_dns:
             from kubelet.dns.nodedns import NodeDns
 
-            node_dns = NodeDns(client, informers, name, node_ip, zone=args.cluster_domain,
-                               resolv_conf=args.resolv_conf)
+            node_dns = NodeDns(
+                client, informers, name, node_ip, zone=args.cluster_domain, resolv_conf=args.resolv_conf
+            )
             tasks.append(asyncio.create_task(node_dns.run(), name="dns"))
         with contextlib.suppress(ImportError):
             from kubelet.server import KubeletServer
 
-            server = KubeletServer(runtime, cfg, node_ip, args.kubelet_port, data_dir, node_name=name,
-                                   stats_interval=args.stats_interval)
+            server = KubeletServer(
+                runtime,
+                cfg,
+                node_ip,
+                args.kubelet_port,
+                data_dir,
+                node_name=name,
+                stats_interval=args.stats_interval,
+            )
             tasks.append(asyncio.create_task(server.run(), name="kubelet-server"))
-    kubelet = Kubelet(client, runtime, agent, KubeletOptions(
-        node_name=name, node_ip=node_ip, data_dir=data_dir, backoff_initial=args.backoff_initial,
-        dns_servers=[args.cluster_dns] if args.cluster_dns else [], cluster_domain=args.cluster_domain,
-        resolv_conf=args.resolv_conf,
-        backoff_max=args.backoff_max), informers)
+    kubelet = Kubelet(
+        client,
+        runtime,
+        agent,
+        KubeletOptions(
+            node_name=name,
+            node_ip=node_ip,
+            data_dir=data_dir,
+            backoff_initial=args.backoff_initial,
+            dns_servers=[args.cluster_dns] if args.cluster_dns else [],
+            cluster_domain=args.cluster_domain,
+            resolv_conf=args.resolv_conf,
+            backoff_max=args.backoff_max,
+        ),
+        informers,
+    )
     try:
         tasks.append(asyncio.create_task(kubelet.run(), name="kubelet"))
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -211,8 +274,11 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
 
 
 async def run(args: argparse.Namespace, token: str) -> None:
-    names = [f"{args.node_name}-{i}" for i in range(args.hollow_nodes)] \
-        if args.hollow and args.hollow_nodes > 1 else [args.node_name]
+    names = (
+        [f"{args.node_name}-{i}" for i in range(args.hollow_nodes)]
+        if args.hollow and args.hollow_nodes > 1
+        else [args.node_name]
+    )
     main = asyncio.gather(*(run_node(args, n, token, args.hollow) for n in names))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -223,7 +289,9 @@ async def run(args: argparse.Namespace, token: str) -> None:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from kubelet.join import JoinError
 
     token = args.token or (Path(args.token_file).read_text().strip() if args.token_file else "")

@@ -28,9 +28,18 @@ DEFAULT_DATA_DIR = "/var/lib/kubelite/cluster"
 
 
 def _options(args: argparse.Namespace) -> ClusterOptions:
-    return ClusterOptions(Path(args.data_dir).resolve(), args.nodes, args.port, args.node_monitor_grace_period,
-                          args.pod_eviction_timeout, args.image_root, args.backoff_initial, args.lease_renew,
-                          args.servers, args.datastore)
+    return ClusterOptions(
+        Path(args.data_dir).resolve(),
+        args.nodes,
+        args.port,
+        args.node_monitor_grace_period,
+        args.pod_eviction_timeout,
+        args.image_root,
+        args.backoff_initial,
+        args.lease_renew,
+        args.servers,
+        args.datastore,
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -55,11 +64,17 @@ def _state(data_dir: Path) -> dict[str, Any] | None:
 def usage_text(opts: ClusterOptions) -> str:
     kc = opts.kubeconfig
     names = ", ".join(f"node-{i}" for i in range(opts.nodes))
-    apis = "an API server" if opts.servers == 1 else f"{opts.servers} API servers ({', '.join(opts.server_urls())})"
-    return (f"kubelite is up: {apis} and {opts.nodes} node(s) ({names}), each node in its own network "
-            f"namespace.\n\n  export KUBECONFIG={kc}\n  kubectl get nodes -o wide\n"
-            f"  kubectl apply -f manifests/web-rc.yaml\n  kubectl get pods -o wide -w\n\n"
-            f"Logs: {opts.data_dir / 'logs'}/   Stop: kubelite down --data-dir {opts.data_dir}")
+    apis = (
+        "an API server"
+        if opts.servers == 1
+        else f"{opts.servers} API servers ({', '.join(opts.server_urls())})"
+    )
+    return (
+        f"kubelite is up: {apis} and {opts.nodes} node(s) ({names}), each node in its own network "
+        f"namespace.\n\n  export KUBECONFIG={kc}\n  kubectl get nodes -o wide\n"
+        f"  kubectl apply -f manifests/web-rc.yaml\n  kubectl get pods -o wide -w\n\n"
+        f"Logs: {opts.data_dir / 'logs'}/   Stop: kubelite down --data-dir {opts.data_dir}"
+    )
 
 
 def wait_ready(opts: ClusterOptions, proc: subprocess.Popen[bytes] | None, timeout: float) -> str | None:
@@ -82,13 +97,20 @@ def wait_ready(opts: ClusterOptions, proc: subprocess.Popen[bytes] | None, timeo
             return f"the supervisor exited with {proc.returncode}"
         try:
             nodes = client.list("nodes")
-            ready = [n for n in nodes["items"] if any(
-                c.get("type") == "Ready" and c.get("status") == "True" for c in n["status"].get("conditions") or [])]
+            ready = [
+                n
+                for n in nodes["items"]
+                if any(
+                    c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in n["status"].get("conditions") or []
+                )
+            ]
             if len(ready) >= opts.nodes:
                 return None
             # wait for the next change to any node (or 2 s, to notice a dead supervisor)
-            for _ in client.watch("nodes", resource_version=nodes["metadata"]["resourceVersion"],
-                                  timeout_seconds=2):
+            for _ in client.watch(
+                "nodes", resource_version=nodes["metadata"]["resourceVersion"], timeout_seconds=2
+            ):
                 break
         except (ApiError, ConnectionFailed, OSError):
             time.sleep(0.2)
@@ -99,19 +121,28 @@ def up(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="kubelite up", description="start a server and N agents")
     p.add_argument("--nodes", type=int, default=1)
     p.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
-    p.add_argument("--port", type=int, default=6443, help="the first server's port (the others: the next ones)")
+    p.add_argument(
+        "--port", type=int, default=6443, help="the first server's port (the others: the next ones)"
+    )
     p.add_argument("--servers", type=int, default=1, help="API servers on one datastore (needs --datastore)")
-    p.add_argument("--datastore", default="",
-                   help="postgres (the machine's PostgreSQL), etcd (a local member) or a datastore URL; "
-                        "default: SQLite in the server's directory")
+    p.add_argument(
+        "--datastore",
+        default="",
+        help="postgres (the machine's PostgreSQL), etcd (a local member) or a datastore URL; "
+        "default: SQLite in the server's directory",
+    )
     p.add_argument("--foreground", action="store_true", help="stay attached and log to the terminal")
     p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the nodes to be Ready")
     p.add_argument("--node-monitor-grace-period", default="40s")
     p.add_argument("--pod-eviction-timeout", default="5m")
     p.add_argument("--image-root", default="/var/lib/kubelite/runtime")
     p.add_argument("--backoff-initial", type=float, default=10.0)
-    p.add_argument("--lease-renew", type=float, default=10.0,
-                   help="seconds between node Lease renewals (keep it well under the grace period)")
+    p.add_argument(
+        "--lease-renew",
+        type=float,
+        default=10.0,
+        help="seconds between node Lease renewals (keep it well under the grace period)",
+    )
     args = p.parse_args(argv)
     if args.servers < 1 or (args.servers > 1 and not args.datastore):
         p.error("--servers N > 1 needs a shared --datastore (postgres, etcd or a URL)")
@@ -130,8 +161,13 @@ def up(argv: list[str]) -> int:
         return 0
     (opts.data_dir / "logs").mkdir(parents=True, exist_ok=True)
     with open(opts.data_dir / "logs" / "supervisor.log", "ab") as out:
-        proc = subprocess.Popen([*kubelite_cmd(), "up", "--foreground", *argv], stdout=out, stderr=out,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [*kubelite_cmd(), "up", "--foreground", *argv],
+            stdout=out,
+            stderr=out,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     why = wait_ready(opts, proc, args.timeout)
     if why is not None:
         print(f"kubelite up: {why}; see {opts.data_dir / 'logs'}/", file=sys.stderr)
@@ -177,8 +213,9 @@ def down(argv: list[str]) -> int:
 
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)  # its server and agents (same session)
-    opts = ClusterOptions(data_dir, int(state.get("nodes", 0)), image_root=state.get("image_root",
-                                                                                      "/var/lib/kubelite/runtime"))
+    opts = ClusterOptions(
+        data_dir, int(state.get("nodes", 0)), image_root=state.get("image_root", "/var/lib/kubelite/runtime")
+    )
     asyncio.run(teardown_nodes(opts, opts.nodes))
     teardown_host_network(opts)
     (data_dir / "cluster.json").unlink(missing_ok=True)

@@ -35,16 +35,27 @@ def _bool(text: str) -> bool:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kubeconfig", help="kubeconfig to reach the API server (default: $KUBECONFIG, ~/.kube/config)")
-    p.add_argument("--leader-elect", type=_bool, nargs="?", const=True, default=True,
-                   help="campaign for a Lease so only one copy acts (default true)")
+    p.add_argument(
+        "--kubeconfig", help="kubeconfig to reach the API server (default: $KUBECONFIG, ~/.kube/config)"
+    )
+    p.add_argument(
+        "--leader-elect",
+        type=_bool,
+        nargs="?",
+        const=True,
+        default=True,
+        help="campaign for a Lease so only one copy acts (default true)",
+    )
     p.add_argument("--leader-elect-lease-duration", type=_duration, default=15.0)
     p.add_argument("--leader-elect-renew-deadline", type=_duration, default=10.0)
     p.add_argument("--leader-elect-retry-period", type=_duration, default=2.0)
     p.add_argument("--identity", help="holder identity in the Lease (default: host_pid_random)")
     p.add_argument("-v", "--verbose", action="store_true")
-    p.add_argument("--metrics-bind-address", default="",
-                   help="HOST:PORT serving /metrics in plain HTTP (workqueue_*, scheduler_*); off when empty")
+    p.add_argument(
+        "--metrics-bind-address",
+        default="",
+        help="HOST:PORT serving /metrics in plain HTTP (workqueue_*, scheduler_*); off when empty",
+    )
 
 
 def _serve_metrics(address: str) -> None:
@@ -82,8 +93,11 @@ def _run(main: Coroutine[Any, Any, None]) -> int:
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def controller_manager(argv: list[str]) -> int:
@@ -95,8 +109,12 @@ def controller_manager(argv: list[str]) -> int:
     p.add_argument("--cluster-cidr", default="10.244.0.0/16")
     p.add_argument("--node-cidr-mask-size", type=int, default=24)
     p.add_argument("--allocate-node-cidrs", type=_bool, nargs="?", const=True, default=True)
-    p.add_argument("--pod-gc-quarantine", type=_duration, default=40.0,
-                   help="how long a pod's node must be missing before the pod is force-deleted")
+    p.add_argument(
+        "--pod-gc-quarantine",
+        type=_duration,
+        default=40.0,
+        help="how long a pod's node must be missing before the pod is force-deleted",
+    )
     p.add_argument("--concurrent-syncs", type=int, default=4)
     args = p.parse_args(argv)
     _logging(args.verbose)
@@ -104,12 +122,19 @@ def controller_manager(argv: list[str]) -> int:
     from controller.options import ControllerOptions
 
     opts = ControllerOptions(
-        node_monitor_grace_period=args.node_monitor_grace_period, pod_eviction_timeout=args.pod_eviction_timeout,
-        node_monitor_period=args.node_monitor_period, cluster_cidr=args.cluster_cidr,
-        node_cidr_mask=args.node_cidr_mask_size, allocate_node_cidrs=args.allocate_node_cidrs,
-        leader_elect=args.leader_elect, lease_duration=args.leader_elect_lease_duration,
-        renew_deadline=args.leader_elect_renew_deadline, retry_period=args.leader_elect_retry_period,
-        workers=args.concurrent_syncs, pod_gc_quarantine=args.pod_gc_quarantine)
+        node_monitor_grace_period=args.node_monitor_grace_period,
+        pod_eviction_timeout=args.pod_eviction_timeout,
+        node_monitor_period=args.node_monitor_period,
+        cluster_cidr=args.cluster_cidr,
+        node_cidr_mask=args.node_cidr_mask_size,
+        allocate_node_cidrs=args.allocate_node_cidrs,
+        leader_elect=args.leader_elect,
+        lease_duration=args.leader_elect_lease_duration,
+        renew_deadline=args.leader_elect_renew_deadline,
+        retry_period=args.leader_elect_retry_period,
+        workers=args.concurrent_syncs,
+        pod_gc_quarantine=args.pod_gc_quarantine,
+    )
     if args.identity:
         opts.identity = args.identity
     _serve_metrics(args.metrics_bind_address)
@@ -125,9 +150,13 @@ def scheduler(argv: list[str]) -> int:
     from controller.options import SchedulerOptions
     from controller.scheduler import run_scheduler
 
-    opts = SchedulerOptions(leader_elect=args.leader_elect, lease_duration=args.leader_elect_lease_duration,
-                            renew_deadline=args.leader_elect_renew_deadline,
-                            retry_period=args.leader_elect_retry_period, max_in_flight_binds=args.max_in_flight_binds)
+    opts = SchedulerOptions(
+        leader_elect=args.leader_elect,
+        lease_duration=args.leader_elect_lease_duration,
+        renew_deadline=args.leader_elect_renew_deadline,
+        retry_period=args.leader_elect_retry_period,
+        max_in_flight_binds=args.max_in_flight_binds,
+    )
     if args.identity:
         opts.identity = args.identity
     _serve_metrics(args.metrics_bind_address)

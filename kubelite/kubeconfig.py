@@ -21,10 +21,12 @@ from pathlib import Path
 
 def _yaml(server: str, ca_pem: bytes, name: str, user_fields: dict[str, str]) -> str:
     user = "\n".join(f"    {k}: {v}" for k, v in user_fields.items())
-    return (f"apiVersion: v1\nkind: Config\nclusters:\n- name: kubelite\n  cluster:\n    server: {server}\n"
-            f"    certificate-authority-data: {base64.b64encode(ca_pem).decode()}\n"
-            f"contexts:\n- name: {name}\n  context:\n    cluster: kubelite\n    user: {name}\n"
-            f"current-context: {name}\npreferences: {{}}\nusers:\n- name: {name}\n  user:\n{user}\n")
+    return (
+        f"apiVersion: v1\nkind: Config\nclusters:\n- name: kubelite\n  cluster:\n    server: {server}\n"
+        f"    certificate-authority-data: {base64.b64encode(ca_pem).decode()}\n"
+        f"contexts:\n- name: {name}\n  context:\n    cluster: kubelite\n    user: {name}\n"
+        f"current-context: {name}\npreferences: {{}}\nusers:\n- name: {name}\n  user:\n{user}\n"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -35,7 +37,9 @@ def main(argv: list[str]) -> int:
     who.add_argument("--serviceaccount", help="NAMESPACE/NAME of a ServiceAccount (token)")
     p.add_argument("--group", action="append", default=[], help="a group of the user (repeatable)")
     p.add_argument("--days", type=int, default=365, help="certificate validity (default %(default)s)")
-    p.add_argument("--duration", type=int, default=3600, help="token validity in seconds (default %(default)s)")
+    p.add_argument(
+        "--duration", type=int, default=3600, help="token validity in seconds (default %(default)s)"
+    )
     p.add_argument("--out", type=Path, help="file to write (default: stdout)")
     args = p.parse_args(argv)
     from api.config import from_kubeconfig
@@ -49,10 +53,22 @@ def main(argv: list[str]) -> int:
     if args.user:
         from apiserver.clientcert import issue_client_cert
 
-        cert, key = issue_client_cert(args.data_dir / "tls" / "ca.crt", args.data_dir / "tls" / "ca.key",
-                                      args.user, args.group, args.days)
-        text = _yaml(cfg.server, ca_pem, args.user, {"client-certificate-data": base64.b64encode(cert).decode(),
-                                                     "client-key-data": base64.b64encode(key).decode()})
+        cert, key = issue_client_cert(
+            args.data_dir / "tls" / "ca.crt",
+            args.data_dir / "tls" / "ca.key",
+            args.user,
+            args.group,
+            args.days,
+        )
+        text = _yaml(
+            cfg.server,
+            ca_pem,
+            args.user,
+            {
+                "client-certificate-data": base64.b64encode(cert).decode(),
+                "client-key-data": base64.b64encode(key).decode(),
+            },
+        )
     else:
         ns, sep, name = args.serviceaccount.partition("/")
         if not sep or not ns or not name:
@@ -61,16 +77,20 @@ def main(argv: list[str]) -> int:
         from api.client import Client
         from api.errors import ApiError
 
-        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                "spec": {"expirationSeconds": args.duration}}
+        body = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"expirationSeconds": args.duration},
+        }
         try:
             with Client(cfg) as client:
                 answer = client.create("serviceaccounts", body, ns, subresource="token", name=name)
         except ApiError as e:
             print(f"kubelite kubeconfig: {e.message}", file=sys.stderr)
             return 1
-        text = _yaml(cfg.server, ca_pem, f"system:serviceaccount:{ns}:{name}",
-                     {"token": answer["status"]["token"]})
+        text = _yaml(
+            cfg.server, ca_pem, f"system:serviceaccount:{ns}:{name}", {"token": answer["status"]["token"]}
+        )
     if args.out:
         fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:

@@ -18,7 +18,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "agent-teardown": ("kubelite.agent", "teardown", "remove all an agent made on its node (used by down)"),
     "controller-manager": ("kubelite.controllers", "controller_manager", "run the controller manager alone"),
     "scheduler": ("kubelite.controllers", "scheduler", "run the scheduler alone"),
-    "kubeconfig": ("kubelite.kubeconfig", "main", "write a kubeconfig for a user (client cert) or a ServiceAccount"),
+    "kubeconfig": (
+        "kubelite.kubeconfig",
+        "main",
+        "write a kubeconfig for a user (client cert) or a ServiceAccount",
+    ),
     "kubectl": ("kubectl.main", "main", "the kubectl CLI"),
     "runtime": ("runtime.cli", "entry", "the docker-style container runtime CLI"),
 }

@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--listen", default="127.0.0.1:6443", help="HOST:PORT to serve HTTPS on (default %(default)s)"
     )
     p.add_argument(
-        "--datastore", default="",
+        "--datastore",
+        default="",
         help="sqlite:///PATH, postgresql://... or etcd://H1:2379,H2:2379[/prefix] (default sqlite in data dir)",
     )
     p.add_argument("--etcd-cafile", default="", help="CA bundle of the etcd members (HTTPS to etcd)")
@@ -45,8 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tls-san", action="append", default=[], help="extra name or IP for the serving certificate"
     )
-    p.add_argument("--token", default="", help="shared secret of the servers on one datastore: the first "
-                   "stores the CA, keys and tokens there, sealed with it; later ones fetch them")
+    p.add_argument(
+        "--token",
+        default="",
+        help="shared secret of the servers on one datastore: the first "
+        "stores the CA, keys and tokens there, sealed with it; later ones fetch them",
+    )
     p.add_argument("--token-file", default="", help="read --token from this file")
     p.add_argument("-v", "--verbose", action="store_true")
     return p

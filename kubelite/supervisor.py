@@ -86,7 +86,9 @@ def netns_name(i: int) -> str:
 def host_network(opts: ClusterOptions) -> BridgeNetwork:
     from runtime.network import BridgeNetwork, NetworkConfig
 
-    return BridgeNetwork(NetworkConfig(state_dir=opts.data_dir / "host-net", bridge=HOST_BRIDGE, subnet=NODE_SUBNET))
+    return BridgeNetwork(
+        NetworkConfig(state_dir=opts.data_dir / "host-net", bridge=HOST_BRIDGE, subnet=NODE_SUBNET)
+    )
 
 
 def kubelite_cmd() -> list[str]:
@@ -106,8 +108,9 @@ class Component:
         delay = 1.0
         while not self.stopping:
             with open(self.log_path, "ab") as out:
-                self.proc = await asyncio.create_subprocess_exec(*self.argv, stdout=out, stderr=out,
-                                                                 stdin=asyncio.subprocess.DEVNULL)
+                self.proc = await asyncio.create_subprocess_exec(
+                    *self.argv, stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL
+                )
             started = asyncio.get_running_loop().time()
             code = await self.proc.wait()
             if self.stopping:
@@ -170,14 +173,24 @@ async def teardown_nodes(opts: ClusterOptions, count: int) -> None:
     for i in range(count):
         if not netns.exists(netns_name(i)):
             continue
-        argv = ["nsenter", f"--net=/run/netns/{netns_name(i)}", *kubelite_cmd(), "agent-teardown",
-                "--data-dir", str(opts.node_dir(i)), "--image-root", opts.image_root]
+        argv = [
+            "nsenter",
+            f"--net=/run/netns/{netns_name(i)}",
+            *kubelite_cmd(),
+            "agent-teardown",
+            "--data-dir",
+            str(opts.node_dir(i)),
+            "--image-root",
+            opts.image_root,
+        ]
         procs.append(await asyncio.create_subprocess_exec(*argv))
     for p in procs:
         await p.wait()
 
 
 ETCD_CLIENT_PORT, ETCD_PEER_PORT = 2379, 2380
+
+
 def ensure_postgres(opts: ClusterOptions) -> str:
     """Start the machine's PostgreSQL (scripts/ensure-postgres.sh) and this cluster's database
     (one per data dir: kept, like the data dir, across up/down)."""
@@ -193,11 +206,31 @@ def ensure_postgres(opts: ClusterOptions) -> str:
 
 def etcd_component(opts: ClusterOptions, logs: Path) -> Component:
     client, peer = f"http://127.0.0.1:{ETCD_CLIENT_PORT}", f"http://127.0.0.1:{ETCD_PEER_PORT}"
-    return Component("etcd", ["etcd", "--name", "kubelite", "--data-dir", str(opts.data_dir / "etcd"),
-                              "--listen-client-urls", client, "--advertise-client-urls", client,
-                              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                              "--initial-cluster", f"kubelite={peer}", "--logger", "zap", "--log-level", "error"],
-                     logs / "etcd.log")
+    return Component(
+        "etcd",
+        [
+            "etcd",
+            "--name",
+            "kubelite",
+            "--data-dir",
+            str(opts.data_dir / "etcd"),
+            "--listen-client-urls",
+            client,
+            "--advertise-client-urls",
+            client,
+            "--listen-peer-urls",
+            peer,
+            "--initial-advertise-peer-urls",
+            peer,
+            "--initial-cluster",
+            f"kubelite={peer}",
+            "--logger",
+            "zap",
+            "--log-level",
+            "error",
+        ],
+        logs / "etcd.log",
+    )
 
 
 def server_token(opts: ClusterOptions) -> Path:
@@ -215,11 +248,27 @@ def server_token(opts: ClusterOptions) -> Path:
 def server_component(opts: ClusterOptions, i: int, datastore: str, logs: Path) -> Component:
     shared = ["--datastore", datastore, "--token-file", str(server_token(opts))] if datastore else []
     name = "server" if i == 0 else f"server-{i}"
-    return Component(name, [
-        *kubelite_cmd(), "server", "--data-dir", str(opts.server_dir_of(i)), "--listen", f"0.0.0.0:{opts.port + i}",
-        "--tls-san", HOST_IP, "--tls-san", "127.0.0.1", *shared,
-        "--node-monitor-grace-period", opts.node_monitor_grace_period,
-        "--pod-eviction-timeout", opts.pod_eviction_timeout], logs / f"{name}.log")
+    return Component(
+        name,
+        [
+            *kubelite_cmd(),
+            "server",
+            "--data-dir",
+            str(opts.server_dir_of(i)),
+            "--listen",
+            f"0.0.0.0:{opts.port + i}",
+            "--tls-san",
+            HOST_IP,
+            "--tls-san",
+            "127.0.0.1",
+            *shared,
+            "--node-monitor-grace-period",
+            opts.node_monitor_grace_period,
+            "--pod-eviction-timeout",
+            opts.pod_eviction_timeout,
+        ],
+        logs / f"{name}.log",
+    )
 
 
 def write_cluster_kubeconfig(opts: ClusterOptions) -> None:
@@ -232,7 +281,9 @@ def write_cluster_kubeconfig(opts: ClusterOptions) -> None:
     doc = yaml.safe_load((opts.server_dir / "kubeconfig.yaml").read_text())
     for entry in doc.get("clusters") or []:
         entry["cluster"]["server"] = opts.server_urls()[0]
-        entry["cluster"]["extensions"] = [{"name": SERVERS_EXTENSION, "extension": {"servers": opts.server_urls()}}]
+        entry["cluster"]["extensions"] = [
+            {"name": SERVERS_EXTENSION, "extension": {"servers": opts.server_urls()}}
+        ]
     tmp = opts.kubeconfig.with_name(opts.kubeconfig.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -244,8 +295,17 @@ async def supervise(opts: ClusterOptions) -> int:
     opts.data_dir.mkdir(parents=True, exist_ok=True)
     logs = opts.data_dir / "logs"
     logs.mkdir(exist_ok=True)
-    opts.state_file.write_text(json.dumps({"pid": os.getpid(), "nodes": opts.nodes, "port": opts.port,
-                                           "image_root": opts.image_root, "servers": opts.servers}))
+    opts.state_file.write_text(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "nodes": opts.nodes,
+                "port": opts.port,
+                "image_root": opts.image_root,
+                "servers": opts.servers,
+            }
+        )
+    )
     await asyncio.to_thread(setup_host_network, opts)
     backing: list[Component] = []  # the datastore's own processes, stopped last
     datastore = opts.datastore
@@ -265,13 +325,32 @@ async def supervise(opts: ClusterOptions) -> int:
     if opts.servers > 1:
         write_cluster_kubeconfig(opts)
     for i in range(opts.nodes):
-        agent = Component(node_name(i), [
-            "nsenter", f"--net=/run/netns/{netns_name(i)}", *kubelite_cmd(), "agent",
-            "--server", ",".join(opts.server_urls()), "--token-file", str(token_file),
-            "--node-name", node_name(i), "--node-ip", node_ip(opts, i), "--data-dir", str(opts.node_dir(i)),
-            "--image-root", opts.image_root, "--backoff-initial", str(opts.backoff_initial),
-            "--lease-renew", str(opts.lease_renew)],
-            logs / f"{node_name(i)}.log")
+        agent = Component(
+            node_name(i),
+            [
+                "nsenter",
+                f"--net=/run/netns/{netns_name(i)}",
+                *kubelite_cmd(),
+                "agent",
+                "--server",
+                ",".join(opts.server_urls()),
+                "--token-file",
+                str(token_file),
+                "--node-name",
+                node_name(i),
+                "--node-ip",
+                node_ip(opts, i),
+                "--data-dir",
+                str(opts.node_dir(i)),
+                "--image-root",
+                opts.image_root,
+                "--backoff-initial",
+                str(opts.backoff_initial),
+                "--lease-renew",
+                str(opts.lease_renew),
+            ],
+            logs / f"{node_name(i)}.log",
+        )
         components.append(agent)
         tasks.append(asyncio.create_task(agent.run()))
     routes = asyncio.create_task(host_routes(opts))
@@ -282,7 +361,7 @@ async def supervise(opts: ClusterOptions) -> int:
     await stop.wait()
     log.info("stopping the cluster")
     routes.cancel()
-    await asyncio.gather(*(c.stop() for c in components[len(servers):]))
+    await asyncio.gather(*(c.stop() for c in components[len(servers) :]))
     await teardown_nodes(opts, opts.nodes)
     await asyncio.gather(*(s.stop() for s in servers))
     await asyncio.gather(*(c.stop() for c in backing))

@@ -60,8 +60,20 @@ def parse_dockerfile(text: str) -> list[Instruction]:
         buf += stripped
         op, _, rest = buf.partition(" ")
         op = op.upper()
-        if op not in ("FROM", "RUN", "COPY", "ADD", "ENV", "WORKDIR", "USER", "CMD", "ENTRYPOINT", "EXPOSE",
-                      "LABEL", "ARG"):
+        if op not in (
+            "FROM",
+            "RUN",
+            "COPY",
+            "ADD",
+            "ENV",
+            "WORKDIR",
+            "USER",
+            "CMD",
+            "ENTRYPOINT",
+            "EXPOSE",
+            "LABEL",
+            "ARG",
+        ):
             raise BuildError(f"Dockerfile line {start}: unknown instruction {op}")
         out.append(Instruction(start, op, rest.strip()))
         buf = ""
@@ -119,13 +131,24 @@ def _empty_config() -> dict[str, Any]:
     import platform
 
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    return {"architecture": arch, "os": "linux", "config": {"Env": [], "WorkingDir": "/"},
-            "rootfs": {"type": "layers", "diff_ids": []}, "history": []}
+    return {
+        "architecture": arch,
+        "os": "linux",
+        "config": {"Env": [], "WorkingDir": "/"},
+        "rootfs": {"type": "layers", "diff_ids": []},
+        "history": [],
+    }
 
 
 class Builder:
-    def __init__(self, containers: Containers, context: Path, build_args: dict[str, str], no_cache: bool = False,
-                 out: Any = sys.stdout) -> None:
+    def __init__(
+        self,
+        containers: Containers,
+        context: Path,
+        build_args: dict[str, str],
+        no_cache: bool = False,
+        out: Any = sys.stdout,
+    ) -> None:
         self.c = containers
         self.store: ImageStore = containers.images
         self.context = context.resolve()
@@ -247,11 +270,18 @@ class Builder:
         if image is None or image.layers != state.layers:
             image = self.store.create_image(state.config, state.layers, [])
         sec = state.section
-        req = RunRequest(image=image.id, command=json_or_shell(text), args=[],
-                         env={**{k: v for k, v in args.items() if k not in state.env()}},
-                         working_dir=sec.get("WorkingDir") or "/", user=sec.get("User") or "", net="host",
-                         image_id=image.id, layer_dirs=[str(p) for p in self.store.layer_dirs(image)],
-                         image_config=dict(sec))
+        req = RunRequest(
+            image=image.id,
+            command=json_or_shell(text),
+            args=[],
+            env={**{k: v for k, v in args.items() if k not in state.env()}},
+            working_dir=sec.get("WorkingDir") or "/",
+            user=sec.get("User") or "",
+            net="host",
+            image_id=image.id,
+            layer_dirs=[str(p) for p in self.store.layer_dirs(image)],
+            image_config=dict(sec),
+        )
         rec = self.c.create(req)
         try:
             from runtime.containers.terminal import pump_attach
@@ -270,8 +300,9 @@ class Builder:
             lowers = [Path(p) for p in rec.layer_dirs]
             for rel in MOUNTPOINTS:
                 p = upper / rel
-                if ((p.is_dir() and not any(p.iterdir())) or (p.is_file() and p.stat().st_size == 0)) and \
-                        not any((low / rel).exists() for low in lowers):
+                if (
+                    (p.is_dir() and not any(p.iterdir())) or (p.is_file() and p.stat().st_size == 0)
+                ) and not any((low / rel).exists() for low in lowers):
                     p.rmdir() if p.is_dir() else p.unlink()
             return self.store.layer_from_dir(upper)
         finally:
@@ -322,7 +353,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise InvalidConfig(f"cannot read {dockerfile}: {e.strerror}") from None
     build_args = dict(a.partition("=")[::2] for a in args.build_arg)
     out = open(os.devnull, "w") if args.quiet else sys.stdout  # noqa: SIM115
-    image = Builder(_containers(args), context, build_args, args.no_cache, out).build(parse_dockerfile(text), args.tag)
+    image = Builder(_containers(args), context, build_args, args.no_cache, out).build(
+        parse_dockerfile(text), args.tag
+    )
     if args.quiet:
         print(image.id)
     return 0
@@ -348,8 +381,9 @@ def cmd_commit(args: argparse.Namespace) -> int:
         merged.update(req["env"])
         sec["Env"] = [f"{k}={v}" for k, v in merged.items()]
     config["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    config.setdefault("history", []).append({"created_by": f"kubelite runtime commit {rec.name}",
-                                             "comment": args.message})
+    config.setdefault("history", []).append(
+        {"created_by": f"kubelite runtime commit {rec.name}", "comment": args.message}
+    )
     image = c.images.create_image(config, [*base.layers, layer], [args.ref] if args.ref else [])
     print(image.id)
     return 0

@@ -20,8 +20,24 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_ROOT = "/var/lib/kubelite/runtime"
-CONTAINER_VERBS = ("version", "info", "run", "create", "ps", "logs", "exec", "start", "stop", "restart", "wait", "kill",
-                   "rm", "inspect", "build", "commit")
+CONTAINER_VERBS = (
+    "version",
+    "info",
+    "run",
+    "create",
+    "ps",
+    "logs",
+    "exec",
+    "start",
+    "stop",
+    "restart",
+    "wait",
+    "kill",
+    "rm",
+    "inspect",
+    "build",
+    "commit",
+)
 EXIT_RUNTIME_ERROR = 125
 
 
@@ -55,8 +71,9 @@ class _Formatter(argparse.HelpFormatter):
     """argparse's help formatter, minus its `import shutil` (for the terminal width), which loads
     bz2, lzma and fnmatch: ~1.5 ms of every start, spent even when no help is printed."""
 
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
         if width is None:  # what shutil.get_terminal_size() answers, less argparse's margin of 2
             try:
                 width = int(os.environ["COLUMNS"]) - 2
@@ -95,8 +112,10 @@ def build_parser(with_images: bool, only: str = "") -> argparse.ArgumentParser:
         sub.add_parser("version", help="show versions").set_defaults(func=c.cmd_version)
     if want("info"):
         sub.add_parser("info", help="show runtime information").set_defaults(func=c.cmd_info)
-    for verb, func, help_ in (("run", c.cmd_run, "run a command in a new container"),
-                              ("create", c.cmd_create, "create a container without starting it")):
+    for verb, func, help_ in (
+        ("run", c.cmd_run, "run a command in a new container"),
+        ("create", c.cmd_create, "create a container without starting it"),
+    ):
         if not want(verb):
             continue
         p = sub.add_parser(verb, help=help_, add_help=False)
@@ -137,8 +156,10 @@ def build_parser(with_images: bool, only: str = "") -> argparse.ArgumentParser:
         p.add_argument("containers", nargs="+")
         p.set_defaults(func=c.cmd_start)
 
-    for verb, func, help_ in (("stop", c.cmd_stop, "stop containers (stop signal, then SIGKILL)"),
-                              ("restart", c.cmd_restart, "restart containers")):
+    for verb, func, help_ in (
+        ("stop", c.cmd_stop, "stop containers (stop signal, then SIGKILL)"),
+        ("restart", c.cmd_restart, "restart containers"),
+    ):
         if not want(verb):
             continue
         p = sub.add_parser(verb, help=help_)
@@ -235,13 +256,17 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     verb = _verb(argv)
-    parser = build_parser(with_images=verb not in CONTAINER_VERBS, only=verb if verb in CONTAINER_VERBS else "")
+    parser = build_parser(
+        with_images=verb not in CONTAINER_VERBS, only=verb if verb in CONTAINER_VERBS else ""
+    )
     args = parser.parse_args(argv)
     if str(args.log_level).lower() != "warning":  # `logging` costs ~5 ms of the run --rm budget
         import logging
 
-        logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

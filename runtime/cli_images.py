@@ -85,7 +85,9 @@ def register(subparsers: argparse._SubParsersAction, in_use: InUse | None = None
 
 def _registry_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--insecure", action="store_true", help="plain HTTP (automatic for localhost)")
-    p.add_argument("--authfile", help="credentials file (default: <root>/auth.json, then ~/.docker/config.json)")
+    p.add_argument(
+        "--authfile", help="credentials file (default: <root>/auth.json, then ~/.docker/config.json)"
+    )
 
 
 def _store(args: argparse.Namespace) -> ImageStore:
@@ -136,8 +138,9 @@ class _Progress:
         finished = sum(1 for _, _, s in self.layers.values() if s in ("done", "exists", "pushed"))
         got = sum(d for d, _, _ in self.layers.values())
         size = sum(t for _, t, _ in self.layers.values())
-        sys.stderr.write(f"\r{self.what}: {finished}/{len(self.layers)} layers, "
-                         f"{human_size(got)}/{human_size(size)}\x1b[K")
+        sys.stderr.write(
+            f"\r{self.what}: {finished}/{len(self.layers)} layers, {human_size(got)}/{human_size(size)}\x1b[K"
+        )
         sys.stderr.flush()
 
     def end(self) -> None:
@@ -158,7 +161,9 @@ def cmd_pull(args: argparse.Namespace) -> int:
     before = store.resolve(ref)
     progress = None if args.quiet else _progress(f"Pulling {ref}")
     try:
-        image = asyncio.run(pull(store, ref, insecure=args.insecure, authfile=_authfile(args), progress=progress))
+        image = asyncio.run(
+            pull(store, ref, insecure=args.insecure, authfile=_authfile(args), progress=progress)
+        )
     finally:
         if progress:
             progress.end()
@@ -180,8 +185,16 @@ def cmd_push(args: argparse.Namespace) -> int:
     dest = args.dest or args.ref
     progress = _progress(f"Pushing {dest}")
     try:
-        digest = asyncio.run(push(store, args.ref, args.dest, insecure=args.insecure, authfile=_authfile(args),
-                                  progress=progress))
+        digest = asyncio.run(
+            push(
+                store,
+                args.ref,
+                args.dest,
+                insecure=args.insecure,
+                authfile=_authfile(args),
+                progress=progress,
+            )
+        )
     finally:
         if progress:
             progress.end()
@@ -207,8 +220,14 @@ def human_ago(created: str, now: datetime | None = None) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     seconds = ((now or datetime.now(UTC)) - when).total_seconds()
-    for unit, size in (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400),
-                       ("hour", 3600), ("minute", 60)):
+    for unit, size in (
+        ("year", 365 * 86400),
+        ("month", 30 * 86400),
+        ("week", 7 * 86400),
+        ("day", 86400),
+        ("hour", 3600),
+        ("minute", 60),
+    ):
         if seconds >= size * (2 if unit != "minute" else 1):
             n = int(seconds // size)
             return f"{n} {unit}{'s' if n != 1 else ''} ago"
@@ -223,10 +242,22 @@ def image_rows(images: list[Any], digests: bool = False, no_trunc: bool = False)
         names: list[Reference | None] = [parse_reference(r) for r in image.refs] or [None]
         for ref in names:
             repo, tag = (ref.familiar_repository(), ref.tag) if ref else ("<none>", "<none>")
-            digest = next((d.split("@", 1)[1] for d in image.repo_digests
-                           if ref and d.startswith(ref.repository + "@")), "<none>")
-            row = [repo, tag, *([digest] if digests else []), image_id, human_ago(image.created),
-                   human_size(image.size)]
+            digest = next(
+                (
+                    d.split("@", 1)[1]
+                    for d in image.repo_digests
+                    if ref and d.startswith(ref.repository + "@")
+                ),
+                "<none>",
+            )
+            row = [
+                repo,
+                tag,
+                *([digest] if digests else []),
+                image_id,
+                human_ago(image.created),
+                human_size(image.size),
+            ]
             rows.append(row)
     return rows
 

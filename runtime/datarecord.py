@@ -34,7 +34,9 @@ class FrozenInstanceError(AttributeError):
 class Field:
     __slots__ = ("default", "default_factory", "name")
 
-    def __init__(self, name: str = "", default: Any = _MISSING, default_factory: Callable[[], Any] | None = None):
+    def __init__(
+        self, name: str = "", default: Any = _MISSING, default_factory: Callable[[], Any] | None = None
+    ):
         self.name, self.default, self.default_factory = name, default, default_factory
 
     def __repr__(self) -> str:
@@ -132,6 +134,7 @@ def _make(cls: type[T], frozen: bool) -> type[T]:
 
 
 if TYPE_CHECKING:
+
     @overload
     @dataclass_transform(field_specifiers=(field,))
     def record(cls: type[T], /) -> type[T]: ...
@@ -142,6 +145,7 @@ if TYPE_CHECKING:
 
     def record(cls: type[T] | None = None, /, *, frozen: bool = False) -> Any: ...
 else:
+
     def record(cls=None, /, *, frozen=False):
         """Make `cls` a record (see the module docstring); `@record` or `@record(frozen=True)`."""
         if cls is None:

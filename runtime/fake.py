@@ -90,8 +90,14 @@ class FakeRuntime:
     # sandboxes
     async def run_sandbox(self, config: SandboxConfig) -> SandboxInfo:
         self.calls.append(("run_sandbox", config.uid))
-        sb = SandboxInfo(self._id("sb"), config, "" if config.host_network else next(self._ips),
-                         "" if config.host_network else f"/run/netns/fake-{config.uid}", "ready", self._clock())
+        sb = SandboxInfo(
+            self._id("sb"),
+            config,
+            "" if config.host_network else next(self._ips),
+            "" if config.host_network else f"/run/netns/fake-{config.uid}",
+            "ready",
+            self._clock(),
+        )
         self.sandboxes[sb.id] = sb
         return sb
 
@@ -138,8 +144,17 @@ class FakeRuntime:
         if config.image in self.missing_images:
             raise FakeRuntimeError(f"image not found: {config.image}")
         cid = self._id("c")
-        info = ContainerInfo(cid, sandbox_id, config.name, config.image, self._image(config.image).id,
-                             dict(config.labels), "created", created_at=self._clock(), log_path=config.log_path)
+        info = ContainerInfo(
+            cid,
+            sandbox_id,
+            config.name,
+            config.image,
+            self._image(config.image).id,
+            dict(config.labels),
+            "created",
+            created_at=self._clock(),
+            log_path=config.log_path,
+        )
         self.containers[cid] = _Container(info, config)
         for kv in info.labels.items():
             self._by_label.setdefault(kv, set()).add(cid)
@@ -201,8 +216,11 @@ class FakeRuntime:
             return [replace(c.info) for c in self.containers.values()]
         first = next(iter(want.items()))
         candidates = sorted(self._by_label.get(first, ()), key=self._order)  # creation order, as unindexed
-        return [replace(c.info) for c in (self.containers[i] for i in candidates)
-                if all(c.info.labels.get(k) == v for k, v in want.items())]
+        return [
+            replace(c.info)
+            for c in (self.containers[i] for i in candidates)
+            if all(c.info.labels.get(k) == v for k, v in want.items())
+        ]
 
     async def container_status(self, container_id: str) -> ContainerInfo:
         return replace(self._get(container_id).info)
@@ -216,7 +234,9 @@ class FakeRuntime:
             raise FakeRuntimeError(f"container {container_id} is not running")
         return ExecResult(self.exec_exit_codes.get(cmd[0] if cmd else "", 0), b"", b"")
 
-    async def exec(self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False) -> FakeExecSession:
+    async def exec(
+        self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False
+    ) -> FakeExecSession:
         self.calls.append(("exec", container_id))
         return FakeExecSession(self.exec_exit_codes.get(cmd[0] if cmd else "", 0))
 

@@ -96,16 +96,23 @@ class RealRuntime:
         from runtime.network import write_etc_files
 
         sid = ids.new_id()
-        info = SandboxInfo(id=sid, config=config, ip="", netns_path="", state="notready", created_at=time.time())
+        info = SandboxInfo(
+            id=sid, config=config, ip="", netns_path="", state="notready", created_at=time.time()
+        )
         self._save_sandbox(info)
         try:
             if not config.host_network:
                 with self._lock:
                     net = self.network.setup(sid, "bridge")
                 info.ip, info.netns_path = net.ip, net.netns_path
-            write_etc_files(self.sandbox_dir / sid / "etc", config.hostname or config.name, info.ip,
-                            extra_hosts=config.extra_hosts, dns_servers=config.dns_servers,
-                            searches=config.dns_searches)
+            write_etc_files(
+                self.sandbox_dir / sid / "etc",
+                config.hostname or config.name,
+                info.ip,
+                extra_hosts=config.extra_hosts,
+                dns_servers=config.dns_servers,
+                searches=config.dns_searches,
+            )
             info.state = "ready"
             self._save_sandbox(info)
             return info
@@ -188,21 +195,44 @@ class RealRuntime:
     # ---- containers
     def _create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
         sandbox = self._load_sandbox(sandbox_id)
-        files = {p: str(self.sandbox_dir / sandbox_id / "etc" / name)
-                 for p, name in (("/etc/hosts", "hosts"), ("/etc/resolv.conf", "resolv.conf"),
-                                 ("/etc/hostname", "hostname"))}
+        files = {
+            p: str(self.sandbox_dir / sandbox_id / "etc" / name)
+            for p, name in (
+                ("/etc/hosts", "hosts"),
+                ("/etc/resolv.conf", "resolv.conf"),
+                ("/etc/hostname", "hostname"),
+            )
+        }
         parent = self._cgroup_parent(sandbox.config)
         req = RunRequest(
-            image=config.image, name=f"k8s_{config.name}_{sandbox.config.name}_{sandbox.config.namespace}_"
-                                     f"{ids.new_id()[:8]}"[:128],
-            command=config.command, args=config.args, env=dict(config.env), working_dir=config.working_dir,
-            user=config.user, hostname=sandbox.config.hostname or sandbox.config.name, tty=config.tty,
-            stdin=config.stdin, labels=dict(config.labels), mounts=list(config.mounts),
-            memory_limit=config.memory_limit, cpu_quota_millis=config.cpu_quota_millis,
-            cpu_shares=config.cpu_shares, pids_limit=config.pids_limit, privileged=config.privileged,
-            cap_add=list(config.cap_add), cap_drop=list(config.cap_drop), net="sandbox",
-            netns_path=sandbox.netns_path or "host", sandbox_id=sandbox_id, etc_files=files,
-            cgroup_parent=parent, log_path=config.log_path)
+            image=config.image,
+            name=f"k8s_{config.name}_{sandbox.config.name}_{sandbox.config.namespace}_{ids.new_id()[:8]}"[
+                :128
+            ],
+            command=config.command,
+            args=config.args,
+            env=dict(config.env),
+            working_dir=config.working_dir,
+            user=config.user,
+            hostname=sandbox.config.hostname or sandbox.config.name,
+            tty=config.tty,
+            stdin=config.stdin,
+            labels=dict(config.labels),
+            mounts=list(config.mounts),
+            memory_limit=config.memory_limit,
+            cpu_quota_millis=config.cpu_quota_millis,
+            cpu_shares=config.cpu_shares,
+            pids_limit=config.pids_limit,
+            privileged=config.privileged,
+            cap_add=list(config.cap_add),
+            cap_drop=list(config.cap_drop),
+            net="sandbox",
+            netns_path=sandbox.netns_path or "host",
+            sandbox_id=sandbox_id,
+            etc_files=files,
+            cgroup_parent=parent,
+            log_path=config.log_path,
+        )
         rec = self.containers.create(req)
         rec.config[K8S_NAME] = config.name
         self.containers.store.save(rec)
@@ -238,16 +268,31 @@ class RealRuntime:
 
     @staticmethod
     def info(rec: Record) -> ContainerInfo:
-        return ContainerInfo(id=rec.id, sandbox_id=rec.sandbox_id, name=str(rec.config.get(K8S_NAME) or rec.name),
-                             image=rec.image, image_id=rec.image_id, labels=dict(rec.labels), state=rec.state,
-                             pid=rec.pid, exit_code=rec.exit_code, reason=rec.reason, created_at=rec.created_at,
-                             started_at=rec.started_at, finished_at=rec.finished_at, log_path=rec.log_path)
+        return ContainerInfo(
+            id=rec.id,
+            sandbox_id=rec.sandbox_id,
+            name=str(rec.config.get(K8S_NAME) or rec.name),
+            image=rec.image,
+            image_id=rec.image_id,
+            labels=dict(rec.labels),
+            state=rec.state,
+            pid=rec.pid,
+            exit_code=rec.exit_code,
+            reason=rec.reason,
+            created_at=rec.created_at,
+            started_at=rec.started_at,
+            finished_at=rec.finished_at,
+            log_path=rec.log_path,
+        )
 
     async def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]:
         want = dict(labels or {})
         recs = await asyncio.to_thread(self.containers.engine.list)
-        return [self.info(r) for r in recs
-                if r.net_mode == "sandbox" and all(r.labels.get(k) == v for k, v in want.items())]
+        return [
+            self.info(r)
+            for r in recs
+            if r.net_mode == "sandbox" and all(r.labels.get(k) == v for k, v in want.items())
+        ]
 
     async def container_status(self, container_id: str) -> ContainerInfo:
         return self.info(await asyncio.to_thread(self._record, container_id))
@@ -259,7 +304,9 @@ class RealRuntime:
 
         return await asyncio.to_thread(run)
 
-    async def exec(self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False) -> ExecSession:
+    async def exec(
+        self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False
+    ) -> ExecSession:
         rec = await asyncio.to_thread(self._record, container_id)
         argv = self.containers.engine.exec_argv(rec, cmd, tty=tty)
         return await RuncExecSession.start(argv, tty=tty, stdin=stdin)

@@ -15,8 +15,13 @@ from typing import Literal, TypeVar
 T = TypeVar("T")
 
 
-def wait_for(cond: Callable[[], T | Literal[False] | None], timeout: float = 30.0, what: str = "condition", *,
-             interval: float = 0.05) -> T:
+def wait_for(
+    cond: Callable[[], T | Literal[False] | None],
+    timeout: float = 30.0,
+    what: str = "condition",
+    *,
+    interval: float = 0.05,
+) -> T:
     deadline = time.monotonic() + timeout
     while True:
         last = cond()
@@ -27,8 +32,13 @@ def wait_for(cond: Callable[[], T | Literal[False] | None], timeout: float = 30.
         time.sleep(interval)
 
 
-async def until(cond: Callable[[], T | Literal[False] | None], timeout: float = 30.0, what: str = "condition", *,
-                interval: float = 0.01) -> T:
+async def until(
+    cond: Callable[[], T | Literal[False] | None],
+    timeout: float = 30.0,
+    what: str = "condition",
+    *,
+    interval: float = 0.01,
+) -> T:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:

@@ -20,10 +20,18 @@ from api.humanize import age
 from api.tables import AGE_COLUMN, NAME_COLUMN, name_cell
 
 Obj = dict[str, Any]
-_TOKEN = re.compile(r"\.\.?([A-Za-z0-9_\-$]+)|\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[\s*(-?\d+)\s*\]|\[\s*\*\s*\]"
-                    r"|\[\?\(@\.([A-Za-z0-9_.\-]+)\s*(==|!=)\s*['\"]?([^'\")]*)['\"]?\s*\)\]|\.\*")
-DEFAULT_COLUMNS = ({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp",
-                    "description": AGE_COLUMN["description"]},)
+_TOKEN = re.compile(
+    r"\.\.?([A-Za-z0-9_\-$]+)|\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[\s*(-?\d+)\s*\]|\[\s*\*\s*\]"
+    r"|\[\?\(@\.([A-Za-z0-9_.\-]+)\s*(==|!=)\s*['\"]?([^'\")]*)['\"]?\s*\)\]|\.\*"
+)
+DEFAULT_COLUMNS = (
+    {
+        "name": "Age",
+        "type": "date",
+        "jsonPath": ".metadata.creationTimestamp",
+        "description": AGE_COLUMN["description"],
+    },
+)
 
 
 def jsonpath(obj: Any, path: str) -> list[Any]:
@@ -94,8 +102,15 @@ def cell(kind: str, value: Any, now: _dt.datetime) -> Any:
 def table_columns(printer: tuple[Obj, ...]) -> list[Obj]:
     out = [dict(NAME_COLUMN)]
     for col in printer or DEFAULT_COLUMNS:
-        out.append({"name": col.get("name", ""), "type": col.get("type", "string"), "format": col.get("format", ""),
-                    "description": col.get("description", ""), "priority": int(col.get("priority") or 0)})
+        out.append(
+            {
+                "name": col.get("name", ""),
+                "type": col.get("type", "string"),
+                "format": col.get("format", ""),
+                "description": col.get("description", ""),
+                "priority": int(col.get("priority") or 0),
+            }
+        )
     return out
 
 

@@ -33,7 +33,9 @@ def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str] | None:
         return None
     api_version = obj.get("apiVersion")
     if api_version:
-        check = UNKNOWN_FIELDS.get((str(api_version), kind)) or BUILTIN_UNKNOWN_FIELDS.get((str(api_version), kind))
+        check = UNKNOWN_FIELDS.get((str(api_version), kind)) or BUILTIN_UNKNOWN_FIELDS.get(
+            (str(api_version), kind)
+        )
     else:  # a patch's changed sections: apiVersion left as stored, the kind's check decides by itself
         check = BY_KIND.get(kind)
     return None if check is None else check(obj)

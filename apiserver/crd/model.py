@@ -57,7 +57,7 @@ def version_priority(name: str) -> tuple[int, int, int, str]:
 
 
 def condition(crd: Obj, kind: str) -> Obj | None:
-    for c in ((crd.get("status") or {}).get("conditions") or []):
+    for c in (crd.get("status") or {}).get("conditions") or []:
         if isinstance(c, dict) and c.get("type") == kind:
             return c
     return None
@@ -80,8 +80,9 @@ def served_kind(crd: Obj) -> CustomKind | None:
     versions.sort(key=lambda v: version_priority(str(v.get("name"))))
     served = tuple(_served_version(group, names, spec.get("scope") == "Namespaced", v) for v in versions)
     storage = next((str(v.get("name")) for v in spec.get("versions") or [] if v.get("storage")), "")
-    return CustomKind(str(meta.get("name")), group, plural, kind, storage,
-                      bool(meta.get("deletionTimestamp")), served)
+    return CustomKind(
+        str(meta.get("name")), group, plural, kind, storage, bool(meta.get("deletionTimestamp")), served
+    )
 
 
 def _served_version(group: str, names: Obj, namespaced: bool, v: Obj) -> ServedVersion:
@@ -93,18 +94,34 @@ def _served_version(group: str, names: Obj, namespaced: bool, v: Obj) -> ServedV
     if scale is not None:
         sub_rows.append(Subresource("scale", "Scale", _STATUS_VERBS, group="autoscaling"))
     res = Resource(
-        names["plural"], names.get("singular") or names["kind"].lower(), names["kind"], namespaced,
-        group=group, version=str(v["name"]), short_names=tuple(names.get("shortNames") or ()),
-        categories=tuple(names.get("categories") or ()), subresources=tuple(sub_rows))
+        names["plural"],
+        names.get("singular") or names["kind"].lower(),
+        names["kind"],
+        namespaced,
+        group=group,
+        version=str(v["name"]),
+        short_names=tuple(names.get("shortNames") or ()),
+        categories=tuple(names.get("categories") or ()),
+        subresources=tuple(sub_rows),
+    )
     schema = (v.get("schema") or {}).get("openAPIV3Schema")
-    selectable = tuple(str(f.get("jsonPath", "")).lstrip(".") for f in v.get("selectableFields") or []
-                       if isinstance(f, dict) and f.get("jsonPath"))
-    return ServedVersion(res, schema if isinstance(schema, dict) else None,
-                         tuple(c for c in v.get("additionalPrinterColumns") or [] if isinstance(c, dict)),
-                         "status" in subs, scale, selectable)
+    selectable = tuple(
+        str(f.get("jsonPath", "")).lstrip(".")
+        for f in v.get("selectableFields") or []
+        if isinstance(f, dict) and f.get("jsonPath")
+    )
+    return ServedVersion(
+        res,
+        schema if isinstance(schema, dict) else None,
+        tuple(c for c in v.get("additionalPrinterColumns") or [] if isinstance(c, dict)),
+        "status" in subs,
+        scale,
+        selectable,
+    )
 
 
 # --- status --------------------------------------------------------------------------------------
+
 
 def _names_of(crd: Obj) -> set[str]:
     names = (crd.get("status") or {}).get("acceptedNames") or {}
@@ -123,7 +140,9 @@ def names_conflict(crd: Obj, others: list[Obj]) -> str:
     names = spec.get("names") or {}
     me = (crd.get("metadata") or {}).get("name")
     for other in others:
-        if (other.get("metadata") or {}).get("name") == me or (other.get("spec") or {}).get("group") != spec.get("group"):
+        if (other.get("metadata") or {}).get("name") == me or (other.get("spec") or {}).get(
+            "group"
+        ) != spec.get("group"):
             continue
         taken, kinds = _names_of(other), _kinds_of(other)
         if names.get("plural") in taken:
@@ -140,15 +159,18 @@ def names_conflict(crd: Obj, others: list[Obj]) -> str:
     return ""
 
 
-def _set_condition(conditions: list[Obj], kind: str, status: str, reason: str, message: str, now: str) -> None:
+def _set_condition(
+    conditions: list[Obj], kind: str, status: str, reason: str, message: str, now: str
+) -> None:
     for c in conditions:
         if c.get("type") == kind:
             if c.get("status") != status:
                 c["lastTransitionTime"] = now
             c.update(status=status, reason=reason, message=message)
             return
-    conditions.append({"type": kind, "status": status, "lastTransitionTime": now, "reason": reason,
-                       "message": message})
+    conditions.append(
+        {"type": kind, "status": status, "lastTransitionTime": now, "reason": reason, "message": message}
+    )
 
 
 def desired_status(crd: Obj, others: list[Obj], now: str) -> Obj:
@@ -162,18 +184,32 @@ def desired_status(crd: Obj, others: list[Obj], now: str) -> Obj:
         _set_condition(conditions, "NamesAccepted", "False", "NameConflict", why, now)
         out["acceptedNames"] = status.get("acceptedNames") or {"plural": "", "kind": ""}
         if condition({"status": out}, "Established") is None:
-            _set_condition(conditions, "Established", "False", "NotAccepted", "not all names are accepted", now)
+            _set_condition(
+                conditions, "Established", "False", "NotAccepted", "not all names are accepted", now
+            )
     else:
         names = dict(spec.get("names") or {})
         names.setdefault("singular", str(names.get("kind", "")).lower())
         names.setdefault("listKind", f"{names.get('kind', '')}List")
         out["acceptedNames"] = names
         _set_condition(conditions, "NamesAccepted", "True", "NoConflicts", "no conflicts found", now)
-        _set_condition(conditions, "Established", "True", "InitialNamesAccepted",
-                       "the initial names have been accepted", now)
+        _set_condition(
+            conditions,
+            "Established",
+            "True",
+            "InitialNamesAccepted",
+            "the initial names have been accepted",
+            now,
+        )
     if (crd.get("metadata") or {}).get("deletionTimestamp"):
-        _set_condition(conditions, "Terminating", "True", "InstanceDeletionInProgress",
-                       "CustomResource deletion is in progress", now)
+        _set_condition(
+            conditions,
+            "Terminating",
+            "True",
+            "InstanceDeletionInProgress",
+            "CustomResource deletion is in progress",
+            now,
+        )
     stored = list(status.get("storedVersions") or [])
     for v in spec.get("versions") or []:
         if isinstance(v, dict) and v.get("storage") and v.get("name") not in stored:
@@ -184,8 +220,17 @@ def desired_status(crd: Obj, others: list[Obj], now: str) -> Obj:
 
 def status_differs(current: Obj, desired: Obj) -> bool:
     """Whether writing `desired` changes anything but condition timestamps."""
+
     def strip(s: Obj) -> Obj:
-        return {**s, "conditions": sorted(
-            ({k: v for k, v in c.items() if k != "lastTransitionTime"} for c in s.get("conditions") or []),
-            key=lambda c: str(c.get("type")))}
+        return {
+            **s,
+            "conditions": sorted(
+                (
+                    {k: v for k, v in c.items() if k != "lastTransitionTime"}
+                    for c in s.get("conditions") or []
+                ),
+                key=lambda c: str(c.get("type")),
+            ),
+        }
+
     return strip(current or {}) != strip(desired)

@@ -26,9 +26,9 @@ Schema = dict[str, Any]
 _ROOT_KEPT = ("apiVersion", "kind", "metadata")
 
 
-
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
 
 def _json_type(value: Any) -> str:
     if value is None:
@@ -91,7 +91,9 @@ def _check(s: Schema, v: Any, path: str, out: list[Cause], root: bool = False) -
         out.append(_type_cause(s, v, path))
         return
     if "enum" in s and isinstance(s["enum"], list) and v not in s["enum"]:
-        out.append(field_not_supported(path, v, [e if isinstance(e, str) else _go_json(e) for e in s["enum"]]))
+        out.append(
+            field_not_supported(path, v, [e if isinstance(e, str) else _go_json(e) for e in s["enum"]])
+        )
     name = path or "body"
     if isinstance(v, bool):
         pass
@@ -112,8 +114,11 @@ def _check(s: Schema, v: Any, path: str, out: list[Cause], root: bool = False) -
 def _type_cause(s: Schema, v: Any, path: str) -> Cause:
     want = "integer,string" if s.get("x-kubernetes-int-or-string") else str(s.get("type"))
     got = _json_type(v)
-    return {"reason": "FieldValueTypeInvalid", "field": path,
-            "message": f'Invalid value: "{got}": {path or "body"} in body must be of type {want}: "{got}"'}
+    return {
+        "reason": "FieldValueTypeInvalid",
+        "field": path,
+        "message": f'Invalid value: "{got}": {path or "body"} in body must be of type {want}: "{got}"',
+    }
 
 
 def _go_json(v: Any) -> str:
@@ -128,12 +133,16 @@ def _check_number(s: Schema, v: float, path: str, name: str, out: list[Cause]) -
         if s.get("exclusiveMaximum") and v >= hi:
             out.append(field_invalid(path, v, f"{name} in body should be less than {_go_number(hi)}"))
         elif v > hi:
-            out.append(field_invalid(path, v, f"{name} in body should be less than or equal to {_go_number(hi)}"))
+            out.append(
+                field_invalid(path, v, f"{name} in body should be less than or equal to {_go_number(hi)}")
+            )
     if isinstance(lo, (int, float)):
         if s.get("exclusiveMinimum") and v <= lo:
             out.append(field_invalid(path, v, f"{name} in body should be greater than {_go_number(lo)}"))
         elif v < lo:
-            out.append(field_invalid(path, v, f"{name} in body should be greater than or equal to {_go_number(lo)}"))
+            out.append(
+                field_invalid(path, v, f"{name} in body should be greater than or equal to {_go_number(lo)}")
+            )
     m = s.get("multipleOf")
     if isinstance(m, (int, float)) and m > 0 and (v / m) != int(v / m):
         out.append(field_invalid(path, v, f"{name} in body should be a multiple of {_go_number(m)}"))
@@ -143,8 +152,13 @@ def _check_string(s: Schema, v: str, path: str, name: str, out: list[Cause]) -> 
     hi, lo = s.get("maxLength"), s.get("minLength")
     if isinstance(hi, int) and len(v) > hi:
         unit = "byte" if hi == 1 else "bytes"
-        out.append({"reason": "FieldValueTooLong", "field": path,
-                    "message": f"Too long: may not be more than {hi} {unit}"})
+        out.append(
+            {
+                "reason": "FieldValueTooLong",
+                "field": path,
+                "message": f"Too long: may not be more than {hi} {unit}",
+            }
+        )
     if isinstance(lo, int) and len(v) < lo:
         out.append(field_invalid(path, v, f"{name} in body should be at least {lo} chars long"))
     pattern = s.get("pattern")
@@ -154,13 +168,19 @@ def _check_string(s: Schema, v: str, path: str, name: str, out: list[Cause]) -> 
             out.append(field_invalid(path, v, f"{name} in body should match '{pattern}'"))
 
 
-def _check_size(v: list[Any] | dict[str, Any], hi: Any, lo: Any, unit: str, path: str, name: str,
-                out: list[Cause]) -> None:
+def _check_size(
+    v: list[Any] | dict[str, Any], hi: Any, lo: Any, unit: str, path: str, name: str, out: list[Cause]
+) -> None:
     """maxItems/minItems of an array, maxProperties/minProperties of an object (kube words the
     maximum in items for both)."""
     if isinstance(hi, int) and len(v) > hi:
-        out.append({"reason": "FieldValueTooMany", "field": path,
-                    "message": f"Too many: {len(v)}: must have at most {hi} items"})
+        out.append(
+            {
+                "reason": "FieldValueTooMany",
+                "field": path,
+                "message": f"Too many: {len(v)}: must have at most {hi} items",
+            }
+        )
     if isinstance(lo, int) and len(v) < lo:
         out.append(field_invalid(path, _go_value(v), f"{name} in body should have at least {lo} {unit}"))
 
@@ -197,6 +217,7 @@ def _go_value(v: Any) -> str:
 
 
 # --- defaults and pruning ------------------------------------------------------------------------
+
 
 def apply_defaults(schema: Schema | None, obj: dict[str, Any]) -> None:
     """Fill `default`s of absent fields, in place (kube: after pruning, on every write)."""

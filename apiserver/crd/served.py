@@ -36,8 +36,11 @@ def _crd_row(crd: dict[str, Any], now: Any) -> list[Any]:
 
 
 # kube serves CRDs with the default table convertor: Name and the creation time as RFC 3339
-tables.register("customresourcedefinitions",
-                [tables.NAME_COLUMN, {**tables.AGE_COLUMN, "name": "Created At", "type": "date"}], _crd_row)
+tables.register(
+    "customresourcedefinitions",
+    [tables.NAME_COLUMN, {**tables.AGE_COLUMN, "name": "Created At", "type": "date"}],
+    _crd_row,
+)
 
 
 def publish(served: list[CustomKind]) -> None:
@@ -53,20 +56,30 @@ def publish(served: list[CustomKind]) -> None:
         kinds.register(custom_strategy(kind))
         preferred = kind.versions[0]
         # keyed <plural>.<group>: a custom `services` of another group never shadows the core one
-        tables.register(f"{kind.plural}.{kind.group}", table_columns(preferred.columns),
-                        row_function(preferred.columns))
+        tables.register(
+            f"{kind.plural}.{kind.group}", table_columns(preferred.columns), row_function(preferred.columns)
+        )
         if preferred.scale is not None:
-            scale_paths[(kind.group, kind.plural)] = (str(preferred.scale.get("specReplicasPath") or ""),
-                                                      str(preferred.scale.get("statusReplicasPath") or ""))
+            scale_paths[(kind.group, kind.plural)] = (
+                str(preferred.scale.get("specReplicasPath") or ""),
+                str(preferred.scale.get("statusReplicasPath") or ""),
+            )
         for v in kind.versions:
-            unknown[(v.resource.api_version, kind.kind)] = (lambda k: lambda obj: unknown_fields(k, obj))(kind)
+            unknown[(v.resource.api_version, kind.kind)] = (lambda k: lambda obj: unknown_fields(k, obj))(
+                kind
+            )
             schemas[(kind.group, v.resource.version, kind.kind)] = v.schema
     set_dynamic(tuple(rows))
     hooks.UNKNOWN_FIELDS.clear()
     hooks.UNKNOWN_FIELDS.update(unknown)
     hooks.BY_KIND.clear()
-    hooks.BY_KIND.update({k: f for (_, k), f in {**unknown, **hooks.BUILTIN_UNKNOWN_FIELDS}.items()
-                          if k == "CustomResourceDefinition" or schema.kind_spec(k) is None})
+    hooks.BY_KIND.update(
+        {
+            k: f
+            for (_, k), f in {**unknown, **hooks.BUILTIN_UNKNOWN_FIELDS}.items()
+            if k == "CustomResourceDefinition" or schema.kind_spec(k) is None
+        }
+    )
     hooks.SCALE_PATHS.clear()
     hooks.SCALE_PATHS.update(scale_paths)
     hooks.MULTI_VERSION.clear()
@@ -92,7 +105,7 @@ class CustomResources:
             self._rebuild(name)
 
     def _changed(self, key: str, value: bytes | None) -> None:
-        name = key[len(PREFIX):]
+        name = key[len(PREFIX) :]
         if value is None:
             self.crds.pop(name, None)
         else:

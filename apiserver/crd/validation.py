@@ -23,43 +23,124 @@ _KIND = re.compile(r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 _COLUMN_TYPES = ["boolean", "date", "integer", "number", "string"]
 _SCHEMA_TYPES = {"array", "boolean", "integer", "number", "object", "string"}
 # JSONSchemaProps' fields (apiextensions/v1): anything else in a schema is an unknown field
-SCHEMA_KEYWORDS = frozenset({
-    "id", "$schema", "$ref", "description", "type", "format", "title", "default", "maximum", "exclusiveMaximum",
-    "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems",
-    "multipleOf", "enum", "maxProperties", "minProperties", "required", "items", "allOf", "oneOf", "anyOf", "not",
-    "properties", "additionalProperties", "patternProperties", "dependencies", "additionalItems", "definitions",
-    "externalDocs", "example", "nullable", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
-    "x-kubernetes-int-or-string", "x-kubernetes-list-map-keys", "x-kubernetes-list-type", "x-kubernetes-map-type",
-    "x-kubernetes-validations"})
+SCHEMA_KEYWORDS = frozenset(
+    {
+        "id",
+        "$schema",
+        "$ref",
+        "description",
+        "type",
+        "format",
+        "title",
+        "default",
+        "maximum",
+        "exclusiveMaximum",
+        "minimum",
+        "exclusiveMinimum",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "maxItems",
+        "minItems",
+        "uniqueItems",
+        "multipleOf",
+        "enum",
+        "maxProperties",
+        "minProperties",
+        "required",
+        "items",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "not",
+        "properties",
+        "additionalProperties",
+        "patternProperties",
+        "dependencies",
+        "additionalItems",
+        "definitions",
+        "externalDocs",
+        "example",
+        "nullable",
+        "x-kubernetes-preserve-unknown-fields",
+        "x-kubernetes-embedded-resource",
+        "x-kubernetes-int-or-string",
+        "x-kubernetes-list-map-keys",
+        "x-kubernetes-list-type",
+        "x-kubernetes-map-type",
+        "x-kubernetes-validations",
+    }
+)
 # the JSON type of each JSONSchemaProps field (Go's decoding refuses anything else)
 _KEYWORD_TYPES: dict[str, tuple[type, ...]] = {
-    **dict.fromkeys(("id", "$schema", "$ref", "description", "type", "format", "title", "pattern",
-                     "x-kubernetes-list-type", "x-kubernetes-map-type"), (str,)),
+    **dict.fromkeys(
+        (
+            "id",
+            "$schema",
+            "$ref",
+            "description",
+            "type",
+            "format",
+            "title",
+            "pattern",
+            "x-kubernetes-list-type",
+            "x-kubernetes-map-type",
+        ),
+        (str,),
+    ),
     **dict.fromkeys(("maximum", "minimum", "multipleOf"), (int, float)),
-    **dict.fromkeys(("exclusiveMaximum", "exclusiveMinimum", "uniqueItems", "nullable",
-                     "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
-                     "x-kubernetes-int-or-string"), (bool,)),
-    **dict.fromkeys(("maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties"), (int,)),
-    **dict.fromkeys(("enum", "required", "allOf", "oneOf", "anyOf", "x-kubernetes-list-map-keys",
-                     "x-kubernetes-validations"), (list,)),
-    **dict.fromkeys(("properties", "patternProperties", "definitions", "not", "externalDocs", "dependencies"),
-                    (dict,)),
-    "items": (dict, list), "additionalProperties": (dict, bool), "additionalItems": (dict, bool),
+    **dict.fromkeys(
+        (
+            "exclusiveMaximum",
+            "exclusiveMinimum",
+            "uniqueItems",
+            "nullable",
+            "x-kubernetes-preserve-unknown-fields",
+            "x-kubernetes-embedded-resource",
+            "x-kubernetes-int-or-string",
+        ),
+        (bool,),
+    ),
+    **dict.fromkeys(
+        ("maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties"), (int,)
+    ),
+    **dict.fromkeys(
+        (
+            "enum",
+            "required",
+            "allOf",
+            "oneOf",
+            "anyOf",
+            "x-kubernetes-list-map-keys",
+            "x-kubernetes-validations",
+        ),
+        (list,),
+    ),
+    **dict.fromkeys(
+        ("properties", "patternProperties", "definitions", "not", "externalDocs", "dependencies"), (dict,)
+    ),
+    "items": (dict, list),
+    "additionalProperties": (dict, bool),
+    "additionalItems": (dict, bool),
 }
 _TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
 _SCHEMA_LISTS = ("allOf", "oneOf", "anyOf")
-_LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
-              "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
-              "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
-_1035_MSG = ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
-             "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
-             "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
-
+_LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+    "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+    "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+_1035_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+    "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
+    "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+)
 
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
 
 def validate_crd(crd: Obj) -> list[Cause]:
     out: list[Cause] = []
@@ -74,14 +155,24 @@ def validate_crd(crd: Obj) -> list[Cause]:
     elif "." not in group:
         out.append(field_invalid("spec.group", group, "should be a domain with at least one dot"))
     elif not _DNS1123_SUBDOMAIN.match(group):
-        out.append(field_invalid("spec.group", group, "a lowercase RFC 1123 subdomain must consist of lower case "
-                                 "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
-                                 "character"))
+        out.append(
+            field_invalid(
+                "spec.group",
+                group,
+                "a lowercase RFC 1123 subdomain must consist of lower case "
+                "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
+                "character",
+            )
+        )
     annotations = _dict(_dict(crd.get("metadata")).get("annotations"))
     if _protected(group) and not annotations.get("api-approved.kubernetes.io"):
-        out.append(field_required("metadata.annotations[api-approved.kubernetes.io]",
-                                  'protected groups must have approval annotation "api-approved.kubernetes.io", '
-                                  "see https://github.com/kubernetes/enhancements/pull/1111"))
+        out.append(
+            field_required(
+                "metadata.annotations[api-approved.kubernetes.io]",
+                'protected groups must have approval annotation "api-approved.kubernetes.io", '
+                "see https://github.com/kubernetes/enhancements/pull/1111",
+            )
+        )
     scope = spec.get("scope")
     if not scope:
         out.append(field_required("spec.scope"))
@@ -129,8 +220,13 @@ def _names(names: Obj, path: str) -> list[Cause]:
     if not kind:
         out.append(field_required(f"{path}.kind"))
     elif not _KIND.match(str(kind)):
-        out.append(field_invalid(f"{path}.kind", kind,
-                                 "may have mixed case, but should otherwise match: [a-z]([-a-z0-9]*[a-z0-9])?"))
+        out.append(
+            field_invalid(
+                f"{path}.kind",
+                kind,
+                "may have mixed case, but should otherwise match: [a-z]([-a-z0-9]*[a-z0-9])?",
+            )
+        )
     list_kind = names.get("listKind")
     if kind and list_kind == kind:
         out.append(field_invalid(f"{path}.listKind", list_kind, "kind and listKind cannot be the same"))
@@ -142,7 +238,9 @@ def _names(names: Obj, path: str) -> list[Cause]:
 
 def _versions(versions: Any) -> list[Cause]:
     if not isinstance(versions, list) or not versions:
-        return [field_invalid("spec.versions", "[]", "must have exactly one version marked as storage version")]
+        return [
+            field_invalid("spec.versions", "[]", "must have exactly one version marked as storage version")
+        ]
     out: list[Cause] = []
     seen: set[str] = set()
     storage = served = 0
@@ -162,11 +260,21 @@ def _versions(versions: Any) -> list[Cause]:
         served += bool(v.get("served"))
         out += _version(v, path)
     if storage != 1:
-        out.append(field_invalid("spec.versions", f"{len(versions)} versions",
-                                 "must have exactly one version marked as storage version"))
+        out.append(
+            field_invalid(
+                "spec.versions",
+                f"{len(versions)} versions",
+                "must have exactly one version marked as storage version",
+            )
+        )
     if served == 0:
-        out.append(field_invalid("spec.versions", f"{len(versions)} versions",
-                                 "must have at least one version marked as served"))
+        out.append(
+            field_invalid(
+                "spec.versions",
+                f"{len(versions)} versions",
+                "must have at least one version marked as served",
+            )
+        )
     return out
 
 
@@ -185,9 +293,14 @@ def _version(v: Obj, path: str) -> list[Cause]:
         out += structural(schema, spath, root=True)
         meta = _dict(schema.get("properties")).get("metadata")
         if isinstance(meta, dict) and set(_dict(meta.get("properties"))) - {"name", "generateName"}:
-            out.append({"reason": "FieldValueForbidden", "field": f"{spath}.properties[metadata]",
-                        "message": "Forbidden: must not specify anything other than name and generateName, but "
-                                   "metadata is implicitly specified"})
+            out.append(
+                {
+                    "reason": "FieldValueForbidden",
+                    "field": f"{spath}.properties[metadata]",
+                    "message": "Forbidden: must not specify anything other than name and generateName, but "
+                    "metadata is implicitly specified",
+                }
+            )
     for i, col in enumerate(v.get("additionalPrinterColumns") or []):
         cpath = f"{path}.additionalPrinterColumns[{i}]"
         if not isinstance(col, dict):
@@ -201,8 +314,11 @@ def _version(v: Obj, path: str) -> list[Cause]:
     scale = (v.get("subresources") or {}).get("scale") if isinstance(v.get("subresources"), dict) else None
     if isinstance(scale, dict):
         spath = f"{path}.subresources.scale"
-        for key, under in (("specReplicasPath", (".spec.",)), ("statusReplicasPath", (".status.",)),
-                           ("labelSelectorPath", (".spec.", ".status."))):
+        for key, under in (
+            ("specReplicasPath", (".spec.",)),
+            ("statusReplicasPath", (".status.",)),
+            ("labelSelectorPath", (".spec.", ".status.")),
+        ):
             p = scale.get(key)
             if not p:
                 if key != "labelSelectorPath":
@@ -218,18 +334,28 @@ def structural(s: Obj, path: str, root: bool = False) -> list[Cause]:
     out: list[Cause] = []
     for key, value in s.items():
         want = _KEYWORD_TYPES.get(key)
-        if want is not None and value is not None and (
-                not isinstance(value, want) or (isinstance(value, bool) and bool not in want)):
+        if (
+            want is not None
+            and value is not None
+            and (not isinstance(value, want) or (isinstance(value, bool) and bool not in want))
+        ):
             names = "number" if want == (int, float) else " or ".join(_TYPE_NAMES[t] for t in want)
             out.append(field_invalid(f"{path}.{key}", value, f"must be of type {names}"))
     if out:
         return out
     t = s.get("type")
     if "$ref" in s:
-        out.append({"reason": "FieldValueForbidden", "field": f"{path}.$ref",
-                    "message": "Forbidden: $ref is not supported"})
+        out.append(
+            {
+                "reason": "FieldValueForbidden",
+                "field": f"{path}.$ref",
+                "message": "Forbidden: $ref is not supported",
+            }
+        )
     if s.get("x-kubernetes-preserve-unknown-fields") is False:
-        out.append(field_invalid(f"{path}.x-kubernetes-preserve-unknown-fields", False, "must be true or undefined"))
+        out.append(
+            field_invalid(f"{path}.x-kubernetes-preserve-unknown-fields", False, "must be true or undefined")
+        )
     if t and t not in _SCHEMA_TYPES:
         out.append(field_not_supported(f"{path}.type", t, sorted(_SCHEMA_TYPES)))
     props = s.get("properties")
@@ -245,8 +371,13 @@ def structural(s: Obj, path: str, root: bool = False) -> list[Cause]:
     if isinstance(extra, dict):
         out += _field(extra, f"{path}.additionalProperties")
         if isinstance(props, dict) and props:
-            out.append(field_invalid(f"{path}.additionalProperties", "...",
-                                     "additionalProperties and properties are mutual exclusive"))
+            out.append(
+                field_invalid(
+                    f"{path}.additionalProperties",
+                    "...",
+                    "additionalProperties and properties are mutual exclusive",
+                )
+            )
     return out
 
 
@@ -254,8 +385,11 @@ def _field(s: Any, path: str) -> list[Cause]:
     if not isinstance(s, dict):
         return [field_invalid(path, s, "must be a schema object")]
     out: list[Cause] = []
-    if not s.get("type") and not s.get("x-kubernetes-int-or-string") and \
-            not s.get("x-kubernetes-preserve-unknown-fields"):
+    if (
+        not s.get("type")
+        and not s.get("x-kubernetes-int-or-string")
+        and not s.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out.append(field_required(f"{path}.type", "must not be empty for specified object fields"))
     return out + structural(s, path)
 

@@ -59,7 +59,7 @@ class PageRequest:
 
 
 def encode_continue(prefix: str, key: str, revision: int) -> str:
-    doc = {"v": TOKEN_VERSION, "rv": revision, "start": key[len(prefix):] + "\0"}
+    doc = {"v": TOKEN_VERSION, "rv": revision, "start": key[len(prefix) :] + "\0"}
     return base64.urlsafe_b64encode(jsonutil.dumps(doc)).rstrip(b"=").decode()
 
 
@@ -79,7 +79,9 @@ def decode_continue(prefix: str, token: str) -> tuple[int, str]:
         raise _invalid("continue key is not supported (server may be newer)")
     rv, start = doc.get("rv"), doc.get("start")
     if not isinstance(rv, int) or isinstance(rv, bool) or rv == 0 or rv < -1:
-        raise _invalid(f"continue key is not valid: incorrect encoded start resourceVersion (version {TOKEN_VERSION})")
+        raise _invalid(
+            f"continue key is not valid: incorrect encoded start resourceVersion (version {TOKEN_VERSION})"
+        )
     if not isinstance(start, str) or not start:
         raise _invalid("continue key is not valid: encoded start key empty")
     # no path traversal out of the collection (kube: path.Clean must leave the key as it is)
@@ -107,9 +109,9 @@ def page_request(query: dict[str, str], prefix: str) -> PageRequest | None:
     return PageRequest(max(limit, 0), start, revision, token)
 
 
-async def read_page(store: Store, prefix: str, req: PageRequest,
-                    want: Callable[[KeyValue], bool] | None = None
-                    ) -> tuple[int, list[KeyValue], str | None, int | None]:
+async def read_page(
+    store: Store, prefix: str, req: PageRequest, want: Callable[[KeyValue], bool] | None = None
+) -> tuple[int, list[KeyValue], str | None, int | None]:
     """(revision, objects, continue token or None, remainingItemCount or None) of one page."""
     chosen: list[KeyValue] = []
     start, revision = req.start, req.revision
@@ -149,5 +151,14 @@ def list_meta(revision: int, token: str | None, remaining: int | None) -> dict[s
 
 def list_envelope(res: Resource, meta: dict[str, Any], values: list[bytes]) -> bytes:
     """The list body around stored bytes (spliced, not parsed), with paging metadata."""
-    return (b'{"kind":"' + res.list_kind.encode() + b'","apiVersion":"' + res.api_version.encode()
-            + b'","metadata":' + jsonutil.dumps(meta) + b',"items":[' + b",".join(values) + b"]}")
+    return (
+        b'{"kind":"'
+        + res.list_kind.encode()
+        + b'","apiVersion":"'
+        + res.api_version.encode()
+        + b'","metadata":'
+        + jsonutil.dumps(meta)
+        + b',"items":['
+        + b",".join(values)
+        + b"]}"
+    )

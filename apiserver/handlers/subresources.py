@@ -37,7 +37,9 @@ def scale_of(res: Resource, obj: dict[str, Any], revision: int) -> dict[str, Any
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     selector = kinds.for_resource(res).scale_selector
     desired, current = crd_hooks.scale_replicas(res.group, res.plural, obj) or (  # a CRD's own paths
-        int(spec.get("replicas", 1)), int(status.get("replicas") or 0))
+        int(spec.get("replicas", 1)),
+        int(status.get("replicas") or 0),
+    )
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -154,26 +156,39 @@ async def _token_request(state: State, ns: str | None, name: str, body: Any) -> 
     bound = spec.get("boundObjectRef")
     if isinstance(bound, dict) and bound.get("kind"):
         if bound.get("kind") not in ("Pod", "Secret"):
-            raise bad_request(f'cannot bind token to object of type {bound.get("kind")}')
-        target = (await state.registry.get(_core(bound["kind"].lower() + "s"), ns, str(bound.get("name")))).obj
+            raise bad_request(f"cannot bind token to object of type {bound.get('kind')}")
+        target = (
+            await state.registry.get(_core(bound["kind"].lower() + "s"), ns, str(bound.get("name")))
+        ).obj
         uid = (target.get("metadata") or {}).get("uid")
         if bound.get("uid") and bound["uid"] != uid:
-            raise ApiError(409, "Conflict", f'the UID in the bound object reference ({bound["uid"]}) does not match '
-                                            "the UID in record. The object might have been deleted and then recreated")
+            raise ApiError(
+                409,
+                "Conflict",
+                f"the UID in the bound object reference ({bound['uid']}) does not match "
+                "the UID in record. The object might have been deleted and then recreated",
+            )
         bound = {"kind": bound["kind"], "apiVersion": "v1", "name": bound.get("name"), "uid": uid}
     else:
         bound = None
     expiration = spec.get("expirationSeconds")
     audiences = [str(a) for a in spec.get("audiences") or []] or list(state.tokens.audiences)
-    token, exp = state.tokens.issue(ns or "", sa, audiences, int(expiration) if isinstance(expiration, int) else 3600,
-                                    bound)
-    out_spec: dict[str, Any] = {"audiences": audiences,
-                                "expirationSeconds": int((exp - jsonutil.now()).total_seconds() + 0.5)}
+    token, exp = state.tokens.issue(
+        ns or "", sa, audiences, int(expiration) if isinstance(expiration, int) else 3600, bound
+    )
+    out_spec: dict[str, Any] = {
+        "audiences": audiences,
+        "expirationSeconds": int((exp - jsonutil.now()).total_seconds() + 0.5),
+    }
     if bound:
         out_spec["boundObjectRef"] = bound
-    return {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
-            "metadata": {"name": name, "namespace": ns, "creationTimestamp": None},
-            "spec": out_spec, "status": {"token": token, "expirationTimestamp": jsonutil.format_time(exp)}}
+    return {
+        "kind": "TokenRequest",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"name": name, "namespace": ns, "creationTimestamp": None},
+        "spec": out_spec,
+        "status": {"token": token, "expirationTimestamp": jsonutil.format_time(exp)},
+    }
 
 
 def _core(plural: str) -> Resource:

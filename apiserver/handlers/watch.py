@@ -153,13 +153,17 @@ async def serve_watch(
         await _end(send, expired_line(f"too old resource version: {e.requested} ({e.compacted})"))
         return
 
-    def line(kind: str, value: bytes, obj: dict[str, Any] | None, revision: int, converted: bool = False) -> bytes:
+    def line(
+        kind: str, value: bytes, obj: dict[str, Any] | None, revision: int, converted: bool = False
+    ) -> bytes:
         if table:
             t = logic.to_table(
                 res, [obj if obj is not None else jsonutil.loads(value)], str(revision), include_object
             )
             return b'{"type":"' + kind.encode() + b'","object":' + jsonutil.dumps(t) + b"}\n"
-        if not converted and crd_hooks.converts(res.group, res.plural):  # a custom resource, in the version watched
+        if not converted and crd_hooks.converts(
+            res.group, res.plural
+        ):  # a custom resource, in the version watched
             value = crd_hooks.as_version(res.api_version, value)
         return b'{"type":"' + kind.encode() + b'","object":' + value + b"}\n"
 

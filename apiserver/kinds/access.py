@@ -14,19 +14,40 @@ from apiserver.rbac.rules import Attributes
 AUTHZ, AUTHN = "authorization.k8s.io", "authentication.k8s.io"
 
 
-def _attributes(kind: str, spec: Obj, user: str, groups: tuple[str, ...], namespace: str | None) -> Attributes:
+def _attributes(
+    kind: str, spec: Obj, user: str, groups: tuple[str, ...], namespace: str | None
+) -> Attributes:
     res, non = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
     if (res is None) == (non is None):
-        raise invalid(kind, "", [{"reason": "FieldValueInvalid", "field": "spec.resourceAttributes",
-                                  "message": "Invalid value: \"null\": exactly one of nonResourceAttributes or "
-                                             "resourceAttributes must be specified"}], AUTHZ)
+        raise invalid(
+            kind,
+            "",
+            [
+                {
+                    "reason": "FieldValueInvalid",
+                    "field": "spec.resourceAttributes",
+                    "message": 'Invalid value: "null": exactly one of nonResourceAttributes or '
+                    "resourceAttributes must be specified",
+                }
+            ],
+            AUTHZ,
+        )
     if isinstance(non, dict):
-        return Attributes(user, groups, str(non.get("verb") or ""), path=str(non.get("path") or ""),
-                          resource_request=False)
+        return Attributes(
+            user, groups, str(non.get("verb") or ""), path=str(non.get("path") or ""), resource_request=False
+        )
     res = res if isinstance(res, dict) else {}
     ns = namespace if namespace is not None else str(res.get("namespace") or "")
-    return Attributes(user, groups, str(res.get("verb") or ""), ns, str(res.get("group") or ""),
-                      str(res.get("resource") or ""), str(res.get("subresource") or ""), str(res.get("name") or ""))
+    return Attributes(
+        user,
+        groups,
+        str(res.get("verb") or ""),
+        ns,
+        str(res.get("group") or ""),
+        str(res.get("resource") or ""),
+        str(res.get("subresource") or ""),
+        str(res.get("name") or ""),
+    )
 
 
 def _reviewed(body: Obj, allowed: bool) -> Obj:
@@ -47,28 +68,54 @@ def _subject_access(kind: str) -> Any:
     def answer(state: Any, user: Any, namespace: str | None, body: Obj) -> Obj:
         spec = body.get("spec") or {}
         if not spec.get("user") and not spec.get("groups"):
-            raise invalid(kind, "", [{"reason": "FieldValueInvalid", "field": "spec.user",
-                                      "message": 'Invalid value: "": at least one of user or group must be '
-                                                 "specified"}], AUTHZ)
-        a = _attributes(kind, spec, str(spec.get("user") or ""), tuple(spec.get("groups") or ()),
-                        namespace if kind == "LocalSubjectAccessReview" else None)
+            raise invalid(
+                kind,
+                "",
+                [
+                    {
+                        "reason": "FieldValueInvalid",
+                        "field": "spec.user",
+                        "message": 'Invalid value: "": at least one of user or group must be specified',
+                    }
+                ],
+                AUTHZ,
+            )
+        a = _attributes(
+            kind,
+            spec,
+            str(spec.get("user") or ""),
+            tuple(spec.get("groups") or ()),
+            namespace if kind == "LocalSubjectAccessReview" else None,
+        )
         return _reviewed(body, state.authorizer.allowed(a))
+
     return answer
 
 
 def _self_rules(state: Any, user: Any, namespace: str | None, body: Obj) -> Obj:
     ns = str((body.get("spec") or {}).get("namespace") or "")
     if "system:masters" in user.groups:
-        rules: list[Obj] = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]},
-                            {"verbs": ["*"], "nonResourceURLs": ["*"]}]
+        rules: list[Obj] = [
+            {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]},
+            {"verbs": ["*"], "nonResourceURLs": ["*"]},
+        ]
     else:
         rules = state.registry.rbac.rules_for(user.name, user.groups, ns)
-    resource_rules = [{k: r[k] for k in ("verbs", "apiGroups", "resources", "resourceNames") if r.get(k)}
-                      for r in rules if not r.get("nonResourceURLs")]
-    non_resource = [{"verbs": r.get("verbs") or [], "nonResourceURLs": r["nonResourceURLs"]}
-                    for r in rules if r.get("nonResourceURLs")]
-    return {**body, "metadata": body.get("metadata") or {},
-            "status": {"resourceRules": resource_rules, "nonResourceRules": non_resource, "incomplete": False}}
+    resource_rules = [
+        {k: r[k] for k in ("verbs", "apiGroups", "resources", "resourceNames") if r.get(k)}
+        for r in rules
+        if not r.get("nonResourceURLs")
+    ]
+    non_resource = [
+        {"verbs": r.get("verbs") or [], "nonResourceURLs": r["nonResourceURLs"]}
+        for r in rules
+        if r.get("nonResourceURLs")
+    ]
+    return {
+        **body,
+        "metadata": body.get("metadata") or {},
+        "status": {"resourceRules": resource_rules, "nonResourceRules": non_resource, "incomplete": False},
+    }
 
 
 def _user_info(user: Any) -> Obj:
@@ -84,10 +131,16 @@ def _token_review(state: Any, user: Any, namespace: str | None, body: Obj) -> Ob
     try:
         who = state.auth.authenticate(b"Bearer " + token.encode(), None)
     except ApiError:
-        return {**body, "metadata": body.get("metadata") or {},
-                "status": {"authenticated": False, "error": "invalid bearer token"}}
-    return {**body, "metadata": body.get("metadata") or {},
-            "status": {"authenticated": True, "user": _user_info(who)}}
+        return {
+            **body,
+            "metadata": body.get("metadata") or {},
+            "status": {"authenticated": False, "error": "invalid bearer token"},
+        }
+    return {
+        **body,
+        "metadata": body.get("metadata") or {},
+        "status": {"authenticated": True, "user": _user_info(who)},
+    }
 
 
 row("selfsubjectaccessreviews", AUTHZ, answer=_self_access)

@@ -71,10 +71,12 @@ def _scale_selector(obj: Obj) -> str:
 def _reset_status(status: Obj) -> Any:
     def prepare(obj: Obj) -> None:
         obj["status"] = dict(status)
+
     return prepare
 
 
 # --- Deployment -----------------------------------------------------------------------------------
+
 
 def default_deployment(obj: Obj) -> None:
     spec = _child(obj, "spec")
@@ -93,14 +95,23 @@ def _deployment_update(new: Obj, old: Obj) -> None:
         meta["generation"] = int(old_meta.get("generation") or 1) + 1
 
 
-_row("deployments", status_separate=True, generation=True, status_metadata=frozenset({"annotations"}),
-     prepare_create=_reset_status({}), prepare_update=_deployment_update,
-     defaults=default_deployment, validate=v.validate_deployment,
-     validate_update=v.validate_selector_update, validate_status=v.status_validator("Deployment"),
-     scale_selector=_scale_selector)
+_row(
+    "deployments",
+    status_separate=True,
+    generation=True,
+    status_metadata=frozenset({"annotations"}),
+    prepare_create=_reset_status({}),
+    prepare_update=_deployment_update,
+    defaults=default_deployment,
+    validate=v.validate_deployment,
+    validate_update=v.validate_selector_update,
+    validate_status=v.status_validator("Deployment"),
+    scale_selector=_scale_selector,
+)
 
 
 # --- ReplicaSet -----------------------------------------------------------------------------------
+
 
 def default_replica_set(obj: Obj) -> None:
     spec = _child(obj, "spec")
@@ -110,14 +121,22 @@ def default_replica_set(obj: Obj) -> None:
     _template_defaults(spec)
 
 
-_row("replicasets", status_separate=True, generation=True,
-     prepare_create=_reset_status({"replicas": 0}), defaults=default_replica_set,
-     validate=v.validate_replica_set, validate_update=v.validate_selector_update,
-     validate_status=v.status_validator("ReplicaSet"), field_paths=frozenset({"status.replicas"}),
-     scale_selector=_scale_selector)
+_row(
+    "replicasets",
+    status_separate=True,
+    generation=True,
+    prepare_create=_reset_status({"replicas": 0}),
+    defaults=default_replica_set,
+    validate=v.validate_replica_set,
+    validate_update=v.validate_selector_update,
+    validate_status=v.status_validator("ReplicaSet"),
+    field_paths=frozenset({"status.replicas"}),
+    scale_selector=_scale_selector,
+)
 
 
 # --- DaemonSet ------------------------------------------------------------------------------------
+
 
 def default_daemon_set(obj: Obj) -> None:
     spec = _child(obj, "spec")
@@ -128,7 +147,12 @@ def default_daemon_set(obj: Obj) -> None:
     _template_defaults(spec)
 
 
-_DS_STATUS = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}
+_DS_STATUS = {
+    "currentNumberScheduled": 0,
+    "numberMisscheduled": 0,
+    "desiredNumberScheduled": 0,
+    "numberReady": 0,
+}
 
 
 def _daemon_set_create(obj: Obj) -> None:
@@ -155,12 +179,21 @@ def _daemon_set_update(new: Obj, old: Obj) -> None:
     meta["annotations"] = annotations
 
 
-_row("daemonsets", status_separate=True, generation=True,
-     prepare_create=_daemon_set_create, prepare_update=_daemon_set_update, defaults=default_daemon_set,
-     validate=v.validate_daemon_set, validate_update=v.validate_selector_update, validate_status=v.status_validator("DaemonSet"))
+_row(
+    "daemonsets",
+    status_separate=True,
+    generation=True,
+    prepare_create=_daemon_set_create,
+    prepare_update=_daemon_set_update,
+    defaults=default_daemon_set,
+    validate=v.validate_daemon_set,
+    validate_update=v.validate_selector_update,
+    validate_status=v.status_validator("DaemonSet"),
+)
 
 
 # --- StatefulSet ----------------------------------------------------------------------------------
+
 
 def default_stateful_set(obj: Obj) -> None:
     spec = _child(obj, "spec")
@@ -203,13 +236,24 @@ def _claim_template_defaults(claim: Any) -> None:
         status["phase"] = "Pending"
 
 
-_row("statefulsets", name_rule=is_dns1123_label, status_separate=True, generation=True,
-     prepare_create=_reset_status({"replicas": 0, "availableReplicas": 0}), defaults=default_stateful_set,
-     validate=v.validate_stateful_set, validate_update=v.validate_stateful_set_update,
-     validate_status=v.status_validator("StatefulSet"), scale_selector=_scale_selector)
+_row(
+    "statefulsets",
+    name_rule=is_dns1123_label,
+    status_separate=True,
+    generation=True,
+    prepare_create=_reset_status({"replicas": 0, "availableReplicas": 0}),
+    defaults=default_stateful_set,
+    validate=v.validate_stateful_set,
+    validate_update=v.validate_stateful_set_update,
+    validate_status=v.status_validator("StatefulSet"),
+    scale_selector=_scale_selector,
+)
 
 
 # --- ControllerRevision ---------------------------------------------------------------------------
 
-_row("controllerrevisions", validate=v.validate_controller_revision,
-     validate_update=v.validate_controller_revision_update)
+_row(
+    "controllerrevisions",
+    validate=v.validate_controller_revision,
+    validate_update=v.validate_controller_revision_update,
+)

@@ -17,10 +17,19 @@ from apiserver.kinds import Obj, row
 
 METRIC_TYPES = ["ContainerResource", "External", "Object", "Pods", "Resource"]
 TARGET_TYPES = ["AverageValue", "Utilization", "Value"]
-SCALE_UP_DEFAULT: Obj = {"stabilizationWindowSeconds": 0, "selectPolicy": "Max", "policies": [
-    {"type": "Pods", "value": 4, "periodSeconds": 15}, {"type": "Percent", "value": 100, "periodSeconds": 15}]}
-SCALE_DOWN_DEFAULT: Obj = {"stabilizationWindowSeconds": 300, "selectPolicy": "Max", "policies": [
-    {"type": "Percent", "value": 100, "periodSeconds": 15}]}
+SCALE_UP_DEFAULT: Obj = {
+    "stabilizationWindowSeconds": 0,
+    "selectPolicy": "Max",
+    "policies": [
+        {"type": "Pods", "value": 4, "periodSeconds": 15},
+        {"type": "Percent", "value": 100, "periodSeconds": 15},
+    ],
+}
+SCALE_DOWN_DEFAULT: Obj = {
+    "stabilizationWindowSeconds": 300,
+    "selectPolicy": "Max",
+    "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+}
 MAX_STABILIZATION = 3600
 MAX_PERIOD = 1800
 
@@ -42,8 +51,12 @@ def default_hpa(obj: Obj) -> None:
     if spec.get("minReplicas") is None:
         spec["minReplicas"] = 1
     if not spec.get("metrics"):
-        spec["metrics"] = [{"type": "Resource", "resource": {
-            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+            }
+        ]
     behavior = spec.get("behavior")
     if isinstance(behavior, dict):
         behavior["scaleUp"] = _complete(behavior.get("scaleUp"), SCALE_UP_DEFAULT)
@@ -65,8 +78,11 @@ def _target(target: Any, path: str) -> list[Cause]:
     causes: list[Cause] = []
     util = _int(target.get("averageUtilization"))
     if kind == "Utilization" and target.get("averageUtilization") is None:
-        causes.append(field_required(f"{path}.averageUtilization",
-                                     "must set `averageUtilization` for the target type Utilization"))
+        causes.append(
+            field_required(
+                f"{path}.averageUtilization", "must set `averageUtilization` for the target type Utilization"
+            )
+        )
     if util is not None and util <= 0:
         causes.append(field_invalid(f"{path}.averageUtilization", util, "must be greater than 0"))
     return causes
@@ -83,7 +99,11 @@ def _metric(metric: Any, path: str) -> list[Cause]:
     key = kind[0].lower() + kind[1:]
     source = metric.get(key)
     if not isinstance(source, dict):
-        return [field_required(f"{path}.{key}", f"must populate information for the given metric source (type {kind})")]
+        return [
+            field_required(
+                f"{path}.{key}", f"must populate information for the given metric source (type {kind})"
+            )
+        ]
     causes: list[Cause] = []
     if kind in ("Resource", "ContainerResource") and not source.get("name"):
         causes.append(field_required(f"{path}.{key}.name", "must specify a resource name"))
@@ -100,10 +120,19 @@ def _rules(rules: Any, path: str) -> list[Cause]:
     causes: list[Cause] = []
     window = _int(rules.get("stabilizationWindowSeconds"))
     if window is not None and window < 0:
-        causes.append(field_invalid(f"{path}.stabilizationWindowSeconds", window, "must be greater than or equal to zero"))
+        causes.append(
+            field_invalid(
+                f"{path}.stabilizationWindowSeconds", window, "must be greater than or equal to zero"
+            )
+        )
     if window is not None and window > MAX_STABILIZATION:
-        causes.append(field_invalid(f"{path}.stabilizationWindowSeconds", window,
-                                    f"must be less than or equal to {MAX_STABILIZATION}"))
+        causes.append(
+            field_invalid(
+                f"{path}.stabilizationWindowSeconds",
+                window,
+                f"must be less than or equal to {MAX_STABILIZATION}",
+            )
+        )
     policy = rules.get("selectPolicy")
     if policy is not None and policy not in ("Max", "Min", "Disabled"):
         causes.append(field_not_supported(f"{path}.selectPolicy", policy, ["Disabled", "Max", "Min"]))
@@ -117,9 +146,13 @@ def _rules(rules: Any, path: str) -> list[Cause]:
         if value is None or value <= 0:
             causes.append(field_invalid(f"{pp}.value", p.get("value"), "must be greater than zero"))
         if period is None or period <= 0:
-            causes.append(field_invalid(f"{pp}.periodSeconds", p.get("periodSeconds"), "must be greater than zero"))
+            causes.append(
+                field_invalid(f"{pp}.periodSeconds", p.get("periodSeconds"), "must be greater than zero")
+            )
         elif period > MAX_PERIOD:
-            causes.append(field_invalid(f"{pp}.periodSeconds", period, f"must be less than or equal to {MAX_PERIOD}"))
+            causes.append(
+                field_invalid(f"{pp}.periodSeconds", period, f"must be less than or equal to {MAX_PERIOD}")
+            )
     return causes
 
 
@@ -142,7 +175,9 @@ def validate_hpa(obj: Obj) -> list[Cause]:
     if high is None or high < 1:
         causes.append(field_invalid("spec.maxReplicas", spec.get("maxReplicas"), "must be greater than 0"))
     elif low is not None and low > high:
-        causes.append(field_invalid("spec.maxReplicas", high, "must be greater than or equal to `minReplicas`"))
+        causes.append(
+            field_invalid("spec.maxReplicas", high, "must be greater than or equal to `minReplicas`")
+        )
     for i, metric in enumerate(spec.get("metrics") or []):
         causes += _metric(metric, f"spec.metrics[{i}]")
     behavior = spec.get("behavior")
@@ -156,5 +191,12 @@ def _reset_status(obj: Obj) -> None:
     obj["status"] = {"desiredReplicas": 0}
 
 
-row("horizontalpodautoscalers", "autoscaling", status_separate=True, generation=True,
-    prepare_create=_reset_status, defaults=default_hpa, validate=validate_hpa)
+row(
+    "horizontalpodautoscalers",
+    "autoscaling",
+    status_separate=True,
+    generation=True,
+    prepare_create=_reset_status,
+    defaults=default_hpa,
+    validate=validate_hpa,
+)

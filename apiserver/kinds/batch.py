@@ -43,6 +43,7 @@ def _template_defaults(spec: Obj) -> None:
 
 # --- Job ------------------------------------------------------------------------------------------
 
+
 def generate_selector(job: Obj) -> None:
     """kube's generateSelector: server-made labels on the template and a selector of the uid."""
     meta = _dict(job.get("metadata"))
@@ -119,12 +120,21 @@ def default_job(job: Obj) -> None:
         meta["labels"] = dict(labels)
 
 
-_row("jobs", status_separate=True, generation=True, prepare_create=_job_create, defaults=default_job,
-     validate=v.validate_job, validate_update=v.validate_job_update, validate_status=v.validate_job_status,
-     field_paths=frozenset({"status.successful"}))
+_row(
+    "jobs",
+    status_separate=True,
+    generation=True,
+    prepare_create=_job_create,
+    defaults=default_job,
+    validate=v.validate_job,
+    validate_update=v.validate_job_update,
+    validate_status=v.validate_job_status,
+    field_paths=frozenset({"status.successful"}),
+)
 
 
 # --- CronJob --------------------------------------------------------------------------------------
+
 
 def default_cron_job(cron_job: Obj) -> None:
     if cron_job.get("spec") is None:
@@ -149,5 +159,11 @@ def _cron_job_create(cron_job: Obj) -> None:
     cron_job["status"] = {}
 
 
-_row("cronjobs", status_separate=True, generation=True, prepare_create=_cron_job_create,
-     defaults=default_cron_job, validate=v.validate_cron_job)
+_row(
+    "cronjobs",
+    status_separate=True,
+    generation=True,
+    prepare_create=_cron_job_create,
+    defaults=default_cron_job,
+    validate=v.validate_cron_job,
+)

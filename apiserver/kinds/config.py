@@ -56,6 +56,11 @@ def _bad_byte(value: str) -> int:
 
 
 row("configmaps", validate=validate_config_map, validate_update=validate_config_map_update)
-row("secrets", defaults=_secret_defaults, validate=validate_secret, validate_update=validate_secret_update,
-    field_paths=frozenset({"type"}))
+row(
+    "secrets",
+    defaults=_secret_defaults,
+    validate=validate_secret,
+    validate_update=validate_secret_update,
+    field_paths=frozenset({"type"}),
+)
 row("serviceaccounts")

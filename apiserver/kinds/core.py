@@ -66,9 +66,18 @@ row(
     validate=lambda obj: validate_pod_spec(obj.get("spec"), "spec", for_pod=True),
     validate_update=lambda new, old: validate_pod_update(new.get("spec"), old.get("spec")),
     validate_status=lambda new, old: validate_pod_status(new),
-    field_paths=frozenset({"spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName",
-                           "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName",
-                           "spec.hostNetwork"}),
+    field_paths=frozenset(
+        {
+            "spec.nodeName",
+            "status.phase",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "status.podIP",
+            "status.nominatedNodeName",
+            "spec.hostNetwork",
+        }
+    ),
     grace_period=_pod_grace,
 )
 
@@ -201,8 +210,20 @@ row(
     "events",
     create_on_update=True,
     validate=validate_event,
-    field_paths=frozenset({"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                           "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
-                           "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}),
+    field_paths=frozenset(
+        {
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        }
+    ),
 )
 row("leases", "coordination.k8s.io", create_on_update=True, validate=validate_lease)

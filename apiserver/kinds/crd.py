@@ -38,8 +38,11 @@ def _crd_defaults(crd: Obj) -> None:
 
 
 def _crd_prepare_create(crd: Obj) -> None:
-    storage = [v.get("name") for v in (crd.get("spec") or {}).get("versions") or []
-               if isinstance(v, dict) and v.get("storage")]
+    storage = [
+        v.get("name")
+        for v in (crd.get("spec") or {}).get("versions") or []
+        if isinstance(v, dict) and v.get("storage")
+    ]
     crd["status"] = {"acceptedNames": {"plural": "", "kind": ""}, "storedVersions": storage[:1]}
 
 
@@ -49,11 +52,16 @@ def _crd_on_deleting(crd: Obj) -> None:
         meta["finalizers"] = [*(meta.get("finalizers") or []), CLEANUP_FINALIZER]
     conditions = (crd.setdefault("status", {})).setdefault("conditions", [])
     if not any(c.get("type") == "Terminating" for c in conditions if isinstance(c, dict)):
-        conditions.append({"type": "Terminating", "status": "True",
-                           "lastTransitionTime": meta.get("deletionTimestamp"),
-                           "reason": "InstanceDeletionPending",
-                           "message": "CustomResourceDefinition marked for deletion; CustomResource deletion will "
-                                      "begin soon"})
+        conditions.append(
+            {
+                "type": "Terminating",
+                "status": "True",
+                "lastTransitionTime": meta.get("deletionTimestamp"),
+                "reason": "InstanceDeletionPending",
+                "message": "CustomResourceDefinition marked for deletion; CustomResource deletion will "
+                "begin soon",
+            }
+        )
 
 
 def _crd_holds_removal(crd: Obj) -> bool:
@@ -67,13 +75,22 @@ def _crd_unknown_fields(crd: Obj) -> list[str]:
 
 hooks.BUILTIN_UNKNOWN_FIELDS[("apiextensions.k8s.io/v1", "CustomResourceDefinition")] = _crd_unknown_fields
 hooks.BY_KIND["CustomResourceDefinition"] = _crd_unknown_fields
-row("customresourcedefinitions", "apiextensions.k8s.io", status_separate=True, generation=True,
-    defaults=_crd_defaults, prepare_create=_crd_prepare_create, validate=validate_crd,
+row(
+    "customresourcedefinitions",
+    "apiextensions.k8s.io",
+    status_separate=True,
+    generation=True,
+    defaults=_crd_defaults,
+    prepare_create=_crd_prepare_create,
+    validate=validate_crd,
     validate_update=lambda new, old: validate_crd_update(new, old),
-    holds_removal=_crd_holds_removal, on_deleting=_crd_on_deleting)
+    holds_removal=_crd_holds_removal,
+    on_deleting=_crd_on_deleting,
+)
 
 
 # --- the custom resources -------------------------------------------------------------------------
+
 
 def _version_of(kind: CustomKind, obj: Obj) -> ServedVersion | None:
     api_version = str(obj.get("apiVersion") or "")
@@ -118,9 +135,16 @@ def custom_strategy(kind: CustomKind) -> KindStrategy:
         return value if isinstance(value, str) else ""
 
     return KindStrategy(
-        preferred.resource, status_separate=status_separate, generation=True, defaults=defaults,
-        validate=validate, validate_status=lambda new, old: validate(new), prepare_create=prepare_create,
-        scale_selector=scale_selector if scale is not None else None, field_paths=frozenset(preferred.selectable))
+        preferred.resource,
+        status_separate=status_separate,
+        generation=True,
+        defaults=defaults,
+        validate=validate,
+        validate_status=lambda new, old: validate(new),
+        prepare_create=prepare_create,
+        scale_selector=scale_selector if scale is not None else None,
+        field_paths=frozenset(preferred.selectable),
+    )
 
 
 def unknown_fields(kind: CustomKind, obj: Obj) -> list[str]:

@@ -38,19 +38,30 @@ INGRESS_CLASSES = by_plural("networking.k8s.io", "ingressclasses")
 
 def default_ingress_class() -> Obj:
     """The default class every server makes at bootstrap (a fresh dict: creating it fills metadata)."""
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-            "metadata": {"name": "kubelite", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
-            "spec": {"controller": KUBELITE_CONTROLLER}}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": {"name": "kubelite", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
+        "spec": {"controller": KUBELITE_CONTROLLER},
+    }
 
 
 def default_class(classes: list[Obj]) -> Obj | None:
     """The newest class marked default, then by name (kube's GetDefaultClass)."""
-    marked = [c for c in classes
-              if ((c.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true"]
+    marked = [
+        c
+        for c in classes
+        if ((c.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true"
+    ]
     if not marked:
         return None
-    return max(marked, key=lambda c: (str((c.get("metadata") or {}).get("creationTimestamp") or ""),
-                                      str((c.get("metadata") or {}).get("name") or "")))
+    return max(
+        marked,
+        key=lambda c: (
+            str((c.get("metadata") or {}).get("creationTimestamp") or ""),
+            str((c.get("metadata") or {}).get("name") or ""),
+        ),
+    )
 
 
 class IngressAdmission(WriteHooks):
@@ -61,11 +72,16 @@ class IngressAdmission(WriteHooks):
             return []
         causes = validate_ingress_create(new)
         if causes:
-            raise invalid("Ingress", str((new.get("metadata") or {}).get("name") or ""), causes,
-                          "networking.k8s.io")
+            raise invalid(
+                "Ingress", str((new.get("metadata") or {}).get("name") or ""), causes, "networking.k8s.io"
+            )
         spec = new.get("spec")
         annotations = (new.get("metadata") or {}).get("annotations") or {}
-        if not isinstance(spec, dict) or spec.get("ingressClassName") or "kubernetes.io/ingress.class" in annotations:
+        if (
+            not isinstance(spec, dict)
+            or spec.get("ingressClassName")
+            or "kubernetes.io/ingress.class" in annotations
+        ):
             return []
         assert INGRESS_CLASSES is not None
         _, kvs = await ctx.list(INGRESS_CLASSES, None)  # type: ignore[attr-defined]  # the registry
@@ -92,22 +108,43 @@ def _ingress_create(obj: Obj) -> None:
     obj["status"] = {"loadBalancer": {}}
 
 
-row("endpointslices", "discovery.k8s.io", defaults=_slice_defaults, validate=validate_endpoint_slice,
-    validate_update=validate_endpoint_slice_update)
-row("ingresses", "networking.k8s.io", status_separate=True, generation=True, prepare_create=_ingress_create,
-    validate=validate_ingress, validate_status=validate_ingress_status, hooks=IngressAdmission())
-row("ingressclasses", "networking.k8s.io", defaults=_class_defaults, validate=validate_ingress_class,
-    validate_update=validate_ingress_class_update)
+row(
+    "endpointslices",
+    "discovery.k8s.io",
+    defaults=_slice_defaults,
+    validate=validate_endpoint_slice,
+    validate_update=validate_endpoint_slice_update,
+)
+row(
+    "ingresses",
+    "networking.k8s.io",
+    status_separate=True,
+    generation=True,
+    prepare_create=_ingress_create,
+    validate=validate_ingress,
+    validate_status=validate_ingress_status,
+    hooks=IngressAdmission(),
+)
+row(
+    "ingressclasses",
+    "networking.k8s.io",
+    defaults=_class_defaults,
+    validate=validate_ingress_class,
+    validate_update=validate_ingress_class_update,
+)
 
 
 def kubernetes_slice(address: str, port: int) -> Obj:
     """The `kubernetes` service's slice, written by the server itself (as kube-apiserver's endpoint
     reconciler does), beside its Endpoints: the service has no selector, so no controller makes it."""
-    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
-            "addressType": "IPv6" if ":" in address else "IPv4",
-            "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
-            "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+        "addressType": "IPv6" if ":" in address else "IPv4",
+        "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    }
 
 
 async def bootstrap(registry: Any, address: str, port: int) -> None:
@@ -117,5 +154,9 @@ async def bootstrap(registry: Any, address: str, port: int) -> None:
     await registry.ensure(INGRESS_CLASSES, None, default_ingress_class())
     want = kubernetes_slice(address, port)
     await registry.ensure(slices, "default", want)
-    await registry.update(slices, "default", "kubernetes",
-                          lambda cur, kv: ({**cur, "endpoints": want["endpoints"], "ports": want["ports"]}, None))
+    await registry.update(
+        slices,
+        "default",
+        "kubernetes",
+        lambda cur, kv: ({**cur, "endpoints": want["endpoints"], "ports": want["ports"]}, None),
+    )

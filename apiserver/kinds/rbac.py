@@ -43,8 +43,10 @@ def _has_verb(state: Any, user: Any, verb: str, resource: str, namespace: str | 
 
 def _escalation(kind: str, name: str, user: Any, why: str) -> ApiError:
     plural = kind.lower() + "s"
-    return forbidden(f'{plural}.{GROUP} "{name}" is forbidden: user "{user.name}" (groups={list(user.groups)}) '
-                     f"is attempting to grant RBAC permissions not currently held:\n{why}")
+    return forbidden(
+        f'{plural}.{GROUP} "{name}" is forbidden: user "{user.name}" (groups={list(user.groups)}) '
+        f"is attempting to grant RBAC permissions not currently held:\n{why}"
+    )
 
 
 def _admit_role(plural: str) -> Any:
@@ -57,7 +59,10 @@ def _admit_role(plural: str) -> Any:
         owned = _user_rules(state, user, namespace)
         missing = [r for r in obj.get("rules") or [] if isinstance(r, dict) and not covers(owned, r)]
         if missing:
-            raise _escalation(obj.get("kind") or "Role", name, user, "\n".join(_rule_text(r) for r in missing))
+            raise _escalation(
+                obj.get("kind") or "Role", name, user, "\n".join(_rule_text(r) for r in missing)
+            )
+
     return admit
 
 
@@ -71,14 +76,19 @@ def _admit_binding(plural: str) -> Any:
         if _has_verb(state, user, "bind", role_plural, namespace, ref.get("name") or ""):
             return
         cache = state.registry.rbac
-        role = (cache.cluster_roles.get(ref.get("name") or "") if role_plural == "clusterroles"
-                else cache.roles.get((namespace or "", ref.get("name") or "")))
+        role = (
+            cache.cluster_roles.get(ref.get("name") or "")
+            if role_plural == "clusterroles"
+            else cache.roles.get((namespace or "", ref.get("name") or ""))
+        )
         owned = _user_rules(state, user, namespace)
         missing = [r for r in (role or {}).get("rules") or [] if isinstance(r, dict) and not covers(owned, r)]
         if missing:
             name = (obj.get("metadata") or {}).get("name") or ""
-            raise _escalation(obj.get("kind") or "RoleBinding", name, user,
-                              "\n".join(_rule_text(r) for r in missing))
+            raise _escalation(
+                obj.get("kind") or "RoleBinding", name, user, "\n".join(_rule_text(r) for r in missing)
+            )
+
     return admit
 
 
@@ -91,11 +101,37 @@ def _rule_text(rule: Obj) -> str:
 
 
 _hooks = RbacHooks()
-row("roles", GROUP, name_rule=is_path_segment_name, validate=validate_role, hooks=_hooks,
-    admit=_admit_role("roles"))
-row("clusterroles", GROUP, name_rule=is_path_segment_name, validate=validate_cluster_role, hooks=_hooks,
-    admit=_admit_role("clusterroles"))
-row("rolebindings", GROUP, name_rule=is_path_segment_name, validate=validate_role_binding,
-    validate_update=validate_binding_update, hooks=_hooks, admit=_admit_binding("rolebindings"))
-row("clusterrolebindings", GROUP, name_rule=is_path_segment_name, validate=validate_cluster_role_binding,
-    validate_update=validate_binding_update, hooks=_hooks, admit=_admit_binding("clusterrolebindings"))
+row(
+    "roles",
+    GROUP,
+    name_rule=is_path_segment_name,
+    validate=validate_role,
+    hooks=_hooks,
+    admit=_admit_role("roles"),
+)
+row(
+    "clusterroles",
+    GROUP,
+    name_rule=is_path_segment_name,
+    validate=validate_cluster_role,
+    hooks=_hooks,
+    admit=_admit_role("clusterroles"),
+)
+row(
+    "rolebindings",
+    GROUP,
+    name_rule=is_path_segment_name,
+    validate=validate_role_binding,
+    validate_update=validate_binding_update,
+    hooks=_hooks,
+    admit=_admit_binding("rolebindings"),
+)
+row(
+    "clusterrolebindings",
+    GROUP,
+    name_rule=is_path_segment_name,
+    validate=validate_cluster_role_binding,
+    validate_update=validate_binding_update,
+    hooks=_hooks,
+    admit=_admit_binding("clusterrolebindings"),
+)

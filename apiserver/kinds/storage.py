@@ -44,16 +44,21 @@ STORAGE_CLASSES = by_plural("storage.k8s.io", "storageclasses")
 def local_path_class() -> Obj:
     """The default class every server makes at bootstrap (a fresh dict: creating it fills metadata)."""
     return {
-        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
         "metadata": {"name": "local-path", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
-        "provisioner": LOCAL_PATH_PROVISIONER, "reclaimPolicy": "Delete",
+        "provisioner": LOCAL_PATH_PROVISIONER,
+        "reclaimPolicy": "Delete",
         "volumeBindingMode": "WaitForFirstConsumer",
     }
 
 
 def is_default_class(sc: Obj) -> bool:
     annotations = (sc.get("metadata") or {}).get("annotations") or {}
-    return "true" in (annotations.get(DEFAULT_CLASS_ANNOTATION), annotations.get(BETA_DEFAULT_CLASS_ANNOTATION))
+    return "true" in (
+        annotations.get(DEFAULT_CLASS_ANNOTATION),
+        annotations.get(BETA_DEFAULT_CLASS_ANNOTATION),
+    )
 
 
 def default_class(classes: list[Obj]) -> Obj | None:
@@ -61,8 +66,13 @@ def default_class(classes: list[Obj]) -> Obj | None:
     marked = [sc for sc in classes if is_default_class(sc)]
     if not marked:
         return None
-    return max(marked, key=lambda sc: (str((sc.get("metadata") or {}).get("creationTimestamp") or ""),
-                                       str((sc.get("metadata") or {}).get("name") or "")))
+    return max(
+        marked,
+        key=lambda sc: (
+            str((sc.get("metadata") or {}).get("creationTimestamp") or ""),
+            str((sc.get("metadata") or {}).get("name") or ""),
+        ),
+    )
 
 
 def _storage(claim: Obj) -> Any:
@@ -100,8 +110,10 @@ class ClaimAdmission(WriteHooks):
             sc = (await self._classes(ctx)).get(str(spec.get("storageClassName") or ""))
             if sc is None or not sc.get("allowVolumeExpansion"):
                 name = (new.get("metadata") or {}).get("name")
-                raise forbidden(f'persistentvolumeclaims "{name}" is forbidden: only dynamically provisioned pvc '
-                                "can be resized and the storageclass that provisions the pvc must support resize")
+                raise forbidden(
+                    f'persistentvolumeclaims "{name}" is forbidden: only dynamically provisioned pvc '
+                    "can be resized and the storageclass that provisions the pvc must support resize"
+                )
         return []
 
 

@@ -53,7 +53,9 @@ def apply_patch(content_type: str, current: dict[str, Any], body: bytes, kind: s
     if media == JSON_PATCH:
         result = json_patch(document, patch)
     elif not isinstance(patch, dict):
-        raise bad_request(f"error decoding patch: the patch must be a JSON object, not {type(patch).__name__}")
+        raise bad_request(
+            f"error decoding patch: the patch must be a JSON object, not {type(patch).__name__}"
+        )
     elif media == MERGE:
         result = merge_patch(document, patch)
     else:

@@ -36,18 +36,28 @@ def _entries(obj: dict[str, Any] | None) -> list[dict[str, Any]]:
     return list(((obj or {}).get("metadata") or {}).get("managedFields") or [])
 
 
-def _entry(manager: str, operation: str, api_version: str, leaves: set[Path], subresource: str = "") -> dict[str, Any]:
-    e: dict[str, Any] = {"manager": manager, "operation": operation, "apiVersion": api_version,
-                         "time": now_str(), "fieldsType": "FieldsV1",
-                         "fieldsV1": managed.to_fields_v1(leaves)}
+def _entry(
+    manager: str, operation: str, api_version: str, leaves: set[Path], subresource: str = ""
+) -> dict[str, Any]:
+    e: dict[str, Any] = {
+        "manager": manager,
+        "operation": operation,
+        "apiVersion": api_version,
+        "time": now_str(),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": managed.to_fields_v1(leaves),
+    }
     if subresource:
         e["subresource"] = subresource
     return e
 
 
 def _same_owner(e: dict[str, Any], manager: str, operation: str, subresource: str) -> bool:
-    return (e.get("manager") == manager and e.get("operation") == operation
-            and (e.get("subresource") or "") == subresource)
+    return (
+        e.get("manager") == manager
+        and e.get("operation") == operation
+        and (e.get("subresource") or "") == subresource
+    )
 
 
 def _merge(current: Any, applied: Any, spec: Spec | None) -> Any:
@@ -55,7 +65,9 @@ def _merge(current: Any, applied: Any, spec: Spec | None) -> Any:
         for k, v in applied.items():
             sub = None
             if spec is not None:
-                sub = spec.fields.get(k) if spec.form == "struct" else spec.elem if spec.form == "map" else None
+                sub = (
+                    spec.fields.get(k) if spec.form == "struct" else spec.elem if spec.form == "map" else None
+                )
             current[k] = _merge(current.get(k), v, sub) if k in current else v
         return current
     if isinstance(applied, list) and isinstance(current, list) and spec is not None and spec.form == "list":
@@ -89,19 +101,28 @@ def _conflict_error(conflicts: list[tuple[str, str, Path]]) -> ApiError:
             lines = "\n".join(f"- {p}" for p in paths)
             parts.append(f"conflict{'s' if len(paths) > 1 else ''} with {who}:\n{lines}")
         message = f"Apply failed with {n} conflict{plural}: " + "\n".join(parts)
-    causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{m}" using {v}',
-               "field": managed.render(p)} for m, v, p in conflicts]
+    causes = [
+        {
+            "reason": "FieldManagerConflict",
+            "message": f'conflict with "{m}" using {v}',
+            "field": managed.render(p),
+        }
+        for m, v, p in conflicts
+    ]
     return ApiError(409, "Conflict", message, {"causes": causes})
 
 
-def server_side_apply(current: dict[str, Any] | None, applied: dict[str, Any], manager: str,
-                      force: bool, kind: str) -> dict[str, Any]:
+def server_side_apply(
+    current: dict[str, Any] | None, applied: dict[str, Any], manager: str, force: bool, kind: str
+) -> dict[str, Any]:
     spec = kind_spec(kind)
     api_version = str(applied.get("apiVersion") or (current or {}).get("apiVersion") or "v1")
     new_leaves = managed.leaves_of(applied, spec)
     if current is None:
         result = _copy(applied)
-        result.setdefault("metadata", {})["managedFields"] = [_entry(manager, "Apply", api_version, new_leaves)]
+        result.setdefault("metadata", {})["managedFields"] = [
+            _entry(manager, "Apply", api_version, new_leaves)
+        ]
         return result
 
     result = _copy(current)
@@ -128,7 +149,9 @@ def server_side_apply(current: dict[str, Any] | None, applied: dict[str, Any], m
     gone = old_leaves - new_leaves - owned_by_others
     still_owned = owned_by_others | new_leaves
     # Whole list elements first (their key is needed to find them), then single fields.
-    elements = [p[:-1] for p in gone if p[-1] == "." and not any(q[: len(p) - 1] == p[:-1] for q in still_owned)]
+    elements = [
+        p[:-1] for p in gone if p[-1] == "." and not any(q[: len(p) - 1] == p[:-1] for q in still_owned)
+    ]
     for element in elements:
         managed.remove(result, element)
     for path in sorted(gone, key=len, reverse=True):
@@ -137,7 +160,15 @@ def server_side_apply(current: dict[str, Any] | None, applied: dict[str, Any], m
 
     applied_body = {k: v for k, v in applied.items() if k not in ("status",)}
     meta = dict(applied_body.get("metadata") or {})
-    for k in ("name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields"):
+    for k in (
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "managedFields",
+    ):
         meta.pop(k, None)
     applied_body["metadata"] = meta
     result = _merge(result, _copy(applied_body), spec)
@@ -155,8 +186,14 @@ def server_side_apply(current: dict[str, Any] | None, applied: dict[str, Any], m
     return result
 
 
-def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str, operation: str = "Update",
-                  subresource: str = "", kind: str | None = None) -> None:
+def record_update(
+    old: dict[str, Any] | None,
+    new: dict[str, Any],
+    manager: str,
+    operation: str = "Update",
+    subresource: str = "",
+    kind: str | None = None,
+) -> None:
     """Give `manager` the fields this write changed; other managers lose them (no conflicts)."""
     spec = kind_spec(kind or str(new.get("kind") or ""))
     new_leaves = managed.leaves_of(new, spec)

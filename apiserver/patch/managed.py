@@ -20,8 +20,20 @@ from apiserver.schema import Spec
 
 Path = tuple[str, ...]
 _UNOWNED_TOP = frozenset({"kind", "apiVersion", "status"})
-_UNOWNED_META = frozenset({"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-                           "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"})
+_UNOWNED_META = frozenset(
+    {
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "managedFields",
+        "selfLink",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    }
+)
 
 
 def child_spec(spec: Spec | None, key: str) -> Spec | None:
@@ -51,8 +63,11 @@ def leaves_of(obj: Any, spec: Spec | None, top: bool = True) -> set[Path]:
 
 
 def _collect(value: Any, spec: Spec | None, path: Path, out: set[Path], top: bool = False) -> None:
-    if isinstance(value, dict) and (spec is None or spec.form in ("struct", "map")) and not (
-            spec is not None and spec.free_form):
+    if (
+        isinstance(value, dict)
+        and (spec is None or spec.form in ("struct", "map"))
+        and not (spec is not None and spec.free_form)
+    ):
         if not value and path:
             out.add(path)
         for k, v in value.items():
@@ -113,8 +128,10 @@ def lookup(obj: Any, path: Path) -> tuple[bool, Any]:
             want = loads(token[2:])
             if not isinstance(node, list):
                 return False, None
-            node = next((x for x in node if isinstance(x, dict)
-                         and all(x.get(k) == v for k, v in want.items())), _MISSING)
+            node = next(
+                (x for x in node if isinstance(x, dict) and all(x.get(k) == v for k, v in want.items())),
+                _MISSING,
+            )
             if node is _MISSING:
                 return False, None
         elif token.startswith("v:"):
@@ -144,7 +161,9 @@ def remove(obj: Any, path: Path) -> None:
         parent.pop(last[2:], None)
     elif last.startswith("k:") and isinstance(parent, list):
         want = loads(last[2:])
-        parent[:] = [x for x in parent if not (isinstance(x, dict) and all(x.get(k) == v for k, v in want.items()))]
+        parent[:] = [
+            x for x in parent if not (isinstance(x, dict) and all(x.get(k) == v for k, v in want.items()))
+        ]
     elif last.startswith("v:") and isinstance(parent, list):
         value = loads(last[2:])
         parent[:] = [x for x in parent if x != value]

@@ -18,8 +18,14 @@ from apiserver.rbac.rules import Attributes, any_allows
 SUPERUSER_GROUP = "system:masters"
 CONNECT_SUBRESOURCES = frozenset({"exec", "attach", "portforward", "proxy"})
 _VERB = {
-    ("GET", False): "list", ("GET", True): "get", ("HEAD", True): "get", ("POST", False): "create",
-    ("POST", True): "create", ("PUT", True): "update", ("PATCH", True): "patch", ("DELETE", True): "delete",
+    ("GET", False): "list",
+    ("GET", True): "get",
+    ("HEAD", True): "get",
+    ("POST", False): "create",
+    ("POST", True): "create",
+    ("PUT", True): "update",
+    ("PATCH", True): "patch",
+    ("DELETE", True): "delete",
     ("DELETE", False): "deletecollection",
 }
 
@@ -38,7 +44,9 @@ class Authorizer:
     def allowed(self, a: Attributes) -> bool:
         if SUPERUSER_GROUP in a.groups:
             return True
-        return any_allows(self.cache.rules_for(a.user, a.groups, a.namespace if a.resource_request else ""), a)
+        return any_allows(
+            self.cache.rules_for(a.user, a.groups, a.namespace if a.resource_request else ""), a
+        )
 
     def check(self, a: Attributes) -> None:
         if not self.allowed(a):
@@ -56,8 +64,10 @@ def forbidden_error(a: Attributes) -> ApiError:
     qualified = f"{what}.{a.api_group}" if a.api_group else what
     subject = f'{qualified} "{a.name}"' if a.name else qualified
     where = f'in the namespace "{a.namespace}"' if a.namespace else "at the cluster scope"
-    err = forbidden(f'{subject} is forbidden: User "{a.user}" cannot {a.verb} resource "{what}" in API group '
-                    f'"{a.api_group}" {where}')
+    err = forbidden(
+        f'{subject} is forbidden: User "{a.user}" cannot {a.verb} resource "{what}" in API group '
+        f'"{a.api_group}" {where}'
+    )
     details: dict[str, str] = {}
     if a.name:
         details["name"] = a.name

@@ -24,7 +24,7 @@ SubjectKey = tuple[str, str]
 def subject_keys(user: str, groups: tuple[str, ...]) -> list[SubjectKey]:
     keys = [("User", user), *(("Group", g) for g in groups)]
     if user.startswith(SA_PREFIX):
-        ns, _, name = user[len(SA_PREFIX):].partition(":")
+        ns, _, name = user[len(SA_PREFIX) :].partition(":")
         keys.append(("ServiceAccount", f"{ns}/{name}"))
     return keys
 
@@ -58,7 +58,7 @@ class RbacCache:
         self.by_subject.clear()
 
     def changed(self, key: str, value: bytes | None) -> None:
-        parts = key[len(PREFIX):].split("/")
+        parts = key[len(PREFIX) :].split("/")
         plural = parts[0]
         obj = jsonutil.loads(value) if value is not None else None
         if plural == "clusterroles" and len(parts) == 2:

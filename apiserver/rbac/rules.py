@@ -78,8 +78,11 @@ def covers(owner: list[Rule], rule: Rule) -> bool:
     every verb x group x resource (x name) of `rule` is allowed by some rule of `owner`."""
     verbs = rule.get("verbs") or []
     if rule.get("nonResourceURLs"):
-        return all(any_allows(owner, Attributes("", (), v, path=u, resource_request=False))
-                   for v in verbs for u in rule["nonResourceURLs"])
+        return all(
+            any_allows(owner, Attributes("", (), v, path=u, resource_request=False))
+            for v in verbs
+            for u in rule["nonResourceURLs"]
+        )
     names = rule.get("resourceNames") or [""]
     for v in verbs:
         for g in rule.get("apiGroups") or []:

@@ -36,8 +36,9 @@ from apiserver.schema import types_networking as _tn
 from apiserver.schema import types_rbac as _tr
 from apiserver.schema import types_storage as _ts
 
-SCALARS = frozenset({"string", "integer", "boolean", "number", "Time", "MicroTime", "Quantity",
-                     "IntOrString", "object"})
+SCALARS = frozenset(
+    {"string", "integer", "boolean", "number", "Time", "MicroTime", "Quantity", "IntOrString", "object"}
+)
 
 
 @dataclass
@@ -79,8 +80,14 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "autoscaling-v2": (_tas.AUTOSCALING_V2, _tas.AUTOSCALING_V2_TYPES),
     "metrics": (_tas.METRICS, _tas.METRICS_TYPES),
 }
-_KINDS: dict[str, str] = {**_t.KINDS, **_ta.KINDS, **_tc.CONFIG_KINDS, **_tr.RBAC_KINDS, **_ts.STORAGE_KINDS,
-                         **_tx.APIEXTENSIONS_KINDS}
+_KINDS: dict[str, str] = {
+    **_t.KINDS,
+    **_ta.KINDS,
+    **_tc.CONFIG_KINDS,
+    **_tr.RBAC_KINDS,
+    **_ts.STORAGE_KINDS,
+    **_tx.APIEXTENSIONS_KINDS,
+}
 _KINDS.update(_tn.NETWORKING_KINDS)
 _KINDS.update(_tas.AUTOSCALING_V2_KINDS)
 _KINDS.update(_tas.METRICS_KINDS)
@@ -90,12 +97,24 @@ for _pkg, _table in _TABLES.values():
     for _name, _fields in _table.items():
         _PACKAGE[_name] = _pkg
         _RAW[_name] = _fields
-for _kind in (*_t.LISTED_KINDS, *_tn.NETWORKING_LISTED_KINDS, *_ta.LISTED_KINDS, *_tc.CONFIG_LISTED_KINDS, *_tr.RBAC_LISTED_KINDS,
-              *_ts.STORAGE_LISTED_KINDS, *_tx.APIEXTENSIONS_LISTED_KINDS, *_tas.AUTOSCALING_V2_LISTED_KINDS,
-              *_tas.METRICS_LISTED_KINDS):
+for _kind in (
+    *_t.LISTED_KINDS,
+    *_tn.NETWORKING_LISTED_KINDS,
+    *_ta.LISTED_KINDS,
+    *_tc.CONFIG_LISTED_KINDS,
+    *_tr.RBAC_LISTED_KINDS,
+    *_ts.STORAGE_LISTED_KINDS,
+    *_tx.APIEXTENSIONS_LISTED_KINDS,
+    *_tas.AUTOSCALING_V2_LISTED_KINDS,
+    *_tas.METRICS_LISTED_KINDS,
+):
     _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
-    _RAW[_kind + "List"] = {"kind": "string", "apiVersion": "string", "metadata": "ListMeta",
-                            "items!": f"[{_kind}]"}
+    _RAW[_kind + "List"] = {
+        "kind": "string",
+        "apiVersion": "string",
+        "metadata": "ListMeta",
+        "items!": f"[{_kind}]",
+    }
 
 _STRUCTS: dict[str, Spec] = {}
 
@@ -214,8 +233,16 @@ def _walk(spec: Spec, value: Any, path: str, out: list[str]) -> None:
 
 
 _JSON_TYPE = {str: "string", bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
-_GO_TYPE = {"string": "string", "integer": "int64", "boolean": "bool", "number": "float64", "Time": "Time",
-            "MicroTime": "MicroTime", "Quantity": "Quantity", "IntOrString": "IntOrString"}
+_GO_TYPE = {
+    "string": "string",
+    "integer": "int64",
+    "boolean": "bool",
+    "number": "float64",
+    "Time": "Time",
+    "MicroTime": "MicroTime",
+    "Quantity": "Quantity",
+    "IntOrString": "IntOrString",
+}
 
 
 def _is_str(v: Any) -> bool:
@@ -246,9 +273,17 @@ def _anything(v: Any) -> bool:
     return True
 
 
-_SCALAR_OK = {"string": _is_str, "Time": _is_str, "MicroTime": _is_str, "integer": _is_int, "boolean": _is_bool,
-              "number": _is_number, "Quantity": _is_quantity, "IntOrString": _is_int_or_string,
-              "object": _anything}
+_SCALAR_OK = {
+    "string": _is_str,
+    "Time": _is_str,
+    "MicroTime": _is_str,
+    "integer": _is_int,
+    "boolean": _is_bool,
+    "number": _is_number,
+    "Quantity": _is_quantity,
+    "IntOrString": _is_int_or_string,
+    "object": _anything,
+}
 
 
 def type_errors(kind: str, obj: Any) -> list[tuple[str, str]]:
@@ -276,8 +311,13 @@ def _go_name(spec: Spec) -> str:
 
 def _type_error(spec: Spec, value: Any, path: str, parent: str, out: list[tuple[str, str]]) -> None:
     plain = ".".join(p for p in path.replace("[", ".[").split(".") if p and not p.startswith("["))
-    out.append((path, f"json: cannot unmarshal {_JSON_TYPE.get(type(value), 'value')} into Go struct field "
-                      f"{parent}.{plain} of type {_go_name(spec)}"))
+    out.append(
+        (
+            path,
+            f"json: cannot unmarshal {_JSON_TYPE.get(type(value), 'value')} into Go struct field "
+            f"{parent}.{plain} of type {_go_name(spec)}",
+        )
+    )
 
 
 def _check_types(spec: Spec, value: Any, path: str, parent: str, out: list[tuple[str, str]]) -> None:

@@ -10,10 +10,10 @@ DOCS: dict[str, str] = {
     # kinds
     "Namespace": "Namespace gives names within it a scope; deleting it deletes everything in it.",
     "Pod": "Pod is a group of containers that share a network namespace and volumes, scheduled onto one node "
-           "together.",
+    "together.",
     "ReplicationController": "ReplicationController keeps a given number of copies of a pod template running.",
     "Service": "Service gives a stable virtual IP and DNS name to the pods its selector picks, and balances "
-               "traffic between them.",
+    "traffic between them.",
     "Endpoints": "Endpoints lists the addresses and ports of the ready (and not ready) pods behind a service.",
     "Node": "Node is a worker machine that runs pods; its kubelet keeps the status up to date.",
     "Event": "Event is a report of something that happened to an object, shown by `kubectl describe`.",
@@ -42,28 +42,28 @@ DOCS: dict[str, str] = {
     "ObjectMeta.namespace": "The namespace of the object; empty for cluster-scoped kinds. Cannot be updated.",
     "ObjectMeta.uid": "Unique in time and space, set by the server on creation. Read-only.",
     "ObjectMeta.resourceVersion": "The version of the object, for optimistic concurrency and watches. Opaque to "
-                                  "clients; an update carrying a stale value fails with 409 Conflict.",
+    "clients; an update carrying a stale value fails with 409 Conflict.",
     "ObjectMeta.generation": "A sequence number the server bumps on every change of the desired state.",
     "ObjectMeta.creationTimestamp": "When the object was created, in RFC 3339 form, UTC. Read-only.",
     "ObjectMeta.deletionTimestamp": "When graceful deletion of the object was requested. Read-only.",
     "ObjectMeta.labels": "Key/value pairs used to select and organize objects.",
     "ObjectMeta.annotations": "Unstructured key/value data for tools; stored and returned unchanged.",
     "ObjectMeta.ownerReferences": "Objects this object depends on; when all owners are gone it is garbage "
-                                  "collected.",
+    "collected.",
     "ObjectMeta.finalizers": "Keys that must be removed before the object is deleted from storage.",
     "Pod.spec": "The desired behaviour of the pod.",
     "Pod.status": "The most recently observed status of the pod. Read-only.",
     "PodSpec.containers": "The containers of the pod. At least one; names must be unique. Cannot be updated "
-                          "except for their images.",
+    "except for their images.",
     "PodSpec.initContainers": "Containers run to completion, in order, before the app containers start.",
     "PodSpec.volumes": "Volumes the containers of the pod may mount.",
     "PodSpec.restartPolicy": "When containers are restarted: Always (default), OnFailure or Never.",
     "PodSpec.terminationGracePeriodSeconds": "Seconds between the stop signal and the kill on deletion "
-                                             "(default 30).",
+    "(default 30).",
     "PodSpec.nodeName": "The node the pod is bound to; set by the scheduler through a Binding.",
     "PodSpec.nodeSelector": "Labels a node must carry for the pod to be scheduled there.",
     "PodSpec.dnsPolicy": "How the pod's DNS is set up: ClusterFirst (default), Default, "
-                         "ClusterFirstWithHostNet or None.",
+    "ClusterFirstWithHostNet or None.",
     "PodSpec.hostNetwork": "Run the pod in the node's network namespace.",
     "PodSpec.tolerations": "Taints of nodes this pod tolerates.",
     "PodStatus.phase": "Pending, Running, Succeeded, Failed or Unknown.",
@@ -77,7 +77,7 @@ DOCS: dict[str, str] = {
     "Container.ports": "Ports the container exposes; informational, and named targets for services.",
     "Container.env": "Environment variables set in the container.",
     "Container.imagePullPolicy": "Always, Never or IfNotPresent. Defaults to Always for the latest tag or no "
-                                 "tag, IfNotPresent otherwise.",
+    "tag, IfNotPresent otherwise.",
     "Container.livenessProbe": "Restart the container when this check keeps failing.",
     "Container.readinessProbe": "Take the pod out of service endpoints while this check fails.",
     "Container.resources": "Compute resources the container requests and may not exceed.",
@@ -86,12 +86,12 @@ DOCS: dict[str, str] = {
     "ReplicationController.spec": "The desired behaviour of the replication controller.",
     "ReplicationControllerSpec.replicas": "How many copies of the template to run (default 1).",
     "ReplicationControllerSpec.selector": "Labels of the pods counted as replicas; defaults to the template's "
-                                          "labels, which it must match.",
+    "labels, which it must match.",
     "ReplicationControllerSpec.template": "The pod created for each missing replica.",
     "Service.spec": "The desired behaviour of the service.",
     "ServiceSpec.type": "ClusterIP (default), NodePort, LoadBalancer or ExternalName.",
     "ServiceSpec.clusterIP": "The virtual IP, allocated from the service CIDR unless given; None makes the "
-                             "service headless. Cannot be changed once set.",
+    "service headless. Cannot be changed once set.",
     "ServiceSpec.selector": "Traffic goes to the ready pods carrying these labels.",
     "ServiceSpec.ports": "The ports the service exposes.",
     "ServicePort.port": "The port the service listens on.",

@@ -5,34 +5,34 @@ from __future__ import annotations
 
 WORKLOAD_DOCS: dict[str, str] = {
     "Deployment": "Deployment rolls a pod template out through ReplicaSets, replacing old pods with new ones "
-                  "at a controlled pace.",
+    "at a controlled pace.",
     "ReplicaSet": "ReplicaSet keeps a given number of pods matching its selector running.",
     "DaemonSet": "DaemonSet runs one copy of a pod on every node its template fits.",
     "StatefulSet": "StatefulSet runs pods with stable names (name-0, name-1 ...) and identities, created and "
-                   "removed in order.",
+    "removed in order.",
     "ControllerRevision": "ControllerRevision is an immutable snapshot of a workload's template, kept for "
-                          "rollbacks by the DaemonSet and StatefulSet controllers.",
+    "rollbacks by the DaemonSet and StatefulSet controllers.",
     "Job": "Job runs pods until a given number of them succeed.",
     "CronJob": "CronJob creates Jobs on a cron schedule.",
     "DeploymentSpec": "The desired state of a deployment.",
     "DeploymentSpec.replicas": "How many pods to run; defaults to 1.",
     "DeploymentSpec.selector": "The labels of the pods this deployment manages; must match the template's labels. "
-                               "Cannot be changed.",
+    "Cannot be changed.",
     "DeploymentSpec.template": "The pod each replica is made from.",
     "DeploymentSpec.strategy": "How old pods are replaced by new ones: RollingUpdate (default) or Recreate.",
     "DeploymentSpec.revisionHistoryLimit": "How many old ReplicaSets to keep for rollback; defaults to 10.",
     "DeploymentSpec.progressDeadlineSeconds": "Seconds a rollout may make no progress before it is reported "
-                                              "failed; defaults to 600.",
+    "failed; defaults to 600.",
     "DeploymentSpec.paused": "When true, template changes are not rolled out.",
     "DeploymentStrategy.type": "RollingUpdate or Recreate.",
     "RollingUpdateDeployment.maxUnavailable": "Pods (number or percentage) that may be unavailable during the "
-                                              "update; defaults to 25%.",
+    "update; defaults to 25%.",
     "RollingUpdateDeployment.maxSurge": "Pods (number or percentage) that may exist above the desired count during "
-                                        "the update; defaults to 25%.",
+    "the update; defaults to 25%.",
     "ReplicaSetSpec.replicas": "How many pods to run; defaults to 1.",
     "ReplicaSetSpec.selector": "The labels of the pods counted as replicas; must match the template's labels.",
     "DaemonSetSpec.updateStrategy": "How pods are replaced when the template changes: RollingUpdate (default) or "
-                                    "OnDelete.",
+    "OnDelete.",
     "StatefulSetSpec.serviceName": "The headless service that gives the pods their DNS names.",
     "StatefulSetSpec.podManagementPolicy": "OrderedReady (default: one pod at a time, in order) or Parallel.",
     "StatefulSetSpec.volumeClaimTemplates": "Claims made for each pod, named after it.",

@@ -13,44 +13,89 @@ AUTOSCALING_V2 = "io.k8s.api.autoscaling.v2"
 _TYPE_META = {"kind": "string", "apiVersion": "string"}
 
 AUTOSCALING_V2_TYPES: dict[str, dict[str, str]] = {
-    "HorizontalPodAutoscaler": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "HorizontalPodAutoscalerSpec",
-                                "status": "HorizontalPodAutoscalerStatus"},
+    "HorizontalPodAutoscaler": {
+        **_TYPE_META,
+        "metadata": "ObjectMeta",
+        "spec": "HorizontalPodAutoscalerSpec",
+        "status": "HorizontalPodAutoscalerStatus",
+    },
     "HorizontalPodAutoscalerSpec": {
-        "scaleTargetRef!": "CrossVersionObjectReference", "minReplicas": "integer", "maxReplicas!": "integer",
-        "metrics": "[MetricSpec]", "behavior": "HorizontalPodAutoscalerBehavior"},
+        "scaleTargetRef!": "CrossVersionObjectReference",
+        "minReplicas": "integer",
+        "maxReplicas!": "integer",
+        "metrics": "[MetricSpec]",
+        "behavior": "HorizontalPodAutoscalerBehavior",
+    },
     "CrossVersionObjectReference": {"kind!": "string", "name!": "string", "apiVersion": "string"},
-    "MetricSpec": {"type!": "string", "object": "ObjectMetricSource", "pods": "PodsMetricSource",
-                   "resource": "ResourceMetricSource", "containerResource": "ContainerResourceMetricSource",
-                   "external": "ExternalMetricSource"},
+    "MetricSpec": {
+        "type!": "string",
+        "object": "ObjectMetricSource",
+        "pods": "PodsMetricSource",
+        "resource": "ResourceMetricSource",
+        "containerResource": "ContainerResourceMetricSource",
+        "external": "ExternalMetricSource",
+    },
     "ResourceMetricSource": {"name!": "string", "target!": "MetricTarget"},
     "ContainerResourceMetricSource": {"name!": "string", "target!": "MetricTarget", "container!": "string"},
-    "ObjectMetricSource": {"describedObject!": "CrossVersionObjectReference", "target!": "MetricTarget",
-                           "metric!": "MetricIdentifier"},
+    "ObjectMetricSource": {
+        "describedObject!": "CrossVersionObjectReference",
+        "target!": "MetricTarget",
+        "metric!": "MetricIdentifier",
+    },
     "PodsMetricSource": {"metric!": "MetricIdentifier", "target!": "MetricTarget"},
     "ExternalMetricSource": {"metric!": "MetricIdentifier", "target!": "MetricTarget"},
     "MetricIdentifier": {"name!": "string", "selector": "LabelSelector"},
-    "MetricTarget": {"type!": "string", "value": "Quantity", "averageValue": "Quantity",
-                     "averageUtilization": "integer"},
+    "MetricTarget": {
+        "type!": "string",
+        "value": "Quantity",
+        "averageValue": "Quantity",
+        "averageUtilization": "integer",
+    },
     "HorizontalPodAutoscalerBehavior": {"scaleUp": "HPAScalingRules", "scaleDown": "HPAScalingRules"},
-    "HPAScalingRules": {"stabilizationWindowSeconds": "integer", "selectPolicy": "string",
-                        "policies": "[HPAScalingPolicy]", "tolerance": "Quantity"},
+    "HPAScalingRules": {
+        "stabilizationWindowSeconds": "integer",
+        "selectPolicy": "string",
+        "policies": "[HPAScalingPolicy]",
+        "tolerance": "Quantity",
+    },
     "HPAScalingPolicy": {"type!": "string", "value!": "integer", "periodSeconds!": "integer"},
     "HorizontalPodAutoscalerStatus": {
-        "observedGeneration": "integer", "lastScaleTime": "Time", "currentReplicas": "integer",
-        "desiredReplicas!": "integer", "currentMetrics": "[MetricStatus]",
-        "conditions": "[HorizontalPodAutoscalerCondition]@type"},
-    "MetricStatus": {"type!": "string", "object": "ObjectMetricStatus", "pods": "PodsMetricStatus",
-                     "resource": "ResourceMetricStatus", "containerResource": "ContainerResourceMetricStatus",
-                     "external": "ExternalMetricStatus"},
+        "observedGeneration": "integer",
+        "lastScaleTime": "Time",
+        "currentReplicas": "integer",
+        "desiredReplicas!": "integer",
+        "currentMetrics": "[MetricStatus]",
+        "conditions": "[HorizontalPodAutoscalerCondition]@type",
+    },
+    "MetricStatus": {
+        "type!": "string",
+        "object": "ObjectMetricStatus",
+        "pods": "PodsMetricStatus",
+        "resource": "ResourceMetricStatus",
+        "containerResource": "ContainerResourceMetricStatus",
+        "external": "ExternalMetricStatus",
+    },
     "ResourceMetricStatus": {"name!": "string", "current!": "MetricValueStatus"},
-    "ContainerResourceMetricStatus": {"name!": "string", "current!": "MetricValueStatus", "container!": "string"},
-    "ObjectMetricStatus": {"metric!": "MetricIdentifier", "current!": "MetricValueStatus",
-                           "describedObject!": "CrossVersionObjectReference"},
+    "ContainerResourceMetricStatus": {
+        "name!": "string",
+        "current!": "MetricValueStatus",
+        "container!": "string",
+    },
+    "ObjectMetricStatus": {
+        "metric!": "MetricIdentifier",
+        "current!": "MetricValueStatus",
+        "describedObject!": "CrossVersionObjectReference",
+    },
     "PodsMetricStatus": {"metric!": "MetricIdentifier", "current!": "MetricValueStatus"},
     "ExternalMetricStatus": {"metric!": "MetricIdentifier", "current!": "MetricValueStatus"},
     "MetricValueStatus": {"value": "Quantity", "averageValue": "Quantity", "averageUtilization": "integer"},
-    "HorizontalPodAutoscalerCondition": {"type!": "string", "status!": "string", "lastTransitionTime": "Time",
-                                         "reason": "string", "message": "string"},
+    "HorizontalPodAutoscalerCondition": {
+        "type!": "string",
+        "status!": "string",
+        "lastTransitionTime": "Time",
+        "reason": "string",
+        "message": "string",
+    },
 }
 
 AUTOSCALING_V2_KINDS: dict[str, str] = {"HorizontalPodAutoscaler": "autoscaling/v2"}
@@ -59,11 +104,24 @@ AUTOSCALING_V2_LISTED_KINDS = ("HorizontalPodAutoscaler",)
 # metrics.k8s.io/v1beta1 (k8s.io/metrics): what the autoscaler and `kubectl top` read, never stored
 METRICS = "io.k8s.metrics.pkg.apis.metrics.v1beta1"
 METRICS_TYPES: dict[str, dict[str, str]] = {
-    "NodeMetrics": {**_TYPE_META, "metadata": "ObjectMeta", "timestamp": "Time", "window": "string",
-                    "usage": "{Quantity}"},
-    "PodMetrics": {**_TYPE_META, "metadata": "ObjectMeta", "timestamp": "Time", "window": "string",
-                   "containers": "[ContainerMetrics]"},
+    "NodeMetrics": {
+        **_TYPE_META,
+        "metadata": "ObjectMeta",
+        "timestamp": "Time",
+        "window": "string",
+        "usage": "{Quantity}",
+    },
+    "PodMetrics": {
+        **_TYPE_META,
+        "metadata": "ObjectMeta",
+        "timestamp": "Time",
+        "window": "string",
+        "containers": "[ContainerMetrics]",
+    },
     "ContainerMetrics": {"name": "string", "usage": "{Quantity}"},
 }
-METRICS_KINDS: dict[str, str] = {"NodeMetrics": "metrics.k8s.io/v1beta1", "PodMetrics": "metrics.k8s.io/v1beta1"}
+METRICS_KINDS: dict[str, str] = {
+    "NodeMetrics": "metrics.k8s.io/v1beta1",
+    "PodMetrics": "metrics.k8s.io/v1beta1",
+}
 METRICS_LISTED_KINDS = ("NodeMetrics", "PodMetrics")

@@ -10,36 +10,77 @@ volume sources replace the free-form `object` the pod's `Volume` had for them, s
 from __future__ import annotations
 
 CONFIG_TYPES: dict[str, dict[str, str]] = {
-    "ConfigMap": {"kind": "string", "apiVersion": "string", "metadata": "ObjectMeta",
-                  "data": "{string}", "binaryData": "{string}", "immutable": "boolean"},
-    "Secret": {"kind": "string", "apiVersion": "string", "metadata": "ObjectMeta",
-               "data": "{string}", "stringData": "{string}", "type": "string", "immutable": "boolean"},
-    "ServiceAccount": {"kind": "string", "apiVersion": "string", "metadata": "ObjectMeta",
-                       "secrets": "[ObjectReference]@name", "imagePullSecrets": "[LocalObjectReference]",
-                       "automountServiceAccountToken": "boolean"},
+    "ConfigMap": {
+        "kind": "string",
+        "apiVersion": "string",
+        "metadata": "ObjectMeta",
+        "data": "{string}",
+        "binaryData": "{string}",
+        "immutable": "boolean",
+    },
+    "Secret": {
+        "kind": "string",
+        "apiVersion": "string",
+        "metadata": "ObjectMeta",
+        "data": "{string}",
+        "stringData": "{string}",
+        "type": "string",
+        "immutable": "boolean",
+    },
+    "ServiceAccount": {
+        "kind": "string",
+        "apiVersion": "string",
+        "metadata": "ObjectMeta",
+        "secrets": "[ObjectReference]@name",
+        "imagePullSecrets": "[LocalObjectReference]",
+        "automountServiceAccountToken": "boolean",
+    },
     # --- volume sources
     "KeyToPath": {"key!": "string", "path!": "string", "mode": "integer"},
-    "ConfigMapVolumeSource": {"name": "string", "items": "[KeyToPath]", "defaultMode": "integer",
-                              "optional": "boolean"},
-    "SecretVolumeSource": {"secretName": "string", "items": "[KeyToPath]", "defaultMode": "integer",
-                           "optional": "boolean"},
+    "ConfigMapVolumeSource": {
+        "name": "string",
+        "items": "[KeyToPath]",
+        "defaultMode": "integer",
+        "optional": "boolean",
+    },
+    "SecretVolumeSource": {
+        "secretName": "string",
+        "items": "[KeyToPath]",
+        "defaultMode": "integer",
+        "optional": "boolean",
+    },
     "DownwardAPIVolumeSource": {"items": "[DownwardAPIVolumeFile]", "defaultMode": "integer"},
-    "DownwardAPIVolumeFile": {"path!": "string", "fieldRef": "ObjectFieldSelector",
-                              "resourceFieldRef": "ResourceFieldSelector", "mode": "integer"},
+    "DownwardAPIVolumeFile": {
+        "path!": "string",
+        "fieldRef": "ObjectFieldSelector",
+        "resourceFieldRef": "ResourceFieldSelector",
+        "mode": "integer",
+    },
     "ProjectedVolumeSource": {"sources": "[VolumeProjection]", "defaultMode": "integer"},
-    "VolumeProjection": {"secret": "SecretProjection", "downwardAPI": "DownwardAPIProjection",
-                         "configMap": "ConfigMapProjection",
-                         "serviceAccountToken": "ServiceAccountTokenProjection",
-                         "clusterTrustBundle": "object"},
+    "VolumeProjection": {
+        "secret": "SecretProjection",
+        "downwardAPI": "DownwardAPIProjection",
+        "configMap": "ConfigMapProjection",
+        "serviceAccountToken": "ServiceAccountTokenProjection",
+        "clusterTrustBundle": "object",
+    },
     "SecretProjection": {"name": "string", "items": "[KeyToPath]", "optional": "boolean"},
     "ConfigMapProjection": {"name": "string", "items": "[KeyToPath]", "optional": "boolean"},
     "DownwardAPIProjection": {"items": "[DownwardAPIVolumeFile]"},
-    "ServiceAccountTokenProjection": {"audience": "string", "expirationSeconds": "integer", "path!": "string"},
+    "ServiceAccountTokenProjection": {
+        "audience": "string",
+        "expirationSeconds": "integer",
+        "path!": "string",
+    },
 }
 
 CONFIG_KINDS: dict[str, str] = {"ConfigMap": "v1", "Secret": "v1", "ServiceAccount": "v1"}
 CONFIG_LISTED_KINDS = ("ConfigMap", "Secret", "ServiceAccount")
 
 # the pod Volume fields these types check (they were free-form before)
-VOLUME_SOURCES = {"secret": "SecretVolumeSource", "configMap": "ConfigMapVolumeSource",
-                  "downwardAPI": "DownwardAPIVolumeSource", "projected": "ProjectedVolumeSource"}
+VOLUME_SOURCES = {
+    "secret": "SecretVolumeSource",
+    "configMap": "ConfigMapVolumeSource",
+    "downwardAPI": "DownwardAPIVolumeSource",
+    "projected": "ProjectedVolumeSource",
+}

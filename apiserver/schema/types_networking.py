@@ -15,22 +15,43 @@ NETWORKING = "io.k8s.api.networking.v1"
 _TYPE_META = {"kind": "string", "apiVersion": "string"}
 
 DISCOVERY_TYPES: dict[str, dict[str, str]] = {
-    "EndpointSlice": {**_TYPE_META, "metadata": "ObjectMeta", "addressType!": "string",
-                      "endpoints!": "[Endpoint]", "ports": "[DiscoveryEndpointPort]"},
-    "Endpoint": {"addresses!": "[string]@set", "conditions": "EndpointConditions", "hostname": "string",
-                 "targetRef": "ObjectReference", "deprecatedTopology": "{string}", "nodeName": "string",
-                 "zone": "string", "hints": "EndpointHints"},
+    "EndpointSlice": {
+        **_TYPE_META,
+        "metadata": "ObjectMeta",
+        "addressType!": "string",
+        "endpoints!": "[Endpoint]",
+        "ports": "[DiscoveryEndpointPort]",
+    },
+    "Endpoint": {
+        "addresses!": "[string]@set",
+        "conditions": "EndpointConditions",
+        "hostname": "string",
+        "targetRef": "ObjectReference",
+        "deprecatedTopology": "{string}",
+        "nodeName": "string",
+        "zone": "string",
+        "hints": "EndpointHints",
+    },
     "EndpointConditions": {"ready": "boolean", "serving": "boolean", "terminating": "boolean"},
     "EndpointHints": {"forZones": "[ForZone]", "forNodes": "[ForNode]"},
     "ForZone": {"name!": "string"},
     "ForNode": {"name!": "string"},
-    "DiscoveryEndpointPort": {"name": "string", "protocol": "string", "port": "integer", "appProtocol": "string"},
+    "DiscoveryEndpointPort": {
+        "name": "string",
+        "protocol": "string",
+        "port": "integer",
+        "appProtocol": "string",
+    },
 }
 
 NETWORKING_TYPES: dict[str, dict[str, str]] = {
     "Ingress": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "IngressSpec", "status": "IngressStatus"},
-    "IngressSpec": {"ingressClassName": "string", "defaultBackend": "IngressBackend", "tls": "[IngressTLS]",
-                    "rules": "[IngressRule]"},
+    "IngressSpec": {
+        "ingressClassName": "string",
+        "defaultBackend": "IngressBackend",
+        "tls": "[IngressTLS]",
+        "rules": "[IngressRule]",
+    },
     "IngressBackend": {"service": "IngressServiceBackend", "resource": "TypedLocalObjectReference"},
     "IngressServiceBackend": {"name!": "string", "port": "ServiceBackendPort"},
     "ServiceBackendPort": {"name": "string", "number": "integer"},
@@ -44,10 +65,18 @@ NETWORKING_TYPES: dict[str, dict[str, str]] = {
     "IngressPortStatus": {"port!": "integer", "protocol!": "string", "error": "string"},
     "IngressClass": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "IngressClassSpec"},
     "IngressClassSpec": {"controller": "string", "parameters": "IngressClassParametersReference"},
-    "IngressClassParametersReference": {"apiGroup": "string", "kind!": "string", "name!": "string",
-                                        "scope": "string", "namespace": "string"},
+    "IngressClassParametersReference": {
+        "apiGroup": "string",
+        "kind!": "string",
+        "name!": "string",
+        "scope": "string",
+        "namespace": "string",
+    },
 }
 
-NETWORKING_KINDS: dict[str, str] = {"EndpointSlice": "discovery.k8s.io/v1", "Ingress": "networking.k8s.io/v1",
-                                    "IngressClass": "networking.k8s.io/v1"}
+NETWORKING_KINDS: dict[str, str] = {
+    "EndpointSlice": "discovery.k8s.io/v1",
+    "Ingress": "networking.k8s.io/v1",
+    "IngressClass": "networking.k8s.io/v1",
+}
 NETWORKING_LISTED_KINDS = tuple(NETWORKING_KINDS)

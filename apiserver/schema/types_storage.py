@@ -15,49 +15,110 @@ STORAGE = "io.k8s.api.storage.v1"
 _TYPE_META = {"kind": "string", "apiVersion": "string"}
 
 # sources of a PersistentVolume kubelite keeps but does not mount
-_OTHER_PV_SOURCES = ("gcePersistentDisk", "awsElasticBlockStore", "glusterfs", "nfs", "rbd", "iscsi", "cinder",
-                     "cephfs", "fc", "flocker", "flexVolume", "azureFile", "vsphereVolume", "quobyte", "azureDisk",
-                     "photonPersistentDisk", "portworxVolume", "scaleIO", "storageos", "csi")
+_OTHER_PV_SOURCES = (
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "glusterfs",
+    "nfs",
+    "rbd",
+    "iscsi",
+    "cinder",
+    "cephfs",
+    "fc",
+    "flocker",
+    "flexVolume",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+    "csi",
+)
 
 STORAGE_CORE_TYPES: dict[str, dict[str, str]] = {
     # --- PersistentVolumeClaim
-    "PersistentVolumeClaim": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "PersistentVolumeClaimSpec",
-                              "status": "PersistentVolumeClaimStatus"},
+    "PersistentVolumeClaim": {
+        **_TYPE_META,
+        "metadata": "ObjectMeta",
+        "spec": "PersistentVolumeClaimSpec",
+        "status": "PersistentVolumeClaimStatus",
+    },
     "PersistentVolumeClaimSpec": {
-        "accessModes": "[string]", "selector": "LabelSelector", "resources": "VolumeResourceRequirements",
-        "volumeName": "string", "storageClassName": "string", "volumeMode": "string",
-        "dataSource": "TypedLocalObjectReference", "dataSourceRef": "TypedObjectReference",
+        "accessModes": "[string]",
+        "selector": "LabelSelector",
+        "resources": "VolumeResourceRequirements",
+        "volumeName": "string",
+        "storageClassName": "string",
+        "volumeMode": "string",
+        "dataSource": "TypedLocalObjectReference",
+        "dataSourceRef": "TypedObjectReference",
         "volumeAttributesClassName": "string",
     },
     "VolumeResourceRequirements": {"limits": "{Quantity}", "requests": "{Quantity}"},
     "TypedLocalObjectReference": {"apiGroup": "string", "kind!": "string", "name!": "string"},
-    "TypedObjectReference": {"apiGroup": "string", "kind!": "string", "name!": "string", "namespace": "string"},
+    "TypedObjectReference": {
+        "apiGroup": "string",
+        "kind!": "string",
+        "name!": "string",
+        "namespace": "string",
+    },
     "PersistentVolumeClaimStatus": {
-        "phase": "string", "accessModes": "[string]", "capacity": "{Quantity}",
-        "conditions": "[PersistentVolumeClaimCondition]@type", "allocatedResources": "{Quantity}",
-        "allocatedResourceStatuses": "{string}", "currentVolumeAttributesClassName": "string",
+        "phase": "string",
+        "accessModes": "[string]",
+        "capacity": "{Quantity}",
+        "conditions": "[PersistentVolumeClaimCondition]@type",
+        "allocatedResources": "{Quantity}",
+        "allocatedResourceStatuses": "{string}",
+        "currentVolumeAttributesClassName": "string",
         "modifyVolumeStatus": "object",
     },
-    "PersistentVolumeClaimCondition": {"type!": "string", "status!": "string", "lastProbeTime": "Time",
-                                       "lastTransitionTime": "Time", "reason": "string", "message": "string"},
+    "PersistentVolumeClaimCondition": {
+        "type!": "string",
+        "status!": "string",
+        "lastProbeTime": "Time",
+        "lastTransitionTime": "Time",
+        "reason": "string",
+        "message": "string",
+    },
     "PersistentVolumeClaimTemplate": {"metadata": "ObjectMeta", "spec!": "PersistentVolumeClaimSpec"},
     # --- PersistentVolume
-    "PersistentVolume": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "PersistentVolumeSpec",
-                         "status": "PersistentVolumeStatus"},
+    "PersistentVolume": {
+        **_TYPE_META,
+        "metadata": "ObjectMeta",
+        "spec": "PersistentVolumeSpec",
+        "status": "PersistentVolumeStatus",
+    },
     "PersistentVolumeSpec": {
-        "capacity": "{Quantity}", "hostPath": "HostPathVolumeSource", "local": "LocalVolumeSource",
+        "capacity": "{Quantity}",
+        "hostPath": "HostPathVolumeSource",
+        "local": "LocalVolumeSource",
         **{name: "object" for name in _OTHER_PV_SOURCES},
-        "accessModes": "[string]", "claimRef": "ObjectReference", "persistentVolumeReclaimPolicy": "string",
-        "storageClassName": "string", "mountOptions": "[string]", "volumeMode": "string",
-        "nodeAffinity": "VolumeNodeAffinity", "volumeAttributesClassName": "string",
+        "accessModes": "[string]",
+        "claimRef": "ObjectReference",
+        "persistentVolumeReclaimPolicy": "string",
+        "storageClassName": "string",
+        "mountOptions": "[string]",
+        "volumeMode": "string",
+        "nodeAffinity": "VolumeNodeAffinity",
+        "volumeAttributesClassName": "string",
     },
     "LocalVolumeSource": {"path!": "string", "fsType": "string"},
     "VolumeNodeAffinity": {"required": "NodeSelector"},
     "NodeSelector": {"nodeSelectorTerms!": "[NodeSelectorTerm]"},
-    "NodeSelectorTerm": {"matchExpressions": "[NodeSelectorRequirement]", "matchFields": "[NodeSelectorRequirement]"},
+    "NodeSelectorTerm": {
+        "matchExpressions": "[NodeSelectorRequirement]",
+        "matchFields": "[NodeSelectorRequirement]",
+    },
     "NodeSelectorRequirement": {"key!": "string", "operator!": "string", "values": "[string]"},
-    "PersistentVolumeStatus": {"phase": "string", "message": "string", "reason": "string",
-                               "lastPhaseTransitionTime": "Time"},
+    "PersistentVolumeStatus": {
+        "phase": "string",
+        "message": "string",
+        "reason": "string",
+        "lastPhaseTransitionTime": "Time",
+    },
     # --- the pod's volume source, and what a StorageClass's allowedTopologies are made of
     "PersistentVolumeClaimVolumeSource": {"claimName!": "string", "readOnly": "boolean"},
     "TopologySelectorTerm": {"matchLabelExpressions": "[TopologySelectorLabelRequirement]"},
@@ -65,13 +126,24 @@ STORAGE_CORE_TYPES: dict[str, dict[str, str]] = {
 }
 
 STORAGE_TYPES: dict[str, dict[str, str]] = {
-    "StorageClass": {**_TYPE_META, "metadata": "ObjectMeta", "provisioner!": "string", "parameters": "{string}",
-                     "reclaimPolicy": "string", "mountOptions": "[string]", "allowVolumeExpansion": "boolean",
-                     "volumeBindingMode": "string", "allowedTopologies": "[TopologySelectorTerm]"},
+    "StorageClass": {
+        **_TYPE_META,
+        "metadata": "ObjectMeta",
+        "provisioner!": "string",
+        "parameters": "{string}",
+        "reclaimPolicy": "string",
+        "mountOptions": "[string]",
+        "allowVolumeExpansion": "boolean",
+        "volumeBindingMode": "string",
+        "allowedTopologies": "[TopologySelectorTerm]",
+    },
 }
 
-STORAGE_KINDS: dict[str, str] = {"PersistentVolumeClaim": "v1", "PersistentVolume": "v1",
-                                 "StorageClass": "storage.k8s.io/v1"}
+STORAGE_KINDS: dict[str, str] = {
+    "PersistentVolumeClaim": "v1",
+    "PersistentVolume": "v1",
+    "StorageClass": "storage.k8s.io/v1",
+}
 STORAGE_LISTED_KINDS = tuple(STORAGE_KINDS)
 
 # the pod Volume field these types check (free-form before)

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from apiserver.storage.store import Backend, SqlStore
 
 
-def open_store(url: str, *, compact_keep_seconds: float = 300, compact_interval: float = 60,
-               **options: int) -> SqlStore | EtcdStore:
+def open_store(
+    url: str, *, compact_keep_seconds: float = 300, compact_interval: float = 60, **options: int
+) -> SqlStore | EtcdStore:
     """The store for a datastore URL: `sqlite:////abs/path/state.db` or `postgresql://user:pass@host/db`.
 
     SQLAlchemy is imported here, not at package import, so importers of the errors stay light.
@@ -37,8 +38,12 @@ def open_store(url: str, *, compact_keep_seconds: float = 300, compact_interval:
         from apiserver.storage.etcd import EtcdStore
         from apiserver.storage.etcd_codec import parse_etcd_url
 
-        return EtcdStore(parse_etcd_url(url), compact_keep_seconds=compact_keep_seconds,
-                         compact_interval=compact_interval, **options)
+        return EtcdStore(
+            parse_etcd_url(url),
+            compact_keep_seconds=compact_keep_seconds,
+            compact_interval=compact_interval,
+            **options,
+        )
     from apiserver.storage.store import SqlStore
 
     backend: Backend
@@ -53,9 +58,12 @@ def open_store(url: str, *, compact_keep_seconds: float = 300, compact_interval:
 
         backend = PostgresBackend(url.replace("postgres://", "postgresql://", 1))
     else:
-        raise ValueError(f"unsupported datastore URL {url!r}: use sqlite:///PATH, postgresql://... or etcd://HOST:PORT,...")
-    return SqlStore(backend, compact_keep_seconds=compact_keep_seconds,
-                    compact_interval=compact_interval, **options)
+        raise ValueError(
+            f"unsupported datastore URL {url!r}: use sqlite:///PATH, postgresql://... or etcd://HOST:PORT,..."
+        )
+    return SqlStore(
+        backend, compact_keep_seconds=compact_keep_seconds, compact_interval=compact_interval, **options
+    )
 
 
 __all__ = [

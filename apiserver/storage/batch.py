@@ -55,8 +55,9 @@ def _serialise(obj: dict[str, Any], revision: int) -> bytes:
     return serialise(obj, str(revision), keep=True)
 
 
-def plan_batch(requests: list[WriteRequest], rows: dict[str, CurrentRow], next_revision: int,
-               now: float) -> BatchPlan:
+def plan_batch(
+    requests: list[WriteRequest], rows: dict[str, CurrentRow], next_revision: int, now: float
+) -> BatchPlan:
     plan = BatchPlan(last_revision=next_revision - 1)
     state: dict[str, CurrentRow | None] = dict(rows)
     rev = next_revision
@@ -100,10 +101,22 @@ def plan_batch(requests: list[WriteRequest], rows: dict[str, CurrentRow], next_r
             plan.deletes.add(req.key)
         else:
             plan.deletes.discard(req.key)
-            plan.upserts[req.key] = {"key": req.key, "mod_revision": rev,
-                                     "create_revision": create_rev, "value": value}
-        plan.log_rows.append({"revision": rev, "key": req.key, "type": log_type, "value": value,
-                              "prev_revision": prev_rev, "created_at": now})
+            plan.upserts[req.key] = {
+                "key": req.key,
+                "mod_revision": rev,
+                "create_revision": create_rev,
+                "value": value,
+            }
+        plan.log_rows.append(
+            {
+                "revision": rev,
+                "key": req.key,
+                "type": log_type,
+                "value": value,
+                "prev_revision": prev_rev,
+                "created_at": now,
+            }
+        )
         plan.outcomes.append(KeyValue(req.key, rev, value))
         plan.last_revision = rev
         rev += 1

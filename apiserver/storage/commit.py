@@ -47,6 +47,7 @@ class CommitStats:
 @dataclass
 class _Job:
     """A callable to run on the writer connection in its own transaction."""
+
     fn: Callable[[Connection], Any]
     fut: asyncio.Future[Any]
 
@@ -58,8 +59,14 @@ Deliver = Callable[[list["asyncio.Future[Any]"], list[Outcome], list[Event]], No
 
 
 class Committer:
-    def __init__(self, engine: Engine, backend: WriteBackend, loop: asyncio.AbstractEventLoop,
-                 deliver: Deliver, max_batch: int = 1000) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        backend: WriteBackend,
+        loop: asyncio.AbstractEventLoop,
+        deliver: Deliver,
+        max_batch: int = 1000,
+    ) -> None:
         self._engine = engine
         self._backend = backend
         self._loop = loop
@@ -133,8 +140,9 @@ class Committer:
         self._to_loop(_settle, job.fut, result)
         return conn
 
-    def _commit(self, conn: Connection | None,
-                writes: list[tuple[WriteRequest, asyncio.Future[Any]]]) -> Connection | None:
+    def _commit(
+        self, conn: Connection | None, writes: list[tuple[WriteRequest, asyncio.Future[Any]]]
+    ) -> Connection | None:
         reqs = [r for r, _ in writes]
         futs = [f for _, f in writes]
         self.stats.writes += len(reqs)
@@ -144,8 +152,13 @@ class Committer:
             with conn.begin():
                 plan = self._plan(conn, reqs)
                 if plan.log_rows:
-                    sql.apply_writes(conn, self._backend.upsert_stmt, list(plan.upserts.values()),
-                                     sorted(plan.deletes), plan.log_rows)
+                    sql.apply_writes(
+                        conn,
+                        self._backend.upsert_stmt,
+                        list(plan.upserts.values()),
+                        sorted(plan.deletes),
+                        plan.log_rows,
+                    )
                     self._backend.notify_written(conn)
         except Exception as e:
             self.stats.failed_transactions += 1

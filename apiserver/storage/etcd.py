@@ -52,8 +52,16 @@ class EtcdStats:
 
 
 class EtcdStore:
-    def __init__(self, url: EtcdURL, *, compact_keep_seconds: float = 300, compact_interval: float = 60,
-                 ring_capacity: int = 10000, max_watcher_queue: int = 10000, **_ignored: int) -> None:
+    def __init__(
+        self,
+        url: EtcdURL,
+        *,
+        compact_keep_seconds: float = 300,
+        compact_interval: float = 60,
+        ring_capacity: int = 10000,
+        max_watcher_queue: int = 10000,
+        **_ignored: int,
+    ) -> None:
         self.url = url
         self.prefix = url.prefix
         self.compact_keep_seconds = compact_keep_seconds
@@ -82,8 +90,9 @@ class EtcdStore:
         self._note(revision)
         self._tasks.append(asyncio.create_task(etcd_watch.feed(self)))
         if self.compact_interval > 0:
-            self._tasks.append(asyncio.create_task(
-                compaction_loop(self, self.compact_keep_seconds, self.compact_interval)))
+            self._tasks.append(
+                asyncio.create_task(compaction_loop(self, self.compact_keep_seconds, self.compact_interval))
+            )
 
     async def close(self) -> None:
         for t in self._tasks:
@@ -133,7 +142,11 @@ class EtcdStore:
 
     def kv_from(self, item: dict[str, Any]) -> KeyValue:
         rev = int(item["mod_revision"])
-        return KeyValue(unb64(item["key"]).decode()[len(self.prefix):], rev, decode_value(unb64(item.get("value", "")), rev))
+        return KeyValue(
+            unb64(item["key"]).decode()[len(self.prefix) :],
+            rev,
+            decode_value(unb64(item.get("value", "")), rev),
+        )
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -156,8 +169,9 @@ class EtcdStore:
         resp = await self._call("/v3/kv/range", self._range(prefix))
         return int(resp["header"]["revision"]), [self.kv_from(i) for i in resp.get("kvs", ())]
 
-    async def list_page(self, prefix: str, limit: int, start_key: str = "",
-                        revision: int = 0) -> tuple[int, KeyValues, int]:
+    async def list_page(
+        self, prefix: str, limit: int, start_key: str = "", revision: int = 0
+    ) -> tuple[int, KeyValues, int]:
         if revision and revision < self._compacted:
             raise CompactedError(revision, self._compacted)
         req = {**self._range(prefix, start_key), "limit": str(limit), "revision": str(revision)}
@@ -180,9 +194,14 @@ class EtcdStore:
         self._in_flight += 1
         self.stats.max_batch = max(self.stats.max_batch, self._in_flight)
         try:
-            resp = await self._call("/v3/kv/txn", {
-                "compare": [{"key": b64(self._k(key)), **compare}], "success": [success],
-                "failure": [{"request_range": {"key": b64(self._k(key))}}]})
+            resp = await self._call(
+                "/v3/kv/txn",
+                {
+                    "compare": [{"key": b64(self._k(key)), **compare}],
+                    "success": [success],
+                    "failure": [{"request_range": {"key": b64(self._k(key))}}],
+                },
+            )
         finally:
             self._in_flight -= 1
         rev = int(resp["header"]["revision"])
@@ -198,8 +217,11 @@ class EtcdStore:
 
     async def create(self, key: str, obj: dict[str, Any]) -> KeyValue:
         value = encode_value(obj)
-        resp = await self._txn({"target": "CREATE", "create_revision": "0"},
-                               {"request_put": {"key": b64(self._k(key)), "value": b64(value)}}, key)
+        resp = await self._txn(
+            {"target": "CREATE", "create_revision": "0"},
+            {"request_put": {"key": b64(self._k(key)), "value": b64(value)}},
+            key,
+        )
         if not resp.get("succeeded"):
             raise KeyExistsError(key)
         rev = int(resp["header"]["revision"])
@@ -208,8 +230,11 @@ class EtcdStore:
 
     async def update(self, key: str, obj: dict[str, Any], expected_revision: int) -> KeyValue:
         value = encode_value(obj)
-        resp = await self._txn({"target": "MOD", "mod_revision": str(expected_revision)},
-                               {"request_put": {"key": b64(self._k(key)), "value": b64(value)}}, key)
+        resp = await self._txn(
+            {"target": "MOD", "mod_revision": str(expected_revision)},
+            {"request_put": {"key": b64(self._k(key)), "value": b64(value)}},
+            key,
+        )
         if not resp.get("succeeded"):
             raise self._failed(resp)
         rev = int(resp["header"]["revision"])
@@ -218,9 +243,14 @@ class EtcdStore:
 
     async def delete(self, key: str, expected_revision: int | None = None) -> KeyValue:
         # without a precondition: "the key exists" (create_revision > 0), so a miss reads as 404
-        compare = ({"target": "CREATE", "result": "GREATER", "create_revision": "0"}
-                   if expected_revision is None else {"target": "MOD", "mod_revision": str(expected_revision)})
-        resp = await self._txn(compare, {"request_delete_range": {"key": b64(self._k(key)), "prev_kv": True}}, key)
+        compare = (
+            {"target": "CREATE", "result": "GREATER", "create_revision": "0"}
+            if expected_revision is None
+            else {"target": "MOD", "mod_revision": str(expected_revision)}
+        )
+        resp = await self._txn(
+            compare, {"request_delete_range": {"key": b64(self._k(key)), "prev_kv": True}}, key
+        )
         if not resp.get("succeeded"):
             raise self._failed(resp)
         rev = int(resp["header"]["revision"])
@@ -230,8 +260,9 @@ class EtcdStore:
     # --- watch and compaction -----------------------------------------------------------------
 
     async def watch(self, prefix: str, after_revision: int, trigger: Trigger | None = None) -> QueueWatcher:
-        return await self.hub.start(prefix, after_revision, self._fetch_page, trigger, self._compacted,
-                                    self._saw_compacted)
+        return await self.hub.start(
+            prefix, after_revision, self._fetch_page, trigger, self._compacted, self._saw_compacted
+        )
 
     def _saw_compacted(self, revision: int) -> None:
         self._compacted = max(self._compacted, revision)

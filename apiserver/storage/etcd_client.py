@@ -58,8 +58,10 @@ class _Conn:
         self.reader, self.writer, self.endpoint = reader, writer, endpoint
 
     async def send(self, path: str, body: bytes) -> None:
-        self.writer.write(b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.endpoint.encode(), len(body), body))
+        self.writer.write(
+            b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.endpoint.encode(), len(body), body)
+        )
         await self.writer.drain()
 
     async def head(self) -> tuple[int, dict[bytes, bytes]]:
@@ -103,8 +105,13 @@ def _error(status: int, body: bytes) -> EtcdError:
 
 
 class EtcdClient:
-    def __init__(self, endpoints: list[str], ssl_context: ssl.SSLContext | None = None,
-                 pool_size: int = 64, request_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        endpoints: list[str],
+        ssl_context: ssl.SSLContext | None = None,
+        pool_size: int = 64,
+        request_timeout: float = 30.0,
+    ) -> None:
         if not endpoints:
             raise ValueError("etcd needs at least one endpoint host:port")
         self.endpoints = endpoints
@@ -122,8 +129,9 @@ class EtcdClient:
             endpoint = self.endpoints[self._current]
             host, _, port = endpoint.rpartition(":")
             try:
-                reader, writer = await asyncio.wait_for(asyncio.open_connection(
-                    host.strip("[]"), int(port), ssl=self._ssl, limit=2**26), 5)
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(host.strip("[]"), int(port), ssl=self._ssl, limit=2**26), 5
+                )
                 return _Conn(reader, writer, endpoint)
             except (OSError, TimeoutError) as e:
                 errors.append(f"{endpoint}: {e}")
@@ -188,7 +196,9 @@ class EtcdClient:
                     msg = jsonutil.loads(line)
                     if "error" in msg:
                         err = msg["error"]
-                        raise EtcdError(str(err.get("message")), int(err.get("grpc_code", err.get("code", 2))))
+                        raise EtcdError(
+                            str(err.get("message")), int(err.get("grpc_code", err.get("code", 2)))
+                        )
                     yield msg.get("result", {})
             raise EtcdError("etcd closed the watch stream")
         except (OSError, asyncio.IncompleteReadError, ValueError) as e:

@@ -29,7 +29,7 @@ def encode_value(obj: dict[str, Any]) -> bytes:
     """The stored form of `obj`; its metadata.resourceVersion is left as it was."""
     raw = serialise(obj, _SENTINEL, keep=False)
     at = raw.index(_QUOTED)  # the sentinel is unguessable: the first hit is ours
-    return b"%d\n" % at + raw[:at] + raw[at + len(_QUOTED):]
+    return b"%d\n" % at + raw[:at] + raw[at + len(_QUOTED) :]
 
 
 def decode_value(stored: bytes, revision: int) -> bytes:
@@ -40,7 +40,7 @@ def decode_value(stored: bytes, revision: int) -> bytes:
     if nl < 0:
         return stored
     at = int(stored[:nl]) + nl + 1
-    return stored[nl + 1:at] + b'"%d"' % revision + stored[at:]
+    return stored[nl + 1 : at] + b'"%d"' % revision + stored[at:]
 
 
 def stamp(obj: dict[str, Any], revision: int) -> None:

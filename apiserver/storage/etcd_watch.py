@@ -33,7 +33,7 @@ IDLE = 2.0  # seconds without a message after which a history read stops (nothin
 
 def to_event(item: dict[str, Any], prefix: str) -> Event:
     kv, prev = item["kv"], item.get("prev_kv")
-    key = unb64(kv["key"]).decode()[len(prefix):]
+    key = unb64(kv["key"]).decode()[len(prefix) :]
     rev = int(kv["mod_revision"])
     prev_value = decode_value(unb64(prev.get("value", "")), int(prev["mod_revision"])) if prev else None
     if item.get("type") == "DELETE":
@@ -98,8 +98,14 @@ async def feed(store: EtcdStore) -> None:
     key = store.prefix or "\0"
     backoff = 0.05
     while True:
-        stream = client.watch({"key": b64(key), "range_end": range_end(store.prefix),
-                               "start_revision": str(store.hub.revision + 1), "prev_kv": True})
+        stream = client.watch(
+            {
+                "key": b64(key),
+                "range_end": range_end(store.prefix),
+                "start_revision": str(store.hub.revision + 1),
+                "prev_kv": True,
+            }
+        )
         try:
             async for msg in stream:
                 backoff = 0.05

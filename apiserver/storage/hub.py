@@ -64,8 +64,9 @@ class EventRing:
 class QueueWatcher:
     """One watch: replay (ring or log pages), then live events from a bounded buffer."""
 
-    def __init__(self, hub: WatchHub, prefix: str, after_revision: int, max_queue: int,
-                 trigger: Trigger | None = None) -> None:
+    def __init__(
+        self, hub: WatchHub, prefix: str, after_revision: int, max_queue: int, trigger: Trigger | None = None
+    ) -> None:
         self._hub = hub
         self.prefix = prefix
         self.trigger = trigger
@@ -173,10 +174,12 @@ class WatchHub:
 
     def watcher_count(self) -> int:
         return sum(len(ws) for ws in self._by_prefix.values()) + sum(
-            len(ws) for idx in self._by_trigger.values() for ws in idx.values())
+            len(ws) for idx in self._by_trigger.values() for ws in idx.values()
+        )
 
-    def register(self, prefix: str, after_revision: int, fetch: FetchPage,
-                 trigger: Trigger | None = None) -> QueueWatcher:
+    def register(
+        self, prefix: str, after_revision: int, fetch: FetchPage, trigger: Trigger | None = None
+    ) -> QueueWatcher:
         """Start a watcher; when `w.needs_log`, the caller awaits `w.fetch_more()` once to learn
         early whether the log still reaches back that far."""
         w = QueueWatcher(self, prefix, after_revision, self.max_queue, trigger)
@@ -192,8 +195,15 @@ class WatchHub:
             self._values.setdefault((prefix, trigger[0]), {})
         return w
 
-    async def start(self, prefix: str, after_revision: int, fetch: FetchPage, trigger: Trigger | None,
-                    compacted: int, saw_compacted: Callable[[int], None]) -> QueueWatcher:
+    async def start(
+        self,
+        prefix: str,
+        after_revision: int,
+        fetch: FetchPage,
+        trigger: Trigger | None,
+        compacted: int,
+        saw_compacted: Callable[[int], None],
+    ) -> QueueWatcher:
         """`register`, and page the log in once where needed: a start older than the compacted
         history (`compacted` as the store knows it, or as the log shows: told to `saw_compacted`)
         raises CompactedError."""
@@ -273,7 +283,9 @@ class WatchHub:
                 self.unregister(w)
 
     def close(self) -> None:
-        groups = list(self._by_prefix.values()) + [g for idx in self._by_trigger.values() for g in idx.values()]
+        groups = list(self._by_prefix.values()) + [
+            g for idx in self._by_trigger.values() for g in idx.values()
+        ]
         for group in groups:
             for w in list(group):
                 w.close_nowait()

@@ -140,8 +140,9 @@ class Store(Protocol):
     async def list(self, prefix: str) -> tuple[int, list[KeyValue]]:
         """Every current key under `prefix`, ordered by key, and the store revision they reflect."""
 
-    async def list_page(self, prefix: str, limit: int, start_key: str = "",
-                        revision: int = 0) -> tuple[int, KeyValues, int]:
+    async def list_page(
+        self, prefix: str, limit: int, start_key: str = "", revision: int = 0
+    ) -> tuple[int, KeyValues, int]:
         """One page of a list: up to `limit` keys under `prefix` from `start_key` (inclusive) as
         they were at `revision` (0: now); returns (that revision, the keys, how many more keys
         follow). Every page of one list reads the same revision: CompactedError once it is gone."""
@@ -157,8 +158,12 @@ class Store(Protocol):
     async def delete(self, key: str, expected_revision: int | None = None) -> KeyValue:
         """Remove the key; returns the last state with resourceVersion = the delete revision."""
 
-    async def watch(self, prefix: str, after_revision: int,
-                    trigger: tuple[Callable[[dict[str, Any]], str], str] | None = None) -> Watcher:
+    async def watch(
+        self,
+        prefix: str,
+        after_revision: int,
+        trigger: tuple[Callable[[dict[str, Any]], str], str] | None = None,
+    ) -> Watcher:
         """Events on keys under `prefix` with revision > after_revision. CompactedError if too old.
         With `trigger` (index function, value), events whose object maps to another value now and
         before may be left out (an optimisation: the caller still filters what it gets)."""

@@ -37,7 +37,7 @@ class PostgresBackend:
 
     def __init__(self, url: str) -> None:
         if url.startswith("postgresql://"):
-            url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+            url = "postgresql+psycopg2://" + url[len("postgresql://") :]
         self.url = url
         self.upsert_stmt = sql.kv_upsert(pg_insert)
 
@@ -45,8 +45,9 @@ class PostgresBackend:
 
     def make_engines(self, readers: int) -> tuple[Engine, Engine]:
         writer = create_engine(self.url, pool_size=1, max_overflow=1, pool_pre_ping=True)
-        reader = create_engine(self.url, pool_size=readers, max_overflow=readers,
-                               isolation_level="REPEATABLE READ")
+        reader = create_engine(
+            self.url, pool_size=readers, max_overflow=readers, isolation_level="REPEATABLE READ"
+        )
         self._reader = reader
         return writer, reader
 
@@ -60,8 +61,9 @@ class PostgresBackend:
         """Call `wake` (from a thread) whenever any server commits; returns a stop function."""
         stop = threading.Event()
         stop_r, stop_w = os.pipe()  # lets stop() interrupt the listener's select at once
-        thread = threading.Thread(target=self._listen, args=(wake, stop, stop_r), daemon=True,
-                                  name="kubelite-store-listen")
+        thread = threading.Thread(
+            target=self._listen, args=(wake, stop, stop_r), daemon=True, name="kubelite-store-listen"
+        )
         thread.start()
 
         def stop_listening() -> None:

@@ -85,7 +85,8 @@ _max_revision = select(func.coalesce(func.max(log.c.revision), 0))
 _compacted = select(meta.c.value).where(meta.c.name == COMPACTED)
 _get = select(kv.c.mod_revision, kv.c.value).where(kv.c.key == bindparam("key"))
 _rows_for_keys = select(kv.c.key, kv.c.mod_revision, kv.c.create_revision, kv.c.value).where(
-    kv.c.key.in_(bindparam("keys", expanding=True)))
+    kv.c.key.in_(bindparam("keys", expanding=True))
+)
 _list_all = select(kv.c.key, kv.c.mod_revision, kv.c.value).order_by(kv.c.key)
 _list_range = _list_all.where(kv.c.key >= bindparam("lo"), kv.c.key < bindparam("hi"))
 _count_all = select(func.count()).select_from(kv)
@@ -101,21 +102,32 @@ _log_after = (
     .limit(bindparam("limit"))
 )
 _revision_before = (
-    select(log.c.revision).where(log.c.created_at < bindparam("cutoff"))
-    .order_by(log.c.created_at.desc()).limit(1)
+    select(log.c.revision)
+    .where(log.c.created_at < bindparam("cutoff"))
+    .order_by(log.c.created_at.desc())
+    .limit(1)
 )
 # compaction keeps, per key, the newest row at or below the compacted revision (kine's rule):
 # a paged list at any revision the log still covers can then rebuild every key's value
-_superseded_in = select(log.c.prev_revision).where(log.c.revision > bindparam("lo"),
-                                                   log.c.revision <= bindparam("hi"))
+_superseded_in = select(log.c.prev_revision).where(
+    log.c.revision > bindparam("lo"), log.c.revision <= bindparam("hi")
+)
 _delete_superseded = delete(log).where(log.c.revision.in_(_superseded_in.scalar_subquery()))
-_delete_tombstones = delete(log).where(log.c.revision > bindparam("lo"), log.c.revision <= bindparam("hi"),
-                                       log.c.type == "DELETED")
-_page_at = (select(kv.c.key, kv.c.mod_revision, kv.c.value).where(kv.c.mod_revision <= bindparam("rev"))
-            .order_by(kv.c.key).limit(bindparam("limit")))
+_delete_tombstones = delete(log).where(
+    log.c.revision > bindparam("lo"), log.c.revision <= bindparam("hi"), log.c.type == "DELETED"
+)
+_page_at = (
+    select(kv.c.key, kv.c.mod_revision, kv.c.value)
+    .where(kv.c.mod_revision <= bindparam("rev"))
+    .order_by(kv.c.key)
+    .limit(bindparam("limit"))
+)
 _count_at = select(func.count()).select_from(kv).where(kv.c.mod_revision <= bindparam("rev"))
-_changed_since = (select(log.c.key, log.c.type, log.c.prev_revision)
-                  .where(log.c.revision > bindparam("rev")).order_by(log.c.revision))
+_changed_since = (
+    select(log.c.key, log.c.type, log.c.prev_revision)
+    .where(log.c.revision > bindparam("rev"))
+    .order_by(log.c.revision)
+)
 _values_at = select(log.c.revision, log.c.value).where(log.c.revision.in_(bindparam("revs", expanding=True)))
 _update_compacted = update(meta).where(meta.c.name == COMPACTED).values(value=bindparam("v"))
 _insert_compacted = insert(meta).values(name=COMPACTED, value=0)
@@ -142,15 +154,13 @@ def get(conn: Connection, key: str) -> KeyValue | None:
 
 def list_prefix(conn: Connection, prefix: str) -> list[KeyValue]:
     hi = prefix_end(prefix)
-    rows = (conn.execute(_list_all) if hi is None
-            else conn.execute(_list_range, {"lo": prefix, "hi": hi}))
+    rows = conn.execute(_list_all) if hi is None else conn.execute(_list_range, {"lo": prefix, "hi": hi})
     return [KeyValue(k, r, v) for k, r, v in rows]
 
 
 def count_prefix(conn: Connection, prefix: str) -> int:
     hi = prefix_end(prefix)
-    stmt = (conn.execute(_count_all) if hi is None
-            else conn.execute(_count_range, {"lo": prefix, "hi": hi}))
+    stmt = conn.execute(_count_all) if hi is None else conn.execute(_count_range, {"lo": prefix, "hi": hi})
     return int(stmt.scalar_one())
 
 
@@ -162,7 +172,7 @@ def current_rows(conn: Connection, keys: Iterable[str]) -> dict[str, CurrentRow]
     wanted = list(dict.fromkeys(keys))
     found: dict[str, CurrentRow] = {}
     for i in range(0, len(wanted), 500):
-        for k, mod, created, value in conn.execute(_rows_for_keys, {"keys": wanted[i:i + 500]}):
+        for k, mod, created, value in conn.execute(_rows_for_keys, {"keys": wanted[i : i + 500]}):
             found[k] = (mod, created, value)
     return found
 
@@ -173,13 +183,21 @@ def kv_upsert(insert: Any) -> Any:
     stmt = insert(kv)
     return stmt.on_conflict_do_update(
         index_elements=[kv.c.key],
-        set_={"mod_revision": stmt.excluded.mod_revision,
-              "create_revision": stmt.excluded.create_revision,
-              "value": stmt.excluded.value})
+        set_={
+            "mod_revision": stmt.excluded.mod_revision,
+            "create_revision": stmt.excluded.create_revision,
+            "value": stmt.excluded.value,
+        },
+    )
 
 
-def apply_writes(conn: Connection, upsert_stmt: Any, upserts: Sequence[dict[str, Any]],
-                 deletes: Sequence[str], log_rows: Sequence[dict[str, Any]]) -> None:
+def apply_writes(
+    conn: Connection,
+    upsert_stmt: Any,
+    upserts: Sequence[dict[str, Any]],
+    deletes: Sequence[str],
+    log_rows: Sequence[dict[str, Any]],
+) -> None:
     """Write one batch: final kv state per key, then every log row (same transaction)."""
     if upserts:
         conn.execute(upsert_stmt, list(upserts))
@@ -191,8 +209,10 @@ def apply_writes(conn: Connection, upsert_stmt: Any, upserts: Sequence[dict[str,
 
 def events_after(conn: Connection, after: int, limit: int) -> list[Event]:
     """Log rows with revision > after, oldest first, as Events (prev value joined in when kept)."""
-    return [Event(t, k, rev, v, pv)
-            for rev, k, t, v, pv in conn.execute(_log_after, {"after": after, "limit": limit})]
+    return [
+        Event(t, k, rev, v, pv)
+        for rev, k, t, v, pv in conn.execute(_log_after, {"after": after, "limit": limit})
+    ]
 
 
 def revision_before(conn: Connection, cutoff: float) -> int | None:
@@ -207,8 +227,9 @@ def compact_log_range(conn: Connection, lo: int, hi: int) -> None:
     conn.execute(_delete_tombstones, params)
 
 
-def page_at(conn: Connection, prefix: str, start: str, limit: int,
-            revision: int) -> tuple[int, list[KeyValue], int]:
+def page_at(
+    conn: Connection, prefix: str, start: str, limit: int, revision: int
+) -> tuple[int, list[KeyValue], int]:
     """Store.list_page in one snapshot (kv rows and the log rows after the revision agree)."""
     with conn.begin():
         rev = revision or max_revision(conn)
@@ -222,8 +243,7 @@ def page_at(conn: Connection, prefix: str, start: str, limit: int,
         return rev, items, remaining
 
 
-def list_at(conn: Connection, prefix: str, start: str, limit: int,
-            rev: int) -> tuple[list[KeyValue], int]:
+def list_at(conn: Connection, prefix: str, start: str, limit: int, rev: int) -> tuple[list[KeyValue], int]:
     """Up to `limit` keys under `prefix` from `start` (inclusive) as they were at revision `rev`,
     and how many more there were. Keys unchanged since `rev` come from `kv`; the others are
     rebuilt from the log: a key's first row after `rev` names its version at `rev`."""
@@ -249,7 +269,9 @@ def list_at(conn: Connection, prefix: str, start: str, limit: int,
             raise KeyError(k)
         rebuilt.append(KeyValue(k, prev, values[prev]))
     # a key changed after rev has a newer kv row or none: `kv` rows at or below rev are the rest
-    unchanged = [KeyValue(k, r, v) for k, r, v in conn.execute(bound(_page_at, kv.c.key), {**p, "limit": limit + 1})]
+    unchanged = [
+        KeyValue(k, r, v) for k, r, v in conn.execute(bound(_page_at, kv.c.key), {**p, "limit": limit + 1})
+    ]
     page = sorted(unchanged + rebuilt, key=lambda x: x.key)[:limit]
     total = int(conn.execute(bound(_count_at, kv.c.key), p).scalar_one()) + len(rebuilt)
     return page, total - len(page)

@@ -57,10 +57,12 @@ class SqliteBackend:
 
     def make_engines(self, readers: int) -> tuple[Engine, Engine]:
         args = {"check_same_thread": False, "timeout": 10}
-        writer = _configure(create_engine(self.url, connect_args=args, pool_size=1, max_overflow=1),
-                            "BEGIN IMMEDIATE")
-        reader = _configure(create_engine(self.url, connect_args=args, pool_size=readers,
-                                          max_overflow=readers), "BEGIN")
+        writer = _configure(
+            create_engine(self.url, connect_args=args, pool_size=1, max_overflow=1), "BEGIN IMMEDIATE"
+        )
+        reader = _configure(
+            create_engine(self.url, connect_args=args, pool_size=readers, max_overflow=readers), "BEGIN"
+        )
         self._path = writer.url.database or ""
         return writer, reader
 
@@ -74,8 +76,9 @@ class SqliteBackend:
     def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
         """Start the WAL checkpointer (no other process writes here, so nothing to listen for)."""
         stop = threading.Event()
-        thread = threading.Thread(target=self._checkpoint_loop, args=(stop,), daemon=True,
-                                  name="kubelite-store-checkpoint")
+        thread = threading.Thread(
+            target=self._checkpoint_loop, args=(stop,), daemon=True, name="kubelite-store-checkpoint"
+        )
         thread.start()
 
         def stop_checkpointing() -> None:

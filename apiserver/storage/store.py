@@ -60,8 +60,16 @@ class Backend(Protocol):
 
 
 class SqlStore:
-    def __init__(self, backend: Backend, *, compact_keep_seconds: float = 300, compact_interval: float = 60,
-                 readers: int = 4, ring_capacity: int = 10000, max_watcher_queue: int = 10000) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        compact_keep_seconds: float = 300,
+        compact_interval: float = 60,
+        readers: int = 4,
+        ring_capacity: int = 10000,
+        max_watcher_queue: int = 10000,
+    ) -> None:
         self.backend = backend
         self.compact_keep_seconds = compact_keep_seconds
         self.compact_interval = compact_interval
@@ -114,8 +122,9 @@ class SqlStore:
         if self.backend.poll_interval is not None:
             self._tasks.append(asyncio.create_task(self._poll_loop(self.backend.poll_interval)))
         if self.compact_interval > 0:
-            self._tasks.append(asyncio.create_task(
-                compaction_loop(self, self.compact_keep_seconds, self.compact_interval)))
+            self._tasks.append(
+                asyncio.create_task(compaction_loop(self, self.compact_keep_seconds, self.compact_interval))
+            )
 
     def _init_schema(self, conn: Connection) -> tuple[int, int]:
         with conn.begin():
@@ -187,10 +196,12 @@ class SqlStore:
             with conn.begin():  # one snapshot for the revision and the rows
                 rev = sql.max_revision(conn)
                 return rev, sql.list_prefix(conn, prefix)
+
         return await self._read(run)
 
-    async def list_page(self, prefix: str, limit: int, start_key: str = "",
-                        revision: int = 0) -> tuple[int, KeyValues, int]:
+    async def list_page(
+        self, prefix: str, limit: int, start_key: str = "", revision: int = 0
+    ) -> tuple[int, KeyValues, int]:
         return await self._read(lambda c: sql.page_at(c, prefix, start_key, limit, revision))
 
     async def count(self, prefix: str) -> int:
@@ -244,11 +255,13 @@ class SqlStore:
         def run(conn: Connection) -> tuple[int, Events]:
             with conn.begin():
                 return sql.compacted_revision(conn), sql.events_after(conn, after, limit)
+
         return await self._read(run)
 
     async def watch(self, prefix: str, after_revision: int, trigger: Trigger | None = None) -> QueueWatcher:
-        return await self.hub.start(prefix, after_revision, self._fetch_page, trigger, self._compacted,
-                                    self._saw_compacted)
+        return await self.hub.start(
+            prefix, after_revision, self._fetch_page, trigger, self._compacted, self._saw_compacted
+        )
 
     def _saw_compacted(self, revision: int) -> None:
         self._compacted = max(self._compacted, revision)

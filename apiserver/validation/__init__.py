@@ -36,13 +36,18 @@ def type_causes(resource: Resource, obj: Any, old: Obj | None = None) -> list[Ca
         return [field_invalid("", "", "the object must be a JSON object")]
     if old is not None:  # an update: a top-level section serialised byte for byte as stored was checked then
         obj = changed_sections(obj, old)
-    return [{"reason": "FieldValueInvalid", "message": msg, "field": path}
-            for path, msg in type_errors(resource.kind, obj)]
+    return [
+        {"reason": "FieldValueInvalid", "message": msg, "field": path}
+        for path, msg in type_errors(resource.kind, obj)
+    ]
 
 
 def changed_sections(obj: Obj, old: Obj) -> Obj:
     """`obj` without the top-level values that serialise exactly as in `old` (a status write
     leaves `spec` as stored: walking it again was most of a kubelet's status update). Bytes, not
     ==, decide: 1 == 1.0 == True in Python, not in JSON."""
-    return {k: v for k, v in obj.items()
-            if k not in old or (v is not old[k] and jsonutil.dumps(v) != jsonutil.dumps(old[k]))}
+    return {
+        k: v
+        for k, v in obj.items()
+        if k not in old or (v is not old[k] and jsonutil.dumps(v) != jsonutil.dumps(old[k]))
+    }

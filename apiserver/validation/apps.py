@@ -31,11 +31,20 @@ from apiserver.validation.workloads import (
 
 Obj = dict[str, Any]
 ALWAYS = ["Always"]
-STS_MUTABLE = ("replicas", "ordinals", "template", "updateStrategy", "revisionHistoryLimit",
-               "persistentVolumeClaimRetentionPolicy", "minReadySeconds")
-STS_UPDATE_FORBIDDEN = ("updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', "
-                        "'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and "
-                        "'minReadySeconds' are forbidden")
+STS_MUTABLE = (
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "revisionHistoryLimit",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+)
+STS_UPDATE_FORBIDDEN = (
+    "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', "
+    "'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and "
+    "'minReadySeconds' are forbidden"
+)
 
 
 def _dict(value: Any) -> Obj:
@@ -66,18 +75,23 @@ def _replica_set_template(spec: Obj, kind: str = "ReplicaSet") -> list[Cause]:
 def _labels_match(sel: Any, template: Obj) -> list[Cause]:
     if sel is None:
         shown = go_string_map(_dict(template.get("metadata")).get("labels"))
-        return [invalid_raw("spec.template.metadata.labels", shown, "`selector` does not match template `labels`")]
+        return [
+            invalid_raw("spec.template.metadata.labels", shown, "`selector` does not match template `labels`")
+        ]
     return template_labels_match(sel, template, "spec.template")
 
 
 # --- Deployment -----------------------------------------------------------------------------------
+
 
 def _rolling_update_deployment(ru: Obj, path: str) -> list[Cause]:
     mu, ms = ru.get("maxUnavailable"), ru.get("maxSurge")
     causes = validate_int_or_percent(mu, f"{path}.maxUnavailable", at_most_100=False)
     causes += validate_int_or_percent(ms, f"{path}.maxSurge", at_most_100=False)
     if int_or_percent_value(mu) == 0 and int_or_percent_value(ms) == 0:
-        causes.append(invalid_raw(f"{path}.maxUnavailable", go_int_or_string(mu), "may not be 0 when `maxSurge` is 0"))
+        causes.append(
+            invalid_raw(f"{path}.maxUnavailable", go_int_or_string(mu), "may not be 0 when `maxSurge` is 0")
+        )
     return causes + validate_int_or_percent(mu, f"{path}.maxUnavailable", only_100=True)
 
 
@@ -90,24 +104,40 @@ def validate_deployment(obj: Obj) -> list[Cause]:
     kind = strategy.get("type")
     if kind == "Recreate":
         if strategy.get("rollingUpdate") is not None:
-            causes.append(field_forbidden("spec.strategy.rollingUpdate",
-                                          "may not be specified when strategy `type` is 'Recreate'"))
+            causes.append(
+                field_forbidden(
+                    "spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"
+                )
+            )
     elif kind == "RollingUpdate":
         if strategy.get("rollingUpdate") is None:
-            causes.append(field_required("spec.strategy.rollingUpdate", "this should be defaulted and never be nil"))
+            causes.append(
+                field_required("spec.strategy.rollingUpdate", "this should be defaulted and never be nil")
+            )
         else:
-            causes += _rolling_update_deployment(_dict(strategy["rollingUpdate"]), "spec.strategy.rollingUpdate")
+            causes += _rolling_update_deployment(
+                _dict(strategy["rollingUpdate"]), "spec.strategy.rollingUpdate"
+            )
     else:
         shown = _go_strategy("DeploymentStrategy", strategy, "RollingUpdateDeployment")
-        causes.append({"reason": "FieldValueNotSupported", "field": "spec.strategy",
-                       "message": f'Unsupported value: {shown}: supported values: "Recreate", "RollingUpdate"'})
+        causes.append(
+            {
+                "reason": "FieldValueNotSupported",
+                "field": "spec.strategy",
+                "message": f'Unsupported value: {shown}: supported values: "Recreate", "RollingUpdate"',
+            }
+        )
     causes += non_negative("spec.minReadySeconds", spec.get("minReadySeconds"))
     causes += non_negative("spec.revisionHistoryLimit", spec.get("revisionHistoryLimit"))
     deadline = spec.get("progressDeadlineSeconds")
     if isinstance(deadline, int):
         causes += non_negative("spec.progressDeadlineSeconds", deadline)
         if deadline <= (spec.get("minReadySeconds") or 0):
-            causes.append(field_invalid("spec.progressDeadlineSeconds", deadline, "must be greater than minReadySeconds"))
+            causes.append(
+                field_invalid(
+                    "spec.progressDeadlineSeconds", deadline, "must be greater than minReadySeconds"
+                )
+            )
     return causes
 
 
@@ -116,6 +146,7 @@ def validate_selector_update(new: Obj, old: Obj) -> list[Cause]:
 
 
 # --- ReplicaSet -----------------------------------------------------------------------------------
+
 
 def validate_replica_set(obj: Obj) -> list[Cause]:
     spec = _spec(obj)
@@ -127,6 +158,7 @@ def validate_replica_set(obj: Obj) -> list[Cause]:
 
 # --- DaemonSet ------------------------------------------------------------------------------------
 
+
 def _rolling_update_daemon_set(ru: Obj, path: str) -> list[Cause]:
     mu, ms = ru.get("maxUnavailable"), ru.get("maxSurge")
     causes = validate_int_or_percent(mu, f"{path}.maxUnavailable", at_most_100=False)
@@ -135,7 +167,11 @@ def _rolling_update_daemon_set(ru: Obj, path: str) -> list[Cause]:
     causes += validate_int_or_percent(ms, f"{path}.maxSurge", only_100=True)
     has_unavailable, has_surge = int_or_percent_value(mu) != 0, int_or_percent_value(ms) != 0
     if has_unavailable and has_surge:
-        causes.append(invalid_raw(f"{path}.maxSurge", go_int_or_string(ms), "may not be set when maxUnavailable is non-zero"))
+        causes.append(
+            invalid_raw(
+                f"{path}.maxSurge", go_int_or_string(ms), "may not be set when maxUnavailable is non-zero"
+            )
+        )
     elif not has_unavailable and not has_surge:
         causes.append(field_required(f"{path}.maxUnavailable", "cannot be 0 when maxSurge is 0"))
     return causes
@@ -159,15 +195,23 @@ def validate_daemon_set(obj: Obj) -> list[Cause]:
         if strategy.get("rollingUpdate") is None:
             causes.append(field_required("spec.updateStrategy.rollingUpdate"))
         else:
-            causes += _rolling_update_daemon_set(_dict(strategy["rollingUpdate"]), "spec.updateStrategy.rollingUpdate")
+            causes += _rolling_update_daemon_set(
+                _dict(strategy["rollingUpdate"]), "spec.updateStrategy.rollingUpdate"
+            )
     elif kind != "OnDelete":
         shown = _go_strategy("DaemonSetUpdateStrategy", strategy, "RollingUpdateDaemonSet")
-        causes.append({"reason": "FieldValueNotSupported", "field": "spec.updateStrategy",
-                       "message": f'Unsupported value: {shown}: supported values: "RollingUpdate", "OnDelete"'})
+        causes.append(
+            {
+                "reason": "FieldValueNotSupported",
+                "field": "spec.updateStrategy",
+                "message": f'Unsupported value: {shown}: supported values: "RollingUpdate", "OnDelete"',
+            }
+        )
     return causes + non_negative("spec.revisionHistoryLimit", spec.get("revisionHistoryLimit"))
 
 
 # --- StatefulSet ----------------------------------------------------------------------------------
+
 
 def validate_stateful_set(obj: Obj) -> list[Cause]:
     spec = _spec(obj)
@@ -176,7 +220,9 @@ def validate_stateful_set(obj: Obj) -> list[Cause]:
     if not policy:
         causes.append(field_required("spec.podManagementPolicy"))
     elif policy not in ("OrderedReady", "Parallel"):
-        causes.append(field_invalid("spec.podManagementPolicy", policy, "must be 'OrderedReady' or 'Parallel'"))
+        causes.append(
+            field_invalid("spec.podManagementPolicy", policy, "must be 'OrderedReady' or 'Parallel'")
+        )
     strategy = _dict(spec.get("updateStrategy"))
     kind, ru = strategy.get("type"), strategy.get("rollingUpdate")
     shown = _go_strategy("StatefulSetUpdateStrategy", strategy, "RollingUpdateStatefulSetStrategy")
@@ -184,8 +230,13 @@ def validate_stateful_set(obj: Obj) -> list[Cause]:
         causes.append(field_required("spec.updateStrategy"))
     elif kind == "OnDelete":
         if ru is not None:
-            causes.append(invalid_raw("spec.updateStrategy.rollingUpdate", "apps.RollingUpdateStatefulSetStrategy{}",
-                                      "only allowed for updateStrategy 'RollingUpdate'"))
+            causes.append(
+                invalid_raw(
+                    "spec.updateStrategy.rollingUpdate",
+                    "apps.RollingUpdateStatefulSetStrategy{}",
+                    "only allowed for updateStrategy 'RollingUpdate'",
+                )
+            )
     elif kind == "RollingUpdate":
         if isinstance(ru, dict):
             path = "spec.updateStrategy.rollingUpdate"
@@ -202,8 +253,13 @@ def validate_stateful_set(obj: Obj) -> list[Cause]:
     if isinstance(retention, dict):
         for key in ("whenDeleted", "whenScaled"):
             if retention.get(key) not in ("Retain", "Delete"):
-                causes.append(field_not_supported(f"spec.persistentVolumeClaimRetentionPolicy.{key}",
-                                                  retention.get(key) or "", ["Retain", "Delete"]))
+                causes.append(
+                    field_not_supported(
+                        f"spec.persistentVolumeClaimRetentionPolicy.{key}",
+                        retention.get(key) or "",
+                        ["Retain", "Delete"],
+                    )
+                )
     causes += non_negative("spec.replicas", spec.get("replicas"))
     causes += non_negative("spec.minReadySeconds", spec.get("minReadySeconds"))
     causes += non_negative("spec.ordinals.start", _dict(spec.get("ordinals")).get("start"))
@@ -219,10 +275,16 @@ def validate_stateful_set(obj: Obj) -> list[Cause]:
         causes += validate_annotations(meta.get("annotations"), "spec.template.annotations")
     tspec = _dict(template.get("spec"))
     if tspec.get("restartPolicy") != "Always":
-        causes.append(field_not_supported("spec.template.spec.restartPolicy", tspec.get("restartPolicy") or "", ALWAYS))
+        causes.append(
+            field_not_supported("spec.template.spec.restartPolicy", tspec.get("restartPolicy") or "", ALWAYS)
+        )
     if tspec.get("activeDeadlineSeconds") is not None:
-        causes.append(field_forbidden("spec.template.spec.activeDeadlineSeconds",
-                                      "activeDeadlineSeconds in StatefulSet is not Supported"))
+        causes.append(
+            field_forbidden(
+                "spec.template.spec.activeDeadlineSeconds",
+                "activeDeadlineSeconds in StatefulSet is not Supported",
+            )
+        )
     return causes
 
 
@@ -235,6 +297,7 @@ def validate_stateful_set_update(new: Obj, old: Obj) -> list[Cause]:
 
 
 # --- ControllerRevision ---------------------------------------------------------------------------
+
 
 def validate_controller_revision(obj: Obj) -> list[Cause]:
     causes = [field_required("data", "data is mandatory")] if obj.get("data") is None else []
@@ -250,17 +313,50 @@ def validate_controller_revision_update(new: Obj, old: Obj) -> list[Cause]:
 # --- status writes (ValidateXStatusUpdate) -----------------------------------------------------------
 
 _STATUS_COUNTS = {
-    "Deployment": ("observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas",
-                   "unavailableReplicas", "collisionCount"),
-    "ReplicaSet": ("replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"),
-    "StatefulSet": ("replicas", "readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas",
-                    "observedGeneration", "collisionCount"),
-    "DaemonSet": ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady",
-                  "observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable",
-                  "collisionCount"),
+    "Deployment": (
+        "observedGeneration",
+        "replicas",
+        "updatedReplicas",
+        "readyReplicas",
+        "availableReplicas",
+        "unavailableReplicas",
+        "collisionCount",
+    ),
+    "ReplicaSet": (
+        "replicas",
+        "fullyLabeledReplicas",
+        "readyReplicas",
+        "availableReplicas",
+        "observedGeneration",
+    ),
+    "StatefulSet": (
+        "replicas",
+        "readyReplicas",
+        "currentReplicas",
+        "updatedReplicas",
+        "availableReplicas",
+        "observedGeneration",
+        "collisionCount",
+    ),
+    "DaemonSet": (
+        "currentNumberScheduled",
+        "numberMisscheduled",
+        "desiredNumberScheduled",
+        "numberReady",
+        "observedGeneration",
+        "updatedNumberScheduled",
+        "numberAvailable",
+        "numberUnavailable",
+        "collisionCount",
+    ),
 }
-_NOT_ABOVE_REPLICAS = ("updatedReplicas", "fullyLabeledReplicas", "readyReplicas", "currentReplicas",
-                       "availableReplicas")
+_NOT_ABOVE_REPLICAS = (
+    "updatedReplicas",
+    "fullyLabeledReplicas",
+    "readyReplicas",
+    "currentReplicas",
+    "availableReplicas",
+)
 
 
 def status_validator(kind: str) -> Callable[[Obj, Obj], list[Cause]]:
@@ -278,11 +374,16 @@ def _validate_status(kind: str, new: Obj, old: Obj) -> list[Cause]:
     if kind != "DaemonSet":
         for key in _NOT_ABOVE_REPLICAS:
             if key in _STATUS_COUNTS.get(kind, ()) and (status.get(key) or 0) > replicas:
-                causes.append(field_invalid(f"status.{key}", status[key], "cannot be greater than status.replicas"))
+                causes.append(
+                    field_invalid(f"status.{key}", status[key], "cannot be greater than status.replicas")
+                )
         if (status.get("availableReplicas") or 0) > (status.get("readyReplicas") or 0):
             what = "status.readyReplicas" if kind == "StatefulSet" else "readyReplicas"
-            causes.append(field_invalid("status.availableReplicas", status["availableReplicas"],
-                                        f"cannot be greater than {what}"))
+            causes.append(
+                field_invalid(
+                    "status.availableReplicas", status["availableReplicas"], f"cannot be greater than {what}"
+                )
+            )
     new_cc, old_cc = status.get("collisionCount"), old_status.get("collisionCount")
     if isinstance(old_cc, int) and (new_cc is None or (isinstance(new_cc, int) and new_cc < old_cc)):
         causes.append(field_invalid("status.collisionCount", new_cc or 0, "cannot be decremented"))

@@ -58,6 +58,7 @@ def _list(value: Any) -> list[Any]:
 
 # --- Job ------------------------------------------------------------------------------------------
 
+
 def _has_label(labels: Obj, key: str, want: str) -> list[Cause]:
     path = f"spec.template.metadata.labels[{key}]"
     if key not in labels:
@@ -74,29 +75,48 @@ def _generated_selector(obj: Obj, spec: Obj) -> list[Cause]:
     uid, name = str(meta.get("uid") or ""), str(meta.get("name") or "")
     causes = [] if uid else [field_required("metadata.uid")]
     labels = _dict(_dict(_dict(spec.get("template")).get("metadata")).get("labels"))
-    for key, want in ((LEGACY_CONTROLLER_UID, uid), (LEGACY_JOB_NAME, name), (CONTROLLER_UID, uid), (JOB_NAME, name)):
+    for key, want in (
+        (LEGACY_CONTROLLER_UID, uid),
+        (LEGACY_JOB_NAME, name),
+        (CONTROLLER_UID, uid),
+        (JOB_NAME, name),
+    ):
         causes += _has_label(labels, key, want)
     expected = {CONTROLLER_UID: uid, JOB_NAME: name}
     if selector_parses(spec["selector"]) and not selector_matches(spec["selector"], expected):
-        causes.append(invalid_raw("spec.selector", go_selector(spec["selector"]), "`selector` not auto-generated"))
+        causes.append(
+            invalid_raw("spec.selector", go_selector(spec["selector"]), "`selector` not auto-generated")
+        )
     return causes
 
 
 def validate_job_spec_fields(spec: Obj, path: str) -> list[Cause]:
     """kube's validateJobSpec: what a Job and a CronJob's job template share."""
     causes: list[Cause] = []
-    for key in ("parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished"):
+    for key in (
+        "parallelism",
+        "completions",
+        "activeDeadlineSeconds",
+        "backoffLimit",
+        "ttlSecondsAfterFinished",
+    ):
         causes += non_negative(f"{path}.{key}", spec.get(key))
     mode = spec.get("completionMode")
     if spec.get("backoffLimitPerIndex") is not None:
         causes += non_negative(f"{path}.backoffLimitPerIndex", spec["backoffLimitPerIndex"])
         if mode != "Indexed":
-            causes.append(field_required(f"{path}.completionMode",
-                                         'when backoffLimitPerIndex is specified, completionMode must be "Indexed"'))
+            causes.append(
+                field_required(
+                    f"{path}.completionMode",
+                    'when backoffLimitPerIndex is specified, completionMode must be "Indexed"',
+                )
+            )
     if spec.get("maxFailedIndexes") is not None:
         causes += non_negative(f"{path}.maxFailedIndexes", spec["maxFailedIndexes"])
         if spec.get("backoffLimitPerIndex") is None:
-            causes.append(field_required(f"{path}.backoffLimitPerIndex", "when maxFailedIndexes is specified"))
+            causes.append(
+                field_required(f"{path}.backoffLimitPerIndex", "when maxFailedIndexes is specified")
+            )
     if mode is not None and mode not in ("NonIndexed", "Indexed"):
         causes.append(field_not_supported(f"{path}.completionMode", mode, ["NonIndexed", "Indexed"]))
     if mode == "Indexed":
@@ -104,16 +124,30 @@ def validate_job_spec_fields(spec: Obj, path: str) -> list[Cause]:
         if completions is None:
             causes.append(field_required(f"{path}.completions", "when completion mode is Indexed"))
         elif isinstance(completions, int) and completions > MAX_INDEXED_COMPLETIONS:
-            causes.append(field_invalid(f"{path}.completions", completions,
-                                        f"must be less than or equal to {MAX_INDEXED_COMPLETIONS} when completion mode is Indexed"))
+            causes.append(
+                field_invalid(
+                    f"{path}.completions",
+                    completions,
+                    f"must be less than or equal to {MAX_INDEXED_COMPLETIONS} when completion mode is Indexed",
+                )
+            )
         if isinstance(parallelism, int) and parallelism > MAX_INDEXED_COMPLETIONS:
-            causes.append(field_invalid(f"{path}.parallelism", parallelism,
-                                        f"must be less than or equal to {MAX_INDEXED_COMPLETIONS} when completion mode is Indexed"))
+            causes.append(
+                field_invalid(
+                    f"{path}.parallelism",
+                    parallelism,
+                    f"must be less than or equal to {MAX_INDEXED_COMPLETIONS} when completion mode is Indexed",
+                )
+            )
     failure_policy = spec.get("podFailurePolicy")
     if isinstance(failure_policy, dict):
         causes += validate_pod_failure_policy(spec, f"{path}.podFailurePolicy")
     if spec.get("successPolicy") is not None and mode != "Indexed":
-        causes.append(invalid_raw(f"{path}.successPolicy", "batch.SuccessPolicy{...}", "requires indexed completion mode"))
+        causes.append(
+            invalid_raw(
+                f"{path}.successPolicy", "batch.SuccessPolicy{...}", "requires indexed completion mode"
+            )
+        )
     replacement = spec.get("podReplacementPolicy")
     if replacement is not None:
         allowed = ["Failed"] if failure_policy is not None else ["Failed", "TerminatingOrFailed"]
@@ -123,8 +157,13 @@ def validate_job_spec_fields(spec: Obj, path: str) -> list[Cause]:
     causes += validate_template(template, f"{path}.template", JOB_POLICIES, None)
     policy = _dict(_dict(template).get("spec")).get("restartPolicy")
     if failure_policy is not None and policy in JOB_POLICIES and policy != "Never":
-        causes.append(field_invalid(f"{path}.template.spec.restartPolicy", policy,
-                                    'only "Never" is supported when podFailurePolicy is specified'))
+        causes.append(
+            field_invalid(
+                f"{path}.template.spec.restartPolicy",
+                policy,
+                'only "Never" is supported when podFailurePolicy is specified',
+            )
+        )
     return causes
 
 
@@ -139,9 +178,13 @@ def validate_job(obj: Obj) -> list[Cause]:
         causes += validate_selector(sel, "spec.selector")
     template = _dict(spec.get("template"))
     if sel is None:
-        causes.append(invalid_raw("spec.template.metadata.labels",
-                                  go_string_map(_dict(template.get("metadata")).get("labels")),
-                                  "`selector` does not match template `labels`"))
+        causes.append(
+            invalid_raw(
+                "spec.template.metadata.labels",
+                go_string_map(_dict(template.get("metadata")).get("labels")),
+                "`selector` does not match template `labels`",
+            )
+        )
     else:
         causes += template_labels_match(sel, template, "spec.template")
     completions = spec.get("completions")
@@ -149,8 +192,11 @@ def validate_job(obj: Obj) -> list[Cause]:
     if spec.get("completionMode") == "Indexed" and isinstance(completions, int) and completions > 0 and name:
         hostname = f"{name}-{completions - 1}"
         if names.is_dns1123_label(hostname):
-            causes.append(field_invalid("metadata.name", name,
-                                        f"will not able to create pod with invalid DNS label: {hostname}"))
+            causes.append(
+                field_invalid(
+                    "metadata.name", name, f"will not able to create pod with invalid DNS label: {hostname}"
+                )
+            )
     return causes
 
 
@@ -175,8 +221,13 @@ def validate_job_update(new: Obj, old: Obj) -> list[Cause]:
     completions = spec.get("completions")
     if spec.get("completionMode") == "Indexed" and old_spec.get("completionMode") == "Indexed":
         if completions != old_spec.get("completions") and completions != spec.get("parallelism"):
-            causes.append(field_invalid("spec.completions", completions if completions is not None else "null",
-                                        "can only be modified in tandem with spec.parallelism"))
+            causes.append(
+                field_invalid(
+                    "spec.completions",
+                    completions if completions is not None else "null",
+                    "can only be modified in tandem with spec.parallelism",
+                )
+            )
     else:
         causes += _immutable("spec.completions", completions, old_spec.get("completions"))
     causes += immutable_selector(new, old)
@@ -186,13 +237,22 @@ def validate_job_update(new: Obj, old: Obj) -> list[Cause]:
         template, old_template = _scheduling_free(template), _scheduling_free(old_template)
     causes += _immutable("spec.template", template, old_template, "core.PodTemplateSpec{...}")
     causes += _immutable("spec.completionMode", spec.get("completionMode"), old_spec.get("completionMode"))
-    causes += _immutable("spec.podFailurePolicy", spec.get("podFailurePolicy"), old_spec.get("podFailurePolicy"),
-                         "batch.PodFailurePolicy{...}")
-    causes += _immutable("spec.backoffLimitPerIndex", spec.get("backoffLimitPerIndex"),
-                         old_spec.get("backoffLimitPerIndex"))
+    causes += _immutable(
+        "spec.podFailurePolicy",
+        spec.get("podFailurePolicy"),
+        old_spec.get("podFailurePolicy"),
+        "batch.PodFailurePolicy{...}",
+    )
+    causes += _immutable(
+        "spec.backoffLimitPerIndex", spec.get("backoffLimitPerIndex"), old_spec.get("backoffLimitPerIndex")
+    )
     causes += _immutable("spec.managedBy", spec.get("managedBy"), old_spec.get("managedBy"))
-    causes += _immutable("spec.successPolicy", spec.get("successPolicy"), old_spec.get("successPolicy"),
-                         "batch.SuccessPolicy{...}")
+    causes += _immutable(
+        "spec.successPolicy",
+        spec.get("successPolicy"),
+        old_spec.get("successPolicy"),
+        "batch.SuccessPolicy{...}",
+    )
     return causes
 
 
@@ -206,6 +266,7 @@ def validate_job_status(new: Obj, old: Obj) -> list[Cause]:
 
 # --- CronJob --------------------------------------------------------------------------------------
 
+
 def _time_zone(tz: Any) -> list[Cause]:
     if tz is None:
         return []
@@ -216,8 +277,13 @@ def _time_zone(tz: Any) -> list[Cause]:
         if part in (".", "..") or part.startswith("-") or not _TZ_PART.match(part):
             return [field_invalid("spec.timeZone", text, f"unknown time zone {text}")]
     if text.lower() == "local":
-        return [field_invalid("spec.timeZone", text,
-                              "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones")]
+        return [
+            field_invalid(
+                "spec.timeZone",
+                text,
+                "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones",
+            )
+        ]
     try:
         zoneinfo.ZoneInfo(text)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -232,11 +298,19 @@ def _job_template(template: Any) -> list[Cause]:
     causes = validate_template_meta(t.get("metadata"), f"{path}.metadata")
     causes += validate_job_spec_fields(spec, f"{path}.spec")
     if spec.get("selector") is not None:
-        causes.append(invalid_raw(f"{path}.spec.selector", go_selector(spec["selector"]),
-                                  "`selector` will be auto-generated"))
+        causes.append(
+            invalid_raw(
+                f"{path}.spec.selector", go_selector(spec["selector"]), "`selector` will be auto-generated"
+            )
+        )
     if spec.get("manualSelector") is True:
-        causes.append({"reason": "FieldValueNotSupported", "field": f"{path}.spec.manualSelector",
-                       "message": 'Unsupported value: true: supported values: "nil", "false"'})
+        causes.append(
+            {
+                "reason": "FieldValueNotSupported",
+                "field": f"{path}.spec.manualSelector",
+                "message": 'Unsupported value: true: supported values: "nil", "false"',
+            }
+        )
     return causes
 
 
@@ -244,7 +318,9 @@ def validate_cron_job(obj: Obj) -> list[Cause]:
     name = str(_dict(obj.get("metadata")).get("name") or "")
     causes: list[Cause] = []
     if len(name) > CRONJOB_NAME_MAX:
-        causes.append(field_invalid("metadata.name", name, f"must be no more than {CRONJOB_NAME_MAX} characters"))
+        causes.append(
+            field_invalid("metadata.name", name, f"must be no more than {CRONJOB_NAME_MAX} characters")
+        )
     spec = _dict(obj.get("spec"))
     schedule = spec.get("schedule")
     if not schedule:
@@ -254,8 +330,13 @@ def validate_cron_job(obj: Obj) -> list[Cause]:
         if err:
             causes.append(field_invalid("spec.schedule", schedule, err))
         if "TZ" in str(schedule):
-            causes.append(field_invalid("spec.schedule", schedule,
-                                        "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+            causes.append(
+                field_invalid(
+                    "spec.schedule",
+                    schedule,
+                    "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
+                )
+            )
     causes += non_negative("spec.startingDeadlineSeconds", spec.get("startingDeadlineSeconds"))
     causes += _time_zone(spec.get("timeZone"))
     causes += one_of("spec.concurrencyPolicy", spec.get("concurrencyPolicy"), ["Allow", "Forbid", "Replace"])

@@ -19,9 +19,11 @@ from apiserver.validation.meta import immutable
 
 MAX_SIZE = 1024 * 1024  # corev1.MaxSecretSize, also the ConfigMap limit
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
-CONFIG_KEY_MSG = ("a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
-                  "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
-                  "'[-._a-zA-Z0-9]+')")
+CONFIG_KEY_MSG = (
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
+    "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
+    "'[-._a-zA-Z0-9]+')"
+)
 IMMUTABLE_SET = "field is immutable when `immutable` is set"
 REDACTED = "<secret contents redacted>"
 
@@ -60,16 +62,28 @@ def _keys(section: str, values: dict[str, Any]) -> list[Cause]:
 
 def _size_cause(total: int) -> list[Cause]:
     if total > MAX_SIZE:
-        return [{"reason": "FieldValueTooLong", "message": f"Too long: may not be more than {MAX_SIZE} bytes",
-                 "field": ""}]
+        return [
+            {
+                "reason": "FieldValueTooLong",
+                "message": f"Too long: may not be more than {MAX_SIZE} bytes",
+                "field": "",
+            }
+        ]
     return []
 
 
 def validate_config_map(obj: dict[str, Any]) -> list[Cause]:
     data, binary = _dict(obj.get("data")), _dict(obj.get("binaryData"))
     causes = _keys("data", data) + _keys("binaryData", binary)
-    causes += [{"reason": "FieldValueInvalid", "message": f'Invalid value: "{key}": duplicate of key present in data',
-                "field": f"binaryData[{key}]"} for key in binary if key in data]
+    causes += [
+        {
+            "reason": "FieldValueInvalid",
+            "message": f'Invalid value: "{key}": duplicate of key present in data',
+            "field": f"binaryData[{key}]",
+        }
+        for key in binary
+        if key in data
+    ]
     total = sum(len(str(v).encode()) for v in data.values()) + sum(len(decoded(v)) for v in binary.values())
     return causes + _size_cause(total)
 

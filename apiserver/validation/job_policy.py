@@ -33,8 +33,11 @@ def _valid_values(values: list[str]) -> str:
 
 
 def _too_many(path: str, have: int, limit: int) -> Cause:
-    return {"reason": "FieldValueTooMany", "field": path,
-            "message": f"Too many: {have}: must have at most {limit} items"}
+    return {
+        "reason": "FieldValueTooMany",
+        "field": path,
+        "message": f"Too many: {have}: must have at most {limit} items",
+    }
 
 
 def _exit_codes(req: Obj, path: str, containers: set[str]) -> list[Cause]:
@@ -43,13 +46,23 @@ def _exit_codes(req: Obj, path: str, containers: set[str]) -> list[Cause]:
     causes += one_of(f"{path}.operator", op, OPERATORS, _valid_values(OPERATORS))
     name = req.get("containerName")
     if name is not None and name not in containers:
-        causes.append(field_invalid(f"{path}.containerName", name,
-                                    "must be one of the container or initContainer names in the pod template"))
+        causes.append(
+            field_invalid(
+                f"{path}.containerName",
+                name,
+                "must be one of the container or initContainer names in the pod template",
+            )
+        )
     values = [v for v in _list(req.get("values")) if isinstance(v, int)]
     shown = "[]int32{" + ", ".join(str(v) for v in values) + "}"
     if not values:
-        causes.append({"reason": "FieldValueInvalid", "field": f"{path}.values",
-                       "message": "Invalid value: []int32(nil): at least one value is required"})
+        causes.append(
+            {
+                "reason": "FieldValueInvalid",
+                "field": f"{path}.values",
+                "message": "Invalid value: []int32(nil): at least one value is required",
+            }
+        )
     elif len(values) > MAX_VALUES:
         causes.append(_too_many(f"{path}.values", len(values), MAX_VALUES))
     else:
@@ -61,8 +74,13 @@ def _exit_codes(req: Obj, path: str, containers: set[str]) -> list[Cause]:
                 causes.append(field_duplicate(f"{path}.values[{j}]", v))
             seen.add(v)
         if values != sorted(values):
-            causes.append({"reason": "FieldValueInvalid", "field": f"{path}.values",
-                           "message": f"Invalid value: {shown}: must be ordered"})
+            causes.append(
+                {
+                    "reason": "FieldValueInvalid",
+                    "field": f"{path}.values",
+                    "message": f"Invalid value: {shown}: must be ordered",
+                }
+            )
     return causes
 
 
@@ -81,7 +99,9 @@ def validate_pod_failure_policy(spec: Obj, path: str) -> list[Cause]:
     rules = _list(_dict(spec.get("podFailurePolicy")).get("rules"))
     causes = [_too_many(f"{path}.rules", len(rules), MAX_RULES)] if len(rules) > MAX_RULES else []
     pod = _dict(_dict(spec.get("template")).get("spec"))
-    containers = {str(_dict(c).get("name")) for key in ("containers", "initContainers") for c in _list(pod.get(key))}
+    containers = {
+        str(_dict(c).get("name")) for key in ("containers", "initContainers") for c in _list(pod.get(key))
+    }
     for i, rule in enumerate(rules):
         rule, p = _dict(rule), f"{path}.rules[{i}]"
         action = rule.get("action")
@@ -89,7 +109,9 @@ def validate_pod_failure_policy(spec: Obj, path: str) -> list[Cause]:
             causes.append(field_required(f"{p}.action", _valid_values(ACTIONS)))
         elif action == "FailIndex":
             if spec.get("backoffLimitPerIndex") is None:
-                causes.append(field_invalid(f"{p}.action", action, "requires the backoffLimitPerIndex to be set"))
+                causes.append(
+                    field_invalid(f"{p}.action", action, "requires the backoffLimitPerIndex to be set")
+                )
         elif action not in ACTIONS:
             causes.append(field_not_supported(f"{p}.action", action, ACTIONS))
         codes, conditions = rule.get("onExitCodes"), _list(rule.get("onPodConditions"))
@@ -97,9 +119,19 @@ def validate_pod_failure_policy(spec: Obj, path: str) -> list[Cause]:
             causes += _exit_codes(_dict(codes), f"{p}.onExitCodes", containers)
         causes += _pod_conditions(conditions, f"{p}.onPodConditions")
         if codes is not None and conditions:
-            causes.append({"reason": "FieldValueInvalid", "field": p, "message":
-                           "Invalid value: specifying both OnExitCodes and OnPodConditions is not supported"})
+            causes.append(
+                {
+                    "reason": "FieldValueInvalid",
+                    "field": p,
+                    "message": "Invalid value: specifying both OnExitCodes and OnPodConditions is not supported",
+                }
+            )
         if codes is None and not conditions:
-            causes.append({"reason": "FieldValueInvalid", "field": p, "message":
-                           "Invalid value: specifying one of OnExitCodes and OnPodConditions is required"})
+            causes.append(
+                {
+                    "reason": "FieldValueInvalid",
+                    "field": p,
+                    "message": "Invalid value: specifying one of OnExitCodes and OnPodConditions is required",
+                }
+            )
     return causes

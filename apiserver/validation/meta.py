@@ -21,8 +21,11 @@ TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
 def too_long(path: str, limit: int) -> Cause:
     """field.TooLong (errors.py has no helper for it)."""
     unit = "byte" if limit == 1 else "bytes"
-    return {"reason": "FieldValueTooLong", "message": f"Too long: may not be more than {limit} {unit}",
-            "field": path}
+    return {
+        "reason": "FieldValueTooLong",
+        "message": f"Too long: may not be more than {limit} {unit}",
+        "field": path,
+    }
 
 
 def one_of(path: str, value: Any, allowed: list[str], required_detail: str = "") -> list[Cause]:
@@ -90,7 +93,9 @@ def _owner_references(refs: Any, path: str) -> list[Cause]:
             continue
         p = f"{path}[{i}]"
         if not ref.get("apiVersion"):
-            causes.append(field_invalid(f"{p}.apiVersion", ref.get("apiVersion") or "", "version must not be empty"))
+            causes.append(
+                field_invalid(f"{p}.apiVersion", ref.get("apiVersion") or "", "version must not be empty")
+            )
         if not ref.get("kind"):
             causes.append(field_invalid(f"{p}.kind", ref.get("kind") or "", "kind must not be empty"))
         if not ref.get("name"):
@@ -104,8 +109,9 @@ def _owner_references(refs: Any, path: str) -> list[Cause]:
     return causes
 
 
-def validate_object_meta(meta: Any, namespaced: bool, name_rule: NameCheck, path: str = "metadata",
-                         name_required: bool = True) -> list[Cause]:
+def validate_object_meta(
+    meta: Any, namespaced: bool, name_rule: NameCheck, path: str = "metadata", name_required: bool = True
+) -> list[Cause]:
     if not isinstance(meta, dict):
         return [field_required(f"{path}.name", "name or generateName is required")]
     causes: list[Cause] = []
@@ -140,8 +146,9 @@ def validate_object_meta(meta: Any, namespaced: bool, name_rule: NameCheck, path
 def validate_template_meta(meta: Any, path: str) -> list[Cause]:
     if not isinstance(meta, dict):
         return []
-    return validate_labels(meta.get("labels"), f"{path}.labels") + \
-        validate_annotations(meta.get("annotations"), f"{path}.annotations")
+    return validate_labels(meta.get("labels"), f"{path}.labels") + validate_annotations(
+        meta.get("annotations"), f"{path}.annotations"
+    )
 
 
 def immutable(path: str, new: Any, old: Any) -> list[Cause]:

@@ -46,21 +46,40 @@ def max_len_error(n: int) -> str:
 
 
 EMPTY_ERROR = "must be non-empty"
-DNS1123_LABEL_MSG = regex_error("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
-                                "'-', and must start and end with an alphanumeric character",
-                                DNS1123_LABEL_FMT, "my-name", "123-abc")
-DNS1123_SUBDOMAIN_MSG = regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                                    "characters, '-' or '.', and must start and end with an alphanumeric "
-                                    "character", DNS1123_SUBDOMAIN_FMT, "example.com")
-DNS1035_LABEL_MSG = regex_error("a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
-                                "start with an alphabetic character, and end with an alphanumeric character",
-                                DNS1035_LABEL_FMT, "my-name", "abc-123")
-_QUALIFIED_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an " \
-                 "alphanumeric character"
+DNS1123_LABEL_MSG = regex_error(
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+    "'-', and must start and end with an alphanumeric character",
+    DNS1123_LABEL_FMT,
+    "my-name",
+    "123-abc",
+)
+DNS1123_SUBDOMAIN_MSG = regex_error(
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+    "characters, '-' or '.', and must start and end with an alphanumeric "
+    "character",
+    DNS1123_SUBDOMAIN_FMT,
+    "example.com",
+)
+DNS1035_LABEL_MSG = regex_error(
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+    "start with an alphabetic character, and end with an alphanumeric character",
+    DNS1035_LABEL_FMT,
+    "my-name",
+    "abc-123",
+)
+_QUALIFIED_MSG = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character"
+)
 QUALIFIED_NAME_MSG = regex_error(_QUALIFIED_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
-LABEL_VALUE_MSG = regex_error("a valid label must be an empty string or consist of alphanumeric characters, '-', "
-                              "'_' or '.', and must start and end with an alphanumeric character",
-                              LABEL_VALUE_FMT, "MyValue", "my_value", "12345")
+LABEL_VALUE_MSG = regex_error(
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', "
+    "'_' or '.', and must start and end with an alphanumeric character",
+    LABEL_VALUE_FMT,
+    "MyValue",
+    "my_value",
+    "12345",
+)
 PORT_RANGE_MSG = "must be between 1 and 65535, inclusive"
 IP_MSG = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 CIDR_MSG = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
@@ -107,8 +126,10 @@ def is_qualified_name(value: str) -> list[str]:
         else:
             errs.extend("prefix part " + m for m in is_dns1123_subdomain(prefix))
     else:
-        return ["a qualified name " + QUALIFIED_NAME_MSG[: -1] + ") with an optional DNS subdomain prefix and '/' "
-                "(e.g. 'example.com/MyName')"]
+        return [
+            "a qualified name " + QUALIFIED_NAME_MSG[:-1] + ") with an optional DNS subdomain prefix and '/' "
+            "(e.g. 'example.com/MyName')"
+        ]
     if not name:
         errs.append("name part " + EMPTY_ERROR)
     elif len(name) > 63:
@@ -144,7 +165,11 @@ def is_port_name(value: str) -> list[str]:
 
 
 def is_port_num(value: Any) -> list[str]:
-    return [] if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535 else [PORT_RANGE_MSG]
+    return (
+        []
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+        else [PORT_RANGE_MSG]
+    )
 
 
 def is_ip(value: str) -> list[str]:
@@ -170,8 +195,10 @@ def check(path: str, value: str, checker: NameCheck) -> list[Cause]:
 
 def name_check(checker: NameCheck, prefix: bool = False) -> NameCheck:
     """ValidateNameFunc: for generateName (`prefix`) a trailing '-' is allowed."""
+
     def run(value: str) -> list[str]:
         if prefix and value.endswith("-"):
             value = value[:-1] + "a"
         return checker(value)
+
     return run

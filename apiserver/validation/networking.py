@@ -43,7 +43,9 @@ _WILDCARD = re.compile(f"^{_WILDCARD_FMT}$")
 WILDCARD_MSG = names.regex_error(
     "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist "
     "of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character",
-    _WILDCARD_FMT, "*.example.com")
+    _WILDCARD_FMT,
+    "*.example.com",
+)
 # segments an Exact or Prefix path must not hold (kube's invalidPathSequences / invalidPathSuffixes)
 _BAD_SEQUENCES = ("//", "/./", "/../", "%2f", "%2F")
 _BAD_SUFFIXES = ("/..", "/.")
@@ -58,11 +60,15 @@ def _dict(value: Any) -> Obj:
 
 
 def too_many(path: str, count: int, limit: int) -> Cause:
-    return {"reason": "FieldValueTooMany", "message": f"Too many: {count}: must have at most {limit} items",
-            "field": path}
+    return {
+        "reason": "FieldValueTooMany",
+        "message": f"Too many: {count}: must have at most {limit} items",
+        "field": path,
+    }
 
 
 # --- EndpointSlice ------------------------------------------------------------------------------
+
 
 def _address(path: str, address: Any, address_type: str) -> list[Cause]:
     text = address if isinstance(address, str) else str(address)
@@ -145,6 +151,7 @@ def validate_endpoint_slice_update(new: Obj, old: Obj) -> list[Cause]:
 
 
 # --- Ingress ------------------------------------------------------------------------------------
+
 
 def _host(path: str, host: str) -> list[Cause]:
     if "*" in host:
@@ -246,9 +253,13 @@ def validate_ingress(obj: Obj) -> list[Cause]:
         for j, host in enumerate(_list(tls.get("hosts"))):
             causes += _host(f"spec.tls[{i}].hosts[{j}]", str(host))
         if tls.get("secretName"):
-            causes += names.check(f"spec.tls[{i}].secretName", str(tls["secretName"]), names.is_dns1123_subdomain)
+            causes += names.check(
+                f"spec.tls[{i}].secretName", str(tls["secretName"]), names.is_dns1123_subdomain
+            )
     if spec.get("ingressClassName"):
-        causes += names.check("spec.ingressClassName", str(spec["ingressClassName"]), names.is_dns1123_subdomain)
+        causes += names.check(
+            "spec.ingressClassName", str(spec["ingressClassName"]), names.is_dns1123_subdomain
+        )
     return causes
 
 
@@ -256,8 +267,13 @@ def validate_ingress_create(obj: Obj) -> list[Cause]:
     """Create only: the class annotation and the class field may not both be set."""
     annotations = _dict(_dict(obj.get("metadata")).get("annotations"))
     if _dict(obj.get("spec")).get("ingressClassName") and INGRESS_CLASS_ANNOTATION in annotations:
-        return [field_invalid(f"annotations.{INGRESS_CLASS_ANNOTATION}", annotations[INGRESS_CLASS_ANNOTATION],
-                              "can not be set when the class field is also set")]
+        return [
+            field_invalid(
+                f"annotations.{INGRESS_CLASS_ANNOTATION}",
+                annotations[INGRESS_CLASS_ANNOTATION],
+                "can not be set when the class field is also set",
+            )
+        ]
     return []
 
 
@@ -287,8 +303,11 @@ def validate_ingress_class(obj: Obj) -> list[Cause]:
     elif len(controller) > 250:
         causes.append(field_invalid("spec.controller", controller, names.max_len_error(250)))
     elif not _CONTROLLER.match(controller):
-        causes.append(field_invalid("spec.controller", controller,
-                                    "must be a domain-prefixed path (such as \"acme.io/foo\")"))
+        causes.append(
+            field_invalid(
+                "spec.controller", controller, 'must be a domain-prefixed path (such as "acme.io/foo")'
+            )
+        )
     params = spec.get("parameters")
     if params is not None:
         params, p = _dict(params), "spec.parameters"
@@ -306,5 +325,6 @@ def validate_ingress_class(obj: Obj) -> list[Cause]:
 
 
 def validate_ingress_class_update(new: Obj, old: Obj) -> list[Cause]:
-    return immutable("spec.controller", _dict(new.get("spec")).get("controller"),
-                     _dict(old.get("spec")).get("controller"))
+    return immutable(
+        "spec.controller", _dict(new.get("spec")).get("controller"), _dict(old.get("spec")).get("controller")
+    )

@@ -41,9 +41,13 @@ def validate_replication_controller(obj: dict[str, Any]) -> list[Cause]:
         return causes
     labels = _dict(_dict(template.get("metadata")).get("labels"))
     if isinstance(selector, dict) and selector and any(labels.get(k) != v for k, v in selector.items()):
-        causes.append({"reason": "FieldValueInvalid",
-                       "message": f"Invalid value: {go_map(labels)}: `selector` does not match template `labels`",
-                       "field": "spec.template.metadata.labels"})
+        causes.append(
+            {
+                "reason": "FieldValueInvalid",
+                "message": f"Invalid value: {go_map(labels)}: `selector` does not match template `labels`",
+                "field": "spec.template.metadata.labels",
+            }
+        )
     causes += validate_template_meta(template.get("metadata"), "spec.template.metadata")
     tspec = _dict(template.get("spec"))
     causes += validate_pod_spec(template.get("spec"), "spec.template.spec", for_pod=False)
@@ -51,8 +55,13 @@ def validate_replication_controller(obj: dict[str, Any]) -> list[Cause]:
     if policy and policy != "Always" and policy in ("OnFailure", "Never"):
         causes.append(field_not_supported("spec.template.spec.restartPolicy", policy, ["Always"]))
     if tspec.get("activeDeadlineSeconds") is not None:
-        causes.append(field_invalid("spec.template.spec.activeDeadlineSeconds", tspec["activeDeadlineSeconds"],
-                                    "activeDeadlineSeconds in ReplicationController is not Supported"))
+        causes.append(
+            field_invalid(
+                "spec.template.spec.activeDeadlineSeconds",
+                tspec["activeDeadlineSeconds"],
+                "activeDeadlineSeconds in ReplicationController is not Supported",
+            )
+        )
     return causes
 
 
@@ -72,16 +81,23 @@ def validate_node(obj: dict[str, Any]) -> list[Cause]:
     for i, cidr in enumerate(_list(spec.get("podCIDRs"))):
         causes += [field_invalid(f"spec.podCIDRs[{i}]", cidr, m) for m in names.is_cidr(str(cidr))]
     if spec.get("podCIDR") and not spec.get("podCIDRs"):
-        causes += [field_invalid("spec.podCIDR", spec["podCIDR"], m) for m in names.is_cidr(str(spec["podCIDR"]))]
+        causes += [
+            field_invalid("spec.podCIDR", spec["podCIDR"], m) for m in names.is_cidr(str(spec["podCIDR"]))
+        ]
     for i, taint in enumerate(_list(spec.get("taints"))):
         taint, p = _dict(taint), f"spec.taints[{i}]"
         if not taint.get("key"):
             causes.append(field_required(f"{p}.key"))
         else:
-            causes += [field_invalid(f"{p}.key", taint["key"], m) for m in names.is_qualified_name(str(taint["key"]))]
+            causes += [
+                field_invalid(f"{p}.key", taint["key"], m) for m in names.is_qualified_name(str(taint["key"]))
+            ]
         causes += one_of(f"{p}.effect", taint.get("effect"), TAINT_EFFECTS)
         if taint.get("value"):
-            causes += [field_invalid(f"{p}.value", taint["value"], m) for m in names.is_label_value(str(taint["value"]))]
+            causes += [
+                field_invalid(f"{p}.value", taint["value"], m)
+                for m in names.is_label_value(str(taint["value"]))
+            ]
     for i, addr in enumerate(_list(_dict(obj.get("status")).get("addresses"))):
         if not _dict(addr).get("type"):
             causes.append(field_required(f"status.addresses[{i}].type"))
@@ -92,7 +108,9 @@ def validate_node_update(obj: dict[str, Any], old: dict[str, Any]) -> list[Cause
     old_cidrs = _list(_dict(old.get("spec")).get("podCIDRs"))
     new_cidrs = _list(_dict(obj.get("spec")).get("podCIDRs"))
     if old_cidrs and new_cidrs != old_cidrs:
-        return [field_forbidden("spec.podCIDRs", 'node updates may not change podCIDR except from "" to valid')]
+        return [
+            field_forbidden("spec.podCIDRs", 'node updates may not change podCIDR except from "" to valid')
+        ]
     return []
 
 
@@ -114,7 +132,10 @@ def validate_endpoints(obj: dict[str, Any]) -> list[Cause]:
                 causes.append(field_required(f"{pp}.name"))
             elif port.get("name"):
                 causes += names.check(f"{pp}.name", str(port["name"]), names.is_dns1123_label)
-            causes += [field_invalid(f"{pp}.port", port.get("port", 0), m) for m in names.is_port_num(port.get("port"))]
+            causes += [
+                field_invalid(f"{pp}.port", port.get("port", 0), m)
+                for m in names.is_port_num(port.get("port"))
+            ]
             causes += one_of(f"{pp}.protocol", port.get("protocol"), PROTOCOLS)
     return causes
 

@@ -38,7 +38,8 @@ _OVERCOMMIT_FORBIDDEN_PREFIX = "hugepages-"
 POD_UPDATE_FORBIDDEN = (
     "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
     "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
-    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
 
 
 def _list(value: Any) -> list[Any]:
@@ -76,7 +77,10 @@ def _container_ports(ports: Any, path: str) -> list[Cause]:
         else:
             causes += [field_invalid(f"{p}.containerPort", cp, m) for m in names.is_port_num(cp)]
         if port.get("hostPort"):
-            causes += [field_invalid(f"{p}.hostPort", port["hostPort"], m) for m in names.is_port_num(port["hostPort"])]
+            causes += [
+                field_invalid(f"{p}.hostPort", port["hostPort"], m)
+                for m in names.is_port_num(port["hostPort"])
+            ]
         causes += one_of(f"{p}.protocol", port.get("protocol"), PROTOCOLS)
     return causes
 
@@ -100,11 +104,19 @@ def _resources(res: Any, path: str) -> list[Cause]:
         if rname in parsed["limits"]:
             limit, shown = parsed["limits"][rname]
             if rname.startswith(_OVERCOMMIT_FORBIDDEN_PREFIX) and q != limit:
-                causes.append(field_invalid(f"{path}.requests", str(value),
-                                            f"must be equal to {rname} limit of {shown}"))
+                causes.append(
+                    field_invalid(
+                        f"{path}.requests", str(value), f"must be equal to {rname} limit of {shown}"
+                    )
+                )
             elif q > limit:
-                causes.append(field_invalid(f"{path}.requests", str(value),
-                                            f"must be less than or equal to {rname} limit of {shown}"))
+                causes.append(
+                    field_invalid(
+                        f"{path}.requests",
+                        str(value),
+                        f"must be less than or equal to {rname} limit of {shown}",
+                    )
+                )
     return causes
 
 
@@ -128,7 +140,10 @@ def _handler(handler: Any, path: str, kinds: tuple[str, ...]) -> list[Cause]:
     if kind == "httpGet" and body.get("scheme") not in (None, "HTTP", "HTTPS"):
         causes.append(field_not_supported(f"{path}.httpGet.scheme", body["scheme"], ["HTTP", "HTTPS"]))
     if kind == "grpc":
-        causes += [field_invalid(f"{path}.grpc.port", body.get("port"), m) for m in names.is_port_num(body.get("port"))]
+        causes += [
+            field_invalid(f"{path}.grpc.port", body.get("port"), m)
+            for m in names.is_port_num(body.get("port"))
+        ]
     return causes
 
 
@@ -137,7 +152,13 @@ def _probe(probe: Any, path: str, liveness_like: bool) -> list[Cause]:
         return []
     probe = _dict(probe)
     causes = _handler(probe, path, _HANDLERS)
-    for key in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"):
+    for key in (
+        "initialDelaySeconds",
+        "timeoutSeconds",
+        "periodSeconds",
+        "successThreshold",
+        "failureThreshold",
+    ):
         causes += non_negative(f"{path}.{key}", probe.get(key))
     if liveness_like and probe.get("successThreshold") not in (None, 1):
         causes.append(field_invalid(f"{path}.successThreshold", probe["successThreshold"], "must be 1"))
@@ -151,7 +172,9 @@ def _env(env: Any, path: str) -> list[Cause]:
         if not var.get("name"):
             causes.append(field_required(f"{path}[{i}].name"))
         if var.get("value") and var.get("valueFrom") is not None:
-            causes.append(field_invalid(f"{path}[{i}].valueFrom", "", "may not be specified when `value` is not empty"))
+            causes.append(
+                field_invalid(f"{path}[{i}].valueFrom", "", "may not be specified when `value` is not empty")
+            )
     return causes
 
 
@@ -188,17 +211,24 @@ def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) 
     causes += _resources(c.get("resources"), f"{path}.resources")
     causes += _volume_mounts(c.get("volumeMounts"), f"{path}.volumeMounts", volumes)
     causes += one_of(f"{path}.imagePullPolicy", c.get("imagePullPolicy"), PULL_POLICIES)
-    causes += one_of(f"{path}.terminationMessagePolicy", c.get("terminationMessagePolicy"),
-                    TERMINATION_MESSAGE_POLICIES)
+    causes += one_of(
+        f"{path}.terminationMessagePolicy", c.get("terminationMessagePolicy"), TERMINATION_MESSAGE_POLICIES
+    )
     sidecar = init and c.get("restartPolicy") == "Always"
     if c.get("restartPolicy") is not None and not (init and c["restartPolicy"] == "Always"):
-        causes.append(field_not_supported(f"{path}.restartPolicy", c["restartPolicy"], ["Always"]) if init
-                      else field_forbidden(f"{path}.restartPolicy", "may not be set for non-init containers"))
+        causes.append(
+            field_not_supported(f"{path}.restartPolicy", c["restartPolicy"], ["Always"])
+            if init
+            else field_forbidden(f"{path}.restartPolicy", "may not be set for non-init containers")
+        )
     if init and not sidecar:
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             if c.get(probe) is not None:
-                causes.append(field_forbidden(f"{path}.{probe}", "may not be set for init containers "
-                                                                 "without restartPolicy=Always"))
+                causes.append(
+                    field_forbidden(
+                        f"{path}.{probe}", "may not be set for init containers without restartPolicy=Always"
+                    )
+                )
     else:
         causes += _probe(c.get("livenessProbe"), f"{path}.livenessProbe", liveness_like=True)
         causes += _probe(c.get("readinessProbe"), f"{path}.readinessProbe", liveness_like=False)
@@ -277,15 +307,24 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
                 for pi, port in enumerate(_list(_dict(c).get("ports"))):
                     port = _dict(port)
                     if port.get("hostPort") and port.get("hostPort") != port.get("containerPort"):
-                        causes.append(field_invalid(f"{path}.{key}[{ci}].ports[{pi}].hostPort", port["hostPort"],
-                                                    "must match `containerPort` when `hostNetwork` is true"))
+                        causes.append(
+                            field_invalid(
+                                f"{path}.{key}[{ci}].ports[{pi}].hostPort",
+                                port["hostPort"],
+                                "must match `containerPort` when `hostNetwork` is true",
+                            )
+                        )
     causes += validate_labels(spec.get("nodeSelector"), f"{path}.nodeSelector")
     causes += one_of(f"{path}.restartPolicy", spec.get("restartPolicy"), RESTART_POLICIES)
     causes += one_of(f"{path}.dnsPolicy", spec.get("dnsPolicy"), DNS_POLICIES)
     causes += non_negative(f"{path}.terminationGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))
     deadline = spec.get("activeDeadlineSeconds")
     if deadline is not None and (not isinstance(deadline, int) or not 1 <= deadline <= 2**31 - 1):
-        causes.append(field_invalid(f"{path}.activeDeadlineSeconds", deadline, "must be between 1 and 2147483647, inclusive"))
+        causes.append(
+            field_invalid(
+                f"{path}.activeDeadlineSeconds", deadline, "must be between 1 and 2147483647, inclusive"
+            )
+        )
     for key in ("nodeName",):
         if spec.get(key):
             causes += names.check(f"{path}.{key}", str(spec[key]), names.is_dns1123_subdomain)
@@ -294,10 +333,17 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
     for i, t in enumerate(_list(spec.get("tolerations"))):
         t = _dict(t)
         if t.get("operator") not in (None, "", "Exists", "Equal"):
-            causes.append(field_not_supported(f"{path}.tolerations[{i}].operator", t["operator"], ["Equal", "Exists"]))
+            causes.append(
+                field_not_supported(f"{path}.tolerations[{i}].operator", t["operator"], ["Equal", "Exists"])
+            )
         if t.get("effect") not in (None, "", "NoSchedule", "PreferNoSchedule", "NoExecute"):
-            causes.append(field_not_supported(f"{path}.tolerations[{i}].effect", t["effect"],
-                                              ["NoExecute", "NoSchedule", "PreferNoSchedule"]))
+            causes.append(
+                field_not_supported(
+                    f"{path}.tolerations[{i}].effect",
+                    t["effect"],
+                    ["NoExecute", "NoSchedule", "PreferNoSchedule"],
+                )
+            )
     return causes
 
 
@@ -312,13 +358,23 @@ def validate_pod_update(spec: Any, old_spec: Any, path: str = "spec") -> list[Ca
                 if isinstance(n, dict) and isinstance(o, dict):
                     n["image"] = o.get("image")
     old_deadline, new_deadline = old.get("activeDeadlineSeconds"), new.get("activeDeadlineSeconds")
-    if new_deadline is not None and old_deadline is not None and isinstance(new_deadline, int) \
-            and new_deadline > old_deadline:
-        causes.append(field_invalid(f"{path}.activeDeadlineSeconds", new_deadline,
-                                    "must be less than or equal to previous value"))
+    if (
+        new_deadline is not None
+        and old_deadline is not None
+        and isinstance(new_deadline, int)
+        and new_deadline > old_deadline
+    ):
+        causes.append(
+            field_invalid(
+                f"{path}.activeDeadlineSeconds", new_deadline, "must be less than or equal to previous value"
+            )
+        )
     if old_deadline is not None and new_deadline is None:
-        causes.append(field_invalid(f"{path}.activeDeadlineSeconds", None, "must not update from a positive "
-                                                                           "integer to nil value"))
+        causes.append(
+            field_invalid(
+                f"{path}.activeDeadlineSeconds", None, "must not update from a positive integer to nil value"
+            )
+        )
     new["activeDeadlineSeconds"] = old_deadline
     old_tol, new_tol = _list(old.get("tolerations")), _list(new.get("tolerations"))
     if all(t in new_tol for t in old_tol):
@@ -346,8 +402,13 @@ def validate_pod_status(obj: dict[str, Any]) -> list[Cause]:
     for key in ("containerStatuses", "initContainerStatuses"):
         for i, cs in enumerate(status.get(key) or []):
             if isinstance(cs, dict) and isinstance(cs.get("restartCount"), int) and cs["restartCount"] < 0:
-                causes.append(field_invalid(f"status.{key}[{i}].restartCount", cs["restartCount"],
-                                            names.NON_NEGATIVE_MSG))
+                causes.append(
+                    field_invalid(
+                        f"status.{key}[{i}].restartCount", cs["restartCount"], names.NON_NEGATIVE_MSG
+                    )
+                )
     if status.get("nominatedNodeName"):
-        causes += names.check("status.nominatedNodeName", str(status["nominatedNodeName"]), names.is_dns1123_subdomain)
+        causes += names.check(
+            "status.nominatedNodeName", str(status["nominatedNodeName"]), names.is_dns1123_subdomain
+        )
     return causes

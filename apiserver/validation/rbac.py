@@ -35,16 +35,30 @@ def _rules(obj: dict[str, Any], namespaced: bool) -> list[Cause]:
         urls = _list(rule.get("nonResourceURLs"))
         if urls:
             if namespaced:
-                causes.append(field_invalid(f"{p}.nonResourceURLs", _go_list(urls),
-                                            "namespaced rules cannot apply to non-resource URLs"))
+                causes.append(
+                    field_invalid(
+                        f"{p}.nonResourceURLs",
+                        _go_list(urls),
+                        "namespaced rules cannot apply to non-resource URLs",
+                    )
+                )
             if rule.get("apiGroups") or rule.get("resources"):
-                causes.append(field_invalid(f"{p}.nonResourceURLs", _go_list(urls),
-                                            "rules cannot apply to both regular resources and non-resource URLs"))
+                causes.append(
+                    field_invalid(
+                        f"{p}.nonResourceURLs",
+                        _go_list(urls),
+                        "rules cannot apply to both regular resources and non-resource URLs",
+                    )
+                )
             continue
         if not rule.get("apiGroups"):
-            causes.append(field_required(f"{p}.apiGroups", "resource rules must supply at least one api group"))
+            causes.append(
+                field_required(f"{p}.apiGroups", "resource rules must supply at least one api group")
+            )
         if not rule.get("resources"):
-            causes.append(field_required(f"{p}.resources", "resource rules must supply at least one resource"))
+            causes.append(
+                field_required(f"{p}.resources", "resource rules must supply at least one resource")
+            )
     return causes
 
 
@@ -60,8 +74,12 @@ def validate_cluster_role(obj: dict[str, Any]) -> list[Cause]:
     causes = _rules(obj, namespaced=False)
     agg = obj.get("aggregationRule")
     if isinstance(agg, dict) and not agg.get("clusterRoleSelectors"):
-        causes.append(field_required("aggregationRule.clusterRoleSelectors",
-                                     "at least one clusterRoleSelector required if aggregationRule is non-nil"))
+        causes.append(
+            field_required(
+                "aggregationRule.clusterRoleSelectors",
+                "at least one clusterRoleSelector required if aggregationRule is non-nil",
+            )
+        )
     return causes
 
 
@@ -106,8 +124,15 @@ def validate_binding_update(obj: dict[str, Any], old: dict[str, Any]) -> list[Ca
     if obj.get("roleRef") != old.get("roleRef"):
         raw = obj.get("roleRef")
         ref = raw if isinstance(raw, dict) else {}
-        shown = (f'rbac.RoleRef{{APIGroup:"{ref.get("apiGroup") or ""}", Kind:"{ref.get("kind") or ""}", '
-                 f'Name:"{ref.get("name") or ""}"}}')
-        return [{"reason": "FieldValueInvalid", "message": f"Invalid value: {shown}: cannot change roleRef",
-                 "field": "roleRef"}]
+        shown = (
+            f'rbac.RoleRef{{APIGroup:"{ref.get("apiGroup") or ""}", Kind:"{ref.get("kind") or ""}", '
+            f'Name:"{ref.get("name") or ""}"}}'
+        )
+        return [
+            {
+                "reason": "FieldValueInvalid",
+                "message": f"Invalid value: {shown}: cannot change roleRef",
+                "field": "roleRef",
+            }
+        ]
     return []

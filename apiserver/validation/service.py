@@ -29,8 +29,10 @@ NODE_PORT_RANGE = (30000, 32767)
 
 
 def _go_service_port(port: int, protocol: str) -> str:
-    return (f'core.ServicePort{{Name:"", Protocol:"{protocol}", AppProtocol:(*string)(nil), Port:{port}, '
-            'TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}')
+    return (
+        f'core.ServicePort{{Name:"", Protocol:"{protocol}", AppProtocol:(*string)(nil), Port:{port}, '
+        'TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}'
+    )
 
 
 def _ports(spec: dict[str, Any], headless: bool) -> list[Cause]:
@@ -54,25 +56,39 @@ def _ports(spec: dict[str, Any], headless: bool) -> list[Cause]:
             if name in seen_names:
                 causes.append(field_duplicate(f"{p}.name", name))
             seen_names.add(str(name))
-        causes += [field_invalid(f"{p}.port", port.get("port", 0), m) for m in names.is_port_num(port.get("port"))]
+        causes += [
+            field_invalid(f"{p}.port", port.get("port", 0), m) for m in names.is_port_num(port.get("port"))
+        ]
         protocol = port.get("protocol")
         causes += one_of(f"{p}.protocol", protocol, PROTOCOLS)
         if port.get("targetPort") not in (None, 0, ""):
             causes += validate_port_num_or_name(port["targetPort"], f"{p}.targetPort")
         key = (port.get("port"), protocol)
         if key in seen_ports and isinstance(port.get("port"), int):
-            causes.append({"reason": "FieldValueDuplicate", "field": p,
-                           "message": "Duplicate value: " + _go_service_port(port["port"], str(protocol))})
+            causes.append(
+                {
+                    "reason": "FieldValueDuplicate",
+                    "field": p,
+                    "message": "Duplicate value: " + _go_service_port(port["port"], str(protocol)),
+                }
+            )
         seen_ports.add(key)
         node_port = port.get("nodePort")
         if node_port:
             if svc_type == "ClusterIP":
                 causes.append(field_forbidden(f"{p}.nodePort", "may not be used when `type` is 'ClusterIP'"))
             elif svc_type == "ExternalName":
-                causes.append(field_forbidden(f"{p}.nodePort", "may not be used when `type` is 'ExternalName'"))
+                causes.append(
+                    field_forbidden(f"{p}.nodePort", "may not be used when `type` is 'ExternalName'")
+                )
             elif not isinstance(node_port, int) or not lo <= node_port <= hi:
-                causes.append(field_invalid(f"{p}.nodePort", node_port, "provided port is not in the valid range. "
-                                            f"The range of valid ports is {lo}-{hi}"))
+                causes.append(
+                    field_invalid(
+                        f"{p}.nodePort",
+                        node_port,
+                        f"provided port is not in the valid range. The range of valid ports is {lo}-{hi}",
+                    )
+                )
             nkey = (node_port, protocol)
             if nkey in seen_node_ports:
                 causes.append(field_duplicate(f"{p}.nodePort", node_port))
@@ -102,7 +118,9 @@ def validate_service(obj: dict[str, Any]) -> list[Cause]:
             causes.append(field_required("spec.externalName"))
         else:
             clean = str(external).rstrip(".")
-            causes += [field_invalid("spec.externalName", external, m) for m in names.is_dns1123_subdomain(clean)]
+            causes += [
+                field_invalid("spec.externalName", external, m) for m in names.is_dns1123_subdomain(clean)
+            ]
     else:
         raw_ips = spec.get("clusterIPs")
         ips: list[Any] = raw_ips if isinstance(raw_ips, list) else []

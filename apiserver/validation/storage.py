@@ -30,9 +30,30 @@ BINDING_MODES = ["Immediate", "WaitForFirstConsumer"]
 PVC_PHASES = ["Bound", "Lost", "Pending"]
 PV_PHASES = ["Available", "Bound", "Failed", "Pending", "Released"]
 # the PersistentVolume sources: the two kubelite mounts, then those it only keeps
-PV_SOURCES = ("hostPath", "local", "gcePersistentDisk", "awsElasticBlockStore", "glusterfs", "nfs", "rbd",
-              "iscsi", "cinder", "cephfs", "fc", "flocker", "flexVolume", "azureFile", "vsphereVolume", "quobyte",
-              "azureDisk", "photonPersistentDisk", "portworxVolume", "scaleIO", "storageos", "csi")
+PV_SOURCES = (
+    "hostPath",
+    "local",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "glusterfs",
+    "nfs",
+    "rbd",
+    "iscsi",
+    "cinder",
+    "cephfs",
+    "fc",
+    "flocker",
+    "flexVolume",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+    "csi",
+)
 PVC_SPEC_IMMUTABLE = "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
 
 
@@ -62,7 +83,11 @@ def _access_modes(modes: Any, path: str) -> list[Cause]:
 
 
 def _volume_mode(mode: Any, path: str) -> list[Cause]:
-    return [field_not_supported(path, mode, VOLUME_MODES)] if mode is not None and mode not in VOLUME_MODES else []
+    return (
+        [field_not_supported(path, mode, VOLUME_MODES)]
+        if mode is not None and mode not in VOLUME_MODES
+        else []
+    )
 
 
 def _class_name(name: Any, path: str) -> list[Cause]:
@@ -85,8 +110,13 @@ def validate_claim_spec(spec: Any, path: str = "spec") -> list[Cause]:
     else:
         size = _quantity(requests["storage"])
         if size is None or size <= 0:
-            causes.append(field_invalid(f"{path}.resources.requests[storage]", str(requests["storage"]),
-                                        "must be greater than zero"))
+            causes.append(
+                field_invalid(
+                    f"{path}.resources.requests[storage]",
+                    str(requests["storage"]),
+                    "must be greater than zero",
+                )
+            )
     causes += _class_name(spec.get("storageClassName"), f"{path}.storageClassName")
     causes += _volume_mode(spec.get("volumeMode"), f"{path}.volumeMode")
     return causes
@@ -102,8 +132,10 @@ def validate_claim_update(new: Obj, old: Obj) -> list[Cause]:
     new_spec, old_spec = _d(new.get("spec")), _d(old.get("spec"))
     comparable_new, comparable_old = copy.deepcopy(new_spec), copy.deepcopy(old_spec)
     # the binder sets an empty volumeName; the retroactive default class sets an unset class
-    for key, settable in (("volumeName", not old_spec.get("volumeName")),
-                          ("storageClassName", old_spec.get("storageClassName") is None)):
+    for key, settable in (
+        ("volumeName", not old_spec.get("volumeName")),
+        ("storageClassName", old_spec.get("storageClassName") is None),
+    ):
         if settable:
             comparable_new.pop(key, None)
             comparable_old.pop(key, None)
@@ -117,7 +149,9 @@ def validate_claim_update(new: Obj, old: Obj) -> list[Cause]:
     new_size = _quantity(_d(_d(new_spec.get("resources")).get("requests")).get("storage"))
     old_size = _quantity(_d(_d(old_spec.get("resources")).get("requests")).get("storage"))
     if bound and new_size is not None and old_size is not None and new_size < old_size:
-        causes.append(field_forbidden("spec.resources.requests.storage", "field can not be less than previous value"))
+        causes.append(
+            field_forbidden("spec.resources.requests.storage", "field can not be less than previous value")
+        )
     return causes
 
 
@@ -139,7 +173,9 @@ def _node_affinity(affinity: Any, path: str) -> list[Cause]:
         return [field_required(f"{path}.required", "must specify required node constraints")]
     terms = _l(required.get("nodeSelectorTerms"))
     if not terms:
-        return [field_required(f"{path}.required.nodeSelectorTerms", "must have at least one node selector term")]
+        return [
+            field_required(f"{path}.required.nodeSelectorTerms", "must have at least one node selector term")
+        ]
     causes: list[Cause] = []
     for i, term in enumerate(terms):
         for j, req in enumerate(_l(_d(term).get("matchExpressions"))):
@@ -148,9 +184,13 @@ def _node_affinity(affinity: Any, path: str) -> list[Cause]:
             if op not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
                 causes.append(field_invalid(f"{p}.operator", op, "not a valid selector operator"))
             elif op in ("In", "NotIn") and not _l(req.get("values")):
-                causes.append(field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
-            causes += [field_invalid(f"{p}.key", req.get("key"), m)
-                       for m in names.is_qualified_name(str(req.get("key") or ""))]
+                causes.append(
+                    field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'")
+                )
+            causes += [
+                field_invalid(f"{p}.key", req.get("key"), m)
+                for m in names.is_qualified_name(str(req.get("key") or ""))
+            ]
     return causes
 
 
@@ -166,8 +206,11 @@ def validate_volume(pv: Obj) -> list[Cause]:
     else:
         size = _quantity(capacity["storage"])
         if size is None or size < 0:
-            causes.append(field_invalid("spec.capacity[storage]", str(capacity["storage"]),
-                                        "must be greater than or equal to 0"))
+            causes.append(
+                field_invalid(
+                    "spec.capacity[storage]", str(capacity["storage"]), "must be greater than or equal to 0"
+                )
+            )
     policy = spec.get("persistentVolumeReclaimPolicy")
     if policy is not None and policy not in PV_RECLAIM_POLICIES:
         causes.append(field_not_supported("spec.persistentVolumeReclaimPolicy", policy, PV_RECLAIM_POLICIES))
@@ -194,8 +237,11 @@ def validate_volume_update(new: Obj, old: Obj) -> list[Cause]:
     new_spec, old_spec = _d(new.get("spec")), _d(old.get("spec"))
     causes: list[Cause] = []
     if {s: new_spec.get(s) for s in PV_SOURCES} != {s: old_spec.get(s) for s in PV_SOURCES}:
-        causes.append(field_forbidden("spec.persistentvolumesource", "spec.persistentvolumesource is immutable "
-                                      "after creation"))
+        causes.append(
+            field_forbidden(
+                "spec.persistentvolumesource", "spec.persistentvolumesource is immutable after creation"
+            )
+        )
     causes += immutable("spec.volumeMode", new_spec.get("volumeMode"), old_spec.get("volumeMode"))
     if old_spec.get("nodeAffinity"):
         causes += immutable("spec.nodeAffinity", new_spec.get("nodeAffinity"), old_spec.get("nodeAffinity"))
@@ -218,7 +264,9 @@ def validate_storage_class(sc: Obj) -> list[Cause]:
     if not provisioner:
         causes.append(field_required("provisioner"))
     else:
-        causes += [field_invalid("provisioner", provisioner, m) for m in names.is_qualified_name(str(provisioner))]
+        causes += [
+            field_invalid("provisioner", provisioner, m) for m in names.is_qualified_name(str(provisioner))
+        ]
     policy = sc.get("reclaimPolicy")
     if policy is not None and policy not in SC_RECLAIM_POLICIES:
         causes.append(field_not_supported("reclaimPolicy", policy, SC_RECLAIM_POLICIES))

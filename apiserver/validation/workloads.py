@@ -22,8 +22,9 @@ from apiserver.validation.pod import validate_pod_spec
 
 Obj = dict[str, Any]
 _PERCENT = re.compile(r"^[0-9]+%$")
-PERCENT_MSG = names.regex_error("a valid percent string must be a numeric string followed by an ending '%'",
-                                "[0-9]+%", "1%", "93%")
+PERCENT_MSG = names.regex_error(
+    "a valid percent string must be a numeric string followed by an ending '%'", "[0-9]+%", "1%", "93%"
+)
 _OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
@@ -36,6 +37,7 @@ def _list(value: Any) -> list[Any]:
 
 
 # --- Go's %#v of the values kube names in its messages --------------------------------------------
+
 
 def go_quote(s: Any) -> str:
     return json.dumps(str(s), ensure_ascii=False)
@@ -55,14 +57,20 @@ def go_selector(sel: Any) -> str:
     if exprs is None:
         shown = "[]v1.LabelSelectorRequirement(nil)"
     else:
+
         def req(e: Any) -> str:
             e = _dict(e)
             vals = e.get("values")
             vs = "[]string(nil)" if vals is None else "[]string{" + ", ".join(go_quote(v) for v in vals) + "}"
-            return (f"v1.LabelSelectorRequirement{{Key:{go_quote(e.get('key', ''))}, "
-                    f"Operator:{go_quote(e.get('operator', ''))}, Values:{vs}}}")
+            return (
+                f"v1.LabelSelectorRequirement{{Key:{go_quote(e.get('key', ''))}, "
+                f"Operator:{go_quote(e.get('operator', ''))}, Values:{vs}}}"
+            )
+
         shown = "[]v1.LabelSelectorRequirement{" + ", ".join(req(e) for e in _list(exprs)) + "}"
-    return f"v1.LabelSelector{{MatchLabels:{go_string_map(sel.get('matchLabels'))}, MatchExpressions:{shown}}}"
+    return (
+        f"v1.LabelSelector{{MatchLabels:{go_string_map(sel.get('matchLabels'))}, MatchExpressions:{shown}}}"
+    )
 
 
 def go_int_or_string(value: Any) -> str:
@@ -96,6 +104,7 @@ def immutable_selector(new: Obj, old: Obj, path: str = "spec.selector") -> list[
 
 # --- shared by every workload ---------------------------------------------------------------------
 
+
 def selector_matches(sel: Obj, labels: Obj) -> bool:
     """metav1.LabelSelectorAsSelector(sel).Matches(labels) for a selector that validated."""
     try:
@@ -106,8 +115,9 @@ def selector_matches(sel: Obj, labels: Obj) -> bool:
 
 
 def selector_parses(sel: Any) -> bool:
-    return isinstance(sel, dict) and all(_dict(e).get("operator") in _OPERATORS
-                                         for e in _list(sel.get("matchExpressions")))
+    return isinstance(sel, dict) and all(
+        _dict(e).get("operator") in _OPERATORS for e in _list(sel.get("matchExpressions"))
+    )
 
 
 def validate_selector(sel: Any, path: str) -> list[Cause]:
@@ -120,11 +130,16 @@ def validate_selector(sel: Any, path: str) -> list[Cause]:
         op, vals = e.get("operator"), _list(e.get("values"))
         if op in ("In", "NotIn"):
             if not vals:
-                causes.append(field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+                causes.append(
+                    field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'")
+                )
         elif op in ("Exists", "DoesNotExist"):
             if vals:
-                causes.append(field_forbidden(f"{p}.values",
-                                              "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+                causes.append(
+                    field_forbidden(
+                        f"{p}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+                    )
+                )
         else:
             causes.append(field_invalid(f"{p}.operator", op or "", "not a valid selector operator"))
         key = str(e.get("key") or "")
@@ -167,8 +182,11 @@ def validate_template(template: Any, path: str, policies: list[str], kind: str |
     if policy not in policies:
         causes.append(field_not_supported(f"{path}.spec.restartPolicy", policy or "", policies))
     if kind is not None and spec.get("activeDeadlineSeconds") is not None:
-        causes.append(field_forbidden(f"{path}.spec.activeDeadlineSeconds",
-                                      f"activeDeadlineSeconds in {kind} is not Supported"))
+        causes.append(
+            field_forbidden(
+                f"{path}.spec.activeDeadlineSeconds", f"activeDeadlineSeconds in {kind} is not Supported"
+            )
+        )
     return causes
 
 
@@ -183,7 +201,9 @@ def int_or_percent_value(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def validate_int_or_percent(value: Any, path: str, at_most_100: bool = True, only_100: bool = False) -> list[Cause]:
+def validate_int_or_percent(
+    value: Any, path: str, at_most_100: bool = True, only_100: bool = False
+) -> list[Cause]:
     """ValidatePositiveIntOrPercent, then (unless `at_most_100` is off) IsNotMoreThan100Percent;
     `only_100` runs the second check alone, for kube's orders of messages."""
     if value is None:
@@ -198,7 +218,6 @@ def validate_int_or_percent(value: Any, path: str, at_most_100: bool = True, onl
     if (at_most_100 or only_100) and (_percent(value) or 0) > 100:
         causes.append(invalid_raw(path, go_int_or_string(value), "must not be greater than 100%"))
     return causes
-
 
 
 def selector_string(sel: Any) -> str:

@@ -33,8 +33,9 @@ class FitError:
         return f"0/{self.num_nodes} nodes are available: {', '.join(hist)}."
 
 
-def feasible_nodes(pod: PodInfo, nodes: Sequence[NodeInfo], filters: Sequence[Any] = FILTERS
-                   ) -> tuple[list[NodeInfo], collections.Counter[str]]:
+def feasible_nodes(
+    pod: PodInfo, nodes: Sequence[NodeInfo], filters: Sequence[Any] = FILTERS
+) -> tuple[list[NodeInfo], collections.Counter[str]]:
     fits: list[NodeInfo] = []
     reasons: collections.Counter[str] = collections.Counter()
     for node in nodes:
@@ -48,8 +49,9 @@ def feasible_nodes(pod: PodInfo, nodes: Sequence[NodeInfo], filters: Sequence[An
     return fits, reasons
 
 
-def score_nodes(pod: PodInfo, nodes: Sequence[NodeInfo], scorers: Sequence[tuple[Any, int]] = SCORERS
-                ) -> list[float]:
+def score_nodes(
+    pod: PodInfo, nodes: Sequence[NodeInfo], scorers: Sequence[tuple[Any, int]] = SCORERS
+) -> list[float]:
     total = [0.0] * len(nodes)
     for plugin, weight in scorers:
         raw = [plugin.score(pod, n) for n in nodes]
@@ -73,7 +75,9 @@ def select_host(nodes: Sequence[NodeInfo], scores: Sequence[float], rng: random.
     return best
 
 
-def schedule(pod: PodInfo, nodes: Sequence[NodeInfo], rng: random.Random | None = None) -> NodeInfo | FitError:
+def schedule(
+    pod: PodInfo, nodes: Sequence[NodeInfo], rng: random.Random | None = None
+) -> NodeInfo | FitError:
     """The node for `pod`, or why none fits."""
     fits, reasons = feasible_nodes(pod, nodes)
     if not fits:

@@ -74,9 +74,20 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
         cpu = max(cpu, _q(to_milli, req.get("cpu")))
         mem = max(mem, _q(to_int, req.get("memory")))
     owner = next((r.get("uid", "") for r in meta.get("ownerReferences") or [] if r.get("controller")), "")
-    return PodInfo(key, pod, cpu, mem, ncpu, nmem, ports, list(spec.get("tolerations") or []),
-                   dict(spec.get("nodeSelector") or {}), spec.get("nodeName") or "", owner,
-                   dict(meta.get("labels") or {}))
+    return PodInfo(
+        key,
+        pod,
+        cpu,
+        mem,
+        ncpu,
+        nmem,
+        ports,
+        list(spec.get("tolerations") or []),
+        dict(spec.get("nodeSelector") or {}),
+        spec.get("nodeName") or "",
+        owner,
+        dict(meta.get("labels") or {}),
+    )
 
 
 @dataclass

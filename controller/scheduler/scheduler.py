@@ -42,15 +42,25 @@ def _node_view(node: Obj) -> tuple[Any, ...]:
 
 def responsible_for(pod: Obj) -> bool:
     spec = pod.get("spec") or {}
-    return (spec.get("schedulerName") or SCHEDULER_NAME) == SCHEDULER_NAME and not spec.get("nodeName") \
-        and not meta(pod).get("deletionTimestamp") \
+    return (
+        (spec.get("schedulerName") or SCHEDULER_NAME) == SCHEDULER_NAME
+        and not spec.get("nodeName")
+        and not meta(pod).get("deletionTimestamp")
         and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+    )
 
 
 class Scheduler:
-    def __init__(self, client: ApiClient, factory: InformerFactory, events: EventRecorder,
-                 max_in_flight: int = 32, rng: random.Random | None = None,
-                 initial_backoff: float = 1.0, max_backoff: float = 10.0) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        factory: InformerFactory,
+        events: EventRecorder,
+        max_in_flight: int = 32,
+        rng: random.Random | None = None,
+        initial_backoff: float = 1.0,
+        max_backoff: float = 10.0,
+    ) -> None:
         self.client = client
         self.events = events
         self.rng = rng or random.Random()
@@ -74,7 +84,9 @@ class Scheduler:
         self.assigned.add_handlers(self._assigned_changed, self._assigned_updated, self._assigned_deleted)
         self.nodes.add_handlers(self._node_changed, self._node_updated, self._node_deleted)
         for inf in (self.claims, self.volumes):
-            inf.add_handlers(lambda obj: self.move_all_to_active(), lambda old, new: self.move_all_to_active())
+            inf.add_handlers(
+                lambda obj: self.move_all_to_active(), lambda old, new: self.move_all_to_active()
+            )
 
     # cache maintenance
     def _pending_changed(self, pod: Obj) -> None:
@@ -84,8 +96,11 @@ class Scheduler:
     def _pending_updated(self, old: Obj, new: Obj) -> None:
         # our own PodScheduled=False write comes back as an update: it must not cut the back-off
         # short; only a change that could make the pod fit (spec, labels) does
-        if key_of(new) in self.unschedulable and old.get("spec") == new.get("spec") \
-                and meta(old).get("labels") == meta(new).get("labels"):
+        if (
+            key_of(new) in self.unschedulable
+            and old.get("spec") == new.get("spec")
+            and meta(old).get("labels") == meta(new).get("labels")
+        ):
             return
         self._pending_changed(new)
 
@@ -100,9 +115,13 @@ class Scheduler:
         # a kubelet's status write changes nothing the cache accounts (node, requests, ports,
         # labels): skip recomputing the pod's footprint, the bulk of a busy scheduler's updates
         key = key_of(new)
-        if key not in self.assumed and self.pod_node.get(key) == (new.get("spec") or {}).get("nodeName") \
-                and (new.get("status") or {}).get("phase") not in ("Succeeded", "Failed") \
-                and old.get("spec") == new.get("spec") and meta(old).get("labels") == meta(new).get("labels"):
+        if (
+            key not in self.assumed
+            and self.pod_node.get(key) == (new.get("spec") or {}).get("nodeName")
+            and (new.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            and old.get("spec") == new.get("spec")
+            and meta(old).get("labels") == meta(new).get("labels")
+        ):
             return
         self._assigned_changed(new)
 
@@ -164,8 +183,20 @@ class Scheduler:
 
     # the loop
     async def run(self) -> None:
-        await asyncio.gather(*(i.synced.wait() for i in (self.pending, self.assigned, self.nodes, self.services,
-                                                         self.claims, self.volumes, self.classes)))
+        await asyncio.gather(
+            *(
+                i.synced.wait()
+                for i in (
+                    self.pending,
+                    self.assigned,
+                    self.nodes,
+                    self.services,
+                    self.claims,
+                    self.volumes,
+                    self.classes,
+                )
+            )
+        )
         tasks: set[asyncio.Task[None]] = set()
         try:
             while True:
@@ -193,8 +224,9 @@ class Scheduler:
         self._service_selectors(info)
         result: NodeInfo | framework.FitError
         if volumebinding.claim_names(pod):
-            info.volumes = volumebinding.pod_volumes(pod, self.claims.get, self.volumes.get, self.classes.get,
-                                                     self.volumes.list)
+            info.volumes = volumebinding.pod_volumes(
+                pod, self.claims.get, self.volumes.get, self.classes.get, self.volumes.list
+            )
         if info.volumes is not None and info.volumes.error:  # PreFilter: no node can help
             result = framework.FitError(len(self.live_nodes()), prefilter=info.volumes.error)
         else:
@@ -210,19 +242,28 @@ class Scheduler:
         self.assumed.add(key)
         result.add_pod(info)
         await self._sem.acquire()
-        return asyncio.create_task(self._bind(key, pod, result.name, volumebinding.to_select(info.volumes,
-                                                                                             result.name), started))
+        return asyncio.create_task(
+            self._bind(key, pod, result.name, volumebinding.to_select(info.volumes, result.name), started)
+        )
 
-    async def _bind(self, key: str, pod: Obj, node: str, claims: list[Obj] | None = None,
-                    started: float | None = None) -> None:
+    async def _bind(
+        self, key: str, pod: Obj, node: str, claims: list[Obj] | None = None, started: float | None = None
+    ) -> None:
         m = meta(pod)
-        body = {"apiVersion": "v1", "kind": "Binding",
-                "metadata": {"name": m["name"], "namespace": m.get("namespace"), "uid": m.get("uid")},
-                "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
+        body = {
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": m["name"], "namespace": m.get("namespace"), "uid": m.get("uid")},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+        }
         try:
             for claim in claims or ():  # PreBind: the provisioner makes the volume on this node
-                await self.client.patch("persistentvolumeclaims", meta(claim)["name"], {"metadata": {"annotations": {
-                    volumebinding.SELECTED_NODE: node}}}, namespace=m.get("namespace"))
+                await self.client.patch(
+                    "persistentvolumeclaims",
+                    meta(claim)["name"],
+                    {"metadata": {"annotations": {volumebinding.SELECTED_NODE: node}}},
+                    namespace=m.get("namespace"),
+                )
             await self.client.create("pods", body, m.get("namespace"), subresource="binding", name=m["name"])
         except asyncio.CancelledError:
             raise
@@ -242,7 +283,9 @@ class Scheduler:
             if started is not None:
                 scheduling_attempt("scheduled", time.perf_counter() - started)
             self.queue.forget(key)
-            self.events.record(pod, NORMAL, "Scheduled", f"Successfully assigned {m.get('namespace')}/{m['name']} to {node}")
+            self.events.record(
+                pod, NORMAL, "Scheduled", f"Successfully assigned {m.get('namespace')}/{m['name']} to {node}"
+            )
         finally:
             self._sem.release()
             self.queue.done(key)
@@ -253,13 +296,23 @@ class Scheduler:
         prev = next((c for c in conds if c.get("type") == "PodScheduled"), None)
         if prev is not None and prev.get("status") == "False" and prev.get("message") == message:
             return
-        cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message,
-                "lastProbeTime": None, "lastTransitionTime": jsonutil.now_str()}
+        cond = {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "Unschedulable",
+            "message": message,
+            "lastProbeTime": None,
+            "lastTransitionTime": jsonutil.now_str(),
+        }
         conds = [c for c in conds if c.get("type") != "PodScheduled"] + [cond]
         m = meta(pod)
         try:
-            await self.client.patch("pods", m["name"], {"status": {"conditions": conds}},
-                                    namespace=m.get("namespace"), subresource="status")
+            await self.client.patch(
+                "pods",
+                m["name"],
+                {"status": {"conditions": conds}},
+                namespace=m.get("namespace"),
+                subresource="status",
+            )
         except ApiError as e:
             log.info("pod %s/%s condition not written: %s", m.get("namespace"), m["name"], e)
-

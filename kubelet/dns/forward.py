@@ -74,8 +74,9 @@ class Forwarder:
 
     async def _udp(self, host: str, port: int, wire: bytes) -> bytes:
         loop = asyncio.get_running_loop()
-        transport, proto = await loop.create_datagram_endpoint(lambda: _OneReply(wire[:2]),
-                                                               remote_addr=(host, port))
+        transport, proto = await loop.create_datagram_endpoint(
+            lambda: _OneReply(wire[:2]), remote_addr=(host, port)
+        )
         try:
             transport.sendto(wire)
             return await proto.reply

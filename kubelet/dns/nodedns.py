@@ -28,19 +28,32 @@ MERGE_PATCH = "application/merge-patch+json"
 
 
 class NodeDns:
-    def __init__(self, client: ApiClient, informers: InformerFactory, node_name: str, host: str, port: int = 53,
-                 zone: str = "cluster.local", resolv_conf: str = "/etc/resolv.conf") -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        informers: InformerFactory,
+        node_name: str,
+        host: str,
+        port: int = 53,
+        zone: str = "cluster.local",
+        resolv_conf: str = "/etc/resolv.conf",
+    ) -> None:
         self.client = client
         self.node_name = node_name
-        self.view = InformerView(informers.informer("services"), informers.informer("endpoints"),
-                                 informers.informer("pods"))
+        self.view = InformerView(
+            informers.informer("services"), informers.informer("endpoints"), informers.informer("pods")
+        )
         upstreams = [u for u in read_nameservers(resolv_conf) if u[0] != host]  # never forward to ourselves
         self.server = DnsServer(self.view, zone, Forwarder(upstreams), host, port)
         self.bind_failures = 0
 
     async def _annotate(self, value: str | None) -> None:
-        await self.client.patch("nodes", self.node_name, {"metadata": {"annotations": {SERVING_ANNOTATION: value}}},
-                                content_type=MERGE_PATCH)
+        await self.client.patch(
+            "nodes",
+            self.node_name,
+            {"metadata": {"annotations": {SERVING_ANNOTATION: value}}},
+            content_type=MERGE_PATCH,
+        )
 
     async def run(self, retry: float = 5.0) -> None:
         while True:  # a taken port (another resolver on the node) costs the node its DNS, not its pods
@@ -49,8 +62,13 @@ class NodeDns:
                 break
             except OSError as e:
                 self.bind_failures += 1
-                log.error("cluster DNS cannot listen on %s:%d (%s); retrying in %.0fs", self.server.host,
-                          self.server.port, e, retry)
+                log.error(
+                    "cluster DNS cannot listen on %s:%d (%s); retrying in %.0fs",
+                    self.server.host,
+                    self.server.port,
+                    e,
+                    retry,
+                )
                 self.server.close()
                 await asyncio.sleep(retry)
         try:

@@ -102,25 +102,33 @@ def _trim_searches(searches: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def pod_resolv_conf(pod: dict[str, Any], cluster_dns: list[str], host: ResolvConf,
-                    cluster_domain: str = CLUSTER_DOMAIN) -> ResolvConf:
+def pod_resolv_conf(
+    pod: dict[str, Any], cluster_dns: list[str], host: ResolvConf, cluster_domain: str = CLUSTER_DOMAIN
+) -> ResolvConf:
     spec = pod.get("spec") or {}
     ns = (pod.get("metadata") or {}).get("namespace") or "default"
     policy = spec.get("dnsPolicy") or "ClusterFirst"
     host_network = bool(spec.get("hostNetwork"))
     if policy == "None":
         base = ResolvConf()
-    elif (policy == "ClusterFirstWithHostNet" or (policy == "ClusterFirst" and not host_network)) and cluster_dns:
+    elif (
+        policy == "ClusterFirstWithHostNet" or (policy == "ClusterFirst" and not host_network)
+    ) and cluster_dns:
         zone = cluster_domain.strip(".")
-        base = ResolvConf(tuple(cluster_dns), _unique([f"{ns}.svc.{zone}", f"svc.{zone}", zone, *host.searches]),
-                          CLUSTER_OPTIONS)
+        base = ResolvConf(
+            tuple(cluster_dns),
+            _unique([f"{ns}.svc.{zone}", f"svc.{zone}", zone, *host.searches]),
+            CLUSTER_OPTIONS,
+        )
     else:  # Default, ClusterFirst on the host network, or no cluster DNS configured
         base = host
     extra = spec.get("dnsConfig") or {}
     if extra:
-        base = ResolvConf(_unique([*base.nameservers, *(extra.get("nameservers") or [])]),
-                          _unique([*base.searches, *(extra.get("searches") or [])]),
-                          _merge_options(base.options, list(extra.get("options") or [])))
+        base = ResolvConf(
+            _unique([*base.nameservers, *(extra.get("nameservers") or [])]),
+            _unique([*base.searches, *(extra.get("searches") or [])]),
+            _merge_options(base.options, list(extra.get("options") or [])),
+        )
     return ResolvConf(base.nameservers[:MAX_NAMESERVERS], _trim_searches(base.searches), base.options)
 
 
@@ -134,8 +142,9 @@ def pod_hostname(pod: dict[str, Any], cluster_domain: str = CLUSTER_DOMAIN) -> t
     return hostname, domain
 
 
-def hosts_file(pod: dict[str, Any], pod_ip: str, host_hosts: str = "",
-               cluster_domain: str = CLUSTER_DOMAIN) -> str:
+def hosts_file(
+    pod: dict[str, Any], pod_ip: str, host_hosts: str = "", cluster_domain: str = CLUSTER_DOMAIN
+) -> str:
     spec = pod.get("spec") or {}
     if spec.get("hostNetwork"):
         out = "# Kubernetes-managed hosts file (host network).\n" + host_hosts
@@ -165,14 +174,20 @@ class PodDNS:
         """Write the pod's resolv.conf and hosts (when changed); the mounts that show them to a container."""
         host = parse_resolv_conf(_read(self.resolv_conf))
         resolv = pod_resolv_conf(pod, self.cluster_dns, host, self.cluster_domain).render()
-        hosts = hosts_file(pod, pod_ip, _read(HOST_HOSTS) if (pod.get("spec") or {}).get("hostNetwork") else "",
-                           self.cluster_domain)
+        hosts = hosts_file(
+            pod,
+            pod_ip,
+            _read(HOST_HOSTS) if (pod.get("spec") or {}).get("hostNetwork") else "",
+            self.cluster_domain,
+        )
         base = pod_dir(data_dir, pod["metadata"]["uid"])
         base.mkdir(parents=True, exist_ok=True)
         _write_if_changed(base / "resolv.conf", resolv)
         _write_if_changed(base / "etc-hosts", hosts)
-        return [Mount(container_path="/etc/resolv.conf", host_path=str(base / "resolv.conf")),
-                Mount(container_path="/etc/hosts", host_path=str(base / "etc-hosts"))]
+        return [
+            Mount(container_path="/etc/resolv.conf", host_path=str(base / "resolv.conf")),
+            Mount(container_path="/etc/hosts", host_path=str(base / "etc-hosts")),
+        ]
 
 
 _read_cache: dict[str, tuple[tuple[int, int], str]] = {}

@@ -64,7 +64,9 @@ class Answer:
     additional: list[dns.rrset.RRset] = field(default_factory=list)
 
 
-def _rrset(name: dns.name.Name, rdtype: dns.rdatatype.RdataType, texts: list[str], ttl: int = TTL) -> dns.rrset.RRset:
+def _rrset(
+    name: dns.name.Name, rdtype: dns.rdatatype.RdataType, texts: list[str], ttl: int = TTL
+) -> dns.rrset.RRset:
     if rdtype == dns.rdatatype.A:  # the hot case: built directly, without dnspython's text parser
         rrset = dns.rrset.RRset(name, dns.rdataclass.IN, rdtype)
         rrset.update_ttl(ttl)
@@ -76,16 +78,18 @@ def _rrset(name: dns.name.Name, rdtype: dns.rdatatype.RdataType, texts: list[str
 
 def soa(zone: dns.name.Name, ttl: int = TTL) -> dns.rrset.RRset:
     """The zone's SOA, sent in the authority section of negative answers (minimum = the record TTL)."""
-    return _rrset(zone, dns.rdatatype.SOA,
-                  [f"ns.dns.{zone} hostmaster.{zone} 1 7200 1800 86400 {ttl}"], ttl)
+    return _rrset(zone, dns.rdatatype.SOA, [f"ns.dns.{zone} hostmaster.{zone} 1 7200 1800 86400 {ttl}"], ttl)
 
 
 def ready_addresses(endpoints: Obj | None, service: Obj) -> Iterator[tuple[Obj, list[Obj]]]:
     """(address, its subset's ports) for each ready address; unready ones too when the service publishes them."""
     spec = service.get("spec") or {}
     tolerate = bool(spec.get("publishNotReadyAddresses")) or (
-        ((service.get("metadata") or {}).get("annotations") or {})
-        .get("service.alpha.kubernetes.io/tolerate-unready-endpoints") == "true")
+        ((service.get("metadata") or {}).get("annotations") or {}).get(
+            "service.alpha.kubernetes.io/tolerate-unready-endpoints"
+        )
+        == "true"
+    )
     for subset in (endpoints or {}).get("subsets") or []:
         ports = list(subset.get("ports") or [])
         addrs = list(subset.get("addresses") or [])
@@ -100,8 +104,9 @@ def endpoint_host(addr: Obj) -> str:
     return str(addr.get("hostname") or str(addr.get("ip", "")).replace(".", "-").replace(":", "-"))
 
 
-def _service_records(view: ClusterView, zone: dns.name.Name, qname: dns.name.Name, qtype: int,
-                     labels: list[str]) -> Answer:
+def _service_records(
+    view: ClusterView, zone: dns.name.Name, qname: dns.name.Name, qtype: int, labels: list[str]
+) -> Answer:
     """`labels` are the ones left of `.svc.<zone>`, lowercase."""
     out = Answer()
     if len(labels) == 1:  # <ns>.svc.<zone>: an empty non-terminal when the namespace is known
@@ -118,19 +123,26 @@ def _service_records(view: ClusterView, zone: dns.name.Name, qname: dns.name.Nam
             target = dns.name.from_text(str(spec.get("externalName") or "").rstrip(".") + ".")
             out.answer.append(_rrset(qname, dns.rdatatype.CNAME, [target.to_text()]))
         elif qtype in (dns.rdatatype.A, dns.rdatatype.ANY):
-            ips = ([a["ip"] for a, _ in ready_addresses(eps, svc)] if headless else [spec["clusterIP"]])
+            ips = [a["ip"] for a, _ in ready_addresses(eps, svc)] if headless else [spec["clusterIP"]]
             v4 = sorted({ip for ip in ips if ":" not in ip})
             if v4:
                 out.answer.append(_rrset(qname, dns.rdatatype.A, v4))
         return out
     if len(labels) == 3:  # <host>.<svc>.<ns>.svc: an endpoint of a headless service
         host = labels[0]
-        ips = sorted({a["ip"] for a, _ in ready_addresses(eps, svc)
-                      if endpoint_host(a).lower() == host and ":" not in a["ip"]})
+        ips = sorted(
+            {
+                a["ip"]
+                for a, _ in ready_addresses(eps, svc)
+                if endpoint_host(a).lower() == host and ":" not in a["ip"]
+            }
+        )
         if not ips or not headless:
             # `_<proto>.<svc>...` exists as an empty non-terminal of the SRV records below it
-            if host.startswith("_") and any(p.get("name") and "_" + str(p.get("protocol", "TCP")).lower() == host
-                                            for p in spec.get("ports") or []):
+            if host.startswith("_") and any(
+                p.get("name") and "_" + str(p.get("protocol", "TCP")).lower() == host
+                for p in spec.get("ports") or []
+            ):
                 return out
             return Answer(dns.rcode.NXDOMAIN)
         if qtype in (dns.rdatatype.A, dns.rdatatype.ANY):
@@ -149,8 +161,15 @@ def _service_records(view: ClusterView, zone: dns.name.Name, qname: dns.name.Nam
     return out
 
 
-def _srv(svc: Obj, eps: Obj | None, base: dns.name.Name, qname: dns.name.Name,
-         port_name: str, proto: str, out: Answer) -> list[dns.rrset.RRset]:
+def _srv(
+    svc: Obj,
+    eps: Obj | None,
+    base: dns.name.Name,
+    qname: dns.name.Name,
+    port_name: str,
+    proto: str,
+    out: Answer,
+) -> list[dns.rrset.RRset]:
     """SRV records of the service's named port `port_name`/`proto` (unnamed ports have none)."""
     spec = svc.get("spec") or {}
     headless = spec.get("clusterIP") in (None, "", "None")
@@ -165,8 +184,12 @@ def _srv(svc: Obj, eps: Obj | None, base: dns.name.Name, qname: dns.name.Name,
                 texts.append(f"0 100 {int(p['port'])} {base}")
                 extra[base] = [spec["clusterIP"]]
             continue
-        targets = [(a, q) for a, ports in ready_addresses(eps, svc) for q in ports
-                   if str(q.get("name") or "") == pname and str(q.get("protocol") or "TCP").lower() == pproto]
+        targets = [
+            (a, q)
+            for a, ports in ready_addresses(eps, svc)
+            for q in ports
+            if str(q.get("name") or "") == pname and str(q.get("protocol") or "TCP").lower() == pproto
+        ]
         for addr, q in targets:
             host = dns.name.from_text(endpoint_host(addr), base)
             texts.append(f"0 {max(1, 100 // len(targets))} {int(q['port'])} {host}")
@@ -203,8 +226,9 @@ def _reverse(view: ClusterView, zone: dns.name.Name, qname: dns.name.Name, qtype
         return None  # not ours: the upstream may know it
     out = Answer()
     if qtype in (dns.rdatatype.PTR, dns.rdatatype.ANY):
-        out.answer.append(_rrset(qname, dns.rdatatype.PTR, sorted(dns.name.from_text(n, zone).to_text()
-                                                                  for n in names)))
+        out.answer.append(
+            _rrset(qname, dns.rdatatype.PTR, sorted(dns.name.from_text(n, zone).to_text() for n in names))
+        )
     return out
 
 

@@ -41,8 +41,14 @@ CACHE_SIZE = 10_000  # rendered cluster answers kept (each while what it read is
 
 
 class DnsServer:
-    def __init__(self, view: ClusterView, zone: str = "cluster.local", forwarder: Forwarder | None = None,
-                 host: str = "127.0.0.1", port: int = 53) -> None:
+    def __init__(
+        self,
+        view: ClusterView,
+        zone: str = "cluster.local",
+        forwarder: Forwarder | None = None,
+        host: str = "127.0.0.1",
+        port: int = 53,
+    ) -> None:
         self.view = view
         self.zone = dns.name.from_text(zone.strip(".") + ".")
         self.forwarder = forwarder or Forwarder([])
@@ -55,7 +61,9 @@ class DnsServer:
         self._cache: dict[tuple[bytes, int | None], tuple[bytes, Any]] = {}
 
     # --- the decision -----------------------------------------------------------------------
-    def respond(self, wire: bytes, max_size: int | None = 65535) -> tuple[bytes | None, dns.message.Message | None]:
+    def respond(
+        self, wire: bytes, max_size: int | None = 65535
+    ) -> tuple[bytes | None, dns.message.Message | None]:
         """(reply bytes, None), or (None, the parsed query) when the query must be forwarded.
         `max_size` None means UDP: the client's EDNS payload size, 512 without EDNS."""
         self.queries += 1
@@ -79,7 +87,9 @@ class DnsServer:
             found = answer(self.view, self.zone, question.name, question.rdtype)
             target = _cname_target(found, question.rdtype)
             if found is not None and target is not None and target.is_subdomain(self.zone):
-                inner = answer(self.view, self.zone, target, question.rdtype)  # an ExternalName into the cluster
+                inner = answer(
+                    self.view, self.zone, target, question.rdtype
+                )  # an ExternalName into the cluster
                 found.answer += inner.answer if inner is not None else []
                 target = None
         finally:
@@ -126,7 +136,9 @@ class DnsServer:
         loop = asyncio.get_running_loop()
         wanted = self.port
         for _ in range(20):  # port 0 (tests): TCP takes the kernel's UDP choice, which TCP may have in use
-            self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(self.host, wanted))
+            self._udp, _ = await loop.create_datagram_endpoint(
+                lambda: _Udp(self), local_addr=(self.host, wanted)
+            )
             self.port = self._udp.get_extra_info("sockname")[1]
             try:
                 self._tcp = await asyncio.start_server(self._serve_tcp, self.host, self.port)

@@ -30,7 +30,9 @@ from kubelet.ingress.nginx import Nginx
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
-CONTROLLER = "kubelite.io/ingress-nginx"  # the default IngressClass's spec.controller (apiserver.kinds.networking)
+CONTROLLER = (
+    "kubelite.io/ingress-nginx"  # the default IngressClass's spec.controller (apiserver.kinds.networking)
+)
 CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 TLS_TYPE = "kubernetes.io/tls"
 HOLLOW_LABEL = "kubelite.io/hollow"
@@ -41,8 +43,9 @@ def served_classes(classes: list[Obj]) -> set[str]:
 
 
 def is_served(ing: Obj, classes: set[str]) -> bool:
-    name = (ing.get("spec") or {}).get("ingressClassName") or \
-        ((ing.get("metadata") or {}).get("annotations") or {}).get(CLASS_ANNOTATION)
+    name = (ing.get("spec") or {}).get("ingressClassName") or (
+        (ing.get("metadata") or {}).get("annotations") or {}
+    ).get(CLASS_ANNOTATION)
     return bool(name) and name in classes
 
 
@@ -71,9 +74,17 @@ def pem_of(secret: Obj) -> bytes | None:
 
 
 class IngressController:
-    def __init__(self, client: ApiClient, informers: InformerFactory, state_dir: Path, nginx: Nginx | None = None,
-                 min_interval: float = 0.1, secret_refresh: float = 30.0, http_port: int = nginxconf.HTTP_PORT,
-                 https_port: int = nginxconf.HTTPS_PORT) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        informers: InformerFactory,
+        state_dir: Path,
+        nginx: Nginx | None = None,
+        min_interval: float = 0.1,
+        secret_refresh: float = 30.0,
+        http_port: int = nginxconf.HTTP_PORT,
+        https_port: int = nginxconf.HTTPS_PORT,
+    ) -> None:
         self.client = client
         self.ingresses = informers.informer("ingresses")
         self.classes = informers.informer("ingressclasses")
@@ -98,7 +109,7 @@ class IngressController:
         return [i for i in self.ingresses.list() if is_served(i, classes)]
 
     async def _certs(self, ingresses: list[Obj]) -> dict[str, bytes]:
-        """"ns/name" -> PEM of every usable TLS Secret the served Ingresses name."""
+        """ "ns/name" -> PEM of every usable TLS Secret the served Ingresses name."""
         out: dict[str, bytes] = {}
         now = time.monotonic()
         for ing in ingresses:
@@ -140,7 +151,9 @@ class IngressController:
                 continue
             body = {**ing, "status": {"loadBalancer": {"ingress": want}}}
             try:
-                await self.client.update("ingresses", body, ing["metadata"]["namespace"], subresource="status")
+                await self.client.update(
+                    "ingresses", body, ing["metadata"]["namespace"], subresource="status"
+                )
             except ApiError as e:
                 if e.code not in (404, 409):
                     raise

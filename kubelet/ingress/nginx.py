@@ -83,8 +83,12 @@ class Nginx:
 
     def check(self, conf_path: Path) -> str:
         """nginx's verdict on a file: "" when it accepts it, its complaint otherwise."""
-        r = subprocess.run([self.binary, "-t", "-q", "-p", f"{self.dir}/", "-c", str(conf_path)],
-                           capture_output=True, text=True, timeout=30)
+        r = subprocess.run(
+            [self.binary, "-t", "-q", "-p", f"{self.dir}/", "-c", str(conf_path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return "" if r.returncode == 0 else (r.stderr.strip() or f"nginx -t exited {r.returncode}")
 
     def install(self, conf: str, certs: dict[str, bytes]) -> bool:
@@ -119,9 +123,16 @@ class Nginx:
         kill_leftover(self.dir)  # an earlier agent's, still holding the ports
         while not self._stopping:
             self.proc = await asyncio.create_subprocess_exec(
-                self.binary, "-p", f"{self.dir}/", "-c", str(self.conf), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=open(self.dir / "logs" / "stderr.log", "ab"),  # noqa: SIM115
-                start_new_session=True)
+                self.binary,
+                "-p",
+                f"{self.dir}/",
+                "-c",
+                str(self.conf),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=open(self.dir / "logs" / "stderr.log", "ab"),  # noqa: SIM115
+                start_new_session=True,
+            )
             self.starts += 1
             try:
                 code = await self.proc.wait()

@@ -72,7 +72,10 @@ def _server(server: Server, http_port: int, https_port: int) -> list[str]:
         lines.append(f"listen {https_port} ssl{flag};")
     lines.append("server_name _;" if default else f"server_name {server_name(server.host)};")
     if server.cert:
-        lines += [f"ssl_certificate {cert_file(server.cert)};", f"ssl_certificate_key {cert_file(server.cert)};"]
+        lines += [
+            f"ssl_certificate {cert_file(server.cert)};",
+            f"ssl_certificate_key {cert_file(server.cert)};",
+        ]
     elif default:
         lines.append("ssl_reject_handshake on;")
     for spec, body in _blocks(server).items():
@@ -82,27 +85,50 @@ def _server(server: Server, http_port: int, https_port: int) -> list[str]:
 
 
 def _upstream(up: Upstream) -> list[str]:
-    return [f"upstream {up.name} {{", *(f"server {ip}:{port} max_fails=0;" for ip, port in up.servers),
-            "keepalive 16;", "}"]
+    return [
+        f"upstream {up.name} {{",
+        *(f"server {ip}:{port} max_fails=0;" for ip, port in up.servers),
+        "keepalive 16;",
+        "}",
+    ]
 
 
-def render(servers: list[Server], upstreams: list[Upstream], workers: int | str = "auto", http_port: int = HTTP_PORT,
-           https_port: int = HTTPS_PORT) -> str:
+def render(
+    servers: list[Server],
+    upstreams: list[Upstream],
+    workers: int | str = "auto",
+    http_port: int = HTTP_PORT,
+    https_port: int = HTTPS_PORT,
+) -> str:
     lines = [
         "# written by the kubelite agent's ingress controller; rewritten on every change",
-        f"worker_processes {workers};", "daemon off;", "pid nginx.pid;", "error_log logs/error.log warn;",
-        "events {", "worker_connections 4096;", "}",
+        f"worker_processes {workers};",
+        "daemon off;",
+        "pid nginx.pid;",
+        "error_log logs/error.log warn;",
+        "events {",
+        "worker_connections 4096;",
+        "}",
         "http {",
-        "access_log off;", "server_tokens off;",
-        "client_body_temp_path tmp/body;", "proxy_temp_path tmp/proxy;", "fastcgi_temp_path tmp/fastcgi;",
-        "uwsgi_temp_path tmp/uwsgi;", "scgi_temp_path tmp/scgi;",
-        "proxy_http_version 1.1;", 'proxy_set_header Connection "";', "proxy_set_header Host $host;",
+        "access_log off;",
+        "server_tokens off;",
+        "client_body_temp_path tmp/body;",
+        "proxy_temp_path tmp/proxy;",
+        "fastcgi_temp_path tmp/fastcgi;",
+        "uwsgi_temp_path tmp/uwsgi;",
+        "scgi_temp_path tmp/scgi;",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
+        "proxy_set_header Host $host;",
         "proxy_set_header X-Real-IP $remote_addr;",
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        "proxy_set_header X-Forwarded-Proto $scheme;", "proxy_set_header X-Forwarded-Host $host;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-Host $host;",
         "proxy_connect_timeout 2s;",
-        "proxy_next_upstream error timeout http_502 non_idempotent;", "proxy_next_upstream_tries 3;",
-        "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_session_cache shared:SSL:1m;",
+        "proxy_next_upstream error timeout http_502 non_idempotent;",
+        "proxy_next_upstream_tries 3;",
+        "ssl_protocols TLSv1.2 TLSv1.3;",
+        "ssl_session_cache shared:SSL:1m;",
         "server_names_hash_bucket_size 128;",
     ]
     for up in upstreams:

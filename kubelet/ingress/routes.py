@@ -63,8 +63,13 @@ def _upstream_name(ns: str, svc: str, port: str) -> str:
     return "u_" + "_".join(x.replace("-", "_").replace(".", "_") for x in (ns, svc, port))
 
 
-def resolve_backend(ns: str, backend: Obj, services: Mapping[tuple[str, str], Obj],
-                    slices: Mapping[tuple[str, str], list[Obj]], upstreams: dict[str, Upstream]) -> str:
+def resolve_backend(
+    ns: str,
+    backend: Obj,
+    services: Mapping[tuple[str, str], Obj],
+    slices: Mapping[tuple[str, str], list[Obj]],
+    upstreams: dict[str, Upstream],
+) -> str:
     """The target of a backend: an upstream (registered in `upstreams`) or a status code."""
     service = backend.get("service")
     if not isinstance(service, Mapping):
@@ -73,9 +78,15 @@ def resolve_backend(ns: str, backend: Obj, services: Mapping[tuple[str, str], Ob
     svc = services.get((ns, name))
     if svc is None:
         return NO_ENDPOINTS
-    svc_port = next((p for p in (svc.get("spec") or {}).get("ports") or []
-                     if (port.get("number") and p.get("port") == port.get("number"))
-                     or (port.get("name") and p.get("name") == port.get("name"))), None)
+    svc_port = next(
+        (
+            p
+            for p in (svc.get("spec") or {}).get("ports") or []
+            if (port.get("number") and p.get("port") == port.get("number"))
+            or (port.get("name") and p.get("name") == port.get("name"))
+        ),
+        None,
+    )
     if svc_port is None or (svc_port.get("protocol") or "TCP") != "TCP":
         return NO_ENDPOINTS
     pname = svc_port.get("name") or ""
@@ -83,7 +94,9 @@ def resolve_backend(ns: str, backend: Obj, services: Mapping[tuple[str, str], Ob
     for s in slices.get((ns, name)) or []:
         if s.get("addressType") != "IPv4":
             continue
-        target = next((q for q in s.get("ports") or [] if (q.get("name") or "") == pname and q.get("port")), None)
+        target = next(
+            (q for q in s.get("ports") or [] if (q.get("name") or "") == pname and q.get("port")), None
+        )
         if target is None:
             continue
         for ep in s.get("endpoints") or []:
@@ -106,12 +119,19 @@ def slices_by_service(slices: Iterable[Obj]) -> dict[tuple[str, str], list[Obj]]
 
 
 def oldest_first(ingresses: Iterable[Obj]) -> list[Obj]:
-    return sorted(ingresses, key=lambda i: (str(_meta(i).get("creationTimestamp") or ""),
-                                            str(_meta(i).get("namespace")), str(_meta(i).get("name"))))
+    return sorted(
+        ingresses,
+        key=lambda i: (
+            str(_meta(i).get("creationTimestamp") or ""),
+            str(_meta(i).get("namespace")),
+            str(_meta(i).get("name")),
+        ),
+    )
 
 
-def build(ingresses: Iterable[Obj], services: Iterable[Obj], slices: Iterable[Obj],
-          certs: Mapping[str, Any]) -> tuple[list[Server], list[Upstream]]:
+def build(
+    ingresses: Iterable[Obj], services: Iterable[Obj], slices: Iterable[Obj], certs: Mapping[str, Any]
+) -> tuple[list[Server], list[Upstream]]:
     """The servers (default server first, then by host) and the upstreams they use.
 
     `certs` maps "ns/secret" to anything true for the TLS Secrets that exist and are usable."""
@@ -120,7 +140,10 @@ def build(ingresses: Iterable[Obj], services: Iterable[Obj], slices: Iterable[Ob
     upstreams: dict[str, Upstream] = {}
     servers: dict[str, Server] = {"": Server("")}
     for ing in oldest_first(ingresses):
-        ns, source = str(_meta(ing).get("namespace") or ""), f"{_meta(ing).get('namespace')}/{_meta(ing).get('name')}"
+        ns, source = (
+            str(_meta(ing).get("namespace") or ""),
+            f"{_meta(ing).get('namespace')}/{_meta(ing).get('name')}",
+        )
         spec = ing.get("spec") or {}
         fallback = NOT_FOUND
         if isinstance(spec.get("defaultBackend"), Mapping):
@@ -133,9 +156,12 @@ def build(ingresses: Iterable[Obj], services: Iterable[Obj], slices: Iterable[Ob
             server = servers.setdefault(host, Server(host, fallback=fallback))
             if host:
                 hosts.append(host)
-            for item in ((rule.get("http") or {}).get("paths") or []):
+            for item in (rule.get("http") or {}).get("paths") or []:
                 exact = item.get("pathType") == "Exact"
-                key = (normalise(str(item.get("path") or "/")) if not exact else str(item.get("path") or "/"), exact)
+                key = (
+                    normalise(str(item.get("path") or "/")) if not exact else str(item.get("path") or "/"),
+                    exact,
+                )
                 if key in server.locations:
                     continue  # an older Ingress holds it
                 target = resolve_backend(ns, item.get("backend") or {}, svc_map, slice_map, upstreams)

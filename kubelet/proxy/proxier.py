@@ -37,9 +37,14 @@ def nft_remove() -> None:
 
 
 class Proxier:
-    def __init__(self, informers: InformerFactory, apply: ApplyFn = nft_apply,
-                 remove: Callable[[], None] = nft_remove, min_interval: float = 0.1,
-                 clear_udp: Callable[[list[Flow]], None] = conntrack_clear) -> None:
+    def __init__(
+        self,
+        informers: InformerFactory,
+        apply: ApplyFn = nft_apply,
+        remove: Callable[[], None] = nft_remove,
+        min_interval: float = 0.1,
+        clear_udp: Callable[[list[Flow]], None] = conntrack_clear,
+    ) -> None:
         self.services = informers.informer("services")
         self.slices = informers.informer("endpointslices")
         self._apply = apply

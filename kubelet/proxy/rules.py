@@ -59,8 +59,9 @@ def slices_by_service(slices: Iterable[Mapping[str, Any]]) -> dict[tuple[str, st
     return out
 
 
-def service_ports(services: Iterable[Mapping[str, Any]],
-                  slices: Mapping[tuple[str, str], Iterable[Mapping[str, Any]]]) -> list[ServicePort]:
+def service_ports(
+    services: Iterable[Mapping[str, Any]], slices: Mapping[tuple[str, str], Iterable[Mapping[str, Any]]]
+) -> list[ServicePort]:
     """Flatten services and their EndpointSlices into the ports to program, in a stable order."""
     out: list[ServicePort] = []
     for svc in services:
@@ -74,16 +75,30 @@ def service_ports(services: Iterable[Mapping[str, Any]],
             pname, proto = p.get("name", ""), p.get("protocol", "TCP")
             targets: set[tuple[str, int]] = set()
             for s in own:
-                ports = [q for q in s.get("ports") or [] if (q.get("name") or "") == pname
-                         and (q.get("protocol") or "TCP") == proto and q.get("port")]
+                ports = [
+                    q
+                    for q in s.get("ports") or []
+                    if (q.get("name") or "") == pname
+                    and (q.get("protocol") or "TCP") == proto
+                    and q.get("port")
+                ]
                 if not ports:
                     continue
                 for ep in s.get("endpoints") or []:
                     if endpoint_is_ready(ep):
                         targets.update((addr, int(ports[0]["port"])) for addr in ep.get("addresses") or [])
-            out.append(ServicePort(ns, name, pname, proto.lower(), ip, int(p["port"]),
-                                   int(p.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer")
-                                   else 0, tuple(sorted(targets))))
+            out.append(
+                ServicePort(
+                    ns,
+                    name,
+                    pname,
+                    proto.lower(),
+                    ip,
+                    int(p["port"]),
+                    int(p.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer") else 0,
+                    tuple(sorted(targets)),
+                )
+            )
     out.sort(key=lambda s: (s.namespace, s.service, s.port_name, s.port))
     return out
 
@@ -103,22 +118,30 @@ def ruleset(ports: Iterable[ServicePort]) -> str:
         if not sp.endpoints:
             noendpoints.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} reject {comment}")
             if sp.node_port:
-                noendpoints.append(f"fib daddr type local {sp.protocol} dport {sp.node_port} reject {comment}")
+                noendpoints.append(
+                    f"fib daddr type local {sp.protocol} dport {sp.node_port} reject {comment}"
+                )
             continue
         svc_chain = f"svc_{i}"
         services.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} goto {svc_chain} {comment}")
         if sp.node_port:
-            nodeports.append(f"{sp.protocol} dport {sp.node_port} meta mark set mark or {MASQ_MARK} "
-                             f"goto {svc_chain} {comment}")
+            nodeports.append(
+                f"{sp.protocol} dport {sp.node_port} meta mark set mark or {MASQ_MARK} "
+                f"goto {svc_chain} {comment}"
+            )
         verdicts = []
         for j, (ip, port) in enumerate(sp.endpoints):
             ep_chain = f"ep_{i}_{j}"
             verdicts.append(f"{j} : goto {ep_chain}")
-            chains.append(f"chain {ep_chain} {{\n"
-                          f"  ip saddr {ip} meta mark set mark or {MASQ_MARK}\n"
-                          f"  meta l4proto {sp.protocol} dnat to {ip}:{port}\n}}")
-        chains.append(f"chain {svc_chain} {{\n"
-                      f"  numgen random mod {len(sp.endpoints)} vmap {{ {', '.join(verdicts)} }}\n}}")
+            chains.append(
+                f"chain {ep_chain} {{\n"
+                f"  ip saddr {ip} meta mark set mark or {MASQ_MARK}\n"
+                f"  meta l4proto {sp.protocol} dnat to {ip}:{port}\n}}"
+            )
+        chains.append(
+            f"chain {svc_chain} {{\n"
+            f"  numgen random mod {len(sp.endpoints)} vmap {{ {', '.join(verdicts)} }}\n}}"
+        )
 
     def block(name: str, rules: list[str], hook: str = "") -> str:
         body = "".join(f"  {r}\n" for r in ([hook] if hook else []) + rules)
@@ -129,14 +152,27 @@ def ruleset(ports: Iterable[ServicePort]) -> str:
         block("nodeports", nodeports),
         block("noendpoints", noendpoints),
         *chains,
-        block("prerouting", ["jump services", "fib daddr type local jump nodeports"],
-              "type nat hook prerouting priority dstnat; policy accept;"),
-        block("output", ["jump services", "fib daddr type local jump nodeports"],
-              "type nat hook output priority -100; policy accept;"),
-        block("postrouting", [f"meta mark and {MASQ_MARK} == {MASQ_MARK} masquerade"],
-              "type nat hook postrouting priority srcnat; policy accept;"),
-        block("filter_output", ["jump noendpoints"], "type filter hook output priority filter; policy accept;"),
-        block("filter_forward", ["jump noendpoints"], "type filter hook forward priority filter; policy accept;"),
+        block(
+            "prerouting",
+            ["jump services", "fib daddr type local jump nodeports"],
+            "type nat hook prerouting priority dstnat; policy accept;",
+        ),
+        block(
+            "output",
+            ["jump services", "fib daddr type local jump nodeports"],
+            "type nat hook output priority -100; policy accept;",
+        ),
+        block(
+            "postrouting",
+            [f"meta mark and {MASQ_MARK} == {MASQ_MARK} masquerade"],
+            "type nat hook postrouting priority srcnat; policy accept;",
+        ),
+        block(
+            "filter_output", ["jump noendpoints"], "type filter hook output priority filter; policy accept;"
+        ),
+        block(
+            "filter_forward", ["jump noendpoints"], "type filter hook forward priority filter; policy accept;"
+        ),
         block("filter_input", ["jump noendpoints"], "type filter hook input priority filter; policy accept;"),
     ]
     return "\n".join(parts) + "\n"

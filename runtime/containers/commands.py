@@ -82,18 +82,28 @@ def parse_env(items: list[str]) -> dict[str, str]:
 def request_from_args(args: argparse.Namespace) -> RunRequest:
     cpus = float(args.cpus) if args.cpus else 0.0
     return RunRequest(
-        image=args.image, name=args.name or "",
+        image=args.image,
+        name=args.name or "",
         command=[args.entrypoint] if args.entrypoint else None,
         args=list(args.command) if args.command else None,
-        env=parse_env(args.env), working_dir=args.workdir or "", user=args.user or "",
-        hostname=args.hostname or "", tty=args.tty, stdin=args.interactive,
+        env=parse_env(args.env),
+        working_dir=args.workdir or "",
+        user=args.user or "",
+        hostname=args.hostname or "",
+        tty=args.tty,
+        stdin=args.interactive,
         labels=dict(kv.partition("=")[::2] for kv in args.label),
         mounts=[parse_volume(v) for v in args.volume] + [parse_volume(t) for t in args.tmpfs],
         memory_limit=parse_size(args.memory) if args.memory else None,
         cpu_quota_millis=int(cpus * 1000) if cpus else None,
-        pids_limit=args.pids_limit, privileged=args.privileged,
-        cap_add=args.cap_add, cap_drop=args.cap_drop, net=args.net, ports=args.publish,
-        auto_remove=args.rm)
+        pids_limit=args.pids_limit,
+        privileged=args.privileged,
+        cap_add=args.cap_add,
+        cap_drop=args.cap_drop,
+        net=args.net,
+        ports=args.publish,
+        auto_remove=args.rm,
+    )
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -106,9 +116,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     c = containers(args)
     req = request_from_args(args)
     if args.detach and args.rm:  # nobody waits for it: conmon runs our `rm` when it exits
-        req.exit_command = [sys.executable, "-m", "runtime.cli", "--root", os.path.abspath(args.root),
-                            *(["--image-root", os.path.abspath(args.image_root)] if args.image_root else []),
-                            "rm", "-f", "{id}"]
+        req.exit_command = [
+            sys.executable,
+            "-m",
+            "runtime.cli",
+            "--root",
+            os.path.abspath(args.root),
+            *(["--image-root", os.path.abspath(args.image_root)] if args.image_root else []),
+            "rm",
+            "-f",
+            "{id}",
+        ]
     rec = c.create(req)
     if args.detach:
         c.engine.start(rec)
@@ -247,8 +265,10 @@ def status_text(rec: Record) -> str:
 
 def cmd_ps(args: argparse.Namespace) -> int:
     c = containers(args)
-    recs = sorted((r for r in c.engine.list() if not (r.auto_remove and r.state == "exited")),
-                  key=lambda r: -r.created_at)  # exited --rm containers are being removed
+    recs = sorted(
+        (r for r in c.engine.list() if not (r.auto_remove and r.state == "exited")),
+        key=lambda r: -r.created_at,
+    )  # exited --rm containers are being removed
     if not args.all:
         recs = [r for r in recs if r.state == "running"]
     if args.quiet:
@@ -259,10 +279,20 @@ def cmd_ps(args: argparse.Namespace) -> int:
     for r in recs:
         cmd = " ".join(r.config.get("argv") or [])
         cmd = f'"{cmd[:20]}…"' if len(cmd) > 20 else f'"{cmd}"'
-        ports = ", ".join(f"0.0.0.0:{p.split(':')[-2]}->{p.split(':')[-1]}" if p.count(":") else p
-                          for p in r.ports)
-        rows.append((r.id if args.no_trunc else r.short_id, r.image.removeprefix("docker.io/").removeprefix("library/"), cmd,
-                     f"{_ago(r.created_at)} ago", status_text(r), ports, r.name))
+        ports = ", ".join(
+            f"0.0.0.0:{p.split(':')[-2]}->{p.split(':')[-1]}" if p.count(":") else p for p in r.ports
+        )
+        rows.append(
+            (
+                r.id if args.no_trunc else r.short_id,
+                r.image.removeprefix("docker.io/").removeprefix("library/"),
+                cmd,
+                f"{_ago(r.created_at)} ago",
+                status_text(r),
+                ports,
+                r.name,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
@@ -274,7 +304,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
     c = containers(args)
     rec = c.get(args.container)
-    lines, offset = logs.read_lines(rec.log_path, args.tail if args.tail is not None and args.tail >= 0 else None)
+    lines, offset = logs.read_lines(
+        rec.log_path, args.tail if args.tail is not None and args.tail >= 0 else None
+    )
 
     def emit(line: logs.LogLine) -> None:
         out = sys.stderr.buffer if line.stream == "stderr" else sys.stdout.buffer
@@ -296,8 +328,9 @@ def cmd_exec(args: argparse.Namespace) -> int:
     c = containers(args)
     rec = c.get(args.container)
     env = [f"{k}={v}" for k, v in parse_env(args.env).items()]
-    argv = c.engine.exec_argv(rec, args.command, tty=args.tty, env=env, workdir=args.workdir or "",
-                              user=args.user or "")
+    argv = c.engine.exec_argv(
+        rec, args.command, tty=args.tty, env=env, workdir=args.workdir or "", user=args.user or ""
+    )
     proc.log_command(argv)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -310,18 +343,39 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 def inspect_record(rec: Record) -> dict[str, Any]:
     def iso(t: float) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z" if t else \
-            "0001-01-01T00:00:00Z"
+        return (
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z"
+            if t
+            else "0001-01-01T00:00:00Z"
+        )
 
     return {
-        "Id": rec.id, "Name": "/" + rec.name, "Created": iso(rec.created_at), "Image": rec.image_id,
-        "ImageName": rec.image, "Labels": rec.labels, "RestartCount": rec.restart_count, "LogPath": rec.log_path,
-        "State": {"Status": rec.state, "Running": rec.state == "running", "Pid": rec.pid,
-                  "ExitCode": rec.exit_code if rec.exit_code is not None else 0, "OOMKilled": rec.reason == "OOMKilled",
-                  "Reason": rec.reason, "StartedAt": iso(rec.started_at), "FinishedAt": iso(rec.finished_at)},
-        "Config": rec.config, "CgroupsPath": rec.cgroups_path,
-        "NetworkSettings": {"Mode": rec.net_mode, "IPAddress": rec.ip, "SandboxKey": rec.netns_path,
-                            "Ports": rec.ports},
+        "Id": rec.id,
+        "Name": "/" + rec.name,
+        "Created": iso(rec.created_at),
+        "Image": rec.image_id,
+        "ImageName": rec.image,
+        "Labels": rec.labels,
+        "RestartCount": rec.restart_count,
+        "LogPath": rec.log_path,
+        "State": {
+            "Status": rec.state,
+            "Running": rec.state == "running",
+            "Pid": rec.pid,
+            "ExitCode": rec.exit_code if rec.exit_code is not None else 0,
+            "OOMKilled": rec.reason == "OOMKilled",
+            "Reason": rec.reason,
+            "StartedAt": iso(rec.started_at),
+            "FinishedAt": iso(rec.finished_at),
+        },
+        "Config": rec.config,
+        "CgroupsPath": rec.cgroups_path,
+        "NetworkSettings": {
+            "Mode": rec.net_mode,
+            "IPAddress": rec.ip,
+            "SandboxKey": rec.netns_path,
+            "Ports": rec.ports,
+        },
     }
 
 
@@ -337,9 +391,17 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 print(f"Error: no such object: {ref}", file=sys.stderr)
                 code = 125
                 continue
-            out.append({"Id": image.id, "RepoTags": image.refs, "RepoDigests": image.repo_digests,
-                        "Created": image.created, "Size": image.size, "Config": image.config.get("config") or {},
-                        "RootFS": {"Type": "layers", "Layers": image.diff_ids}})
+            out.append(
+                {
+                    "Id": image.id,
+                    "RepoTags": image.refs,
+                    "RepoDigests": image.repo_digests,
+                    "Created": image.created,
+                    "Size": image.size,
+                    "Config": image.config.get("config") or {},
+                    "RootFS": {"Type": "layers", "Layers": image.diff_ids},
+                }
+            )
     print(json.dumps(out, indent=4))
     return code
 
@@ -347,8 +409,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_version(args: argparse.Namespace) -> int:
     runc = proc.run([proc.which("runc"), "--version"], check=False).stdout.decode().splitlines()
     conmon = proc.run([proc.which("conmon"), "--version"], check=False).stdout.decode().splitlines()
-    print(f"Version:      {VERSION}\nAPI version:  1\nOCI runtime:  {runc[0] if runc else '?'}\n"
-          f"Conmon:       {conmon[0] if conmon else '?'}\nPython:       {sys.version.split()[0]}")
+    print(
+        f"Version:      {VERSION}\nAPI version:  1\nOCI runtime:  {runc[0] if runc else '?'}\n"
+        f"Conmon:       {conmon[0] if conmon else '?'}\nPython:       {sys.version.split()[0]}"
+    )
     return 0
 
 
@@ -358,11 +422,13 @@ def cmd_info(args: argparse.Namespace) -> int:
     states = {s: sum(1 for r in recs if r.state == s) for s in ("running", "exited", "created")}
     hybrid = os.path.isdir("/sys/fs/cgroup/unified")
     n_images = len(_image_store(Path(args.image_root or args.root)).list())
-    print(f"Containers: {len(recs)}\n Running: {states['running']}\n Stopped: {states['exited']}\n"
-          f" Created: {states['created']}\nImages: {n_images}\nRoot: {args.root}\n"
-          f"Cgroups: {'hybrid (v1 controllers + unified)' if hybrid else 'v2'}\nCgroup driver: cgroupfs\n"
-          f"Runtime: runc ({proc.which('runc')}) under conmon ({proc.which('conmon')})\n"
-          f"Network: {_network_text(Path(args.root))}")
+    print(
+        f"Containers: {len(recs)}\n Running: {states['running']}\n Stopped: {states['exited']}\n"
+        f" Created: {states['created']}\nImages: {n_images}\nRoot: {args.root}\n"
+        f"Cgroups: {'hybrid (v1 controllers + unified)' if hybrid else 'v2'}\nCgroup driver: cgroupfs\n"
+        f"Runtime: runc ({proc.which('runc')}) under conmon ({proc.which('conmon')})\n"
+        f"Network: {_network_text(Path(args.root))}"
+    )
     return 0
 
 
@@ -370,8 +436,10 @@ def _network_text(root: Path) -> str:
     try:
         cfg = json.loads((root / "network" / "config.json").read_text())
     except (OSError, ValueError):
-        cfg = {"bridge": os.environ.get("KUBELITE_BRIDGE", "kl0"), "subnet": os.environ.get("KUBELITE_SUBNET",
-                                                                                              "10.88.0.0/16")}
+        cfg = {
+            "bridge": os.environ.get("KUBELITE_BRIDGE", "kl0"),
+            "subnet": os.environ.get("KUBELITE_SUBNET", "10.88.0.0/16"),
+        }
     return f"bridge {cfg.get('bridge')} {cfg.get('subnet')}"
 
 

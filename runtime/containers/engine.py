@@ -68,8 +68,9 @@ class Engine:
         d = self.bundle(rec.id)
         target = d / "rootfs"
         if not rootfs.is_mounted(target):
-            rootfs.mount_overlay([Path(p) for p in rec.layer_dirs], d / "upper", d / "work", target,
-                                 volatile=rec.auto_remove)  # its writes die with it: no syncs
+            rootfs.mount_overlay(
+                [Path(p) for p in rec.layer_dirs], d / "upper", d / "work", target, volatile=rec.auto_remove
+            )  # its writes die with it: no syncs
         return Path(os.path.realpath(target))
 
     def create(self, rec: Record, spec: dict[str, Any] | None = None) -> Record:
@@ -90,11 +91,39 @@ class Engine:
             pass
         # through `env -C BUNDLE`: conmon also drops its `oom` marker into its working directory
         # (CRI-O starts it there), and posix_spawn cannot change directory
-        argv = [proc.which("env"), "-C", str(d), proc.which("conmon"), "--api-version", "1", "-c", rec.id, "-u", rec.short_id, "-n", rec.name,
-                "-r", proc.which("runc"), "-b", str(d), "-p", str(d / "pidfile"), "-P", str(d / "conmon.pid"),
-                "-l", f"k8s-file:{rec.log_path}", "--exit-dir", str(self.exits),
-                "--socket-dir-path", str(self.socks), "--log-level", "error", "-0", str(d),
-                "--no-sync-log"]  # a sync(2) of every filesystem per container exit costs more than it saves
+        argv = [
+            proc.which("env"),
+            "-C",
+            str(d),
+            proc.which("conmon"),
+            "--api-version",
+            "1",
+            "-c",
+            rec.id,
+            "-u",
+            rec.short_id,
+            "-n",
+            rec.name,
+            "-r",
+            proc.which("runc"),
+            "-b",
+            str(d),
+            "-p",
+            str(d / "pidfile"),
+            "-P",
+            str(d / "conmon.pid"),
+            "-l",
+            f"k8s-file:{rec.log_path}",
+            "--exit-dir",
+            str(self.exits),
+            "--socket-dir-path",
+            str(self.socks),
+            "--log-level",
+            "error",
+            "-0",
+            str(d),
+            "--no-sync-log",
+        ]  # a sync(2) of every filesystem per container exit costs more than it saves
         if rec.terminal:
             argv.append("-t")
         if rec.stdin:
@@ -245,7 +274,9 @@ class Engine:
     def remove(self, rec: Record, force: bool = False) -> None:
         rec = self.refresh(rec)
         if rec.state == "running" and not force:
-            raise ContainerStateError(f"cannot remove container {rec.short_id}: it is running (stop it first or use -f)")
+            raise ContainerStateError(
+                f"cannot remove container {rec.short_id}: it is running (stop it first or use -f)"
+            )
         if rec.state in LIVE:
             self.stop(rec, 0)
         rootfs.unmount(self.rootfs(rec.id))
@@ -278,8 +309,15 @@ class Engine:
             os.close(fd)
 
     # ---- exec
-    def exec_argv(self, rec: Record, cmd: list[str], tty: bool = False,
-                  env: list[str] | None = None, workdir: str = "", user: str = "") -> list[str]:
+    def exec_argv(
+        self,
+        rec: Record,
+        cmd: list[str],
+        tty: bool = False,
+        env: list[str] | None = None,
+        workdir: str = "",
+        user: str = "",
+    ) -> list[str]:
         rec = self.refresh(rec)
         if rec.state != "running":
             raise ContainerStateError(f"container {rec.short_id} is not running")
@@ -296,7 +334,9 @@ class Engine:
             argv += ["--user", user]
         return [*argv, rec.id, *cmd]
 
-    def exec_sync(self, rec: Record, cmd: list[str], timeout: float | None = None) -> tuple[int, bytes, bytes]:
+    def exec_sync(
+        self, rec: Record, cmd: list[str], timeout: float | None = None
+    ) -> tuple[int, bytes, bytes]:
         import subprocess  # not at the top: `run` never needs it (start-up cost)
 
         argv = self.exec_argv(rec, cmd)

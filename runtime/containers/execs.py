@@ -31,17 +31,23 @@ class RuncExecSession:
         if tty:
             master, slave = os.openpty()
             set_window_size(master, 80, 24)
-            termmode.setraw(slave)  # runc does this too, but only once it runs: keep early input from being echoed
+            termmode.setraw(
+                slave
+            )  # runc does this too, but only once it runs: keep early input from being echoed
             try:
-                process = await asyncio.create_subprocess_exec(*argv, stdin=slave, stdout=slave, stderr=slave,
-                                                               start_new_session=True)
+                process = await asyncio.create_subprocess_exec(
+                    *argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True
+                )
             finally:
                 os.close(slave)
             os.set_blocking(master, False)
             return cls(process, master)
         process = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            *argv,
+            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         return cls(process, None)
 
     async def write_stdin(self, data: bytes) -> None:
@@ -94,13 +100,16 @@ class RuncExecSession:
             loop.add_reader(master, on_read)
             pending = 1
         else:
+
             async def pipe(stream: asyncio.StreamReader | None, n: int) -> None:
                 while stream is not None and (chunk := await stream.read(65536)):
                     queue.put_nowait((n, chunk))
                 queue.put_nowait(None)
 
-            tasks = [asyncio.create_task(pipe(self.process.stdout, 1)),
-                     asyncio.create_task(pipe(self.process.stderr, 2))]
+            tasks = [
+                asyncio.create_task(pipe(self.process.stdout, 1)),
+                asyncio.create_task(pipe(self.process.stderr, 2)),
+            ]
             pending = len(tasks)
         while pending:
             item = await queue.get()

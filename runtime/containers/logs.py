@@ -237,8 +237,13 @@ class _Changes:
             self.fd = -1
 
 
-async def follow_lines(path: str, offset: int, running: Callable[[], Awaitable[bool]],
-                       joiner: LineJoiner, exit_check: float = FOLLOW_EXIT_CHECK) -> AsyncGenerator[Line, None]:
+async def follow_lines(
+    path: str,
+    offset: int,
+    running: Callable[[], Awaitable[bool]],
+    joiner: LineJoiner,
+    exit_check: float = FOLLOW_EXIT_CHECK,
+) -> AsyncGenerator[Line, None]:
     """Logical lines appended to `path` after `offset`, as they come, until `running()` says the
     writer stopped (then what is left is drained) or the caller stops iterating. New data wakes
     the follower through inotify; `running()` is asked only when the file is idle, every
@@ -265,7 +270,9 @@ async def follow_lines(path: str, offset: int, running: Callable[[], Awaitable[b
                     yield line
                 continue
             if not await running():
-                data, offset = await asyncio.to_thread(read_from, path, offset)  # written just before the exit
+                data, offset = await asyncio.to_thread(
+                    read_from, path, offset
+                )  # written just before the exit
                 for line in [*lines_of(data, True), *joiner.flush()]:
                     yield line
                 return
@@ -275,6 +282,7 @@ async def follow_lines(path: str, offset: int, running: Callable[[], Awaitable[b
 
 
 # --- the CLI's synchronous view ---------------------------------------------------------------
+
 
 @record
 class LogLine:
@@ -286,7 +294,9 @@ class LogLine:
 
     @classmethod
     def of(cls, line: Line) -> LogLine:
-        return cls(line.timestamp.decode(), line.stream.decode(), line.text + (b"\n" if line.complete else b""))
+        return cls(
+            line.timestamp.decode(), line.stream.decode(), line.text + (b"\n" if line.complete else b"")
+        )
 
 
 def read_lines(path: str, tail: int | None = None) -> tuple[list[LogLine], int]:
@@ -329,4 +339,3 @@ def follow(path: str, offset: int, conmon_pid: Callable[[], int]) -> Iterator[Lo
         loop.close()
         if pidfd >= 0:
             os.close(pidfd)
-

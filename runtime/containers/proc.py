@@ -34,6 +34,7 @@ def log_command(argv: Sequence[str]) -> None:
 
         logger.debug("exec: %s", shlex.join(argv))
 
+
 _paths: dict[str, str] = {}
 
 
@@ -56,18 +57,30 @@ def which(name: str) -> str:
     return path
 
 
-def run(argv: Sequence[str], *, input: bytes | None = None, check: bool = True, timeout: float | None = None,
-        env: Mapping[str, str] | None = None, capture: bool = True) -> subprocess.CompletedProcess[bytes]:
+def run(
+    argv: Sequence[str],
+    *,
+    input: bytes | None = None,
+    check: bool = True,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    capture: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
     """Run argv to completion; CommandFailed on a non-zero exit when `check`."""
     import subprocess
 
     args = list(argv)
     log_command(args)
     try:
-        result = subprocess.run(args, input=input, timeout=timeout, env=env,
-                                stdout=subprocess.PIPE if capture else None,
-                                stderr=subprocess.PIPE if capture else None,
-                                stdin=None if input is not None else subprocess.DEVNULL)
+        result = subprocess.run(
+            args,
+            input=input,
+            timeout=timeout,
+            env=env,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.PIPE if capture else None,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
     except FileNotFoundError:
         raise ContainerError(f"{args[0]} is not installed") from None
     if check and result.returncode != 0:
@@ -86,9 +99,11 @@ def spawn(argv: Sequence[str], env: Mapping[str, str], fds: Mapping[int, int]) -
     fd we inherited as inheritable is closed in the child (ours are all close-on-exec), so a
     long-lived child such as conmon holds nothing of our caller's."""
     actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_DUP2, ours, child) for child, ours in fds.items()]
-    actions += [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                (os.POSIX_SPAWN_DUP2, 1, 2)]
+    actions += [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ]
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
         if fd > 2 and fd not in fds:

@@ -24,8 +24,9 @@ def _lib() -> ctypes.CDLL:
     return _libc
 
 
-def mount_overlay(lower_lowest_first: list[Path], upper: Path, work: Path, target: Path,
-                  volatile: bool = False) -> None:
+def mount_overlay(
+    lower_lowest_first: list[Path], upper: Path, work: Path, target: Path, volatile: bool = False
+) -> None:
     """Mount overlay(lower..., upper) at target; an image without layers gets an empty lower dir.
 
     `volatile` (Linux 5.10) skips every sync of the upper dir, including the one on unmount, which

@@ -64,12 +64,18 @@ class RunRequest:
     image_id: str = ""  # pre-resolved (build steps on an unnamed rootfs)
     layer_dirs: list[str] | None = None  # pre-resolved, lowest first
     image_config: dict[str, Any] | None = None  # pre-resolved `config` section
-    exit_command: list[str] = field(default_factory=list)  # run by conmon after exit; "{id}" = the container id
+    exit_command: list[str] = field(
+        default_factory=list
+    )  # run by conmon after exit; "{id}" = the container id
 
 
 class Containers:
-    def __init__(self, root: Path, network: Callable[[], Network] | None = None,
-                 images: Callable[[], ImageStore] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        network: Callable[[], Network] | None = None,
+        images: Callable[[], ImageStore] | None = None,
+    ) -> None:
         self.root = root
         self.engine = Engine(root)
         self.store = self.engine.store
@@ -112,13 +118,25 @@ class Containers:
         self.store.reserve_name(name, cid)
         d = self.store.dir(cid)
         d.mkdir(parents=True, exist_ok=True)
-        rec = Record(id=cid, name=name, image=image_ref, image_id=image_id, created_at=time.time(),
-                     sandbox_id=req.sandbox_id, labels=dict(req.labels), log_path=req.log_path or str(d / "ctr.log"),
-                     cgroups_path=f"{req.cgroup_parent.rstrip('/') or '/kubelite'}/{name if req.cgroup_parent else cid}",
-                     stop_signal=str(cfg.get("StopSignal") or "SIGTERM"), terminal=req.tty, stdin=req.stdin,
-                     auto_remove=req.auto_remove, ports=list(req.ports), layer_dirs=layers,
-                     exit_command=[a.replace("{id}", cid) for a in req.exit_command],
-                     config=_summary(req))
+        rec = Record(
+            id=cid,
+            name=name,
+            image=image_ref,
+            image_id=image_id,
+            created_at=time.time(),
+            sandbox_id=req.sandbox_id,
+            labels=dict(req.labels),
+            log_path=req.log_path or str(d / "ctr.log"),
+            cgroups_path=f"{req.cgroup_parent.rstrip('/') or '/kubelite'}/{name if req.cgroup_parent else cid}",
+            stop_signal=str(cfg.get("StopSignal") or "SIGTERM"),
+            terminal=req.tty,
+            stdin=req.stdin,
+            auto_remove=req.auto_remove,
+            ports=list(req.ports),
+            layer_dirs=layers,
+            exit_command=[a.replace("{id}", cid) for a in req.exit_command],
+            config=_summary(req),
+        )
         pending: _NetworkSetup | None = None
         try:
             pending = self._start_network(rec, req)  # the namespace is made while we mount the rootfs
@@ -131,12 +149,25 @@ class Containers:
             if not any(e.startswith("HOSTNAME=") for e in env):
                 env.append(f"HOSTNAME={hostname}")
             bundle = BundleRequest(
-                args=resolve_args(cfg, req.command, req.args), env=env, rootfs=str(rootfs),
-                cgroups_path=rec.cgroups_path, cwd=req.working_dir or str(cfg.get("WorkingDir") or "/"),
-                user=user, hostname=hostname, terminal=req.tty, netns=netns, mounts=req.mounts,
-                etc_files=etc_files, memory_limit=req.memory_limit, cpu_quota_millis=req.cpu_quota_millis,
-                cpu_shares=req.cpu_shares, pids_limit=req.pids_limit, privileged=req.privileged,
-                cap_add=req.cap_add, cap_drop=req.cap_drop)
+                args=resolve_args(cfg, req.command, req.args),
+                env=env,
+                rootfs=str(rootfs),
+                cgroups_path=rec.cgroups_path,
+                cwd=req.working_dir or str(cfg.get("WorkingDir") or "/"),
+                user=user,
+                hostname=hostname,
+                terminal=req.tty,
+                netns=netns,
+                mounts=req.mounts,
+                etc_files=etc_files,
+                memory_limit=req.memory_limit,
+                cpu_quota_millis=req.cpu_quota_millis,
+                cpu_shares=req.cpu_shares,
+                pids_limit=req.pids_limit,
+                privileged=req.privileged,
+                cap_add=req.cap_add,
+                cap_drop=req.cap_drop,
+            )
             for m in req.mounts:
                 if not m.tmpfs and not os.path.exists(m.host_path):
                     os.makedirs(m.host_path, exist_ok=True)  # docker creates a missing bind source
@@ -165,8 +196,9 @@ class Containers:
         rec.owns_network = True
         return _NetworkSetup(self.network, rec.id, mode, ports)
 
-    def _network_for(self, rec: Record, req: RunRequest,
-                     pending: _NetworkSetup | None) -> tuple[str, dict[str, str], str]:
+    def _network_for(
+        self, rec: Record, req: RunRequest, pending: _NetworkSetup | None
+    ) -> tuple[str, dict[str, str], str]:
         """(netns for the spec, etc files to bind, hostname) — and record what was made."""
         mode = req.net or "bridge"
         hostname = req.hostname or rec.short_id
@@ -177,8 +209,11 @@ class Containers:
         if mode == "host":
             rec.net_mode = "host"
             files = {"/etc/hosts": "/etc/hosts", "/etc/resolv.conf": "/etc/resolv.conf"}
-            return ("host", {k: v for k, v in files.items() if os.path.exists(v)},
-                    req.hostname or os.uname().nodename)  # gethostname(), without importing socket
+            return (
+                "host",
+                {k: v for k, v in files.items() if os.path.exists(v)},
+                req.hostname or os.uname().nodename,
+            )  # gethostname(), without importing socket
         if mode.startswith("container:"):
             other = self.get(mode.partition(":")[2])
             if other.state != "running":
@@ -186,8 +221,11 @@ class Containers:
             rec.net_mode, rec.netns_path, rec.ip = f"container:{other.id}", other.netns_path, other.ip
             src = self.store.dir(other.id) / "etc"
             files = {p: str(src / Path(p).name) for p in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")}
-            return (other.netns_path or "host", {k: v for k, v in files.items() if os.path.exists(v)},
-                    other.config.get("hostname") or other.short_id)
+            return (
+                other.netns_path or "host",
+                {k: v for k, v in files.items() if os.path.exists(v)},
+                other.config.get("hostname") or other.short_id,
+            )
         if pending is None:
             raise InvalidConfig(f"invalid network mode {mode!r}: want bridge, host, none or container:NAME")
         from runtime.network import write_etc_files
@@ -306,8 +344,10 @@ def default_network(root: Path) -> Network:
     try:
         cfg = json.loads(saved.read_text())
     except (OSError, ValueError):
-        cfg = {"bridge": os.environ.get("KUBELITE_BRIDGE", "kl0"),
-               "subnet": os.environ.get("KUBELITE_SUBNET", "10.88.0.0/16")}
+        cfg = {
+            "bridge": os.environ.get("KUBELITE_BRIDGE", "kl0"),
+            "subnet": os.environ.get("KUBELITE_SUBNET", "10.88.0.0/16"),
+        }
         state.mkdir(parents=True, exist_ok=True)
         saved.write_text(json.dumps(cfg))
     return BridgeNetwork(NetworkConfig(state_dir=state, bridge=str(cfg["bridge"]), subnet=str(cfg["subnet"])))

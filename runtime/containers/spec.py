@@ -21,9 +21,19 @@ if TYPE_CHECKING:
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-MASKED_PATHS = ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-                "/sys/devices/virtual/powercap"]
+MASKED_PATHS = [
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+]
 READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
 # (type, soft=hard) wanted; clamped to what this process may grant
@@ -55,7 +65,9 @@ class BundleRequest:
     annotations: dict[str, str] = field(default_factory=dict)
 
 
-def resolve_args(image_config: dict[str, Any], command: list[str] | None, args: list[str] | None) -> list[str]:
+def resolve_args(
+    image_config: dict[str, Any], command: list[str] | None, args: list[str] | None
+) -> list[str]:
     """Kubernetes' rule: `command` replaces ENTRYPOINT (and drops CMD), `args` replaces CMD."""
     entrypoint = list(command) if command else list(image_config.get("Entrypoint") or [])
     if command:
@@ -96,16 +108,42 @@ def _mounts(req: BundleRequest) -> list[dict[str, Any]]:
     ro = [] if req.privileged else ["ro"]
     mounts: list[dict[str, Any]] = [
         {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
-        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-         "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", *ro]},
-        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-         "options": ["nosuid", "noexec", "nodev", "relatime", *ro]},
+        {
+            "destination": "/dev",
+            "type": "tmpfs",
+            "source": "tmpfs",
+            "options": ["nosuid", "strictatime", "mode=755", "size=65536k"],
+        },
+        {
+            "destination": "/dev/pts",
+            "type": "devpts",
+            "source": "devpts",
+            "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+        },
+        {
+            "destination": "/dev/shm",
+            "type": "tmpfs",
+            "source": "shm",
+            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        },
+        {
+            "destination": "/dev/mqueue",
+            "type": "mqueue",
+            "source": "mqueue",
+            "options": ["nosuid", "noexec", "nodev"],
+        },
+        {
+            "destination": "/sys",
+            "type": "sysfs",
+            "source": "sysfs",
+            "options": ["nosuid", "noexec", "nodev", *ro],
+        },
+        {
+            "destination": "/sys/fs/cgroup",
+            "type": "cgroup",
+            "source": "cgroup",
+            "options": ["nosuid", "noexec", "nodev", "relatime", *ro],
+        },
     ]
     for dest, src in sorted(req.etc_files.items()):
         mounts.append({"destination": dest, "type": "bind", "source": src, "options": ["rbind", "rprivate"]})
@@ -113,13 +151,25 @@ def _mounts(req: BundleRequest) -> list[dict[str, Any]]:
         if not m.container_path.startswith("/"):
             raise InvalidConfig(f"mount destination {m.container_path!r} is not an absolute path")
         if m.tmpfs:
-            mounts.append({"destination": m.container_path, "type": "tmpfs", "source": "tmpfs",
-                           "options": ["nosuid", "nodev", "mode=1777", *(["ro"] if m.read_only else [])]})
+            mounts.append(
+                {
+                    "destination": m.container_path,
+                    "type": "tmpfs",
+                    "source": "tmpfs",
+                    "options": ["nosuid", "nodev", "mode=1777", *(["ro"] if m.read_only else [])],
+                }
+            )
         else:
             if not m.host_path.startswith("/"):
                 raise InvalidConfig(f"mount source {m.host_path!r} is not an absolute path")
-            mounts.append({"destination": m.container_path, "type": "bind", "source": m.host_path,
-                           "options": ["rbind", "rprivate", "ro" if m.read_only else "rw"]})
+            mounts.append(
+                {
+                    "destination": m.container_path,
+                    "type": "bind",
+                    "source": m.host_path,
+                    "options": ["rbind", "rprivate", "ro" if m.read_only else "rw"],
+                }
+            )
     return mounts
 
 

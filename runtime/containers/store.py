@@ -86,14 +86,18 @@ class ContainerStore:
 
     def reserve_name(self, name: str, container_id: str) -> None:
         if not ids.valid_name(name):
-            raise InvalidConfig(f"invalid container name {name!r}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            raise InvalidConfig(
+                f"invalid container name {name!r}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )
         self.names.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(self.names / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             owner = (self.names / name).read_text().strip()
-            raise NameInUse(f'the container name "{name}" is already in use by container "{owner}". '
-                            "Remove that container to be able to reuse the name") from None
+            raise NameInUse(
+                f'the container name "{name}" is already in use by container "{owner}". '
+                "Remove that container to be able to reuse the name"
+            ) from None
         with os.fdopen(fd, "w") as f:
             f.write(container_id)
 
@@ -113,7 +117,9 @@ class ContainerStore:
 
     def ids(self) -> list[str]:
         try:
-            return [n for n in os.listdir(self.root) if len(n) == 64 and (self.root / n / "record.json").exists()]
+            return [
+                n for n in os.listdir(self.root) if len(n) == 64 and (self.root / n / "record.json").exists()
+            ]
         except OSError:
             return []
 

@@ -55,7 +55,9 @@ def resolve_user(spec: str, passwd: str, group: str) -> User:
                 raise InvalidConfig(f"unable to find group {grp}: no matching entries in group file")
             user.gid = int(g[2])
     elif entry is not None:
-        member_of = {int(g[2]) for g in groups if len(g) > 3 and entry[0] in g[3].split(",") and g[2].isdigit()}
+        member_of = {
+            int(g[2]) for g in groups if len(g) > 3 and entry[0] in g[3].split(",") and g[2].isdigit()
+        }
         user.additional_gids = sorted(member_of - {user.gid})
     return user
 

@@ -26,5 +26,14 @@ from runtime.images.model import Image, LayerRef
 from runtime.images.reference import Reference, normalize, parse_reference
 from runtime.images.store import ImageStore
 
-__all__ = ["Image", "ImageError", "ImageInUse", "ImageNotFound", "ImageStore", "LayerRef", "Reference",
-           "normalize", "parse_reference"]
+__all__ = [
+    "Image",
+    "ImageError",
+    "ImageInUse",
+    "ImageNotFound",
+    "ImageStore",
+    "LayerRef",
+    "Reference",
+    "normalize",
+    "parse_reference",
+]

@@ -73,8 +73,12 @@ def _read_json(tf: tarfile.TarFile, members: dict[str, tarfile.TarInfo], name: s
 
 
 def _known_layers(store: ImageStore) -> dict[str, LayerRef]:
-    return {layer.diff_id: layer for image in store.list() for layer in image.layers
-            if store.blobs.has(layer.digest)}
+    return {
+        layer.diff_id: layer
+        for image in store.list()
+        for layer in image.layers
+        if store.blobs.has(layer.digest)
+    }
 
 
 def _tags(names: list[str]) -> list[str]:
@@ -99,7 +103,9 @@ def _load_docker(store: ImageStore, tf: tarfile.TarFile, members: dict[str, tarf
         config_bytes = _member(tf, members, entry["Config"]).read()
         diff_ids = mf.config_diff_ids(mf.load_json(config_bytes, "image config"))
         if len(diff_ids) != len(entry.get("Layers") or []):
-            raise ArchiveError(f"{entry['Config']}: {len(diff_ids)} diff_ids but {len(entry['Layers'])} layers")
+            raise ArchiveError(
+                f"{entry['Config']}: {len(diff_ids)} diff_ids but {len(entry['Layers'])} layers"
+            )
         layers = []
         for diff_id, name in zip(diff_ids, entry["Layers"], strict=True):
             if diff_id in known:
@@ -123,8 +129,9 @@ def _load_docker(store: ImageStore, tf: tarfile.TarFile, members: dict[str, tarf
     return loaded
 
 
-def _copy_blob(store: ImageStore, tf: tarfile.TarFile, members: dict[str, tarfile.TarInfo],
-               desc: mf.Descriptor) -> None:
+def _copy_blob(
+    store: ImageStore, tf: tarfile.TarFile, members: dict[str, tarfile.TarInfo], desc: mf.Descriptor
+) -> None:
     if not store.blobs.has(desc.digest):
         store.blobs.put_file(_member(tf, members, f"blobs/sha256/{desc.digest[7:]}"), desc.digest, desc.size)
 
@@ -211,8 +218,11 @@ def _save_oci(store: ImageStore, tf: tarfile.TarFile, chosen: list[tuple[Image, 
         for tag in tags or [""]:
             annotations = {REF_NAME: tag, CONTAINERD_NAME: tag} if tag else None
             descriptors.append({**base, **({"annotations": annotations} if annotations else {})})
-    _add_bytes(tf, "index.json", mf.canonical_json({"schemaVersion": 2, "mediaType": mf.OCI_INDEX,
-                                                    "manifests": descriptors}))
+    _add_bytes(
+        tf,
+        "index.json",
+        mf.canonical_json({"schemaVersion": 2, "mediaType": mf.OCI_INDEX, "manifests": descriptors}),
+    )
 
 
 def _save_docker(store: ImageStore, tf: tarfile.TarFile, chosen: list[tuple[Image, list[str]]]) -> None:

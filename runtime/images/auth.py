@@ -86,8 +86,10 @@ def save_login(path: Path, registry: str, user: str, password: str) -> None:
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     """`Bearer realm="https://a/token",service="reg",scope="repository:x:pull"` -> ("bearer", {...})."""
     scheme, _, rest = header.strip().partition(" ")
-    params = {m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3)).replace('\\"', '"')
-              for m in _PARAM.finditer(rest)}
+    params = {
+        m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3)).replace('\\"', '"')
+        for m in _PARAM.finditer(rest)
+    }
     return scheme.lower(), params
 
 

@@ -28,13 +28,17 @@ CREATED = "2023-11-14T22:13:20Z"  # the same instant, for the image configs
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PASSWD = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 GROUP = b"root:x:0:\nnobody:x:65534:\n"
-INDEX_HTML = b"<!doctype html>\n<html><body><h1>kubelite web</h1><p>served by busybox httpd</p></body></html>\n"
+INDEX_HTML = (
+    b"<!doctype html>\n<html><body><h1>kubelite web</h1><p>served by busybox httpd</p></body></html>\n"
+)
 
 
 def applets(busybox: Path = BUSYBOX) -> list[str]:
     """`bin/sh`, `usr/bin/awk`, ...: where each applet lives, from the binary itself."""
     out = subprocess.run([str(busybox), "--list-full"], check=True, capture_output=True, text=True).stdout
-    return sorted({line.strip() for line in out.splitlines() if line.strip() and line.strip() != "bin/busybox"})
+    return sorted(
+        {line.strip() for line in out.splitlines() if line.strip() and line.strip() != "bin/busybox"}
+    )
 
 
 def _dir(name: str, mode: int = 0o755) -> tarfile.TarInfo:

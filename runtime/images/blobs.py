@@ -70,7 +70,8 @@ class PendingBlob:
         try:
             if expected_size is not None and expected_size != self.size:
                 raise DigestMismatch(
-                    f"size mismatch for {expected_digest or digest}: expected {expected_size} bytes, got {self.size}")
+                    f"size mismatch for {expected_digest or digest}: expected {expected_size} bytes, got {self.size}"
+                )
             if expected_digest is not None and expected_digest != digest:
                 raise DigestMismatch(f"digest mismatch: expected {expected_digest}, got {digest}")
             final = self._blobs.path(digest)
@@ -138,8 +139,9 @@ class BlobStore:
             pending.write(data)
             return pending.commit(expected_digest, expected_size)
 
-    def put_stream(self, chunks: Iterable[bytes], expected_digest: str | None = None,
-                   expected_size: int | None = None) -> str:
+    def put_stream(
+        self, chunks: Iterable[bytes], expected_digest: str | None = None, expected_size: int | None = None
+    ) -> str:
         with self.begin() as pending:
             for chunk in chunks:
                 pending.write(chunk)
@@ -147,8 +149,12 @@ class BlobStore:
                     break  # no point reading past what was promised
             return pending.commit(expected_digest, expected_size)
 
-    async def put_async_stream(self, chunks: AsyncIterator[bytes], expected_digest: str | None = None,
-                               expected_size: int | None = None) -> str:
+    async def put_async_stream(
+        self,
+        chunks: AsyncIterator[bytes],
+        expected_digest: str | None = None,
+        expected_size: int | None = None,
+    ) -> str:
         with self.begin() as pending:
             async for chunk in chunks:
                 pending.write(chunk)
@@ -156,7 +162,9 @@ class BlobStore:
                     break
             return pending.commit(expected_digest, expected_size)
 
-    def put_file(self, src: IO[bytes], expected_digest: str | None = None, expected_size: int | None = None) -> str:
+    def put_file(
+        self, src: IO[bytes], expected_digest: str | None = None, expected_size: int | None = None
+    ) -> str:
         return self.put_stream(iter(lambda: src.read(CHUNK), b""), expected_digest, expected_size)
 
     def remove(self, digest: str) -> bool:

@@ -62,14 +62,29 @@ class Index:
 
 
 def record_layers(record: Record) -> list[LayerRef]:
-    return [LayerRef(diff_id, digest, size, media_type) for diff_id, digest, size, media_type in record["layers"]]
+    return [
+        LayerRef(diff_id, digest, size, media_type) for diff_id, digest, size, media_type in record["layers"]
+    ]
 
 
-def make_record(refs: list[str], digest: str, manifest: str, layers: list[LayerRef], size: int,
-                created: str, repo_digests: list[str]) -> Record:
-    return {"refs": refs, "repo_digests": repo_digests, "digest": digest, "manifest": manifest,
-            "layers": [[x.diff_id, x.digest, x.size, x.media_type] for x in layers],
-            "size": size, "created": created}
+def make_record(
+    refs: list[str],
+    digest: str,
+    manifest: str,
+    layers: list[LayerRef],
+    size: int,
+    created: str,
+    repo_digests: list[str],
+) -> Record:
+    return {
+        "refs": refs,
+        "repo_digests": repo_digests,
+        "digest": digest,
+        "manifest": manifest,
+        "layers": [[x.diff_id, x.digest, x.size, x.media_type] for x in layers],
+        "size": size,
+        "created": created,
+    }
 
 
 def untag_everywhere(images: dict[str, Record], ref: str) -> None:

@@ -26,18 +26,35 @@ DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
-DOCKER_SCHEMA1 = ("application/vnd.docker.distribution.manifest.v1+json",
-                  "application/vnd.docker.distribution.manifest.v1+prettyjws")
+DOCKER_SCHEMA1 = (
+    "application/vnd.docker.distribution.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+)
 
 MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
-LAYER_TYPES = (OCI_LAYER_GZIP, OCI_LAYER_TAR, DOCKER_LAYER_GZIP, DOCKER_LAYER_TAR,
-               "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip")
+LAYER_TYPES = (
+    OCI_LAYER_GZIP,
+    OCI_LAYER_TAR,
+    DOCKER_LAYER_GZIP,
+    DOCKER_LAYER_TAR,
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+)
 # What a registry must be told we understand, or it answers 404 for an OCI manifest.
 ACCEPT = ", ".join((OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST))
 
-_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm",
-         "i686": "386", "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}
+_ARCH = {
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armv7l": "arm",
+    "i686": "386",
+    "i386": "386",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+}
 
 
 def host_arch() -> str:
@@ -61,7 +78,9 @@ class Descriptor:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Descriptor:
         try:
-            return cls(d.get("mediaType", ""), d["digest"], int(d["size"]), d.get("annotations"), d.get("platform"))
+            return cls(
+                d.get("mediaType", ""), d["digest"], int(d["size"]), d.get("annotations"), d.get("platform")
+            )
         except (KeyError, TypeError, ValueError):
             raise ImageError(f"malformed descriptor: {d!r}") from None
 
@@ -124,25 +143,36 @@ def pick_platform(index_data: bytes, arch: str | None = None, os_name: str = "li
         p = d.platform or {}
         if p.get("os") == os_name and p.get("architecture") == arch and d.media_type in (*MANIFEST_TYPES, ""):
             return d
-    found = sorted({f"{(d.platform or {}).get('os')}/{(d.platform or {}).get('architecture')}" for d in candidates})
+    found = sorted(
+        {f"{(d.platform or {}).get('os')}/{(d.platform or {}).get('architecture')}" for d in candidates}
+    )
     raise ImageError(f"no image for {os_name}/{arch} in the index (has: {', '.join(found) or 'nothing'})")
 
 
 def make_manifest(config_digest: str, config_size: int, layers: list[LayerRef]) -> bytes:
     """A new OCI image manifest, canonical bytes."""
-    return canonical_json({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config_size},
-        "layers": [{"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size} for layer in layers],
-    })
+    return canonical_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config_size},
+            "layers": [
+                {"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size}
+                for layer in layers
+            ],
+        }
+    )
 
 
 def layer_refs(manifest: Manifest, diff_ids: list[str]) -> list[LayerRef]:
     if len(manifest.layers) != len(diff_ids):
-        raise ImageError(f"image config lists {len(diff_ids)} layers but the manifest has {len(manifest.layers)}")
-    return [LayerRef(diff_id, d.digest, d.size, d.media_type)
-            for diff_id, d in zip(diff_ids, manifest.layers, strict=True)]
+        raise ImageError(
+            f"image config lists {len(diff_ids)} layers but the manifest has {len(manifest.layers)}"
+        )
+    return [
+        LayerRef(diff_id, d.digest, d.size, d.media_type)
+        for diff_id, d in zip(diff_ids, manifest.layers, strict=True)
+    ]
 
 
 def config_diff_ids(config: dict[str, Any]) -> list[str]:

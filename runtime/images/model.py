@@ -47,5 +47,10 @@ class Image:
         from runtime.interface import ImageInfo
 
         section = self.config.get("config") or {}
-        return ImageInfo(id=self.id, ref=ref or (self.refs[0] if self.refs else ""), digest=self.digest,
-                         size=self.size, config=section)
+        return ImageInfo(
+            id=self.id,
+            ref=ref or (self.refs[0] if self.refs else ""),
+            digest=self.digest,
+            size=self.size,
+            config=section,
+        )

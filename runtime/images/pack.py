@@ -47,8 +47,9 @@ class LayerWriter:
 
     def __init__(self, blobs: BlobStore, compresslevel: int = 6) -> None:
         self._pending = blobs.begin()
-        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self._pending,
-                                   mtime=0, compresslevel=compresslevel)
+        self._gzip = gzip.GzipFile(
+            filename="", mode="wb", fileobj=self._pending, mtime=0, compresslevel=compresslevel
+        )
         self._tar_hash = _HashingWriter(self._gzip)
         self.tar = tarfile.open(fileobj=self._tar_hash, mode="w|", format=tarfile.PAX_FORMAT)  # type: ignore[call-overload]  # noqa: SIM115
 
@@ -68,8 +69,16 @@ class LayerWriter:
         self._pending.abort()  # no-op after a commit
 
 
-def tar_entry(name: str, kind: bytes, mode: int, mtime: int, uid: int = 0, gid: int = 0,
-              size: int = 0, linkname: str = "") -> tarfile.TarInfo:
+def tar_entry(
+    name: str,
+    kind: bytes,
+    mode: int,
+    mtime: int,
+    uid: int = 0,
+    gid: int = 0,
+    size: int = 0,
+    linkname: str = "",
+) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type = kind
     info.mode = mode
@@ -97,8 +106,10 @@ def _xattr(path: str, name: str) -> bytes | None:
 
 def _refuse_partial_copy_up(path: str, name: str) -> None:
     """An upper dir from a mount with redirect_dir or metacopy holds only part of the change."""
-    for xattr, what in ((REDIRECT_XATTR, "a renamed directory (mount overlays with redirect_dir=off)"),
-                        (METACOPY_XATTR, "a metadata-only copy-up (mount overlays with metacopy=off)")):
+    for xattr, what in (
+        (REDIRECT_XATTR, "a renamed directory (mount overlays with redirect_dir=off)"),
+        (METACOPY_XATTR, "a metadata-only copy-up (mount overlays with metacopy=off)"),
+    ):
         if _xattr(path, xattr) is not None:
             raise ImageError(f"cannot make a layer of {name!r}: it is {what}")
 
@@ -122,7 +133,9 @@ def _pack_tree(writer: LayerWriter, root: str, rel: str, inodes: dict[tuple[int,
             _refuse_partial_copy_up(entry.path, name)
             writer.add(info)
             if _xattr(entry.path, OPAQUE_XATTR) == b"y":
-                writer.add(tar_entry(f"{name}/{OPAQUE_MARKER}", tarfile.REGTYPE, 0o600, mtime, st.st_uid, st.st_gid))
+                writer.add(
+                    tar_entry(f"{name}/{OPAQUE_MARKER}", tarfile.REGTYPE, 0o600, mtime, st.st_uid, st.st_gid)
+                )
             _pack_tree(writer, root, name, inodes)
         elif stat.S_ISLNK(st.st_mode):
             info.type = tarfile.SYMTYPE

@@ -32,8 +32,9 @@ class ImageSource(Protocol):
 
     def tag(self, ref_or_id: str, new_ref: str) -> None: ...
 
-    def remove(self, ref_or_id: str, force: bool = False,
-               in_use: Callable[[str], bool] | None = None) -> list[str]: ...
+    def remove(
+        self, ref_or_id: str, force: bool = False, in_use: Callable[[str], bool] | None = None
+    ) -> list[str]: ...
 
     def list(self) -> list[Image]: ...
 
@@ -102,8 +103,17 @@ class FakeImageStore:
         for ref in refs:
             self._untag_everywhere(ref)
         old = self.images.get(image_id)
-        image = Image(image_id, sorted({*refs, *(old.refs if old else [])}), image_id, config,
-                      [x.diff_id for x in layers], 0, str(config.get("created", "")), image_id, list(layers))
+        image = Image(
+            image_id,
+            sorted({*refs, *(old.refs if old else [])}),
+            image_id,
+            config,
+            [x.diff_id for x in layers],
+            0,
+            str(config.get("created", "")),
+            image_id,
+            list(layers),
+        )
         self.images[image_id] = image
         return image
 
@@ -118,8 +128,9 @@ class FakeImageStore:
         self._untag_everywhere(ref)
         image.refs = sorted({*image.refs, ref})
 
-    def remove(self, ref_or_id: str, force: bool = False,
-               in_use: Callable[[str], bool] | None = None) -> list[str]:
+    def remove(
+        self, ref_or_id: str, force: bool = False, in_use: Callable[[str], bool] | None = None
+    ) -> list[str]:
         """As ImageStore.remove: a ref of an image with other refs is only untagged; an id naming an
         image of several refs needs force; an image in use is refused, or with force only untagged."""
         self.calls.append(("remove", ref_or_id))
@@ -133,8 +144,10 @@ class FakeImageStore:
             image.refs.remove(ref)
             return [f"Untagged: {ref}"]
         if not by_ref and len(image.refs) > 1 and not force:
-            raise ImageError(f"unable to delete {image.id[7:19]} (must force): image is referenced "
-                             f"in multiple repositories")
+            raise ImageError(
+                f"unable to delete {image.id[7:19]} (must force): image is referenced "
+                f"in multiple repositories"
+            )
         used = in_use is not None and in_use(image.id)
         if used and not force:
             raise ImageInUse(f"image is in use by a container: {ref_or_id} ({image.id[7:19]})")

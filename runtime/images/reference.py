@@ -21,7 +21,9 @@ DEFAULT_TAG = "latest"
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-_DOMAIN = re.compile(r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9-]+)*(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$")
+_DOMAIN = re.compile(
+    r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9-]+)*(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$"
+)
 
 
 @record(frozen=True)
@@ -50,8 +52,8 @@ class Reference:
         """`busybox` for docker.io/library/busybox, `kubelite/web` for docker.io/kubelite/web."""
         if self.domain != DEFAULT_DOMAIN:
             return self.repository
-        if self.path.startswith(OFFICIAL_PREFIX) and "/" not in self.path[len(OFFICIAL_PREFIX):]:
-            return self.path[len(OFFICIAL_PREFIX):]
+        if self.path.startswith(OFFICIAL_PREFIX) and "/" not in self.path[len(OFFICIAL_PREFIX) :]:
+            return self.path[len(OFFICIAL_PREFIX) :]
         return self.path
 
     def familiar(self) -> str:
@@ -89,7 +91,7 @@ def parse_reference(text: str, default_tag: bool = True) -> Reference:
     last_slash = name.rfind("/")
     colon = name.rfind(":")
     if colon > last_slash:
-        name, tag = name[:colon], name[colon + 1:]
+        name, tag = name[:colon], name[colon + 1 :]
         if not _TAG.match(tag):
             raise InvalidReference(f"invalid tag in reference {original!r}: {tag!r}")
     first, sep, rest = name.partition("/")
@@ -108,7 +110,9 @@ def parse_reference(text: str, default_tag: bool = True) -> Reference:
     for component in path.split("/"):
         if not _COMPONENT.match(component):
             if component.lower() != component:
-                raise InvalidReference(f"invalid reference format: repository name must be lowercase: {original!r}")
+                raise InvalidReference(
+                    f"invalid reference format: repository name must be lowercase: {original!r}"
+                )
             raise InvalidReference(f"invalid reference format: {original!r}")
     if len(domain) + 1 + len(path) > 255:
         raise InvalidReference(f"repository name too long: {original!r}")

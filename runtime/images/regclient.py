@@ -43,9 +43,14 @@ def registry_error(resp: httpx.Response, what: str) -> RegistryError:
 
 
 class RegistrySession:
-    def __init__(self, domain: str, credentials: tuple[str, str] | None = None, insecure: bool = False,
-                 event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        domain: str,
+        credentials: tuple[str, str] | None = None,
+        insecure: bool = False,
+        event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.domain = domain
         self.base = registry_url(domain, insecure)
         self.credentials = credentials
@@ -56,8 +61,12 @@ class RegistrySession:
         # No TLS to a plain-HTTP registry: skip loading the CA bundle (~17 ms per session).
         self.client = httpx.AsyncClient(
             verify=self.base.startswith("https://"),
-            timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True, transport=transport,
-            event_hooks=event_hooks or {}, limits=httpx.Limits(max_connections=8))
+            timeout=httpx.Timeout(60.0, connect=10.0),
+            follow_redirects=True,
+            transport=transport,
+            event_hooks=event_hooks or {},
+            limits=httpx.Limits(max_connections=8),
+        )
 
     async def __aenter__(self) -> RegistrySession:
         return self
@@ -73,8 +82,16 @@ class RegistrySession:
             return basic_header(*self.credentials)
         return self._auth.get(scope)
 
-    async def request(self, method: str, path: str, scope: str, *, headers: dict[str, str] | None = None,
-                      content: Any = None, stream: bool = False) -> httpx.Response:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        scope: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: Any = None,
+        stream: bool = False,
+    ) -> httpx.Response:
         """Send, answering one 401 challenge; `stream=True` leaves the body unread (caller closes)."""
         for attempt in range(2):
             hdrs = dict(headers or {})
@@ -114,8 +131,11 @@ class RegistrySession:
         realm = params.get("realm")
         if not realm:
             raise AuthError(f"registry {self.domain}: bearer challenge without a realm")
-        query = {k: v for k, v in (("service", params.get("service")), ("scope", scope or params.get("scope")))
-                 if v}
+        query = {
+            k: v
+            for k, v in (("service", params.get("service")), ("scope", scope or params.get("scope")))
+            if v
+        }
         headers = {"Authorization": basic_header(*self.credentials)} if self.credentials else {}
         try:
             resp = await self.client.get(realm, params=query, headers=headers)

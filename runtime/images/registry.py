@@ -34,20 +34,32 @@ Progress = Callable[[str, int, int, str], None]
 CONCURRENT_LAYERS = 4
 
 
-def _session(store: ImageStore, ref: Reference, insecure: bool, authfile: Path | None,
-             event_hooks: dict[str, list[Callable[..., Any]]] | None,
-             transport: httpx.AsyncBaseTransport | None,
-             credentials: tuple[str, str] | None = None) -> RegistrySession:
+def _session(
+    store: ImageStore,
+    ref: Reference,
+    insecure: bool,
+    authfile: Path | None,
+    event_hooks: dict[str, list[Callable[..., Any]]] | None,
+    transport: httpx.AsyncBaseTransport | None,
+    credentials: tuple[str, str] | None = None,
+) -> RegistrySession:
     """`credentials` given (a kubelet's pull secret, CRI's AuthConfig) win over the auth files."""
     creds = credentials or load_credentials(ref.domain, authfile, store.root)
     return RegistrySession(ref.domain, creds, insecure, event_hooks, transport)
 
 
-async def _get_manifest(session: RegistrySession, ref: Reference, target: str, scope: str) -> tuple[bytes, str]:
-    resp = await session.request("GET", f"/v2/{ref.path}/manifests/{target}", scope, headers={"Accept": mf.ACCEPT})
+async def _get_manifest(
+    session: RegistrySession, ref: Reference, target: str, scope: str
+) -> tuple[bytes, str]:
+    resp = await session.request(
+        "GET", f"/v2/{ref.path}/manifests/{target}", scope, headers={"Accept": mf.ACCEPT}
+    )
     if resp.status_code == 404:
-        raise ImageError(f"image not found in registry: {ref.repository}:{target}" if not target.startswith("sha256:")
-                         else f"image not found in registry: {ref.repository}@{target}")
+        raise ImageError(
+            f"image not found in registry: {ref.repository}:{target}"
+            if not target.startswith("sha256:")
+            else f"image not found in registry: {ref.repository}@{target}"
+        )
     if resp.status_code != 200:
         raise registry_error(resp, f"fetching manifest {ref.repository}:{target}")
     body = resp.content
@@ -61,7 +73,9 @@ async def _get_manifest(session: RegistrySession, ref: Reference, target: str, s
 async def _manifest_digest(session: RegistrySession, ref: Reference, target: str, scope: str) -> str | None:
     """The digest the registry names `target` by (`HEAD`, same Accept as a pull: an OCI manifest is
     "unknown" to a client that does not accept it); None when it does not say, so the caller GETs."""
-    resp = await session.request("HEAD", f"/v2/{ref.path}/manifests/{target}", scope, headers={"Accept": mf.ACCEPT})
+    resp = await session.request(
+        "HEAD", f"/v2/{ref.path}/manifests/{target}", scope, headers={"Accept": mf.ACCEPT}
+    )
     if resp.status_code == 404:
         raise ImageError(f"image not found in registry: {ref.repository}:{target}")
     digest = resp.headers.get("Docker-Content-Digest", "")
@@ -76,11 +90,17 @@ def _held(store: ImageStore, ref: str) -> Image | None:
 
 def _digests_of(image: Image, ref: Reference) -> set[str]:
     prefix = f"{ref.repository}@"
-    return {d[len(prefix):] for d in image.repo_digests if d.startswith(prefix)}
+    return {d[len(prefix) :] for d in image.repo_digests if d.startswith(prefix)}
 
 
-async def _fetch_blob(session: RegistrySession, store: ImageStore, ref: Reference, desc: mf.Descriptor, scope: str,
-                      progress: Progress | None) -> None:
+async def _fetch_blob(
+    session: RegistrySession,
+    store: ImageStore,
+    ref: Reference,
+    desc: mf.Descriptor,
+    scope: str,
+    progress: Progress | None,
+) -> None:
     resp = await session.request("GET", f"/v2/{ref.path}/blobs/{desc.digest}", scope, stream=True)
     try:
         if resp.status_code != 200:
@@ -100,10 +120,16 @@ async def _fetch_blob(session: RegistrySession, store: ImageStore, ref: Referenc
         progress(desc.digest, desc.size, desc.size, "done")
 
 
-async def pull(store: ImageStore, ref_text: str, insecure: bool = False, authfile: Path | None = None,
-               progress: Progress | None = None, event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
-               transport: httpx.AsyncBaseTransport | None = None,
-               credentials: tuple[str, str] | None = None) -> Image:
+async def pull(
+    store: ImageStore,
+    ref_text: str,
+    insecure: bool = False,
+    authfile: Path | None = None,
+    progress: Progress | None = None,
+    event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    credentials: tuple[str, str] | None = None,
+) -> Image:
     """Pull `ref_text` into the store (unpacking its layers) and return the image."""
     ref = parse_reference(ref_text)
     target = ref.digest or ref.tag
@@ -134,7 +160,9 @@ async def pull(store: ImageStore, ref_text: str, insecure: bool = False, authfil
         missing = [d for d in manifest.layers if not store.blobs.has(d.digest)]
         for d in manifest.layers:
             if progress:  # every layer up front, so a display knows the totals from the start
-                progress(d.digest, 0 if d in missing else d.size, d.size, "waiting" if d in missing else "exists")
+                progress(
+                    d.digest, 0 if d in missing else d.size, d.size, "waiting" if d in missing else "exists"
+                )
         limit = asyncio.Semaphore(CONCURRENT_LAYERS)
 
         async def fetch(desc: mf.Descriptor) -> None:
@@ -147,8 +175,14 @@ async def pull(store: ImageStore, ref_text: str, insecure: bool = False, authfil
     return image
 
 
-async def _push_blob(session: RegistrySession, store: ImageStore, ref: Reference, digest: str, scope: str,
-                     progress: Progress | None) -> None:
+async def _push_blob(
+    session: RegistrySession,
+    store: ImageStore,
+    ref: Reference,
+    digest: str,
+    scope: str,
+    progress: Progress | None,
+) -> None:
     size = store.blobs.size(digest)
     head = await session.request("HEAD", f"/v2/{ref.path}/blobs/{digest}", scope)
     if head.status_code == 200:
@@ -161,8 +195,13 @@ async def _push_blob(session: RegistrySession, store: ImageStore, ref: Reference
     location = str(httpx.URL(session.base + f"/v2/{ref.path}/blobs/uploads/").join(start.headers["Location"]))
     url = httpx.URL(location).copy_merge_params({"digest": digest})
     data = store.blobs.read(digest) if size <= (8 << 20) else _file_chunks(store.blobs.path(digest))
-    put = await session.request("PUT", str(url), scope, content=data,
-                                headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)})
+    put = await session.request(
+        "PUT",
+        str(url),
+        scope,
+        content=data,
+        headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+    )
     if put.status_code != 201:
         raise registry_error(put, f"uploading blob {digest}")
     if progress:
@@ -174,13 +213,20 @@ def _file_chunks(path: Path) -> Any:
         with path.open("rb") as f:
             while chunk := f.read(1 << 20):
                 yield chunk
+
     return gen()
 
 
-async def push(store: ImageStore, ref_or_id: str, dest: str | None = None, insecure: bool = False,
-               authfile: Path | None = None, progress: Progress | None = None,
-               event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
-               transport: httpx.AsyncBaseTransport | None = None) -> str:
+async def push(
+    store: ImageStore,
+    ref_or_id: str,
+    dest: str | None = None,
+    insecure: bool = False,
+    authfile: Path | None = None,
+    progress: Progress | None = None,
+    event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> str:
     """Push a local image to `dest` (default: the reference itself); returns the manifest digest."""
     image = store.get(ref_or_id)
     ref = parse_reference(dest or ref_or_id)
@@ -198,18 +244,28 @@ async def push(store: ImageStore, ref_or_id: str, dest: str | None = None, insec
 
         await asyncio.gather(*(upload(x.digest) for x in image.layers))
         await _push_blob(session, store, ref, image.id, scope, progress)
-        resp = await session.request("PUT", f"/v2/{ref.path}/manifests/{ref.tag}", scope, content=manifest_bytes,
-                                     headers={"Content-Type": media_type})
+        resp = await session.request(
+            "PUT",
+            f"/v2/{ref.path}/manifests/{ref.tag}",
+            scope,
+            content=manifest_bytes,
+            headers={"Content-Type": media_type},
+        )
         if resp.status_code not in (200, 201):
             raise registry_error(resp, f"pushing manifest {ref}")
     digest = "sha256:" + hashlib.sha256(manifest_bytes).hexdigest()
-    store.add_image(store.blobs.read(image.id), manifest_bytes, image.layers, [], digest=digest,
-                    repository=ref.repository)
+    store.add_image(
+        store.blobs.read(image.id), manifest_bytes, image.layers, [], digest=digest, repository=ref.repository
+    )
     return digest
 
 
-async def check_login(registry: str, credentials: tuple[str, str], insecure: bool = False,
-                      transport: httpx.AsyncBaseTransport | None = None) -> None:
+async def check_login(
+    registry: str,
+    credentials: tuple[str, str],
+    insecure: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> None:
     """Raise AuthError unless the registry accepts `credentials` (`GET /v2/`, answering its challenge)."""
     domain = parse_reference(f"{registry}/probe").domain if "/" not in registry else registry.split("/")[0]
     async with RegistrySession(domain, credentials, insecure, None, transport) as session:

@@ -38,9 +38,18 @@ class ImageStore:
     def _image(self, image_id: str, record: idx.Record) -> Image:
         config: dict[str, Any] = json.loads(self.blobs.read(image_id))
         layers = idx.record_layers(record)
-        return Image(id=image_id, refs=list(record["refs"]), digest=record["digest"], config=config,
-                     diff_ids=[x.diff_id for x in layers], size=record["size"], created=record["created"],
-                     manifest=record["manifest"], layers=layers, repo_digests=list(record["repo_digests"]))
+        return Image(
+            id=image_id,
+            refs=list(record["refs"]),
+            digest=record["digest"],
+            config=config,
+            diff_ids=[x.diff_id for x in layers],
+            size=record["size"],
+            created=record["created"],
+            manifest=record["manifest"],
+            layers=layers,
+            repo_digests=list(record["repo_digests"]),
+        )
 
     def _find(self, images: dict[str, idx.Record], ref_or_id: str) -> str | None:
         ref: Reference | None = None
@@ -108,8 +117,15 @@ class ImageStore:
 
         return pack_dir(self.blobs, Path(upper))
 
-    def add_image(self, config_bytes: bytes, manifest_bytes: bytes, layers: builtins.list[LayerRef], tags: builtins.list[str],
-                  digest: str = "", repository: str = "") -> Image:
+    def add_image(
+        self,
+        config_bytes: bytes,
+        manifest_bytes: bytes,
+        layers: builtins.list[LayerRef],
+        tags: builtins.list[str],
+        digest: str = "",
+        repository: str = "",
+    ) -> Image:
         """Index an image whose layer blobs are in the store; writes the config and manifest blobs.
 
         `digest` is the repo digest when it differs from the manifest's own (a pulled index);
@@ -136,12 +152,21 @@ class ImageStore:
             repo_digests = set(old["repo_digests"] if old else [])
             if repository:
                 repo_digests.add(f"{repository}@{digest}")
-            images[image_id] = idx.make_record(all_refs, digest, manifest_digest, layers, size,
-                                               str(config.get("created", "")), sorted(repo_digests))
+            images[image_id] = idx.make_record(
+                all_refs,
+                digest,
+                manifest_digest,
+                layers,
+                size,
+                str(config.get("created", "")),
+                sorted(repo_digests),
+            )
             record = images[image_id]
         return self._image(image_id, record)
 
-    def create_image(self, config: dict[str, Any], layers: builtins.list[LayerRef], tags: builtins.list[str]) -> Image:
+    def create_image(
+        self, config: dict[str, Any], layers: builtins.list[LayerRef], tags: builtins.list[str]
+    ) -> Image:
         """A new image from a config and layer blobs already in the store (rootfs.diff_ids set for you)."""
         from runtime.images.manifest import canonical_json, make_manifest
 
@@ -162,8 +187,9 @@ class ImageStore:
             idx.untag_everywhere(images, str(ref))
             images[image_id]["refs"] = sorted({*images[image_id]["refs"], str(ref)})
 
-    def remove(self, ref_or_id: str, force: bool = False,
-               in_use: Callable[[str], bool] | None = None) -> builtins.list[str]:
+    def remove(
+        self, ref_or_id: str, force: bool = False, in_use: Callable[[str], bool] | None = None
+    ) -> builtins.list[str]:
         """Untag a ref (when the image keeps other refs) or delete the image; docker-style result lines.
 
         Refused while `in_use(image_id)` unless `force`; a forced removal of an image in use
@@ -180,8 +206,10 @@ class ImageStore:
                 record["refs"].remove(ref)
                 return [f"Untagged: {ref}"]
             if not by_ref and len(record["refs"]) > 1 and not force:
-                raise ImageError(f"unable to delete {image_id[7:19]} (must force): image is referenced "
-                                 f"in multiple repositories")
+                raise ImageError(
+                    f"unable to delete {image_id[7:19]} (must force): image is referenced "
+                    f"in multiple repositories"
+                )
             used = in_use is not None and in_use(image_id)
             if used and not force:
                 raise ImageInUse(f"image is in use by a container: {ref_or_id} ({image_id[7:19]})")

@@ -135,7 +135,9 @@ class _Extractor:
             if os.path.islink(current):
                 through_link = True
                 if not self._inside(current):
-                    raise UnsafeLayer(f"layer entry {entry!r} goes through a symlink that points outside the layer")
+                    raise UnsafeLayer(
+                        f"layer entry {entry!r} goes through a symlink that points outside the layer"
+                    )
             elif not os.path.lexists(current):
                 os.mkdir(current, 0o755)
             elif not os.path.isdir(current):
@@ -168,7 +170,7 @@ class _Extractor:
             os.setxattr(parent, OPAQUE_XATTR, b"y")
             return
         if base.startswith(WHITEOUT_PREFIX):
-            hidden = base[len(WHITEOUT_PREFIX):]
+            hidden = base[len(WHITEOUT_PREFIX) :]
             if hidden in ("", ".", ".."):
                 raise UnsafeLayer(f"layer entry {m.name!r} is a whiteout of nothing")
             target = os.path.join(parent, hidden)
@@ -224,8 +226,12 @@ class _Extractor:
         for key, value in m.pax_headers.items():
             if key.startswith("SCHILY.xattr."):
                 try:
-                    os.setxattr(path, key[len("SCHILY.xattr."):], value.encode("utf-8", "surrogateescape"),
-                                follow_symlinks=False)
+                    os.setxattr(
+                        path,
+                        key[len("SCHILY.xattr.") :],
+                        value.encode("utf-8", "surrogateescape"),
+                        follow_symlinks=False,
+                    )
                 except OSError:
                     pass  # an xattr the filesystem refuses is not worth failing the layer
         if not m.isdir():

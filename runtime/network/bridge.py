@@ -64,8 +64,9 @@ class BridgeNetwork:
 
     # the Protocol
 
-    def setup(self, sandbox_id: str, mode: str = "bridge",
-              on_netns: Callable[[SandboxNet], None] | None = None) -> SandboxNet:
+    def setup(
+        self, sandbox_id: str, mode: str = "bridge", on_netns: Callable[[SandboxNet], None] | None = None
+    ) -> SandboxNet:
         check_sandbox_id(sandbox_id)
         check_mode(mode)
         if mode == "host":
@@ -84,8 +85,11 @@ class BridgeNetwork:
             with Rtnl(netns.create(sandbox_id)) as inner:
                 if on_netns is not None:
                     step = "start using the network namespace"
-                    on_netns(SandboxNet(sandbox_id, sandbox_id, net.netns_path, net.ip, net.prefixlen, net.gateway,
-                                        mode))
+                    on_netns(
+                        SandboxNet(
+                            sandbox_id, sandbox_id, net.netns_path, net.ip, net.prefixlen, net.gateway, mode
+                        )
+                    )
                 step = "bring up lo"
                 inner.set_up(LOOPBACK_INDEX)
                 if mode == "bridge":

@@ -49,8 +49,9 @@ class FakeNetwork:
                 return ip
         raise AddressesExhaustedError(f"no free address left in {self.net}")
 
-    def setup(self, sandbox_id: str, mode: str = "bridge",
-              on_netns: Callable[[SandboxNet], None] | None = None) -> SandboxNet:
+    def setup(
+        self, sandbox_id: str, mode: str = "bridge", on_netns: Callable[[SandboxNet], None] | None = None
+    ) -> SandboxNet:
         self.calls.append(("setup", (sandbox_id, mode)))
         check_sandbox_id(sandbox_id)
         check_mode(mode)
@@ -79,7 +80,9 @@ class FakeNetwork:
     def publish(self, sandbox_id: str, ports: list[PortMapping]) -> None:
         self.calls.append(("publish", (sandbox_id, list(ports))))
         check_sandbox_id(sandbox_id)
-        net = check_publish(sandbox_id, self._sandboxes.get(sandbox_id), ports, list(self._sandboxes.values()))
+        net = check_publish(
+            sandbox_id, self._sandboxes.get(sandbox_id), ports, list(self._sandboxes.values())
+        )
         net.ports = list(ports)
 
     def list(self) -> list[SandboxNet]:

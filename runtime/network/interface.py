@@ -103,8 +103,9 @@ def check_sandbox_id(sandbox_id: str) -> None:
         )
 
 
-def check_publish(sandbox_id: str, net: SandboxNet | None, ports: list[PortMapping],
-                  others: list[SandboxNet]) -> SandboxNet:
+def check_publish(
+    sandbox_id: str, net: SandboxNet | None, ports: list[PortMapping], others: list[SandboxNet]
+) -> SandboxNet:
     """The rules of every Network's `publish`: the sandbox has a network, in bridge mode when it
     publishes anything, and no host port (per protocol, per host IP or all) is published twice,
     by another sandbox or within `ports`. Returns `net`; NetworkError otherwise."""

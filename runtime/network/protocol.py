@@ -15,8 +15,9 @@ from runtime.network.interface import PortMapping, SandboxNet
 
 
 class Network(Protocol):
-    def setup(self, sandbox_id: str, mode: str = "bridge",
-              on_netns: Callable[[SandboxNet], None] | None = None) -> SandboxNet:
+    def setup(
+        self, sandbox_id: str, mode: str = "bridge", on_netns: Callable[[SandboxNet], None] | None = None
+    ) -> SandboxNet:
         """Give the sandbox a network; SandboxExistsError if it has one. Cleans up after itself on failure.
 
         `on_netns` (bridge and none modes) is called, from the calling thread, as soon as the

@@ -75,8 +75,10 @@ def test_sync_client_skips_a_dead_server(live: ThreadingHTTPServer) -> None:
 
 def test_sync_client_with_no_live_server_says_so() -> None:
     first = dead_url()
-    with Client(ClientConfig(server=first, fallback_servers=(dead_url(),), timeout=5)) as c, \
-            pytest.raises(ConnectionFailed, match=first.removeprefix("http://")):
+    with (
+        Client(ClientConfig(server=first, fallback_servers=(dead_url(),), timeout=5)) as c,
+        pytest.raises(ConnectionFailed, match=first.removeprefix("http://")),
+    ):
         c.get(NAMESPACES, "x")
 
 
@@ -104,8 +106,10 @@ class AsyncNamed:
                 while (await r.readline()).strip():
                     pass
                 body = json.dumps({"served_by": self.port}).encode()
-                w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                        b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                w.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
                 await w.drain()
                 if b"watch=" in line:  # a watch: one event, then the stream ends
                     break
@@ -127,7 +131,9 @@ async def test_async_client_fails_over_when_its_server_dies() -> None:
     one, two = AsyncNamed(), AsyncNamed()
     await one.start()
     await two.start()
-    cfg = ClientConfig(server=f"http://127.0.0.1:{one.port}", fallback_servers=(f"http://127.0.0.1:{two.port}",))
+    cfg = ClientConfig(
+        server=f"http://127.0.0.1:{one.port}", fallback_servers=(f"http://127.0.0.1:{two.port}",)
+    )
     async with AsyncClient(cfg) as c:
         got = await asyncio.gather(*(c.get(NAMESPACES, "x") for _ in range(4)))
         assert {g["served_by"] for g in got} == {one.port}  # the first server while it lives
@@ -152,11 +158,26 @@ async def test_async_client_with_no_live_server_raises() -> None:
 def test_kubeconfig_servers_extension_gives_the_fallbacks() -> None:
     from api.config import SERVERS_EXTENSION, from_merged
 
-    doc: dict[str, Any] = {"current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
-           "users": [{"name": "u", "user": {"token": "t"}}],
-           "clusters": [{"name": "k", "cluster": {"server": "https://a:1/", "extensions": [
-               {"name": "other", "extension": {"servers": ["https://x:1"]}},
-               {"name": SERVERS_EXTENSION, "extension": {"servers": ["https://a:1", "https://b:1/"]}}]}}]}
+    doc: dict[str, Any] = {
+        "current-context": "c",
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "clusters": [
+            {
+                "name": "k",
+                "cluster": {
+                    "server": "https://a:1/",
+                    "extensions": [
+                        {"name": "other", "extension": {"servers": ["https://x:1"]}},
+                        {
+                            "name": SERVERS_EXTENSION,
+                            "extension": {"servers": ["https://a:1", "https://b:1/"]},
+                        },
+                    ],
+                },
+            }
+        ],
+    }
     cfg = from_merged(doc)
     assert cfg.all_servers() == ["https://a:1", "https://b:1"]
     del doc["clusters"][0]["cluster"]["extensions"]

@@ -20,7 +20,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-
 def pod(name: str, **labels: str) -> dict[str, Any]:
     return {"metadata": {"name": name, "namespace": "default", "labels": labels}, "spec": {}}
 
@@ -30,16 +29,23 @@ async def test_list_then_watch_with_handlers_and_indexes() -> None:
     await api.create("pods", pod("a", app="x"))
     inf = Informer(api, "pods")
     events: list[tuple[str, str]] = []
-    inf.add_handlers(lambda o: events.append(("add", key_of(o))),
-                     lambda o, n: events.append(("update", key_of(n))),
-                     lambda o: events.append(("delete", key_of(o) if isinstance(o, dict) else o.key)))
+    inf.add_handlers(
+        lambda o: events.append(("add", key_of(o))),
+        lambda o, n: events.append(("update", key_of(n))),
+        lambda o: events.append(("delete", key_of(o) if isinstance(o, dict) else o.key)),
+    )
     task = asyncio.create_task(inf.run())
     await asyncio.wait_for(inf.synced.wait(), 2)
     await api.create("pods", pod("b", app="y"))
     await api.patch("pods", "a", {"metadata": {"labels": {"tier": "web"}}}, namespace="default")
     await api.delete("pods", "b", namespace="default")
     await until(lambda: len(events) == 4)
-    assert events == [("add", "default/a"), ("add", "default/b"), ("update", "default/a"), ("delete", "default/b")]
+    assert events == [
+        ("add", "default/a"),
+        ("add", "default/b"),
+        ("update", "default/a"),
+        ("delete", "default/b"),
+    ]
     assert [key_of(o) for o in inf.list("default", selector_from_map({"tier": "web"}))] == ["default/a"]
     assert inf.list("other") == []
     task.cancel()

@@ -46,6 +46,7 @@ async def test_one_leader_then_failover() -> None:
         async def body() -> None:
             leading.append(who)
             await (until.wait() if until else asyncio.Event().wait())
+
         return body
 
     a_api = Severable(api)

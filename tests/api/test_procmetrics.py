@@ -44,6 +44,13 @@ def test_unnamed_queue_records_nothing() -> None:
 def test_scheduling_attempts() -> None:
     before = _value("scheduler_schedule_attempts_total", result="scheduled", profile="default-scheduler")
     scheduling_attempt("scheduled", 0.01)
-    assert _value("scheduler_schedule_attempts_total", result="scheduled", profile="default-scheduler") == before + 1
-    assert _value("scheduler_e2e_scheduling_duration_seconds_count", result="scheduled",
-                  profile="default-scheduler") >= 1
+    assert (
+        _value("scheduler_schedule_attempts_total", result="scheduled", profile="default-scheduler")
+        == before + 1
+    )
+    assert (
+        _value(
+            "scheduler_e2e_scheduling_duration_seconds_count", result="scheduled", profile="default-scheduler"
+        )
+        >= 1
+    )

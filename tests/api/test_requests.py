@@ -16,17 +16,28 @@ def test_paths_for_core_group_and_leases():
     assert rq.get("po", "x", "default").path == "/api/v1/namespaces/default/pods/x"
     assert rq.get("nodes", "n1", "ignored").path == "/api/v1/nodes/n1"
     assert rq.list_("pods").path == "/api/v1/pods"
-    assert rq.get("leases", "n1", "kube-node-lease").path == \
-        "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1"
-    assert rq.patch("rc", "web", {"spec": {"replicas": 3}}, namespace="default",
-                    subresource="scale").path == "/api/v1/namespaces/default/replicationcontrollers/web/scale"
+    assert (
+        rq.get("leases", "n1", "kube-node-lease").path
+        == "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1"
+    )
+    assert (
+        rq.patch("rc", "web", {"spec": {"replicas": 3}}, namespace="default", subresource="scale").path
+        == "/api/v1/namespaces/default/replicationcontrollers/web/scale"
+    )
 
 
 def test_watch_query():
-    r = rq.watch("pods", "default", resource_version="42", field_selector="spec.nodeName=n1", timeout_seconds=30)
+    r = rq.watch(
+        "pods", "default", resource_version="42", field_selector="spec.nodeName=n1", timeout_seconds=30
+    )
     assert r.stream
-    assert r.query == {"watch": "true", "resourceVersion": "42", "allowWatchBookmarks": "true",
-                       "timeoutSeconds": "30", "fieldSelector": "spec.nodeName=n1"}
+    assert r.query == {
+        "watch": "true",
+        "resourceVersion": "42",
+        "allowWatchBookmarks": "true",
+        "timeoutSeconds": "30",
+        "fieldSelector": "spec.nodeName=n1",
+    }
     assert r.target.startswith("/api/v1/namespaces/default/pods?watch=true&")
 
 
@@ -35,8 +46,12 @@ def test_create_takes_namespace_from_object_and_delete_sends_options():
     assert r.path == "/api/v1/namespaces/ns1/pods" and r.query == {"fieldManager": "kubectl-create"}
     d = rq.delete("pods", "x", "ns1", propagation_policy="Foreground", grace_period_seconds=0)
     assert d.body is not None
-    assert jsonutil.loads(d.body) == {"kind": "DeleteOptions", "apiVersion": "v1",
-                                      "propagationPolicy": "Foreground", "gracePeriodSeconds": 0}
+    assert jsonutil.loads(d.body) == {
+        "kind": "DeleteOptions",
+        "apiVersion": "v1",
+        "propagationPolicy": "Foreground",
+        "gracePeriodSeconds": 0,
+    }
 
 
 def test_unknown_resource():

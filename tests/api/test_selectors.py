@@ -61,8 +61,11 @@ def test_selector_from_map_is_sorted_equality():
 
 
 def test_field_selector():
-    pod = {"metadata": {"name": "x", "namespace": "default"}, "spec": {"nodeName": "n1", "hostNetwork": True},
-           "status": {"phase": "Running"}}
+    pod = {
+        "metadata": {"name": "x", "namespace": "default"},
+        "spec": {"nodeName": "n1", "hostNetwork": True},
+        "status": {"phase": "Running"},
+    }
     fs = parse_field_selector("metadata.name=x,spec.nodeName==n1,status.phase!=Failed")
     assert fs.matches(pod)
     assert fs.value_of("spec.nodeName") == "n1"

@@ -15,8 +15,9 @@ def test_a_signed_certificate_names_its_subject_sans_and_issuer(tmp_path: Path) 
     ca = certs.sign(certs.builder(ca_name, ca_name, ca_key, 1), ca_key)
     key = certs.new_key()
     cert = certs.sign(
-        certs.builder(certs.name("alice", ["devs", "ops"]), ca.subject, key, 1)
-        .add_extension(certs.alt_names(["localhost"], ["127.0.0.1"]), critical=False),
+        certs.builder(certs.name("alice", ["devs", "ops"]), ca.subject, key, 1).add_extension(
+            certs.alt_names(["localhost"], ["127.0.0.1"]), critical=False
+        ),
         ca_key,
     )
     assert cert.subject.rfc4514_string() == "CN=alice,O=ops,O=devs"  # O= first, as kube reads groups

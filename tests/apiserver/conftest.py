@@ -124,16 +124,27 @@ class Server:
         check: bool = False,
         timeout: float = 60,
     ) -> subprocess.CompletedProcess[str]:
-        r = subprocess.run(self._kubectl_cmd(binary, args), input=input, capture_output=True, text=True,
-                           env=self._kubectl_env(), timeout=timeout)
+        r = subprocess.run(
+            self._kubectl_cmd(binary, args),
+            input=input,
+            capture_output=True,
+            text=True,
+            env=self._kubectl_env(),
+            timeout=timeout,
+        )
         if check and r.returncode != 0:
             raise AssertionError(f"{' '.join(args)} failed ({r.returncode}): {r.stderr}")
         return r
 
     def kubectl_background(self, *args: str, binary: str = KUBECTL) -> subprocess.Popen[str]:
         """The real kubectl running on (e.g. `delete` waiting, `get -w`), stdout and stderr piped."""
-        return subprocess.Popen(self._kubectl_cmd(binary, args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=self._kubectl_env())
+        return subprocess.Popen(
+            self._kubectl_cmd(binary, args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self._kubectl_env(),
+        )
 
     def _kubectl_cmd(self, binary: str, args: tuple[str, ...]) -> list[str]:
         cache = self.data_dir.parent / "kubectl-cache"
@@ -167,10 +178,27 @@ def hollow_cluster(tmp: Path, nodes: int) -> Iterator[tuple[Server, subprocess.P
     srv = Server(tmp / "server", free_port(), ["--node-monitor-grace-period", "3s"], control_loops=True)
     srv.start()
     log = open(tmp / "agent.log", "wb")  # noqa: SIM115 - closed below
-    agent = subprocess.Popen([str(KUBELITE), "agent", "--server", srv.url, "--token-file",
-                              str(srv.data_dir / "node-token"), "--node-name", "hollow", "--data-dir",
-                              str(tmp / "agent"), "--hollow", "--hollow-nodes", str(nodes), "--lease-renew", "1"],
-                             stdout=log, stderr=subprocess.STDOUT)
+    agent = subprocess.Popen(
+        [
+            str(KUBELITE),
+            "agent",
+            "--server",
+            srv.url,
+            "--token-file",
+            str(srv.data_dir / "node-token"),
+            "--node-name",
+            "hollow",
+            "--data-dir",
+            str(tmp / "agent"),
+            "--hollow",
+            "--hollow-nodes",
+            str(nodes),
+            "--lease-renew",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         yield srv, agent
     finally:

@@ -92,7 +92,9 @@ def test_two_first_servers_at_once_agree(tmp_path: Path) -> None:
     store = MemoryStore()
 
     async def both() -> list[bool]:
-        return list(await asyncio.gather(bs.sync(store, tmp_path / "a", "tok"), bs.sync(store, tmp_path / "b", "tok")))
+        return list(
+            await asyncio.gather(bs.sync(store, tmp_path / "a", "tok"), bs.sync(store, tmp_path / "b", "tok"))
+        )
 
     published = asyncio.run(both())
     assert sorted(published) == [False, True]

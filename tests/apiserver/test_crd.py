@@ -26,47 +26,82 @@ CRONTAB: dict[str, Any] = {
     "spec": {
         "group": GROUP,
         "scope": "Namespaced",
-        "names": {"plural": "crontabs", "singular": "crontab", "kind": "CronTab", "shortNames": ["ct"],
-                  "categories": ["all"]},
-        "versions": [{
-            "name": "v1", "served": True, "storage": True,
-            "schema": {"openAPIV3Schema": {
-                "type": "object",
-                "description": "CronTab runs a command now and then.",
-                "properties": {
-                    "spec": {"type": "object", "required": ["cronSpec"], "properties": {
-                        "cronSpec": {"type": "string", "pattern": r"^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$",
-                                     "description": "The schedule, in cron format."},
-                        "image": {"type": "string", "maxLength": 20},
-                        "replicas": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
-                        "size": {"type": "string", "enum": ["S", "M", "L"]},
-                        "selector": {"type": "string"},
-                        "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                    }},
-                    "status": {"type": "object", "properties": {
-                        "replicas": {"type": "integer"},
-                        "phase": {"type": "string"},
-                    }},
+        "names": {
+            "plural": "crontabs",
+            "singular": "crontab",
+            "kind": "CronTab",
+            "shortNames": ["ct"],
+            "categories": ["all"],
+        },
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "description": "CronTab runs a command now and then.",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "required": ["cronSpec"],
+                                "properties": {
+                                    "cronSpec": {
+                                        "type": "string",
+                                        "pattern": r"^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$",
+                                        "description": "The schedule, in cron format.",
+                                    },
+                                    "image": {"type": "string", "maxLength": 20},
+                                    "replicas": {
+                                        "type": "integer",
+                                        "minimum": 0,
+                                        "maximum": 10,
+                                        "default": 1,
+                                    },
+                                    "size": {"type": "string", "enum": ["S", "M", "L"]},
+                                    "selector": {"type": "string"},
+                                    "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                                },
+                            },
+                            "status": {
+                                "type": "object",
+                                "properties": {
+                                    "replicas": {"type": "integer"},
+                                    "phase": {"type": "string"},
+                                },
+                            },
+                        },
+                    }
                 },
-            }},
-            "selectableFields": [{"jsonPath": ".spec.size"}],
-            "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.replicas",
-                                                     "statusReplicasPath": ".status.replicas",
-                                                     "labelSelectorPath": ".spec.selector"}},
-            "additionalPrinterColumns": [
-                {"name": "Spec", "type": "string", "jsonPath": ".spec.cronSpec"},
-                {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
-                {"name": "Image", "type": "string", "jsonPath": ".spec.image", "priority": 1},
-                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-            ],
-        }],
+                "selectableFields": [{"jsonPath": ".spec.size"}],
+                "subresources": {
+                    "status": {},
+                    "scale": {
+                        "specReplicasPath": ".spec.replicas",
+                        "statusReplicasPath": ".status.replicas",
+                        "labelSelectorPath": ".spec.selector",
+                    },
+                },
+                "additionalPrinterColumns": [
+                    {"name": "Spec", "type": "string", "jsonPath": ".spec.cronSpec"},
+                    {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
+                    {"name": "Image", "type": "string", "jsonPath": ".spec.image", "priority": 1},
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                ],
+            }
+        ],
     },
 }
 
 
 def crontab(name: str, **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": f"{GROUP}/v1", "kind": "CronTab", "metadata": {"name": name},
-            "spec": {"cronSpec": "* * * * */5", "image": "my-cron", **spec}}
+    return {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "CronTab",
+        "metadata": {"name": name},
+        "spec": {"cronSpec": "* * * * */5", "image": "my-cron", **spec},
+    }
 
 
 def established(http: httpx.Client, name: str) -> dict[str, Any] | None:
@@ -94,6 +129,7 @@ def base(ns: str) -> str:
 
 # --- the CRD itself -------------------------------------------------------------------------------
 
+
 def test_crd_status_names_and_defaults(http: httpx.Client, crontabs: str) -> None:
     crd = http.get(f"{CRDS}/{crontabs}").json()
     assert crd["status"]["acceptedNames"]["kind"] == "CronTab"
@@ -106,20 +142,37 @@ def test_crd_status_names_and_defaults(http: httpx.Client, crontabs: str) -> Non
     assert crd["metadata"]["generation"] == 1
 
 
-@pytest.mark.parametrize(("change", "field", "message"), [
-    (lambda c: c["metadata"].update(name="wrong.stable.example.com"), "metadata.name",
-     'must be spec.names.plural+"."+spec.group'),
-    (lambda c: (c["spec"].update(group="example"), c["metadata"].update(name="crontabs.example")), "spec.group",
-     "should be a domain with at least one dot"),
-    (lambda c: c["spec"]["versions"][0].update(storage=False), "spec.versions",
-     "must have exactly one version marked as storage version"),
-    (lambda c: c["spec"].update(scope="Global"), "spec.scope", 'Unsupported value: "Global"'),
-    (lambda c: c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"].pop("type"),
-     "spec.versions[0].schema.openAPIV3Schema.properties[spec].type",
-     "Required value: must not be empty for specified object fields"),
-    (lambda c: c["spec"]["versions"][0].pop("schema"), "spec.versions[0].schema.openAPIV3Schema",
-     "Required value: schemas are required"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (
+            lambda c: c["metadata"].update(name="wrong.stable.example.com"),
+            "metadata.name",
+            'must be spec.names.plural+"."+spec.group',
+        ),
+        (
+            lambda c: (c["spec"].update(group="example"), c["metadata"].update(name="crontabs.example")),
+            "spec.group",
+            "should be a domain with at least one dot",
+        ),
+        (
+            lambda c: c["spec"]["versions"][0].update(storage=False),
+            "spec.versions",
+            "must have exactly one version marked as storage version",
+        ),
+        (lambda c: c["spec"].update(scope="Global"), "spec.scope", 'Unsupported value: "Global"'),
+        (
+            lambda c: c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"].pop("type"),
+            "spec.versions[0].schema.openAPIV3Schema.properties[spec].type",
+            "Required value: must not be empty for specified object fields",
+        ),
+        (
+            lambda c: c["spec"]["versions"][0].pop("schema"),
+            "spec.versions[0].schema.openAPIV3Schema",
+            "Required value: schemas are required",
+        ),
+    ],
+)
 def test_bad_crds_are_refused(http: httpx.Client, change: Any, field: str, message: str) -> None:
     crd = copy.deepcopy(CRONTAB)
     crd["metadata"]["name"] = "widgets.stable.example.com"
@@ -140,40 +193,54 @@ def test_unknown_schema_keywords_are_unknown_fields(http: httpx.Client, server: 
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["maxProps"] = 3
     r = http.post(CRDS + "?fieldValidation=Strict", json=crd)
     assert r.status_code == 400, r.text
-    assert r.json()["message"].endswith('strict decoding error: unknown field '
-                                        '"spec.versions[0].schema.openAPIV3Schema.properties.spec.maxProps"')
+    assert r.json()["message"].endswith(
+        "strict decoding error: unknown field "
+        '"spec.versions[0].schema.openAPIV3Schema.properties.spec.maxProps"'
+    )
     proc = server.kubectl("create", "-f", "-", input=json.dumps(crd))  # kubectl validates with Strict
     assert proc.returncode != 0 and "maxProps" in proc.stderr
     r = http.post(CRDS, json=crd)  # Warn: dropped, with a warning
     assert r.status_code == 201 and r.headers.get("warning")
-    assert "maxProps" not in r.json()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert (
+        "maxProps" not in r.json()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    )
     assert http.delete(f"{CRDS}/typos.stable.example.com").status_code == 200
 
 
 # --- its resources ------------------------------------------------------------------------------------
 
-def test_bad_object_is_422_naming_the_field_and_nothing_is_stored(http: httpx.Client, crontabs: str,
-                                                                   ns: str) -> None:
+
+def test_bad_object_is_422_naming_the_field_and_nothing_is_stored(
+    http: httpx.Client, crontabs: str, ns: str
+) -> None:
     r = http.post(base(ns), json=crontab("bad", replicas="three"))
     assert r.status_code == 422, r.text
     body = r.json()
     assert body["reason"] == "Invalid"
     assert body["details"]["causes"][0]["field"] == "spec.replicas"
-    assert body["message"] == ('CronTab.stable.example.com "bad" is invalid: spec.replicas: Invalid value: '
-                               '"string": spec.replicas in body must be of type integer: "string"')
+    assert body["message"] == (
+        'CronTab.stable.example.com "bad" is invalid: spec.replicas: Invalid value: '
+        '"string": spec.replicas in body must be of type integer: "string"'
+    )
     assert http.get(f"{base(ns)}/bad").status_code == 404
     r = http.post(base(ns), json=crontab("bad2", replicas=11, size="XL", image="x" * 21, cronSpec="nope"))
     assert r.status_code == 422
     causes = {c["field"]: c["message"] for c in r.json()["details"]["causes"]}
-    assert causes["spec.replicas"] == "Invalid value: 11: spec.replicas in body should be less than or equal to 10"
+    assert (
+        causes["spec.replicas"]
+        == "Invalid value: 11: spec.replicas in body should be less than or equal to 10"
+    )
     assert causes["spec.size"] == 'Unsupported value: "XL": supported values: "S", "M", "L"'
     assert causes["spec.image"] == "Too long: may not be more than 20 bytes"
     assert causes["spec.cronSpec"].startswith('Invalid value: "nope": spec.cronSpec in body should match ')
-    r = http.post(base(ns), json={"apiVersion": f"{GROUP}/v1", "kind": "CronTab", "metadata": {"name": "b3"},
-                                  "spec": {}})
+    r = http.post(
+        base(ns),
+        json={"apiVersion": f"{GROUP}/v1", "kind": "CronTab", "metadata": {"name": "b3"}, "spec": {}},
+    )
     assert r.status_code == 422
-    assert r.json()["details"]["causes"] == [{"reason": "FieldValueRequired", "message": "Required value",
-                                              "field": "spec.cronSpec"}]
+    assert r.json()["details"]["causes"] == [
+        {"reason": "FieldValueRequired", "message": "Required value", "field": "spec.cronSpec"}
+    ]
     assert http.get(base(ns)).json()["items"] == []
 
 
@@ -198,8 +265,11 @@ def test_strict_field_validation_is_400(http: httpx.Client, crontabs: str, ns: s
     assert 'strict decoding error: unknown field "spec.bogus"' in r.json()["message"]
     assert http.get(f"{base(ns)}/strict").status_code == 404
     assert http.post(base(ns), json=crontab("strict")).status_code == 201
-    r = http.patch(f"{base(ns)}/strict?fieldValidation=Strict", json={"spec": {"bogus": 1}},
-                   headers={"Content-Type": "application/merge-patch+json"})
+    r = http.patch(
+        f"{base(ns)}/strict?fieldValidation=Strict",
+        json={"spec": {"bogus": 1}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 400 and 'unknown field "spec.bogus"' in r.json()["message"]
 
 
@@ -213,23 +283,36 @@ def test_status_subresource_and_generation(http: httpx.Client, crontabs: str, ns
     assert r.status_code == 200, r.text
     assert r.json()["status"] == {"phase": "Running", "replicas": 1}
     assert r.json()["metadata"]["generation"] == 1
-    bad = http.patch(f"{base(ns)}/st/status", json={"status": {"replicas": "two"}},
-                     headers={"Content-Type": "application/merge-patch+json"})
+    bad = http.patch(
+        f"{base(ns)}/st/status",
+        json={"status": {"replicas": "two"}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert bad.status_code == 422 and bad.json()["details"]["causes"][0]["field"] == "status.replicas"
-    r = http.patch(f"{base(ns)}/st", json={"spec": {"image": "v2"}, "status": {"phase": "main write ignored"}},
-                   headers={"Content-Type": "application/merge-patch+json"})
+    r = http.patch(
+        f"{base(ns)}/st",
+        json={"spec": {"image": "v2"}, "status": {"phase": "main write ignored"}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"]["phase"] == "Running"
     assert r.json()["metadata"]["generation"] == 2
-    smp = http.patch(f"{base(ns)}/st", json={"spec": {"image": "v3"}},
-                     headers={"Content-Type": "application/strategic-merge-patch+json"})
+    smp = http.patch(
+        f"{base(ns)}/st",
+        json={"spec": {"image": "v3"}},
+        headers={"Content-Type": "application/strategic-merge-patch+json"},
+    )
     assert smp.status_code == 415 and smp.json()["reason"] == "UnsupportedMediaType"
 
 
 def test_scale_subresource(http: httpx.Client, server: Server, crontabs: str, ns: str) -> None:
     http.post(base(ns), json=crontab("sc", replicas=2, selector="app=sc"))
     scale = http.get(f"{base(ns)}/sc/scale").json()
-    assert scale["kind"] == "Scale" and scale["spec"]["replicas"] == 2 and scale["status"]["selector"] == "app=sc"
+    assert (
+        scale["kind"] == "Scale"
+        and scale["spec"]["replicas"] == 2
+        and scale["status"]["selector"] == "app=sc"
+    )
     r = server.kubectl("-n", ns, "scale", "crontab/sc", "--replicas=4")
     assert r.returncode == 0, r.stderr
     assert "scaled" in r.stdout
@@ -238,8 +321,9 @@ def test_scale_subresource(http: httpx.Client, server: Server, crontabs: str, ns
     assert r.returncode != 0 and "spec.replicas" in r.stderr
 
 
-def test_kubectl_get_printer_columns_and_short_name(http: httpx.Client, server: Server, crontabs: str,
-                                                    ns: str) -> None:
+def test_kubectl_get_printer_columns_and_short_name(
+    http: httpx.Client, server: Server, crontabs: str, ns: str
+) -> None:
     http.post(base(ns), json=crontab("pc", replicas=3))
     out = server.kubectl("-n", ns, "get", "ct", check=True).stdout.splitlines()
     assert out[0].split() == ["NAME", "SPEC", "REPLICAS", "AGE"]
@@ -247,17 +331,23 @@ def test_kubectl_get_printer_columns_and_short_name(http: httpx.Client, server: 
     wide = server.kubectl("-n", ns, "get", "crontabs", "-o", "wide", check=True).stdout.splitlines()
     assert wide[0].split() == ["NAME", "SPEC", "REPLICAS", "IMAGE", "AGE"]  # declared order
     assert wide[1].split()[-2] == "my-cron"
-    got = json.loads(server.kubectl("-n", ns, "get", "crontab.stable.example.com/pc", "-o", "json",
-                                    check=True).stdout)
+    got = json.loads(
+        server.kubectl("-n", ns, "get", "crontab.stable.example.com/pc", "-o", "json", check=True).stdout
+    )
     assert got["spec"]["replicas"] == 3
     http.post(base(ns), json=crontab("small", size="S"))
-    picked = server.kubectl("-n", ns, "get", "ct", "--field-selector", "spec.size=S", "-o", "name", check=True)
+    picked = server.kubectl(
+        "-n", ns, "get", "ct", "--field-selector", "spec.size=S", "-o", "name", check=True
+    )
     assert picked.stdout.split() == ["crontab.stable.example.com/small"]
     bad = server.kubectl("-n", ns, "get", "ct", "--field-selector", "spec.image=x")
     assert bad.returncode != 0 and "field label not supported: spec.image" in bad.stderr
-    server.kubectl("-n", ns, "label", "ct", "pc", "tier=web", check=True)  # kubectl patches custom kinds by merge
-    assert server.kubectl("-n", ns, "get", "ct", "-l", "tier=web", "-o", "name", check=True).stdout.split() == \
-        ["crontab.stable.example.com/pc"]
+    server.kubectl(
+        "-n", ns, "label", "ct", "pc", "tier=web", check=True
+    )  # kubectl patches custom kinds by merge
+    assert server.kubectl(
+        "-n", ns, "get", "ct", "-l", "tier=web", "-o", "name", check=True
+    ).stdout.split() == ["crontab.stable.example.com/pc"]
     described = server.kubectl("-n", ns, "describe", "ct", "pc", check=True).stdout
     assert "Kind:         CronTab" in described and "Cron Spec:" in described
     everything = server.kubectl("-n", ns, "get", "all", "-o", "name", check=True).stdout.split()
@@ -273,8 +363,11 @@ def test_discovery_and_api_resources(http: httpx.Client, server: Server, crontab
     assert {"crontabs/status", "crontabs/scale"} <= set(names)
     r = server.kubectl("api-resources", "--api-group", GROUP, check=True)
     assert "crontabs" in r.stdout and "ct" in r.stdout and "CronTab" in r.stdout
-    crd_line = [line for line in server.kubectl("api-resources", check=True).stdout.splitlines()
-                if line.startswith("customresourcedefinitions")]
+    crd_line = [
+        line
+        for line in server.kubectl("api-resources", check=True).stdout.splitlines()
+        if line.startswith("customresourcedefinitions")
+    ]
     assert crd_line and "crd,crds" in crd_line[0]
     got = server.kubectl("get", "crd", check=True).stdout.splitlines()
     assert got[0].split() == ["NAME", "CREATED", "AT"]
@@ -295,9 +388,13 @@ def test_kubectl_apply_127_and_133(server: Server, crontabs: str, ns: str) -> No
         assert r.returncode == 0, (binary, r.stderr)
     r = server.kubectl("-n", ns, "get", "crontabs", "applied", binary=KUBECTL_127, check=True)
     assert "applied" in r.stdout
-    r = server.kubectl("-n", ns, "apply", "--server-side", "-f", "-", input=json.dumps(crontab("ssa", replicas=3)))
+    r = server.kubectl(
+        "-n", ns, "apply", "--server-side", "-f", "-", input=json.dumps(crontab("ssa", replicas=3))
+    )
     assert r.returncode == 0, r.stderr
-    r = server.kubectl("-n", ns, "apply", "--server-side", "-f", "-", input=json.dumps(crontab("ssa", replicas=4)))
+    r = server.kubectl(
+        "-n", ns, "apply", "--server-side", "-f", "-", input=json.dumps(crontab("ssa", replicas=4))
+    )
     assert r.returncode == 0, r.stderr
     r = server.kubectl("-n", ns, "get", "ct", "ssa", "-o", "jsonpath={.spec.replicas}", check=True)
     assert r.stdout == "4"
@@ -320,8 +417,11 @@ def test_python_client(server: Server, crontabs: str, ns: str) -> None:
     made["spec"]["names"] = {"plural": "pythons", "kind": "Python"}
     created_crd = ext.create_custom_resource_definition(made)  # type: ignore[arg-type]  # the client takes a dict too
     assert created_crd.spec.names.list_kind == "PythonList"
-    wait_for(lambda: ext.read_custom_resource_definition(f"pythons.{GROUP}").status.conditions, timeout=10,
-             what="conditions")
+    wait_for(
+        lambda: ext.read_custom_resource_definition(f"pythons.{GROUP}").status.conditions,
+        timeout=10,
+        what="conditions",
+    )
     ext.delete_custom_resource_definition(f"pythons.{GROUP}")
     objs = client.CustomObjectsApi(api_client)
     created = objs.create_namespaced_custom_object(GROUP, "v1", ns, "crontabs", crontab("py"))
@@ -352,8 +452,11 @@ def test_deleting_the_crd_removes_its_objects_and_stops_serving(http: httpx.Clie
     r = http.delete(f"{CRDS}/gadgets.{GROUP}")
     assert r.status_code == 200
     assert r.json()["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
-    wait_for(lambda: [i["metadata"]["name"] for i in http.get(gadgets).json()["items"]] == ["g0"], timeout=10,
-             what="the free instances deleted")
+    wait_for(
+        lambda: [i["metadata"]["name"] for i in http.get(gadgets).json()["items"]] == ["g0"],
+        timeout=10,
+        what="the free instances deleted",
+    )
     held = http.get(f"{gadgets}/g0").json()
     assert held["metadata"]["deletionTimestamp"]
     terminating = http.get(f"{CRDS}/gadgets.{GROUP}").json()
@@ -363,8 +466,11 @@ def test_deleting_the_crd_removes_its_objects_and_stops_serving(http: httpx.Clie
     refused = http.post(gadgets, json=g)
     assert refused.status_code == 405, refused.text
     assert refused.json()["message"] == "create not allowed while custom resource definition is terminating"
-    http.patch(f"{gadgets}/g0", json={"metadata": {"finalizers": None}},
-               headers={"Content-Type": "application/merge-patch+json"}).raise_for_status()
+    http.patch(
+        f"{gadgets}/g0",
+        json={"metadata": {"finalizers": None}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    ).raise_for_status()
     wait_for(lambda: http.get(f"{CRDS}/gadgets.{GROUP}").status_code == 404, timeout=15, what="CRD gone")
     wait_for(lambda: http.get(gadgets).status_code == 404, timeout=10, what="not served")
     rl = http.get(f"/apis/{GROUP}/v1").json()
@@ -383,12 +489,19 @@ def test_scale_at_the_crds_own_paths_and_watch(http: httpx.Client, server: Serve
     crd["spec"]["names"] = {"plural": "pools", "kind": "Pool"}
     version = crd["spec"]["versions"][0]
     props = version["schema"]["openAPIV3Schema"]["properties"]
-    props["spec"] = {"type": "object", "properties": {"size": {"type": "integer", "maximum": 9},
-                                                      "match": {"type": "string"}}}
+    props["spec"] = {
+        "type": "object",
+        "properties": {"size": {"type": "integer", "maximum": 9}, "match": {"type": "string"}},
+    }
     props["status"] = {"type": "object", "properties": {"ready": {"type": "integer"}}}
-    version["subresources"] = {"status": {}, "scale": {"specReplicasPath": ".spec.size",
-                                                       "statusReplicasPath": ".status.ready",
-                                                       "labelSelectorPath": ".spec.match"}}
+    version["subresources"] = {
+        "status": {},
+        "scale": {
+            "specReplicasPath": ".spec.size",
+            "statusReplicasPath": ".status.ready",
+            "labelSelectorPath": ".spec.match",
+        },
+    }
     version.pop("additionalPrinterColumns")
     assert http.post(CRDS, json=crd).status_code == 201
     pools = f"/apis/{GROUP}/v1/namespaces/{ns}/pools"
@@ -396,15 +509,29 @@ def test_scale_at_the_crds_own_paths_and_watch(http: httpx.Client, server: Serve
         wait_for(lambda: served(http, pools), timeout=10, what="pools served")
         rv = http.get(pools).json()["metadata"]["resourceVersion"]
         with http.stream("GET", f"{pools}?watch=true&resourceVersion={rv}&timeoutSeconds=10") as stream:
-            made = http.post(pools, json={"apiVersion": f"{GROUP}/v1", "kind": "Pool", "metadata": {"name": "p"},
-                                          "spec": {"size": 1, "match": "app=p"}})
+            made = http.post(
+                pools,
+                json={
+                    "apiVersion": f"{GROUP}/v1",
+                    "kind": "Pool",
+                    "metadata": {"name": "p"},
+                    "spec": {"size": 1, "match": "app=p"},
+                },
+            )
             assert made.status_code == 201, made.text
             ev = json.loads(next(stream.iter_lines()))
             assert ev["type"] == "ADDED" and ev["object"]["metadata"]["name"] == "p"
-        http.patch(f"{pools}/p/status", json={"status": {"ready": 1}},
-                   headers={"Content-Type": "application/merge-patch+json"}).raise_for_status()
+        http.patch(
+            f"{pools}/p/status",
+            json={"status": {"ready": 1}},
+            headers={"Content-Type": "application/merge-patch+json"},
+        ).raise_for_status()
         scale = http.get(f"{pools}/p/scale").json()
-        assert (scale["spec"]["replicas"], scale["status"]["replicas"], scale["status"]["selector"]) == (1, 1, "app=p")
+        assert (scale["spec"]["replicas"], scale["status"]["replicas"], scale["status"]["selector"]) == (
+            1,
+            1,
+            "app=p",
+        )
         r = server.kubectl("-n", ns, "scale", "pool/p", "--replicas=3")
         assert r.returncode == 0, r.stderr
         assert http.get(f"{pools}/p").json()["spec"] == {"size": 3, "match": "app=p"}
@@ -436,20 +563,28 @@ def test_kubectl_applies_changes_and_deletes_a_crd(http: httpx.Client, server: S
     assert http.get(f"{CRDS}/sprockets.{GROUP}").json()["metadata"]["generation"] == 2
 
     def columns() -> list[str]:
-        return [c["name"] for c in http.get(coll, headers={
-            "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}).json()["columnDefinitions"]]
+        return [
+            c["name"]
+            for c in http.get(
+                coll, headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}
+            ).json()["columnDefinitions"]
+        ]
 
     wait_for(lambda: columns() == ["Name", "Image"], timeout=10, what="new columns")
     resp = http.post(coll, json=dict(crontab("s2"), kind="Sprocket"))
-    assert resp.status_code == 422 and resp.json()["details"]["causes"][0]["message"] == \
-        "Too long: may not be more than 3 bytes"
+    assert (
+        resp.status_code == 422
+        and resp.json()["details"]["causes"][0]["message"] == "Too long: may not be more than 3 bytes"
+    )
     deleted = server.kubectl("delete", "crd", f"sprockets.{GROUP}", timeout=60)
     assert deleted.returncode == 0, deleted.stderr
     assert http.get(f"{CRDS}/sprockets.{GROUP}").status_code == 404
     wait_for(lambda: http.get(coll).status_code == 404, timeout=10, what="sprockets not served")
 
 
-def test_two_served_versions_read_in_the_version_asked_for(http: httpx.Client, server: Server, ns: str) -> None:
+def test_two_served_versions_read_in_the_version_asked_for(
+    http: httpx.Client, server: Server, ns: str
+) -> None:
     crd = copy.deepcopy(CRONTAB)
     crd["metadata"]["name"] = f"widgets.{GROUP}"
     crd["spec"]["names"] = {"plural": "widgets", "kind": "Widget"}
@@ -466,13 +601,18 @@ def test_two_served_versions_read_in_the_version_asked_for(http: httpx.Client, s
         group = next(g for g in http.get("/apis").json()["groups"] if g["name"] == GROUP)
         assert group["preferredVersion"]["version"] == "v1"
         assert {v["version"] for v in group["versions"]} == {"v1", "v1beta1"}
-        made = http.post(beta, json=dict(crontab("w", replicas=50), apiVersion=f"{GROUP}/v1beta1", kind="Widget"))
+        made = http.post(
+            beta, json=dict(crontab("w", replicas=50), apiVersion=f"{GROUP}/v1beta1", kind="Widget")
+        )
         assert made.status_code == 201, made.text  # v1beta1's own schema allows 50
         assert made.json()["apiVersion"] == f"{GROUP}/v1beta1"
         assert http.get(f"{ga}/w").json()["apiVersion"] == f"{GROUP}/v1"
         assert [i["apiVersion"] for i in http.get(ga).json()["items"]] == [f"{GROUP}/v1"]
-        patched = http.patch(f"{ga}/w", json={"spec": {"replicas": 2}},
-                             headers={"Content-Type": "application/merge-patch+json"})
+        patched = http.patch(
+            f"{ga}/w",
+            json={"spec": {"replicas": 2}},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
         assert patched.status_code == 200, patched.text
         assert patched.json()["apiVersion"] == f"{GROUP}/v1"
         assert http.get(f"{beta}/w").json()["apiVersion"] == f"{GROUP}/v1beta1"
@@ -481,7 +621,9 @@ def test_two_served_versions_read_in_the_version_asked_for(http: httpx.Client, s
         with http.stream("GET", f"{beta}?watch=true&timeoutSeconds=2") as stream:
             ev = json.loads(next(stream.iter_lines()))
             assert ev["object"]["apiVersion"] == f"{GROUP}/v1beta1"
-        out = server.kubectl("-n", ns, "get", "widgets.v1beta1.stable.example.com", "w", "-o", "json", check=True)
+        out = server.kubectl(
+            "-n", ns, "get", "widgets.v1beta1.stable.example.com", "w", "-o", "json", check=True
+        )
         assert json.loads(out.stdout)["apiVersion"] == f"{GROUP}/v1beta1"
     finally:
         http.delete(f"{CRDS}/widgets.{GROUP}")

@@ -35,8 +35,11 @@ def test_a_crd_made_through_one_server_is_served_by_the_other(tmp_path: Path, pg
             assert ha.get(f"{on_b}/x").json()["metadata"]["uid"] == made.json()["metadata"]["uid"]
             assert any(g["name"] == GROUP for g in hb.get("/apis").json()["groups"])
             assert hb.delete(f"{CRDS}/{CRONTAB['metadata']['name']}").status_code == 200
-            wait_for(lambda: ha.get(on_b).status_code == 404 and hb.get(on_b).status_code == 404, timeout=15,
-                     what="neither server serves crontabs")
+            wait_for(
+                lambda: ha.get(on_b).status_code == 404 and hb.get(on_b).status_code == 404,
+                timeout=15,
+                what="neither server serves crontabs",
+            )
             assert not any(g["name"] == GROUP for g in ha.get("/apis").json()["groups"])
     finally:
         b.stop()
@@ -55,8 +58,11 @@ def test_deleting_a_namespace_deletes_its_custom_resources(tmp_path: Path) -> No
             wait_for(lambda: _served(h, coll), timeout=15, what="crontabs served")
             assert h.post(coll, json=crontab("c1")).status_code == 201
             assert h.delete("/api/v1/namespaces/doomed").status_code == 200
-            wait_for(lambda: h.get("/api/v1/namespaces/doomed").status_code == 404, timeout=30,
-                     what="namespace gone")
+            wait_for(
+                lambda: h.get("/api/v1/namespaces/doomed").status_code == 404,
+                timeout=30,
+                what="namespace gone",
+            )
             assert h.get(f"/apis/{GROUP}/v1/crontabs").json()["items"] == []
     finally:
         srv.stop()

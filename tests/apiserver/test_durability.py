@@ -62,7 +62,9 @@ def test_two_servers_on_one_postgresql(tmp_path: Path, pg_url: str) -> None:  # 
                 line = next(stream.iter_lines())
                 ev = json.loads(line)
                 assert ev["type"] == "ADDED" and ev["object"]["metadata"]["uid"] == made["metadata"]["uid"]
-                assert time.monotonic() - t0 < 5.0  # seen by the other server's watcher (well within a second when idle)
+                assert (
+                    time.monotonic() - t0 < 5.0
+                )  # seen by the other server's watcher (well within a second when idle)
             assert hb.get(f"{base}/shared").json()["metadata"]["uid"] == made["metadata"]["uid"]
             ips = set()
             for i in range(10):

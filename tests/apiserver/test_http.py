@@ -125,7 +125,10 @@ def test_status_errors(http: httpx.Client, ns: str) -> None:
     deep = "[" * 5000 + "]" * 5000
     r = http.post(base, content=deep.encode())
     assert r.status_code == 400
-    deep_obj: dict[str, Any] = {"metadata": {"name": "deep"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    deep_obj: dict[str, Any] = {
+        "metadata": {"name": "deep"},
+        "spec": {"containers": [{"name": "c", "image": "i"}]},
+    }
     cur = deep_obj["spec"]
     for _ in range(300):
         cur["x"] = {}
@@ -501,12 +504,33 @@ def test_validation_statuses(http: httpx.Client, ns: str) -> None:
 
 _WRONG = [5, "x", [1], {"a": 1}, True, None]
 _SHAPES: dict[str, dict[str, object]] = {
-    "pods": {"spec": {"nodeName": "n", "containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}],
-                                                       "env": [{"name": "A", "value": "b"}],
-                                                       "resources": {"limits": {"cpu": "1"}}}]}},
-    "replicationcontrollers": {"spec": {"replicas": 1, "selector": {"a": "b"}, "template": {
-        "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}},
-    "services": {"spec": {"type": "NodePort", "selector": {"a": "b"}, "ports": [{"port": 80, "nodePort": 30123}]}},
+    "pods": {
+        "spec": {
+            "nodeName": "n",
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "i",
+                    "ports": [{"containerPort": 80}],
+                    "env": [{"name": "A", "value": "b"}],
+                    "resources": {"limits": {"cpu": "1"}},
+                }
+            ],
+        }
+    },
+    "replicationcontrollers": {
+        "spec": {
+            "replicas": 1,
+            "selector": {"a": "b"},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
+        }
+    },
+    "services": {
+        "spec": {"type": "NodePort", "selector": {"a": "b"}, "ports": [{"port": 80, "nodePort": 30123}]}
+    },
     "endpoints": {"subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}]},
 }
 
@@ -547,9 +571,14 @@ def test_wrong_types_are_4xx_never_500(http: httpx.Client, ns: str) -> None:
             assert http.get(f"{base}/bad{i}").status_code == 404
             if isinstance(bad.get("metadata"), dict):
                 bad["metadata"]["name"] = "shape"  # type: ignore[index]
-                for method, ct in (("PUT", "application/json"), ("PATCH", "application/merge-patch+json"),
-                                   ("PATCH", "application/strategic-merge-patch+json")):
-                    r = http.request(method, f"{base}/shape", content=json.dumps(bad), headers={"Content-Type": ct})
+                for method, ct in (
+                    ("PUT", "application/json"),
+                    ("PATCH", "application/merge-patch+json"),
+                    ("PATCH", "application/strategic-merge-patch+json"),
+                ):
+                    r = http.request(
+                        method, f"{base}/shape", content=json.dumps(bad), headers={"Content-Type": ct}
+                    )
                     assert r.status_code < 500, (method, plural, bad, r.text)
     binding = f"/api/v1/namespaces/{ns}/pods/shape/binding"
     body: Any
@@ -566,12 +595,18 @@ def test_exec_websocket_refusals_are_status(server: Server, http: httpx.Client, 
 
     http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("ws")).raise_for_status()
     ctx = ssl.create_default_context(cafile=str(server.ca_file))
-    url = server.url.replace("https", "wss") + f"/api/v1/namespaces/{ns}/pods/{{}}/exec?command=ls&stdout=true"
+    url = (
+        server.url.replace("https", "wss") + f"/api/v1/namespaces/{ns}/pods/{{}}/exec?command=ls&stdout=true"
+    )
 
     async def refused(name: str, token: str) -> tuple[int, dict[str, object]]:
         try:
-            async with connect(url.format(name), ssl=ctx, subprotocols=["v5.channel.k8s.io"],  # type: ignore[list-item]
-                               additional_headers={"Authorization": f"Bearer {token}"}):
+            async with connect(
+                url.format(name),
+                ssl=ctx,
+                subprotocols=["v5.channel.k8s.io"],  # type: ignore[list-item]
+                additional_headers={"Authorization": f"Bearer {token}"},
+            ):
                 raise AssertionError("the upgrade was accepted")
         except InvalidStatus as e:
             return e.response.status_code, json.loads(e.response.body or b"{}")
@@ -584,7 +619,9 @@ def test_exec_websocket_refusals_are_status(server: Server, http: httpx.Client, 
     assert 400 <= code < 600 and body["kind"] == "Status"
 
 
-def test_patches_check_what_they_change_and_nothing_is_taken_for_unchanged(http: httpx.Client, ns: str) -> None:
+def test_patches_check_what_they_change_and_nothing_is_taken_for_unchanged(
+    http: httpx.Client, ns: str
+) -> None:
     base = f"/api/v1/namespaces/{ns}/pods"
     body: dict[str, Any] = pod("typed")
     body["spec"]["terminationGracePeriodSeconds"] = 1
@@ -593,10 +630,15 @@ def test_patches_check_what_they_change_and_nothing_is_taken_for_unchanged(http:
     # true == 1 in Python, not in JSON: the changed section is still checked
     r = http.patch(f"{base}/typed", content=b'{"spec":{"terminationGracePeriodSeconds":true}}', headers=merge)
     assert r.status_code == 422 and "cannot unmarshal bool" in r.json()["message"], r.text
-    r = http.patch(f"{base}/typed/status", headers=merge,
-                   content=b'{"status":{"phase":"Running","containerStatuses":[{"name":"c","restartCount":"x"}]}}')
+    r = http.patch(
+        f"{base}/typed/status",
+        headers=merge,
+        content=b'{"status":{"phase":"Running","containerStatuses":[{"name":"c","restartCount":"x"}]}}',
+    )
     assert r.status_code == 422 and "cannot unmarshal string" in r.json()["message"], r.text
-    r = http.patch(f"{base}/typed/status?fieldValidation=Strict", content=b'{"status":{"bogus":1}}', headers=merge)
+    r = http.patch(
+        f"{base}/typed/status?fieldValidation=Strict", content=b'{"status":{"bogus":1}}', headers=merge
+    )
     assert r.status_code == 400 and 'unknown field "status.bogus"' in r.json()["message"], r.text
     r = http.patch(f"{base}/typed/status", content=b'{"status":{"phase":"Running"}}', headers=merge)
     assert r.status_code == 200 and r.json()["status"]["phase"] == "Running"

@@ -51,22 +51,36 @@ def kubelet(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def make_node(http: httpx.Client, name: str, port: int) -> None:
     r = http.post("/api/v1/nodes", json={"metadata": {"name": name}})
     assert r.status_code in (201, 409), r.text
-    status = {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": name}],
-              "daemonEndpoints": {"kubeletEndpoint": {"Port": port}}}
-    r = http.patch(f"/api/v1/nodes/{name}/status", json={"status": status},
-                   headers={"Content-Type": "application/merge-patch+json"})
+    status = {
+        "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": name}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": port}},
+    }
+    r = http.patch(
+        f"/api/v1/nodes/{name}/status",
+        json={"status": status},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 200, r.text
 
 
-def make_pod(http: httpx.Client, ns: str, name: str, node: str | None, containers: tuple[str, ...] = ("c1", "c2"),
-             phase: str = "Running") -> None:
+def make_pod(
+    http: httpx.Client,
+    ns: str,
+    name: str,
+    node: str | None,
+    containers: tuple[str, ...] = ("c1", "c2"),
+    phase: str = "Running",
+) -> None:
     spec: dict[str, object] = {"containers": [{"name": c, "image": "busybox:1"} for c in containers]}
     if node:
         spec["nodeName"] = node
     r = http.post(f"/api/v1/namespaces/{ns}/pods", json={"metadata": {"name": name}, "spec": spec})
     assert r.status_code == 201, r.text
-    r = http.patch(f"/api/v1/namespaces/{ns}/pods/{name}/status", json={"status": {"phase": phase}},
-                   headers={"Content-Type": "application/merge-patch+json"})
+    r = http.patch(
+        f"/api/v1/namespaces/{ns}/pods/{name}/status",
+        json={"status": {"phase": phase}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -90,27 +104,51 @@ def test_kubectl_logs(server: Server, http: httpx.Client, kubelet: Kubelet, node
     r = server.kubectl("logs", "-n", ns, "web", check=True)  # kubectl picks the first container
     assert r.stdout == "hello from c1\nsecond line\n" and 'Defaulted container "c1"' in r.stderr
     assert server.kubectl("logs", "-n", ns, "pod/web", "-c", "c2", check=True).stdout == "hello from c2\n"
-    assert server.kubectl("logs", "-n", ns, "web", "-c", "c1", "--tail=1", check=True).stdout == "second line\n"
+    assert (
+        server.kubectl("logs", "-n", ns, "web", "-c", "c1", "--tail=1", check=True).stdout == "second line\n"
+    )
     assert server.kubectl("logs", "-n", ns, "web", "-c", "c1", "-p", check=True).stdout == "crashed once\n"
-    stamped = server.kubectl("logs", "-n", ns, "web", "-c", "c1", "--timestamps", "--since=1h", check=True).stdout
+    stamped = server.kubectl(
+        "logs", "-n", ns, "web", "-c", "c1", "--timestamps", "--since=1h", check=True
+    ).stdout
     assert [ln.split(" ", 1)[1] for ln in stamped.splitlines()] == ["hello from c1", "second line"]
     r = server.kubectl("logs", "-n", ns, "web", "-c", "c2", "--previous")
     assert r.returncode == 1
-    assert 'Error from server (BadRequest): previous terminated container "c2" in pod "web" not found' in r.stderr
+    assert (
+        'Error from server (BadRequest): previous terminated container "c2" in pod "web" not found'
+        in r.stderr
+    )
     r = server.kubectl("logs", "-n", ns, "web", "-c", "nope")
     assert r.returncode == 1 and "container nope is not valid for pod web" in r.stderr
     resp = http.get(f"/api/v1/namespaces/{ns}/pods/web/log", params={"container": "nope"})
     assert resp.status_code == 400 and resp.json()["reason"] == "BadRequest"
 
 
-def test_kubectl_logs_follow(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
+def test_kubectl_logs_follow(
+    server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str
+) -> None:
     rt = kubelet.runtime
     make_pod(http, ns, "tailed", node, ("c",))
     c = rt.add(ns, "tailed", "c")
     rt.write(c, "line 1")
     cache = server.data_dir.parent / "kubectl-cache"
-    proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(server.kubeconfig), "--cache-dir", str(cache), "logs", "-f",
-                             "-n", ns, "tailed"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            KUBECTL,
+            "--kubeconfig",
+            str(server.kubeconfig),
+            "--cache-dir",
+            str(cache),
+            "logs",
+            "-f",
+            "-n",
+            ns,
+            "tailed",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "line 1\n"  # before line 2 exists: the proxy streams
@@ -133,21 +171,41 @@ def test_kubectl_exec(server: Server, http: httpx.Client, kubelet: Kubelet, node
     assert (r.returncode, r.stdout) == (3, "out\n") and "err\n" in r.stderr
     r = server.kubectl("exec", "-n", ns, "box", "-c", "c", "--", "true")
     assert (r.returncode, r.stdout) == (0, "")
-    r = server.kubectl("exec", "-i", "-n", ns, "box", "--", "sh", "-c", "tr a-z A-Z; echo done", input="hello\n")
+    r = server.kubectl(
+        "exec", "-i", "-n", ns, "box", "--", "sh", "-c", "tr a-z A-Z; echo done", input="hello\n"
+    )
     assert (r.returncode, r.stdout) == (0, "HELLO\ndone\n")
 
 
-def test_kubectl_exec_it_through_a_terminal(server: Server, http: httpx.Client, kubelet: Kubelet, node: str,
-                                           ns: str) -> None:
+def test_kubectl_exec_it_through_a_terminal(
+    server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str
+) -> None:
     """`kubectl exec -it`: a TTY, its size sent as a resize frame, keystrokes in, the exit code out."""
     make_pod(http, ns, "term", node, ("c",))
     kubelet.runtime.add(ns, "term", "c")
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 37, 111, 0, 0))
     cache = server.data_dir.parent / "kubectl-cache"
-    proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(server.kubeconfig), "--cache-dir", str(cache), "exec", "-it",
-                             "-n", ns, "term", "--", "sh"], stdin=slave, stdout=slave, stderr=slave,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            KUBECTL,
+            "--kubeconfig",
+            str(server.kubeconfig),
+            "--cache-dir",
+            str(cache),
+            "exec",
+            "-it",
+            "-n",
+            ns,
+            "term",
+            "--",
+            "sh",
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
     os.close(slave)
     out = b""
     typed = False
@@ -177,7 +235,9 @@ def test_kubectl_exec_it_through_a_terminal(server: Server, http: httpx.Client, 
     assert b"37 111" in out and b"42" in out
 
 
-def test_errors_worded_as_kube(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
+def test_errors_worded_as_kube(
+    server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str
+) -> None:
     make_pod(http, ns, "unbound", None, ("c",), phase="Pending")
     r = server.kubectl("logs", "-n", ns, "unbound")
     assert "Error from server (BadRequest): pod unbound does not have a host assigned" in r.stderr
@@ -197,11 +257,21 @@ def test_errors_worded_as_kube(server: Server, http: httpx.Client, kubelet: Kube
     assert r.returncode == 1
     assert 'Error from server (BadRequest): container "c" in pod "stopped" is not running' in r.stderr
     make_pod(http, ns, "finished", node, ("c",), phase="Succeeded")
-    resp = http.get(f"/api/v1/namespaces/{ns}/pods/finished/exec", params={"command": "true", "stdout": "true"},
-                 headers={"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-                          "Sec-WebSocket-Protocol": "v5.channel.k8s.io"})
-    assert resp.status_code == 400 and "cannot exec into a container in a completed pod" in resp.json()["message"]
+    resp = http.get(
+        f"/api/v1/namespaces/{ns}/pods/finished/exec",
+        params={"command": "true", "stdout": "true"},
+        headers={
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Protocol": "v5.channel.k8s.io",
+        },
+    )
+    assert (
+        resp.status_code == 400
+        and "cannot exec into a container in a completed pod" in resp.json()["message"]
+    )
 
 
 def test_python_client(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
@@ -217,15 +287,33 @@ def test_python_client(server: Server, http: httpx.Client, kubelet: Kubelet, nod
         assert v1.read_namespaced_pod_log("py", ns, container="main", tail_lines=1) == "from main\n"
         # the client's default (preloaded) call leaves its socket open after the close frame, which holds
         # the server's shutdown for seconds: read the same way, then close
-        resp = stream(v1.connect_get_namespaced_pod_exec, "py", ns, command=["sh", "-c", "echo hi"],
-                      stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+        resp = stream(
+            v1.connect_get_namespaced_pod_exec,
+            "py",
+            ns,
+            command=["sh", "-c", "echo hi"],
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
         resp.run_forever(timeout=20)
         assert resp.returncode == 0  # before read_all(), which forgets the status channel too
         assert resp.read_all() == "hi\n"
         resp.close()
-        resp = stream(v1.connect_get_namespaced_pod_exec, "py", ns, container="side",
-                      command=["sh", "-c", "echo oops >&2; exit 5"], stderr=True, stdin=False, stdout=True,
-                      tty=False, _preload_content=False)
+        resp = stream(
+            v1.connect_get_namespaced_pod_exec,
+            "py",
+            ns,
+            container="side",
+            command=["sh", "-c", "echo oops >&2; exit 5"],
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
         deadline = time.monotonic() + 20
         while resp.is_open() and time.monotonic() < deadline:
             resp.update(timeout=1)
@@ -238,28 +326,54 @@ def test_python_client(server: Server, http: httpx.Client, kubelet: Kubelet, nod
 
 # --- the proxy's decisions (pure) ----------------------------------------------------------------
 def test_target_decisions() -> None:
-    pod = {"metadata": {"name": "p", "namespace": "ns a"},
-           "spec": {"nodeName": "n", "initContainers": [{"name": "init"}], "containers": [{"name": "a"}, {"name": "b"}]}}
+    pod = {
+        "metadata": {"name": "p", "namespace": "ns a"},
+        "spec": {
+            "nodeName": "n",
+            "initContainers": [{"name": "init"}],
+            "containers": [{"name": "a"}, {"name": "b"}],
+        },
+    }
     assert pod_container(pod, "") == "a"  # the first app container
     assert pod_container(pod, "init") == "init"
-    annotated = {**pod, "metadata": {"name": "p", "annotations": {"kubectl.kubernetes.io/default-container": "b"}}}
+    annotated = {
+        **pod,
+        "metadata": {"name": "p", "annotations": {"kubectl.kubernetes.io/default-container": "b"}},
+    }
     assert pod_container(annotated, "") == "b"
     with pytest.raises(ApiError, match="container z is not valid for pod p"):
         pod_container(pod, "z")
     with pytest.raises(ApiError, match="pod q does not have a host assigned"):
         node_name_of({"metadata": {"name": "q"}, "spec": {}})
-    node = {"metadata": {"name": "n"}, "status": {"addresses": [{"type": "Hostname", "address": "host"},
-                                                               {"type": "InternalIP", "address": "10.0.0.7"}],
-                                                  "daemonEndpoints": {"kubeletEndpoint": {"Port": 12345}}}}
+    node = {
+        "metadata": {"name": "n"},
+        "status": {
+            "addresses": [
+                {"type": "Hostname", "address": "host"},
+                {"type": "InternalIP", "address": "10.0.0.7"},
+            ],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 12345}},
+        },
+    }
     assert kubelet_endpoint(node) == ("10.0.0.7", 12345)
     assert kubelet_endpoint({"status": {"addresses": [{"type": "Hostname", "address": "h"}]}}) == ("h", 10250)
     with pytest.raises(ApiError, match="has no address"):
         kubelet_endpoint({"metadata": {"name": "n"}, "status": {}})
-    t = kubelet_target(pod, node, "exec", [("command", "sh"), ("command", "-c"), ("container", "b"), ("tty", "true")])
-    assert (t.authority, t.path, t.query) == ("10.0.0.7:12345", "/exec/ns%20a/p/b", "command=sh&command=-c&tty=true")
+    t = kubelet_target(
+        pod, node, "exec", [("command", "sh"), ("command", "-c"), ("container", "b"), ("tty", "true")]
+    )
+    assert (t.authority, t.path, t.query) == (
+        "10.0.0.7:12345",
+        "/exec/ns%20a/p/b",
+        "command=sh&command=-c&tty=true",
+    )
     assert kubelet_target(pod, node, "log", [("follow", "true")]).path == "/containerLogs/ns%20a/p/a"
     with pytest.raises(ApiError, match="completed pod; current phase is Failed"):
         kubelet_target({**pod, "status": {"phase": "Failed"}}, node, "exec", [("command", "x")])
     e = kubelet_error(400, b'previous terminated container "a" in pod "p" not found\n')
-    assert (e.code, e.reason, e.message) == (400, "BadRequest", 'previous terminated container "a" in pod "p" not found')
+    assert (e.code, e.reason, e.message) == (
+        400,
+        "BadRequest",
+        'previous terminated container "a" in pod "p" not found',
+    )
     assert kubelet_error(302, b"moved").code == 500

@@ -38,35 +38,58 @@ def test_metrics_counts_requests(http: httpx.Client, ns: str) -> None:
     after = _samples(http)
 
     def delta(**labels: str) -> float:
-        return _count(after, "apiserver_request_total", **labels) - _count(before, "apiserver_request_total", **labels)
+        return _count(after, "apiserver_request_total", **labels) - _count(
+            before, "apiserver_request_total", **labels
+        )
 
-    assert delta(verb="POST", resource="configmaps", code="201", scope="resource") == 0  # a create is a collection POST
+    assert (
+        delta(verb="POST", resource="configmaps", code="201", scope="resource") == 0
+    )  # a create is a collection POST
     assert delta(verb="POST", resource="configmaps", code="201", scope="namespace") == 3
     assert delta(verb="GET", resource="configmaps", code="404") == 1
     assert delta(verb="LIST", resource="configmaps", code="200") == 1
     n = _count(after, "apiserver_request_duration_seconds_count", verb="POST", resource="configmaps")
     n0 = _count(before, "apiserver_request_duration_seconds_count", verb="POST", resource="configmaps")
     assert n - n0 == 3
-    assert _count(after, "apiserver_request_duration_seconds_bucket", verb="POST", resource="configmaps", le="+Inf") == n
+    assert (
+        _count(
+            after, "apiserver_request_duration_seconds_bucket", verb="POST", resource="configmaps", le="+Inf"
+        )
+        == n
+    )
     created = _count(after, "etcd_request_duration_seconds_count", operation="create", type="configmaps")
-    assert created - _count(before, "etcd_request_duration_seconds_count", operation="create", type="configmaps") == 3
+    assert (
+        created - _count(before, "etcd_request_duration_seconds_count", operation="create", type="configmaps")
+        == 3
+    )
 
 
 def test_open_watch_is_gauged(server: Server, http: httpx.Client, ns: str) -> None:
-    with server.client() as watcher, watcher.stream(
-        "GET", f"/api/v1/namespaces/{ns}/configmaps", params={"watch": "true", "timeoutSeconds": "30"}
-    ) as stream:
+    with (
+        server.client() as watcher,
+        watcher.stream(
+            "GET", f"/api/v1/namespaces/{ns}/configmaps", params={"watch": "true", "timeoutSeconds": "30"}
+        ) as stream,
+    ):
         assert stream.status_code == 200
         gauge = _count(_samples(http), "apiserver_registered_watchers", kind="ConfigMap", version="v1")
         assert gauge >= 1
-    wait_for(lambda: _count(_samples(http), "apiserver_registered_watchers", kind="ConfigMap") == gauge - 1,
-             timeout=10, what="the closed watch leaves the gauge")
+    wait_for(
+        lambda: _count(_samples(http), "apiserver_registered_watchers", kind="ConfigMap") == gauge - 1,
+        timeout=10,
+        what="the closed watch leaves the gauge",
+    )
 
 
 def test_metrics_needs_authentication_and_rbac(server: Server, http: httpx.Client, ns: str) -> None:
     with httpx.Client(base_url=server.url, verify=False) as anonymous:
         assert anonymous.get("/metrics").status_code in (401, 403)
-    assert http.post(f"/api/v1/namespaces/{ns}/serviceaccounts", json={"metadata": {"name": "scraper"}}).status_code == 201
+    assert (
+        http.post(
+            f"/api/v1/namespaces/{ns}/serviceaccounts", json={"metadata": {"name": "scraper"}}
+        ).status_code
+        == 201
+    )
     r = http.post(f"/api/v1/namespaces/{ns}/serviceaccounts/scraper/token", json={"spec": {}})
     token = r.json()["status"]["token"]
     with server.client(token=token) as sa:
@@ -75,13 +98,28 @@ def test_metrics_needs_authentication_and_rbac(server: Server, http: httpx.Clien
         assert 'cannot get path "/metrics"' in r.json()["message"]
     name = f"metrics-reader-{ns}"
     rbac = "/apis/rbac.authorization.k8s.io/v1"
-    assert http.post(f"{rbac}/clusterroles", json={
-        "metadata": {"name": name}, "rules": [{"verbs": ["get"], "nonResourceURLs": ["/metrics"]}]}).status_code == 201
-    assert http.post(f"{rbac}/clusterrolebindings", json={
-        "metadata": {"name": name}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-        "subjects": [{"kind": "ServiceAccount", "name": "scraper", "namespace": ns}]}).status_code == 201
+    assert (
+        http.post(
+            f"{rbac}/clusterroles",
+            json={"metadata": {"name": name}, "rules": [{"verbs": ["get"], "nonResourceURLs": ["/metrics"]}]},
+        ).status_code
+        == 201
+    )
+    assert (
+        http.post(
+            f"{rbac}/clusterrolebindings",
+            json={
+                "metadata": {"name": name},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+                "subjects": [{"kind": "ServiceAccount", "name": "scraper", "namespace": ns}],
+            },
+        ).status_code
+        == 201
+    )
     with server.client(token=token) as sa:
-        wait_for(lambda: sa.get("/metrics").status_code == 200, timeout=10, what="the binding grants /metrics")
+        wait_for(
+            lambda: sa.get("/metrics").status_code == 200, timeout=10, what="the binding grants /metrics"
+        )
 
 
 def test_in_process_control_loops_metrics(tmp_path: Path) -> None:
@@ -91,15 +129,27 @@ def test_in_process_control_loops_metrics(tmp_path: Path) -> None:
     srv.start()
     try:
         with srv.client() as http:
-            rc = {"metadata": {"name": "web"}, "spec": {"replicas": 1, "selector": {"app": "web"}, "template": {
-                "metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}}}
+            rc = {
+                "metadata": {"name": "web"},
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"app": "web"},
+                    "template": {
+                        "metadata": {"labels": {"app": "web"}},
+                        "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
+                    },
+                },
+            }
             assert http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).status_code == 201
 
             def seen() -> bool:
                 s = _samples(http)
-                return (_count(s, "workqueue_adds_total", name="replication") >= 1
-                        and _count(s, "scheduler_schedule_attempts_total", result="unschedulable") >= 1
-                        and _count(s, "scheduler_e2e_scheduling_duration_seconds_count", result="unschedulable") >= 1)
+                return (
+                    _count(s, "workqueue_adds_total", name="replication") >= 1
+                    and _count(s, "scheduler_schedule_attempts_total", result="unschedulable") >= 1
+                    and _count(s, "scheduler_e2e_scheduling_duration_seconds_count", result="unschedulable")
+                    >= 1
+                )
 
             wait_for(seen, timeout=20, what="controller and scheduler metrics")
             s = _samples(http)
@@ -127,10 +177,21 @@ def test_standalone_controller_manager_serves_metrics(server: Server, tmp_path: 
 
     port = free_port()
     log = open(tmp_path / "cm.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([str(KUBELITE), "controller-manager", "--kubeconfig", str(server.kubeconfig),
-                             "--leader-elect=false", "--metrics-bind-address", f"127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            str(KUBELITE),
+            "controller-manager",
+            "--kubeconfig",
+            str(server.kubeconfig),
+            "--leader-elect=false",
+            "--metrics-bind-address",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
+
         def scraped() -> str | None:
             try:
                 text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text

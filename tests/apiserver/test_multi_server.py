@@ -24,8 +24,12 @@ TOKEN = "multi-server-test-token"
 
 
 def server(tmp: Path, name: str, datastore: str, token: str = TOKEN, loops: bool = True) -> Server:
-    return Server(tmp / name, free_port(), ["--datastore", datastore, "--token", token,
-                                            "--node-monitor-grace-period", "3s"], control_loops=loops)
+    return Server(
+        tmp / name,
+        free_port(),
+        ["--datastore", datastore, "--token", token, "--node-monitor-grace-period", "3s"],
+        control_loops=loops,
+    )
 
 
 @pytest.fixture
@@ -47,14 +51,19 @@ def failover_kubeconfig(path: Path, first: Server, servers: list[Server]) -> Pat
     doc = yaml.safe_load(servers[-1].kubeconfig.read_text())
     doc["clusters"][0]["cluster"]["server"] = first.url
     doc["clusters"][0]["cluster"]["extensions"] = [
-        {"name": "kubelite.io/servers", "extension": {"servers": [s.url for s in servers]}}]
+        {"name": "kubelite.io/servers", "extension": {"servers": [s.url for s in servers]}}
+    ]
     path.write_text(yaml.safe_dump(doc))
     return path
 
 
 def our_kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(KUBELITE.parent / "kubectl"), "--kubeconfig", str(kubeconfig), *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(KUBELITE.parent / "kubectl"), "--kubeconfig", str(kubeconfig), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def ports_in_endpoints(c: Any) -> set[int]:
@@ -62,8 +71,11 @@ def ports_in_endpoints(c: Any) -> set[int]:
     return {p["port"] for s in ep.get("subsets") or [] for p in s["ports"]}
 
 
-def test_second_server_joins_with_the_token_alone(two_servers: tuple[Server, Server], tmp_path: Path,
-                                                  pg_url: str) -> None:  # noqa: F811
+def test_second_server_joins_with_the_token_alone(
+    two_servers: tuple[Server, Server],
+    tmp_path: Path,
+    pg_url: str,  # noqa: F811 - the fixture imported above
+) -> None:
     a, b = two_servers
     for name in ("tls/ca.crt", "tls/ca.key", "tls/sa.key", "admin-token", "node-token"):
         assert (a.data_dir / name).read_bytes() == (b.data_dir / name).read_bytes(), name
@@ -79,39 +91,75 @@ def test_second_server_joins_with_the_token_alone(two_servers: tuple[Server, Ser
     assert r.stdout == "v"
     # the real kubectl takes a kubeconfig carrying the servers extension (and uses `server`)
     kc = failover_kubeconfig(tmp_path / "both.yaml", a, [a, b])
-    r = a.kubectl("--kubeconfig", str(kc), "get", "configmap", "shared", "-o", "jsonpath={.data.k}", check=True)
+    r = a.kubectl(
+        "--kubeconfig", str(kc), "get", "configmap", "shared", "-o", "jsonpath={.data.k}", check=True
+    )
     assert r.stdout == "v"
     # a service-account token issued by one server is accepted by the other (shared signing key)
     with a.client() as ca, b.client() as cb:
         tr = ca.post("/api/v1/namespaces/default/serviceaccounts/default/token", json={"spec": {}})
         if tr.status_code == 404:  # the serviceaccount controller has not made `default` yet
-            wait_for(lambda: ca.get("/api/v1/namespaces/default/serviceaccounts/default").status_code == 200, 20)
+            wait_for(
+                lambda: ca.get("/api/v1/namespaces/default/serviceaccounts/default").status_code == 200, 20
+            )
             tr = ca.post("/api/v1/namespaces/default/serviceaccounts/default/token", json={"spec": {}})
         sa_token = tr.json()["status"]["token"]
-        who = cb.get("/api/v1/namespaces/default/configmaps/shared", headers={"Authorization": f"Bearer {sa_token}"})
+        who = cb.get(
+            "/api/v1/namespaces/default/configmaps/shared", headers={"Authorization": f"Bearer {sa_token}"}
+        )
         assert who.status_code in (200, 403)  # authenticated (RBAC may refuse), never 401
     # a third server with another token is refused, non-zero and saying why
     wrong = server(tmp_path, "c", pg_url, token="not-the-token", loops=False)
-    cmd = [str(KUBELITE), "server", "--data-dir", str(wrong.data_dir), "--listen", f"127.0.0.1:{wrong.port}",
-           "--no-controllers", "--no-scheduler", *wrong.args]
+    cmd = [
+        str(KUBELITE),
+        "server",
+        "--data-dir",
+        str(wrong.data_dir),
+        "--listen",
+        f"127.0.0.1:{wrong.port}",
+        "--no-controllers",
+        "--no-scheduler",
+        *wrong.args,
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "different token" in done.stderr
 
 
-def test_agent_on_two_servers_survives_the_first_ones_death(two_servers: tuple[Server, Server],
-                                                            tmp_path: Path) -> None:
+def test_agent_on_two_servers_survives_the_first_ones_death(
+    two_servers: tuple[Server, Server], tmp_path: Path
+) -> None:
     a, b = two_servers
     log = open(tmp_path / "agent.log", "wb")  # noqa: SIM115 - closed below
-    agent = subprocess.Popen([str(KUBELITE), "agent", "--server", a.url, "--server", b.url, "--token-file",
-                              str(b.data_dir / "node-token"), "--node-name", "twin", "--data-dir",
-                              str(tmp_path / "agent"), "--hollow", "--lease-renew", "1"],
-                             stdout=log, stderr=subprocess.STDOUT)
+    agent = subprocess.Popen(
+        [
+            str(KUBELITE),
+            "agent",
+            "--server",
+            a.url,
+            "--server",
+            b.url,
+            "--token-file",
+            str(b.data_dir / "node-token"),
+            "--node-name",
+            "twin",
+            "--data-dir",
+            str(tmp_path / "agent"),
+            "--hollow",
+            "--lease-renew",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         with b.client() as cb:
+
             def ready() -> bool:
                 node = cb.get("/api/v1/nodes/twin")
-                conds = node.json().get("status", {}).get("conditions") or [] if node.status_code == 200 else []
+                conds = (
+                    node.json().get("status", {}).get("conditions") or [] if node.status_code == 200 else []
+                )
                 return any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
 
             def renew_time() -> str:
@@ -123,8 +171,10 @@ def test_agent_on_two_servers_survives_the_first_ones_death(two_servers: tuple[S
                 return p.get("status", {}).get("phase", ""), p["metadata"]["uid"]
 
             def pod(name: str) -> dict[str, Any]:
-                return {"metadata": {"name": name},
-                        "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+                return {
+                    "metadata": {"name": name},
+                    "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+                }
 
             wait_for(ready, 60, "node twin Ready")
             assert cb.post("/api/v1/namespaces/default/pods", json=pod("before")).status_code == 201
@@ -137,7 +187,9 @@ def test_agent_on_two_servers_survives_the_first_ones_death(two_servers: tuple[S
             # the agent keeps renewing its lease through the second server
             seen = {renew_time()}
             for _ in range(3):
-                seen.add(wait_for(lambda: t if (t := renew_time()) not in seen else "", 20, "a lease renewal"))
+                seen.add(
+                    wait_for(lambda: t if (t := renew_time()) not in seen else "", 20, "a lease renewal")
+                )
             # past the grace period (3 s) the node is still Ready and its pod untouched
             assert ready()
             assert pod_phase("before") == ("Running", uid)
@@ -148,12 +200,29 @@ def test_agent_on_two_servers_survives_the_first_ones_death(two_servers: tuple[S
             # the survivor's scheduler and controllers take over (leader election: <= 15 s + retry)
             assert cb.post("/api/v1/namespaces/default/pods", json=pod("after")).status_code == 201
             wait_for(lambda: pod_phase("after")[0] == "Running", 60, "pod after Running")
-            rs = {"metadata": {"name": "rs"}, "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "rs"}},
-                  "template": {"metadata": {"labels": {"app": "rs"}},
-                               "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+            rs = {
+                "metadata": {"name": "rs"},
+                "spec": {
+                    "replicas": 2,
+                    "selector": {"matchLabels": {"app": "rs"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "rs"}},
+                        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+                    },
+                },
+            }
             assert cb.post("/apis/apps/v1/namespaces/default/replicasets", json=rs).status_code == 201
-            wait_for(lambda: cb.get("/apis/apps/v1/namespaces/default/replicasets/rs").json()
-                     .get("status", {}).get("readyReplicas") == 2, 60, "replicaset ready")
+            wait_for(
+                lambda: (
+                    cb.get("/apis/apps/v1/namespaces/default/replicasets/rs")
+                    .json()
+                    .get("status", {})
+                    .get("readyReplicas")
+                    == 2
+                ),
+                60,
+                "replicaset ready",
+            )
             # the dead server's lease expires and it leaves the kubernetes endpoints
             wait_for(lambda: ports_in_endpoints(cb) == {b.port}, 40, "the dead server out of the endpoints")
             assert ready()

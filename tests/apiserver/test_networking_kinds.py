@@ -15,12 +15,17 @@ NET = "/apis/networking.k8s.io/v1"
 
 def _slice(name: str, **over: object) -> dict[str, object]:
     body: dict[str, object] = {
-        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
         "metadata": {"name": name, "labels": {"kubernetes.io/service-name": "web"}},
         "addressType": "IPv4",
-        "endpoints": [{"addresses": ["10.244.1.5"], "conditions": {"ready": True}, "nodeName": "n1"},
-                      {"addresses": ["10.244.2.7"], "conditions": {"ready": False, "serving": True,
-                                                                    "terminating": True}}],
+        "endpoints": [
+            {"addresses": ["10.244.1.5"], "conditions": {"ready": True}, "nodeName": "n1"},
+            {
+                "addresses": ["10.244.2.7"],
+                "conditions": {"ready": False, "serving": True, "terminating": True},
+            },
+        ],
         "ports": [{"name": "http", "port": 8080}],
     }
     body.update(over)
@@ -39,8 +44,16 @@ def test_slice_defaults_validation_and_immutable_address_type(http: httpx.Client
     assert r.json()["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
     causes = _causes(http.post(base, json=_slice("bad", addressType="IPv5")))
     assert causes == [("addressType", 'Unsupported value: "IPv5": supported values: "FQDN", "IPv4", "IPv6"')]
-    causes = _causes(http.post(base, json=_slice("bad", endpoints=[{"addresses": []}, {"addresses": ["fe80::1"]}],
-                                                 ports=[{"name": "a", "protocol": "XTP"}, {"name": "a"}])))
+    causes = _causes(
+        http.post(
+            base,
+            json=_slice(
+                "bad",
+                endpoints=[{"addresses": []}, {"addresses": ["fe80::1"]}],
+                ports=[{"name": "a", "protocol": "XTP"}, {"name": "a"}],
+            ),
+        )
+    )
     assert ("endpoints[0].addresses", "Required value: must contain at least 1 address") in causes
     assert ("endpoints[1].addresses[0]", 'Invalid value: "fe80::1": must be an IPv4 address') in causes
     assert ("ports[0].protocol", 'Unsupported value: "XTP": supported values: "SCTP", "TCP", "UDP"') in causes
@@ -48,7 +61,9 @@ def test_slice_defaults_validation_and_immutable_address_type(http: httpx.Client
     assert http.get(f"{base}/bad").status_code == 404
     cur = http.get(f"{base}/web-abc").json()
     cur["addressType"] = "IPv6"
-    assert ("addressType", 'Invalid value: "IPv6": field is immutable') in _causes(http.put(f"{base}/web-abc", json=cur))
+    assert ("addressType", 'Invalid value: "IPv6": field is immutable') in _causes(
+        http.put(f"{base}/web-abc", json=cur)
+    )
 
 
 def test_kubectl_prints_slices_as_kube(server: Server, http: httpx.Client, ns: str) -> None:
@@ -63,12 +78,22 @@ def test_kubectl_prints_slices_as_kube(server: Server, http: httpx.Client, ns: s
     assert "10.0.0.1,10.0.0.2,10.0.0.3 + 2 more..." in out.splitlines()[2]
 
 
-def test_default_ingress_class_and_kubectl_create_ingress(server: Server, http: httpx.Client, ns: str) -> None:
+def test_default_ingress_class_and_kubectl_create_ingress(
+    server: Server, http: httpx.Client, ns: str
+) -> None:
     out = server.kubectl("get", "ingressclass", check=True).stdout.splitlines()
     assert out[0].split() == ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]
     assert out[1].split()[:3] == ["kubelite", "kubelite.io/ingress-nginx", "<none>"]
-    server.kubectl("-n", ns, "create", "ingress", "demo", "--rule=demo.local/=web:80",
-                   "--rule=secure.local/api*=api:http,tls=api-cert", check=True)
+    server.kubectl(
+        "-n",
+        ns,
+        "create",
+        "ingress",
+        "demo",
+        "--rule=demo.local/=web:80",
+        "--rule=secure.local/api*=api:http,tls=api-cert",
+        check=True,
+    )
     ing = http.get(f"{NET}/namespaces/{ns}/ingresses/demo").json()
     assert ing["spec"]["ingressClassName"] == "kubelite"  # DefaultIngressClass
     paths = {r["host"]: r["http"]["paths"][0] for r in ing["spec"]["rules"]}
@@ -89,27 +114,57 @@ def test_bad_ingresses_are_refused(http: httpx.Client, ns: str) -> None:
     base = f"{NET}/namespaces/{ns}/ingresses"
 
     def ing(rules: list[object], **spec: object) -> dict[str, object]:
-        return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "bad"},
-                "spec": {"rules": rules, **spec}}
+        return {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "bad"},
+            "spec": {"rules": rules, **spec},
+        }
 
     svc = {"service": {"name": "web", "port": {"number": 80}}}
     causes = _causes(http.post(base, json=ing([])))
     assert causes == [("spec", 'Invalid value: "": either `defaultBackend` or `rules` must be specified')]
-    causes = _causes(http.post(base, json=ing([{"host": "*.x.*", "http": {"paths": [
-        {"path": "/a", "backend": svc},
-        {"path": "rel", "pathType": "Prefix", "backend": svc},
-        {"path": "/a", "pathType": "Regex", "backend": svc},
-        {"path": "/b", "pathType": "Exact", "backend": {"service": {"name": "web", "port": {}}}},
-        {"path": "/c", "pathType": "Exact", "backend": {**svc, "resource": {"kind": "B", "name": "b"}}},
-    ]}}, {"host": "10.0.0.1"}], tls=[{"hosts": ["UP.example"]}])))
+    causes = _causes(
+        http.post(
+            base,
+            json=ing(
+                [
+                    {
+                        "host": "*.x.*",
+                        "http": {
+                            "paths": [
+                                {"path": "/a", "backend": svc},
+                                {"path": "rel", "pathType": "Prefix", "backend": svc},
+                                {"path": "/a", "pathType": "Regex", "backend": svc},
+                                {
+                                    "path": "/b",
+                                    "pathType": "Exact",
+                                    "backend": {"service": {"name": "web", "port": {}}},
+                                },
+                                {
+                                    "path": "/c",
+                                    "pathType": "Exact",
+                                    "backend": {**svc, "resource": {"kind": "B", "name": "b"}},
+                                },
+                            ]
+                        },
+                    },
+                    {"host": "10.0.0.1"},
+                ],
+                tls=[{"hosts": ["UP.example"]}],
+            ),
+        )
+    )
     fields = dict(causes)
     assert "a wildcard DNS-1123 subdomain" in fields["spec.rules[0].host"]
     assert fields["spec.rules[0].http.paths[0].pathType"] == "Required value: pathType must be specified"
     assert fields["spec.rules[0].http.paths[1].path"] == 'Invalid value: "rel": must be an absolute path'
     assert fields["spec.rules[0].http.paths[2].pathType"].startswith('Unsupported value: "Regex"')
     assert fields["spec.rules[0].http.paths[3].backend"] == "Required value: port name or number is required"
-    assert fields["spec.rules[0].http.paths[4].backend"] == \
-        'Invalid value: "": cannot set both resource and service backends'
+    assert (
+        fields["spec.rules[0].http.paths[4].backend"]
+        == 'Invalid value: "": cannot set both resource and service backends'
+    )
     assert fields["spec.rules[1].host"] == 'Invalid value: "10.0.0.1": must be a DNS name, not an IP address'
     assert "RFC 1123 subdomain" in fields["spec.tls[0].hosts[0]"]
     assert http.get(f"{base}/bad").status_code == 404
@@ -117,19 +172,32 @@ def test_bad_ingresses_are_refused(http: httpx.Client, ns: str) -> None:
 
 def test_ingress_class_controller_is_immutable(http: httpx.Client) -> None:
     base = f"{NET}/ingressclasses"
-    body = {"metadata": {"name": "other-class"}, "spec": {"controller": "example.com/lb",
-                                                          "parameters": {"kind": "LbConfig", "name": "lb"}}}
+    body = {
+        "metadata": {"name": "other-class"},
+        "spec": {"controller": "example.com/lb", "parameters": {"kind": "LbConfig", "name": "lb"}},
+    }
     r = http.post(base, json=body)
     assert r.status_code == 201 and r.json()["spec"]["parameters"]["scope"] == "Cluster"
     try:
-        causes = _causes(http.post(base, json={"metadata": {"name": "x"}, "spec": {
-            "parameters": {"kind": "K", "name": "n", "scope": "Namespace"}}}))
+        causes = _causes(
+            http.post(
+                base,
+                json={
+                    "metadata": {"name": "x"},
+                    "spec": {"parameters": {"kind": "K", "name": "n", "scope": "Namespace"}},
+                },
+            )
+        )
         assert ("spec.controller", "Required value") in causes
-        assert ("spec.parameters.namespace", "Required value: `parameters.scope` is set to 'Namespace'") in causes
+        assert (
+            "spec.parameters.namespace",
+            "Required value: `parameters.scope` is set to 'Namespace'",
+        ) in causes
         cur = http.get(f"{base}/other-class").json()
         cur["spec"]["controller"] = "example.com/other"
         assert _causes(http.put(f"{base}/other-class", json=cur)) == [
-            ("spec.controller", 'Invalid value: "example.com/other": field is immutable')]
+            ("spec.controller", 'Invalid value: "example.com/other": field is immutable')
+        ]
     finally:
         http.delete(f"{base}/other-class")
 
@@ -163,12 +231,16 @@ ports: [{name: pg, port: 5432}]
 """
 
 
-def test_kubectl_apply_validates_against_openapi_and_explains(server: Server, http: httpx.Client, ns: str) -> None:
+def test_kubectl_apply_validates_against_openapi_and_explains(
+    server: Server, http: httpx.Client, ns: str
+) -> None:
     from tests.apiserver.conftest import KUBECTL, KUBECTL_127
 
     for binary in (KUBECTL, KUBECTL_127):  # 1.27 validates client-side through OpenAPI v2
         out = server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST, check=True, binary=binary).stdout
-        assert "ingress.networking.k8s.io/applied" in out and "endpointslice.discovery.k8s.io/hand-made" in out
+        assert (
+            "ingress.networking.k8s.io/applied" in out and "endpointslice.discovery.k8s.io/hand-made" in out
+        )
     eps = http.get(f"{DISC}/namespaces/{ns}/endpointslices/hand-made").json()
     assert eps["endpoints"][0]["hints"] == {"forZones": [{"name": "a"}]}  # kept as sent
     bad = MANIFEST.replace("pathType: Exact", "pathTyp: Exact")

@@ -24,15 +24,25 @@ def _token(http: httpx.Client, ns: str, sa: str, **spec: object) -> str:
 
 
 def _bind(http: httpx.Client, ns: str, name: str, role: str, sa: str, kind: str = "ClusterRole") -> None:
-    r = http.post(f"{RBAC}/namespaces/{ns}/rolebindings", json={
-        "metadata": {"name": name}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
-        "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns}]})
+    r = http.post(
+        f"{RBAC}/namespaces/{ns}/rolebindings",
+        json={
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+            "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns}],
+        },
+    )
     assert r.status_code == 201, r.text
 
 
 @pytest.fixture
 def robot(http: httpx.Client, ns: str) -> str:
-    assert http.post(f"/api/v1/namespaces/{ns}/serviceaccounts", json={"metadata": {"name": "robot"}}).status_code == 201
+    assert (
+        http.post(
+            f"/api/v1/namespaces/{ns}/serviceaccounts", json={"metadata": {"name": "robot"}}
+        ).status_code
+        == 201
+    )
     return _token(http, ns, "robot")
 
 
@@ -41,8 +51,10 @@ def test_token_can_only_what_bindings_grant(server: Server, http: httpx.Client, 
     with server.client(token=robot) as bot:
         r = bot.get(f"/api/v1/namespaces/{ns}/pods")
         assert r.status_code == 403, r.text
-        assert r.json()["message"] == (f'pods is forbidden: User "{user}" cannot list resource "pods" in API group "" '
-                                       f'in the namespace "{ns}"')
+        assert r.json()["message"] == (
+            f'pods is forbidden: User "{user}" cannot list resource "pods" in API group "" '
+            f'in the namespace "{ns}"'
+        )
         assert r.json()["details"] == {"kind": "pods"}
         assert bot.get("/apis").status_code == 200  # discovery for every authenticated user
         _bind(http, ns, "robot-view", "view", "robot")
@@ -53,75 +65,129 @@ def test_token_can_only_what_bindings_grant(server: Server, http: httpx.Client, 
         r = bot.get(f"/api/v1/namespaces/{ns}/secrets")  # view leaves secrets out
         assert r.status_code == 403
         r = bot.get("/api/v1/nodes")
-        assert r.json()["message"] == (f'nodes is forbidden: User "{user}" cannot list resource "nodes" in API group '
-                                       '"" at the cluster scope')
+        assert r.json()["message"] == (
+            f'nodes is forbidden: User "{user}" cannot list resource "nodes" in API group '
+            '"" at the cluster scope'
+        )
         r = bot.post("/apis/authentication.k8s.io/v1/selfsubjectreviews", json={})
         assert r.status_code == 201 and r.json()["status"]["userInfo"]["username"] == user
 
 
-def test_kubectl_auth_can_i_agrees(server: Server, http: httpx.Client, ns: str, robot: str, tmp_path: Path) -> None:
+def test_kubectl_auth_can_i_agrees(
+    server: Server, http: httpx.Client, ns: str, robot: str, tmp_path: Path
+) -> None:
     kc = tmp_path / "robot.kubeconfig"
     kc.write_text(server.kubeconfig.read_text().replace(server.token, robot))
     _bind(http, ns, "robot-edit", "edit", "robot")
 
     def can_i(*args: str) -> tuple[int, str]:
-        r = subprocess.run([KUBECTL, "--kubeconfig", str(kc), "--cache-dir", str(tmp_path / "c"), "auth", "can-i",
-                            *args], capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [KUBECTL, "--kubeconfig", str(kc), "--cache-dir", str(tmp_path / "c"), "auth", "can-i", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         return r.returncode, r.stdout.strip()
 
     assert can_i("create", "deployments", "-n", ns) == (0, "yes")
     assert can_i("get", "secrets", "-n", ns) == (0, "yes")
     assert can_i("list", "pods", "-n", "default") == (1, "no")
     assert can_i("create", "rolebindings", "-n", ns) == (1, "no")  # edit is not admin
-    r = subprocess.run([KUBECTL, "--kubeconfig", str(kc), "--cache-dir", str(tmp_path / "c"), "auth", "whoami"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(kc), "--cache-dir", str(tmp_path / "c"), "auth", "whoami"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert f"system:serviceaccount:{ns}:robot" in r.stdout, r.stderr
 
 
 def test_subject_access_review_for_another_user(http: httpx.Client, ns: str) -> None:
-    r = http.post(f"{RBAC}/namespaces/{ns}/roles", json={
-        "metadata": {"name": "pod-reader"},
-        "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]}]})
+    r = http.post(
+        f"{RBAC}/namespaces/{ns}/roles",
+        json={
+            "metadata": {"name": "pod-reader"},
+            "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]}],
+        },
+    )
     assert r.status_code == 201, r.text
-    r = http.post(f"{RBAC}/namespaces/{ns}/rolebindings", json={
-        "metadata": {"name": "alice-reads"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                                                         "name": "pod-reader"},
-        "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"}]})
+    r = http.post(
+        f"{RBAC}/namespaces/{ns}/rolebindings",
+        json={
+            "metadata": {"name": "alice-reads"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
+            "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"}],
+        },
+    )
     assert r.status_code == 201, r.text
 
     def review(verb: str, resource: str, sub: str = "", namespace: str = ns) -> bool:
-        r = http.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json={"spec": {
-            "user": "alice", "resourceAttributes": {"namespace": namespace, "verb": verb, "resource": resource,
-                                                    "subresource": sub}}})
+        r = http.post(
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            json={
+                "spec": {
+                    "user": "alice",
+                    "resourceAttributes": {
+                        "namespace": namespace,
+                        "verb": verb,
+                        "resource": resource,
+                        "subresource": sub,
+                    },
+                }
+            },
+        )
         assert r.status_code == 201, r.text
         return bool(r.json()["status"]["allowed"])
 
     assert review("get", "pods") and review("list", "pods") and review("get", "pods", "log")
-    assert not review("delete", "pods") and not review("get", "pods", "exec") and not review("get", "pods",
-                                                                                              namespace="default")
+    assert (
+        not review("delete", "pods")
+        and not review("get", "pods", "exec")
+        and not review("get", "pods", namespace="default")
+    )
     assert http.get(f"{RBAC}/namespaces/{ns}/subjectaccessreviews").status_code == 404  # nothing stored
 
 
 def test_escalation_is_refused(server: Server, http: httpx.Client, ns: str, robot: str) -> None:
     _bind(http, ns, "robot-admin", "admin", "robot")
     with server.client(token=robot) as bot:
-        ok = bot.post(f"{RBAC}/namespaces/{ns}/roles", json={
-            "metadata": {"name": "small"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]})
+        ok = bot.post(
+            f"{RBAC}/namespaces/{ns}/roles",
+            json={
+                "metadata": {"name": "small"},
+                "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+            },
+        )
         assert ok.status_code == 201, ok.text
-        r = bot.post(f"{RBAC}/namespaces/{ns}/roles", json={
-            "metadata": {"name": "big"}, "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]})
+        r = bot.post(
+            f"{RBAC}/namespaces/{ns}/roles",
+            json={
+                "metadata": {"name": "big"},
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+            },
+        )
         assert r.status_code == 403, r.text
         assert "is attempting to grant RBAC permissions not currently held" in r.json()["message"]
-        r = bot.post(f"{RBAC}/namespaces/{ns}/rolebindings", json={
-            "metadata": {"name": "me-admin"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
-                                                          "kind": "ClusterRole", "name": "cluster-admin"},
-            "subjects": [{"kind": "ServiceAccount", "name": "robot", "namespace": ns}]})
+        r = bot.post(
+            f"{RBAC}/namespaces/{ns}/rolebindings",
+            json={
+                "metadata": {"name": "me-admin"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": "cluster-admin",
+                },
+                "subjects": [{"kind": "ServiceAccount", "name": "robot", "namespace": ns}],
+            },
+        )
         assert r.status_code == 403, r.text
     assert http.get(f"{RBAC}/namespaces/{ns}/roles/big").status_code == 404
     assert http.get(f"{RBAC}/namespaces/{ns}/rolebindings/me-admin").status_code == 404
 
 
-def test_deleting_the_account_revokes_its_tokens(server: Server, http: httpx.Client, ns: str, robot: str) -> None:
+def test_deleting_the_account_revokes_its_tokens(
+    server: Server, http: httpx.Client, ns: str, robot: str
+) -> None:
     _bind(http, ns, "robot-view", "view", "robot")
     with server.client(token=robot) as bot:
         assert bot.get(f"/api/v1/namespaces/{ns}/pods").status_code == 200
@@ -134,7 +200,9 @@ def test_deleting_the_account_revokes_its_tokens(server: Server, http: httpx.Cli
 def test_token_bound_to_a_pod(server: Server, http: httpx.Client, ns: str, robot: str) -> None:
     pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
     uid = http.post(f"/api/v1/namespaces/{ns}/pods", json=pod).json()["metadata"]["uid"]
-    token = _token(http, ns, "robot", boundObjectRef={"kind": "Pod", "apiVersion": "v1", "name": "p", "uid": uid})
+    token = _token(
+        http, ns, "robot", boundObjectRef={"kind": "Pod", "apiVersion": "v1", "name": "p", "uid": uid}
+    )
     with server.client(token=token) as bot:
         assert bot.post("/apis/authentication.k8s.io/v1/selfsubjectreviews", json={}).status_code == 201
         assert http.delete(f"/api/v1/namespaces/{ns}/pods/p").status_code == 200  # unbound pod: gone at once
@@ -142,15 +210,29 @@ def test_token_bound_to_a_pod(server: Server, http: httpx.Client, ns: str, robot
 
 
 def test_bad_rbac_objects(http: httpx.Client, ns: str) -> None:
-    r = http.post(f"{RBAC}/namespaces/{ns}/roles", json={
-        "metadata": {"name": "bad"}, "rules": [{"nonResourceURLs": ["/healthz"], "verbs": ["get"]}, {"verbs": []}]})
+    r = http.post(
+        f"{RBAC}/namespaces/{ns}/roles",
+        json={
+            "metadata": {"name": "bad"},
+            "rules": [{"nonResourceURLs": ["/healthz"], "verbs": ["get"]}, {"verbs": []}],
+        },
+    )
     assert r.status_code == 422, r.text
     assert [c["field"] for c in r.json()["details"]["causes"]] == [
-        "rules[0].nonResourceURLs", "rules[1].verbs", "rules[1].apiGroups", "rules[1].resources"]
+        "rules[0].nonResourceURLs",
+        "rules[1].verbs",
+        "rules[1].apiGroups",
+        "rules[1].resources",
+    ]
     _bind(http, ns, "b", "view", "x")
-    r = http.patch(f"{RBAC}/namespaces/{ns}/rolebindings/b", json={"roleRef": {"name": "edit"}},
-                   headers={"Content-Type": "application/merge-patch+json"})
-    assert r.status_code == 422 and r.json()["details"]["causes"][0]["message"].endswith("cannot change roleRef")
+    r = http.patch(
+        f"{RBAC}/namespaces/{ns}/rolebindings/b",
+        json={"roleRef": {"name": "edit"}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 422 and r.json()["details"]["causes"][0]["message"].endswith(
+        "cannot change roleRef"
+    )
     r = http.post(f"{RBAC}/clusterroles", json={"metadata": {"name": "system:thing/x"}, "rules": []})
     assert r.status_code == 422 and "may not contain '/'" in r.text
 
@@ -159,42 +241,91 @@ def test_default_roles_exist(server: Server) -> None:
     out = server.kubectl("get", "clusterroles", check=True).stdout
     for name in ("cluster-admin", "admin", "edit", "view", "system:discovery"):
         assert any(line.split()[0] == name for line in out.splitlines()[1:]), out
-    assert server.kubectl("get", "clusterrolebinding", "cluster-admin", check=True).stdout.split("\n")[1].split()[1] \
+    assert (
+        server.kubectl("get", "clusterrolebinding", "cluster-admin", check=True)
+        .stdout.split("\n")[1]
+        .split()[1]
         == "ClusterRole/cluster-admin"
+    )
 
 
-def test_kubectl_generators_for_rbac_and_tokens(server: Server, http: httpx.Client, ns: str, tmp_path: Path) -> None:
+def test_kubectl_generators_for_rbac_and_tokens(
+    server: Server, http: httpx.Client, ns: str, tmp_path: Path
+) -> None:
     """kubectl sends these as protobuf: create role|rolebinding|clusterrole|token, auth can-i --list."""
     k = server.kubectl
     k("-n", ns, "create", "sa", "bot", check=True)
     k("-n", ns, "create", "role", "r1", "--verb=get,list", "--resource=pods,deployments.apps", check=True)
-    k("-n", ns, "create", "rolebinding", "rb", "--role=r1", f"--serviceaccount={ns}:bot", "--user=alice", check=True)
+    k(
+        "-n",
+        ns,
+        "create",
+        "rolebinding",
+        "rb",
+        "--role=r1",
+        f"--serviceaccount={ns}:bot",
+        "--user=alice",
+        check=True,
+    )
     k("create", "clusterrole", f"cr-{ns}", "--verb=get", "--non-resource-url=/logs", check=True)
     role = http.get(f"{RBAC}/namespaces/{ns}/roles/r1").json()
-    assert role["rules"] == [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]},
-                             {"verbs": ["get", "list"], "apiGroups": ["apps"], "resources": ["deployments"]}]
+    assert role["rules"] == [
+        {"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]},
+        {"verbs": ["get", "list"], "apiGroups": ["apps"], "resources": ["deployments"]},
+    ]
     binding = http.get(f"{RBAC}/namespaces/{ns}/rolebindings/rb").json()
     assert {s["kind"] for s in binding["subjects"]} == {"ServiceAccount", "User"}
     token = k("-n", ns, "create", "token", "bot", "--duration=20m", check=True).stdout.strip()
     kc = tmp_path / "bot.kubeconfig"
     kc.write_text(server.kubeconfig.read_text().replace(server.token, token))
-    r = subprocess.run([KUBECTL, "--kubeconfig", str(kc), "--cache-dir", str(tmp_path / "c"), "-n", ns, "auth", "can-i",
-                        "--list"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            KUBECTL,
+            "--kubeconfig",
+            str(kc),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "-n",
+            ns,
+            "auth",
+            "can-i",
+            "--list",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     lines = [line.split() for line in r.stdout.splitlines()]
     assert ["pods", "[]", "[]", "[get", "list]"] in lines, r.stdout
     assert ["deployments.apps", "[]", "[]", "[get", "list]"] in lines, r.stdout
 
 
-def test_x509_users_and_issued_kubeconfigs(server: Server, http: httpx.Client, ns: str, tmp_path: Path) -> None:
+def test_x509_users_and_issued_kubeconfigs(
+    server: Server, http: httpx.Client, ns: str, tmp_path: Path
+) -> None:
     """`kubelite kubeconfig --user`: a client certificate (CN user, O groups) the server verifies; RBAC
     applies to that user and group; `--serviceaccount` gives a token kubeconfig."""
     import sys
 
     def issue(*args: str) -> Path:
         out = tmp_path / f"kc-{len(list(tmp_path.iterdir()))}"
-        r = subprocess.run([sys.executable, "-m", "kubelite.main", "kubeconfig", "--data-dir", str(server.data_dir),
-                            *args, "--out", str(out)], capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kubelite.main",
+                "kubeconfig",
+                "--data-dir",
+                str(server.data_dir),
+                *args,
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 0, r.stderr
         return out
 
@@ -202,8 +333,12 @@ def test_x509_users_and_issued_kubeconfigs(server: Server, http: httpx.Client, n
     assert oct(alice.stat().st_mode & 0o777) == "0o600"
 
     def kubectl(kc: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([KUBECTL, "--kubeconfig", str(kc), "--cache-dir", str(tmp_path / "c"), *args],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [KUBECTL, "--kubeconfig", str(kc), "--cache-dir", str(tmp_path / "c"), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     r = kubectl(alice, "auth", "whoami", "-o", "json")
     assert r.returncode == 0, r.stderr
@@ -211,10 +346,17 @@ def test_x509_users_and_issued_kubeconfigs(server: Server, http: httpx.Client, n
     assert info["username"] == "alice" and "team-a" in info["groups"]
     r = kubectl(alice, "-n", ns, "get", "pods")
     assert r.returncode == 1 and 'User "alice" cannot list resource "pods"' in r.stderr
-    assert http.post(f"{RBAC}/namespaces/{ns}/rolebindings", json={
-        "metadata": {"name": "team-a-view"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
-                                                         "kind": "ClusterRole", "name": "view"},
-        "subjects": [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "team-a"}]}).status_code == 201
+    assert (
+        http.post(
+            f"{RBAC}/namespaces/{ns}/rolebindings",
+            json={
+                "metadata": {"name": "team-a-view"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "team-a"}],
+            },
+        ).status_code
+        == 201
+    )
     assert kubectl(alice, "-n", ns, "get", "pods").returncode == 0
     # a certificate from another CA is no identity: TLS refuses it or the server answers 401
     from apiserver.certs import ensure_certs
@@ -233,7 +375,10 @@ def test_x509_users_and_issued_kubeconfigs(server: Server, http: httpx.Client, n
             assert mallory.get("/api/v1/nodes").status_code == 401
         except httpx.HTTPError:
             pass  # the handshake itself failed: also no entry
-    assert http.post(f"/api/v1/namespaces/{ns}/serviceaccounts", json={"metadata": {"name": "ci"}}).status_code == 201
+    assert (
+        http.post(f"/api/v1/namespaces/{ns}/serviceaccounts", json={"metadata": {"name": "ci"}}).status_code
+        == 201
+    )
     ci = issue("--serviceaccount", f"{ns}/ci")
     r = kubectl(ci, "auth", "whoami")
     assert f"system:serviceaccount:{ns}:ci" in r.stdout, r.stderr

@@ -24,16 +24,20 @@ def test_404_not_found_bytes(http: httpx.Client, ns: str) -> None:
     r = http.get(f"/api/v1/namespaces/{ns}/pods/nope")
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/json"
-    assert r.content == HEAD + (b'"message":"pods \\"nope\\" not found","reason":"NotFound",'
-                                b'"details":{"name":"nope","kind":"pods"},"code":404}\n')
+    assert r.content == HEAD + (
+        b'"message":"pods \\"nope\\" not found","reason":"NotFound",'
+        b'"details":{"name":"nope","kind":"pods"},"code":404}\n'
+    )
 
 
 def test_409_already_exists_bytes(http: httpx.Client, ns: str) -> None:
     assert http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("dup")).status_code == 201
     r = http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("dup"))
     assert r.status_code == 409
-    assert r.content == HEAD + (b'"message":"pods \\"dup\\" already exists","reason":"AlreadyExists",'
-                                b'"details":{"name":"dup","kind":"pods"},"code":409}\n')
+    assert r.content == HEAD + (
+        b'"message":"pods \\"dup\\" already exists","reason":"AlreadyExists",'
+        b'"details":{"name":"dup","kind":"pods"},"code":409}\n'
+    )
 
 
 def test_409_already_exists_in_a_group_names_the_group(http: httpx.Client, ns: str) -> None:
@@ -41,9 +45,11 @@ def test_409_already_exists_in_a_group_names_the_group(http: httpx.Client, ns: s
     base = f"/apis/coordination.k8s.io/v1/namespaces/{ns}/leases"
     assert http.post(base, json=lease).status_code == 201
     r = http.post(base, json=lease)
-    assert r.content == HEAD + (b'"message":"leases.coordination.k8s.io \\"l\\" already exists",'
-                                b'"reason":"AlreadyExists",'
-                                b'"details":{"name":"l","group":"coordination.k8s.io","kind":"leases"},"code":409}\n')
+    assert r.content == HEAD + (
+        b'"message":"leases.coordination.k8s.io \\"l\\" already exists",'
+        b'"reason":"AlreadyExists",'
+        b'"details":{"name":"l","group":"coordination.k8s.io","kind":"leases"},"code":409}\n'
+    )
 
 
 def test_422_invalid_with_causes_bytes(http: httpx.Client, ns: str) -> None:
@@ -54,7 +60,8 @@ def test_422_invalid_with_causes_bytes(http: httpx.Client, ns: str) -> None:
     assert r.content == HEAD + (
         b'"message":"Pod \\"bad\\" is invalid: spec.containers[0].image: Required value","reason":"Invalid",'
         b'"details":{"name":"bad","kind":"Pod","causes":[{"reason":"FieldValueRequired",'
-        b'"message":"Required value","field":"spec.containers[0].image"}]},"code":422}\n')
+        b'"message":"Required value","field":"spec.containers[0].image"}]},"code":422}\n'
+    )
 
 
 def test_410_expired_watch_event_bytes(tmp_path: Path) -> None:
@@ -72,7 +79,9 @@ def test_410_expired_watch_event_bytes(tmp_path: Path) -> None:
                     break
                 assert time.monotonic() < deadline, "history never compacted"
             line = body.split(b"\n")[0]
-            prefix = b'{"type":"ERROR","object":' + HEAD + b'"message":"too old resource version: ' + old.encode()
+            prefix = (
+                b'{"type":"ERROR","object":' + HEAD + b'"message":"too old resource version: ' + old.encode()
+            )
             assert line.startswith(prefix), line
             assert line.endswith(b')","reason":"Expired","code":410}}'), line
     finally:
@@ -81,18 +90,28 @@ def test_410_expired_watch_event_bytes(tmp_path: Path) -> None:
 
 # --- the encoder itself (no server) ----------------------------------------------------------
 def test_empty_fields_are_omitted_as_go_omitempty() -> None:
-    assert ApiError(500, "", "").body() == b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","code":500}\n'
+    assert (
+        ApiError(500, "", "").body()
+        == b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","code":500}\n'
+    )
     assert gone("too old").body() == HEAD + b'"message":"too old","reason":"Expired","code":410}\n'
 
 
 def test_404_for_an_unknown_path_has_empty_details(http: httpx.Client) -> None:
     r = http.get("/api/v1/nosuchthings")
-    assert r.content == HEAD + (b'"message":"the server could not find the requested resource","reason":"NotFound",'
-                                b'"details":{},"code":404}\n')
+    assert r.content == HEAD + (
+        b'"message":"the server could not find the requested resource","reason":"NotFound",'
+        b'"details":{},"code":404}\n'
+    )
 
 
 def test_details_reordered_and_causes_trimmed() -> None:
-    details = {"kind": "pods", "causes": [{"field": "f", "message": "m", "reason": ""}], "name": "x", "group": ""}
+    details = {
+        "kind": "pods",
+        "causes": [{"field": "f", "message": "m", "reason": ""}],
+        "name": "x",
+        "group": "",
+    }
     assert list(status_details(details)) == ["name", "kind", "causes"]
     assert status_details(details)["causes"] == [{"message": "m", "field": "f"}]
     assert status_details({"causes": []}) == {}
@@ -108,8 +127,12 @@ def test_html_characters_escaped_as_go_does() -> None:
 
 def test_201_binding_success_bytes(http: httpx.Client, ns: str) -> None:
     assert http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("tobind")).status_code == 201
-    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "tobind"},
-               "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"}}
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "tobind"},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"},
+    }
     r = http.post(f"/api/v1/namespaces/{ns}/pods/tobind/binding", json=binding)
     assert r.status_code == 201
     assert r.content == b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201}\n'

@@ -336,11 +336,20 @@ def test_prefilter_never_rejects_a_match() -> None:
     from api.selectors import parse_field_selector
     from apiserver.handlers.prefilter import may_match
 
-    pod_a = {"metadata": {"name": "a", "labels": {"app": "web", "tier": "x\"y"}}, "spec": {"nodeName": "n1"},
-             "status": {"phase": "Running"}}
+    pod_a = {
+        "metadata": {"name": "a", "labels": {"app": "web", "tier": 'x"y'}},
+        "spec": {"nodeName": "n1"},
+        "status": {"phase": "Running"},
+    }
     pod_b = {"metadata": {"name": "b", "labels": {"app": "db"}}, "spec": {"nodeName": "n2"}}
-    cases = [("app=web", ""), ("", "spec.nodeName=n1"), ("app in (web)", "status.phase=Running"),
-             ('tier=x"y', ""), ("app!=db", ""), ("", "spec.nodeName!=n2")]
+    cases = [
+        ("app=web", ""),
+        ("", "spec.nodeName=n1"),
+        ("app in (web)", "status.phase=Running"),
+        ('tier=x"y', ""),
+        ("app!=db", ""),
+        ("", "spec.nodeName!=n2"),
+    ]
     for ls, fs in cases:
         labels, fields = parse_label_selector(ls), parse_field_selector(fs)
         test = may_match(labels, fields)
@@ -357,8 +366,12 @@ def test_advertise_address() -> None:
     from apiserver.config import ServerConfig
 
     assert ServerConfig(Path("/d"), host="10.1.2.3").advertise_address == "10.1.2.3"
-    assert ServerConfig(Path("/d"), host="0.0.0.0", extra_sans=("127.0.0.1", "api.x", "192.168.5.1")
-                        ).advertise_address == "192.168.5.1"
+    assert (
+        ServerConfig(
+            Path("/d"), host="0.0.0.0", extra_sans=("127.0.0.1", "api.x", "192.168.5.1")
+        ).advertise_address
+        == "192.168.5.1"
+    )
     wild = ServerConfig(Path("/d"), host="0.0.0.0")
     assert wild.advertise_address == "127.0.0.1" and wild.server_url == "https://127.0.0.1:6443"
 
@@ -375,7 +388,13 @@ def test_bad_datastore_is_one_line(tmp_path: Path) -> None:
 
     from tests.apiserver.conftest import KUBELITE
 
-    r = subprocess.run([str(KUBELITE), "server", "--data-dir", str(tmp_path), "--datastore", "foo://x"],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 1 and r.stderr.strip().startswith("kubelite server: cannot open the datastore foo://x")
+    r = subprocess.run(
+        [str(KUBELITE), "server", "--data-dir", str(tmp_path), "--datastore", "foo://x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 1 and r.stderr.strip().startswith(
+        "kubelite server: cannot open the datastore foo://x"
+    )
     assert "Traceback" not in r.stderr

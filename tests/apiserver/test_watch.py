@@ -86,7 +86,10 @@ def test_bookmarks_and_timeout(http: httpx.Client, ns: str) -> None:
     )
     assert evs and all(e["type"] == "BOOKMARK" for e in evs)  # the server ended the stream at the timeout
     # a bookmark carries the store's revision: at least the pod's (the server's own Lease renewals move it on)
-    assert int(evs[-1]["object"]["metadata"]["resourceVersion"]) >= int(rv) and evs[-1]["object"]["kind"] == "Pod"
+    assert (
+        int(evs[-1]["object"]["metadata"]["resourceVersion"]) >= int(rv)
+        and evs[-1]["object"]["kind"] == "Pod"
+    )
     quiet = _events(http, f"{base}?watch=true&resourceVersion={rv}&timeoutSeconds=1", 100)
     assert quiet == []
 

@@ -73,8 +73,13 @@ spec:
 
 def test_kubectl_applies_and_prints_the_workload_kinds(server: Server, ns: str) -> None:
     out = server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST, check=True).stdout
-    assert out.split("\n")[:5] == ["deployment.apps/web created", "job.batch/pi created", "cronjob.batch/tick created",
-                                   "statefulset.apps/db created", "daemonset.apps/agent created"]
+    assert out.split("\n")[:5] == [
+        "deployment.apps/web created",
+        "job.batch/pi created",
+        "cronjob.batch/tick created",
+        "statefulset.apps/db created",
+        "daemonset.apps/agent created",
+    ]
     again = server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST, check=True).stdout
     assert again.count("unchanged") == 5, again
     rows = table_rows(server.kubectl("-n", ns, "get", "deploy", check=True).stdout)
@@ -84,10 +89,13 @@ def test_kubectl_applies_and_prints_the_workload_kinds(server: Server, ns: str) 
     assert wide[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
     assert wide[1][5:] == ["web", "busybox:1", "app=web"]
     listing = server.kubectl("-n", ns, "get", "all", check=True).stdout
-    for header in (["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
-                   ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE", "SELECTOR", "AGE"],
-                   ["NAME", "READY", "AGE"], ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
-                   ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"]):
+    for header in (
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE", "SELECTOR", "AGE"],
+        ["NAME", "READY", "AGE"],
+        ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
+        ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"],
+    ):
         assert header in table_rows(listing), (header, listing)
     by_name = {r[0]: r for r in table_rows(listing)}
     assert by_name["job.batch/pi"][1:3] == ["Running", "0/1"]
@@ -107,13 +115,16 @@ def test_kubectl_applies_and_prints_the_workload_kinds(server: Server, ns: str) 
 def test_kubectl_scale_and_errors(server: Server, ns: str) -> None:
     server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST, check=True)
     server.kubectl("-n", ns, "scale", "deploy", "web", "--replicas=4", check=True)
-    got = server.kubectl("-n", ns, "get", "deploy", "web", "-o",
-                         "jsonpath={.spec.replicas} {.metadata.generation}", check=True).stdout
+    got = server.kubectl(
+        "-n", ns, "get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.metadata.generation}", check=True
+    ).stdout
     assert got == "4 2"
     server.kubectl("-n", ns, "scale", "sts", "db", "--replicas=2", check=True)
     bad = server.kubectl("-n", ns, "create", "cronjob", "c2", "--image=busybox", "--schedule=61 * * * *")
     assert bad.returncode != 0
-    assert 'spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61' in bad.stderr
+    assert (
+        'spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61' in bad.stderr
+    )
     bad = server.kubectl("-n", ns, "create", "deployment", "neg", "--image=busybox", "--replicas=-1")
     assert "spec.replicas: Invalid value: -1: must be greater than or equal to 0" in bad.stderr
     assert "neg" not in server.kubectl("-n", ns, "get", "deploy", check=True).stdout
@@ -128,7 +139,10 @@ def test_python_client_round_trip(api_client: client.ApiClient, ns: str) -> None
             selector=client.V1LabelSelector(match_labels=labels),
             template=client.V1PodTemplateSpec(
                 metadata=client.V1ObjectMeta(labels=labels),
-                spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox:1")]))))
+                spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox:1")]),
+            ),
+        ),
+    )
     seen: list[tuple[str, int]] = []
     started = threading.Event()
 
@@ -155,9 +169,16 @@ def test_python_client_round_trip(api_client: client.ApiClient, ns: str) -> None
     assert (scale.spec.replicas, scale.status.replicas, scale.status.selector) == (3, 0, "app=api")
     apps.patch_namespaced_deployment_scale("api", ns, {"spec": {"replicas": 5}})
     assert apps.read_namespaced_deployment("api", ns).spec.replicas == 5
-    job = client.V1Job(metadata=client.V1ObjectMeta(name="once"), spec=client.V1JobSpec(
-        template=client.V1PodTemplateSpec(spec=client.V1PodSpec(
-            restart_policy="Never", containers=[client.V1Container(name="c", image="busybox:1")]))))
+    job = client.V1Job(
+        metadata=client.V1ObjectMeta(name="once"),
+        spec=client.V1JobSpec(
+            template=client.V1PodTemplateSpec(
+                spec=client.V1PodSpec(
+                    restart_policy="Never", containers=[client.V1Container(name="c", image="busybox:1")]
+                )
+            )
+        ),
+    )
     made = batch.create_namespaced_job(ns, job)
     uid = made.metadata.uid
     assert made.spec.selector.match_labels == {"batch.kubernetes.io/controller-uid": uid}
@@ -172,7 +193,9 @@ def test_create_from_yaml_mixing_kinds(api_client: client.ApiClient, ns: str, tm
     utils.create_from_yaml(api_client, str(path), namespace=ns)
     apps, batch = client.AppsV1Api(api_client), client.BatchV1Api(api_client)
     assert apps.read_namespaced_stateful_set("db", ns).spec.pod_management_policy == "OrderedReady"
-    assert apps.read_namespaced_daemon_set("agent", ns).spec.update_strategy.rolling_update.max_unavailable == 1
+    assert (
+        apps.read_namespaced_daemon_set("agent", ns).spec.update_strategy.rolling_update.max_unavailable == 1
+    )
     assert batch.read_namespaced_cron_job("tick", ns).spec.successful_jobs_history_limit == 3
     assert batch.read_namespaced_job("pi", ns).spec.completion_mode == "NonIndexed"
 
@@ -180,39 +203,68 @@ def test_create_from_yaml_mixing_kinds(api_client: client.ApiClient, ns: str, tm
 def test_status_only_through_the_status_subresource(http: httpx.Client, server: Server, ns: str) -> None:
     server.kubectl("-n", ns, "apply", "-f", "-", input=MANIFEST.split("---")[0], check=True)
     base = f"/apis/apps/v1/namespaces/{ns}/deployments/web"
-    r = http.patch(base, json={"status": {"replicas": 7}}, headers={"Content-Type": "application/merge-patch+json"})
+    r = http.patch(
+        base, json={"status": {"replicas": 7}}, headers={"Content-Type": "application/merge-patch+json"}
+    )
     assert r.status_code == 200 and r.json()["status"] == {}
-    r = http.patch(base + "/status", json={"status": {"replicas": 2, "readyReplicas": 1, "availableReplicas": 1}},
-                   headers={"Content-Type": "application/merge-patch+json"})
+    r = http.patch(
+        base + "/status",
+        json={"status": {"replicas": 2, "readyReplicas": 1, "availableReplicas": 1}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"]["readyReplicas"] == 1 and r.json()["metadata"]["generation"] == 1
     rows = table_rows(server.kubectl("-n", ns, "get", "deploy", "web", check=True).stdout)
     assert rows[1][1] == "1/2"
-    r = http.patch(base + "/status", json={"status": {"readyReplicas": 5}},
-                   headers={"Content-Type": "application/merge-patch+json"})
+    r = http.patch(
+        base + "/status",
+        json={"status": {"readyReplicas": 5}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 422
-    assert r.json()["details"]["causes"][0]["message"] == "Invalid value: 5: cannot be greater than status.replicas"
+    assert (
+        r.json()["details"]["causes"][0]["message"]
+        == "Invalid value: 5: cannot be greater than status.replicas"
+    )
 
 
 def test_bad_workloads_are_refused_and_not_stored(http: httpx.Client, ns: str) -> None:
     base = f"/apis/apps/v1/namespaces/{ns}"
-    body = {"metadata": {"name": "bad"}, "spec": {
-        "selector": {"matchLabels": {"app": "a"}},
-        "template": {"metadata": {"labels": {"app": "b"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}}}
+    body = {
+        "metadata": {"name": "bad"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "a"}},
+            "template": {
+                "metadata": {"labels": {"app": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "x"}]},
+            },
+        },
+    }
     r = http.post(f"{base}/replicasets", json=body)
     assert r.status_code == 422, r.text
     status = r.json()
     assert status["reason"] == "Invalid" and status["details"]["kind"] == "ReplicaSet"
     assert status["details"]["group"] == "apps"
-    assert status["details"]["causes"] == [{
-        "reason": "FieldValueInvalid", "field": "spec.template.metadata.labels",
-        "message": 'Invalid value: map[string]string{"app":"b"}: `selector` does not match template `labels`'}]
+    assert status["details"]["causes"] == [
+        {
+            "reason": "FieldValueInvalid",
+            "field": "spec.template.metadata.labels",
+            "message": 'Invalid value: map[string]string{"app":"b"}: `selector` does not match template `labels`',
+        }
+    ]
     assert http.get(f"{base}/replicasets/bad").status_code == 404
-    r = http.post(f"/apis/batch/v1/namespaces/{ns}/jobs", json={"metadata": {"name": "j"}, "spec": {
-        "template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}})
+    r = http.post(
+        f"/apis/batch/v1/namespaces/{ns}/jobs",
+        json={
+            "metadata": {"name": "j"},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}},
+        },
+    )
     assert r.status_code == 422
-    assert r.json()["details"]["causes"][0]["message"] == \
-        'Unsupported value: "Always": supported values: "OnFailure", "Never"'
+    assert (
+        r.json()["details"]["causes"][0]["message"]
+        == 'Unsupported value: "Always": supported values: "OnFailure", "Never"'
+    )
 
 
 def test_apply_switches_the_deployment_strategy(server: Server, ns: str) -> None:
@@ -223,26 +275,40 @@ def test_apply_switches_the_deployment_strategy(server: Server, ns: str) -> None
     server.kubectl("-n", ns, "apply", "-f", "-", input=rolling, check=True)
     for binary in (KUBECTL, KUBECTL_127):
         server.kubectl("-n", ns, "apply", "-f", "-", input=recreate, binary=binary, check=True)
-        got = server.kubectl("-n", ns, "get", "deploy", "web", "-o", "jsonpath={.spec.strategy}", check=True).stdout
+        got = server.kubectl(
+            "-n", ns, "get", "deploy", "web", "-o", "jsonpath={.spec.strategy}", check=True
+        ).stdout
         assert json.loads(got) == {"type": "Recreate"}, binary
         server.kubectl("-n", ns, "apply", "-f", "-", input=rolling, binary=binary, check=True)
-        got = server.kubectl("-n", ns, "get", "deploy", "web", "-o", "jsonpath={.spec.strategy}", check=True).stdout
-        assert json.loads(got) == {"type": "RollingUpdate",
-                                   "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}, binary
+        got = server.kubectl(
+            "-n", ns, "get", "deploy", "web", "-o", "jsonpath={.spec.strategy}", check=True
+        ).stdout
+        assert json.loads(got) == {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
+        }, binary
 
 
 def test_create_job_from_cron_job(server: Server, ns: str) -> None:
     """kubectl sends the Job as protobuf: its CronJob owner, env and nodeSelector arrive."""
     cron = MANIFEST.split("---")[2].replace(
-        "containers: [{name: t, image: \"busybox:1\"}]",
-        "nodeSelector: {zone: a}\n          containers: [{name: t, image: \"busybox:1\", env: [{name: A, value: \"1\"}]}]")
+        'containers: [{name: t, image: "busybox:1"}]',
+        'nodeSelector: {zone: a}\n          containers: [{name: t, image: "busybox:1", env: [{name: A, value: "1"}]}]',
+    )
     server.kubectl("-n", ns, "apply", "-f", "-", input=cron, check=True)
     server.kubectl("-n", ns, "create", "job", "--from=cronjob/tick", "by-hand", check=True)
     got = json.loads(server.kubectl("-n", ns, "get", "job", "by-hand", "-o", "json", check=True).stdout)
-    uid = json.loads(server.kubectl("-n", ns, "get", "cj", "tick", "-o", "json", check=True).stdout)["metadata"]["uid"]
+    uid = json.loads(server.kubectl("-n", ns, "get", "cj", "tick", "-o", "json", check=True).stdout)[
+        "metadata"
+    ]["uid"]
     assert got["metadata"]["ownerReferences"] == [
-        {"apiVersion": "batch/v1", "kind": "CronJob", "name": "tick", "uid": uid, "controller": True}]
+        {"apiVersion": "batch/v1", "kind": "CronJob", "name": "tick", "uid": uid, "controller": True}
+    ]
     assert got["metadata"]["annotations"] == {"cronjob.kubernetes.io/instantiate": "manual"}
     pod = got["spec"]["template"]["spec"]
-    assert pod["containers"][0]["env"] == [{"name": "A", "value": "1"}] and pod["nodeSelector"] == {"zone": "a"}
-    assert got["spec"]["selector"]["matchLabels"] == {"batch.kubernetes.io/controller-uid": got["metadata"]["uid"]}
+    assert pod["containers"][0]["env"] == [{"name": "A", "value": "1"}] and pod["nodeSelector"] == {
+        "zone": "a"
+    }
+    assert got["spec"]["selector"]["matchLabels"] == {
+        "batch.kubernetes.io/controller-uid": got["metadata"]["uid"]
+    }

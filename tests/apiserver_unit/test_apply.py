@@ -16,10 +16,19 @@ def rc(replicas: int = 2, image: str = "busybox:1", labels: dict[str, str] | Non
     meta: dict[str, Any] = {"name": "web", "namespace": "default"}
     if labels is not None:
         meta["labels"] = labels
-    return {"apiVersion": "v1", "kind": "ReplicationController", "metadata": meta,
-            "spec": {"replicas": replicas, "selector": {"app": "web"},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"containers": [{"name": "web", "image": image}]}}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": meta,
+        "spec": {
+            "replicas": replicas,
+            "selector": {"app": "web"},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": image}]},
+            },
+        },
+    }
 
 
 def entries(obj: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -50,7 +59,9 @@ def test_reapply_updates_and_keeps_inputs_untouched() -> None:
 
 
 def test_fields_no_longer_applied_are_removed() -> None:
-    current = server_side_apply(None, rc(labels={"a": "1", "b": "2"}), "kubectl", False, "ReplicationController")
+    current = server_side_apply(
+        None, rc(labels={"a": "1", "b": "2"}), "kubectl", False, "ReplicationController"
+    )
     out = server_side_apply(current, rc(labels={"a": "1"}), "kubectl", False, "ReplicationController")
     assert out["metadata"]["labels"] == {"a": "1"}
 
@@ -83,9 +94,18 @@ def test_conflict_with_another_manager_is_409() -> None:
         server_side_apply(scaled, rc(replicas=2), "kubectl", False, "ReplicationController")
     err = e.value
     assert (err.code, err.reason) == (409, "Conflict")
-    assert err.message == 'Apply failed with 1 conflict: conflict with "kubectl-scale" using v1: .spec.replicas'
-    assert err.details == {"causes": [{"reason": "FieldManagerConflict",
-                                       "message": 'conflict with "kubectl-scale" using v1', "field": ".spec.replicas"}]}
+    assert (
+        err.message == 'Apply failed with 1 conflict: conflict with "kubectl-scale" using v1: .spec.replicas'
+    )
+    assert err.details == {
+        "causes": [
+            {
+                "reason": "FieldManagerConflict",
+                "message": 'conflict with "kubectl-scale" using v1',
+                "field": ".spec.replicas",
+            }
+        ]
+    }
 
 
 def test_same_value_is_not_a_conflict() -> None:
@@ -124,8 +144,13 @@ def test_record_update_moves_ownership_without_conflict() -> None:
 
 
 def test_status_subresource_entries() -> None:
-    pod: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                           "spec": {"containers": [{"name": "c"}]}, "status": {"phase": "Pending"}}
+    pod: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c"}]},
+        "status": {"phase": "Pending"},
+    }
     record_update(None, pod, "kubectl")
     running = copy.deepcopy(pod)
     running["status"]["phase"] = "Running"

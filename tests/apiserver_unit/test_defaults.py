@@ -20,28 +20,63 @@ def defaulted(plural: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_pod_defaults() -> None:
-    pod = defaulted("pods", {"metadata": {"name": "p"}, "spec": {"containers": [
-        {"name": "a", "image": "busybox", "ports": [{"containerPort": 80}],
-         "livenessProbe": {"httpGet": {"port": 80}}}]}})
+    pod = defaulted(
+        "pods",
+        {
+            "metadata": {"name": "p"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "a",
+                        "image": "busybox",
+                        "ports": [{"containerPort": 80}],
+                        "livenessProbe": {"httpGet": {"port": 80}},
+                    }
+                ]
+            },
+        },
+    )
     spec = pod["spec"]
-    assert (spec["restartPolicy"], spec["terminationGracePeriodSeconds"], spec["dnsPolicy"], spec["schedulerName"]) == \
-        ("Always", 30, "ClusterFirst", "default-scheduler")
+    assert (
+        spec["restartPolicy"],
+        spec["terminationGracePeriodSeconds"],
+        spec["dnsPolicy"],
+        spec["schedulerName"],
+    ) == ("Always", 30, "ClusterFirst", "default-scheduler")
     c = spec["containers"][0]
-    assert (c["imagePullPolicy"], c["terminationMessagePath"], c["terminationMessagePolicy"]) == \
-        ("Always", "/dev/termination-log", "File")
+    assert (c["imagePullPolicy"], c["terminationMessagePath"], c["terminationMessagePolicy"]) == (
+        "Always",
+        "/dev/termination-log",
+        "File",
+    )
     assert c["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
-    assert c["livenessProbe"] == {"httpGet": {"port": 80, "path": "/", "scheme": "HTTP"}, "timeoutSeconds": 1,
-                                  "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
-    assert {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
-            "tolerationSeconds": 300} in spec["tolerations"]
+    assert c["livenessProbe"] == {
+        "httpGet": {"port": 80, "path": "/", "scheme": "HTTP"},
+        "timeoutSeconds": 1,
+        "periodSeconds": 10,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+    }
+    assert {
+        "key": "node.kubernetes.io/not-ready",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "tolerationSeconds": 300,
+    } in spec["tolerations"]
     assert pod["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
 
 
-@pytest.mark.parametrize(("image", "policy"), [
-    ("busybox", "Always"), ("busybox:latest", "Always"), ("busybox:1.36", "IfNotPresent"),
-    ("localhost:5000/busybox", "Always"), ("localhost:5000/busybox:1", "IfNotPresent"),
-    ("busybox@sha256:" + "a" * 64, "IfNotPresent"),
-])
+@pytest.mark.parametrize(
+    ("image", "policy"),
+    [
+        ("busybox", "Always"),
+        ("busybox:latest", "Always"),
+        ("busybox:1.36", "IfNotPresent"),
+        ("localhost:5000/busybox", "Always"),
+        ("localhost:5000/busybox:1", "IfNotPresent"),
+        ("busybox@sha256:" + "a" * 64, "IfNotPresent"),
+    ],
+)
 def test_image_pull_policy_by_tag(image: str, policy: str) -> None:
     pod = defaulted("pods", {"spec": {"containers": [{"name": "a", "image": image}]}})
     assert pod["spec"]["containers"][0]["imagePullPolicy"] == policy
@@ -49,8 +84,20 @@ def test_image_pull_policy_by_tag(image: str, policy: str) -> None:
 
 
 def test_defaults_keep_given_values_and_are_idempotent() -> None:
-    pod = {"spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 5, "containers": [
-        {"name": "a", "image": "busybox", "imagePullPolicy": "Never", "ports": [{"containerPort": 53, "protocol": "UDP"}]}]}}
+    pod = {
+        "spec": {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 5,
+            "containers": [
+                {
+                    "name": "a",
+                    "image": "busybox",
+                    "imagePullPolicy": "Never",
+                    "ports": [{"containerPort": 53, "protocol": "UDP"}],
+                }
+            ],
+        }
+    }
     once = defaulted("pods", pod)
     assert (once["spec"]["restartPolicy"], once["spec"]["terminationGracePeriodSeconds"]) == ("Never", 5)
     assert once["spec"]["containers"][0]["imagePullPolicy"] == "Never"
@@ -59,8 +106,16 @@ def test_defaults_keep_given_values_and_are_idempotent() -> None:
 
 
 def test_limits_become_requests_and_qos() -> None:
-    pod = defaulted("pods", {"spec": {"containers": [
-        {"name": "a", "image": "x", "resources": {"limits": {"cpu": "1", "memory": "64Mi"}}}]}})
+    pod = defaulted(
+        "pods",
+        {
+            "spec": {
+                "containers": [
+                    {"name": "a", "image": "x", "resources": {"limits": {"cpu": "1", "memory": "64Mi"}}}
+                ]
+            }
+        },
+    )
     assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "1", "memory": "64Mi"}
     assert pod["status"]["qosClass"] == "Guaranteed"
     assert qos_class({"containers": [{"resources": {"requests": {"cpu": "100m"}}}]}) == "Burstable"
@@ -72,8 +127,18 @@ def test_volume_without_source_is_empty_dir() -> None:
 
 
 def test_replication_controller_defaults() -> None:
-    rc = defaulted("replicationcontrollers", {"metadata": {"name": "r"}, "spec": {"template": {
-        "metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "a", "image": "x:1"}]}}}})
+    rc = defaulted(
+        "replicationcontrollers",
+        {
+            "metadata": {"name": "r"},
+            "spec": {
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "a", "image": "x:1"}]},
+                }
+            },
+        },
+    )
     assert rc["spec"]["selector"] == {"app": "web"}
     assert rc["metadata"]["labels"] == {"app": "web"}
     assert rc["spec"]["replicas"] == 1
@@ -88,12 +153,22 @@ def test_replicas_zero_is_kept() -> None:
 
 
 def test_service_defaults() -> None:
-    svc = defaulted("services", {"spec": {"ports": [{"port": 80}, {"port": 53, "protocol": "UDP", "targetPort": "dns"}]}})
+    svc = defaulted(
+        "services", {"spec": {"ports": [{"port": 80}, {"port": 53, "protocol": "UDP", "targetPort": "dns"}]}}
+    )
     spec = svc["spec"]
-    assert (spec["type"], spec["sessionAffinity"], spec["internalTrafficPolicy"]) == ("ClusterIP", "None", "Cluster")
-    assert spec["ports"] == [{"port": 80, "protocol": "TCP", "targetPort": 80},
-                             {"port": 53, "protocol": "UDP", "targetPort": "dns"}]
-    node_port = defaulted("services", {"spec": {"type": "NodePort", "clusterIP": "10.96.0.5", "ports": [{"port": 80}]}})
+    assert (spec["type"], spec["sessionAffinity"], spec["internalTrafficPolicy"]) == (
+        "ClusterIP",
+        "None",
+        "Cluster",
+    )
+    assert spec["ports"] == [
+        {"port": 80, "protocol": "TCP", "targetPort": 80},
+        {"port": 53, "protocol": "UDP", "targetPort": "dns"},
+    ]
+    node_port = defaulted(
+        "services", {"spec": {"type": "NodePort", "clusterIP": "10.96.0.5", "ports": [{"port": 80}]}}
+    )
     assert node_port["spec"]["externalTrafficPolicy"] == "Cluster"
     assert node_port["spec"]["clusterIPs"] == ["10.96.0.5"]
     assert node_port["spec"]["ipFamilies"] == ["IPv4"]
@@ -116,5 +191,11 @@ def test_endpoint_ports_default_tcp() -> None:
 def test_odd_shapes_do_not_raise() -> None:
     body: dict[str, Any]
     for plural in ("pods", "replicationcontrollers", "services", "namespaces", "nodes", "endpoints"):
-        for body in ({}, {"spec": None}, {"spec": {"containers": [None]}}, {"status": []}, {"subsets": [None]}):
+        for body in (
+            {},
+            {"spec": None},
+            {"spec": {"containers": [None]}},
+            {"status": []},
+            {"subsets": [None]},
+        ):
             defaulted(plural, copy.deepcopy(body))

@@ -15,20 +15,30 @@ from apiserver.discovery import (
     resource_list,
 )
 
-KUBECTL_ACCEPT = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
-                  "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json")
-KUBECTL_127_ACCEPT = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+KUBECTL_ACCEPT = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+)
+KUBECTL_127_ACCEPT = (
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+)
 
 
-@pytest.mark.parametrize(("accept", "content_type"), [
-    (KUBECTL_ACCEPT, AGGREGATED_V2),
-    (KUBECTL_127_ACCEPT, AGGREGATED_V2BETA1),
-    ("application/json", None),
-    ("", None),
-    ("*/*", None),
-    ("application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json", None),
-    ("application/json; g=apidiscovery.k8s.io; v=v2; as=APIGroupDiscoveryList", AGGREGATED_V2),
-])
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        (KUBECTL_ACCEPT, AGGREGATED_V2),
+        (KUBECTL_127_ACCEPT, AGGREGATED_V2BETA1),
+        ("application/json", None),
+        ("", None),
+        ("*/*", None),
+        (
+            "application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+            None,
+        ),
+        ("application/json; g=apidiscovery.k8s.io; v=v2; as=APIGroupDiscoveryList", AGGREGATED_V2),
+    ],
+)
 def test_negotiation(accept: str, content_type: str | None) -> None:
     assert negotiate_discovery(accept) == content_type
 
@@ -45,13 +55,33 @@ def test_aggregated_core() -> None:
     (version,) = group["versions"]
     assert version["version"] == "v1"
     by_name = {r["resource"]: r for r in version["resources"]}
-    assert set(by_name) >= {"namespaces", "pods", "replicationcontrollers", "services", "endpoints", "nodes", "events",
-                            "configmaps", "secrets", "serviceaccounts"}
+    assert set(by_name) >= {
+        "namespaces",
+        "pods",
+        "replicationcontrollers",
+        "services",
+        "endpoints",
+        "nodes",
+        "events",
+        "configmaps",
+        "secrets",
+        "serviceaccounts",
+    }
     pods = by_name["pods"]
     assert pods["responseKind"] == {"group": "", "version": "v1", "kind": "Pod"}
-    assert (pods["scope"], pods["singularResource"], pods["shortNames"], pods["categories"]) == \
-        ("Namespaced", "pod", ["po"], ["all"])
-    assert {s["subresource"] for s in pods["subresources"]} == {"status", "binding", "log", "exec", "portforward"}
+    assert (pods["scope"], pods["singularResource"], pods["shortNames"], pods["categories"]) == (
+        "Namespaced",
+        "pod",
+        ["po"],
+        ["all"],
+    )
+    assert {s["subresource"] for s in pods["subresources"]} == {
+        "status",
+        "binding",
+        "log",
+        "exec",
+        "portforward",
+    }
     scale = next(s for s in by_name["replicationcontrollers"]["subresources"] if s["subresource"] == "scale")
     assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
     assert by_name["nodes"]["scope"] == "Cluster"
@@ -74,11 +104,16 @@ def test_aggregated_returns_a_copy() -> None:
 
 def test_legacy_documents() -> None:
     assert api_versions("127.0.0.1:6443") == {
-        "kind": "APIVersions", "versions": ["v1"],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]}
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}],
+    }
     groups = api_group_list()
     assert groups["kind"] == "APIGroupList"
-    assert groups["groups"][0]["preferredVersion"] == {"groupVersion": "coordination.k8s.io/v1", "version": "v1"}
+    assert groups["groups"][0]["preferredVersion"] == {
+        "groupVersion": "coordination.k8s.io/v1",
+        "version": "v1",
+    }
     group = api_group("coordination.k8s.io")
     assert group is not None and group["kind"] == "APIGroup"
     assert api_group("nosuch.example.com") is None
@@ -89,16 +124,29 @@ def test_legacy_resource_list() -> None:
     assert doc is not None
     assert (doc["kind"], doc["groupVersion"]) == ("APIResourceList", "v1")
     by_name = {r["name"]: r for r in doc["resources"]}
-    assert by_name["pods"] == {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
-                               "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update",
-                                         "watch"], "shortNames": ["po"], "categories": ["all"]}
+    assert by_name["pods"] == {
+        "name": "pods",
+        "singularName": "pod",
+        "namespaced": True,
+        "kind": "Pod",
+        "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+        "shortNames": ["po"],
+        "categories": ["all"],
+    }
     assert by_name["pods/log"]["verbs"] == ["get"]
     assert by_name["pods/exec"]["kind"] == "PodExecOptions"
     assert by_name["pods/binding"]["verbs"] == ["create"]
     scale = by_name["replicationcontrollers/scale"]
     assert (scale["group"], scale["version"], scale["kind"]) == ("autoscaling", "v1", "Scale")
-    assert {r.get("shortNames", [None])[0] for r in doc["resources"] if "/" not in r["name"]} >= \
-        {"po", "rc", "svc", "no", "ns", "ev", "ep"}
+    assert {r.get("shortNames", [None])[0] for r in doc["resources"] if "/" not in r["name"]} >= {
+        "po",
+        "rc",
+        "svc",
+        "no",
+        "ns",
+        "ev",
+        "ep",
+    }
     leases = resource_list("coordination.k8s.io", "v1")
     assert leases is not None and leases["groupVersion"] == "coordination.k8s.io/v1"
     assert resource_list("nosuch.example.com", "v1") is None

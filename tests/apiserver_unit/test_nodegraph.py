@@ -11,19 +11,30 @@ class _NoStore:
     pass
 
 
-def pod(name: str, node: str, secret: str) -> dict:  # type: ignore[type-arg]
-    return {"metadata": {"name": name, "namespace": "ns"},
-            "spec": {"nodeName": node, "serviceAccountName": "robot",
-                     "volumes": [{"name": "s", "secret": {"secretName": secret}},
-                                 {"name": "c", "persistentVolumeClaim": {"claimName": "data"}}],
-                     "containers": [{"name": "c", "envFrom": [{"configMapRef": {"name": "cfg"}}]}]}}
+def pod(name: str, node: str, secret: str) -> dict:
+    return {
+        "metadata": {"name": name, "namespace": "ns"},
+        "spec": {
+            "nodeName": node,
+            "serviceAccountName": "robot",
+            "volumes": [
+                {"name": "s", "secret": {"secretName": secret}},
+                {"name": "c", "persistentVolumeClaim": {"claimName": "data"}},
+            ],
+            "containers": [{"name": "c", "envFrom": [{"configMapRef": {"name": "cfg"}}]}],
+        },
+    }
 
 
 def test_edges_of_a_bound_pod() -> None:
     node, edges = pod_edges(pod("p", "n1", "s1"))
     assert node == "n1"
-    assert edges == {("n1", "ns", "secrets", "s1"), ("n1", "ns", "configmaps", "cfg"),
-                     ("n1", "ns", "serviceaccounts", "robot"), ("n1", "ns", "persistentvolumeclaims", "data")}
+    assert edges == {
+        ("n1", "ns", "secrets", "s1"),
+        ("n1", "ns", "configmaps", "cfg"),
+        ("n1", "ns", "serviceaccounts", "robot"),
+        ("n1", "ns", "persistentvolumeclaims", "data"),
+    }
     assert pod_edges({"metadata": {"name": "x"}, "spec": {}}) == ("", frozenset())
 
 

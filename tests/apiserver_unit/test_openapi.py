@@ -11,23 +11,36 @@ from apiserver import openapi
 
 def test_v3_root_names_each_group_version() -> None:
     root = openapi.v3_root()
-    assert set(root["paths"]) >= {"api/v1", "apis/coordination.k8s.io/v1", "apis/apps/v1", "apis/batch/v1",
-                                  "apis/rbac.authorization.k8s.io/v1", "apis/authorization.k8s.io/v1"}
+    assert set(root["paths"]) >= {
+        "api/v1",
+        "apis/coordination.k8s.io/v1",
+        "apis/apps/v1",
+        "apis/batch/v1",
+        "apis/rbac.authorization.k8s.io/v1",
+        "apis/authorization.k8s.io/v1",
+    }
     url = root["paths"]["api/v1"]["serverRelativeURL"]
     assert url.startswith("/openapi/v3/api/v1?hash=")
     assert url.endswith(openapi.document_hash("api/v1"))
 
 
-@pytest.mark.parametrize(("gv", "kind", "path"), [
-    ("api/v1", "Pod", "/api/v1/namespaces/{namespace}/pods/{name}"),
-    ("api/v1", "ReplicationController", "/api/v1/namespaces/{namespace}/replicationcontrollers/{name}"),
-    ("api/v1", "Service", "/api/v1/namespaces/{namespace}/services/{name}"),
-    ("api/v1", "Namespace", "/api/v1/namespaces/{name}"),
-    ("api/v1", "Node", "/api/v1/nodes/{name}"),
-    ("api/v1", "Endpoints", "/api/v1/namespaces/{namespace}/endpoints/{name}"),
-    ("api/v1", "Event", "/api/v1/namespaces/{namespace}/events/{name}"),
-    ("apis/coordination.k8s.io/v1", "Lease", "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}"),
-])
+@pytest.mark.parametrize(
+    ("gv", "kind", "path"),
+    [
+        ("api/v1", "Pod", "/api/v1/namespaces/{namespace}/pods/{name}"),
+        ("api/v1", "ReplicationController", "/api/v1/namespaces/{namespace}/replicationcontrollers/{name}"),
+        ("api/v1", "Service", "/api/v1/namespaces/{namespace}/services/{name}"),
+        ("api/v1", "Namespace", "/api/v1/namespaces/{name}"),
+        ("api/v1", "Node", "/api/v1/nodes/{name}"),
+        ("api/v1", "Endpoints", "/api/v1/namespaces/{namespace}/endpoints/{name}"),
+        ("api/v1", "Event", "/api/v1/namespaces/{namespace}/events/{name}"),
+        (
+            "apis/coordination.k8s.io/v1",
+            "Lease",
+            "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}",
+        ),
+    ],
+)
 def test_patch_operation_has_gvk_and_field_validation(gv: str, kind: str, path: str) -> None:
     doc = openapi.v3_document(gv)
     assert doc is not None
@@ -61,10 +74,16 @@ def test_component_schemas_are_real() -> None:
     assert spec["required"] == ["containers"]
     containers = spec["properties"]["containers"]
     assert containers["description"].startswith("The containers of the pod")
-    assert (containers["x-kubernetes-patch-merge-key"], containers["x-kubernetes-patch-strategy"]) == ("name", "merge")
+    assert (containers["x-kubernetes-patch-merge-key"], containers["x-kubernetes-patch-strategy"]) == (
+        "name",
+        "merge",
+    )
     ports = schemas["io.k8s.api.core.v1.Container"]["properties"]["ports"]
     assert ports["x-kubernetes-patch-merge-key"] == "containerPort"
-    assert schemas["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"]["x-kubernetes-patch-merge-key"] == "port"
+    assert (
+        schemas["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"]["x-kubernetes-patch-merge-key"]
+        == "port"
+    )
     labels = schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]["labels"]
     assert (labels["type"], labels["additionalProperties"]) == ("object", {"type": "string"})
     assert "io.k8s.api.autoscaling.v1.Scale" in schemas
@@ -87,7 +106,8 @@ def test_v2_document() -> None:
     patch = doc["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]
     assert any(p["name"] == "fieldValidation" for p in patch["parameters"])
     assert doc["definitions"]["io.k8s.api.core.v1.Pod"]["properties"]["spec"]["allOf"] == [
-        {"$ref": "#/definitions/io.k8s.api.core.v1.PodSpec"}]
+        {"$ref": "#/definitions/io.k8s.api.core.v1.PodSpec"}
+    ]
     assert orjson.loads(openapi.v2_document_json())["swagger"] == "2.0"
 
 
@@ -114,7 +134,7 @@ def _decode(buf: bytes) -> list[tuple[int, int | bytes]]:
             out.append((number, varint()))
         elif wire == 2:
             n = varint()
-            out.append((number, buf[i:i + n]))
+            out.append((number, buf[i : i + n]))
             i += n
         else:
             raise AssertionError(f"unexpected wire type {wire}")

@@ -50,8 +50,12 @@ def _decode(api_version: str, kind: str, raw_hex: str) -> dict[str, Any]:
 
 def test_secret_data_is_base64() -> None:
     assert _decode("v1", "Secret", SECRET) == {
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s1"}, "data": {"user": "YWRtaW4="},
-        "type": "my/type"}
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s1"},
+        "data": {"user": "YWRtaW4="},
+        "type": "my/type",
+    }
 
 
 def test_service_account() -> None:
@@ -65,13 +69,21 @@ def test_deployment_template() -> None:
     assert spec["replicas"] == 2 and spec["selector"] == {"matchLabels": {"app": "d1"}}
     assert spec["template"]["metadata"] == {"labels": {"app": "d1"}}
     assert spec["template"]["spec"]["containers"] == [
-        {"name": "busybox", "image": "busybox:1", "command": ["sleep", "10"], "ports": [{"containerPort": 80}]}]
+        {
+            "name": "busybox",
+            "image": "busybox:1",
+            "command": ["sleep", "10"],
+            "ports": [{"containerPort": 80}],
+        }
+    ]
 
 
 def test_job_and_cronjob() -> None:
     job = _decode("batch/v1", "Job", JOB)
     assert job["spec"]["template"]["spec"] == {
-        "containers": [{"name": "j1", "image": "busybox:1", "command": ["true"]}], "restartPolicy": "Never"}
+        "containers": [{"name": "j1", "image": "busybox:1", "command": ["true"]}],
+        "restartPolicy": "Never",
+    }
     cj = _decode("batch/v1", "CronJob", CRONJOB)
     assert cj["spec"]["schedule"] == "*/1 * * * *"
     tmpl = cj["spec"]["jobTemplate"]

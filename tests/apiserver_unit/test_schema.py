@@ -11,17 +11,46 @@ from apiserver.schema import kind_spec, type_errors, unknown_fields
 
 
 def test_unknown_fields_paths() -> None:
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labelz": {}},
-           "spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "imagee": "y",
-                                                                  "ports": [{"containerPort": 1, "hostport": 2}]}],
-                    "affinity": {"anything": {"goes": 1}}},
-           "status": {"phase": "Pending"}, "extra": 1}
-    assert unknown_fields("Pod", pod) == ["metadata.labelz", "spec.containers[1].imagee",
-                                          "spec.containers[1].ports[0].hostport", "extra"]
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "labelz": {}},
+        "spec": {
+            "containers": [
+                {"name": "a", "image": "x"},
+                {"name": "b", "imagee": "y", "ports": [{"containerPort": 1, "hostport": 2}]},
+            ],
+            "affinity": {"anything": {"goes": 1}},
+        },
+        "status": {"phase": "Pending"},
+        "extra": 1,
+    }
+    assert unknown_fields("Pod", pod) == [
+        "metadata.labelz",
+        "spec.containers[1].imagee",
+        "spec.containers[1].ports[0].hostport",
+        "extra",
+    ]
 
 
-@pytest.mark.parametrize("kind", ["Namespace", "Pod", "ReplicationController", "Service", "Endpoints", "Node",
-                                  "Event", "Lease", "Binding", "Scale", "DeleteOptions", "Status", "PodList"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "Namespace",
+        "Pod",
+        "ReplicationController",
+        "Service",
+        "Endpoints",
+        "Node",
+        "Event",
+        "Lease",
+        "Binding",
+        "Scale",
+        "DeleteOptions",
+        "Status",
+        "PodList",
+    ],
+)
 def test_every_kind_is_described(kind: str) -> None:
     spec = kind_spec(kind)
     assert spec is not None
@@ -53,24 +82,60 @@ def test_list_merge_keys() -> None:
 
 
 def test_type_errors() -> None:
-    errs = type_errors("ReplicationController", {"spec": {"replicas": "three", "selector": {"a": "b"},
-                                                          "template": {"spec": {"containers": [{"name": 1}]}}}})
+    errs = type_errors(
+        "ReplicationController",
+        {
+            "spec": {
+                "replicas": "three",
+                "selector": {"a": "b"},
+                "template": {"spec": {"containers": [{"name": 1}]}},
+            }
+        },
+    )
     assert errs == [
-        ("spec.replicas", "json: cannot unmarshal string into Go struct field ReplicationControllerSpec.spec.replicas "
-                          "of type int64"),
-        ("spec.template.spec.containers[0].name", "json: cannot unmarshal number into Go struct field "
-                                                  "Container.spec.template.spec.containers.name of type string")]
-    assert type_errors("Pod", {"spec": {"containers": None, "nodeSelector": {"a": "b"}},
-                               "metadata": {"labels": {"x": "y"}}}) == []
-    assert type_errors("Pod", {"spec": {"containers": [{"resources": {"limits": {"cpu": 1, "memory": "1Gi"}}}]}}) == []
+        (
+            "spec.replicas",
+            "json: cannot unmarshal string into Go struct field ReplicationControllerSpec.spec.replicas "
+            "of type int64",
+        ),
+        (
+            "spec.template.spec.containers[0].name",
+            "json: cannot unmarshal number into Go struct field "
+            "Container.spec.template.spec.containers.name of type string",
+        ),
+    ]
+    assert (
+        type_errors(
+            "Pod",
+            {"spec": {"containers": None, "nodeSelector": {"a": "b"}}, "metadata": {"labels": {"x": "y"}}},
+        )
+        == []
+    )
+    assert (
+        type_errors("Pod", {"spec": {"containers": [{"resources": {"limits": {"cpu": 1, "memory": "1Gi"}}}]}})
+        == []
+    )
     assert type_errors("Pod", {"spec": {"terminationGracePeriodSeconds": True}})
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("100m", Decimal("0.1")), ("1", Decimal(1)), ("1.5Gi", Decimal(1610612736)), ("64Mi", Decimal(67108864)),
-    ("1k", Decimal(1000)), ("2M", Decimal(2000000)), ("1e3", Decimal(1000)), ("5E-2", Decimal("0.05")),
-    (".5", Decimal("0.5")), ("250u", Decimal("0.00025")), ("+1", Decimal(1)), ("-1", Decimal(-1)), (3, Decimal(3)),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("100m", Decimal("0.1")),
+        ("1", Decimal(1)),
+        ("1.5Gi", Decimal(1610612736)),
+        ("64Mi", Decimal(67108864)),
+        ("1k", Decimal(1000)),
+        ("2M", Decimal(2000000)),
+        ("1e3", Decimal(1000)),
+        ("5E-2", Decimal("0.05")),
+        (".5", Decimal("0.5")),
+        ("250u", Decimal("0.00025")),
+        ("+1", Decimal(1)),
+        ("-1", Decimal(-1)),
+        (3, Decimal(3)),
+    ],
+)
 def test_parse_quantity(text: str | int, value: Decimal) -> None:
     assert parse_quantity(text) == value
 

@@ -21,33 +21,64 @@ PORTS = names.PORT_RANGE_MSG
 
 
 def pod() -> Obj:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"},
-            "spec": {"containers": [{"name": "web", "image": "busybox:1.36"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"containers": [{"name": "web", "image": "busybox:1.36"}]},
+    }
 
 
 def rc() -> Obj:
-    return {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "web", "namespace": "default"},
-            "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "web"}},
-                                                 "spec": {"containers": [{"name": "web", "image": "busybox"}]}}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {
+            "replicas": 2,
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "busybox"}]},
+            },
+        },
+    }
 
 
 def svc() -> Obj:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
-            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
 
 
 BASE: dict[str, Callable[[], Obj]] = {
-    "pods": pod, "replicationcontrollers": rc, "services": svc,
+    "pods": pod,
+    "replicationcontrollers": rc,
+    "services": svc,
     "namespaces": lambda: {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}},
     "nodes": lambda: {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}},
-    "endpoints": lambda: {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web", "namespace": "default"},
-                          "subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}]},
-    "events": lambda: {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e.1", "namespace": "default"},
-                       "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
-                       "reason": "Started", "type": "Normal"},
-    "leases": lambda: {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                       "metadata": {"name": "node-1", "namespace": "kube-node-lease"},
-                       "spec": {"holderIdentity": "node-1", "leaseDurationSeconds": 40}},
+    "endpoints": lambda: {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "web", "namespace": "default"},
+        "subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}],
+    },
+    "events": lambda: {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "e.1", "namespace": "default"},
+        "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
+        "reason": "Started",
+        "type": "Normal",
+    },
+    "leases": lambda: {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "node-1", "namespace": "kube-node-lease"},
+        "spec": {"holderIdentity": "node-1", "leaseDurationSeconds": 40},
+    },
 }
 
 
@@ -66,8 +97,11 @@ def inv(field: str, value: str, detail: str) -> dict[str, str]:
 
 
 def req(field: str, detail: str = "") -> dict[str, str]:
-    return {"reason": "FieldValueRequired", "message": "Required value" + (f": {detail}" if detail else ""),
-            "field": field}
+    return {
+        "reason": "FieldValueRequired",
+        "message": "Required value" + (f": {detail}" if detail else ""),
+        "field": field,
+    }
 
 
 def dup(field: str, value: str) -> dict[str, str]:
@@ -75,8 +109,11 @@ def dup(field: str, value: str) -> dict[str, str]:
 
 
 def unsupported(field: str, value: str, options: str) -> dict[str, str]:
-    return {"reason": "FieldValueNotSupported", "message": f"Unsupported value: {value}: supported values: {options}",
-            "field": field}
+    return {
+        "reason": "FieldValueNotSupported",
+        "message": f"Unsupported value: {value}: supported values: {options}",
+        "field": field,
+    }
 
 
 def forbidden(field: str, detail: str) -> dict[str, str]:
@@ -85,6 +122,7 @@ def forbidden(field: str, detail: str) -> dict[str, str]:
 
 def setp(path: str, value: Any) -> Callable[[Obj], None]:
     """A mutation setting a dotted path (`spec.containers.0.name`); None deletes."""
+
     def run(obj: Obj) -> None:
         keys = path.split(".")
         node: Any = obj
@@ -97,149 +135,472 @@ def setp(path: str, value: Any) -> Callable[[Obj], None]:
             node.pop(last, None)
         else:
             node[last] = value
+
     return run
 
 
 CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
-    ("name-required", "pods", setp("metadata.name", None),
-     [req("metadata.name", "name or generateName is required")]),
+    (
+        "name-required",
+        "pods",
+        setp("metadata.name", None),
+        [req("metadata.name", "name or generateName is required")],
+    ),
     ("name-subdomain", "pods", setp("metadata.name", "Web"), [inv("metadata.name", '"Web"', SUBDOMAIN)]),
-    ("name-too-long", "pods", setp("metadata.name", "a" * 254),
-     [inv("metadata.name", '"' + "a" * 254 + '"', "must be no more than 253 characters")]),
-    ("generate-name-ok", "pods", lambda o: (o["metadata"].pop("name"), o["metadata"].update(generateName="web-")), []),
-    ("generate-name-bad", "pods", lambda o: (o["metadata"].pop("name"), o["metadata"].update(generateName="Web-")),
-     [inv("metadata.generateName", '"Web-"', SUBDOMAIN)]),
+    (
+        "name-too-long",
+        "pods",
+        setp("metadata.name", "a" * 254),
+        [inv("metadata.name", '"' + "a" * 254 + '"', "must be no more than 253 characters")],
+    ),
+    (
+        "generate-name-ok",
+        "pods",
+        lambda o: (o["metadata"].pop("name"), o["metadata"].update(generateName="web-")),
+        [],
+    ),
+    (
+        "generate-name-bad",
+        "pods",
+        lambda o: (o["metadata"].pop("name"), o["metadata"].update(generateName="Web-")),
+        [inv("metadata.generateName", '"Web-"', SUBDOMAIN)],
+    ),
     ("namespace-required", "pods", setp("metadata.namespace", None), [req("metadata.namespace")]),
-    ("namespace-label", "pods", setp("metadata.namespace", "a.b"), [inv("metadata.namespace", '"a.b"', LABEL)]),
-    ("cluster-scoped-namespace", "nodes", setp("metadata.namespace", "default"),
-     [forbidden("metadata.namespace", "not allowed on this type")]),
-    ("namespace-name-label", "namespaces", setp("metadata.name", "a.b"), [inv("metadata.name", '"a.b"', LABEL)]),
-    ("service-name-dns1035", "services", setp("metadata.name", "1web"), [inv("metadata.name", '"1web"', DNS1035)]),
-    ("node-name-subdomain", "nodes", setp("metadata.name", "node_1"), [inv("metadata.name", '"node_1"', SUBDOMAIN)]),
-    ("label-key", "pods", setp("metadata.labels", {"-bad": "x"}),
-     [inv("metadata.labels", '"-bad"', "name part " + names.QUALIFIED_NAME_MSG)]),
-    ("label-key-prefix", "pods", setp("metadata.labels", {"Example.com/a": "x"}),
-     [inv("metadata.labels", '"Example.com/a"', "prefix part " + SUBDOMAIN)]),
-    ("label-value", "pods", setp("metadata.labels", {"a": "x y"}), [inv("metadata.labels", '"x y"', names.LABEL_VALUE_MSG)]),
-    ("label-value-too-long", "pods", setp("metadata.labels", {"a": "v" * 64}),
-     [inv("metadata.labels", '"' + "v" * 64 + '"', "must be no more than 63 characters")]),
-    ("annotations-size", "pods", setp("metadata.annotations", {"a": "x" * (256 * 1024)}),
-     [{"reason": "FieldValueTooLong", "message": "Too long: may not be more than 262144 bytes",
-       "field": "metadata.annotations"}]),
-    ("annotation-key", "pods", setp("metadata.annotations", {"a b": "x"}),
-     [inv("metadata.annotations", '"a b"', "name part " + names.QUALIFIED_NAME_MSG)]),
+    (
+        "namespace-label",
+        "pods",
+        setp("metadata.namespace", "a.b"),
+        [inv("metadata.namespace", '"a.b"', LABEL)],
+    ),
+    (
+        "cluster-scoped-namespace",
+        "nodes",
+        setp("metadata.namespace", "default"),
+        [forbidden("metadata.namespace", "not allowed on this type")],
+    ),
+    (
+        "namespace-name-label",
+        "namespaces",
+        setp("metadata.name", "a.b"),
+        [inv("metadata.name", '"a.b"', LABEL)],
+    ),
+    (
+        "service-name-dns1035",
+        "services",
+        setp("metadata.name", "1web"),
+        [inv("metadata.name", '"1web"', DNS1035)],
+    ),
+    (
+        "node-name-subdomain",
+        "nodes",
+        setp("metadata.name", "node_1"),
+        [inv("metadata.name", '"node_1"', SUBDOMAIN)],
+    ),
+    (
+        "label-key",
+        "pods",
+        setp("metadata.labels", {"-bad": "x"}),
+        [inv("metadata.labels", '"-bad"', "name part " + names.QUALIFIED_NAME_MSG)],
+    ),
+    (
+        "label-key-prefix",
+        "pods",
+        setp("metadata.labels", {"Example.com/a": "x"}),
+        [inv("metadata.labels", '"Example.com/a"', "prefix part " + SUBDOMAIN)],
+    ),
+    (
+        "label-value",
+        "pods",
+        setp("metadata.labels", {"a": "x y"}),
+        [inv("metadata.labels", '"x y"', names.LABEL_VALUE_MSG)],
+    ),
+    (
+        "label-value-too-long",
+        "pods",
+        setp("metadata.labels", {"a": "v" * 64}),
+        [inv("metadata.labels", '"' + "v" * 64 + '"', "must be no more than 63 characters")],
+    ),
+    (
+        "annotations-size",
+        "pods",
+        setp("metadata.annotations", {"a": "x" * (256 * 1024)}),
+        [
+            {
+                "reason": "FieldValueTooLong",
+                "message": "Too long: may not be more than 262144 bytes",
+                "field": "metadata.annotations",
+            }
+        ],
+    ),
+    (
+        "annotation-key",
+        "pods",
+        setp("metadata.annotations", {"a b": "x"}),
+        [inv("metadata.annotations", '"a b"', "name part " + names.QUALIFIED_NAME_MSG)],
+    ),
     ("containers-required", "pods", setp("spec.containers", []), [req("spec.containers")]),
-    ("container-name-required", "pods", setp("spec.containers.0.name", None), [req("spec.containers[0].name")]),
-    ("container-name-label", "pods", setp("spec.containers.0.name", "Web"),
-     [inv("spec.containers[0].name", '"Web"', LABEL)]),
-    ("container-name-unique", "pods",
-     lambda o: o["spec"]["containers"].append({"name": "web", "image": "busybox"}),
-     [dup("spec.containers[1].name", '"web"')]),
+    (
+        "container-name-required",
+        "pods",
+        setp("spec.containers.0.name", None),
+        [req("spec.containers[0].name")],
+    ),
+    (
+        "container-name-label",
+        "pods",
+        setp("spec.containers.0.name", "Web"),
+        [inv("spec.containers[0].name", '"Web"', LABEL)],
+    ),
+    (
+        "container-name-unique",
+        "pods",
+        lambda o: o["spec"]["containers"].append({"name": "web", "image": "busybox"}),
+        [dup("spec.containers[1].name", '"web"')],
+    ),
     ("image-required", "pods", setp("spec.containers.0.image", None), [req("spec.containers[0].image")]),
-    ("restart-policy", "pods", setp("spec.restartPolicy", "Sometimes"),
-     [unsupported("spec.restartPolicy", '"Sometimes"', '"Always", "OnFailure", "Never"')]),
-    ("dns-policy", "pods", setp("spec.dnsPolicy", "Cluster"),
-     [unsupported("spec.dnsPolicy", '"Cluster"', '"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"')]),
-    ("pull-policy", "pods", setp("spec.containers.0.imagePullPolicy", "Sometimes"),
-     [unsupported("spec.containers[0].imagePullPolicy", '"Sometimes"', '"Always", "IfNotPresent", "Never"')]),
-    ("container-port-range", "pods", setp("spec.containers.0.ports", [{"containerPort": 70000}]),
-     [inv("spec.containers[0].ports[0].containerPort", "70000", PORTS)]),
-    ("container-port-required", "pods", setp("spec.containers.0.ports", [{"name": "http"}]),
-     [req("spec.containers[0].ports[0].containerPort")]),
-    ("protocol", "pods", setp("spec.containers.0.ports", [{"containerPort": 80, "protocol": "HTTP"}]),
-     [unsupported("spec.containers[0].ports[0].protocol", '"HTTP"', '"SCTP", "TCP", "UDP"')]),
-    ("port-name-unique", "pods",
-     setp("spec.containers.0.ports", [{"containerPort": 80, "name": "http"}, {"containerPort": 81, "name": "http"}]),
-     [dup("spec.containers[0].ports[1].name", '"http"')]),
-    ("port-name-iana", "pods", setp("spec.containers.0.ports", [{"containerPort": 80, "name": "Http"}]),
-     [inv("spec.containers[0].ports[0].name", '"Http"',
-          "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")]),
-    ("host-port-clash", "pods", lambda o: o["spec"]["containers"][0].update(
-        ports=[{"containerPort": 80, "hostPort": 8080}, {"containerPort": 81, "hostPort": 8080}]),
-     [dup("spec.containers[0].ports[1].hostPort", '"8080/TCP"')]),
-    ("host-network-host-port", "pods", lambda o: (o["spec"].update(hostNetwork=True), o["spec"]["containers"][0].update(
-        ports=[{"containerPort": 80, "hostPort": 8080}])),
-     [inv("spec.containers[0].ports[0].hostPort", "8080", "must match `containerPort` when `hostNetwork` is true")]),
-    ("node-selector", "pods", setp("spec.nodeSelector", {"disk": "fast ssd"}),
-     [inv("spec.nodeSelector", '"fast ssd"', names.LABEL_VALUE_MSG)]),
-    ("resource-quantity", "pods", setp("spec.containers.0.resources", {"limits": {"cpu": "lots"}}),
-     [inv("spec.containers[0].resources.limits[cpu]", '"lots"',
-          "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
-      inv("spec.containers[0].resources.requests[cpu]", '"lots"',
-          "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")]),
-    ("resource-negative", "pods", setp("spec.containers.0.resources", {"requests": {"memory": "-1Mi"}}),
-     [inv("spec.containers[0].resources.requests[memory]", '"-1Mi"', "must be greater than or equal to 0")]),
-    ("requests-over-limits", "pods",
-     setp("spec.containers.0.resources", {"limits": {"cpu": "500m"}, "requests": {"cpu": "1"}}),
-     [inv("spec.containers[0].resources.requests", '"1"', "must be less than or equal to cpu limit of 500m")]),
-    ("probe-no-handler", "pods", setp("spec.containers.0.livenessProbe", {"periodSeconds": 5}),
-     [req("spec.containers[0].livenessProbe", "must specify a handler type")]),
-    ("probe-two-handlers", "pods", setp("spec.containers.0.readinessProbe",
-                                        {"exec": {"command": ["true"]}, "tcpSocket": {"port": 80}}),
-     [forbidden("spec.containers[0].readinessProbe.tcpSocket", "may not specify more than 1 handler type")]),
-    ("probe-port", "pods", setp("spec.containers.0.readinessProbe", {"httpGet": {"port": 0}}),
-     [inv("spec.containers[0].readinessProbe.httpGet.port", "0", PORTS)]),
-    ("liveness-success-threshold", "pods",
-     setp("spec.containers.0.livenessProbe", {"exec": {"command": ["true"]}, "successThreshold": 2}),
-     [inv("spec.containers[0].livenessProbe.successThreshold", "2", "must be 1")]),
-    ("volume-name-unique", "pods", setp("spec.volumes", [{"name": "data", "emptyDir": {}},
-                                                         {"name": "data", "emptyDir": {}}]),
-     [dup("spec.volumes[1].name", '"data"')]),
-    ("volume-one-source", "pods", setp("spec.volumes", [{"name": "data", "emptyDir": {}, "hostPath": {"path": "/x"}}]),
-     [forbidden("spec.volumes[0].hostPath", "may not specify more than 1 volume type")]),
-    ("volume-mount-refers", "pods", setp("spec.containers.0.volumeMounts", [{"name": "nope", "mountPath": "/d"}]),
-     [{"reason": "FieldValueNotFound", "message": 'Not found: "nope"', "field": "spec.containers[0].volumeMounts[0].name"}]),
-    ("volume-mount-path", "pods", lambda o: (o["spec"].update(volumes=[{"name": "d"}]),
-                                              o["spec"]["containers"][0].update(volumeMounts=[{"name": "d"}])),
-     [req("spec.containers[0].volumeMounts[0].mountPath")]),
-    ("grace-negative", "pods", setp("spec.terminationGracePeriodSeconds", -1),
-     [inv("spec.terminationGracePeriodSeconds", "-1", "must be greater than or equal to 0")]),
-    ("wrong-type", "pods", setp("spec.containers.0.name", 7),
-     [{"reason": "FieldValueInvalid", "field": "spec.containers[0].name",
-         "message": "json: cannot unmarshal number into Go struct field Container.spec.containers.name of type string"}]),
-    ("rc-replicas", "replicationcontrollers", setp("spec.replicas", -1),
-     [inv("spec.replicas", "-1", "must be greater than or equal to 0")]),
-    ("rc-selector-mismatch", "replicationcontrollers", setp("spec.selector", {"app": "db"}),
-     [inv("spec.template.metadata.labels", 'map[string]string{"app":"web"}',
-          "`selector` does not match template `labels`")]),
-    ("rc-selector-required", "replicationcontrollers", setp("spec.template.metadata.labels", None),
-     [req("spec.selector")]),
-    ("rc-template-required", "replicationcontrollers",
-     lambda o: o["spec"].update(template=None, selector={"app": "web"}), [req("spec.template")]),
-    ("rc-restart-policy", "replicationcontrollers", setp("spec.template.spec.restartPolicy", "Never"),
-     [unsupported("spec.template.spec.restartPolicy", '"Never"', '"Always"')]),
-    ("rc-template-image-optional", "replicationcontrollers", setp("spec.template.spec.containers.0.image", None), []),
+    (
+        "restart-policy",
+        "pods",
+        setp("spec.restartPolicy", "Sometimes"),
+        [unsupported("spec.restartPolicy", '"Sometimes"', '"Always", "OnFailure", "Never"')],
+    ),
+    (
+        "dns-policy",
+        "pods",
+        setp("spec.dnsPolicy", "Cluster"),
+        [
+            unsupported(
+                "spec.dnsPolicy", '"Cluster"', '"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"'
+            )
+        ],
+    ),
+    (
+        "pull-policy",
+        "pods",
+        setp("spec.containers.0.imagePullPolicy", "Sometimes"),
+        [
+            unsupported(
+                "spec.containers[0].imagePullPolicy", '"Sometimes"', '"Always", "IfNotPresent", "Never"'
+            )
+        ],
+    ),
+    (
+        "container-port-range",
+        "pods",
+        setp("spec.containers.0.ports", [{"containerPort": 70000}]),
+        [inv("spec.containers[0].ports[0].containerPort", "70000", PORTS)],
+    ),
+    (
+        "container-port-required",
+        "pods",
+        setp("spec.containers.0.ports", [{"name": "http"}]),
+        [req("spec.containers[0].ports[0].containerPort")],
+    ),
+    (
+        "protocol",
+        "pods",
+        setp("spec.containers.0.ports", [{"containerPort": 80, "protocol": "HTTP"}]),
+        [unsupported("spec.containers[0].ports[0].protocol", '"HTTP"', '"SCTP", "TCP", "UDP"')],
+    ),
+    (
+        "port-name-unique",
+        "pods",
+        setp(
+            "spec.containers.0.ports",
+            [{"containerPort": 80, "name": "http"}, {"containerPort": 81, "name": "http"}],
+        ),
+        [dup("spec.containers[0].ports[1].name", '"http"')],
+    ),
+    (
+        "port-name-iana",
+        "pods",
+        setp("spec.containers.0.ports", [{"containerPort": 80, "name": "Http"}]),
+        [
+            inv(
+                "spec.containers[0].ports[0].name",
+                '"Http"',
+                "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+            )
+        ],
+    ),
+    (
+        "host-port-clash",
+        "pods",
+        lambda o: o["spec"]["containers"][0].update(
+            ports=[{"containerPort": 80, "hostPort": 8080}, {"containerPort": 81, "hostPort": 8080}]
+        ),
+        [dup("spec.containers[0].ports[1].hostPort", '"8080/TCP"')],
+    ),
+    (
+        "host-network-host-port",
+        "pods",
+        lambda o: (
+            o["spec"].update(hostNetwork=True),
+            o["spec"]["containers"][0].update(ports=[{"containerPort": 80, "hostPort": 8080}]),
+        ),
+        [
+            inv(
+                "spec.containers[0].ports[0].hostPort",
+                "8080",
+                "must match `containerPort` when `hostNetwork` is true",
+            )
+        ],
+    ),
+    (
+        "node-selector",
+        "pods",
+        setp("spec.nodeSelector", {"disk": "fast ssd"}),
+        [inv("spec.nodeSelector", '"fast ssd"', names.LABEL_VALUE_MSG)],
+    ),
+    (
+        "resource-quantity",
+        "pods",
+        setp("spec.containers.0.resources", {"limits": {"cpu": "lots"}}),
+        [
+            inv(
+                "spec.containers[0].resources.limits[cpu]",
+                '"lots"',
+                "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+            ),
+            inv(
+                "spec.containers[0].resources.requests[cpu]",
+                '"lots"',
+                "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+            ),
+        ],
+    ),
+    (
+        "resource-negative",
+        "pods",
+        setp("spec.containers.0.resources", {"requests": {"memory": "-1Mi"}}),
+        [
+            inv(
+                "spec.containers[0].resources.requests[memory]",
+                '"-1Mi"',
+                "must be greater than or equal to 0",
+            )
+        ],
+    ),
+    (
+        "requests-over-limits",
+        "pods",
+        setp("spec.containers.0.resources", {"limits": {"cpu": "500m"}, "requests": {"cpu": "1"}}),
+        [
+            inv(
+                "spec.containers[0].resources.requests",
+                '"1"',
+                "must be less than or equal to cpu limit of 500m",
+            )
+        ],
+    ),
+    (
+        "probe-no-handler",
+        "pods",
+        setp("spec.containers.0.livenessProbe", {"periodSeconds": 5}),
+        [req("spec.containers[0].livenessProbe", "must specify a handler type")],
+    ),
+    (
+        "probe-two-handlers",
+        "pods",
+        setp("spec.containers.0.readinessProbe", {"exec": {"command": ["true"]}, "tcpSocket": {"port": 80}}),
+        [
+            forbidden(
+                "spec.containers[0].readinessProbe.tcpSocket", "may not specify more than 1 handler type"
+            )
+        ],
+    ),
+    (
+        "probe-port",
+        "pods",
+        setp("spec.containers.0.readinessProbe", {"httpGet": {"port": 0}}),
+        [inv("spec.containers[0].readinessProbe.httpGet.port", "0", PORTS)],
+    ),
+    (
+        "liveness-success-threshold",
+        "pods",
+        setp("spec.containers.0.livenessProbe", {"exec": {"command": ["true"]}, "successThreshold": 2}),
+        [inv("spec.containers[0].livenessProbe.successThreshold", "2", "must be 1")],
+    ),
+    (
+        "volume-name-unique",
+        "pods",
+        setp("spec.volumes", [{"name": "data", "emptyDir": {}}, {"name": "data", "emptyDir": {}}]),
+        [dup("spec.volumes[1].name", '"data"')],
+    ),
+    (
+        "volume-one-source",
+        "pods",
+        setp("spec.volumes", [{"name": "data", "emptyDir": {}, "hostPath": {"path": "/x"}}]),
+        [forbidden("spec.volumes[0].hostPath", "may not specify more than 1 volume type")],
+    ),
+    (
+        "volume-mount-refers",
+        "pods",
+        setp("spec.containers.0.volumeMounts", [{"name": "nope", "mountPath": "/d"}]),
+        [
+            {
+                "reason": "FieldValueNotFound",
+                "message": 'Not found: "nope"',
+                "field": "spec.containers[0].volumeMounts[0].name",
+            }
+        ],
+    ),
+    (
+        "volume-mount-path",
+        "pods",
+        lambda o: (
+            o["spec"].update(volumes=[{"name": "d"}]),
+            o["spec"]["containers"][0].update(volumeMounts=[{"name": "d"}]),
+        ),
+        [req("spec.containers[0].volumeMounts[0].mountPath")],
+    ),
+    (
+        "grace-negative",
+        "pods",
+        setp("spec.terminationGracePeriodSeconds", -1),
+        [inv("spec.terminationGracePeriodSeconds", "-1", "must be greater than or equal to 0")],
+    ),
+    (
+        "wrong-type",
+        "pods",
+        setp("spec.containers.0.name", 7),
+        [
+            {
+                "reason": "FieldValueInvalid",
+                "field": "spec.containers[0].name",
+                "message": "json: cannot unmarshal number into Go struct field Container.spec.containers.name of type string",
+            }
+        ],
+    ),
+    (
+        "rc-replicas",
+        "replicationcontrollers",
+        setp("spec.replicas", -1),
+        [inv("spec.replicas", "-1", "must be greater than or equal to 0")],
+    ),
+    (
+        "rc-selector-mismatch",
+        "replicationcontrollers",
+        setp("spec.selector", {"app": "db"}),
+        [
+            inv(
+                "spec.template.metadata.labels",
+                'map[string]string{"app":"web"}',
+                "`selector` does not match template `labels`",
+            )
+        ],
+    ),
+    (
+        "rc-selector-required",
+        "replicationcontrollers",
+        setp("spec.template.metadata.labels", None),
+        [req("spec.selector")],
+    ),
+    (
+        "rc-template-required",
+        "replicationcontrollers",
+        lambda o: o["spec"].update(template=None, selector={"app": "web"}),
+        [req("spec.template")],
+    ),
+    (
+        "rc-restart-policy",
+        "replicationcontrollers",
+        setp("spec.template.spec.restartPolicy", "Never"),
+        [unsupported("spec.template.spec.restartPolicy", '"Never"', '"Always"')],
+    ),
+    (
+        "rc-template-image-optional",
+        "replicationcontrollers",
+        setp("spec.template.spec.containers.0.image", None),
+        [],
+    ),
     ("svc-ports-required", "services", setp("spec.ports", []), [req("spec.ports")]),
     ("svc-headless-no-ports", "services", lambda o: o["spec"].update(ports=[], clusterIP="None"), []),
     ("svc-port-range", "services", setp("spec.ports.0.port", 0), [inv("spec.ports[0].port", "0", PORTS)]),
-    ("svc-port-names-required", "services", setp("spec.ports", [{"port": 80, "name": "http"}, {"port": 81}]),
-     [req("spec.ports[1].name")]),
-    ("svc-port-names-unique", "services",
-     setp("spec.ports", [{"port": 80, "name": "http"}, {"port": 81, "name": "http"}]),
-     [dup("spec.ports[1].name", '"http"')]),
-    ("svc-type", "services", setp("spec.type", "Internal"),
-     [unsupported("spec.type", '"Internal"', '"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"')]),
-    ("svc-node-port-range", "services", lambda o: o["spec"].update(type="NodePort", ports=[{"port": 80, "nodePort": 80}]),
-     [inv("spec.ports[0].nodePort", "80",
-          "provided port is not in the valid range. The range of valid ports is 30000-32767")]),
-    ("svc-node-port-on-cluster-ip", "services", setp("spec.ports", [{"port": 80, "nodePort": 30080}]),
-     [forbidden("spec.ports[0].nodePort", "may not be used when `type` is 'ClusterIP'")]),
-    ("svc-external-name-required", "services", lambda o: o["spec"].update(type="ExternalName", ports=[]),
-     [req("spec.externalName")]),
-    ("svc-cluster-ip", "services", setp("spec.clusterIP", "10.0.0.300"),
-     [inv("spec.clusterIPs[0]", '"10.0.0.300"', names.IP_MSG)]),
-    ("svc-target-port", "services", setp("spec.ports.0.targetPort", 70000),
-     [inv("spec.ports[0].targetPort", "70000", PORTS)]),
-    ("endpoints-ip", "endpoints", setp("subsets.0.addresses.0.ip", "nope"),
-     [inv("subsets[0].addresses[0].ip", '"nope"', names.IP_MSG)]),
-    ("event-namespace", "events", setp("involvedObject.namespace", "other"),
-     [inv("involvedObject.namespace", '"other"', "does not match event.namespace")]),
-    ("lease-duration", "leases", setp("spec.leaseDurationSeconds", 0),
-     [inv("spec.leaseDurationSeconds", "0", "must be greater than 0")]),
-    ("node-pod-cidr", "nodes", setp("spec.podCIDRs", ["10.244.1.0/33"]),
-     [inv("spec.podCIDRs[0]", '"10.244.1.0/33"', names.CIDR_MSG)]),
-    ("node-taint-effect", "nodes", setp("spec.taints", [{"key": "a", "effect": "Never"}]),
-     [unsupported("spec.taints[0].effect", '"Never"', '"NoExecute", "NoSchedule", "PreferNoSchedule"')]),
+    (
+        "svc-port-names-required",
+        "services",
+        setp("spec.ports", [{"port": 80, "name": "http"}, {"port": 81}]),
+        [req("spec.ports[1].name")],
+    ),
+    (
+        "svc-port-names-unique",
+        "services",
+        setp("spec.ports", [{"port": 80, "name": "http"}, {"port": 81, "name": "http"}]),
+        [dup("spec.ports[1].name", '"http"')],
+    ),
+    (
+        "svc-type",
+        "services",
+        setp("spec.type", "Internal"),
+        [unsupported("spec.type", '"Internal"', '"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"')],
+    ),
+    (
+        "svc-node-port-range",
+        "services",
+        lambda o: o["spec"].update(type="NodePort", ports=[{"port": 80, "nodePort": 80}]),
+        [
+            inv(
+                "spec.ports[0].nodePort",
+                "80",
+                "provided port is not in the valid range. The range of valid ports is 30000-32767",
+            )
+        ],
+    ),
+    (
+        "svc-node-port-on-cluster-ip",
+        "services",
+        setp("spec.ports", [{"port": 80, "nodePort": 30080}]),
+        [forbidden("spec.ports[0].nodePort", "may not be used when `type` is 'ClusterIP'")],
+    ),
+    (
+        "svc-external-name-required",
+        "services",
+        lambda o: o["spec"].update(type="ExternalName", ports=[]),
+        [req("spec.externalName")],
+    ),
+    (
+        "svc-cluster-ip",
+        "services",
+        setp("spec.clusterIP", "10.0.0.300"),
+        [inv("spec.clusterIPs[0]", '"10.0.0.300"', names.IP_MSG)],
+    ),
+    (
+        "svc-target-port",
+        "services",
+        setp("spec.ports.0.targetPort", 70000),
+        [inv("spec.ports[0].targetPort", "70000", PORTS)],
+    ),
+    (
+        "endpoints-ip",
+        "endpoints",
+        setp("subsets.0.addresses.0.ip", "nope"),
+        [inv("subsets[0].addresses[0].ip", '"nope"', names.IP_MSG)],
+    ),
+    (
+        "event-namespace",
+        "events",
+        setp("involvedObject.namespace", "other"),
+        [inv("involvedObject.namespace", '"other"', "does not match event.namespace")],
+    ),
+    (
+        "lease-duration",
+        "leases",
+        setp("spec.leaseDurationSeconds", 0),
+        [inv("spec.leaseDurationSeconds", "0", "must be greater than 0")],
+    ),
+    (
+        "node-pod-cidr",
+        "nodes",
+        setp("spec.podCIDRs", ["10.244.1.0/33"]),
+        [inv("spec.podCIDRs[0]", '"10.244.1.0/33"', names.CIDR_MSG)],
+    ),
+    (
+        "node-taint-effect",
+        "nodes",
+        setp("spec.taints", [{"key": "a", "effect": "Never"}]),
+        [unsupported("spec.taints[0].effect", '"Never"', '"NoExecute", "NoSchedule", "PreferNoSchedule"')],
+    ),
 ]
 
 
@@ -267,8 +628,10 @@ def test_message_reads_like_kubectl() -> None:
     obj["metadata"]["name"] = "Web"
     got = status("pods", obj)
     assert got is not None
-    assert got["message"].startswith('Pod "Web" is invalid: metadata.name: Invalid value: "Web": a lowercase RFC 1123 '
-                                     "subdomain must consist of")
+    assert got["message"].startswith(
+        'Pod "Web" is invalid: metadata.name: Invalid value: "Web": a lowercase RFC 1123 '
+        "subdomain must consist of"
+    )
 
 
 def test_several_causes_are_listed() -> None:
@@ -277,8 +640,10 @@ def test_several_causes_are_listed() -> None:
     obj["spec"]["restartPolicy"] = "Sometimes"
     got = status("pods", obj)
     assert got is not None
-    assert got["message"] == ('Pod "web" is invalid: [spec.containers[0].image: Required value, spec.restartPolicy: '
-                              'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"]')
+    assert got["message"] == (
+        'Pod "web" is invalid: [spec.containers[0].image: Required value, spec.restartPolicy: '
+        'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"]'
+    )
 
 
 def _stored(plural: str) -> Obj:
@@ -316,8 +681,9 @@ def test_pod_update_may_not_change_other_fields() -> None:
     assert got is not None
     (cause,) = got["details"]["causes"]
     assert cause["field"] == "spec" and cause["reason"] == "FieldValueForbidden"
-    assert cause["message"].startswith("Forbidden: pod updates may not change fields other than "
-                                       "`spec.containers[*].image`")
+    assert cause["message"].startswith(
+        "Forbidden: pod updates may not change fields other than `spec.containers[*].image`"
+    )
 
 
 def test_service_cluster_ip_is_immutable() -> None:
@@ -340,7 +706,8 @@ def test_node_pod_cidr_may_only_be_set_once() -> None:
     got = status("nodes", new, old)
     assert got is not None
     assert got["details"]["causes"] == [
-        forbidden("spec.podCIDRs", 'node updates may not change podCIDR except from "" to valid')]
+        forbidden("spec.podCIDRs", 'node updates may not change podCIDR except from "" to valid')
+    ]
 
 
 def test_status_update_checks_pod_ips() -> None:
@@ -358,13 +725,21 @@ def test_binding_and_scale_bodies() -> None:
     assert validate_binding({"target": {"kind": "Node", "name": "n1"}}) == []
     assert validate_binding({"target": {}}) == [req("target.name")]
     assert validate_binding({"target": {"kind": "Pod", "name": "x"}}) == [
-        unsupported("target.kind", '"Pod"', '"Node", "<empty>"')]
-    assert validate_scale({"spec": {"replicas": -2}}) == [inv("spec.replicas", "-2", "must be greater than or equal to 0")]
+        unsupported("target.kind", '"Pod"', '"Node", "<empty>"')
+    ]
+    assert validate_scale({"spec": {"replicas": -2}}) == [
+        inv("spec.replicas", "-2", "must be greater than or equal to 0")
+    ]
 
 
 def test_never_raises_on_odd_shapes() -> None:
     r = by_plural("", "pods")
     assert r is not None
-    for body in ({}, {"metadata": None}, {"spec": None}, {"spec": {"containers": [None, 3]}},
-                 {"metadata": {"labels": None}, "spec": {"containers": [{"ports": [None]}]}}):
+    for body in (
+        {},
+        {"metadata": None},
+        {"spec": None},
+        {"spec": {"containers": [None, 3]}},
+        {"metadata": {"labels": None}, "spec": {"containers": [{"ports": [None]}]}},
+    ):
         assert isinstance(validate(r, body), list)

@@ -16,9 +16,13 @@ def test_discovery_of_apps_and_batch() -> None:
     assert list(apps) == ["controllerrevisions", "daemonsets", "deployments", "replicasets", "statefulsets"]
     assert (apps["deployments"]["shortNames"], apps["deployments"]["categories"]) == (["deploy"], ["all"])
     subs = {s["subresource"]: s["responseKind"] for s in apps["statefulsets"]["subresources"]}
-    assert subs == {"status": {"group": "apps", "version": "v1", "kind": "StatefulSet"},
-                    "scale": {"group": "autoscaling", "version": "v1", "kind": "Scale"}}
-    assert "subresources" not in apps["controllerrevisions"] and "categories" not in apps["controllerrevisions"]
+    assert subs == {
+        "status": {"group": "apps", "version": "v1", "kind": "StatefulSet"},
+        "scale": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+    }
+    assert (
+        "subresources" not in apps["controllerrevisions"] and "categories" not in apps["controllerrevisions"]
+    )
     batch = {r["resource"]: r for r in groups["batch"]["versions"][0]["resources"]}
     assert batch["cronjobs"]["shortNames"] == ["cj"] and batch["jobs"]["categories"] == ["all"]
     assert [s["subresource"] for s in batch["jobs"]["subresources"]] == ["status"]
@@ -32,8 +36,12 @@ def test_discovery_of_apps_and_batch() -> None:
 
 def test_routes() -> None:
     route = resolve("/apis/apps/v1/namespaces/ns1/deployments/web/scale")
-    assert route is not None and (route.resource.kind, route.namespace, route.name, route.subresource) == \
-        ("Deployment", "ns1", "web", "scale")
+    assert route is not None and (route.resource.kind, route.namespace, route.name, route.subresource) == (
+        "Deployment",
+        "ns1",
+        "web",
+        "scale",
+    )
     route = resolve("/apis/batch/v1/cronjobs")
     assert route is not None and route.resource.plural == "cronjobs" and route.namespace is None
     assert resolve("/apis/apps/v1/namespaces/ns1/jobs") is None  # jobs live in batch
@@ -45,7 +53,11 @@ def test_openapi_documents() -> None:
     doc = openapi.v3_document("apis/apps/v1")
     assert doc is not None
     patch = doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
-    assert patch["x-kubernetes-group-version-kind"] == {"group": "apps", "kind": "Deployment", "version": "v1"}
+    assert patch["x-kubernetes-group-version-kind"] == {
+        "group": "apps",
+        "kind": "Deployment",
+        "version": "v1",
+    }
     assert "fieldValidation" in [p["name"] for p in patch["parameters"]]
     assert patch["operationId"] == "patchAppsV1NamespacedDeployment"
     schemas = doc["components"]["schemas"]

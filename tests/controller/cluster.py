@@ -31,7 +31,9 @@ from tests.apiserver.conftest import Server, free_port
 Obj = dict[str, Any]
 
 
-async def eventually(cond: Callable[[], Awaitable[Any]], timeout: float = 10.0, what: str = "condition") -> Any:
+async def eventually(
+    cond: Callable[[], Awaitable[Any]], timeout: float = 10.0, what: str = "condition"
+) -> Any:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     last: Any = None
@@ -44,12 +46,18 @@ async def eventually(cond: Callable[[], Awaitable[Any]], timeout: float = 10.0, 
         await asyncio.sleep(0.05)
 
 
-def node_body(name: str, cpu: str = "4", memory: str = "8Gi", pods: str = "110",
-              labels: dict[str, str] | None = None) -> Obj:
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
-            "status": {"capacity": {"cpu": cpu, "memory": memory, "pods": pods},
-                       "allocatable": {"cpu": cpu, "memory": memory, "pods": pods}}}
+def node_body(
+    name: str, cpu: str = "4", memory: str = "8Gi", pods: str = "110", labels: dict[str, str] | None = None
+) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
+        "status": {
+            "capacity": {"cpu": cpu, "memory": memory, "pods": pods},
+            "allocatable": {"cpu": cpu, "memory": memory, "pods": pods},
+        },
+    }
 
 
 def rc_body(name: str, replicas: int, labels: dict[str, str] | None = None, cpu: str | None = None) -> Obj:
@@ -57,9 +65,16 @@ def rc_body(name: str, replicas: int, labels: dict[str, str] | None = None, cpu:
     c: Obj = {"name": "c", "image": "busybox:1"}
     if cpu:
         c["resources"] = {"requests": {"cpu": cpu}}
-    return {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": name},
-            "spec": {"replicas": replicas, "selector": labels,
-                     "template": {"metadata": {"labels": labels}, "spec": {"containers": [c]}}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": labels,
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [c]}},
+        },
+    }
 
 
 async def get_or_none(client: AsyncClient, resource: str, name: str, ns: str | None = None) -> Obj | None:
@@ -114,8 +129,14 @@ class Cluster:
 
     def _ready_condition(self) -> Obj:
         now = jsonutil.now_str()
-        return {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
-                "lastHeartbeatTime": now, "lastTransitionTime": now}
+        return {
+            "type": "Ready",
+            "status": "True",
+            "reason": "KubeletReady",
+            "message": "kubelet is posting ready status",
+            "lastHeartbeatTime": now,
+            "lastTransitionTime": now,
+        }
 
     def play_kubelets(self, lease_period: float = 0.2) -> None:
         self.spawn(self._leases(lease_period))
@@ -126,10 +147,16 @@ class Cluster:
     async def _leases(self, period: float) -> None:
         while True:
             for name in list(self.alive):
-                body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                        "metadata": {"name": name, "namespace": "kube-node-lease"},
-                        "spec": {"holderIdentity": name, "leaseDurationSeconds": 40,
-                                 "renewTime": jsonutil.format_micro_time(jsonutil.now())}}
+                body = {
+                    "apiVersion": "coordination.k8s.io/v1",
+                    "kind": "Lease",
+                    "metadata": {"name": name, "namespace": "kube-node-lease"},
+                    "spec": {
+                        "holderIdentity": name,
+                        "leaseDurationSeconds": 40,
+                        "renewTime": jsonutil.format_micro_time(jsonutil.now()),
+                    },
+                }
                 with contextlib.suppress(ApiError):
                     try:
                         cur = await self.client.get("leases", name, "kube-node-lease")
@@ -146,14 +173,26 @@ class Cluster:
             return
         m = pod["metadata"]
         if m.get("deletionTimestamp"):
-            self.spawn(self._quiet(self.client.delete("pods", m["name"], m["namespace"], grace_period_seconds=0)))
+            self.spawn(
+                self._quiet(self.client.delete("pods", m["name"], m["namespace"], grace_period_seconds=0))
+            )
         elif (pod.get("status") or {}).get("phase") != "Running":
             now = jsonutil.now_str()
-            status = {"phase": "Running", "podIP": f"10.244.{next(self._ips) % 250}.{next(self._ips) % 250}",
-                      "conditions": [{"type": t, "status": "True", "lastTransitionTime": now}
-                                     for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")]}
-            self.spawn(self._quiet(self.client.patch("pods", m["name"], {"status": status}, namespace=m["namespace"],
-                                                     subresource="status")))
+            status = {
+                "phase": "Running",
+                "podIP": f"10.244.{next(self._ips) % 250}.{next(self._ips) % 250}",
+                "conditions": [
+                    {"type": t, "status": "True", "lastTransitionTime": now}
+                    for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+                ],
+            }
+            self.spawn(
+                self._quiet(
+                    self.client.patch(
+                        "pods", m["name"], {"status": status}, namespace=m["namespace"], subresource="status"
+                    )
+                )
+            )
 
     @staticmethod
     async def _quiet(aw: Awaitable[Any]) -> None:
@@ -164,7 +203,11 @@ class Cluster:
     async def pods(self, ns: str = "default", owner_uid: str | None = None) -> list[Obj]:
         items = (await self.client.list("pods", ns))["items"]
         if owner_uid is not None:
-            items = [p for p in items if any(r.get("uid") == owner_uid for r in p["metadata"].get("ownerReferences") or [])]
+            items = [
+                p
+                for p in items
+                if any(r.get("uid") == owner_uid for r in p["metadata"].get("ownerReferences") or [])
+            ]
         return list(items)
 
     async def close(self) -> None:

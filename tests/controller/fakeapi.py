@@ -46,7 +46,11 @@ class FakeApi:
 
     # helpers for tests
     def objs(self, plural: str, namespace: str | None = None) -> list[Obj]:
-        return [o for (p, ns, _), o in self.objects.items() if p == plural and (namespace is None or ns == namespace)]
+        return [
+            o
+            for (p, ns, _), o in self.objects.items()
+            if p == plural and (namespace is None or ns == namespace)
+        ]
 
     def compact(self) -> None:
         self.compacted_below = self.rv + 1
@@ -74,25 +78,47 @@ class FakeApi:
             raise err
 
     # verbs
-    async def get(self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None) -> Obj:
+    async def get(
+        self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None
+    ) -> Obj:
         k = self._key(r, name, namespace)
         await self._enter("get", k[0], name)
         if k not in self.objects:
             raise errors.not_found(k[0], name)
         return copy.deepcopy(self.objects[k])
 
-    async def list(self, r: Any, namespace: str | None = None, label_selector: str | None = None,
-                   field_selector: str | None = None, **kw: Any) -> Obj:
+    async def list(
+        self,
+        r: Any,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        **kw: Any,
+    ) -> Obj:
         res = resolve(r)
         await self._enter("list", res.plural)
         ls, fs = parse_label_selector(label_selector), parse_field_selector(field_selector)
-        items = [copy.deepcopy(o) for o in self.objs(res.plural, namespace if res.namespaced else None)
-                 if ls.matches(o["metadata"].get("labels")) and fs.matches(o)]
-        return {"kind": res.list_kind, "apiVersion": res.api_version,
-                "metadata": {"resourceVersion": str(self.rv)}, "items": items}
+        items = [
+            copy.deepcopy(o)
+            for o in self.objs(res.plural, namespace if res.namespaced else None)
+            if ls.matches(o["metadata"].get("labels")) and fs.matches(o)
+        ]
+        return {
+            "kind": res.list_kind,
+            "apiVersion": res.api_version,
+            "metadata": {"resourceVersion": str(self.rv)},
+            "items": items,
+        }
 
-    async def create(self, r: Any, obj: Obj, namespace: str | None = None, subresource: str | None = None,
-                     name: str | None = None, **kw: Any) -> Obj:
+    async def create(
+        self,
+        r: Any,
+        obj: Obj,
+        namespace: str | None = None,
+        subresource: str | None = None,
+        name: str | None = None,
+        **kw: Any,
+    ) -> Obj:
         res = resolve(r)
         obj = copy.deepcopy(obj)
         if subresource == "binding":
@@ -130,8 +156,9 @@ class FakeApi:
         obj["metadata"]["resourceVersion"] = str(self.rv)
         self._emit(plural, typ, obj)
 
-    async def update(self, r: Any, obj: Obj, namespace: str | None = None, subresource: str | None = None,
-                     **kw: Any) -> Obj:
+    async def update(
+        self, r: Any, obj: Obj, namespace: str | None = None, subresource: str | None = None, **kw: Any
+    ) -> Obj:
         res = resolve(r)
         meta = obj["metadata"]
         await self._enter("update" + (f"/{subresource}" if subresource else ""), res.plural, meta["name"])
@@ -157,8 +184,16 @@ class FakeApi:
             self._bump("MODIFIED", plural, new)
         return copy.deepcopy(new)
 
-    async def patch(self, r: Any, name: str, body: Any, content_type: str = "", namespace: str | None = None,
-                    subresource: str | None = None, **kw: Any) -> Obj:
+    async def patch(
+        self,
+        r: Any,
+        name: str,
+        body: Any,
+        content_type: str = "",
+        namespace: str | None = None,
+        subresource: str | None = None,
+        **kw: Any,
+    ) -> Obj:
         res = resolve(r)
         await self._enter("patch" + (f"/{subresource}" if subresource else ""), res.plural, name)
         k = self._key(res, name, namespace)
@@ -167,9 +202,15 @@ class FakeApi:
             raise errors.not_found(res.plural, name)
         return self._store_update(res.plural, k, _merge(cur, body))
 
-    async def delete(self, r: Any, name: str, namespace: str | None = None,
-                     propagation_policy: str | None = None, preconditions: dict[str, str] | None = None,
-                     **kw: Any) -> Obj:
+    async def delete(
+        self,
+        r: Any,
+        name: str,
+        namespace: str | None = None,
+        propagation_policy: str | None = None,
+        preconditions: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> Obj:
         res = resolve(r)
         await self._enter("delete", res.plural, name)
         k = self._key(res, name, namespace)
@@ -192,15 +233,28 @@ class FakeApi:
         self._bump("DELETED", res.plural, cur)
         return copy.deepcopy(cur)
 
-    async def watch(self, r: Any, namespace: str | None = None, resource_version: str | None = None,
-                    field_selector: str | None = None, label_selector: str | None = None,
-                    **kw: Any) -> AsyncIterator[Obj]:
+    async def watch(
+        self,
+        r: Any,
+        namespace: str | None = None,
+        resource_version: str | None = None,
+        field_selector: str | None = None,
+        label_selector: str | None = None,
+        **kw: Any,
+    ) -> AsyncIterator[Obj]:
         res = resolve(r)
         await self._enter("watch", res.plural)
         start = int(resource_version or 0)
         if resource_version and start < self.compacted_below - 1:
-            yield {"type": "ERROR", "object": {"kind": "Status", "code": 410, "reason": "Expired",
-                                               "message": "too old resource version"}}
+            yield {
+                "type": "ERROR",
+                "object": {
+                    "kind": "Status",
+                    "code": 410,
+                    "reason": "Expired",
+                    "message": "too old resource version",
+                },
+            }
             return
         q: asyncio.Queue[Obj | None] = asyncio.Queue()
         ns = namespace if res.namespaced else None

@@ -16,19 +16,26 @@ WIDGETS = {"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["ge
 
 
 def test_union_in_name_order_without_duplicates() -> None:
-    agg = {"metadata": {"name": "agg"}, "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"x": "1"}}]}}
+    agg = {
+        "metadata": {"name": "agg"},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"x": "1"}}]},
+    }
     r = {"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}
-    roles: list[dict[str, Any]] = [{"metadata": {"name": "b", "labels": {"x": "1"}}, "rules": [r, WIDGETS]},
-             {"metadata": {"name": "a", "labels": {"x": "1"}}, "rules": [r]},
-             {"metadata": {"name": "c", "labels": {"x": "2"}}, "rules": [{"verbs": ["*"]}]}, agg]
+    roles: list[dict[str, Any]] = [
+        {"metadata": {"name": "b", "labels": {"x": "1"}}, "rules": [r, WIDGETS]},
+        {"metadata": {"name": "a", "labels": {"x": "1"}}, "rules": [r]},
+        {"metadata": {"name": "c", "labels": {"x": "2"}}, "rules": [{"verbs": ["*"]}]},
+        agg,
+    ]
     assert aggregated_rules(agg, roles) == [r, WIDGETS]
 
 
 async def test_a_labelled_role_extends_view_edit_and_admin(cluster: Cluster) -> None:
     cluster.start_controllers(controllers=("clusterrole-aggregation",))
     label = {"rbac.authorization.k8s.io/aggregate-to-view": "true"}
-    await cluster.client.create("clusterroles", {"metadata": {"name": "widget-viewer", "labels": label},
-                                                 "rules": [WIDGETS]})
+    await cluster.client.create(
+        "clusterroles", {"metadata": {"name": "widget-viewer", "labels": label}, "rules": [WIDGETS]}
+    )
 
     async def holds(role: str, wanted: bool) -> bool:
         got = await cluster.client.get("clusterroles", role)

@@ -25,10 +25,23 @@ START = dt.datetime.now(dt.UTC).replace(second=30, microsecond=0)
 
 
 def cj_body(name: str, schedule: str = "*/1 * * * *", **spec: Any) -> Obj:
-    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name},
-            "spec": {"schedule": schedule, "jobTemplate": {"metadata": {"labels": {"cron": name}}, "spec": {
-                "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}},
-                **spec}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name},
+        "spec": {
+            "schedule": schedule,
+            "jobTemplate": {
+                "metadata": {"labels": {"cron": name}},
+                "spec": {
+                    "template": {
+                        "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}
+                    }
+                },
+            },
+            **spec,
+        },
+    }
 
 
 class Crons:
@@ -41,8 +54,9 @@ class Crons:
         c = self.cluster
         factory = InformerFactory(c.client)
         events = EventRecorder(c.client, "cronjob-controller")
-        self.controller = CronJobController(c.client, factory.informer("cronjobs"), factory.informer("jobs"), events,
-                                            self.clock)
+        self.controller = CronJobController(
+            c.client, factory.informer("cronjobs"), factory.informer("jobs"), events, self.clock
+        )
         c.spawn(factory.run_with(self.controller.run(), events.run()))
         return self
 
@@ -52,8 +66,15 @@ class Crons:
 
     async def jobs(self, name: str) -> list[Obj]:
         items = (await self.cluster.client.list("jobs", "default"))["items"]
-        return sorted((j for j in items if (j["metadata"].get("labels") or {}).get("cron") == name
-                       and not j["metadata"].get("deletionTimestamp")), key=lambda j: j["metadata"]["name"])
+        return sorted(
+            (
+                j
+                for j in items
+                if (j["metadata"].get("labels") or {}).get("cron") == name
+                and not j["metadata"].get("deletionTimestamp")
+            ),
+            key=lambda j: j["metadata"]["name"],
+        )
 
     async def names(self, name: str, n: int) -> list[str] | None:
         got = [j["metadata"]["name"] for j in await self.jobs(name)]
@@ -61,13 +82,17 @@ class Crons:
 
     async def finish(self, job: Obj, type_: str = "Complete") -> None:
         now = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-        st: Obj = {"conditions": [{"type": type_, "status": "True", "lastTransitionTime": now}], "startTime": now}
+        st: Obj = {
+            "conditions": [{"type": type_, "status": "True", "lastTransitionTime": now}],
+            "startTime": now,
+        }
         if type_ == "Complete":
             st.update(completionTime=now, succeeded=1)
         else:
             st.update(failed=1)
-        await self.cluster.client.patch("jobs", job["metadata"]["name"], {"status": st}, namespace="default",
-                                        subresource="status")
+        await self.cluster.client.patch(
+            "jobs", job["metadata"]["name"], {"status": st}, namespace="default", subresource="status"
+        )
 
 
 @pytest.fixture
@@ -93,7 +118,9 @@ async def test_runs_each_minute_and_keeps_history(cluster: Cluster, crons: Crons
     assert names == [f"tick-{expected}"]
     job = (await crons.jobs("tick"))[0]
     assert job["metadata"]["ownerReferences"][0]["uid"] == cj["metadata"]["uid"]
-    assert job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] == stamp(minute(1, 0))
+    assert job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] == stamp(
+        minute(1, 0)
+    )
 
     async def status(key: str, ok: Any) -> Obj | None:
         st = (await cluster.client.get("cronjobs", "tick", "default")).get("status") or {}
@@ -107,7 +134,9 @@ async def test_runs_each_minute_and_keeps_history(cluster: Cluster, crons: Crons
                 await crons.finish(j)
         crons.at("tick", minute(m))
         await settle(functools.partial(crons.names, "tick", min(m, 3)), what=f"run {m}")  # 2 finished + 1
-    await settle(lambda: status("lastSuccessfulTime", lambda t: t == stamp(minute(3))), what="lastSuccessfulTime")
+    await settle(
+        lambda: status("lastSuccessfulTime", lambda t: t == stamp(minute(3))), what="lastSuccessfulTime"
+    )
 
     async def history() -> list[str] | None:
         jobs = await crons.jobs("tick")
@@ -165,8 +194,9 @@ async def test_time_zone_and_too_many_missed(cluster: Cluster, crons: Crons) -> 
     run = (START + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0)  # the latest 00:00 UTC
     assert names == [f"tokyo-{int(run.timestamp()) // 60}"]
     job = (await crons.jobs("tokyo"))[0]
-    assert job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] == \
-        (run + dt.timedelta(hours=9)).strftime("%Y-%m-%dT09:00:00+09:00")
+    assert job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] == (
+        run + dt.timedelta(hours=9)
+    ).strftime("%Y-%m-%dT09:00:00+09:00")
     await cluster.client.delete("cronjobs", "tokyo", "default")
     crons.clock.set(START + dt.timedelta(hours=3))
     await cluster.client.create("cronjobs", cj_body("often"), "default")

@@ -37,9 +37,26 @@ def test_fields_ranges_steps_lists_and_names() -> None:
     assert parse("0 0 * * SUN,sat").weekdays == {0, 6}  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("bad", ["* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *",
-                                 "* * * * 7", "*/0 * * * *", "5-1 * * * *", "a * * * *", "@fortnightly",
-                                 "TZ=UTC * * * * *", "CRON_TZ=Asia/Tokyo 0 9 * * *", "@every 1x", ""])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "* * * *",
+        "* * * * * *",
+        "60 * * * *",
+        "* 24 * * *",
+        "* * 0 * *",
+        "* * * 13 *",
+        "* * * * 7",
+        "*/0 * * * *",
+        "5-1 * * * *",
+        "a * * * *",
+        "@fortnightly",
+        "TZ=UTC * * * * *",
+        "CRON_TZ=Asia/Tokyo 0 9 * * *",
+        "@every 1x",
+        "",
+    ],
+)
 def test_refused(bad: str) -> None:
     with pytest.raises(ScheduleError):
         parse(bad)
@@ -69,7 +86,11 @@ def test_next_is_strictly_after_and_prev_at_or_before() -> None:
 
 def test_day_of_month_or_day_of_week() -> None:
     # both restricted: either matches (the 13th, or any Friday); one is `*`: both must match
-    assert runs("0 0 13 * 5", t(2026, 2, 1), 3) == ["2026-02-06 00:00", "2026-02-13 00:00", "2026-02-20 00:00"]
+    assert runs("0 0 13 * 5", t(2026, 2, 1), 3) == [
+        "2026-02-06 00:00",
+        "2026-02-13 00:00",
+        "2026-02-20 00:00",
+    ]
     assert runs("0 0 * * 5", t(2026, 2, 1), 1) == ["2026-02-06 00:00"]
     assert runs("0 0 */10 * 5", t(2026, 2, 1), 2) == ["2026-02-06 00:00", "2026-02-11 00:00"]
 
@@ -82,15 +103,27 @@ def test_leap_day_and_never() -> None:
 def test_time_zone_and_dst() -> None:
     # 9:00 in New York: 14:00 UTC in winter, 13:00 UTC after the March jump
     assert runs("0 9 * * *", t(2026, 3, 6, 15), 3, "America/New_York") == [
-        "2026-03-07 14:00", "2026-03-08 13:00", "2026-03-09 13:00"]
+        "2026-03-07 14:00",
+        "2026-03-08 13:00",
+        "2026-03-09 13:00",
+    ]
     # 2:30 does not exist on 8 March 2026 in New York: that day has no run
-    assert runs("30 2 * * *", t(2026, 3, 7, 12), 2, "America/New_York") == ["2026-03-09 06:30", "2026-03-10 06:30"]
+    assert runs("30 2 * * *", t(2026, 3, 7, 12), 2, "America/New_York") == [
+        "2026-03-09 06:30",
+        "2026-03-10 06:30",
+    ]
     # 1:30 happens twice on 1 November 2026: both instants run (as robfig/cron)
     assert runs("30 1 * * *", t(2026, 11, 1), 3, "America/New_York") == [
-        "2026-11-01 05:30", "2026-11-01 06:30", "2026-11-02 06:30"]
+        "2026-11-01 05:30",
+        "2026-11-01 06:30",
+        "2026-11-02 06:30",
+    ]
     # Europe/London's hourly schedule across the October change: the repeated hour runs twice
     assert runs("0 * * * *", t(2026, 10, 24, 23, 30), 3, "Europe/London") == [
-        "2026-10-25 00:00", "2026-10-25 01:00", "2026-10-25 02:00"]
+        "2026-10-25 00:00",
+        "2026-10-25 01:00",
+        "2026-10-25 02:00",
+    ]
     assert parse("0 9 * * *", "Asia/Tokyo").prev(t(2026, 1, 2, 0, 30)) == t(2026, 1, 2, 0, 0)
 
 
@@ -109,8 +142,10 @@ def test_job_name_is_minutes_since_epoch() -> None:
 
 
 def cronjob(**spec: object) -> dict[str, object]:
-    return {"metadata": {"name": "c", "namespace": "ns", "uid": "C", "creationTimestamp": "2026-01-01T00:00:00Z"},
-            "spec": {"schedule": "*/1 * * * *", "jobTemplate": {"spec": {}}, **spec}}
+    return {
+        "metadata": {"name": "c", "namespace": "ns", "uid": "C", "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"schedule": "*/1 * * * *", "jobTemplate": {"spec": {}}, **spec},
+    }
 
 
 def test_cronjob_decisions_refuse_bad_schedules_and_zones() -> None:

@@ -18,9 +18,16 @@ def ds_body(name: str, image: str = "busybox:1", **spec: Any) -> dict[str, Any]:
     labels = {"app": name}
     tmpl_spec: dict[str, Any] = {"containers": [{"name": "c", "image": image}]}
     tmpl_spec.update(spec.pop("pod", {}))
-    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name},
-            "spec": {"selector": {"matchLabels": labels},
-                     "template": {"metadata": {"labels": labels}, "spec": tmpl_spec}, **spec}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": tmpl_spec},
+            **spec,
+        },
+    }
 
 
 async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cluster: Cluster) -> None:
@@ -35,14 +42,17 @@ async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cl
     async def running_on(nodes: set[str]) -> list[dict[str, Any]] | None:
         pods = active(await cluster.pods(owner_uid=uid))
         on = [p["spec"].get("nodeName") or "" for p in pods]
-        ok = sorted(on) == sorted(nodes) and all((p.get("status") or {}).get("phase") == "Running" for p in pods)
+        ok = sorted(on) == sorted(nodes) and all(
+            (p.get("status") or {}).get("phase") == "Running" for p in pods
+        )
         return pods if ok else None
 
     pods = await settle(lambda: running_on({"node-0", "node-1"}), what="a pod on each node")
     for p in pods:  # pinned through required node affinity, bound by the scheduler
         terms = p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-        assert terms["nodeSelectorTerms"] == [{"matchFields": [
-            {"key": "metadata.name", "operator": "In", "values": [p["spec"]["nodeName"]]}]}]
+        assert terms["nodeSelectorTerms"] == [
+            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [p["spec"]["nodeName"]]}]}
+        ]
         keys = {(t["key"], t["effect"]) for t in p["spec"]["tolerations"]}
         assert ("node.kubernetes.io/unschedulable", "NoSchedule") in keys
         assert ("node.kubernetes.io/not-ready", "NoExecute") in keys
@@ -56,34 +66,57 @@ async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cl
         st = (await cluster.client.get("daemonsets", "agent", "default")).get("status") or {}
         return st if all(st.get(k, 0) == v for k, v in want.items()) else None
 
-    await settle(lambda: status(desiredNumberScheduled=3, currentNumberScheduled=3, numberReady=3,
-                                    numberAvailable=3, updatedNumberScheduled=3, numberMisscheduled=0),
-                     what="status of 3 nodes")
+    await settle(
+        lambda: status(
+            desiredNumberScheduled=3,
+            currentNumberScheduled=3,
+            numberReady=3,
+            numberAvailable=3,
+            updatedNumberScheduled=3,
+            numberMisscheduled=0,
+        ),
+        what="status of 3 nodes",
+    )
 
     # a NoExecute taint the pod does not tolerate evicts it; a cordon does not
-    await cluster.client.patch("nodes", "node-2", {"spec": {"taints": [
-        {"key": "dedicated", "value": "db", "effect": "NoExecute"}]}})
+    await cluster.client.patch(
+        "nodes", "node-2", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoExecute"}]}}
+    )
     await cluster.client.patch("nodes", "node-1", {"spec": {"unschedulable": True}})
     await settle(lambda: running_on({"node-0", "node-1"}), what="evicted from the tainted node")
 
     # rolling update: every pod replaced by one of the new template, one node at a time
     old_hash = pods[0]["metadata"]["labels"]["controller-revision-hash"]
-    await cluster.client.patch("daemonsets", "agent", {"spec": {"template": {"spec": {"containers": [
-        {"name": "c", "image": "busybox:2"}]}}}}, namespace="default")
+    await cluster.client.patch(
+        "daemonsets",
+        "agent",
+        {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox:2"}]}}}},
+        namespace="default",
+    )
 
     async def updated() -> bool:
         pods = await running_on({"node-0", "node-1"})
-        return bool(pods) and all(p["spec"]["containers"][0]["image"] == "busybox:2" and
-                                  p["metadata"]["labels"]["controller-revision-hash"] != old_hash for p in pods or [])
+        return bool(pods) and all(
+            p["spec"]["containers"][0]["image"] == "busybox:2"
+            and p["metadata"]["labels"]["controller-revision-hash"] != old_hash
+            for p in pods or []
+        )
 
     await settle(updated, timeout=20, what="rolled to busybox:2")
-    revs = [r for r in (await cluster.client.list("controllerrevisions", "default"))["items"]
-            if r["metadata"]["ownerReferences"][0]["uid"] == uid]
+    revs = [
+        r
+        for r in (await cluster.client.list("controllerrevisions", "default"))["items"]
+        if r["metadata"]["ownerReferences"][0]["uid"] == uid
+    ]
     assert sorted(r["revision"] for r in revs) == [1, 2]
     assert all(r["data"]["spec"]["template"]["$patch"] == "replace" for r in revs)
 
     # a nodeSelector narrows it to the matching node
-    await cluster.client.patch("daemonsets", "agent", {"spec": {"template": {"spec": {
-        "nodeSelector": {"disk": "ssd"}}}}}, namespace="default")
+    await cluster.client.patch(
+        "daemonsets",
+        "agent",
+        {"spec": {"template": {"spec": {"nodeSelector": {"disk": "ssd"}}}}},
+        namespace="default",
+    )
     await settle(lambda: running_on({"node-1"}), timeout=20, what="only the ssd node")
     await settle(lambda: status(desiredNumberScheduled=1, numberMisscheduled=0), what="status of 1 node")

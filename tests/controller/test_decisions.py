@@ -20,8 +20,16 @@ def test_parse_duration() -> None:
 
 
 def test_options_from_the_servers_dict() -> None:
-    o = coerce(ControllerOptions, {"node_monitor_grace_period": "4s", "pod_eviction_timeout": 10,
-                                   "cluster_cidr": "10.9.0.0/16", "service_cidr": "ignored", "data_dir": "/d"})
+    o = coerce(
+        ControllerOptions,
+        {
+            "node_monitor_grace_period": "4s",
+            "pod_eviction_timeout": 10,
+            "cluster_cidr": "10.9.0.0/16",
+            "service_cidr": "ignored",
+            "data_dir": "/d",
+        },
+    )
     assert (o.node_monitor_grace_period, o.pod_eviction_timeout, o.cluster_cidr) == (4.0, 10.0, "10.9.0.0/16")
     assert o.identity == coerce(ControllerOptions, {"data_dir": "/d"}).identity  # stable across restarts
     assert coerce(SchedulerOptions, None).leader_elect is True
@@ -34,30 +42,60 @@ def pod(name: str, ip: str | None, ready: bool, port: int = 8080, deleting: bool
     st: dict[str, Any] = {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}
     if ip:
         st["podIP"] = ip
-    return {"metadata": m, "spec": {"nodeName": "n1", "containers": [
-        {"name": "c", "ports": [{"name": "http", "containerPort": port}]}]}, "status": st}
+    return {
+        "metadata": m,
+        "spec": {
+            "nodeName": "n1",
+            "containers": [{"name": "c", "ports": [{"name": "http", "containerPort": port}]}],
+        },
+        "status": st,
+    }
 
 
 def test_endpoint_subsets() -> None:
     svc = {"spec": {"ports": [{"name": "web", "port": 80, "targetPort": "http"}]}}
-    subsets = endpoints.subsets(svc, [pod("a", "10.0.0.2", True), pod("b", "10.0.0.1", False),
-                                      pod("c", None, True), pod("d", "10.0.0.4", True, deleting=True),
-                                      pod("e", "10.0.0.5", True, port=9090)])
-    assert [(s["ports"], [a["ip"] for a in s.get("addresses", [])], [a["ip"] for a in s.get("notReadyAddresses", [])])
-            for s in subsets] == [([{"port": 8080, "protocol": "TCP", "name": "web"}], ["10.0.0.2"], ["10.0.0.1"]),
-                                  ([{"port": 9090, "protocol": "TCP", "name": "web"}], ["10.0.0.5"], [])]
+    subsets = endpoints.subsets(
+        svc,
+        [
+            pod("a", "10.0.0.2", True),
+            pod("b", "10.0.0.1", False),
+            pod("c", None, True),
+            pod("d", "10.0.0.4", True, deleting=True),
+            pod("e", "10.0.0.5", True, port=9090),
+        ],
+    )
+    assert [
+        (
+            s["ports"],
+            [a["ip"] for a in s.get("addresses", [])],
+            [a["ip"] for a in s.get("notReadyAddresses", [])],
+        )
+        for s in subsets
+    ] == [
+        ([{"port": 8080, "protocol": "TCP", "name": "web"}], ["10.0.0.2"], ["10.0.0.1"]),
+        ([{"port": 9090, "protocol": "TCP", "name": "web"}], ["10.0.0.5"], []),
+    ]
     a = subsets[0]["addresses"][0]
-    assert a["nodeName"] == "n1" and a["targetRef"] == {"kind": "Pod", "namespace": "ns", "name": "a", "uid": "u-a"}
+    assert a["nodeName"] == "n1" and a["targetRef"] == {
+        "kind": "Pod",
+        "namespace": "ns",
+        "name": "a",
+        "uid": "u-a",
+    }
     publish = {"spec": {"publishNotReadyAddresses": True, "ports": svc["spec"]["ports"]}}
     assert len(endpoints.subsets(publish, [pod("b", "10.0.0.1", False)])[0]["addresses"]) == 1
     numeric = {"spec": {"ports": [{"port": 80, "targetPort": 8000}]}}
-    assert endpoints.subsets(numeric, [pod("a", "10.0.0.2", True)])[0]["ports"] == [{"port": 8000, "protocol": "TCP"}]
+    assert endpoints.subsets(numeric, [pod("a", "10.0.0.2", True)])[0]["ports"] == [
+        {"port": 8000, "protocol": "TCP"}
+    ]
     assert endpoints.resolve_port({"port": 80}, pod("a", "1.1.1.1", True)) == 80
     assert endpoints.resolve_port({"port": 80, "targetPort": "nope"}, pod("a", "1.1.1.1", True)) is None
 
 
 def test_ipam_next_free_never_reuses() -> None:
-    used = ipam.used_cidrs([{"spec": {"podCIDR": "10.244.0.0/24"}}, {"spec": {"podCIDRs": ["10.244.1.0/24"]}}, {}])
+    used = ipam.used_cidrs(
+        [{"spec": {"podCIDR": "10.244.0.0/24"}}, {"spec": {"podCIDRs": ["10.244.1.0/24"]}}, {}]
+    )
     assert used == {"10.244.0.0/24", "10.244.1.0/24"}
     assert ipam.next_free("10.244.0.0/16", 24, used) == "10.244.2.0/24"
     assert ipam.next_free("10.244.0.0/23", 24, used) is None
@@ -65,8 +103,11 @@ def test_ipam_next_free_never_reuses() -> None:
 
 
 def node(ready: str = "True", taints: list[dict[str, Any]] | None = None, hb: str = "t0") -> dict[str, Any]:
-    return {"metadata": {"name": "n"}, "spec": {"taints": taints or []},
-            "status": {"conditions": [{"type": "Ready", "status": ready, "lastHeartbeatTime": hb}]}}
+    return {
+        "metadata": {"name": "n"},
+        "spec": {"taints": taints or []},
+        "status": {"conditions": [{"type": "Ready", "status": ready, "lastHeartbeatTime": hb}]},
+    }
 
 
 def test_node_lifecycle_decisions() -> None:
@@ -86,7 +127,9 @@ def test_node_lifecycle_decisions() -> None:
     assert d.taints == [] and not d.evict and h.not_ready_since is None
     # a kubelet reporting NotReady gets the not-ready taint
     h = observe(h, node("False", hb="t10"), None, now=402.0)
-    assert decide(node("False", hb="t10"), h, 403.0, grace=40, eviction_timeout=300).taints == [nodelifecycle.NOT_READY]
+    assert decide(node("False", hb="t10"), h, 403.0, grace=40, eviction_timeout=300).taints == [
+        nodelifecycle.NOT_READY
+    ]
     # a node that never reported is left alone until it goes stale
     fresh = {"metadata": {"name": "f"}, "spec": {}, "status": {}}
     assert decide(fresh, observe(None, fresh, None, 0.0), 1.0, grace=40, eviction_timeout=300).taints is None
@@ -107,9 +150,11 @@ def test_gc_decisions() -> None:
 
 
 def test_podgc_waits_out_the_quarantine() -> None:
-    pods = [{"metadata": {"name": "a"}, "spec": {"nodeName": "gone"}},
-            {"metadata": {"name": "b"}, "spec": {"nodeName": "here"}},
-            {"metadata": {"name": "c"}, "spec": {}}]
+    pods = [
+        {"metadata": {"name": "a"}, "spec": {"nodeName": "gone"}},
+        {"metadata": {"name": "b"}, "spec": {"nodeName": "here"}},
+        {"metadata": {"name": "c"}, "spec": {}},
+    ]
     since: dict[str, float] = {}
     assert podgc.orphaned(pods, {"here"}, since, 0.0, 40) == []
     assert [p["metadata"]["name"] for p in podgc.orphaned(pods, {"here"}, since, 41.0, 40)] == ["a"]

@@ -16,10 +16,20 @@ Obj = dict[str, Any]
 
 def deploy_body(name: str, replicas: int, image: str = "busybox:1", **spec: Any) -> Obj:
     labels = {"app": name}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, **spec,
-                     "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": "c", "image": image}]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            **spec,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            },
+        },
+    }
 
 
 async def start(cluster: Cluster, nodes: int = 2) -> None:
@@ -37,16 +47,29 @@ async def rss_of(cluster: Cluster, uid: str) -> list[Obj]:
 
 async def test_replicaset_match_expressions_status_and_adoption(cluster: Cluster) -> None:
     await start(cluster)
-    orphan = {"apiVersion": "v1", "kind": "Pod",
-              "metadata": {"name": "orphan", "labels": {"app": "rs", "tier": "a"}},
-              "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
+    orphan = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "orphan", "labels": {"app": "rs", "tier": "a"}},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
+    }
     await cluster.client.create("pods", orphan, "default")
-    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "rs"},
-          "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "rs"},
-                                               "matchExpressions": [{"key": "tier", "operator": "In",
-                                                                     "values": ["a", "b"]}]},
-                   "template": {"metadata": {"labels": {"app": "rs", "tier": "b"}},
-                                "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}}}
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "rs"},
+        "spec": {
+            "replicas": 3,
+            "selector": {
+                "matchLabels": {"app": "rs"},
+                "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}],
+            },
+            "template": {
+                "metadata": {"labels": {"app": "rs", "tier": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
+            },
+        },
+    }
     created = await cluster.client.create("replicasets", rs, "default")
     uid = created["metadata"]["uid"]
 
@@ -57,12 +80,15 @@ async def test_replicaset_match_expressions_status_and_adoption(cluster: Cluster
 
     st = await eventually(ready, what="rs ready")
     assert st["fullyLabeledReplicas"] == 2  # the adopted orphan has tier=a, not the template's tier=b
-    assert st["observedGeneration"] == (await cluster.client.get("replicasets", "rs", "default"))["metadata"].get(
-        "generation", 0)
+    assert st["observedGeneration"] == (await cluster.client.get("replicasets", "rs", "default"))[
+        "metadata"
+    ].get("generation", 0)
     pods = active(await cluster.pods(owner_uid=uid))
     assert len(pods) == 3 and "orphan" in {p["metadata"]["name"] for p in pods}
     ref = next(r for r in pods[0]["metadata"]["ownerReferences"] if r["uid"] == uid)
-    assert ref["kind"] == "ReplicaSet" and ref["apiVersion"] == "apps/v1" and ref["blockOwnerDeletion"] is True
+    assert (
+        ref["kind"] == "ReplicaSet" and ref["apiVersion"] == "apps/v1" and ref["blockOwnerDeletion"] is True
+    )
     # a pod whose labels stop matching is released and replaced
     await cluster.client.patch("pods", "orphan", {"metadata": {"labels": {"tier": "c"}}}, namespace="default")
 
@@ -76,8 +102,9 @@ async def test_replicaset_match_expressions_status_and_adoption(cluster: Cluster
 
 async def test_deployment_rolls_out_undoes_and_collects(cluster: Cluster) -> None:
     await start(cluster)
-    body = deploy_body("web", 4, strategy={"type": "RollingUpdate",
-                                           "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}})
+    body = deploy_body(
+        "web", 4, strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}
+    )
     d = await cluster.client.create("deployments", body, "default")
     uid = d["metadata"]["uid"]
 
@@ -85,11 +112,15 @@ async def test_deployment_rolls_out_undoes_and_collects(cluster: Cluster) -> Non
         cur = await cluster.client.get("deployments", "web", "default")
         st = cur.get("status") or {}
         prog = du.get_condition(st, "Progressing") or {}
-        ok = (st.get("observedGeneration", 0) >= cur["metadata"].get("generation", 0) and st.get("updatedReplicas") == 4
-              and st.get("replicas") == 4 and st.get("availableReplicas") == 4
-              and prog.get("reason") == du.NEW_RS_AVAILABLE
-              and cur["spec"]["template"]["spec"]["containers"][0]["image"] == image
-              and (cur["metadata"].get("annotations") or {}).get(du.REVISION) == revision)
+        ok = (
+            st.get("observedGeneration", 0) >= cur["metadata"].get("generation", 0)
+            and st.get("updatedReplicas") == 4
+            and st.get("replicas") == 4
+            and st.get("availableReplicas") == 4
+            and prog.get("reason") == du.NEW_RS_AVAILABLE
+            and cur["spec"]["template"]["spec"]["containers"][0]["image"] == image
+            and (cur["metadata"].get("annotations") or {}).get(du.REVISION) == revision
+        )
         return cur if ok else None
 
     cur = await eventually(lambda: complete("busybox:1"), what="first rollout")
@@ -104,8 +135,13 @@ async def test_deployment_rolls_out_undoes_and_collects(cluster: Cluster) -> Non
     pods = active(await cluster.pods())
     assert len(pods) == 4 and all(p["metadata"]["labels"][du.HASH_LABEL] == h for p in pods)
 
-    await cluster.client.patch("deployments", "web", {"spec": {"template": {"spec": {"containers": [
-        {"name": "c", "image": "busybox:2"}]}}}}, namespace="default", content_type="application/strategic-merge-patch+json")
+    await cluster.client.patch(
+        "deployments",
+        "web",
+        {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox:2"}]}}}},
+        namespace="default",
+        content_type="application/strategic-merge-patch+json",
+    )
     cur = await eventually(lambda: complete("busybox:2", "2"), timeout=20, what="second rollout")
     assert cur["metadata"]["annotations"][du.REVISION] == "2"
     by_name = {r["metadata"]["name"]: r for r in await rss_of(cluster, uid)}
@@ -119,6 +155,7 @@ async def test_deployment_rolls_out_undoes_and_collects(cluster: Cluster) -> Non
 
     async def two() -> bool:
         return len(active(await cluster.pods())) == 2
+
     await eventually(two, what="scaled to 2")
 
     # deleting the Deployment takes its ReplicaSets and their pods (garbage collector)
@@ -126,53 +163,71 @@ async def test_deployment_rolls_out_undoes_and_collects(cluster: Cluster) -> Non
 
     async def gone() -> bool:
         return not await rss_of(cluster, uid) and not active(await cluster.pods())
+
     await eventually(gone, timeout=20, what="replicasets and pods collected")
 
 
 async def test_recreate_and_history_limit(cluster: Cluster) -> None:
     await start(cluster)
-    d = await cluster.client.create("deployments", deploy_body("rec", 2, strategy={"type": "Recreate"},
-                                                               revisionHistoryLimit=1), "default")
+    d = await cluster.client.create(
+        "deployments", deploy_body("rec", 2, strategy={"type": "Recreate"}, revisionHistoryLimit=1), "default"
+    )
     uid = d["metadata"]["uid"]
     for image in ("busybox:1", "busybox:2", "busybox:3"):
-        await cluster.client.patch("deployments", "rec", {"spec": {"template": {"spec": {"containers": [
-            {"name": "c", "image": image}]}}}}, namespace="default",
-            content_type="application/strategic-merge-patch+json")
+        await cluster.client.patch(
+            "deployments",
+            "rec",
+            {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": image}]}}}},
+            namespace="default",
+            content_type="application/strategic-merge-patch+json",
+        )
 
         async def done(image: str = image) -> bool:
             pods = active(await cluster.pods())
             return len(pods) == 2 and all(p["spec"]["containers"][0]["image"] == image for p in pods)
+
         await eventually(done, timeout=20, what=f"recreated with {image}")
 
     async def pruned() -> list[Obj] | None:
         rss = await rss_of(cluster, uid)
         return rss if len(rss) == 2 else None
+
     rss = await eventually(pruned, timeout=20, what="history limited to 1 old ReplicaSet")
     assert sorted(du.revision(r) for r in rss) == [2, 3]
 
 
 async def test_scaling_mid_rollout_is_proportional_and_orphaning_keeps_replicasets(cluster: Cluster) -> None:
     await start(cluster)
-    body = deploy_body("prop", 10, strategy={"type": "RollingUpdate",
-                                             "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}})
+    body = deploy_body(
+        "prop", 10, strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}}
+    )
     d = await cluster.client.create("deployments", body, "default")
     uid = d["metadata"]["uid"]
 
     async def sizes(want: dict[str, int]) -> dict[str, int] | None:
         rss = await rss_of(cluster, uid)
-        got = {r["spec"]["template"]["spec"].get("nodeSelector", {}).get("nope", "old"): r["spec"]["replicas"]
-               for r in rss}
+        got = {
+            r["spec"]["template"]["spec"].get("nodeSelector", {}).get("nope", "old"): r["spec"]["replicas"]
+            for r in rss
+        }
         return got if got == want else None
 
     await eventually(lambda: sizes({"old": 10}), what="first rollout")
 
     async def available() -> bool:
         return ((await cluster.client.get("deployments", "prop", "default")).get("status") or {}).get(
-            "availableReplicas") == 10
+            "availableReplicas"
+        ) == 10
+
     await eventually(available, what="10 available")
     # a template whose pods never schedule: the rollout stops at old 8 + new 5 (13 = 10 + surge)
-    await cluster.client.patch("deployments", "prop", {"spec": {"template": {"spec": {"nodeSelector": {"nope": "x"}}}}},
-                               namespace="default", content_type="application/strategic-merge-patch+json")
+    await cluster.client.patch(
+        "deployments",
+        "prop",
+        {"spec": {"template": {"spec": {"nodeSelector": {"nope": "x"}}}}},
+        namespace="default",
+        content_type="application/strategic-merge-patch+json",
+    )
     await eventually(lambda: sizes({"old": 8, "x": 5}), timeout=20, what="rollout stuck at 8 + 5")
     # 10 -> 20 mid-rollout: 10 more (to 23 = 20 + surge) spread by size, 8*23/13 -> 14 and 5*23/13 -> 9
     await cluster.client.patch("deployments", "prop", {"spec": {"replicas": 20}}, namespace="default")
@@ -184,4 +239,5 @@ async def test_scaling_mid_rollout_is_proportional_and_orphaning_keeps_replicase
     async def orphaned() -> bool:
         rss = (await cluster.client.list("replicasets", "default"))["items"]
         return len(rss) == 2 and all(not r["metadata"].get("ownerReferences") for r in rss)
+
     await eventually(orphaned, timeout=20, what="replica sets orphaned")

@@ -16,21 +16,39 @@ Obj = dict[str, Any]
 NOW = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
 
-def deployment(replicas: int, surge: Any = "25%", unavailable: Any = "25%", strategy: str = "RollingUpdate",
-               **spec: Any) -> Obj:
+def deployment(
+    replicas: int, surge: Any = "25%", unavailable: Any = "25%", strategy: str = "RollingUpdate", **spec: Any
+) -> Obj:
     st: Obj = {"type": strategy}
     if strategy == "RollingUpdate":
         st["rollingUpdate"] = {"maxSurge": surge, "maxUnavailable": unavailable}
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "web", "namespace": "default", "uid": "d-uid", "generation": 1},
-            "spec": {"replicas": replicas, "strategy": st, "selector": {"matchLabels": {"app": "web"}},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"containers": [{"name": "c", "image": "img:1"}]}}, **spec},
-            "status": {}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default", "uid": "d-uid", "generation": 1},
+        "spec": {
+            "replicas": replicas,
+            "strategy": st,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "img:1"}]},
+            },
+            **spec,
+        },
+        "status": {},
+    }
 
 
-def rs(name: str, replicas: int, available: int | None = None, created: str = "2026-01-01T00:00:00Z",
-       revision: int | None = None, max_replicas: int | None = None, desired: int | None = None) -> Obj:
+def rs(
+    name: str,
+    replicas: int,
+    available: int | None = None,
+    created: str = "2026-01-01T00:00:00Z",
+    revision: int | None = None,
+    max_replicas: int | None = None,
+    desired: int | None = None,
+) -> Obj:
     ann: Obj = {}
     if revision is not None:
         ann[du.REVISION] = str(revision)
@@ -39,18 +57,23 @@ def rs(name: str, replicas: int, available: int | None = None, created: str = "2
     if desired is not None:
         ann[du.DESIRED_REPLICAS] = str(desired)
     avail = replicas if available is None else available
-    return {"metadata": {"name": name, "uid": f"{name}-uid", "creationTimestamp": created, "annotations": ann},
-            "spec": {"replicas": replicas, "template": {}},
-            "status": {"replicas": replicas, "readyReplicas": avail, "availableReplicas": avail}}
+    return {
+        "metadata": {"name": name, "uid": f"{name}-uid", "creationTimestamp": created, "annotations": ann},
+        "spec": {"replicas": replicas, "template": {}},
+        "status": {"replicas": replicas, "readyReplicas": avail, "availableReplicas": avail},
+    }
 
 
-@pytest.mark.parametrize(("replicas", "surge", "unavailable", "want"), [
-    (10, "25%", "25%", (3, 2)),  # surge rounds up, unavailable rounds down
-    (1, "25%", "25%", (1, 0)),
-    (4, 0, 0, (0, 1)),  # both zero: one may be unavailable
-    (3, "50%", "50%", (2, 1)),
-    (5, 2, "0%", (2, 0)),
-])
+@pytest.mark.parametrize(
+    ("replicas", "surge", "unavailable", "want"),
+    [
+        (10, "25%", "25%", (3, 2)),  # surge rounds up, unavailable rounds down
+        (1, "25%", "25%", (1, 0)),
+        (4, 0, 0, (0, 1)),  # both zero: one may be unavailable
+        (3, "50%", "50%", (2, 1)),
+        (5, 2, "0%", (2, 0)),
+    ],
+)
 def test_fenceposts(replicas: int, surge: Any, unavailable: Any, want: tuple[int, int]) -> None:
     assert du.resolve_fenceposts(deployment(replicas, surge, unavailable)) == want
 
@@ -80,7 +103,10 @@ def test_new_replica_set_names_labels_selects_and_annotates() -> None:
     old = rs("web-old", 10, revision=3)
     new = plan.new_replica_set(d, [old], 4)
     h = new["spec"]["template"]["metadata"]["labels"][du.HASH_LABEL]
-    assert new["metadata"]["name"] == f"web-{h}" and new["metadata"]["labels"] == {"app": "web", du.HASH_LABEL: h}
+    assert new["metadata"]["name"] == f"web-{h}" and new["metadata"]["labels"] == {
+        "app": "web",
+        du.HASH_LABEL: h,
+    }
     assert new["spec"]["selector"]["matchLabels"] == {"app": "web", du.HASH_LABEL: h}
     assert new["metadata"]["ownerReferences"][0]["kind"] == "Deployment"
     assert new["spec"]["replicas"] == 3  # 10 + surge 3 - 10 existing
@@ -131,13 +157,17 @@ def test_rolling_update_with_zero_surge_scales_down_first() -> None:
     assert plan.reconcile_new_rs(d, [old, new], new) == 1
 
 
-@pytest.mark.parametrize(("before", "after", "new_size", "old_size", "want_new", "want_old"), [
-    (5, 10, 2, 3, 4, 6),  # kube sync_test "proportional scaling: 5 -> 10"
-    (5, 3, 2, 3, 1, 2),  # "proportional scaling: 5 -> 3"
-    (10, 0, 4, 6, 0, 0),  # scaling to zero takes everything
-])
-def test_proportional_scaling(before: int, after: int, new_size: int, old_size: int,
-                              want_new: int, want_old: int) -> None:
+@pytest.mark.parametrize(
+    ("before", "after", "new_size", "old_size", "want_new", "want_old"),
+    [
+        (5, 10, 2, 3, 4, 6),  # kube sync_test "proportional scaling: 5 -> 10"
+        (5, 3, 2, 3, 1, 2),  # "proportional scaling: 5 -> 3"
+        (10, 0, 4, 6, 0, 0),  # scaling to zero takes everything
+    ],
+)
+def test_proportional_scaling(
+    before: int, after: int, new_size: int, old_size: int, want_new: int, want_old: int
+) -> None:
     d = deployment(after, 0, 0)
     new = rs("new", new_size, created="2026-01-02T00:00:00Z", max_replicas=before, desired=before)
     old = rs("old", old_size, max_replicas=before, desired=before)
@@ -160,12 +190,21 @@ def test_progress_conditions_complete_progressing_and_timed_out() -> None:
     new = rs("web-new", 2)
     status, again = progress.rollout_status(d, [new], new, NOW)
     prog = du.get_condition(status, "Progressing")
-    assert prog and prog["reason"] == du.NEW_RS_AVAILABLE and prog["message"] == 'ReplicaSet "web-new" has successfully progressed.'
+    assert (
+        prog
+        and prog["reason"] == du.NEW_RS_AVAILABLE
+        and prog["message"] == 'ReplicaSet "web-new" has successfully progressed.'
+    )
     assert du.get_condition(status, "Available")["status"] == "True"  # type: ignore[index]
     assert again is None
     # progress made: ReplicaSetUpdated, and a requeue at the deadline
-    d["status"] = {"replicas": 2, "updatedReplicas": 0, "conditions": [
-        du.new_condition("Progressing", "True", du.RS_UPDATED, "x", NOW - dt.timedelta(seconds=30))]}
+    d["status"] = {
+        "replicas": 2,
+        "updatedReplicas": 0,
+        "conditions": [
+            du.new_condition("Progressing", "True", du.RS_UPDATED, "x", NOW - dt.timedelta(seconds=30))
+        ],
+    }
     half = rs("web-new", 2, available=0)
     half["status"]["replicas"] = 1
     status, again = progress.rollout_status(d, [rs("web-old", 1), half], half, NOW)
@@ -174,8 +213,12 @@ def test_progress_conditions_complete_progressing_and_timed_out() -> None:
     assert prog["lastTransitionTime"] == "2026-01-01T11:59:30Z"
     assert again == pytest.approx(601.0)
     # no progress for longer than the deadline
-    d["status"] = dict(status, conditions=[du.new_condition("Progressing", "True", du.RS_UPDATED, "x",
-                                                            NOW - dt.timedelta(seconds=601))])
+    d["status"] = dict(
+        status,
+        conditions=[
+            du.new_condition("Progressing", "True", du.RS_UPDATED, "x", NOW - dt.timedelta(seconds=601))
+        ],
+    )
     status, _ = progress.rollout_status(d, [rs("web-old", 1), half], half, NOW)
     prog = du.get_condition(status, "Progressing")
     assert prog and prog["status"] == "False" and prog["reason"] == du.TIMED_OUT
@@ -195,7 +238,12 @@ def test_paused_and_resumed_conditions() -> None:
 
 def test_cleanup_keeps_history_limit_and_busy_sets() -> None:
     d = deployment(1, revisionHistoryLimit=1)
-    olds = [rs("r1", 0, revision=1), rs("r2", 0, revision=2), rs("r3", 1, revision=3), rs("r4", 0, revision=4)]
+    olds = [
+        rs("r1", 0, revision=1),
+        rs("r2", 0, revision=2),
+        rs("r3", 1, revision=3),
+        rs("r4", 0, revision=4),
+    ]
     # three over the limit of one, oldest revisions first; r3 still has a replica
     assert plan.cleanup_victims(d, olds) == ["r1", "r2"]
     d["spec"]["revisionHistoryLimit"] = 2**31 - 1

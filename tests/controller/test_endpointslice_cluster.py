@@ -16,24 +16,43 @@ Obj = dict[str, Any]
 
 
 async def _slices(cluster: Cluster, svc: str, ns: str = "default") -> list[Obj]:
-    items = (await cluster.client.list("endpointslices", ns, label_selector=f"{SERVICE_NAME_LABEL}={svc}"))["items"]
+    items = (await cluster.client.list("endpointslices", ns, label_selector=f"{SERVICE_NAME_LABEL}={svc}"))[
+        "items"
+    ]
     return list(items)
 
 
 def _pod(name: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "web"}},
-            "spec": {"nodeName": "node-0", "containers": [{"name": "c", "image": "busybox:1",
-                                                            "ports": [{"name": "web", "containerPort": 8080}]}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "web"}},
+        "spec": {
+            "nodeName": "node-0",
+            "containers": [
+                {"name": "c", "image": "busybox:1", "ports": [{"name": "web", "containerPort": 8080}]}
+            ],
+        },
+    }
 
 
 async def test_slices_follow_pods_and_service(cluster: Cluster) -> None:
     await cluster.add_node("node-0")
     cluster.play_kubelets()
     cluster.start_controllers(controllers=("endpointslice", "garbagecollector"))
-    svc = await cluster.client.create("services", {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-        "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "web"}]}},
-        "default")
+    svc = await cluster.client.create(
+        "services",
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web"},
+            "spec": {
+                "selector": {"app": "web"},
+                "ports": [{"name": "http", "port": 80, "targetPort": "web"}],
+            },
+        },
+        "default",
+    )
 
     async def placeholder() -> list[Obj] | None:
         s = await _slices(cluster, "web")
@@ -69,9 +88,16 @@ async def test_more_than_the_limit_spreads_over_slices(cluster: Cluster) -> None
     await cluster.add_node("node-0")
     cluster.play_kubelets()
     cluster.start_controllers(controllers=("endpointslice",))
-    await cluster.client.create("services", {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}, "default")
+    await cluster.client.create(
+        "services",
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+        },
+        "default",
+    )
     for i in range(130):
         await cluster.client.create("pods", _pod(f"web-{i}"), "default")
 
@@ -84,12 +110,26 @@ async def test_more_than_the_limit_spreads_over_slices(cluster: Cluster) -> None
 
 async def test_hand_made_endpoints_are_mirrored(cluster: Cluster) -> None:
     cluster.start_controllers(controllers=("endpointslice",))
-    await cluster.client.create("services", {
-        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "ext"},
-        "spec": {"ports": [{"port": 80}]}}, "default")
-    await cluster.client.create("endpoints", {
-        "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "ext"},
-        "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "ports": [{"port": 8080}]}]}, "default")
+    await cluster.client.create(
+        "services",
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "ext"},
+            "spec": {"ports": [{"port": 80}]},
+        },
+        "default",
+    )
+    await cluster.client.create(
+        "endpoints",
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": "ext"},
+            "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "ports": [{"port": 8080}]}],
+        },
+        "default",
+    )
 
     async def mirrored() -> list[Obj] | None:
         s = await _slices(cluster, "ext")

@@ -16,26 +16,53 @@ from controller.endpointslice_decisions import (
 )
 
 Obj = dict[str, Any]
-SVC: Obj = {"metadata": {"name": "web", "namespace": "ns", "uid": "svc-uid", "labels": {"app": "web"}},
-            "spec": {"selector": {"app": "web"}, "clusterIP": "10.96.0.5",
-                     "ports": [{"name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"}]}}
+SVC: Obj = {
+    "metadata": {"name": "web", "namespace": "ns", "uid": "svc-uid", "labels": {"app": "web"}},
+    "spec": {
+        "selector": {"app": "web"},
+        "clusterIP": "10.96.0.5",
+        "ports": [{"name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"}],
+    },
+}
 
 
-def pod(name: str, ip: str, ready: bool = True, port: int = 8080, deleting: bool = False, phase: str = "Running",
-        node: str = "n1") -> Obj:
+def pod(
+    name: str,
+    ip: str,
+    ready: bool = True,
+    port: int = 8080,
+    deleting: bool = False,
+    phase: str = "Running",
+    node: str = "n1",
+) -> Obj:
     meta: Obj = {"name": name, "namespace": "ns", "uid": f"uid-{name}", "labels": {"app": "web"}}
     if deleting:
         meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
-    return {"metadata": meta,
-            "spec": {"nodeName": node, "containers": [{"name": "c", "ports": [{"name": "web", "containerPort": port}]}]},
-            "status": {"phase": phase, "podIP": ip,
-                       "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+    return {
+        "metadata": meta,
+        "spec": {
+            "nodeName": node,
+            "containers": [{"name": "c", "ports": [{"name": "web", "containerPort": port}]}],
+        },
+        "status": {
+            "phase": phase,
+            "podIP": ip,
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+        },
+    }
 
 
 def test_conditions_follow_readiness_and_termination() -> None:
-    groups = pod_endpoints(SVC, [pod("a", "10.244.0.2"), pod("b", "10.244.0.3", ready=False),
-                                 pod("c", "10.244.0.4", deleting=True), pod("d", "10.244.0.5", phase="Succeeded"),
-                                 pod("e", "")])
+    groups = pod_endpoints(
+        SVC,
+        [
+            pod("a", "10.244.0.2"),
+            pod("b", "10.244.0.3", ready=False),
+            pod("c", "10.244.0.4", deleting=True),
+            pod("d", "10.244.0.5", phase="Succeeded"),
+            pod("e", ""),
+        ],
+    )
     [(ports, eps)] = groups.values()
     assert ports == [{"name": "http", "port": 8080, "protocol": "TCP"}]
     by_name = {ep["targetRef"]["name"]: ep for ep in eps}
@@ -57,15 +84,29 @@ def test_slices_hold_at_most_max_endpoints_and_are_owned_by_the_service() -> Non
     assert [len(s["endpoints"]) for s in p.create] == [100, 100, 50]
     s = p.create[0]
     assert s["metadata"]["generateName"] == "web-"
-    assert s["metadata"]["labels"] == {"app": "web", SERVICE_NAME_LABEL: "web", MANAGED_BY_LABEL: CONTROLLER_NAME}
-    assert s["metadata"]["ownerReferences"] == [{"apiVersion": "v1", "kind": "Service", "name": "web",
-                                                 "uid": "svc-uid", "controller": True, "blockOwnerDeletion": True}]
+    assert s["metadata"]["labels"] == {
+        "app": "web",
+        SERVICE_NAME_LABEL: "web",
+        MANAGED_BY_LABEL: CONTROLLER_NAME,
+    }
+    assert s["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "name": "web",
+            "uid": "svc-uid",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
     assert s["addressType"] == "IPv4" and not p.update and not p.delete
 
 
 def _existing(p_create: list[Obj]) -> list[Obj]:
-    return [{**s, "metadata": {**s["metadata"], "name": f"web-{i}", "resourceVersion": "1"}}
-            for i, s in enumerate(p_create)]
+    return [
+        {**s, "metadata": {**s["metadata"], "name": f"web-{i}", "resourceVersion": "1"}}
+        for i, s in enumerate(p_create)
+    ]
 
 
 def test_endpoints_stay_in_their_slice_and_new_ones_fill_room() -> None:
@@ -75,8 +116,10 @@ def test_endpoints_stay_in_their_slice_and_new_ones_fill_room() -> None:
     again = plan(SVC, pod_endpoints(SVC, pods), existing, max_endpoints=100)
     assert (again.create, again.update, again.delete) == ([], [], [])
     # remove one from the first slice, add two: the first gets one back, the second the other
-    pods = [p for p in pods if p["metadata"]["name"] != "p001"] + \
-        [pod("q1", "10.244.2.1"), pod("q2", "10.244.2.2")]
+    pods = [p for p in pods if p["metadata"]["name"] != "p001"] + [
+        pod("q1", "10.244.2.1"),
+        pod("q2", "10.244.2.2"),
+    ]
     p = plan(SVC, pod_endpoints(SVC, pods), existing, max_endpoints=100)
     assert not p.create and not p.delete
     sizes = {s["metadata"]["name"]: len(s["endpoints"]) for s in p.update}
@@ -100,14 +143,23 @@ def test_no_endpoints_leaves_one_placeholder_and_empty_slices_go() -> None:
 
 def test_mirroring_copies_hand_made_endpoints_without_owner() -> None:
     svc = {"metadata": {"name": "ext", "namespace": "ns", "uid": "u"}, "spec": {"ports": [{"port": 80}]}}
-    eps = {"metadata": {"name": "ext", "namespace": "ns"},
-           "subsets": [{"addresses": [{"ip": "192.0.2.1"}], "notReadyAddresses": [{"ip": "192.0.2.2"}],
-                        "ports": [{"port": 8080}]}]}
+    eps = {
+        "metadata": {"name": "ext", "namespace": "ns"},
+        "subsets": [
+            {
+                "addresses": [{"ip": "192.0.2.1"}],
+                "notReadyAddresses": [{"ip": "192.0.2.2"}],
+                "ports": [{"port": 8080}],
+            }
+        ],
+    }
     p = plan(svc, mirrored_endpoints(eps), [], MIRRORING_NAME)
     [s] = p.create
     assert "ownerReferences" not in s["metadata"]
     assert s["metadata"]["labels"][MANAGED_BY_LABEL] == MIRRORING_NAME
     assert s["ports"] == [{"name": "", "port": 8080, "protocol": "TCP"}]
-    assert [(e["addresses"], e["conditions"]["ready"]) for e in s["endpoints"]] == \
-        [(["192.0.2.1"], True), (["192.0.2.2"], False)]
+    assert [(e["addresses"], e["conditions"]["ready"]) for e in s["endpoints"]] == [
+        (["192.0.2.1"], True),
+        (["192.0.2.2"], False),
+    ]
     assert plan(svc, {}, [], MIRRORING_NAME).create == []  # no placeholder for mirrored services

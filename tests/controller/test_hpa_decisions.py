@@ -65,14 +65,27 @@ def test_downscale_stabilisation_keeps_the_highest_recent_recommendation() -> No
 def test_limits() -> None:
     h = d.History()
     assert d.limit(1, 10, 1, 20, None, h, 0.0) == (
-        4, "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate")
+        4,
+        "ScaleUpLimit",
+        "the desired replica count is increasing faster than the maximum scale rate",
+    )
     assert d.limit(3, 9, 1, 5, None, h, 0.0)[:2] == (5, "TooManyReplicas")
     assert d.limit(3, 0, 1, 5, None, h, 0.0)[:2] == (1, "TooFewReplicas")
     assert d.limit(3, 4, 1, 5, None, h, 0.0)[:2] == (4, "DesiredWithinRange")
     # behavior: scale up by at most max(4 pods, 100%) per 15 s; scale down Percent 50 per 60 s
-    behavior = {"scaleUp": {"selectPolicy": "Max", "policies": [{"type": "Pods", "value": 4, "periodSeconds": 15},
-                                                                 {"type": "Percent", "value": 100, "periodSeconds": 15}]},
-                "scaleDown": {"selectPolicy": "Max", "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}]}}
+    behavior = {
+        "scaleUp": {
+            "selectPolicy": "Max",
+            "policies": [
+                {"type": "Pods", "value": 4, "periodSeconds": 15},
+                {"type": "Percent", "value": 100, "periodSeconds": 15},
+            ],
+        },
+        "scaleDown": {
+            "selectPolicy": "Max",
+            "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
+        },
+    }
     assert d.limit(2, 20, 1, 50, behavior, h, 0.0)[:2] == (6, "ScaleUpLimit")  # 2 + 4 pods beats 2 * 2
     d.record_scale(h, 0.0, 2, 6)
     assert d.limit(6, 20, 1, 50, behavior, h, 5.0)[0] == 6  # 4 already added this period: 2 + 4 = 6
@@ -82,9 +95,16 @@ def test_limits() -> None:
 
 
 def test_pod_sample_reads_requests_and_readiness() -> None:
-    pod = {"metadata": {"name": "x"}, "spec": {"containers": [
-        {"name": "a", "resources": {"requests": {"cpu": "250m"}}}, {"name": "b", "resources": {"requests": {"cpu": "1"}}}]},
-        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+    pod = {
+        "metadata": {"name": "x"},
+        "spec": {
+            "containers": [
+                {"name": "a", "resources": {"requests": {"cpu": "250m"}}},
+                {"name": "b", "resources": {"requests": {"cpu": "1"}}},
+            ]
+        },
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
     s = pod_sample(pod, 30.0)
     assert (s.request_milli, s.ready, s.ignored, s.missing_request) == (1250, True, False, "")
     no_request = {**pod, "spec": {"containers": [{"name": "c"}]}}

@@ -20,7 +20,9 @@ class _Informer:
         pass
 
     def get(self, key: str) -> Obj | None:
-        return next((o for o in self.objs if f"{o['metadata']['namespace']}/{o['metadata']['name']}" == key), None)
+        return next(
+            (o for o in self.objs if f"{o['metadata']['namespace']}/{o['metadata']['name']}" == key), None
+        )
 
     def list(self, namespace: str | None = None) -> list[Obj]:
         return self.objs
@@ -40,22 +42,36 @@ class _Client:
         self.scale_writes: list[int] = []
         self.statuses: list[Obj] = []
 
-    async def get(self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None) -> Obj:
+    async def get(
+        self, r: Any, name: str, namespace: str | None = None, subresource: str | None = None
+    ) -> Obj:
         from api.errors import not_found
 
         if not self.found:
             raise not_found("deployments", name, "apps")
-        return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {"name": name, "namespace": namespace},
-                "spec": {"replicas": self.replicas}, "status": {"replicas": self.replicas, "selector": "app=web"}}
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"replicas": self.replicas},
+            "status": {"replicas": self.replicas, "selector": "app=web"},
+        }
 
     async def list(self, r: Any, namespace: str | None = None, **kw: Any) -> Obj:
         assert kw.get("label_selector") == "app=web"
-        return {"items": [{"metadata": {"name": f"web-{i}", "namespace": namespace},
-                           "containers": [{"name": "c", "usage": {"cpu": f"{self.usage}m", "memory": "1Mi"}}]}
-                          for i in range(self.replicas)]}
+        return {
+            "items": [
+                {
+                    "metadata": {"name": f"web-{i}", "namespace": namespace},
+                    "containers": [{"name": "c", "usage": {"cpu": f"{self.usage}m", "memory": "1Mi"}}],
+                }
+                for i in range(self.replicas)
+            ]
+        }
 
-    async def update(self, r: Any, obj: Obj, namespace: str | None = None, subresource: str | None = None,
-                     **kw: Any) -> Obj:
+    async def update(
+        self, r: Any, obj: Obj, namespace: str | None = None, subresource: str | None = None, **kw: Any
+    ) -> Obj:
         if subresource == "scale":
             self.scale_writes.append(obj["spec"]["replicas"])
         else:
@@ -65,23 +81,40 @@ class _Client:
 
 def _pod(i: int, request: str | None = "100m") -> Obj:
     resources = {"requests": {"cpu": request}} if request else {}
-    return {"metadata": {"name": f"web-{i}", "namespace": "default", "labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "c", "resources": resources}]},
-            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+    return {
+        "metadata": {"name": f"web-{i}", "namespace": "default", "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c", "resources": resources}]},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
 
 
 def _hpa() -> Obj:
-    return {"metadata": {"name": "web", "namespace": "default", "generation": 1}, "spec": {
-        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-        "minReplicas": 1, "maxReplicas": 5, "metrics": [{"type": "Resource", "resource": {
-            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]},
-        "status": {"desiredReplicas": 0}}
+    return {
+        "metadata": {"name": "web", "namespace": "default", "generation": 1},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}},
+                }
+            ],
+        },
+        "status": {"desiredReplicas": 0},
+    }
 
 
 def _run(client: _Client, pods: list[Obj]) -> _Events:
     events = _Events()
-    ctl = HorizontalPodAutoscalerController(client, _Informer([_hpa()]), _Informer(pods), events,  # type: ignore[arg-type]
-                                            sync_period=60)
+    ctl = HorizontalPodAutoscalerController(
+        client,  # type: ignore[arg-type]
+        _Informer([_hpa()]),  # type: ignore[arg-type]
+        _Informer(pods),  # type: ignore[arg-type]
+        events,  # type: ignore[arg-type]
+        sync_period=60,
+    )
 
     async def once() -> None:
         await ctl.sync("default/web")
@@ -97,14 +130,23 @@ def test_scales_up_and_reports_status() -> None:
     assert client.scale_writes == [4]
     status = client.statuses[-1]
     assert (status["currentReplicas"], status["desiredReplicas"], status["observedGeneration"]) == (2, 4, 1)
-    assert status["currentMetrics"] == [{"type": "Resource", "resource": {
-        "name": "cpu", "current": {"averageUtilization": 100, "averageValue": "100m"}}}]
+    assert status["currentMetrics"] == [
+        {
+            "type": "Resource",
+            "resource": {"name": "cpu", "current": {"averageUtilization": 100, "averageValue": "100m"}},
+        }
+    ]
     conds = {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
-    assert conds == {"AbleToScale": ("True", "SucceededRescale"), "ScalingActive": ("True", "ValidMetricFound"),
-                     "ScalingLimited": ("False", "DesiredWithinRange")}
+    assert conds == {
+        "AbleToScale": ("True", "SucceededRescale"),
+        "ScalingActive": ("True", "ValidMetricFound"),
+        "ScalingLimited": ("False", "DesiredWithinRange"),
+    }
     assert "lastScaleTime" in status
-    assert events.seen[0] == ("SuccessfulRescale", "New size: 4; reason: cpu resource utilization (percentage "
-                                                   "of request) above target")
+    assert events.seen[0] == (
+        "SuccessfulRescale",
+        "New size: 4; reason: cpu resource utilization (percentage of request) above target",
+    )
 
 
 def test_within_tolerance_keeps_the_count() -> None:
@@ -120,7 +162,10 @@ def test_missing_request_is_a_condition() -> None:
     events = _run(client, [_pod(0, request=None)])
     assert client.scale_writes == []
     conds = {c["type"]: c for c in client.statuses[-1]["conditions"]}
-    assert conds["ScalingActive"]["status"] == "False" and conds["ScalingActive"]["reason"] == "FailedGetResourceMetric"
+    assert (
+        conds["ScalingActive"]["status"] == "False"
+        and conds["ScalingActive"]["reason"] == "FailedGetResourceMetric"
+    )
     assert "missing request for cpu in container c of Pod web-0" in conds["ScalingActive"]["message"]
     assert events.seen[0][0] == "FailedGetResourceMetric"
 

@@ -15,7 +15,6 @@ from tests.controller.cluster import Cluster
 pytestmark = pytest.mark.anyio
 
 
-
 async def test_verbs_errors_watch_and_reconnect_after_server_restart(cluster: Cluster) -> None:
     c = AsyncClient(from_kubeconfig([cluster.server.kubeconfig]), max_connections=4)
     listed = await c.list("pods", "default")
@@ -24,11 +23,13 @@ async def test_verbs_errors_watch_and_reconnect_after_server_restart(cluster: Cl
 
     async def watch() -> None:
         async for ev in c.watch("pods", "default", resource_version=rv):
-            events.append(f'{ev["type"]} {ev["object"]["metadata"]["name"]}')
+            events.append(f"{ev['type']} {ev['object']['metadata']['name']}")
 
     w = asyncio.create_task(watch())
-    pods = [{"metadata": {"name": f"p{i}"}, "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
-            for i in range(20)]
+    pods = [
+        {"metadata": {"name": f"p{i}"}, "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
+        for i in range(20)
+    ]
     created = await asyncio.gather(*(c.create("pods", p, "default") for p in pods))
     assert {p["metadata"]["name"] for p in created} == {f"p{i}" for i in range(20)}
     with pytest.raises(ApiError) as err:
@@ -66,8 +67,12 @@ async def test_plain_http_over_a_unix_socket(tmp_path) -> None:
             while head := await r.readuntil(b"\r\n\r\n"):
                 seen.append(head)
                 body = b'{"kind":"Namespace","metadata":{"name":"default"}}'
-                w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                        + str(len(body)).encode() + b"\r\n\r\n" + body)
+                w.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(body)).encode()
+                    + b"\r\n\r\n"
+                    + body
+                )
                 await w.drain()
         w.close()
 

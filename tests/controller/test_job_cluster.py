@@ -29,9 +29,15 @@ Obj = dict[str, Any]
 
 
 def job_body(name: str, image: str = "ok", **spec: Any) -> Obj:
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
-            "spec": {"template": {"spec": {"restartPolicy": "Never",
-                                           "containers": [{"name": "c", "image": image}]}}, **spec}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": image}]}},
+            **spec,
+        },
+    }
 
 
 class Jobs:
@@ -45,8 +51,9 @@ class Jobs:
         c = self.cluster
         factory = InformerFactory(c.client)
         events = EventRecorder(c.client, "job-controller")
-        self.controller = JobController(c.client, factory.informer("jobs"), factory.informer("pods"), events,
-                                        self.clock)
+        self.controller = JobController(
+            c.client, factory.informer("jobs"), factory.informer("pods"), events, self.clock
+        )
         kubelet = Informer(c.client, "pods", retry_delay=0.1)
         kubelet.add_handlers(self._pod, lambda o, n: self._pod(n))
         c.spawn(factory.run_with(self.controller.run(), events.run()))
@@ -57,31 +64,56 @@ class Jobs:
         m, st = pod["metadata"], pod.get("status") or {}
         job = (m.get("labels") or {}).get("batch.kubernetes.io/job-name", "")
         if m.get("deletionTimestamp"):
-            self.cluster.spawn(self._quiet(self.cluster.client.delete("pods", m["name"], m["namespace"],
-                                                                       grace_period_seconds=0)))
+            self.cluster.spawn(
+                self._quiet(
+                    self.cluster.client.delete("pods", m["name"], m["namespace"], grace_period_seconds=0)
+                )
+            )
             return
         if st.get("phase") in ("Succeeded", "Failed", "Running"):
             return
         image = pod["spec"]["containers"][0]["image"]
-        running = [p for p in self.controller.pods.list(m["namespace"])
-                   if (p["metadata"].get("labels") or {}).get("batch.kubernetes.io/job-name") == job
-                   and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+        running = [
+            p
+            for p in self.controller.pods.list(m["namespace"])
+            if (p["metadata"].get("labels") or {}).get("batch.kubernetes.io/job-name") == job
+            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+        ]
         self.max_active[job] = max(self.max_active.get(job, 0), len(running))
         now = jsonutil.format_time(self.clock.now())  # the kubelet's clock is the controller's
         if image == "sleep":
             status: Obj = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
         else:
             code = 0 if image == "ok" else 1
-            status = {"phase": "Succeeded" if code == 0 else "Failed", "containerStatuses": [{
-                "name": "c", "ready": False, "restartCount": 0, "image": image, "imageID": "",
-                "state": {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                                         "startedAt": now, "finishedAt": now}}}]}
+            status = {
+                "phase": "Succeeded" if code == 0 else "Failed",
+                "containerStatuses": [
+                    {
+                        "name": "c",
+                        "ready": False,
+                        "restartCount": 0,
+                        "image": image,
+                        "imageID": "",
+                        "state": {
+                            "terminated": {
+                                "exitCode": code,
+                                "reason": "Completed" if code == 0 else "Error",
+                                "startedAt": now,
+                                "finishedAt": now,
+                            }
+                        },
+                    }
+                ],
+            }
         self.cluster.spawn(self._finish_later(m, status))
 
     async def _finish_later(self, m: Obj, status: Obj) -> None:
         await asyncio.sleep(0.1)  # let the controller see the pod active first, as with a real kubelet
-        await self._quiet(self.cluster.client.patch("pods", m["name"], {"status": status}, namespace=m["namespace"],
-                                                    subresource="status"))
+        await self._quiet(
+            self.cluster.client.patch(
+                "pods", m["name"], {"status": status}, namespace=m["namespace"], subresource="status"
+            )
+        )
 
     @staticmethod
     async def _quiet(aw: Any) -> None:
@@ -92,8 +124,11 @@ class Jobs:
         return dict(await self.cluster.client.get("jobs", name, "default"))
 
     def conditions(self, job: Obj) -> dict[str, str]:
-        return {c["type"]: c.get("reason", "") for c in (job.get("status") or {}).get("conditions") or []
-                if c.get("status") == "True"}
+        return {
+            c["type"]: c.get("reason", "")
+            for c in (job.get("status") or {}).get("conditions") or []
+            if c.get("status") == "True"
+        }
 
     async def finished(self, name: str, type_: str) -> Obj | None:
         j = await self.job(name)
@@ -115,7 +150,10 @@ async def test_completions_with_parallelism(cluster: Cluster, jobs: Jobs) -> Non
     st = job["status"]
     assert st["succeeded"] == 5 and not st.get("failed") and st["active"] == 0
     assert st["startTime"] and st["completionTime"] and st["uncountedTerminatedPods"] == {}
-    assert jobs.conditions(job) == {"SuccessCriteriaMet": "CompletionsReached", "Complete": "CompletionsReached"}
+    assert jobs.conditions(job) == {
+        "SuccessCriteriaMet": "CompletionsReached",
+        "Complete": "CompletionsReached",
+    }
     assert jobs.max_active["five"] <= 2
     pods = [p for p in await cluster.pods() if p["metadata"]["name"].startswith("five-")]
     assert len(pods) == 5 and all(p["status"]["phase"] == "Succeeded" for p in pods)
@@ -151,22 +189,37 @@ async def test_backoff_limit_with_exponential_delay(cluster: Cluster, jobs: Jobs
 
 
 async def test_indexed_job(cluster: Cluster, jobs: Jobs) -> None:
-    await cluster.client.create("jobs", job_body("idx", completions=3, parallelism=3, completionMode="Indexed"),
-                                "default")
+    await cluster.client.create(
+        "jobs", job_body("idx", completions=3, parallelism=3, completionMode="Indexed"), "default"
+    )
     job = await settle(lambda: jobs.finished("idx", "Complete"), what="Complete")
     assert job["status"]["completedIndexes"] == "0-2" and job["status"]["succeeded"] == 3
-    pods = sorted((p for p in await cluster.pods() if p["metadata"]["name"].startswith("idx-")),
-                  key=lambda p: p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"])
+    pods = sorted(
+        (p for p in await cluster.pods() if p["metadata"]["name"].startswith("idx-")),
+        key=lambda p: p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"],
+    )
     assert [p["spec"]["hostname"] for p in pods] == ["idx-0", "idx-1", "idx-2"]
     assert [p["metadata"]["name"].rsplit("-", 1)[0] for p in pods] == ["idx-0", "idx-1", "idx-2"]
     env = pods[1]["spec"]["containers"][0]["env"]
-    assert env == [{"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
-        "apiVersion": "v1", "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}}]
+    assert env == [
+        {
+            "name": "JOB_COMPLETION_INDEX",
+            "valueFrom": {
+                "fieldRef": {
+                    "apiVersion": "v1",
+                    "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+                }
+            },
+        }
+    ]
 
 
 async def test_active_deadline_and_ttl(cluster: Cluster, jobs: Jobs) -> None:
-    await cluster.client.create("jobs", job_body("slow", image="sleep", parallelism=2, activeDeadlineSeconds=30,
-                                                 ttlSecondsAfterFinished=60), "default")
+    await cluster.client.create(
+        "jobs",
+        job_body("slow", image="sleep", parallelism=2, activeDeadlineSeconds=30, ttlSecondsAfterFinished=60),
+        "default",
+    )
 
     async def active(n: int) -> bool:
         return int(((await jobs.job("slow")).get("status") or {}).get("active") or 0) == n
@@ -212,4 +265,6 @@ async def test_deleting_a_running_job_releases_and_removes_its_pods(cluster: Clu
 
 async def _two(pods: Any) -> list[Obj] | None:
     got = await pods()
-    return got if len(got) == 2 and all((p.get("status") or {}).get("phase") == "Running" for p in got) else None
+    return (
+        got if len(got) == 2 and all((p.get("status") or {}).get("phase") == "Running" for p in got) else None
+    )

@@ -20,13 +20,24 @@ def stamp(t: dt.datetime) -> str:
 
 
 def job(status: Obj | None = None, **spec: Any) -> Obj:
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "namespace": "ns", "uid": "J"},
-            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c"}]}}, **spec},
-            "status": status or {}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "j", "namespace": "ns", "uid": "J"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c"}]}}, **spec},
+        "status": status or {},
+    }
 
 
-def pod(phase: str = "Running", index: int | None = None, finished: dt.datetime | None = None,
-        finalizer: bool = True, deleting: bool = False, restarts: int = 0, ready: bool = False) -> Obj:
+def pod(
+    phase: str = "Running",
+    index: int | None = None,
+    finished: dt.datetime | None = None,
+    finalizer: bool = True,
+    deleting: bool = False,
+    restarts: int = 0,
+    ready: bool = False,
+) -> Obj:
     m: Obj = {"name": f"j-{next(_uid)}", "uid": f"u{next(_uid)}", "creationTimestamp": stamp(NOW)}
     if finalizer:
         m["finalizers"] = [jp.TRACKING_FINALIZER]
@@ -63,10 +74,14 @@ def test_never_more_than_remaining_completions() -> None:
 
 def test_finished_pods_are_counted_through_uncounted_then_released() -> None:
     ok, bad, run = pod("Succeeded", finished=NOW), pod("Failed", finished=NOW), pod(ready=True)
-    plan = jd.decide(job({"startTime": stamp(NOW)}, completions=3, parallelism=2, backoffLimit=5), [ok, bad, run], NOW)
+    plan = jd.decide(
+        job({"startTime": stamp(NOW)}, completions=3, parallelism=2, backoffLimit=5), [ok, bad, run], NOW
+    )
     assert plan.interim is not None
-    assert plan.interim["uncountedTerminatedPods"] == {"succeeded": [ok["metadata"]["uid"]],
-                                                       "failed": [bad["metadata"]["uid"]]}
+    assert plan.interim["uncountedTerminatedPods"] == {
+        "succeeded": [ok["metadata"]["uid"]],
+        "failed": [bad["metadata"]["uid"]],
+    }
     assert plan.interim.get("succeeded", 0) == 0
     assert plan.status["succeeded"] == 1 and plan.status["failed"] == 1 and plan.status["ready"] == 1
     assert {p["metadata"]["uid"] for p in plan.release} == {ok["metadata"]["uid"], bad["metadata"]["uid"]}
@@ -87,7 +102,10 @@ def test_uncounted_uids_move_into_the_counters() -> None:
 def test_success_criteria_then_complete() -> None:
     pods = [pod("Succeeded", finished=NOW) for _ in range(2)]
     plan = jd.decide(job({"startTime": stamp(NOW)}, completions=2, parallelism=2), pods, NOW)
-    assert conds(plan.status) == {"SuccessCriteriaMet": "CompletionsReached", "Complete": "CompletionsReached"}
+    assert conds(plan.status) == {
+        "SuccessCriteriaMet": "CompletionsReached",
+        "Complete": "CompletionsReached",
+    }
     assert plan.status["completionTime"] == stamp(NOW)
     assert ("Normal", "Completed", "Job completed") in plan.events
 
@@ -96,15 +114,18 @@ def test_no_completions_first_success_ends_it_once_others_finish() -> None:
     st = {"startTime": stamp(NOW)}
     plan = jd.decide(job(st, parallelism=3), [pod("Succeeded", finished=NOW), pod()], NOW)
     assert plan.create == [] and plan.delete == [] and "Complete" not in conds(plan.status)
-    plan = jd.decide(job(st, parallelism=3), [pod("Succeeded", finished=NOW), pod("Succeeded", finished=NOW)], NOW)
+    plan = jd.decide(
+        job(st, parallelism=3), [pod("Succeeded", finished=NOW), pod("Succeeded", finished=NOW)], NOW
+    )
     assert "Complete" in conds(plan.status)
 
 
 def test_backoff_limit_sets_failure_target_deletes_active_then_failed() -> None:
     st = {"startTime": stamp(NOW), "failed": 2}
     running = pod()
-    plan = jd.decide(job(st, completions=5, parallelism=2, backoffLimit=2),
-                     [pod("Failed", finished=NOW), running], NOW)
+    plan = jd.decide(
+        job(st, completions=5, parallelism=2, backoffLimit=2), [pod("Failed", finished=NOW), running], NOW
+    )
     assert conds(plan.status) == {"FailureTarget": "BackoffLimitExceeded"}
     assert plan.delete == [running] and plan.create == []
     st2 = dict(plan.status, failed=3)
@@ -133,8 +154,10 @@ def test_exponential_backoff_between_failures() -> None:
     late = [pod("Failed", finished=NOW - dt.timedelta(seconds=11))]
     assert jd.decide(job(st, completions=1, backoffLimit=6), late, NOW).create == [None]
     # a success resets the count
-    mixed = [pod("Failed", finished=NOW - dt.timedelta(seconds=100)),
-             pod("Succeeded", finished=NOW - dt.timedelta(seconds=50))]
+    mixed = [
+        pod("Failed", finished=NOW - dt.timedelta(seconds=100)),
+        pod("Succeeded", finished=NOW - dt.timedelta(seconds=50)),
+    ]
     assert jd.backoff_remaining(mixed, NOW) == 0.0
 
 
@@ -154,13 +177,19 @@ def test_indexed_creates_missing_indexes_and_tracks_completed() -> None:
     assert plan.create == [3, 4]
     assert plan.status["completedIndexes"] == "0,2" and plan.status["succeeded"] == 2
     dup = [pod(index=1), pod(index=1)]
-    assert len(jd.decide(job(st, completions=6, parallelism=3, completionMode="Indexed"), dup, NOW).delete) == 1
+    assert (
+        len(jd.decide(job(st, completions=6, parallelism=3, completionMode="Indexed"), dup, NOW).delete) == 1
+    )
 
 
 def test_indexed_pod_shape() -> None:
     p = jp.pod_for(job(completions=3, completionMode="Indexed"), 2)
     m = p["metadata"]
-    assert m["generateName"] == "j-2-" and m["annotations"][jp.INDEX_KEY] == "2" and m["labels"][jp.INDEX_KEY] == "2"
+    assert (
+        m["generateName"] == "j-2-"
+        and m["annotations"][jp.INDEX_KEY] == "2"
+        and m["labels"][jp.INDEX_KEY] == "2"
+    )
     assert m["finalizers"] == [jp.TRACKING_FINALIZER]
     assert m["labels"][jp.JOB_NAME] == "j" and m["labels"][jp.CONTROLLER_UID] == "J"
     assert m["ownerReferences"][0]["kind"] == "Job" and m["ownerReferences"][0]["controller"] is True
@@ -181,8 +210,10 @@ def test_suspend_deletes_active_and_records_condition() -> None:
 
 
 def test_ttl_after_finished() -> None:
-    st = {"conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": stamp(NOW)}],
-          "completionTime": stamp(NOW)}
+    st = {
+        "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": stamp(NOW)}],
+        "completionTime": stamp(NOW),
+    }
     assert jd.ttl_remaining(job(st, ttlSecondsAfterFinished=100), NOW + dt.timedelta(seconds=40)) == 60.0
     assert jd.ttl_remaining(job(st, ttlSecondsAfterFinished=0), NOW) == 0.0
     assert jd.ttl_remaining(job({}, ttlSecondsAfterFinished=0), NOW) is None
@@ -190,8 +221,10 @@ def test_ttl_after_finished() -> None:
 
 
 def test_resume_restarts_the_clock() -> None:
-    st = {"startTime": stamp(NOW - dt.timedelta(hours=1)),
-          "conditions": [{"type": "Suspended", "status": "True", "reason": "JobSuspended"}]}
+    st = {
+        "startTime": stamp(NOW - dt.timedelta(hours=1)),
+        "conditions": [{"type": "Suspended", "status": "True", "reason": "JobSuspended"}],
+    }
     plan = jd.decide(job(st, completions=1), [], NOW)
     assert plan.status["startTime"] == stamp(NOW) and plan.create == [None]
     assert ("Normal", "Resumed", "Job resumed") in plan.events
@@ -201,47 +234,65 @@ def test_resume_restarts_the_clock() -> None:
 def failed_with(code: int, container: str = "c", conditions: list[Obj] | None = None) -> Obj:
     p = pod("Failed", finished=NOW - dt.timedelta(seconds=1))
     p["metadata"]["namespace"] = "ns"
-    p["status"]["containerStatuses"] = [{"name": container, "restartCount": 0, "state": {"terminated": {
-        "exitCode": code, "finishedAt": stamp(NOW - dt.timedelta(seconds=1))}}}]
+    p["status"]["containerStatuses"] = [
+        {
+            "name": container,
+            "restartCount": 0,
+            "state": {"terminated": {"exitCode": code, "finishedAt": stamp(NOW - dt.timedelta(seconds=1))}},
+        }
+    ]
     if conditions:
         p["status"]["conditions"] = conditions
     return p
 
 
-POLICY = {"rules": [
-    {"action": "FailJob", "onExitCodes": {"containerName": "c", "operator": "In", "values": [42]}},
-    {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
-    {"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [0, 42]}},
-]}
+POLICY = {
+    "rules": [
+        {"action": "FailJob", "onExitCodes": {"containerName": "c", "operator": "In", "values": [42]}},
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+        {"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [0, 42]}},
+    ]
+}
 
 
 def test_pod_failure_policy_fail_job() -> None:
     bad = failed_with(42)
-    plan = jd.decide(job({"startTime": stamp(NOW)}, completions=3, backoffLimit=6, podFailurePolicy=POLICY),
-                     [bad, pod()], NOW)
+    plan = jd.decide(
+        job({"startTime": stamp(NOW)}, completions=3, backoffLimit=6, podFailurePolicy=POLICY),
+        [bad, pod()],
+        NOW,
+    )
     target = next(c for c in plan.status["conditions"] if c["type"] == "FailureTarget")
     assert target["reason"] == "PodFailurePolicy"
-    assert target["message"] == (f"Container c for pod ns/{bad['metadata']['name']} failed with exit code 42 "
-                                 "matching FailJob rule at index 0")
+    assert target["message"] == (
+        f"Container c for pod ns/{bad['metadata']['name']} failed with exit code 42 "
+        "matching FailJob rule at index 0"
+    )
     assert len(plan.delete) == 1 and plan.create == []
 
 
 def test_pod_failure_policy_ignore_and_count() -> None:
     evicted = failed_with(137, conditions=[{"type": "DisruptionTarget", "status": "True"}])
-    plan = jd.decide(job({"startTime": stamp(NOW)}, completions=1, backoffLimit=0, podFailurePolicy=POLICY),
-                     [evicted], NOW)
+    plan = jd.decide(
+        job({"startTime": stamp(NOW)}, completions=1, backoffLimit=0, podFailurePolicy=POLICY), [evicted], NOW
+    )
     assert "failed" not in plan.status and plan.interim is None and "conditions" not in plan.status
     assert plan.release == [evicted] and plan.create == [None]  # replaced at once: no back-off for it
     counted = failed_with(3)
-    plan = jd.decide(job({"startTime": stamp(NOW)}, completions=1, backoffLimit=0, podFailurePolicy=POLICY),
-                     [counted], NOW)
+    plan = jd.decide(
+        job({"startTime": stamp(NOW)}, completions=1, backoffLimit=0, podFailurePolicy=POLICY), [counted], NOW
+    )
     assert plan.status["failed"] == 1  # nothing left running: Failed follows in the same sync
     assert conds(plan.status) == {"FailureTarget": "BackoffLimitExceeded", "Failed": "BackoffLimitExceeded"}
 
 
 def test_success_policy_of_an_indexed_job() -> None:
-    spec = {"completions": 5, "parallelism": 5, "completionMode": "Indexed",
-            "successPolicy": {"rules": [{"succeededIndexes": "0,1"}, {"succeededCount": 3}]}}
+    spec = {
+        "completions": 5,
+        "parallelism": 5,
+        "completionMode": "Indexed",
+        "successPolicy": {"rules": [{"succeededIndexes": "0,1"}, {"succeededCount": 3}]},
+    }
     running = pod(index=4)
     leader = [pod("Succeeded", index=0, finished=NOW), pod("Succeeded", index=1, finished=NOW), running]
     plan = jd.decide(job({"startTime": stamp(NOW)}, **spec), leader, NOW)
@@ -252,9 +303,15 @@ def test_success_policy_of_an_indexed_job() -> None:
     plan = jd.decide(job({"startTime": stamp(NOW)}, **spec), three, NOW)
     assert conds(plan.status) == {"SuccessCriteriaMet": "SuccessPolicy", "Complete": "SuccessPolicy"}
     assert plan.status["completionTime"] == stamp(NOW)
-    assert jpol.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3", "succeededCount": 2}]}},
-                                   {1, 3}) == "Matched rules at index 0"
-    assert jpol.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3"}]}}, {1, 3}) is None
+    assert (
+        jpol.success_policy_match(
+            {"successPolicy": {"rules": [{"succeededIndexes": "0-3", "succeededCount": 2}]}}, {1, 3}
+        )
+        == "Matched rules at index 0"
+    )
+    assert (
+        jpol.success_policy_match({"successPolicy": {"rules": [{"succeededIndexes": "0-3"}]}}, {1, 3}) is None
+    )
 
 
 def indexed_failed(i: int, before: int = 0, ago: float = 100) -> Obj:
@@ -264,8 +321,13 @@ def indexed_failed(i: int, before: int = 0, ago: float = 100) -> Obj:
 
 
 def test_backoff_limit_per_index() -> None:
-    spec = {"completions": 3, "parallelism": 3, "completionMode": "Indexed", "backoffLimitPerIndex": 1,
-            "backoffLimit": 6}
+    spec = {
+        "completions": 3,
+        "parallelism": 3,
+        "completionMode": "Indexed",
+        "backoffLimitPerIndex": 1,
+        "backoffLimit": 6,
+    }
     st = {"startTime": stamp(NOW)}
     # index 0 failed once: retried, its new pod carries the count; index 1 failed twice: it is failed
     pods = [indexed_failed(0), indexed_failed(1, before=1), pod("Succeeded", index=2, finished=NOW)]

@@ -17,8 +17,14 @@ from tests.controller.cluster import Cluster, active, eventually, rc_body
 
 pytestmark = pytest.mark.anyio
 
-FAST_ELECTION = ["--leader-elect-lease-duration", "1s", "--leader-elect-renew-deadline", "800ms",
-                 "--leader-elect-retry-period", "200ms"]
+FAST_ELECTION = [
+    "--leader-elect-lease-duration",
+    "1s",
+    "--leader-elect-renew-deadline",
+    "800ms",
+    "--leader-elect-retry-period",
+    "200ms",
+]
 
 
 class ProcCluster(Cluster):
@@ -42,8 +48,19 @@ async def cluster() -> AsyncIterator[ProcCluster]:
 
 def start_manager(c: ProcCluster, identity: str) -> subprocess.Popen[bytes]:
     log = open(c.tmp / f"cm-{identity}.log", "ab")  # noqa: SIM115 - closed with the process
-    p = subprocess.Popen([str(KUBELITE), "controller-manager", "--kubeconfig", str(c.server.kubeconfig),
-                          "--identity", identity, *FAST_ELECTION], stdout=log, stderr=subprocess.STDOUT)
+    p = subprocess.Popen(
+        [
+            str(KUBELITE),
+            "controller-manager",
+            "--kubeconfig",
+            str(c.server.kubeconfig),
+            "--identity",
+            identity,
+            *FAST_ELECTION,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     log.close()
     c.procs.append(p)
     return p

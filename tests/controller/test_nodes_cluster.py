@@ -12,7 +12,6 @@ from tests.controller.cluster import Cluster, active, eventually, rc_body
 pytestmark = pytest.mark.anyio
 
 
-
 async def test_dead_node_goes_unknown_then_its_pods_are_replaced(cluster: Cluster) -> None:
     for n in ("a", "b"):
         await cluster.add_node(n)
@@ -59,18 +58,35 @@ async def test_dead_node_goes_unknown_then_its_pods_are_replaced(cluster: Cluste
 
 async def test_endpoints_follow_readiness_and_named_ports(cluster: Cluster) -> None:
     cluster.start_controllers()
-    svc = {"metadata": {"name": "web"}, "spec": {"selector": {"app": "web"},
-                                                 "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
+    svc = {
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+    }
     await cluster.client.create("services", svc, "default")
     for i, port in enumerate((8080, 8080, 9090)):
-        pod = {"metadata": {"name": f"p{i}", "labels": {"app": "web"}},
-               "spec": {"containers": [{"name": "c", "image": "busybox:1",
-                                        "ports": [{"name": "http", "containerPort": port}]}]}}
+        pod = {
+            "metadata": {"name": f"p{i}", "labels": {"app": "web"}},
+            "spec": {
+                "containers": [
+                    {"name": "c", "image": "busybox:1", "ports": [{"name": "http", "containerPort": port}]}
+                ]
+            },
+        }
         await cluster.client.create("pods", pod, "default")
         ready = "True" if i != 1 else "False"
-        await cluster.client.patch("pods", f"p{i}", {"status": {"phase": "Running", "podIP": f"10.244.0.{10 + i}",
-                                                               "conditions": [{"type": "Ready", "status": ready}]}},
-                                   namespace="default", subresource="status")
+        await cluster.client.patch(
+            "pods",
+            f"p{i}",
+            {
+                "status": {
+                    "phase": "Running",
+                    "podIP": f"10.244.0.{10 + i}",
+                    "conditions": [{"type": "Ready", "status": ready}],
+                }
+            },
+            namespace="default",
+            subresource="status",
+        )
 
     async def subsets() -> list | None:
         try:
@@ -80,17 +96,30 @@ async def test_endpoints_follow_readiness_and_named_ports(cluster: Cluster) -> N
         return ep.get("subsets")
 
     def shape(ss: list) -> list:
-        return sorted((s["ports"][0]["port"], [a["ip"] for a in s.get("addresses", [])],
-                       [a["ip"] for a in s.get("notReadyAddresses", [])]) for s in ss)
+        return sorted(
+            (
+                s["ports"][0]["port"],
+                [a["ip"] for a in s.get("addresses", [])],
+                [a["ip"] for a in s.get("notReadyAddresses", [])],
+            )
+            for s in ss
+        )
 
     want = [(8080, ["10.244.0.10"], ["10.244.0.11"]), (9090, ["10.244.0.12"], [])]
     ss = await eventually(lambda: _when(subsets, lambda s: s and shape(s) == want), what="endpoints")
     addr = ss[0]["addresses"][0]
     assert addr["targetRef"]["kind"] == "Pod" and addr["targetRef"]["name"] == "p0"
-    await cluster.client.patch("pods", "p1", {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
-                               namespace="default", subresource="status")
+    await cluster.client.patch(
+        "pods",
+        "p1",
+        {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+        namespace="default",
+        subresource="status",
+    )
     want = [(8080, ["10.244.0.10", "10.244.0.11"], []), (9090, ["10.244.0.12"], [])]
-    await eventually(lambda: _when(subsets, lambda s: s and shape(s) == want), timeout=1.0, what="ready within 1 s")
+    await eventually(
+        lambda: _when(subsets, lambda s: s and shape(s) == want), timeout=1.0, what="ready within 1 s"
+    )
 
 
 async def test_node_ipam_gives_distinct_cidrs(cluster: Cluster) -> None:
@@ -133,7 +162,10 @@ async def _when(get, pred):
 async def test_pods_of_a_deleted_node_are_force_deleted(cluster: Cluster) -> None:
     cluster.start_controllers(pod_gc_quarantine=0.3)
     await cluster.add_node("temp", heartbeat=False)
-    pod = {"metadata": {"name": "stranded"}, "spec": {"nodeName": "temp", "containers": [{"name": "c", "image": "busybox:1"}]}}
+    pod = {
+        "metadata": {"name": "stranded"},
+        "spec": {"nodeName": "temp", "containers": [{"name": "c", "image": "busybox:1"}]},
+    }
     await cluster.client.create("pods", pod, "default")
     await cluster.client.delete("nodes", "temp")
 

@@ -31,9 +31,17 @@ async def test_selector_change_releases_and_orphan_delete_keeps_pods(cluster: Cl
     uid = rc["metadata"]["uid"]
     first = await eventually(lambda: _n_owned(cluster, uid, 3), what="3 pods")
     # new selector and template: the old pods no longer match and are released
-    await cluster.client.patch("replicationcontrollers", "app", {"spec": {
-        "selector": {"app": "app", "v": "2"},
-        "template": {"metadata": {"labels": {"app": "app", "v": "2"}}}}}, namespace="default")
+    await cluster.client.patch(
+        "replicationcontrollers",
+        "app",
+        {
+            "spec": {
+                "selector": {"app": "app", "v": "2"},
+                "template": {"metadata": {"labels": {"app": "app", "v": "2"}}},
+            }
+        },
+        namespace="default",
+    )
     await eventually(lambda: _n_owned(cluster, uid, 3, label=("v", "2")), what="3 new pods")
 
     async def released() -> bool:
@@ -87,6 +95,9 @@ async def test_recreated_rc_never_adopts_pods_of_the_old_uid(cluster: Cluster) -
 
 
 async def _n_owned(cluster: Cluster, uid: str, n: int, label: tuple[str, str] | None = None) -> list | None:
-    pods = [p for p in active(await cluster.pods(owner_uid=uid))
-            if label is None or p["metadata"]["labels"].get(label[0]) == label[1]]
+    pods = [
+        p
+        for p in active(await cluster.pods(owner_uid=uid))
+        if label is None or p["metadata"]["labels"].get(label[0]) == label[1]
+    ]
     return pods if len(pods) == n else None

@@ -13,7 +13,6 @@ from tests.controller.cluster import Cluster, active, eventually, rc_body
 pytestmark = pytest.mark.anyio
 
 
-
 async def test_rc_spreads_scales_replaces_and_deletes(cluster: Cluster) -> None:
     for i in range(3):
         await cluster.add_node(f"node-{i}")
@@ -36,13 +35,19 @@ async def test_rc_spreads_scales_replaces_and_deletes(cluster: Cluster) -> None:
 
     async def status(n: int) -> bool:
         st = (await cluster.client.get("replicationcontrollers", "web", "default")).get("status") or {}
-        return st.get("replicas") == n and st.get("readyReplicas") == n and st.get("observedGeneration", 0) >= 1
+        return (
+            st.get("replicas") == n and st.get("readyReplicas") == n and st.get("observedGeneration", 0) >= 1
+        )
 
     await eventually(lambda: status(5), what="status 5 ready")
 
-    await cluster.client.patch("replicationcontrollers", "web", {"spec": {"replicas": 2}}, namespace="default")
+    await cluster.client.patch(
+        "replicationcontrollers", "web", {"spec": {"replicas": 2}}, namespace="default"
+    )
     await eventually(lambda: bound(2), what="scaled to 2")
-    await cluster.client.patch("replicationcontrollers", "web", {"spec": {"replicas": 8}}, namespace="default")
+    await cluster.client.patch(
+        "replicationcontrollers", "web", {"spec": {"replicas": 8}}, namespace="default"
+    )
     pods = await eventually(lambda: bound(8), what="scaled to 8")
     await eventually(lambda: status(8), what="status 8 ready")
 
@@ -67,21 +72,32 @@ async def test_unschedulable_pods_wait_for_a_fitting_node(cluster: Cluster) -> N
     await cluster.add_node("small", cpu="1")
     cluster.play_kubelets()
     cluster.start_scheduler()
-    big = {"metadata": {"name": "big"}, "spec": {"containers": [
-        {"name": "c", "image": "busybox:1", "resources": {"requests": {"cpu": "2"}}}]}}
-    picky = {"metadata": {"name": "picky"}, "spec": {"nodeSelector": {"disk": "ssd"},
-                                                     "containers": [{"name": "c", "image": "busybox:1"}]}}
+    big = {
+        "metadata": {"name": "big"},
+        "spec": {
+            "containers": [{"name": "c", "image": "busybox:1", "resources": {"requests": {"cpu": "2"}}}]
+        },
+    }
+    picky = {
+        "metadata": {"name": "picky"},
+        "spec": {"nodeSelector": {"disk": "ssd"}, "containers": [{"name": "c", "image": "busybox:1"}]},
+    }
     await cluster.client.create("pods", big, "default")
     await cluster.client.create("pods", picky, "default")
 
     async def failed(name: str, message: str) -> bool:
-        evs = (await cluster.client.list("events", "default",
-                                         field_selector=f"involvedObject.name={name}"))["items"]
+        evs = (await cluster.client.list("events", "default", field_selector=f"involvedObject.name={name}"))[
+            "items"
+        ]
         return any(e["reason"] == "FailedScheduling" and e["message"] == message for e in evs)
 
     await eventually(lambda: failed("big", "0/1 nodes are available: 1 Insufficient cpu."), what="big failed")
-    await eventually(lambda: failed("picky", "0/1 nodes are available: 1 node(s) didn't match Pod's node "
-                                    "affinity/selector."), what="picky failed")
+    await eventually(
+        lambda: failed(
+            "picky", "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."
+        ),
+        what="picky failed",
+    )
     pod = await cluster.client.get("pods", "big", "default")
     cond = next(c for c in pod["status"]["conditions"] if c["type"] == "PodScheduled")
     assert cond["status"] == "False" and cond["reason"] == "Unschedulable"
@@ -112,7 +128,9 @@ async def test_a_burst_never_overcommits_a_node(cluster: Cluster) -> None:
     assert sorted(collections.Counter(p["spec"]["nodeName"] for p in bound).values()) == [10, 10, 10]
 
     async def told() -> bool:
-        evs = (await cluster.client.list("events", "default", field_selector="reason=FailedScheduling"))["items"]
+        evs = (await cluster.client.list("events", "default", field_selector="reason=FailedScheduling"))[
+            "items"
+        ]
         return any(e["message"] == "0/3 nodes are available: 3 Too many pods." for e in evs)
 
     await eventually(told, what="FailedScheduling for the 10 left over")

@@ -11,26 +11,49 @@ from controller import replicas as rs
 NOW = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
 
 
-def pod(name: str, node: str = "", phase: str = "Running", ready: bool | None = None, created: str = "2026-01-01T00:00:00Z",
-        owner: str | None = None, labels: dict[str, str] | None = None, deleting: bool = False,
-        ready_since: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
-    m: dict[str, Any] = {"name": name, "namespace": "ns", "uid": f"uid-{name}", "creationTimestamp": created,
-                         "labels": labels if labels is not None else {"app": "web"}}
+def pod(
+    name: str,
+    node: str = "",
+    phase: str = "Running",
+    ready: bool | None = None,
+    created: str = "2026-01-01T00:00:00Z",
+    owner: str | None = None,
+    labels: dict[str, str] | None = None,
+    deleting: bool = False,
+    ready_since: str = "2026-01-01T00:00:00Z",
+) -> dict[str, Any]:
+    m: dict[str, Any] = {
+        "name": name,
+        "namespace": "ns",
+        "uid": f"uid-{name}",
+        "creationTimestamp": created,
+        "labels": labels if labels is not None else {"app": "web"},
+    }
     if owner:
-        m["ownerReferences"] = [{"kind": "ReplicationController", "name": "rc", "uid": owner, "controller": True}]
+        m["ownerReferences"] = [
+            {"kind": "ReplicationController", "name": "rc", "uid": owner, "controller": True}
+        ]
     if deleting:
         m["deletionTimestamp"] = "2026-01-01T00:00:00Z"
     st: dict[str, Any] = {"phase": phase}
     if ready is not None:
-        st["conditions"] = [{"type": "Ready", "status": "True" if ready else "False", "lastTransitionTime": ready_since}]
+        st["conditions"] = [
+            {"type": "Ready", "status": "True" if ready else "False", "lastTransitionTime": ready_since}
+        ]
     return {"metadata": m, "spec": {"nodeName": node} if node else {}, "status": st}
 
 
 def rc(replicas: int = 3, uid: str = "rc1", gen: int = 2) -> dict[str, Any]:
-    return {"kind": "ReplicationController", "apiVersion": "v1",
-            "metadata": {"name": "rc", "namespace": "ns", "uid": uid, "generation": gen},
-            "spec": {"replicas": replicas, "selector": {"app": "web"},
-                     "template": {"metadata": {"labels": {"app": "web", "tier": "fe"}}, "spec": {"containers": []}}}}
+    return {
+        "kind": "ReplicationController",
+        "apiVersion": "v1",
+        "metadata": {"name": "rc", "namespace": "ns", "uid": uid, "generation": gen},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"app": "web"},
+            "template": {"metadata": {"labels": {"app": "web", "tier": "fe"}}, "spec": {"containers": []}},
+        },
+    }
 
 
 def test_active_excludes_deleting_and_finished() -> None:
@@ -90,10 +113,19 @@ def test_claim_adopts_orphans_releases_nonmatching_ignores_other_uid() -> None:
 
 
 def test_status_counts_and_failure_condition() -> None:
-    active = [pod("a", ready=True, labels={"app": "web", "tier": "fe"}), pod("b", ready=False), pod("c", ready=True)]
+    active = [
+        pod("a", ready=True, labels={"app": "web", "tier": "fe"}),
+        pod("b", ready=False),
+        pod("c", ready=True),
+    ]
     st = rs.calculate_status(rc(), active, None, NOW)
-    assert st == {"replicas": 3, "fullyLabeledReplicas": 1, "readyReplicas": 2, "availableReplicas": 2,
-                  "observedGeneration": 2}
+    assert st == {
+        "replicas": 3,
+        "fullyLabeledReplicas": 1,
+        "readyReplicas": 2,
+        "availableReplicas": 2,
+        "observedGeneration": 2,
+    }
     r = rc()
     r["spec"]["minReadySeconds"] = 3600 * 24
     assert rs.calculate_status(r, active, None, NOW)["availableReplicas"] == 0

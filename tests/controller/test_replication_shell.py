@@ -16,11 +16,15 @@ from tests.polling import until
 pytestmark = pytest.mark.anyio
 
 
-
 def rc_body(n: int) -> dict[str, Any]:
-    return {"metadata": {"name": "web", "namespace": "ns"},
-            "spec": {"replicas": n, "selector": {"app": "web"},
-                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c"}]}}}}
+    return {
+        "metadata": {"name": "web", "namespace": "ns"},
+        "spec": {
+            "replicas": n,
+            "selector": {"app": "web"},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c"}]}},
+        },
+    }
 
 
 def live(api: FakeApi) -> list[dict[str, Any]]:
@@ -30,7 +34,9 @@ def live(api: FakeApi) -> list[dict[str, Any]]:
 async def test_replicas_scale_adopt_release() -> None:
     api = FakeApi()
     api.latency = 0.001
-    await api.create("pods", {"metadata": {"name": "orphan", "namespace": "ns", "labels": {"app": "web"}}, "spec": {}})
+    await api.create(
+        "pods", {"metadata": {"name": "orphan", "namespace": "ns", "labels": {"app": "web"}}, "spec": {}}
+    )
     f = InformerFactory(api)
     ev = EventRecorder(api, "replication-controller")
     ctl = ReplicationController(api, f.informer("replicationcontrollers"), f.informer("pods"), ev)
@@ -60,7 +66,8 @@ async def test_replicas_scale_adopt_release() -> None:
 
 
 async def test_status_writes_of_pods_are_folded_but_a_finished_pod_is_replaced_at_once(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import controller.replication
 
     monkeypatch.setattr(controller.replication, "STATUS_BATCH", 1.0)  # wide: a loaded machine stays inside
@@ -74,8 +81,14 @@ async def test_status_writes_of_pods_are_folded_but_a_finished_pod_is_replaced_a
         await api.create("replicationcontrollers", rc_body(3))
         await until(lambda: len(live(api)) == 3)
         # settled: the RC's own status write came back through its informer and nothing is queued
-        await until(lambda: ((ctl.rcs.get("ns/web") or {}).get("status") or {}).get("replicas") == 3
-                    and len(ctl.queue) == 0 and not ctl.queue._processing and not ctl.queue._timers)
+        await until(
+            lambda: (
+                ((ctl.rcs.get("ns/web") or {}).get("status") or {}).get("replicas") == 3
+                and len(ctl.queue) == 0
+                and not ctl.queue._processing
+                and not ctl.queue._timers
+            )
+        )
         syncs: list[str] = []
         real_sync = ctl.sync
 
@@ -90,7 +103,9 @@ async def test_status_writes_of_pods_are_folded_but_a_finished_pod_is_replaced_a
         ctl.sync = counted  # type: ignore[method-assign]
         ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
         for p in live(api):
-            await api.patch("pods", p["metadata"]["name"], {"status": ready}, namespace="ns", subresource="status")
+            await api.patch(
+                "pods", p["metadata"]["name"], {"status": ready}, namespace="ns", subresource="status"
+            )
         await until(ready_written)
         assert len(syncs) == 1  # three status writes, one sync
         monkeypatch.setattr(controller.replication, "STATUS_BATCH", 60.0)

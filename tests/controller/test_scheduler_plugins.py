@@ -22,13 +22,26 @@ from controller.scheduler.plugins import (
 )
 
 
-def node(name: str, cpu: str = "4", mem: str = "8Gi", pods: str = "110", ready: bool = True,
-         taints: list[dict[str, Any]] | None = None, labels: dict[str, str] | None = None,
-         unschedulable: bool = False) -> NodeInfo:
-    return node_info({"metadata": {"name": name, "labels": labels or {}},
-                      "spec": {"taints": taints or [], "unschedulable": unschedulable},
-                      "status": {"allocatable": {"cpu": cpu, "memory": mem, "pods": pods},
-                                 "conditions": [{"type": "Ready", "status": "True" if ready else "Unknown"}]}})
+def node(
+    name: str,
+    cpu: str = "4",
+    mem: str = "8Gi",
+    pods: str = "110",
+    ready: bool = True,
+    taints: list[dict[str, Any]] | None = None,
+    labels: dict[str, str] | None = None,
+    unschedulable: bool = False,
+) -> NodeInfo:
+    return node_info(
+        {
+            "metadata": {"name": name, "labels": labels or {}},
+            "spec": {"taints": taints or [], "unschedulable": unschedulable},
+            "status": {
+                "allocatable": {"cpu": cpu, "memory": mem, "pods": pods},
+                "conditions": [{"type": "Ready", "status": "True" if ready else "Unknown"}],
+            },
+        }
+    )
 
 
 def pod(name: str = "p", cpu: str | None = None, mem: str | None = None, owner: str = "", **spec: Any) -> Any:
@@ -59,9 +72,13 @@ def test_unschedulable_and_not_ready() -> None:
 def test_taints_and_tolerations() -> None:
     t = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}
     n = node("n", taints=[t])
-    assert tainttoleration.filter(pod(), n) == ("node(s) had untolerated taint {node.kubernetes.io/unreachable: }",)
+    assert tainttoleration.filter(pod(), n) == (
+        "node(s) had untolerated taint {node.kubernetes.io/unreachable: }",
+    )
     assert tainttoleration.filter(pod(tolerations=[{"operator": "Exists"}]), n) == ()
-    assert tainttoleration.filter(pod(tolerations=[{"key": t["key"], "operator": "Exists", "effect": "NoSchedule"}]), n)
+    assert tainttoleration.filter(
+        pod(tolerations=[{"key": t["key"], "operator": "Exists", "effect": "NoSchedule"}]), n
+    )
     soft = node("n", taints=[{"key": "k", "value": "v", "effect": "PreferNoSchedule"}])
     assert tainttoleration.filter(pod(), soft) == ()
     eq = node("n", taints=[{"key": "k", "value": "v", "effect": "NoSchedule"}])
@@ -73,7 +90,10 @@ def test_resources_count_bound_pods() -> None:
     n = node("n", cpu="1", mem="1Gi", pods="2")
     assert noderesources.filter(pod(cpu="600m"), n) == ()
     n.add_pod(pod("a", cpu="600m", mem="512Mi"))
-    assert noderesources.filter(pod(cpu="600m", mem="600Mi"), n) == ("Insufficient cpu", "Insufficient memory")
+    assert noderesources.filter(pod(cpu="600m", mem="600Mi"), n) == (
+        "Insufficient cpu",
+        "Insufficient memory",
+    )
     n.add_pod(pod("b"))
     assert noderesources.filter(pod(), n) == ("Too many pods",)
     n.remove_pod("ns/a")
@@ -102,12 +122,17 @@ def test_scores_prefer_free_and_spread() -> None:
 
 
 def test_schedule_picks_best_and_explains_failures() -> None:
-    nodes = [node("a", cpu="1"), node("b", cpu="1", unschedulable=True),
-             node("c", taints=[{"key": "dedicated", "value": "db", "effect": "NoSchedule"}])]
+    nodes = [
+        node("a", cpu="1"),
+        node("b", cpu="1", unschedulable=True),
+        node("c", taints=[{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]),
+    ]
     err = framework.schedule(pod(cpu="2"), nodes, random.Random(1))
     assert isinstance(err, framework.FitError)
-    assert err.message == ("0/3 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint "
-                           "{dedicated: db}, 1 node(s) were unschedulable.")
+    assert err.message == (
+        "0/3 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint "
+        "{dedicated: db}, 1 node(s) were unschedulable."
+    )
     assert framework.FitError(0).message == "no nodes available to schedule pods"
     got = framework.schedule(pod(cpu="500m"), nodes, random.Random(1))
     assert isinstance(got, NodeInfo) and got.name == "a"

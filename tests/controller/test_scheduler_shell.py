@@ -17,16 +17,22 @@ from tests.polling import until
 pytestmark = pytest.mark.anyio
 
 
-
 def node(name: str, cpu: str) -> dict[str, Any]:
-    return {"metadata": {"name": name}, "spec": {},
-            "status": {"allocatable": {"cpu": cpu, "memory": "1Gi", "pods": "110"},
-                       "conditions": [{"type": "Ready", "status": "True"}]}}
+    return {
+        "metadata": {"name": name},
+        "spec": {},
+        "status": {
+            "allocatable": {"cpu": cpu, "memory": "1Gi", "pods": "110"},
+            "conditions": [{"type": "Ready", "status": "True"}],
+        },
+    }
 
 
 def pod(name: str, cpu: str) -> dict[str, Any]:
-    return {"metadata": {"name": name, "namespace": "ns"},
-            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}]}}
+    return {
+        "metadata": {"name": name, "namespace": "ns"},
+        "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}]},
+    }
 
 
 async def test_no_overcommit_failed_scheduling_then_fit() -> None:
@@ -43,10 +49,16 @@ async def test_no_overcommit_failed_scheduling_then_fit() -> None:
         await api.create("pods", pod(f"p{i}", "500m"))
     await api.create("pods", pod("big", "2"))
     await until(lambda: s.bound == 6 and len(s.unschedulable) + len(s.queue) >= 1)
-    per_node = collections.Counter(p["spec"].get("nodeName") for p in api.objs("pods") if p["spec"].get("nodeName"))
+    per_node = collections.Counter(
+        p["spec"].get("nodeName") for p in api.objs("pods") if p["spec"].get("nodeName")
+    )
     assert sorted(per_node.values()) == [2, 2, 2]
-    await until(lambda: any(c.get("type") == "PodScheduled" and c.get("status") == "False"
-                            for c in api.objects[("pods", "ns", "big")].get("status", {}).get("conditions", [])))
+    await until(
+        lambda: any(
+            c.get("type") == "PodScheduled" and c.get("status") == "False"
+            for c in api.objects[("pods", "ns", "big")].get("status", {}).get("conditions", [])
+        )
+    )
     await ev.flush()
     msgs = {e["message"] for e in api.objs("events") if e["reason"] == "FailedScheduling"}
     assert "0/3 nodes are available: 3 Insufficient cpu." in msgs

@@ -17,14 +17,19 @@ async def test_default_account_and_root_ca_in_every_namespace(cluster: Cluster) 
     ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
     await cluster.client.create("namespaces", {"metadata": {"name": "team-a"}})
     cluster.start_controllers(controllers=("serviceaccount",), root_ca=ca)
-    sa = await eventually(lambda: get_or_none(cluster.client, "serviceaccounts", "default", "team-a"), what="default SA")
-    cm = await eventually(lambda: get_or_none(cluster.client, "configmaps", "kube-root-ca.crt", "team-a"), what="root CA")
+    sa = await eventually(
+        lambda: get_or_none(cluster.client, "serviceaccounts", "default", "team-a"), what="default SA"
+    )
+    cm = await eventually(
+        lambda: get_or_none(cluster.client, "configmaps", "kube-root-ca.crt", "team-a"), what="root CA"
+    )
     assert cm["data"] == {"ca.crt": ca}
     assert await eventually(lambda: get_or_none(cluster.client, "serviceaccounts", "default", "kube-system"))
     # deleted: made again, a new object
     await cluster.client.delete("serviceaccounts", "default", "team-a")
     again = await eventually(
-        lambda: get_or_none(cluster.client, "serviceaccounts", "default", "team-a"), what="default SA again")
+        lambda: get_or_none(cluster.client, "serviceaccounts", "default", "team-a"), what="default SA again"
+    )
     assert again["metadata"]["uid"] != sa["metadata"]["uid"]
     # a CA that differs is corrected
     await cluster.client.update("configmaps", {**cm, "data": {"ca.crt": "stale"}}, "team-a")

@@ -15,10 +15,21 @@ settle = functools.partial(eventually, timeout=30.0)  # generous: these run besi
 
 def sts_body(name: str, replicas: int, **spec: Any) -> dict[str, Any]:
     labels = {"app": name}
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
-            "spec": {"replicas": replicas, "serviceName": name, "selector": {"matchLabels": labels},
-                     "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}, **spec}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": name,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
+            },
+            **spec,
+        },
+    }
 
 
 async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster) -> None:
@@ -36,7 +47,9 @@ async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster
             if p["metadata"]["uid"] not in seen:
                 seen.add(p["metadata"]["uid"])
                 created.append(p["metadata"]["name"])
-        return sorted(p["metadata"]["name"] for p in pods if (p.get("status") or {}).get("phase") == "Running")
+        return sorted(
+            p["metadata"]["name"] for p in pods if (p.get("status") or {}).get("phase") == "Running"
+        )
 
     async def running(want: list[str]) -> bool:
         return await names() == want
@@ -47,7 +60,10 @@ async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster
     pod = await cluster.client.get("pods", "db-1", "default")
     assert pod["spec"]["hostname"] == "db-1" and pod["spec"]["subdomain"] == "db"
     labels = pod["metadata"]["labels"]
-    assert labels["statefulset.kubernetes.io/pod-name"] == "db-1" and labels["apps.kubernetes.io/pod-index"] == "1"
+    assert (
+        labels["statefulset.kubernetes.io/pod-name"] == "db-1"
+        and labels["apps.kubernetes.io/pod-index"] == "1"
+    )
     st = (await cluster.client.get("statefulsets", "db", "default"))["status"]
     assert labels["controller-revision-hash"] == st["currentRevision"] == st["updateRevision"]
 
@@ -65,13 +81,25 @@ async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster
     await settle(replaced, what="db-1 recreated")
 
     # rolling update with partition 1: db-2 then db-1 are replaced, db-0 keeps the old revision
-    await cluster.client.patch("statefulsets", "db", {"spec": {
-        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}},
-        "template": {"spec": {"containers": [{"name": "c", "image": "busybox:2"}]}}}}, namespace="default")
+    await cluster.client.patch(
+        "statefulsets",
+        "db",
+        {
+            "spec": {
+                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}},
+                "template": {"spec": {"containers": [{"name": "c", "image": "busybox:2"}]}},
+            }
+        },
+        namespace="default",
+    )
 
     async def images() -> dict[str, str] | None:
-        pods = [p for p in await cluster.pods() if not p["metadata"].get("deletionTimestamp")
-                and (p.get("status") or {}).get("phase") == "Running"]
+        pods = [
+            p
+            for p in await cluster.pods()
+            if not p["metadata"].get("deletionTimestamp")
+            and (p.get("status") or {}).get("phase") == "Running"
+        ]
         got = {p["metadata"]["name"]: p["spec"]["containers"][0]["image"] for p in pods}
         want = {"db-0": "busybox:1", "db-1": "busybox:2", "db-2": "busybox:2"}
         return got if got == want else None
@@ -81,13 +109,20 @@ async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster
     assert st["currentRevision"] != st["updateRevision"] and st.get("updatedReplicas") == 2
 
     # partition 0 finishes the update; then the current revision is the update revision
-    await cluster.client.patch("statefulsets", "db", {"spec": {"updateStrategy": {"rollingUpdate": {"partition": 0}}}},
-                               namespace="default")
+    await cluster.client.patch(
+        "statefulsets",
+        "db",
+        {"spec": {"updateStrategy": {"rollingUpdate": {"partition": 0}}}},
+        namespace="default",
+    )
 
     async def done() -> bool:
         s = (await cluster.client.get("statefulsets", "db", "default")).get("status") or {}
-        return s.get("currentRevision") == s.get("updateRevision") and s.get("updatedReplicas") == 3 \
+        return (
+            s.get("currentRevision") == s.get("updateRevision")
+            and s.get("updatedReplicas") == 3
             and s.get("readyReplicas") == 3
+        )
 
     await settle(done, timeout=20, what="update complete")
 
@@ -116,8 +151,12 @@ async def test_orphaned_pods_are_adopted_by_a_new_statefulset(cluster: Cluster) 
     first = await cluster.client.create("statefulsets", sts_body("keep", 2), "default")
 
     async def owned_by(uid: str, n: int) -> list[dict[str, Any]] | None:
-        pods = [p for p in await cluster.pods() if any(r["uid"] == uid for r in p["metadata"].get("ownerReferences")
-                                                        or []) and (p.get("status") or {}).get("phase") == "Running"]
+        pods = [
+            p
+            for p in await cluster.pods()
+            if any(r["uid"] == uid for r in p["metadata"].get("ownerReferences") or [])
+            and (p.get("status") or {}).get("phase") == "Running"
+        ]
         return pods if len(pods) == n else None
 
     before = await settle(lambda: owned_by(first["metadata"]["uid"], 2), what="2 pods")
@@ -135,10 +174,15 @@ async def test_orphaned_pods_are_adopted_by_a_new_statefulset(cluster: Cluster) 
 
 async def test_each_pod_gets_its_own_claims_which_outlive_it(cluster: Cluster) -> None:
     cluster.start_controllers(controllers=("statefulset",))  # no scheduler: claims come before any binding
-    claim = {"metadata": {"name": "data"},
-             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
-    await cluster.client.create("statefulsets", sts_body("vol", 2, volumeClaimTemplates=[claim],
-                                                         podManagementPolicy="Parallel"), "default")
+    claim = {
+        "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+    await cluster.client.create(
+        "statefulsets",
+        sts_body("vol", 2, volumeClaimTemplates=[claim], podManagementPolicy="Parallel"),
+        "default",
+    )
 
     async def claims() -> list[str] | None:
         items = (await cluster.client.list("persistentvolumeclaims", "default"))["items"]
@@ -158,8 +202,11 @@ async def test_each_pod_gets_its_own_claims_which_outlive_it(cluster: Cluster) -
     await settle(one_pod, what="scaled to vol-0")
     assert await claims()  # Retain: the claim of the removed pod stays for a scale back up
     events = (await cluster.client.list("events", "default"))["items"]
-    assert any(e["reason"] == "SuccessfulCreate" and "create Claim data-vol-0 Pod vol-0 in StatefulSet vol success"
-               in e["message"] for e in events)
+    assert any(
+        e["reason"] == "SuccessfulCreate"
+        and "create Claim data-vol-0 Pod vol-0 in StatefulSet vol success" in e["message"]
+        for e in events
+    )
 
 
 async def _get(cluster: Cluster, name: str) -> dict[str, Any] | None:

@@ -14,14 +14,26 @@ NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def sts(replicas: int = 3, **spec: Any) -> Obj:
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet",
-            "metadata": {"name": "web", "namespace": "ns", "uid": "S", "generation": 1},
-            "spec": {"replicas": replicas, "serviceName": "nginx", "selector": {"matchLabels": {"app": "web"}},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}}, **spec}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "web", "namespace": "ns", "uid": "S", "generation": 1},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": "nginx",
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1"}]},
+            },
+            **spec,
+        },
+    }
 
 
-def pod(i: int, rev: str = "web-1", healthy: bool = True, phase: str = "Running", deleting: bool = False) -> Obj:
+def pod(
+    i: int, rev: str = "web-1", healthy: bool = True, phase: str = "Running", deleting: bool = False
+) -> Obj:
     m: Obj = {"name": f"web-{i}", "uid": f"u{i}", "labels": {"controller-revision-hash": rev}}
     if deleting:
         m["deletionTimestamp"] = "2026-01-01T00:00:00Z"
@@ -74,15 +86,25 @@ def test_rolling_update_highest_first_down_to_partition() -> None:
 
 
 def test_on_delete_never_deletes() -> None:
-    plan = sd.decide(sts(updateStrategy={"type": "OnDelete"}), [pod(0), pod(1), pod(2)], "web-1", "web-2", NOW)
+    plan = sd.decide(
+        sts(updateStrategy={"type": "OnDelete"}), [pod(0), pod(1), pod(2)], "web-1", "web-2", NOW
+    )
     assert plan.delete == [] and plan.create == []
 
 
 def test_status_and_rollout_completion() -> None:
     st = sd.decide(sts(), [pod(0), pod(1, "web-2"), pod(2, healthy=False)], "web-1", "web-2", NOW).status
-    assert st == {"observedGeneration": 1, "replicas": 3, "readyReplicas": 2, "availableReplicas": 2,
-                  "currentReplicas": 2, "updatedReplicas": 1, "currentRevision": "web-1", "updateRevision": "web-2",
-                  "collisionCount": 0}
+    assert st == {
+        "observedGeneration": 1,
+        "replicas": 3,
+        "readyReplicas": 2,
+        "availableReplicas": 2,
+        "currentReplicas": 2,
+        "updatedReplicas": 1,
+        "currentRevision": "web-1",
+        "updateRevision": "web-2",
+        "collisionCount": 0,
+    }
     done = sd.decide(sts(), [pod(i, "web-2") for i in range(3)], "web-1", "web-2", NOW).status
     assert done["currentRevision"] == "web-2" and done["currentReplicas"] == 3
 
@@ -93,8 +115,12 @@ def test_pod_identity_and_template_from_revision() -> None:
     p = sd.pod_for(s, 4, rev)
     m = p["metadata"]
     assert m["name"] == "web-4" and p["spec"]["hostname"] == "web-4" and p["spec"]["subdomain"] == "nginx"
-    assert m["labels"] == {"app": "web", "controller-revision-hash": rev["metadata"]["name"],
-                           "statefulset.kubernetes.io/pod-name": "web-4", "apps.kubernetes.io/pod-index": "4"}
+    assert m["labels"] == {
+        "app": "web",
+        "controller-revision-hash": rev["metadata"]["name"],
+        "statefulset.kubernetes.io/pod-name": "web-4",
+        "apps.kubernetes.io/pod-index": "4",
+    }
     assert p["spec"]["containers"] == [{"name": "c", "image": "nginx:1"}]
     assert p["spec"]["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": "data-web-4"}}]
     assert sd.pod_for(s, 4, rev, claims_served=False)["spec"]["volumes"] == [{"name": "data", "emptyDir": {}}]
@@ -106,7 +132,7 @@ def test_revisions() -> None:
     b["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:2"
     ra, rb = history.new_revision(a, 1), history.new_revision(b, 2)
     assert ra["metadata"]["name"].startswith("web-") and ra["metadata"]["name"] != rb["metadata"]["name"]
-    assert ra["metadata"]["labels"]["controller-revision-hash"] == ra["metadata"]["name"][len("web-"):]
+    assert ra["metadata"]["labels"]["controller-revision-hash"] == ra["metadata"]["name"][len("web-") :]
     assert ra["data"]["spec"]["template"]["$patch"] == "replace" and ra["revision"] == 1
     assert history.revision_hash(ra["data"]) != history.revision_hash(ra["data"], 1)  # collisionCount
     assert history.equal([ra, rb], history.template_patch(b)) == [rb]
@@ -118,17 +144,27 @@ def test_revisions() -> None:
 
 
 def test_claims_per_ordinal() -> None:
-    tmpl = {"metadata": {"name": "data", "labels": {"tier": "db"}},
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    tmpl = {
+        "metadata": {"name": "data", "labels": {"tier": "db"}},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
     s = sts(volumeClaimTemplates=[tmpl])
     (claim,) = sc.claims_for(s, 2)
-    assert claim["metadata"] == {"name": "data-web-2", "namespace": "ns", "labels": {"tier": "db", "app": "web"}}
+    assert claim["metadata"] == {
+        "name": "data-web-2",
+        "namespace": "ns",
+        "labels": {"tier": "db", "app": "web"},
+    }
     assert claim["spec"] == tmpl["spec"] and claim["spec"] is not tmpl["spec"]
-    owned = sc.claims_for(sts(volumeClaimTemplates=[tmpl],
-                              persistentVolumeClaimRetentionPolicy={"whenDeleted": "Delete"}), 0)[0]
+    owned = sc.claims_for(
+        sts(volumeClaimTemplates=[tmpl], persistentVolumeClaimRetentionPolicy={"whenDeleted": "Delete"}), 0
+    )[0]
     assert owned["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet"
     # a template volume of the claim's name is replaced, others are kept
-    spec = sc.with_claim_volumes({"volumes": [{"name": "data", "emptyDir": {}}, {"name": "x", "emptyDir": {}}]}, s, 1,
-                                 True)
-    assert spec["volumes"] == [{"name": "x", "emptyDir": {}},
-                               {"name": "data", "persistentVolumeClaim": {"claimName": "data-web-1"}}]
+    spec = sc.with_claim_volumes(
+        {"volumes": [{"name": "data", "emptyDir": {}}, {"name": "x", "emptyDir": {}}]}, s, 1, True
+    )
+    assert spec["volumes"] == [
+        {"name": "x", "emptyDir": {}},
+        {"name": "data", "persistentVolumeClaim": {"claimName": "data-web-1"}},
+    ]

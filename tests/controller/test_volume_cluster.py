@@ -29,10 +29,17 @@ def claim(name: str, size: str = "1Gi", cls: str | None = None) -> Obj:
 
 
 def pod_with(name: str, claim_name: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [{"name": "c", "image": "busybox:1",
-                                     "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
-                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim_name}}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "containers": [
+                {"name": "c", "image": "busybox:1", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}
+            ],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim_name}}],
+        },
+    }
 
 
 async def _phase(cluster: Cluster, resource: str, name: str, want: str, ns: str | None = None) -> Obj | None:
@@ -40,10 +47,14 @@ async def _phase(cluster: Cluster, resource: str, name: str, want: str, ns: str 
     return obj if obj is not None and (obj.get("status") or {}).get("phase") == want else None
 
 
-async def test_wait_for_first_consumer_provisions_on_the_chosen_node_and_delete_cleans_up(cluster: Cluster) -> None:
+async def test_wait_for_first_consumer_provisions_on_the_chosen_node_and_delete_cleans_up(
+    cluster: Cluster,
+) -> None:
     for n in ("n1", "n2"):
         await cluster.add_node(n)
-    await cluster.client.patch("nodes", "n1", {"metadata": {"annotations": {"kubelite.io/local-path-dir": "/srv/n1"}}})
+    await cluster.client.patch(
+        "nodes", "n1", {"metadata": {"annotations": {"kubelite.io/local-path-dir": "/srv/n1"}}}
+    )
     cluster.start_controllers(controllers=LOOPS)
     cluster.start_scheduler()
     pvc = await cluster.client.create("persistentvolumeclaims", claim("data"), "default")
@@ -56,8 +67,9 @@ async def test_wait_for_first_consumer_provisions_on_the_chosen_node_and_delete_
     await cluster.client.create("pods", pod_with("p1", "data"), "default")
     p1 = await eventually(lambda: _scheduled(cluster, "p1"), what="p1 scheduled")
     node = p1["spec"]["nodeName"]
-    bound = await eventually(lambda: _phase(cluster, "persistentvolumeclaims", "data", "Bound", "default"),
-                             what="claim Bound")
+    bound = await eventually(
+        lambda: _phase(cluster, "persistentvolumeclaims", "data", "Bound", "default"), what="claim Bound"
+    )
     annotations = bound["metadata"]["annotations"]
     assert annotations["volume.kubernetes.io/selected-node"] == node
     assert annotations["volume.kubernetes.io/storage-provisioner"] == "rancher.io/local-path"
@@ -65,12 +77,15 @@ async def test_wait_for_first_consumer_provisions_on_the_chosen_node_and_delete_
     assert annotations["pv.kubernetes.io/bound-by-controller"] == "yes"
     pv_name = f"pvc-{pvc['metadata']['uid']}"
     assert bound["spec"]["volumeName"] == pv_name
-    assert bound["status"]["accessModes"] == ["ReadWriteOnce"] and bound["status"]["capacity"] == {"storage": "1Gi"}
+    assert bound["status"]["accessModes"] == ["ReadWriteOnce"] and bound["status"]["capacity"] == {
+        "storage": "1Gi"
+    }
     pv = await eventually(lambda: _phase(cluster, "persistentvolumes", pv_name, "Bound"), what="volume Bound")
     base = "/srv/n1" if node == "n1" else "/var/lib/kubelite/storage"
     assert pv["spec"]["hostPath"] == {"path": f"{base}/{pv_name}_default_data", "type": "DirectoryOrCreate"}
     assert pv["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"][0]["matchExpressions"] == [
-        {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]
+        {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}
+    ]
     assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
     assert pv["spec"]["claimRef"]["uid"] == pvc["metadata"]["uid"]
     assert pv["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] == "rancher.io/local-path"
@@ -89,33 +104,57 @@ async def test_wait_for_first_consumer_provisions_on_the_chosen_node_and_delete_
     # once its pods are gone it goes: the volume is Released, the helper pod empties its directory
     for p in ("p1", "p2"):
         await cluster.client.delete("pods", p, "default", grace_period_seconds=0)
-    await eventually(lambda: _gone(cluster, "persistentvolumeclaims", "data", "default"), what="claim removed")
+    await eventually(
+        lambda: _gone(cluster, "persistentvolumeclaims", "data", "default"), what="claim removed"
+    )
     helper_name = f"helper-pod-delete-{pv_name}"
-    helper = await eventually(lambda: get_or_none(cluster.client, "pods", helper_name, "kube-system"), what="helper pod")
+    helper = await eventually(
+        lambda: get_or_none(cluster.client, "pods", helper_name, "kube-system"), what="helper pod"
+    )
     assert helper["spec"]["nodeName"] == node
     assert helper["spec"]["containers"][0]["command"] == ["rm", "-rf", f"/data/{pv_name}_default_data"]
     assert helper["spec"]["volumes"][0]["hostPath"]["path"] == base
     assert (await get_or_none(cluster.client, "persistentvolumes", pv_name))["status"]["phase"] == "Released"  # type: ignore[index]
-    await cluster.client.patch("pods", helper_name, {"status": {"phase": "Succeeded"}}, namespace="kube-system",
-                               subresource="status")
+    await cluster.client.patch(
+        "pods", helper_name, {"status": {"phase": "Succeeded"}}, namespace="kube-system", subresource="status"
+    )
     await eventually(lambda: _gone(cluster, "persistentvolumes", pv_name), what="volume deleted")
     await eventually(lambda: _gone(cluster, "pods", helper_name, "kube-system"), what="helper pod deleted")
 
 
 async def test_static_volume_binds_immediately_and_retain_keeps_it_released(cluster: Cluster) -> None:
-    await cluster.client.create("storageclasses", {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-                                                   "metadata": {"name": "manual"},
-                                                   "provisioner": "kubernetes.io/no-provisioner"})
+    await cluster.client.create(
+        "storageclasses",
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "manual"},
+            "provisioner": "kubernetes.io/no-provisioner",
+        },
+    )
     for name, size in (("small", "1Gi"), ("big", "5Gi")):
-        await cluster.client.create("persistentvolumes", {
-            "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name, "labels": {"tier": "x"}},
-            "spec": {"capacity": {"storage": size}, "accessModes": ["ReadWriteOnce", "ReadOnlyMany"],
-                     "storageClassName": "manual", "hostPath": {"path": f"/tmp/{name}"}}})
+        await cluster.client.create(
+            "persistentvolumes",
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": {"name": name, "labels": {"tier": "x"}},
+                "spec": {
+                    "capacity": {"storage": size},
+                    "accessModes": ["ReadWriteOnce", "ReadOnlyMany"],
+                    "storageClassName": "manual",
+                    "hostPath": {"path": f"/tmp/{name}"},
+                },
+            },
+        )
     cluster.start_controllers(controllers=LOOPS)
-    await eventually(lambda: _phase(cluster, "persistentvolumes", "small", "Available"), what="small Available")
+    await eventually(
+        lambda: _phase(cluster, "persistentvolumes", "small", "Available"), what="small Available"
+    )
     await cluster.client.create("persistentvolumeclaims", claim("c", "2Gi", "manual"), "default")
-    bound = await eventually(lambda: _phase(cluster, "persistentvolumeclaims", "c", "Bound", "default"),
-                             what="claim Bound")
+    bound = await eventually(
+        lambda: _phase(cluster, "persistentvolumeclaims", "c", "Bound", "default"), what="claim Bound"
+    )
     assert bound["spec"]["volumeName"] == "big"  # the smallest volume that holds 2Gi
     assert bound["status"]["capacity"] == {"storage": "5Gi"}
     big = await eventually(lambda: _phase(cluster, "persistentvolumes", "big", "Bound"), what="big Bound")
@@ -128,21 +167,32 @@ async def test_static_volume_binds_immediately_and_retain_keeps_it_released(clus
     assert events[0]["reason"] == "FailedBinding"
     assert events[0]["message"] == "no persistent volumes available for this claim"
     await cluster.client.delete("persistentvolumeclaims", "c", "default")
-    released = await eventually(lambda: _phase(cluster, "persistentvolumes", "big", "Released"), what="Released")
+    released = await eventually(
+        lambda: _phase(cluster, "persistentvolumes", "big", "Released"), what="Released"
+    )
     assert released["spec"]["claimRef"]["name"] == "c"  # Retain: kept, not offered to other claims
 
 
 async def test_immediate_local_path_claim_cannot_be_provisioned_and_its_pod_waits(cluster: Cluster) -> None:
     await cluster.add_node("n1")
-    await cluster.client.create("storageclasses", {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-                                                   "metadata": {"name": "local-now"},
-                                                   "provisioner": "rancher.io/local-path"})
+    await cluster.client.create(
+        "storageclasses",
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "local-now"},
+            "provisioner": "rancher.io/local-path",
+        },
+    )
     cluster.start_controllers(controllers=LOOPS)
     cluster.start_scheduler()
     await cluster.client.create("persistentvolumeclaims", claim("now", cls="local-now"), "default")
-    failed = await eventually(lambda: _reason(cluster, "now", "ProvisioningFailed"), what="ProvisioningFailed")
-    assert failed["message"] == ('failed to provision volume with StorageClass "local-now": configuration error, '
-                                 "no node was specified")
+    failed = await eventually(
+        lambda: _reason(cluster, "now", "ProvisioningFailed"), what="ProvisioningFailed"
+    )
+    assert failed["message"] == (
+        'failed to provision volume with StorageClass "local-now": configuration error, no node was specified'
+    )
     await cluster.client.create("pods", pod_with("waits", "now"), "default")
     await cluster.client.create("pods", pod_with("orphan", "no-such-claim"), "default")
     waiting = await eventually(lambda: _reason(cluster, "waits", "FailedScheduling"), what="FailedScheduling")
@@ -156,7 +206,9 @@ async def _reason(cluster: Cluster, name: str, reason: str) -> Obj | None:
 
 
 async def _events(cluster: Cluster, name: str) -> list[Obj]:
-    items = (await cluster.client.list("events", "default", field_selector=f"involvedObject.name={name}"))["items"]
+    items = (await cluster.client.list("events", "default", field_selector=f"involvedObject.name={name}"))[
+        "items"
+    ]
     return list(items)
 
 

@@ -23,8 +23,13 @@ def test_node_dns_serves_marks_and_unmarks(tmp_path: Path) -> None:
     async def go() -> None:
         api = FakeApi()
         await api.create("nodes", {"metadata": {"name": "n1"}})
-        await api.create("services", {"metadata": {"name": "web", "namespace": "default"},
-                                      "spec": {"clusterIP": "10.96.0.20", "ports": [{"port": 80}]}})
+        await api.create(
+            "services",
+            {
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {"clusterIP": "10.96.0.20", "ports": [{"port": 80}]},
+            },
+        )
         factory = InformerFactory(api)
         node_dns = NodeDns(api, factory, "n1", "127.0.0.1", port=0, resolv_conf=str(resolv))
         # the node's own address is never an upstream (it would forward to itself)
@@ -63,7 +68,9 @@ def test_a_taken_port_is_retried_without_marking_the_node() -> None:
         task = asyncio.create_task(node_dns.run(retry=0.05))
 
         def annotation() -> str | None:
-            return (api.objects[("nodes", "", "n1")]["metadata"].get("annotations") or {}).get(SERVING_ANNOTATION)
+            return (api.objects[("nodes", "", "n1")]["metadata"].get("annotations") or {}).get(
+                SERVING_ANNOTATION
+            )
 
         await until(lambda: node_dns.bind_failures >= 2, 10, "a second try at the taken port")
         assert not task.done() and annotation() is None  # still trying, the agent lives on

@@ -14,8 +14,10 @@ from kubelet.dns.podconfig import (
     pod_resolv_conf,
 )
 
-HOST = parse_resolv_conf("# node\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nsearch corp.example lab.example\n"
-                         "options timeout:2 rotate\n")
+HOST = parse_resolv_conf(
+    "# node\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nsearch corp.example lab.example\n"
+    "options timeout:2 rotate\n"
+)
 DNS = ["10.96.0.10"]
 
 
@@ -24,14 +26,18 @@ def pod(ns: str = "team", **spec: Any) -> dict[str, Any]:
 
 
 def test_host_resolv_conf_is_parsed() -> None:
-    assert ResolvConf(("10.0.0.2", "10.0.0.3"), ("corp.example", "lab.example"), ("timeout:2", "rotate")) == HOST
+    assert (
+        ResolvConf(("10.0.0.2", "10.0.0.3"), ("corp.example", "lab.example"), ("timeout:2", "rotate")) == HOST
+    )
 
 
 def test_cluster_first_is_the_default() -> None:
     got = pod_resolv_conf(pod(), DNS, HOST)
-    assert got.render() == ("nameserver 10.96.0.10\n"
-                            "search team.svc.cluster.local svc.cluster.local cluster.local corp.example lab.example\n"
-                            "options ndots:5\n")
+    assert got.render() == (
+        "nameserver 10.96.0.10\n"
+        "search team.svc.cluster.local svc.cluster.local cluster.local corp.example lab.example\n"
+        "options ndots:5\n"
+    )
 
 
 def test_default_policy_is_the_nodes_resolv_conf() -> None:
@@ -40,8 +46,9 @@ def test_default_policy_is_the_nodes_resolv_conf() -> None:
 
 def test_cluster_first_on_the_host_network_falls_back_to_the_node() -> None:
     assert pod_resolv_conf(pod(hostNetwork=True), DNS, HOST) == HOST
-    assert pod_resolv_conf(pod(hostNetwork=True, dnsPolicy="ClusterFirstWithHostNet"), DNS, HOST).nameservers == (
-        "10.96.0.10",)
+    assert pod_resolv_conf(
+        pod(hostNetwork=True, dnsPolicy="ClusterFirstWithHostNet"), DNS, HOST
+    ).nameservers == ("10.96.0.10",)
 
 
 def test_no_cluster_dns_configured_means_the_nodes() -> None:
@@ -49,26 +56,53 @@ def test_no_cluster_dns_configured_means_the_nodes() -> None:
 
 
 def test_none_takes_only_dns_config() -> None:
-    got = pod_resolv_conf(pod(dnsPolicy="None", dnsConfig={
-        "nameservers": ["1.2.3.4"], "searches": ["ns1.svc.cluster-domain.example", "my.dns.search.suffix"],
-        "options": [{"name": "ndots", "value": "2"}, {"name": "edns0"}]}), DNS, HOST)
-    assert got.render() == ("nameserver 1.2.3.4\nsearch ns1.svc.cluster-domain.example my.dns.search.suffix\n"
-                            "options ndots:2 edns0\n")
+    got = pod_resolv_conf(
+        pod(
+            dnsPolicy="None",
+            dnsConfig={
+                "nameservers": ["1.2.3.4"],
+                "searches": ["ns1.svc.cluster-domain.example", "my.dns.search.suffix"],
+                "options": [{"name": "ndots", "value": "2"}, {"name": "edns0"}],
+            },
+        ),
+        DNS,
+        HOST,
+    )
+    assert got.render() == (
+        "nameserver 1.2.3.4\nsearch ns1.svc.cluster-domain.example my.dns.search.suffix\n"
+        "options ndots:2 edns0\n"
+    )
 
 
 def test_dns_config_is_merged_into_the_policys_result() -> None:
-    got = pod_resolv_conf(pod(dnsConfig={
-        "nameservers": ["10.96.0.10", "9.9.9.9"], "searches": ["svc.cluster.local", "extra.example"],
-        "options": [{"name": "ndots", "value": "1"}, {"name": "single-request-reopen"}]}), DNS, HOST)
+    got = pod_resolv_conf(
+        pod(
+            dnsConfig={
+                "nameservers": ["10.96.0.10", "9.9.9.9"],
+                "searches": ["svc.cluster.local", "extra.example"],
+                "options": [{"name": "ndots", "value": "1"}, {"name": "single-request-reopen"}],
+            }
+        ),
+        DNS,
+        HOST,
+    )
     assert got.nameservers == ("10.96.0.10", "9.9.9.9")
     assert got.searches[-1] == "extra.example" and got.searches.count("svc.cluster.local") == 1
     assert got.options == ("ndots:1", "single-request-reopen")
 
 
 def test_limits_three_nameservers_and_32_searches() -> None:
-    got = pod_resolv_conf(pod(dnsPolicy="None", dnsConfig={
-        "nameservers": [f"10.0.0.{i}" for i in range(1, 6)], "searches": [f"s{i}.example" for i in range(40)]}),
-        DNS, HOST)
+    got = pod_resolv_conf(
+        pod(
+            dnsPolicy="None",
+            dnsConfig={
+                "nameservers": [f"10.0.0.{i}" for i in range(1, 6)],
+                "searches": [f"s{i}.example" for i in range(40)],
+            },
+        ),
+        DNS,
+        HOST,
+    )
     assert len(got.nameservers) == 3 and len(got.searches) == 32
 
 
@@ -80,8 +114,14 @@ def test_hostname_and_subdomain() -> None:
 
 
 def test_hosts_file() -> None:
-    text = hosts_file(pod(hostname="db-1", subdomain="db",
-                          hostAliases=[{"ip": "10.1.2.3", "hostnames": ["foo.local", "bar.local"]}]), "10.244.0.5")
+    text = hosts_file(
+        pod(
+            hostname="db-1",
+            subdomain="db",
+            hostAliases=[{"ip": "10.1.2.3", "hostnames": ["foo.local", "bar.local"]}],
+        ),
+        "10.244.0.5",
+    )
     assert text.startswith("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n")
     assert "10.244.0.5\tdb-1.db.team.svc.cluster.local\tdb-1\n" in text
     assert text.endswith("\n# Entries added by HostAliases.\n10.1.2.3\tfoo.local\tbar.local\n")

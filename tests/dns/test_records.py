@@ -12,8 +12,15 @@ from kubelet.dns.records import Answer, answer
 from tests.dns.fixtures import cluster, pod
 
 ZONE = dns.name.from_text("cluster.local.")
-A, AAAA, SRV, PTR, TXT, CNAME, SOA = (dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.SRV, dns.rdatatype.PTR,
-                                      dns.rdatatype.TXT, dns.rdatatype.CNAME, dns.rdatatype.SOA)
+A, AAAA, SRV, PTR, TXT, CNAME, SOA = (
+    dns.rdatatype.A,
+    dns.rdatatype.AAAA,
+    dns.rdatatype.SRV,
+    dns.rdatatype.PTR,
+    dns.rdatatype.TXT,
+    dns.rdatatype.CNAME,
+    dns.rdatatype.SOA,
+)
 
 
 def ask(name: str, qtype: dns.rdatatype.RdataType = A) -> Answer:
@@ -58,16 +65,20 @@ def test_srv_of_a_cluster_ip_service_points_at_the_service() -> None:
     a = ask("_http._tcp.web.default.svc.cluster.local.", SRV)
     assert texts(a) == ["0 100 80 web.default.svc.cluster.local."]
     assert texts(a, "additional") == ["10.96.0.20"]
-    assert texts(ask("_dns._udp.web.default.svc.cluster.local.", SRV)) == ["0 100 53 web.default.svc.cluster.local."]
+    assert texts(ask("_dns._udp.web.default.svc.cluster.local.", SRV)) == [
+        "0 100 53 web.default.svc.cluster.local."
+    ]
     assert ask("_http._udp.web.default.svc.cluster.local.", SRV).rcode == dns.rcode.NXDOMAIN
     assert ask("_nope._tcp.web.default.svc.cluster.local.", SRV).rcode == dns.rcode.NXDOMAIN
 
 
 def test_srv_of_a_headless_service_names_each_ready_endpoint() -> None:
     a = ask("_pg._tcp.db.default.svc.cluster.local.", SRV)
-    assert texts(a) == ["0 33 5432 10-244-1-9.db.default.svc.cluster.local.",
-                        "0 33 5432 db-0.db.default.svc.cluster.local.",
-                        "0 33 5432 db-1.db.default.svc.cluster.local."]
+    assert texts(a) == [
+        "0 33 5432 10-244-1-9.db.default.svc.cluster.local.",
+        "0 33 5432 db-0.db.default.svc.cluster.local.",
+        "0 33 5432 db-1.db.default.svc.cluster.local.",
+    ]
     assert texts(a, "additional") == ["10.244.0.7", "10.244.1.8", "10.244.1.9"]
 
 
@@ -82,14 +93,25 @@ def test_external_name_is_a_cname() -> None:
 
 
 def test_unknown_names_in_the_zone_are_nxdomain() -> None:
-    for name in ("nope.default.svc.cluster.local.", "web.nope.svc.cluster.local.", "x.cluster.local.",
-                 "a.b.web.default.svc.cluster.local.", "nope.svc.cluster.local."):
+    for name in (
+        "nope.default.svc.cluster.local.",
+        "web.nope.svc.cluster.local.",
+        "x.cluster.local.",
+        "a.b.web.default.svc.cluster.local.",
+        "nope.svc.cluster.local.",
+    ):
         assert ask(name).rcode == dns.rcode.NXDOMAIN, name
 
 
 def test_empty_non_terminals_are_nodata() -> None:
-    for name in ("cluster.local.", "svc.cluster.local.", "default.svc.cluster.local.", "pod.cluster.local.",
-                 "default.pod.cluster.local.", "_tcp.web.default.svc.cluster.local."):
+    for name in (
+        "cluster.local.",
+        "svc.cluster.local.",
+        "default.svc.cluster.local.",
+        "pod.cluster.local.",
+        "default.pod.cluster.local.",
+        "_tcp.web.default.svc.cluster.local.",
+    ):
         a = ask(name)
         assert a.rcode == dns.rcode.NOERROR and a.answer == [], name
 
@@ -124,7 +146,11 @@ def test_ptr_index_is_rebuilt_after_a_service_change() -> None:
     assert view.names_for_ip("10.96.0.30") == []
     s = inf["services"].get("default/web")
     assert s is not None
-    changed = {**s, "metadata": {**s["metadata"], "resourceVersion": "9"}, "spec": {**s["spec"], "clusterIP": "10.96.0.30"}}
+    changed = {
+        **s,
+        "metadata": {**s["metadata"], "resourceVersion": "9"},
+        "spec": {**s["spec"], "clusterIP": "10.96.0.30"},
+    }
     inf["services"]._apply("MODIFIED", "default/web", changed)
     assert view.names_for_ip("10.96.0.30") == ["web.default.svc"]
 
@@ -148,11 +174,15 @@ def test_an_answer_holds_until_what_it_read_changes() -> None:
     assert view.unchanged(reads)
     db = inf["services"].get("default/db")
     assert db is not None
-    inf["services"]._apply("MODIFIED", "default/db", {**db, "metadata": {**db["metadata"], "resourceVersion": "5"}})
+    inf["services"]._apply(
+        "MODIFIED", "default/db", {**db, "metadata": {**db["metadata"], "resourceVersion": "5"}}
+    )
     assert view.unchanged(reads)  # another service changed
     web = inf["services"].get("default/web")
     assert web is not None
-    inf["services"]._apply("MODIFIED", "default/web", {**web, "metadata": {**web["metadata"], "resourceVersion": "5"}})
+    inf["services"]._apply(
+        "MODIFIED", "default/web", {**web, "metadata": {**web["metadata"], "resourceVersion": "5"}}
+    )
     assert not view.unchanged(reads)
 
 
@@ -171,4 +201,7 @@ def test_binary_labels_are_just_unknown_names() -> None:
     odd = dns.name.Name([b"\xff\xfe", b"default", b"svc", b"cluster", b"local", b""])
     got = answer(view, ZONE, odd, A)
     assert got is not None and got.rcode == dns.rcode.NXDOMAIN
-    assert answer(view, ZONE, dns.name.Name([b"\xff", b"0", b"96", b"10", b"in-addr", b"arpa", b""]), PTR) is None
+    assert (
+        answer(view, ZONE, dns.name.Name([b"\xff", b"0", b"96", b"10", b"in-addr", b"arpa", b""]), PTR)
+        is None
+    )

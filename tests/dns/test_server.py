@@ -68,15 +68,23 @@ class Running:
 
         async def main() -> None:
             for _ in range(20):  # a UDP port whose TCP twin is free too
-                t, _ = await self.loop.create_datagram_endpoint(lambda: self.upstream, local_addr=("127.0.0.1", 0))
+                t, _ = await self.loop.create_datagram_endpoint(
+                    lambda: self.upstream, local_addr=("127.0.0.1", 0)
+                )
                 up_port = t.get_extra_info("sockname")[1]
                 try:
-                    self.upstream_tcp = await asyncio.start_server(self.upstream.serve_tcp, "127.0.0.1", up_port)
+                    self.upstream_tcp = await asyncio.start_server(
+                        self.upstream.serve_tcp, "127.0.0.1", up_port
+                    )
                     break
                 except OSError:
                     t.close()
-            self.server = DnsServer(self.view, forwarder=Forwarder([("127.0.0.1", up_port)], timeout=1.0),
-                                    host="127.0.0.1", port=0)
+            self.server = DnsServer(
+                self.view,
+                forwarder=Forwarder([("127.0.0.1", up_port)], timeout=1.0),
+                host="127.0.0.1",
+                port=0,
+            )
             await self.server.start()
             started.set()
 
@@ -93,6 +101,7 @@ class Running:
     def call(self, fn: Any) -> Any:
         async def run() -> Any:
             return fn()
+
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
 
     def stop(self) -> None:
@@ -112,8 +121,11 @@ def server() -> Iterator[Running]:
 def resolver(port: int) -> dns.resolver.Resolver:
     res = dns.resolver.Resolver(configure=False)
     res.nameservers, res.port, res.lifetime = ["127.0.0.1"], port, 3.0
-    res.search = [dns.name.from_text("default.svc.cluster.local."), dns.name.from_text("svc.cluster.local."),
-                  dns.name.from_text("cluster.local.")]
+    res.search = [
+        dns.name.from_text("default.svc.cluster.local."),
+        dns.name.from_text("svc.cluster.local."),
+        dns.name.from_text("cluster.local."),
+    ]
     res.ndots = 5
     return res
 
@@ -130,11 +142,16 @@ def test_resolver_finds_a_service_by_short_name(server: Running, tcp: bool) -> N
 def test_srv_and_headless(server: Running, tcp: bool) -> None:
     res = resolver(server.port)
     srv = res.resolve("_pg._tcp.db.default.svc.cluster.local.", "SRV", tcp=tcp)
-    assert sorted(r.target.to_text() for r in srv) == ["10-244-1-9.db.default.svc.cluster.local.",
-                                                        "db-0.db.default.svc.cluster.local.",
-                                                        "db-1.db.default.svc.cluster.local."]
+    assert sorted(r.target.to_text() for r in srv) == [
+        "10-244-1-9.db.default.svc.cluster.local.",
+        "db-0.db.default.svc.cluster.local.",
+        "db-1.db.default.svc.cluster.local.",
+    ]
     assert sorted(r.to_text() for r in res.resolve("db.default", "A", tcp=tcp, search=True)) == [
-        "10.244.0.7", "10.244.1.8", "10.244.1.9"]
+        "10.244.0.7",
+        "10.244.1.8",
+        "10.244.1.9",
+    ]
 
 
 def test_nxdomain_carries_the_soa(server: Running) -> None:
@@ -241,8 +258,11 @@ def test_a_cached_answer_changes_with_the_service(server: Running) -> None:
     server.call(lambda: server.informers["services"]._apply("ADDED", key_of(new), new))
     res = resolver(server.port)
     assert [r.to_text() for r in res.resolve("moving.default.svc.cluster.local.", "A")] == ["10.96.0.81"]
-    moved = {**new, "metadata": {**new["metadata"], "resourceVersion": "2"},
-             "spec": {**new["spec"], "clusterIP": "10.96.0.82"}}
+    moved = {
+        **new,
+        "metadata": {**new["metadata"], "resourceVersion": "2"},
+        "spec": {**new["spec"], "clusterIP": "10.96.0.82"},
+    }
     server.call(lambda: server.informers["services"]._apply("MODIFIED", key_of(moved), moved))
     assert [r.to_text() for r in res.resolve("moving.default.svc.cluster.local.", "A")] == ["10.96.0.82"]
 

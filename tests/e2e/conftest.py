@@ -34,12 +34,22 @@ class Cluster:
     def env(self) -> dict[str, str]:
         return dict(os.environ, KUBECONFIG=str(self.kubeconfig))
 
-    def kubectl(self, *args: str, check: bool = True, real: bool = False, timeout: float = 60,
-                input: str | None = None) -> subprocess.CompletedProcess[str]:
-        cmd = [REAL_KUBECTL, "--cache-dir", str(self.data_dir / "kubectl-cache")] if real else \
-            [*KUBELITE, "kubectl"]
-        r = subprocess.run([*cmd, *args], env=self.env(), capture_output=True, text=True, timeout=timeout,
-                           input=input)
+    def kubectl(
+        self,
+        *args: str,
+        check: bool = True,
+        real: bool = False,
+        timeout: float = 60,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        cmd = (
+            [REAL_KUBECTL, "--cache-dir", str(self.data_dir / "kubectl-cache")]
+            if real
+            else [*KUBELITE, "kubectl"]
+        )
+        r = subprocess.run(
+            [*cmd, *args], env=self.env(), capture_output=True, text=True, timeout=timeout, input=input
+        )
         if check and r.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({r.returncode}): {r.stderr}")
         return r
@@ -51,9 +61,12 @@ class Cluster:
         return Client(from_kubeconfig([self.kubeconfig]))
 
     def in_node(self, i: int, *cmd: str, timeout: float = 10) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["nsenter", f"--net=/run/netns/kl-node-{i}", *cmd], capture_output=True, text=True,
-                              timeout=timeout)
-
+        return subprocess.run(
+            ["nsenter", f"--net=/run/netns/kl-node-{i}", *cmd],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 def leftovers() -> list[str]:
@@ -69,20 +82,44 @@ def leftovers() -> list[str]:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     data = tmp_path_factory.mktemp("cluster")
     assert not leftovers(), f"a previous cluster is still around: {leftovers()}"
-    r = subprocess.run([*KUBELITE, "up", "--nodes", "2", "--data-dir", str(data), "--timeout", "120",
-                        "--node-monitor-grace-period", "4s", "--pod-eviction-timeout", "8s",
-                        "--backoff-initial", "1", "--lease-renew", "1"], capture_output=True, text=True, timeout=180,
-                       # container usage sampled every 2 s and HPAs re-evaluated every 3 s (kube: 15 s each)
-                       env=dict(os.environ, KUBELITE_STATS_INTERVAL="2", KUBELITE_HPA_SYNC_PERIOD="3"))
+    r = subprocess.run(
+        [
+            *KUBELITE,
+            "up",
+            "--nodes",
+            "2",
+            "--data-dir",
+            str(data),
+            "--timeout",
+            "120",
+            "--node-monitor-grace-period",
+            "4s",
+            "--pod-eviction-timeout",
+            "8s",
+            "--backoff-initial",
+            "1",
+            "--lease-renew",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        # container usage sampled every 2 s and HPAs re-evaluated every 3 s (kube: 15 s each)
+        env=dict(os.environ, KUBELITE_STATS_INTERVAL="2", KUBELITE_HPA_SYNC_PERIOD="3"),
+    )
     if r.returncode != 0:
-        logs = "\n".join(f"--- {f.name}\n{f.read_text()[-3000:]}" for f in sorted((data / "logs").glob("*.log")))
+        logs = "\n".join(
+            f"--- {f.name}\n{f.read_text()[-3000:]}" for f in sorted((data / "logs").glob("*.log"))
+        )
         subprocess.run([*KUBELITE, "down", "--data-dir", str(data)], capture_output=True, timeout=180)
         raise AssertionError(f"kubelite up failed: {r.stdout}{r.stderr}\n{logs}")
     c = Cluster(data, data / "server" / "kubeconfig.yaml")
     try:
         yield c
     finally:
-        d = subprocess.run([*KUBELITE, "down", "--data-dir", str(data)], capture_output=True, text=True, timeout=180)
+        d = subprocess.run(
+            [*KUBELITE, "down", "--data-dir", str(data)], capture_output=True, text=True, timeout=180
+        )
         assert d.returncode == 0, d.stderr
         assert not leftovers(), f"left behind: {leftovers()}"
         conmons = subprocess.run(["pgrep", "-f", f"conmon.*{data}"], capture_output=True, text=True).stdout

@@ -46,8 +46,13 @@ spec:
 
 def running_pods(c: Cluster, selector: str) -> list[dict]:
     pods = json.loads(c.kubectl("get", "pods", "-l", selector, "-o", "json").stdout)["items"]
-    return [p for p in pods if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
-            and all(cs.get("ready") for cs in p["status"].get("containerStatuses") or [])]
+    return [
+        p
+        for p in pods
+        if p["status"].get("phase") == "Running"
+        and not p["metadata"].get("deletionTimestamp")
+        and all(cs.get("ready") for cs in p["status"].get("containerStatuses") or [])
+    ]
 
 
 def ready_endpoints(c: Cluster, name: str) -> set[str]:
@@ -71,7 +76,9 @@ def fetch_in_node(c: Cluster, node: int, url: str, errors: list[str] | None = No
 def test_rc_behind_a_service_across_nodes(cluster: Cluster) -> None:
     c = cluster
     c.kubectl("apply", "-f", "-", input=RC)
-    pods = wait_for(lambda: (p := running_pods(c, "app=hello")) and len(p) == 3 and p, 90, what="3 ready pods")
+    pods = wait_for(
+        lambda: (p := running_pods(c, "app=hello")) and len(p) == 3 and p, 90, what="3 ready pods"
+    )
     nodes = {p["spec"].get("nodeName") for p in pods}
     assert nodes == {"node-0", "node-1"}, f"pods not spread over both nodes: {nodes}"
     names = {p["metadata"]["name"] for p in pods}
@@ -81,6 +88,7 @@ def test_rc_behind_a_service_across_nodes(cluster: Cluster) -> None:
     # from each node, through the cluster IP, every pod answers sooner or later (random balancing)
     for node in (0, 1):
         seen: set[str] = set()
+
         def all_answered(node: int = node, seen: set[str] = seen) -> bool:
             seen.add(fetch_in_node(c, node, f"http://{ip}/"))
             return names <= seen
@@ -92,7 +100,9 @@ def test_rc_behind_a_service_across_nodes(cluster: Cluster) -> None:
         assert wait_for(functools.partial(fetch_in_node, c, node, f"http://{node_ip}:30081/"), 20) in names
     # from a pod on the other node, by the service's environment variables
     other = next(p for p in pods if p["spec"].get("nodeName") == "node-1")["metadata"]["name"]
-    out = c.kubectl("exec", other, "--", "sh", "-c", "wget -qO- http://$HELLO_SERVICE_HOST:$HELLO_SERVICE_PORT/")
+    out = c.kubectl(
+        "exec", other, "--", "sh", "-c", "wget -qO- http://$HELLO_SERVICE_HOST:$HELLO_SERVICE_PORT/"
+    )
     assert out.stdout.strip() in names
 
 
@@ -129,8 +139,14 @@ def test_rolling_update_keeps_the_service_answering(cluster: Cluster) -> None:
     t.start()
     began = int(time.monotonic())
     try:
-        c.kubectl("rolling-update", "hello", "hello-v2", "--image=kubelite/web:latest", "--update-period=1s",
-                  timeout=180)
+        c.kubectl(
+            "rolling-update",
+            "hello",
+            "hello-v2",
+            "--image=kubelite/web:latest",
+            "--update-period=1s",
+            timeout=180,
+        )
     finally:
         stop.set()
         t.join()

@@ -107,8 +107,11 @@ def _until(c: Cluster, cmd: list[str], ok: Callable[[str], bool], what: str) -> 
 
 def test_pods_resolve_services_through_kube_dns(cluster: Cluster) -> None:
     c = cluster
-    svc = wait_for(lambda: _json(c, "get", "service", "kube-dns", ns="kube-system"), 30, "the kube-dns service")
+    svc = wait_for(
+        lambda: _json(c, "get", "service", "kube-dns", ns="kube-system"), 30, "the kube-dns service"
+    )
     assert svc["spec"]["clusterIP"] == "10.96.0.10"
+
     def serving() -> set[str]:
         ep = _json(c, "get", "endpoints", "kube-dns", ns="kube-system")
         return {a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []}
@@ -117,6 +120,7 @@ def test_pods_resolve_services_through_kube_dns(cluster: Cluster) -> None:
         def check() -> set[str]:
             ips = serving()
             return ips if len(ips) == count else set()
+
         return check
 
     dns_eps = wait_for(serving_nodes(2), 30, "both nodes serving DNS")
@@ -124,8 +128,11 @@ def test_pods_resolve_services_through_kube_dns(cluster: Cluster) -> None:
     c.kubectl("apply", "-f", "-", input=MANIFEST)
     try:
         wait_for(lambda: len(_ready_web_ips(c)) == 2, 90, "two ready web pods")
-        wait_for(lambda: _json(c, "get", "pod", "client").get("status", {}).get("phase") == "Running", 90,
-                 "the client pod running")
+        wait_for(
+            lambda: _json(c, "get", "pod", "client").get("status", {}).get("phase") == "Running",
+            90,
+            "the client pod running",
+        )
 
         resolv = _exec(c, "cat", "/etc/resolv.conf")
         assert "nameserver 10.96.0.10\n" in resolv, resolv
@@ -150,21 +157,29 @@ def test_pods_resolve_services_through_kube_dns(cluster: Cluster) -> None:
         hosts = _exec(c, "cat", "/etc/hosts")
         assert f"{client_ip}\tdb-0.peers.{NS}.svc.cluster.local\tdb-0" in hosts, hosts
         assert _exec(c, "hostname").strip() == "db-0"
-        own = _until(c, ["nslookup", f"db-0.peers.{NS}.svc.cluster.local"], lambda o: client_ip in o,
-                     "the pod's own DNS name")
+        own = _until(
+            c,
+            ["nslookup", f"db-0.peers.{NS}.svc.cluster.local"],
+            lambda o: client_ip in o,
+            "the pod's own DNS name",
+        )
         assert f"db-0.peers.{NS}.svc.cluster.local" in own
 
         # SRV and PTR, asked from node 0 straight at a node's DNS server
         node0 = sorted(dns_eps)[0]
-        srv = c.in_node(0, "busybox", "nslookup", "-type=SRV", f"_http._tcp.web.{NS}.svc.cluster.local", node0)
+        srv = c.in_node(
+            0, "busybox", "nslookup", "-type=SRV", f"_http._tcp.web.{NS}.svc.cluster.local", node0
+        )
         assert f"web.{NS}.svc.cluster.local" in srv.stdout and " 80 " in srv.stdout, srv.stdout + srv.stderr
         ptr = c.in_node(0, "busybox", "nslookup", web_ip, node0)
         assert f"web.{NS}.svc.cluster.local" in ptr.stdout, ptr.stdout + ptr.stderr
 
         # the kube-dns ClusterIP over TCP (dns-tcp) and UDP (dns) from a node, asked with dnspython
-        probe = ("import dns.message, dns.query; q = dns.message.make_query('web.dnstest.svc.cluster.local.', 'A'); "
-                 "print(dns.query.tcp(q, '10.96.0.10', timeout=5).answer[0][0], "
-                 "dns.query.udp(q, '10.96.0.10', timeout=5).answer[0][0])")
+        probe = (
+            "import dns.message, dns.query; q = dns.message.make_query('web.dnstest.svc.cluster.local.', 'A'); "
+            "print(dns.query.tcp(q, '10.96.0.10', timeout=5).answer[0][0], "
+            "dns.query.udp(q, '10.96.0.10', timeout=5).answer[0][0])"
+        )
         both = c.in_node(1, sys.executable, "-c", probe, timeout=30)
         assert both.stdout.split() == [web_ip, web_ip], both.stdout + both.stderr
 

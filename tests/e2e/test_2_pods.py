@@ -27,24 +27,46 @@ def container_status(c: Cluster, pod: str, name: str) -> dict:
 def test_two_containers_share_localhost_and_logs_exec_work(cluster: Cluster) -> None:
     c = cluster
     c.kubectl("apply", "-f", str(MANIFESTS / "two-containers.yaml"))
-    wait_for(lambda: pod_json(c, "two-containers").get("status", {}).get("phase") == "Running", 60,
-             what="two-containers Running")
+    wait_for(
+        lambda: pod_json(c, "two-containers").get("status", {}).get("phase") == "Running",
+        60,
+        what="two-containers Running",
+    )
     # the client container fetches from localhost:8080 every 5 s and its log shows the page
-    logs = wait_for(lambda: "<" in c.kubectl("logs", "two-containers", "-c", "client", check=False).stdout, 30,
-                    what="client log")
+    logs = wait_for(
+        lambda: "<" in c.kubectl("logs", "two-containers", "-c", "client", check=False).stdout,
+        30,
+        what="client log",
+    )
     assert logs
     for real in (False, True):
-        r = c.kubectl("exec", "two-containers", "-c", "client", "--", "wget", "-qO-", "http://localhost:8080/",
-                      real=real)
+        r = c.kubectl(
+            "exec",
+            "two-containers",
+            "-c",
+            "client",
+            "--",
+            "wget",
+            "-qO-",
+            "http://localhost:8080/",
+            real=real,
+        )
         assert "<" in r.stdout, r
-        r = c.kubectl("exec", "two-containers", "-c", "client", "--", "sh", "-c", "exit 3", check=False, real=real)
+        r = c.kubectl(
+            "exec", "two-containers", "-c", "client", "--", "sh", "-c", "exit 3", check=False, real=real
+        )
         assert r.returncode == 3
     # -i: stdin reaches the process
     r = c.kubectl("exec", "-i", "two-containers", "-c", "client", "--", "cat", input="hello stdin\n")
     assert r.stdout == "hello stdin\n"
     # logs -f follows until the request times out (kubectl --request-timeout)
-    follow = subprocess.run([*KUBELITE, "kubectl", "logs", "-f", "two-containers", "-c", "client",
-                             "--request-timeout=6s"], env=c.env(), capture_output=True, text=True, timeout=30)
+    follow = subprocess.run(
+        [*KUBELITE, "kubectl", "logs", "-f", "two-containers", "-c", "client", "--request-timeout=6s"],
+        env=c.env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert "<" in follow.stdout
     real_logs = c.kubectl("logs", "two-containers", "-c", "client", "--tail=1", real=True)
     assert real_logs.stdout.count("\n") == 1
@@ -57,11 +79,21 @@ def test_exec_with_a_tty(cluster: Cluster, tty_real: bool) -> None:
     """`exec -it` in a pty (script(1) gives kubectl a terminal): a shell that answers and exits."""
     c = cluster
     c.kubectl("run", "shell", "--image=busybox:1.35", "--restart=Never", "--", "sleep", "3600", check=False)
-    wait_for(lambda: pod_json(c, "shell").get("status", {}).get("phase") == "Running", 60, what="shell Running")
-    kubectl = f"{REAL_KUBECTL} --cache-dir {c.data_dir}/kubectl-cache" if tty_real else \
-        f"{' '.join(KUBELITE)} kubectl"
-    r = subprocess.run(["script", "-qec", f"{kubectl} exec -it shell -- sh -c 'tty; echo in-pod; exit 4'",
-                        "/dev/null"], env=c.env(), capture_output=True, text=True, timeout=60)
+    wait_for(
+        lambda: pod_json(c, "shell").get("status", {}).get("phase") == "Running", 60, what="shell Running"
+    )
+    kubectl = (
+        f"{REAL_KUBECTL} --cache-dir {c.data_dir}/kubectl-cache"
+        if tty_real
+        else f"{' '.join(KUBELITE)} kubectl"
+    )
+    r = subprocess.run(
+        ["script", "-qec", f"{kubectl} exec -it shell -- sh -c 'tty; echo in-pod; exit 4'", "/dev/null"],
+        env=c.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "in-pod" in r.stdout and "/dev/pts/" in r.stdout, r
     assert r.returncode == 4
 
@@ -69,10 +101,20 @@ def test_exec_with_a_tty(cluster: Cluster, tty_real: bool) -> None:
 def test_crash_loop_backs_off(cluster: Cluster) -> None:
     c = cluster
     c.kubectl("apply", "-f", str(MANIFESTS / "crashloop.yaml"))
-    cs = wait_for(lambda: (s := container_status(c, "crashloop", "crash")) and s.get("restartCount", 0) >= 2 and s,
-                  90, what="two restarts")
-    wait_for(lambda: container_status(c, "crashloop", "crash").get("state", {}).get("waiting", {}).get("reason")
-             == "CrashLoopBackOff", 60, interval=0.05, what="CrashLoopBackOff")
+    cs = wait_for(
+        lambda: (s := container_status(c, "crashloop", "crash")) and s.get("restartCount", 0) >= 2 and s,
+        90,
+        what="two restarts",
+    )
+    wait_for(
+        lambda: (
+            container_status(c, "crashloop", "crash").get("state", {}).get("waiting", {}).get("reason")
+            == "CrashLoopBackOff"
+        ),
+        60,
+        interval=0.05,
+        what="CrashLoopBackOff",
+    )
     assert cs["lastState"]["terminated"]["exitCode"] == 1
     assert "failing" in c.kubectl("logs", "crashloop", "--previous", check=False).stdout
     c.kubectl("delete", "pod", "crashloop", "--grace-period=0", "--force")
@@ -83,16 +125,31 @@ def test_liveness_restarts_and_readiness_gates_endpoints(cluster: Cluster) -> No
     c.kubectl("apply", "-f", str(MANIFESTS / "probes.yaml"))
     c.kubectl("expose", "pod", "probes", "--port=80", "--target-port=8080", check=False)
     wait_for(lambda: container_status(c, "probes", "web").get("ready"), 60, what="probes ready")
-    wait_for(lambda: json.loads(c.kubectl("get", "endpoints", "probes", "-o", "json").stdout).get("subsets"), 30,
-             what="endpoint")
+    wait_for(
+        lambda: json.loads(c.kubectl("get", "endpoints", "probes", "-o", "json").stdout).get("subsets"),
+        30,
+        what="endpoint",
+    )
     # liveness: remove the file the probe reads -> the container is restarted
     c.kubectl("exec", "probes", "-c", "web", "--", "rm", "/tmp/healthy")
-    wait_for(lambda: container_status(c, "probes", "web").get("restartCount", 0) >= 1, 60, what="liveness restart")
+    wait_for(
+        lambda: container_status(c, "probes", "web").get("restartCount", 0) >= 1, 60, what="liveness restart"
+    )
     # readiness: remove the file the readiness probe reads -> the pod leaves the endpoints' addresses
     wait_for(lambda: container_status(c, "probes", "web").get("ready"), 60, what="ready again")
     c.kubectl("exec", "probes", "-c", "web", "--", "rm", "/tmp/ready")
-    wait_for(lambda: not any(s.get("addresses") for s in json.loads(
-        c.kubectl("get", "endpoints", "probes", "-o", "json").stdout).get("subsets") or []), 60,
-        what="pod out of the endpoints")
+    wait_for(
+        lambda: (
+            not any(
+                s.get("addresses")
+                for s in json.loads(c.kubectl("get", "endpoints", "probes", "-o", "json").stdout).get(
+                    "subsets"
+                )
+                or []
+            )
+        ),
+        60,
+        what="pod out of the endpoints",
+    )
     c.kubectl("delete", "pod", "probes", "--grace-period=0", "--force")
     c.kubectl("delete", "svc", "probes", check=False)

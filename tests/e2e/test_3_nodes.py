@@ -40,18 +40,27 @@ def node_ready(c: Cluster, name: str) -> str:
 
 
 def agent_pid(node: str) -> int:
-    out = subprocess.run(["pgrep", "-f", f"kubelite.main agent .*--node-name {node} "], capture_output=True,
-                         text=True).stdout.split()
+    out = subprocess.run(
+        ["pgrep", "-f", f"kubelite.main agent .*--node-name {node} "], capture_output=True, text=True
+    ).stdout.split()
     return int(out[0]) if out else 0
 
 
 def test_agent_restart_adopts_running_containers(cluster: Cluster) -> None:
     c = cluster
     c.kubectl("apply", "-f", "-", input=RC)
-    running = wait_for(lambda: (p := [x for x in pods(c) if x["status"].get("phase") == "Running"])
-                       and len(p) == 4 and p, 90, what="4 running pods")
-    before = {p["metadata"]["name"]: (p["status"]["containerStatuses"][0]["containerID"],
-                                      p["status"]["containerStatuses"][0]["restartCount"]) for p in running}
+    running = wait_for(
+        lambda: (p := [x for x in pods(c) if x["status"].get("phase") == "Running"]) and len(p) == 4 and p,
+        90,
+        what="4 running pods",
+    )
+    before = {
+        p["metadata"]["name"]: (
+            p["status"]["containerStatuses"][0]["containerID"],
+            p["status"]["containerStatuses"][0]["restartCount"],
+        )
+        for p in running
+    }
     old = agent_pid("node-0")
     assert old
     api = c.client()
@@ -62,35 +71,72 @@ def test_agent_restart_adopts_running_containers(cluster: Cluster) -> None:
     # the old one being dead), and its pod loop live (a pod pinned to the node runs); only then has
     # it adopted, or wrongly restarted, the containers it found
     wait_for(lambda: agent_pid("node-0") not in (0, old), 30, what="the supervisor restarting the agent")
-    wait_for(lambda: parse_time(api.get("leases", "node-0", "kube-node-lease")["spec"]["renewTime"]).timestamp()
-             > killed_at, 30, what="node-0's Lease renewed by the new agent")
-    api.create("pods", {"metadata": {"name": "after-restart"}, "spec": {
-        "nodeName": "node-0", "terminationGracePeriodSeconds": 1,
-        "containers": [{"name": "main", "image": "busybox:1.35", "command": ["sleep", "36000"]}]}}, "default")
+    wait_for(
+        lambda: (
+            parse_time(api.get("leases", "node-0", "kube-node-lease")["spec"]["renewTime"]).timestamp()
+            > killed_at
+        ),
+        30,
+        what="node-0's Lease renewed by the new agent",
+    )
+    api.create(
+        "pods",
+        {
+            "metadata": {"name": "after-restart"},
+            "spec": {
+                "nodeName": "node-0",
+                "terminationGracePeriodSeconds": 1,
+                "containers": [{"name": "main", "image": "busybox:1.35", "command": ["sleep", "36000"]}],
+            },
+        },
+        "default",
+    )
     try:
-        wait_for(lambda: api.get("pods", "after-restart", "default")["status"].get("phase") == "Running", 60,
-                 what="a new pod on node-0 running (the new agent's pod loop is live)")
+        wait_for(
+            lambda: api.get("pods", "after-restart", "default")["status"].get("phase") == "Running",
+            60,
+            what="a new pod on node-0 running (the new agent's pod loop is live)",
+        )
     finally:
         api.delete("pods", "after-restart", "default")
     assert node_ready(c, "node-0") == "True"
-    after = {p["metadata"]["name"]: (p["status"]["containerStatuses"][0]["containerID"],
-                                     p["status"]["containerStatuses"][0]["restartCount"]) for p in pods(c)}
+    after = {
+        p["metadata"]["name"]: (
+            p["status"]["containerStatuses"][0]["containerID"],
+            p["status"]["containerStatuses"][0]["restartCount"],
+        )
+        for p in pods(c)
+    }
     assert after == before
 
 
 def test_cut_node_is_replaced_and_cleaned_on_return(cluster: Cluster) -> None:
     c = cluster
-    wait_for(lambda: len([x for x in pods(c) if x["status"].get("phase") == "Running"]) == 4, 90, what="4 pods")
+    wait_for(
+        lambda: len([x for x in pods(c) if x["status"].get("phase") == "Running"]) == 4, 90, what="4 pods"
+    )
     on_1 = {p["metadata"]["name"] for p in pods(c) if p["spec"].get("nodeName") == "node-1"}
     assert on_1, "expected pods on node-1"
     assert c.in_node(1, "ip", "link", "set", "eth0", "down").returncode == 0
     try:
         wait_for(lambda: node_ready(c, "node-1") == "Unknown", 30, what="node-1 Unknown")
         # evicted (Terminating, as the kubelet cannot confirm) and replaced on node-0
-        wait_for(lambda: len([p for p in pods(c) if p["spec"].get("nodeName") == "node-0"
-                              and p["status"].get("phase") == "Running"
-                              and not p["metadata"].get("deletionTimestamp")]) == 4, 90,
-                 what="4 pods running on node-0")
+        wait_for(
+            lambda: (
+                len(
+                    [
+                        p
+                        for p in pods(c)
+                        if p["spec"].get("nodeName") == "node-0"
+                        and p["status"].get("phase") == "Running"
+                        and not p["metadata"].get("deletionTimestamp")
+                    ]
+                )
+                == 4
+            ),
+            90,
+            what="4 pods running on node-0",
+        )
     finally:
         assert c.in_node(1, "ip", "link", "set", "eth0", "up").returncode == 0
     wait_for(lambda: node_ready(c, "node-1") == "True", 60, what="node-1 Ready again")

@@ -21,8 +21,10 @@ def live_pods(c: Cluster) -> list[dict[str, Any]]:
 
 
 def is_ready(pod: dict[str, Any]) -> bool:
-    return any(cond.get("type") == "Ready" and cond.get("status") == "True"
-               for cond in (pod.get("status") or {}).get("conditions") or [])
+    return any(
+        cond.get("type") == "Ready" and cond.get("status") == "True"
+        for cond in (pod.get("status") or {}).get("conditions") or []
+    )
 
 
 def images(c: Cluster) -> set[str]:
@@ -66,11 +68,16 @@ def test_rolling_update_status_undo_with_the_real_kubectl(cluster: Cluster) -> N
 
     history = c.kubectl("rollout", "history", f"deployment/{NAME}", real=True).stdout
     assert history.splitlines()[1:4] == ["REVISION  CHANGE-CAUSE", "1         <none>", "2         <none>"]
-    assert c.kubectl("rollout", "undo", f"deployment/{NAME}", real=True).stdout == \
-        f"deployment.apps/{NAME} rolled back\n"
+    assert (
+        c.kubectl("rollout", "undo", f"deployment/{NAME}", real=True).stdout
+        == f"deployment.apps/{NAME} rolled back\n"
+    )
     c.kubectl("rollout", "status", f"deployment/{NAME}", "--timeout=150s", real=True, timeout=160)
-    wait_for(lambda: images(c) == {"kubelite/web:1.0"} and len(live_pods(c)) == REPLICAS, 60,
-             what="pods back on the first image")
+    wait_for(
+        lambda: images(c) == {"kubelite/web:1.0"} and len(live_pods(c)) == REPLICAS,
+        60,
+        what="pods back on the first image",
+    )
     d = json.loads(c.kubectl("get", "deployment", NAME, "-o", "json").stdout)
     assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
     assert d["status"]["availableReplicas"] == REPLICAS and d["status"]["updatedReplicas"] == REPLICAS
@@ -79,6 +86,9 @@ def test_rolling_update_status_undo_with_the_real_kubectl(cluster: Cluster) -> N
 
     c.kubectl("delete", "deployment", NAME, real=True, timeout=120)
     with c.client() as api:
-        wait_for(lambda: not api.list("replicasets", "default", label_selector=f"app={NAME}")["items"], 60,
-                 what="replica sets collected")
+        wait_for(
+            lambda: not api.list("replicasets", "default", label_selector=f"app={NAME}")["items"],
+            60,
+            what="replica sets collected",
+        )
     wait_for(lambda: not live_pods(c), 60, what="pods collected")

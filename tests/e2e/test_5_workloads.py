@@ -40,12 +40,16 @@ def get(c: Cluster, resource: str, name: str) -> Obj:
 
 def running(p: Obj) -> bool:
     return (p.get("status") or {}).get("phase") == "Running" and any(
-        x.get("type") == "Ready" and x.get("status") == "True" for x in p["status"].get("conditions") or [])
+        x.get("type") == "Ready" and x.get("status") == "True" for x in p["status"].get("conditions") or []
+    )
 
 
 def conditions(obj: Obj) -> dict[str, str]:
-    return {x["type"]: x.get("reason", "") for x in (obj.get("status") or {}).get("conditions") or []
-            if x.get("status") == "True"}
+    return {
+        x["type"]: x.get("reason", "")
+        for x in (obj.get("status") or {}).get("conditions") or []
+        if x.get("status") == "True"
+    }
 
 
 def free_port() -> int:
@@ -55,24 +59,43 @@ def free_port() -> int:
 
 
 def sleeper(labels: dict[str, str]) -> Obj:
-    return {"metadata": {"labels": labels}, "spec": {"terminationGracePeriodSeconds": 1, "containers": [
-        {"name": "main", "image": BUSYBOX, "command": ["sleep", "3600"]}]}}
+    return {
+        "metadata": {"labels": labels},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [{"name": "main", "image": BUSYBOX, "command": ["sleep", "3600"]}],
+        },
+    }
 
 
 def test_daemonset_on_every_node_and_on_a_node_that_joins(cluster: Cluster, tmp_path: Any) -> None:
     c = cluster
-    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "node-agent"},
-          "spec": {"selector": {"matchLabels": {"app": "node-agent"}}, "template": sleeper({"app": "node-agent"})}}
+    ds = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "node-agent"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "node-agent"}},
+            "template": sleeper({"app": "node-agent"}),
+        },
+    }
     assert apply(c, ds) == "daemonset.apps/node-agent created\n"
 
     seen: list[object] = []
 
     def on_nodes(want: set[str]) -> list[Obj] | None:
         ps = pods(c, "app=node-agent")
-        seen[:] = [(p["metadata"]["name"], p["spec"].get("nodeName"), (p.get("status") or {}).get("phase"))
-                   for p in ps]  # shown when the wait times out
-        return ps if {p["spec"].get("nodeName") for p in ps} == want and len(ps) == len(want) \
-            and all(running(p) for p in ps) else None
+        seen[:] = [
+            (p["metadata"]["name"], p["spec"].get("nodeName"), (p.get("status") or {}).get("phase"))
+            for p in ps
+        ]  # shown when the wait times out
+        return (
+            ps
+            if {p["spec"].get("nodeName") for p in ps} == want
+            and len(ps) == len(want)
+            and all(running(p) for p in ps)
+            else None
+        )
 
     def wait_on(want: set[str], timeout: float, what: str) -> list[Obj]:
         try:
@@ -90,15 +113,37 @@ def test_daemonset_on_every_node_and_on_a_node_that_joins(cluster: Cluster, tmp_
 
     # a node joining later gets its pod: a hollow agent (fake runtime) on the same server
     server = from_kubeconfig([c.kubeconfig]).server
-    agent = subprocess.Popen([*KUBELITE, "agent", "--server", server, "--token-file",
-                              str(c.data_dir / "server" / "node-token"), "--hollow", "--node-name", "late-node",
-                              "--data-dir", str(tmp_path / "agent"), "--kubelet-port", str(free_port()),
-                              "--no-serve-dns", "--cluster-dns", "", "--lease-renew", "1"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    agent = subprocess.Popen(
+        [
+            *KUBELITE,
+            "agent",
+            "--server",
+            server,
+            "--token-file",
+            str(c.data_dir / "server" / "node-token"),
+            "--hollow",
+            "--node-name",
+            "late-node",
+            "--data-dir",
+            str(tmp_path / "agent"),
+            "--kubelet-port",
+            str(free_port()),
+            "--no-serve-dns",
+            "--cluster-dns",
+            "",
+            "--lease-renew",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_on({"node-0", "node-1", "late-node"}, 60, "a pod on the node that joined")
-        wait_for(lambda: get(c, "daemonsets", "node-agent")["status"].get("numberAvailable") == 3, 30,
-                 what="3 available")
+        wait_for(
+            lambda: get(c, "daemonsets", "node-agent")["status"].get("numberAvailable") == 3,
+            30,
+            what="3 available",
+        )
         described = c.kubectl("describe", "ds", "node-agent").stdout
         assert "Desired Number of Nodes Scheduled: 3" in described, described
         assert "3 Running / 0 Waiting / 0 Succeeded / 0 Failed" in described, described
@@ -129,13 +174,26 @@ def test_daemonset_on_every_node_and_on_a_node_that_joins(cluster: Cluster, tmp_
 
 def test_statefulset_pods_come_up_in_order_with_stable_names(cluster: Cluster) -> None:
     c = cluster
-    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
-           "spec": {"clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 80}]}}
-    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
-           "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
-                    "template": sleeper({"app": "db"})}}
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "db"},
+        "spec": {"clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 80}]},
+    }
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "replicas": 3,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": sleeper({"app": "db"}),
+        },
+    }
     apply(c, svc)
     assert apply(c, sts) == "statefulset.apps/db created\n"
+
     def three_running() -> list[Obj] | None:
         ps = pods(c, "app=db")
         return ps if len(ps) == 3 and all(running(p) for p in ps) else None
@@ -155,34 +213,69 @@ def test_statefulset_pods_come_up_in_order_with_stable_names(cluster: Cluster) -
     assert by_name["db-2"]["spec"]["subdomain"] == "db"
     # stable network identity: db-1.db resolves (cluster DNS, through the headless service) to db-1
     ip = by_name["db-1"]["status"]["podIP"]
-    wait_for(lambda: ip in c.kubectl("exec", "db-0", "--", "nslookup", "db-1.db.default.svc.cluster.local",
-                                     real=True, check=False).stdout, 60, what=f"db-1.db -> {ip}")
+    wait_for(
+        lambda: (
+            ip
+            in c.kubectl(
+                "exec", "db-0", "--", "nslookup", "db-1.db.default.svc.cluster.local", real=True, check=False
+            ).stdout
+        ),
+        60,
+        what=f"db-1.db -> {ip}",
+    )
 
     old_uid = by_name["db-1"]["metadata"]["uid"]
     c.kubectl("delete", "pod", "db-1", real=True, timeout=60)
-    wait_for(lambda: any(p["metadata"]["name"] == "db-1" and p["metadata"]["uid"] != old_uid and running(p)
-                         for p in pods(c, "app=db")), 60, what="db-1 back under the same name")
+    wait_for(
+        lambda: any(
+            p["metadata"]["name"] == "db-1" and p["metadata"]["uid"] != old_uid and running(p)
+            for p in pods(c, "app=db")
+        ),
+        60,
+        what="db-1 back under the same name",
+    )
     r = c.kubectl("rollout", "status", "statefulset/db", "--timeout=60s", real=True, timeout=70)
     assert "roll out complete" in r.stdout or "rolling update complete" in r.stdout, r.stdout
     c.kubectl("scale", "statefulset", "db", "--replicas=1", real=True)
-    wait_for(lambda: [p["metadata"]["name"] for p in pods(c, "app=db")] == ["db-0"], 60, what="scaled to db-0")
+    wait_for(
+        lambda: [p["metadata"]["name"] for p in pods(c, "app=db")] == ["db-0"], 60, what="scaled to db-0"
+    )
     c.kubectl("delete", "statefulset", "db", real=True, timeout=90)
     c.kubectl("delete", "service", "db", real=True)
 
 
 def job(name: str, command: str, **spec: Any) -> Obj:
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
-            "spec": {"template": {"spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
-                                           "containers": [{"name": "main", "image": BUSYBOX,
-                                                           "command": ["sh", "-c", command]}]}}, **spec}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "terminationGracePeriodSeconds": 1,
+                    "containers": [{"name": "main", "image": BUSYBOX, "command": ["sh", "-c", command]}],
+                }
+            },
+            **spec,
+        },
+    }
 
 
 def test_jobs_complete_and_fail_at_the_backoff_limit(cluster: Cluster) -> None:
     c = cluster
     apply(c, job("five", "sleep 1; echo done", completions=5, parallelism=2))
     apply(c, job("broken", "echo oops; exit 3", backoffLimit=1))
-    apply(c, job("indexed", "echo index=$JOB_COMPLETION_INDEX host=$(hostname)", completions=2, parallelism=2,
-                 completionMode="Indexed"))
+    apply(
+        c,
+        job(
+            "indexed",
+            "echo index=$JOB_COMPLETION_INDEX host=$(hostname)",
+            completions=2,
+            parallelism=2,
+            completionMode="Indexed",
+        ),
+    )
     r = c.kubectl("wait", "--for=condition=complete", "job/five", "--timeout=120s", real=True, timeout=130)
     assert r.stdout == "job.batch/five condition met\n"
     st = get(c, "jobs", "five")["status"]
@@ -212,8 +305,10 @@ def test_jobs_complete_and_fail_at_the_backoff_limit(cluster: Cluster) -> None:
 
     c.kubectl("wait", "--for=condition=complete", "job/indexed", "--timeout=60s", real=True, timeout=70)
     assert get(c, "jobs", "indexed")["status"]["completedIndexes"] == "0,1"
-    logs = sorted(c.kubectl("logs", p["metadata"]["name"], real=True).stdout
-                  for p in pods(c, "batch.kubernetes.io/job-name=indexed"))
+    logs = sorted(
+        c.kubectl("logs", p["metadata"]["name"], real=True).stdout
+        for p in pods(c, "batch.kubernetes.io/job-name=indexed")
+    )
     assert logs == ["index=0 host=indexed-0\n", "index=1 host=indexed-1\n"]
     described = c.kubectl("describe", "job", "five").stdout
     assert "Pods Statuses:" in described and "5 Succeeded" in described, described
@@ -228,7 +323,9 @@ def test_create_job_and_a_cronjob_every_minute(cluster: Cluster) -> None:
     c.kubectl("wait", "--for=condition=complete", "job/hello", "--timeout=60s", real=True, timeout=70)
     assert c.kubectl("logs", "job/hello", real=True).stdout == "hello\n"
 
-    r = c.kubectl("create", "cronjob", "tick", f"--image={BUSYBOX}", "--schedule=*/1 * * * *", "--", "echo", "tick")
+    r = c.kubectl(
+        "create", "cronjob", "tick", f"--image={BUSYBOX}", "--schedule=*/1 * * * *", "--", "echo", "tick"
+    )
     assert r.stdout == "cronjob.batch/tick created\n"
 
     def ran() -> Obj | None:
@@ -238,8 +335,11 @@ def test_create_job_and_a_cronjob_every_minute(cluster: Cluster) -> None:
     cj = wait_for(ran, 150, what="a successful run of the CronJob")
     assert cj is not None
     with c.client() as api:
-        jobs = [j for j in api.list("jobs", "default")["items"]
-                if (j["metadata"].get("ownerReferences") or [{}])[0].get("name") == "tick"]
+        jobs = [
+            j
+            for j in api.list("jobs", "default")["items"]
+            if (j["metadata"].get("ownerReferences") or [{}])[0].get("name") == "tick"
+        ]
     assert jobs and all(j["metadata"]["name"].startswith("tick-") for j in jobs)
     minutes = int(jobs[0]["metadata"]["name"].rsplit("-", 1)[1])
     scheduled = jobs[0]["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
@@ -249,4 +349,3 @@ def test_create_job_and_a_cronjob_every_minute(cluster: Cluster) -> None:
     assert "Schedule:" in described and "*/1 * * * *" in described
     c.kubectl("delete", "cronjob", "tick", real=True, timeout=60)
     c.kubectl("delete", "job", "hello", real=True, timeout=60)
-

@@ -64,7 +64,9 @@ def _running(c: Cluster, name: str) -> bool:
 
 def test_pod_reads_config_map_and_secret_and_sees_updates(cluster: Cluster) -> None:
     c = cluster
-    c.kubectl("create", "configmap", "app-config", "--from-literal=mode=fast", "--from-literal=level=3", real=True)
+    c.kubectl(
+        "create", "configmap", "app-config", "--from-literal=mode=fast", "--from-literal=level=3", real=True
+    )
     c.kubectl("create", "secret", "generic", "app-secret", "--from-literal=password=s3cret", real=True)
     c.kubectl("apply", "-f", "-", input=POD, real=True)
     wait_for(lambda: _running(c, "cfg-reader"), 60, what="cfg-reader Running")
@@ -75,11 +77,18 @@ def test_pod_reads_config_map_and_secret_and_sees_updates(cluster: Cluster) -> N
     assert c.kubectl("exec", "cfg-reader", "--", "cat", "/etc/secret/password", real=True).stdout == "s3cret"
     listing = c.kubectl("exec", "cfg-reader", "--", "ls", "-la", "/etc/app/", real=True).stdout
     assert "..data ->" in listing and "mode -> ..data/mode" in listing
-    assert c.kubectl("exec", "cfg-reader", "--", "sh", "-c", "echo x > /etc/app/mode", check=False,
-                     real=True).returncode != 0  # read-only, as kubelet mounts it
+    assert (
+        c.kubectl(
+            "exec", "cfg-reader", "--", "sh", "-c", "echo x > /etc/app/mode", check=False, real=True
+        ).returncode
+        != 0
+    )  # read-only, as kubelet mounts it
     c.kubectl("patch", "configmap", "app-config", "--type=merge", "-p", '{"data":{"mode":"slow"}}', real=True)
-    wait_for(lambda: c.kubectl("exec", "cfg-reader", "--", "cat", "/etc/app/mode", real=True).stdout == "slow",
-             30, what="the mounted file follows the update")
+    wait_for(
+        lambda: c.kubectl("exec", "cfg-reader", "--", "cat", "/etc/app/mode", real=True).stdout == "slow",
+        30,
+        what="the mounted file follows the update",
+    )
     # env is fixed at container start, as in Kubernetes
     assert "MODE=fast" in c.kubectl("exec", "cfg-reader", "--", "env", real=True).stdout.splitlines()
     c.kubectl("delete", "pod", "cfg-reader", "--grace-period=1", real=True)
@@ -96,8 +105,11 @@ def test_missing_config_map_is_create_container_config_error(cluster: Cluster) -
             return (cs.get("state") or {}).get("waiting") or {}
         return {}
 
-    state = wait_for(lambda: waiting().get("reason") == "CreateContainerConfigError" and waiting(), 60,
-                     what="CreateContainerConfigError")
+    state = wait_for(
+        lambda: waiting().get("reason") == "CreateContainerConfigError" and waiting(),
+        60,
+        what="CreateContainerConfigError",
+    )
     assert state["message"] == 'configmap "later-config" not found'
     table = c.kubectl("get", "pod", "cfg-waiting", real=True).stdout
     assert "CreateContainerConfigError" in table

@@ -42,7 +42,9 @@ def test_mounted_token_is_allowed_only_what_bindings_grant(cluster: Cluster) -> 
     try:
         wait_for(lambda: _phase(c) == "Running", 90, what="api-reader Running")
     except AssertionError:
-        raise AssertionError(c.kubectl("describe", "pod", "api-reader", real=True, check=False).stdout) from None
+        raise AssertionError(
+            c.kubectl("describe", "pod", "api-reader", real=True, check=False).stdout
+        ) from None
     assert c.kubectl("exec", "api-reader", "--", "cat", f"{SA_DIR}/namespace", real=True).stdout == "default"
     ca = c.kubectl("exec", "api-reader", "--", "cat", f"{SA_DIR}/ca.crt", real=True).stdout
     assert ca.startswith("-----BEGIN CERTIFICATE-----")
@@ -51,15 +53,32 @@ def test_mounted_token_is_allowed_only_what_bindings_grant(cluster: Cluster) -> 
     assert "rc=0" in c.kubectl("exec", "api-reader", "--", "sh", "-c", REACH, real=True).stdout
     denied = c.kubectl("--token", token, "get", "pods", check=False, real=True)
     assert denied.returncode == 1
-    assert denied.stderr.strip() == ('Error from server (Forbidden): pods is forbidden: User '
-                                     '"system:serviceaccount:default:reader" cannot list resource "pods" in API group '
-                                     '"" in the namespace "default"')
-    c.kubectl("create", "rolebinding", "reader-view", "--clusterrole=view", "--serviceaccount=default:reader",
-              real=True)
-    listed = wait_for(lambda: (r := c.kubectl("--token", token, "get", "pods", check=False, real=True)).returncode == 0
-                      and r.stdout, 30, what="the token lists pods once bound to view")
+    assert denied.stderr.strip() == (
+        "Error from server (Forbidden): pods is forbidden: User "
+        '"system:serviceaccount:default:reader" cannot list resource "pods" in API group '
+        '"" in the namespace "default"'
+    )
+    c.kubectl(
+        "create",
+        "rolebinding",
+        "reader-view",
+        "--clusterrole=view",
+        "--serviceaccount=default:reader",
+        real=True,
+    )
+    listed = wait_for(
+        lambda: (
+            (r := c.kubectl("--token", token, "get", "pods", check=False, real=True)).returncode == 0
+            and r.stdout
+        ),
+        30,
+        what="the token lists pods once bound to view",
+    )
     assert "api-reader" in listed
-    assert c.kubectl("--token", token, "get", "pods", "-n", "kube-system", check=False, real=True).returncode == 1
+    assert (
+        c.kubectl("--token", token, "get", "pods", "-n", "kube-system", check=False, real=True).returncode
+        == 1
+    )
     c.kubectl("delete", "pod", "api-reader", "--grace-period=1", real=True)
     c.kubectl("delete", "rolebinding", "reader-view", real=True)
     c.kubectl("delete", "serviceaccount", "reader", real=True)

@@ -18,8 +18,12 @@ from tests.polling import wait_for
 NS = "storage-e2e"
 Obj = dict[str, Any]
 
-CLAIM = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "notes", "namespace": NS},
-         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "64Mi"}}}}
+CLAIM = {
+    "apiVersion": "v1",
+    "kind": "PersistentVolumeClaim",
+    "metadata": {"name": "notes", "namespace": NS},
+    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "64Mi"}}},
+}
 
 
 def bound_claim(c: Cluster, name: str) -> dict[str, Any] | None:
@@ -28,11 +32,23 @@ def bound_claim(c: Cluster, name: str) -> dict[str, Any] | None:
 
 
 def pod(name: str, command: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS},
-            "spec": {"terminationGracePeriodSeconds": 1,
-                     "containers": [{"name": "app", "image": "busybox:1.35", "command": ["sh", "-c", command],
-                                     "volumeMounts": [{"name": "notes", "mountPath": "/notes"}]}],
-                     "volumes": [{"name": "notes", "persistentVolumeClaim": {"claimName": "notes"}}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "busybox:1.35",
+                    "command": ["sh", "-c", command],
+                    "volumeMounts": [{"name": "notes", "mountPath": "/notes"}],
+                }
+            ],
+            "volumes": [{"name": "notes", "persistentVolumeClaim": {"claimName": "notes"}}],
+        },
+    }
 
 
 def apply(c: Cluster, obj: Obj) -> None:
@@ -58,8 +74,9 @@ def test_claim_data_survives_its_pod_on_the_same_node(cluster: Cluster) -> None:
     apply(c, pod("writer", "echo kept-across-pods > /notes/f && sleep 3600"))
     first = wait_for(lambda: running(c, "writer"), 90, "writer Running")
     node = first["spec"]["nodeName"]
-    claim = wait_for(lambda: (p := get(c, "pvc", "notes")) and p["status"]["phase"] == "Bound" and p, 30,
-                     "claim Bound")
+    claim = wait_for(
+        lambda: (p := get(c, "pvc", "notes")) and p["status"]["phase"] == "Bound" and p, 30, "claim Bound"
+    )
     assert claim["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] == node
     pv = get(c, "pv", claim["spec"]["volumeName"], None)
     host_dir = Path(pv["spec"]["hostPath"]["path"])
@@ -86,20 +103,48 @@ def test_claim_data_survives_its_pod_on_the_same_node(cluster: Cluster) -> None:
 def test_statefulset_gets_one_claim_per_pod(cluster: Cluster) -> None:
     c = cluster
     c.kubectl("create", "namespace", NS, real=True, check=False)
-    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": NS},
-           "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
-                    "template": {"metadata": {"labels": {"app": "db"}},
-                                 "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
-                                     "name": "db", "image": "busybox:1.35",
-                                     "command": ["sh", "-c", "hostname > /var/lib/db/owner && sleep 3600"],
-                                     "volumeMounts": [{"name": "data", "mountPath": "/var/lib/db"}]}]}},
-                    "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
-                        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "32Mi"}}}}]}}
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": NS},
+        "spec": {
+            "replicas": 2,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {
+                "metadata": {"labels": {"app": "db"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 1,
+                    "containers": [
+                        {
+                            "name": "db",
+                            "image": "busybox:1.35",
+                            "command": ["sh", "-c", "hostname > /var/lib/db/owner && sleep 3600"],
+                            "volumeMounts": [{"name": "data", "mountPath": "/var/lib/db"}],
+                        }
+                    ],
+                },
+            },
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": "32Mi"}},
+                    },
+                }
+            ],
+        },
+    }
     apply(c, sts)
     for i in (0, 1):
         wait_for(functools.partial(running, c, f"db-{i}"), 120, f"db-{i} Running")
-    claims = {p["metadata"]["name"]: p for p in json.loads(
-        c.kubectl("get", "pvc", "-n", NS, "-l", "app=db", "-o", "json", real=True).stdout)["items"]}
+    claims = {
+        p["metadata"]["name"]: p
+        for p in json.loads(
+            c.kubectl("get", "pvc", "-n", NS, "-l", "app=db", "-o", "json", real=True).stdout
+        )["items"]
+    }
     assert set(claims) == {"data-db-0", "data-db-1"}
     for i in (0, 1):
         claim = wait_for(functools.partial(bound_claim, c, f"data-db-{i}"), 30, f"data-db-{i} Bound")

@@ -55,8 +55,14 @@ def node_ips(c: Cluster) -> list[str]:
 
 def ready_pods(c: Cluster) -> set[str]:
     pods = json.loads(c.kubectl("get", "pods", "-l", "app=demo", "-o", "json").stdout)["items"]
-    return {p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")
-            and any(cd["type"] == "Ready" and cd["status"] == "True" for cd in p["status"].get("conditions") or [])}
+    return {
+        p["metadata"]["name"]
+        for p in pods
+        if not p["metadata"].get("deletionTimestamp")
+        and any(
+            cd["type"] == "Ready" and cd["status"] == "True" for cd in p["status"].get("conditions") or []
+        )
+    }
 
 
 def get(ip: str, host: str = "demo.local", path: str = "/") -> tuple[int, str]:
@@ -85,22 +91,34 @@ def self_signed(host: str, dir_: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     crt_path, key_path = dir_ / "tls.crt", dir_ / "tls.key"
     crt_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return crt_path, key_path
 
 
 def https_get(ip: str, host: str, ca: Path) -> str:
     ctx = ssl.create_default_context(cafile=str(ca))
     try:
-        with socket.create_connection((ip, 443), timeout=3) as raw, ctx.wrap_socket(raw, server_hostname=host) as s:
+        with (
+            socket.create_connection((ip, 443), timeout=3) as raw,
+            ctx.wrap_socket(raw, server_hostname=host) as s,
+        ):
             s.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
             data = b""
             while chunk := s.recv(65536):
@@ -117,8 +135,14 @@ def test_ingress_routes_survives_rolling_update_and_serves_tls(cluster: Cluster,
     wait_for(lambda: len(ready_pods(c)) == 3, 120, what="3 ready demo pods")
     crt, key = self_signed("secure.local", tmp_path)
     c.kubectl("create", "secret", "tls", "demo-tls", f"--cert={crt}", f"--key={key}", real=True)
-    c.kubectl("create", "ingress", "demo", "--rule=demo.local/*=demo:web", "--rule=secure.local/*=demo:80,tls=demo-tls",
-              real=True)
+    c.kubectl(
+        "create",
+        "ingress",
+        "demo",
+        "--rule=demo.local/*=demo:web",
+        "--rule=secure.local/*=demo:80,tls=demo-tls",
+        real=True,
+    )
     ips = node_ips(c)
     assert len(ips) == 2
     # every node answers for demo.local from one of the service's pods; an unknown host is a 404
@@ -126,11 +150,20 @@ def test_ingress_routes_survives_rolling_update_and_serves_tls(cluster: Cluster,
         body = wait_for(functools.partial(answer, ip), 60, what=f"demo.local on {ip}")
         assert body is not None and body.startswith("demo-"), body
         assert get(ip, host="nobody.local")[0] == 404
-        assert wait_for(functools.partial(https_get, ip, "secure.local", crt), 30,
-                        what=f"TLS on {ip}").startswith("demo-")
+        assert wait_for(
+            functools.partial(https_get, ip, "secure.local", crt), 30, what=f"TLS on {ip}"
+        ).startswith("demo-")
     # status and what the real kubectl prints
-    ing = wait_for(lambda: (i := json.loads(c.kubectl("get", "ingress", "demo", "-o", "json").stdout))
-                   ["status"].get("loadBalancer", {}).get("ingress") and i, 30, what="ingress status")
+    ing = wait_for(
+        lambda: (
+            (i := json.loads(c.kubectl("get", "ingress", "demo", "-o", "json").stdout))["status"]
+            .get("loadBalancer", {})
+            .get("ingress")
+            and i
+        ),
+        30,
+        what="ingress status",
+    )
     assert [x["ip"] for x in ing["status"]["loadBalancer"]["ingress"]] == ips
     assert ing["spec"]["ingressClassName"] == "kubelite"
     lines = c.kubectl("get", "ingress", real=True).stdout.splitlines()
@@ -138,7 +171,9 @@ def test_ingress_routes_survives_rolling_update_and_serves_tls(cluster: Cluster,
     row = lines[1].split()
     assert row[:3] == ["demo", "kubelite", "demo.local,secure.local"] and row[4:6] == ["80,", "443"]
     assert row[3] == ",".join(ips) if len(",".join(ips)) <= 16 else row[3].endswith("...")
-    lines = c.kubectl("get", "endpointslices", "-l", "kubernetes.io/service-name=demo", real=True).stdout.splitlines()
+    lines = c.kubectl(
+        "get", "endpointslices", "-l", "kubernetes.io/service-name=demo", real=True
+    ).stdout.splitlines()
     assert lines[0].split()[:4] == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS"]
     assert lines[1].split()[1:3] == ["IPv4", "8080"] and lines[1].startswith("demo-")
     assert len(lines[1].split()[3].split(",")) == 3
@@ -160,16 +195,24 @@ def test_ingress_routes_survives_rolling_update_and_serves_tls(cluster: Cluster,
     for t in threads:
         t.start()
     try:
-        c.kubectl("rolling-update", "demo", "demo-v2", "--image=kubelite/web:latest", "--update-period=1s",
-                  timeout=240)
+        c.kubectl(
+            "rolling-update",
+            "demo",
+            "demo-v2",
+            "--image=kubelite/web:latest",
+            "--update-period=1s",
+            timeout=240,
+        )
         wait_for(lambda: len(ready_pods(c)) == 3, 60, what="3 ready v2 pods")
     finally:
         stop.set()
         for t in threads:
             t.join()
     total = sum(answered.values()) + len(failures)
-    print(f"rolling update through the ingress: {total} requests, {len(failures)} failed, "
-          f"{len(answered)} pods answered")
+    print(
+        f"rolling update through the ingress: {total} requests, {len(failures)} failed, "
+        f"{len(answered)} pods answered"
+    )
     assert failures == [], f"{len(failures)} of {total} requests failed: {failures[:10]}"
     assert any(name.startswith("demo-v2") for name in answered), answered
     c.kubectl("delete", "ingress", "demo")

@@ -19,13 +19,37 @@ BURN = ["sh", "-c", "while :; do :; done"]
 
 def _burner(c: Cluster, name: str, replicas: int) -> None:
     labels = {"app": name}
-    c.kubectl("apply", "-f", "-", input=json.dumps({
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "default"},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels}, "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
-                "name": "burn", "image": "busybox:1.35", "command": BURN,
-                # the limit keeps a burner to a tenth of a core on a shared machine
-                "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "100m"}}}]}}}}))
+    c.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=json.dumps(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {
+                    "replicas": replicas,
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {
+                            "terminationGracePeriodSeconds": 1,
+                            "containers": [
+                                {
+                                    "name": "burn",
+                                    "image": "busybox:1.35",
+                                    "command": BURN,
+                                    # the limit keeps a burner to a tenth of a core on a shared machine
+                                    "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "100m"}},
+                                }
+                            ],
+                        },
+                    },
+                },
+            }
+        ),
+    )
 
 
 def _millicores(text: str) -> int:
@@ -35,6 +59,7 @@ def _millicores(text: str) -> int:
 def test_kubectl_top_pods_shows_busy_cpu(cluster: Cluster) -> None:
     _burner(cluster, "topburn", 1)
     try:
+
         def busy_row() -> list[str] | None:
             r = cluster.kubectl("top", "pods", "-l", "app=topburn", real=True, check=False)
             rows = [line.split() for line in r.stdout.splitlines()[1:]] if r.returncode == 0 else []
@@ -54,8 +79,11 @@ def test_kubectl_top_pods_shows_busy_cpu(cluster: Cluster) -> None:
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # kubelets serve self-signed certificates
         ctx.load_cert_chain(str(tls / "kubelet-client.crt"), str(tls / "kubelet-client.key"))
         text = httpx.get(f"https://{ip}:{port}/metrics", verify=ctx, timeout=10).text
-        samples = {(s.name, s.labels.get("operation_type", "")): s.value
-                   for f in text_string_to_metric_families(text) for s in f.samples}
+        samples = {
+            (s.name, s.labels.get("operation_type", "")): s.value
+            for f in text_string_to_metric_families(text)
+            for s in f.samples
+        }
         assert samples[("kubelet_runtime_operations_total", "create_container")] >= 1
         assert samples[("kubelet_pod_start_duration_seconds_count", "")] >= 1
     finally:
@@ -65,9 +93,17 @@ def test_kubectl_top_pods_shows_busy_cpu(cluster: Cluster) -> None:
 def test_hpa_scales_a_burning_deployment_up_and_down(cluster: Cluster) -> None:
     _burner(cluster, "hpaburn", 1)
     try:
-        cluster.kubectl("autoscale", "deployment", "hpaburn", "--cpu-percent=50", "--min=1", "--max=3", real=True)
-        cluster.kubectl("patch", "hpa", "hpaburn", "--type=merge", "-p",
-                        json.dumps({"spec": {"behavior": {"scaleDown": {"stabilizationWindowSeconds": 5}}}}))
+        cluster.kubectl(
+            "autoscale", "deployment", "hpaburn", "--cpu-percent=50", "--min=1", "--max=3", real=True
+        )
+        cluster.kubectl(
+            "patch",
+            "hpa",
+            "hpaburn",
+            "--type=merge",
+            "-p",
+            json.dumps({"spec": {"behavior": {"scaleDown": {"stabilizationWindowSeconds": 5}}}}),
+        )
 
         def hpa() -> dict[str, Any]:
             out: dict[str, Any] = json.loads(cluster.kubectl("get", "hpa", "hpaburn", "-o", "json").stdout)
@@ -81,22 +117,68 @@ def test_hpa_scales_a_burning_deployment_up_and_down(cluster: Cluster) -> None:
         util = up["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"]
         assert util > 50, up["status"]
         conds = {c["type"]: c for c in up["status"]["conditions"]}
-        assert conds["ScalingActive"]["status"] == "True" and conds["ScalingActive"]["reason"] == "ValidMetricFound"
-        wait_for(lambda: json.loads(cluster.kubectl("get", "deployment", "hpaburn", "-o", "json").stdout)["spec"][
-            "replicas"] >= 2, 30, "the Deployment's replicas raised through /scale", interval=1)
+        assert (
+            conds["ScalingActive"]["status"] == "True"
+            and conds["ScalingActive"]["reason"] == "ValidMetricFound"
+        )
+        wait_for(
+            lambda: (
+                json.loads(cluster.kubectl("get", "deployment", "hpaburn", "-o", "json").stdout)["spec"][
+                    "replicas"
+                ]
+                >= 2
+            ),
+            30,
+            "the Deployment's replicas raised through /scale",
+            interval=1,
+        )
         table = cluster.kubectl("get", "hpa", "hpaburn", real=True).stdout
         assert "Deployment/hpaburn" in table and "/50%" in table
-        events = cluster.kubectl("get", "events", "--field-selector", "involvedObject.name=hpaburn", "-o", "json")
+        events = cluster.kubectl(
+            "get", "events", "--field-selector", "involvedObject.name=hpaburn", "-o", "json"
+        )
         assert any(e["reason"] == "SuccessfulRescale" for e in json.loads(events.stdout)["items"])
 
         # a target far above the usage: below target, scaled down after the 5 s window
-        cluster.kubectl("patch", "hpa", "hpaburn", "--type=merge", "-p", json.dumps({"spec": {"metrics": [
-            {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization",
-                                                                         "averageUtilization": 1000}}}]}}))
-        wait_for(lambda: (hpa().get("status") or {}).get("desiredReplicas") == 1, 90, "the HPA to scale back to 1",
-                 interval=1)
-        wait_for(lambda: json.loads(cluster.kubectl("get", "deployment", "hpaburn", "-o", "json").stdout)["spec"][
-            "replicas"] == 1, 30, "the Deployment back at 1 replica", interval=1)
+        cluster.kubectl(
+            "patch",
+            "hpa",
+            "hpaburn",
+            "--type=merge",
+            "-p",
+            json.dumps(
+                {
+                    "spec": {
+                        "metrics": [
+                            {
+                                "type": "Resource",
+                                "resource": {
+                                    "name": "cpu",
+                                    "target": {"type": "Utilization", "averageUtilization": 1000},
+                                },
+                            }
+                        ]
+                    }
+                }
+            ),
+        )
+        wait_for(
+            lambda: (hpa().get("status") or {}).get("desiredReplicas") == 1,
+            90,
+            "the HPA to scale back to 1",
+            interval=1,
+        )
+        wait_for(
+            lambda: (
+                json.loads(cluster.kubectl("get", "deployment", "hpaburn", "-o", "json").stdout)["spec"][
+                    "replicas"
+                ]
+                == 1
+            ),
+            30,
+            "the Deployment back at 1 replica",
+            interval=1,
+        )
     finally:
         cluster.kubectl("delete", "hpa", "hpaburn", check=False)
         cluster.kubectl("delete", "deployment", "hpaburn", check=False)

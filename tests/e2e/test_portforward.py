@@ -60,8 +60,12 @@ def web(cluster: Cluster) -> Iterator[str]:
 
     def ready_pod() -> str:
         items = json.loads(cluster.kubectl("get", "pods", "-l", "app=pf-web", "-o", "json").stdout)["items"]
-        ready = [p["metadata"]["name"] for p in items if p["status"].get("phase") == "Running"
-                 and all(cs.get("ready") for cs in p["status"].get("containerStatuses") or [])]
+        ready = [
+            p["metadata"]["name"]
+            for p in items
+            if p["status"].get("phase") == "Running"
+            and all(cs.get("ready") for cs in p["status"].get("containerStatuses") or [])
+        ]
         return ready[0] if ready else ""
 
     yield wait_for(ready_pod, 90, "a ready pf-web pod")
@@ -95,8 +99,15 @@ class Forward:
 
 def forward(cluster: Cluster, tmp_path: Path, version: str, *args: str) -> Forward:
     """`port-forward ARGS` by the real kubectl 1.VERSION, or ours when VERSION is "ours"."""
-    kubectl = [*KUBELITE, "kubectl"] if version == "ours" else \
-        [f"/usr/lib/google-cloud-sdk/bin/kubectl.1.{version}", "--cache-dir", str(cluster.data_dir / "kubectl-cache")]
+    kubectl = (
+        [*KUBELITE, "kubectl"]
+        if version == "ours"
+        else [
+            f"/usr/lib/google-cloud-sdk/bin/kubectl.1.{version}",
+            "--cache-dir",
+            str(cluster.data_dir / "kubectl-cache"),
+        ]
+    )
     return Forward([*kubectl, "port-forward", *args], cluster.env(), tmp_path / "port-forward.log")
 
 
@@ -116,8 +127,9 @@ def test_port_forward_a_service(cluster: Cluster, web: str, tmp_path: Path, vers
 
 
 @pytest.mark.parametrize("version", ["33", "27", "ours"])
-def test_port_forward_to_a_closed_port_reports_the_kubelets_error(cluster: Cluster, web: str, tmp_path: Path,
-                                                                  version: str) -> None:
+def test_port_forward_to_a_closed_port_reports_the_kubelets_error(
+    cluster: Cluster, web: str, tmp_path: Path, version: str
+) -> None:
     port = free_port()
     fwd = forward(cluster, tmp_path, version, f"pod/{web}", f"{port}:9999")
     try:

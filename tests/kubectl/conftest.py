@@ -47,8 +47,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         shutil.rmtree(srv.data_dir.parent, ignore_errors=True)
 
 
-def write_kubeconfig(path: Path, server: str, namespace: str | None = None, token: str = "secret",
-                     ca_data: str | None = None) -> Path:
+def write_kubeconfig(
+    path: Path, server: str, namespace: str | None = None, token: str = "secret", ca_data: str | None = None
+) -> Path:
     ns = f"\n    namespace: {namespace}" if namespace else ""
     ca = f"\n    certificate-authority-data: {ca_data}" if ca_data else ""
     path.write_text(f"""apiVersion: v1
@@ -102,15 +103,23 @@ def kubectl(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         code = main(list(args))
         cap = capsys.readouterr()
         return Result(code, cap.out, cap.err)
+
     return run
 
 
 @pytest.fixture
 def real(tmp_path: Path) -> Callable[..., Result]:
     def run(*args: str, input: str | None = None) -> Result:
-        r = subprocess.run([REAL_KUBECTL, "--cache-dir", str(tmp_path / "real-cache"), *args],
-                           capture_output=True, text=True, timeout=60, input=input, env=dict(os.environ))
+        r = subprocess.run(
+            [REAL_KUBECTL, "--cache-dir", str(tmp_path / "real-cache"), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            input=input,
+            env=dict(os.environ),
+        )
         return Result(r.returncode, r.stdout, r.stderr)
+
     return run
 
 

@@ -72,7 +72,10 @@ def same(ours: Callable[..., Any], real: Callable[..., Any], *args: str, tries: 
             return a
     import difflib
 
-    diff = "".join(difflib.unified_diff((b.out + b.err).splitlines(True), (a.out + a.err).splitlines(True),
-                                        "real", "ours"))
+    diff = "".join(
+        difflib.unified_diff(
+            (b.out + b.err).splitlines(True), (a.out + a.err).splitlines(True), "real", "ours"
+        )
+    )
     assert (a.code, a.out, a.err) == (b.code, b.out, b.err), f"kubectl {' '.join(args)} differs:\n{diff}"
     return a

@@ -91,8 +91,13 @@ class WebSocket:
 
     def send(self, data: bytes) -> None:
         n = len(data)
-        head = bytes([0x82]) + (bytes([n]) if n < 126 else bytes([126]) + n.to_bytes(2, "big") if n < 65536
-                                else bytes([127]) + n.to_bytes(8, "big"))
+        head = bytes([0x82]) + (
+            bytes([n])
+            if n < 126
+            else bytes([126]) + n.to_bytes(2, "big")
+            if n < 65536
+            else bytes([127]) + n.to_bytes(8, "big")
+        )
         self.wfile.write(head + data)
         self.wfile.flush()
 
@@ -180,8 +185,12 @@ def make_http_server(s: StandIn) -> Any:
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         parts = [p for p in u.path.split("/") if p]
         if parts in (["version"],):
-            h._send(200, jsonutil.dumps({"major": "1", "minor": "33", "gitVersion": "v1.33.0-standin",
-                                         "platform": "linux/amd64"}))
+            h._send(
+                200,
+                jsonutil.dumps(
+                    {"major": "1", "minor": "33", "gitVersion": "v1.33.0-standin", "platform": "linux/amd64"}
+                ),
+            )
             return
         if parts in (["readyz"], ["healthz"]):
             h._send(200, b"ok", "text/plain")
@@ -204,8 +213,11 @@ def make_http_server(s: StandIn) -> Any:
                 watch(h, plural, ns, q, table)
                 return
             if method == "GET":
-                items = [copy.deepcopy(o) for (p, n, _), o in sorted(s.objects.items())
-                         if p == plural and (not ns or n == ns) and _match(o, q)]
+                items = [
+                    copy.deepcopy(o)
+                    for (p, n, _), o in sorted(s.objects.items())
+                    if p == plural and (not ns or n == ns) and _match(o, q)
+                ]
                 h._send(200, jsonutil.dumps(_listing(res, items, table)))
                 return
             if method == "POST":
@@ -233,10 +245,12 @@ def make_http_server(s: StandIn) -> Any:
                 raise not_found(plural, name or "")
             text = s.logs.get(name or "", "")
             if q.get("tailLines"):
-                text = "".join(text.splitlines(keepends=True)[-int(q["tailLines"]):])
+                text = "".join(text.splitlines(keepends=True)[-int(q["tailLines"]) :])
             h._send(200, text.encode(), "text/plain")
             return
-        if cur is None and not (method == "PATCH" and h.headers.get("Content-Type") == "application/apply-patch+yaml"):
+        if cur is None and not (
+            method == "PATCH" and h.headers.get("Content-Type") == "application/apply-patch+yaml"
+        ):
             raise not_found(plural, name or "")
         if sub == "scale":
             assert cur is not None
@@ -245,11 +259,22 @@ def make_http_server(s: StandIn) -> Any:
                 cur = copy.deepcopy(cur)
                 cur["spec"]["replicas"] = body["spec"]["replicas"]
                 s._commit("MODIFIED", plural, ns, cur)
-            h._send(200, jsonutil.dumps({"kind": "Scale", "apiVersion": "autoscaling/v1",
-                                         "metadata": {"name": name, "namespace": ns,
-                                                      "resourceVersion": cur["metadata"]["resourceVersion"]},
-                                         "spec": {"replicas": cur["spec"].get("replicas", 1)},
-                                         "status": {"replicas": (cur.get("status") or {}).get("replicas", 0)}}))
+            h._send(
+                200,
+                jsonutil.dumps(
+                    {
+                        "kind": "Scale",
+                        "apiVersion": "autoscaling/v1",
+                        "metadata": {
+                            "name": name,
+                            "namespace": ns,
+                            "resourceVersion": cur["metadata"]["resourceVersion"],
+                        },
+                        "spec": {"replicas": cur["spec"].get("replicas", 1)},
+                        "status": {"replicas": (cur.get("status") or {}).get("replicas", 0)},
+                    }
+                ),
+            )
             return
         if method == "GET":
             h._send(200, jsonutil.dumps(_listing(res, [copy.deepcopy(cur or {})], True) if table else cur))
@@ -289,8 +314,11 @@ def make_http_server(s: StandIn) -> Any:
         protos = [p.strip() for p in (h.headers.get("Sec-WebSocket-Protocol") or "").split(",")]
         if "v5.channel.k8s.io" not in protos:
             raise ApiError(400, "BadRequest", "no supported subprotocol")
-        accept = base64.b64encode(hashlib.sha1(
-            (h.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        accept = base64.b64encode(
+            hashlib.sha1(
+                (h.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()
+            ).digest()
+        ).decode()
         h.send_response(101)
         h.send_header("Upgrade", "websocket")
         h.send_header("Connection", "Upgrade")
@@ -351,13 +379,19 @@ def _chunk(h: Any, ev: Obj) -> None:
 
 def _match(o: Obj, q: dict[str, str]) -> bool:
     labels = (o.get("metadata") or {}).get("labels")
-    return parse_label_selector(q.get("labelSelector")).matches(labels) and \
-        parse_field_selector(q.get("fieldSelector")).matches(o)
+    return parse_label_selector(q.get("labelSelector")).matches(labels) and parse_field_selector(
+        q.get("fieldSelector")
+    ).matches(o)
 
 
 def _listing(res: Any, items: list[Obj], table: bool) -> Obj:
     if not table:
-        return {"kind": res.list_kind, "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": items}
+        return {
+            "kind": res.list_kind,
+            "apiVersion": "v1",
+            "metadata": {"resourceVersion": "1"},
+            "items": items,
+        }
     return to_table(res, items, "1")  # the server's own Table
 
 

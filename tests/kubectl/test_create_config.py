@@ -25,8 +25,16 @@ def test_create_prints_the_same(ns: str, kubectl: Run, real: Run, tmp_path: Path
         ("create", "configmap", "c2", f"--from-env-file={env_file}"),
         ("create", "configmap", "c3", f"--from-file=renamed={conf / 'app.properties'}"),
         ("create", "secret", "generic", "s1", "--from-literal=password=s3cret", "--type=my/type"),
-        ("create", "secret", "docker-registry", "reg", "--docker-username=u", "--docker-password=p",
-         "--docker-email=e@x", "--docker-server=registry.local:5000"),
+        (
+            "create",
+            "secret",
+            "docker-registry",
+            "reg",
+            "--docker-username=u",
+            "--docker-password=p",
+            "--docker-email=e@x",
+            "--docker-server=registry.local:5000",
+        ),
         ("create", "serviceaccount", "robot"),
     ]
     for args in cases:
@@ -48,8 +56,10 @@ def test_create_prints_the_same(ns: str, kubectl: Run, real: Run, tmp_path: Path
 
 def test_bad_keys_are_refused(ns: str, kubectl: Run, real: Run, tmp_path: Path) -> None:
     (tmp_path / "not a key").write_text("x")
-    for args in (("create", "configmap", "bad", f"--from-file={tmp_path}"),
-                 ("create", "secret", "generic", "bad", f"--from-file={tmp_path}")):
+    for args in (
+        ("create", "configmap", "bad", f"--from-file={tmp_path}"),
+        ("create", "secret", "generic", "bad", f"--from-file={tmp_path}"),
+    ):
         r = same(kubectl, real, *args)
         assert r.code == 1 and '"not a key" is not' in r.err and "valid key name" in r.err
     assert kubectl("get", "cm", "bad").code == 1

@@ -9,12 +9,14 @@ from tests.kubectl.helpers import same
 
 
 def test_dry_run_objects_match_real(ns: str, kubectl: Any, real: Any) -> None:
-    for args in (("job", "x", "--image=busybox"),
-                 ("job", "x", "--image=busybox", "--", "sh", "-c", "echo hi"),
-                 ("cronjob", "c", "--image=busybox", "--schedule=*/1 * * * *"),
-                 ("cronjob", "c", "--image=busybox", "--schedule=0 9 * * 1-5", "--restart=Never", "--", "date"),
-                 ("cj", "c", "--image=busybox", "--schedule=@hourly")):
-        head, tail = (args[:args.index("--")], args[args.index("--"):]) if "--" in args else (args, ())
+    for args in (
+        ("job", "x", "--image=busybox"),
+        ("job", "x", "--image=busybox", "--", "sh", "-c", "echo hi"),
+        ("cronjob", "c", "--image=busybox", "--schedule=*/1 * * * *"),
+        ("cronjob", "c", "--image=busybox", "--schedule=0 9 * * 1-5", "--restart=Never", "--", "date"),
+        ("cj", "c", "--image=busybox", "--schedule=@hourly"),
+    ):
+        head, tail = (args[: args.index("--")], args[args.index("--") :]) if "--" in args else (args, ())
         for fmt in ("yaml", "name"):
             same(kubectl, real, "create", *head, "--dry-run=client", "-o", fmt, *tail)
         ours = json.loads(kubectl("create", *head, "--dry-run=client", "-o", "json", *tail).out)
@@ -40,12 +42,20 @@ def test_create_and_create_from_cronjob(ns: str, kubectl: Any, real: Any) -> Non
     def stored(name: str) -> dict[str, Any]:
         obj = json.loads(kubectl("get", "job", name, "-o", "json").out)
         m = obj["metadata"]
-        return {"annotations": m.get("annotations"), "labels": {k: v for k, v in (m.get("labels") or {}).items()
-                                                               if "controller-uid" not in k and "job-name" not in k},
-                "owners": m.get("ownerReferences") or [],
-                "containers": [dict(c, name=c["name"].split("-", 1)[1]) if c["name"].startswith(("ours-", "real-"))
-                               else c for c in obj["spec"]["template"]["spec"]["containers"]],  # named after the Job
-                "restart": obj["spec"]["template"]["spec"]["restartPolicy"]}
+        return {
+            "annotations": m.get("annotations"),
+            "labels": {
+                k: v
+                for k, v in (m.get("labels") or {}).items()
+                if "controller-uid" not in k and "job-name" not in k
+            },
+            "owners": m.get("ownerReferences") or [],
+            "containers": [
+                dict(c, name=c["name"].split("-", 1)[1]) if c["name"].startswith(("ours-", "real-")) else c
+                for c in obj["spec"]["template"]["spec"]["containers"]
+            ],  # named after the Job
+            "restart": obj["spec"]["template"]["spec"]["restartPolicy"],
+        }
 
     assert stored("ours-job") == stored("real-job")
     ours, theirs = stored("ours-manual"), stored("real-manual")

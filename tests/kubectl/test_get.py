@@ -31,8 +31,18 @@ FORMS = [
     ("get", "pods", "-o", "json"),
     ("get", "rc", "web", "-o", "json"),
     ("get", "pods", "-o", "jsonpath={.items[*].metadata.name}"),
-    ("get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}{\"\\t\"}{.spec.containers[0].image}{\"\\n\"}{end}"),
-    ("get", "pods", "-o", "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[*].image,NODE:.spec.nodeName"),
+    (
+        "get",
+        "pods",
+        "-o",
+        'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.spec.containers[0].image}{"\\n"}{end}',
+    ),
+    (
+        "get",
+        "pods",
+        "-o",
+        "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[*].image,NODE:.spec.nodeName",
+    ),
     ("get", "svc", "--sort-by=.metadata.name"),
     ("get", "ns", "default"),
     ("get", "pods", "nope"),
@@ -70,14 +80,36 @@ def test_all_namespaces_and_cluster_scoped(objects, kubectl, real):
 
 
 def test_nodes(server, kubectl, real, tmp_path):
-    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "kt-node", "labels": {
-        "node-role.kubernetes.io/worker": ""}}, "status": {
-        "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "ok",
-                        "lastHeartbeatTime": "2026-01-01T00:00:00Z", "lastTransitionTime": "2026-01-01T00:00:00Z"}],
-        "addresses": [{"type": "InternalIP", "address": "10.1.2.3"}],
-        "nodeInfo": {"kubeletVersion": "v1.33.0", "osImage": "Debian", "kernelVersion": "6.1",
-                     "containerRuntimeVersion": "runc://1.1", "machineID": "m", "systemUUID": "s", "bootID": "b",
-                     "kubeProxyVersion": "v1.33.0", "operatingSystem": "linux", "architecture": "amd64"}}}
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "kt-node", "labels": {"node-role.kubernetes.io/worker": ""}},
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "ok",
+                    "lastHeartbeatTime": "2026-01-01T00:00:00Z",
+                    "lastTransitionTime": "2026-01-01T00:00:00Z",
+                }
+            ],
+            "addresses": [{"type": "InternalIP", "address": "10.1.2.3"}],
+            "nodeInfo": {
+                "kubeletVersion": "v1.33.0",
+                "osImage": "Debian",
+                "kernelVersion": "6.1",
+                "containerRuntimeVersion": "runc://1.1",
+                "machineID": "m",
+                "systemUUID": "s",
+                "bootID": "b",
+                "kubeProxyVersion": "v1.33.0",
+                "operatingSystem": "linux",
+                "architecture": "amd64",
+            },
+        },
+    }
     import json
 
     path = write(tmp_path, "node.json", json.dumps(node))
@@ -92,8 +124,12 @@ def test_nodes(server, kubectl, real, tmp_path):
 
 
 def test_watch_prints_rows_as_changes_happen(objects, kubectl, tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "kubectl.main", "get", "pods", "-w", "--request-timeout=20s"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubectl.main", "get", "pods", "-w", "--request-timeout=20s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         header = proc.stdout.readline()
@@ -121,8 +157,12 @@ def test_watch_only_with_name_output(objects, server):
     from api.client import Client
     from api.config import from_kubeconfig
 
-    proc = subprocess.Popen([sys.executable, "-m", "kubectl.main", "get", "pods", "--watch-only", "-o", "name"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubectl.main", "get", "pods", "--watch-only", "-o", "name"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     stop = threading.Event()
 
     def touch() -> None:

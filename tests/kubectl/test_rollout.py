@@ -31,28 +31,55 @@ def client(server: Any) -> Any:
 
 def template(app: str, image: str, hash_: str | None = None) -> Obj:
     labels = {"app": app, **({"pod-template-hash": hash_} if hash_ else {})}
-    return {"metadata": {"labels": labels},
-            "spec": {"containers": [{"name": "web", "image": image, "ports": [{"containerPort": 80}]}]}}
+    return {
+        "metadata": {"labels": labels},
+        "spec": {"containers": [{"name": "web", "image": image, "ports": [{"containerPort": 80}]}]},
+    }
 
 
 def make_deployment(c: Any, ns: str, name: str, image: str = "kubelite/web:2.0", **spec: Any) -> Obj:
-    body = {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "annotations": {"deployment.kubernetes.io/revision": "2"}},
-            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": name}}, "template": template(name, image),
-                     **spec}}
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "annotations": {"deployment.kubernetes.io/revision": "2"}},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": name}},
+            "template": template(name, image),
+            **spec,
+        },
+    }
     d = c.create("deployments", body, ns)
-    ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": d["metadata"]["uid"],
-           "controller": True, "blockOwnerDeletion": True}
-    for rev, img, h, n, cause in ((1, "kubelite/web:1.0", "6b7c8d9f5", 0, None),
-                                  (2, image, "5f4d8c7b9", 3, "kubectl set image deployment/x web=" + image)):
+    ref = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": name,
+        "uid": d["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    for rev, img, h, n, cause in (
+        (1, "kubelite/web:1.0", "6b7c8d9f5", 0, None),
+        (2, image, "5f4d8c7b9", 3, "kubectl set image deployment/x web=" + image),
+    ):
         ann = {"deployment.kubernetes.io/revision": str(rev)}
         if cause:
             ann["kubernetes.io/change-cause"] = cause
-        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-              "metadata": {"name": f"{name}-{h}", "labels": {"app": name, "pod-template-hash": h},
-                           "annotations": ann, "ownerReferences": [ref]},
-              "spec": {"replicas": n, "selector": {"matchLabels": {"app": name, "pod-template-hash": h}},
-                       "template": template(name, img, h)}}
+        rs = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{name}-{h}",
+                "labels": {"app": name, "pod-template-hash": h},
+                "annotations": ann,
+                "ownerReferences": [ref],
+            },
+            "spec": {
+                "replicas": n,
+                "selector": {"matchLabels": {"app": name, "pod-template-hash": h}},
+                "template": template(name, img, h),
+            },
+        }
         c.create("replicasets", rs, ns)
     return dict(c.get("deployments", name, ns))
 
@@ -61,14 +88,19 @@ def twins(kubectl: Any, real: Any, *args: str) -> tuple[Any, Any]:
     """Run the real kubectl on real-x and ours on ours-x; equal output with the names swapped."""
     theirs = real(*(a.replace("NAME", "real-x") for a in args))
     ours = kubectl(*(a.replace("NAME", "ours-x") for a in args))
-    assert (ours.code, ours.out.replace("ours-x", "real-x"), ours.err.replace("ours-x", "real-x")) == \
-        (theirs.code, theirs.out, theirs.err), args
+    assert (ours.code, ours.out.replace("ours-x", "real-x"), ours.err.replace("ours-x", "real-x")) == (
+        theirs.code,
+        theirs.out,
+        theirs.err,
+    ), args
     return ours, theirs
 
 
 def spec_of(c: Any, ns: str, plural: str, name: str) -> Any:
     obj = c.get(plural, name, ns)
-    text = json.dumps({"spec": obj["spec"], "annotations": obj["metadata"].get("annotations")}, sort_keys=True)
+    text = json.dumps(
+        {"spec": obj["spec"], "annotations": obj["metadata"].get("annotations")}, sort_keys=True
+    )
     return json.loads(text.replace(name, "NAME"))
 
 
@@ -78,29 +110,56 @@ def same_objects(c: Any, ns: str, plural: str = "deployments") -> None:
     if a != b:
         import difflib
 
-        diff = difflib.unified_diff(json.dumps(a, indent=1, sort_keys=True).splitlines(),
-                                    json.dumps(b, indent=1, sort_keys=True).splitlines(), "real", "ours", lineterm="")
+        diff = difflib.unified_diff(
+            json.dumps(a, indent=1, sort_keys=True).splitlines(),
+            json.dumps(b, indent=1, sort_keys=True).splitlines(),
+            "real",
+            "ours",
+            lineterm="",
+        )
         raise AssertionError("\n".join(diff))
 
 
 def test_history_matches_real(ns: str, client: Any, kubectl: Any, real: Any) -> None:
     make_deployment(client, ns, "web")
-    for args in (("deployment/web",), ("deployment", "web", "--revision=1"), ("deploy/web", "--revision=2"),
-                 ("deploy/web", "--revision=9"), ("deploy/nope",), ("rc/web",)):
+    for args in (
+        ("deployment/web",),
+        ("deployment", "web", "--revision=1"),
+        ("deploy/web", "--revision=2"),
+        ("deploy/web", "--revision=9"),
+        ("deploy/nope",),
+        ("rc/web",),
+    ):
         same(kubectl, real, "rollout", "history", *args)
     out = kubectl("rollout", "history", "deployment/web").out
-    assert out.splitlines()[1:4] == ["REVISION  CHANGE-CAUSE", "1         <none>",
-                                     "2         kubectl set image deployment/x web=kubelite/web:2.0"]
+    assert out.splitlines()[1:4] == [
+        "REVISION  CHANGE-CAUSE",
+        "1         <none>",
+        "2         kubectl set image deployment/x web=kubelite/web:2.0",
+    ]
 
 
-@pytest.mark.parametrize("status", [
-    {"observedGeneration": 0, "replicas": 3, "updatedReplicas": 1},
-    {"replicas": 4, "updatedReplicas": 3},
-    {"replicas": 3, "updatedReplicas": 3, "readyReplicas": 2, "availableReplicas": 2},
-    {"replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3},
-    {"replicas": 3, "updatedReplicas": 1, "conditions": [
-        {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "x"}]},
-])
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"observedGeneration": 0, "replicas": 3, "updatedReplicas": 1},
+        {"replicas": 4, "updatedReplicas": 3},
+        {"replicas": 3, "updatedReplicas": 3, "readyReplicas": 2, "availableReplicas": 2},
+        {"replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3},
+        {
+            "replicas": 3,
+            "updatedReplicas": 1,
+            "conditions": [
+                {
+                    "type": "Progressing",
+                    "status": "False",
+                    "reason": "ProgressDeadlineExceeded",
+                    "message": "x",
+                }
+            ],
+        },
+    ],
+)
 def test_status_matches_real(ns: str, client: Any, kubectl: Any, real: Any, status: Obj) -> None:
     d = make_deployment(client, ns, "web")
     st = dict(status)
@@ -121,7 +180,12 @@ def test_status_watches_until_complete(ns: str, client: Any, kubectl: Any) -> No
     def finish() -> None:
         with Client(client.config) as c2:
             cur = c2.get("deployments", "web", ns)
-            c2.update("deployments", dict(cur, status=dict(st, readyReplicas=3, availableReplicas=3)), ns, subresource="status")
+            c2.update(
+                "deployments",
+                dict(cur, status=dict(st, readyReplicas=3, availableReplicas=3)),
+                ns,
+                subresource="status",
+            )
 
     timer = threading.Timer(0.5, finish)
     timer.start()
@@ -130,8 +194,10 @@ def test_status_watches_until_complete(ns: str, client: Any, kubectl: Any) -> No
     finally:
         timer.join()
     assert r.code == 0, r.err
-    assert r.out.splitlines() == ['Waiting for deployment "web" rollout to finish: 0 of 3 updated replicas are available...',
-                                  'deployment "web" successfully rolled out']
+    assert r.out.splitlines() == [
+        'Waiting for deployment "web" rollout to finish: 0 of 3 updated replicas are available...',
+        'deployment "web" successfully rolled out',
+    ]
 
 
 def test_undo_matches_real(ns: str, client: Any, kubectl: Any, real: Any) -> None:
@@ -141,8 +207,10 @@ def test_undo_matches_real(ns: str, client: Any, kubectl: Any, real: Any) -> Non
     twins(kubectl, real, "rollout", "undo", "deployment/NAME", "--to-revision=2")  # skipped: already there
     twins(kubectl, real, "rollout", "undo", "deployment/NAME")
     same_objects(client, ns)
-    assert client.get("deployments", "ours-x", ns)["spec"]["template"]["spec"]["containers"][0]["image"] == \
-        "kubelite/web:1.0"
+    assert (
+        client.get("deployments", "ours-x", ns)["spec"]["template"]["spec"]["containers"][0]["image"]
+        == "kubelite/web:1.0"
+    )
     twins(kubectl, real, "rollout", "pause", "deployment/NAME")
     twins(kubectl, real, "rollout", "undo", "deployment/NAME")  # refused while paused
 
@@ -159,14 +227,18 @@ def test_pause_resume_restart_match_real(ns: str, client: Any, kubectl: Any, rea
 
 
 def test_set_image_scale_and_create_match_real(ns: str, client: Any, kubectl: Any, real: Any) -> None:
-    twins(kubectl, real, "create", "deployment", "NAME", "--image=kubelite/web:1.0", "--replicas=2", "--port=80")
+    twins(
+        kubectl, real, "create", "deployment", "NAME", "--image=kubelite/web:1.0", "--replicas=2", "--port=80"
+    )
     same_objects(client, ns)
-    for args in (("set", "image", "deployment/NAME", "web=kubelite/web:2.0"),
-                 ("set", "image", "deployment/NAME", "web=kubelite/web:2.0"),  # no change: no line
-                 ("set", "image", "deployment/NAME", "nope=x"),
-                 ("set", "image", "deployment", "NAME", "*=kubelite/web:3.0"),
-                 ("scale", "deployment", "NAME", "--replicas=5"),
-                 ("scale", "deploy/NAME", "--replicas=1")):
+    for args in (
+        ("set", "image", "deployment/NAME", "web=kubelite/web:2.0"),
+        ("set", "image", "deployment/NAME", "web=kubelite/web:2.0"),  # no change: no line
+        ("set", "image", "deployment/NAME", "nope=x"),
+        ("set", "image", "deployment", "NAME", "*=kubelite/web:3.0"),
+        ("scale", "deployment", "NAME", "--replicas=5"),
+        ("scale", "deploy/NAME", "--replicas=1"),
+    ):
         twins(kubectl, real, *args)
         same_objects(client, ns)
     assert client.get("deployments", "ours-x", ns)["spec"]["replicas"] == 1
@@ -176,16 +248,39 @@ def test_set_image_scale_and_create_match_real(ns: str, client: Any, kubectl: An
 
 
 def test_describe_and_get_match_real(ns: str, client: Any, kubectl: Any, real: Any) -> None:
-    d = make_deployment(client, ns, "web", strategy={"type": "RollingUpdate",
-                                                     "rollingUpdate": {"maxSurge": 1, "maxUnavailable": "25%"}})
+    d = make_deployment(
+        client,
+        ns,
+        "web",
+        strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": "25%"}},
+    )
     now = "2026-01-01T00:00:00Z"
-    st = {"observedGeneration": d["metadata"].get("generation", 0), "replicas": 3, "updatedReplicas": 3,
-          "readyReplicas": 2, "availableReplicas": 2, "unavailableReplicas": 1, "conditions": [
-              {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
-               "message": "Deployment has minimum availability.", "lastUpdateTime": now, "lastTransitionTime": now},
-              {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
-               "message": 'ReplicaSet "web-5f4d8c7b9" is progressing.', "lastUpdateTime": now,
-               "lastTransitionTime": now}]}
+    st = {
+        "observedGeneration": d["metadata"].get("generation", 0),
+        "replicas": 3,
+        "updatedReplicas": 3,
+        "readyReplicas": 2,
+        "availableReplicas": 2,
+        "unavailableReplicas": 1,
+        "conditions": [
+            {
+                "type": "Available",
+                "status": "True",
+                "reason": "MinimumReplicasAvailable",
+                "message": "Deployment has minimum availability.",
+                "lastUpdateTime": now,
+                "lastTransitionTime": now,
+            },
+            {
+                "type": "Progressing",
+                "status": "True",
+                "reason": "ReplicaSetUpdated",
+                "message": 'ReplicaSet "web-5f4d8c7b9" is progressing.',
+                "lastUpdateTime": now,
+                "lastTransitionTime": now,
+            },
+        ],
+    }
     client.update("deployments", dict(d, status=st), ns, subresource="status")
     same(kubectl, real, "describe", "deployment", "web")
     same(kubectl, real, "describe", "rs", "web-5f4d8c7b9")
@@ -195,12 +290,24 @@ def test_describe_and_get_match_real(ns: str, client: Any, kubectl: Any, real: A
 
 def test_scale_replicaset_and_statefulset_match_real(ns: str, client: Any, kubectl: Any, real: Any) -> None:
     make_deployment(client, ns, "web")
-    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
-           "spec": {"replicas": 1, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
-                    "template": template("db", "busybox")}}
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {
+            "replicas": 1,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": template("db", "busybox"),
+        },
+    }
     client.create("statefulsets", sts, ns)
-    for args in (("rs", "web-5f4d8c7b9", "--replicas=4"), ("replicaset/web-5f4d8c7b9", "--replicas=2"),
-                 ("sts", "db", "--replicas=3"), ("statefulset/db", "--replicas=2")):
+    for args in (
+        ("rs", "web-5f4d8c7b9", "--replicas=4"),
+        ("replicaset/web-5f4d8c7b9", "--replicas=2"),
+        ("sts", "db", "--replicas=3"),
+        ("statefulset/db", "--replicas=2"),
+    ):
         same(kubectl, real, "scale", *args)
     assert client.get("replicasets", "web-5f4d8c7b9", ns)["spec"]["replicas"] == 2
     assert client.get("statefulsets", "db", ns)["spec"]["replicas"] == 2
@@ -208,19 +315,36 @@ def test_scale_replicaset_and_statefulset_match_real(ns: str, client: Any, kubec
 
 
 def make_daemonset(c: Any, ns: str, name: str) -> None:
-    body = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name},
-            "spec": {"selector": {"matchLabels": {"app": name}}, "template": template(name, "kubelite/web:2.0")}}
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": name},
+        "spec": {"selector": {"matchLabels": {"app": name}}, "template": template(name, "kubelite/web:2.0")},
+    }
     ds = c.create("daemonsets", body, ns)
-    ref = {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": name, "uid": ds["metadata"]["uid"],
-           "controller": True, "blockOwnerDeletion": True}
+    ref = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "name": name,
+        "uid": ds["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
     for rev, image in ((1, "kubelite/web:1.0"), (2, "kubelite/web:2.0")):
         tmpl = copy.deepcopy(ds["spec"]["template"])
         tmpl["spec"]["containers"][0]["image"] = image
         tmpl["$patch"] = "replace"
-        cr = {"apiVersion": "apps/v1", "kind": "ControllerRevision",
-              "metadata": {"name": f"{name}-{rev}abc", "labels": {"app": name, "controller-revision-hash": f"{rev}abc"},
-                           "ownerReferences": [ref]},
-              "data": {"spec": {"template": tmpl}}, "revision": rev}
+        cr = {
+            "apiVersion": "apps/v1",
+            "kind": "ControllerRevision",
+            "metadata": {
+                "name": f"{name}-{rev}abc",
+                "labels": {"app": name, "controller-revision-hash": f"{rev}abc"},
+                "ownerReferences": [ref],
+            },
+            "data": {"spec": {"template": tmpl}},
+            "revision": rev,
+        }
         c.create("controllerrevisions", cr, ns)
 
 
@@ -234,7 +358,9 @@ def test_daemonset_history_and_undo_match_real(ns: str, client: Any, kubectl: An
     assert r.out == "daemonset.apps/ours-x skipped rollback (current template already matches revision 2)\n"
     twins(kubectl, real, "rollout", "undo", "ds/NAME", "--to-revision=7")
     twins(kubectl, real, "rollout", "undo", "ds/NAME")
-    assert client.get("daemonsets", "ours-x", ns)["spec"]["template"]["spec"]["containers"][0]["image"] == \
-        "kubelite/web:1.0"
+    assert (
+        client.get("daemonsets", "ours-x", ns)["spec"]["template"]["spec"]["containers"][0]["image"]
+        == "kubelite/web:1.0"
+    )
     same_objects(client, ns, "daemonsets")
     twins(kubectl, real, "rollout", "pause", "ds/NAME")

@@ -13,13 +13,22 @@ import pytest
 from tests.kubectl.helpers import write
 from tests.kubectl.standin import StandIn, WebSocket
 
-POD: dict[str, Any] = {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app", "image": "x"},
-                                                           {"name": "side", "image": "y"}]},
-       "status": {"phase": "Running"}}
-RC: dict[str, Any] = {"metadata": {"name": "front", "labels": {"app": "front"}},
-      "spec": {"replicas": 2, "selector": {"app": "front"},
-               "template": {"metadata": {"labels": {"app": "front"}},
-                            "spec": {"containers": [{"name": "front", "image": "nginx:1"}]}}}}
+POD: dict[str, Any] = {
+    "metadata": {"name": "web"},
+    "spec": {"containers": [{"name": "app", "image": "x"}, {"name": "side", "image": "y"}]},
+    "status": {"phase": "Running"},
+}
+RC: dict[str, Any] = {
+    "metadata": {"name": "front", "labels": {"app": "front"}},
+    "spec": {
+        "replicas": 2,
+        "selector": {"app": "front"},
+        "template": {
+            "metadata": {"labels": {"app": "front"}},
+            "spec": {"containers": [{"name": "front", "image": "nginx:1"}]},
+        },
+    },
+}
 
 
 @pytest.fixture
@@ -36,7 +45,9 @@ def test_logs(pod, kubectl):
     r = kubectl("logs", "pod/web", "-c", "side", "--tail=1", "--timestamps", "--since=5m", "--previous")
     assert (r.out, r.err) == ("three\n", "")
     _, path = pod.requests[-1]
-    assert path.endswith("/pods/web/log?container=side&timestamps=true&previous=true&tailLines=1&sinceSeconds=300")
+    assert path.endswith(
+        "/pods/web/log?container=side&timestamps=true&previous=true&tailLines=1&sinceSeconds=300"
+    )
     r = kubectl("logs", "nope")
     assert (r.code, r.err) == (1, 'Error from server (NotFound): pods "nope" not found\n')
     assert kubectl("logs").code == 1
@@ -49,8 +60,17 @@ def _session(ws: WebSocket, q: dict[str, list[str]]) -> None:
         ws.send(b"\x02to stderr\n")
         ws.send(b'\x03{"metadata":{},"status":"Success"}')
     elif cmd[0] == "exit":
-        ws.send(b'\x03' + json.dumps({"metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
-                                      "details": {"causes": [{"reason": "ExitCode", "message": cmd[1]}]}}).encode())
+        ws.send(
+            b"\x03"
+            + json.dumps(
+                {
+                    "metadata": {},
+                    "status": "Failure",
+                    "reason": "NonZeroExitCode",
+                    "details": {"causes": [{"reason": "ExitCode", "message": cmd[1]}]},
+                }
+            ).encode()
+        )
     elif cmd[0] == "cat":
         got = b""
         while True:
@@ -116,8 +136,10 @@ class _PipeStdin:
 def test_exec_refuses_completed_pods_and_missing_command(standin, kubectl):
     standin.put("pods", {**POD, "metadata": {"name": "done"}, "status": {"phase": "Succeeded"}})
     r = kubectl("exec", "done", "--", "true")
-    assert (r.code, r.err) == (1, "error: cannot exec into a container in a completed pod; current phase is "
-                                  "Succeeded\n")
+    assert (r.code, r.err) == (
+        1,
+        "error: cannot exec into a container in a completed pod; current phase is Succeeded\n",
+    )
     assert kubectl("exec", "done").code == 1
 
 
@@ -131,12 +153,18 @@ def test_rolling_update_with_image_renames_back(standin, kubectl):
     assert r.code == 0, r.err
     lines = r.out.splitlines()
     new = lines[0].split()[1]
-    assert lines == [f"Created {new}",
-                     f"Scaling up {new} from 0 to 2, scaling down front from 2 to 0 (keep 2 pods available, "
-                     "don't exceed 3 pods)",
-                     f"Scaling {new} up to 1", "Scaling front down to 1", f"Scaling {new} up to 2",
-                     "Scaling front down to 0", "Update succeeded. Deleting front", f"Renaming {new} to front",
-                     'replicationcontroller "front" rolling updated']
+    assert lines == [
+        f"Created {new}",
+        f"Scaling up {new} from 0 to 2, scaling down front from 2 to 0 (keep 2 pods available, "
+        "don't exceed 3 pods)",
+        f"Scaling {new} up to 1",
+        "Scaling front down to 1",
+        f"Scaling {new} up to 2",
+        "Scaling front down to 0",
+        "Update succeeded. Deleting front",
+        f"Renaming {new} to front",
+        'replicationcontroller "front" rolling updated',
+    ]
     rcs = _rcs(standin)
     assert list(rcs) == ["front"]
     front = rcs["front"]
@@ -152,7 +180,9 @@ def test_rolling_update_from_file_resumes_after_a_crash(standin, kubectl, tmp_pa
     v2["metadata"]["name"] = "front-v2"
     v2["spec"]["selector"] = {"app": "front", "version": "2"}
     v2["spec"]["template"]["metadata"]["labels"] = {"app": "front", "version": "2"}
-    path = str(write(tmp_path, "v2.json", json.dumps({"apiVersion": "v1", "kind": "ReplicationController", **v2})))
+    path = str(
+        write(tmp_path, "v2.json", json.dumps({"apiVersion": "v1", "kind": "ReplicationController", **v2}))
+    )
     # a first run dies after the new RC was created and scaled to 1
     from kubectl import rolling_update
 
@@ -183,24 +213,47 @@ def test_rolling_update_from_file_resumes_after_a_crash(standin, kubectl, tmp_pa
 
 
 def test_rolling_update_rollback(standin, kubectl, tmp_path):
-    standin.put("replicationcontrollers", {**RC, "metadata": {**RC["metadata"], "annotations": {
-        "kubectl.kubernetes.io/next-controller-id": "front-v2"}}, "spec": {**RC["spec"], "replicas": 1}})
-    standin.put("replicationcontrollers", {"metadata": {"name": "front-v2", "annotations": {
-        "kubectl.kubernetes.io/desired-replicas": "2", "kubectl.kubernetes.io/update-source-id": "front:x"}},
-        "spec": {**RC["spec"], "replicas": 1, "selector": {"app": "front", "v": "2"}}})
+    standin.put(
+        "replicationcontrollers",
+        {
+            **RC,
+            "metadata": {
+                **RC["metadata"],
+                "annotations": {"kubectl.kubernetes.io/next-controller-id": "front-v2"},
+            },
+            "spec": {**RC["spec"], "replicas": 1},
+        },
+    )
+    standin.put(
+        "replicationcontrollers",
+        {
+            "metadata": {
+                "name": "front-v2",
+                "annotations": {
+                    "kubectl.kubernetes.io/desired-replicas": "2",
+                    "kubectl.kubernetes.io/update-source-id": "front:x",
+                },
+            },
+            "spec": {**RC["spec"], "replicas": 1, "selector": {"app": "front", "v": "2"}},
+        },
+    )
     r = kubectl("rolling-update", "front", "--rollback", "--update-period=10ms", "--poll-interval=10ms")
     assert r.code == 0, r.err
     assert r.out.splitlines()[-1] == 'replicationcontroller "front-v2" rolled back to "front"'
     rcs = _rcs(standin)
     assert list(rcs) == ["front"] and rcs["front"]["spec"]["replicas"] == 2
-    assert "kubectl.kubernetes.io/next-controller-id" not in (rcs["front"]["metadata"].get("annotations") or {})
+    assert "kubectl.kubernetes.io/next-controller-id" not in (
+        rcs["front"]["metadata"].get("annotations") or {}
+    )
 
 
 def test_rolling_update_usage_errors(standin, kubectl, tmp_path):
     standin.put("replicationcontrollers", RC)
     assert kubectl("rolling-update", "front").err.startswith("error: Must specify --filename or --image")
     assert kubectl("rolling-update", "nope", "--image=x").code == 1
-    same_name = write(tmp_path, "same.json", json.dumps({"apiVersion": "v1", "kind": "ReplicationController", **RC}))
+    same_name = write(
+        tmp_path, "same.json", json.dumps({"apiVersion": "v1", "kind": "ReplicationController", **RC})
+    )
     assert "cannot have the same name" in kubectl("rolling-update", "front", "-f", str(same_name)).err
 
 
@@ -210,18 +263,54 @@ def test_stand_in_threads_do_not_leak(standin):
 
 def test_own_columns_when_the_server_sends_no_table(standin, kubectl):
     standin.tables = False
-    standin.put("pods", {"metadata": {"name": "a", "labels": {"x": "1"}},
-                         "spec": {"containers": [{"name": "c", "image": "i"}], "nodeName": "n1"},
-                         "status": {"phase": "Running", "podIP": "10.0.0.9", "containerStatuses": [
-                             {"name": "c", "ready": True, "restartCount": 0, "state": {"running": {}}}]}})
-    standin.put("services", {"metadata": {"name": "s"}, "spec": {"type": "NodePort", "clusterIP": "10.96.0.10",
-                                                                 "ports": [{"port": 80, "nodePort": 30080}]}})
+    standin.put(
+        "pods",
+        {
+            "metadata": {"name": "a", "labels": {"x": "1"}},
+            "spec": {"containers": [{"name": "c", "image": "i"}], "nodeName": "n1"},
+            "status": {
+                "phase": "Running",
+                "podIP": "10.0.0.9",
+                "containerStatuses": [
+                    {"name": "c", "ready": True, "restartCount": 0, "state": {"running": {}}}
+                ],
+            },
+        },
+    )
+    standin.put(
+        "services",
+        {
+            "metadata": {"name": "s"},
+            "spec": {
+                "type": "NodePort",
+                "clusterIP": "10.96.0.10",
+                "ports": [{"port": 80, "nodePort": 30080}],
+            },
+        },
+    )
     r = kubectl("get", "pods", "-o", "wide", "--show-labels")
     header, row = r.out.splitlines()
-    assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE",
-                              "READINESS", "GATES", "LABELS"]
+    assert header.split() == [
+        "NAME",
+        "READY",
+        "STATUS",
+        "RESTARTS",
+        "AGE",
+        "IP",
+        "NODE",
+        "NOMINATED",
+        "NODE",
+        "READINESS",
+        "GATES",
+        "LABELS",
+    ]
     assert row.split()[:4] == ["a", "1/1", "Running", "0"] and row.split()[5:] == [
-        "10.0.0.9", "n1", "<none>", "<none>", "x=1"]
+        "10.0.0.9",
+        "n1",
+        "<none>",
+        "<none>",
+        "x=1",
+    ]
     r = kubectl("get", "svc")
     assert r.out.splitlines()[1].split()[:5] == ["s", "NodePort", "10.96.0.10", "<none>", "80:30080/TCP"]
 
@@ -249,14 +338,27 @@ def test_exec_tty_sends_size_and_relays_raw_input(pod, tmp_path):
             if frame[0] == 0:
                 got += frame[1:]
         seen["stdin"] = got
-        ws.send(b"\x03" + json.dumps({"status": "Failure", "reason": "NonZeroExitCode",
-                                      "details": {"causes": [{"reason": "ExitCode", "message": "5"}]}}).encode())
+        ws.send(
+            b"\x03"
+            + json.dumps(
+                {
+                    "status": "Failure",
+                    "reason": "NonZeroExitCode",
+                    "details": {"causes": [{"reason": "ExitCode", "message": "5"}]},
+                }
+            ).encode()
+        )
 
     pod.exec_handler = session
     leader, follower = os.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "kubectl.main", "exec", "-it", "web", "-c", "app", "--", "sh"],
-                            stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubectl.main", "exec", "-it", "web", "-c", "app", "--", "sh"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        close_fds=True,
+    )
     os.close(follower)
     try:
         out = b""
@@ -291,8 +393,12 @@ def test_apply_recomputes_the_patch_after_a_conflict(standin, kubectl, tmp_path,
     from api.client import Client
     from api.errors import stale_conflict
 
-    manifest: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    manifest: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
     path = write(tmp_path, "p.json", json.dumps(manifest))
     assert kubectl("apply", "-f", str(path)).out == "pod/p created\n"
     manifest["spec"]["containers"][0]["image"] = "busybox:2"
@@ -316,5 +422,8 @@ def test_refused_upgrade_shows_the_status(pod, kubectl):
 
     pod.exec_refusal = service_unavailable("pods/exec is not available: no kubelet proxy in this server")
     r = kubectl("exec", "web", "-c", "app", "--", "ls")
-    assert (r.code, r.err) == (1, "Error from server (ServiceUnavailable): pods/exec is not available: no kubelet "
-                                  "proxy in this server\n")
+    assert (r.code, r.err) == (
+        1,
+        "Error from server (ServiceUnavailable): pods/exec is not available: no kubelet "
+        "proxy in this server\n",
+    )

@@ -16,13 +16,21 @@ from kubectl.flags import UsageError, parse
 from kubectl.main import split_verb
 from kubectl.tables import TabWriter, go_tabwriter
 
-SPEC = {"output": ("str", "", "o"), "watch": ("bool", False, "w"), "stdin": ("bool", False, "i"),
-        "tty": ("bool", False, "t"), "replicas": ("int", -1, ""), "filename": ("list", [], "f")}
+SPEC = {
+    "output": ("str", "", "o"),
+    "watch": ("bool", False, "w"),
+    "stdin": ("bool", False, "i"),
+    "tty": ("bool", False, "t"),
+    "replicas": ("int", -1, ""),
+    "filename": ("list", [], "f"),
+}
 
 
 def test_flags_as_cobra_reads_them():
-    p = parse(["pods", "-oyaml", "-n", "x", "web", "--replicas=3", "-it", "-f", "a.yaml,b.yaml", "--", "sh", "-c"],
-              SPEC)
+    p = parse(
+        ["pods", "-oyaml", "-n", "x", "web", "--replicas=3", "-it", "-f", "a.yaml,b.yaml", "--", "sh", "-c"],
+        SPEC,
+    )
     assert p.args == ["pods", "web"] and p.command == ["sh", "-c"]
     assert p["output"] == "yaml" and p["namespace"] == "x" and p["replicas"] == 3
     assert p["stdin"] and p["tty"] and p["filename"] == ["a.yaml", "b.yaml"]
@@ -36,14 +44,33 @@ def test_flags_as_cobra_reads_them():
 
 
 def test_verb_found_after_global_flags():
-    assert split_verb(["-n", "x", "--context=c", "get", "pods"]) == ("get", ["-n", "x", "--context=c", "pods"])
-    assert split_verb(["--insecure-skip-tls-verify", "version"]) == ("version", ["--insecure-skip-tls-verify"])
+    assert split_verb(["-n", "x", "--context=c", "get", "pods"]) == (
+        "get",
+        ["-n", "x", "--context=c", "pods"],
+    )
+    assert split_verb(["--insecure-skip-tls-verify", "version"]) == (
+        "version",
+        ["--insecure-skip-tls-verify"],
+    )
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (59, "59s"), (119, "119s"), (182, "3m2s"),
-                                               (600, "10m"), (3 * 3600 + 60, "3h1m"), (10 * 3600, "10h"),
-                                               (2 * 86400, "2d"), (2 * 86400 + 3600, "2d1h"), (30 * 86400, "30d"),
-                                               (3 * 365 * 86400, "3y"), (-5, "<invalid>")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (59, "59s"),
+        (119, "119s"),
+        (182, "3m2s"),
+        (600, "10m"),
+        (3 * 3600 + 60, "3h1m"),
+        (10 * 3600, "10h"),
+        (2 * 86400, "2d"),
+        (2 * 86400 + 3600, "2d1h"),
+        (30 * 86400, "30d"),
+        (3 * 365 * 86400, "3y"),
+        (-5, "<invalid>"),
+    ],
+)
 def test_ages_like_kubectl(seconds, text):
     assert human_duration(seconds) == text
 
@@ -55,22 +82,45 @@ def test_durations():
 
 
 def test_table_layout_min_width_and_padding():
-    assert TabWriter().format([["NAME", "A", "AGE"], ["web", "1/1", "5s"]]) == \
-        "NAME   A     AGE\nweb    1/1   5s\n"
+    assert (
+        TabWriter().format([["NAME", "A", "AGE"], ["web", "1/1", "5s"]])
+        == "NAME   A     AGE\nweb    1/1   5s\n"
+    )
 
 
 def test_go_tabwriter_blocks_reset_at_lines_without_cells():
-    text = go_tabwriter(["Name:\tx", "Namespace:\tdefault", "Containers:", "  c:", "    Image:\tbusybox",
-                         "    Environment:\t<none>", "Volumes:\t<none>"])
-    assert text == ("Name:       x\nNamespace:  default\nContainers:\n  c:\n    Image:        busybox\n"
-                    "    Environment:  <none>\nVolumes:          <none>\n")
+    text = go_tabwriter(
+        [
+            "Name:\tx",
+            "Namespace:\tdefault",
+            "Containers:",
+            "  c:",
+            "    Image:\tbusybox",
+            "    Environment:\t<none>",
+            "Volumes:\t<none>",
+        ]
+    )
+    assert text == (
+        "Name:       x\nNamespace:  default\nContainers:\n  c:\n    Image:        busybox\n"
+        "    Environment:  <none>\nVolumes:          <none>\n"
+    )
 
 
 def test_yaml_like_go_yaml():
-    doc = {"metadata": {"name": "web", "resourceVersion": "12", "annotations": {"a": "{}\n", "y": "on"}},
-           "spec": {"containers": [{"name": "c", "args": ["-c", "a: b"], "ports": [{"containerPort": 80}]}],
-                    "empty": {}, "none": [], "flag": True, "when": "2024-01-01T00:00:00Z", "n": None}}
-    assert output.to_yaml(doc) == """metadata:
+    doc = {
+        "metadata": {"name": "web", "resourceVersion": "12", "annotations": {"a": "{}\n", "y": "on"}},
+        "spec": {
+            "containers": [{"name": "c", "args": ["-c", "a: b"], "ports": [{"containerPort": 80}]}],
+            "empty": {},
+            "none": [],
+            "flag": True,
+            "when": "2024-01-01T00:00:00Z",
+            "n": None,
+        },
+    }
+    assert (
+        output.to_yaml(doc)
+        == """metadata:
   annotations:
     a: |
       {}
@@ -91,6 +141,7 @@ spec:
   none: []
   when: "2024-01-01T00:00:00Z"
 """
+    )
 
 
 def test_json_sorted_four_spaces_html_escaped():
@@ -98,12 +149,24 @@ def test_json_sorted_four_spaces_html_escaped():
 
 
 def test_jsonpath():
-    data = {"items": [{"metadata": {"name": "a", "labels": {"app.kubernetes.io/name": "x"}},
-                       "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
-                      {"metadata": {"name": "b"}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}}]}
+    data = {
+        "items": [
+            {
+                "metadata": {"name": "a", "labels": {"app.kubernetes.io/name": "x"}},
+                "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+            },
+            {"metadata": {"name": "b"}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}},
+        ]
+    }
     assert jsonpath.render("{.items[*].metadata.name}", data) == "a b"
-    assert jsonpath.render('{range .items[*]}{.metadata.name}{"\\t"}{.status.conditions[?(@.type=="Ready")].status}'
-                           '{"\\n"}{end}', data) == "a\tTrue\nb\tFalse\n"
+    assert (
+        jsonpath.render(
+            '{range .items[*]}{.metadata.name}{"\\t"}{.status.conditions[?(@.type=="Ready")].status}'
+            '{"\\n"}{end}',
+            data,
+        )
+        == "a\tTrue\nb\tFalse\n"
+    )
     assert jsonpath.render("{.items[0].metadata.labels['app.kubernetes.io/name']}", data) == "x"
     assert jsonpath.render("{.items[-1].metadata.name}", data) == "b"
     assert jsonpath.render("{.items[0].metadata}", data).startswith('{"name":"a"')
@@ -121,17 +184,33 @@ def test_custom_columns():
 
 
 def test_three_way_patch_removes_what_the_manifest_dropped():
-    original = {"metadata": {"labels": {"a": "1", "b": "2"}},
-                "spec": {"containers": [{"name": "web", "image": "x:1", "env": [{"name": "A", "value": "1"}]}]}}
-    modified = {"metadata": {"labels": {"a": "1"}},
-                "spec": {"containers": [{"name": "web", "image": "x:2"}]}}
-    current = {"metadata": {"labels": {"a": "1", "b": "2", "other": "keep"}, "uid": "u"},
-               "spec": {"containers": [{"name": "web", "image": "x:1", "env": [{"name": "A", "value": "1"}],
-                                        "imagePullPolicy": "Always"}], "nodeName": "n1"}}
+    original = {
+        "metadata": {"labels": {"a": "1", "b": "2"}},
+        "spec": {"containers": [{"name": "web", "image": "x:1", "env": [{"name": "A", "value": "1"}]}]},
+    }
+    modified = {"metadata": {"labels": {"a": "1"}}, "spec": {"containers": [{"name": "web", "image": "x:2"}]}}
+    current = {
+        "metadata": {"labels": {"a": "1", "b": "2", "other": "keep"}, "uid": "u"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "web",
+                    "image": "x:1",
+                    "env": [{"name": "A", "value": "1"}],
+                    "imagePullPolicy": "Always",
+                }
+            ],
+            "nodeName": "n1",
+        },
+    }
     patch = strategic.three_way_patch(original, modified, current)
-    assert patch == {"metadata": {"labels": {"b": None}},
-                     "spec": {"containers": [{"name": "web", "env": None, "image": "x:2"}],
-                              "$setElementOrder/containers": [{"name": "web"}]}}
+    assert patch == {
+        "metadata": {"labels": {"b": None}},
+        "spec": {
+            "containers": [{"name": "web", "env": None, "image": "x:2"}],
+            "$setElementOrder/containers": [{"name": "web"}],
+        },
+    }
     result = strategic_merge(copy.deepcopy(current), patch, PathShape())
     assert result["metadata"]["labels"] == {"a": "1", "other": "keep"}
     assert result["spec"]["containers"] == [{"name": "web", "image": "x:2", "imagePullPolicy": "Always"}]
@@ -151,24 +230,45 @@ def test_list_items_deleted_by_key_and_ports_keyed_by_context():
 
 
 def test_pod_status_column():
-    running = {"spec": {"containers": [{"name": "a"}, {"name": "b"}]},
-               "status": {"phase": "Running", "containerStatuses": [
-                   {"name": "a", "ready": True, "restartCount": 2, "state": {"running": {}}},
-                   {"name": "b", "ready": False, "restartCount": 1,
-                    "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}
+    running = {
+        "spec": {"containers": [{"name": "a"}, {"name": "b"}]},
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {"name": "a", "ready": True, "restartCount": 2, "state": {"running": {}}},
+                {
+                    "name": "b",
+                    "ready": False,
+                    "restartCount": 1,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                },
+            ],
+        },
+    }
     assert pod_status_cells(running) == ("1/2", "CrashLoopBackOff", "3")
-    assert pod_status_cells({"metadata": {"deletionTimestamp": "x"}, "status": {"phase": "Running"}})[1] == "Terminating"
+    assert (
+        pod_status_cells({"metadata": {"deletionTimestamp": "x"}, "status": {"phase": "Running"}})[1]
+        == "Terminating"
+    )
 
 
 def test_exec_status_and_url():
     assert exit_code_of({"status": "Success"}) == (0, "")
-    assert exit_code_of({"status": "Failure", "reason": "NonZeroExitCode",
-                         "details": {"causes": [{"reason": "ExitCode", "message": "42"}]}}) == \
-        (42, "command terminated with exit code 42")
+    assert exit_code_of(
+        {
+            "status": "Failure",
+            "reason": "NonZeroExitCode",
+            "details": {"causes": [{"reason": "ExitCode", "message": "42"}]},
+        }
+    ) == (42, "command terminated with exit code 42")
     assert exit_code_of({"status": "Failure", "message": "boom"}) == (1, "error: boom")
-    url = exec_url("https://h:1", "/api/v1/namespaces/d/pods/p/exec", ["sh", "-c", "echo hi"], "c", True, True)
-    assert url == ("wss://h:1/api/v1/namespaces/d/pods/p/exec?command=sh&command=-c&command=echo+hi&container=c"
-                   "&stdin=true&stdout=true&tty=true")
+    url = exec_url(
+        "https://h:1", "/api/v1/namespaces/d/pods/p/exec", ["sh", "-c", "echo hi"], "c", True, True
+    )
+    assert url == (
+        "wss://h:1/api/v1/namespaces/d/pods/p/exec?command=sh&command=-c&command=echo+hi&container=c"
+        "&stdin=true&stdout=true&tty=true"
+    )
 
 
 def test_fast_client_speaks_http11_to_a_plain_server():

@@ -36,13 +36,29 @@ def test_describe_shows_events(objects, kubectl, server):
 
     with Client(from_kubeconfig([server.kubeconfig])) as c:
         pod = c.get("pods", "solo", objects)
-        c.create("events", {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "solo.1", "namespace": objects},
-                            "involvedObject": {"kind": "Pod", "name": "solo", "namespace": objects,
-                                               "uid": pod["metadata"]["uid"], "apiVersion": "v1"},
-                            "reason": "Scheduled", "message": "Successfully assigned it", "type": "Normal",
-                            "source": {"component": "default-scheduler"}, "count": 1,
-                            "firstTimestamp": pod["metadata"]["creationTimestamp"],
-                            "lastTimestamp": pod["metadata"]["creationTimestamp"]}, objects)
+        c.create(
+            "events",
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": "solo.1", "namespace": objects},
+                "involvedObject": {
+                    "kind": "Pod",
+                    "name": "solo",
+                    "namespace": objects,
+                    "uid": pod["metadata"]["uid"],
+                    "apiVersion": "v1",
+                },
+                "reason": "Scheduled",
+                "message": "Successfully assigned it",
+                "type": "Normal",
+                "source": {"component": "default-scheduler"},
+                "count": 1,
+                "firstTimestamp": pod["metadata"]["creationTimestamp"],
+                "lastTimestamp": pod["metadata"]["creationTimestamp"],
+            },
+            objects,
+        )
     out = kubectl("describe", "pod", "solo").out
     assert "Events:\n  Type    Reason     Age" in out
     assert "  Normal  Scheduled  " in out and "default-scheduler  Successfully assigned it" in out
@@ -58,8 +74,17 @@ def test_delete_forms(objects, kubectl, real, tmp_path):
     assert kubectl("run", "a", "--image=busybox", "-l", "grp=x").code == 0
     assert kubectl("run", "b", "--image=busybox", "-l", "grp=x").code == 0
     assert kubectl("delete", "pods", "-l", "grp=x").out == 'pod "a" deleted\npod "b" deleted\n'
-    assert kubectl("delete", "-f", str(write(tmp_path, "app.yaml", RC_AND_SERVICE)), "--ignore-not-found",
-                   "--cascade=orphan", "--wait=false").out == 'replicationcontroller "web" deleted\nservice "web" deleted\n'
+    assert (
+        kubectl(
+            "delete",
+            "-f",
+            str(write(tmp_path, "app.yaml", RC_AND_SERVICE)),
+            "--ignore-not-found",
+            "--cascade=orphan",
+            "--wait=false",
+        ).out
+        == 'replicationcontroller "web" deleted\nservice "web" deleted\n'
+    )
     assert kubectl("run", "c", "--image=busybox").code == 0
     r = kubectl("delete", "pods", "--all", "--grace-period=0", "--force")
     assert r.out == 'pod "c" deleted\n' and r.err.startswith("Warning: Immediate deletion")
@@ -78,26 +103,48 @@ def test_scale_label_annotate_patch(objects, kubectl, real):
     assert kubectl("label", "pod", "solo", "env=dev", "--overwrite").out == "pod/solo labeled\n"
     assert kubectl("label", "pod", "solo", "env-").out == "pod/solo unlabeled\n"
     assert kubectl("annotate", "pod", "solo", "note=hi").out == "pod/solo annotated\n"
-    assert json.loads(kubectl("get", "pod", "solo", "-o", "json").out)["metadata"]["annotations"]["note"] == "hi"
-    assert kubectl("patch", "pod", "solo", "-p", '{"metadata":{"labels":{"p":"1"}}}').out == "pod/solo patched\n"
-    assert kubectl("patch", "pod", "solo", "--type=merge", "-p", '{"metadata":{"labels":{"p":"1"}}}').out == \
-        "pod/solo patched (no change)\n"
-    assert kubectl("patch", "rc", "web", "--type=json", "-p",
-                   '[{"op":"replace","path":"/spec/replicas","value":4}]').code == 0
+    assert (
+        json.loads(kubectl("get", "pod", "solo", "-o", "json").out)["metadata"]["annotations"]["note"] == "hi"
+    )
+    assert (
+        kubectl("patch", "pod", "solo", "-p", '{"metadata":{"labels":{"p":"1"}}}').out == "pod/solo patched\n"
+    )
+    assert (
+        kubectl("patch", "pod", "solo", "--type=merge", "-p", '{"metadata":{"labels":{"p":"1"}}}').out
+        == "pod/solo patched (no change)\n"
+    )
+    assert (
+        kubectl(
+            "patch", "rc", "web", "--type=json", "-p", '[{"op":"replace","path":"/spec/replicas","value":4}]'
+        ).code
+        == 0
+    )
     assert kubectl("get", "rc", "web", "-o", "jsonpath={.spec.replicas}").out == "4"
     same(kubectl, real, "patch", "pod", "nope", "-p", "{}")
 
 
 def test_run_and_expose(ns, kubectl, real):
-    assert kubectl("run", "one", "--image=busybox", "--restart=Never", "--", "sleep", "30").out == \
-        "pod/one created\n"
+    assert (
+        kubectl("run", "one", "--image=busybox", "--restart=Never", "--", "sleep", "30").out
+        == "pod/one created\n"
+    )
     pod = json.loads(kubectl("get", "pod", "one", "-o", "json").out)
     assert pod["spec"]["containers"][0]["args"] == ["sleep", "30"] and pod["spec"]["restartPolicy"] == "Never"
     assert pod["metadata"]["labels"] == {"run": "one"}
     same(kubectl, real, "run", "two", "--image=busybox", "--dry-run=client", "-o", "yaml")
-    rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "web", "labels": {"app": "web"}},
-          "spec": {"replicas": 1, "selector": {"app": "web"}, "template": {"metadata": {"labels": {"app": "web"}},
-                   "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 80}]}]}}}}
+    rc = {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {
+            "replicas": 1,
+            "selector": {"app": "web"},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 80}]}]},
+            },
+        },
+    }
     from api.client import Client
     from api.config import from_kubeconfig
 
@@ -131,8 +178,11 @@ def test_wait_condition_and_delete(objects, kubectl, server):
     r = kubectl("wait", "--for=condition=Ready", "pod/solo", "--timeout=20s")
     t.join()
     assert (r.code, r.out) == (0, "pod/solo condition met\n")
-    assert kubectl("wait", "--for=jsonpath={.status.phase}=Running", "pods", "--all").out == \
-        "pod/solo condition met\n"
+    assert (
+        kubectl("wait", "--for=jsonpath={.status.phase}=Running", "pods", "--all").out
+        == "pod/solo condition met\n"
+    )
+
     def delete() -> None:  # through the API, not in-process kubectl, whose output would mix with wait's
         with Client(from_kubeconfig([server.kubeconfig])) as c:
             c.delete("pods", "solo", objects)
@@ -154,8 +204,13 @@ def test_edit_saves_change_and_reopens_on_invalid(objects, kubectl, tmp_path, mo
     monkeypatch.setenv("EDITOR", "true")
     assert kubectl("edit", "pod", "solo").err == "Edit cancelled, no changes made.\n"
     # an editor that writes invalid YAML: re-opened with the error on top, then given up
-    script = write(tmp_path, "ed.sh", "#!/bin/sh\nif grep -q 'syntax error' \"$1\"; then cp \"$1\" " + str(tmp_path) +
-                   "/seen.yaml; exit 0; fi\nprintf 'a: [\\n' >> \"$1\"\n")
+    script = write(
+        tmp_path,
+        "ed.sh",
+        '#!/bin/sh\nif grep -q \'syntax error\' "$1"; then cp "$1" '
+        + str(tmp_path)
+        + "/seen.yaml; exit 0; fi\nprintf 'a: [\\n' >> \"$1\"\n",
+    )
     script.chmod(0o755)
     monkeypatch.setenv("EDITOR", str(script))
     r = kubectl("edit", "pod", "solo")
@@ -168,13 +223,24 @@ def test_config_verbs_match_real(server, kubectl, real, tmp_path, monkeypatch):
     kc = tmp_path / "config"
     kc.write_text(server.kubeconfig.read_text())
     monkeypatch.setenv("KUBECONFIG", str(kc))
-    for args in (("config", "view"), ("config", "view", "--raw"), ("config", "view", "--minify", "-o", "json"),
-                 ("config", "get-contexts"), ("config", "current-context"), ("config", "use-context", "nope")):
+    for args in (
+        ("config", "view"),
+        ("config", "view", "--raw"),
+        ("config", "view", "--minify", "-o", "json"),
+        ("config", "get-contexts"),
+        ("config", "current-context"),
+        ("config", "use-context", "nope"),
+    ):
         same(kubectl, real, *args)
-    assert kubectl("config", "set-context", "--current", "--namespace=team").out == 'Context "default" modified.\n'
+    assert (
+        kubectl("config", "set-context", "--current", "--namespace=team").out
+        == 'Context "default" modified.\n'
+    )
     assert real("config", "view", "--minify", "-o", "jsonpath={.contexts[0].context.namespace}").out == "team"
-    assert kubectl("config", "set-context", "other", "--cluster=default", "--user=default").out == \
-        'Context "other" created.\n'
+    assert (
+        kubectl("config", "set-context", "other", "--cluster=default", "--user=default").out
+        == 'Context "other" created.\n'
+    )
     assert kubectl("config", "use-context", "other").out == 'Switched to context "other".\n'
     same(kubectl, real, "config", "get-contexts")
     # KUBECONFIG lists merge, the first file wins
@@ -201,8 +267,11 @@ def test_connection_errors_are_one_line(ns, server, kubectl, real, tmp_path, mon
     down = write_kubeconfig(tmp_path / "down", f"https://127.0.0.1:{port}")
     r = kubectl("--kubeconfig", str(down), "get", "pods")
     assert (r.code, r.out) == (1, "")
-    assert r.err == f"The connection to the server 127.0.0.1:{port} was refused - did you specify the right host " \
-                    "or port?\n"
+    assert (
+        r.err
+        == f"The connection to the server 127.0.0.1:{port} was refused - did you specify the right host "
+        "or port?\n"
+    )
     assert real("--kubeconfig", str(down), "get", "pods").err.endswith(r.err)
     # a server whose certificate our CA did not sign
     import base64
@@ -216,9 +285,17 @@ def test_connection_errors_are_one_line(ns, server, kubectl, real, tmp_path, mon
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "other-ca")])
     now = dt.datetime.now(dt.UTC)
-    cert = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(
-        1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1)).add_extension(
-        x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     ca = base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
     token = (server.data_dir / "admin-token").read_text().strip()
     wrong = write_kubeconfig(tmp_path / "wrong-ca", server.url, ca_data=ca, token=token)
@@ -233,8 +310,11 @@ def test_connection_errors_are_one_line(ns, server, kubectl, real, tmp_path, mon
 
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", 8080)) != 0:  # nothing listens there: refused
-            assert r.err == "The connection to the server localhost:8080 was refused - did you specify the right " \
-                            "host or port?\n"
+            assert (
+                r.err
+                == "The connection to the server localhost:8080 was refused - did you specify the right "
+                "host or port?\n"
+            )
 
 
 def test_usage_errors(ns, kubectl, real):
@@ -246,13 +326,17 @@ def test_usage_errors(ns, kubectl, real):
 
 
 def test_console_script_and_kubelite_entry(ns):
-    for cmd in ([str(REPO / ".venv" / "bin" / "kubectl"), "get", "pods"],
-                [str(REPO / ".venv" / "bin" / "kubelite"), "kubectl", "get", "pods"],
-                [sys.executable, "-m", "kubectl.main", "get", "pods", "nope"]):
+    for cmd in (
+        [str(REPO / ".venv" / "bin" / "kubectl"), "get", "pods"],
+        [str(REPO / ".venv" / "bin" / "kubelite"), "kubectl", "get", "pods"],
+        [sys.executable, "-m", "kubectl.main", "get", "pods", "nope"],
+    ):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert r.stdout == ""
-        assert r.stderr in (f"No resources found in {ns} namespace.\n",
-                            'Error from server (NotFound): pods "nope" not found\n')
+        assert r.stderr in (
+            f"No resources found in {ns} namespace.\n",
+            'Error from server (NotFound): pods "nope" not found\n',
+        )
         assert r.returncode == (1 if "nope" in cmd else 0)
 
 
@@ -264,10 +348,16 @@ def test_discovery_finds_types_the_table_does_not_know(ns, monkeypatch):
 
     env = Env(parse([], {}))
     found = discovery.by_name(env, "leases.coordination.k8s.io")
-    assert found is not None and (found.group, found.kind, found.namespaced) == ("coordination.k8s.io", "Lease", True)
+    assert found is not None and (found.group, found.kind, found.namespaced) == (
+        "coordination.k8s.io",
+        "Lease",
+        True,
+    )
     assert discovery.by_kind(env, "v1", "Endpoints") == discovery.by_name(env, "ep")
     # a type only discovery knows resolves through it (and the answer is cached)
-    monkeypatch.setattr(table, "_BY_NAME", {k: v for k, v in table._BY_NAME.items() if v.plural != "endpoints"})
+    monkeypatch.setattr(
+        table, "_BY_NAME", {k: v for k, v in table._BY_NAME.items() if v.plural != "endpoints"}
+    )
     assert env.resource("endpoints").kind == "Endpoints"
     assert discovery.by_name(env, "nothing-like-it") is None
     env.close()
@@ -277,16 +367,39 @@ def test_connection_flags_without_kubeconfig(server, kubectl, tmp_path, monkeypa
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
     token = (server.data_dir / "admin-token").read_text().strip()
     ca = str(server.data_dir / "tls" / "ca.crt")
-    r = kubectl("--server", server.url, "--token", token, "--certificate-authority", ca, "get", "ns", "default",
-                "-o", "name")
+    r = kubectl(
+        "--server",
+        server.url,
+        "--token",
+        token,
+        "--certificate-authority",
+        ca,
+        "get",
+        "ns",
+        "default",
+        "-o",
+        "name",
+    )
     assert (r.code, r.out) == (0, "namespace/default\n"), r.err
-    r = kubectl("-s", server.url, "--token", token, "--insecure-skip-tls-verify", "--request-timeout=5s",
-                "get", "ns", "default", "-o", "name")
+    r = kubectl(
+        "-s",
+        server.url,
+        "--token",
+        token,
+        "--insecure-skip-tls-verify",
+        "--request-timeout=5s",
+        "get",
+        "ns",
+        "default",
+        "-o",
+        "name",
+    )
     assert r.out == "namespace/default\n"
     r = kubectl("-s", server.url, "--token", "wrong", "--insecure-skip-tls-verify", "get", "pods")
     assert (r.code, r.err) == (1, "error: You must be logged in to the server (Unauthorized)\n")
-    assert kubectl("-s", server.url, "--token", token, "--certificate-authority", str(tmp_path / "nope"),
-                   "get", "pods").err.startswith("error: unable to read certificate-authority")
+    assert kubectl(
+        "-s", server.url, "--token", token, "--certificate-authority", str(tmp_path / "nope"), "get", "pods"
+    ).err.startswith("error: unable to read certificate-authority")
 
 
 def test_context_cluster_user_overrides(server, kubectl, real, tmp_path, monkeypatch):
@@ -338,21 +451,62 @@ spec:
     command: ["sleep", "3600"]
 """
 RICH_STATUS = {
-    "phase": "Running", "hostIP": "10.0.0.5", "podIP": "10.244.1.7", "podIPs": [{"ip": "10.244.1.7"}],
+    "phase": "Running",
+    "hostIP": "10.0.0.5",
+    "podIP": "10.244.1.7",
+    "podIPs": [{"ip": "10.244.1.7"}],
     "startTime": "2026-01-01T08:00:00Z",
-    "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "False"},
-                   {"type": "PodScheduled", "status": "True"}],
-    "initContainerStatuses": [{"name": "init", "ready": True, "restartCount": 0, "image": "busybox", "imageID": "i",
-                               "containerID": "runc://111", "state": {"terminated": {
-                                   "exitCode": 0, "reason": "Completed", "startedAt": "2026-01-01T08:00:01Z",
-                                   "finishedAt": "2026-01-01T08:00:02Z"}}}],
+    "conditions": [
+        {"type": "Initialized", "status": "True"},
+        {"type": "Ready", "status": "False"},
+        {"type": "PodScheduled", "status": "True"},
+    ],
+    "initContainerStatuses": [
+        {
+            "name": "init",
+            "ready": True,
+            "restartCount": 0,
+            "image": "busybox",
+            "imageID": "i",
+            "containerID": "runc://111",
+            "state": {
+                "terminated": {
+                    "exitCode": 0,
+                    "reason": "Completed",
+                    "startedAt": "2026-01-01T08:00:01Z",
+                    "finishedAt": "2026-01-01T08:00:02Z",
+                }
+            },
+        }
+    ],
     "containerStatuses": [
-        {"name": "web", "ready": True, "restartCount": 2, "image": "nginx:1.25", "imageID": "sha256:def",
-         "containerID": "runc://222", "state": {"running": {"startedAt": "2026-01-01T08:00:03Z"}},
-         "lastState": {"terminated": {"exitCode": 137, "reason": "Error", "startedAt": "2026-01-01T08:00:02Z",
-                                      "finishedAt": "2026-01-01T08:00:03Z"}}},
-        {"name": "side", "ready": False, "restartCount": 5, "image": "busybox", "imageID": "",
-         "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}}}]}
+        {
+            "name": "web",
+            "ready": True,
+            "restartCount": 2,
+            "image": "nginx:1.25",
+            "imageID": "sha256:def",
+            "containerID": "runc://222",
+            "state": {"running": {"startedAt": "2026-01-01T08:00:03Z"}},
+            "lastState": {
+                "terminated": {
+                    "exitCode": 137,
+                    "reason": "Error",
+                    "startedAt": "2026-01-01T08:00:02Z",
+                    "finishedAt": "2026-01-01T08:00:03Z",
+                }
+            },
+        },
+        {
+            "name": "side",
+            "ready": False,
+            "restartCount": 5,
+            "image": "busybox",
+            "imageID": "",
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}},
+        },
+    ],
+}
 
 
 def test_describe_and_get_of_a_busy_pod_match_real(ns, server, kubectl, real, tmp_path):

@@ -21,20 +21,30 @@ Obj = dict[str, Any]
 
 
 def pod() -> Obj:
-    return {"metadata": {"name": "p", "namespace": "apps", "uid": "u1"},
-            "spec": {"containers": [{"name": "c", "image": "i",
-                                     "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
-                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "db"}}]}}
+    return {
+        "metadata": {"name": "p", "namespace": "apps", "uid": "u1"},
+        "spec": {
+            "containers": [
+                {"name": "c", "image": "i", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}
+            ],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "db"}}],
+        },
+    }
 
 
 def claim(phase: str = "Bound", volume: str = "pvc-1") -> Obj:
-    return {"metadata": {"name": "db", "namespace": "apps"}, "spec": {"volumeName": volume},
-            "status": {"phase": phase}}
+    return {
+        "metadata": {"name": "db", "namespace": "apps"},
+        "spec": {"volumeName": volume},
+        "status": {"phase": phase},
+    }
 
 
 def volume(path: Path) -> Obj:
-    return {"metadata": {"name": "pvc-1"},
-            "spec": {"hostPath": {"path": str(path), "type": "DirectoryOrCreate"}, "claimRef": {"name": "db"}}}
+    return {
+        "metadata": {"name": "pvc-1"},
+        "spec": {"hostPath": {"path": str(path), "type": "DirectoryOrCreate"}, "claimRef": {"name": "db"}},
+    }
 
 
 class FakeClient:
@@ -50,7 +60,9 @@ class FakeClient:
 
 def test_bound_claim_mounts_its_volume_path(tmp_path: Path) -> None:
     where = tmp_path / "storage" / "pvc-1_apps_db"
-    client = FakeClient({("persistentvolumeclaims", "db"): claim(), ("persistentvolumes", "pvc-1"): volume(where)})
+    client = FakeClient(
+        {("persistentvolumeclaims", "db"): claim(), ("persistentvolumes", "pvc-1"): volume(where)}
+    )
     objects = asyncio.run(ObjectSource(cast(ApiClient, client)).fetch(pod()))  # a fake with get only
     assert client.gets == [("persistentvolumeclaims", "db"), ("persistentvolumes", "pvc-1")]
     paths = setup_volumes(pod(), tmp_path / "kubelet", objects)
@@ -62,15 +74,24 @@ def test_bound_claim_mounts_its_volume_path(tmp_path: Path) -> None:
     assert [(m.container_path, m.host_path) for m in mounts] == [("/data", str(where))]
 
 
-@pytest.mark.parametrize(("found", "why"), [
-    ({}, 'failed to fetch PVC from API server: persistentvolumeclaims "db" not found'),
-    ({("persistentvolumeclaims", "db"): claim("Pending", "")}, "PVC is not bound"),
-    ({("persistentvolumeclaims", "db"): claim()},
-     'failed to fetch PV pvc-1 from API server: persistentvolumes "pvc-1" not found'),
-])
-def test_unusable_claim_is_a_failed_mount(tmp_path: Path, found: dict[tuple[str, str], Obj], why: str) -> None:
+@pytest.mark.parametrize(
+    ("found", "why"),
+    [
+        ({}, 'failed to fetch PVC from API server: persistentvolumeclaims "db" not found'),
+        ({("persistentvolumeclaims", "db"): claim("Pending", "")}, "PVC is not bound"),
+        (
+            {("persistentvolumeclaims", "db"): claim()},
+            'failed to fetch PV pvc-1 from API server: persistentvolumes "pvc-1" not found',
+        ),
+    ],
+)
+def test_unusable_claim_is_a_failed_mount(
+    tmp_path: Path, found: dict[tuple[str, str], Obj], why: str
+) -> None:
     objects = PodObjects("apps", dict(found))
     with pytest.raises(VolumeError) as err:
         setup_volumes(pod(), tmp_path, objects)
-    assert str(err.value) == ("Unable to attach or mount volumes: unmounted volumes=[data], unattached "
-                              f"volumes=[data]: error processing PVC apps/db: {why}")
+    assert str(err.value) == (
+        "Unable to attach or mount volumes: unmounted volumes=[data], unattached "
+        f"volumes=[data]: error processing PVC apps/db: {why}"
+    )

@@ -36,35 +36,68 @@ SECRET = {"data": {"password": b64("s3cret")}}
 
 
 def pod(**spec: Any) -> dict[str, Any]:
-    return {"metadata": {"name": "p", "namespace": NS, "uid": "u1", "labels": {"app": "web", "tier": 'a"b'}},
-            "spec": {"containers": [{"name": "c", "image": "busybox"}], **spec}}
+    return {
+        "metadata": {"name": "p", "namespace": NS, "uid": "u1", "labels": {"app": "web", "tier": 'a"b'}},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}], **spec},
+    }
 
 
 def test_references_walk_every_use() -> None:
-    p = pod(volumes=[{"name": "v", "configMap": {"name": "cm1"}}, {"name": "s", "secret": {"secretName": "s1"}},
-                     {"name": "pr", "projected": {"sources": [{"configMap": {"name": "cm2"}},
-                                                               {"secret": {"name": "s2"}}]}}],
-            initContainers=[{"name": "i", "envFrom": [{"secretRef": {"name": "s3"}}]}],
-            imagePullSecrets=[{"name": "pull"}])
-    p["spec"]["containers"][0]["env"] = [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "cm3", "key": "k"}}}]
+    p = pod(
+        volumes=[
+            {"name": "v", "configMap": {"name": "cm1"}},
+            {"name": "s", "secret": {"secretName": "s1"}},
+            {
+                "name": "pr",
+                "projected": {"sources": [{"configMap": {"name": "cm2"}}, {"secret": {"name": "s2"}}]},
+            },
+        ],
+        initContainers=[{"name": "i", "envFrom": [{"secretRef": {"name": "s3"}}]}],
+        imagePullSecrets=[{"name": "pull"}],
+    )
+    p["spec"]["containers"][0]["env"] = [
+        {"name": "A", "valueFrom": {"configMapKeyRef": {"name": "cm3", "key": "k"}}}
+    ]
     refs = references(p)
     assert refs["configmaps"] == {"cm1", "cm2", "cm3"} and refs["secrets"] == {"s1", "s2", "s3", "pull"}
 
 
 def test_env_from_config_map_and_secret() -> None:
-    c = {"name": "c", "envFrom": [{"configMapRef": {"name": "cfg"}, "prefix": "CFG_"}],
-         "env": [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "sec", "key": "password"}}},
-                 {"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "mode"}}},
-                 {"name": "GONE", "valueFrom": {"configMapKeyRef": {"name": "nope", "key": "k", "optional": True}}},
-                 {"name": "BOTH", "value": "$(MODE)-$(PW)"}]}
-    env = container_env(pod(enableServiceLinks=False), c, "", "",
-                        objects=objects(configmaps__cfg=CM, secrets__sec=SECRET, configmaps__nope=None))
-    assert env == {"CFG_mode": "fast", "CFG_level": "3", "CFG_blob": "raw", "PW": "s3cret", "MODE": "fast",
-                   "BOTH": "fast-s3cret"}  # "bad key" is no variable name: skipped, as kubelet does
+    c = {
+        "name": "c",
+        "envFrom": [{"configMapRef": {"name": "cfg"}, "prefix": "CFG_"}],
+        "env": [
+            {"name": "PW", "valueFrom": {"secretKeyRef": {"name": "sec", "key": "password"}}},
+            {"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "mode"}}},
+            {
+                "name": "GONE",
+                "valueFrom": {"configMapKeyRef": {"name": "nope", "key": "k", "optional": True}},
+            },
+            {"name": "BOTH", "value": "$(MODE)-$(PW)"},
+        ],
+    }
+    env = container_env(
+        pod(enableServiceLinks=False),
+        c,
+        "",
+        "",
+        objects=objects(configmaps__cfg=CM, secrets__sec=SECRET, configmaps__nope=None),
+    )
+    assert env == {
+        "CFG_mode": "fast",
+        "CFG_level": "3",
+        "CFG_blob": "raw",
+        "PW": "s3cret",
+        "MODE": "fast",
+        "BOTH": "fast-s3cret",
+    }  # "bad key" is no variable name: skipped, as kubelet does
 
 
 def test_missing_sources_are_kubelets_errors() -> None:
-    missing = {"name": "c", "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "k"}}}]}
+    missing = {
+        "name": "c",
+        "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "k"}}}],
+    }
     with pytest.raises(ContainerConfigError, match=r'^configmap "cfg" not found$'):
         container_env(pod(), missing, "", "", objects=objects(configmaps__cfg=None))
     with pytest.raises(ContainerConfigError, match=f"^couldn't find key k in ConfigMap {NS}/cfg$"):
@@ -75,33 +108,61 @@ def test_missing_sources_are_kubelets_errors() -> None:
 
 
 def test_resource_field_ref_rounds_up_by_divisor() -> None:
-    c = {"name": "c", "resources": {"limits": {"cpu": "1500m", "memory": "64Mi"}},
-         "env": [{"name": "CPU", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}},
-                 {"name": "MEM", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}}},
-                 {"name": "REQ", "valueFrom": {"resourceFieldRef": {"resource": "requests.cpu"}}}]}
+    c = {
+        "name": "c",
+        "resources": {"limits": {"cpu": "1500m", "memory": "64Mi"}},
+        "env": [
+            {"name": "CPU", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}},
+            {
+                "name": "MEM",
+                "valueFrom": {"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}},
+            },
+            {"name": "REQ", "valueFrom": {"resourceFieldRef": {"resource": "requests.cpu"}}},
+        ],
+    }
     p = pod(enableServiceLinks=False)
     p["spec"]["containers"] = [c]
     assert container_env(p, c, "", "") == {"CPU": "2", "MEM": "64", "REQ": "0"}
 
 
 def test_volume_files_items_modes_and_optional() -> None:
-    vol = {"name": "v", "configMap": {"name": "cfg", "items": [{"key": "mode", "path": "conf/mode", "mode": 0o600}],
-                                      "defaultMode": 0o644}}
+    vol = {
+        "name": "v",
+        "configMap": {
+            "name": "cfg",
+            "items": [{"key": "mode", "path": "conf/mode", "mode": 0o600}],
+            "defaultMode": 0o644,
+        },
+    }
     assert volume_files(pod(), vol, objects(configmaps__cfg=CM)) == {"conf/mode": (b"fast", 0o600)}
     secret = {"name": "s", "secret": {"secretName": "sec", "defaultMode": 0o400}}
     assert volume_files(pod(), secret, objects(secrets__sec=SECRET)) == {"password": (b"s3cret", 0o400)}
     optional = {"name": "o", "configMap": {"name": "nope", "optional": True}}
     assert volume_files(pod(), optional, objects(configmaps__nope=None)) == {}
-    with pytest.raises(VolumeError, match=r'MountVolume\.SetUp failed for volume "v" : configmap "cfg" not found'):
+    with pytest.raises(
+        VolumeError, match=r'MountVolume\.SetUp failed for volume "v" : configmap "cfg" not found'
+    ):
         volume_files(pod(), vol, objects(configmaps__cfg=None))
     bad_key = {"name": "v", "configMap": {"name": "cfg", "items": [{"key": "zzz", "path": "z"}]}}
     with pytest.raises(VolumeError, match="non-existent config key: zzz"):
         volume_files(pod(), bad_key, objects(configmaps__cfg=CM))
-    down = {"name": "d", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}},
-                                                   {"path": "name", "fieldRef": {"fieldPath": "metadata.name"}}]}}
-    assert volume_files(pod(), down, objects()) == {"labels": (b'app="web"\ntier="a\\"b"', 0o644),
-                                                    "name": (b"p", 0o644)}
-    token = {"name": "t", "projected": {"sources": [{"serviceAccountToken": {"path": "token", "expirationSeconds": 3607}}]}}
+    down = {
+        "name": "d",
+        "downwardAPI": {
+            "items": [
+                {"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}},
+                {"path": "name", "fieldRef": {"fieldPath": "metadata.name"}},
+            ]
+        },
+    }
+    assert volume_files(pod(), down, objects()) == {
+        "labels": (b'app="web"\ntier="a\\"b"', 0o644),
+        "name": (b"p", 0o644),
+    }
+    token = {
+        "name": "t",
+        "projected": {"sources": [{"serviceAccountToken": {"path": "token", "expirationSeconds": 3607}}]},
+    }
     with pytest.raises(VolumeError, match='failed to fetch token: serviceaccounts "default" not found'):
         volume_files(pod(), token, objects())
     got = objects()
@@ -146,7 +207,12 @@ async def test_object_source_caches_briefly_and_records_absence() -> None:
     now = [0.0]
     client = _Client()
     source = ObjectSource(cast(ApiClient, client), ttl=1.0, clock=lambda: now[0])  # a fake with get only
-    p = pod(volumes=[{"name": "v", "configMap": {"name": "cfg"}}, {"name": "m", "secret": {"secretName": "missing"}}])
+    p = pod(
+        volumes=[
+            {"name": "v", "configMap": {"name": "cfg"}},
+            {"name": "m", "secret": {"secretName": "missing"}},
+        ]
+    )
     got = await source.fetch(p)
     assert got.get("configmaps", "cfg") == {"metadata": {"name": "cfg"}, "data": {}}
     assert got.get("secrets", "missing") is None

@@ -19,7 +19,9 @@ class Sink:
         self.writes.append((asyncio.get_running_loop().time(), obj["reason"], obj["count"]))
         return obj
 
-    async def patch(self, r: Any, name: str, body: Any, content_type: str = "", namespace: str | None = None) -> Any:
+    async def patch(
+        self, r: Any, name: str, body: Any, content_type: str = "", namespace: str | None = None
+    ) -> Any:
         self.writes.append((asyncio.get_running_loop().time(), "patch", body["count"]))
         return body
 
@@ -29,8 +31,10 @@ def test_burst_then_qps_and_repeats_fold_while_waiting() -> None:
         sink = Sink()
         rec = EventRecorder(sink, "kubelet", "n1", max_in_flight=1, qps=20, burst=2)
         runner = asyncio.create_task(rec.run())
-        pods = [{"kind": "Pod", "metadata": {"name": f"p{i}", "namespace": "default", "uid": str(i)}}
-                for i in range(5)]
+        pods = [
+            {"kind": "Pod", "metadata": {"name": f"p{i}", "namespace": "default", "uid": str(i)}}
+            for i in range(5)
+        ]
         for p in pods:
             rec.record(p, NORMAL, "Started", "Started container c")
         await until(lambda: len(sink.writes) >= 2)

@@ -12,13 +12,22 @@ def test_label_queries_match_a_scan_in_creation_order_after_removals() -> None:
     async def body() -> None:
         rt = FakeRuntime()
         sb = await rt.run_sandbox(SandboxConfig(name="p", namespace="ns", uid="u", hostname="h"))
-        ids = [await rt.create_container(sb.id, ContainerConfig(
-            name=f"c{i}", image="busybox", labels={"pod": f"u{i % 3}", "n": str(i % 2)})) for i in range(20)]
+        ids = [
+            await rt.create_container(
+                sb.id,
+                ContainerConfig(name=f"c{i}", image="busybox", labels={"pod": f"u{i % 3}", "n": str(i % 2)}),
+            )
+            for i in range(20)
+        ]
         await rt.remove_container(ids[3])
         await rt.remove_container(ids[6])
         for want in ({"pod": "u0"}, {"pod": "u0", "n": "1"}, {"n": "0"}, {"pod": "none"}, {}):
-            scanned = [cid for cid in ids if cid in rt.containers
-                       and all(rt.containers[cid].info.labels.get(k) == v for k, v in want.items())]
+            scanned = [
+                cid
+                for cid in ids
+                if cid in rt.containers
+                and all(rt.containers[cid].info.labels.get(k) == v for k, v in want.items())
+            ]
             assert [c.id for c in await rt.list_containers(want)] == scanned
         for cid in ids:
             await rt.remove_container(cid)

@@ -34,7 +34,9 @@ def test_serving_passes_and_anything_else_fails(health_server: tuple[int, health
     asyncio.run(go())
 
 
-def test_long_service_name_and_many_checks_on_one_server(health_server: tuple[int, health.HealthServicer]) -> None:
+def test_long_service_name_and_many_checks_on_one_server(
+    health_server: tuple[int, health.HealthServicer],
+) -> None:
     port, servicer = health_server
     name = "a." + "x" * 300  # lengths past one byte in both HPACK and protobuf
     servicer.set(name, SERVING)

@@ -34,14 +34,25 @@ class HookRuntime(FakeRuntime):
 
 def pod(name: str, lifecycle: dict[str, Any], **spec: Any) -> dict[str, Any]:
     # a finalizer keeps the object while the kubelet terminates it, as the API server's graceful deletion does
-    return {"metadata": {"name": name, "namespace": "default", "finalizers": ["kubelite.io/test"]},
-            "spec": {"nodeName": NODE, "containers": [{"name": "c", "image": "busybox:1.35", "lifecycle": lifecycle,
-                                                       **spec.pop("container", {})}], **spec}}
+    return {
+        "metadata": {"name": name, "namespace": "default", "finalizers": ["kubelite.io/test"]},
+        "spec": {
+            "nodeName": NODE,
+            "containers": [
+                {"name": "c", "image": "busybox:1.35", "lifecycle": lifecycle, **spec.pop("container", {})}
+            ],
+            **spec,
+        },
+    }
 
 
 async def delete(api: FakeApi, name: str, grace: int) -> None:
-    await api.patch("pods", name, {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z",
-                                                "deletionGracePeriodSeconds": grace}}, namespace="default")
+    await api.patch(
+        "pods",
+        name,
+        {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z", "deletionGracePeriodSeconds": grace}},
+        namespace="default",
+    )
 
 
 def events(api: FakeApi, name: str) -> list[tuple[str, str]]:
@@ -100,8 +111,10 @@ def test_failed_post_start_kills_and_restart_policy_applies(tmp_path: Path) -> N
             await until(lambda: statuses(api, "again").get("c", {}).get("restartCount", 0) >= 1, 10)
             failed = await until(lambda: [m for r, m in events(api, "again") if r == "FailedPostStartHook"])
             uid = api.objects[("pods", "default", "again")]["metadata"]["uid"]
-            assert failed[0] == (f'Exec lifecycle hook ([false]) for Container "c" in Pod "again_default({uid})" '
-                                 "failed - error: command 'false' exited with 1: , message: \"\"")
+            assert failed[0] == (
+                f'Exec lifecycle hook ([false]) for Container "c" in Pod "again_default({uid})" '
+                "failed - error: command 'false' exited with 1: , message: \"\""
+            )
             await until(lambda: ("Killing", "FailedPostStartHook") in events(api, "again"))
             await until(lambda: status(api, "once").get("phase") == "Failed")
             assert statuses(api, "once")["c"]["state"]["terminated"]["exitCode"] == 137
@@ -114,8 +127,12 @@ def test_post_start_http_get_and_the_unsupported_tcp_socket(tmp_path: Path) -> N
     async def go() -> None:
         api, rt = FakeApi(), HookRuntime()
         async with running_kubelet(api, rt, tmp_path), http_server(answer=500) as (port, seen):
-            get = {"host": "127.0.0.1", "port": port, "path": "/started", "httpHeaders": [{"name": "X-Hook",
-                                                                                          "value": "yes"}]}
+            get = {
+                "host": "127.0.0.1",
+                "port": port,
+                "path": "/started",
+                "httpHeaders": [{"name": "X-Hook", "value": "yes"}],
+            }
             await api.create("pods", pod("web", {"postStart": {"httpGet": get}}))
             await until(lambda: running(api, "web"))
             assert seen[0].startswith("GET /started HTTP/1.1") and "X-Hook: yes" in seen[0]
@@ -146,12 +163,20 @@ def test_pre_stop_runs_before_a_liveness_kill(tmp_path: Path) -> None:
         rt.exec_exit_codes["unhealthy"] = 1
         probe = {"exec": {"command": ["unhealthy"]}, "periodSeconds": 0.05, "failureThreshold": 1}
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("live", {"preStop": {"exec": {"command": ["drain"]}}},
-                                         container={"livenessProbe": probe}))
+            await api.create(
+                "pods",
+                pod(
+                    "live", {"preStop": {"exec": {"command": ["drain"]}}}, container={"livenessProbe": probe}
+                ),
+            )
             await until(lambda: statuses(api, "live").get("c", {}).get("restartCount", 0) >= 1, 10)
             verbs = [v for v, _ in rt.calls]
             assert verbs.index("exec:drain") < verbs.index("stop_container")
-            await until(lambda: ("Killing", "Container c failed liveness probe, will be restarted") in events(api, "live"))
+            await until(
+                lambda: (
+                    ("Killing", "Container c failed liveness probe, will be restarted") in events(api, "live")
+                )
+            )
 
     asyncio.run(go())
 
@@ -160,10 +185,14 @@ def test_pre_stop_http_get_on_deletion_and_its_failure_is_an_event(tmp_path: Pat
     async def go() -> None:
         api, rt = FakeApi(), HookRuntime()
         async with running_kubelet(api, rt, tmp_path), http_server() as (port, seen):
-            await api.create("pods", pod("drain", {"preStop": {"httpGet": {"host": "127.0.0.1", "port": port,
-                                                                           "path": "/drain"}}}))
-            await api.create("pods", pod("broken", {"preStop": {"httpGet": {"host": "127.0.0.1", "port": 1,
-                                                                            "path": "/x"}}}))
+            await api.create(
+                "pods",
+                pod("drain", {"preStop": {"httpGet": {"host": "127.0.0.1", "port": port, "path": "/drain"}}}),
+            )
+            await api.create(
+                "pods",
+                pod("broken", {"preStop": {"httpGet": {"host": "127.0.0.1", "port": 1, "path": "/x"}}}),
+            )
             await until(lambda: running(api, "drain") and running(api, "broken"))
             await delete(api, "drain", 5)
             await delete(api, "broken", 5)
@@ -197,11 +226,16 @@ def test_a_failed_startup_probe_kills_with_its_own_words_and_pre_stop(tmp_path: 
         rt.exec_exit_codes["not-yet"] = 1
         probe = {"exec": {"command": ["not-yet"]}, "periodSeconds": 0.05, "failureThreshold": 2}
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("slow", {"preStop": {"exec": {"command": ["drain"]}}},
-                                         container={"startupProbe": probe}))
+            await api.create(
+                "pods",
+                pod("slow", {"preStop": {"exec": {"command": ["drain"]}}}, container={"startupProbe": probe}),
+            )
             await until(lambda: statuses(api, "slow").get("c", {}).get("restartCount", 0) >= 1, 10)
-            await until(lambda: ("Killing", "Container c failed startup probe, will be restarted")
-                        in events(api, "slow"))
+            await until(
+                lambda: (
+                    ("Killing", "Container c failed startup probe, will be restarted") in events(api, "slow")
+                )
+            )
             verbs = [v for v, _ in rt.calls]
             assert verbs.index("exec:drain") < verbs.index("stop_container")
 

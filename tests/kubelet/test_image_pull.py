@@ -27,10 +27,17 @@ def events(api: FakeApi, name: str) -> list[tuple[str, str]]:
 
 
 def test_policies_decide_the_pull() -> None:
-    assert [should_pull(p, present) for p in ("Always", "IfNotPresent", "Never") for present in (True, False)] \
-        == [True, True, False, True, False, False]
-    assert [go_duration(s) for s in (0, 0.0123, 1.5, 2, 61.25, 3723)] == \
-        ["0s", "12ms", "1.5s", "2s", "1m1.25s", "1h2m3s"]
+    assert [
+        should_pull(p, present) for p in ("Always", "IfNotPresent", "Never") for present in (True, False)
+    ] == [True, True, False, True, False, False]
+    assert [go_duration(s) for s in (0, 0.0123, 1.5, 2, 61.25, 3723)] == [
+        "0s",
+        "12ms",
+        "1.5s",
+        "2s",
+        "1m1.25s",
+        "1h2m3s",
+    ]
 
 
 def test_events_say_what_happened(tmp_path: Path) -> None:
@@ -38,10 +45,15 @@ def test_events_say_what_happened(tmp_path: Path) -> None:
         api, rt = FakeApi(), FakeRuntime()
         rt.missing_images.add("absent:1")
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("present", [{"name": "c", "image": "here:1",
-                                                      "imagePullPolicy": "IfNotPresent"}]))
-            await api.create("pods", pod("always", [{"name": "c", "image": "here:2", "imagePullPolicy": "Always"}]))
-            await api.create("pods", pod("never", [{"name": "c", "image": "absent:1", "imagePullPolicy": "Never"}]))
+            await api.create(
+                "pods", pod("present", [{"name": "c", "image": "here:1", "imagePullPolicy": "IfNotPresent"}])
+            )
+            await api.create(
+                "pods", pod("always", [{"name": "c", "image": "here:2", "imagePullPolicy": "Always"}])
+            )
+            await api.create(
+                "pods", pod("never", [{"name": "c", "image": "absent:1", "imagePullPolicy": "Never"}])
+            )
             await until(lambda: ("Started", "Started container c") in events(api, "present"))
             assert ("Pulled", 'Container image "here:1" already present on machine') in events(api, "present")
             assert ("pull_image", "here:1") not in rt.calls
@@ -55,8 +67,10 @@ def test_events_say_what_happened(tmp_path: Path) -> None:
 
             waiting = await until(lambda: statuses(api, "never").get("c", {}).get("state", {}).get("waiting"))
             assert waiting["reason"] == "ErrImageNeverPull"
-            assert ("ErrImageNeverPull", 'Container image "absent:1" is not present with pull policy of Never') \
-                in events(api, "never")
+            assert (
+                "ErrImageNeverPull",
+                'Container image "absent:1" is not present with pull policy of Never',
+            ) in events(api, "never")
             assert ("pull_image", "absent:1") not in rt.calls
 
     asyncio.run(go())

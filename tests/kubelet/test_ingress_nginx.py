@@ -71,14 +71,23 @@ def self_signed(host: str) -> tuple[bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-            .sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return (
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )
 
 
 def https_get(port: int, host: str, path: str, ca: bytes) -> bytes:
@@ -86,8 +95,10 @@ def https_get(port: int, host: str, path: str, ca: bytes) -> bytes:
     import ssl
 
     ctx = ssl.create_default_context(cadata=ca.decode())
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
-            ctx.wrap_socket(raw, server_hostname=host) as s:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        ctx.wrap_socket(raw, server_hostname=host) as s,
+    ):
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
         data = b""
         while chunk := s.recv(65536):
@@ -96,12 +107,21 @@ def https_get(port: int, host: str, path: str, ca: bytes) -> bytes:
 
 
 def slice_of(svc: str, ports: list[int], port_name: str = "http") -> Obj:
-    return {"metadata": {"name": f"{svc}-x", "namespace": "default", "labels": {"kubernetes.io/service-name": svc}},
-            "addressType": "IPv4", "ports": [{"name": port_name, "port": p, "protocol": "TCP"} for p in ports[:1]],
-            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}] if ports else []}
+    return {
+        "metadata": {
+            "name": f"{svc}-x",
+            "namespace": "default",
+            "labels": {"kubernetes.io/service-name": svc},
+        },
+        "addressType": "IPv4",
+        "ports": [{"name": port_name, "port": p, "protocol": "TCP"} for p in ports[:1]],
+        "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}] if ports else [],
+    }
 
 
-def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(tmp_path: Path, backends: dict[str, int]) -> None:
+def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(
+    tmp_path: Path, backends: dict[str, int]
+) -> None:
     import base64
 
     http_port, https_port = free_port(), free_port()
@@ -109,39 +129,87 @@ def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(tmp_path: Path
 
     async def go() -> None:
         api = FakeApi()
-        await api.create("ingressclasses", {"metadata": {"name": "kubelite"},
-                                            "spec": {"controller": "kubelite.io/ingress-nginx"}})
-        await api.create("nodes", {"metadata": {"name": "n1"},
-                                   "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.11"}]}})
+        await api.create(
+            "ingressclasses",
+            {"metadata": {"name": "kubelite"}, "spec": {"controller": "kubelite.io/ingress-nginx"}},
+        )
+        await api.create(
+            "nodes",
+            {
+                "metadata": {"name": "n1"},
+                "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.11"}]},
+            },
+        )
         for name in ("web", "api"):
-            await api.create("services", {"metadata": {"name": name, "namespace": "default"},
-                                          "spec": {"ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}})
+            await api.create(
+                "services",
+                {
+                    "metadata": {"name": name, "namespace": "default"},
+                    "spec": {"ports": [{"name": "http", "port": 80, "protocol": "TCP"}]},
+                },
+            )
         await api.create("endpointslices", slice_of("web", [backends["web-a"]]))
         await api.create("endpointslices", slice_of("api", [backends["api"]]))
-        await api.create("secrets", {"metadata": {"name": "cert", "namespace": "default"}, "type": "kubernetes.io/tls",
-                                     "data": {"tls.crt": base64.b64encode(crt).decode(),
-                                              "tls.key": base64.b64encode(key).decode()}})
+        await api.create(
+            "secrets",
+            {
+                "metadata": {"name": "cert", "namespace": "default"},
+                "type": "kubernetes.io/tls",
+                "data": {
+                    "tls.crt": base64.b64encode(crt).decode(),
+                    "tls.key": base64.b64encode(key).decode(),
+                },
+            },
+        )
         web = {"service": {"name": "web", "port": {"number": 80}}}
         api_b = {"service": {"name": "api", "port": {"name": "http"}}}
-        await api.create("ingresses", {
-            "metadata": {"name": "demo", "namespace": "default", "creationTimestamp": "2026-01-01T00:00:00Z"},
-            "spec": {"ingressClassName": "kubelite", "tls": [{"hosts": ["secure.local"], "secretName": "cert"}],
-                     "rules": [{"host": "demo.local", "http": {"paths": [
-                         {"path": "/", "pathType": "Prefix", "backend": web},
-                         {"path": "/api", "pathType": "Prefix", "backend": api_b},
-                         {"path": "/exact", "pathType": "Exact", "backend": api_b}]}},
-                         {"host": "secure.local", "http": {"paths": [
-                             {"path": "/", "pathType": "Prefix", "backend": api_b}]}}]}})
+        await api.create(
+            "ingresses",
+            {
+                "metadata": {
+                    "name": "demo",
+                    "namespace": "default",
+                    "creationTimestamp": "2026-01-01T00:00:00Z",
+                },
+                "spec": {
+                    "ingressClassName": "kubelite",
+                    "tls": [{"hosts": ["secure.local"], "secretName": "cert"}],
+                    "rules": [
+                        {
+                            "host": "demo.local",
+                            "http": {
+                                "paths": [
+                                    {"path": "/", "pathType": "Prefix", "backend": web},
+                                    {"path": "/api", "pathType": "Prefix", "backend": api_b},
+                                    {"path": "/exact", "pathType": "Exact", "backend": api_b},
+                                ]
+                            },
+                        },
+                        {
+                            "host": "secure.local",
+                            "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": api_b}]},
+                        },
+                    ],
+                },
+            },
+        )
         # another class's Ingress is not served
-        await api.create("ingresses", {"metadata": {"name": "other", "namespace": "default"},
-                                       "spec": {"ingressClassName": "nginx", "rules": [{"host": "other.local"}]}})
+        await api.create(
+            "ingresses",
+            {
+                "metadata": {"name": "other", "namespace": "default"},
+                "spec": {"ingressClassName": "nginx", "rules": [{"host": "other.local"}]},
+            },
+        )
         factory = InformerFactory(api)
-        ctl = IngressController(api, factory, tmp_path, min_interval=0.01, http_port=http_port,
-                                https_port=https_port)
+        ctl = IngressController(
+            api, factory, tmp_path, min_interval=0.01, http_port=http_port, https_port=https_port
+        )
         factory.start()
         task = asyncio.create_task(ctl.run())
         base = f"http://127.0.0.1:{http_port}"
         async with httpx.AsyncClient(timeout=5) as c:
+
             async def get(path: str, host: str) -> str:
                 try:
                     r = await c.get(base + path, headers={"Host": host})
@@ -152,7 +220,9 @@ def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(tmp_path: Path
             await until(lambda: ctl.nginx.starts, what="nginx started")
             assert await until_async(lambda: get("/", "demo.local"), "200 web-a /")
             assert await get("/api/v1", "demo.local") == "200 api /api/v1"
-            assert (await get("/apix", "demo.local")).startswith("200 web-a")  # element-wise: /apix is not /api
+            assert (await get("/apix", "demo.local")).startswith(
+                "200 web-a"
+            )  # element-wise: /apix is not /api
             assert await get("/exact", "demo.local") == "200 api /exact"
             assert (await get("/", "nobody.local")).startswith("404")
             assert (await get("/", "other.local")).startswith("404")
@@ -171,7 +241,9 @@ def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(tmp_path: Path
             async def hammer() -> int:
                 # new clients keep arriving (a connection each, as in the e2e test): none may fail
                 n = 0
-                async with httpx.AsyncClient(timeout=5, limits=httpx.Limits(max_keepalive_connections=0)) as fresh:
+                async with httpx.AsyncClient(
+                    timeout=5, limits=httpx.Limits(max_keepalive_connections=0)
+                ) as fresh:
                     while not stop.is_set():
                         try:
                             r = await fresh.get(base + "/", headers={"Host": "demo.local"})
@@ -232,7 +304,11 @@ async def until_obj(api: FakeApi, name: str, want: list[Obj], timeout: float = 1
     deadline = asyncio.get_running_loop().time() + timeout
     got = None
     while asyncio.get_running_loop().time() < deadline:
-        got = ((await api.get("ingresses", name, "default")).get("status") or {}).get("loadBalancer", {}).get("ingress")
+        got = (
+            ((await api.get("ingresses", name, "default")).get("status") or {})
+            .get("loadBalancer", {})
+            .get("ingress")
+        )
         if got == want:
             return
         await asyncio.sleep(0.05)

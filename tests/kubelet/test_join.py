@@ -15,7 +15,9 @@ def test_parse_token():
     assert t.credential == "node:s3cret" and t.ca_hash == hashlib.sha256(CA).hexdigest()
 
 
-@pytest.mark.parametrize("bad", ["", "node:x", "K10abc::node:x", f"K10{'0' * 64}::admin:x", f"K10{'0' * 64}::node:"])
+@pytest.mark.parametrize(
+    "bad", ["", "node:x", "K10abc::node:x", f"K10{'0' * 64}::admin:x", f"K10{'0' * 64}::node:"]
+)
 def test_bad_tokens_are_refused(bad):
     with pytest.raises(JoinError, match="invalid node token"):
         parse_token(bad)

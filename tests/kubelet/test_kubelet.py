@@ -20,12 +20,17 @@ from tests.polling import until
 NODE = "n1"
 
 
-
 @contextlib.asynccontextmanager
 async def running_kubelet(api: FakeApi, rt: Any, data: Path) -> AsyncIterator[Kubelet]:
-    agent = NodeAgent(api, node_object(NODE, "192.0.2.10", read_machine(), "fake://1", 10250), lease_renew=0.2)
-    k = Kubelet(api, rt, agent, KubeletOptions(NODE, "192.0.2.10", data, relist_period=0.02,
-                                                backoff_initial=0.2, backoff_max=0.8))
+    agent = NodeAgent(
+        api, node_object(NODE, "192.0.2.10", read_machine(), "fake://1", 10250), lease_renew=0.2
+    )
+    k = Kubelet(
+        api,
+        rt,
+        agent,
+        KubeletOptions(NODE, "192.0.2.10", data, relist_period=0.02, backoff_initial=0.2, backoff_max=0.8),
+    )
     task = asyncio.create_task(k.run())
     try:
         yield k
@@ -35,8 +40,10 @@ async def running_kubelet(api: FakeApi, rt: Any, data: Path) -> AsyncIterator[Ku
 
 
 def pod(name: str, containers: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
-    return {"metadata": {"name": name, "namespace": "default"},
-            "spec": {"nodeName": NODE, "containers": containers, **spec}}
+    return {
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"nodeName": NODE, "containers": containers, **spec},
+    }
 
 
 def status(api: FakeApi, name: str) -> dict[str, Any]:
@@ -60,10 +67,22 @@ def test_runs_a_pod_and_reports_running(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), FakeRuntime()
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("web", [{"name": "a", "image": "busybox:1.35"},
-                                                 {"name": "b", "image": "busybox:1.35",
-                                                  "env": [{"name": "ME", "valueFrom": {
-                                                      "fieldRef": {"fieldPath": "metadata.name"}}}]}]))
+            await api.create(
+                "pods",
+                pod(
+                    "web",
+                    [
+                        {"name": "a", "image": "busybox:1.35"},
+                        {
+                            "name": "b",
+                            "image": "busybox:1.35",
+                            "env": [
+                                {"name": "ME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
+                            ],
+                        },
+                    ],
+                ),
+            )
             await until(lambda: status(api, "web").get("phase") == "Running")
             st = status(api, "web")
             assert st["podIP"].startswith("10.200.") and st["hostIP"] == "192.0.2.10"
@@ -75,8 +94,12 @@ def test_runs_a_pod_and_reports_running(tmp_path: Path) -> None:
             assert node["status"]["nodeInfo"]["kubeletVersion"]
             await until(lambda: ("leases", "kube-node-lease", NODE) in api.objects)
             # what `kubectl describe pod` shows: the kubelet's events about the pod
-            await until(lambda: {"Pulled", "Created", "Started"} <= {
-                e["reason"] for e in api.objs("events") if e["involvedObject"]["name"] == "web"})
+            await until(
+                lambda: (
+                    {"Pulled", "Created", "Started"}
+                    <= {e["reason"] for e in api.objs("events") if e["involvedObject"]["name"] == "web"}
+                )
+            )
 
     run(go())
 
@@ -88,8 +111,9 @@ def test_crashing_container_restarts_with_back_off(tmp_path: Path) -> None:
         async with running_kubelet(api, rt, tmp_path):
             await api.create("pods", pod("crash", [{"name": "c", "image": "crasher:1"}]))
             await until(lambda: statuses(api, "crash").get("c", {}).get("restartCount", 0) >= 2, 10)
-            cs = await until(lambda: (s := statuses(api, "crash").get("c", {})).get("state", {}).get("waiting")
-                             and s, 10)
+            cs = await until(
+                lambda: (s := statuses(api, "crash").get("c", {})).get("state", {}).get("waiting") and s, 10
+            )
             assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
             assert "back-off" in cs["state"]["waiting"]["message"]
             assert cs["lastState"]["terminated"]["exitCode"] == 1
@@ -122,13 +146,21 @@ def test_init_containers_run_first_in_order(tmp_path: Path) -> None:
         api, rt = FakeApi(), FakeRuntime()
         rt.exit_after_start["init:1"] = 0
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("init", [{"name": "main", "image": "busybox:1.35"}], initContainers=[
-                {"name": "i1", "image": "init:1"}, {"name": "i2", "image": "init:1"}]))
+            await api.create(
+                "pods",
+                pod(
+                    "init",
+                    [{"name": "main", "image": "busybox:1.35"}],
+                    initContainers=[{"name": "i1", "image": "init:1"}, {"name": "i2", "image": "init:1"}],
+                ),
+            )
             await until(lambda: status(api, "init").get("phase") == "Running")
             created = [name for verb, name in rt.calls if verb == "create_container"]
             assert created == ["i1", "i2", "main"]
             st = status(api, "init")
-            assert [s["state"]["terminated"]["reason"] for s in st["initContainerStatuses"]] == ["Completed"] * 2
+            assert [s["state"]["terminated"]["reason"] for s in st["initContainerStatuses"]] == [
+                "Completed"
+            ] * 2
 
     run(go())
 
@@ -138,7 +170,10 @@ def test_image_pull_failure_backs_off(tmp_path: Path) -> None:
         api, rt = FakeApi(), FakeRuntime()
         rt.unpullable.add("nope:1")
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("nopull", [{"name": "c", "image": "nope:1", "imagePullPolicy": "Always"}]))
+            await api.create(
+                "pods", pod("nopull", [{"name": "c", "image": "nope:1", "imagePullPolicy": "Always"}])
+            )
+
             def reasons() -> list[str]:  # every status the kubelet wrote, in order
                 out: list[str] = []
                 for _, plural, _, obj in api.history:
@@ -149,7 +184,9 @@ def test_image_pull_failure_backs_off(tmp_path: Path) -> None:
                 return out
 
             await until(lambda: reasons()[:2] == ["ErrImagePull", "ImagePullBackOff"], 10)
-            await until(lambda: sum(1 for v, _ in rt.calls if v == "pull_image") >= 2, 10)  # retried after back-off
+            await until(
+                lambda: sum(1 for v, _ in rt.calls if v == "pull_image") >= 2, 10
+            )  # retried after back-off
             assert status(api, "nopull")["phase"] == "Pending"
 
     run(go())
@@ -161,7 +198,9 @@ def test_liveness_failure_restarts_the_container(tmp_path: Path) -> None:
         rt.exec_exit_codes["fail"] = 1
         probe = {"exec": {"command": ["fail"]}, "periodSeconds": 0.05, "failureThreshold": 1}
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("live", [{"name": "c", "image": "busybox:1.35", "livenessProbe": probe}]))
+            await api.create(
+                "pods", pod("live", [{"name": "c", "image": "busybox:1.35", "livenessProbe": probe}])
+            )
             await until(lambda: statuses(api, "live").get("c", {}).get("restartCount", 0) >= 1, 10)
 
     run(go())
@@ -171,14 +210,24 @@ def test_deletion_stops_everything_and_confirms(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), FakeRuntime()
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("gone", [{"name": "c", "image": "busybox:1.35"}],
-                                         volumes=[{"name": "scratch", "emptyDir": {}}]))
+            await api.create(
+                "pods",
+                pod(
+                    "gone",
+                    [{"name": "c", "image": "busybox:1.35"}],
+                    volumes=[{"name": "scratch", "emptyDir": {}}],
+                ),
+            )
             await until(lambda: status(api, "gone").get("phase") == "Running")
             uid = api.objects[("pods", "default", "gone")]["metadata"]["uid"]
             assert (tmp_path / "pods" / uid / "volumes" / "scratch").is_dir()
             # the API server's graceful deletion: deletionTimestamp set, the kubelet confirms
-            await api.patch("pods", "gone", {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z",
-                                                          "deletionGracePeriodSeconds": 1}}, namespace="default")
+            await api.patch(
+                "pods",
+                "gone",
+                {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z", "deletionGracePeriodSeconds": 1}},
+                namespace="default",
+            )
             await until(lambda: ("pods", "default", "gone") not in api.objects)
             await until(lambda: not rt.containers and not rt.sandboxes)
             assert ("stop_container", next(c for v, c in rt.calls if v == "start_container")) in rt.calls
@@ -193,14 +242,22 @@ def test_restarted_kubelet_adopts_and_cleans_orphans(tmp_path: Path) -> None:
         async with running_kubelet(api, rt, tmp_path):
             await api.create("pods", pod("keep", [{"name": "c", "image": "busybox:1.35"}]))
             await api.create("pods", pod("orphan", [{"name": "c", "image": "busybox:1.35"}]))
-            await until(lambda: status(api, "keep").get("phase") == "Running"
-                        and status(api, "orphan").get("phase") == "Running")
-        before = {c.info.id for c in rt.containers.values() if c.info.labels["io.kubernetes.pod.name"] == "keep"}
+            await until(
+                lambda: (
+                    status(api, "keep").get("phase") == "Running"
+                    and status(api, "orphan").get("phase") == "Running"
+                )
+            )
+        before = {
+            c.info.id for c in rt.containers.values() if c.info.labels["io.kubernetes.pod.name"] == "keep"
+        }
         starts = sum(1 for c in rt.calls if c[0] == "start_container")
         del api.objects[("pods", "default", "orphan")]  # deleted while the kubelet was down
         reports = status_writes(api, "keep")
         async with running_kubelet(api, rt, tmp_path):
-            await until(lambda: all(c.info.labels["io.kubernetes.pod.name"] == "keep" for c in rt.containers.values()))
+            await until(
+                lambda: all(c.info.labels["io.kubernetes.pod.name"] == "keep" for c in rt.containers.values())
+            )
             # the new kubelet's first sync of the pod ends with a status write (it remembers none):
             # by then it has adopted its container, or wrongly restarted it
             await until(lambda: status_writes(api, "keep") > reports)
@@ -244,12 +301,20 @@ def test_pre_stop_hook_runs_before_the_stop(tmp_path: Path) -> None:
         async with running_kubelet(api, rt, tmp_path):
             # a finalizer keeps the object while the kubelet terminates it, as the API server's graceful
             # deletion does (the fake API deletes at once otherwise, and the kubelet sees a vanished pod)
-            await api.create("pods", dict(pod("hooked", [{"name": "c", "image": "busybox:1.35", "lifecycle": hook}]),
-                                          metadata={"name": "hooked", "namespace": "default",
-                                                    "finalizers": ["kubelite.io/test"]}))
+            await api.create(
+                "pods",
+                dict(
+                    pod("hooked", [{"name": "c", "image": "busybox:1.35", "lifecycle": hook}]),
+                    metadata={"name": "hooked", "namespace": "default", "finalizers": ["kubelite.io/test"]},
+                ),
+            )
             await until(lambda: status(api, "hooked").get("phase") == "Running")
-            await api.patch("pods", "hooked", {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z",
-                                                            "deletionGracePeriodSeconds": 5}}, namespace="default")
+            await api.patch(
+                "pods",
+                "hooked",
+                {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z", "deletionGracePeriodSeconds": 5}},
+                namespace="default",
+            )
             await until(lambda: not rt.containers)
             verbs = [v for v, _ in rt.calls]
             assert verbs.index("exec_sync") < verbs.index("stop_container")

@@ -23,8 +23,13 @@ def raw(*records: tuple[str, str, str, str]) -> bytes:
     return b"".join(f"{ts} {stream} {tag} {text}\n".encode() for ts, stream, tag, text in records)
 
 
-SAMPLE = raw((T0, "stdout", "F", "one"), (T1, "stderr", "F", "two"), (T2, "stdout", "P", "thr"),
-             (T2, "stdout", "F", "ee"), (T2, "stdout", "F", ""))
+SAMPLE = raw(
+    (T0, "stdout", "F", "one"),
+    (T1, "stderr", "F", "two"),
+    (T2, "stdout", "P", "thr"),
+    (T2, "stdout", "F", "ee"),
+    (T2, "stdout", "F", ""),
+)
 
 
 def render(data: bytes, **kw: object) -> bytes:
@@ -47,7 +52,9 @@ def test_partial_records_are_joined_and_keep_their_first_timestamp() -> None:
 
 
 def test_partials_of_two_streams_do_not_mix() -> None:
-    data = raw((T0, "stdout", "P", "a"), (T0, "stderr", "P", "x"), (T1, "stdout", "F", "b"), (T1, "stderr", "F", "y"))
+    data = raw(
+        (T0, "stdout", "P", "a"), (T0, "stderr", "P", "x"), (T1, "stdout", "F", "b"), (T1, "stderr", "F", "y")
+    )
     assert render(data) == b"ab\nxy\n"
 
 
@@ -56,7 +63,10 @@ def test_tail_timestamps_since_stream_limit() -> None:
     assert render(SAMPLE, tail_lines=0) == b""
     assert render(SAMPLE, tail_lines=99) == b"one\ntwo\nthree\n\n"
     assert render(SAMPLE, timestamps=True).split(b"\n")[:3] == [
-        b"2026-11-29T07:47:40Z one", b"2026-11-29T07:47:41.5Z two", b"2026-11-29T07:47:42.77576607Z three"]
+        b"2026-11-29T07:47:40Z one",
+        b"2026-11-29T07:47:41.5Z two",
+        b"2026-11-29T07:47:42.77576607Z three",
+    ]
     assert render(SAMPLE, since_ns=NS(T1.encode())) == b"two\nthree\n\n"
     assert render(SAMPLE, stream="Stderr") == b"two\n"
     assert render(SAMPLE, limit_bytes=6) == b"one\ntw"
@@ -71,11 +81,25 @@ def test_time_parsing() -> None:
 
 
 def test_parse_options() -> None:
-    o = logs.parse_options({"follow": "true", "tailLines": "5", "timestamps": "true", "sinceSeconds": "10"}, 100 * 10**9)
-    assert (o.follow, o.tail_lines, o.timestamps, o.since_ns, o.previous) == (True, 5, True, 90 * 10**9, False)
+    o = logs.parse_options(
+        {"follow": "true", "tailLines": "5", "timestamps": "true", "sinceSeconds": "10"}, 100 * 10**9
+    )
+    assert (o.follow, o.tail_lines, o.timestamps, o.since_ns, o.previous) == (
+        True,
+        5,
+        True,
+        90 * 10**9,
+        False,
+    )
     assert logs.parse_options({"sinceTime": "1970-01-01T00:00:02Z"}, 0).since_ns == 2 * 10**9
-    for bad in ({"tailLines": "x"}, {"tailLines": "-1"}, {"sinceSeconds": "0"}, {"limitBytes": "0"},
-                {"sinceTime": "yesterday"}, {"stream": "Both"}):
+    for bad in (
+        {"tailLines": "x"},
+        {"tailLines": "-1"},
+        {"sinceSeconds": "0"},
+        {"limitBytes": "0"},
+        {"sinceTime": "yesterday"},
+        {"stream": "Both"},
+    ):
         with pytest.raises(logs.LogOptionError):
             logs.parse_options(bad, 0)
 
@@ -125,14 +149,18 @@ async def _follow_appended(tmp_path: Path) -> None:
         running = False
 
     task = asyncio.create_task(writer())
-    got = [ln.text async for ln in cri.follow_lines(str(path), offset, is_running, cri.LineJoiner(), exit_check=0.01)]
+    got = [
+        ln.text
+        async for ln in cri.follow_lines(str(path), offset, is_running, cri.LineJoiner(), exit_check=0.01)
+    ]
     await task
     assert got == [b"new 0", b"new 1", b"new 2", b"cut in the middle", b"dangling"]
 
 
 def test_exec_query() -> None:
-    o = kexec.parse_exec_query([("command", "sh"), ("command", "-c"), ("command", "echo hi"), ("stdout", "true"),
-                                ("stderr", "true")])
+    o = kexec.parse_exec_query(
+        [("command", "sh"), ("command", "-c"), ("command", "echo hi"), ("stdout", "true"), ("stderr", "true")]
+    )
     assert o == kexec.ExecOptions(["sh", "-c", "echo hi"], False, True, True, False)
     assert kexec.parse_exec_query([("command", "sh"), ("input", "1"), ("output", "1"), ("tty", "1")]).stdin
     tty = kexec.parse_exec_query([("command", "sh"), ("stdout", "true"), ("stderr", "true"), ("tty", "true")])
@@ -164,7 +192,7 @@ def test_a_line_the_log_ends_inside(tmp_path: Path) -> None:
     path = tmp_path / "log"
     path.write_bytes(data)
     tail, _ = cri.read_tail(str(path), 2)
-    assert tail == data[data.index(b"\n") + 1:]  # the unfinished stdout line counts as one
+    assert tail == data[data.index(b"\n") + 1 :]  # the unfinished stdout line counts as one
     joiner = cri.LineJoiner()
     lines = [*cri.logical_lines(tail.split(b"\n"), joiner), *joiner.flush()]
     assert b"".join(logs.render(ln, False) for ln in lines) == b"two\nno newline yet"

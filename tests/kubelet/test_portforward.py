@@ -35,20 +35,30 @@ def test_dictionary_is_the_spdy3_one() -> None:
 
 def test_frames_round_trip_with_one_zlib_context_per_direction() -> None:
     client, server = spdy.Framer(), spdy.Framer()
-    wire = b"".join([
-        client.syn_stream(1, {"streamtype": ["error"], "port": ["80"], "requestid": ["0"]}),
-        client.syn_stream(3, {"streamtype": ["data"], "port": ["80"], "requestid": ["0"]}),
-        *spdy.data_frames(3, b"x" * 70000, fin=True),
-        spdy.ping(1),
-        spdy.rst_stream(5, spdy.RST_CANCEL),
-        spdy.goaway(3),
-    ])
+    wire = b"".join(
+        [
+            client.syn_stream(1, {"streamtype": ["error"], "port": ["80"], "requestid": ["0"]}),
+            client.syn_stream(3, {"streamtype": ["data"], "port": ["80"], "requestid": ["0"]}),
+            *spdy.data_frames(3, b"x" * 70000, fin=True),
+            spdy.ping(1),
+            spdy.rst_stream(5, spdy.RST_CANCEL),
+            spdy.goaway(3),
+        ]
+    )
     frames = []
     for i in range(0, len(wire), 7):  # arbitrary splits: the tunnel is a byte stream
-        frames += server.feed(wire[i:i + 7])
+        frames += server.feed(wire[i : i + 7])
     kinds = [(f.kind, f.stream_id) for f in frames]
-    assert kinds == [(spdy.SYN_STREAM, 1), (spdy.SYN_STREAM, 3), (spdy.DATA, 3), (spdy.DATA, 3), (spdy.DATA, 3),
-                     (spdy.PING, 0), (spdy.RST_STREAM, 5), (spdy.GOAWAY, 3)]
+    assert kinds == [
+        (spdy.SYN_STREAM, 1),
+        (spdy.SYN_STREAM, 3),
+        (spdy.DATA, 3),
+        (spdy.DATA, 3),
+        (spdy.DATA, 3),
+        (spdy.PING, 0),
+        (spdy.RST_STREAM, 5),
+        (spdy.GOAWAY, 3),
+    ]
     assert frames[1].header("streamtype") == "data" and frames[1].header("Port") == "80"
     assert b"".join(f.data for f in frames if f.kind == spdy.DATA) == b"x" * 70000
     assert [f.fin for f in frames if f.kind == spdy.DATA] == [False, False, True]
@@ -73,17 +83,22 @@ def test_ports_and_protocols() -> None:
         parse_ports([("port", "0")])
     with pytest.raises(PortForwardError, match="unable to parse"):
         parse_ports([("port", "http")])
-    assert choose_protocol(["v4.channel.k8s.io", "SPDY/3.1+portforward.k8s.io"]) == "SPDY/3.1+portforward.k8s.io"
+    assert (
+        choose_protocol(["v4.channel.k8s.io", "SPDY/3.1+portforward.k8s.io"]) == "SPDY/3.1+portforward.k8s.io"
+    )
     assert choose_protocol(["v4.channel.k8s.io"]) == "v4.channel.k8s.io"
     assert choose_protocol(["v5.channel.k8s.io"]) is None
-    assert forward_error(80, "p", "u", ConnectionRefusedError(111, "refused")) == \
-        "error forwarding port 80 to pod p, uid u: refused"
+    assert (
+        forward_error(80, "p", "u", ConnectionRefusedError(111, "refused"))
+        == "error forwarding port 80 to pod p, uid u: refused"
+    )
 
 
 # --- a pod port on loopback -------------------------------------------------------------------
 def with_echo_port(test: Callable[[int], Awaitable[None]]) -> None:
     """Run `test(port)` with a server on `port` that answers `echo:` + what it got once the client
     half-closes (as an HTTP/1.0 server would)."""
+
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         data = await reader.read()
         writer.write(b"echo:" + data)
@@ -126,9 +141,14 @@ class Peer:
     def open(self, request: str, port: int) -> None:
         sid = 1 + 4 * int(request)
         for kind, stream in (("error", sid), ("data", sid + 2)):
-            self.session.received(self.framer.syn_stream(stream, {"streamtype": [kind], "port": [str(port)],
-                                                                  "requestid": [request]}))
-        self.session.received(b"".join(spdy.data_frames(sid, b"", fin=True)))  # kubectl closes its error stream
+            self.session.received(
+                self.framer.syn_stream(
+                    stream, {"streamtype": [kind], "port": [str(port)], "requestid": [request]}
+                )
+            )
+        self.session.received(
+            b"".join(spdy.data_frames(sid, b"", fin=True))
+        )  # kubectl closes its error stream
 
     async def until(self, check: Any, timeout: float = 5) -> None:
         async with asyncio.timeout(timeout):
@@ -168,7 +188,9 @@ async def _refused() -> None:
     peer.open("7", port)
     await peer.until(lambda: peer.finished(29) and peer.finished(31))
     text = peer.data(29).decode()
-    assert text.startswith(f"error forwarding port {port} to pod web-1, uid uid-1: failed to connect to localhost:{port}")
+    assert text.startswith(
+        f"error forwarding port {port} to pod web-1, uid uid-1: failed to connect to localhost:{port}"
+    )
     assert text.endswith("connect: connection refused")
 
 
@@ -181,7 +203,11 @@ async def _pings() -> None:
     peer.session.received(spdy.ping(5) + peer.framer.syn_stream(1, {"streamtype": ["bogus"]}))
     await peer.until(lambda: len(peer.got) == 2)
     assert (peer.got[0].kind, peer.got[0].value) == (spdy.PING, 5)
-    assert (peer.got[1].kind, peer.got[1].stream_id, peer.got[1].value) == (spdy.RST_STREAM, 1, spdy.RST_PROTOCOL_ERROR)
+    assert (peer.got[1].kind, peer.got[1].stream_id, peer.got[1].value) == (
+        spdy.RST_STREAM,
+        1,
+        spdy.RST_PROTOCOL_ERROR,
+    )
 
 
 # --- v4.channel.k8s.io --------------------------------------------------------------------------
@@ -197,7 +223,9 @@ async def _channels(echo_port: int) -> None:
     async def send(msg: dict[str, Any]) -> None:
         sent.append(msg)
 
-    serving = asyncio.ensure_future(serve_channels(inbound.get, send, [echo_port, refused], dial_loopback, "p", "u"))
+    serving = asyncio.ensure_future(
+        serve_channels(inbound.get, send, [echo_port, refused], dial_loopback, "p", "u")
+    )
     inbound.put_nowait({"type": "websocket.receive", "bytes": b"\x00hello"})
     inbound.put_nowait({"type": "websocket.disconnect"})  # the client goes: the pod side is half-closed
     await asyncio.wait_for(serving, 5)
@@ -226,9 +254,11 @@ def test_spdy_tunnel_carries_a_large_answer_in_order() -> None:
         port = server.sockets[0].getsockname()[1]
         client = spdy.Framer()
         inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        for frame in (client.syn_stream(1, {"streamtype": ["error"], "port": [str(port)], "requestid": ["0"]}),
-                      client.syn_stream(3, {"streamtype": ["data"], "port": [str(port)], "requestid": ["0"]}),
-                      *spdy.data_frames(3, b"GET!")):
+        for frame in (
+            client.syn_stream(1, {"streamtype": ["error"], "port": [str(port)], "requestid": ["0"]}),
+            client.syn_stream(3, {"streamtype": ["data"], "port": [str(port)], "requestid": ["0"]}),
+            *spdy.data_frames(3, b"GET!"),
+        ):
             inbound.put_nowait({"type": "websocket.receive", "bytes": frame})
         got: list[spdy.Frame] = []
         done = asyncio.Event()

@@ -21,28 +21,53 @@ from tests.polling import until
 async def never_exec(cid: str, cmd: list[str], timeout: float) -> tuple[int, bytes]:
     if cmd[:1] == ["slow"]:
         await asyncio.sleep(timeout + 1)
-    return (1, b"cat: can't open '/tmp/healthy': No such file or directory\n") if cmd[:1] == ["cat"] else (0, b"")
+    return (
+        (1, b"cat: can't open '/tmp/healthy': No such file or directory\n")
+        if cmd[:1] == ["cat"]
+        else (0, b"")
+    )
 
 
 def test_failures_are_worded_as_the_kubelet_words_them() -> None:
     async def go() -> None:
         c: dict[str, Any] = {"name": "c", "ports": [{"name": "web", "containerPort": 0}]}
         async with http_server(answer=503) as (port, seen):
-            probe = {"httpGet": {"port": port, "path": "/healthz", "httpHeaders": [{"name": "X-Probe", "value": "1"}]}}
-            assert await run_probe(probe, c, "cid", "127.0.0.1", never_exec) == \
-                (False, "HTTP probe failed with statuscode: 503")
+            probe = {
+                "httpGet": {
+                    "port": port,
+                    "path": "/healthz",
+                    "httpHeaders": [{"name": "X-Probe", "value": "1"}],
+                }
+            }
+            assert await run_probe(probe, c, "cid", "127.0.0.1", never_exec) == (
+                False,
+                "HTTP probe failed with statuscode: 503",
+            )
             assert "X-Probe: 1" in seen[0] and "User-Agent: kube-probe/" in seen[0]
         async with http_server(answer=302) as (port, _):
             c["ports"][0]["containerPort"] = port
-            assert await run_probe({"httpGet": {"port": "web"}}, c, "cid", "127.0.0.1", never_exec) == (True, "")
+            assert await run_probe({"httpGet": {"port": "web"}}, c, "cid", "127.0.0.1", never_exec) == (
+                True,
+                "",
+            )
         refused = free_port()
-        assert await run_probe({"tcpSocket": {"port": refused}}, c, "cid", "127.0.0.1", never_exec) == \
-            (False, f"dial tcp 127.0.0.1:{refused}: connect: connection refused")
-        ok, why = await run_probe({"httpGet": {"port": refused, "path": "/x"}}, c, "cid", "127.0.0.1", never_exec)
-        assert not ok and why == f'Get "http://127.0.0.1:{refused}/x": dial tcp 127.0.0.1:{refused}: connect: ' \
-                                 "connection refused"
-        assert await run_probe({"exec": {"command": ["cat", "/tmp/healthy"]}}, c, "cid", "", never_exec) == \
-            (False, "cat: can't open '/tmp/healthy': No such file or directory\n")
+        assert await run_probe({"tcpSocket": {"port": refused}}, c, "cid", "127.0.0.1", never_exec) == (
+            False,
+            f"dial tcp 127.0.0.1:{refused}: connect: connection refused",
+        )
+        ok, why = await run_probe(
+            {"httpGet": {"port": refused, "path": "/x"}}, c, "cid", "127.0.0.1", never_exec
+        )
+        assert (
+            not ok
+            and why
+            == f'Get "http://127.0.0.1:{refused}/x": dial tcp 127.0.0.1:{refused}: connect: '
+            "connection refused"
+        )
+        assert await run_probe({"exec": {"command": ["cat", "/tmp/healthy"]}}, c, "cid", "", never_exec) == (
+            False,
+            "cat: can't open '/tmp/healthy': No such file or directory\n",
+        )
         assert (await run_probe({"exec": {"command": ["true"]}}, c, "cid", "", never_exec))[0]
 
     asyncio.run(go())
@@ -81,6 +106,8 @@ def test_a_failing_probe_records_unhealthy_events(tmp_path: Path) -> None:
             await until(lambda: ("Unhealthy", "Readiness probe failed: ") in events(api, "sick"))
             unhealthy = [e for e in api.objs("events") if e["reason"] == "Unhealthy"]
             assert len(unhealthy) == 1 and unhealthy[0]["type"] == "Warning"  # repeats fold into its count
-            await until(lambda: next(e for e in api.objs("events") if e["reason"] == "Unhealthy")["count"] > 1)
+            await until(
+                lambda: next(e for e in api.objs("events") if e["reason"] == "Unhealthy")["count"] > 1
+            )
 
     asyncio.run(go())

@@ -11,19 +11,35 @@ from tests.polling import until
 def test_proxier_follows_endpoints():
     async def go():
         api = FakeApi()
-        await api.create("services", {"metadata": {"name": "web", "namespace": "default"},
-                                      "spec": {"clusterIP": "10.96.0.20", "ports": [{"port": 80, "protocol": "TCP"}]}})
+        await api.create(
+            "services",
+            {
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {"clusterIP": "10.96.0.20", "ports": [{"port": 80, "protocol": "TCP"}]},
+            },
+        )
         applied: list[str] = []
         removed = []
         factory = InformerFactory(api)
-        proxier = Proxier(factory, apply=applied.append, remove=lambda: removed.append(True), min_interval=0.01)
+        proxier = Proxier(
+            factory, apply=applied.append, remove=lambda: removed.append(True), min_interval=0.01
+        )
         factory.start()
         task = asyncio.create_task(proxier.run())
         await until(lambda: applied and "reject" in applied[-1])  # no endpoints yet: rejected
-        await api.create("endpointslices", {
-            "metadata": {"name": "web-abc", "namespace": "default", "labels": {"kubernetes.io/service-name": "web"}},
-            "addressType": "IPv4", "endpoints": [{"addresses": ["10.244.0.7"], "conditions": {"ready": True}}],
-            "ports": [{"name": "", "port": 8080, "protocol": "TCP"}]})
+        await api.create(
+            "endpointslices",
+            {
+                "metadata": {
+                    "name": "web-abc",
+                    "namespace": "default",
+                    "labels": {"kubernetes.io/service-name": "web"},
+                },
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["10.244.0.7"], "conditions": {"ready": True}}],
+                "ports": [{"name": "", "port": 8080, "protocol": "TCP"}],
+            },
+        )
         await until(lambda: "dnat to 10.244.0.7:8080" in applied[-1])
         count, rebuilds = proxier.applies, proxier.rebuilds
         proxier._mark()  # nothing changed: a rebuild, but no new transaction
@@ -43,11 +59,20 @@ def test_routes_follow_other_nodes():
     from runtime.network import FakeNetwork
 
     def node(name, cidr, ip):
-        return {"metadata": {"name": name}, "spec": {"podCIDR": cidr} if cidr else {},
-                "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
+        return {
+            "metadata": {"name": name},
+            "spec": {"podCIDR": cidr} if cidr else {},
+            "status": {"addresses": [{"type": "InternalIP", "address": ip}]},
+        }
 
-    assert desired_routes([node("a", "10.244.0.0/24", "10.0.0.1"), node("b", "10.244.1.0/24", "10.0.0.2"),
-                           node("c", "", "10.0.0.3")], "a") == {"10.244.1.0/24": "10.0.0.2"}
+    assert desired_routes(
+        [
+            node("a", "10.244.0.0/24", "10.0.0.1"),
+            node("b", "10.244.1.0/24", "10.0.0.2"),
+            node("c", "", "10.0.0.3"),
+        ],
+        "a",
+    ) == {"10.244.1.0/24": "10.0.0.2"}
 
     async def go():
         api = FakeApi()

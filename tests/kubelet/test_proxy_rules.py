@@ -4,25 +4,43 @@ import subprocess
 
 from kubelet.proxy.rules import TABLE, ruleset, service_ports, slices_by_service
 
-SVC = {"metadata": {"namespace": "default", "name": "web"},
-       "spec": {"type": "NodePort", "clusterIP": "10.96.0.12",
-                "ports": [{"name": "http", "port": 80, "protocol": "TCP", "nodePort": 30080},
-                          {"name": "dns", "port": 53, "protocol": "UDP"}]}}
-SLICE = {"metadata": {"namespace": "default", "name": "web-x1", "labels": {"kubernetes.io/service-name": "web"}},
-         "addressType": "IPv4",
-         "endpoints": [{"addresses": ["10.244.1.3"], "conditions": {"ready": True}},
-                       {"addresses": ["10.244.2.4"]},  # unset reads as ready
-                       {"addresses": ["10.244.1.9"], "conditions": {"ready": False, "serving": True,
-                                                                   "terminating": True}}],
-         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"},
-                   {"name": "dns", "port": 5353, "protocol": "UDP"}]}
+SVC = {
+    "metadata": {"namespace": "default", "name": "web"},
+    "spec": {
+        "type": "NodePort",
+        "clusterIP": "10.96.0.12",
+        "ports": [
+            {"name": "http", "port": 80, "protocol": "TCP", "nodePort": 30080},
+            {"name": "dns", "port": 53, "protocol": "UDP"},
+        ],
+    },
+}
+SLICE = {
+    "metadata": {"namespace": "default", "name": "web-x1", "labels": {"kubernetes.io/service-name": "web"}},
+    "addressType": "IPv4",
+    "endpoints": [
+        {"addresses": ["10.244.1.3"], "conditions": {"ready": True}},
+        {"addresses": ["10.244.2.4"]},  # unset reads as ready
+        {"addresses": ["10.244.1.9"], "conditions": {"ready": False, "serving": True, "terminating": True}},
+    ],
+    "ports": [
+        {"name": "http", "port": 8080, "protocol": "TCP"},
+        {"name": "dns", "port": 5353, "protocol": "UDP"},
+    ],
+}
 # a second slice of the same service (more than 100 endpoints), and one of another service
-SLICE2 = {"metadata": {"namespace": "default", "name": "web-x2", "labels": {"kubernetes.io/service-name": "web"}},
-          "addressType": "IPv4", "endpoints": [{"addresses": ["10.244.3.5"], "conditions": {"ready": True}}],
-          "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}
-OTHER = {"metadata": {"namespace": "default", "name": "db-x", "labels": {"kubernetes.io/service-name": "db"}},
-         "addressType": "IPv4", "endpoints": [{"addresses": ["10.244.9.9"], "conditions": {"ready": True}}],
-         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}
+SLICE2 = {
+    "metadata": {"namespace": "default", "name": "web-x2", "labels": {"kubernetes.io/service-name": "web"}},
+    "addressType": "IPv4",
+    "endpoints": [{"addresses": ["10.244.3.5"], "conditions": {"ready": True}}],
+    "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+}
+OTHER = {
+    "metadata": {"namespace": "default", "name": "db-x", "labels": {"kubernetes.io/service-name": "db"}},
+    "addressType": "IPv4",
+    "endpoints": [{"addresses": ["10.244.9.9"], "conditions": {"ready": True}}],
+    "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+}
 EP = slices_by_service([SLICE])
 
 
@@ -41,14 +59,19 @@ def test_every_slice_of_the_service_counts_and_only_its_own():
 
 
 def test_headless_and_external_name_services_are_skipped():
-    headless = {"metadata": {"namespace": "d", "name": "h"}, "spec": {"clusterIP": "None", "ports": [{"port": 1}]}}
+    headless = {
+        "metadata": {"namespace": "d", "name": "h"},
+        "spec": {"clusterIP": "None", "ports": [{"port": 1}]},
+    }
     ext = {"metadata": {"namespace": "d", "name": "e"}, "spec": {"type": "ExternalName", "externalName": "x"}}
     assert service_ports([headless, ext], {}) == []
 
 
 def test_ruleset_balances_dnat_and_rejects_without_endpoints():
-    lonely = {"metadata": {"namespace": "default", "name": "lonely"},
-              "spec": {"clusterIP": "10.96.0.13", "ports": [{"port": 81, "protocol": "TCP"}]}}
+    lonely = {
+        "metadata": {"namespace": "default", "name": "lonely"},
+        "spec": {"clusterIP": "10.96.0.13", "ports": [{"port": 81, "protocol": "TCP"}]},
+    }
     body = ruleset(service_ports([SVC, lonely], EP))
     assert "numgen random mod 2" in body
     assert "dnat to 10.244.1.3:8080" in body and "dnat to 10.244.2.4:8080" in body

@@ -26,12 +26,18 @@ def docker_secret(host: str, user: str, password: str, legacy: bool = False) -> 
     entry = {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
     doc = {host: entry} if legacy else {"auths": {host: entry}}
     key = ".dockercfg" if legacy else ".dockerconfigjson"
-    return {"type": "kubernetes.io/" + key[1:], "data": {key: base64.b64encode(json.dumps(doc).encode()).decode()}}
+    return {
+        "type": "kubernetes.io/" + key[1:],
+        "data": {key: base64.b64encode(json.dumps(doc).encode()).decode()},
+    }
 
 
 def test_credentials_are_the_ones_for_the_images_registry() -> None:
-    secrets = [docker_secret("other.example:5000", "x", "y"), docker_secret("reg.local:5000", "alice", "pw"),
-               docker_secret("https://reg.local:5000/v1/", "bob", "pw2", legacy=True)]
+    secrets = [
+        docker_secret("other.example:5000", "x", "y"),
+        docker_secret("reg.local:5000", "alice", "pw"),
+        docker_secret("https://reg.local:5000/v1/", "bob", "pw2", legacy=True),
+    ]
     assert pull_credentials("reg.local:5000/team/app:1", secrets) == [("alice", "pw"), ("bob", "pw2")]
     assert pull_credentials("busybox:1.35", secrets) == []
 
@@ -47,7 +53,9 @@ def test_real_pull_with_a_pull_secret(auth_registry: Registry, tmp_path: Path) -
     build_base(src)
     dest = f"{auth_registry.host}/team/busybox:1.35"
     login = tmp_path / "login.json"
-    login.write_text(json.dumps({"auths": {auth_registry.host: {"auth": base64.b64encode(b"alice:s3cret").decode()}}}))
+    login.write_text(
+        json.dumps({"auths": {auth_registry.host: {"auth": base64.b64encode(b"alice:s3cret").decode()}}})
+    )
     asyncio.run(push(src, "busybox:1.35", dest, authfile=login))
     store = ImageStore(tmp_path / "dst")
     with pytest.raises(AuthError):
@@ -69,8 +77,19 @@ def test_ensure_image_tries_each_secret_then_reports_the_failure() -> None:
         events.append((reason, message))
 
     with pytest.raises(PullError, match="authentication required"):
-        asyncio.run(ensure_image(rt, pod, c, record, lambda: 0.0, [docker_secret("reg.local:5000", "alice", "no")]))
-    asyncio.run(ensure_image(rt, pod, c, record, lambda: 0.0,
-                             [docker_secret("reg.local:5000", "alice", "no"),
-                              docker_secret("reg.local:5000", "alice", "pw")]))
-    assert events[-1][0] == "Pulled" and events[-1][1].startswith('Successfully pulled image "reg.local:5000/app:1"')
+        asyncio.run(
+            ensure_image(rt, pod, c, record, lambda: 0.0, [docker_secret("reg.local:5000", "alice", "no")])
+        )
+    asyncio.run(
+        ensure_image(
+            rt,
+            pod,
+            c,
+            record,
+            lambda: 0.0,
+            [docker_secret("reg.local:5000", "alice", "no"), docker_secret("reg.local:5000", "alice", "pw")],
+        )
+    )
+    assert events[-1][0] == "Pulled" and events[-1][1].startswith(
+        'Successfully pulled image "reg.local:5000/app:1"'
+    )

@@ -53,9 +53,15 @@ async def no_containers(rt: RealRuntime, timeout: float = 60) -> None:
 
 
 def pod(name: str, container: dict[str, Any]) -> dict[str, Any]:
-    return {"metadata": {"name": name, "namespace": "default", "finalizers": ["kubelite.io/test"]},
-            "spec": {"nodeName": NODE, "hostNetwork": True, "terminationGracePeriodSeconds": 5,
-                     "containers": [{"name": "c", "image": "busybox:1.35", "command": SERVE, **container}]}}
+    return {
+        "metadata": {"name": name, "namespace": "default", "finalizers": ["kubelite.io/test"]},
+        "spec": {
+            "nodeName": NODE,
+            "hostNetwork": True,
+            "terminationGracePeriodSeconds": 5,
+            "containers": [{"name": "c", "image": "busybox:1.35", "command": SERVE, **container}],
+        },
+    }
 
 
 def test_post_start_and_pre_stop_in_real_containers(real_runtime: RealRuntime, tmp_path: Path) -> None:
@@ -64,17 +70,26 @@ def test_post_start_and_pre_stop_in_real_containers(real_runtime: RealRuntime, t
     async def go() -> None:
         api = FakeApi()
         async with running_kubelet(api, rt, tmp_path / "kubelet"), http_server() as (port, seen):
-            lifecycle = {"postStart": {"exec": {"command": ["sh", "-c", "echo started > /tmp/post"]}},
-                         "preStop": {"httpGet": {"host": "127.0.0.1", "port": port, "path": "/bye"}}}
+            lifecycle = {
+                "postStart": {"exec": {"command": ["sh", "-c", "echo started > /tmp/post"]}},
+                "preStop": {"httpGet": {"host": "127.0.0.1", "port": port, "path": "/bye"}},
+            }
             await api.create("pods", pod("hooked", {"lifecycle": lifecycle}))
-            await api.create("pods", pod("failing", {"lifecycle": {
-                "postStart": {"exec": {"command": ["sh", "-c", "echo no >&2; exit 3"]}}}}))
+            await api.create(
+                "pods",
+                pod(
+                    "failing",
+                    {"lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "echo no >&2; exit 3"]}}}},
+                ),
+            )
             await until(lambda: running(api, "hooked"), 60)
             cid = statuses(api, "hooked")["c"]["containerID"].split("://")[-1]
             result = await rt.exec_sync(cid, ["cat", "/tmp/post"], 5)
             assert result.stdout == b"started\n"  # the hook ran in the container before it was Running
 
-            failed = await until(lambda: [m for r, m in events(api, "failing") if r == "FailedPostStartHook"], 60)
+            failed = await until(
+                lambda: [m for r, m in events(api, "failing") if r == "FailedPostStartHook"], 60
+            )
             assert "exited with 3" in failed[0] and '"no\\n"' in failed[0]
             await until(lambda: statuses(api, "failing").get("c", {}).get("restartCount", 0) >= 1, 60)
 
@@ -86,14 +101,19 @@ def test_post_start_and_pre_stop_in_real_containers(real_runtime: RealRuntime, t
     asyncio.run(go())
 
 
-def test_grpc_readiness_gates_a_real_pod(real_runtime: RealRuntime, tmp_path: Path,
-                                         health_server: tuple[int, health.HealthServicer]) -> None:
+def test_grpc_readiness_gates_a_real_pod(
+    real_runtime: RealRuntime, tmp_path: Path, health_server: tuple[int, health.HealthServicer]
+) -> None:
     port, servicer = health_server
     servicer.set("kubelite.App", health_pb2.HealthCheckResponse.NOT_SERVING)
 
     async def go() -> None:
         api = FakeApi()
-        probe = {"grpc": {"port": port, "service": "kubelite.App"}, "periodSeconds": 0.1, "failureThreshold": 1}
+        probe = {
+            "grpc": {"port": port, "service": "kubelite.App"},
+            "periodSeconds": 0.1,
+            "failureThreshold": 1,
+        }
         async with running_kubelet(api, real_runtime, tmp_path / "kubelet"):
             await api.create("pods", pod("grpc", {"readinessProbe": probe}))
             await until(lambda: running(api, "grpc"), 60)

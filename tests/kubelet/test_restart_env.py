@@ -25,15 +25,21 @@ def test_backoff_doubles_caps_and_resets_after_long_run():
 
 
 def test_crash_loop_message():
-    assert crash_loop_message(20, "c", "p", "default", "u1") == \
-        "back-off 20s restarting failed container=c pod=p_default(u1)"
+    assert (
+        crash_loop_message(20, "c", "p", "default", "u1")
+        == "back-off 20s restarting failed container=c pod=p_default(u1)"
+    )
     assert crash_loop_message(300, "c", "p", "ns", "u").startswith("back-off 5m0s ")
 
 
 def test_service_env_has_kubernetes_and_docker_link_variables():
-    svc = {"metadata": {"name": "web-svc"}, "spec": {"clusterIP": "10.96.0.12",
-                                                      "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}}
-    env = service_env([svc, {"metadata": {"name": "h"}, "spec": {"clusterIP": "None", "ports": [{"port": 1}]}}])
+    svc = {
+        "metadata": {"name": "web-svc"},
+        "spec": {"clusterIP": "10.96.0.12", "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]},
+    }
+    env = service_env(
+        [svc, {"metadata": {"name": "h"}, "spec": {"clusterIP": "None", "ports": [{"port": 1}]}}]
+    )
     assert env["WEB_SVC_SERVICE_HOST"] == "10.96.0.12"
     assert env["WEB_SVC_SERVICE_PORT"] == "80" and env["WEB_SVC_SERVICE_PORT_HTTP"] == "80"
     assert env["WEB_SVC_PORT"] == "tcp://10.96.0.12:80"
@@ -46,14 +52,22 @@ def test_expand():
 
 
 def test_container_env_downward_api_and_order():
-    pod = {"metadata": {"name": "p", "namespace": "ns", "uid": "u", "labels": {"app": "x"}},
-           "spec": {"nodeName": "n1"}}
-    c = {"env": [{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-                 {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-                 {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
-                 {"name": "GREETING", "value": "hi $(POD) on $(NODE)"},
-                 {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]}
+    pod = {
+        "metadata": {"name": "p", "namespace": "ns", "uid": "u", "labels": {"app": "x"}},
+        "spec": {"nodeName": "n1"},
+    }
+    c = {
+        "env": [
+            {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
+            {"name": "GREETING", "value": "hi $(POD) on $(NODE)"},
+            {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+        ]
+    }
     env = container_env(pod, c, "10.244.0.5", "192.168.0.2")
     assert env == {"POD": "p", "IP": "10.244.0.5", "APP": "x", "GREETING": "hi p on $(NODE)", "NODE": "n1"}
     with pytest.raises(ValueError):
-        container_env(pod, {"env": [{"name": "X", "valueFrom": {"fieldRef": {"fieldPath": "spec.bogus"}}}]}, "", "")
+        container_env(
+            pod, {"env": [{"name": "X", "valueFrom": {"fieldRef": {"fieldPath": "spec.bogus"}}}]}, "", ""
+        )

@@ -53,13 +53,17 @@ class HostExecSession:
     async def start(cls, cmd: list[str], tty: bool, stdin: bool) -> HostExecSession:
         if tty:
             master, slave = pty.openpty()
-            proc = await asyncio.create_subprocess_exec(*cmd, stdin=slave, stdout=slave, stderr=slave,
-                                                        start_new_session=True)
+            proc = await asyncio.create_subprocess_exec(
+                *cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True
+            )
             os.close(slave)
             return cls(proc, master)
         proc = await asyncio.create_subprocess_exec(
-            *cmd, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            *cmd,
+            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         return cls(proc, None)
 
     async def write_stdin(self, data: bytes) -> None:
@@ -119,13 +123,29 @@ class HostRuntime:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.containers: dict[str, ContainerInfo] = {}
 
-    def add(self, ns: str, pod: str, name: str, restarts: int = 0, state: str = "running",
-            uid: str = "") -> ContainerInfo:
+    def add(
+        self, ns: str, pod: str, name: str, restarts: int = 0, state: str = "running", uid: str = ""
+    ) -> ContainerInfo:
         uid = uid or f"{ns}.{pod}"
         cid = f"{uid}-{name}-{restarts}"
-        labels = {POD_UID: uid, POD_NAME: pod, POD_NAMESPACE: ns, CONTAINER_NAME: name, RESTART_COUNT: str(restarts)}
-        info = ContainerInfo(id=cid, sandbox_id="sb", name=name, image="busybox", image_id="sha256:x", labels=labels,
-                             state=state, created_at=time.time(), log_path=str(self.log_dir / f"{cid}.log"))
+        labels = {
+            POD_UID: uid,
+            POD_NAME: pod,
+            POD_NAMESPACE: ns,
+            CONTAINER_NAME: name,
+            RESTART_COUNT: str(restarts),
+        }
+        info = ContainerInfo(
+            id=cid,
+            sandbox_id="sb",
+            name=name,
+            image="busybox",
+            image_id="sha256:x",
+            labels=labels,
+            state=state,
+            created_at=time.time(),
+            log_path=str(self.log_dir / f"{cid}.log"),
+        )
         Path(info.log_path).touch()
         self.containers[cid] = info
         return info
@@ -138,12 +158,18 @@ class HostRuntime:
                 f.write(f"{stamp} {stream} {'P' if partial else 'F'} {line}\n")
 
     async def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]:
-        return [c for c in self.containers.values() if all(c.labels.get(k) == v for k, v in (labels or {}).items())]
+        return [
+            c
+            for c in self.containers.values()
+            if all(c.labels.get(k) == v for k, v in (labels or {}).items())
+        ]
 
     async def container_status(self, container_id: str) -> ContainerInfo:
         return self.containers[container_id]
 
-    async def exec(self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False) -> HostExecSession:
+    async def exec(
+        self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False
+    ) -> HostExecSession:
         return await HostExecSession.start(cmd, tty, stdin)
 
 
@@ -167,13 +193,17 @@ class Kubelet:
         self.thread.join(10)
 
 
-def start_kubelet(tmp: Path, runtime: HostRuntime, ca: certs.TLSFiles, allowed_cn: str | None = None) -> Kubelet:
+def start_kubelet(
+    tmp: Path, runtime: HostRuntime, ca: certs.TLSFiles, allowed_cn: str | None = None
+) -> Kubelet:
     """A KubeletServer on 127.0.0.1 in its own thread and loop, trusting `ca` for client certificates."""
     (tmp / "client").mkdir(parents=True, exist_ok=True)
     cert, key = ensure_kubelet_client_cert(tmp / "client", ca.ca_cert, ca.ca_key)
     port = free_port()
     kw: dict[str, Any] = {"allowed_cn": allowed_cn} if allowed_cn else {}
-    server = KubeletServer(cast(Runtime, runtime), SimpleNamespace(ca_data=ca.ca_pem()), "127.0.0.1", port, tmp / "kubelet", **kw)
+    server = KubeletServer(
+        cast(Runtime, runtime), SimpleNamespace(ca_data=ca.ca_pem()), "127.0.0.1", port, tmp / "kubelet", **kw
+    )
     loop = asyncio.new_event_loop()
     task: asyncio.Future[None] = loop.create_task(server.run())
     thread = threading.Thread(target=lambda: loop.run_until_complete(asyncio.wait([task])), daemon=True)
@@ -200,10 +230,15 @@ def http(kubelet: Kubelet) -> Iterator[httpx.Client]:
         yield c
 
 
-def ws(kubelet: Kubelet, path: str, protocols: tuple[str, ...] = ("v5.channel.k8s.io", "v4.channel.k8s.io")
-       ) -> ClientConnection:
-    return connect(f"wss://127.0.0.1:{kubelet.port}{path}", ssl=kubelet.client_ssl,
-                   subprotocols=list(protocols), open_timeout=10)  # type: ignore[arg-type]
+def ws(
+    kubelet: Kubelet, path: str, protocols: tuple[str, ...] = ("v5.channel.k8s.io", "v4.channel.k8s.io")
+) -> ClientConnection:
+    return connect(
+        f"wss://127.0.0.1:{kubelet.port}{path}",
+        ssl=kubelet.client_ssl,
+        subprotocols=list(protocols),  # type: ignore[arg-type]
+        open_timeout=10,
+    )
 
 
 def run_exec(conn: ClientConnection, stdin: list[bytes] | None = None) -> tuple[bytes, bytes, dict[str, Any]]:
@@ -264,7 +299,11 @@ def test_logs_tail_timestamps_previous(kubelet: Kubelet, http: httpx.Client) -> 
     assert http.get("/containerLogs/logs/web/c", params={"previous": "true"}).text == "old 1\nold 2\n"
     stamped = http.get("/containerLogs/logs/web/c", params={"timestamps": "true", "tailLines": 1}).text
     stamp, text = stamped.split(" ", 1)
-    assert text == "long line\n" and stamp.endswith("Z") and abs(datetime.fromisoformat(stamp).timestamp() - time.time()) < 60
+    assert (
+        text == "long line\n"
+        and stamp.endswith("Z")
+        and abs(datetime.fromisoformat(stamp).timestamp() - time.time()) < 60
+    )
     assert http.get("/containerLogs/logs/web/c", params={"sinceSeconds": 3600}).text.startswith("new 1\n")
     assert http.get("/containerLogs/logs/web/c", params={"limitBytes": 3}).text == "new"
 
@@ -314,7 +353,9 @@ def test_logs_follow_ends_when_the_client_goes(kubelet: Kubelet, http: httpx.Cli
     c = rt.add("follow", "forever", "c")
     rt.write(c, "hello")
     for _ in range(3):  # the server must not keep a dead follower per request
-        with http.stream("GET", "/containerLogs/follow/forever/c", params={"follow": "1", "tailLines": "1"}) as r:
+        with http.stream(
+            "GET", "/containerLogs/follow/forever/c", params={"follow": "1", "tailLines": "1"}
+        ) as r:
             assert next(r.iter_lines()) == "hello"
     assert http.get("/healthz").text == "ok"
 
@@ -344,8 +385,10 @@ def test_exec_stdin_closed_by_v5(kubelet: Kubelet) -> None:
 def test_exec_tty_with_resize(kubelet: Kubelet) -> None:
     kubelet.runtime.add("exec", "term", "c")
     with ws(kubelet, "/exec/exec/term/c?command=sh&stdin=true&stdout=true&stderr=true&tty=true") as conn:
-        out, _, status = run_exec(conn, [b'\x04{"Width":123,"Height":45}', b"\x00stty size; tty >/dev/null && echo T\n",
-                                         b"\x00exit 4\n"])
+        out, _, status = run_exec(
+            conn,
+            [b'\x04{"Width":123,"Height":45}', b"\x00stty size; tty >/dev/null && echo T\n", b"\x00exit 4\n"],
+        )
     assert b"45 123" in out and b"T\r\n" in out
     assert status["details"]["causes"][0]["message"] == "4"
 
@@ -353,9 +396,11 @@ def test_exec_tty_with_resize(kubelet: Kubelet) -> None:
 def test_exec_refusals(kubelet: Kubelet) -> None:
     rt = kubelet.runtime
     rt.add("exec", "done", "c", state="exited")
-    for path, code, text in [("/exec/exec/done/c?command=true&stdout=1", 400, "is not running"),
-                             ("/exec/exec/ghost/c?command=true&stdout=1", 404, 'pod "ghost" not found'),
-                             ("/exec/exec/done/c?stdout=1", 400, "at least 1 command")]:
+    for path, code, text in [
+        ("/exec/exec/done/c?command=true&stdout=1", 400, "is not running"),
+        ("/exec/exec/ghost/c?command=true&stdout=1", 404, 'pod "ghost" not found'),
+        ("/exec/exec/done/c?stdout=1", 400, "at least 1 command"),
+    ]:
         with pytest.raises(InvalidStatus) as e:
             ws(kubelet, path)
         assert e.value.response.status_code == code and text in (e.value.response.body or b"").decode()
@@ -384,16 +429,29 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kubelet, An
     tmp = tmp_path_factory.mktemp("kubelet-real")
     build_base(ImageStore(tmp / "images"))
     rt = RealRuntime(tmp / "rt", image_root=tmp / "images")
-    labels = {POD_UID: "real-uid", POD_NAME: "bb", POD_NAMESPACE: "real", CONTAINER_NAME: "c", RESTART_COUNT: "0"}
+    labels = {
+        POD_UID: "real-uid",
+        POD_NAME: "bb",
+        POD_NAMESPACE: "real",
+        CONTAINER_NAME: "c",
+        RESTART_COUNT: "0",
+    }
 
     async def make() -> tuple[str, str]:
         from runtime.interface import ContainerConfig, SandboxConfig
 
-        sb = await rt.run_sandbox(SandboxConfig(name="bb", namespace="real", uid="real-uid", hostname="bb",
-                                                host_network=True))
-        cid = await rt.create_container(sb.id, ContainerConfig(
-            name="c", image="busybox", labels=labels,
-            command=["sh", "-c", "echo one; echo two >&2; printf 'no newline yet'; sleep 300"]))
+        sb = await rt.run_sandbox(
+            SandboxConfig(name="bb", namespace="real", uid="real-uid", hostname="bb", host_network=True)
+        )
+        cid = await rt.create_container(
+            sb.id,
+            ContainerConfig(
+                name="c",
+                image="busybox",
+                labels=labels,
+                command=["sh", "-c", "echo one; echo two >&2; printf 'no newline yet'; sleep 300"],
+            ),
+        )
         await rt.start_container(cid)
         return sb.id, cid
 
@@ -425,7 +483,11 @@ def test_real_container_logs_and_exec(real: tuple[Kubelet, Any, str]) -> None:
         out, err, status = run_exec(conn)
     assert (out, err, status["details"]["causes"][0]["message"]) == (b"42\n", b"e\n", "2")
     with ws(k, "/exec/real/bb/c?command=sh&command=-c&command=cat%3B+echo+.&stdin=true&stdout=true") as conn:
-        assert run_exec(conn, [b"\x00piped", b"\xff\x00"]) == (b"piped.\n", b"", {"metadata": {}, "status": "Success"})
+        assert run_exec(conn, [b"\x00piped", b"\xff\x00"]) == (
+            b"piped.\n",
+            b"",
+            {"metadata": {}, "status": "Success"},
+        )
     with ws(k, "/exec/real/bb/c?command=sh&stdin=true&stdout=true&tty=true") as conn:
         conn.send(b'\x04{"Width":99,"Height":33}')
         seen = b""
@@ -439,8 +501,10 @@ def test_real_container_logs_and_exec(real: tuple[Kubelet, Any, str]) -> None:
 
 def test_real_container_follow_ends_when_it_stops(real: tuple[Kubelet, Any, str]) -> None:
     k, rt, cid = real
-    with httpx.Client(base_url=k.url, verify=k.client_ssl, timeout=20) as http, \
-            http.stream("GET", "/containerLogs/real/bb/c", params={"follow": "true", "timestamps": "true"}) as r:
+    with (
+        httpx.Client(base_url=k.url, verify=k.client_ssl, timeout=20) as http,
+        http.stream("GET", "/containerLogs/real/bb/c", params={"follow": "true", "timestamps": "true"}) as r,
+    ):
         lines = r.iter_lines()
         assert next(lines).endswith("Z one") and next(lines).endswith("Z two")
         asyncio.run(rt.stop_container(cid, 0))

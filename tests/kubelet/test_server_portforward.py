@@ -15,7 +15,9 @@ class OneSandbox:
     """Just enough of the Runtime Protocol for port-forward: list_sandboxes."""
 
     def __init__(self, host_network: bool = True) -> None:
-        cfg = SandboxConfig(name="web-1", namespace="default", uid="uid-1", hostname="web-1", host_network=host_network)
+        cfg = SandboxConfig(
+            name="web-1", namespace="default", uid="uid-1", hostname="web-1", host_network=host_network
+        )
         self.sandbox = SandboxInfo("sb1", cfg, "", "", "ready", 1.0)
 
     async def list_sandboxes(self) -> list[SandboxInfo]:
@@ -23,8 +25,14 @@ class OneSandbox:
 
 
 def scope(path: str, query: bytes, protocols: list[str]) -> dict[str, Any]:
-    return {"type": "websocket", "path": path, "query_string": query, "subprotocols": protocols,
-            "state": {PEER_CN: "kube-apiserver-kubelet-client"}, "headers": []}
+    return {
+        "type": "websocket",
+        "path": path,
+        "query_string": query,
+        "subprotocols": protocols,
+        "state": {PEER_CN: "kube-apiserver-kubelet-client"},
+        "headers": [],
+    }
 
 
 async def call(app: KubeletApp, sc: dict[str, Any], inbound: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,10 +56,14 @@ def test_refusals_before_the_upgrade() -> None:
     async def main() -> None:
         app = KubeletApp(OneSandbox())  # type: ignore[arg-type]
         v4 = ["v4.channel.k8s.io"]
-        assert denied(await call(app, scope("/portForward/default/nope", b"port=80", v4), [])) == \
-            (404, b'pod "nope" not found')
-        assert denied(await call(app, scope("/portForward/default/web-1", b"", v4), [])) == \
-            (400, b'query parameter "port" is required')
+        assert denied(await call(app, scope("/portForward/default/nope", b"port=80", v4), [])) == (
+            404,
+            b'pod "nope" not found',
+        )
+        assert denied(await call(app, scope("/portForward/default/web-1", b"", v4), [])) == (
+            400,
+            b'query parameter "port" is required',
+        )
         assert denied(await call(app, scope("/portForward/default/web-1", b"port=0", v4), []))[0] == 400
         status, body = denied(await call(app, scope("/portForward/default/web-1", b"port=80", ["x"]), []))
         assert status == 400 and b"SPDY/3.1+portforward.k8s.io" in body
@@ -71,8 +83,11 @@ def test_v4_channels_to_a_loopback_port() -> None:
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         app = KubeletApp(OneSandbox())  # type: ignore[arg-type]
-        sent = await call(app, scope("/portForward/default/web-1/uid-1", f"port={port}".encode(),
-                                     ["v4.channel.k8s.io"]), [{"type": "websocket.receive", "bytes": b"\x00abc"}])
+        sent = await call(
+            app,
+            scope("/portForward/default/web-1/uid-1", f"port={port}".encode(), ["v4.channel.k8s.io"]),
+            [{"type": "websocket.receive", "bytes": b"\x00abc"}],
+        )
         server.close()
         assert sent[0] == {"type": "websocket.accept", "subprotocol": "v4.channel.k8s.io"}
         frames = [m["bytes"] for m in sent if m["type"] == "websocket.send"]

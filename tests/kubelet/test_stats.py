@@ -22,8 +22,11 @@ from runtime.interface import ContainerInfo
 
 def test_pure_parts() -> None:
     text = "12:memory:/kubepods/podu/k8s_c\n4:cpu,cpuacct:/kubepods/podu/k8s_c\n0::/user.slice\n"
-    assert parse_proc_cgroup(text) == {"memory": "/kubepods/podu/k8s_c", "cpu": "/kubepods/podu/k8s_c",
-                                       "cpuacct": "/kubepods/podu/k8s_c"}
+    assert parse_proc_cgroup(text) == {
+        "memory": "/kubepods/podu/k8s_c",
+        "cpu": "/kubepods/podu/k8s_c",
+        "cpuacct": "/kubepods/podu/k8s_c",
+    }
     assert working_set(10_000, "cache 5\ntotal_inactive_file 4000\n") == 6000
     assert working_set(10, "total_inactive_file 4000\n") == 0
     assert nano_cores(Sample(1.0, 1_000_000_000, 0), Sample(3.0, 2_000_000_000, 0)) == 500_000_000
@@ -38,9 +41,18 @@ class _OneContainer:
         self.pid = pid
 
     async def list_containers(self, labels: Any = None) -> list[ContainerInfo]:
-        return [ContainerInfo(id="c1", sandbox_id="s1", name="burn", image="busybox", image_id="sha256:x",
-                              labels={POD_UID: "u1", POD_NAME: "p", POD_NAMESPACE: "default", CONTAINER_NAME: "burn"},
-                              state="running", pid=self.pid)]
+        return [
+            ContainerInfo(
+                id="c1",
+                sandbox_id="s1",
+                name="burn",
+                image="busybox",
+                image_id="sha256:x",
+                labels={POD_UID: "u1", POD_NAME: "p", POD_NAMESPACE: "default", CONTAINER_NAME: "burn"},
+                state="running",
+                pid=self.pid,
+            )
+        ]
 
 
 def test_collector_reads_a_busy_process() -> None:
@@ -97,6 +109,8 @@ def test_pod_start_duration() -> None:
     tracker.updated({**pod, "status": {"phase": "Running"}})  # counted once
     assert _value("kubelet_pod_start_duration_seconds_count") == before + 1
     assert _value("kubelet_pod_start_duration_seconds_sum") > 0
-    tracker.seen({"metadata": {"uid": "running"}, "status": {"phase": "Running"}})  # seen after the fact: none
+    tracker.seen(
+        {"metadata": {"uid": "running"}, "status": {"phase": "Running"}}
+    )  # seen after the fact: none
     tracker.updated({"metadata": {"uid": "running"}, "status": {"phase": "Running"}})
     assert _value("kubelet_pod_start_duration_seconds_count") == before + 1

@@ -9,17 +9,29 @@ T0, T1 = "2026-11-29T08:00:00Z", "2026-11-29T08:00:05Z"
 
 
 def running(name="c", ready=True):
-    return ContainerView(name, "busybox", "running", container_id="abc", started_at=T0, ready=ready, started=True)
+    return ContainerView(
+        name, "busybox", "running", container_id="abc", started_at=T0, ready=ready, started=True
+    )
 
 
 def exited(name="c", code=0):
-    return ContainerView(name, "busybox", "terminated",
-                         terminated=Terminated(code, "Completed" if code == 0 else "Error", T0, T1, "abc"))
+    return ContainerView(
+        name,
+        "busybox",
+        "terminated",
+        terminated=Terminated(code, "Completed" if code == 0 else "Error", T0, T1, "abc"),
+    )
 
 
 def crashlooping(name="c"):
-    return ContainerView(name, "busybox", "waiting", reason="CrashLoopBackOff", restart_count=2,
-                         last_terminated=Terminated(1, "Error", T0, T1))
+    return ContainerView(
+        name,
+        "busybox",
+        "waiting",
+        reason="CrashLoopBackOff",
+        restart_count=2,
+        last_terminated=Terminated(1, "Error", T0, T1),
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,8 +61,11 @@ def test_init_containers_hold_pending_and_fail_under_never():
 
 
 def test_build_status_conditions_and_container_statuses():
-    pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}, {"name": "b"}]},
-           "status": {"conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": "old"}]}}
+    pod = {
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "a"}, {"name": "b"}]},
+        "status": {"conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": "old"}]},
+    }
     st = build_status(pod, [running("a"), running("b", ready=False)], [], "10.244.0.5", "192.168.1.2", T0, T1)
     conds = {c["type"]: c for c in st["conditions"]}
     assert st["phase"] == "Running"

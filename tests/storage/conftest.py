@@ -37,10 +37,15 @@ def _drop_orphan_schemas(eng: Any) -> None:
     from sqlalchemy import text
 
     with eng.connect() as c:
-        names = c.execute(text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, :p)"),
-                          {"p": SCHEMA_PREFIX}).scalars().all()
+        names = (
+            c.execute(
+                text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, :p)"), {"p": SCHEMA_PREFIX}
+            )
+            .scalars()
+            .all()
+        )
         for name in names:
-            pid = name[len(SCHEMA_PREFIX):].split("_")[0]
+            pid = name[len(SCHEMA_PREFIX) :].split("_")[0]
             if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
                 c.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
 
@@ -54,8 +59,9 @@ def anyio_backend() -> str:
 def pg_engine() -> Any:
     from sqlalchemy import create_engine
 
-    eng = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg2://", 1),
-                        isolation_level="AUTOCOMMIT")
+    eng = create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg2://", 1), isolation_level="AUTOCOMMIT"
+    )
     _drop_orphan_schemas(eng)
     yield eng
     eng.dispose()
@@ -120,9 +126,13 @@ async def store(make_store: MakeStore) -> AnyStore:
 
 def pod(name: str, **extra: Any) -> dict[str, Any]:
     """A pod-shaped object, as the API layer hands it to the store."""
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "default", "labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "c", "image": "busybox"}]}, **extra}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        **extra,
+    }
 
 
 def present(kv: KeyValue | BaseException | None) -> KeyValue:

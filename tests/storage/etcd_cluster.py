@@ -43,6 +43,7 @@ def free_ports(n: int) -> list[int]:
 @dataclass(frozen=True)
 class ClientTLS:
     """Serve clients over HTTPS with this CA, server cert and key, and require client certs."""
+
     ca: Path
     cert: Path
     key: Path
@@ -69,8 +70,13 @@ class EtcdCluster:
         return f"etcd://{self.endpoints}/{prefix.lstrip('/')}"
 
     def etcdctl(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([ETCDCTL, f"--endpoints={self.endpoints}", *args], capture_output=True,
-                              text=True, timeout=timeout, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"})
+        return subprocess.run(
+            [ETCDCTL, f"--endpoints={self.endpoints}", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
+        )
 
 
 def make_pki(directory: Path) -> tuple[ClientTLS, Path, Path]:
@@ -87,30 +93,52 @@ def make_pki(directory: Path) -> tuple[ClientTLS, Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
 
-    def issue(cn: str, signer: ec.EllipticCurvePrivateKey | None, issuer: x509.Name | None,
-              usages: list[x509.ObjectIdentifier]) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    def issue(
+        cn: str,
+        signer: ec.EllipticCurvePrivateKey | None,
+        issuer: x509.Name | None,
+        usages: list[x509.ObjectIdentifier],
+    ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-        b = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer or name)
-             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-             .add_extension(x509.BasicConstraints(ca=signer is None, path_length=None), critical=True))
+        b = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer or name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=signer is None, path_length=None), critical=True)
+        )
         if usages:
             b = b.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-            b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                                critical=False)
+            b = b.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False,
+            )
         return key, b.sign(signer or key, hashes.SHA256())
 
     def write(stem: str, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> tuple[Path, Path]:
         (directory / f"{stem}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        (directory / f"{stem}.key").write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        (directory / f"{stem}.key").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         return directory / f"{stem}.crt", directory / f"{stem}.key"
 
     ca_key, ca = issue("etcd-test-ca", None, None, [])
     ca_path, _ = write("ca", ca_key, ca)
-    member = write("member", *issue("etcd-member", ca_key, ca.subject,
-                                    [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]))
+    member = write(
+        "member",
+        *issue(
+            "etcd-member",
+            ca_key,
+            ca.subject,
+            [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+        ),
+    )
     client = write("client", *issue("kubelite", ca_key, ca.subject, [ExtendedKeyUsageOID.CLIENT_AUTH]))
     return ClientTLS(ca_path, *member), *client
 
@@ -137,8 +165,12 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 @contextlib.contextmanager
-def etcd_cluster(members: int = 3, timeout: float = 30, tls: ClientTLS | None = None,
-                 health_cert: tuple[Path, Path] | None = None) -> Iterator[EtcdCluster]:
+def etcd_cluster(
+    members: int = 3,
+    timeout: float = 30,
+    tls: ClientTLS | None = None,
+    health_cert: tuple[Path, Path] | None = None,
+) -> Iterator[EtcdCluster]:
     """With `tls`, clients speak HTTPS and must show a certificate signed by its CA
     (`health_cert` is the one the readiness poll shows)."""
     workdir = Path(tempfile.mkdtemp(prefix="kubelite-etcd-"))
@@ -147,22 +179,62 @@ def etcd_cluster(members: int = 3, timeout: float = 30, tls: ClientTLS | None = 
     peer = [f"http://127.0.0.1:{ports[2 * i + 1]}" for i in range(members)]
     scheme = "https" if tls else "http"
     client = [f"{scheme}://127.0.0.1:{ports[2 * i]}" for i in range(members)]
-    tls_flags = [] if tls is None else ["--cert-file", str(tls.cert), "--key-file", str(tls.key),
-                                        "--trusted-ca-file", str(tls.ca), "--client-cert-auth"]
+    tls_flags = (
+        []
+        if tls is None
+        else [
+            "--cert-file",
+            str(tls.cert),
+            "--key-file",
+            str(tls.key),
+            "--trusted-ca-file",
+            str(tls.ca),
+            "--client-cert-auth",
+        ]
+    )
     health_ctx = None if tls is None else tls.context(*(health_cert or (None, None)))
     initial = ",".join(f"{n}={u}" for n, u in zip(names, peer, strict=True))
     cluster = EtcdCluster(client, workdir)
     try:
         for i, name in enumerate(names):
             log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 (the child keeps it)
-            cluster.procs.append(subprocess.Popen(
-                [ETCD, "--name", name, "--data-dir", str(workdir / name),
-                 "--listen-client-urls", client[i], "--advertise-client-urls", client[i],
-                 "--listen-peer-urls", peer[i], "--initial-advertise-peer-urls", peer[i],
-                 "--initial-cluster", initial, "--initial-cluster-state", "new",
-                 "--initial-cluster-token", workdir.name, "--logger", "zap", "--log-level", "error",
-                 "--heartbeat-interval", "50", "--election-timeout", "500", *tls_flags],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+            cluster.procs.append(
+                subprocess.Popen(
+                    [
+                        ETCD,
+                        "--name",
+                        name,
+                        "--data-dir",
+                        str(workdir / name),
+                        "--listen-client-urls",
+                        client[i],
+                        "--advertise-client-urls",
+                        client[i],
+                        "--listen-peer-urls",
+                        peer[i],
+                        "--initial-advertise-peer-urls",
+                        peer[i],
+                        "--initial-cluster",
+                        initial,
+                        "--initial-cluster-state",
+                        "new",
+                        "--initial-cluster-token",
+                        workdir.name,
+                        "--logger",
+                        "zap",
+                        "--log-level",
+                        "error",
+                        "--heartbeat-interval",
+                        "50",
+                        "--election-timeout",
+                        "500",
+                        *tls_flags,
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
+            )
             log.close()
         deadline = time.monotonic() + timeout
         while not all(_healthy(u, health_ctx) for u in client):

@@ -113,7 +113,8 @@ async def test_bad_values_fail_alone_and_consume_no_revision(store):
         store.create(key("bad"), {"metadata": {"name": "bad"}, "x": {1, 2}}),  # a set: not JSON
         store.create(key("bad2"), {"metadata": "not-an-object"}),
         store.create(key("ok2"), pod("ok2")),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     assert isinstance(results[1], StorageError) and "JSON" in str(results[1])
     assert isinstance(results[2], StorageError)
     # (etcd may order the two concurrent good writes either way)
@@ -135,8 +136,9 @@ async def test_concurrent_creates_are_batched_with_distinct_revisions(store):
 
 
 async def test_same_key_in_one_batch_sees_the_earlier_write(store):
-    results = await asyncio.gather(*(store.create(key("dup"), pod("dup")) for _ in range(20)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(store.create(key("dup"), pod("dup")) for _ in range(20)), return_exceptions=True
+    )
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, KeyExistsError) for r in results if isinstance(r, Exception))
 
@@ -171,8 +173,7 @@ async def test_restart_loses_nothing_and_continues_the_revision(make_store: Make
             events.append(ev)
             if ev.revision == nxt.revision:
                 break
-    assert [ev.revision for ev in events][:nxt.revision - start] == list(range(start + 1, nxt.revision + 1))
-
+    assert [ev.revision for ev in events][: nxt.revision - start] == list(range(start + 1, nxt.revision + 1))
 
 
 async def test_concurrent_read_modify_write_increments_end_exact(store):

@@ -111,9 +111,17 @@ async def test_https_with_client_certificates(tmp_path: Path):
             await no_cert.start()
         await no_cert.close()
         # the server's own flags, as etcd's: --etcd-cafile, --etcd-certfile, --etcd-keyfile
-        srv = start_server(tmp_path / "srv", "--datastore", f"etcd://{cluster.endpoints}/api",
-                           "--etcd-cafile", str(tls.ca), "--etcd-certfile", str(client_cert),
-                           "--etcd-keyfile", str(client_key))
+        srv = start_server(
+            tmp_path / "srv",
+            "--datastore",
+            f"etcd://{cluster.endpoints}/api",
+            "--etcd-cafile",
+            str(tls.ca),
+            "--etcd-certfile",
+            str(client_cert),
+            "--etcd-keyfile",
+            str(client_key),
+        )
         try:
             with srv.client() as http:
                 r = http.post("/api/v1/namespaces/default/configmaps", json={"metadata": {"name": "c"}})
@@ -130,8 +138,13 @@ async def test_https_with_client_certificates(tmp_path: Path):
 
 
 def test_server_config_carries_the_etcd_tls_files(tmp_path: Path):
-    cfg = ServerConfig(data_dir=tmp_path, datastore="etcd://h1:2379,h2:2379/p", etcd_cafile="/pki/ca.crt",
-                       etcd_certfile="/pki/c.crt", etcd_keyfile="/pki/c.key")
+    cfg = ServerConfig(
+        data_dir=tmp_path,
+        datastore="etcd://h1:2379,h2:2379/p",
+        etcd_cafile="/pki/ca.crt",
+        etcd_certfile="/pki/c.crt",
+        etcd_keyfile="/pki/c.key",
+    )
     u = parse_etcd_url(cfg.datastore_url)
     assert (u.endpoints, u.prefix, u.tls) == (["h1:2379", "h2:2379"], "/p", True)
     assert (u.cafile, u.certfile, u.keyfile) == ("/pki/ca.crt", "/pki/c.crt", "/pki/c.key")
@@ -140,8 +153,12 @@ def test_server_config_carries_the_etcd_tls_files(tmp_path: Path):
 
 
 def test_stored_values_carry_the_revision_at_read_time():
-    obj: dict[str, Any] = {"kind": "Event", "involvedObject": {"resourceVersion": "7"},
-           "metadata": {"name": "e", "resourceVersion": "3"}, "note": 'a "resourceVersion":"x"'}
+    obj: dict[str, Any] = {
+        "kind": "Event",
+        "involvedObject": {"resourceVersion": "7"},
+        "metadata": {"name": "e", "resourceVersion": "3"},
+        "note": 'a "resourceVersion":"x"',
+    }
     stored = encode_value(obj)
     assert obj["metadata"]["resourceVersion"] == "3"  # the caller's dict is left alone
     assert b'"3"' not in stored

@@ -44,7 +44,9 @@ def _datastore(request: pytest.FixtureRequest, backend: str) -> Iterator[list[st
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def paging_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def paging_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     gen = _datastore(request, request.param)
     srv = start_server(tmp_path_factory.mktemp(f"paging-{request.param}"), *next(gen))
     yield srv
@@ -64,8 +66,12 @@ def k8s(paging_server: Server) -> Any:
 
 
 def _pod(name: str, **labels: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
-            "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
+    }
 
 
 def _namespace(k8s: Any, pods: int) -> str:
@@ -123,8 +129,11 @@ def test_real_kubectl_chunked_get_returns_everything(k8s: Any, paging_server: Se
 
 def test_malformed_continue_is_a_400(paging_server: Server) -> None:
     with paging_server.client() as http:
-        for token in ("%%%not-base64", base64.urlsafe_b64encode(b'{"v":"x","rv":1,"start":"a"}').decode(),
-                      base64.urlsafe_b64encode(b'{"v":"meta.k8s.io/v1","rv":5,"start":"../../secrets/x"}').decode()):
+        for token in (
+            "%%%not-base64",
+            base64.urlsafe_b64encode(b'{"v":"x","rv":1,"start":"a"}').decode(),
+            base64.urlsafe_b64encode(b'{"v":"meta.k8s.io/v1","rv":5,"start":"../../secrets/x"}').decode(),
+        ):
             r = http.get("/api/v1/pods", params={"limit": "1", "continue": token})
             assert r.status_code == 400, r.text
             assert r.json()["reason"] == "BadRequest" and "invalid continue token" in r.json()["message"]
@@ -145,11 +154,17 @@ def compacting_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
 def test_compacted_continue_is_kubes_410(compacting_server: Server) -> None:
     with compacting_server.client() as http:
         for i in range(3):
-            assert http.post("/api/v1/namespaces/default/configmaps",
-                             json={"metadata": {"name": f"c{i}"}}).status_code == 201
+            assert (
+                http.post(
+                    "/api/v1/namespaces/default/configmaps", json={"metadata": {"name": f"c{i}"}}
+                ).status_code
+                == 201
+            )
         first = http.get("/api/v1/namespaces/default/configmaps", params={"limit": "1"}).json()
         token = first["metadata"]["continue"]
-        assert json.loads(base64.urlsafe_b64decode(token + "==="))["rv"] == int(first["metadata"]["resourceVersion"])
+        assert json.loads(base64.urlsafe_b64decode(token + "==="))["rv"] == int(
+            first["metadata"]["resourceVersion"]
+        )
         for name in ("later", "later2"):  # compaction keeps the newest revision: move two past it
             http.post("/api/v1/namespaces/default/configmaps", json={"metadata": {"name": name}})
 
@@ -160,7 +175,8 @@ def test_compacted_continue_is_kubes_410(compacting_server: Server) -> None:
         r = wait_for(expired, timeout=10, what="the first page's revision to be compacted")
         body = r.json()
         assert body["reason"] == "Expired" and body["code"] == 410 and body["message"] == CONTINUE_EXPIRED
-        r = http.get("/api/v1/namespaces/default/configmaps",
-                     params={"continue": body["metadata"]["continue"]})  # the inconsistent rest
+        r = http.get(
+            "/api/v1/namespaces/default/configmaps", params={"continue": body["metadata"]["continue"]}
+        )  # the inconsistent rest
         assert r.status_code == 200, r.text
         assert [c["metadata"]["name"] for c in r.json()["items"]] == ["c1", "c2", "later", "later2"]

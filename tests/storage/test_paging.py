@@ -30,7 +30,7 @@ async def test_pages_cover_every_key_once_in_order_with_remaining_counts(store):
     await store.create(key("other", "kube-system"), pod("other"))
     await store.create("/registry/podsx/default/z", pod("z"))  # shares a string prefix only
     pages, remaining = await _all_pages(store, "/registry/pods/default/", 3)
-    assert pages == [[key(n) for n in names[i:i + 3]] for i in (0, 3, 6)]
+    assert pages == [[key(n) for n in names[i : i + 3]] for i in (0, 3, 6)]
     assert remaining == [4, 1, 0]
     rev, items, more = await store.list_page(PODS, 100)
     assert len(items) == 8 and more == 0 and rev == await store.current_revision()

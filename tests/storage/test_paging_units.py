@@ -28,23 +28,29 @@ def _token(doc: dict[str, object]) -> str:
 def test_token_is_kubes_shape_and_round_trips():
     token = encode_continue(PREFIX, PREFIX + "web-1", 42)
     assert "=" not in token
-    assert json.loads(base64.urlsafe_b64decode(token + "==")) == {"v": "meta.k8s.io/v1", "rv": 42,
-                                                                 "start": "web-1\u0000"}
+    assert json.loads(base64.urlsafe_b64decode(token + "==")) == {
+        "v": "meta.k8s.io/v1",
+        "rv": 42,
+        "start": "web-1\u0000",
+    }
     assert decode_continue(PREFIX, token) == (42, PREFIX + "web-1\0")
     # rv -1 (the inconsistent remainder a 410 hands out): read at the current revision
     assert decode_continue(PREFIX, encode_continue(PREFIX, PREFIX + "x", -1)) == (0, PREFIX + "x\0")
 
 
-@pytest.mark.parametrize("token, why", [
-    ("%%%", "continue key is not valid"),
-    (_token({"v": "meta.k8s.io/v2", "rv": 1, "start": "a"}), "not supported"),
-    (_token({"v": "meta.k8s.io/v1", "rv": 0, "start": "a"}), "incorrect encoded start resourceVersion"),
-    (_token({"v": "meta.k8s.io/v1", "rv": "5", "start": "a"}), "incorrect encoded start resourceVersion"),
-    (_token({"v": "meta.k8s.io/v1", "rv": 5, "start": ""}), "encoded start key empty"),
-    (_token({"v": "meta.k8s.io/v1", "rv": 5, "start": "../kube-system/x"}), "not valid"),
-    (_token({"v": "meta.k8s.io/v1", "rv": 5, "start": "a\u0000b"}), "not valid"),
-    (base64.urlsafe_b64encode(b"[1]").decode(), "not valid"),
-])
+@pytest.mark.parametrize(
+    "token, why",
+    [
+        ("%%%", "continue key is not valid"),
+        (_token({"v": "meta.k8s.io/v2", "rv": 1, "start": "a"}), "not supported"),
+        (_token({"v": "meta.k8s.io/v1", "rv": 0, "start": "a"}), "incorrect encoded start resourceVersion"),
+        (_token({"v": "meta.k8s.io/v1", "rv": "5", "start": "a"}), "incorrect encoded start resourceVersion"),
+        (_token({"v": "meta.k8s.io/v1", "rv": 5, "start": ""}), "encoded start key empty"),
+        (_token({"v": "meta.k8s.io/v1", "rv": 5, "start": "../kube-system/x"}), "not valid"),
+        (_token({"v": "meta.k8s.io/v1", "rv": 5, "start": "a\u0000b"}), "not valid"),
+        (base64.urlsafe_b64encode(b"[1]").decode(), "not valid"),
+    ],
+)
 def test_malformed_tokens_are_400(token, why):
     with pytest.raises(ApiError) as err:
         decode_continue(PREFIX, token)

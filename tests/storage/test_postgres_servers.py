@@ -32,7 +32,9 @@ async def test_write_on_one_server_reaches_the_others_watcher_within_a_second(tw
         kv = await a.create(key("x"), pod("x"))
         events = await collect(w, kv.revision, timeout=1.0)
         assert loop.time() - t0 < 1.0
-    assert [(e.type, e.key, e.revision, e.value) for e in events] == [("ADDED", key("x"), kv.revision, kv.value)]
+    assert [(e.type, e.key, e.revision, e.value) for e in events] == [
+        ("ADDED", key("x"), kv.revision, kv.value)
+    ]
     assert (await b.get(key("x"))).value == kv.value
 
 
@@ -42,7 +44,8 @@ async def test_concurrent_writers_interleave_without_repeats(two_stores):
     async with watching(a, "/registry/", start) as wa, watching(b, "/registry/", start) as wb:
         ra, rb = await asyncio.gather(
             asyncio.gather(*(a.create(key(f"a{i}"), pod(f"a{i}")) for i in range(150))),
-            asyncio.gather(*(b.create(key(f"b{i}"), pod(f"b{i}")) for i in range(150))))
+            asyncio.gather(*(b.create(key(f"b{i}"), pod(f"b{i}")) for i in range(150))),
+        )
         revs = sorted(kv.revision for kv in ra + rb)
         assert revs == list(range(start + 1, start + 301))  # distinct, gapless, shared counter
         seen_a = [e.revision for e in await collect(wa, revs[-1])]
@@ -86,8 +89,10 @@ async def test_watchers_keep_up_when_the_listen_connection_dies(two_stores, pg_u
 
     a, b = two_stores
     schema = pg_url.rsplit("%3D", 1)[1]
-    kill = text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE query LIKE 'LISTEN%' AND query LIKE :pat")
+    kill = text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE query LIKE 'LISTEN%' AND query LIKE :pat"
+    )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 5
     while True:  # the listener connects in the background: wait until there is one to kill

@@ -33,24 +33,34 @@ def test_plan_assigns_consecutive_revisions_and_serialises_once():
 
 def test_plan_failures_fail_alone_and_consume_no_revision():
     rows = {"/x": (3, 1, b'{"metadata":{"resourceVersion":"3"}}')}
-    reqs = [WriteRequest(CREATE, "/x", {}), WriteRequest(UPDATE, "/x", {}, expected_revision=2),
-            WriteRequest(UPDATE, "/nope", {}, 1), WriteRequest(DELETE, "/x", None, expected_revision=1),
-            WriteRequest(CREATE, "/bad", {"metadata": {}, "v": object()}),
-            WriteRequest(UPDATE, "/x", {"metadata": {}}, expected_revision=3)]
+    reqs = [
+        WriteRequest(CREATE, "/x", {}),
+        WriteRequest(UPDATE, "/x", {}, expected_revision=2),
+        WriteRequest(UPDATE, "/nope", {}, 1),
+        WriteRequest(DELETE, "/x", None, expected_revision=1),
+        WriteRequest(CREATE, "/bad", {"metadata": {}, "v": object()}),
+        WriteRequest(UPDATE, "/x", {"metadata": {}}, expected_revision=3),
+    ]
     plan = plan_batch(reqs, rows, 4, now=0.0)
     kinds = [type(o) for o in plan.outcomes]
     assert kinds[:5] == [KeyExistsError, ConflictError, KeyNotFoundError, ConflictError, StorageError]
     conflict = plan.outcomes[1]
     assert isinstance(conflict, ConflictError) and conflict.current_revision == 3
     assert ok(plan.outcomes[5]).revision == 4  # the one success got the first revision
-    assert reqs[4].obj is not None and reqs[4].obj["metadata"] == {}  # a failed serialisation leaves the object as it was
+    assert (
+        reqs[4].obj is not None and reqs[4].obj["metadata"] == {}
+    )  # a failed serialisation leaves the object as it was
     assert plan.log_rows[0]["prev_revision"] == 3 and plan.upserts["/x"]["create_revision"] == 1
 
 
 def test_plan_sees_earlier_writes_to_the_same_key_in_the_batch():
-    reqs = [WriteRequest(CREATE, "/k", {"metadata": {}}), WriteRequest(UPDATE, "/k", {"metadata": {}}, 1),
-            WriteRequest(DELETE, "/k"), WriteRequest(CREATE, "/k", {"metadata": {"n": 2}}),
-            WriteRequest(DELETE, "/gone", None)]
+    reqs = [
+        WriteRequest(CREATE, "/k", {"metadata": {}}),
+        WriteRequest(UPDATE, "/k", {"metadata": {}}, 1),
+        WriteRequest(DELETE, "/k"),
+        WriteRequest(CREATE, "/k", {"metadata": {"n": 2}}),
+        WriteRequest(DELETE, "/gone", None),
+    ]
     plan = plan_batch(reqs, {}, 1, now=0.0)
     assert [getattr(o, "revision", None) for o in plan.outcomes] == [1, 2, 3, 4, None]
     assert [e.type for e in plan.events] == ["ADDED", "MODIFIED", "DELETED", "ADDED"]
@@ -183,9 +193,15 @@ def test_triggered_watchers_get_only_events_of_their_value_now_or_before():
         pending = hub.register("/pods/", 0, _no_log, (_node_of, ""))
         everyone = hub.register("/pods/", 0, _no_log)
         assert hub.watcher_count() == 4
-        hub.publish([_pod_event(1, "a", "", typ="ADDED"), _pod_event(2, "a", "n1", ""),
-                     _pod_event(3, "b", "n2", typ="ADDED"), _pod_event(4, "a", "n2", "n1"),
-                     _pod_event(5, "b", "n2", typ="DELETED")])
+        hub.publish(
+            [
+                _pod_event(1, "a", "", typ="ADDED"),
+                _pod_event(2, "a", "n1", ""),
+                _pod_event(3, "b", "n2", typ="ADDED"),
+                _pod_event(4, "a", "n2", "n1"),
+                _pod_event(5, "b", "n2", typ="DELETED"),
+            ]
+        )
 
         async def revisions(w: QueueWatcher) -> list[int]:
             out = []

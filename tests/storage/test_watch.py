@@ -22,8 +22,11 @@ async def test_watch_replays_then_streams_in_order(store):
         d = await store.delete(key("a"))
         events = await collect(w, d.revision)
     assert [(e.type, e.key, e.revision) for e in events] == [
-        ("ADDED", key("a"), a.revision), ("MODIFIED", key("a"), b.revision),
-        ("ADDED", key("c"), c.revision), ("DELETED", key("a"), d.revision)]
+        ("ADDED", key("a"), a.revision),
+        ("MODIFIED", key("a"), b.revision),
+        ("ADDED", key("c"), c.revision),
+        ("DELETED", key("a"), d.revision),
+    ]
     assert events[1].prev_value == a.value and events[1].value == b.value
     assert events[3].obj["metadata"]["resourceVersion"] == str(d.revision)
     assert events[3].prev_obj["metadata"]["resourceVersion"] == str(b.revision)
@@ -126,6 +129,7 @@ async def test_slow_watcher_is_dropped_and_writers_keep_going(make_store: MakeSt
     reader = asyncio.create_task(consume())
     revs = await asyncio.wait_for(_writer(store, [f"p{i}" for i in range(300)]), 20)
     assert len(revs) == 300  # writers were not held up by the watcher that never reads
+
     async def drain() -> None:
         async for _ in slow:
             pass
@@ -161,14 +165,18 @@ async def test_log_replay_matches_what_the_ring_would_have_sent(make_store: Make
         tail = await store.create(key("u"), pod("u"))
         events = await collect(w, tail.revision)
     assert [(e.type, e.revision, e.value) for e in events] == [
-        ("ADDED", a.revision, a.value), ("MODIFIED", b.revision, b.value),
-        ("DELETED", c.revision, c.value), ("ADDED", tail.revision, tail.value)]
+        ("ADDED", a.revision, a.value),
+        ("MODIFIED", b.revision, b.value),
+        ("DELETED", c.revision, c.value),
+        ("ADDED", tail.revision, tail.value),
+    ]
     assert events[1].prev_value == a.value and events[2].prev_value == b.value
     assert revs[0] > c.revision
 
 
 async def test_list_then_watch_from_its_revision_rebuilds_the_state(store):
     """A LIST's revision matches its rows: watching from it under concurrent writes converges."""
+
     async def churn() -> None:
         for i in range(120):
             kv = await store.create(key(f"p{i}"), pod(f"p{i}"))

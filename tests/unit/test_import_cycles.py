@@ -10,9 +10,11 @@ import grimp
 def test_kubectl_has_no_import_cycles() -> None:
     graph = grimp.build_graph("kubectl")
     cycles = sorted(
-        {tuple(sorted((a, b)))
-         for a in graph.modules
-         for b in graph.find_modules_directly_imported_by(a)
-         if graph.chain_exists(importer=b, imported=a)}
+        {
+            tuple(sorted((a, b)))
+            for a in graph.modules
+            for b in graph.find_modules_directly_imported_by(a)
+            if graph.chain_exists(importer=b, imported=a)
+        }
     )
     assert cycles == []

@@ -25,7 +25,9 @@ def test_serve_requires_the_loops_and_the_pod_proxy() -> None:
     assert not hasattr(serve_module, "importlib")
 
 
-def test_a_broken_controller_import_fails_kubelite_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_controller_import_fails_kubelite_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     called: list[Any] = []
 
     async def fake_serve(*args: Any, **kwargs: Any) -> None:

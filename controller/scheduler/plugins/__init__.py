@@ -21,5 +21,13 @@ from controller.scheduler.plugins import (
     volumebinding,
 )
 
-FILTERS = (nodeunschedulable, nodename, nodeaffinity, tainttoleration, nodeports, noderesources, volumebinding)
+FILTERS = (
+    nodeunschedulable,
+    nodename,
+    nodeaffinity,
+    tainttoleration,
+    nodeports,
+    noderesources,
+    volumebinding,
+)
 SCORERS = ((leastallocated, 1), (selectorspread, 2))  # (plugin, weight)

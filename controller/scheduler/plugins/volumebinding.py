@@ -51,8 +51,13 @@ def claim_names(pod: Obj) -> list[str]:
     return out
 
 
-def pod_volumes(pod: Obj, claim: Callable[[str], Obj | None], volume: Callable[[str], Obj | None],
-                storage_class: Callable[[str], Obj | None], volumes: Callable[[], list[Obj]]) -> PodVolumes:
+def pod_volumes(
+    pod: Obj,
+    claim: Callable[[str], Obj | None],
+    volume: Callable[[str], Obj | None],
+    storage_class: Callable[[str], Obj | None],
+    volumes: Callable[[], list[Obj]],
+) -> PodVolumes:
     """PreFilter over the caches (`claim` takes `<ns>/<name>`)."""
     out = PodVolumes()
     ns = (pod.get("metadata") or {}).get("namespace") or "default"
@@ -76,8 +81,12 @@ def pod_volumes(pod: Obj, claim: Callable[[str], Obj | None], volume: Callable[[
             return out
         out.delayed.append((pvc, sc))
     if out.delayed:
-        out.free = [pv for pv in volumes() if not (pv.get("spec") or {}).get("claimRef")
-                    or any(vd.prebound_to(pv, c) for c, _ in out.delayed)]
+        out.free = [
+            pv
+            for pv in volumes()
+            if not (pv.get("spec") or {}).get("claimRef")
+            or any(vd.prebound_to(pv, c) for c, _ in out.delayed)
+        ]
     return out
 
 
@@ -105,5 +114,8 @@ def to_select(vols: Any, node: str) -> list[Obj]:
     """The claims to annotate with the chosen node before the pod is bound (PreBind)."""
     if not isinstance(vols, PodVolumes):
         return []
-    return [pvc for pvc, _ in vols.delayed
-            if ((pvc.get("metadata") or {}).get("annotations") or {}).get(vd.SELECTED_NODE) != node]
+    return [
+        pvc
+        for pvc, _ in vols.delayed
+        if ((pvc.get("metadata") or {}).get("annotations") or {}).get(vd.SELECTED_NODE) != node
+    ]

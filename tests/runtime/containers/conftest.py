@@ -58,7 +58,17 @@ def conmons_for(root: Path) -> list[int]:
     return out
 
 
-CGROUP_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct", "cpu,cpuacct", "unified", "devices", "freezer", "systemd")
+CGROUP_CONTROLLERS = (
+    "memory",
+    "pids",
+    "cpu",
+    "cpuacct",
+    "cpu,cpuacct",
+    "unified",
+    "devices",
+    "freezer",
+    "systemd",
+)
 
 
 def leftovers(cli: Cli, ids: list[str], veths: bool = True) -> list[str]:
@@ -108,12 +118,29 @@ class Cli:
         self.env = dict(os.environ, KUBELITE_BRIDGE=net.bridge, KUBELITE_SUBNET=net.subnet)
 
     def argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "runtime.cli", "--root", str(self.root), "--image-root", str(self.image_root),
-                *args]
+        return [
+            sys.executable,
+            "-m",
+            "runtime.cli",
+            "--root",
+            str(self.root),
+            "--image-root",
+            str(self.image_root),
+            *args,
+        ]
 
-    def __call__(self, *args: str, input: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv(*args), input=input.decode() if input else None, capture_output=True,
-                              text=True, timeout=timeout, env=self.env, stdin=None if input else subprocess.DEVNULL)
+    def __call__(
+        self, *args: str, input: bytes | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(*args),
+            input=input.decode() if input else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env,
+            stdin=None if input else subprocess.DEVNULL,
+        )
 
     def ok(self, *args: str) -> str:
         res = self(*args)

@@ -81,7 +81,7 @@ def test_commit_makes_an_image_of_the_changes(cli: Cli) -> None:
 
 
 def test_dockerfile_parsing() -> None:
-    ins = parse_dockerfile("FROM a\n# c\nRUN x \\\n  y\ncmd [\"a\"]\n")
+    ins = parse_dockerfile('FROM a\n# c\nRUN x \\\n  y\ncmd ["a"]\n')
     assert [(i.op, i.args) for i in ins] == [("FROM", "a"), ("RUN", "x  y"), ("CMD", '["a"]')]
     with pytest.raises(BuildError, match="line 2: unknown instruction BOGUS"):
         parse_dockerfile("FROM a\nBOGUS x\n")
@@ -89,4 +89,6 @@ def test_dockerfile_parsing() -> None:
         parse_dockerfile("RUN x\n")
     assert json_or_shell('["a", "b"]') == ["a", "b"] and json_or_shell("a b") == ["/bin/sh", "-c", "a b"]
     assert substitute("$A/${B}/$C", {"A": "1", "B": "2"}) == "1/2/"
-    assert key_values('A=1 B="two words"') == {"A": "1", "B": "two words"} and key_values("K v w") == {"K": "v w"}
+    assert key_values('A=1 B="two words"') == {"A": "1", "B": "two words"} and key_values("K v w") == {
+        "K": "v w"
+    }

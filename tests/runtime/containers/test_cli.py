@@ -19,7 +19,6 @@ from tests.runtime.containers.conftest import Cli, leftovers
 T = TypeVar("T")
 
 
-
 def test_run_rm_echo_streams_and_exit_codes(cli: Cli) -> None:
     res = cli("run", "--rm", "busybox", "sh", "-c", "echo out-line; echo err-line >&2; exit 3")
     assert res.returncode == 3
@@ -45,8 +44,18 @@ def test_runtime_errors_are_one_line_with_docker_exit_codes(cli: Cli) -> None:
 
 
 def test_detached_logs_exec_stop_rm(cli: Cli) -> None:
-    cid = cli.ok("run", "-d", "--name", "worker", "-e", "GREETING=hello", "busybox", "sh", "-c",
-                 "echo $GREETING; trap 'echo got-term; exit 0' TERM; while true; do sleep 0.1; done").strip()
+    cid = cli.ok(
+        "run",
+        "-d",
+        "--name",
+        "worker",
+        "-e",
+        "GREETING=hello",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $GREETING; trap 'echo got-term; exit 0' TERM; while true; do sleep 0.1; done",
+    ).strip()
     assert len(cid) == 64
     ps = cli.ok("ps")
     assert cid[:12] in ps and "worker" in ps and "Up" in ps
@@ -73,8 +82,16 @@ def test_detached_logs_exec_stop_rm(cli: Cli) -> None:
 
 
 def test_stop_kills_after_grace_period_and_tail(cli: Cli) -> None:
-    cli.ok("run", "-d", "--name", "stubborn", "busybox", "sh", "-c",
-           "for i in 1 2 3 4 5; do echo line$i; done; trap '' TERM; sleep 1000")
+    cli.ok(
+        "run",
+        "-d",
+        "--name",
+        "stubborn",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5; do echo line$i; done; trap '' TERM; sleep 1000",
+    )
     wait_for(lambda: "line5" in cli.ok("logs", "stubborn"), what="logs")
     assert cli.ok("logs", "--tail", "2", "stubborn") == "line4\nline5\n"
     t0 = time.monotonic()
@@ -86,8 +103,14 @@ def test_stop_kills_after_grace_period_and_tail(cli: Cli) -> None:
 
 def test_interactive_tty_through_a_pty(cli: Cli) -> None:
     master, slave = os.openpty()
-    proc = subprocess.Popen(cli.argv("run", "-it", "--rm", "busybox", "sh"), stdin=slave, stdout=slave,
-                            stderr=slave, env=cli.env, start_new_session=True)
+    proc = subprocess.Popen(
+        cli.argv("run", "-it", "--rm", "busybox", "sh"),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=cli.env,
+        start_new_session=True,
+    )
     os.close(slave)
     out = b""
 
@@ -135,7 +158,14 @@ def test_run_rm_network_is_complete_before_the_command_runs_and_removal_finishes
     # the veth, address and route are configured while runc creates the container: its very
     # first instruction must already see them and reach the gateway on the bridge
     gateway = f"{cli.net.prefix}1"
-    out = cli.ok("run", "--rm", "busybox", "sh", "-c", f"ip -4 route; ping -c 1 -W 2 {gateway} >/dev/null && echo reached")
+    out = cli.ok(
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        f"ip -4 route; ping -c 1 -W 2 {gateway} >/dev/null && echo reached",
+    )
     assert f"default via {gateway} dev eth0" in out and out.endswith("reached\n")
     assert not _container_dirs(cli) and not any((cli.root / "network" / "sandboxes").iterdir())
 
@@ -144,16 +174,25 @@ def test_run_rm_returns_once_nothing_of_the_container_remains(cli: Cli) -> None:
     """As with docker and podman, `run --rm` exits after the removal, not before: the moment it has
     returned there is no bundle, overlay mount, cgroup, runc state, netns, IP or conmon left."""
     for net in ("bridge", "none"):
-        res = subprocess.run(cli.argv("--log-level", "debug", "run", "--rm", "--net", net, "busybox", "sh", "-c",
-                                      "echo hi; exit 4"),
-                             capture_output=True, text=True, env=cli.env, timeout=30, stdin=subprocess.DEVNULL)
+        res = subprocess.run(
+            cli.argv(
+                "--log-level", "debug", "run", "--rm", "--net", net, "busybox", "sh", "-c", "echo hi; exit 4"
+            ),
+            capture_output=True,
+            text=True,
+            env=cli.env,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
         assert res.returncode == 4 and res.stdout == "hi\n"
         cid = re.search(r" -c ([0-9a-f]{64}) ", res.stderr).group(1)  # type: ignore[union-attr]
         # the host end of the veth is reaped by the kernel (from a work queue, once the netns is
         # gone), not by us: checked below with a deadline
         assert leftovers(cli, [cid], veths=False) == [], net
         assert not _container_dirs(cli) and cli.ok("ps", "-aq") == ""
-        wait_for(functools.partial(no_leftovers, cli, cid), what="the kernel to reap the veth pair", timeout=5)
+        wait_for(
+            functools.partial(no_leftovers, cli, cid), what="the kernel to reap the veth pair", timeout=5
+        )
 
 
 def no_leftovers(cli: Cli, cid: str) -> bool:
@@ -161,8 +200,13 @@ def no_leftovers(cli: Cli, cid: str) -> bool:
 
 
 def test_interrupted_run_rm_kills_and_removes_the_container(cli: Cli) -> None:
-    proc = subprocess.Popen(cli.argv("run", "--rm", "busybox", "sh", "-c", "echo up; sleep 60"), env=cli.env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cli.argv("run", "--rm", "busybox", "sh", "-c", "echo up; sleep 60"),
+        env=cli.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == b"up\n"
@@ -198,16 +242,22 @@ def test_user_workdir_entrypoint_volumes(cli: Cli, tmp_path: Path) -> None:
     assert cli.ok("run", "--rm", "-u", "1234:5678", "busybox", "id").startswith("uid=1234 gid=5678")
     assert cli.ok("run", "--rm", "-w", "/tmp/x", "busybox", "pwd") == "/tmp/x\n"
     assert cli.ok("run", "--rm", "--entrypoint", "echo", "busybox", "a", "b") == "a b\n"
-    out = cli.ok("run", "--rm", "-v", f"{data}:/data", "busybox", "sh", "-c", "cat /data/in.txt; echo new > /data/out")
+    out = cli.ok(
+        "run", "--rm", "-v", f"{data}:/data", "busybox", "sh", "-c", "cat /data/in.txt; echo new > /data/out"
+    )
     assert out == "from-host" and (data / "out").read_text() == "new\n"
     res = cli("run", "--rm", "-v", f"{data}:/data:ro", "busybox", "touch", "/data/nope")
     assert res.returncode != 0 and not (data / "nope").exists()
-    assert "tmpfs" in cli.ok("run", "--rm", "--tmpfs", "/scratch", "busybox", "sh", "-c", "grep /scratch /proc/mounts")
+    assert "tmpfs" in cli.ok(
+        "run", "--rm", "--tmpfs", "/scratch", "busybox", "sh", "-c", "grep /scratch /proc/mounts"
+    )
     assert cli("run", "--rm", "-u", "nosuchuser", "busybox", "true").returncode == 125
 
 
 def test_detached_rm_is_removed_when_it_exits(cli: Cli) -> None:
-    cid = cli.ok("run", "-d", "--rm", "busybox", "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; exit 2").strip()
+    cid = cli.ok(
+        "run", "-d", "--rm", "busybox", "sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; exit 2"
+    ).strip()
     assert cli.ok("ps", "-q") == f"{cid[:12]}\n"
     assert "busybox:latest" in cli.ok("ps")
     cli.ok("exec", cid, "touch", "/go")
@@ -216,7 +266,16 @@ def test_detached_rm_is_removed_when_it_exits(cli: Cli) -> None:
 
 
 def test_kill_wait_restart(cli: Cli) -> None:
-    cli.ok("run", "-d", "--name", "k", "busybox", "sh", "-c", "trap 'exit 9' USR1; echo up; while true; do sleep 0.1; done")
+    cli.ok(
+        "run",
+        "-d",
+        "--name",
+        "k",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 9' USR1; echo up; while true; do sleep 0.1; done",
+    )
     wait_for(lambda: "up" in cli.ok("logs", "k"), what="start")
     cli.ok("kill", "-s", "USR1", "k")
     assert cli.ok("wait", "k") == "9\n"

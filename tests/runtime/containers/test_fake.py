@@ -22,7 +22,9 @@ def test_fake_runtime_lifecycle_and_calls() -> None:
         sb = await rt.run_sandbox(_sb("u1"))
         host = await rt.run_sandbox(_sb("u2", host=True))
         assert sb.ip and sb.state == "ready" and host.ip == "" and host.netns_path == ""
-        cid = await rt.create_container(sb.id, ContainerConfig(name="c", image="busybox", labels={"pod": "u1"}))
+        cid = await rt.create_container(
+            sb.id, ContainerConfig(name="c", image="busybox", labels={"pod": "u1"})
+        )
         assert (await rt.container_status(cid)).state == "created"
         await rt.start_container(cid)
         st = await rt.container_status(cid)

@@ -17,12 +17,20 @@ def test_hundred_run_rm_cycles_leave_nothing(cli: Cli) -> None:
             cid = cli.ok("run", "-d", "busybox", "sleep", "30").strip()
             cli.ok("rm", "-f", cid)
         else:
-            res = subprocess.run(cli.argv("--log-level", "debug", "run", "--rm", "busybox", "true"),
-                                 capture_output=True, text=True, env=cli.env, timeout=30)
+            res = subprocess.run(
+                cli.argv("--log-level", "debug", "run", "--rm", "busybox", "true"),
+                capture_output=True,
+                text=True,
+                env=cli.env,
+                timeout=30,
+            )
             assert res.returncode == 0, res.stderr
             cid = re.search(r" -c ([0-9a-f]{64}) ", res.stderr).group(1)  # type: ignore[union-attr]
         ids.append(cid)
     assert cli.ok("ps", "-aq") == ""
-    wait_for(lambda: leftovers(cli, ids) == [], what="nothing left (the kernel reaps veth pairs asynchronously)",
-             timeout=5)
+    wait_for(
+        lambda: leftovers(cli, ids) == [],
+        what="nothing left (the kernel reaps veth pairs asynchronously)",
+        timeout=5,
+    )
     assert not any((cli.root / "exits").iterdir()) and not any(Path(cli.root / "s").iterdir())

@@ -22,7 +22,9 @@ from tests.runtime.containers.conftest import NetParams, conmons_for
 
 @pytest.fixture
 def network(tmp_path: Path, net_params: NetParams) -> Iterator[BridgeNetwork]:
-    net = BridgeNetwork(NetworkConfig(state_dir=tmp_path / "net", bridge=net_params.bridge, subnet=net_params.subnet))
+    net = BridgeNetwork(
+        NetworkConfig(state_dir=tmp_path / "net", bridge=net_params.bridge, subnet=net_params.subnet)
+    )
     yield net
     for sb in net.list():
         net.teardown(sb.sandbox_id)
@@ -57,27 +59,37 @@ def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     return wrapper
 
 
-
 def pod(uid: str, **kw: object) -> SandboxConfig:
-    return SandboxConfig(name=f"pod-{uid}", namespace="default", uid=f"{uid}-{os.getpid()}", hostname=f"pod-{uid}",
-                         **kw)  # type: ignore[arg-type]
+    return SandboxConfig(
+        name=f"pod-{uid}",
+        namespace="default",
+        uid=f"{uid}-{os.getpid()}",
+        hostname=f"pod-{uid}",
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 @sync
-async def test_two_container_pod_shares_localhost_and_is_reachable(runtime: RealRuntime, net_params: NetParams) -> None:
+async def test_two_container_pod_shares_localhost_and_is_reachable(
+    runtime: RealRuntime, net_params: NetParams
+) -> None:
     sb = await runtime.run_sandbox(pod("u1", labels={"app": "web"}))
     assert sb.state == "ready" and sb.ip.startswith(net_params.prefix) and os.path.exists(sb.netns_path)
-    web = await runtime.create_container(sb.id, ContainerConfig(name="web", image="kubelite/web:1.0",
-                                                               labels={"pod": "u1", "c": "web"}))
-    side = await runtime.create_container(sb.id, ContainerConfig(name="side", image="busybox",
-                                                                command=["sleep", "300"], labels={"pod": "u1"}))
+    web = await runtime.create_container(
+        sb.id, ContainerConfig(name="web", image="kubelite/web:1.0", labels={"pod": "u1", "c": "web"})
+    )
+    side = await runtime.create_container(
+        sb.id, ContainerConfig(name="side", image="busybox", command=["sleep", "300"], labels={"pod": "u1"})
+    )
     for cid in (web, side):
         await runtime.start_container(cid)
     body = await until(lambda: http_text(f"http://{sb.ip}:8080/"))
     assert "kubelite web" in body
     res = await runtime.exec_sync(side, ["wget", "-qO-", "localhost:8080"])
     assert res.exit_code == 0 and b"kubelite web" in res.stdout
-    res = await runtime.exec_sync(side, ["sh", "-c", "hostname; cat /etc/hostname; grep pod-u1 /etc/hosts; exit 3"])
+    res = await runtime.exec_sync(
+        side, ["sh", "-c", "hostname; cat /etc/hostname; grep pod-u1 /etc/hosts; exit 3"]
+    )
     assert res.exit_code == 3 and res.stdout.decode().split()[:2] == ["pod-u1", "pod-u1"]
     infos = {c.name: c for c in await runtime.list_containers({"pod": "u1"})}
     assert set(infos) == {"web", "side"} and infos["web"].state == "running" and infos["web"].pid > 0
@@ -101,9 +113,15 @@ async def test_two_container_pod_shares_localhost_and_is_reachable(runtime: Real
 @sync
 async def test_exit_codes_logs_and_exec_sessions(runtime: RealRuntime) -> None:
     sb = await runtime.run_sandbox(pod("u2"))
-    log = runtime.root / "pods" / "ns_job_uid" / "job" / "0.log"  # a kubelet-style path whose dirs do not exist yet
-    job = await runtime.create_container(sb.id, ContainerConfig(name="job", image="busybox", log_path=str(log),
-                                                               command=["sh", "-c", "echo done; exit 5"]))
+    log = (
+        runtime.root / "pods" / "ns_job_uid" / "job" / "0.log"
+    )  # a kubelet-style path whose dirs do not exist yet
+    job = await runtime.create_container(
+        sb.id,
+        ContainerConfig(
+            name="job", image="busybox", log_path=str(log), command=["sh", "-c", "echo done; exit 5"]
+        ),
+    )
     await runtime.start_container(job)
     deadline = time.monotonic() + 10
     while (st := await runtime.container_status(job)).state != "exited" and time.monotonic() < deadline:
@@ -111,7 +129,9 @@ async def test_exit_codes_logs_and_exec_sessions(runtime: RealRuntime) -> None:
     assert st.exit_code == 5 and st.reason == "Error"
     assert st.log_path == str(log) and log.read_text().split(" ", 3)[1:] == ["stdout", "F", "done\n"]
 
-    sh = await runtime.create_container(sb.id, ContainerConfig(name="sh", image="busybox", command=["sleep", "300"]))
+    sh = await runtime.create_container(
+        sb.id, ContainerConfig(name="sh", image="busybox", command=["sleep", "300"])
+    )
     await runtime.start_container(sh)
     session = await runtime.exec(sh, ["sh"], tty=True, stdin=True)
     out = b""
@@ -134,11 +154,13 @@ async def test_exit_codes_logs_and_exec_sessions(runtime: RealRuntime) -> None:
 
 
 @sync
-async def test_restarted_runtime_adopts_running_containers(runtime: RealRuntime, tmp_path: Path, image_root: Path,
-                                                           network: BridgeNetwork) -> None:
+async def test_restarted_runtime_adopts_running_containers(
+    runtime: RealRuntime, tmp_path: Path, image_root: Path, network: BridgeNetwork
+) -> None:
     sb = await runtime.run_sandbox(pod("u3"))
-    cid = await runtime.create_container(sb.id, ContainerConfig(name="app", image="kubelite/web:1.0",
-                                                               labels={"k": "v"}))
+    cid = await runtime.create_container(
+        sb.id, ContainerConfig(name="app", image="kubelite/web:1.0", labels={"k": "v"})
+    )
     await runtime.start_container(cid)
     before = await runtime.container_status(cid)
     again = RealRuntime(tmp_path / "rt", network=network, image_root=image_root)  # a kubelet restart
@@ -155,7 +177,9 @@ async def test_restarted_runtime_adopts_running_containers(runtime: RealRuntime,
 async def test_host_network_sandbox(runtime: RealRuntime) -> None:
     sb = await runtime.run_sandbox(pod("u4", host_network=True))
     assert sb.ip == "" and sb.netns_path == ""
-    cid = await runtime.create_container(sb.id, ContainerConfig(name="c", image="busybox", command=["sleep", "60"]))
+    cid = await runtime.create_container(
+        sb.id, ContainerConfig(name="c", image="busybox", command=["sleep", "60"])
+    )
     await runtime.start_container(cid)
     res = await runtime.exec_sync(cid, ["ip", "-o", "link"])
     seen = {line.split(b":")[1].strip().split(b"@")[0].decode() for line in res.stdout.splitlines()}
@@ -174,7 +198,9 @@ async def test_image_status_and_missing_image(runtime: RealRuntime) -> None:
 
 
 @sync
-async def test_sandbox_whose_netns_vanished_is_not_ready(runtime: RealRuntime, network: BridgeNetwork) -> None:
+async def test_sandbox_whose_netns_vanished_is_not_ready(
+    runtime: RealRuntime, network: BridgeNetwork
+) -> None:
     sb = await runtime.run_sandbox(pod("u6"))
     network.teardown(sb.id)  # as after a reboot: the record survives, the namespace does not
     [info] = await runtime.list_sandboxes()

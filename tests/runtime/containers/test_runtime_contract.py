@@ -43,6 +43,7 @@ def rt(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
     try:
         yield real
     finally:
+
         async def clean() -> None:
             for sb in await real.list_sandboxes():
                 await real.remove_sandbox(sb.id)
@@ -65,8 +66,13 @@ def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
 
 
 def pod(uid: str, host_network: bool = False) -> SandboxConfig:
-    return SandboxConfig(name=f"pod-{uid}", namespace="contract", uid=f"{uid}-{os.getpid()}", hostname=f"pod-{uid}",
-                         host_network=host_network)
+    return SandboxConfig(
+        name=f"pod-{uid}",
+        namespace="contract",
+        uid=f"{uid}-{os.getpid()}",
+        hostname=f"pod-{uid}",
+        host_network=host_network,
+    )
 
 
 async def wait_exited(rt: Runtime, cid: str, timeout: float = 10) -> None:
@@ -75,7 +81,9 @@ async def wait_exited(rt: Runtime, cid: str, timeout: float = 10) -> None:
     deadline = loop.time() + timeout
     while (st := await rt.container_status(cid)).state != "exited":
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {st.name} to exit (state {st.state})")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {st.name} to exit (state {st.state})"
+            )
         await asyncio.sleep(0.01)
 
 
@@ -86,7 +94,9 @@ async def test_sandboxes_come_up_stop_and_go_with_their_containers(rt: Runtime) 
     assert sb.state == "ready" and sb.ip and sb.netns_path and sb.config.uid == f"s1-{os.getpid()}"
     assert host.state == "ready" and host.ip == "" and host.netns_path == ""
     assert {s.id for s in await rt.list_sandboxes()} == {sb.id, host.id}
-    cid = await rt.create_container(sb.id, ContainerConfig(name="c", image="busybox", command=["sleep", "300"]))
+    cid = await rt.create_container(
+        sb.id, ContainerConfig(name="c", image="busybox", command=["sleep", "300"])
+    )
     await rt.start_container(cid)
 
     await rt.stop_sandbox(sb.id)
@@ -104,18 +114,32 @@ async def test_sandboxes_come_up_stop_and_go_with_their_containers(rt: Runtime) 
 async def test_container_lifecycle_labels_exec_stop_restart_remove(rt: Runtime, tmp_path: Path) -> None:
     sb = await rt.run_sandbox(pod("c1"))
     log = tmp_path / "logs" / "app" / "0.log"  # a kubelet-style path whose directories do not exist yet
-    cid = await rt.create_container(sb.id, ContainerConfig(name="app", image="busybox", command=["sleep", "300"],
-                                                           labels={"pod": "p1", "c": "app"}, log_path=str(log)))
+    cid = await rt.create_container(
+        sb.id,
+        ContainerConfig(
+            name="app",
+            image="busybox",
+            command=["sleep", "300"],
+            labels={"pod": "p1", "c": "app"},
+            log_path=str(log),
+        ),
+    )
     st = await rt.container_status(cid)
-    assert (st.state, st.name, st.sandbox_id, st.labels, st.log_path) == ("created", "app", sb.id,
-                                                                           {"pod": "p1", "c": "app"}, str(log))
+    assert (st.state, st.name, st.sandbox_id, st.labels, st.log_path) == (
+        "created",
+        "app",
+        sb.id,
+        {"pod": "p1", "c": "app"},
+        str(log),
+    )
     assert st.image_id.startswith("sha256:") and st.created_at > 0 and st.exit_code is None
 
     await rt.start_container(cid)
     st = await rt.container_status(cid)
     assert st.state == "running" and st.pid > 0 and st.started_at >= st.created_at
-    other = await rt.create_container(sb.id, ContainerConfig(name="other", image="busybox", labels={"pod": "p2"},
-                                                             command=["sleep", "300"]))
+    other = await rt.create_container(
+        sb.id, ContainerConfig(name="other", image="busybox", labels={"pod": "p2"}, command=["sleep", "300"])
+    )
     assert [c.id for c in await rt.list_containers({"pod": "p1"})] == [cid]
     assert [c.id for c in await rt.list_containers({"pod": "p1", "c": "app"})] == [cid]
     assert await rt.list_containers({"pod": "p1", "c": "nope"}) == []
@@ -150,10 +174,16 @@ async def test_container_lifecycle_labels_exec_stop_restart_remove(rt: Runtime, 
 async def test_completing_containers_exit_codes_and_cri_logs(rt: Runtime, tmp_path: Path) -> None:
     sb = await rt.run_sandbox(pod("l1"))
     log = tmp_path / "logs" / "echo.log"
-    echo = await rt.create_container(sb.id, ContainerConfig(name="echo", image="busybox", log_path=str(log),
-                                                            command=["echo", "hello", "world"]))
-    fail = await rt.create_container(sb.id, ContainerConfig(name="fail", image="busybox", command=["false"],
-                                                            log_path=str(tmp_path / "logs" / "fail.log")))
+    echo = await rt.create_container(
+        sb.id,
+        ContainerConfig(name="echo", image="busybox", log_path=str(log), command=["echo", "hello", "world"]),
+    )
+    fail = await rt.create_container(
+        sb.id,
+        ContainerConfig(
+            name="fail", image="busybox", command=["false"], log_path=str(tmp_path / "logs" / "fail.log")
+        ),
+    )
     for cid in (echo, fail):
         await rt.start_container(cid)
     for cid in (echo, fail):

@@ -34,7 +34,9 @@ def test_default_capabilities_and_no_new_privs(cli: Cli) -> None:
 
 def test_proc_is_masked_and_read_only(cli: Cli) -> None:
     # /proc/kcore where this kernel has one; /proc/timer_list and /proc/keys (non-empty on the host) always
-    script = ("for f in /proc/kcore /proc/timer_list /proc/keys; do [ -e $f ] && echo $f $(wc -c < $f); done; true")
+    script = (
+        "for f in /proc/kcore /proc/timer_list /proc/keys; do [ -e $f ] && echo $f $(wc -c < $f); done; true"
+    )
     host_has = [p for p in ("/proc/kcore", "/proc/timer_list", "/proc/keys") if os.path.exists(p)]
     out = cli.ok("run", "--rm", "busybox", "sh", "-c", script).splitlines()
     assert [ln.split()[0] for ln in out[: len(host_has)]] == host_has
@@ -56,20 +58,47 @@ def test_seccomp_blocks_dangerous_syscalls(cli: Cli) -> None:
 
 def test_pids_limit_stops_a_fork_bomb(cli: Cli) -> None:
     t0 = time.monotonic()
-    res = cli("run", "--rm", "--pids-limit", "20", "busybox", "sh", "-c",
-              "for i in $(seq 60); do sleep 30 & done; echo all-forked")
+    res = cli(
+        "run",
+        "--rm",
+        "--pids-limit",
+        "20",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in $(seq 60); do sleep 30 & done; echo all-forked",
+    )
     assert res.returncode != 0 and "all-forked" not in res.stdout
     assert "Resource temporarily unavailable" in res.stderr
     assert time.monotonic() - t0 < 20  # the shell gave up; the sleeps died with the pid namespace
     # the same loop under a higher limit forks them all
-    res = cli("run", "--rm", "--pids-limit", "100", "busybox", "sh", "-c",
-              "for i in $(seq 60); do sleep 30 & done; echo all-forked")
+    res = cli(
+        "run",
+        "--rm",
+        "--pids-limit",
+        "100",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in $(seq 60); do sleep 30 & done; echo all-forked",
+    )
     assert res.returncode == 0 and "all-forked" in res.stdout
 
 
 def test_memory_limit_oom_kills_only_its_own_container(cli: Cli) -> None:
     cli.ok("run", "-d", "--name", "bystander", "busybox", "sleep", "300")
-    cli.ok("run", "-d", "--name", "hog", "-m", "16m", "busybox", "sh", "-c", "x=aaaaaaaa; while true; do x=$x$x; done")
+    cli.ok(
+        "run",
+        "-d",
+        "--name",
+        "hog",
+        "-m",
+        "16m",
+        "busybox",
+        "sh",
+        "-c",
+        "x=aaaaaaaa; while true; do x=$x$x; done",
+    )
     deadline = time.monotonic() + 30
     state: dict = {}
     while time.monotonic() < deadline:

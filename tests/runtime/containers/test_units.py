@@ -14,7 +14,9 @@ from runtime.containers.spec import BundleRequest, build_spec, merge_env, resolv
 from runtime.containers.users import User, resolve_user
 from runtime.interface import Mount
 
-PASSWD = "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/var/www:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n"
+PASSWD = (
+    "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/var/www:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n"
+)
 GROUP = "root:x:0:\nwww:x:33:\nstaff:x:50:bob,www\nbob:x:1000:\n"
 
 
@@ -59,10 +61,20 @@ def test_capability_sets() -> None:
 
 
 def test_build_spec_security_and_resources() -> None:
-    req = BundleRequest(args=["sh"], env=["PATH=/bin"], rootfs="/r", cgroups_path="/kubepods/podu/c",
-                        netns="/run/netns/x", memory_limit=64 << 20, cpu_quota_millis=500, cpu_shares=256,
-                        pids_limit=50, mounts=[Mount("/data", "/host", read_only=True), Mount("/tmp", "", tmpfs=True)],
-                        etc_files={"/etc/hosts": "/sb/hosts"}, hostname="h")
+    req = BundleRequest(
+        args=["sh"],
+        env=["PATH=/bin"],
+        rootfs="/r",
+        cgroups_path="/kubepods/podu/c",
+        netns="/run/netns/x",
+        memory_limit=64 << 20,
+        cpu_quota_millis=500,
+        cpu_shares=256,
+        pids_limit=50,
+        mounts=[Mount("/data", "/host", read_only=True), Mount("/tmp", "", tmpfs=True)],
+        etc_files={"/etc/hosts": "/sb/hosts"},
+        hostname="h",
+    )
     spec = build_spec(req)
     linux = spec["linux"]
     assert linux["cgroupsPath"] == "/kubepods/podu/c"
@@ -79,8 +91,9 @@ def test_build_spec_security_and_resources() -> None:
     assert "ro" in dests["/data"]["options"] and dests["/tmp"]["type"] == "tmpfs"
     assert dests["/etc/hosts"]["source"] == "/sb/hosts" and "ro" in dests["/sys"]["options"]
     assert spec["hostname"] == "h" and spec["root"]["path"] == "/r"
-    host = build_spec(BundleRequest(args=["sh"], env=[], rootfs="/r", cgroups_path="/k/c", netns="host",
-                                    privileged=True))
+    host = build_spec(
+        BundleRequest(args=["sh"], env=[], rootfs="/r", cgroups_path="/k/c", netns="host", privileged=True)
+    )
     assert all(ns["type"] != "network" for ns in host["linux"]["namespaces"])
     assert "seccomp" not in host["linux"] and host["process"]["noNewPrivileges"] is False
     fresh = build_spec(BundleRequest(args=["sh"], env=[], rootfs="/r", cgroups_path="/k/c"))
@@ -88,15 +101,35 @@ def test_build_spec_security_and_resources() -> None:
     with pytest.raises(InvalidConfig, match="6MB"):
         build_spec(BundleRequest(args=["sh"], env=[], rootfs="/r", cgroups_path="/k/c", memory_limit=1024))
     with pytest.raises(InvalidConfig, match="absolute"):
-        build_spec(BundleRequest(args=["sh"], env=[], rootfs="/r", cgroups_path="/k/c", mounts=[Mount("rel", "/h")]))
+        build_spec(
+            BundleRequest(args=["sh"], env=[], rootfs="/r", cgroups_path="/k/c", mounts=[Mount("rel", "/h")])
+        )
 
 
 def test_seccomp_profile_blocks_the_dangerous_calls() -> None:
     profile = default_profile()
-    blocked = {n for rule in profile["syscalls"] if rule["action"] == "SCMP_ACT_ERRNO" and "args" not in rule
-               for n in rule["names"]}
-    for name in ("kexec_load", "init_module", "finit_module", "delete_module", "mount", "umount2", "keyctl",
-                 "add_key", "request_key", "ptrace", "reboot", "swapon", "swapoff", "pivot_root"):
+    blocked = {
+        n
+        for rule in profile["syscalls"]
+        if rule["action"] == "SCMP_ACT_ERRNO" and "args" not in rule
+        for n in rule["names"]
+    }
+    for name in (
+        "kexec_load",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "mount",
+        "umount2",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "ptrace",
+        "reboot",
+        "swapon",
+        "swapoff",
+        "pivot_root",
+    ):
         assert name in blocked
     unshare = next(r for r in profile["syscalls"] if r["names"] == ["unshare"])
     assert unshare["args"][0]["value"] == 0x10000000 and unshare["errnoRet"] == 1
@@ -132,8 +165,10 @@ def test_flag_parsing() -> None:
 
 
 def test_runc_errors_become_docker_exit_codes() -> None:
-    err = create_error('time="x" level=error msg="runc create failed: unable to start container process: '
-                       'exec: \\"nope\\": executable file not found in $PATH"')
+    err = create_error(
+        'time="x" level=error msg="runc create failed: unable to start container process: '
+        'exec: \\"nope\\": executable file not found in $PATH"'
+    )
     assert isinstance(err, CommandNotFound) and err.exit_code == 127 and '"nope"' in str(err)
     other = create_error("something else broke")
     assert type(other) is ContainerError and other.exit_code == 125

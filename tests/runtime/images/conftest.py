@@ -53,5 +53,9 @@ def add_layer(store: ImageStore, entries: list[tuple[str, str, bytes | str]]) ->
 
 
 def image_config() -> dict:
-    return {"architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-            "config": {"Cmd": ["sh"]}}
+    return {
+        "architecture": "amd64",
+        "os": "linux",
+        "created": "2024-01-01T00:00:00Z",
+        "config": {"Cmd": ["sh"]},
+    }

@@ -51,7 +51,9 @@ def run_registry(tmp: Path, user: str = "", password: str = "") -> Iterator[Regi
         "http": {"addr": f"127.0.0.1:{port}"},
     }
     if user:
-        htpasswd = subprocess.run(["htpasswd", "-Bbn", user, password], check=True, capture_output=True).stdout
+        htpasswd = subprocess.run(
+            ["htpasswd", "-Bbn", user, password], check=True, capture_output=True
+        ).stdout
         (tmp / "htpasswd").write_bytes(htpasswd)
         config["auth"] = {"htpasswd": {"realm": "kubelite-test", "path": str(tmp / "htpasswd")}}
     (tmp / "config.yml").write_text(yaml.safe_dump(config))
@@ -67,7 +69,9 @@ def run_registry(tmp: Path, user: str = "", password: str = "") -> Iterator[Regi
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"docker-registry did not start: {(tmp / 'registry.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"docker-registry did not start: {(tmp / 'registry.log').read_text()[-2000:]}"
+                )
             time.sleep(0.02)
         yield Registry(f"127.0.0.1:{port}", tmp, proc, user, password)
     finally:

@@ -25,7 +25,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> ImageStore:
 
 
 def skopeo(*args: str) -> str:
-    return subprocess.run(["skopeo", "--insecure-policy", *args], check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["skopeo", "--insecure-policy", *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def test_docker_archive_is_readable_by_skopeo_and_round_trips(built: ImageStore, tmp_path: Path) -> None:
@@ -121,9 +123,23 @@ def test_podman_loads_our_archives_and_we_load_its(built: ImageStore, tmp_path: 
 
 def _podman_round_trip(built: ImageStore, tmp_path: Path, runroot: Path) -> None:
     def podman(*args: str) -> str:
-        res = subprocess.run(["podman", "--root", str(tmp_path / "proot"), "--runroot", str(runroot),
-                               "--storage-driver", "vfs", "--events-backend", "none", *args],
-                              capture_output=True, text=True, timeout=120)
+        res = subprocess.run(
+            [
+                "podman",
+                "--root",
+                str(tmp_path / "proot"),
+                "--runroot",
+                str(runroot),
+                "--storage-driver",
+                "vfs",
+                "--events-backend",
+                "none",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert res.returncode == 0, res.stderr
         return res.stdout
 
@@ -133,7 +149,9 @@ def _podman_round_trip(built: ImageStore, tmp_path: Path, runroot: Path) -> None
     podman("load", "-i", str(ours_docker))
     podman("load", "-i", str(ours_oci))
     ids = set(podman("images", "--no-trunc", "--format", "{{.ID}}").split())
-    assert {built.get("kubelite/web:1.0").id[7:], built.get("busybox").id[7:]} <= {i.removeprefix("sha256:") for i in ids}
+    assert {built.get("kubelite/web:1.0").id[7:], built.get("busybox").id[7:]} <= {
+        i.removeprefix("sha256:") for i in ids
+    }
     theirs = tmp_path / "p.tar"
     podman("save", "--format", "docker-archive", "-o", str(theirs), "docker.io/library/busybox:latest")
     fresh = ImageStore(tmp_path / "dst")

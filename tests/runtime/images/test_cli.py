@@ -37,7 +37,12 @@ def test_build_base_images_tag_rmi(tmp_path: Path, capsys: pytest.CaptureFixture
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
     rows = {tuple(line.split()[:2]) for line in lines[1:]}
-    assert rows == {("busybox", "latest"), ("busybox", "1.35"), ("kubelite/web", "1.0"), ("kubelite/web", "latest")}
+    assert rows == {
+        ("busybox", "latest"),
+        ("busybox", "1.35"),
+        ("kubelite/web", "1.0"),
+        ("kubelite/web", "latest"),
+    }
     assert "MB" in lines[1] and "ago" in lines[1]
     assert run(tmp_path, "tag", "busybox", "localhost:5000/mine/bb:v1") == 0
     assert run(tmp_path, "images", "-q") == 0
@@ -134,13 +139,20 @@ def test_pull_progress_only_on_a_terminal(auth_registry: Registry, tmp_path: Pat
     authfile = str(src / "auth.json")
     argv = [sys.executable, "-c", PULL_SCRIPT, "--root"]
 
-    piped = subprocess.run([*argv, str(tmp_path / "a"), "pull", "--authfile", authfile, ref],
-                           capture_output=True, text=True, timeout=60)
+    piped = subprocess.run(
+        [*argv, str(tmp_path / "a"), "pull", "--authfile", authfile, ref],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert piped.returncode == 0 and piped.stderr == ""
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen([*argv, str(tmp_path / "b"), "pull", "--authfile", authfile, ref],
-                            stdout=subprocess.DEVNULL, stderr=slave)
+    proc = subprocess.Popen(
+        [*argv, str(tmp_path / "b"), "pull", "--authfile", authfile, ref],
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+    )
     os.close(slave)
     seen = b""
     deadline = time.monotonic() + 60

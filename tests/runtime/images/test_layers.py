@@ -24,16 +24,21 @@ def _leftovers(store: ImageStore) -> list[str]:
     return sorted(os.listdir(store.layers_dir)) if store.layers_dir.exists() else []
 
 
-@pytest.mark.parametrize(("entries", "message"), [
-    ([("a", "dir", ""), ("a/../../evil", "file", "x")], "escapes"),
-    ([("../evil", "file", "x")], "escapes"),
-    ([("/etc/evil", "file", "x")], "absolute"),
-    ([("ok", "file", "fine"), ("link", "sym", "/etc"), ("link/evil", "file", "x")], "symlink"),
-    ([("link", "sym", "../../../../.."), ("link/tmp/evil", "file", "x")], "symlink"),
-    ([("ok", "file", "x"), ("hl", "hard", "../../etc/passwd")], "escapes"),
-    ([("s", "sym", "/etc"), ("hl", "hard", "s/passwd")], "outside"),
-])
-def test_escaping_layers_are_refused_and_leave_nothing(store: ImageStore, entries: list, message: str) -> None:
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([("a", "dir", ""), ("a/../../evil", "file", "x")], "escapes"),
+        ([("../evil", "file", "x")], "escapes"),
+        ([("/etc/evil", "file", "x")], "absolute"),
+        ([("ok", "file", "fine"), ("link", "sym", "/etc"), ("link/evil", "file", "x")], "symlink"),
+        ([("link", "sym", "../../../../.."), ("link/tmp/evil", "file", "x")], "symlink"),
+        ([("ok", "file", "x"), ("hl", "hard", "../../etc/passwd")], "escapes"),
+        ([("s", "sym", "/etc"), ("hl", "hard", "s/passwd")], "outside"),
+    ],
+)
+def test_escaping_layers_are_refused_and_leave_nothing(
+    store: ImageStore, entries: list, message: str
+) -> None:
     with pytest.raises(UnsafeLayer, match=message):
         _unpack(store, entries)
     assert _leftovers(store) == []
@@ -41,8 +46,16 @@ def test_escaping_layers_are_refused_and_leave_nothing(store: ImageStore, entrie
 
 
 def test_whiteouts_become_overlay_whiteouts(store: ImageStore) -> None:
-    d = _unpack(store, [("etc", "dir", ""), ("etc/.wh.gone", "file", ""), ("opq", "dir", ""),
-                        ("opq/.wh..wh..opq", "file", ""), ("opq/kept", "file", "k")])
+    d = _unpack(
+        store,
+        [
+            ("etc", "dir", ""),
+            ("etc/.wh.gone", "file", ""),
+            ("opq", "dir", ""),
+            ("opq/.wh..wh..opq", "file", ""),
+            ("opq/kept", "file", "k"),
+        ],
+    )
     st = os.lstat(d / "etc/gone")
     assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(0, 0)
     assert os.getxattr(d / "opq", "trusted.overlay.opaque") == b"y"
@@ -50,9 +63,18 @@ def test_whiteouts_become_overlay_whiteouts(store: ImageStore) -> None:
 
 
 def test_links_devices_and_modes(store: ImageStore) -> None:
-    d = _unpack(store, [("bin", "dir", ""), ("bin/tool", "file", "#!/bin/sh\n"), ("bin/alias", "hard", "bin/tool"),
-                        ("bin/sym", "sym", "/bin/tool"), ("null", "chr", ""), ("deep/nested/f", "file", "x"),
-                        ("bin/su", "suid", "s")])
+    d = _unpack(
+        store,
+        [
+            ("bin", "dir", ""),
+            ("bin/tool", "file", "#!/bin/sh\n"),
+            ("bin/alias", "hard", "bin/tool"),
+            ("bin/sym", "sym", "/bin/tool"),
+            ("null", "chr", ""),
+            ("deep/nested/f", "file", "x"),
+            ("bin/su", "suid", "s"),
+        ],
+    )
     su = os.stat(d / "bin/su")
     assert (su.st_uid, su.st_gid, stat.S_IMODE(su.st_mode)) == (1234, 5678, 0o4755)
     a, b = os.stat(d / "bin/tool"), os.stat(d / "bin/alias")
@@ -64,8 +86,16 @@ def test_links_devices_and_modes(store: ImageStore) -> None:
 
 
 def test_later_entries_replace_earlier(store: ImageStore) -> None:
-    d = _unpack(store, [("x", "file", "one"), ("x", "file", "two"), ("y", "dir", ""), ("y/f", "file", "f"),
-                        ("y", "sym", "x")])
+    d = _unpack(
+        store,
+        [
+            ("x", "file", "one"),
+            ("x", "file", "two"),
+            ("y", "dir", ""),
+            ("y/f", "file", "f"),
+            ("y", "sym", "x"),
+        ],
+    )
     assert (d / "x").read_text() == "two"
     assert os.readlink(d / "y") == "x"
 

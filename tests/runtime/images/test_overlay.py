@@ -21,8 +21,18 @@ def overlay(lowers: list[Path], work: Path) -> Iterator[tuple[Path, Path]]:
     for d in (upper, scratch, merged):
         d.mkdir(parents=True)
     lowerdir = ":".join(str(d) for d in reversed(lowers))
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
-                    f"lowerdir={lowerdir},upperdir={upper},workdir={scratch}", str(merged)], check=True)
+    subprocess.run(
+        [
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            f"lowerdir={lowerdir},upperdir={upper},workdir={scratch}",
+            str(merged),
+        ],
+        check=True,
+    )
     try:
         yield merged, upper
     finally:
@@ -33,9 +43,18 @@ def overlay(lowers: list[Path], work: Path) -> Iterator[tuple[Path, Path]]:
 def test_layers_stack_and_whiteouts_hide(tmp_path: Path) -> None:
     store = ImageStore(tmp_path / "root")
     _, web = build_base(store)
-    hide = add_layer(store, [("www", "dir", ""), ("www/.wh.index.html", "file", ""), ("bin", "dir", ""),
-                             ("bin/.wh.busybox", "file", ""), ("etc", "dir", ""), ("etc/.wh..wh..opq", "file", ""),
-                             ("etc/motd", "file", "hi")])
+    hide = add_layer(
+        store,
+        [
+            ("www", "dir", ""),
+            ("www/.wh.index.html", "file", ""),
+            ("bin", "dir", ""),
+            ("bin/.wh.busybox", "file", ""),
+            ("etc", "dir", ""),
+            ("etc/.wh..wh..opq", "file", ""),
+            ("etc/motd", "file", "hi"),
+        ],
+    )
     image = store.create_image(web.config, [*web.layers, hide], ["hidden:1"])
     with overlay(store.layer_dirs(web), tmp_path / "a") as (merged, _):
         assert (merged / "www/index.html").is_file() and os.readlink(merged / "bin/sh") == "/bin/busybox"
@@ -70,8 +89,12 @@ def test_volatile_rootfs_mounts_again_and_keeps_its_writes(tmp_path: Path) -> No
         try:
             assert rootfs.is_mounted(b / "rootfs")
             (b / "rootfs" / f"written-{i}").write_text("x")
-            assert sorted(p.name for p in (b / "rootfs").glob("written-*")) == [f"written-{n}" for n in range(i + 1)]
+            assert sorted(p.name for p in (b / "rootfs").glob("written-*")) == [
+                f"written-{n}" for n in range(i + 1)
+            ]
         finally:
             rootfs.unmount(b / "rootfs")
         assert not rootfs.is_mounted(b / "rootfs")
-        assert (b / "work" / "work" / "incompat" / "volatile").exists()  # the marker the next mount must clear
+        assert (
+            b / "work" / "work" / "incompat" / "volatile"
+        ).exists()  # the marker the next mount must clear

@@ -27,8 +27,12 @@ def put(store: ImageSource, tmp_path: Path, tags: list[str], cmd: str = "sh", co
     (upper / "etc" / "motd").write_text(content)
     layer = store.layer_from_dir(upper)
     assert layer.diff_id.startswith("sha256:") and layer.digest.startswith("sha256:")
-    config = {"architecture": "amd64", "os": "linux", "created": f"2024-01-0{len(tags) + 1}T00:00:00Z",
-              "config": {"Cmd": [cmd]}}
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "created": f"2024-01-0{len(tags) + 1}T00:00:00Z",
+        "config": {"Cmd": [cmd]},
+    }
     return store.create_image(config, [layer], tags).id
 
 
@@ -46,7 +50,12 @@ def test_put_get_by_reference_and_id(store: ImageSource, tmp_path: Path) -> None
     image = store.get("app:1")
     assert image.id == image_id and image_id.startswith("sha256:") and len(image_id) == 71
     assert image.refs == ["docker.io/library/app:1"]
-    assert store.get("docker.io/library/app:1").id == store.get(image_id[7:19]).id == store.get(image_id).id == image_id
+    assert (
+        store.get("docker.io/library/app:1").id
+        == store.get(image_id[7:19]).id
+        == store.get(image_id).id
+        == image_id
+    )
     assert image.config["config"] == {"Cmd": ["sh"]} and len(image.diff_ids) == 1 and len(image.layers) == 1
     dirs = store.layer_dirs(image)
     assert len(dirs) == 1 and dirs[0].is_dir()
@@ -60,8 +69,10 @@ def test_put_get_by_reference_and_id(store: ImageSource, tmp_path: Path) -> None
 def test_tags_move_between_images(store: ImageSource, tmp_path: Path) -> None:
     first = put(store, tmp_path, ["app:1"], cmd="one")
     store.tag("app:1", "app:latest")
-    assert store.get("app").id == first and store.get("app:1").refs == ["docker.io/library/app:1",
-                                                                         "docker.io/library/app:latest"]
+    assert store.get("app").id == first and store.get("app:1").refs == [
+        "docker.io/library/app:1",
+        "docker.io/library/app:latest",
+    ]
     second = put(store, tmp_path, ["app:latest"], cmd="two")  # the tag moves to the new image
     assert second != first and store.get("app").id == second
     assert store.get(first).refs == ["docker.io/library/app:1"]

@@ -52,7 +52,8 @@ class Counter:
 
 
 def test_push_then_pull_and_second_pull_costs_one_manifest_request(
-        registry: Registry, built: ImageStore, tmp_path: Path) -> None:
+    registry: Registry, built: ImageStore, tmp_path: Path
+) -> None:
     web = built.get("kubelite/web:1.0")
     dest = f"{registry.host}/kubelite/web:1.0"
     digest = asyncio.run(push(built, "kubelite/web:1.0", dest))

@@ -33,8 +33,14 @@ def test_resolve_by_ref_id_and_prefix(store: ImageStore) -> None:
     layer = add_layer(store, [("f", "file", "x")])
     image = store.create_image(image_config(), [layer], ["busybox", "localhost:5000/a/b:v1"])
     assert image.refs == ["docker.io/library/busybox:latest", "localhost:5000/a/b:v1"]
-    for key in ("busybox", "busybox:latest", "docker.io/library/busybox", image.id, image.id[7:11],
-                f"busybox@{image.digest}"):
+    for key in (
+        "busybox",
+        "busybox:latest",
+        "docker.io/library/busybox",
+        image.id,
+        image.id[7:11],
+        f"busybox@{image.digest}",
+    ):
         found = store.resolve(key)
         assert found is not None and found.id == image.id, key
     assert store.resolve("busybox:nope") is None
@@ -133,11 +139,13 @@ def test_hot_path_stays_light(tmp_path: Path) -> None:
     store = ImageStore(tmp_path)
     build_base(store)
     store.layer_dirs(store.get("kubelite/web"))
-    code = ("import sys\nfrom pathlib import Path\nfrom runtime.images import ImageStore\n"
-            f"s = ImageStore(Path({str(tmp_path)!r}))\n"
-            "dirs = s.layer_dirs(s.get('kubelite/web:1.0'))\n"
-            "heavy = [m for m in ('httpx', 'tarfile', 'gzip', 'tempfile', 'shutil') if m in sys.modules]\n"
-            "print(len(dirs), heavy)")
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom runtime.images import ImageStore\n"
+        f"s = ImageStore(Path({str(tmp_path)!r}))\n"
+        "dirs = s.layer_dirs(s.get('kubelite/web:1.0'))\n"
+        "heavy = [m for m in ('httpx', 'tarfile', 'gzip', 'tempfile', 'shutil') if m in sys.modules]\n"
+        "print(len(dirs), heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "2 []"
 
@@ -145,8 +153,12 @@ def test_hot_path_stays_light(tmp_path: Path) -> None:
 def test_corrupt_index_is_a_clear_error_and_image_info(store: ImageStore) -> None:
     image = store.create_image(image_config(), [add_layer(store, [("f", "file", "x")])], ["app:1"])
     info = image.info()
-    assert (info.id, info.ref, info.digest, info.config) == (image.id, "docker.io/library/app:1", image.digest,
-                                                             {"Cmd": ["sh"]})
+    assert (info.id, info.ref, info.digest, info.config) == (
+        image.id,
+        "docker.io/library/app:1",
+        image.digest,
+        {"Cmd": ["sh"]},
+    )
     store.index.path.write_text("{not json")
     with pytest.raises(ImageError, match="corrupt"):
         store.resolve("app:1")

@@ -62,7 +62,6 @@ def free_port() -> int:
         return port
 
 
-
 def link_exists(name: str) -> bool:
     with Rtnl() as rtnl:
         return rtnl.link_exists(name)

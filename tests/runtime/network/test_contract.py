@@ -53,7 +53,11 @@ def test_on_netns_hands_over_the_namespace_before_the_links_are_done(impl: Netwo
     net = impl.setup(new_sandbox_id(), on_netns=on_netns)
     assert len(seen) == 1
     assert (seen[0].sandbox_id, seen[0].netns_path, seen[0].ip, seen[0].mode) == (
-        net.sandbox_id, net.netns_path, net.ip, "bridge")
+        net.sandbox_id,
+        net.netns_path,
+        net.ip,
+        "bridge",
+    )
     none = impl.setup(new_sandbox_id(), "none", on_netns=on_netns)
     assert len(seen) == 2 and seen[1].netns_path == none.netns_path and seen[1].ip == ""
     impl.setup(new_sandbox_id(), "host", on_netns=on_netns)
