@@ -65,9 +65,14 @@ class _Conn:
         await self.writer.drain()
 
     async def head(self) -> tuple[int, dict[bytes, bytes]]:
-        raw = await self.reader.readuntil(b"\r\n\r\n")
+        # a blank line left over from the previous answer on a kept-alive connection is skipped; a
+        # status line that is not one is a ValueError, which drops the connection and retries
+        raw = (await self.reader.readuntil(b"\r\n\r\n")).lstrip(b"\r\n")
         lines = raw.split(b"\r\n")
-        status = int(lines[0].split(b" ", 2)[1])
+        words = lines[0].split(b" ", 2)
+        if len(words) < 2 or not words[0].startswith(b"HTTP/"):
+            raise ValueError(f"not an HTTP status line: {lines[0][:80]!r}")
+        status = int(words[1])
         headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(b":")

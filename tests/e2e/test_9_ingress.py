@@ -30,14 +30,15 @@ spec:
     metadata:
       labels: {app: demo}
     spec:
-      terminationGracePeriodSeconds: 15
+      terminationGracePeriodSeconds: 20
       containers:
       - name: web
         image: kubelite/web:1.0
         command: ["sh", "-c", "hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]
         ports: [{containerPort: 8080, name: http}]
         readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
-        lifecycle: {preStop: {sleep: {seconds: 5}}}
+        # 8 s as the services test: enough for every node's nginx to drop the pod on a loaded machine
+        lifecycle: {preStop: {sleep: {seconds: 8}}}
 ---
 apiVersion: v1
 kind: Service
