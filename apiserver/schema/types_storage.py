@@ -15,7 +15,7 @@ STORAGE = "io.k8s.api.storage.v1"
 _TYPE_META = {"kind": "string", "apiVersion": "string"}
 
 # sources of a PersistentVolume kubelite keeps but does not mount
-_OTHER_PV_SOURCES = (
+OTHER_PV_SOURCES = (
     "gcePersistentDisk",
     "awsElasticBlockStore",
     "glusterfs",
@@ -95,7 +95,7 @@ STORAGE_CORE_TYPES: dict[str, dict[str, str]] = {
         "capacity": "{Quantity}",
         "hostPath": "HostPathVolumeSource",
         "local": "LocalVolumeSource",
-        **{name: "object" for name in _OTHER_PV_SOURCES},
+        **{name: "object" for name in OTHER_PV_SOURCES},
         "accessModes": "[string]",
         "claimRef": "ObjectReference",
         "persistentVolumeReclaimPolicy": "string",

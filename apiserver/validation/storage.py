@@ -16,6 +16,7 @@ from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
 from api.quantity import parse_quantity
+from apiserver.schema.types_storage import OTHER_PV_SOURCES
 from apiserver.validation import names
 from apiserver.validation.meta import immutable
 from apiserver.validation.workloads import validate_selector
@@ -30,30 +31,7 @@ BINDING_MODES = ["Immediate", "WaitForFirstConsumer"]
 PVC_PHASES = ["Bound", "Lost", "Pending"]
 PV_PHASES = ["Available", "Bound", "Failed", "Pending", "Released"]
 # the PersistentVolume sources: the two kubelite mounts, then those it only keeps
-PV_SOURCES = (
-    "hostPath",
-    "local",
-    "gcePersistentDisk",
-    "awsElasticBlockStore",
-    "glusterfs",
-    "nfs",
-    "rbd",
-    "iscsi",
-    "cinder",
-    "cephfs",
-    "fc",
-    "flocker",
-    "flexVolume",
-    "azureFile",
-    "vsphereVolume",
-    "quobyte",
-    "azureDisk",
-    "photonPersistentDisk",
-    "portworxVolume",
-    "scaleIO",
-    "storageos",
-    "csi",
-)
+PV_SOURCES = ("hostPath", "local", *OTHER_PV_SOURCES)
 PVC_SPEC_IMMUTABLE = "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
 
 
