@@ -20,8 +20,8 @@ from typing import Any
 
 from api.resources import Resource
 
-# kube-apiserver's request-duration buckets (staging/src/k8s.io/apiserver/pkg/endpoints/metrics)
-_DURATION_BUCKETS = (
+# kube-apiserver's request-duration buckets (its etcd request buckets are the same) (staging/src/k8s.io/apiserver/pkg/endpoints/metrics)
+DURATION_BUCKETS = (
     0.005,
     0.025,
     0.05,
@@ -103,7 +103,7 @@ class ApiServerMetrics:
             "Response latency distribution in seconds for each verb, "
             "group, version, resource, subresource, scope and component.",
             ("verb", "group", "version", "resource", "subresource", "scope", "component"),
-            buckets=_DURATION_BUCKETS,
+            buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
         self.watchers = Gauge(

@@ -12,32 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-# kube-apiserver's etcd request buckets
-_BUCKETS = (
-    0.005,
-    0.025,
-    0.05,
-    0.1,
-    0.2,
-    0.4,
-    0.6,
-    0.8,
-    1.0,
-    1.25,
-    1.5,
-    2,
-    3,
-    4,
-    5,
-    6,
-    8,
-    10,
-    15,
-    20,
-    30,
-    45,
-    60,
-)
+from apiserver.metrics import DURATION_BUCKETS
 
 
 def resource_type(key: str) -> str:
@@ -61,7 +36,7 @@ class InstrumentedStore:
             "etcd_request_duration_seconds",
             "Etcd request latency in seconds for each operation and object type.",
             ("operation", "type"),
-            buckets=_BUCKETS,
+            buckets=DURATION_BUCKETS,
             registry=registry,
         )
         self._children: dict[tuple[str, str], Any] = {}
