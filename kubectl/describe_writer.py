@@ -259,31 +259,33 @@ def volumes_block(out: Out, volumes: list[Obj] | None, indent: str = "") -> None
             out.w(f"{indent}{L2}Type:\tHostPath (bare host directory volume)")
             out.w(f"{indent}{L2}Path:\t{hp.get('path', '')}")
             out.w(f"{indent}{L2}HostPathType:\t{hp.get('type', '')}")
-        elif "configMap" in v:
+        elif "configMap" in v or "secret" in v:
             cm = v.get("configMap") or {}
-            out.w(f"{indent}{L2}Type:\tConfigMap (a volume populated by a ConfigMap)")
-            out.w(f"{indent}{L2}Name:\t{cm.get('name', '')}")
-            out.w(f"{indent}{L2}Optional:\t{_go_bool(cm.get('optional'))}")
-        elif "secret" in v:
             sec = v.get("secret") or {}
-            out.w(f"{indent}{L2}Type:\tSecret (a volume populated by a Secret)")
-            out.w(f"{indent}{L2}SecretName:\t{sec.get('secretName', '')}")
-            out.w(f"{indent}{L2}Optional:\t{_go_bool(sec.get('optional'))}")
+            pairs = (
+                [("Type", "ConfigMap (a volume populated by a ConfigMap)"), ("Name", cm.get("name", ""))]
+                if "configMap" in v
+                else [
+                    ("Type", "Secret (a volume populated by a Secret)"),
+                    ("SecretName", sec.get("secretName", "")),
+                ]
+            )
+            _fields(out, indent + L2, [*pairs, ("Optional", _go_bool((cm or sec).get("optional")))])
         elif "projected" in v:
             out.w(
                 f"{indent}{L2}Type:\tProjected (a volume that contains injected data from multiple sources)"
             )
             for source in (v.get("projected") or {}).get("sources") or []:
-                if "secret" in source:
-                    s = source["secret"] or {}
-                    out.w(f"{indent}{L2}SecretName:\t{s.get('name', '')}")
-                    out.w(f"{indent}{L2}Optional:\t{_go_bool(s.get('optional'))}")
+                if "secret" in source or "configMap" in source:
+                    label = "SecretName" if "secret" in source else "ConfigMapName"
+                    s = source.get("secret") or source.get("configMap") or {}
+                    _fields(
+                        out,
+                        indent + L2,
+                        [(label, s.get("name", "")), ("Optional", _go_bool(s.get("optional")))],
+                    )
                 elif "downwardAPI" in source:
                     out.w(f"{indent}{L2}DownwardAPI:\ttrue")
-                elif "configMap" in source:
-                    s = source["configMap"] or {}
-                    out.w(f"{indent}{L2}ConfigMapName:\t{s.get('name', '')}")
-                    out.w(f"{indent}{L2}Optional:\t{_go_bool(s.get('optional'))}")
                 elif "serviceAccountToken" in source:
                     exp = (source["serviceAccountToken"] or {}).get("expirationSeconds", 3600)
                     out.w(f"{indent}{L2}TokenExpirationSeconds:\t{exp}")
@@ -308,6 +310,11 @@ def volumes_block(out: Out, volumes: list[Obj] | None, indent: str = "") -> None
         else:
             kind = next((k for k in v if k != "name"), "unknown")
             out.w(f"{indent}{L2}Type:\t{kind}")
+
+
+def _fields(out: Out, prefix: str, pairs: list[tuple[str, object]]) -> None:
+    for label, value in pairs:
+        out.w(f"{prefix}{label}:\t{value}")
 
 
 def _go_bool(value: object) -> str:
