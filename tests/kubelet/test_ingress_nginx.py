@@ -34,9 +34,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SLOW_ARRIVED = [0]  # /slow requests that reached a backend (the test waits for each)
+
+
+def _slow_arrived(n: int) -> Any:
+    return lambda: SLOW_ARRIVED[0] >= n
+
+
 class Named(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/slow":
+            SLOW_ARRIVED[0] += 1
             time.sleep(1.0)  # spans a reload of nginx
         body = f"{self.server.name} {self.path}".encode()  # type: ignore[attr-defined]
         self.send_response(200)
@@ -264,9 +272,10 @@ def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(
             h = asyncio.create_task(hammer())
             reloads = ctl.nginx.reloads
             in_flight = []
+            arrived = SLOW_ARRIVED[0]
             for i in range(6):
                 in_flight.append(asyncio.create_task(slow()))
-                await asyncio.sleep(0.1)  # the slow request has reached its backend
+                await until(_slow_arrived(arrived + i + 1), 10, "the slow request at its backend")
                 target = backends["web-b"] if i % 2 == 0 else backends["web-a"]
                 cur = await api.get("endpointslices", "web-x", "default")
                 cur["ports"][0]["port"] = target
