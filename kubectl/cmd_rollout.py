@@ -178,9 +178,9 @@ def _next_change(env: Env, res: Resource, name: str, rv: str | None, left: float
 
 def _history_items(env: Env, res: Resource, obj: Any) -> dict[int, Any]:
     sel = (obj.get("spec") or {}).get("selector")
-    from kubectl.describe_apps import format_selector
+    from kubectl.describe_template import selector_query
 
-    label_selector = format_selector(sel).replace("<none>", "") or None
+    label_selector = selector_query(sel)
     plural = "replicasets" if res.kind == "Deployment" else "controllerrevisions"
     items = env.client.list(plural, env.namespace, label_selector=label_selector).get("items") or []
     return rules.history_of(res.kind, rules.controlled_by(obj, items))
@@ -192,7 +192,7 @@ def _history(env: Env, p: Parsed, res: Resource, name: str, obj: Any) -> None:
         item = history.get(p["revision"])
         if item is None:
             raise CommandError("error: unable to find the specified revision")
-        from kubectl.describe_apps import pod_template_block
+        from kubectl.describe_template import pod_template_block
         from kubectl.describe_writer import Out
 
         out = Out()

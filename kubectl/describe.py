@@ -13,6 +13,7 @@ from typing import Any
 from api.errors import ApiError
 from api.humanize import age
 from api.resources import Resource
+from kubectl.describe_template import node_selector_text, pod_template_block, pods_status_line
 from kubectl.describe_writer import (
     L1,
     Obj,
@@ -88,8 +89,7 @@ def describe_pod(env: Env, pod: Obj) -> str:
             out.w(f"{L1}{c.get('type')} \t{c.get('status')} ")
     volumes_block(out, spec.get("volumes"))
     out.w(f"QoS Class:\t{status.get('qosClass') or qos_class(spec)}")
-    sel = spec.get("nodeSelector") or {}
-    out.w("Node-Selectors:\t" + (",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>"))
+    out.w(f"Node-Selectors:\t{node_selector_text(spec.get('nodeSelector'))}")
     tolerations_block(out, spec.get("tolerations"))
     events_block(out, fetch_events(env, pod))
     return out.text()
@@ -98,42 +98,14 @@ def describe_pod(env: Env, pod: Obj) -> str:
 def describe_rc(env: Env, rc: Obj) -> str:
     out, m = Out(), meta(rc)
     spec, status = rc.get("spec") or {}, rc.get("status") or {}
-    selector = spec.get("selector") or {}
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
     out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
-    out.w("Selector:\t" + ",".join(f"{k}={v}" for k, v in sorted(selector.items())))
+    out.w(f"Selector:\t{selector}")
     labels_block(out, "Labels", m.get("labels"))
     annotations_block(out, m.get("annotations"))
     out.w(f"Replicas:\t{status.get('replicas', 0)} current / {spec.get('replicas', 1)} desired")
-    counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
-    try:
-        sel = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-        for p in env.client.list("pods", m.get("namespace"), label_selector=sel).get("items") or []:
-            owners = [o.get("uid") for o in meta(p).get("ownerReferences") or [] if o.get("controller")]
-            if owners and m.get("uid") not in owners:
-                continue
-            phase = (p.get("status") or {}).get("phase") or "Pending"
-            counts[phase] = counts.get(phase, 0) + 1
-    except ApiError:
-        pass
-    out.w(
-        f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
-        f"Succeeded / {counts['Failed']} Failed"
-    )
-    template = spec.get("template") or {}
-    tspec = template.get("spec") or {}
-    out.w("Pod Template:")
-    labels_block(out, "Labels", meta(template).get("labels"), L1)
-    if meta(template).get("annotations"):
-        annotations_block(out, meta(template).get("annotations"), L1)
-    if tspec.get("serviceAccountName"):
-        out.w(f"{L1}Service Account:\t{tspec['serviceAccountName']}")
-    if tspec.get("initContainers"):
-        containers_block(out, "Init Containers", tspec["initContainers"], None, " ", L1)
-    containers_block(out, "Containers", tspec.get("containers") or [], None, " ", L1)
-    volumes_block(out, tspec.get("volumes"), L1)
-    sel2 = tspec.get("nodeSelector") or {}
-    out.w(f"{L1}Node-Selectors:\t" + (",".join(f"{k}={v}" for k, v in sorted(sel2.items())) or "<none>"))
-    tolerations_block(out, tspec.get("tolerations"), L1)
+    out.w(pods_status_line(env, rc, selector or None))
+    pod_template_block(out, spec.get("template") or {})
     events_block(out, fetch_events(env, rc))
     return out.text()
 

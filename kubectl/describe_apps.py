@@ -1,5 +1,4 @@
-"""`kubectl describe` for Deployments and ReplicaSets, and the pod template block they share with
-`kubectl rollout history --revision`.
+"""`kubectl describe` for Deployments and ReplicaSets.
 
 Same writer and layout rules as `kubectl.describe` (kubectl's DeploymentDescriber and
 ReplicaSetDescriber): a Deployment shows its replica counts, strategy, template, conditions,
@@ -10,54 +9,20 @@ the Deployment that controls it.
 from __future__ import annotations
 
 from api.errors import ApiError
-from api.selectors import label_selector_string
+from kubectl.describe_template import format_selector, pod_template_block, pods_status_line, selector_query
 from kubectl.describe_writer import (
     L1,
     Obj,
     Out,
     annotations_block,
-    containers_block,
+    controlled_by_line,
     events_block,
     fetch_events,
     labels_block,
     meta,
     rfc1123z,
-    tolerations_block,
-    volumes_block,
 )
 from kubectl.env import Env
-
-HASH_LABEL = "pod-template-hash"
-
-
-def format_selector(sel: Obj | None) -> str:
-    """metav1.FormatLabelSelector: `k=v`, `k in (a,b)`, `k`, `!k`, sorted by key; `<none>` if empty,
-    `<error>` for an operator kube does not know."""
-    if sel is None:
-        return "<none>"
-    try:
-        text = label_selector_string(sel)
-    except ValueError:
-        return "<error>"
-    return text or "<none>"
-
-
-def pod_template_block(out: Out, template: Obj) -> None:
-    """DescribePodTemplate."""
-    tspec = template.get("spec") or {}
-    out.w("Pod Template:")
-    labels_block(out, "Labels", meta(template).get("labels"), L1)
-    if meta(template).get("annotations"):
-        annotations_block(out, meta(template).get("annotations"), L1)
-    if tspec.get("serviceAccountName"):
-        out.w(f"{L1}Service Account:\t{tspec['serviceAccountName']}")
-    if tspec.get("initContainers"):
-        containers_block(out, "Init Containers", tspec["initContainers"], None, " ", L1)
-    containers_block(out, "Containers", tspec.get("containers") or [], None, " ", L1)
-    volumes_block(out, tspec.get("volumes"), L1)
-    node_sel = tspec.get("nodeSelector") or {}
-    out.w(f"{L1}Node-Selectors:\t" + (",".join(f"{k}={v}" for k, v in sorted(node_sel.items())) or "<none>"))
-    tolerations_block(out, tspec.get("tolerations"), L1)
 
 
 def _conditions(out: Out, status: Obj) -> None:
@@ -149,25 +114,9 @@ def describe_replicaset(env: Env, rs: Obj) -> str:
     out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
     labels_block(out, "Labels", m.get("labels"))
     annotations_block(out, m.get("annotations"))
-    ref = next((r for r in m.get("ownerReferences") or [] if r.get("controller")), None)
-    if ref is not None:
-        out.w(f"Controlled By:\t{ref.get('kind')}/{ref.get('name')}")
+    controlled_by_line(out, rs)
     out.w(f"Replicas:\t{int(status.get('replicas') or 0)} current / {_replicas(rs)} desired")
-    counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
-    sel = format_selector(spec.get("selector")).replace("<none>", "")
-    try:
-        for p in env.client.list("pods", m.get("namespace"), label_selector=sel or None).get("items") or []:
-            owners = [o.get("uid") for o in meta(p).get("ownerReferences") or [] if o.get("controller")]
-            if m.get("uid") not in owners:
-                continue
-            phase = (p.get("status") or {}).get("phase") or "Pending"
-            counts[phase] = counts.get(phase, 0) + 1
-    except ApiError:
-        pass
-    out.w(
-        f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
-        f"Succeeded / {counts['Failed']} Failed"
-    )
+    out.w(pods_status_line(env, rs, selector_query(spec.get("selector"))))
     pod_template_block(out, spec.get("template") or {})
     _conditions(out, status)
     events_block(out, fetch_events(env, rs))

@@ -9,9 +9,14 @@ the pod template, and its events; a CronJob shows its job template and active Jo
 from __future__ import annotations
 
 from api import jsonutil
-from api.errors import ApiError
 from api.humanize import human_duration
-from kubectl.describe_apps import format_selector, pod_template_block
+from kubectl.describe_template import (
+    format_selector,
+    node_selector_text,
+    pod_template_block,
+    pods_status_line,
+    selector_query,
+)
 from kubectl.describe_writer import (
     L1,
     Obj,
@@ -27,29 +32,6 @@ from kubectl.describe_writer import (
 from kubectl.env import Env
 
 
-def _pods_status(env: Env, o: Obj) -> str:
-    """getPodStatusForController: the controlled pods among the selector's, by phase."""
-    counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
-    sel = format_selector((o.get("spec") or {}).get("selector")).replace("<none>", "")
-    try:
-        pods = (
-            env.client.list("pods", meta(o).get("namespace"), label_selector=sel or None).get("items") or []
-        )
-    except ApiError:
-        pods = []
-    for p in pods:
-        if any(
-            r.get("controller") and r.get("uid") == meta(o).get("uid")
-            for r in meta(p).get("ownerReferences") or []
-        ):
-            phase = (p.get("status") or {}).get("phase") or "Pending"
-            counts[phase] = counts.get(phase, 0) + 1
-    return (
-        f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} "
-        f"Succeeded / {counts['Failed']} Failed"
-    )
-
-
 def _bool_ptr(v: object) -> str:
     return "<unset>" if v is None else ("True" if v else "False")
 
@@ -59,8 +41,9 @@ def describe_daemonset(env: Env, ds: Obj) -> str:
     spec, st = ds.get("spec") or {}, ds.get("status") or {}
     out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
     out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
-    node_sel = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector") or {}
-    out.w("Node-Selector:\t" + (",".join(f"{k}={v}" for k, v in sorted(node_sel.items())) or "<none>"))
+    out.w(
+        f"Node-Selector:\t{node_selector_text(((spec.get('template') or {}).get('spec') or {}).get('nodeSelector'))}"
+    )
     labels_block(out, "Labels", m.get("labels"))
     annotations_block(out, m.get("annotations"))
     n = {
@@ -78,7 +61,7 @@ def describe_daemonset(env: Env, ds: Obj) -> str:
     out.w(f"Number of Nodes Scheduled with Up-to-date Pods: {n['updatedNumberScheduled']}")
     out.w(f"Number of Nodes Scheduled with Available Pods: {n['numberAvailable']}")
     out.w(f"Number of Nodes Misscheduled: {n['numberMisscheduled']}")
-    out.w(_pods_status(env, ds))
+    out.w(pods_status_line(env, ds, selector_query(spec.get("selector"))))
     pod_template_block(out, spec.get("template") or {})
     events_block(out, fetch_events(env, ds))
     return out.text()
@@ -101,7 +84,7 @@ def describe_statefulset(env: Env, sts: Obj) -> str:
         out.w(f"{L1}Partition:\t{int(ru['partition'])}")
         if ru.get("maxUnavailable") is not None:
             out.w(f"{L1}MaxUnavailable:\t{ru['maxUnavailable']}")
-    out.w(_pods_status(env, sts))
+    out.w(pods_status_line(env, sts, selector_query(spec.get("selector"))))
     pod_template_block(out, spec.get("template") or {})
     claims = spec.get("volumeClaimTemplates") or []
     if not claims:

@@ -30,6 +30,15 @@ def test_describe_matches_real(objects, kubectl, real):
     assert strip == [line for line in theirs.out.splitlines() if not line.startswith("Endpoints:")]
 
 
+def test_describe_rc_counts_only_the_pods_it_controls(objects, kubectl, real, tmp_path):
+    """getPodStatusForController: a pod the selector matches but no controller owns is not counted."""
+    stray = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stray\n  labels:\n    app: web\n"
+    stray += "spec:\n  containers:\n  - name: c\n    image: busybox\n"
+    assert kubectl("apply", "-f", str(write(tmp_path, "stray.yaml", stray))).code == 0
+    out = same(kubectl, real, "describe", "rc", "web").out
+    assert "Pods Status:  0 Running / 0 Waiting / 0 Succeeded / 0 Failed" in out, out
+
+
 def test_describe_shows_events(objects, kubectl, server):
     from api.client import Client
     from api.config import from_kubeconfig
