@@ -9,7 +9,7 @@ DATA ?= $(CURDIR)/.kubelite
 
 install: $(VENV)/.installed
 	@# bytecode once (the environment may set PYTHONDONTWRITEBYTECODE): CLI start-up is benchmarked
-	@$(PY) -m compileall -q -j 0 api apiserver controller kubelet kubectl runtime kubelite >/dev/null
+	@$(PY) -m compileall -q -j 0 api apiserver controller kubelet kubectl runtime kubelite dashboard >/dev/null
 	@bash scripts/install-images.sh $(PY)
 	@bash scripts/check-kubectl.sh
 

@@ -144,6 +144,26 @@ LoopEntry = Callable[[ClientConfig, Mapping[str, Any]], Awaitable[None]]
 PodProxyFactory = Callable[[State], Any]
 """Builds `State.pod_proxy` (pods/log, exec, attach, port-forward to the kubelet): `PodProxy`."""
 
+MountFactory = Callable[[ClientConfig], Any]
+"""Builds an ASGI app answering under a path prefix of the API server's port, given a client
+config that reaches the API (`kubelite server` mounts the dashboard at /dashboard)."""
+
+
+class PrefixMounts:
+    """The API app, with other ASGI apps answering under their path prefixes (checked first)."""
+
+    def __init__(self, api: Any, mounts: Mapping[str, Any]) -> None:
+        self.api = api
+        self.mounts = [(prefix.rstrip("/"), app) for prefix, app in mounts.items()]
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        for prefix, app in self.mounts:
+            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
+                await app(scope, receive, send)
+                return
+        await self.api(scope, receive, send)
+
 
 def control_loop_options(config: ServerConfig, root_ca: str = "") -> dict[str, Any]:
     return {
@@ -214,9 +234,17 @@ async def start_private_listener(public: uvicorn.Config) -> PrivateListener | No
     return PrivateListener(server, directory, path)
 
 
-async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_proxy: PodProxyFactory) -> None:
+async def serve(
+    config: ServerConfig,
+    *,
+    loops: Mapping[str, LoopEntry],
+    pod_proxy: PodProxyFactory,
+    mounts: Mapping[str, MountFactory] | None = None,
+) -> None:
     """Serve until a signal. `loops` (name -> entry) start once the port listens; the caller picks
-    them (none with --no-controllers --no-scheduler). `pod_proxy(state)` becomes `State.pod_proxy`."""
+    them (none with --no-controllers --no-scheduler). `pod_proxy(state)` becomes `State.pod_proxy`.
+    `mounts` (path prefix -> factory) answer under their prefixes on the same port; they reach the
+    API as clients, over the private socket when there is one (which serves the API alone)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         store = open_store(
@@ -301,10 +329,12 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
             timeout_keep_alive=60,
         )
         client = ClientConfig(server=config.server_url, token=auth.admin_token.decode(), ca_data=tls.ca_pem())
-        if loops:
+        if loops or mounts:
             private = await start_private_listener(uv)
             if private is not None:
                 client = ClientConfig(server=private.url, token=auth.admin_token.decode())
+        if mounts:
+            uv.app = PrefixMounts(uv.app, {prefix: make(client) for prefix, make in mounts.items()})
 
         def started() -> None:
             write_kubeconfig(config.kubeconfig_path, config.server_url, tls, auth)
@@ -315,6 +345,8 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
                 f"  node token: {config.node_token_path}",
                 flush=True,
             )
+            for prefix in mounts or {}:
+                print(f"  also served: {config.server_url}{prefix.rstrip('/')}/", flush=True)
             options = control_loop_options(config, tls.ca_pem().decode())
             for name, fn in loops.items():
                 tasks.append(asyncio.create_task(_run_loop(name, fn, client, options)))
@@ -352,4 +384,4 @@ async def serve(config: ServerConfig, *, loops: Mapping[str, LoopEntry], pod_pro
         print("kubelite server: stopped", file=sys.stderr, flush=True)
 
 
-__all__ = ["LoopEntry", "PodProxyFactory", "bootstrap", "by_plural", "serve"]
+__all__ = ["LoopEntry", "MountFactory", "PodProxyFactory", "PrefixMounts", "bootstrap", "by_plural", "serve"]

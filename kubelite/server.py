@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
         "stores the CA, keys and tokens there, sealed with it; later ones fetch them",
     )
     p.add_argument("--token-file", default="", help="read --token from this file")
+    p.add_argument(
+        "--no-dashboard", action="store_true", help="do not serve the web dashboard under /dashboard/"
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -95,7 +98,7 @@ def main(argv: list[str]) -> int:
     import uvloop
 
     from apiserver.podproxy import PodProxy
-    from apiserver.serve import LoopEntry, serve
+    from apiserver.serve import LoopEntry, MountFactory, serve
 
     loops: dict[str, LoopEntry] = {}
     if config.controllers:
@@ -106,8 +109,13 @@ def main(argv: list[str]) -> int:
         from controller.scheduler import run_scheduler
 
         loops["run_scheduler"] = run_scheduler
+    mounts: dict[str, MountFactory] = {}
+    if not args.no_dashboard:
+        from dashboard.mount import PREFIX, mount
+
+        mounts[PREFIX] = mount
     try:
-        uvloop.run(serve(config, loops=loops, pod_proxy=PodProxy))
+        uvloop.run(serve(config, loops=loops, pod_proxy=PodProxy, mounts=mounts))
     except KeyboardInterrupt:
         pass
     except SystemExit as e:
