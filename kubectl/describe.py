@@ -13,17 +13,17 @@ from typing import Any
 from api.errors import ApiError
 from api.humanize import age
 from api.resources import Resource
-from kubectl.describe_template import node_selector_text, pod_template_block, pods_status_line
+from kubectl.describe_template import pod_template_block, pods_status_line
 from kubectl.describe_writer import (
     L1,
     Obj,
     Out,
-    annotations_block,
     containers_block,
     controlled_by_line,
     events_block,
     fetch_events,
-    labels_block,
+    format_labels,
+    heading,
     meta,
     qos_class,
     rfc1123z,
@@ -47,19 +47,22 @@ FLAGS: dict[str, FlagSpec] = {
 def describe_pod(env: Env, pod: Obj) -> str:
     out, m = Out(), meta(pod)
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
-    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
+    fields: list[tuple[str, object]] = []
     if spec.get("priority") is not None:
-        out.w(f"Priority:\t{spec['priority']}")
-    if spec.get("priorityClassName"):
-        out.w(f"Priority Class Name:\t{spec['priorityClassName']}")
-    if spec.get("serviceAccountName"):
-        out.w(f"Service Account:\t{spec['serviceAccountName']}")
+        fields.append(("Priority", spec["priority"]))
+    for key, title in (
+        ("priorityClassName", "Priority Class Name"),
+        ("serviceAccountName", "Service Account"),
+    ):
+        if spec.get(key):
+            fields.append((title, spec[key]))
     node = spec.get("nodeName")
-    out.w(f"Node:\t{node + ('/' + status['hostIP'] if status.get('hostIP') else '') if node else '<none>'}")
+    fields.append(
+        ("Node", node + ("/" + status["hostIP"] if status.get("hostIP") else "") if node else "<none>")
+    )
     if status.get("startTime"):
-        out.w(f"Start Time:\t{rfc1123z(status['startTime'])}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+        fields.append(("Start Time", rfc1123z(status["startTime"])))
+    heading(out, pod, *fields)
     if m.get("deletionTimestamp"):
         out.w(f"Status:\tTerminating (lasts {age(m['deletionTimestamp'])})")
         out.w(f"Termination Grace Period:\t{m.get('deletionGracePeriodSeconds', 0)}s")
@@ -89,20 +92,17 @@ def describe_pod(env: Env, pod: Obj) -> str:
             out.w(f"{L1}{c.get('type')} \t{c.get('status')} ")
     volumes_block(out, spec.get("volumes"))
     out.w(f"QoS Class:\t{status.get('qosClass') or qos_class(spec)}")
-    out.w(f"Node-Selectors:\t{node_selector_text(spec.get('nodeSelector'))}")
+    out.w(f"Node-Selectors:\t{format_labels(spec.get('nodeSelector'))}")
     tolerations_block(out, spec.get("tolerations"))
     events_block(out, fetch_events(env, pod))
     return out.text()
 
 
 def describe_rc(env: Env, rc: Obj) -> str:
-    out, m = Out(), meta(rc)
+    out = Out()
     spec, status = rc.get("spec") or {}, rc.get("status") or {}
     selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
-    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
-    out.w(f"Selector:\t{selector}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+    heading(out, rc, ("Selector", selector))
     out.w(f"Replicas:\t{status.get('replicas', 0)} current / {spec.get('replicas', 1)} desired")
     out.w(pods_status_line(env, rc, selector or None))
     pod_template_block(out, spec.get("template") or {})

@@ -14,11 +14,10 @@ from kubectl.describe_writer import (
     L1,
     Obj,
     Out,
-    annotations_block,
     controlled_by_line,
     events_block,
     fetch_events,
-    labels_block,
+    heading,
     meta,
     rfc1123z,
 )
@@ -75,10 +74,7 @@ def _owned_rss(env: Env, d: Obj) -> tuple[list[Obj], Obj | None]:
 def describe_deployment(env: Env, d: Obj) -> str:
     out, m = Out(), meta(d)
     spec, status = d.get("spec") or {}, d.get("status") or {}
-    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
-    out.w(f"CreationTimestamp:\t{rfc1123z(m.get('creationTimestamp'))}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+    heading(out, d, ("CreationTimestamp", rfc1123z(m.get("creationTimestamp"))))
     out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
     n = {
         k: int(status.get(k) or 0)
@@ -108,12 +104,9 @@ def describe_deployment(env: Env, d: Obj) -> str:
 
 
 def describe_replicaset(env: Env, rs: Obj) -> str:
-    out, m = Out(), meta(rs)
+    out = Out()
     spec, status = rs.get("spec") or {}, rs.get("status") or {}
-    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
-    out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+    heading(out, rs, ("Selector", format_selector(spec.get("selector"))))
     controlled_by_line(out, rs)
     out.w(f"Replicas:\t{int(status.get('replicas') or 0)} current / {_replicas(rs)} desired")
     out.w(pods_status_line(env, rs, selector_query(spec.get("selector"))))

@@ -11,10 +11,9 @@ from typing import Any
 
 from kubectl.describe_writer import (
     Out,
-    annotations_block,
     events_block,
     fetch_events,
-    labels_block,
+    heading,
     meta,
     rfc1123z,
 )
@@ -59,10 +58,7 @@ def describe_hpa(env: Env, hpa: Obj) -> str:
     out, m = Out(), meta(hpa)
     spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
     ref = spec.get("scaleTargetRef") or {}
-    out.w(f"Name:\t{m.get('name')}")
-    out.w(f"Namespace:\t{m.get('namespace')}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+    heading(out, hpa)
     out.w(f"CreationTimestamp:\t{rfc1123z(m.get('creationTimestamp'))}")
     out.w(f"Reference:\t{ref.get('kind')}/{ref.get('name')}")
     out.w("Metrics:\t( current / target )")

@@ -14,10 +14,10 @@ from kubectl.describe_writer import (
     L1,
     Obj,
     Out,
-    annotations_block,
     events_block,
     fetch_events,
-    labels_block,
+    format_labels,
+    heading,
     meta,
     rfc1123z,
 )
@@ -27,11 +27,8 @@ from kubectl.env import Env
 def describe_service(env: Env, svc: Obj) -> str:
     out, m = Out(), meta(svc)
     spec = svc.get("spec") or {}
-    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
-    sel = spec.get("selector") or {}
-    out.w("Selector:\t" + (",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>"))
+    heading(out, svc)
+    out.w(f"Selector:\t{format_labels(spec.get('selector'))}")
     out.w(f"Type:\t{spec.get('type') or 'ClusterIP'}")
     if spec.get("ipFamilyPolicy"):
         out.w(f"IP Family Policy:\t{spec['ipFamilyPolicy']}")
@@ -81,10 +78,8 @@ def _endpoints_for(ep: Obj | None, port: Obj) -> str:
 
 
 def describe_namespace(env: Env, ns: Obj) -> str:
-    out, m = Out(), meta(ns)
-    out.w(f"Name:\t{m.get('name')}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+    out = Out()
+    heading(out, ns)
     out.w(f"Status:\t{(ns.get('status') or {}).get('phase') or 'Active'}")
     return out.text()
 
@@ -94,9 +89,7 @@ def describe_node(env: Env, node: Obj) -> str:
     spec, status = node.get("spec") or {}, node.get("status") or {}
     labels = m.get("labels") or {}
     roles = sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
-    out.w(f"Name:\t{m.get('name')}\nRoles:\t{','.join(roles) or '<none>'}")
-    labels_block(out, "Labels", labels)
-    annotations_block(out, m.get("annotations"))
+    heading(out, node, ("Roles", ",".join(roles) or "<none>"))
     out.w(f"CreationTimestamp:\t{rfc1123z(m.get('creationTimestamp'))}")
     taints = spec.get("taints") or []
     if taints:
@@ -249,12 +242,8 @@ def _share(value: float, allocatable: Any, resource: str) -> str:
 
 def describe_generic(env: Env, obj: Obj) -> str:
     """Name, namespace, labels, annotations, then the rest of the object as indented fields."""
-    out, m = Out(), meta(obj)
-    out.w(f"Name:\t{m.get('name')}")
-    if m.get("namespace"):
-        out.w(f"Namespace:\t{m['namespace']}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+    out = Out()
+    heading(out, obj)
     out.w(f"API Version:\t{obj.get('apiVersion', '')}\nKind:\t{obj.get('kind', '')}")
 
     def walk(v: Any, indent: str) -> None:

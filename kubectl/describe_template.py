@@ -17,6 +17,7 @@ from kubectl.describe_writer import (
     Out,
     annotations_block,
     containers_block,
+    format_labels,
     labels_block,
     meta,
     tolerations_block,
@@ -63,11 +64,6 @@ def pods_status_line(env: Env, o: Obj, selector: str | None) -> str:
     )
 
 
-def node_selector_text(node_selector: dict[str, str] | None) -> str:
-    """A nodeSelector as kubectl prints it: `k=v` pairs sorted by key, `<none>` if empty."""
-    return ",".join(f"{k}={v}" for k, v in sorted((node_selector or {}).items())) or "<none>"
-
-
 def pod_template_block(out: Out, template: Obj) -> None:
     """DescribePodTemplate."""
     tspec = template.get("spec") or {}
@@ -81,5 +77,5 @@ def pod_template_block(out: Out, template: Obj) -> None:
         containers_block(out, "Init Containers", tspec["initContainers"], None, " ", L1)
     containers_block(out, "Containers", tspec.get("containers") or [], None, " ", L1)
     volumes_block(out, tspec.get("volumes"), L1)
-    out.w(f"{L1}Node-Selectors:\t{node_selector_text(tspec.get('nodeSelector'))}")
+    out.w(f"{L1}Node-Selectors:\t{format_labels(tspec.get('nodeSelector'))}")
     tolerations_block(out, tspec.get("tolerations"), L1)

@@ -12,7 +12,6 @@ from api import jsonutil
 from api.humanize import human_duration
 from kubectl.describe_template import (
     format_selector,
-    node_selector_text,
     pod_template_block,
     pods_status_line,
     selector_query,
@@ -25,6 +24,8 @@ from kubectl.describe_writer import (
     controlled_by_line,
     events_block,
     fetch_events,
+    format_labels,
+    heading,
     labels_block,
     meta,
     rfc1123z,
@@ -37,15 +38,15 @@ def _bool_ptr(v: object) -> str:
 
 
 def describe_daemonset(env: Env, ds: Obj) -> str:
-    out, m = Out(), meta(ds)
+    out = Out()
     spec, st = ds.get("spec") or {}, ds.get("status") or {}
-    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
-    out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
-    out.w(
-        f"Node-Selector:\t{node_selector_text(((spec.get('template') or {}).get('spec') or {}).get('nodeSelector'))}"
+    node_selector = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector")
+    heading(
+        out,
+        ds,
+        ("Selector", format_selector(spec.get("selector"))),
+        ("Node-Selector", format_labels(node_selector)),
     )
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
     n = {
         k: int(st.get(k) or 0)
         for k in (
@@ -70,11 +71,12 @@ def describe_daemonset(env: Env, ds: Obj) -> str:
 def describe_statefulset(env: Env, sts: Obj) -> str:
     out, m = Out(), meta(sts)
     spec, st = sts.get("spec") or {}, sts.get("status") or {}
-    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
-    out.w(f"CreationTimestamp:\t{rfc1123z(m.get('creationTimestamp'))}")
-    out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+    heading(
+        out,
+        sts,
+        ("CreationTimestamp", rfc1123z(m.get("creationTimestamp"))),
+        ("Selector", format_selector(spec.get("selector"))),
+    )
     replicas = 1 if spec.get("replicas") is None else int(spec["replicas"])
     out.w(f"Replicas:\t{replicas} desired | {int(st.get('replicas') or 0)} total")
     strategy = spec.get("updateStrategy") or {}
@@ -105,12 +107,9 @@ def describe_statefulset(env: Env, sts: Obj) -> str:
 
 
 def describe_job(env: Env, job: Obj) -> str:
-    out, m = Out(), meta(job)
+    out = Out()
     spec, st = job.get("spec") or {}, job.get("status") or {}
-    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
-    out.w(f"Selector:\t{format_selector(spec.get('selector'))}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+    heading(out, job, ("Selector", format_selector(spec.get("selector"))))
     controlled_by_line(out, job)
     if spec.get("parallelism") is not None:
         out.w(f"Parallelism:\t{int(spec['parallelism'])}")
@@ -158,11 +157,9 @@ def _cap_indexes(text: str, limit: int = 50) -> str:
 
 
 def describe_cronjob(env: Env, cj: Obj) -> str:
-    out, m = Out(), meta(cj)
+    out = Out()
     spec, st = cj.get("spec") or {}, cj.get("status") or {}
-    out.w(f"Name:\t{m.get('name')}\nNamespace:\t{m.get('namespace')}")
-    labels_block(out, "Labels", m.get("labels"))
-    annotations_block(out, m.get("annotations"))
+    heading(out, cj)
     out.w(f"Schedule:\t{spec.get('schedule', '')}")
     out.w(f"Concurrency Policy:\t{spec.get('concurrencyPolicy', '')}")
     out.w(f"Suspend:\t{_bool_ptr(spec.get('suspend'))}")

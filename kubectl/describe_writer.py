@@ -51,6 +51,11 @@ def meta(o: Obj) -> Obj:
     return o.get("metadata") or {}
 
 
+def format_labels(labels: dict[str, str] | None) -> str:
+    """labels.FormatLabels: `k=v` pairs sorted by key, comma-separated; `<none>` if empty."""
+    return ",".join(f"{k}={v}" for k, v in sorted((labels or {}).items())) or "<none>"
+
+
 def labels_block(out: Out, title: str, labels: dict[str, str] | None, indent: str = "") -> None:
     if not labels:
         out.w(f"{indent}{title}:\t<none>")
@@ -70,6 +75,19 @@ def annotations_block(out: Out, annotations: dict[str, str] | None, indent: str 
             v = v[:197] + "..."
         v = v.replace("\n", f"\n{indent}\t")
         out.w(f"{indent}Annotations:\t{k}: {v}" if i == 0 else f"{indent}\t{k}: {v}")
+
+
+def heading(out: Out, o: Obj, *fields: tuple[str, object]) -> None:
+    """How most of kubectl's describers open: Name, Namespace (of a namespaced object), the kind's
+    own fields that come before the labels (in the order given), then Labels and Annotations."""
+    m = meta(o)
+    out.w(f"Name:\t{m.get('name')}")
+    if m.get("namespace"):
+        out.w(f"Namespace:\t{m['namespace']}")
+    for title, value in fields:
+        out.w(f"{title}:\t{value}")
+    labels_block(out, "Labels", m.get("labels"))
+    annotations_block(out, m.get("annotations"))
 
 
 def controlled_by_line(out: Out, o: Obj) -> None:
