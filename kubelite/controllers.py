@@ -58,6 +58,20 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _leader_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The LeaderOptions fields from the flags `_common` adds; the identity only when given, so the
+    default stays each process's own."""
+    kw: dict[str, Any] = {
+        "leader_elect": args.leader_elect,
+        "lease_duration": args.leader_elect_lease_duration,
+        "renew_deadline": args.leader_elect_renew_deadline,
+        "retry_period": args.leader_elect_retry_period,
+    }
+    if args.identity:
+        kw["identity"] = args.identity
+    return kw
+
+
 def _serve_metrics(address: str) -> None:
     """prometheus_client's own HTTP server (a thread) on HOST:PORT, for the process's default registry."""
     if not address:
@@ -122,21 +136,16 @@ def controller_manager(argv: list[str]) -> int:
     from controller.options import ControllerOptions
 
     opts = ControllerOptions(
+        **_leader_options(args),
         node_monitor_grace_period=args.node_monitor_grace_period,
         pod_eviction_timeout=args.pod_eviction_timeout,
         node_monitor_period=args.node_monitor_period,
         cluster_cidr=args.cluster_cidr,
         node_cidr_mask=args.node_cidr_mask_size,
         allocate_node_cidrs=args.allocate_node_cidrs,
-        leader_elect=args.leader_elect,
-        lease_duration=args.leader_elect_lease_duration,
-        renew_deadline=args.leader_elect_renew_deadline,
-        retry_period=args.leader_elect_retry_period,
         workers=args.concurrent_syncs,
         pod_gc_quarantine=args.pod_gc_quarantine,
     )
-    if args.identity:
-        opts.identity = args.identity
     _serve_metrics(args.metrics_bind_address)
     return _run(run_controllers(_config(args), opts))
 
@@ -151,13 +160,8 @@ def scheduler(argv: list[str]) -> int:
     from controller.scheduler import run_scheduler
 
     opts = SchedulerOptions(
-        leader_elect=args.leader_elect,
-        lease_duration=args.leader_elect_lease_duration,
-        renew_deadline=args.leader_elect_renew_deadline,
-        retry_period=args.leader_elect_retry_period,
+        **_leader_options(args),
         max_in_flight_binds=args.max_in_flight_binds,
     )
-    if args.identity:
-        opts.identity = args.identity
     _serve_metrics(args.metrics_bind_address)
     return _run(run_scheduler(_config(args), opts))
