@@ -14,6 +14,7 @@ from api.tables import table_columns, to_table
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 T0 = "2026-01-01T11:55:00Z"  # five minutes before NOW
+Obj = dict[str, Any]
 
 
 def res(plural: str) -> Any:
@@ -100,14 +101,26 @@ def _pod(status: dict[str, Any], containers: int = 1, init: int = 0, **meta: Any
     }
 
 
-def running(name: str = "c0", ready: bool = True, restarts: int = 0, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "ready": ready,
-        "restartCount": restarts,
-        "state": {"running": {"startedAt": T0}},
-        **extra,
-    }
+def container(name: str, state: dict[str, Any], ready: bool = False, restarts: int = 0, **extra: Any) -> Obj:
+    """A container status in one state (`{"waiting": {...}}`, `{"terminated": {...}}`, `{"running": {...}}`)."""
+    return {"name": name, "ready": ready, "restartCount": restarts, "state": state, **extra}
+
+
+def running(name: str = "c0", ready: bool = True, restarts: int = 0, **extra: Any) -> Obj:
+    return container(name, {"running": {"startedAt": T0}}, ready, restarts, **extra)
+
+
+def waiting(reason: str, name: str = "c0", restarts: int = 0, **extra: Any) -> Obj:
+    return container(name, {"waiting": {"reason": reason}}, restarts=restarts, **extra)
+
+
+def terminated(name: str = "c0", **how: Any) -> Obj:
+    return container(name, {"terminated": how})
+
+
+def _init(*statuses: Obj) -> Obj:
+    """A pending pod with one init container per status."""
+    return _pod({"phase": "Pending", "initContainerStatuses": list(statuses)}, init=len(statuses))
 
 
 @pytest.mark.parametrize(
@@ -117,19 +130,7 @@ def running(name: str = "c0", ready: bool = True, restarts: int = 0, **extra: An
         ({}, ("0/0", "", "0")),
         (_pod({"phase": "Running", "containerStatuses": [running()]}), ("1/1", "Running", "0")),
         (
-            _pod(
-                {
-                    "phase": "Pending",
-                    "containerStatuses": [
-                        {
-                            "name": "c0",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {"waiting": {"reason": "ContainerCreating"}},
-                        }
-                    ],
-                }
-            ),
+            _pod({"phase": "Pending", "containerStatuses": [waiting("ContainerCreating")]}),
             ("0/1", "ContainerCreating", "0"),
         ),
         (
@@ -137,137 +138,32 @@ def running(name: str = "c0", ready: bool = True, restarts: int = 0, **extra: An
                 {
                     "phase": "Running",
                     "containerStatuses": [
-                        {
-                            "name": "c0",
-                            "ready": False,
-                            "restartCount": 4,
-                            "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                            "lastState": {
-                                "terminated": {"exitCode": 1, "finishedAt": "2026-01-01T11:58:00Z"}
-                            },
-                        }
+                        waiting(
+                            "CrashLoopBackOff",
+                            restarts=4,
+                            lastState={"terminated": {"exitCode": 1, "finishedAt": "2026-01-01T11:58:00Z"}},
+                        )
                     ],
                 }
             ),
             ("0/1", "CrashLoopBackOff", "4 (2m ago)"),
         ),
         (
-            _pod(
-                {
-                    "phase": "Succeeded",
-                    "containerStatuses": [
-                        {
-                            "name": "c0",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {"terminated": {"exitCode": 0, "reason": "Completed"}},
-                        }
-                    ],
-                }
-            ),
+            _pod({"phase": "Succeeded", "containerStatuses": [terminated(exitCode=0, reason="Completed")]}),
             ("0/1", "Completed", "0"),
         ),
         (
-            _pod(
-                {
-                    "phase": "Failed",
-                    "containerStatuses": [
-                        {
-                            "name": "c0",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {"terminated": {"exitCode": 2}},
-                        }
-                    ],
-                }
-            ),
+            _pod({"phase": "Failed", "containerStatuses": [terminated(exitCode=2)]}),
             ("0/1", "ExitCode:2", "0"),
         ),
         (
-            _pod(
-                {
-                    "phase": "Failed",
-                    "containerStatuses": [
-                        {
-                            "name": "c0",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {"terminated": {"exitCode": 137, "signal": 9}},
-                        }
-                    ],
-                }
-            ),
+            _pod({"phase": "Failed", "containerStatuses": [terminated(exitCode=137, signal=9)]}),
             ("0/1", "Signal:9", "0"),
         ),
-        (
-            _pod(
-                {
-                    "phase": "Pending",
-                    "initContainerStatuses": [
-                        {"name": "i0", "ready": False, "restartCount": 0, "state": {"running": {}}}
-                    ],
-                },
-                init=1,
-            ),
-            ("0/1", "Init:0/1", "0"),
-        ),
-        (
-            _pod(
-                {
-                    "phase": "Pending",
-                    "initContainerStatuses": [
-                        {
-                            "name": "i0",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {"terminated": {"exitCode": 0}},
-                        },
-                        {
-                            "name": "i1",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {"waiting": {"reason": "PodInitializing"}},
-                        },
-                    ],
-                },
-                init=2,
-            ),
-            ("0/1", "Init:1/2", "0"),
-        ),
-        (
-            _pod(
-                {
-                    "phase": "Pending",
-                    "initContainerStatuses": [
-                        {
-                            "name": "i0",
-                            "ready": False,
-                            "restartCount": 3,
-                            "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                        }
-                    ],
-                },
-                init=1,
-            ),
-            ("0/1", "Init:CrashLoopBackOff", "3"),
-        ),
-        (
-            _pod(
-                {
-                    "phase": "Pending",
-                    "initContainerStatuses": [
-                        {
-                            "name": "i0",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {"terminated": {"exitCode": 1}},
-                        }
-                    ],
-                },
-                init=1,
-            ),
-            ("0/1", "Init:ExitCode:1", "0"),
-        ),
+        (_init(container("i0", {"running": {}})), ("0/1", "Init:0/1", "0")),
+        (_init(terminated("i0", exitCode=0), waiting("PodInitializing", "i1")), ("0/1", "Init:1/2", "0")),
+        (_init(waiting("CrashLoopBackOff", "i0", restarts=3)), ("0/1", "Init:CrashLoopBackOff", "3")),
+        (_init(terminated("i0", exitCode=1)), ("0/1", "Init:ExitCode:1", "0")),
         (
             _pod({"phase": "Running", "containerStatuses": [running()]}, deletionTimestamp=T0),
             ("1/1", "Terminating", "0"),
@@ -285,15 +181,7 @@ def running(name: str = "c0", ready: bool = True, restarts: int = 0, **extra: An
                 {
                     "phase": "Running",
                     "conditions": [{"type": "Ready", "status": "True"}],
-                    "containerStatuses": [
-                        running("c0"),
-                        {
-                            "name": "c1",
-                            "ready": False,
-                            "restartCount": 0,
-                            "state": {"terminated": {"exitCode": 0, "reason": "Completed"}},
-                        },
-                    ],
+                    "containerStatuses": [running("c0"), terminated("c1", exitCode=0, reason="Completed")],
                 },
                 containers=2,
             ),
