@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -219,7 +219,7 @@ async def open_watches(
     return frames, running, refused
 
 
-async def relay(first: list[bytes], watches: list[KindWatch]) -> AsyncIterator[bytes]:
+async def relay(first: list[bytes], watches: list[KindWatch]) -> AsyncGenerator[bytes, None]:
     """The event stream of one browser: the snapshots, then every watch's frames as they come
     (a comment line on quiet stretches, so a dead connection is noticed)."""
     yield b"".join(first)
