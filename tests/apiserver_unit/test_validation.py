@@ -20,65 +20,53 @@ DNS1035 = names.DNS1035_LABEL_MSG
 PORTS = names.PORT_RANGE_MSG
 
 
+def manifest(
+    kind: str, name: str, namespace: str | None = "default", api_version: str = "v1", **body: Any
+) -> Obj:
+    """A fresh object of `kind` (namespaced unless `namespace` is None) with the given top-level fields."""
+    metadata = {"name": name} if namespace is None else {"name": name, "namespace": namespace}
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **body}
+
+
 def pod() -> Obj:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default"},
-        "spec": {"containers": [{"name": "web", "image": "busybox:1.36"}]},
-    }
+    return manifest("Pod", "web", spec={"containers": [{"name": "web", "image": "busybox:1.36"}]})
 
 
 def rc() -> Obj:
-    return {
-        "apiVersion": "v1",
-        "kind": "ReplicationController",
-        "metadata": {"name": "web", "namespace": "default"},
-        "spec": {
-            "replicas": 2,
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "web", "image": "busybox"}]},
-            },
-        },
+    template = {
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "web", "image": "busybox"}]},
     }
+    return manifest("ReplicationController", "web", spec={"replicas": 2, "template": template})
 
 
 def svc() -> Obj:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": "web", "namespace": "default"},
-        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
-    }
+    return manifest("Service", "web", spec={"selector": {"app": "web"}, "ports": [{"port": 80}]})
 
 
 BASE: dict[str, Callable[[], Obj]] = {
     "pods": pod,
     "replicationcontrollers": rc,
     "services": svc,
-    "namespaces": lambda: {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}},
-    "nodes": lambda: {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}},
-    "endpoints": lambda: {
-        "apiVersion": "v1",
-        "kind": "Endpoints",
-        "metadata": {"name": "web", "namespace": "default"},
-        "subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}],
-    },
-    "events": lambda: {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": "e.1", "namespace": "default"},
-        "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
-        "reason": "Started",
-        "type": "Normal",
-    },
-    "leases": lambda: {
-        "apiVersion": "coordination.k8s.io/v1",
-        "kind": "Lease",
-        "metadata": {"name": "node-1", "namespace": "kube-node-lease"},
-        "spec": {"holderIdentity": "node-1", "leaseDurationSeconds": 40},
-    },
+    "namespaces": lambda: manifest("Namespace", "team-a", None),
+    "nodes": lambda: manifest("Node", "node-1", None),
+    "endpoints": lambda: manifest(
+        "Endpoints", "web", subsets=[{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}]
+    ),
+    "events": lambda: manifest(
+        "Event",
+        "e.1",
+        involvedObject={"kind": "Pod", "name": "web", "namespace": "default"},
+        reason="Started",
+        type="Normal",
+    ),
+    "leases": lambda: manifest(
+        "Lease",
+        "node-1",
+        "kube-node-lease",
+        "coordination.k8s.io/v1",
+        spec={"holderIdentity": "node-1", "leaseDurationSeconds": 40},
+    ),
 }
 
 
