@@ -70,7 +70,10 @@ def register(subparsers: argparse._SubParsersAction, in_use: InUse | None = None
     p.add_argument("--format", choices=["docker-archive", "oci-archive"], default="docker-archive")
     p.set_defaults(func=cmd_save)
 
-    p = subparsers.add_parser("build-base", help="build the busybox and web base images from busybox-static")
+    p = subparsers.add_parser(
+        "build-base", help="build base images: busybox + web (busybox-static) or debian (debootstrap)"
+    )
+    p.add_argument("base", nargs="?", choices=["busybox", "debian"], default="busybox")
     p.add_argument("--if-missing", action="store_true", help="do nothing when they exist")
     p.set_defaults(func=cmd_build_base)
 
@@ -321,7 +324,13 @@ def cmd_save(args: argparse.Namespace) -> int:
 def cmd_build_base(args: argparse.Namespace) -> int:
     from runtime.images.base import build_base
 
-    for image in build_base(_store(args), if_missing=args.if_missing):
+    if getattr(args, "base", "busybox") == "debian":
+        from runtime.images.debian import build_debian
+
+        images = [build_debian(_store(args), if_missing=args.if_missing)]
+    else:
+        images = build_base(_store(args), if_missing=args.if_missing)
+    for image in images:
         print(f"{image.id}  {' '.join(parse_reference(r).familiar() for r in image.refs)}")
     return 0
 
