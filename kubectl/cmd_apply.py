@@ -27,18 +27,10 @@ from kubectl.creating import (
 )
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Parsed
 from kubectl.manifests import Doc, load_paths, resource_of
 
-_COMMON: FlagSpec = {
-    "filename": ("list", [], "f"),
-    "recursive": ("bool", False, "R"),
-    "dry-run": ("str", "none", ""),
-    "output": ("str", "", "o"),
-    "validate": ("str", "strict", ""),
-    "field-manager": ("str", "", ""),
-    "save-config": ("bool", False, ""),
-}
+_COMMON: FlagSpec = {**FILE_FLAGS, **WRITE_FLAGS}
 FLAGS: dict[str, FlagSpec] = {
     "apply": {
         **_COMMON,

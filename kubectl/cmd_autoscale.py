@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "autoscale": {
@@ -21,11 +21,7 @@ FLAGS: dict[str, FlagSpec] = {
         "min": ("int", -1, ""),
         "cpu-percent": ("int", -1, ""),
         "name": ("str", "", ""),
-        "dry-run": ("str", "none", ""),
-        "output": ("str", "", "o"),
-        "save-config": ("bool", False, ""),
-        "field-manager": ("str", "", ""),
-        "validate": ("str", "strict", ""),
+        **WRITE_FLAGS,
     }
 }
 _SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulsets")

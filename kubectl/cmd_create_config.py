@@ -16,14 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed
 
 _COMMON: FlagSpec = {
-    "dry-run": ("str", "none", ""),
-    "output": ("str", "", "o"),
-    "validate": ("str", "strict", ""),
-    "field-manager": ("str", "", ""),
-    "save-config": ("bool", False, ""),
+    **WRITE_FLAGS,
     "from-literal": ("list", [], ""),
     "from-file": ("list", [], ""),
     "from-env-file": ("list", [], ""),

@@ -11,17 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "create": {
-        "filename": ("list", [], "f"),
-        "recursive": ("bool", False, "R"),
-        "dry-run": ("str", "none", ""),
-        "output": ("str", "", "o"),
-        "validate": ("str", "strict", ""),
-        "field-manager": ("str", "", ""),
-        "save-config": ("bool", False, ""),
+        **FILE_FLAGS,
+        **WRITE_FLAGS,
         "image": ("list", [], ""),
         "replicas": ("int", 1, "r"),
         "port": ("int", -1, ""),

@@ -15,18 +15,9 @@ from typing import Any
 
 from api.errors import ApiError
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Parsed
 
-_COMMON: FlagSpec = {
-    "filename": ("list", [], "f"),
-    "recursive": ("bool", False, "R"),
-    "dry-run": ("str", "none", ""),
-    "output": ("str", "", "o"),
-    "validate": ("str", "strict", ""),
-    "field-manager": ("str", "", ""),
-    "save-config": ("bool", False, ""),
-    "image": ("str", "", ""),
-}
+_COMMON: FlagSpec = {**FILE_FLAGS, **WRITE_FLAGS, "image": ("str", "", "")}
 FLAGS: dict[str, FlagSpec] = {
     "create": {**_COMMON, "from": ("str", "", ""), "schedule": ("str", "", ""), "restart": ("str", "", "")}
 }

@@ -14,13 +14,12 @@ from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.errors import api_error_text
-from kubectl.flags import FlagSpec, Parsed, UsageError
+from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed, UsageError
 from kubectl.waiting import wait_gone
 
 FLAGS: dict[str, FlagSpec] = {
     "delete": {
-        "filename": ("list", [], "f"),
-        "recursive": ("bool", False, "R"),
+        **FILE_FLAGS,
         "selector": ("str", None, "l"),
         "field-selector": ("str", None, ""),
         "all": ("bool", False, ""),

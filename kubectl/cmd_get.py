@@ -15,7 +15,7 @@ from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
 from kubectl.printing import decorate, items_of, no_resources, rows_of, sort_rows
 from kubectl.tables import Rows, TabWriter
 from kubectl.targets import parse_targets
@@ -33,8 +33,7 @@ FLAGS: dict[str, FlagSpec] = {
         "no-headers": ("bool", False, ""),
         "label-columns": ("list", [], "L"),
         "show-kind": ("bool", False, ""),
-        "filename": ("list", [], "f"),
-        "recursive": ("bool", False, "R"),
+        **FILE_FLAGS,
         "chunk-size": ("int", 500, ""),
         "ignore-not-found": ("bool", False, ""),
         "output-watch-events": ("bool", False, ""),

@@ -15,14 +15,13 @@ from typing import Any
 from api import requests as rq
 from api.resources import Resource
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "set": {
         "all": ("bool", False, ""),
         "selector": ("str", None, "l"),
-        "filename": ("list", [], "f"),
-        "recursive": ("bool", False, "R"),
+        **FILE_FLAGS,
         "dry-run": ("str", "none", ""),
         "output": ("str", "", "o"),
         "local": ("bool", False, ""),

@@ -31,15 +31,14 @@ from kubectl.describe_writer import (
     volumes_block,
 )
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "describe": {
         "selector": ("str", None, "l"),
         "all-namespaces": ("bool", False, "A"),
         "show-events": ("bool", True, ""),
-        "filename": ("list", [], "f"),
-        "recursive": ("bool", False, "R"),
+        **FILE_FLAGS,
     }
 }
 

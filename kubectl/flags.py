@@ -36,6 +36,19 @@ GLOBAL_FLAGS: FlagSpec = {
     "help": ("bool", False, "h"),
 }
 
+# What every verb that creates an object takes (kubectl's AddDryRunFlag, the printer's -o,
+# AddValidateFlags, AddFieldManagerFlagVar, --save-config): create, apply, the `create <kind>`
+# generators and autoscale.
+WRITE_FLAGS: FlagSpec = {
+    "dry-run": ("str", "none", ""),
+    "output": ("str", "", "o"),
+    "validate": ("str", "strict", ""),
+    "field-manager": ("str", "", ""),
+    "save-config": ("bool", False, ""),
+}
+# Manifests named by -f (files, directories with -R, URLs or `-`).
+FILE_FLAGS: FlagSpec = {"filename": ("list", [], "f"), "recursive": ("bool", False, "R")}
+
 
 @dataclass
 class Parsed:
