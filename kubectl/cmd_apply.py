@@ -77,6 +77,12 @@ def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
         report(env, p, out, res, "serverside-applied", mode)
         return
     modified = with_annotation(obj)
+    # client-side apply sends its create and its patch with the same options
+    write = {
+        "dry_run": dry,
+        "field_manager": p["field-manager"] or "kubectl-client-side-apply",
+        "field_validation": "Strict",
+    }
     try:
         current = env.client.get(res, name, ns)
     except ApiError as e:
@@ -86,14 +92,7 @@ def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
             report(env, p, modified, res, "created", mode)
             return
         try:
-            created = env.client.create(
-                res,
-                modified,
-                ns,
-                dry_run=dry,
-                field_manager=p["field-manager"] or "kubectl-client-side-apply",
-                field_validation="Strict",
-            )
+            created = env.client.create(res, modified, ns, **write)
         except ApiError as e2:
             raise Failed(wrap_error(e2, "creating", doc.source)) from e2
         report(env, p, created, res, "created", mode)
@@ -109,16 +108,7 @@ def _apply_one(env: Env, p: Parsed, doc: Doc, mode: str) -> None:
             report(env, p, current, res, "configured", mode)
             return
         try:
-            out = env.client.patch(
-                res,
-                name,
-                patch,
-                rq.STRATEGIC_MERGE_PATCH,
-                ns,
-                dry_run=dry,
-                field_manager=p["field-manager"] or "kubectl-client-side-apply",
-                field_validation="Strict",
-            )
+            out = env.client.patch(res, name, patch, rq.STRATEGIC_MERGE_PATCH, ns, **write)
             break
         except ApiError as e:
             if e.code != 409 or attempt == 4:
