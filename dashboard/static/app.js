@@ -184,9 +184,11 @@ function lines(svg, field) {
   let out = `<line x1="${L}" y1="${H - B}" x2="${W}" y2="${H - B}" class="axis"/>` +
     `<text x="${L - 4}" y="12" class="tick">${Math.round(top)}</text><text x="${L - 4}" y="${H - B}" class="tick">0</text>`;
   series.forEach(([name, h], i) => {
+    const color = PALETTE[i % PALETTE.length], last = h[h.length - 1];
     const pts = h.map((p, j) => `${x(j).toFixed(1)},${y(p[field]).toFixed(1)}`).join(" ");
-    out += `<polyline points="${pts}" fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="2"/>` +
-      `<text x="${L + 4}" y="${12 + 12 * i}" fill="${PALETTE[i % PALETTE.length]}" class="legend">${esc(name)}</text>`;
+    out += `<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"/>` +
+      `<circle cx="${x(h.length - 1).toFixed(1)}" cy="${y(last[field]).toFixed(1)}" r="3" fill="${color}"/>` +
+      `<text x="${L + 4}" y="${12 + 12 * i}" fill="${color}" class="legend">${esc(name)}: ${last[field]}</text>`;
   });
   svg.innerHTML = out;
 }
