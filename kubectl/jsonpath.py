@@ -78,21 +78,34 @@ def _split_path(path: str) -> list[tuple[str, Any]]:
 
 
 def _closing(path: str, i: int) -> int:
-    depth, quote = 0, ""
-    for j in range(i, len(path)):
-        ch = path[j]
+    j = _matching(path, i, "[]", escapes=False)
+    if j < 0:
+        raise JSONPathError(f"unclosed [ in {path}")
+    return j
+
+
+def _matching(text: str, i: int, pair: str, escapes: bool) -> int:
+    """The index of the closer of `pair` (`"[]"`, `"{}"`) matching the opener at `i`, quoted text
+    skipped (with `escapes`, a backslash in quotes takes the next character with it); -1 if none."""
+    opener, closer = pair[0], pair[1]
+    depth, quote, k = 0, "", i
+    while k < len(text):
+        ch = text[k]
         if quote:
-            if ch == quote:
+            if escapes and ch == "\\":
+                k += 1
+            elif ch == quote:
                 quote = ""
         elif ch in "'\"":
             quote = ch
-        elif ch == "[":
+        elif ch == opener:
             depth += 1
-        elif ch == "]":
+        elif ch == closer:
             depth -= 1
             if depth == 0:
-                return j
-    raise JSONPathError(f"unclosed [ in {path}")
+                return k
+        k += 1
+    return -1
 
 
 _FILTER = re.compile(r"^\s*(@[^=!<>\s]*)\s*(==|!=|<=|>=|<|>)?\s*(.*?)\s*$")
@@ -216,24 +229,8 @@ def _tokens(template: str) -> list[tuple[str, str]]:
             break
         if j > i:
             out.append(("text", template[i:j]))
-        depth, k, quote = 0, j, ""
-        while k < len(template):
-            ch = template[k]
-            if quote:
-                if ch == "\\":
-                    k += 1
-                elif ch == quote:
-                    quote = ""
-            elif ch in "'\"":
-                quote = ch
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-            k += 1
-        if k >= len(template):
+        k = _matching(template, j, "{}", escapes=True)
+        if k < 0:
             raise JSONPathError(f"unclosed action in {template!r}")
         out.append(("action", template[j + 1 : k].strip()))
         i = k + 1
