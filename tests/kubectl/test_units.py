@@ -174,8 +174,8 @@ def test_jsonpath():
     assert jsonpath.render("{.nothing}", data) == ""
     assert jsonpath.relaxed("metadata.name") == ".metadata.name"
     # brackets and braces inside quotes do not close anything; an unclosed one is an error
-    data["items"][0]["metadata"]["labels"]["a]}b"] = "q"
-    assert jsonpath.render("{.items[0].metadata.labels['a]}b']}", data) == "q"
+    quoted = {"metadata": {"labels": {"a]}b": "q"}}}
+    assert jsonpath.render("{.metadata.labels['a]}b']}", quoted) == "q"
     for bad in ("{.items[0}", "{.items[0].metadata.name"):
         with pytest.raises(jsonpath.JSONPathError, match="unclosed"):
             jsonpath.render(bad, data)
