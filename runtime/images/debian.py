@@ -2,8 +2,8 @@
 
 No public registry is reachable from these machines, but Debian's package archive is: so the
 base image is built the way Debian's own docker images are (debootstrap `--variant=minbase`
-from the archive), from the same mirror this machine's apt uses, then trimmed as they are:
-`/dev` emptied (runc mounts its own), the downloaded .debs and package lists dropped (a
+from the archive), from the same mirror this machine's apt uses, brought up to date in a chroot
+(`apt-get upgrade`: the point and security updates), then trimmed as they are: `/dev` emptied (runc mounts its own), the downloaded .debs and package lists dropped (a
 Dockerfile runs `apt-get update` first), apt told to keep no caches, and a `policy-rc.d`
 that forbids starting services, since a build's RUN shares the host's network namespace and a
 postinst must not start a daemon on the host's ports. One layer, tagged `debian:bookworm` and
@@ -125,8 +125,31 @@ def _clear_dir(path: Path) -> None:
             child.unlink()
 
 
-def trim_rootfs(root: Path, archive: str, security: str, suite: str = SUITE) -> None:
-    """Turn a debootstrapped tree into an image's root filesystem (see the module docstring)."""
+def configure_rootfs(root: Path, archive: str, security: str, suite: str = SUITE) -> None:
+    """apt sources (deb822, with updates and security), apt's no-cache settings, policy-rc.d."""
+    (root / "etc/apt/sources.list").unlink(missing_ok=True)
+    sources = root / "etc/apt/sources.list.d"
+    sources.mkdir(parents=True, exist_ok=True)
+    (sources / "debian.sources").write_text(image_sources(archive, security, suite))
+    (root / "etc/apt/apt.conf.d").mkdir(parents=True, exist_ok=True)
+    (root / "etc/apt/apt.conf.d/kubelite-clean").write_text(APT_CLEAN)
+    policy = root / "usr/sbin/policy-rc.d"
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text(POLICY_RC_D)
+    policy.chmod(0o755)
+
+
+def upgrade_argvs(root: Path) -> list[list[str]]:
+    """debootstrap installs the release as it was; the point and security updates come after."""
+    env = ["env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND=noninteractive"]
+    return [
+        [*env, "chroot", str(root), "apt-get", "-q", "update"],
+        [*env, "chroot", str(root), "apt-get", "-q", "-y", "upgrade"],
+    ]
+
+
+def clean_rootfs(root: Path) -> None:
+    """Drop what an image must not keep: device nodes, .debs, package lists, logs, host files."""
     for rel in ("dev", "proc", "sys", "var/lib/apt/lists", "var/cache/apt/archives"):
         _clear_dir(root / rel)
     (root / "var/lib/apt/lists/partial").mkdir(parents=True, exist_ok=True)
@@ -134,17 +157,14 @@ def trim_rootfs(root: Path, archive: str, security: str, suite: str = SUITE) -> 
     for log in (root / "var/log").rglob("*"):  # the install's logs; the directories stay
         if log.is_file() or log.is_symlink():
             log.unlink()
-    for rel in ("etc/resolv.conf", "etc/hostname", "etc/apt/sources.list", "var/cache/ldconfig/aux-cache"):
+    for rel in (
+        "etc/resolv.conf",  # the host's, copied by debootstrap; runtimes bind their own
+        "etc/hostname",
+        "var/cache/ldconfig/aux-cache",
+        "var/cache/apt/pkgcache.bin",
+        "var/cache/apt/srcpkgcache.bin",
+    ):
         (root / rel).unlink(missing_ok=True)
-    for rel in ("var/cache/apt/pkgcache.bin", "var/cache/apt/srcpkgcache.bin"):
-        (root / rel).unlink(missing_ok=True)
-    sources = root / "etc/apt/sources.list.d"
-    sources.mkdir(parents=True, exist_ok=True)
-    (sources / "debian.sources").write_text(image_sources(archive, security, suite))
-    (root / "etc/apt/apt.conf.d/kubelite-clean").write_text(APT_CLEAN)
-    policy = root / "usr/sbin/policy-rc.d"
-    policy.write_text(POLICY_RC_D)
-    policy.chmod(0o755)
 
 
 def image_config(archive: str, suite: str = SUITE) -> dict[str, Any]:
@@ -195,7 +215,11 @@ def build_debian(
     store.root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=store.root, prefix="debootstrap-") as tmp:
         target = Path(tmp) / "rootfs"
-        (run or _run)(debootstrap_argv(target, archive, suite))
-        trim_rootfs(target, archive, security, suite)
+        runner = run or _run
+        runner(debootstrap_argv(target, archive, suite))
+        configure_rootfs(target, archive, security, suite)
+        for argv in upgrade_argvs(target):
+            runner(argv)
+        clean_rootfs(target)
         layer = store.layer_from_dir(target)
     return store.create_image(image_config(archive, suite), [layer], tags)

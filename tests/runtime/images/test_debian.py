@@ -87,6 +87,11 @@ def fake_debootstrap(calls: list[list[str]]) -> debian.Runner:
 
     def run(argv: list[str]) -> None:
         calls.append(argv)
+        if argv[0] != "debootstrap":  # the apt-get upgrade in a chroot: it must see the sources
+            root = Path(argv[argv.index("chroot") + 1])
+            assert (root / "etc/apt/sources.list.d/debian.sources").is_file()
+            assert (root / "usr/sbin/policy-rc.d").is_file()
+            return
         root = Path(argv[4])
         for rel, data in {
             "bin/sh": "#!fake shell\n",
@@ -126,6 +131,8 @@ def test_build_debian_trims_the_tree_into_one_tagged_layer(store: ImageStore) ->
     image = debian.build_debian(store, mirrors=mirrors, run=fake_debootstrap(calls))
     assert calls[0][:4] == ["debootstrap", "--variant=minbase", "--components=main", "bookworm"]
     assert calls[0][5] == "http://m.example/debian"
+    assert [c[-3:] for c in calls[1:]] == [["apt-get", "-q", "update"], ["-q", "-y", "upgrade"]]
+    assert "DEBIAN_FRONTEND=noninteractive" in calls[2]
     assert sorted(image.refs) == ["docker.io/library/debian:12", "docker.io/library/debian:bookworm"]
     assert image.config["config"]["Cmd"] == ["bash"]
     assert "debootstrap --variant=minbase bookworm" in image.config["history"][0]["created_by"]
@@ -170,9 +177,9 @@ def test_if_missing_reuses_the_image_and_a_plain_build_makes_a_new_one(store: Im
     calls: list[list[str]] = []
     first = debian.build_debian(store, mirrors=("http://m/debian", ""), run=fake_debootstrap(calls))
     again = debian.build_debian(store, if_missing=True, run=fake_debootstrap(calls))
-    assert again.id == first.id and len(calls) == 1
+    assert again.id == first.id and len(calls) == 3
     debian.build_debian(store, mirrors=("http://m/debian", ""), run=fake_debootstrap(calls))
-    assert len(calls) == 2
+    assert len(calls) == 6
 
 
 def test_a_failed_debootstrap_leaves_no_image_and_no_tree(store: ImageStore) -> None:
@@ -208,7 +215,7 @@ def test_cli_build_base_debian(
         args = parser.parse_args(argv)
         assert args.func(args) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(calls) == 1 and calls[0][5] == "http://deb.debian.org/debian"
+    assert len(calls) == 3 and calls[0][5] == "http://deb.debian.org/debian"
     assert out[0] == out[1] and out[0].endswith("  debian:12 debian:bookworm")
     image = ImageStore(tmp_path / "root").get("debian:12")
     with tarfile.open(ImageStore(tmp_path / "root").blobs.path(image.layers[0].digest), "r:gz") as tar:
