@@ -64,10 +64,12 @@ def _owned_rss(env: Env, d: Obj) -> tuple[list[Obj], Obj | None]:
         )
     ]
     owned.sort(key=lambda r: (meta(r).get("creationTimestamp") or "", meta(r).get("name") or ""))
-    from kubectl.rollout_rules import without_hash
+    from controller.deployment_util import equal_ignore_hash
 
-    want = without_hash((d.get("spec") or {}).get("template") or {})
-    new = next((r for r in owned if without_hash((r.get("spec") or {}).get("template") or {}) == want), None)
+    want = (d.get("spec") or {}).get("template") or {}
+    new = next(
+        (r for r in owned if equal_ignore_hash((r.get("spec") or {}).get("template") or {}, want)), None
+    )
     return [r for r in owned if r is not new], new
 
 

@@ -15,11 +15,11 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from controller.deployment_util import HASH_LABEL, REVISION, equal_ignore_hash
+
 Obj = dict[str, Any]
 
-REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
-HASH_LABEL = "pod-template-hash"
 SKIP_ANNOTATIONS = frozenset(
     {
         "kubectl.kubernetes.io/last-applied-configuration",
@@ -181,27 +181,6 @@ def template_of(kind: str, item: Obj, shown: bool = False) -> Obj:
     return tmpl
 
 
-def _drop_nulls(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _drop_nulls(x) for k, x in v.items() if x is not None}
-    if isinstance(v, list):
-        return [_drop_nulls(x) for x in v]
-    return v
-
-
-def without_hash(tmpl: Obj) -> Obj:
-    """The template as compared (EqualIgnoreHash): no pod-template-hash label, null fields absent."""
-    t = _drop_nulls(copy.deepcopy(tmpl))
-    labels = (t.get("metadata") or {}).get("labels")
-    if labels is not None:
-        labels.pop(HASH_LABEL, None)
-        if not labels:
-            t["metadata"].pop("labels")
-    if "metadata" in t and not t["metadata"]:
-        t.pop("metadata")
-    return t
-
-
 def undo_target(kind: str, name: str, history: dict[int, Obj], to_revision: int) -> Obj:
     """The history item to go back to: --to-revision, or the one before the newest."""
     if to_revision < 0 or (to_revision > 0 and to_revision not in history):
@@ -218,7 +197,7 @@ def undo_target(kind: str, name: str, history: dict[int, Obj], to_revision: int)
 
 def matches_current(kind: str, obj: Obj, item: Obj) -> bool:
     current = (obj.get("spec") or {}).get("template") or {}
-    return without_hash(template_of(kind, item)) == without_hash(current)
+    return equal_ignore_hash(template_of(kind, item), current)
 
 
 def deployment_undo_patch(d: Obj, rs: Obj) -> list[Obj]:
