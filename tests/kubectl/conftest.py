@@ -7,6 +7,7 @@
   set), so tests never see each other's objects.
 - `kubectl(...)`: our kubectl run in-process (`main([...])`), stdout/stderr captured;
   `real(...)`: the real kubectl 1.33 binary against the same server, for side-by-side output.
+- `client`: an API client of the session server, for objects and status the tests write themselves.
 - `standin`: the in-memory stand-in server (logs, exec, rolling updates that need ready RCs).
 """
 
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,6 +96,16 @@ def ns(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     with Client(from_kubeconfig([kc])) as c:
         c.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     return name
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[Any]:
+    """An API client of the session server (admin), for writing what no controller writes here."""
+    from api.client import Client
+    from api.config import from_kubeconfig
+
+    with Client(from_kubeconfig([server.kubeconfig])) as c:
+        yield c
 
 
 @pytest.fixture

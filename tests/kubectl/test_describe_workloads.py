@@ -8,19 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from api.client import Client
-from api.config import from_kubeconfig
 from tests.kubectl.helpers import same
 
 Obj = dict[str, Any]
-
-
-@pytest.fixture
-def client(server: Any) -> Any:
-    with Client(from_kubeconfig([server.kubeconfig])) as c:
-        yield c
 
 
 def template(app: str) -> Obj:
@@ -33,7 +23,13 @@ def template(app: str) -> Obj:
     }
 
 
-def with_status(c: Any, resource: str, ns: str, obj: Obj, status: Obj) -> Obj:
+API_VERSIONS = {"DaemonSet": "apps/v1", "StatefulSet": "apps/v1", "Job": "batch/v1", "CronJob": "batch/v1"}
+
+
+def with_status(c: Any, ns: str, kind: str, metadata: Obj, spec: Obj, status: Obj) -> Obj:
+    """Create the object and write its status, as its controller would have."""
+    obj = {"apiVersion": API_VERSIONS[kind], "kind": kind, "metadata": metadata, "spec": spec}
+    resource = kind.lower() + "s"
     created = c.create(resource, obj, ns)
     created["status"] = status
     return dict(c.update(resource, created, ns, subresource="status"))
@@ -42,14 +38,10 @@ def with_status(c: Any, resource: str, ns: str, obj: Obj, status: Obj) -> Obj:
 def test_describe_daemonset_and_statefulset_match_real(ns: str, client: Any, kubectl: Any, real: Any) -> None:
     with_status(
         client,
-        "daemonsets",
         ns,
-        {
-            "apiVersion": "apps/v1",
-            "kind": "DaemonSet",
-            "metadata": {"name": "agent", "labels": {"tier": "node"}},
-            "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": template("agent")},
-        },
+        "DaemonSet",
+        {"name": "agent", "labels": {"tier": "node"}},
+        {"selector": {"matchLabels": {"app": "agent"}}, "template": template("agent")},
         {
             "desiredNumberScheduled": 3,
             "currentNumberScheduled": 2,
@@ -62,28 +54,24 @@ def test_describe_daemonset_and_statefulset_match_real(ns: str, client: Any, kub
     )
     with_status(
         client,
-        "statefulsets",
         ns,
+        "StatefulSet",
+        {"name": "db"},
         {
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": {"name": "db"},
-            "spec": {
-                "replicas": 3,
-                "serviceName": "db",
-                "selector": {"matchLabels": {"app": "db"}},
-                "template": template("db"),
-                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}},
-                "volumeClaimTemplates": [
-                    {
-                        "metadata": {"name": "data"},
-                        "spec": {
-                            "accessModes": ["ReadWriteOnce"],
-                            "resources": {"requests": {"storage": "1Gi"}},
-                        },
-                    }
-                ],
-            },
+            "replicas": 3,
+            "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": template("db"),
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}},
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": "1Gi"}},
+                    },
+                }
+            ],
         },
         {
             "replicas": 2,
@@ -98,17 +86,13 @@ def test_describe_daemonset_and_statefulset_match_real(ns: str, client: Any, kub
     )
     with_status(
         client,
-        "statefulsets",
         ns,
+        "StatefulSet",
+        {"name": "plain"},
         {
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": {"name": "plain"},
-            "spec": {
-                "selector": {"matchLabels": {"app": "plain"}},
-                "serviceName": "plain",
-                "template": template("plain"),
-            },
+            "selector": {"matchLabels": {"app": "plain"}},
+            "serviceName": "plain",
+            "template": template("plain"),
         },
         {"replicas": 0},
     )
@@ -121,20 +105,16 @@ def test_describe_job_and_cronjob_match_real(ns: str, client: Any, kubectl: Any,
     job_tmpl = {"template": {"spec": {**template("x")["spec"], "restartPolicy": "Never"}}}
     with_status(
         client,
-        "jobs",
         ns,
+        "Job",
+        {"name": "five"},
         {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": "five"},
-            "spec": {
-                "completions": 5,
-                "parallelism": 2,
-                "backoffLimit": 3,
-                "ttlSecondsAfterFinished": 100,
-                "activeDeadlineSeconds": 600,
-                **job_tmpl,
-            },
+            "completions": 5,
+            "parallelism": 2,
+            "backoffLimit": 3,
+            "ttlSecondsAfterFinished": 100,
+            "activeDeadlineSeconds": 600,
+            **job_tmpl,
         },
         {
             "startTime": "2026-01-01T10:00:00Z",
@@ -156,14 +136,10 @@ def test_describe_job_and_cronjob_match_real(ns: str, client: Any, kubectl: Any,
     )
     with_status(
         client,
-        "jobs",
         ns,
-        {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": "idx"},
-            "spec": {"completions": 8, "parallelism": 3, "completionMode": "Indexed", **job_tmpl},
-        },
+        "Job",
+        {"name": "idx"},
+        {"completions": 8, "parallelism": 3, "completionMode": "Indexed", **job_tmpl},
         {
             "startTime": "2026-01-01T10:00:00Z",
             "active": 3,
@@ -175,18 +151,14 @@ def test_describe_job_and_cronjob_match_real(ns: str, client: Any, kubectl: Any,
     )
     with_status(
         client,
-        "cronjobs",
         ns,
+        "CronJob",
+        {"name": "tick"},
         {
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": {"name": "tick"},
-            "spec": {
-                "schedule": "*/5 * * * *",
-                "startingDeadlineSeconds": 30,
-                "concurrencyPolicy": "Forbid",
-                "jobTemplate": {"spec": {"completions": 2, **job_tmpl}},
-            },
+            "schedule": "*/5 * * * *",
+            "startingDeadlineSeconds": 30,
+            "concurrencyPolicy": "Forbid",
+            "jobTemplate": {"spec": {"completions": 2, **job_tmpl}},
         },
         {
             "lastScheduleTime": "2026-01-01T10:05:00Z",
@@ -203,19 +175,15 @@ def test_describe_job_and_cronjob_match_real(ns: str, client: Any, kubectl: Any,
     )
     with_status(
         client,
-        "cronjobs",
         ns,
+        "CronJob",
+        {"name": "idle"},
         {
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": {"name": "idle"},
-            "spec": {
-                "schedule": "@hourly",
-                "timeZone": "Asia/Tokyo",
-                "suspend": True,
-                "successfulJobsHistoryLimit": 1,
-                "jobTemplate": {"spec": job_tmpl},
-            },
+            "schedule": "@hourly",
+            "timeZone": "Asia/Tokyo",
+            "suspend": True,
+            "successfulJobsHistoryLimit": 1,
+            "jobTemplate": {"spec": job_tmpl},
         },
         {},
     )

@@ -17,16 +17,10 @@ from typing import Any
 import pytest
 
 from api.client import Client
-from api.config import from_kubeconfig
+from controller.history import owner_ref
 from tests.kubectl.helpers import same
 
 Obj = dict[str, Any]
-
-
-@pytest.fixture
-def client(server: Any) -> Any:
-    with Client(from_kubeconfig([server.kubeconfig])) as c:
-        yield c
 
 
 def template(app: str, image: str, hash_: str | None = None) -> Obj:
@@ -50,14 +44,7 @@ def make_deployment(c: Any, ns: str, name: str, image: str = "kubelite/web:2.0",
         },
     }
     d = c.create("deployments", body, ns)
-    ref = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "name": name,
-        "uid": d["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    ref = owner_ref(d)
     for rev, img, h, n, cause in (
         (1, "kubelite/web:1.0", "6b7c8d9f5", 0, None),
         (2, image, "5f4d8c7b9", 3, "kubectl set image deployment/x web=" + image),
@@ -322,14 +309,7 @@ def make_daemonset(c: Any, ns: str, name: str) -> None:
         "spec": {"selector": {"matchLabels": {"app": name}}, "template": template(name, "kubelite/web:2.0")},
     }
     ds = c.create("daemonsets", body, ns)
-    ref = {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "name": name,
-        "uid": ds["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    ref = owner_ref(ds)
     for rev, image in ((1, "kubelite/web:1.0"), (2, "kubelite/web:2.0")):
         tmpl = copy.deepcopy(ds["spec"]["template"])
         tmpl["spec"]["containers"][0]["image"] = image
