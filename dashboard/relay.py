@@ -34,6 +34,8 @@ log = logging.getLogger("kubelite.dashboard")
 Obj = dict[str, Any]
 RETRY_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
+BATCH_SECONDS = 0.05  # a frame waits this long for others: one write per burst, not one per row
+SHARED_ROWS = 2048  # watch lines whose rows are kept for the other viewers receiving the same line
 WATCH_TIMEOUT = 300  # seconds: the server ends a watch then and it is resumed from the last version
 WIDE_SHOWN = ("IP", "Node")  # kubectl's -o wide columns worth a dashboard's space
 
@@ -139,6 +141,31 @@ def on_watch_line(kind: str, event: Obj, resource_version: str) -> Step:
     return Step([], rv)
 
 
+class SharedRows:
+    """Steps by watch line, shared by every viewer: N pages watching the same kind are each sent
+    the same bytes for one change, so its row is computed once (bounded, oldest dropped first).
+    A viewer only ever gets a step for a line its own watch delivered: nothing crosses viewers."""
+
+    def __init__(self, size: int = SHARED_ROWS) -> None:
+        self.size = size
+        self._steps: dict[tuple[str, bytes], Step] = {}
+
+    def step(self, kind: str, line: bytes, resource_version: str) -> Step:
+        key = (kind, line)
+        found = self._steps.get(key)
+        if found is not None:
+            return found
+        step = on_watch_line(kind, jsonutil.loads(line), resource_version)
+        if step.frames and step.frames[0].startswith(b"event: row"):  # rows only: errors are per watch
+            if len(self._steps) >= self.size:
+                del self._steps[next(iter(self._steps))]
+            self._steps[key] = step
+        return step
+
+
+SHARED = SharedRows()
+
+
 def snapshot_frames(kind: str, listed: Obj) -> list[bytes]:
     """A list answer as frames: forget what the page had, then one ADDED row per item."""
     frames = [sse("reset", {"kind": kind})]
@@ -153,8 +180,10 @@ def denied_frame(kind: str, err: ApiError) -> bytes:
 class KindWatch:
     """One kind for one viewer: list, then watch from the list's version; resumed until cancelled."""
 
-    def __init__(self, upstream: Upstream, token: str, kind: str, namespace: str | None) -> None:
-        self.upstream, self.token, self.kind = upstream, token, kind
+    def __init__(
+        self, upstream: Upstream, token: str, kind: str, namespace: str | None, shared: SharedRows = SHARED
+    ) -> None:
+        self.upstream, self.token, self.kind, self.shared = upstream, token, kind, shared
         self.res = resource_of(kind)
         self.namespace = namespace if self.res.namespaced else None
         self.resource_version = ""
@@ -171,7 +200,7 @@ class KindWatch:
             try:
                 req = rq.watch(self.res, self.namespace, self.resource_version, timeout_seconds=WATCH_TIMEOUT)
                 async for line in self.upstream.stream(self.token, req):
-                    step = on_watch_line(self.kind, jsonutil.loads(line), self.resource_version)
+                    step = self.shared.step(self.kind, line, self.resource_version)
                     self.resource_version = step.resource_version
                     for frame in step.frames:
                         out.put_nowait(frame)
@@ -220,8 +249,8 @@ async def open_watches(
 
 
 async def relay(first: list[bytes], watches: list[KindWatch]) -> AsyncGenerator[bytes, None]:
-    """The event stream of one browser: the snapshots, then every watch's frames as they come
-    (a comment line on quiet stretches, so a dead connection is noticed)."""
+    """The event stream of one browser: the snapshots, then every watch's frames as they come,
+    a burst in one write (a comment line on quiet stretches, so a dead connection is noticed)."""
     yield b"".join(first)
     out: asyncio.Queue[bytes] = asyncio.Queue()
     tasks = [asyncio.create_task(w.run(out)) for w in watches]
@@ -232,8 +261,9 @@ async def relay(first: list[bytes], watches: list[KindWatch]) -> AsyncGenerator[
             except TimeoutError:
                 yield b": quiet\n\n"
                 continue
+            await asyncio.sleep(BATCH_SECONDS)
             frames = [frame]
-            while not out.empty():  # a burst goes out in one write
+            while not out.empty():
                 frames.append(out.get_nowait())
             yield b"".join(frames)
     finally:

@@ -143,3 +143,16 @@ async def test_the_relay_sends_snapshots_then_watch_events_and_denials_per_kind(
         assert [(n, d["type"], d["name"]) for n, d in live] == [("row", "ADDED", "b")]
     finally:
         await stream.aclose()
+
+
+def test_viewers_sent_the_same_change_share_its_row() -> None:
+    shared = relay.SharedRows(size=2)
+    line = event("ADDED", pod("a", "6"))
+    first = shared.step("pods", line, "5")
+    assert shared.step("pods", bytes(bytearray(line)), "5") is first  # another viewer's copy
+    assert frames_of(first.frames[0])[0][1]["name"] == "a" and first.resource_version == "6"
+    shared.step("pods", event("ADDED", pod("b", "7")), "6")
+    shared.step("pods", event("ADDED", pod("c", "8")), "7")
+    assert shared.step("pods", line, "5") is not first  # the oldest was dropped (bounded)
+    gone = jsonutil.dumps({"type": "ERROR", "object": {"code": 410}})
+    assert shared.step("pods", gone, "8").relist and len(shared._steps) == 2  # errors are not shared
