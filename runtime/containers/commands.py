@@ -26,6 +26,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the C
 if TYPE_CHECKING:
     from typing import Any
 
+    from runtime.containers.foreground import Monitor
     from runtime.images import ImageStore
 
 VERSION = "0.1.0"
@@ -127,12 +128,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             "-f",
             "{id}",
         ]
-    rec = c.create(req)
+    monitor = None
+    if args.rm and not args.detach and not args.tty:
+        from runtime.containers.foreground import Monitor
+
+        monitor = Monitor(c.engine)
+    rec = c.create(req, foreground=monitor)
     if args.detach:
         c.engine.start(rec)
         print(rec.id)
         return 0
+    if monitor is not None and rec.monitor_pid:
+        return _run_foreground(c, monitor, rec)
     return _attach_and_wait(c, rec, args.interactive, args.tty, remove=args.rm)
+
+
+def _run_foreground(c: Containers, monitor: Monitor, rec: Record) -> int:
+    """A conmon-less `run --rm` (foreground.py): the container has our stdio, we wait for its init
+    and remove it all before returning, also after an error or ^C (the container is killed)."""
+    try:
+        c.engine.start(rec)
+        return monitor.wait()
+    finally:
+        monitor.remove()
+        if rec.owns_network:
+            c.network.teardown(rec.id)
 
 
 def _attach_and_wait(c: Containers, rec: Record, interactive: bool, use_tty: bool, remove: bool) -> int:
@@ -304,6 +324,10 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
     c = containers(args)
     rec = c.get(args.container)
+    if rec.monitor_pid:
+        raise ContainerError(
+            f"container {rec.short_id} keeps no log: it runs attached to its `run --rm`, which has its output"
+        )
     lines, offset = logs.read_lines(
         rec.log_path, args.tail if args.tail is not None and args.tail >= 0 else None
     )

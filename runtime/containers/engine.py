@@ -179,6 +179,11 @@ class Engine:
 
     # ---- observe
     def conmon_pid(self, rec: Record) -> int:
+        """The pid of the container's monitor while it runs: conmon, or the foreground CLI that runs
+        it without conmon (foreground.py) as seen from any other process; 0 when gone."""
+        if rec.monitor_pid:
+            pid = rec.monitor_pid
+            return pid if pid != os.getpid() and started_at(pid) == rec.monitor_started else 0
         try:
             pid = int((self.bundle(rec.id) / "conmon.pid").read_text().strip())
             with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -191,17 +196,9 @@ class Engine:
         if (self.exits / rec.id).exists():
             return True
         pid = self.conmon_pid(rec)
-        if not pid:
-            return True
-        try:
-            fd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            return True
-        try:
-            ready, _, _ = select.select([fd], [], [], timeout)
-            return bool(ready)
-        finally:
-            os.close(fd)
+        if not pid:  # no monitor (conmon killed, or we are the foreground monitor): the init itself
+            return _wait_pid(rec.pid, timeout)
+        return _wait_pid(pid, timeout)
 
     def exit_code(self, rec: Record) -> int | None:
         """The code conmon recorded, without finishing the container (None: not exited yet)."""
@@ -249,7 +246,8 @@ class Engine:
         rec.finished_at = finished
         rec.pid = 0
         rec.reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
-        self.store.save(rec)
+        if self.bundle(rec.id).is_dir():  # not when its foreground `run --rm` removed it meanwhile
+            self.store.save(rec)
 
     # ---- stop / kill / remove
     def kill(self, rec: Record, sig: str | int = "SIGKILL") -> None:
@@ -397,7 +395,7 @@ def delete_stopped(container_id: str) -> bool:
         return False
     if any(((state.get("config") or {}).get("Hooks") or {}).values()) or state.get("intel_rdt_path"):
         return False
-    if _started_at(int(state.get("init_process_pid") or 0)) == state.get("init_process_start"):
+    if started_at(int(state.get("init_process_pid") or 0)) == state.get("init_process_start"):
         return False  # init runs yet (conmon was killed, not the container)
     for path in (state.get("cgroup_paths") or {}).values():
         try:
@@ -417,7 +415,27 @@ def delete_stopped(container_id: str) -> bool:
     return True
 
 
-def _started_at(pid: int) -> int | None:
+def _wait_pid(pid: int, timeout: float | None) -> bool:
+    """Block until process `pid` exits (reaping it if it is our child); False on timeout."""
+    if pid <= 0:
+        return True
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
+    if ready:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # a foreground container's init is our child
+        except ChildProcessError:
+            pass
+    return bool(ready)
+
+
+def started_at(pid: int) -> int | None:
     """A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), None if gone."""
     if pid <= 0:
         return None

@@ -92,18 +92,19 @@ def runc(*args: str, check: bool = True, timeout: float | None = 30) -> subproce
     return run([which("runc"), *args], check=check, timeout=timeout)
 
 
-def spawn(argv: Sequence[str], env: Mapping[str, str], fds: Mapping[int, int]) -> int:
-    """Start argv with stdio on /dev/null and `fds` ({child fd: our fd}) passed; return its pid.
+def spawn(
+    argv: Sequence[str], env: Mapping[str, str], fds: Mapping[int, int], keep_stdio: tuple[int, ...] = ()
+) -> int:
+    """Start argv with stdio on /dev/null (but the `keep_stdio` fds, shared with us) and `fds`
+    ({child fd: our fd}) passed; return its pid.
 
     What subprocess.Popen(..., pass_fds, close_fds=True) does, through os.posix_spawn: any other
     fd we inherited as inheritable is closed in the child (ours are all close-on-exec), so a
     long-lived child such as conmon holds nothing of our caller's."""
     actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_DUP2, ours, child) for child, ours in fds.items()]
-    actions += [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-        (os.POSIX_SPAWN_DUP2, 1, 2),
-    ]
+    for child in (0, 1, 2):
+        if child not in keep_stdio and child not in fds:
+            actions.append((os.POSIX_SPAWN_OPEN, child, os.devnull, os.O_RDONLY if child == 0 else os.O_WRONLY, 0))
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
         if fd > 2 and fd not in fds:

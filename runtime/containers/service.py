@@ -26,6 +26,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the C
 if TYPE_CHECKING:
     from typing import Any
 
+    from runtime.containers.foreground import Monitor
     from runtime.images import ImageStore
     from runtime.network import Network, PortMapping, SandboxNet
 
@@ -99,8 +100,11 @@ class Containers:
     def get(self, ref: str) -> Record:
         return self.engine.refresh(self.store.load(self.store.lookup(ref)))
 
-    def create(self, req: RunRequest) -> Record:
-        """Reserve the name, set up rootfs and network, write the bundle, conmon `runc create`."""
+    def create(self, req: RunRequest, foreground: Monitor | None = None) -> Record:
+        """Reserve the name, set up rootfs and network, write the bundle, conmon `runc create`.
+
+        `foreground` (a `run --rm` whose caller waits): the container is created without conmon, this
+        process its monitor, when the monitor accepts it (foreground.py); `rec.monitor_pid` says so."""
         if req.image_config is not None and req.layer_dirs is not None:
             image_ref, image_id, layers, cfg = req.image, req.image_id, list(req.layer_dirs), req.image_config
         else:
@@ -172,8 +176,12 @@ class Containers:
                 if not m.tmpfs and not os.path.exists(m.host_path):
                     os.makedirs(m.host_path, exist_ok=True)  # docker creates a missing bind source
             rec.config["argv"] = bundle.args
+            launch: Callable[[Record, dict[str, Any]], Record] = self.engine.create
+            if foreground is not None and not req.tty and foreground.accepts(user.uid, req.stdin):
+                foreground.claim(rec)  # before the first save: other verbs must see a live monitor
+                launch = foreground.create
             self.store.save(rec)
-            rec = self.engine.create(rec, build_spec(bundle))
+            rec = launch(rec, build_spec(bundle))
             if pending is not None:  # the links were configured while runc created the container
                 pending.finish()
             return rec

@@ -52,6 +52,8 @@ class Record:
     config: dict[str, Any] = field(default_factory=dict)  # the request, for inspect and commit
     restart_count: int = 0
     exit_command: list[str] = field(default_factory=list)  # conmon runs it after the container exits
+    monitor_pid: int = 0  # a foreground `run --rm` CLI that runs it without conmon (foreground.py)
+    monitor_started: int = 0  # that process's start time (clock ticks), against pid reuse
 
     @property
     def short_id(self) -> str:

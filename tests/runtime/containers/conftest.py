@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -108,6 +109,16 @@ def leftovers(cli: Cli, ids: list[str], veths: bool = True) -> list[str]:
     if conmons_for(cli.root):
         found.append("conmon processes")
     return found
+
+
+def created_id(debug_log: str) -> str:
+    """The container id in a `--log-level debug` run's log: a foreground `run --rm` runs
+    `runc create` itself, any other run starts conmon (`-c ID`)."""
+    found = re.search(
+        r"runc --log \S+ create --bundle \S+ ([0-9a-f]{64})$| -c ([0-9a-f]{64}) ", debug_log, re.M
+    )
+    assert found, debug_log
+    return found.group(1) or found.group(2)
 
 
 class Cli:

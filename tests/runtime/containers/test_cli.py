@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tests.polling import http_text, wait_for
-from tests.runtime.containers.conftest import Cli, leftovers
+from tests.runtime.containers.conftest import Cli, conmons_for, leftovers
 
 T = TypeVar("T")
 
@@ -185,7 +185,8 @@ def test_run_rm_returns_once_nothing_of_the_container_remains(cli: Cli) -> None:
             stdin=subprocess.DEVNULL,
         )
         assert res.returncode == 4 and res.stdout == "hi\n"
-        cid = re.search(r" -c ([0-9a-f]{64}) ", res.stderr).group(1)  # type: ignore[union-attr]
+        # a foreground --rm run has no conmon: this process is the monitor and runc create its child
+        cid = re.search(r"runc --log \S+ create --bundle \S+ ([0-9a-f]{64})$", res.stderr, re.M).group(1)  # type: ignore[union-attr]
         # the host end of the veth is reaped by the kernel (from a work queue, once the netns is
         # gone), not by us: checked below with a deadline
         assert leftovers(cli, [cid], veths=False) == [], net
@@ -221,6 +222,62 @@ def test_interrupted_run_rm_kills_and_removes_the_container(cli: Cli) -> None:
                 stream.close()
     assert not _container_dirs(cli)  # removed before the interrupted run returned
     assert cli.ok("ps", "-aq") == ""
+
+
+def test_foreground_run_rm_is_seen_and_stopped_by_other_verbs(cli: Cli) -> None:
+    """A conmon-less `run --rm` (its CLI is the monitor) is a container like any other to `ps`,
+    `exec` and `stop`; stopped from outside, its `run` removes it and exits with its code."""
+    proc = subprocess.Popen(
+        cli.argv(
+            "run",
+            "--rm",
+            "--name",
+            "fg",
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'exit 7' TERM; echo up; while true; do sleep 0.1; done",
+        ),
+        env=cli.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"up\n"
+        assert not conmons_for(cli.root)  # the CLI itself watches the container
+        assert "fg" in cli.ok("ps") and "Up" in cli.ok("ps")
+        assert cli.ok("exec", "fg", "echo", "inside") == "inside\n"
+        logs = cli("logs", "fg")
+        assert logs.returncode == 125 and "keeps no log" in logs.stderr
+        cli.ok("stop", "-t", "10", "fg")  # returns once its run has removed it
+        assert proc.wait(timeout=20) == 7
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    assert not _container_dirs(cli) and cli.ok("ps", "-aq") == ""
+
+
+def test_run_rm_as_another_user_leaves_our_stdio_alone(cli: Cli, tmp_path: Path) -> None:
+    """runc chowns a container's stdio to its user: a file we hand a non-root `run --rm` must keep its
+    owner (such a run goes through conmon's pipes instead)."""
+    out = tmp_path / "out.txt"
+    with out.open("wb") as f:
+        res = subprocess.run(
+            cli.argv("run", "--rm", "-u", "1000", "busybox", "id", "-u"),
+            stdout=f,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=cli.env,
+            timeout=60,
+        )
+    assert res.returncode == 0, res.stderr
+    assert out.read_text() == "1000\n" and out.stat().st_uid == os.getuid()
 
 
 def _container_dirs(cli: Cli) -> list[Path]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
 from tests.polling import wait_for
-from tests.runtime.containers.conftest import Cli, leftovers
+from tests.runtime.containers.conftest import Cli, created_id, leftovers
 
 
 def test_hundred_run_rm_cycles_leave_nothing(cli: Cli) -> None:
@@ -25,7 +24,7 @@ def test_hundred_run_rm_cycles_leave_nothing(cli: Cli) -> None:
                 timeout=30,
             )
             assert res.returncode == 0, res.stderr
-            cid = re.search(r" -c ([0-9a-f]{64}) ", res.stderr).group(1)  # type: ignore[union-attr]
+            cid = created_id(res.stderr)
         ids.append(cid)
     assert cli.ok("ps", "-aq") == ""
     wait_for(
