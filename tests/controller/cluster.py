@@ -14,21 +14,29 @@ import contextlib
 import itertools
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from api import jsonutil
 from api.aclient import AsyncClient
 from api.config import from_kubeconfig
 from api.errors import ApiError
-from api.informer import Informer
+from api.events import EventRecorder
+from api.informer import Informer, InformerFactory
 from controller.manager import run_loops
 from controller.options import ControllerOptions, SchedulerOptions
 from controller.scheduler.run import run_scheduler_loop
 from tests.apiserver.conftest import Server, free_port
 
 Obj = dict[str, Any]
+
+
+class Runnable(Protocol):
+    def run(self) -> Coroutine[Any, Any, None]: ...
+
+
+C = TypeVar("C", bound=Runnable)
 
 
 async def eventually(
@@ -112,6 +120,15 @@ class Cluster:
 
     def start_controllers(self, **kw: Any) -> asyncio.Task[None]:
         return self.spawn(run_loops(self.client, ControllerOptions(leader_elect=False, **kw)))
+
+    def run_controller(self, component: str, make: Callable[[InformerFactory, EventRecorder], C]) -> C:
+        """One controller in-process, on informers of its own and an event recorder named `component`,
+        until `close()`."""
+        factory = InformerFactory(self.client)
+        events = EventRecorder(self.client, component)
+        controller = make(factory, events)
+        self.spawn(factory.run_with(controller.run(), events.run()))
+        return controller
 
     def start_scheduler(self, **kw: Any) -> asyncio.Task[None]:
         kw.setdefault("initial_backoff", 0.2)

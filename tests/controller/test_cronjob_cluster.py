@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from api.events import EventRecorder
-from api.informer import InformerFactory
 from controller.clock import FakeClock
 from controller.cronjob import CronJobController
 from tests.controller.cluster import Cluster, eventually
@@ -51,13 +49,13 @@ class Crons:
         self.controller: CronJobController
 
     async def start(self) -> Crons:
-        c = self.cluster
-        factory = InformerFactory(c.client)
-        events = EventRecorder(c.client, "cronjob-controller")
-        self.controller = CronJobController(
-            c.client, factory.informer("cronjobs"), factory.informer("jobs"), events, self.clock
+        client = self.cluster.client
+        self.controller = self.cluster.run_controller(
+            "cronjob-controller",
+            lambda f, events: CronJobController(
+                client, f.informer("cronjobs"), f.informer("jobs"), events, self.clock
+            ),
         )
-        c.spawn(factory.run_with(self.controller.run(), events.run()))
         return self
 
     def at(self, name: str, t: dt.datetime) -> None:

@@ -17,8 +17,7 @@ import pytest
 
 from api import jsonutil
 from api.errors import ApiError
-from api.events import EventRecorder
-from api.informer import Informer, InformerFactory
+from api.informer import Informer
 from controller.clock import FakeClock
 from controller.job import JobController
 from tests.controller.cluster import Cluster, eventually
@@ -49,14 +48,14 @@ class Jobs:
 
     async def start(self) -> Jobs:
         c = self.cluster
-        factory = InformerFactory(c.client)
-        events = EventRecorder(c.client, "job-controller")
-        self.controller = JobController(
-            c.client, factory.informer("jobs"), factory.informer("pods"), events, self.clock
+        self.controller = c.run_controller(
+            "job-controller",
+            lambda f, events: JobController(
+                c.client, f.informer("jobs"), f.informer("pods"), events, self.clock
+            ),
         )
         kubelet = Informer(c.client, "pods", retry_delay=0.1)
         kubelet.add_handlers(self._pod, lambda o, n: self._pod(n))
-        c.spawn(factory.run_with(self.controller.run(), events.run()))
         c.spawn(kubelet.run())
         return self
 
