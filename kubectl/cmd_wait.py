@@ -11,12 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from api import jsonutil
-from api import requests as rq
 from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.flags import FlagSpec, Parsed
+from kubectl.waiting import wait_gone, watch_name
 
 FLAGS: dict[str, FlagSpec] = {
     "wait": {
@@ -127,39 +126,19 @@ def wait_one(
     env: Env, res: Resource, ns: str | None, name: str, check: Check | None, deadline: float
 ) -> bool:
     """check None waits for deletion."""
+    if check is None:
+        return wait_gone(env, res, ns, name, deadline)
     while True:
-        try:
-            obj: dict[str, Any] = env.client.get(res, name, ns)
-        except ApiError as e:
-            if e.code == 404 and check is None:
-                return True
-            raise
-        if check is not None and check(obj):
+        obj: dict[str, Any] = env.client.get(res, name, ns)
+        if check(obj):
             return True
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if deadline - time.monotonic() <= 0:
             return False
-        req = rq.watch(
-            res,
-            ns,
-            resource_version=(obj.get("metadata") or {}).get("resourceVersion"),
-            field_selector=f"metadata.name={name}",
-            timeout_seconds=max(1, int(remaining + 0.999)),
-        )
-        for line in env.client.stream(req, idle_timeout=max(0.5, remaining)):
-            if not line.strip():
-                continue
-            ev = jsonutil.loads(line)
-            kind, o = ev.get("type"), ev.get("object") or {}
+        rv = (obj.get("metadata") or {}).get("resourceVersion")
+        for kind, o in watch_name(env, res, ns, name, rv, deadline):
             if kind == "ERROR":
                 break
-            if kind == "DELETED":
-                if check is None:
-                    return True
-                continue
-            if kind in ("ADDED", "MODIFIED") and check is not None and check(o):
+            if kind in ("ADDED", "MODIFIED") and check(o):
                 return True
-            if time.monotonic() >= deadline:
-                return False
         if time.monotonic() >= deadline:
             return False
