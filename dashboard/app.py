@@ -5,13 +5,14 @@ Routes, all under /dashboard (the prefix `kubelite server` mounts it at):
 - `POST api/login` {token}: checked by the API (a SelfSubjectReview made with it), then kept in
   an HttpOnly cookie, since a browser's EventSource cannot send an Authorization header
 - `GET api/whoami`, `POST api/logout`
-- `GET api/stream?kinds=&namespace=`: server-sent events relaying the API's watches (relay.py)
+- `GET api/stream?kinds=&namespace=`: server-sent events relaying the API's watches (hub.py)
 - `GET api/logs/{namespace}/{pod}?container=`: a followed log, one event per line
 - `GET api/usage?namespace=`: metrics.k8s.io summed for the charts (usage.py)
 
-Read-only: no route writes to the cluster. Every API call carries the viewer's token (cookie or
-`Authorization: Bearer`), so the API's authentication and RBAC decide; its Status errors (401,
-403, 404) are answered as they came.
+Read-only: no route writes to the cluster. A viewer's requests reach the API with its token
+(cookie or `Authorization: Bearer`), so the API's authentication and RBAC decide; its Status
+errors (401, 403, 404) are answered as they came. Only the watches shared by every page
+(hub.py) use the dashboard's own credential, for kinds the viewer was admitted to.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pydantic import BaseModel
 from api import jsonutil
 from api import requests as rq
 from api.errors import ApiError
-from dashboard import relay, usage
+from dashboard import hub, relay, usage
 
 PREFIX = "/dashboard"
 COOKIE = "kubelite-dashboard-token"
@@ -88,7 +89,10 @@ async def _primed(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     return rest()
 
 
-def create_app(upstream: relay.Upstream) -> FastAPI:
+def create_app(upstream: relay.Upstream, service_token: str) -> FastAPI:
+    """The app over `upstream`; `service_token` is the dashboard's own credential, used only for
+    the shared watches of kinds each viewer was admitted to with its own token (hub.py)."""
+    feeds = hub.Hub(upstream, service_token)
     app = FastAPI(title="kubelite dashboard", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.exception_handler(ApiError)
@@ -155,12 +159,12 @@ def create_app(upstream: relay.Upstream) -> FastAPI:
             wanted = relay.parse_kinds(kinds)
         except ValueError as e:
             return _status(400, "BadRequest", str(e))
-        first, watches, refused = await relay.open_watches(upstream, user, wanted, namespace or None)
-        if not watches and refused:  # nothing this viewer may see: the API's answer, as it came
-            raise refused[0]
-        return StreamingResponse(
-            relay.relay(first, watches), media_type="text/event-stream", headers=SSE_HEADERS
-        )
+        ns = namespace or None
+        allowed, refused = await hub.admit_all(upstream, user, wanted, ns)
+        if not allowed:  # nothing this viewer may see: the API's answer, as it came
+            raise next(iter(refused.values()))
+        frames = hub.stream(feeds, user, wanted, refused, ns)
+        return StreamingResponse(frames, media_type="text/event-stream", headers=SSE_HEADERS)
 
     @app.get(PREFIX + "/api/logs/{namespace}/{pod}")
     async def logs(

@@ -25,11 +25,11 @@ class LazyDashboard:
             from dashboard.app import create_app
             from dashboard.upstream import ApiUpstream
 
-            self._app = create_app(ApiUpstream(self.base))
+            self._app = create_app(ApiUpstream(self.base), service_token=self.base.token or "")
         await self._app(scope, receive, send)
 
 
 def mount(base: ClientConfig) -> LazyDashboard:
-    """The `apiserver.serve.MountFactory` of the dashboard: `base` reaches the API (its token is
-    replaced by each viewer's own)."""
+    """The `apiserver.serve.MountFactory` of the dashboard: `base` reaches the API; its token
+    (the server's own) makes the shared watches, every other call carries the viewer's token."""
     return LazyDashboard(base)

@@ -1,7 +1,8 @@
 """The dashboard's way to the API: `api.aclient` with the viewer's token, one pool per viewer.
 
-The dashboard never calls the API with a credential of its own: each request carries the token
-the browser presented, so the API server authenticates it and RBAC decides, as for kubectl.
+Each call made for a viewer carries the token its browser presented, so the API server
+authenticates it and RBAC decides, as for kubectl; the one exception is the shared watches of
+hub.py, opened with the server's own token for kinds the viewer was admitted to.
 In `kubelite server` the base config points at the server's private Unix socket (plain HTTP,
 same token authentication), elsewhere at its HTTPS URL with the cluster CA.
 """

@@ -1,7 +1,9 @@
 """A fake `dashboard.relay.Upstream`: answers and watch streams scripted per path, calls recorded.
 
-`answers[path]` is a list answer (a dict) or an ApiError to raise; `streams[path]` is a list of
-streams, each a list of lines (bytes) or an ApiError, handed out in order, one per `stream` call;
+`answers[path]` is a list answer (a dict), an ApiError to raise, or a function of (token,
+request) returning either (to answer viewers differently); `streams[path]` is a list of
+streams, each a list of lines (bytes) or an ApiError, handed out in order, one per `stream` call
+(an asyncio.Event before one holds it back until set);
 when they run out the next stream waits forever (a quiet watch), as a real one would.
 """
 
@@ -19,12 +21,14 @@ from api.errors import ApiError
 class FakeUpstream:
     def __init__(self) -> None:
         self.answers: dict[str, Any] = {}
-        self.streams: dict[str, list[list[bytes] | ApiError]] = {}
+        self.streams: dict[str, list[list[bytes] | ApiError | asyncio.Event]] = {}
         self.calls: list[tuple[str, str, dict[str, str]]] = []  # (token, path, query)
 
     async def call(self, token: str, req: rq.Request) -> Any:
         self.calls.append((token, req.path, dict(req.query)))
         answer = self.answers.get(req.path)
+        if callable(answer):
+            answer = answer(token, req)
         if isinstance(answer, ApiError):
             raise answer
         if answer is None:
@@ -37,6 +41,11 @@ class FakeUpstream:
         if not queued:
             await asyncio.Event().wait()  # a watch with nothing to say
         item = queued.pop(0)
+        while isinstance(item, asyncio.Event):  # a gate: the stream says nothing until it is set
+            await item.wait()
+            if not queued:
+                await asyncio.Event().wait()
+            item = queued.pop(0)
         if isinstance(item, ApiError):
             raise item
         for line in item:

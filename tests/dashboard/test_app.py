@@ -21,7 +21,7 @@ METRICS = "/apis/metrics.k8s.io/v1beta1"
 @pytest.fixture
 async def dash() -> AsyncIterator[tuple[httpx.AsyncClient, FakeUpstream]]:
     up = FakeUpstream()
-    transport = httpx.ASGITransport(app=create_app(up))
+    transport = httpx.ASGITransport(app=create_app(up, service_token="dashboard-token"))
     async with httpx.AsyncClient(transport=transport, base_url="https://dash.test") as client:
         yield client, up
 

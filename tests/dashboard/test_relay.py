@@ -1,5 +1,6 @@
-"""The relay's decisions and shells without a browser or a server: rows with kubectl's cells,
-resume from the last resourceVersion, relist after 410 Gone, the API's refusals passed on."""
+"""The relay's decisions and the hub's shells without a browser or a server: rows with kubectl's
+cells; one feed for many viewers, resumed from the last resourceVersion and relisted after 410
+Gone; viewers admitted by the API's answer to their own token, and dropped when it changes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import asyncio
 import pytest
 
 from api import jsonutil
+from api import requests as rq
 from api.errors import ApiError
-from dashboard import relay
+from dashboard import hub, relay
 from tests.dashboard.fakes import FakeUpstream, event, listed, pod
 from tests.polling import until
 
@@ -71,7 +73,7 @@ def test_watch_lines_decide_rows_versions_and_relists() -> None:
     )
     assert (step.frames, step.resource_version, step.relist) == ([], "9", False)
     step = relay.on_watch_line("pods", {"type": "DELETED", "object": pod("a", "11")}, "9")
-    assert step.resource_version == "11"
+    assert (step.resource_version, step.key, step.frame) == ("11", "default/a", None)
     assert frames_of(step.frames[0]) == [("row", relay.row("pods", "DELETED", pod("a", "11")))]
     gone = {"type": "ERROR", "object": {"kind": "Status", "code": 410, "message": "too old resource version"}}
     assert relay.on_watch_line("pods", gone, "11").relist
@@ -81,78 +83,130 @@ def test_watch_lines_decide_rows_versions_and_relists() -> None:
     ]
 
 
+def drain(viewer: hub.Viewer) -> list[tuple[str, dict]]:
+    return [f for _ in range(viewer.queue.qsize()) for f in frames_of(viewer.queue.get_nowait())]
+
+
 @anyio
-async def test_a_watch_resumes_from_the_last_version_and_relists_after_gone() -> None:
+async def test_a_feed_resumes_from_the_last_version_and_relists_after_gone() -> None:
     up = FakeUpstream()
-    up.answers[PODS] = listed("5", pod("a", "4"))
+    lists = iter([listed("5", pod("a", "4")), listed("9", pod("b", "8"))])  # the first list, the relist
+    up.answers[PODS] = lambda token, req: next(lists)
     up.streams[PODS] = [
-        [event("ADDED", pod("b", "6")), event("MODIFIED", pod("a", "7"))],  # then the server ends it
+        [event("ADDED", pod("b", "6")), event("MODIFIED", pod("a", "7"))],  # then the API ends it
         ApiError(410, "Expired", "too old resource version: 7 (8)"),
     ]
-    watch = relay.KindWatch(up, "viewer-token", "pods", "default")
-    first = [f for chunk in await watch.list() for f in frames_of(chunk)]
-    assert [(n, d.get("name")) for n, d in first] == [("reset", None), ("row", "a")]
-    up.answers[PODS] = listed("9", pod("b", "8"))  # what a relist finds
-    out: asyncio.Queue[bytes] = asyncio.Queue()
-    task = asyncio.create_task(watch.run(out))
+    feed = hub.Feed(up, "dashboard-token", "pods", "default")
+    viewer = hub.Viewer()
+    feed.viewers.add(viewer)
+    task = asyncio.create_task(feed.run())
     try:
         await until(lambda: len([c for c in up.calls if c[2].get("watch")]) == 3, 10, "a third watch")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    seen = [f for _ in range(out.qsize()) for f in frames_of(out.get_nowait())]
-    assert [(n, d.get("type"), d.get("name")) for n, d in seen] == [
+    assert [(n, d.get("type"), d.get("name")) for n, d in drain(viewer)] == [
         ("row", "ADDED", "b"),
         ("row", "MODIFIED", "a"),
         ("reset", None, None),
         ("row", "ADDED", "b"),
     ]
+    assert list(feed.rows) == ["default/b"]
     watches = [q.get("resourceVersion") for _, path, q in up.calls if q.get("watch")]
     assert watches == ["5", "7", "9"]  # from the list, then the last event, then the relist
-    assert {token for token, _, _ in up.calls} == {"viewer-token"}  # never another credential
 
 
 @anyio
-async def test_a_watch_refused_midway_says_so_and_stops() -> None:
-    up = FakeUpstream()
-    up.answers[PODS] = listed("5")
-    up.streams[PODS] = [ApiError(403, "Forbidden", 'pods is forbidden: User "bob" cannot watch')]
-    watch = relay.KindWatch(up, "t", "pods", "default")
-    await watch.list()
-    out: asyncio.Queue[bytes] = asyncio.Queue()
-    await asyncio.wait_for(watch.run(out), 10)  # returns: no retry loop against a refusal
-    assert frames_of(out.get_nowait()) == [
-        ("denied", {"kind": "pods", "code": 403, "message": 'pods is forbidden: User "bob" cannot watch'})
-    ]
-
-
-@anyio
-async def test_the_relay_sends_snapshots_then_watch_events_and_denials_per_kind() -> None:
+async def test_one_feed_serves_every_viewer_and_stops_with_the_last() -> None:
     up = FakeUpstream()
     up.answers[PODS] = listed("5", pod("a", "4"))
-    up.answers["/api/v1/nodes"] = ApiError(403, "Forbidden", "nodes is forbidden")
     up.streams[PODS] = [[event("ADDED", pod("b", "6"))]]
-    first, watches, refused = await relay.open_watches(up, "t", ["pods", "nodes"], "default")
-    assert [w.kind for w in watches] == ["pods"] and [e.code for e in refused] == [403]
-    stream = relay.relay(first, watches)
-    try:
-        snapshot = frames_of(await anext(stream))
-        assert ("denied", {"kind": "nodes", "code": 403, "message": "nodes is forbidden"}) in snapshot
-        assert [d["name"] for n, d in snapshot if n == "row"] == ["a"]
-        live = frames_of(await asyncio.wait_for(anext(stream), 10))
-        assert [(n, d["type"], d["name"]) for n, d in live] == [("row", "ADDED", "b")]
-    finally:
-        await stream.aclose()
+    feeds = hub.Hub(up, "dashboard-token")
+    one, two = hub.Viewer(), hub.Viewer()
+    snapshot = await feeds.subscribe(one, "pods", "default")
+    assert frames_of(b"".join(snapshot))[:2] == [
+        ("reset", {"kind": "pods"}),
+        ("row", relay.row("pods", "ADDED", pod("a", "4"))),
+    ]
+    feed = feeds.feeds[("pods", "default")]
+    await until(lambda: "default/b" in feed.rows, 10, "the watch's event")
+    assert ("row", "b") in [(n, d["name"]) for n, d in drain(one)]  # sent to the first viewer
+    later = await feeds.subscribe(two, "pods", "default")  # the rows as they are now: no second list
+    assert [d.get("name") for n, d in frames_of(b"".join(later)) if n == "row"] == ["a", "b"]
+    assert [c[1:] for c in up.calls].count((PODS, {})) == 1  # one list for both
+    assert {token for token, _, _ in up.calls} == {"dashboard-token"}
+    feeds.unsubscribe(one, "pods", "default")
+    assert feed.task is not None and not feed.task.done()
+    feeds.unsubscribe(two, "pods", "default")
+    await asyncio.gather(feed.task, return_exceptions=True)
+    assert feed.task.cancelled() and feeds.feeds == {}
 
 
-def test_viewers_sent_the_same_change_share_its_row() -> None:
-    shared = relay.SharedRows(size=2)
-    line = event("ADDED", pod("a", "6"))
-    first = shared.step("pods", line, "5")
-    assert shared.step("pods", bytes(bytearray(line)), "5") is first  # another viewer's copy
-    assert frames_of(first.frames[0])[0][1]["name"] == "a" and first.resource_version == "6"
-    shared.step("pods", event("ADDED", pod("b", "7")), "6")
-    shared.step("pods", event("ADDED", pod("c", "8")), "7")
-    assert shared.step("pods", line, "5") is not first  # the oldest was dropped (bounded)
-    gone = jsonutil.dumps({"type": "ERROR", "object": {"code": 410}})
-    assert shared.step("pods", gone, "8").relist and len(shared._steps) == 2  # errors are not shared
+def rights(allowed: dict[str, set[str]]) -> tuple:
+    """Answers of a fake API whose RBAC lets each token list and watch the kinds `allowed` names."""
+
+    def lists(plural: str):
+        def answer(token: str, req: rq.Request):
+            if plural in allowed.get(token, set()):
+                return listed("5", pod("a", "4")) if plural == "pods" else listed("5")
+            return ApiError(403, "Forbidden", f'{plural} is forbidden: User "{token}" cannot list')
+
+        return answer
+
+    def review(token: str, req: rq.Request):
+        attrs = jsonutil.loads(req.body or b"{}")["spec"]["resourceAttributes"]
+        assert attrs["verb"] == "watch"
+        return {"status": {"allowed": attrs["resource"] in allowed.get(token, set())}}
+
+    return lists, review
+
+
+@anyio
+async def test_viewers_are_admitted_by_the_apis_answer_to_their_own_token() -> None:
+    up = FakeUpstream()
+    lists, review = rights({"alice": {"pods"}, "bob": set()})
+    up.answers[PODS], up.answers["/api/v1/nodes"], up.answers[hub.ACCESS_REVIEW] = (
+        lists("pods"),
+        lists("nodes"),
+        review,
+    )
+    allowed, refused = await hub.admit_all(up, "alice", ["pods", "nodes"], "default")
+    assert allowed == ["pods"] and refused["nodes"].message == 'nodes is forbidden: User "alice" cannot list'
+    assert {(token, q.get("limit")) for token, path, q in up.calls if path != hub.ACCESS_REVIEW} == {
+        ("alice", "1")
+    }
+    up.answers["/api/v1/nodes"] = lambda token, req: listed("5")  # may list nodes, yet not watch them
+    allowed, refused = await hub.admit_all(up, "alice", ["nodes"], None)
+    assert allowed == [] and refused["nodes"].code == 403 and "cannot watch nodes" in refused["nodes"].message
+
+
+@anyio
+async def test_a_stream_follows_changes_and_drops_a_kind_whose_right_was_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hub, "RECHECK_SECONDS", 0.2)
+    up = FakeUpstream()
+    granted = {"alice": {"pods"}, "dashboard-token": {"pods", "nodes"}}
+    lists, review = rights(granted)
+    up.answers[PODS], up.answers["/api/v1/nodes"], up.answers[hub.ACCESS_REVIEW] = (
+        lists("pods"),
+        lists("nodes"),
+        review,
+    )
+    change = asyncio.Event()
+    up.streams[PODS] = [change, [event("ADDED", pod("b", "6"))]]
+    feeds = hub.Hub(up, "dashboard-token")
+    _, refused = await hub.admit_all(up, "alice", ["pods", "nodes"], "default")
+    stream = hub.stream(feeds, "alice", ["pods", "nodes"], refused, "default")
+    first = frames_of(await anext(stream))
+    assert [n for n, _ in first] == ["columns", "columns", "denied", "reset", "row"]
+    change.set()
+    live = frames_of(await asyncio.wait_for(anext(stream), 10))
+    assert [(n, d["name"]) for n, d in live] == [("row", "b")]
+    granted["alice"] = set()  # the RoleBinding is gone
+    rest = [f async for chunk in stream for f in frames_of(chunk)]  # the stream ends by itself
+    assert [(n, d["kind"]) for n, d in rest if n != "row"] == [("reset", "pods"), ("denied", "pods")]
+    assert feeds.feeds == {}
+    watch_tokens = {token for token, path, q in up.calls if q.get("watch")}
+    assert watch_tokens == {"dashboard-token"}  # the shared watch; every admission was alice's own
+    assert {token for token, path, q in up.calls if not q.get("watch")} == {"alice", "dashboard-token"}
