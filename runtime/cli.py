@@ -93,6 +93,21 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
+def _untranslated(message: str) -> str:
+    return message
+
+
+def _untranslated_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+# argparse asks gettext for each of its strings (a search of the locale directories for a
+# "messages" catalog, and `locale` imported: 2-5 ms of a `run --rm`); Python ships no catalog for
+# them, so the answer is the string itself: give it directly
+setattr(argparse, "_", _untranslated)  # noqa: B010 (mypy does not know argparse's private names)
+setattr(argparse, "ngettext", _untranslated_plural)  # noqa: B010
+
+
 def build_parser(with_images: bool, only: str = "") -> argparse.ArgumentParser:
     """The whole CLI; with `only=VERB` (a container verb), just that verb: each subparser costs
     ~0.5-1.5 ms to build (argparse looks up translations of its titles), so 17 of them were a

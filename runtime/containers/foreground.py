@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 
 from runtime.containers import proc, rootfs
 from runtime.containers.engine import RUNC_STATE, Engine, create_error, delete_stopped, started_at
@@ -139,7 +138,7 @@ class Monitor:
         if self.rec.pid <= 0:
             return
         try:
-            os.kill(self.rec.pid, signal.SIGKILL)
+            os.kill(self.rec.pid, 9)  # SIGKILL, without importing signal (its enums: ~1 ms)
             os.waitpid(self.rec.pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass

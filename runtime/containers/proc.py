@@ -104,7 +104,9 @@ def spawn(
     actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_DUP2, ours, child) for child, ours in fds.items()]
     for child in (0, 1, 2):
         if child not in keep_stdio and child not in fds:
-            actions.append((os.POSIX_SPAWN_OPEN, child, os.devnull, os.O_RDONLY if child == 0 else os.O_WRONLY, 0))
+            actions.append(
+                (os.POSIX_SPAWN_OPEN, child, os.devnull, os.O_RDONLY if child == 0 else os.O_WRONLY, 0)
+            )
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
         if fd > 2 and fd not in fds:

@@ -192,11 +192,13 @@ class Containers:
             raise
 
     def _start_network(self, rec: Record, req: RunRequest) -> _NetworkSetup | None:
-        """Start setting up the container's own network (bridge and none modes), else None.
+        """Start setting up the container's own network (bridge mode), else None.
 
-        The caller finishes it before the container starts (see _NetworkSetup)."""
+        The caller finishes it before the container starts (see _NetworkSetup). `none` needs no
+        setup: runc makes the container a new network namespace with lo up (its loopback network)
+        and the namespace dies with the container, so there is nothing to name, join or remove."""
         mode = req.net or "bridge"
-        if mode not in ("bridge", "none"):
+        if mode != "bridge":
             return None
         from runtime.network import PortMapping
 
@@ -226,18 +228,26 @@ class Containers:
             other = self.get(mode.partition(":")[2])
             if other.state != "running":
                 raise ContainerError(f"cannot join the network of container {other.name}: it is not running")
-            rec.net_mode, rec.netns_path, rec.ip = f"container:{other.id}", other.netns_path, other.ip
+            netns = other.netns_path
+            if not netns and other.net_mode == "none":  # runc's own namespace, named by its init
+                netns = f"/proc/{other.pid}/ns/net"
+            rec.net_mode, rec.netns_path, rec.ip = f"container:{other.id}", netns, other.ip
             src = self.store.dir(other.id) / "etc"
             files = {p: str(src / Path(p).name) for p in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")}
             return (
-                other.netns_path or "host",
+                netns or "host",
                 {k: v for k, v in files.items() if os.path.exists(v)},
                 other.config.get("hostname") or other.short_id,
             )
-        if pending is None:
-            raise InvalidConfig(f"invalid network mode {mode!r}: want bridge, host, none or container:NAME")
         from runtime.network import write_etc_files
 
+        if mode == "none":
+            rec.net_mode = "none"
+            rec.config["hostname"] = hostname
+            written = write_etc_files(etc_dir, hostname, "")
+            return "", {k: str(v) for k, v in written.items()}, hostname
+        if pending is None:
+            raise InvalidConfig(f"invalid network mode {mode!r}: want bridge, host, none or container:NAME")
         net = pending.namespace()
         rec.net_mode, rec.netns_path, rec.ip = mode, net.netns_path, net.ip
         rec.config["hostname"] = hostname
