@@ -73,6 +73,8 @@ def usage_text(opts: ClusterOptions) -> str:
         f"kubelite is up: {apis} and {opts.nodes} node(s) ({names}), each node in its own network "
         f"namespace.\n\n  export KUBECONFIG={kc}\n  kubectl get nodes -o wide\n"
         f"  kubectl apply -f manifests/web-rc.yaml\n  kubectl get pods -o wide -w\n\n"
+        f"Dashboard: {opts.server_urls()[0]}/dashboard/ (log in with the token in "
+        f"{opts.server_dir / 'admin-token'}, or one from `kubectl create token NAME`)\n"
         f"Logs: {opts.data_dir / 'logs'}/   Stop: kubelite down --data-dir {opts.data_dir}"
     )
 
