@@ -7,27 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.controller.cluster import Cluster, active, eventually
+from tests.controller.cluster import Cluster, active, apps_body, eventually
 
 settle = functools.partial(eventually, timeout=30.0)  # generous: these run beside real clusters on 2 cores
 
 pytestmark = pytest.mark.anyio
-
-
-def ds_body(name: str, image: str = "busybox:1", **spec: Any) -> dict[str, Any]:
-    labels = {"app": name}
-    tmpl_spec: dict[str, Any] = {"containers": [{"name": "c", "image": image}]}
-    tmpl_spec.update(spec.pop("pod", {}))
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {"name": name},
-        "spec": {
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": tmpl_spec},
-            **spec,
-        },
-    }
 
 
 async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cluster: Cluster) -> None:
@@ -36,7 +20,7 @@ async def test_daemonset_one_pod_per_node_new_nodes_taints_and_rolling_update(cl
     cluster.play_kubelets()
     cluster.start_controllers(controllers=("daemonset", "garbagecollector"))
     cluster.start_scheduler()
-    ds = await cluster.client.create("daemonsets", ds_body("agent"), "default")
+    ds = await cluster.client.create("daemonsets", apps_body("DaemonSet", "agent"), "default")
     uid = ds["metadata"]["uid"]
 
     async def running_on(nodes: set[str]) -> list[dict[str, Any]] | None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from controller import deployment_util as du
-from tests.controller.cluster import Cluster, active, eventually
+from tests.controller.cluster import Cluster, active, apps_body, eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -15,21 +15,7 @@ Obj = dict[str, Any]
 
 
 def deploy_body(name: str, replicas: int, image: str = "busybox:1", **spec: Any) -> Obj:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            **spec,
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "c", "image": image}]},
-            },
-        },
-    }
+    return apps_body("Deployment", name, replicas, image, **spec)
 
 
 async def start(cluster: Cluster, nodes: int = 2) -> None:

@@ -7,29 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.controller.cluster import Cluster, eventually
+from tests.controller.cluster import Cluster, apps_body, eventually
 
 pytestmark = pytest.mark.anyio
 settle = functools.partial(eventually, timeout=30.0)  # generous: these run beside real clusters on 2 cores
 
 
 def sts_body(name: str, replicas: int, **spec: Any) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "serviceName": name,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
-            },
-            **spec,
-        },
-    }
+    return apps_body("StatefulSet", name, replicas, serviceName=name, **spec)
 
 
 async def test_statefulset_ordered_scale_and_partitioned_update(cluster: Cluster) -> None:
