@@ -22,6 +22,11 @@ async def _slices(cluster: Cluster, svc: str, ns: str = "default") -> list[Obj]:
     return list(items)
 
 
+async def _service(cluster: Cluster, name: str, **spec: Any) -> Obj:
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}
+    return dict(await cluster.client.create("services", body, "default"))
+
+
 def _pod(name: str) -> Obj:
     return {
         "apiVersion": "v1",
@@ -40,18 +45,8 @@ async def test_slices_follow_pods_and_service(cluster: Cluster) -> None:
     await cluster.add_node("node-0")
     cluster.play_kubelets()
     cluster.start_controllers(controllers=("endpointslice", "garbagecollector"))
-    svc = await cluster.client.create(
-        "services",
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "web"},
-            "spec": {
-                "selector": {"app": "web"},
-                "ports": [{"name": "http", "port": 80, "targetPort": "web"}],
-            },
-        },
-        "default",
+    svc = await _service(
+        cluster, "web", selector={"app": "web"}, ports=[{"name": "http", "port": 80, "targetPort": "web"}]
     )
 
     async def placeholder() -> list[Obj] | None:
@@ -88,16 +83,7 @@ async def test_more_than_the_limit_spreads_over_slices(cluster: Cluster) -> None
     await cluster.add_node("node-0")
     cluster.play_kubelets()
     cluster.start_controllers(controllers=("endpointslice",))
-    await cluster.client.create(
-        "services",
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "web"},
-            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
-        },
-        "default",
-    )
+    await _service(cluster, "web", selector={"app": "web"}, ports=[{"port": 80, "targetPort": 8080}])
     for i in range(130):
         await cluster.client.create("pods", _pod(f"web-{i}"), "default")
 
@@ -110,16 +96,7 @@ async def test_more_than_the_limit_spreads_over_slices(cluster: Cluster) -> None
 
 async def test_hand_made_endpoints_are_mirrored(cluster: Cluster) -> None:
     cluster.start_controllers(controllers=("endpointslice",))
-    await cluster.client.create(
-        "services",
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "ext"},
-            "spec": {"ports": [{"port": 80}]},
-        },
-        "default",
-    )
+    await _service(cluster, "ext", ports=[{"port": 80}])
     await cluster.client.create(
         "endpoints",
         {
