@@ -28,6 +28,15 @@ def claim(name: str, size: str = "1Gi", cls: str | None = None) -> Obj:
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name}, "spec": spec}
 
 
+def storage_class(name: str, provisioner: str) -> Obj:
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": name},
+        "provisioner": provisioner,
+    }
+
+
 def pod_with(name: str, claim_name: str) -> Obj:
     return {
         "apiVersion": "v1",
@@ -123,15 +132,7 @@ async def test_wait_for_first_consumer_provisions_on_the_chosen_node_and_delete_
 
 
 async def test_static_volume_binds_immediately_and_retain_keeps_it_released(cluster: Cluster) -> None:
-    await cluster.client.create(
-        "storageclasses",
-        {
-            "apiVersion": "storage.k8s.io/v1",
-            "kind": "StorageClass",
-            "metadata": {"name": "manual"},
-            "provisioner": "kubernetes.io/no-provisioner",
-        },
-    )
+    await cluster.client.create("storageclasses", storage_class("manual", "kubernetes.io/no-provisioner"))
     for name, size in (("small", "1Gi"), ("big", "5Gi")):
         await cluster.client.create(
             "persistentvolumes",
@@ -175,15 +176,7 @@ async def test_static_volume_binds_immediately_and_retain_keeps_it_released(clus
 
 async def test_immediate_local_path_claim_cannot_be_provisioned_and_its_pod_waits(cluster: Cluster) -> None:
     await cluster.add_node("n1")
-    await cluster.client.create(
-        "storageclasses",
-        {
-            "apiVersion": "storage.k8s.io/v1",
-            "kind": "StorageClass",
-            "metadata": {"name": "local-now"},
-            "provisioner": "rancher.io/local-path",
-        },
-    )
+    await cluster.client.create("storageclasses", storage_class("local-now", "rancher.io/local-path"))
     cluster.start_controllers(controllers=LOOPS)
     cluster.start_scheduler()
     await cluster.client.create("persistentvolumeclaims", claim("now", cls="local-now"), "default")
