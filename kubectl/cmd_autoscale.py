@@ -14,6 +14,7 @@ from typing import Any
 
 from kubectl.env import CommandError, Env
 from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.targets import NEED_ARGS
 
 FLAGS: dict[str, FlagSpec] = {
     "autoscale": {
@@ -64,11 +65,7 @@ def _target(env: Env, args: list[str]) -> tuple[Any, str]:
         return env.resource(kind), name
     if len(args) == 2:
         return env.resource(args[0]), args[1]
-    raise CommandError(
-        "error: You must provide one or more resources by argument or filename.\n"
-        "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
-        "   '<resource> <name>'\n   '<resource>'"
-    )
+    raise CommandError(NEED_ARGS)
 
 
 def autoscale(env: Env, p: Parsed) -> int:

@@ -15,6 +15,7 @@ from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.errors import api_error_text
 from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed, UsageError
+from kubectl.targets import NEED_ARGS, kind_prefix
 from kubectl.waiting import wait_gone
 
 FLAGS: dict[str, FlagSpec] = {
@@ -35,12 +36,6 @@ FLAGS: dict[str, FlagSpec] = {
         "output": ("str", "", "o"),
     }
 }
-
-_NEED_ARGS = (
-    "error: You must provide one or more resources by argument or filename.\n"
-    "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
-    "   '<resource> <name>'\n   '<resource>'"
-)
 
 
 def _propagation(cascade: str) -> str:
@@ -70,7 +65,7 @@ def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
             )
         return out
     if not p.args:
-        raise CommandError(_NEED_ARGS)
+        raise CommandError(NEED_ARGS)
     if "/" in p.args[0]:
         pairs = []
         for a in p.args:
@@ -142,7 +137,7 @@ def delete(env: Env, p: Parsed) -> int:
             print(api_error_text(e), file=env.err)
             failed = True
             continue
-        kind = res.kind.lower() + (f".{res.group}" if res.group else "")
+        kind = kind_prefix(res)
         if p["output"] == "name":
             env.out.write(f"{kind}/{name}\n")
         else:

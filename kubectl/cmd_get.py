@@ -18,7 +18,7 @@ from kubectl.errors import api_error_text
 from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
 from kubectl.printing import decorate, items_of, no_resources, rows_of, sort_rows
 from kubectl.tables import Rows, TabWriter
-from kubectl.targets import parse_targets
+from kubectl.targets import kind_prefix, parse_targets
 
 FLAGS: dict[str, FlagSpec] = {
     "get": {
@@ -173,7 +173,7 @@ def _human(
             continue
         if p["sort-by"]:
             rows = sort_rows(rows, p["sort-by"])
-        kind = res.kind.lower() + (f".{res.group}" if res.group else "")
+        kind = kind_prefix(res)
         rows = decorate(rows, p, kind if with_kind else "")
         if printed:
             env.out.write("\n")

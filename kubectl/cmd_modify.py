@@ -15,6 +15,7 @@ from api.resources import Resource
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
 from kubectl.flags import FlagSpec, Parsed
+from kubectl.targets import NEED_ARGS, kind_prefix
 
 _META: FlagSpec = {
     "overwrite": ("bool", False, ""),
@@ -52,7 +53,7 @@ FLAGS: dict[str, FlagSpec] = {
 def _split_targets(env: Env, args: list[str]) -> tuple[list[tuple[Resource, str]], list[str]]:
     """`TYPE NAME... rest` or `TYPE/NAME... rest` -> ([(resource, name)], rest)."""
     if not args:
-        raise CommandError(_NEED_ARGS)
+        raise CommandError(NEED_ARGS)
     if "/" in args[0]:
         pairs, i = [], 0
         while i < len(args) and "/" in args[i] and "=" not in args[i]:
@@ -66,17 +67,6 @@ def _split_targets(env: Env, args: list[str]) -> tuple[list[tuple[Resource, str]
         names.append(args[i])
         i += 1
     return [(res, n) for n in names], args[i:]
-
-
-_NEED_ARGS = (
-    "error: You must provide one or more resources by argument or filename.\n"
-    "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
-    "   '<resource> <name>'\n   '<resource>'"
-)
-
-
-def _kind(res: Resource) -> str:
-    return res.kind.lower() + (f".{res.group}" if res.group else "")
 
 
 def _ns(env: Env, res: Resource) -> str | None:
@@ -101,7 +91,7 @@ def scale(env: Env, p: Parsed) -> int:
     else:
         targets, rest = _split_targets(env, p.args)
     if rest or not targets:
-        raise CommandError(f"error: unexpected arguments: {rest}" if rest else _NEED_ARGS)
+        raise CommandError(f"error: unexpected arguments: {rest}" if rest else NEED_ARGS)
     failed = False
     for res, name in targets:
         ns = _ns(env, res)
@@ -129,7 +119,7 @@ def scale(env: Env, p: Parsed) -> int:
             print(api_error_text(e), file=env.err)
             failed = True
             continue
-        env.out.write(f"{_kind(res)}/{name} scaled\n")
+        env.out.write(f"{kind_prefix(res)}/{name} scaled\n")
     return 1 if failed else 0
 
 
@@ -159,7 +149,7 @@ def _meta_verb(env: Env, p: Parsed, field: str, word: str) -> int:
     what = "label" if field == "labels" else "annotation"
     if p["selector"] or p["all"]:
         if not p.args:
-            raise CommandError(_NEED_ARGS)
+            raise CommandError(NEED_ARGS)
         res = env.resource(p.args[0])
         rest = p.args[1:]
         listing = env.client.list(res, _ns(env, res), label_selector=p["selector"])
@@ -167,7 +157,7 @@ def _meta_verb(env: Env, p: Parsed, field: str, word: str) -> int:
     else:
         targets, rest = _split_targets(env, p.args)
         if not targets:
-            raise CommandError(_NEED_ARGS)
+            raise CommandError(NEED_ARGS)
     if p["list"]:
         for res, name in targets:
             got = (env.client.get(res, name, _ns(env, res)).get("metadata") or {}).get(field) or {}
@@ -201,7 +191,7 @@ def _meta_verb(env: Env, p: Parsed, field: str, word: str) -> int:
         result = word if changes else f"not {word}"
         if changes and not any(v is not None for v in changes.values()):
             result = "un" + word
-        env.out.write(f"{_kind(res)}/{name} {result}\n")
+        env.out.write(f"{kind_prefix(res)}/{name} {result}\n")
     return 1 if failed else 0
 
 
@@ -229,7 +219,7 @@ def patch(env: Env, p: Parsed) -> int:
     body = _parse_patch(text)
     targets, _ = _split_targets(env, p.args)
     if not targets:
-        raise CommandError(_NEED_ARGS)
+        raise CommandError(NEED_ARGS)
     from kubectl.creating import dry_run_mode
 
     mode = dry_run_mode(p)
@@ -255,7 +245,7 @@ def patch(env: Env, p: Parsed) -> int:
         )
         suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
         env.out.write(
-            f"{_kind(res)}/{name} patched{' (no change)' if same and mode == 'none' else ''}{suffix}\n"
+            f"{kind_prefix(res)}/{name} patched{' (no change)' if same and mode == 'none' else ''}{suffix}\n"
         )
     return 1 if failed else 0
 

@@ -15,6 +15,7 @@ from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.flags import FlagSpec, Parsed
+from kubectl.targets import kind_prefix
 from kubectl.waiting import wait_gone, watch_name
 
 FLAGS: dict[str, FlagSpec] = {
@@ -102,7 +103,7 @@ def wait(env: Env, p: Parsed) -> int:
         raise CommandError("error: no matching resources found")
     failed = False
     for res, ns, name in targets:
-        kind = res.kind.lower() + (f".{res.group}" if res.group else "")
+        kind = kind_prefix(res)
         try:
             ok = wait_one(env, res, ns, name, check, deadline)
         except ApiError as e:

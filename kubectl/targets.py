@@ -11,6 +11,18 @@ from api.resources import Resource
 from api.selectors import label_selector_string, map_to_string
 from kubectl.env import CommandError, Env
 
+# what kubectl says to a verb given no resource by argument or filename
+NEED_ARGS = (
+    "error: You must provide one or more resources by argument or filename.\n"
+    "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
+    "   '<resource> <name>'\n   '<resource>'"
+)
+
+
+def kind_prefix(res: Resource) -> str:
+    """`kind.group`, as kubectl names a resource before `/name` (`deployment.apps/web`, `pod/p`)."""
+    return res.kind.lower() + (f".{res.group}" if res.group else "")
+
 
 def selector_of(obj: dict[str, Any]) -> str:
     """A workload's `spec.selector` as a query: an RC's map or a metav1.LabelSelector."""
