@@ -49,15 +49,20 @@ def test_kubelite_server_hands_in_the_controllers_scheduler_and_pod_proxy(
 
     seen: dict[str, Any] = {}
 
-    async def fake_serve(config: Any, *, loops: Any, pod_proxy: Any) -> None:
-        seen.update(config=config, loops=dict(loops), pod_proxy=pod_proxy)
+    async def fake_serve(config: Any, *, loops: Any, pod_proxy: Any, mounts: Any = None) -> None:
+        seen.update(config=config, loops=dict(loops), pod_proxy=pod_proxy, mounts=dict(mounts or {}))
 
     monkeypatch.setattr(serve_module, "serve", fake_serve)
     assert server.main(["--data-dir", str(tmp_path)]) == 0
     assert seen["loops"] == {"run_controllers": run_controllers, "run_scheduler": run_scheduler}
     assert seen["pod_proxy"] is PodProxy
+    from dashboard.mount import mount
+
+    assert seen["mounts"] == {"/dashboard": mount}  # the web dashboard, on the API's port
 
     # with neither loop, the controller packages are not needed at all
     monkeypatch.setitem(sys.modules, "controller.manager", None)
-    assert server.main(["--data-dir", str(tmp_path), "--no-controllers", "--no-scheduler"]) == 0
+    bare = ["--no-controllers", "--no-scheduler", "--no-dashboard"]
+    assert server.main(["--data-dir", str(tmp_path), *bare]) == 0
     assert seen["loops"] == {}
+    assert seen["mounts"] == {}
