@@ -140,6 +140,9 @@ def test_cut_node_is_replaced_and_cleaned_on_return(cluster: Cluster) -> None:
     finally:
         assert c.in_node(1, "ip", "link", "set", "eth0", "up").returncode == 0
     wait_for(lambda: node_ready(c, "node-1") == "True", 60, what="node-1 Ready again")
+    # the kernel dropped node-1's route to node-0's pods with the link; its agent writes it again
+    cidr0 = json.loads(c.kubectl("get", "node", "node-0", "-o", "json").stdout)["spec"]["podCIDR"]
+    wait_for(lambda: cidr0 in c.in_node(1, "ip", "route").stdout, 30, what=f"node-1's route to {cidr0}")
     wait_for(lambda: not ({p["metadata"]["name"] for p in pods(c)} & on_1), 60, what="stale pods gone")
     c.kubectl("delete", "rc", "sturdy")
     wait_for(lambda: not pods(c), 60, what="all sturdy pods deleted")
