@@ -94,23 +94,17 @@ class Updater:
         )
 
     def wait_ready(self, name: str, want: int) -> None:
-        """Until the RC reports `want` ready replicas (polled at --poll-interval, as kubectl did)."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            rc = self.get(name) or {}
-            st = rc.get("status") or {}
-            if int(st.get("readyReplicas") or 0) >= want or want == 0:
-                return
-            if time.monotonic() > deadline:
-                raise CommandError("error: timed out waiting for any update progress to be made")
-            time.sleep(self.poll)
+        """Until the RC reports `want` ready replicas."""
+        self._poll(name, lambda st: want == 0 or int(st.get("readyReplicas") or 0) >= want)
 
     def wait_down(self, name: str, want: int) -> None:
+        """Until the RC has no more than `want` replicas."""
+        self._poll(name, lambda st: int(st.get("replicas") or 0) <= want)
+
+    def _poll(self, name: str, done: Callable[[Obj], bool]) -> None:
+        """Read the RC's status at --poll-interval (as kubectl did) until `done`, or fail at --timeout."""
         deadline = time.monotonic() + self.timeout
-        while True:
-            st = (self.get(name) or {}).get("status") or {}
-            if int(st.get("replicas") or 0) <= want:
-                return
+        while not done((self.get(name) or {}).get("status") or {}):
             if time.monotonic() > deadline:
                 raise CommandError("error: timed out waiting for any update progress to be made")
             time.sleep(self.poll)
