@@ -14,7 +14,16 @@ pytestmark = pytest.mark.anyio
 Obj = dict[str, Any]
 
 
-def deploy_body(name: str, replicas: int, image: str = "busybox:1", **spec: Any) -> Obj:
+def deploy_body(
+    name: str, replicas: int, image: str = "busybox:1", rolling: tuple[int, int] | None = None, **spec: Any
+) -> Obj:
+    """A Deployment; `rolling` is (maxSurge, maxUnavailable) of a RollingUpdate strategy."""
+    if rolling is not None:
+        surge, unavailable = rolling
+        spec["strategy"] = {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable},
+        }
     return apps_body("Deployment", name, replicas, image, **spec)
 
 
@@ -88,9 +97,7 @@ async def test_replicaset_match_expressions_status_and_adoption(cluster: Cluster
 
 async def test_deployment_rolls_out_undoes_and_collects(cluster: Cluster) -> None:
     await start(cluster)
-    body = deploy_body(
-        "web", 4, strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}
-    )
+    body = deploy_body("web", 4, rolling=(1, 1))
     d = await cluster.client.create("deployments", body, "default")
     uid = d["metadata"]["uid"]
 
@@ -184,9 +191,7 @@ async def test_recreate_and_history_limit(cluster: Cluster) -> None:
 
 async def test_scaling_mid_rollout_is_proportional_and_orphaning_keeps_replicasets(cluster: Cluster) -> None:
     await start(cluster)
-    body = deploy_body(
-        "prop", 10, strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}}
-    )
+    body = deploy_body("prop", 10, rolling=(3, 2))
     d = await cluster.client.create("deployments", body, "default")
     uid = d["metadata"]["uid"]
 
