@@ -63,6 +63,9 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--privileged", action="store_true")
     p.add_argument("--cap-add", action="append", default=[])
     p.add_argument("--cap-drop", action="append", default=[])
+    p.add_argument(
+        "--pull", default="missing", choices=("missing", "always", "never"), help="pull the image first"
+    )
     p.add_argument("image")
     p.add_argument("command", nargs=argparse.REMAINDER)
 

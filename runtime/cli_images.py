@@ -5,7 +5,7 @@ build-base, login.
 `register(subparsers)` and dispatches to `args.func(args) -> int`. Every handler turns an
 `ImageError` (or an OS error) into one `Error: ...` line on stderr and exit code 125, as docker
 does for its own failures. Heavy modules (httpx, tarfile) are imported inside the verbs that use
-them; a pull shows progress only when stderr is a terminal.
+them; a pull shows per-layer progress (redrawn in place only on a terminal: pulls.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from runtime.images import ImageStore
 from runtime.images.errors import ImageError
+from runtime.images.progress import human_size
 from runtime.images.reference import Reference, parse_reference
 
 DEFAULT_ROOT = "/var/lib/kubelite/runtime"
@@ -157,26 +158,15 @@ def _progress(what: str) -> _Progress | None:
 
 @guarded
 def cmd_pull(args: argparse.Namespace) -> int:
-    from runtime.images.registry import pull
+    """Per-layer progress on stdout (redrawn on a terminal, a line per layer event otherwise), then
+    docker's summary lines and the reference (see runtime/images/pulls.py)."""
+    from runtime.images.pulls import pull_with_progress
 
-    store = _store(args)
     ref = str(parse_reference(args.ref))
-    before = store.resolve(ref)
-    progress = None if args.quiet else _progress(f"Pulling {ref}")
-    try:
-        image = asyncio.run(
-            pull(store, ref, insecure=args.insecure, authfile=_authfile(args), progress=progress)
-        )
-    finally:
-        if progress:
-            progress.end()
-    if args.quiet:
-        print(image.id)
-        return 0
-    fresh = before is None or before.id != image.id
-    print(f"Digest: {image.digest}")
-    print(f"Status: {'Downloaded newer image' if fresh else 'Image is up to date'} for {ref}")
-    print(ref)
+    image, _ = pull_with_progress(
+        _store(args), ref, sys.stdout, insecure=args.insecure, authfile=_authfile(args), quiet=args.quiet
+    )
+    print(image.id if args.quiet else ref)
     return 0
 
 
@@ -203,15 +193,6 @@ def cmd_push(args: argparse.Namespace) -> int:
             progress.end()
     print(f"{parse_reference(dest).tag}: digest: {digest}")
     return 0
-
-
-def human_size(n: float) -> str:
-    """docker's decimal units: 4.86MB, 120kB, 512B."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.3g}{unit}" if unit != "B" else f"{int(n)}B"
-        n /= 1000
-    return f"{n}TB"
 
 
 def human_ago(created: str, now: datetime | None = None) -> str:

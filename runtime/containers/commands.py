@@ -107,8 +107,34 @@ def request_from_args(args: argparse.Namespace) -> RunRequest:
     )
 
 
+def create_pulling(
+    c: Containers, req: RunRequest, args: argparse.Namespace, monitor: Monitor | None = None
+) -> Record:
+    """`c.create`, pulling the image first as `--pull` says (docker's default: when it is missing),
+    with the pull's progress on stderr (runtime/images/pulls.py)."""
+    from runtime.images.errors import ImageNotFound
+
+    policy = getattr(args, "pull", "never")
+    if policy == "always":
+        _pull(c, req.image, policy, present=c.images.resolve(req.image) is not None)
+    try:
+        return c.create(req, foreground=monitor)
+    except ImageNotFound:
+        if policy != "missing":
+            raise
+    _pull(c, req.image, policy, present=False)
+    return c.create(req, foreground=monitor)
+
+
+def _pull(c: Containers, ref: str, policy: str, present: bool) -> None:
+    from runtime.images.pulls import pull_for_run
+
+    pull_for_run(c.images, ref, sys.stderr, policy, present)
+
+
 def cmd_create(args: argparse.Namespace) -> int:
-    rec = containers(args).create(request_from_args(args))
+    c = containers(args)
+    rec = create_pulling(c, request_from_args(args), args)
     print(rec.id)
     return 0
 
@@ -133,7 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from runtime.containers.foreground import Monitor
 
         monitor = Monitor(c.engine)
-    rec = c.create(req, foreground=monitor)
+    rec = create_pulling(c, req, args, monitor)
     if args.detach:
         c.engine.start(rec)
         print(rec.id)

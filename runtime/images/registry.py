@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from runtime.datarecord import replace
 from runtime.images import manifest as mf
 from runtime.images.auth import load_credentials
 from runtime.images.errors import AuthError, DigestMismatch, ImageError
@@ -29,7 +30,8 @@ from runtime.images.reference import Reference, parse_reference
 from runtime.images.regclient import RegistrySession, registry_error
 from runtime.images.store import ImageStore
 
-# progress(digest, bytes_done, bytes_total, status), status: "waiting", "downloading", "done", "exists", "pushed"
+# progress(digest, bytes_done, bytes_total, status), status: "waiting", "downloading", "done", "exists",
+# then "extracting" and "complete" per fetched layer (a pull); "pushed" (a push). progress.py shows them.
 Progress = Callable[[str, int, int, str], None]
 CONCURRENT_LAYERS = 4
 
@@ -171,7 +173,16 @@ async def pull(
 
         await asyncio.gather(*(fetch(d) for d in missing))
     image = store.add_image(config_bytes, body, layers, tags, digest=top_digest, repository=ref.repository)
-    await asyncio.to_thread(store.layer_dirs, image)
+    if progress is None:
+        await asyncio.to_thread(store.layer_dirs, image)
+        return image
+    fetched = {d.digest for d in missing}
+    for i, layer in enumerate(image.layers):  # one at a time, lowest first, so each can say it is done
+        if layer.digest in fetched:
+            progress(layer.digest, layer.size, layer.size, "extracting")
+        await asyncio.to_thread(store.layer_dirs, replace(image, layers=image.layers[: i + 1]))
+        if layer.digest in fetched:
+            progress(layer.digest, layer.size, layer.size, "complete")
     return image
 
 

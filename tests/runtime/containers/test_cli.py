@@ -9,6 +9,7 @@ import re
 import select
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import TypeVar
@@ -30,7 +31,7 @@ def test_run_rm_echo_streams_and_exit_codes(cli: Cli) -> None:
 
 
 def test_runtime_errors_are_one_line_with_docker_exit_codes(cli: Cli) -> None:
-    res = cli("run", "--rm", "no-such-image:1", "true")
+    res = cli("run", "--rm", "--pull", "never", "no-such-image:1", "true")
     assert res.returncode == 125
     assert res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1 and "no-such-image" in res.stderr
     res = cli("run", "--rm", "busybox", "no-such-command")
@@ -41,6 +42,51 @@ def test_runtime_errors_are_one_line_with_docker_exit_codes(cli: Cli) -> None:
     res = cli("run", "-d", "--name", "taken", "busybox", "true")
     assert res.returncode == 125 and "already in use" in res.stderr
     assert len(cli.ok("ps", "-aq").split()) == 1  # the failed run left no half-made container
+
+
+def test_run_pulls_a_missing_image_showing_progress_on_stderr(cli: Cli, tmp_path: Path) -> None:
+    import asyncio
+
+    from runtime.images import ImageStore
+    from runtime.images.registry import push
+    from tests.runtime.images.registry_fixture import run_registry
+
+    with run_registry(tmp_path / "registry") as registry:
+        ref = f"{registry.host}/demo/busybox:1"
+        asyncio.run(push(ImageStore(cli.image_root), "busybox", ref))
+        argv = [sys.executable, "-m", "runtime.cli", "--root", str(cli.root)]  # no shared image root
+        res = subprocess.run(
+            [*argv, "run", "--rm", "--net", "none", ref, "echo", "hi"],
+            capture_output=True,
+            text=True,
+            env=cli.env,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+        assert res.returncode == 0, res.stderr
+        assert res.stdout == "hi\n"  # the pull's lines go to stderr, as docker's do
+        lines = res.stderr.splitlines()
+        assert lines[:2] == [f"Unable to find image '{ref}' locally", "1: Pulling from demo/busybox"]
+        assert sum(line.endswith(": Pull complete") for line in lines) == 1  # busybox: one layer
+        assert lines[-1] == f"Status: Downloaded newer image for {ref}"
+        again = subprocess.run(
+            [*argv, "run", "--rm", "--net", "none", ref, "true"], capture_output=True, text=True, env=cli.env
+        )
+        assert again.returncode == 0 and again.stderr == ""  # present: no pull
+        never = subprocess.run(
+            [*argv, "run", "--rm", "--pull", "never", f"{registry.host}/demo/other:1", "true"],
+            capture_output=True,
+            text=True,
+            env=cli.env,
+        )
+        assert never.returncode == 125 and never.stderr.count("\n") == 1 and "demo/other" in never.stderr
+        gone = subprocess.run(
+            [*argv, "run", "--rm", f"{registry.host}/demo/other:1", "true"],
+            capture_output=True,
+            text=True,
+            env=cli.env,
+        )
+        assert gone.returncode == 125 and "image not found" in gone.stderr.splitlines()[-1]
 
 
 def test_detached_logs_exec_stop_rm(cli: Cli) -> None:

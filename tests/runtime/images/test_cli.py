@@ -123,7 +123,9 @@ args = p.parse_args(sys.argv[1:]); sys.exit(args.func(args))
 """
 
 
-def test_pull_progress_only_on_a_terminal(auth_registry: Registry, tmp_path: Path) -> None:
+def test_pull_progress_per_layer_in_a_log_and_redrawn_on_a_terminal(
+    auth_registry: Registry, tmp_path: Path
+) -> None:
     import os
     import pty
     import select
@@ -131,14 +133,20 @@ def test_pull_progress_only_on_a_terminal(auth_registry: Registry, tmp_path: Pat
     import sys
     import time
 
+    from runtime.images import ImageStore
+    from tests.runtime.images.test_progress import screen
+
     src = tmp_path / "src"
     run(src, "build-base")
     run(src, "login", auth_registry.host, "-u", "bob", "-p", "pw")
     ref = f"{auth_registry.host}/progress/web:1"
     assert run(src, "push", "kubelite/web:1.0", ref) == 0
+    layers = [layer.digest[7:19] for layer in ImageStore(src).get("kubelite/web:1.0").layers]
+    assert len(layers) == 2
     authfile = str(src / "auth.json")
     argv = [sys.executable, "-c", PULL_SCRIPT, "--root"]
 
+    # a log (stdout a pipe): a line per layer event, no byte counts, no terminal codes
     piped = subprocess.run(
         [*argv, str(tmp_path / "a"), "pull", "--authfile", authfile, ref],
         capture_output=True,
@@ -146,12 +154,21 @@ def test_pull_progress_only_on_a_terminal(auth_registry: Registry, tmp_path: Pat
         timeout=60,
     )
     assert piped.returncode == 0 and piped.stderr == ""
+    lines = piped.stdout.splitlines()
+    assert lines[0] == "1: Pulling from progress/web"
+    for short in layers:
+        events = [line.split(": ", 1)[1] for line in lines if line.startswith(f"{short}: ")]
+        assert events == ["Pulling fs layer", "Download complete", "Pull complete"], lines
+    assert lines[-3].startswith("Digest: sha256:")
+    assert lines[-2:] == [f"Status: Downloaded newer image for {ref}", ref]
+    assert "\x1b" not in piped.stdout and "Downloading" not in piped.stdout
 
+    # a terminal (stdout a pty): the same lines redrawn in place, ending with every layer complete
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         [*argv, str(tmp_path / "b"), "pull", "--authfile", authfile, ref],
-        stdout=subprocess.DEVNULL,
-        stderr=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
     )
     os.close(slave)
     seen = b""
@@ -175,4 +192,10 @@ def test_pull_progress_only_on_a_terminal(auth_registry: Registry, tmp_path: Pat
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert b"Pulling" in seen and b"2/2 layers" in seen
+        if proc.stderr is not None:
+            proc.stderr.close()
+    text = seen.decode().replace("\r\n", "\n")  # the pty's output processing
+    assert "\x1b[3F" in text  # back over the header and both layer lines
+    shown = screen(text)
+    assert shown[:3] == ["1: Pulling from progress/web", *(f"{short}: Pull complete" for short in layers)]
+    assert shown[-2:] == [f"Status: Downloaded newer image for {ref}", ref]
