@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,11 @@ class IngressController:
         if changed:
             self.nginx.reload()
             self.applies += 1
+            endpoints = "; ".join(
+                f"{u.name}={','.join(f'{ip}:{p}' for ip, p in u.servers)}" for u in upstreams
+            )
+            # the timeline to read a proxy error against (which endpoints nginx had, and since when)
+            log.info("ingress: nginx reloaded; upstreams %s", textwrap.shorten(endpoints, 1000) or "none")
         await self._write_status(served)
         return changed
 

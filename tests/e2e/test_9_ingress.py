@@ -5,9 +5,11 @@ Ingress, its class and the EndpointSlices as it prints kube's."""
 
 from __future__ import annotations
 
+import collections
 import datetime
 import functools
 import json
+import re
 import socket
 import ssl
 import threading
@@ -30,15 +32,15 @@ spec:
     metadata:
       labels: {app: demo}
     spec:
-      terminationGracePeriodSeconds: 20
+      terminationGracePeriodSeconds: 15
       containers:
       - name: web
         image: kubelite/web:1.0
         command: ["sh", "-c", "hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]
         ports: [{containerPort: 8080, name: http}]
         readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
-        # 8 s as the services test: enough for every node's nginx to drop the pod on a loaded machine
-        lifecycle: {preStop: {sleep: {seconds: 8}}}
+        # the pod serves on while its removal reaches the slices and each node's nginx (~1 s here)
+        lifecycle: {preStop: {sleep: {seconds: 5}}}
 ---
 apiVersion: v1
 kind: Service
@@ -81,6 +83,24 @@ def answer(ip: str) -> str | None:
 
 def gone(ip: str) -> bool:
     return get(ip)[0] == 404
+
+
+def nginx_logs(c: Cluster) -> str:
+    """What each node's nginx said and when its agent reloaded it: why a request failed."""
+    out = []
+    for node in sorted((c.data_dir / "nodes").glob("node-*")):
+        err = node / "ingress" / "logs" / "error.log"
+        lines = err.read_text(errors="replace").splitlines() if err.exists() else []
+        # "connect() to 10.244.0.3:8080 failed (101: Network is unreachable) while connecting ..."
+        what = collections.Counter(re.sub(r"^.*?\*\d+ ", "", x).split(", client:")[0] for x in lines)
+        out.append(f"--- {node.name} nginx error.log: {len(lines)} lines, the last 5, then by message")
+        out += lines[-5:] + [f"{n:6d} {msg}" for msg, n in what.most_common(10)]
+        agent_log = c.data_dir / "logs" / f"{node.name}.log"
+        if agent_log.exists():
+            reloads = [x for x in agent_log.read_text(errors="replace").splitlines() if "ingress:" in x]
+            out.append(f"--- {node.name} agent: ingress reloads (last 15 of {len(reloads)})")
+            out += reloads[-15:]
+    return "\n".join(out)
 
 
 def self_signed(host: str, dir_: Path) -> tuple[Path, Path]:
@@ -190,7 +210,9 @@ def test_ingress_routes_survives_rolling_update_and_serves_tls(cluster: Cluster,
             if code == 200 and body.startswith("demo"):
                 answered[body] = answered.get(body, 0) + 1
             else:
-                failures.append(f"{time.strftime('%T')} {ip}: {code} {body[:80]}")
+                now = time.time()
+                stamp = time.strftime("%T", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+                failures.append(f"{stamp} {ip}: {code} {body[:80]}")
 
     threads = [threading.Thread(target=hammer, args=(ip,)) for ip in ips]
     for t in threads:
@@ -214,7 +236,7 @@ def test_ingress_routes_survives_rolling_update_and_serves_tls(cluster: Cluster,
         f"rolling update through the ingress: {total} requests, {len(failures)} failed, "
         f"{len(answered)} pods answered"
     )
-    assert failures == [], f"{len(failures)} of {total} requests failed: {failures[:10]}"
+    assert failures == [], f"{len(failures)} of {total} requests failed: {failures[:10]}\n{nginx_logs(c)}"
     assert any(name.startswith("demo-v2") for name in answered), answered
     c.kubectl("delete", "ingress", "demo")
     c.kubectl("delete", "rc", "demo-v2")
