@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -27,6 +29,22 @@ def rc_body(n: int) -> dict[str, Any]:
     }
 
 
+@contextlib.asynccontextmanager
+async def running(api: FakeApi) -> AsyncIterator[ReplicationController]:
+    """The controller on `api` with its informers and event recorder, all stopped on leaving."""
+    f = InformerFactory(api)
+    ev = EventRecorder(api, "replication-controller")
+    ctl = ReplicationController(api, f.informer("replicationcontrollers"), f.informer("pods"), ev)
+    f.start()
+    tasks = [asyncio.create_task(ctl.run()), asyncio.create_task(ev.run())]
+    try:
+        yield ctl
+    finally:
+        for t in tasks:
+            t.cancel()
+        await f.stop()
+
+
 def live(api: FakeApi) -> list[dict[str, Any]]:
     return [p for p in api.objs("pods", "ns") if not p["metadata"].get("deletionTimestamp")]
 
@@ -37,32 +55,27 @@ async def test_replicas_scale_adopt_release() -> None:
     await api.create(
         "pods", {"metadata": {"name": "orphan", "namespace": "ns", "labels": {"app": "web"}}, "spec": {}}
     )
-    f = InformerFactory(api)
-    ev = EventRecorder(api, "replication-controller")
-    ctl = ReplicationController(api, f.informer("replicationcontrollers"), f.informer("pods"), ev)
-    f.start()
-    tasks = [asyncio.create_task(ctl.run()), asyncio.create_task(ev.run())]
-    created = await api.create("replicationcontrollers", rc_body(5))
-    await until(lambda: len(live(api)) == 5)
-    assert all(p["metadata"]["ownerReferences"][0]["uid"] == created["metadata"]["uid"] for p in live(api))
-    await until(lambda: (api.objs("replicationcontrollers")[0].get("status") or {}).get("replicas") == 5)
-    # never more than 5 created (4 + the adopted orphan)
-    assert sum(1 for c in api.calls if c[:2] == ("create", "pods")) == 1 + 4
-    await api.patch("replicationcontrollers", "web", {"spec": {"replicas": 2}}, namespace="ns")
-    await until(lambda: len(live(api)) == 2)
-    await api.patch("replicationcontrollers", "web", {"spec": {"replicas": 3}}, namespace="ns")
-    await until(lambda: len(live(api)) == 3)
-    # a pod whose labels stop matching is released and replaced
-    victim = live(api)[0]["metadata"]["name"]
-    await api.patch("pods", victim, {"metadata": {"labels": {"app": "gone"}}}, namespace="ns")
-    await until(lambda: not api.objects[("pods", "ns", victim)]["metadata"].get("ownerReferences"))
-    await until(lambda: sum(1 for p in live(api) if p["metadata"]["labels"]["app"] == "web") == 3)
-    await ev.flush()
-    reasons = {e["reason"] for e in api.objs("events")}
-    assert {"SuccessfulCreate", "SuccessfulDelete"} <= reasons
-    for t in tasks:
-        t.cancel()
-    await f.stop()
+    async with running(api) as ctl:
+        created = await api.create("replicationcontrollers", rc_body(5))
+        await until(lambda: len(live(api)) == 5)
+        assert all(
+            p["metadata"]["ownerReferences"][0]["uid"] == created["metadata"]["uid"] for p in live(api)
+        )
+        await until(lambda: (api.objs("replicationcontrollers")[0].get("status") or {}).get("replicas") == 5)
+        # never more than 5 created (4 + the adopted orphan)
+        assert sum(1 for c in api.calls if c[:2] == ("create", "pods")) == 1 + 4
+        await api.patch("replicationcontrollers", "web", {"spec": {"replicas": 2}}, namespace="ns")
+        await until(lambda: len(live(api)) == 2)
+        await api.patch("replicationcontrollers", "web", {"spec": {"replicas": 3}}, namespace="ns")
+        await until(lambda: len(live(api)) == 3)
+        # a pod whose labels stop matching is released and replaced
+        victim = live(api)[0]["metadata"]["name"]
+        await api.patch("pods", victim, {"metadata": {"labels": {"app": "gone"}}}, namespace="ns")
+        await until(lambda: not api.objects[("pods", "ns", victim)]["metadata"].get("ownerReferences"))
+        await until(lambda: sum(1 for p in live(api) if p["metadata"]["labels"]["app"] == "web") == 3)
+        await ctl.events.flush()
+        reasons = {e["reason"] for e in api.objs("events")}
+        assert {"SuccessfulCreate", "SuccessfulDelete"} <= reasons
 
 
 async def test_status_writes_of_pods_are_folded_but_a_finished_pod_is_replaced_at_once(
@@ -72,12 +85,7 @@ async def test_status_writes_of_pods_are_folded_but_a_finished_pod_is_replaced_a
 
     monkeypatch.setattr(controller.replication, "STATUS_BATCH", 1.0)  # wide: a loaded machine stays inside
     api = FakeApi()
-    f = InformerFactory(api)
-    ev = EventRecorder(api, "replication-controller")
-    ctl = ReplicationController(api, f.informer("replicationcontrollers"), f.informer("pods"), ev)
-    f.start()
-    tasks = [asyncio.create_task(ctl.run()), asyncio.create_task(ev.run())]
-    try:
+    async with running(api) as ctl:
         await api.create("replicationcontrollers", rc_body(3))
         await until(lambda: len(live(api)) == 3)
         # settled: the RC's own status write came back through its informer and nothing is queued
@@ -113,7 +121,3 @@ async def test_status_writes_of_pods_are_folded_but_a_finished_pod_is_replaced_a
         await api.patch("pods", victim, {"status": {"phase": "Failed"}}, namespace="ns", subresource="status")
         # replaced at once, not held back like a status refresh
         await until(lambda: sum(1 for c in api.calls if c[:2] == ("create", "pods")) == 4)
-    finally:
-        for t in tasks:
-            t.cancel()
-        await f.stop()
