@@ -68,8 +68,9 @@ class Engine:
         d = self.bundle(rec.id)
         target = d / "rootfs"
         if not rootfs.is_mounted(target):
+            lowers = [rootfs.skeleton(self.root), *(Path(p) for p in rec.layer_dirs)]
             rootfs.mount_overlay(
-                [Path(p) for p in rec.layer_dirs], d / "upper", d / "work", target, volatile=rec.auto_remove
+                lowers, d / "upper", d / "work", target, volatile=rec.auto_remove
             )  # its writes die with it: no syncs
         return Path(os.path.realpath(target))
 
