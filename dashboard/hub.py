@@ -121,11 +121,17 @@ class Hub:
         self.upstream, self.token = upstream, token
         self.feeds: dict[tuple[str, str | None], Feed] = {}
 
+    @staticmethod
+    def _key(kind: str, namespace: str | None) -> tuple[str, str | None]:
+        """Pages of different namespaces share the feed of a cluster-scoped kind."""
+        return (kind, namespace if relay.resource_of(kind).namespaced else None)
+
     async def subscribe(self, viewer: Viewer, kind: str, namespace: str | None) -> list[bytes]:
         """Add `viewer` to the kind's feed; the rows it holds now (after its first list)."""
-        feed = self.feeds.get((kind, namespace))
+        key = self._key(kind, namespace)
+        feed = self.feeds.get(key)
         if feed is None:
-            feed = self.feeds[(kind, namespace)] = Feed(self.upstream, self.token, kind, namespace)
+            feed = self.feeds[key] = Feed(self.upstream, self.token, kind, namespace)
             feed.task = asyncio.create_task(feed.run())
         feed.viewers.add(viewer)
         try:
@@ -135,12 +141,13 @@ class Hub:
         return feed.snapshot()
 
     def unsubscribe(self, viewer: Viewer, kind: str, namespace: str | None) -> None:
-        feed = self.feeds.get((kind, namespace))
+        key = self._key(kind, namespace)
+        feed = self.feeds.get(key)
         if feed is None:
             return
         feed.viewers.discard(viewer)
         if not feed.viewers:
-            del self.feeds[(kind, namespace)]
+            del self.feeds[key]
             if feed.task is not None:
                 feed.task.cancel()
 

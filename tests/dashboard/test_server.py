@@ -133,3 +133,24 @@ async def test_rbac_decides_what_a_viewer_gets(server: Server) -> None:
         assert [(d["kind"], d["code"]) for d in denied] == [("nodes", 403)]
     finally:
         await reader.close()
+
+
+def pod_watchers(srv: Server) -> float | None:
+    """The API's own count of open watches of pods (its /metrics)."""
+    with srv.client() as http:
+        for line in http.get("/metrics").text.splitlines():
+            if line.startswith("apiserver_registered_watchers{") and 'kind="Pod"' in line:
+                return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+@anyio
+async def test_pages_share_one_watch_per_kind_and_release_it(server: Server) -> None:
+    pages = [EventReader(server, "/dashboard/api/stream", server.token) for _ in range(3)]
+    try:
+        await until(lambda: all("default" in p.rows("namespaces") for p in pages), 30, "three pages")
+        assert pod_watchers(server) == 1.0
+    finally:
+        for p in pages:
+            await p.close()
+    await until(lambda: pod_watchers(server) == 0.0, 30, "the watch ended with the last page")
