@@ -30,7 +30,7 @@ class ApiUpstream:
         self.base = base
         self._clients: OrderedDict[str, AsyncClient] = OrderedDict()
 
-    def _client(self, token: str) -> AsyncClient:
+    async def _client(self, token: str) -> AsyncClient:
         key = hashlib.sha256(token.encode()).hexdigest()  # tokens are not kept as dict keys
         client = self._clients.pop(key, None)
         if client is None:
@@ -39,14 +39,14 @@ class ApiUpstream:
         self._clients[key] = client
         while len(self._clients) > MAX_VIEWERS:
             _, old = self._clients.popitem(last=False)
-            old._drop_idle()  # its streams in flight keep their own connections
+            await old.aclose()  # its idle connections; streams in flight keep their own
         return client
 
     async def call(self, token: str, req: rq.Request) -> Any:
-        return await self._client(token).call(req)
+        return await (await self._client(token)).call(req)
 
     async def stream(self, token: str, req: rq.Request) -> AsyncIterator[bytes]:
-        async for line in self._client(token).stream(req):
+        async for line in (await self._client(token)).stream(req):
             yield line
 
     async def aclose(self) -> None:
