@@ -65,7 +65,7 @@ def test_guestbook_serves_its_page_and_keeps_messages(cluster: Cluster) -> None:
         assert store.resolve(image), f"{image} is not built: run `make install` (scripts/install-images.sh)"
     c.kubectl("apply", "-f", str(GUESTBOOK), real=True)
     try:
-        wait_for(lambda: ready(c) == DEPLOYMENTS, 240, interval=1, what=f"ready replicas {DEPLOYMENTS}")
+        wait_for(lambda: ready(c) == DEPLOYMENTS, 180, interval=1, what=f"ready replicas {DEPLOYMENTS}")
         ips = [node_ip(c, 0), node_ip(c, 1)]
 
         # the page, through the NodePort of either node, from the other node
