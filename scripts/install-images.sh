@@ -16,7 +16,9 @@ STAMPS="$ROOT/image-stamps"
 
 "$KL" runtime --root "$ROOT" build-base --if-missing
 start=$SECONDS
-"$KL" runtime --root "$ROOT" build-base debian --if-missing
+# a mirror hiccup should not fail a fresh machine's install: one more try
+"$KL" runtime --root "$ROOT" build-base debian --if-missing ||
+  "$KL" runtime --root "$ROOT" build-base debian --if-missing
 echo "debian:bookworm ready ($((SECONDS - start)) s)"
 
 image_id() {  # the id a tag names now, or nothing
@@ -44,7 +46,8 @@ build_image() {  # DIR TAG... : build images/DIR unless its stamp says nothing c
   start=$SECONDS
   local tags=()
   for t in "${@:2}"; do tags+=(-t "$t"); done
-  if ! "$KL" runtime --root "$ROOT" build "${tags[@]}" "$IMAGES_DIR/$dir" >"$log" 2>&1; then
+  if ! "$KL" runtime --root "$ROOT" build "${tags[@]}" "$IMAGES_DIR/$dir" >"$log" 2>&1 &&
+    ! "$KL" runtime --root "$ROOT" build "${tags[@]}" "$IMAGES_DIR/$dir" >>"$log" 2>&1; then
     tail -n 30 "$log" >&2
     echo "images/$dir: build failed (log: $log)" >&2
     return 1
