@@ -149,7 +149,7 @@ async def test_pages_share_one_watch_per_kind_and_release_it(server: Server) -> 
     pages = [EventReader(server, "/dashboard/api/stream", server.token) for _ in range(3)]
     try:
         await until(lambda: all("default" in p.rows("namespaces") for p in pages), 30, "three pages")
-        assert pod_watchers(server) == 1.0
+        await until(lambda: pod_watchers(server) == 1.0, 30, "one watch of pods for the three pages")
     finally:
         for p in pages:
             await p.close()
