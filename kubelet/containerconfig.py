@@ -14,6 +14,7 @@ from typing import Any
 
 from kubelet import volumes
 from kubelet.env import container_env
+from kubelet.podfiles import DISK, PodFiles
 from kubelet.podobjects import PodObjects
 from runtime.interface import ContainerConfig, SandboxInfo
 
@@ -33,11 +34,12 @@ def container_config(
     host_ip: str,
     services: Callable[[str], list[dict[str, Any]]],
     objects: PodObjects | None = None,
+    files: PodFiles = DISK,
 ) -> ContainerConfig:
     """Raises ContainerConfigError (env sources) or VolumeError (volumes) for what cannot be made."""
     meta = pod["metadata"]
     pod_ip = sandbox.ip or host_ip
-    vols = volumes.setup_volumes(pod, data_dir, objects, pod_ip, host_ip)
+    vols = volumes.setup_volumes(pod, data_dir, objects, pod_ip, host_ip, files)
     env = container_env(pod, c, pod_ip, host_ip, services(meta.get("namespace", "default")), objects)
     res = c.get("resources") or {}
     limits, requests = res.get("limits") or {}, res.get("requests") or {}

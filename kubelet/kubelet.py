@@ -21,6 +21,7 @@ from api.events import WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer, InformerFactory, deleted_object
 from api.protocol import ApiClient
 from kubelet.node import NodeAgent
+from kubelet.podfiles import DISK, MemoryFiles
 from kubelet.podworkers import PodWorkers
 from kubelet.probes import ProbeManager
 from kubelet.restart import Backoff
@@ -45,6 +46,7 @@ class KubeletOptions:
     events: bool = True
     event_qps: float = 50.0
     event_burst: int = 100
+    files_in_memory: bool = False  # a hollow node: volume and DNS files kept in memory (kubelet.podfiles)
 
 
 class Kubelet:
@@ -74,6 +76,7 @@ class Kubelet:
             options.dns_servers,
             options.cluster_domain,
             options.resolv_conf,
+            MemoryFiles() if options.files_in_memory else DISK,
         )
         # the kubelet's event client: eventRecordQPS 50, eventBurst 100, and one write at a time as
         # client-go's broadcaster does (a hundred hollow kubelets in one process must not flood the server)

@@ -39,6 +39,7 @@ from kubelet.dns.podconfig import CLUSTER_DOMAIN, HOST_RESOLV_CONF, PodDNS
 from kubelet.hooks import Deletions, kill_container, run_handler
 from kubelet.images import PullError, ensure_image
 from kubelet.instances import container_views, instance, iso, newest_by_name, restart_count
+from kubelet.podfiles import DISK, PodFiles
 from kubelet.podobjects import ContainerConfigError, ObjectSource
 from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
@@ -74,6 +75,7 @@ class SyncContext:
     dns_servers: list[str]
     cluster_domain: str = CLUSTER_DOMAIN
     resolv_conf: str = HOST_RESOLV_CONF  # the node's resolv.conf, for dnsPolicy Default
+    files: PodFiles = DISK  # where volume and DNS files go (in memory on a hollow node)
 
 
 class PodSyncer:
@@ -169,9 +171,11 @@ class PodSyncer:
         running containers keep the files they have, as kubelet does."""
         try:
             objects = await self.objects.fetch(pod)
-            await asyncio.to_thread(
-                volumes.setup_volumes, pod, self.ctx.data_dir, objects, sandbox.ip or "", self.ctx.host_ip
-            )
+            args = (pod, self.ctx.data_dir, objects, sandbox.ip or "", self.ctx.host_ip, self.ctx.files)
+            if self.ctx.files.blocking:
+                await asyncio.to_thread(volumes.setup_volumes, *args)
+            else:
+                volumes.setup_volumes(*args)
         except VolumeError as e:
             self._event(pod, WARNING, "FailedMount", str(e))
             if not any(c.state == "running" for c in containers):
@@ -339,12 +343,20 @@ class PodSyncer:
         try:
             objects = await self.objects.fetch(pod)
             cfg = container_config(
-                pod, c, sandbox, restarts, self.ctx.data_dir, self.ctx.host_ip, self.ctx.services, objects
+                pod,
+                c,
+                sandbox,
+                restarts,
+                self.ctx.data_dir,
+                self.ctx.host_ip,
+                self.ctx.services,
+                objects,
+                self.ctx.files,
             )
             cfg.mounts += PodDNS(
                 self.ctx.dns_servers, self.ctx.cluster_domain, self.ctx.resolv_conf
             ).etc_mounts(
-                pod, sandbox.ip, self.ctx.data_dir
+                pod, sandbox.ip, self.ctx.data_dir, self.ctx.files
             )  # the pod's resolv.conf and hosts, over the sandbox's
             cid = await self.runtime.create_container(sandbox.id, cfg)
             self._event(pod, NORMAL, "Created", f"Created container {name}")
@@ -458,7 +470,7 @@ class PodSyncer:
         for s in sandboxes:
             await self.runtime.stop_sandbox(s.id)
             await self.runtime.remove_sandbox(s.id)
-        volumes.teardown_volumes(self.ctx.data_dir, uid)
+        volumes.teardown_volumes(self.ctx.data_dir, uid, self.ctx.files)
         self.probes.forget_pod(uid)
         self.backoff.forget_prefix(uid + "/")
         self._last_status.pop(uid, None)

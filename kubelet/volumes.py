@@ -14,27 +14,17 @@ with kube's FailedMount words. What each container sees is its `volumeMounts`.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from api.podrefs import CLAIMS, VOLUMES
+from kubelet.podfiles import DISK, PodFiles, pod_dir
 from kubelet.podobjects import PodObjects
 from kubelet.projection import KINDS as WRITTEN_KINDS
-from kubelet.projection import VolumeError, volume_files, write_atomic
+from kubelet.projection import VolumeError, volume_files
 from runtime.interface import Mount
 
 __all__ = ["VolumeError", "container_mounts", "pod_dir", "setup_volumes", "teardown_volumes"]
-
-
-def pod_dir(data_dir: Path, uid: str) -> Path:
-    return data_dir / "pods" / uid
-
-
-def _is_mounted(path: Path) -> bool:
-    return os.path.ismount(path)
 
 
 def setup_volumes(
@@ -43,6 +33,7 @@ def setup_volumes(
     objects: PodObjects | None = None,
     pod_ip: str = "",
     host_ip: str = "",
+    files: PodFiles = DISK,
 ) -> dict[str, Path]:
     """Create (idempotently) every volume of the pod; returns name -> host path."""
     uid = pod["metadata"]["uid"]
@@ -51,15 +42,10 @@ def setup_volumes(
     for vol in (pod.get("spec") or {}).get("volumes") or []:
         name = vol["name"]
         if any(kind in vol for kind in WRITTEN_KINDS):
-            path = pod_dir(data_dir, uid) / "volumes" / name
-            write_atomic(path, volume_files(pod, vol, objects, pod_ip, host_ip))
-            out[name] = path
+            out[name] = files.volume(data_dir, uid, name, volume_files(pod, vol, objects, pod_ip, host_ip))
         elif "emptyDir" in vol:
-            path = pod_dir(data_dir, uid) / "volumes" / name
-            path.mkdir(parents=True, exist_ok=True)
-            if (vol["emptyDir"] or {}).get("medium") == "Memory" and not _is_mounted(path):
-                subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", str(path)], check=True)
-            out[name] = path
+            memory = (vol["emptyDir"] or {}).get("medium") == "Memory"
+            out[name] = files.empty_dir(data_dir, uid, name, memory)
         elif "hostPath" in vol:
             out[name] = _host_path(vol["hostPath"])
         elif "persistentVolumeClaim" in vol:
@@ -162,15 +148,9 @@ def container_mounts(
     return mounts
 
 
-def teardown_volumes(data_dir: Path, uid: str) -> None:
+def teardown_volumes(data_dir: Path, uid: str, files: PodFiles = DISK) -> None:
     """Unmount memory-backed emptyDirs and remove the pod's directory (hostPaths are left alone)."""
-    base = pod_dir(data_dir, uid)
-    vols = base / "volumes"
-    if vols.is_dir():
-        for path in vols.iterdir():
-            if _is_mounted(path):
-                subprocess.run(["umount", "-l", str(path)], check=False)
-    shutil.rmtree(base, ignore_errors=True)
+    files.remove_pod(data_dir, uid)
 
 
 def written_volumes(pod: dict[str, Any]) -> frozenset[str]:

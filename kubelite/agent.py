@@ -255,6 +255,7 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
             cluster_domain=args.cluster_domain,
             resolv_conf=args.resolv_conf,
             backoff_max=args.backoff_max,
+            files_in_memory=hollow,
         ),
         informers,
     )

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kubelet.volumes import pod_dir
+from kubelet.podfiles import DISK, PodFiles
 from runtime.interface import Mount
 
 CLUSTER_DOMAIN = "cluster.local"
@@ -170,7 +170,9 @@ class PodDNS:
     cluster_domain: str = CLUSTER_DOMAIN
     resolv_conf: str = HOST_RESOLV_CONF
 
-    def etc_mounts(self, pod: dict[str, Any], pod_ip: str, data_dir: Path) -> list[Mount]:
+    def etc_mounts(
+        self, pod: dict[str, Any], pod_ip: str, data_dir: Path, files: PodFiles = DISK
+    ) -> list[Mount]:
         """Write the pod's resolv.conf and hosts (when changed); the mounts that show them to a container."""
         host = parse_resolv_conf(_read(self.resolv_conf))
         resolv = pod_resolv_conf(pod, self.cluster_dns, host, self.cluster_domain).render()
@@ -180,13 +182,15 @@ class PodDNS:
             _read(HOST_HOSTS) if (pod.get("spec") or {}).get("hostNetwork") else "",
             self.cluster_domain,
         )
-        base = pod_dir(data_dir, pod["metadata"]["uid"])
-        base.mkdir(parents=True, exist_ok=True)
-        _write_if_changed(base / "resolv.conf", resolv)
-        _write_if_changed(base / "etc-hosts", hosts)
+        uid = pod["metadata"]["uid"]
         return [
-            Mount(container_path="/etc/resolv.conf", host_path=str(base / "resolv.conf")),
-            Mount(container_path="/etc/hosts", host_path=str(base / "etc-hosts")),
+            Mount(
+                container_path="/etc/resolv.conf",
+                host_path=str(files.etc_file(data_dir, uid, "resolv.conf", resolv)),
+            ),
+            Mount(
+                container_path="/etc/hosts", host_path=str(files.etc_file(data_dir, uid, "etc-hosts", hosts))
+            ),
         ]
 
 
@@ -206,22 +210,3 @@ def _read(path: str) -> str:
         return ""
     _read_cache[path] = (stamp, text)
     return text
-
-
-def _write_if_changed(path: Path, content: str) -> None:
-    """Created whole when missing (no container sees it yet); in place when it exists (a bind mount
-    follows the inode, so running containers see the change); nothing when the content is there."""
-    data = content.encode()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        with open(path, "r+b") as f:
-            if f.read() != data:
-                f.seek(0)
-                f.write(data)
-                f.truncate()
-        return
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)

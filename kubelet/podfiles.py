@@ -1,0 +1,128 @@
+"""Where the files the kubelet makes for a pod live: on disk for a real node, in memory for a hollow one.
+
+A kubelet writes, per pod, its configMap/secret/downwardAPI/projected volume files (atomically,
+`projection.write_atomic`), its emptyDir directories, and its /etc/resolv.conf and /etc/hosts; a
+container is then given bind mounts of those paths. A hollow node's fake runtime mounts nothing,
+so disk files would be written and read back for no reader: at a few hundred pods per second the
+directory churn (mkdir, symlink, rename, the read-back that decides "unchanged") cost the hollow
+agent more CPU than all its API work. `MemoryFiles` keeps the same contents per pod, decided by
+the same pure functions, and answers the same "changed?" question; the paths it returns are the
+ones a disk kubelet would mount. The API work (token requests, object reads, events) is the same.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Protocol
+
+from kubelet.projection import Files, write_atomic
+
+
+def pod_dir(data_dir: Path, uid: str) -> Path:
+    return data_dir / "pods" / uid
+
+
+class PodFiles(Protocol):
+    """The writer behind a pod's kubelet-made files."""
+
+    blocking: bool  # whether calls touch the disk (callers on the event loop move them to a thread)
+
+    def volume(self, data_dir: Path, uid: str, name: str, files: Files) -> Path:
+        """Show exactly `files` in the pod's volume `name` (atomically); its path."""
+        ...
+
+    def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool) -> Path:
+        """The pod's emptyDir `name` (a tmpfs when `memory`), made once; its path."""
+        ...
+
+    def etc_file(self, data_dir: Path, uid: str, name: str, content: str) -> Path:
+        """One file of the pod's directory (resolv.conf, etc-hosts), rewritten in place when changed."""
+        ...
+
+    def remove_pod(self, data_dir: Path, uid: str) -> None:
+        """Everything of the pod goes (a tmpfs emptyDir is unmounted first)."""
+        ...
+
+
+class DiskFiles:
+    blocking = True
+
+    def volume(self, data_dir: Path, uid: str, name: str, files: Files) -> Path:
+        path = pod_dir(data_dir, uid) / "volumes" / name
+        write_atomic(path, files)
+        return path
+
+    def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool) -> Path:
+        path = pod_dir(data_dir, uid) / "volumes" / name
+        path.mkdir(parents=True, exist_ok=True)
+        if memory and not path.is_mount():
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", str(path)], check=True)
+        return path
+
+    def etc_file(self, data_dir: Path, uid: str, name: str, content: str) -> Path:
+        base = pod_dir(data_dir, uid)
+        base.mkdir(parents=True, exist_ok=True)
+        path = base / name
+        write_if_changed(path, content.encode())
+        return path
+
+    def remove_pod(self, data_dir: Path, uid: str) -> None:
+        base = pod_dir(data_dir, uid)
+        vols = base / "volumes"
+        if vols.is_dir():
+            for path in vols.iterdir():
+                if path.is_mount():
+                    subprocess.run(["umount", "-l", str(path)], check=False)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+class MemoryFiles:
+    """Per pod UID: relative path -> contents (a volume's files, a directory marker, a file's text)."""
+
+    blocking = False
+
+    def __init__(self) -> None:
+        self.pods: dict[str, dict[str, object]] = {}
+
+    def _put(self, uid: str, rel: str, content: object) -> None:
+        self.pods.setdefault(uid, {})[rel] = content
+
+    def volume(self, data_dir: Path, uid: str, name: str, files: Files) -> Path:
+        self._put(uid, f"volumes/{name}", dict(files))
+        return pod_dir(data_dir, uid) / "volumes" / name
+
+    def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool) -> Path:
+        self._put(uid, f"volumes/{name}", "tmpfs" if memory else "dir")
+        return pod_dir(data_dir, uid) / "volumes" / name
+
+    def etc_file(self, data_dir: Path, uid: str, name: str, content: str) -> Path:
+        self._put(uid, name, content)
+        return pod_dir(data_dir, uid) / name
+
+    def remove_pod(self, data_dir: Path, uid: str) -> None:
+        self.pods.pop(uid, None)
+
+
+DISK = DiskFiles()
+
+
+def write_if_changed(path: Path, data: bytes) -> None:
+    """Created whole when missing (no container sees it yet); in place when it exists (a bind mount
+    follows the inode, so running containers see the change); nothing when the content is there."""
+    import os
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        with open(path, "r+b") as f:
+            if f.read() != data:
+                f.seek(0)
+                f.write(data)
+                f.truncate()
+        return
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
