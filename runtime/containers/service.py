@@ -212,7 +212,7 @@ class Containers:
         """(netns for the spec, etc files to bind, hostname) — and record what was made."""
         mode = req.net or "bridge"
         hostname = req.hostname or rec.short_id
-        etc_dir = self.store.dir(rec.id) / "etc"
+        etc_dir = self.store.dir(rec.id)  # hosts, resolv.conf, hostname: in the bundle (no dir to remove)
         if mode == "sandbox":
             rec.net_mode, rec.netns_path = "sandbox", req.netns_path
             return req.netns_path or "host", dict(req.etc_files), hostname
@@ -232,7 +232,7 @@ class Containers:
             if not netns and other.net_mode == "none":  # runc's own namespace, named by its init
                 netns = f"/proc/{other.pid}/ns/net"
             rec.net_mode, rec.netns_path, rec.ip = f"container:{other.id}", netns, other.ip
-            src = self.store.dir(other.id) / "etc"
+            src = self.store.dir(other.id)
             files = {p: str(src / Path(p).name) for p in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")}
             return (
                 netns or "host",
