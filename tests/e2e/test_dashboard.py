@@ -1,5 +1,6 @@
 """The dashboard on a real cluster: a container's log followed through it as the container writes
-(pods/log with follow, relayed line by line), and the charts' usage read from metrics.k8s.io."""
+(pods/log with follow, relayed line by line; in headless Chromium too, by clicking the pod's row),
+and the charts' usage read from metrics.k8s.io."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import httpx
 import pytest
 import yaml
 
+from tests.dashboard.test_browser import log_in
+from tests.dashboard.webdriver import chromium
 from tests.e2e.conftest import Cluster
 from tests.polling import wait_for
 
@@ -33,6 +36,14 @@ TICKER = {
 }
 
 
+def server_of(cluster: Cluster) -> str:
+    return str(yaml.safe_load(cluster.kubeconfig.read_text())["clusters"][0]["cluster"]["server"])
+
+
+def token_of(cluster: Cluster) -> str:
+    return (cluster.data_dir / "server" / "admin-token").read_text().strip()
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -40,8 +51,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def dashboard(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    server = yaml.safe_load(cluster.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-    token = (cluster.data_dir / "server" / "admin-token").read_text().strip()
+    server = server_of(cluster)
+    token = token_of(cluster)
     ctx = ssl.create_default_context(cafile=str(cluster.data_dir / "server" / "tls" / "ca.crt"))
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(
@@ -86,5 +97,14 @@ async def test_a_log_is_followed_and_usage_charted(cluster: Cluster, dashboard: 
             assert loop.time() < deadline, f"timed out waiting for both nodes and the pod in usage: {seen}"
             await asyncio.sleep(0.5)
         assert all(n["memory"] > 0 for n in seen["nodes"])
+
+        with chromium(cluster.data_dir / "chromedriver.log") as browser:
+            log_in(browser, server_of(cluster), token_of(cluster))
+            row = 'section[data-kind="pods"] tr[data-key="default/dash-ticker"]'
+            wait_for(lambda: browser.text(row), 60, "the ticker's row")
+            browser.click(row)
+            shown = wait_for(lambda: browser.text("#logs-text") or "", 30, "the log panel's first lines")
+            wait_for(lambda: len(browser.text("#logs-text") or "") > len(shown), 30, "more lines, followed")
+            assert "tick " in (browser.text("#logs-text") or "")
     finally:
         cluster.kubectl("delete", "pod", "dash-ticker", "--wait=false", check=False)
