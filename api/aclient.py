@@ -6,7 +6,8 @@ Measured on this machine, httpx spends ~0.6 ms of CPU per request (request model
 connection pool's bookkeeping, anyio wrappers); the controller manager and the scheduler
 make two requests per pod, so at 500 pods/s httpx alone would need a core. This client sends
 the same `api.requests.Request`s, decodes with the same `api.client.decode`, and keeps a
-LIFO pool of keep-alive connections: ~0.1 ms per request. It understands exactly what the
+LIFO pool of keep-alive connections (`api.connpool`, which clients of one process may share):
+~0.1 ms per request. It understands exactly what the
 API server answers: Content-Length or chunked bodies, keep-alive unless `Connection: close`.
 A request that finds its reused connection closed by the server (idle timeout) before any
 byte of the answer arrived is sent once more on a fresh connection, as httpx does.
@@ -19,33 +20,15 @@ cannot be opened moves the client to the next server that answers, and it stays 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
-import time
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from api import jsonutil
 from api import requests as rq
 from api.client import decode, decode_error, request_head
 from api.config import ClientConfig
-
-IDLE_MAX = 30.0  # seconds; the server closes idle keep-alive connections after 60
-CONNECT_TIMEOUT = 5.0  # with other servers to try: a host that vanished must not stall the client
-
-
-class _Conn:
-    __slots__ = ("reader", "used", "writer")
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.used = time.monotonic()
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.writer.close()
+from api.connpool import Conn, ConnectionPool
 
 
 class _Stale(Exception):
@@ -53,64 +36,29 @@ class _Stale(Exception):
 
 
 class AsyncClient:
-    def __init__(self, config: ClientConfig, max_connections: int = 32) -> None:
+    def __init__(
+        self, config: ClientConfig, max_connections: int = 32, pool: ConnectionPool | None = None
+    ) -> None:
+        """`pool`: connections shared with other clients of this process (else a pool of its own)."""
         self.config = config
-        self.servers = config.all_servers()
-        self._use(config.server)
-        self._ssl: ssl.SSLContext | None = config.ssl_context() if self._tls else None
-        self._idle: list[_Conn] = []
-        self._slots = asyncio.Semaphore(max_connections)
-        self._closed = False
+        self._owns_pool = pool is None
+        self.pool = pool or ConnectionPool(config, max_connections)
         self._timeout = config.timeout or 60.0
 
-    def _use(self, server: str) -> None:
-        u = urlsplit(server)
-        self.server = server
-        self._tls = u.scheme == "https"
-        self._unix = unquote(u.netloc) if u.scheme == "http+unix" else None
-        self._host = "localhost" if self._unix else (u.hostname or "localhost")
-        self._port = 80 if self._unix else (u.port or (443 if self._tls else 80))
-        self._prefix = u.path.rstrip("/")
+    @property
+    def servers(self) -> list[str]:
+        return self.pool.servers
 
-    async def _connect(self) -> _Conn:
-        if self._unix is not None:
-            r, w = await asyncio.open_unix_connection(self._unix, limit=1 << 22)
-            return _Conn(r, w)
-        async with asyncio.timeout(CONNECT_TIMEOUT if len(self.servers) > 1 else None):
-            r, w = await asyncio.open_connection(
-                self._host,
-                self._port,
-                ssl=self._ssl,
-                server_hostname=self._host if self._tls else None,
-                limit=1 << 22,
-            )
-        return _Conn(r, w)
-
-    async def _open(self) -> _Conn:
-        """A connection to the current server, else to the next one that answers (failover)."""
-        start = self.servers.index(self.server) if self.server in self.servers else 0
-        first: OSError | None = None
-        for i in range(len(self.servers)):
-            server = self.servers[(start + i) % len(self.servers)]
-            if server != self.server:
-                self._drop_idle()  # kept-alive connections belong to the server being left
-                self._use(server)
-            try:
-                return await self._connect()
-            except OSError as e:  # refused, unreachable, timed out (TimeoutError is an OSError)
-                first = first or e
-        assert first is not None
-        raise first
-
-    def _drop_idle(self) -> None:
-        while self._idle:
-            self._idle.pop().close()
+    @property
+    def server(self) -> str:
+        return self.pool.server
 
     def _head(self, req: rq.Request) -> bytes:
-        return request_head(self.config, req, self._host, self._port, self._prefix)
+        p = self.pool
+        return request_head(self.config, req, p.host, p.port, p.prefix)
 
     @staticmethod
-    async def _read_head(c: _Conn, reused: bool) -> tuple[int, dict[str, str]]:
+    async def _read_head(c: Conn, reused: bool) -> tuple[int, dict[str, str]]:
         try:
             status_line = await c.reader.readline()
         except (ConnectionError, ssl.SSLError) as e:
@@ -133,7 +81,7 @@ class AsyncClient:
         return status, headers
 
     @staticmethod
-    async def _read_chunk(c: _Conn) -> bytes:
+    async def _read_chunk(c: Conn) -> bytes:
         size_line = await c.reader.readline()
         size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
         if size == 0:
@@ -144,7 +92,7 @@ class AsyncClient:
         await c.reader.readexactly(2)
         return data
 
-    async def _read_body(self, c: _Conn, headers: dict[str, str], status: int = 200) -> tuple[bytes, bool]:
+    async def _read_body(self, c: Conn, headers: dict[str, str], status: int = 200) -> tuple[bytes, bool]:
         """The body, and whether the connection may be reused."""
         keep = headers.get("connection", "").lower() != "close"
         if status in (204, 304) or status < 200:
@@ -159,17 +107,13 @@ class AsyncClient:
         return await c.reader.read(), False
 
     async def call(self, req: rq.Request) -> Any:
-        async with self._slots:
+        pool = self.pool
+        async with pool.slots:
             for _ in range(2):
-                c, reused = None, False
-                while self._idle:
-                    cand = self._idle.pop()
-                    if time.monotonic() - cand.used < IDLE_MAX and not cand.reader.at_eof():
-                        c, reused = cand, True
-                        break
-                    cand.close()
+                c = pool.take()
+                reused = c is not None
                 if c is None:
-                    c = await self._open()
+                    c = await pool.open()
                 try:
                     async with asyncio.timeout(self._timeout):
                         c.writer.write(self._head(req) + (req.body or b""))
@@ -177,22 +121,21 @@ class AsyncClient:
                         body, keep = await self._read_body(c, headers, status)
                 except _Stale:
                     c.close()
-                    self._drop_idle()  # the others are as old: a restarted or dead server closed them all
+                    pool.drop_idle()  # the others are as old: a restarted or dead server closed them all
                     continue
                 except BaseException:
                     c.close()
                     raise
-                if keep and not self._closed:
-                    c.used = time.monotonic()
-                    self._idle.append(c)
+                if keep:
+                    pool.give_back(c)
                 else:
                     c.close()
                 return decode(status, headers.get("content-type", ""), body)
-        raise ConnectionError(f"{self._host}:{self._port} keeps closing connections")
+        raise ConnectionError(f"{pool.host}:{pool.port} keeps closing connections")
 
     async def stream(self, req: rq.Request) -> AsyncIterator[bytes]:
         """Lines of a streamed answer, on a connection of its own (a watch may last minutes)."""
-        c = await self._open()
+        c = await self.pool.open()
         try:
             c.writer.write(self._head(req) + (req.body or b""))
             status, headers = await self._read_head(c, False)
@@ -216,8 +159,8 @@ class AsyncClient:
             c.close()
 
     async def aclose(self) -> None:
-        self._closed = True
-        self._drop_idle()
+        if self._owns_pool:  # a shared pool is closed by whoever made it
+            self.pool.close()
 
     async def __aenter__(self) -> AsyncClient:
         return self

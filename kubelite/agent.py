@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from api.config import ClientConfig
 
 log = logging.getLogger("kubelite.agent")
+SHARED_CONNECTIONS = 64  # requests in flight at once for all the hollow nodes of one process
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -156,8 +157,12 @@ async def join_when_reachable(
         await asyncio.sleep(0.2)  # nothing to watch before a server listens
 
 
-async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool) -> None:
+async def run_node(
+    args: argparse.Namespace, name: str, token: str, hollow: bool, pools: dict[str, Any] | None = None
+) -> None:
+    """One node; `pools` (hollow nodes of one process): connection pools shared by server URL."""
     from api.aclient import AsyncClient
+    from api.connpool import ConnectionPool
     from api.informer import InformerFactory
     from kubelet.kubelet import Kubelet, KubeletOptions
     from kubelet.node import NodeAgent, node_object, read_machine
@@ -166,7 +171,10 @@ async def run_node(args: argparse.Namespace, name: str, token: str, hollow: bool
     node_ip = args.node_ip or default_node_ip(cfg.server)
     data_dir = Path(args.data_dir) / name if hollow else Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    client = AsyncClient(cfg)
+    pool = None
+    if pools is not None:  # the nodes' credentials are headers: one process, one set of connections
+        pool = pools.get(cfg.server) or pools.setdefault(cfg.server, ConnectionPool(cfg, SHARED_CONNECTIONS))
+    client = AsyncClient(cfg, pool=pool)
     machine = read_machine()
     runtime_version = "fake://0.1" if hollow else "runc://1.1"
     node = node_object(
@@ -280,12 +288,17 @@ async def run(args: argparse.Namespace, token: str) -> None:
         if args.hollow and args.hollow_nodes > 1
         else [args.node_name]
     )
-    main = asyncio.gather(*(run_node(args, n, token, args.hollow) for n in names))
+    pools: dict[str, Any] | None = {} if len(names) > 1 else None
+    main = asyncio.gather(*(run_node(args, n, token, args.hollow, pools) for n in names))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, main.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await main
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await main
+    finally:
+        for pool in (pools or {}).values():
+            pool.close()
 
 
 def main(argv: list[str]) -> int:
