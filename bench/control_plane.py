@@ -83,6 +83,15 @@ def main() -> None:
         while len(running) < args.pods and time.monotonic() - t0 < 600:
             for ev in c.watch("pods", "default", resource_version=rv, timeout_seconds=30):
                 obj = ev["object"]
+                if ev["type"] == "ERROR":  # e.g. 410 Gone after a long stall: list again, resume there
+                    print(f"watch error: {obj.get('message')}; listing again", file=sys.stderr, flush=True)
+                    listed = c.list("pods", "default")
+                    rv = listed["metadata"]["resourceVersion"]
+                    for pod in listed["items"]:
+                        created[pod["metadata"]["name"]] = pod["metadata"]["creationTimestamp"]
+                        if (pod.get("status") or {}).get("phase") == "Running":
+                            running.setdefault(pod["metadata"]["name"], time.time())
+                    break
                 if ev["type"] == "BOOKMARK":
                     rv = obj["metadata"]["resourceVersion"]
                     continue
