@@ -155,11 +155,14 @@ def calculate_status(rc: Obj, active: Sequence[Obj], manage_error: str | None, n
     tlabels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
     min_ready = int(spec.get("minReadySeconds") or 0)
     old = rc.get("status") or {}
+    ready = [p for p in active if is_ready(p)]  # once per pod: an RC may own thousands
     status: Obj = {
         "replicas": len(active),
         "fullyLabeledReplicas": sum(1 for p in active if fully_labeled(p, tlabels)),
-        "readyReplicas": sum(1 for p in active if is_ready(p)),
-        "availableReplicas": sum(1 for p in active if is_available(p, min_ready, now)),
+        "readyReplicas": len(ready),
+        "availableReplicas": len(ready)
+        if min_ready <= 0
+        else sum(1 for p in ready if is_available(p, min_ready, now)),
         "observedGeneration": int(_meta(rc).get("generation") or 0),
     }
     conds = [c for c in old.get("conditions") or [] if c.get("type") != "ReplicaFailure"]

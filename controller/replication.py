@@ -24,6 +24,7 @@ from api.selectors import LabelSelector, selector_from_map
 from controller import replicas as rs
 from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
 from controller.expectations import Expectations
+from controller.podindex import PodsByController
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,13 @@ RC_KIND = "ReplicationController"
 
 
 STATUS_BATCH = 0.2  # seconds: how stale readyReplicas may be while pods keep becoming ready
+STATUS_BATCH_PODS = 2500  # ... per this many pods: a sync walks them all, so a big RC folds more
+
+
+def status_delay(pods: int) -> float:
+    """How long a pod's progress may wait to be counted: STATUS_BATCH, stretched for an RC of more
+    than STATUS_BATCH_PODS pods so that its syncs cost the same pod checks per second at any size."""
+    return STATUS_BATCH * max(1.0, pods / STATUS_BATCH_PODS)
 
 
 def _only_progress(old: Obj, new: Obj) -> bool:
@@ -78,6 +86,8 @@ class ReplicationController(QueueController):
         # bounded, not one batch-wide burst: hundreds of requests queued in a connection pool
         # cost more CPU than they save (measured with httpx's, whose assignment was quadratic)
         self._writes = asyncio.Semaphore(max_in_flight)
+        self._sizes: dict[str, int] = {}  # RC key -> pods it owned at its last sync
+        self.by_controller = PodsByController(pods)  # before our handlers: they find the pod filed
         rcs.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         pods.add_handlers(self._pod_added, self._pod_updated, self._pod_deleted)
 
@@ -109,9 +119,18 @@ class ReplicationController(QueueController):
         key = self._rc_for(pod)
         if key is not None:
             self.expectations.creation_observed(key)
-            self.enqueue(key)
+            self._observed(key)
         elif controller_ref(pod) is None:
             self._enqueue_matching(pod)
+
+    def _observed(self, key: str) -> None:
+        """One of our own creations or deletions came back: sync at once when it was the last one
+        awaited (the next burst may go out), else fold it with the others (while writes are in
+        flight the sync only recounts)."""
+        if self.expectations.satisfied(key):
+            self.enqueue(key)
+        else:
+            self.queue.add_after(key, status_delay(self._sizes.get(key, 0)))
 
     def _pod_updated(self, old: Obj, new: Obj) -> None:
         if meta(new).get("deletionTimestamp") and not meta(old).get("deletionTimestamp"):
@@ -123,7 +142,7 @@ class ReplicationController(QueueController):
         if new_key and new_key == old_key and _only_progress(old, new):
             # a binding or a kubelet's status write changes only the RC's ready/available counts:
             # fold a burst of them into one sync (each sync walks all the RC's pods)
-            self.queue.add_after(new_key, STATUS_BATCH)
+            self.queue.add_after(new_key, status_delay(self._sizes.get(new_key, 0)))
         elif new_key:
             self.enqueue(new_key)
         elif controller_ref(new) is None:
@@ -136,20 +155,23 @@ class ReplicationController(QueueController):
         key = self._rc_for(pod)
         if key is not None:
             self.expectations.deletion_observed(key, meta(pod).get("uid", ""))
-            self.enqueue(key)
+            self._observed(key)
 
     # the reconcile
     async def sync(self, key: str) -> None:
         rc = self.rcs.get(key)
         if rc is None:
             self.expectations.delete(key)
+            self._sizes.pop(key, None)
             return
         spec = rc.get("spec") or {}
         selector = self.selector_of(rc)
         if selector is None or selector.empty():
             return
         ns = meta(rc).get("namespace")
-        owned, adopt, release = rs.claim(rc, self.pods.list(ns), selector)
+        candidates = self.by_controller.candidates(ns or "", meta(rc).get("uid") or "")
+        owned, adopt, release = rs.claim(rc, candidates, selector)
+        self._sizes[key] = len(owned)
         if adopt:
             owned += await self._adopt(rc, adopt)
         for p in release:
