@@ -23,13 +23,15 @@ from typing import Any
 
 from api import jsonutil
 
+UNAVAILABLE = 14  # the gRPC code of `leader changed`, `no leader`, a member stopping
+
 
 class EtcdError(Exception):
     """A gRPC status from the gateway (code 11 OutOfRange = compacted revision) or an I/O failure."""
 
-    def __init__(self, message: str, code: int = 14) -> None:
+    def __init__(self, message: str, code: int = UNAVAILABLE) -> None:
         super().__init__(message)
-        self.code = code  # 14 = Unavailable
+        self.code = code
 
     @property
     def compacted(self) -> bool:
@@ -147,9 +149,14 @@ class EtcdClient:
         """One unary call (`/v3/kv/range`, `/v3/kv/txn` ...); the decoded response. A pooled
         connection that fails is dropped with its member's other idle ones and the call goes
         again on a fresh connection; a read also moves on to the next member when a fresh
-        connection fails (a write does not: it may have been applied)."""
+        connection fails (a write does not: it may have been applied). A read the member refuses
+        as Unavailable (`leader changed` while the cluster elects a new raft leader) is asked
+        again with a backoff, within the request timeout, as etcd's clientv3 retries reads."""
         body = jsonutil.dumps(request)
-        retries = len(self.endpoints) - 1 if path == "/v3/kv/range" else 0
+        read = path == "/v3/kv/range"
+        retries = len(self.endpoints) - 1 if read else 0
+        loop = asyncio.get_running_loop()
+        deadline, backoff = loop.time() + self.request_timeout, 0.02
         async with self._slots:
             while True:
                 reused = bool(self._idle)
@@ -171,7 +178,12 @@ class EtcdClient:
                     raise EtcdError(f"etcd request {path} failed: {e!r}") from e
                 self._idle.append(conn)
                 if status != 200:
-                    raise _error(status, data)
+                    err = _error(status, data)
+                    if read and err.code == UNAVAILABLE and loop.time() + backoff < deadline:
+                        await asyncio.sleep(backoff)
+                        backoff = min(backoff * 2, 1.0)
+                        continue
+                    raise err
                 result: dict[str, Any] = jsonutil.loads(data)
                 return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,46 @@ def two_servers(tmp_path: Path, pg_url: str) -> Iterator[tuple[Server, Server]]:
     finally:
         b.stop()
         a.stop()
+
+
+@contextmanager
+def hollow_agent(
+    tmp: Path, servers: list[Server], name: str, nodes: int = 1
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`kubelite agent --hollow` given every server (in order), renewing its Lease each second;
+    `nodes` > 1 runs NAME-0..NAME-(n-1). Stopped (SIGTERM, then SIGKILL) after."""
+    log = open(tmp / f"agent-{name}.log", "wb")  # noqa: SIM115 - closed below
+    flags = [arg for s in servers for arg in ("--server", s.url)]
+    agent = subprocess.Popen(
+        [
+            str(KUBELITE),
+            "agent",
+            *flags,
+            "--token-file",
+            str(servers[-1].data_dir / "node-token"),
+            "--node-name",
+            name,
+            "--data-dir",
+            str(tmp / f"agent-{name}"),
+            "--hollow",
+            "--hollow-nodes",
+            str(nodes),
+            "--lease-renew",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield agent
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        try:
+            agent.wait(20)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+            agent.wait()
+        log.close()
 
 
 def failover_kubeconfig(path: Path, first: Server, servers: list[Server]) -> Path:
@@ -130,110 +171,75 @@ def test_agent_on_two_servers_survives_the_first_ones_death(
     two_servers: tuple[Server, Server], tmp_path: Path
 ) -> None:
     a, b = two_servers
-    log = open(tmp_path / "agent.log", "wb")  # noqa: SIM115 - closed below
-    agent = subprocess.Popen(
-        [
-            str(KUBELITE),
-            "agent",
-            "--server",
-            a.url,
-            "--server",
-            b.url,
-            "--token-file",
-            str(b.data_dir / "node-token"),
-            "--node-name",
-            "twin",
-            "--data-dir",
-            str(tmp_path / "agent"),
-            "--hollow",
-            "--lease-renew",
-            "1",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        with b.client() as cb:
+    with hollow_agent(tmp_path, [a, b], "twin"), b.client() as cb:
 
-            def ready() -> bool:
-                node = cb.get("/api/v1/nodes/twin")
-                conds = (
-                    node.json().get("status", {}).get("conditions") or [] if node.status_code == 200 else []
-                )
-                return any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
+        def ready() -> bool:
+            node = cb.get("/api/v1/nodes/twin")
+            conds = node.json().get("status", {}).get("conditions") or [] if node.status_code == 200 else []
+            return any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
 
-            def renew_time() -> str:
-                r = cb.get("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/twin")
-                return str(r.json()["spec"]["renewTime"]) if r.status_code == 200 else ""
+        def renew_time() -> str:
+            r = cb.get("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/twin")
+            return str(r.json()["spec"]["renewTime"]) if r.status_code == 200 else ""
 
-            def pod_phase(name: str) -> tuple[str, str]:
-                p = cb.get(f"/api/v1/namespaces/default/pods/{name}").json()
-                return p.get("status", {}).get("phase", ""), p["metadata"]["uid"]
+        def pod_phase(name: str) -> tuple[str, str]:
+            p = cb.get(f"/api/v1/namespaces/default/pods/{name}").json()
+            return p.get("status", {}).get("phase", ""), p["metadata"]["uid"]
 
-            def pod(name: str) -> dict[str, Any]:
-                return {
-                    "metadata": {"name": name},
-                    "spec": {"containers": [{"name": "c", "image": "busybox"}]},
-                }
-
-            wait_for(ready, 60, "node twin Ready")
-            assert cb.post("/api/v1/namespaces/default/pods", json=pod("before")).status_code == 201
-            wait_for(lambda: pod_phase("before")[0] == "Running", 60, "pod before Running")
-            uid = pod_phase("before")[1]
-            assert a.proc is not None
-            a.proc.send_signal(signal.SIGKILL)
-            a.proc.wait(10)
-            a.proc = None
-            # the agent keeps renewing its lease through the second server
-            seen = {renew_time()}
-            for _ in range(3):
-                seen.add(
-                    wait_for(lambda: t if (t := renew_time()) not in seen else "", 20, "a lease renewal")
-                )
-            # past the grace period (3 s) the node is still Ready and its pod untouched
-            assert ready()
-            assert pod_phase("before") == ("Running", uid)
-            # our kubectl, given the dead server first, moves on to the live one
-            kc = failover_kubeconfig(tmp_path / "both.yaml", a, [a, b])  # `server` names the dead one
-            r = our_kubectl(kc, "get", "node", "twin", "-o", "name")
-            assert (r.returncode, r.stdout.strip()) == (0, "node/twin"), r.stderr
-            # the survivor's scheduler and controllers take over (leader election: <= 15 s + retry)
-            assert cb.post("/api/v1/namespaces/default/pods", json=pod("after")).status_code == 201
-            wait_for(lambda: pod_phase("after")[0] == "Running", 60, "pod after Running")
-            rs = {
-                "metadata": {"name": "rs"},
-                "spec": {
-                    "replicas": 2,
-                    "selector": {"matchLabels": {"app": "rs"}},
-                    "template": {
-                        "metadata": {"labels": {"app": "rs"}},
-                        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
-                    },
-                },
+        def pod(name: str) -> dict[str, Any]:
+            return {
+                "metadata": {"name": name},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
             }
-            assert cb.post("/apis/apps/v1/namespaces/default/replicasets", json=rs).status_code == 201
-            wait_for(
-                lambda: (
-                    cb.get("/apis/apps/v1/namespaces/default/replicasets/rs")
-                    .json()
-                    .get("status", {})
-                    .get("readyReplicas")
-                    == 2
-                ),
-                60,
-                "replicaset ready",
-            )
-            # the dead server's lease expires and it leaves the kubernetes endpoints
-            wait_for(lambda: ports_in_endpoints(cb) == {b.port}, 40, "the dead server out of the endpoints")
-            assert ready()
-    finally:
-        agent.send_signal(signal.SIGTERM)
-        try:
-            agent.wait(20)
-        except subprocess.TimeoutExpired:
-            agent.kill()
-            agent.wait()
-        log.close()
+
+        wait_for(ready, 60, "node twin Ready")
+        assert cb.post("/api/v1/namespaces/default/pods", json=pod("before")).status_code == 201
+        wait_for(lambda: pod_phase("before")[0] == "Running", 60, "pod before Running")
+        uid = pod_phase("before")[1]
+        assert a.proc is not None
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(10)
+        a.proc = None
+        # the agent keeps renewing its lease through the second server
+        seen = {renew_time()}
+        for _ in range(3):
+            seen.add(wait_for(lambda: t if (t := renew_time()) not in seen else "", 20, "a lease renewal"))
+        # past the grace period (3 s) the node is still Ready and its pod untouched
+        assert ready()
+        assert pod_phase("before") == ("Running", uid)
+        # our kubectl, given the dead server first, moves on to the live one
+        kc = failover_kubeconfig(tmp_path / "both.yaml", a, [a, b])  # `server` names the dead one
+        r = our_kubectl(kc, "get", "node", "twin", "-o", "name")
+        assert (r.returncode, r.stdout.strip()) == (0, "node/twin"), r.stderr
+        # the survivor's scheduler and controllers take over (leader election: <= 15 s + retry)
+        assert cb.post("/api/v1/namespaces/default/pods", json=pod("after")).status_code == 201
+        wait_for(lambda: pod_phase("after")[0] == "Running", 60, "pod after Running")
+        rs = {
+            "metadata": {"name": "rs"},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "rs"}},
+                "template": {
+                    "metadata": {"labels": {"app": "rs"}},
+                    "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+                },
+            },
+        }
+        assert cb.post("/apis/apps/v1/namespaces/default/replicasets", json=rs).status_code == 201
+        wait_for(
+            lambda: (
+                cb.get("/apis/apps/v1/namespaces/default/replicasets/rs")
+                .json()
+                .get("status", {})
+                .get("readyReplicas")
+                == 2
+            ),
+            60,
+            "replicaset ready",
+        )
+        # the dead server's lease expires and it leaves the kubernetes endpoints
+        wait_for(lambda: ports_in_endpoints(cb) == {b.port}, 40, "the dead server out of the endpoints")
+        assert ready()
 
 
 def test_two_first_servers_at_once_make_one_cluster(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
