@@ -19,7 +19,6 @@ from runtime.containers.engine import Engine
 from runtime.containers.errors import ContainerError, InvalidConfig
 from runtime.containers.service import Containers, RunRequest
 from runtime.containers.store import Record
-from runtime.containers.terminal import pump_attach, raw_mode, window_size
 from runtime.mounts import Mount
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
@@ -184,6 +183,8 @@ def _run_foreground(c: Containers, monitor: Monitor, rec: Record) -> int:
 def _attach_and_wait(c: Containers, rec: Record, interactive: bool, use_tty: bool, remove: bool) -> int:
     """Attach, start, relay stdio until the container exits; with `remove`, return only once it is
     gone (runc state, cgroups, rootfs mount, bundle, netns), as docker and podman do."""
+    from runtime.containers.terminal import pump_attach, raw_mode, window_size  # not for a foreground run
+
     engine = c.engine
     try:
         sock = engine.attach(rec)  # before start: no output is lost
@@ -211,6 +212,8 @@ def _attach_and_wait(c: Containers, rec: Record, interactive: bool, use_tty: boo
 
 
 def _resize_from(engine: Engine, rec: Record) -> None:
+    from runtime.containers.terminal import window_size
+
     size = window_size(sys.stdin.fileno())
     if size:
         engine.resize(rec, *size)

@@ -11,12 +11,10 @@ from their records and exit files alone. Everything here is synchronous; async c
 
 from __future__ import annotations
 
-import _socket  # not `socket`: its enum tables cost ~2 ms of every `run`, and attach needs none
 import contextlib
 import json
 import os
 import re
-import select
 import time
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from runtime.containers.store import ContainerStore, Record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    import _socket
     from typing import Any
 
 LIVE = ("created", "running")
@@ -289,6 +288,8 @@ class Engine:
     # ---- stdio
     def attach(self, rec: Record) -> _socket.socket:
         """Connect to conmon's attach socket (frames: 1 byte stream 2=stdout 3=stderr, then data)."""
+        import _socket  # not `socket` (its enum tables: ~2 ms); and only here: a foreground run needs none
+
         dirfd = os.open(self.bundle(rec.id), os.O_PATH)
         try:
             sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
@@ -425,6 +426,8 @@ def _wait_pid(pid: int, timeout: float | None) -> bool:
     except ProcessLookupError:
         return True
     try:
+        import select  # only here: a foreground `run --rm` never waits through a pidfd
+
         ready, _, _ = select.select([fd], [], [], timeout)
     finally:
         os.close(fd)

@@ -8,7 +8,6 @@ the image store only resolves and stats layer dirs, so `run --rm` stays on its t
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -286,6 +285,8 @@ class _NetworkSetup:
     quietly (a failed setup has already cleaned up after itself)."""
 
     def __init__(self, network: Network, sandbox_id: str, mode: str, ports: list[PortMapping]) -> None:
+        import threading  # only for a bridge network (~1 ms of a --net none run)
+
         self._network, self._sandbox_id, self._ports = network, sandbox_id, ports
         self._ready = threading.Event()
         self._early: SandboxNet | None = None
