@@ -26,7 +26,7 @@ from typing import Any
 
 from apiserver.storage import etcd_watch
 from apiserver.storage.compactor import compaction_loop, compaction_target
-from apiserver.storage.etcd_client import EtcdClient, EtcdError, b64, range_end, unb64
+from apiserver.storage.etcd_client import REPLAYED, EtcdClient, EtcdError, b64, range_end, unb64
 from apiserver.storage.etcd_codec import EtcdURL, decode_value, encode_value, stamp
 from apiserver.storage.hub import QueueWatcher, Trigger, WatchHub
 from apiserver.storage.interface import (
@@ -223,8 +223,14 @@ class EtcdStore:
             key,
         )
         if not resp.get("succeeded"):
-            raise KeyExistsError(key)
-        rev = int(resp["header"]["revision"])
+            kvs = resp["responses"][0]["response_range"].get("kvs")
+            if not (resp.get(REPLAYED) and kvs and unb64(kvs[0].get("value", "")) == value):
+                raise KeyExistsError(key)
+            # the client sent the txn again (the member died under it) and finds the very bytes
+            # of this create, fresh uid and all: the first send landed, the create succeeded
+            rev = int(kvs[0]["mod_revision"])
+        else:
+            rev = int(resp["header"]["revision"])
         stamp(obj, rev)
         return KeyValue(key, rev, decode_value(value, rev))
 

@@ -24,6 +24,8 @@ from typing import Any
 from api import jsonutil
 
 UNAVAILABLE = 14  # the gRPC code of `leader changed`, `no leader`, a member stopping
+REPLAYED = "kubelite_replayed"
+"""Set in a response that answers a request sent a second time: a write's first send may have landed."""
 
 
 class EtcdError(Exception):
@@ -148,8 +150,10 @@ class EtcdClient:
     async def call(self, path: str, request: dict[str, Any]) -> dict[str, Any]:
         """One unary call (`/v3/kv/range`, `/v3/kv/txn` ...); the decoded response. A pooled
         connection that fails is dropped with its member's other idle ones and the call goes
-        again on a fresh connection; a read also moves on to the next member when a fresh
-        connection fails (a write does not: it may have been applied). A read the member refuses
+        again on a fresh connection (its answer then carries REPLAYED: every write is a
+        compare-and-swap, so a write whose first send landed finds its own result and fails
+        the compare); a read also moves on to the next member when a fresh connection fails
+        (a write does not: it may have been applied). A read the member refuses
         as Unavailable (`leader changed` while the cluster elects a new raft leader) is asked
         again with a backoff, within the request timeout, as etcd's clientv3 retries reads."""
         body = jsonutil.dumps(request)
@@ -157,6 +161,7 @@ class EtcdClient:
         retries = len(self.endpoints) - 1 if read else 0
         loop = asyncio.get_running_loop()
         deadline, backoff = loop.time() + self.request_timeout, 0.02
+        replayed = False
         async with self._slots:
             while True:
                 reused = bool(self._idle)
@@ -170,6 +175,7 @@ class EtcdClient:
                     conn.close()
                     self._forget(conn.endpoint)
                     if reused:
+                        replayed = True
                         continue
                     self._current = (self._current + 1) % len(self.endpoints)
                     if retries > 0:
@@ -185,6 +191,8 @@ class EtcdClient:
                         continue
                     raise err
                 result: dict[str, Any] = jsonutil.loads(data)
+                if replayed:
+                    result[REPLAYED] = True
                 return result
 
     def _forget(self, endpoint: str) -> None:
