@@ -50,6 +50,22 @@ def stdio_owned_by(uid: int, interactive: bool) -> bool:
     return True
 
 
+def _init_pid(container_id: str) -> int:
+    """The container's init pid from runc's state.json, found by its key rather than by decoding the
+    whole file (it holds the full config, seccomp profile included: tens of kB)."""
+    with open(f"{RUNC_STATE}/{container_id}/state.json", "rb") as f:
+        data = f.read()
+    key = b'"init_process_pid":'
+    at = data.find(key)
+    if at < 0:
+        return int(json.loads(data).get("init_process_pid") or 0)
+    digits = data[at + len(key) :].lstrip()
+    end = 0
+    while end < len(digits) and digits[end : end + 1].isdigit():
+        end += 1
+    return int(digits[:end] or 0)
+
+
 class Monitor:
     """One foreground container run by this process: create, wait (relaying stderr), remove."""
 
@@ -98,8 +114,7 @@ class Monitor:
                 os.close(rfd)
             if wfd >= 0:
                 os.close(wfd)
-        with open(f"{RUNC_STATE}/{rec.id}/state.json", "rb") as f:
-            rec.pid = int(json.loads(f.read()).get("init_process_pid") or 0)
+        rec.pid = _init_pid(rec.id)
         rec.state = "created"
         return rec
 
