@@ -64,6 +64,7 @@ class Scheduler:
         self.client = client
         self.events = events
         self.rng = rng or random.Random()
+        self.rotation = framework.Rotation()  # where the next search through the nodes starts
         self.pending = factory.informer("pods", field_selector="spec.nodeName=")
         self.assigned = factory.informer("pods", field_selector="spec.nodeName!=")
         self.nodes = factory.informer("nodes")
@@ -230,7 +231,7 @@ class Scheduler:
         if info.volumes is not None and info.volumes.error:  # PreFilter: no node can help
             result = framework.FitError(len(self.live_nodes()), prefilter=info.volumes.error)
         else:
-            result = framework.schedule(info, self.live_nodes(), self.rng)
+            result = framework.schedule(info, self.live_nodes(), self.rng, self.rotation)
         if isinstance(result, framework.FitError):
             self.unschedulable.add(key)
             scheduling_attempt("unschedulable", time.perf_counter() - started)

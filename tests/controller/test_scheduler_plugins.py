@@ -147,3 +147,33 @@ def test_spread_over_equal_nodes() -> None:
         assert isinstance(chosen, NodeInfo)
         chosen.add_pod(p)
     assert sorted(len(n.pods) for n in nodes) == [2, 2, 2]
+
+
+def test_big_clusters_stop_filtering_at_enough_feasible_nodes() -> None:
+    # kube's numFeasibleNodesToFind: all under 100, then 50% - 1% per 125 nodes, at least 5% and 100
+    assert [framework.nodes_to_find(n) for n in (3, 99, 100, 500, 5000, 20000)] == [
+        3,
+        99,
+        100,
+        230,
+        500,
+        1000,
+    ]
+
+
+def test_each_search_starts_where_the_last_stopped() -> None:
+    nodes = [node(f"n{i}", cpu="1") for i in range(500)] + [node("big")]  # 501: 230 are enough
+    rotation = framework.Rotation()
+    fits, _ = framework.feasible_nodes(pod(cpu="500m"), nodes, want=230, rotation=rotation)
+    assert [n.name for n in fits] == [f"n{i}" for i in range(230)] and rotation.start == 230
+    fits, _ = framework.feasible_nodes(pod(cpu="500m"), nodes, want=230, rotation=rotation)
+    assert fits[0].name == "n230" and rotation.start == 460
+    # fewer fit than wanted: every node is examined and each refusal counted, the message as before
+    err = framework.schedule(pod(cpu="8"), nodes, random.Random(1), rotation)
+    assert (
+        isinstance(err, framework.FitError)
+        and err.message == "0/501 nodes are available: 501 Insufficient cpu."
+    )
+    assert rotation.start == 460
+    got = framework.schedule(pod(cpu="2"), nodes, random.Random(1), rotation)
+    assert isinstance(got, NodeInfo) and got.name == "big"
