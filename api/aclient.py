@@ -10,7 +10,10 @@ LIFO pool of keep-alive connections (`api.connpool`, which clients of one proces
 ~0.1 ms per request. It understands exactly what the
 API server answers: Content-Length or chunked bodies, keep-alive unless `Connection: close`.
 A request that finds its reused connection closed by the server (idle timeout) before any
-byte of the answer arrived is sent once more on a fresh connection, as httpx does.
+byte of the answer arrived is sent once more on a fresh connection if it is a read (GET, HEAD):
+a write may have been applied by a server that died before answering, and sending it again
+could create a generateName object twice, so it fails (Go's Transport and client-go do the
+same); the pool drops connections the server already closed before anything is sent on them.
 A server URL `http+unix://<percent-encoded socket path>` talks plain HTTP over that Unix socket:
 the API server's own control loops use its private one, which spares both ends the TLS.
 With `ClientConfig.fallback_servers` (several API servers on one datastore), a connection that
@@ -26,7 +29,7 @@ from typing import Any
 
 from api import jsonutil
 from api import requests as rq
-from api.client import decode, decode_error, request_head
+from api.client import REPLAYABLE, decode, decode_error, request_head
 from api.config import ClientConfig
 from api.connpool import Conn, ConnectionPool
 
@@ -119,9 +122,14 @@ class AsyncClient:
                         c.writer.write(self._head(req) + (req.body or b""))
                         status, headers = await self._read_head(c, reused)
                         body, keep = await self._read_body(c, headers, status)
-                except _Stale:
+                except _Stale as e:
                     c.close()
                     pool.drop_idle()  # the others are as old: a restarted or dead server closed them all
+                    if req.method not in REPLAYABLE:
+                        raise ConnectionError(
+                            f"{pool.host}:{pool.port} closed the connection without answering "
+                            f"{req.method} (not sent again: it may have been applied)"
+                        ) from e
                     continue
                 except BaseException:
                     c.close()

@@ -13,6 +13,7 @@ reached hands over to the next one (kubectl against several API servers of one c
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 from collections.abc import Iterator
@@ -25,6 +26,9 @@ from api.config import ClientConfig
 from api.errors import ApiError
 
 CONNECT_TIMEOUT = 5.0
+REPLAYABLE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+"""Methods sent again when a kept-alive connection dies before the answer (Go's isReplayable):
+a write may have been applied by a server that died under it."""
 MAX_LINE = 1 << 20  # a header or chunk-size line longer than this is not HTTP from our server
 
 
@@ -184,8 +188,11 @@ class Client:
         return status, headers.get("content-type", ""), body
 
     def call(self, req: rq.Request) -> Any:
-        """Send a request on the kept-alive connection (reconnecting once if the server closed it)."""
+        """Send a request on the kept-alive connection (reconnecting once if the server closed it:
+        before sending, or for a read, after)."""
         for attempt in (0, 1):
+            if self._sock is not None and select.select([self._sock], [], [], 0)[0]:
+                self.close()  # the server hung up (or babbled) while it idled: nothing sent yet
             fresh = self._sock is None
             if fresh:
                 self._sock, self._file = self._open(self.config.timeout)
@@ -194,7 +201,7 @@ class Client:
                 break
             except (_Closed, BrokenPipeError, ConnectionResetError) as e:
                 self.close()
-                if fresh or attempt:
+                if fresh or attempt or req.method not in REPLAYABLE:
                     raise ConnectionFailed(
                         f"Unable to connect to the server: {self._host}:{self._port}: connection closed"
                     ) from e
