@@ -72,12 +72,14 @@ def feasible_nodes(
     total = len(nodes)
     start = rotation.start % total if rotation is not None and total else 0
     want = total if want is None else want
+    # kube's PreFilter Skip: a filter with nothing to check for this pod is not run per node
+    checks = [p.filter for p in filters if getattr(p, "skip", None) is None or not p.skip(pod)]
     examined = 0
     for i in range(total):
         node = nodes[(start + i) % total]
         examined += 1
-        for plugin in filters:
-            why = plugin.filter(pod, node)
+        for check in checks:
+            why = check(pod, node)
             if why:
                 reasons.update(why)
                 break

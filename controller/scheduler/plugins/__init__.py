@@ -3,7 +3,8 @@
 A filter returns the reasons a node cannot take the pod (empty: it fits), worded as
 Kubernetes words them, because users read them in FailedScheduling events. A score returns
 0..100 (higher is better); a plugin may also define `normalize(scores)` when its raw values
-only make sense relative to the other nodes'. The order of FILTERS is the order they run
+only make sense relative to the other nodes', and a filter `skip(pod)` when it has nothing to
+check for that pod (kube's PreFilter Skip: it is then not run per node). The order of FILTERS is the order they run
 in; the first failing one decides a node's reason, as in the scheduler framework.
 """
 

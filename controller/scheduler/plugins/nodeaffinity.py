@@ -64,6 +64,11 @@ def node_matches(spec: Mapping[str, Any], node_name: str, labels: Mapping[str, s
     return terms is None or any(term_matches(t, node_name, labels) for t in terms)
 
 
+def skip(pod: PodInfo) -> bool:
+    """PreFilter's Skip: no nodeSelector and no required node affinity."""
+    return not pod.node_selector and required_terms(pod.pod.get("spec") or {}) is None
+
+
 def filter(pod: PodInfo, node: NodeInfo) -> tuple[str, ...]:
     labels = node.labels
     for k, v in pod.node_selector.items():

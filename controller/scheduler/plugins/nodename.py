@@ -7,5 +7,10 @@ from controller.scheduler.nodeinfo import NodeInfo, PodInfo
 REASON = "node(s) didn't match the requested node name"
 
 
+def skip(pod: PodInfo) -> bool:
+    """PreFilter's Skip: a pod that names no node passes everywhere."""
+    return not pod.node_name
+
+
 def filter(pod: PodInfo, node: NodeInfo) -> tuple[str, ...]:
     return (REASON,) if pod.node_name and pod.node_name != node.name else ()

@@ -8,6 +8,11 @@ REASON = "node(s) didn't have free ports for the requested pod ports"
 _ANY = "0.0.0.0"
 
 
+def skip(pod: PodInfo) -> bool:
+    """PreFilter's Skip: a pod without host ports conflicts with none."""
+    return not pod.host_ports
+
+
 def filter(pod: PodInfo, node: NodeInfo) -> tuple[str, ...]:
     if not pod.host_ports or not node.used_ports:
         return ()

@@ -103,6 +103,11 @@ def fits_node(vols: PodVolumes, name: str, labels: dict[str, str]) -> tuple[str,
     return ()
 
 
+def skip(pod: PodInfo) -> bool:
+    """PreFilter's Skip: a pod without claims to bind."""
+    return not isinstance(pod.volumes, PodVolumes)
+
+
 def filter(pod: PodInfo, node: NodeInfo) -> tuple[str, ...]:
     vols = pod.volumes
     if not isinstance(vols, PodVolumes):
