@@ -126,9 +126,9 @@ class AsyncClient:
                     c.close()
                     pool.drop_idle()  # the others are as old: a restarted or dead server closed them all
                     if req.method not in REPLAYABLE:
-                        raise ConnectionError(
-                            f"{pool.host}:{pool.port} closed the connection without answering "
-                            f"{req.method} (not sent again: it may have been applied)"
+                        raise ConnectionError(  # (the pool may have moved on: no server named)
+                            f"the server closed the connection without answering {req.method} "
+                            "(not sent again: it may have been applied)"
                         ) from e
                     continue
                 except BaseException:

@@ -135,6 +135,18 @@ def node_ready(node: dict[str, Any]) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
 
 
+def ready_since(c: httpx.Client, names: list[str]) -> dict[str, str]:
+    """Each Ready node's Ready lastTransitionTime: unchanged means it never left Ready meanwhile."""
+    nodes = c.get("/api/v1/nodes").json()["items"]
+    return {
+        n["metadata"]["name"]: cond.get("lastTransitionTime", "")
+        for n in nodes
+        if n["metadata"]["name"] in names
+        for cond in n.get("status", {}).get("conditions") or []
+        if cond["type"] == "Ready" and cond["status"] == "True"
+    }
+
+
 def holder(c: httpx.Client, name: str) -> str:
     r = c.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/{name}")
     return str(r.json()["spec"].get("holderIdentity") or "") if r.status_code == 200 else ""
@@ -196,6 +208,8 @@ def test_rollout_survives_an_etcd_member_and_the_leading_server_killed(
                 return sum(p.get("status", {}).get("phase") == "Running" for p in pods())
 
             wait_for(lambda: running() >= 1, 60, "the rollout under way")
+            ready_before = ready_since(c, names)
+            assert set(ready_before) == set(names)
             etcd.procs[0].send_signal(signal.SIGKILL)
             assert victim.proc is not None
             victim.proc.send_signal(signal.SIGKILL)
@@ -214,7 +228,7 @@ def test_rollout_survives_an_etcd_member_and_the_leading_server_killed(
                 wait_for(partial(held_by, c, name, survivor_id), max(left, 0.1), f"{name} taken over")
             took_over = time.monotonic() - killed_at
 
-            # the rollout completes, as the survivor sees it, and the nodes never stopped being Ready
+            # the rollout completes, as the survivor sees it, and no node left Ready meanwhile
             def complete() -> bool:
                 d = c.get("/apis/apps/v1/namespaces/default/deployments/web").json()
                 st = d.get("status", {})
@@ -227,8 +241,7 @@ def test_rollout_survives_an_etcd_member_and_the_leading_server_killed(
                 )
 
             wait_for(complete, 90, f"{REPLICAS} replicas Running")
-            nodes = c.get("/api/v1/nodes").json()["items"]
-            assert {n["metadata"]["name"] for n in nodes if node_ready(n)} >= set(names)
+            assert ready_since(c, names) == ready_before
 
             writer.stop.set()
             writing.join(30)
