@@ -102,6 +102,14 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def peak_rss_mib(pid: int) -> float:
+    """The process's high-water resident set so far (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
