@@ -50,13 +50,29 @@ class NodeGraph:
     def __init__(self, store: Store) -> None:
         self.by_pod: dict[str, frozenset[Edge]] = {}
         self.edges: Counter[Edge] = Counter()
+        # pod key -> the bytes naming its node and uid, as stored: an update showing both is the same
+        # bound pod
+        self._identity: dict[str, tuple[bytes, ...]] = {}
         self.mirror = StoreMirror(store, self.PREFIX, self._changed, self._clear)
 
     def _clear(self) -> None:
         self.by_pod.clear()
         self.edges.clear()
+        self._identity.clear()
 
     def _changed(self, key: str, value: bytes | None) -> None:
+        same = self._identity.get(key)
+        if (
+            value is not None
+            and same is not None
+            and all(part in value for part in same)
+            and b'"ephemeralContainers"' not in value
+        ):
+            # the same pod (uid) on the same node: the names its spec refers to are immutable, so
+            # its edges stand (kube's graph populator skips such updates too) and a kubelet's
+            # status write costs no parse here
+            return
+        self._identity.pop(key, None)
         old = self.by_pod.pop(key, None)
         if old:
             self.edges.subtract(old)
@@ -65,10 +81,15 @@ class NodeGraph:
                     del self.edges[edge]
         if value is None or b'"nodeName"' not in value:
             return
-        _, edges = pod_edges(jsonutil.loads(value))
+        obj = jsonutil.loads(value)
+        node, edges = pod_edges(obj)
         if edges:
             self.by_pod[key] = edges
             self.edges.update(edges)
+            uid = (obj.get("metadata") or {}).get("uid")
+            self._identity[key] = (jsonutil.dumps({"nodeName": node})[1:-1],) + (
+                (jsonutil.dumps({"uid": uid})[1:-1],) if uid else ()
+            )
 
     def allows(self, node: str, namespace: str, resource: str, name: str) -> bool:
         return (node, namespace, resource, name) in self.edges

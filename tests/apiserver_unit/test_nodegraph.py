@@ -3,6 +3,10 @@ deletion of the pod takes them back (counted, so two pods using one Secret keep 
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from api import jsonutil
 from apiserver.nodegraph import NodeGraph, pod_edges
 
@@ -48,3 +52,31 @@ def test_changes_move_and_count_edges() -> None:
     g._changed("/registry/pods/ns/b", jsonutil.dumps(pod("b", "n2", "s2")))  # b moved and changed
     assert not g.allows("n1", "ns", "secrets", "s1") and g.allows("n2", "ns", "secrets", "s2")
     assert g.claims_of("n2") == [("ns", "data")]
+
+
+def test_a_status_write_of_the_same_bound_pod_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    import apiserver.nodegraph
+
+    g = NodeGraph(_NoStore())  # type: ignore[arg-type]
+    first = pod("a", "n1", "s1")
+    first["metadata"]["uid"] = "u1"
+    g._changed("/registry/pods/ns/a", jsonutil.dumps(first))
+    parsed: list[bytes] = []
+    real_loads = jsonutil.loads
+
+    def counted(b: bytes) -> Any:
+        parsed.append(b)
+        return real_loads(b)
+
+    monkeypatch.setattr(apiserver.nodegraph.jsonutil, "loads", counted)
+    g._changed("/registry/pods/ns/a", jsonutil.dumps(dict(first, status={"phase": "Running"})))
+    assert parsed == [] and g.allows("n1", "ns", "secrets", "s1")
+    # another pod under the same name (another uid) is read again
+    other = pod("a", "n1", "s2")
+    other["metadata"]["uid"] = "u2"
+    g._changed("/registry/pods/ns/a", jsonutil.dumps(other))
+    assert (
+        len(parsed) == 1
+        and g.allows("n1", "ns", "secrets", "s2")
+        and not g.allows("n1", "ns", "secrets", "s1")
+    )
