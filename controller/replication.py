@@ -32,7 +32,7 @@ RC_KIND = "ReplicationController"
 
 
 STATUS_BATCH = 0.2  # seconds: how stale readyReplicas may be while pods keep becoming ready
-STATUS_BATCH_PODS = 2500  # ... per this many pods: a sync walks them all, so a big RC folds more
+STATUS_BATCH_PODS = 1000  # ... per this many pods: a sync walks them all, so a big RC folds more
 
 
 def status_delay(pods: int) -> float:
