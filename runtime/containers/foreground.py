@@ -116,12 +116,18 @@ class Monitor:
                 os.close(wfd)
         rec.pid = _init_pid(rec.id)
         rec.state = "created"
+        import _signal  # the C module, loaded at start-up: `signal` builds enums (~1 ms)
+
+        for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"):  # before it can run
+            _signal.signal(getattr(_signal, name), self._forward)
         return rec
 
     def wait(self) -> int:
         """Relay the container's stderr until every writer is gone, then reap its init: its exit
-        code (128+N for signal N, as docker reports it). Interrupted (^C), the container is killed
-        and reaped first, then the interrupt goes on."""
+        code (128+N for signal N, as docker reports it). SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2 sent to
+        us go on to the container, as `docker run` proxies them (a `timeout` around the CLI stops
+        the container the way it would stop the command); interrupted (^C), the container is
+        killed and reaped first, then the interrupt goes on."""
         assert self.rec is not None
         try:
             self._relay_stderr()
@@ -134,6 +140,13 @@ class Monitor:
         self.rec.pid = 0  # reaped: the number may name another process from now on
         code = os.waitstatus_to_exitcode(status)
         return 128 - code if code < 0 else code
+
+    def _forward(self, signum: int, frame: object) -> None:
+        if self.rec is not None and self.rec.pid > 0:
+            try:
+                os.kill(self.rec.pid, signum)
+            except ProcessLookupError:
+                pass
 
     def _relay_stderr(self) -> None:
         while self._stderr >= 0:

@@ -309,6 +309,39 @@ def test_foreground_run_rm_is_seen_and_stopped_by_other_verbs(cli: Cli) -> None:
     assert not _container_dirs(cli) and cli.ok("ps", "-aq") == ""
 
 
+def test_foreground_run_rm_passes_sigterm_on_and_removes_the_container(cli: Cli) -> None:
+    """SIGTERM to a `run --rm` goes to the container (docker proxies it); the container's own exit
+    code comes back once it is removed."""
+    proc = subprocess.Popen(
+        cli.argv(
+            "run",
+            "--rm",
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 5' TERM; echo up; while true; do sleep 0.1; done",
+        ),
+        env=cli.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"up\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 5
+        assert proc.stdout.read() == b"got-term\n"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    assert not _container_dirs(cli) and cli.ok("ps", "-aq") == ""
+
+
 def test_run_rm_as_another_user_leaves_our_stdio_alone(cli: Cli, tmp_path: Path) -> None:
     """runc chowns a container's stdio to its user: a file we hand a non-root `run --rm` must keep its
     owner (such a run goes through conmon's pipes instead)."""
