@@ -56,7 +56,7 @@ def hollow_nodes(data: Path, count: int, name: str = "hollow") -> Iterator[subpr
     import yaml
 
     server_url = yaml.safe_load((data / "kubeconfig.yaml").read_text())["clusters"][0]["cluster"]["server"]
-    log = open(data / "agent.log", "wb")  # noqa: SIM115
+    log = open(data / ("agent.log" if name == "hollow" else f"agent-{name}.log"), "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [
             *KUBELITE,
@@ -73,7 +73,7 @@ def hollow_nodes(data: Path, count: int, name: str = "hollow") -> Iterator[subpr
             "--hollow-nodes",
             str(count),
             "--log-level",
-            "WARNING",
+            "INFO",
         ],
         stdout=log,
         stderr=log,
