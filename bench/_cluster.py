@@ -73,7 +73,7 @@ def hollow_nodes(data: Path, count: int, name: str = "hollow") -> Iterator[subpr
             "--hollow-nodes",
             str(count),
             "--log-level",
-            "INFO",
+            "WARNING",
         ],
         stdout=log,
         stderr=log,
