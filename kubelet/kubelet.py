@@ -101,7 +101,7 @@ class Kubelet:
             recorder=self.recorder,
         )
         self.workers = PodWorkers(self.syncer.sync)
-        self._states: dict[str, tuple[str, ...]] = {}
+        self._states: dict[str, tuple[str, str]] = {}  # PLEG: container id -> (pod uid, state)
         self.pod_starts = PodStartTracker()  # kubelet_pod_start_duration_seconds
 
     def _services_in(self, namespace: str) -> list[dict[str, Any]]:
@@ -147,15 +147,16 @@ class Kubelet:
     # --- PLEG ---------------------------------------------------------------------------
     async def relist(self, first: bool = False) -> None:
         containers = await self.runtime.list_containers()
-        states: dict[str, list[str]] = {}
-        for c in containers:
-            uid = c.labels.get(POD_UID)
-            if uid:
-                states.setdefault(uid, []).append(f"{c.id}:{c.state}")
-        snapshot = {uid: tuple(sorted(v)) for uid, v in states.items()}
-        for uid, state in snapshot.items():
-            if self._states.get(uid) != state:
-                self.workers.wake(uid)
+        # container id -> (pod uid, state): one C-level dict comparison when nothing moved (the common
+        # case, every second for every node), the pods of new, changed and vanished containers otherwise
+        snapshot = {c.id: (c.labels.get(POD_UID, ""), c.state) for c in containers}
+        old = self._states
+        if snapshot != old:
+            for cid, seen in snapshot.items():
+                if seen[0] and old.get(cid) != seen:
+                    self.workers.wake(seen[0])
+            for cid in old.keys() - snapshot.keys():
+                self.workers.wake(old[cid][0])
         self._states = snapshot
         if first:
             await self._remove_orphans({c.labels.get(POD_UID, "") for c in containers})
