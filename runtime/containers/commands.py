@@ -175,9 +175,31 @@ def _run_foreground(c: Containers, monitor: Monitor, rec: Record) -> int:
         c.engine.start(rec)
         return monitor.wait()
     finally:
-        monitor.remove()
-        if rec.owns_network:
-            c.network.teardown(rec.id)
+        if rec.owns_network and rec.pid == 0:
+            # the container is reaped: its network and its files go at once (each a few waits on
+            # the host's journal and netlink, so the two overlap well)
+            import threading  # loaded already: the bridge was set up in a thread
+
+            failed: list[BaseException] = []
+            teardown = threading.Thread(target=_teardown_network, args=(c, rec.id, failed))
+            teardown.start()
+            try:
+                monitor.remove()
+            finally:
+                teardown.join()
+            if failed:
+                raise failed[0]
+        else:
+            monitor.remove()
+            if rec.owns_network:
+                c.network.teardown(rec.id)
+
+
+def _teardown_network(c: Containers, container_id: str, failed: list[BaseException]) -> None:
+    try:
+        c.network.teardown(container_id)
+    except BaseException as e:  # re-raised by the caller once the container is removed
+        failed.append(e)
 
 
 def _attach_and_wait(c: Containers, rec: Record, interactive: bool, use_tty: bool, remove: bool) -> int:
