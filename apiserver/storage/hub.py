@@ -40,9 +40,12 @@ class EventRing:
         self.floor = floor
 
     def append(self, ev: Event) -> None:
+        """Keep a bare copy: the live watchers share `ev` and its parse (`ev.obj`), which goes
+        with it once they are done; parses held for every event in the ring would cost ~30 KB
+        a pod event, hundreds of MiB for a full ring. A late watcher replaying parses again."""
         if len(self._events) >= self.capacity:
             self.floor = self._events.popleft().revision
-        self._events.append(ev)
+        self._events.append(Event(ev.type, ev.key, ev.revision, ev.value, ev.prev_value))
 
     def covers(self, after_revision: int) -> bool:
         return after_revision >= self.floor
