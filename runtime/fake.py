@@ -17,7 +17,6 @@ pair, so the kubelet's per-pod `list_containers({pod uid})` does not scan the no
 from __future__ import annotations
 
 import asyncio
-import copy
 import ipaddress
 import itertools
 import time
@@ -32,6 +31,14 @@ from runtime.interface import (
     SandboxConfig,
     SandboxInfo,
 )
+
+
+def _snapshot(info: ContainerInfo) -> ContainerInfo:
+    """A shallow copy for the caller (as a real runtime answers with new objects): a third of the CPU
+    of dataclasses.replace, which re-runs __init__ (hollow kubelets list every container every second)."""
+    out = object.__new__(ContainerInfo)
+    out.__dict__.update(info.__dict__)
+    return out
 
 
 class FakeRuntimeError(Exception):
@@ -214,13 +221,12 @@ class FakeRuntime:
     async def list_containers(self, labels: Mapping[str, str] | None = None) -> list[ContainerInfo]:
         want = dict(labels or {})
         if not want:
-            # copies (callers get snapshots); copy.copy is a third cheaper than dataclasses.replace, and
             # every hollow kubelet's relist lists all its containers every second
-            return [copy.copy(c.info) for c in self.containers.values()]
+            return [_snapshot(c.info) for c in self.containers.values()]
         first = next(iter(want.items()))
         candidates = sorted(self._by_label.get(first, ()), key=self._order)  # creation order, as unindexed
         return [
-            copy.copy(c.info)
+            _snapshot(c.info)
             for c in (self.containers[i] for i in candidates)
             if all(c.info.labels.get(k) == v for k, v in want.items())
         ]
