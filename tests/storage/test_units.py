@@ -98,6 +98,16 @@ def test_ring_evicts_oldest_and_raises_its_floor():
     assert ring.covers(2) and not ring.covers(1)
 
 
+def test_ring_keeps_no_parse_of_its_events():
+    hub = WatchHub(revision=0)
+    live = Event("ADDED", "/registry/pods/ns/a", 1, b'{"metadata":{"name":"a"}}')
+    assert hub.publish([live])
+    assert live.obj["metadata"]["name"] == "a"  # the live watchers' shared parse
+    kept = hub.ring.after(0)[0]
+    assert (kept.key, kept.revision, kept.value) == (live.key, 1, live.value)
+    assert "obj" not in kept.__dict__  # a replay parses again; the ring holds bytes only
+
+
 async def _no_log(after: int, limit: int) -> tuple[int, list[Event]]:
     raise AssertionError("the ring should have served this")
 
