@@ -13,9 +13,12 @@ files on the `run --rm` budget. So, as `runc run` does it but keeping our networ
 - start is the engine's (read the exec fifo), the exit code comes from wait4, and removal is
   in-house (`delete_stopped`, unmount, bundle, network): nothing is left when the CLI returns.
 
-Other verbs see such a container through its record: `monitor_pid` names this process (its start
-time guards against pid reuse), so `ps`, `exec`, `kill`, `stop`, `rm -f` and `wait` work as for a
-conmon container; `logs` has nothing (the output was never captured). Taken only when runc's
+Signals a caller sends us (SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2) go on to the container, as `docker
+run` proxies them; ^C kills it. Other verbs see such a container through its record: `monitor_pid`
+names this process (its start time guards against pid reuse), so `ps`, `exec`, `kill`, `stop` and
+`rm -f` work as for a conmon container and `wait` returns once it is gone (with 255: its exit code
+is its `run`'s exit status, kept nowhere else); `logs` has nothing (the output was never
+captured). Taken only when runc's
 `fixStdioPermissions` would change nothing: runc chowns a container's stdio to its user, which
 for a conmon pipe is harmless but for the caller's own terminal or file is not.
 """
