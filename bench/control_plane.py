@@ -64,9 +64,17 @@ def main() -> None:
             agents.append(stack.enter_context(hollow_nodes(data, count, name)))
             ready_wanted += count
             deadline = time.monotonic() + max(120, count * 0.6)  # hundreds of nodes register slowly
+            restarts = 0
             while ready_nodes(c) < ready_wanted:
                 if time.monotonic() > deadline:
                     sys.exit(f"only {ready_nodes(c)} of {ready_wanted} hollow nodes became Ready")
+                if agents[-1].poll() is not None and restarts < 3:
+                    # its nodes' joins timed out against a busy server (the agent gives up): again
+                    restarts += 1
+                    print(
+                        f"agent {name} exited ({agents[-1].returncode}); starting it again", file=sys.stderr
+                    )
+                    agents[-1] = stack.enter_context(hollow_nodes(data, count, name))
                 time.sleep(0.5)
 
         def agents_cpu() -> float:
