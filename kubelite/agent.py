@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from api.config import ClientConfig
+    from api.connpool import ConnectionPool
 
 log = logging.getLogger("kubelite.agent")
 SHARED_CONNECTIONS = 64  # requests in flight at once for all the hollow nodes of one process
@@ -133,20 +135,45 @@ async def learn_servers(client: Any, every: float = 60.0) -> None:
         await asyncio.sleep(every)
 
 
+@dataclasses.dataclass
+class SharedByNodes:
+    """The hollow nodes of one process: one CA fetch and one connection pool per server URL."""
+
+    cas: dict[str, asyncio.Task[bytes]] = dataclasses.field(default_factory=dict)
+    pools: dict[str, ConnectionPool] = dataclasses.field(default_factory=dict)
+
+
 async def join_when_reachable(
-    servers: list[str], token: str, name: str, timeout: float = 60.0
+    servers: list[str],
+    token: str,
+    name: str,
+    timeout: float = 60.0,
+    cas: dict[str, asyncio.Task[bytes]] | None = None,
 ) -> ClientConfig:
     """Join through the first server that answers, waiting for servers that are still starting
-    (connection refused) up to `timeout`; the others become the client's fallbacks."""
-    import dataclasses
+    (connection refused) up to `timeout`; the others become the client's fallbacks. `cas` (the
+    hollow nodes of one process): each server's CA fetched once for all of them, as one machine
+    fetches it once; every node still checks it against the token."""
+    from kubelet.join import JoinError, fetch_ca, join_config
 
-    from kubelet.join import JoinError, join_config
+    async def ca_of(server: str) -> bytes | None:
+        if cas is None:
+            return None
+        fetch = cas.get(server) or cas.setdefault(
+            server, asyncio.create_task(asyncio.to_thread(fetch_ca, server))
+        )
+        try:
+            return await asyncio.shield(fetch)
+        except JoinError:
+            if cas.get(server) is fetch:
+                del cas[server]  # the next attempt fetches again
+            raise
 
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         for i, server in enumerate(servers):
             try:
-                cfg = await asyncio.to_thread(join_config, server, token, name)
+                cfg = await asyncio.to_thread(join_config, server, token, name, await ca_of(server))
             except JoinError as e:
                 if "cannot reach" not in str(e) or (
                     i == len(servers) - 1 and asyncio.get_running_loop().time() > deadline
@@ -158,22 +185,26 @@ async def join_when_reachable(
 
 
 async def run_node(
-    args: argparse.Namespace, name: str, token: str, hollow: bool, pools: dict[str, Any] | None = None
+    args: argparse.Namespace, name: str, token: str, hollow: bool, shared: SharedByNodes | None = None
 ) -> None:
-    """One node; `pools` (hollow nodes of one process): connection pools shared by server URL."""
+    """One node; `shared`: what the hollow nodes of one process share."""
     from api.aclient import AsyncClient
     from api.connpool import ConnectionPool
     from api.informer import InformerFactory
     from kubelet.kubelet import Kubelet, KubeletOptions
     from kubelet.node import NodeAgent, node_object, read_machine
 
-    cfg = await join_when_reachable(server_urls(args.server), token, name)
+    cfg = await join_when_reachable(
+        server_urls(args.server), token, name, cas=shared.cas if shared is not None else None
+    )
     node_ip = args.node_ip or default_node_ip(cfg.server)
     data_dir = Path(args.data_dir) / name if hollow else Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     pool = None
-    if pools is not None:  # the nodes' credentials are headers: one process, one set of connections
-        pool = pools.get(cfg.server) or pools.setdefault(cfg.server, ConnectionPool(cfg, SHARED_CONNECTIONS))
+    if shared is not None:  # the nodes' credentials are headers: one process, one set of connections
+        pool = shared.pools.get(cfg.server) or shared.pools.setdefault(
+            cfg.server, ConnectionPool(cfg, SHARED_CONNECTIONS)
+        )
     client = AsyncClient(cfg, pool=pool)
     machine = read_machine()
     runtime_version = "fake://0.1" if hollow else "runc://1.1"
@@ -288,8 +319,8 @@ async def run(args: argparse.Namespace, token: str) -> None:
         if args.hollow and args.hollow_nodes > 1
         else [args.node_name]
     )
-    pools: dict[str, Any] | None = {} if len(names) > 1 else None
-    main = asyncio.gather(*(run_node(args, n, token, args.hollow, pools) for n in names))
+    shared = SharedByNodes() if len(names) > 1 else None
+    main = asyncio.gather(*(run_node(args, n, token, args.hollow, shared) for n in names))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, main.cancel)
@@ -297,7 +328,7 @@ async def run(args: argparse.Namespace, token: str) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await main
     finally:
-        for pool in (pools or {}).values():
+        for pool in shared.pools.values() if shared is not None else ():
             pool.close()
 
 
