@@ -25,6 +25,7 @@ from apiserver.crd import hooks as crd_hooks
 from apiserver.kinds.core import terminating as _terminating
 from apiserver.mirror import StoreMirror
 from apiserver.rbac.cache import RbacCache
+from apiserver.saadmission import ServiceAccountCache
 from apiserver.storage.interface import (
     ConflictError,
     KeyExistsError,
@@ -78,6 +79,7 @@ class Registry:
         self.allocator = allocator
         self.namespaces = NamespaceCache(store)
         self.rbac = RbacCache(store)  # the RBAC objects, for the authorizer and this server's own writes
+        self.service_accounts = ServiceAccountCache(store)  # ServiceAccount admission's lookups
         # told of every object this server removes (the token cache forgets what named it)
         self.on_removed: list[Callable[[Resource, dict[str, Any]], None]] = []
 
@@ -162,6 +164,7 @@ class Registry:
         generate = meta.get("generateName")
         generated = not meta.get("name") and isinstance(generate, str) and bool(generate)
         await self._admit_namespace(res, namespace, str(meta.get("name") or generate or ""))
+        await kinds.for_resource(res).hooks.admit_create(self, namespace, obj)
         # a generated name is chosen before PrepareForCreate (kube 1.30+: a Job's labels name it); a
         # retry after a name clash starts again from the body as sent
         sent = jsonutil.dumps(obj) if generated else b""

@@ -5,17 +5,26 @@ mirrors it). Unless the pod sets `automountServiceAccountToken: false`, it gets 
 volume `kube-api-access-<5 chars>` (a bound token refreshed by the kubelet, the cluster CA from
 the `kube-root-ca.crt` ConfigMap, and the namespace from the downward API) mounted read-only at
 /var/run/secrets/kubernetes.io/serviceaccount in every container that does not already mount
-something there. Pure: the kubelet does the work of filling the files.
+something there; the kubelet does the work of filling the files.
 
-Not done here: kube also refuses pods naming a ServiceAccount that does not exist and honours
-the ServiceAccount's own `automountServiceAccountToken`; both need a read of the account and are
-left to the kubelet, which waits for the token it cannot get.
+As kube's plugin, the pod's own `automountServiceAccountToken` wins, else its ServiceAccount's,
+else true; and a pod naming a ServiceAccount that does not exist is refused (403, kube's
+message). The accounts are looked up in a `ServiceAccountCache` (a StoreMirror: no store read
+per pod create); a miss is confirmed by one store read, as kube's live lookup does. A missing
+`default` account is admitted as if it had no opinion: the serviceaccounts controller makes
+it only shortly after its namespace, and kubelite's callers (tests, hollow nodes, controllers
+creating pods right after a namespace) do not all retry a refusal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from api import jsonutil
+from api.errors import forbidden
+from apiserver.mirror import StoreMirror
+from apiserver.storage.interface import Store
 
 MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 TOKEN_EXPIRATION = 3607  # kube's: an hour and a bit, so refreshes are spread out
@@ -45,13 +54,26 @@ def access_volume(name: str) -> dict[str, Any]:
     }
 
 
-def mount_service_account_token(pod: dict[str, Any], suffix: Callable[[], str]) -> None:
+def account_name(pod: dict[str, Any]) -> str | None:
+    """The ServiceAccount a pod runs as (defaulted to `default` in the spec); None for a shapeless pod."""
     spec = pod.get("spec")
     if not isinstance(spec, dict):
-        return
+        return None
     account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
     spec["serviceAccountName"] = spec["serviceAccount"] = account
-    if spec.get("automountServiceAccountToken") is False:
+    return str(account)
+
+
+def mount_service_account_token(
+    pod: dict[str, Any], suffix: Callable[[], str], account_automount: bool | None = None
+) -> None:
+    """Mount the token volume unless the pod (first) or its ServiceAccount (`account_automount`)
+    says `automountServiceAccountToken: false` (kube's shouldAutomount)."""
+    if account_name(pod) is None:
+        return
+    spec = pod["spec"]
+    automount = spec.get("automountServiceAccountToken")
+    if automount is False or (automount is None and account_automount is False):
         return
     containers = [
         c
@@ -75,3 +97,55 @@ def mount_service_account_token(pod: dict[str, Any], suffix: Callable[[], str]) 
             continue
         if not any(isinstance(m, dict) and m.get("mountPath") == MOUNT_PATH for m in mounts or []):
             c["volumeMounts"] = [*(mounts or []), {"name": name, "readOnly": True, "mountPath": MOUNT_PATH}]
+
+
+class ServiceAccountCache:
+    """`automountServiceAccountToken` of every ServiceAccount by "namespace/name", kept by a watch."""
+
+    PREFIX = "/registry/serviceaccounts/"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.automount: dict[str, bool | None] = {}
+        self.mirror = StoreMirror(store, self.PREFIX, self._changed, self.automount.clear)
+
+    def _changed(self, key: str, value: bytes | None) -> None:
+        name = key[len(self.PREFIX) :]
+        if value is None:
+            self.automount.pop(name, None)
+        else:
+            self.automount[name] = _automount_of(value)
+
+    async def lookup(self, namespace: str, name: str) -> tuple[bool, bool | None]:
+        """(exists, its automountServiceAccountToken); a miss is confirmed by a store read."""
+        key = f"{namespace}/{name}"
+        if key in self.automount:
+            return True, self.automount[key]
+        kv = await self.store.get(self.PREFIX + key)
+        return (False, None) if kv is None else (True, _automount_of(kv.value))
+
+
+def _automount_of(value: bytes) -> bool | None:
+    flag = jsonutil.loads(value).get("automountServiceAccountToken")
+    return flag if isinstance(flag, bool) else None
+
+
+async def admit_pod(
+    accounts: ServiceAccountCache, namespace: str, pod: dict[str, Any], suffix: Callable[[], str]
+) -> None:
+    """kube's ServiceAccount admission of a pod create: refuse a missing (non-default) account,
+    else mount the token as the pod and its account say."""
+    name = account_name(pod)
+    if name is None:
+        return
+    exists, automount = await accounts.lookup(namespace, name)
+    if not exists and name != "default":
+        pod_name = (pod.get("metadata") or {}).get("name") or ""
+        subject = f'pods "{pod_name}"' if pod_name else "pods"
+        err = forbidden(
+            f"{subject} is forbidden: error looking up service account {namespace}/{name}: "
+            f'serviceaccount "{name}" not found'
+        )
+        err.details = {"name": pod_name, "kind": "pods"}
+        raise err
+    mount_service_account_token(pod, suffix, automount)

@@ -293,6 +293,7 @@ async def serve(
         tasks.append(asyncio.create_task(leases.run()))
         await registry.namespaces.start()
         await registry.rbac.mirror.start()
+        await registry.service_accounts.mirror.start()
         node_graph = NodeGraph(store)  # what each node's pods use: the node authorizer's lookups
         await node_graph.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
@@ -376,6 +377,7 @@ async def serve(
         if registry is not None:
             await registry.namespaces.stop()
             await registry.rbac.mirror.stop()
+            await registry.service_accounts.mirror.stop()
         if node_graph is not None:
             await node_graph.mirror.stop()
         if crds is not None:

@@ -38,6 +38,7 @@ class HookContext(Protocol):
     allocator: Any
     namespaces: Any
     rbac: Any
+    service_accounts: Any
 
 
 class WriteHooks:
@@ -46,6 +47,10 @@ class WriteHooks:
     `claim` runs before a create or update is written and returns the keys it reserved; they
     are given back through `release` when the write fails. `updated` runs after a successful
     update, `removed` after the object left the store, `wrote` after every write (cache upkeep)."""
+
+    async def admit_create(self, ctx: HookContext, namespace: str | None, new: Obj) -> None:
+        """Admission of a create before anything else (pods: their ServiceAccount); may raise."""
+        return None
 
     def carry_over(self, new: Obj, old: Obj) -> None:
         """PrepareForUpdate's I/O-free part: keep what the server allocated (service IPs)."""

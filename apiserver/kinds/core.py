@@ -18,7 +18,7 @@ from apiserver import defaults
 from apiserver.allocator import Allocator
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.lifecycle import random_suffix
-from apiserver.saadmission import mount_service_account_token
+from apiserver.saadmission import admit_pod
 from apiserver.validation import names
 from apiserver.validation.others import (
     validate_endpoints,
@@ -40,7 +40,13 @@ NAMESPACE_FINALIZER = "kubernetes"
 
 def _pod_create(obj: Obj) -> None:
     obj["status"] = {"phase": "Pending"}
-    mount_service_account_token(obj, random_suffix)
+
+
+class PodHooks(WriteHooks):
+    """ServiceAccount admission: a read of the account (from the server's cache) before the create."""
+
+    async def admit_create(self, ctx: HookContext, namespace: str | None, new: Obj) -> None:
+        await admit_pod(ctx.service_accounts, namespace or "", new, random_suffix)
 
 
 def _pod_grace(obj: Obj, options: dict[str, Any]) -> int:
@@ -63,6 +69,7 @@ row(
     generation=True,
     prepare_create=_pod_create,
     defaults=defaults.default_pod,
+    hooks=PodHooks(),
     validate=lambda obj: validate_pod_spec(obj.get("spec"), "spec", for_pod=True),
     validate_update=lambda new, old: validate_pod_update(new.get("spec"), old.get("spec")),
     validate_status=lambda new, old: validate_pod_status(new),
