@@ -12,7 +12,9 @@ Python client): the kubelet speaks both (`kubelet.portforward`), the proxy only 
 `ports=80,81` (or repeated) becomes the kubelet's `port=80&port=81`, as kube-apiserver does.
 kubectl up to 1.30 upgrades the HTTP connection to SPDY/3.1 instead: `apiserver.spdyupgrade`
 turns that into the same WebSocket call (subprotocol `SPDY/3.1+portforward.k8s.io`), so it
-arrives here like 1.31+'s; a portforward request without an upgrade gets a 400. Errors are Status bodies (for a WebSocket, an HTTP answer instead of the
+arrives here like 1.31+'s; a portforward request without an upgrade gets a 400. Exec over SPDY
+(kubectl 1.27-1.29, or 1.30+ falling back) arrives the same way, as a WebSocket offering
+`SPDY/3.1+v4.channel.k8s.io`, relayed to the kubelet's /exec like any other. Errors are Status bodies (for a WebSocket, an HTTP answer instead of the
 upgrade, which kubectl decodes as a Status too).
 
 The API server authenticates to kubelets the Kubernetes way: a client certificate with CN
@@ -224,13 +226,13 @@ class KubeletProxy:
                     "SPDY/3.1+portforward.k8s.io or v4.channel.k8s.io"
                 )
             else:
-                # SPDY: kubectl before 1.30, or 1.30+ falling back after a failed WebSocket upgrade:
-                # the kubelet checks the request as for an upgrade, so the reason that one failed is
-                # what kubectl shows; if nothing is wrong, say what is needed
+                # neither a WebSocket nor a SPDY upgrade (those arrive as WebSockets): the kubelet
+                # checks the request as for an upgrade, so a reason one would fail is what the
+                # client sees; if nothing is wrong, say what is needed
                 await self._check_exec(target)
                 raise bad_request(
-                    "exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io "
-                    "or v4.channel.k8s.io (SPDY is not supported)"
+                    "exec needs an upgrade: SPDY/3.1 (X-Stream-Protocol-Version: v4.channel.k8s.io), "
+                    "or a WebSocket with subprotocol v5.channel.k8s.io or v4.channel.k8s.io"
                 )
         except ApiError as e:
             if websocket:

@@ -1,9 +1,14 @@
-"""kubectl up to 1.30's port-forward: a plain HTTP/1.1 upgrade to SPDY/3.1, served as a WebSocket.
+"""kubectl up to 1.30's port-forward and up to 1.29's exec: a plain HTTP/1.1 upgrade to SPDY/3.1,
+served as a WebSocket.
 
 kubectl 1.27-1.30 (and 1.31+ with KUBECTL_PORT_FORWARD_WEBSOCKETS=false, or after a failed
 WebSocket upgrade) POST `pods/NAME/portforward` with `Connection: Upgrade`, `Upgrade: SPDY/3.1`
 and `X-Stream-Protocol-Version: portforward.k8s.io`, expect `101 Switching Protocols` with the
-same three headers back, then speak SPDY/3.1 on the raw connection. ASGI has no such upgrade, and
+same three headers back, then speak SPDY/3.1 on the raw connection. `pods/NAME/exec` is the same
+from kubectl 1.27-1.29 (1.30+ after a failed WebSocket upgrade), offering
+`X-Stream-Protocol-Version` v4.channel.k8s.io and older: the WebSocket's subprotocols become
+`SPDY/3.1+v4.channel.k8s.io` etc., of which the kubelet picks the one it speaks
+(`kubelet.spdyexec`) and the 101 names it without the prefix. ASGI has no such upgrade, and
 uvicorn would answer it as an ordinary request and then drop the bytes that follow. So:
 
 - `http_protocol_class()` is uvicorn's httptools protocol that, for an `Upgrade: SPDY/3.1`
@@ -32,6 +37,7 @@ log = logging.getLogger("kubelite.apiserver.spdyupgrade")
 
 SPDY = b"spdy/3.1"
 TUNNEL_PREFIX = "SPDY/3.1+"
+SPDY_SUBRESOURCES = (b"/portforward", b"/exec")
 
 
 def offered_subprotocols(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
@@ -102,7 +108,7 @@ class SpdyUpgrade(asyncio.Protocol):
         try:
             await self.app(self.scope, self.inbox.get, self._send)
         except Exception:
-            log.exception("port-forward over a SPDY upgrade failed")
+            log.exception("a stream over a SPDY upgrade failed")
         finally:
             if self.transport is not None and not self.closed:
                 self.transport.close()
@@ -135,16 +141,16 @@ def http_protocol_class() -> type:
 
     class SpdyAwareHttpToolsProtocol(HttpToolsProtocol):
         def _should_upgrade(self) -> bool:
-            return self._spdy_port_forward() or super()._should_upgrade()
+            return self._spdy_stream() or super()._should_upgrade()
 
-        def _spdy_port_forward(self) -> bool:
-            # only port-forward: exec over SPDY (kubectl before 1.30) keeps its plain 400 answer
+        def _spdy_stream(self) -> bool:
+            # port-forward and exec (attach has no server side: it keeps its plain answer)
             return self._get_upgrade() == SPDY and httptools.parse_url(self.url).path.endswith(
-                b"/portforward"
+                SPDY_SUBRESOURCES
             )
 
         def handle_websocket_upgrade(self) -> None:
-            if not self._spdy_port_forward():
+            if not self._spdy_stream():
                 super().handle_websocket_upgrade()
                 return
             self.connections.discard(self)

@@ -2,9 +2,9 @@
 
 Paths as the real kubelet's: `GET /containerLogs/{ns}/{pod}/{container}` (text/plain, streamed
 with `follow`; `tailLines`, `timestamps`, `previous`, `sinceSeconds`/`sinceTime`, `limitBytes`,
-`stream`), `GET /exec/{ns}/{pod}/{container}?command=...` (a WebSocket, see `kubelet.exec`),
-`GET /portForward/{ns}/{pod}[/{uid}]` (a WebSocket, see `kubelet.portforward`: into the pod
-sandbox's network namespace), plus `/healthz`. Containers are found through the runtime by
+`stream`), `GET /exec/{ns}/{pod}/{container}?command=...` (a WebSocket, see `kubelet.exec`, or
+kubectl's SPDY tunnelled in one, `kubelet.spdyexec`), `GET /portForward/{ns}/{pod}[/{uid}]` (a
+WebSocket, see `kubelet.portforward`: into the pod sandbox's network namespace), plus `/healthz`. Containers are found through the runtime by
 the labels `sync_pod` puts on them (pod name and namespace, container name, restart count):
 the newest instance serves logs and exec, the one before it serves `previous`; port-forward
 goes to the newest ready sandbox of the pod.
@@ -37,7 +37,7 @@ from api import procmetrics
 from api.asgi import deny_websocket, respond, until_disconnect
 from api.websocket import server_protocol_class
 from kubelet import exec as kexec
-from kubelet import logs
+from kubelet import logs, spdyexec
 from kubelet import portforward as pf
 from kubelet.sync import POD_NAME, POD_NAMESPACE, POD_UID, newest_by_name
 from runtime.containers import logs as cri
@@ -263,9 +263,14 @@ class KubeletApp:
         self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str
     ) -> None:
         opts, inst = await self._exec_target(scope, ns, pod, container)
-        protocol = kexec.choose_protocol(list(scope.get("subprotocols") or []))
+        offered = list(scope.get("subprotocols") or [])
+        protocol = kexec.choose_protocol(offered)
+        if protocol is None and spdyexec.SPDY_V4 in offered:
+            await self._exec_over_spdy(receive, send, opts, inst)
+            return
         if protocol is None:
-            raise HttpError(400, f"no supported subprotocol: offer one of {', '.join(kexec.PROTOCOLS)}")
+            offer = ", ".join((*kexec.PROTOCOLS, spdyexec.SPDY_V4))
+            raise HttpError(400, f"no supported subprotocol: offer one of {offer}")
         msg = await receive()
         if msg["type"] != "websocket.connect":
             return
@@ -278,6 +283,26 @@ class KubeletApp:
             return
         await send({"type": "websocket.accept", "subprotocol": protocol})
         await kexec.serve_exec(receive, send, session, opts)
+
+    async def _exec_over_spdy(
+        self, receive: Any, send: Any, opts: kexec.ExecOptions, inst: ContainerInfo
+    ) -> None:
+        """kubectl's SPDY exec, tunnelled by the API server: the command starts once its streams are open."""
+        from kubelet.spdysession import serve_spdy
+
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept", "subprotocol": spdyexec.SPDY_V4})
+
+        async def start() -> Any:
+            return await self.runtime.exec(inst.id, opts.command, tty=opts.tty, stdin=opts.stdin)
+
+        await serve_spdy(
+            receive,
+            send,
+            lambda write, room: spdyexec.SpdyExecSession(write, opts, start, room),
+            f"exec {opts.command}",
+        )
 
     async def _netns(self, ns: str, pod: str, uid: str) -> tuple[str, str]:
         """(netns path, pod UID) of the pod's ready sandbox; "" as the path for host network."""

@@ -6,7 +6,8 @@ request are there the pod's port is dialled (`kubelet.portforward.dial_pod`) and
 the data stream, FIN half-closing either way. A failure is written as text on the error stream;
 the error stream is then closed (FIN), which is what kubectl waits for before it forgets the
 connection. Client PINGs are echoed; a stream of an unknown type is reset. The frames are
-`kubelet.spdy`'s; `serve_spdy_tunnel` carries them in an accepted ASGI WebSocket.
+`kubelet.spdy`'s; `serve_spdy` carries them in an accepted ASGI WebSocket, for this session
+(`serve_spdy_tunnel`) and for exec's (`kubelet.spdyexec`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from kubelet import spdy
 from kubelet.portforward import Dial, Receive, Send, close_writer, forward_error, splice
@@ -117,6 +119,10 @@ class SpdySession:
         for frame in spdy.data_frames(stream_id, data, fin):
             self.write(frame)
 
+    async def run(self) -> None:
+        """Port-forward lasts until the client leaves (each forward ends on its own)."""
+        await asyncio.Event().wait()
+
     async def close(self) -> None:
         for q in self.inbox.values():
             q.put_nowait(None)
@@ -125,8 +131,28 @@ class SpdySession:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
+class SpdyServer(Protocol):
+    """A server side of a SPDY connection: `received` bytes, `run` until it has nothing left to
+    say (port-forward: until the client leaves), `close` when the connection goes."""
+
+    def received(self, data: bytes) -> None: ...
+
+    async def run(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+MakeServer = Callable[[Callable[[bytes], None], Callable[[], Awaitable[None]]], SpdyServer]
+
+
 async def serve_spdy_tunnel(receive: Receive, send: Send, dial: Dial, pod: str, uid: str) -> None:
-    """SPDY inside an accepted WebSocket (binary messages, one byte stream) until either side goes."""
+    """Port-forward: SPDY inside an accepted WebSocket until either side goes."""
+    await serve_spdy(receive, send, lambda write, room: SpdySession(write, dial, pod, uid, room), pod)
+
+
+async def serve_spdy(receive: Receive, send: Send, make: MakeServer, what: str) -> None:
+    """SPDY inside an accepted WebSocket (binary messages, one byte stream) until the client goes
+    or the server's `run` ends; what was written is flushed before the close."""
     out: asyncio.Queue[bytes | None] = asyncio.Queue()
     room = asyncio.Event()
     room.set()
@@ -139,7 +165,7 @@ async def serve_spdy_tunnel(receive: Receive, send: Send, dial: Dial, pod: str, 
     async def wait_room() -> None:
         await room.wait()
 
-    session = SpdySession(write, dial, pod, uid, wait_room)
+    session = make(write, wait_room)
 
     async def writer() -> None:
         while (data := await out.get()) is not None:
@@ -148,19 +174,26 @@ async def serve_spdy_tunnel(receive: Receive, send: Send, dial: Dial, pod: str, 
                 room.set()
         room.set()
 
-    writing = asyncio.ensure_future(writer())
-    try:
+    async def reader() -> None:
         while True:
             msg = await receive()
             if msg["type"] == "websocket.disconnect":
-                break
+                return
             try:
                 session.received(msg.get("bytes") or b"")
             except spdy.SpdyError as e:
-                log.info("port-forward to %s: dropping the connection: %s", pod, e)
+                log.info("SPDY for %s: dropping the connection: %s", what, e)
                 write(spdy.goaway(0, 1))
-                break
+                return
+
+    writing = asyncio.ensure_future(writer())
+    tasks = [asyncio.ensure_future(reader()), asyncio.ensure_future(session.run())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await session.close()
         write(None)
         with contextlib.suppress(Exception):
@@ -170,4 +203,4 @@ async def serve_spdy_tunnel(receive: Receive, send: Send, dial: Dial, pod: str, 
             await send({"type": "websocket.close", "code": 1000})
 
 
-__all__ = ["SpdySession", "serve_spdy_tunnel"]
+__all__ = ["SpdyServer", "SpdySession", "serve_spdy", "serve_spdy_tunnel"]
