@@ -1,7 +1,7 @@
 """The ServiceAccount admission plugin's pod mutation, as kube-apiserver applies it on create.
 
 A pod runs as `spec.serviceAccountName` (default `default`; the deprecated `serviceAccount`
-mirrors it). Unless the pod sets `automountServiceAccountToken: false`, it gets the projected
+mirrors it). Unless automounting is off, it gets the projected
 volume `kube-api-access-<5 chars>` (a bound token refreshed by the kubelet, the cluster CA from
 the `kube-root-ca.crt` ConfigMap, and the namespace from the downward API) mounted read-only at
 /var/run/secrets/kubernetes.io/serviceaccount in every container that does not already mount
@@ -11,9 +11,10 @@ As kube's plugin, the pod's own `automountServiceAccountToken` wins, else its Se
 else true; and a pod naming a ServiceAccount that does not exist is refused (403, kube's
 message). The accounts are looked up in a `ServiceAccountCache` (a StoreMirror: no store read
 per pod create); a miss is confirmed by one store read, as kube's live lookup does. A missing
-`default` account is admitted as if it had no opinion: the serviceaccounts controller makes
-it only shortly after its namespace, and kubelite's callers (tests, hollow nodes, controllers
-creating pods right after a namespace) do not all retry a refusal.
+`default` account is admitted as if it had no opinion (kube refuses, after retrying its read
+for a while): the serviceaccounts controller makes it only shortly after its namespace, not
+every caller creating pods right after a namespace retries a refusal, and a server run without
+the controllers (most tests, the benches) has no `default` account at all.
 """
 
 from __future__ import annotations
@@ -107,9 +108,10 @@ class ServiceAccountCache:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.automount: dict[str, bool | None] = {}
-        self.mirror = StoreMirror(store, self.PREFIX, self._changed, self.automount.clear)
+        self.mirror = StoreMirror(store, self.PREFIX, self.note, self.automount.clear)
 
-    def _changed(self, key: str, value: bytes | None) -> None:
+    def note(self, key: str, value: bytes | None) -> None:
+        """A change seen by the watch, or written by this server (fed in at once)."""
         name = key[len(self.PREFIX) :]
         if value is None:
             self.automount.pop(name, None)
@@ -117,10 +119,15 @@ class ServiceAccountCache:
             self.automount[name] = _automount_of(value)
 
     async def lookup(self, namespace: str, name: str) -> tuple[bool, bool | None]:
-        """(exists, its automountServiceAccountToken); a miss is confirmed by a store read."""
+        """(exists, its automountServiceAccountToken). A miss is confirmed by a store read (another
+        server's write may not have arrived), except a missing `default` once the cache is synced:
+        it is admitted anyway, and servers without the controllers (tests, benches) would pay a read
+        on every pod create."""
         key = f"{namespace}/{name}"
         if key in self.automount:
             return True, self.automount[key]
+        if name == "default" and self.mirror.synced.is_set():
+            return False, None
         kv = await self.store.get(self.PREFIX + key)
         return (False, None) if kv is None else (True, _automount_of(kv.value))
 

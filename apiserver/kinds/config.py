@@ -11,7 +11,7 @@ import base64
 import binascii
 
 from api.errors import bad_request
-from apiserver.kinds import Obj, row
+from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.validation.config import (
     validate_config_map,
     validate_config_map_update,
@@ -63,4 +63,13 @@ row(
     validate_update=validate_secret_update,
     field_paths=frozenset({"type"}),
 )
-row("serviceaccounts")
+
+
+class ServiceAccountHooks(WriteHooks):
+    """Every ServiceAccount write of this server reaches ServiceAccount admission's cache at once."""
+
+    def wrote(self, ctx: HookContext, key: str, value: bytes | None) -> None:
+        ctx.service_accounts.note(key, value)
+
+
+row("serviceaccounts", hooks=ServiceAccountHooks())
