@@ -183,12 +183,19 @@ def test_kubectl_exec_it_through_a_terminal(
     """`kubectl exec -it`: a TTY, its size sent as a resize frame, keystrokes in, the exit code out."""
     make_pod(http, ns, "term", node, ("c",))
     kubelet.runtime.add(ns, "term", "c")
+    code, out = exec_in_terminal(server, KUBECTL, ns, "term", b"stty size; echo $((6*7)); exit 7\n")
+    assert code == 7, out
+    assert b"37 111" in out and b"42" in out
+
+
+def exec_in_terminal(server: Server, binary: str, ns: str, pod: str, keys: bytes) -> tuple[int, bytes]:
+    """`kubectl exec -it POD -- sh` in a 111x37 terminal: `keys` typed at the prompt; (exit code, screen)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 37, 111, 0, 0))
     cache = server.data_dir.parent / "kubectl-cache"
     proc = subprocess.Popen(
         [
-            KUBECTL,
+            binary,
             "--kubeconfig",
             str(server.kubeconfig),
             "--cache-dir",
@@ -197,7 +204,7 @@ def test_kubectl_exec_it_through_a_terminal(
             "-it",
             "-n",
             ns,
-            "term",
+            pod,
             "--",
             "sh",
         ],
@@ -213,7 +220,7 @@ def test_kubectl_exec_it_through_a_terminal(
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if not typed and b"# " in out:  # at the prompt, so kubectl's resize has been applied
-                os.write(master, b"stty size; echo $((6*7)); exit 7\n")
+                os.write(master, keys)
                 typed = True
             ready, _, _ = select.select([master], [], [], 0.5)
             if ready:
@@ -226,13 +233,12 @@ def test_kubectl_exec_it_through_a_terminal(
                 out += chunk
             elif proc.poll() is not None:
                 break
-        assert proc.wait(10) == 7, out
+        return proc.wait(10), out
     finally:
         os.close(master)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert b"37 111" in out and b"42" in out
 
 
 def test_errors_worded_as_kube(

@@ -1,0 +1,63 @@
+"""`kubectl exec` over SPDY/3.1 end to end: the real kubectl 1.27 and 1.29 (which exec only over
+SPDY) against a real `kubelite server` subprocess, which tunnels the upgrade to the kubelet HTTPS
+server of test_log_exec_proxy.py (host-process runtime double, mutual TLS), whose SPDY exec
+session runs the command: stdout and stderr on their own streams, the exit code from the v4
+Status on the error stream, stdin to its end, a terminal and its size (`-it`), and a refusal
+worded as kube's."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.apiserver.conftest import Server
+from tests.apiserver.test_log_exec_proxy import exec_in_terminal, kubelet, make_pod, node  # noqa: F401 (fixtures)
+from tests.kubectls import kubectl
+from tests.kubelet.test_server import Kubelet
+
+SPDY_ONLY = ("1.27", "1.29")  # WebSocket exec came (behind a gate) in 1.29, on by default in 1.30
+
+
+@pytest.mark.parametrize("version", SPDY_ONLY)
+def test_kubectl_exec_over_spdy(
+    server: Server,
+    http: httpx.Client,
+    kubelet: Kubelet,  # noqa: F811
+    node: str,  # noqa: F811
+    ns: str,
+    version: str,
+) -> None:
+    binary = kubectl(version)
+    make_pod(http, ns, "box", node, ("c",))
+    kubelet.runtime.add(ns, "box", "c")
+    r = server.kubectl(
+        "exec", "-n", ns, "box", "--", "sh", "-c", "echo out; echo err >&2; exit 3", binary=binary
+    )
+    assert (r.returncode, r.stdout) == (3, "out\n"), r.stderr
+    assert r.stderr.startswith("err\n"), r.stderr
+    r = server.kubectl("exec", "-i", "-n", ns, "box", "--", "cat", input="hi\n", binary=binary)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "hi\n", "")
+    r = server.kubectl("exec", "-n", ns, "box", "-c", "c", "--", "true", binary=binary)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    make_pod(http, ns, "stopped", node, ("c",))
+    kubelet.runtime.add(ns, "stopped", "c", state="exited")
+    r = server.kubectl("exec", "-n", ns, "stopped", "--", "true", binary=binary)
+    assert r.returncode == 1
+    assert 'Error from server (BadRequest): container "c" in pod "stopped" is not running' in r.stderr
+
+
+@pytest.mark.parametrize("version", SPDY_ONLY)
+def test_kubectl_exec_it_over_spdy(
+    server: Server,
+    http: httpx.Client,
+    kubelet: Kubelet,  # noqa: F811
+    node: str,  # noqa: F811
+    ns: str,
+    version: str,
+) -> None:
+    make_pod(http, ns, "term", node, ("c",))
+    kubelet.runtime.add(ns, "term", "c")
+    keys = b"stty size; echo $((6*7)) >&2; exit 7\n"  # stderr: a terminal has one output stream
+    code, out = exec_in_terminal(server, kubectl(version), ns, "term", keys)
+    assert code == 7, out
+    assert b"37 111" in out and b"42" in out
