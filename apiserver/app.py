@@ -13,7 +13,7 @@ from typing import Any
 from api import procmetrics
 from api.asgi import deny_websocket
 from api.errors import ApiError, internal, service_unavailable
-from apiserver import metricsapi, nodegraph
+from apiserver import impersonation, metricsapi, nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.clientcert import IDENTITY_KEY
 from apiserver.handlers import meta
@@ -122,6 +122,8 @@ class ApiServerApp:
             await meta.handle_public(state, req, send)
             return
         user = await self._authenticate(req)
+        if impersonation.wanted(req.headers):  # kubectl --as: acting as another identity, if allowed
+            user = impersonation.act_as(user, req.scope["headers"], self._allowed)
         route = resolve(req.path)
         if route is None:
             if not user.is_node and state.authorizer is not None:
@@ -170,6 +172,9 @@ class ApiServerApp:
         else:
             await handle_collection(state, req, send, route, user)
 
+    def _allowed(self, a: Attributes) -> bool:
+        return self.state.authorizer is None or bool(self.state.authorizer.allowed(a))
+
     async def _authenticate(self, req: Request) -> User:
         """A verified client certificate first (kube's order), then the admin and node credentials, or a
         service-account JWT (checked against the store)."""
@@ -211,6 +216,8 @@ class ApiServerApp:
         headers = dict(scope["headers"])
         try:
             user = state.auth.authenticate(headers.get(b"authorization"), headers.get(NODE_NAME_HEADER))
+            if impersonation.wanted(headers):
+                user = impersonation.act_as(user, scope["headers"], self._allowed)
             route = resolve(scope["path"])
             if route is None or route.subresource not in ("exec", "log", "portforward") or route.name is None:
                 raise meta.not_found_path()

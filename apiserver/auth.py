@@ -32,6 +32,8 @@ class User:
     name: str
     groups: tuple[str, ...]
     node_name: str | None = None  # set for node credentials that said which node they are
+    uid: str = ""  # only an impersonated identity has one (Impersonate-Uid)
+    extra: tuple[tuple[str, tuple[str, ...]], ...] = ()  # and extras (Impersonate-Extra-*)
 
     @property
     def is_node(self) -> bool:

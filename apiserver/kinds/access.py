@@ -119,7 +119,12 @@ def _self_rules(state: Any, user: Any, namespace: str | None, body: Obj) -> Obj:
 
 
 def _user_info(user: Any) -> Obj:
-    return {"username": user.name, "groups": list(user.groups)}
+    info: Obj = {"username": user.name, "groups": list(user.groups)}
+    if getattr(user, "uid", ""):
+        info["uid"] = user.uid
+    if getattr(user, "extra", ()):
+        info["extra"] = {k: list(v) for k, v in user.extra}
+    return info
 
 
 def _self_subject(state: Any, user: Any, namespace: str | None, body: Obj) -> Obj:
