@@ -6,7 +6,7 @@ WebSocket upgrade) POST `pods/NAME/portforward` with `Connection: Upgrade`, `Upg
 and `X-Stream-Protocol-Version: portforward.k8s.io`, expect `101 Switching Protocols` with the
 same three headers back, then speak SPDY/3.1 on the raw connection. `pods/NAME/exec` is the same
 from kubectl 1.27-1.29 (1.30+ after a failed WebSocket upgrade), offering
-`X-Stream-Protocol-Version` v4.channel.k8s.io and older: the WebSocket's subprotocols become
+`X-Stream-Protocol-Version` v4.channel.k8s.io and older (1.29+: v5 first): the subprotocols become
 `SPDY/3.1+v4.channel.k8s.io` etc., of which the kubelet picks the one it speaks
 (`kubelet.spdyexec`) and the 101 names it without the prefix. ASGI has no such upgrade, and
 uvicorn would answer it as an ordinary request and then drop the bytes that follow. So:
