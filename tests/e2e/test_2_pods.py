@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from tests.e2e.conftest import KUBELITE, MANIFESTS, REAL_KUBECTL, Cluster
+from tests.kubectls import kubectl as kubectl_binary
 from tests.polling import wait_for
 
 
@@ -96,6 +97,30 @@ def test_exec_with_a_tty(cluster: Cluster, tty_real: bool) -> None:
     )
     assert "in-pod" in r.stdout and "/dev/pts/" in r.stdout, r
     assert r.returncode == 4
+
+
+def test_kubectl_1_27_execs_over_spdy(cluster: Cluster) -> None:
+    """kubectl before 1.30 execs only over SPDY/3.1: into a real container, stdout and stderr apart,
+    the exit code from the error stream's Status, stdin to its end."""
+    c = cluster
+    c.kubectl("run", "spdy-exec", "--image=busybox:1.35", "--restart=Never", "--", "sleep", "3600")
+    wait_for(
+        lambda: pod_json(c, "spdy-exec").get("status", {}).get("phase") == "Running",
+        60,
+        what="spdy-exec Running",
+    )
+    old = [kubectl_binary("1.27"), "--cache-dir", str(c.data_dir / "kubectl-cache"), "exec"]
+
+    def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*old, *args], env=c.env(), capture_output=True, text=True, timeout=60, input=input
+        )
+
+    r = run("spdy-exec", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (r.returncode, r.stdout) == (3, "out\n") and r.stderr.startswith("err\n"), r
+    r = run("-i", "spdy-exec", "--", "cat", input="hi\n")
+    assert (r.returncode, r.stdout) == (0, "hi\n"), r
+    c.kubectl("delete", "pod", "spdy-exec", "--grace-period=1")
 
 
 def test_crash_loop_backs_off(cluster: Cluster) -> None:
