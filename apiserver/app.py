@@ -223,6 +223,21 @@ class ApiServerApp:
                 raise meta.not_found_path()
             if user.is_node:
                 raise node_forbidden(user, "get", route.resource.plural, route.namespace, route.subresource)
+            # the admin passes at once (system:masters); an identity it impersonates is judged
+            if state.authorizer is not None:
+                verb = request_verb("GET", True, False, route.subresource)
+                state.authorizer.check(
+                    Attributes(
+                        user.name,
+                        user.groups,
+                        verb,
+                        route.namespace or "",
+                        route.resource.group,
+                        route.resource.plural,
+                        route.subresource,
+                        route.name,
+                    )
+                )
             kv = await state.registry.get(route.resource, route.namespace, route.name)
             if state.pod_proxy is None:
                 raise service_unavailable(

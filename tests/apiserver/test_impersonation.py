@@ -116,6 +116,16 @@ def test_kubectl_as(server: Server, http: httpx.Client, ns: str) -> None:
     assert r.returncode == 0, r.stderr
     assert k("auth", "can-i", "--as=jane", "-n", ns, "list", "pods").stdout.strip() == "yes"
     assert k("auth", "can-i", "--as=jane", "-n", ns, "delete", "pods").stdout.strip() == "no"
+    # exec (a WebSocket upgrade) as jane, who may read pods but not exec into them
+    box = {"metadata": {"name": "box"}, "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
+    assert http.post(f"/api/v1/namespaces/{ns}/pods", json=box).status_code == 201
+    r = k("--as=jane", "-n", ns, "exec", "box", "--", "true")
+    assert r.returncode == 1
+    assert 'User "jane" cannot create resource "pods/exec" in API group "" in the namespace' in r.stderr, (
+        r.stderr
+    )
+    r = k("-n", ns, "exec", "box", "--", "true")  # the admin itself goes on (to a pod with no node)
+    assert r.returncode != 0 and "does not have a host assigned" in r.stderr, r.stderr
     # a group grant reaches a user impersonated with that group
     assert k("auth", "can-i", "--as=joe", "-n", ns, "list", "pods").stdout.strip() == "no"
     assert (
