@@ -27,14 +27,29 @@ def used_cidrs(nodes: list[Obj]) -> set[str]:
 
 
 def next_free(cluster_cidr: str, mask: int, used: set[str]) -> str | None:
-    """The first subnet of size `mask` in `cluster_cidr` overlapping nothing in `used`."""
+    """The first subnet of size `mask` in `cluster_cidr` overlapping nothing in `used`.
+
+    Each used CIDR blocks a run of the candidate subnets' indices; the answer is the first
+    index no run covers. Sorting the runs costs n log n: testing every candidate against every
+    used CIDR cost 250,000 overlap checks per node at 500 nodes, and stalled the server's loop."""
     net = ipaddress.ip_network(cluster_cidr, strict=False)
-    taken = [ipaddress.ip_network(u, strict=False) for u in used]
-    taken = [t for t in taken if t.version == net.version]
-    for sub in net.subnets(new_prefix=mask):
-        if not any(sub.overlaps(t) for t in taken):
-            return str(sub)
-    return None
+    next(net.subnets(new_prefix=mask))  # a mask shorter than the cluster's raises ValueError, as ever
+    shift = net.max_prefixlen - mask
+    base, last = int(net.network_address), int(net.broadcast_address)
+    blocked: list[tuple[int, int]] = []
+    for u in used:
+        t = ipaddress.ip_network(u, strict=False)
+        lo, hi = max(int(t.network_address), base), min(int(t.broadcast_address), last)
+        if t.version == net.version and lo <= hi:
+            blocked.append(((lo - base) >> shift, (hi - base) >> shift))
+    first = 0
+    for lo, hi in sorted(blocked):
+        if lo > first:
+            break
+        first = max(first, hi + 1)
+    if first >= 1 << (mask - net.prefixlen):
+        return None
+    return str(ipaddress.ip_network((base + (first << shift), mask)))
 
 
 class NodeIpamController(QueueController):
