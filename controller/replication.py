@@ -186,6 +186,8 @@ class ReplicationController(QueueController):
         # they are observed (the sync they trigger), not after every intermediate pod event
         if manage_error or self.expectations.satisfied(key):
             await self._write_status(key, rc, active, manage_error)
+        if manage_error:  # as kube's worker: the key is retried with back-off (until the pods can be made)
+            raise RuntimeError(manage_error)
         min_ready = int(spec.get("minReadySeconds") or 0)
         if min_ready and any(
             rs.is_ready(p) and not rs.is_available(p, min_ready, jsonutil.now()) for p in active
