@@ -109,8 +109,10 @@ class QueueController:
             except ShutDown:
                 return
             try:
+                failures = self.queue.num_requeues(key)
                 await self.sync(key)
-                self.queue.forget(key)
+                if self.queue.num_requeues(key) == failures:  # a sync that asked for back-off keeps it
+                    self.queue.forget(key)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
