@@ -15,13 +15,13 @@ kube's 500. The new identity: a service account gets its fixed groups when none 
 a named user gets `system:authenticated` unless `system:authenticated` or
 `system:unauthenticated` is among its groups (`system:anonymous` gets `system:unauthenticated`).
 
-`wanted` is the only cost of a request without these headers (one pass over the header names);
-`act_as` is pure over the raw header list and an `allowed(Attributes)` callable.
+`wanted` is the only cost of a request without these headers (three dict lookups); `act_as` is
+pure over the raw header list (repeated headers kept) and an `allowed(Attributes)` callable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from urllib.parse import unquote
 
 from api.errors import internal
@@ -45,9 +45,11 @@ AUTHENTICATED, UNAUTHENTICATED, ANONYMOUS = (
 Headers = Iterable[tuple[bytes, bytes]]
 
 
-def wanted(header_names: Iterable[bytes]) -> bool:
-    """Does any header ask for impersonation? (ASGI header names are lowercase.)"""
-    return any(name.startswith(PREFIX) for name in header_names)
+def wanted(headers: Container[bytes]) -> bool:
+    """Does the request ask for impersonation? Three lookups in the header dict (ASGI names are
+    lowercase; 0.1 us where a scan for the Impersonate-Extra- prefix costs 2 us): extras come with
+    a user from every client, and extras alone, which kube answers 500, change nothing here."""
+    return USER in headers or GROUP in headers or UID in headers
 
 
 def service_account(name: str) -> tuple[str, str] | None:

@@ -23,8 +23,9 @@ def _ask(headers: list[tuple[bytes, bytes]], allow: bool = True) -> tuple[User, 
 
 
 def test_no_headers_costs_nothing_and_changes_nothing() -> None:
-    assert not wanted([b"authorization", b"accept", b"user-agent"])
-    assert wanted([b"accept", b"impersonate-user"])
+    assert not wanted({b"authorization": b"", b"accept": b"", b"user-agent": b""})
+    assert wanted({b"accept": b"", b"impersonate-user": b""})
+    assert wanted({b"impersonate-group": b""}) and wanted({b"impersonate-uid": b""})
     user, asked = _ask([(b"accept", b"*/*")])
     assert user is BOB and asked == []
 
