@@ -70,11 +70,25 @@ class NodeIpamController(QueueController):
         self.cluster_cidr = cluster_cidr
         self.mask = mask
         self._sent: dict[str, str] = {}  # node -> CIDR we patched, until the cache shows it
-        nodes.add_handlers(self._changed, lambda o, n: self._changed(n))
+        # the cluster CIDR had no room left: a node's heartbeat must not retry (a scan and a
+        # CIDRNotAvailable event per status write of every node left without one); a node
+        # added, or one that goes away and frees its CIDR, tries again
+        self._full = False
+        nodes.add_handlers(self._added, lambda o, n: self._changed(n), self._deleted)
 
-    def _changed(self, node: Obj) -> None:
+    def _added(self, node: Obj) -> None:
+        self._changed(node, retry=True)
+
+    def _deleted(self, _node: object) -> None:
+        if self._full:
+            self._full = False
+            for n in self.nodes.list():
+                self._changed(n)
+
+    def _changed(self, node: Obj, retry: bool = False) -> None:
         if not (node.get("spec") or {}).get("podCIDR"):
-            self.enqueue(node)
+            if retry or not self._full:
+                self.enqueue(node)
         else:
             self._sent.pop(meta(node).get("name", ""), None)
 
@@ -88,6 +102,7 @@ class NodeIpamController(QueueController):
         used = used_cidrs(self.nodes.list()) | {c for n, c in self._sent.items() if n != key}
         cidr = self._sent.get(key) or next_free(self.cluster_cidr, self.mask, used)
         if cidr is None:
+            self._full = True
             self.events.record(
                 node, WARNING, "CIDRNotAvailable", f"Node {key} status is now: CIDRNotAvailable"
             )

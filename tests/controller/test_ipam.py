@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from controller.ipam import next_free
+from api.events import EventRecorder
+from api.informer import InformerFactory
+from controller.ipam import NodeIpamController, next_free
+from tests.controller.fakeapi import FakeApi
+from tests.polling import until
 
 
 def test_first_subnet_clear_of_every_used_cidr() -> None:
@@ -24,3 +30,40 @@ def test_first_subnet_clear_of_every_used_cidr() -> None:
 def test_hundreds_of_nodes_cost_one_pass() -> None:
     used = {f"10.244.{i}.0/24" for i in range(256)} | {f"10.245.{i}.0/24" for i in range(245)}
     assert next_free("10.244.0.0/15", 24, used) == "10.245.245.0/24"
+
+
+@pytest.mark.anyio
+async def test_a_full_cluster_cidr_is_not_retried_per_heartbeat_until_a_node_goes() -> None:
+    api = FakeApi()
+    f = InformerFactory(api)
+    ev = EventRecorder(api, "cidrAllocator")
+    ctl = NodeIpamController(api, f.informer("nodes"), ev, cluster_cidr="10.244.0.0/23", mask=24)
+    f.start()
+    tasks = [asyncio.create_task(ctl.run()), asyncio.create_task(ev.run())]
+    syncs: list[str] = []
+    real_sync = ctl.sync
+
+    async def counted(key: str) -> None:
+        syncs.append(key)
+        await real_sync(key)
+
+    ctl.sync = counted  # type: ignore[method-assign]
+    try:
+        for n in ("a", "b", "c"):
+            await api.create("nodes", {"metadata": {"name": n}, "spec": {}})
+        await until(lambda: sum(1 for n in api.objs("nodes") if n["spec"].get("podCIDR")) == 2)
+        await until(lambda: "c" in syncs and ctl._full)
+        left = next(n["metadata"]["name"] for n in api.objs("nodes") if not n["spec"].get("podCIDR"))
+        before = syncs.count(left)
+        for i in range(5):  # heartbeats of the node left without a CIDR
+            await api.patch("nodes", left, {"status": {"heartbeat": str(i)}})
+        await until(lambda: api.objects[("nodes", "", left)]["status"]["heartbeat"] == "4")
+        await until(lambda: not ctl.queue._processing and len(ctl.queue) == 0)
+        assert syncs.count(left) == before
+        taken = next(n["metadata"]["name"] for n in api.objs("nodes") if n["spec"].get("podCIDR"))
+        await api.delete("nodes", taken)
+        await until(lambda: bool(api.objects[("nodes", "", left)]["spec"].get("podCIDR")))
+    finally:
+        for t in tasks:
+            t.cancel()
+        await f.stop()
