@@ -55,7 +55,9 @@ def main() -> None:
         "one's nodes are Ready (hundreds of nodes joining at once time out on a loaded machine)",
     )
     args = ap.parse_args()
-    with server() as (data, srv), contextlib.ExitStack() as stack:
+    # the default cluster CIDR (a /16) holds 256 nodes' /24s: a bigger cluster is given a bigger one
+    extra = ("--cluster-cidr", "10.240.0.0/12") if args.nodes > 250 else ()
+    with server(*extra) as (data, srv), contextlib.ExitStack() as stack:
         c = Client(from_kubeconfig([data / "kubeconfig.yaml"]))
         agents, ready_wanted = [], 0
         for i in range(args.agents):
