@@ -79,7 +79,8 @@ def mount_service_account_token(
     containers = [
         c
         for key in ("initContainers", "containers", "ephemeralContainers")
-        for c in spec.get(key) or []
+        if isinstance(spec.get(key), list)  # anything else is named by the type check
+        for c in spec[key]
         if isinstance(c, dict)
     ]
     if all(
@@ -143,8 +144,8 @@ async def admit_pod(
     """kube's ServiceAccount admission of a pod create: refuse a missing (non-default) account,
     else mount the token as the pod and its account say."""
     name = account_name(pod)
-    if name is None:
-        return
+    if name is None or not isinstance(pod["spec"]["serviceAccountName"], str):
+        return  # the type check names it
     exists, automount = await accounts.lookup(namespace, name)
     if not exists and name != "default":
         pod_name = (pod.get("metadata") or {}).get("name") or ""

@@ -83,3 +83,14 @@ def test_lookups_and_refusal() -> None:
     assert not _mounted(asyncio.run(admit(_pod())))
     cache.note("/registry/serviceaccounts/ns/default", None)
     assert _mounted(asyncio.run(admit(_pod())))
+
+
+def test_a_shapeless_pod_is_left_to_the_type_check() -> None:
+    cache = ServiceAccountCache(_Store({}))  # type: ignore[arg-type]
+    for spec in (
+        {"containers": 5},
+        {"serviceAccountName": 5, "containers": []},
+        {"volumes": "x", "containers": []},
+    ):
+        pod = {"metadata": {"name": "p"}, "spec": dict(spec)}
+        asyncio.run(admit_pod(cache, "ns", pod, lambda: "abcde"))  # no error: validation names the field
