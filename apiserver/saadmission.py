@@ -1,15 +1,14 @@
 """The ServiceAccount admission plugin's pod mutation, as kube-apiserver applies it on create.
 
 A pod runs as `spec.serviceAccountName` (default `default`; the deprecated `serviceAccount`
-mirrors it). Unless automounting is off, it gets the projected
-volume `kube-api-access-<5 chars>` (a bound token refreshed by the kubelet, the cluster CA from
+mirrors it). Unless automounting is off, it gets the projected volume `kube-api-access-<5 chars>` (a bound token refreshed by the kubelet, the cluster CA from
 the `kube-root-ca.crt` ConfigMap, and the namespace from the downward API) mounted read-only at
 /var/run/secrets/kubernetes.io/serviceaccount in every container that does not already mount
 something there; the kubelet does the work of filling the files.
 
 As kube's plugin, the pod's own `automountServiceAccountToken` wins, else its ServiceAccount's,
-else true; and a pod naming a ServiceAccount that does not exist is refused (403, kube's
-message). The accounts are looked up in a `ServiceAccountCache` (a StoreMirror: no store read
+else true; a pod without `imagePullSecrets` gets its account's; and a pod naming a
+ServiceAccount that does not exist is refused (403, kube's message). The accounts are looked up in a `ServiceAccountCache` (a StoreMirror: no store read
 per pod create); a miss is confirmed by one store read, as kube's live lookup does. A missing
 `default` account is admitted as if it had no opinion (kube refuses, after retrying its read
 for a while): the serviceaccounts controller makes it only shortly after its namespace, not
@@ -101,53 +100,65 @@ def mount_service_account_token(
             c["volumeMounts"] = [*(mounts or []), {"name": name, "readOnly": True, "mountPath": MOUNT_PATH}]
 
 
+# what admission reads of a ServiceAccount: (automountServiceAccountToken, imagePullSecrets names)
+Account = tuple[bool | None, tuple[str, ...]]
+
+
 class ServiceAccountCache:
-    """`automountServiceAccountToken` of every ServiceAccount by "namespace/name", kept by a watch."""
+    """What admission reads of every ServiceAccount, by "namespace/name", kept by a watch."""
 
     PREFIX = "/registry/serviceaccounts/"
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.automount: dict[str, bool | None] = {}
-        self.mirror = StoreMirror(store, self.PREFIX, self.note, self.automount.clear)
+        self.accounts: dict[str, Account] = {}
+        self.mirror = StoreMirror(store, self.PREFIX, self.note, self.accounts.clear)
 
     def note(self, key: str, value: bytes | None) -> None:
         """A change seen by the watch, or written by this server (fed in at once)."""
         name = key[len(self.PREFIX) :]
         if value is None:
-            self.automount.pop(name, None)
+            self.accounts.pop(name, None)
         else:
-            self.automount[name] = _automount_of(value)
+            self.accounts[name] = _account_of(value)
 
-    async def lookup(self, namespace: str, name: str) -> tuple[bool, bool | None]:
-        """(exists, its automountServiceAccountToken). A miss is confirmed by a store read (another
+    async def lookup(self, namespace: str, name: str) -> Account | None:
+        """The account, None when it does not exist. A miss is confirmed by a store read (another
         server's write may not have arrived), except a missing `default` once the cache is synced:
         it is admitted anyway, and servers without the controllers (tests, benches) would pay a read
         on every pod create."""
         key = f"{namespace}/{name}"
-        if key in self.automount:
-            return True, self.automount[key]
-        if name == "default" and self.mirror.synced.is_set():
-            return False, None
+        hit = self.accounts.get(key)
+        if hit is not None or (name == "default" and self.mirror.synced.is_set()):
+            return hit
         kv = await self.store.get(self.PREFIX + key)
-        return (False, None) if kv is None else (True, _automount_of(kv.value))
+        return None if kv is None else _account_of(kv.value)
 
 
-def _automount_of(value: bytes) -> bool | None:
-    flag = jsonutil.loads(value).get("automountServiceAccountToken")
-    return flag if isinstance(flag, bool) else None
+def _account_of(value: bytes) -> Account:
+    sa = jsonutil.loads(value)
+    flag = sa.get("automountServiceAccountToken")
+    secrets = sa.get("imagePullSecrets")
+    names = (
+        tuple(str(r["name"]) for r in secrets if isinstance(r, dict) and r.get("name"))
+        if isinstance(secrets, list)
+        else ()
+    )
+    return (flag if isinstance(flag, bool) else None), names
 
 
 async def admit_pod(
     accounts: ServiceAccountCache, namespace: str, pod: dict[str, Any], suffix: Callable[[], str]
 ) -> None:
     """kube's ServiceAccount admission of a pod create: refuse a missing (non-default) account,
-    else mount the token as the pod and its account say."""
+    else mount the token as the pod and its account say, and give a pod without imagePullSecrets
+    the account's."""
     name = account_name(pod)
     if name is None or not isinstance(pod["spec"]["serviceAccountName"], str):
         return  # the type check names it
-    exists, automount = await accounts.lookup(namespace, name)
-    if not exists and name != "default":
+    spec = pod["spec"]
+    account = await accounts.lookup(namespace, name)
+    if account is None and name != "default":
         pod_name = (pod.get("metadata") or {}).get("name") or ""
         subject = f'pods "{pod_name}"' if pod_name else "pods"
         err = forbidden(
@@ -156,4 +167,7 @@ async def admit_pod(
         )
         err.details = {"name": pod_name, "kind": "pods"}
         raise err
+    automount, pull_secrets = account or (None, ())
     mount_service_account_token(pod, suffix, automount)
+    if pull_secrets and not spec.get("imagePullSecrets"):
+        spec["imagePullSecrets"] = [{"name": n} for n in pull_secrets]

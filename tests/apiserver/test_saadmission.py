@@ -27,7 +27,8 @@ def test_account_automount_false_is_honoured_and_the_pod_wins(http: httpx.Client
         f"{base}/serviceaccounts", json={"metadata": {"name": "quiet"}, "automountServiceAccountToken": False}
     )
     assert r.status_code == 201, r.text
-    r = http.post(f"{base}/serviceaccounts", json={"metadata": {"name": "loud"}})
+    loud = {"metadata": {"name": "loud"}, "imagePullSecrets": [{"name": "regcred"}]}
+    r = http.post(f"{base}/serviceaccounts", json=loud)
     assert r.status_code == 201, r.text
 
     def create(name: str, account: str, automount: bool | None = None) -> dict[str, object]:
@@ -44,7 +45,10 @@ def test_account_automount_false_is_honoured_and_the_pod_wins(http: httpx.Client
     assert not _mounted(quiet)
     assert "automountServiceAccountToken" not in quiet["spec"]  # type: ignore[operator]
     assert _mounted(create("quiet-but-pod-says-yes", "quiet", True))
-    assert _mounted(create("loud", "loud"))
+    made = create("loud", "loud")
+    assert _mounted(made)
+    assert made["spec"]["imagePullSecrets"] == [{"name": "regcred"}]  # type: ignore[index]
+    assert "imagePullSecrets" not in quiet["spec"]  # type: ignore[operator]
     assert not _mounted(create("loud-but-pod-says-no", "loud", False))
     # a dry run is admitted the same way
     body = pod("dry")

@@ -94,3 +94,15 @@ def test_a_shapeless_pod_is_left_to_the_type_check() -> None:
     ):
         pod = {"metadata": {"name": "p"}, "spec": dict(spec)}
         asyncio.run(admit_pod(cache, "ns", pod, lambda: "abcde"))  # no error: validation names the field
+
+
+def test_the_account_image_pull_secrets_fill_a_pod_without_its_own() -> None:
+    account = {"imagePullSecrets": [{"name": "regcred"}, {"name": "other"}]}
+    cache = ServiceAccountCache(_Store({"/registry/serviceaccounts/ns/puller": account}))  # type: ignore[arg-type]
+    pod = _pod(account="puller")
+    asyncio.run(admit_pod(cache, "ns", pod, lambda: "abcde"))
+    assert pod["spec"]["imagePullSecrets"] == [{"name": "regcred"}, {"name": "other"}]
+    pod = _pod(account="puller")
+    pod["spec"]["imagePullSecrets"] = [{"name": "mine"}]
+    asyncio.run(admit_pod(cache, "ns", pod, lambda: "abcde"))
+    assert pod["spec"]["imagePullSecrets"] == [{"name": "mine"}]
