@@ -88,8 +88,9 @@ def act_as(requester: User, headers: Headers, allowed: Callable[[Attributes], bo
     name, groups, uid, extras = requests(headers)
     if not name:
         if groups or uid or extras:
-            asked = [*(f"group {g}" for g in groups), *(f"uid {uid}" for _ in [uid] if uid)]
-            asked += [f"userextra {k}={v}" for k, v in extras]
+            asked = [f"group {g}" for g in groups] + [f"userextra {k}={v}" for k, v in extras]
+            if uid:
+                asked.append(f"uid {uid}")
             raise internal(f"requested [{', '.join(asked)}] without impersonating a user")
         return requester
 
