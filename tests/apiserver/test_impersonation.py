@@ -143,3 +143,5 @@ def test_kubectl_as(server: Server, http: httpx.Client, ns: str) -> None:
     )
     r = k("auth", "whoami", "--as=joe", f"--as-group=g-{ns}", "-o", "jsonpath={.status.userInfo.groups}")
     assert r.returncode == 0 and f"g-{ns}" in r.stdout and "system:authenticated" in r.stdout, r.stderr
+    r = k("auth", "whoami", "--as=joe", "--as-uid=42", "-o", "jsonpath={.status.userInfo.uid}")
+    assert (r.returncode, r.stdout) == (0, "42"), r.stderr
