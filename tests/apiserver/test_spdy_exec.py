@@ -66,3 +66,25 @@ def test_kubectl_exec_it_over_spdy(
     code, out = exec_in_terminal(server, spdy_kubectl, ns, "term", keys)
     assert code == 7, out
     assert b"37 111" in out and b"42" in out
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_kubectl_attach_is_refused_saying_why(
+    server: Server,
+    http: httpx.Client,
+    kubelet: Kubelet,  # noqa: F811
+    node: str,  # noqa: F811
+    ns: str,
+    version: str,
+) -> None:
+    """kubectl attach (SPDY in 1.27, WebSocket first in 1.33) gets a refusal naming the reason and
+    the verbs to use instead, not a 404 for an unknown path."""
+    pod = "att-" + version.replace(".", "-")
+    make_pod(http, ns, pod, node, ("c",))
+    kubelet.runtime.add(ns, pod, "c")
+    r = server.kubectl("attach", "-n", ns, pod, "-c", "c", binary=kubectl(version))
+    assert r.returncode != 0
+    assert f'pods "{pod}" cannot be attached to' in r.stderr, r.stderr
+    assert "kubectl exec" in r.stderr and "NotFound" not in r.stderr, r.stderr
+    direct = http.post(f"/api/v1/namespaces/{ns}/pods/{pod}/attach?container=c&stdout=true")
+    assert direct.status_code == 400 and direct.json()["reason"] == "BadRequest", direct.text
