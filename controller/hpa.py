@@ -1,14 +1,16 @@
-"""The horizontal pod autoscaler controller: CPU utilisation targets over anything with a /scale.
+"""The horizontal pod autoscaler controller: Resource metric targets over anything with a /scale.
 
-kube-controller-manager's `horizontalpodautoscaling` loop for `Resource` cpu metrics with an
-`averageUtilization` target. Every HPA is reconciled when it changes and again every sync period
-(15 s, `--horizontal-pod-autoscaler-sync-period`; `KUBELITE_HPA_SYNC_PERIOD` for tests): read the
-target's Scale (Deployments, ReplicaSets, ReplicationControllers, StatefulSets), list the pods its
-`status.selector` picks from the informer cache and their PodMetrics from metrics.k8s.io, decide
-with `controller.hpa_decisions`, write the Scale when the count changes, and recompute the status
-(currentMetrics, currentReplicas, desiredReplicas, lastScaleTime, the AbleToScale, ScalingActive
-and ScalingLimited conditions) from what was observed. Metric types other than cpu Resource are
-reported as not supported in ScalingActive rather than guessed at.
+kube-controller-manager's `horizontalpodautoscaling` loop for `Resource` metrics (cpu, memory) with
+an `averageUtilization` or `averageValue` target. Every HPA is reconciled when it changes and again
+every sync period (15 s, `--horizontal-pod-autoscaler-sync-period`; `KUBELITE_HPA_SYNC_PERIOD` for
+tests): read the target's Scale (Deployments, ReplicaSets, ReplicationControllers, StatefulSets),
+list the pods its `status.selector` picks from the informer cache and their PodMetrics from
+metrics.k8s.io once, let `controller.hpa_metrics` turn each metric into a proposal (the largest
+wins, as in kube), normalise it with `controller.hpa_decisions`, write the Scale when the count
+changes, and recompute the status (currentMetrics, currentReplicas, desiredReplicas, lastScaleTime,
+the AbleToScale, ScalingActive and ScalingLimited conditions) from what was observed. Other metric
+types are reported as not supported (an event each; ScalingActive=False when no valid metric is
+left, or when some are invalid and the valid ones would scale down) rather than guessed at.
 """
 
 from __future__ import annotations
@@ -18,15 +20,14 @@ import os
 import time
 from typing import Any
 
-from api.conditions import is_ready
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import Informer
 from api.jsonutil import now_str as now_rfc3339
-from api.quantity import to_milli
 from api.resources import Resource, by_plural, lookup
 from api.selectors import parse_label_selector
 from controller import hpa_decisions as d
+from controller import hpa_metrics
 from controller.base import ApiClient, Obj, QueueController, meta
 
 log = logging.getLogger(__name__)
@@ -42,31 +43,6 @@ def target_resource(ref: Obj) -> Resource | None:
     if res is None or res.plural not in _SCALABLE:
         return None
     return res
-
-
-def pod_sample(pod: Obj, usage_milli: float | None) -> d.PodSample:
-    """One pod as the calculator sees it: CPU requests, usage, readiness (pure)."""
-    m, status = meta(pod), pod.get("status") or {}
-    request, missing = 0, ""
-    for c in (pod.get("spec") or {}).get("containers") or []:
-        cpu = ((c.get("resources") or {}).get("requests") or {}).get("cpu")
-        if cpu is None:
-            missing = missing or c.get("name", "")
-        else:
-            request += to_milli(cpu)
-    ignored = bool(m.get("deletionTimestamp")) or status.get("phase") == "Failed"
-    return d.PodSample(
-        m.get("name", ""),
-        request,
-        usage_milli,
-        is_ready(pod) and status.get("phase") == "Running",
-        ignored=ignored,
-        missing_request=missing,
-    )
-
-
-def cpu_usage_milli(pod_metrics: Obj) -> float:
-    return sum(to_milli((c.get("usage") or {}).get("cpu", "0")) for c in pod_metrics.get("containers") or [])
 
 
 def set_condition(conditions: list[Obj], type_: str, status: str, reason: str, message: str) -> None:
@@ -164,18 +140,24 @@ class HorizontalPodAutoscalerController(QueueController):
                 "scaling is disabled since the replica count of the target is zero",
             )
         else:
-            try:
-                rec = await self._recommend(ns, spec, scale, current)
-            except d.MetricsError as e:
+            proposals, failures = await self._propose(ns, spec, scale, current)
+            for failure in failures:
+                self.events.record(hpa, WARNING, failure.reason, str(failure))
+            metric_status = [p.status for p in proposals]
+            best = max(proposals, key=lambda p: p.replicas, default=None)  # kube: the largest wins
+            # all metrics invalid, or some invalid while the valid ones would scale down: no move
+            if best is None or (failures and best.replicas < current):
+                first = (
+                    failures[0]
+                    if failures
+                    else hpa_metrics.MetricFailure("InvalidMetricSourceType", "no metrics are set")
+                )
                 set_condition(
                     conditions,
                     "ScalingActive",
                     "False",
-                    "FailedGetResourceMetric",
-                    f"the HPA was unable to compute the replica count: failed to get cpu utilization: {e}",
-                )
-                self.events.record(
-                    hpa, WARNING, "FailedGetResourceMetric", f"failed to get cpu utilization: {e}"
+                    first.reason,
+                    f"the HPA was unable to compute the replica count: {first}",
                 )
                 set_condition(
                     conditions,
@@ -184,37 +166,24 @@ class HorizontalPodAutoscalerController(QueueController):
                     "SucceededGetScale",
                     "the HPA controller was able to get the target's current scale",
                 )
-                await self._write_status(
-                    hpa,
-                    {
-                        **status,
-                        "currentReplicas": current,
-                        "conditions": conditions,
-                        "observedGeneration": m.get("generation"),
-                    },
-                )
-                return
-            metric_status = [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "current": {
-                            "averageUtilization": rec.utilization,
-                            "averageValue": f"{rec.usage_milli}m",
-                        },
-                    },
+                failed: Obj = {
+                    **status,
+                    "currentReplicas": current,
+                    "conditions": conditions,
+                    "observedGeneration": m.get("generation"),
                 }
-            ]
+                if metric_status:
+                    failed["currentMetrics"] = metric_status
+                await self._write_status(hpa, failed)
+                return
             set_condition(
                 conditions,
                 "ScalingActive",
                 "True",
                 "ValidMetricFound",
-                "the HPA was able to successfully calculate a replica count from cpu resource "
-                "utilization (percentage of request)",
+                f"the HPA was able to successfully calculate a replica count from {best.name}",
             )
-            stabilized = d.stabilize(history, now, current, rec.replicas, behavior)
+            stabilized = d.stabilize(history, now, current, best.replicas, behavior)
             desired, reason, message = d.limit(current, stabilized, low, high, behavior, history, now)
             set_condition(
                 conditions,
@@ -245,8 +214,7 @@ class HorizontalPodAutoscalerController(QueueController):
                         hpa,
                         WARNING,
                         "FailedRescale",
-                        f"New size: {desired}; reason: cpu resource utilization (percentage of "
-                        f"request) {direction} target; error: {e.message}",
+                        f"New size: {desired}; reason: {best.name} {direction} target; error: {e.message}",
                     )
                     await self._write_status(hpa, {**status, "conditions": conditions})
                     return
@@ -255,8 +223,7 @@ class HorizontalPodAutoscalerController(QueueController):
                     hpa,
                     NORMAL,
                     "SuccessfulRescale",
-                    f"New size: {desired}; reason: cpu resource "
-                    f"utilization (percentage of request) {direction} target",
+                    f"New size: {desired}; reason: {best.name} {direction} target",
                 )
                 set_condition(
                     conditions,
@@ -282,39 +249,35 @@ class HorizontalPodAutoscalerController(QueueController):
             new_status["lastScaleTime"] = last
         await self._write_status(hpa, new_status)
 
-    async def _recommend(self, ns: str, spec: Obj, scale: Obj, current: int) -> d.Recommendation:
+    async def _propose(
+        self, ns: str, spec: Obj, scale: Obj, current: int
+    ) -> tuple[list[hpa_metrics.Proposal], list[hpa_metrics.MetricFailure]]:
+        """Each metric's proposal or failure, from one pod list and one PodMetrics list."""
         metrics = spec.get("metrics") or []
-        cpu = next(
-            (
-                x
-                for x in metrics
-                if x.get("type") == "Resource" and (x.get("resource") or {}).get("name") == "cpu"
-            ),
-            None,
-        )
-        target = ((cpu or {}).get("resource") or {}).get("target") or {}
-        if cpu is None or target.get("averageUtilization") is None:
-            raise d.MetricsError("only cpu Resource metrics with an averageUtilization target are supported")
         selector_text = (scale.get("status") or {}).get("selector") or ""
         if not selector_text:
-            raise d.MetricsError("the target's scale has no selector")
+            failure = hpa_metrics.MetricFailure("InvalidSelector", "the target's scale has no selector")
+            return [], [failure] * max(1, len(metrics))
         selector = parse_label_selector(selector_text)
         pods = [
             p
             for p in self.pods.list()
             if meta(p).get("namespace") == ns and selector.matches(meta(p).get("labels"))
         ]
-        try:
-            listed = await self.client.list(POD_METRICS, ns, label_selector=selector_text)
-        except ApiError as e:
-            raise d.MetricsError(f"unable to get metrics for resource cpu: {e.message}") from None
-        usage = {meta(x).get("name"): cpu_usage_milli(x) for x in listed.get("items") or []}
-        samples = [
-            pod_sample(p, usage.get(meta(p).get("name")))
-            for p in pods
-            if (p.get("status") or {}).get("phase") not in ("Succeeded",)
-        ]
-        return d.cpu_replicas(current, samples, int(target["averageUtilization"]))
+        pod_metrics: list[Obj] | str = []
+        if any(x.get("type") == "Resource" for x in metrics):
+            try:
+                listed = await self.client.list(POD_METRICS, ns, label_selector=selector_text)
+                pod_metrics = list(listed.get("items") or [])
+            except ApiError as e:
+                pod_metrics = e.message
+        proposals, failures = [], []
+        for metric in metrics:
+            try:
+                proposals.append(hpa_metrics.propose(current, metric, pods, pod_metrics))
+            except hpa_metrics.MetricFailure as e:
+                failures.append(e)
+        return proposals, failures
 
     async def _write_status(self, hpa: Obj, status: Obj) -> None:
         status = {k: v for k, v in status.items() if v is not None}

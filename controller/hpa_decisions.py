@@ -1,11 +1,13 @@
 """The horizontal pod autoscaler's arithmetic, as pure functions (kube's replica_calculator.go and
-horizontal.go for CPU utilisation targets).
+horizontal.go for Resource metrics: cpu and memory, Utilization or AverageValue targets).
 
-`cpu_replicas` is GetResourceReplicas: utilisation = sum(usage) / sum(requests) of the pods that
+`utilization_replicas` is GetResourceReplicas: utilisation = sum(usage) / sum(requests) of the pods that
 are ready and measured; within the 10% tolerance nothing moves; otherwise desired =
 ceil(ratio * ready pods), after the missing-metrics rule (a pod without metrics counts as 100% of
 its request when scaling down, 0% when scaling up; an unready pod counts 0% when scaling up), and a
-rescale that the assumptions would flip or cancel is dropped. `stabilize` and `limit` are the
+rescale that the assumptions would flip or cancel is dropped. `average_value_replicas` is
+GetRawResourceReplicas: the same rules over the average usage per pod against a fixed value (a pod
+without metrics counts as the target when scaling down). `stabilize` and `limit` are the
 normalisation of horizontal.go: without `behavior`, scale-down takes the highest recommendation of
 the last 300 s and scale-up is capped at max(2 x current, 4); with `behavior`, each direction has
 its window, and its policies cap the change per period (selectPolicy Max/Min/Disabled).
@@ -14,6 +16,7 @@ its window, and its policies cap the change per period (selectPolicy Max/Min/Dis
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 TOLERANCE = 0.1
@@ -27,21 +30,23 @@ class MetricsError(Exception):
 @dataclass
 class PodSample:
     name: str
-    request_milli: int  # sum of the containers' CPU requests; 0 if any container has none
+    request_milli: int  # sum of the containers' requests of the resource; 0 if any container has none
     usage_milli: float | None  # None: no metrics for this pod
-    ready: bool
+    ready: bool  # cpu: Ready and Running; other resources: not Pending (kube's groupPods)
     ignored: bool = False  # being deleted or Failed: left out entirely
-    missing_request: str = ""  # a container without a CPU request
+    missing_request: str = ""  # a container without a request for the resource
 
 
 @dataclass
 class Recommendation:
     replicas: int
-    utilization: int  # percent of request, of the measured ready pods
+    utilization: int | None  # percent of request, of the measured ready pods (None: AverageValue target)
     usage_milli: int  # average usage per measured pod
 
 
-def _ratio(usage: dict[str, float], requests: dict[str, int], target: int) -> tuple[float, int, int]:
+def _utilization_ratio(
+    usage: dict[str, float], requests: dict[str, int], target: int
+) -> tuple[float, int, int]:
     total_usage = sum(usage.values())
     total_request = sum(requests[p] for p in usage)
     if total_request <= 0:
@@ -50,41 +55,107 @@ def _ratio(usage: dict[str, float], requests: dict[str, int], target: int) -> tu
     return utilization / target, utilization, int(total_usage / max(1, len(usage)))
 
 
-def cpu_replicas(
-    current: int, pods: list[PodSample], target_utilization: int, tolerance: float = TOLERANCE
-) -> Recommendation:
-    """Desired replicas for a CPU utilisation target (GetResourceReplicas)."""
+def _average_ratio(usage: dict[str, float], target_milli: int) -> tuple[float, int]:
+    average = sum(usage.values()) / max(1, len(usage))
+    return average / target_milli, int(average)
+
+
+def _group(pods: list[PodSample]) -> tuple[dict[str, float], list[PodSample], list[PodSample]]:
+    """(usage of the ready measured pods, unready measured pods, pods without metrics)."""
     live = [p for p in pods if not p.ignored]
     if not live:
         raise MetricsError("no pods returned by selector while calculating replica count")
-    for p in live:
-        if p.missing_request:
-            raise MetricsError(f"missing request for cpu in container {p.missing_request} of Pod {p.name}")
-    requests = {p.name: p.request_milli for p in live}
     ready = {p.name: float(p.usage_milli) for p in live if p.usage_milli is not None and p.ready}
     unready = [p for p in live if p.usage_milli is not None and not p.ready]
     missing = [p for p in live if p.usage_milli is None]
     if not ready:
         raise MetricsError("did not receive metrics for targeted pods (pods might be unready)")
-    ratio, utilization, avg = _ratio(ready, requests, target_utilization)
+    return ready, unready, missing
+
+
+def _settle(
+    current: int,
+    ratio: float,
+    ready: dict[str, float],
+    unready: list[PodSample],
+    missing: list[PodSample],
+    missing_on_scale_down: dict[str, float],
+    ratio_of: Callable[[dict[str, float]], float],
+    tolerance: float,
+) -> int:
+    """The replica count from a usage ratio, after kube's missing-metrics and unready-pod rules."""
     scale_up_with_unready = bool(unready) and ratio > 1.0
     if not scale_up_with_unready and not missing:
         if abs(1.0 - ratio) <= tolerance:
-            return Recommendation(current, utilization, avg)
-        return Recommendation(math.ceil(ratio * len(ready)), utilization, avg)
+            return current
+        return math.ceil(ratio * len(ready))
     assumed = dict(ready)
     for p in missing:
-        assumed[p.name] = float(p.request_milli) if ratio < 1.0 else 0.0
+        assumed[p.name] = missing_on_scale_down[p.name] if ratio < 1.0 else 0.0
     if scale_up_with_unready:
         for p in unready:
             assumed[p.name] = 0.0
-    new_ratio, _, _ = _ratio(assumed, requests, target_utilization)
+    new_ratio = ratio_of(assumed)
     if abs(1.0 - new_ratio) <= tolerance or (ratio < 1.0 < new_ratio) or (ratio > 1.0 > new_ratio):
-        return Recommendation(current, utilization, avg)
+        return current
     desired = math.ceil(new_ratio * len(assumed))
     if (new_ratio < 1.0 and desired > current) or (new_ratio > 1.0 and desired < current):
-        return Recommendation(current, utilization, avg)
-    return Recommendation(desired, utilization, avg)
+        return current
+    return desired
+
+
+def utilization_replicas(
+    current: int,
+    pods: list[PodSample],
+    target_utilization: int,
+    resource: str = "cpu",
+    tolerance: float = TOLERANCE,
+) -> Recommendation:
+    """Desired replicas for a resource utilisation target, percent of request (GetResourceReplicas)."""
+    live = [p for p in pods if not p.ignored]
+    for p in live:
+        if p.missing_request:
+            raise MetricsError(
+                f"missing request for {resource} in container {p.missing_request} of Pod {p.name}"
+            )
+    ready, unready, missing = _group(pods)
+    requests = {p.name: p.request_milli for p in live}
+    ratio, utilization, avg = _utilization_ratio(ready, requests, target_utilization)
+    fallback = {p.name: float(p.request_milli) for p in missing}  # 100% of request on a scale-down
+    replicas = _settle(
+        current,
+        ratio,
+        ready,
+        unready,
+        missing,
+        fallback,
+        lambda u: _utilization_ratio(u, requests, target_utilization)[0],
+        tolerance,
+    )
+    return Recommendation(replicas, utilization, avg)
+
+
+def average_value_replicas(
+    current: int, pods: list[PodSample], target_milli: int, tolerance: float = TOLERANCE
+) -> Recommendation:
+    """Desired replicas for a per-pod AverageValue target (GetRawResourceReplicas / calcPlainMetricReplicas):
+    no requests needed; a pod without metrics counts as exactly the target on a scale-down."""
+    if target_milli <= 0:
+        raise MetricsError("the averageValue target must be positive")
+    ready, unready, missing = _group(pods)
+    ratio, avg = _average_ratio(ready, target_milli)
+    fallback = {p.name: float(target_milli) for p in missing}
+    replicas = _settle(
+        current,
+        ratio,
+        ready,
+        unready,
+        missing,
+        fallback,
+        lambda u: _average_ratio(u, target_milli)[0],
+        tolerance,
+    )
+    return Recommendation(replicas, None, avg)
 
 
 @dataclass

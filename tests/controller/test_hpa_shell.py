@@ -37,8 +37,8 @@ class _Events:
 
 
 class _Client:
-    def __init__(self, replicas: int, usage_milli: int, found: bool = True) -> None:
-        self.replicas, self.usage, self.found = replicas, usage_milli, found
+    def __init__(self, replicas: int, usage_milli: int, found: bool = True, memory: str = "1Mi") -> None:
+        self.replicas, self.usage, self.found, self.memory = replicas, usage_milli, found, memory
         self.scale_writes: list[int] = []
         self.statuses: list[Obj] = []
 
@@ -63,7 +63,7 @@ class _Client:
             "items": [
                 {
                     "metadata": {"name": f"web-{i}", "namespace": namespace},
-                    "containers": [{"name": "c", "usage": {"cpu": f"{self.usage}m", "memory": "1Mi"}}],
+                    "containers": [{"name": "c", "usage": {"cpu": f"{self.usage}m", "memory": self.memory}}],
                 }
                 for i in range(self.replicas)
             ]
@@ -80,7 +80,7 @@ class _Client:
 
 
 def _pod(i: int, request: str | None = "100m") -> Obj:
-    resources = {"requests": {"cpu": request}} if request else {}
+    resources = {"requests": {"cpu": request, "memory": "64Mi"}} if request else {}
     return {
         "metadata": {"name": f"web-{i}", "namespace": "default", "labels": {"app": "web"}},
         "spec": {"containers": [{"name": "c", "resources": resources}]},
@@ -88,29 +88,38 @@ def _pod(i: int, request: str | None = "100m") -> Obj:
     }
 
 
-def _hpa() -> Obj:
+CPU_50 = {
+    "type": "Resource",
+    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}},
+}
+MEMORY_60 = {
+    "type": "Resource",
+    "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 60}},
+}
+PODS_METRIC = {
+    "type": "Pods",
+    "pods": {"metric": {"name": "qps"}, "target": {"type": "AverageValue", "averageValue": "10"}},
+}
+
+
+def _hpa(*metrics: Obj) -> Obj:
     return {
         "metadata": {"name": "web", "namespace": "default", "generation": 1},
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
             "minReplicas": 1,
             "maxReplicas": 5,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}},
-                }
-            ],
+            "metrics": list(metrics or [CPU_50]),
         },
         "status": {"desiredReplicas": 0},
     }
 
 
-def _run(client: _Client, pods: list[Obj]) -> _Events:
+def _run(client: _Client, pods: list[Obj], hpa: Obj | None = None) -> _Events:
     events = _Events()
     ctl = HorizontalPodAutoscalerController(
         client,  # type: ignore[arg-type]
-        _Informer([_hpa()]),  # type: ignore[arg-type]
+        _Informer([hpa or _hpa()]),  # type: ignore[arg-type]
         _Informer(pods),  # type: ignore[arg-type]
         events,  # type: ignore[arg-type]
         sync_period=60,
@@ -175,3 +184,69 @@ def test_missing_target_is_a_condition() -> None:
     _run(client, [])
     conds = {c["type"]: c for c in client.statuses[-1]["conditions"]}
     assert conds["AbleToScale"]["status"] == "False" and conds["AbleToScale"]["reason"] == "FailedGetScale"
+
+
+def _conditions(client: _Client) -> dict[str, tuple[str, str]]:
+    return {c["type"]: (c["status"], c["reason"]) for c in client.statuses[-1]["conditions"]}
+
+
+def test_memory_utilization_scales_and_the_largest_proposal_wins() -> None:
+    # cpu 52% of request against 50% keeps 2; memory 96Mi of 64Mi (150%) against 60% proposes 5
+    client = _Client(replicas=2, usage_milli=52, memory="96Mi")
+    events = _run(client, [_pod(0), _pod(1)], _hpa(CPU_50, MEMORY_60))
+    assert client.scale_writes == [4]  # 5, capped by the default scale-up rate max(2 x 2, 4)
+    status = client.statuses[-1]
+    assert [m["resource"]["name"] for m in status["currentMetrics"]] == ["cpu", "memory"]
+    assert status["currentMetrics"][1]["resource"]["current"] == {
+        "averageUtilization": 150,
+        "averageValue": "100663296",
+    }
+    assert _conditions(client)["ScalingActive"] == ("True", "ValidMetricFound")
+    active = next(c for c in status["conditions"] if c["type"] == "ScalingActive")
+    assert active["message"].endswith("from memory resource utilization (percentage of request)")
+    assert events.seen == [
+        (
+            "SuccessfulRescale",
+            "New size: 4; reason: memory resource utilization (percentage of request) above target",
+        )
+    ]
+
+
+def test_memory_average_value_target() -> None:
+    client = _Client(replicas=2, usage_milli=10, memory="30Mi")
+    average = {
+        "type": "Resource",
+        "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "10Mi"}},
+    }
+    _run(client, [_pod(0), _pod(1)], _hpa(average))
+    assert client.scale_writes == [4]  # 30Mi against 10Mi: 6, capped at 4 this period
+    assert client.statuses[-1]["currentMetrics"] == [
+        {"type": "Resource", "resource": {"name": "memory", "current": {"averageValue": "31457280"}}}
+    ]
+
+
+def test_unsupported_metric_beside_a_valid_one_still_scales_up() -> None:
+    client = _Client(replicas=2, usage_milli=100)
+    events = _run(client, [_pod(0), _pod(1)], _hpa(PODS_METRIC, CPU_50))
+    assert client.scale_writes == [4]
+    assert _conditions(client)["ScalingActive"] == ("True", "ValidMetricFound")
+    assert events.seen[0] == (
+        "FailedGetPodsMetric",
+        "Pods metrics are not supported by kubelite (only Resource metrics)",
+    )
+
+
+def test_unsupported_metric_blocks_a_scale_down_and_alone_is_a_condition() -> None:
+    client = _Client(replicas=4, usage_milli=5)  # cpu alone would scale down
+    _run(client, [_pod(i) for i in range(4)], _hpa(CPU_50, PODS_METRIC))
+    assert client.scale_writes == []
+    assert _conditions(client)["ScalingActive"] == ("False", "FailedGetPodsMetric")
+    alone = _Client(replicas=2, usage_milli=100)
+    _run(alone, [_pod(0), _pod(1)], _hpa(PODS_METRIC))
+    assert alone.scale_writes == []
+    active = next(c for c in alone.statuses[-1]["conditions"] if c["type"] == "ScalingActive")
+    assert (active["status"], active["reason"]) == ("False", "FailedGetPodsMetric")
+    assert active["message"] == (
+        "the HPA was unable to compute the replica count: "
+        "Pods metrics are not supported by kubelite (only Resource metrics)"
+    )
