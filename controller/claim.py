@@ -1,15 +1,16 @@
-"""Adopting and releasing pods by selector, for the controllers of apps/v1 kinds (DaemonSet, StatefulSet).
+"""Adopting and releasing pods by selector, for the controllers of DaemonSets, StatefulSets and Jobs.
 
 As Kubernetes' ControllerRefManager: an orphan pod (no controller ownerReference) that matches
 the owner's selector is adopted, by adding the owner's controller reference, once a fresh read
 shows the very same owner (same UID, not being deleted); a pod the owner controls that no
 longer matches is released. Pods controlled by anything else are never touched. Patches carry
-the pod's resourceVersion, so a pod changed meanwhile is left for the next sync.
+the pod's resourceVersion, so a pod changed meanwhile is left for the next sync. An owner that
+tracks its pods by finalizer (a Job) names it: adoption adds it and release takes it off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from api.errors import ApiError
 from api.selectors import LabelSelector, selector_from_label_selector
@@ -18,7 +19,9 @@ from controller import replicas as rs
 from controller.base import ApiClient, Obj, controller_ref, meta
 
 
-async def claim_pods(client: ApiClient, resource: str, owner: Obj, pods: list[Obj]) -> list[Obj]:
+async def claim_pods(
+    client: ApiClient, resource: str, owner: Obj, pods: list[Obj], finalizers: Sequence[str] = ()
+) -> list[Obj]:
     """The pods `owner` controls after adopting matching orphans and releasing non-matching ones."""
     uid = meta(owner).get("uid")
     selector = owner_selector(owner)
@@ -31,12 +34,15 @@ async def claim_pods(client: ApiClient, resource: str, owner: Obj, pods: list[Ob
     if adopt and await _still_there(client, resource, owner):
         for p in adopt:
             refs = [*(meta(p).get("ownerReferences") or []), history.owner_ref(owner)]
-            adopted = await _patch(client, p, refs)
+            adopted = await _patch(client, p, refs, _finalizers(p, add=finalizers))
             if adopted is not None:
                 owned.append(adopted)
     for p in release:
         await _patch(
-            client, p, [r for r in meta(p).get("ownerReferences") or [] if r.get("uid") != uid] or None
+            client,
+            p,
+            [r for r in meta(p).get("ownerReferences") or [] if r.get("uid") != uid] or None,
+            _finalizers(p, drop=finalizers),
         )
     return owned
 
@@ -66,8 +72,20 @@ async def _still_there(client: ApiClient, resource: str, owner: Obj) -> bool:
     return meta(fresh).get("uid") == meta(owner).get("uid") and not meta(fresh).get("deletionTimestamp")
 
 
-async def _patch(client: ApiClient, pod: Obj, refs: list[Obj] | None) -> Obj | None:
-    body = {"metadata": {"ownerReferences": refs, "resourceVersion": meta(pod).get("resourceVersion")}}
+def _finalizers(pod: Obj, add: Sequence[str] = (), drop: Sequence[str] = ()) -> list[str] | None:
+    """The pod's finalizers with `add` appended and `drop` removed; None when nothing changes."""
+    have = list(meta(pod).get("finalizers") or [])
+    want = [f for f in have if f not in drop] + [f for f in add if f not in have]
+    return None if want == have else want
+
+
+async def _patch(
+    client: ApiClient, pod: Obj, refs: list[Obj] | None, finalizers: list[str] | None = None
+) -> Obj | None:
+    md: Obj = {"ownerReferences": refs, "resourceVersion": meta(pod).get("resourceVersion")}
+    if finalizers is not None:  # a merge patch replaces the list: the whole new list goes out
+        md["finalizers"] = finalizers or None
+    body = {"metadata": md}
     try:
         return dict(await client.patch("pods", meta(pod)["name"], body, namespace=meta(pod).get("namespace")))
     except ApiError as e:

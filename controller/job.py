@@ -5,7 +5,9 @@ re-reads the caches, asks `decide`, stores the interim status (new UIDs under
 `uncountedTerminatedPods`), takes the tracking finalizer off the counted pods, deletes and
 creates pods, stores the final status, and schedules itself again for back-off, deadline and
 `ttlSecondsAfterFinished` (a finished Job with a TTL is deleted, its pods with it, as the
-ttl-after-finished controller does). Time comes from a `Clock` so tests can move it.
+ttl-after-finished controller does). Time comes from a `Clock` so tests can move it. As kube's
+getPodsForJob, an unfinished Job claims pods by its selector (`controller.claim`): an orphan that
+matches is adopted with the tracking finalizer, so it is counted like a pod of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from api.informer import Informer
 from controller import job_decisions as jd
 from controller import job_pods as jp
 from controller.base import ApiClient, Obj, controller_ref, meta
+from controller.claim import claim_pods, owners_matching
 from controller.clock import Clock, RealClock
 from controller.podowner import PodOwnerController
 
@@ -45,6 +48,10 @@ class JobController(PodOwnerController):
 
     async def run(self, *informers: Informer) -> None:
         await super().run(self.jobs, self.pods, *informers)
+
+    def orphan_added(self, pod: Obj) -> None:
+        for job in owners_matching(pod, self.jobs.list(meta(pod).get("namespace"))):
+            self.enqueue(job)
 
     def _pods_of(self, ns: str | None, name: str, uid: str | None) -> list[Obj]:
         out = []
@@ -76,6 +83,10 @@ class JobController(PodOwnerController):
         if not self.expectations.satisfied(key):
             self.queue.add_after(key, 1.0)
             return
+        if not jd.is_finished(job) and not meta(job).get("deletionTimestamp"):
+            pods = await claim_pods(
+                self.client, "jobs", job, self.pods.list(ns or None), [jp.TRACKING_FINALIZER]
+            )
         now = self.clock.now()
         plan = jd.decide(job, pods, now)
         if plan.interim is not None:

@@ -267,3 +267,63 @@ async def _two(pods: Any) -> list[Obj] | None:
     return (
         got if len(got) == 2 and all((p.get("status") or {}).get("phase") == "Running" for p in got) else None
     )
+
+
+async def test_orphan_pod_matching_the_selector_is_adopted_and_counted(cluster: Cluster, jobs: Jobs) -> None:
+    labels = {"app": "adoptee"}
+    orphan = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "stray", "labels": labels},
+        "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "sleep"}]},
+    }
+    await cluster.client.create("pods", orphan, "default")
+
+    async def stray() -> Obj:
+        return dict(await cluster.client.get("pods", "stray", "default"))
+
+    async def running() -> bool:
+        return (await stray()).get("status", {}).get("phase") == "Running"
+
+    await settle(running, what="the orphan running")
+    body = job_body("adopter", image="sleep", completions=1, parallelism=1, manualSelector=True)
+    body["spec"]["selector"] = {"matchLabels": labels}
+    body["spec"]["template"]["metadata"] = {"labels": labels}
+    job = dict(await cluster.client.create("jobs", body, "default"))
+
+    async def adopted() -> Obj | None:
+        p = await stray()
+        refs = p["metadata"].get("ownerReferences") or []
+        return p if refs else None
+
+    pod = await settle(adopted, what="the orphan adopted")
+    assert pod["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "name": "adopter",
+            "uid": job["metadata"]["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+    assert pod["metadata"]["finalizers"] == ["batch.kubernetes.io/job-tracking"]
+
+    async def active_one() -> bool:
+        return ((await jobs.job("adopter")).get("status") or {}).get("active") == 1
+
+    await settle(active_one, what="the adopted pod counted active")
+    now = jsonutil.format_time(jobs.clock.now())
+    done = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}}
+    status = {
+        "phase": "Succeeded",
+        "containerStatuses": [
+            {"name": "c", "ready": False, "restartCount": 0, "image": "sleep", "imageID": "", "state": done}
+        ],
+    }
+    await cluster.client.patch("pods", "stray", {"status": status}, namespace="default", subresource="status")
+    job = await settle(lambda: jobs.finished("adopter", "Complete"), what="Complete")
+    assert job["status"]["succeeded"] == 1 and job["status"]["active"] == 0
+    mine = [p for p in await cluster.pods(owner_uid=job["metadata"]["uid"])]
+    assert [p["metadata"]["name"] for p in mine] == ["stray"]  # no pod of its own was needed
+    assert not mine[0]["metadata"].get("finalizers")  # counted, then released
