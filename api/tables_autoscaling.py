@@ -11,36 +11,59 @@ from typing import Any
 from api import tables
 
 Obj = dict[str, Any]
-_MAX_SHOWN = 4  # kube's printer lists up to four metrics, then `+ N more...`
+_MAX_SHOWN = 2  # kube's formatHPAMetrics lists two metrics, then `+ N more...`
+_UNKNOWN = "<unknown>"
 
 
-def _current_utilization(status: Obj, index: int, name: str) -> str:
+def _current(status: Obj, index: int, key: str, field: str) -> str:
+    """statuses[i].<key>.current.<field> as the printer shows it, `<unknown>` when absent."""
     current = status.get("currentMetrics") or []
     if index < len(current):
-        res = (current[index] or {}).get("resource") or {}
-        value = (res.get("current") or {}).get("averageUtilization")
-        if res.get("name") == name and value is not None:
-            return f"{value}%"
-    return "<unknown>"
+        value = (((current[index] or {}).get(key) or {}).get("current") or {}).get(field)
+        if value is not None:
+            return f"{value}%" if field == "averageUtilization" else str(value)
+    return _UNKNOWN
+
+
+def _resource_cell(src: Obj, status: Obj, index: int, key: str) -> str:
+    """`cpu: 12%/50%` for a Utilization target (`<auto>` without one), `memory: 60Mi/100Mi` for
+    an AverageValue target."""
+    target = src.get("target") or {}
+    name = src.get("name", "")
+    if target.get("averageValue") is not None:
+        return f"{name}: {_current(status, index, key, 'averageValue')}/{target['averageValue']}"
+    utilization = target.get("averageUtilization")
+    goal = f"{utilization}%" if utilization is not None else "<auto>"
+    return f"{name}: {_current(status, index, key, 'averageUtilization')}/{goal}"
+
+
+def _value_cell(src: Obj, status: Obj, index: int, key: str) -> str:
+    """Object and External metrics: `current/target (avg)` for an AverageValue target, else the
+    plain value."""
+    target = src.get("target") or {}
+    if target.get("averageValue") is not None:
+        return f"{_current(status, index, key, 'averageValue')}/{target['averageValue']} (avg)"
+    return f"{_current(status, index, key, 'value')}/{target.get('value')}"
 
 
 def format_targets(spec: Obj, status: Obj) -> str:
+    """The Targets column, as kube's printer formats spec.metrics against status.currentMetrics
+    (matched by position, as there)."""
     parts = []
     metrics = spec.get("metrics") or []
     for i, m in enumerate(metrics[:_MAX_SHOWN]):
         kind = m.get("type")
-        if kind in ("Resource", "ContainerResource"):
-            src = m.get("resource" if kind == "Resource" else "containerResource") or {}
-            target = src.get("target") or {}
-            name = src.get("name", "")
-            if target.get("averageUtilization") is not None:
-                parts.append(
-                    f"{name}: {_current_utilization(status, i, name)}/{target['averageUtilization']}%"
-                )
-            else:
-                parts.append(f"{name}: <unknown>/{target.get('averageValue') or target.get('value')}")
+        if kind == "Resource":
+            parts.append(_resource_cell(m.get("resource") or {}, status, i, "resource"))
+        elif kind == "ContainerResource":
+            parts.append(_resource_cell(m.get("containerResource") or {}, status, i, "containerResource"))
+        elif kind == "Pods":
+            target = (m.get("pods") or {}).get("target") or {}
+            parts.append(f"{_current(status, i, 'pods', 'averageValue')}/{target.get('averageValue')}")
+        elif kind in ("Object", "External"):
+            parts.append(_value_cell(m.get(kind.lower()) or {}, status, i, kind.lower()))
         else:
-            parts.append("<unknown>/<unknown>")
+            parts.append("<unknown type>")
     text = ", ".join(parts) or "<none>"
     if len(metrics) > _MAX_SHOWN:
         text += f" + {len(metrics) - _MAX_SHOWN} more..."
