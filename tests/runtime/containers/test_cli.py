@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -247,25 +249,9 @@ def no_leftovers(cli: Cli, cid: str) -> bool:
 
 
 def test_interrupted_run_rm_kills_and_removes_the_container(cli: Cli) -> None:
-    proc = subprocess.Popen(
-        cli.argv("run", "--rm", "busybox", "sh", "-c", "echo up; sleep 60"),
-        env=cli.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline() == b"up\n"
+    with _foreground_run(cli, "run", "--rm", "busybox", "sh", "-c", "echo up; sleep 60") as proc:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 130
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
     assert not _container_dirs(cli)  # removed before the interrupted run returned
     assert cli.ok("ps", "-aq") == ""
 
@@ -273,25 +259,17 @@ def test_interrupted_run_rm_kills_and_removes_the_container(cli: Cli) -> None:
 def test_foreground_run_rm_is_seen_and_stopped_by_other_verbs(cli: Cli) -> None:
     """A conmon-less `run --rm` (its CLI is the monitor) is a container like any other to `ps`,
     `exec` and `stop`; stopped from outside, its `run` removes it and exits with its code."""
-    proc = subprocess.Popen(
-        cli.argv(
-            "run",
-            "--rm",
-            "--name",
-            "fg",
-            "busybox",
-            "sh",
-            "-c",
-            "trap 'exit 7' TERM; echo up; while true; do sleep 0.1; done",
-        ),
-        env=cli.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline() == b"up\n"
+    with _foreground_run(
+        cli,
+        "run",
+        "--rm",
+        "--name",
+        "fg",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 7' TERM; echo up; while true; do sleep 0.1; done",
+    ) as proc:
         assert not conmons_for(cli.root)  # the CLI itself watches the container
         assert "fg" in cli.ok("ps") and "Up" in cli.ok("ps")
         assert cli.ok("exec", "fg", "echo", "inside") == "inside\n"
@@ -299,46 +277,24 @@ def test_foreground_run_rm_is_seen_and_stopped_by_other_verbs(cli: Cli) -> None:
         assert logs.returncode == 125 and "keeps no log" in logs.stderr
         cli.ok("stop", "-t", "10", "fg")  # returns once its run has removed it
         assert proc.wait(timeout=20) == 7
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
     assert not _container_dirs(cli) and cli.ok("ps", "-aq") == ""
 
 
 def test_foreground_run_rm_passes_sigterm_on_and_removes_the_container(cli: Cli) -> None:
     """SIGTERM to a `run --rm` goes to the container (docker proxies it); the container's own exit
     code comes back once it is removed."""
-    proc = subprocess.Popen(
-        cli.argv(
-            "run",
-            "--rm",
-            "busybox",
-            "sh",
-            "-c",
-            "trap 'echo got-term; exit 5' TERM; echo up; while true; do sleep 0.1; done",
-        ),
-        env=cli.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline() == b"up\n"
+    with _foreground_run(
+        cli,
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'echo got-term; exit 5' TERM; echo up; while true; do sleep 0.1; done",
+    ) as proc:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 5
-        assert proc.stdout.read() == b"got-term\n"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        assert proc.stdout is not None and proc.stdout.read() == b"got-term\n"
     assert not _container_dirs(cli) and cli.ok("ps", "-aq") == ""
 
 
@@ -357,6 +313,30 @@ def test_run_rm_as_another_user_leaves_our_stdio_alone(cli: Cli, tmp_path: Path)
         )
     assert res.returncode == 0, res.stderr
     assert out.read_text() == "1000\n" and out.stat().st_uid == os.getuid()
+
+
+@contextlib.contextmanager
+def _foreground_run(cli: Cli, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A foreground `run` whose container has printed its first line, `up`; killed (if still
+    running) and its pipes closed on the way out."""
+    proc = subprocess.Popen(
+        cli.argv(*args),
+        env=cli.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"up\n"
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def _container_dirs(cli: Cli) -> list[Path]:
