@@ -15,21 +15,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
-import signal
-import socket
 import ssl
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._servers import MeasuredServer
 from bench._stats import table
-from bench.api import Conn, creates, start_server
 
 ROW = b"event: row\n"
 
@@ -67,42 +62,20 @@ class Viewer:
             await asyncio.gather(self.task, return_exceptions=True)
 
 
-class _Server:
-    """One `kubelite server` (with or without viewers) and its keep-alive connections."""
+class _Server(MeasuredServer):
+    """One `kubelite server` with or without viewers; a turn ends when its viewers have caught up."""
 
     def __init__(self, viewers: int) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="kubelite-bench-dashboard-"))
-        data = self.tmp / "data"
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.proc = start_server(data, self.port, None)
-        self.token = (data / "admin-token").read_text().strip()
-        self.ctx = ssl.create_default_context(cafile=str(data / "tls" / "ca.crt"))
+        super().__init__("kubelite-bench-dashboard-")
         self.viewers = [Viewer() for _ in range(viewers)]
-        self.conns: list[Conn] = []
-        self.created = 0
 
     async def open(self, concurrency: int) -> None:
-        self.conns = [
-            await Conn.open("127.0.0.1", self.port, self.ctx, self.token) for _ in range(concurrency)
-        ]
+        await super().open(concurrency)
         for v in self.viewers:
             await v.open(self.port, self.ctx, self.token)
 
-    def cpu(self) -> float:
-        """The server process's CPU seconds so far (user + system)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    async def creates(self, n: int) -> tuple[float, float]:
-        """(creates/s, server CPU ms per create); the viewers have caught up when it returns."""
-        names = [f"p-{self.created + i}" for i in range(n)]
-        self.created += n
-        cpu = self.cpu()
-        wall, _ = await creates(self.conns, names)
+    async def settle(self) -> None:
         await self.caught_up()
-        return n / wall, (self.cpu() - cpu) * 1000 / n
 
     async def caught_up(self, timeout: float = 120) -> None:
         """Every viewer has been sent a row per pod created (so none lags into the next turn)."""
@@ -117,11 +90,6 @@ class _Server:
             await v.close()
         for c in self.conns:
             c.close()
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(30)
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 async def _run(

@@ -12,55 +12,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
-import signal
-import socket
-import ssl
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._servers import MeasuredServer
 from bench._stats import table
-from bench.api import Conn, creates, start_server
 
 
-class _Server:
-    """One `kubelite server` (metrics on or off) and its keep-alive connections."""
+class _Server(MeasuredServer):
+    """One `kubelite server` with metrics on or off."""
 
     def __init__(self, metrics: bool) -> None:
         self.metrics = metrics
-        self.tmp = Path(tempfile.mkdtemp(prefix="kubelite-bench-metrics-"))
-        data = self.tmp / "data"
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        os.environ["KUBELITE_METRICS"] = "1" if metrics else "0"
-        self.proc = start_server(data, self.port, None)
-        self.token = (data / "admin-token").read_text().strip()
-        self.ca = data / "tls" / "ca.crt"
-        self.conns: list[Conn] = []
-        self.created = 0
-
-    async def open(self, concurrency: int) -> None:
-        ctx = ssl.create_default_context(cafile=str(self.ca))
-        self.conns = [await Conn.open("127.0.0.1", self.port, ctx, self.token) for _ in range(concurrency)]
-
-    def cpu(self) -> float:
-        """The server process's CPU seconds so far (user + system)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    async def creates(self, n: int) -> tuple[float, float]:
-        """(creates/s, server CPU ms per create)."""
-        names = [f"p-{self.created + i}" for i in range(n)]
-        self.created += n
-        cpu = self.cpu()
-        wall, _ = await creates(self.conns, names)
-        return n / wall, (self.cpu() - cpu) * 1000 / n
+        os.environ["KUBELITE_METRICS"] = "1" if metrics else "0"  # read by the server it starts
+        super().__init__("kubelite-bench-metrics-")
 
     async def gets(self, n: int) -> float:
         t = time.perf_counter()
@@ -70,11 +39,6 @@ class _Server:
             )
             assert st == 200
         return n / (time.perf_counter() - t)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(30)
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 async def _run(
