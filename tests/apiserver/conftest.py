@@ -172,24 +172,24 @@ def peer_server(first: Server, tmp: Path, *args: str) -> Server:
 
 
 @contextmanager
-def hollow_cluster(tmp: Path, nodes: int) -> Iterator[tuple[Server, subprocess.Popen[bytes]]]:
-    """A server with its controllers and scheduler, and one `kubelite agent --hollow` process
-    running `nodes` hollow nodes against it (names hollow, hollow-1, ...); both stopped after."""
-    srv = Server(tmp / "server", free_port(), ["--node-monitor-grace-period", "3s"], control_loops=True)
-    srv.start()
-    log = open(tmp / "agent.log", "wb")  # noqa: SIM115 - closed below
+def hollow_agent(
+    tmp: Path, servers: list[Server], name: str, nodes: int = 1
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`kubelite agent --hollow` given every server (in order), renewing its Lease each second;
+    `nodes` > 1 runs NAME-0..NAME-(n-1). Stopped (SIGTERM, then SIGKILL) after."""
+    log = open(tmp / f"agent-{name}.log", "wb")  # noqa: SIM115 - closed below
+    flags = [arg for s in servers for arg in ("--server", s.url)]
     agent = subprocess.Popen(
         [
             str(KUBELITE),
             "agent",
-            "--server",
-            srv.url,
+            *flags,
             "--token-file",
-            str(srv.data_dir / "node-token"),
+            str(servers[-1].data_dir / "node-token"),
             "--node-name",
-            "hollow",
+            name,
             "--data-dir",
-            str(tmp / "agent"),
+            str(tmp / f"agent-{name}"),
             "--hollow",
             "--hollow-nodes",
             str(nodes),
@@ -200,12 +200,27 @@ def hollow_cluster(tmp: Path, nodes: int) -> Iterator[tuple[Server, subprocess.P
         stderr=subprocess.STDOUT,
     )
     try:
-        yield srv, agent
+        yield agent
     finally:
-        if agent.poll() is None:
-            agent.send_signal(signal.SIGTERM)
+        agent.send_signal(signal.SIGTERM)
+        try:
             agent.wait(20)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+            agent.wait()
         log.close()
+
+
+@contextmanager
+def hollow_cluster(tmp: Path, nodes: int) -> Iterator[tuple[Server, subprocess.Popen[bytes]]]:
+    """A server with its controllers and scheduler, and one `kubelite agent --hollow` process
+    running `nodes` hollow nodes against it (names hollow, hollow-1, ...); both stopped after."""
+    srv = Server(tmp / "server", free_port(), ["--node-monitor-grace-period", "3s"], control_loops=True)
+    srv.start()
+    try:
+        with hollow_agent(tmp, [srv], "hollow", nodes) as agent:
+            yield srv, agent
+    finally:
         srv.stop()
 
 

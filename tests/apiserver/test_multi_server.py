@@ -11,13 +11,12 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.apiserver.conftest import KUBELITE, Server, free_port
+from tests.apiserver.conftest import KUBELITE, Server, free_port, hollow_agent
 from tests.polling import wait_for
 from tests.storage.conftest import pg_engine, pg_url  # noqa: F401 - fixtures
 
@@ -43,46 +42,6 @@ def two_servers(tmp_path: Path, pg_url: str) -> Iterator[tuple[Server, Server]]:
     finally:
         b.stop()
         a.stop()
-
-
-@contextmanager
-def hollow_agent(
-    tmp: Path, servers: list[Server], name: str, nodes: int = 1
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`kubelite agent --hollow` given every server (in order), renewing its Lease each second;
-    `nodes` > 1 runs NAME-0..NAME-(n-1). Stopped (SIGTERM, then SIGKILL) after."""
-    log = open(tmp / f"agent-{name}.log", "wb")  # noqa: SIM115 - closed below
-    flags = [arg for s in servers for arg in ("--server", s.url)]
-    agent = subprocess.Popen(
-        [
-            str(KUBELITE),
-            "agent",
-            *flags,
-            "--token-file",
-            str(servers[-1].data_dir / "node-token"),
-            "--node-name",
-            name,
-            "--data-dir",
-            str(tmp / f"agent-{name}"),
-            "--hollow",
-            "--hollow-nodes",
-            str(nodes),
-            "--lease-renew",
-            "1",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield agent
-    finally:
-        agent.send_signal(signal.SIGTERM)
-        try:
-            agent.wait(20)
-        except subprocess.TimeoutExpired:
-            agent.kill()
-            agent.wait()
-        log.close()
 
 
 def failover_kubeconfig(path: Path, first: Server, servers: list[Server]) -> Path:
