@@ -21,16 +21,24 @@ NODE = "n1"
 
 
 @contextlib.asynccontextmanager
-async def running_kubelet(api: FakeApi, rt: Any, data: Path) -> AsyncIterator[Kubelet]:
+async def running_kubelet(
+    api: FakeApi, rt: Any, data: Path, files_in_memory: bool = False
+) -> AsyncIterator[Kubelet]:
+    """A Kubelet on node n1 running against the fake API and runtime; `files_in_memory` as a
+    hollow node keeps its pods' files."""
     agent = NodeAgent(
         api, node_object(NODE, "192.0.2.10", read_machine(), "fake://1", 10250), lease_renew=0.2
     )
-    k = Kubelet(
-        api,
-        rt,
-        agent,
-        KubeletOptions(NODE, "192.0.2.10", data, relist_period=0.02, backoff_initial=0.2, backoff_max=0.8),
+    options = KubeletOptions(
+        NODE,
+        "192.0.2.10",
+        data,
+        relist_period=0.02,
+        backoff_initial=0.2,
+        backoff_max=0.8,
+        files_in_memory=files_in_memory,
     )
+    k = Kubelet(api, rt, agent, options)
     task = asyncio.create_task(k.run())
     try:
         yield k

@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from kubelet.kubelet import Kubelet, KubeletOptions
-from kubelet.node import NodeAgent, node_object, read_machine
 from kubelet.podfiles import DISK, MemoryFiles
 from runtime.fake import FakeRuntime
 from tests.controller.fakeapi import FakeApi
+from tests.kubelet.test_kubelet import NODE, running_kubelet
 from tests.polling import until
-
-NODE = "n1"
 
 
 def test_memory_files_answer_as_disk_files_would(tmp_path: Path) -> None:
@@ -34,18 +31,8 @@ def test_hollow_kubelet_writes_nothing_to_disk(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), FakeRuntime()
         await api.create("configmaps", {"metadata": {"name": "cfg"}, "data": {"greeting": "hi"}}, "default")
-        agent = NodeAgent(
-            api, node_object(NODE, "192.0.2.10", read_machine(), "fake://1", 10250), lease_renew=5
-        )
-        k = Kubelet(
-            api,
-            rt,
-            agent,
-            KubeletOptions(NODE, "192.0.2.10", tmp_path, relist_period=0.02, files_in_memory=True),
-        )
-        assert isinstance(k.syncer.ctx.files, MemoryFiles)
-        task = asyncio.create_task(k.run())
-        try:
+        async with running_kubelet(api, rt, tmp_path, files_in_memory=True) as k:
+            assert isinstance(k.syncer.ctx.files, MemoryFiles)
             pod = {
                 "metadata": {"name": "web", "namespace": "default"},
                 "spec": {
@@ -78,8 +65,5 @@ def test_hollow_kubelet_writes_nothing_to_disk(tmp_path: Path) -> None:
             assert not (tmp_path / "pods").exists()
             await api.delete("pods", "web", "default")
             await until(lambda: uid not in k.syncer.ctx.files.pods)  # type: ignore[attr-defined]
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(go())
