@@ -12,44 +12,21 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import Cluster
+from tests.e2e.manifests import deployment
 from tests.polling import wait_for
 
 BURN = ["sh", "-c", "while :; do :; done"]
 
 
 def _burner(c: Cluster, name: str, replicas: int) -> None:
-    labels = {"app": name}
-    c.kubectl(
-        "apply",
-        "-f",
-        "-",
-        input=json.dumps(
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {"name": name, "namespace": "default"},
-                "spec": {
-                    "replicas": replicas,
-                    "selector": {"matchLabels": labels},
-                    "template": {
-                        "metadata": {"labels": labels},
-                        "spec": {
-                            "terminationGracePeriodSeconds": 1,
-                            "containers": [
-                                {
-                                    "name": "burn",
-                                    "image": "busybox:1.35",
-                                    "command": BURN,
-                                    # the limit keeps a burner to a tenth of a core on a shared machine
-                                    "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "100m"}},
-                                }
-                            ],
-                        },
-                    },
-                },
-            }
-        ),
-    )
+    burn = {
+        "name": "burn",
+        "image": "busybox:1.35",
+        "command": BURN,
+        # the limit keeps a burner to a tenth of a core on a shared machine
+        "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "100m"}},
+    }
+    c.kubectl("apply", "-f", "-", input=json.dumps(deployment(name, replicas, burn)))
 
 
 def _millicores(text: str) -> int:

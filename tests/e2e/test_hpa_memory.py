@@ -9,34 +9,18 @@ import json
 from typing import Any
 
 from tests.e2e.conftest import Cluster
+from tests.e2e.manifests import deployment
 from tests.polling import wait_for
 
 
 def _deployment(name: str) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "terminationGracePeriodSeconds": 1,
-                    "containers": [
-                        {
-                            "name": "idle",
-                            "image": "busybox:1.35",
-                            "command": ["sleep", "3600"],
-                            "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}},
-                        }
-                    ],
-                },
-            },
-        },
+    idle = {
+        "name": "idle",
+        "image": "busybox:1.35",
+        "command": ["sleep", "3600"],
+        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}},
     }
+    return deployment(name, 1, idle)
 
 
 def _hpa(name: str) -> dict[str, Any]:
