@@ -420,10 +420,20 @@ class PodSyncer:
         uid = meta["uid"]
         views = self.views(pod, containers, list(spec.get("containers") or []), sandbox)
         init_views = self.views(pod, containers, list(spec.get("initContainers") or []), sandbox)
-        old = pod.get("status") or {}
+        # the status this kubelet last wrote is the one conditions' lastTransitionTime carries on
+        # from, as the kubelet's status manager keeps its own copy: the informer's may not have
+        # seen that write yet, and judged against it every sync would "change" a condition anew
+        last = self._last_status.get(uid)
+        old = last if last is not None else pod.get("status") or {}
         start = old.get("startTime") or (iso(sandbox.created_at) if sandbox else jsonutil.now_str())
         status = build_status(
-            pod, views, init_views, sandbox.ip if sandbox else "", self.ctx.host_ip, start, jsonutil.now_str()
+            {"spec": spec, "status": old},
+            views,
+            init_views,
+            sandbox.ip if sandbox else "",
+            self.ctx.host_ip,
+            start,
+            jsonutil.now_str(),
         )
         if self._last_status.get(uid) == status:
             return

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from api import jsonutil
 from kubelet.kubelet import Kubelet, KubeletOptions
 from kubelet.node import NodeAgent, node_object, read_machine
 from kubelet.sync import RESTART_COUNT
@@ -298,6 +299,39 @@ def test_status_written_only_on_change(tmp_path: Path, n: int) -> None:
                 k.workers.wake(uid)
                 await until(lambda: decided > i)  # noqa: B023 - awaited within the iteration
             assert status_writes(api, "quiet") == writes
+
+    run(go())
+
+
+def test_status_stays_written_while_the_informer_lags(tmp_path: Path) -> None:
+    """Syncs that still see the pod without the status this kubelet wrote (a lagging watch) do not
+    write again with conditions' lastTransitionTime moved to now: the kubelet's own last write is
+    what a condition transitions from."""
+
+    async def go() -> None:
+        api, rt = FakeApi(), FakeRuntime()
+        async with running_kubelet(api, rt, tmp_path) as k:
+            await api.create("pods", pod("lagged", [{"name": "c", "image": "busybox:1.35"}]))
+            await until(lambda: status(api, "lagged").get("phase") == "Running")
+            writes = status_writes(api, "lagged")
+            uid = api.objects[("pods", "default", "lagged")]["metadata"]["uid"]
+            decided = 0
+            report = k.syncer._report
+
+            async def stale(pod_seen: dict[str, Any], *args: Any) -> None:
+                nonlocal decided
+                await report({**pod_seen, "status": {"phase": "Pending"}}, *args)
+                decided += 1
+
+            k.syncer._report = stale  # type: ignore[method-assign,assignment]
+            first = jsonutil.now_str()
+            for i in range(3):  # across a change of the clock's second, which a new transition would show
+                k.workers.wake(uid)
+                await until(lambda: decided > i)  # noqa: B023 - awaited within the iteration
+                await until(lambda: jsonutil.now_str() != first)
+            k.workers.wake(uid)
+            await until(lambda: decided > 3)
+            assert status_writes(api, "lagged") == writes
 
     run(go())
 
