@@ -5,14 +5,22 @@ manager and scheduler in-process, and hollow kubelets (the real kubelet code on 
 runtime) that report pods Running. Prints pods/s from the scale-up to the last pod Running
 (observed by a watch), p50/p99 of each pod's creation -> Running, and the server's RSS.
 Target: >= 500 pods/s end to end.
+
+`--datastore postgres` runs the server on the machine's PostgreSQL (scripts/ensure-postgres.sh)
+in a fresh schema of its own, dropped afterwards; `--datastore etcd` on a 3-member etcd cluster
+on loopback (tests/storage/etcd_cluster.py), so the same run can be set beside SQLite's.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,6 +39,42 @@ def ready_nodes(c: Client) -> int:
         for n in c.list("nodes")["items"]
         if any(x["type"] == "Ready" and x["status"] == "True" for x in n["status"].get("conditions") or [])
     )
+
+
+@contextlib.contextmanager
+def datastore(kind: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(what the table calls it, the server's --datastore flags) for sqlite | postgres | etcd."""
+    if kind == "sqlite":
+        yield "SQLite (synchronous=FULL)", ()
+    elif kind == "etcd":
+        from tests.storage.etcd_cluster import etcd_cluster
+
+        with etcd_cluster(3) as cluster:
+            yield "etcd 3.4, 3 members", ("--datastore", cluster.datastore_url())
+    else:
+        from sqlalchemy import create_engine, text
+
+        # the storage tests' PostgreSQL and schema naming, so their orphan clean-up covers ours too
+        from tests.storage.conftest import PG_URL, SCHEMA_PREFIX, _drop_orphan_schemas
+
+        subprocess.run(
+            ["bash", str(Path(__file__).resolve().parent.parent / "scripts/ensure-postgres.sh")], check=True
+        )
+        eng = create_engine(
+            PG_URL.replace("postgresql://", "postgresql+psycopg2://", 1), isolation_level="AUTOCOMMIT"
+        )
+        _drop_orphan_schemas(eng)
+        schema = f"{SCHEMA_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with eng.connect() as conn:
+            version = str(conn.execute(text("SHOW server_version")).scalar()).split()[0]
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        sep = "&" if "?" in PG_URL else "?"
+        try:
+            yield f"PostgreSQL {version}", ("--datastore", f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+        finally:
+            with eng.connect() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            eng.dispose()
 
 
 def main() -> None:
@@ -54,10 +98,15 @@ def main() -> None:
         help="hollow agent processes sharing the nodes, started one after another once the previous "
         "one's nodes are Ready (hundreds of nodes joining at once time out on a loaded machine)",
     )
+    ap.add_argument("--datastore", choices=("sqlite", "postgres", "etcd"), default="sqlite")
     args = ap.parse_args()
     # the default cluster CIDR (a /16) holds 256 nodes' /24s: a bigger cluster is given a bigger one
     extra = ("--cluster-cidr", "10.240.0.0/12") if args.nodes > 250 else ()
-    with server(*extra) as (data, srv), contextlib.ExitStack() as stack:
+    with (
+        datastore(args.datastore) as (store_name, store_flags),
+        server(*extra, *store_flags) as (data, srv),
+        contextlib.ExitStack() as stack,
+    ):
         c = Client(from_kubeconfig([data / "kubeconfig.yaml"]))
         agents, ready_wanted = [], 0
         for i in range(args.agents):
@@ -141,7 +190,8 @@ def main() -> None:
         writes = int(c.list("namespaces")["metadata"]["resourceVersion"]) - rv_start - lag.created
         lat = [running[n] - parse_time(created[n]).timestamp() for n in running]
         print(
-            f"control plane: {args.nodes} hollow nodes ({args.agents} agent processes), RC 0 -> {args.pods} pods"
+            f"control plane on {store_name}: {args.nodes} hollow nodes ({args.agents} agent processes), "
+            f"RC 0 -> {args.pods} pods"
         )
         print(
             table(
