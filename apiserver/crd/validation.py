@@ -22,55 +22,6 @@ _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
 _KIND = re.compile(r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 _COLUMN_TYPES = ["boolean", "date", "integer", "number", "string"]
 _SCHEMA_TYPES = {"array", "boolean", "integer", "number", "object", "string"}
-# JSONSchemaProps' fields (apiextensions/v1): anything else in a schema is an unknown field
-SCHEMA_KEYWORDS = frozenset(
-    {
-        "id",
-        "$schema",
-        "$ref",
-        "description",
-        "type",
-        "format",
-        "title",
-        "default",
-        "maximum",
-        "exclusiveMaximum",
-        "minimum",
-        "exclusiveMinimum",
-        "maxLength",
-        "minLength",
-        "pattern",
-        "maxItems",
-        "minItems",
-        "uniqueItems",
-        "multipleOf",
-        "enum",
-        "maxProperties",
-        "minProperties",
-        "required",
-        "items",
-        "allOf",
-        "oneOf",
-        "anyOf",
-        "not",
-        "properties",
-        "additionalProperties",
-        "patternProperties",
-        "dependencies",
-        "additionalItems",
-        "definitions",
-        "externalDocs",
-        "example",
-        "nullable",
-        "x-kubernetes-preserve-unknown-fields",
-        "x-kubernetes-embedded-resource",
-        "x-kubernetes-int-or-string",
-        "x-kubernetes-list-map-keys",
-        "x-kubernetes-list-type",
-        "x-kubernetes-map-type",
-        "x-kubernetes-validations",
-    }
-)
 # the JSON type of each JSONSchemaProps field (Go's decoding refuses anything else)
 _KEYWORD_TYPES: dict[str, tuple[type, ...]] = {
     **dict.fromkeys(
@@ -123,6 +74,9 @@ _KEYWORD_TYPES: dict[str, tuple[type, ...]] = {
     "additionalProperties": (dict, bool),
     "additionalItems": (dict, bool),
 }
+# JSONSchemaProps' fields (apiextensions/v1): anything else in a schema is an unknown field;
+# `default` and `example` take any JSON value, so they have no entry among the typed ones
+SCHEMA_KEYWORDS = frozenset(_KEYWORD_TYPES) | {"default", "example"}
 _TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
 _SCHEMA_LISTS = ("allOf", "oneOf", "anyOf")
