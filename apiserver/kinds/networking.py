@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from api import jsonutil
 from api.errors import invalid
 from api.resources import by_plural
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
+from apiserver.kinds.defaultclass import annotated_true, marked_default, newest_default, stored_classes
 from apiserver.validation.networking import (
     validate_endpoint_slice,
     validate_endpoint_slice_update,
@@ -37,31 +37,19 @@ INGRESS_CLASSES = by_plural("networking.k8s.io", "ingressclasses")
 
 
 def default_ingress_class() -> Obj:
-    """The default class every server makes at bootstrap (a fresh dict: creating it fills metadata)."""
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "IngressClass",
-        "metadata": {"name": "kubelite", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
-        "spec": {"controller": KUBELITE_CONTROLLER},
-    }
+    """The default class every server makes at bootstrap."""
+    return marked_default(
+        "networking.k8s.io/v1",
+        "IngressClass",
+        "kubelite",
+        DEFAULT_CLASS_ANNOTATION,
+        spec={"controller": KUBELITE_CONTROLLER},
+    )
 
 
 def default_class(classes: list[Obj]) -> Obj | None:
     """The newest class marked default, then by name (kube's GetDefaultClass)."""
-    marked = [
-        c
-        for c in classes
-        if ((c.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true"
-    ]
-    if not marked:
-        return None
-    return max(
-        marked,
-        key=lambda c: (
-            str((c.get("metadata") or {}).get("creationTimestamp") or ""),
-            str((c.get("metadata") or {}).get("name") or ""),
-        ),
-    )
+    return newest_default(classes, lambda c: annotated_true(c, DEFAULT_CLASS_ANNOTATION))
 
 
 class IngressAdmission(WriteHooks):
@@ -83,9 +71,7 @@ class IngressAdmission(WriteHooks):
             or "kubernetes.io/ingress.class" in annotations
         ):
             return []
-        assert INGRESS_CLASSES is not None
-        _, kvs = await ctx.list(INGRESS_CLASSES, None)  # type: ignore[attr-defined]  # the registry
-        chosen = default_class([jsonutil.loads(kv.value) for kv in kvs])
+        chosen = default_class(await stored_classes(ctx, INGRESS_CLASSES))
         if chosen is not None:
             spec["ingressClassName"] = chosen["metadata"]["name"]
         return []

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api import jsonutil
 from api.errors import forbidden
 from api.quantity import parse_quantity
 from api.resources import by_plural
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
+from apiserver.kinds.defaultclass import annotated_true, marked_default, newest_default, stored_classes
 from apiserver.validation.storage import (
     validate_claim,
     validate_claim_status,
@@ -42,37 +42,25 @@ STORAGE_CLASSES = by_plural("storage.k8s.io", "storageclasses")
 
 
 def local_path_class() -> Obj:
-    """The default class every server makes at bootstrap (a fresh dict: creating it fills metadata)."""
-    return {
-        "apiVersion": "storage.k8s.io/v1",
-        "kind": "StorageClass",
-        "metadata": {"name": "local-path", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
-        "provisioner": LOCAL_PATH_PROVISIONER,
-        "reclaimPolicy": "Delete",
-        "volumeBindingMode": "WaitForFirstConsumer",
-    }
+    """The default class every server makes at bootstrap."""
+    return marked_default(
+        "storage.k8s.io/v1",
+        "StorageClass",
+        "local-path",
+        DEFAULT_CLASS_ANNOTATION,
+        provisioner=LOCAL_PATH_PROVISIONER,
+        reclaimPolicy="Delete",
+        volumeBindingMode="WaitForFirstConsumer",
+    )
 
 
 def is_default_class(sc: Obj) -> bool:
-    annotations = (sc.get("metadata") or {}).get("annotations") or {}
-    return "true" in (
-        annotations.get(DEFAULT_CLASS_ANNOTATION),
-        annotations.get(BETA_DEFAULT_CLASS_ANNOTATION),
-    )
+    return annotated_true(sc, DEFAULT_CLASS_ANNOTATION, BETA_DEFAULT_CLASS_ANNOTATION)
 
 
 def default_class(classes: list[Obj]) -> Obj | None:
     """The default class among these: the newest of those marked, then by name (kube's GetDefaultClass)."""
-    marked = [sc for sc in classes if is_default_class(sc)]
-    if not marked:
-        return None
-    return max(
-        marked,
-        key=lambda sc: (
-            str((sc.get("metadata") or {}).get("creationTimestamp") or ""),
-            str((sc.get("metadata") or {}).get("name") or ""),
-        ),
-    )
+    return newest_default(classes, is_default_class)
 
 
 def _storage(claim: Obj) -> Any:
@@ -87,13 +75,7 @@ class ClaimAdmission(WriteHooks):
     """DefaultStorageClass on create, PersistentVolumeClaimResize on update."""
 
     async def _classes(self, ctx: HookContext) -> dict[str, Obj]:
-        assert STORAGE_CLASSES is not None
-        _, kvs = await ctx.list(STORAGE_CLASSES, None)  # type: ignore[attr-defined]  # the registry
-        out: dict[str, Obj] = {}
-        for kv in kvs:
-            sc = jsonutil.loads(kv.value)
-            out[str(sc["metadata"]["name"])] = sc
-        return out
+        return {str(sc["metadata"]["name"]): sc for sc in await stored_classes(ctx, STORAGE_CLASSES)}
 
     async def claim(self, ctx: HookContext, new: Obj, old: Obj | None) -> list[str]:
         spec = new.get("spec")
