@@ -160,15 +160,7 @@ def server_side_apply(
 
     applied_body = {k: v for k, v in applied.items() if k not in ("status",)}
     meta = dict(applied_body.get("metadata") or {})
-    for k in (
-        "name",
-        "namespace",
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "managedFields",
-    ):
+    for k in managed.SERVER_META:
         meta.pop(k, None)
     applied_body["metadata"] = meta
     result = _merge(result, _copy(applied_body), spec)

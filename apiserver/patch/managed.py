@@ -20,20 +20,17 @@ from apiserver.schema import Spec
 
 Path = tuple[str, ...]
 _UNOWNED_TOP = frozenset({"kind", "apiVersion", "status"})
-_UNOWNED_META = frozenset(
-    {
-        "name",
-        "namespace",
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "managedFields",
-        "selfLink",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-    }
+# The metadata the server keeps whatever a manager sends (an applied body's copies are dropped).
+SERVER_META = (
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "managedFields",
 )
+_UNOWNED_META = frozenset({*SERVER_META, "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"})
 
 
 def child_spec(spec: Spec | None, key: str) -> Spec | None:
