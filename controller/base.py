@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from api.errors import ApiError
+from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer, key_of
 from api.protocol import ApiClient as ApiClient  # re-exported: the controllers type their client with it
 from api.workqueue import ShutDown, WorkQueue
+from controller.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +122,28 @@ class QueueController:
                 self.queue.add_rate_limited(key)
             finally:
                 self.queue.done(key)
+
+
+class OwnerController(QueueController):
+    """A queue controller of one kind (`owners`, each enqueued on any change of its own) that reads
+    the `watched` caches too, writes through `client`, records `events` and tells time by `clock`.
+    Subclasses keep their informers under their own names and add the handlers of the watched ones."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        owners: Informer,
+        watched: Sequence[Informer],
+        events: EventRecorder,
+        clock: Clock | None,
+        workers: int,
+    ) -> None:
+        super().__init__(workers)
+        self.client = client
+        self.events = events
+        self.clock = clock or RealClock()
+        self.caches = (owners, *watched)  # what `run` waits for
+        owners.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
+
+    async def run(self, *informers: Informer) -> None:
+        await super().run(*self.caches, *informers)

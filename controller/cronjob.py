@@ -14,13 +14,13 @@ from api.errors import ApiError
 from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
 from controller import cronjob_decisions as cd
-from controller.base import ApiClient, Obj, QueueController, controller_key, controller_ref, meta, unwrap
-from controller.clock import Clock, RealClock
+from controller.base import ApiClient, Obj, OwnerController, controller_key, controller_ref, meta, unwrap
+from controller.clock import Clock
 
 log = logging.getLogger(__name__)
 
 
-class CronJobController(QueueController):
+class CronJobController(OwnerController):
     name = "cronjob"
 
     def __init__(
@@ -32,17 +32,10 @@ class CronJobController(QueueController):
         clock: Clock | None = None,
         workers: int = 2,
     ) -> None:
-        super().__init__(workers)
-        self.client = client
+        super().__init__(client, cronjobs, (jobs,), events, clock, workers)
         self.cronjobs = cronjobs
         self.jobs = jobs
-        self.events = events
-        self.clock = clock or RealClock()
-        cronjobs.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         jobs.add_handlers(self._job, lambda old, new: self._job(new), self._job)
-
-    async def run(self, *informers: Informer) -> None:
-        await super().run(self.cronjobs, self.jobs, *informers)
 
     def _job(self, obj: Obj | DeletedFinalStateUnknown) -> None:
         key = controller_key(unwrap(obj), "CronJob")

@@ -19,7 +19,7 @@ from controller import daemonset_decisions as dd
 from controller import history
 from controller.base import ApiClient, Obj, meta
 from controller.claim import claim_pods, owners_matching
-from controller.clock import Clock, RealClock
+from controller.clock import Clock
 from controller.podowner import PodOwnerController
 
 log = logging.getLogger(__name__)
@@ -42,18 +42,13 @@ class DaemonSetController(PodOwnerController):
         clock: Clock | None = None,
         workers: int = 2,
     ) -> None:
-        super().__init__(client, pods, events, workers)
+        super().__init__(client, daemonsets, pods, (nodes, revisions), events, clock, workers)
         self.daemonsets = daemonsets
         self.nodes = nodes
         self.revisions = revisions
-        self.clock = clock or RealClock()
         self._backoff: dict[tuple[str, str], tuple[float, float]] = {}  # (ds, node) -> (delay, not before)
-        daemonsets.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         nodes.add_handlers(self._node_changed, self._node_updated, self._node_changed)
         self.watch_pods()
-
-    async def run(self, *informers: Informer) -> None:
-        await super().run(self.daemonsets, self.nodes, self.pods, self.revisions, *informers)
 
     def _all(self) -> None:
         for ds in self.daemonsets.list():

@@ -24,7 +24,7 @@ from controller import deployment_progress as progress
 from controller import deployment_rollout as plan
 from controller import deployment_util as du
 from controller import replicas as pods_rules
-from controller.base import ApiClient, Obj, QueueController, controller_ref, meta, unwrap
+from controller.base import ApiClient, Obj, OwnerController, controller_ref, meta, unwrap
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _selector(d: Obj) -> LabelSelector | None:
         return None
 
 
-class DeploymentController(QueueController):
+class DeploymentController(OwnerController):
     name = "deployment"
 
     def __init__(
@@ -50,20 +50,14 @@ class DeploymentController(QueueController):
         events: EventRecorder,
         workers: int = 4,
     ) -> None:
-        super().__init__(workers)
-        self.client = client
+        super().__init__(client, deployments, (replicasets, pods), events, None, workers)
         self.deployments = deployments
         self.replicasets = replicasets
         self.pods = pods
-        self.events = events
-        deployments.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         replicasets.add_handlers(
             self._rs_changed, lambda old, new: self._rs_updated(old, new), self._rs_changed
         )
         pods.add_handlers(None, None, self._pod_deleted)
-
-    async def run(self, *informers: Informer) -> None:
-        await super().run(self.deployments, self.replicasets, self.pods, *informers)
 
     # handlers
     def _owner_key(self, obj: Obj) -> str | None:

@@ -21,7 +21,7 @@ from controller import job_decisions as jd
 from controller import job_pods as jp
 from controller.base import ApiClient, Obj, controller_ref, meta
 from controller.claim import claim_pods, owners_matching
-from controller.clock import Clock, RealClock
+from controller.clock import Clock
 from controller.podowner import PodOwnerController
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,9 @@ class JobController(PodOwnerController):
         clock: Clock | None = None,
         workers: int = 4,
     ) -> None:
-        super().__init__(client, pods, events, workers)
+        super().__init__(client, jobs, pods, (), events, clock, workers)
         self.jobs = jobs
-        self.clock = clock or RealClock()
-        jobs.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         self.watch_pods()
-
-    async def run(self, *informers: Informer) -> None:
-        await super().run(self.jobs, self.pods, *informers)
 
     def orphan_added(self, pod: Obj) -> None:
         for job in owners_matching(pod, self.jobs.list(meta(pod).get("namespace"))):

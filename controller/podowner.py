@@ -15,22 +15,30 @@ from collections.abc import Sequence
 from api.errors import ApiError
 from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
-from controller.base import ApiClient, Obj, QueueController, controller_key, controller_ref, meta, unwrap
+from controller.base import ApiClient, Obj, OwnerController, controller_key, controller_ref, meta, unwrap
+from controller.clock import Clock
 from controller.expectations import Expectations
 
 EXPECTATIONS_TTL = 300.0  # kube's ExpectationsTimeout: a lost watch event stops wedging the owner after this
 
 
-class PodOwnerController(QueueController):
+class PodOwnerController(OwnerController):
     """A queue controller of the pods its `owner_kind` objects create."""
 
     owner_kind = ""
 
-    def __init__(self, client: ApiClient, pods: Informer, events: EventRecorder, workers: int) -> None:
-        super().__init__(workers)
-        self.client = client
+    def __init__(
+        self,
+        client: ApiClient,
+        owners: Informer,
+        pods: Informer,
+        watched: Sequence[Informer],
+        events: EventRecorder,
+        clock: Clock | None,
+        workers: int,
+    ) -> None:
+        super().__init__(client, owners, (pods, *watched), events, clock, workers)
         self.pods = pods
-        self.events = events
         self.expectations = Expectations(EXPECTATIONS_TTL)
 
     def watch_pods(self) -> None:

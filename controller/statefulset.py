@@ -23,14 +23,14 @@ from api.informer import DeletedFinalStateUnknown, Informer
 from controller import history
 from controller import statefulset_claims as sc
 from controller import statefulset_decisions as sd
-from controller.base import ApiClient, Obj, QueueController, controller_key, controller_ref, meta, unwrap
+from controller.base import ApiClient, Obj, OwnerController, controller_key, controller_ref, meta, unwrap
 from controller.claim import claim_pods, owners_matching
-from controller.clock import Clock, RealClock
+from controller.clock import Clock
 
 log = logging.getLogger(__name__)
 
 
-class StatefulSetController(QueueController):
+class StatefulSetController(OwnerController):
     name = "statefulset"
 
     def __init__(
@@ -43,19 +43,12 @@ class StatefulSetController(QueueController):
         clock: Clock | None = None,
         workers: int = 2,
     ) -> None:
-        super().__init__(workers)
-        self.client = client
+        super().__init__(client, sets, (pods, revisions), events, clock, workers)
         self.sets = sets
         self.pods = pods
         self.revisions = revisions
-        self.events = events
-        self.clock = clock or RealClock()
         self._warned: set[str] = set()
-        sets.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         pods.add_handlers(self._pod, lambda old, new: self._pod(new), self._pod)
-
-    async def run(self, *informers: Informer) -> None:
-        await super().run(self.sets, self.pods, self.revisions, *informers)
 
     def _pod(self, obj: Obj | DeletedFinalStateUnknown) -> None:
         pod = unwrap(obj)
