@@ -49,9 +49,13 @@ def unwrap(obj: Obj | DeletedFinalStateUnknown) -> Obj:
     return obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
 
 
-async def run_every(period: float, what: str, one_pass: Callable[[], Awaitable[None]]) -> None:
-    """Run `one_pass` every `period` seconds until cancelled (the loops that scan their caches on a
-    timer rather than work a queue); a failed pass is logged and the next one starts afresh."""
+async def run_every(
+    period: float, what: str, one_pass: Callable[[], Awaitable[None]], caches: Sequence[Informer] = ()
+) -> None:
+    """Run `one_pass` every `period` seconds until cancelled, once `caches` have synced (the loops
+    that scan their caches on a timer rather than work a queue); a failed pass is logged and the
+    next one starts afresh."""
+    await asyncio.gather(*(i.synced.wait() for i in caches))
     while True:
         try:
             await one_pass()

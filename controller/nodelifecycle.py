@@ -11,11 +11,10 @@ replace them. `decide` is the pure part.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from api import jsonutil
 from api.conditions import ready_status
@@ -124,35 +123,24 @@ def unknown_conditions(node: Obj, now: str) -> list[Obj]:
     return conds
 
 
+@dataclass(eq=False)  # a loop, compared by identity
 class NodeLifecycleController:
-    name = "nodelifecycle"
+    name: ClassVar[str] = "nodelifecycle"
 
-    def __init__(
-        self,
-        client: ApiClient,
-        nodes: Informer,
-        leases: Informer,
-        pods: Informer,
-        events: EventRecorder,
-        grace: float = 40.0,
-        eviction_timeout: float = 300.0,
-        period: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.client = client
-        self.nodes = nodes
-        self.leases = leases
-        self.pods = pods
-        self.events = events
-        self.grace = grace
-        self.eviction_timeout = eviction_timeout
-        self.period = period if period is not None else max(0.05, min(5.0, grace / 4))
-        self.clock = clock
-        self.health: dict[str, Health] = {}
+    client: ApiClient
+    nodes: Informer
+    leases: Informer
+    pods: Informer
+    events: EventRecorder
+    grace: float = 40.0
+    eviction_timeout: float = 300.0
+    period: float | None = None  # None: a quarter of `grace`, within 0.05 .. 5 s
+    clock: Callable[[], float] = time.monotonic
+    health: dict[str, Health] = field(default_factory=dict, init=False)
 
     async def run(self) -> None:
-        await asyncio.gather(*(i.synced.wait() for i in (self.nodes, self.leases, self.pods)))
-        await run_every(self.period, "node lifecycle", self.monitor)
+        period = self.period if self.period is not None else max(0.05, min(5.0, self.grace / 4))
+        await run_every(period, "node lifecycle", self.monitor, (self.nodes, self.leases, self.pods))
 
     async def monitor(self) -> None:
         now = self.clock()

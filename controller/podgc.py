@@ -7,10 +7,11 @@ like Kubernetes' PodGC they are deleted with grace 0, once the node has been mis
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from api.errors import ApiError
 from api.informer import Informer
@@ -38,29 +39,20 @@ def orphaned(
     return out
 
 
+@dataclass(eq=False)  # a loop, compared by identity
 class PodGarbageCollector:
-    name = "podgc"
+    name: ClassVar[str] = "podgc"
 
-    def __init__(
-        self,
-        client: ApiClient,
-        pods: Informer,
-        nodes: Informer,
-        quarantine: float = 40.0,
-        period: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.client = client
-        self.pods = pods
-        self.nodes = nodes
-        self.quarantine = quarantine
-        self.period = period
-        self.clock = clock
-        self.missing_since: dict[str, float] = {}
+    client: ApiClient
+    pods: Informer
+    nodes: Informer
+    quarantine: float = 40.0
+    period: float = 5.0
+    clock: Callable[[], float] = time.monotonic
+    missing_since: dict[str, float] = field(default_factory=dict, init=False)
 
     async def run(self) -> None:
-        await asyncio.gather(self.pods.synced.wait(), self.nodes.synced.wait())
-        await run_every(self.period, "pod gc", self.collect)
+        await run_every(self.period, "pod gc", self.collect, (self.pods, self.nodes))
 
     async def collect(self) -> None:
         names = {meta(n).get("name", "") for n in self.nodes.list()}
