@@ -6,12 +6,9 @@ Ingress, its class and the EndpointSlices as it prints kube's."""
 from __future__ import annotations
 
 import collections
-import datetime
 import functools
 import json
 import re
-import socket
-import ssl
 import threading
 import time
 from pathlib import Path
@@ -20,6 +17,7 @@ import httpx
 
 from tests.e2e.conftest import Cluster
 from tests.polling import wait_for
+from tests.tls import https_get, self_signed
 
 APP = """
 apiVersion: v1
@@ -103,50 +101,12 @@ def nginx_logs(c: Cluster) -> str:
     return "\n".join(out)
 
 
-def self_signed(host: str, dir_: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    crt_path, key_path = dir_ / "tls.crt", dir_ / "tls.key"
-    crt_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return crt_path, key_path
-
-
-def https_get(ip: str, host: str, ca: Path) -> str:
-    ctx = ssl.create_default_context(cafile=str(ca))
+def tls_answer(ip: str, host: str, ca: bytes) -> str:
+    """The body of a 200 from the node's port 443 for `host`, else ""."""
     try:
-        with (
-            socket.create_connection((ip, 443), timeout=3) as raw,
-            ctx.wrap_socket(raw, server_hostname=host) as s,
-        ):
-            s.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
+        head, body = https_get(ip, 443, host, "/", ca, timeout=3)
     except OSError:
         return ""
-    head, _, body = data.partition(b"\r\n\r\n")
     return body.decode().strip() if head.startswith(b"HTTP/1.1 200") else ""
 
 
@@ -154,7 +114,10 @@ def test_ingress_routes_survives_rolling_update_and_serves_tls(cluster: Cluster,
     c = cluster
     c.kubectl("apply", "-f", "-", input=APP)
     wait_for(lambda: len(ready_pods(c)) == 3, 120, what="3 ready demo pods")
-    crt, key = self_signed("secure.local", tmp_path)
+    cert_pem, key_pem = self_signed("secure.local", ["secure.local"])
+    crt, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    crt.write_bytes(cert_pem)
+    key.write_bytes(key_pem)
     c.kubectl("create", "secret", "tls", "demo-tls", f"--cert={crt}", f"--key={key}", real=True)
     c.kubectl(
         "create",
@@ -172,7 +135,7 @@ def test_ingress_routes_survives_rolling_update_and_serves_tls(cluster: Cluster,
         assert body is not None and body.startswith("demo-"), body
         assert get(ip, host="nobody.local")[0] == 404
         assert wait_for(
-            functools.partial(https_get, ip, "secure.local", crt), 30, what=f"TLS on {ip}"
+            functools.partial(tls_answer, ip, "secure.local", cert_pem), 30, what=f"TLS on {ip}"
         ).startswith("demo-")
     # status and what the real kubectl prints
     ing = wait_for(

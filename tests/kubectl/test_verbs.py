@@ -284,28 +284,10 @@ def test_connection_errors_are_one_line(ns, server, kubectl, real, tmp_path, mon
     assert real("--kubeconfig", str(down), "get", "pods").err.endswith(r.err)
     # a server whose certificate our CA did not sign
     import base64
-    import datetime as dt
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from tests.tls import self_signed
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "other-ca")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    ca = base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
+    ca = base64.b64encode(self_signed("other-ca", ca=True)[0]).decode()
     token = (server.data_dir / "admin-token").read_text().strip()
     wrong = write_kubeconfig(tmp_path / "wrong-ca", server.url, ca_data=ca, token=token)
     r = kubectl("--kubeconfig", str(wrong), "get", "pods")

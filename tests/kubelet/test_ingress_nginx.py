@@ -7,7 +7,6 @@ stopping leaves no nginx process."""
 from __future__ import annotations
 
 import asyncio
-import datetime
 import http.server
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from api.informer import InformerFactory
 from kubelet.ingress.controller import IngressController
 from tests.controller.fakeapi import FakeApi
 from tests.polling import until
+from tests.tls import https_get, self_signed
 
 Obj = dict[str, Any]
 
@@ -70,50 +70,6 @@ def backends() -> Iterator[dict[str, int]]:
         srv.shutdown()
 
 
-def self_signed(host: str) -> tuple[bytes, bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return (
-        cert.public_bytes(serialization.Encoding.PEM),
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-    )
-
-
-def https_get(port: int, host: str, path: str, ca: bytes) -> bytes:
-    """GET over TLS with SNI `host`, trusting only `ca`; the response body."""
-    import ssl
-
-    ctx = ssl.create_default_context(cadata=ca.decode())
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
-        ctx.wrap_socket(raw, server_hostname=host) as s,
-    ):
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    return data.split(b"\r\n\r\n", 1)[1]
-
-
 def slice_of(svc: str, ports: list[int], port_name: str = "http") -> Obj:
     return {
         "metadata": {
@@ -133,7 +89,7 @@ def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(
     import base64
 
     http_port, https_port = free_port(), free_port()
-    crt, key = self_signed("secure.local")
+    crt, key = self_signed("secure.local", ["secure.local"])
 
     async def go() -> None:
         api = FakeApi()
@@ -235,7 +191,7 @@ def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(
             assert (await get("/", "nobody.local")).startswith("404")
             assert (await get("/", "other.local")).startswith("404")
             # TLS from the Secret, by SNI
-            body = await asyncio.to_thread(https_get, https_port, "secure.local", "/x", crt)
+            _, body = await asyncio.to_thread(https_get, "127.0.0.1", https_port, "secure.local", "/x", crt)
             assert body == b"api /x"
             # status: the node addresses
             ing = await api.get("ingresses", "demo", "default")

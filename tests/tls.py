@@ -1,0 +1,39 @@
+"""TLS for tests: a throwaway self-signed certificate (an Ingress' TLS Secret, a CA a client must
+not trust), made with api.x509's mechanics, and one HTTPS request with SNI that trusts only a
+given CA (what a browser asking an ingress for a host does)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Sequence
+
+from api import x509 as certs
+
+
+def self_signed(common_name: str, dns: Sequence[str] = (), ca: bool = False) -> tuple[bytes, bytes]:
+    """(certificate, key) in PEM, valid for a day, naming `dns` in its subjectAltName."""
+    key = certs.new_key()
+    subject = certs.name(common_name)
+    b = certs.builder(subject, subject, key, days=1)
+    if dns:
+        b = b.add_extension(certs.alt_names(dns, ()), critical=False)
+    if ca:
+        b = b.add_extension(certs.x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    return certs.cert_pem(certs.sign(b, key)), certs.key_pem(key)
+
+
+def https_get(ip: str, port: int, host: str, path: str, ca: bytes, timeout: float = 5) -> tuple[bytes, bytes]:
+    """GET `path` over TLS with SNI and Host `host`, trusting only the PEM `ca`: (status line and
+    headers, body) of the response; OSError (ssl.SSLError among them) when it cannot be had."""
+    ctx = ssl.create_default_context(cadata=ca.decode())
+    with (
+        socket.create_connection((ip, port), timeout=timeout) as raw,
+        ctx.wrap_socket(raw, server_hostname=host) as s,
+    ):
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head, body
