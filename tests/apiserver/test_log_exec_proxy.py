@@ -18,7 +18,7 @@ import struct
 import subprocess
 import termios
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -88,6 +88,21 @@ def make_pod(
 def node(http: httpx.Client, kubelet: Kubelet) -> str:
     make_node(http, "proxied-node", kubelet.port)
     return "proxied-node"
+
+
+ExecPod = Callable[..., None]
+
+
+@pytest.fixture
+def exec_pod(http: httpx.Client, kubelet: Kubelet, node: str) -> ExecPod:
+    """Make pod `name` in `ns`: one container `c` on the proxied node, in the runtime double in
+    `state` ("running" unless given), so exec and attach reach it."""
+
+    def make(ns: str, name: str, state: str = "running") -> None:
+        make_pod(http, ns, name, node, ("c",))
+        kubelet.runtime.add(ns, name, "c", state=state)
+
+    return make
 
 
 def test_kubectl_logs(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
@@ -164,9 +179,8 @@ def test_kubectl_logs_follow(
             proc.wait()
 
 
-def test_kubectl_exec(server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str) -> None:
-    make_pod(http, ns, "box", node, ("c",))
-    kubelet.runtime.add(ns, "box", "c")
+def test_kubectl_exec(server: Server, exec_pod: ExecPod, ns: str) -> None:
+    exec_pod(ns, "box")
     r = server.kubectl("exec", "-n", ns, "box", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
     assert (r.returncode, r.stdout) == (3, "out\n") and "err\n" in r.stderr
     r = server.kubectl("exec", "-n", ns, "box", "-c", "c", "--", "true")
@@ -177,12 +191,9 @@ def test_kubectl_exec(server: Server, http: httpx.Client, kubelet: Kubelet, node
     assert (r.returncode, r.stdout) == (0, "HELLO\ndone\n")
 
 
-def test_kubectl_exec_it_through_a_terminal(
-    server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str
-) -> None:
+def test_kubectl_exec_it_through_a_terminal(server: Server, exec_pod: ExecPod, ns: str) -> None:
     """`kubectl exec -it`: a TTY, its size sent as a resize frame, keystrokes in, the exit code out."""
-    make_pod(http, ns, "term", node, ("c",))
-    kubelet.runtime.add(ns, "term", "c")
+    exec_pod(ns, "term")
     code, out = exec_in_terminal(server, KUBECTL, ns, "term", b"stty size; echo $((6*7)); exit 7\n")
     assert code == 7, out
     assert b"37 111" in out and b"42" in out
@@ -242,7 +253,7 @@ def exec_in_terminal(server: Server, binary: str, ns: str, pod: str, keys: bytes
 
 
 def test_errors_worded_as_kube(
-    server: Server, http: httpx.Client, kubelet: Kubelet, node: str, ns: str
+    server: Server, http: httpx.Client, exec_pod: ExecPod, node: str, ns: str
 ) -> None:
     make_pod(http, ns, "unbound", None, ("c",), phase="Pending")
     r = server.kubectl("logs", "-n", ns, "unbound")
@@ -257,8 +268,7 @@ def test_errors_worded_as_kube(
     assert r.returncode == 1 and "ServiceUnavailable" in r.stderr and "kubelet at 127.0.0.1:" in r.stderr
     r = server.kubectl("exec", "-n", ns, "stranded", "--", "true")
     assert r.returncode == 1 and "kubelet at 127.0.0.1:" in r.stderr
-    make_pod(http, ns, "stopped", node, ("c",))
-    kubelet.runtime.add(ns, "stopped", "c", state="exited")
+    exec_pod(ns, "stopped", state="exited")
     r = server.kubectl("exec", "-n", ns, "stopped", "--", "true")  # WebSocket refused, then the SPDY fallback
     assert r.returncode == 1
     assert 'Error from server (BadRequest): container "c" in pod "stopped" is not running' in r.stderr

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from tests.apiserver.conftest import Server
-from tests.apiserver.test_log_exec_proxy import exec_in_terminal, kubelet, make_pod, node  # noqa: F401 (fixtures)
+from tests.apiserver.test_log_exec_proxy import ExecPod, exec_in_terminal, exec_pod, kubelet, node  # noqa: F401 (fixtures)
 from tests.kubectls import kubectl
-from tests.kubelet.test_server import Kubelet
 
 SPDY_ONLY = ("1.27", "1.29")  # WebSocket exec came (behind a gate) in 1.29, on by default in 1.30
 
@@ -25,17 +24,9 @@ def spdy_kubectl(request: pytest.FixtureRequest) -> str:
     return kubectl(request.param)
 
 
-def test_kubectl_exec_over_spdy(
-    server: Server,
-    http: httpx.Client,
-    kubelet: Kubelet,  # noqa: F811
-    node: str,  # noqa: F811
-    ns: str,
-    spdy_kubectl: str,
-) -> None:
+def test_kubectl_exec_over_spdy(server: Server, exec_pod: ExecPod, ns: str, spdy_kubectl: str) -> None:  # noqa: F811
     binary = spdy_kubectl
-    make_pod(http, ns, "box", node, ("c",))
-    kubelet.runtime.add(ns, "box", "c")
+    exec_pod(ns, "box")
     r = server.kubectl(
         "exec", "-n", ns, "box", "--", "sh", "-c", "echo out; echo err >&2; exit 3", binary=binary
     )
@@ -45,23 +36,14 @@ def test_kubectl_exec_over_spdy(
     assert (r.returncode, r.stdout, r.stderr) == (0, "hi\n", "")
     r = server.kubectl("exec", "-n", ns, "box", "-c", "c", "--", "true", binary=binary)
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
-    make_pod(http, ns, "stopped", node, ("c",))
-    kubelet.runtime.add(ns, "stopped", "c", state="exited")
+    exec_pod(ns, "stopped", state="exited")
     r = server.kubectl("exec", "-n", ns, "stopped", "--", "true", binary=binary)
     assert r.returncode == 1
     assert 'Error from server (BadRequest): container "c" in pod "stopped" is not running' in r.stderr
 
 
-def test_kubectl_exec_it_over_spdy(
-    server: Server,
-    http: httpx.Client,
-    kubelet: Kubelet,  # noqa: F811
-    node: str,  # noqa: F811
-    ns: str,
-    spdy_kubectl: str,
-) -> None:
-    make_pod(http, ns, "term", node, ("c",))
-    kubelet.runtime.add(ns, "term", "c")
+def test_kubectl_exec_it_over_spdy(server: Server, exec_pod: ExecPod, ns: str, spdy_kubectl: str) -> None:  # noqa: F811
+    exec_pod(ns, "term")
     keys = b"stty size; echo $((6*7)) >&2; exit 7\n"  # stderr: a terminal has one output stream
     code, out = exec_in_terminal(server, spdy_kubectl, ns, "term", keys)
     assert code == 7, out
@@ -72,16 +54,14 @@ def test_kubectl_exec_it_over_spdy(
 def test_kubectl_attach_is_refused_saying_why(
     server: Server,
     http: httpx.Client,
-    kubelet: Kubelet,  # noqa: F811
-    node: str,  # noqa: F811
+    exec_pod: ExecPod,  # noqa: F811
     ns: str,
     version: str,
 ) -> None:
     """kubectl attach (SPDY in 1.27, WebSocket first in 1.33) gets a refusal naming the reason and
     the verbs to use instead, not a 404 for an unknown path."""
     pod = "att-" + version.replace(".", "-")
-    make_pod(http, ns, pod, node, ("c",))
-    kubelet.runtime.add(ns, pod, "c")
+    exec_pod(ns, pod)
     r = server.kubectl("attach", "-n", ns, pod, "-c", "c", binary=kubectl(version))
     assert r.returncode != 0
     assert f'pods "{pod}" cannot be attached to' in r.stderr, r.stderr
