@@ -20,9 +20,10 @@ from typing import Any
 
 from api.client import Client
 from bench._stats import table
+from tests import objects
 
 Obj = dict[str, Any]
-TEMPLATE_SPEC = {"containers": [{"name": "c", "image": "busybox:1.35"}]}
+BUSYBOX = "busybox:1.35"
 
 
 class PodWatch:
@@ -57,9 +58,7 @@ class PodWatch:
         return time.monotonic() - t0
 
 
-def running(
-    app: str, n: int, image: str = "busybox:1.35"
-) -> Callable[[dict[str, tuple[str, str, str]]], bool]:
+def running(app: str, n: int, image: str = BUSYBOX) -> Callable[[dict[str, tuple[str, str, str]]], bool]:
     """Exactly n live pods of `app`, all Running `image`."""
 
     def done(pods: dict[str, tuple[str, str, str]]) -> bool:
@@ -69,20 +68,9 @@ def running(
     return done
 
 
-def rc_body(name: str, app: str, replicas: int, image: str = "busybox:1.35") -> Obj:
-    return {
-        "apiVersion": "v1",
-        "kind": "ReplicationController",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"app": app, "v": name},
-            "template": {
-                "metadata": {"labels": {"app": app, "v": name}},
-                "spec": {"containers": [{"name": "c", "image": image}]},
-            },
-        },
-    }
+def rc_body(name: str, app: str, replicas: int, image: str = BUSYBOX) -> Obj:
+    """An RC of `app` whose selector also names the RC (so two RCs of one app do not fight)."""
+    return objects.rc_body(name, replicas, {"app": app, "v": name}, image=image)
 
 
 def wait_deployment_complete(c: Client, name: str, n: int, limit: float = 120) -> None:
@@ -125,17 +113,7 @@ def rc_phases(c: Client, w: PodWatch, n: int) -> dict[str, float]:
 def deployment_phases(c: Client, w: PodWatch, n: int) -> dict[str, float]:
     figures = {}
     print("Deployment: scaling up", file=sys.stderr, flush=True)
-    dep = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "dep"},
-        "spec": {
-            "replicas": 0,
-            "selector": {"matchLabels": {"app": "dep"}},
-            "template": {"metadata": {"labels": {"app": "dep"}}, "spec": TEMPLATE_SPEC},
-        },
-    }
-    c.create("deployments", dep, "default")
+    c.create("deployments", objects.apps_body("Deployment", "dep", 0, BUSYBOX), "default")
     wait_deployment_complete(c, "dep", 0)
     t0 = time.monotonic()
     c.patch("deployments", "dep", {"spec": {"replicas": n}}, namespace="default")

@@ -9,6 +9,7 @@ from typing import Any
 
 from api.resources import by_plural
 from apiserver import kinds, lifecycle, logic
+from tests.objects import apps_body
 
 Obj = dict[str, Any]
 
@@ -21,14 +22,9 @@ def _template(labels: dict[str, str], **spec: Any) -> Obj:
 
 
 def workload(kind: str, name: str = "web", **spec: Any) -> Obj:
-    body: Obj = {"selector": {"matchLabels": {"app": name}}, "template": _template({"app": name})}
-    body.update(spec)
-    return {
-        "apiVersion": "apps/v1",
-        "kind": kind,
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": body,
-    }
+    return apps_body(
+        kind, name, meta={"namespace": "default"}, **{"template": _template({"app": name}), **spec}
+    )
 
 
 def create(plural: str, obj: Obj) -> tuple[Obj, list[dict[str, str]]]:

@@ -68,36 +68,6 @@ def node_body(
     }
 
 
-def rc_body(name: str, replicas: int, labels: dict[str, str] | None = None, cpu: str | None = None) -> Obj:
-    labels = labels or {"app": name}
-    c: Obj = {"name": "c", "image": "busybox:1"}
-    if cpu:
-        c["resources"] = {"requests": {"cpu": cpu}}
-    return {
-        "apiVersion": "v1",
-        "kind": "ReplicationController",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": labels,
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [c]}},
-        },
-    }
-
-
-def apps_body(
-    kind: str, name: str, replicas: int | None = None, image: str = "busybox:1", **spec: Any
-) -> Obj:
-    """An apps/v1 workload (Deployment, StatefulSet, DaemonSet, ReplicaSet) selecting pods labelled
-    app=<name> that run one container `c` of `image`; `spec` adds to (or overrides) its spec."""
-    labels = {"app": name}
-    template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": image}]}}
-    body: Obj = {"selector": {"matchLabels": labels}, "template": template, **spec}
-    if replicas is not None:
-        body["replicas"] = replicas
-    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name}, "spec": body}
-
-
 async def get_or_none(client: AsyncClient, resource: str, name: str, ns: str | None = None) -> Obj | None:
     """The object, or None while it does not exist (a condition for `eventually`)."""
     try:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.controller.cluster import Cluster, active, apps_body, eventually
+from tests.controller.cluster import Cluster, active, eventually
+from tests.objects import apps_body
 
 settle = functools.partial(eventually, timeout=30.0)  # generous: these run beside real clusters on 2 cores
 

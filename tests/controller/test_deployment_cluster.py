@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from controller import deployment_util as du
-from tests.controller.cluster import Cluster, active, apps_body, eventually
+from tests.controller.cluster import Cluster, active, eventually
+from tests.objects import apps_body
 
 pytestmark = pytest.mark.anyio
 
@@ -49,22 +50,16 @@ async def test_replicaset_match_expressions_status_and_adoption(cluster: Cluster
         "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
     }
     await cluster.client.create("pods", orphan, "default")
-    rs = {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "metadata": {"name": "rs"},
-        "spec": {
-            "replicas": 3,
-            "selector": {
-                "matchLabels": {"app": "rs"},
-                "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}],
-            },
-            "template": {
-                "metadata": {"labels": {"app": "rs", "tier": "b"}},
-                "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
-            },
+    rs = apps_body(
+        "ReplicaSet",
+        "rs",
+        3,
+        selector={
+            "matchLabels": {"app": "rs"},
+            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}],
         },
-    }
+    )
+    rs["spec"]["template"]["metadata"]["labels"]["tier"] = "b"
     created = await cluster.client.create("replicasets", rs, "default")
     uid = created["metadata"]["uid"]
 

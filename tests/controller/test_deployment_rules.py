@@ -11,6 +11,7 @@ import pytest
 from controller import deployment_progress as progress
 from controller import deployment_rollout as plan
 from controller import deployment_util as du
+from tests.objects import apps_body
 
 Obj = dict[str, Any]
 NOW = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
@@ -22,22 +23,8 @@ def deployment(
     st: Obj = {"type": strategy}
     if strategy == "RollingUpdate":
         st["rollingUpdate"] = {"maxSurge": surge, "maxUnavailable": unavailable}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "default", "uid": "d-uid", "generation": 1},
-        "spec": {
-            "replicas": replicas,
-            "strategy": st,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "c", "image": "img:1"}]},
-            },
-            **spec,
-        },
-        "status": {},
-    }
+    meta = {"namespace": "default", "uid": "d-uid", "generation": 1}
+    return {**apps_body("Deployment", "web", replicas, "img:1", meta=meta, strategy=st, **spec), "status": {}}
 
 
 def rs(

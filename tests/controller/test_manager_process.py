@@ -13,7 +13,8 @@ import pytest
 
 from api.informer import Informer
 from tests.apiserver.conftest import KUBELITE
-from tests.controller.cluster import Cluster, active, eventually, rc_body
+from tests.controller.cluster import Cluster, active, eventually
+from tests.objects import rc_body
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,8 @@ import ipaddress
 import pytest
 
 from api.errors import ApiError
-from tests.controller.cluster import Cluster, active, eventually, rc_body
+from tests.controller.cluster import Cluster, active, eventually
+from tests.objects import rc_body
 
 pytestmark = pytest.mark.anyio
 

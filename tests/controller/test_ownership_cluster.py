@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.controller.cluster import Cluster, active, eventually, get_or_none, rc_body
+from tests.controller.cluster import Cluster, active, eventually, get_or_none
+from tests.objects import rc_body
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.controller.cluster import Cluster, active, eventually, rc_body
+from tests.controller.cluster import Cluster, active, eventually
+from tests.objects import rc_body
 
 pytestmark = pytest.mark.anyio
 

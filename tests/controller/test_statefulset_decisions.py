@@ -8,27 +8,15 @@ from typing import Any
 from controller import history
 from controller import statefulset_claims as sc
 from controller import statefulset_decisions as sd
+from tests.objects import apps_body
 
 Obj = dict[str, Any]
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def sts(replicas: int = 3, **spec: Any) -> Obj:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "web", "namespace": "ns", "uid": "S", "generation": 1},
-        "spec": {
-            "replicas": replicas,
-            "serviceName": "nginx",
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "c", "image": "nginx:1"}]},
-            },
-            **spec,
-        },
-    }
+    meta = {"namespace": "ns", "uid": "S", "generation": 1}
+    return apps_body("StatefulSet", "web", replicas, "nginx:1", meta=meta, **{"serviceName": "nginx", **spec})
 
 
 def pod(

@@ -19,6 +19,7 @@ import pytest
 from api.client import Client
 from controller.history import owner_ref
 from tests.kubectl.helpers import same
+from tests.objects import apps_body
 
 Obj = dict[str, Any]
 
@@ -32,17 +33,14 @@ def template(app: str, image: str, hash_: str | None = None) -> Obj:
 
 
 def make_deployment(c: Any, ns: str, name: str, image: str = "kubelite/web:2.0", **spec: Any) -> Obj:
-    body = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "annotations": {"deployment.kubernetes.io/revision": "2"}},
-        "spec": {
-            "replicas": 3,
-            "selector": {"matchLabels": {"app": name}},
-            "template": template(name, image),
-            **spec,
-        },
-    }
+    body = apps_body(
+        "Deployment",
+        name,
+        3,
+        meta={"annotations": {"deployment.kubernetes.io/revision": "2"}},
+        template=template(name, image),
+        **spec,
+    )
     d = c.create("deployments", body, ns)
     ref = owner_ref(d)
     for rev, img, h, n, cause in (
@@ -277,17 +275,7 @@ def test_describe_and_get_match_real(ns: str, client: Any, kubectl: Any, real: A
 
 def test_scale_replicaset_and_statefulset_match_real(ns: str, client: Any, kubectl: Any, real: Any) -> None:
     make_deployment(client, ns, "web")
-    sts = {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "db"},
-        "spec": {
-            "replicas": 1,
-            "serviceName": "db",
-            "selector": {"matchLabels": {"app": "db"}},
-            "template": template("db", "busybox"),
-        },
-    }
+    sts = apps_body("StatefulSet", "db", 1, serviceName="db", template=template("db", "busybox"))
     client.create("statefulsets", sts, ns)
     for args in (
         ("rs", "web-5f4d8c7b9", "--replicas=4"),
@@ -302,12 +290,7 @@ def test_scale_replicaset_and_statefulset_match_real(ns: str, client: Any, kubec
 
 
 def make_daemonset(c: Any, ns: str, name: str) -> None:
-    body = {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {"name": name},
-        "spec": {"selector": {"matchLabels": {"app": name}}, "template": template(name, "kubelite/web:2.0")},
-    }
+    body = apps_body("DaemonSet", name, template=template(name, "kubelite/web:2.0"))
     ds = c.create("daemonsets", body, ns)
     ref = owner_ref(ds)
     for rev, image in ((1, "kubelite/web:1.0"), (2, "kubelite/web:2.0")):
