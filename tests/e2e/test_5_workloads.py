@@ -17,6 +17,7 @@ from typing import Any
 from api.config import from_kubeconfig
 from api.errors import ApiError
 from tests.e2e.conftest import KUBELITE, Cluster
+from tests.objects import apps_body
 from tests.polling import wait_for
 
 BUSYBOX = "busybox:1.35"
@@ -70,15 +71,7 @@ def sleeper(labels: dict[str, str]) -> Obj:
 
 def test_daemonset_on_every_node_and_on_a_node_that_joins(cluster: Cluster, tmp_path: Any) -> None:
     c = cluster
-    ds = {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {"name": "node-agent"},
-        "spec": {
-            "selector": {"matchLabels": {"app": "node-agent"}},
-            "template": sleeper({"app": "node-agent"}),
-        },
-    }
+    ds = apps_body("DaemonSet", "node-agent", template=sleeper({"app": "node-agent"}))
     assert apply(c, ds) == "daemonset.apps/node-agent created\n"
 
     seen: list[object] = []
@@ -180,17 +173,7 @@ def test_statefulset_pods_come_up_in_order_with_stable_names(cluster: Cluster) -
         "metadata": {"name": "db"},
         "spec": {"clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 80}]},
     }
-    sts = {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "db"},
-        "spec": {
-            "replicas": 3,
-            "serviceName": "db",
-            "selector": {"matchLabels": {"app": "db"}},
-            "template": sleeper({"app": "db"}),
-        },
-    }
+    sts = apps_body("StatefulSet", "db", 3, serviceName="db", template=sleeper({"app": "db"}))
     apply(c, svc)
     assert apply(c, sts) == "statefulset.apps/db created\n"
 
