@@ -104,6 +104,13 @@ def pod_spec_defaults(spec: Obj) -> None:
         _volume(v)
 
 
+def template_defaults(spec: Obj) -> None:
+    """The pod defaults on the pod template of a workload's spec (RC, apps/v1, Job, CronJob's job)."""
+    template = spec.get("template")
+    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+        pod_spec_defaults(template["spec"])
+
+
 def _resources_present(c: Obj, what: str) -> dict[str, Any]:
     res = (c.get("resources") or {}) if isinstance(c, dict) else {}
     return res.get(what) or {} if isinstance(res, dict) else {}
@@ -193,8 +200,7 @@ def default_replication_controller(obj: Obj) -> None:
             meta["labels"] = dict(labels)
     if spec.get("replicas") is None:
         spec["replicas"] = 1
-    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
-        pod_spec_defaults(template["spec"])
+    template_defaults(spec)
     status = obj.get("status")
     if not isinstance(status, dict):
         status = obj["status"] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.resources import by_plural
-from apiserver.defaults import pod_spec_defaults
+from apiserver.defaults import template_defaults
 from apiserver.kinds import KindStrategy, Obj, register
 from apiserver.validation import apps as v
 from apiserver.validation.names import is_dns1123_label
@@ -43,12 +43,6 @@ def _unset(obj: Obj, **defaults: Any) -> None:
     for k, val in defaults.items():
         if obj.get(k) is None:
             obj[k] = val
-
-
-def _template_defaults(spec: Obj) -> None:
-    template = spec.get("template")
-    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
-        pod_spec_defaults(template["spec"])
 
 
 def _rolling_strategy(spec: Obj, field: str, **defaults: Any) -> None:
@@ -85,7 +79,7 @@ def default_deployment(obj: Obj) -> None:
     _unset(spec, replicas=1)
     _rolling_strategy(spec, "strategy", maxUnavailable="25%", maxSurge="25%")
     _unset(spec, revisionHistoryLimit=10, progressDeadlineSeconds=600)
-    _template_defaults(spec)
+    template_defaults(spec)
 
 
 def _deployment_update(new: Obj, old: Obj) -> None:
@@ -118,7 +112,7 @@ def default_replica_set(obj: Obj) -> None:
     if spec is None:
         return
     _unset(spec, replicas=1)
-    _template_defaults(spec)
+    template_defaults(spec)
 
 
 _row(
@@ -144,7 +138,7 @@ def default_daemon_set(obj: Obj) -> None:
         return
     _rolling_strategy(spec, "updateStrategy", maxUnavailable=1, maxSurge=0)
     _unset(spec, revisionHistoryLimit=10)
-    _template_defaults(spec)
+    template_defaults(spec)
 
 
 _DS_STATUS = {
@@ -216,7 +210,7 @@ def default_stateful_set(obj: Obj) -> None:
             if not policy.get(key):
                 policy[key] = "Retain"
     _unset(spec, replicas=1, revisionHistoryLimit=10)
-    _template_defaults(spec)
+    template_defaults(spec)
     for claim in spec.get("volumeClaimTemplates") or []:
         _claim_template_defaults(claim)
 

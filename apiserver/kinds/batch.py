@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.resources import by_plural
-from apiserver.defaults import pod_spec_defaults
+from apiserver.defaults import template_defaults
 from apiserver.kinds import KindStrategy, Obj, register
 from apiserver.validation import batch as v
 
@@ -33,12 +33,6 @@ def _row(plural: str, **kw: Any) -> KindStrategy:
 
 def _dict(value: Any) -> Obj:
     return value if isinstance(value, dict) else {}
-
-
-def _template_defaults(spec: Obj) -> None:
-    template = spec.get("template")
-    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
-        pod_spec_defaults(template["spec"])
 
 
 # --- Job ------------------------------------------------------------------------------------------
@@ -102,14 +96,20 @@ def _job_spec_defaults(spec: Obj) -> None:
                 pattern["status"] = "True"
     if spec.get("podReplacementPolicy") is None:
         spec["podReplacementPolicy"] = "Failed" if policy is not None else "TerminatingOrFailed"
-    _template_defaults(spec)
+    template_defaults(spec)
+
+
+def _spec(obj: Obj) -> Obj | None:
+    """The object's spec, made {} when null; None when it is no object (validation refuses it)."""
+    if obj.get("spec") is None:
+        obj["spec"] = {}
+    spec = obj["spec"]
+    return spec if isinstance(spec, dict) else None
 
 
 def default_job(job: Obj) -> None:
-    if job.get("spec") is None:
-        job["spec"] = {}
-    spec = job["spec"]
-    if not isinstance(spec, dict):
+    spec = _spec(job)
+    if spec is None:
         return
     _job_spec_defaults(spec)
     if spec.get("manualSelector") is None:
@@ -137,10 +137,8 @@ _row(
 
 
 def default_cron_job(cron_job: Obj) -> None:
-    if cron_job.get("spec") is None:
-        cron_job["spec"] = {}
-    spec = cron_job["spec"]
-    if not isinstance(spec, dict):
+    spec = _spec(cron_job)
+    if spec is None:
         return
     if not spec.get("concurrencyPolicy"):
         spec["concurrencyPolicy"] = "Allow"
@@ -152,7 +150,7 @@ def default_cron_job(cron_job: Obj) -> None:
         spec["failedJobsHistoryLimit"] = 1
     job_spec = _dict(spec.get("jobTemplate")).get("spec")
     if isinstance(job_spec, dict):
-        _template_defaults(job_spec)
+        template_defaults(job_spec)
 
 
 def _cron_job_create(cron_job: Obj) -> None:
