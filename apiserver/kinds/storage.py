@@ -17,6 +17,7 @@ at bootstrap (`local_path_class`): rancher's local-path provisioner as k3s ships
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from api.errors import forbidden
@@ -99,19 +100,21 @@ class ClaimAdmission(WriteHooks):
         return []
 
 
-def _protected(obj: Obj, finalizer: str) -> None:
-    """StorageObjectInUseProtection: the controller-manager's protection loop takes it off once unused."""
-    meta = obj.setdefault("metadata", {})
-    if finalizer not in (meta.get("finalizers") or []):
-        meta["finalizers"] = [*(meta.get("finalizers") or []), finalizer]
+def _pending_and_protected(finalizer: str) -> Callable[[Obj], None]:
+    """PrepareForCreate of a claim or volume: Pending, with StorageObjectInUseProtection's
+    finalizer (the controller-manager's protection loop takes it off once unused)."""
+
+    def prepare(obj: Obj) -> None:
+        obj["status"] = {"phase": "Pending"}
+        meta = obj.setdefault("metadata", {})
+        if finalizer not in (meta.get("finalizers") or []):
+            meta["finalizers"] = [*(meta.get("finalizers") or []), finalizer]
+
+    return prepare
 
 
-def _claim_create(obj: Obj) -> None:
-    obj["status"] = {"phase": "Pending"}
-    _protected(obj, "kubernetes.io/pvc-protection")
-
-
-def _claim_defaults(obj: Obj) -> None:
+def _mode_and_phase(obj: Obj) -> None:
+    """v1 defaulting of claims and volumes: volumeMode Filesystem, status phase Pending."""
     spec = obj.get("spec")
     if isinstance(spec, dict) and not spec.get("volumeMode"):
         spec["volumeMode"] = "Filesystem"
@@ -120,20 +123,11 @@ def _claim_defaults(obj: Obj) -> None:
         status["phase"] = "Pending"
 
 
-def _volume_create(obj: Obj) -> None:
-    obj["status"] = {"phase": "Pending"}
-    _protected(obj, "kubernetes.io/pv-protection")
-
-
 def _volume_defaults(obj: Obj) -> None:
     spec = obj.get("spec")
     if isinstance(spec, dict):
         spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
-        if not spec.get("volumeMode"):
-            spec["volumeMode"] = "Filesystem"
-    status = obj.get("status")
-    if isinstance(status, dict) and not status.get("phase"):
-        status["phase"] = "Pending"
+    _mode_and_phase(obj)
 
 
 def _class_defaults(obj: Obj) -> None:
@@ -144,8 +138,8 @@ def _class_defaults(obj: Obj) -> None:
 row(
     "persistentvolumeclaims",
     status_separate=True,
-    prepare_create=_claim_create,
-    defaults=_claim_defaults,
+    prepare_create=_pending_and_protected("kubernetes.io/pvc-protection"),
+    defaults=_mode_and_phase,
     validate=validate_claim,
     validate_update=validate_claim_update,
     validate_status=validate_claim_status,
@@ -154,7 +148,7 @@ row(
 row(
     "persistentvolumes",
     status_separate=True,
-    prepare_create=_volume_create,
+    prepare_create=_pending_and_protected("kubernetes.io/pv-protection"),
     defaults=_volume_defaults,
     validate=validate_volume,
     validate_update=validate_volume_update,
