@@ -224,6 +224,19 @@ def hollow_cluster(tmp: Path, nodes: int) -> Iterator[tuple[Server, subprocess.P
         srv.stop()
 
 
+@pytest.fixture
+def loops_http(tmp_path: Path) -> Iterator[httpx.Client]:
+    """A client of this test's own `kubelite server`, its controllers and scheduler in process
+    (stopped after the test)."""
+    srv = Server(tmp_path / "data", free_port(), control_loops=True)
+    srv.start()
+    try:
+        with srv.client() as http:
+            yield http
+    finally:
+        srv.stop()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server(tmp_path_factory.mktemp("apiserver"), "--bookmark-interval", "1s")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.apiserver.conftest import Server, free_port, peer_server, start_server
+from tests.apiserver.conftest import peer_server, start_server
 from tests.apiserver.test_crd import CRDS, CRONTAB, GROUP, crontab
 from tests.polling import wait_for
 from tests.storage.conftest import pg_engine, pg_url  # noqa: F401 - fixtures
@@ -46,26 +46,20 @@ def test_a_crd_made_through_one_server_is_served_by_the_other(tmp_path: Path, pg
         a.stop()
 
 
-def test_deleting_a_namespace_deletes_its_custom_resources(tmp_path: Path) -> None:
-    srv = Server(tmp_path / "data", free_port(), control_loops=True)
-    srv.start()
-    try:
-        with srv.client() as h:
-            crd = copy.deepcopy(CRONTAB)
-            assert h.post(CRDS, json=crd).status_code == 201
-            h.post("/api/v1/namespaces", json={"metadata": {"name": "doomed"}}).raise_for_status()
-            coll = f"/apis/{GROUP}/v1/namespaces/doomed/crontabs"
-            wait_for(lambda: _served(h, coll), timeout=15, what="crontabs served")
-            assert h.post(coll, json=crontab("c1")).status_code == 201
-            assert h.delete("/api/v1/namespaces/doomed").status_code == 200
-            wait_for(
-                lambda: h.get("/api/v1/namespaces/doomed").status_code == 404,
-                timeout=30,
-                what="namespace gone",
-            )
-            assert h.get(f"/apis/{GROUP}/v1/crontabs").json()["items"] == []
-    finally:
-        srv.stop()
+def test_deleting_a_namespace_deletes_its_custom_resources(loops_http: httpx.Client) -> None:
+    crd = copy.deepcopy(CRONTAB)
+    assert loops_http.post(CRDS, json=crd).status_code == 201
+    loops_http.post("/api/v1/namespaces", json={"metadata": {"name": "doomed"}}).raise_for_status()
+    coll = f"/apis/{GROUP}/v1/namespaces/doomed/crontabs"
+    wait_for(lambda: _served(loops_http, coll), timeout=15, what="crontabs served")
+    assert loops_http.post(coll, json=crontab("c1")).status_code == 201
+    assert loops_http.delete("/api/v1/namespaces/doomed").status_code == 200
+    wait_for(
+        lambda: loops_http.get("/api/v1/namespaces/doomed").status_code == 404,
+        timeout=30,
+        what="namespace gone",
+    )
+    assert loops_http.get(f"/apis/{GROUP}/v1/crontabs").json()["items"] == []
 
 
 def test_custom_resources_are_served_again_after_a_restart(tmp_path: Path) -> None:

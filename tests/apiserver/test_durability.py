@@ -6,7 +6,11 @@ import json
 import time
 from pathlib import Path
 
-from tests.apiserver.conftest import Server, free_port, peer_server, pod, start_server
+import httpx
+
+from tests.apiserver.conftest import peer_server, pod, start_server
+from tests.objects import rc_body
+from tests.polling import wait_for
 from tests.storage.conftest import pg_engine, pg_url  # noqa: F401 - fixtures
 
 
@@ -109,27 +113,11 @@ def test_sigterm_ends_watches_and_exits_cleanly(tmp_path: Path) -> None:
         srv.stop()
 
 
-def test_controllers_run_in_process(tmp_path: Path) -> None:
+def test_controllers_run_in_process(loops_http: httpx.Client) -> None:
     """Without --no-controllers the controller manager runs inside the server: an RC gets its pods."""
-    srv = Server(tmp_path / "data", free_port(), control_loops=True)
-    srv.start()
-    try:
-        with srv.client() as http:
-            rc = {
-                "metadata": {"name": "rc"},
-                "spec": {
-                    "replicas": 2,
-                    "selector": {"app": "rc"},
-                    "template": {
-                        "metadata": {"labels": {"app": "rc"}},
-                        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
-                    },
-                },
-            }
-            http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).raise_for_status()
-            deadline = time.monotonic() + 20
-            while len(http.get("/api/v1/namespaces/default/pods?labelSelector=app%3Drc").json()["items"]) < 2:
-                assert time.monotonic() < deadline, "the replication controller never made the pods"
-                time.sleep(0.1)
-    finally:
-        srv.stop()
+    rc = rc_body("rc", 2, image="busybox")
+    loops_http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).raise_for_status()
+    pods = "/api/v1/namespaces/default/pods?labelSelector=app%3Drc"
+    wait_for(
+        lambda: len(loops_http.get(pods).json()["items"]) >= 2, 20, what="the replication controller's pods"
+    )

@@ -10,6 +10,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.apiserver.conftest import Server, free_port
+from tests.objects import rc_body
 from tests.polling import wait_for
 
 
@@ -122,41 +123,24 @@ def test_metrics_needs_authentication_and_rbac(server: Server, http: httpx.Clien
         )
 
 
-def test_in_process_control_loops_metrics(tmp_path: Path) -> None:
+def test_in_process_control_loops_metrics(loops_http: httpx.Client) -> None:
     """`kubelite server` with its controllers and scheduler: workqueue_* by queue name and the
     scheduler's attempts (a pod with no node to go to is an `unschedulable` attempt)."""
-    srv = Server(tmp_path / "data", free_port(), control_loops=True)
-    srv.start()
-    try:
-        with srv.client() as http:
-            rc = {
-                "metadata": {"name": "web"},
-                "spec": {
-                    "replicas": 1,
-                    "selector": {"app": "web"},
-                    "template": {
-                        "metadata": {"labels": {"app": "web"}},
-                        "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
-                    },
-                },
-            }
-            assert http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).status_code == 201
+    rc = rc_body("web", 1)
+    assert loops_http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).status_code == 201
 
-            def seen() -> bool:
-                s = _samples(http)
-                return (
-                    _count(s, "workqueue_adds_total", name="replication") >= 1
-                    and _count(s, "scheduler_schedule_attempts_total", result="unschedulable") >= 1
-                    and _count(s, "scheduler_e2e_scheduling_duration_seconds_count", result="unschedulable")
-                    >= 1
-                )
+    def seen() -> bool:
+        s = _samples(loops_http)
+        return (
+            _count(s, "workqueue_adds_total", name="replication") >= 1
+            and _count(s, "scheduler_schedule_attempts_total", result="unschedulable") >= 1
+            and _count(s, "scheduler_e2e_scheduling_duration_seconds_count", result="unschedulable") >= 1
+        )
 
-            wait_for(seen, timeout=20, what="controller and scheduler metrics")
-            s = _samples(http)
-            assert any(lab.get("name") == "replication" for lab, _ in s["workqueue_depth"])
-            assert _count(s, "workqueue_work_duration_seconds_count", name="replication") >= 1
-    finally:
-        srv.stop()
+    wait_for(seen, timeout=20, what="controller and scheduler metrics")
+    s = _samples(loops_http)
+    assert any(lab.get("name") == "replication" for lab, _ in s["workqueue_depth"])
+    assert _count(s, "workqueue_work_duration_seconds_count", name="replication") >= 1
 
 
 def test_storage_type_label() -> None:

@@ -3,11 +3,10 @@ honoured (the pod's field wins), and a pod naming a missing account is refused a
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 
-from tests.apiserver.conftest import Server, free_port, pod
+from tests.apiserver.conftest import pod
+from tests.objects import apps_body
 from tests.polling import wait_for
 
 MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -83,50 +82,32 @@ def test_missing_account_is_refused(http: httpx.Client, ns: str) -> None:
     )
 
 
-def test_a_replica_set_recovers_once_its_account_exists(tmp_path: Path) -> None:
+def test_a_replica_set_recovers_once_its_account_exists(loops_http: httpx.Client) -> None:
     """The refusal is an error the workload controllers retry (as kube's do, with backoff): pods
     appear once the ServiceAccount is made (a manifest applying the Deployment before its account)."""
-    srv = Server(tmp_path / "data", free_port(), control_loops=True)
-    srv.start()
-    try:
-        with srv.client() as http:
-            rs = {
-                "metadata": {"name": "late"},
-                "spec": {
-                    "replicas": 2,
-                    "selector": {"matchLabels": {"app": "late"}},
-                    "template": {
-                        "metadata": {"labels": {"app": "late"}},
-                        "spec": {
-                            "serviceAccountName": "late",
-                            "containers": [{"name": "c", "image": "busybox"}],
-                        },
-                    },
-                },
-            }
-            r = http.post("/apis/apps/v1/namespaces/default/replicasets", json=rs)
-            assert r.status_code == 201, r.text
+    rs = apps_body("ReplicaSet", "late", 2, "busybox")
+    rs["spec"]["template"]["spec"]["serviceAccountName"] = "late"
+    r = loops_http.post("/apis/apps/v1/namespaces/default/replicasets", json=rs)
+    assert r.status_code == 201, r.text
 
-            def failure() -> str:
-                conds = (
-                    http.get("/apis/apps/v1/namespaces/default/replicasets/late").json().get("status") or {}
-                ).get("conditions") or []
-                return next((c["message"] for c in conds if c["type"] == "ReplicaFailure"), "")
+    def failure() -> str:
+        conds = (
+            loops_http.get("/apis/apps/v1/namespaces/default/replicasets/late").json().get("status") or {}
+        ).get("conditions") or []
+        return next((c["message"] for c in conds if c["type"] == "ReplicaFailure"), "")
 
-            message = wait_for(failure, what="the ReplicaFailure condition")
-            assert 'serviceaccount "late" not found' in message
-            r = http.post("/api/v1/namespaces/default/serviceaccounts", json={"metadata": {"name": "late"}})
-            assert r.status_code == 201, r.text
-            wait_for(
-                lambda: (
-                    len(
-                        http.get(
-                            "/api/v1/namespaces/default/pods", params={"labelSelector": "app=late"}
-                        ).json()["items"]
-                    )
-                    == 2
-                ),
-                what="the replica set's pods once the account exists",
+    message = wait_for(failure, what="the ReplicaFailure condition")
+    assert 'serviceaccount "late" not found' in message
+    r = loops_http.post("/api/v1/namespaces/default/serviceaccounts", json={"metadata": {"name": "late"}})
+    assert r.status_code == 201, r.text
+    wait_for(
+        lambda: (
+            len(
+                loops_http.get(
+                    "/api/v1/namespaces/default/pods", params={"labelSelector": "app=late"}
+                ).json()["items"]
             )
-    finally:
-        srv.stop()
+            == 2
+        ),
+        what="the replica set's pods once the account exists",
+    )
