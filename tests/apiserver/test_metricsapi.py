@@ -14,6 +14,7 @@ import pytest
 
 from apiserver.metricsapi import go_duration, node_metrics, pod_metrics, synthetic_summary
 from tests.apiserver.conftest import KUBECTL, KUBELITE, Server, hollow_cluster
+from tests.objects import rc_body
 from tests.polling import wait_for
 
 M = "/apis/metrics.k8s.io/v1beta1"
@@ -78,17 +79,7 @@ def test_metrics_api_and_kubectl_top_on_hollow_nodes(hollow_server: Server, tmp_
         kinds = {r["name"]: r for r in disco["resources"]}
         assert kinds["nodes"]["kind"] == "NodeMetrics" and sorted(kinds["nodes"]["verbs"]) == ["get", "list"]
         assert kinds["pods"]["kind"] == "PodMetrics" and kinds["pods"]["namespaced"] is True
-        rc = {
-            "metadata": {"name": "h"},
-            "spec": {
-                "replicas": 3,
-                "selector": {"app": "h"},
-                "template": {
-                    "metadata": {"labels": {"app": "h"}},
-                    "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
-                },
-            },
-        }
+        rc = rc_body("h", 3)
         assert http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).status_code == 201
 
         def pod_items() -> list[dict[str, Any]] | None:

@@ -14,6 +14,7 @@ import pytest
 from api.client import Client
 from api.config import from_kubeconfig
 from tests.apiserver.conftest import hollow_cluster
+from tests.objects import rc_body
 from tests.polling import wait_for
 
 
@@ -44,21 +45,7 @@ def test_hollow_nodes_run_an_rc(hollow: tuple[Client, subprocess.Popen[bytes]], 
     wait_for(
         lambda: all(n["spec"].get("podCIDR") for n in c.list("nodes")["items"]), 10, "podCIDRs (node IPAM)"
     )
-    c.create(
-        "replicationcontrollers",
-        {
-            "metadata": {"name": "h"},
-            "spec": {
-                "replicas": 6,
-                "selector": {"app": "h"},
-                "template": {
-                    "metadata": {"labels": {"app": "h"}},
-                    "spec": {"containers": [{"name": "c", "image": "busybox:1.35"}]},
-                },
-            },
-        },
-        "default",
-    )
+    c.create("replicationcontrollers", rc_body("h", 6, image="busybox:1.35"), "default")
 
     def running() -> list[dict[str, Any]]:
         return [
