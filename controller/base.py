@@ -81,20 +81,29 @@ class QueueController:
     async def sync(self, key: str) -> None:
         raise NotImplementedError
 
-    async def update_status(self, client: ApiClient, resource: str, key: str, obj: Obj, status: Obj) -> None:
-        """Store a recomputed status through /status if it differs from the cached one; on a
-        conflict the cache is behind, so `key` is synced again shortly; a deleted object is done."""
-        if status == (obj.get("status") or {}):
-            return
+    async def write_status(
+        self, client: ApiClient, resource: str, obj: Obj, status: Obj, requeue: str = ""
+    ) -> Obj | None:
+        """Store `status` through /status: the stored object, or None when it is gone. On a conflict
+        the cache is behind: with `requeue` (the object's key) that key is synced again shortly and
+        None returned; without, the conflict is raised (the sync is retried with back-off)."""
         try:
-            await client.update(
-                resource, dict(obj, status=status), meta(obj).get("namespace"), subresource="status"
+            return dict(
+                await client.update(
+                    resource, dict(obj, status=status), meta(obj).get("namespace"), subresource="status"
+                )
             )
         except ApiError as e:
-            if e.code == 409:
-                self.queue.add_after(key, 0.05)
+            if e.code == 409 and requeue:
+                self.queue.add_after(requeue, 0.05)
             elif e.code != 404:
                 raise
+            return None
+
+    async def update_status(self, client: ApiClient, resource: str, key: str, obj: Obj, status: Obj) -> None:
+        """Store a recomputed status if it differs from the cached one (`write_status`, requeueing `key`)."""
+        if status != (obj.get("status") or {}):
+            await self.write_status(client, resource, obj, status, requeue=key)
 
     async def run(self, *informers: Informer) -> None:
         """Wait for the caches, then work until cancelled."""

@@ -381,13 +381,5 @@ class DeploymentController(OwnerController):
             await self._write_status(key, d, status)
 
     async def _write_status(self, key: str, d: Obj, status: Obj) -> Obj | None:
-        try:
-            return dict(
-                await self.client.update(
-                    "deployments", dict(d, status=status), meta(d).get("namespace"), subresource="status"
-                )
-            )
-        except ApiError as e:
-            if e.code == 404:
-                return None
-            raise  # 409: `sync` looks again with the newer Deployment the informer brings
+        # a 409 is raised: `sync` looks again with the newer Deployment the informer brings
+        return await self.write_status(self.client, "deployments", d, status)

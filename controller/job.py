@@ -106,19 +106,7 @@ class JobController(PodOwnerController):
             self.queue.add_after(key, min(later) + 0.05)
 
     async def _write_status(self, key: str, job: Obj, status: Obj) -> Obj | None:
-        try:
-            return dict(
-                await self.client.update(
-                    "jobs", dict(job, status=status), meta(job).get("namespace"), subresource="status"
-                )
-            )
-        except ApiError as e:
-            if e.code == 404:
-                return None
-            if e.code == 409:
-                self.queue.add_after(key, 0.05)
-                return None
-            raise
+        return await self.write_status(self.client, "jobs", job, status, requeue=key)
 
     async def _release(self, pod: Obj) -> None:
         rest = [f for f in meta(pod).get("finalizers") or [] if f != jp.TRACKING_FINALIZER]
