@@ -25,33 +25,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stats import table
+from tests.objects import manifest, service, web_rc
 
 KUBELITE = [sys.executable, "-m", "kubelite.main"]
 NETNS = "/run/netns/kl-node-0"
-APP = """
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: bench}
-spec:
-  replicas: %(replicas)d
-  selector: {app: bench}
-  template:
-    metadata: {labels: {app: bench}}
-    spec:
-      containers:
-      - name: web
-        image: kubelite/web:1.0
-        command: ["sh", "-c", "hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]
-        ports: [{containerPort: 8080, name: http}]
-        readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: bench}
-spec:
-  selector: {app: bench}
-  ports: [{name: web, port: 80, targetPort: http}]
----
+INGRESS = """
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: bench}
@@ -62,6 +40,16 @@ spec:
       paths:
       - {path: /, pathType: Prefix, backend: {service: {name: bench, port: {name: web}}}}
 """
+
+
+def app(replicas: int) -> str:
+    """`replicas` web pods, their Service and the Ingress routing bench.local to them."""
+    web = manifest(
+        web_rc("bench", replicas), service("bench", {"name": "web", "port": 80, "targetPort": "http"})
+    )
+    return f"{web}\n---{INGRESS}"
+
+
 HAPROXY = """global
     maxconn 4096
 defaults
@@ -145,7 +133,7 @@ def main() -> None:
             sys.exit(f"kubelite up failed: {up.stderr}")
         haproxy = None
         try:
-            kubectl(data, "apply", "-f", "-", input=APP % {"replicas": args.replicas})
+            kubectl(data, "apply", "-f", "-", input=app(args.replicas))
 
             def ready_pods() -> list[dict[str, Any]]:
                 pods = json.loads(kubectl(data, "get", "pods", "-l", "app=bench", "-o", "json"))["items"]

@@ -1,8 +1,10 @@
 """Object bodies the tests (and the benches) build again and again: a ReplicationController and
-an apps/v1 workload of one container, in the shape the API takes them."""
+an apps/v1 workload of one container, an RC of the kubelite/web image serving its pods' names and
+a Service, in the shape the API takes them; `manifest` makes a `kubectl apply -f -` input of them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 Obj = dict[str, Any]
@@ -51,3 +53,48 @@ def apps_body(
     if replicas is not None:
         body["replicas"] = replicas
     return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, **(meta or {})}, "spec": body}
+
+
+WEB_IMAGE = "kubelite/web:1.0"  # busybox httpd, serving /www
+
+
+def web_rc(
+    name: str,
+    replicas: int,
+    serve: str = "hostname > /www/index.html",
+    grace: int | None = None,
+    pre_stop_sleep: int | None = None,
+) -> Obj:
+    """An RC of the web image: each pod runs `serve` (by default: its page is its own name, so an
+    answer shows which pod gave it), then httpd on port 8080 ("http"), ready once that answers;
+    `grace` and a preStop sleep when given."""
+    container: Obj = {
+        "name": "web",
+        "image": WEB_IMAGE,
+        "command": ["sh", "-c", f"{serve}; exec httpd -f -p 8080 -h /www"],
+        "ports": [{"containerPort": 8080, "name": "http"}],
+        "readinessProbe": {"httpGet": {"path": "/", "port": "http"}, "periodSeconds": 1},
+    }
+    if pre_stop_sleep is not None:
+        container["lifecycle"] = {"preStop": {"sleep": {"seconds": pre_stop_sleep}}}
+    rc = rc_body(name, replicas)
+    pod_spec = rc["spec"]["template"]["spec"]
+    pod_spec["containers"] = [container]
+    if grace is not None:
+        pod_spec["terminationGracePeriodSeconds"] = grace
+    return rc
+
+
+def service(name: str, *ports: Obj, **spec: Any) -> Obj:
+    """A Service selecting app=<name> on `ports`; `spec` adds to it (type ...)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {**spec, "selector": {"app": name}, "ports": list(ports)},
+    }
+
+
+def manifest(*objs: Obj) -> str:
+    """A multi-document input for `kubectl apply -f -` (JSON is YAML)."""
+    return "\n---\n".join(json.dumps(o) for o in objs)

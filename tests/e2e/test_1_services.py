@@ -10,38 +10,15 @@ import threading
 import time
 
 from tests.e2e.conftest import Cluster
+from tests.objects import manifest, service, web_rc
 from tests.polling import wait_for
 
-# each pod serves its own name, so answers show which pod the proxy picked
-RC = """
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: hello}
-spec:
-  replicas: 3
-  selector: {app: hello}
-  template:
-    metadata:
-      labels: {app: hello}
-    spec:
-      terminationGracePeriodSeconds: 15
-      containers:
-      - name: web
-        image: kubelite/web:1.0
-        command: ["sh", "-c", "hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]
-        ports: [{containerPort: 8080, name: http}]
-        readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
-        # keep serving while every node's proxy drops the pod (as one does in Kubernetes)
-        lifecycle: {preStop: {sleep: {seconds: 8}}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: hello}
-spec:
-  type: NodePort
-  selector: {app: hello}
-  ports: [{port: 80, targetPort: http, nodePort: 30081}]
-"""
+# each pod serves its own name, so answers show which pod the proxy picked; it keeps serving while
+# every node's proxy drops it (as one does in Kubernetes)
+RC = manifest(
+    web_rc("hello", 3, grace=15, pre_stop_sleep=8),
+    service("hello", {"port": 80, "targetPort": "http", "nodePort": 30081}, type="NodePort"),
+)
 
 
 def running_pods(c: Cluster, selector: str) -> list[dict]:

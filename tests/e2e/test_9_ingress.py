@@ -16,37 +16,15 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.conftest import Cluster
+from tests.objects import manifest, service, web_rc
 from tests.polling import wait_for
 from tests.tls import https_get, self_signed
 
-APP = """
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: demo}
-spec:
-  replicas: 3
-  selector: {app: demo}
-  template:
-    metadata:
-      labels: {app: demo}
-    spec:
-      terminationGracePeriodSeconds: 15
-      containers:
-      - name: web
-        image: kubelite/web:1.0
-        command: ["sh", "-c", "hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]
-        ports: [{containerPort: 8080, name: http}]
-        readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
-        # the pod serves on while its removal reaches the slices and each node's nginx (~1 s here)
-        lifecycle: {preStop: {sleep: {seconds: 5}}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: demo}
-spec:
-  selector: {app: demo}
-  ports: [{name: web, port: 80, targetPort: http}]
-"""
+# a pod serves on while its removal reaches the slices and each node's nginx (~1 s here)
+APP = manifest(
+    web_rc("demo", 3, grace=15, pre_stop_sleep=5),
+    service("demo", {"name": "web", "port": 80, "targetPort": "http"}),
+)
 
 
 def node_ips(c: Cluster) -> list[str]:

@@ -16,34 +16,13 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import KUBELITE, Cluster
+from tests.objects import manifest, service, web_rc
 from tests.polling import wait_for
 
-APP = """
-apiVersion: v1
-kind: ReplicationController
-metadata: {name: pf-web}
-spec:
-  replicas: 1
-  selector: {app: pf-web}
-  template:
-    metadata:
-      labels: {app: pf-web}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: web
-        image: kubelite/web:1.0
-        command: ["sh", "-c", "echo pf-page > /www/index.html; seq 1 100000 > /www/big; exec httpd -f -p 8080 -h /www"]
-        ports: [{containerPort: 8080, name: http}]
-        readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: pf-web}
-spec:
-  selector: {app: pf-web}
-  ports: [{port: 80, targetPort: http}]
-"""
+APP = manifest(
+    web_rc("pf-web", 1, serve="echo pf-page > /www/index.html; seq 1 100000 > /www/big", grace=1),
+    service("pf-web", {"port": 80, "targetPort": "http"}),
+)
 BIG = "".join(f"{i}\n" for i in range(1, 100001)).encode()
 
 
