@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import subprocess
 from typing import Any
 
 from api.config import from_kubeconfig
 from api.errors import ApiError
+from tests.apiserver.conftest import free_port
 from tests.e2e.conftest import KUBELITE, Cluster
 from tests.objects import apps_body
 from tests.polling import wait_for
@@ -51,12 +51,6 @@ def conditions(obj: Obj) -> dict[str, str]:
         for x in (obj.get("status") or {}).get("conditions") or []
         if x.get("status") == "True"
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def sleeper(labels: dict[str, str]) -> Obj:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.apiserver.conftest import free_port
 from tests.e2e.conftest import KUBELITE, Cluster
 from tests.objects import manifest, service, web_rc
 from tests.polling import wait_for
@@ -24,12 +25,6 @@ APP = manifest(
     service("pf-web", {"port": 80, "targetPort": "http"}),
 )
 BIG = "".join(f"{i}\n" for i in range(1, 100001)).encode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

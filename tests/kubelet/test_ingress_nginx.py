@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import http.server
-import socket
 import subprocess
 import threading
 import time
@@ -21,17 +20,12 @@ import pytest
 
 from api.informer import InformerFactory
 from kubelet.ingress.controller import IngressController
+from tests.apiserver.conftest import free_port
 from tests.controller.fakeapi import FakeApi
 from tests.polling import until
 from tests.tls import https_get, self_signed
 
 Obj = dict[str, Any]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 SLOW_ARRIVED = [0]  # /slow requests that reached a backend (the test waits for each)
