@@ -4,15 +4,21 @@ postStart gates Running and kills on failure, preStop runs before every kill wit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from runtime.fake import FakeRuntime
 from runtime.interface import ExecResult
 from tests.controller.fakeapi import FakeApi
-from tests.kubelet.test_kubelet import NODE, running_kubelet, status, statuses
+from tests.kubelet.loop import (
+    delete,
+    events,
+    http_server,
+    lifecycle_pod,
+    running,
+    running_kubelet,
+    status,
+    statuses,
+)
 from tests.polling import until
 
 
@@ -32,64 +38,16 @@ class HookRuntime(FakeRuntime):
         return await super().exec_sync(container_id, cmd, timeout)
 
 
-def pod(name: str, lifecycle: dict[str, Any], **spec: Any) -> dict[str, Any]:
-    # a finalizer keeps the object while the kubelet terminates it, as the API server's graceful deletion does
-    return {
-        "metadata": {"name": name, "namespace": "default", "finalizers": ["kubelite.io/test"]},
-        "spec": {
-            "nodeName": NODE,
-            "containers": [
-                {"name": "c", "image": "busybox:1.35", "lifecycle": lifecycle, **spec.pop("container", {})}
-            ],
-            **spec,
-        },
-    }
-
-
-async def delete(api: FakeApi, name: str, grace: int) -> None:
-    await api.patch(
-        "pods",
-        name,
-        {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z", "deletionGracePeriodSeconds": grace}},
-        namespace="default",
-    )
-
-
-def events(api: FakeApi, name: str) -> list[tuple[str, str]]:
-    return [(e["reason"], e["message"]) for e in api.objs("events") if e["involvedObject"]["name"] == name]
-
-
-def running(api: FakeApi, name: str) -> bool:
-    return "running" in statuses(api, name).get("c", {}).get("state", {})
-
-
-@asynccontextmanager
-async def http_server(answer: int = 200) -> AsyncIterator[tuple[int, list[str]]]:
-    """A loopback HTTP server answering `answer`; yields (port, request heads seen)."""
-    seen: list[str] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        seen.append(head)
-        writer.write(f"HTTP/1.1 {answer} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1], seen
-    finally:
-        server.close()
-
-
 def test_post_start_holds_running_until_it_completes(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), HookRuntime()
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("held", {"postStart": {"exec": {"command": ["wait-gate"]}}}))
+            await api.create(
+                "pods", lifecycle_pod("held", {"postStart": {"exec": {"command": ["wait-gate"]}}})
+            )
             await until(lambda: ["wait-gate"] in rt.commands)  # the container started, its hook runs
             # a positive sign that the kubelet is reporting meanwhile: a pod created later gets to Running
-            await api.create("pods", pod("later", {}))
+            await api.create("pods", lifecycle_pod("later", {}))
             await until(lambda: status(api, "later").get("phase") == "Running")
             assert not running(api, "held") and status(api, "held").get("phase") != "Running"
             rt.gate.set()
@@ -106,8 +64,8 @@ def test_failed_post_start_kills_and_restart_policy_applies(tmp_path: Path) -> N
         rt.exec_exit_codes["false"] = 1
         hook = {"postStart": {"exec": {"command": ["false"]}}}
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("again", hook))
-            await api.create("pods", pod("once", hook, restartPolicy="Never"))
+            await api.create("pods", lifecycle_pod("again", hook))
+            await api.create("pods", lifecycle_pod("once", hook, restartPolicy="Never"))
             await until(lambda: statuses(api, "again").get("c", {}).get("restartCount", 0) >= 1, 10)
             failed = await until(lambda: [m for r, m in events(api, "again") if r == "FailedPostStartHook"])
             uid = api.objects[("pods", "default", "again")]["metadata"]["uid"]
@@ -133,11 +91,11 @@ def test_post_start_http_get_and_the_unsupported_tcp_socket(tmp_path: Path) -> N
                 "path": "/started",
                 "httpHeaders": [{"name": "X-Hook", "value": "yes"}],
             }
-            await api.create("pods", pod("web", {"postStart": {"httpGet": get}}))
+            await api.create("pods", lifecycle_pod("web", {"postStart": {"httpGet": get}}))
             await until(lambda: running(api, "web"))
             assert seen[0].startswith("GET /started HTTP/1.1") and "X-Hook: yes" in seen[0]
             assert "User-Agent: kube-lifecycle/" in seen[0]  # any answer, even a 500, is success
-            await api.create("pods", pod("tcp", {"postStart": {"tcpSocket": {"port": port}}}))
+            await api.create("pods", lifecycle_pod("tcp", {"postStart": {"tcpSocket": {"port": port}}}))
             msg = await until(lambda: [m for r, m in events(api, "tcp") if r == "FailedPostStartHook"])
             assert msg[0].startswith("Cannot run handler: invalid handler")
 
@@ -148,7 +106,7 @@ def test_deletion_cuts_a_long_post_start_short(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), HookRuntime()
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("slow", {"postStart": {"sleep": {"seconds": 300}}}))
+            await api.create("pods", lifecycle_pod("slow", {"postStart": {"sleep": {"seconds": 300}}}))
             await until(lambda: any(v == "start_container" for v, _ in rt.calls))
             await delete(api, "slow", 1)
             await until(lambda: not rt.containers, 10)
@@ -165,7 +123,7 @@ def test_pre_stop_runs_before_a_liveness_kill(tmp_path: Path) -> None:
         async with running_kubelet(api, rt, tmp_path):
             await api.create(
                 "pods",
-                pod(
+                lifecycle_pod(
                     "live", {"preStop": {"exec": {"command": ["drain"]}}}, container={"livenessProbe": probe}
                 ),
             )
@@ -187,11 +145,15 @@ def test_pre_stop_http_get_on_deletion_and_its_failure_is_an_event(tmp_path: Pat
         async with running_kubelet(api, rt, tmp_path), http_server() as (port, seen):
             await api.create(
                 "pods",
-                pod("drain", {"preStop": {"httpGet": {"host": "127.0.0.1", "port": port, "path": "/drain"}}}),
+                lifecycle_pod(
+                    "drain", {"preStop": {"httpGet": {"host": "127.0.0.1", "port": port, "path": "/drain"}}}
+                ),
             )
             await api.create(
                 "pods",
-                pod("broken", {"preStop": {"httpGet": {"host": "127.0.0.1", "port": 1, "path": "/x"}}}),
+                lifecycle_pod(
+                    "broken", {"preStop": {"httpGet": {"host": "127.0.0.1", "port": 1, "path": "/x"}}}
+                ),
             )
             await until(lambda: running(api, "drain") and running(api, "broken"))
             await delete(api, "drain", 5)
@@ -209,7 +171,7 @@ def test_pre_stop_is_bounded_by_the_grace_period(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), HookRuntime()
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("stuck", {"preStop": {"sleep": {"seconds": 300}}}))
+            await api.create("pods", lifecycle_pod("stuck", {"preStop": {"sleep": {"seconds": 300}}}))
             await until(lambda: running(api, "stuck"))
             loop = asyncio.get_running_loop()
             started = loop.time()
@@ -228,7 +190,9 @@ def test_a_failed_startup_probe_kills_with_its_own_words_and_pre_stop(tmp_path: 
         async with running_kubelet(api, rt, tmp_path):
             await api.create(
                 "pods",
-                pod("slow", {"preStop": {"exec": {"command": ["drain"]}}}, container={"startupProbe": probe}),
+                lifecycle_pod(
+                    "slow", {"preStop": {"exec": {"command": ["drain"]}}}, container={"startupProbe": probe}
+                ),
             )
             await until(lambda: statuses(api, "slow").get("c", {}).get("restartCount", 0) >= 1, 10)
             await until(

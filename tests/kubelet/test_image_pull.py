@@ -17,13 +17,9 @@ from runtime.images.base import build_base
 from runtime.images.registry import push
 from runtime.real import RealRuntime
 from tests.controller.fakeapi import FakeApi
-from tests.kubelet.test_kubelet import pod, running_kubelet, statuses
+from tests.kubelet.loop import events, pod, running_kubelet, statuses
 from tests.polling import until
 from tests.runtime.images.registry_fixture import Registry, run_registry
-
-
-def events(api: FakeApi, name: str) -> list[tuple[str, str]]:
-    return [(e["reason"], e["message"]) for e in api.objs("events") if e["involvedObject"]["name"] == name]
 
 
 def test_policies_decide_the_pull() -> None:

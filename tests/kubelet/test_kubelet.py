@@ -3,65 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api import jsonutil
-from kubelet.kubelet import Kubelet, KubeletOptions
-from kubelet.node import NodeAgent, node_object, read_machine
 from kubelet.sync import RESTART_COUNT
 from runtime.fake import FakeRuntime
 from tests.controller.fakeapi import FakeApi
+from tests.kubelet.loop import NODE, delete, pod, running_kubelet, status, statuses
 from tests.polling import until
-
-NODE = "n1"
-
-
-@contextlib.asynccontextmanager
-async def running_kubelet(
-    api: FakeApi, rt: Any, data: Path, files_in_memory: bool = False
-) -> AsyncIterator[Kubelet]:
-    """A Kubelet on node n1 running against the fake API and runtime; `files_in_memory` as a
-    hollow node keeps its pods' files."""
-    agent = NodeAgent(
-        api, node_object(NODE, "192.0.2.10", read_machine(), "fake://1", 10250), lease_renew=0.2
-    )
-    options = KubeletOptions(
-        NODE,
-        "192.0.2.10",
-        data,
-        relist_period=0.02,
-        backoff_initial=0.2,
-        backoff_max=0.8,
-        files_in_memory=files_in_memory,
-    )
-    k = Kubelet(api, rt, agent, options)
-    task = asyncio.create_task(k.run())
-    try:
-        yield k
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-def pod(name: str, containers: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
-    return {
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {"nodeName": NODE, "containers": containers, **spec},
-    }
-
-
-def status(api: FakeApi, name: str) -> dict[str, Any]:
-    obj = api.objects.get(("pods", "default", name))
-    return (obj or {}).get("status") or {}
-
-
-def statuses(api: FakeApi, name: str) -> dict[str, dict[str, Any]]:
-    return {cs["name"]: cs for cs in status(api, name).get("containerStatuses") or []}
 
 
 def status_writes(api: FakeApi, name: str) -> int:
@@ -231,12 +183,7 @@ def test_deletion_stops_everything_and_confirms(tmp_path: Path) -> None:
             uid = api.objects[("pods", "default", "gone")]["metadata"]["uid"]
             assert (tmp_path / "pods" / uid / "volumes" / "scratch").is_dir()
             # the API server's graceful deletion: deletionTimestamp set, the kubelet confirms
-            await api.patch(
-                "pods",
-                "gone",
-                {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z", "deletionGracePeriodSeconds": 1}},
-                namespace="default",
-            )
+            await delete(api, "gone", 1)
             await until(lambda: ("pods", "default", "gone") not in api.objects)
             await until(lambda: not rt.containers and not rt.sandboxes)
             assert ("stop_container", next(c for v, c in rt.calls if v == "start_container")) in rt.calls
@@ -351,12 +298,7 @@ def test_pre_stop_hook_runs_before_the_stop(tmp_path: Path) -> None:
                 ),
             )
             await until(lambda: status(api, "hooked").get("phase") == "Running")
-            await api.patch(
-                "pods",
-                "hooked",
-                {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z", "deletionGracePeriodSeconds": 5}},
-                namespace="default",
-            )
+            await delete(api, "hooked", 5)
             await until(lambda: not rt.containers)
             verbs = [v for v, _ in rt.calls]
             assert verbs.index("exec_sync") < verbs.index("stop_container")

@@ -8,7 +8,7 @@ from pathlib import Path
 from kubelet.podfiles import DISK, MemoryFiles
 from runtime.fake import FakeRuntime
 from tests.controller.fakeapi import FakeApi
-from tests.kubelet.test_kubelet import NODE, running_kubelet
+from tests.kubelet.loop import NODE, running_kubelet
 from tests.polling import until
 
 

@@ -13,8 +13,7 @@ from kubelet.probecheck import run_probe
 from runtime.fake import FakeRuntime
 from tests.apiserver.conftest import free_port
 from tests.controller.fakeapi import FakeApi
-from tests.kubelet.test_hooks import events, http_server, pod
-from tests.kubelet.test_kubelet import running_kubelet, statuses
+from tests.kubelet.loop import events, http_server, lifecycle_pod, running_kubelet, statuses
 from tests.polling import until
 
 
@@ -101,7 +100,7 @@ def test_a_failing_probe_records_unhealthy_events(tmp_path: Path) -> None:
         rt.exec_exit_codes["check"] = 1
         probe = {"exec": {"command": ["check"]}, "periodSeconds": 0.05, "failureThreshold": 1}
         async with running_kubelet(api, rt, tmp_path):
-            await api.create("pods", pod("sick", {}, container={"readinessProbe": probe}))
+            await api.create("pods", lifecycle_pod("sick", {}, container={"readinessProbe": probe}))
             await until(lambda: "running" in statuses(api, "sick").get("c", {}).get("state", {}))
             await until(lambda: ("Unhealthy", "Readiness probe failed: ") in events(api, "sick"))
             unhealthy = [e for e in api.objs("events") if e["reason"] == "Unhealthy"]

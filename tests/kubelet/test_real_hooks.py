@@ -16,8 +16,7 @@ from runtime.images import ImageStore
 from runtime.images.base import build_base
 from runtime.real import RealRuntime
 from tests.controller.fakeapi import FakeApi
-from tests.kubelet.test_hooks import delete, events, http_server, running
-from tests.kubelet.test_kubelet import NODE, running_kubelet, statuses
+from tests.kubelet.loop import NODE, delete, events, http_server, running, running_kubelet, statuses
 from tests.polling import until
 from tests.runtime.containers.conftest import conmons_for
 
