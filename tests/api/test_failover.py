@@ -24,11 +24,6 @@ NAMESPACES = _namespaces
 anyio = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def dead_url() -> str:
     """A port nothing listens on (bound, then closed: connections are refused)."""
     with socket.socket() as s:

@@ -15,11 +15,6 @@ from tests.polling import until
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def pod(name: str, **labels: str) -> dict[str, Any]:
     return {"metadata": {"name": name, "namespace": "default", "labels": labels}, "spec": {}}
 

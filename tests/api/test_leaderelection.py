@@ -15,11 +15,6 @@ from tests.polling import until
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def test_may_take_decisions() -> None:
     assert may_take({}, "a", 0, 15)
     assert may_take({"holderIdentity": "a"}, "a", 0, 15)

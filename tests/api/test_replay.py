@@ -25,11 +25,6 @@ anyio = pytest.mark.anyio
 BODY = b'{"kind":"ConfigMap","metadata":{"name":"x"}}'
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class HangsUpOnSecond:
     """Per connection: answers the first request, reads the second and closes without a word."""
 

@@ -11,11 +11,6 @@ from api.workqueue import ShutDown, WorkQueue
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_dedup_and_order() -> None:
     q: WorkQueue[str] = WorkQueue()
     for k in ("a", "b", "a", "c", "b"):

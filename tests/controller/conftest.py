@@ -11,11 +11,6 @@ from tests.controller.cluster import Cluster
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def cluster() -> AsyncIterator[Cluster]:
     c = await Cluster().start()
     try:

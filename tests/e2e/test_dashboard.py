@@ -45,11 +45,6 @@ def token_of(cluster: Cluster) -> str:
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def dashboard(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
     server = server_of(cluster)
     token = token_of(cluster)

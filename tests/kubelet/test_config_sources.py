@@ -221,8 +221,3 @@ async def test_object_source_caches_briefly_and_records_absence() -> None:
     now[0] = 1.5
     await source.fetch(p)
     assert len(client.gets) == 4
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"

@@ -50,11 +50,6 @@ def _drop_orphan_schemas(eng: Any) -> None:
                 c.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="session")
 def pg_engine() -> Any:
     from sqlalchemy import create_engine

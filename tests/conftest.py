@@ -1,4 +1,4 @@
-"""The dashboard's async tests run on asyncio through anyio's pytest plugin (as tests/api's do)."""
+"""Fixtures every test package shares: async tests (`pytest.mark.anyio`) run on asyncio only."""
 
 from __future__ import annotations
 
