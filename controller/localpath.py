@@ -73,14 +73,7 @@ def volume_for(claim: Obj, sc: Obj, node: str, base_dir: str) -> Obj:
                     ]
                 }
             },
-            "claimRef": {
-                "kind": "PersistentVolumeClaim",
-                "namespace": m.get("namespace"),
-                "name": m.get("name"),
-                "uid": m.get("uid"),
-                "apiVersion": "v1",
-                "resourceVersion": m.get("resourceVersion"),
-            },
+            "claimRef": vd.claim_ref(claim),
         },
     }
 

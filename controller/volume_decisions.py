@@ -116,10 +116,16 @@ def best_volume(
 def bound_volume(pv: Obj, claim: Obj) -> Obj:
     """The volume with its claimRef set to this claim (marked bound-by-controller unless pre-bound)."""
     out = copy.deepcopy(pv)
-    m = meta(claim)
     if not prebound_to(pv, claim):
         out["metadata"].setdefault("annotations", {})[BOUND_BY_CONTROLLER] = "yes"
-    out["spec"]["claimRef"] = {
+    out["spec"]["claimRef"] = claim_ref(claim)
+    return out
+
+
+def claim_ref(claim: Obj) -> Obj:
+    """A volume's `spec.claimRef` naming this claim (an ObjectReference with its uid and version)."""
+    m = meta(claim)
+    return {
         "kind": "PersistentVolumeClaim",
         "namespace": m.get("namespace"),
         "name": m.get("name"),
@@ -127,7 +133,6 @@ def bound_volume(pv: Obj, claim: Obj) -> Obj:
         "apiVersion": "v1",
         "resourceVersion": m.get("resourceVersion"),
     }
-    return out
 
 
 def bound_claim(claim: Obj, pv: Obj) -> Obj:
