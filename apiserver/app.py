@@ -31,17 +31,6 @@ from apiserver.satokens import looks_like_jwt
 
 log = logging.getLogger("kubelite.apiserver")
 
-_VERB = {
-    ("GET", False): "list",
-    ("GET", True): "get",
-    ("POST", False): "create",
-    ("POST", True): "create",
-    ("PUT", True): "update",
-    ("PATCH", True): "patch",
-    ("DELETE", True): "delete",
-    ("DELETE", False): "deletecollection",
-}
-
 
 class _Tracked:
     """Wraps `send` to know whether a response has started (then an error can only be logged)."""
@@ -145,9 +134,15 @@ class ApiServerApp:
             self._authorize_node(
                 user, req, route.resource.plural, route.namespace, route.name, route.subresource
             )
-            if route.resource.plural in nodegraph.GUARDED and route.name is not None:
+            if route.resource.plural in nodegraph.GUARDED:
+                name, verb = route.name, "get"
+                if name is None:  # a list/watch of configmaps/secrets: only of one name its pods use
+                    verb = "watch" if req.query.get("watch") in ("true", "1") else "list"
+                    name = nodegraph.listed_name(
+                        user, verb, route.resource.plural, route.namespace, req.query.get("fieldSelector")
+                    )
                 await nodegraph.check(
-                    state.registry, state.node_graph, user, route.resource.plural, route.namespace, route.name
+                    state.registry, state.node_graph, user, route.resource.plural, route.namespace, name, verb
                 )
         elif state.authorizer is not None:
             state.authorizer.check(resource_attributes(user, req, route))
@@ -194,9 +189,7 @@ class ApiServerApp:
     def _authorize_node(
         user: User, req: Request, plural: str, namespace: str | None, name: str | None, sub: str | None
     ) -> None:
-        verb = _VERB.get((req.method, name is not None), req.method.lower())
-        if verb == "list" and req.query.get("watch") in ("true", "1"):
-            verb = "watch"
+        verb = request_verb(req.method, name is not None, req.query.get("watch") in ("true", "1"), sub)
         if plural == "namespaces" and name is not None and sub is None:
             namespace = None
         authorize_node(user, verb, plural, namespace, sub)
