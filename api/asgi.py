@@ -19,22 +19,28 @@ from typing import Any
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+async def first_of(*work: Awaitable[Any]) -> list[asyncio.Future[Any]]:
+    """Run `work` side by side until the first of it ends, then cancel the rest and wait for it to
+    go (also when this is cancelled); the tasks, to read what the one that ended gave."""
+    tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(w) for w in work]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return tasks
+
+
 async def until_disconnect(receive: Callable[[], Awaitable[dict[str, Any]]], work: Awaitable[None]) -> None:
     """Run `work` (a streaming response) until it ends or the client goes away (then it is
     cancelled); an error `work` raised is raised here."""
-    task = asyncio.ensure_future(work)
 
     async def watch() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
 
-    watcher = asyncio.ensure_future(watch())
-    try:
-        await asyncio.wait([task, watcher], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in (task, watcher):
-            t.cancel()
-        await asyncio.gather(task, watcher, return_exceptions=True)
+    task, _ = await first_of(work, watch())
     if task.done() and not task.cancelled() and (err := task.exception()) is not None:
         raise err
 

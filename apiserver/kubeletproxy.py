@@ -26,7 +26,6 @@ self-signed certificates, which are not verified (kube-apiserver's default witho
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import ssl
@@ -36,7 +35,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from api import jsonutil
-from api.asgi import deny_websocket, respond, until_disconnect
+from api.asgi import deny_websocket, first_of, respond, until_disconnect
 from api.errors import ApiError, bad_request, service_unavailable
 from api.resources import by_plural
 
@@ -337,13 +336,7 @@ class KubeletProxy:
                     with contextlib.suppress(ConnectionClosed):
                         await upstream.send(data if data is not None else m.get("text") or "")
 
-            tasks = [asyncio.ensure_future(down()), asyncio.ensure_future(up())]
-            try:
-                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for t in tasks:
-                    t.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+            await first_of(down(), up())
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from api.asgi import first_of
 from kubelet import spdy
 from kubelet.portforward import Dial, Receive, Send, close_writer, forward_error, splice
 
@@ -187,13 +188,9 @@ async def serve_spdy(receive: Receive, send: Send, make: MakeServer, what: str) 
                 return
 
     writing = asyncio.ensure_future(writer())
-    tasks = [asyncio.ensure_future(reader()), asyncio.ensure_future(session.run())]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await first_of(reader(), session.run())
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await session.close()
         write(None)
         with contextlib.suppress(Exception):
