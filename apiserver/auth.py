@@ -159,8 +159,10 @@ def authorize_node(
         return  # the service proxy and the ingress controller built into the agent
     if resource == "ingresses" and subresource == "status" and verb in ("get", "update", "patch"):
         return  # the agent's ingress controller writes the node addresses it serves on
-    if resource in ("configmaps", "secrets") and verb == "get" and subresource is None:
-        return  # only what its pods use: apiserver.nodegraph checks the object named
+    if resource in ("configmaps", "secrets") and verb in _READ and subresource is None:
+        # only what its pods use, read by name or listed/watched by `metadata.name=<name>` (kubelet's
+        # Watch strategy): apiserver.nodegraph checks the object named
+        return
     if resource in ("persistentvolumeclaims", "persistentvolumes") and verb == "get" and subresource is None:
         return  # the claims its pods use and their volumes: apiserver.nodegraph checks
     if resource == "serviceaccounts" and verb == "create" and subresource == "token":

@@ -8,6 +8,11 @@ edges node -> (namespace, resource, name) its spec names (`api.podrefs`, the sam
 kubelet uses to decide what to fetch), so a check is a dictionary lookup whatever the number of
 pods. A miss is confirmed against the store before it is refused (a pod bound a moment ago may not
 have reached the mirror yet), so the graph only ever makes the answer faster, never different.
+
+A node may also list or watch a ConfigMap or Secret, but only one at a time: a collection request
+in a namespace whose field selector requires `metadata.name=<name>` is judged as a read of that
+name (kube's RequestInfo takes the name from that selector; the kubelet's Watch strategy watches
+each object its pods use so). Any other list or watch of them is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from api.errors import ApiError, forbidden
 from api.podrefs import CLAIMS as CLAIMS_KEY
 from api.podrefs import references
 from api.resources import by_plural
+from api.selectors import parse_field_selector
 from apiserver.auth import User
 from apiserver.mirror import StoreMirror
 from apiserver.registry import Registry
@@ -98,6 +104,22 @@ class NodeGraph:
         return [(ns, name) for (n, ns, resource, name) in self.edges if n == node and resource == CLAIMS_KEY]
 
 
+def listed_name(
+    user: User, verb: str, resource: str, namespace: str | None, field_selector: str | None
+) -> str:
+    """The one object a node's list/watch of ConfigMaps or Secrets is limited to by its field selector
+    (`metadata.name=<name>`, within a namespace); 403 worded as the Node authorizer when there is none."""
+    name = parse_field_selector(field_selector).value_of("metadata.name")
+    if name and namespace:
+        return name
+    where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+    reason = "No Object name found" if namespace else "can only read namespaced object of this type"
+    raise forbidden(
+        f'{resource} is forbidden: User "{user.name}" cannot {verb} resource "{resource}" in API group ""{where}: '
+        + reason
+    )
+
+
 async def ingress_tls_secret(registry: Registry, namespace: str, name: str) -> bool:
     """A TLS Secret an Ingress of the namespace names: every agent runs an ingress controller that
     serves it (kubelet/ingress), so a node may read it (kube would give that controller its own
@@ -130,9 +152,16 @@ async def _in_store(registry: Registry, node: str, namespace: str, resource: str
 
 
 async def check(
-    registry: Registry, graph: NodeGraph | None, user: User, resource: str, namespace: str | None, name: str
+    registry: Registry,
+    graph: NodeGraph | None,
+    user: User,
+    resource: str,
+    namespace: str | None,
+    name: str,
+    verb: str = "get",
 ) -> None:
-    """403 worded as the Node authorizer unless a pod on the user's node refers to the object."""
+    """403 worded as the Node authorizer unless a pod on the user's node refers to the object (`verb`:
+    get, or list/watch limited to its name)."""
     if resource == "persistentvolumes":
         await check_volume(registry, graph, user, name)
         return
@@ -145,7 +174,7 @@ async def check(
         return
     if await _in_store(registry, node, namespace, resource, name):
         return
-    verb, what = ("create", "serviceaccounts/token") if resource == "serviceaccounts" else ("get", resource)
+    verb, what = ("create", "serviceaccounts/token") if resource == "serviceaccounts" else (verb, resource)
     raise forbidden(
         f'{resource} "{name}" is forbidden: User "{user.name}" cannot {verb} resource "{what}" in API group "" '
         f"in the namespace \"{namespace}\": no relationship found between node '{node}' and this object"

@@ -101,6 +101,8 @@ class Kubelet:
             recorder=self.recorder,
         )
         self.workers = PodWorkers(self.syncer.sync)
+        # a ConfigMap or Secret changed: the pods that use it sync now (their files follow)
+        self.syncer.objects.watches.on_change = self._wake_all
         self._states: dict[str, tuple[str, str]] = {}  # PLEG: container id -> (pod uid, state)
         self.pod_starts = PodStartTracker()  # kubelet_pod_start_duration_seconds
 
@@ -109,6 +111,10 @@ class Kubelet:
 
     def _wake(self, uid: str) -> None:
         self.workers.wake(uid)
+
+    def _wake_all(self, uids: set[str]) -> None:
+        for uid in uids:
+            self.workers.wake(uid)
 
     async def _exec_probe(self, container_id: str, cmd: list[str], timeout: float) -> tuple[int, bytes]:
         result = await self.runtime.exec_sync(container_id, cmd, timeout)
@@ -131,6 +137,9 @@ class Kubelet:
     def _enqueue(self, pod: dict[str, Any]) -> None:
         if pod["metadata"].get("deletionTimestamp"):
             self.syncer.pod_deleting(pod["metadata"]["uid"])  # a postStart hook in progress gives up
+            self.syncer.objects.watches.unregister(pod["metadata"]["uid"])  # going: its watches end
+        else:
+            self.syncer.objects.watches.register(pod)  # watch the ConfigMaps and Secrets it uses
         self.workers.update(pod)
 
     def _on_pod_deleted(self, obj: dict[str, Any] | DeletedFinalStateUnknown) -> None:
@@ -188,5 +197,6 @@ class Kubelet:
             for t in background:
                 t.cancel()
             await self.workers.stop()
+            await self.syncer.objects.watches.close()
             await self.informers.stop()
             await asyncio.gather(*background, return_exceptions=True)

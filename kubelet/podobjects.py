@@ -1,11 +1,11 @@
 """The ConfigMaps, Secrets and service-account tokens a pod uses, fetched for one sync of its worker.
 
-The kubelet reads them from the API server before it starts a container (env, envFrom, volume
-files) and again at each periodic sync (mounted files follow updates). A short cache shared by
-the node's pod workers keeps a burst of pods that use one ConfigMap to one GET; it is far below
-the sync period, so an update reaches the files within one period, as with kube's default
-TTL-cache strategy. A missing object is recorded as absent: whether that is an error depends on
-the `optional` of each use, which the consumers decide.
+The kubelet reads them before it starts a container (env, envFrom, volume files) and again at
+each periodic sync (mounted files follow updates). ConfigMaps and Secrets of registered pods come
+from one-object watches (`kubelet.objectwatch`, kube's default Watch strategy); the rest, and
+those whose watch has not synced, are GETs, kept for a short time shared by the node's pod workers
+so that a burst of pods that use one object costs one GET. A missing object is recorded as
+absent: whether that is an error depends on the `optional` of each use, which the consumers decide.
 
 Tokens for `serviceAccountToken` projections come from the TokenRequest API, bound to the pod,
 and are requested again once 80% of their lifetime has passed (kubelet's rotation rule).
@@ -21,6 +21,7 @@ from typing import Any
 from api.errors import ApiError
 from api.podrefs import CLAIMS, CONFIGMAPS, SECRETS, VOLUMES, references
 from api.protocol import ApiClient
+from kubelet.objectwatch import WATCHED, ObjectWatches
 
 Obj = dict[str, Any]
 KIND_WORD = {CONFIGMAPS: "configmap", SECRETS: "secret"}  # as kubelet's messages name them
@@ -52,12 +53,18 @@ class PodObjects:
 
 
 class ObjectSource:
-    """GETs through the kubelet's client, remembered for `ttl` seconds across the node's pods."""
+    """Watched copies of registered pods' ConfigMaps and Secrets (`watches`); otherwise GETs through
+    the kubelet's client, remembered for `ttl` seconds across the node's pods."""
 
     def __init__(
-        self, client: ApiClient, ttl: float = 1.0, clock: Callable[[], float] = time.monotonic
+        self,
+        client: ApiClient,
+        ttl: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        watches: ObjectWatches | None = None,
     ) -> None:
         self.client = client
+        self.watches = watches if watches is not None else ObjectWatches(client)
         self.ttl = ttl
         self.clock = clock
         self._cache: dict[tuple[str, str, str], tuple[float, Obj | None]] = {}
@@ -70,7 +77,12 @@ class ObjectSource:
         out = PodObjects(namespace)
         for resource, names in references(pod).items():
             for name in sorted(names):
-                out.found[(resource, name)] = await self._get(resource, namespace, name)
+                watched, obj = (
+                    await self.watches.read(resource, namespace, name)
+                    if resource in WATCHED
+                    else (False, None)
+                )
+                out.found[(resource, name)] = obj if watched else await self._get(resource, namespace, name)
         for (resource, _), claim in list(
             out.found.items()
         ):  # a bound claim's volume (kubelet's getPVCExtractPV)

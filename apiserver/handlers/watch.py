@@ -69,12 +69,22 @@ def pod_node_name(obj: dict[str, Any]) -> str:
     return str((obj.get("spec") or {}).get("nodeName") or "")
 
 
+def object_name(obj: dict[str, Any]) -> str:
+    """The index of one-object watches (`metadata.name=X`): a name never changes, so an object's
+    events, its DELETED too, reach only the watchers of its name."""
+    return str((obj.get("metadata") or {}).get("name") or "")
+
+
 def watch_trigger(res: Resource, fields: FieldSelector) -> tuple[Callable[[dict[str, Any]], str], str] | None:
-    """A kubelet's (or scheduler's) `spec.nodeName=X` pod watch is indexed by X in the store."""
-    if res.plural != "pods" or res.group:
-        return None
-    node = fields.value_of("spec.nodeName")
-    return None if node is None else (pod_node_name, node)
+    """A kubelet's (or scheduler's) `spec.nodeName=X` pod watch is indexed by X in the store; a watch of
+    one object by `metadata.name=X` (each kubelet's watch of a ConfigMap or Secret its pods use,
+    `kubectl get NAME -w`) by X, whatever the resource."""
+    if res.plural == "pods" and not res.group:
+        node = fields.value_of("spec.nodeName")
+        if node is not None:
+            return pod_node_name, node
+    name = fields.value_of("metadata.name")
+    return None if name is None else (object_name, name)
 
 
 def classify(
