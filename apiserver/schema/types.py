@@ -20,7 +20,21 @@ CORE = "io.k8s.api.core.v1"
 COORDINATION = "io.k8s.api.coordination.v1"
 AUTOSCALING = "io.k8s.api.autoscaling.v1"
 
-_TYPE_META = {"kind": "string", "apiVersion": "string"}
+TYPE_META = {"kind": "string", "apiVersion": "string"}
+
+
+def condition(*times: str) -> dict[str, str]:
+    """A kind's status condition as k8s.io/api spells most of them: type and status, when it last
+    changed (and the other `times` some kinds keep, e.g. lastProbeTime), reason and message."""
+    return {
+        "type!": "string",
+        "status!": "string",
+        **dict.fromkeys(times, "Time"),
+        "lastTransitionTime": "Time",
+        "reason": "string",
+        "message": "string",
+    }
+
 
 META_TYPES: dict[str, dict[str, str]] = {
     "ObjectMeta": {
@@ -66,7 +80,7 @@ META_TYPES: dict[str, dict[str, str]] = {
     "LabelSelector": {"matchLabels": "{string}", "matchExpressions": "[LabelSelectorRequirement]"},
     "LabelSelectorRequirement": {"key!": "string", "operator!": "string", "values": "[string]"},
     "Status": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ListMeta",
         "status": "string",
         "message": "string",
@@ -84,7 +98,7 @@ META_TYPES: dict[str, dict[str, str]] = {
     },
     "StatusCause": {"reason": "string", "message": "string", "field": "string"},
     "DeleteOptions": {
-        **_TYPE_META,
+        **TYPE_META,
         "gracePeriodSeconds": "integer",
         "preconditions": "Preconditions",
         "orphanDependents": "boolean",
@@ -107,22 +121,16 @@ META_TYPES: dict[str, dict[str, str]] = {
 CORE_TYPES: dict[str, dict[str, str]] = {
     # --- Namespace
     "Namespace": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "spec": "NamespaceSpec",
         "status": "NamespaceStatus",
     },
     "NamespaceSpec": {"finalizers": "[string]"},
     "NamespaceStatus": {"phase": "string", "conditions": "[NamespaceCondition]@type"},
-    "NamespaceCondition": {
-        "type!": "string",
-        "status!": "string",
-        "lastTransitionTime": "Time",
-        "reason": "string",
-        "message": "string",
-    },
+    "NamespaceCondition": condition(),
     # --- Pod
-    "Pod": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "PodSpec", "status": "PodStatus"},
+    "Pod": {**TYPE_META, "metadata": "ObjectMeta", "spec": "PodSpec", "status": "PodStatus"},
     "PodSpec": {
         "volumes": "[Volume]@name",
         "initContainers": "[Container]@name",
@@ -386,7 +394,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
         "containerID": "string",
     },
     "PodTemplateSpec": {"metadata": "ObjectMeta", "spec": "PodSpec"},
-    "Binding": {**_TYPE_META, "metadata": "ObjectMeta", "target!": "ObjectReference"},
+    "Binding": {**TYPE_META, "metadata": "ObjectMeta", "target!": "ObjectReference"},
     "ObjectReference": {
         "kind": "string",
         "namespace": "string",
@@ -398,7 +406,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
     },
     # --- ReplicationController
     "ReplicationController": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "spec": "ReplicationControllerSpec",
         "status": "ReplicationControllerStatus",
@@ -417,15 +425,9 @@ CORE_TYPES: dict[str, dict[str, str]] = {
         "observedGeneration": "integer",
         "conditions": "[ReplicationControllerCondition]@type",
     },
-    "ReplicationControllerCondition": {
-        "type!": "string",
-        "status!": "string",
-        "lastTransitionTime": "Time",
-        "reason": "string",
-        "message": "string",
-    },
+    "ReplicationControllerCondition": condition(),
     # --- Service
-    "Service": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "ServiceSpec", "status": "ServiceStatus"},
+    "Service": {**TYPE_META, "metadata": "ObjectMeta", "spec": "ServiceSpec", "status": "ServiceStatus"},
     "ServiceSpec": {
         "ports": "[ServicePort]@port",
         "selector": "{string}",
@@ -460,7 +462,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
     "LoadBalancerStatus": {"ingress": "[LoadBalancerIngress]"},
     "LoadBalancerIngress": {"ip": "string", "hostname": "string", "ipMode": "string", "ports": "[object]"},
     # --- Endpoints
-    "Endpoints": {**_TYPE_META, "metadata": "ObjectMeta", "subsets": "[EndpointSubset]"},
+    "Endpoints": {**TYPE_META, "metadata": "ObjectMeta", "subsets": "[EndpointSubset]"},
     "EndpointSubset": {
         "addresses": "[EndpointAddress]",
         "notReadyAddresses": "[EndpointAddress]",
@@ -474,7 +476,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
     },
     "EndpointPort": {"name": "string", "port!": "integer", "protocol": "string", "appProtocol": "string"},
     # --- Node
-    "Node": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "NodeSpec", "status": "NodeStatus"},
+    "Node": {**TYPE_META, "metadata": "ObjectMeta", "spec": "NodeSpec", "status": "NodeStatus"},
     "NodeSpec": {
         "podCIDR": "string",
         "podCIDRs": "[string]@set",
@@ -527,7 +529,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
     "ContainerImage": {"names": "[string]", "sizeBytes": "integer"},
     # --- Event
     "Event": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "involvedObject!": "ObjectReference",
         "reason": "string",
@@ -550,7 +552,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
 CORE_TYPES["EphemeralContainer"] = {**CORE_TYPES["Container"], "targetContainerName": "string"}
 
 COORDINATION_TYPES: dict[str, dict[str, str]] = {
-    "Lease": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "LeaseSpec"},
+    "Lease": {**TYPE_META, "metadata": "ObjectMeta", "spec": "LeaseSpec"},
     "LeaseSpec": {
         "holderIdentity": "string",
         "leaseDurationSeconds": "integer",
@@ -563,7 +565,7 @@ COORDINATION_TYPES: dict[str, dict[str, str]] = {
 }
 
 AUTOSCALING_TYPES: dict[str, dict[str, str]] = {
-    "Scale": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "ScaleSpec", "status": "ScaleStatus"},
+    "Scale": {**TYPE_META, "metadata": "ObjectMeta", "spec": "ScaleSpec", "status": "ScaleStatus"},
     "ScaleSpec": {"replicas": "integer"},
     "ScaleStatus": {"replicas!": "integer", "selector": "string"},
 }

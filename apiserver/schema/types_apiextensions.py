@@ -8,6 +8,8 @@ checked by `apiserver.crd.validation` with kube's messages instead of by the str
 
 from __future__ import annotations
 
+from apiserver.schema.types import condition
+
 APIEXTENSIONS = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1"
 
 APIEXTENSIONS_TYPES: dict[str, dict[str, str]] = {
@@ -67,13 +69,7 @@ APIEXTENSIONS_TYPES: dict[str, dict[str, str]] = {
         "acceptedNames": "CustomResourceDefinitionNames",
         "storedVersions": "[string]",
     },
-    "CustomResourceDefinitionCondition": {
-        "type!": "string",
-        "status!": "string",
-        "lastTransitionTime": "Time",
-        "reason": "string",
-        "message": "string",
-    },
+    "CustomResourceDefinitionCondition": condition(),
 }
 
 APIEXTENSIONS_KINDS: dict[str, str] = {"CustomResourceDefinition": "apiextensions.k8s.io/v1"}

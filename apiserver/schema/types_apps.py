@@ -11,23 +11,16 @@ OpenAPI document lists as required.
 
 from __future__ import annotations
 
+from apiserver.schema.types import TYPE_META, condition
+
 APPS = "io.k8s.api.apps.v1"
 BATCH = "io.k8s.api.batch.v1"
 
-_TYPE_META = {"kind": "string", "apiVersion": "string"}
 # the condition shape every apps/v1 controller reports (DeploymentCondition adds lastUpdateTime)
-_CONDITION = {
-    "type!": "string",
-    "status!": "string",
-    "lastTransitionTime": "Time",
-    "reason": "string",
-    "message": "string",
-}
-
 APPS_TYPES: dict[str, dict[str, str]] = {
     # --- Deployment
     "Deployment": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "spec": "DeploymentSpec",
         "status": "DeploymentStatus",
@@ -55,17 +48,10 @@ APPS_TYPES: dict[str, dict[str, str]] = {
         "conditions": "[DeploymentCondition]@type",
         "collisionCount": "integer",
     },
-    "DeploymentCondition": {
-        "type!": "string",
-        "status!": "string",
-        "lastUpdateTime": "Time",
-        "lastTransitionTime": "Time",
-        "reason": "string",
-        "message": "string",
-    },
+    "DeploymentCondition": condition("lastUpdateTime"),
     # --- ReplicaSet
     "ReplicaSet": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "spec": "ReplicaSetSpec",
         "status": "ReplicaSetStatus",
@@ -85,10 +71,10 @@ APPS_TYPES: dict[str, dict[str, str]] = {
         "observedGeneration": "integer",
         "conditions": "[ReplicaSetCondition]@type",
     },
-    "ReplicaSetCondition": dict(_CONDITION),
+    "ReplicaSetCondition": condition(),
     # --- DaemonSet
     "DaemonSet": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "spec": "DaemonSetSpec",
         "status": "DaemonSetStatus",
@@ -114,10 +100,10 @@ APPS_TYPES: dict[str, dict[str, str]] = {
         "collisionCount": "integer",
         "conditions": "[DaemonSetCondition]@type",
     },
-    "DaemonSetCondition": dict(_CONDITION),
+    "DaemonSetCondition": condition(),
     # --- StatefulSet
     "StatefulSet": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "spec": "StatefulSetSpec",
         "status": "StatefulSetStatus",
@@ -151,14 +137,14 @@ APPS_TYPES: dict[str, dict[str, str]] = {
         "conditions": "[StatefulSetCondition]@type",
         "availableReplicas": "integer",
     },
-    "StatefulSetCondition": dict(_CONDITION),
+    "StatefulSetCondition": condition(),
     # --- ControllerRevision: data is a RawExtension (any JSON object)
-    "ControllerRevision": {**_TYPE_META, "metadata": "ObjectMeta", "data": "object", "revision!": "integer"},
+    "ControllerRevision": {**TYPE_META, "metadata": "ObjectMeta", "data": "object", "revision!": "integer"},
 }
 
 BATCH_TYPES: dict[str, dict[str, str]] = {
     # --- Job
-    "Job": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "JobSpec", "status": "JobStatus"},
+    "Job": {**TYPE_META, "metadata": "ObjectMeta", "spec": "JobSpec", "status": "JobStatus"},
     "JobSpec": {
         "parallelism": "integer",
         "completions": "integer",
@@ -205,17 +191,10 @@ BATCH_TYPES: dict[str, dict[str, str]] = {
         "ready": "integer",
     },
     "UncountedTerminatedPods": {"succeeded": "[string]@set", "failed": "[string]@set"},
-    "JobCondition": {
-        "type!": "string",
-        "status!": "string",
-        "lastProbeTime": "Time",
-        "lastTransitionTime": "Time",
-        "reason": "string",
-        "message": "string",
-    },
+    "JobCondition": condition("lastProbeTime"),
     "JobTemplateSpec": {"metadata": "ObjectMeta", "spec": "JobSpec"},
     # --- CronJob
-    "CronJob": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "CronJobSpec", "status": "CronJobStatus"},
+    "CronJob": {**TYPE_META, "metadata": "ObjectMeta", "spec": "CronJobSpec", "status": "CronJobStatus"},
     "CronJobSpec": {
         "schedule!": "string",
         "timeZone": "string",

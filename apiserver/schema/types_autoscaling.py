@@ -8,13 +8,13 @@ OpenAPI names the two groups' types by package, and kubectl's validation looks t
 
 from __future__ import annotations
 
-AUTOSCALING_V2 = "io.k8s.api.autoscaling.v2"
+from apiserver.schema.types import TYPE_META, condition
 
-_TYPE_META = {"kind": "string", "apiVersion": "string"}
+AUTOSCALING_V2 = "io.k8s.api.autoscaling.v2"
 
 AUTOSCALING_V2_TYPES: dict[str, dict[str, str]] = {
     "HorizontalPodAutoscaler": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "spec": "HorizontalPodAutoscalerSpec",
         "status": "HorizontalPodAutoscalerStatus",
@@ -89,13 +89,7 @@ AUTOSCALING_V2_TYPES: dict[str, dict[str, str]] = {
     "PodsMetricStatus": {"metric!": "MetricIdentifier", "current!": "MetricValueStatus"},
     "ExternalMetricStatus": {"metric!": "MetricIdentifier", "current!": "MetricValueStatus"},
     "MetricValueStatus": {"value": "Quantity", "averageValue": "Quantity", "averageUtilization": "integer"},
-    "HorizontalPodAutoscalerCondition": {
-        "type!": "string",
-        "status!": "string",
-        "lastTransitionTime": "Time",
-        "reason": "string",
-        "message": "string",
-    },
+    "HorizontalPodAutoscalerCondition": condition(),
 }
 
 AUTOSCALING_V2_KINDS: dict[str, str] = {"HorizontalPodAutoscaler": "autoscaling/v2"}
@@ -105,14 +99,14 @@ AUTOSCALING_V2_LISTED_KINDS = ("HorizontalPodAutoscaler",)
 METRICS = "io.k8s.metrics.pkg.apis.metrics.v1beta1"
 METRICS_TYPES: dict[str, dict[str, str]] = {
     "NodeMetrics": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "timestamp": "Time",
         "window": "string",
         "usage": "{Quantity}",
     },
     "PodMetrics": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "timestamp": "Time",
         "window": "string",

@@ -9,14 +9,14 @@ and core/v1 already has an `EndpointPort` (whose port is required; this one's is
 
 from __future__ import annotations
 
+from apiserver.schema.types import TYPE_META
+
 DISCOVERY = "io.k8s.api.discovery.v1"
 NETWORKING = "io.k8s.api.networking.v1"
 
-_TYPE_META = {"kind": "string", "apiVersion": "string"}
-
 DISCOVERY_TYPES: dict[str, dict[str, str]] = {
     "EndpointSlice": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "addressType!": "string",
         "endpoints!": "[Endpoint]",
@@ -45,7 +45,7 @@ DISCOVERY_TYPES: dict[str, dict[str, str]] = {
 }
 
 NETWORKING_TYPES: dict[str, dict[str, str]] = {
-    "Ingress": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "IngressSpec", "status": "IngressStatus"},
+    "Ingress": {**TYPE_META, "metadata": "ObjectMeta", "spec": "IngressSpec", "status": "IngressStatus"},
     "IngressSpec": {
         "ingressClassName": "string",
         "defaultBackend": "IngressBackend",
@@ -63,7 +63,7 @@ NETWORKING_TYPES: dict[str, dict[str, str]] = {
     "IngressLoadBalancerStatus": {"ingress": "[IngressLoadBalancerIngress]"},
     "IngressLoadBalancerIngress": {"ip": "string", "hostname": "string", "ports": "[IngressPortStatus]"},
     "IngressPortStatus": {"port!": "integer", "protocol!": "string", "error": "string"},
-    "IngressClass": {**_TYPE_META, "metadata": "ObjectMeta", "spec": "IngressClassSpec"},
+    "IngressClass": {**TYPE_META, "metadata": "ObjectMeta", "spec": "IngressClassSpec"},
     "IngressClassSpec": {"controller": "string", "parameters": "IngressClassParametersReference"},
     "IngressClassParametersReference": {
         "apiGroup": "string",

@@ -10,9 +10,9 @@ live here because the pod's `affinity` is still free-form in `types.py`.
 
 from __future__ import annotations
 
-STORAGE = "io.k8s.api.storage.v1"
+from apiserver.schema.types import TYPE_META, condition
 
-_TYPE_META = {"kind": "string", "apiVersion": "string"}
+STORAGE = "io.k8s.api.storage.v1"
 
 # sources of a PersistentVolume kubelite keeps but does not mount
 OTHER_PV_SOURCES = (
@@ -41,7 +41,7 @@ OTHER_PV_SOURCES = (
 STORAGE_CORE_TYPES: dict[str, dict[str, str]] = {
     # --- PersistentVolumeClaim
     "PersistentVolumeClaim": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "spec": "PersistentVolumeClaimSpec",
         "status": "PersistentVolumeClaimStatus",
@@ -75,18 +75,11 @@ STORAGE_CORE_TYPES: dict[str, dict[str, str]] = {
         "currentVolumeAttributesClassName": "string",
         "modifyVolumeStatus": "object",
     },
-    "PersistentVolumeClaimCondition": {
-        "type!": "string",
-        "status!": "string",
-        "lastProbeTime": "Time",
-        "lastTransitionTime": "Time",
-        "reason": "string",
-        "message": "string",
-    },
+    "PersistentVolumeClaimCondition": condition("lastProbeTime"),
     "PersistentVolumeClaimTemplate": {"metadata": "ObjectMeta", "spec!": "PersistentVolumeClaimSpec"},
     # --- PersistentVolume
     "PersistentVolume": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "spec": "PersistentVolumeSpec",
         "status": "PersistentVolumeStatus",
@@ -127,7 +120,7 @@ STORAGE_CORE_TYPES: dict[str, dict[str, str]] = {
 
 STORAGE_TYPES: dict[str, dict[str, str]] = {
     "StorageClass": {
-        **_TYPE_META,
+        **TYPE_META,
         "metadata": "ObjectMeta",
         "provisioner!": "string",
         "parameters": "{string}",
