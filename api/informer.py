@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -229,9 +230,11 @@ class Informer:
 
     async def _watch(self) -> bool:
         """Follow the watch; True when a relist is needed (410), False to resume."""
+        # client-go's reflector: a random timeout in [min, 2*min), so that the watches of many
+        # clients started together (hundreds of nodes joining) do not all end and resume together
         kw: dict[str, Any] = {
             "resource_version": self.resource_version or None,
-            "timeout_seconds": self.watch_timeout,
+            "timeout_seconds": int(self.watch_timeout * (1 + random.random())),
         }
         if self.field_selector:
             kw["field_selector"] = self.field_selector

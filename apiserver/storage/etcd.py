@@ -273,7 +273,8 @@ class EtcdStore:
     def _saw_compacted(self, revision: int) -> None:
         self._compacted = max(self._compacted, revision)
 
-    async def _fetch_page(self, after: int, limit: int) -> tuple[int, Any]:
+    async def _fetch_page(self, after: int, limit: int, prefix: str = "") -> tuple[int, Any]:
+        """etcd's history is read by revision for every key: `prefix` is left to the watcher."""
         compacted, events = await etcd_watch.history(self, after, limit, self.hub.revision)
         self._saw_compacted(compacted)
         return compacted, events

@@ -25,8 +25,9 @@ from typing import Any
 
 from apiserver.storage.interface import CompactedError, Event, WatcherDroppedError
 
-# (after_revision, limit) -> (compacted revision, events after it, oldest first)
-FetchPage = Callable[[int, int], Awaitable[tuple[int, list[Event]]]]
+# (after_revision, limit, key prefix) -> (compacted revision, events after it, oldest first: all
+# keys, or only those under the prefix; fewer than `limit` means none are left)
+FetchPage = Callable[[int, int, str], Awaitable[tuple[int, list[Event]]]]
 # (index function of a stored object, the value this watcher wants)
 Trigger = tuple[Callable[[dict[str, Any]], str], str]
 
@@ -141,7 +142,7 @@ class QueueWatcher:
     async def fetch_more(self, limit: int = 1000) -> None:
         """Read the next page of the log between the start revision and the hub's at registration."""
         assert self._fetch is not None
-        compacted, events = await self._fetch(self._fetched, limit)
+        compacted, events = await self._fetch(self._fetched, limit, self.prefix)
         self.compacted_seen = compacted
         if compacted > self._fetched:  # compacted under our feet: the client must relist
             self.dropped = True
@@ -151,7 +152,7 @@ class QueueWatcher:
                 break
             if ev.key.startswith(self.prefix):
                 self._replay.append(ev)
-        self._fetched = events[-1].revision if events else self._replay_upto
+        self._fetched = events[-1].revision if len(events) >= limit else self._replay_upto
 
     async def close(self) -> None:
         self.close_nowait()

@@ -101,6 +101,8 @@ _log_after = (
     .order_by(log.c.revision)
     .limit(bindparam("limit"))
 )
+# one prefix's rows only: a watch resuming behind the ring pages in its own kind, not every write
+_log_after_range = _log_after.where(log.c.key >= bindparam("lo"), log.c.key < bindparam("hi"))
 _revision_before = (
     select(log.c.revision)
     .where(log.c.created_at < bindparam("cutoff"))
@@ -207,12 +209,15 @@ def apply_writes(
         conn.execute(_insert_log, list(log_rows))
 
 
-def events_after(conn: Connection, after: int, limit: int) -> list[Event]:
-    """Log rows with revision > after, oldest first, as Events (prev value joined in when kept)."""
-    return [
-        Event(t, k, rev, v, pv)
-        for rev, k, t, v, pv in conn.execute(_log_after, {"after": after, "limit": limit})
-    ]
+def events_after(conn: Connection, after: int, limit: int, prefix: str = "") -> list[Event]:
+    """Log rows with revision > after (under `prefix`), oldest first, as Events (prev value joined
+    in when kept)."""
+    hi = prefix_end(prefix)
+    if hi is None:
+        rows = conn.execute(_log_after, {"after": after, "limit": limit})
+    else:
+        rows = conn.execute(_log_after_range, {"after": after, "limit": limit, "lo": prefix, "hi": hi})
+    return [Event(t, k, rev, v, pv) for rev, k, t, v, pv in rows]
 
 
 def revision_before(conn: Connection, cutoff: float) -> int | None:

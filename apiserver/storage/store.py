@@ -251,10 +251,10 @@ class SqlStore:
 
     # --- watch --------------------------------------------------------------------------------
 
-    async def _fetch_page(self, after: int, limit: int) -> tuple[int, Events]:
+    async def _fetch_page(self, after: int, limit: int, prefix: str = "") -> tuple[int, Events]:
         def run(conn: Connection) -> tuple[int, Events]:
             with conn.begin():
-                return sql.compacted_revision(conn), sql.events_after(conn, after, limit)
+                return sql.compacted_revision(conn), sql.events_after(conn, after, limit, prefix)
 
         return await self._read(run)
 

@@ -108,7 +108,7 @@ def test_ring_keeps_no_parse_of_its_events():
     assert "obj" not in kept.__dict__  # a replay parses again; the ring holds bytes only
 
 
-async def _no_log(after: int, limit: int) -> tuple[int, list[Event]]:
+async def _no_log(after: int, limit: int, prefix: str = "") -> tuple[int, list[Event]]:
     raise AssertionError("the ring should have served this")
 
 
@@ -144,7 +144,7 @@ def test_hub_replays_filters_and_drops_slow_watchers():
 def test_watcher_pages_the_log_then_goes_live_without_duplicates():
     log = [ev(r, "/a/x" if r % 2 else "/b/x") for r in range(1, 11)]
 
-    async def fetch(after: int, limit: int) -> tuple[int, list[Event]]:
+    async def fetch(after: int, limit: int, prefix: str = "") -> tuple[int, list[Event]]:
         return 0, [e for e in log if e.revision > after][:limit]
 
     async def run() -> None:
@@ -158,6 +158,29 @@ def test_watcher_pages_the_log_then_goes_live_without_duplicates():
             await w.fetch_more(limit=3) if w.needs_log else None
             seen.append((await w.__anext__()).revision)
         assert seen == [3, 5, 7, 9, 11]
+
+    asyncio.run(run())
+
+
+def test_log_pages_ask_for_the_watchers_prefix_and_a_short_page_ends_the_replay():
+    """A store that filters by prefix answers fewer rows than asked: nothing of it is left."""
+    log = [ev(r, "/a/x" if r % 10 == 0 else "/b/x") for r in range(1, 101)]
+    asked: list[tuple[int, str]] = []
+
+    async def fetch(after: int, limit: int, prefix: str = "") -> tuple[int, list[Event]]:
+        asked.append((after, prefix))
+        return 0, [e for e in log if e.revision > after and e.key.startswith(prefix)][:limit]
+
+    async def run() -> None:
+        hub = WatchHub(revision=0, ring_capacity=5)
+        hub.publish(log)
+        w = hub.register("/a/", 0, fetch)
+        await w.fetch_more(limit=1000)
+        assert not w.needs_log  # 10 rows of 1000 asked: the log holds no more for this prefix
+        hub.publish([ev(101, "/a/y")])
+        seen = [(await w.__anext__()).revision for _ in range(11)]
+        assert seen == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 101]
+        assert asked == [(0, "/a/")]
 
     asyncio.run(run())
 
