@@ -9,14 +9,14 @@ foreground `run` exits with the container's code.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import sys
-from collections.abc import Callable
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
     from typing import Any
 
 DEFAULT_ROOT = "/var/lib/kubelite/runtime"
@@ -41,83 +41,17 @@ CONTAINER_VERBS = (
 EXIT_RUNTIME_ERROR = 125
 
 
-def _run_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-d", "--detach", action="store_true", help="run in the background, print the id")
-    p.add_argument("-i", "--interactive", action="store_true", help="keep stdin attached")
-    p.add_argument("-t", "--tty", action="store_true", help="allocate a terminal")
-    p.add_argument("--rm", action="store_true", help="remove the container when it exits")
-    p.add_argument("--name", help="container name")
-    p.add_argument("--net", "--network", default="bridge", help="bridge | host | none | container:NAME")
-    p.add_argument("-v", "--volume", action="append", default=[], help="HOST:CONTAINER[:ro]")
-    p.add_argument("--tmpfs", action="append", default=[], help="mount a tmpfs at this path")
-    p.add_argument("-e", "--env", action="append", default=[], help="KEY=VALUE (or KEY to copy ours)")
-    p.add_argument("-l", "--label", action="append", default=[], help="KEY=VALUE")
-    p.add_argument("-p", "--publish", action="append", default=[], help="[IP:]HOSTPORT:CONTAINERPORT[/proto]")
-    p.add_argument("-w", "--workdir")
-    p.add_argument("-u", "--user", help="uid[:gid] or name[:group] from the image")
-    p.add_argument("-h", "--hostname")
-    p.add_argument("--entrypoint")
-    p.add_argument("-m", "--memory", help="memory limit, e.g. 64m")
-    p.add_argument("--cpus", help="CPU quota, e.g. 0.5")
-    p.add_argument("--pids-limit", type=int)
-    p.add_argument("--privileged", action="store_true")
-    p.add_argument("--cap-add", action="append", default=[])
-    p.add_argument("--cap-drop", action="append", default=[])
-    p.add_argument(
-        "--pull", default="missing", choices=("missing", "always", "never"), help="pull the image first"
-    )
-    p.add_argument("image")
-    p.add_argument("command", nargs=argparse.REMAINDER)
-
-
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help formatter, minus its `import shutil` (for the terminal width), which loads
-    bz2, lzma and fnmatch: ~1.5 ms of every start, spent even when no help is printed."""
-
-    def __init__(
-        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
-    ) -> None:
-        if width is None:  # what shutil.get_terminal_size() answers, less argparse's margin of 2
-            try:
-                width = int(os.environ["COLUMNS"]) - 2
-            except (KeyError, ValueError):
-                try:
-                    width = os.get_terminal_size(sys.__stdout__.fileno()).columns - 2  # type: ignore[union-attr]
-                except (AttributeError, ValueError, OSError):
-                    width = 80 - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose subparsers (made with `type(self)`) all use `_Formatter`."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)
-
-
-def _untranslated(message: str) -> str:
-    return message
-
-
-def _untranslated_plural(singular: str, plural: str, n: int) -> str:
-    return singular if n == 1 else plural
-
-
-# argparse asks gettext for each of its strings (a search of the locale directories for a
-# "messages" catalog, and `locale` imported: 2-5 ms of a `run --rm`); Python ships no catalog for
-# them, so the answer is the string itself: give it directly
-setattr(argparse, "_", _untranslated)  # noqa: B010 (mypy does not know argparse's private names)
-setattr(argparse, "ngettext", _untranslated_plural)  # noqa: B010
-
-
 def build_parser(with_images: bool, only: str = "") -> argparse.ArgumentParser:
     """The whole CLI; with `only=VERB` (a container verb), just that verb: each subparser costs
     ~0.5-1.5 ms to build (argparse looks up translations of its titles), so 17 of them were a
     quarter of a `logs` or `exec`; a verb's own parsing and help do not depend on the others."""
-    from runtime.containers import commands as c
+    import argparse
 
-    parser = _Parser(prog="kubelite runtime", description="docker-style container runtime")
+    from runtime.cli_argparse import Parser
+    from runtime.containers import commands as c
+    from runtime.runflags import add_run_flags
+
+    parser = Parser(prog="kubelite runtime", description="docker-style container runtime")
     parser.add_argument("--root", default=DEFAULT_ROOT, help=f"state directory (default {DEFAULT_ROOT})")
     parser.add_argument("--image-root", help="where images live, when not under --root (shared image stores)")
     parser.add_argument("--log-level", default="warning", help="debug logs every command run")
@@ -138,7 +72,7 @@ def build_parser(with_images: bool, only: str = "") -> argparse.ArgumentParser:
             continue
         p = sub.add_parser(verb, help=help_, add_help=False)
         p.add_argument("--help", action="help")
-        _run_flags(p)
+        add_run_flags(p)
         p.set_defaults(func=func)
 
     if want("ps"):
@@ -258,6 +192,20 @@ def _verb(argv: list[str]) -> str:
     return ""
 
 
+def _plain_run(argv: list[str], verb: str) -> Any:
+    """A plain `run`/`create` command line read without argparse (runflags.py), else None."""
+    from runtime.runflags import parse_plain
+
+    values = parse_plain(argv, verb, {"root": DEFAULT_ROOT, "image_root": None, "log_level": "warning"})
+    if values is None:
+        return None
+    from types import SimpleNamespace  # loaded at start-up already (by enum)
+
+    from runtime.containers import commands as c
+
+    return SimpleNamespace(**values, func=c.cmd_run if verb == "run" else c.cmd_create)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one verb. The cyclic GC is paused meanwhile: start-up allocates ~20k objects (modules,
     classes) that are never garbage, and collecting them costs 2-3 ms of a `run --rm`; what a
@@ -274,10 +222,12 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     verb = _verb(argv)
-    parser = build_parser(
-        with_images=verb not in CONTAINER_VERBS, only=verb if verb in CONTAINER_VERBS else ""
-    )
-    args = parser.parse_args(argv)
+    args = _plain_run(argv, verb) if verb in ("run", "create") else None
+    if args is None:
+        parser = build_parser(
+            with_images=verb not in CONTAINER_VERBS, only=verb if verb in CONTAINER_VERBS else ""
+        )
+        args = parser.parse_args(argv)
     if str(args.log_level).lower() != "warning":  # `logging` costs ~5 ms of the run --rm budget
         import logging
 

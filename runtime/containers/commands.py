@@ -7,7 +7,6 @@ code 125. `run` in the foreground returns the container's own exit code, as dock
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -23,6 +22,7 @@ from runtime.mounts import Mount
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
 
     from runtime.containers.foreground import Monitor
