@@ -25,7 +25,7 @@ from typing import Any
 
 from controller import history
 from controller.base import Obj, meta
-from controller.replicas import is_available, is_ready
+from controller.replicas import is_available, is_ready, owned_pod
 from controller.scheduler.plugins.nodeaffinity import node_matches
 from controller.scheduler.plugins.tainttoleration import tolerates
 
@@ -122,15 +122,7 @@ def pod_for(ds: Obj, node: str, hash_: str) -> Obj:
     )
     spec = pin_to_node(tmpl.get("spec") or {}, node)
     spec["tolerations"] = daemon_tolerations(spec)
-    md: Obj = {
-        "generateName": f"{m.get('name')}-",
-        "namespace": m.get("namespace"),
-        "labels": labels,
-        "ownerReferences": [history.owner_ref(ds)],
-    }
-    if tm.get("annotations"):
-        md["annotations"] = dict(tm["annotations"])
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
+    return owned_pod(ds, history.owner_ref(ds), labels, spec, tm.get("annotations"))
 
 
 def _scaled(value: Any, total: int, default: int) -> int:

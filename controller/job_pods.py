@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from api import jsonutil
 from controller.base import Obj, meta
+from controller.replicas import owned_pod
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 INDEX_KEY = "batch.kubernetes.io/job-completion-index"
@@ -133,16 +134,15 @@ def pod_for(job: Obj, index: int | None, index_failures: int | None = None) -> O
         for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
             if not any(e.get("name") == INDEX_ENV for e in c.get("env") or []):
                 c["env"] = [*(c.get("env") or []), dict(ref)]
-    md: Obj = {
-        "generateName": name_prefix,
-        "namespace": m.get("namespace"),
-        "labels": labels,
-        "ownerReferences": [owner_ref(job)],
-        "finalizers": [TRACKING_FINALIZER],
-    }
-    if annotations:
-        md["annotations"] = annotations
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
+    return owned_pod(
+        job,
+        owner_ref(job),
+        labels,
+        spec,
+        annotations,
+        generate_name=name_prefix,
+        finalizers=[TRACKING_FINALIZER],
+    )
 
 
 def format_indexes(indexes: Iterable[int]) -> str:

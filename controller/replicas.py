@@ -105,19 +105,33 @@ def owner_ref(rc: Obj) -> OwnerReference:
     }
 
 
+def owned_pod(
+    owner: Obj,
+    ref: Mapping[str, Any],
+    labels: dict[str, Any],
+    spec: Obj,
+    annotations: Mapping[str, Any] | None = None,
+    name: str = "",
+    generate_name: str = "",
+    **more_meta: Any,
+) -> Obj:
+    """A pod an owner creates from its template (kube's GetPodFromTemplate): `name`, else a
+    generated one (`generate_name`, by default "<owner>-"), in the owner's namespace, with these
+    labels, the owner's controller reference `ref`, `more_meta` (finalizers) and the annotations."""
+    m = _meta(owner)
+    md: Obj = {"name": name} if name else {"generateName": generate_name or f"{m.get('name')}-"}
+    md.update(namespace=m.get("namespace"), labels=labels, ownerReferences=[ref], **more_meta)
+    if annotations:
+        md["annotations"] = dict(annotations)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
+
+
 def pod_from_template(rc: Obj) -> Obj:
-    m = _meta(rc)
     tmpl = (rc.get("spec") or {}).get("template") or {}
     tm = tmpl.get("metadata") or {}
-    meta: Obj = {
-        "generateName": f"{m.get('name')}-",
-        "namespace": m.get("namespace"),
-        "labels": dict(tm.get("labels") or {}),
-        "ownerReferences": [owner_ref(rc)],
-    }
-    if tm.get("annotations"):
-        meta["annotations"] = dict(tm["annotations"])
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": dict(tmpl.get("spec") or {})}
+    return owned_pod(
+        rc, owner_ref(rc), dict(tm.get("labels") or {}), dict(tmpl.get("spec") or {}), tm.get("annotations")
+    )
 
 
 def claim(rc: Obj, pods: Sequence[Obj], selector: LabelSelector) -> tuple[list[Obj], list[Obj], list[Obj]]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from controller import history
 from controller.base import Obj, meta
-from controller.replicas import is_available, is_ready
+from controller.replicas import is_available, is_ready, owned_pod
 from controller.statefulset_claims import with_claim_volumes
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -56,15 +56,7 @@ def pod_for(sts: Obj, ordinal: int, revision: Obj, claims_served: bool = True) -
     if (sts.get("spec") or {}).get("serviceName"):
         spec["subdomain"] = sts["spec"]["serviceName"]
     spec = with_claim_volumes(spec, sts, ordinal, claims_served)
-    md: Obj = {
-        "name": name,
-        "namespace": m.get("namespace"),
-        "labels": labels,
-        "ownerReferences": [history.owner_ref(sts)],
-    }
-    if tm.get("annotations"):
-        md["annotations"] = dict(tm["annotations"])
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
+    return owned_pod(sts, history.owner_ref(sts), labels, spec, tm.get("annotations"), name=name)
 
 
 def is_running_and_ready(pod: Obj) -> bool:
