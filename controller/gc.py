@@ -174,21 +174,27 @@ class GarbageCollector(QueueController):
         absent = absent_owners(refs, exists)
         action = dependent_action(refs, absent, foreground)
         if action == "delete" and not m.get("deletionTimestamp"):
-            try:
-                await self.client.delete(
-                    plural,
-                    m["name"],
-                    m.get("namespace"),
-                    propagation_policy="Background",
-                    preconditions={"uid": m.get("uid")},
-                )
-            except ApiError as e:
-                if e.code not in (404, 409):
-                    raise
+            await self._delete_dependent(plural, obj)
         elif action == "drop-refs":
             gone = {r.get("uid") for r in absent}
             keep = [r for r in refs if r.get("uid") not in gone]
             await self._patch_refs(plural, obj, keep)
+
+    async def _delete_dependent(self, plural: str, obj: Obj) -> None:
+        """Delete this very object (uid precondition), its own dependents in the background; gone
+        already (404) or replaced by a namesake (409) is done."""
+        m = meta(obj)
+        try:
+            await self.client.delete(
+                plural,
+                m["name"],
+                m.get("namespace"),
+                propagation_policy="Background",
+                preconditions={"uid": m.get("uid")},
+            )
+        except ApiError as e:
+            if e.code not in (404, 409):
+                raise
 
     async def _patch_refs(self, plural: str, obj: Obj, refs: list[Obj]) -> None:
         m = meta(obj)
@@ -219,19 +225,8 @@ class GarbageCollector(QueueController):
             await self._remove_finalizer(plural, owner, ORPHAN)
         elif FOREGROUND in fin:
             for p, dep in deps:
-                dm = meta(dep)
-                if not dm.get("deletionTimestamp"):
-                    try:
-                        await self.client.delete(
-                            p,
-                            dm["name"],
-                            dm.get("namespace"),
-                            propagation_policy="Background",
-                            preconditions={"uid": dm.get("uid")},
-                        )
-                    except ApiError as e:
-                        if e.code not in (404, 409):
-                            raise
+                if not meta(dep).get("deletionTimestamp"):
+                    await self._delete_dependent(p, dep)
             if not deps:
                 await self._remove_finalizer(plural, owner, FOREGROUND)
 
