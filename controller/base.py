@@ -37,6 +37,20 @@ def controller_ref(obj: Obj) -> Obj | None:
     return None
 
 
+def controller_reference(owner: Obj, api_version: str | None, kind: str | None) -> Obj:
+    """The ownerReference a controller puts on what it makes: `owner` is its controller and holds
+    up the owner's foreground deletion (blockOwnerDeletion)."""
+    m = meta(owner)
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": m.get("name"),
+        "uid": m.get("uid"),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
 def controller_key(obj: Obj, kind: str) -> str | None:
     """The namespace/name queue key of the `kind` object controlling `obj`, if one does."""
     ref = controller_ref(obj)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from api import jsonutil
 from controller import cronjob_schedule as cs
 from controller import job_decisions as jd
-from controller.base import Obj, meta
+from controller.base import Obj, controller_reference, meta
 
 SCHEDULED_TIMESTAMP = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 TOO_MANY_MISSED = 100
@@ -67,16 +67,7 @@ def job_for(cj: Obj, scheduled: dt.datetime, zone: dt.tzinfo) -> Obj:
         "namespace": m.get("namespace"),
         "labels": dict(tm.get("labels") or {}),
         "annotations": annotations,
-        "ownerReferences": [
-            {
-                "apiVersion": "batch/v1",
-                "kind": "CronJob",
-                "name": m.get("name"),
-                "uid": m.get("uid"),
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ],
+        "ownerReferences": [controller_reference(cj, "batch/v1", "CronJob")],
     }
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": md, "spec": tmpl.get("spec") or {}}
 

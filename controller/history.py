@@ -20,7 +20,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError
-from controller.base import ApiClient, Obj, controller_ref, meta
+from controller.base import ApiClient, Obj, controller_ref, controller_reference, meta
 
 HASH_LABEL = "controller-revision-hash"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's rand.SafeEncodeString alphabet: no vowels, no 0/1/3
@@ -49,15 +49,7 @@ def revision_hash(data: Obj, collision_count: int = 0) -> str:
 
 
 def owner_ref(owner: Obj) -> Obj:
-    m = meta(owner)
-    return {
-        "apiVersion": owner.get("apiVersion", "apps/v1"),
-        "kind": owner.get("kind"),
-        "name": m.get("name"),
-        "uid": m.get("uid"),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return controller_reference(owner, owner.get("apiVersion", "apps/v1"), owner.get("kind"))
 
 
 def new_revision(owner: Obj, revision: int, collision_count: int = 0) -> Obj:

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from api import jsonutil
-from controller.base import Obj, meta
+from controller.base import Obj, controller_reference, meta
 from controller.replicas import owned_pod
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
@@ -78,15 +78,7 @@ def restarts(pod: Obj) -> int:
 
 
 def owner_ref(job: Obj) -> Obj:
-    m = meta(job)
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "name": m.get("name"),
-        "uid": m.get("uid"),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return controller_reference(job, "batch/v1", "Job")
 
 
 def index_failures(pods: list[Obj], ignored: set[str]) -> dict[int, int]:
