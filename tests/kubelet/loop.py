@@ -65,6 +65,12 @@ def lifecycle_pod(name: str, lifecycle: dict[str, Any], **spec: Any) -> dict[str
     }
 
 
+def failing_probe(rt: Any, command: str, failure_threshold: int = 1) -> dict[str, Any]:
+    """An exec probe of `command` every 50 ms, which the fake runtime `rt` fails (exit code 1)."""
+    rt.exec_exit_codes[command] = 1
+    return {"exec": {"command": [command]}, "periodSeconds": 0.05, "failureThreshold": failure_threshold}
+
+
 def status(api: FakeApi, name: str) -> dict[str, Any]:
     obj = api.objects.get(("pods", "default", name))
     return (obj or {}).get("status") or {}

@@ -12,6 +12,7 @@ from tests.controller.fakeapi import FakeApi
 from tests.kubelet.loop import (
     delete,
     events,
+    failing_probe,
     http_server,
     lifecycle_pod,
     running,
@@ -118,8 +119,7 @@ def test_deletion_cuts_a_long_post_start_short(tmp_path: Path) -> None:
 def test_pre_stop_runs_before_a_liveness_kill(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), HookRuntime()
-        rt.exec_exit_codes["unhealthy"] = 1
-        probe = {"exec": {"command": ["unhealthy"]}, "periodSeconds": 0.05, "failureThreshold": 1}
+        probe = failing_probe(rt, "unhealthy")
         async with running_kubelet(api, rt, tmp_path):
             await api.create(
                 "pods",
@@ -185,8 +185,7 @@ def test_pre_stop_is_bounded_by_the_grace_period(tmp_path: Path) -> None:
 def test_a_failed_startup_probe_kills_with_its_own_words_and_pre_stop(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), HookRuntime()
-        rt.exec_exit_codes["not-yet"] = 1
-        probe = {"exec": {"command": ["not-yet"]}, "periodSeconds": 0.05, "failureThreshold": 2}
+        probe = failing_probe(rt, "not-yet", 2)
         async with running_kubelet(api, rt, tmp_path):
             await api.create(
                 "pods",

@@ -12,7 +12,7 @@ from api import jsonutil
 from kubelet.sync import RESTART_COUNT
 from runtime.fake import FakeRuntime
 from tests.controller.fakeapi import FakeApi
-from tests.kubelet.loop import NODE, delete, pod, running_kubelet, status, statuses
+from tests.kubelet.loop import NODE, delete, failing_probe, pod, running_kubelet, status, statuses
 from tests.polling import until
 
 
@@ -156,8 +156,7 @@ def test_image_pull_failure_backs_off(tmp_path: Path) -> None:
 def test_liveness_failure_restarts_the_container(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), FakeRuntime()
-        rt.exec_exit_codes["fail"] = 1
-        probe = {"exec": {"command": ["fail"]}, "periodSeconds": 0.05, "failureThreshold": 1}
+        probe = failing_probe(rt, "fail")
         async with running_kubelet(api, rt, tmp_path):
             await api.create(
                 "pods", pod("live", [{"name": "c", "image": "busybox:1.35", "livenessProbe": probe}])

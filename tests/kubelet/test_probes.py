@@ -13,7 +13,7 @@ from kubelet.probecheck import run_probe
 from runtime.fake import FakeRuntime
 from tests.apiserver.conftest import free_port
 from tests.controller.fakeapi import FakeApi
-from tests.kubelet.loop import events, http_server, lifecycle_pod, running_kubelet, statuses
+from tests.kubelet.loop import events, failing_probe, http_server, lifecycle_pod, running_kubelet, statuses
 from tests.polling import until
 
 
@@ -97,8 +97,7 @@ def test_https_probes_do_not_verify_the_certificate(tmp_path: Path) -> None:
 def test_a_failing_probe_records_unhealthy_events(tmp_path: Path) -> None:
     async def go() -> None:
         api, rt = FakeApi(), FakeRuntime()
-        rt.exec_exit_codes["check"] = 1
-        probe = {"exec": {"command": ["check"]}, "periodSeconds": 0.05, "failureThreshold": 1}
+        probe = failing_probe(rt, "check")
         async with running_kubelet(api, rt, tmp_path):
             await api.create("pods", lifecycle_pod("sick", {}, container={"readinessProbe": probe}))
             await until(lambda: "running" in statuses(api, "sick").get("c", {}).get("state", {}))
