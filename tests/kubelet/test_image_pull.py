@@ -21,6 +21,8 @@ from tests.kubelet.loop import events, pod, running_kubelet, statuses
 from tests.polling import until
 from tests.runtime.images.registry_fixture import Registry, run_registry
 
+pytestmark = pytest.mark.anyio
+
 
 def test_policies_decide_the_pull() -> None:
     assert [
@@ -36,40 +38,37 @@ def test_policies_decide_the_pull() -> None:
     ]
 
 
-def test_events_say_what_happened(tmp_path: Path) -> None:
-    async def go() -> None:
-        api, rt = FakeApi(), FakeRuntime()
-        rt.missing_images.add("absent:1")
-        async with running_kubelet(api, rt, tmp_path):
-            await api.create(
-                "pods", pod("present", [{"name": "c", "image": "here:1", "imagePullPolicy": "IfNotPresent"}])
-            )
-            await api.create(
-                "pods", pod("always", [{"name": "c", "image": "here:2", "imagePullPolicy": "Always"}])
-            )
-            await api.create(
-                "pods", pod("never", [{"name": "c", "image": "absent:1", "imagePullPolicy": "Never"}])
-            )
-            await until(lambda: ("Started", "Started container c") in events(api, "present"))
-            assert ("Pulled", 'Container image "here:1" already present on machine') in events(api, "present")
-            assert ("pull_image", "here:1") not in rt.calls
+async def test_events_say_what_happened(tmp_path: Path) -> None:
+    api, rt = FakeApi(), FakeRuntime()
+    rt.missing_images.add("absent:1")
+    async with running_kubelet(api, rt, tmp_path):
+        await api.create(
+            "pods", pod("present", [{"name": "c", "image": "here:1", "imagePullPolicy": "IfNotPresent"}])
+        )
+        await api.create(
+            "pods", pod("always", [{"name": "c", "image": "here:2", "imagePullPolicy": "Always"}])
+        )
+        await api.create(
+            "pods", pod("never", [{"name": "c", "image": "absent:1", "imagePullPolicy": "Never"}])
+        )
+        await until(lambda: ("Started", "Started container c") in events(api, "present"))
+        assert ("Pulled", 'Container image "here:1" already present on machine') in events(api, "present")
+        assert ("pull_image", "here:1") not in rt.calls
 
-            await until(lambda: ("Started", "Started container c") in events(api, "always"))
-            assert ("pull_image", "here:2") in rt.calls
-            pulled = [m for r, m in events(api, "always") if r == "Pulled"]
-            assert ("Pulling", 'Pulling image "here:2"') in events(api, "always")
-            assert len(pulled) == 1 and pulled[0].startswith('Successfully pulled image "here:2" in ')
-            assert "including waiting). Image size: 1024 bytes." in pulled[0]
+        await until(lambda: ("Started", "Started container c") in events(api, "always"))
+        assert ("pull_image", "here:2") in rt.calls
+        pulled = [m for r, m in events(api, "always") if r == "Pulled"]
+        assert ("Pulling", 'Pulling image "here:2"') in events(api, "always")
+        assert len(pulled) == 1 and pulled[0].startswith('Successfully pulled image "here:2" in ')
+        assert "including waiting). Image size: 1024 bytes." in pulled[0]
 
-            waiting = await until(lambda: statuses(api, "never").get("c", {}).get("state", {}).get("waiting"))
-            assert waiting["reason"] == "ErrImageNeverPull"
-            assert (
-                "ErrImageNeverPull",
-                'Container image "absent:1" is not present with pull policy of Never',
-            ) in events(api, "never")
-            assert ("pull_image", "absent:1") not in rt.calls
-
-    asyncio.run(go())
+        waiting = await until(lambda: statuses(api, "never").get("c", {}).get("state", {}).get("waiting"))
+        assert waiting["reason"] == "ErrImageNeverPull"
+        assert (
+            "ErrImageNeverPull",
+            'Container image "absent:1" is not present with pull policy of Never',
+        ) in events(api, "never")
+        assert ("pull_image", "absent:1") not in rt.calls
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,8 @@ from tests.kubelet.loop import NODE, delete, events, http_server, running, runni
 from tests.polling import until
 from tests.runtime.containers.conftest import conmons_for
 
+pytestmark = pytest.mark.anyio
+
 # a PID 1 that ends on SIGTERM (a plain `sleep` as PID 1 ignores it and waits for SIGKILL)
 SERVE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
 
@@ -63,65 +65,57 @@ def pod(name: str, container: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_post_start_and_pre_stop_in_real_containers(real_runtime: RealRuntime, tmp_path: Path) -> None:
+async def test_post_start_and_pre_stop_in_real_containers(real_runtime: RealRuntime, tmp_path: Path) -> None:
     rt = real_runtime
 
-    async def go() -> None:
-        api = FakeApi()
-        async with running_kubelet(api, rt, tmp_path / "kubelet"), http_server() as (port, seen):
-            lifecycle = {
-                "postStart": {"exec": {"command": ["sh", "-c", "echo started > /tmp/post"]}},
-                "preStop": {"httpGet": {"host": "127.0.0.1", "port": port, "path": "/bye"}},
-            }
-            await api.create("pods", pod("hooked", {"lifecycle": lifecycle}))
-            await api.create(
-                "pods",
-                pod(
-                    "failing",
-                    {"lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "echo no >&2; exit 3"]}}}},
-                ),
-            )
-            await until(lambda: running(api, "hooked"), 60)
-            cid = statuses(api, "hooked")["c"]["containerID"].split("://")[-1]
-            result = await rt.exec_sync(cid, ["cat", "/tmp/post"], 5)
-            assert result.stdout == b"started\n"  # the hook ran in the container before it was Running
+    api = FakeApi()
+    async with running_kubelet(api, rt, tmp_path / "kubelet"), http_server() as (port, seen):
+        lifecycle = {
+            "postStart": {"exec": {"command": ["sh", "-c", "echo started > /tmp/post"]}},
+            "preStop": {"httpGet": {"host": "127.0.0.1", "port": port, "path": "/bye"}},
+        }
+        await api.create("pods", pod("hooked", {"lifecycle": lifecycle}))
+        await api.create(
+            "pods",
+            pod(
+                "failing",
+                {"lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "echo no >&2; exit 3"]}}}},
+            ),
+        )
+        await until(lambda: running(api, "hooked"), 60)
+        cid = statuses(api, "hooked")["c"]["containerID"].split("://")[-1]
+        result = await rt.exec_sync(cid, ["cat", "/tmp/post"], 5)
+        assert result.stdout == b"started\n"  # the hook ran in the container before it was Running
 
-            failed = await until(
-                lambda: [m for r, m in events(api, "failing") if r == "FailedPostStartHook"], 60
-            )
-            assert "exited with 3" in failed[0] and '"no\\n"' in failed[0]
-            await until(lambda: statuses(api, "failing").get("c", {}).get("restartCount", 0) >= 1, 60)
+        failed = await until(lambda: [m for r, m in events(api, "failing") if r == "FailedPostStartHook"], 60)
+        assert "exited with 3" in failed[0] and '"no\\n"' in failed[0]
+        await until(lambda: statuses(api, "failing").get("c", {}).get("restartCount", 0) >= 1, 60)
 
-            await delete(api, "hooked", 5)
-            await delete(api, "failing", 1)
-            await no_containers(rt)
-            assert seen and seen[0].startswith("GET /bye ")
-
-    asyncio.run(go())
+        await delete(api, "hooked", 5)
+        await delete(api, "failing", 1)
+        await no_containers(rt)
+        assert seen and seen[0].startswith("GET /bye ")
 
 
-def test_grpc_readiness_gates_a_real_pod(
+async def test_grpc_readiness_gates_a_real_pod(
     real_runtime: RealRuntime, tmp_path: Path, health_server: tuple[int, health.HealthServicer]
 ) -> None:
     port, servicer = health_server
     servicer.set("kubelite.App", health_pb2.HealthCheckResponse.NOT_SERVING)
 
-    async def go() -> None:
-        api = FakeApi()
-        probe = {
-            "grpc": {"port": port, "service": "kubelite.App"},
-            "periodSeconds": 0.1,
-            "failureThreshold": 1,
-        }
-        async with running_kubelet(api, real_runtime, tmp_path / "kubelet"):
-            await api.create("pods", pod("grpc", {"readinessProbe": probe}))
-            await until(lambda: running(api, "grpc"), 60)
-            assert statuses(api, "grpc")["c"]["ready"] is False
-            servicer.set("kubelite.App", health_pb2.HealthCheckResponse.SERVING)
-            await until(lambda: statuses(api, "grpc")["c"]["ready"], 10)
-            servicer.set("kubelite.App", health_pb2.HealthCheckResponse.NOT_SERVING)
-            await until(lambda: not statuses(api, "grpc")["c"]["ready"], 10)
-            await delete(api, "grpc", 1)
-            await no_containers(real_runtime)
-
-    asyncio.run(go())
+    api = FakeApi()
+    probe = {
+        "grpc": {"port": port, "service": "kubelite.App"},
+        "periodSeconds": 0.1,
+        "failureThreshold": 1,
+    }
+    async with running_kubelet(api, real_runtime, tmp_path / "kubelet"):
+        await api.create("pods", pod("grpc", {"readinessProbe": probe}))
+        await until(lambda: running(api, "grpc"), 60)
+        assert statuses(api, "grpc")["c"]["ready"] is False
+        servicer.set("kubelite.App", health_pb2.HealthCheckResponse.SERVING)
+        await until(lambda: statuses(api, "grpc")["c"]["ready"], 10)
+        servicer.set("kubelite.App", health_pb2.HealthCheckResponse.NOT_SERVING)
+        await until(lambda: not statuses(api, "grpc")["c"]["ready"], 10)
+        await delete(api, "grpc", 1)
+        await no_containers(real_runtime)
