@@ -11,7 +11,6 @@ from their records and exit files alone. Everything here is synchronous; async c
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -372,8 +371,10 @@ def _open_exec_fifo(container_id: str) -> bool:
         data = os.read(fd, 1)
     finally:
         os.close(fd)
-    with contextlib.suppress(OSError):
+    try:
         os.unlink(fifo)
+    except OSError:
+        pass
     if not data:
         raise ContainerError(f"container {container_id[:12]} failed to start (its init exited)")
     return True

@@ -8,11 +8,8 @@ image holds what the hot path needs without opening the manifest: layer digests 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from runtime.images.errors import ImageError
@@ -47,18 +44,40 @@ class Index:
         tmp.write_text(json.dumps({"version": 1, "images": images}, indent=1, sort_keys=True))
         os.replace(tmp, self.path)
 
-    @contextmanager
-    def update(self) -> Iterator[dict[str, Record]]:
-        """Yields the images map under the write lock; written back when the block ends cleanly."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    def update(self) -> _Update:
+        """`with index.update() as images:` the images map under the write lock, written back when
+        the block ends cleanly."""
+        return _Update(self)
+
+
+class _Update:
+    """What `@contextmanager` would make of a generator, without `contextlib` (and `fcntl`) on the
+    start-up path of `run`, which only reads the index."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.fd = -1
+        self.images: dict[str, Record] = {}
+
+    def __enter__(self) -> dict[str, Record]:
+        import fcntl
+
+        self.index.dir.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.index._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            images = self.read()
-            yield images
-            self._write(images)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            self.images = self.index.read()
+        except BaseException:
+            os.close(self.fd)
+            raise
+        return self.images
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self.index._write(self.images)
         finally:
-            os.close(fd)  # closing drops the flock
+            os.close(self.fd)  # closing drops the flock
 
 
 def record_layers(record: Record) -> list[LayerRef]:
