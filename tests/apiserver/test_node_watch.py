@@ -138,6 +138,34 @@ def test_one_name_watches_are_indexed_by_name() -> None:
     asyncio.run(go())
 
 
+def test_a_one_name_watch_sees_only_that_object_and_its_deletion(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    start = http.get(base).json()["metadata"]["resourceVersion"]
+    http.post(base, json={"metadata": {"name": "a"}}).raise_for_status()
+    http.post(base, json={"metadata": {"name": "b"}}).raise_for_status()
+    http.patch(
+        f"{base}/b", content=b'{"data":{"k":"v"}}', headers={"Content-Type": "application/merge-patch+json"}
+    ).raise_for_status()
+    http.delete(f"{base}/b").raise_for_status()
+    http.delete(f"{base}/a").raise_for_status()
+    seen = []
+    params = {
+        "watch": "1",
+        "resourceVersion": start,
+        "fieldSelector": "metadata.name=a",
+        "timeoutSeconds": "2",
+    }
+    with http.stream("GET", base, params=params) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if line:
+                ev = json.loads(line)
+                seen.append((ev["type"], ev["object"]["metadata"]["name"]))
+            if len(seen) == 2:
+                break
+    assert seen == [("ADDED", "a"), ("DELETED", "a")]  # none of b's events, a's deletion too
+
+
 class CountingClient:
     """The kubelet's client, counting its requests by (verb, resource)."""
 
