@@ -172,6 +172,21 @@ def peer_server(first: Server, tmp: Path, *args: str) -> Server:
 
 
 @contextmanager
+def two_servers(tmp: Path, datastore: str) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two servers on one datastore (the second with the first's identity) and a client of each;
+    both stopped after."""
+    a = start_server(tmp / "a", "--datastore", datastore)
+    b = peer_server(a, tmp / "b", "--datastore", datastore)
+    try:
+        b.start()
+        with a.client() as ha, b.client() as hb:
+            yield ha, hb
+    finally:
+        b.stop()
+        a.stop()
+
+
+@contextmanager
 def hollow_agent(
     tmp: Path, servers: list[Server], name: str, nodes: int = 1
 ) -> Iterator[subprocess.Popen[bytes]]:

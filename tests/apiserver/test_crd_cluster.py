@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.apiserver.conftest import peer_server, start_server
+from tests.apiserver.conftest import start_server, two_servers
 from tests.apiserver.test_crd import CRDS, CRONTAB, GROUP, crontab
 from tests.polling import wait_for
 from tests.storage.conftest import pg_engine, pg_url  # noqa: F401 - fixtures
@@ -20,30 +20,23 @@ def _served(h: httpx.Client, path: str) -> bool:
 
 
 def test_a_crd_made_through_one_server_is_served_by_the_other(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
-    a = start_server(tmp_path / "a", "--datastore", pg_url)
-    b = peer_server(a, tmp_path / "b", "--datastore", pg_url)
-    try:
-        b.start()
-        with a.client() as ha, b.client() as hb:
-            assert ha.post(CRDS, json=CRONTAB).status_code == 201
-            on_b = f"/apis/{GROUP}/v1/namespaces/default/crontabs"
-            wait_for(lambda: _served(hb, on_b), timeout=15, what="crontabs served by the other server")
-            bad = hb.post(on_b, json=crontab("x", replicas="many"))
-            assert bad.status_code == 422 and bad.json()["details"]["causes"][0]["field"] == "spec.replicas"
-            made = hb.post(on_b, json=crontab("x"))
-            assert made.status_code == 201 and made.json()["spec"]["replicas"] == 1  # b applies the schema
-            assert ha.get(f"{on_b}/x").json()["metadata"]["uid"] == made.json()["metadata"]["uid"]
-            assert any(g["name"] == GROUP for g in hb.get("/apis").json()["groups"])
-            assert hb.delete(f"{CRDS}/{CRONTAB['metadata']['name']}").status_code == 200
-            wait_for(
-                lambda: ha.get(on_b).status_code == 404 and hb.get(on_b).status_code == 404,
-                timeout=15,
-                what="neither server serves crontabs",
-            )
-            assert not any(g["name"] == GROUP for g in ha.get("/apis").json()["groups"])
-    finally:
-        b.stop()
-        a.stop()
+    with two_servers(tmp_path, pg_url) as (ha, hb):
+        assert ha.post(CRDS, json=CRONTAB).status_code == 201
+        on_b = f"/apis/{GROUP}/v1/namespaces/default/crontabs"
+        wait_for(lambda: _served(hb, on_b), timeout=15, what="crontabs served by the other server")
+        bad = hb.post(on_b, json=crontab("x", replicas="many"))
+        assert bad.status_code == 422 and bad.json()["details"]["causes"][0]["field"] == "spec.replicas"
+        made = hb.post(on_b, json=crontab("x"))
+        assert made.status_code == 201 and made.json()["spec"]["replicas"] == 1  # b applies the schema
+        assert ha.get(f"{on_b}/x").json()["metadata"]["uid"] == made.json()["metadata"]["uid"]
+        assert any(g["name"] == GROUP for g in hb.get("/apis").json()["groups"])
+        assert hb.delete(f"{CRDS}/{CRONTAB['metadata']['name']}").status_code == 200
+        wait_for(
+            lambda: ha.get(on_b).status_code == 404 and hb.get(on_b).status_code == 404,
+            timeout=15,
+            what="neither server serves crontabs",
+        )
+        assert not any(g["name"] == GROUP for g in ha.get("/apis").json()["groups"])
 
 
 def test_deleting_a_namespace_deletes_its_custom_resources(loops_http: httpx.Client) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.apiserver.conftest import peer_server, pod, start_server
+from tests.apiserver.conftest import pod, start_server, two_servers
 from tests.objects import rc_body
 from tests.polling import wait_for
 from tests.storage.conftest import pg_engine, pg_url  # noqa: F401 - fixtures
@@ -53,48 +53,41 @@ def test_restart_loses_nothing(tmp_path: Path) -> None:
 
 
 def test_two_servers_on_one_postgresql(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
-    a = start_server(tmp_path / "a", "--datastore", pg_url)
-    b = peer_server(a, tmp_path / "b", "--datastore", pg_url)
-    try:
-        b.start()
-        with a.client() as ha, b.client() as hb:
-            base = "/api/v1/namespaces/default/pods"
-            rv = hb.get(base).json()["metadata"]["resourceVersion"]
-            with hb.stream("GET", f"{base}?watch=true&resourceVersion={rv}&timeoutSeconds=20") as stream:
-                t0 = time.monotonic()
-                made = ha.post(base, json=pod("shared")).json()
-                line = next(stream.iter_lines())
-                ev = json.loads(line)
-                assert ev["type"] == "ADDED" and ev["object"]["metadata"]["uid"] == made["metadata"]["uid"]
-                assert (
-                    time.monotonic() - t0 < 5.0
-                )  # seen by the other server's watcher (well within a second when idle)
-            assert hb.get(f"{base}/shared").json()["metadata"]["uid"] == made["metadata"]["uid"]
-            ips = set()
-            for i in range(10):
-                side = ha if i % 2 else hb
-                r = side.post(
-                    "/api/v1/namespaces/default/services",
-                    json={"metadata": {"name": f"s{i}"}, "spec": {"ports": [{"port": 80}]}},
-                )
-                assert r.status_code == 201, r.text
-                ips.add(r.json()["spec"]["clusterIP"])
-            assert len(ips) == 10
-            got = hb.get("/api/v1/namespaces/default/services/s1").json()["spec"]["clusterIP"]
-            r = hb.post(
+    with two_servers(tmp_path, pg_url) as (ha, hb):
+        base = "/api/v1/namespaces/default/pods"
+        rv = hb.get(base).json()["metadata"]["resourceVersion"]
+        with hb.stream("GET", f"{base}?watch=true&resourceVersion={rv}&timeoutSeconds=20") as stream:
+            t0 = time.monotonic()
+            made = ha.post(base, json=pod("shared")).json()
+            line = next(stream.iter_lines())
+            ev = json.loads(line)
+            assert ev["type"] == "ADDED" and ev["object"]["metadata"]["uid"] == made["metadata"]["uid"]
+            assert (
+                time.monotonic() - t0 < 5.0
+            )  # seen by the other server's watcher (well within a second when idle)
+        assert hb.get(f"{base}/shared").json()["metadata"]["uid"] == made["metadata"]["uid"]
+        ips = set()
+        for i in range(10):
+            side = ha if i % 2 else hb
+            r = side.post(
                 "/api/v1/namespaces/default/services",
-                json={"metadata": {"name": "clash"}, "spec": {"clusterIP": got, "ports": [{"port": 80}]}},
+                json={"metadata": {"name": f"s{i}"}, "spec": {"ports": [{"port": 80}]}},
             )
-            assert r.status_code == 422
-            # a stale write through one server conflicts with a newer one made through the other
-            p = ha.get(f"{base}/shared").json()
-            p2 = dict(p, metadata={**p["metadata"], "labels": {"v": "b"}})
-            hb.put(f"{base}/shared", json=p2).raise_for_status()
-            p["metadata"]["labels"] = {"v": "a"}
-            assert ha.put(f"{base}/shared", json=p).status_code == 409
-    finally:
-        b.stop()
-        a.stop()
+            assert r.status_code == 201, r.text
+            ips.add(r.json()["spec"]["clusterIP"])
+        assert len(ips) == 10
+        got = hb.get("/api/v1/namespaces/default/services/s1").json()["spec"]["clusterIP"]
+        r = hb.post(
+            "/api/v1/namespaces/default/services",
+            json={"metadata": {"name": "clash"}, "spec": {"clusterIP": got, "ports": [{"port": 80}]}},
+        )
+        assert r.status_code == 422
+        # a stale write through one server conflicts with a newer one made through the other
+        p = ha.get(f"{base}/shared").json()
+        p2 = dict(p, metadata={**p["metadata"], "labels": {"v": "b"}})
+        hb.put(f"{base}/shared", json=p2).raise_for_status()
+        p["metadata"]["labels"] = {"v": "a"}
+        assert ha.put(f"{base}/shared", json=p).status_code == 409
 
 
 def test_sigterm_ends_watches_and_exits_cleanly(tmp_path: Path) -> None:
