@@ -1,6 +1,7 @@
 """Object bodies the tests (and the benches) build again and again: a ReplicationController and
-an apps/v1 workload of one container, an RC of the kubelite/web image serving its pods' names and
-a Service, in the shape the API takes them; `manifest` makes a `kubectl apply -f -` input of them."""
+an apps/v1 workload of one container, an RC of the kubelite/web image serving its pods' names, a
+Service and an EndpointSlice of one, in the shape the API takes them; `manifest` makes a
+`kubectl apply -f -` input of them."""
 
 from __future__ import annotations
 
@@ -92,6 +93,23 @@ def service(name: str, *ports: Obj, **spec: Any) -> Obj:
         "kind": "Service",
         "metadata": {"name": name},
         "spec": {**spec, "selector": {"app": name}, "ports": list(ports)},
+    }
+
+
+def endpoint_slice(
+    service: str, *ips: str, port: int = 8080, port_name: str = "http", ready: bool = True, name: str = ""
+) -> Obj:
+    """An IPv4 EndpointSlice of `service` in `default` (named <service>-x unless given): one
+    endpoint per IP, all `ready` or not, on one TCP port."""
+    return {
+        "metadata": {
+            "name": name or f"{service}-x",
+            "namespace": "default",
+            "labels": {"kubernetes.io/service-name": service},
+        },
+        "addressType": "IPv4",
+        "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": ready}} for ip in ips],
     }
 
 

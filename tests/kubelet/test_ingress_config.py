@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelet.ingress import nginxconf, routes
+from tests.objects import endpoint_slice
 
 Obj = dict[str, Any]
 
@@ -17,19 +18,6 @@ def svc(name: str, port: int = 80, port_name: str = "http", ns: str = "default")
     return {
         "metadata": {"name": name, "namespace": ns},
         "spec": {"ports": [{"name": port_name, "port": port, "protocol": "TCP"}]},
-    }
-
-
-def eps(svc_name: str, *ips: str, port: int = 8080, port_name: str = "http", ready: bool = True) -> Obj:
-    return {
-        "metadata": {
-            "name": f"{svc_name}-x",
-            "namespace": "default",
-            "labels": {"kubernetes.io/service-name": svc_name},
-        },
-        "addressType": "IPv4",
-        "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
-        "endpoints": [{"addresses": [ip], "conditions": {"ready": ready}} for ip in ips],
     }
 
 
@@ -65,10 +53,10 @@ def test_backends_are_ready_endpoints_on_the_slice_port() -> None:
         [ing],
         [svc("web"), svc("api", 9, "grpc"), svc("down")],
         [
-            eps("web", "10.244.0.2", "10.244.1.3"),
-            eps("web", "10.244.2.9", ready=False),
-            eps("api", "10.244.0.5", port=9000, port_name="grpc"),
-            eps("down", "10.244.0.6", ready=False),
+            endpoint_slice("web", "10.244.0.2", "10.244.1.3"),
+            endpoint_slice("web", "10.244.2.9", ready=False),
+            endpoint_slice("api", "10.244.0.5", port=9000, port_name="grpc"),
+            endpoint_slice("down", "10.244.0.6", ready=False),
         ],
         {},
     )
@@ -92,7 +80,10 @@ def test_oldest_ingress_wins_and_default_backend_takes_the_rest() -> None:
         defaultBackend=backend("api"),
     )
     servers, _ = routes.build(
-        [new, old], [svc("web"), svc("api")], [eps("web", "10.0.0.1"), eps("api", "10.0.0.2")], {}
+        [new, old],
+        [svc("web"), svc("api")],
+        [endpoint_slice("web", "10.0.0.1"), endpoint_slice("api", "10.0.0.2")],
+        {},
     )
     locs = servers[1].locations
     assert locs[("/a", False)].source == "default/old"  # "/a/" is "/a": the older one holds it
@@ -114,7 +105,10 @@ def test_rendered_locations_match_kube_path_semantics() -> None:
         ],
     )
     servers, ups = routes.build(
-        [ing], [svc("web"), svc("api")], [eps("web", "10.0.0.1"), eps("api", "10.0.0.2")], {}
+        [ing],
+        [svc("web"), svc("api")],
+        [endpoint_slice("web", "10.0.0.1"), endpoint_slice("api", "10.0.0.2")],
+        {},
     )
     text = nginxconf.render(servers, ups)
     assert (
@@ -134,7 +128,9 @@ def test_tls_hosts_get_the_secret_and_unusable_secrets_are_skipped() -> None:
         [rule("secure.local", ("/", "Prefix", backend("web"))), rule("plain.local")],
         tls=[{"hosts": ["secure.local"], "secretName": "cert"}, {"secretName": "missing"}],
     )
-    servers, _ = routes.build([ing], [svc("web")], [eps("web", "10.0.0.1")], {"default/cert": b"pem"})
+    servers, _ = routes.build(
+        [ing], [svc("web")], [endpoint_slice("web", "10.0.0.1")], {"default/cert": b"pem"}
+    )
     by_host = {s.host: s for s in servers}
     assert by_host["secure.local"].cert == "default/cert"
     assert by_host["plain.local"].cert == ""  # the other entry's Secret is not usable
@@ -153,7 +149,7 @@ def test_real_nginx_accepts_the_file(tmp_path: Path) -> None:
         ],
         defaultBackend=backend("web"),
     )
-    servers, ups = routes.build([ing], [svc("web")], [eps("web", "10.0.0.1", "10.0.0.2")], {})
+    servers, ups = routes.build([ing], [svc("web")], [endpoint_slice("web", "10.0.0.1", "10.0.0.2")], {})
     nginx = Nginx(tmp_path)
     assert nginx.install(nginxconf.render(servers, ups), {}) is True
     assert (tmp_path / "nginx.conf").read_text() == nginx.installed

@@ -22,6 +22,7 @@ from api.informer import InformerFactory
 from kubelet.ingress.controller import IngressController
 from tests.apiserver.conftest import free_port
 from tests.controller.fakeapi import FakeApi
+from tests.objects import endpoint_slice
 from tests.polling import until
 from tests.tls import https_get, self_signed
 
@@ -64,19 +65,6 @@ def backends() -> Iterator[dict[str, int]]:
         srv.shutdown()
 
 
-def slice_of(svc: str, ports: list[int], port_name: str = "http") -> Obj:
-    return {
-        "metadata": {
-            "name": f"{svc}-x",
-            "namespace": "default",
-            "labels": {"kubernetes.io/service-name": svc},
-        },
-        "addressType": "IPv4",
-        "ports": [{"name": port_name, "port": p, "protocol": "TCP"} for p in ports[:1]],
-        "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}] if ports else [],
-    }
-
-
 def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(
     tmp_path: Path, backends: dict[str, int]
 ) -> None:
@@ -106,8 +94,8 @@ def test_controller_serves_hosts_paths_tls_and_reloads_seamlessly(
                     "spec": {"ports": [{"name": "http", "port": 80, "protocol": "TCP"}]},
                 },
             )
-        await api.create("endpointslices", slice_of("web", [backends["web-a"]]))
-        await api.create("endpointslices", slice_of("api", [backends["api"]]))
+        await api.create("endpointslices", endpoint_slice("web", "127.0.0.1", port=backends["web-a"]))
+        await api.create("endpointslices", endpoint_slice("api", "127.0.0.1", port=backends["api"]))
         await api.create(
             "secrets",
             {

@@ -5,6 +5,7 @@ import asyncio
 from api.informer import InformerFactory
 from kubelet.proxy.proxier import Proxier
 from tests.controller.fakeapi import FakeApi
+from tests.objects import endpoint_slice
 from tests.polling import until
 
 
@@ -27,19 +28,7 @@ def test_proxier_follows_endpoints():
         factory.start()
         task = asyncio.create_task(proxier.run())
         await until(lambda: applied and "reject" in applied[-1])  # no endpoints yet: rejected
-        await api.create(
-            "endpointslices",
-            {
-                "metadata": {
-                    "name": "web-abc",
-                    "namespace": "default",
-                    "labels": {"kubernetes.io/service-name": "web"},
-                },
-                "addressType": "IPv4",
-                "endpoints": [{"addresses": ["10.244.0.7"], "conditions": {"ready": True}}],
-                "ports": [{"name": "", "port": 8080, "protocol": "TCP"}],
-            },
-        )
+        await api.create("endpointslices", endpoint_slice("web", "10.244.0.7", port_name="", name="web-abc"))
         await until(lambda: "dnat to 10.244.0.7:8080" in applied[-1])
         count, rebuilds = proxier.applies, proxier.rebuilds
         proxier._mark()  # nothing changed: a rebuild, but no new transaction
