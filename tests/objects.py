@@ -1,6 +1,6 @@
 """Object bodies the tests (and the benches) build again and again: a ReplicationController and
 an apps/v1 workload of one container, an RC of the kubelite/web image serving its pods' names, a
-Service and an EndpointSlice of one, in the shape the API takes them; `manifest` makes a
+Service, an EndpointSlice of one and a pod's Binding, in the shape the API takes them; `manifest` makes a
 `kubectl apply -f -` input of them."""
 
 from __future__ import annotations
@@ -110,6 +110,16 @@ def endpoint_slice(
         "addressType": "IPv4",
         "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
         "endpoints": [{"addresses": [ip], "conditions": {"ready": ready}} for ip in ips],
+    }
+
+
+def binding(pod: str, node: str) -> Obj:
+    """The body a scheduler posts to pods/<pod>/binding to put the pod on `node`."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": pod},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": node},
     }
 
 

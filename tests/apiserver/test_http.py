@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.apiserver.conftest import Server, pod
+from tests.objects import binding
 
 
 def test_public_paths_and_401(server: Server) -> None:
@@ -313,18 +314,12 @@ def test_deletion_rules(http: httpx.Client, ns: str) -> None:
 def test_binding_scale_log_exec(http: httpx.Client, ns: str) -> None:
     base = f"/api/v1/namespaces/{ns}/pods"
     http.post(base, json=pod("b")).raise_for_status()
-    binding = {
-        "apiVersion": "v1",
-        "kind": "Binding",
-        "metadata": {"name": "b"},
-        "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"},
-    }
-    r = http.post(f"{base}/b/binding", json=binding)
+    r = http.post(f"{base}/b/binding", json=binding("b", "n1"))
     assert r.status_code == 201 and r.json()["status"] == "Success"
     got = http.get(f"{base}/b").json()
     assert got["spec"]["nodeName"] == "n1"
     assert {"type": "PodScheduled", "status": "True"}.items() <= got["status"]["conditions"][0].items()
-    again = http.post(f"{base}/b/binding", json=binding)
+    again = http.post(f"{base}/b/binding", json=binding("b", "n1"))
     assert again.status_code == 409 and 'pod b is already assigned to node "n1"' in again.json()["message"]
     r = http.get(f"{base}/b/log")
     assert r.status_code == 503 and r.json()["reason"] == "ServiceUnavailable"

@@ -16,6 +16,7 @@ import httpx
 
 from api.errors import ApiError, field_required, gone, invalid, status_details
 from tests.apiserver.conftest import Server, pod, start_server
+from tests.objects import binding
 
 HEAD = b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
 
@@ -127,12 +128,6 @@ def test_html_characters_escaped_as_go_does() -> None:
 
 def test_201_binding_success_bytes(http: httpx.Client, ns: str) -> None:
     assert http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("tobind")).status_code == 201
-    binding = {
-        "apiVersion": "v1",
-        "kind": "Binding",
-        "metadata": {"name": "tobind"},
-        "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"},
-    }
-    r = http.post(f"/api/v1/namespaces/{ns}/pods/tobind/binding", json=binding)
+    r = http.post(f"/api/v1/namespaces/{ns}/pods/tobind/binding", json=binding("tobind", "n1"))
     assert r.status_code == 201
     assert r.content == b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201}\n'
