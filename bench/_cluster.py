@@ -33,6 +33,23 @@ def wait_file(path: Path, proc: subprocess.Popen[bytes], timeout: float = 60) ->
 
 
 @contextlib.contextmanager
+def real_cluster(prefix: str, nodes: int = 1) -> Iterator[Path]:
+    """`kubelite up` with `nodes` real nodes in a temp dir (the bench exits saying why when it
+    fails); yields the data dir; `kubelite down` after."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as d:
+        data = Path(d)
+        up = subprocess.run(
+            [*KUBELITE, "up", "--nodes", str(nodes), "--data-dir", str(data)], capture_output=True, text=True
+        )
+        if up.returncode != 0:
+            sys.exit(f"kubelite up failed: {up.stderr}")
+        try:
+            yield data
+        finally:
+            subprocess.run([*KUBELITE, "down", "--data-dir", str(data)], capture_output=True)
+
+
+@contextlib.contextmanager
 def server(*extra: str) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
     """A server in a temp dir; yields (data dir, process). Its log is data_dir/server.log."""
     with tempfile.TemporaryDirectory(prefix="kubelite-bench-") as d:

@@ -17,17 +17,16 @@ import json
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._cluster import KUBELITE, real_cluster
 from bench._stats import table
 from tests.objects import manifest, service, web_rc
 
-KUBELITE = [sys.executable, "-m", "kubelite.main"]
 NETNS = "/run/netns/kl-node-0"
 INGRESS = """
 apiVersion: networking.k8s.io/v1
@@ -124,13 +123,7 @@ def main() -> None:
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--haproxy", action="store_true", help="also measure HAProxy doing the same routing")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-ingress-") as d:
-        data = Path(d)
-        up = subprocess.run(
-            [*KUBELITE, "up", "--nodes", "1", "--data-dir", str(data)], capture_output=True, text=True
-        )
-        if up.returncode != 0:
-            sys.exit(f"kubelite up failed: {up.stderr}")
+    with real_cluster("bench-ingress-") as data:
         haproxy = None
         try:
             kubectl(data, "apply", "-f", "-", input=app(args.replicas))
@@ -221,7 +214,6 @@ def main() -> None:
             if haproxy is not None:
                 haproxy.terminate()
                 haproxy.wait(10)
-            subprocess.run([*KUBELITE, "down", "--data-dir", str(data)], capture_output=True)
 
 
 if __name__ == "__main__":

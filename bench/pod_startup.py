@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.client import Client
 from api.config import from_kubeconfig
-from bench._cluster import KUBELITE
+from bench._cluster import KUBELITE, real_cluster
 from bench._stats import percentile, summary_ms, table
 
 WEB_IMAGE = "kubelite/web:1.0"
@@ -141,17 +141,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--podman-rounds", type=int, default=5)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-startup-") as d:
-        data = Path(d)
-        up = subprocess.run(
-            [*KUBELITE, "up", "--nodes", "1", "--data-dir", str(data)], capture_output=True, text=True
-        )
-        if up.returncode != 0:
-            sys.exit(f"kubelite up failed: {up.stderr}")
-        try:
-            running, to_http = kubelite_rounds(args.rounds, data)
-        finally:
-            subprocess.run([*KUBELITE, "down", "--data-dir", str(data)], capture_output=True)
+    with real_cluster("bench-startup-") as data:
+        running, to_http = kubelite_rounds(args.rounds, data)
     podman = podman_rounds(args.podman_rounds)
     rows = [
         ["kubelite: POST -> all containers running", summary_ms(running) if running else "-"],
