@@ -5,7 +5,6 @@ TCP server on loopback standing in for the pod's port."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +21,7 @@ from kubelet.portforward import (
     serve_channels,
 )
 from kubelet.spdysession import SpdySession, serve_spdy_tunnel
+from tests.apiserver.conftest import free_port
 
 
 # --- framing ------------------------------------------------------------------------------
@@ -115,12 +115,6 @@ def with_echo_port(test: Callable[[int], Awaitable[None]]) -> None:
     asyncio.run(main())
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def dial_loopback(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     return await dial_pod("", port)
 
@@ -184,7 +178,7 @@ def test_spdy_session_refused_port_is_told_on_the_error_stream() -> None:
 
 async def _refused() -> None:
     peer = Peer()
-    port = closed_port()
+    port = free_port()  # bound, then closed: refused
     peer.open("7", port)
     await peer.until(lambda: peer.finished(29) and peer.finished(31))
     text = peer.data(29).decode()
@@ -216,7 +210,7 @@ def test_channels_port_prefix_data_and_errors() -> None:
 
 
 async def _channels(echo_port: int) -> None:
-    refused = closed_port()
+    refused = free_port()  # bound, then closed: refused
     inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     sent: list[dict[str, Any]] = []
 
