@@ -209,6 +209,8 @@ def test_a_kubelet_reads_its_pods_configmap_from_one_watch(server: Server, ns: s
         k = Kubelet(
             client, FakeRuntime(), agent, KubeletOptions(node, "192.0.2.20", tmp_path, files_in_memory=True)
         )
+        # a first list slower than the read's deadline would be a GET: not what this test is about
+        k.syncer.objects.watches.sync_timeout = 60.0
         files = k.syncer.ctx.files
         assert isinstance(files, MemoryFiles)
         fetches = [0]

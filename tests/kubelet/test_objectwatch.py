@@ -186,6 +186,7 @@ def test_the_kubelet_watches_its_pods_objects_and_an_update_reaches_the_files(tm
         api, rt = FakeApi(), FakeRuntime()
         await api.create("configmaps", cm("cfg", greeting="hi"), NS)
         async with running_kubelet(api, rt, tmp_path, files_in_memory=True) as k:
+            k.syncer.objects.watches.sync_timeout = 60.0  # never a GET, however loaded the machine
             files = k.syncer.ctx.files
             assert isinstance(files, MemoryFiles)
             for name in ("web-0", "web-1"):
