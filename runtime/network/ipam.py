@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import threading
+from _thread import get_ident  # not `threading` (~1.5 ms import on `run`'s path)
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +45,7 @@ class Ipam:
     def allocate(self, owner: str) -> str:
         """Claim a free address for `owner`; AddressesExhaustedError when none is left."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / f".claim-{os.getpid()}-{threading.get_ident()}"
+        tmp = self.dir / f".claim-{os.getpid()}-{get_ident()}"
         tmp.write_text(owner)
         try:
             for value in self._candidates():
@@ -74,7 +74,7 @@ class Ipam:
             return None
 
     def _write_last(self, ip: str) -> None:
-        tmp = self.dir / f".last-{os.getpid()}-{threading.get_ident()}"
+        tmp = self.dir / f".last-{os.getpid()}-{get_ident()}"
         tmp.write_text(ip)
         os.replace(tmp, self.dir / "last")
 
