@@ -192,6 +192,7 @@ class NodeAgent:
         self.status_interval = status_interval
         self.registered = asyncio.Event()
         self.pod_cidr = ""
+        self._lease: dict[str, Any] | None = None  # the lease as last written
 
     async def register(self) -> dict[str, Any]:
         try:
@@ -228,16 +229,27 @@ class NodeAgent:
         await self.client.patch("nodes", self.name, {"status": status}, subresource="status")
 
     async def renew_lease(self) -> None:
+        """One PUT of the lease last written (kubelet's lease controller keeps it): a GET, or a
+        create, only when there is none yet or that write failed (a conflict, the lease deleted)."""
         lease = lease_object(self.name, jsonutil.format_micro_time(jsonutil.now()))
+        held, self._lease = self._lease, None
+        if held is not None:
+            held["spec"] = lease["spec"]
+            try:
+                self._lease = await self.client.update("leases", held, LEASE_NAMESPACE)
+                return
+            except ApiError as e:
+                if e.code not in (404, 409):
+                    raise
         try:
             current = await self.client.get("leases", self.name, LEASE_NAMESPACE)
         except ApiError as e:
             if e.code != 404:
                 raise
-            await self.client.create("leases", lease, LEASE_NAMESPACE)
+            self._lease = await self.client.create("leases", lease, LEASE_NAMESPACE)
             return
         current["spec"] = lease["spec"]
-        await self.client.update("leases", current, LEASE_NAMESPACE)
+        self._lease = await self.client.update("leases", current, LEASE_NAMESPACE)
 
     async def run(self) -> None:
         """Heartbeat forever: the lease every `lease_renew` s, the status every `status_interval` s."""

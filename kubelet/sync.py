@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,7 +62,19 @@ __all__ = [
     "newest_by_name",
 ]
 
-RESYNC = 10.0  # periodic re-sync of a healthy pod
+# periodic re-sync of a healthy pod: kubelet's --sync-frequency default. What changes in between
+# wakes the pod's worker itself (its API object, a container exit seen by the relist, a probe, a
+# ConfigMap or Secret it uses): the period only bounds what nothing announces.
+RESYNC = 60.0
+RESYNC_JITTER = 0.5  # kubelet's workerResyncIntervalJitterFactor: each pod waits [60, 90) s
+
+
+def resync_delay(next_sync: float) -> float:
+    """The delay a sync asks for, the periodic one spread as kubelet's pod workers spread it, so
+    that the pods of a node (or of hundreds of hollow nodes) started together do not sync together."""
+    if next_sync < RESYNC:
+        return max(next_sync, 0.05)
+    return next_sync * (1 + RESYNC_JITTER * random.random())
 
 
 @dataclass
@@ -139,7 +152,7 @@ class PodSyncer:
         if uid in self._deleting:
             return 0.0  # its deletion arrived mid-sync (a postStart cut short): tear down, report nothing
         await self._report(pod, sandbox, containers)
-        return max(next_sync, 0.05)
+        return resync_delay(next_sync)
 
     async def _pull_secrets(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
         """The pod's imagePullSecrets that exist; the missing ones are a warning, as in kubelet."""
