@@ -4,7 +4,8 @@
    process exits, which is after the container is removed (runc state, cgroups, overlay mount,
    bundle, netns: checked after every run), interleaved run by run with raw `runc run` of a
    prepared bundle (it removes its container before exiting too); `podman run --rm busybox`
-   (the same image, loaded from our `save`) and the interpreter's own start beside them. A
+   (the same image, loaded from our `save`), the interpreter's own start and its start with the
+   stdlib every Python CLI of ours imports (re, json, pathlib, ctypes) beside them. A
    foreground `run --rm` has no conmon (runtime/containers/foreground.py): the CLI runs `runc
    create` and is the container's monitor, as `runc run` is for the raw figure;
 2. a pod sandbox + 2 containers (httpd and a sidecar) through RealRuntime up to HTTP 200 from
@@ -247,6 +248,8 @@ def main() -> None:
             "kubelite --net none": [*kubelite, "run", "--rm", "--net", "none", "busybox", "true"],
             "runc": lambda: [runc, "run", "--bundle", str(bundle), f"klbench-{os.getpid()}-{next(counter)}"],
             "python": [sys.executable, "-c", "pass"],
+            # what any Python CLI of ours pays before its own code: the stdlib our modules stand on
+            "python stdlib": [sys.executable, "-c", "import re, json, pathlib, ctypes"],
         }
         times = interleaved(
             runs, opts.runs, env, after=lambda name: check_removed(root) if "kubelite" in name else None
@@ -260,6 +263,10 @@ def main() -> None:
             ("raw runc run (prepared bundle; deletes before exit)", summary_ms(raw)),
             ("podman run --rm busybox true", pm if isinstance(pm, str) else summary_ms(pm)),
             ("python3 -c pass (interpreter floor)", summary_ms(times["python"])),
+            (
+                "python3 -c 'import re, json, pathlib, ctypes' (+ stdlib floor)",
+                summary_ms(times["python stdlib"]),
+            ),
         ]
 
         rt = RealRuntime(root / "rt", network=net, image_root=root)
