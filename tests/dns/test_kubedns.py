@@ -8,7 +8,7 @@ import pytest
 
 from controller.kubedns import PORTS, SERVING_ANNOTATION, dns_subsets
 from tests.controller.cluster import Cluster, eventually, get_or_none
-from tests.controller.conftest import anyio_backend, cluster  # noqa: F401 - fixtures
+from tests.controller.conftest import cluster  # noqa: F401 - fixture
 
 
 def node(name: str, ip: str, ready: bool = True, serving: bool = True) -> dict[str, Any]:
