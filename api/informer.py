@@ -23,6 +23,7 @@ from api.errors import ApiError
 from api.selectors import LabelSelector
 
 log = logging.getLogger(__name__)
+YIELD_EVERY = 64  # watch events handled between two turns of the event loop
 
 Obj = dict[str, Any]
 
@@ -240,7 +241,13 @@ class Informer:
             kw["field_selector"] = self.field_selector
         if self.label_selector:
             kw["label_selector"] = self.label_selector
+        handled = 0
         async for ev in self.client.watch(self.resource, self.namespace, **kw):
+            handled += 1
+            if handled % YIELD_EVERY == 0:
+                # a backlog read in one go would otherwise run every handler of thousands of events
+                # without a pause: let the rest of the loop (an in-process server's requests) in
+                await asyncio.sleep(0)
             typ = ev.get("type")
             obj = ev.get("object") or {}
             if typ == "ERROR":
