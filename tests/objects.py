@@ -48,9 +48,12 @@ def apps_body(
     """An apps/v1 workload (Deployment, StatefulSet, DaemonSet, ReplicaSet) selecting pods labelled
     app=<name> that run one container `c` of `image`; `spec` adds to (or overrides) its spec,
     `meta` to its metadata (namespace, uid ...)."""
-    labels = {"app": name}
-    template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": image}]}}
-    body: Obj = {"selector": {"matchLabels": labels}, "template": template, **spec}
+    # two dicts: a test that adds a template label must not widen the selector with it
+    template = {
+        "metadata": {"labels": {"app": name}},
+        "spec": {"containers": [{"name": "c", "image": image}]},
+    }
+    body: Obj = {"selector": {"matchLabels": {"app": name}}, "template": template, **spec}
     if replicas is not None:
         body["replicas"] = replicas
     return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, **(meta or {})}, "spec": body}
