@@ -234,8 +234,11 @@ async def serve_watch(
             if now >= deadline:
                 break
             wake = min(deadline, next_bookmark) if params.bookmarks else deadline
+            # asyncio.timeout, not wait_for: wait_for runs queue.get() as a task of its own, one more
+            # turn of a busy loop (and a task made) between an event's arrival and its write
             try:
-                item = await asyncio.wait_for(queue.get(), max(0.0, wake - now))
+                async with asyncio.timeout(max(0.0, wake - now)):
+                    item = await queue.get()
             except TimeoutError:
                 if params.bookmarks and loop.time() >= next_bookmark:
                     if queue.empty():  # events the store left out for this watcher count as seen
