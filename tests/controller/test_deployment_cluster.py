@@ -50,6 +50,14 @@ async def test_replicaset_match_expressions_status_and_adoption(cluster: Cluster
         "spec": {"containers": [{"name": "c", "image": "busybox:1"}]},
     }
     await cluster.client.create("pods", orphan, "default")
+
+    async def orphan_running() -> bool:
+        p = await cluster.client.get("pods", "orphan", "default")
+        return (p.get("status") or {}).get("phase") == "Running"
+
+    # as kube's adoption e2e test: the orphan runs before its owner exists, so the controller's pod
+    # cache has it when the ReplicaSet's first sync comes (else it makes 3 and the orphan is surplus)
+    await eventually(orphan_running, what="orphan running")
     rs = apps_body(
         "ReplicaSet",
         "rs",
