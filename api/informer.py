@@ -144,6 +144,7 @@ class Informer:
         resync_period: float = 0.0,
         retry_delay: float = 0.5,
         watch_timeout: int = 300,
+        max_retry_delay: float | None = None,
     ) -> None:
         self.client = client
         self.resource = resource
@@ -152,9 +153,14 @@ class Informer:
         self.label_selector = label_selector
         self.resync_period = resync_period
         self.retry_delay = retry_delay
+        # after failures in a row the wait doubles up to this (client-go's backoff manager);
+        # by default it stays at retry_delay: a control loop wants its cache back at once
+        self.max_retry_delay = retry_delay if max_retry_delay is None else max_retry_delay
         self.watch_timeout = watch_timeout
         self.cache = Cache()
         self.synced = asyncio.Event()
+        self.settled = asyncio.Event()  # synced, or the first attempt failed: readers need not wait
+        self._stopping = False
         self.resource_version = ""
         self._handlers: list[Handlers] = []
 
@@ -181,26 +187,36 @@ class Informer:
     def has_synced(self) -> bool:
         return self.synced.is_set()
 
+    def stop(self) -> None:
+        """End `run` at its next step: no list or watch after the one in progress; the cache stays
+        (a handler may call it: an object that cannot change needs no watch)."""
+        self._stopping = True
+
     # the loop
     async def run(self) -> None:
         resync = asyncio.create_task(self._resync_loop()) if self.resync_period > 0 else None
         try:
-            need_list = True
+            need_list, delay = True, self.retry_delay
             while True:
                 try:
                     if need_list:
                         await self._relist()
                         need_list = False
+                    if self._stopping:
+                        return
                     need_list = await self._watch()
+                    delay = self.retry_delay
+                    continue
                 except asyncio.CancelledError:
                     raise
                 except ApiError as e:
                     need_list = e.code == 410 or need_list
                     log.info("%s informer: %s; retrying", self.resource, e)
-                    await asyncio.sleep(self.retry_delay)
                 except Exception as e:  # connection refused/reset: resume from the last revision
                     log.info("%s informer: %r; retrying", self.resource, e)
-                    await asyncio.sleep(self.retry_delay)
+                self.settled.set()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_retry_delay)
         finally:
             if resync is not None:
                 resync.cancel()
@@ -228,6 +244,7 @@ class Informer:
             if old is not None:
                 self._dispatch_delete(DeletedFinalStateUnknown(key, old))
         self.synced.set()
+        self.settled.set()
 
     async def _watch(self) -> bool:
         """Follow the watch; True when a relist is needed (410), False to resume."""
@@ -261,6 +278,8 @@ class Informer:
             if typ == "BOOKMARK":
                 continue
             self._apply(str(typ), key_of(obj), obj)
+            if self._stopping:
+                break
         return False
 
     def _apply(self, typ: str, key: str, obj: Obj) -> None:

@@ -10,7 +10,8 @@ refers to the object (counted as pods are registered and unregistered). An objec
 same here; the API server's node authorizer allows exactly such one-name lists and watches, and
 its watch fan-out indexes them by name, so a ConfigMap event costs one lookup, not one per node.
 
-A read waits (up to `sync_timeout`) for the first list of a new watch; when the object is not
+Each watch is an `api.informer.Informer` on that one name (list, watch, resume, relist on 410,
+back-off after refusals). A read waits (up to `sync_timeout`) for the first list of a new watch; when the object is not
 registered, or its watch has not synced (refused, failing), the caller falls back to a GET, so
 nothing is worse than before. A change seen after the first sync wakes the pods that use the
 object (`on_change`): mounted files follow an update at once instead of at the next periodic
@@ -21,16 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import random
 from collections.abc import Callable
 from typing import Any
 
-from api.errors import ApiError
+from api.informer import DeletedFinalStateUnknown, Informer
 from api.podrefs import CONFIGMAPS, SECRETS, references
 from api.protocol import ApiClient
-
-log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 Key = tuple[str, str, str]  # (resource, namespace, name)
@@ -48,21 +45,18 @@ def is_immutable(obj: Obj | None) -> bool:
     return obj is not None and obj.get("immutable") is True
 
 
-def version(obj: Obj | None) -> str | None:
-    """What tells two states of the object apart: its resourceVersion (None when absent)."""
-    return None if obj is None else str((obj.get("metadata") or {}).get("resourceVersion") or "")
-
-
 class _Watched:
-    """One object's local copy and the pods (UIDs) that use it."""
+    """One object's informer, its task, and the pods (UIDs) that use it."""
 
-    def __init__(self, key: Key) -> None:
+    def __init__(self, key: Key, informer: Informer) -> None:
         self.key = key
         self.users: set[str] = set()
-        self.obj: Obj | None = None
-        self.synced = False  # listed at least once: `obj` is the object as the server has it
-        self.settled = asyncio.Event()  # synced, or the first attempt failed: readers stop waiting
+        self.informer = informer
         self.task: asyncio.Task[None] | None = None
+
+    @property
+    def obj(self) -> Obj | None:
+        return self.informer.get(f"{self.key[1]}/{self.key[2]}")
 
 
 class ObjectWatches:
@@ -96,10 +90,7 @@ class ObjectWatches:
         if keys == old:
             return
         for key in keys - old:
-            watched = self._objects.get(key)
-            if watched is None:
-                watched = self._objects[key] = _Watched(key)
-                watched.task = asyncio.create_task(self._reflect(watched), name=f"watch:{'/'.join(key)}")
+            watched = self._objects.get(key) or self._start(key)
             watched.users.add(uid)
         for key in old - keys:
             self._release(key, uid)
@@ -112,6 +103,30 @@ class ObjectWatches:
         """The pod is going or gone: its references end, and a watch nobody else needs stops."""
         for key in self._by_pod.pop(uid, frozenset()):
             self._release(key, uid)
+
+    def _start(self, key: Key) -> _Watched:
+        resource, namespace, name = key
+        informer = Informer(
+            self.client,
+            resource,
+            namespace,
+            field_selector=f"metadata.name={name}",
+            retry_delay=self.retry_delay,
+            max_retry_delay=self.max_retry_delay,
+            watch_timeout=self.watch_timeout,
+        )
+        watched = self._objects[key] = _Watched(key, informer)
+
+        def seen(obj: Obj | DeletedFinalStateUnknown) -> None:
+            if is_immutable(obj if isinstance(obj, dict) else None):
+                informer.stop()  # it cannot change: the copy stands while pods use it, unwatched
+            # the first list is not a change; what follows it is, and wakes the object's users
+            if informer.has_synced() and self.on_change is not None and watched.users:
+                self.on_change(set(watched.users))
+
+        informer.add_handlers(seen, lambda old, new: seen(new), seen)
+        watched.task = asyncio.create_task(informer.run(), name=f"watch:{'/'.join(key)}")
+        return watched
 
     def _release(self, key: Key, uid: str) -> None:
         watched = self._objects.get(key)
@@ -134,11 +149,12 @@ class ObjectWatches:
         watched = self._objects.get((resource, namespace, name))
         if watched is None:
             return False, None
-        if not watched.settled.is_set():
+        informer = watched.informer
+        if not informer.settled.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.sync_timeout):
-                    await watched.settled.wait()
-        return (True, watched.obj) if watched.synced else (False, None)
+                    await informer.settled.wait()
+        return (True, watched.obj) if informer.has_synced() else (False, None)
 
     async def close(self) -> None:
         tasks = [w.task for w in self._objects.values() if w.task is not None]
@@ -147,72 +163,3 @@ class ObjectWatches:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-    # --- the reflector of one object
-    async def _reflect(self, watched: _Watched) -> None:
-        """List, then watch from the list's revision; resume after a dropped stream, relist on 410,
-        back off after errors (a refused watch is retried slowly; readers GET meanwhile)."""
-        delay, revision = self.retry_delay, ""
-        while True:
-            try:
-                if not revision:
-                    revision = await self._list(watched)
-                if is_immutable(watched.obj):
-                    return  # it cannot change: the copy stands while pods use it, with no watch
-                revision = await self._follow(watched, revision)
-                delay = self.retry_delay
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # refused, or the connection failed: keep the copy, try again
-                watched.settled.set()
-                log.info("watch of %s: %r; retrying in %.1fs", "/".join(watched.key), e, delay)
-                await asyncio.sleep(delay * (1 + random.random()))
-                delay = min(delay * 2, self.max_retry_delay)
-
-    def _selector(self, watched: _Watched) -> str:
-        return f"metadata.name={watched.key[2]}"
-
-    async def _list(self, watched: _Watched) -> str:
-        resource, namespace, _ = watched.key
-        listed = await self.client.list(resource, namespace, field_selector=self._selector(watched))
-        items = listed.get("items") or []
-        obj = items[0] if items else None
-        if obj is not None:  # as a GET answers it: list items carry no kind
-            kind = str(listed.get("kind") or "")
-            obj.setdefault("kind", kind[:-4] if kind.endswith("List") else kind)
-            obj.setdefault("apiVersion", listed.get("apiVersion") or "v1")
-        self._observe(watched, obj)
-        return str((listed.get("metadata") or {}).get("resourceVersion") or "")
-
-    async def _follow(self, watched: _Watched, revision: str) -> str:
-        """Apply the watch's events; the revision to resume from when the stream ends, "" to relist."""
-        resource, namespace, _ = watched.key
-        # a random timeout in [t, 2t), as client-go's reflector: watches started together end apart
-        timeout = int(self.watch_timeout * (1 + random.random()))
-        async for ev in self.client.watch(
-            resource,
-            namespace,
-            field_selector=self._selector(watched),
-            resource_version=revision,
-            timeout_seconds=timeout,
-        ):
-            typ, obj = ev.get("type"), ev.get("object") or {}
-            if typ == "ERROR":
-                code = int(obj.get("code") or 0)
-                if code == 410:
-                    return ""
-                raise ApiError(code or 500, str(obj.get("reason") or ""), str(obj.get("message") or ""))
-            revision = str((obj.get("metadata") or {}).get("resourceVersion") or revision)
-            if typ == "BOOKMARK":
-                continue
-            self._observe(watched, None if typ == "DELETED" else obj)
-            if is_immutable(watched.obj):
-                break
-        return revision
-
-    def _observe(self, watched: _Watched, obj: Obj | None) -> None:
-        changed = watched.synced and version(watched.obj) != version(obj)
-        watched.obj, watched.synced = obj, True
-        watched.settled.set()
-        if changed and self.on_change is not None and watched.users:
-            self.on_change(set(watched.users))
