@@ -63,8 +63,9 @@ def test_watches_are_counted_by_pod_and_end_with_the_last_user() -> None:
         task = watches._objects[("configmaps", NS, "only-a")].task
         watches.unregister("a")
         assert watches.watching() == {("configmaps", NS, "shared"): {"b"}}
-        await asyncio.sleep(0)
-        assert task is not None and task.cancelled()
+        assert task is not None
+        await until(task.done, 5, "the released watch ended")
+        assert task.cancelled()
         watches.register(pod("b", "other"))  # its references changed: the old one is released
         assert watches.watching() == {("configmaps", NS, "other"): {"b"}}
         watches.unregister("b")
