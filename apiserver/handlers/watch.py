@@ -28,9 +28,8 @@ from apiserver.handlers import prefilter
 from apiserver.handlers.http import JSON, State
 from apiserver.storage.interface import CompactedError, Event, KeyValue, WatcherDroppedError
 
-MAX_PENDING = 10000  # events queued for one client before it counts as too slow
 _COALESCE = 256
-_DISCONNECT, _STOP, _DROPPED, _SLOW = object(), object(), object(), object()
+_DISCONNECT, _STOP = object(), object()
 
 
 class WatchParams:
@@ -184,35 +183,27 @@ async def serve_watch(
         obj = {"kind": res.kind, "apiVersion": res.api_version, "metadata": meta}
         return jsonutil.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
 
-    queue: asyncio.Queue[Any] = asyncio.Queue()
+    # The stream awaits the store's watcher itself: no pump task and queue between them, so an
+    # event is written in the loop turn its publish wakes (one hop). A client that reads too slowly
+    # fills the watcher's bounded buffer and is dropped there (410). A disconnect or the server's
+    # shutdown closes the watcher, which ends the wait; `ended` says which.
+    ended: list[object] = []
 
-    async def pump() -> None:
-        try:
-            async for ev in watcher:
-                if queue.qsize() > MAX_PENDING:
-                    queue.put_nowait(_SLOW)
-                    return
-                queue.put_nowait(ev)
-        except WatcherDroppedError:
-            queue.put_nowait(_DROPPED)
-        except CompactedError:
-            queue.put_nowait(_DROPPED)
-        queue.put_nowait(_STOP)
+    def end_with(why: object) -> None:
+        ended.append(why)
+        watcher.close_nowait()
 
     async def disconnected() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
-        queue.put_nowait(_DISCONNECT)
+        end_with(_DISCONNECT)
 
     async def stopping() -> None:
         await state.stopping.wait()
-        queue.put_nowait(_STOP)
+        end_with(_STOP)
 
-    tasks = [
-        asyncio.create_task(pump()),
-        asyncio.create_task(disconnected()),
-        asyncio.create_task(stopping()),
-    ]
+    tasks = [asyncio.create_task(disconnected()), asyncio.create_task(stopping())]
+    events = aiter(watcher)
     loop = asyncio.get_running_loop()
     last = start
     visible: set[str] = set()  # keys whose newest event matched, see classify
@@ -238,35 +229,31 @@ async def serve_watch(
             # turn of a busy loop (and a task made) between an event's arrival and its write
             try:
                 async with asyncio.timeout(max(0.0, wake - now)):
-                    item = await queue.get()
+                    first = await anext(events)
             except TimeoutError:
                 if params.bookmarks and loop.time() >= next_bookmark:
-                    if queue.empty():  # events the store left out for this watcher count as seen
-                        last = max(last, watcher.caught_up())
+                    # events the store left out for this watcher count as seen
+                    last = max(last, watcher.caught_up())
                     await send({"type": "http.response.body", "body": bookmark(last), "more_body": True})
                     next_bookmark = loop.time() + params.bookmark_interval
                 continue
-            batch = [item]
-            while len(batch) < _COALESCE and not queue.empty():
-                batch.append(queue.get_nowait())
-            out, end = [], None
-            for it in batch:
-                if isinstance(it, Event):
-                    kind = classify(it, match, may, visible)
-                    if kind is not None:
-                        out.append(line(kind, it.value, it.obj if match is not None else None, it.revision))
-                    last = it.revision
-                elif end is None:
-                    end = it
-            if out:
-                await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
-            if end is _DISCONNECT:
-                return
-            if end in (_DROPPED, _SLOW):
+            except StopAsyncIteration:
+                if ended and ended[0] is _DISCONNECT:
+                    return
+                break
+            except (WatcherDroppedError, CompactedError):
                 await _end(send, expired_line("The resourceVersion for the provided watch is too old."))
                 return
-            if end is _STOP:
-                break
+            out = []
+            for ev in [first, *watcher.take_ready(_COALESCE - 1)]:
+                kind = classify(ev, match, may, visible)
+                if kind is not None:
+                    out.append(line(kind, ev.value, ev.obj if match is not None else None, ev.revision))
+                last = ev.revision
+            if out:
+                await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
+            if ended and ended[0] is _DISCONNECT:
+                return
         await _end(send, bookmark(last) if params.bookmarks else b"")
     finally:
         for t in tasks:

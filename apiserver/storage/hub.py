@@ -139,6 +139,22 @@ class QueueWatcher:
                 self._last = ev.revision
                 return ev
 
+    def take_ready(self, limit: int) -> list[Event]:
+        """Up to `limit` events that are here already, without waiting: what a stream writes in
+        the same write as the event it woke for. Stops where a log page would have to be read."""
+        out: list[Event] = []
+        while len(out) < limit and not self.dropped:
+            if self._replay:
+                ev = self._replay.popleft()
+            elif self._fetched < self._replay_upto or not self._buf:
+                break
+            else:
+                ev = self._buf.popleft()
+            if ev.revision > self._last:
+                self._last = ev.revision
+                out.append(ev)
+        return out
+
     async def fetch_more(self, limit: int = 1000) -> None:
         """Read the next page of the log between the start revision and the hub's at registration."""
         assert self._fetch is not None

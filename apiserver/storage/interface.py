@@ -122,7 +122,13 @@ class Watcher(Protocol):
     def caught_up(self) -> int:
         """The store revision this watcher has seen everything up to when nothing is pending, else 0."""
 
+    def take_ready(self, limit: int) -> list[Event]:
+        """Up to `limit` events already buffered, without waiting (possibly none)."""
+
     async def close(self) -> None: ...
+
+    def close_nowait(self) -> None:
+        """Stop now, from outside the iteration: a waiting iteration ends (StopAsyncIteration)."""
 
 
 class Store(Protocol):
