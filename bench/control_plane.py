@@ -218,14 +218,23 @@ def main() -> None:
                         f"{rss_before:.0f} MiB -> {rss_mib(srv.pid):.0f} MiB (peak {peak_rss_mib(srv.pid):.0f} MiB)",
                         "target: peak <= 1.5 GiB",
                     ],
-                    [
-                        "watch delivery lag",
-                        f"p99 {percentile(lags, 99) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms "
-                        f"({len(lags)} ConfigMaps; {lag.missing()} never seen, {lag.errors} errors)"
-                        if lags
-                        else "-",
-                        "create returned -> a watch saw it, during the run; target p99 <= 1 s",
-                    ],
+                    *(
+                        [
+                            f"watch lag, {watcher}",
+                            f"p50 {percentile(ls, 50) * 1000:.0f} ms, p99 {percentile(ls, 99) * 1000:.0f} ms, "
+                            f"max {max(ls) * 1000:.0f} ms ({len(ls)} ConfigMaps; {lag.missing(watcher)} never "
+                            f"seen, {lag.errors} errors)"
+                            if ls
+                            else "-",
+                            "create returned -> seen; target p99 <= 1 s. "
+                            + (
+                                "One long watch, as an informer's"
+                                if watcher == "informer"
+                                else "A watch made again every 5 s (each new request's wait counts)"
+                            ),
+                        ]
+                        for watcher, ls in lags.items()
+                    ),
                 ],
                 ["what", "figure", "note"],
             )
