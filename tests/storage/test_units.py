@@ -141,6 +141,37 @@ def test_hub_replays_filters_and_drops_slow_watchers():
     asyncio.run(run())
 
 
+def test_take_ready_hands_out_what_is_buffered_in_order_without_waiting():
+    async def run() -> None:
+        hub = WatchHub(revision=0, ring_capacity=100)
+        hub.publish([ev(1, "/a/1"), ev(2, "/b/1")])
+        w = hub.register("/a/", 0, _no_log)  # replays 1 from the ring
+        hub.publish([ev(3, "/a/2"), ev(4, "/a/3"), ev(5, "/a/4")])
+        assert [e.revision for e in w.take_ready(2)] == [1, 3]  # the replay first, then live
+        assert [e.revision for e in w.take_ready(10)] == [4, 5]
+        assert w.take_ready(10) == []  # nothing buffered: empty, not a wait
+        hub.publish([ev(6, "/a/5")])
+        assert (await w.__anext__()).revision == 6  # iteration and take_ready share one cursor
+        assert w.take_ready(10) == []
+
+    asyncio.run(run())
+
+
+def test_close_nowait_ends_a_waiting_iteration():
+    async def run() -> None:
+        hub = WatchHub(revision=0, ring_capacity=100)
+        w = hub.register("/a/", 0, _no_log)
+        waiting = asyncio.ensure_future(w.__anext__())
+        await asyncio.sleep(0)  # let it start waiting (no condition to poll: it is one loop turn)
+        assert not waiting.done()
+        w.close_nowait()
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(waiting, 5)
+        assert hub.watcher_count() == 0
+
+    asyncio.run(run())
+
+
 def test_watcher_pages_the_log_then_goes_live_without_duplicates():
     log = [ev(r, "/a/x" if r % 2 else "/b/x") for r in range(1, 11)]
 
