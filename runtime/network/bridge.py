@@ -3,7 +3,8 @@
 Per sandbox in bridge mode: netns `/run/netns/<sandbox id>` with `lo` up; a veth whose host
 end (`host_veth_name(id)`) is enslaved to `config.bridge` and whose peer is created directly
 inside the netns as `eth0` (no move or rename step); an address from on-disk IPAM; a default
-route via the gateway (the first address of the subnet, put on the bridge). `none` mode is
+route via the gateway (the first address of the subnet, put on the bridge, whose MAC is set from
+that address by `bridge_mac`, never left to the kernel to pick from its ports). `none` mode is
 the netns with only `lo`; `host` mode creates nothing and records the sandbox for `list()`.
 
 Everything host-side happens in the caller's current network namespace (a kubelite "node"
@@ -16,6 +17,7 @@ ports are published or unpublished, so `run --rm` without `-p` never forks a pro
 
 from __future__ import annotations
 
+import _socket  # not `socket` (its enum tables: ~2 ms of `run`); rtnl has loaded it already
 import errno
 import os
 from collections.abc import Callable
@@ -37,6 +39,16 @@ from runtime.network.rtnl import Rtnl
 LOOPBACK_INDEX = 1  # lo is always the first device of a new network namespace
 CONTAINER_IFNAME = "eth0"
 VETH_PREFIX = "klv"
+
+
+def bridge_mac(gateway: str) -> bytes:
+    """The bridge's hardware address: 0a:58 (locally administered, unicast) and the gateway's IPv4
+    bytes, as the CNI bridge plugin once derived it. Set explicitly, it never changes. Left to the
+    kernel, a bridge takes the lowest MAC of its ports, so it changes whenever a pod with a lower one
+    comes or the pod with that one goes; the other pods still have the old MAC for the gateway in
+    their ARP cache, and what they send to it (their replies to anything off the pod subnet) is no
+    longer the bridge's: dropped for seconds, until that entry is probed again (kubernetes#30783)."""
+    return b"\x0a\x58" + _socket.inet_aton(gateway)
 
 
 def host_veth_name(sandbox_id: str) -> str:
@@ -136,18 +148,22 @@ class BridgeNetwork:
             outer.add_veth(name, CONTAINER_IFNAME, netns_fd, bridge_index, self.config.mtu)
 
     def _ensure_bridge(self, outer: Rtnl) -> int:
-        """The bridge's index, creating it (up, gateway address) if missing; tolerates extra addresses."""
+        """The bridge's index, creating it (up, gateway address, pinned MAC) if missing; tolerates extra
+        addresses."""
         name = self.config.bridge
+        mac = bridge_mac(self.gateway)
         try:
-            index = outer.link_index(name)
+            index, current = outer.link(name)
         except OSError as exc:
             if exc.errno != errno.ENODEV:
                 raise
             try:
-                outer.add_bridge(name, self.config.mtu)
+                outer.add_bridge(name, self.config.mtu, mac)
             except FileExistsError:
                 pass  # another process made it in between
-            index = outer.link_index(name)
+            index, current = outer.link(name)
+        if current != mac:  # a bridge made without it (by an older version, or by hand): pinned once
+            outer.set_address(index, mac)
         outer.add_address(index, self.gateway, self.prefixlen, self.broadcast)
         outer.set_up(index)
         return index

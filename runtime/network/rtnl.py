@@ -37,6 +37,7 @@ RTM_NEWADDR = 20
 RTM_NEWROUTE = 24
 RTM_DELROUTE = 25
 
+IFLA_ADDRESS = 1
 IFLA_IFNAME = 3
 IFLA_MTU = 4
 IFLA_MASTER = 10
@@ -130,10 +131,19 @@ class Rtnl:
 
     def link_index(self, name: str) -> int:
         """The ifindex of `name`; OSError(ENODEV) when it does not exist."""
+        return self.link(name)[0]
+
+    def link(self, name: str) -> tuple[int, bytes]:
+        """The ifindex and hardware address of `name` (one request); OSError(ENODEV) when it does not exist."""
         replies = self._request(RTM_GETLINK, 0, _ifinfo() + _str_attr(IFLA_IFNAME, name))
         if not replies:
             raise OSError(errno.ENODEV, f"no such link {name}")
-        return int(_IFINFOMSG.unpack_from(replies[0])[2])
+        address = next((v for k, v in _attrs(replies[0], _IFINFOMSG.size) if k == IFLA_ADDRESS), b"")
+        return int(_IFINFOMSG.unpack_from(replies[0])[2]), address
+
+    def set_address(self, index: int, address: bytes) -> None:
+        """Set the link's hardware address; the kernel then counts it as chosen (NET_ADDR_SET)."""
+        self._request(RTM_NEWLINK, 0, _ifinfo(index=index) + _attr(IFLA_ADDRESS, address))
 
     def link_exists(self, name: str) -> bool:
         try:
@@ -144,11 +154,12 @@ class Rtnl:
             raise
         return True
 
-    def add_bridge(self, name: str, mtu: int) -> None:
-        """Create bridge `name`, up; EEXIST when a link of that name exists."""
+    def add_bridge(self, name: str, mtu: int, address: bytes = b"") -> None:
+        """Create bridge `name`, up (with hardware `address` when given); EEXIST when a link of that name
+        exists."""
         linkinfo = _attr(IFLA_LINKINFO | NLA_F_NESTED, _str_attr(IFLA_INFO_KIND, "bridge"))
         body = _ifinfo(flags=IFF_UP, change=IFF_UP) + _str_attr(IFLA_IFNAME, name)
-        body += _u32_attr(IFLA_MTU, mtu) + linkinfo
+        body += _u32_attr(IFLA_MTU, mtu) + (_attr(IFLA_ADDRESS, address) if address else b"") + linkinfo
         self._request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, body)
 
     def add_veth(self, name: str, peer_name: str, peer_netns_fd: int, master_index: int, mtu: int) -> None:
@@ -213,6 +224,16 @@ class Rtnl:
                 return False
             raise
         return True
+
+
+def _attrs(payload: bytes, offset: int) -> Iterator[tuple[int, bytes]]:
+    """(type, value) of the top-level attributes from `offset` on (nested ones stay packed)."""
+    while offset + 4 <= len(payload):
+        length, kind = struct.unpack_from("=HH", payload, offset)
+        if length < 4:
+            break
+        yield kind & ~NLA_F_NESTED, payload[offset + 4 : offset + length]
+        offset += (length + 3) & ~3
 
 
 def _messages(data: bytes) -> Iterator[tuple[int, int, bytes]]:

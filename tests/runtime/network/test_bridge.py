@@ -21,6 +21,7 @@ from runtime.network import (
     host_veth_name,
     netns,
 )
+from runtime.network.bridge import bridge_mac
 from runtime.network.rtnl import Rtnl
 from tests.runtime.network.conftest import (
     in_netns,
@@ -54,6 +55,34 @@ def test_two_sandboxes_ping_each_other_and_the_gateway(network: BridgeNetwork) -
         ["ip", "-o", "link", "show", host_veth_name(a.sandbox_id)], capture_output=True, text=True
     )
     assert f"master {network.config.bridge}" in master.stdout
+
+
+def mac_of(link: str) -> str:
+    with Rtnl() as rtnl:
+        return rtnl.link(link)[1].hex(":")
+
+
+def test_bridge_mac_is_the_gateways_and_stays_while_pods_come_and_go(network: BridgeNetwork) -> None:
+    """Left to the kernel, the bridge takes the lowest MAC of its ports: when that pod goes, the other
+    pods' ARP entry for the gateway names a MAC no port has, and their replies are dropped for
+    seconds (kubernetes#30783; a rolling update's probe lost its answer so). It is set instead."""
+    assert bridge_mac("10.244.0.1").hex(":") == "0a:58:0a:f4:00:01"
+    low = network.setup(new_sandbox_id())
+    other = network.setup(new_sandbox_id())
+    pinned = bridge_mac(low.gateway).hex(":")
+    assert mac_of(network.config.bridge) == pinned
+    # the port the kernel would pick: lower than any random veth and than the pinned address
+    subprocess.run(
+        ["ip", "link", "set", host_veth_name(low.sandbox_id), "address", "02:00:00:00:00:01"], check=True
+    )
+    assert mac_of(network.config.bridge) == pinned
+    assert ping(other.netns_name, other.gateway)  # `other` has the gateway's MAC in its ARP cache now
+    network.teardown(low.sandbox_id)
+    assert network.wait_released(low.sandbox_id, timeout=5)
+    network.setup(new_sandbox_id())
+    assert mac_of(network.config.bridge) == pinned
+    assert f"lladdr {pinned}" in in_netns(other.netns_name, "ip", "neigh", "show", other.gateway).stdout
+    assert ping(other.netns_name, other.gateway)
 
 
 def test_teardown_removes_netns_veth_and_address(network: BridgeNetwork) -> None:
@@ -150,6 +179,7 @@ def test_existing_bridge_with_other_addresses_is_tolerated(
         ["ip", "-o", "-4", "addr", "show", "dev", bridge], capture_output=True, text=True
     ).stdout
     assert "10.198.7.1/24" in shown and f"{sandbox.gateway}/24" in shown
+    assert mac_of(bridge) == bridge_mac(sandbox.gateway).hex(":")  # the kernel's pick replaced, once
 
 
 @pytest.mark.parametrize("bad", ["", "../x", "a/b", ".hidden", "-x", "x" * 201, "sp ace"])
