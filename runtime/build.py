@@ -155,7 +155,7 @@ class Builder:
         self.build_args = build_args
         self.no_cache = no_cache
         self.out = out
-        self.cache_dir = containers.root / "build-cache"
+        self.cache_dir = Path(containers.root) / "build-cache"
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -296,7 +296,7 @@ class Builder:
             rec = self.c.engine.refresh(rec)
             if rec.exit_code != 0:
                 raise BuildError(f"RUN {text}: exited with code {rec.exit_code}")
-            upper = self.c.engine.bundle(rec.id) / "upper"
+            upper = Path(self.c.engine.bundle(rec.id)) / "upper"
             lowers = [Path(p) for p in rec.layer_dirs]
             for rel in MOUNTPOINTS:
                 p = upper / rel
@@ -368,7 +368,7 @@ def cmd_commit(args: argparse.Namespace) -> int:
     base = c.images.resolve(rec.image_id)
     if base is None:
         raise BuildError(f"the image of container {rec.name} is gone")
-    layer = c.images.layer_from_dir(c.engine.bundle(rec.id) / "upper")
+    layer = c.images.layer_from_dir(Path(c.engine.bundle(rec.id)) / "upper")
     config = json.loads(json.dumps(base.config))
     sec = config.setdefault("config", {})
     req = rec.config

@@ -7,12 +7,11 @@ code 125. `run` in the foreground returns the container's own exit code, as dock
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from pathlib import Path
 
+from runtime import cjson
 from runtime.containers import proc
 from runtime.containers.engine import Engine
 from runtime.containers.errors import ContainerError, InvalidConfig
@@ -27,17 +26,18 @@ if TYPE_CHECKING:
     from typing import Any
 
     from runtime.containers.foreground import Monitor
+    from runtime.containers.rootfs import StrPath
     from runtime.images import ImageStore
 
 VERSION = "0.1.0"
 
 
 def containers(args: argparse.Namespace) -> Containers:
-    image_root = Path(args.image_root or args.root)
-    return Containers(Path(args.root), images=lambda: _image_store(image_root))
+    image_root = str(args.image_root or args.root)
+    return Containers(str(args.root), images=lambda: _image_store(image_root))
 
 
-def _image_store(root: Path) -> ImageStore:
+def _image_store(root: StrPath) -> ImageStore:
     from runtime.images import ImageStore
 
     return ImageStore(root)
@@ -468,7 +468,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         try:
             out.append(inspect_record(c.get(ref)))
         except ContainerError:
-            image = _image_store(Path(args.image_root or args.root)).resolve(ref)
+            image = _image_store(str(args.image_root or args.root)).resolve(ref)
             if image is None:
                 print(f"Error: no such object: {ref}", file=sys.stderr)
                 code = 125
@@ -484,6 +484,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                     "RootFS": {"Type": "layers", "Layers": image.diff_ids},
                 }
             )
+    import json  # only here: indented output (the hot paths read and write through cjson)
+
     print(json.dumps(out, indent=4))
     return code
 
@@ -503,20 +505,21 @@ def cmd_info(args: argparse.Namespace) -> int:
     recs = c.engine.list()
     states = {s: sum(1 for r in recs if r.state == s) for s in ("running", "exited", "created")}
     hybrid = os.path.isdir("/sys/fs/cgroup/unified")
-    n_images = len(_image_store(Path(args.image_root or args.root)).list())
+    n_images = len(_image_store(str(args.image_root or args.root)).list())
     print(
         f"Containers: {len(recs)}\n Running: {states['running']}\n Stopped: {states['exited']}\n"
         f" Created: {states['created']}\nImages: {n_images}\nRoot: {args.root}\n"
         f"Cgroups: {'hybrid (v1 controllers + unified)' if hybrid else 'v2'}\nCgroup driver: cgroupfs\n"
         f"Runtime: runc ({proc.which('runc')}) under conmon ({proc.which('conmon')})\n"
-        f"Network: {_network_text(Path(args.root))}"
+        f"Network: {_network_text(str(args.root))}"
     )
     return 0
 
 
-def _network_text(root: Path) -> str:
+def _network_text(root: str) -> str:
     try:
-        cfg = json.loads((root / "network" / "config.json").read_text())
+        with open(f"{root}/network/config.json") as f:
+            cfg = cjson.loads(f.read())
     except (OSError, ValueError):
         cfg = {
             "bridge": os.environ.get("KUBELITE_BRIDGE", "kl0"),
@@ -525,6 +528,6 @@ def _network_text(root: Path) -> str:
     return f"bridge {cfg.get('bridge')} {cfg.get('subnet')}"
 
 
-def in_use(root: Path, image_id: str) -> bool:
+def in_use(root: StrPath, image_id: str) -> bool:
     """For `rmi`: does a container (any state) use this image?"""
     return any(r.image_id == image_id for r in Containers(root).store.all())

@@ -11,12 +11,10 @@ from their records and exit files alone. Everything here is synchronous; async c
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import time
-from pathlib import Path
 
+from runtime import cjson as json  # not `json` (it imports re and enum: ~15 ms of `run`)
 from runtime.containers import proc, rootfs
 from runtime.containers.errors import (
     CommandNotExecutable,
@@ -30,6 +28,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the C
 if TYPE_CHECKING:
     import _socket
     from typing import Any
+
+    from runtime.containers.rootfs import StrPath
 
 LIVE = ("created", "running")
 
@@ -48,44 +48,47 @@ def parse_signal(name: str | int) -> int:
 
 
 class Engine:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.store = ContainerStore(root / "containers")
-        self.exits = root / "exits"
-        self.socks = root / "s"
+    # paths are str (os.path), not pathlib: it imports re, urllib.parse and ipaddress (~10 ms of `run`)
+    def __init__(self, root: StrPath) -> None:
+        self.root = os.fspath(root)
+        self.store = ContainerStore(f"{self.root}/containers")
+        self.exits = f"{self.root}/exits"
+        self.socks = f"{self.root}/s"
 
     # ---- paths
-    def bundle(self, container_id: str) -> Path:
+    def bundle(self, container_id: str) -> str:
         return self.store.dir(container_id)
 
-    def rootfs(self, container_id: str) -> Path:
-        return self.bundle(container_id) / "rootfs"
+    def rootfs(self, container_id: str) -> str:
+        return f"{self.bundle(container_id)}/rootfs"
 
     # ---- create / start
-    def mount_rootfs(self, rec: Record) -> Path:
+    def mount_rootfs(self, rec: Record) -> str:
         d = self.bundle(rec.id)
-        target = d / "rootfs"
+        target = f"{d}/rootfs"
         if not rootfs.is_mounted(target):
-            lowers = [rootfs.skeleton(self.root), *(Path(p) for p in rec.layer_dirs)]
+            lowers = [rootfs.skeleton(self.root), *rec.layer_dirs]
             rootfs.mount_overlay(
-                lowers, d / "upper", d / "work", target, volatile=rec.auto_remove
+                lowers, f"{d}/upper", f"{d}/work", target, volatile=rec.auto_remove
             )  # its writes die with it: no syncs
-        return Path(os.path.realpath(target))
+        return os.path.realpath(target)
 
     def create(self, rec: Record, spec: dict[str, Any] | None = None) -> Record:
         """Write the bundle (when `spec` is given) and have conmon `runc create` it."""
         d = self.bundle(rec.id)
         if spec is not None:
-            (d / "config.json").write_text(json.dumps(spec))
+            write_file(f"{d}/config.json", json.dumps(spec))
         self.mount_rootfs(rec)
         for stale in ("pidfile", "conmon.pid", "oom"):
-            (d / stale).unlink(missing_ok=True)
-        (self.exits / rec.id).unlink(missing_ok=True)
-        self.exits.mkdir(parents=True, exist_ok=True)
-        self.socks.mkdir(parents=True, exist_ok=True)
-        Path(rec.log_path).parent.mkdir(parents=True, exist_ok=True)  # conmon creates the file, not its dir
+            _unlink(f"{d}/{stale}")
+        _unlink(f"{self.exits}/{rec.id}")
+        os.makedirs(self.exits, exist_ok=True)
+        os.makedirs(self.socks, exist_ok=True)
+        os.makedirs(
+            os.path.dirname(rec.log_path) or ".", exist_ok=True
+        )  # conmon creates the file, not its dir
         try:
-            (self.socks / rec.short_id).unlink()
+            os.unlink(f"{self.socks}/{rec.short_id}")
         except OSError:
             pass
         # through `env -C BUNDLE`: conmon also drops its `oom` marker into its working directory
@@ -108,9 +111,9 @@ class Engine:
             "-b",
             str(d),
             "-p",
-            str(d / "pidfile"),
+            f"{d}/pidfile",
             "-P",
-            str(d / "conmon.pid"),
+            f"{d}/conmon.pid",
             "-l",
             f"k8s-file:{rec.log_path}",
             "--exit-dir",
@@ -184,7 +187,7 @@ class Engine:
             pid = rec.monitor_pid
             return pid if pid != os.getpid() and started_at(pid) == rec.monitor_started else 0
         try:
-            pid = int((self.bundle(rec.id) / "conmon.pid").read_text().strip())
+            pid = int(read_file(f"{self.bundle(rec.id)}/conmon.pid").strip())
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 return pid if rec.id.encode() in f.read() else 0  # guard against pid reuse
         except (OSError, ValueError):
@@ -192,7 +195,7 @@ class Engine:
 
     def wait_exit(self, rec: Record, timeout: float | None = None) -> bool:
         """Block until conmon is gone (it writes the exit file first); False on timeout."""
-        if (self.exits / rec.id).exists():
+        if os.path.exists(f"{self.exits}/{rec.id}"):
             return True
         pid = self.conmon_pid(rec)
         if not pid:  # no monitor (conmon killed, or we are the foreground monitor): the init itself
@@ -202,7 +205,7 @@ class Engine:
     def exit_code(self, rec: Record) -> int | None:
         """The code conmon recorded, without finishing the container (None: not exited yet)."""
         try:
-            return int((self.exits / rec.id).read_text().strip())
+            return int(read_file(f"{self.exits}/{rec.id}").strip())
         except (OSError, ValueError):
             return None
 
@@ -210,12 +213,12 @@ class Engine:
         """Merge the kernel's view in: a container whose exit file exists is finished (and cleaned)."""
         if rec.state not in LIVE:
             return rec
-        exit_file = self.exits / rec.id
+        exit_file = f"{self.exits}/{rec.id}"
         try:
-            code = int(exit_file.read_text().strip() or "255")
+            code = int(read_file(exit_file).strip() or "255")
             # the file's mtime is the kernel's coarse clock (a few ms behind time.time()): never
             # before the start we recorded, for a command that ran less than that
-            finished = max(exit_file.stat().st_mtime, rec.started_at)
+            finished = max(os.stat(exit_file).st_mtime, rec.started_at)
         except (OSError, ValueError):
             if self.conmon_pid(rec) or _alive(rec.pid):
                 return rec
@@ -224,11 +227,11 @@ class Engine:
         return rec
 
     def _oom_killed(self, rec: Record) -> bool:
-        if (self.bundle(rec.id) / "oom").exists():
+        if os.path.exists(f"{self.bundle(rec.id)}/oom"):
             return True
-        path = Path("/sys/fs/cgroup/memory") / rec.cgroups_path.lstrip("/") / "memory.oom_control"
+        path = f"/sys/fs/cgroup/memory/{rec.cgroups_path.strip('/')}/memory.oom_control"
         try:
-            for line in path.read_text().splitlines():
+            for line in read_file(path).splitlines():
                 if line.startswith("oom_kill "):
                     return int(line.split()[1]) > 0
         except (OSError, ValueError):
@@ -245,7 +248,7 @@ class Engine:
         rec.finished_at = finished
         rec.pid = 0
         rec.reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
-        if self.bundle(rec.id).is_dir():  # not when its foreground `run --rm` removed it meanwhile
+        if os.path.isdir(self.bundle(rec.id)):  # not when its foreground `run --rm` removed it meanwhile
             self.store.save(rec)
 
     # ---- stop / kill / remove
@@ -277,9 +280,9 @@ class Engine:
         if rec.state in LIVE:
             self.stop(rec, 0)
         rootfs.unmount(self.rootfs(rec.id))
-        (self.exits / rec.id).unlink(missing_ok=True)
+        _unlink(f"{self.exits}/{rec.id}")
         try:
-            (self.socks / rec.short_id).unlink()
+            os.unlink(f"{self.socks}/{rec.short_id}")
         except OSError:
             pass
         self.store.delete(rec)
@@ -299,7 +302,7 @@ class Engine:
 
     def resize(self, rec: Record, cols: int, rows: int) -> None:
         try:
-            fd = os.open(self.bundle(rec.id) / "ctl", os.O_WRONLY | os.O_NONBLOCK)
+            fd = os.open(f"{self.bundle(rec.id)}/ctl", os.O_WRONLY | os.O_NONBLOCK)
         except OSError:
             return
         try:
@@ -345,14 +348,32 @@ class Engine:
             raise ContainerError(f"exec in {rec.short_id} timed out after {timeout} s") from None
         return res.returncode, res.stdout, res.stderr
 
-    def logs_path(self, rec: Record) -> Path:
-        return Path(rec.log_path)
+    def logs_path(self, rec: Record) -> str:
+        return rec.log_path
 
     def list(self) -> list[Record]:
         return [self.refresh(r) for r in self.store.all()]
 
 
 RUNC_STATE = "/run/runc"
+
+
+def read_file(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def write_file(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _unlink(path: str) -> None:
+    """Path.unlink(missing_ok=True)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _open_exec_fifo(container_id: str) -> bool:
@@ -455,14 +476,33 @@ def started_at(pid: int) -> int | None:
 def create_error(detail: str) -> ContainerError:
     """runc's `time=... level=error msg="..."` line -> the error a user should read."""
     line = detail.splitlines()[-1] if detail else "unknown error"
-    found = re.search(r'msg="((?:[^"\\]|\\.)*)"', line)
-    text = found.group(1).replace('\\"', '"') if found else line
+    found = _quoted_msg(line)
+    text = found.replace('\\"', '"') if found is not None else line
     text = text.removeprefix("runc create failed: ")
     if "executable file not found" in text or ("no such file or directory" in text and "exec:" in text):
         return CommandNotFound(text)
     if "permission denied" in text and "exec:" in text:
         return CommandNotExecutable(text)
     return ContainerError(text)
+
+
+def _quoted_msg(line: str) -> str | None:
+    """The first `msg="..."` value of a logrus line, backslash escapes kept (without `re`: it costs
+    ~10 ms of a `run`, and only this failure path here would use it)."""
+    at = line.find('msg="')
+    while at >= 0:
+        i = at + 5
+        while i < len(line):
+            if line[i] == "\\":
+                if i + 1 >= len(line):
+                    break  # a trailing backslash escapes nothing: this msg= does not match
+                i += 2
+            elif line[i] == '"':
+                return line[at + 5 : i]
+            else:
+                i += 1
+        at = line.find('msg="', at + 1)
+    return None
 
 
 def _alive(pid: int) -> bool:

@@ -26,11 +26,18 @@ for a conmon pipe is harmless but for the caller's own terminal or file is not.
 from __future__ import annotations
 
 import _thread
-import json
 import os
 
+from runtime import cjson as json  # not `json` (it imports re and enum: ~15 ms of `run`)
 from runtime.containers import proc, rootfs
-from runtime.containers.engine import RUNC_STATE, Engine, create_error, delete_stopped, started_at
+from runtime.containers.engine import (
+    RUNC_STATE,
+    Engine,
+    create_error,
+    delete_stopped,
+    started_at,
+    write_file,
+)
 from runtime.containers.errors import ContainerError
 from runtime.containers.store import Record
 
@@ -90,11 +97,11 @@ class Monitor:
     def create(self, rec: Record, spec: dict[str, Any]) -> Record:
         """Write the bundle and `runc create` it; the init is our child from here on."""
         d = self.engine.bundle(rec.id)
-        (d / "config.json").write_text(json.dumps(spec))
+        write_file(f"{d}/config.json", json.dumps(spec))
         self.engine.mount_rootfs(rec)
         if rootfs._lib().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
             raise ContainerError("cannot become the container's subreaper (prctl)")
-        argv = [proc.which("runc"), "--log", os.devnull, "create", "--bundle", str(d), rec.id]
+        argv = [proc.which("runc"), "--log", os.devnull, "create", "--bundle", d, rec.id]
         rfd, wfd = os.pipe()
         try:
             proc.log_command(argv)

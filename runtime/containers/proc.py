@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
 
 from runtime.containers.errors import CommandFailed, ContainerError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Mapping, Sequence  # `collections` is ~1.5 ms of a `run`'s start
     from typing import Any
 
 LOGGER = "kubelite.runtime.proc"

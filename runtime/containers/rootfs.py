@@ -9,9 +9,15 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-from pathlib import Path
 
 from runtime.containers.errors import ContainerError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TypeAlias
+
+    StrPath: TypeAlias = str | os.PathLike[str]  # paths are str here: pathlib costs ~10 ms of `run`
 
 MNT_DETACH = 2
 _libc: ctypes.CDLL | None = None
@@ -25,7 +31,11 @@ def _lib() -> ctypes.CDLL:
 
 
 def mount_overlay(
-    lower_lowest_first: list[Path], upper: Path, work: Path, target: Path, volatile: bool = False
+    lower_lowest_first: Sequence[StrPath],
+    upper: StrPath,
+    work: StrPath,
+    target: StrPath,
+    volatile: bool = False,
 ) -> None:
     """Mount overlay(lower..., upper) at target; an image without layers gets an empty lower dir.
 
@@ -33,18 +43,22 @@ def mount_overlay(
     syncs the whole filesystem holding it (~7 ms of `run --rm` here). For containers that are
     thrown away when they exit: after a host crash, overlay refuses to mount a volatile upper dir
     again (its contents may be torn)."""
-    if volatile and os.path.lexists(work / "work" / "incompat" / "volatile"):
+    upper, work, target = os.fspath(upper), os.fspath(work), os.fspath(target)
+    if volatile and os.path.lexists(f"{work}/work/incompat/volatile"):
         # left by the last mount (overlay keeps the marker even after a clean unmount, and then
         # refuses the workdir): a restart of the container in this boot; the workdir holds no data
         from runtime.containers.store import remove_tree
 
-        remove_tree(str(work))
+        remove_tree(work)
     for d in (upper, work, target):
-        d.mkdir(parents=True, exist_ok=True)
+        os.makedirs(d, exist_ok=True)
     lowers = [os.path.realpath(p) for p in reversed(lower_lowest_first)]
     if not lowers:
-        empty = target.parent / "empty"
-        empty.mkdir(exist_ok=True)
+        empty = os.path.join(os.path.dirname(target), "empty")
+        try:
+            os.mkdir(empty)
+        except FileExistsError:
+            pass
         lowers = [os.path.realpath(empty)]
     data = f"lowerdir={':'.join(lowers)},upperdir={os.path.realpath(upper)},workdir={os.path.realpath(work)}"
     if volatile:
@@ -64,27 +78,27 @@ SKELETON_DIRS = ("proc", "sys", "dev", "etc")
 SKELETON_FILES = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
 
 
-def skeleton(root: Path) -> Path:
+def skeleton(root: StrPath) -> str:
     """`<root>/skeleton`: the mountpoints' layer, made once (atomically: a rename of a complete dir),
     to go below every image's layers so that an image's own files win."""
-    target = root / "skeleton"
+    target = os.path.join(root, "skeleton")
     if os.path.isdir(target):
         return target
-    tmp = root / f".skeleton-{os.getpid()}"
+    tmp = os.path.join(root, f".skeleton-{os.getpid()}")
     for d in SKELETON_DIRS:
-        (tmp / d).mkdir(parents=True, exist_ok=True)
+        os.makedirs(f"{tmp}/{d}", exist_ok=True)
     for f in SKELETON_FILES:
-        (tmp / f).touch()
+        os.close(os.open(f"{tmp}/{f}", os.O_WRONLY | os.O_CREAT, 0o666))  # Path.touch()
     try:
         os.rename(tmp, target)
     except OSError:  # made meanwhile by another process
         from runtime.containers.store import remove_tree
 
-        remove_tree(str(tmp))
+        remove_tree(tmp)
     return target
 
 
-def unmount(target: Path) -> None:
+def unmount(target: StrPath) -> None:
     """Detach the mount at target; quiet when nothing is mounted there."""
     rc = _lib().umount2(os.path.realpath(target).encode(), MNT_DETACH)
     if rc != 0:
@@ -93,7 +107,7 @@ def unmount(target: Path) -> None:
             raise ContainerError(f"unmount {target}: {os.strerror(err)}")
 
 
-def is_mounted(target: Path) -> bool:
+def is_mounted(target: StrPath) -> bool:
     """Is something mounted at target? Two stat calls (its device differs from its parent's), not a
     read of /proc/self/mountinfo, which lists every container of the host (~1 ms with a few dozen)."""
     return os.path.ismount(target)

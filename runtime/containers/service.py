@@ -10,8 +10,6 @@ from __future__ import annotations
 import _thread
 import os
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 from runtime.containers import ids
 from runtime.containers.engine import Engine
@@ -24,9 +22,11 @@ from runtime.mounts import Mount
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from runtime.containers.foreground import Monitor
+    from runtime.containers.rootfs import StrPath
     from runtime.images import ImageStore
     from runtime.network import Network, PortMapping, SandboxNet
 
@@ -73,11 +73,11 @@ class RunRequest:
 class Containers:
     def __init__(
         self,
-        root: Path,
+        root: StrPath,
         network: Callable[[], Network] | None = None,
         images: Callable[[], ImageStore] | None = None,
     ) -> None:
-        self.root = root
+        root = self.root = os.fspath(root)  # str paths: pathlib costs ~10 ms of `run` (engine.py)
         self.engine = Engine(root)
         self.store = self.engine.store
         self._network_factory = network or (lambda: default_network(root))
@@ -115,13 +115,13 @@ class Containers:
                 raise ImageNotFound(f"image not found: {req.image} (pull, load or build it first)")
             image_ref = _display_ref(req.image, image.refs) or image.id
             image_id = image.id
-            layers = [str(p) for p in self.images.layer_dirs(image)]
+            layers = self.images.layer_paths(image)
             cfg = dict(image.config.get("config") or {})
         cid = ids.new_id()
         name = req.name or ids.generate_name(self.store.taken_names())
         self.store.reserve_name(name, cid)
         d = self.store.dir(cid)
-        d.mkdir(parents=True, exist_ok=True)
+        os.makedirs(d, exist_ok=True)
         rec = Record(
             id=cid,
             name=name,
@@ -130,7 +130,7 @@ class Containers:
             created_at=time.time(),
             sandbox_id=req.sandbox_id,
             labels=dict(req.labels),
-            log_path=req.log_path or str(d / "ctr.log"),
+            log_path=req.log_path or f"{d}/ctr.log",
             cgroups_path=f"{req.cgroup_parent.rstrip('/') or '/kubelite'}/{name if req.cgroup_parent else cid}",
             stop_signal=str(cfg.get("StopSignal") or "SIGTERM"),
             terminal=req.tty,
@@ -233,7 +233,9 @@ class Containers:
                 netns = f"/proc/{other.pid}/ns/net"
             rec.net_mode, rec.netns_path, rec.ip = f"container:{other.id}", netns, other.ip
             src = self.store.dir(other.id)
-            files = {p: str(src / Path(p).name) for p in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")}
+            files = {
+                p: f"{src}/{os.path.basename(p)}" for p in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname")
+            }
             return (
                 netns or "host",
                 {k: v for k, v in files.items() if os.path.exists(v)},
@@ -364,28 +366,28 @@ def _summary(req: RunRequest) -> dict[str, Any]:
     return d
 
 
-def default_images(root: Path) -> ImageStore:
+def default_images(root: StrPath) -> ImageStore:
     from runtime.images import ImageStore
 
     return ImageStore(root)
 
 
-def default_network(root: Path) -> Network:
+def default_network(root: StrPath) -> Network:
     """The root's bridge network: chosen once (KUBELITE_BRIDGE / KUBELITE_SUBNET or kl0 10.88.0.0/16)
     and remembered in `<root>/network/config.json`, so a later `rm` tears down what `run` made."""
-    import json
-
+    from runtime import cjson
+    from runtime.containers.engine import read_file, write_file
     from runtime.network import BridgeNetwork, NetworkConfig
 
-    state = root / "network"
-    saved = state / "config.json"
+    state = os.path.join(root, "network")
+    saved = f"{state}/config.json"
     try:
-        cfg = json.loads(saved.read_text())
+        cfg = cjson.loads(read_file(saved))
     except (OSError, ValueError):
         cfg = {
             "bridge": os.environ.get("KUBELITE_BRIDGE", "kl0"),
             "subnet": os.environ.get("KUBELITE_SUBNET", "10.88.0.0/16"),
         }
-        state.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps(cfg))
+        os.makedirs(state, exist_ok=True)
+        write_file(saved, cjson.dumps(cfg))
     return BridgeNetwork(NetworkConfig(state_dir=state, bridge=str(cfg["bridge"]), subnet=str(cfg["subnet"])))

@@ -7,10 +7,9 @@ Names are reserved with O_EXCL files under `.names/`, so two concurrent `run --n
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
+from runtime import cjson as json  # not `json` (it imports re and enum: ~15 ms of `run`)
 from runtime.containers import ids
 from runtime.containers.errors import AmbiguousContainer, InvalidConfig, NameInUse, NoSuchContainer
 from runtime.datarecord import asdict, field, fields, record
@@ -66,23 +65,24 @@ class Record:
 
 
 class ContainerStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root  # <runtime root>/containers
-        self.names = root / ".names"
+    # str paths, not pathlib (it imports re, urllib.parse and ipaddress: ~10 ms of every `run`)
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.fspath(root)  # <runtime root>/containers
+        self.names = f"{self.root}/.names"
 
-    def dir(self, container_id: str) -> Path:
-        return self.root / container_id
+    def dir(self, container_id: str) -> str:
+        return f"{self.root}/{container_id}"
 
     def save(self, rec: Record) -> None:
         d = self.dir(rec.id)
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / "record.json.tmp"
-        tmp.write_text(json.dumps(asdict(rec)))
-        os.replace(tmp, d / "record.json")
+        os.makedirs(d, exist_ok=True)
+        with open(f"{d}/record.json.tmp", "w") as f:
+            f.write(json.dumps(asdict(rec)))
+        os.replace(f"{d}/record.json.tmp", f"{d}/record.json")
 
     def load(self, container_id: str) -> Record:
         try:
-            return Record.from_json(json.loads((self.dir(container_id) / "record.json").read_text()))
+            return Record.from_json(json.loads(_read(f"{self.dir(container_id)}/record.json")))
         except (OSError, ValueError):
             raise NoSuchContainer(f"no such container: {container_id}") from None
 
@@ -91,11 +91,11 @@ class ContainerStore:
             raise InvalidConfig(
                 f"invalid container name {name!r}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
             )
-        self.names.mkdir(parents=True, exist_ok=True)
+        os.makedirs(self.names, exist_ok=True)
         try:
-            fd = os.open(self.names / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(f"{self.names}/{name}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
-            owner = (self.names / name).read_text().strip()
+            owner = _read(f"{self.names}/{name}").strip()
             raise NameInUse(
                 f'the container name "{name}" is already in use by container "{owner}". '
                 "Remove that container to be able to reuse the name"
@@ -104,10 +104,10 @@ class ContainerStore:
             f.write(container_id)
 
     def release_name(self, name: str, container_id: str) -> None:
-        path = self.names / name
+        path = f"{self.names}/{name}"
         try:
-            if path.read_text().strip() == container_id:
-                path.unlink()
+            if _read(path).strip() == container_id:
+                os.unlink(path)
         except OSError:
             pass
 
@@ -120,7 +120,9 @@ class ContainerStore:
     def ids(self) -> list[str]:
         try:
             return [
-                n for n in os.listdir(self.root) if len(n) == 64 and (self.root / n / "record.json").exists()
+                n
+                for n in os.listdir(self.root)
+                if len(n) == 64 and os.path.exists(f"{self.root}/{n}/record.json")
             ]
         except OSError:
             return []
@@ -129,10 +131,10 @@ class ContainerStore:
         """A name, full id or unique id prefix -> the full id; NoSuchContainer / AmbiguousContainer."""
         if ref and ids.valid_name(ref):
             try:
-                return (self.names / ref).read_text().strip()
+                return _read(f"{self.names}/{ref}").strip()
             except OSError:
                 pass
-        if ref and ids.HEX_RE.match(ref):
+        if ref and ids.is_hex_prefix(ref):
             found = [i for i in self.ids() if i.startswith(ref)]
             if len(found) == 1:
                 return found[0]
@@ -143,7 +145,7 @@ class ContainerStore:
     def delete(self, rec: Record) -> None:
         """Forget a container: its name and its directory (the caller has unmounted the rootfs)."""
         self.release_name(rec.name, rec.id)
-        remove_tree(str(self.dir(rec.id)))
+        remove_tree(self.dir(rec.id))
 
     def all(self) -> list[Record]:
         out = []
@@ -153,6 +155,11 @@ class ContainerStore:
             except NoSuchContainer:
                 continue  # removed while we listed
         return out
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
 
 
 def remove_tree(top: str) -> None:

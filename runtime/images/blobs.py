@@ -9,22 +9,23 @@ download never leaves anything behind. Assumes one filesystem for `tmp/` and `bl
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import AsyncIterator, Iterable
-from pathlib import Path
 
 from runtime.images.errors import DigestMismatch, ImageError
+from runtime.images.reference import valid_digest
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable
+    from pathlib import Path
     from typing import IO
 
-_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+    from runtime.containers.rootfs import StrPath
+
 CHUNK = 1 << 20
 
 
 def check_digest(digest: str) -> str:
-    if not _DIGEST.match(digest):
+    if not valid_digest(digest):
         raise ImageError(f"unsupported or malformed digest: {digest!r}")
     return digest
 
@@ -43,6 +44,8 @@ class PendingBlob:
         import tempfile
 
         self._blobs = blobs
+        from pathlib import Path
+
         fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix="blob-")
         self.path = Path(name)
         self._file: IO[bytes] = os.fdopen(fd, "wb")
@@ -98,32 +101,54 @@ class PendingBlob:
 
 
 class BlobStore:
-    def __init__(self, images_dir: Path) -> None:
-        self.dir = images_dir / "blobs" / "sha256"
-        self.tmp_dir = images_dir / "tmp"
+    """`dir`, `tmp_dir` and `path()` are pathlib Paths; what `run` reads goes through `file()`, a
+    str path, so that `run` never imports pathlib (re, urllib.parse, ipaddress: ~10 ms)."""
+
+    def __init__(self, images_dir: StrPath) -> None:
+        self._dir = os.path.join(images_dir, "blobs", "sha256")
+        self._tmp_dir = os.path.join(images_dir, "tmp")
+
+    @property
+    def dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._dir)
+
+    @property
+    def tmp_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._tmp_dir)
+
+    def file(self, digest: str) -> str:
+        """`path(digest)` as a str."""
+        return f"{self._dir}/{check_digest(digest)[7:]}"
 
     def ensure_dirs(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
 
     def path(self, digest: str) -> Path:
-        return self.dir / check_digest(digest)[7:]
+        from pathlib import Path
+
+        return Path(self.file(digest))
 
     def has(self, digest: str) -> bool:
-        return self.path(digest).is_file()
+        return os.path.isfile(self.file(digest))
 
     def size(self, digest: str) -> int:
-        return self.path(digest).stat().st_size
+        return os.stat(self.file(digest)).st_size
 
     def read(self, digest: str) -> bytes:
         try:
-            return self.path(digest).read_bytes()
+            with open(self.file(digest), "rb") as f:
+                return f.read()
         except FileNotFoundError:
             raise ImageError(f"blob {digest} is missing from the store") from None
 
     def open(self, digest: str) -> IO[bytes]:
         try:
-            return self.path(digest).open("rb")
+            return open(self.file(digest), "rb")
         except FileNotFoundError:
             raise ImageError(f"blob {digest} is missing from the store") from None
 

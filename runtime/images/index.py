@@ -8,41 +8,62 @@ image holds what the hot path needs without opening the manifest: layer digests 
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
+from runtime import cjson
 from runtime.images.errors import ImageError
 from runtime.images.model import LayerRef
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
+
+    from runtime.containers.rootfs import StrPath
 
     Record = dict[str, Any]  # {"refs", "repo_digests", "digest", "manifest", "layers", "size", "created"}
 
 
 class Index:
-    def __init__(self, images_dir: Path) -> None:
-        self.dir = images_dir
-        self.path = images_dir / "index.json"
-        self._lock_path = images_dir / "lock"
+    """Paths are str inside: `run` reads the index, and pathlib would cost it ~10 ms of imports
+    (re, urllib.parse, ipaddress); so would `json`'s re (cjson reads the file instead)."""
+
+    def __init__(self, images_dir: StrPath) -> None:
+        self._dir = os.fspath(images_dir)
+        self._path = f"{self._dir}/index.json"
+        self._lock_path = f"{self._dir}/lock"
+
+    @property
+    def dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._dir)
+
+    @property
+    def path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._path)
 
     def read(self) -> dict[str, Record]:
         try:
-            data = self.path.read_bytes()
+            with open(self._path, "rb") as f:
+                data = f.read()
         except FileNotFoundError:
             return {}
         try:
-            images: dict[str, Record] = json.loads(data)["images"]
+            images: dict[str, Record] = cjson.loads(data)["images"]
         except (ValueError, KeyError, TypeError):
-            raise ImageError(f"image index {self.path} is corrupt; move it away to start empty") from None
+            raise ImageError(f"image index {self._path} is corrupt; move it away to start empty") from None
         return images
 
     def _write(self, images: dict[str, Record]) -> None:
-        tmp = self.path.with_name(f".index.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"version": 1, "images": images}, indent=1, sort_keys=True))
-        os.replace(tmp, self.path)
+        import json  # writers only: indented, sorted
+
+        tmp = f"{self._dir}/.index.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(json.dumps({"version": 1, "images": images}, indent=1, sort_keys=True))
+        os.replace(tmp, self._path)
 
     def update(self) -> _Update:
         """`with index.update() as images:` the images map under the write lock, written back when
@@ -62,7 +83,7 @@ class _Update:
     def __enter__(self) -> dict[str, Record]:
         import fcntl
 
-        self.index.dir.mkdir(parents=True, exist_ok=True)
+        os.makedirs(self.index._dir, exist_ok=True)
         self.fd = os.open(self.index._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX)

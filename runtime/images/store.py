@@ -10,11 +10,10 @@ is imported only by the methods that need it.
 from __future__ import annotations
 
 import builtins
-import json
+import os
 import time
-from collections.abc import Callable
-from pathlib import Path
 
+from runtime import cjson
 from runtime.images import index as idx
 from runtime.images.blobs import BlobStore
 from runtime.images.errors import AmbiguousImage, ImageError, ImageInUse, ImageNotFound, InvalidReference
@@ -23,20 +22,45 @@ from runtime.images.reference import Reference, looks_like_id, parse_reference
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
     from typing import Any
+
+    from runtime.containers.rootfs import StrPath
 
 
 class ImageStore:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.dir = self.root / "images"
-        self.blobs = BlobStore(self.dir)
-        self.index = idx.Index(self.dir)
-        self.layers_dir = self.dir / "layers"
+    """`root`, `dir` and `layers_dir` are pathlib Paths; `run`'s path (resolve, layer_paths) works
+    on str paths, so that it never imports pathlib (re, urllib.parse, ipaddress: ~10 ms)."""
+
+    def __init__(self, root: StrPath) -> None:
+        self._root = os.fspath(root)
+        self._dir = f"{self._root}/images"
+        self._layers_dir = f"{self._dir}/layers"
+        self.blobs = BlobStore(self._dir)
+        self.index = idx.Index(self._dir)
+
+    @property
+    def root(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._root)
+
+    @property
+    def dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._dir)
+
+    @property
+    def layers_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._layers_dir)
 
     # ---- reading -------------------------------------------------------------------------------
     def _image(self, image_id: str, record: idx.Record) -> Image:
-        config: dict[str, Any] = json.loads(self.blobs.read(image_id))
+        config: dict[str, Any] = cjson.loads(self.blobs.read(image_id))
         layers = idx.record_layers(record)
         return Image(
             id=image_id,
@@ -98,21 +122,31 @@ class ImageStore:
 
     def layer_dirs(self, image: Image) -> builtins.list[Path]:
         """The unpacked layer dirs, lowest first (overlayfs wants lowerdir highest first: reverse it)."""
+        from pathlib import Path
+
+        return [Path(d) for d in self.layer_paths(image)]
+
+    def layer_paths(self, image: Image) -> builtins.list[str]:
+        """`layer_dirs` as str paths (what `run` mounts), each layer unpacked first if it is not yet."""
         dirs = []
         for layer in image.layers:
-            d = self.layers_dir / layer.diff_id[7:]
-            if not d.is_dir():
+            d = f"{self._layers_dir}/{layer.diff_id[7:]}"
+            if not os.path.isdir(d):
+                from pathlib import Path
+
                 from runtime.images.unpack import unpack_layer
 
                 if not self.blobs.has(layer.digest):
                     raise ImageError(f"layer blob {layer.digest} of image {image.short_id} is missing")
-                unpack_layer(self.blobs.path(layer.digest), layer.diff_id, d)
+                unpack_layer(self.blobs.path(layer.digest), layer.diff_id, Path(d))
             dirs.append(d)
         return dirs
 
     # ---- writing -------------------------------------------------------------------------------
     def layer_from_dir(self, upper: Path) -> LayerRef:
         """An overlay upper dir -> a new gzip layer blob (whiteouts converted back to `.wh.` files)."""
+        from pathlib import Path
+
         from runtime.images.pack import pack_dir
 
         return pack_dir(self.blobs, Path(upper))
@@ -131,7 +165,7 @@ class ImageStore:
         `digest` is the repo digest when it differs from the manifest's own (a pulled index);
         `repository` (normalised, no tag) records `repository@digest` for pulled images.
         """
-        config = json.loads(config_bytes)
+        config = cjson.loads(config_bytes)
         from runtime.images.manifest import config_diff_ids
 
         if config_diff_ids(config) != [x.diff_id for x in layers]:
@@ -261,12 +295,16 @@ class ImageStore:
     # ---- heavier operations, imported on demand -----------------------------------------------
     def load(self, path: Path) -> builtins.list[Image]:
         """Import an OCI layout archive or a `docker save` archive."""
+        from pathlib import Path
+
         from runtime.images.archive import load_archive
 
         return load_archive(self, Path(path))
 
     def save(self, path: Path, refs: builtins.list[str], fmt: str = "docker-archive") -> None:
         """Export images as `docker-archive` (manifest.json + repositories) or `oci-archive`."""
+        from pathlib import Path
+
         from runtime.images.archive import save_archive
 
         save_archive(self, Path(path), refs, fmt)

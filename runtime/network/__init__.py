@@ -2,7 +2,7 @@
 
 Public API (everything importable from `runtime.network`; imports are cheap, no pyroute2):
 
-    NetworkConfig(state_dir: Path, bridge="kl0", subnet="10.88.0.0/16", mtu=1500)
+    NetworkConfig(state_dir: str | PathLike, bridge="kl0", subnet="10.88.0.0/16", mtu=1500)
     SandboxNet(sandbox_id, netns_name, netns_path, ip, prefixlen, gateway, mode, ports=[])
     PortMapping(host_port, container_port, protocol="tcp", host_ip="");  PortMapping.parse("8080:80/tcp")
 
@@ -15,7 +15,7 @@ Public API (everything importable from `runtime.network`; imports are cheap, no 
         add_route(cidr, via); remove_route(cidr); enable_ip_forward(); delete_bridge()
 
     write_etc_files(dir, hostname, ip, extra_hosts={name: ip}, dns_servers=[], searches=[], options=[])
-        -> {"/etc/hosts": Path, "/etc/resolv.conf": Path, "/etc/hostname": Path}
+        -> {"/etc/hosts": str, "/etc/resolv.conf": str, "/etc/hostname": str} (host paths)
     runtime.network.nft: apply_table(family, name, body), delete_table(family, name),
         list_tables() -> list[Table(family, name)], table_exists(family, name), NftError
 

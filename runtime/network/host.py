@@ -8,12 +8,11 @@ no masquerade of pod traffic leaving the node: pods get no way to the outside wo
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
 
 from runtime.network.interface import NetworkError
 from runtime.network.rtnl import Rtnl
 
-SYSCTL = Path("/proc/sys/net/ipv4")
+SYSCTL = "/proc/sys/net/ipv4"
 
 
 def _cidr(cidr: str) -> ipaddress.IPv4Network:
@@ -48,11 +47,13 @@ def remove_route(cidr: str) -> None:
 
 
 def write_sysctl(relative: str, value: str) -> None:
-    path = SYSCTL / relative
+    path = f"{SYSCTL}/{relative}"
     try:
-        if path.read_text().strip() == value:
-            return
-        path.write_text(value)
+        with open(path) as f:
+            if f.read().strip() == value:
+                return
+        with open(path, "w") as f:
+            f.write(value)
     except OSError as exc:
         raise NetworkError(f"cannot set {path} to {value}: {exc.strerror}") from None
 

@@ -6,16 +6,19 @@ The seam itself, the `Network` Protocol, is in protocol.py (also importable from
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from runtime.datarecord import field, record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    from runtime.containers.rootfs import StrPath
 
 MODES = ("bridge", "none", "host")
 PROTOCOLS = ("tcp", "udp")
 
-# A sandbox id names a file under /run/netns and under the state dir: keep it a plain name.
-_SANDBOX_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$")
+# A sandbox id names a file under /run/netns and under the state dir: keep it a plain name,
+# [A-Za-z0-9_][A-Za-z0-9_.-]{0,199} (checked without `re`: it costs ~10 ms of a `run`)
+_ID_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_ID_CHARS = _ID_FIRST | frozenset(".-")
 
 
 class NetworkError(RuntimeError):
@@ -38,7 +41,7 @@ class AddressesExhaustedError(NetworkError):
 class NetworkConfig:
     """Where a BridgeNetwork keeps its state, and its bridge, subnet and MTU."""
 
-    state_dir: Path
+    state_dir: StrPath  # str paths here: pathlib costs ~10 ms of a `run` (re, urllib.parse, ipaddress)
     bridge: str = "kl0"
     subnet: str = "10.88.0.0/16"
     mtu: int = 1500
@@ -97,7 +100,12 @@ class SandboxNet:
 
 
 def check_sandbox_id(sandbox_id: str) -> None:
-    if not isinstance(sandbox_id, str) or not _SANDBOX_ID.match(sandbox_id):
+    if (
+        not isinstance(sandbox_id, str)
+        or not 0 < len(sandbox_id) <= 200
+        or sandbox_id[0] not in _ID_FIRST
+        or not _ID_CHARS.issuperset(sandbox_id)
+    ):
         raise NetworkError(
             f"invalid sandbox id {sandbox_id!r}: want 1-200 characters of [A-Za-z0-9_.-], not starting with . or -"
         )

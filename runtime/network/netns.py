@@ -21,10 +21,8 @@ import _socket  # not `socket`: its enum tables cost ~2 ms of every `run`
 import _thread  # not `threading`: ~1.5 ms of imports on `run`'s path
 import errno
 import os
-from collections.abc import Callable
-from pathlib import Path
 
-NETNS_DIR = Path("/run/netns")
+NETNS_DIR = "/run/netns"  # str paths: pathlib costs ~10 ms of a `run` (re, urllib.parse, ipaddress)
 
 CLONE_NEWNET = 0x40000000
 MS_BIND = 0x1000
@@ -34,7 +32,10 @@ MNT_DETACH = 0x2
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, TypeVar
+
+    from runtime.containers.rootfs import StrPath
 
     T = TypeVar("T")
 _libc: Any = None
@@ -79,23 +80,27 @@ def _in_thread(fn: Callable[[], T]) -> T:
     return value
 
 
-def path_of(name: str) -> Path:
-    return NETNS_DIR / name
+def path_of(name: str) -> str:
+    return f"{NETNS_DIR}/{name}"
 
 
 def _ensure_shared_dir() -> None:
-    NETNS_DIR.mkdir(parents=True, exist_ok=True)
+    os.makedirs(NETNS_DIR, exist_ok=True)
     libc = _c()
-    if libc.mount(b"none", bytes(NETNS_DIR), None, MS_SHARED | MS_REC, None) == 0:
+    if libc.mount(b"none", os.fsencode(NETNS_DIR), None, MS_SHARED | MS_REC, None) == 0:
         return
     import ctypes
 
     if ctypes.get_errno() != errno.EINVAL:  # EINVAL: not a mount point yet
         _check(-1, f"make {NETNS_DIR} shared")
     _check(
-        libc.mount(bytes(NETNS_DIR), bytes(NETNS_DIR), b"none", MS_BIND | MS_REC, None), f"bind {NETNS_DIR}"
+        libc.mount(os.fsencode(NETNS_DIR), os.fsencode(NETNS_DIR), b"none", MS_BIND | MS_REC, None),
+        f"bind {NETNS_DIR}",
     )
-    _check(libc.mount(b"none", bytes(NETNS_DIR), None, MS_SHARED | MS_REC, None), f"make {NETNS_DIR} shared")
+    _check(
+        libc.mount(b"none", os.fsencode(NETNS_DIR), None, MS_SHARED | MS_REC, None),
+        f"make {NETNS_DIR} shared",
+    )
 
 
 def create(name: str) -> _socket.socket:
@@ -109,7 +114,9 @@ def create(name: str) -> _socket.socket:
         libc = _c()
         _check(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
         src = f"/proc/self/task/{_thread.get_native_id()}/ns/net".encode()
-        _check(libc.mount(src, bytes(target), b"none", MS_BIND, None), f"bind-mount netns onto {target}")
+        _check(
+            libc.mount(src, os.fsencode(target), b"none", MS_BIND, None), f"bind-mount netns onto {target}"
+        )
         return _rtnl_socket()
 
     try:
@@ -124,7 +131,7 @@ def open_socket(name: str) -> _socket.socket:
     return run_in(path_of(name), _rtnl_socket)
 
 
-def run_in(netns_path: str | Path, fn: Callable[[], T]) -> T:
+def run_in(netns_path: StrPath, fn: Callable[[], T]) -> T:
     """fn() called inside the network namespace at `netns_path`, from a helper thread: a socket
     it makes stays in that namespace; the caller's thread never leaves its own."""
     fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
@@ -148,20 +155,20 @@ def _rtnl_socket() -> _socket.socket:
 def remove(name: str) -> bool:
     """Unmount and delete netns `name`; False when there was nothing. Idempotent."""
     target = path_of(name)
-    if _c().umount2(bytes(target), MNT_DETACH) != 0:
+    if _c().umount2(os.fsencode(target), MNT_DETACH) != 0:
         import ctypes
 
         if ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):  # EINVAL: file there but not mounted
             _check(-1, f"umount {target}")
     try:
-        target.unlink()
+        os.unlink(target)
     except FileNotFoundError:
         return False
     return True
 
 
 def exists(name: str) -> bool:
-    return path_of(name).exists()
+    return os.path.exists(path_of(name))
 
 
 def names() -> list[str]:

@@ -137,10 +137,12 @@ def test_seccomp_profile_blocks_the_dangerous_calls() -> None:
 
 def test_ids_and_names() -> None:
     cid = ids.new_id()
-    assert len(cid) == 64 and ids.HEX_RE.match(cid) and ids.short_id(cid) == cid[:12]
+    assert len(cid) == 64 and ids.is_hex_prefix(cid) and ids.short_id(cid) == cid[:12]
     name = ids.generate_name(set())
     assert ids.valid_name(name) and "_" in name
     assert not ids.valid_name("-bad") and not ids.valid_name("a/b")
+    assert ids.valid_name("a" * 128) and not ids.valid_name("a" * 129) and not ids.valid_name("")
+    assert not ids.is_hex_prefix("abcg") and not ids.is_hex_prefix("ABC") and not ids.is_hex_prefix("a" * 65)
 
 
 def test_cri_log_lines() -> None:

@@ -20,19 +20,19 @@ def test_writes_the_three_files(tmp_path: Path) -> None:
         options=["ndots:5"],
     )
     assert set(files) == {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"}
-    hosts = files["/etc/hosts"].read_text()
+    hosts = Path(files["/etc/hosts"]).read_text()
     assert "127.0.0.1\tlocalhost\n" in hosts
     assert "10.88.0.5\tweb-1\n" in hosts and "10.88.0.9\tdb.local\n" in hosts
-    assert files["/etc/resolv.conf"].read_text() == (
+    assert Path(files["/etc/resolv.conf"]).read_text() == (
         "nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local\noptions ndots:5\n"
     )
-    assert files["/etc/hostname"].read_text() == "web-1\n"
-    assert oct(files["/etc/hosts"].stat().st_mode & 0o777) == "0o644"
+    assert Path(files["/etc/hostname"]).read_text() == "web-1\n"
+    assert oct(Path(files["/etc/hosts"]).stat().st_mode & 0o777) == "0o644"
 
 
 def test_no_ip_leaves_the_pod_line_out(tmp_path: Path) -> None:
     files = write_etc_files(tmp_path, "solo", "", dns_servers=["10.0.0.10"])
-    assert "solo" not in files["/etc/hosts"].read_text()
+    assert "solo" not in Path(files["/etc/hosts"]).read_text()
 
 
 def test_without_dns_servers_uses_the_hosts_minus_loopback(
@@ -44,7 +44,7 @@ def test_without_dns_servers_uses_the_hosts_minus_loopback(
     )
     monkeypatch.setattr(etcfiles, "HOST_RESOLV_CONF", fake_host)
     files = write_etc_files(tmp_path / "out", "h", "10.88.0.2")
-    assert files["/etc/resolv.conf"].read_text() == "nameserver 10.1.2.3\n"
+    assert Path(files["/etc/resolv.conf"]).read_text() == "nameserver 10.1.2.3\n"
 
 
 @pytest.mark.parametrize(
