@@ -199,7 +199,7 @@ def _plain_run(argv: list[str], verb: str) -> Any:
     values = parse_plain(argv, verb, {"root": DEFAULT_ROOT, "image_root": None, "log_level": "warning"})
     if values is None:
         return None
-    from types import SimpleNamespace  # loaded at start-up already (by enum)
+    from types import SimpleNamespace  # loaded at start-up already (by ctypes)
 
     from runtime.containers import commands as c
 

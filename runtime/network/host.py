@@ -7,15 +7,19 @@ no masquerade of pod traffic leaving the node: pods get no way to the outside wo
 
 from __future__ import annotations
 
-import ipaddress
-
 from runtime.network.interface import NetworkError
 from runtime.network.rtnl import Rtnl
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
+if TYPE_CHECKING:
+    import ipaddress
 
 SYSCTL = "/proc/sys/net/ipv4"
 
 
 def _cidr(cidr: str) -> ipaddress.IPv4Network:
+    import ipaddress  # not at the top: `run` imports this module, not its routes (~4 ms)
+
     try:
         return ipaddress.IPv4Network(cidr, strict=True)
     except ValueError as exc:
@@ -24,6 +28,8 @@ def _cidr(cidr: str) -> ipaddress.IPv4Network:
 
 def add_route(cidr: str, via: str) -> None:
     """Route `cidr` via gateway `via` in the main table, replacing any route to it."""
+    import ipaddress
+
     net = _cidr(cidr)
     try:
         gateway = str(ipaddress.IPv4Address(via))

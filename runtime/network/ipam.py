@@ -11,20 +11,23 @@ claim, and a restarted process sees exactly what is taken. The network address, 
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from _thread import get_ident  # not `threading` (~1.5 ms import on `run`'s path)
 
+from runtime.network import ipv4
 from runtime.network.interface import AddressesExhaustedError, NetworkError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
+    import ipaddress
     from collections.abc import Iterator
 
     from runtime.containers.rootfs import StrPath
 
 
 def parse_subnet(subnet: str) -> ipaddress.IPv4Network:
+    import ipaddress  # here only: `run`'s path reads its subnet through ipv4.py
+
     try:
         net = ipaddress.IPv4Network(subnet, strict=True)
     except ValueError as exc:
@@ -39,13 +42,36 @@ def gateway_of(net: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
 
 
 class Ipam:
+    """The subnet as ints and dotted strings (ipv4.py: no `ipaddress` on `run`'s path); `net` and
+    `gateway` give the ipaddress objects."""
+
     def __init__(self, state_dir: StrPath, subnet: str) -> None:
-        self.net = parse_subnet(subnet)
-        self.gateway = gateway_of(self.net)
+        plain = ipv4.parse_network(subnet)
+        if plain is None:  # another spelling, or invalid: ipaddress reads it (or says why not)
+            net = parse_subnet(subnet)
+            plain = int(net.network_address), net.prefixlen
+        elif plain[1] > 30:
+            raise NetworkError(f"subnet {subnet} is too small: want a prefix of /30 or shorter")
+        network, self.prefixlen = plain
+        self.subnet = f"{ipv4.to_text(network)}/{self.prefixlen}"  # str(self.net)
+        self.gateway_ip = ipv4.to_text(network + 1)
+        self.broadcast_ip = ipv4.to_text(network | ipv4.host_mask(self.prefixlen))
         # str paths: pathlib costs ~10 ms of a `run` (re, urllib.parse, ipaddress)
-        self.dir = os.path.join(state_dir, "ipam", str(self.net).replace("/", "_"))
-        self._first = int(self.net.network_address) + 2  # after the gateway
-        self._last = int(self.net.broadcast_address) - 1
+        self.dir = os.path.join(state_dir, "ipam", self.subnet.replace("/", "_"))
+        self._first = network + 2  # after the gateway
+        self._last = (network | ipv4.host_mask(self.prefixlen)) - 1  # before the broadcast address
+
+    @property
+    def net(self) -> ipaddress.IPv4Network:
+        import ipaddress
+
+        return ipaddress.IPv4Network(self.subnet)
+
+    @property
+    def gateway(self) -> ipaddress.IPv4Address:
+        import ipaddress
+
+        return ipaddress.IPv4Address(self.gateway_ip)
 
     def allocate(self, owner: str) -> str:
         """Claim a free address for `owner`; AddressesExhaustedError when none is left."""
@@ -54,7 +80,7 @@ class Ipam:
         _write(tmp, owner)
         try:
             for value in self._candidates():
-                ip = str(ipaddress.IPv4Address(value))
+                ip = ipv4.to_text(value)
                 try:
                     os.link(tmp, f"{self.dir}/{ip}")
                 except FileExistsError:
@@ -63,7 +89,7 @@ class Ipam:
                 return ip
         finally:
             _unlink(tmp)
-        raise AddressesExhaustedError(f"no free address left in {self.net}")
+        raise AddressesExhaustedError(f"no free address left in {self.subnet}")
 
     def _candidates(self) -> Iterator[int]:
         start = self._read_last()
@@ -74,8 +100,8 @@ class Ipam:
 
     def _read_last(self) -> int | None:
         try:
-            return int(ipaddress.IPv4Address(_read(f"{self.dir}/last").strip()))
-        except (OSError, ValueError):
+            return ipv4.parse_address(_read(f"{self.dir}/last").strip())  # None where ipaddress raises
+        except OSError:
             return None
 
     def _write_last(self, ip: str) -> None:
