@@ -32,6 +32,8 @@ class WatchLag:
         self.interval = 1.0 / rate
         self.returned: dict[str, float] = {}
         self.seen: dict[str, dict[str, float]] = {w: {} for w in WATCHERS}
+        # per watcher: (when a watch ended, how long until the next one's first event)
+        self.gaps: dict[str, list[tuple[float, float]]] = {w: [] for w in WATCHERS}
         self._stop = threading.Event()  # no more creates
         self._finished = threading.Event()  # no more watching
         self._creator: threading.Thread | None = None
@@ -82,11 +84,15 @@ class WatchLag:
     def _watch(self, watcher: str, timeout: int, rv: str) -> None:
         c = self.make_client()
         seen = self.seen[watcher]
+        ended_at: float | None = None
         while not self._finished.is_set():
             # a long watch's end is jittered as client-go's reflector does (timeout * [1, 2))
             t = timeout if timeout < 60 else int(timeout * (1 + random.random()))
             try:
                 for ev in c.watch("configmaps", NAMESPACE, resource_version=rv, timeout_seconds=t):
+                    if ended_at is not None:
+                        self.gaps[watcher].append((ended_at, time.monotonic() - ended_at))
+                        ended_at = None
                     if self._finished.is_set():
                         break
                     obj = ev["object"]
@@ -100,3 +106,4 @@ class WatchLag:
             except Exception:
                 self.errors += 1
                 time.sleep(0.5)
+            ended_at = time.monotonic() if ended_at is None else ended_at

@@ -186,6 +186,13 @@ def main() -> None:
         elapsed = time.monotonic() - t0
         cpu = cpu_seconds(srv.pid) - cpu0[0], agents_cpu() - cpu0[1], time.process_time() - cpu0[2]
         lags = lag.stop()
+        for watcher, gaps in lag.gaps.items():
+            worst = sorted(gaps, key=lambda g: -g[1])[:5]
+            print(
+                f"{watcher}: {len(gaps)} watches made again; the longest waits for their first event: "
+                + ", ".join(f"{g * 1000:.0f} ms at t+{at - t0:.0f} s" for at, g in worst),
+                file=sys.stderr,
+            )
         # the lag probe's own ConfigMaps are not the pods' writes
         writes = int(c.list("namespaces")["metadata"]["resourceVersion"]) - rv_start - lag.created
         lat = [running[n] - parse_time(created[n]).timestamp() for n in running]
