@@ -248,8 +248,8 @@ class Engine:
         rec.finished_at = finished
         rec.pid = 0
         rec.reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
-        if os.path.isdir(self.bundle(rec.id)):  # not when its foreground `run --rm` removed it meanwhile
-            self.store.save(rec)
+        # not into a directory removed meanwhile (a foreground `run --rm`, `rm -f`, a pod's deletion)
+        self.store.update(rec)
 
     # ---- stop / kill / remove
     def kill(self, rec: Record, sig: str | int = "SIGKILL") -> None:

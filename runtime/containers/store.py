@@ -7,6 +7,7 @@ Names are reserved with O_EXCL files under `.names/`, so two concurrent `run --n
 
 from __future__ import annotations
 
+import itertools
 import os
 
 from runtime import cjson as json  # not `json` (it imports re and enum: ~15 ms of `run`)
@@ -76,9 +77,16 @@ class ContainerStore:
     def save(self, rec: Record) -> None:
         d = self.dir(rec.id)
         os.makedirs(d, exist_ok=True)
-        with open(f"{d}/record.json.tmp", "w") as f:
-            f.write(json.dumps(asdict(rec)))
-        os.replace(f"{d}/record.json.tmp", f"{d}/record.json")
+        _write_record(d, rec)
+
+    def update(self, rec: Record) -> bool:
+        """Save the record of a container that may be being removed meanwhile (a stop racing a
+        removal): False, with nothing written or recreated, once its directory is gone."""
+        try:
+            _write_record(self.dir(rec.id), rec)
+        except FileNotFoundError:
+            return False
+        return True
 
     def load(self, container_id: str) -> Record:
         try:
@@ -143,9 +151,21 @@ class ContainerStore:
         raise NoSuchContainer(f"no such container: {ref}")
 
     def delete(self, rec: Record) -> None:
-        """Forget a container: its name and its directory (the caller has unmounted the rootfs)."""
+        """Forget a container: its name and its directory (the caller has unmounted the rootfs).
+
+        Quiet when it is gone already. The directory is renamed away first, so that a concurrent
+        `update` finds nothing to write into once the removal has begun, instead of leaving a record
+        in a directory emptied under it (which rmdir then keeps, as a container again)."""
         self.release_name(rec.name, rec.id)
-        remove_tree(self.dir(rec.id))
+        d = gone = self.dir(rec.id)
+        try:
+            os.rename(d, f"{self.root}/.{rec.id}.removing")
+            gone = f"{self.root}/.{rec.id}.removing"
+        except FileNotFoundError:
+            return  # removed already, or being removed by another caller
+        except OSError:
+            pass  # e.g. a crashed removal's leftover in the way: removed in place, as before
+        remove_tree(gone)
 
     def all(self) -> list[Record]:
         out = []
@@ -155,6 +175,30 @@ class ContainerStore:
             except NoSuchContainer:
                 continue  # removed while we listed
         return out
+
+
+_write_seq = itertools.count()  # next() on it is atomic under the GIL
+
+
+def _write_record(d: str, rec: Record) -> None:
+    """record.json, replaced atomically through a temporary file of this write's own: two callers
+    finishing one container at once must not rename (or truncate) each other's."""
+    tmp = f"{d}/record.json.{os.getpid()}-{next(_write_seq)}.tmp"
+    data = json.dumps(asdict(rec))
+    with open(tmp, "w") as f:
+        f.write(data)
+    try:
+        os.replace(tmp, f"{d}/record.json")
+    except FileNotFoundError:
+        _unlink_quietly(tmp)  # the directory was removed meanwhile: this file is gone or goes with it
+        raise
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _read(path: str) -> str:
