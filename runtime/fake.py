@@ -201,8 +201,8 @@ class FakeRuntime:
 
     async def stop_container(self, container_id: str, timeout: float) -> None:
         self.calls.append(("stop_container", container_id))
-        c = self._get(container_id)
-        if c.info.state == "running":
+        c = self.containers.get(container_id)  # a removed one is stopped (CRI: idempotent)
+        if c is not None and c.info.state == "running":
             self.exit(container_id, 137)
 
     async def remove_container(self, container_id: str) -> None:

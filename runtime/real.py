@@ -254,7 +254,17 @@ class RealRuntime:
         await asyncio.to_thread(start)
 
     async def stop_container(self, container_id: str, timeout: float) -> None:
-        await asyncio.to_thread(lambda: self.containers.engine.stop(self._record(container_id), timeout))
+        """CRI StopContainer: idempotent, so a container removed meanwhile (a pod's deletion racing
+        its sync) is stopped, not an error; the kubelet treats StopContainer's NotFound so."""
+
+        def stop() -> None:
+            try:
+                rec = self.containers.store.load(container_id)
+            except NoSuchContainer:
+                return
+            self.containers.engine.stop(rec, timeout)  # which refreshes it first
+
+        await asyncio.to_thread(stop)
 
     async def remove_container(self, container_id: str) -> None:
         def remove() -> None:

@@ -171,6 +171,29 @@ async def test_container_lifecycle_labels_exec_stop_restart_remove(rt: Runtime, 
 
 
 @sync
+async def test_stops_and_removals_of_one_container_at_once_and_after_it_is_gone_succeed(rt: Runtime) -> None:
+    """CRI's StopContainer and RemoveContainer are idempotent: a pod's deletion racing its sync (or a
+    second removal) finds the container going or gone, and that is no error."""
+    sb = await rt.run_sandbox(pod("r1"))
+    cid = await rt.create_container(
+        sb.id, ContainerConfig(name="c", image="busybox", command=["sleep", "300"])
+    )
+    await rt.start_container(cid)
+
+    await asyncio.gather(
+        rt.stop_container(cid, 0),
+        rt.remove_container(cid),
+        rt.stop_container(cid, 0),
+        rt.remove_container(cid),
+    )
+    await rt.stop_container(cid, 0)
+    await rt.remove_container(cid)
+    assert await rt.list_containers() == []
+    with pytest.raises(Exception, match="no such container"):
+        await rt.container_status(cid)  # a status is still asked of a container that exists
+
+
+@sync
 async def test_completing_containers_exit_codes_and_cri_logs(rt: Runtime, tmp_path: Path) -> None:
     sb = await rt.run_sandbox(pod("l1"))
     log = tmp_path / "logs" / "echo.log"
