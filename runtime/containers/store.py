@@ -7,7 +7,7 @@ Names are reserved with O_EXCL files under `.names/`, so two concurrent `run --n
 
 from __future__ import annotations
 
-import itertools
+import _thread  # built in and loaded at start-up, unlike itertools
 import os
 
 from runtime import cjson as json  # not `json` (it imports re and enum: ~15 ms of `run`)
@@ -177,13 +177,10 @@ class ContainerStore:
         return out
 
 
-_write_seq = itertools.count()  # next() on it is atomic under the GIL
-
-
 def _write_record(d: str, rec: Record) -> None:
-    """record.json, replaced atomically through a temporary file of this write's own: two callers
+    """record.json, replaced atomically through a temporary file of this thread's own: two callers
     finishing one container at once must not rename (or truncate) each other's."""
-    tmp = f"{d}/record.json.{os.getpid()}-{next(_write_seq)}.tmp"
+    tmp = f"{d}/record.json.{os.getpid()}-{_thread.get_ident()}.tmp"
     data = json.dumps(asdict(rec))
     with open(tmp, "w") as f:
         f.write(data)
