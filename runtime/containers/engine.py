@@ -23,6 +23,7 @@ from runtime.containers.errors import (
     ContainerStateError,
 )
 from runtime.containers.store import ContainerStore, Record
+from runtime.textfile import read_file, unlink_missing_ok, write_file
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
@@ -80,8 +81,8 @@ class Engine:
             write_file(f"{d}/config.json", json.dumps(spec))
         self.mount_rootfs(rec)
         for stale in ("pidfile", "conmon.pid", "oom"):
-            _unlink(f"{d}/{stale}")
-        _unlink(f"{self.exits}/{rec.id}")
+            unlink_missing_ok(f"{d}/{stale}")
+        unlink_missing_ok(f"{self.exits}/{rec.id}")
         os.makedirs(self.exits, exist_ok=True)
         os.makedirs(self.socks, exist_ok=True)
         os.makedirs(
@@ -280,7 +281,7 @@ class Engine:
         if rec.state in LIVE:
             self.stop(rec, 0)
         rootfs.unmount(self.rootfs(rec.id))
-        _unlink(f"{self.exits}/{rec.id}")
+        unlink_missing_ok(f"{self.exits}/{rec.id}")
         try:
             os.unlink(f"{self.socks}/{rec.short_id}")
         except OSError:
@@ -356,24 +357,6 @@ class Engine:
 
 
 RUNC_STATE = "/run/runc"
-
-
-def read_file(path: str) -> str:
-    with open(path) as f:
-        return f.read()
-
-
-def write_file(path: str, text: str) -> None:
-    with open(path, "w") as f:
-        f.write(text)
-
-
-def _unlink(path: str) -> None:
-    """Path.unlink(missing_ok=True)."""
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _open_exec_fifo(container_id: str) -> bool:

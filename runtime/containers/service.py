@@ -376,8 +376,8 @@ def default_network(root: StrPath) -> Network:
     """The root's bridge network: chosen once (KUBELITE_BRIDGE / KUBELITE_SUBNET or kl0 10.88.0.0/16)
     and remembered in `<root>/network/config.json`, so a later `rm` tears down what `run` made."""
     from runtime import cjson
-    from runtime.containers.engine import read_file, write_file
     from runtime.network import BridgeNetwork, NetworkConfig
+    from runtime.textfile import read_file, write_file
 
     state = os.path.join(root, "network")
     saved = f"{state}/config.json"

@@ -16,6 +16,7 @@ from _thread import get_ident  # not `threading` (~1.5 ms import on `run`'s path
 
 from runtime.network import ipv4
 from runtime.network.interface import AddressesExhaustedError, NetworkError
+from runtime.textfile import read_file, unlink_missing_ok, write_file
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class Ipam:
         """Claim a free address for `owner`; AddressesExhaustedError when none is left."""
         os.makedirs(self.dir, exist_ok=True)
         tmp = f"{self.dir}/.claim-{os.getpid()}-{get_ident()}"
-        _write(tmp, owner)
+        write_file(tmp, owner)
         try:
             for value in self._candidates():
                 ip = ipv4.to_text(value)
@@ -88,7 +89,7 @@ class Ipam:
                 self._write_last(ip)
                 return ip
         finally:
-            _unlink(tmp)
+            unlink_missing_ok(tmp)
         raise AddressesExhaustedError(f"no free address left in {self.subnet}")
 
     def _candidates(self) -> Iterator[int]:
@@ -100,13 +101,13 @@ class Ipam:
 
     def _read_last(self) -> int | None:
         try:
-            return ipv4.parse_address(_read(f"{self.dir}/last").strip())  # None where ipaddress raises
+            return ipv4.parse_address(read_file(f"{self.dir}/last").strip())  # None where ipaddress raises
         except OSError:
             return None
 
     def _write_last(self, ip: str) -> None:
         tmp = f"{self.dir}/.last-{os.getpid()}-{get_ident()}"
-        _write(tmp, ip)
+        write_file(tmp, ip)
         os.replace(tmp, f"{self.dir}/last")
 
     def release(self, ip: str, owner: str | None = None) -> bool:
@@ -114,7 +115,7 @@ class Ipam:
         path = f"{self.dir}/{ip}"
         if owner is not None:
             try:
-                if _read(path) != owner:
+                if read_file(path) != owner:
                     return False
             except FileNotFoundError:
                 return False
@@ -139,24 +140,7 @@ class Ipam:
             if name.startswith(".") or name == "last":
                 continue
             try:
-                result[name] = _read(f"{self.dir}/{name}")
+                result[name] = read_file(f"{self.dir}/{name}")
             except FileNotFoundError:
                 continue
         return result
-
-
-def _read(path: str) -> str:
-    with open(path) as f:
-        return f.read()
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as f:
-        f.write(text)
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

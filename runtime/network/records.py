@@ -14,6 +14,7 @@ from _thread import get_ident  # not `threading` (~1.5 ms import on `run`'s path
 from runtime import cjson as json  # not `json` (it imports re and enum: ~15 ms of `run`)
 from runtime.datarecord import asdict
 from runtime.network.interface import PortMapping, SandboxExistsError, SandboxNet
+from runtime.textfile import unlink_missing_ok, write_file
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
@@ -35,17 +36,17 @@ class Records:
         """Create the record; SandboxExistsError if the id already has one."""
         os.makedirs(self.dir, exist_ok=True)
         tmp = self._tmp()
-        _write(tmp, json.dumps(asdict(net)))
+        write_file(tmp, json.dumps(asdict(net)))
         try:
             os.link(tmp, self._path(net.sandbox_id))
         except FileExistsError:
             raise SandboxExistsError(f"sandbox {net.sandbox_id} already has a network") from None
         finally:
-            _unlink(tmp)
+            unlink_missing_ok(tmp)
 
     def save(self, net: SandboxNet) -> None:
         tmp = self._tmp()
-        _write(tmp, json.dumps(asdict(net)))
+        write_file(tmp, json.dumps(asdict(net)))
         os.replace(tmp, self._path(net.sandbox_id))
 
     def load(self, sandbox_id: str) -> SandboxNet | None:
@@ -60,7 +61,7 @@ class Records:
         return SandboxNet(**data)
 
     def remove(self, sandbox_id: str) -> None:
-        _unlink(self._path(sandbox_id))
+        unlink_missing_ok(self._path(sandbox_id))
 
     def all(self) -> list[SandboxNet]:
         try:
@@ -74,15 +75,3 @@ class Records:
                 if net is not None:
                     nets.append(net)
         return nets
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as f:
-        f.write(text)
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
