@@ -12,6 +12,7 @@ import os
 
 from runtime.images.errors import DigestMismatch, ImageError
 from runtime.images.reference import valid_digest
+from runtime.textfile import PathOf
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
@@ -108,17 +109,9 @@ class BlobStore:
         self._dir = os.path.join(images_dir, "blobs", "sha256")
         self._tmp_dir = os.path.join(images_dir, "tmp")
 
-    @property
-    def dir(self) -> Path:
-        from pathlib import Path
+    dir = PathOf("_dir")
 
-        return Path(self._dir)
-
-    @property
-    def tmp_dir(self) -> Path:
-        from pathlib import Path
-
-        return Path(self._tmp_dir)
+    tmp_dir = PathOf("_tmp_dir")
 
     def file(self, digest: str) -> str:
         """`path(digest)` as a str."""

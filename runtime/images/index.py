@@ -13,10 +13,10 @@ import os
 from runtime import cjson
 from runtime.images.errors import ImageError
 from runtime.images.model import LayerRef
+from runtime.textfile import PathOf
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
     from runtime.containers.rootfs import StrPath
@@ -33,17 +33,9 @@ class Index:
         self._path = f"{self._dir}/index.json"
         self._lock_path = f"{self._dir}/lock"
 
-    @property
-    def dir(self) -> Path:
-        from pathlib import Path
+    dir = PathOf("_dir")
 
-        return Path(self._dir)
-
-    @property
-    def path(self) -> Path:
-        from pathlib import Path
-
-        return Path(self._path)
+    path = PathOf("_path")
 
     def read(self) -> dict[str, Record]:
         try:

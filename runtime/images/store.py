@@ -19,6 +19,7 @@ from runtime.images.blobs import BlobStore
 from runtime.images.errors import AmbiguousImage, ImageError, ImageInUse, ImageNotFound, InvalidReference
 from runtime.images.model import Image, LayerRef
 from runtime.images.reference import Reference, looks_like_id, parse_reference
+from runtime.textfile import PathOf
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
 if TYPE_CHECKING:
@@ -40,23 +41,11 @@ class ImageStore:
         self.blobs = BlobStore(self._dir)
         self.index = idx.Index(self._dir)
 
-    @property
-    def root(self) -> Path:
-        from pathlib import Path
+    root = PathOf("_root")
 
-        return Path(self._root)
+    dir = PathOf("_dir")
 
-    @property
-    def dir(self) -> Path:
-        from pathlib import Path
-
-        return Path(self._dir)
-
-    @property
-    def layers_dir(self) -> Path:
-        from pathlib import Path
-
-        return Path(self._layers_dir)
+    layers_dir = PathOf("_layers_dir")
 
     # ---- reading -------------------------------------------------------------------------------
     def _image(self, image_id: str, record: idx.Record) -> Image:
