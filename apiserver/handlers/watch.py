@@ -183,8 +183,8 @@ async def serve_watch(
         obj = {"kind": res.kind, "apiVersion": res.api_version, "metadata": meta}
         return jsonutil.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
 
-    # The stream awaits the store's watcher itself: no pump task and queue between them, so an
-    # event is written in the loop turn its publish wakes (one hop). A client that reads too slowly
+    # The stream awaits the store's watcher itself: no pump task and queue between them (wait_for
+    # below still runs each wait as a task of its own). A client that reads too slowly
     # fills the watcher's bounded buffer and is dropped there (410). A disconnect or the server's
     # shutdown closes the watcher, which ends the wait; `ended` says which.
     ended: list[object] = []
