@@ -102,6 +102,25 @@ def hollow_nodes(data: Path, count: int, name: str = "hollow") -> Iterator[subpr
         log.close()
 
 
+@contextlib.contextmanager
+def control_loops(data: Path, *controller_flags: str) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """`kubelite controller-manager` and `kubelite scheduler` as processes of their own beside a server
+    started with --no-controllers --no-scheduler, as Kubernetes runs its control plane; their logs are
+    data_dir/controller-manager.log and scheduler.log."""
+    kubeconfig = str(data / "kubeconfig.yaml")
+    commands = {
+        "controller-manager": ["controller-manager", "--kubeconfig", kubeconfig, *controller_flags],
+        "scheduler": ["scheduler", "--kubeconfig", kubeconfig],
+    }
+    with contextlib.ExitStack() as stack:
+        procs = []
+        for name, argv in commands.items():
+            log = stack.enter_context(open(data / f"{name}.log", "wb"))
+            procs.append(subprocess.Popen([*KUBELITE, *argv], stdout=log, stderr=log))
+            stack.callback(stop, procs[-1])
+        yield procs
+
+
 def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)

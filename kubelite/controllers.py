@@ -130,13 +130,27 @@ def controller_manager(argv: list[str]) -> int:
         help="how long a pod's node must be missing before the pod is force-deleted",
     )
     p.add_argument("--concurrent-syncs", type=int, default=4)
+    p.add_argument(
+        "--root-ca-file",
+        default="",
+        help="CA bundle published in every namespace's kube-root-ca.crt ConfigMap "
+        "(default: the kubeconfig's certificate authority, as kube-controller-manager does)",
+    )
     args = p.parse_args(argv)
     _logging(args.verbose)
     from controller.manager import run_controllers
     from controller.options import ControllerOptions
 
+    config = _config(args)
+    try:
+        root_ca = (
+            Path(args.root_ca_file).read_text() if args.root_ca_file else (config.ca_data or b"").decode()
+        )
+    except OSError as e:
+        raise SystemExit(f"error: --root-ca-file: {e}") from None
     opts = ControllerOptions(
         **_leader_options(args),
+        root_ca=root_ca,
         node_monitor_grace_period=args.node_monitor_grace_period,
         pod_eviction_timeout=args.pod_eviction_timeout,
         node_monitor_period=args.node_monitor_period,
@@ -147,7 +161,7 @@ def controller_manager(argv: list[str]) -> int:
         pod_gc_quarantine=args.pod_gc_quarantine,
     )
     _serve_metrics(args.metrics_bind_address)
-    return _run(run_controllers(_config(args), opts))
+    return _run(run_controllers(config, opts))
 
 
 def scheduler(argv: list[str]) -> int:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from api.config import from_kubeconfig
+from api.errors import ApiError
 from api.informer import Informer
 from tests.apiserver.conftest import KUBELITE
 from tests.controller.cluster import Cluster, active, eventually
@@ -129,3 +131,21 @@ async def _async(v: Any) -> Any:
 
 async def _is(aw: Any, want: str) -> bool:
     return (await aw) == want
+
+
+async def test_publishes_the_kubeconfigs_ca_as_kube_root_ca(cluster: ProcCluster) -> None:
+    """Without --root-ca-file the process publishes its kubeconfig's CA, as kube-controller-manager
+    does: pods' projected kube-root-ca.crt volumes need the ConfigMap in every namespace."""
+    want = from_kubeconfig([cluster.server.kubeconfig]).ca_data
+    assert want, "the test server's kubeconfig carries no CA: nothing to compare"
+    start_manager(cluster, "cm-ca")
+    await cluster.client.create("namespaces", {"metadata": {"name": "root-ca"}})
+
+    async def published() -> bool:
+        try:
+            cm = await cluster.client.get("configmaps", "kube-root-ca.crt", "root-ca")
+        except ApiError:
+            return False
+        return bool(cm["data"]["ca.crt"] == want.decode())
+
+    await eventually(published, what="kube-root-ca.crt in the new namespace")
