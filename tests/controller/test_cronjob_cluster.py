@@ -1,5 +1,10 @@
 """CronJobs against a real `kubelite server`, on a FakeClock: runs at schedule times, concurrency
-policies, history limits, suspend and the starting deadline, without waiting for minutes."""
+policies, history limits, suspend and the starting deadline, without waiting for minutes.
+
+Each step sets the clock first and then waits until the controller has synced at that time: the
+controller may see a new CronJob (its watch event) before the test's create call returns, so a
+CronJob made while the clock still shows an earlier step's time would run at that time.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import pytest
 from controller.clock import FakeClock
 from controller.cronjob import CronJobController
 from tests.controller.cluster import Cluster, eventually
+from tests.polling import until
 
 pytestmark = pytest.mark.anyio
 settle = functools.partial(eventually, timeout=30.0)  # generous: these run beside real clusters on 2 cores
@@ -42,25 +48,73 @@ def cj_body(name: str, schedule: str = "*/1 * * * *", **spec: Any) -> Obj:
     }
 
 
+class RecordingCronJobController(CronJobController):
+    """The controller, noting each finished sync with the (fake) time it began at: a step waits
+    for the sync at its time instead of guessing when the controller got to it."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.synced: list[tuple[str, dt.datetime]] = []
+
+    async def sync(self, key: str) -> None:
+        began = self.clock.now()
+        await super().sync(key)
+        self.synced.append((key, began))
+
+
 class Crons:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.clock = FakeClock(START)
-        self.controller: CronJobController
+        self.controller: RecordingCronJobController
 
     async def start(self) -> Crons:
         client = self.cluster.client
         self.controller = self.cluster.run_controller(
             "cronjob-controller",
-            lambda f, events: CronJobController(
+            lambda f, events: RecordingCronJobController(
                 client, f.informer("cronjobs"), f.informer("jobs"), events, self.clock
             ),
         )
         return self
 
-    def at(self, name: str, t: dt.datetime) -> None:
+    async def create(self, body: Obj, t: dt.datetime) -> Obj:
+        """Create the CronJob at `t` (the clock is set first), once the controller has synced it then."""
+        self.clock.set(t)
+        mark = len(self.controller.synced)
+        cj = dict(await self.cluster.client.create("cronjobs", body, "default"))
+        await self._synced_at(body["metadata"]["name"], t, mark)
+        return cj
+
+    async def at(self, name: str, t: dt.datetime) -> None:
+        """Move the clock to `t` and wait until the controller has synced `name` at `t`."""
+        mark = len(self.controller.synced)
         self.clock.set(t)
         self.controller.enqueue(f"default/{name}")
+        await self._synced_at(name, t, mark)
+
+    async def _synced_at(self, name: str, t: dt.datetime, mark: int) -> None:
+        key = f"default/{name}"
+        await until(
+            lambda: (key, t) in self.controller.synced[mark:],
+            timeout=30.0,
+            what=f"a sync of {key} at {t:%H:%M:%S}",
+        )
+
+    async def seen(self, name: str, jobs: list[str]) -> list[str]:
+        """Wait until the controller's Job cache holds exactly `jobs` of `name` (undeleted): what
+        its next sync decides on (Forbid, Replace) is then what the API shows."""
+
+        def cached() -> list[str] | None:
+            got = sorted(
+                j["metadata"]["name"]
+                for j in self.controller.jobs.list("default")
+                if (j["metadata"].get("labels") or {}).get("cron") == name
+                and not j["metadata"].get("deletionTimestamp")
+            )
+            return got if got == sorted(jobs) else None
+
+        return await until(cached, timeout=30.0, what=f"the controller's cache to hold {jobs}")
 
     async def jobs(self, name: str) -> list[Obj]:
         items = (await self.cluster.client.list("jobs", "default"))["items"]
@@ -96,7 +150,8 @@ class Crons:
 @pytest.fixture
 async def crons(cluster: Cluster) -> AsyncIterator[Crons]:
     global START
-    START = dt.datetime.now(dt.UTC).replace(second=30, microsecond=0)
+    # half a minute ahead at least, so the CronJobs made next are older than the run at minute(1)
+    START = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)).replace(second=30, microsecond=0)
     yield await Crons(cluster).start()
 
 
@@ -109,8 +164,7 @@ def stamp(t: dt.datetime) -> str:
 
 
 async def test_runs_each_minute_and_keeps_history(cluster: Cluster, crons: Crons) -> None:
-    cj = await cluster.client.create("cronjobs", cj_body("tick", successfulJobsHistoryLimit=2), "default")
-    crons.at("tick", minute(1))
+    cj = await crons.create(cj_body("tick", successfulJobsHistoryLimit=2), minute(1))
     names = await settle(lambda: crons.names("tick", 1), what="the 12:01 run")
     expected = int(START.replace(second=0).timestamp()) // 60 + 1
     assert names == [f"tick-{expected}"]
@@ -130,7 +184,7 @@ async def test_runs_each_minute_and_keeps_history(cluster: Cluster, crons: Crons
         for j in await crons.jobs("tick"):
             if not (j.get("status") or {}).get("conditions"):
                 await crons.finish(j)
-        crons.at("tick", minute(m))
+        await crons.at("tick", minute(m))
         await settle(functools.partial(crons.names, "tick", min(m, 3)), what=f"run {m}")  # 2 finished + 1
     await settle(
         lambda: status("lastSuccessfulTime", lambda t: t == stamp(minute(3))), what="lastSuccessfulTime"
@@ -146,10 +200,9 @@ async def test_runs_each_minute_and_keeps_history(cluster: Cluster, crons: Crons
 
 
 async def test_forbid_replace_suspend_and_deadline(cluster: Cluster, crons: Crons) -> None:
-    await cluster.client.create("cronjobs", cj_body("forbid", concurrencyPolicy="Forbid"), "default")
-    crons.at("forbid", minute(1))
-    await settle(lambda: crons.names("forbid", 1), what="first run")
-    crons.at("forbid", minute(2))
+    await crons.create(cj_body("forbid", concurrencyPolicy="Forbid"), minute(1))
+    await crons.seen("forbid", await settle(lambda: crons.names("forbid", 1), what="first run"))
+    await crons.at("forbid", minute(2))
 
     async def skipped() -> bool:
         evs = (await cluster.client.list("events", "default"))["items"]
@@ -158,10 +211,11 @@ async def test_forbid_replace_suspend_and_deadline(cluster: Cluster, crons: Cron
     await settle(skipped, what="JobAlreadyActive")
     assert await crons.names("forbid", 1)
 
-    await cluster.client.create("cronjobs", cj_body("replace", concurrencyPolicy="Replace"), "default")
-    crons.at("replace", minute(3))
+    await crons.create(cj_body("replace", concurrencyPolicy="Replace"), minute(3))
     first = await settle(lambda: crons.names("replace", 1), what="first run")
-    crons.at("replace", minute(4))
+    assert first == [f"replace-{int(minute(3, 0).timestamp()) // 60}"]
+    await crons.seen("replace", first)
+    await crons.at("replace", minute(4))
 
     async def replaced() -> list[str] | None:
         got = await crons.names("replace", 1)
@@ -170,11 +224,11 @@ async def test_forbid_replace_suspend_and_deadline(cluster: Cluster, crons: Cron
     second = await settle(replaced, what="the first run replaced by the second")
     assert second == [f"replace-{int(minute(4, 0).timestamp()) // 60}"]
 
-    await cluster.client.create("cronjobs", cj_body("paused", suspend=True), "default")
-    crons.at("paused", minute(6))
-    await cluster.client.create("cronjobs", cj_body("late", startingDeadlineSeconds=10), "default")
-    crons.at("late", minute(8, 30))  # 30 s after 12:08 with a 10 s deadline: that run is missed
-    crons.at("late", minute(9, 5))  # within 10 s of 12:09: runs
+    await crons.create(cj_body("paused", suspend=True), minute(6))
+    assert not await crons.jobs("paused")
+    await crons.create(cj_body("late", startingDeadlineSeconds=10), minute(8, 30))
+    assert not await crons.jobs("late")  # 30 s after 12:08 with a 10 s deadline: that run is missed
+    await crons.at("late", minute(9, 5))  # within 10 s of 12:09: runs
 
     async def late_run() -> list[str] | None:
         return await crons.names("late", 1)
@@ -186,8 +240,7 @@ async def test_forbid_replace_suspend_and_deadline(cluster: Cluster, crons: Cron
 
 async def test_time_zone_and_too_many_missed(cluster: Cluster, crons: Crons) -> None:
     # 9:00 in Tokyo is 00:00 UTC; created long ago, so far more than 100 runs were missed
-    await cluster.client.create("cronjobs", cj_body("tokyo", "0 9 * * *", timeZone="Asia/Tokyo"), "default")
-    crons.at("tokyo", START + dt.timedelta(days=1))
+    await crons.create(cj_body("tokyo", "0 9 * * *", timeZone="Asia/Tokyo"), START + dt.timedelta(days=1))
     names = await settle(lambda: crons.names("tokyo", 1), what="the Tokyo run")
     run = (START + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0)  # the latest 00:00 UTC
     assert names == [f"tokyo-{int(run.timestamp()) // 60}"]
@@ -196,8 +249,7 @@ async def test_time_zone_and_too_many_missed(cluster: Cluster, crons: Crons) -> 
         run + dt.timedelta(hours=9)
     ).strftime("%Y-%m-%dT09:00:00+09:00")
     await cluster.client.delete("cronjobs", "tokyo", "default")
-    crons.clock.set(START + dt.timedelta(hours=3))
-    await cluster.client.create("cronjobs", cj_body("often"), "default")
+    await crons.create(cj_body("often"), START + dt.timedelta(hours=3))
 
     async def warned() -> bool:
         evs = (await cluster.client.list("events", "default"))["items"]
