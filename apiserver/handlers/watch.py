@@ -183,8 +183,8 @@ async def serve_watch(
         obj = {"kind": res.kind, "apiVersion": res.api_version, "metadata": meta}
         return jsonutil.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"
 
-    # The stream awaits the store's watcher itself: no pump task and queue between them (wait_for
-    # below still runs each wait as a task of its own). A client that reads too slowly
+    # The stream awaits the store's watcher itself: no pump task and queue between them, so an
+    # event is written in the loop turn its publish wakes. A client that reads too slowly
     # fills the watcher's bounded buffer and is dropped there (410). A disconnect or the server's
     # shutdown closes the watcher, which ends the wait; `ended` says which.
     ended: list[object] = []
@@ -225,11 +225,13 @@ async def serve_watch(
             if now >= deadline:
                 break
             wake = min(deadline, next_bookmark) if params.bookmarks else deadline
-            # wait_for, not asyncio.timeout around the watcher's own wait: with asyncio.timeout a
-            # controller test's watch (tests/controller/test_cronjob_cluster.py) saw an event late by
-            # more than 30 s, every run; not understood yet, so the tested form stays
+            # asyncio.timeout, not wait_for: wait_for runs each wait as a task of its own, one more
+            # turn of a busy loop (and a task made) between an event's arrival and its write. A timed-
+            # out wait loses nothing: the watcher is a class, not a generator, and takes an event only
+            # when it returns it (tests/storage/test_watcher_cancel.py)
             try:
-                first = await asyncio.wait_for(anext(events), max(0.0, wake - now))
+                async with asyncio.timeout(max(0.0, wake - now)):
+                    first = await anext(events)
             except TimeoutError:
                 if params.bookmarks and loop.time() >= next_bookmark:
                     # events the store left out for this watcher count as seen
