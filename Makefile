@@ -8,6 +8,8 @@ DATA ?= $(CURDIR)/.kubelite
 .PHONY: install up down test lint unit bench clean
 
 install: $(VENV)/.installed
+	@# the kubelite command as a launcher: `kubelite runtime` starts without site (kubelite/launcher.py)
+	@$(PY) -m kubelite.launcher $(VENV)/bin/kubelite
 	@# bytecode once (the environment may set PYTHONDONTWRITEBYTECODE): CLI start-up is benchmarked
 	@$(PY) -m compileall -q -j 0 api apiserver controller kubelet kubectl runtime kubelite dashboard >/dev/null
 	@bash scripts/install-images.sh $(PY)
