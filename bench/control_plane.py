@@ -234,9 +234,14 @@ def main() -> None:
                     ],
                     [
                         "CPU per pod",
-                        " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu),
-                        "server / controller manager + scheduler processes (--split) / hollow agent / this "
-                        "client (CPU time: less noisy than pods/s on a shared machine)",
+                        " / ".join(
+                            f"{c * 1000 / max(1, len(running)):.2f} ms"
+                            for i, c in enumerate(cpu)
+                            if args.split or i != 1
+                        ),
+                        "server / "
+                        + ("controller manager + scheduler processes / " if args.split else "")
+                        + "hollow agent / this client (CPU time: less noisy than pods/s on a shared machine)",
                     ],
                     [
                         "API server RSS",
