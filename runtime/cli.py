@@ -199,11 +199,20 @@ def _plain_run(argv: list[str], verb: str) -> Any:
     values = parse_plain(argv, verb, {"root": DEFAULT_ROOT, "image_root": None, "log_level": "warning"})
     if values is None:
         return None
-    from types import SimpleNamespace  # loaded at start-up already (by ctypes)
-
     from runtime.containers import commands as c
 
-    return SimpleNamespace(**values, func=c.cmd_run if verb == "run" else c.cmd_create)
+    return _Args(**values, func=c.cmd_run if verb == "run" else c.cmd_create)
+
+
+class _Args:
+    """A command line read by `_plain_run`: its values as attributes, as argparse's Namespace has
+    them (types.SimpleNamespace would import `types`, on nothing else of a `run`'s path)."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def __repr__(self) -> str:
+        return f"_Args({self.__dict__!r})"
 
 
 def main(argv: list[str] | None = None) -> int:

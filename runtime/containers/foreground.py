@@ -29,6 +29,7 @@ import _thread
 import os
 
 from runtime import cjson as json  # not `json` (it imports re and enum: ~15 ms of `run`)
+from runtime import libc
 from runtime.containers import proc, rootfs
 from runtime.containers.engine import (
     RUNC_STATE,
@@ -99,7 +100,7 @@ class Monitor:
         d = self.engine.bundle(rec.id)
         write_file(f"{d}/config.json", json.dumps(spec))
         self.engine.mount_rootfs(rec)
-        if rootfs._lib().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        if libc.function("prctl")(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
             raise ContainerError("cannot become the container's subreaper (prctl)")
         argv = [proc.which("runc"), "--log", os.devnull, "create", "--bundle", d, rec.id]
         rfd, wfd = os.pipe()

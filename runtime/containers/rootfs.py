@@ -1,15 +1,15 @@
 """Container root filesystems: one overlay mount per container over the image's layer dirs.
 
-mount(2)/umount2(2) through ctypes (about 0.1 ms; a `mount` process costs a few ms on the `run`
-hot path). runc rejects a rootfs reached through a symlink, so every path is resolved first.
+mount(2)/umount2(2) through runtime/libc.py (about 0.1 ms; a `mount` process costs a few ms on the
+`run` hot path). runc rejects a rootfs reached through a symlink, so every path is resolved first.
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 
+from runtime import libc
 from runtime.containers.errors import ContainerError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
@@ -20,14 +20,6 @@ if TYPE_CHECKING:
     StrPath: TypeAlias = str | os.PathLike[str]  # paths are str here: pathlib costs ~10 ms of `run`
 
 MNT_DETACH = 2
-_libc: ctypes.CDLL | None = None
-
-
-def _lib() -> ctypes.CDLL:
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)  # libc is already loaded; find_library would run ldconfig
-    return _libc
 
 
 def mount_overlay(
@@ -65,9 +57,9 @@ def mount_overlay(
         data += ",volatile"
     if len(data) > 4000:
         raise ContainerError(f"too many image layers to mount ({len(lowers)})")
-    rc = _lib().mount(b"overlay", os.path.realpath(target).encode(), b"overlay", 0, data.encode())
+    rc = libc.function("mount")(b"overlay", os.path.realpath(target).encode(), b"overlay", 0, data.encode())
     if rc != 0:
-        err = ctypes.get_errno()
+        err = libc.get_errno()
         raise ContainerError(f"mount overlay at {target}: {os.strerror(err)}")
 
 
@@ -100,9 +92,9 @@ def skeleton(root: StrPath) -> str:
 
 def unmount(target: StrPath) -> None:
     """Detach the mount at target; quiet when nothing is mounted there."""
-    rc = _lib().umount2(os.path.realpath(target).encode(), MNT_DETACH)
+    rc = libc.function("umount2")(os.path.realpath(target).encode(), MNT_DETACH)
     if rc != 0:
-        err = ctypes.get_errno()
+        err = libc.get_errno()
         if err not in (errno.EINVAL, errno.ENOENT):
             raise ContainerError(f"unmount {target}: {os.strerror(err)}")
 

@@ -12,7 +12,7 @@ ends, which is how the sandbox's links are configured without `setns` in the cal
 A process meant to run "inside" a node netns should join it with `nsenter --net=PATH` (or setns),
 not `ip netns exec`: the latter also unshares the mount namespace, so the sandbox netns mounts it
 makes under /run/netns would be invisible outside it.
-Python 3.11 has no os.unshare/os.setns/mount: libc is reached through ctypes (imported lazily).
+Python 3.11 has no os.unshare/os.setns/mount: libc is reached through runtime/libc.py (not ctypes).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import _socket  # not `socket`: its enum tables cost ~2 ms of every `run`
 import _thread  # not `threading`: ~1.5 ms of imports on `run`'s path
 import errno
 import os
+
+from runtime import libc
 
 NETNS_DIR = "/run/netns"  # str paths: pathlib costs ~10 ms of a `run` (re, urllib.parse, ipaddress)
 
@@ -38,24 +40,7 @@ if TYPE_CHECKING:
     from runtime.containers.rootfs import StrPath
 
     T = TypeVar("T")
-_libc: Any = None
-
-
-def _c() -> Any:
-    global _libc
-    if _libc is None:
-        import ctypes
-
-        _libc = ctypes.CDLL(None, use_errno=True)
-    return _libc
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        import ctypes
-
-        code = ctypes.get_errno()
-        raise OSError(code, f"{what}: {os.strerror(code)}")
+_check = libc.check
 
 
 def _in_thread(fn: Callable[[], T]) -> T:
@@ -86,19 +71,17 @@ def path_of(name: str) -> str:
 
 def _ensure_shared_dir() -> None:
     os.makedirs(NETNS_DIR, exist_ok=True)
-    libc = _c()
-    if libc.mount(b"none", os.fsencode(NETNS_DIR), None, MS_SHARED | MS_REC, None) == 0:
+    mount = libc.function("mount")
+    if mount(b"none", os.fsencode(NETNS_DIR), None, MS_SHARED | MS_REC, None) == 0:
         return
-    import ctypes
-
-    if ctypes.get_errno() != errno.EINVAL:  # EINVAL: not a mount point yet
+    if libc.get_errno() != errno.EINVAL:  # EINVAL: not a mount point yet
         _check(-1, f"make {NETNS_DIR} shared")
     _check(
-        libc.mount(os.fsencode(NETNS_DIR), os.fsencode(NETNS_DIR), b"none", MS_BIND | MS_REC, None),
+        mount(os.fsencode(NETNS_DIR), os.fsencode(NETNS_DIR), b"none", MS_BIND | MS_REC, None),
         f"bind {NETNS_DIR}",
     )
     _check(
-        libc.mount(b"none", os.fsencode(NETNS_DIR), None, MS_SHARED | MS_REC, None),
+        mount(b"none", os.fsencode(NETNS_DIR), None, MS_SHARED | MS_REC, None),
         f"make {NETNS_DIR} shared",
     )
 
@@ -111,11 +94,11 @@ def create(name: str) -> _socket.socket:
     os.close(fd)
 
     def make() -> _socket.socket:
-        libc = _c()
-        _check(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        _check(libc.function("unshare")(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
         src = f"/proc/self/task/{_thread.get_native_id()}/ns/net".encode()
         _check(
-            libc.mount(src, os.fsencode(target), b"none", MS_BIND, None), f"bind-mount netns onto {target}"
+            libc.function("mount")(src, os.fsencode(target), b"none", MS_BIND, None),
+            f"bind-mount netns onto {target}",
         )
         return _rtnl_socket()
 
@@ -137,7 +120,7 @@ def run_in(netns_path: StrPath, fn: Callable[[], T]) -> T:
     fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
 
     def enter() -> T:
-        _check(_c().setns(fd, CLONE_NEWNET), f"setns({netns_path})")
+        _check(libc.function("setns")(fd, CLONE_NEWNET), f"setns({netns_path})")
         return fn()
 
     try:
@@ -155,11 +138,9 @@ def _rtnl_socket() -> _socket.socket:
 def remove(name: str) -> bool:
     """Unmount and delete netns `name`; False when there was nothing. Idempotent."""
     target = path_of(name)
-    if _c().umount2(os.fsencode(target), MNT_DETACH) != 0:
-        import ctypes
-
-        if ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):  # EINVAL: file there but not mounted
-            _check(-1, f"umount {target}")
+    unmounted = libc.function("umount2")(os.fsencode(target), MNT_DETACH) == 0
+    if not unmounted and libc.get_errno() not in (errno.EINVAL, errno.ENOENT):  # EINVAL: not mounted
+        _check(-1, f"umount {target}")
     try:
         os.unlink(target)
     except FileNotFoundError:

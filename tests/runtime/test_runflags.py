@@ -97,13 +97,14 @@ def test_a_plain_run_never_imports_argparse() -> None:
 def test_a_plain_run_imports_no_heavy_stdlib() -> None:
     """What a `run --rm` imports (the CLI, the container, image and network modules) stands on none
     of the stdlib modules that cost it most of its start-up: re and enum, json, pathlib, ipaddress,
-    collections (through functools), argparse, logging, threading, subprocess."""
+    collections (through functools), argparse, logging, threading, subprocess, ctypes (runtime/libc.py
+    calls libc through _ctypes), types."""
     code = (
         "import sys\nfrom runtime import cli\n"
         "cli._plain_run(['run', '--rm', 'busybox', 'true'], 'run')\n"
         "import runtime.containers.foreground, runtime.images, runtime.network.bridge, runtime.network.etcfiles\n"
         "heavy = ('re', 'enum', 'json', 'pathlib', 'ipaddress', 'functools', 'collections', 'argparse',\n"
-        "         'logging', 'threading', 'subprocess')\n"
+        "         'logging', 'threading', 'subprocess', 'ctypes', 'types')\n"
         "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
