@@ -31,3 +31,17 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def machine_speed_ms(rounds: int = 3) -> float:
+    """The best of `rounds` timings of a fixed pure-Python loop (sum of 10^7 ints), in ms: the speed
+    of this machine's shared cores at the moment, printed beside CPU figures so that runs made at
+    different times can be compared (on this machine class it swings 2-3x with the host's load)."""
+    import time
+
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        sum(range(10_000_000))
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000

@@ -29,7 +29,7 @@ from api.client import Client
 from api.config import from_kubeconfig
 from api.jsonutil import parse_time
 from bench._cluster import control_loops, cpu_seconds, hollow_nodes, peak_rss_mib, rss_mib, server
-from bench._stats import percentile, summary_ms, table
+from bench._stats import machine_speed_ms, percentile, summary_ms, table
 from bench._watchlag import WatchLag
 
 
@@ -144,6 +144,7 @@ def main() -> None:
             side_by_side(c, args.pods, args.deployment_first)
             return
         rss_before = rss_mib(srv.pid)
+        speed_before = machine_speed_ms()
         rc = {
             "apiVersion": "v1",
             "kind": "ReplicationController",
@@ -202,6 +203,7 @@ def main() -> None:
             time.process_time() - cpu0[3],
         )
         lags = lag.stop()
+        speed_after = machine_speed_ms()
         for watcher, gaps in lag.gaps.items():
             worst = sorted(gaps, key=lambda g: -g[1])[:5]
             print(
@@ -242,6 +244,11 @@ def main() -> None:
                         "server / "
                         + ("controller manager + scheduler processes / " if args.split else "")
                         + "hollow agent / this client (CPU time: less noisy than pods/s on a shared machine)",
+                    ],
+                    [
+                        "machine speed",
+                        f"{speed_before:.0f} ms before, {speed_after:.0f} ms after",
+                        "a fixed pure-Python loop (sum of 10^7 ints), best of 3: CPU figures scale with it",
                     ],
                     [
                         "API server RSS",
