@@ -168,6 +168,8 @@ class ContainerStore:
         remove_tree(gone)
 
     def all(self) -> list[Record]:
+        """Every container's record. On the way, removals that crashed halfway are finished."""
+        self.sweep_removals()
         out = []
         for cid in self.ids():
             try:
@@ -175,6 +177,43 @@ class ContainerStore:
             except NoSuchContainer:
                 continue  # removed while we listed
         return out
+
+    def sweep_removals(self) -> None:
+        """Remove what a removal left when it crashed between renaming the directory away and
+        emptying it (`delete`): nothing refers to a `.<id>.removing` directory any more. One with a
+        mount still below it is left alone: walking into a mount would delete what it shows (a
+        bind-mounted host directory). A removal still running in another process is harmless to
+        help: both ignore what the other removed first."""
+        try:
+            leftovers = [n for n in os.listdir(self.root) if n[:1] == "." and n.endswith(".removing")]
+        except OSError:
+            return
+        if not leftovers:
+            return
+        mounts = mount_points()
+        for name in leftovers:
+            top = os.path.realpath(f"{self.root}/{name}")
+            if not any(m == top or m.startswith(top + "/") for m in mounts):
+                remove_tree(top)
+
+
+def mount_points() -> list[str]:
+    """Where things are mounted in this mount namespace (/proc/self/mountinfo's fifth field, with
+    the kernel's octal escapes of space, tab, newline and backslash undone)."""
+    try:
+        text = _read("/proc/self/mountinfo")
+    except OSError:
+        return []
+    points = []
+    for line in text.splitlines():
+        fields = line.split(" ", 5)
+        if len(fields) > 4:
+            point = fields[4]
+            if "\\" in point:
+                for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+                    point = point.replace(code, char)
+            points.append(point)
+    return points
 
 
 def _write_record(d: str, rec: Record) -> None:

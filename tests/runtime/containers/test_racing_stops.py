@@ -11,6 +11,7 @@ every run rather than left to the scheduler.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -146,3 +147,38 @@ def test_a_stop_writing_while_the_removal_empties_the_directory_leaves_no_ghost(
     assert stopped and stopped[0].state == "exited"
     assert engine.store.ids() == [] and engine.store.all() == []
     assert os.listdir(engine.store.root) == [".names"]
+
+
+def crashed_removal(engine: Engine) -> str:
+    """What a removal that died between its rename and its emptying leaves: `.<id>.removing`
+    holding the record and a log."""
+    rec = exited_container(engine)
+    left = f"{engine.store.root}/.{rec.id}.removing"
+    os.rename(engine.store.dir(rec.id), left)
+    os.makedirs(f"{left}/userdata")
+    Path(f"{left}/userdata/ctr.log").write_text("a line\n")
+    return left
+
+
+def test_a_crashed_removals_leftover_is_swept_by_the_next_listing(engine: Engine) -> None:
+    left = crashed_removal(engine)
+    live = exited_container(engine)
+    assert [r.id for r in engine.store.all()] == [live.id]
+    assert not os.path.exists(left)
+    assert sorted(os.listdir(engine.store.root)) == sorted([live.id, ".names"])
+
+
+def test_a_leftover_with_a_mount_below_it_is_left_alone(engine: Engine) -> None:
+    """Walking into a mount would delete what it shows (a bind-mounted host directory)."""
+    left = crashed_removal(engine)
+    below = f"{left}/rootfs"
+    os.makedirs(below)
+    subprocess.run(["mount", "-t", "tmpfs", "kubelite-test", below], check=True)
+    try:
+        Path(f"{below}/host-data").write_text("keep me")
+        assert engine.store.all() == []
+        assert Path(f"{below}/host-data").read_text() == "keep me"
+    finally:
+        subprocess.run(["umount", below], check=True)
+    engine.store.all()
+    assert not os.path.exists(left)
