@@ -37,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stats import percentile, summary_ms, table
+from runtime import preload
 from runtime.containers import rootfs
 from runtime.containers.spec import DEFAULT_PATH, BundleRequest, build_spec
 from runtime.images import ImageStore
@@ -230,6 +231,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout still cleans up
     for package in ("runtime", "kubelite"):  # the CLI's start-up: no source compiles in the figures
         compileall.compile_dir(str(Path(__file__).resolve().parent.parent / package), quiet=1)
+    preload.build()  # the launcher's bundle of the run path's modules, current (as make install writes it)
     work = Path(tempfile.mkdtemp(prefix="klbench-"))
     root = work / "root"
     store = ImageStore(root)
@@ -283,6 +285,11 @@ def main() -> None:
             ("raw floor: netns+veth + 2x runc run -d -> HTTP 200", summary_ms(raw_pod)),
         ]
         print(table(rows, ("what", "figures")))
+        with open(kubelite[0]) as f:  # make install's launcher (kubelite/launcher.py), or pip's script
+            launcher = f.readline().rstrip().endswith(" -S")
+        print(
+            f"kubelite command: {'the launcher (python -S, run-path bundle)' if launcher else 'pip console script'}"
+        )
         verdict = [
             f"run --rm median {percentile(kl, 50) * 1000:.0f} ms (target <= 100), raw runc run "
             f"{percentile(raw, 50) * 1000:.0f} ms in the same run: {percentile(kl, 50) / percentile(raw, 50):.1f}x",

@@ -9,7 +9,8 @@ whose whole budget is 100 ms. `make install` replaces that script with this laun
 - `kubelite runtime ...` gets the sys.path a normal start would have, written into the launcher
   when it is installed (site-packages, then the directories their `.pth` files add), and goes
   straight to `runtime.cli.entry` (the runtime CLI imports only the standard library and our
-  `runtime` package, plus httpx for pulls, so no `.pth` code is needed);
+  `runtime` package, plus httpx for pulls, so no `.pth` code is needed), its modules loaded from
+  the run path's bundle (runtime/preload.py), which `install` writes too;
 - anything else runs `site.main()` first, which is everything a start without `-S` would have done,
   then `kubelite.main`, so the server, agents and kubectl start exactly as before.
 
@@ -26,6 +27,8 @@ TEMPLATE = """#!{python} -S
 import sys
 if sys.argv[1:2] == ["runtime"]:
     sys.path += {paths!r}
+    from runtime import preload
+    preload.install()
     from {runtime_module} import {runtime_func}
     sys.exit({runtime_func}(sys.argv[2:]))
 import site
@@ -77,7 +80,11 @@ def current_site_paths() -> list[str]:
 
 
 def install(target: str) -> None:
-    """Write the launcher to `target` (replacing pip's console script), atomically, mode 0755."""
+    """Write the launcher to `target` (replacing pip's console script), atomically, mode 0755, and
+    the runtime's bundle of run-path modules (runtime/preload.py)."""
+    from runtime import preload
+
+    preload.build()
     text = render(sys.executable, current_site_paths())
     tmp = f"{target}.tmp{os.getpid()}"
     with open(tmp, "w") as f:

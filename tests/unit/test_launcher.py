@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 from kubelite import launcher
+from runtime import preload
 
 PROBE = """
 import json, sys
 
 def report(argv):
-    print(json.dumps({"path": sys.path, "argv": argv, "site": "site" in sys.modules}))
+    first = type(sys.meta_path[0]).__name__
+    print(json.dumps({"path": sys.path, "argv": argv, "site": "site" in sys.modules, "finder": first}))
     return 0
 
 def entry(argv):
@@ -48,12 +50,14 @@ def normal_start_path(tmp_path: Path) -> list[str]:
 
 
 def test_runtime_starts_without_site_on_the_path_a_normal_start_has(tmp_path: Path) -> None:
+    preload.build()  # what `make install` writes beside the launcher
     script = probe_launcher(tmp_path)
     out = run([str(script), "runtime", "run", "--rm", "busybox"])
     assert out.returncode == 0, out.stderr
     seen = json.loads(out.stdout)
     assert seen["argv"] == ["run", "--rm", "busybox"]
     assert seen["site"] is False
+    assert seen["finder"] == "BundleFinder"  # the run path's modules from runtime/preload.py's bundle
     assert seen["path"] == normal_start_path(tmp_path)
 
 
@@ -64,6 +68,7 @@ def test_other_commands_start_through_site_as_before(tmp_path: Path) -> None:
     seen = json.loads(out.stdout)
     assert seen["argv"] == ["kubectl", "get", "pods"]
     assert seen["site"] is True
+    assert seen["finder"] != "BundleFinder"
     assert seen["path"] == normal_start_path(tmp_path)
 
 
