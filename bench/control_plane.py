@@ -248,7 +248,7 @@ def main() -> None:
                     [
                         "machine speed",
                         f"{speed_before:.0f} ms before, {speed_after:.0f} ms after",
-                        "a fixed pure-Python loop (sum of 10^7 ints), best of 3: CPU figures scale with it",
+                        "a fixed pure-Python loop (sum of 10^7 ints) in this interpreter, best of 3: CPU figures scale with it",
                     ],
                     [
                         "API server RSS",
