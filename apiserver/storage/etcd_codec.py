@@ -17,7 +17,7 @@ import ssl
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 from apiserver.storage.interface import serialise
 
@@ -67,21 +67,29 @@ class EtcdURL:
 
 
 def parse_etcd_url(url: str) -> EtcdURL:
-    """`etcd://h1:2379,h2:2379/prefix?cacert=..&cert=..&key=..` -> endpoints, key prefix, TLS files."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("etcd", "etcds"):
+    """`etcd://h1:2379,h2:2379/prefix?cacert=..&cert=..&key=..` -> endpoints, key prefix, TLS files.
+
+    Split by hand, not by urlsplit: a list of hosts is no URL authority, and urlsplit (as patched
+    in Debian's Python) refuses one with a bracketed IPv6 host after another host."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in ("etcd", "etcds"):
         raise ValueError(f"not an etcd URL: {url!r}")
-    endpoints = [e.strip() for e in parts.netloc.split(",") if e.strip()]
+    rest = rest.partition("#")[0]
+    ends = [i for i in (rest.find("/"), rest.find("?")) if i >= 0]
+    netloc, tail = rest[: min(ends, default=len(rest))], rest[min(ends, default=len(rest)) :]
+    path, _, query_text = tail.partition("?")
+    endpoints = [e.strip() for e in netloc.split(",") if e.strip()]
     if not endpoints:
         raise ValueError("the etcd datastore needs endpoints: etcd://host:2379[,host:2379...]")
     for e in endpoints:
         host, sep, port = e.rpartition(":")
         if not sep or not host or not port.isdigit():
             raise ValueError(f"invalid etcd endpoint {e!r}: want HOST:PORT")
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    query = {k: v[-1] for k, v in parse_qs(query_text).items()}
     unknown = set(query) - {"cacert", "cert", "key"}
     if unknown:
         raise ValueError(f"unknown etcd URL parameters: {', '.join(sorted(unknown))}")
-    prefix = unquote(parts.path).rstrip("/")
-    tls = parts.scheme == "etcds" or bool(query)
+    prefix = unquote(path).rstrip("/")
+    tls = scheme == "etcds" or bool(query)
     return EtcdURL(endpoints, prefix, query.get("cacert"), query.get("cert"), query.get("key"), tls)
