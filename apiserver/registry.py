@@ -93,8 +93,19 @@ class Registry:
             return KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value))
         return kv
 
-    async def list(self, res: Resource, namespace: str | None) -> tuple[int, list[KeyValue]]:
-        revision, kvs = await self.store.list(res.storage_prefix(namespace))
+    async def list(
+        self, res: Resource, namespace: str | None, name: str | None = None
+    ) -> tuple[int, list[KeyValue]]:
+        """Every object of `res` (in `namespace`), or with `name` only that one: a list whose field
+        selector requires `metadata.name=<name>` reads one key, not the collection, as
+        kube-apiserver's MatchesSingle does. Each kubelet lists (and watches) every ConfigMap and
+        Secret its pods use that way, so at a burst of new pods these lists come from every node."""
+        if name is None:
+            revision, kvs = await self.store.list(res.storage_prefix(namespace))
+        else:  # one snapshot: the key's row (if any) and the revision it is current at
+            key = res.storage_key(name, namespace)
+            revision, page, _ = await self.store.list_page(key, 1)
+            kvs = [kv for kv in page if kv.key == key]
         if crd_hooks.converts(res.group, res.plural):
             kvs = [
                 KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value)) for kv in kvs

@@ -198,7 +198,12 @@ async def list_objects(
     everything = labels.empty() and fields.empty()
     paged = paging.page_request(req.query, res.storage_prefix(ns))
     meta: dict[str, Any] | None = None
-    if paged is not None:  # limit/continue: one page at the first page's revision
+    name = watch.single_name(res, ns, fields) if paged is None or not paged.token else None
+    if name is not None:  # one key: a page of at most one object, nothing to continue
+        revision, kvs = await state.registry.list(res, ns, name)
+        chosen = [kv for kv in kvs if wanted(kv)]
+        meta = None if paged is None else paging.list_meta(revision, None, None)
+    elif paged is not None:  # limit/continue: one page at the first page's revision
         revision, chosen, token, remaining = await paging.read_page(
             state.store, res.storage_prefix(ns), paged, None if everything else wanted
         )

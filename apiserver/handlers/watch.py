@@ -74,6 +74,16 @@ def object_name(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("name") or "")
 
 
+def single_name(res: Resource, namespace: str | None, fields: FieldSelector) -> str | None:
+    """The one name a list or watch can only match (kube's MatchesSingle), when its store key is
+    known: a field selector requiring `metadata.name=X`, within a namespace where the kind has
+    one. Such a list reads that one key."""
+    name = fields.value_of("metadata.name")
+    if name is None or (res.namespaced and not namespace):
+        return None
+    return name
+
+
 def watch_trigger(res: Resource, fields: FieldSelector) -> tuple[Callable[[dict[str, Any]], str], str] | None:
     """A kubelet's (or scheduler's) `spec.nodeName=X` pod watch is indexed by X in the store; a watch of
     one object by `metadata.name=X` (each kubelet's watch of a ConfigMap or Secret its pods use,
@@ -146,7 +156,8 @@ async def serve_watch(
     may = prefilter.may_match(labels, fields)
     initial: list[KeyValue] = []
     if params.resource_version in ("", "0") or params.initial_events:
-        start, initial = await state.registry.list(res, namespace)  # in the version asked for
+        # in the version asked for; one key when the selector names one object
+        start, initial = await state.registry.list(res, namespace, single_name(res, namespace, fields))
     else:
         start = int(params.resource_version)
     await send(

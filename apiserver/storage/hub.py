@@ -1,9 +1,13 @@
-"""Watch fan-out: a ring of recent events (all keys) and one bounded queue per watcher.
+"""Watch fan-out: rings of recent events (one per resource) and one bounded queue per watcher.
 
 Runs on the event loop only, so registering a watcher and publishing a batch never interleave:
 a watcher registered at hub revision R gets the ring's events after its start revision, then
 every event published later (all > R) — no gap, no duplicate. A watcher that starts before the
 ring's floor first pages older events in through `fetch_page` (the log table) up to R.
+As kube-apiserver keeps a watch cache per resource, each resource's events have a ring of
+their own (`EventRings`, by the key's `/registry/<plural>/` part): an informer's watch, made
+after its list, replays only its own kind's events since then, however many pods and Events
+were written meanwhile, and ConfigMap history is not pushed out of reach by a pod burst.
 
 Writers never wait on watchers: `publish` appends to each matching watcher's buffer and wakes
 it; a watcher whose buffer passes its bound is dropped (its iteration raises
@@ -19,6 +23,7 @@ queue hops. The trigger only narrows delivery; the watch still applies its full 
 from __future__ import annotations
 
 import asyncio
+import heapq
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -63,6 +68,61 @@ class EventRing:
 
     def __len__(self) -> int:
         return len(self._events)
+
+
+def bucket_of(key: str) -> str | None:
+    """The ring of a key or of a watch prefix: its first two path segments (`/registry/pods/`;
+    a group's kinds, `/registry/apps/`, share one). None when there are fewer: such a key goes
+    to a catch-all ring, and a watch prefix that short reads every ring."""
+    first = key.find("/", 1)
+    second = key.find("/", first + 1) if first > 0 else -1
+    return None if second < 0 else key[: second + 1]
+
+
+class EventRings:
+    """One `EventRing` per bucket, each of `capacity`: a busy resource evicts only its own
+    history. A bucket's ring is made at its first event, with the hub's starting floor: no
+    event of it came before."""
+
+    def __init__(self, capacity: int, floor: int) -> None:
+        self.capacity = capacity
+        self.floor = floor
+        self._rings: dict[str, EventRing] = {}
+
+    def append(self, ev: Event) -> None:
+        bucket = bucket_of(ev.key) or ""
+        ring = self._rings.get(bucket)
+        if ring is None:
+            ring = self._rings[bucket] = EventRing(self.capacity, self.floor)
+        ring.append(ev)
+
+    def _for(self, prefix: str) -> list[EventRing] | None:
+        """The ring holding every event under `prefix`; None when that takes all of them."""
+        bucket = bucket_of(prefix)
+        if bucket is None:
+            return None
+        ring = self._rings.get(bucket)
+        return [] if ring is None else [ring]
+
+    def covers(self, after_revision: int, prefix: str = "") -> bool:
+        rings = self._for(prefix)
+        floors = [r.floor for r in (self._rings.values() if rings is None else rings)]
+        return after_revision >= max(floors, default=self.floor)
+
+    def after(self, revision: int, prefix: str = "") -> list[Event]:
+        """Events under `prefix` with revision > `revision`, oldest first."""
+        rings = self._for(prefix)
+        if rings is None:
+            merged = heapq.merge(*(r.after(revision) for r in self._rings.values()), key=_revision)
+            return [ev for ev in merged if ev.key.startswith(prefix)]
+        return [ev for r in rings for ev in r.after(revision) if ev.key.startswith(prefix)]
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self._rings.values())
+
+
+def _revision(ev: Event) -> int:
+    return ev.revision
 
 
 class QueueWatcher:
@@ -183,7 +243,7 @@ class QueueWatcher:
 class WatchHub:
     def __init__(self, revision: int, ring_capacity: int = 10000, max_queue: int = 10000) -> None:
         self.revision = revision  # newest event published
-        self.ring = EventRing(ring_capacity, revision)
+        self.ring = EventRings(ring_capacity, revision)
         self.max_queue = max_queue
         self._by_prefix: dict[str, set[QueueWatcher]] = {}
         # (prefix, index function) -> wanted value -> watchers
@@ -203,8 +263,8 @@ class WatchHub:
         """Start a watcher; when `w.needs_log`, the caller awaits `w.fetch_more()` once to learn
         early whether the log still reaches back that far."""
         w = QueueWatcher(self, prefix, after_revision, self.max_queue, trigger)
-        if self.ring.covers(after_revision):
-            w._replay.extend(ev for ev in self.ring.after(after_revision) if ev.key.startswith(prefix))
+        if self.ring.covers(after_revision, prefix):
+            w._replay.extend(self.ring.after(after_revision, prefix))
         else:
             w._fetch = fetch
             w._replay_upto = self.revision

@@ -117,3 +117,51 @@ def test_watch_list_initial_events_end(http: httpx.Client, ns: str) -> None:
     assert evs[0]["type"] == "ADDED" and evs[0]["object"]["metadata"]["name"] == "wl"
     assert evs[1]["type"] == "BOOKMARK"
     assert evs[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_a_list_or_watch_of_one_name(http: httpx.Client, ns: str) -> None:
+    """`metadata.name=X` in a namespace reads that one key (kube's MatchesSingle): the object of
+    that name only, none for a name nobody has, no continue token under a limit, other selectors
+    still applied; across namespaces and for cluster-scoped kinds the name still selects."""
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    for name in ("a", "ab", "b"):
+        http.post(base, json={"metadata": {"name": name, "labels": {"n": name}}}).raise_for_status()
+
+    def names(url: str, **params: str) -> tuple[list[str], dict[str, Any]]:
+        r = http.get(url, params=params)
+        assert r.status_code == 200, r.text
+        return [i["metadata"]["name"] for i in r.json()["items"]], r.json()["metadata"]
+
+    got, meta = names(base, fieldSelector="metadata.name=a")
+    assert got == ["a"] and int(meta["resourceVersion"]) >= int(
+        http.get(f"{base}/a").json()["metadata"]["resourceVersion"]
+    )
+    got, meta = names(base, fieldSelector="metadata.name=ab", limit="1")
+    assert got == ["ab"] and "continue" not in meta
+    assert names(base, fieldSelector="metadata.name=nobody")[0] == []
+    assert names(base, fieldSelector="metadata.name=a", labelSelector="n=b")[0] == []
+    assert names(base, fieldSelector="metadata.name!=a")[0] == ["ab", "b"]
+    everywhere = http.get("/api/v1/configmaps", params={"fieldSelector": "metadata.name=ab"}).json()["items"]
+    found = [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in everywhere]
+    assert (ns, "ab") in found and {n for _, n in found} == {"ab"}
+    assert names("/api/v1/namespaces", fieldSelector=f"metadata.name={ns}")[0] == [ns]
+
+    def change() -> None:
+        http.patch(
+            f"{base}/a", json={"data": {"v": "1"}}, headers={"content-type": "application/merge-patch+json"}
+        )
+        http.patch(
+            f"{base}/ab", json={"data": {"v": "1"}}, headers={"content-type": "application/merge-patch+json"}
+        )
+
+    evs = _events(
+        http,
+        f"{base}?watch=1&fieldSelector=metadata.name%3Dab",
+        2,
+        on_open=lambda: threading.Thread(target=change).start(),
+    )
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in evs] == [
+        ("ADDED", "ab"),
+        ("MODIFIED", "ab"),
+    ]
+    assert evs[1]["object"]["data"] == {"v": "1"}

@@ -10,7 +10,7 @@ import pytest
 from apiserver.storage import ConflictError, KeyExistsError, KeyNotFoundError, StorageError
 from apiserver.storage.batch import CREATE, DELETE, UPDATE, WriteRequest, plan_batch
 from apiserver.storage.compactor import compaction_target
-from apiserver.storage.hub import EventRing, QueueWatcher, WatchHub
+from apiserver.storage.hub import EventRing, EventRings, QueueWatcher, WatchHub, bucket_of
 from apiserver.storage.interface import Event, KeyValue, WatcherDroppedError
 from apiserver.storage.sql import prefix_end
 
@@ -106,6 +106,41 @@ def test_ring_keeps_no_parse_of_its_events():
     kept = hub.ring.after(0)[0]
     assert (kept.key, kept.revision, kept.value) == (live.key, 1, live.value)
     assert "obj" not in kept.__dict__  # a replay parses again; the ring holds bytes only
+
+
+def test_buckets_are_a_keys_first_two_segments():
+    assert bucket_of("/registry/pods/ns/a") == bucket_of("/registry/pods/") == "/registry/pods/"
+    assert bucket_of("/registry/apps/deployments/ns/d") == "/registry/apps/"
+    assert bucket_of("/registry/pods") is None and bucket_of("/registry/") is None
+    assert bucket_of("/a/1") is None and bucket_of("") is None
+
+
+def test_each_resource_keeps_its_own_history():
+    """A burst of pods evicts older pods only: a ConfigMap watch from before the burst still
+    replays from memory, a pods watch that old must page the log, and a watch of every key sees
+    all rings merged in revision order, covered only as far back as every ring reaches."""
+    rings = EventRings(3, floor=0)
+    rings.append(ev(1, "/registry/configmaps/ns/c"))
+    for r in range(2, 12):
+        rings.append(ev(r, f"/registry/pods/ns/p{r}"))
+    rings.append(ev(12, "/a/short"))  # too short a key for a bucket: the catch-all ring
+    assert rings.covers(0, "/registry/configmaps/ns/")
+    assert [e.revision for e in rings.after(0, "/registry/configmaps/ns/")] == [1]
+    assert rings.covers(0, "/registry/services/")  # nothing of it since the start
+    assert not rings.covers(0, "/registry/pods/") and rings.covers(8, "/registry/pods/ns/")
+    assert [e.revision for e in rings.after(8, "/registry/pods/ns/")] == [9, 10, 11]
+    assert not rings.covers(0) and rings.covers(8)
+    assert [e.revision for e in rings.after(8)] == [9, 10, 11, 12]
+    assert [e.revision for e in rings.after(0, "/registry/")] == [1, 9, 10, 11]
+    assert len(rings) == 5
+
+    hub = WatchHub(revision=0, ring_capacity=3)  # the same through a watcher
+    hub.publish(
+        [ev(1, "/registry/configmaps/ns/c")] + [ev(r, f"/registry/pods/ns/p{r}") for r in range(2, 12)]
+    )
+    informer = hub.register("/registry/configmaps/ns/", 0, _no_log)
+    assert not informer.needs_log and [e.revision for e in informer.take_ready(10)] == [1]
+    assert hub.register("/registry/pods/", 0, _no_log).needs_log
 
 
 async def _no_log(after: int, limit: int, prefix: str = "") -> tuple[int, list[Event]]:
