@@ -43,7 +43,7 @@ async def test_a_named_list_reads_only_that_key(store: AnyStore) -> None:
         await store.create(key(name), pod(name))
     await store.create(key("a", "other"), pod("a", metadata={"name": "a", "namespace": "other"}))
     spy = NoCollectionReads(store)
-    registry = Registry(spy, Allocator(spy, "10.96.0.0/16"))  # type: ignore[arg-type]
+    registry = Registry(spy, Allocator(spy, "10.96.0.0/16"))
 
     revision, kvs = await registry.list(PODS, "default", "a")
     assert [kv.key for kv in kvs] == [key("a")]  # not "ab", not the other namespace's "a"
