@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from api.config import ClientConfig
 from api.errors import ApiError
@@ -42,6 +43,7 @@ from apiserver.crd.controller import CrdController
 from apiserver.endpoint_leases import EndpointLeases
 from apiserver.handlers.http import State
 from apiserver.kinds.storage import STORAGE_CLASSES, local_path_class
+from apiserver.listener import GreedyListener, listening_socket
 from apiserver.nodegraph import NodeGraph
 from apiserver.rbac import bootstrap as rbac_defaults
 from apiserver.rbac.authorizer import Authorizer
@@ -56,7 +58,8 @@ GC_YOUNG_THRESHOLD = 50_000
 
 
 class _Server(uvicorn.Server):
-    """uvicorn with two hooks: after startup (announce) and before shutdown (end watches)."""
+    """uvicorn with two hooks: after startup (announce) and before shutdown (end watches), and
+    its host:port listener replaced by a `GreedyListener` (libuv accepts one connection a loop turn)."""
 
     def __init__(
         self, config: uvicorn.Config, on_started: Callable[[], None], on_stopping: Callable[[], None]
@@ -66,9 +69,33 @@ class _Server(uvicorn.Server):
         self._on_stopping = on_stopping
 
     async def startup(self, sockets: Any = None) -> None:
-        await super().startup(sockets)
+        if sockets is None and self.config.uds is None and self.config.fd is None:
+            await self._listen()
+        else:
+            await super().startup(sockets)
         if self.started:
             self._on_started()
+
+    async def _listen(self) -> None:
+        """uvicorn's startup on host:port, with our listener where it calls `loop.create_server`."""
+        config = self.config
+        await self.lifespan.startup()
+        if self.lifespan.should_exit:
+            sys.exit(STARTUP_FAILURE)
+
+        def create_protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state
+            )
+
+        try:
+            sock = listening_socket(config.host, config.port, config.backlog)
+        except OSError as e:
+            log.error("%s", e)
+            await self.lifespan.shutdown()
+            sys.exit(STARTUP_FAILURE)
+        self.servers = [GreedyListener(sock, create_protocol, config.ssl)]  # type: ignore[list-item]
+        self.started = True
 
     async def shutdown(self, sockets: Any = None) -> None:
         self._on_stopping()
