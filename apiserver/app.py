@@ -16,6 +16,7 @@ from api.errors import ApiError, internal, service_unavailable
 from apiserver import impersonation, metricsapi, nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.clientcert import IDENTITY_KEY
+from apiserver.corking import TRANSPORT_KEY, CorkableTransport, declares_length
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond, respond_error
 from apiserver.handlers.resources import handle_collection, handle_object
@@ -33,21 +34,31 @@ log = logging.getLogger("kubelite.apiserver")
 
 
 class _Tracked:
-    """Wraps `send` to know whether a response has started (then an error can only be logged)."""
+    """Wraps `send` to know whether a response has started (then an error can only be logged),
+    and to send a response of known length in one write (`apiserver.corking`)."""
 
-    __slots__ = ("route", "send", "started", "status")
+    __slots__ = ("corked", "route", "send", "started", "status", "transport")
 
-    def __init__(self, send: Any) -> None:
+    def __init__(self, send: Any, transport: CorkableTransport | None = None) -> None:
         self.send = send
+        self.transport = transport
+        self.corked = False
         self.started = False
         self.status = 0
         self.route: Route | None = None  # set once resolved: the metrics' labels
 
     async def __call__(self, message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
+        kind = message["type"]
+        if kind == "http.response.start":
             self.started = True
             self.status = message["status"]
+            if self.transport is not None and declares_length(message.get("headers") or ()):
+                self.corked = True
+                self.transport.cork()
         await self.send(message)
+        if self.corked and kind == "http.response.body" and not message.get("more_body"):
+            self.corked = False
+            self.transport.uncork()  # type: ignore[union-attr]
 
 
 class ApiServerApp:
@@ -75,7 +86,7 @@ class ApiServerApp:
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         req = Request(scope, receive)
-        tracked = _Tracked(send)
+        tracked = _Tracked(send, scope.get(TRANSPORT_KEY))
         if self.metrics is None:
             await self._answer(req, tracked)
             return

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.config import ClientConfig
 from api.errors import ApiError
@@ -39,6 +40,7 @@ from apiserver.app import ApiServerApp
 from apiserver.auth import load_credentials, write_kubeconfig
 from apiserver.clientcert import with_client_certs
 from apiserver.config import ServerConfig
+from apiserver.corking import with_corked_writes
 from apiserver.crd.controller import CrdController
 from apiserver.endpoint_leases import EndpointLeases
 from apiserver.handlers.http import State
@@ -240,7 +242,7 @@ async def start_private_listener(public: uvicorn.Config) -> PrivateListener | No
         public.app,
         uds=path,
         loop="none",
-        http="httptools",
+        http=with_corked_writes(HttpToolsProtocol),
         lifespan="off",
         proxy_headers=False,
         log_level="warning",
@@ -347,7 +349,7 @@ async def serve(
             ssl_cert_reqs=ssl.CERT_OPTIONAL,
             loop="none",
             # hands kubectl <= 1.30's SPDY port-forward upgrade to the app; x509 identities into the scope
-            http=with_client_certs(spdy_http_protocol_class()),
+            http=with_corked_writes(with_client_certs(spdy_http_protocol_class())),
             ws=server_protocol_class(),  # kube's subprotocol names are not RFC 6455 tokens
             lifespan="off",
             log_level="warning",
