@@ -125,15 +125,13 @@ class ContainerStore:
         except OSError:
             return set()
 
-    def ids(self) -> list[str]:
+    def ids(self, names: list[str] | None = None) -> list[str]:
+        """The containers (directories with a record) among `names`, by default the directory's."""
         try:
-            return [
-                n
-                for n in os.listdir(self.root)
-                if len(n) == 64 and os.path.exists(f"{self.root}/{n}/record.json")
-            ]
+            listed = os.listdir(self.root) if names is None else names
         except OSError:
             return []
+        return [n for n in listed if len(n) == 64 and os.path.exists(f"{self.root}/{n}/record.json")]
 
     def lookup(self, ref: str) -> str:
         """A name, full id or unique id prefix -> the full id; NoSuchContainer / AmbiguousContainer."""
@@ -168,26 +166,32 @@ class ContainerStore:
         remove_tree(gone)
 
     def all(self) -> list[Record]:
-        """Every container's record. On the way, removals that crashed halfway are finished."""
-        self.sweep_removals()
+        """Every container's record. On the way, removals that crashed halfway are finished (one
+        listing of the directory serves both: the kubelet asks every second)."""
+        try:
+            names = os.listdir(self.root)
+        except OSError:
+            return []
+        self.sweep_removals(names)
         out = []
-        for cid in self.ids():
+        for cid in self.ids(names):
             try:
                 out.append(self.load(cid))
             except NoSuchContainer:
                 continue  # removed while we listed
         return out
 
-    def sweep_removals(self) -> None:
+    def sweep_removals(self, names: list[str] | None = None) -> None:
         """Remove what a removal left when it crashed between renaming the directory away and
         emptying it (`delete`): nothing refers to a `.<id>.removing` directory any more. One with a
         mount still below it is left alone: walking into a mount would delete what it shows (a
         bind-mounted host directory). A removal still running in another process is harmless to
-        help: both ignore what the other removed first."""
+        help: both ignore what the other removed first. `names`: the directory's listing, if read."""
         try:
-            leftovers = [n for n in os.listdir(self.root) if n[:1] == "." and n.endswith(".removing")]
+            listed = os.listdir(self.root) if names is None else names
         except OSError:
             return
+        leftovers = [n for n in listed if n[:1] == "." and n.endswith(".removing")]
         if not leftovers:
             return
         mounts = mount_points()
