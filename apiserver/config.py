@@ -54,6 +54,8 @@ class ServerConfig:
     cluster_cidr: str = "10.244.0.0/16"
     controllers: bool = True
     scheduler: bool = True
+    # the control loops as child processes (apiserver.loopprocess), else in the server's own
+    loop_processes: bool = True
     node_monitor_grace_period: float = 40.0
     pod_eviction_timeout: float = 300.0
     compact_keep: float = 300.0

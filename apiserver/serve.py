@@ -46,6 +46,7 @@ from apiserver.endpoint_leases import EndpointLeases
 from apiserver.handlers.http import State
 from apiserver.kinds.storage import STORAGE_CLASSES, local_path_class
 from apiserver.listener import GreedyListener, listening_socket
+from apiserver.loopprocess import LoopProcess
 from apiserver.nodegraph import NodeGraph
 from apiserver.rbac import bootstrap as rbac_defaults
 from apiserver.rbac.authorizer import Authorizer
@@ -379,7 +380,11 @@ async def serve(
                 print(f"  also served: {config.server_url}{prefix.rstrip('/')}/", flush=True)
             options = control_loop_options(config, tls.ca_pem().decode())
             for name, fn in loops.items():
-                tasks.append(asyncio.create_task(_run_loop(name, fn, client, options)))
+                if config.loop_processes:
+                    child = LoopProcess(name, fn, client, options, log.isEnabledFor(logging.INFO))
+                    tasks.append(asyncio.create_task(child.run(), name=f"loop-process:{name}"))
+                else:
+                    tasks.append(asyncio.create_task(_run_loop(name, fn, client, options)))
 
         server = _Server(uv, started, state.stopping.set)
         # what exists now (modules, documents, bootstrap objects) lives as long as the server:

@@ -152,6 +152,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started (a server's control-loop processes)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def children_rss_mib(pid: int) -> float:
     total = rss_mib(pid)
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from api.client import Client
 from api.config import from_kubeconfig
 from api.jsonutil import parse_time
-from bench._cluster import control_loops, cpu_seconds, hollow_nodes, peak_rss_mib, rss_mib, server
+from bench._cluster import child_pids, control_loops, cpu_seconds, hollow_nodes, peak_rss_mib, rss_mib, server
 from bench._stats import machine_speed_ms, percentile, summary_ms, table
 from bench._watchlag import WatchLag
 
@@ -104,10 +104,17 @@ def main() -> None:
         action="store_true",
         help="the controller manager and scheduler as processes of their own (over HTTPS), not in the server",
     )
+    ap.add_argument(
+        "--in-process-loops",
+        action="store_true",
+        help="the controller manager and scheduler in the server's own process (the default: its child processes)",
+    )
     args = ap.parse_args()
     # the default cluster CIDR (a /16) holds 256 nodes' /24s: a bigger cluster is given a bigger one
     extra = ("--cluster-cidr", "10.240.0.0/12") if args.nodes > 250 else ()
-    in_process = ("--no-controllers", "--no-scheduler") if args.split else ()
+    in_process: tuple[str, ...] = ("--no-controllers", "--no-scheduler") if args.split else ()
+    if args.in_process_loops:
+        in_process = ("--in-process-loops",)
     with (
         datastore(args.datastore) as (store_name, store_flags),
         server(*extra, *store_flags, *in_process) as (data, srv),
@@ -165,8 +172,11 @@ def main() -> None:
         lag = WatchLag(lambda: Client(from_kubeconfig([data / "kubeconfig.yaml"])))
         lag.start()
 
+        # the loops' processes: --split's, or the server's own children (its default)
+        loop_pids = [p.pid for p in loops] or child_pids(srv.pid)
+
         def loops_cpu() -> float:
-            return sum(cpu_seconds(p.pid) for p in loops)
+            return sum(cpu_seconds(pid) for pid in loop_pids)
 
         cpu0 = cpu_seconds(srv.pid), loops_cpu(), agents_cpu(), time.process_time()
         t0 = time.monotonic()
@@ -236,14 +246,16 @@ def main() -> None:
                     ],
                     [
                         "CPU per pod",
-                        " / ".join(
-                            f"{c * 1000 / max(1, len(running)):.2f} ms"
-                            for i, c in enumerate(cpu)
-                            if args.split or i != 1
-                        ),
-                        "server / "
-                        + ("controller manager + scheduler processes / " if args.split else "")
-                        + "hollow agent / this client (CPU time: less noisy than pods/s on a shared machine)",
+                        " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu),
+                        "API server / controller manager + scheduler ("
+                        + (
+                            "--split processes"
+                            if args.split
+                            else "in the server"
+                            if not loop_pids
+                            else "its child processes"
+                        )
+                        + ") / hollow agent / this client (CPU time: less noisy than pods/s on a shared machine)",
                     ],
                     [
                         "machine speed",
@@ -254,6 +266,13 @@ def main() -> None:
                         "API server RSS",
                         f"{rss_before:.0f} MiB -> {rss_mib(srv.pid):.0f} MiB (peak {peak_rss_mib(srv.pid):.0f} MiB)",
                         "target: peak <= 1.5 GiB",
+                    ],
+                    [
+                        "control loops RSS",
+                        " + ".join(f"{peak_rss_mib(pid):.0f}" for pid in loop_pids) + " MiB peak"
+                        if loop_pids
+                        else "-",
+                        "the controller manager's and the scheduler's processes (informer caches of every pod)",
                     ],
                     *(
                         [

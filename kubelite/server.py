@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-controllers", action="store_true", help="do not run the controller manager in-process"
     )
     p.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler in-process")
+    p.add_argument(
+        "--in-process-loops",
+        action="store_true",
+        help="run the controller manager and scheduler in the server's own process, not as child "
+        "processes (the default on a machine with one CPU)",
+    )
     p.add_argument("--node-monitor-grace-period", default="40s")
     p.add_argument("--pod-eviction-timeout", default="5m")
     p.add_argument(
@@ -75,6 +82,7 @@ def main(argv: list[str]) -> int:
             cluster_cidr=args.cluster_cidr,
             controllers=not args.no_controllers,
             scheduler=not args.no_scheduler,
+            loop_processes=not args.in_process_loops and (os.cpu_count() or 1) > 1,
             node_monitor_grace_period=parse_duration(args.node_monitor_grace_period),
             pod_eviction_timeout=parse_duration(args.pod_eviction_timeout),
             compact_keep=parse_duration(args.compact_keep),

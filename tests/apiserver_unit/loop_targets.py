@@ -1,0 +1,25 @@
+"""Loop entries for tests/apiserver_unit/test_loopprocess.py, run in child processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from api.config import ClientConfig
+
+
+async def record_and_wait(client: ClientConfig, options: dict[str, Any]) -> None:
+    """Append what the child was given (and its pid) to options["out"]; end at once if told to."""
+    line = {
+        "server": client.server,
+        "token": client.token,
+        "ca": (client.ca_data or b"").decode(),
+        "pid": os.getpid(),
+    }
+    with Path(options["out"]).open("a") as f:
+        f.write(json.dumps(line) + "\n")
+    if not options.get("end"):
+        await asyncio.Event().wait()
