@@ -91,3 +91,31 @@ def exposition() -> bytes:
     from prometheus_client import REGISTRY, generate_latest
 
     return generate_latest(REGISTRY)
+
+
+def merge_expositions(texts: list[bytes]) -> bytes:
+    """Several processes' Prometheus texts as one: each family once, with every process's samples
+    under its first HELP and TYPE (a family declared twice is invalid exposition). The control
+    loops run as the server's child processes, and each has work queues of its own (pure)."""
+    order: list[bytes] = []
+    heads: dict[bytes, list[bytes]] = {}
+    samples: dict[bytes, list[bytes]] = {}
+    for text in texts:
+        family = b""
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            if line.startswith(b"# HELP ") or line.startswith(b"# TYPE "):
+                family = line.split(b" ", 3)[2]
+                if family not in heads:
+                    order.append(family)
+                    heads[family], samples[family] = [], []
+                if len(heads[family]) < 2 and line not in heads[family]:
+                    heads[family].append(line)
+            elif not line.startswith(b"#"):
+                if family not in heads:  # samples with no header (not from generate_latest)
+                    order.append(family)
+                    heads[family], samples[family] = [], []
+                samples[family].append(line)
+    out = [line for family in order for line in (*heads[family], *samples[family])]
+    return b"\n".join(out) + b"\n" if out else b""

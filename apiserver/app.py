@@ -7,6 +7,7 @@ than the store's commit (no per-request model objects, bytes in and bytes out).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -133,10 +134,11 @@ class ApiServerApp:
                     )
                 )
             if req.path == "/metrics" and req.method == "GET" and self.metrics is not None:
-                # then the process's default registry: in-process controllers' and scheduler's metrics
-                await respond(
-                    send, 200, self.metrics.exposition() + procmetrics.exposition(), METRICS_CONTENT_TYPE
-                )
+                # then the process's default registry (in-process controllers' and scheduler's
+                # metrics), then the control-loop processes'
+                loops = await asyncio.gather(*(scrape() for scrape in state.loop_metrics))
+                body = procmetrics.merge_expositions([self.metrics.exposition(), procmetrics.exposition(), *loops])
+                await respond(send, 200, body, METRICS_CONTENT_TYPE)
                 return
             if await meta.handle_meta(state, req, send):
                 return

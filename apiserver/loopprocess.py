@@ -14,6 +14,10 @@ never shows in `ps`), and starts it again, after a back-off, whenever it ends; c
 stops the child (SIGTERM, then SIGKILL). The child asks the kernel for SIGTERM when its parent
 dies (PR_SET_PDEATHSIG), so a server killed with SIGKILL leaves no loop behind. Leader election
 is the loops' own, as in-process.
+
+Their work-queue and scheduler metrics (`api.procmetrics`) live in each child's default registry.
+A child answers them on a Unix socket of its own (`metrics_socket`), and the server's `/metrics`
+adds what `scrape` reads there to its own, so they are where they were when the loops ran inside.
 """
 
 from __future__ import annotations
@@ -45,9 +49,16 @@ def target_of(fn: Callable[..., Any]) -> str:
 
 class LoopProcess:
     def __init__(
-        self, name: str, fn: Callable[..., Any], client: ClientConfig, options: dict[str, Any], verbose: bool
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        client: ClientConfig,
+        options: dict[str, Any],
+        verbose: bool,
+        metrics_socket: str = "",
     ) -> None:
         self.name = name
+        self.metrics_socket = metrics_socket
         self.spec = {
             "name": name,
             "target": target_of(fn),
@@ -58,6 +69,7 @@ class LoopProcess:
             },
             "options": options,
             "verbose": verbose,
+            "metrics_socket": metrics_socket,
         }
         self.pid: int | None = None
         self.starts = 0
@@ -87,6 +99,38 @@ class LoopProcess:
             )
             await asyncio.sleep(backoff)
 
+    async def scrape(self, timeout: float = 2.0) -> bytes:
+        """The child's metrics as Prometheus text; b"" while it is not answering (starting, restarting)."""
+        if not self.metrics_socket:
+            return b""
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_unix_connection(self.metrics_socket)
+                try:
+                    writer.write(b"GET /metrics HTTP/1.0\r\n\r\n")
+                    answer = await reader.read()
+                finally:
+                    writer.close()
+        except (OSError, TimeoutError):
+            return b""
+        head, _, body = answer.partition(b"\r\n\r\n")
+        return body if head.startswith(b"HTTP/1.0 200") else b""
+
+
+async def _answer_metrics(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """One scrape from the parent: the request is read and ignored (there is one answer)."""
+    from api import procmetrics
+
+    try:
+        await reader.readuntil(b"\r\n\r\n")
+        body = procmetrics.exposition()
+        writer.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        pass
+    finally:
+        writer.close()
+
 
 async def _stop(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is not None:
@@ -109,14 +153,27 @@ def _die_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-async def _serve(fn: Callable[..., Any], client: ClientConfig, options: dict[str, Any]) -> None:
+async def _serve(
+    fn: Callable[..., Any], client: ClientConfig, options: dict[str, Any], metrics_socket: str
+) -> None:
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await fn(client, options)
+    metrics = None
+    if metrics_socket:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(metrics_socket)  # a previous run's
+        metrics = await asyncio.start_unix_server(_answer_metrics, metrics_socket)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await fn(client, options)
+    finally:
+        if metrics is not None:
+            metrics.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(metrics_socket)
 
 
 def main(argv: list[str]) -> int:
@@ -133,7 +190,7 @@ def main(argv: list[str]) -> int:
     fn = getattr(importlib.import_module(module), name)
     import uvloop
 
-    uvloop.run(_serve(fn, ClientConfig(**client), spec["options"]))
+    uvloop.run(_serve(fn, ClientConfig(**client), spec["options"], spec.get("metrics_socket") or ""))
     return 0
 
 

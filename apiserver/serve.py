@@ -293,6 +293,7 @@ async def serve(
     node_graph: NodeGraph | None = None
     crds: CrdController | None = None
     private: PrivateListener | None = None
+    loop_dir: str | None = None  # the loop processes' metrics sockets
     leases: EndpointLeases | None = None
     try:
         if config.token:  # one cluster over several servers: the CA, keys and tokens from the store
@@ -379,9 +380,14 @@ async def serve(
             for prefix in mounts or {}:
                 print(f"  also served: {config.server_url}{prefix.rstrip('/')}/", flush=True)
             options = control_loop_options(config, tls.ca_pem().decode())
+            nonlocal loop_dir
+            if config.loop_processes and loops:
+                loop_dir = tempfile.mkdtemp(prefix="kubelite-loops-")  # mode 0700: root only
             for name, fn in loops.items():
-                if config.loop_processes:
-                    child = LoopProcess(name, fn, client, options, log.isEnabledFor(logging.INFO))
+                if loop_dir is not None:
+                    metrics = os.path.join(loop_dir, f"{name}.metrics.sock")
+                    child = LoopProcess(name, fn, client, options, log.isEnabledFor(logging.INFO), metrics)
+                    state.loop_metrics.append(child.scrape)
                     tasks.append(asyncio.create_task(child.run(), name=f"loop-process:{name}"))
                 else:
                     tasks.append(asyncio.create_task(_run_loop(name, fn, client, options)))
@@ -408,6 +414,8 @@ async def serve(
             await leases.leave()
         if private is not None:
             await private.stop()
+        if loop_dir is not None:
+            shutil.rmtree(loop_dir, ignore_errors=True)
         if registry is not None:
             await registry.namespaces.stop()
             await registry.rbac.mirror.stop()

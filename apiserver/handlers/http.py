@@ -9,6 +9,7 @@ no Content-Type at all) and turns malformed or absurdly nested input into a 400,
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -43,6 +44,8 @@ class State:
     tokens: Any = None
     # the node authorizer's graph of pods and what they use (apiserver.nodegraph.NodeGraph)
     node_graph: Any = None
+    # the control-loop processes' metrics, scraped for /metrics (apiserver.loopprocess)
+    loop_metrics: list[Callable[[], Awaitable[bytes]]] = field(default_factory=list)
 
 
 class Request:

@@ -54,3 +54,31 @@ def test_scheduling_attempts() -> None:
         )
         >= 1
     )
+
+
+def test_expositions_merge_into_one_declaration_per_family() -> None:
+    """Two processes' work queues: one HELP and TYPE, both processes' samples, families kept apart."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from api.procmetrics import merge_expositions
+
+    cm = (
+        b"# HELP workqueue_adds_total Total number of adds\n# TYPE workqueue_adds_total counter\n"
+        b'workqueue_adds_total{name="replication"} 3.0\n'
+        b"# HELP workqueue_depth Current depth\n# TYPE workqueue_depth gauge\n"
+        b'workqueue_depth{name="replication"} 0.0\n'
+    )
+    sched = (
+        b"# HELP workqueue_adds_total Total number of adds\n# TYPE workqueue_adds_total counter\n"
+        b'workqueue_adds_total{name="scheduler"} 2.0\n'
+    )
+    merged = merge_expositions([cm, b"", sched])
+    assert (
+        merged.count(b"# TYPE workqueue_adds_total") == 1
+        and merged.count(b"# HELP workqueue_adds_total") == 1
+    )
+    families = {f.name: f for f in text_string_to_metric_families(merged.decode())}
+    adds = {s.labels["name"]: s.value for s in families["workqueue_adds"].samples}
+    assert adds == {"replication": 3.0, "scheduler": 2.0}
+    assert [s.value for s in families["workqueue_depth"].samples] == [0.0]
+    assert merge_expositions([b"", b""]) == b""

@@ -13,6 +13,9 @@ from api.config import ClientConfig
 
 async def record_and_wait(client: ClientConfig, options: dict[str, Any]) -> None:
     """Append what the child was given (and its pid) to options["out"]; end at once if told to."""
+    from api.procmetrics import scheduling_attempt
+
+    scheduling_attempt("scheduled", 0.01)  # something for the server to scrape
     line = {
         "server": client.server,
         "token": client.token,

@@ -37,9 +37,17 @@ def test_the_child_runs_the_loop_and_stops_with_the_server(tmp_path: Path) -> No
     out = tmp_path / "starts"
 
     async def run() -> None:
-        child = LoopProcess("test-loop", record_and_wait, CLIENT, {"out": str(out)}, verbose=False)
+        metrics = str(tmp_path / "m.sock")
+        child = LoopProcess("test-loop", record_and_wait, CLIENT, {"out": str(out)}, False, metrics)
         task = asyncio.create_task(child.run())
         await until(lambda: len(starts(out)) == 1, timeout=30)
+        deadline = asyncio.get_running_loop().time() + 30
+        scraped = await child.scrape()
+        while b"scheduler_schedule_attempts_total{" not in scraped:  # its socket opens just after
+            assert asyncio.get_running_loop().time() < deadline, "the child's metrics never answered"
+            await asyncio.sleep(0.01)
+            scraped = await child.scrape()
+        assert b'result="scheduled"' in scraped
         (got,) = starts(out)
         assert got == {"server": CLIENT.server, "token": "s3cret", "ca": "PEM", "pid": child.pid}
         assert child.pid is not None
@@ -47,6 +55,7 @@ def test_the_child_runs_the_loop_and_stops_with_the_server(tmp_path: Path) -> No
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         assert not alive(child.pid)
+        assert await child.scrape() == b""  # nobody answers: nothing, and no error
 
     asyncio.run(run())
 
