@@ -246,6 +246,7 @@ async def start_private_listener(public: uvicorn.Config) -> PrivateListener | No
         http=with_corked_writes(HttpToolsProtocol),
         lifespan="off",
         proxy_headers=False,
+        server_header=False,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=5,
@@ -354,6 +355,10 @@ async def serve(
             http=with_corked_writes(with_client_certs(spdy_http_protocol_class())),
             ws=server_protocol_class(),  # kube's subprotocol names are not RFC 6455 tokens
             lifespan="off",
+            # no proxy in front to trust X-Forwarded-* from (and one middleware less per request);
+            # kube-apiserver sends no Server header either
+            proxy_headers=False,
+            server_header=False,
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=5,
