@@ -137,7 +137,9 @@ class ApiServerApp:
                 # then the process's default registry (in-process controllers' and scheduler's
                 # metrics), then the control-loop processes'
                 loops = await asyncio.gather(*(scrape() for scrape in state.loop_metrics))
-                body = procmetrics.merge_expositions([self.metrics.exposition(), procmetrics.exposition(), *loops])
+                body = procmetrics.merge_expositions(
+                    [self.metrics.exposition(), procmetrics.exposition(), *loops]
+                )
                 await respond(send, 200, body, METRICS_CONTENT_TYPE)
                 return
             if await meta.handle_meta(state, req, send):
