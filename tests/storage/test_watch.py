@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from apiserver.storage import CompactedError, WatcherDroppedError
+from tests.polling import until
 from tests.storage.conftest import MakeStore, collect, key, pod, present, watching
 
 pytestmark = pytest.mark.anyio
@@ -65,6 +66,8 @@ async def test_reconnect_from_last_seen_revision_has_no_gap_or_duplicate(store):
 async def test_old_revisions_come_from_the_log_beyond_the_ring(make_store: MakeStore):
     store = await make_store(ring_capacity=10)
     revs = await _writer(store, [f"p{i}" for i in range(60)])
+    # on etcd the hub hears of writes through etcd's watch, after they are acknowledged
+    await until(lambda: store.hub.revision >= revs[-1], what="the hub to hear of every write")
     assert not store.hub.ring.covers(revs[0])
     async with watching(store, "/registry/pods/", revs[5]) as w:
         live = asyncio.create_task(_writer(store, ["late1", "late2"]))
