@@ -79,7 +79,7 @@ class GreedyListener:
         kw = {"ssl": self._tls, "ssl_handshake_timeout": HANDSHAKE_TIMEOUT} if self._tls else {}
         try:
             await self._loop.connect_accepted_socket(self._factory, conn, **kw)  # type: ignore[arg-type]
-        except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as e:
+        except OSError as e:  # SSLError, ConnectionError and TimeoutError among them
             # a client that went away or spoke no TLS: the transport closed the socket
             log.debug("connection not opened: %s", e)
 

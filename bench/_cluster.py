@@ -160,14 +160,6 @@ def child_pids(pid: int) -> list[int]:
         return []
 
 
-def children_rss_mib(pid: int) -> float:
-    total = rss_mib(pid)
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        with contextlib.suppress(OSError):
-            total += rss_mib(int(child))
-    return total
-
-
 def env_with_path() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"

@@ -112,12 +112,13 @@ def main() -> None:
     args = ap.parse_args()
     # the default cluster CIDR (a /16) holds 256 nodes' /24s: a bigger cluster is given a bigger one
     extra = ("--cluster-cidr", "10.240.0.0/12") if args.nodes > 250 else ()
-    in_process: tuple[str, ...] = ("--no-controllers", "--no-scheduler") if args.split else ()
+    # where the server runs its control loops: none (--split), its own process, or child processes
+    loop_flags: tuple[str, ...] = ("--no-controllers", "--no-scheduler") if args.split else ()
     if args.in_process_loops:
-        in_process = ("--in-process-loops",)
+        loop_flags = ("--in-process-loops",)
     with (
         datastore(args.datastore) as (store_name, store_flags),
-        server(*extra, *store_flags, *in_process) as (data, srv),
+        server(*extra, *store_flags, *loop_flags) as (data, srv),
         contextlib.ExitStack() as stack,
     ):
         loops = stack.enter_context(control_loops(data, *extra)) if args.split else []
