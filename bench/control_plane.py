@@ -29,8 +29,11 @@ from api.client import Client
 from api.config import from_kubeconfig
 from api.jsonutil import parse_time
 from bench._cluster import child_pids, control_loops, cpu_seconds, hollow_nodes, peak_rss_mib, rss_mib, server
+from bench._requests import request_counts, request_mix, settle
 from bench._stats import machine_speed_ms, percentile, summary_ms, table
 from bench._watchlag import WatchLag
+
+IDLE_SECONDS = 10.0
 
 
 def ready_nodes(c: Client) -> int:
@@ -179,6 +182,7 @@ def main() -> None:
         def loops_cpu() -> float:
             return sum(cpu_seconds(pid) for pid in loop_pids)
 
+        requests0 = request_counts(c)
         cpu0 = cpu_seconds(srv.pid), loops_cpu(), agents_cpu(), time.process_time()
         t0 = time.monotonic()
         c.patch("replicationcontrollers", "scale", {"spec": {"replicas": args.pods}}, namespace="default")
@@ -213,7 +217,25 @@ def main() -> None:
             agents_cpu() - cpu0[2],
             time.process_time() - cpu0[3],
         )
+        requests = request_mix(requests0, request_counts(c), len(running))
         lags = lag.stop()
+        # what the pods cost once their kubelets' last events are written too
+        tail = settle(c)
+        cpu_settled = (
+            cpu_seconds(srv.pid) - cpu0[0],
+            loops_cpu() - cpu0[1],
+            agents_cpu() - cpu0[2],
+            time.process_time() - cpu0[3],
+        )
+        requests_settled = request_mix(requests0, request_counts(c), len(running))
+        # what the cluster costs at rest with every pod running (relists, leases): paid per second, not per pod
+        idle0, idle_t0 = (cpu_seconds(srv.pid), loops_cpu(), agents_cpu()), time.monotonic()
+        time.sleep(IDLE_SECONDS)
+        idle_span = time.monotonic() - idle_t0
+        idle = [
+            (b - a) / idle_span
+            for a, b in zip(idle0, (cpu_seconds(srv.pid), loops_cpu(), agents_cpu()), strict=True)
+        ]
         speed_after = machine_speed_ms()
         for watcher, gaps in lag.gaps.items():
             worst = sorted(gaps, key=lambda g: -g[1])[:5]
@@ -245,6 +267,7 @@ def main() -> None:
                         f"{writes} ({writes / max(1, len(running)):.1f} per pod)",
                         "create, binding, status, events, RC status, leases",
                     ],
+                    ["requests per pod", requests, "apiserver_request_total over the run, per pod Running"],
                     [
                         "CPU per pod",
                         " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu),
@@ -257,6 +280,17 @@ def main() -> None:
                             else "its child processes"
                         )
                         + ") / hollow agent / this client (CPU time: less noisy than pods/s on a shared machine)",
+                    ],
+                    [
+                        "... writes settled",
+                        " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu_settled),
+                        f"the same, {tail:.1f} s later, once no write but a lease's came for 1 s: {requests_settled}",
+                    ],
+                    [
+                        "at rest",
+                        " / ".join(f"{x * 100:.1f}%" for x in idle),
+                        f"CPU of a core over {IDLE_SECONDS:.0f} s once settled, every pod running: API server / "
+                        "controller manager + scheduler / hollow agents (leases, each node's relist every second)",
                     ],
                     [
                         "machine speed",
