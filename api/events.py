@@ -7,7 +7,12 @@ busy loop does not flood the store. Like client-go's EventAggregator, once one o
 10 different messages for one reason (e.g. "Created pod: x" for each pod of an RC), further
 ones are folded into a single "(combined from similar events): ..." Event. Repeats arriving
 before the first write lands are folded into one write. `qps`/`burst` put a token bucket in front
-of the writes, as the kubelet's eventRecordQPS/eventBurst do (what waits meanwhile folds). Assumes a client with `create` and `patch` (as `AsyncClient`).
+of the writes, as the kubelet's eventRecordQPS/eventBurst do (what waits meanwhile folds).
+An event waiting to be written is held by the write queue itself, not by the aggregation cache, so
+the cache's eviction never loses one; when more than `max_backlog` objects' events wait (a
+recorder writing slower than it records), a new one is dropped and counted, with a warning, as
+client-go's broadcaster drops what its full queue cannot take.
+Assumes a client with `create` and `patch` (as `AsyncClient`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import asyncio
 import collections
 import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -87,12 +93,16 @@ class EventRecorder:
         cache_size: int = 4096,
         qps: float = 0.0,
         burst: int = 1,
+        max_backlog: int = 16384,
     ) -> None:
         self.client = client
         self.component = component
         self.host = host
         self._entries: collections.OrderedDict[tuple[str, ...], _Entry] = collections.OrderedDict()
-        self._dirty: collections.OrderedDict[tuple[str, ...], None] = collections.OrderedDict()
+        self._dirty: collections.OrderedDict[tuple[str, ...], _Entry] = collections.OrderedDict()  # to write
+        self._max_backlog = max_backlog
+        self.dropped = 0  # events not written because the backlog was full
+        self._dropped_logged = 0.0
         self._wake = asyncio.Event()
         self._cache_size = cache_size
         self._sem = asyncio.Semaphore(max_in_flight)
@@ -116,7 +126,10 @@ class EventRecorder:
             message = COMBINED + message
             key = (*similar_key, "combined")
         now = jsonutil.now_str()
-        e = self._entries.get(key)
+        e = self._entries.get(key) or self._dirty.get(key)
+        if e is None and len(self._dirty) >= self._max_backlog:
+            self._drop(reason, ref)
+            return
         if e is None:
             ns = ref.get("namespace") or "default"
             name = f"{ref['name']}.{os.urandom(8).hex()}"
@@ -136,12 +149,14 @@ class EventRecorder:
             self._entries[key] = e
             while len(self._entries) > self._cache_size:
                 self._entries.popitem(last=False)
-        else:
+        elif key in self._entries:
             self._entries.move_to_end(key)
+        else:  # evicted from the cache while waiting to be written: cached again
+            self._entries[key] = e
         e.pending += 1
         e.last = now
         e.message = message
-        self._dirty[key] = None
+        self._dirty[key] = e
         self._wake.set()
         log.debug("event %s %s %s: %s", type_, ref.get("name"), reason, message)
 
@@ -153,9 +168,8 @@ class EventRecorder:
                 await self._wake.wait()
                 self._wake.clear()
                 for key in [k for k in self._dirty if k not in self._busy]:
-                    del self._dirty[key]
-                    e = self._entries.get(key)
-                    if e is None or e.pending == 0:
+                    e = self._dirty.pop(key)
+                    if e.pending == 0:
                         continue
                     await self._token()
                     await self._sem.acquire()
@@ -220,5 +234,20 @@ class EventRecorder:
             self._busy.discard(key)
             self._sem.release()
             if e.pending:
-                self._dirty[key] = None
+                self._dirty[key] = e
                 self._wake.set()
+
+    def _drop(self, reason: str, ref: dict[str, Any]) -> None:
+        self.dropped += 1
+        now = time.monotonic()
+        if now - self._dropped_logged >= 10.0:  # one line per 10 s, however many are dropped
+            self._dropped_logged = now
+            log.warning(
+                "%s: dropped event %s of %s %s (%d dropped so far): %d objects' events are waiting to be written",
+                self.component,
+                reason,
+                ref.get("kind", ""),
+                ref.get("name", ""),
+                self.dropped,
+                len(self._dirty),
+            )
