@@ -190,6 +190,9 @@ def main(argv: list[str]) -> int:
     fn = getattr(importlib.import_module(module), name)
     import uvloop
 
+    from api.gctuning import tune_for_caches
+
+    tune_for_caches()  # informer caches of every pod, as in the server's own process
     uvloop.run(_serve(fn, ClientConfig(**client), spec["options"], spec.get("metrics_socket") or ""))
     return 0
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import re
@@ -32,6 +31,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.config import ClientConfig
 from api.errors import ApiError
+from api.gctuning import tune_for_caches
 from api.resources import by_plural
 from api.websocket import server_protocol_class
 from apiserver import certs
@@ -56,8 +56,6 @@ from apiserver.spdyupgrade import http_protocol_class as spdy_http_protocol_clas
 from apiserver.storage import open_store
 
 log = logging.getLogger("kubelite.server")
-
-GC_YOUNG_THRESHOLD = 50_000
 
 
 class _Server(uvicorn.Server):
@@ -398,14 +396,8 @@ async def serve(
                     tasks.append(asyncio.create_task(_run_loop(name, fn, client, options)))
 
         server = _Server(uv, started, state.stopping.set)
-        # what exists now (modules, documents, bootstrap objects) lives as long as the server:
-        # keep it out of the cyclic collector so that full collections stay short under load
-        gc.collect()
-        gc.freeze()
-        # nearly everything a request allocates is acyclic JSON, freed by reference counting; at the
-        # default threshold (700) a young collection ran every few requests and walked the informer
-        # caches' and watch ring's survivors again and again (measured: ~20% of the loop under load)
-        gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+        # what exists now (modules, documents, bootstrap objects) lives as long as the server
+        tune_for_caches()
         await server.serve()
         if not server.started:
             raise SystemExit(f"kubelite server: could not listen on {config.host}:{config.port}")

@@ -344,16 +344,12 @@ def main(argv: list[str]) -> int:
         print("kubelite agent: a node token is needed (--token or --token-file)", file=sys.stderr)
         return 2
     try:
-        import gc
-
         import uvloop
 
         if args.hollow and args.hollow_nodes > 1:
-            # a hundred kubelets' informer caches survive every young collection: at the default
-            # threshold (700) the cyclic collector re-walked them every few watch events (as in
-            # the API server, see apiserver.serve); what they allocate is acyclic JSON
-            gc.freeze()
-            gc.set_threshold(50_000, 20, 20)
+            from api.gctuning import tune_for_caches
+
+            tune_for_caches()  # a hundred kubelets' informer caches
         uvloop.run(run(args, token))
     except JoinError as e:
         print(f"kubelite agent: {e}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 from pathlib import Path
@@ -21,6 +22,7 @@ async def record_and_wait(client: ClientConfig, options: dict[str, Any]) -> None
         "token": client.token,
         "ca": (client.ca_data or b"").decode(),
         "pid": os.getpid(),
+        "gc_young": gc.get_threshold()[0],  # the loop's informer caches: young collections made rare
     }
     with Path(options["out"]).open("a") as f:
         f.write(json.dumps(line) + "\n")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from api.config import ClientConfig
+from api.gctuning import YOUNG_THRESHOLD
 from apiserver.loopprocess import LoopProcess
 from tests.apiserver_unit.loop_targets import record_and_wait
 from tests.polling import until, wait_for
@@ -49,7 +50,13 @@ def test_the_child_runs_the_loop_and_stops_with_the_server(tmp_path: Path) -> No
             scraped = await child.scrape()
         assert b'result="scheduled"' in scraped
         (got,) = starts(out)
-        assert got == {"server": CLIENT.server, "token": "s3cret", "ca": "PEM", "pid": child.pid}
+        assert got == {
+            "server": CLIENT.server,
+            "token": "s3cret",
+            "ca": "PEM",
+            "pid": child.pid,
+            "gc_young": YOUNG_THRESHOLD,
+        }
         assert child.pid is not None
         assert b"s3cret" not in Path(f"/proc/{child.pid}/cmdline").read_bytes()
         task.cancel()
