@@ -29,9 +29,15 @@ from apiserver.storage.interface import Event, StorageError
 
 
 class WriteBackend(Protocol):
-    upsert_stmt: Any
-
     def lock_for_write(self, conn: Any) -> None: ...
+
+    def read_for_write(self, conn: Any, keys: list[str]) -> tuple[int, dict[str, sql.CurrentRow]]:
+        """The store's revision and the rows of `keys` that exist (`sql.read_for_write`)."""
+
+    def apply_writes(
+        self, conn: Any, upserts: list[dict[str, Any]], deletes: list[str], log_rows: list[dict[str, Any]]
+    ) -> None:
+        """Write a planned batch: kv rows, then log rows (`sql.apply_writes`)."""
 
     def notify_written(self, conn: Any) -> None: ...
 
@@ -152,9 +158,8 @@ class Committer:
             with conn.begin():
                 plan = self._plan(conn, reqs)
                 if plan.log_rows:
-                    sql.apply_writes(
+                    self._backend.apply_writes(
                         conn,
-                        self._backend.upsert_stmt,
                         list(plan.upserts.values()),
                         sorted(plan.deletes),
                         plan.log_rows,
@@ -173,8 +178,7 @@ class Committer:
 
     def _plan(self, conn: Connection, reqs: list[WriteRequest]) -> BatchPlan:
         self._backend.lock_for_write(conn)
-        base = sql.max_revision(conn)
-        rows = sql.current_rows(conn, (r.key for r in reqs))
+        base, rows = self._backend.read_for_write(conn, [r.key for r in reqs])
         return plan_batch(reqs, rows, base + 1, time.time())
 
 

@@ -54,6 +54,16 @@ class PostgresBackend:
     def lock_for_write(self, conn: Any) -> None:
         conn.execute(_LOCK)
 
+    def read_for_write(self, conn: Any, keys: list[str]) -> tuple[int, dict[str, sql.CurrentRow]]:
+        return sql.read_for_write(conn, keys)
+
+    def apply_writes(
+        self, conn: Any, upserts: list[dict[str, Any]], deletes: list[str], log_rows: list[dict[str, Any]]
+    ) -> None:
+        # through SQLAlchemy: its insertmanyvalues sends a batch's rows in one INSERT, where the
+        # driver's executemany would make a round trip per row
+        sql.apply_writes(conn, self.upsert_stmt, upserts, deletes, log_rows)
+
     def notify_written(self, conn: Any) -> None:
         conn.execute(_NOTIFY)
 

@@ -179,6 +179,11 @@ def current_rows(conn: Connection, keys: Iterable[str]) -> dict[str, CurrentRow]
     return found
 
 
+def read_for_write(conn: Connection, keys: Iterable[str]) -> tuple[int, dict[str, CurrentRow]]:
+    """What a write batch is planned on: the store's revision and the touched keys' rows."""
+    return max_revision(conn), current_rows(conn, keys)
+
+
 def kv_upsert(insert: Any) -> Any:
     """The kv upsert (insert, or on a key conflict take the new revisions and value), from a
     dialect's `insert` (PostgreSQL's and SQLite's have the same on_conflict_do_update)."""

@@ -46,11 +46,16 @@ KeyValues = list[KeyValue]
 class Backend(Protocol):
     name: str
     poll_interval: float | None
-    upsert_stmt: Any
 
     def make_engines(self, readers: int) -> tuple[Engine, Engine]: ...
 
     def lock_for_write(self, conn: Any) -> None: ...
+
+    def read_for_write(self, conn: Any, keys: list[str]) -> tuple[int, dict[str, sql.CurrentRow]]: ...
+
+    def apply_writes(
+        self, conn: Any, upserts: list[dict[str, Any]], deletes: list[str], log_rows: list[dict[str, Any]]
+    ) -> None: ...
 
     def notify_written(self, conn: Any) -> None: ...
 
