@@ -29,15 +29,13 @@ from apiserver.storage.interface import Event, StorageError
 
 
 class WriteBackend(Protocol):
-    def lock_for_write(self, conn: Any) -> None: ...
-
     def read_for_write(self, conn: Any, keys: list[str]) -> tuple[int, dict[str, sql.CurrentRow]]:
-        """The store's revision and the rows of `keys` that exist (`sql.read_for_write`)."""
+        """Hold the store's write lock, then read its revision and the rows of `keys` that exist."""
 
     def apply_writes(
         self, conn: Any, upserts: list[dict[str, Any]], deletes: list[str], log_rows: list[dict[str, Any]]
     ) -> None:
-        """Write a planned batch: kv rows, then log rows (`sql.apply_writes`)."""
+        """Write a planned batch: kv rows, then log rows, in the transaction begun."""
 
     def notify_written(self, conn: Any) -> None: ...
 
@@ -177,7 +175,6 @@ class Committer:
         return conn
 
     def _plan(self, conn: Connection, reqs: list[WriteRequest]) -> BatchPlan:
-        self._backend.lock_for_write(conn)
         base, rows = self._backend.read_for_write(conn, [r.key for r in reqs])
         return plan_batch(reqs, rows, base + 1, time.time())
 

@@ -7,14 +7,16 @@ holds the write lock, and compaction never deletes the newest log row, so max(re
 always the store's revision, also after a restart.
 
 Everything here is synchronous and runs on a worker thread with a Connection; statement
-objects are built once at import so SQLAlchemy's compiled cache hits every time.
+objects are built once at import so SQLAlchemy's compiled cache hits every time. A write
+batch's own statements (revision, touched rows, writes) are each backend's, as SQL text on the
+driver's connection (`sqlite._DriverWrites`, `postgres._BatchSql`): they run for every write,
+and SQLAlchemy's execution cost more CPU than the database did.
 Keys compare bytewise (`COLLATE "C"` on PostgreSQL, SQLite's default BINARY), so a prefix is
 the range [prefix, prefix_end).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -84,15 +86,10 @@ def prefix_end(prefix: str) -> str | None:
 _max_revision = select(func.coalesce(func.max(log.c.revision), 0))
 _compacted = select(meta.c.value).where(meta.c.name == COMPACTED)
 _get = select(kv.c.mod_revision, kv.c.value).where(kv.c.key == bindparam("key"))
-_rows_for_keys = select(kv.c.key, kv.c.mod_revision, kv.c.create_revision, kv.c.value).where(
-    kv.c.key.in_(bindparam("keys", expanding=True))
-)
 _list_all = select(kv.c.key, kv.c.mod_revision, kv.c.value).order_by(kv.c.key)
 _list_range = _list_all.where(kv.c.key >= bindparam("lo"), kv.c.key < bindparam("hi"))
 _count_all = select(func.count()).select_from(kv)
 _count_range = _count_all.where(kv.c.key >= bindparam("lo"), kv.c.key < bindparam("hi"))
-_insert_log = insert(log)
-_delete_kv = delete(kv).where(kv.c.key == bindparam("k"))
 _prev = log.alias("prev")
 _log_after = (
     select(log.c.revision, log.c.key, log.c.type, log.c.value, _prev.c.value)
@@ -167,51 +164,6 @@ def count_prefix(conn: Connection, prefix: str) -> int:
 
 
 CurrentRow = tuple[int, int, bytes]  # mod_revision, create_revision, value
-
-
-def current_rows(conn: Connection, keys: Iterable[str]) -> dict[str, CurrentRow]:
-    """The kv rows of `keys` that exist (chunked below SQLite's bound-parameter limit)."""
-    wanted = list(dict.fromkeys(keys))
-    found: dict[str, CurrentRow] = {}
-    for i in range(0, len(wanted), 500):
-        for k, mod, created, value in conn.execute(_rows_for_keys, {"keys": wanted[i : i + 500]}):
-            found[k] = (mod, created, value)
-    return found
-
-
-def read_for_write(conn: Connection, keys: Iterable[str]) -> tuple[int, dict[str, CurrentRow]]:
-    """What a write batch is planned on: the store's revision and the touched keys' rows."""
-    return max_revision(conn), current_rows(conn, keys)
-
-
-def kv_upsert(insert: Any) -> Any:
-    """The kv upsert (insert, or on a key conflict take the new revisions and value), from a
-    dialect's `insert` (PostgreSQL's and SQLite's have the same on_conflict_do_update)."""
-    stmt = insert(kv)
-    return stmt.on_conflict_do_update(
-        index_elements=[kv.c.key],
-        set_={
-            "mod_revision": stmt.excluded.mod_revision,
-            "create_revision": stmt.excluded.create_revision,
-            "value": stmt.excluded.value,
-        },
-    )
-
-
-def apply_writes(
-    conn: Connection,
-    upsert_stmt: Any,
-    upserts: Sequence[dict[str, Any]],
-    deletes: Sequence[str],
-    log_rows: Sequence[dict[str, Any]],
-) -> None:
-    """Write one batch: final kv state per key, then every log row (same transaction)."""
-    if upserts:
-        conn.execute(upsert_stmt, list(upserts))
-    if deletes:
-        conn.execute(_delete_kv, [{"k": k} for k in deletes])
-    if log_rows:
-        conn.execute(_insert_log, list(log_rows))
 
 
 def events_after(conn: Connection, after: int, limit: int, prefix: str = "") -> list[Event]:
