@@ -9,6 +9,7 @@ come first.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 
 from api.client import Client
@@ -56,7 +57,6 @@ def settle(client: Client, quiet: float = 1.0, timeout: float = 60.0) -> float:
     """Wait until the writes the run caused have stopped (no write but a lease's for `quiet`
     seconds): kubelets write a pod's events after its Running status, so a run timed to the last
     pod Running leaves part of its work after the clock stops. Returns the seconds waited."""
-    import time
 
     def writes() -> int:
         return sum(

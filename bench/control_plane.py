@@ -179,11 +179,16 @@ def main() -> None:
         # the loops' processes: --split's, or the server's own children (its default)
         loop_pids = [p.pid for p in loops] or child_pids(srv.pid)
 
-        def loops_cpu() -> float:
-            return sum(cpu_seconds(pid) for pid in loop_pids)
+        def cpu_now() -> tuple[float, float, float, float]:
+            """CPU seconds so far: API server, control loops, hollow agents, this client."""
+            loops_cpu = sum(cpu_seconds(pid) for pid in loop_pids)
+            return cpu_seconds(srv.pid), loops_cpu, agents_cpu(), time.process_time()
+
+        def cpu_since(start: tuple[float, ...]) -> list[float]:
+            return [now - then for now, then in zip(cpu_now(), start, strict=True)]
 
         requests0 = request_counts(c)
-        cpu0 = cpu_seconds(srv.pid), loops_cpu(), agents_cpu(), time.process_time()
+        cpu0 = cpu_now()
         t0 = time.monotonic()
         c.patch("replicationcontrollers", "scale", {"spec": {"replicas": args.pods}}, namespace="default")
         running: dict[str, float] = {}
@@ -211,31 +216,18 @@ def main() -> None:
                 if len(running) >= args.pods:
                     break
         elapsed = time.monotonic() - t0
-        cpu = (
-            cpu_seconds(srv.pid) - cpu0[0],
-            loops_cpu() - cpu0[1],
-            agents_cpu() - cpu0[2],
-            time.process_time() - cpu0[3],
-        )
+        cpu = cpu_since(cpu0)
         requests = request_mix(requests0, request_counts(c), len(running))
         lags = lag.stop()
         # what the pods cost once their kubelets' last events are written too
         tail = settle(c)
-        cpu_settled = (
-            cpu_seconds(srv.pid) - cpu0[0],
-            loops_cpu() - cpu0[1],
-            agents_cpu() - cpu0[2],
-            time.process_time() - cpu0[3],
-        )
+        cpu_settled = cpu_since(cpu0)
         requests_settled = request_mix(requests0, request_counts(c), len(running))
         # what the cluster costs at rest with every pod running (relists, leases): paid per second, not per pod
-        idle0, idle_t0 = (cpu_seconds(srv.pid), loops_cpu(), agents_cpu()), time.monotonic()
+        idle0, idle_t0 = cpu_now(), time.monotonic()
         time.sleep(IDLE_SECONDS)
-        idle_span = time.monotonic() - idle_t0
-        idle = [
-            (b - a) / idle_span
-            for a, b in zip(idle0, (cpu_seconds(srv.pid), loops_cpu(), agents_cpu()), strict=True)
-        ]
+        used, span = cpu_since(idle0), time.monotonic() - idle_t0
+        idle = [x / span for x in used[:3]]  # not this client
         speed_after = machine_speed_ms()
         for watcher, gaps in lag.gaps.items():
             worst = sorted(gaps, key=lambda g: -g[1])[:5]
