@@ -35,9 +35,8 @@ class WriteBackend(Protocol):
     def apply_writes(
         self, conn: Any, upserts: list[dict[str, Any]], deletes: list[str], log_rows: list[dict[str, Any]]
     ) -> None:
-        """Write a planned batch: kv rows, then log rows, in the transaction begun."""
-
-    def notify_written(self, conn: Any) -> None: ...
+        """Write a planned batch (kv rows, then log rows) in the transaction begun, and tell
+        whoever follows the log (PostgreSQL: the other servers, by NOTIFY at commit)."""
 
 
 @dataclass
@@ -162,7 +161,6 @@ class Committer:
                         sorted(plan.deletes),
                         plan.log_rows,
                     )
-                    self._backend.notify_written(conn)
         except Exception as e:
             self.stats.failed_transactions += 1
             err = e if isinstance(e, StorageError) else StorageError(f"write failed: {e}")

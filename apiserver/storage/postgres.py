@@ -35,11 +35,6 @@ _LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('kubelite:' || current_schema
 _LOCK = text(_LOCK_SQL)
 
 
-def _values(columns: tuple[str, ...], rows: int) -> str:
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    return ", ".join([one] * rows)
-
-
 class _BatchSql:
     """A write batch's statements as SQL text for psycopg2 (which sends several statements, its
     parameters interpolated, as one query), built from `sql`'s tables.
@@ -48,15 +43,10 @@ class _BatchSql:
     statement) is taken under the lock and sees every commit before it; the store's revision
     comes as the row whose key is NULL."""
 
-    kv_columns = tuple(c.name for c in sql.kv.columns)
-    log_columns = tuple(c.name for c in sql.log.columns)
     read = (
         f"{_LOCK_SQL}; "
         f"SELECT NULL::text, coalesce(max(revision), 0)::bigint, 0::bigint, NULL::bytea FROM {sql.log.name} "
         f"UNION ALL SELECT key, mod_revision, create_revision, value FROM {sql.kv.name} WHERE key = ANY(%s)"
-    )
-    upsert_conflict = " ON CONFLICT (key) DO UPDATE SET " + ", ".join(
-        f"{n} = excluded.{n}" for n in kv_columns if n != "key"
     )
 
     @classmethod
@@ -66,21 +56,16 @@ class _BatchSql:
         parts: list[str] = []
         params: list[Any] = []
         if upserts:
-            parts.append(
-                f"INSERT INTO {sql.kv.name} ({', '.join(cls.kv_columns)}) VALUES "
-                + _values(cls.kv_columns, len(upserts))
-                + cls.upsert_conflict
-            )
-            params += [r[c] for r in upserts for c in cls.kv_columns]
+            values = sql.placeholders("%s", len(sql.KV_COLUMNS), len(upserts))
+            parts.append(sql.insert_sql(sql.kv, sql.KV_COLUMNS, values) + sql.KV_ON_CONFLICT)
+            params += [r[c] for r in upserts for c in sql.KV_COLUMNS]
         if deletes:
             parts.append(f"DELETE FROM {sql.kv.name} WHERE key = ANY(%s)")
             params.append(list(deletes))
         if log_rows:
-            parts.append(
-                f"INSERT INTO {sql.log.name} ({', '.join(cls.log_columns)}) VALUES "
-                + _values(cls.log_columns, len(log_rows))
-            )
-            params += [r[c] for r in log_rows for c in cls.log_columns]
+            values = sql.placeholders("%s", len(sql.LOG_COLUMNS), len(log_rows))
+            parts.append(sql.insert_sql(sql.log, sql.LOG_COLUMNS, values))
+            params += [r[c] for r in log_rows for c in sql.LOG_COLUMNS]
         parts.append(_NOTIFY_SQL)  # delivered at commit, to every server's listener
         return "; ".join(parts), params
 
@@ -126,9 +111,6 @@ class PostgresBackend:
         text_, params = _BatchSql.writes(upserts, deletes, log_rows)
         with conn.connection.driver_connection.cursor() as cur:
             cur.execute(text_, params)
-
-    def notify_written(self, conn: Any) -> None:
-        """Sent with the writes (`apply_writes`)."""
 
     def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
         """Call `wake` (from a thread) whenever any server commits; returns a stop function."""

@@ -165,6 +165,25 @@ def count_prefix(conn: Connection, prefix: str) -> int:
 
 CurrentRow = tuple[int, int, bytes]  # mod_revision, create_revision, value
 
+# the write batches' SQL text (each backend runs it on its driver: sqlite._DriverWrites,
+# postgres._BatchSql); SQLite and PostgreSQL share the INSERT ... ON CONFLICT syntax
+KV_COLUMNS = tuple(c.name for c in kv.columns)
+LOG_COLUMNS = tuple(c.name for c in log.columns)
+KV_ON_CONFLICT = " ON CONFLICT (key) DO UPDATE SET " + ", ".join(
+    f"{n} = excluded.{n}" for n in KV_COLUMNS if n != "key"
+)
+
+
+def insert_sql(table: Table, columns: tuple[str, ...], values: str) -> str:
+    """`INSERT INTO table (columns) VALUES values`, the placeholders in `values` the driver's own."""
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {values}"
+
+
+def placeholders(marker: str, columns: int, rows: int = 1) -> str:
+    """`(?, ?), (?, ?)` for 2 columns and 2 rows with marker `?`."""
+    one = "(" + ", ".join([marker] * columns) + ")"
+    return ", ".join([one] * rows)
+
 
 def events_after(conn: Connection, after: int, limit: int, prefix: str = "") -> list[Event]:
     """Log rows with revision > after (under `prefix`), oldest first, as Events (prev value joined

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 
 from apiserver.storage import sql
 
@@ -50,17 +50,6 @@ def _configure(engine: Engine, begin: str) -> Engine:
     return engine
 
 
-def _insert_sql(table: Table, upsert_on: str | None = None) -> str:
-    names = [c.name for c in table.columns]
-    text = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    if upsert_on is not None:
-        others = [n for n in names if n != upsert_on]
-        text += f" ON CONFLICT ({upsert_on}) DO UPDATE SET " + ", ".join(
-            f"{n} = excluded.{n}" for n in others
-        )
-    return text
-
-
 class _DriverWrites:
     """The commit thread's statements as SQL text for sqlite3 itself, built from `sql`'s tables.
 
@@ -75,11 +64,12 @@ class _DriverWrites:
         f"SELECT key, mod_revision, create_revision, value FROM {sql.kv.name} "
         "WHERE key IN (SELECT value FROM json_each(?))"
     )
-    upsert = _insert_sql(sql.kv, upsert_on="key")
+    upsert = (
+        sql.insert_sql(sql.kv, sql.KV_COLUMNS, sql.placeholders("?", len(sql.KV_COLUMNS)))
+        + sql.KV_ON_CONFLICT
+    )
     delete = f"DELETE FROM {sql.kv.name} WHERE key = ?"
-    insert_log = _insert_sql(sql.log)
-    kv_columns = tuple(c.name for c in sql.kv.columns)
-    log_columns = tuple(c.name for c in sql.log.columns)
+    insert_log = sql.insert_sql(sql.log, sql.LOG_COLUMNS, sql.placeholders("?", len(sql.LOG_COLUMNS)))
 
 
 class SqliteBackend:
@@ -113,20 +103,15 @@ class SqliteBackend:
     def apply_writes(
         self, conn: Any, upserts: list[dict[str, Any]], deletes: list[str], log_rows: list[dict[str, Any]]
     ) -> None:
+        """The batch's kv and log rows; then the checkpointer is woken (nobody else reads this
+        file's log: our hub has every commit)."""
         db = conn.connection.driver_connection
         if upserts:
-            db.executemany(
-                _DriverWrites.upsert, [tuple(r[c] for c in _DriverWrites.kv_columns) for r in upserts]
-            )
+            db.executemany(_DriverWrites.upsert, [tuple(r[c] for c in sql.KV_COLUMNS) for r in upserts])
         if deletes:
             db.executemany(_DriverWrites.delete, [(k,) for k in deletes])
         if log_rows:
-            db.executemany(
-                _DriverWrites.insert_log, [tuple(r[c] for c in _DriverWrites.log_columns) for r in log_rows]
-            )
-
-    def notify_written(self, conn: Any) -> None:
-        """Nobody else reads this file's log (our hub has every commit); just wake the checkpointer."""
+            db.executemany(_DriverWrites.insert_log, [tuple(r[c] for c in sql.LOG_COLUMNS) for r in log_rows])
         self._written.set()
 
     def listen(self, wake: Callable[[], None]) -> Callable[[], None]:

@@ -57,8 +57,6 @@ class Backend(Protocol):
         self, conn: Any, upserts: list[dict[str, Any]], deletes: list[str], log_rows: list[dict[str, Any]]
     ) -> None: ...
 
-    def notify_written(self, conn: Any) -> None: ...
-
     def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
         """Start the backend's background thread (PostgreSQL: LISTEN for other servers' commits
         and call `wake`; SQLite: WAL checkpoints); returns its stop function."""
