@@ -22,7 +22,7 @@ from api.informer import DeletedFinalStateUnknown, Informer, InformerFactory, de
 from api.protocol import ApiClient
 from kubelet.node import NodeAgent
 from kubelet.podfiles import DISK, MemoryFiles
-from kubelet.podworkers import PodWorkers
+from kubelet.podworkers import PodWorkers, differs_semantically
 from kubelet.probes import ProbeManager
 from kubelet.restart import Backoff
 from kubelet.stats_metrics import PodStartTracker
@@ -132,7 +132,10 @@ class Kubelet:
 
     def _on_pod_updated(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         self.pod_starts.updated(new)
-        self._enqueue(new)
+        if differs_semantically(old, new):
+            self._enqueue(new)
+        else:  # only its status moved (our own report, mostly): the kubelet owns status, no sync
+            self.workers.reconcile(new)
 
     def _enqueue(self, pod: dict[str, Any]) -> None:
         if pod["metadata"].get("deletionTimestamp"):

@@ -2,7 +2,9 @@
 
 Modelled on the kubelet's pod_workers.go: `update(pod)` records the newest version of a pod and
 wakes its worker; updates that arrive while a sync runs collapse into one (the worker reads
-only the latest). A sync returns when it next wants to run (back-off expiry, probe period,
+only the latest). `reconcile(pod)` records a version that differs only in status (most often the
+kubelet's own report coming back through the watch) without waking anyone, as the kubelet's
+config source sorts such an update as RECONCILE rather than UPDATE. A sync returns when it next wants to run (back-off expiry, probe period,
 periodic resync) or `DONE` once the pod is gone and torn down, which ends the worker.
 """
 
@@ -18,6 +20,18 @@ log = logging.getLogger(__name__)
 DONE = -1.0  # returned by a sync: the pod is finished, stop its worker
 
 SyncFn = Callable[[dict[str, Any]], Awaitable[float]]
+
+# what the kubelet's podsDifferSemantically compares: a change elsewhere (status, resourceVersion,
+# managedFields) is no reason to sync
+_SYNCED_META = ("labels", "annotations", "deletionTimestamp", "deletionGracePeriodSeconds")
+
+
+def differs_semantically(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether `new` changes what a sync acts on: the spec, labels, annotations or deletion."""
+    if old.get("spec") != new.get("spec"):
+        return True
+    old_meta, new_meta = old.get("metadata") or {}, new.get("metadata") or {}
+    return any(old_meta.get(k) != new_meta.get(k) for k in _SYNCED_META)
 
 
 class PodWorkers:
@@ -35,6 +49,15 @@ class PodWorkers:
             self._wake[uid] = asyncio.Event()
             self._tasks[uid] = asyncio.create_task(self._work(uid), name=f"pod:{pod['metadata'].get('name')}")
         self._wake[uid].set()
+
+    def reconcile(self, pod: dict[str, Any]) -> None:
+        """Remember a newer version for the next sync, without waking the worker (a pod without
+        one gets one: nothing has synced it yet)."""
+        uid = pod["metadata"]["uid"]
+        if uid in self._tasks:
+            self._latest[uid] = pod
+        else:
+            self.update(pod)
 
     def wake(self, uid: str) -> None:
         """Sync again now with the version already known (a probe or a container changed)."""

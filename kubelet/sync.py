@@ -349,9 +349,11 @@ class PodSyncer:
             if e.reason == "ErrImagePull":  # a missing image under Never is not retried faster or slower
                 self.backoff.failed(pull_key, now)
             self._waiting[(uid, name)] = (e.reason, str(e))
-            raise _PodNotReady(
-                f"pull {c['image']}: {e}", self.backoff.remaining(pull_key, now) or RESYNC
-            ) from e
+            # the next sync comes half-way through the back-off and reports ImagePullBackOff, the
+            # one after pulls again: ErrImagePull and ImagePullBackOff alternate, as they do when
+            # the kubelet's pod-worker retry lands inside its image back-off
+            remaining = self.backoff.remaining(pull_key, now)
+            raise _PodNotReady(f"pull {c['image']}: {e}", remaining / 2 if remaining else RESYNC) from e
         self.backoff.forget(pull_key)
         try:
             objects = await self.objects.fetch(pod)
