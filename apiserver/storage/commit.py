@@ -1,6 +1,8 @@
 """Group commit: one writer thread turns every queued write into one transaction.
 
-Writes arrive from the event loop as (request, future). The thread takes everything queued
+Writes arrive from the event loop as (request, future), gathered for one turn of the loop and
+handed over as one list: waking the thread costs a futex wake and a context switch (~20 us of
+the loop's CPU on a VM, perf), once per turn instead of once per write. The thread takes everything queued
 (up to `max_batch`), and in ONE transaction takes the write lock, reads the store revision and
 the touched keys' rows, lets `batch.plan_batch` decide, writes kv + log, commits (one fsync
 for the lot under SQLite's synchronous=FULL), then hands the outcomes and events back to the
@@ -76,6 +78,7 @@ class Committer:
         self._deliver = deliver
         self._max_batch = max_batch
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._gathering: list[tuple[WriteRequest, asyncio.Future[Any]]] = []  # this turn's writes
         self.stats = CommitStats()
         self._thread = threading.Thread(target=self._run, name="kubelite-store-commit", daemon=True)
 
@@ -84,11 +87,21 @@ class Committer:
 
     def submit(self, req: WriteRequest) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = self._loop.create_future()
-        self._q.put((req, fut))
+        if not self._gathering:
+            self._loop.call_soon(self.flush)
+        self._gathering.append((req, fut))
         return fut
+
+    def flush(self) -> None:
+        """Hand this turn's writes to the thread (on the loop; also before a job or a stop, so
+        that the thread sees everything in the order it was asked for)."""
+        if self._gathering:
+            self._q.put(self._gathering)
+            self._gathering = []
 
     def run_job(self, fn: Callable[[Connection], Any]) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = self._loop.create_future()
+        self.flush()
         self._q.put(_Job(fn, fut))
         return fut
 
@@ -99,7 +112,8 @@ class Committer:
             pass
 
     def stop(self) -> None:
-        """Finish what is queued, then end the thread (blocking; call from a worker thread)."""
+        """Finish what is queued, then end the thread (blocking; call from a worker thread, after
+        `flush` on the loop)."""
         self._q.put(_STOP)
         self._thread.join()
 
@@ -109,24 +123,36 @@ class Committer:
         conn: Connection | None = None
         stopping = False
         while not stopping:
-            items = [self._q.get()]
-            while len(items) < self._max_batch:
-                try:
-                    items.append(self._q.get_nowait())
-                except queue.Empty:
-                    break
+            item = self._q.get()
             writes: list[tuple[WriteRequest, asyncio.Future[Any]]] = []
-            for item in items:
+            while True:
                 if item is _STOP:
                     stopping = True
                 elif isinstance(item, _Job):
+                    if writes:  # the writes asked for before it commit before it runs
+                        conn = self._commit_all(conn, writes)
+                        writes = []
                     conn = self._run_job(conn, item)
                 else:
-                    writes.append(item)
+                    writes.extend(item)
+                if len(writes) >= self._max_batch:
+                    break
+                try:
+                    item = self._q.get_nowait()
+                except queue.Empty:
+                    break
             if writes:
-                conn = self._commit(conn, writes)
+                conn = self._commit_all(conn, writes)
         if conn is not None:
             conn.close()
+
+    def _commit_all(
+        self, conn: Connection | None, writes: list[tuple[WriteRequest, asyncio.Future[Any]]]
+    ) -> Connection | None:
+        """`writes` in transactions of at most `max_batch` (one turn of a busy loop can gather more)."""
+        for start in range(0, len(writes), self._max_batch):
+            conn = self._commit(conn, writes[start : start + self._max_batch])
+        return conn
 
     def _connection(self, conn: Connection | None) -> Connection:
         return conn if conn is not None else self._engine.connect()

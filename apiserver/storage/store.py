@@ -144,6 +144,7 @@ class SqlStore:
                 await t
         self._tasks.clear()
         if self._committer is not None:  # queued writes still commit
+            self._committer.flush()
             await asyncio.to_thread(self._committer.stop)
             self._committer = None
         if self._stop_listening is not None:  # after the writes: SQLite's last checkpoint sees them
