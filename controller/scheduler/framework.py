@@ -97,7 +97,7 @@ def score_nodes(
 ) -> list[float]:
     total = [0.0] * len(nodes)
     for plugin, weight in scorers:
-        raw = [plugin.score(pod, n) for n in nodes]
+        raw = plugin.scores(pod, nodes)
         norm = getattr(plugin, "normalize", None)
         if norm is not None:
             raw = norm(raw)

@@ -115,9 +115,12 @@ def test_node_selector_name_and_ports() -> None:
 def test_scores_prefer_free_and_spread() -> None:
     busy, idle = node("busy"), node("idle")
     busy.add_pod(pod("x", cpu="3", owner="rc1"))
-    assert leastallocated.score(pod(), idle) > leastallocated.score(pod(), busy)
+    on_busy, on_idle = leastallocated.scores(pod(), [busy, idle])
+    assert on_idle > on_busy
+    # idle (4 cpu, 8Gi) after a request-less pod: its non-zero 100m and 200Mi taken
+    assert on_idle == pytest.approx(50 * ((4000 - 100) / 4000 + (8192 - 200) / 8192))
     p = pod(owner="rc1")
-    raw = [selectorspread.score(p, n) for n in (busy, idle)]
+    raw = selectorspread.scores(p, [busy, idle])
     assert raw == [1.0, 0.0] and selectorspread.normalize(raw) == [0.0, 100.0]
 
 

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
 
 
-def score(pod: PodInfo, node: NodeInfo) -> float:
-    n = node.owner_counts.get(pod.owner_uid, 0) if pod.owner_uid else 0
-    for sel in pod.service_selectors:
-        n += sum(1 for p in node.pods.values() if p.owner_uid != pod.owner_uid and sel.matches(p.labels))
-    return float(n)
+def scores(pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[float]:
+    owner = pod.owner_uid
+    out = [float(node.owner_counts.get(owner, 0)) for node in nodes] if owner else [0.0] * len(nodes)
+    for sel in pod.service_selectors:  # the pods of the pod's services, beyond its owner's
+        for i, node in enumerate(nodes):
+            out[i] += sum(1 for p in node.pods.values() if p.owner_uid != owner and sel.matches(p.labels))
+    return out
 
 
 def normalize(scores: Sequence[float]) -> list[float]:
