@@ -27,7 +27,7 @@ async def claim_pods(
     selector = owner_selector(owner)
     if selector is None:  # match nothing: keep only what is ours already
         return [p for p in pods if (controller_ref(p) or {}).get("uid") == uid]
-    owned, adopt, release = rs.claim(owner, pods, selector)
+    owned, adopt, release = rs.claim_objects(owner, pods, selector)
     owned += [
         p for p in pods if (controller_ref(p) or {}).get("uid") == uid and p not in owned and p not in release
     ]  # finished pods that stopped matching stay ours (kube leaves them)

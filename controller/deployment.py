@@ -149,7 +149,9 @@ class DeploymentController(OwnerController):
             await self._recreate(key, d, rss)
 
     async def _claim(self, d: Obj, selector: LabelSelector) -> list[Obj]:
-        owned, adopt, release = pods_rules.claim(d, self.replicasets.list(meta(d).get("namespace")), selector)
+        owned, adopt, release = pods_rules.claim_objects(
+            d, self.replicasets.list(meta(d).get("namespace")), selector
+        )
         for rs in adopt:
             refs = [*(meta(rs).get("ownerReferences") or []), pods_rules.owner_ref(d)]
             owned.append(await self._patch_rs_meta(rs, {"ownerReferences": refs}) or rs)

@@ -5,22 +5,23 @@ adopt; every other pod of the namespace is skipped anyway. Walking the whole nam
 sync made one RC of 15,000 pods cost 15,000 checks per sync, however many pods it owned. This
 index, kept by the pod informer's handlers, hands a sync just its candidates: the pods whose
 controller ownerReference names the owner's UID in its namespace, plus the namespace's pods
-with no controller at all. What the sync decides from them is unchanged (`replicas.claim`).
+with no controller at all, each as its `replicas.PodFacts`, made here once per version of the
+pod. What the sync decides from them is unchanged (`replicas.claim`).
 """
 
 from __future__ import annotations
 
 from api.informer import DeletedFinalStateUnknown, Informer, key_of
-from controller.base import Obj, controller_ref, meta, unwrap
+from controller.base import Obj, unwrap
+from controller.replicas import PodFacts, facts_of
 
 # (namespace, controller uid or "" for none) -> pod keys
 Slot = tuple[str, str]
 
 
-def slot_of(pod: Obj) -> Slot:
+def slot_of(facts: PodFacts) -> Slot:
     """Where a pod is filed: its namespace and its controller's UID ("" when it has none)."""
-    ref = controller_ref(pod)
-    return str(meta(pod).get("namespace") or ""), "" if ref is None else str(ref.get("uid") or "")
+    return str((facts.pod.get("metadata") or {}).get("namespace") or ""), facts.controller_uid or ""
 
 
 class PodsByController:
@@ -30,10 +31,13 @@ class PodsByController:
         self.pods = pods
         self._keys: dict[Slot, set[str]] = {}
         self._slot: dict[str, Slot] = {}  # pod key -> where it is filed
+        self._facts: dict[str, PodFacts] = {}  # pod key -> its current version's facts
         pods.add_handlers(self._put, lambda old, new: self._put(new), self._gone)
 
     def _put(self, pod: Obj) -> None:
-        key, slot = key_of(pod), slot_of(pod)
+        key, facts = key_of(pod), facts_of(pod)
+        self._facts[key] = facts
+        slot = slot_of(facts)
         old = self._slot.get(key)
         if old == slot:
             return
@@ -44,6 +48,7 @@ class PodsByController:
 
     def _gone(self, obj: Obj | DeletedFinalStateUnknown) -> None:
         key = obj.key if isinstance(obj, DeletedFinalStateUnknown) else key_of(unwrap(obj))
+        self._facts.pop(key, None)
         old = self._slot.pop(key, None)
         if old is not None:
             self._drop(key, old)
@@ -55,11 +60,11 @@ class PodsByController:
             if not keys:
                 del self._keys[slot]
 
-    def _objs(self, slot: Slot) -> list[Obj]:
-        get = self.pods.get
-        return [p for p in map(get, self._keys.get(slot, ())) if p is not None]
+    def _objs(self, slot: Slot) -> list[PodFacts]:
+        get = self._facts.get
+        return [f for f in map(get, self._keys.get(slot, ())) if f is not None]
 
-    def candidates(self, namespace: str, uid: str) -> list[Obj]:
+    def candidates(self, namespace: str, uid: str) -> list[PodFacts]:
         """The pods of `namespace` controlled by `uid`, then its pods with no controller."""
         orphans = self._objs((namespace, ""))
         return self._objs((namespace, uid)) + orphans if uid else orphans

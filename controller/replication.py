@@ -173,10 +173,10 @@ class ReplicationController(QueueController):
         owned, adopt, release = rs.claim(rc, candidates, selector)
         self._sizes[key] = len(owned)
         if adopt:
-            owned += await self._adopt(rc, adopt)
-        for p in release:
-            await self._release(rc, p)
-        active = [p for p in owned if rs.is_active(p)]
+            owned += [rs.facts_of(p) for p in await self._adopt(rc, [f.pod for f in adopt])]
+        for f in release:
+            await self._release(rc, f.pod)
+        active = [f for f in owned if f.active]
         manage_error: str | None = None
         if self.expectations.satisfied(key) and not meta(rc).get("deletionTimestamp"):
             manage_error = await self._manage(key, rc, active)
@@ -190,7 +190,7 @@ class ReplicationController(QueueController):
             raise RuntimeError(manage_error)
         min_ready = int(spec.get("minReadySeconds") or 0)
         if min_ready and any(
-            rs.is_ready(p) and not rs.is_available(p, min_ready, jsonutil.now()) for p in active
+            f.ready and not rs.is_available(f.pod, min_ready, jsonutil.now()) for f in active
         ):
             self.queue.add_after(key, min_ready)  # nothing else will happen when they become available
 
@@ -229,13 +229,15 @@ class ReplicationController(QueueController):
             if e.code not in (404, 409):
                 raise
 
-    async def _manage(self, key: str, rc: Obj, active: list[Obj]) -> str | None:
+    async def _manage(self, key: str, rc: Obj, active: list[rs.PodFacts]) -> str | None:
         want = int((rc.get("spec") or {}).get("replicas", 1) or 0)
         diff = len(active) - want
         if diff < 0:
             return await self._create(key, rc, min(-diff, self.burst))
         if diff > 0:
-            return await self._delete(key, rc, rs.pods_to_delete(active, min(diff, self.burst)))
+            return await self._delete(
+                key, rc, rs.pods_to_delete([f.pod for f in active], min(diff, self.burst))
+            )
         return None
 
     async def _create(self, key: str, rc: Obj, n: int) -> str | None:
@@ -287,7 +289,9 @@ class ReplicationController(QueueController):
         async with self._writes:
             return await aw
 
-    async def _write_status(self, key: str, rc: Obj, active: list[Obj], manage_error: str | None) -> None:
+    async def _write_status(
+        self, key: str, rc: Obj, active: list[rs.PodFacts], manage_error: str | None
+    ) -> None:
         status = rs.calculate_status(rc, active, manage_error, jsonutil.now())
         if not rs.status_changed(rc.get("status"), status):
             return

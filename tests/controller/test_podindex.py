@@ -9,6 +9,7 @@ import pytest
 
 from api.informer import InformerFactory
 from controller.podindex import PodsByController
+from controller.replicas import PodFacts
 from tests.controller.fakeapi import FakeApi
 from tests.polling import until
 
@@ -30,8 +31,8 @@ def pod(name: str, ns: str, owner_uid: str | None, controller: bool = True) -> d
     return {"metadata": meta, "spec": {}}
 
 
-def names(pods: list[dict[str, Any]]) -> set[str]:
-    return {p["metadata"]["name"] for p in pods}
+def names(facts: list[PodFacts]) -> set[str]:
+    return {f.pod["metadata"]["name"] for f in facts}
 
 
 async def test_candidates_are_the_owned_pods_and_the_namespace_orphans() -> None:
@@ -63,5 +64,22 @@ async def test_candidates_are_the_owned_pods_and_the_namespace_orphans() -> None
         await api.delete("pods", "orphan", "a")
         await until(lambda: "orphan" not in names(index.candidates("a", "")))
         assert names(index.candidates("a", "uid-2")) == {"theirs", "not-controller", "mine"}
+        # a status write: the facts follow the pod's newest version (made once, read by every sync)
+        ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+        await api.patch("pods", "theirs", {"status": ready}, namespace="a", subresource="status")
+
+        def theirs() -> PodFacts | None:
+            return next(
+                (f for f in index.candidates("a", "uid-2") if f.pod["metadata"]["name"] == "theirs"), None
+            )
+
+        await until(lambda: (seen := theirs()) is not None and seen.ready)
+        facts = theirs()
+        assert facts is not None and facts.active and facts.controller_uid == "uid-2"
+        assert facts.pod is f.informer("pods").get("a/theirs")
+        await api.patch(
+            "pods", "theirs", {"status": {"phase": "Succeeded"}}, namespace="a", subresource="status"
+        )
+        await until(lambda: (seen := theirs()) is not None and not seen.active)
     finally:
         await f.stop()

@@ -105,8 +105,8 @@ def test_claim_adopts_orphans_releases_nonmatching_ignores_other_uid() -> None:
         pod("orphan-deleting", deleting=True),
         pod("stranger", labels={"app": "other"}),
     ]
-    owned, adopt, release = rs.claim(rc(), pods, selector_from_map({"app": "web"}))
-    names = lambda ps: [p["metadata"]["name"] for p in ps]  # noqa: E731
+    owned, adopt, release = rs.claim(rc(), [rs.facts_of(p) for p in pods], selector_from_map({"app": "web"}))
+    names = lambda fs: [f.pod["metadata"]["name"] for f in fs]  # noqa: E731
     assert names(owned) == ["mine"]
     assert names(adopt) == ["orphan"]
     assert names(release) == ["moved"]
@@ -114,9 +114,12 @@ def test_claim_adopts_orphans_releases_nonmatching_ignores_other_uid() -> None:
 
 def test_status_counts_and_failure_condition() -> None:
     active = [
-        pod("a", ready=True, labels={"app": "web", "tier": "fe"}),
-        pod("b", ready=False),
-        pod("c", ready=True),
+        rs.facts_of(p)
+        for p in (
+            pod("a", ready=True, labels={"app": "web", "tier": "fe"}),
+            pod("b", ready=False),
+            pod("c", ready=True),
+        )
     ]
     st = rs.calculate_status(rc(), active, None, NOW)
     assert st == {
