@@ -33,14 +33,6 @@ from runtime.interface import (
 )
 
 
-def _snapshot(info: ContainerInfo) -> ContainerInfo:
-    """A shallow copy for the caller (as a real runtime answers with new objects): a third of the CPU
-    of dataclasses.replace, which re-runs __init__ (hollow kubelets list every container every second)."""
-    out = object.__new__(ContainerInfo)
-    out.__dict__.update(info.__dict__)
-    return out
-
-
 class FakeRuntimeError(Exception):
     """What the fake raises where the real runtime would fail (missing image, unknown id)."""
 
@@ -76,6 +68,12 @@ class FakeExecSession:
 
 
 class FakeRuntime:
+    """Containers are recorded as ContainerInfo values replaced, never changed in place, on a
+    start or an exit: so a listing hands out the recorded objects themselves, and what a caller
+    holds stays as it was when read, as a real runtime's answers do. Hollow kubelets list every
+    container of their node every second (PLEG relist); copying each one on every list was most
+    of that cost."""
+
     _net = ipaddress.IPv4Network("10.200.0.0/16")
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -171,7 +169,7 @@ class FakeRuntime:
     async def start_container(self, container_id: str) -> None:
         self.calls.append(("start_container", container_id))
         c = self._get(container_id)
-        c.info.state, c.info.started_at, c.info.pid = "running", self._clock(), 1000 + len(self.containers)
+        c.info = replace(c.info, state="running", started_at=self._clock(), pid=1000 + len(self.containers))
         if c.config.image in self.exit_after_start:
             self.exit(container_id, self.exit_after_start[c.config.image])
             return
@@ -196,8 +194,14 @@ class FakeRuntime:
     def exit(self, container_id: str, code: int, reason: str = "") -> None:
         """Make a running container exit (a crash, a completed job, an OOM kill)."""
         c = self._get(container_id)
-        c.info.state, c.info.exit_code, c.info.finished_at, c.info.pid = "exited", code, self._clock(), 0
-        c.info.reason = reason or ("Completed" if code == 0 else "Error")
+        c.info = replace(
+            c.info,
+            state="exited",
+            exit_code=code,
+            finished_at=self._clock(),
+            pid=0,
+            reason=reason or ("Completed" if code == 0 else "Error"),
+        )
 
     async def stop_container(self, container_id: str, timeout: float) -> None:
         self.calls.append(("stop_container", container_id))
@@ -222,17 +226,17 @@ class FakeRuntime:
         want = dict(labels or {})
         if not want:
             # every hollow kubelet's relist lists all its containers every second
-            return [_snapshot(c.info) for c in self.containers.values()]
+            return [c.info for c in self.containers.values()]
         first = next(iter(want.items()))
         candidates = sorted(self._by_label.get(first, ()), key=self._order)  # creation order, as unindexed
         return [
-            _snapshot(c.info)
+            c.info
             for c in (self.containers[i] for i in candidates)
             if all(c.info.labels.get(k) == v for k, v in want.items())
         ]
 
     async def container_status(self, container_id: str) -> ContainerInfo:
-        return replace(self._get(container_id).info)
+        return self._get(container_id).info
 
     def config_of(self, container_id: str) -> ContainerConfig:
         return self._get(container_id).config

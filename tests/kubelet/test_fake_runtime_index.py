@@ -34,3 +34,24 @@ def test_label_queries_match_a_scan_in_creation_order_after_removals() -> None:
         assert await rt.list_containers({"pod": "u1"}) == [] and not rt._by_label
 
     asyncio.run(body())
+
+
+def test_what_a_caller_read_stays_as_it_was_read() -> None:
+    async def body() -> None:
+        rt = FakeRuntime()
+        sb = await rt.run_sandbox(SandboxConfig(name="p", namespace="ns", uid="u", hostname="h"))
+        cid = await rt.create_container(
+            sb.id, ContainerConfig(name="c", image="busybox", labels={"pod": "u"})
+        )
+        (before,) = await rt.list_containers()
+        status_before = await rt.container_status(cid)
+        await rt.start_container(cid)
+        assert before.state == status_before.state == "created" and before.started_at == 0.0
+        (running,) = await rt.list_containers({"pod": "u"})
+        assert running.state == "running" and running.started_at > 0
+        rt.exit(cid, 3)
+        assert running.state == "running"
+        (exited,) = await rt.list_containers()
+        assert (exited.state, exited.exit_code, exited.reason) == ("exited", 3, "Error")
+
+    asyncio.run(body())
