@@ -62,24 +62,23 @@ class AsyncClient:
 
     @staticmethod
     async def _read_head(c: Conn, reused: bool) -> tuple[int, dict[str, str]]:
+        """The status and headers, taken from the stream as one block: an await per header line
+        was a third of the client's Python time per request."""
         try:
-            status_line = await c.reader.readline()
+            head = await c.reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as e:
+            if reused and not e.partial:  # closed while idle: the caller tries a fresh connection
+                raise _Stale() from e
+            raise ConnectionError("server closed the connection") from e
         except (ConnectionError, ssl.SSLError) as e:
             if reused:
                 raise _Stale() from e
             raise
-        if not status_line:
-            if reused:
-                raise _Stale()
-            raise ConnectionError("server closed the connection")
-        parts = status_line.split(None, 2)
-        status = int(parts[1])
+        status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
+        status = int(status_line.split(None, 2)[1])
         headers: dict[str, str] = {}
-        while True:
-            line = await c.reader.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            k, _, v = line.decode("latin-1").partition(":")
+        for line in lines:
+            k, _, v = line.partition(":")
             headers[k.strip().lower()] = v.strip()
         return status, headers
 
@@ -91,9 +90,7 @@ class AsyncClient:
             while (await c.reader.readline()) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
             return b""
-        data = await c.reader.readexactly(size)
-        await c.reader.readexactly(2)
-        return data
+        return (await c.reader.readexactly(size + 2))[:-2]  # the chunk and its CRLF
 
     async def _read_body(self, c: Conn, headers: dict[str, str], status: int = 200) -> tuple[bytes, bool]:
         """The body, and whether the connection may be reused."""
