@@ -5,6 +5,10 @@ by resource; kubelite's store is SQLite, PostgreSQL or etcd behind one `Store` P
 wrapper times the registry's calls through it the same way. `type` is the resource as kube
 labels it (`pods`, `deployments.apps`), read from the key's `/registry/<group/>plural/` prefix.
 Watches and the rest pass through untimed (a watch's duration is its life).
+
+Beside them, the store's own write counters (`kubelite_store_write_requests_total`,
+`kubelite_store_write_transactions_total`): the writes asked for and the transactions that carried
+them, so that a burst's group commit (writes per transaction) can be read from outside.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class InstrumentedStore:
             registry=registry,
         )
         self._children: dict[tuple[str, str], Any] = {}
+        registry.register(_WriteCounters(inner))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -99,3 +104,27 @@ class InstrumentedStore:
             return await self._inner.delete(key, *args, **kw)
         finally:
             self._observe("delete", key, start)
+
+
+class _WriteCounters:
+    """A collector read at scrape time from the store's counters (SQL stores: their commit
+    thread's; etcd: the transactions it sent)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def collect(self) -> Any:
+        from prometheus_client.core import CounterMetricFamily
+
+        try:
+            stats = self._store.stats
+        except (AttributeError, AssertionError):  # a store without counters, or not started yet
+            return
+        yield CounterMetricFamily(
+            "kubelite_store_write_requests", "Writes the store was asked for.", value=stats.writes
+        )
+        yield CounterMetricFamily(
+            "kubelite_store_write_transactions",
+            "Store transactions that carried them (a group commit takes many writes in one).",
+            value=stats.transactions,
+        )

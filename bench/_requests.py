@@ -3,7 +3,8 @@
 Per-pod CPU that grows with the cluster's size is either more work per request or more requests
 per pod; `apiserver_request_total` before and after the run tells the second apart: each verb on
 each resource (and subresource), per pod Running. Writes are what the store pays for, so they
-come first.
+come first. The store's own counters say how many of those writes each transaction carried
+(its group commit).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from api.requests import Request
 
 _SAMPLE = re.compile(r"^apiserver_request_total\{([^}]*)\} ([0-9.e+]+)$", re.M)
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
+_STORE = re.compile(r"^kubelite_store_write_(requests|transactions)_total ([0-9.e+]+)$", re.M)
 WRITE_VERBS = ("POST", "PUT", "PATCH", "DELETE", "APPLY", "DELETECOLLECTION")
 
 
@@ -32,6 +34,13 @@ def request_counts(client: Client) -> Counter[tuple[str, str]]:
         )
         counts[(label.get("verb", ""), resource)] += int(float(value))
     return counts
+
+
+def store_counts(client: Client) -> tuple[int, int]:
+    """(writes asked of the store, transactions that carried them) so far."""
+    text = client.call(Request("GET", "/metrics", accept="text/plain"))
+    found = {name: int(float(value)) for name, value in _STORE.findall(text)}
+    return found.get("requests", 0), found.get("transactions", 0)
 
 
 def request_mix(

@@ -29,7 +29,7 @@ from api.client import Client
 from api.config import from_kubeconfig
 from api.jsonutil import parse_time
 from bench._cluster import child_pids, control_loops, cpu_seconds, hollow_nodes, peak_rss_mib, rss_mib, server
-from bench._requests import request_counts, request_mix, settle
+from bench._requests import request_counts, request_mix, settle, store_counts
 from bench._stats import machine_speed_ms, percentile, summary_ms, table
 from bench._watchlag import WatchLag
 
@@ -187,7 +187,7 @@ def main() -> None:
         def cpu_since(start: tuple[float, ...]) -> list[float]:
             return [now - then for now, then in zip(cpu_now(), start, strict=True)]
 
-        requests0 = request_counts(c)
+        requests0, store0 = request_counts(c), store_counts(c)
         cpu0 = cpu_now()
         t0 = time.monotonic()
         c.patch("replicationcontrollers", "scale", {"spec": {"replicas": args.pods}}, namespace="default")
@@ -223,6 +223,7 @@ def main() -> None:
         tail = settle(c)
         cpu_settled = cpu_since(cpu0)
         requests_settled = request_mix(requests0, request_counts(c), len(running))
+        store_writes, store_txns = (now - then for now, then in zip(store_counts(c), store0, strict=True))
         # what the cluster costs at rest with every pod running (relists, leases): paid per second, not per pod
         idle0, idle_t0 = cpu_now(), time.monotonic()
         time.sleep(IDLE_SECONDS)
@@ -257,7 +258,9 @@ def main() -> None:
                     [
                         "store writes",
                         f"{writes} ({writes / max(1, len(running)):.1f} per pod)",
-                        "create, binding, status, events, RC status, leases",
+                        "create, binding, status, events, RC status, leases; settled: "
+                        f"{store_writes} write requests in {store_txns} transactions "
+                        f"({store_writes / max(1, store_txns):.1f} per transaction)",
                     ],
                     ["requests per pod", requests, "apiserver_request_total over the run, per pod Running"],
                     [

@@ -63,6 +63,14 @@ def test_metrics_counts_requests(http: httpx.Client, ns: str) -> None:
         created - _count(before, "etcd_request_duration_seconds_count", operation="create", type="configmaps")
         == 3
     )
+    # the store's group commit: at least the 3 creates asked for, in no more transactions than writes
+    writes = _count(after, "kubelite_store_write_requests_total") - _count(
+        before, "kubelite_store_write_requests_total"
+    )
+    transactions = _count(after, "kubelite_store_write_transactions_total") - _count(
+        before, "kubelite_store_write_transactions_total"
+    )
+    assert writes >= 3 and 1 <= transactions <= writes
 
 
 def test_open_watch_is_gauged(server: Server, http: httpx.Client, ns: str) -> None:
