@@ -113,6 +113,8 @@ class PodSyncer:
         self._waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (uid, name) -> (reason, message)
         self._deleting = Deletions()
         self.objects = ObjectSource(client)  # the ConfigMaps and Secrets pods use, shared by the node's pods
+        # told what a sync has just seen of its pod's containers (the kubelet's PLEG record)
+        self.on_observed: Callable[[str, list[ContainerInfo]], None] | None = None
 
     def _event(self, pod: dict[str, Any], type_: str, reason: str, message: str) -> None:
         if self.recorder is not None:
@@ -146,6 +148,8 @@ class PodSyncer:
                 await self._refresh_volumes(pod, sandbox, containers)
             next_sync = min(next_sync, await self._sync_containers(pod, sandbox, containers))
             sandbox, containers = await self._observe(uid)
+            if self.on_observed is not None:
+                self.on_observed(uid, containers)
         except _PodNotReady as e:
             log.info("pod %s/%s: %s", meta.get("namespace"), meta.get("name"), e)
             next_sync = min(next_sync, e.retry)

@@ -261,3 +261,32 @@ async def test_pre_stop_hook_runs_before_the_stop(tmp_path: Path) -> None:
         await until(lambda: not rt.containers)
         verbs = [v for v, _ in rt.calls]
         assert verbs.index("exec_sync") < verbs.index("stop_container")
+
+
+async def test_a_started_pod_is_synced_once_not_again_for_its_own_containers(tmp_path: Path) -> None:
+    """The sync that starts the containers reports them; neither its own status write coming back
+    (a RECONCILE) nor the relist that then sees the containers it started wakes the pod again."""
+    api, rt = FakeApi(), FakeRuntime()
+    async with running_kubelet(api, rt, tmp_path) as k:
+        synced: list[str] = []
+        relists = 0
+        sync, relist = k.workers._sync, k.relist
+
+        async def counting_sync(p: dict[str, Any]) -> float:
+            synced.append(p["metadata"]["name"])
+            return await sync(p)
+
+        async def counting_relist(first: bool = False) -> None:
+            nonlocal relists
+            relists += 1
+            await relist(first)
+
+        k.workers._sync = counting_sync
+        k.relist = counting_relist  # type: ignore[method-assign]
+        await api.create("pods", pod("once", [{"name": "c", "image": "busybox:1.35"}]))
+        await until(lambda: status(api, "once").get("phase") == "Running", 10)
+        seen = relists
+        await until(lambda: relists >= seen + 5, 10)  # the containers' start was relisted by now
+        assert synced == ["once"]
+        rt.exit(statuses(api, "once")["c"]["containerID"].split("//")[-1], 1)  # a change after it: a sync
+        await until(lambda: len(synced) >= 2, 10)
