@@ -116,9 +116,8 @@ class _WriteCounters:
     def collect(self) -> Any:
         from prometheus_client.core import CounterMetricFamily
 
-        try:
-            stats = self._store.stats
-        except (AttributeError, AssertionError):  # a store without counters, or not started yet
+        stats = getattr(self._store, "stats", None)
+        if stats is None:  # a store without counters
             return
         yield CounterMetricFamily(
             "kubelite_store_write_requests", "Writes the store was asked for.", value=stats.writes

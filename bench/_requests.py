@@ -22,10 +22,14 @@ _STORE = re.compile(r"^kubelite_store_write_(requests|transactions)_total ([0-9.
 WRITE_VERBS = ("POST", "PUT", "PATCH", "DELETE", "APPLY", "DELETECOLLECTION")
 
 
-def request_counts(client: Client) -> Counter[tuple[str, str]]:
+def metrics_text(client: Client) -> str:
+    """The API server's /metrics, as Prometheus text."""
+    return str(client.call(Request("GET", "/metrics", accept="text/plain")))
+
+
+def request_counts(text: str) -> Counter[tuple[str, str]]:
     """(verb, resource[/subresource]) -> requests served so far, every response code summed (verbs as
-    Kubernetes labels them: POST, PUT, PATCH, DELETE, GET, LIST, WATCH)."""
-    text = client.call(Request("GET", "/metrics", accept="text/plain"))
+    Kubernetes labels them: POST, PUT, PATCH, DELETE, GET, LIST, WATCH), from `metrics_text`."""
     counts: Counter[tuple[str, str]] = Counter()
     for labels, value in _SAMPLE.findall(text):
         label = dict(_LABEL.findall(labels))
@@ -36,9 +40,8 @@ def request_counts(client: Client) -> Counter[tuple[str, str]]:
     return counts
 
 
-def store_counts(client: Client) -> tuple[int, int]:
-    """(writes asked of the store, transactions that carried them) so far."""
-    text = client.call(Request("GET", "/metrics", accept="text/plain"))
+def store_counts(text: str) -> tuple[int, int]:
+    """(writes asked of the store, transactions that carried them) so far, from `metrics_text`."""
     found = {name: int(float(value)) for name, value in _STORE.findall(text)}
     return found.get("requests", 0), found.get("transactions", 0)
 
@@ -69,7 +72,9 @@ def settle(client: Client, quiet: float = 1.0, timeout: float = 60.0) -> float:
 
     def writes() -> int:
         return sum(
-            n for (verb, res), n in request_counts(client).items() if verb in WRITE_VERBS and res != "leases"
+            n
+            for (verb, res), n in request_counts(metrics_text(client)).items()
+            if verb in WRITE_VERBS and res != "leases"
         )
 
     t0 = time.monotonic()

@@ -29,7 +29,7 @@ from api.client import Client
 from api.config import from_kubeconfig
 from api.jsonutil import parse_time
 from bench._cluster import child_pids, control_loops, cpu_seconds, hollow_nodes, peak_rss_mib, rss_mib, server
-from bench._requests import request_counts, request_mix, settle, store_counts
+from bench._requests import metrics_text, request_counts, request_mix, settle, store_counts
 from bench._stats import machine_speed_ms, percentile, summary_ms, table
 from bench._watchlag import WatchLag
 
@@ -187,7 +187,8 @@ def main() -> None:
         def cpu_since(start: tuple[float, ...]) -> list[float]:
             return [now - then for now, then in zip(cpu_now(), start, strict=True)]
 
-        requests0, store0 = request_counts(c), store_counts(c)
+        text0 = metrics_text(c)
+        requests0, store0 = request_counts(text0), store_counts(text0)
         cpu0 = cpu_now()
         t0 = time.monotonic()
         c.patch("replicationcontrollers", "scale", {"spec": {"replicas": args.pods}}, namespace="default")
@@ -217,13 +218,16 @@ def main() -> None:
                     break
         elapsed = time.monotonic() - t0
         cpu = cpu_since(cpu0)
-        requests = request_mix(requests0, request_counts(c), len(running))
+        requests = request_mix(requests0, request_counts(metrics_text(c)), len(running))
         lags = lag.stop()
         # what the pods cost once their kubelets' last events are written too
         tail = settle(c)
         cpu_settled = cpu_since(cpu0)
-        requests_settled = request_mix(requests0, request_counts(c), len(running))
-        store_writes, store_txns = (now - then for now, then in zip(store_counts(c), store0, strict=True))
+        text_settled = metrics_text(c)
+        requests_settled = request_mix(requests0, request_counts(text_settled), len(running))
+        store_writes, store_txns = (
+            now - then for now, then in zip(store_counts(text_settled), store0, strict=True)
+        )
         # what the cluster costs at rest with every pod running (relists, leases): paid per second, not per pod
         idle0, idle_t0 = cpu_now(), time.monotonic()
         time.sleep(IDLE_SECONDS)

@@ -28,8 +28,11 @@ async def claim_pods(
     if selector is None:  # match nothing: keep only what is ours already
         return [p for p in pods if (controller_ref(p) or {}).get("uid") == uid]
     owned, adopt, release = rs.claim_objects(owner, pods, selector)
+    decided = {id(p) for p in owned} | {
+        id(p) for p in release
+    }  # by identity: a dict compare per pair was O(n^2)
     owned += [
-        p for p in pods if (controller_ref(p) or {}).get("uid") == uid and p not in owned and p not in release
+        p for p in pods if (controller_ref(p) or {}).get("uid") == uid and id(p) not in decided
     ]  # finished pods that stopped matching stay ours (kube leaves them)
     if adopt and await _still_there(client, resource, owner):
         for p in adopt:

@@ -30,28 +30,26 @@ class PodsByController:
     def __init__(self, pods: Informer) -> None:
         self.pods = pods
         self._keys: dict[Slot, set[str]] = {}
-        self._slot: dict[str, Slot] = {}  # pod key -> where it is filed
-        self._facts: dict[str, PodFacts] = {}  # pod key -> its current version's facts
+        self._facts: dict[str, PodFacts] = {}  # pod key -> its current version's facts (and so its slot)
         pods.add_handlers(self._put, lambda old, new: self._put(new), self._gone)
 
     def _put(self, pod: Obj) -> None:
         key, facts = key_of(pod), facts_of(pod)
+        before = self._facts.get(key)
         self._facts[key] = facts
         slot = slot_of(facts)
-        old = self._slot.get(key)
+        old = slot_of(before) if before is not None else None
         if old == slot:
             return
         if old is not None:
             self._drop(key, old)
-        self._slot[key] = slot
         self._keys.setdefault(slot, set()).add(key)
 
     def _gone(self, obj: Obj | DeletedFinalStateUnknown) -> None:
         key = obj.key if isinstance(obj, DeletedFinalStateUnknown) else key_of(unwrap(obj))
-        self._facts.pop(key, None)
-        old = self._slot.pop(key, None)
-        if old is not None:
-            self._drop(key, old)
+        before = self._facts.pop(key, None)
+        if before is not None:
+            self._drop(key, slot_of(before))
 
     def _drop(self, key: str, slot: Slot) -> None:
         keys = self._keys.get(slot)

@@ -101,8 +101,8 @@ class SqlStore:
 
     @property
     def stats(self) -> CommitStats:
-        assert self._committer is not None, "store not started"
-        return self._committer.stats
+        """The commit thread's counters (all zero before the store starts)."""
+        return self._committer.stats if self._committer is not None else CommitStats()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
