@@ -214,18 +214,27 @@ class Engine:
         """Merge the kernel's view in: a container whose exit file exists is finished (and cleaned)."""
         if rec.state not in LIVE:
             return rec
+        exited = self._exit_record(rec)
+        if exited is None:
+            if self.conmon_pid(rec) or _alive(rec.pid):
+                return rec
+            # conmon writes the exit file and then exits: both may have happened since the read
+            # above, so read again before calling the monitor lost (a 255 for a command that
+            # exited 3 otherwise, seen on a container that ran for a few milliseconds)
+            exited = self._exit_record(rec) or (255, time.time())  # conmon vanished without a word
+        self._finish(rec, *exited)
+        return rec
+
+    def _exit_record(self, rec: Record) -> tuple[int, float] | None:
+        """The exit code conmon wrote and when, or None while it has not written one."""
         exit_file = f"{self.exits}/{rec.id}"
         try:
             code = int(read_file(exit_file).strip() or "255")
             # the file's mtime is the kernel's coarse clock (a few ms behind time.time()): never
             # before the start we recorded, for a command that ran less than that
-            finished = max(os.stat(exit_file).st_mtime, rec.started_at)
+            return code, max(os.stat(exit_file).st_mtime, rec.started_at)
         except (OSError, ValueError):
-            if self.conmon_pid(rec) or _alive(rec.pid):
-                return rec
-            code, finished = 255, time.time()  # conmon vanished without a word (host reboot, kill -9)
-        self._finish(rec, code, finished)
-        return rec
+            return None
 
     def _oom_killed(self, rec: Record) -> bool:
         if os.path.exists(f"{self.bundle(rec.id)}/oom"):

@@ -182,3 +182,23 @@ def test_a_leftover_with_a_mount_below_it_is_left_alone(engine: Engine) -> None:
         subprocess.run(["umount", below], check=True)
     engine.store.all()
     assert not os.path.exists(left)
+
+
+def test_an_exit_conmon_writes_while_a_refresh_looks_keeps_its_code(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """conmon writes the exit file and then exits. A refresh that found no file, and then no
+    conmon, must read the file again: a Job's container that exited 3 was once reported as 255."""
+    rec = exited_container(engine)
+    os.remove(f"{engine.exits}/{rec.id}")  # not written yet when the refresh first looks
+
+    def conmon_writes_and_exits(r: Record) -> int:
+        with open(f"{engine.exits}/{r.id}", "w") as f:
+            f.write("3")
+        return 0
+
+    monkeypatch.setattr(engine, "conmon_pid", conmon_writes_and_exits)
+
+    done = engine.refresh(copy(rec))
+
+    assert (done.state, done.exit_code, done.reason) == ("exited", 3, "Error")
