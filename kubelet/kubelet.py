@@ -26,6 +26,7 @@ from kubelet.podworkers import PodWorkers, differs_semantically
 from kubelet.probes import ProbeManager
 from kubelet.restart import Backoff
 from kubelet.stats_metrics import PodStartTracker
+from kubelet.status import readiness_gates_moved
 from kubelet.sync import POD_UID, PodSyncer, SyncContext
 from runtime.interface import ContainerInfo, Runtime
 
@@ -133,7 +134,7 @@ class Kubelet:
 
     def _on_pod_updated(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         self.pod_starts.updated(new)
-        if differs_semantically(old, new):
+        if differs_semantically(old, new) or readiness_gates_moved(old, new):
             self._enqueue(new)
         else:  # only its status moved (our own report, mostly): the kubelet owns status, no sync
             self.workers.reconcile(new)

@@ -5,6 +5,10 @@ and condenses each container into a `ContainerView`; `build_status` turns those 
 `status` the API server stores: phase, the four conditions, podIP(s), hostIP, startTime and
 per-container state / lastState / ready / restartCount. It never edits the old status in
 place; the old one is consulted only to keep `lastTransitionTime` of unchanged conditions.
+Conditions the kubelet does not own (a load balancer controller's readiness gate, a
+DisruptionTarget) are carried over from the API's copy as they are, and `spec.readinessGates`
+holds Ready at False (ReadinessGatesNotReady) until each named condition there is True, as the
+kubelet's generatePodReadyCondition does.
 Phase follows the kubelet's getPhase: waiting containers keep a pod Pending, a restarting
 container under restartPolicy Always keeps it Running, and only terminated containers decide
 Succeeded or Failed.
@@ -19,6 +23,9 @@ from typing import Any, Literal
 from api.shapes import Condition, ConditionStatus, ContainerStatus, Pod, PodPhase, PodSpec, PodStatus
 
 CONTAINER_ID_SCHEME = "kubelite://"
+KUBELET_CONDITIONS = frozenset(
+    {"Initialized", "Ready", "ContainersReady", "PodScheduled"}
+)  # kube's PodConditionsByKubelet
 
 
 @dataclass
@@ -144,6 +151,39 @@ def _condition(
     return c
 
 
+def others_conditions(status: Mapping[str, Any]) -> list[Condition]:
+    """The conditions of `status` that someone other than the kubelet owns."""
+    return [c for c in status.get("conditions") or [] if c.get("type") not in KUBELET_CONDITIONS]
+
+
+def readiness_gate_messages(spec: Mapping[str, Any], conditions: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Why each of the pod's readiness gates is not yet passed (kube's wording), in spec order."""
+    by_type = {c.get("type"): c for c in conditions}
+    out = []
+    for gate in spec.get("readinessGates") or []:
+        ctype = gate.get("conditionType", "")
+        c = by_type.get(ctype)
+        if c is None:
+            out.append(f'corresponding condition of pod readiness gate "{ctype}" does not exist.')
+        elif c.get("status") != "True":
+            out.append(f'the status of pod readiness gate "{ctype}" is not "True", but {c.get("status")}')
+    return out
+
+
+def readiness_gates_moved(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether a status change touched a condition one of the pod's readiness gates names: the
+    kubelet must then work out Ready again (kube's NeedToReconcilePodReadiness)."""
+    gates = {g.get("conditionType") for g in (new.get("spec") or {}).get("readinessGates") or []}
+    if not gates:
+        return False
+
+    def gated(pod: Mapping[str, Any]) -> dict[str, Any]:
+        conditions = (pod.get("status") or {}).get("conditions") or []
+        return {c.get("type"): c.get("status") for c in conditions if c.get("type") in gates}
+
+    return gated(old) != gated(new)
+
+
 def build_status(
     pod: Pod | dict[str, Any],
     views: Sequence[ContainerView],
@@ -152,8 +192,10 @@ def build_status(
     host_ip: str,
     start_time: str,
     now: str,
+    others: Sequence[Condition] = (),
 ) -> PodStatus:
-    """The whole `status` for this pod from what was observed."""
+    """The whole `status` for this pod from what was observed; `others`: the conditions other
+    writers own, as the API holds them (kept, and read for the readiness gates)."""
     spec: PodSpec = pod.get("spec") or {}
     old_status: PodStatus = pod.get("status") or {}
     old = {c.get("type", ""): c for c in old_status.get("conditions") or []}
@@ -169,6 +211,7 @@ def build_status(
     containers_ready = bool(views) and not unready and not terminal
     not_ready_msg = f"containers with unready status: [{' '.join(unready)}]" if unready else ""
     pending_init = [v.name for v in init_views if not (v.terminated and v.terminated.exit_code == 0)]
+    gates_unmet = readiness_gate_messages(spec, others) if containers_ready else []
     conditions = [
         _condition(
             "Initialized",
@@ -180,11 +223,11 @@ def build_status(
         ),
         _condition(
             "Ready",
-            containers_ready,
+            containers_ready and not gates_unmet,
             now,
             old,
-            "PodCompleted" if terminal else "ContainersNotReady",
-            "" if terminal else not_ready_msg,
+            "ReadinessGatesNotReady" if gates_unmet else "PodCompleted" if terminal else "ContainersNotReady",
+            ", ".join(gates_unmet) if gates_unmet else "" if terminal else not_ready_msg,
         ),
         _condition(
             "ContainersReady",
@@ -195,6 +238,7 @@ def build_status(
             "" if terminal else not_ready_msg,
         ),
         _condition("PodScheduled", True, now, old),
+        *others,
     ]
     status: PodStatus = {
         "phase": phase,

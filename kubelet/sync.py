@@ -46,7 +46,7 @@ from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
 from kubelet.projection import VolumeError
 from kubelet.restart import Backoff, crash_loop_message
-from kubelet.status import ContainerView, build_status
+from kubelet.status import ContainerView, build_status, others_conditions
 from runtime.interface import ContainerInfo, Runtime, SandboxConfig, SandboxInfo
 
 log = logging.getLogger(__name__)
@@ -453,6 +453,7 @@ class PodSyncer:
             self.ctx.host_ip,
             start,
             jsonutil.now_str(),
+            others_conditions(pod.get("status") or {}),
         )
         if self._last_status.get(uid) == status:
             return

@@ -290,3 +290,27 @@ async def test_a_started_pod_is_synced_once_not_again_for_its_own_containers(tmp
         assert synced == ["once"]
         rt.exit(statuses(api, "once")["c"]["containerID"].split("//")[-1], 1)  # a change after it: a sync
         await until(lambda: len(synced) >= 2, 10)
+
+
+async def test_a_readiness_gate_holds_ready_until_its_condition_is_true(tmp_path: Path) -> None:
+    """Another writer's condition is kept in the kubelet's status writes, and setting the gate's
+    condition (a status-only update) makes the kubelet work out Ready again."""
+    api, rt = FakeApi(), FakeRuntime()
+    gate = "lb.example.com/ready"
+    async with running_kubelet(api, rt, tmp_path):
+        await api.create(
+            "pods",
+            pod("gated", [{"name": "c", "image": "busybox:1.35"}], readinessGates=[{"conditionType": gate}]),
+        )
+
+        def ready() -> dict[str, Any]:
+            return {c["type"]: c for c in status(api, "gated").get("conditions") or []}.get("Ready") or {}
+
+        await until(lambda: ready().get("reason") == "ReadinessGatesNotReady", 10)
+        assert status(api, "gated")["phase"] == "Running" and ready()["status"] == "False"
+        conditions = [*status(api, "gated")["conditions"], {"type": gate, "status": "True"}]
+        await api.patch(
+            "pods", "gated", {"status": {"conditions": conditions}}, namespace="default", subresource="status"
+        )
+        await until(lambda: ready().get("status") == "True", 10)
+        assert {"type": gate, "status": "True"} in status(api, "gated")["conditions"]

@@ -1,9 +1,19 @@
 """Pod phase and status from observed containers, by the kubelet's rules."""
 
+from typing import Any
+
 import pytest
 
-from api.shapes import Container
-from kubelet.status import ContainerView, Terminated, build_status, pod_phase, qos_class
+from api.shapes import Condition, Container
+from kubelet.status import (
+    ContainerView,
+    Terminated,
+    build_status,
+    others_conditions,
+    pod_phase,
+    qos_class,
+    readiness_gates_moved,
+)
 
 T0, T1 = "2026-11-29T08:00:00Z", "2026-11-29T08:00:05Z"
 
@@ -96,3 +106,48 @@ def test_qos():
     g: Container = {"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}
     assert qos_class({"containers": [g]}) == "Guaranteed"
     assert qos_class({"containers": [g, {}]}) == "Burstable"
+
+
+def test_readiness_gates_hold_ready_and_others_conditions_are_kept() -> None:
+    gated = {
+        "metadata": {"name": "p"},
+        "spec": {
+            "containers": [{"name": "a"}],
+            "readinessGates": [
+                {"conditionType": "lb.example.com/ready"},
+                {"conditionType": "example.com/warm"},
+            ],
+        },
+    }
+    lb_false: Condition = {"type": "lb.example.com/ready", "status": "False", "lastTransitionTime": "t"}
+    target: Condition = {"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI"}
+
+    def ready(others: list[Condition]) -> tuple[Any, Any]:
+        st = build_status(gated, [running("a")], [], "10.244.0.5", "192.168.1.2", T0, T1, others)
+        return st, {c["type"]: c for c in st["conditions"]}["Ready"]
+
+    st, r = ready([lb_false, target])
+    assert r["status"] == "False" and r["reason"] == "ReadinessGatesNotReady"
+    assert r["message"] == (
+        'the status of pod readiness gate "lb.example.com/ready" is not "True", but False, '
+        'corresponding condition of pod readiness gate "example.com/warm" does not exist.'
+    )
+    assert lb_false in st["conditions"] and target in st["conditions"]  # others' conditions, as they are
+    assert others_conditions(st) == [lb_false, target]
+    both: list[Condition] = [{**lb_false, "status": "True"}, {"type": "example.com/warm", "status": "True"}]
+    assert ready(both)[1]["status"] == "True"
+    # containers not ready: that is the reason given, whatever the gates say
+    st = build_status(gated, [running("a", ready=False)], [], "", "", T0, T1, both)
+    assert {c["type"]: c for c in st["conditions"]}["Ready"]["reason"] == "ContainersNotReady"
+
+
+def test_readiness_gates_moved_only_for_a_gate_condition():
+    spec = {"readinessGates": [{"conditionType": "lb.example.com/ready"}]}
+    old = {"spec": spec, "status": {"conditions": [{"type": "Ready", "status": "False"}]}}
+    gate_true = {"spec": spec, "status": {"conditions": [{"type": "lb.example.com/ready", "status": "True"}]}}
+    other = {"spec": spec, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    assert readiness_gates_moved(old, gate_true)
+    assert not readiness_gates_moved(old, other)
+    assert not readiness_gates_moved(
+        {"status": {}}, {"status": {"conditions": [{"type": "x", "status": "True"}]}}
+    )
