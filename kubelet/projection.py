@@ -35,6 +35,16 @@ class VolumeError(Exception):
     """A volume the kubelet cannot provide (unsupported source, missing object, bad hostPath type)."""
 
 
+def check_descending(rel: str, what: str) -> None:
+    """Refuse a path meant to stay inside a volume that is absolute or steps up (`..`). The API
+    server refuses such paths too; the node checks again, as kube's kubelet does, for objects
+    stored before that check or written by anything that skipped it."""
+    if rel.startswith("/"):
+        raise VolumeError(f"{what} {rel!r}: must be a relative path")
+    if ".." in rel.split("/"):
+        raise VolumeError(f"{what} {rel!r}: must not contain '..'")
+
+
 def _raw_values(resource: str, obj: dict[str, Any]) -> dict[str, bytes]:
     out = (
         {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
@@ -206,6 +216,10 @@ def _current(target: Path) -> Files | None:
 
 def write_atomic(target: Path, files: Files, now: dt.datetime | None = None) -> bool:
     """Make `target` show exactly `files`; True when something changed on disk."""
+    for rel in files:
+        check_descending(rel, "file path")
+        if rel.startswith(".."):  # the names the writer itself uses (..data, ..2026_...)
+            raise VolumeError(f"file path {rel!r}: must not start with '..'")
     target.mkdir(parents=True, exist_ok=True)
     if _current(target) == files:
         return False

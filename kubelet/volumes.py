@@ -21,7 +21,7 @@ from api.podrefs import CLAIMS, VOLUMES
 from kubelet.podfiles import DISK, PodFiles, pod_dir
 from kubelet.podobjects import PodObjects
 from kubelet.projection import KINDS as WRITTEN_KINDS
-from kubelet.projection import VolumeError, volume_files
+from kubelet.projection import VolumeError, check_descending, volume_files
 from runtime.interface import Mount
 
 __all__ = ["VolumeError", "container_mounts", "pod_dir", "setup_volumes", "teardown_volumes"]
@@ -131,13 +131,7 @@ def container_mounts(
         if host is None:
             raise VolumeError(f"volumeMount {vm['name']} refers to no volume of the pod")
         if vm.get("subPath"):
-            host = host / vm["subPath"]
-            if (
-                host.exists()
-            ):  # a key of a written volume: the file itself (kubelet's subPath does not follow updates)
-                host = host.resolve()
-            else:
-                host.mkdir(parents=True, exist_ok=True)
+            host = _inside(host, vm["subPath"])
         mounts.append(
             Mount(
                 container_path=vm["mountPath"],
@@ -160,3 +154,18 @@ def written_volumes(pod: dict[str, Any]) -> frozenset[str]:
         for v in (pod.get("spec") or {}).get("volumes") or []
         if any(kind in v for kind in WRITTEN_KINDS)
     )
+
+
+def _inside(volume: Path, sub_path: str) -> Path:
+    """The host path of a volumeMount's subPath, refused unless it stays inside the volume once
+    symlinks are followed: a container can make a link in its own volume (`ln -s / x`) and a
+    subPath through it would otherwise bind the node's root into the next container (kube's
+    CVE-2017-1002101). A key of a written volume resolves to the file itself (kube's subPath
+    does not follow updates either); a missing directory is made, inside the volume."""
+    check_descending(sub_path, "subPath")
+    resolved = (volume / sub_path).resolve()
+    if not resolved.is_relative_to(volume.resolve()):
+        raise VolumeError(f"subPath {sub_path!r}: leads out of its volume (through a symbolic link)")
+    if not resolved.exists():
+        resolved.mkdir(parents=True, exist_ok=True)
+    return resolved

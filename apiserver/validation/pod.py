@@ -5,8 +5,9 @@ containers), image required for pods (templates may leave it to admission), port
 port names as IANA service names unique within a container, protocol enum, host port clashes),
 enums (restartPolicy, dnsPolicy, imagePullPolicy, terminationMessagePolicy), resource
 quantities (parse, non-negative, requests <= limits), probes and lifecycle handlers (exactly one
-handler), volumes (unique DNS-1123 names, at most one source, hostPath path) and volume mounts
-(refer to a volume, unique mount paths), env names. `validate_pod_update` allows only what the
+handler), volumes (unique DNS-1123 names, at most one source, hostPath path, the paths of
+projected files relative and without `..`) and volume mounts (refer to a volume, unique mount
+paths, a subPath that stays inside its volume), env names. `validate_pod_update` allows only what the
 real server allows to change on a running pod.
 """
 
@@ -188,6 +189,15 @@ def _volume_mounts(mounts: Any, path: str, volumes: set[str]) -> list[Cause]:
             causes.append(field_required(f"{p}.name"))
         elif name not in volumes:
             causes.append(not_found(f"{p}.name", name))
+        causes += local_path(m.get("subPath"), f"{p}.subPath")
+        if m.get("subPathExpr"):
+            if m.get("subPath"):
+                causes.append(
+                    field_invalid(
+                        f"{p}.subPathExpr", m["subPathExpr"], "subPathExpr and subPath are mutually exclusive"
+                    )
+                )
+            causes += local_path(m["subPathExpr"], f"{p}.subPathExpr")
         mount_path = m.get("mountPath")
         if not mount_path:
             causes.append(field_required(f"{p}.mountPath"))
@@ -195,6 +205,33 @@ def _volume_mounts(mounts: Any, path: str, volumes: set[str]) -> list[Cause]:
             causes.append(field_invalid(f"{p}.mountPath", mount_path, "must be unique"))
         else:
             seen.add(mount_path)
+    return causes
+
+
+def local_path(value: Any, path: str, non_reserved: bool = False) -> list[Cause]:
+    """A path inside a volume that cannot lead out of it (kube's validateLocalDescendingPath, and
+    with `non_reserved` validateLocalNonReservedPath: a projected file may not start with `..`,
+    the names the kubelet's atomic writer keeps for itself)."""
+    if not isinstance(value, str) or not value:
+        return []
+    causes = []
+    if value.startswith("/"):
+        causes.append(field_invalid(path, value, "must be a relative path"))
+    if ".." in value.split("/"):
+        causes.append(field_invalid(path, value, "must not contain '..'"))
+    if non_reserved and value.startswith(".."):
+        causes.append(field_invalid(path, value, "must not start with '..'"))
+    return causes
+
+
+def _projected_paths(source: dict[str, Any], path: str) -> list[Cause]:
+    """The file paths a configMap, secret, downwardAPI or projected volume writes."""
+    causes = []
+    for kind in ("configMap", "secret", "downwardAPI"):
+        for j, item in enumerate(_list(_dict(source.get(kind)).get("items"))):
+            causes += local_path(_dict(item).get("path"), f"{path}.{kind}.items[{j}].path", non_reserved=True)
+    token = _dict(source.get("serviceAccountToken"))
+    causes += local_path(token.get("path"), f"{path}.serviceAccountToken.path", non_reserved=True)
     return causes
 
 
@@ -258,6 +295,9 @@ def _volumes(volumes: Any, path: str) -> tuple[list[Cause], set[str]]:
             causes.append(field_required(p, "must specify a volume type"))
         elif len(sources) > 1:
             causes.append(field_forbidden(f"{p}.{sources[1]}", "may not specify more than 1 volume type"))
+        causes += _projected_paths(v, p)
+        for k, source in enumerate(_list(_dict(v.get("projected")).get("sources"))):
+            causes += _projected_paths(_dict(source), f"{p}.projected.sources[{k}]")
         host_path = v.get("hostPath")
         if isinstance(host_path, dict) and not host_path.get("path"):
             causes.append(field_required(f"{p}.hostPath.path"))

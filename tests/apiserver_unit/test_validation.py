@@ -443,6 +443,69 @@ CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
         [req("spec.containers[0].volumeMounts[0].mountPath")],
     ),
     (
+        "volume-mount-subpath-stays-inside",
+        "pods",
+        lambda o: (
+            o["spec"].update(volumes=[{"name": "d", "emptyDir": {}}]),
+            o["spec"]["containers"][0].update(
+                volumeMounts=[
+                    {"name": "d", "mountPath": "/a", "subPath": "/etc"},
+                    {"name": "d", "mountPath": "/b", "subPath": "x/../../etc"},
+                    {"name": "d", "mountPath": "/c", "subPath": "logs/..x"},  # a name, not a step up
+                    {"name": "d", "mountPath": "/e", "subPath": "x", "subPathExpr": "$(POD_NAME)"},
+                ]
+            ),
+        ),
+        [
+            inv("spec.containers[0].volumeMounts[0].subPath", '"/etc"', "must be a relative path"),
+            inv("spec.containers[0].volumeMounts[1].subPath", '"x/../../etc"', "must not contain '..'"),
+            inv(
+                "spec.containers[0].volumeMounts[3].subPathExpr",
+                '"$(POD_NAME)"',
+                "subPathExpr and subPath are mutually exclusive",
+            ),
+        ],
+    ),
+    (
+        "projected-file-paths-stay-inside",
+        "pods",
+        setp(
+            "spec.volumes",
+            [
+                {
+                    "name": "c",
+                    "configMap": {"name": "cm", "items": [{"key": "k", "path": "/root/.ssh/keys"}]},
+                },
+                {"name": "s", "secret": {"secretName": "s", "items": [{"key": "k", "path": "..data/k"}]}},
+                {
+                    "name": "d",
+                    "downwardAPI": {
+                        "items": [{"path": "a/../../b", "fieldRef": {"fieldPath": "metadata.name"}}]
+                    },
+                },
+                {
+                    "name": "p",
+                    "projected": {
+                        "sources": [
+                            {"serviceAccountToken": {"path": "/token"}},
+                            {"configMap": {"name": "cm", "items": [{"key": "k", "path": "ok/file"}]}},
+                        ]
+                    },
+                },
+            ],
+        ),
+        [
+            inv("spec.volumes[0].configMap.items[0].path", '"/root/.ssh/keys"', "must be a relative path"),
+            inv("spec.volumes[1].secret.items[0].path", '"..data/k"', "must not start with '..'"),
+            inv("spec.volumes[2].downwardAPI.items[0].path", '"a/../../b"', "must not contain '..'"),
+            inv(
+                "spec.volumes[3].projected.sources[0].serviceAccountToken.path",
+                '"/token"',
+                "must be a relative path",
+            ),
+        ],
+    ),
+    (
         "grace-negative",
         "pods",
         setp("spec.terminationGracePeriodSeconds", -1),

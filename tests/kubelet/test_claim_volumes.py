@@ -95,3 +95,33 @@ def test_unusable_claim_is_a_failed_mount(
         "Unable to attach or mount volumes: unmounted volumes=[data], unattached "
         f"volumes=[data]: error processing PVC apps/db: {why}"
     )
+
+
+def mounting(sub_path: str) -> Obj:
+    return {"name": "c", "volumeMounts": [{"name": "data", "mountPath": "/data", "subPath": sub_path}]}
+
+
+def test_a_subpath_mounts_a_directory_inside_its_volume(tmp_path: Path) -> None:
+    vol = tmp_path / "vol"
+    vol.mkdir()
+    (mount,) = container_mounts(mounting("logs/web"), {"data": vol})
+    assert mount.host_path == str(vol / "logs" / "web") and (vol / "logs" / "web").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("sub_path", "why"),
+    [
+        ("/etc", "must be a relative path"),
+        ("../..", "must not contain '..'"),
+        ("root", "leads out of its volume"),  # a link a container made: vol/root -> /
+        ("root/etc/kubelite-escape", "leads out of its volume"),  # nor is a directory made there
+    ],
+)
+def test_a_subpath_that_leads_out_of_its_volume_is_refused(tmp_path: Path, sub_path: str, why: str) -> None:
+    vol, outside = tmp_path / "vol", tmp_path / "outside"
+    vol.mkdir()
+    (outside / "etc").mkdir(parents=True)
+    (vol / "root").symlink_to(outside)
+    with pytest.raises(VolumeError, match=why):
+        container_mounts(mounting(sub_path), {"data": vol})
+    assert sorted(p.name for p in (outside / "etc").iterdir()) == []

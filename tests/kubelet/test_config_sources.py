@@ -221,3 +221,17 @@ async def test_object_source_caches_briefly_and_records_absence() -> None:
     now[0] = 1.5
     await source.fetch(p)
     assert len(client.gets) == 4
+
+
+@pytest.mark.parametrize(
+    ("rel", "why"),
+    [
+        ("/etc/cron.d/x", "must be a relative path"),
+        ("a/../../x", "must not contain '..'"),
+        ("..data", "start with"),
+    ],
+)
+def test_atomic_writer_refuses_a_path_out_of_its_volume(tmp_path: Path, rel: str, why: str) -> None:
+    with pytest.raises(VolumeError, match=why):
+        write_atomic(tmp_path / "vol", {"ok": (b"1", 0o644), rel: (b"2", 0o644)})
+    assert not (tmp_path / "x").exists() and not (tmp_path / "vol" / "ok").exists()  # nothing written
