@@ -2,8 +2,9 @@
 
 The labels are the kubelet's bookkeeping on the runtime's side (pod UID, names, restart
 count): a restarted kubelet rebuilds its whole view from them (`sync.newest_by_name`). The
-rest maps the container spec onto the runtime's `ContainerConfig`: command and args, env (with
-the downward API and service variables), user, limits, capabilities, volume mounts.
+rest maps the container spec onto the runtime's `ContainerConfig`: command and args (`$(VAR)`
+expanded from the env), env (with the downward API and service variables), user, limits,
+capabilities, volume mounts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelet import volumes
-from kubelet.env import container_env
+from kubelet.env import container_env, expand
 from kubelet.podfiles import DISK, PodFiles
 from kubelet.podobjects import PodObjects
 from runtime.interface import ContainerConfig, SandboxInfo
@@ -51,8 +52,8 @@ def container_config(
     return ContainerConfig(
         name=c["name"],
         image=c["image"],
-        command=c.get("command"),
-        args=c.get("args"),
+        command=_expanded(c.get("command"), env),
+        args=_expanded(c.get("args"), env),
         env=env,
         working_dir=c.get("workingDir", ""),
         user=user,
@@ -65,7 +66,7 @@ def container_config(
             CONTAINER_NAME: c["name"],
             RESTART_COUNT: str(restarts),
         },
-        mounts=volumes.container_mounts(c, vols, volumes.written_volumes(pod)),
+        mounts=volumes.container_mounts(c, vols, volumes.written_volumes(pod), env),
         memory_limit=_bytes(limits.get("memory")),
         cpu_quota_millis=_millis(limits.get("cpu")),
         cpu_shares=(_millis(requests.get("cpu")) or 0) * 1024 // 1000 or None,
@@ -73,6 +74,12 @@ def container_config(
         cap_add=list(caps.get("add") or []),
         cap_drop=list(caps.get("drop") or []),
     )
+
+
+def _expanded(words: list[str] | None, env: dict[str, str]) -> list[str] | None:
+    """`$(VAR)` in command and args is the container's variable (kube's
+    ExpandContainerCommandAndArgs): `--ip=$(POD_IP)` gets the address; `$$` is a `$`."""
+    return None if words is None else [expand(w, env) for w in words]
 
 
 def _bytes(q: Any) -> int | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from api.podrefs import CONFIGMAPS, SECRETS
@@ -58,7 +58,7 @@ def service_env(services: Iterable[dict[str, Any]]) -> dict[str, str]:
 _REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 
 
-def expand(value: str, defined: dict[str, str]) -> str:
+def expand(value: str, defined: Mapping[str, str]) -> str:
     """Kubernetes `$(VAR)` expansion: `$$` is a literal `$`, unknown references stay as written."""
 
     def sub(m: re.Match[str]) -> str:

@@ -14,10 +14,12 @@ with kube's FailedMount words. What each container sees is its `volumeMounts`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from api.podrefs import CLAIMS, VOLUMES
+from kubelet.env import expand
 from kubelet.podfiles import DISK, PodFiles, pod_dir
 from kubelet.podobjects import PodObjects
 from kubelet.projection import KINDS as WRITTEN_KINDS
@@ -122,16 +124,21 @@ def claim_path(pod: dict[str, Any], vol: dict[str, Any], objects: PodObjects) ->
 
 
 def container_mounts(
-    container: dict[str, Any], volumes: dict[str, Path], read_only: frozenset[str] = frozenset()
+    container: dict[str, Any],
+    volumes: dict[str, Path],
+    read_only: frozenset[str] = frozenset(),
+    env: Mapping[str, str] | None = None,
 ) -> list[Mount]:
-    """The container's volumeMounts; volumes named in `read_only` (written ones) are always read-only."""
+    """The container's volumeMounts; volumes named in `read_only` (written ones) are always read-only.
+    A `subPathExpr` is expanded from the container's `env` (`logs/$(POD_NAME)`)."""
     mounts = []
     for vm in container.get("volumeMounts") or []:
         host = volumes.get(vm["name"])
         if host is None:
             raise VolumeError(f"volumeMount {vm['name']} refers to no volume of the pod")
-        if vm.get("subPath"):
-            host = _inside(host, vm["subPath"])
+        sub_path = vm.get("subPath") or expand(vm.get("subPathExpr") or "", env or {})
+        if sub_path:
+            host = _inside(host, sub_path)
         mounts.append(
             Mount(
                 container_path=vm["mountPath"],
