@@ -284,6 +284,8 @@ def bind_pod(pod: dict[str, Any], binding: dict[str, Any], now: str) -> dict[str
         raise conflict("pods/binding", name, f'pod {name} is already assigned to node "{spec["nodeName"]}"')
     if (pod.get("metadata") or {}).get("deletionTimestamp"):
         raise conflict("pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host")
+    if spec.get("schedulingGates"):
+        raise conflict("pods/binding", name, f"pod {name} has non-empty .spec.schedulingGates")
     spec["nodeName"] = target
     ann = (binding.get("metadata") or {}).get("annotations")
     if ann:

@@ -38,8 +38,21 @@ NAMESPACE_FINALIZER = "kubernetes"
 # --- Pod ----------------------------------------------------------------------------------------
 
 
+SCHEDULING_GATED = {
+    "type": "PodScheduled",
+    "status": "False",
+    "reason": "SchedulingGated",
+    "message": "Scheduling is blocked due to non-empty scheduling gates",
+}
+
+
 def _pod_create(obj: Obj) -> None:
     obj["status"] = {"phase": "Pending"}
+    if (obj.get("spec") or {}).get("schedulingGates"):  # kube's applySchedulingGatedCondition
+        since = obj["metadata"].get("creationTimestamp")
+        obj["status"]["conditions"] = [
+            {**SCHEDULING_GATED, "lastProbeTime": None, "lastTransitionTime": since}
+        ]
 
 
 class PodHooks(WriteHooks):

@@ -368,6 +368,7 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
     for key in ("nodeName",):
         if spec.get(key):
             causes += names.check(f"{path}.{key}", str(spec[key]), names.is_dns1123_subdomain)
+    causes += _scheduling_gates(spec, path, for_pod)
     if spec.get("hostname"):
         causes += names.check(f"{path}.hostname", str(spec["hostname"]), names.is_dns1123_label)
     for i, t in enumerate(_list(spec.get("tolerations"))):
@@ -384,6 +385,24 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
                     ["NoExecute", "NoSchedule", "PreferNoSchedule"],
                 )
             )
+    return causes
+
+
+def _scheduling_gates(spec: dict[str, Any], path: str, for_pod: bool) -> list[Cause]:
+    """Gate names are qualified names, each once; a pod bound to a node has none left."""
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    gates = _list(spec.get("schedulingGates"))
+    for i, gate in enumerate(gates):
+        name = str(_dict(gate).get("name") or "")
+        causes += names.check(f"{path}.schedulingGates[{i}].name", name, names.is_qualified_name)
+        if name in seen:
+            causes.append(field_duplicate(f"{path}.schedulingGates[{i}].name", name))
+        seen.add(name)
+    if gates and for_pod and spec.get("nodeName"):
+        causes.append(
+            field_forbidden(f"{path}.nodeName", "cannot be set until all schedulingGates have been cleared")
+        )
     return causes
 
 
@@ -419,6 +438,19 @@ def validate_pod_update(spec: Any, old_spec: Any, path: str = "spec") -> list[Ca
     old_tol, new_tol = _list(old.get("tolerations")), _list(new.get("tolerations"))
     if all(t in new_tol for t in old_tol):
         new["tolerations"] = old.get("tolerations")
+    old_gates, new_gates = _list(old.get("schedulingGates")), _list(new.get("schedulingGates"))
+    for gate in new_gates:  # gates may be removed, never added
+        if gate not in old_gates:
+            causes.append(
+                field_forbidden(
+                    f"{path}.schedulingGates",
+                    f"only deletion is allowed, but found new scheduling gate '{_dict(gate).get('name')}'",
+                )
+            )
+    if "schedulingGates" in old:
+        new["schedulingGates"] = old["schedulingGates"]
+    else:
+        new.pop("schedulingGates", None)
     old_grace = old.get("terminationGracePeriodSeconds")
     if isinstance(old_grace, int) and old_grace < 0 and new.get("terminationGracePeriodSeconds") == 1:
         new["terminationGracePeriodSeconds"] = old_grace

@@ -45,6 +45,7 @@ def responsible_for(pod: Obj) -> bool:
     return (
         (spec.get("schedulerName") or SCHEDULER_NAME) == SCHEDULER_NAME
         and not spec.get("nodeName")
+        and not spec.get("schedulingGates")  # held until the gates' owners remove them all
         and not meta(pod).get("deletionTimestamp")
         and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
     )

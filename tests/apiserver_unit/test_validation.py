@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from api.errors import invalid
+from api.errors import ApiError, invalid
 from api.resources import by_plural
+from apiserver import lifecycle
 from apiserver.logic import apply_defaults, validate, validate_status_update
 from apiserver.validation import names, validate_binding, validate_scale
 
@@ -794,3 +795,78 @@ def test_never_raises_on_odd_shapes() -> None:
         {"metadata": {"labels": None}, "spec": {"containers": [{"ports": [None]}]}},
     ):
         assert isinstance(validate(r, body), list)
+
+
+def gated(*names: str) -> Obj:
+    obj = _stored("pods")
+    obj["spec"]["schedulingGates"] = [{"name": n} for n in names]
+    return obj
+
+
+def test_a_gated_pod_is_created_with_podscheduled_false_schedulinggated() -> None:
+    r = by_plural("", "pods")
+    assert r is not None
+    obj = BASE["pods"]()
+    obj["spec"]["schedulingGates"] = [{"name": "example.com/quota"}]
+    lifecycle.prepare_for_create(r, obj, "2026-01-01T00:00:00Z", "u-1")
+    assert obj["status"]["conditions"] == [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "SchedulingGated",
+            "message": "Scheduling is blocked due to non-empty scheduling gates",
+            "lastProbeTime": None,
+            "lastTransitionTime": "2026-01-01T00:00:00Z",
+        }
+    ]
+    plain = BASE["pods"]()
+    lifecycle.prepare_for_create(r, plain, "2026-01-01T00:00:00Z", "u-2")
+    assert "conditions" not in plain["status"]
+
+
+def test_scheduling_gates_are_qualified_names_once_and_not_on_a_bound_pod() -> None:
+    obj = gated("example.com/quota", "bad name", "example.com/quota")
+    obj["spec"]["nodeName"] = "n1"
+    got = status("pods", obj)
+    assert got is not None
+    causes = got["details"]["causes"]
+    assert [c["field"] for c in causes] == [
+        "spec.schedulingGates[1].name",
+        "spec.schedulingGates[2].name",
+        "spec.nodeName",
+    ]
+    assert causes[1] == dup("spec.schedulingGates[2].name", '"example.com/quota"')
+    assert causes[2] == forbidden(
+        "spec.nodeName", "cannot be set until all schedulingGates have been cleared"
+    )
+
+
+def test_scheduling_gates_may_be_removed_but_not_added() -> None:
+    old = gated("example.com/a", "example.com/b")
+    fewer = copy.deepcopy(old)
+    fewer["spec"]["schedulingGates"] = [{"name": "example.com/b"}]
+    assert status("pods", fewer, old) is None
+    none = copy.deepcopy(old)
+    del none["spec"]["schedulingGates"]
+    assert status("pods", none, old) is None
+    more = copy.deepcopy(old)
+    more["spec"]["schedulingGates"].append({"name": "example.com/c"})
+    got = status("pods", more, old)
+    assert got is not None and got["details"]["causes"] == [
+        forbidden(
+            "spec.schedulingGates", "only deletion is allowed, but found new scheduling gate 'example.com/c'"
+        )
+    ]
+    plain = _stored("pods")
+    added = copy.deepcopy(plain)
+    added["spec"]["schedulingGates"] = [{"name": "example.com/a"}]
+    got = status("pods", added, plain)
+    assert got is not None and [c["field"] for c in got["details"]["causes"]] == ["spec.schedulingGates"]
+
+
+def test_a_gated_pod_cannot_be_bound() -> None:
+    with pytest.raises(ApiError) as e:
+        lifecycle.bind_pod(gated("example.com/a"), {"target": {"name": "n1"}}, "2026-01-01T00:00:00Z")
+    assert e.value.code == 409 and "pod web has non-empty .spec.schedulingGates" in str(e.value)
+    bound = lifecycle.bind_pod(_stored("pods"), {"target": {"name": "n1"}}, "2026-01-01T00:00:00Z")
+    assert bound["spec"]["nodeName"] == "n1"

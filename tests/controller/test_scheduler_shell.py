@@ -67,3 +67,36 @@ async def test_no_overcommit_failed_scheduling_then_fit() -> None:
     for t in tasks:
         t.cancel()
     await f.stop()
+
+
+async def test_a_gated_pod_waits_until_its_last_scheduling_gate_is_removed() -> None:
+    api = FakeApi()
+    await api.create("nodes", node("n0", "4"))
+    f = InformerFactory(api)
+    ev = EventRecorder(api, "default-scheduler")
+    s = Scheduler(api, f, ev, initial_backoff=0.05, max_backoff=0.2)
+    f.start()
+    tasks = [asyncio.create_task(s.run()), asyncio.create_task(ev.run())]
+
+    def node_of(name: str) -> str | None:
+        return api.objects[("pods", "ns", name)]["spec"].get("nodeName")
+
+    async def set_gates(gates: list[dict[str, str]]) -> None:
+        current = api.objects[("pods", "ns", "gated")]
+        await api.update("pods", {**current, "spec": {**current["spec"], "schedulingGates": gates}}, "ns")
+
+    gated = pod("gated", "100m")
+    gated["spec"]["schedulingGates"] = [{"name": "example.com/quota"}, {"name": "example.com/warm"}]
+    await api.create("pods", gated)
+    await api.create("pods", pod("free", "100m"))
+    await until(lambda: node_of("free") == "n0")  # a pod created after the gated one: seen after it
+    assert node_of("gated") is None
+    await set_gates([{"name": "example.com/warm"}])  # one gate left: still held
+    await api.create("pods", pod("free2", "100m"))
+    await until(lambda: node_of("free2") == "n0")
+    assert node_of("gated") is None
+    await set_gates([])
+    await until(lambda: node_of("gated") == "n0")
+    for t in tasks:
+        t.cancel()
+    await f.stop()
