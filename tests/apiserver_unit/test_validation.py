@@ -444,6 +444,18 @@ CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
         [req("spec.containers[0].volumeMounts[0].mountPath")],
     ),
     (
+        "init-sidecar-refused-not-left-in-init",
+        "pods",
+        setp("spec.initContainers", [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}]),
+        [
+            forbidden(
+                "spec.initContainers[0].restartPolicy",
+                "restartable init containers (sidecars) are not supported by kubelite: "
+                "run the sidecar as a regular container",
+            )
+        ],
+    ),
+    (
         "volume-mount-subpath-stays-inside",
         "pods",
         lambda o: (
