@@ -12,6 +12,8 @@ from typing import Any
 
 CONFIGMAPS, SECRETS = "configmaps", "secrets"
 CLAIMS, VOLUMES = "persistentvolumeclaims", "persistentvolumes"  # a claim's volume is read through the claim
+PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"  # the annotation naming who made a volume
+LOCAL_PATH_PROVISIONER = "rancher.io/local-path"  # k3s's provisioner, run by the controller manager
 
 
 def _d(value: Any) -> dict[str, Any]:

@@ -25,12 +25,13 @@ from pathlib import PurePosixPath
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import Informer
+from api.podrefs import LOCAL_PATH_PROVISIONER, PROVISIONED_BY
 from controller import volume_decisions as vd
 from controller.base import ApiClient, Obj, QueueController, meta, unwrap
 
 log = logging.getLogger(__name__)
 
-PROVISIONER = "rancher.io/local-path"
+PROVISIONER = LOCAL_PATH_PROVISIONER
 DIR_ANNOTATION = "kubelite.io/local-path-dir"
 SELECTED_NODE_ANNOTATION = "local.path.provisioner/selected-node"
 DEFAULT_DIR = "/var/lib/kubelite/storage"
@@ -48,7 +49,7 @@ def volume_for(claim: Obj, sc: Obj, node: str, base_dir: str) -> Obj:
         "kind": "PersistentVolume",
         "metadata": {
             "name": name,
-            "annotations": {vd.PROVISIONED_BY: PROVISIONER, SELECTED_NODE_ANNOTATION: node},
+            "annotations": {PROVISIONED_BY: PROVISIONER, SELECTED_NODE_ANNOTATION: node},
         },
         "spec": {
             "capacity": {
@@ -153,7 +154,7 @@ class LocalPathProvisioner(QueueController):
         self.queue.add(CLAIM + vd.claim_key(claim))
 
     def _volume(self, pv: Obj) -> None:
-        if (meta(pv).get("annotations") or {}).get(vd.PROVISIONED_BY) == PROVISIONER:
+        if (meta(pv).get("annotations") or {}).get(PROVISIONED_BY) == PROVISIONER:
             self.queue.add(VOLUME + str(meta(pv).get("name")))
 
     def _helper(self, pod: Obj) -> None:

@@ -18,6 +18,7 @@ import logging
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import Informer
+from api.podrefs import PROVISIONED_BY
 from controller import volume_decisions as vd
 from controller.base import ApiClient, Obj, QueueController, meta, unwrap
 
@@ -212,7 +213,7 @@ class VolumeBinder(QueueController):
         if (
             phase == "Released"
             and (pv.get("spec") or {}).get("persistentVolumeReclaimPolicy") == "Delete"
-            and not (meta(pv).get("annotations") or {}).get(vd.PROVISIONED_BY)
+            and not (meta(pv).get("annotations") or {}).get(PROVISIONED_BY)
         ):
             phase = "Failed"  # nobody can delete a volume no provisioner made
             status.update(

@@ -16,7 +16,7 @@ from typing import Any
 from kubelet import volumes
 from kubelet.env import container_env, expand
 from kubelet.podfiles import DISK, PodFiles
-from kubelet.podobjects import PodObjects
+from kubelet.podobjects import ContainerConfigError, PodObjects
 from runtime.interface import ContainerConfig, SandboxInfo
 
 POD_UID = "io.kubernetes.pod.uid"
@@ -24,6 +24,9 @@ POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
 CONTAINER_NAME = "io.kubernetes.container.name"
 RESTART_COUNT = "io.kubernetes.container.restartCount"
+# what a container's securityContext takes from the pod's when it sets none itself
+# (kube's DetermineEffectiveSecurityContext)
+POD_LEVEL = ("runAsUser", "runAsGroup", "runAsNonRoot", "seLinuxOptions", "seccompProfile", "appArmorProfile")
 
 
 def container_config(
@@ -36,19 +39,23 @@ def container_config(
     services: Callable[[str], list[dict[str, Any]]],
     objects: PodObjects | None = None,
     files: PodFiles = DISK,
+    image_user: str = "",
 ) -> ContainerConfig:
-    """Raises ContainerConfigError (env sources) or VolumeError (volumes) for what cannot be made."""
+    """Raises ContainerConfigError (env sources, runAsNonRoot) or VolumeError (volumes) for what
+    cannot be made; `image_user` is the image's USER, which runAsNonRoot checks."""
     meta = pod["metadata"]
     pod_ip = sandbox.ip or host_ip
     vols = volumes.setup_volumes(pod, data_dir, objects, pod_ip, host_ip, files)
     env = container_env(pod, c, pod_ip, host_ip, services(meta.get("namespace", "default")), objects)
     res = c.get("resources") or {}
     limits, requests = res.get("limits") or {}, res.get("requests") or {}
-    sec = c.get("securityContext") or {}
+    pod_sec = (pod.get("spec") or {}).get("securityContext") or {}
+    sec = {
+        **{k: pod_sec[k] for k in POD_LEVEL if pod_sec.get(k) is not None},
+        **(c.get("securityContext") or {}),
+    }
     caps = sec.get("capabilities") or {}
-    user = ""
-    if sec.get("runAsUser") is not None:
-        user = str(sec["runAsUser"]) + (f":{sec['runAsGroup']}" if sec.get("runAsGroup") is not None else "")
+    verify_run_as_non_root(pod, c["name"], sec, image_user)
     return ContainerConfig(
         name=c["name"],
         image=c["image"],
@@ -56,7 +63,9 @@ def container_config(
         args=_expanded(c.get("args"), env),
         env=env,
         working_dir=c.get("workingDir", ""),
-        user=user,
+        user=run_as(sec, image_user),
+        groups=supplementary_groups(pod_sec),
+        read_only_rootfs=bool(sec.get("readOnlyRootFilesystem")),
         tty=bool(c.get("tty")),
         stdin=bool(c.get("stdin")),
         labels={
@@ -74,6 +83,45 @@ def container_config(
         cap_add=list(caps.get("add") or []),
         cap_drop=list(caps.get("drop") or []),
     )
+
+
+def run_as(sec: dict[str, Any], image_user: str) -> str:
+    """The runtime's user spec: runAsUser and runAsGroup over the image's USER (a runAsGroup alone
+    keeps the image's user, as containerd does)."""
+    uid, gid = sec.get("runAsUser"), sec.get("runAsGroup")
+    if uid is None and gid is None:
+        return ""
+    name = str(uid) if uid is not None else image_user.partition(":")[0] or "0"
+    return name + (f":{gid}" if gid is not None else "")
+
+
+def supplementary_groups(pod_sec: dict[str, Any]) -> list[int]:
+    """The pod's supplementalGroups and its fsGroup: every container's processes are in them."""
+    groups = [g for g in pod_sec.get("supplementalGroups") or [] if isinstance(g, int)]
+    fs_group = pod_sec.get("fsGroup")
+    if isinstance(fs_group, int) and fs_group not in groups:
+        groups.append(fs_group)
+    return groups
+
+
+def verify_run_as_non_root(pod: dict[str, Any], name: str, sec: dict[str, Any], image_user: str) -> None:
+    """runAsNonRoot, as the kubelet checks it before a start (kube's verifyRunAsNonRoot): a root
+    runAsUser, or no runAsUser and an image running as root or as a user name it cannot check."""
+    if not sec.get("runAsNonRoot"):
+        return
+    meta = pod["metadata"]
+    where = f'(pod: "{meta["name"]}_{meta.get("namespace", "default")}({meta["uid"]})", container: {name})'
+    if sec.get("runAsUser") is not None:
+        if sec["runAsUser"] == 0:
+            raise ContainerConfigError(f"container's runAsUser breaks non-root policy {where}")
+        return
+    user = image_user.partition(":")[0]
+    if not user or user == "0":  # an image without USER runs as root
+        raise ContainerConfigError(f"container has runAsNonRoot and image will run as root {where}")
+    if not user.isdigit():
+        raise ContainerConfigError(
+            f"container has runAsNonRoot and image has non-numeric user ({user}), cannot verify user is non-root {where}"
+        )
 
 
 def _expanded(words: list[str] | None, env: dict[str, str]) -> list[str] | None:

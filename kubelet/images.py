@@ -86,17 +86,18 @@ async def ensure_image(
     record: EventFn,
     clock: Callable[[], float],
     pull_secrets: list[dict[str, Any]] | None = None,
-) -> None:
+) -> ImageInfo:
+    """The image, present or pulled."""
     image = container["image"]
     policy = container.get("imagePullPolicy") or "IfNotPresent"
-    present = policy == "Always" or await runtime.image_status(image) is not None
-    if not should_pull(policy, present):
-        if not present:
+    present = None if policy == "Always" else await runtime.image_status(image)
+    if not should_pull(policy, policy == "Always" or present is not None):
+        if present is None:
             message = f'Container image "{image}" is not present with pull policy of Never'
             record(pod, WARNING, "ErrImageNeverPull", message)
             raise PullError("ErrImageNeverPull", message)
         record(pod, NORMAL, "Pulled", f'Container image "{image}" already present on machine')
-        return
+        return present
     record(pod, NORMAL, "Pulling", f'Pulling image "{image}"')
     started = clock()
     try:
@@ -113,6 +114,7 @@ async def ensure_image(
         f'Successfully pulled image "{image}" in {took} ({took} including waiting). '
         f"Image size: {info.size} bytes.",
     )
+    return info
 
 
 async def _pull(runtime: ImageRuntime, image: str, credentials: list[tuple[str, str]]) -> ImageInfo:

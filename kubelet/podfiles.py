@@ -56,7 +56,11 @@ class DiskFiles:
 
     def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool) -> Path:
         path = pod_dir(data_dir, uid) / "volumes" / name
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True)
+            path.chmod(0o777)  # as kube's emptyDir: whatever user the pod's containers run as writes
+        except FileExistsError:
+            pass
         if memory and not path.is_mount():
             subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", str(path)], check=True)
         return path

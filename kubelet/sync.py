@@ -348,7 +348,9 @@ class PodSyncer:
             self._event(pod, WARNING, "Failed", "Error: ImagePullBackOff")
             raise _PodNotReady("image pull back-off", self.backoff.remaining(pull_key, now))
         try:
-            await ensure_image(self.runtime, pod, c, self._event, self.clock, await self._pull_secrets(pod))
+            image = await ensure_image(
+                self.runtime, pod, c, self._event, self.clock, await self._pull_secrets(pod)
+            )
         except PullError as e:
             if e.reason == "ErrImagePull":  # a missing image under Never is not retried faster or slower
                 self.backoff.failed(pull_key, now)
@@ -371,6 +373,7 @@ class PodSyncer:
                 self.ctx.services,
                 objects,
                 self.ctx.files,
+                str(image.config.get("User") or ""),
             )
             cfg.mounts += PodDNS(
                 self.ctx.dns_servers, self.ctx.cluster_domain, self.ctx.resolv_conf

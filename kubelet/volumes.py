@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from api.podrefs import CLAIMS, VOLUMES
+from api.podrefs import CLAIMS, LOCAL_PATH_PROVISIONER, PROVISIONED_BY, VOLUMES
 from kubelet.env import expand
 from kubelet.podfiles import DISK, PodFiles, pod_dir
 from kubelet.podobjects import PodObjects
@@ -58,11 +58,12 @@ def setup_volumes(
     return out
 
 
-def _host_path(hp: dict[str, Any]) -> Path:
+def _host_path(hp: dict[str, Any], mode: int = 0o755) -> Path:
     path = Path(hp["path"])
     kind = hp.get("type", "")
-    if kind == "DirectoryOrCreate":
+    if kind == "DirectoryOrCreate" and not path.is_dir():
         path.mkdir(parents=True, exist_ok=True)
+        path.chmod(mode)
     elif kind == "Directory" and not path.is_dir():
         raise VolumeError(f"hostPath type check failed: {path} is not a directory")
     elif kind == "File" and not path.is_file():
@@ -96,7 +97,12 @@ def claim_path(pod: dict[str, Any], vol: dict[str, Any], objects: PodObjects) ->
         )
     spec = pv.get("spec") or {}
     if spec.get("hostPath"):
-        return _host_path(spec["hostPath"])
+        # rancher's local-path helper makes a claim's directory with `mkdir -m 0777`, so that a
+        # non-root container can write its volume
+        local_path = (pv.get("metadata") or {}).get("annotations", {}).get(
+            PROVISIONED_BY
+        ) == LOCAL_PATH_PROVISIONER
+        return _host_path(spec["hostPath"], 0o777 if local_path else 0o755)
     if spec.get("local"):
         path = Path(str(spec["local"].get("path") or ""))
         if not path.exists():

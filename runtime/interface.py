@@ -61,6 +61,8 @@ class ContainerConfig:
     cap_add: list[str] = field(default_factory=list)
     cap_drop: list[str] = field(default_factory=list)
     log_path: str = ""  # CRI log file; the runtime picks one when empty
+    groups: list[int] = field(default_factory=list)  # supplementary gids beside the user's own (fsGroup)
+    read_only_rootfs: bool = False
 
 
 @dataclass

@@ -226,6 +226,8 @@ class RealRuntime:
             privileged=config.privileged,
             cap_add=list(config.cap_add),
             cap_drop=list(config.cap_drop),
+            groups=list(config.groups),
+            read_only_rootfs=config.read_only_rootfs,
             net="sandbox",
             netns_path=sandbox.netns_path or "host",
             sandbox_id=sandbox_id,

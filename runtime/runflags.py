@@ -43,6 +43,7 @@ RUN_FLAGS: tuple[tuple[tuple[str, ...], str, Any, str], ...] = (
     (("--privileged",), FLAG, False, ""),
     (("--cap-add",), APPEND, None, ""),
     (("--cap-drop",), APPEND, None, ""),
+    (("--read-only",), FLAG, False, "mount the container's root filesystem read-only"),
     (("--pull",), CHOICE, "missing", "pull the image first"),
 )
 # the top-level options that may come before the verb, each with one value

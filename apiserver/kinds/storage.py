@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.errors import forbidden
+from api.podrefs import LOCAL_PATH_PROVISIONER
 from api.quantity import parse_quantity
 from api.resources import by_plural
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
@@ -38,7 +39,6 @@ from apiserver.validation.storage import (
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class"
-LOCAL_PATH_PROVISIONER = "rancher.io/local-path"
 STORAGE_CLASSES = by_plural("storage.k8s.io", "storageclasses")
 
 

@@ -101,6 +101,7 @@ def request_from_args(args: argparse.Namespace) -> RunRequest:
         privileged=args.privileged,
         cap_add=args.cap_add,
         cap_drop=args.cap_drop,
+        read_only_rootfs=args.read_only,
         net=args.net,
         ports=args.publish,
         auto_remove=args.rm,

@@ -54,6 +54,8 @@ class RunRequest:
     privileged: bool = False
     cap_add: list[str] = field(default_factory=list)
     cap_drop: list[str] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)  # docker's --group-add (numeric)
+    read_only_rootfs: bool = False  # docker's --read-only
     net: str = "bridge"  # bridge | none | host | container:<name> | sandbox (join netns_path)
     netns_path: str = ""  # with net="sandbox"
     sandbox_id: str = ""
@@ -146,6 +148,8 @@ class Containers:
             pending = self._start_network(rec, req)  # the namespace is made while we mount the rootfs
             rootfs = self.engine.mount_rootfs(rec)
             user = resolve_in_rootfs(req.user or str(cfg.get("User") or ""), rootfs)
+            if req.groups:
+                user.additional_gids = sorted((set(user.additional_gids) | set(req.groups)) - {user.gid})
             env = merge_env(cfg.get("Env"), req.env, req.tty)
             netns, etc_files, hostname = self._network_for(rec, req, pending)
             if not any(e.startswith("HOME=") for e in env):
@@ -171,6 +175,7 @@ class Containers:
                 privileged=req.privileged,
                 cap_add=req.cap_add,
                 cap_drop=req.cap_drop,
+                read_only_rootfs=req.read_only_rootfs,
             )
             for m in req.mounts:
                 if not m.tmpfs and not os.path.exists(m.host_path):

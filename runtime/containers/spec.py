@@ -62,6 +62,7 @@ class BundleRequest:
     privileged: bool = False
     cap_add: list[str] = field(default_factory=list)
     cap_drop: list[str] = field(default_factory=list)
+    read_only_rootfs: bool = False
     annotations: dict[str, str] = field(default_factory=dict)
 
 
@@ -225,7 +226,7 @@ def build_spec(req: BundleRequest) -> dict[str, Any]:
             "rlimits": _rlimits(),
             "noNewPrivileges": not req.privileged,
         },
-        "root": {"path": req.rootfs, "readonly": False},
+        "root": {"path": req.rootfs, "readonly": req.read_only_rootfs},
         "hostname": req.hostname,
         "mounts": _mounts(req),
         "linux": linux,

@@ -178,3 +178,65 @@ def test_liveness_restarts_and_readiness_gates_endpoints(cluster: Cluster) -> No
     )
     c.kubectl("delete", "pod", "probes", "--grace-period=0", "--force")
     c.kubectl("delete", "svc", "probes", check=False)
+
+
+def test_security_context_and_expanded_args_reach_the_process(cluster: Cluster) -> None:
+    """A pod's runAsUser/runAsGroup/fsGroup, a read-only root with a writable emptyDir, and
+    `$(VAR)` in args, as a restricted Helm chart writes them; then runAsNonRoot on a root image."""
+    c = cluster
+    secured = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "secured"},
+        "spec": {
+            "restartPolicy": "Never",
+            "securityContext": {"runAsUser": 1000, "runAsGroup": 3000, "fsGroup": 2000, "runAsNonRoot": True},
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "busybox:1.35",
+                    "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+                    "command": [
+                        "sh",
+                        "-c",
+                        'id; touch /x 2>/dev/null || echo ro; touch /data/f && echo wrote; echo "$0"',
+                    ],
+                    "args": ["hello-$(POD_NAME)"],
+                    "securityContext": {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False},
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                }
+            ],
+            "volumes": [{"name": "data", "emptyDir": {}}],
+        },
+    }
+    c.kubectl("apply", "-f", "-", real=True, input=json.dumps(secured))
+    wait_for(
+        lambda: pod_json(c, "secured").get("status", {}).get("phase") == "Succeeded", 60, what="secured done"
+    )
+    out = c.kubectl("logs", "secured", real=True).stdout
+    assert out == "uid=1000 gid=3000 groups=2000\nro\nwrote\nhello-secured\n", out
+    rooted = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "rooted"},
+        "spec": {
+            "securityContext": {"runAsNonRoot": True},
+            "containers": [{"name": "app", "image": "busybox:1.35", "command": ["sleep", "300"]}],
+        },
+    }
+    c.kubectl("apply", "-f", "-", real=True, input=json.dumps(rooted))
+    waiting = wait_for(
+        lambda: (
+            container_status(c, "rooted", "app").get("state", {}).get("waiting", {}).get("message")
+            and (container_status(c, "rooted", "app")["state"]["waiting"])
+        ),
+        60,
+        what="rooted refused",
+    )
+    uid = pod_json(c, "rooted")["metadata"]["uid"]
+    assert waiting == {
+        "reason": "CreateContainerConfigError",
+        "message": f'container has runAsNonRoot and image will run as root (pod: "rooted_default({uid})", container: app)',
+    }
+    for name in ("secured", "rooted"):
+        c.kubectl("delete", "pod", name, "--grace-period=0", "--force")

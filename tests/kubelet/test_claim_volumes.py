@@ -125,3 +125,25 @@ def test_a_subpath_that_leads_out_of_its_volume_is_refused(tmp_path: Path, sub_p
     with pytest.raises(VolumeError, match=why):
         container_mounts(mounting(sub_path), {"data": vol})
     assert sorted(p.name for p in (outside / "etc").iterdir()) == []
+
+
+def test_emptydirs_and_local_path_claims_are_writable_by_any_user(tmp_path: Path) -> None:
+    """kube makes an emptyDir 0777 and rancher's local-path helper `mkdir -m 0777`s a claim's
+    directory: a pod running as a non-root user writes both."""
+    from kubelet.podfiles import DISK
+
+    empty = DISK.empty_dir(tmp_path / "kubelet", "u1", "scratch", memory=False)
+    assert empty.stat().st_mode & 0o777 == 0o777
+    where = tmp_path / "storage" / "pvc-1_apps_db"
+    pv = volume(where)
+    pv["metadata"]["annotations"] = {"pv.kubernetes.io/provisioned-by": "rancher.io/local-path"}
+    objects = asyncio.run(
+        ObjectSource(
+            cast(
+                ApiClient,
+                FakeClient({("persistentvolumeclaims", "db"): claim(), ("persistentvolumes", "pvc-1"): pv}),
+            )
+        ).fetch(pod())
+    )
+    setup_volumes(pod(), tmp_path / "kubelet", objects)
+    assert where.stat().st_mode & 0o777 == 0o777

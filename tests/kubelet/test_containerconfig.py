@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from kubelet.containerconfig import container_config
+from kubelet.podobjects import ContainerConfigError
 from kubelet.projection import VolumeError
 from runtime.interface import SandboxConfig, SandboxInfo
 
@@ -66,3 +67,74 @@ def test_a_subpathexpr_that_expands_out_of_its_volume_is_refused(tmp_path: Path)
     )
     with pytest.raises(VolumeError, match=r"must not contain '\.\.'"):
         config(p, tmp_path)
+
+
+def secured(pod_sec: dict[str, Any], sec: dict[str, Any] | None = None) -> dict[str, Any]:
+    p = pod({} if sec is None else {"securityContext": sec})
+    p["spec"]["securityContext"] = pod_sec
+    return p
+
+
+def test_the_pods_security_context_applies_where_the_container_sets_none(tmp_path: Path) -> None:
+    got = config(
+        secured({"runAsUser": 1000, "runAsGroup": 3000, "fsGroup": 2000, "supplementalGroups": [4000]}),
+        tmp_path,
+    )
+    assert (got.user, got.groups, got.read_only_rootfs) == ("1000:3000", [4000, 2000], False)
+    own = config(
+        secured({"runAsUser": 1000, "runAsGroup": 3000}, {"runAsUser": 7, "readOnlyRootFilesystem": True}),
+        tmp_path,
+    )
+    assert (own.user, own.groups, own.read_only_rootfs) == ("7:3000", [], True)  # the container's wins
+    assert config(pod({}), tmp_path).user == ""  # the image's USER
+
+
+def test_a_run_as_group_alone_keeps_the_images_user(tmp_path: Path) -> None:
+    p = secured({"runAsGroup": 3000})
+    c = p["spec"]["containers"][0]
+    assert (
+        container_config(p, c, SANDBOX, 0, tmp_path, "10.250.0.2", lambda ns: [], image_user="nginx").user
+        == "nginx:3000"
+    )
+    assert config(p, tmp_path).user == "0:3000"  # no USER: root, in the group
+
+
+@pytest.mark.parametrize(
+    ("pod_sec", "sec", "image_user", "refusal"),
+    [
+        ({"runAsNonRoot": True}, None, "", "container has runAsNonRoot and image will run as root"),
+        ({"runAsNonRoot": True}, None, "0:0", "container has runAsNonRoot and image will run as root"),
+        (
+            {},
+            {"runAsNonRoot": True},
+            "app",
+            "container has runAsNonRoot and image has non-numeric user (app), cannot verify user is non-root",
+        ),
+        (
+            {"runAsNonRoot": True, "runAsUser": 0},
+            None,
+            "1000",
+            "container's runAsUser breaks non-root policy",
+        ),
+        ({"runAsNonRoot": True}, None, "1000", None),
+        ({"runAsNonRoot": True}, {"runAsUser": 1000}, "", None),
+        ({"runAsNonRoot": True}, {"runAsNonRoot": False}, "", None),  # the container's own word wins
+    ],
+)
+def test_run_as_non_root_is_checked_before_a_start(
+    tmp_path: Path, pod_sec: dict[str, Any], sec: dict[str, Any] | None, image_user: str, refusal: str | None
+) -> None:
+    p = secured(pod_sec, sec)
+    c = p["spec"]["containers"][0]
+
+    def make() -> Any:
+        return container_config(
+            p, c, SANDBOX, 0, tmp_path, "10.250.0.2", lambda ns: [], image_user=image_user
+        )
+
+    if refusal is None:
+        make()
+        return
+    with pytest.raises(ContainerConfigError) as e:
+        make()
+    assert str(e.value) == f'{refusal} (pod: "web_apps(u1)", container: c)'

@@ -207,3 +207,36 @@ async def test_sandbox_whose_netns_vanished_is_not_ready(
     assert info.id == sb.id and info.state == "notready"
     await runtime.remove_sandbox(sb.id)  # still cleans up
     assert await runtime.list_sandboxes() == []
+
+
+@sync
+async def test_a_read_only_root_and_supplementary_groups(runtime: RealRuntime) -> None:
+    """A pod's readOnlyRootFilesystem and its supplementalGroups/fsGroup, as runc applies them."""
+    sb = await runtime.run_sandbox(pod("u9"))
+    log = runtime.root / "ro.log"
+    script = "id; touch /made 2>&1 || echo refused; touch /tmp/x 2>&1 || echo tmp-refused"
+    cid = await runtime.create_container(
+        sb.id,
+        ContainerConfig(
+            name="ro",
+            image="busybox",
+            user="1000:3000",
+            groups=[2000, 4000],
+            read_only_rootfs=True,
+            log_path=str(log),
+            command=["sh", "-c", script],
+        ),
+    )
+    await runtime.start_container(cid)
+    deadline = time.monotonic() + 10
+    while (st := await runtime.container_status(cid)).state != "exited" and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    lines = [line.split(" ", 3)[3] for line in log.read_text().splitlines()]
+    assert st.exit_code == 0, lines
+    assert lines == [
+        "uid=1000 gid=3000 groups=2000,4000",  # as kube's docs show for busybox
+        "touch: /made: Read-only file system",
+        "refused",
+        "touch: /tmp/x: Read-only file system",
+        "tmp-refused",
+    ]
