@@ -66,6 +66,8 @@ def container_config(
         user=run_as(sec, image_user),
         groups=supplementary_groups(pod_sec),
         read_only_rootfs=bool(sec.get("readOnlyRootFilesystem")),
+        host_pid=bool((pod.get("spec") or {}).get("hostPID")),
+        host_ipc=bool((pod.get("spec") or {}).get("hostIPC")),
         tty=bool(c.get("tty")),
         stdin=bool(c.get("stdin")),
         labels={

@@ -63,6 +63,8 @@ class ContainerConfig:
     log_path: str = ""  # CRI log file; the runtime picks one when empty
     groups: list[int] = field(default_factory=list)  # supplementary gids beside the user's own (fsGroup)
     read_only_rootfs: bool = False
+    host_pid: bool = False  # the node's process namespace (a pod's hostPID)
+    host_ipc: bool = False  # the node's IPC namespace (hostIPC)
 
 
 @dataclass

@@ -228,6 +228,8 @@ class RealRuntime:
             cap_drop=list(config.cap_drop),
             groups=list(config.groups),
             read_only_rootfs=config.read_only_rootfs,
+            pid="host" if config.host_pid else "",
+            ipc="host" if config.host_ipc else "",
             net="sandbox",
             netns_path=sandbox.netns_path or "host",
             sandbox_id=sandbox_id,

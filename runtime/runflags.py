@@ -44,6 +44,8 @@ RUN_FLAGS: tuple[tuple[tuple[str, ...], str, Any, str], ...] = (
     (("--cap-add",), APPEND, None, ""),
     (("--cap-drop",), APPEND, None, ""),
     (("--read-only",), FLAG, False, "mount the container's root filesystem read-only"),
+    (("--pid",), VALUE, None, "host: the node's process namespace"),
+    (("--ipc",), VALUE, None, "host: the node's IPC namespace"),
     (("--pull",), CHOICE, "missing", "pull the image first"),
 )
 # the top-level options that may come before the verb, each with one value

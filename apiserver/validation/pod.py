@@ -377,6 +377,15 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
         if spec.get(key):
             causes += names.check(f"{path}.{key}", str(spec[key]), names.is_dns1123_subdomain)
     causes += _scheduling_gates(spec, path, for_pod)
+    if _list(spec.get("ephemeralContainers")):  # they come through pods/ephemeralcontainers in kube
+        causes.append(field_forbidden(f"{path}.ephemeralContainers", "cannot be set on create"))
+    if spec.get("shareProcessNamespace"):  # refused rather than ignored (see Known limits)
+        causes.append(
+            field_forbidden(
+                f"{path}.shareProcessNamespace",
+                "a process namespace shared by a pod's containers is not supported by kubelite",
+            )
+        )
     if spec.get("hostname"):
         causes += names.check(f"{path}.hostname", str(spec["hostname"]), names.is_dns1123_label)
     for i, t in enumerate(_list(spec.get("tolerations"))):

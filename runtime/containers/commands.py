@@ -81,6 +81,9 @@ def parse_env(items: list[str]) -> dict[str, str]:
 
 
 def request_from_args(args: argparse.Namespace) -> RunRequest:
+    for flag, mode in (("--pid", args.pid), ("--ipc", args.ipc)):
+        if mode not in (None, "", "host"):
+            raise InvalidConfig(f"invalid {flag} mode {mode!r}: only host is supported")
     cpus = float(args.cpus) if args.cpus else 0.0
     return RunRequest(
         image=args.image,
@@ -102,6 +105,8 @@ def request_from_args(args: argparse.Namespace) -> RunRequest:
         cap_add=args.cap_add,
         cap_drop=args.cap_drop,
         read_only_rootfs=args.read_only,
+        pid=args.pid or "",
+        ipc=args.ipc or "",
         net=args.net,
         ports=args.publish,
         auto_remove=args.rm,

@@ -56,6 +56,8 @@ class RunRequest:
     cap_drop: list[str] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)  # docker's --group-add (numeric)
     read_only_rootfs: bool = False  # docker's --read-only
+    pid: str = ""  # docker's --pid: "" a namespace of its own, "host" the node's
+    ipc: str = ""  # docker's --ipc: "" a namespace of its own, "host" the node's
     net: str = "bridge"  # bridge | none | host | container:<name> | sandbox (join netns_path)
     netns_path: str = ""  # with net="sandbox"
     sandbox_id: str = ""
@@ -176,6 +178,8 @@ class Containers:
                 cap_add=req.cap_add,
                 cap_drop=req.cap_drop,
                 read_only_rootfs=req.read_only_rootfs,
+                host_pid=req.pid == "host",
+                host_ipc=req.ipc == "host",
             )
             for m in req.mounts:
                 if not m.tmpfs and not os.path.exists(m.host_path):

@@ -63,6 +63,8 @@ class BundleRequest:
     cap_add: list[str] = field(default_factory=list)
     cap_drop: list[str] = field(default_factory=list)
     read_only_rootfs: bool = False
+    host_pid: bool = False  # no pid namespace of its own: the caller's (the node's)
+    host_ipc: bool = False
     annotations: dict[str, str] = field(default_factory=dict)
 
 
@@ -197,7 +199,11 @@ def build_spec(req: BundleRequest) -> dict[str, Any]:
         caps = capability_set(req.privileged, req.cap_add, req.cap_drop)
     except ValueError as e:
         raise InvalidConfig(str(e)) from None
-    namespaces: list[dict[str, str]] = [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]
+    namespaces: list[dict[str, str]] = [
+        {"type": kind}
+        for kind, shared in (("pid", req.host_pid), ("ipc", req.host_ipc), ("uts", False), ("mount", False))
+        if not shared
+    ]
     if req.netns and req.netns != "host":
         namespaces.append({"type": "network", "path": req.netns})
     elif not req.netns:

@@ -444,6 +444,20 @@ CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
         [req("spec.containers[0].volumeMounts[0].mountPath")],
     ),
     (
+        "ephemeral-and-shared-pid-refused",
+        "pods",
+        lambda o: o["spec"].update(
+            ephemeralContainers=[{"name": "debug", "image": "busybox"}], shareProcessNamespace=True
+        ),
+        [
+            forbidden("spec.ephemeralContainers", "cannot be set on create"),
+            forbidden(
+                "spec.shareProcessNamespace",
+                "a process namespace shared by a pod's containers is not supported by kubelite",
+            ),
+        ],
+    ),
+    (
         "init-sidecar-refused-not-left-in-init",
         "pods",
         setp("spec.initContainers", [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}]),

@@ -240,3 +240,33 @@ async def test_a_read_only_root_and_supplementary_groups(runtime: RealRuntime) -
         "touch: /tmp/x: Read-only file system",
         "tmp-refused",
     ]
+
+
+@sync
+async def test_host_pid_and_ipc_join_the_nodes_namespaces(runtime: RealRuntime) -> None:
+    """hostPID and hostIPC: the node's process and IPC namespaces; without them each container
+    has its own."""
+    sb = await runtime.run_sandbox(pod("u10"))
+    script = "readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc"
+    seen = {}
+    for host in (False, True):
+        log = runtime.root / f"ns-{host}.log"
+        cid = await runtime.create_container(
+            sb.id,
+            ContainerConfig(
+                name=f"ns{int(host)}",
+                image="busybox",
+                host_pid=host,
+                host_ipc=host,
+                log_path=str(log),
+                command=["sh", "-c", script],
+            ),
+        )
+        await runtime.start_container(cid)
+        deadline = time.monotonic() + 10
+        while (await runtime.container_status(cid)).state != "exited" and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        seen[host] = [line.split(" ", 3)[3] for line in log.read_text().splitlines()]
+    node = [os.readlink("/proc/self/ns/pid"), os.readlink("/proc/self/ns/ipc")]  # ours are the node's
+    assert seen[True] == node
+    assert seen[False][0] != node[0] and seen[False][1] != node[1]
