@@ -193,14 +193,18 @@ def build_status(
     start_time: str,
     now: str,
     others: Sequence[Condition] = (),
+    failed: tuple[str, str] | None = None,
 ) -> PodStatus:
     """The whole `status` for this pod from what was observed; `others`: the conditions other
-    writers own, as the API holds them (kept, and read for the readiness gates)."""
+    writers own, as the API holds them (kept, and read for the readiness gates); `failed`: the
+    reason and message of a pod the kubelet has failed itself (DeadlineExceeded)."""
     spec: PodSpec = pod.get("spec") or {}
     old_status: PodStatus = pod.get("status") or {}
     old = {c.get("type", ""): c for c in old_status.get("conditions") or []}
     init_count = len(spec.get("initContainers") or [])
-    phase = pod_phase(spec.get("restartPolicy", "Always"), views, init_views, init_count)
+    phase = (
+        "Failed" if failed else pod_phase(spec.get("restartPolicy", "Always"), views, init_views, init_count)
+    )
     terminal = phase in ("Succeeded", "Failed")
 
     initialized = (
@@ -249,6 +253,8 @@ def build_status(
         "containerStatuses": [v.to_wire() for v in views],
         "qosClass": qos_class(spec),
     }
+    if failed:
+        status["reason"], status["message"] = failed
     if init_count:
         status["initContainerStatuses"] = [v.to_wire() for v in init_views]
     if pod_ip:

@@ -66,6 +66,8 @@ __all__ = [
 # wakes the pod's worker itself (its API object, a container exit seen by the relist, a probe, a
 # ConfigMap or Secret it uses): the period only bounds what nothing announces.
 RESYNC = 60.0
+DEADLINE_EXCEEDED = "DeadlineExceeded"
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 RESYNC_JITTER = 0.5  # kubelet's workerResyncIntervalJitterFactor: each pod waits [60, 90) s
 
 
@@ -136,6 +138,10 @@ class PodSyncer:
             await self._confirm_deleted(pod)
             return DONE
         sandbox, containers = await self._observe(uid)
+        left = self._deadline_left(pod)
+        if left is not None and left <= 0:
+            await self._fail_past_deadline(pod, sandbox, containers)
+            return RESYNC * 6
         phase = (pod.get("status") or {}).get("phase")
         if phase in ("Succeeded", "Failed") and not any(c.state == "running" for c in containers):
             return RESYNC * 6  # terminal: nothing to run, keep the containers for their logs
@@ -156,7 +162,52 @@ class PodSyncer:
         if uid in self._deleting:
             return 0.0  # its deletion arrived mid-sync (a postStart cut short): tear down, report nothing
         await self._report(pod, sandbox, containers)
+        if left is not None:  # wake when the deadline passes
+            next_sync = min(next_sync, max(left, 0.0))
         return resync_delay(next_sync)
+
+    def _deadline_left(self, pod: dict[str, Any]) -> float | None:
+        """Seconds until the pod's activeDeadlineSeconds, counted from its startTime as the
+        kubelet's active deadline handler counts (None: it has no deadline)."""
+        deadline = (pod.get("spec") or {}).get("activeDeadlineSeconds")
+        if not isinstance(deadline, int) or isinstance(deadline, bool):
+            return None
+        status = self._last_status.get(pod["metadata"]["uid"]) or pod.get("status") or {}
+        started = status.get("startTime")
+        if not started:
+            return float(deadline)
+        return deadline - (time.time() - jsonutil.parse_time(started).timestamp())
+
+    async def _fail_past_deadline(
+        self, pod: dict[str, Any], sandbox: SandboxInfo | None, containers: list[ContainerInfo]
+    ) -> None:
+        """Stop the containers (kept for their logs) and report the pod Failed, DeadlineExceeded."""
+        uid = pod["metadata"]["uid"]
+        if (self._last_status.get(uid) or pod.get("status") or {}).get("reason") != DEADLINE_EXCEEDED:
+            self._event(pod, WARNING, DEADLINE_EXCEEDED, DEADLINE_MESSAGE)
+        specs = {
+            c["name"]: c
+            for key in ("initContainers", "containers")
+            for c in (pod.get("spec") or {}).get(key) or []
+        }
+        running = [c for c in containers if c.state == "running"]
+        await asyncio.gather(
+            *(
+                kill_container(
+                    self.runtime,
+                    pod,
+                    specs.get(c.labels.get(CONTAINER_NAME, "")),
+                    c.id,
+                    self._grace(pod),
+                    sandbox.ip if sandbox else "",
+                    self._event,
+                )
+                for c in running
+            )
+        )
+        if running:
+            sandbox, containers = await self._observe(uid)
+        await self._report(pod, sandbox, containers, (DEADLINE_EXCEEDED, DEADLINE_MESSAGE))
 
     async def _pull_secrets(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
         """The pod's imagePullSecrets that exist; the missing ones are a warning, as in kubelet."""
@@ -436,7 +487,11 @@ class PodSyncer:
         )
 
     async def _report(
-        self, pod: dict[str, Any], sandbox: SandboxInfo | None, containers: list[ContainerInfo]
+        self,
+        pod: dict[str, Any],
+        sandbox: SandboxInfo | None,
+        containers: list[ContainerInfo],
+        failed: tuple[str, str] | None = None,
     ) -> None:
         meta, spec = pod["metadata"], pod.get("spec") or {}
         uid = meta["uid"]
@@ -457,6 +512,7 @@ class PodSyncer:
             start,
             jsonutil.now_str(),
             others_conditions(pod.get("status") or {}),
+            failed,
         )
         if self._last_status.get(uid) == status:
             return

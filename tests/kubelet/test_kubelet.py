@@ -314,3 +314,42 @@ async def test_a_readiness_gate_holds_ready_until_its_condition_is_true(tmp_path
         )
         await until(lambda: ready().get("status") == "True", 10)
         assert {"type": gate, "status": "True"} in status(api, "gated")["conditions"]
+
+
+async def test_a_pod_past_its_active_deadline_is_stopped_and_failed(tmp_path: Path) -> None:
+    """activeDeadlineSeconds counts from the pod's startTime; then the kubelet stops its containers
+    (kept, for their logs), records DeadlineExceeded and reports the pod Failed with kube's words."""
+    api, rt = FakeApi(), FakeRuntime()
+    async with running_kubelet(api, rt, tmp_path):
+        await api.create(
+            "pods",
+            pod(
+                "bounded",
+                [{"name": "a", "image": "busybox:1.35"}],
+                activeDeadlineSeconds=2,
+                terminationGracePeriodSeconds=0,
+            ),
+        )
+        await api.create("pods", pod("free", [{"name": "a", "image": "busybox:1.35"}]))
+        await until(lambda: status(api, "bounded").get("phase") == "Running")
+        st = await until(lambda: (s := status(api, "bounded")).get("phase") == "Failed" and s, 10)
+        assert (st["reason"], st["message"]) == (
+            "DeadlineExceeded",
+            "Pod was active on the node longer than the specified deadline",
+        )
+        started = jsonutil.parse_time(st["startTime"]).timestamp()
+        ended = jsonutil.parse_time(
+            st["containerStatuses"][0]["state"]["terminated"]["finishedAt"]
+        ).timestamp()
+        assert 2 <= ended - started < 5
+        assert {c["type"]: c["status"] for c in st["conditions"]}["Ready"] == "False"
+        events = [e for e in api.objs("events") if e["involvedObject"]["name"] == "bounded"]
+        assert [e["message"] for e in events if e["reason"] == "DeadlineExceeded"] == [
+            "Pod was active on the node longer than the specified deadline"
+        ]
+        assert [
+            c.info.state
+            for c in rt.containers.values()
+            if c.info.labels.get("io.kubernetes.pod.name") == "bounded"
+        ] == ["exited"]
+        assert status(api, "free")["phase"] == "Running"
