@@ -5,13 +5,16 @@ exited), the restart policy, the back-off and the liveness verdict, and answers 
 START (first run), RESTART (a new instance after an exit or a failed liveness probe), KILL
 (liveness failed: stop it, the next sync restarts it), WAIT (back-off not expired) or KEEP.
 Init containers use `init_action`: they run one at a time, in order, and under restartPolicy
-Always are retried like OnFailure.
+Always are retried like OnFailure. A sidecar (an init container whose own restartPolicy is
+Always) is decided like an app container under Always; once the app containers have all
+finished for good (`regular_containers_finished`) sidecars are stopped, not restarted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from kubelet.restart import should_restart
 
@@ -53,3 +56,23 @@ def init_action(instance: Instance | None, restart_policy: str, backoff_remainin
 
 def init_done(instance: Instance | None) -> bool:
     return instance is not None and instance.state == "exited" and instance.exit_code == 0
+
+
+def is_sidecar(spec: dict[str, Any]) -> bool:
+    """A restartable init container (`restartPolicy: Always` on an init container): started in
+    its turn among the init containers, then kept running beside the app containers."""
+    return spec.get("restartPolicy") == "Always"
+
+
+def regular_containers_finished(instances: list[Instance | None], restart_policy: str) -> bool:
+    """Every app container has exited for good (none under Always ever has): the pod's sidecars
+    are then stopped and not restarted, and the pod ends Succeeded or Failed by its app
+    containers alone."""
+    if restart_policy == "Always" or not instances:
+        return False
+    return all(
+        i is not None
+        and i.state == "exited"
+        and not should_restart(restart_policy, i.exit_code if i.exit_code is not None else 1)
+        for i in instances
+    )

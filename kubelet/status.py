@@ -94,23 +94,33 @@ class ContainerView:
         return d
 
 
+def sidecar_up(v: ContainerView) -> bool:
+    """A sidecar counts as started once it runs and its startup probe passed, and stays so while
+    it restarts or after it was stopped at the pod's end (kube's getPhase)."""
+    return (v.state == "running" and v.started) or v.last_terminated is not None or v.state == "terminated"
+
+
 def pod_phase(
     restart_policy: str,
     views: Sequence[ContainerView],
     init_views: Sequence[ContainerView] = (),
     init_spec_count: int = 0,
+    sidecars: frozenset[str] = frozenset(),
 ) -> PodPhase:
-    """Pending | Running | Succeeded | Failed, by the kubelet's getPhase rules."""
+    """Pending | Running | Succeeded | Failed, by the kubelet's getPhase rules: `sidecars` (names
+    of restartable init containers) must have started, and never decide the end."""
     if init_spec_count:
+        regular = [v for v in init_views if v.name not in sidecars]
         done = [
-            v for v in init_views if v.state == "terminated" and v.terminated and v.terminated.exit_code == 0
+            v for v in regular if v.state == "terminated" and v.terminated and v.terminated.exit_code == 0
         ]
         failed = any(
-            v.state == "terminated" and v.terminated and v.terminated.exit_code != 0 for v in init_views
+            v.state == "terminated" and v.terminated and v.terminated.exit_code != 0 for v in regular
         )
         if failed and restart_policy == "Never":
             return "Failed"
-        if len(done) < init_spec_count:
+        up = [v for v in init_views if v.name in sidecars and sidecar_up(v)]
+        if len(done) + len(up) < init_spec_count:
             return "Pending"
     waiting = running = stopped = succeeded = 0
     for v in views:
@@ -201,20 +211,25 @@ def build_status(
     spec: PodSpec = pod.get("spec") or {}
     old_status: PodStatus = pod.get("status") or {}
     old = {c.get("type", ""): c for c in old_status.get("conditions") or []}
-    init_count = len(spec.get("initContainers") or [])
-    phase = (
-        "Failed" if failed else pod_phase(spec.get("restartPolicy", "Always"), views, init_views, init_count)
-    )
+    init_specs = spec.get("initContainers") or []
+    init_count = len(init_specs)
+    sidecars = frozenset(c.get("name", "") for c in init_specs if c.get("restartPolicy") == "Always")
+    policy = spec.get("restartPolicy", "Always")
+    phase = "Failed" if failed else pod_phase(policy, views, init_views, init_count, sidecars)
     terminal = phase in ("Succeeded", "Failed")
 
-    initialized = (
-        all(v.state == "terminated" and v.terminated and v.terminated.exit_code == 0 for v in init_views)
-        and len(init_views) == init_count
-    )
-    unready = [v.name for v in views if not v.ready]
+    pending_init = [
+        v.name
+        for v in init_views
+        if not (sidecar_up(v) if v.name in sidecars else v.terminated and v.terminated.exit_code == 0)
+    ]
+    initialized = not pending_init and len(init_views) == init_count
+    # a sidecar's readiness is the pod's too (kube counts restartable init containers in ContainersReady)
+    unready = [v.name for v in init_views if v.name in sidecars and not v.ready] + [
+        v.name for v in views if not v.ready
+    ]
     containers_ready = bool(views) and not unready and not terminal
     not_ready_msg = f"containers with unready status: [{' '.join(unready)}]" if unready else ""
-    pending_init = [v.name for v in init_views if not (v.terminated and v.terminated.exit_code == 0)]
     gates_unmet = readiness_gate_messages(spec, others) if containers_ready else []
     conditions = [
         _condition(

@@ -35,7 +35,14 @@ from kubelet.containerconfig import (
     RESTART_COUNT,
     container_config,
 )
-from kubelet.decisions import Action, container_action, init_action, init_done
+from kubelet.decisions import (
+    Action,
+    container_action,
+    init_action,
+    init_done,
+    is_sidecar,
+    regular_containers_finished,
+)
 from kubelet.dns.podconfig import CLUSTER_DOMAIN, HOST_RESOLV_CONF, PodDNS
 from kubelet.hooks import Deletions, kill_container, run_handler
 from kubelet.images import PullError, ensure_image
@@ -295,36 +302,87 @@ class PodSyncer:
         by_name = newest_by_name(containers)
         now = self.clock()
         next_sync = RESYNC
+        apps = spec.get("containers") or []
+        # once an app container was made, initialisation is over for good (kube's podHasInitialized)
+        initialized = any(by_name.get(c["name"]) for c in apps)
+        finished = initialized and regular_containers_finished(
+            [instance(by_name[c["name"]][-1]) if by_name.get(c["name"]) else None for c in apps], policy
+        )
         for c in spec.get("initContainers") or []:
             inst = by_name.get(c["name"], [])
             newest = inst[-1] if inst else None
-            if init_done(instance(newest)):
-                continue
             key = f"{uid}/{c['name']}"
+            if is_sidecar(c):
+                if finished:
+                    continue  # stopped below
+                wait, running = await self._keep_running(pod, sandbox, c, inst, key, now, "Always")
+                next_sync = min(next_sync, wait)
+                if initialized or (running and self._started(pod, sandbox, c, running)):
+                    continue
+                return next_sync  # its start (relist) or its startup probe's success wakes this worker
+            if initialized or init_done(instance(newest)):
+                continue
             action = init_action(instance(newest), policy, self.backoff.remaining(key, now))
             await self._act(pod, sandbox, c, newest, action, key, now)
             # a running init container's exit wakes this worker through the relist (PLEG): no poll here
-            return self.backoff.remaining(key, now) if action is Action.WAIT else RESYNC
-        for c in spec.get("containers") or []:
-            inst = by_name.get(c["name"], [])
-            newest = inst[-1] if inst else None
+            return min(next_sync, self.backoff.remaining(key, now) if action is Action.WAIT else RESYNC)
+        for c in apps:
             key = f"{uid}/{c['name']}"
-            verdicts = self.probes.verdicts(newest.id) if newest else None
-            action = container_action(
-                instance(newest),
-                policy,
-                self.backoff.remaining(key, now),
-                bool(verdicts and verdicts.live_failed),
-            )
-            await self._act(pod, sandbox, c, newest, action, key, now)
-            if action is Action.WAIT:
-                next_sync = min(next_sync, self.backoff.remaining(key, now))
-            elif action is Action.KILL:
-                next_sync = 0.0
-            for old in inst[:-2]:  # like the kubelet's container GC: keep the newest and the one before it
-                if old.state == "exited":  # (for `logs --previous`)
-                    await self._remove_container(old, 0)
+            wait, _ = await self._keep_running(pod, sandbox, c, by_name.get(c["name"], []), key, now, policy)
+            next_sync = min(next_sync, wait)
+        if finished:
+            await self._stop_sidecars(pod, sandbox, by_name)
         return next_sync
+
+    async def _keep_running(
+        self,
+        pod: dict[str, Any],
+        sandbox: SandboxInfo,
+        c: dict[str, Any],
+        inst: list[ContainerInfo],
+        key: str,
+        now: float,
+        policy: str,
+    ) -> tuple[float, str | None]:
+        """Start, restart, kill or keep one long-running container (an app container, or a sidecar
+        under Always); returns when to sync again for it and the id of its instance running now."""
+        newest = inst[-1] if inst else None
+        verdicts = self.probes.verdicts(newest.id) if newest else None
+        action = container_action(
+            instance(newest),
+            policy,
+            self.backoff.remaining(key, now),
+            bool(verdicts and verdicts.live_failed),
+        )
+        started = await self._act(pod, sandbox, c, newest, action, key, now)
+        for old in inst[:-2]:  # like the kubelet's container GC: keep the newest and the one before it
+            if old.state == "exited":  # (for `logs --previous`)
+                await self._remove_container(old, 0)
+        if action is Action.WAIT:
+            return self.backoff.remaining(key, now), None
+        if action is Action.KILL:
+            return 0.0, None
+        if started is not None:
+            return RESYNC, started
+        return RESYNC, newest.id if newest is not None and newest.state == "running" else None
+
+    def _started(self, pod: dict[str, Any], sandbox: SandboxInfo, c: dict[str, Any], running: str) -> bool:
+        """Whether a running sidecar lets the next init container go: at once without a startup
+        probe, else once that probe has passed (its success wakes the worker)."""
+        if "startupProbe" not in c:
+            return True
+        return self.probes.ensure(pod["metadata"]["uid"], c, running, sandbox.ip).started
+
+    async def _stop_sidecars(
+        self, pod: dict[str, Any], sandbox: SandboxInfo, by_name: dict[str, list[ContainerInfo]]
+    ) -> None:
+        """The app containers are done for good: stop the sidecars, the last one first."""
+        for c in reversed((pod.get("spec") or {}).get("initContainers") or []):
+            inst = by_name.get(c["name"]) or []
+            if is_sidecar(c) and inst and inst[-1].state == "running":
+                await kill_container(
+                    self.runtime, pod, c, inst[-1].id, self._grace(pod), sandbox.ip, self._event
+                )
 
     async def _act(
         self,
@@ -335,7 +393,8 @@ class PodSyncer:
         action: Action,
         key: str,
         now: float,
-    ) -> None:
+    ) -> str | None:
+        """Carry out `action`; the id of the instance it started, if it started one."""
         uid = pod["metadata"]["uid"]
         if action is Action.KILL:
             assert newest is not None
@@ -358,7 +417,7 @@ class PodSyncer:
                 f"Container {c['name']} failed {kind} probe, will be restarted",
             )
             self.probes.forget({newest.id})
-            return
+            return None
         if action is Action.WAIT:
             delay = self.backoff.current_delay(key)
             self._waiting[(uid, c["name"])] = (
@@ -378,18 +437,19 @@ class PodSyncer:
                 f"Back-off restarting failed container {c['name']} in pod "
                 f"{pod['metadata']['name']}_{pod['metadata'].get('namespace', 'default')}({uid})",
             )
-            return
+            return None
         if action is Action.RESTART and newest is not None:
             ran_for = max(0.0, (newest.finished_at or now) - (newest.started_at or now))
             self.backoff.failed(key, now, ran_for)
             self.probes.forget({newest.id})
         if action in (Action.START, Action.RESTART):
             restarts = (restart_count(newest) + 1) if newest is not None else 0
-            await self._start(pod, sandbox, c, restarts)
+            return await self._start(pod, sandbox, c, restarts)
+        return None
 
     async def _start(
         self, pod: dict[str, Any], sandbox: SandboxInfo, c: dict[str, Any], restarts: int
-    ) -> None:
+    ) -> str:
         uid, name = pod["metadata"]["uid"], c["name"]
         pull_key = f"{uid}/{name}/pull"
         now = self.clock()
@@ -451,6 +511,7 @@ class PodSyncer:
         hook = (c.get("lifecycle") or {}).get("postStart")
         if hook:
             await self._post_start(pod, c, cid, sandbox.ip, hook)
+        return cid
 
     async def _post_start(
         self, pod: dict[str, Any], c: dict[str, Any], cid: str, pod_ip: str, hook: dict[str, Any]
@@ -544,18 +605,32 @@ class PodSyncer:
         self.probes.forget({c.id})
 
     async def kill_pod(self, uid: str, grace: float, pod: dict[str, Any] | None = None) -> None:
-        """Stop every container (in parallel, each with the grace period and its preStop hook), then the
-        sandbox and volumes."""
-        specs = {c["name"]: c for c in ((pod or {}).get("spec") or {}).get("containers") or []}
+        """Stop every container (in parallel, each with the grace period and its preStop hook), then
+        the sidecars one by one, the last first, in what is left of the grace period (kube's
+        termination order: a sidecar outlives the app it serves), then the sandbox and volumes."""
+        spec = (pod or {}).get("spec") or {}
+        specs = {c["name"]: c for key in ("initContainers", "containers") for c in spec.get(key) or []}
+        sidecars = [c["name"] for c in reversed(spec.get("initContainers") or []) if is_sidecar(c)]
         containers = await self.runtime.list_containers({POD_UID: uid})
         sandboxes = [s for s in await self.runtime.list_sandboxes() if s.config.uid == uid]
         pod_ip = next((s.ip for s in sandboxes if s.state == "ready"), "")
+
+        def named(c: ContainerInfo) -> str:
+            return c.labels.get(CONTAINER_NAME, "")
+
+        began = self.clock()
         await asyncio.gather(
             *(
-                self._remove_container(c, grace, specs.get(c.labels.get(CONTAINER_NAME, "")), pod, pod_ip)
+                self._remove_container(c, grace, specs.get(named(c)), pod, pod_ip)
                 for c in containers
+                if named(c) not in sidecars
             )
         )
+        for name in sidecars:
+            left = max(min(grace, 2.0), grace - (self.clock() - began))  # kube's 2 s at the least
+            for c in containers:
+                if named(c) == name:
+                    await self._remove_container(c, left, specs.get(name), pod, pod_ip)
         for s in sandboxes:
             await self.runtime.stop_sandbox(s.id)
             await self.runtime.remove_sandbox(s.id)

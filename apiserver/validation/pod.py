@@ -252,15 +252,7 @@ def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) 
         f"{path}.terminationMessagePolicy", c.get("terminationMessagePolicy"), TERMINATION_MESSAGE_POLICIES
     )
     sidecar = init and c.get("restartPolicy") == "Always"
-    if sidecar:  # refused rather than accepted and left in Init for ever (see Known limits)
-        causes.append(
-            field_forbidden(
-                f"{path}.restartPolicy",
-                "restartable init containers (sidecars) are not supported by kubelite: "
-                "run the sidecar as a regular container",
-            )
-        )
-    elif c.get("restartPolicy") is not None:
+    if c.get("restartPolicy") is not None and not sidecar:
         causes.append(
             field_not_supported(f"{path}.restartPolicy", c["restartPolicy"], ["Always"])
             if init

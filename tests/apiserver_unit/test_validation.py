@@ -458,16 +458,26 @@ CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
         ],
     ),
     (
-        "init-sidecar-refused-not-left-in-init",
+        "init-sidecar-may-have-probes",
         "pods",
-        setp("spec.initContainers", [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}]),
-        [
-            forbidden(
-                "spec.initContainers[0].restartPolicy",
-                "restartable init containers (sidecars) are not supported by kubelite: "
-                "run the sidecar as a regular container",
-            )
-        ],
+        setp(
+            "spec.initContainers",
+            [
+                {
+                    "name": "proxy",
+                    "image": "envoy",
+                    "restartPolicy": "Always",
+                    "readinessProbe": {"tcpSocket": {"port": 15021}},
+                }
+            ],
+        ),
+        [],
+    ),
+    (
+        "init-restart-policy-only-always",
+        "pods",
+        setp("spec.initContainers", [{"name": "proxy", "image": "envoy", "restartPolicy": "Never"}]),
+        [unsupported("spec.initContainers[0].restartPolicy", '"Never"', '"Always"')],
     ),
     (
         "volume-mount-subpath-stays-inside",

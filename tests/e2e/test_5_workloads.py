@@ -293,6 +293,33 @@ def test_jobs_complete_and_fail_at_the_backoff_limit(cluster: Cluster) -> None:
         c.kubectl("delete", "job", name, real=True, timeout=60)
 
 
+def test_a_job_with_a_native_sidecar_completes(cluster: Cluster) -> None:
+    """A sidecar (an init container with restartPolicy Always) starts before the app and shares
+    its volume; when the app is done the kubelet stops the sidecar and the Job completes."""
+    c = cluster
+    spec = job("sidecar", "until [ -f /shared/ready ]; do sleep 0.1; done; echo app saw $(cat /shared/ready)")
+    pod_spec = spec["spec"]["template"]["spec"]
+    pod_spec["volumes"] = [{"name": "shared", "emptyDir": {}}]
+    pod_spec["containers"][0]["volumeMounts"] = [{"name": "shared", "mountPath": "/shared"}]
+    pod_spec["initContainers"] = [
+        {
+            "name": "helper",
+            "image": BUSYBOX,
+            "restartPolicy": "Always",
+            "command": ["sh", "-c", "echo up > /shared/ready; exec sleep 3600"],
+            "volumeMounts": [{"name": "shared", "mountPath": "/shared"}],
+        }
+    ]
+    apply(c, spec)
+    c.kubectl("wait", "--for=condition=complete", "job/sidecar", "--timeout=90s", real=True, timeout=100)
+    (done,) = pods(c, "batch.kubernetes.io/job-name=sidecar")
+    assert done["status"]["phase"] == "Succeeded"
+    assert "terminated" in done["status"]["initContainerStatuses"][0]["state"]  # stopped by the kubelet
+    name = done["metadata"]["name"]
+    assert c.kubectl("logs", name, "-c", "main", real=True).stdout == "app saw up\n"
+    c.kubectl("delete", "job", "sidecar", real=True, timeout=60)
+
+
 def test_create_job_and_a_cronjob_every_minute(cluster: Cluster) -> None:
     c = cluster
     r = c.kubectl("create", "job", "hello", f"--image={BUSYBOX}", "--", "echo", "hello", real=True)

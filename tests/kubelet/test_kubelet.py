@@ -353,3 +353,78 @@ async def test_a_pod_past_its_active_deadline_is_stopped_and_failed(tmp_path: Pa
             if c.info.labels.get("io.kubernetes.pod.name") == "bounded"
         ] == ["exited"]
         assert status(api, "free")["phase"] == "Running"
+
+
+def conditions_of(api: FakeApi, name: str) -> dict[str, str]:
+    return {c["type"]: c["status"] for c in status(api, name).get("conditions") or []}
+
+
+async def test_a_sidecar_starts_in_its_turn_and_keeps_running_beside_the_app(tmp_path: Path) -> None:
+    """A restartable init container starts before the init containers after it, which run while
+    it does; the app starts once they are done; the sidecar is restarted when it exits, without
+    holding the app back, and on deletion it is stopped after the app."""
+    api, rt = FakeApi(), FakeRuntime()
+    rt.exit_after_start["init:1"] = 0
+    async with running_kubelet(api, rt, tmp_path):
+        await api.create(
+            "pods",
+            pod(
+                "meshed",
+                [{"name": "app", "image": "busybox:1.35"}],
+                initContainers=[
+                    {"name": "proxy", "image": "envoy:1", "restartPolicy": "Always"},
+                    {"name": "setup", "image": "init:1"},
+                ],
+            ),
+        )
+        await until(lambda: status(api, "meshed").get("phase") == "Running")
+        await until(lambda: conditions_of(api, "meshed").get("Ready") == "True")
+        created = [name for verb, name in rt.calls if verb == "create_container"]
+        assert created == ["proxy", "setup", "app"]
+        st = status(api, "meshed")
+        inits = {s["name"]: s for s in st["initContainerStatuses"]}
+        assert "running" in inits["proxy"]["state"] and inits["proxy"]["started"] is True
+        assert inits["setup"]["state"]["terminated"]["reason"] == "Completed"
+        assert conditions_of(api, "meshed")["Initialized"] == "True"
+        proxy = next(c for c in rt.containers.values() if c.config.name == "proxy")
+        rt.exit(proxy.info.id, 1)  # the sidecar dies: restarted, the app untouched
+        await until(lambda: sum(1 for c in rt.containers.values() if c.config.name == "proxy") == 2, 10)
+        assert [name for verb, name in rt.calls if verb == "create_container"] == [
+            "proxy",
+            "setup",
+            "app",
+            "proxy",
+        ]
+        app = next(c for c in rt.containers.values() if c.config.name == "app")
+        assert app.info.state == "running"
+        proxy_now = next(
+            c for c in rt.containers.values() if c.config.name == "proxy" and c.info.state == "running"
+        )
+        rt.calls.clear()
+        await delete(api, "meshed", 0)
+        await until(lambda: not rt.containers)
+        stopped = [cid for verb, cid in rt.calls if verb == "stop_container"]
+        assert stopped == [app.info.id, proxy_now.info.id]  # the app first, then its sidecar
+
+
+async def test_a_jobs_sidecar_is_stopped_when_the_app_is_done(tmp_path: Path) -> None:
+    """Under restartPolicy Never the app's exit ends the pod: the sidecar is stopped, not
+    restarted, and its exit code does not count (Succeeded)."""
+    api, rt = FakeApi(), FakeRuntime()
+    rt.exit_after_start["task:1"] = 0
+    async with running_kubelet(api, rt, tmp_path):
+        await api.create(
+            "pods",
+            pod(
+                "batch",
+                [{"name": "task", "image": "task:1"}],
+                restartPolicy="Never",
+                initContainers=[{"name": "logger", "image": "fluent:1", "restartPolicy": "Always"}],
+            ),
+        )
+        await until(lambda: status(api, "batch").get("phase") == "Succeeded", 10)
+        logger = [c for c in rt.containers.values() if c.config.name == "logger"]
+        assert len(logger) == 1 and logger[0].info.state == "exited"
+        st = status(api, "batch")
+        assert "terminated" in st["initContainerStatuses"][0]["state"]
+        assert st["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0

@@ -70,6 +70,23 @@ def test_init_containers_hold_pending_and_fail_under_never():
     assert pod_phase("Never", [ContainerView("c", "x", "waiting")], [exited("i", 1)], 1) == "Failed"
 
 
+def test_sidecars_must_start_and_never_decide_the_end():
+    proxy = frozenset({"proxy"})
+    started = ContainerView("proxy", "x", "running", started=True)
+    assert (
+        pod_phase(
+            "Always", [ContainerView("c", "x", "waiting")], [ContainerView("proxy", "x", "running")], 1, proxy
+        )
+        == "Pending"
+    )  # its startup probe has not passed
+    assert pod_phase("Always", [running()], [started], 1, proxy) == "Running"
+    assert pod_phase("Always", [running()], [crashlooping("proxy")], 1, proxy) == "Running"  # restarting
+    assert (
+        pod_phase("Never", [exited(code=0)], [exited("proxy", 143)], 1, proxy) == "Succeeded"
+    )  # stopped at the end
+    assert pod_phase("Never", [exited(code=3)], [exited("proxy", 0)], 1, proxy) == "Failed"
+
+
 def test_build_status_conditions_and_container_statuses():
     pod = {
         "metadata": {"name": "p"},
