@@ -14,7 +14,7 @@ with kube's FailedMount words. What each container sees is its `volumeMounts`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +58,32 @@ def setup_volumes(
     return out
 
 
+HOST_PATH_CHECKS: dict[str, tuple[Callable[[Path], bool], str]] = {
+    "Directory": (Path.is_dir, "a directory"),
+    "File": (Path.is_file, "a file"),
+    "Socket": (Path.is_socket, "a socket file"),
+    "CharDevice": (Path.is_char_device, "a character device"),
+    "BlockDevice": (Path.is_block_device, "a block device"),
+}
+
+
 def _host_path(hp: dict[str, Any], mode: int = 0o755) -> Path:
+    """A hostPath after kube's type check: the *OrCreate types make what is missing (a file
+    only in a directory that exists, as kube does); the others must find what they name."""
     path = Path(hp["path"])
     kind = hp.get("type", "")
     if kind == "DirectoryOrCreate" and not path.is_dir():
         path.mkdir(parents=True, exist_ok=True)
         path.chmod(mode)
-    elif kind == "Directory" and not path.is_dir():
-        raise VolumeError(f"hostPath type check failed: {path} is not a directory")
-    elif kind == "File" and not path.is_file():
+    elif kind == "FileOrCreate" and not path.exists():
+        try:
+            path.touch(0o644)
+        except OSError as e:
+            raise VolumeError(f"hostPath type check failed: {path}: {e.strerror}") from None
+    elif kind == "FileOrCreate" and not path.is_file():
         raise VolumeError(f"hostPath type check failed: {path} is not a file")
+    elif kind in HOST_PATH_CHECKS and not HOST_PATH_CHECKS[kind][0](path):
+        raise VolumeError(f"hostPath type check failed: {path} is not {HOST_PATH_CHECKS[kind][1]}")
     return path
 
 

@@ -33,6 +33,16 @@ DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
 PULL_POLICIES = ["Always", "IfNotPresent", "Never"]
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
 TERMINATION_MESSAGE_POLICIES = ["FallbackToLogsOnError", "File"]
+HOST_PATH_TYPES = [
+    "",
+    "BlockDevice",
+    "CharDevice",
+    "Directory",
+    "DirectoryOrCreate",
+    "File",
+    "FileOrCreate",
+    "Socket",
+]
 _HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 _LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
 _OVERCOMMIT_FORBIDDEN_PREFIX = "hugepages-"
@@ -299,6 +309,9 @@ def _volumes(volumes: Any, path: str) -> tuple[list[Cause], set[str]]:
         for k, source in enumerate(_list(_dict(v.get("projected")).get("sources"))):
             causes += _projected_paths(_dict(source), f"{p}.projected.sources[{k}]")
         host_path = v.get("hostPath")
+        kind = host_path.get("type") if isinstance(host_path, dict) else None
+        if kind is not None and kind not in HOST_PATH_TYPES:
+            causes.append(field_not_supported(f"{p}.hostPath.type", kind, HOST_PATH_TYPES))
         if isinstance(host_path, dict) and not host_path.get("path"):
             causes.append(field_required(f"{p}.hostPath.path"))
     return causes, seen

@@ -458,6 +458,18 @@ CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
         ],
     ),
     (
+        "host-path-type",
+        "pods",
+        setp("spec.volumes", [{"name": "d", "hostPath": {"path": "/x", "type": "Folder"}}]),
+        [
+            unsupported(
+                "spec.volumes[0].hostPath.type",
+                '"Folder"',
+                '"", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket"',
+            )
+        ],
+    ),
+    (
         "init-sidecar-may-have-probes",
         "pods",
         setp(

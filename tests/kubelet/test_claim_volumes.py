@@ -147,3 +147,28 @@ def test_emptydirs_and_local_path_claims_are_writable_by_any_user(tmp_path: Path
     )
     setup_volumes(pod(), tmp_path / "kubelet", objects)
     assert where.stat().st_mode & 0o777 == 0o777
+
+
+def test_host_path_types_are_checked_and_file_or_create_makes_a_file(tmp_path: Path) -> None:
+    import socket
+
+    from kubelet.volumes import _host_path
+
+    made = _host_path({"path": str(tmp_path / "state.db"), "type": "FileOrCreate"})
+    assert made.is_file() and made.stat().st_mode & 0o777 == 0o644
+    with pytest.raises(VolumeError, match="No such file or directory"):  # a file, not its directory
+        _host_path({"path": str(tmp_path / "missing" / "f"), "type": "FileOrCreate"})
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "s.sock"))
+    try:
+        assert _host_path({"path": str(tmp_path / "s.sock"), "type": "Socket"}).is_socket()
+    finally:
+        sock.close()
+    for kind, what in (
+        ("Socket", "a socket file"),
+        ("CharDevice", "a character device"),
+        ("BlockDevice", "a block device"),
+    ):
+        with pytest.raises(VolumeError, match=f"is not {what}"):
+            _host_path({"path": str(made), "type": kind})
+    assert _host_path({"path": "/dev/null", "type": "CharDevice"}) == Path("/dev/null")
