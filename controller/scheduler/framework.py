@@ -97,6 +97,9 @@ def score_nodes(
 ) -> list[float]:
     total = [0.0] * len(nodes)
     for plugin, weight in scorers:
+        skip = getattr(plugin, "skip", None)
+        if skip is not None and skip(pod):  # nothing to score for this pod: all nodes equal
+            continue
         raw = plugin.scores(pod, nodes)
         norm = getattr(plugin, "normalize", None)
         if norm is not None:

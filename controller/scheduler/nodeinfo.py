@@ -16,6 +16,7 @@ from typing import Any
 from api.conditions import is_ready
 from api.quantity import to_int, to_milli
 from api.selectors import LabelSelector
+from controller.scheduler.affinityterms import terms_of
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ class PodInfo:
     labels: dict[str, str] = field(default_factory=dict)
     service_selectors: list[LabelSelector] = field(default_factory=list)
     volumes: Any = None  # the pod's claims as the volumebinding plugin sees them (set by the shell)
+    namespace: str = "default"
+    affinity_terms: Any = None  # interpodaffinity.Terms, or None: no podAffinity/podAntiAffinity
+    affinity: Any = None  # interpodaffinity.State for this decision (set by the shell), or None
 
 
 def pod_info(key: str, pod: Obj) -> PodInfo:
@@ -87,6 +91,8 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
         spec.get("nodeName") or "",
         owner,
         dict(meta.get("labels") or {}),
+        namespace=meta.get("namespace") or "default",
+        affinity_terms=terms_of(pod) if spec.get("affinity") else None,
     )
 
 
@@ -108,6 +114,7 @@ class NodeInfo:
     pods: dict[str, PodInfo] = field(default_factory=dict)
     used_ports: collections.Counter[tuple[str, str, int]] = field(default_factory=collections.Counter)
     owner_counts: collections.Counter[str] = field(default_factory=collections.Counter)
+    anti_affinity_pods: dict[str, PodInfo] = field(default_factory=dict)  # with required anti-affinity
 
     def set_node(self, node: Obj) -> None:
         self.node = node
@@ -135,6 +142,8 @@ class NodeInfo:
         self.used_ports.update(info.host_ports)
         if info.owner_uid:
             self.owner_counts[info.owner_uid] += 1
+        if info.affinity_terms is not None and info.affinity_terms.anti_affinity:
+            self.anti_affinity_pods[info.key] = info
 
     def remove_pod(self, key: str) -> None:
         info = self.pods.pop(key, None)
@@ -146,6 +155,7 @@ class NodeInfo:
         self.nonzero_memory -= info.nonzero_memory
         self.used_ports.subtract(info.host_ports)
         self.used_ports += collections.Counter()  # drop zero counts
+        self.anti_affinity_pods.pop(key, None)
         if info.owner_uid:
             self.owner_counts[info.owner_uid] -= 1
             if self.owner_counts[info.owner_uid] <= 0:

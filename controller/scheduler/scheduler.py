@@ -26,7 +26,7 @@ from api.workqueue import ShutDown, WorkQueue
 from controller.base import ApiClient, Obj, meta, unwrap
 from controller.scheduler import framework
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo, pod_info
-from controller.scheduler.plugins import volumebinding
+from controller.scheduler.plugins import interpodaffinity, volumebinding
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class Scheduler:
         self.node_infos: dict[str, NodeInfo] = {}
         self._live: list[NodeInfo] | None = None
         self.pod_node: dict[str, str] = {}  # pod key -> node, bound or assumed
+        self.anti_affinity_nodes: dict[str, NodeInfo] = {}  # nodes running pods with required anti-affinity
         self.assumed: set[str] = set()
         self.unschedulable: set[str] = set()
         self._sem = asyncio.Semaphore(max_in_flight)
@@ -139,7 +140,7 @@ class Scheduler:
         if old and old != node:
             self._forget(key)
         self.pod_node[key] = node
-        self._node_for(node).add_pod(pod_info(key, pod))
+        self._place(self._node_for(node), pod_info(key, pod))
 
     def _assigned_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
         self._forget(key_of(unwrap(obj)))
@@ -150,6 +151,13 @@ class Scheduler:
         self.assumed.discard(key)
         if node is not None and node in self.node_infos:
             self.node_infos[node].remove_pod(key)
+            if not self.node_infos[node].anti_affinity_pods:
+                self.anti_affinity_nodes.pop(node, None)
+
+    def _place(self, node: NodeInfo, info: PodInfo) -> None:
+        node.add_pod(info)
+        if node.anti_affinity_pods:  # the nodes a decision checks for placed pods' anti-affinity
+            self.anti_affinity_nodes[node.name] = node
 
     def _node_changed(self, node: Obj) -> None:
         self._node_for(meta(node)["name"]).set_node(node)
@@ -229,6 +237,9 @@ class Scheduler:
             info.volumes = volumebinding.pod_volumes(
                 pod, self.claims.get, self.volumes.get, self.classes.get, self.volumes.list
             )
+        info.affinity = interpodaffinity.prepare(
+            info, self.live_nodes(), list(self.anti_affinity_nodes.values())
+        )
         if info.volumes is not None and info.volumes.error:  # PreFilter: no node can help
             result = framework.FitError(len(self.live_nodes()), prefilter=info.volumes.error)
         else:
@@ -242,7 +253,7 @@ class Scheduler:
         # assume before any await: the next decision already sees this pod on the node
         self.pod_node[key] = result.name
         self.assumed.add(key)
-        result.add_pod(info)
+        self._place(result, info)
         await self._sem.acquire()
         return asyncio.create_task(
             self._bind(key, pod, result.name, volumebinding.to_select(info.volumes, result.name), started)

@@ -100,3 +100,37 @@ async def test_a_gated_pod_waits_until_its_last_scheduling_gate_is_removed() -> 
     for t in tasks:
         t.cancel()
     await f.stop()
+
+
+async def test_required_anti_affinity_spreads_replicas_and_holds_the_extra_one() -> None:
+    api = FakeApi()
+    for i in range(2):
+        n = node(f"n{i}", "4")
+        n["metadata"]["labels"] = {"kubernetes.io/hostname": f"n{i}"}
+        await api.create("nodes", n)
+    f = InformerFactory(api)
+    ev = EventRecorder(api, "default-scheduler")
+    s = Scheduler(api, f, ev, initial_backoff=0.05, max_backoff=0.2)
+    f.start()
+    tasks = [asyncio.create_task(s.run()), asyncio.create_task(ev.run())]
+    rule = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}
+            ]
+        }
+    }
+    for i in range(3):
+        p = pod(f"web-{i}", "100m")
+        p["metadata"]["labels"] = {"app": "web"}
+        p["spec"]["affinity"] = rule
+        await api.create("pods", p)
+    await until(lambda: s.bound == 2 and len(s.unschedulable) == 1)
+    placed = sorted(p["spec"].get("nodeName") or "" for p in api.objs("pods"))
+    assert placed == ["", "n0", "n1"]
+    await ev.flush()
+    msgs = {e["message"] for e in api.objs("events") if e["reason"] == "FailedScheduling"}
+    assert "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules." in msgs
+    for t in tasks:
+        t.cancel()
+    await f.stop()

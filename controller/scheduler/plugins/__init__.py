@@ -12,6 +12,7 @@ in; the first failing one decides a node's reason, as in the scheduler framework
 from __future__ import annotations
 
 from controller.scheduler.plugins import (
+    interpodaffinity,
     leastallocated,
     nodeaffinity,
     nodename,
@@ -31,5 +32,6 @@ FILTERS = (
     nodeports,
     noderesources,
     volumebinding,
+    interpodaffinity,
 )
-SCORERS = ((leastallocated, 1), (selectorspread, 2))  # (plugin, weight)
+SCORERS = ((leastallocated, 1), (selectorspread, 2), (interpodaffinity, 2))  # (plugin, weight)

@@ -1,0 +1,134 @@
+"""Inter-pod affinity and anti-affinity: place a pod near, or away from, pods with given labels.
+
+kube's InterPodAffinity plugin. A term selects pods by labels in some namespaces (the pod's own
+by default; `namespaceSelector: {}` means all) and names a node label, its topologyKey: two
+nodes with the same value of that label are one domain (a node, a zone). The filter:
+- each required affinity term of the pod needs a selected pod in the node's domain; the first
+  pod of a group, which selects itself, may go where none is yet;
+- each required anti-affinity term of the pod forbids the domains holding a selected pod;
+- a placed pod's required anti-affinity that selects this pod forbids that pod's domain too
+  (the rule holds both ways).
+The score adds each preferred term's weight per selected pod in the node's domain (subtracts
+for anti-affinity), then scales to 0..100 across the nodes. Placed pods' preferred terms
+towards the new pod are not scored (kube scores them too).
+
+The work is done once per decision by `prepare`, which the scheduler's shell calls: per term,
+how many selected pods each domain holds. The common pod, with no terms, in a cluster where
+no placed pod has required anti-affinity, gets None and the plugin is skipped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from controller.scheduler.affinityterms import Term, Terms
+from controller.scheduler.nodeinfo import NodeInfo, PodInfo
+
+AFFINITY = "node(s) didn't match pod affinity rules"
+ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
+EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
+
+
+@dataclass
+class State:
+    """Per decision: selected pods per domain, for each term of the pod being placed."""
+
+    terms: Terms
+    affinity_counts: list[Counter[str]] = field(default_factory=list)
+    first_of_group: bool = False  # no pod anywhere matches the affinity terms, and the pod matches them all
+    anti_counts: list[Counter[str]] = field(default_factory=list)
+    forbidden: set[tuple[str, str]] = field(
+        default_factory=set
+    )  # (topologyKey, value) of placed pods' anti-affinity
+    preferred_counts: list[Counter[str]] = field(default_factory=list)
+    preferred_anti_counts: list[Counter[str]] = field(default_factory=list)
+
+
+def _domain_counts(term: Term, nodes: Sequence[NodeInfo]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for node in nodes:
+        value = node.labels.get(term.topology_key)
+        if value is None:
+            continue
+        n = sum(1 for p in node.pods.values() if term.selects(p.namespace, p.labels))
+        if n:
+            counts[value] += n
+    return counts
+
+
+def prepare(pod: PodInfo, nodes: Sequence[NodeInfo], with_anti_affinity: Sequence[NodeInfo]) -> State | None:
+    """What the filter and the score need for `pod`; None when there is nothing to check.
+    `with_anti_affinity`: the nodes running a pod with required anti-affinity (the shell keeps
+    them, so that a decision does not walk every node for the common case of none)."""
+    terms = pod.affinity_terms or Terms()
+    forbidden = {
+        (t.topology_key, node.labels[t.topology_key])
+        for node in with_anti_affinity
+        for placed in node.anti_affinity_pods.values()
+        for t in (placed.affinity_terms.anti_affinity if placed.affinity_terms else ())
+        if t.topology_key in node.labels and t.selects(pod.namespace, pod.labels)
+    }
+    if pod.affinity_terms is None and not forbidden:
+        return None
+    st = State(terms, forbidden=forbidden)
+    st.affinity_counts = [_domain_counts(t, nodes) for t in terms.affinity]
+    st.first_of_group = not any(st.affinity_counts) and all(
+        t.selects(pod.namespace, pod.labels) for t in terms.affinity
+    )
+    st.anti_counts = [_domain_counts(t, nodes) for t in terms.anti_affinity]
+    st.preferred_counts = [_domain_counts(t, nodes) for t in terms.preferred]
+    st.preferred_anti_counts = [_domain_counts(t, nodes) for t in terms.preferred_anti]
+    return st
+
+
+def skip(pod: PodInfo) -> bool:
+    return pod.affinity is None
+
+
+def filter(pod: PodInfo, node: NodeInfo) -> list[str]:
+    st = pod.affinity
+    if st is None:
+        return []
+    labels = node.labels
+    found = True
+    for t, counts in zip(st.terms.affinity, st.affinity_counts, strict=True):
+        value = labels.get(t.topology_key)
+        if value is None:  # every topology label must be there, first of a group or not
+            return [AFFINITY]
+        found = found and counts.get(value, 0) > 0
+    if not found and not st.first_of_group:
+        return [AFFINITY]
+    for i, t in enumerate(st.terms.anti_affinity):
+        value = labels.get(t.topology_key)
+        if value is not None and st.anti_counts[i].get(value):
+            return [ANTI_AFFINITY]
+    for key, value in st.forbidden:
+        if labels.get(key) == value:
+            return [EXISTING_ANTI_AFFINITY]
+    return []
+
+
+def scores(pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[float]:
+    st = pod.affinity
+    if st is None or not (st.terms.preferred or st.terms.preferred_anti):
+        return [0.0] * len(nodes)
+    out = []
+    for node in nodes:
+        s = 0.0
+        for t, counts in zip(st.terms.preferred, st.preferred_counts, strict=True):
+            value = node.labels.get(t.topology_key)
+            s += t.weight * counts.get(value, 0) if value is not None else 0
+        for t, counts in zip(st.terms.preferred_anti, st.preferred_anti_counts, strict=True):
+            value = node.labels.get(t.topology_key)
+            s -= t.weight * counts.get(value, 0) if value is not None else 0
+        out.append(s)
+    return out
+
+
+def normalize(scores: Sequence[float]) -> list[float]:
+    low, high = min(scores, default=0.0), max(scores, default=0.0)
+    if high == low:
+        return [0.0] * len(scores)
+    return [100.0 * (s - low) / (high - low) for s in scores]
