@@ -97,7 +97,7 @@ def score_nodes(
 ) -> list[float]:
     total = [0.0] * len(nodes)
     for plugin, weight in scorers:
-        skip = getattr(plugin, "skip", None)
+        skip = getattr(plugin, "score_skip", None)
         if skip is not None and skip(pod):  # nothing to score for this pod: all nodes equal
             continue
         raw = plugin.scores(pod, nodes)

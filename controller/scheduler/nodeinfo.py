@@ -56,6 +56,7 @@ class PodInfo:
     namespace: str = "default"
     affinity_terms: Any = None  # interpodaffinity.Terms, or None: no podAffinity/podAntiAffinity
     affinity: Any = None  # interpodaffinity.State for this decision (set by the shell), or None
+    spread: Any = None  # podtopologyspread.State for this decision (set by the shell), or None
 
 
 def pod_info(key: str, pod: Obj) -> PodInfo:

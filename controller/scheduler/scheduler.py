@@ -26,7 +26,7 @@ from api.workqueue import ShutDown, WorkQueue
 from controller.base import ApiClient, Obj, meta, unwrap
 from controller.scheduler import framework
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo, pod_info
-from controller.scheduler.plugins import interpodaffinity, volumebinding
+from controller.scheduler.plugins import interpodaffinity, podtopologyspread, volumebinding
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +240,7 @@ class Scheduler:
         info.affinity = interpodaffinity.prepare(
             info, self.live_nodes(), list(self.anti_affinity_nodes.values())
         )
+        info.spread = podtopologyspread.prepare(info, self.live_nodes())
         if info.volumes is not None and info.volumes.error:  # PreFilter: no node can help
             result = framework.FitError(len(self.live_nodes()), prefilter=info.volumes.error)
         else:

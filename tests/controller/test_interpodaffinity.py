@@ -80,7 +80,9 @@ def test_a_placed_pods_anti_affinity_holds_both_ways() -> None:
 
 def test_required_affinity_follows_its_group_in_the_zone_and_the_first_may_go_anywhere() -> None:
     nodes = [node("a1", "z1"), node("a2", "z1"), node("b1", "z2")]
-    near: dict[str, Any] = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("cache", ZONE)]}}
+    near: dict[str, Any] = {
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("cache", ZONE)]}
+    }
     assert place(nodes, pod("app-0", "app", **near)) == (
         "0/3 nodes are available: 3 node(s) didn't match pod affinity rules."
     )  # no cache pod anywhere, and the pod is not one itself

@@ -19,6 +19,7 @@ from controller.scheduler.plugins import (
     nodeports,
     noderesources,
     nodeunschedulable,
+    podtopologyspread,
     selectorspread,
     tainttoleration,
     volumebinding,
@@ -32,6 +33,13 @@ FILTERS = (
     nodeports,
     noderesources,
     volumebinding,
+    podtopologyspread,
     interpodaffinity,
 )
-SCORERS = ((leastallocated, 1), (selectorspread, 2), (interpodaffinity, 2))  # (plugin, weight)
+SCORERS = (  # (plugin, weight): kube's default weights where kube has the plugin
+    (leastallocated, 1),
+    (selectorspread, 2),
+    (nodeaffinity, 2),
+    (podtopologyspread, 2),
+    (interpodaffinity, 2),
+)

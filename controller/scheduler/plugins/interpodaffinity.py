@@ -87,6 +87,9 @@ def skip(pod: PodInfo) -> bool:
     return pod.affinity is None
 
 
+score_skip = skip  # nothing prepared: nothing to filter, nothing to score
+
+
 def filter(pod: PodInfo, node: NodeInfo) -> list[str]:
     st = pod.affinity
     if st is None:

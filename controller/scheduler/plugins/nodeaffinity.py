@@ -1,4 +1,5 @@
-"""`spec.nodeSelector` and required node affinity: the node must satisfy both.
+"""`spec.nodeSelector` and required node affinity: the node must satisfy both; preferred node
+affinity terms score the nodes they match by their weights.
 
 Required affinity is `affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
 .nodeSelectorTerms`: the terms are ORed, each term's `matchExpressions` (over node labels:
@@ -10,7 +11,7 @@ pods to one node with a `matchFields metadata.name In [<node>]` term, as Kuberne
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
@@ -78,3 +79,33 @@ def filter(pod: PodInfo, node: NodeInfo) -> tuple[str, ...]:
     if terms is not None and not any(term_matches(t, node.name, labels) for t in terms):
         return (REASON,)
     return ()
+
+
+def preferred_terms(spec: Mapping[str, Any]) -> list[Any]:
+    na = (spec.get("affinity") or {}).get("nodeAffinity") or {}
+    return [t for t in na.get("preferredDuringSchedulingIgnoredDuringExecution") or [] if isinstance(t, dict)]
+
+
+def score_skip(pod: PodInfo) -> bool:
+    """No preferred node affinity: every node scores the same."""
+    return not preferred_terms(pod.pod.get("spec") or {})
+
+
+def scores(pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[float]:
+    """The weights of the preferred terms each node matches (kube's NodeAffinity Score)."""
+    terms = preferred_terms(pod.pod.get("spec") or {})
+    return [
+        float(
+            sum(
+                int(t.get("weight") or 0)
+                for t in terms
+                if term_matches(t.get("preference") or {}, n.name, n.labels)
+            )
+        )
+        for n in nodes
+    ]
+
+
+def normalize(scores: Sequence[float]) -> list[float]:
+    top = max(scores, default=0.0)
+    return [100.0 * s / top if top > 0 else 0.0 for s in scores]
