@@ -6,10 +6,13 @@ decision, because the cache's PodInfo holds them and the plugins import the cach
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from api.selectors import LabelSelector, selector_from_label_selector
+
+NamespaceLabels = Callable[[str], Mapping[str, str]]  # a namespace's labels ({} when unknown)
 
 
 @dataclass(frozen=True)
@@ -18,9 +21,16 @@ class Term:
     namespaces: frozenset[str] | None  # None: every namespace
     topology_key: str
     weight: int = 0
+    namespace_selector: LabelSelector | None = None  # more namespaces, by their labels (ORed)
 
-    def selects(self, namespace: str, labels: dict[str, str]) -> bool:
-        return (self.namespaces is None or namespace in self.namespaces) and self.selector.matches(labels)
+    def selects(self, namespace: str, labels: dict[str, str], namespace_labels: NamespaceLabels) -> bool:
+        if not self.selector.matches(labels):
+            return False
+        if self.namespaces is None or namespace in self.namespaces:
+            return True
+        return self.namespace_selector is not None and self.namespace_selector.matches(
+            namespace_labels(namespace)
+        )
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,15 @@ def _term(raw: Any, namespace: str, weight: int = 0) -> Term | None:
     selector = selector_from_label_selector(raw.get("labelSelector"))
     if selector is None:  # no selector selects no pod
         return None
-    namespaces: frozenset[str] | None = frozenset(raw.get("namespaces") or ()) or frozenset({namespace})
-    if raw.get("namespaceSelector") == {}:
-        namespaces = None
-    return Term(selector, namespaces, str(raw["topologyKey"]), weight)
+    listed = frozenset(raw.get("namespaces") or ())
+    by_labels = raw.get("namespaceSelector")
+    if by_labels == {}:  # every namespace
+        return Term(selector, None, str(raw["topologyKey"]), weight)
+    if by_labels:
+        return Term(
+            selector, listed, str(raw["topologyKey"]), weight, selector_from_label_selector(by_labels)
+        )
+    return Term(selector, listed or frozenset({namespace}), str(raw["topologyKey"]), weight)
 
 
 def terms_of(pod: dict[str, Any]) -> Terms | None:

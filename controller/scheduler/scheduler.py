@@ -74,6 +74,7 @@ class Scheduler:
         self.claims = factory.informer("persistentvolumeclaims")
         self.volumes = factory.informer("persistentvolumes")
         self.classes = factory.informer("storageclasses")
+        self.namespaces = factory.informer("namespaces")  # for affinity terms' namespaceSelector
         self.queue: WorkQueue[str] = WorkQueue(initial_backoff, max_backoff)
         self.node_infos: dict[str, NodeInfo] = {}
         self._live: list[NodeInfo] | None = None
@@ -153,6 +154,10 @@ class Scheduler:
             self.node_infos[node].remove_pod(key)
             if not self.node_infos[node].anti_affinity_pods:
                 self.anti_affinity_nodes.pop(node, None)
+
+    def _namespace_labels(self, name: str) -> dict[str, str]:
+        ns = self.namespaces.get(name)
+        return dict(meta(ns).get("labels") or {}) if ns is not None else {}
 
     def _place(self, node: NodeInfo, info: PodInfo) -> None:
         node.add_pod(info)
@@ -238,7 +243,7 @@ class Scheduler:
                 pod, self.claims.get, self.volumes.get, self.classes.get, self.volumes.list
             )
         info.affinity = interpodaffinity.prepare(
-            info, self.live_nodes(), list(self.anti_affinity_nodes.values())
+            info, self.live_nodes(), list(self.anti_affinity_nodes.values()), self._namespace_labels
         )
         info.spread = podtopologyspread.prepare(info, self.live_nodes())
         if info.volumes is not None and info.volumes.error:  # PreFilter: no node can help

@@ -139,3 +139,20 @@ def test_the_common_pod_is_not_prepared_at_all() -> None:
     nodes = [node("a")]
     assert interpodaffinity.prepare(pod("p", "web"), nodes, []) is None
     assert pod("p", "web").affinity_terms is None
+
+
+def test_a_namespace_selector_adds_the_namespaces_it_selects() -> None:
+    labels = {"team-a": {"team": "a"}, "team-b": {"team": "b"}}
+    nodes = [node("a"), node("b"), node("c")]
+    nodes[0].add_pod(pod("web-0", "web", namespace="team-a"))
+    nodes[1].add_pod(pod("web-1", "web", namespace="team-b"))
+    rule: dict[str, Any] = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                term("web", namespaceSelector={"matchLabels": {"team": "a"}})
+            ]
+        }
+    }
+    p = pod("web-2", "web", **rule)
+    p.affinity = interpodaffinity.prepare(p, nodes, [], lambda name: labels.get(name, {}))
+    assert [interpodaffinity.filter(p, n) for n in nodes] == [[interpodaffinity.ANTI_AFFINITY], [], []]

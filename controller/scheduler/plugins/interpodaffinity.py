@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from controller.scheduler.affinityterms import Term, Terms
+from controller.scheduler.affinityterms import NamespaceLabels, Term, Terms
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
 
 AFFINITY = "node(s) didn't match pod affinity rules"
@@ -46,40 +46,46 @@ class State:
     preferred_anti_counts: list[Counter[str]] = field(default_factory=list)
 
 
-def _domain_counts(term: Term, nodes: Sequence[NodeInfo]) -> Counter[str]:
+def _domain_counts(term: Term, nodes: Sequence[NodeInfo], namespace_labels: NamespaceLabels) -> Counter[str]:
     counts: Counter[str] = Counter()
     for node in nodes:
         value = node.labels.get(term.topology_key)
         if value is None:
             continue
-        n = sum(1 for p in node.pods.values() if term.selects(p.namespace, p.labels))
+        n = sum(1 for p in node.pods.values() if term.selects(p.namespace, p.labels, namespace_labels))
         if n:
             counts[value] += n
     return counts
 
 
-def prepare(pod: PodInfo, nodes: Sequence[NodeInfo], with_anti_affinity: Sequence[NodeInfo]) -> State | None:
+def prepare(
+    pod: PodInfo,
+    nodes: Sequence[NodeInfo],
+    with_anti_affinity: Sequence[NodeInfo],
+    namespace_labels: NamespaceLabels = lambda namespace: {},
+) -> State | None:
     """What the filter and the score need for `pod`; None when there is nothing to check.
     `with_anti_affinity`: the nodes running a pod with required anti-affinity (the shell keeps
-    them, so that a decision does not walk every node for the common case of none)."""
+    them, so that a decision does not walk every node for the common case of none);
+    `namespace_labels`: for terms with a namespaceSelector."""
     terms = pod.affinity_terms or Terms()
     forbidden = {
         (t.topology_key, node.labels[t.topology_key])
         for node in with_anti_affinity
         for placed in node.anti_affinity_pods.values()
         for t in (placed.affinity_terms.anti_affinity if placed.affinity_terms else ())
-        if t.topology_key in node.labels and t.selects(pod.namespace, pod.labels)
+        if t.topology_key in node.labels and t.selects(pod.namespace, pod.labels, namespace_labels)
     }
     if pod.affinity_terms is None and not forbidden:
         return None
     st = State(terms, forbidden=forbidden)
-    st.affinity_counts = [_domain_counts(t, nodes) for t in terms.affinity]
+    st.affinity_counts = [_domain_counts(t, nodes, namespace_labels) for t in terms.affinity]
     st.first_of_group = not any(st.affinity_counts) and all(
-        t.selects(pod.namespace, pod.labels) for t in terms.affinity
+        t.selects(pod.namespace, pod.labels, namespace_labels) for t in terms.affinity
     )
-    st.anti_counts = [_domain_counts(t, nodes) for t in terms.anti_affinity]
-    st.preferred_counts = [_domain_counts(t, nodes) for t in terms.preferred]
-    st.preferred_anti_counts = [_domain_counts(t, nodes) for t in terms.preferred_anti]
+    st.anti_counts = [_domain_counts(t, nodes, namespace_labels) for t in terms.anti_affinity]
+    st.preferred_counts = [_domain_counts(t, nodes, namespace_labels) for t in terms.preferred]
+    st.preferred_anti_counts = [_domain_counts(t, nodes, namespace_labels) for t in terms.preferred_anti]
     return st
 
 
