@@ -14,6 +14,10 @@ from typing import Any, cast
 from api.shapes import Condition
 
 READY = "Ready"
+# how long a pod tolerates a not-ready or unreachable node unless it says (kube-apiserver's
+# DefaultTolerationSeconds admission, which the API server applies; the node lifecycle
+# controller's --pod-eviction-timeout stands in for it when it evicts)
+DEFAULT_TOLERATION_SECONDS = 300
 
 
 def condition(obj: Mapping[str, Any], type_: str) -> Condition | None:

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.conditions import DEFAULT_TOLERATION_SECONDS
 from api.quantity import parse_quantity
 
 Obj = dict[str, Any]
-
-DEFAULT_TOLERATION_SECONDS = 300
 
 
 def image_tag(image: str) -> str:

@@ -5,8 +5,14 @@ condition with a new `lastHeartbeatTime`. Like Kubernetes we time heartbeats on 
 (when we saw the value change), never by comparing the kubelet's timestamps with ours. After
 `grace` seconds without one: Ready (and every condition) goes Unknown, the node is tainted
 `node.kubernetes.io/unreachable:NoExecute`, its pods' Ready condition goes False (so endpoints
-drop them). After `eviction_timeout` not ready: its pods are deleted so their controllers
-replace them. `decide` is the pure part.
+drop them). `decide` is the pure part.
+
+Eviction is kube's taint eviction controller: a pod on a node with a NoExecute taint it does not
+tolerate is deleted at once; one that tolerates every such taint stays for the shortest
+`tolerationSeconds` among the tolerations it uses (for ever when none says), counted from when
+the taint was first seen (`toleration_left`). DaemonSet pods tolerate the lifecycle taints for
+ever; every other pod gets the API server's default 300 s, which this controller reads as its
+`eviction_timeout` (kubelite's --pod-eviction-timeout: a test cluster shortens it).
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from api import jsonutil
-from api.conditions import ready_status
+from api.conditions import DEFAULT_TOLERATION_SECONDS, ready_status
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import Informer
 from controller.base import ApiClient, Obj, meta, run_every
+from controller.scheduler.plugins.tainttoleration import toleration_matches
 
 LEASE_NAMESPACE = "kube-node-lease"
 UNREACHABLE = "node.kubernetes.io/unreachable"
@@ -33,7 +40,6 @@ LIFECYCLE_TAINTS = (UNREACHABLE, NOT_READY)
 class Health:
     fingerprint: tuple[Any, ...]
     probe_time: float  # local clock: when the heartbeat last changed
-    not_ready_since: float | None = None
 
 
 @dataclass
@@ -41,7 +47,6 @@ class Decision:
     mark_unknown: bool = False
     taints: list[str] | None = None  # the lifecycle taints the node should carry, when that changes
     pods_not_ready: bool = False
-    evict: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -61,12 +66,12 @@ def observe(h: Health | None, node: Obj, lease: Obj | None, now: float) -> Healt
     if h is None:
         return Health(fp, now)
     if fp != h.fingerprint:
-        return Health(fp, now, h.not_ready_since)
+        return Health(fp, now)
     return h
 
 
-def decide(node: Obj, h: Health, now: float, grace: float, eviction_timeout: float) -> Decision:
-    """Pure: what to do about `node` now. Updates `h.not_ready_since`."""
+def decide(node: Obj, h: Health, now: float, grace: float) -> Decision:
+    """Pure: what to do about `node` now."""
     d = Decision()
     stale = now - h.probe_time > grace
     status = "Unknown" if stale else ready_status(node)
@@ -81,17 +86,29 @@ def decide(node: Obj, h: Health, now: float, grace: float, eviction_timeout: flo
         have = sorted(k for k in LIFECYCLE_TAINTS if has_taint(node, k))
         if have != want:
             d.taints = want
-    if status == "True":
-        h.not_ready_since = None
-    elif h.not_ready_since is None:
-        h.not_ready_since = now
-    if (
-        h.not_ready_since is not None
-        and now - h.not_ready_since > eviction_timeout
-        and (stale or status != "True")
-    ):
-        d.evict = True
     return d
+
+
+def toleration_left(
+    pod: Obj, taints: list[Obj], since: dict[str, float], now: float, default_seconds: float
+) -> float | None:
+    """Seconds before `pod` must leave a node with these NoExecute `taints` (<= 0: now; None: it
+    tolerates them for ever). `since`: when each taint (by key) was first seen."""
+    tolerations = [t for t in (pod.get("spec") or {}).get("tolerations") or [] if isinstance(t, dict)]
+    left: float | None = None
+    for taint in taints:
+        used = [t for t in tolerations if toleration_matches(t, taint)]
+        if not used:
+            return 0.0
+        seconds = [t.get("tolerationSeconds") for t in used]
+        if any(s is None for s in seconds):
+            continue  # tolerated for ever
+        shortest = float(min(int(s) for s in seconds if s is not None))
+        if shortest == DEFAULT_TOLERATION_SECONDS:
+            shortest = default_seconds
+        remaining = since.get(str(taint.get("key", "")), now) + max(shortest, 0.0) - now
+        left = remaining if left is None else min(left, remaining)
+    return left
 
 
 def _all_unknown(node: Obj) -> bool:
@@ -137,6 +154,7 @@ class NodeLifecycleController:
     period: float | None = None  # None: a quarter of `grace`, within 0.05 .. 5 s
     clock: Callable[[], float] = time.monotonic
     health: dict[str, Health] = field(default_factory=dict, init=False)
+    tainted_since: dict[tuple[str, str], float] = field(default_factory=dict, init=False)  # (node, key)
 
     async def run(self) -> None:
         period = self.period if self.period is not None else max(0.05, min(5.0, self.grace / 4))
@@ -151,10 +169,13 @@ class NodeLifecycleController:
             h = self.health[name] = observe(
                 self.health.get(name), node, self.leases.get(f"{LEASE_NAMESPACE}/{name}"), now
             )
-            d = decide(node, h, now, self.grace, self.eviction_timeout)
+            d = decide(node, h, now, self.grace)
             await self._act(node, d)
+            await self._evict(node, now)
         for gone in set(self.health) - names:
             del self.health[gone]
+        for key in [k for k in self.tainted_since if k[0] not in names]:
+            del self.tainted_since[key]
 
     def pods_on(self, node: str) -> list[Obj]:
         return [p for p in self.pods.list() if (p.get("spec") or {}).get("nodeName") == node]
@@ -186,23 +207,35 @@ class NodeLifecycleController:
         if d.pods_not_ready:
             for pod in self.pods_on(name):
                 await self._mark_not_ready(pod, now)
-        if d.evict:
-            victims = [p for p in self.pods_on(name) if not meta(p).get("deletionTimestamp")]
-            if victims:
-                self.events.record(node, NORMAL, "DeletingAllPods", f"Deleting all Pods from Node {name}.")
-            for pod in victims:
-                m = meta(pod)
-                try:
-                    await self.client.delete("pods", m["name"], m.get("namespace"))
-                    self.events.record(
-                        pod,
-                        NORMAL,
-                        "NodeControllerEviction",
-                        f"Marking for deletion Pod {m['name']} from Node {name}",
-                    )
-                except ApiError as e:
-                    if e.code != 404:
-                        raise
+
+    async def _evict(self, node: Obj, now: float) -> None:
+        """Delete the pods that no longer tolerate the node's NoExecute taints."""
+        name = meta(node)["name"]
+        taints = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("effect") == "NoExecute"]
+        keys = {str(t.get("key", "")) for t in taints}
+        for stale in [k for k in self.tainted_since if k[0] == name and k[1] not in keys]:
+            del self.tainted_since[stale]
+        if not taints:
+            return
+        since = {key: self.tainted_since.setdefault((name, key), now) for key in keys}
+        for pod in self.pods_on(name):
+            m = meta(pod)
+            if m.get("deletionTimestamp"):
+                continue
+            left = toleration_left(pod, taints, since, now, self.eviction_timeout)
+            if left is None or left > 0:
+                continue
+            try:
+                await self.client.delete("pods", m["name"], m.get("namespace"))
+                self.events.record(
+                    pod,
+                    NORMAL,
+                    "TaintManagerEviction",
+                    f"Marking for deletion Pod {m.get('namespace')}/{m['name']}",
+                )
+            except ApiError as e:
+                if e.code != 404:
+                    raise
 
     async def _mark_not_ready(self, pod: Obj, now: str) -> None:
         conds = [dict(c) for c in (pod.get("status") or {}).get("conditions") or []]

@@ -112,31 +112,53 @@ def node(ready: str = "True", taints: list[dict[str, Any]] | None = None, hb: st
 
 def test_node_lifecycle_decisions() -> None:
     h = observe(None, node(), None, now=0.0)
-    assert decide(node(), h, 30.0, grace=40, eviction_timeout=300) == nodelifecycle.Decision()
+    assert decide(node(), h, 30.0, grace=40) == nodelifecycle.Decision()
     # a renewed lease keeps the node alive even if its status is old
     h = observe(h, node(), {"spec": {"renewTime": "r1"}}, now=30.0)
     assert h.probe_time == 30.0
-    d = decide(node(), h, 71.0, grace=40, eviction_timeout=300)
-    assert d.mark_unknown and d.taints == [nodelifecycle.UNREACHABLE] and d.pods_not_ready and not d.evict
+    d = decide(node(), h, 71.0, grace=40)
+    assert d.mark_unknown and d.taints == [nodelifecycle.UNREACHABLE] and d.pods_not_ready
     unreachable = [{"key": nodelifecycle.UNREACHABLE, "effect": "NoExecute"}]
-    d = decide(node("Unknown", unreachable), h, 372.0, grace=40, eviction_timeout=300)
-    assert d.evict and d.taints is None
+    d = decide(node("Unknown", unreachable), h, 372.0, grace=40)
+    assert d.taints is None
     # heartbeats come back and the kubelet reports Ready: the taint goes
     h = observe(h, node("True", unreachable, hb="t9"), None, now=400.0)
-    d = decide(node("True", unreachable, hb="t9"), h, 401.0, grace=40, eviction_timeout=300)
-    assert d.taints == [] and not d.evict and h.not_ready_since is None
+    d = decide(node("True", unreachable, hb="t9"), h, 401.0, grace=40)
+    assert d.taints == []
     # a kubelet reporting NotReady gets the not-ready taint
     h = observe(h, node("False", hb="t10"), None, now=402.0)
-    assert decide(node("False", hb="t10"), h, 403.0, grace=40, eviction_timeout=300).taints == [
-        nodelifecycle.NOT_READY
-    ]
+    assert decide(node("False", hb="t10"), h, 403.0, grace=40).taints == [nodelifecycle.NOT_READY]
     # a node that never reported is left alone until it goes stale
     fresh = {"metadata": {"name": "f"}, "spec": {}, "status": {}}
-    assert decide(fresh, observe(None, fresh, None, 0.0), 1.0, grace=40, eviction_timeout=300).taints is None
+    assert decide(fresh, observe(None, fresh, None, 0.0), 1.0, grace=40).taints is None
     conds = nodelifecycle.unknown_conditions(node(), "now")
     assert conds[0]["status"] == "Unknown" and conds[0]["reason"] == "NodeStatusUnknown"
     assert conds[0]["lastHeartbeatTime"] == "t0"
     assert isinstance(Health(("x",), 0.0), Health)
+
+
+def test_taint_eviction_follows_each_pods_tolerations() -> None:
+    unreachable = {"key": nodelifecycle.UNREACHABLE, "effect": "NoExecute"}
+    maintenance = {"key": "example.com/maintenance", "value": "true", "effect": "NoExecute"}
+
+    def pod(*tolerations: dict) -> dict:
+        return {"spec": {"tolerations": list(tolerations)}}
+
+    def tol(key: str, seconds: int | None = None) -> dict:
+        t = {"key": key, "operator": "Exists", "effect": "NoExecute"}
+        return t if seconds is None else {**t, "tolerationSeconds": seconds}
+
+    left = nodelifecycle.toleration_left
+    since = {nodelifecycle.UNREACHABLE: 100.0, "example.com/maintenance": 110.0}
+    admitted = pod(tol(nodelifecycle.NOT_READY, 300), tol(nodelifecycle.UNREACHABLE, 300))
+    assert left(admitted, [unreachable], since, 105.0, 8.0) == 3.0  # the default reads as the flag
+    assert left(admitted, [unreachable], since, 108.0, 300.0) == 292.0
+    assert left(pod(tol(nodelifecycle.UNREACHABLE, 30)), [unreachable], since, 105.0, 8.0) == 25.0
+    assert left(pod(tol(nodelifecycle.UNREACHABLE)), [unreachable], since, 1e9, 8.0) is None  # DaemonSet pods
+    assert left(admitted, [unreachable, maintenance], since, 105.0, 8.0) == 0.0  # untolerated: now
+    both = pod(tol(nodelifecycle.UNREACHABLE, 60), tol("example.com/maintenance", 20))
+    assert left(both, [unreachable, maintenance], since, 115.0, 8.0) == 15.0  # the shortest, from its taint
+    assert left(pod({"operator": "Exists"}), [unreachable, maintenance], since, 1e9, 8.0) is None
 
 
 def test_gc_decisions() -> None:

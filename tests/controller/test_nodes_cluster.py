@@ -54,7 +54,48 @@ async def test_dead_node_goes_unknown_then_its_pods_are_replaced(cluster: Cluste
 
     await eventually(replaced, timeout=10, what="pods evicted and replaced on b")
     evs = {e["reason"] for e in (await cluster.client.list("events", "default"))["items"]}
-    assert "NodeControllerEviction" in evs
+    assert "TaintManagerEviction" in evs
+
+
+async def test_a_dead_nodes_pods_leave_as_their_tolerations_say(cluster: Cluster) -> None:
+    """Taint eviction: a pod tolerating the unreachable taint for 1 s goes first, one with the
+    API's default toleration waits out the controller's eviction timeout, one tolerating it
+    for ever (a DaemonSet's) stays."""
+    await cluster.add_node("a")
+    cluster.play_kubelets()
+    cluster.start_controllers(node_monitor_grace_period=1.0, pod_eviction_timeout=6.0)
+    unreachable = {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"}
+    for name, tolerations in (
+        ("quick", [{**unreachable, "tolerationSeconds": 1}]),
+        ("default", None),
+        ("daemon", [unreachable]),
+    ):
+        spec = {"nodeName": "a", "containers": [{"name": "c", "image": "busybox:1"}]}
+        if tolerations is not None:
+            spec["tolerations"] = tolerations
+        await cluster.client.create("pods", {"metadata": {"name": name}, "spec": spec}, "default")
+    cluster.alive.discard("a")
+
+    async def gone(name: str) -> bool:
+        try:
+            pod = await cluster.client.get("pods", name, "default")
+        except ApiError as e:
+            return e.code == 404
+        return bool(pod["metadata"].get("deletionTimestamp"))
+
+    await eventually(lambda: gone("quick"), timeout=8, what="the 1 s pod evicted")
+    assert not await gone("default") and not await gone("daemon")
+    await eventually(lambda: gone("default"), timeout=12, what="the default pod evicted")
+    assert not await gone("daemon")
+    evs = [
+        e
+        for e in (await cluster.client.list("events", "default"))["items"]
+        if e["reason"] == "TaintManagerEviction"
+    ]
+    assert sorted(e["message"] for e in evs) == [
+        "Marking for deletion Pod default/default",
+        "Marking for deletion Pod default/quick",
+    ]
 
 
 async def test_endpoints_follow_readiness_and_named_ports(cluster: Cluster) -> None:
