@@ -17,7 +17,7 @@ from kubelet import volumes
 from kubelet.env import container_env, expand
 from kubelet.podfiles import DISK, PodFiles
 from kubelet.podobjects import ContainerConfigError, PodObjects
-from runtime.interface import ContainerConfig, SandboxInfo
+from runtime.interface import ContainerConfig, Mount, SandboxInfo
 
 POD_UID = "io.kubernetes.pod.uid"
 POD_NAME = "io.kubernetes.pod.name"
@@ -77,7 +77,8 @@ def container_config(
             CONTAINER_NAME: c["name"],
             RESTART_COUNT: str(restarts),
         },
-        mounts=volumes.container_mounts(c, vols, volumes.written_volumes(pod), env),
+        mounts=volumes.container_mounts(c, vols, volumes.written_volumes(pod), env)
+        + _termination_log(pod, c, data_dir, restarts, files),
         memory_limit=_bytes(limits.get("memory")),
         cpu_quota_millis=_millis(limits.get("cpu")),
         cpu_shares=(_millis(requests.get("cpu")) or 0) * 1024 // 1000 or None,
@@ -85,6 +86,34 @@ def container_config(
         cap_add=list(caps.get("add") or []),
         cap_drop=list(caps.get("drop") or []),
     )
+
+
+def host_ports(spec: dict[str, Any]) -> list[tuple[str, int, int, str]]:
+    """The hostPorts the node publishes to a pod on its own network, as CNI's portmap plugin
+    does (a hostNetwork pod's ports are the node's already): (host IP or "", host port,
+    container port, tcp|udp). SCTP is not published: the runtime maps TCP and UDP."""
+    if spec.get("hostNetwork"):
+        return []
+    out = []
+    for c in spec.get("containers") or []:
+        for p in c.get("ports") or []:
+            protocol = str(p.get("protocol") or "TCP")
+            if p.get("hostPort") and protocol in ("TCP", "UDP"):
+                ip = "" if p.get("hostIP") in (None, "", "0.0.0.0") else str(p["hostIP"])
+                out.append((ip, int(p["hostPort"]), int(p["containerPort"]), protocol.lower()))
+    return out
+
+
+def _termination_log(
+    pod: dict[str, Any], c: dict[str, Any], data_dir: Path, restarts: int, files: PodFiles
+) -> list[Mount]:
+    """A file of the pod's directory at terminationMessagePath (/dev/termination-log unless set):
+    what the container writes there is its terminated state's message."""
+    where = c.get("terminationMessagePath")
+    if not where:
+        return []
+    host = files.termination_log(data_dir, pod["metadata"]["uid"], c["name"], restarts)
+    return [Mount(container_path=where, host_path=str(host), read_only=False)]
 
 
 def run_as(sec: dict[str, Any], image_user: str) -> str:

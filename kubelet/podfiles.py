@@ -19,9 +19,15 @@ from typing import Protocol
 
 from kubelet.projection import Files, write_atomic
 
+MAX_TERMINATION_MESSAGE = 4096  # kube's cap on a container's termination message
+
 
 def pod_dir(data_dir: Path, uid: str) -> Path:
     return data_dir / "pods" / uid
+
+
+def termination_log_path(data_dir: Path, uid: str, name: str, restarts: int) -> Path:
+    return pod_dir(data_dir, uid) / "containers" / name / str(restarts)
 
 
 class PodFiles(Protocol):
@@ -43,6 +49,14 @@ class PodFiles(Protocol):
 
     def remove_pod(self, data_dir: Path, uid: str) -> None:
         """Everything of the pod goes (a tmpfs emptyDir is unmounted first)."""
+        ...
+
+    def termination_log(self, data_dir: Path, uid: str, name: str, restarts: int) -> Path:
+        """An empty file, writable by any user, for one container instance's termination message."""
+        ...
+
+    def termination_message(self, data_dir: Path, uid: str, name: str, restarts: int) -> str:
+        """What that container instance wrote there, up to kube's 4096 bytes ("" when nothing)."""
         ...
 
 
@@ -81,6 +95,20 @@ class DiskFiles:
                     subprocess.run(["umount", "-l", str(path)], check=False)
         shutil.rmtree(base, ignore_errors=True)
 
+    def termination_log(self, data_dir: Path, uid: str, name: str, restarts: int) -> Path:
+        path = termination_log_path(data_dir, uid, name, restarts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        path.chmod(0o666)  # kube's: the container's user, whoever it is, writes its message
+        return path
+
+    def termination_message(self, data_dir: Path, uid: str, name: str, restarts: int) -> str:
+        try:
+            with open(termination_log_path(data_dir, uid, name, restarts), "rb") as f:
+                return f.read(MAX_TERMINATION_MESSAGE).decode(errors="replace")
+        except OSError:
+            return ""
+
 
 class MemoryFiles:
     """Per pod UID: relative path -> contents (a volume's files, a directory marker, a file's text)."""
@@ -107,6 +135,12 @@ class MemoryFiles:
 
     def remove_pod(self, data_dir: Path, uid: str) -> None:
         self.pods.pop(uid, None)
+
+    def termination_log(self, data_dir: Path, uid: str, name: str, restarts: int) -> Path:
+        return termination_log_path(data_dir, uid, name, restarts)  # a fake container writes nothing
+
+    def termination_message(self, data_dir: Path, uid: str, name: str, restarts: int) -> str:
+        return ""
 
 
 DISK = DiskFiles()

@@ -216,6 +216,12 @@ def build_status(
     sidecars = frozenset(c.get("name", "") for c in init_specs if c.get("restartPolicy") == "Always")
     policy = spec.get("restartPolicy", "Always")
     phase = "Failed" if failed else pod_phase(policy, views, init_views, init_count, sidecars)
+    if (
+        phase in ("Succeeded", "Failed")
+        and not failed
+        and any(v.state == "running" for v in (*views, *init_views))
+    ):
+        phase = "Running"  # as the kubelet: never terminal while a container (a sidecar) still runs
     terminal = phase in ("Succeeded", "Failed")
 
     pending_init = [

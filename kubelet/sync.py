@@ -34,6 +34,7 @@ from kubelet.containerconfig import (
     POD_UID,
     RESTART_COUNT,
     container_config,
+    host_ports,
 )
 from kubelet.decisions import (
     Action,
@@ -54,6 +55,7 @@ from kubelet.probes import ProbeManager
 from kubelet.projection import VolumeError
 from kubelet.restart import Backoff, crash_loop_message
 from kubelet.status import ContainerView, build_status, others_conditions
+from runtime.containers.logs import read_lines
 from runtime.interface import ContainerInfo, Runtime, SandboxConfig, SandboxInfo
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ __all__ = [
 # wakes the pod's worker itself (its API object, a container exit seen by the relist, a probe, a
 # ConfigMap or Secret it uses): the period only bounds what nothing announces.
 RESYNC = 60.0
+FALLBACK_LINES, FALLBACK_BYTES = 80, 2048  # the log's end kube uses as a fallback message
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 RESYNC_JITTER = 0.5  # kubelet's workerResyncIntervalJitterFactor: each pod waits [60, 90) s
@@ -120,6 +123,7 @@ class PodSyncer:
         self.clock = clock
         self._last_status: dict[str, PodStatus] = {}
         self._waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (uid, name) -> (reason, message)
+        self._messages: dict[str, str] = {}  # exited container id -> its termination message
         self._deleting = Deletions()
         self.objects = ObjectSource(client)  # the ConfigMaps and Secrets pods use, shared by the node's pods
         # told what a sync has just seen of its pod's containers (the kubelet's PLEG record)
@@ -280,6 +284,7 @@ class PodSyncer:
                 POD_NAMESPACE: meta.get("namespace", "default"),
             },
             host_network=bool(spec.get("hostNetwork")),
+            host_ports=host_ports(spec),
             cgroup_parent=f"/kubepods/pod{meta['uid']}",
             dns_servers=list(self.ctx.dns_servers),
             dns_searches=[
@@ -543,9 +548,36 @@ class PodSyncer:
         sandbox: SandboxInfo | None,
     ) -> list[ContainerView]:
         uid, ip = pod["metadata"]["uid"], sandbox.ip if sandbox else ""
-        return container_views(
+        views = container_views(
             uid, containers, specs, self._waiting, lambda c, cid: self.probes.ensure(uid, c, cid, ip)
         )
+        by_id = {c.id: c for c in containers}
+        for v, spec in zip(views, specs, strict=True):
+            for ended in (v.terminated, v.last_terminated):
+                if ended is not None and ended.container_id in by_id:
+                    ended.message = self._termination_message(
+                        uid, spec, by_id[ended.container_id], ended.exit_code
+                    )
+        return views
+
+    def _termination_message(self, uid: str, spec: dict[str, Any], c: ContainerInfo, exit_code: int) -> str:
+        """What an exited container left at its terminationMessagePath, else, under
+        FallbackToLogsOnError after a failure, the end of its log (kube's 80 lines, 2048 bytes).
+        Read once per instance: the container is gone, its message cannot change."""
+        known = self._messages.get(c.id)
+        if known is not None:
+            return known
+        message = ""
+        if spec.get("terminationMessagePath"):
+            message = self.ctx.files.termination_message(
+                self.ctx.data_dir, uid, spec["name"], restart_count(c)
+            )
+        fallback = spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"
+        if not message and exit_code != 0 and fallback and c.log_path:
+            lines, _ = read_lines(c.log_path, FALLBACK_LINES)
+            message = b"".join(ln.text for ln in lines)[-FALLBACK_BYTES:].decode(errors="replace")
+        self._messages[c.id] = message
+        return message
 
     async def _report(
         self,
@@ -603,6 +635,7 @@ class PodSyncer:
             await kill_container(self.runtime, pod, spec, c.id, grace, pod_ip, self._event)
         await self.runtime.remove_container(c.id)
         self.probes.forget({c.id})
+        self._messages.pop(c.id, None)
 
     async def kill_pod(self, uid: str, grace: float, pod: dict[str, Any] | None = None) -> None:
         """Stop every container (in parallel, each with the grace period and its preStop hook), then

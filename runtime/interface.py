@@ -28,6 +28,8 @@ class SandboxConfig:
     dns_servers: list[str] = field(default_factory=list)
     dns_searches: list[str] = field(default_factory=list)
     extra_hosts: dict[str, str] = field(default_factory=dict)
+    # the containers' hostPorts, published on the node: (host IP or "", host port, container port, tcp|udp)
+    host_ports: list[tuple[str, int, int, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -105,6 +105,12 @@ class RealRuntime:
                 with self._lock:
                     net = self.network.setup(sid, "bridge")
                 info.ip, info.netns_path = net.ip, net.netns_path
+                if config.host_ports:  # a pod's hostPorts: node address:port -> pod (CNI's portmap)
+                    from runtime.network.interface import PortMapping
+
+                    ports = [PortMapping(hp, cp, proto, ip) for ip, hp, cp, proto in config.host_ports]
+                    with self._lock:
+                        self.network.publish(sid, ports)
             write_etc_files(
                 self.sandbox_dir / sid / "etc",
                 config.hostname or config.name,

@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.conftest import KUBELITE, MANIFESTS, REAL_KUBECTL, Cluster
 from tests.kubectls import kubectl as kubectl_binary
-from tests.polling import wait_for
+from tests.polling import http_text, wait_for
 
 
 def pod_json(c: Cluster, name: str) -> dict:
@@ -240,3 +240,80 @@ def test_security_context_and_expanded_args_reach_the_process(cluster: Cluster) 
     }
     for name in ("secured", "rooted"):
         c.kubectl("delete", "pod", name, "--grace-period=0", "--force")
+
+
+def test_termination_messages_from_the_file_or_the_log(cluster: Cluster) -> None:
+    """What a container writes at its terminationMessagePath is its terminated message; under
+    FallbackToLogsOnError a failed container with nothing written gets its log's end."""
+    c = cluster
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "farewell"},
+        "spec": {
+            "restartPolicy": "Never",
+            "securityContext": {"runAsUser": 1000},  # any user may write it
+            "containers": [
+                {
+                    "name": "file",
+                    "image": "busybox:1.35",
+                    "command": ["sh", "-c", "echo -n bye > /dev/termination-log"],
+                },
+                {
+                    "name": "own-path",
+                    "image": "busybox:1.35",
+                    "terminationMessagePath": "/tmp/why",
+                    "command": ["sh", "-c", "echo -n disk full > /tmp/why; exit 2"],
+                },
+                {
+                    "name": "logs",
+                    "image": "busybox:1.35",
+                    "terminationMessagePolicy": "FallbackToLogsOnError",
+                    "command": ["sh", "-c", "echo starting; echo oops >&2; exit 1"],
+                },
+            ],
+        },
+    }
+    c.kubectl("apply", "-f", "-", real=True, input=json.dumps(pod))
+    wait_for(
+        lambda: pod_json(c, "farewell").get("status", {}).get("phase") == "Failed", 60, what="farewell done"
+    )
+
+    def ended(name: str) -> dict:
+        return container_status(c, "farewell", name)["state"]["terminated"]
+
+    assert (ended("file")["exitCode"], ended("file").get("message")) == (0, "bye")
+    assert (ended("own-path")["exitCode"], ended("own-path").get("message")) == (2, "disk full")
+    assert (ended("logs")["exitCode"], ended("logs").get("message")) == (1, "starting\noops\n")
+    c.kubectl("delete", "pod", "farewell", "--grace-period=0", "--force")
+
+
+def test_a_host_port_answers_on_the_nodes_address(cluster: Cluster) -> None:
+    """hostPort: the pod's node publishes it (the node's address, not the pod's)."""
+    c = cluster
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "published"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "web",
+                    "image": "kubelite/web:1.0",
+                    "ports": [{"containerPort": 8080, "hostPort": 18080}],
+                }
+            ]
+        },
+    }
+    c.kubectl("apply", "-f", "-", real=True, input=json.dumps(pod))
+    running = wait_for(
+        lambda: (p := pod_json(c, "published")).get("status", {}).get("phase") == "Running" and p,
+        60,
+        what="published Running",
+    )
+    host_ip = running["status"]["hostIP"]
+    assert host_ip != running["status"]["podIP"]
+    body = wait_for(lambda: http_text(f"http://{host_ip}:18080/"), 30, what="the host port answering")
+    assert "kubelite web" in body
+    c.kubectl("delete", "pod", "published", "--grace-period=0", "--force")
+    wait_for(lambda: not http_text(f"http://{host_ip}:18080/"), 30, what="the host port gone")

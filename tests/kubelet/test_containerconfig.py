@@ -138,3 +138,31 @@ def test_run_as_non_root_is_checked_before_a_start(
     with pytest.raises(ContainerConfigError) as e:
         make()
     assert str(e.value) == f'{refusal} (pod: "web_apps(u1)", container: c)'
+
+
+def test_the_termination_log_is_a_file_any_user_writes_read_back_capped(tmp_path: Path) -> None:
+    from kubelet.podfiles import DISK, MAX_TERMINATION_MESSAGE
+
+    p = pod({"terminationMessagePath": "/dev/termination-log"})
+    got = config(p, tmp_path)
+    (mount,) = [m for m in got.mounts if m.container_path == "/dev/termination-log"]
+    host = Path(mount.host_path)
+    assert not mount.read_only and host.is_file() and host.stat().st_mode & 0o777 == 0o666
+    host.write_bytes(b"x" * (MAX_TERMINATION_MESSAGE + 10))
+    assert DISK.termination_message(tmp_path, "u1", "c", 0) == "x" * MAX_TERMINATION_MESSAGE
+    assert DISK.termination_message(tmp_path, "u1", "c", 1) == ""  # the next instance's, not written
+    assert not [m for m in config(pod({}), tmp_path).mounts if m.container_path.startswith("/dev")]
+
+
+def test_host_ports_are_published_unless_the_pod_is_on_the_nodes_network() -> None:
+    from kubelet.containerconfig import host_ports
+
+    ports = [
+        {"containerPort": 8080, "hostPort": 18080},
+        {"containerPort": 53, "hostPort": 5353, "protocol": "UDP", "hostIP": "10.0.0.5"},
+        {"containerPort": 9090},  # no hostPort: nothing on the node
+        {"containerPort": 7, "hostPort": 7, "protocol": "SCTP"},
+    ]
+    spec: dict[str, Any] = {"containers": [{"name": "c", "ports": ports}]}
+    assert host_ports(spec) == [("", 18080, 8080, "tcp"), ("10.0.0.5", 5353, 53, "udp")]
+    assert host_ports({**spec, "hostNetwork": True}) == []

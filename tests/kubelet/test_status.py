@@ -168,3 +168,17 @@ def test_readiness_gates_moved_only_for_a_gate_condition():
     assert not readiness_gates_moved(
         {"status": {}}, {"status": {"conditions": [{"type": "x", "status": "True"}]}}
     )
+
+
+def test_a_pod_is_not_reported_ended_while_its_sidecar_still_runs():
+    pod = {
+        "metadata": {"name": "p"},
+        "spec": {
+            "restartPolicy": "Never",
+            "initContainers": [{"name": "proxy", "restartPolicy": "Always"}],
+            "containers": [{"name": "c"}],
+        },
+    }
+    proxy = ContainerView("proxy", "x", "running", started=True, ready=True)
+    assert build_status(pod, [exited(code=0)], [proxy], "", "", T0, T1)["phase"] == "Running"
+    assert build_status(pod, [exited(code=0)], [exited("proxy", 137)], "", "", T0, T1)["phase"] == "Succeeded"

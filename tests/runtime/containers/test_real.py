@@ -270,3 +270,27 @@ async def test_host_pid_and_ipc_join_the_nodes_namespaces(runtime: RealRuntime) 
     node = [os.readlink("/proc/self/ns/pid"), os.readlink("/proc/self/ns/ipc")]  # ours are the node's
     assert seen[True] == node
     assert seen[False][0] != node[0] and seen[False][1] != node[1]
+
+
+@sync
+async def test_a_pods_host_port_reaches_it_through_the_nodes_address(runtime: RealRuntime) -> None:
+    """A container's hostPort is published on the node (an nft table of the sandbox's own, as
+    CNI's portmap does), and the table goes with the sandbox."""
+    import subprocess
+
+    port = 20000 + os.getpid() % 20000
+    sb = await runtime.run_sandbox(pod("u11", host_ports=[("", port, 8080, "tcp")]))
+    web = await runtime.create_container(sb.id, ContainerConfig(name="web", image="kubelite/web:1.0"))
+    await runtime.start_container(web)
+    body = await until(lambda: http_text(f"http://127.0.0.1:{port}/"))
+    assert "kubelite web" in body
+
+    def tables() -> str:
+        return subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=True).stdout
+
+    from runtime.network import portmap
+
+    assert portmap.table_name(sb.id) in tables()
+    await runtime.remove_sandbox(sb.id)
+    assert portmap.table_name(sb.id) not in tables()
+    assert http_text(f"http://127.0.0.1:{port}/") == ""
