@@ -286,6 +286,15 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "storageclasses", "storageclass", "StorageClass", False, group="storage.k8s.io", short_names=("sc",)
     ),
+    # scheduling.k8s.io/v1: the priority a pod's priorityClassName gives it (Priority admission)
+    Resource(
+        "priorityclasses",
+        "priorityclass",
+        "PriorityClass",
+        False,
+        group="scheduling.k8s.io",
+        short_names=("pc",),
+    ),
     # service discovery and ingress (discovery.k8s.io/v1, networking.k8s.io/v1)
     Resource("endpointslices", "endpointslice", "EndpointSlice", True, group="discovery.k8s.io"),
     Resource("ingressclasses", "ingressclass", "IngressClass", False, group="networking.k8s.io"),

@@ -383,6 +383,7 @@ _GROUP_MODULES = (
     "api.tables_storage",
     "api.tables_networking",
     "api.tables_autoscaling",
+    "api.tables_scheduling",
 )
 _groups_loaded = False
 

@@ -24,6 +24,7 @@ from apiserver.allocator import Allocator
 from apiserver.crd import hooks as crd_hooks
 from apiserver.kinds.core import terminating as _terminating
 from apiserver.mirror import StoreMirror
+from apiserver.priorityadmission import PriorityClassCache
 from apiserver.rbac.cache import RbacCache
 from apiserver.saadmission import ServiceAccountCache
 from apiserver.storage.interface import (
@@ -80,6 +81,7 @@ class Registry:
         self.namespaces = NamespaceCache(store)
         self.rbac = RbacCache(store)  # the RBAC objects, for the authorizer and this server's own writes
         self.service_accounts = ServiceAccountCache(store)  # ServiceAccount admission's lookups
+        self.priority_classes = PriorityClassCache(store)  # Priority admission's lookups
         # told of every object this server removes (the token cache forgets what named it)
         self.on_removed: list[Callable[[Resource, dict[str, Any]], None]] = []
 

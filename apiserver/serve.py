@@ -156,9 +156,11 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
     # the subsets follow the live servers' leases from here on (apiserver.endpoint_leases)
     assert STORAGE_CLASSES is not None
     await registry.ensure(STORAGE_CLASSES, None, local_path_class())  # the default class, as k3s ships it
-    from apiserver.kinds import networking  # the default IngressClass, the kubernetes EndpointSlice
+    # the default IngressClass and the kubernetes EndpointSlice; the two system PriorityClasses
+    from apiserver.kinds import networking, scheduling
 
     await networking.bootstrap(registry, config.advertise_address, config.port)
+    await scheduling.bootstrap(registry)
 
 
 def redact(url: str) -> str:
@@ -324,6 +326,7 @@ async def serve(
         await registry.namespaces.start()
         await registry.rbac.mirror.start()
         await registry.service_accounts.mirror.start()
+        await registry.priority_classes.mirror.start()
         node_graph = NodeGraph(store)  # what each node's pods use: the node authorizer's lookups
         await node_graph.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
@@ -417,6 +420,7 @@ async def serve(
             await registry.namespaces.stop()
             await registry.rbac.mirror.stop()
             await registry.service_accounts.mirror.stop()
+            await registry.priority_classes.mirror.stop()
         if node_graph is not None:
             await node_graph.mirror.stop()
         if crds is not None:

@@ -1,7 +1,7 @@
 """Just enough of Kubernetes' protobuf encoding to read what kubectl's generators send.
 
-`kubectl create namespace|service|configmap|secret|serviceaccount|deployment|job|cronjob` use
-typed clients that POST
+`kubectl create namespace|service|configmap|secret|serviceaccount|deployment|job|cronjob` (and
+`priorityclass`) use typed clients that POST
 `application/vnd.kubernetes.protobuf`: the magic `k8s\\0`, then a runtime.Unknown envelope
 (typeMeta=1 {apiVersion=1, kind=2}, raw=2) whose `raw` is the object in the generated.proto
 encoding of k8s.io/api. Field numbers below are those of that file for the fields the
@@ -272,6 +272,14 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     "MetricSpec": {1: ("type", _S, False), 4: ("resource", "ResourceMetricSource", False)},
     "ResourceMetricSource": {1: ("name", _S, False), 2: ("target", "MetricTarget", False)},
     "MetricTarget": {1: ("type", _S, False), 4: ("averageUtilization", _I, False)},
+    # kubectl create priorityclass (k8s.io/api/scheduling/v1/generated.proto)
+    "PriorityClass": {
+        1: ("metadata", "ObjectMeta", False),
+        2: ("value", _I, False),
+        3: ("globalDefault", _B, False),
+        4: ("description", _S, False),
+        5: ("preemptionPolicy", _S, False),
+    },
 }
 KINDS = {
     "Namespace",
@@ -292,6 +300,7 @@ KINDS = {
     "SelfSubjectReview",
     "Ingress",
     "HorizontalPodAutoscaler",
+    "PriorityClass",
 }
 
 

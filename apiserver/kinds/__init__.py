@@ -39,6 +39,7 @@ class HookContext(Protocol):
     namespaces: Any
     rbac: Any
     service_accounts: Any
+    priority_classes: Any
 
 
 class WriteHooks:
@@ -132,6 +133,7 @@ _MODULES = (
     "apiserver.kinds.networking",
     "apiserver.kinds.crd",
     "apiserver.kinds.autoscaling",
+    "apiserver.kinds.scheduling",
 )
 _loaded = False
 

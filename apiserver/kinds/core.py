@@ -14,7 +14,7 @@ from typing import Any
 from api import jsonutil
 from api.errors import bad_request
 from api.selectors import map_to_string
-from apiserver import defaults
+from apiserver import defaults, priorityadmission
 from apiserver.allocator import Allocator
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.lifecycle import random_suffix
@@ -56,10 +56,15 @@ def _pod_create(obj: Obj) -> None:
 
 
 class PodHooks(WriteHooks):
-    """ServiceAccount admission: a read of the account (from the server's cache) before the create."""
+    """ServiceAccount and Priority admission: reads of the account and of the priority classes
+    (from the server's caches) before the create; the priority set then is kept on updates."""
 
     async def admit_create(self, ctx: HookContext, namespace: str | None, new: Obj) -> None:
         await admit_pod(ctx.service_accounts, namespace or "", new, random_suffix)
+        await priorityadmission.admit_pod(ctx.priority_classes, new)
+
+    def carry_over(self, new: Obj, old: Obj) -> None:
+        priorityadmission.keep_priority(new, old)
 
 
 def _pod_grace(obj: Obj, options: dict[str, Any]) -> int:

@@ -113,3 +113,6 @@ DOCS.update(WORKLOAD_DOCS)
 from apiserver.schema.docs_networking import NETWORKING_DOCS  # noqa: E402
 
 DOCS.update(NETWORKING_DOCS)
+from apiserver.schema.docs_scheduling import SCHEDULING_DOCS  # noqa: E402
+
+DOCS.update(SCHEDULING_DOCS)
