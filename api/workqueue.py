@@ -5,6 +5,8 @@ processed once (the *dirty* set); a key being processed is never handed to a sec
 (the *processing* set) — if it is added meanwhile it is re-queued when the first worker calls
 `done`. Failed keys come back after an exponential back-off (`add_rate_limited`) until the
 worker calls `forget`. Single event loop, no threads: every method but `get` is synchronous.
+With a `priority` function, keys leave highest priority first, in the order they came among
+equals (the scheduler's active queue, as kube-scheduler's PrioritySort orders it).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import heapq
+import itertools
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -24,8 +28,17 @@ class ShutDown(Exception):
 
 
 class WorkQueue(Generic[K]):
-    def __init__(self, base_delay: float = 0.005, max_delay: float = 300.0, name: str | None = None) -> None:
+    def __init__(
+        self,
+        base_delay: float = 0.005,
+        max_delay: float = 300.0,
+        name: str | None = None,
+        priority: Callable[[K], int] | None = None,
+    ) -> None:
         self._queue: collections.deque[K] = collections.deque()
+        self._priority = priority
+        self._heap: list[tuple[int, int, K]] = []  # (-priority, arrival, key) when ordered by priority
+        self._arrivals = itertools.count()
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
         self._failures: dict[K, int] = {}
@@ -43,7 +56,16 @@ class WorkQueue(Generic[K]):
             self._metrics = QueueMetrics(name, self.__len__)
 
     def __len__(self) -> int:
-        return len(self._queue)
+        return len(self._heap) if self._priority is not None else len(self._queue)
+
+    def _push(self, key: K) -> None:
+        if self._priority is None:
+            self._queue.append(key)
+        else:
+            heapq.heappush(self._heap, (-self._priority(key), next(self._arrivals), key))
+
+    def _pop(self) -> K:
+        return self._queue.popleft() if self._priority is None else heapq.heappop(self._heap)[2]
 
     def add(self, key: K) -> None:
         if self._shutting_down or key in self._dirty:
@@ -55,7 +77,7 @@ class WorkQueue(Generic[K]):
             return  # re-queued by done()
         if self._metrics is not None:
             self._since[key] = time.perf_counter()
-        self._queue.append(key)
+        self._push(key)
         self._wake()
 
     def add_after(self, key: K, delay: float) -> None:
@@ -93,7 +115,7 @@ class WorkQueue(Generic[K]):
         self._failures.pop(key, None)
 
     async def get(self) -> K:
-        while not self._queue:
+        while not len(self):
             if self._shutting_down:
                 raise ShutDown()
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -105,7 +127,7 @@ class WorkQueue(Generic[K]):
                     fut.cancel()
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(fut)
-        key = self._queue.popleft()
+        key = self._pop()
         self._dirty.discard(key)
         self._processing.add(key)
         if self._metrics is not None:
@@ -122,7 +144,7 @@ class WorkQueue(Generic[K]):
             if key in self._dirty:
                 self._since[key] = now
         if key in self._dirty:
-            self._queue.append(key)
+            self._push(key)
             self._wake()
 
     def shutdown(self) -> None:

@@ -37,6 +37,12 @@ def _q(fn: Any, v: Any, default: int = 0) -> int:
         return default
 
 
+def _scalar_requests(req: dict[str, Any]) -> dict[str, int]:
+    """Requests of resources other than cpu and memory, as integers (extended resources are
+    whole numbers; ephemeral-storage and hugepages are bytes)."""
+    return {k: _q(to_int, v) for k, v in req.items() if k not in ("cpu", "memory")}
+
+
 @dataclass
 class PodInfo:
     key: str
@@ -57,6 +63,9 @@ class PodInfo:
     affinity_terms: Any = None  # interpodaffinity.Terms, or None: no podAffinity/podAntiAffinity
     affinity: Any = None  # interpodaffinity.State for this decision (set by the shell), or None
     spread: Any = None  # podtopologyspread.State for this decision (set by the shell), or None
+    scalar: dict[str, int] = field(
+        default_factory=dict
+    )  # other requests: ephemeral-storage, hugepages, extended
 
 
 def pod_info(key: str, pod: Obj) -> PodInfo:
@@ -64,8 +73,12 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
     meta = pod.get("metadata") or {}
     cpu = mem = ncpu = nmem = 0
     ports: list[tuple[str, str, int]] = []
+    scalar: dict[str, int] = {}
     for c in spec.get("containers") or []:
         req = (c.get("resources") or {}).get("requests") or {}
+        if not req.keys() <= {"cpu", "memory"}:
+            for name, q in _scalar_requests(req).items():
+                scalar[name] = scalar.get(name, 0) + q
         ccpu, cmem = _q(to_milli, req.get("cpu")), _q(to_int, req.get("memory"))
         cpu += ccpu
         mem += cmem
@@ -78,6 +91,8 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
         req = (c.get("resources") or {}).get("requests") or {}
         cpu = max(cpu, _q(to_milli, req.get("cpu")))
         mem = max(mem, _q(to_int, req.get("memory")))
+        for name, q in _scalar_requests(req).items():
+            scalar[name] = max(scalar.get(name, 0), q)
     owner = next((r.get("uid", "") for r in meta.get("ownerReferences") or [] if r.get("controller")), "")
     return PodInfo(
         key,
@@ -93,6 +108,7 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
         owner,
         dict(meta.get("labels") or {}),
         namespace=meta.get("namespace") or "default",
+        scalar=scalar,
         affinity_terms=terms_of(pod) if spec.get("affinity") else None,
     )
 
@@ -116,6 +132,8 @@ class NodeInfo:
     used_ports: collections.Counter[tuple[str, str, int]] = field(default_factory=collections.Counter)
     owner_counts: collections.Counter[str] = field(default_factory=collections.Counter)
     anti_affinity_pods: dict[str, PodInfo] = field(default_factory=dict)  # with required anti-affinity
+    alloc_scalar: dict[str, int] = field(default_factory=dict)  # allocatable beyond cpu, memory, pods
+    req_scalar: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def set_node(self, node: Obj) -> None:
         self.node = node
@@ -127,6 +145,7 @@ class NodeInfo:
         for attr in ("alloc_cpu", "alloc_memory", "alloc_pods"):
             if getattr(self, attr) == -1:
                 setattr(self, attr, None)
+        self.alloc_scalar = {k: _q(to_int, v) for k, v in alloc.items() if k not in ("cpu", "memory", "pods")}
         self.labels = dict((node.get("metadata") or {}).get("labels") or {})
         self.taints = list(spec.get("taints") or [])
         self.unschedulable = bool(spec.get("unschedulable"))
@@ -143,6 +162,8 @@ class NodeInfo:
         self.used_ports.update(info.host_ports)
         if info.owner_uid:
             self.owner_counts[info.owner_uid] += 1
+        if info.scalar:
+            self.req_scalar.update(info.scalar)
         if info.affinity_terms is not None and info.affinity_terms.anti_affinity:
             self.anti_affinity_pods[info.key] = info
 
@@ -157,6 +178,8 @@ class NodeInfo:
         self.used_ports.subtract(info.host_ports)
         self.used_ports += collections.Counter()  # drop zero counts
         self.anti_affinity_pods.pop(key, None)
+        if info.scalar:
+            self.req_scalar.subtract(info.scalar)
         if info.owner_uid:
             self.owner_counts[info.owner_uid] -= 1
             if self.owner_counts[info.owner_uid] <= 0:

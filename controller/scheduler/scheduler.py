@@ -75,7 +75,8 @@ class Scheduler:
         self.volumes = factory.informer("persistentvolumes")
         self.classes = factory.informer("storageclasses")
         self.namespaces = factory.informer("namespaces")  # for affinity terms' namespaceSelector
-        self.queue: WorkQueue[str] = WorkQueue(initial_backoff, max_backoff)
+        # the active queue: the highest spec.priority first (kube's PrioritySort), no preemption
+        self.queue: WorkQueue[str] = WorkQueue(initial_backoff, max_backoff, priority=self._priority_of)
         self.node_infos: dict[str, NodeInfo] = {}
         self._live: list[NodeInfo] | None = None
         self.pod_node: dict[str, str] = {}  # pod key -> node, bound or assumed
@@ -155,6 +156,10 @@ class Scheduler:
             if not self.node_infos[node].anti_affinity_pods:
                 self.anti_affinity_nodes.pop(node, None)
 
+    def _priority_of(self, key: str) -> int:
+        priority = ((self.pending.get(key) or {}).get("spec") or {}).get("priority")
+        return priority if isinstance(priority, int) and not isinstance(priority, bool) else 0
+
     def _namespace_labels(self, name: str) -> dict[str, str]:
         ns = self.namespaces.get(name)
         return dict(meta(ns).get("labels") or {}) if ns is not None else {}
@@ -209,6 +214,7 @@ class Scheduler:
                     self.claims,
                     self.volumes,
                     self.classes,
+                    self.namespaces,
                 )
             )
         )

@@ -60,3 +60,16 @@ async def test_shutdown_wakes_getters() -> None:
     q.shutdown()
     with pytest.raises(ShutDown):
         await asyncio.wait_for(getter, 1)
+
+
+async def test_a_priority_queue_hands_out_the_highest_first_in_arrival_order_among_equals() -> None:
+    priority = {"low": 0, "mid": 1000, "mid2": 1000, "critical": 2000000000, "plain": 0}
+    q: WorkQueue[str] = WorkQueue(priority=priority.__getitem__)
+    for k in ("low", "mid", "plain", "critical", "mid2", "low"):
+        q.add(k)
+    assert len(q) == 5
+    first = await q.get()
+    q.add(first)  # changed while held: back when done, behind what is waiting at its priority
+    assert [first, *[await q.get() for _ in range(4)]] == ["critical", "mid", "mid2", "low", "plain"]
+    q.done(first)
+    assert await q.get() == "critical"

@@ -180,3 +180,44 @@ def test_each_search_starts_where_the_last_stopped() -> None:
     assert rotation.start == 460
     got = framework.schedule(pod(cpu="2"), nodes, random.Random(1), rotation)
     assert isinstance(got, NodeInfo) and got.name == "big"
+
+
+def test_extended_resources_hugepages_and_ephemeral_storage_are_counted() -> None:
+    gpu_node = node_info(
+        {
+            "metadata": {"name": "gpu"},
+            "status": {"allocatable": {"cpu": "8", "memory": "8Gi", "pods": "110", "nvidia.com/gpu": "2"}},
+        }
+    )
+    plain = node("plain")
+
+    def wants(name: str, **requests: str) -> Any:
+        return pod_info(
+            f"ns/{name}",
+            {
+                "metadata": {"name": name, "namespace": "ns"},
+                "spec": {"containers": [{"name": "c", "resources": {"requests": requests}}]},
+            },
+        )
+
+    gpu_pod = wants("train", **{"nvidia.com/gpu": "1"})
+    assert noderesources.filter(gpu_pod, plain) == ("Insufficient nvidia.com/gpu",)
+    assert noderesources.filter(gpu_pod, gpu_node) == ()
+    gpu_node.add_pod(gpu_pod)
+    gpu_node.add_pod(wants("train2", **{"nvidia.com/gpu": "1"}))
+    assert noderesources.filter(wants("train3", **{"nvidia.com/gpu": "1"}), gpu_node) == (
+        "Insufficient nvidia.com/gpu",
+    )
+    gpu_node.remove_pod("ns/train")
+    assert noderesources.filter(wants("train3", **{"nvidia.com/gpu": "1"}), gpu_node) == ()
+    assert noderesources.filter(wants("huge", **{"hugepages-2Mi": "64Mi"}), plain) == (
+        "Insufficient hugepages-2Mi",
+    )
+    assert (
+        noderesources.filter(wants("disk", **{"ephemeral-storage": "1Gi"}), plain) == ()
+    )  # not reported: not limited
+    got = framework.schedule(gpu_pod, [plain], random.Random(0))
+    assert (
+        isinstance(got, framework.FitError)
+        and got.message == "0/1 nodes are available: 1 Insufficient nvidia.com/gpu."
+    )

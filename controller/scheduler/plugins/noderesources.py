@@ -1,6 +1,10 @@
-"""Requests vs allocatable: cpu, memory and the pod count, counting bound and assumed pods.
+"""Requests vs allocatable: cpu, memory, the pod count and every other resource a pod requests
+(ephemeral-storage, hugepages, extended resources such as nvidia.com/gpu), counting bound and
+assumed pods.
 
-A node that does not report an allocatable resource is not limited on it.
+A node that does not report cpu, memory, pods or ephemeral-storage is not limited on it; a
+node that does not report a hugepages or extended resource has none of it (kube's "Insufficient
+nvidia.com/gpu").
 """
 
 from __future__ import annotations
@@ -16,4 +20,11 @@ def filter(pod: PodInfo, node: NodeInfo) -> tuple[str, ...]:
         reasons.append("Insufficient cpu")
     if pod.memory and node.alloc_memory is not None and node.req_memory + pod.memory > node.alloc_memory:
         reasons.append("Insufficient memory")
+    if pod.scalar:  # most pods request only cpu and memory: no loop per node for them
+        for name, amount in pod.scalar.items():
+            have = node.alloc_scalar.get(name)
+            if have is None and name == "ephemeral-storage":
+                continue
+            if amount and node.req_scalar.get(name, 0) + amount > (have or 0):
+                reasons.append(f"Insufficient {name}")
     return tuple(reasons)
