@@ -84,7 +84,7 @@ class PriorityClassCache:
         return default_class({kv.key[len(self.PREFIX) :]: class_of(jsonutil.loads(kv.value)) for kv in kvs})
 
 
-def _refused(pod: Obj, why: str) -> ApiError:
+def pod_forbidden(pod: Obj, why: str) -> ApiError:
     """403 as kube's admission.NewForbidden words it: the name is not generated yet, so a pod with
     only generateName is named by it."""
     meta = pod.get("metadata") or {}
@@ -114,11 +114,11 @@ async def admit_pod(classes: PriorityClassCache, pod: Obj) -> None:
     else:
         pc = await classes.lookup(class_name)
         if pc is None:
-            raise _refused(pod, f"no PriorityClass with name {class_name} was found")
+            raise pod_forbidden(pod, f"no PriorityClass with name {class_name} was found")
         value, _, policy = pc
     given = spec.get("priority")
     if isinstance(given, int) and not isinstance(given, bool) and given != value:
-        raise _refused(
+        raise pod_forbidden(
             pod,
             f"the integer value of priority ({given}) must not be provided in pod spec; priority admission "
             f"controller computed {value} from the given PriorityClass name",
@@ -127,7 +127,7 @@ async def admit_pod(classes: PriorityClassCache, pod: Obj) -> None:
     if policy is not None:
         given_policy = spec.get("preemptionPolicy")
         if given_policy is not None and given_policy != policy:
-            raise _refused(
+            raise pod_forbidden(
                 pod,
                 f"the string value of PreemptionPolicy ({given_policy}) must not be provided in pod spec; "
                 f"priority admission controller computed {policy} from the given PriorityClass name",

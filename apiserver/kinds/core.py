@@ -55,11 +55,27 @@ def _pod_create(obj: Obj) -> None:
         ]
 
 
+def _admit_runtime_class(pod: Obj) -> None:
+    """kube's RuntimeClass admission, with no RuntimeClass served: a named class is not found,
+    and an overhead is one no class defined."""
+    spec = pod.get("spec") or {}
+    if spec.get("runtimeClassName"):
+        raise priorityadmission.pod_forbidden(
+            pod, f'pod rejected: RuntimeClass "{spec["runtimeClassName"]}" not found'
+        )
+    if spec.get("overhead"):
+        raise priorityadmission.pod_forbidden(
+            pod, "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
+        )
+
+
 class PodHooks(WriteHooks):
-    """ServiceAccount and Priority admission: reads of the account and of the priority classes
-    (from the server's caches) before the create; the priority set then is kept on updates."""
+    """RuntimeClass, ServiceAccount and Priority admission: reads of the account and of the
+    priority classes (from the server's caches) before the create; the priority set then is kept
+    on updates."""
 
     async def admit_create(self, ctx: HookContext, namespace: str | None, new: Obj) -> None:
+        _admit_runtime_class(new)
         await admit_pod(ctx.service_accounts, namespace or "", new, random_suffix)
         await priorityadmission.admit_pod(ctx.priority_classes, new)
 

@@ -382,6 +382,8 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
         if spec.get(key):
             causes += names.check(f"{path}.{key}", str(spec[key]), names.is_dns1123_subdomain)
     causes += _scheduling_gates(spec, path, for_pod)
+    if isinstance(spec.get("os"), dict):
+        causes += one_of(f"{path}.os.name", spec["os"].get("name"), ["linux", "windows"])
     if _list(spec.get("ephemeralContainers")):  # they come through pods/ephemeralcontainers in kube
         causes.append(field_forbidden(f"{path}.ephemeralContainers", "cannot be set on create"))
     if spec.get("shareProcessNamespace"):  # refused rather than ignored (see Known limits)
