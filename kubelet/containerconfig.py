@@ -66,6 +66,9 @@ def container_config(
         user=run_as(sec, image_user),
         groups=supplementary_groups(pod_sec),
         read_only_rootfs=bool(sec.get("readOnlyRootFilesystem")),
+        no_new_privileges=sec.get("allowPrivilegeEscalation") is False,
+        seccomp_unconfined=seccomp_unconfined(sec),
+        sysctls=pod_sysctls(pod.get("spec") or {}),
         host_pid=bool((pod.get("spec") or {}).get("hostPID")),
         host_ipc=bool((pod.get("spec") or {}).get("hostIPC")),
         tty=bool(c.get("tty")),
@@ -77,7 +80,7 @@ def container_config(
             CONTAINER_NAME: c["name"],
             RESTART_COUNT: str(restarts),
         },
-        mounts=volumes.container_mounts(c, vols, volumes.written_volumes(pod), env)
+        mounts=volumes.container_mounts(c, vols, volumes.read_only_volumes(pod), env)
         + _termination_log(pod, c, data_dir, restarts, files),
         memory_limit=_bytes(limits.get("memory")),
         cpu_quota_millis=_millis(limits.get("cpu")),
@@ -86,6 +89,22 @@ def container_config(
         cap_add=list(caps.get("add") or []),
         cap_drop=list(caps.get("drop") or []),
     )
+
+
+def pod_hostname(pod: dict[str, Any], cluster_domain: str) -> str:
+    """The pod's kernel hostname: spec.hostname or its name; with setHostnameAsFQDN and a
+    subdomain, the fully qualified name (at most 64 characters, as kube refuses longer)."""
+    meta, spec = pod["metadata"], pod.get("spec") or {}
+    short = spec.get("hostname") or meta["name"][:63]
+    if not (spec.get("setHostnameAsFQDN") and spec.get("subdomain")):
+        return str(short)
+    fqdn = f"{short}.{spec['subdomain']}.{meta.get('namespace', 'default')}.svc.{cluster_domain}"
+    if len(fqdn) > 64:
+        raise ContainerConfigError(
+            f"failed to construct FQDN from pod hostname and cluster domain, FQDN {fqdn} is too long "
+            f"(64 characters is the max, {len(fqdn)} characters requested)"
+        )
+    return fqdn
 
 
 def host_ports(spec: dict[str, Any]) -> list[tuple[str, int, int, str]]:
@@ -114,6 +133,52 @@ def _termination_log(
         return []
     host = files.termination_log(data_dir, pod["metadata"]["uid"], c["name"], restarts)
     return [Mount(container_path=where, host_path=str(host), read_only=False)]
+
+
+# kube's safe sysctls (namespaced, allowed on every kubelet without --allowed-unsafe-sysctls)
+SAFE_SYSCTLS = frozenset(
+    {
+        "kernel.shm_rmid_forced",
+        "net.ipv4.ip_local_port_range",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",
+        "net.ipv4.ip_unprivileged_port_start",
+        "net.ipv4.ip_local_reserved_ports",
+        "net.ipv4.tcp_keepalive_time",
+        "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_intvl",
+        "net.ipv4.tcp_keepalive_probes",
+        "net.ipv4.tcp_rmem",
+        "net.ipv4.tcp_wmem",
+    }
+)
+
+
+def pod_sysctls(spec: dict[str, Any]) -> dict[str, str]:
+    """The pod's securityContext.sysctls, applied in its containers' namespaces; a sysctl not on
+    kube's safe list, or a net.* one on the node's own network, is refused."""
+    out = {}
+    for s in (spec.get("securityContext") or {}).get("sysctls") or []:
+        name = str(s.get("name") or "")
+        if name.replace("/", ".") not in SAFE_SYSCTLS:
+            raise ContainerConfigError(f'forbidden sysctl: "{name}" not allowlisted')
+        if spec.get("hostNetwork") and name.startswith("net."):
+            raise ContainerConfigError(f'sysctl "{name}" not allowed with host net enabled')
+        out[name.replace("/", ".")] = str(s.get("value") or "")
+    return out
+
+
+def seccomp_unconfined(sec: dict[str, Any]) -> bool:
+    """seccompProfile: Unconfined runs without a filter; RuntimeDefault, or none, gets the
+    runtime's default profile (stricter than kube's unset, which is Unconfined); a Localhost
+    profile is refused: the runtime loads no profile files."""
+    profile = sec.get("seccompProfile") or {}
+    kind = profile.get("type") if isinstance(profile, dict) else None
+    if kind == "Localhost":
+        raise ContainerConfigError(
+            f'seccomp profile "localhost/{profile.get("localhostProfile", "")}": Localhost profiles are not supported'
+        )
+    return kind == "Unconfined"
 
 
 def run_as(sec: dict[str, Any], image_user: str) -> str:

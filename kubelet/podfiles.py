@@ -39,8 +39,8 @@ class PodFiles(Protocol):
         """Show exactly `files` in the pod's volume `name` (atomically); its path."""
         ...
 
-    def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool) -> Path:
-        """The pod's emptyDir `name` (a tmpfs when `memory`), made once; its path."""
+    def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool, size: int | None = None) -> Path:
+        """The pod's emptyDir `name` (a tmpfs when `memory`, of `size` bytes at most), made once; its path."""
         ...
 
     def etc_file(self, data_dir: Path, uid: str, name: str, content: str) -> Path:
@@ -68,7 +68,7 @@ class DiskFiles:
         write_atomic(path, files)
         return path
 
-    def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool) -> Path:
+    def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool, size: int | None = None) -> Path:
         path = pod_dir(data_dir, uid) / "volumes" / name
         try:
             path.mkdir(parents=True)
@@ -76,7 +76,8 @@ class DiskFiles:
         except FileExistsError:
             pass
         if memory and not path.is_mount():
-            subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", str(path)], check=True)
+            options = "mode=1777" + (f",size={size}" if size else "")  # sizeLimit: the kernel's ENOSPC
+            subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], check=True)
         return path
 
     def etc_file(self, data_dir: Path, uid: str, name: str, content: str) -> Path:
@@ -125,7 +126,7 @@ class MemoryFiles:
         self._put(uid, f"volumes/{name}", dict(files))
         return pod_dir(data_dir, uid) / "volumes" / name
 
-    def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool) -> Path:
+    def empty_dir(self, data_dir: Path, uid: str, name: str, memory: bool, size: int | None = None) -> Path:
         self._put(uid, f"volumes/{name}", "tmpfs" if memory else "dir")
         return pod_dir(data_dir, uid) / "volumes" / name
 

@@ -35,6 +35,7 @@ from kubelet.containerconfig import (
     RESTART_COUNT,
     container_config,
     host_ports,
+    pod_hostname,
 )
 from kubelet.decisions import (
     Action,
@@ -76,6 +77,8 @@ __all__ = [
 # ConfigMap or Secret it uses): the period only bounds what nothing announces.
 RESYNC = 60.0
 FALLBACK_LINES, FALLBACK_BYTES = 80, 2048  # the log's end kube uses as a fallback message
+OS_NOT_SUPPORTED = "PodOSNotSupported"
+OS_MESSAGE = "Failed to admit pod as the OS field doesn't match node OS"
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 RESYNC_JITTER = 0.5  # kubelet's workerResyncIntervalJitterFactor: each pod waits [60, 90) s
@@ -149,9 +152,13 @@ class PodSyncer:
             await self._confirm_deleted(pod)
             return DONE
         sandbox, containers = await self._observe(uid)
+        os_name = ((pod.get("spec") or {}).get("os") or {}).get("name")
+        if os_name not in (None, "linux"):  # kube's kubelet admission: not for this node's OS
+            await self._fail(pod, sandbox, containers, OS_NOT_SUPPORTED, OS_MESSAGE)
+            return RESYNC * 6
         left = self._deadline_left(pod)
         if left is not None and left <= 0:
-            await self._fail_past_deadline(pod, sandbox, containers)
+            await self._fail(pod, sandbox, containers, DEADLINE_EXCEEDED, DEADLINE_MESSAGE)
             return RESYNC * 6
         phase = (pod.get("status") or {}).get("phase")
         if phase in ("Succeeded", "Failed") and not any(c.state == "running" for c in containers):
@@ -189,13 +196,19 @@ class PodSyncer:
             return float(deadline)
         return deadline - (time.time() - jsonutil.parse_time(started).timestamp())
 
-    async def _fail_past_deadline(
-        self, pod: dict[str, Any], sandbox: SandboxInfo | None, containers: list[ContainerInfo]
+    async def _fail(
+        self,
+        pod: dict[str, Any],
+        sandbox: SandboxInfo | None,
+        containers: list[ContainerInfo],
+        reason: str,
+        message: str,
     ) -> None:
-        """Stop the containers (kept for their logs) and report the pod Failed, DeadlineExceeded."""
+        """Stop the containers (kept for their logs) and report the pod Failed for `reason`, with
+        a warning event once (DeadlineExceeded, PodOSNotSupported)."""
         uid = pod["metadata"]["uid"]
-        if (self._last_status.get(uid) or pod.get("status") or {}).get("reason") != DEADLINE_EXCEEDED:
-            self._event(pod, WARNING, DEADLINE_EXCEEDED, DEADLINE_MESSAGE)
+        if (self._last_status.get(uid) or pod.get("status") or {}).get("reason") != reason:
+            self._event(pod, WARNING, reason, message)
         specs = {
             c["name"]: c
             for key in ("initContainers", "containers")
@@ -218,7 +231,7 @@ class PodSyncer:
         )
         if running:
             sandbox, containers = await self._observe(uid)
-        await self._report(pod, sandbox, containers, (DEADLINE_EXCEEDED, DEADLINE_MESSAGE))
+        await self._report(pod, sandbox, containers, (reason, message))
 
     async def _pull_secrets(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
         """The pod's imagePullSecrets that exist; the missing ones are a warning, as in kubelet."""
@@ -273,11 +286,16 @@ class PodSyncer:
             await self._remove_container(
                 c, self._grace(pod), specs.get(c.labels.get(CONTAINER_NAME, "")), pod
             )
+        try:
+            hostname = pod_hostname(pod, self.ctx.cluster_domain)
+        except ContainerConfigError as e:  # kube fails the sandbox: the pod waits, ContainerCreating
+            self._event(pod, WARNING, "FailedCreatePodSandBox", f"Failed to create pod sandbox: {e}")
+            raise _PodNotReady(f"sandbox: {e}", 2.0, "ContainerCreating") from e
         cfg = SandboxConfig(
             name=meta["name"],
             namespace=meta.get("namespace", "default"),
             uid=meta["uid"],
-            hostname=spec.get("hostname") or meta["name"][:63],
+            hostname=hostname,
             labels={
                 POD_UID: meta["uid"],
                 POD_NAME: meta["name"],

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from api.podrefs import CLAIMS, LOCAL_PATH_PROVISIONER, PROVISIONED_BY, VOLUMES
+from api.quantity import to_int
 from kubelet.env import expand
 from kubelet.podfiles import DISK, PodFiles, pod_dir
 from kubelet.podobjects import PodObjects
@@ -46,8 +47,12 @@ def setup_volumes(
         if any(kind in vol for kind in WRITTEN_KINDS):
             out[name] = files.volume(data_dir, uid, name, volume_files(pod, vol, objects, pod_ip, host_ip))
         elif "emptyDir" in vol:
-            memory = (vol["emptyDir"] or {}).get("medium") == "Memory"
-            out[name] = files.empty_dir(data_dir, uid, name, memory)
+            medium = (vol["emptyDir"] or {}).get("medium") or ""
+            if medium not in ("", "Memory"):  # HugePages media: no huge pages here
+                raise VolumeError(f"volume {name}: emptyDir medium {medium!r} is not supported")
+            limit = (vol["emptyDir"] or {}).get("sizeLimit")
+            size = to_int(limit) if limit is not None else None
+            out[name] = files.empty_dir(data_dir, uid, name, medium == "Memory", size)
         elif "hostPath" in vol:
             out[name] = _host_path(vol["hostPath"])
         elif "persistentVolumeClaim" in vol:
@@ -183,6 +188,17 @@ def written_volumes(pod: dict[str, Any]) -> frozenset[str]:
         for v in (pod.get("spec") or {}).get("volumes") or []
         if any(kind in v for kind in WRITTEN_KINDS)
     )
+
+
+def read_only_volumes(pod: dict[str, Any]) -> frozenset[str]:
+    """Names of the volumes every mount of is read-only: the written ones, and claims the pod
+    mounts `readOnly` (kube's persistentVolumeClaim.readOnly)."""
+    claims = frozenset(
+        v["name"]
+        for v in (pod.get("spec") or {}).get("volumes") or []
+        if (v.get("persistentVolumeClaim") or {}).get("readOnly")
+    )
+    return written_volumes(pod) | claims
 
 
 def _inside(volume: Path, sub_path: str) -> Path:

@@ -67,6 +67,9 @@ class ContainerConfig:
     read_only_rootfs: bool = False
     host_pid: bool = False  # the node's process namespace (a pod's hostPID)
     host_ipc: bool = False  # the node's IPC namespace (hostIPC)
+    no_new_privileges: bool = False  # allowPrivilegeEscalation: false (kube sets it only then)
+    seccomp_unconfined: bool = False  # seccompProfile Unconfined (else the runtime's default profile)
+    sysctls: dict[str, str] = field(default_factory=dict)  # the pod's namespaced sysctls
 
 
 @dataclass

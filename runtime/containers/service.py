@@ -56,6 +56,9 @@ class RunRequest:
     cap_drop: list[str] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)  # docker's --group-add (numeric)
     read_only_rootfs: bool = False  # docker's --read-only
+    no_new_privileges: bool = True  # the CLI's run always sets it; a pod only when asked
+    seccomp_unconfined: bool = False
+    sysctls: dict[str, str] = field(default_factory=dict)  # docker's --sysctl
     pid: str = ""  # docker's --pid: "" a namespace of its own, "host" the node's
     ipc: str = ""  # docker's --ipc: "" a namespace of its own, "host" the node's
     net: str = "bridge"  # bridge | none | host | container:<name> | sandbox (join netns_path)
@@ -178,6 +181,9 @@ class Containers:
                 cap_add=req.cap_add,
                 cap_drop=req.cap_drop,
                 read_only_rootfs=req.read_only_rootfs,
+                no_new_privileges=req.no_new_privileges,
+                seccomp_unconfined=req.seccomp_unconfined,
+                sysctls=dict(req.sysctls),
                 host_pid=req.pid == "host",
                 host_ipc=req.ipc == "host",
             )

@@ -63,6 +63,9 @@ class BundleRequest:
     cap_add: list[str] = field(default_factory=list)
     cap_drop: list[str] = field(default_factory=list)
     read_only_rootfs: bool = False
+    no_new_privileges: bool = True
+    seccomp_unconfined: bool = False
+    sysctls: dict[str, str] = field(default_factory=dict)
     host_pid: bool = False  # no pid namespace of its own: the caller's (the node's)
     host_ipc: bool = False
     annotations: dict[str, str] = field(default_factory=dict)
@@ -219,7 +222,10 @@ def build_spec(req: BundleRequest) -> dict[str, Any]:
     if not req.privileged:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
-        linux["seccomp"] = default_profile()
+        if not req.seccomp_unconfined:
+            linux["seccomp"] = default_profile()
+    if req.sysctls:
+        linux["sysctl"] = dict(req.sysctls)
     spec: dict[str, Any] = {
         "ociVersion": "1.0.2",
         "process": {
@@ -230,7 +236,7 @@ def build_spec(req: BundleRequest) -> dict[str, Any]:
             "cwd": req.cwd or "/",
             "capabilities": {k: list(caps) for k in ("bounding", "effective", "permitted")},
             "rlimits": _rlimits(),
-            "noNewPrivileges": not req.privileged,
+            "noNewPrivileges": req.no_new_privileges and not req.privileged,
         },
         "root": {"path": req.rootfs, "readonly": req.read_only_rootfs},
         "hostname": req.hostname,

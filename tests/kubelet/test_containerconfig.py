@@ -166,3 +166,96 @@ def test_host_ports_are_published_unless_the_pod_is_on_the_nodes_network() -> No
     spec: dict[str, Any] = {"containers": [{"name": "c", "ports": ports}]}
     assert host_ports(spec) == [("", 18080, 8080, "tcp"), ("10.0.0.5", 5353, 53, "udp")]
     assert host_ports({**spec, "hostNetwork": True}) == []
+
+
+def test_privilege_escalation_seccomp_and_sysctls_map_onto_the_runtime(tmp_path: Path) -> None:
+    plain = config(pod({}), tmp_path)
+    assert (plain.no_new_privileges, plain.seccomp_unconfined, plain.sysctls) == (False, False, {})
+    p = pod({"securityContext": {"allowPrivilegeEscalation": False}})
+    p["spec"]["securityContext"] = {
+        "seccompProfile": {"type": "Unconfined"},
+        "sysctls": [
+            {"name": "net.ipv4.ip_local_port_range", "value": "20000 21000"},
+            {"name": "kernel/shm_rmid_forced", "value": "1"},
+        ],
+    }
+    got = config(p, tmp_path)
+    assert (got.no_new_privileges, got.seccomp_unconfined) == (True, True)
+    assert got.sysctls == {"net.ipv4.ip_local_port_range": "20000 21000", "kernel.shm_rmid_forced": "1"}
+    own = pod({"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}})
+    own["spec"]["securityContext"] = {"seccompProfile": {"type": "Unconfined"}}
+    assert config(own, tmp_path).seccomp_unconfined is False  # the container's own profile wins
+
+
+@pytest.mark.parametrize(
+    ("pod_sec", "host_network", "refusal"),
+    [
+        (
+            {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]},
+            False,
+            'forbidden sysctl: "kernel.msgmax" not allowlisted',
+        ),
+        (
+            {"sysctls": [{"name": "net.ipv4.tcp_syncookies", "value": "1"}]},
+            True,
+            'sysctl "net.ipv4.tcp_syncookies" not allowed with host net enabled',
+        ),
+        (
+            {"seccompProfile": {"type": "Localhost", "localhostProfile": "my.json"}},
+            False,
+            'seccomp profile "localhost/my.json": Localhost profiles are not supported',
+        ),
+    ],
+)
+def test_what_the_node_cannot_apply_is_refused(
+    tmp_path: Path, pod_sec: dict[str, Any], host_network: bool, refusal: str
+) -> None:
+    p = pod({})
+    p["spec"]["securityContext"] = pod_sec
+    if host_network:
+        p["spec"]["hostNetwork"] = True
+    with pytest.raises(ContainerConfigError) as e:
+        config(p, tmp_path)
+    assert str(e.value) == refusal
+
+
+def test_a_memory_emptydir_is_a_tmpfs_of_its_size_limit(tmp_path: Path) -> None:
+    from kubelet.podfiles import DISK
+
+    path = DISK.empty_dir(tmp_path, "u1", "cache", memory=True, size=1024 * 1024)
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+        (line,) = [m for m in mounts if m.split()[1] == str(path)]
+        assert line.split()[2] == "tmpfs" and "size=1024k" in line.split()[3]
+    finally:
+        DISK.remove_pod(tmp_path, "u1")
+    assert not any(m.split()[1] == str(path) for m in Path("/proc/self/mounts").read_text().splitlines())
+
+
+def test_the_hostname_is_the_fqdn_when_asked_and_short_enough() -> None:
+    from kubelet.containerconfig import pod_hostname
+
+    p = pod({})
+    assert pod_hostname(p, "cluster.local") == "web"
+    p["spec"].update(hostname="db-0", subdomain="db", setHostnameAsFQDN=True)
+    assert pod_hostname(p, "cluster.local") == "db-0.db.apps.svc.cluster.local"
+    p["spec"]["subdomain"] = "a-rather-long-headless-service-name-for-this"
+    with pytest.raises(
+        ContainerConfigError,
+        match=r"FQDN .* is too long \(64 characters is the max, 72 characters requested\)",
+    ):
+        pod_hostname(p, "cluster.local")
+    del p["spec"]["subdomain"]
+    assert pod_hostname(p, "cluster.local") == "db-0"  # no subdomain: no FQDN
+
+
+def test_a_claim_mounted_read_only_is_read_only(tmp_path: Path) -> None:
+    from kubelet.volumes import read_only_volumes
+
+    p = pod({})
+    p["spec"]["volumes"] += [
+        {"name": "ro", "persistentVolumeClaim": {"claimName": "a", "readOnly": True}},
+        {"name": "rw", "persistentVolumeClaim": {"claimName": "b"}},
+        {"name": "cm", "configMap": {"name": "c"}},
+    ]
+    assert read_only_volumes(p) == {"ro", "cm"}

@@ -428,3 +428,15 @@ async def test_a_jobs_sidecar_is_stopped_when_the_app_is_done(tmp_path: Path) ->
         st = status(api, "batch")
         assert "terminated" in st["initContainerStatuses"][0]["state"]
         assert st["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+
+
+async def test_a_pod_for_another_os_is_failed_not_run(tmp_path: Path) -> None:
+    api, rt = FakeApi(), FakeRuntime()
+    async with running_kubelet(api, rt, tmp_path):
+        await api.create("pods", pod("win", [{"name": "a", "image": "busybox:1.35"}], os={"name": "windows"}))
+        st = await until(lambda: (s := status(api, "win")).get("phase") == "Failed" and s, 10)
+        assert (st["reason"], st["message"]) == (
+            "PodOSNotSupported",
+            "Failed to admit pod as the OS field doesn't match node OS",
+        )
+        assert not rt.containers

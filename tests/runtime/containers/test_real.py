@@ -294,3 +294,32 @@ async def test_a_pods_host_port_reaches_it_through_the_nodes_address(runtime: Re
     await runtime.remove_sandbox(sb.id)
     assert portmap.table_name(sb.id) not in tables()
     assert http_text(f"http://127.0.0.1:{port}/") == ""
+
+
+@sync
+async def test_no_new_privs_seccomp_and_sysctls_as_a_pod_asks(runtime: RealRuntime) -> None:
+    """A pod's container gets no_new_privs only when it disallows privilege escalation, the
+    default seccomp filter unless Unconfined, and the sysctls of its pod in its namespaces."""
+    sb = await runtime.run_sandbox(pod("u12"))
+    script = "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t ' ' '; cat /proc/sys/net/ipv4/ip_local_port_range"
+    seen = {}
+    for name, extra in (
+        ("plain", {}),
+        ("strict", {"no_new_privileges": True, "sysctls": {"net.ipv4.ip_local_port_range": "20000 21000"}}),
+        ("loose", {"seccomp_unconfined": True}),
+    ):
+        log = runtime.root / f"{name}.log"
+        cid = await runtime.create_container(
+            sb.id,
+            ContainerConfig(
+                name=name, image="busybox", log_path=str(log), command=["sh", "-c", script], **extra
+            ),
+        )
+        await runtime.start_container(cid)
+        deadline = time.monotonic() + 10
+        while (await runtime.container_status(cid)).state != "exited" and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        seen[name] = [line.split(" ", 3)[3] for line in log.read_text().splitlines()]
+    assert seen["plain"][:2] == ["NoNewPrivs: 0", "Seccomp: 2"]
+    assert seen["strict"] == ["NoNewPrivs: 1", "Seccomp: 2", "20000\t21000"]
+    assert seen["loose"][:2] == ["NoNewPrivs: 0", "Seccomp: 0"]
