@@ -30,6 +30,9 @@ from runtime.interface import Mount
 __all__ = ["VolumeError", "container_mounts", "pod_dir", "setup_volumes", "teardown_volumes"]
 
 
+PROPAGATION = {"None": "rprivate", "HostToContainer": "rslave", "Bidirectional": "rshared"}
+
+
 def setup_volumes(
     pod: dict[str, Any],
     data_dir: Path,
@@ -166,11 +169,15 @@ def container_mounts(
         sub_path = vm.get("subPath") or expand(vm.get("subPathExpr") or "", env or {})
         if sub_path:
             host = _inside(host, sub_path)
+        ro = bool(vm.get("readOnly")) or vm["name"] in read_only
         mounts.append(
             Mount(
                 container_path=vm["mountPath"],
                 host_path=str(host),
-                read_only=bool(vm.get("readOnly")) or vm["name"] in read_only,
+                read_only=ro,
+                propagation=PROPAGATION.get(vm.get("mountPropagation") or "None", "rprivate"),
+                # the kernel here has mount_setattr, so IfPossible is always possible
+                recursive_read_only=ro and vm.get("recursiveReadOnly") in ("Enabled", "IfPossible"),
             )
         )
     return mounts

@@ -19,3 +19,5 @@ class Mount:
     host_path: str
     read_only: bool = False
     tmpfs: bool = False  # a fresh tmpfs instead of a bind (emptyDir medium: Memory)
+    propagation: str = "rprivate"  # rslave: host mounts appear inside; rshared: both ways
+    recursive_read_only: bool = False  # read-only submounts too (runc's rro, mount_setattr)

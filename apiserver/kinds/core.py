@@ -58,7 +58,9 @@ def _pod_create(obj: Obj) -> None:
 def _admit_runtime_class(pod: Obj) -> None:
     """kube's RuntimeClass admission, with no RuntimeClass served: a named class is not found,
     and an overhead is one no class defined."""
-    spec = pod.get("spec") or {}
+    spec = pod.get("spec")
+    if not isinstance(spec, dict):
+        return  # the type check names it
     if spec.get("runtimeClassName"):
         raise priorityadmission.pod_forbidden(
             pod, f'pod rejected: RuntimeClass "{spec["runtimeClassName"]}" not found'

@@ -189,7 +189,47 @@ def _env(env: Any, path: str) -> list[Cause]:
     return causes
 
 
-def _volume_mounts(mounts: Any, path: str, volumes: set[str]) -> list[Cause]:
+PROPAGATIONS = ["Bidirectional", "HostToContainer", "None"]
+RECURSIVE_READ_ONLY = ["Disabled", "Enabled", "IfPossible"]
+
+
+def _mount_modes(m: dict[str, Any], p: str, privileged: bool) -> list[Cause]:
+    """mountPropagation (Bidirectional only for a privileged container) and recursiveReadOnly
+    (only on a read-only mount that does not propagate), as kube's validation has them."""
+    causes: list[Cause] = []
+    propagation = m.get("mountPropagation")
+    if propagation is not None:
+        if propagation not in PROPAGATIONS:
+            causes.append(field_not_supported(f"{p}.mountPropagation", propagation, PROPAGATIONS))
+        elif propagation == "Bidirectional" and not privileged:
+            causes.append(
+                field_forbidden(
+                    f"{p}.mountPropagation",
+                    "Bidirectional mount propagation is available only to privileged containers",
+                )
+            )
+    rro = m.get("recursiveReadOnly")
+    if rro is not None and rro != "Disabled":
+        if rro not in RECURSIVE_READ_ONLY:
+            causes.append(field_not_supported(f"{p}.recursiveReadOnly", rro, RECURSIVE_READ_ONLY))
+        else:
+            if not m.get("readOnly"):
+                causes.append(
+                    field_forbidden(
+                        f"{p}.recursiveReadOnly", "may only be specified when readOnly is specified"
+                    )
+                )
+            if propagation not in (None, "None"):
+                causes.append(
+                    field_forbidden(
+                        f"{p}.recursiveReadOnly",
+                        "may only be specified when mountPropagation is None or not specified",
+                    )
+                )
+    return causes
+
+
+def _volume_mounts(mounts: Any, path: str, volumes: set[str], privileged: bool = False) -> list[Cause]:
     causes: list[Cause] = []
     seen: set[str] = set()
     for i, m in enumerate(_list(mounts)):
@@ -200,6 +240,7 @@ def _volume_mounts(mounts: Any, path: str, volumes: set[str]) -> list[Cause]:
         elif name not in volumes:
             causes.append(not_found(f"{p}.name", name))
         causes += local_path(m.get("subPath"), f"{p}.subPath")
+        causes += _mount_modes(m, p, privileged)
         if m.get("subPathExpr"):
             if m.get("subPath"):
                 causes.append(
@@ -256,7 +297,8 @@ def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) 
     causes += _container_ports(c.get("ports"), f"{path}.ports")
     causes += _env(c.get("env"), f"{path}.env")
     causes += _resources(c.get("resources"), f"{path}.resources")
-    causes += _volume_mounts(c.get("volumeMounts"), f"{path}.volumeMounts", volumes)
+    privileged = _dict(c.get("securityContext")).get("privileged") is True
+    causes += _volume_mounts(c.get("volumeMounts"), f"{path}.volumeMounts", volumes, privileged)
     causes += one_of(f"{path}.imagePullPolicy", c.get("imagePullPolicy"), PULL_POLICIES)
     causes += one_of(
         f"{path}.terminationMessagePolicy", c.get("terminationMessagePolicy"), TERMINATION_MESSAGE_POLICIES

@@ -168,12 +168,19 @@ def _mounts(req: BundleRequest) -> list[dict[str, Any]]:
         else:
             if not m.host_path.startswith("/"):
                 raise InvalidConfig(f"mount source {m.host_path!r} is not an absolute path")
+            if m.propagation not in ("rprivate", "rslave", "rshared"):
+                raise InvalidConfig(f"mount propagation {m.propagation!r}: want rprivate, rslave or rshared")
             mounts.append(
                 {
                     "destination": m.container_path,
                     "type": "bind",
                     "source": m.host_path,
-                    "options": ["rbind", "rprivate", "ro" if m.read_only else "rw"],
+                    "options": [
+                        "rbind",
+                        m.propagation,
+                        "ro" if m.read_only else "rw",
+                        *(["rro"] if m.recursive_read_only else []),
+                    ],
                 }
             )
     return mounts
@@ -226,6 +233,12 @@ def build_spec(req: BundleRequest) -> dict[str, Any]:
             linux["seccomp"] = default_profile()
     if req.sysctls:
         linux["sysctl"] = dict(req.sysctls)
+    # a mount that propagates needs the container's root to let it (containerd does the same)
+    kinds = {m.propagation for m in req.mounts if not m.tmpfs}
+    if "rshared" in kinds:
+        linux["rootfsPropagation"] = "rshared"
+    elif "rslave" in kinds:
+        linux["rootfsPropagation"] = "rslave"
     spec: dict[str, Any] = {
         "ociVersion": "1.0.2",
         "process": {

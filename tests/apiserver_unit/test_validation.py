@@ -470,6 +470,46 @@ CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
         ],
     ),
     (
+        "mount-propagation-and-recursive-read-only",
+        "pods",
+        lambda o: (
+            o["spec"].update(volumes=[{"name": "d", "hostPath": {"path": "/x"}}]),
+            o["spec"]["containers"][0].update(
+                volumeMounts=[
+                    {"name": "d", "mountPath": "/a", "mountPropagation": "Bidirectional"},
+                    {"name": "d", "mountPath": "/b", "recursiveReadOnly": "Enabled"},
+                    {
+                        "name": "d",
+                        "mountPath": "/c",
+                        "readOnly": True,
+                        "recursiveReadOnly": "IfPossible",
+                        "mountPropagation": "HostToContainer",
+                    },
+                    {"name": "d", "mountPath": "/e", "mountPropagation": "Sideways"},
+                ]
+            ),
+        ),
+        [
+            forbidden(
+                "spec.containers[0].volumeMounts[0].mountPropagation",
+                "Bidirectional mount propagation is available only to privileged containers",
+            ),
+            forbidden(
+                "spec.containers[0].volumeMounts[1].recursiveReadOnly",
+                "may only be specified when readOnly is specified",
+            ),
+            forbidden(
+                "spec.containers[0].volumeMounts[2].recursiveReadOnly",
+                "may only be specified when mountPropagation is None or not specified",
+            ),
+            unsupported(
+                "spec.containers[0].volumeMounts[3].mountPropagation",
+                '"Sideways"',
+                '"Bidirectional", "HostToContainer", "None"',
+            ),
+        ],
+    ),
+    (
         "pod-os-name",
         "pods",
         setp("spec.os", {"name": "plan9"}),

@@ -172,3 +172,22 @@ def test_host_path_types_are_checked_and_file_or_create_makes_a_file(tmp_path: P
         with pytest.raises(VolumeError, match=f"is not {what}"):
             _host_path({"path": str(made), "type": kind})
     assert _host_path({"path": "/dev/null", "type": "CharDevice"}) == Path("/dev/null")
+
+
+def test_mount_propagation_and_recursive_read_only_reach_the_runtime(tmp_path: Path) -> None:
+    c = {
+        "name": "c",
+        "volumeMounts": [
+            {"name": "data", "mountPath": "/a", "mountPropagation": "HostToContainer"},
+            {"name": "data", "mountPath": "/b", "mountPropagation": "Bidirectional"},
+            {"name": "data", "mountPath": "/c", "readOnly": True, "recursiveReadOnly": "IfPossible"},
+            {"name": "data", "mountPath": "/d"},
+        ],
+    }
+    got = container_mounts(c, {"data": tmp_path})
+    assert [(m.propagation, m.read_only, m.recursive_read_only) for m in got] == [
+        ("rslave", False, False),
+        ("rshared", False, False),
+        ("rprivate", True, True),
+        ("rprivate", False, False),
+    ]

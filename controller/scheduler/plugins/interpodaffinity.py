@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from controller.scheduler.affinityterms import NamespaceLabels, Term, Terms
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
+from controller.scheduler.scoring import min_max
 
 AFFINITY = "node(s) didn't match pod affinity rules"
 ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
@@ -137,7 +138,4 @@ def scores(pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[float]:
 
 
 def normalize(scores: Sequence[float]) -> list[float]:
-    low, high = min(scores, default=0.0), max(scores, default=0.0)
-    if high == low:
-        return [0.0] * len(scores)
-    return [100.0 * (s - low) / (high - low) for s in scores]
+    return min_max(scores)

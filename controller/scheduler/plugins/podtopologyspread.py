@@ -23,6 +23,7 @@ from typing import Any
 from api.selectors import LabelSelector, Requirement, selector_from_label_selector
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
 from controller.scheduler.plugins import nodeaffinity
+from controller.scheduler.scoring import min_max
 
 UNMATCHED = "node(s) didn't match pod topology spread constraints"
 MISSING_LABEL = "node(s) didn't match pod topology spread constraints (missing required label)"
@@ -145,7 +146,4 @@ def scores(pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[float]:
 
 
 def normalize(scores: Sequence[float]) -> list[float]:
-    low, high = min(scores, default=0.0), max(scores, default=0.0)
-    if high == low:
-        return [100.0] * len(scores)
-    return [100.0 * (high - s) / (high - low) for s in scores]
+    return min_max(scores, lower_is_better=True, flat=100.0)

@@ -323,3 +323,51 @@ async def test_no_new_privs_seccomp_and_sysctls_as_a_pod_asks(runtime: RealRunti
     assert seen["plain"][:2] == ["NoNewPrivs: 0", "Seccomp: 2"]
     assert seen["strict"] == ["NoNewPrivs: 1", "Seccomp: 2", "20000\t21000"]
     assert seen["loose"][:2] == ["NoNewPrivs: 0", "Seccomp: 0"]
+
+
+@sync
+async def test_mount_propagation_and_recursive_read_only(runtime: RealRuntime, tmp_path: Path) -> None:
+    """HostToContainer (rslave): a mount made on the node under a shared hostPath after the
+    container started shows inside it, and not in a private mount of the same path;
+    recursiveReadOnly (rro) makes a read-only mount's submounts read-only too."""
+    import subprocess
+
+    from runtime.interface import Mount
+
+    def run(*args: str) -> None:
+        subprocess.run(args, check=True)
+
+    shared, tree = tmp_path / "shared", tmp_path / "tree"
+    for d in (shared, tree / "sub"):
+        d.mkdir(parents=True)
+    run("mount", "--bind", str(shared), str(shared))
+    run("mount", "--make-rshared", str(shared))
+    run("mount", "-t", "tmpfs", "tmpfs", str(tree / "sub"))
+    try:
+        sb = await runtime.run_sandbox(pod("u13"))
+        mounts = [
+            Mount("/slave", str(shared), propagation="rslave"),
+            Mount("/private", str(shared)),
+            Mount("/rro", str(tree), read_only=True, recursive_read_only=True),
+            Mount("/ro", str(tree), read_only=True),
+        ]
+        cid = await runtime.create_container(
+            sb.id, ContainerConfig(name="c", image="busybox", command=["sleep", "300"], mounts=mounts)
+        )
+        await runtime.start_container(cid)
+        (shared / "late").mkdir()
+        run("mount", "-t", "tmpfs", "tmpfs", str(shared / "late"))
+        (shared / "late" / "hello").write_text("from the node")
+
+        async def sh(script: str) -> tuple[int, str]:
+            res = await runtime.exec_sync(cid, ["sh", "-c", script])
+            return res.exit_code, (res.stdout + res.stderr).decode().strip()
+
+        assert await sh("cat /slave/late/hello") == (0, "from the node")
+        assert (await sh("cat /private/late/hello"))[0] != 0
+        assert (await sh("touch /rro/sub/x"))[0] != 0  # the submount read-only too
+        assert await sh("touch /ro/sub/x && echo written") == (0, "written")  # plain ro: only the top
+        await runtime.remove_sandbox(sb.id)
+    finally:
+        subprocess.run(["umount", "-R", str(shared)], check=False)
+        subprocess.run(["umount", str(tree / "sub")], check=False)
