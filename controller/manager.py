@@ -137,6 +137,13 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
             client, factory.informer("horizontalpodautoscalers"), pods, recorder("horizontal-pod-autoscaler")
         )
         loops.append(hpa.run())
+    if "disruption" in enabled:
+        from controller.disruption import DisruptionController
+
+        dis = DisruptionController(
+            client, factory.informer("poddisruptionbudgets"), pods, workers=options.workers
+        )
+        loops.append(dis.run())
     if "serviceaccount" in enabled:
         sa = ServiceAccountsController(
             client,

@@ -108,6 +108,7 @@ class ControllerOptions(LeaderOptions):
         "pv-protection",
         "clusterrole-aggregation",
         "horizontalpodautoscaling",
+        "disruption",
     )
     root_ca: str = ""  # the cluster CA (PEM) published in every namespace's kube-root-ca.crt ConfigMap
     cluster_dns: str = (

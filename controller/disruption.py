@@ -1,0 +1,142 @@
+"""The disruption controller: each PodDisruptionBudget's status, recomputed from its pods.
+
+kube's DisruptionController, which the eviction API (apiserver/eviction.py) trusts: an eviction
+goes ahead only while `status.disruptionsAllowed` is above zero and the status has seen the
+budget's current spec (`observedGeneration`), and each eviction it allows records the pod in
+`status.disruptedPods` and takes one allowed disruption away until this controller, seeing the
+pod go, recomputes.
+
+`budget_status` is the pure part. The pods a budget covers are the live pods of its namespace
+its selector matches; healthy ones are Ready and not being evicted. `minAvailable` (a number,
+or a percentage of the expected pods rounded up) or `maxUnavailable` (likewise) give the
+healthy count wanted; the difference is what may be disrupted. Expected pods are the pods the
+selector finds (kube asks the pods' controllers for their scale when a percentage is used; a
+controller's missing pods count here only once they exist). A pod recorded as disrupted stays
+out of the healthy count until it is gone, or for two minutes (kube's DeletionTimeout).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from api import jsonutil
+from api.conditions import is_ready
+from api.informer import Informer
+from api.selectors import selector_from_label_selector
+from controller.base import ApiClient, Obj, QueueController, key_of, meta, unwrap
+
+DELETION_TIMEOUT = 120.0  # seconds a recorded disruption holds a pod out of the healthy count
+
+
+def _scaled(value: Any, expected: int) -> int | None:
+    """An IntOrString of a budget: a number, or a percentage of `expected` rounded up."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    if text.endswith("%") and text[:-1].isdigit():
+        return math.ceil(int(text[:-1]) * expected / 100)
+    return int(text) if text.isdigit() else None
+
+
+def budget_status(pdb: Obj, pods: list[Obj], now: dt.datetime) -> Obj:
+    """The status `pdb` should have over the pods its selector matched (live ones)."""
+    spec, old = pdb.get("spec") or {}, pdb.get("status") or {}
+    names = {meta(p)["name"] for p in pods}
+    disrupted: dict[str, str] = {}
+    for name, when in (old.get("disruptedPods") or {}).items():
+        try:
+            age = (now - jsonutil.parse_time(str(when))).total_seconds()
+        except ValueError:
+            continue
+        if name in names and age < DELETION_TIMEOUT:
+            disrupted[name] = when
+    expected = len(pods)
+    healthy = sum(1 for p in pods if is_ready(p) and meta(p)["name"] not in disrupted)
+    desired = 0
+    if spec.get("maxUnavailable") is not None:
+        unavailable = _scaled(spec["maxUnavailable"], expected) or 0
+        desired = max(0, expected - unavailable)
+    elif spec.get("minAvailable") is not None:
+        desired = _scaled(spec["minAvailable"], expected) or 0
+    allowed = max(0, healthy - desired) if expected else 0
+    ok = allowed > 0
+    prev = next((c for c in old.get("conditions") or [] if c.get("type") == "DisruptionAllowed"), None)
+    status_word = "True" if ok else "False"
+    since = (
+        prev.get("lastTransitionTime")
+        if prev and prev.get("status") == status_word
+        else jsonutil.format_time(now)
+    )
+    condition = {
+        "type": "DisruptionAllowed",
+        "status": status_word,
+        "reason": "SufficientPods" if ok else "InsufficientPods",
+        "message": "",
+        "observedGeneration": meta(pdb).get("generation", 1),
+        "lastTransitionTime": since,
+    }
+    out: Obj = {
+        "observedGeneration": meta(pdb).get("generation", 1),
+        "disruptionsAllowed": allowed,
+        "currentHealthy": healthy,
+        "desiredHealthy": desired,
+        "expectedPods": expected,
+        "conditions": [condition],
+    }
+    if disrupted:
+        out["disruptedPods"] = disrupted
+    return out
+
+
+class DisruptionController(QueueController):
+    name = "disruption"
+
+    def __init__(self, client: ApiClient, budgets: Informer, pods: Informer, workers: int = 2) -> None:
+        super().__init__(workers)
+        self.client, self.budgets, self.pods = client, budgets, pods
+        budgets.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
+        pods.add_handlers(self._pod_changed, self._pod_updated, self._pod_changed)
+
+    def _budgets_of(self, pod: Obj) -> list[str]:
+        m = meta(pod)
+        labels = m.get("labels") or {}
+        out = []
+        for pdb in self.budgets.list(m.get("namespace")):
+            sel = selector_from_label_selector((pdb.get("spec") or {}).get("selector"))
+            if sel is not None and sel.matches(labels):
+                out.append(key_of(pdb))
+        return out
+
+    def _pod_changed(self, obj: Obj | Any) -> None:
+        for key in self._budgets_of(unwrap(obj)):
+            self.queue.add(key)
+
+    def _pod_updated(self, old: Obj, new: Obj) -> None:
+        for key in set(self._budgets_of(old)) | set(self._budgets_of(new)):
+            self.queue.add(key)
+
+    async def run(self, *informers: Informer) -> None:
+        await super().run(self.budgets, self.pods, *informers)
+
+    async def sync(self, key: str) -> None:
+        pdb = self.budgets.get(key)
+        if pdb is None:
+            return
+        m = meta(pdb)
+        sel = selector_from_label_selector((pdb.get("spec") or {}).get("selector"))
+        pods = [
+            p
+            for p in self.pods.list(m.get("namespace"))
+            if sel is not None
+            and not meta(p).get("deletionTimestamp")
+            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            and sel.matches(meta(p).get("labels") or {})
+        ]
+        status = budget_status(pdb, pods, jsonutil.now())
+        await self.update_status(self.client, "poddisruptionbudgets", key, pdb, status)
+        if status.get("disruptedPods"):  # recompute when the oldest recorded disruption times out
+            self.queue.add_after(key, DELETION_TIMEOUT)
