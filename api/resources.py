@@ -96,6 +96,7 @@ RESOURCES: tuple[Resource, ...] = (
             Subresource("log", "Pod", ("get",)),
             Subresource("exec", "PodExecOptions", ("create", "get")),
             Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
+            Subresource("eviction", "Eviction", ("create",), group="policy"),
         ),
     ),
     Resource(
@@ -294,6 +295,16 @@ RESOURCES: tuple[Resource, ...] = (
         False,
         group="scheduling.k8s.io",
         short_names=("pc",),
+    ),
+    # policy/v1: how many of its pods' voluntary disruptions (evictions) a budget allows
+    Resource(
+        "poddisruptionbudgets",
+        "poddisruptionbudget",
+        "PodDisruptionBudget",
+        True,
+        group="policy",
+        short_names=("pdb",),
+        subresources=(Subresource("status", "PodDisruptionBudget", _STATUS),),
     ),
     # service discovery and ingress (discovery.k8s.io/v1, networking.k8s.io/v1)
     Resource("endpointslices", "endpointslice", "EndpointSlice", True, group="discovery.k8s.io"),

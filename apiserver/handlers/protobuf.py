@@ -1,7 +1,7 @@
 """Just enough of Kubernetes' protobuf encoding to read what kubectl's generators send.
 
 `kubectl create namespace|service|configmap|secret|serviceaccount|deployment|job|cronjob` (and
-`priorityclass`) use typed clients that POST
+`priorityclass`, `poddisruptionbudget`; `kubectl drain`'s Eviction) use typed clients that POST
 `application/vnd.kubernetes.protobuf`: the magic `k8s\\0`, then a runtime.Unknown envelope
 (typeMeta=1 {apiVersion=1, kind=2}, raw=2) whose `raw` is the object in the generated.proto
 encoding of k8s.io/api. Field numbers below are those of that file for the fields the
@@ -109,7 +109,11 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         9: ("progressDeadlineSeconds", _I, False),
     },
     "DeploymentStrategy": {1: ("type", _S, False)},
-    "LabelSelector": {1: ("matchLabels", "map", False)},
+    "LabelSelector": {
+        1: ("matchLabels", "map", False),
+        2: ("matchExpressions", "LabelSelectorRequirement", True),
+    },
+    "LabelSelectorRequirement": {1: ("key", _S, False), 2: ("operator", _S, False), 3: ("values", _S, True)},
     "PodTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "PodSpec", False)},
     "PodSpec": {
         2: ("containers", "Container", True),
@@ -280,6 +284,33 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         4: ("description", _S, False),
         5: ("preemptionPolicy", _S, False),
     },
+    # kubectl create poddisruptionbudget, and the Eviction kubectl drain POSTs to pods/<name>/eviction
+    # (k8s.io/api/policy/v1/generated.proto; DeleteOptions from apimachinery's meta/v1)
+    "PodDisruptionBudget": {
+        1: ("metadata", "ObjectMeta", False),
+        2: ("spec", "PodDisruptionBudgetSpec", False),
+    },
+    "PodDisruptionBudgetSpec": {
+        1: ("minAvailable", "IntOrString", False),
+        2: ("selector", "LabelSelector", False),
+        3: ("maxUnavailable", "IntOrString", False),
+        4: ("unhealthyPodEvictionPolicy", _S, False),
+    },
+    "Eviction": {1: ("metadata", "ObjectMeta", False), 2: ("deleteOptions", "DeleteOptions", False)},
+    "DeleteOptions": {
+        1: ("gracePeriodSeconds", _I, False),
+        2: ("preconditions", "Preconditions", False),
+        3: ("orphanDependents", _B, False),
+        4: ("propagationPolicy", _S, False),
+        5: ("dryRun", _S, True),
+    },
+    "Preconditions": {1: ("uid", _S, False), 2: ("resourceVersion", _S, False)},
+}
+# fields whose zero is a value (Go pointers: `--min-available=0`, `gracePeriodSeconds: 0`), kept when sent
+_KEEP_ZERO = {
+    ("PodDisruptionBudgetSpec", "minAvailable"),
+    ("PodDisruptionBudgetSpec", "maxUnavailable"),
+    ("DeleteOptions", "gracePeriodSeconds"),
 }
 KINDS = {
     "Namespace",
@@ -301,6 +332,8 @@ KINDS = {
     "Ingress",
     "HorizontalPodAutoscaler",
     "PriorityClass",
+    "PodDisruptionBudget",
+    "Eviction",
 }
 
 
@@ -387,7 +420,7 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
         return obj.get("strVal", "") if obj.get("type") == 1 else obj.get("intVal", 0)
     if name == "IngressRule":
         obj.update(obj.pop("ingressRuleValue", None) or {})
-    return {k: v for k, v in obj.items() if v not in ("", 0, None) or v is True}
+    return {k: v for k, v in obj.items() if v not in ("", 0, None) or v is True or (name, k) in _KEEP_ZERO}
 
 
 def decode(body: bytes) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Subresources: status (pods, nodes, RCs, services, namespaces), scale (RCs, autoscaling/v1
-Scale), binding (pods), finalize (namespaces), and the hook for log and exec.
+Scale), binding (pods), eviction (pods: `apiserver.eviction`), finalize (namespaces), and the
+hook for log and exec.
 
 log and exec belong to the kubelet. `kubelite server` hands `apiserver.serve.serve` the factory
 `apiserver.podproxy.PodProxy`, whose object becomes `State.pod_proxy`: it has
@@ -14,7 +15,7 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError, bad_request, method_not_allowed, service_unavailable
 from api.resources import Resource, by_plural
-from apiserver import kinds, lifecycle, logic
+from apiserver import eviction, kinds, lifecycle, logic
 from apiserver.auth import User, check_pod_on_node
 from apiserver.crd import hooks as crd_hooks
 from apiserver.handlers.http import (
@@ -134,6 +135,13 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             dry_run=req.dry_run(),
         )
         await send_object(req, send, state, res, kv)
+    elif sub == "eviction":
+        if m != "POST":
+            raise method_not_allowed()
+        body, _ = await read_object(req)
+        assert ns is not None
+        await eviction.evict(reg, ns, name, body, dry_run=req.dry_run())
+        await respond_status(send, success_status(201))
     elif sub == "token":
         if m != "POST":
             raise method_not_allowed()

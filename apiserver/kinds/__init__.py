@@ -134,6 +134,7 @@ _MODULES = (
     "apiserver.kinds.crd",
     "apiserver.kinds.autoscaling",
     "apiserver.kinds.scheduling",
+    "apiserver.kinds.policy",
 )
 _loaded = False
 

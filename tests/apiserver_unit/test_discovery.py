@@ -81,7 +81,11 @@ def test_aggregated_core() -> None:
         "log",
         "exec",
         "portforward",
+        "eviction",
     }
+    evict = next(s for s in pods["subresources"] if s["subresource"] == "eviction")
+    assert evict["responseKind"] == {"group": "policy", "version": "v1", "kind": "Eviction"}
+    assert evict["verbs"] == ["create"]
     scale = next(s for s in by_name["replicationcontrollers"]["subresources"] if s["subresource"] == "scale")
     assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
     assert by_name["nodes"]["scope"] == "Cluster"
