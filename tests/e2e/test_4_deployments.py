@@ -92,3 +92,63 @@ def test_rolling_update_status_undo_with_the_real_kubectl(cluster: Cluster) -> N
             what="replica sets collected",
         )
     wait_for(lambda: not live_pods(c), 60, what="pods collected")
+
+
+def test_drain_evicts_within_the_disruption_budget(cluster: Cluster) -> None:
+    """The real kubectl's drain evicts through pods/eviction: with minAvailable 1 over two
+    replicas it waits (429s) until each replacement is Ready elsewhere, and ends drained."""
+    c = cluster
+    deploy = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "budgeted"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "budgeted"}},
+            "template": {
+                "metadata": {"labels": {"app": "budgeted"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 1,
+                    "containers": [{"name": "c", "image": "busybox:1.35", "command": ["sleep", "3600"]}],
+                },
+            },
+        },
+    }
+    pdb = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "budgeted"},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "budgeted"}}},
+    }
+    for obj in (deploy, pdb):
+        c.kubectl("apply", "-f", "-", real=True, input=json.dumps(obj))
+
+    def budgeted() -> list[dict[str, Any]]:
+        with c.client() as api:
+            items = api.list("pods", "default", label_selector="app=budgeted")["items"]
+        return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+    wait_for(lambda: len([p for p in budgeted() if is_ready(p)]) == 2, 90, what="two budgeted pods Ready")
+    node = budgeted()[0]["spec"]["nodeName"]
+    try:
+        r = c.kubectl(
+            "drain",
+            node,
+            "--pod-selector=app=budgeted",
+            "--ignore-daemonsets",
+            "--timeout=120s",
+            real=True,
+            timeout=130,
+        )
+        assert f"node/{node} drained" in r.stdout, r
+        assert "evicting pod" in r.stdout + r.stderr
+        ready = wait_for(
+            lambda: (ps := budgeted()) and all(is_ready(p) for p in ps) and len(ps) == 2 and ps,
+            90,
+            what="two Ready again",
+        )
+        assert all(p["spec"]["nodeName"] != node for p in ready)
+    finally:
+        c.kubectl("uncordon", node, real=True)
+        for kind in ("deployment", "pdb"):
+            c.kubectl("delete", kind, "budgeted", real=True, check=False)
