@@ -11,6 +11,7 @@ init containers, i.e. sidecars, included); RESTARTS adds `(5m ago)` from the las
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from typing import Any
 
 from api.conditions import is_ready
@@ -20,7 +21,9 @@ from api.jsonutil import parse_time
 Obj = dict[str, Any]
 
 
-def _restartable_init(container: Obj | None) -> bool:
+def is_restartable_init(container: Mapping[str, Any] | None) -> bool:
+    """A restartable init container (a native sidecar): an init container whose own
+    restartPolicy is Always. The kubelet runs it beside the app; kubectl counts it as ready-able."""
     return bool(container) and (container or {}).get("restartPolicy") == "Always"
 
 
@@ -46,7 +49,7 @@ def pod_status_cells(pod: Obj, now: _dt.datetime | None = None) -> tuple[str, st
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     containers = spec.get("containers") or []
     init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
-    total = len(containers) + sum(1 for c in init_specs.values() if _restartable_init(c))
+    total = len(containers) + sum(1 for c in init_specs.values() if is_restartable_init(c))
     ready = restarts = sidecar_restarts = 0
     last_restart = sidecar_last_restart = ""
     phase = status.get("phase") or ""
@@ -63,7 +66,7 @@ def pod_status_cells(pod: Obj, now: _dt.datetime | None = None) -> tuple[str, st
         last_term = (cs.get("lastState") or {}).get("terminated")
         if last_term and last_term.get("finishedAt"):
             last_restart = _later(last_restart, last_term["finishedAt"])
-        sidecar = _restartable_init(init_specs.get(cs.get("name")))
+        sidecar = is_restartable_init(init_specs.get(cs.get("name")))
         if sidecar:
             sidecar_restarts += int(cs.get("restartCount") or 0)
             if last_term and last_term.get("finishedAt"):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from kubelet.restart import should_restart
 
@@ -56,12 +55,6 @@ def init_action(instance: Instance | None, restart_policy: str, backoff_remainin
 
 def init_done(instance: Instance | None) -> bool:
     return instance is not None and instance.state == "exited" and instance.exit_code == 0
-
-
-def is_sidecar(spec: dict[str, Any]) -> bool:
-    """A restartable init container (`restartPolicy: Always` on an init container): started in
-    its turn among the init containers, then kept running beside the app containers."""
-    return spec.get("restartPolicy") == "Always"
 
 
 def regular_containers_finished(instances: list[Instance | None], restart_policy: str) -> bool:

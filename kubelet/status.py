@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from api.podstatus import is_restartable_init
 from api.shapes import Condition, ConditionStatus, ContainerStatus, Pod, PodPhase, PodSpec, PodStatus
 
 CONTAINER_ID_SCHEME = "kubelite://"
@@ -213,7 +214,7 @@ def build_status(
     old = {c.get("type", ""): c for c in old_status.get("conditions") or []}
     init_specs = spec.get("initContainers") or []
     init_count = len(init_specs)
-    sidecars = frozenset(c.get("name", "") for c in init_specs if c.get("restartPolicy") == "Always")
+    sidecars = frozenset(c.get("name", "") for c in init_specs if is_restartable_init(c))
     policy = spec.get("restartPolicy", "Always")
     phase = "Failed" if failed else pod_phase(policy, views, init_views, init_count, sidecars)
     if (

@@ -24,6 +24,7 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
+from api.podstatus import is_restartable_init
 from api.protocol import ApiClient
 from api.shapes import PodStatus
 from kubelet import volumes
@@ -42,7 +43,6 @@ from kubelet.decisions import (
     container_action,
     init_action,
     init_done,
-    is_sidecar,
     regular_containers_finished,
 )
 from kubelet.dns.podconfig import CLUSTER_DOMAIN, HOST_RESOLV_CONF, PodDNS
@@ -335,7 +335,7 @@ class PodSyncer:
             inst = by_name.get(c["name"], [])
             newest = inst[-1] if inst else None
             key = f"{uid}/{c['name']}"
-            if is_sidecar(c):
+            if is_restartable_init(c):
                 if finished:
                     continue  # stopped below
                 wait, running = await self._keep_running(pod, sandbox, c, inst, key, now, "Always")
@@ -402,7 +402,7 @@ class PodSyncer:
         """The app containers are done for good: stop the sidecars, the last one first."""
         for c in reversed((pod.get("spec") or {}).get("initContainers") or []):
             inst = by_name.get(c["name"]) or []
-            if is_sidecar(c) and inst and inst[-1].state == "running":
+            if is_restartable_init(c) and inst and inst[-1].state == "running":
                 await kill_container(
                     self.runtime, pod, c, inst[-1].id, self._grace(pod), sandbox.ip, self._event
                 )
@@ -661,7 +661,7 @@ class PodSyncer:
         termination order: a sidecar outlives the app it serves), then the sandbox and volumes."""
         spec = (pod or {}).get("spec") or {}
         specs = {c["name"]: c for key in ("initContainers", "containers") for c in spec.get(key) or []}
-        sidecars = [c["name"] for c in reversed(spec.get("initContainers") or []) if is_sidecar(c)]
+        sidecars = [c["name"] for c in reversed(spec.get("initContainers") or []) if is_restartable_init(c)]
         containers = await self.runtime.list_containers({POD_UID: uid})
         sandboxes = [s for s in await self.runtime.list_sandboxes() if s.config.uid == uid]
         pod_ip = next((s.ip for s in sandboxes if s.state == "ready"), "")
