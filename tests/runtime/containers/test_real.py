@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from runtime.interface import ContainerConfig, SandboxConfig
+from runtime.interface import ContainerConfig, ContainerInfo, SandboxConfig
 from runtime.network import BridgeNetwork, NetworkConfig
 from runtime.real import RealRuntime
 from tests.polling import http_text, until
@@ -57,6 +57,16 @@ def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
         asyncio.run(asyncio.wait_for(fn(*args, **kwargs), 60))
 
     return wrapper
+
+
+async def run_to_exit(runtime: RealRuntime, cid: str, timeout: float = 10.0) -> ContainerInfo:
+    """Start a container and poll its status until it has exited; fail after `timeout`."""
+    await runtime.start_container(cid)
+    deadline = time.monotonic() + timeout
+    while (st := await runtime.container_status(cid)).state != "exited":
+        assert time.monotonic() < deadline, f"container {cid} still {st.state} after {timeout} s"
+        await asyncio.sleep(0.02)
+    return st
 
 
 def pod(uid: str, **kw: object) -> SandboxConfig:
@@ -122,10 +132,7 @@ async def test_exit_codes_logs_and_exec_sessions(runtime: RealRuntime) -> None:
             name="job", image="busybox", log_path=str(log), command=["sh", "-c", "echo done; exit 5"]
         ),
     )
-    await runtime.start_container(job)
-    deadline = time.monotonic() + 10
-    while (st := await runtime.container_status(job)).state != "exited" and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
+    st = await run_to_exit(runtime, job)
     assert st.exit_code == 5 and st.reason == "Error"
     assert st.log_path == str(log) and log.read_text().split(" ", 3)[1:] == ["stdout", "F", "done\n"]
 
@@ -227,10 +234,7 @@ async def test_a_read_only_root_and_supplementary_groups(runtime: RealRuntime) -
             command=["sh", "-c", script],
         ),
     )
-    await runtime.start_container(cid)
-    deadline = time.monotonic() + 10
-    while (st := await runtime.container_status(cid)).state != "exited" and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
+    st = await run_to_exit(runtime, cid)
     lines = [line.split(" ", 3)[3] for line in log.read_text().splitlines()]
     assert st.exit_code == 0, lines
     assert lines == [
@@ -262,10 +266,7 @@ async def test_host_pid_and_ipc_join_the_nodes_namespaces(runtime: RealRuntime) 
                 command=["sh", "-c", script],
             ),
         )
-        await runtime.start_container(cid)
-        deadline = time.monotonic() + 10
-        while (await runtime.container_status(cid)).state != "exited" and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        await run_to_exit(runtime, cid)
         seen[host] = [line.split(" ", 3)[3] for line in log.read_text().splitlines()]
     node = [os.readlink("/proc/self/ns/pid"), os.readlink("/proc/self/ns/ipc")]  # ours are the node's
     assert seen[True] == node
@@ -315,10 +316,7 @@ async def test_no_new_privs_seccomp_and_sysctls_as_a_pod_asks(runtime: RealRunti
                 name=name, image="busybox", log_path=str(log), command=["sh", "-c", script], **extra
             ),
         )
-        await runtime.start_container(cid)
-        deadline = time.monotonic() + 10
-        while (await runtime.container_status(cid)).state != "exited" and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        await run_to_exit(runtime, cid)
         seen[name] = [line.split(" ", 3)[3] for line in log.read_text().splitlines()]
     assert seen["plain"][:2] == ["NoNewPrivs: 0", "Seccomp: 2"]
     assert seen["strict"] == ["NoNewPrivs: 1", "Seccomp: 2", "20000\t21000"]
