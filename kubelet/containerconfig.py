@@ -56,6 +56,7 @@ def container_config(
     }
     caps = sec.get("capabilities") or {}
     verify_run_as_non_root(pod, c["name"], sec, image_user)
+    refuse_unsupported(pod.get("spec") or {}, c, sec)
     return ContainerConfig(
         name=c["name"],
         image=c["image"],
@@ -198,6 +199,29 @@ def supplementary_groups(pod_sec: dict[str, Any]) -> list[int]:
     if isinstance(fs_group, int) and fs_group not in groups:
         groups.append(fs_group)
     return groups
+
+
+def refuse_unsupported(spec: dict[str, Any], c: dict[str, Any], sec: dict[str, Any]) -> None:
+    """What this node cannot do, refused before the start instead of run without it (as kube's
+    kubelet refuses an AppArmor profile on a host without AppArmor)."""
+    apparmor = (sec.get("appArmorProfile") or {}).get("type")
+    if apparmor in ("RuntimeDefault", "Localhost"):
+        raise ContainerConfigError("Cannot enforce AppArmor: AppArmor is not enabled on the host")
+    if sec.get("procMount") not in (None, "Default"):
+        raise ContainerConfigError(f"procMount {sec['procMount']!r} is not supported: /proc is always masked")
+    if spec.get("hostUsers") is False:
+        raise ContainerConfigError(
+            "hostUsers: false is not supported: this node runs pods without user namespaces"
+        )
+    if c.get("volumeDevices"):
+        raise ContainerConfigError(
+            "volumeDevices are not supported: block volumes need a CSI driver this node lacks"
+        )
+    for p in c.get("ports") or []:
+        if p.get("hostPort") and p.get("protocol") == "SCTP" and not spec.get("hostNetwork"):
+            raise ContainerConfigError(
+                f"hostPort {p['hostPort']}/SCTP cannot be published: only TCP and UDP are"
+            )
 
 
 def verify_run_as_non_root(pod: dict[str, Any], name: str, sec: dict[str, Any], image_user: str) -> None:

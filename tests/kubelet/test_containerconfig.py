@@ -259,3 +259,37 @@ def test_a_claim_mounted_read_only_is_read_only(tmp_path: Path) -> None:
         {"name": "cm", "configMap": {"name": "c"}},
     ]
     assert read_only_volumes(p) == {"ro", "cm"}
+
+
+@pytest.mark.parametrize(
+    ("container", "pod_spec", "refusal"),
+    [
+        ({"securityContext": {"appArmorProfile": {"type": "RuntimeDefault"}}}, {}, "Cannot enforce AppArmor"),
+        (
+            {},
+            {"securityContext": {"appArmorProfile": {"type": "Localhost", "localhostProfile": "p"}}},
+            "AppArmor",
+        ),
+        ({"securityContext": {"procMount": "Unmasked"}}, {}, "procMount 'Unmasked' is not supported"),
+        ({}, {"hostUsers": False}, "hostUsers: false is not supported"),
+        (
+            {"volumeDevices": [{"name": "blk", "devicePath": "/dev/xvda"}]},
+            {},
+            "volumeDevices are not supported",
+        ),
+        (
+            {"ports": [{"containerPort": 9, "hostPort": 9, "protocol": "SCTP"}]},
+            {},
+            "hostPort 9/SCTP cannot be published",
+        ),
+    ],
+)
+def test_what_this_node_cannot_do_is_refused_not_ignored(
+    tmp_path: Path, container: dict[str, Any], pod_spec: dict[str, Any], refusal: str
+) -> None:
+    p = pod(container)
+    p["spec"].update(pod_spec)
+    with pytest.raises(ContainerConfigError, match=refusal):
+        config(p, tmp_path)
+    unconfined = pod({"securityContext": {"appArmorProfile": {"type": "Unconfined"}, "procMount": "Default"}})
+    config({**unconfined, "spec": {**unconfined["spec"], "hostUsers": True}}, tmp_path)  # what it can do
