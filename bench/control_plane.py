@@ -229,6 +229,7 @@ def main() -> None:
             now - then for now, then in zip(store_counts(text_settled), store0, strict=True)
         )
         # what the cluster costs at rest with every pod running (relists, leases): paid per second, not per pod
+        print("at rest", file=sys.stderr, flush=True)
         idle0, idle_t0 = cpu_now(), time.monotonic()
         time.sleep(IDLE_SECONDS)
         used, span = cpu_since(idle0), time.monotonic() - idle_t0
