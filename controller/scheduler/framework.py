@@ -104,21 +104,17 @@ def score_nodes(
         norm = getattr(plugin, "normalize", None)
         if norm is not None:
             raw = norm(raw)
-        for i, s in enumerate(raw):
-            total[i] += weight * s
+        total = [t + weight * s for t, s in zip(total, raw, strict=True)]
     return total
 
 
 def select_host(nodes: Sequence[NodeInfo], scores: Sequence[float], rng: random.Random) -> NodeInfo:
-    best, best_score, seen = nodes[0], scores[0], 1
-    for node, s in zip(nodes[1:], scores[1:], strict=True):
-        if s > best_score:
-            best, best_score, seen = node, s, 1
-        elif s == best_score:
-            seen += 1
-            if rng.randrange(seen) == 0:
-                best = node
-    return best
+    """The best-scored node, ties broken uniformly at random. kube's selectHost samples the ties
+    one by one, a random draw each; one draw among all of them gives each the same odds, and on
+    identical nodes (hundreds tie) the draws were a sixth of a decision."""
+    best = max(scores)
+    ties = [i for i, s in enumerate(scores) if s == best]
+    return nodes[ties[0] if len(ties) == 1 else ties[rng.randrange(len(ties))]]
 
 
 def schedule(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -150,6 +151,15 @@ def test_spread_over_equal_nodes() -> None:
         assert isinstance(chosen, NodeInfo)
         chosen.add_pod(p)
     assert sorted(len(n.pods) for n in nodes) == [2, 2, 2]
+
+
+def test_ties_are_broken_at_random_among_the_best_only() -> None:
+    nodes = [node(f"n{i}") for i in range(5)]
+    rng = random.Random(3)
+    picks = Counter(framework.select_host(nodes, [3.0, 7.0, 7.0, 1.0, 7.0], rng).name for _ in range(3000))
+    assert set(picks) == {"n1", "n2", "n4"}
+    assert all(850 <= n <= 1150 for n in picks.values()), picks  # each ~1/3
+    assert framework.select_host(nodes, [1.0, 2.0, 9.0, 3.0, 4.0], rng).name == "n2"
 
 
 def test_big_clusters_stop_filtering_at_enough_feasible_nodes() -> None:
