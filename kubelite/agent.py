@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from api.connpool import ConnectionPool
 
 log = logging.getLogger("kubelite.agent")
-SHARED_CONNECTIONS = 64  # requests in flight at once for all the hollow nodes of one process
+# requests in flight at once for all the hollow nodes of one process. Real kubelets each have a
+# connection of their own; with 64 for 500 nodes their status writes queued behind their events
+# (creation -> Running p50 3.1 s, against 0.86 s with 256, for the same CPU per pod)
+SHARED_CONNECTIONS = 256
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
