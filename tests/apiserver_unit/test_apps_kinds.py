@@ -8,7 +8,8 @@ import copy
 from typing import Any
 
 from api.resources import by_plural
-from apiserver import kinds, lifecycle, logic
+from apiserver import kinds, logic
+from tests.apiserver_unit import strategy
 from tests.objects import apps_body
 
 Obj = dict[str, Any]
@@ -28,20 +29,11 @@ def workload(kind: str, name: str = "web", **spec: Any) -> Obj:
 
 
 def create(plural: str, obj: Obj) -> tuple[Obj, list[dict[str, str]]]:
-    res = by_plural("apps", plural)
-    assert res is not None
-    obj = copy.deepcopy(obj)
-    lifecycle.prepare_for_create(res, obj, "2026-01-01T00:00:00Z", "0000-uid")
-    logic.apply_defaults(res, obj)
-    return obj, logic.validate(res, obj)
+    return strategy.create("apps", plural, obj)
 
 
 def update(plural: str, new: Obj, old: Obj) -> tuple[Obj, list[dict[str, str]]]:
-    res = by_plural("apps", plural)
-    assert res is not None
-    new = lifecycle.prepare_for_update(res, copy.deepcopy(new), old, None)
-    logic.apply_defaults(res, new)
-    return new, logic.validate(res, new, old)
+    return strategy.update("apps", plural, new, old)
 
 
 def messages(causes: list[dict[str, str]]) -> list[tuple[str, str]]:

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from api.resources import by_plural
-from apiserver import lifecycle, logic
 from apiserver.validation.cron import schedule_error
+from tests.apiserver_unit import strategy
 
 Obj = dict[str, Any]
 UID = "8e2c7a3e-0000-4000-8000-000000000001"
@@ -40,20 +39,11 @@ def cron_job(schedule: str = "*/5 * * * *", **spec: Any) -> Obj:
 
 
 def create(plural: str, obj: Obj) -> tuple[Obj, list[dict[str, str]]]:
-    res = by_plural("batch", plural)
-    assert res is not None
-    obj = copy.deepcopy(obj)
-    lifecycle.prepare_for_create(res, obj, "2026-01-01T00:00:00Z", UID)
-    logic.apply_defaults(res, obj)
-    return obj, logic.validate(res, obj)
+    return strategy.create("batch", plural, obj, UID)
 
 
 def update(plural: str, new: Obj, old: Obj) -> list[dict[str, str]]:
-    res = by_plural("batch", plural)
-    assert res is not None
-    new = lifecycle.prepare_for_update(res, copy.deepcopy(new), old, None)
-    logic.apply_defaults(res, new)
-    return logic.validate(res, new, old)
+    return strategy.update("batch", plural, new, old)[1]
 
 
 def messages(causes: list[dict[str, str]]) -> list[tuple[str, str]]:

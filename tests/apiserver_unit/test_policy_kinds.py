@@ -16,22 +16,19 @@ from api.errors import ApiError
 from api.resources import by_plural
 from apiserver import eviction, lifecycle, logic
 from apiserver.handlers import protobuf
+from tests.apiserver_unit import strategy
 
 Obj = dict[str, Any]
 NOW = dt.datetime(2026, 1, 1, 0, 10, tzinfo=dt.UTC)
 
 
 def _res() -> Any:
-    res = by_plural("policy", "poddisruptionbudgets")
-    assert res is not None
-    return res
+    return strategy.resource("policy", "poddisruptionbudgets")
 
 
 def create(obj: Obj) -> tuple[Obj, dict[str, str]]:
-    obj = copy.deepcopy(obj)
-    lifecycle.prepare_for_create(_res(), obj, "2026-01-01T00:00:00Z", "0000-uid")
-    logic.apply_defaults(_res(), obj)
-    return obj, {c["field"]: c["message"] for c in logic.validate(_res(), obj)}
+    stored, causes = strategy.create("policy", "poddisruptionbudgets", obj)
+    return stored, strategy.by_field(causes)
 
 
 def pdb(name: str = "web", **spec: Any) -> Obj:

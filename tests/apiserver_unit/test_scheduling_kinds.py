@@ -5,7 +5,6 @@ global default, the system classes, a pod's priority set once, and the Table kub
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 from typing import Any
 
@@ -13,11 +12,10 @@ import pytest
 
 from api import jsonutil, tables
 from api.errors import ApiError
-from api.resources import by_plural
-from apiserver import lifecycle, logic
 from apiserver.handlers import protobuf
 from apiserver.kinds.scheduling import system_classes
 from apiserver.priorityadmission import PriorityClassCache, admit_pod, check_single_default, keep_priority
+from tests.apiserver_unit import strategy
 
 Obj = dict[str, Any]
 NOW = dt.datetime(2026, 1, 1, 0, 10, tzinfo=dt.UTC)
@@ -25,22 +23,16 @@ PREFIX = PriorityClassCache.PREFIX
 
 
 def _res() -> Any:
-    res = by_plural("scheduling.k8s.io", "priorityclasses")
-    assert res is not None
-    return res
+    return strategy.resource("scheduling.k8s.io", "priorityclasses")
 
 
 def create(obj: Obj) -> tuple[Obj, dict[str, str]]:
-    obj = copy.deepcopy(obj)
-    lifecycle.prepare_for_create(_res(), obj, "2026-01-01T00:00:00Z", "0000-uid")
-    logic.apply_defaults(_res(), obj)
-    return obj, {c["field"]: c["message"] for c in logic.validate(_res(), obj)}
+    stored, causes = strategy.create("scheduling.k8s.io", "priorityclasses", obj)
+    return stored, strategy.by_field(causes)
 
 
 def update(new: Obj, old: Obj) -> dict[str, str]:
-    new = lifecycle.prepare_for_update(_res(), copy.deepcopy(new), old, None)
-    logic.apply_defaults(_res(), new)
-    return {c["field"]: c["message"] for c in logic.validate(_res(), new, old)}
+    return strategy.by_field(strategy.update("scheduling.k8s.io", "priorityclasses", new, old)[1])
 
 
 def pc(name: str, value: int | None = 1000, **fields: Any) -> Obj:

@@ -10,28 +10,19 @@ from typing import Any
 
 from api import tables
 from api.resources import by_plural
-from apiserver import lifecycle, logic
 from apiserver.kinds.storage import default_class
+from tests.apiserver_unit import strategy
 
 Obj = dict[str, Any]
 NOW = dt.datetime(2026, 1, 1, 0, 10, tzinfo=dt.UTC)
 
 
 def create(plural: str, obj: Obj, group: str = "") -> tuple[Obj, list[dict[str, str]]]:
-    res = by_plural(group, plural)
-    assert res is not None
-    obj = copy.deepcopy(obj)
-    lifecycle.prepare_for_create(res, obj, "2026-01-01T00:00:00Z", "0000-uid")
-    logic.apply_defaults(res, obj)
-    return obj, logic.validate(res, obj)
+    return strategy.create(group, plural, obj)
 
 
 def update(plural: str, new: Obj, old: Obj, group: str = "") -> list[dict[str, str]]:
-    res = by_plural(group, plural)
-    assert res is not None
-    new = lifecycle.prepare_for_update(res, copy.deepcopy(new), old, None)
-    logic.apply_defaults(res, new)
-    return logic.validate(res, new, old)
+    return strategy.update(group, plural, new, old)[1]
 
 
 def claim(**spec: Any) -> Obj:
