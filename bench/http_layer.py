@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import ipaddress
 import json
-import os
 import shutil
 import signal
 import socket
@@ -38,6 +35,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from apiserver.certs import TLSFiles, ensure_certs
+from bench._cluster import cpu_seconds, free_port
 from bench._stats import machine_speed_ms, table
 from bench.api import Conn, start_server
 
@@ -111,38 +110,6 @@ def serve(mode: str, port: int, cert: str, key: str) -> None:
     uvloop.run(main())
 
 
-def self_signed(tmp: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 def event(i: int) -> bytes:
     return json.dumps(
         {
@@ -165,11 +132,6 @@ def event(i: int) -> bytes:
         },
         separators=(",", ":"),
     ).encode()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def drive(port: int, ca: Path, token: str, pid: int, n: int, concurrency: int) -> tuple[float, float]:
@@ -197,16 +159,18 @@ async def drive(port: int, ca: Path, token: str, pid: int, n: int, concurrency: 
             c.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def floor(mode: str, tmp: Path, cert: Path, key: Path, n: int, concurrency: int) -> tuple[float, float]:
+def floor(mode: str, tls: TLSFiles, n: int, concurrency: int) -> tuple[float, float]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", mode, str(port), str(cert), str(key)]
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve",
+            mode,
+            str(port),
+            str(tls.server_cert),
+            str(tls.server_key),
+        ]
     )
     try:
         deadline = time.monotonic() + 20
@@ -218,7 +182,7 @@ def floor(mode: str, tmp: Path, cert: Path, key: Path, n: int, concurrency: int)
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise SystemExit(f"the {mode} floor server did not listen") from None
                 time.sleep(0.05)
-        return asyncio.run(drive(port, cert, "t", proc.pid, n, concurrency))
+        return asyncio.run(drive(port, tls.ca_cert, "t", proc.pid, n, concurrency))
     finally:
         proc.kill()
         proc.wait()
@@ -245,14 +209,16 @@ def main() -> int:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kubelite-bench-http-"))
     try:
-        cert, key = self_signed(tmp)
+        tls = ensure_certs(
+            tmp / "floor", ["127.0.0.1"]
+        )  # a CA and serving pair made as the server makes its own
         speed = machine_speed_ms()
         results = {
             "uvicorn + httptools + TLS, a fixed 201 (the layer kubelite uses)": floor(
-                "uvicorn", tmp, cert, key, args.n, args.concurrency
+                "uvicorn", tls, args.n, args.concurrency
             ),
             "a bare httptools protocol + TLS, the same bytes (the floor of any layer)": floor(
-                "bare", tmp, cert, key, args.n, args.concurrency
+                "bare", tls, args.n, args.concurrency
             ),
             "kubelite server: the Event created (SQLite, durable)": kubelite(
                 tmp, args.n // 4, args.concurrency
