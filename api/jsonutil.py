@@ -29,6 +29,12 @@ def dumps_pretty(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_INDENT_2)
 
 
+def as_object(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else {}: a missing, null or wrong-typed field read as empty
+    (validation and admission read bodies a client may have got wrong)."""
+    return value if isinstance(value, dict) else {}
+
+
 def now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 

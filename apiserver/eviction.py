@@ -24,6 +24,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, bad_request, forbidden, internal
+from api.jsonutil import as_object
 from api.resources import Resource, by_plural
 from api.selectors import selector_from_label_selector
 from apiserver import lifecycle
@@ -43,10 +44,6 @@ POD_DISRUPTION_BUDGETS = by_plural("policy", "poddisruptionbudgets")
 PODS = by_plural("", "pods")
 
 
-def _dict(value: Any) -> Obj:
-    return value if isinstance(value, dict) else {}
-
-
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
@@ -63,13 +60,13 @@ def too_many_requests(cause: str, retry_after: int = 0) -> ApiError:
 
 def can_ignore_budget(pod: Obj) -> bool:
     """canIgnorePDB: a pod being deleted, ended or not yet running is deleted without a budget."""
-    if _dict(pod.get("metadata")).get("deletionTimestamp"):
+    if as_object(pod.get("metadata")).get("deletionTimestamp"):
         return True
-    return _dict(pod.get("status")).get("phase") in ("Succeeded", "Failed", "Pending")
+    return as_object(pod.get("status")).get("phase") in ("Succeeded", "Failed", "Pending")
 
 
 def pod_ready(pod: Obj) -> bool:
-    for c in _dict(pod.get("status")).get("conditions") or []:
+    for c in as_object(pod.get("status")).get("conditions") or []:
         if isinstance(c, dict) and c.get("type") == "Ready":
             return bool(c.get("status") == "True")
     return False
@@ -78,13 +75,13 @@ def pod_ready(pod: Obj) -> bool:
 def matching_budgets(pdbs: list[Obj], pod: Obj) -> list[Obj]:
     """The budgets of the pod's namespace whose selector matches its labels; a missing or empty
     selector matches nothing here (kube: "it should match nothing, not everything")."""
-    meta = _dict(pod.get("metadata"))
+    meta = as_object(pod.get("metadata"))
     labels = meta.get("labels") or {}
     out = []
     for pdb in pdbs:
-        if _dict(pdb.get("metadata")).get("namespace") != meta.get("namespace"):
+        if as_object(pdb.get("metadata")).get("namespace") != meta.get("namespace"):
             continue
-        sel = _dict(pdb.get("spec")).get("selector")
+        sel = as_object(pdb.get("spec")).get("selector")
         try:
             parsed = selector_from_label_selector(sel) if isinstance(sel, dict) else None
         except (ValueError, AttributeError, TypeError):
@@ -100,17 +97,17 @@ def unready_evictable(pod: Obj, pdb: Obj) -> bool:
     unhealthyPodEvictionPolicy is AlwaysAllow, or (IfHealthyBudget, the default) it is met."""
     if pod_ready(pod):
         return False
-    if _dict(pdb.get("spec")).get("unhealthyPodEvictionPolicy") == "AlwaysAllow":
+    if as_object(pdb.get("spec")).get("unhealthyPodEvictionPolicy") == "AlwaysAllow":
         return True
-    status = _dict(pdb.get("status"))
+    status = as_object(pdb.get("status"))
     desired = _int(status.get("desiredHealthy"))
     return _int(status.get("currentHealthy")) >= desired and desired > 0
 
 
 def denied_message(pdb: Obj) -> str:
     """The cause of a 429 for a budget allowing no disruption (disruptionDeniedMessage)."""
-    name = _dict(pdb.get("metadata")).get("name", "")
-    status = _dict(pdb.get("status"))
+    name = as_object(pdb.get("metadata")).get("name", "")
+    status = as_object(pdb.get("status"))
     condition = next(
         (
             c
@@ -138,7 +135,7 @@ def denied_message(pdb: Obj) -> str:
 
 def decrement(pdb: Obj, pod_name: str, now: str) -> Obj:
     """checkAndDecrement: the budget with one disruption spent on `pod_name`, or the refusal."""
-    meta, status = _dict(pdb.get("metadata")), _dict(pdb.get("status"))
+    meta, status = as_object(pdb.get("metadata")), as_object(pdb.get("status"))
     name = meta.get("name", "")
     if _int(status.get("observedGeneration")) < _int(meta.get("generation")):
         raise too_many_requests(f"The disruption budget {name} is still being processed by the server.", 10)
@@ -147,7 +144,7 @@ def decrement(pdb: Obj, pod_name: str, now: str) -> Obj:
         raise forbidden(
             f'poddisruptionbudgets.policy "{name}" is forbidden: pdb disruptions allowed is negative'
         )
-    if len(_dict(status.get("disruptedPods"))) > MAX_DISRUPTED_PODS:
+    if len(as_object(status.get("disruptedPods"))) > MAX_DISRUPTED_PODS:
         raise forbidden(
             f'poddisruptionbudgets.policy "{name}" is forbidden: DisruptedPods map too big - too many evictions '
             "not confirmed by PDB controller"
@@ -158,7 +155,7 @@ def decrement(pdb: Obj, pod_name: str, now: str) -> Obj:
     status["disruptionsAllowed"] = allowed - 1
     if allowed - 1 == 0:
         status["conditions"] = _insufficient_pods(status.get("conditions"), now, _int(meta.get("generation")))
-    status["disruptedPods"] = {**_dict(status.get("disruptedPods")), pod_name: now}
+    status["disruptedPods"] = {**as_object(status.get("disruptedPods")), pod_name: now}
     return {**pdb, "status": status}
 
 
@@ -187,7 +184,7 @@ def _insufficient_pods(conditions: Any, now: str, generation: int) -> list[Obj]:
 
 def _disruption_target(pod: Obj, now: str) -> Obj:
     """The pod with condition DisruptionTarget True (EvictionByEvictionAPI), as kube marks it."""
-    status = dict(_dict(pod.get("status")))
+    status = dict(as_object(pod.get("status")))
     conditions = [dict(c) for c in status.get("conditions") or [] if isinstance(c, dict)]
     wanted = {"status": "True", "reason": "EvictionByEvictionAPI", "message": "Eviction API: evicting"}
     for c in conditions:
@@ -211,7 +208,7 @@ def check_eviction(body: Any, name: str) -> Obj:
     kind, version = body.get("kind"), body.get("apiVersion")
     if kind not in (None, "", "Eviction") or version not in (None, "", *EVICTION_API_VERSIONS):
         raise bad_request(f'{kind} in version "{version}" cannot be handled as a Eviction')
-    if _dict(body.get("metadata")).get("name") != name:
+    if as_object(body.get("metadata")).get("name") != name:
         raise bad_request("name in URL does not match name in Eviction object")
     options = body.get("deleteOptions")
     if options is not None and not isinstance(options, dict):
@@ -235,8 +232,8 @@ async def evict(registry: Any, namespace: str, name: str, body: Any, dry_run: bo
             raise _more_than_one()
         if pdbs:
             if unready_evictable(pod, pdbs[0]):
-                pin = _dict(pod.get("metadata")).get("resourceVersion")
-                preconditions = _dict(options.get("preconditions"))
+                pin = as_object(pod.get("metadata")).get("resourceVersion")
+                preconditions = as_object(options.get("preconditions"))
                 if pin and not preconditions.get("resourceVersion"):  # the pod as it was judged
                     options["preconditions"] = {**preconditions, "resourceVersion": pin}
             else:
@@ -253,7 +250,7 @@ def _more_than_one() -> ApiError:
 async def _spend(registry: Any, res: Resource, pdb: Obj, pod_name: str, dry_run: bool) -> None:
     """One disruption of the budget spent on the pod: a compare-and-swap of its status, re-read and
     re-judged on conflict (the registry's update loop)."""
-    meta = _dict(pdb.get("metadata"))
+    meta = as_object(pdb.get("metadata"))
     now = jsonutil.now_str()
     await registry.update(
         res,
@@ -276,9 +273,9 @@ async def _delete(
             return _disruption_target(cur, now), None
 
         kv, _ = await registry.update(res, namespace, name, mark, subresource="status")
-        if _dict(options.get("preconditions")).get("resourceVersion"):  # the pod changed: its new version
+        if as_object(options.get("preconditions")).get("resourceVersion"):  # the pod changed: its new version
             options["preconditions"] = {
                 **options["preconditions"],
-                "resourceVersion": _dict(kv.obj.get("metadata")).get("resourceVersion"),
+                "resourceVersion": as_object(kv.obj.get("metadata")).get("resourceVersion"),
             }
     await registry.delete(res, namespace, name, options, dry_run=dry_run)

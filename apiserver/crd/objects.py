@@ -21,13 +21,10 @@ from functools import lru_cache
 from typing import Any
 
 from api.errors import Cause, field_invalid, field_not_supported, field_required
+from api.jsonutil import as_object
 
 Schema = dict[str, Any]
 _ROOT_KEPT = ("apiVersion", "kind", "metadata")
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _json_type(value: Any) -> str:
@@ -198,7 +195,7 @@ def _check_array(s: Schema, v: list[Any], path: str, name: str, out: list[Cause]
 
 
 def _check_object(s: Schema, v: dict[str, Any], path: str, name: str, out: list[Cause], root: bool) -> None:
-    props = _dict(s.get("properties"))
+    props = as_object(s.get("properties"))
     for req in s.get("required") or []:
         if req not in v and not (root and req in _ROOT_KEPT):
             out.append(field_required(_join(path, str(req))))
@@ -227,7 +224,7 @@ def apply_defaults(schema: Schema | None, obj: dict[str, Any]) -> None:
 
 def _default(s: Schema, v: Any) -> None:
     if isinstance(v, dict):
-        props = _dict(s.get("properties"))
+        props = as_object(s.get("properties"))
         for key, sub in props.items():
             if isinstance(sub, dict) and key not in v and "default" in sub:
                 v[key] = copy.deepcopy(sub["default"])
@@ -253,7 +250,7 @@ def unknown_fields(schema: Schema | None, obj: Any) -> list[str]:
 def _unknown(s: Schema, v: Any, path: str, out: list[str]) -> None:
     if isinstance(v, dict):
         embedded = bool(s.get("x-kubernetes-embedded-resource"))
-        props = _dict(s.get("properties"))
+        props = as_object(s.get("properties"))
         extra = s.get("additionalProperties")
         keep_all = bool(s.get("x-kubernetes-preserve-unknown-fields")) or extra is True
         for key, value in v.items():
@@ -279,7 +276,7 @@ def prune(schema: Schema | None, obj: dict[str, Any]) -> None:
 
 def _prune(s: Schema, v: Any, root: bool = False) -> None:
     if isinstance(v, dict):
-        props = _dict(s.get("properties"))
+        props = as_object(s.get("properties"))
         extra = s.get("additionalProperties")
         keep_all = bool(s.get("x-kubernetes-preserve-unknown-fields")) or extra is True
         for key in list(v):

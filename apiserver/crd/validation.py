@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from api.errors import Cause, field_duplicate, field_invalid, field_not_supported, field_required
+from api.jsonutil import as_object
 
 Obj = dict[str, Any]
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -92,14 +93,10 @@ _1035_MSG = (
 )
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def validate_crd(crd: Obj) -> list[Cause]:
     out: list[Cause] = []
-    spec = _dict(crd.get("spec"))
-    names = _dict(spec.get("names"))
+    spec = as_object(crd.get("spec"))
+    names = as_object(spec.get("names"))
     group, plural = str(spec.get("group") or ""), str(names.get("plural") or "")
     name = str((crd.get("metadata") or {}).get("name") or "")
     if name != f"{plural}.{group}":
@@ -118,7 +115,7 @@ def validate_crd(crd: Obj) -> list[Cause]:
                 "character",
             )
         )
-    annotations = _dict(_dict(crd.get("metadata")).get("annotations"))
+    annotations = as_object(as_object(crd.get("metadata")).get("annotations"))
     if _protected(group) and not annotations.get("api-approved.kubernetes.io"):
         out.append(
             field_required(
@@ -151,8 +148,8 @@ def validate_crd_update(new: Obj, old: Obj) -> list[Cause]:
         a, b = (new.get("spec") or {}).get(path), (old.get("spec") or {}).get(path)
         if a != b:
             out.append(field_invalid(f"spec.{path}", a, "field is immutable"))
-    names = {_dict(v).get("name") for v in _dict(new.get("spec")).get("versions") or []}
-    for i, stored in enumerate(_dict(new.get("status")).get("storedVersions") or []):
+    names = {as_object(v).get("name") for v in as_object(new.get("spec")).get("versions") or []}
+    for i, stored in enumerate(as_object(new.get("status")).get("storedVersions") or []):
         if stored not in names:  # objects may still be stored in it
             out.append(field_invalid(f"status.storedVersions[{i}]", stored, "must appear in spec.versions"))
     return out
@@ -245,8 +242,8 @@ def _version(v: Obj, path: str) -> list[Cause]:
         elif root_type != "object":
             out.append(field_invalid(f"{spath}.type", root_type, "must be object at the root"))
         out += structural(schema, spath, root=True)
-        meta = _dict(schema.get("properties")).get("metadata")
-        if isinstance(meta, dict) and set(_dict(meta.get("properties"))) - {"name", "generateName"}:
+        meta = as_object(schema.get("properties")).get("metadata")
+        if isinstance(meta, dict) and set(as_object(meta.get("properties"))) - {"name", "generateName"}:
             out.append(
                 {
                     "reason": "FieldValueForbidden",
@@ -352,8 +349,8 @@ def unknown_schema_fields(crd: Obj) -> list[str]:
     """Dotted paths of the keys in the versions' schemas that JSONSchemaProps does not have (what
     kube's typed decoding of a CRD reports as unknown fields)."""
     out: list[str] = []
-    for i, v in enumerate(_dict(crd.get("spec")).get("versions") or []):
-        schema = _dict(_dict(_dict(v).get("schema")).get("openAPIV3Schema"))
+    for i, v in enumerate(as_object(crd.get("spec")).get("versions") or []):
+        schema = as_object(as_object(as_object(v).get("schema")).get("openAPIV3Schema"))
         _unknown_keywords(schema, f"spec.versions[{i}].schema.openAPIV3Schema", out)
     return out
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.jsonutil import as_object
 from api.resources import by_plural
 from apiserver.defaults import template_defaults
 from apiserver.kinds import KindStrategy, Obj, register
@@ -31,16 +32,12 @@ def _row(plural: str, **kw: Any) -> KindStrategy:
     return register(KindStrategy(res, **kw))
 
 
-def _dict(value: Any) -> Obj:
-    return value if isinstance(value, dict) else {}
-
-
 # --- Job ------------------------------------------------------------------------------------------
 
 
 def generate_selector(job: Obj) -> None:
     """kube's generateSelector: server-made labels on the template and a selector of the uid."""
-    meta = _dict(job.get("metadata"))
+    meta = as_object(job.get("metadata"))
     uid, name = str(meta.get("uid") or ""), str(meta.get("name") or "")
     spec = job.get("spec")
     if not isinstance(spec, dict):
@@ -74,7 +71,7 @@ def generate_selector(job: Obj) -> None:
 
 def _job_create(job: Obj) -> None:
     job["status"] = {}
-    if _dict(job.get("spec")).get("manualSelector") is not True:
+    if as_object(job.get("spec")).get("manualSelector") is not True:
         generate_selector(job)
 
 
@@ -90,8 +87,8 @@ def _job_spec_defaults(spec: Obj) -> None:
     if spec.get("suspend") is None:
         spec["suspend"] = False
     policy = spec.get("podFailurePolicy")
-    for rule in _dict(policy).get("rules") or []:
-        for pattern in _dict(rule).get("onPodConditions") or []:
+    for rule in as_object(policy).get("rules") or []:
+        for pattern in as_object(rule).get("onPodConditions") or []:
             if isinstance(pattern, dict) and not pattern.get("status"):
                 pattern["status"] = "True"
     if spec.get("podReplacementPolicy") is None:
@@ -114,7 +111,7 @@ def default_job(job: Obj) -> None:
     _job_spec_defaults(spec)
     if spec.get("manualSelector") is None:
         spec["manualSelector"] = False
-    labels = _dict(_dict(spec.get("template")).get("metadata")).get("labels")
+    labels = as_object(as_object(spec.get("template")).get("metadata")).get("labels")
     meta = job.setdefault("metadata", {})
     if isinstance(meta, dict) and isinstance(labels, dict) and labels and not meta.get("labels"):
         meta["labels"] = dict(labels)
@@ -148,7 +145,7 @@ def default_cron_job(cron_job: Obj) -> None:
         spec["successfulJobsHistoryLimit"] = 3
     if spec.get("failedJobsHistoryLimit") is None:
         spec["failedJobsHistoryLimit"] = 1
-    job_spec = _dict(spec.get("jobTemplate")).get("spec")
+    job_spec = as_object(spec.get("jobTemplate")).get("spec")
     if isinstance(job_spec, dict):
         template_defaults(job_spec)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
+from api.jsonutil import as_object
 from apiserver.validation.meta import non_negative, validate_annotations, validate_labels
 from apiserver.validation.workloads import (
     go_int_or_string,
@@ -47,12 +48,8 @@ STS_UPDATE_FORBIDDEN = (
 )
 
 
-def _dict(value: Any) -> Obj:
-    return value if isinstance(value, dict) else {}
-
-
 def _spec(obj: Obj) -> Obj:
-    return _dict(obj.get("spec"))
+    return as_object(obj.get("spec"))
 
 
 def _go_strategy(type_name: str, strategy: Obj, rolling: str) -> str:
@@ -74,7 +71,7 @@ def _replica_set_template(spec: Obj, kind: str = "ReplicaSet") -> list[Cause]:
 
 def _labels_match(sel: Any, template: Obj) -> list[Cause]:
     if sel is None:
-        shown = go_string_map(_dict(template.get("metadata")).get("labels"))
+        shown = go_string_map(as_object(template.get("metadata")).get("labels"))
         return [
             invalid_raw("spec.template.metadata.labels", shown, "`selector` does not match template `labels`")
         ]
@@ -100,7 +97,7 @@ def validate_deployment(obj: Obj) -> list[Cause]:
     causes = non_negative("spec.replicas", spec.get("replicas"))
     causes += validate_required_selector(spec, "deployment")
     causes += _replica_set_template(spec)
-    strategy = _dict(spec.get("strategy"))
+    strategy = as_object(spec.get("strategy"))
     kind = strategy.get("type")
     if kind == "Recreate":
         if strategy.get("rollingUpdate") is not None:
@@ -116,7 +113,7 @@ def validate_deployment(obj: Obj) -> list[Cause]:
             )
         else:
             causes += _rolling_update_deployment(
-                _dict(strategy["rollingUpdate"]), "spec.strategy.rollingUpdate"
+                as_object(strategy["rollingUpdate"]), "spec.strategy.rollingUpdate"
             )
     else:
         shown = _go_strategy("DeploymentStrategy", strategy, "RollingUpdateDeployment")
@@ -189,14 +186,14 @@ def validate_daemon_set(obj: Obj) -> list[Cause]:
     causes += _labels_match(spec.get("selector"), template)
     causes += validate_template(template, "spec.template", ALWAYS, "DaemonSet")
     causes += non_negative("spec.minReadySeconds", spec.get("minReadySeconds"))
-    strategy = _dict(spec.get("updateStrategy"))
+    strategy = as_object(spec.get("updateStrategy"))
     kind = strategy.get("type")
     if kind == "RollingUpdate":
         if strategy.get("rollingUpdate") is None:
             causes.append(field_required("spec.updateStrategy.rollingUpdate"))
         else:
             causes += _rolling_update_daemon_set(
-                _dict(strategy["rollingUpdate"]), "spec.updateStrategy.rollingUpdate"
+                as_object(strategy["rollingUpdate"]), "spec.updateStrategy.rollingUpdate"
             )
     elif kind != "OnDelete":
         shown = _go_strategy("DaemonSetUpdateStrategy", strategy, "RollingUpdateDaemonSet")
@@ -223,7 +220,7 @@ def validate_stateful_set(obj: Obj) -> list[Cause]:
         causes.append(
             field_invalid("spec.podManagementPolicy", policy, "must be 'OrderedReady' or 'Parallel'")
         )
-    strategy = _dict(spec.get("updateStrategy"))
+    strategy = as_object(spec.get("updateStrategy"))
     kind, ru = strategy.get("type"), strategy.get("rollingUpdate")
     shown = _go_strategy("StatefulSetUpdateStrategy", strategy, "RollingUpdateStatefulSetStrategy")
     if not kind:
@@ -262,18 +259,18 @@ def validate_stateful_set(obj: Obj) -> list[Cause]:
                 )
     causes += non_negative("spec.replicas", spec.get("replicas"))
     causes += non_negative("spec.minReadySeconds", spec.get("minReadySeconds"))
-    causes += non_negative("spec.ordinals.start", _dict(spec.get("ordinals")).get("start"))
+    causes += non_negative("spec.ordinals.start", as_object(spec.get("ordinals")).get("start"))
     causes += validate_required_selector(spec, "statefulset")
     sel = spec.get("selector")
-    template = _dict(spec.get("template"))
+    template = as_object(spec.get("template"))
     if sel is not None and not selector_parses(sel):
         causes.append(invalid_raw("spec.selector", go_selector(sel), ""))
     else:
         causes += _labels_match(sel, template)
-        meta = _dict(template.get("metadata"))
+        meta = as_object(template.get("metadata"))
         causes += validate_labels(meta.get("labels"), "spec.template.labels")  # sic: kube's path
         causes += validate_annotations(meta.get("annotations"), "spec.template.annotations")
-    tspec = _dict(template.get("spec"))
+    tspec = as_object(template.get("spec"))
     if tspec.get("restartPolicy") != "Always":
         causes.append(
             field_not_supported("spec.template.spec.restartPolicy", tspec.get("restartPolicy") or "", ALWAYS)
@@ -366,7 +363,7 @@ def status_validator(kind: str) -> Callable[[Obj, Obj], list[Cause]]:
 
 
 def _validate_status(kind: str, new: Obj, old: Obj) -> list[Cause]:
-    status, old_status = _dict(new.get("status")), _dict(old.get("status"))
+    status, old_status = as_object(new.get("status")), as_object(old.get("status"))
     causes: list[Cause] = []
     for key in _STATUS_COUNTS.get(kind, ()):
         causes += non_negative(f"status.{key}", status.get(key))

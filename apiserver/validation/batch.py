@@ -18,6 +18,7 @@ import zoneinfo
 from typing import Any
 
 from api.errors import Cause, field_invalid, field_not_supported, field_required
+from api.jsonutil import as_object
 from apiserver.validation import names
 from apiserver.validation.cron import schedule_error
 from apiserver.validation.job_policy import validate_pod_failure_policy
@@ -48,10 +49,6 @@ _TZ_PART = re.compile(r"^[A-Za-z\.\-_0-9+]{1,14}$")
 _SCHEDULING = ("nodeSelector", "tolerations", "affinity", "schedulingGates")
 
 
-def _dict(value: Any) -> Obj:
-    return value if isinstance(value, dict) else {}
-
-
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -71,10 +68,10 @@ def _has_label(labels: Obj, key: str, want: str) -> list[Cause]:
 def _generated_selector(obj: Obj, spec: Obj) -> list[Cause]:
     if spec.get("manualSelector") is True or spec.get("selector") is None:
         return []
-    meta = _dict(obj.get("metadata"))
+    meta = as_object(obj.get("metadata"))
     uid, name = str(meta.get("uid") or ""), str(meta.get("name") or "")
     causes = [] if uid else [field_required("metadata.uid")]
-    labels = _dict(_dict(_dict(spec.get("template")).get("metadata")).get("labels"))
+    labels = as_object(as_object(as_object(spec.get("template")).get("metadata")).get("labels"))
     for key, want in (
         (LEGACY_CONTROLLER_UID, uid),
         (LEGACY_JOB_NAME, name),
@@ -155,7 +152,7 @@ def validate_job_spec_fields(spec: Obj, path: str) -> list[Cause]:
             causes.append(field_not_supported(f"{path}.podReplacementPolicy", replacement, allowed))
     template = spec.get("template")
     causes += validate_template(template, f"{path}.template", JOB_POLICIES, None)
-    policy = _dict(_dict(template).get("spec")).get("restartPolicy")
+    policy = as_object(as_object(template).get("spec")).get("restartPolicy")
     if failure_policy is not None and policy in JOB_POLICIES and policy != "Never":
         causes.append(
             field_invalid(
@@ -168,7 +165,7 @@ def validate_job_spec_fields(spec: Obj, path: str) -> list[Cause]:
 
 
 def validate_job(obj: Obj) -> list[Cause]:
-    spec = _dict(obj.get("spec"))
+    spec = as_object(obj.get("spec"))
     causes = _generated_selector(obj, spec)
     causes += validate_job_spec_fields(spec, "spec")
     sel = spec.get("selector")
@@ -176,19 +173,19 @@ def validate_job(obj: Obj) -> list[Cause]:
         causes.append(field_required("spec.selector"))
     else:
         causes += validate_selector(sel, "spec.selector")
-    template = _dict(spec.get("template"))
+    template = as_object(spec.get("template"))
     if sel is None:
         causes.append(
             invalid_raw(
                 "spec.template.metadata.labels",
-                go_string_map(_dict(template.get("metadata")).get("labels")),
+                go_string_map(as_object(template.get("metadata")).get("labels")),
                 "`selector` does not match template `labels`",
             )
         )
     else:
         causes += template_labels_match(sel, template, "spec.template")
     completions = spec.get("completions")
-    name = str(_dict(obj.get("metadata")).get("name") or "")
+    name = str(as_object(obj.get("metadata")).get("name") or "")
     if spec.get("completionMode") == "Indexed" and isinstance(completions, int) and completions > 0 and name:
         hostname = f"{name}-{completions - 1}"
         if names.is_dns1123_label(hostname):
@@ -209,14 +206,16 @@ def _immutable(path: str, new: Any, old: Any, shown: str | None = None) -> list[
 
 
 def _scheduling_free(template: Any) -> Any:
-    t = dict(_dict(template))
-    t["metadata"] = {k: v for k, v in _dict(t.get("metadata")).items() if k not in ("labels", "annotations")}
-    t["spec"] = {k: v for k, v in _dict(t.get("spec")).items() if k not in _SCHEDULING}
+    t = dict(as_object(template))
+    t["metadata"] = {
+        k: v for k, v in as_object(t.get("metadata")).items() if k not in ("labels", "annotations")
+    }
+    t["spec"] = {k: v for k, v in as_object(t.get("spec")).items() if k not in _SCHEDULING}
     return t
 
 
 def validate_job_update(new: Obj, old: Obj) -> list[Cause]:
-    spec, old_spec = _dict(new.get("spec")), _dict(old.get("spec"))
+    spec, old_spec = as_object(new.get("spec")), as_object(old.get("spec"))
     causes: list[Cause] = []
     completions = spec.get("completions")
     if spec.get("completionMode") == "Indexed" and old_spec.get("completionMode") == "Indexed":
@@ -232,7 +231,7 @@ def validate_job_update(new: Obj, old: Obj) -> list[Cause]:
         causes += _immutable("spec.completions", completions, old_spec.get("completions"))
     causes += immutable_selector(new, old)
     template, old_template = spec.get("template"), old_spec.get("template")
-    never_started = old_spec.get("suspend") is True and not _dict(old.get("status")).get("startTime")
+    never_started = old_spec.get("suspend") is True and not as_object(old.get("status")).get("startTime")
     if never_started:
         template, old_template = _scheduling_free(template), _scheduling_free(old_template)
     causes += _immutable("spec.template", template, old_template, "core.PodTemplateSpec{...}")
@@ -257,7 +256,7 @@ def validate_job_update(new: Obj, old: Obj) -> list[Cause]:
 
 
 def validate_job_status(new: Obj, old: Obj) -> list[Cause]:
-    status = _dict(new.get("status"))
+    status = as_object(new.get("status"))
     causes: list[Cause] = []
     for key in ("active", "succeeded", "failed", "ready", "terminating"):
         causes += non_negative(f"status.{key}", status.get(key))
@@ -293,8 +292,8 @@ def _time_zone(tz: Any) -> list[Cause]:
 
 def _job_template(template: Any) -> list[Cause]:
     path = "spec.jobTemplate"
-    t = _dict(template)
-    spec = _dict(t.get("spec"))
+    t = as_object(template)
+    spec = as_object(t.get("spec"))
     causes = validate_template_meta(t.get("metadata"), f"{path}.metadata")
     causes += validate_job_spec_fields(spec, f"{path}.spec")
     if spec.get("selector") is not None:
@@ -315,13 +314,13 @@ def _job_template(template: Any) -> list[Cause]:
 
 
 def validate_cron_job(obj: Obj) -> list[Cause]:
-    name = str(_dict(obj.get("metadata")).get("name") or "")
+    name = str(as_object(obj.get("metadata")).get("name") or "")
     causes: list[Cause] = []
     if len(name) > CRONJOB_NAME_MAX:
         causes.append(
             field_invalid("metadata.name", name, f"must be no more than {CRONJOB_NAME_MAX} characters")
         )
-    spec = _dict(obj.get("spec"))
+    spec = as_object(obj.get("spec"))
     schedule = spec.get("schedule")
     if not schedule:
         causes.append(field_required("spec.schedule"))

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_required
+from api.jsonutil import as_object
 from apiserver.validation.meta import immutable
 
 MAX_SIZE = 1024 * 1024  # corev1.MaxSecretSize, also the ConfigMap limit
@@ -52,10 +53,6 @@ def config_key_errors(key: str) -> list[str]:
     return out
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _keys(section: str, values: dict[str, Any]) -> list[Cause]:
     return [field_invalid(f"{section}[{key}]", key, m) for key in values for m in config_key_errors(key)]
 
@@ -73,7 +70,7 @@ def _size_cause(total: int) -> list[Cause]:
 
 
 def validate_config_map(obj: dict[str, Any]) -> list[Cause]:
-    data, binary = _dict(obj.get("data")), _dict(obj.get("binaryData"))
+    data, binary = as_object(obj.get("data")), as_object(obj.get("binaryData"))
     causes = _keys("data", data) + _keys("binaryData", binary)
     causes += [
         {
@@ -110,11 +107,11 @@ def validate_config_map_update(obj: dict[str, Any], old: dict[str, Any]) -> list
 
 
 def validate_secret(obj: dict[str, Any]) -> list[Cause]:
-    data = _dict(obj.get("data"))
+    data = as_object(obj.get("data"))
     causes = _keys("data", data)
     kind = obj.get("type") or "Opaque"
     if kind == "kubernetes.io/service-account-token":
-        annotations = _dict(_dict(obj.get("metadata")).get("annotations"))
+        annotations = as_object(as_object(obj.get("metadata")).get("annotations"))
         if not annotations.get("kubernetes.io/service-account.name"):
             causes.append(field_required("metadata.annotations[kubernetes.io/service-account.name]"))
     elif kind == "kubernetes.io/basic-auth" and not data.get("username") and not data.get("password"):

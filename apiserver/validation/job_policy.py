@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import Cause, field_duplicate, field_invalid, field_not_supported, field_required
+from api.jsonutil import as_object
 from apiserver.validation import names
 from apiserver.validation.meta import one_of
 
@@ -18,10 +19,6 @@ OPERATORS = ["In", "NotIn"]
 STATUSES = ["False", "True", "Unknown"]
 MAX_RULES = 20
 MAX_VALUES = 255
-
-
-def _dict(value: Any) -> Obj:
-    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[Any]:
@@ -87,7 +84,7 @@ def _exit_codes(req: Obj, path: str, containers: set[str]) -> list[Cause]:
 def _pod_conditions(patterns: list[Any], path: str) -> list[Cause]:
     causes: list[Cause] = []
     for j, pattern in enumerate(patterns):
-        pattern, p = _dict(pattern), f"{path}[{j}]"
+        pattern, p = as_object(pattern), f"{path}[{j}]"
         kind = str(pattern.get("type") or "")
         causes += [field_invalid(f"{p}.type", kind, m) for m in names.is_qualified_name(kind)]
         causes += one_of(f"{p}.status", pattern.get("status"), STATUSES, _valid_values(STATUSES))
@@ -96,14 +93,14 @@ def _pod_conditions(patterns: list[Any], path: str) -> list[Cause]:
 
 def validate_pod_failure_policy(spec: Obj, path: str) -> list[Cause]:
     """`spec` is the JobSpec; `path` the podFailurePolicy's (`spec.podFailurePolicy`)."""
-    rules = _list(_dict(spec.get("podFailurePolicy")).get("rules"))
+    rules = _list(as_object(spec.get("podFailurePolicy")).get("rules"))
     causes = [_too_many(f"{path}.rules", len(rules), MAX_RULES)] if len(rules) > MAX_RULES else []
-    pod = _dict(_dict(spec.get("template")).get("spec"))
+    pod = as_object(as_object(spec.get("template")).get("spec"))
     containers = {
-        str(_dict(c).get("name")) for key in ("containers", "initContainers") for c in _list(pod.get(key))
+        str(as_object(c).get("name")) for key in ("containers", "initContainers") for c in _list(pod.get(key))
     }
     for i, rule in enumerate(rules):
-        rule, p = _dict(rule), f"{path}.rules[{i}]"
+        rule, p = as_object(rule), f"{path}.rules[{i}]"
         action = rule.get("action")
         if not action:
             causes.append(field_required(f"{p}.action", _valid_values(ACTIONS)))
@@ -116,7 +113,7 @@ def validate_pod_failure_policy(spec: Obj, path: str) -> list[Cause]:
             causes.append(field_not_supported(f"{p}.action", action, ACTIONS))
         codes, conditions = rule.get("onExitCodes"), _list(rule.get("onPodConditions"))
         if codes is not None:
-            causes += _exit_codes(_dict(codes), f"{p}.onExitCodes", containers)
+            causes += _exit_codes(as_object(codes), f"{p}.onExitCodes", containers)
         causes += _pod_conditions(conditions, f"{p}.onPodConditions")
         if codes is not None and conditions:
             causes.append(

@@ -25,6 +25,7 @@ from api.errors import (
     field_not_supported,
     field_required,
 )
+from api.jsonutil import as_object
 from apiserver.validation import names
 from apiserver.validation.meta import immutable
 
@@ -53,10 +54,6 @@ _BAD_SUFFIXES = ("/..", "/.")
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _dict(value: Any) -> Obj:
-    return value if isinstance(value, dict) else {}
 
 
 def too_many(path: str, count: int, limit: int) -> Cause:
@@ -94,7 +91,7 @@ def _endpoints(endpoints: list[Any], address_type: str) -> list[Cause]:
     if len(endpoints) > MAX_ENDPOINTS:
         causes.append(too_many("endpoints", len(endpoints), MAX_ENDPOINTS))
     for i, ep in enumerate(endpoints):
-        ep, p = _dict(ep), f"endpoints[{i}]"
+        ep, p = as_object(ep), f"endpoints[{i}]"
         addresses = _list(ep.get("addresses"))
         if not addresses:
             causes.append(field_required(f"{p}.addresses", "must contain at least 1 address"))
@@ -115,7 +112,7 @@ def _slice_ports(ports: list[Any]) -> list[Cause]:
         causes.append(too_many("ports", len(ports), MAX_PORTS))
     seen: set[str] = set()
     for i, port in enumerate(ports):
-        port, p = _dict(port), f"ports[{i}]"
+        port, p = as_object(port), f"ports[{i}]"
         name = str(port.get("name") or "")
         if name:
             causes += names.check(f"{p}.name", name, names.is_dns1123_label)
@@ -173,7 +170,7 @@ def _backend(path: str, backend: Obj) -> list[Cause]:
     if service is not None and resource is not None:
         return [field_invalid(path, "", "cannot set both resource and service backends")]
     if resource is not None:
-        resource = _dict(resource)
+        resource = as_object(resource)
         causes = []
         for key in ("kind", "name"):
             if not resource.get(key):
@@ -181,13 +178,13 @@ def _backend(path: str, backend: Obj) -> list[Cause]:
         return causes
     if service is None:
         return [field_invalid(path, "", "resource or service backend is required")]
-    service, causes = _dict(service), []
+    service, causes = as_object(service), []
     name = str(service.get("name") or "")
     if not name:
         causes.append(field_required(f"{path}.service.name"))
     else:
         causes += names.check(f"{path}.service.name", name, names.is_dns1035_label)
-    port = _dict(service.get("port"))
+    port = as_object(service.get("port"))
     port_name, number = str(port.get("name") or ""), port.get("number") or 0
     if port_name and number:
         causes.append(field_invalid(path, "", "cannot set both port name & port number"))
@@ -219,37 +216,37 @@ def _http_path(path: str, item: Obj) -> list[Cause]:
             causes.append(field_invalid(f"{path}.path", value, "must be an absolute path"))
     else:
         causes.append(field_not_supported(f"{path}.pathType", path_type, PATH_TYPES))
-    return causes + _backend(f"{path}.backend", _dict(item.get("backend")))
+    return causes + _backend(f"{path}.backend", as_object(item.get("backend")))
 
 
 def _rules(rules: list[Any]) -> list[Cause]:
     causes: list[Cause] = []
     for i, rule in enumerate(rules):
-        rule, p = _dict(rule), f"spec.rules[{i}]"
+        rule, p = as_object(rule), f"spec.rules[{i}]"
         if rule.get("host"):
             causes += _host(f"{p}.host", str(rule["host"]))
         http = rule.get("http")
         if http is None:
             continue
-        paths = _list(_dict(http).get("paths"))
+        paths = _list(as_object(http).get("paths"))
         if not paths:
             causes.append(field_required(f"{p}.http.paths"))
         for j, item in enumerate(paths):
-            causes += _http_path(f"{p}.http.paths[{j}]", _dict(item))
+            causes += _http_path(f"{p}.http.paths[{j}]", as_object(item))
     return causes
 
 
 def validate_ingress(obj: Obj) -> list[Cause]:
-    spec = _dict(obj.get("spec"))
+    spec = as_object(obj.get("spec"))
     causes: list[Cause] = []
     rules = _list(spec.get("rules"))
     if not rules and spec.get("defaultBackend") is None:
         causes.append(field_invalid("spec", "", "either `defaultBackend` or `rules` must be specified"))
     if spec.get("defaultBackend") is not None:
-        causes += _backend("spec.defaultBackend", _dict(spec["defaultBackend"]))
+        causes += _backend("spec.defaultBackend", as_object(spec["defaultBackend"]))
     causes += _rules(rules)
     for i, tls in enumerate(_list(spec.get("tls"))):
-        tls = _dict(tls)
+        tls = as_object(tls)
         for j, host in enumerate(_list(tls.get("hosts"))):
             causes += _host(f"spec.tls[{i}].hosts[{j}]", str(host))
         if tls.get("secretName"):
@@ -265,8 +262,8 @@ def validate_ingress(obj: Obj) -> list[Cause]:
 
 def validate_ingress_create(obj: Obj) -> list[Cause]:
     """Create only: the class annotation and the class field may not both be set."""
-    annotations = _dict(_dict(obj.get("metadata")).get("annotations"))
-    if _dict(obj.get("spec")).get("ingressClassName") and INGRESS_CLASS_ANNOTATION in annotations:
+    annotations = as_object(as_object(obj.get("metadata")).get("annotations"))
+    if as_object(obj.get("spec")).get("ingressClassName") and INGRESS_CLASS_ANNOTATION in annotations:
         return [
             field_invalid(
                 f"annotations.{INGRESS_CLASS_ANNOTATION}",
@@ -279,9 +276,9 @@ def validate_ingress_create(obj: Obj) -> list[Cause]:
 
 def validate_ingress_status(new: Obj, old: Obj) -> list[Cause]:
     causes: list[Cause] = []
-    lb = _dict(_dict(new.get("status")).get("loadBalancer"))
+    lb = as_object(as_object(new.get("status")).get("loadBalancer"))
     for i, ing in enumerate(_list(lb.get("ingress"))):
-        ing, p = _dict(ing), f"status.loadBalancer.ingress[{i}]"
+        ing, p = as_object(ing), f"status.loadBalancer.ingress[{i}]"
         if ing.get("ip"):
             causes += [field_invalid(f"{p}.ip", ing["ip"], m) for m in names.is_ip(str(ing["ip"]))]
         if ing.get("hostname"):
@@ -295,7 +292,7 @@ _CONTROLLER = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 
 
 def validate_ingress_class(obj: Obj) -> list[Cause]:
-    spec = _dict(obj.get("spec"))
+    spec = as_object(obj.get("spec"))
     causes: list[Cause] = []
     controller = str(spec.get("controller") or "")
     if not controller:
@@ -310,7 +307,7 @@ def validate_ingress_class(obj: Obj) -> list[Cause]:
         )
     params = spec.get("parameters")
     if params is not None:
-        params, p = _dict(params), "spec.parameters"
+        params, p = as_object(params), "spec.parameters"
         for key in ("kind", "name"):
             if not params.get(key):
                 causes.append(field_required(f"{p}.{key}"))
@@ -326,5 +323,7 @@ def validate_ingress_class(obj: Obj) -> list[Cause]:
 
 def validate_ingress_class_update(new: Obj, old: Obj) -> list[Cause]:
     return immutable(
-        "spec.controller", _dict(new.get("spec")).get("controller"), _dict(old.get("spec")).get("controller")
+        "spec.controller",
+        as_object(new.get("spec")).get("controller"),
+        as_object(old.get("spec")).get("controller"),
     )

@@ -8,15 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
+from api.jsonutil import as_object
 from apiserver.validation import names
 from apiserver.validation.meta import go_map, non_negative, one_of, validate_labels, validate_template_meta
 from apiserver.validation.pod import PROTOCOLS, validate_pod_spec
 
 TAINT_EFFECTS = ["NoExecute", "NoSchedule", "PreferNoSchedule"]
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[Any]:
@@ -39,7 +36,7 @@ def validate_replication_controller(obj: dict[str, Any]) -> list[Cause]:
     if not isinstance(template, dict):
         causes.append(field_required("spec.template"))
         return causes
-    labels = _dict(_dict(template.get("metadata")).get("labels"))
+    labels = as_object(as_object(template.get("metadata")).get("labels"))
     if isinstance(selector, dict) and selector and any(labels.get(k) != v for k, v in selector.items()):
         causes.append(
             {
@@ -49,7 +46,7 @@ def validate_replication_controller(obj: dict[str, Any]) -> list[Cause]:
             }
         )
     causes += validate_template_meta(template.get("metadata"), "spec.template.metadata")
-    tspec = _dict(template.get("spec"))
+    tspec = as_object(template.get("spec"))
     causes += validate_pod_spec(template.get("spec"), "spec.template.spec", for_pod=False)
     policy = tspec.get("restartPolicy")
     if policy and policy != "Always" and policy in ("OnFailure", "Never"):
@@ -67,16 +64,16 @@ def validate_replication_controller(obj: dict[str, Any]) -> list[Cause]:
 
 def validate_namespace(obj: dict[str, Any]) -> list[Cause]:
     causes: list[Cause] = []
-    for i, fin in enumerate(_list(_dict(obj.get("spec")).get("finalizers"))):
+    for i, fin in enumerate(_list(as_object(obj.get("spec")).get("finalizers"))):
         causes += [field_invalid(f"spec.finalizers[{i}]", fin, m) for m in names.is_qualified_name(str(fin))]
-    phase = _dict(obj.get("status")).get("phase")
+    phase = as_object(obj.get("status")).get("phase")
     if phase not in (None, "", "Active", "Terminating"):
         causes.append(field_not_supported("status.phase", phase, ["Active", "Terminating"]))
     return causes
 
 
 def validate_node(obj: dict[str, Any]) -> list[Cause]:
-    spec = _dict(obj.get("spec"))
+    spec = as_object(obj.get("spec"))
     causes: list[Cause] = []
     for i, cidr in enumerate(_list(spec.get("podCIDRs"))):
         causes += [field_invalid(f"spec.podCIDRs[{i}]", cidr, m) for m in names.is_cidr(str(cidr))]
@@ -85,7 +82,7 @@ def validate_node(obj: dict[str, Any]) -> list[Cause]:
             field_invalid("spec.podCIDR", spec["podCIDR"], m) for m in names.is_cidr(str(spec["podCIDR"]))
         ]
     for i, taint in enumerate(_list(spec.get("taints"))):
-        taint, p = _dict(taint), f"spec.taints[{i}]"
+        taint, p = as_object(taint), f"spec.taints[{i}]"
         if not taint.get("key"):
             causes.append(field_required(f"{p}.key"))
         else:
@@ -98,15 +95,15 @@ def validate_node(obj: dict[str, Any]) -> list[Cause]:
                 field_invalid(f"{p}.value", taint["value"], m)
                 for m in names.is_label_value(str(taint["value"]))
             ]
-    for i, addr in enumerate(_list(_dict(obj.get("status")).get("addresses"))):
-        if not _dict(addr).get("type"):
+    for i, addr in enumerate(_list(as_object(obj.get("status")).get("addresses"))):
+        if not as_object(addr).get("type"):
             causes.append(field_required(f"status.addresses[{i}].type"))
     return causes
 
 
 def validate_node_update(obj: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
-    old_cidrs = _list(_dict(old.get("spec")).get("podCIDRs"))
-    new_cidrs = _list(_dict(obj.get("spec")).get("podCIDRs"))
+    old_cidrs = _list(as_object(old.get("spec")).get("podCIDRs"))
+    new_cidrs = _list(as_object(obj.get("spec")).get("podCIDRs"))
     if old_cidrs and new_cidrs != old_cidrs:
         return [
             field_forbidden("spec.podCIDRs", 'node updates may not change podCIDR except from "" to valid')
@@ -117,17 +114,17 @@ def validate_node_update(obj: dict[str, Any], old: dict[str, Any]) -> list[Cause
 def validate_endpoints(obj: dict[str, Any]) -> list[Cause]:
     causes: list[Cause] = []
     for si, subset in enumerate(_list(obj.get("subsets"))):
-        subset, sp = _dict(subset), f"subsets[{si}]"
+        subset, sp = as_object(subset), f"subsets[{si}]"
         for key in ("addresses", "notReadyAddresses"):
             for ai, addr in enumerate(_list(subset.get(key))):
-                ip = _dict(addr).get("ip")
+                ip = as_object(addr).get("ip")
                 if not ip:
                     causes.append(field_required(f"{sp}.{key}[{ai}].ip"))
                 else:
                     causes += [field_invalid(f"{sp}.{key}[{ai}].ip", ip, m) for m in names.is_ip(str(ip))]
         ports = _list(subset.get("ports"))
         for pi, port in enumerate(ports):
-            port, pp = _dict(port), f"{sp}.ports[{pi}]"
+            port, pp = as_object(port), f"{sp}.ports[{pi}]"
             if len(ports) > 1 and not port.get("name"):
                 causes.append(field_required(f"{pp}.name"))
             elif port.get("name"):
@@ -141,8 +138,8 @@ def validate_endpoints(obj: dict[str, Any]) -> list[Cause]:
 
 
 def validate_event(obj: dict[str, Any]) -> list[Cause]:
-    namespace = _dict(obj.get("metadata")).get("namespace") or ""
-    involved = _dict(obj.get("involvedObject"))
+    namespace = as_object(obj.get("metadata")).get("namespace") or ""
+    involved = as_object(obj.get("involvedObject"))
     inv_ns = involved.get("namespace") or ""
     causes: list[Cause] = []
     if (not inv_ns and namespace not in ("", "default")) or (inv_ns and inv_ns != namespace):
@@ -154,7 +151,7 @@ def validate_event(obj: dict[str, Any]) -> list[Cause]:
 
 
 def validate_lease(obj: dict[str, Any]) -> list[Cause]:
-    spec = _dict(obj.get("spec"))
+    spec = as_object(obj.get("spec"))
     causes: list[Cause] = []
     duration = spec.get("leaseDurationSeconds")
     if duration is not None and (not isinstance(duration, int) or duration <= 0):
@@ -165,7 +162,7 @@ def validate_lease(obj: dict[str, Any]) -> list[Cause]:
 
 def validate_binding(obj: dict[str, Any]) -> list[Cause]:
     """The body of POST pods/<name>/binding."""
-    target = _dict(obj.get("target"))
+    target = as_object(obj.get("target"))
     causes: list[Cause] = []
     if target.get("kind") and target["kind"] != "Node":
         causes.append(field_not_supported("target.kind", target["kind"], ["Node", "<empty>"]))
@@ -176,4 +173,4 @@ def validate_binding(obj: dict[str, Any]) -> list[Cause]:
 
 def validate_scale(obj: dict[str, Any]) -> list[Cause]:
     """The body of PUT/PATCH replicationcontrollers/<name>/scale."""
-    return non_negative("spec.replicas", _dict(obj.get("spec")).get("replicas"))
+    return non_negative("spec.replicas", as_object(obj.get("spec")).get("replicas"))

@@ -24,6 +24,7 @@ from api.errors import (
     field_not_supported,
     field_required,
 )
+from api.jsonutil import as_object
 from api.quantity import QUANTITY_ERROR, parse_quantity
 from apiserver.validation import names
 from apiserver.validation.meta import non_negative, not_found, one_of, validate_labels
@@ -57,10 +58,6 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def validate_port_num_or_name(value: Any, path: str) -> list[Cause]:
     if isinstance(value, int) and not isinstance(value, bool):
         return [field_invalid(path, value, m) for m in names.is_port_num(value)]
@@ -75,7 +72,7 @@ def _container_ports(ports: Any, path: str) -> list[Cause]:
     causes: list[Cause] = []
     seen: set[str] = set()
     for i, port in enumerate(_list(ports)):
-        p, port = f"{path}[{i}]", _dict(port)
+        p, port = f"{path}[{i}]", as_object(port)
         name = port.get("name")
         if name:
             causes += [field_invalid(f"{p}.name", name, m) for m in names.is_port_name(str(name))]
@@ -98,10 +95,10 @@ def _container_ports(ports: Any, path: str) -> list[Cause]:
 
 def _resources(res: Any, path: str) -> list[Cause]:
     causes: list[Cause] = []
-    res = _dict(res)
+    res = as_object(res)
     parsed: dict[str, dict[str, Any]] = {"limits": {}, "requests": {}}
     for what in ("limits", "requests"):
-        for rname, value in _dict(res.get(what)).items():
+        for rname, value in as_object(res.get(what)).items():
             p = f"{path}.{what}[{rname}]"
             try:
                 q = parse_quantity(value)
@@ -132,14 +129,14 @@ def _resources(res: Any, path: str) -> list[Cause]:
 
 
 def _handler(handler: Any, path: str, kinds: tuple[str, ...]) -> list[Cause]:
-    handler = _dict(handler)
+    handler = as_object(handler)
     present = [k for k in kinds if handler.get(k) is not None]
     if not present:
         return [field_required(path, "must specify a handler type")]
     if len(present) > 1:
         return [field_forbidden(f"{path}.{present[1]}", "may not specify more than 1 handler type")]
     kind = present[0]
-    body = _dict(handler[kind])
+    body = as_object(handler[kind])
     causes: list[Cause] = []
     if kind == "exec" and not _list(body.get("command")):
         causes.append(field_required(f"{path}.exec.command"))
@@ -161,7 +158,7 @@ def _handler(handler: Any, path: str, kinds: tuple[str, ...]) -> list[Cause]:
 def _probe(probe: Any, path: str, liveness_like: bool) -> list[Cause]:
     if probe is None:
         return []
-    probe = _dict(probe)
+    probe = as_object(probe)
     causes = _handler(probe, path, _HANDLERS)
     for key in (
         "initialDelaySeconds",
@@ -179,7 +176,7 @@ def _probe(probe: Any, path: str, liveness_like: bool) -> list[Cause]:
 def _env(env: Any, path: str) -> list[Cause]:
     causes: list[Cause] = []
     for i, var in enumerate(_list(env)):
-        var = _dict(var)
+        var = as_object(var)
         if not var.get("name"):
             causes.append(field_required(f"{path}[{i}].name"))
         if var.get("value") and var.get("valueFrom") is not None:
@@ -233,7 +230,7 @@ def _volume_mounts(mounts: Any, path: str, volumes: set[str], privileged: bool =
     causes: list[Cause] = []
     seen: set[str] = set()
     for i, m in enumerate(_list(mounts)):
-        p, m = f"{path}[{i}]", _dict(m)
+        p, m = f"{path}[{i}]", as_object(m)
         name = m.get("name")
         if not name:
             causes.append(field_required(f"{p}.name"))
@@ -279,15 +276,17 @@ def _projected_paths(source: dict[str, Any], path: str) -> list[Cause]:
     """The file paths a configMap, secret, downwardAPI or projected volume writes."""
     causes = []
     for kind in ("configMap", "secret", "downwardAPI"):
-        for j, item in enumerate(_list(_dict(source.get(kind)).get("items"))):
-            causes += local_path(_dict(item).get("path"), f"{path}.{kind}.items[{j}].path", non_reserved=True)
-    token = _dict(source.get("serviceAccountToken"))
+        for j, item in enumerate(_list(as_object(source.get(kind)).get("items"))):
+            causes += local_path(
+                as_object(item).get("path"), f"{path}.{kind}.items[{j}].path", non_reserved=True
+            )
+    token = as_object(source.get("serviceAccountToken"))
     causes += local_path(token.get("path"), f"{path}.serviceAccountToken.path", non_reserved=True)
     return causes
 
 
 def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) -> list[Cause]:
-    c = _dict(c)
+    c = as_object(c)
     causes: list[Cause] = []
     image = c.get("image")
     if for_pod and not image:
@@ -297,7 +296,7 @@ def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) 
     causes += _container_ports(c.get("ports"), f"{path}.ports")
     causes += _env(c.get("env"), f"{path}.env")
     causes += _resources(c.get("resources"), f"{path}.resources")
-    privileged = _dict(c.get("securityContext")).get("privileged") is True
+    privileged = as_object(c.get("securityContext")).get("privileged") is True
     causes += _volume_mounts(c.get("volumeMounts"), f"{path}.volumeMounts", volumes, privileged)
     causes += one_of(f"{path}.imagePullPolicy", c.get("imagePullPolicy"), PULL_POLICIES)
     causes += one_of(
@@ -322,7 +321,7 @@ def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) 
         causes += _probe(c.get("livenessProbe"), f"{path}.livenessProbe", liveness_like=True)
         causes += _probe(c.get("readinessProbe"), f"{path}.readinessProbe", liveness_like=False)
         causes += _probe(c.get("startupProbe"), f"{path}.startupProbe", liveness_like=True)
-    lifecycle = _dict(c.get("lifecycle"))
+    lifecycle = as_object(c.get("lifecycle"))
     for hook in ("postStart", "preStop"):
         if lifecycle.get(hook) is not None:
             causes += _handler(lifecycle[hook], f"{path}.lifecycle.{hook}", _LIFECYCLE_HANDLERS)
@@ -333,7 +332,7 @@ def _volumes(volumes: Any, path: str) -> tuple[list[Cause], set[str]]:
     causes: list[Cause] = []
     seen: set[str] = set()
     for i, v in enumerate(_list(volumes)):
-        p, v = f"{path}[{i}]", _dict(v)
+        p, v = f"{path}[{i}]", as_object(v)
         name = v.get("name")
         if not name:
             causes.append(field_required(f"{p}.name"))
@@ -348,8 +347,8 @@ def _volumes(volumes: Any, path: str) -> tuple[list[Cause], set[str]]:
         elif len(sources) > 1:
             causes.append(field_forbidden(f"{p}.{sources[1]}", "may not specify more than 1 volume type"))
         causes += _projected_paths(v, p)
-        for k, source in enumerate(_list(_dict(v.get("projected")).get("sources"))):
-            causes += _projected_paths(_dict(source), f"{p}.projected.sources[{k}]")
+        for k, source in enumerate(_list(as_object(v.get("projected")).get("sources"))):
+            causes += _projected_paths(as_object(source), f"{p}.projected.sources[{k}]")
         host_path = v.get("hostPath")
         kind = host_path.get("type") if isinstance(host_path, dict) else None
         if kind is not None and kind not in HOST_PATH_TYPES:
@@ -363,8 +362,8 @@ def _host_ports(spec: dict[str, Any], path: str) -> list[Cause]:
     causes: list[Cause] = []
     seen: set[str] = set()
     for ci, c in enumerate(_list(spec.get("containers"))):
-        for pi, port in enumerate(_list(_dict(c).get("ports"))):
-            port = _dict(port)
+        for pi, port in enumerate(_list(as_object(c).get("ports"))):
+            port = as_object(port)
             if not port.get("hostPort"):
                 continue
             key = f"{port.get('hostIP') or ''}/{port['hostPort']}/{port.get('protocol') or 'TCP'}"
@@ -386,7 +385,7 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
     for key, init in (("initContainers", True), ("containers", False)):
         for i, c in enumerate(_list(spec.get(key))):
             p = f"{path}.{key}[{i}]"
-            name = _dict(c).get("name")
+            name = as_object(c).get("name")
             if not name:
                 causes.append(field_required(f"{p}.name"))
             else:
@@ -399,8 +398,8 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
     if spec.get("hostNetwork"):
         for key in ("initContainers", "containers"):
             for ci, c in enumerate(_list(spec.get(key))):
-                for pi, port in enumerate(_list(_dict(c).get("ports"))):
-                    port = _dict(port)
+                for pi, port in enumerate(_list(as_object(c).get("ports"))):
+                    port = as_object(port)
                     if port.get("hostPort") and port.get("hostPort") != port.get("containerPort"):
                         causes.append(
                             field_invalid(
@@ -438,7 +437,7 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
     if spec.get("hostname"):
         causes += names.check(f"{path}.hostname", str(spec["hostname"]), names.is_dns1123_label)
     for i, t in enumerate(_list(spec.get("tolerations"))):
-        t = _dict(t)
+        t = as_object(t)
         if t.get("operator") not in (None, "", "Exists", "Equal"):
             causes.append(
                 field_not_supported(f"{path}.tolerations[{i}].operator", t["operator"], ["Equal", "Exists"])
@@ -460,7 +459,7 @@ def _scheduling_gates(spec: dict[str, Any], path: str, for_pod: bool) -> list[Ca
     seen: set[str] = set()
     gates = _list(spec.get("schedulingGates"))
     for i, gate in enumerate(gates):
-        name = str(_dict(gate).get("name") or "")
+        name = str(as_object(gate).get("name") or "")
         causes += names.check(f"{path}.schedulingGates[{i}].name", name, names.is_qualified_name)
         if name in seen:
             causes.append(field_duplicate(f"{path}.schedulingGates[{i}].name", name))
@@ -474,7 +473,7 @@ def _scheduling_gates(spec: dict[str, Any], path: str, for_pod: bool) -> list[Ca
 
 def validate_pod_update(spec: Any, old_spec: Any, path: str = "spec") -> list[Cause]:
     """Only images, activeDeadlineSeconds (set or lowered) and added tolerations may change."""
-    new, old = copy.deepcopy(_dict(spec)), _dict(old_spec)
+    new, old = copy.deepcopy(as_object(spec)), as_object(old_spec)
     causes: list[Cause] = []
     for key in ("containers", "initContainers"):
         olds, news = _list(old.get(key)), _list(new.get(key))
@@ -510,7 +509,7 @@ def validate_pod_update(spec: Any, old_spec: Any, path: str = "spec") -> list[Ca
             causes.append(
                 field_forbidden(
                     f"{path}.schedulingGates",
-                    f"only deletion is allowed, but found new scheduling gate '{_dict(gate).get('name')}'",
+                    f"only deletion is allowed, but found new scheduling gate '{as_object(gate).get('name')}'",
                 )
             )
     if "schedulingGates" in old:

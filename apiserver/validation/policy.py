@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import Cause, field_not_supported
+from api.jsonutil import as_object
 from apiserver.validation.meta import non_negative
 from apiserver.validation.workloads import (
     go_int_or_string,
@@ -26,10 +27,6 @@ Obj = dict[str, Any]
 
 UNHEALTHY_POD_EVICTION_POLICIES = ["AlwaysAllow", "IfHealthyBudget"]
 BOTH_SET_MSG = "minAvailable and maxUnavailable cannot be both set"
-
-
-def _dict(value: Any) -> Obj:
-    return value if isinstance(value, dict) else {}
 
 
 def _go_intstr_ptr(value: Any) -> str:
@@ -66,11 +63,11 @@ def validate_pdb_spec(spec: Obj, path: str = "spec") -> list[Cause]:
 
 
 def validate_pdb(pdb: Obj) -> list[Cause]:
-    return validate_pdb_spec(_dict(pdb.get("spec")))
+    return validate_pdb_spec(as_object(pdb.get("spec")))
 
 
 def validate_pdb_status(new: Obj, old: Obj) -> list[Cause]:
-    status = _dict(new.get("status"))
+    status = as_object(new.get("status"))
     causes: list[Cause] = []
     for key in ("disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"):
         causes += non_negative(f"status.{key}", status.get(key))

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
+from api.jsonutil import as_object
 from api.selectors import label_selector_string, selector_from_label_selector
 from apiserver.validation import names
 from apiserver.validation.meta import non_negative, validate_labels, validate_template_meta
@@ -26,10 +27,6 @@ PERCENT_MSG = names.regex_error(
     "a valid percent string must be a numeric string followed by an ending '%'", "[0-9]+%", "1%", "93%"
 )
 _OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
-
-
-def _dict(value: Any) -> Obj:
-    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[Any]:
@@ -46,7 +43,7 @@ def go_quote(s: Any) -> str:
 def go_string_map(value: Any) -> str:
     if value is None:
         return "map[string]string(nil)"
-    items = sorted(_dict(value).items())
+    items = sorted(as_object(value).items())
     return "map[string]string{" + ", ".join(f"{go_quote(k)}:{go_quote(v)}" for k, v in items) + "}"
 
 
@@ -59,7 +56,7 @@ def go_selector(sel: Any) -> str:
     else:
 
         def req(e: Any) -> str:
-            e = _dict(e)
+            e = as_object(e)
             vals = e.get("values")
             vs = "[]string(nil)" if vals is None else "[]string{" + ", ".join(go_quote(v) for v in vals) + "}"
             return (
@@ -96,7 +93,7 @@ def semantic(value: Any) -> Any:
 
 
 def immutable_selector(new: Obj, old: Obj, path: str = "spec.selector") -> list[Cause]:
-    a, b = _dict(new.get("spec")).get("selector"), _dict(old.get("spec")).get("selector")
+    a, b = as_object(new.get("spec")).get("selector"), as_object(old.get("spec")).get("selector")
     if semantic(a) != semantic(b):
         return [invalid_raw(path, go_selector(a), names.IMMUTABLE_MSG)]
     return []
@@ -116,7 +113,7 @@ def selector_matches(sel: Obj, labels: Obj) -> bool:
 
 def selector_parses(sel: Any) -> bool:
     return isinstance(sel, dict) and all(
-        _dict(e).get("operator") in _OPERATORS for e in _list(sel.get("matchExpressions"))
+        as_object(e).get("operator") in _OPERATORS for e in _list(sel.get("matchExpressions"))
     )
 
 
@@ -126,7 +123,7 @@ def validate_selector(sel: Any, path: str) -> list[Cause]:
         return []
     causes = validate_labels(sel.get("matchLabels"), f"{path}.matchLabels")
     for i, e in enumerate(_list(sel.get("matchExpressions"))):
-        e, p = _dict(e), f"{path}.matchExpressions[{i}]"
+        e, p = as_object(e), f"{path}.matchExpressions[{i}]"
         op, vals = e.get("operator"), _list(e.get("values"))
         if op in ("In", "NotIn"):
             if not vals:
@@ -155,7 +152,7 @@ def validate_required_selector(spec: Obj, kind: str) -> list[Cause]:
     if sel is None:
         return [field_required("spec.selector")]
     causes = validate_selector(sel, "spec.selector")
-    s = _dict(sel)
+    s = as_object(sel)
     if not s.get("matchLabels") and not s.get("matchExpressions"):
         causes.append(invalid_raw("spec.selector", go_selector(sel), f"empty selector is invalid for {kind}"))
     return causes
@@ -163,9 +160,9 @@ def validate_required_selector(spec: Obj, kind: str) -> list[Cause]:
 
 def template_labels_match(sel: Any, template: Obj, path: str) -> list[Cause]:
     """The template's labels must be selected (an empty selector selects everything)."""
-    labels = _dict(_dict(template.get("metadata")).get("labels"))
-    if selector_parses(sel) and not selector_matches(_dict(sel), labels):
-        shown = go_string_map(_dict(template.get("metadata")).get("labels"))
+    labels = as_object(as_object(template.get("metadata")).get("labels"))
+    if selector_parses(sel) and not selector_matches(as_object(sel), labels):
+        shown = go_string_map(as_object(template.get("metadata")).get("labels"))
         return [invalid_raw(f"{path}.metadata.labels", shown, "`selector` does not match template `labels`")]
     return []
 
@@ -177,7 +174,7 @@ def validate_template(template: Any, path: str, policies: list[str], kind: str |
         return [field_required(path)]
     causes = validate_template_meta(template.get("metadata"), f"{path}.metadata")
     causes += validate_pod_spec(template.get("spec"), f"{path}.spec", for_pod=False)
-    spec = _dict(template.get("spec"))
+    spec = as_object(template.get("spec"))
     policy = spec.get("restartPolicy")
     if policy not in policies:
         causes.append(field_not_supported(f"{path}.spec.restartPolicy", policy or "", policies))
