@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
+from api.jsonutil import as_object
 from apiserver.validation import names
 from apiserver.validation.names import NameCheck
 
@@ -165,4 +166,37 @@ def validate_object_meta_update(meta: Any, old_meta: Any, path: str = "metadata"
         if key in ("uid", "creationTimestamp") and not meta.get(key):
             continue  # the handler carries these over when the client leaves them out
         causes += immutable(f"{path}.{key}", meta.get(key), old_meta.get(key))
+    return causes
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def validate_selector(sel: Any, path: str) -> list[Cause]:
+    """unversionedvalidation.ValidateLabelSelector (label values checked strictly)."""
+    if not isinstance(sel, dict):
+        return []
+    causes = validate_labels(sel.get("matchLabels"), f"{path}.matchLabels")
+    for i, e in enumerate(_as_list(sel.get("matchExpressions"))):
+        e, p = as_object(e), f"{path}.matchExpressions[{i}]"
+        op, vals = e.get("operator"), _as_list(e.get("values"))
+        if op in ("In", "NotIn"):
+            if not vals:
+                causes.append(
+                    field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'")
+                )
+        elif op in ("Exists", "DoesNotExist"):
+            if vals:
+                causes.append(
+                    field_forbidden(
+                        f"{p}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+                    )
+                )
+        else:
+            causes.append(field_invalid(f"{p}.operator", op or "", "not a valid selector operator"))
+        key = str(e.get("key") or "")
+        causes += [field_invalid(f"{p}.key", key, m) for m in names.is_qualified_name(key)]
+        for j, v in enumerate(vals):
+            causes += [field_invalid(f"{p}.values[{j}]", v, m) for m in names.is_label_value(str(v))]
     return causes

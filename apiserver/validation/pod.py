@@ -28,6 +28,7 @@ from api.jsonutil import as_object
 from api.quantity import QUANTITY_ERROR, parse_quantity
 from apiserver.validation import names
 from apiserver.validation.meta import non_negative, not_found, one_of, validate_labels
+from apiserver.validation.placement import validate_affinity, validate_topology_spread
 
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]
 DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
@@ -395,6 +396,10 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
                 all_names.add(str(name))
             causes += _container(c, p, volumes, for_pod, init)
     causes += _host_ports(spec, path)
+    causes += validate_affinity(spec.get("affinity"), f"{path}.affinity")
+    causes += validate_topology_spread(
+        spec.get("topologySpreadConstraints"), f"{path}.topologySpreadConstraints"
+    )
     if spec.get("hostNetwork"):
         for key in ("initContainers", "containers"):
             for ci, c in enumerate(_list(spec.get(key))):

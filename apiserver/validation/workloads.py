@@ -14,11 +14,11 @@ import json
 import re
 from typing import Any
 
-from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
+from api.errors import Cause, field_forbidden, field_not_supported, field_required
 from api.jsonutil import as_object
 from api.selectors import label_selector_string, selector_from_label_selector
 from apiserver.validation import names
-from apiserver.validation.meta import non_negative, validate_labels, validate_template_meta
+from apiserver.validation.meta import non_negative, validate_selector, validate_template_meta
 from apiserver.validation.pod import validate_pod_spec
 
 Obj = dict[str, Any]
@@ -115,35 +115,6 @@ def selector_parses(sel: Any) -> bool:
     return isinstance(sel, dict) and all(
         as_object(e).get("operator") in _OPERATORS for e in _list(sel.get("matchExpressions"))
     )
-
-
-def validate_selector(sel: Any, path: str) -> list[Cause]:
-    """unversionedvalidation.ValidateLabelSelector (label values checked strictly)."""
-    if not isinstance(sel, dict):
-        return []
-    causes = validate_labels(sel.get("matchLabels"), f"{path}.matchLabels")
-    for i, e in enumerate(_list(sel.get("matchExpressions"))):
-        e, p = as_object(e), f"{path}.matchExpressions[{i}]"
-        op, vals = e.get("operator"), _list(e.get("values"))
-        if op in ("In", "NotIn"):
-            if not vals:
-                causes.append(
-                    field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'")
-                )
-        elif op in ("Exists", "DoesNotExist"):
-            if vals:
-                causes.append(
-                    field_forbidden(
-                        f"{p}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
-                    )
-                )
-        else:
-            causes.append(field_invalid(f"{p}.operator", op or "", "not a valid selector operator"))
-        key = str(e.get("key") or "")
-        causes += [field_invalid(f"{p}.key", key, m) for m in names.is_qualified_name(key)]
-        for j, v in enumerate(vals):
-            causes += [field_invalid(f"{p}.values[{j}]", v, m) for m in names.is_label_value(str(v))]
-    return causes
 
 
 def validate_required_selector(spec: Obj, kind: str) -> list[Cause]:

@@ -1,0 +1,172 @@
+"""Validation of where a pod may go: affinity and topologySpreadConstraints, in kube's words
+(pkg/apis/core/validation: validateAffinity, validatePodAffinityTerm, validateTopologySpreadConstraints).
+
+The scheduler parses these once per pod it places; a selector with an unknown operator or a
+weight that is not a number must be refused here (422) rather than reach it. Two parts kube has
+and kubelite's scheduler does not act on are refused by name instead of being ignored: a pod
+affinity term's matchLabelKeys/mismatchLabelKeys, and a spread constraint's nodeAffinityPolicy /
+nodeTaintsPolicy other than kube's defaults (Honor / Ignore), which are what it does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.errors import (
+    Cause,
+    field_duplicate,
+    field_forbidden,
+    field_invalid,
+    field_not_supported,
+    field_required,
+)
+from api.jsonutil import as_object
+from apiserver.validation import names
+from apiserver.validation.meta import validate_selector
+
+WHEN_UNSATISFIABLE = ["DoNotSchedule", "ScheduleAnyway"]
+NODE_SELECTOR_OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+NOT_ACTED_ON = "is not supported: kubelite's scheduler does not act on it"
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positive(value: Any) -> bool:
+    return _is_int(value) and value > 0
+
+
+def _weight(value: Any, path: str) -> list[Cause]:
+    if not (_is_int(value) and 1 <= value <= 100):
+        return [field_invalid(path, value, "must be in the range 1-100")]
+    return []
+
+
+def _node_selector_term(term: Any, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    for key in ("matchExpressions", "matchFields"):
+        for i, e in enumerate(_list(as_object(term).get(key))):
+            e, p = as_object(e), f"{path}.{key}[{i}]"
+            op = e.get("operator")
+            if op not in NODE_SELECTOR_OPERATORS:
+                causes.append(field_not_supported(f"{p}.operator", op, NODE_SELECTOR_OPERATORS))
+            values = _list(e.get("values"))
+            if op in ("In", "NotIn") and not values:
+                causes.append(
+                    field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'")
+                )
+            if op in ("Exists", "DoesNotExist") and values:
+                causes.append(
+                    field_forbidden(
+                        f"{p}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+                    )
+                )
+            if op in ("Gt", "Lt") and len(values) != 1:
+                causes.append(
+                    field_required(
+                        f"{p}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'"
+                    )
+                )
+    return causes
+
+
+def _node_affinity(node: Any, path: str) -> list[Cause]:
+    node, causes = as_object(node), []
+    required = node.get("requiredDuringSchedulingIgnoredDuringExecution")
+    if required is not None:
+        terms = _list(as_object(required).get("nodeSelectorTerms"))
+        rp = f"{path}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"
+        if not terms:
+            causes.append(field_required(rp, "must have at least one node selector term"))
+        for i, term in enumerate(terms):
+            causes += _node_selector_term(term, f"{rp}[{i}]")
+    for i, pref in enumerate(_list(node.get("preferredDuringSchedulingIgnoredDuringExecution"))):
+        p = f"{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
+        causes += _weight(as_object(pref).get("weight"), f"{p}.weight")
+        causes += _node_selector_term(as_object(pref).get("preference"), f"{p}.preference")
+    return causes
+
+
+def _pod_affinity_term(term: Any, path: str) -> list[Cause]:
+    term, causes = as_object(term), []
+    causes += validate_selector(term.get("labelSelector"), f"{path}.labelSelector")
+    causes += validate_selector(term.get("namespaceSelector"), f"{path}.namespaceSelector")
+    for i, ns in enumerate(_list(term.get("namespaces"))):
+        causes += names.check(f"{path}.namespaces[{i}]", str(ns), names.is_dns1123_label)
+    key = term.get("topologyKey")
+    if not key:
+        causes.append(field_required(f"{path}.topologyKey", "can not be empty"))
+    else:
+        causes += [field_invalid(f"{path}.topologyKey", key, m) for m in names.is_qualified_name(str(key))]
+    for field in ("matchLabelKeys", "mismatchLabelKeys"):
+        if term.get(field):
+            causes.append(field_forbidden(f"{path}.{field}", NOT_ACTED_ON))
+    return causes
+
+
+def _pod_affinity(affinity: Any, path: str) -> list[Cause]:
+    affinity, causes = as_object(affinity), []
+    for i, term in enumerate(_list(affinity.get("requiredDuringSchedulingIgnoredDuringExecution"))):
+        causes += _pod_affinity_term(term, f"{path}.requiredDuringSchedulingIgnoredDuringExecution[{i}]")
+    for i, pref in enumerate(_list(affinity.get("preferredDuringSchedulingIgnoredDuringExecution"))):
+        p = f"{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
+        causes += _weight(as_object(pref).get("weight"), f"{p}.weight")
+        causes += _pod_affinity_term(as_object(pref).get("podAffinityTerm"), f"{p}.podAffinityTerm")
+    return causes
+
+
+def validate_affinity(affinity: Any, path: str) -> list[Cause]:
+    affinity = as_object(affinity)
+    return (
+        _node_affinity(affinity.get("nodeAffinity"), f"{path}.nodeAffinity")
+        + _pod_affinity(affinity.get("podAffinity"), f"{path}.podAffinity")
+        + _pod_affinity(affinity.get("podAntiAffinity"), f"{path}.podAntiAffinity")
+    )
+
+
+def validate_topology_spread(constraints: Any, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    seen: set[tuple[str, str]] = set()
+    for i, c in enumerate(_list(constraints)):
+        c, p = as_object(c), f"{path}[{i}]"
+        skew = c.get("maxSkew")
+        if not _positive(skew):
+            causes.append(field_invalid(f"{p}.maxSkew", skew, "must be greater than zero"))
+        key = str(c.get("topologyKey") or "")
+        if not key:
+            causes.append(field_required(f"{p}.topologyKey", "can not be empty"))
+        when = c.get("whenUnsatisfiable")
+        if not when:
+            causes.append(field_required(f"{p}.whenUnsatisfiable"))
+        elif when not in WHEN_UNSATISFIABLE:
+            causes.append(field_not_supported(f"{p}.whenUnsatisfiable", when, WHEN_UNSATISFIABLE))
+        domains = c.get("minDomains")
+        if domains is not None:
+            if not _positive(domains):
+                causes.append(field_invalid(f"{p}.minDomains", domains, "must be greater than 0"))
+            elif when != "DoNotSchedule":
+                causes.append(
+                    field_invalid(
+                        f"{p}.minDomains",
+                        domains,
+                        "can only use minDomains if whenUnsatisfiable=DoNotSchedule",
+                    )
+                )
+        if (key, str(when)) in seen:
+            causes.append(field_duplicate(f"{p}.{{topologyKey, whenUnsatisfiable}}", f"{{{key}, {when}}}"))
+        seen.add((key, str(when)))
+        causes += validate_selector(c.get("labelSelector"), f"{p}.labelSelector")
+        for field, acted in (("nodeAffinityPolicy", "Honor"), ("nodeTaintsPolicy", "Ignore")):
+            if c.get(field) not in (None, acted):
+                causes.append(
+                    field_forbidden(
+                        f"{p}.{field}",
+                        f"only {acted} is supported: kubelite's scheduler does not act on another",
+                    )
+                )
+    return causes
