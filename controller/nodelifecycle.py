@@ -104,8 +104,8 @@ def toleration_left(
         if any(s is None for s in seconds):
             continue  # tolerated for ever
         shortest = float(min(int(s) for s in seconds if s is not None))
-        if shortest == DEFAULT_TOLERATION_SECONDS:
-            shortest = default_seconds
+        if shortest == DEFAULT_TOLERATION_SECONDS and taint.get("key") in LIFECYCLE_TAINTS:
+            shortest = default_seconds  # the API's default toleration of these two taints
         remaining = since.get(str(taint.get("key", "")), now) + max(shortest, 0.0) - now
         left = remaining if left is None else min(left, remaining)
     return left

@@ -161,11 +161,12 @@ def pod_sysctls(spec: dict[str, Any]) -> dict[str, str]:
     out = {}
     for s in (spec.get("securityContext") or {}).get("sysctls") or []:
         name = str(s.get("name") or "")
-        if name.replace("/", ".") not in SAFE_SYSCTLS:
+        dotted = name.replace("/", ".")  # kube accepts either separator: judge one form
+        if dotted not in SAFE_SYSCTLS:
             raise ContainerConfigError(f'forbidden sysctl: "{name}" not allowlisted')
-        if spec.get("hostNetwork") and name.startswith("net."):
+        if spec.get("hostNetwork") and dotted.startswith("net."):
             raise ContainerConfigError(f'sysctl "{name}" not allowed with host net enabled')
-        out[name.replace("/", ".")] = str(s.get("value") or "")
+        out[dotted] = str(s.get("value") or "")
     return out
 
 

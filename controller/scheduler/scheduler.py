@@ -179,7 +179,9 @@ class Scheduler:
             self._node_changed(new)
 
     def _node_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
-        self.node_infos.pop(meta(unwrap(obj)).get("name", ""), None)
+        name = meta(unwrap(obj)).get("name", "")
+        self.node_infos.pop(name, None)
+        self.anti_affinity_nodes.pop(name, None)  # its pods' terms go with it
         self._live = None
 
     def live_nodes(self) -> list[NodeInfo]:

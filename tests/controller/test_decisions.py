@@ -159,6 +159,8 @@ def test_taint_eviction_follows_each_pods_tolerations() -> None:
     both = pod(tol(nodelifecycle.UNREACHABLE, 60), tol("example.com/maintenance", 20))
     assert left(both, [unreachable, maintenance], since, 115.0, 8.0) == 15.0  # the shortest, from its taint
     assert left(pod({"operator": "Exists"}), [unreachable, maintenance], since, 1e9, 8.0) is None
+    # a user's own 300 s on another taint is theirs, not the default the flag stands for
+    assert left(pod(tol("example.com/maintenance", 300)), [maintenance], since, 115.0, 8.0) == 295.0
 
 
 def test_gc_decisions() -> None:

@@ -134,3 +134,42 @@ async def test_required_anti_affinity_spreads_replicas_and_holds_the_extra_one()
     for t in tasks:
         t.cancel()
     await f.stop()
+
+
+async def test_a_deleted_nodes_pods_stop_holding_their_zone() -> None:
+    """Zone anti-affinity: once a node and its pod are gone, the zone takes the held replica on a
+    new node (the deleted node's entry used to stay among the nodes with anti-affinity pods)."""
+    api = FakeApi()
+    for name, zone in (("n0", "a"), ("n1", "b")):
+        n = node(name, "4")
+        n["metadata"]["labels"] = {"kubernetes.io/hostname": name, "zone": zone}
+        await api.create("nodes", n)
+    f = InformerFactory(api)
+    ev = EventRecorder(api, "default-scheduler")
+    s = Scheduler(api, f, ev, initial_backoff=0.05, max_backoff=0.2)
+    f.start()
+    tasks = [asyncio.create_task(s.run()), asyncio.create_task(ev.run())]
+    rule = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "zone"}
+            ]
+        }
+    }
+    for i in range(3):
+        p = pod(f"web-{i}", "100m")
+        p["metadata"]["labels"] = {"app": "web"}
+        p["spec"]["affinity"] = rule
+        await api.create("pods", p)
+    await until(lambda: s.bound == 2 and len(s.unschedulable) == 1)
+    on_n1 = next(p for p in api.objs("pods") if p["spec"].get("nodeName") == "n1")
+    await api.delete("nodes", "n1")
+    await until(lambda: "n1" not in s.node_infos)
+    await api.delete("pods", on_n1["metadata"]["name"], on_n1["metadata"].get("namespace"))
+    n2 = node("n2", "4")
+    n2["metadata"]["labels"] = {"kubernetes.io/hostname": "n2", "zone": "b"}
+    await api.create("nodes", n2)
+    await until(lambda: any(p["spec"].get("nodeName") == "n2" for p in api.objs("pods")))
+    for t in tasks:
+        t.cancel()
+    await f.stop()

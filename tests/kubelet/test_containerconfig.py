@@ -200,6 +200,11 @@ def test_privilege_escalation_seccomp_and_sysctls_map_onto_the_runtime(tmp_path:
             True,
             'sysctl "net.ipv4.tcp_syncookies" not allowed with host net enabled',
         ),
+        (  # the slash form names the same sysctl
+            {"sysctls": [{"name": "net/ipv4/tcp_syncookies", "value": "1"}]},
+            True,
+            'sysctl "net/ipv4/tcp_syncookies" not allowed with host net enabled',
+        ),
         (
             {"seccompProfile": {"type": "Localhost", "localhostProfile": "my.json"}},
             False,
