@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from api import jsonutil
+from api.conditions import is_ready
 from api.errors import ApiError, bad_request, forbidden, internal
 from api.jsonutil import as_object
 from api.resources import Resource, by_plural
@@ -65,13 +66,6 @@ def can_ignore_budget(pod: Obj) -> bool:
     return as_object(pod.get("status")).get("phase") in ("Succeeded", "Failed", "Pending")
 
 
-def pod_ready(pod: Obj) -> bool:
-    for c in as_object(pod.get("status")).get("conditions") or []:
-        if isinstance(c, dict) and c.get("type") == "Ready":
-            return bool(c.get("status") == "True")
-    return False
-
-
 def matching_budgets(pdbs: list[Obj], pod: Obj) -> list[Obj]:
     """The budgets of the pod's namespace whose selector matches its labels; a missing or empty
     selector matches nothing here (kube: "it should match nothing, not everything")."""
@@ -95,7 +89,7 @@ def matching_budgets(pdbs: list[Obj], pod: Obj) -> list[Obj]:
 def unready_evictable(pod: Obj, pdb: Obj) -> bool:
     """An unready pod does not count as healthy: its eviction spends nothing when the budget's
     unhealthyPodEvictionPolicy is AlwaysAllow, or (IfHealthyBudget, the default) it is met."""
-    if pod_ready(pod):
+    if is_ready(pod):
         return False
     if as_object(pdb.get("spec")).get("unhealthyPodEvictionPolicy") == "AlwaysAllow":
         return True

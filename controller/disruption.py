@@ -18,28 +18,27 @@ out of the healthy count until it is gone, or for two minutes (kube's DeletionTi
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 from api import jsonutil
-from api.conditions import is_ready
+from api.conditions import condition, is_ready
 from api.informer import Informer
 from api.selectors import selector_from_label_selector
 from controller.base import ApiClient, Obj, QueueController, key_of, meta, unwrap
+from controller.deployment_util import scaled_value
 
 DELETION_TIMEOUT = 120.0  # seconds a recorded disruption holds a pod out of the healthy count
 
 
-def _scaled(value: Any, expected: int) -> int | None:
-    """An IntOrString of a budget: a number, or a percentage of `expected` rounded up."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    if text.endswith("%") and text[:-1].isdigit():
-        return math.ceil(int(text[:-1]) * expected / 100)
-    return int(text) if text.isdigit() else None
+def _scaled(value: Any, expected: int) -> int:
+    """An IntOrString of a budget (kube's GetScaledValueFromIntOrPercent, rounded up); 0 for one
+    validation would refuse."""
+    if isinstance(value, bool):
+        return 0
+    try:
+        return scaled_value(value, expected, round_up=True)
+    except ValueError:
+        return 0
 
 
 def budget_status(pdb: Obj, pods: list[Obj], now: dt.datetime) -> Obj:
@@ -58,20 +57,20 @@ def budget_status(pdb: Obj, pods: list[Obj], now: dt.datetime) -> Obj:
     healthy = sum(1 for p in pods if is_ready(p) and meta(p)["name"] not in disrupted)
     desired = 0
     if spec.get("maxUnavailable") is not None:
-        unavailable = _scaled(spec["maxUnavailable"], expected) or 0
+        unavailable = _scaled(spec["maxUnavailable"], expected)
         desired = max(0, expected - unavailable)
     elif spec.get("minAvailable") is not None:
-        desired = _scaled(spec["minAvailable"], expected) or 0
+        desired = _scaled(spec["minAvailable"], expected)
     allowed = max(0, healthy - desired) if expected else 0
     ok = allowed > 0
-    prev = next((c for c in old.get("conditions") or [] if c.get("type") == "DisruptionAllowed"), None)
+    prev = condition(pdb, "DisruptionAllowed")
     status_word = "True" if ok else "False"
     since = (
         prev.get("lastTransitionTime")
         if prev and prev.get("status") == status_word
         else jsonutil.format_time(now)
     )
-    condition = {
+    allowed_condition = {
         "type": "DisruptionAllowed",
         "status": status_word,
         "reason": "SufficientPods" if ok else "InsufficientPods",
@@ -85,7 +84,7 @@ def budget_status(pdb: Obj, pods: list[Obj], now: dt.datetime) -> Obj:
         "currentHealthy": healthy,
         "desiredHealthy": desired,
         "expectedPods": expected,
-        "conditions": [condition],
+        "conditions": [allowed_condition],
     }
     if disrupted:
         out["disruptedPods"] = disrupted
