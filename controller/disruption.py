@@ -115,7 +115,10 @@ class DisruptionController(QueueController):
             self.queue.add(key)
 
     def _pod_updated(self, old: Obj, new: Obj) -> None:
-        for key in set(self._budgets_of(old)) | set(self._budgets_of(new)):
+        keys = set(self._budgets_of(new))
+        if meta(old).get("labels") != meta(new).get("labels"):  # the budgets it left count it no more
+            keys.update(self._budgets_of(old))
+        for key in keys:
             self.queue.add(key)
 
     async def run(self, *informers: Informer) -> None:

@@ -29,6 +29,7 @@ from api.quantity import QUANTITY_ERROR, parse_quantity
 from apiserver.validation import names
 from apiserver.validation.meta import non_negative, not_found, one_of, validate_labels
 from apiserver.validation.placement import validate_affinity, validate_topology_spread
+from apiserver.validation.scheduling import validate_preemption_policy
 
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]
 DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
@@ -397,6 +398,8 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
             causes += _container(c, p, volumes, for_pod, init)
     causes += _host_ports(spec, path)
     causes += validate_affinity(spec.get("affinity"), f"{path}.affinity")
+    if spec.get("preemptionPolicy") is not None:
+        causes += validate_preemption_policy(spec["preemptionPolicy"], f"{path}.preemptionPolicy")
     causes += validate_topology_spread(
         spec.get("topologySpreadConstraints"), f"{path}.topologySpreadConstraints"
     )

@@ -4,8 +4,8 @@ As kube-scheduler in a big cluster, the filtering stops once enough feasible nod
 (`nodes_to_find`: all of them under 100 nodes, then 50% falling to 5% as the cluster grows,
 never fewer than 100), and each search starts where the previous one stopped (`Rotation`,
 kube's nextStartNodeIndex) so every node gets its turn: at 500 nodes a decision filters and
-scores about half of them instead of all. Ties are broken at random (reservoir sampling, as
-Kubernetes' selectHost) so equal nodes share the load. A pod that fits nowhere gets a `FitError` whose message is the one users know:
+scores about half of them instead of all. Ties are broken at random (one draw among the
+best, the same odds as Kubernetes' selectHost) so equal nodes share the load. A pod that fits nowhere gets a `FitError` whose message is the one users know:
 "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable."
 """
 

@@ -134,3 +134,14 @@ def test_spread_constraints_in_kube_words() -> None:
     assert got[f"{s}[2].nodeTaintsPolicy"].startswith("Forbidden: only Ignore is supported")
     assert got[f"{s}[3].maxSkew"] == 'Invalid value: "1": must be greater than zero'
     assert got[f"{s}[3].whenUnsatisfiable"] == "Required value"
+
+
+def test_a_pods_preemption_policy_is_one_kube_knows() -> None:
+    got = {
+        c["field"]: c["message"]
+        for c in validate_pod_spec({"containers": C, "preemptionPolicy": "Sometimes"})
+    }
+    assert got["spec.preemptionPolicy"].startswith('Unsupported value: "Sometimes"')
+    assert "spec.preemptionPolicy" not in {
+        c["field"] for c in validate_pod_spec({"containers": C, "preemptionPolicy": "Never"})
+    }
