@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelet import volumes
+from kubelet.dns.podconfig import pod_hostname as dns_hostname
 from kubelet.env import container_env, expand
 from kubelet.podfiles import DISK, PodFiles
 from kubelet.podobjects import ContainerConfigError, PodObjects
@@ -92,14 +93,14 @@ def container_config(
     )
 
 
-def pod_hostname(pod: dict[str, Any], cluster_domain: str) -> str:
-    """The pod's kernel hostname: spec.hostname or its name; with setHostnameAsFQDN and a
-    subdomain, the fully qualified name (at most 64 characters, as kube refuses longer)."""
-    meta, spec = pod["metadata"], pod.get("spec") or {}
-    short = spec.get("hostname") or meta["name"][:63]
-    if not (spec.get("setHostnameAsFQDN") and spec.get("subdomain")):
-        return str(short)
-    fqdn = f"{short}.{spec['subdomain']}.{meta.get('namespace', 'default')}.svc.{cluster_domain}"
+def kernel_hostname(pod: dict[str, Any], cluster_domain: str) -> str:
+    """The pod's kernel hostname: the short name its /etc/hosts gives it (`dns.podconfig`'s
+    pod_hostname); with setHostnameAsFQDN and a subdomain, the fully qualified name (at most 64
+    characters, as kube refuses longer)."""
+    short, domain = dns_hostname(pod, cluster_domain)
+    if not ((pod.get("spec") or {}).get("setHostnameAsFQDN") and domain):
+        return short
+    fqdn = f"{short}.{domain}"
     if len(fqdn) > 64:
         raise ContainerConfigError(
             f"failed to construct FQDN from pod hostname and cluster domain, FQDN {fqdn} is too long "

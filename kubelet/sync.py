@@ -36,7 +36,7 @@ from kubelet.containerconfig import (
     RESTART_COUNT,
     container_config,
     host_ports,
-    pod_hostname,
+    kernel_hostname,
 )
 from kubelet.decisions import (
     Action,
@@ -287,7 +287,7 @@ class PodSyncer:
                 c, self._grace(pod), specs.get(c.labels.get(CONTAINER_NAME, "")), pod
             )
         try:
-            hostname = pod_hostname(pod, self.ctx.cluster_domain)
+            hostname = kernel_hostname(pod, self.ctx.cluster_domain)
         except ContainerConfigError as e:  # kube fails the sandbox: the pod waits, ContainerCreating
             self._event(pod, WARNING, "FailedCreatePodSandBox", f"Failed to create pod sandbox: {e}")
             raise _PodNotReady(f"sandbox: {e}", 2.0, "ContainerCreating") from e

@@ -238,20 +238,20 @@ def test_a_memory_emptydir_is_a_tmpfs_of_its_size_limit(tmp_path: Path) -> None:
 
 
 def test_the_hostname_is_the_fqdn_when_asked_and_short_enough() -> None:
-    from kubelet.containerconfig import pod_hostname
+    from kubelet.containerconfig import kernel_hostname
 
     p = pod({})
-    assert pod_hostname(p, "cluster.local") == "web"
+    assert kernel_hostname(p, "cluster.local") == "web"
     p["spec"].update(hostname="db-0", subdomain="db", setHostnameAsFQDN=True)
-    assert pod_hostname(p, "cluster.local") == "db-0.db.apps.svc.cluster.local"
+    assert kernel_hostname(p, "cluster.local") == "db-0.db.apps.svc.cluster.local"
     p["spec"]["subdomain"] = "a-rather-long-headless-service-name-for-this"
     with pytest.raises(
         ContainerConfigError,
         match=r"FQDN .* is too long \(64 characters is the max, 72 characters requested\)",
     ):
-        pod_hostname(p, "cluster.local")
+        kernel_hostname(p, "cluster.local")
     del p["spec"]["subdomain"]
-    assert pod_hostname(p, "cluster.local") == "db-0"  # no subdomain: no FQDN
+    assert kernel_hostname(p, "cluster.local") == "db-0"  # no subdomain: no FQDN
 
 
 def test_a_claim_mounted_read_only_is_read_only(tmp_path: Path) -> None:
