@@ -156,3 +156,31 @@ def test_a_namespace_selector_adds_the_namespaces_it_selects() -> None:
     p = pod("web-2", "web", **rule)
     p.affinity = interpodaffinity.prepare(p, nodes, [], lambda name: labels.get(name, {}))
     assert [interpodaffinity.filter(p, n) for n in nodes] == [[interpodaffinity.ANTI_AFFINITY], [], []]
+
+
+def test_a_pod_counts_for_required_affinity_only_when_every_term_selects_it() -> None:
+    """kube's rule: with two required terms, a node holding one pod per term does not satisfy
+    them; a pod both terms select does."""
+    nodes = [node("a"), node("b")]
+    nodes[0].add_pod(pod("web-0", "web"))
+    tier = {"labelSelector": {"matchLabels": {"tier": "front"}}, "topologyKey": HOST}
+    front = pod_info(
+        "ns/front-0",
+        {"metadata": {"name": "front-0", "namespace": "ns", "labels": {"tier": "front"}}, "spec": {}},
+    )
+    nodes[0].add_pod(front)
+    both: dict[str, Any] = {
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("web"), tier]}
+    }
+    assert place(nodes, pod("app-0", "app", **both)) == (
+        "0/2 nodes are available: 2 node(s) didn't match pod affinity rules."
+    )
+    web_front = pod_info(
+        "ns/web-front",
+        {
+            "metadata": {"name": "web-front", "namespace": "ns", "labels": {"app": "web", "tier": "front"}},
+            "spec": {},
+        },
+    )
+    nodes[1].add_pod(web_front)
+    assert place(nodes, pod("app-1", "app", **both)) == "b"

@@ -3,8 +3,9 @@
 kube's InterPodAffinity plugin. A term selects pods by labels in some namespaces (the pod's own
 by default; `namespaceSelector: {}` means all) and names a node label, its topologyKey: two
 nodes with the same value of that label are one domain (a node, a zone). The filter:
-- each required affinity term of the pod needs a selected pod in the node's domain; the first
-  pod of a group, which selects itself, may go where none is yet;
+- each required affinity term of the pod needs, in the node's domain for that term, a pod that
+  all the pod's required affinity terms select (kube counts a pod only when it matches every
+  term); the first pod of a group, which all its terms select, may go where none is yet;
 - each required anti-affinity term of the pod forbids the domains holding a selected pod;
 - a placed pod's required anti-affinity that selects this pod forbids that pod's domain too
   (the rule holds both ways).
@@ -59,6 +60,30 @@ def _domain_counts(term: Term, nodes: Sequence[NodeInfo], namespace_labels: Name
     return counts
 
 
+def _all_terms_counts(
+    terms: Sequence[Term], nodes: Sequence[NodeInfo], namespace_labels: NamespaceLabels
+) -> list[Counter[str]]:
+    """Per required affinity term, per domain: the pods that every term selects (kube's
+    updateWithAffinityTerms). A pod matching only some terms helps none of them."""
+    counts: list[Counter[str]] = [Counter() for _ in terms]
+    if not terms:
+        return counts
+    for node in nodes:
+        values = [node.labels.get(t.topology_key) for t in terms]
+        if all(v is None for v in values):
+            continue
+        n = sum(
+            1
+            for p in node.pods.values()
+            if all(t.selects(p.namespace, p.labels, namespace_labels) for t in terms)
+        )
+        if n:
+            for c, value in zip(counts, values, strict=True):
+                if value is not None:
+                    c[value] += n
+    return counts
+
+
 def prepare(
     pod: PodInfo,
     nodes: Sequence[NodeInfo],
@@ -80,7 +105,7 @@ def prepare(
     if pod.affinity_terms is None and not forbidden:
         return None
     st = State(terms, forbidden=forbidden)
-    st.affinity_counts = [_domain_counts(t, nodes, namespace_labels) for t in terms.affinity]
+    st.affinity_counts = _all_terms_counts(terms.affinity, nodes, namespace_labels)
     st.first_of_group = not any(st.affinity_counts) and all(
         t.selects(pod.namespace, pod.labels, namespace_labels) for t in terms.affinity
     )
