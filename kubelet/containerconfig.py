@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelet import volumes
+from kubelet.admission import sysctl_name
 from kubelet.dns.podconfig import pod_hostname as dns_hostname
 from kubelet.env import container_env, expand
 from kubelet.podfiles import DISK, PodFiles
@@ -137,38 +138,13 @@ def _termination_log(
     return [Mount(container_path=where, host_path=str(host), read_only=False)]
 
 
-# kube's safe sysctls (namespaced, allowed on every kubelet without --allowed-unsafe-sysctls)
-SAFE_SYSCTLS = frozenset(
-    {
-        "kernel.shm_rmid_forced",
-        "net.ipv4.ip_local_port_range",
-        "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range",
-        "net.ipv4.ip_unprivileged_port_start",
-        "net.ipv4.ip_local_reserved_ports",
-        "net.ipv4.tcp_keepalive_time",
-        "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl",
-        "net.ipv4.tcp_keepalive_probes",
-        "net.ipv4.tcp_rmem",
-        "net.ipv4.tcp_wmem",
-    }
-)
-
-
 def pod_sysctls(spec: dict[str, Any]) -> dict[str, str]:
-    """The pod's securityContext.sysctls, applied in its containers' namespaces; a sysctl not on
-    kube's safe list, or a net.* one on the node's own network, is refused."""
-    out = {}
-    for s in (spec.get("securityContext") or {}).get("sysctls") or []:
-        name = str(s.get("name") or "")
-        dotted = name.replace("/", ".")  # kube accepts either separator: judge one form
-        if dotted not in SAFE_SYSCTLS:
-            raise ContainerConfigError(f'forbidden sysctl: "{name}" not allowlisted')
-        if spec.get("hostNetwork") and dotted.startswith("net."):
-            raise ContainerConfigError(f'sysctl "{name}" not allowed with host net enabled')
-        out[dotted] = str(s.get("value") or "")
-    return out
+    """The pod's securityContext.sysctls, applied in its containers' namespaces (admission has
+    refused the pod already if one is not allowed)."""
+    return {
+        sysctl_name(str(s.get("name") or "")): str(s.get("value") or "")
+        for s in (spec.get("securityContext") or {}).get("sysctls") or []
+    }
 
 
 def seccomp_unconfined(sec: dict[str, Any]) -> bool:

@@ -27,7 +27,7 @@ from api.events import NORMAL, WARNING, EventRecorder
 from api.podstatus import is_restartable_init
 from api.protocol import ApiClient
 from api.shapes import PodStatus
-from kubelet import volumes
+from kubelet import admission, volumes
 from kubelet.containerconfig import (
     CONTAINER_NAME,
     POD_NAME,
@@ -77,8 +77,6 @@ __all__ = [
 # ConfigMap or Secret it uses): the period only bounds what nothing announces.
 RESYNC = 60.0
 FALLBACK_LINES, FALLBACK_BYTES = 80, 2048  # the log's end kube uses as a fallback message
-OS_NOT_SUPPORTED = "PodOSNotSupported"
-OS_MESSAGE = "Failed to admit pod as the OS field doesn't match node OS"
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 RESYNC_JITTER = 0.5  # kubelet's workerResyncIntervalJitterFactor: each pod waits [60, 90) s
@@ -152,9 +150,9 @@ class PodSyncer:
             await self._confirm_deleted(pod)
             return DONE
         sandbox, containers = await self._observe(uid)
-        os_name = ((pod.get("spec") or {}).get("os") or {}).get("name")
-        if os_name not in (None, "linux"):  # kube's kubelet admission: not for this node's OS
-            await self._fail(pod, sandbox, containers, OS_NOT_SUPPORTED, OS_MESSAGE)
+        refused = admission.refusal(pod)
+        if refused is not None:  # never to run here: failed before anything is made
+            await self._fail(pod, sandbox, containers, *refused)
             return RESYNC * 6
         left = self._deadline_left(pod)
         if left is not None and left <= 0:

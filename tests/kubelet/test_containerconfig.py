@@ -191,21 +191,6 @@ def test_privilege_escalation_seccomp_and_sysctls_map_onto_the_runtime(tmp_path:
     ("pod_sec", "host_network", "refusal"),
     [
         (
-            {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]},
-            False,
-            'forbidden sysctl: "kernel.msgmax" not allowlisted',
-        ),
-        (
-            {"sysctls": [{"name": "net.ipv4.tcp_syncookies", "value": "1"}]},
-            True,
-            'sysctl "net.ipv4.tcp_syncookies" not allowed with host net enabled',
-        ),
-        (  # the slash form names the same sysctl
-            {"sysctls": [{"name": "net/ipv4/tcp_syncookies", "value": "1"}]},
-            True,
-            'sysctl "net/ipv4/tcp_syncookies" not allowed with host net enabled',
-        ),
-        (
             {"seccompProfile": {"type": "Localhost", "localhostProfile": "my.json"}},
             False,
             'seccomp profile "localhost/my.json": Localhost profiles are not supported',

@@ -440,3 +440,19 @@ async def test_a_pod_for_another_os_is_failed_not_run(tmp_path: Path) -> None:
             "Failed to admit pod as the OS field doesn't match node OS",
         )
         assert not rt.containers
+
+
+async def test_a_pod_with_a_forbidden_sysctl_is_failed_before_its_sandbox(tmp_path: Path) -> None:
+    """kube's sysctl admit handler: the pod is Failed (SysctlForbidden), nothing is made for it."""
+    api, rt = FakeApi(), FakeRuntime()
+    async with running_kubelet(api, rt, tmp_path):
+        unsafe = {"sysctls": [{"name": "kernel.msgmax", "value": "65536"}]}
+        await api.create(
+            "pods", pod("tuned", [{"name": "a", "image": "busybox:1.35"}], securityContext=unsafe)
+        )
+        st = await until(lambda: (s := status(api, "tuned")).get("phase") == "Failed" and s, 10)
+        assert (st["reason"], st["message"]) == (
+            "SysctlForbidden",
+            'forbidden sysctl: "kernel.msgmax" not allowlisted',
+        )
+        assert not rt.containers and not rt.sandboxes
