@@ -22,6 +22,8 @@ from pathlib import Path
 
 from api.errors import ApiError, forbidden, unauthorized
 from apiserver.certs import TLSFiles
+from apiserver.rbac.authorizer import forbidden_error
+from apiserver.rbac.rules import Attributes
 
 NODE_NAME_HEADER = b"x-kubelite-node-name"
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version", "/cacerts"})
@@ -180,13 +182,9 @@ def authorize_node(
 def node_forbidden(
     user: User, verb: str, resource: str, namespace: str | None, subresource: str | None
 ) -> ApiError:
-    what = f"{resource}/{subresource}" if subresource else resource
-    where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
-    err = forbidden(
-        f'{what} is forbidden: User "{user.name}" cannot {verb} resource "{what}" in API group ""{where}'
+    return forbidden_error(
+        Attributes(user.name, user.groups, verb, namespace or "", "", resource, subresource or "")
     )
-    err.details = {"kind": resource}
-    return err
 
 
 def check_pod_on_node(user: User, pod_node: str | None, verb: str, name: str, namespace: str | None) -> None:

@@ -21,13 +21,15 @@ from collections import Counter
 from typing import Any
 
 from api import jsonutil
-from api.errors import ApiError, forbidden
+from api.errors import ApiError
 from api.podrefs import CLAIMS as CLAIMS_KEY
 from api.podrefs import references
 from api.resources import by_plural
 from api.selectors import parse_field_selector
 from apiserver.auth import User
 from apiserver.mirror import StoreMirror
+from apiserver.rbac.authorizer import forbidden_error
+from apiserver.rbac.rules import Attributes
 from apiserver.registry import Registry
 from apiserver.storage.interface import Store
 
@@ -112,12 +114,8 @@ def listed_name(
     name = parse_field_selector(field_selector).value_of("metadata.name")
     if name and namespace:
         return name
-    where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
     reason = "No Object name found" if namespace else "can only read namespaced object of this type"
-    raise forbidden(
-        f'{resource} is forbidden: User "{user.name}" cannot {verb} resource "{resource}" in API group ""{where}: '
-        + reason
-    )
+    raise _node_authorizer_refusal(user, verb, resource, namespace, "", reason)
 
 
 async def ingress_tls_secret(registry: Registry, namespace: str, name: str) -> bool:
@@ -174,10 +172,9 @@ async def check(
         return
     if await _in_store(registry, node, namespace, resource, name):
         return
-    verb, what = ("create", "serviceaccounts/token") if resource == "serviceaccounts" else (verb, resource)
-    raise forbidden(
-        f'{resource} "{name}" is forbidden: User "{user.name}" cannot {verb} resource "{what}" in API group "" '
-        f"in the namespace \"{namespace}\": no relationship found between node '{node}' and this object"
+    verb, sub = ("create", "token") if resource == "serviceaccounts" else (verb, "")
+    raise _node_authorizer_refusal(
+        user, verb, resource, namespace, name, _NO_RELATIONSHIP.format(node=node), sub
     )
 
 
@@ -206,7 +203,19 @@ async def check_volume(registry: Registry, graph: NodeGraph | None, user: User, 
             continue
         if (claim.get("spec") or {}).get("volumeName") == name:
             return
-    raise forbidden(
-        f'persistentvolumes "{name}" is forbidden: User "{user.name}" cannot get resource "persistentvolumes" in API '
-        f"group \"\" at the cluster scope: no relationship found between node '{node}' and this object"
+    raise _node_authorizer_refusal(
+        user, "get", "persistentvolumes", None, name, _NO_RELATIONSHIP.format(node=node)
+    )
+
+
+_NO_RELATIONSHIP = "no relationship found between node '{node}' and this object"
+
+
+def _node_authorizer_refusal(
+    user: User, verb: str, resource: str, namespace: str | None, name: str, reason: str, subresource: str = ""
+) -> ApiError:
+    """kube's Node authorizer refusal: the authorizers' 403 with the node's reason."""
+    return forbidden_error(
+        Attributes(user.name, user.groups, verb, namespace or "", "", resource, subresource, name),
+        reason,
     )

@@ -53,26 +53,29 @@ class Authorizer:
             raise forbidden_error(a)
 
 
-def forbidden_error(a: Attributes) -> ApiError:
-    """kube's wording: `pods "x" is forbidden: User "u" cannot get resource "pods" in API group ""
-    in the namespace "ns"`, or `forbidden: User "u" cannot get path "/apis"`."""
+def forbidden_error(a: Attributes, reason: str = "") -> ApiError:
+    """kube's wording (responsewriters.Forbidden): `pods "x" is forbidden: User "u" cannot get
+    resource "pods/log" in API group "" in the namespace "ns"`, or `forbidden: User "u" cannot get
+    path "/apis"`; the subject and details name the resource without its subresource. Every 403
+    of an authorizer is made here, the Node authorizer's with its `reason` after a colon."""
+    suffix = f": {reason}" if reason else ""
     if not a.resource_request:
-        err = forbidden(f'forbidden: User "{a.user}" cannot {a.verb} path "{a.path}"')
+        err = forbidden(f'forbidden: User "{a.user}" cannot {a.verb} path "{a.path}"{suffix}')
         err.details = {}
         return err
     what = f"{a.resource}/{a.subresource}" if a.subresource else a.resource
-    qualified = f"{what}.{a.api_group}" if a.api_group else what
+    qualified = f"{a.resource}.{a.api_group}" if a.api_group else a.resource
     subject = f'{qualified} "{a.name}"' if a.name else qualified
     where = f'in the namespace "{a.namespace}"' if a.namespace else "at the cluster scope"
     err = forbidden(
         f'{subject} is forbidden: User "{a.user}" cannot {a.verb} resource "{what}" in API group '
-        f'"{a.api_group}" {where}'
+        f'"{a.api_group}" {where}{suffix}'
     )
     details: dict[str, str] = {}
     if a.name:
         details["name"] = a.name
     if a.api_group:
         details["group"] = a.api_group
-    details["kind"] = what
+    details["kind"] = a.resource
     err.details = details
     return err
