@@ -110,17 +110,22 @@ def kernel_hostname(pod: dict[str, Any], cluster_domain: str) -> str:
     return fqdn
 
 
+# what the runtime's port mapping publishes (nftables DNAT); an SCTP hostPort is refused when
+# its container is made (refuse_unsupported), so host_ports never meets one
+PUBLISHED_PROTOCOLS = ("TCP", "UDP")
+
+
 def host_ports(spec: dict[str, Any]) -> list[tuple[str, int, int, str]]:
     """The hostPorts the node publishes to a pod on its own network, as CNI's portmap plugin
     does (a hostNetwork pod's ports are the node's already): (host IP or "", host port,
-    container port, tcp|udp). SCTP is not published: the runtime maps TCP and UDP."""
+    container port, tcp|udp)."""
     if spec.get("hostNetwork"):
         return []
     out = []
     for c in spec.get("containers") or []:
         for p in c.get("ports") or []:
             protocol = str(p.get("protocol") or "TCP")
-            if p.get("hostPort") and protocol in ("TCP", "UDP"):
+            if p.get("hostPort") and protocol in PUBLISHED_PROTOCOLS:
                 ip = "" if p.get("hostIP") in (None, "", "0.0.0.0") else str(p["hostIP"])
                 out.append((ip, int(p["hostPort"]), int(p["containerPort"]), protocol.lower()))
     return out
@@ -196,9 +201,10 @@ def refuse_unsupported(spec: dict[str, Any], c: dict[str, Any], sec: dict[str, A
             "volumeDevices are not supported: block volumes need a CSI driver this node lacks"
         )
     for p in c.get("ports") or []:
-        if p.get("hostPort") and p.get("protocol") == "SCTP" and not spec.get("hostNetwork"):
+        protocol = str(p.get("protocol") or "TCP")
+        if p.get("hostPort") and protocol not in PUBLISHED_PROTOCOLS and not spec.get("hostNetwork"):
             raise ContainerConfigError(
-                f"hostPort {p['hostPort']}/SCTP cannot be published: only TCP and UDP are"
+                f"hostPort {p['hostPort']}/{protocol} cannot be published: only TCP and UDP are"
             )
 
 
