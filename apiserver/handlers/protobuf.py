@@ -19,8 +19,11 @@ from api.errors import ApiError, bad_request, unsupported_media_type
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
-# message -> field number -> (json name, type, repeated); type is a scalar kind or a message name
-Field = tuple[str, str, bool]
+# message -> field number -> (json name, type, repeated[, POINTER]); type is a scalar kind or a
+# message name. POINTER marks a Go pointer, whose zero is a value when sent (`--min-available=0`,
+# `gracePeriodSeconds: 0`); the zero of any other field is proto3's "unset" and is dropped.
+POINTER = "pointer"
+Field = tuple[str, str, bool] | tuple[str, str, bool, str]
 _S, _I, _B = "string", "int", "bool"
 SCHEMAS: dict[str, dict[int, Field]] = {
     "Unknown": {1: ("typeMeta", "TypeMeta", False), 2: ("raw", "bytes", False)},
@@ -291,26 +294,20 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         2: ("spec", "PodDisruptionBudgetSpec", False),
     },
     "PodDisruptionBudgetSpec": {
-        1: ("minAvailable", "IntOrString", False),
+        1: ("minAvailable", "IntOrString", False, POINTER),
         2: ("selector", "LabelSelector", False),
-        3: ("maxUnavailable", "IntOrString", False),
+        3: ("maxUnavailable", "IntOrString", False, POINTER),
         4: ("unhealthyPodEvictionPolicy", _S, False),
     },
     "Eviction": {1: ("metadata", "ObjectMeta", False), 2: ("deleteOptions", "DeleteOptions", False)},
     "DeleteOptions": {
-        1: ("gracePeriodSeconds", _I, False),
+        1: ("gracePeriodSeconds", _I, False, POINTER),
         2: ("preconditions", "Preconditions", False),
         3: ("orphanDependents", _B, False),
         4: ("propagationPolicy", _S, False),
         5: ("dryRun", _S, True),
     },
     "Preconditions": {1: ("uid", _S, False), 2: ("resourceVersion", _S, False)},
-}
-# fields whose zero is a value (Go pointers: `--min-available=0`, `gracePeriodSeconds: 0`), kept when sent
-_KEEP_ZERO = {
-    ("PodDisruptionBudgetSpec", "minAvailable"),
-    ("PodDisruptionBudgetSpec", "maxUnavailable"),
-    ("DeleteOptions", "gracePeriodSeconds"),
 }
 KINDS = {
     "Namespace",
@@ -390,11 +387,14 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
         raise bad_request("malformed protobuf: nested too deeply")
     schema = SCHEMAS[name]
     obj: dict[str, Any] = {}
+    sent_zeros: set[str] = set()  # pointer fields present on the wire: their zero is a value
     for num, raw in _fields(buf):
         spec = schema.get(num)
         if spec is None:
             continue
-        key, kind, repeated = spec
+        key, kind, repeated, *flags = spec
+        if POINTER in flags:
+            sent_zeros.add(key)
         value: Any
         if kind == _S:
             value = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
@@ -420,7 +420,7 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
         return obj.get("strVal", "") if obj.get("type") == 1 else obj.get("intVal", 0)
     if name == "IngressRule":
         obj.update(obj.pop("ingressRuleValue", None) or {})
-    return {k: v for k, v in obj.items() if v not in ("", 0, None) or v is True or (name, k) in _KEEP_ZERO}
+    return {k: v for k, v in obj.items() if v not in ("", 0, None) or v is True or k in sent_zeros}
 
 
 def decode(body: bytes) -> dict[str, Any]:
