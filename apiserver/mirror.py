@@ -13,12 +13,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from apiserver.storage.interface import Store
 
 log = logging.getLogger(__name__)
 
 OnChange = Callable[[str, bytes | None], None]
+T = TypeVar("T")
 
 
 class StoreMirror:
@@ -72,3 +74,29 @@ class StoreMirror:
             with contextlib.suppress(BaseException):
                 await self._task
             self._task = None
+
+
+class ParsedMirror(Generic[T]):
+    """The objects under a prefix, each kept as what an admission reads of it (`parse`), by the
+    rest of its key ("name" or "namespace/name"). A miss may be another server's write not yet
+    arrived: `read` confirms it in the store."""
+
+    def __init__(self, store: Store, prefix: str, parse: Callable[[bytes], T]) -> None:
+        self.store = store
+        self.prefix = prefix
+        self.parse = parse
+        self.items: dict[str, T] = {}
+        self.mirror = StoreMirror(store, prefix, self.note, self.items.clear)
+
+    def note(self, key: str, value: bytes | None) -> None:
+        """A change seen by the watch, or written by this server (fed in at once)."""
+        name = key[len(self.prefix) :]
+        if value is None:
+            self.items.pop(name, None)
+        else:
+            self.items[name] = self.parse(value)
+
+    async def read(self, name: str) -> T | None:
+        """The object from the store itself, None when it does not exist."""
+        kv = await self.store.get(self.prefix + name)
+        return None if kv is None else self.parse(kv.value)

@@ -18,7 +18,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, forbidden
-from apiserver.mirror import StoreMirror
+from apiserver.mirror import ParsedMirror
 from apiserver.storage.interface import Store
 
 Obj = dict[str, Any]
@@ -49,39 +49,26 @@ def default_class(classes: dict[str, PriorityClass]) -> tuple[str, PriorityClass
     return name, classes[name]
 
 
-class PriorityClassCache:
+class PriorityClassCache(ParsedMirror[PriorityClass]):
     """What admission reads of every PriorityClass, by name, kept by a watch."""
 
     PREFIX = "/registry/scheduling.k8s.io/priorityclasses/"
 
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self.classes: dict[str, PriorityClass] = {}
-        self.mirror = StoreMirror(store, self.PREFIX, self.note, self.classes.clear)
-
-    def note(self, key: str, value: bytes | None) -> None:
-        """A change seen by the watch, or written by this server (fed in at once)."""
-        name = key[len(self.PREFIX) :]
-        if value is None:
-            self.classes.pop(name, None)
-        else:
-            self.classes[name] = class_of(jsonutil.loads(value))
+        super().__init__(store, self.PREFIX, lambda value: class_of(jsonutil.loads(value)))
 
     async def lookup(self, name: str) -> PriorityClass | None:
         """The class, None when it does not exist; a miss is confirmed by a store read."""
-        hit = self.classes.get(name)
-        if hit is not None:
-            return hit
-        kv = await self.store.get(self.PREFIX + name)
-        return None if kv is None else class_of(jsonutil.loads(kv.value))
+        hit = self.items.get(name)
+        return hit if hit is not None else await self.read(name)
 
     async def default(self) -> tuple[str, PriorityClass] | None:
         """The global default class. Before the mirror's first listing (a server still starting, or
         one run without it) the store is read instead."""
         if self.mirror.synced.is_set():
-            return default_class(self.classes)
+            return default_class(self.items)
         _, kvs = await self.store.list(self.PREFIX)
-        return default_class({kv.key[len(self.PREFIX) :]: class_of(jsonutil.loads(kv.value)) for kv in kvs})
+        return default_class({kv.key[len(self.PREFIX) :]: self.parse(kv.value) for kv in kvs})
 
 
 def pod_forbidden(pod: Obj, why: str) -> ApiError:

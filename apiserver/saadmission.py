@@ -23,7 +23,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import forbidden
-from apiserver.mirror import StoreMirror
+from apiserver.mirror import ParsedMirror
 from apiserver.storage.interface import Store
 
 MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -104,23 +104,13 @@ def mount_service_account_token(
 Account = tuple[bool | None, tuple[str, ...]]
 
 
-class ServiceAccountCache:
+class ServiceAccountCache(ParsedMirror[Account]):
     """What admission reads of every ServiceAccount, by "namespace/name", kept by a watch."""
 
     PREFIX = "/registry/serviceaccounts/"
 
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self.accounts: dict[str, Account] = {}
-        self.mirror = StoreMirror(store, self.PREFIX, self.note, self.accounts.clear)
-
-    def note(self, key: str, value: bytes | None) -> None:
-        """A change seen by the watch, or written by this server (fed in at once)."""
-        name = key[len(self.PREFIX) :]
-        if value is None:
-            self.accounts.pop(name, None)
-        else:
-            self.accounts[name] = _account_of(value)
+        super().__init__(store, self.PREFIX, _account_of)
 
     async def lookup(self, namespace: str, name: str) -> Account | None:
         """The account, None when it does not exist. A miss is confirmed by a store read (another
@@ -128,11 +118,10 @@ class ServiceAccountCache:
         it is admitted anyway, and servers without the controllers (tests, benches) would pay a read
         on every pod create."""
         key = f"{namespace}/{name}"
-        hit = self.accounts.get(key)
+        hit = self.items.get(key)
         if hit is not None or (name == "default" and self.mirror.synced.is_set()):
             return hit
-        kv = await self.store.get(self.PREFIX + key)
-        return None if kv is None else _account_of(kv.value)
+        return await self.read(key)
 
 
 def _account_of(value: bytes) -> Account:

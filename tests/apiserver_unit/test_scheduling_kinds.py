@@ -220,7 +220,7 @@ def test_cache_follows_writes_and_removals() -> None:
     cache.note(PREFIX + "high", jsonutil.dumps(create(pc("high", 1000))[0]))
     assert asyncio.run(cache.lookup("high")) == (1000, False, "PreemptLowerPriority")
     cache.note(PREFIX + "high", None)
-    assert "high" not in cache.classes
+    assert "high" not in cache.items
 
 
 def test_an_update_keeps_the_priority_given_at_create() -> None:
