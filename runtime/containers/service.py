@@ -14,6 +14,7 @@ import time
 from runtime.containers import ids
 from runtime.containers.engine import Engine
 from runtime.containers.errors import ContainerError, InvalidConfig
+from runtime.containers.propagation import check_propagation
 from runtime.containers.spec import BundleRequest, build_spec, merge_env, resolve_args
 from runtime.containers.store import Record
 from runtime.containers.users import resolve_in_rootfs
@@ -190,6 +191,7 @@ class Containers:
             for m in req.mounts:
                 if not m.tmpfs and not os.path.exists(m.host_path):
                     os.makedirs(m.host_path, exist_ok=True)  # docker creates a missing bind source
+            check_propagation(req.mounts)
             rec.config["argv"] = bundle.args
             launch: Callable[[Record, dict[str, Any]], Record] = self.engine.create
             if foreground is not None and not req.tty and foreground.accepts(user.uid, req.stdin):

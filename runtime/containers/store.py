@@ -13,6 +13,7 @@ import os
 from runtime import cjson as json  # not `json` (it imports re and enum: ~15 ms of `run`)
 from runtime.containers import ids
 from runtime.containers.errors import AmbiguousContainer, InvalidConfig, NameInUse, NoSuchContainer
+from runtime.containers.propagation import mount_table
 from runtime.datarecord import asdict, field, fields, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the CLI's start-up path
@@ -208,16 +209,7 @@ def mount_points() -> list[str]:
         text = _read("/proc/self/mountinfo")
     except OSError:
         return []
-    points = []
-    for line in text.splitlines():
-        fields = line.split(" ", 5)
-        if len(fields) > 4:
-            point = fields[4]
-            if "\\" in point:
-                for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
-                    point = point.replace(code, char)
-            points.append(point)
-    return points
+    return [point for point, _ in mount_table(text)]
 
 
 def _write_record(d: str, rec: Record) -> None:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from runtime.containers.errors import InvalidConfig
 from runtime.interface import ContainerConfig, ContainerInfo, SandboxConfig
 from runtime.network import BridgeNetwork, NetworkConfig
 from runtime.real import RealRuntime
@@ -365,6 +366,22 @@ async def test_mount_propagation_and_recursive_read_only(runtime: RealRuntime, t
         assert (await sh("cat /private/late/hello"))[0] != 0
         assert (await sh("touch /rro/sub/x"))[0] != 0  # the submount read-only too
         assert await sh("touch /ro/sub/x && echo written") == (0, "written")  # plain ro: only the top
+        # a private source cannot propagate: refused in containerd's words, nothing made
+        run("mount", "--make-private", str(tree / "sub"))
+        before = await runtime.list_containers()
+        with pytest.raises(
+            InvalidConfig, match=r"is mounted on .*/sub\" but it is not a shared or slave mount"
+        ):
+            await runtime.create_container(
+                sb.id,
+                ContainerConfig(
+                    name="d",
+                    image="busybox",
+                    command=["true"],
+                    mounts=[Mount("/s", str(tree / "sub"), propagation="rslave")],
+                ),
+            )
+        assert len(await runtime.list_containers()) == len(before)
         await runtime.remove_sandbox(sb.id)
     finally:
         subprocess.run(["umount", "-R", str(shared)], check=False)
