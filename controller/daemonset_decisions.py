@@ -26,7 +26,7 @@ from typing import Any
 from controller import history
 from controller.base import Obj, meta
 from controller.replicas import is_available, is_ready, owned_pod
-from controller.scheduler.plugins.nodeaffinity import node_matches
+from controller.scheduler.affinityterms import node_affinity_of
 from controller.scheduler.plugins.tainttoleration import tolerates
 
 GENERATION_LABEL = "pod-template-generation"
@@ -97,7 +97,7 @@ def should_run(ds: Obj, node: Obj) -> tuple[bool, bool]:
     """(should a new daemon pod go to this node, may an existing one keep running there)."""
     spec = ((ds.get("spec") or {}).get("template") or {}).get("spec") or {}
     m = meta(node)
-    if not node_matches(spec, m.get("name", ""), m.get("labels") or {}):
+    if not node_affinity_of(spec).admits(m.get("name", ""), m.get("labels") or {}):
         return False, False
     tolerations = daemon_tolerations(spec)
     run = cont = True

@@ -18,7 +18,7 @@ from typing import Any
 
 from api.quantity import parse_quantity
 from api.selectors import selector_from_label_selector
-from controller.scheduler.plugins.nodeaffinity import term_matches
+from controller.scheduler.affinityterms import node_selector_term
 
 Obj = dict[str, Any]
 
@@ -71,7 +71,7 @@ def node_fits(pv: Obj, node_name: str, labels: Mapping[str, str]) -> bool:
     terms = _d(_d(_d(pv.get("spec")).get("nodeAffinity")).get("required")).get("nodeSelectorTerms")
     if not terms:
         return True
-    return any(term_matches(_d(t), node_name, labels) for t in terms)
+    return any(node_selector_term(_d(t)).matches(node_name, labels) for t in terms)
 
 
 def prebound_to(pv: Obj, claim: Obj) -> bool:

@@ -22,7 +22,6 @@ from typing import Any
 
 from api.selectors import LabelSelector, Requirement, selector_from_label_selector
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
-from controller.scheduler.plugins import nodeaffinity
 from controller.scheduler.scoring import min_max
 
 UNMATCHED = "node(s) didn't match pod topology spread constraints"
@@ -74,8 +73,7 @@ def prepare(pod: PodInfo, nodes: Sequence[NodeInfo]) -> State | None:
     constraints = constraints_of(pod.pod)
     if not constraints:
         return None
-    spec = pod.pod.get("spec") or {}
-    eligible = [n for n in nodes if nodeaffinity.node_matches(spec, n.name, n.labels)]
+    eligible = [n for n in nodes if pod.node_affinity.admits(n.name, n.labels)]
     counts: list[Counter[str]] = []
     self_match = []
     for c in constraints:
