@@ -1,19 +1,24 @@
 """Where the files the kubelet makes for a pod live: on disk for a real node, in memory for a hollow one.
 
 A kubelet writes, per pod, its configMap/secret/downwardAPI/projected volume files (atomically,
-`projection.write_atomic`), its emptyDir directories, and its /etc/resolv.conf and /etc/hosts; a
-container is then given bind mounts of those paths. A hollow node's fake runtime mounts nothing,
-so disk files would be written and read back for no reader: at a few hundred pods per second the
-directory churn (mkdir, symlink, rename, the read-back that decides "unchanged") cost the hollow
-agent more CPU than all its API work. `MemoryFiles` keeps the same contents per pod, decided by
-the same pure functions, and answers the same "changed?" question; the paths it returns are the
-ones a disk kubelet would mount. The API work (token requests, object reads, events) is the same.
+`projection.write_atomic`), its emptyDir directories, its /etc/resolv.conf and /etc/hosts, and a
+termination-message file per container instance; a container is then given bind mounts of those
+paths. Termination-message files follow the instances the kubelet keeps: a removed instance's
+goes with it, and a restart's new file drops those older than the instance before it. A hollow
+node's fake runtime mounts nothing, so disk files would be written and read back for no reader:
+at a few hundred pods per second the directory churn (mkdir, symlink, rename, the read-back that
+decides "unchanged") cost the hollow agent more CPU than all its API work. `MemoryFiles` keeps
+the same contents per pod, decided by the same pure functions, and answers the same "changed?"
+question; the paths it returns are the ones a disk kubelet would mount. The API work (token
+requests, object reads, events) is the same.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -28,6 +33,15 @@ def pod_dir(data_dir: Path, uid: str) -> Path:
 
 def termination_log_path(data_dir: Path, uid: str, name: str, restarts: int) -> Path:
     return pod_dir(data_dir, uid) / "containers" / name / str(restarts)
+
+
+def outlived_termination_logs(restarts: int, held: Iterable[str]) -> list[str]:
+    """Of a container's termination-log file names (restart counts), those a new instance
+    `restarts` makes useless: all but its own and the previous instance's, which lastState reads
+    (kube's container GC keeps one dead instance per container; older instances' messages are
+    reported nowhere)."""
+    kept = {str(restarts), str(restarts - 1)}
+    return [n for n in held if n not in kept]
 
 
 class PodFiles(Protocol):
@@ -52,7 +66,12 @@ class PodFiles(Protocol):
         ...
 
     def termination_log(self, data_dir: Path, uid: str, name: str, restarts: int) -> Path:
-        """An empty file, writable by any user, for one container instance's termination message."""
+        """An empty file, writable by any user, for one container instance's termination message;
+        the container's files older than the previous instance's go (`outlived_termination_logs`)."""
+        ...
+
+    def remove_termination_log(self, data_dir: Path, uid: str, name: str, restarts: int) -> None:
+        """That instance's file goes (its container was removed; gone already is fine)."""
         ...
 
     def termination_message(self, data_dir: Path, uid: str, name: str, restarts: int) -> str:
@@ -99,9 +118,14 @@ class DiskFiles:
     def termination_log(self, data_dir: Path, uid: str, name: str, restarts: int) -> Path:
         path = termination_log_path(data_dir, uid, name, restarts)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
+        for old in outlived_termination_logs(restarts, os.listdir(path.parent)):
+            (path.parent / old).unlink(missing_ok=True)
+        path.write_bytes(b"")  # emptied: a new sandbox counts restarts from 0 again, names recur
         path.chmod(0o666)  # kube's: the container's user, whoever it is, writes its message
         return path
+
+    def remove_termination_log(self, data_dir: Path, uid: str, name: str, restarts: int) -> None:
+        termination_log_path(data_dir, uid, name, restarts).unlink(missing_ok=True)
 
     def termination_message(self, data_dir: Path, uid: str, name: str, restarts: int) -> str:
         try:
@@ -138,10 +162,19 @@ class MemoryFiles:
         self.pods.pop(uid, None)
 
     def termination_log(self, data_dir: Path, uid: str, name: str, restarts: int) -> Path:
-        return termination_log_path(data_dir, uid, name, restarts)  # a fake container writes nothing
+        held = self.pods.setdefault(uid, {})
+        prefix = f"containers/{name}/"
+        names = [rel.removeprefix(prefix) for rel in held if rel.startswith(prefix)]
+        for old in outlived_termination_logs(restarts, names):
+            del held[prefix + old]
+        held[f"{prefix}{restarts}"] = ""  # a fake container writes nothing there
+        return termination_log_path(data_dir, uid, name, restarts)
+
+    def remove_termination_log(self, data_dir: Path, uid: str, name: str, restarts: int) -> None:
+        self.pods.get(uid, {}).pop(f"containers/{name}/{restarts}", None)
 
     def termination_message(self, data_dir: Path, uid: str, name: str, restarts: int) -> str:
-        return ""
+        return str(self.pods.get(uid, {}).get(f"containers/{name}/{restarts}", ""))
 
 
 DISK = DiskFiles()
@@ -150,8 +183,6 @@ DISK = DiskFiles()
 def write_if_changed(path: Path, data: bytes) -> None:
     """Created whole when missing (no container sees it yet); in place when it exists (a bind mount
     follows the inode, so running containers see the change); nothing when the content is there."""
-    import os
-
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:

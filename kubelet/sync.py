@@ -376,8 +376,10 @@ class PodSyncer:
             bool(verdicts and verdicts.live_failed),
         )
         started = await self._act(pod, sandbox, c, newest, action, key, now)
-        for old in inst[:-2]:  # like the kubelet's container GC: keep the newest and the one before it
-            if old.state == "exited":  # (for `logs --previous`)
+        # like the kubelet's container GC: keep the newest and the one before it (for `logs
+        # --previous` and lastState), counting an instance started just now
+        for old in inst[: -1 if started is not None else -2]:
+            if old.state == "exited":
                 await self._remove_container(old, 0)
         if action is Action.WAIT:
             return self.backoff.remaining(key, now), None
@@ -652,6 +654,9 @@ class PodSyncer:
         await self.runtime.remove_container(c.id)
         self.probes.forget({c.id})
         self._messages.pop(c.id, None)
+        uid, name = c.labels.get(POD_UID), c.labels.get(CONTAINER_NAME)
+        if uid and name:  # its message is reported no more: its file goes with it (an unlink, no thread)
+            self.ctx.files.remove_termination_log(self.ctx.data_dir, uid, name, restart_count(c))
 
     async def kill_pod(self, uid: str, grace: float, pod: dict[str, Any] | None = None) -> None:
         """Stop every container (in parallel, each with the grace period and its preStop hook), then
