@@ -94,6 +94,15 @@ def container_config(
     )
 
 
+def refuse_user_namespace(spec: dict[str, Any]) -> None:
+    """`hostUsers: false` asks for a user namespace, which this runtime does not make: kube's
+    kubelet fails the sandbox in these words when its runtime cannot (the pod waits)."""
+    if spec.get("hostUsers") is False:
+        raise ContainerConfigError(
+            "can't set `spec.hostUsers: false`, runtime does not support user namespaces"
+        )
+
+
 def kernel_hostname(pod: dict[str, Any], cluster_domain: str) -> str:
     """The pod's kernel hostname: the short name its /etc/hosts gives it (`dns.podconfig`'s
     pod_hostname); with setHostnameAsFQDN and a subdomain, the fully qualified name (at most 64
@@ -192,10 +201,6 @@ def refuse_unsupported(spec: dict[str, Any], c: dict[str, Any], sec: dict[str, A
         raise ContainerConfigError("Cannot enforce AppArmor: AppArmor is not enabled on the host")
     if sec.get("procMount") not in (None, "Default"):
         raise ContainerConfigError(f"procMount {sec['procMount']!r} is not supported: /proc is always masked")
-    if spec.get("hostUsers") is False:
-        raise ContainerConfigError(
-            "hostUsers: false is not supported: this node runs pods without user namespaces"
-        )
     if c.get("volumeDevices"):
         raise ContainerConfigError(
             "volumeDevices are not supported: block volumes need a CSI driver this node lacks"

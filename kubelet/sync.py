@@ -37,6 +37,7 @@ from kubelet.containerconfig import (
     container_config,
     host_ports,
     kernel_hostname,
+    refuse_user_namespace,
 )
 from kubelet.decisions import (
     Action,
@@ -285,6 +286,7 @@ class PodSyncer:
                 c, self._grace(pod), specs.get(c.labels.get(CONTAINER_NAME, "")), pod
             )
         try:
+            refuse_user_namespace(spec)
             hostname = kernel_hostname(pod, self.ctx.cluster_domain)
         except ContainerConfigError as e:  # kube fails the sandbox: the pod waits, ContainerCreating
             self._event(pod, WARNING, "FailedCreatePodSandBox", f"Failed to create pod sandbox: {e}")

@@ -261,7 +261,6 @@ def test_a_claim_mounted_read_only_is_read_only(tmp_path: Path) -> None:
             "AppArmor",
         ),
         ({"securityContext": {"procMount": "Unmasked"}}, {}, "procMount 'Unmasked' is not supported"),
-        ({}, {"hostUsers": False}, "hostUsers: false is not supported"),
         (
             {"volumeDevices": [{"name": "blk", "devicePath": "/dev/xvda"}]},
             {},

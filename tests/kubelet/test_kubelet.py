@@ -456,3 +456,15 @@ async def test_a_pod_with_a_forbidden_sysctl_is_failed_before_its_sandbox(tmp_pa
             'forbidden sysctl: "kernel.msgmax" not allowlisted',
         )
         assert not rt.containers and not rt.sandboxes
+
+
+async def test_a_pod_asking_for_a_user_namespace_waits_with_its_sandbox_failed(tmp_path: Path) -> None:
+    """kube's words when the runtime makes no user namespaces: no sandbox, the pod Pending in
+    ContainerCreating, a FailedCreatePodSandBox warning."""
+    api, rt = FakeApi(), FakeRuntime()
+    async with running_kubelet(api, rt, tmp_path):
+        await api.create("pods", pod("userns", [{"name": "a", "image": "busybox:1.35"}], hostUsers=False))
+        message = "Failed to create pod sandbox: can't set `spec.hostUsers: false`, runtime does not support user namespaces"
+        await until(lambda: any(e.get("message") == message for e in api.objs("events")), 10)
+        st = status(api, "userns")
+        assert st.get("phase") == "Pending" and not rt.sandboxes and not rt.containers
