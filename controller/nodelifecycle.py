@@ -13,6 +13,10 @@ tolerate is deleted at once; one that tolerates every such taint stays for the s
 the taint was first seen (`toleration_left`). DaemonSet pods tolerate the lifecycle taints for
 ever; every other pod gets the API server's default 300 s, which this controller reads as its
 `eviction_timeout` (kubelite's --pod-eviction-timeout: a test cluster shortens it).
+
+A pass finds a node's pods through `PodsByNode`: the pod cache grouped by `spec.nodeName` once,
+when the first node of the pass needs its pods, so a pass costs pods + nodes, not pods for each
+tainted or unreachable node.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from api import jsonutil
 from api.conditions import DEFAULT_TOLERATION_SECONDS, ready_status
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
-from api.informer import Informer
+from api.informer import Informer, key_of
 from controller.base import ApiClient, Obj, meta, run_every
 from controller.scheduler.plugins.tainttoleration import toleration_matches
 
@@ -140,6 +144,24 @@ def unknown_conditions(node: Obj, now: str) -> list[Obj]:
     return conds
 
 
+class PodsByNode:
+    """One pass's pods by `spec.nodeName`, grouped on first use (a pass that touches no node's pods
+    walks none). A pod bound after the grouping waits for the next pass; a pod handed out is the
+    cache's version when asked for, so one changed or gone since the grouping is seen as it is."""
+
+    def __init__(self, pods: Informer) -> None:
+        self.pods = pods
+        self._grouped: dict[str, list[Obj]] | None = None
+
+    def on(self, node: str) -> list[Obj]:
+        if self._grouped is None:
+            self._grouped = {}
+            for pod in self.pods.list():
+                self._grouped.setdefault((pod.get("spec") or {}).get("nodeName") or "", []).append(pod)
+        current = (self.pods.get(key_of(p)) for p in self._grouped.get(node, ()))
+        return [p for p in current if p is not None and (p.get("spec") or {}).get("nodeName") == node]
+
+
 @dataclass(eq=False)  # a loop, compared by identity
 class NodeLifecycleController:
     name: ClassVar[str] = "nodelifecycle"
@@ -163,6 +185,7 @@ class NodeLifecycleController:
     async def monitor(self) -> None:
         now = self.clock()
         names = set()
+        pods = PodsByNode(self.pods)
         for node in self.nodes.list():
             name = meta(node)["name"]
             names.add(name)
@@ -170,17 +193,14 @@ class NodeLifecycleController:
                 self.health.get(name), node, self.leases.get(f"{LEASE_NAMESPACE}/{name}"), now
             )
             d = decide(node, h, now, self.grace)
-            await self._act(node, d)
-            await self._evict(node, now)
+            await self._act(node, d, pods)
+            await self._evict(node, now, pods)
         for gone in set(self.health) - names:
             del self.health[gone]
         for key in [k for k in self.tainted_since if k[0] not in names]:
             del self.tainted_since[key]
 
-    def pods_on(self, node: str) -> list[Obj]:
-        return [p for p in self.pods.list() if (p.get("spec") or {}).get("nodeName") == node]
-
-    async def _act(self, node: Obj, d: Decision) -> None:
+    async def _act(self, node: Obj, d: Decision, pods: PodsByNode) -> None:
         name = meta(node)["name"]
         now = jsonutil.now_str()
         try:
@@ -205,10 +225,10 @@ class NodeLifecycleController:
                 raise
             return
         if d.pods_not_ready:
-            for pod in self.pods_on(name):
+            for pod in pods.on(name):
                 await self._mark_not_ready(pod, now)
 
-    async def _evict(self, node: Obj, now: float) -> None:
+    async def _evict(self, node: Obj, now: float, pods: PodsByNode) -> None:
         """Delete the pods that no longer tolerate the node's NoExecute taints."""
         name = meta(node)["name"]
         taints = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("effect") == "NoExecute"]
@@ -218,7 +238,7 @@ class NodeLifecycleController:
         if not taints:
             return
         since = {key: self.tainted_since.setdefault((name, key), now) for key in keys}
-        for pod in self.pods_on(name):
+        for pod in pods.on(name):
             m = meta(pod)
             if m.get("deletionTimestamp"):
                 continue
