@@ -13,17 +13,20 @@ healthy count wanted; the difference is what may be disrupted. Expected pods are
 selector finds (kube asks the pods' controllers for their scale when a percentage is used; a
 controller's missing pods count here only once they exist). A pod recorded as disrupted stays
 out of the healthy count until it is gone, or for two minutes (kube's DeletionTimeout).
+
+Every pod event asks which budgets select the pod, so each budget's selector is parsed once per
+version of the budget (its uid and resourceVersion), not once per event, and forgotten with it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 from api import jsonutil
 from api.conditions import condition, is_ready
-from api.informer import Informer
-from api.selectors import selector_from_label_selector
+from api.informer import DeletedFinalStateUnknown, Informer
+from api.selectors import LabelSelector, selector_from_label_selector
 from controller.base import ApiClient, Obj, QueueController, key_of, meta, unwrap
 from controller.deployment_util import scaled_value
 
@@ -91,21 +94,45 @@ def budget_status(pdb: Obj, pods: list[Obj], now: dt.datetime) -> Obj:
     return out
 
 
+class ParsedSelector(NamedTuple):
+    version: tuple[str, str]  # the budget's (uid, resourceVersion) it was parsed from
+    selector: LabelSelector | None
+
+
 class DisruptionController(QueueController):
     name = "disruption"
 
     def __init__(self, client: ApiClient, budgets: Informer, pods: Informer, workers: int = 2) -> None:
         super().__init__(workers)
         self.client, self.budgets, self.pods = client, budgets, pods
-        budgets.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
+        self._selectors: dict[str, ParsedSelector] = {}  # budget key -> its selector, by version
+        budgets.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self._budget_gone)
         pods.add_handlers(self._pod_changed, self._pod_updated, self._pod_changed)
+
+    def _budget_gone(self, obj: Obj | DeletedFinalStateUnknown) -> None:
+        key = obj.key if isinstance(obj, DeletedFinalStateUnknown) else key_of(obj)
+        self._selectors.pop(key, None)
+        self.enqueue(key)
+
+    def selector_of(self, pdb: Obj) -> LabelSelector | None:
+        """The budget's spec.selector (None: it selects nothing), parsed once per version."""
+        m = meta(pdb)
+        version = (str(m.get("uid") or ""), str(m.get("resourceVersion") or ""))
+        key = key_of(pdb)
+        parsed = self._selectors.get(key)
+        if parsed is not None and parsed.version == version:
+            return parsed.selector
+        selector = selector_from_label_selector((pdb.get("spec") or {}).get("selector"))
+        if version[1]:  # one never stored (no resourceVersion) could change unseen: not kept
+            self._selectors[key] = ParsedSelector(version, selector)
+        return selector
 
     def _budgets_of(self, pod: Obj) -> list[str]:
         m = meta(pod)
         labels = m.get("labels") or {}
         out = []
         for pdb in self.budgets.list(m.get("namespace")):
-            sel = selector_from_label_selector((pdb.get("spec") or {}).get("selector"))
+            sel = self.selector_of(pdb)
             if sel is not None and sel.matches(labels):
                 out.append(key_of(pdb))
         return out
@@ -129,7 +156,7 @@ class DisruptionController(QueueController):
         if pdb is None:
             return
         m = meta(pdb)
-        sel = selector_from_label_selector((pdb.get("spec") or {}).get("selector"))
+        sel = self.selector_of(pdb)
         pods = [
             p
             for p in self.pods.list(m.get("namespace"))
