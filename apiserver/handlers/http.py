@@ -154,7 +154,11 @@ async def respond_json(
 
 
 async def respond_error(send: Any, err: ApiError) -> None:
-    await respond(send, err.code, err.body())
+    """The Status, and a Retry-After header when it asks for a wait (kube's ErrorNegotiated:
+    client-go reads the header, not the body's retryAfterSeconds)."""
+    retry = (err.details or {}).get("retryAfterSeconds")
+    headers = [(b"retry-after", str(retry).encode())] if isinstance(retry, int) and retry > 0 else None
+    await respond(send, err.code, err.body(), headers=headers)
 
 
 async def respond_status(send: Any, status: dict[str, Any]) -> None:

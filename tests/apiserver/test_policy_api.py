@@ -115,6 +115,8 @@ def test_eviction_respects_the_budget(http: httpx.Client, ns: str) -> None:
             "message": "The disruption budget web is still being processed by the server.",
         }
     ]
+    # the wait is in the header too, which is what client-go reads
+    assert (body["details"]["retryAfterSeconds"], r.headers["retry-after"]) == (10, "10")
     # the disruption controller's status: seen, nothing to spare
     cur = http.get(f"{_pdbs(ns)}/web").json()
     cur["status"].update(
@@ -123,7 +125,7 @@ def test_eviction_respects_the_budget(http: httpx.Client, ns: str) -> None:
     r = http.put(f"{_pdbs(ns)}/web/status", json=cur)
     assert r.status_code == 200, r.text
     r = _evict(http, ns, "web-1")
-    assert r.status_code == 429
+    assert r.status_code == 429 and "retry-after" not in r.headers  # no wait asked: none said
     assert r.json()["details"]["causes"] == [
         {
             "reason": "DisruptionBudget",
