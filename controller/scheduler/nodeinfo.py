@@ -131,7 +131,9 @@ class NodeInfo:
     pods: dict[str, PodInfo] = field(default_factory=dict)
     used_ports: collections.Counter[tuple[str, str, int]] = field(default_factory=collections.Counter)
     owner_counts: collections.Counter[str] = field(default_factory=collections.Counter)
-    anti_affinity_pods: dict[str, PodInfo] = field(default_factory=dict)  # with required anti-affinity
+    # pods with inter-pod terms (kube's PodsWithAffinity): their required anti-affinity filters and
+    # their terms score a new pod they select
+    affinity_pods: dict[str, PodInfo] = field(default_factory=dict)
     alloc_scalar: dict[str, int] = field(default_factory=dict)  # allocatable beyond cpu, memory, pods
     req_scalar: collections.Counter[str] = field(default_factory=collections.Counter)
 
@@ -164,8 +166,8 @@ class NodeInfo:
             self.owner_counts[info.owner_uid] += 1
         if info.scalar:
             self.req_scalar.update(info.scalar)
-        if info.affinity_terms is not None and info.affinity_terms.anti_affinity:
-            self.anti_affinity_pods[info.key] = info
+        if info.affinity_terms is not None:
+            self.affinity_pods[info.key] = info
 
     def remove_pod(self, key: str) -> None:
         info = self.pods.pop(key, None)
@@ -177,7 +179,7 @@ class NodeInfo:
         self.nonzero_memory -= info.nonzero_memory
         self.used_ports.subtract(info.host_ports)
         self.used_ports += collections.Counter()  # drop zero counts
-        self.anti_affinity_pods.pop(key, None)
+        self.affinity_pods.pop(key, None)
         if info.scalar:
             self.req_scalar.subtract(info.scalar)
         if info.owner_uid:

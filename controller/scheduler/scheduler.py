@@ -80,7 +80,7 @@ class Scheduler:
         self.node_infos: dict[str, NodeInfo] = {}
         self._live: list[NodeInfo] | None = None
         self.pod_node: dict[str, str] = {}  # pod key -> node, bound or assumed
-        self.anti_affinity_nodes: dict[str, NodeInfo] = {}  # nodes running pods with required anti-affinity
+        self.affinity_nodes: dict[str, NodeInfo] = {}  # nodes running pods with inter-pod terms
         self.assumed: set[str] = set()
         self.unschedulable: set[str] = set()
         self._sem = asyncio.Semaphore(max_in_flight)
@@ -153,8 +153,8 @@ class Scheduler:
         self.assumed.discard(key)
         if node is not None and node in self.node_infos:
             self.node_infos[node].remove_pod(key)
-            if not self.node_infos[node].anti_affinity_pods:
-                self.anti_affinity_nodes.pop(node, None)
+            if not self.node_infos[node].affinity_pods:
+                self.affinity_nodes.pop(node, None)
 
     def _priority_of(self, key: str) -> int:
         priority = ((self.pending.get(key) or {}).get("spec") or {}).get("priority")
@@ -166,8 +166,8 @@ class Scheduler:
 
     def _place(self, node: NodeInfo, info: PodInfo) -> None:
         node.add_pod(info)
-        if node.anti_affinity_pods:  # the nodes a decision checks for placed pods' anti-affinity
-            self.anti_affinity_nodes[node.name] = node
+        if node.affinity_pods:  # the nodes a decision checks for placed pods' terms
+            self.affinity_nodes[node.name] = node
 
     def _node_changed(self, node: Obj) -> None:
         self._node_for(meta(node)["name"]).set_node(node)
@@ -181,7 +181,7 @@ class Scheduler:
     def _node_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
         name = meta(unwrap(obj)).get("name", "")
         self.node_infos.pop(name, None)
-        self.anti_affinity_nodes.pop(name, None)  # its pods' terms go with it
+        self.affinity_nodes.pop(name, None)  # its pods' terms go with it
         self._live = None
 
     def live_nodes(self) -> list[NodeInfo]:
@@ -251,7 +251,7 @@ class Scheduler:
                 pod, self.claims.get, self.volumes.get, self.classes.get, self.volumes.list
             )
         info.affinity = interpodaffinity.prepare(
-            info, self.live_nodes(), list(self.anti_affinity_nodes.values()), self._namespace_labels
+            info, self.live_nodes(), list(self.affinity_nodes.values()), self._namespace_labels
         )
         info.spread = podtopologyspread.prepare(info, self.live_nodes())
         if info.volumes is not None and info.volumes.error:  # PreFilter: no node can help

@@ -43,7 +43,7 @@ def pod(name: str, app: str, namespace: str = "ns", **affinity: Any) -> PodInfo:
 
 def place(nodes: list[NodeInfo], p: PodInfo) -> str:
     """Schedule `p` as the shell does (prepare, then the framework) and add it to its node."""
-    p.affinity = interpodaffinity.prepare(p, nodes, [n for n in nodes if n.anti_affinity_pods])
+    p.affinity = interpodaffinity.prepare(p, nodes, [n for n in nodes if n.affinity_pods])
     got = framework.schedule(p, nodes, random.Random(0))
     if isinstance(got, framework.FitError):
         return got.message
@@ -184,3 +184,29 @@ def test_a_pod_counts_for_required_affinity_only_when_every_term_selects_it() ->
     )
     nodes[1].add_pod(web_front)
     assert place(nodes, pod("app-1", "app", **both)) == "b"
+
+
+def test_placed_pods_terms_that_select_the_new_pod_score_their_domains() -> None:
+    """kube scores the other direction too: a placed pod's preferred affinity towards the new pod
+    draws it, its preferred anti-affinity pushes it away, its required affinity draws with
+    hardPodAffinityWeight 1. The new pod itself has no terms at all."""
+    nodes = [node("a", "z1"), node("b", "z2"), node("c", "z3")]
+
+    def placed(name: str, on: int, kind: str, weight: int, key: str = ZONE) -> None:
+        if kind == "required":
+            affinity = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("web", key)]}}
+        else:
+            preferred = [{"weight": weight, "podAffinityTerm": term("web", key)}]
+            affinity = {kind: {"preferredDuringSchedulingIgnoredDuringExecution": preferred}}
+        nodes[on].add_pod(pod(name, "other", **affinity))
+
+    placed("likes-web", 0, "podAffinity", 30)
+    placed("shuns-web", 1, "podAntiAffinity", 50)
+    placed("needs-web", 2, "required", 0)
+    p = pod("web-0", "web")
+    p.affinity = interpodaffinity.prepare(p, nodes, [n for n in nodes if n.affinity_pods])
+    assert p.affinity is not None and p.affinity.forbidden == set()
+    assert interpodaffinity.scores(p, nodes) == [30.0, -50.0, 1.0]
+    assert place(nodes, pod("web-1", "web")) == "a"
+    other = pod("db-0", "db")  # selected by no term: nothing to prepare
+    assert interpodaffinity.prepare(other, nodes, [n for n in nodes if n.affinity_pods]) is None

@@ -9,13 +9,16 @@ nodes with the same value of that label are one domain (a node, a zone). The fil
 - each required anti-affinity term of the pod forbids the domains holding a selected pod;
 - a placed pod's required anti-affinity that selects this pod forbids that pod's domain too
   (the rule holds both ways).
-The score adds each preferred term's weight per selected pod in the node's domain (subtracts
-for anti-affinity), then scales to 0..100 across the nodes. Placed pods' preferred terms
-towards the new pod are not scored (kube scores them too).
+The score, as kube's: each preferred term of the pod adds its weight per selected pod in the
+node's domain (subtracts it for anti-affinity), and the placed pods' terms that select the new
+pod count towards their own domains: a preferred affinity term its weight, a preferred
+anti-affinity term minus its weight, a required affinity term kube's hardPodAffinityWeight (1).
+The sums are then scaled to 0..100 across the nodes.
 
 The work is done once per decision by `prepare`, which the scheduler's shell calls: per term,
-how many selected pods each domain holds. The common pod, with no terms, in a cluster where
-no placed pod has required anti-affinity, gets None and the plugin is skipped.
+how many selected pods each domain holds, and what the placed pods' terms give each domain.
+The common pod, with no terms, in a cluster where no placed pod has any (kube's
+PodsWithAffinity), gets None and the plugin is skipped.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from controller.scheduler.scoring import min_max
 AFFINITY = "node(s) didn't match pod affinity rules"
 ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
 EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
+HARD_POD_AFFINITY_WEIGHT = 1  # kube's default: a placed pod's required affinity, as a preference
 
 
 @dataclass
@@ -46,6 +50,8 @@ class State:
     )  # (topologyKey, value) of placed pods' anti-affinity
     preferred_counts: list[Counter[str]] = field(default_factory=list)
     preferred_anti_counts: list[Counter[str]] = field(default_factory=list)
+    # topologyKey -> value -> what the placed pods' terms selecting this pod give that domain
+    placed_scores: dict[str, Counter[str]] = field(default_factory=dict)
 
 
 def _domain_counts(term: Term, nodes: Sequence[NodeInfo], namespace_labels: NamespaceLabels) -> Counter[str]:
@@ -84,27 +90,56 @@ def _all_terms_counts(
     return counts
 
 
+def _placed_terms(
+    pod: PodInfo, with_affinity: Sequence[NodeInfo], namespace_labels: NamespaceLabels
+) -> tuple[set[tuple[str, str]], dict[str, Counter[str]]]:
+    """What the placed pods' terms that select `pod` say of their domains: the (topologyKey,
+    value) pairs their required anti-affinity forbids, and per topologyKey and value the score
+    their required affinity, preferred affinity and preferred anti-affinity terms give."""
+    forbidden: set[tuple[str, str]] = set()
+    scores: dict[str, Counter[str]] = {}
+
+    def selects(t: Term) -> bool:
+        return t.selects(pod.namespace, pod.labels, namespace_labels)
+
+    def add(t: Term, labels: dict[str, str], points: int) -> None:
+        value = labels.get(t.topology_key)
+        if value is not None and selects(t):
+            scores.setdefault(t.topology_key, Counter())[value] += points
+
+    for node in with_affinity:
+        labels = node.labels
+        for placed in node.affinity_pods.values():
+            terms = placed.affinity_terms
+            if terms is None:
+                continue
+            for t in terms.anti_affinity:
+                if t.topology_key in labels and selects(t):
+                    forbidden.add((t.topology_key, labels[t.topology_key]))
+            for t in terms.affinity:
+                add(t, labels, HARD_POD_AFFINITY_WEIGHT)
+            for t in terms.preferred:
+                add(t, labels, t.weight)
+            for t in terms.preferred_anti:
+                add(t, labels, -t.weight)
+    return forbidden, scores
+
+
 def prepare(
     pod: PodInfo,
     nodes: Sequence[NodeInfo],
-    with_anti_affinity: Sequence[NodeInfo],
+    with_affinity: Sequence[NodeInfo],
     namespace_labels: NamespaceLabels = lambda namespace: {},
 ) -> State | None:
     """What the filter and the score need for `pod`; None when there is nothing to check.
-    `with_anti_affinity`: the nodes running a pod with required anti-affinity (the shell keeps
-    them, so that a decision does not walk every node for the common case of none);
-    `namespace_labels`: for terms with a namespaceSelector."""
+    `with_affinity`: the nodes running a pod with inter-pod terms (the shell keeps them, so that
+    a decision does not walk every node for the common case of none); `namespace_labels`: for
+    terms with a namespaceSelector."""
     terms = pod.affinity_terms or Terms()
-    forbidden = {
-        (t.topology_key, node.labels[t.topology_key])
-        for node in with_anti_affinity
-        for placed in node.anti_affinity_pods.values()
-        for t in (placed.affinity_terms.anti_affinity if placed.affinity_terms else ())
-        if t.topology_key in node.labels and t.selects(pod.namespace, pod.labels, namespace_labels)
-    }
-    if pod.affinity_terms is None and not forbidden:
+    forbidden, placed_scores = _placed_terms(pod, with_affinity, namespace_labels)
+    if pod.affinity_terms is None and not forbidden and not placed_scores:
         return None
-    st = State(terms, forbidden=forbidden)
+    st = State(terms, forbidden=forbidden, placed_scores=placed_scores)
     st.affinity_counts = _all_terms_counts(terms.affinity, nodes, namespace_labels)
     st.first_of_group = not any(st.affinity_counts) and all(
         t.selects(pod.namespace, pod.labels, namespace_labels) for t in terms.affinity
@@ -147,11 +182,15 @@ def filter(pod: PodInfo, node: NodeInfo) -> list[str]:
 
 def scores(pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[float]:
     st = pod.affinity
-    if st is None or not (st.terms.preferred or st.terms.preferred_anti):
+    if st is None or not (st.terms.preferred or st.terms.preferred_anti or st.placed_scores):
         return [0.0] * len(nodes)
     out = []
     for node in nodes:
         s = 0.0
+        for key, by_value in st.placed_scores.items():
+            value = node.labels.get(key)
+            if value is not None:
+                s += by_value.get(value, 0)
         for t, counts in zip(st.terms.preferred, st.preferred_counts, strict=True):
             value = node.labels.get(t.topology_key)
             s += t.weight * counts.get(value, 0) if value is not None else 0
