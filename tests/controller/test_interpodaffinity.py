@@ -193,6 +193,7 @@ def test_placed_pods_terms_that_select_the_new_pod_score_their_domains() -> None
     nodes = [node("a", "z1"), node("b", "z2"), node("c", "z3")]
 
     def placed(name: str, on: int, kind: str, weight: int, key: str = ZONE) -> None:
+        affinity: dict[str, Any]
         if kind == "required":
             affinity = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("web", key)]}}
         else:
