@@ -10,9 +10,9 @@ pod go, recomputes.
 its selector matches; healthy ones are Ready and not being evicted. `minAvailable` (a number,
 or a percentage of the expected pods rounded up) or `maxUnavailable` (likewise) give the
 healthy count wanted; the difference is what may be disrupted. Expected pods are the pods the
-selector finds (kube asks the pods' controllers for their scale when a percentage is used; a
-controller's missing pods count here only once they exist). A pod recorded as disrupted stays
-out of the healthy count until it is gone, or for two minutes (kube's DeletionTimeout).
+selector finds for a numeric `minAvailable`, else the desired scale of their controllers
+(disruption_scale.py, kube's getExpectedScale). A pod recorded as disrupted stays out of the
+healthy count until it is gone, or for two minutes (kube's DeletionTimeout).
 
 Every pod event asks which budgets select the pod, so each budget's selector is parsed once per
 version of the budget (its uid and resourceVersion), not once per event, and forgotten with it.
@@ -25,10 +25,19 @@ from typing import Any, NamedTuple
 
 from api import jsonutil
 from api.conditions import condition, is_ready
+from api.events import WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
 from api.selectors import LabelSelector, selector_from_label_selector
 from controller.base import ApiClient, Obj, QueueController, key_of, meta, unwrap
 from controller.deployment_util import scaled_value
+from controller.disruption_scale import (
+    UNMANAGED_MESSAGE,
+    NoControllerError,
+    ScaleOf,
+    expected_scale,
+    fail_safe_status,
+    needs_scale,
+)
 
 DELETION_TIMEOUT = 120.0  # seconds a recorded disruption holds a pod out of the healthy count
 
@@ -44,8 +53,9 @@ def _scaled(value: Any, expected: int) -> int:
         return 0
 
 
-def budget_status(pdb: Obj, pods: list[Obj], now: dt.datetime) -> Obj:
-    """The status `pdb` should have over the pods its selector matched (live ones)."""
+def budget_status(pdb: Obj, pods: list[Obj], now: dt.datetime, expected: int | None = None) -> Obj:
+    """The status `pdb` should have over the pods its selector matched (live ones); `expected`:
+    the pods it expects when that is its controllers' scale (needs_scale), else the pods found."""
     spec, old = pdb.get("spec") or {}, pdb.get("status") or {}
     names = {meta(p)["name"] for p in pods}
     disrupted: dict[str, str] = {}
@@ -56,7 +66,8 @@ def budget_status(pdb: Obj, pods: list[Obj], now: dt.datetime) -> Obj:
             continue
         if name in names and age < DELETION_TIMEOUT:
             disrupted[name] = when
-    expected = len(pods)
+    if expected is None:
+        expected = len(pods)
     healthy = sum(1 for p in pods if is_ready(p) and meta(p)["name"] not in disrupted)
     desired = 0
     if spec.get("maxUnavailable") is not None:
@@ -102,12 +113,27 @@ class ParsedSelector(NamedTuple):
 class DisruptionController(QueueController):
     name = "disruption"
 
-    def __init__(self, client: ApiClient, budgets: Informer, pods: Informer, workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        budgets: Informer,
+        pods: Informer,
+        workers: int = 2,
+        scale_of: ScaleOf = lambda namespace, ref: None,
+        owners: tuple[Informer, ...] = (),
+        recorder: EventRecorder | None = None,
+    ) -> None:
+        """`scale_of` finds a pod controller's scale in `owners`, the caches it reads."""
         super().__init__(workers)
         self.client, self.budgets, self.pods = client, budgets, pods
+        self.scale_of, self.owners, self.recorder = scale_of, owners, recorder
         self._selectors: dict[str, ParsedSelector] = {}  # budget key -> its selector, by version
         budgets.add_handlers(self.enqueue, lambda old, new: self.enqueue(new), self._budget_gone)
         pods.add_handlers(self._pod_changed, self._pod_updated, self._pod_changed)
+
+    def _event(self, pdb: Obj, reason: str, message: str) -> None:
+        if self.recorder is not None:
+            self.recorder.record(pdb, WARNING, reason, message)
 
     def _budget_gone(self, obj: Obj | DeletedFinalStateUnknown) -> None:
         key = obj.key if isinstance(obj, DeletedFinalStateUnknown) else key_of(obj)
@@ -149,7 +175,7 @@ class DisruptionController(QueueController):
             self.queue.add(key)
 
     async def run(self, *informers: Informer) -> None:
-        await super().run(self.budgets, self.pods, *informers)
+        await super().run(self.budgets, self.pods, *self.owners, *informers)
 
     async def sync(self, key: str) -> None:
         pdb = self.budgets.get(key)
@@ -165,7 +191,25 @@ class DisruptionController(QueueController):
             and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
             and sel.matches(meta(p).get("labels") or {})
         ]
-        status = budget_status(pdb, pods, jsonutil.now())
+        expected = None
+        if needs_scale(pdb.get("spec") or {}):
+            try:
+                expected, unmanaged = expected_scale(pods, self.scale_of)
+            except NoControllerError as e:
+                self._event(
+                    pdb,
+                    "CalculateExpectedPodCountFailed",
+                    f"Failed to calculate the number of expected pods: {e}",
+                )
+                await self.update_status(
+                    self.client, "poddisruptionbudgets", key, pdb, fail_safe_status(pdb, str(e))
+                )
+                self.queue.add_rate_limited(key)  # kube retries a failed sync with back-off
+                return
+            if unmanaged:
+                self._event(pdb, "UnmanagedPods", UNMANAGED_MESSAGE.format(selector=sel))
+        self.queue.forget(key)
+        status = budget_status(pdb, pods, jsonutil.now(), expected)
         await self.update_status(self.client, "poddisruptionbudgets", key, pdb, status)
         if status.get("disruptedPods"):  # recompute when the oldest recorded disruption times out
             self.queue.add_after(key, DELETION_TIMEOUT)

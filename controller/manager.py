@@ -139,9 +139,20 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
         loops.append(hpa.run())
     if "disruption" in enabled:
         from controller.disruption import DisruptionController
+        from controller.disruption_scale import scale_finder
 
+        owners = tuple(
+            factory.informer(r)
+            for r in ("replicationcontrollers", "replicasets", "deployments", "statefulsets")
+        )
         dis = DisruptionController(
-            client, factory.informer("poddisruptionbudgets"), pods, workers=options.workers
+            client,
+            factory.informer("poddisruptionbudgets"),
+            pods,
+            workers=options.workers,
+            scale_of=scale_finder(*owners),
+            owners=owners,
+            recorder=recorder("controllermanager"),
         )
         loops.append(dis.run())
     if "serviceaccount" in enabled:
