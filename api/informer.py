@@ -17,10 +17,13 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from api.errors import ApiError
 from api.selectors import LabelSelector
+
+if TYPE_CHECKING:  # the resources table is for the informers of custom kinds only
+    from api.resources import Resource
 
 log = logging.getLogger(__name__)
 YIELD_EVERY = 64  # watch events handled between two turns of the event loop
@@ -137,7 +140,7 @@ class Informer:
     def __init__(
         self,
         client: ListWatchClient,
-        resource: str,
+        resource: str | Resource,
         namespace: str | None = None,
         field_selector: str | None = None,
         label_selector: str | None = None,

@@ -10,17 +10,25 @@ Three jobs, all level-triggered over the informers of the resources that carry o
   and once none is left the finalizer is removed (so the owner goes last).
 "Gone" is confirmed with a live GET (a UID mismatch counts as gone) before anything is
 deleted, because a cache may not have seen a brand-new owner yet.
+
+Custom resources are owners and dependents like the rest (an operator's object owning the
+Deployment it made): each Established CRD's kind gets an informer of its own while the CRD
+lasts (kube's GC follows discovery the same way). An owner of a kind the cluster does not
+serve is never taken for gone.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
 from api.errors import ApiError
 from api.informer import DeletedFinalStateUnknown, Informer, key_of
-from api.resources import RESOURCES, by_kind
+from api.resources import RESOURCES, Resource, by_kind
 from controller.base import ApiClient, Obj, QueueController, meta, unwrap
+from controller.customkinds import custom_resources
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +62,82 @@ def dependent_action(refs: list[Obj], absent: list[Obj], foreground_owner: bool)
 class GarbageCollector(QueueController):
     name = "garbagecollector"
 
-    def __init__(self, client: ApiClient, informers: dict[str, Informer], workers: int = 4) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        informers: dict[str, Informer],
+        workers: int = 4,
+        crds: Informer | None = None,
+    ) -> None:
+        """`informers`: the built-in kinds' by plural; `crds`: when given, custom kinds too."""
         super().__init__(workers)
         self.client = client
-        self.informers = informers  # plural -> informer
+        self.informers = dict(informers)  # plural (a custom kind's "plural.group") -> informer
+        self.targets: dict[str, Resource] = {}  # a custom kind's informer key -> its Resource
+        self.custom_kinds: dict[tuple[str, str], str] = {}  # (group, kind) -> informer key
+        self._custom_runs: dict[str, asyncio.Task[None]] = {}
         self.dependents: dict[str, set[tuple[str, str]]] = {}  # owner uid -> {(plural, key)}
         for plural, inf in informers.items():
-            inf.add_handlers(self._added(plural), self._updated(plural), self._deleted(plural))
+            self._follow(plural, inf)
+        self.crds = crds
+        if crds is not None:
+            crds.add_handlers(self._crd_seen, lambda old, new: self._crd_seen(new), self._crd_gone)
+
+    def _follow(self, plural: str, inf: Informer) -> None:
+        inf.add_handlers(self._added(plural), self._updated(plural), self._deleted(plural))
 
     async def run(self, *informers: Informer) -> None:
-        await super().run(*self.informers.values(), *informers)
+        try:
+            await super().run(*self.informers.values(), *((self.crds,) if self.crds else ()), *informers)
+        finally:
+            for task in self._custom_runs.values():
+                task.cancel()
+            for task in self._custom_runs.values():
+                with contextlib.suppress(BaseException):
+                    await task
+
+    # custom kinds, while their CRDs last
+    def _crd_seen(self, crd: Obj) -> None:
+        for res in custom_resources([crd]):
+            key = f"{res.plural}.{res.group}"
+            if key in self._custom_runs:
+                continue
+            inf = Informer(self.client, res)
+            self.informers[key], self.targets[key] = inf, res
+            self.custom_kinds[(res.group, res.kind)] = key
+            self._follow(key, inf)
+            self._custom_runs[key] = asyncio.get_running_loop().create_task(
+                inf.run(), name=f"gc-informer:{key}"
+            )
+
+    def _crd_gone(self, x: Obj | DeletedFinalStateUnknown) -> None:
+        """Its objects went with it (the API server deletes them first): their dependents are
+        looked at as for any owner gone, and the kind's informer stops."""
+        spec = unwrap(x).get("spec") or {}
+        names = (unwrap(x).get("status") or {}).get("acceptedNames") or {}
+        key = f"{names.get('plural')}.{spec.get('group')}"
+        task = self._custom_runs.pop(key, None)
+        if task is None:
+            return
+        task.cancel()
+        inf = self.informers.pop(key)
+        res = self.targets.pop(key)
+        self.custom_kinds.pop((res.group, res.kind), None)
+        on_delete = self._deleted(key)
+        for obj in inf.list():
+            on_delete(obj)
+
+    def _target(self, plural: str) -> Resource | str:
+        """What the client is asked with for an informer key: a custom kind's Resource."""
+        return self.targets.get(plural, plural)
+
+    def _owner_key(self, ref: Obj) -> str | None:
+        """The informer key of an owner's kind; None when no informer follows it."""
+        res = by_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
+        if res is not None:
+            return res.plural if res.plural in self.informers else None
+        group = str(ref.get("apiVersion", "")).rpartition("/")[0]
+        return self.custom_kinds.get((group, str(ref.get("kind", ""))))
 
     # graph upkeep
     def _index(self, plural: str, obj: Obj, add: bool) -> None:
@@ -124,12 +198,11 @@ class GarbageCollector(QueueController):
                 self.enqueue(f"own|{found[0]}|{key_of(found[1])}")
 
     def _owner_in_cache(self, ref: Obj) -> tuple[str, Obj] | None:
-        res = by_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
-        inf = self.informers.get(res.plural) if res else None
-        if inf is None or res is None:
+        key = self._owner_key(ref)
+        if key is None:
             return None
-        o = inf.cache.get_by_uid(ref.get("uid", ""))
-        return (res.plural, o) if o is not None else None
+        o = self.informers[key].cache.get_by_uid(ref.get("uid", ""))
+        return (key, o) if o is not None else None
 
     async def _owner_exists(self, ref: Obj, namespace: str | None) -> Obj | None:
         found = self._owner_in_cache(ref)
@@ -137,7 +210,10 @@ class GarbageCollector(QueueController):
             return found[1]
         res = by_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
         if res is None:
-            return {}  # a kind we do not serve: never collect on its account
+            custom = self._owner_key(ref)
+            if custom is None:
+                return {}  # a kind the cluster does not serve: never collect on its account
+            res = self.targets[custom]
         try:
             live = await self.client.get(res, ref.get("name", ""), namespace if res.namespaced else None)
         except ApiError as e:
@@ -186,7 +262,7 @@ class GarbageCollector(QueueController):
         m = meta(obj)
         try:
             await self.client.delete(
-                plural,
+                self._target(plural),
                 m["name"],
                 m.get("namespace"),
                 propagation_policy="Background",
@@ -200,7 +276,7 @@ class GarbageCollector(QueueController):
         m = meta(obj)
         body = {"metadata": {"ownerReferences": refs or None, "resourceVersion": m.get("resourceVersion")}}
         try:
-            await self.client.patch(plural, m["name"], body, namespace=m.get("namespace"))
+            await self.client.patch(self._target(plural), m["name"], body, namespace=m.get("namespace"))
         except ApiError as e:
             if e.code == 409:
                 raise  # stale: retried with the newer object
@@ -235,7 +311,7 @@ class GarbageCollector(QueueController):
         rest = [f for f in m.get("finalizers") or [] if f != finalizer]
         body = {"metadata": {"finalizers": rest or None, "resourceVersion": m.get("resourceVersion")}}
         try:
-            await self.client.patch(plural, m["name"], body, namespace=m.get("namespace"))
+            await self.client.patch(self._target(plural), m["name"], body, namespace=m.get("namespace"))
         except ApiError as e:
             if e.code != 404:
                 raise

@@ -17,6 +17,7 @@ from api.events import EventRecorder
 from api.informer import InformerFactory
 from controller.base import ApiClient
 from controller.clusterroleaggregation import ClusterRoleAggregationController
+from controller.customkinds import CRDS
 from controller.deployment import DeploymentController
 from controller.endpoints import EndpointsController
 from controller.endpointslice import EndpointSliceController
@@ -112,7 +113,12 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
         )
         loops.append(ipam.run())
     if "garbagecollector" in enabled:
-        gc = GarbageCollector(client, {p: factory.informer(p) for p in GC_RESOURCES}, workers=options.workers)
+        gc = GarbageCollector(
+            client,
+            {p: factory.informer(p) for p in GC_RESOURCES},
+            workers=options.workers,
+            crds=factory.informer(CRDS),
+        )
         loops.append(gc.run())
     if "podgc" in enabled:
         pgc = PodGarbageCollector(

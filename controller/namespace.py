@@ -13,38 +13,13 @@ import logging
 
 from api.errors import ApiError
 from api.informer import Informer
-from api.resources import RESOURCES, Resource, by_plural
+from api.resources import RESOURCES, by_plural
 from controller.base import ApiClient, Obj, QueueController, meta
+from controller.customkinds import custom_resources
 
 log = logging.getLogger(__name__)
 
 FINALIZER = "kubernetes"
-
-
-def custom_rows(crds: list[Obj]) -> list[Resource]:
-    """The namespaced custom resources of the Established CRDs (kube's namespace controller finds
-    them by discovery): one row each, in the CRD's storage version."""
-    out = []
-    for crd in crds:
-        spec, status = crd.get("spec") or {}, crd.get("status") or {}
-        established = any(
-            c.get("type") == "Established" and c.get("status") == "True"
-            for c in status.get("conditions") or []
-        )
-        names = status.get("acceptedNames") or {}
-        version = next((v.get("name") for v in spec.get("versions") or [] if v.get("storage")), None)
-        if established and spec.get("scope") == "Namespaced" and names.get("plural") and version:
-            out.append(
-                Resource(
-                    names["plural"],
-                    names.get("singular") or names["plural"],
-                    names.get("kind", ""),
-                    True,
-                    group=spec.get("group", ""),
-                    version=version,
-                )
-            )
-    return out
 
 
 def needs_cleanup(ns: Obj) -> bool:
@@ -78,7 +53,8 @@ class NamespaceController(QueueController):
             return
         remaining = 0
         crds = by_plural("apiextensions.k8s.io", "customresourcedefinitions")
-        custom = custom_rows((await self.client.list(crds, None)).get("items") or []) if crds else []
+        listed = (await self.client.list(crds, None)).get("items") or [] if crds else []
+        custom = custom_resources(listed, namespaced_only=True)
         for res in (*RESOURCES, *custom):
             if not res.namespaced or "list" not in res.verbs or "delete" not in res.verbs:
                 continue
