@@ -15,6 +15,7 @@ from typing import Any
 
 from api.errors import Cause, field_duplicate, field_invalid, field_not_supported, field_required
 from api.jsonutil import as_object
+from apiserver.crd.rules import rule_causes
 
 Obj = dict[str, Any]
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -242,6 +243,7 @@ def _version(v: Obj, path: str) -> list[Cause]:
         elif root_type != "object":
             out.append(field_invalid(f"{spath}.type", root_type, "must be object at the root"))
         out += structural(schema, spath, root=True)
+        out += rule_causes(schema, spath)
         meta = as_object(schema.get("properties")).get("metadata")
         if isinstance(meta, dict) and set(as_object(meta.get("properties"))) - {"name", "generateName"}:
             out.append(

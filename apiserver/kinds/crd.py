@@ -19,7 +19,7 @@ from typing import Any
 
 from api.errors import Cause, method_not_allowed
 from apiserver import schema
-from apiserver.crd import hooks, objects
+from apiserver.crd import hooks, objects, rules
 from apiserver.crd.model import CLEANUP_FINALIZER, CustomKind, ServedVersion
 from apiserver.crd.validation import unknown_schema_fields, validate_crd, validate_crd_update
 from apiserver.kinds import KindStrategy, Obj, row
@@ -118,7 +118,12 @@ def custom_strategy(kind: CustomKind) -> KindStrategy:
         objects.apply_defaults(schema, obj)
 
     def validate(obj: Obj) -> list[Cause]:
-        return objects.validate(schema_of(obj), obj)
+        schema = schema_of(obj)
+        return objects.validate(schema, obj) + rules.violations(schema, obj)
+
+    def transitions(new: Obj, old: Obj) -> list[Cause]:
+        """The rules that compare with the stored object (oldSelf), on an update."""
+        return rules.violations(schema_of(new), new, old, transitions_only=True)
 
     def prepare_create(obj: Obj) -> None:
         if kind.terminating:
@@ -140,7 +145,8 @@ def custom_strategy(kind: CustomKind) -> KindStrategy:
         generation=True,
         defaults=defaults,
         validate=validate,
-        validate_status=lambda new, old: validate(new),
+        validate_update=transitions,
+        validate_status=lambda new, old: validate(new) + transitions(new, old),
         prepare_create=prepare_create,
         scale_selector=scale_selector if scale is not None else None,
         field_paths=frozenset(preferred.selectable),

@@ -627,3 +627,72 @@ def test_two_served_versions_read_in_the_version_asked_for(
         assert json.loads(out.stdout)["apiVersion"] == f"{GROUP}/v1beta1"
     finally:
         http.delete(f"{CRDS}/widgets.{GROUP}")
+
+
+def test_validation_rules_are_enforced_or_the_crd_refused(http: httpx.Client, ns: str) -> None:
+    """x-kubernetes-validations: a rule at the spec node (422 in kube's words, nothing stored), a
+    transition rule on update only, and a CRD whose rule calls a Kubernetes CEL library refused."""
+    crd = copy.deepcopy(CRONTAB)
+    crd["metadata"]["name"] = f"limits.{GROUP}"
+    crd["spec"]["names"] = {"plural": "limits", "kind": "Limit"}
+    spec_schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec_schema["properties"]["minReplicas"] = {"type": "integer"}
+    spec_schema["x-kubernetes-validations"] = [
+        {
+            "rule": "!has(self.minReplicas) || self.minReplicas <= self.replicas",
+            "message": "minReplicas exceeds replicas",
+        },
+        {"rule": "self.image == oldSelf.image", "message": "image is immutable"},
+    ]
+    unsupported = copy.deepcopy(crd)
+    unsupported["metadata"]["name"] = f"urls.{GROUP}"
+    unsupported["spec"]["names"] = {"plural": "urls", "kind": "Url"}
+    unsupported["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][
+        "x-kubernetes-validations"
+    ] = [{"rule": "isURL(self.image)"}]
+    r = http.post(CRDS, json=unsupported)
+    assert r.status_code == 422, r.text
+    cause = r.json()["details"]["causes"][0]
+    assert cause["field"] == (
+        "spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"
+    )
+    assert "undeclared reference to 'isURL'" in cause["message"]
+    assert http.get(f"{CRDS}/urls.{GROUP}").status_code == 404
+    assert http.post(CRDS, json=crd).status_code == 201
+    limits = f"/apis/{GROUP}/v1/namespaces/{ns}/limits"
+    wait_for(lambda: served(http, limits), timeout=10, what="limits served")
+
+    def limit(name: str, **spec: Any) -> dict[str, Any]:
+        body = crontab(name, **spec)
+        body["kind"] = "Limit"
+        return body
+
+    r = http.post(limits, json=limit("l1", replicas=2, minReplicas=3))
+    assert r.status_code == 422, r.text
+    assert r.json()["message"] == (
+        f'Limit.{GROUP} "l1" is invalid: spec: Invalid value: "object": minReplicas exceeds replicas'
+    )
+    assert http.get(f"{limits}/l1").status_code == 404
+    assert http.post(limits, json=limit("l1", replicas=3, minReplicas=3)).status_code == 201
+    # the transition rule: the image may not change, other fields may
+    r = http.patch(
+        f"{limits}/l1",
+        json={"spec": {"image": "other"}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["details"]["causes"] == [
+        {
+            "reason": "FieldValueInvalid",
+            "message": 'Invalid value: "object": image is immutable',
+            "field": "spec",
+        }
+    ]
+    r = http.patch(
+        f"{limits}/l1",
+        json={"spec": {"replicas": 5}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200, r.text
+    http.delete(f"{CRDS}/limits.{GROUP}")
+    wait_for(lambda: http.get(f"{CRDS}/limits.{GROUP}").status_code == 404, timeout=15, what="CRD gone")

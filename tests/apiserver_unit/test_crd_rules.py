@@ -1,0 +1,113 @@
+"""CRD validation rules: refused when the CRD is written if they cannot be enforced, evaluated at
+their schema node on every write of a custom resource, transition rules on updates only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiserver.crd.rules import rule_causes, violations
+
+
+def rules(*rs: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(rs)
+
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "x-kubernetes-validations": rules(
+                {
+                    "rule": "self.minReplicas <= self.replicas",
+                    "message": "replicas must be at least minReplicas",
+                },
+                {
+                    "rule": "!has(self.mode) || self.mode == oldSelf.mode",
+                    "reason": "FieldValueForbidden",
+                    "message": "mode is immutable",
+                },
+            ),
+            "properties": {
+                "replicas": {"type": "integer"},
+                "minReplicas": {"type": "integer"},
+                "mode": {"type": "string"},
+                "hosts": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "x-kubernetes-validations": rules({"rule": "self.endsWith('.example')"}),
+                    },
+                },
+                "labels": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string",
+                        "x-kubernetes-validations": rules(
+                            {
+                                "rule": "size(self) <= 3",
+                                "fieldPath": "",
+                                "reason": "FieldValueRequired",
+                                "message": "short values only",
+                            }
+                        ),
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+def obj(**spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"}, "spec": spec}
+
+
+def messages(causes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(c["field"], c["message"]) for c in causes]
+
+
+def test_each_rule_is_judged_at_its_node_in_kubes_words() -> None:
+    good = obj(replicas=3, minReplicas=1, hosts=["a.example"], labels={"k": "v"})
+    assert violations(SCHEMA, good) == []
+    bad = obj(replicas=1, minReplicas=2, hosts=["a.example", "b.other"], labels={"k": "long"})
+    assert messages(violations(SCHEMA, bad)) == [
+        ("spec", 'Invalid value: "object": replicas must be at least minReplicas'),
+        ("spec.hosts[1]", "Invalid value: \"string\": failed rule: self.endsWith('.example')"),
+        ("spec.labels[k]", "Required value: short values only"),
+    ]
+
+
+def test_a_transition_rule_compares_with_the_stored_object_on_updates_only() -> None:
+    first = obj(replicas=1, minReplicas=1, mode="fast")
+    assert violations(SCHEMA, first, transitions_only=True) == []  # a create: no oldSelf
+    changed = obj(replicas=1, minReplicas=1, mode="slow")
+    assert messages(violations(SCHEMA, changed, first, transitions_only=True)) == [
+        ("spec", "Forbidden: mode is immutable")
+    ]
+    assert violations(SCHEMA, first, first, transitions_only=True) == []
+
+
+def test_rules_that_cannot_be_enforced_are_refused_with_the_crd() -> None:
+    schema = {
+        "type": "object",
+        "x-kubernetes-validations": rules(
+            {"rule": "self.url.isURL()"},
+            {"rule": "self.a ==", "message": "bad syntax"},
+            {"rule": "self.x > 1", "messageExpression": "'x is ' + string(self.x)"},
+            {"rule": ""},
+            {"rule": "size(self.items) > 0"},  # standard CEL: fine
+        ),
+    }
+    got = messages(rule_causes(schema, "spec.versions[0].schema.openAPIV3Schema"))
+    at = "spec.versions[0].schema.openAPIV3Schema.x-kubernetes-validations"
+    assert [field for field, _ in got] == [
+        f"{at}[0].rule",
+        f"{at}[1].rule",
+        f"{at}[2].messageExpression",
+        f"{at}[3].rule",
+    ]
+    assert "undeclared reference to 'isURL'" in got[0][1]
+    assert "compilation failed" in got[1][1]
+    assert got[2][1] == "Forbidden: messageExpression is not supported by this server"
+    assert got[3][1] == "Required value: rule is not specified"
