@@ -122,7 +122,7 @@ class ApiServerApp:
         if req.path in PUBLIC_PATHS:
             await meta.handle_public(state, req, send)
             return
-        user = await self._authenticate(req)
+        user = await self._authenticate(req.scope, req.headers)
         if impersonation.wanted(req.headers):  # kubectl --as: acting as another identity, if allowed
             user = impersonation.act_as(user, req.scope["headers"], self._allowed)
         route = resolve(req.path)
@@ -185,20 +185,20 @@ class ApiServerApp:
     def _allowed(self, a: Attributes) -> bool:
         return self.state.authorizer is None or bool(self.state.authorizer.allowed(a))
 
-    async def _authenticate(self, req: Request) -> User:
+    async def _authenticate(self, scope: dict[str, Any], headers: Any) -> User:
         """A verified client certificate first (kube's order), then the admin and node credentials, or a
-        service-account JWT (checked against the store)."""
-        x509 = req.scope.get(IDENTITY_KEY)
+        service-account JWT (checked against the store); for requests and WebSocket upgrades alike."""
+        x509 = scope.get(IDENTITY_KEY)
         if x509 is not None:
             name, groups = x509
             return User(name, (*groups, "system:authenticated"))
-        state, header = self.state, req.headers.get(b"authorization")
+        state, header = self.state, headers.get(b"authorization")
         if state.tokens is not None and header:
             scheme, _, cred = header.strip().partition(b" ")
             if scheme.lower() == b"bearer" and looks_like_jwt(cred.strip()):
                 user: User = await state.tokens.authenticate(cred.strip().decode("latin-1"), state.registry)
                 return user
-        return state.auth.authenticate(header, req.headers.get(NODE_NAME_HEADER))
+        return state.auth.authenticate(header, headers.get(NODE_NAME_HEADER))
 
     @staticmethod
     def _authorize_node(
@@ -223,7 +223,7 @@ class ApiServerApp:
         state = self.state
         headers = dict(scope["headers"])
         try:
-            user = state.auth.authenticate(headers.get(b"authorization"), headers.get(NODE_NAME_HEADER))
+            user = await self._authenticate(scope, headers)
             if impersonation.wanted(headers):
                 user = impersonation.act_as(user, scope["headers"], self._allowed)
             route = resolve(scope["path"])

@@ -58,6 +58,27 @@ def with_client_certs(protocol_cls: type) -> type:
     return ClientCertProtocol
 
 
+def with_client_certs_ws(protocol_cls: type) -> type:
+    """The WebSocket protocol class (uvicorn's sans-I/O one), its scope carrying the identity too:
+    kubectl 1.30+ runs exec and port-forward over WebSocket, on the connection its upgrade came by."""
+
+    class ClientCertWebSocketProtocol(protocol_cls):
+        _identity: tuple[str, tuple[str, ...]] | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            ssl_object = transport.get_extra_info("ssl_object")
+            self._identity = identity_of(ssl_object.getpeercert()) if ssl_object is not None else None
+            super().connection_made(transport)
+
+        def handle_connect(self, event: Any) -> None:
+            super().handle_connect(event)  # builds the scope and schedules the app, not yet run
+            scope = getattr(self, "scope", None)
+            if scope is not None and self._identity is not None:
+                scope[IDENTITY_KEY] = self._identity
+
+    return ClientCertWebSocketProtocol
+
+
 def issue_client_cert(
     ca_cert: Path, ca_key: Path, user: str, groups: list[str], days: int = 365
 ) -> tuple[bytes, bytes]:

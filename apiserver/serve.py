@@ -38,7 +38,7 @@ from apiserver import certs
 from apiserver.allocator import Allocator
 from apiserver.app import ApiServerApp
 from apiserver.auth import load_credentials, write_kubeconfig
-from apiserver.clientcert import with_client_certs
+from apiserver.clientcert import with_client_certs, with_client_certs_ws
 from apiserver.config import ServerConfig
 from apiserver.corking import with_corked_writes
 from apiserver.crd.controller import CrdController
@@ -354,7 +354,9 @@ async def serve(
             loop="none",
             # hands kubectl <= 1.30's SPDY port-forward upgrade to the app; x509 identities into the scope
             http=with_corked_writes(with_client_certs(spdy_http_protocol_class())),
-            ws=server_protocol_class(),  # kube's subprotocol names are not RFC 6455 tokens
+            ws=with_client_certs_ws(
+                server_protocol_class()
+            ),  # kube's subprotocol names are not RFC 6455 tokens
             lifespan="off",
             # no proxy in front to trust X-Forwarded-* from (and one middleware less per request);
             # kube-apiserver sends no Server header either

@@ -358,6 +358,11 @@ def test_x509_users_and_issued_kubeconfigs(
         == 201
     )
     assert kubectl(alice, "-n", ns, "get", "pods").returncode == 0
+    # kubectl 1.33 execs over WebSocket: the certificate names alice on the upgrade too (no 401)
+    box = {"metadata": {"name": "box"}, "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
+    assert http.post(f"/api/v1/namespaces/{ns}/pods", json=box).status_code == 201
+    r = kubectl(alice, "-n", ns, "exec", "box", "--", "true")
+    assert r.returncode == 1 and 'User "alice" cannot create resource "pods/exec"' in r.stderr, r.stderr
     # a certificate from another CA is no identity: TLS refuses it or the server answers 401
     from apiserver.certs import ensure_certs
     from apiserver.clientcert import issue_client_cert
@@ -382,3 +387,12 @@ def test_x509_users_and_issued_kubeconfigs(
     ci = issue("--serviceaccount", f"{ns}/ci")
     r = kubectl(ci, "auth", "whoami")
     assert f"system:serviceaccount:{ns}:ci" in r.stdout, r.stderr
+    # its token is read on the WebSocket upgrade as on any request (it may read pods, not exec)
+    view = {
+        "metadata": {"name": "ci-view"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": ns}],
+    }
+    assert http.post(f"{RBAC}/namespaces/{ns}/rolebindings", json=view).status_code == 201
+    r = kubectl(ci, "-n", ns, "exec", "box", "--", "true")
+    assert f'User "system:serviceaccount:{ns}:ci" cannot create resource "pods/exec"' in r.stderr, r.stderr
