@@ -302,6 +302,7 @@ class PodSyncer:
                 POD_NAMESPACE: meta.get("namespace", "default"),
             },
             host_network=bool(spec.get("hostNetwork")),
+            host_ipc=bool(spec.get("hostIPC")),
             host_ports=host_ports(spec),
             cgroup_parent=f"/kubepods/pod{meta['uid']}",
             dns_servers=list(self.ctx.dns_servers),

@@ -30,6 +30,7 @@ class SandboxConfig:
     extra_hosts: dict[str, str] = field(default_factory=dict)
     # the containers' hostPorts, published on the node: (host IP or "", host port, container port, tcp|udp)
     host_ports: list[tuple[str, int, int, str]] = field(default_factory=list)
+    host_ipc: bool = False  # the node's IPC namespace and /dev/shm, not one of the pod's own
 
 
 @dataclass

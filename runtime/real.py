@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runtime import podipc
 from runtime.containers import ids
 from runtime.containers.errors import ContainerError, NoSuchContainer
 from runtime.containers.execs import RuncExecSession
@@ -83,6 +84,9 @@ class RealRuntime:
         info = SandboxInfo(**data)
         if info.state == "ready" and info.netns_path and not os.path.exists(info.netns_path):
             info.state = "notready"  # the namespace is gone (a reboot, someone's `ip netns del`)
+        pod_ipc = podipc.ipc_path(str(self.sandbox_dir / sandbox_id))
+        if info.state == "ready" and not info.config.host_ipc and not os.path.ismount(pod_ipc):
+            info.state = "notready"  # likewise its IPC namespace (kept by a mount a reboot undoes)
         return info
 
     def _save_sandbox(self, info: SandboxInfo) -> None:
@@ -101,6 +105,8 @@ class RealRuntime:
         )
         self._save_sandbox(info)
         try:
+            if not config.host_ipc:
+                podipc.create(str(self.sandbox_dir / sid))
             if not config.host_network:
                 with self._lock:
                     net = self.network.setup(sid, "bridge")
@@ -164,6 +170,7 @@ class RealRuntime:
         if not host:
             with self._lock:
                 self.network.teardown(sandbox_id)  # idempotent, also for half-built sandboxes
+        podipc.remove(str(self.sandbox_dir / sandbox_id))
         shutil.rmtree(self.sandbox_dir / sandbox_id, ignore_errors=True)
 
     async def remove_sandbox(self, sandbox_id: str) -> None:
@@ -238,7 +245,8 @@ class RealRuntime:
             seccomp_unconfined=config.seccomp_unconfined,
             sysctls=dict(config.sysctls),
             pid="host" if config.host_pid else "",
-            ipc="host" if config.host_ipc else "",
+            ipc="host" if config.host_ipc else podipc.ipc_path(str(self.sandbox_dir / sandbox_id)),
+            shm_path="/dev/shm" if config.host_ipc else podipc.shm_path(str(self.sandbox_dir / sandbox_id)),
             net="sandbox",
             netns_path=sandbox.netns_path or "host",
             sandbox_id=sandbox_id,

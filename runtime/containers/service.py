@@ -61,7 +61,8 @@ class RunRequest:
     seccomp_unconfined: bool = False
     sysctls: dict[str, str] = field(default_factory=dict)  # docker's --sysctl
     pid: str = ""  # docker's --pid: "" a namespace of its own, "host" the node's
-    ipc: str = ""  # docker's --ipc: "" a namespace of its own, "host" the node's
+    ipc: str = ""  # docker's --ipc: "" a namespace of its own, "host" the node's, or a path to join
+    shm_path: str = ""  # a directory bound at /dev/shm instead of a tmpfs of its own (a pod's)
     net: str = "bridge"  # bridge | none | host | container:<name> | sandbox (join netns_path)
     netns_path: str = ""  # with net="sandbox"
     sandbox_id: str = ""
@@ -187,6 +188,8 @@ class Containers:
                 sysctls=dict(req.sysctls),
                 host_pid=req.pid == "host",
                 host_ipc=req.ipc == "host",
+                ipc_path=req.ipc if req.ipc.startswith("/") else "",
+                shm_path=req.shm_path,
             )
             for m in req.mounts:
                 if not m.tmpfs and not os.path.exists(m.host_path):

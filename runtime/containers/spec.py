@@ -68,6 +68,8 @@ class BundleRequest:
     sysctls: dict[str, str] = field(default_factory=dict)
     host_pid: bool = False  # no pid namespace of its own: the caller's (the node's)
     host_ipc: bool = False
+    ipc_path: str = ""  # an IPC namespace to join (a pod's sandbox's), instead of a new one
+    shm_path: str = ""  # a directory to bind at /dev/shm (a pod's shared tmpfs), instead of a new tmpfs
     annotations: dict[str, str] = field(default_factory=dict)
 
 
@@ -127,6 +129,13 @@ def _mounts(req: BundleRequest) -> list[dict[str, Any]]:
             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
         },
         {
+            "destination": "/dev/shm",
+            "type": "bind",
+            "source": req.shm_path,
+            "options": ["rbind", "nosuid", "noexec", "nodev", "rw"],
+        }
+        if req.shm_path
+        else {
             "destination": "/dev/shm",
             "type": "tmpfs",
             "source": "shm",
@@ -210,7 +219,7 @@ def build_spec(req: BundleRequest) -> dict[str, Any]:
     except ValueError as e:
         raise InvalidConfig(str(e)) from None
     namespaces: list[dict[str, str]] = [
-        {"type": kind}
+        {"type": kind, "path": req.ipc_path} if kind == "ipc" and req.ipc_path else {"type": kind}
         for kind, shared in (("pid", req.host_pid), ("ipc", req.host_ipc), ("uts", False), ("mount", False))
         if not shared
     ]

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 _check = libc.check
 
 
-def _in_thread(fn: Callable[[], T]) -> T:
+def in_thread(fn: Callable[[], T]) -> T:
     """Run fn in a fresh thread (whose namespace changes die with it) and return its result."""
     box: dict[str, Any] = {}
     done = _thread.allocate_lock()
@@ -103,7 +103,7 @@ def create(name: str) -> _socket.socket:
         return _rtnl_socket()
 
     try:
-        return _in_thread(make)
+        return in_thread(make)
     except BaseException:
         remove(name)
         raise
@@ -124,7 +124,7 @@ def run_in(netns_path: StrPath, fn: Callable[[], T]) -> T:
         return fn()
 
     try:
-        return _in_thread(enter)
+        return in_thread(enter)
     finally:
         os.close(fd)
 

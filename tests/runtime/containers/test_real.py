@@ -275,6 +275,33 @@ async def test_host_pid_and_ipc_join_the_nodes_namespaces(runtime: RealRuntime) 
 
 
 @sync
+async def test_a_pods_containers_share_its_ipc_namespace_and_shm(runtime: RealRuntime) -> None:
+    """As in kube: the containers of a pod are in one IPC namespace (not the node's) and see one
+    /dev/shm; another pod has its own; removing the sandbox leaves no mount behind."""
+    first, other = await runtime.run_sandbox(pod("u20")), await runtime.run_sandbox(pod("u21"))
+    seen = {}
+    for sb, name, script in (
+        (first, "writer", "echo shared > /dev/shm/note; readlink /proc/self/ns/ipc"),
+        (first, "reader", "cat /dev/shm/note; readlink /proc/self/ns/ipc"),
+        (other, "stranger", "cat /dev/shm/note 2>/dev/null || echo none; readlink /proc/self/ns/ipc"),
+    ):
+        log = runtime.root / f"{name}.log"
+        cid = await runtime.create_container(
+            sb.id,
+            ContainerConfig(name=name, image="busybox", log_path=str(log), command=["sh", "-c", script]),
+        )
+        assert (await run_to_exit(runtime, cid)).exit_code == 0
+        seen[name] = [line.split(" ", 3)[3] for line in log.read_text().splitlines()]
+    assert seen["reader"][0] == "shared" and seen["stranger"][0] == "none"
+    assert seen["writer"][-1] == seen["reader"][-1] != seen["stranger"][-1]
+    assert seen["writer"][-1] != os.readlink("/proc/self/ns/ipc")
+    for sb in (first, other):
+        await runtime.remove_sandbox(sb.id)
+    with open("/proc/self/mountinfo") as f:
+        assert str(runtime.root) not in f.read()
+
+
+@sync
 async def test_a_pods_host_port_reaches_it_through_the_nodes_address(runtime: RealRuntime) -> None:
     """A container's hostPort is published on the node (an nft table of the sandbox's own, as
     CNI's portmap does), and the table goes with the sandbox."""
