@@ -199,3 +199,31 @@ def test_odd_shapes_do_not_raise() -> None:
             {"subsets": [None]},
         ):
             defaulted(plural, copy.deepcopy(body))
+
+
+def test_fields_of_gates_kube_133_keeps_off_are_dropped_from_pods_and_templates() -> None:
+    from apiserver.defaults import default_pod, template_defaults
+
+    def spec() -> dict[str, Any]:
+        return {
+            "resources": {"limits": {"cpu": "1"}},
+            "resourceClaims": [{"name": "gpu", "resourceClaimName": "gpu-claim"}],
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "busybox",
+                    "lifecycle": {"stopSignal": "SIGUSR1", "preStop": {"exec": {"command": ["true"]}}},
+                    "resources": {"limits": {"cpu": "1"}, "claims": [{"name": "gpu"}]},
+                }
+            ],
+        }
+
+    pod: dict[str, Any] = {"metadata": {"name": "p"}, "spec": spec()}
+    default_pod(pod)
+    deployment: dict[str, Any] = {"template": {"spec": spec()}}
+    template_defaults(deployment)
+    for s in (pod["spec"], deployment["template"]["spec"]):
+        assert "resources" not in s and "resourceClaims" not in s
+        c = s["containers"][0]
+        assert c["lifecycle"] == {"preStop": {"exec": {"command": ["true"]}}}
+        assert "claims" not in c["resources"] and c["resources"]["limits"] == {"cpu": "1"}
