@@ -27,7 +27,7 @@ from api.events import NORMAL, WARNING, EventRecorder
 from api.podstatus import is_restartable_init
 from api.protocol import ApiClient
 from api.shapes import PodStatus
-from kubelet import admission, volumes
+from kubelet import admission, localstorage, volumes
 from kubelet.containerconfig import (
     CONTAINER_NAME,
     POD_NAME,
@@ -50,7 +50,7 @@ from kubelet.dns.podconfig import CLUSTER_DOMAIN, HOST_RESOLV_CONF, PodDNS
 from kubelet.hooks import Deletions, kill_container, run_handler
 from kubelet.images import PullError, ensure_image
 from kubelet.instances import container_views, instance, iso, newest_by_name, restart_count
-from kubelet.podfiles import DISK, PodFiles
+from kubelet.podfiles import DISK, PodFiles, pod_dir
 from kubelet.podobjects import ContainerConfigError, ObjectSource
 from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
@@ -163,6 +163,14 @@ class PodSyncer:
         if phase in ("Succeeded", "Failed") and not any(c.state == "running" for c in containers):
             return RESYNC * 6  # terminal: nothing to run, keep the containers for their logs
         next_sync = RESYNC
+        limited = localstorage.limited_disk_empty_dirs(pod)
+        if limited:  # kube's eviction manager: a disk emptyDir past its sizeLimit evicts the pod
+            volumes_dir = pod_dir(self.ctx.data_dir, uid) / "volumes"
+            message = await asyncio.to_thread(localstorage.eviction_message, volumes_dir, limited)
+            if message is not None:
+                await self._fail(pod, sandbox, containers, localstorage.EVICTED, message)
+                return RESYNC * 6
+            next_sync = localstorage.CHECK_EVERY
         try:
             if sandbox is None:
                 sandbox = await self._new_sandbox(pod, containers)
@@ -204,7 +212,7 @@ class PodSyncer:
         message: str,
     ) -> None:
         """Stop the containers (kept for their logs) and report the pod Failed for `reason`, with
-        a warning event once (DeadlineExceeded, PodOSNotSupported)."""
+        a warning event once (DeadlineExceeded, Evicted, PodOSNotSupported, SysctlForbidden)."""
         uid = pod["metadata"]["uid"]
         if (self._last_status.get(uid) or pod.get("status") or {}).get("reason") != reason:
             self._event(pod, WARNING, reason, message)
