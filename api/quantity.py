@@ -79,3 +79,19 @@ def to_int(value: str | int | float) -> int:
 def to_milli(value: str | int | float) -> int:
     """The value in thousandths rounded up (Quantity.MilliValue): millicpus."""
     return math.ceil(parse_quantity(value) * 1000)
+
+
+def format_whole(value: int, like: str = "") -> str:
+    """A whole number as Quantity.String() writes it in the format of `like` (the quantity it was
+    summed from): the largest binary suffix that divides it exactly when `like` has one (BinarySI),
+    else the largest decimal one (DecimalSI); `1536Mi`, `2Gi`, `3G`, `1500`."""
+    binary = like[-2:] in _BINARY
+    steps = (
+        sorted(_BINARY.items(), key=lambda kv: -kv[1])
+        if binary
+        else [(s, int(f)) for s, f in sorted(_DECIMAL.items(), key=lambda kv: -kv[1]) if f >= 1000]
+    )
+    for suffix, factor in steps:
+        if value and value % factor == 0:
+            return f"{value // factor}{suffix}"
+    return str(value)

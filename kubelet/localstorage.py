@@ -1,20 +1,23 @@
-"""A disk emptyDir's `sizeLimit`, enforced as kube's eviction manager does: by evicting the pod.
+"""Local ephemeral storage limits, enforced as kube's eviction manager does: by evicting the pod.
 
-A memory emptyDir is a tmpfs of that size (the kernel refuses more); a disk one is a directory
-on the node's filesystem, which nothing bounds. kube's kubelet measures each such volume every
-eviction pass (10 s) and evicts the pod whose volume outgrew its limit: phase Failed, reason
-Evicted, `Usage of EmptyDir volume "cache" exceeds the limit "1Mi". `, and a warning event. The
-usage is what `du` counts: the blocks of every file and directory below, each inode once,
-symlinks not followed.
+A memory emptyDir is a tmpfs of its size (the kernel refuses more); what a pod writes on the
+node's disk is bounded by nothing but the kubelet. kube's eviction manager measures, every pass
+(10 s), in this order: each disk emptyDir against its `sizeLimit`; the pod (its containers'
+writable layers and logs, and its disk emptyDirs) against the sum of its containers'
+`ephemeral-storage` limits; each container (writable layer and log) against its own limit. The
+first one over evicts the pod: phase Failed, reason Evicted, kube's message, a warning event.
+Usage is what `du` counts (runtime/diskusage.py); the runtime reports a container's.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from api.quantity import to_int
+from api.quantity import format_whole, to_int
+
+EPHEMERAL = "ephemeral-storage"
 
 EVICTED = "Evicted"
 CHECK_EVERY = 10.0  # seconds: kube's eviction monitoring interval
@@ -30,29 +33,54 @@ def limited_disk_empty_dirs(pod: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def usage_bytes(path: Path) -> int:
-    """Bytes of disk below `path` as `du` counts them (0 when it does not exist)."""
-    seen: set[tuple[int, int]] = set()
-    total = 0
-    for root, dirs, files in os.walk(path):
-        for name in (".", *dirs, *files):
-            try:
-                st = os.lstat(os.path.join(root, name))
-            except OSError:
-                continue  # gone meanwhile
-            if (st.st_dev, st.st_ino) not in seen:
-                seen.add((st.st_dev, st.st_ino))
-                total += st.st_blocks * 512
-    return total
+def container_limits(pod: dict[str, Any]) -> dict[str, str]:
+    """The ephemeral-storage limit (as written) of each container that has one."""
+    out = {}
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        limit = ((c.get("resources") or {}).get("limits") or {}).get(EPHEMERAL)
+        if limit is not None:
+            out[str(c.get("name"))] = str(limit)
+    return out
 
 
-def eviction_message(volumes_dir: Path, limited: list[tuple[str, str]]) -> str | None:
-    """kube's message for the first volume over its limit, None when all fit."""
-    for name, limit in limited:
-        try:
-            allowed = to_int(limit)
-        except ValueError:
-            continue  # validation refuses such a quantity
-        if allowed > 0 and usage_bytes(volumes_dir / name) > allowed:
+def watched(pod: dict[str, Any]) -> bool:
+    """Whether the pod has anything to measure (the common pod has not)."""
+    return bool(limited_disk_empty_dirs(pod) or container_limits(pod))
+
+
+def disk_empty_dirs(pod: dict[str, Any]) -> list[str]:
+    return [
+        str(v.get("name"))
+        for v in (pod.get("spec") or {}).get("volumes") or []
+        if isinstance(v, dict)
+        and isinstance(v.get("emptyDir"), dict)
+        and v["emptyDir"].get("medium") != "Memory"
+    ]
+
+
+async def storage_eviction(
+    pod: dict[str, Any],
+    volumes_dir: Path,
+    running: dict[str, str],
+    container_usage: Callable[[str], Awaitable[int]],
+    volume_usage: Callable[[Path], Awaitable[int]],
+) -> str | None:
+    """kube's message for the first limit the pod is over, None when it fits. `running`: the
+    container id of each container name; `container_usage` asks the runtime, `volume_usage`
+    measures a directory (off the event loop)."""
+    for name, limit in limited_disk_empty_dirs(pod):
+        if to_int(limit) > 0 and await volume_usage(volumes_dir / name) > to_int(limit):
             return f'Usage of EmptyDir volume "{name}" exceeds the limit "{limit}". '
+    limits = container_limits(pod)
+    if not limits:
+        return None
+    used = {name: await container_usage(cid) for name, cid in running.items()}
+    total_limit = sum(to_int(v) for v in limits.values())
+    volumes = sum([await volume_usage(volumes_dir / name) for name in disk_empty_dirs(pod)])
+    if total_limit > 0 and sum(used.values()) + volumes > total_limit:
+        shown = format_whole(total_limit, next(iter(limits.values())))
+        return f"Pod ephemeral local storage usage exceeds the total limit of containers {shown}. "
+    for name, limit in limits.items():
+        if used.get(name, 0) > to_int(limit):
+            return f'Container {name} exceeded its local ephemeral storage limit "{limit}". '
     return None

@@ -58,6 +58,7 @@ from kubelet.projection import VolumeError
 from kubelet.restart import Backoff, crash_loop_message
 from kubelet.status import ContainerView, build_status, others_conditions
 from runtime.containers.logs import read_lines
+from runtime.diskusage import usage_bytes
 from runtime.interface import ContainerInfo, Runtime, SandboxConfig, SandboxInfo
 
 log = logging.getLogger(__name__)
@@ -163,10 +164,15 @@ class PodSyncer:
         if phase in ("Succeeded", "Failed") and not any(c.state == "running" for c in containers):
             return RESYNC * 6  # terminal: nothing to run, keep the containers for their logs
         next_sync = RESYNC
-        limited = localstorage.limited_disk_empty_dirs(pod)
-        if limited:  # kube's eviction manager: a disk emptyDir past its sizeLimit evicts the pod
-            volumes_dir = pod_dir(self.ctx.data_dir, uid) / "volumes"
-            message = await asyncio.to_thread(localstorage.eviction_message, volumes_dir, limited)
+        if localstorage.watched(pod):  # kube's eviction manager: local storage past its limits
+            running = {name: seen[-1].id for name, seen in newest_by_name(containers).items() if seen}
+            message = await localstorage.storage_eviction(
+                pod,
+                pod_dir(self.ctx.data_dir, uid) / "volumes",
+                running,
+                self.runtime.container_disk_usage,
+                lambda path: asyncio.to_thread(usage_bytes, path),
+            )
             if message is not None:
                 await self._fail(pod, sandbox, containers, localstorage.EVICTED, message)
                 return RESYNC * 6

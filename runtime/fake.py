@@ -86,6 +86,7 @@ class FakeRuntime:
         self.private: dict[str, tuple[str, str]] = {}  # image -> the only credentials that pull it
         self.exit_after_start: dict[str, int] = {}  # image -> exit code right after start
         self.exec_exit_codes: dict[str, int] = {"false": 1}  # first word of the command -> exit code
+        self.written: dict[str, int] = {}  # container id -> bytes its writable layer and log hold
         self._ids = itertools.count(1)
         self._ips = (str(ip) for ip in self._net.hosts())
         self._clock = clock
@@ -237,6 +238,10 @@ class FakeRuntime:
 
     async def container_status(self, container_id: str) -> ContainerInfo:
         return self._get(container_id).info
+
+    async def container_disk_usage(self, container_id: str) -> int:
+        self._get(container_id)
+        return self.written.get(container_id, 0)
 
     def config_of(self, container_id: str) -> ContainerConfig:
         return self._get(container_id).config

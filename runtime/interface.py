@@ -153,6 +153,10 @@ class Runtime(Protocol):
 
     async def container_status(self, container_id: str) -> ContainerInfo: ...
 
+    async def container_disk_usage(self, container_id: str) -> int:
+        """Bytes the container wrote on the node: its writable layer and its log (what CRI's
+        ContainerStats report and the kubelet holds against an ephemeral-storage limit)."""
+
     async def exec_sync(
         self, container_id: str, cmd: list[str], timeout: float | None = None
     ) -> ExecResult: ...

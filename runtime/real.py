@@ -27,6 +27,7 @@ from runtime.containers.errors import ContainerError, NoSuchContainer
 from runtime.containers.execs import RuncExecSession
 from runtime.containers.service import Containers, RunRequest
 from runtime.containers.store import Record
+from runtime.diskusage import usage_bytes
 from runtime.interface import (
     ContainerConfig,
     ContainerInfo,
@@ -327,6 +328,14 @@ class RealRuntime:
 
     async def container_status(self, container_id: str) -> ContainerInfo:
         return self.info(await asyncio.to_thread(self._record, container_id))
+
+    async def container_disk_usage(self, container_id: str) -> int:
+        def usage() -> int:
+            rec = self.containers.store.load(container_id)
+            log = os.path.getsize(rec.log_path) if rec.log_path and os.path.exists(rec.log_path) else 0
+            return usage_bytes(os.path.join(self.containers.engine.bundle(container_id), "upper")) + log
+
+        return await asyncio.to_thread(usage)
 
     async def exec_sync(self, container_id: str, cmd: list[str], timeout: float | None = None) -> ExecResult:
         def run() -> ExecResult:

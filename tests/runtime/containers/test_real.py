@@ -302,6 +302,21 @@ async def test_a_pods_containers_share_its_ipc_namespace_and_shm(runtime: RealRu
 
 
 @sync
+async def test_disk_usage_counts_the_writable_layer_and_the_log(runtime: RealRuntime) -> None:
+    """What a container wrote to its root and its log, as the kubelet's ephemeral-storage check asks."""
+    sb = await runtime.run_sandbox(pod("u22"))
+    log = runtime.root / "writer.log"
+    script = "head -c 300000 /dev/zero > /big; echo done"
+    cid = await runtime.create_container(
+        sb.id, ContainerConfig(name="w", image="busybox", log_path=str(log), command=["sh", "-c", script])
+    )
+    before = await runtime.container_disk_usage(cid)
+    assert (await run_to_exit(runtime, cid)).exit_code == 0
+    after = await runtime.container_disk_usage(cid)
+    assert after - before >= 300_000 + log.stat().st_size
+
+
+@sync
 async def test_a_pods_host_port_reaches_it_through_the_nodes_address(runtime: RealRuntime) -> None:
     """A container's hostPort is published on the node (an nft table of the sandbox's own, as
     CNI's portmap does), and the table goes with the sandbox."""
