@@ -33,27 +33,37 @@ def identity_of(peer: dict[str, Any] | None) -> tuple[str, tuple[str, ...]] | No
     return (cn, tuple(orgs)) if cn else None
 
 
+Identity = tuple[str, tuple[str, ...]]
+
+
+def _connection_identity(transport: Any) -> Identity | None:
+    ssl_object = transport.get_extra_info("ssl_object")
+    return identity_of(ssl_object.getpeercert()) if ssl_object is not None else None
+
+
+def _carry(scope: dict[str, Any], identity: Identity | None) -> None:
+    """Put the connection's identity in a request's (or upgrade's) scope."""
+    if identity is None:
+        return
+    user, groups = identity
+    name = ",".join([f"CN={user}", *(f"O={g}" for g in groups)])
+    scope["extensions"] = {**(scope.get("extensions") or {}), "tls": {"client_cert_name": name}}
+    scope[IDENTITY_KEY] = identity
+
+
 def with_client_certs(protocol_cls: type) -> type:
     """The HTTP protocol class, with each request's scope carrying the connection's client identity."""
 
     class ClientCertProtocol(protocol_cls):
-        _identity: tuple[str, tuple[str, ...]] | None = None
+        _identity: Identity | None = None
 
         def connection_made(self, transport: Any) -> None:
-            ssl_object = transport.get_extra_info("ssl_object")
-            self._identity = identity_of(ssl_object.getpeercert()) if ssl_object is not None else None
+            self._identity = _connection_identity(transport)
             super().connection_made(transport)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            if self._identity is not None:
-                user, groups = self._identity
-                name = ",".join([f"CN={user}", *(f"O={g}" for g in groups)])
-                self.scope["extensions"] = {
-                    **(self.scope.get("extensions") or {}),
-                    "tls": {"client_cert_name": name},
-                }
-                self.scope[IDENTITY_KEY] = self._identity
+            _carry(self.scope, self._identity)
 
     return ClientCertProtocol
 
@@ -63,18 +73,17 @@ def with_client_certs_ws(protocol_cls: type) -> type:
     kubectl 1.30+ runs exec and port-forward over WebSocket, on the connection its upgrade came by."""
 
     class ClientCertWebSocketProtocol(protocol_cls):
-        _identity: tuple[str, tuple[str, ...]] | None = None
+        _identity: Identity | None = None
 
         def connection_made(self, transport: Any) -> None:
-            ssl_object = transport.get_extra_info("ssl_object")
-            self._identity = identity_of(ssl_object.getpeercert()) if ssl_object is not None else None
+            self._identity = _connection_identity(transport)
             super().connection_made(transport)
 
         def handle_connect(self, event: Any) -> None:
             super().handle_connect(event)  # builds the scope and schedules the app, not yet run
             scope = getattr(self, "scope", None)
-            if scope is not None and self._identity is not None:
-                scope[IDENTITY_KEY] = self._identity
+            if scope is not None:
+                _carry(scope, self._identity)
 
     return ClientCertWebSocketProtocol
 
