@@ -225,7 +225,8 @@ class GarbageCollector(QueueController):
     # the reconcile
     async def sync(self, item: str) -> None:
         kind, plural, key = item.split("|", 2)
-        obj = self.informers[plural].get(key)
+        informer = self.informers.get(plural)  # None: a custom kind whose CRD went meanwhile
+        obj = informer.get(key) if informer is not None else None
         if obj is None:
             return
         if kind == "dep":
@@ -292,7 +293,7 @@ class GarbageCollector(QueueController):
         deps = [
             (p, o)
             for p, k in sorted(self.dependents.get(uid, ()))
-            if (o := self.informers[p].get(k)) is not None
+            if p in self.informers and (o := self.informers[p].get(k)) is not None
         ]
         if ORPHAN in fin:
             for p, dep in deps:

@@ -86,7 +86,7 @@ class RealRuntime:
         if info.state == "ready" and info.netns_path and not os.path.exists(info.netns_path):
             info.state = "notready"  # the namespace is gone (a reboot, someone's `ip netns del`)
         pod_ipc = podipc.ipc_path(str(self.sandbox_dir / sandbox_id))
-        if info.state == "ready" and not info.config.host_ipc and not os.path.ismount(pod_ipc):
+        if info.state == "ready" and os.path.exists(pod_ipc) and not os.path.ismount(pod_ipc):
             info.state = "notready"  # likewise its IPC namespace (kept by a mount a reboot undoes)
         return info
 
@@ -218,6 +218,7 @@ class RealRuntime:
             )
         }
         parent = self._cgroup_parent(sandbox.config)
+        ipc, shm = self._ipc_of(sandbox_id, config.host_ipc)
         req = RunRequest(
             image=config.image,
             name=f"k8s_{config.name}_{sandbox.config.name}_{sandbox.config.namespace}_{ids.new_id()[:8]}"[
@@ -246,8 +247,8 @@ class RealRuntime:
             seccomp_unconfined=config.seccomp_unconfined,
             sysctls=dict(config.sysctls),
             pid="host" if config.host_pid else "",
-            ipc="host" if config.host_ipc else podipc.ipc_path(str(self.sandbox_dir / sandbox_id)),
-            shm_path="/dev/shm" if config.host_ipc else podipc.shm_path(str(self.sandbox_dir / sandbox_id)),
+            ipc=ipc,
+            shm_path=shm,
             net="sandbox",
             netns_path=sandbox.netns_path or "host",
             sandbox_id=sandbox_id,
@@ -259,6 +260,17 @@ class RealRuntime:
         rec.config[K8S_NAME] = config.name
         self.containers.store.save(rec)
         return rec.id
+
+    def _ipc_of(self, sandbox_id: str, host_ipc: bool) -> tuple[str, str]:
+        """(IPC namespace, /dev/shm) for a container of the sandbox: the node's for hostIPC, the
+        sandbox's, or for a sandbox made before sandboxes had them, a namespace and a tmpfs of its own
+        (so an upgrade does not restart running pods)."""
+        if host_ipc:
+            return "host", "/dev/shm"
+        where = str(self.sandbox_dir / sandbox_id)
+        if os.path.exists(podipc.ipc_path(where)):
+            return podipc.ipc_path(where), podipc.shm_path(where)
+        return "", ""
 
     async def create_container(self, sandbox_id: str, config: ContainerConfig) -> str:
         return await asyncio.to_thread(self._create_container, sandbox_id, config)

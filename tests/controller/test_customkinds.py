@@ -13,7 +13,10 @@ def crd(plural: str, scope: str, established: bool = True) -> dict[str, Any]:
         "spec": {
             "group": "example.com",
             "scope": scope,
-            "versions": [{"name": "v1beta1", "storage": False}, {"name": "v1", "storage": True}],
+            "versions": [
+                {"name": "v1beta1", "served": True, "storage": False},
+                {"name": "v1", "served": True, "storage": True},
+            ],
         },
         "status": {
             "acceptedNames": {"plural": plural, "singular": plural[:-1], "kind": plural.title()[:-1]},
@@ -34,3 +37,12 @@ def test_established_kinds_in_their_storage_version() -> None:
         ("clusters", "Cluster", False, "example.com/v1"),
     ]
     assert [r.plural for r in custom_resources(crds, namespaced_only=True)] == ["widgets"]
+    # a storage version no longer served is not read: a served one is (the server converts)
+    old = crd("gadgets", "Namespaced")
+    old["spec"]["versions"] = [
+        {"name": "v2", "served": True},
+        {"name": "v1", "served": False, "storage": True},
+    ]
+    assert [r.api_version for r in custom_resources([old])] == ["example.com/v2"]
+    old["spec"]["versions"][0]["served"] = False  # nothing served: no kind to read
+    assert custom_resources([old]) == []

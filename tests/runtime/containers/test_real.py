@@ -295,6 +295,19 @@ async def test_a_pods_containers_share_its_ipc_namespace_and_shm(runtime: RealRu
     assert seen["reader"][0] == "shared" and seen["stranger"][0] == "none"
     assert seen["writer"][-1] == seen["reader"][-1] != seen["stranger"][-1]
     assert seen["writer"][-1] != os.readlink("/proc/self/ns/ipc")
+    # a sandbox made before sandboxes had them (an upgraded node): still ready, and its
+    # containers get a namespace and a /dev/shm of their own, as then
+    from runtime import podipc
+
+    where = str(runtime.sandbox_dir / other.id)
+    podipc.remove(where)
+    os.unlink(podipc.ipc_path(where))
+    os.rmdir(podipc.shm_path(where))
+    assert next(s for s in await runtime.list_sandboxes() if s.id == other.id).state == "ready"
+    cid = await runtime.create_container(
+        other.id, ContainerConfig(name="late", image="busybox", command=["sh", "-c", "echo x > /dev/shm/y"])
+    )
+    assert (await run_to_exit(runtime, cid)).exit_code == 0
     for sb in (first, other):
         await runtime.remove_sandbox(sb.id)
     with open("/proc/self/mountinfo") as f:
