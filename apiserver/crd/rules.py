@@ -13,18 +13,26 @@ exists, exists_one, map, filter, size, matches, startsWith, contains, int(), str
 kube adds libraries of its own (strings' lowerAscii/split/indexOf, lists' isSorted/sum, url(),
 quantity(), optional types): a rule calling one of them, or using `messageExpression` or
 `optionalOldSelf`, is refused when the CRD is written, naming what is not supported, rather
-than accepted and never enforced. kube's validation ratcheting (an unchanged invalid value
-allowed on update) and its cost budget are not applied. cel-python is imported on the first
-CRD or object that has rules: no other request pays for it.
+than accepted and never enforced. Values reach CEL in the types kube gives them from the schema
+(a `number` is a double even when written `3`; `date-time`/`date` strings are timestamps,
+`duration` strings durations). `oldSelf` of a list item is the old item with the same keys (a
+`map` list) or value (a `set` list); below an atomic list there is none, and a transition
+rule there is refused, as kube refuses it. kube's validation ratcheting (an unchanged invalid
+value allowed on update) and its cost budget are not applied. A CRD stored before rules were
+checked may hold one that cannot be enforced: it is skipped (and logged), not turned into a 500.
+cel-python is imported on the first CRD or object that has rules: no other request pays for it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from api.errors import Cause, field_duplicate, field_forbidden, field_invalid, field_required
+
+log = logging.getLogger(__name__)
 
 Schema = dict[str, Any]
 RULES = "x-kubernetes-validations"
@@ -76,7 +84,7 @@ def _identifiers(tree: Any) -> set[str]:
 def rule_causes(schema: Any, path: str) -> list[Cause]:
     """Why the rules under `schema` (at `path`, a CRD's field path) cannot be enforced."""
     out: list[Cause] = []
-    for where, node in _schema_nodes(schema, path):
+    for where, node, uncorrelatable in _schema_nodes(schema, path):
         rules = node.get(RULES)
         if not isinstance(rules, list):
             continue
@@ -85,7 +93,11 @@ def rule_causes(schema: Any, path: str) -> list[Cause]:
             if not isinstance(rule, dict):
                 out.append(field_invalid(at, rule, "must be an object"))
                 continue
-            out += _rule_causes(rule, at)
+            causes = _rule_causes(rule, at)
+            if not causes and uncorrelatable is not None and _compile(str(rule["rule"])).transition:
+                message = f"oldSelf cannot be used on the uncorrelatable portion of the schema within {uncorrelatable}"
+                causes = [field_invalid(f"{at}.rule", rule["rule"], message)]
+            out += causes
     return out
 
 
@@ -121,22 +133,79 @@ def _first_line(e: Exception) -> str:
     return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
-def _schema_nodes(s: Any, path: str) -> Iterator[tuple[str, Schema]]:
+def _schema_nodes(
+    s: Any, path: str, uncorrelatable: str | None = None
+) -> Iterator[tuple[str, Schema, str | None]]:
+    """Each schema node with its path, and the atomic list it lies below (None: correlatable)."""
     if not isinstance(s, dict):
         return
-    yield path, s
+    yield path, s, uncorrelatable
     for name, sub in (s.get("properties") or {}).items():
-        yield from _schema_nodes(sub, f"{path}.properties[{name}]")
+        yield from _schema_nodes(sub, f"{path}.properties[{name}]", uncorrelatable)
     items = s.get("items")
     if isinstance(items, dict):
-        yield from _schema_nodes(items, f"{path}.items")
+        atomic = s.get("x-kubernetes-list-type") not in ("map", "set")
+        yield from _schema_nodes(items, f"{path}.items", uncorrelatable or (path if atomic else None))
     extra = s.get("additionalProperties")
     if isinstance(extra, dict):
-        yield from _schema_nodes(extra, f"{path}.additionalProperties")
+        yield from _schema_nodes(extra, f"{path}.additionalProperties", uncorrelatable)
 
 
 def has_rules(schema: Any) -> bool:
-    return any(RULES in node for _, node in _schema_nodes(schema, ""))
+    return any(RULES in node for _, node, _ in _schema_nodes(schema, ""))
+
+
+def _to_cel(celpy: Any, s: Any, v: Any) -> Any:
+    """A JSON value as kube hands it to CEL: typed by its schema node."""
+    t = celpy.celtypes
+    s = s if isinstance(s, dict) else {}
+    kind, fmt = s.get("type"), s.get("format")
+    if isinstance(v, dict):
+        props, extra = s.get("properties") or {}, s.get("additionalProperties")
+        return t.MapType({t.StringType(k): _to_cel(celpy, props.get(k, extra), x) for k, x in v.items()})
+    if isinstance(v, list):
+        return t.ListType([_to_cel(celpy, s.get("items"), x) for x in v])
+    if kind == "number" and isinstance(v, int) and not isinstance(v, bool):
+        return t.DoubleType(float(v))
+    if kind == "string" and isinstance(v, str) and fmt in ("date-time", "date", "duration"):
+        try:
+            return t.DurationType(v) if fmt == "duration" else t.TimestampType(v)
+        except Exception:  # not in that format: validation names it; CEL sees the string
+            return t.StringType(v)
+    return celpy.json_to_cel(v)
+
+
+def _correlated(s: Schema, item: Any, old: Any) -> Any:
+    """The old list item `item` stands for: same keys in a map list, same value in a set list;
+    None for an atomic list (kube does not correlate its items)."""
+    if not isinstance(old, list):
+        return None
+    list_type = s.get("x-kubernetes-list-type")
+    if list_type == "set":
+        return item if item in old else None
+    if list_type == "map" and isinstance(item, dict):
+        keys = s.get("x-kubernetes-list-map-keys") or []
+        want = [item.get(k) for k in keys]
+        return next((o for o in old if isinstance(o, dict) and [o.get(k) for k in keys] == want), None)
+    return None
+
+
+def _enforceable(rule: Any) -> _Compiled | None:
+    """The compiled rule, or None for one this server cannot enforce (a CRD stored before rules
+    were checked): skipped, not a failed write."""
+    try:
+        compiled = _compile(str(rule.get("rule")))
+    except Exception as e:
+        log.warning("CRD rule %r skipped: %s", rule.get("rule"), _first_line(e))
+        return None
+    if compiled.functions - SUPPORTED_FUNCTIONS:
+        log.warning(
+            "CRD rule %r skipped: it calls %s",
+            rule.get("rule"),
+            sorted(compiled.functions - SUPPORTED_FUNCTIONS),
+        )
+        return None
+    return compiled
 
 
 # --- a custom resource's writes -----------------------------------------------------------------
@@ -169,9 +238,10 @@ def _walk(
     if v is None:
         return
     for rule in s.get(RULES) or []:
-        if _compile(str(rule.get("rule"))).transition != transitions:
+        compiled = _enforceable(rule) if isinstance(rule, dict) else None
+        if compiled is None or compiled.transition != transitions:
             continue
-        cause = _evaluate(celpy, s, rule, v, old, path)
+        cause = _evaluate(celpy, s, rule, compiled, v, old, path)
         if cause is not None:
             out.append(cause)
     if isinstance(v, dict):
@@ -187,18 +257,17 @@ def _walk(
                 _walk(celpy, sub, value, olds.get(key), child.lstrip("."), out, transitions)
     elif isinstance(v, list) and isinstance(s.get("items"), dict):
         for i, item in enumerate(v):
-            # kube correlates list items with the old ones only for map and set lists; by index here
-            before = old[i] if isinstance(old, list) and i < len(old) else None
-            _walk(celpy, s["items"], item, before, f"{path}[{i}]", out, transitions)
+            _walk(celpy, s["items"], item, _correlated(s, item, old), f"{path}[{i}]", out, transitions)
 
 
-def _evaluate(celpy: Any, s: Schema, rule: dict[str, Any], v: Any, old: Any, path: str) -> Cause | None:
-    compiled = _compile(str(rule.get("rule")))
+def _evaluate(
+    celpy: Any, s: Schema, rule: dict[str, Any], compiled: _Compiled, v: Any, old: Any, path: str
+) -> Cause | None:
     if compiled.transition and old is None:
         return None  # a transition rule on a create, or where nothing was before
-    activation = {"self": celpy.json_to_cel(v)}
+    activation = {"self": _to_cel(celpy, s, v)}
     if compiled.transition:
-        activation["oldSelf"] = celpy.json_to_cel(old)
+        activation["oldSelf"] = _to_cel(celpy, s, old)
     where = path + str(rule.get("fieldPath") or "") if rule.get("fieldPath") else path
     where = where.lstrip(".")
     shown = str(s.get("type") or "")
