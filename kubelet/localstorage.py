@@ -34,9 +34,12 @@ def limited_disk_empty_dirs(pod: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def container_limits(pod: dict[str, Any]) -> dict[str, str]:
-    """The ephemeral-storage limit (as written) of each container that has one."""
+    """The ephemeral-storage limit (as written) of each container that has one: the app
+    containers and the sidecars (restartable init containers), which run beside them."""
+    spec = pod.get("spec") or {}
+    sidecars = [c for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
     out = {}
-    for c in (pod.get("spec") or {}).get("containers") or []:
+    for c in [*sidecars, *(spec.get("containers") or [])]:
         limit = ((c.get("resources") or {}).get("limits") or {}).get(EPHEMERAL)
         if limit is not None:
             out[str(c.get("name"))] = str(limit)

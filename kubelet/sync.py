@@ -16,7 +16,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.podstatus import is_restartable_init
 from api.protocol import ApiClient
-from api.shapes import PodStatus
+from api.shapes import Condition, PodStatus
 from kubelet import admission, localstorage, volumes
 from kubelet.containerconfig import (
     CONTAINER_NAME,
@@ -106,6 +106,24 @@ class SyncContext:
     files: PodFiles = DISK  # where volume and DNS files go (in memory on a hollow node)
 
 
+def _disruption(failed: tuple[str, str] | None, old: Mapping[str, Any]) -> list[Condition]:
+    """kube's DisruptionTarget condition on a pod the kubelet evicts (TerminationByKubelet), which a
+    Job's podFailurePolicy can match; once, kept as it is afterwards."""
+    if failed is None or failed[0] != localstorage.EVICTED:
+        return []
+    if any(c.get("type") == "DisruptionTarget" for c in old.get("conditions") or []):
+        return []
+    condition: Condition = {
+        "type": "DisruptionTarget",
+        "status": "True",
+        "lastProbeTime": None,
+        "lastTransitionTime": jsonutil.now_str(),
+        "reason": "TerminationByKubelet",
+        "message": failed[1],
+    }
+    return [condition]
+
+
 class PodSyncer:
     def __init__(
         self,
@@ -165,7 +183,11 @@ class PodSyncer:
             return RESYNC * 6  # terminal: nothing to run, keep the containers for their logs
         next_sync = RESYNC
         if localstorage.watched(pod):  # kube's eviction manager: local storage past its limits
-            running = {name: seen[-1].id for name, seen in newest_by_name(containers).items() if seen}
+            running = {
+                name: seen[-1].id
+                for name, seen in newest_by_name(containers).items()
+                if seen and seen[-1].state == "running"  # kube measures the running ones
+            }
             message = await localstorage.storage_eviction(
                 pod,
                 pod_dir(self.ctx.data_dir, uid) / "volumes",
@@ -639,7 +661,7 @@ class PodSyncer:
             self.ctx.host_ip,
             start,
             jsonutil.now_str(),
-            others_conditions(pod.get("status") or {}),
+            others_conditions(pod.get("status") or {}) + _disruption(failed, old),
             failed,
         )
         if self._last_status.get(uid) == status:
@@ -658,6 +680,7 @@ class PodSyncer:
                 raise
 
     # --- teardown ----------------------------------------------------------------------
+
     async def _remove_container(
         self,
         c: ContainerInfo,

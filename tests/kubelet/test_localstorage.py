@@ -53,6 +53,21 @@ def storage_pod(**limits: str) -> dict[str, Any]:
 
 async def test_the_first_limit_over_names_the_eviction(tmp_path: Path) -> None:
     p = storage_pod(app="1Mi", side="1Mi")
+    p["spec"]["initContainers"] = [
+        {"name": "init", "image": "busybox:1.35", "resources": {"limits": {"ephemeral-storage": "5Mi"}}},
+        {
+            "name": "proxy",
+            "image": "busybox:1.35",
+            "restartPolicy": "Always",
+            "resources": {"limits": {"ephemeral-storage": "1Mi"}},
+        },
+    ]
+    assert localstorage.container_limits(p) == {
+        "proxy": "1Mi",
+        "app": "1Mi",
+        "side": "1Mi",
+    }  # a sidecar counts
+    p["spec"]["initContainers"] = []
     assert localstorage.limited_disk_empty_dirs(p) == [("cache", "64Ki")]
     written = {"a": 0, "s": 0}
     volumes = {"cache": 0, "scratch": 0}
@@ -106,6 +121,8 @@ async def test_a_pod_whose_empty_dir_or_container_outgrows_its_limit_is_evicted(
         )
         assert not any(c.info.state == "running" for c in rt.containers.values())
         assert any(e["reason"] == "Evicted" for e in api.objs("events"))
+        (target,) = [c for c in st["conditions"] if c["type"] == "DisruptionTarget"]  # kube's, for Jobs
+        assert (target["status"], target["reason"]) == ("True", "TerminationByKubelet")
         # a container writing past its own limit (the runtime's count of its layer and log)
         limited = pod(
             "writer",
