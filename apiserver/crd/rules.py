@@ -221,8 +221,16 @@ def violations(
     import celpy
 
     out: list[Cause] = []
-    _walk(celpy, schema, obj, old, "", out, transitions_only, root=True)
+    _walk(celpy, schema, _rule_view(obj), _rule_view(old), "", out, transitions_only, root=True)
     return out
+
+
+def _rule_view(obj: Any) -> Any:
+    """The object as a root rule sees it: of its metadata, kube exposes only name and generateName."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+        return obj
+    meta = {k: obj["metadata"][k] for k in ("name", "generateName") if k in obj["metadata"]}
+    return {**obj, "metadata": meta}
 
 
 def _walk(

@@ -198,3 +198,15 @@ def test_old_self_below_an_atomic_list_is_refused_and_a_stored_unenforceable_rul
         "x-kubernetes-validations": rules({"rule": "self.a.isURL()"}, {"rule": "self.a =="}),
     }
     assert violations(stored, {"a": "x"}) == []  # neither can be enforced: skipped, not a failed write
+
+
+def test_a_root_rule_sees_only_the_name_of_the_metadata() -> None:
+    schema = {
+        "type": "object",
+        "x-kubernetes-validations": rules(
+            {"rule": "self.metadata.name.startsWith('t')"}, {"rule": "!has(self.metadata.labels)"}
+        ),
+    }
+    labelled = obj()
+    labelled["metadata"]["labels"] = {"a": "b"}
+    assert violations(schema, labelled) == []  # labels are not there for a rule, as in kube
