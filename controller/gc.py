@@ -304,8 +304,13 @@ class GarbageCollector(QueueController):
             for p, dep in deps:
                 if not meta(dep).get("deletionTimestamp"):
                     await self._delete_dependent(p, dep)
-            if not deps:
-                await self._remove_finalizer(plural, owner, FOREGROUND)
+            if deps:
+                return
+            if not all(self.informers[k].has_synced() for k in self._custom_runs):
+                # a custom kind's dependents may not be listed yet: none seen is not none there
+                self.queue.add_after(f"own|{plural}|{key_of(owner)}", 0.5)
+                return
+            await self._remove_finalizer(plural, owner, FOREGROUND)
 
     async def _remove_finalizer(self, plural: str, owner: Obj, finalizer: str) -> None:
         m = meta(owner)
