@@ -94,6 +94,7 @@ RESOURCES: tuple[Resource, ...] = (
             Subresource("status", "Pod", _STATUS),
             Subresource("binding", "Binding", ("create",)),
             Subresource("log", "Pod", ("get",)),
+            Subresource("attach", "PodAttachOptions", ("create", "get")),
             Subresource("exec", "PodExecOptions", ("create", "get")),
             Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
             Subresource("eviction", "Eviction", ("create",), group="policy"),

@@ -22,7 +22,7 @@ from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond, respond_error
 from apiserver.handlers.resources import handle_collection, handle_object
 from apiserver.handlers.routing import Route, resolve
-from apiserver.handlers.subresources import attach_refused, handle_subresource
+from apiserver.handlers.subresources import handle_subresource
 from apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from apiserver.metrics import ApiServerMetrics, clock
 from apiserver.metrics import enabled as metrics_enabled
@@ -227,9 +227,11 @@ class ApiServerApp:
             if impersonation.wanted(headers):
                 user = impersonation.act_as(user, scope["headers"], self._allowed)
             route = resolve(scope["path"])
-            if route is not None and route.subresource == "attach" and route.name is not None:
-                raise attach_refused(route.name)
-            if route is None or route.subresource not in ("exec", "log", "portforward") or route.name is None:
+            if (
+                route is None
+                or route.subresource not in ("exec", "attach", "log", "portforward")
+                or route.name is None
+            ):
                 raise meta.not_found_path()
             if user.is_node:
                 raise node_forbidden(user, "get", route.resource.plural, route.namespace, route.subresource)

@@ -159,12 +159,13 @@ def kubelet_target(
             ),
         )
     container = pod_container(pod, next((v for k, v in query if k == "container"), ""))
-    if subresource == "exec":
+    if subresource in ("exec", "attach"):
         phase = (pod.get("status") or {}).get("phase")
         if phase in ("Succeeded", "Failed"):
-            raise bad_request(f"cannot exec into a container in a completed pod; current phase is {phase}")
+            verb = "exec into" if subresource == "exec" else "attach to"
+            raise bad_request(f"cannot {verb} a container in a completed pod; current phase is {phase}")
     host, port = kubelet_endpoint(node)
-    kind = "containerLogs" if subresource == "log" else "exec"
+    kind = {"log": "containerLogs", "attach": "attach"}.get(subresource, "exec")
     path = "/".join(("", kind, ns, name, quote(container, safe="")))
     return Target(host, port, path, urlencode([(k, v) for k, v in query if k != "container"]))
 
@@ -230,7 +231,7 @@ class KubeletProxy:
                 # client sees; if nothing is wrong, say what is needed
                 await self._check_exec(target)
                 raise bad_request(
-                    "exec needs an upgrade: SPDY/3.1 (X-Stream-Protocol-Version: v4.channel.k8s.io), "
+                    f"{subresource} needs an upgrade: SPDY/3.1 (X-Stream-Protocol-Version: v4.channel.k8s.io), "
                     "or a WebSocket with subprotocol v5.channel.k8s.io or v4.channel.k8s.io"
                 )
         except ApiError as e:

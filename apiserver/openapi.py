@@ -402,10 +402,18 @@ def _subresource_path(r: Resource, s: Subresource, v3: bool) -> dict[str, Any]:
             suffix="Log",
         )
         return entry
-    if s.name == "exec":
-        params = ("command", "container", "stdin", "stdout", "stderr", "tty")
-        entry["get"] = _operation("connectget", "connect", r, gvk, "string", v3, params, suffix="Exec")
-        entry["post"] = _operation("connectpost", "connect", r, gvk, "string", v3, params, suffix="Exec")
+    if s.name in ("exec", "attach"):
+        params = (
+            *(("command",) if s.name == "exec" else ()),
+            "container",
+            "stdin",
+            "stdout",
+            "stderr",
+            "tty",
+        )
+        sfx = s.name.title()
+        entry["get"] = _operation("connectget", "connect", r, gvk, "string", v3, params, suffix=sfx)
+        entry["post"] = _operation("connectpost", "connect", r, gvk, "string", v3, params, suffix=sfx)
         return entry
     if "create" in s.verbs:
         entry["post"] = _operation("create", "post", r, gvk, kind, v3, _WRITE_PARAMS, body=kind, suffix=sfx)

@@ -37,7 +37,7 @@ log = logging.getLogger("kubelite.apiserver.spdyupgrade")
 
 SPDY = b"spdy/3.1"
 TUNNEL_PREFIX = "SPDY/3.1+"
-SPDY_SUBRESOURCES = (b"/portforward", b"/exec")
+SPDY_SUBRESOURCES = (b"/portforward", b"/exec", b"/attach")
 
 
 def offered_subprotocols(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
@@ -144,7 +144,7 @@ def http_protocol_class() -> type:
             return self._spdy_stream() or super()._should_upgrade()
 
         def _spdy_stream(self) -> bool:
-            # port-forward and exec (attach has no server side: it keeps its plain answer)
+            # port-forward, exec and attach
             return self._get_upgrade() == SPDY and httptools.parse_url(self.url).path.endswith(
                 SPDY_SUBRESOURCES
             )

@@ -76,6 +76,7 @@ def container_config(
         host_ipc=bool((pod.get("spec") or {}).get("hostIPC")),
         tty=bool(c.get("tty")),
         stdin=bool(c.get("stdin")),
+        stdin_once=bool(c.get("stdinOnce")),
         labels={
             POD_UID: meta["uid"],
             POD_NAME: meta["name"],

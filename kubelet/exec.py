@@ -66,6 +66,22 @@ def parse_exec_query(pairs: list[tuple[str, str]]) -> ExecOptions:
     return opts
 
 
+def parse_attach_query(pairs: list[tuple[str, str]]) -> ExecOptions:
+    """An attach's options: an exec's without a command (the container's own process)."""
+    opts = ExecOptions(
+        [],
+        _flag(pairs, "stdin", "input"),
+        _flag(pairs, "stdout", "output"),
+        _flag(pairs, "stderr", "error"),
+        _flag(pairs, "tty"),
+    )
+    if not (opts.stdin or opts.stdout or opts.stderr):
+        raise ExecOptionError("you must specify at least 1 of stdin, stdout, stderr")
+    if opts.tty and opts.stderr:
+        opts = ExecOptions([], opts.stdin, opts.stdout, False, True)
+    return opts
+
+
 def choose_protocol(offered: list[str]) -> str | None:
     for p in PROTOCOLS:
         if p in offered:

@@ -131,7 +131,7 @@ def _peer_cert_protocol() -> type:
 def _route(path: str) -> tuple[str, str, str, str] | None:
     """(kind, namespace, pod, container or, for portForward, the pod UID or "")."""
     parts = path.strip("/").split("/")
-    if len(parts) == 4 and parts[0] in ("containerLogs", "exec", "portForward"):
+    if len(parts) == 4 and parts[0] in ("containerLogs", "exec", "attach", "portForward"):
         return parts[0], unquote(parts[1]), unquote(parts[2]), unquote(parts[3])
     if len(parts) == 3 and parts[0] == "portForward":
         return parts[0], unquote(parts[1]), unquote(parts[2]), ""
@@ -163,17 +163,17 @@ class KubeletApp:
                     await _respond(send, 200, json.dumps(self.stats.summary()).encode(), b"application/json")
                 elif route is not None and route[0] == "containerLogs" and scope["method"] == "GET":
                     await self._logs(scope, receive, send, *route[1:])
-                elif route is not None and route[0] == "exec":
+                elif route is not None and route[0] in ("exec", "attach"):
                     # checked as an upgrade would be, so a proxy can learn why one would fail
-                    await self._exec_target(scope, *route[1:])
+                    await self._exec_target(scope, route[0], *route[1:])
                     raise HttpError(400, UPGRADE_REQUIRED)
                 elif route is not None and route[0] == "portForward":
                     await self._netns(*route[1:])
                     raise HttpError(400, UPGRADE_REQUIRED)
                 else:
                     raise HttpError(404, "404 page not found")
-            elif route is not None and route[0] == "exec":
-                await self._exec(scope, receive, send, *route[1:])
+            elif route is not None and route[0] in ("exec", "attach"):
+                await self._exec(scope, receive, send, route[0], *route[1:])
             elif route is not None and route[0] == "portForward":
                 await self._port_forward(scope, receive, send, *route[1:])
             else:
@@ -248,10 +248,12 @@ class KubeletApp:
                 return
 
     async def _exec_target(
-        self, scope: dict[str, Any], ns: str, pod: str, container: str
+        self, scope: dict[str, Any], kind: str, ns: str, pod: str, container: str
     ) -> tuple[kexec.ExecOptions, ContainerInfo]:
+        """An exec's options and container, or an attach's (`kind`): the container must run."""
+        pairs = parse_qsl((scope.get("query_string") or b"").decode("latin-1"))
         try:
-            opts = kexec.parse_exec_query(parse_qsl((scope.get("query_string") or b"").decode("latin-1")))
+            opts = kexec.parse_attach_query(pairs) if kind == "attach" else kexec.parse_exec_query(pairs)
         except kexec.ExecOptionError as e:
             raise HttpError(400, str(e)) from None
         inst = await self._instance(ns, pod, container, False)
@@ -260,13 +262,21 @@ class KubeletApp:
         return opts, inst
 
     async def _exec(
-        self, scope: dict[str, Any], receive: Any, send: Any, ns: str, pod: str, container: str
+        self, scope: dict[str, Any], receive: Any, send: Any, kind: str, ns: str, pod: str, container: str
     ) -> None:
-        opts, inst = await self._exec_target(scope, ns, pod, container)
+        """An exec (a new process) or an attach (the container's own), over WebSocket or SPDY:
+        the same streams and status, only what is started differs."""
+        opts, inst = await self._exec_target(scope, kind, ns, pod, container)
+
+        async def start() -> Any:
+            if kind == "attach":
+                return await self.runtime.attach(inst.id)
+            return await self.runtime.exec(inst.id, opts.command, tty=opts.tty, stdin=opts.stdin)
+
         offered = list(scope.get("subprotocols") or [])
         protocol = kexec.choose_protocol(offered)
         if protocol is None and spdyexec.SPDY_V4 in offered:
-            await self._exec_over_spdy(receive, send, opts, inst)
+            await self._exec_over_spdy(receive, send, opts, start, kind)
             return
         if protocol is None:
             offer = ", ".join((*kexec.PROTOCOLS, spdyexec.SPDY_V4))
@@ -275,7 +285,7 @@ class KubeletApp:
         if msg["type"] != "websocket.connect":
             return
         try:
-            session = await self.runtime.exec(inst.id, opts.command, tty=opts.tty, stdin=opts.stdin)
+            session = await start()
         except Exception as e:
             await send({"type": "websocket.accept", "subprotocol": protocol})
             await send({"type": "websocket.send", "bytes": kexec.status_frame(kexec.error_status(str(e)))})
@@ -285,23 +295,19 @@ class KubeletApp:
         await kexec.serve_exec(receive, send, session, opts)
 
     async def _exec_over_spdy(
-        self, receive: Any, send: Any, opts: kexec.ExecOptions, inst: ContainerInfo
+        self, receive: Any, send: Any, opts: kexec.ExecOptions, start: Any, kind: str
     ) -> None:
-        """kubectl's SPDY exec, tunnelled by the API server: the command starts once its streams are open."""
+        """kubectl's SPDY exec or attach, tunnelled by the API server: it starts once its streams are open."""
         from kubelet.spdysession import serve_spdy
 
         if (await receive())["type"] != "websocket.connect":
             return
         await send({"type": "websocket.accept", "subprotocol": spdyexec.SPDY_V4})
-
-        async def start() -> Any:
-            return await self.runtime.exec(inst.id, opts.command, tty=opts.tty, stdin=opts.stdin)
-
         await serve_spdy(
             receive,
             send,
             lambda write, room: spdyexec.SpdyExecSession(write, opts, start, room),
-            f"exec {opts.command}",
+            f"{kind} {opts.command}",
         )
 
     async def _netns(self, ns: str, pod: str, uid: str) -> tuple[str, str]:

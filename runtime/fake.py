@@ -258,6 +258,12 @@ class FakeRuntime:
         self.calls.append(("exec", container_id))
         return FakeExecSession(self.exec_exit_codes.get(cmd[0] if cmd else "", 0))
 
+    async def attach(self, container_id: str) -> FakeExecSession:
+        """An echo of what is written, as a container whose process copies stdin to stdout."""
+        self.calls.append(("attach", container_id))
+        self._get(container_id)
+        return FakeExecSession(0)
+
     @staticmethod
     def _order(container_id: str) -> int:
         return int(container_id[1:], 16)  # ids are "c" + a hex counter

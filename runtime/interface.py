@@ -54,6 +54,7 @@ class ContainerConfig:
     user: str = ""  # "uid[:gid]" or a name from the image's /etc/passwd
     tty: bool = False
     stdin: bool = False
+    stdin_once: bool = False  # stdin closes when the first attached client detaches (else stays open)
     labels: dict[str, str] = field(default_factory=dict)
     mounts: list[Mount] = field(default_factory=list)
     memory_limit: int | None = None  # bytes
@@ -164,3 +165,7 @@ class Runtime(Protocol):
     async def exec(
         self, container_id: str, cmd: list[str], tty: bool = False, stdin: bool = False
     ) -> ExecSession: ...
+
+    async def attach(self, container_id: str) -> ExecSession:
+        """CRI Attach: the running container's own stdout/stderr (its terminal, when it has one)
+        and, when it was started with stdin open, its stdin."""

@@ -232,6 +232,7 @@ class RealRuntime:
             hostname=sandbox.config.hostname or sandbox.config.name,
             tty=config.tty,
             stdin=config.stdin,
+            stdin_once=config.stdin_once,
             labels=dict(config.labels),
             mounts=list(config.mounts),
             memory_limit=config.memory_limit,
@@ -362,6 +363,14 @@ class RealRuntime:
         rec = await asyncio.to_thread(self._record, container_id)
         argv = self.containers.engine.exec_argv(rec, cmd, tty=tty)
         return await RuncExecSession.start(argv, tty=tty, stdin=stdin)
+
+    async def attach(self, container_id: str) -> ExecSession:
+        from runtime.containers.attach import AttachSession
+
+        rec = await asyncio.to_thread(self._record, container_id)
+        engine = self.containers.engine
+        sock = await asyncio.to_thread(engine.attach, rec)
+        return AttachSession(sock, lambda cols, rows: engine.resize(rec, cols, rows))
 
 
 def remove_cgroup_dirs(path: str) -> None:

@@ -73,8 +73,6 @@ def _replicas(scale: Any) -> int:
 async def handle_subresource(state: State, req: Request, send: Any, route: Route, user: User) -> None:
     res, ns, name, sub = route.resource, route.namespace, route.name, route.subresource
     assert name is not None and sub is not None
-    if sub == "attach" and res.plural == "pods":
-        raise attach_refused(name)
     if sub not in {s.name for s in res.subresources}:
         raise _no_such(res.plural, sub)
     reg = state.registry
@@ -147,7 +145,7 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             raise method_not_allowed()
         body, _ = await read_object(req)
         await respond(send, 201, jsonutil.dumps(await _token_request(state, ns, name, body)))
-    elif sub in ("log", "exec", "portforward"):
+    elif sub in ("log", "exec", "attach", "portforward"):
         kv = await reg.get(res, ns, name)
         if state.pod_proxy is None:
             raise service_unavailable(f"pods/{sub} is not available yet: no kubelet proxy in this server")
@@ -205,16 +203,6 @@ def _core(plural: str) -> Resource:
     res = by_plural("", plural)
     assert res is not None, plural
     return res
-
-
-def attach_refused(pod: str) -> ApiError:
-    """pods/attach is refused by name rather than answered 404 as an unknown path: kubectl
-    would print "the server could not find the requested resource", which says nothing of why.
-    The runtime keeps no attachable stdio for a running container (its output goes to the log)."""
-    return bad_request(
-        f'pods "{pod}" cannot be attached to: kubelite keeps no attachable stdin/stdout for running '
-        'containers; use "kubectl exec" for a new process or "kubectl logs -f" for the output'
-    )
 
 
 def _no_such(plural: str, sub: str) -> ApiError:

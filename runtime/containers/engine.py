@@ -131,6 +131,8 @@ class Engine:
             argv.append("-t")
         if rec.stdin:
             argv.append("-i")
+            if not rec.stdin_once:
+                argv.append("--leave-stdin-open")  # CRI-O's choice for a container without stdinOnce
         if rec.exit_command:
             argv += ["--exit-command", rec.exit_command[0]]
             for arg in rec.exit_command[1:]:

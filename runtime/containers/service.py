@@ -46,6 +46,8 @@ class RunRequest:
     hostname: str = ""
     tty: bool = False
     stdin: bool = False
+    # docker's -i closes stdin with the attached client; a pod container's stdinOnce false keeps it
+    stdin_once: bool = True
     labels: dict[str, str] = field(default_factory=dict)
     mounts: list[Mount] = field(default_factory=list)
     memory_limit: int | None = None
@@ -144,6 +146,7 @@ class Containers:
             stop_signal=str(cfg.get("StopSignal") or "SIGTERM"),
             terminal=req.tty,
             stdin=req.stdin,
+            stdin_once=req.stdin_once,
             auto_remove=req.auto_remove,
             ports=list(req.ports),
             layer_dirs=layers,

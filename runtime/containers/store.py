@@ -43,6 +43,7 @@ class Record:
     stop_signal: str = "SIGTERM"
     terminal: bool = False
     stdin: bool = False
+    stdin_once: bool = True  # docker's -i and kube's stdinOnce: stdin closes with the attached client
     auto_remove: bool = False
     net_mode: str = ""  # bridge | none | host | container:<id> | sandbox
     netns_path: str = ""

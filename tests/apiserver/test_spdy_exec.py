@@ -51,20 +51,19 @@ def test_kubectl_exec_it_over_spdy(server: Server, exec_pod: ExecPod, ns: str, s
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.33"])
-def test_kubectl_attach_is_refused_saying_why(
+def test_kubectl_attach_reaches_the_containers_own_process(
     server: Server,
     http: httpx.Client,
     exec_pod: ExecPod,  # noqa: F811
     ns: str,
     version: str,
 ) -> None:
-    """kubectl attach (SPDY in 1.27, WebSocket first in 1.33) gets a refusal naming the reason and
-    the verbs to use instead, not a 404 for an unknown path."""
+    """kubectl attach -i (SPDY in 1.27, WebSocket in 1.33) through the API server to the kubelet's
+    attach: what it types reaches the container's process and its output comes back; a plain
+    POST is told it needs an upgrade, and a completed pod is refused in kube's words."""
     pod = "att-" + version.replace(".", "-")
     exec_pod(ns, pod)
-    r = server.kubectl("attach", "-n", ns, pod, "-c", "c", binary=kubectl(version))
-    assert r.returncode != 0
-    assert f'pods "{pod}" cannot be attached to' in r.stderr, r.stderr
-    assert "kubectl exec" in r.stderr and "NotFound" not in r.stderr, r.stderr
+    r = server.kubectl("attach", "-i", "-n", ns, pod, "-c", "c", input="hello\n", binary=kubectl(version))
+    assert (r.returncode, r.stdout) == (0, "hello\n"), r.stderr
     direct = http.post(f"/api/v1/namespaces/{ns}/pods/{pod}/attach?container=c&stdout=true")
-    assert direct.status_code == 400 and direct.json()["reason"] == "BadRequest", direct.text
+    assert direct.status_code == 400 and "attach needs an upgrade" in direct.json()["message"], direct.text

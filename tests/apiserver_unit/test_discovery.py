@@ -79,6 +79,7 @@ def test_aggregated_core() -> None:
         "status",
         "binding",
         "log",
+        "attach",
         "exec",
         "portforward",
         "eviction",

@@ -123,6 +123,30 @@ def test_kubectl_1_27_execs_over_spdy(cluster: Cluster) -> None:
     c.kubectl("delete", "pod", "spdy-exec", "--grace-period=1")
 
 
+def test_kubectl_run_i_attaches_to_the_pods_own_process(cluster: Cluster) -> None:
+    """`kubectl run -i --rm` (the real kubectl): the pod's process reads what is typed through the
+    attach (conmon's socket, stdinOnce), its output comes back, and the pod is removed after."""
+    c = cluster
+    r = c.kubectl(
+        "run",
+        "asker",
+        "-i",
+        "--rm",
+        "--restart=Never",
+        "--image=busybox:1.35",
+        "--",
+        "sh",
+        "-c",
+        "read answer; echo got $answer",
+        input="forty-two\n",
+        real=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 0 and "got forty-two" in r.stdout, r
+    wait_for(lambda: not pod_json(c, "asker"), 60, what="the --rm pod gone")
+
+
 def test_crash_loop_backs_off(cluster: Cluster) -> None:
     c = cluster
     c.kubectl("apply", "-f", str(MANIFESTS / "crashloop.yaml"))

@@ -172,6 +172,11 @@ class HostRuntime:
     ) -> HostExecSession:
         return await HostExecSession.start(cmd, tty, stdin)
 
+    async def attach(self, container_id: str) -> HostExecSession:
+        """The container's own process, as far as an attach sees it: one copying stdin to stdout."""
+        self.containers[container_id]  # KeyError for an unknown one, as a runtime's NotFound
+        return await HostExecSession.start(["cat"], False, True)
+
 
 # --- a kubelet server in a thread -------------------------------------------------------------
 @dataclass

@@ -315,6 +315,36 @@ async def test_a_pods_containers_share_its_ipc_namespace_and_shm(runtime: RealRu
 
 
 @sync
+async def test_attach_reaches_a_running_containers_own_stdio(runtime: RealRuntime) -> None:
+    """CRI Attach through conmon's socket: stdin in, stdout and stderr apart, the end when it exits."""
+    sb = await runtime.run_sandbox(pod("u23"))
+    script = "read line; echo got $line; echo oops >&2; exit 3"
+    cid = await runtime.create_container(
+        sb.id,
+        ContainerConfig(
+            name="talker",
+            image="busybox",
+            stdin=True,
+            log_path=str(runtime.root / "talker.log"),
+            command=["sh", "-c", script],
+        ),
+    )
+    await runtime.start_container(cid)
+    session = await runtime.attach(cid)
+    await session.write_stdin(b"hello\n")
+    got: dict[int, bytes] = {1: b"", 2: b""}
+    async for stream, data in session.output():
+        got[stream] += data
+    assert got == {1: b"got hello\n", 2: b"oops\n"}
+    assert await session.wait() == 0  # CRI's Attach reports no exit code: the pod's status has it
+    deadline = time.monotonic() + 10
+    while (st := await runtime.container_status(cid)).state != "exited":
+        assert time.monotonic() < deadline, "the attached container never exited"
+        await asyncio.sleep(0.02)
+    assert st.exit_code == 3
+
+
+@sync
 async def test_disk_usage_counts_the_writable_layer_and_the_log(runtime: RealRuntime) -> None:
     """What a container wrote to its root and its log, as the kubelet's ephemeral-storage check asks."""
     sb = await runtime.run_sandbox(pod("u22"))
