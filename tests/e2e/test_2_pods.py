@@ -145,6 +145,18 @@ def test_kubectl_run_i_attaches_to_the_pods_own_process(cluster: Cluster) -> Non
     )
     assert r.returncode == 0 and "got forty-two" in r.stdout, r
     wait_for(lambda: not pod_json(c, "asker"), 60, what="the --rm pod gone")
+    # -it: the container's own terminal (conmon's pty), in a pty of ours (script(1))
+    kubectl = f"{REAL_KUBECTL} --cache-dir {c.data_dir}/kubectl-cache"
+    line = f"{kubectl} run teller -it --rm --restart=Never --image=busybox:1.35 -- sh -c 'read w; tty; echo said $w'"
+    r = subprocess.run(
+        ["script", "-qec", line, "/dev/null"],
+        env=c.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input="hi\n",
+    )
+    assert "said hi" in r.stdout and "/dev/pts/" in r.stdout, r
 
 
 def test_crash_loop_backs_off(cluster: Cluster) -> None:
