@@ -51,35 +51,21 @@ def parse_exec_query(pairs: list[tuple[str, str]]) -> ExecOptions:
     command = [v for k, v in pairs if k == "command"]
     if not command:
         raise ExecOptionError("you must specify at least 1 command")
-    opts = ExecOptions(
-        command,
-        _flag(pairs, "stdin", "input"),
-        _flag(pairs, "stdout", "output"),
-        _flag(pairs, "stderr", "error"),
-        _flag(pairs, "tty"),
-    )
-    if not (opts.stdin or opts.stdout or opts.stderr):
-        raise ExecOptionError("you must specify at least 1 of stdin, stdout, stderr")
-    if opts.tty and opts.stderr:
-        # as the kubelet does: a terminal has one output stream, stderr goes to it
-        opts = ExecOptions(opts.command, opts.stdin, opts.stdout, False, True)
-    return opts
+    return _stream_options(command, pairs)
 
 
 def parse_attach_query(pairs: list[tuple[str, str]]) -> ExecOptions:
     """An attach's options: an exec's without a command (the container's own process)."""
-    opts = ExecOptions(
-        [],
-        _flag(pairs, "stdin", "input"),
-        _flag(pairs, "stdout", "output"),
-        _flag(pairs, "stderr", "error"),
-        _flag(pairs, "tty"),
-    )
-    if not (opts.stdin or opts.stdout or opts.stderr):
+    return _stream_options([], pairs)
+
+
+def _stream_options(command: list[str], pairs: list[tuple[str, str]]) -> ExecOptions:
+    stdin, stdout = _flag(pairs, "stdin", "input"), _flag(pairs, "stdout", "output")
+    stderr, tty = _flag(pairs, "stderr", "error"), _flag(pairs, "tty")
+    if not (stdin or stdout or stderr):
         raise ExecOptionError("you must specify at least 1 of stdin, stdout, stderr")
-    if opts.tty and opts.stderr:
-        opts = ExecOptions([], opts.stdin, opts.stdout, False, True)
-    return opts
+    # as the kubelet does: a terminal has one output stream, stderr goes to it
+    return ExecOptions(command, stdin, stdout, stderr and not tty, tty)
 
 
 def choose_protocol(offered: list[str]) -> str | None:
