@@ -285,6 +285,8 @@ def _evaluate(
         return field_invalid(where, shown, f"{_first_line(e)} evaluating rule: {rule.get('rule')}")
     if isinstance(result, Exception):
         return field_invalid(where, shown, f"{_first_line(result)} evaluating rule: {rule.get('rule')}")
+    if not isinstance(result, celpy.celtypes.BoolType):  # kube's compiler refuses such a rule
+        return field_invalid(where, shown, f"rule did not evaluate to a bool: {rule.get('rule')}")
     if bool(result) is True:
         return None
     message = str(rule.get("message") or f"failed rule: {rule.get('rule')}")

@@ -210,3 +210,10 @@ def test_a_root_rule_sees_only_the_name_of_the_metadata() -> None:
     labelled = obj()
     labelled["metadata"]["labels"] = {"a": "b"}
     assert violations(schema, labelled) == []  # labels are not there for a rule, as in kube
+
+
+def test_a_rule_that_is_no_condition_fails_instead_of_passing() -> None:
+    schema = {"type": "object", "x-kubernetes-validations": rules({"rule": "'yes'"})}
+    assert messages(violations(schema, {"a": 1})) == [
+        ("", "Invalid value: \"object\": rule did not evaluate to a bool: 'yes'")
+    ]
