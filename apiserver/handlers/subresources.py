@@ -73,6 +73,8 @@ def _replicas(scale: Any) -> int:
 async def handle_subresource(state: State, req: Request, send: Any, route: Route, user: User) -> None:
     res, ns, name, sub = route.resource, route.namespace, route.name, route.subresource
     assert name is not None and sub is not None
+    if sub == "ephemeralcontainers" and res.plural == "pods":
+        raise ephemeral_refused(name)
     if sub not in {s.name for s in res.subresources}:
         raise _no_such(res.plural, sub)
     reg = state.registry
@@ -203,6 +205,16 @@ def _core(plural: str) -> Resource:
     res = by_plural("", plural)
     assert res is not None, plural
     return res
+
+
+def ephemeral_refused(pod: str) -> ApiError:
+    """pods/ephemeralcontainers (`kubectl debug POD`) is refused by name rather than answered 404 as
+    an unknown path, which kubectl would print as "the server could not find the requested
+    resource": the kubelet starts no container in a running pod's sandbox besides its spec's."""
+    return bad_request(
+        f'pods "{pod}" cannot take ephemeral containers: kubelite runs none; use "kubectl exec" into '
+        'one of its containers, or "kubectl run -it" for a debugging pod of its own'
+    )
 
 
 def _no_such(plural: str, sub: str) -> ApiError:

@@ -159,6 +159,20 @@ def test_kubectl_run_i_attaches_to_the_pods_own_process(cluster: Cluster) -> Non
     assert "said hi" in r.stdout and "/dev/pts/" in r.stdout, r
 
 
+def test_kubectl_debug_is_refused_saying_why(cluster: Cluster) -> None:
+    """Adding an ephemeral container to a running pod (`kubectl debug POD`) is refused saying so and
+    what to use instead, not as an unknown path."""
+    c = cluster
+    c.kubectl("run", "target", "--image=busybox:1.35", "--restart=Never", "--", "sleep", "3600")
+    wait_for(
+        lambda: pod_json(c, "target").get("status", {}).get("phase") == "Running", 60, what="target Running"
+    )
+    r = c.kubectl("debug", "target", "--image=busybox:1.35", "--", "true", real=True, check=False)
+    assert r.returncode != 0 and 'pods "target" cannot take ephemeral containers' in r.stderr, r
+    assert "kubectl exec" in r.stderr and "could not find the requested resource" not in r.stderr, r
+    c.kubectl("delete", "pod", "target", "--grace-period=1")
+
+
 def test_crash_loop_backs_off(cluster: Cluster) -> None:
     c = cluster
     c.kubectl("apply", "-f", str(MANIFESTS / "crashloop.yaml"))
