@@ -10,6 +10,7 @@ nodeTaintsPolicy other than kube's defaults (Honor / Ignore), which are what it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from api.errors import (
@@ -75,6 +76,18 @@ def _node_selector_term(term: Any, path: str) -> list[Cause]:
     return causes
 
 
+def _preferred(
+    section: dict[str, Any], path: str, term_key: str, term_causes: Callable[[Any, str], list[Cause]]
+) -> list[Cause]:
+    """A section's weighted preferred terms: each weight, and each term by `term_causes`."""
+    causes: list[Cause] = []
+    for i, pref in enumerate(_list(section.get("preferredDuringSchedulingIgnoredDuringExecution"))):
+        p = f"{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
+        causes += _weight(as_object(pref).get("weight"), f"{p}.weight")
+        causes += term_causes(as_object(pref).get(term_key), f"{p}.{term_key}")
+    return causes
+
+
 def _node_affinity(node: Any, path: str) -> list[Cause]:
     node, causes = as_object(node), []
     required = node.get("requiredDuringSchedulingIgnoredDuringExecution")
@@ -85,11 +98,7 @@ def _node_affinity(node: Any, path: str) -> list[Cause]:
             causes.append(field_required(rp, "must have at least one node selector term"))
         for i, term in enumerate(terms):
             causes += _node_selector_term(term, f"{rp}[{i}]")
-    for i, pref in enumerate(_list(node.get("preferredDuringSchedulingIgnoredDuringExecution"))):
-        p = f"{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
-        causes += _weight(as_object(pref).get("weight"), f"{p}.weight")
-        causes += _node_selector_term(as_object(pref).get("preference"), f"{p}.preference")
-    return causes
+    return causes + _preferred(node, path, "preference", _node_selector_term)
 
 
 def _pod_affinity_term(term: Any, path: str) -> list[Cause]:
@@ -113,11 +122,7 @@ def _pod_affinity(affinity: Any, path: str) -> list[Cause]:
     affinity, causes = as_object(affinity), []
     for i, term in enumerate(_list(affinity.get("requiredDuringSchedulingIgnoredDuringExecution"))):
         causes += _pod_affinity_term(term, f"{path}.requiredDuringSchedulingIgnoredDuringExecution[{i}]")
-    for i, pref in enumerate(_list(affinity.get("preferredDuringSchedulingIgnoredDuringExecution"))):
-        p = f"{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
-        causes += _weight(as_object(pref).get("weight"), f"{p}.weight")
-        causes += _pod_affinity_term(as_object(pref).get("podAffinityTerm"), f"{p}.podAffinityTerm")
-    return causes
+    return causes + _preferred(affinity, path, "podAffinityTerm", _pod_affinity_term)
 
 
 def validate_affinity(affinity: Any, path: str) -> list[Cause]:

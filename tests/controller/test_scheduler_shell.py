@@ -102,29 +102,34 @@ async def test_a_gated_pod_waits_until_its_last_scheduling_gate_is_removed() -> 
     await f.stop()
 
 
-async def test_required_anti_affinity_spreads_replicas_and_holds_the_extra_one() -> None:
-    api = FakeApi()
-    for i in range(2):
-        n = node(f"n{i}", "4")
-        n["metadata"]["labels"] = {"kubernetes.io/hostname": f"n{i}"}
+async def _three_replicas_apart(
+    api: FakeApi, node_labels: dict[str, dict[str, str]], topology_key: str
+) -> tuple[Scheduler, InformerFactory, EventRecorder, list[asyncio.Task[None]]]:
+    """Nodes with `node_labels`, a running scheduler, and 3 `app=web` pods with required
+    anti-affinity over `topology_key`."""
+    for name, labels in node_labels.items():
+        n = node(name, "4")
+        n["metadata"]["labels"] = labels
         await api.create("nodes", n)
     f = InformerFactory(api)
     ev = EventRecorder(api, "default-scheduler")
     s = Scheduler(api, f, ev, initial_backoff=0.05, max_backoff=0.2)
     f.start()
     tasks = [asyncio.create_task(s.run()), asyncio.create_task(ev.run())]
-    rule = {
-        "podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [
-                {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}
-            ]
-        }
-    }
+    term = {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": topology_key}
+    rule = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
     for i in range(3):
         p = pod(f"web-{i}", "100m")
         p["metadata"]["labels"] = {"app": "web"}
         p["spec"]["affinity"] = rule
         await api.create("pods", p)
+    return s, f, ev, tasks
+
+
+async def test_required_anti_affinity_spreads_replicas_and_holds_the_extra_one() -> None:
+    api = FakeApi()
+    hosts = {f"n{i}": {"kubernetes.io/hostname": f"n{i}"} for i in range(2)}
+    s, f, ev, tasks = await _three_replicas_apart(api, hosts, "kubernetes.io/hostname")
     await until(lambda: s.bound == 2 and len(s.unschedulable) == 1)
     placed = sorted(p["spec"].get("nodeName") or "" for p in api.objs("pods"))
     assert placed == ["", "n0", "n1"]
@@ -140,27 +145,10 @@ async def test_a_deleted_nodes_pods_stop_holding_their_zone() -> None:
     """Zone anti-affinity: once a node and its pod are gone, the zone takes the held replica on a
     new node (the deleted node's entry used to stay among the nodes with anti-affinity pods)."""
     api = FakeApi()
-    for name, zone in (("n0", "a"), ("n1", "b")):
-        n = node(name, "4")
-        n["metadata"]["labels"] = {"kubernetes.io/hostname": name, "zone": zone}
-        await api.create("nodes", n)
-    f = InformerFactory(api)
-    ev = EventRecorder(api, "default-scheduler")
-    s = Scheduler(api, f, ev, initial_backoff=0.05, max_backoff=0.2)
-    f.start()
-    tasks = [asyncio.create_task(s.run()), asyncio.create_task(ev.run())]
-    rule = {
-        "podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [
-                {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "zone"}
-            ]
-        }
+    zones = {
+        name: {"kubernetes.io/hostname": name, "zone": zone} for name, zone in (("n0", "a"), ("n1", "b"))
     }
-    for i in range(3):
-        p = pod(f"web-{i}", "100m")
-        p["metadata"]["labels"] = {"app": "web"}
-        p["spec"]["affinity"] = rule
-        await api.create("pods", p)
+    s, f, _, tasks = await _three_replicas_apart(api, zones, "zone")
     await until(lambda: s.bound == 2 and len(s.unschedulable) == 1)
     on_n1 = next(p for p in api.objs("pods") if p["spec"].get("nodeName") == "n1")
     await api.delete("nodes", "n1")
