@@ -55,6 +55,7 @@ class _Compiled:
         env = celpy.Environment()
         tree = env.compile(rule)
         self.functions = _called(tree)
+        self.unsupported = sorted(self.functions - SUPPORTED_FUNCTIONS)
         self.transition = "oldSelf" in _identifiers(tree)
         self.program = env.program(tree)
 
@@ -116,9 +117,8 @@ def _rule_causes(rule: dict[str, Any], at: str) -> list[Cause]:
         compiled = _compile(text)
     except Exception as e:  # celpy's parse errors
         return [field_invalid(f"{at}.rule", text, f"compilation failed: {_first_line(e)}")]
-    unknown = sorted(compiled.functions - SUPPORTED_FUNCTIONS)
-    if unknown:
-        names = ", ".join(f"'{n}'" for n in unknown)
+    if compiled.unsupported:
+        names = ", ".join(f"'{n}'" for n in compiled.unsupported)
         return [
             field_invalid(
                 f"{at}.rule",
@@ -190,20 +190,17 @@ def _correlated(s: Schema, item: Any, old: Any) -> Any:
     return None
 
 
-def _enforceable(rule: Any) -> _Compiled | None:
+@lru_cache(maxsize=1024)
+def _enforceable(rule: str) -> _Compiled | None:
     """The compiled rule, or None for one this server cannot enforce (a CRD stored before rules
-    were checked): skipped, not a failed write."""
+    were checked): skipped, not a failed write; said once per rule, not per write."""
     try:
-        compiled = _compile(str(rule.get("rule")))
+        compiled = _compile(rule)
     except Exception as e:
-        log.warning("CRD rule %r skipped: %s", rule.get("rule"), _first_line(e))
+        log.warning("CRD rule %r skipped: %s", rule, _first_line(e))
         return None
-    if compiled.functions - SUPPORTED_FUNCTIONS:
-        log.warning(
-            "CRD rule %r skipped: it calls %s",
-            rule.get("rule"),
-            sorted(compiled.functions - SUPPORTED_FUNCTIONS),
-        )
+    if compiled.unsupported:
+        log.warning("CRD rule %r skipped: it calls %s", rule, compiled.unsupported)
         return None
     return compiled
 
@@ -246,7 +243,7 @@ def _walk(
     if v is None:
         return
     for rule in s.get(RULES) or []:
-        compiled = _enforceable(rule) if isinstance(rule, dict) else None
+        compiled = _enforceable(str(rule.get("rule"))) if isinstance(rule, dict) else None
         if compiled is None or compiled.transition != transitions:
             continue
         cause = _evaluate(celpy, s, rule, compiled, v, old, path)

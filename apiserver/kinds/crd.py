@@ -117,13 +117,26 @@ def custom_strategy(kind: CustomKind) -> KindStrategy:
         objects.prune(schema, obj)
         objects.apply_defaults(schema, obj)
 
+    # which versions' schemas carry rules, worked out once: most CRDs have none, and a write
+    # then does not walk the schema for them
+    with_rules = {v.resource.version for v in kind.versions if rules.has_rules(v.schema)}
+
     def validate(obj: Obj) -> list[Cause]:
-        schema = schema_of(obj)
-        return objects.validate(schema, obj) + rules.violations(schema, obj)
+        v = _version_of(kind, obj)
+        schema = v.schema if v is not None else None
+        causes = objects.validate(schema, obj)
+        return (
+            causes + rules.violations(schema, obj)
+            if v is not None and v.resource.version in with_rules
+            else causes
+        )
 
     def transitions(new: Obj, old: Obj) -> list[Cause]:
         """The rules that compare with the stored object (oldSelf), on an update."""
-        return rules.violations(schema_of(new), new, old, transitions_only=True)
+        v = _version_of(kind, new)
+        if v is None or v.resource.version not in with_rules:
+            return []
+        return rules.violations(v.schema, new, old, transitions_only=True)
 
     def prepare_create(obj: Obj) -> None:
         if kind.terminating:

@@ -4,8 +4,8 @@ compact notation of `types.py` (k8s.io/api core/v1 and storage/v1 as of Kubernet
 
 Kept apart so that storage is one small table. The volume sources kubelite mounts (`hostPath`,
 `local`) are typed; the cloud and network sources a PersistentVolume may name are `object`:
-accepted and kept, never mounted. `NodeSelector` and its parts (a local volume's node affinity)
-live here because the pod's `affinity` is still free-form in `types.py`.
+accepted and kept, never mounted. `NodeSelector` and its parts live here with a local volume's
+node affinity; the pod's `affinity` (types.py) uses them too.
 """
 
 from __future__ import annotations

@@ -48,32 +48,44 @@ def _weight(value: Any, path: str) -> list[Cause]:
     return []
 
 
-def _node_selector_term(term: Any, path: str) -> list[Cause]:
+def node_selector_term_causes(term: Any, path: str) -> list[Cause]:
+    """kube's validateNodeSelectorTerm, for a pod's node affinity and a PersistentVolume's: label
+    requirements over qualified keys with the six operators; field requirements only on
+    `metadata.name`, In or NotIn one name (what the scheduler can match a node by)."""
     causes: list[Cause] = []
-    for key in ("matchExpressions", "matchFields"):
-        for i, e in enumerate(_list(as_object(term).get(key))):
-            e, p = as_object(e), f"{path}.{key}[{i}]"
-            op = e.get("operator")
-            if op not in NODE_SELECTOR_OPERATORS:
-                causes.append(field_not_supported(f"{p}.operator", op, NODE_SELECTOR_OPERATORS))
-            values = _list(e.get("values"))
-            if op in ("In", "NotIn") and not values:
-                causes.append(
-                    field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'")
-                )
-            if op in ("Exists", "DoesNotExist") and values:
-                causes.append(
-                    field_forbidden(
-                        f"{p}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
-                    )
-                )
-            if op in ("Gt", "Lt") and len(values) != 1:
-                causes.append(
-                    field_required(
-                        f"{p}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'"
-                    )
-                )
+    for i, e in enumerate(_list(as_object(term).get("matchExpressions"))):
+        e, p = as_object(e), f"{path}.matchExpressions[{i}]"
+        causes += [
+            field_invalid(f"{p}.key", e.get("key"), m)
+            for m in names.is_qualified_name(str(e.get("key") or ""))
+        ]
+        causes += _requirement_values(e, p)
+    for i, e in enumerate(_list(as_object(term).get("matchFields"))):
+        e, p = as_object(e), f"{path}.matchFields[{i}]"
+        if e.get("key") != "metadata.name":
+            causes.append(field_not_supported(f"{p}.key", e.get("key"), ["metadata.name"]))
+        elif e.get("operator") in ("In", "NotIn") and len(_list(e.get("values"))) != 1:
+            message = "must be only one value when `operator` is 'In' or 'NotIn' for node field selector"
+            causes.append(field_required(f"{p}.values", message))
+        elif e.get("operator") not in ("In", "NotIn"):
+            causes.append(field_invalid(f"{p}.operator", e.get("operator"), "not a valid selector operator"))
     return causes
+
+
+def _requirement_values(e: dict[str, Any], p: str) -> list[Cause]:
+    op, values = e.get("operator"), _list(e.get("values"))
+    if op not in NODE_SELECTOR_OPERATORS:
+        return [field_invalid(f"{p}.operator", op, "not a valid selector operator")]
+    if op in ("In", "NotIn") and not values:
+        return [field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'")]
+    if op in ("Exists", "DoesNotExist") and values:
+        message = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
+        return [field_forbidden(f"{p}.values", message)]
+    if op in ("Gt", "Lt") and len(values) != 1:
+        return [
+            field_required(f"{p}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'")
+        ]
+    return []
 
 
 def _preferred(
@@ -97,8 +109,8 @@ def _node_affinity(node: Any, path: str) -> list[Cause]:
         if not terms:
             causes.append(field_required(rp, "must have at least one node selector term"))
         for i, term in enumerate(terms):
-            causes += _node_selector_term(term, f"{rp}[{i}]")
-    return causes + _preferred(node, path, "preference", _node_selector_term)
+            causes += node_selector_term_causes(term, f"{rp}[{i}]")
+    return causes + _preferred(node, path, "preference", node_selector_term_causes)
 
 
 def _pod_affinity_term(term: Any, path: str) -> list[Cause]:

@@ -19,6 +19,7 @@ from api.quantity import parse_quantity
 from apiserver.schema.types_storage import OTHER_PV_SOURCES
 from apiserver.validation import names
 from apiserver.validation.meta import immutable
+from apiserver.validation.placement import node_selector_term_causes
 from apiserver.validation.workloads import validate_selector
 
 Obj = dict[str, Any]
@@ -156,19 +157,7 @@ def _node_affinity(affinity: Any, path: str) -> list[Cause]:
         ]
     causes: list[Cause] = []
     for i, term in enumerate(terms):
-        for j, req in enumerate(_l(_d(term).get("matchExpressions"))):
-            p, req = f"{path}.required.nodeSelectorTerms[{i}].matchExpressions[{j}]", _d(req)
-            op = req.get("operator")
-            if op not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
-                causes.append(field_invalid(f"{p}.operator", op, "not a valid selector operator"))
-            elif op in ("In", "NotIn") and not _l(req.get("values")):
-                causes.append(
-                    field_required(f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'")
-                )
-            causes += [
-                field_invalid(f"{p}.key", req.get("key"), m)
-                for m in names.is_qualified_name(str(req.get("key") or ""))
-            ]
+        causes += node_selector_term_causes(term, f"{path}.required.nodeSelectorTerms[{i}]")
     return causes
 
 

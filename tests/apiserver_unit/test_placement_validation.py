@@ -145,3 +145,23 @@ def test_a_pods_preemption_policy_is_one_kube_knows() -> None:
     assert "spec.preemptionPolicy" not in {
         c["field"] for c in validate_pod_spec({"containers": C, "preemptionPolicy": "Never"})
     }
+
+
+def test_a_field_requirement_names_the_node_by_metadata_name_only() -> None:
+    """kube's node field selector: metadata.name, In or NotIn one name (the scheduler matches nodes
+    by nothing else, so another field would have matched every node)."""
+    term = {
+        "matchFields": [
+            {"key": "metadata.uid", "operator": "NotIn", "values": ["x"]},
+            {"key": "metadata.name", "operator": "In", "values": ["a", "b"]},
+            {"key": "metadata.name", "operator": "Exists"},
+        ]
+    }
+    required = {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}
+    got = causes(affinity={"nodeAffinity": required})
+    at = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields"
+    assert got == {
+        f"{at}[0].key": 'Unsupported value: "metadata.uid": supported values: "metadata.name"',
+        f"{at}[1].values": "Required value: must be only one value when `operator` is 'In' or 'NotIn' for node field selector",
+        f"{at}[2].operator": 'Invalid value: "Exists": not a valid selector operator',
+    }

@@ -20,7 +20,7 @@ def test_unknown_fields_paths() -> None:
                 {"name": "a", "image": "x"},
                 {"name": "b", "imagee": "y", "ports": [{"containerPort": 1, "hostport": 2}]},
             ],
-            "affinity": {"anything": {"goes": 1}},
+            "affinity": {"anything": {"goes": 1}},  # typed now: a misspelled section is unknown
         },
         "status": {"phase": "Pending"},
         "extra": 1,
@@ -29,6 +29,7 @@ def test_unknown_fields_paths() -> None:
         "metadata.labelz",
         "spec.containers[1].imagee",
         "spec.containers[1].ports[0].hostport",
+        "spec.affinity.anything",
         "extra",
     ]
 
