@@ -131,9 +131,9 @@ class NodeInfo:
     pods: dict[str, PodInfo] = field(default_factory=dict)
     used_ports: collections.Counter[tuple[str, str, int]] = field(default_factory=collections.Counter)
     owner_counts: collections.Counter[str] = field(default_factory=collections.Counter)
-    # pods with inter-pod terms (kube's PodsWithAffinity): their required anti-affinity filters and
-    # their terms score a new pod they select
-    affinity_pods: dict[str, PodInfo] = field(default_factory=dict)
+    # the inter-pod terms of the pods placed here (kube's PodsWithAffinity), counted per (kind,
+    # term): replicas share their terms, so a decision judges each distinct one once, not per pod
+    placed_terms: collections.Counter[tuple[str, Any]] = field(default_factory=collections.Counter)
     alloc_scalar: dict[str, int] = field(default_factory=dict)  # allocatable beyond cpu, memory, pods
     req_scalar: collections.Counter[str] = field(default_factory=collections.Counter)
 
@@ -167,7 +167,7 @@ class NodeInfo:
         if info.scalar:
             self.req_scalar.update(info.scalar)
         if info.affinity_terms is not None:
-            self.affinity_pods[info.key] = info
+            self.placed_terms.update(_kinded(info.affinity_terms))
 
     def remove_pod(self, key: str) -> None:
         info = self.pods.pop(key, None)
@@ -179,7 +179,9 @@ class NodeInfo:
         self.nonzero_memory -= info.nonzero_memory
         self.used_ports.subtract(info.host_ports)
         self.used_ports += collections.Counter()  # drop zero counts
-        self.affinity_pods.pop(key, None)
+        if info.affinity_terms is not None:
+            self.placed_terms.subtract(_kinded(info.affinity_terms))
+            self.placed_terms += collections.Counter()  # drop zero counts
         if info.scalar:
             self.req_scalar.subtract(info.scalar)
         if info.owner_uid:
@@ -192,3 +194,12 @@ def node_info(node: Obj) -> NodeInfo:
     n = NodeInfo((node.get("metadata") or {}).get("name", ""), node)
     n.set_node(node)
     return n
+
+
+def _kinded(terms: Any) -> list[tuple[str, Any]]:
+    """A pod's terms, each tagged with its kind (affinityterms.Terms' field names)."""
+    return [
+        (kind, t)
+        for kind in ("anti_affinity", "affinity", "preferred", "preferred_anti")
+        for t in getattr(terms, kind)
+    ]

@@ -153,7 +153,7 @@ class Scheduler:
         self.assumed.discard(key)
         if node is not None and node in self.node_infos:
             self.node_infos[node].remove_pod(key)
-            if not self.node_infos[node].affinity_pods:
+            if not self.node_infos[node].placed_terms:
                 self.affinity_nodes.pop(node, None)
 
     def _priority_of(self, key: str) -> int:
@@ -166,7 +166,7 @@ class Scheduler:
 
     def _place(self, node: NodeInfo, info: PodInfo) -> None:
         node.add_pod(info)
-        if node.affinity_pods:  # the nodes a decision checks for placed pods' terms
+        if node.placed_terms:  # the nodes a decision checks for placed pods' terms
             self.affinity_nodes[node.name] = node
 
     def _node_changed(self, node: Obj) -> None:

@@ -43,7 +43,7 @@ def pod(name: str, app: str, namespace: str = "ns", **affinity: Any) -> PodInfo:
 
 def place(nodes: list[NodeInfo], p: PodInfo) -> str:
     """Schedule `p` as the shell does (prepare, then the framework) and add it to its node."""
-    p.affinity = interpodaffinity.prepare(p, nodes, [n for n in nodes if n.affinity_pods])
+    p.affinity = interpodaffinity.prepare(p, nodes, [n for n in nodes if n.placed_terms])
     got = framework.schedule(p, nodes, random.Random(0))
     if isinstance(got, framework.FitError):
         return got.message
@@ -205,9 +205,9 @@ def test_placed_pods_terms_that_select_the_new_pod_score_their_domains() -> None
     placed("shuns-web", 1, "podAntiAffinity", 50)
     placed("needs-web", 2, "required", 0)
     p = pod("web-0", "web")
-    p.affinity = interpodaffinity.prepare(p, nodes, [n for n in nodes if n.affinity_pods])
+    p.affinity = interpodaffinity.prepare(p, nodes, [n for n in nodes if n.placed_terms])
     assert p.affinity is not None and p.affinity.forbidden == set()
     assert interpodaffinity.scores(p, nodes) == [30.0, -50.0, 1.0]
     assert place(nodes, pod("web-1", "web")) == "a"
     other = pod("db-0", "db")  # selected by no term: nothing to prepare
-    assert interpodaffinity.prepare(other, nodes, [n for n in nodes if n.affinity_pods]) is None
+    assert interpodaffinity.prepare(other, nodes, [n for n in nodes if n.placed_terms]) is None

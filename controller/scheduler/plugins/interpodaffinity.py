@@ -99,29 +99,24 @@ def _placed_terms(
     forbidden: set[tuple[str, str]] = set()
     scores: dict[str, Counter[str]] = {}
 
-    def selects(t: Term) -> bool:
-        return t.selects(pod.namespace, pod.labels, namespace_labels)
+    judged: dict[Term, bool] = {}  # each distinct term is judged once per decision
 
-    def add(t: Term, labels: dict[str, str], points: int) -> None:
-        value = labels.get(t.topology_key)
-        if value is not None and selects(t):
-            scores.setdefault(t.topology_key, Counter())[value] += points
+    def selects(t: Term) -> bool:
+        found = judged.get(t)
+        if found is None:
+            found = judged[t] = t.selects(pod.namespace, pod.labels, namespace_labels)
+        return found
 
     for node in with_affinity:
-        labels = node.labels
-        for placed in node.affinity_pods.values():
-            terms = placed.affinity_terms
-            if terms is None:
+        for (kind, t), count in node.placed_terms.items():
+            value = node.labels.get(t.topology_key)
+            if value is None or not selects(t):
                 continue
-            for t in terms.anti_affinity:
-                if t.topology_key in labels and selects(t):
-                    forbidden.add((t.topology_key, labels[t.topology_key]))
-            for t in terms.affinity:
-                add(t, labels, HARD_POD_AFFINITY_WEIGHT)
-            for t in terms.preferred:
-                add(t, labels, t.weight)
-            for t in terms.preferred_anti:
-                add(t, labels, -t.weight)
+            if kind == "anti_affinity":
+                forbidden.add((t.topology_key, value))
+                continue
+            points = {"affinity": HARD_POD_AFFINITY_WEIGHT, "preferred": t.weight}.get(kind, -t.weight)
+            scores.setdefault(t.topology_key, Counter())[value] += points * count
     return forbidden, scores
 
 
