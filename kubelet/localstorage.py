@@ -23,14 +23,20 @@ EVICTED = "Evicted"
 CHECK_EVERY = 10.0  # seconds: kube's eviction monitoring interval
 
 
-def limited_disk_empty_dirs(pod: dict[str, Any]) -> list[tuple[str, str]]:
-    """(volume name, sizeLimit as written) of the pod's disk emptyDirs that have a limit."""
-    out = []
+def disk_empty_dirs(pod: dict[str, Any]) -> dict[str, str | None]:
+    """The pod's disk emptyDirs (not memory ones: a tmpfs is bounded by its size), each with its
+    sizeLimit as written (None: no limit)."""
+    out: dict[str, str | None] = {}
     for vol in (pod.get("spec") or {}).get("volumes") or []:
         empty = vol.get("emptyDir") if isinstance(vol, dict) else None
-        if isinstance(empty, dict) and empty.get("sizeLimit") and (empty.get("medium") or "") != "Memory":
-            out.append((str(vol.get("name")), str(empty["sizeLimit"])))
+        if isinstance(empty, dict) and (empty.get("medium") or "") != "Memory":
+            out[str(vol.get("name"))] = str(empty["sizeLimit"]) if empty.get("sizeLimit") else None
     return out
+
+
+def limited_disk_empty_dirs(pod: dict[str, Any]) -> list[tuple[str, str]]:
+    """(volume name, sizeLimit as written) of the pod's disk emptyDirs that have a limit."""
+    return [(name, limit) for name, limit in disk_empty_dirs(pod).items() if limit is not None]
 
 
 def container_limits(pod: dict[str, Any]) -> dict[str, str]:
@@ -51,16 +57,6 @@ def watched(pod: dict[str, Any]) -> bool:
     return bool(limited_disk_empty_dirs(pod) or container_limits(pod))
 
 
-def disk_empty_dirs(pod: dict[str, Any]) -> list[str]:
-    return [
-        str(v.get("name"))
-        for v in (pod.get("spec") or {}).get("volumes") or []
-        if isinstance(v, dict)
-        and isinstance(v.get("emptyDir"), dict)
-        and v["emptyDir"].get("medium") != "Memory"
-    ]
-
-
 async def storage_eviction(
     pod: dict[str, Any],
     volumes_dir: Path,
@@ -71,16 +67,23 @@ async def storage_eviction(
     """kube's message for the first limit the pod is over, None when it fits. `running`: the
     container id of each container name; `container_usage` asks the runtime, `volume_usage`
     measures a directory (off the event loop)."""
-    for name, limit in limited_disk_empty_dirs(pod):
-        if to_int(limit) > 0 and await volume_usage(volumes_dir / name) > to_int(limit):
-            return f'Usage of EmptyDir volume "{name}" exceeds the limit "{limit}". '
+    volumes = disk_empty_dirs(pod)
+    used_by: dict[str, int] = {}  # each volume measured once, for its own limit and the pod's
+    for name, limit in volumes.items():
+        if limit is not None and to_int(limit) > 0:
+            used_by[name] = await volume_usage(volumes_dir / name)
+            if used_by[name] > to_int(limit):
+                return f'Usage of EmptyDir volume "{name}" exceeds the limit "{limit}". '
     limits = container_limits(pod)
     if not limits:
         return None
     used = {name: await container_usage(cid) for name, cid in running.items()}
     total_limit = sum(to_int(v) for v in limits.values())
-    volumes = sum([await volume_usage(volumes_dir / name) for name in disk_empty_dirs(pod)])
-    if total_limit > 0 and sum(used.values()) + volumes > total_limit:
+    for name in volumes:
+        if name not in used_by:
+            used_by[name] = await volume_usage(volumes_dir / name)
+    volumes_used = sum(used_by.values())
+    if total_limit > 0 and sum(used.values()) + volumes_used > total_limit:
         shown = format_whole(total_limit, next(iter(limits.values())))
         return f"Pod ephemeral local storage usage exceeds the total limit of containers {shown}. "
     for name, limit in limits.items():

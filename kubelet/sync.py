@@ -106,13 +106,19 @@ class SyncContext:
     files: PodFiles = DISK  # where volume and DNS files go (in memory on a hollow node)
 
 
-def _disruption(failed: tuple[str, str] | None, old: Mapping[str, Any]) -> list[Condition]:
+def _disruption(
+    failed: tuple[str, str] | None, others: list[Condition], old: Mapping[str, Any]
+) -> list[Condition]:
     """kube's DisruptionTarget condition on a pod the kubelet evicts (TerminationByKubelet), which a
-    Job's podFailurePolicy can match; once, kept as it is afterwards."""
+    Job's podFailurePolicy can match: the one this kubelet wrote (`old`) when the API's copy
+    (`others`) has not shown it yet, else a new one; none when `others` carries it already."""
     if failed is None or failed[0] != localstorage.EVICTED:
         return []
-    if any(c.get("type") == "DisruptionTarget" for c in old.get("conditions") or []):
+    if any(c.get("type") == "DisruptionTarget" for c in others):
         return []
+    written = [c for c in old.get("conditions") or [] if c.get("type") == "DisruptionTarget"]
+    if written:
+        return written
     condition: Condition = {
         "type": "DisruptionTarget",
         "status": "True",
@@ -653,6 +659,7 @@ class PodSyncer:
         last = self._last_status.get(uid)
         old = last if last is not None else pod.get("status") or {}
         start = old.get("startTime") or (iso(sandbox.created_at) if sandbox else jsonutil.now_str())
+        others = others_conditions(pod.get("status") or {})
         status = build_status(
             {"spec": spec, "status": old},
             views,
@@ -661,7 +668,7 @@ class PodSyncer:
             self.ctx.host_ip,
             start,
             jsonutil.now_str(),
-            others_conditions(pod.get("status") or {}) + _disruption(failed, old),
+            others + _disruption(failed, others, old),
             failed,
         )
         if self._last_status.get(uid) == status:

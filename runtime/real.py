@@ -146,6 +146,7 @@ class RealRuntime:
     def _stop_sandbox(self, sandbox_id: str) -> None:
         for rec in self._sandbox_records(sandbox_id):
             self.containers.engine.stop(rec, 0)
+        podipc.remove(str(self.sandbox_dir / sandbox_id))  # its 64 MiB shm goes now, as containerd's
         try:
             info = self._load_sandbox(sandbox_id)
         except NoSuchSandbox:
@@ -218,7 +219,8 @@ class RealRuntime:
             )
         }
         parent = self._cgroup_parent(sandbox.config)
-        ipc, shm = self._ipc_of(sandbox_id, config.host_ipc)
+        # hostIPC is the pod's: the sandbox was made without an IPC namespace of its own for it
+        ipc, shm = self._ipc_of(sandbox_id, config.host_ipc or sandbox.config.host_ipc)
         req = RunRequest(
             image=config.image,
             name=f"k8s_{config.name}_{sandbox.config.name}_{sandbox.config.namespace}_{ids.new_id()[:8]}"[
