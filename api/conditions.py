@@ -20,6 +20,14 @@ READY = "Ready"
 DEFAULT_TOLERATION_SECONDS = 300
 
 
+def transition_time(previous: Mapping[str, Any] | None, status: str, now: str) -> str:
+    """A condition's lastTransitionTime: the previous one's while its status stays, else `now`
+    (metav1's SetStatusCondition rule)."""
+    if previous is not None and previous.get("status") == status and previous.get("lastTransitionTime"):
+        return str(previous["lastTransitionTime"])
+    return now
+
+
 def condition(obj: Mapping[str, Any], type_: str) -> Condition | None:
     """The object's `status.conditions[]` entry of that type (a copy), or None."""
     for c in (obj.get("status") or {}).get("conditions") or []:

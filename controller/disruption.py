@@ -24,7 +24,7 @@ import datetime as dt
 from typing import Any, NamedTuple
 
 from api import jsonutil
-from api.conditions import condition, is_ready
+from api.conditions import condition, is_ready, transition_time
 from api.events import WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer
 from api.selectors import LabelSelector, selector_from_label_selector
@@ -79,11 +79,7 @@ def budget_status(pdb: Obj, pods: list[Obj], now: dt.datetime, expected: int | N
     ok = allowed > 0
     prev = condition(pdb, "DisruptionAllowed")
     status_word = "True" if ok else "False"
-    since = (
-        prev.get("lastTransitionTime")
-        if prev and prev.get("status") == status_word
-        else jsonutil.format_time(now)
-    )
+    since = transition_time(prev, status_word, jsonutil.format_time(now))
     allowed_condition = {
         "type": "DisruptionAllowed",
         "status": status_word,
@@ -208,7 +204,6 @@ class DisruptionController(QueueController):
                 return
             if unmanaged:
                 self._event(pdb, "UnmanagedPods", UNMANAGED_MESSAGE.format(selector=sel))
-        self.queue.forget(key)
         status = budget_status(pdb, pods, jsonutil.now(), expected)
         await self.update_status(self.client, "poddisruptionbudgets", key, pdb, status)
         if status.get("disruptedPods"):  # recompute when the oldest recorded disruption times out

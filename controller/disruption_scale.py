@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from api import jsonutil
+from api.conditions import condition, transition_time
 from api.informer import Informer
 from controller.base import Obj, controller_ref, meta
 
@@ -113,8 +114,7 @@ def fail_safe_status(pdb: Obj, message: str) -> Obj:
     status = dict(pdb.get("status") or {})
     status["disruptionsAllowed"] = 0
     kept = [c for c in status.get("conditions") or [] if c.get("type") != "DisruptionAllowed"]
-    old: Obj = next((c for c in status.get("conditions") or [] if c.get("type") == "DisruptionAllowed"), {})
-    since = old.get("lastTransitionTime") if old.get("status") == "False" else jsonutil.now_str()
+    since = transition_time(condition(pdb, "DisruptionAllowed"), "False", jsonutil.now_str())
     status["conditions"] = [
         *kept,
         {

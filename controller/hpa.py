@@ -20,6 +20,7 @@ import os
 import time
 from typing import Any
 
+from api.conditions import transition_time
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import Informer
@@ -48,11 +49,7 @@ def target_resource(ref: Obj) -> Resource | None:
 def set_condition(conditions: list[Obj], type_: str, status: str, reason: str, message: str) -> None:
     """Replace the condition of this type; its transition time moves only when its status does."""
     old = next((c for c in conditions if c.get("type") == type_), None)
-    when = (
-        old["lastTransitionTime"]
-        if old is not None and old.get("status") == status and old.get("lastTransitionTime")
-        else now_rfc3339()
-    )
+    when = transition_time(old, status, now_rfc3339())
     new = {"type": type_, "status": status, "lastTransitionTime": when, "reason": reason, "message": message}
     conditions[:] = [c for c in conditions if c.get("type") != type_] + [new]
 
