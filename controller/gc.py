@@ -33,6 +33,7 @@ from controller.customkinds import custom_resources
 log = logging.getLogger(__name__)
 
 ORPHAN = "orphan"
+CUSTOM_LIST_WAIT = 30.0  # seconds a foreground deletion waits for a custom kind's first listing
 FOREGROUND = "foregroundDeletion"
 # every namespaced kind that can be listed, watched and deleted may be an owner or a dependent
 # (Deployment -> ReplicaSet -> Pod, CronJob -> Job -> Pod, StatefulSet -> ControllerRevision ...);
@@ -76,6 +77,7 @@ class GarbageCollector(QueueController):
         self.targets: dict[str, Resource] = {}  # a custom kind's informer key -> its Resource
         self.custom_kinds: dict[tuple[str, str], str] = {}  # (group, kind) -> informer key
         self._custom_runs: dict[str, asyncio.Task[None]] = {}
+        self._custom_since: dict[str, float] = {}  # when each custom kind's informer started
         self.dependents: dict[str, set[tuple[str, str]]] = {}  # owner uid -> {(plural, key)}
         for plural, inf in informers.items():
             self._follow(plural, inf)
@@ -106,9 +108,9 @@ class GarbageCollector(QueueController):
             self.informers[key], self.targets[key] = inf, res
             self.custom_kinds[(res.group, res.kind)] = key
             self._follow(key, inf)
-            self._custom_runs[key] = asyncio.get_running_loop().create_task(
-                inf.run(), name=f"gc-informer:{key}"
-            )
+            loop = asyncio.get_running_loop()
+            self._custom_runs[key] = loop.create_task(inf.run(), name=f"gc-informer:{key}")
+            self._custom_since[key] = loop.time()
 
     def _crd_gone(self, x: Obj | DeletedFinalStateUnknown) -> None:
         """Its objects went with it (the API server deletes them first): their dependents are
@@ -117,6 +119,7 @@ class GarbageCollector(QueueController):
         names = (unwrap(x).get("status") or {}).get("acceptedNames") or {}
         key = f"{names.get('plural')}.{spec.get('group')}"
         task = self._custom_runs.pop(key, None)
+        self._custom_since.pop(key, None)
         if task is None:
             return
         task.cancel()
@@ -126,6 +129,15 @@ class GarbageCollector(QueueController):
         on_delete = self._deleted(key)
         for obj in inf.list():
             on_delete(obj)
+
+    def _custom_listing(self) -> bool:
+        """A custom kind's informer has not listed yet, and started under CUSTOM_LIST_WAIT ago (one
+        whose list keeps failing does not hold foreground deletions for ever)."""
+        now = asyncio.get_running_loop().time()
+        return any(
+            not self.informers[k].has_synced() and now - since < CUSTOM_LIST_WAIT
+            for k, since in self._custom_since.items()
+        )
 
     def _target(self, plural: str) -> Resource | str:
         """What the client is asked with for an informer key: a custom kind's Resource."""
@@ -306,7 +318,7 @@ class GarbageCollector(QueueController):
                     await self._delete_dependent(p, dep)
             if deps:
                 return
-            if not all(self.informers[k].has_synced() for k in self._custom_runs):
+            if self._custom_listing():
                 # a custom kind's dependents may not be listed yet: none seen is not none there
                 self.queue.add_after(f"own|{plural}|{key_of(owner)}", 0.5)
                 return
