@@ -21,7 +21,7 @@ from apiserver.corking import TRANSPORT_KEY, CorkableTransport, declares_length
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond, respond_error
 from apiserver.handlers.resources import handle_collection, handle_object
-from apiserver.handlers.routing import Route, resolve
+from apiserver.handlers.routing import KUBELET_SUBRESOURCES, Route, resolve
 from apiserver.handlers.subresources import handle_subresource
 from apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from apiserver.metrics import ApiServerMetrics, clock
@@ -227,11 +227,7 @@ class ApiServerApp:
             if impersonation.wanted(headers):
                 user = impersonation.act_as(user, scope["headers"], self._allowed)
             route = resolve(scope["path"])
-            if (
-                route is None
-                or route.subresource not in ("exec", "attach", "log", "portforward")
-                or route.name is None
-            ):
+            if route is None or route.subresource not in KUBELET_SUBRESOURCES or route.name is None:
                 raise meta.not_found_path()
             if user.is_node:
                 raise node_forbidden(user, "get", route.resource.plural, route.namespace, route.subresource)

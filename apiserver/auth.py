@@ -180,10 +180,18 @@ def authorize_node(
 
 
 def node_forbidden(
-    user: User, verb: str, resource: str, namespace: str | None, subresource: str | None
+    user: User,
+    verb: str,
+    resource: str,
+    namespace: str | None,
+    subresource: str | None,
+    name: str = "",
+    reason: str = "",
 ) -> ApiError:
+    """kube's Node authorizer refusal: the authorizers' 403, with the node's `reason` when it has one."""
     return forbidden_error(
-        Attributes(user.name, user.groups, verb, namespace or "", "", resource, subresource or "")
+        Attributes(user.name, user.groups, verb, namespace or "", "", resource, subresource or "", name),
+        reason,
     )
 
 

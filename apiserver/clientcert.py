@@ -36,9 +36,15 @@ def identity_of(peer: dict[str, Any] | None) -> tuple[str, tuple[str, ...]] | No
 Identity = tuple[str, tuple[str, ...]]
 
 
-def _connection_identity(transport: Any) -> Identity | None:
-    ssl_object = transport.get_extra_info("ssl_object")
-    return identity_of(ssl_object.getpeercert()) if ssl_object is not None else None
+class _ConnectionIdentity:
+    """Mixed into a uvicorn protocol: the verified identity of its TLS connection, read once."""
+
+    _identity: Identity | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        ssl_object = transport.get_extra_info("ssl_object")
+        self._identity = identity_of(ssl_object.getpeercert()) if ssl_object is not None else None
+        super().connection_made(transport)  # type: ignore[misc]  # the protocol's, next in the MRO
 
 
 def _carry(scope: dict[str, Any], identity: Identity | None) -> None:
@@ -54,13 +60,7 @@ def _carry(scope: dict[str, Any], identity: Identity | None) -> None:
 def with_client_certs(protocol_cls: type) -> type:
     """The HTTP protocol class, with each request's scope carrying the connection's client identity."""
 
-    class ClientCertProtocol(protocol_cls):
-        _identity: Identity | None = None
-
-        def connection_made(self, transport: Any) -> None:
-            self._identity = _connection_identity(transport)
-            super().connection_made(transport)
-
+    class ClientCertProtocol(_ConnectionIdentity, protocol_cls):
         def on_message_begin(self) -> None:
             super().on_message_begin()
             _carry(self.scope, self._identity)
@@ -72,13 +72,7 @@ def with_client_certs_ws(protocol_cls: type) -> type:
     """The WebSocket protocol class (uvicorn's sans-I/O one), its scope carrying the identity too:
     kubectl 1.30+ runs exec and port-forward over WebSocket, on the connection its upgrade came by."""
 
-    class ClientCertWebSocketProtocol(protocol_cls):
-        _identity: Identity | None = None
-
-        def connection_made(self, transport: Any) -> None:
-            self._identity = _connection_identity(transport)
-            super().connection_made(transport)
-
+    class ClientCertWebSocketProtocol(_ConnectionIdentity, protocol_cls):
         def handle_connect(self, event: Any) -> None:
             super().handle_connect(event)  # builds the scope and schedules the app, not yet run
             scope = getattr(self, "scope", None)

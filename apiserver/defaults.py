@@ -51,6 +51,10 @@ def _handler(handler: Obj | None) -> None:
 def _container(c: Obj, host_network: bool) -> None:
     if not isinstance(c, dict):
         return
+    if isinstance(c.get("lifecycle"), dict):
+        c["lifecycle"].pop("stopSignal", None)  # ContainerStopSignals, alpha
+    if isinstance(c.get("resources"), dict):
+        c["resources"].pop("claims", None)  # DynamicResourceAllocation, off
     c.setdefault("resources", {})
     c.setdefault("terminationMessagePath", "/dev/termination-log")
     c.setdefault("terminationMessagePolicy", "File")
@@ -88,25 +92,12 @@ def _volume(v: Obj) -> None:
         v["hostPath"].setdefault("type", "")
 
 
-def drop_disabled_fields(spec: Obj) -> None:
-    """What kube 1.33's default feature gates drop from a pod spec (dropDisabledFields): pod-level
-    `resources` (PodLevelResources, alpha), a container's `lifecycle.stopSignal`
-    (ContainerStopSignals, alpha) and dynamic resource claims (DynamicResourceAllocation, off by
-    default): stored without them, as kube stores the pod, not kept and ignored."""
+def pod_spec_defaults(spec: Obj) -> None:
+    # what kube 1.33's default feature gates drop (dropDisabledFields), stored without them as kube
+    # stores the pod rather than kept and ignored: pod-level `resources` (PodLevelResources, alpha)
+    # and resource claims (DynamicResourceAllocation, off); the containers' parts in _container
     spec.pop("resources", None)
     spec.pop("resourceClaims", None)
-    for key in ("initContainers", "containers", "ephemeralContainers"):
-        for c in spec.get(key) or []:
-            if not isinstance(c, dict):
-                continue
-            if isinstance(c.get("lifecycle"), dict):
-                c["lifecycle"].pop("stopSignal", None)
-            if isinstance(c.get("resources"), dict):
-                c["resources"].pop("claims", None)
-
-
-def pod_spec_defaults(spec: Obj) -> None:
-    drop_disabled_fields(spec)
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")

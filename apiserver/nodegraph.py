@@ -26,10 +26,8 @@ from api.podrefs import CLAIMS as CLAIMS_KEY
 from api.podrefs import references
 from api.resources import by_plural
 from api.selectors import parse_field_selector
-from apiserver.auth import User
+from apiserver.auth import User, node_forbidden
 from apiserver.mirror import StoreMirror
-from apiserver.rbac.authorizer import forbidden_error
-from apiserver.rbac.rules import Attributes
 from apiserver.registry import Registry
 from apiserver.storage.interface import Store
 
@@ -115,7 +113,7 @@ def listed_name(
     if name and namespace:
         return name
     reason = "No Object name found" if namespace else "can only read namespaced object of this type"
-    raise _node_authorizer_refusal(user, verb, resource, namespace, "", reason)
+    raise node_forbidden(user, verb, resource, namespace, None, reason=reason)
 
 
 async def ingress_tls_secret(registry: Registry, namespace: str, name: str) -> bool:
@@ -173,9 +171,7 @@ async def check(
     if await _in_store(registry, node, namespace, resource, name):
         return
     verb, sub = ("create", "token") if resource == "serviceaccounts" else (verb, "")
-    raise _node_authorizer_refusal(
-        user, verb, resource, namespace, name, _NO_RELATIONSHIP.format(node=node), sub
-    )
+    raise node_forbidden(user, verb, resource, namespace, sub, name, _NO_RELATIONSHIP.format(node=node))
 
 
 async def check_volume(registry: Registry, graph: NodeGraph | None, user: User, name: str) -> None:
@@ -203,19 +199,9 @@ async def check_volume(registry: Registry, graph: NodeGraph | None, user: User, 
             continue
         if (claim.get("spec") or {}).get("volumeName") == name:
             return
-    raise _node_authorizer_refusal(
-        user, "get", "persistentvolumes", None, name, _NO_RELATIONSHIP.format(node=node)
+    raise node_forbidden(
+        user, "get", "persistentvolumes", None, None, name, _NO_RELATIONSHIP.format(node=node)
     )
 
 
 _NO_RELATIONSHIP = "no relationship found between node '{node}' and this object"
-
-
-def _node_authorizer_refusal(
-    user: User, verb: str, resource: str, namespace: str | None, name: str, reason: str, subresource: str = ""
-) -> ApiError:
-    """kube's Node authorizer refusal: the authorizers' 403 with the node's reason."""
-    return forbidden_error(
-        Attributes(user.name, user.groups, verb, namespace or "", "", resource, subresource, name),
-        reason,
-    )

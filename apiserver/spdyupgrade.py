@@ -33,11 +33,13 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
+from apiserver.handlers.routing import KUBELET_SUBRESOURCES
+
 log = logging.getLogger("kubelite.apiserver.spdyupgrade")
 
 SPDY = b"spdy/3.1"
 TUNNEL_PREFIX = "SPDY/3.1+"
-SPDY_SUBRESOURCES = (b"/portforward", b"/exec", b"/attach")
+SPDY_SUBRESOURCES = tuple(f"/{s}".encode() for s in KUBELET_SUBRESOURCES if s != "log")
 
 
 def offered_subprotocols(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:

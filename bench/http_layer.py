@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -36,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from apiserver.certs import TLSFiles, ensure_certs
-from bench._cluster import cpu_seconds, free_port
+from bench._cluster import cpu_seconds, free_port, stop
 from bench._stats import machine_speed_ms, table
 from bench.api import Conn, start_server
 
@@ -195,8 +194,7 @@ def kubelite(tmp: Path, n: int, concurrency: int) -> tuple[float, float]:
         token = (data / "admin-token").read_text().strip()
         return asyncio.run(drive(port, data / "tls" / "ca.crt", token, proc.pid, n, concurrency))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        stop(proc, 30)
 
 
 def main() -> int:

@@ -309,6 +309,10 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     },
     "Preconditions": {1: ("uid", _S, False), 2: ("resourceVersion", _S, False)},
 }
+# per message, its POINTER fields (read once from the tables)
+_POINTERS: dict[str, frozenset[str]] = {
+    name: frozenset(f[0] for f in fields.values() if POINTER in f[3:]) for name, fields in SCHEMAS.items()
+}
 KINDS = {
     "Namespace",
     "Service",
@@ -387,14 +391,11 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
         raise bad_request("malformed protobuf: nested too deeply")
     schema = SCHEMAS[name]
     obj: dict[str, Any] = {}
-    sent_zeros: set[str] = set()  # pointer fields present on the wire: their zero is a value
     for num, raw in _fields(buf):
         spec = schema.get(num)
         if spec is None:
             continue
-        key, kind, repeated, *flags = spec
-        if POINTER in flags:
-            sent_zeros.add(key)
+        key, kind, repeated = spec[:3]
         value: Any
         if kind == _S:
             value = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
@@ -420,7 +421,8 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
         return obj.get("strVal", "") if obj.get("type") == 1 else obj.get("intVal", 0)
     if name == "IngressRule":
         obj.update(obj.pop("ingressRuleValue", None) or {})
-    return {k: v for k, v in obj.items() if v not in ("", 0, None) or v is True or k in sent_zeros}
+    pointers = _POINTERS.get(name, ())  # every key here came off the wire: a pointer's zero is a value
+    return {k: v for k, v in obj.items() if v not in ("", 0, None) or v is True or k in pointers}
 
 
 def decode(body: bytes) -> dict[str, Any]:

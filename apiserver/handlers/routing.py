@@ -16,6 +16,9 @@ _BY_GV: dict[tuple[str, str], dict[str, Resource]] = {}
 for _r in RESOURCES:
     _BY_GV.setdefault((_r.group, _r.version), {})[_r.plural] = _r
 _NAMESPACE_SUBS = frozenset({"status", "finalize"})
+# a pod's subresources the kubelet of its node serves (the API server proxies them); all but the
+# log are streams, which arrive as WebSocket or SPDY upgrades
+KUBELET_SUBRESOURCES = ("log", "exec", "attach", "portforward")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from apiserver.handlers.http import (
     success_status,
 )
 from apiserver.handlers.resources import _copy, patch_object, read_object, send_object
-from apiserver.handlers.routing import Route
+from apiserver.handlers.routing import KUBELET_SUBRESOURCES, Route
 from apiserver.storage.interface import KeyValue
 
 
@@ -147,7 +147,7 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             raise method_not_allowed()
         body, _ = await read_object(req)
         await respond(send, 201, jsonutil.dumps(await _token_request(state, ns, name, body)))
-    elif sub in ("log", "exec", "attach", "portforward"):
+    elif sub in KUBELET_SUBRESOURCES:
         kv = await reg.get(res, ns, name)
         if state.pod_proxy is None:
             raise service_unavailable(f"pods/{sub} is not available yet: no kubelet proxy in this server")
