@@ -26,7 +26,7 @@ from typing import Any
 from controller import history
 from controller.base import Obj, meta
 from controller.replicas import is_available, is_ready, owned_pod
-from controller.scheduler.affinityterms import node_affinity_of
+from controller.scheduler.affinityterms import NodeAffinity, node_affinity_of
 from controller.scheduler.plugins.tainttoleration import tolerates
 
 GENERATION_LABEL = "pod-template-generation"
@@ -93,11 +93,13 @@ def pinned_node(pod: Obj) -> str | None:
     return None
 
 
-def should_run(ds: Obj, node: Obj) -> tuple[bool, bool]:
-    """(should a new daemon pod go to this node, may an existing one keep running there)."""
+def should_run(ds: Obj, node: Obj, affinity: NodeAffinity | None = None) -> tuple[bool, bool]:
+    """(should a new daemon pod go to this node, may an existing one keep running there).
+    `affinity`: the template's, parsed once by a caller that asks for every node."""
     spec = ((ds.get("spec") or {}).get("template") or {}).get("spec") or {}
     m = meta(node)
-    if not node_affinity_of(spec).admits(m.get("name", ""), m.get("labels") or {}):
+    affinity = affinity if affinity is not None else node_affinity_of(spec)
+    if not affinity.admits(m.get("name", ""), m.get("labels") or {}):
         return False, False
     tolerations = daemon_tolerations(spec)
     run = cont = True
@@ -165,9 +167,10 @@ def decide(ds: Obj, nodes: list[Obj], pods: list[Obj], hash_: str, now: dt.datet
             plan.delete.extend(p for p in ps if not (p.get("spec") or {}).get("nodeName"))
     desired: dict[str, list[Obj]] = {}  # nodes that should run the pod -> their remaining pods
     misscheduled = 0
+    affinity = node_affinity_of(((ds.get("spec") or {}).get("template") or {}).get("spec") or {})
     for n in nodes:
         name = meta(n).get("name", "")
-        run, cont = should_run(ds, n)
+        run, cont = should_run(ds, n, affinity)
         ps = by_node.get(name, [])
         failed = [p for p in ps if (p.get("status") or {}).get("phase") in ("Failed", "Succeeded")]
         plan.delete.extend(failed)

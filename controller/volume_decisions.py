@@ -18,7 +18,7 @@ from typing import Any
 
 from api.quantity import parse_quantity
 from api.selectors import selector_from_label_selector
-from controller.scheduler.affinityterms import node_selector_term
+from controller.scheduler.affinityterms import NodeSelectorTerm, node_selector_term
 
 Obj = dict[str, Any]
 
@@ -66,12 +66,29 @@ def class_of(obj: Obj) -> str:
     return str(_d(obj.get("spec")).get("storageClassName") or "")
 
 
+_PARSED_TERMS: dict[tuple[str, str], tuple[NodeSelectorTerm, ...]] = {}  # (uid, resourceVersion) -> terms
+
+
+def _volume_terms(pv: Obj) -> tuple[NodeSelectorTerm, ...]:
+    """The volume's required node selector terms, parsed once per version of it (a scheduling
+    decision asks for every node)."""
+    m = meta(pv)
+    version = (str(m.get("uid") or ""), str(m.get("resourceVersion") or ""))
+    found = _PARSED_TERMS.get(version) if version[1] else None
+    if found is None:
+        raw = _d(_d(_d(pv.get("spec")).get("nodeAffinity")).get("required")).get("nodeSelectorTerms")
+        found = tuple(node_selector_term(_d(t)) for t in raw or [])
+        if version[1]:
+            if len(_PARSED_TERMS) > 10_000:  # volumes come and go: a bound, not a registry
+                _PARSED_TERMS.clear()
+            _PARSED_TERMS[version] = found
+    return found
+
+
 def node_fits(pv: Obj, node_name: str, labels: Mapping[str, str]) -> bool:
     """The volume's required node affinity admits this node (no affinity: every node)."""
-    terms = _d(_d(_d(pv.get("spec")).get("nodeAffinity")).get("required")).get("nodeSelectorTerms")
-    if not terms:
-        return True
-    return any(node_selector_term(_d(t)).matches(node_name, labels) for t in terms)
+    terms = _volume_terms(pv)
+    return not terms or any(t.matches(node_name, labels) for t in terms)
 
 
 def prebound_to(pv: Obj, claim: Obj) -> bool:
