@@ -7,6 +7,7 @@ One worker only: allocations are decided one at a time.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 
@@ -38,9 +39,9 @@ def next_free(cluster_cidr: str, mask: int, used: set[str]) -> str | None:
     base, last = int(net.network_address), int(net.broadcast_address)
     blocked: list[tuple[int, int]] = []
     for u in used:
-        t = ipaddress.ip_network(u, strict=False)
-        lo, hi = max(int(t.network_address), base), min(int(t.broadcast_address), last)
-        if t.version == net.version and lo <= hi:
+        version, lo, hi = _span(u)
+        lo, hi = max(lo, base), min(hi, last)
+        if version == net.version and lo <= hi:
             blocked.append(((lo - base) >> shift, (hi - base) >> shift))
     first = 0
     for lo, hi in sorted(blocked):
@@ -50,6 +51,16 @@ def next_free(cluster_cidr: str, mask: int, used: set[str]) -> str | None:
     if first >= 1 << (mask - net.prefixlen):
         return None
     return str(ipaddress.ip_network((base + (first << shift), mask)))
+
+
+@functools.lru_cache(maxsize=65536)
+def _span(cidr: str) -> tuple[int, int, int]:
+    """A CIDR's (IP version, first, last address) as integers. Parsed once per string: nodes
+    joining together each ask for the next free subnet, and parsing every node's CIDR again
+    for each of them (ipaddress is pure Python) made that O(nodes^2): an eighth of the
+    controller manager's CPU while 500 nodes joined."""
+    t = ipaddress.ip_network(cidr, strict=False)
+    return t.version, int(t.network_address), int(t.broadcast_address)
 
 
 class NodeIpamController(QueueController):
