@@ -288,6 +288,19 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "storageclasses", "storageclass", "StorageClass", False, group="storage.k8s.io", short_names=("sc",)
     ),
+    # certificates.k8s.io/v1: a client asks for a certificate, someone approves, a signer issues it
+    Resource(
+        "certificatesigningrequests",
+        "certificatesigningrequest",
+        "CertificateSigningRequest",
+        False,
+        group="certificates.k8s.io",
+        short_names=("csr",),
+        subresources=(
+            Subresource("status", "CertificateSigningRequest", _STATUS),
+            Subresource("approval", "CertificateSigningRequest", _STATUS),
+        ),
+    ),
     # scheduling.k8s.io/v1: the priority a pod's priorityClassName gives it (Priority admission)
     Resource(
         "priorityclasses",

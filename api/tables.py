@@ -384,6 +384,7 @@ _GROUP_MODULES = (
     "api.tables_networking",
     "api.tables_autoscaling",
     "api.tables_scheduling",
+    "api.tables_certificates",
     "api.tables_policy",
 )
 _groups_loaded = False

@@ -59,15 +59,20 @@ def validate(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None = No
     return causes
 
 
-def validate_status_update(res: Resource, obj: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
-    """Causes against a write to `<plural>/status`."""
+def validate_status_update(
+    res: Resource, obj: dict[str, Any], old: dict[str, Any], subresource: str = "status"
+) -> list[Cause]:
+    """Causes against a write to `<plural>/status` (or a subresource written like it)."""
     causes = _type_causes(res, obj, old) if not is_dynamic(res) else []  # a custom kind: its schema checks
     if causes:
         return causes
     row = kinds.for_resource(res)
     causes = validate_object_meta(obj.get("metadata"), res.namespaced, row.name_rule)
     causes += validate_object_meta_update(obj.get("metadata"), old.get("metadata"))
-    if row.validate_status is not None:
+    write = row.status_writes.get(subresource)
+    if write is not None:
+        causes += write.validate(obj, old)
+    elif row.validate_status is not None:
         causes += row.validate_status(obj, old)
     return causes
 

@@ -152,11 +152,11 @@ class Registry:
             raise err
 
     def _validate(
-        self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None, status_only: bool = False
+        self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None, status_like: str | None = None
     ) -> None:
         causes = (
-            logic.validate_status_update(res, obj, old)
-            if status_only and old is not None
+            logic.validate_status_update(res, obj, old, status_like)
+            if status_like and old is not None
             else logic.validate(res, obj, old)
         )
         if causes:
@@ -262,18 +262,20 @@ class Registry:
             if demanded_rv and demanded_rv != str(kv.revision):
                 raise stale_conflict(res.plural, name, res.group)
             lifecycle.check_uid(res, name, new, old)
-            if subresource in (None, "status", "scale"):
+            written_like_status = kinds.for_resource(res).status_writes.get(subresource or "")
+            if subresource in (None, "status", "scale") or written_like_status is not None:
+                status_like = subresource if subresource == "status" or written_like_status else None
                 try:
-                    new = lifecycle.prepare_for_update(
-                        res, new, old, "status" if subresource == "status" else None
-                    )
-                    if subresource != "status":
+                    new = lifecycle.prepare_for_update(res, new, old, "status" if status_like else None)
+                    if written_like_status is not None:
+                        written_like_status.prepare(new, old)
+                    if not status_like:
                         new = logic.apply_defaults(res, new)
                     if manager:
                         logic.record_update(old, new, manager, subresource or "")
                 except SHAPE_ERRORS as e:
                     raise _shape_error(res, new) or e from None
-                self._validate(res, new, old, status_only=subresource == "status")
+                self._validate(res, new, old, status_like=status_like)
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if lifecycle.same_object(new, old):
                 return kv, False

@@ -203,6 +203,9 @@ def control_loop_options(config: ServerConfig, root_ca: str = "") -> dict[str, A
         "node_monitor_grace_period": config.node_monitor_grace_period,
         "pod_eviction_timeout": config.pod_eviction_timeout,
         "data_dir": str(config.data_dir),
+        # the cluster CA signs approved certificate requests, as kube's --cluster-signing-*-file
+        "cluster_signing_cert_file": str(config.data_dir / "tls" / "ca.crt"),
+        "cluster_signing_key_file": str(config.data_dir / "tls" / "ca.key"),
     }
 
 

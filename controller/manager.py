@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Coroutine, Mapping
+from pathlib import Path
 from typing import Any
 
 from api.aclient import AsyncClient
@@ -170,6 +171,17 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
             options.root_ca,
         )
         loops.append(sa.run())
+    if "csrsigning" in enabled and options.cluster_signing_cert_file and options.cluster_signing_key_file:
+        from controller.csrsigning import CsrSigningController
+
+        signer = CsrSigningController(
+            client,
+            factory.informer("certificatesigningrequests"),
+            Path(options.cluster_signing_cert_file),
+            Path(options.cluster_signing_key_file),
+            options.cluster_signing_duration,
+        )
+        loops.append(signer.run())
     loops += volume_loops(client, factory, nodes, enabled, recorder)  # those of them enabled
     if "kubedns" in enabled:
         kd = KubeDnsController(

@@ -109,7 +109,12 @@ class ControllerOptions(LeaderOptions):
         "clusterrole-aggregation",
         "horizontalpodautoscaling",
         "disruption",
+        "csrsigning",
     )
+    # the CA that signs approved CertificateSigningRequests of kube's signers ("": no signer runs)
+    cluster_signing_cert_file: str = ""
+    cluster_signing_key_file: str = ""
+    cluster_signing_duration: float = 365 * 24 * 3600.0  # the longest certificate it issues
     root_ca: str = ""  # the cluster CA (PEM) published in every namespace's kube-root-ca.crt ConfigMap
     cluster_dns: str = (
         ""  # the kube-dns Service's ClusterIP (kubelets' --cluster-dns); "": the service range's 10th

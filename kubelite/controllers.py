@@ -136,6 +136,9 @@ def controller_manager(argv: list[str]) -> int:
         help="CA bundle published in every namespace's kube-root-ca.crt ConfigMap "
         "(default: the kubeconfig's certificate authority, as kube-controller-manager does)",
     )
+    p.add_argument("--cluster-signing-cert-file", default="", help="CA certificate that signs approved CSRs")
+    p.add_argument("--cluster-signing-key-file", default="", help="its private key (no signer without both)")
+    p.add_argument("--cluster-signing-duration", type=_duration, default=365 * 24 * 3600.0)
     args = p.parse_args(argv)
     _logging(args.verbose)
     from controller.manager import run_controllers
@@ -159,6 +162,9 @@ def controller_manager(argv: list[str]) -> int:
         allocate_node_cidrs=args.allocate_node_cidrs,
         workers=args.concurrent_syncs,
         pod_gc_quarantine=args.pod_gc_quarantine,
+        cluster_signing_cert_file=args.cluster_signing_cert_file,
+        cluster_signing_key_file=args.cluster_signing_key_file,
+        cluster_signing_duration=args.cluster_signing_duration,
     )
     _serve_metrics(args.metrics_bind_address)
     return _run(run_controllers(config, opts))

@@ -12,9 +12,11 @@ Everything else answers JSON (the clients also accept it).
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 from typing import Any
 
 from api.errors import ApiError, bad_request, unsupported_media_type
+from api.jsonutil import format_time
 
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
@@ -25,6 +27,7 @@ MAGIC = b"k8s\x00"
 POINTER = "pointer"
 Field = tuple[str, str, bool] | tuple[str, str, bool, str]
 _S, _I, _B = "string", "int", "bool"
+BASE64 = "base64"  # a Go []byte field: its JSON form is base64 text
 SCHEMAS: dict[str, dict[int, Field]] = {
     "Unknown": {1: ("typeMeta", "TypeMeta", False), 2: ("raw", "bytes", False)},
     "TypeMeta": {1: ("apiVersion", _S, False), 2: ("kind", _S, False)},
@@ -32,6 +35,8 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         1: ("name", _S, False),
         2: ("generateName", _S, False),
         3: ("namespace", _S, False),
+        5: ("uid", _S, False),
+        6: ("resourceVersion", _S, False),  # a PUT of what a GET gave (kubectl certificate approve)
         11: ("labels", "map", False),
         12: ("annotations", "map", False),
         13: ("ownerReferences", "OwnerReference", True),
@@ -308,6 +313,35 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         5: ("dryRun", _S, True),
     },
     "Preconditions": {1: ("uid", _S, False), 2: ("resourceVersion", _S, False)},
+    # kubectl certificate approve|deny PUTs the request it read to /approval (certificates/v1); the
+    # spec's `extra` (map of ExtraValue) is not read: an /approval write keeps the stored spec
+    "CertificateSigningRequest": {
+        1: ("metadata", "ObjectMeta", False),
+        2: ("spec", "CertificateSigningRequestSpec", False),
+        3: ("status", "CertificateSigningRequestStatus", False),
+    },
+    "CertificateSigningRequestSpec": {
+        1: ("request", BASE64, False),
+        2: ("username", _S, False),
+        3: ("uid", _S, False),
+        4: ("groups", _S, True),
+        5: ("usages", _S, True),
+        7: ("signerName", _S, False),
+        8: ("expirationSeconds", _I, False),
+    },
+    "CertificateSigningRequestStatus": {
+        1: ("conditions", "CertificateSigningRequestCondition", True),
+        2: ("certificate", BASE64, False),
+    },
+    "CertificateSigningRequestCondition": {
+        1: ("type", _S, False),
+        2: ("reason", _S, False),
+        3: ("message", _S, False),
+        4: ("lastUpdateTime", "Time", False),
+        5: ("lastTransitionTime", "Time", False),
+        6: ("status", _S, False),
+    },
+    "Time": {1: ("seconds", _I, False), 2: ("nanos", _I, False)},
 }
 # per message, its POINTER fields (read once from the tables)
 _POINTERS: dict[str, frozenset[str]] = {
@@ -335,6 +369,7 @@ KINDS = {
     "PriorityClass",
     "PodDisruptionBudget",
     "Eviction",
+    "CertificateSigningRequest",
 }
 
 
@@ -405,6 +440,8 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
                 value -= 1 << 64
         elif kind == "bytes":
             value = raw
+        elif kind == BASE64:
+            value = base64.b64encode(raw).decode() if isinstance(raw, bytes) else ""
         elif kind == _B:
             value = bool(raw) if isinstance(raw, int) else False
         elif kind in ("map", "bytesmap"):
@@ -419,6 +456,9 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
             obj[key] = value
     if name == "IntOrString":
         return obj.get("strVal", "") if obj.get("type") == 1 else obj.get("intVal", 0)
+    if name == "Time":  # meta/v1 Time: whole seconds since the epoch, as JSON's RFC 3339
+        seconds = obj.get("seconds", 0)
+        return format_time(_dt.datetime.fromtimestamp(seconds, _dt.UTC)) if seconds else ""
     if name == "IngressRule":
         obj.update(obj.pop("ingressRuleValue", None) or {})
     pointers = _POINTERS.get(name, ())  # every key here came off the wire: a pointer's zero is a value

@@ -79,7 +79,8 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
         raise _no_such(res.plural, sub)
     reg = state.registry
     m = req.method
-    if sub == "status":
+    like_status = kinds.for_resource(res).status_writes.get(sub)
+    if sub == "status" or like_status is not None:
         if m == "GET":
             await send_object(req, send, state, res, await reg.get(res, ns, name))
             return
@@ -90,16 +91,16 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             obj, _ = await read_object(req)
             obj = lifecycle.check_identity(res, obj, ns, name)
             demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
-            kv, _ = await reg.update(
-                res,
-                ns,
-                name,
-                lambda cur, kv: (_copy(obj), demanded),
-                subresource="status",
-                dry_run=req.dry_run(),
-            )
+
+            def replace(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
+                new = _copy(obj)
+                if like_status is not None and like_status.admit is not None:
+                    like_status.admit(state, user, new, cur)
+                return new, demanded
+
+            kv, _ = await reg.update(res, ns, name, replace, subresource=sub, dry_run=req.dry_run())
         elif m == "PATCH":
-            kv, _ = await patch_object(state, req, route, "status")
+            kv, _ = await patch_object(state, req, route, sub, user)
         else:
             raise method_not_allowed()
         await send_object(req, send, state, res, kv)

@@ -76,6 +76,18 @@ NO_HOOKS = WriteHooks()
 
 
 @dataclass(frozen=True)
+class SubresourceWrite:
+    """A subresource written the way /status is (spec and metadata stay as stored), with rules of
+    its own: CertificateSigningRequest's /approval and /status. `prepare(new, old)` runs after
+    the status is carried over (in place), `validate(new, old)` replaces `validate_status`, and
+    `admit(state, user, new, old)` is its admission (may raise)."""
+
+    prepare: Callable[[Obj, Obj], None]
+    validate: Callable[[Obj, Obj], list[Cause]]
+    admit: Callable[[Any, Any, Obj, Obj], None] | None = None
+
+
+@dataclass(frozen=True)
 class KindStrategy:
     resource: Resource
     # metadata.name rule (kube's ValidateObjectMeta nameFn)
@@ -117,6 +129,8 @@ class KindStrategy:
     # a create that is a question (access reviews, token reviews): (state, user, namespace, body) ->
     # the answered object, never stored
     answer: Callable[[Any, Any, str | None, Obj], Obj] | None = None
+    # subresources written like /status, each with its own rules (a "status" entry adds to /status)
+    status_writes: dict[str, SubresourceWrite] = field(default_factory=dict)
 
 
 _TABLE: dict[tuple[str, str], KindStrategy] = {}
@@ -134,6 +148,7 @@ _MODULES = (
     "apiserver.kinds.crd",
     "apiserver.kinds.autoscaling",
     "apiserver.kinds.scheduling",
+    "apiserver.kinds.certificates",
     "apiserver.kinds.policy",
 )
 _loaded = False

@@ -32,6 +32,7 @@ from apiserver.schema import types as _t
 from apiserver.schema import types_apiextensions as _tx
 from apiserver.schema import types_apps as _ta
 from apiserver.schema import types_autoscaling as _tas
+from apiserver.schema import types_certificates as _tce
 from apiserver.schema import types_config as _tc
 from apiserver.schema import types_networking as _tn
 from apiserver.schema import types_policy as _tp
@@ -77,6 +78,7 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "core-storage": (_t.CORE, _ts.STORAGE_CORE_TYPES),
     "storage": (_ts.STORAGE, _ts.STORAGE_TYPES),
     "scheduling": (_tsc.SCHEDULING, _tsc.SCHEDULING_TYPES),
+    "certificates": (_tce.CERTIFICATES, _tce.CERTIFICATES_TYPES),
     "policy": (_tp.POLICY, _tp.POLICY_TYPES),
     "discovery": (_tn.DISCOVERY, _tn.DISCOVERY_TYPES),
     "networking": (_tn.NETWORKING, _tn.NETWORKING_TYPES),
@@ -94,6 +96,7 @@ _KINDS: dict[str, str] = {
     **_tr.RBAC_KINDS,
     **_ts.STORAGE_KINDS,
     **_tsc.SCHEDULING_KINDS,
+    **_tce.CERTIFICATES_KINDS,
     **_tp.POLICY_KINDS,
     **_tx.APIEXTENSIONS_KINDS,
 }
@@ -114,6 +117,7 @@ for _kind in (
     *_tr.RBAC_LISTED_KINDS,
     *_ts.STORAGE_LISTED_KINDS,
     *_tsc.SCHEDULING_LISTED_KINDS,
+    *_tce.CERTIFICATES_LISTED_KINDS,
     *_tp.POLICY_LISTED_KINDS,
     *_tx.APIEXTENSIONS_LISTED_KINDS,
     *_tas.AUTOSCALING_V2_LISTED_KINDS,

@@ -1,0 +1,182 @@
+"""Row of CertificateSigningRequest (certificates.k8s.io/v1): a client asks for a certificate, someone
+allowed to approves it, a signer issues it (controller/csrsigning.py).
+
+kube's registry strategies and admission plugins, as rules of the row:
+- Create: who asks is written into the spec (username, uid, groups, extra: kube's PrepareForCreate
+  takes them from the request, never from the body) and the status starts empty, so nobody
+  creates a pre-approved request. CertificateSubjectRestriction refuses a request for the
+  kube-apiserver-client signer in the `system:masters` group (403): approving one by mistake
+  would mint a cluster admin.
+- A main update changes metadata only (spec and status stay as stored, kube's PrepareForUpdate).
+- `/approval` may add Approved or Denied (never remove one, never both) and nothing else; the
+  CertificateApproval plugin asks the authorizer for `approve` on `signers` named by the
+  request's signer (or its `domain/*`): 403 otherwise.
+- `/status` may add other conditions (Failed) and set `status.certificate` once; the
+  CertificateSigning plugin asks for `sign` on the signer when the certificate changes.
+- Conditions written through either get kube's timestamps: lastUpdateTime now when unset,
+  lastTransitionTime kept from the stored condition of the same type and status, else now.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api import jsonutil
+from api.errors import ApiError, forbidden
+from apiserver.kinds import Obj, SubresourceWrite, row
+from apiserver.rbac.rules import Attributes
+from apiserver.validation.certificates import (
+    conditions,
+    decoded,
+    parse_request,
+    transition_causes,
+    validate_csr,
+    validate_csr_update,
+)
+from apiserver.validation.rbac import is_path_segment_name
+
+GROUP = "certificates.k8s.io"
+PLURAL = "certificatesigningrequests"
+API_SERVER_CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client"
+MASTERS = "system:masters"
+
+
+def _refused(name: str, why: str) -> ApiError:
+    """An admission plugin's 403 (admission.NewForbidden): the object, then the plugin's reason."""
+    err = forbidden(f'{PLURAL}.{GROUP} "{name}" is forbidden: {why}')
+    err.details = {"name": name, "group": GROUP, "kind": PLURAL}
+    return err
+
+
+def _name(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
+
+
+def _spec(obj: Obj) -> Obj:
+    spec = obj.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _prepare_create(obj: Obj) -> None:
+    obj["status"] = {}
+
+
+def _keep_spec(new: Obj, old: Obj) -> None:
+    if "spec" in old:
+        new["spec"] = old["spec"]
+
+
+def _subject_organizations(obj: Obj) -> list[str]:
+    """The O= of the request's subject ([] when the request does not parse: validation says why)."""
+    pem = decoded(_spec(obj).get("request"))
+    if pem is None:
+        return []
+    try:
+        csr = parse_request(pem)
+    except ValueError:
+        return []
+    from cryptography.x509.oid import NameOID
+
+    return [str(a.value) for a in csr.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+
+
+def _admit(state: Any, user: Any, namespace: str | None, obj: Obj) -> None:
+    """Who asks, written into the spec (a main update keeps the stored spec after this), and
+    CertificateSubjectRestriction."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    spec["username"] = user.name
+    spec["groups"] = list(user.groups)
+    if user.uid:
+        spec["uid"] = user.uid
+    else:
+        spec.pop("uid", None)
+    if user.extra:
+        spec["extra"] = {k: list(v) for k, v in user.extra}
+    else:
+        spec.pop("extra", None)
+    if spec.get("signerName") == API_SERVER_CLIENT_SIGNER and MASTERS in _subject_organizations(obj):
+        raise _refused(
+            _name(obj), f"use of {API_SERVER_CLIENT_SIGNER} signer with {MASTERS} group is not allowed"
+        )
+
+
+def _stamp_conditions(new: Obj, old: Obj) -> None:
+    """kube's v1 default (a condition's status is True) and populateConditionTimestamps."""
+    now = jsonutil.now_str()
+    before = conditions(old)
+    for c in conditions(new):
+        c.setdefault("status", "True")
+        if not c.get("lastUpdateTime"):
+            c["lastUpdateTime"] = now
+        if not c.get("lastTransitionTime"):
+            same = next(
+                (
+                    o["lastTransitionTime"]
+                    for o in before
+                    if o.get("type") == c.get("type")
+                    and o.get("status") == c.get("status")
+                    and o.get("lastTransitionTime")
+                ),
+                now,
+            )
+            c["lastTransitionTime"] = same
+
+
+def _prepare_approval(new: Obj, old: Obj) -> None:
+    """What /approval may change is the conditions: the stored certificate stays."""
+    status = new.setdefault("status", {})
+    cert = (old.get("status") or {}).get("certificate")
+    if cert:
+        status["certificate"] = cert
+    else:
+        status.pop("certificate", None)
+    _stamp_conditions(new, old)
+
+
+def _may_for_signer(state: Any, user: Any, verb: str, signer: str) -> bool:
+    """kube's isAuthorizedForSignerName: the signer by name, then its domain's wildcard."""
+    if state.authorizer is None:
+        return True
+    for name in (signer, signer.split("/", 1)[0] + "/*"):
+        if state.authorizer.allowed(Attributes(user.name, user.groups, verb, "", GROUP, "signers", "", name)):
+            return True
+    return False
+
+
+def _admit_approval(state: Any, user: Any, new: Obj, old: Obj) -> None:
+    signer = str(_spec(old).get("signerName") or "")
+    if not _may_for_signer(state, user, "approve", signer):
+        raise _refused(_name(old), f'user not permitted to approve requests with signerName "{signer}"')
+
+
+def _admit_signing(state: Any, user: Any, new: Obj, old: Obj) -> None:
+    if (new.get("status") or {}).get("certificate") == (old.get("status") or {}).get("certificate"):
+        return
+    signer = str(_spec(old).get("signerName") or "")
+    if not _may_for_signer(state, user, "sign", signer):
+        raise _refused(_name(old), f'user not permitted to sign requests with signerName "{signer}"')
+
+
+row(
+    PLURAL,
+    GROUP,
+    name_rule=is_path_segment_name,  # kube checks no more than that the name fits in a path
+    status_separate=True,
+    prepare_create=_prepare_create,
+    prepare_update=_keep_spec,
+    validate=validate_csr,
+    validate_update=transition_causes,
+    admit=_admit,
+    status_writes={
+        "status": SubresourceWrite(
+            _stamp_conditions,
+            lambda new, old: validate_csr_update(new, old, certificate=True),
+            _admit_signing,
+        ),
+        "approval": SubresourceWrite(
+            _prepare_approval, lambda new, old: validate_csr_update(new, old, approval=True), _admit_approval
+        ),
+    },
+)
