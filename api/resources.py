@@ -132,6 +132,8 @@ RESOURCES: tuple[Resource, ...] = (
     ),
     Resource("events", "event", "Event", True, short_names=("ev",)),
     Resource("leases", "lease", "Lease", True, group="coordination.k8s.io"),
+    # a namespace's defaults and bounds for containers, pods and claims (the LimitRanger admission)
+    Resource("limitranges", "limitrange", "LimitRange", True, short_names=("limits",)),
     # storage: claims, volumes (v1) and their classes (storage.k8s.io/v1)
     Resource(
         "persistentvolumeclaims",

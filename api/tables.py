@@ -385,6 +385,7 @@ _GROUP_MODULES = (
     "api.tables_autoscaling",
     "api.tables_scheduling",
     "api.tables_certificates",
+    "api.tables_quota",
     "api.tables_policy",
 )
 _groups_loaded = False

@@ -23,6 +23,7 @@ from apiserver import kinds, lifecycle, logic
 from apiserver.allocator import Allocator
 from apiserver.crd import hooks as crd_hooks
 from apiserver.kinds.core import terminating as _terminating
+from apiserver.limitranger import LimitRangeCache
 from apiserver.mirror import StoreMirror
 from apiserver.priorityadmission import PriorityClassCache
 from apiserver.rbac.cache import RbacCache
@@ -82,6 +83,7 @@ class Registry:
         self.rbac = RbacCache(store)  # the RBAC objects, for the authorizer and this server's own writes
         self.service_accounts = ServiceAccountCache(store)  # ServiceAccount admission's lookups
         self.priority_classes = PriorityClassCache(store)  # Priority admission's lookups
+        self.limit_ranges = LimitRangeCache(store)  # LimitRanger admission's
         # told of every object this server removes (the token cache forgets what named it)
         self.on_removed: list[Callable[[Resource, dict[str, Any]], None]] = []
 

@@ -40,6 +40,7 @@ class HookContext(Protocol):
     rbac: Any
     service_accounts: Any
     priority_classes: Any
+    limit_ranges: Any
 
 
 class WriteHooks:
@@ -149,6 +150,7 @@ _MODULES = (
     "apiserver.kinds.autoscaling",
     "apiserver.kinds.scheduling",
     "apiserver.kinds.certificates",
+    "apiserver.kinds.quota",
     "apiserver.kinds.policy",
 )
 _loaded = False

@@ -14,7 +14,7 @@ from typing import Any
 from api import jsonutil
 from api.errors import bad_request
 from api.selectors import map_to_string
-from apiserver import defaults, priorityadmission
+from apiserver import defaults, limitranger, priorityadmission
 from apiserver.allocator import Allocator
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.lifecycle import random_suffix
@@ -80,6 +80,7 @@ class PodHooks(WriteHooks):
         _admit_runtime_class(new)
         await admit_pod(ctx.service_accounts, namespace or "", new, random_suffix)
         await priorityadmission.admit_pod(ctx.priority_classes, new)
+        await limitranger.admit_pod(ctx.limit_ranges, namespace or "", new)
 
     def carry_over(self, new: Obj, old: Obj) -> None:
         priorityadmission.keep_priority(new, old)

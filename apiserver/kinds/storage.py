@@ -24,6 +24,7 @@ from api.errors import forbidden
 from api.podrefs import LOCAL_PATH_PROVISIONER
 from api.quantity import parse_quantity
 from api.resources import by_plural
+from apiserver import limitranger
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.kinds.defaultclass import annotated_true, marked_default, newest_default, stored_classes
 from apiserver.validation.storage import (
@@ -83,6 +84,8 @@ class ClaimAdmission(WriteHooks):
         if not isinstance(spec, dict):
             return []
         if old is None:
+            namespace = str((new.get("metadata") or {}).get("namespace") or "")
+            await limitranger.admit_claim(ctx.limit_ranges, namespace, new)
             if spec.get("storageClassName") is None:
                 chosen = default_class(list((await self._classes(ctx)).values()))
                 if chosen is not None:

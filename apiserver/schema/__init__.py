@@ -36,6 +36,7 @@ from apiserver.schema import types_certificates as _tce
 from apiserver.schema import types_config as _tc
 from apiserver.schema import types_networking as _tn
 from apiserver.schema import types_policy as _tp
+from apiserver.schema import types_quota as _tq
 from apiserver.schema import types_rbac as _tr
 from apiserver.schema import types_scheduling as _tsc
 from apiserver.schema import types_storage as _ts
@@ -76,6 +77,7 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "batch": (_ta.BATCH, _ta.BATCH_TYPES),
     "core-config": (_t.CORE, _tc.CONFIG_TYPES),
     "core-storage": (_t.CORE, _ts.STORAGE_CORE_TYPES),
+    "core-quota": (_t.CORE, _tq.QUOTA_TYPES),
     "storage": (_ts.STORAGE, _ts.STORAGE_TYPES),
     "scheduling": (_tsc.SCHEDULING, _tsc.SCHEDULING_TYPES),
     "certificates": (_tce.CERTIFICATES, _tce.CERTIFICATES_TYPES),
@@ -97,6 +99,7 @@ _KINDS: dict[str, str] = {
     **_ts.STORAGE_KINDS,
     **_tsc.SCHEDULING_KINDS,
     **_tce.CERTIFICATES_KINDS,
+    **_tq.QUOTA_KINDS,
     **_tp.POLICY_KINDS,
     **_tx.APIEXTENSIONS_KINDS,
 }
@@ -118,6 +121,7 @@ for _kind in (
     *_ts.STORAGE_LISTED_KINDS,
     *_tsc.SCHEDULING_LISTED_KINDS,
     *_tce.CERTIFICATES_LISTED_KINDS,
+    *_tq.QUOTA_LISTED_KINDS,
     *_tp.POLICY_LISTED_KINDS,
     *_tx.APIEXTENSIONS_LISTED_KINDS,
     *_tas.AUTOSCALING_V2_LISTED_KINDS,

@@ -1,0 +1,153 @@
+"""LimitRange's v1 defaulting and validation, as kube-apiserver does them (pkg/apis/core/v1:
+SetDefaults_LimitRangeItem; pkg/apis/core/validation: ValidateLimitRange).
+
+Defaulting fills a Container item from itself and is stored: a default limit from the max, a
+default request from the default limit, else from the min. So the item a LimitRanger reads says
+what every container without its own values gets. Validation keeps the numbers in order
+(min <= default request <= default <= max), a ratio of at least 1 and no more than max/min, no
+defaults on a Pod item, and a storage bound on a PersistentVolumeClaim item.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from api.errors import Cause, field_duplicate, field_forbidden, field_invalid, field_required
+from api.quantity import parse_quantity
+
+Obj = dict[str, Any]
+
+CONTAINER, POD, CLAIM = "Container", "Pod", "PersistentVolumeClaim"
+_BOUNDS = ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio")
+
+
+def items(obj: Obj) -> list[Obj]:
+    limits = (obj.get("spec") or {}).get("limits")
+    return [i for i in limits if isinstance(i, dict)] if isinstance(limits, list) else []
+
+
+def default_limit_range(obj: Obj) -> None:
+    """SetDefaults_LimitRangeItem on every Container item (in place, idempotent)."""
+    for item in items(obj):
+        if item.get("type") != CONTAINER:
+            continue
+        default = item.setdefault("default", {})
+        request = item.setdefault("defaultRequest", {})
+        if not all(isinstance(m, dict) for m in (default, request)):
+            continue
+        for name, value in (item.get("max") or {}).items():
+            default.setdefault(name, value)
+        for name, value in default.items():
+            request.setdefault(name, value)
+        for name, value in (item.get("min") or {}).items():
+            request.setdefault(name, value)
+
+
+def _quantities(item: Obj, key: str) -> dict[str, tuple[Any, Decimal]]:
+    """The item's `key` map as name -> (as written, value); what does not parse is the type check's."""
+    out: dict[str, tuple[Any, Decimal]] = {}
+    raw = item.get(key)
+    for name, value in raw.items() if isinstance(raw, dict) else []:
+        try:
+            out[name] = (value, parse_quantity(value))
+        except (TypeError, ValueError, ArithmeticError):
+            continue
+    return out
+
+
+def _ratio_text(value: Decimal) -> str:
+    """Go's %f of a float64."""
+    return f"{float(value):f}"
+
+
+def validate_limit_range(obj: Obj) -> list[Cause]:
+    out: list[Cause] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items(obj)):
+        path = f"spec.limits[{i}]"
+        kind = item.get("type")
+        if kind in seen:
+            out.append(field_duplicate(f"{path}.type", kind))
+        seen.add(str(kind))
+        q = {key: _quantities(item, key) for key in _BOUNDS}
+        if kind == POD:
+            for key in ("default", "defaultRequest"):
+                if item.get(key):
+                    out.append(field_forbidden(f"{path}.{key}", "may not be specified when `type` is 'Pod'"))
+        for name, (shown, low) in q["min"].items():
+            if name in q["max"] and low > q["max"][name][1]:
+                out.append(
+                    field_invalid(
+                        f"{path}.min[{name}]",
+                        shown,
+                        f"min value {shown} is greater than max value {q['max'][name][0]}",
+                    )
+                )
+        for name, (shown, req) in q["defaultRequest"].items():
+            if name in q["min"] and q["min"][name][1] > req:
+                out.append(
+                    field_invalid(
+                        f"{path}.defaultRequest[{name}]",
+                        shown,
+                        f"min value {q['min'][name][0]} is greater than default request value {shown}",
+                    )
+                )
+            if name in q["max"] and req > q["max"][name][1]:
+                out.append(
+                    field_invalid(
+                        f"{path}.defaultRequest[{name}]",
+                        shown,
+                        f"default request value {shown} is greater than max value {q['max'][name][0]}",
+                    )
+                )
+            if name in q["default"] and req > q["default"][name][1]:
+                out.append(
+                    field_invalid(
+                        f"{path}.defaultRequest[{name}]",
+                        shown,
+                        f"default request value {shown} is greater than default limit value {q['default'][name][0]}",
+                    )
+                )
+        for name, (shown, limit) in q["default"].items():
+            if name in q["min"] and q["min"][name][1] > limit:
+                out.append(
+                    field_invalid(
+                        f"{path}.default[{name}]",
+                        shown,
+                        f"min value {q['min'][name][0]} is greater than default value {shown}",
+                    )
+                )
+            if name in q["max"] and limit > q["max"][name][1]:
+                out.append(
+                    field_invalid(
+                        f"{path}.default[{name}]",
+                        shown,
+                        f"default value {shown} is greater than max value {q['max'][name][0]}",
+                    )
+                )
+        for name, (shown, ratio) in q["maxLimitRequestRatio"].items():
+            if ratio < 1:
+                out.append(
+                    field_invalid(
+                        f"{path}.maxLimitRequestRatio[{name}]", shown, f"ratio {shown} is less than 1"
+                    )
+                )
+            if name in q["max"] and name in q["min"] and q["min"][name][1] > 0:
+                most = q["max"][name][1] / q["min"][name][1]
+                if ratio > most:
+                    out.append(
+                        field_invalid(
+                            f"{path}.maxLimitRequestRatio[{name}]",
+                            shown,
+                            f"ratio {shown} is greater than max/min = {_ratio_text(most)}",
+                        )
+                    )
+        if kind == CLAIM and "storage" not in q["min"] and "storage" not in q["max"]:
+            out.append(
+                field_required(
+                    f"{path}.limits",
+                    "either minimum or maximum storage value is required, but neither was provided",
+                )
+            )
+    return out
