@@ -152,13 +152,14 @@ class Registry:
             raise err
 
     def _validate(
-        self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None, status_only: bool = False
+        self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None, subresource: str | None = None
     ) -> None:
-        causes = (
-            logic.validate_status_update(res, obj, old)
-            if status_only and old is not None
-            else logic.validate(res, obj, old)
-        )
+        if old is not None and subresource == "status":
+            causes = logic.validate_status_update(res, obj, old)
+        elif old is not None and subresource == "ephemeralcontainers":
+            causes = logic.validate_ephemeral_update(res, obj, old)
+        else:
+            causes = logic.validate(res, obj, old)
         if causes:
             raise invalid(res.kind, (obj.get("metadata") or {}).get("name") or "", causes, res.group)
 
@@ -262,10 +263,10 @@ class Registry:
             if demanded_rv and demanded_rv != str(kv.revision):
                 raise stale_conflict(res.plural, name, res.group)
             lifecycle.check_uid(res, name, new, old)
-            if subresource in (None, "status", "scale"):
+            if subresource in (None, "status", "scale", "ephemeralcontainers"):
                 try:
                     new = lifecycle.prepare_for_update(
-                        res, new, old, "status" if subresource == "status" else None
+                        res, new, old, subresource if subresource != "scale" else None
                     )
                     if subresource != "status":
                         new = logic.apply_defaults(res, new)
@@ -273,7 +274,7 @@ class Registry:
                         logic.record_update(old, new, manager, subresource or "")
                 except SHAPE_ERRORS as e:
                     raise _shape_error(res, new) or e from None
-                self._validate(res, new, old, status_only=subresource == "status")
+                self._validate(res, new, old, subresource)
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if lifecycle.same_object(new, old):
                 return kv, False
