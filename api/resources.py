@@ -98,6 +98,7 @@ RESOURCES: tuple[Resource, ...] = (
             Subresource("exec", "PodExecOptions", ("create", "get")),
             Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
             Subresource("eviction", "Eviction", ("create",), group="policy"),
+            Subresource("ephemeralcontainers", "Pod", _STATUS),
         ),
     ),
     Resource(

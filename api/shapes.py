@@ -80,6 +80,7 @@ class PodStatus(TypedDict, total=False):
     startTime: str
     containerStatuses: list[ContainerStatus]
     initContainerStatuses: list[ContainerStatus]
+    ephemeralContainerStatuses: list[ContainerStatus]
     qosClass: Literal["Guaranteed", "Burstable", "BestEffort"]
 
 
@@ -97,6 +98,7 @@ class Container(TypedDict, total=False):
 class PodSpec(TypedDict, total=False):
     containers: list[Container]
     initContainers: list[Container]
+    ephemeralContainers: list[Container]
     restartPolicy: Literal["Always", "OnFailure", "Never"]
     nodeName: str
     serviceAccountName: str

@@ -114,7 +114,23 @@ def prepare_for_create(res: Resource, obj: dict[str, Any], now: str, uid: str) -
 def prepare_for_update(
     res: Resource, new: dict[str, Any], old: dict[str, Any], subresource: str | None
 ) -> dict[str, Any]:
-    """The object to store for a write of `new` over `old` (status or main write)."""
+    """The object to store for a write of `new` over `old` (status, ephemeralcontainers or main write)."""
+    if subresource == "ephemeralcontainers":
+        # kube's dropNonEphemeralContainerUpdates: the stored pod, with only its ephemeral
+        # containers as written (what else the body changed is dropped, not refused)
+        out = dict(old)
+        out["metadata"] = dict(old.get("metadata") or {})
+        spec = dict(old.get("spec") or {})
+        raw_spec = new.get("spec")
+        sent = raw_spec.get("ephemeralContainers") if isinstance(raw_spec, dict) else None
+        if sent:
+            spec["ephemeralContainers"] = sent
+        else:
+            spec.pop("ephemeralContainers", None)
+        out["spec"] = spec
+        if kinds.for_resource(res).generation and spec != old.get("spec"):
+            out["metadata"]["generation"] = int(out["metadata"].get("generation") or 1) + 1
+        return out
     if subresource == "status":
         # a status write changes status only: spec and metadata stay as stored
         out = dict(old)

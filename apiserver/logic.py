@@ -9,6 +9,7 @@ immutable metadata and the kind's update rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from api.errors import ApiError, Cause
@@ -17,6 +18,8 @@ from apiserver import kinds, patch, schema, tables
 from apiserver.crd import hooks as crd_hooks
 from apiserver.validation import type_causes as _type_causes
 from apiserver.validation.meta import validate_object_meta, validate_object_meta_update
+
+Obj = dict[str, Any]
 
 
 def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
@@ -52,6 +55,8 @@ def validate(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None = No
     causes = validate_object_meta(obj.get("metadata"), res.namespaced, row.name_rule)
     if row.validate is not None:
         causes += row.validate(obj)
+    if old is None and row.validate_create is not None:
+        causes += row.validate_create(obj)
     if old is not None:
         causes += validate_object_meta_update(obj.get("metadata"), old.get("metadata"))
         if row.validate_update is not None:
@@ -59,22 +64,43 @@ def validate(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None = No
     return causes
 
 
-def validate_status_update(
-    res: Resource, obj: dict[str, Any], old: dict[str, Any], subresource: str = "status"
+def _write_over(
+    res: Resource,
+    obj: dict[str, Any],
+    old: dict[str, Any],
+    rules: list[Callable[[Obj, Obj], list[Cause]] | None],
 ) -> list[Cause]:
-    """Causes against a write to `<plural>/status` (or a subresource written like it)."""
+    """A subresource write's causes: JSON types (which stop further checks), metadata and its
+    immutable parts, then `rules` (new, old) in order."""
     causes = _type_causes(res, obj, old) if not is_dynamic(res) else []  # a custom kind: its schema checks
     if causes:
         return causes
-    row = kinds.for_resource(res)
-    causes = validate_object_meta(obj.get("metadata"), res.namespaced, row.name_rule)
+    causes = validate_object_meta(obj.get("metadata"), res.namespaced, kinds.for_resource(res).name_rule)
     causes += validate_object_meta_update(obj.get("metadata"), old.get("metadata"))
-    write = row.status_writes.get(subresource)
-    if write is not None:
-        causes += write.validate(obj, old)
-    elif row.validate_status is not None:
-        causes += row.validate_status(obj, old)
+    for rule in rules:
+        if rule is not None:
+            causes += rule(obj, old)
     return causes
+
+
+def validate_status_update(
+    res: Resource, obj: dict[str, Any], old: dict[str, Any], subresource: str = "status"
+) -> list[Cause]:
+    """Causes against a write to `<plural>/status`, or to a subresource written like it (the
+    row's `status_writes`, whose own rules then replace `validate_status`)."""
+    row = kinds.for_resource(res)
+    write = row.status_writes.get(subresource)
+    return _write_over(res, obj, old, [write.validate if write is not None else row.validate_status])
+
+
+def validate_ephemeral_update(res: Resource, obj: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
+    """Causes against a write to `<plural>/ephemeralcontainers` (kube's
+    ValidatePodEphemeralContainersUpdate: the whole object as on create, and what was there stays)."""
+    row = kinds.for_resource(res)
+    whole = row.validate
+    return _write_over(
+        res, obj, old, [(lambda new, _: whole(new)) if whole else None, row.validate_ephemeral]
+    )
 
 
 def to_table(

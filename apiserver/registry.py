@@ -154,13 +154,15 @@ class Registry:
             raise err
 
     def _validate(
-        self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None, status_like: str | None = None
+        self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None, subresource: str | None = None
     ) -> None:
-        causes = (
-            logic.validate_status_update(res, obj, old, status_like)
-            if status_like and old is not None
-            else logic.validate(res, obj, old)
-        )
+        like_status = subresource == "status" or subresource in kinds.for_resource(res).status_writes
+        if old is not None and like_status:
+            causes = logic.validate_status_update(res, obj, old, subresource or "status")
+        elif old is not None and subresource == "ephemeralcontainers":
+            causes = logic.validate_ephemeral_update(res, obj, old)
+        else:
+            causes = logic.validate(res, obj, old)
         if causes:
             raise invalid(res.kind, (obj.get("metadata") or {}).get("name") or "", causes, res.group)
 
@@ -265,19 +267,24 @@ class Registry:
                 raise stale_conflict(res.plural, name, res.group)
             lifecycle.check_uid(res, name, new, old)
             written_like_status = kinds.for_resource(res).status_writes.get(subresource or "")
-            if subresource in (None, "status", "scale") or written_like_status is not None:
-                status_like = subresource if subresource == "status" or written_like_status else None
+            if (
+                subresource in (None, "status", "scale", "ephemeralcontainers")
+                or written_like_status is not None
+            ):
+                # what of the body a write keeps: status only (/status and the writes like it), the
+                # ephemeral containers only, or the object (a main write, /scale's replicas)
+                mode = "status" if subresource == "status" or written_like_status else subresource
                 try:
-                    new = lifecycle.prepare_for_update(res, new, old, "status" if status_like else None)
+                    new = lifecycle.prepare_for_update(res, new, old, None if mode == "scale" else mode)
                     if written_like_status is not None:
                         written_like_status.prepare(new, old)
-                    if not status_like:
+                    if mode != "status":
                         new = logic.apply_defaults(res, new)
                     if manager:
                         logic.record_update(old, new, manager, subresource or "")
                 except SHAPE_ERRORS as e:
                     raise _shape_error(res, new) or e from None
-                self._validate(res, new, old, status_like=status_like)
+                self._validate(res, new, old, subresource)
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if lifecycle.same_object(new, old):
                 return kv, False

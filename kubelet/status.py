@@ -205,10 +205,13 @@ def build_status(
     now: str,
     others: Sequence[Condition] = (),
     failed: tuple[str, str] | None = None,
+    ephemeral: Sequence[ContainerStatus] = (),
 ) -> PodStatus:
     """The whole `status` for this pod from what was observed; `others`: the conditions other
     writers own, as the API holds them (kept, and read for the readiness gates); `failed`: the
-    reason and message of a pod the kubelet has failed itself (DeadlineExceeded)."""
+    reason and message of a pod the kubelet has failed itself (DeadlineExceeded); `ephemeral`:
+    the ephemeral containers' statuses, reported as they are (they count for neither the phase
+    nor readiness)."""
     spec: PodSpec = pod.get("spec") or {}
     old_status: PodStatus = pod.get("status") or {}
     old = {c.get("type", ""): c for c in old_status.get("conditions") or []}
@@ -279,6 +282,8 @@ def build_status(
         status["reason"], status["message"] = failed
     if init_count:
         status["initContainerStatuses"] = [v.to_wire() for v in init_views]
+    if ephemeral:
+        status["ephemeralContainerStatuses"] = list(ephemeral)
     if pod_ip:
         status["podIP"] = pod_ip
         status["podIPs"] = [{"ip": pod_ip}]

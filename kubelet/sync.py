@@ -3,9 +3,10 @@
 Every sync starts from observation, never from memory of past actions: the pod's sandbox and
 container instances are listed from the runtime by the labels the kubelet put on them (pod
 UID, container name, restart count), so a restarted kubelet adopts running containers and
-nothing restarts. Then, in order: sandbox (recreated with all containers if it is gone), init
-containers one by one, the containers (each by `decisions.container_action`), and the status,
-recomputed by `status.build_status` and written only when it changed. A deleted pod is killed
+nothing restarts. Then, in order: sandbox (recreated with all containers if it is gone), the
+ephemeral containers that never ran (`kubelet.ephemeral`), init containers one by one, the
+containers (each by `decisions.container_action`), and the status, recomputed by
+`status.build_status` and written only when it changed. A deleted pod is killed
 (SIGTERM, grace period, SIGKILL), its sandbox and volumes removed, and its deletion confirmed
 with a grace-0 delete. The return value tells the pod worker when to sync again.
 """
@@ -27,7 +28,7 @@ from api.events import NORMAL, WARNING, EventRecorder
 from api.podstatus import is_restartable_init
 from api.protocol import ApiClient
 from api.shapes import Condition, PodStatus
-from kubelet import admission, localstorage, volumes
+from kubelet import admission, ephemeral, localstorage, volumes
 from kubelet.containerconfig import (
     CONTAINER_NAME,
     POD_NAME,
@@ -367,8 +368,8 @@ class PodSyncer:
         policy = spec.get("restartPolicy", "Always")
         by_name = newest_by_name(containers)
         now = self.clock()
-        next_sync = RESYNC
         apps = spec.get("containers") or []
+        next_sync = await self._start_ephemeral(pod, sandbox, by_name)
         # once an app container was made, initialisation is over for good (kube's podHasInitialized)
         initialized = any(by_name.get(c["name"]) for c in apps)
         finished = initialized and regular_containers_finished(
@@ -398,6 +399,25 @@ class PodSyncer:
             next_sync = min(next_sync, wait)
         if finished:
             await self._stop_sidecars(pod, sandbox, by_name)
+        return next_sync
+
+    async def _start_ephemeral(
+        self, pod: dict[str, Any], sandbox: SandboxInfo, by_name: dict[str, list[ContainerInfo]]
+    ) -> float:
+        """Start the ephemeral containers that never ran; one that cannot start holds back no other
+        container (kube starts them first, apart from the rest). When to try again."""
+        uid, next_sync = pod["metadata"]["uid"], RESYNC
+        for c in ephemeral.to_start(pod, by_name, self._last_status.get(uid) or pod.get("status") or {}):
+            target = ephemeral.target_of(c, by_name)
+            try:
+                if target is None:
+                    why = ephemeral.target_missing(c)
+                    self._waiting[(uid, c["name"])] = ("CreateContainerConfigError", why)
+                    self._event(pod, WARNING, "Failed", f"Error: {why}")
+                    raise _PodNotReady(why, 2.0)
+                await self._start(pod, sandbox, c, 0, target)
+            except _PodNotReady as e:
+                next_sync = min(next_sync, e.retry)
         return next_sync
 
     async def _keep_running(
@@ -516,7 +536,12 @@ class PodSyncer:
         return None
 
     async def _start(
-        self, pod: dict[str, Any], sandbox: SandboxInfo, c: dict[str, Any], restarts: int
+        self,
+        pod: dict[str, Any],
+        sandbox: SandboxInfo,
+        c: dict[str, Any],
+        restarts: int,
+        pid_target: str = "",
     ) -> str:
         uid, name = pod["metadata"]["uid"], c["name"]
         pull_key = f"{uid}/{name}/pull"
@@ -554,6 +579,7 @@ class PodSyncer:
                 self.ctx.files,
                 str(image.config.get("User") or ""),
             )
+            cfg.pid_target = pid_target  # an ephemeral container's target's process namespace
             cfg.mounts += PodDNS(
                 self.ctx.dns_servers, self.ctx.cluster_domain, self.ctx.resolv_conf
             ).etc_mounts(
@@ -609,11 +635,12 @@ class PodSyncer:
         containers: list[ContainerInfo],
         specs: list[dict[str, Any]],
         sandbox: SandboxInfo | None,
+        probed: bool = True,
     ) -> list[ContainerView]:
         uid, ip = pod["metadata"]["uid"], sandbox.ip if sandbox else ""
-        views = container_views(
-            uid, containers, specs, self._waiting, lambda c, cid: self.probes.ensure(uid, c, cid, ip)
-        )
+        ensure = self.probes.ensure
+        probe = (lambda c, cid: ensure(uid, c, cid, ip)) if probed else (lambda c, cid: ephemeral.NotProbed)
+        views = container_views(uid, containers, specs, self._waiting, probe)
         by_id = {c.id: c for c in containers}
         for v, spec in zip(views, specs, strict=True):
             for ended in (v.terminated, v.last_terminated):
@@ -670,6 +697,7 @@ class PodSyncer:
             jsonutil.now_str(),
             others + _disruption(failed, others, old),
             failed,
+            ephemeral.statuses(self.views(pod, containers, ephemeral.specs(pod), sandbox, probed=False), old),
         )
         if self._last_status.get(uid) == status:
             return

@@ -68,6 +68,9 @@ class ContainerConfig:
     groups: list[int] = field(default_factory=list)  # supplementary gids beside the user's own (fsGroup)
     read_only_rootfs: bool = False
     host_pid: bool = False  # the node's process namespace (a pod's hostPID)
+    # a running container (id) whose process namespace this one joins (CRI's NamespaceMode TARGET:
+    # an ephemeral container's targetContainerName)
+    pid_target: str = ""
     host_ipc: bool = False  # the node's IPC namespace (hostIPC)
     no_new_privileges: bool = False  # allowPrivilegeEscalation: false (kube sets it only then)
     seccomp_unconfined: bool = False  # seccompProfile Unconfined (else the runtime's default profile)

@@ -249,7 +249,9 @@ class RealRuntime:
             no_new_privileges=config.no_new_privileges,
             seccomp_unconfined=config.seccomp_unconfined,
             sysctls=dict(config.sysctls),
-            pid="host" if config.host_pid else "",
+            pid="host"
+            if config.host_pid
+            else (f"container:{config.pid_target}" if config.pid_target else ""),
             ipc=ipc,
             shm_path=shm,
             net="sandbox",

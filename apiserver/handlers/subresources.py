@@ -1,6 +1,7 @@
 """Subresources: status (pods, nodes, RCs, services, namespaces), scale (RCs, autoscaling/v1
-Scale), binding (pods), eviction (pods: `apiserver.eviction`), finalize (namespaces), and the
-hook for log and exec.
+Scale), binding (pods), eviction (pods: `apiserver.eviction`), finalize (namespaces),
+ephemeralcontainers (pods: read and written as the whole Pod, of which only
+`spec.ephemeralContainers` is kept, as status keeps only `status`), and the hook for log and exec.
 
 log and exec belong to the kubelet. `kubelite server` hands `apiserver.serve.serve` the factory
 `apiserver.podproxy.PodProxy`, whose object becomes `State.pod_proxy`: it has
@@ -73,18 +74,16 @@ def _replicas(scale: Any) -> int:
 async def handle_subresource(state: State, req: Request, send: Any, route: Route, user: User) -> None:
     res, ns, name, sub = route.resource, route.namespace, route.name, route.subresource
     assert name is not None and sub is not None
-    if sub == "ephemeralcontainers" and res.plural == "pods":
-        raise ephemeral_refused(name)
     if sub not in {s.name for s in res.subresources}:
         raise _no_such(res.plural, sub)
     reg = state.registry
     m = req.method
     like_status = kinds.for_resource(res).status_writes.get(sub)
-    if sub == "status" or like_status is not None:
+    if sub in ("status", "ephemeralcontainers") or like_status is not None:
         if m == "GET":
             await send_object(req, send, state, res, await reg.get(res, ns, name))
             return
-        if user.is_node and res.plural == "pods":
+        if user.is_node and res.plural == "pods" and sub == "status":
             cur = await reg.get(res, ns, name)
             check_pod_on_node(user, (cur.obj.get("spec") or {}).get("nodeName"), "update", name, ns)
         if m == "PUT":
@@ -206,16 +205,6 @@ def _core(plural: str) -> Resource:
     res = by_plural("", plural)
     assert res is not None, plural
     return res
-
-
-def ephemeral_refused(pod: str) -> ApiError:
-    """pods/ephemeralcontainers (`kubectl debug POD`) is refused by name rather than answered 404 as
-    an unknown path, which kubectl would print as "the server could not find the requested
-    resource": the kubelet starts no container in a running pod's sandbox besides its spec's."""
-    return bad_request(
-        f'pods "{pod}" cannot take ephemeral containers: kubelite runs none; use "kubectl exec" into '
-        'one of its containers, or "kubectl run -it" for a debugging pod of its own'
-    )
 
 
 def _no_such(plural: str, sub: str) -> ApiError:

@@ -109,10 +109,15 @@ class KindStrategy:
     defaults: Callable[[Obj], None] | None = None
     # Validate: the whole object (create and update), after defaulting
     validate: Callable[[Obj], list[Cause]] | None = None
+    # ValidateCreate's extra rules: what only a new object may not have (a pod's ephemeral containers)
+    validate_create: Callable[[Obj], list[Cause]] | None = None
     # ValidateUpdate's extra rules: (new, old) -> causes (immutable fields ...)
     validate_update: Callable[[Obj, Obj], list[Cause]] | None = None
     # ValidateStatusUpdate's extra rules: (new, old) -> causes
     validate_status: Callable[[Obj, Obj], list[Cause]] | None = None
+    # the rules of a write to `<plural>/ephemeralcontainers` beyond Validate: (new, old) -> causes;
+    # None: the kind has no such subresource
+    validate_ephemeral: Callable[[Obj, Obj], list[Cause]] | None = None
     # field selector paths beyond metadata.name and metadata.namespace
     field_paths: frozenset[str] = frozenset()
     # the /scale subresource: object -> the Scale's status.selector string (None: no /scale)

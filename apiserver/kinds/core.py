@@ -20,6 +20,7 @@ from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.lifecycle import random_suffix
 from apiserver.saadmission import admit_pod
 from apiserver.validation import names
+from apiserver.validation.ephemeral import validate_ephemeral_create, validate_ephemeral_update
 from apiserver.validation.others import (
     validate_endpoints,
     validate_event,
@@ -110,6 +111,10 @@ row(
     validate=lambda obj: validate_pod_spec(obj.get("spec"), "spec", for_pod=True),
     validate_update=lambda new, old: validate_pod_update(new.get("spec"), old.get("spec")),
     validate_status=lambda new, old: validate_pod_status(new),
+    validate_create=lambda obj: validate_ephemeral_create(obj.get("spec")),
+    validate_ephemeral=lambda new, old: validate_ephemeral_update(
+        new.get("spec"), old.get("spec"), (old.get("metadata") or {}).get("annotations")
+    ),
     field_paths=frozenset(
         {
             "spec.nodeName",

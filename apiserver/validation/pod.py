@@ -1,14 +1,14 @@
 """Pod and pod template validation (ValidatePodSpec and friends), worded as kube-apiserver does.
 
-Covers: containers required, container names (DNS-1123 label, unique across init and app
-containers), image required for pods (templates may leave it to admission), ports (1-65535,
+Covers: containers required, container names (DNS-1123 label, unique across init, app and
+ephemeral containers; an ephemeral one's own rules are `validation.ephemeral`'s), image required for pods (templates may leave it to admission), ports (1-65535,
 port names as IANA service names unique within a container, protocol enum, host port clashes),
 enums (restartPolicy, dnsPolicy, imagePullPolicy, terminationMessagePolicy), resource
 quantities (parse, non-negative, requests <= limits), probes and lifecycle handlers (exactly one
 handler), volumes (unique DNS-1123 names, at most one source, hostPath path, the paths of
 projected files relative and without `..`) and volume mounts (refer to a volume, unique mount
 paths, a subPath that stays inside its volume), env names. `validate_pod_update` allows only what the
-real server allows to change on a running pod.
+real server allows to change on a running pod (not its ephemeral containers: their subresource).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from api.errors import (
 from api.jsonutil import as_object
 from api.quantity import QUANTITY_ERROR, parse_quantity
 from apiserver.validation import names
+from apiserver.validation.ephemeral import IN_TEMPLATE, ephemeral_rules
 from apiserver.validation.meta import non_negative, not_found, one_of, validate_labels
 from apiserver.validation.placement import validate_affinity, validate_topology_spread
 from apiserver.validation.scheduling import validate_preemption_policy
@@ -287,8 +288,8 @@ def _projected_paths(source: dict[str, Any], path: str) -> list[Cause]:
     return causes
 
 
-def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) -> list[Cause]:
-    c = as_object(c)
+def _container_common(c: dict[str, Any], path: str, volumes: set[str], for_pod: bool) -> list[Cause]:
+    """kube's validateContainerCommon: what every kind of container is checked for, ephemeral ones too."""
     causes: list[Cause] = []
     image = c.get("image")
     if for_pod and not image:
@@ -304,6 +305,12 @@ def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) 
     causes += one_of(
         f"{path}.terminationMessagePolicy", c.get("terminationMessagePolicy"), TERMINATION_MESSAGE_POLICIES
     )
+    return causes
+
+
+def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) -> list[Cause]:
+    c = as_object(c)
+    causes = _container_common(c, path, volumes, for_pod)
     sidecar = init and c.get("restartPolicy") == "Always"
     if c.get("restartPolicy") is not None and not sidecar:
         causes.append(
@@ -330,19 +337,24 @@ def _container(c: Any, path: str, volumes: set[str], for_pod: bool, init: bool) 
     return causes
 
 
+def _unique_label(name: Any, path: str, seen: set[str]) -> list[Cause]:
+    """A volume's or container's name: required, a DNS-1123 label, not one of `seen` (added to it)."""
+    if not name:
+        return [field_required(path)]
+    causes = names.check(path, str(name), names.is_dns1123_label)
+    if name in seen:
+        causes.append(field_duplicate(path, name))
+    seen.add(str(name))
+    return causes
+
+
 def _volumes(volumes: Any, path: str) -> tuple[list[Cause], set[str]]:
     causes: list[Cause] = []
     seen: set[str] = set()
     for i, v in enumerate(_list(volumes)):
         p, v = f"{path}[{i}]", as_object(v)
         name = v.get("name")
-        if not name:
-            causes.append(field_required(f"{p}.name"))
-        else:
-            causes += names.check(f"{p}.name", str(name), names.is_dns1123_label)
-            if name in seen:
-                causes.append(field_duplicate(f"{p}.name", name))
-            seen.add(str(name))
+        causes += _unique_label(name, f"{p}.name", seen)
         sources = [k for k in v if k != "name" and v[k] is not None]
         if not sources:
             causes.append(field_required(p, "must specify a volume type"))
@@ -387,15 +399,16 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
     for key, init in (("initContainers", True), ("containers", False)):
         for i, c in enumerate(_list(spec.get(key))):
             p = f"{path}.{key}[{i}]"
-            name = as_object(c).get("name")
-            if not name:
-                causes.append(field_required(f"{p}.name"))
-            else:
-                causes += names.check(f"{p}.name", str(name), names.is_dns1123_label)
-                if name in all_names:
-                    causes.append(field_duplicate(f"{p}.name", name))
-                all_names.add(str(name))
+            causes += _unique_label(as_object(c).get("name"), f"{p}.name", all_names)
             causes += _container(c, p, volumes, for_pod, init)
+    others = set(all_names)  # what a targetContainerName may name
+    for i, c in enumerate(_list(spec.get("ephemeralContainers"))):
+        p, c = f"{path}.ephemeralContainers[{i}]", as_object(c)
+        causes += _unique_label(c.get("name"), f"{p}.name", all_names)
+        causes += _container_common(c, p, volumes, True)  # an image always (validateContainerOnlyForPod)
+        causes += ephemeral_rules(c, p, others)
+    if not for_pod and _list(spec.get("ephemeralContainers")):
+        causes.append(field_forbidden(f"{path}.ephemeralContainers", IN_TEMPLATE))
     causes += _host_ports(spec, path)
     causes += validate_affinity(spec.get("affinity"), f"{path}.affinity")
     if spec.get("preemptionPolicy") is not None:
@@ -433,8 +446,6 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
     causes += _scheduling_gates(spec, path, for_pod)
     if isinstance(spec.get("os"), dict):
         causes += one_of(f"{path}.os.name", spec["os"].get("name"), ["linux", "windows"])
-    if _list(spec.get("ephemeralContainers")):  # they come through pods/ephemeralcontainers in kube
-        causes.append(field_forbidden(f"{path}.ephemeralContainers", "cannot be set on create"))
     if spec.get("shareProcessNamespace"):  # refused rather than ignored (see Known limits)
         causes.append(
             field_forbidden(

@@ -62,7 +62,7 @@ class RunRequest:
     no_new_privileges: bool = True  # the CLI's run always sets it; a pod only when asked
     seccomp_unconfined: bool = False
     sysctls: dict[str, str] = field(default_factory=dict)  # docker's --sysctl
-    pid: str = ""  # docker's --pid: "" a namespace of its own, "host" the node's
+    pid: str = ""  # docker's --pid: "" a namespace of its own, "host" the node's, container:<id> another's
     ipc: str = ""  # docker's --ipc: "" a namespace of its own, "host" the node's, or a path to join
     shm_path: str = ""  # a directory bound at /dev/shm instead of a tmpfs of its own (a pod's)
     net: str = "bridge"  # bridge | none | host | container:<name> | sandbox (join netns_path)
@@ -190,6 +190,7 @@ class Containers:
                 seccomp_unconfined=req.seccomp_unconfined,
                 sysctls=dict(req.sysctls),
                 host_pid=req.pid == "host",
+                pid_path=self._pid_namespace(req.pid),
                 host_ipc=req.ipc == "host",
                 ipc_path=req.ipc if req.ipc.startswith("/") else "",
                 shm_path=req.shm_path,
@@ -213,6 +214,18 @@ class Containers:
                 pending.join()  # its own failure is cleaned up by setup; ours must not race it
             self._discard(rec)
             raise
+
+    def _pid_namespace(self, mode: str) -> str:
+        """The process namespace to join for `--pid container:<id>`: that container's init's, named
+        by /proc (it must run: a stopped container has no namespace left to join)."""
+        if not mode.startswith("container:"):
+            return ""
+        other = self.get(mode.partition(":")[2])
+        if other.state != "running" or not other.pid:
+            raise ContainerError(
+                f"cannot join the process namespace of container {other.name}: it is not running"
+            )
+        return f"/proc/{other.pid}/ns/pid"
 
     def _start_network(self, rec: Record, req: RunRequest) -> _NetworkSetup | None:
         """Start setting up the container's own network (bridge mode), else None.

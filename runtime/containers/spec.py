@@ -67,6 +67,7 @@ class BundleRequest:
     seccomp_unconfined: bool = False
     sysctls: dict[str, str] = field(default_factory=dict)
     host_pid: bool = False  # no pid namespace of its own: the caller's (the node's)
+    pid_path: str = ""  # a pid namespace to join (another container's), instead of a new one
     host_ipc: bool = False
     ipc_path: str = ""  # an IPC namespace to join (a pod's sandbox's), instead of a new one
     shm_path: str = ""  # a directory to bind at /dev/shm (a pod's shared tmpfs), instead of a new tmpfs
@@ -218,8 +219,9 @@ def build_spec(req: BundleRequest) -> dict[str, Any]:
         caps = capability_set(req.privileged, req.cap_add, req.cap_drop)
     except ValueError as e:
         raise InvalidConfig(str(e)) from None
+    joined = {"pid": req.pid_path, "ipc": req.ipc_path}
     namespaces: list[dict[str, str]] = [
-        {"type": kind, "path": req.ipc_path} if kind == "ipc" and req.ipc_path else {"type": kind}
+        {"type": kind, "path": joined[kind]} if joined.get(kind) else {"type": kind}
         for kind, shared in (("pid", req.host_pid), ("ipc", req.host_ipc), ("uts", False), ("mount", False))
         if not shared
     ]

@@ -83,7 +83,11 @@ def test_aggregated_core() -> None:
         "exec",
         "portforward",
         "eviction",
+        "ephemeralcontainers",
     }
+    debug = next(s for s in pods["subresources"] if s["subresource"] == "ephemeralcontainers")
+    assert debug["responseKind"] == {"group": "", "version": "v1", "kind": "Pod"}
+    assert debug["verbs"] == ["get", "patch", "update"]
     evict = next(s for s in pods["subresources"] if s["subresource"] == "eviction")
     assert evict["responseKind"] == {"group": "policy", "version": "v1", "kind": "Eviction"}
     assert evict["verbs"] == ["create"]

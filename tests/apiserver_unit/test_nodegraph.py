@@ -80,3 +80,17 @@ def test_a_status_write_of_the_same_bound_pod_is_not_parsed_again(monkeypatch: p
         and g.allows("n1", "ns", "secrets", "s2")
         and not g.allows("n1", "ns", "secrets", "s1")
     )
+
+
+def test_an_added_ephemeral_container_gives_its_node_what_it_uses() -> None:
+    """`kubectl debug` adds a container to a bound pod: the Secret its env names becomes the node's to
+    read, though the pod's node and uid (what skips a re-parse) did not change."""
+    g = NodeGraph(_NoStore())  # type: ignore[arg-type]
+    bound = pod("a", "n1", "s1")
+    bound["metadata"]["uid"] = "u1"
+    g._changed("/registry/pods/ns/a", jsonutil.dumps(bound))
+    assert not g.allows("n1", "ns", "secrets", "debug-token")
+    ref = {"name": "T", "valueFrom": {"secretKeyRef": {"name": "debug-token", "key": "t"}}}
+    bound["spec"]["ephemeralContainers"] = [{"name": "debugger", "image": "busybox", "env": [ref]}]
+    g._changed("/registry/pods/ns/a", jsonutil.dumps(bound))
+    assert g.allows("n1", "ns", "secrets", "debug-token") and g.allows("n1", "ns", "secrets", "s1")

@@ -449,12 +449,12 @@ CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
         lambda o: o["spec"].update(
             ephemeralContainers=[{"name": "debug", "image": "busybox"}], shareProcessNamespace=True
         ),
-        [
-            forbidden("spec.ephemeralContainers", "cannot be set on create"),
+        [  # kube's ValidatePodCreate: the spec's causes, then the ephemeral containers'
             forbidden(
                 "spec.shareProcessNamespace",
                 "a process namespace shared by a pod's containers is not supported by kubelite",
             ),
+            forbidden("spec.ephemeralContainers", "cannot be set on create"),
         ],
     ),
     (

@@ -159,18 +159,76 @@ def test_kubectl_run_i_attaches_to_the_pods_own_process(cluster: Cluster) -> Non
     assert "said hi" in r.stdout and "/dev/pts/" in r.stdout, r
 
 
-def test_kubectl_debug_is_refused_saying_why(cluster: Cluster) -> None:
-    """Adding an ephemeral container to a running pod (`kubectl debug POD`) is refused saying so and
-    what to use instead, not as an unknown path."""
+def ephemeral_status(c: Cluster, pod: str, name: str) -> dict:
+    for cs in pod_json(c, pod).get("status", {}).get("ephemeralContainerStatuses") or []:
+        if cs["name"] == name:
+            return cs
+    return {}
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_kubectl_debug_joins_the_targets_processes_and_network(cluster: Cluster, version: str) -> None:
+    """`kubectl debug POD --target=C -i` (the real kubectl): an ephemeral container starts in the
+    running pod, `ps` in it lists the target's processes and localhost is the pod's; then one run
+    without -i is read with `logs -c`, one left running takes an exec, and the pod stays Ready."""
     c = cluster
-    c.kubectl("run", "target", "--image=busybox:1.35", "--restart=Never", "--", "sleep", "3600")
-    wait_for(
-        lambda: pod_json(c, "target").get("status", {}).get("phase") == "Running", 60, what="target Running"
+    pod = f"debugged-{version.replace('.', '-')}"
+    serve = "mkdir -p /www && echo target-page > /www/index.html && exec httpd -f -p 8080 -h /www"
+    c.kubectl("run", pod, "--image=busybox:1.35", "--restart=Never", "--", "sh", "-c", serve)
+    wait_for(lambda: pod_json(c, pod).get("status", {}).get("phase") == "Running", 60, what=f"{pod} Running")
+    kubectl = [kubectl_binary(version), "--cache-dir", str(c.data_dir / "kubectl-cache")]
+
+    def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*kubectl, *args], env=c.env(), capture_output=True, text=True, timeout=120, input=input
+        )
+
+    # it waits for a line on stdin, so that its output comes after kubectl has attached
+    look = "read go; ps; wget -qO- http://localhost:8080/"
+    r = run(
+        "debug",
+        pod,
+        "--image=busybox:1.35",
+        f"--target={pod}",
+        "-c",
+        "look",
+        "-i",
+        "--",
+        "sh",
+        "-c",
+        look,
+        input="go\n",
     )
-    r = c.kubectl("debug", "target", "--image=busybox:1.35", "--", "true", real=True, check=False)
-    assert r.returncode != 0 and 'pods "target" cannot take ephemeral containers' in r.stderr, r
-    assert "kubectl exec" in r.stderr and "could not find the requested resource" not in r.stderr, r
-    c.kubectl("delete", "pod", "target", "--grace-period=1")
+    assert r.returncode == 0, r
+    assert "httpd -f -p 8080" in r.stdout and "target-page" in r.stdout, r
+    done = wait_for(
+        lambda: ephemeral_status(c, pod, "look").get("state", {}).get("terminated"), 60, what="look ended"
+    )
+    assert done["exitCode"] == 0
+    # without -i: it runs on its own; its log is read by name
+    r = run("debug", pod, "--image=busybox:1.35", f"--target={pod}", "-c", "once", "--", "sh", "-c", "ps")
+    assert r.returncode == 0, r
+    out = wait_for(
+        lambda: "httpd" in (t := run("logs", pod, "-c", "once").stdout) and t, 60, what="once's log"
+    )
+    assert "ps" in out
+    # one that keeps running takes an exec, in the target's processes too
+    r = run("debug", pod, "--image=busybox:1.35", f"--target={pod}", "-c", "stay", "--", "sleep", "3600")
+    assert r.returncode == 0, r
+    wait_for(lambda: "running" in ephemeral_status(c, pod, "stay").get("state", {}), 60, what="stay running")
+    r = run("exec", pod, "-c", "stay", "--", "ps")
+    assert r.returncode == 0 and "httpd -f -p 8080" in r.stdout, r
+    st = pod_json(c, pod)["status"]
+    assert st["phase"] == "Running" and {x["type"]: x["status"] for x in st["conditions"]}["Ready"] == "True"
+    assert [x["name"] for x in st["ephemeralContainerStatuses"]] == ["look", "once", "stay"]
+    assert ephemeral_status(c, pod, "look")["restartCount"] == 0 and "terminated" in ephemeral_status(
+        c, pod, "look"
+    ).get("state", {}), "an ended one is not run again"
+    # a name the pod already uses is refused in kube's words
+    r = run("debug", pod, "--image=busybox:1.35", "-c", f"{pod}", "--", "true")
+    assert r.returncode != 0 and "Duplicate value" in r.stderr, r
+    c.kubectl("delete", "pod", pod, "--grace-period=1")
+    assert not pod_json(c, pod)
 
 
 def test_crash_loop_backs_off(cluster: Cluster) -> None:

@@ -98,6 +98,14 @@ def test_build_spec_security_and_resources() -> None:
     assert "seccomp" not in host["linux"] and host["process"]["noNewPrivileges"] is False
     fresh = build_spec(BundleRequest(args=["sh"], env=[], rootfs="/r", cgroups_path="/k/c"))
     assert {"type": "network"} in fresh["linux"]["namespaces"]
+    assert {"type": "pid"} in fresh["linux"]["namespaces"]
+    # an ephemeral container joins its target's process namespace by the target's /proc path
+    joined = build_spec(
+        BundleRequest(args=["sh"], env=[], rootfs="/r", cgroups_path="/k/c", pid_path="/proc/42/ns/pid")
+    )
+    assert [ns for ns in joined["linux"]["namespaces"] if ns["type"] == "pid"] == [
+        {"type": "pid", "path": "/proc/42/ns/pid"}
+    ]
     with pytest.raises(InvalidConfig, match="6MB"):
         build_spec(BundleRequest(args=["sh"], env=[], rootfs="/r", cgroups_path="/k/c", memory_limit=1024))
     with pytest.raises(InvalidConfig, match="absolute"):
