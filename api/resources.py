@@ -135,6 +135,15 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("leases", "lease", "Lease", True, group="coordination.k8s.io"),
     # a namespace's defaults and bounds for containers, pods and claims (the LimitRanger admission)
     Resource("limitranges", "limitrange", "LimitRange", True, short_names=("limits",)),
+    # what a namespace may use in all (the quota admission charges creates, a controller recounts)
+    Resource(
+        "resourcequotas",
+        "resourcequota",
+        "ResourceQuota",
+        True,
+        short_names=("quota",),
+        subresources=(Subresource("status", "ResourceQuota", _STATUS),),
+    ),
     # storage: claims, volumes (v1) and their classes (storage.k8s.io/v1)
     Resource(
         "persistentvolumeclaims",

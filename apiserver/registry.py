@@ -19,13 +19,14 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError, already_exists, forbidden, invalid, not_found, stale_conflict
 from api.resources import Resource, by_plural
-from apiserver import kinds, lifecycle, logic
+from apiserver import kinds, lifecycle, logic, quotaadmission
 from apiserver.allocator import Allocator
 from apiserver.crd import hooks as crd_hooks
 from apiserver.kinds.core import terminating as _terminating
 from apiserver.limitranger import LimitRangeCache
 from apiserver.mirror import StoreMirror
 from apiserver.priorityadmission import PriorityClassCache
+from apiserver.quotaadmission import QuotaCache
 from apiserver.rbac.cache import RbacCache
 from apiserver.saadmission import ServiceAccountCache
 from apiserver.storage.interface import (
@@ -84,6 +85,7 @@ class Registry:
         self.service_accounts = ServiceAccountCache(store)  # ServiceAccount admission's lookups
         self.priority_classes = PriorityClassCache(store)  # Priority admission's lookups
         self.limit_ranges = LimitRangeCache(store)  # LimitRanger admission's
+        self.quotas = QuotaCache(store)  # ResourceQuota admission's
         # told of every object this server removes (the token cache forgets what named it)
         self.on_removed: list[Callable[[Resource, dict[str, Any]], None]] = []
 
@@ -215,6 +217,8 @@ class Registry:
             self._validate(res, obj, None)
             if dry_run:
                 return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
+            if not attempt:  # charged once, not again for a retry with another generated name
+                await quotaadmission.admit(self, self.quotas, res, namespace, obj)
             hooks = kinds.for_resource(res).hooks
             claimed = await hooks.claim(self, obj, None)
             try:

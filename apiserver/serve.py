@@ -331,6 +331,7 @@ async def serve(
         await registry.service_accounts.mirror.start()
         await registry.priority_classes.mirror.start()
         await registry.limit_ranges.mirror.start()
+        await registry.quotas.mirror.start()
         node_graph = NodeGraph(store)  # what each node's pods use: the node authorizer's lookups
         await node_graph.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
@@ -428,6 +429,7 @@ async def serve(
             await registry.service_accounts.mirror.stop()
             await registry.priority_classes.mirror.stop()
             await registry.limit_ranges.mirror.stop()
+            await registry.quotas.mirror.stop()
         if node_graph is not None:
             await node_graph.mirror.stop()
         if crds is not None:

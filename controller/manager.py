@@ -171,6 +171,13 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
             options.root_ca,
         )
         loops.append(sa.run())
+    if "resourcequota" in enabled:
+        from controller.resourcequota import ResourceQuotaController, counted_plurals
+
+        rq = ResourceQuotaController(
+            client, factory.informer("resourcequotas"), {p: factory.informer(p) for p in counted_plurals()}
+        )
+        loops.append(rq.run())
     if "csrsigning" in enabled and options.cluster_signing_cert_file and options.cluster_signing_key_file:
         from controller.csrsigning import CsrSigningController
 

@@ -110,6 +110,7 @@ class ControllerOptions(LeaderOptions):
         "horizontalpodautoscaling",
         "disruption",
         "csrsigning",
+        "resourcequota",
     )
     # the CA that signs approved CertificateSigningRequests of kube's signers ("": no signer runs)
     cluster_signing_cert_file: str = ""

@@ -342,6 +342,9 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         6: ("status", _S, False),
     },
     "Time": {1: ("seconds", _I, False), 2: ("nanos", _I, False)},
+    # kubectl create quota (core/v1 ResourceQuota; a Quantity is a message of its string form)
+    "ResourceQuota": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "ResourceQuotaSpec", False)},
+    "ResourceQuotaSpec": {1: ("hard", "quantitymap", False), 2: ("scopes", _S, True)},
 }
 # per message, its POINTER fields (read once from the tables)
 _POINTERS: dict[str, frozenset[str]] = {
@@ -370,6 +373,7 @@ KINDS = {
     "PodDisruptionBudget",
     "Eviction",
     "CertificateSigningRequest",
+    "ResourceQuota",
 }
 
 
@@ -410,15 +414,20 @@ def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
     return out
 
 
-def _map_entry(buf: bytes, binary: bool) -> tuple[str, str]:
-    """One map<string, string> entry, or map<string, bytes> whose JSON form is base64."""
+def _map_entry(buf: bytes, kind: str) -> tuple[str, str]:
+    """One map<string, string> entry, map<string, bytes> (JSON: base64), or map<string, Quantity>
+    (a message whose field 1 is the quantity's string)."""
     key, value = "", b""
     for num, raw in _fields(buf):
         if num == 1 and isinstance(raw, bytes):
             key = raw.decode("utf-8", "replace")
         elif num == 2 and isinstance(raw, bytes):
             value = raw
-    return key, base64.b64encode(value).decode() if binary else value.decode("utf-8", "replace")
+    if kind == "bytesmap":
+        return key, base64.b64encode(value).decode()
+    if kind == "quantitymap":
+        value = next((v for n, v in _fields(value) if n == 1 and isinstance(v, bytes)), b"")
+    return key, value.decode("utf-8", "replace")
 
 
 def _message(buf: bytes, name: str, depth: int = 0) -> Any:
@@ -444,8 +453,8 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
             value = base64.b64encode(raw).decode() if isinstance(raw, bytes) else ""
         elif kind == _B:
             value = bool(raw) if isinstance(raw, int) else False
-        elif kind in ("map", "bytesmap"):
-            entry = _map_entry(raw, kind == "bytesmap") if isinstance(raw, bytes) else ("", "")
+        elif kind in ("map", "bytesmap", "quantitymap"):
+            entry = _map_entry(raw, kind) if isinstance(raw, bytes) else ("", "")
             obj.setdefault(key, {})[entry[0]] = entry[1]
             continue
         else:

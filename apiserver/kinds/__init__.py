@@ -41,6 +41,7 @@ class HookContext(Protocol):
     service_accounts: Any
     priority_classes: Any
     limit_ranges: Any
+    quotas: Any
 
 
 class WriteHooks:

@@ -1,5 +1,6 @@
-"""Field table of core/v1 LimitRange, in the compact notation of `types.py` (k8s.io/api core/v1 as
-of Kubernetes 1.33): a namespace's default and bounding resources for containers, pods and claims.
+"""Field table of core/v1 LimitRange and ResourceQuota, in the compact notation of `types.py`
+(k8s.io/api core/v1 as of Kubernetes 1.33): a namespace's default and bounding resources for
+containers, pods and claims, and what the namespace may use in all.
 """
 
 from __future__ import annotations
@@ -17,7 +18,21 @@ QUOTA_TYPES: dict[str, dict[str, str]] = {
         "defaultRequest": "{Quantity}",
         "maxLimitRequestRatio": "{Quantity}",
     },
+    "ResourceQuota": {
+        **TYPE_META,
+        "metadata": "ObjectMeta",
+        "spec": "ResourceQuotaSpec",
+        "status": "ResourceQuotaStatus",
+    },
+    "ResourceQuotaSpec": {"hard": "{Quantity}", "scopes": "[string]", "scopeSelector": "ScopeSelector"},
+    "ScopeSelector": {"matchExpressions": "[ScopedResourceSelectorRequirement]"},
+    "ScopedResourceSelectorRequirement": {
+        "scopeName!": "string",
+        "operator!": "string",
+        "values": "[string]",
+    },
+    "ResourceQuotaStatus": {"hard": "{Quantity}", "used": "{Quantity}"},
 }
 
-QUOTA_KINDS: dict[str, str] = {"LimitRange": "v1"}
+QUOTA_KINDS: dict[str, str] = {"LimitRange": "v1", "ResourceQuota": "v1"}
 QUOTA_LISTED_KINDS = tuple(QUOTA_KINDS)

@@ -1,0 +1,202 @@
+"""What an object uses of a ResourceQuota's resources: kube's quota evaluators, as pure functions.
+
+The API server's quota admission adds a new object's usage to each quota of its namespace (and
+refuses what would pass `hard`); the controller manager's quota controller sums the usage of
+everything in the namespace into `status.used`. Both ask this module, so they count alike:
+- pods: `pods` / `count/pods`, and for any resource R `requests.R`, `limits.R` (plain `cpu`,
+  `memory`, `ephemeral-storage` and `hugepages-*` mean `requests.*`) summed over the containers,
+  at least each init container's own (kube's PodRequests/PodLimits). A pod that has finished
+  (Succeeded, Failed) uses nothing.
+- services: `services`, `services.nodeports` (node ports it holds), `services.loadbalancers`.
+- claims: `persistentvolumeclaims`, `requests.storage`, and per class
+  `<class>.storageclass.storage.k8s.io/persistentvolumeclaims` and `.../requests.storage`.
+- every other kind counted here: `configmaps`, `secrets`, `replicationcontrollers`,
+  `resourcequotas`, and `count/<plural>[.<group>]` for the kinds in COUNTED.
+A name none of these covers is refused when the quota is written (validation), never accepted
+and left at zero. Scopes `Terminating`, `NotTerminating`, `BestEffort` and `NotBestEffort` pick
+which pods a quota counts (kube's scope rules); others are refused likewise.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from api.quantity import format_whole, parse_quantity
+
+Obj = dict[str, Any]
+
+# plural.group (the core group bare) -> the kinds whose objects `count/<that>` counts
+COUNTED = frozenset(
+    {
+        "pods",
+        "services",
+        "configmaps",
+        "secrets",
+        "persistentvolumeclaims",
+        "replicationcontrollers",
+        "resourcequotas",
+        "deployments.apps",
+        "replicasets.apps",
+        "statefulsets.apps",
+        "daemonsets.apps",
+        "jobs.batch",
+        "cronjobs.batch",
+    }
+)
+_PLAIN_COUNTS = {
+    "pods": "pods",
+    "services": "services",
+    "configmaps": "configmaps",
+    "secrets": "secrets",
+    "persistentvolumeclaims": "persistentvolumeclaims",
+    "replicationcontrollers": "replicationcontrollers",
+    "resourcequotas": "resourcequotas",
+}
+_STORAGE_CLASS = ".storageclass.storage.k8s.io/"
+POD_SCOPES = ("Terminating", "NotTerminating", "BestEffort", "NotBestEffort")
+_COMPUTE = ("cpu", "memory", "ephemeral-storage")
+
+
+def counted_kind(plural: str, group: str) -> str:
+    return f"{plural}.{group}" if group else plural
+
+
+def supported(name: str) -> bool:
+    """Whether kubelite computes this quota resource (else the quota is refused)."""
+    if name in _PLAIN_COUNTS or name in ("services.nodeports", "services.loadbalancers", "requests.storage"):
+        return True
+    if name.startswith("count/"):
+        return name[len("count/") :] in COUNTED
+    if name.startswith(("requests.", "limits.")):
+        return len(name.split(".", 1)[1]) > 0
+    if name in _COMPUTE or name.startswith("hugepages-"):
+        return True
+    if _STORAGE_CLASS in name:
+        return name.split(_STORAGE_CLASS, 1)[1] in ("persistentvolumeclaims", "requests.storage")
+    return False
+
+
+def _q(value: Any) -> Decimal:
+    try:
+        return parse_quantity(value)
+    except (TypeError, ValueError, ArithmeticError):
+        return Decimal(0)
+
+
+def _container_sum(spec: Obj, key: str, resource: str) -> Decimal | None:
+    """Sum over the containers, at least each init container's (None: no container sets it)."""
+    found, total = False, Decimal(0)
+    for c in spec.get("containers") or []:
+        value = ((c.get("resources") or {}).get(key) or {}).get(resource) if isinstance(c, dict) else None
+        if value is not None:
+            found, total = True, total + _q(value)
+    for c in spec.get("initContainers") or []:
+        value = ((c.get("resources") or {}).get(key) or {}).get(resource) if isinstance(c, dict) else None
+        if value is not None:
+            found, total = True, max(total, _q(value))
+    return total if found else None
+
+
+def pod_is_best_effort(pod: Obj) -> bool:
+    spec = pod.get("spec") or {}
+    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+        res = c.get("resources") or {} if isinstance(c, dict) else {}
+        if res.get("requests") or res.get("limits"):
+            return False
+    return True
+
+
+def pod_in_scopes(pod: Obj, scopes: list[str]) -> bool:
+    """kube's pod scope matching: every scope of the quota must hold."""
+    spec = pod.get("spec") or {}
+    terminating = spec.get("activeDeadlineSeconds") is not None
+    for scope in scopes:
+        if (
+            (scope == "Terminating" and not terminating)
+            or (scope == "NotTerminating" and terminating)
+            or (scope == "BestEffort" and not pod_is_best_effort(pod))
+            or (scope == "NotBestEffort" and pod_is_best_effort(pod))
+        ):
+            return False
+    return True
+
+
+def _pod_usage(pod: Obj, name: str) -> Decimal | None:
+    if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        return Decimal(0)
+    if name in ("pods", "count/pods"):
+        return Decimal(1)
+    spec = pod.get("spec") or {}
+    if name in _COMPUTE or name.startswith("hugepages-"):
+        name = "requests." + name
+    if name.startswith("requests."):
+        return _container_sum(spec, "requests", name[len("requests.") :]) or Decimal(0)
+    if name.startswith("limits."):
+        return _container_sum(spec, "limits", name[len("limits.") :]) or Decimal(0)
+    return None
+
+
+def usage(plural: str, group: str, obj: Obj, names: list[str]) -> dict[str, Decimal]:
+    """What `obj` (of plural.group) uses of the quota resources `names` (only those it touches)."""
+    kind = counted_kind(plural, group)
+    out: dict[str, Decimal] = {}
+    for name in names:
+        value: Decimal | None = None
+        if name == f"count/{kind}" or _PLAIN_COUNTS.get(name) == kind:
+            value = Decimal(1)
+        if kind == "pods" and value is None:
+            value = _pod_usage(obj, name)
+        elif kind == "pods" and (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            value = Decimal(0)
+        elif kind == "services":
+            spec = obj.get("spec") or {}
+            if name == "services.nodeports":
+                ports = spec.get("ports") or []
+                value = Decimal(sum(1 for p in ports if isinstance(p, dict) and p.get("nodePort")))
+                if spec.get("type") in ("NodePort", "LoadBalancer") and not value:
+                    value = Decimal(len(ports))
+            elif name == "services.loadbalancers":
+                value = Decimal(1 if spec.get("type") == "LoadBalancer" else 0)
+        elif kind == "persistentvolumeclaims":
+            spec = obj.get("spec") or {}
+            storage = _q(((spec.get("resources") or {}).get("requests") or {}).get("storage"))
+            cls = str(spec.get("storageClassName") or "")
+            if name == "requests.storage":
+                value = storage
+            elif name == f"{cls}{_STORAGE_CLASS}persistentvolumeclaims":
+                value = Decimal(1)
+            elif name == f"{cls}{_STORAGE_CLASS}requests.storage":
+                value = storage
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def missing_compute(pod: Obj, names: list[str]) -> list[str]:
+    """kube's "must specify": the quota's requests/limits resources some container does not set,
+    as `<resource> for: <containers>` (an unbounded pod would escape the quota)."""
+    spec = pod.get("spec") or {}
+    out = []
+    for name in sorted(names):
+        key, _, resource = name.partition(".")
+        if name in _COMPUTE:
+            key, resource = "requests", name
+        if key not in ("requests", "limits") or resource not in _COMPUTE:
+            continue
+        lacking = [
+            str(c.get("name"))
+            for c in spec.get("containers") or []
+            if isinstance(c, dict) and ((c.get("resources") or {}).get(key) or {}).get(resource) is None
+        ]
+        if lacking:
+            out.append(f"{name} for: {','.join(lacking)}")
+    return out
+
+
+def written(value: Decimal, like: str = "") -> str:
+    """A quantity as Quantity.String() writes it: whole numbers with the largest exact suffix in
+    the format of `like` (a hard limit's spelling), fractions in milli-units."""
+    if value == value.to_integral_value():
+        return format_whole(int(value), like)
+    return f"{int(value * 1000)}m"
