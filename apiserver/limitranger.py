@@ -38,8 +38,8 @@ class LimitRangeCache(ParsedMirror[list[Obj]]):
     async def of_namespace(self, namespace: str) -> list[Obj]:
         """The items of the namespace's LimitRanges (in name order, as a listing gives them)."""
         if self.mirror.synced.is_set():
-            found = sorted((k, v) for k, v in self.items.items() if k.startswith(namespace + "/"))
-            return [item for _, parsed in found for item in parsed]
+            found = self.by_namespace.get(namespace)
+            return [item for _, parsed in sorted(found.items()) for item in parsed] if found else []
         _, kvs = await self.store.list(f"{PREFIX}{namespace}/")
         return [item for kv in kvs for item in self.parse(kv.value)]
 

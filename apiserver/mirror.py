@@ -86,15 +86,29 @@ class ParsedMirror(Generic[T]):
         self.prefix = prefix
         self.parse = parse
         self.items: dict[str, T] = {}
-        self.mirror = StoreMirror(store, prefix, self.note, self.items.clear)
+        # namespaced kinds: namespace -> name -> item, so that a pod create asks one namespace's
+        # LimitRanges or quotas without walking every namespace's
+        self.by_namespace: dict[str, dict[str, T]] = {}
+        self.mirror = StoreMirror(store, prefix, self.note, self._clear)
+
+    def _clear(self) -> None:
+        self.items.clear()
+        self.by_namespace.clear()
 
     def note(self, key: str, value: bytes | None) -> None:
         """A change seen by the watch, or written by this server (fed in at once)."""
         name = key[len(self.prefix) :]
+        namespace, _, short = name.rpartition("/")
         if value is None:
             self.items.pop(name, None)
+            if namespace and (group := self.by_namespace.get(namespace)) is not None:
+                group.pop(short, None)
+                if not group:
+                    del self.by_namespace[namespace]
         else:
-            self.items[name] = self.parse(value)
+            self.items[name] = parsed = self.parse(value)
+            if namespace:
+                self.by_namespace.setdefault(namespace, {})[short] = parsed
 
     async def read(self, name: str) -> T | None:
         """The object from the store itself, None when it does not exist."""

@@ -39,7 +39,8 @@ class QuotaCache(ParsedMirror[Obj]):
 
     async def of_namespace(self, namespace: str) -> list[Obj]:
         if self.mirror.synced.is_set():
-            return [q for k, q in sorted(self.items.items()) if k.startswith(namespace + "/")]
+            found = self.by_namespace.get(namespace)
+            return [q for _, q in sorted(found.items())] if found else []
         _, kvs = await self.store.list(f"{PREFIX}{namespace}/")
         return [self.parse(kv.value) for kv in kvs]
 
