@@ -63,6 +63,16 @@ def parse_quantity(value: str | int | float) -> Decimal:
     raise ValueError(QUANTITY_ERROR)
 
 
+def quantity_or_none(value: object) -> Decimal | None:
+    """The quantity, None when `value` is not one (what validation reports; admission skips it)."""
+    if isinstance(value, Decimal):
+        return value
+    try:
+        return parse_quantity(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
 def is_quantity(value: object) -> bool:
     try:
         parse_quantity(value)  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from api.quantity import format_whole, parse_quantity
+from api.quantity import format_whole, quantity_or_none
 
 Obj = dict[str, Any]
 
@@ -78,10 +78,7 @@ def supported(name: str) -> bool:
 
 
 def _q(value: Any) -> Decimal:
-    try:
-        return parse_quantity(value)
-    except (TypeError, ValueError, ArithmeticError):
-        return Decimal(0)
+    return quantity_or_none(value) or Decimal(0)
 
 
 def _container_sum(spec: Obj, key: str, resource: str) -> Decimal | None:
@@ -123,9 +120,11 @@ def pod_in_scopes(pod: Obj, scopes: list[str]) -> bool:
 
 
 def _pod_usage(pod: Obj, name: str) -> Decimal | None:
+    if name == "count/pods":  # every stored pod, finished or not (kube's object count)
+        return Decimal(1)
     if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
         return Decimal(0)
-    if name in ("pods", "count/pods"):
+    if name == "pods":
         return Decimal(1)
     spec = pod.get("spec") or {}
     if name in _COMPUTE or name.startswith("hugepages-"):
@@ -143,12 +142,10 @@ def usage(plural: str, group: str, obj: Obj, names: list[str]) -> dict[str, Deci
     out: dict[str, Decimal] = {}
     for name in names:
         value: Decimal | None = None
-        if name == f"count/{kind}" or _PLAIN_COUNTS.get(name) == kind:
-            value = Decimal(1)
-        if kind == "pods" and value is None:
+        if kind == "pods":
             value = _pod_usage(obj, name)
-        elif kind == "pods" and (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-            value = Decimal(0)
+        elif name == f"count/{kind}" or _PLAIN_COUNTS.get(name) == kind:
+            value = Decimal(1)
         elif kind == "services":
             spec = obj.get("spec") or {}
             if name == "services.nodeports":
@@ -173,25 +170,41 @@ def usage(plural: str, group: str, obj: Obj, names: list[str]) -> dict[str, Deci
     return out
 
 
+_MUST_SPECIFY = {
+    "cpu": ("requests", "cpu"),
+    "memory": ("requests", "memory"),
+    "requests.cpu": ("requests", "cpu"),
+    "requests.memory": ("requests", "memory"),
+    "limits.cpu": ("limits", "cpu"),
+    "limits.memory": ("limits", "memory"),
+}
+
+
 def missing_compute(pod: Obj, names: list[str]) -> list[str]:
-    """kube's "must specify": the quota's requests/limits resources some container does not set,
-    as `<resource> for: <containers>` (an unbounded pod would escape the quota)."""
+    """kube's "must specify" (its pod evaluator's Constraints): a quota bounding cpu or memory
+    needs every container, init containers too, to set them, else a pod could escape it; as
+    `<resource> for: <containers>`, sorted."""
     spec = pod.get("spec") or {}
+    containers = [
+        c
+        for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
+        if isinstance(c, dict)
+    ]
     out = []
-    for name in sorted(names):
-        key, _, resource = name.partition(".")
-        if name in _COMPUTE:
-            key, resource = "requests", name
-        if key not in ("requests", "limits") or resource not in _COMPUTE:
+    for name in names:
+        if name not in _MUST_SPECIFY:
             continue
-        lacking = [
-            str(c.get("name"))
-            for c in spec.get("containers") or []
-            if isinstance(c, dict) and ((c.get("resources") or {}).get(key) or {}).get(resource) is None
-        ]
+        key, resource = _MUST_SPECIFY[name]
+        lacking = sorted(
+            {
+                str(c.get("name"))
+                for c in containers
+                if ((c.get("resources") or {}).get(key) or {}).get(resource) is None
+            }
+        )
         if lacking:
             out.append(f"{name} for: {','.join(lacking)}")
-    return out
+    return sorted(out)
 
 
 def written(value: Decimal, like: str = "") -> str:

@@ -18,8 +18,7 @@ def _limit_range_row(lr: Obj, now: _dt.datetime) -> list[Any]:
 
 
 def _quota_row(q: Obj, now: _dt.datetime) -> list[Any]:
-    status = q.get("status") or {}
-    hard, used = status.get("hard") or {}, status.get("used") or {}
+    hard, used = (q.get("spec") or {}).get("hard") or {}, (q.get("status") or {}).get("used") or {}
     parts = [f"{name}: {used.get(name, '0')}/{hard[name]}" for name in sorted(hard)]
     return [
         tables.name_cell(q),

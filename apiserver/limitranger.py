@@ -19,7 +19,8 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, forbidden
-from api.quantity import format_whole, parse_quantity
+from api.quantity import quantity_or_none as _q
+from api.quota import written
 from apiserver.mirror import ParsedMirror
 from apiserver.storage.interface import Store
 from apiserver.validation.limitrange import CLAIM, CONTAINER, POD, items
@@ -52,6 +53,16 @@ def _resources(c: Obj, key: str) -> dict[str, Any]:
     return got if isinstance(got, dict) else {}
 
 
+def _requests_from_limits(c: Obj) -> None:
+    """The pod's own defaulting, which kube applies when the body is decoded, before admission: a
+    resource a container only limits is also its request."""
+    res = c.get("resources")
+    if isinstance(res, dict) and isinstance(res.get("limits"), dict) and res["limits"]:
+        requests = res.setdefault("requests", {})
+        for name, value in res["limits"].items():
+            requests.setdefault(name, value)
+
+
 def _set_defaults(c: Obj, item: Obj, what: str) -> list[str]:
     """kube's mergeContainerResources: the item's defaults where the container has none."""
     res = c.setdefault("resources", {})
@@ -59,8 +70,6 @@ def _set_defaults(c: Obj, item: Obj, what: str) -> list[str]:
         return []
     limits = res.setdefault("limits", {})
     requests = res.setdefault("requests", {})
-    for name, value in limits.items():  # the pod's defaulting: a limit alone is also the request
-        requests.setdefault(name, value)
     set_limits = sorted(n for n in item.get("default") or {} if n not in limits)
     set_requests = sorted(n for n in item.get("defaultRequest") or {} if n not in requests)
     for n in set_limits:
@@ -76,13 +85,6 @@ def _set_defaults(c: Obj, item: Obj, what: str) -> list[str]:
         if not res[key]:
             del res[key]
     return notes
-
-
-def _q(value: Any) -> Decimal | None:
-    try:
-        return parse_quantity(value)
-    except (TypeError, ValueError, ArithmeticError):
-        return None
 
 
 def _bounds(kind: str, item: Obj, requests: dict[str, Any], limits: dict[str, Any]) -> list[str]:
@@ -127,16 +129,9 @@ def _bounds(kind: str, item: Obj, requests: dict[str, Any], limits: dict[str, An
     return out
 
 
-def _written(total: Decimal, like: str) -> str:
-    """A summed quantity as Quantity.String() would write it, in the format of one it came from."""
-    if total == total.to_integral_value():
-        return format_whole(int(total), like)
-    return f"{int(total * 1000)}m"
-
-
 def _pod_totals(spec: Obj) -> tuple[dict[str, str], dict[str, str]]:
-    """The pod's requests and limits: its containers' sums, at least each init container's own;
-    a limit counts only when every container sets it."""
+    """The pod's requests and limits: its containers' sums (of those that set them), at least
+    each init container's own."""
     containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
     inits = [c for c in spec.get("initContainers") or [] if isinstance(c, dict)]
     totals: list[dict[str, str]] = []
@@ -149,15 +144,13 @@ def _pod_totals(spec: Obj) -> tuple[dict[str, str], dict[str, str]]:
                 if q is not None:
                     total[name] = total.get(name, Decimal(0)) + q
                     like.setdefault(name, str(value))
-        if key == "limits":
-            total = {n: v for n, v in total.items() if all(n in _resources(c, "limits") for c in containers)}
         for c in inits:
             for name, value in _resources(c, key).items():
                 q = _q(value)
                 if q is not None and q > total.get(name, Decimal(-1)):
                     total[name] = q
                     like[name] = str(value)
-        totals.append({n: _written(v, like[n]) for n, v in total.items()})
+        totals.append({n: written(v, like[n]) for n, v in total.items()})
     return totals[0], totals[1]
 
 
@@ -179,14 +172,21 @@ async def admit_pod(cache: LimitRangeCache, namespace: str, pod: Obj) -> None:
     ranges = await cache.of_namespace(namespace)
     if not ranges:
         return
+    for key in ("initContainers", "containers"):
+        for c in spec.get(key) or []:
+            if isinstance(c, dict):
+                _requests_from_limits(c)
     notes: list[str] = []
     for item in ranges:
         if item.get("type") != CONTAINER:
             continue
-        for key, what in (("initContainers", "init container"), ("containers", "container")):
+        # kube's annotation: the containers, then the init containers; the last range's notes
+        item_notes: list[str] = []
+        for key, what in (("containers", "container"), ("initContainers", "init container")):
             for c in spec.get(key) or []:
                 if isinstance(c, dict):
-                    notes += _set_defaults(c, item, what)
+                    item_notes += _set_defaults(c, item, what)
+        notes = item_notes or notes
     if notes:
         meta = pod.setdefault("metadata", {})
         annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}

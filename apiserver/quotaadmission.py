@@ -2,15 +2,18 @@
 one admitted is charged to the quota's `status.used` before it is written.
 
 For each quota of the namespace that counts the new object (`api.quota.usage`; a scoped quota only
-pods in its scopes), as kube's quota admission does:
-- a pod must set every requests/limits resource the quota bounds for its containers ("failed
-  quota: NAME: must specify ..."), else it could escape the quota;
-- a quota the controller has not counted yet refuses ("status unknown for quota: ...");
+pods in its scopes), as kube's quota admission does, against the quota's `status.hard` (what the
+controller has taken up; a quota it has not counted yet bounds nothing):
+- a pod must set the cpu and memory requests/limits the quota bounds, in every container
+  ("failed quota: NAME: must specify ..."), else it could escape the quota;
+- a resource in `status.hard` without a `status.used` refuses ("status unknown for quota: ...");
 - used + requested past hard refuses ("exceeded quota: NAME, requested: ..., used: ...,
-  limited: ..."), 403 in every case, nothing stored;
-- otherwise `status.used` is raised by a compare-and-swap write of the quota (two creates at once
-  cannot both take the last unit), and the controller recounts from what exists later.
-Quotas are read from a mirror kept by a watch; a namespace without one costs a dict lookup.
+  limited: ..."), 403 in every case, nothing stored.
+Every quota is checked before any is charged (a dry run stops there); then each `status.used` is
+raised by a compare-and-swap write of the quota (two creates at once cannot both take the last
+unit), and should one of those writes find the quota full after all, the charges already made
+are given back. The controller recounts from what exists later. Quotas are read from a mirror
+kept by a watch; a namespace without one costs a dict lookup.
 """
 
 from __future__ import annotations
@@ -58,13 +61,18 @@ def _listed(values: dict[str, Any]) -> str:
     return ",".join(f"{k}={values[k]}" for k in sorted(values))
 
 
+def _counted(quota: Obj) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The quota's status hard and used (what the controller has counted)."""
+    status = quota.get("status") if isinstance(quota.get("status"), dict) else {}
+    hard, used = (status or {}).get("hard"), (status or {}).get("used")
+    return (hard if isinstance(hard, dict) else {}), (used if isinstance(used, dict) else {})
+
+
 def _charge(quota: Obj, delta: dict[str, Decimal]) -> tuple[dict[str, str], str]:
     """(the quota's new status.used, "" ) or ({}, why not)."""
     name = (quota.get("metadata") or {}).get("name")
-    hard: dict[str, Any] = (quota.get("spec") or {}).get("hard") or {}
-    status = quota.get("status") or {}
-    used: dict[str, Any] = status.get("used") or {}
-    unknown = sorted(n for n in delta if n not in used or (status.get("hard") or {}).get(n) != hard.get(n))
+    hard, used = _counted(quota)
+    unknown = sorted(n for n in delta if n not in used)
     if unknown:
         return {}, f"status unknown for quota: {name}, resources: {','.join(unknown)}"
     after = {n: parse_quantity(used[n]) + v for n, v in delta.items()}
@@ -77,34 +85,73 @@ def _charge(quota: Obj, delta: dict[str, Decimal]) -> tuple[dict[str, str], str]
     return {**used, **{n: written(v, str(hard[n])) for n, v in after.items()}}, ""
 
 
-async def admit(registry: Any, cache: QuotaCache, res: Resource, namespace: str | None, obj: Obj) -> None:
-    """Check and charge a create of `obj` against its namespace's quotas (403 when it may not)."""
-    if not namespace or not res.namespaced:
-        return
-    quotas = await cache.of_namespace(namespace)
-    if not quotas:
-        return
+def _requests(res: Resource, obj: Obj, quotas: list[Obj]) -> list[tuple[str, dict[str, Decimal]]]:
+    """What `obj` asks of each quota that counts it, checked against the quotas as read: (quota
+    name, usage) for those it uses; 403 when one refuses."""
+    out = []
     for quota in quotas:
         spec = quota.get("spec") or {}
         scopes = [str(s) for s in spec.get("scopes") or []]
         if scopes and (res.plural != "pods" or not pod_in_scopes(obj, scopes)):
             continue
-        names = list(spec.get("hard") or {})
+        names = list(_counted(quota)[0])
+        if not names:
+            continue  # not counted yet: bounds nothing (kube)
+        name = str(quota["metadata"]["name"])
         if res.plural == "pods":
             missing = missing_compute(obj, names)
             if missing:
-                raise _refused(
-                    res, obj, f"failed quota: {quota['metadata']['name']}: must specify {'; '.join(missing)}"
-                )
+                raise _refused(res, obj, f"failed quota: {name}: must specify {'; '.join(missing)}")
         delta = {n: v for n, v in usage(res.plural, res.group, obj, names).items() if v}
-        if not delta:
-            continue
-
-        def mutate(cur: Obj, kv: KeyValue, delta: dict[str, Decimal] = delta) -> tuple[Obj, str | None]:
-            used, why = _charge(cur, delta)
+        if delta:
+            why = _charge(quota, delta)[1]
             if why:
                 raise _refused(res, obj, why)
-            return dict(cur, status=dict(cur.get("status") or {}, used=used)), None
+            out.append((name, delta))
+    return out
 
-        assert QUOTAS is not None
-        await registry.update(QUOTAS, namespace, quota["metadata"]["name"], mutate, subresource="status")
+
+async def _write_used(
+    registry: Any, namespace: str, name: str, delta: dict[str, Decimal], refuse: Any
+) -> None:
+    """Add `delta` (negative: give back) to a quota's status.used by compare-and-swap; `refuse(why)`
+    makes the error when the quota, as stored now, is full."""
+
+    def mutate(cur: Obj, kv: KeyValue) -> tuple[Obj, str | None]:
+        hard, used = _counted(cur)
+        if all(v < 0 for v in delta.values()):
+            after = {n: max(Decimal(0), parse_quantity(used[n]) + v) for n, v in delta.items() if n in used}
+            new_used = {**used, **{n: written(v, str(hard.get(n, ""))) for n, v in after.items()}}
+        else:
+            new_used, why = _charge(cur, delta)
+            if why:
+                raise refuse(why)
+        return dict(cur, status=dict(cur.get("status") or {}, used=new_used)), None
+
+    assert QUOTAS is not None
+    await registry.update(QUOTAS, namespace, name, mutate, subresource="status")
+
+
+async def admit(
+    registry: Any, cache: QuotaCache, res: Resource, namespace: str | None, obj: Obj, charge: bool = True
+) -> None:
+    """Check a create of `obj` against its namespace's quotas (403 when it may not), then charge
+    them (not for a dry run)."""
+    if not namespace or not res.namespaced:
+        return
+    quotas = await cache.of_namespace(namespace)
+    if not quotas:
+        return
+    asked = _requests(res, obj, quotas)
+    if not charge:
+        return
+    charged: list[tuple[str, dict[str, Decimal]]] = []
+    try:
+        for name, delta in asked:
+            await _write_used(registry, namespace, name, delta, lambda why: _refused(res, obj, why))
+            charged.append((name, delta))
+    except ApiError:
+        for name, delta in charged:
+            back = {n: -v for n, v in delta.items()}
+            await _write_used(registry, namespace, name, back, lambda why: _refused(res, obj, why))
+        raise

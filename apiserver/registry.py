@@ -183,7 +183,10 @@ class Registry:
         generate = meta.get("generateName")
         generated = not meta.get("name") and isinstance(generate, str) and bool(generate)
         await self._admit_namespace(res, namespace, str(meta.get("name") or generate or ""))
-        await kinds.for_resource(res).hooks.admit_create(self, namespace, obj)
+        try:
+            await kinds.for_resource(res).hooks.admit_create(self, namespace, obj)
+        except SHAPE_ERRORS as e:  # admission tripped over a malformed body: say what is malformed
+            raise _shape_error(res, obj) or e from None
         # a generated name is chosen before PrepareForCreate (kube 1.30+: a Job's labels name it); a
         # retry after a name clash starts again from the body as sent
         sent = jsonutil.dumps(obj) if generated else b""
@@ -215,13 +218,15 @@ class Registry:
                     res.group,
                 )
             self._validate(res, obj, None)
-            if dry_run:
+            if dry_run:  # quotas are checked, not charged
+                await quotaadmission.admit(self, self.quotas, res, namespace, obj, charge=False)
                 return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
-            if not attempt:  # charged once, not again for a retry with another generated name
-                await quotaadmission.admit(self, self.quotas, res, namespace, obj)
             hooks = kinds.for_resource(res).hooks
             claimed = await hooks.claim(self, obj, None)
             try:
+                if not attempt:  # after the kind's own admission (a claim's default class, its
+                    # LimitRange), once: not again for a retry with another generated name
+                    await quotaadmission.admit(self, self.quotas, res, namespace, obj)
                 return self._wrote(
                     res, await self.store.create(res.storage_key(meta["name"], namespace), obj)
                 )

@@ -487,6 +487,6 @@ def decode(body: bytes) -> dict[str, Any]:
         obj = _message(env.get("raw") or b"", kind)
     except ApiError:
         raise
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError, OSError, OverflowError) as e:
         raise bad_request(f"malformed protobuf: {e}") from None
     return {"apiVersion": tm.get("apiVersion", "v1"), "kind": kind, **obj}

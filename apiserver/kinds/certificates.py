@@ -124,10 +124,33 @@ def _stamp_conditions(new: Obj, old: Obj) -> None:
             c["lastTransitionTime"] = same
 
 
+def _status(obj: Obj) -> Obj:
+    status = obj.get("status")
+    return status if isinstance(status, dict) else {}
+
+
+def _prepare_status(new: Obj, old: Obj) -> None:
+    """A /status write keeps the stored Approved and Denied conditions as they are when it carries
+    as many (kube's preserveConditionInstances: a signer echoing them back changes nothing), then
+    stamps the others."""
+    if isinstance(new.get("status"), dict):
+        for kind in ("Approved", "Denied"):
+            before = [c for c in conditions(old) if c.get("type") == kind]
+            after = [c for c in conditions(new) if c.get("type") == kind]
+            if before and len(before) == len(after):
+                kept = iter(before)
+                new["status"]["conditions"] = [
+                    next(kept) if c.get("type") == kind else c for c in conditions(new)
+                ]
+    _stamp_conditions(new, old)
+
+
 def _prepare_approval(new: Obj, old: Obj) -> None:
     """What /approval may change is the conditions: the stored certificate stays."""
-    status = new.setdefault("status", {})
-    cert = (old.get("status") or {}).get("certificate")
+    if not isinstance(new.get("status"), dict):
+        new["status"] = {}
+    status = new["status"]
+    cert = _status(old).get("certificate")
     if cert:
         status["certificate"] = cert
     else:
@@ -152,7 +175,7 @@ def _admit_approval(state: Any, user: Any, new: Obj, old: Obj) -> None:
 
 
 def _admit_signing(state: Any, user: Any, new: Obj, old: Obj) -> None:
-    if (new.get("status") or {}).get("certificate") == (old.get("status") or {}).get("certificate"):
+    if _status(new).get("certificate") == _status(old).get("certificate"):
         return
     signer = str(_spec(old).get("signerName") or "")
     if not _may_for_signer(state, user, "sign", signer):
@@ -164,6 +187,7 @@ row(
     GROUP,
     name_rule=is_path_segment_name,  # kube checks no more than that the name fits in a path
     status_separate=True,
+    field_paths=frozenset({"spec.signerName"}),  # approvers and signers list their own requests
     prepare_create=_prepare_create,
     prepare_update=_keep_spec,
     validate=validate_csr,
@@ -171,7 +195,7 @@ row(
     admit=_admit,
     status_writes={
         "status": SubresourceWrite(
-            _stamp_conditions,
+            _prepare_status,
             lambda new, old: validate_csr_update(new, old, certificate=True),
             _admit_signing,
         ),

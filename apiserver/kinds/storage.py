@@ -22,7 +22,7 @@ from typing import Any
 
 from api.errors import forbidden
 from api.podrefs import LOCAL_PATH_PROVISIONER
-from api.quantity import parse_quantity
+from api.quantity import quantity_or_none
 from api.resources import by_plural
 from apiserver import limitranger
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
@@ -67,10 +67,7 @@ def default_class(classes: list[Obj]) -> Obj | None:
 
 def _storage(claim: Obj) -> Any:
     value: Any = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
-    try:
-        return parse_quantity(value)
-    except (TypeError, ValueError, ArithmeticError):
-        return None
+    return quantity_or_none(value)
 
 
 class ClaimAdmission(WriteHooks):

@@ -157,7 +157,8 @@ def signer_name_causes(path: str, name: Any) -> list[Cause]:
 
 
 def conditions(obj: Obj) -> list[Obj]:
-    raw = (obj.get("status") or {}).get("conditions")
+    status = obj.get("status")
+    raw = status.get("conditions") if isinstance(status, dict) else None
     return [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
 
 

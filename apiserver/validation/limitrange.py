@@ -42,6 +42,9 @@ def default_limit_range(obj: Obj) -> None:
             request.setdefault(name, value)
         for name, value in (item.get("min") or {}).items():
             request.setdefault(name, value)
+        for key in ("default", "defaultRequest"):  # kube omits what stayed empty
+            if not item[key]:
+                del item[key]
 
 
 def _quantities(item: Obj, key: str) -> dict[str, tuple[Any, Decimal]]:

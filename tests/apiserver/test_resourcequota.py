@@ -69,19 +69,31 @@ def test_what_kubelite_does_not_count_is_refused(
     assert http.get(f"/api/v1/namespaces/{ns}/resourcequotas/bad").status_code == 404
 
 
-def test_an_uncounted_quota_refuses_until_counted(http: httpx.Client, ns: str) -> None:
-    """The session server runs no controllers: nobody counts, and admission says so (kube's words)."""
-    r = http.post(
-        f"/api/v1/namespaces/{ns}/resourcequotas",
-        json=_quota("q", {"pods": "5"}, status={"used": {"pods": "0"}}),
-    )
+def test_a_quota_bounds_what_its_controller_has_counted(http: httpx.Client, ns: str) -> None:
+    """The session server runs no controllers: a quota nobody counted bounds nothing (kube), and one
+    whose status names a resource without a count refuses in kube's words."""
+    body = dict(_quota("q", {"pods": "5"}), status={"hard": {"pods": "5"}, "used": {"pods": "0"}})
+    r = http.post(f"/api/v1/namespaces/{ns}/resourcequotas", json=body)
     assert r.status_code == 201 and r.json()["status"] == {}, r.text  # status is the controller's
-    r = http.post(f"/api/v1/namespaces/{ns}/pods", json=_pod("p"))
-    assert r.status_code == 403, r.text
-    assert r.json()["message"] == 'pods "p" is forbidden: status unknown for quota: q, resources: pods'
-    assert (
-        http.post(f"/api/v1/namespaces/{ns}/configmaps", json={"metadata": {"name": "c"}}).status_code == 201
+    assert http.post(f"/api/v1/namespaces/{ns}/pods", json=_pod("p")).status_code == 201
+    quota = http.get(f"/api/v1/namespaces/{ns}/resourcequotas/q").json()
+    r = http.put(
+        f"/api/v1/namespaces/{ns}/resourcequotas/q/status", json=dict(quota, status={"hard": {"pods": "5"}})
     )
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 10
+    while True:  # the admission's mirror follows the write
+        r = http.post(f"/api/v1/namespaces/{ns}/pods", json=_pod("p2"))
+        if r.status_code == 403 or time.monotonic() > deadline:
+            break
+        http.delete(f"/api/v1/namespaces/{ns}/pods/p2")
+        time.sleep(0.05)
+    assert r.json()["message"] == 'pods "p2" is forbidden: status unknown for quota: q, resources: pods', (
+        r.text
+    )
+    # a dry run is checked too, and charges nothing
+    r = http.post(f"/api/v1/namespaces/{ns}/pods", json=_pod("p3"), params={"dryRun": "All"})
+    assert r.status_code == 403, r.text
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +204,16 @@ def test_real_kubectl_creates_and_lists_quotas(counted: Server, tmp_path: Path) 
     assert rows[0] == ["NAME", "AGE", "REQUEST", "LIMIT"], rows
     line = counted.kubectl("get", "quota", "q", "-n", "quota-c", "--no-headers", check=True).stdout
     assert "configmaps: 1/5, pods: 0/3" in line and "limits.memory: 0/1Gi" in line, line
+
+
+def test_a_refusal_by_one_quota_charges_none(counted: Server) -> None:
+    with counted.client() as http:
+        assert http.post("/api/v1/namespaces", json={"metadata": {"name": "quota-d"}}).status_code == 201
+        base = "/api/v1/namespaces/quota-d"
+        for name, hard in (("a", {"pods": "10"}), ("b", {"count/pods": "1"})):
+            assert http.post(f"{base}/resourcequotas", json=_quota(name, hard)).status_code == 201
+            _until(http, f"{base}/resourcequotas/{name}", lambda o: (o.get("status") or {}).get("used"))
+        assert http.post(f"{base}/pods", json=_pod("p1")).status_code == 201
+        r = http.post(f"{base}/pods", json=_pod("p2"))
+        assert r.status_code == 403 and "exceeded quota: b, requested: count/pods=1" in r.text, r.text
+        assert http.get(f"{base}/resourcequotas/a").json()["status"]["used"] == {"pods": "1"}
