@@ -191,6 +191,20 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
+def admission_forbidden(plural: str, group: str, name: str, why: str) -> ApiError:
+    """An admission plugin's 403 (admission.NewForbidden): `<plural>[.<group>] "<name>" is
+    forbidden: <why>`, the details naming the object."""
+    err = forbidden(f'{_qualified(plural, group)} "{name}" is forbidden: {why}')
+    err.details = _details(name, plural, group)
+    return err
+
+
+def object_name(obj: dict[str, Any]) -> str:
+    """How admission names an object not yet created: its name, else its generateName."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    return str((meta or {}).get("name") or (meta or {}).get("generateName") or "Unknown")
+
+
 def unauthorized(message: str = "Unauthorized") -> ApiError:
     return ApiError(401, "Unauthorized", message)
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from api import jsonutil
-from api.errors import ApiError, forbidden
+from api.errors import ApiError, admission_forbidden, object_name
 from api.quantity import quantity_or_none as _q
 from api.quota import written
 from apiserver.mirror import ParsedMirror
@@ -156,12 +156,8 @@ def _pod_totals(spec: Obj) -> tuple[dict[str, str], dict[str, str]]:
 
 def _refusal(kind: str, obj: Obj, reasons: list[str]) -> ApiError:
     """admission.NewForbidden with an aggregate of the reasons (bracketed when several)."""
-    meta = obj.get("metadata") or {}
-    name = str(meta.get("name") or meta.get("generateName") or "Unknown")
     why = reasons[0] if len(reasons) == 1 else "[" + ", ".join(reasons) + "]"
-    err = forbidden(f'{kind} "{name}" is forbidden: {why}')
-    err.details = {"name": name, "kind": kind}
-    return err
+    return admission_forbidden(kind, "", object_name(obj), why)
 
 
 async def admit_pod(cache: LimitRangeCache, namespace: str, pod: Obj) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from api import jsonutil
-from api.errors import ApiError, forbidden
+from api.errors import ApiError, admission_forbidden, forbidden, object_name
 from apiserver.mirror import ParsedMirror
 from apiserver.storage.interface import Store
 
@@ -74,11 +74,7 @@ class PriorityClassCache(ParsedMirror[PriorityClass]):
 def pod_forbidden(pod: Obj, why: str) -> ApiError:
     """403 as kube's admission.NewForbidden words it: the name is not generated yet, so a pod with
     only generateName is named by it."""
-    meta = pod.get("metadata") or {}
-    name = str(meta.get("name") or meta.get("generateName") or "Unknown")
-    err = forbidden(f'pods "{name}" is forbidden: {why}')
-    err.details = {"name": name, "kind": "pods"}
-    return err
+    return admission_forbidden("pods", "", object_name(pod), why)
 
 
 async def admit_pod(classes: PriorityClassCache, pod: Obj) -> None:

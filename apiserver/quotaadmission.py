@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from api import jsonutil
-from api.errors import ApiError, forbidden
+from api.errors import ApiError, admission_forbidden, object_name
 from api.quantity import parse_quantity
 from api.quota import missing_compute, pod_in_scopes, usage, written
 from api.resources import Resource, by_plural
@@ -49,12 +49,7 @@ class QuotaCache(ParsedMirror[Obj]):
 
 
 def _refused(res: Resource, obj: Obj, why: str) -> ApiError:
-    meta = obj.get("metadata") or {}
-    name = str(meta.get("name") or meta.get("generateName") or "Unknown")
-    qualified = f"{res.plural}.{res.group}" if res.group else res.plural
-    err = forbidden(f'{qualified} "{name}" is forbidden: {why}')
-    err.details = {"name": name, "kind": res.plural, **({"group": res.group} if res.group else {})}
-    return err
+    return admission_forbidden(res.plural, res.group, object_name(obj), why)
 
 
 def _listed(values: dict[str, Any]) -> str:

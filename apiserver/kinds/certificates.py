@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from api import jsonutil
-from api.errors import ApiError, forbidden
+from api.errors import ApiError, admission_forbidden
 from apiserver.kinds import Obj, SubresourceWrite, row
 from apiserver.rbac.rules import Attributes
 from apiserver.validation.certificates import (
@@ -43,9 +43,7 @@ MASTERS = "system:masters"
 
 def _refused(name: str, why: str) -> ApiError:
     """An admission plugin's 403 (admission.NewForbidden): the object, then the plugin's reason."""
-    err = forbidden(f'{PLURAL}.{GROUP} "{name}" is forbidden: {why}')
-    err.details = {"name": name, "group": GROUP, "kind": PLURAL}
-    return err
+    return admission_forbidden(PLURAL, GROUP, name, why)
 
 
 def _name(obj: Obj) -> str:
