@@ -78,10 +78,68 @@ def _endpoints_for(ep: Obj | None, port: Obj) -> str:
 
 
 def describe_namespace(env: Env, ns: Obj) -> str:
+    """kubectl's describeNamespace: then the namespace's quotas and LimitRanges (when listed)."""
     out = Out()
     heading(out, ns)
     out.w(f"Status:\t{(ns.get('status') or {}).get('phase') or 'Active'}")
+    name = meta(ns).get("name")
+    for plural, section in (("resourcequotas", _quotas), ("limitranges", _limit_ranges)):
+        try:
+            items = env.client.list(plural, name).get("items") or []
+        except ApiError:
+            continue  # a server without the kind, or a user without the right: no section (kubectl)
+        out.w("")
+        section(out, items)
     return out.text()
+
+
+_SCOPE_HELP = {
+    "Terminating": "Matches all pods that have an active deadline. These pods have a limited lifespan on a "
+    "node before being actively terminated by the system.",
+    "NotTerminating": "Matches all pods that do not have an active deadline. These pods usually include long "
+    "running pods whose container command is not expected to terminate.",
+    "BestEffort": "Matches all pods that do not have resource requirements set. These pods have a best effort "
+    "quality of service.",
+    "NotBestEffort": "Matches all pods that have at least one resource requirement set. These pods have a "
+    "burstable or guaranteed quality of service.",
+}
+
+
+def _quotas(out: Out, quotas: list[Obj]) -> None:
+    """kubectl's DescribeResourceQuotas."""
+    if not quotas:
+        out.w("No resource quota.")
+        return
+    out.w("Resource Quotas")
+    for q in sorted(quotas, key=lambda q: meta(q).get("name") or ""):
+        out.w(f"{L1}Name:\t{meta(q).get('name')}")
+        scopes = sorted(str(s) for s in (q.get("spec") or {}).get("scopes") or [])
+        if scopes:
+            out.w(f"{L1}Scopes:\t{', '.join(scopes)}")
+            out.w("\n".join(f"{L1}* {_SCOPE_HELP[s]}" for s in scopes if s in _SCOPE_HELP))
+        out.w(f"{L1}Resource\tUsed\tHard\n{L1}--------\t---\t---")
+        status = q.get("status") or {}
+        hard, used = status.get("hard") or {}, status.get("used") or {}
+        for resource in sorted(hard):
+            out.w(f"{L1}{resource}\t{used.get(resource, '0')}\t{hard[resource]}")
+
+
+def _limit_ranges(out: Out, ranges: list[Obj]) -> None:
+    """kubectl's DescribeLimitRanges (each item's resources in name order: kubectl's order is a Go
+    map's)."""
+    if not ranges:
+        out.w("No LimitRange resource.")
+        return
+    out.w("Resource Limits")
+    out.w(" Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio")
+    out.w(" ----\t--------\t---\t---\t---------------\t-------------\t-----------------------")
+    keys = ("min", "max", "defaultRequest", "default", "maxLimitRequestRatio")
+    for lr in ranges:
+        for item in (lr.get("spec") or {}).get("limits") or []:
+            maps = [item.get(k) or {} for k in keys]
+            for resource in sorted({r for m in maps for r in m}):
+                cells = "\t".join(str(m.get(resource, "-")) for m in maps)
+                out.w(f" {item.get('type')}\t{resource}\t{cells}")
 
 
 def describe_node(env: Env, node: Obj) -> str:

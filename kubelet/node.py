@@ -5,9 +5,10 @@ all ten `nodeInfo` fields the Python client insists on; a Node that exists alrea
 is adopted, never recreated, so its podCIDR and taints survive. Liveness is the Lease in
 `kube-node-lease` named after the node, renewed every `lease_renew` seconds (the node lifecycle
 controller reads it); the Node's status (conditions with a fresh `lastHeartbeatTime`) is
-posted when it changes and at least every `status_interval`: 5 minutes, kube's
-nodeStatusReportFrequency for a kubelet whose liveness is its lease (at 500 nodes, a status a
-minute was 8 PATCHes of a whole Node a second, each sent on to every Node watcher).
+posted at least every `status_interval` (a minute). kube's kubelet reports an unchanged status
+every 5 minutes only because it compares with the stored Node every 10 s and posts at once when
+they differ (a node the lifecycle controller marked NotReady is Ready again within seconds);
+this kubelet does not read its Node back, so the minute bounds how long such a node stays marked.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ class NodeAgent:
         client: NodeClient,
         node: dict[str, Any],
         lease_renew: float = 10.0,
-        status_interval: float = 300.0,
+        status_interval: float = 60.0,
     ) -> None:
         self.client = client
         self.node = node

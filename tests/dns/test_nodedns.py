@@ -61,9 +61,14 @@ def test_a_taken_port_is_retried_without_marking_the_node() -> None:
         api = FakeApi()
         await api.create("nodes", {"metadata": {"name": "n1"}})
         factory = InformerFactory(api)
+        # a port free for TCP too (the server binds both): a TCP socket elsewhere on the machine
+        # holding the number the kernel gave the UDP socket kept it from ever serving
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
         taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        taken.bind(("127.0.0.1", 0))
-        port = taken.getsockname()[1]
+        taken.bind(("127.0.0.1", port))
+        probe.close()
         node_dns = NodeDns(api, factory, "n1", "127.0.0.1", port=port, resolv_conf="/nonexistent")
         task = asyncio.create_task(node_dns.run(retry=0.05))
 

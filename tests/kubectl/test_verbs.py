@@ -512,3 +512,17 @@ def test_describe_and_get_of_a_busy_pod_match_real(ns, server, kubectl, real, tm
     same(kubectl, real, "describe", "pod", "rich")
     r = same(kubectl, real, "get", "pod", "rich", "-o", "wide")
     assert r.out.splitlines()[1].split()[:4] == ["rich", "1/2", "CrashLoopBackOff", "7"]
+
+
+def test_describe_namespace_lists_quotas_and_limit_ranges_as_real(ns, kubectl, real, tmp_path):
+    """kubectl describe ns reads the namespace's ResourceQuotas and LimitRanges (kube's sections);
+    one resource per LimitRange item, since kubectl prints several in a Go map's order."""
+    objects = (
+        "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\nspec:\n  hard:\n    pods: '4'\n"
+        "  scopes: [NotTerminating]\n---\n"
+        "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: lr\nspec:\n  limits:\n"
+        "  - type: Container\n    max:\n      cpu: '1'\n"
+    )
+    assert kubectl("apply", "-f", str(write(tmp_path, "q.yaml", objects))).code == 0
+    out = same(kubectl, real, "describe", "ns", ns).out
+    assert "Resource Quotas\n  Name:" in out and " Container  cpu" in out, out
