@@ -81,12 +81,18 @@ def parse_request(pem: bytes) -> Any:
 
     if not pem.lstrip().startswith(b"-----BEGIN CERTIFICATE REQUEST-----"):
         raise ValueError("PEM block type must be CERTIFICATE REQUEST")
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
         csr = x509.load_pem_x509_csr(pem)
+        valid = csr.is_signature_valid
+        key = csr.public_key()
     except ValueError as e:
         raise ValueError(f"x509: malformed certificate request: {e}") from None
-    if not csr.is_signature_valid:
-        raise ValueError(_signature_failure(csr.public_key()))
+    except UnsupportedAlgorithm as e:  # a key or signature type OpenSSL here does not know
+        raise ValueError(f"x509: cannot verify signature: {e}") from None
+    if not valid:
+        raise ValueError(_signature_failure(key))
     return csr
 
 
