@@ -80,9 +80,12 @@ def _charge(quota: Obj, delta: dict[str, Decimal]) -> tuple[dict[str, str], str]
     return {**used, **{n: written(v, str(hard[n])) for n, v in after.items()}}, ""
 
 
-def _requests(res: Resource, obj: Obj, quotas: list[Obj]) -> list[tuple[str, dict[str, Decimal]]]:
+def _requests(
+    res: Resource, obj: Obj, quotas: list[Obj], old: Obj | None = None
+) -> list[tuple[str, dict[str, Decimal]]]:
     """What `obj` asks of each quota that counts it, checked against the quotas as read: (quota
-    name, usage) for those it uses; 403 when one refuses."""
+    name, usage) for those it uses; 403 when one refuses. For an update of `old`, what it adds
+    (a claim grown, a service made a NodePort): kube's evaluators charge the difference."""
     out = []
     for quota in quotas:
         spec = quota.get("spec") or {}
@@ -93,11 +96,15 @@ def _requests(res: Resource, obj: Obj, quotas: list[Obj]) -> list[tuple[str, dic
         if not names:
             continue  # not counted yet: bounds nothing (kube)
         name = str(quota["metadata"]["name"])
-        if res.plural == "pods":
+        if res.plural == "pods" and old is None:
             missing = missing_compute(obj, names)
             if missing:
                 raise _refused(res, obj, f"failed quota: {name}: must specify {'; '.join(missing)}")
-        delta = {n: v for n, v in usage(res.plural, res.group, obj, names).items() if v}
+        delta = usage(res.plural, res.group, obj, names)
+        if old is not None:
+            before = usage(res.plural, res.group, old, names)
+            delta = {n: v - before.get(n, Decimal(0)) for n, v in delta.items()}
+        delta = {n: v for n, v in delta.items() if v > 0}
         if delta:
             why = _charge(quota, delta)[1]
             if why:
@@ -128,16 +135,22 @@ async def _write_used(
 
 
 async def admit(
-    registry: Any, cache: QuotaCache, res: Resource, namespace: str | None, obj: Obj, charge: bool = True
+    registry: Any,
+    cache: QuotaCache,
+    res: Resource,
+    namespace: str | None,
+    obj: Obj,
+    charge: bool = True,
+    old: Obj | None = None,
 ) -> None:
-    """Check a create of `obj` against its namespace's quotas (403 when it may not), then charge
-    them (not for a dry run)."""
+    """Check a create of `obj` (or an update of `old` to it) against its namespace's quotas (403
+    when it may not), then charge them (not for a dry run)."""
     if not namespace or not res.namespaced:
         return
     quotas = await cache.of_namespace(namespace)
     if not quotas:
         return
-    asked = _requests(res, obj, quotas)
+    asked = _requests(res, obj, quotas, old)
     if not charge:
         return
     charged: list[tuple[str, dict[str, Decimal]]] = []

@@ -257,6 +257,7 @@ class Registry:
 
         `create` makes the object when it does not exist (PUT on CREATE_ON_UPDATE kinds, apply)."""
         key = res.storage_key(name, namespace)
+        charged = False
         while True:
             kv = await self.store.get(key)
             if kv is None:
@@ -297,6 +298,9 @@ class Registry:
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if lifecycle.same_object(new, old):
                 return kv, False
+            if subresource is None and not charged:  # what a main write adds to the quotas, once
+                await quotaadmission.admit(self, self.quotas, res, namespace, new, not dry_run, old)
+                charged = True
             if dry_run:
                 return KeyValue(key, kv.revision, jsonutil.dumps(new)), False
             if lifecycle.ready_to_remove(res, new):

@@ -217,3 +217,24 @@ def test_a_refusal_by_one_quota_charges_none(counted: Server) -> None:
         r = http.post(f"{base}/pods", json=_pod("p2"))
         assert r.status_code == 403 and "exceeded quota: b, requested: count/pods=1" in r.text, r.text
         assert http.get(f"{base}/resourcequotas/a").json()["status"]["used"] == {"pods": "1"}
+
+
+def test_an_update_is_charged_what_it_adds(counted: Server) -> None:
+    with counted.client() as http:
+        assert http.post("/api/v1/namespaces", json={"metadata": {"name": "quota-e"}}).status_code == 201
+        base = "/api/v1/namespaces/quota-e"
+        hard = {"services": "2", "services.nodeports": "1"}
+        assert http.post(f"{base}/resourcequotas", json=_quota("svc", hard)).status_code == 201
+        _until(http, f"{base}/resourcequotas/svc", lambda o: (o.get("status") or {}).get("used"))
+        svc = {"metadata": {"name": "web"}, "spec": {"ports": [{"name": "a", "port": 80}, {"name": "b", "port": 81}]}}
+        assert http.post(f"{base}/services", json=svc).status_code == 201
+        r = http.patch(
+            f"{base}/services/web",
+            json={"spec": {"type": "NodePort"}},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        assert r.status_code == 403, r.text
+        assert "exceeded quota: svc, requested: services.nodeports=2, used: services.nodeports=0" in r.text
+        assert http.get(f"{base}/services/web").json()["spec"]["type"] == "ClusterIP"  # nothing stored
+        used = http.get(f"{base}/resourcequotas/svc").json()["status"]["used"]
+        assert used == {"services": "1", "services.nodeports": "0"}, used
