@@ -226,7 +226,10 @@ def test_an_update_is_charged_what_it_adds(counted: Server) -> None:
         hard = {"services": "2", "services.nodeports": "1"}
         assert http.post(f"{base}/resourcequotas", json=_quota("svc", hard)).status_code == 201
         _until(http, f"{base}/resourcequotas/svc", lambda o: (o.get("status") or {}).get("used"))
-        svc = {"metadata": {"name": "web"}, "spec": {"ports": [{"name": "a", "port": 80}, {"name": "b", "port": 81}]}}
+        svc = {
+            "metadata": {"name": "web"},
+            "spec": {"ports": [{"name": "a", "port": 80}, {"name": "b", "port": 81}]},
+        }
         assert http.post(f"{base}/services", json=svc).status_code == 201
         r = http.patch(
             f"{base}/services/web",
