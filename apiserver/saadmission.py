@@ -90,8 +90,19 @@ def mount_service_account_token(
     volumes = spec.get("volumes")
     if volumes is not None and not isinstance(volumes, list):
         return  # the type check names it
-    name = f"kube-api-access-{suffix()}"
-    spec["volumes"] = [*(volumes or []), access_volume(name)]
+    # a pod that has a token volume already (a copy of another, `kubectl debug --copy-to`) has its
+    # other containers mount that one, as kube reuses it, rather than get a second
+    existing = next(
+        (
+            str(v["name"])
+            for v in volumes or []
+            if isinstance(v, dict) and str(v.get("name") or "").startswith("kube-api-access-")
+        ),
+        None,
+    )
+    name = existing or f"kube-api-access-{suffix()}"
+    if existing is None:
+        spec["volumes"] = [*(volumes or []), access_volume(name)]
     for c in containers:
         mounts = c.get("volumeMounts")
         if mounts is not None and not isinstance(mounts, list):

@@ -124,11 +124,41 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     "LabelSelectorRequirement": {1: ("key", _S, False), 2: ("operator", _S, False), 3: ("values", _S, True)},
     "PodTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "PodSpec", False)},
     "PodSpec": {
+        1: ("volumes", "Volume", True),
         2: ("containers", "Container", True),
         3: ("restartPolicy", _S, False),
         7: ("nodeSelector", "map", False),
         8: ("serviceAccountName", _S, False),
+        10: ("nodeName", _S, False),
+        11: ("hostNetwork", _B, False),
+        12: ("hostPID", _B, False),
+        13: ("hostIPC", _B, False),
         19: ("schedulerName", _S, False),
+        22: ("tolerations", "Toleration", True),
+    },
+    # kubectl debug node/NAME: the node debugger pod (k8s.io/api/core/v1/generated.proto)
+    "Pod": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "PodSpec", False)},
+    "Volume": {1: ("name", _S, False), 2: ("volumeSource", "VolumeSource", False)},
+    "VolumeSource": {
+        1: ("hostPath", "HostPathVolumeSource", False),
+        2: ("emptyDir", "EmptyDirVolumeSource", False),
+    },
+    "HostPathVolumeSource": {1: ("path", _S, False), 2: ("type", _S, False)},
+    "EmptyDirVolumeSource": {1: ("medium", _S, False)},
+    "VolumeMount": {
+        1: ("name", _S, False),
+        2: ("readOnly", _B, False),
+        3: ("mountPath", _S, False),
+        4: ("subPath", _S, False),
+        5: ("mountPropagation", _S, False),
+        6: ("subPathExpr", _S, False),
+    },
+    "Toleration": {
+        1: ("key", _S, False),
+        2: ("operator", _S, False),
+        3: ("value", _S, False),
+        4: ("effect", _S, False),
+        5: ("tolerationSeconds", _I, False, POINTER),
     },
     "Container": {
         1: ("name", _S, False),
@@ -138,7 +168,13 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         5: ("workingDir", _S, False),
         6: ("ports", "ContainerPort", True),
         7: ("env", "EnvVar", True),
+        9: ("volumeMounts", "VolumeMount", True),
+        13: ("terminationMessagePath", _S, False),
         14: ("imagePullPolicy", _S, False),
+        16: ("stdin", _B, False),
+        17: ("stdinOnce", _B, False),
+        18: ("tty", _B, False),
+        20: ("terminationMessagePolicy", _S, False),
     },
     "EnvVar": {1: ("name", _S, False), 2: ("value", _S, False)},
     "ContainerPort": {
@@ -374,7 +410,12 @@ KINDS = {
     "Eviction",
     "CertificateSigningRequest",
     "ResourceQuota",
+    "Pod",
 }
+# kinds read strictly: a field not in the tables that carries a value refuses the body (415, send
+# JSON) instead of being dropped. kubectl sends a whole Pod for `debug --copy-to` (any field of the
+# pod copied): dropping what is not decoded here would make a different pod than asked.
+STRICT = {"Pod"}
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -409,6 +450,8 @@ def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
             pos += n
         elif wire in (1, 5):
             pos += 8 if wire == 1 else 4
+            if pos > len(buf):
+                raise bad_request("malformed protobuf: truncated field")
         else:
             raise bad_request(f"malformed protobuf: wire type {wire}")
     return out
@@ -430,7 +473,22 @@ def _map_entry(buf: bytes, kind: str) -> tuple[str, str]:
     return key, value.decode("utf-8", "replace")
 
 
-def _message(buf: bytes, name: str, depth: int = 0) -> Any:
+def _is_zero(raw: int | bytes, depth: int = 0) -> bool:
+    """Whether an undecoded field holds only zero values (Go's protobuf writes every non-pointer
+    field, empty or not): a number 0, empty bytes, or a message of such fields."""
+    if isinstance(raw, int):
+        return raw == 0
+    if not raw:
+        return True
+    if depth > 20:
+        return False
+    try:
+        return all(_is_zero(v, depth + 1) for _, v in _fields(raw))
+    except ApiError:  # not a message: text or bytes with something in them
+        return False
+
+
+def _message(buf: bytes, name: str, depth: int = 0, strict: bool = False) -> Any:
     if depth > 20:
         raise bad_request("malformed protobuf: nested too deeply")
     schema = SCHEMAS[name]
@@ -438,6 +496,10 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
     for num, raw in _fields(buf):
         spec = schema.get(num)
         if spec is None:
+            if strict and not _is_zero(raw):
+                raise unsupported_media_type(
+                    f"{CONTENT_TYPE} ({name} field {num} is not decoded here; send JSON)"
+                )
             continue
         key, kind, repeated = spec[:3]
         value: Any
@@ -458,7 +520,7 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
             obj.setdefault(key, {})[entry[0]] = entry[1]
             continue
         else:
-            value = _message(raw, kind, depth + 1) if isinstance(raw, bytes) else {}
+            value = _message(raw, kind, depth + 1, strict) if isinstance(raw, bytes) else {}
         if repeated:
             obj.setdefault(key, []).append(value)
         else:
@@ -468,6 +530,8 @@ def _message(buf: bytes, name: str, depth: int = 0) -> Any:
     if name == "Time":  # meta/v1 Time: whole seconds since the epoch, as JSON's RFC 3339
         seconds = obj.get("seconds", 0)
         return format_time(_dt.datetime.fromtimestamp(seconds, _dt.UTC)) if seconds else ""
+    if name == "Volume":  # VolumeSource is inline in JSON
+        obj.update(obj.pop("volumeSource", None) or {})
     if name == "IngressRule":
         obj.update(obj.pop("ingressRuleValue", None) or {})
     pointers = _POINTERS.get(name, ())  # every key here came off the wire: a pointer's zero is a value
@@ -484,7 +548,7 @@ def decode(body: bytes) -> dict[str, Any]:
         kind = tm.get("kind", "")
         if kind not in KINDS:
             raise unsupported_media_type(f"{CONTENT_TYPE} (kind {kind or '?'}; send JSON)")
-        obj = _message(env.get("raw") or b"", kind)
+        obj = _message(env.get("raw") or b"", kind, strict=kind in STRICT)
     except ApiError:
         raise
     except (ValueError, UnicodeDecodeError, RecursionError, OSError, OverflowError) as e:

@@ -106,3 +106,15 @@ def test_the_account_image_pull_secrets_fill_a_pod_without_its_own() -> None:
     pod["spec"]["imagePullSecrets"] = [{"name": "mine"}]
     asyncio.run(admit_pod(cache, "ns", pod, lambda: "abcde"))
     assert pod["spec"]["imagePullSecrets"] == [{"name": "mine"}]
+
+
+def test_a_pod_with_a_token_volume_has_its_other_containers_mount_that_one() -> None:
+    """A copy of a pod (`kubectl debug --copy-to`) keeps one token volume, as kube reuses it."""
+    pod = _pod()
+    mount_service_account_token(pod, lambda: "first", None)
+    pod["spec"]["containers"].append({"name": "debugger", "image": "busybox"})
+    mount_service_account_token(pod, lambda: "second", None)
+    assert [v["name"] for v in pod["spec"]["volumes"]] == ["kube-api-access-first"]
+    assert pod["spec"]["containers"][1]["volumeMounts"] == [
+        {"name": "kube-api-access-first", "readOnly": True, "mountPath": MOUNT_PATH}
+    ]
