@@ -321,10 +321,37 @@ def test_protobuf_bodies() -> None:
             "selector": {"app": "web"},
         },
     }
-    pod = protobuf.MAGIC + _pb_field(1, _pb_field(1, b"v1") + _pb_field(2, b"Pod")) + _pb_field(2, b"")
+    node = protobuf.MAGIC + _pb_field(1, _pb_field(1, b"v1") + _pb_field(2, b"Node")) + _pb_field(2, b"")
     with pytest.raises(ApiError) as e:
-        decode_body(pod, protobuf.CONTENT_TYPE)
-    assert e.value.code == 415
+        decode_body(node, protobuf.CONTENT_TYPE)
+    assert e.value.code == 415  # a kind not decoded here
+
+    def pod(spec: bytes) -> bytes:
+        raw = _pb_field(1, _pb_field(1, b"dbg")) + _pb_field(2, spec)
+        return protobuf.MAGIC + _pb_field(1, _pb_field(1, b"v1") + _pb_field(2, b"Pod")) + _pb_field(2, raw)
+
+    container = _pb_field(1, b"c") + _pb_field(2, b"busybox") + _pb_field(16, 1) + _pb_field(18, 1)
+    volume = _pb_field(1, b"host-root") + _pb_field(2, _pb_field(1, _pb_field(1, b"/") + _pb_field(2, b"")))
+    # undecoded fields holding only zeros (Go writes every non-pointer field) are no value
+    zeros = _pb_field(5, 0) + _pb_field(14, _pb_field(1, b"") + _pb_field(2, 0))
+    spec = (
+        _pb_field(2, container) + _pb_field(1, volume) + _pb_field(12, 1) + _pb_field(10, b"node-0") + zeros
+    )
+    assert decode_body(pod(spec), protobuf.CONTENT_TYPE) == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "dbg"},
+        "spec": {
+            "containers": [{"name": "c", "image": "busybox", "stdin": True, "tty": True}],
+            "volumes": [{"name": "host-root", "hostPath": {"path": "/"}}],
+            "hostPID": True,
+            "nodeName": "node-0",
+        },
+    }
+    # a Pod is read strictly: an undecoded field with a value (activeDeadlineSeconds) is refused
+    with pytest.raises(ApiError) as e:
+        decode_body(pod(spec + _pb_field(5, 30)), protobuf.CONTENT_TYPE)
+    assert e.value.code == 415 and "PodSpec field 5" in e.value.message
     for bad in (b"nope", protobuf.MAGIC + b"\x0a\xff"):
         with pytest.raises(ApiError) as e:
             decode_body(bad, protobuf.CONTENT_TYPE)
