@@ -186,6 +186,12 @@ class PodSyncer:
             await self._fail(pod, sandbox, containers, DEADLINE_EXCEEDED, DEADLINE_MESSAGE)
             return RESYNC * 6
         phase = (pod.get("status") or {}).get("phase")
+        reported = (self._last_status.get(uid) or {}).get("phase")
+        if reported in ("Succeeded", "Failed"):
+            # this kubelet's own word is final (kube's status manager): a sync woken by the
+            # containers it just stopped, with the pod as it was before the API had the new
+            # status, must not run them again
+            phase = reported
         if phase in ("Succeeded", "Failed") and not any(c.state == "running" for c in containers):
             return RESYNC * 6  # terminal: nothing to run, keep the containers for their logs
         next_sync = RESYNC
