@@ -183,11 +183,9 @@ class CsrSigningController(QueueController):
     def _authority(self) -> tuple[Any, Any]:
         """The CA certificate and key, read once (at the first request to sign)."""
         if self._ca is None:
-            from cryptography import x509
-            from cryptography.hazmat.primitives.serialization import load_pem_private_key
+            from api import x509 as certs
 
-            cert = x509.load_pem_x509_certificate(self.cert_file.read_bytes())
-            self._ca = cert, load_pem_private_key(self.key_file.read_bytes(), None)
+            self._ca = certs.load_cert(self.cert_file), certs.load_key(self.key_file)
         return self._ca
 
     async def sync(self, key: str) -> None:
