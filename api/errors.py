@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.jsonutil import as_object
+
 Cause = dict[str, str]
 
 
@@ -201,8 +203,8 @@ def admission_forbidden(plural: str, group: str, name: str, why: str) -> ApiErro
 
 def object_name(obj: dict[str, Any]) -> str:
     """How admission names an object not yet created: its name, else its generateName."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    return str((meta or {}).get("name") or (meta or {}).get("generateName") or "Unknown")
+    meta = as_object(obj.get("metadata"))
+    return str(meta.get("name") or meta.get("generateName") or "Unknown")
 
 
 def unauthorized(message: str = "Unauthorized") -> ApiError:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from api.jsonutil import as_object
 from api.quantity import format_whole, quantity_or_none
 
 Obj = dict[str, Any]
@@ -81,18 +82,21 @@ def _q(value: Any) -> Decimal:
     return quantity_or_none(value) or Decimal(0)
 
 
-def _container_sum(spec: Obj, key: str, resource: str) -> Decimal | None:
-    """Sum over the containers, at least each init container's (None: no container sets it)."""
-    found, total = False, Decimal(0)
-    for c in spec.get("containers") or []:
-        value = ((c.get("resources") or {}).get(key) or {}).get(resource) if isinstance(c, dict) else None
-        if value is not None:
-            found, total = True, total + _q(value)
-    for c in spec.get("initContainers") or []:
-        value = ((c.get("resources") or {}).get(key) or {}).get(resource) if isinstance(c, dict) else None
-        if value is not None:
-            found, total = True, max(total, _q(value))
-    return total if found else None
+def _set(c: Any, key: str, resource: str) -> Any:
+    """What a container sets for `resource` under resources.`key` (None when it does not)."""
+    return as_object(as_object(as_object(c).get("resources")).get(key)).get(resource)
+
+
+def pod_total(spec: Obj, key: str, resource: str) -> Decimal | None:
+    """A pod's `key` (requests or limits) of `resource`: the sum over its containers, at least each
+    init container's own (kube's PodRequests/PodLimits); None when no container sets it. The
+    quota and the LimitRanger's Pod items count a pod with it."""
+    values = [_set(c, key, resource) for c in spec.get("containers") or []]
+    inits = [_set(c, key, resource) for c in spec.get("initContainers") or []]
+    if all(v is None for v in [*values, *inits]):
+        return None
+    total = sum((_q(v) for v in values if v is not None), Decimal(0))
+    return max([total, *(_q(v) for v in inits if v is not None)])
 
 
 def pod_is_best_effort(pod: Obj) -> bool:
@@ -130,9 +134,9 @@ def _pod_usage(pod: Obj, name: str) -> Decimal | None:
     if name in _COMPUTE or name.startswith("hugepages-"):
         name = "requests." + name
     if name.startswith("requests."):
-        return _container_sum(spec, "requests", name[len("requests.") :]) or Decimal(0)
+        return pod_total(spec, "requests", name[len("requests.") :]) or Decimal(0)
     if name.startswith("limits."):
-        return _container_sum(spec, "limits", name[len("limits.") :]) or Decimal(0)
+        return pod_total(spec, "limits", name[len("limits.") :]) or Decimal(0)
     return None
 
 

@@ -14,13 +14,13 @@ first listing, from the store.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, admission_forbidden, object_name
+from api.jsonutil import as_object
 from api.quantity import quantity_or_none as _q
-from api.quota import written
+from api.quota import pod_total, written
 from apiserver.mirror import ParsedMirror
 from apiserver.storage.interface import Store
 from apiserver.validation.limitrange import CLAIM, CONTAINER, POD, items
@@ -46,11 +46,7 @@ class LimitRangeCache(ParsedMirror[list[Obj]]):
 
 
 def _resources(c: Obj, key: str) -> dict[str, Any]:
-    res = c.get("resources")
-    if not isinstance(res, dict):
-        return {}
-    got = res.get(key)
-    return got if isinstance(got, dict) else {}
+    return as_object(as_object(c.get("resources")).get(key))
 
 
 def _requests_from_limits(c: Obj) -> None:
@@ -132,25 +128,18 @@ def _bounds(kind: str, item: Obj, requests: dict[str, Any], limits: dict[str, An
 def _pod_totals(spec: Obj) -> tuple[dict[str, str], dict[str, str]]:
     """The pod's requests and limits: its containers' sums (of those that set them), at least
     each init container's own."""
-    containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
-    inits = [c for c in spec.get("initContainers") or [] if isinstance(c, dict)]
+    containers = [
+        c for k in ("containers", "initContainers") for c in spec.get(k) or [] if isinstance(c, dict)
+    ]
     totals: list[dict[str, str]] = []
     for key in ("requests", "limits"):
-        total: dict[str, Decimal] = {}
+        # each resource's total written in the format of the first container's value (1Gi, 500m)
         like: dict[str, str] = {}
         for c in containers:
             for name, value in _resources(c, key).items():
-                q = _q(value)
-                if q is not None:
-                    total[name] = total.get(name, Decimal(0)) + q
-                    like.setdefault(name, str(value))
-        for c in inits:
-            for name, value in _resources(c, key).items():
-                q = _q(value)
-                if q is not None and q > total.get(name, Decimal(-1)):
-                    total[name] = q
-                    like[name] = str(value)
-        totals.append({n: written(v, like[n]) for n, v in total.items()})
+                like.setdefault(name, str(value))
+        found = {name: pod_total(spec, key, name) for name in like}
+        totals.append({name: written(v, like[name]) for name, v in found.items() if v is not None})
     return totals[0], totals[1]
 
 
@@ -185,8 +174,10 @@ async def admit_pod(cache: LimitRangeCache, namespace: str, pod: Obj) -> None:
         notes = item_notes or notes
     if notes:
         meta = pod.setdefault("metadata", {})
-        annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
-        meta["annotations"] = {**annotations, ANNOTATION: "LimitRanger plugin set: " + "; ".join(notes)}
+        meta["annotations"] = {
+            **as_object(meta.get("annotations")),
+            ANNOTATION: "LimitRanger plugin set: " + "; ".join(notes),
+        }
     reasons: list[str] = []
     for item in ranges:
         if item.get("type") == CONTAINER:
@@ -208,8 +199,7 @@ async def admit_claim(cache: LimitRangeCache, namespace: str, claim: Obj) -> Non
     ranges = [i for i in await cache.of_namespace(namespace) if i.get("type") == CLAIM]
     if not ranges:
         return
-    spec = claim.get("spec") if isinstance(claim.get("spec"), dict) else {}
-    requests = ((spec or {}).get("resources") or {}).get("requests") or {}
+    requests = _resources(as_object(claim.get("spec")), "requests")
     reasons: list[str] = []
     for item in ranges:
         # a claim's limits are not the user's ask (kube): the min as for a container, the max

@@ -23,6 +23,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, admission_forbidden, object_name
+from api.jsonutil import as_object
 from api.quantity import parse_quantity
 from api.quota import missing_compute, pod_in_scopes, usage, written
 from api.resources import Resource, by_plural
@@ -58,9 +59,8 @@ def _listed(values: dict[str, Any]) -> str:
 
 def _counted(quota: Obj) -> tuple[dict[str, Any], dict[str, Any]]:
     """The quota's status hard and used (what the controller has counted)."""
-    status = quota.get("status") if isinstance(quota.get("status"), dict) else {}
-    hard, used = (status or {}).get("hard"), (status or {}).get("used")
-    return (hard if isinstance(hard, dict) else {}), (used if isinstance(used, dict) else {})
+    status = as_object(quota.get("status"))
+    return as_object(status.get("hard")), as_object(status.get("used"))
 
 
 def _charge(quota: Obj, delta: dict[str, Decimal]) -> tuple[dict[str, str], str]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, admission_forbidden
+from api.jsonutil import as_object
 from apiserver.kinds import Obj, SubresourceWrite, row
 from apiserver.rbac.rules import Attributes
 from apiserver.validation.certificates import (
@@ -51,8 +52,7 @@ def _name(obj: Obj) -> str:
 
 
 def _spec(obj: Obj) -> Obj:
-    spec = obj.get("spec")
-    return spec if isinstance(spec, dict) else {}
+    return as_object(obj.get("spec"))
 
 
 def _prepare_create(obj: Obj) -> None:
@@ -123,8 +123,7 @@ def _stamp_conditions(new: Obj, old: Obj) -> None:
 
 
 def _status(obj: Obj) -> Obj:
-    status = obj.get("status")
-    return status if isinstance(status, dict) else {}
+    return as_object(obj.get("status"))
 
 
 def _prepare_status(new: Obj, old: Obj) -> None:

@@ -25,6 +25,7 @@ from api.errors import (
     field_not_supported,
     field_required,
 )
+from api.jsonutil import as_object
 from apiserver.validation.meta import too_long
 from apiserver.validation.names import is_dns1123_label, is_dns1123_subdomain
 
@@ -62,6 +63,7 @@ USAGES = sorted(
 _USAGES = frozenset(USAGES)
 _TRUE_ONLY = frozenset({APPROVED, DENIED, FAILED})  # conditions whose status may only be True
 _STATUSES = ["False", "True", "Unknown"]
+_EXCLUSIVE = {APPROVED: DENIED, DENIED: APPROVED}
 _MAX_DOMAIN, _MAX_PATH = 253, 253 + 63 + 1
 
 
@@ -163,15 +165,13 @@ def signer_name_causes(path: str, name: Any) -> list[Cause]:
 
 
 def conditions(obj: Obj) -> list[Obj]:
-    status = obj.get("status")
-    raw = status.get("conditions") if isinstance(status, dict) else None
+    raw = as_object(obj.get("status")).get("conditions")
     return [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
 
 
 def _condition_causes(obj: Obj) -> list[Cause]:
     out: list[Cause] = []
     seen: set[str] = set()
-    approved = denied = False
     for i, c in enumerate(conditions(obj)):
         path, kind, status = f"status.conditions[{i}]", c.get("type") or "", c.get("status") or ""
         if not kind:
@@ -181,22 +181,10 @@ def _condition_causes(obj: Obj) -> list[Cause]:
             out.append(field_required(f"{path}.status"))
         elif status not in allowed:
             out.append(field_not_supported(f"{path}.status", status, allowed))
-        if kind == APPROVED:
-            approved = True
-            if denied:
-                out.append(
-                    field_invalid(
-                        f"{path}.type", kind, "Approved and Denied conditions are mutually exclusive"
-                    )
-                )
-        elif kind == DENIED:
-            denied = True
-            if approved:
-                out.append(
-                    field_invalid(
-                        f"{path}.type", kind, "Approved and Denied conditions are mutually exclusive"
-                    )
-                )
+        if _EXCLUSIVE.get(kind) in seen:
+            out.append(
+                field_invalid(f"{path}.type", kind, "Approved and Denied conditions are mutually exclusive")
+            )
         if kind in seen:
             out.append(field_duplicate(f"{path}.type", kind))
         seen.add(kind)
@@ -205,8 +193,7 @@ def _condition_causes(obj: Obj) -> list[Cause]:
 
 def validate_csr(obj: Obj) -> list[Cause]:
     """The whole object, on every write (metadata is the generic code's)."""
-    raw_spec = obj.get("spec")
-    spec: Obj = raw_spec if isinstance(raw_spec, dict) else {}
+    spec = as_object(obj.get("spec"))
     out: list[Cause] = []
     request = decoded(spec.get("request"))
     if request is None:

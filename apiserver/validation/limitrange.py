@@ -59,6 +59,18 @@ def _quantities(item: Obj, key: str) -> dict[str, tuple[Any, Decimal]]:
     return out
 
 
+# the order each item's numbers must keep, as kube checks it: (lower map, its word, upper map, its
+# word, the map whose field the cause names)
+_ORDER = (
+    ("min", "min", "max", "max", "min"),
+    ("min", "min", "defaultRequest", "default request", "defaultRequest"),
+    ("defaultRequest", "default request", "max", "max", "defaultRequest"),
+    ("defaultRequest", "default request", "default", "default limit", "defaultRequest"),
+    ("min", "min", "default", "default", "default"),
+    ("default", "default", "max", "max", "default"),
+)
+
+
 def _ratio_text(value: Decimal) -> str:
     """Go's %f of a float64."""
     return f"{float(value):f}"
@@ -78,57 +90,17 @@ def validate_limit_range(obj: Obj) -> list[Cause]:
             for key in ("default", "defaultRequest"):
                 if item.get(key):
                     out.append(field_forbidden(f"{path}.{key}", "may not be specified when `type` is 'Pod'"))
-        for name, (shown, low) in q["min"].items():
-            if name in q["max"] and low > q["max"][name][1]:
-                out.append(
-                    field_invalid(
-                        f"{path}.min[{name}]",
-                        shown,
-                        f"min value {shown} is greater than max value {q['max'][name][0]}",
+        for low, low_word, high, high_word, shown_at in _ORDER:
+            for name, (shown, _) in q[shown_at].items():
+                a, b = q[low].get(name), q[high].get(name)
+                if a is not None and b is not None and a[1] > b[1]:
+                    out.append(
+                        field_invalid(
+                            f"{path}.{shown_at}[{name}]",
+                            shown,
+                            f"{low_word} value {a[0]} is greater than {high_word} value {b[0]}",
+                        )
                     )
-                )
-        for name, (shown, req) in q["defaultRequest"].items():
-            if name in q["min"] and q["min"][name][1] > req:
-                out.append(
-                    field_invalid(
-                        f"{path}.defaultRequest[{name}]",
-                        shown,
-                        f"min value {q['min'][name][0]} is greater than default request value {shown}",
-                    )
-                )
-            if name in q["max"] and req > q["max"][name][1]:
-                out.append(
-                    field_invalid(
-                        f"{path}.defaultRequest[{name}]",
-                        shown,
-                        f"default request value {shown} is greater than max value {q['max'][name][0]}",
-                    )
-                )
-            if name in q["default"] and req > q["default"][name][1]:
-                out.append(
-                    field_invalid(
-                        f"{path}.defaultRequest[{name}]",
-                        shown,
-                        f"default request value {shown} is greater than default limit value {q['default'][name][0]}",
-                    )
-                )
-        for name, (shown, limit) in q["default"].items():
-            if name in q["min"] and q["min"][name][1] > limit:
-                out.append(
-                    field_invalid(
-                        f"{path}.default[{name}]",
-                        shown,
-                        f"min value {q['min'][name][0]} is greater than default value {shown}",
-                    )
-                )
-            if name in q["max"] and limit > q["max"][name][1]:
-                out.append(
-                    field_invalid(
-                        f"{path}.default[{name}]",
-                        shown,
-                        f"default value {shown} is greater than max value {q['max'][name][0]}",
-                    )
-                )
         for name, (shown, ratio) in q["maxLimitRequestRatio"].items():
             if ratio < 1:
                 out.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import Cause, field_duplicate, field_invalid, field_not_supported
+from api.jsonutil import as_object
 from api.quantity import parse_quantity
 from api.quota import POD_SCOPES, supported
 
@@ -19,10 +20,10 @@ _BEST_EFFORT_OK = {"pods", "count/pods"}
 
 
 def validate_quota(obj: Obj) -> list[Cause]:
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec = as_object(obj.get("spec"))
     out: list[Cause] = []
-    hard = (spec or {}).get("hard") or {}
-    for name, value in hard.items() if isinstance(hard, dict) else []:
+    hard = as_object(spec.get("hard"))
+    for name, value in hard.items():
         path = f"spec.hard[{name}]"
         if not supported(name):
             out.append(
@@ -40,7 +41,7 @@ def validate_quota(obj: Obj) -> list[Cause]:
                 out.append(field_invalid(path, value, NON_NEGATIVE))
         except (TypeError, ValueError, ArithmeticError):
             continue  # the type check names it
-    scopes = (spec or {}).get("scopes") or []
+    scopes = spec.get("scopes") or []
     seen: set[str] = set()
     for i, scope in enumerate(scopes if isinstance(scopes, list) else []):
         if scope not in POD_SCOPES:
@@ -51,10 +52,10 @@ def validate_quota(obj: Obj) -> list[Cause]:
     if {"Terminating", "NotTerminating"} <= seen or {"BestEffort", "NotBestEffort"} <= seen:
         out.append(field_invalid("spec.scopes", scopes, "conflicting scopes"))
     if "BestEffort" in seen:
-        for name in hard if isinstance(hard, dict) else {}:
+        for name in hard:
             if name not in _BEST_EFFORT_OK:
                 out.append(field_invalid(f"spec.hard[{name}]", name, "unsupported scope applied to resource"))
-    if (spec or {}).get("scopeSelector"):
+    if spec.get("scopeSelector"):
         out.append(
             field_invalid(
                 "spec.scopeSelector",
