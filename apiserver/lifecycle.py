@@ -111,26 +111,33 @@ def prepare_for_create(res: Resource, obj: dict[str, Any], now: str, uid: str) -
         row.prepare_create(obj)
 
 
+def keep_ephemeral_containers(res: Resource, new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """A write to pods/ephemeralcontainers (kube's dropNonEphemeralContainerUpdates): the stored
+    pod with only its ephemeral containers as written; what else the body changed is dropped, not
+    refused. A changed spec counts a generation, as any spec write of a pod."""
+    out = dict(old)
+    out["metadata"] = dict(old.get("metadata") or {})
+    spec = dict(old.get("spec") or {})
+    sent = jsonutil.as_object(new.get("spec")).get("ephemeralContainers")
+    if sent:
+        spec["ephemeralContainers"] = sent
+    else:
+        spec.pop("ephemeralContainers", None)
+    out["spec"] = spec
+    if kinds.for_resource(res).generation and spec != old.get("spec"):
+        out["metadata"]["generation"] = int(out["metadata"].get("generation") or 1) + 1
+    return out
+
+
+def keep_status(res: Resource, new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """A write that keeps only the body's status (a /status write, and a CSR's /approval)."""
+    return prepare_for_update(res, new, old, "status")
+
+
 def prepare_for_update(
     res: Resource, new: dict[str, Any], old: dict[str, Any], subresource: str | None
 ) -> dict[str, Any]:
-    """The object to store for a write of `new` over `old` (status, ephemeralcontainers or main write)."""
-    if subresource == "ephemeralcontainers":
-        # kube's dropNonEphemeralContainerUpdates: the stored pod, with only its ephemeral
-        # containers as written (what else the body changed is dropped, not refused)
-        out = dict(old)
-        out["metadata"] = dict(old.get("metadata") or {})
-        spec = dict(old.get("spec") or {})
-        raw_spec = new.get("spec")
-        sent = raw_spec.get("ephemeralContainers") if isinstance(raw_spec, dict) else None
-        if sent:
-            spec["ephemeralContainers"] = sent
-        else:
-            spec.pop("ephemeralContainers", None)
-        out["spec"] = spec
-        if kinds.for_resource(res).generation and spec != old.get("spec"):
-            out["metadata"]["generation"] = int(out["metadata"].get("generation") or 1) + 1
-        return out
+    """The object to store for a write of `new` over `old` (status or main write)."""
     if subresource == "status":
         # a status write changes status only: spec and metadata stay as stored
         out = dict(old)

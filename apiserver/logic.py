@@ -83,24 +83,16 @@ def _write_over(
     return causes
 
 
-def validate_status_update(
-    res: Resource, obj: dict[str, Any], old: dict[str, Any], subresource: str = "status"
+def validate_status_update(res: Resource, obj: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
+    """Causes against a write to `<plural>/status`."""
+    return _write_over(res, obj, old, [kinds.for_resource(res).validate_status])
+
+
+def validate_subresource_write(
+    res: Resource, obj: dict[str, Any], old: dict[str, Any], write: kinds.SubresourceWrite
 ) -> list[Cause]:
-    """Causes against a write to `<plural>/status`, or to a subresource written like it (the
-    row's `status_writes`, whose own rules then replace `validate_status`)."""
-    row = kinds.for_resource(res)
-    write = row.status_writes.get(subresource)
-    return _write_over(res, obj, old, [write.validate if write is not None else row.validate_status])
-
-
-def validate_ephemeral_update(res: Resource, obj: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
-    """Causes against a write to `<plural>/ephemeralcontainers` (kube's
-    ValidatePodEphemeralContainersUpdate: the whole object as on create, and what was there stays)."""
-    row = kinds.for_resource(res)
-    whole = row.validate
-    return _write_over(
-        res, obj, old, [(lambda new, _: whole(new)) if whole else None, row.validate_ephemeral]
-    )
+    """Causes against a write to a subresource of the row's `subresource_writes`: its own rules."""
+    return _write_over(res, obj, old, [write.validate])
 
 
 def to_table(

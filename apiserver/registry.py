@@ -156,13 +156,17 @@ class Registry:
             raise err
 
     def _validate(
-        self, res: Resource, obj: dict[str, Any], old: dict[str, Any] | None, subresource: str | None = None
+        self,
+        res: Resource,
+        obj: dict[str, Any],
+        old: dict[str, Any] | None,
+        subresource: str | None = None,
+        write: kinds.SubresourceWrite | None = None,
     ) -> None:
-        like_status = subresource == "status" or subresource in kinds.for_resource(res).status_writes
-        if old is not None and like_status:
-            causes = logic.validate_status_update(res, obj, old, subresource or "status")
-        elif old is not None and subresource == "ephemeralcontainers":
-            causes = logic.validate_ephemeral_update(res, obj, old)
+        if old is not None and write is not None:
+            causes = logic.validate_subresource_write(res, obj, old, write)
+        elif old is not None and subresource == "status":
+            causes = logic.validate_status_update(res, obj, old)
         else:
             causes = logic.validate(res, obj, old)
         if causes:
@@ -276,25 +280,26 @@ class Registry:
             if demanded_rv and demanded_rv != str(kv.revision):
                 raise stale_conflict(res.plural, name, res.group)
             lifecycle.check_uid(res, name, new, old)
-            written_like_status = kinds.for_resource(res).status_writes.get(subresource or "")
-            if (
-                subresource in (None, "status", "scale", "ephemeralcontainers")
-                or written_like_status is not None
-            ):
-                # what of the body a write keeps: status only (/status and the writes like it), the
-                # ephemeral containers only, or the object (a main write, /scale's replicas)
-                mode = "status" if subresource == "status" or written_like_status else subresource
+            write = kinds.for_resource(res).subresource_writes.get(subresource or "")
+            if subresource in (None, "status", "scale") or write is not None:
+                # what of the body a write keeps: the row's rule for its own subresources, else
+                # the status (/status) or the object (a main write, /scale's replicas)
                 try:
-                    new = lifecycle.prepare_for_update(res, new, old, None if mode == "scale" else mode)
-                    if written_like_status is not None:
-                        written_like_status.prepare(new, old)
-                    if mode != "status":
+                    if write is not None:
+                        new = write.keep(res, new, old)
+                        if write.prepare is not None:
+                            write.prepare(new, old)
+                    else:
+                        new = lifecycle.prepare_for_update(
+                            res, new, old, "status" if subresource == "status" else None
+                        )
+                    if write.defaults if write is not None else subresource != "status":
                         new = logic.apply_defaults(res, new)
                     if manager:
                         logic.record_update(old, new, manager, subresource or "")
                 except SHAPE_ERRORS as e:
                     raise _shape_error(res, new) or e from None
-                self._validate(res, new, old, subresource)
+                self._validate(res, new, old, subresource, write)
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if lifecycle.same_object(new, old):
                 return kv, False

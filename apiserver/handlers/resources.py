@@ -316,8 +316,8 @@ async def patch_object(
     res, ns, name = route.resource, route.namespace, route.name
     row = kinds.for_resource(res)
     admit = row.admit if user is not None and subresource is None else None
-    like_status = row.status_writes.get(subresource or "") if user is not None else None
-    admit_like_status = like_status.admit if like_status is not None else None
+    write = row.subresource_writes.get(subresource or "") if user is not None else None
+    admit_write = write.admit if write is not None else None
     assert name is not None
     ct = req.content_type
     if ct not in PATCH_TYPES:
@@ -338,8 +338,8 @@ async def patch_object(
             new = logic.server_side_apply(cur, _copy(applied), manager, force, res.kind)
             if admit is not None:
                 admit(state, user, ns, new)
-            if admit_like_status is not None:
-                admit_like_status(state, user, new, kv.obj)
+            if admit_write is not None:
+                admit_write(state, user, new, kv.obj)
             return new, (applied.get("metadata") or {}).get("resourceVersion") or None
 
         def create() -> dict[str, Any]:
@@ -370,8 +370,8 @@ async def patch_object(
         check_fields(res, new, req.query, cur)
         if admit is not None:
             admit(state, user, ns, new)
-        if admit_like_status is not None:
-            admit_like_status(state, user, new, kv.obj)
+        if admit_write is not None:
+            admit_write(state, user, new, kv.obj)
         return new, ((new.get("metadata") or {}).get("resourceVersion") or None) if mentions_rv else None
 
     return await reg.update(

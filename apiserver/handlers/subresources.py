@@ -78,8 +78,8 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
         raise _no_such(res.plural, sub)
     reg = state.registry
     m = req.method
-    like_status = kinds.for_resource(res).status_writes.get(sub)
-    if sub in ("status", "ephemeralcontainers") or like_status is not None:
+    write = kinds.for_resource(res).subresource_writes.get(sub)
+    if sub == "status" or write is not None:
         if m == "GET":
             await send_object(req, send, state, res, await reg.get(res, ns, name))
             return
@@ -93,8 +93,8 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
 
             def replace(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
                 new = _copy(obj)
-                if like_status is not None and like_status.admit is not None:
-                    like_status.admit(state, user, new, cur)
+                if write is not None and write.admit is not None:
+                    write.admit(state, user, new, cur)
                 return new, demanded
 
             kv, _ = await reg.update(res, ns, name, replace, subresource=sub, dry_run=req.dry_run())

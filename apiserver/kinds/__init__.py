@@ -79,14 +79,18 @@ NO_HOOKS = WriteHooks()
 
 @dataclass(frozen=True)
 class SubresourceWrite:
-    """A subresource written the way /status is (spec and metadata stay as stored), with rules of
-    its own: CertificateSigningRequest's /approval and /status. `prepare(new, old)` runs after
-    the status is carried over (in place), `validate(new, old)` replaces `validate_status`, and
-    `admit(state, user, new, old)` is its admission (may raise)."""
+    """A subresource written as the whole object of which only part is kept: a CSR's /approval
+    and /status, a pod's /ephemeralcontainers. `keep(res, new, old)` is the object to store (the
+    stored one with what the write may change taken from the body), `prepare(new, old)` then
+    adjusts it in place, `defaults` says whether the kind's defaulting runs again, `validate(new,
+    old)` is every rule the write is held to (after the type and metadata checks), and
+    `admit(state, user, new, old)` its admission (may raise)."""
 
-    prepare: Callable[[Obj, Obj], None]
+    keep: Callable[[Any, Obj, Obj], Obj]
     validate: Callable[[Obj, Obj], list[Cause]]
+    prepare: Callable[[Obj, Obj], None] | None = None
     admit: Callable[[Any, Any, Obj, Obj], None] | None = None
+    defaults: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,9 +120,6 @@ class KindStrategy:
     validate_update: Callable[[Obj, Obj], list[Cause]] | None = None
     # ValidateStatusUpdate's extra rules: (new, old) -> causes
     validate_status: Callable[[Obj, Obj], list[Cause]] | None = None
-    # the rules of a write to `<plural>/ephemeralcontainers` beyond Validate: (new, old) -> causes;
-    # None: the kind has no such subresource
-    validate_ephemeral: Callable[[Obj, Obj], list[Cause]] | None = None
     # field selector paths beyond metadata.name and metadata.namespace
     field_paths: frozenset[str] = frozenset()
     # the /scale subresource: object -> the Scale's status.selector string (None: no /scale)
@@ -136,8 +137,9 @@ class KindStrategy:
     # a create that is a question (access reviews, token reviews): (state, user, namespace, body) ->
     # the answered object, never stored
     answer: Callable[[Any, Any, str | None, Obj], Obj] | None = None
-    # subresources written like /status, each with its own rules (a "status" entry adds to /status)
-    status_writes: dict[str, SubresourceWrite] = field(default_factory=dict)
+    # subresources written as part of the object, each with its own rules (a "status" entry
+    # replaces the generic /status write for the kind)
+    subresource_writes: dict[str, SubresourceWrite] = field(default_factory=dict)
 
 
 _TABLE: dict[tuple[str, str], KindStrategy] = {}

@@ -25,6 +25,7 @@ from api import jsonutil
 from api.errors import ApiError, admission_forbidden
 from api.jsonutil import as_object
 from apiserver.kinds import Obj, SubresourceWrite, row
+from apiserver.lifecycle import keep_status
 from apiserver.rbac.rules import Attributes
 from apiserver.validation.certificates import (
     conditions,
@@ -190,14 +191,18 @@ row(
     validate=validate_csr,
     validate_update=transition_causes,
     admit=_admit,
-    status_writes={
+    subresource_writes={
         "status": SubresourceWrite(
-            _prepare_status,
+            keep_status,
             lambda new, old: validate_csr_update(new, old, certificate=True),
+            _prepare_status,
             _admit_signing,
         ),
         "approval": SubresourceWrite(
-            _prepare_approval, lambda new, old: validate_csr_update(new, old, approval=True), _admit_approval
+            keep_status,
+            lambda new, old: validate_csr_update(new, old, approval=True),
+            _prepare_approval,
+            _admit_approval,
         ),
     },
 )

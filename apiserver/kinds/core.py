@@ -16,8 +16,8 @@ from api.errors import bad_request
 from api.selectors import map_to_string
 from apiserver import defaults, limitranger, priorityadmission
 from apiserver.allocator import Allocator
-from apiserver.kinds import HookContext, Obj, WriteHooks, row
-from apiserver.lifecycle import random_suffix
+from apiserver.kinds import HookContext, Obj, SubresourceWrite, WriteHooks, row
+from apiserver.lifecycle import keep_ephemeral_containers, random_suffix
 from apiserver.saadmission import admit_pod
 from apiserver.validation import names
 from apiserver.validation.ephemeral import validate_ephemeral_create, validate_ephemeral_update
@@ -112,9 +112,19 @@ row(
     validate_update=lambda new, old: validate_pod_update(new.get("spec"), old.get("spec")),
     validate_status=lambda new, old: validate_pod_status(new),
     validate_create=lambda obj: validate_ephemeral_create(obj.get("spec")),
-    validate_ephemeral=lambda new, old: validate_ephemeral_update(
-        new.get("spec"), old.get("spec"), (old.get("metadata") or {}).get("annotations")
-    ),
+    subresource_writes={
+        # kube's ValidatePodEphemeralContainersUpdate: the whole pod as on create, and what was there stays
+        "ephemeralcontainers": SubresourceWrite(
+            keep_ephemeral_containers,
+            lambda new, old: (
+                validate_pod_spec(new.get("spec"), "spec", for_pod=True)
+                + validate_ephemeral_update(
+                    new.get("spec"), old.get("spec"), (old.get("metadata") or {}).get("annotations")
+                )
+            ),
+            defaults=True,
+        )
+    },
     field_paths=frozenset(
         {
             "spec.nodeName",

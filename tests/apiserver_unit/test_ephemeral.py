@@ -1,5 +1,5 @@
 """Ephemeral containers through the server's own update steps for `pods/<name>/ephemeralcontainers`
-(apiserver/validation/ephemeral.py, lifecycle.prepare_for_update): what is kept of the body, kube's
+(apiserver/validation/ephemeral.py, the pods row's ephemeralcontainers write): what is kept of the body, kube's
 422 words and field paths, and the refusals on create, in templates and through a plain update."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from apiserver import lifecycle, logic
+from apiserver import kinds, logic
 from tests.apiserver_unit import strategy
 
 Obj = dict[str, Any]
@@ -45,9 +45,10 @@ def write(old: Obj, ephemeral: list[Obj], **spec: Any) -> tuple[Obj, dict[str, s
     body = copy.deepcopy(old)
     body["spec"]["ephemeralContainers"] = ephemeral
     body["spec"].update(spec)
-    new = lifecycle.prepare_for_update(PODS, body, old, "ephemeralcontainers")
+    rule = kinds.for_resource(PODS).subresource_writes["ephemeralcontainers"]
+    new = rule.keep(PODS, body, old)
     logic.apply_defaults(PODS, new)
-    return new, strategy.by_field(logic.validate_ephemeral_update(PODS, new, old))
+    return new, strategy.by_field(logic.validate_subresource_write(PODS, new, old, rule))
 
 
 def test_adding_keeps_only_the_ephemeral_containers_and_defaults_them() -> None:
