@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.apiserver.conftest import KUBECTL_127, Server, free_port
+from tests.polling import wait_for
 
 CSRS = "/apis/certificates.k8s.io/v1/certificatesigningrequests"
 CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client"
@@ -233,16 +234,15 @@ def test_approving_needs_approve_on_the_signer(http: httpx.Client) -> None:
 
 
 def _wait_for(http: httpx.Client, name: str, check: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while True:
-        csr = http.get(f"{CSRS}/{name}").json()
+    def reached() -> dict[str, Any] | None:
+        csr: dict[str, Any] = http.get(f"{CSRS}/{name}").json()
         status = csr.get("status") or {}
-        if (check == "certificate" and status.get("certificate")) or (
+        done = (check == "certificate" and status.get("certificate")) or (
             check == "Failed" and any(c["type"] == "Failed" for c in status.get("conditions") or [])
-        ):
-            return csr
-        assert time.monotonic() < deadline, csr
-        time.sleep(0.1)
+        )
+        return csr if done else None
+
+    return wait_for(reached, 20, what=f"{name} {check}")
 
 
 def test_kubectl_approves_and_the_issued_certificate_logs_in(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.apiserver.conftest import Server, free_port, pod, table_rows
+from tests.polling import wait_for
 
 
 def _quota(name: str, hard: dict[str, str], **spec: Any) -> dict[str, Any]:
@@ -105,13 +106,11 @@ def counted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def _until(http: httpx.Client, path: str, check: Any, timeout: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = http.get(path).json()
-        if check(got):
-            return got
-        assert time.monotonic() < deadline, got
-        time.sleep(0.05)
+    def reached() -> dict[str, Any] | None:
+        got: dict[str, Any] = http.get(path).json()
+        return got if check(got) else None
+
+    return wait_for(reached, timeout, what=path)
 
 
 def test_creates_are_charged_and_deletes_given_back(counted: Server) -> None:
