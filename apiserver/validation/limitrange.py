@@ -13,12 +13,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from api.errors import Cause, field_duplicate, field_forbidden, field_invalid, field_required
+from api.errors import (
+    Cause,
+    field_duplicate,
+    field_forbidden,
+    field_invalid,
+    field_not_supported,
+    field_required,
+)
 from api.quantity import parse_quantity
 
 Obj = dict[str, Any]
 
 CONTAINER, POD, CLAIM = "Container", "Pod", "PersistentVolumeClaim"
+_TYPES = [CONTAINER, CLAIM, POD]
 _BOUNDS = ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio")
 
 
@@ -82,6 +90,8 @@ def validate_limit_range(obj: Obj) -> list[Cause]:
     for i, item in enumerate(items(obj)):
         path = f"spec.limits[{i}]"
         kind = item.get("type")
+        if kind not in _TYPES:  # kube takes any name and applies none but these: refused, not ignored
+            out.append(field_not_supported(f"{path}.type", kind, _TYPES))
         if kind in seen:
             out.append(field_duplicate(f"{path}.type", kind))
         seen.add(str(kind))

@@ -72,6 +72,7 @@ def test_container_items_are_defaulted_from_max_and_min(http: httpx.Client, ns: 
             "spec.limits[0].default",
             "may not be specified when `type` is 'Pod'",
         ),
+        ({"type": "container", "max": {"cpu": "1"}}, "spec.limits[0].type", 'Unsupported value: "container"'),
         (
             {"type": "PersistentVolumeClaim", "max": {"cpu": "1"}},
             "spec.limits[0].limits",
