@@ -91,7 +91,5 @@ def statuses(views: Sequence[ContainerView], reported: Mapping[str, Any]) -> lis
                 before = {**before, "state": {"terminated": ended}, "started": False}
             out.append(before)
             continue
-        wire = v.to_wire()
-        wire["ready"] = False
-        out.append(wire)
+        out.append(v.to_wire())  # never ready: its view is not probed (probed=False)
     return out

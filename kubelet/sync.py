@@ -703,7 +703,10 @@ class PodSyncer:
             jsonutil.now_str(),
             others + _disruption(failed, others, old),
             failed,
-            ephemeral.statuses(self.views(pod, containers, ephemeral.specs(pod), sandbox, probed=False), old),
+            # most pods have no ephemeral containers: no views to make for them
+            ephemeral.statuses(self.views(pod, containers, specs, sandbox, probed=False), old)
+            if (specs := ephemeral.specs(pod))
+            else [],
         )
         if self._last_status.get(uid) == status:
             return

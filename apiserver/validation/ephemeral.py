@@ -72,10 +72,6 @@ def validate_ephemeral_create(spec: Any, path: str = "spec") -> list[Cause]:
     return []
 
 
-def _shown(c: dict[str, Any]) -> str:
-    return json.dumps(c, sort_keys=True, separators=(",", ":"))
-
-
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> str:
     """The fields that differ, one `-`/`+` line each: kube appends a Go diff of the two structs."""
     lines = []
@@ -107,7 +103,7 @@ def validate_ephemeral_update(
             causes.append(
                 field_forbidden(path, f'existing ephemeral containers "{name}" may not be removed\n')
             )
-        elif _shown(new) != _shown(old):
+        elif new != old:  # JSON objects: dict equality ignores key order
             causes.append(
                 field_forbidden(
                     path, f'existing ephemeral containers "{name}" may not be changed\n{_diff(old, new)}'
