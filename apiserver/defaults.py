@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.conditions import DEFAULT_TOLERATION_SECONDS
-from api.quantity import parse_quantity
+from api.qos import qos_class
 
 Obj = dict[str, Any]
 
@@ -117,36 +117,6 @@ def template_defaults(spec: Obj) -> None:
     template = spec.get("template")
     if isinstance(template, dict) and isinstance(template.get("spec"), dict):
         pod_spec_defaults(template["spec"])
-
-
-def _resources_present(c: Obj, what: str) -> dict[str, Any]:
-    res = (c.get("resources") or {}) if isinstance(c, dict) else {}
-    return res.get(what) or {} if isinstance(res, dict) else {}
-
-
-def qos_class(spec: Obj) -> str:
-    """Guaranteed (every container's cpu and memory limits = requests), BestEffort (nothing set), else Burstable."""
-    containers = [
-        c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)
-    ]
-    any_set = False
-    guaranteed = True
-    for c in containers:
-        req, lim = _resources_present(c, "requests"), _resources_present(c, "limits")
-        if req or lim:
-            any_set = True
-        for r in ("cpu", "memory"):
-            if r not in lim:
-                guaranteed = False
-                continue
-            try:
-                if r in req and parse_quantity(req[r]) != parse_quantity(lim[r]):
-                    guaranteed = False
-            except ValueError:
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
 
 
 def _default_tolerations(spec: Obj) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from api.errors import ApiError
 from api.humanize import age
+from api.qos import qos_class
 from api.resources import Resource
 from kubectl.describe_template import pod_template_block, pods_status_line
 from kubectl.describe_writer import (
@@ -25,7 +26,6 @@ from kubectl.describe_writer import (
     format_labels,
     heading,
     meta,
-    qos_class,
     rfc1123z,
     tolerations_block,
     volumes_block,

@@ -354,17 +354,3 @@ def tolerations_block(out: Out, tolerations: list[Obj] | None, indent: str = "")
         if t.get("tolerationSeconds") is not None:
             text += f" for {t['tolerationSeconds']}s"
         out.w(f"{indent}Tolerations:\t{text}" if i == 0 else f"{indent}\t{text}")
-
-
-def qos_class(spec: Obj) -> str:
-    cs = spec.get("containers") or []
-    reqs = [((c.get("resources") or {}).get("requests") or {}) for c in cs]
-    lims = [((c.get("resources") or {}).get("limits") or {}) for c in cs]
-    if not any(reqs) and not any(lims):
-        return "BestEffort"
-    guaranteed = all(
-        lim.get(r) and (req.get(r, lim.get(r)) == lim.get(r))
-        for req, lim in zip(reqs, lims, strict=True)
-        for r in ("cpu", "memory")
-    )
-    return "Guaranteed" if guaranteed else "Burstable"

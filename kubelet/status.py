@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from api.podstatus import is_restartable_init
+from api.qos import qos_class
 from api.shapes import Condition, ConditionStatus, ContainerStatus, Pod, PodPhase, PodSpec, PodStatus
 
 CONTAINER_ID_SCHEME = "kubelite://"
@@ -288,22 +289,3 @@ def build_status(
         status["podIP"] = pod_ip
         status["podIPs"] = [{"ip": pod_ip}]
     return status
-
-
-def qos_class(spec: PodSpec) -> Literal["Guaranteed", "Burstable", "BestEffort"]:
-    """Guaranteed when every container's requests equal its limits for cpu and memory, BestEffort
-    when none sets any, Burstable otherwise (as the kubelet classifies)."""
-    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
-    any_set = False
-    guaranteed = True
-    for c in containers:
-        res = c.get("resources") or {}
-        limits, requests = res.get("limits") or {}, res.get("requests") or {}
-        if limits or requests:
-            any_set = True
-        for r in ("cpu", "memory"):
-            if r not in limits or requests.get(r, limits[r]) != limits[r]:
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"

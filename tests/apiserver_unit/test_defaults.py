@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from api.resources import by_plural
-from apiserver.defaults import image_tag, qos_class
+from apiserver.defaults import image_tag
 from apiserver.logic import apply_defaults
 
 
@@ -118,7 +118,6 @@ def test_limits_become_requests_and_qos() -> None:
     )
     assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "1", "memory": "64Mi"}
     assert pod["status"]["qosClass"] == "Guaranteed"
-    assert qos_class({"containers": [{"resources": {"requests": {"cpu": "100m"}}}]}) == "Burstable"
 
 
 def test_volume_without_source_is_empty_dir() -> None:

@@ -4,14 +4,13 @@ from typing import Any
 
 import pytest
 
-from api.shapes import Condition, Container
+from api.shapes import Condition
 from kubelet.status import (
     ContainerView,
     Terminated,
     build_status,
     others_conditions,
     pod_phase,
-    qos_class,
     readiness_gates_moved,
 )
 
@@ -116,13 +115,6 @@ def test_crashloop_status_has_last_state():
     assert cs["lastState"]["terminated"]["exitCode"] == 1
     assert cs["restartCount"] == 2
     assert "podIP" not in st
-
-
-def test_qos():
-    assert qos_class({"containers": [{}]}) == "BestEffort"
-    g: Container = {"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}
-    assert qos_class({"containers": [g]}) == "Guaranteed"
-    assert qos_class({"containers": [g, {}]}) == "Burstable"
 
 
 def test_readiness_gates_hold_ready_and_others_conditions_are_kept() -> None:
