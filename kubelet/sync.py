@@ -414,14 +414,8 @@ class PodSyncer:
         container (kube starts them first, apart from the rest). When to try again."""
         uid, next_sync = pod["metadata"]["uid"], RESYNC
         for c in ephemeral.to_start(pod, by_name, self._last_status.get(uid) or pod.get("status") or {}):
-            target = ephemeral.target_of(c, by_name)
             try:
-                if target is None:
-                    why = ephemeral.target_missing(c)
-                    self._waiting[(uid, c["name"])] = ("CreateContainerConfigError", why)
-                    self._event(pod, WARNING, "Failed", f"Error: {why}")
-                    raise _PodNotReady(why, 2.0)
-                await self._start(pod, sandbox, c, 0, target)
+                await self._start(pod, sandbox, c, 0, ephemeral.target_of(c, by_name))
             except _PodNotReady as e:
                 next_sync = min(next_sync, e.retry)
         return next_sync
@@ -547,8 +541,11 @@ class PodSyncer:
         sandbox: SandboxInfo,
         c: dict[str, Any],
         restarts: int,
-        pid_target: str = "",
+        pid_target: str | None = "",
     ) -> str:
+        """Pull, create and start one container. `pid_target` is the instance whose process
+        namespace an ephemeral container joins ("" for its own; None when its target does not run,
+        which fails as a config error after the pull, where kube's container config finds it)."""
         uid, name = pod["metadata"]["uid"], c["name"]
         pull_key = f"{uid}/{name}/pull"
         now = self.clock()
@@ -572,6 +569,8 @@ class PodSyncer:
             raise _PodNotReady(f"pull {c['image']}: {e}", remaining / 2 if remaining else RESYNC) from e
         self.backoff.forget(pull_key)
         try:
+            if pid_target is None:
+                raise ContainerConfigError(ephemeral.target_missing(c))
             objects = await self.objects.fetch(pod)
             cfg = container_config(
                 pod,
