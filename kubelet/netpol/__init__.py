@@ -1,0 +1,1 @@
+"""NetworkPolicy enforcement on each node (`rules`: the pure rule set; `enforcer`: the loop)."""

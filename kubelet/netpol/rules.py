@@ -1,0 +1,308 @@
+"""NetworkPolicies -> the body of one nftables table on a node (pure; applied atomically elsewhere).
+
+Where the rules sit: the node's `forward` hook. Every packet between pods crosses it after the
+service proxy's DNAT (prerouting), so the rules see pod addresses, never ClusterIPs: pod to pod on
+one node (bridged, and passed to the ip hooks by br_netfilter), between nodes (routed) and through
+services alike. What the node itself sends to its pods leaves by `output` and is never filtered,
+as kube requires (a pod cannot shut out its own node: the kubelet's probes); what a pod sends to
+its node (the cluster DNS the agent serves) arrives by `input` and is not filtered either.
+
+What is enforced (kube's networking.k8s.io/v1 semantics):
+- a pod is isolated for ingress when a policy of its namespace selects it with Ingress among its
+  policyTypes (unset: Ingress, plus Egress when the policy has egress rules); likewise for egress;
+- an isolated pod is allowed what any rule of any policy selecting it allows (a union): a rule
+  allows its peers (`from` / `to`; none listed: everyone) on its ports (none listed: every port
+  and protocol);
+- a peer is pods (a podSelector in the policy's namespace, the pods of the namespaces a
+  namespaceSelector matches, or both together) or an ipBlock (a CIDR less its excepts);
+- a named port is looked up among the container ports of the pod the traffic goes to: the
+  isolated pod for ingress, each peer pod for egress;
+- the replies of an allowed connection pass both ways (conntrack).
+Each node checks only its own pods, so a connection between two nodes meets the sender's egress
+rules on one and the receiver's ingress rules on the other.
+
+Layout of table `ip kubelite-netpol`: `forward` accepts established flows, then jumps by source
+address to the egress chain of an isolated pod (`out_N`: an allowed packet returns, the rest is
+dropped) and by destination address to its ingress chain (`in_N`: allowed is accepted, the rest
+dropped). Dropped, not rejected, as the common CNI plugins do. No isolated pod on the node: no
+table at all.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from api.selectors import LabelSelector, selector_from_label_selector
+
+TABLE = "kubelite-netpol"
+_PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
+Obj = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PodAddr:
+    """What the rules need of a pod: where it is, its labels and its named ports."""
+
+    namespace: str
+    name: str
+    ip: str
+    node: str
+    labels: Mapping[str, str]
+    ports: tuple[tuple[str, str, int], ...]  # (name, protocol, containerPort) of its named ports
+
+
+def pod_addrs(pods: Iterable[Obj]) -> list[PodAddr]:
+    """The pods policies apply to and name: those with an address of their own (not on the host's
+    network) that have not finished."""
+    out = []
+    for p in pods:
+        meta, spec, status = p.get("metadata") or {}, p.get("spec") or {}, p.get("status") or {}
+        ip = status.get("podIP")
+        if not ip or spec.get("hostNetwork") or status.get("phase") in ("Succeeded", "Failed"):
+            continue
+        ports = tuple(
+            (str(cp["name"]), str(cp.get("protocol") or "TCP"), int(cp["containerPort"]))
+            for c in [*(spec.get("containers") or ()), *(spec.get("initContainers") or ())]
+            for cp in c.get("ports") or ()
+            if cp.get("name") and isinstance(cp.get("containerPort"), int)
+        )
+        out.append(
+            PodAddr(
+                str(meta.get("namespace") or "default"),
+                str(meta.get("name") or ""),
+                str(ip),
+                str(spec.get("nodeName") or ""),
+                meta.get("labels") or {},
+                ports,
+            )
+        )
+    return sorted(out, key=lambda a: (a.namespace, a.name))
+
+
+def policy_types(policy: Obj) -> frozenset[str]:
+    spec = policy.get("spec") or {}
+    given = spec.get("policyTypes")
+    if given:
+        return frozenset(given)
+    return frozenset({"Ingress", "Egress"} if spec.get("egress") else {"Ingress"})
+
+
+def _selector(sel: Any) -> LabelSelector | None:
+    """A selector to match with; None (matching nothing) for one validation would have refused."""
+    try:
+        return selector_from_label_selector(sel if isinstance(sel, Mapping) else {})
+    except ValueError:
+        return None
+
+
+def _selects(policy: Obj, pod: PodAddr) -> bool:
+    if (policy.get("metadata") or {}).get("namespace") != pod.namespace:
+        return False
+    sel = _selector((policy.get("spec") or {}).get("podSelector"))  # absent decodes as {}: every pod
+    return sel is not None and sel.matches(pod.labels)
+
+
+@dataclass(frozen=True)
+class _Port:
+    protocol: str  # tcp | udp | sctp
+    port: int | str | None  # None: every port of the protocol
+    end: int | None = None
+
+
+def _ports(rule: Obj) -> list[_Port]:
+    return [
+        _Port(_PROTOCOLS.get(str(p.get("protocol") or "TCP"), "tcp"), p.get("port"), p.get("endPort"))
+        for p in rule.get("ports") or ()
+        if isinstance(p, Mapping)
+    ]
+
+
+def _named(pod: PodAddr, name: str, protocol: str) -> list[int]:
+    return sorted({n for pn, proto, n in pod.ports if pn == name and _PROTOCOLS.get(proto) == protocol})
+
+
+def _spans(ranges: Iterable[tuple[int, int]]) -> str:
+    """Port ranges merged into disjoint ones (nft refuses overlapping intervals in a set)."""
+    merged: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in merged)
+
+
+def _port_matches(ports: Sequence[_Port], target: PodAddr | None) -> list[str]:
+    """One match per protocol (`tcp dport { 80, 8000-8080 }`, `meta l4proto udp`); named ports are
+    those of `target`. Empty when no port can match."""
+    every: set[str] = set()
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for p in ports:
+        if p.port is None:
+            every.add(p.protocol)
+        elif isinstance(p.port, int):
+            ranges.setdefault(p.protocol, []).append((p.port, p.end or p.port))
+        elif target is not None:
+            ranges.setdefault(p.protocol, []).extend((n, n) for n in _named(target, p.port, p.protocol))
+    out = [f"meta l4proto {proto}" for proto in sorted(every)]
+    out += [
+        f"{proto} dport {{ {_spans(r)} }}" for proto, r in sorted(ranges.items()) if r and proto not in every
+    ]
+    return out
+
+
+def _block(peer: Obj) -> tuple[ipaddress.IPv4Network, list[ipaddress.IPv4Network]] | None:
+    """An ipBlock peer's network and its excepts (IPv4 only, as the cluster is)."""
+    block = peer.get("ipBlock") or {}
+    try:
+        net = ipaddress.ip_network(str(block.get("cidr")), strict=False)
+        excepts = [ipaddress.ip_network(str(e), strict=False) for e in block.get("except") or ()]
+    except ValueError:
+        return None
+    if not isinstance(net, ipaddress.IPv4Network):
+        return None
+    return net, [e for e in excepts if isinstance(e, ipaddress.IPv4Network)]
+
+
+def _in_block(ip: str, block: tuple[ipaddress.IPv4Network, list[ipaddress.IPv4Network]]) -> bool:
+    addr = ipaddress.IPv4Address(ip)
+    return addr in block[0] and not any(addr in e for e in block[1])
+
+
+class Peers:
+    """How one policy's peers resolve, against the pods and namespace labels of the cluster."""
+
+    def __init__(self, pods: Sequence[PodAddr], namespace_labels: Mapping[str, Mapping[str, str]]) -> None:
+        self.pods = pods
+        self.namespace_labels = namespace_labels
+
+    def pods_of(self, peer: Obj, policy_namespace: str) -> list[PodAddr]:
+        """The pods a podSelector/namespaceSelector peer names (none for an ipBlock)."""
+        if "ipBlock" in peer:
+            return []
+        pod_sel, ns_sel = peer.get("podSelector"), peer.get("namespaceSelector")
+        if pod_sel is None and ns_sel is None:
+            return []
+        namespaces = {policy_namespace}
+        if ns_sel is not None:
+            match = _selector(ns_sel)
+            namespaces = {n for n, labels in self.namespace_labels.items() if match and match.matches(labels)}
+        pods_match = _selector(pod_sel) if pod_sel is not None else None
+        return [
+            p
+            for p in self.pods
+            if p.namespace in namespaces
+            and (pod_sel is None or (pods_match and pods_match.matches(p.labels)))
+        ]
+
+    def matches(self, peers: Sequence[Obj], policy_namespace: str, side: str) -> list[str]:
+        """Address matches for a rule's peers (`side` saddr | daddr): every peer pod's address in
+        one set, then one match per ipBlock. Empty when the peers name no address."""
+        ips = sorted(
+            {p.ip for peer in peers for p in self.pods_of(peer, policy_namespace)},
+            key=ipaddress.IPv4Address,
+        )
+        out = [f"ip {side} {{ {', '.join(ips)} }}"] if ips else []
+        for peer in peers:
+            block = _block(peer) if "ipBlock" in peer else None
+            if block is not None:
+                match = f"ip {side} {block[0]}"
+                excepts = list(ipaddress.collapse_addresses(block[1]))
+                if excepts:
+                    match += f" ip {side} != {{ {', '.join(map(str, excepts))} }}"
+                out.append(match)
+        return out
+
+    def candidates(self, peers: Sequence[Obj], policy_namespace: str) -> list[PodAddr]:
+        """The pods a rule's peers could be (for named ports): all of them when none are listed."""
+        if not peers:
+            return list(self.pods)
+        named = {(p.namespace, p.name) for peer in peers for p in self.pods_of(peer, policy_namespace)}
+        blocks = [b for peer in peers if "ipBlock" in peer and (b := _block(peer)) is not None]
+        return [
+            p for p in self.pods if (p.namespace, p.name) in named or any(_in_block(p.ip, b) for b in blocks)
+        ]
+
+
+def _ingress(pod: PodAddr, rules: Sequence[tuple[str, Obj]], peers: Peers) -> list[str]:
+    lines = []
+    for namespace, rule in rules:
+        ports = _ports(rule)
+        port_matches = _port_matches(ports, pod) if ports else [""]
+        sources = peers.matches(rule.get("from") or [], namespace, "saddr") if rule.get("from") else [""]
+        lines += [" ".join(filter(None, (s, p, "accept"))) for s in sources for p in port_matches]
+    return lines
+
+
+def _egress(rules: Sequence[tuple[str, Obj]], peers: Peers) -> list[str]:
+    lines = []
+    for namespace, rule in rules:
+        ports, to = _ports(rule), rule.get("to") or []
+        dests = peers.matches(to, namespace, "daddr") if to else [""]
+        numbered = [p for p in ports if not isinstance(p.port, str)]
+        port_matches = _port_matches(numbered, None) if numbered else ([] if ports else [""])
+        lines += [" ".join(filter(None, (d, p, "return"))) for d in dests for p in port_matches]
+        named = [p for p in ports if isinstance(p.port, str)]
+        if named:  # each destination pod's own number for the name: address . port pairs
+            pairs: dict[str, set[tuple[str, int]]] = {}
+            for pod in peers.candidates(to, namespace):
+                for p in named:
+                    pairs.setdefault(p.protocol, set()).update(
+                        (pod.ip, n) for n in _named(pod, str(p.port), p.protocol)
+                    )
+            for proto, found in sorted(pairs.items()):
+                if found:
+                    elems = ", ".join(
+                        f"{ip} . {n}"
+                        for ip, n in sorted(found, key=lambda x: (ipaddress.IPv4Address(x[0]), x[1]))
+                    )
+                    lines.append(f"ip daddr . {proto} dport {{ {elems} }} return")
+    return lines
+
+
+def ruleset(
+    policies: Iterable[Obj],
+    pods: Sequence[PodAddr],
+    namespace_labels: Mapping[str, Mapping[str, str]],
+    node: str,
+) -> str:
+    """The table's body for the isolated pods on `node`; "" when none is isolated (no table)."""
+    policies = list(policies)
+    peers = Peers(pods, namespace_labels)
+    chains: list[str] = []
+    ingress_map: list[str] = []
+    egress_map: list[str] = []
+    for pod in (p for p in pods if p.node == node):
+        selecting = [pol for pol in policies if _selects(pol, pod)]
+        for kind, rules_key, verdict_map, prefix in (
+            ("Ingress", "ingress", ingress_map, "in"),
+            ("Egress", "egress", egress_map, "out"),
+        ):
+            isolating = [pol for pol in selecting if kind in policy_types(pol)]
+            if not isolating:
+                continue
+            rules = [
+                (str(pol["metadata"]["namespace"]), r)
+                for pol in isolating
+                for r in (pol.get("spec") or {}).get(rules_key) or ()
+                if isinstance(r, Mapping)
+            ]
+            chain = f"{prefix}_{len(verdict_map)}"
+            lines = _ingress(pod, rules, peers) if kind == "Ingress" else _egress(rules, peers)
+            verdict_map.append(f"{pod.ip} : jump {chain}")
+            body = "".join(f"    {line}\n" for line in [*lines, "drop"])
+            chains.append(f"  chain {chain} {{  # {pod.namespace}/{pod.name} {kind.lower()}\n{body}  }}\n")
+    if not chains:
+        return ""
+    forward = [
+        "    type filter hook forward priority filter; policy accept;",
+        "    ct state established,related accept",
+    ]
+    if egress_map:
+        forward.append(f"    ip saddr vmap {{ {', '.join(egress_map)} }}")
+    if ingress_map:
+        forward.append(f"    ip daddr vmap {{ {', '.join(ingress_map)} }}")
+    return "  chain forward {\n" + "\n".join(forward) + "\n  }\n" + "".join(chains)
