@@ -189,6 +189,10 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
             options.cluster_signing_duration,
         )
         loops.append(signer.run())
+    if "csrcleaner" in enabled:  # with or without a signer: requests for other signers age too
+        from controller.csrcleaner import CsrCleaner
+
+        loops.append(CsrCleaner(client, factory.informer("certificatesigningrequests")).run())
     loops += volume_loops(client, factory, nodes, enabled, recorder)  # those of them enabled
     if "kubedns" in enabled:
         kd = KubeDnsController(

@@ -110,6 +110,7 @@ class ControllerOptions(LeaderOptions):
         "horizontalpodautoscaling",
         "disruption",
         "csrsigning",
+        "csrcleaner",
         "resourcequota",
     )
     # the CA that signs approved CertificateSigningRequests of kube's signers ("": no signer runs)

@@ -1,5 +1,6 @@
 """Row of CertificateSigningRequest (certificates.k8s.io/v1): a client asks for a certificate, someone
-allowed to approves it, a signer issues it (controller/csrsigning.py).
+allowed to approves it, a signer issues it (controller/csrsigning.py), and once old it is deleted
+(controller/csrcleaner.py).
 
 kube's registry strategies and admission plugins, as rules of the row:
 - Create: who asks is written into the spec (username, uid, groups, extra: kube's PrepareForCreate
