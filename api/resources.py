@@ -3,6 +3,11 @@
 The API server routes, stores, discovers and documents from it; the client builds paths from
 it; kubectl resolves `po`, `rc`, `svc` and `all` with it. Adding a resource means adding a row
 here and its validation in the API server, nothing more.
+
+A resource served in more than one version has a row per version, the preferred one first (as
+custom resources have): routing, discovery and OpenAPI serve every row, `by_kind` finds each by
+its apiVersion, and `lookup` and `by_plural` (so the per-kind strategy and kubectl's names) find
+the first.
 """
 
 from __future__ import annotations
@@ -226,6 +231,17 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "tokenreviews", "tokenreview", "TokenReview", False, group="authentication.k8s.io", verbs=("create",)
     ),
+    # SelfSubjectReview again, in v1beta1 (kube-apiserver 1.27-1.32 serve it): kubectl 1.27's
+    # `auth whoami` asks v1beta1, then v1alpha1, never v1; a second row, so v1 stays preferred
+    Resource(
+        "selfsubjectreviews",
+        "selfsubjectreview",
+        "SelfSubjectReview",
+        False,
+        group="authentication.k8s.io",
+        version="v1beta1",
+        verbs=("create",),
+    ),
     # apps/v1 and batch/v1 workloads (kube-apiserver's discovery: short names, "all", status, scale),
     # alphabetical within a group as kube lists them (the order of `kubectl get all`)
     Resource("controllerrevisions", "controllerrevision", "ControllerRevision", True, group="apps"),
@@ -395,7 +411,9 @@ for _r in RESOURCES:
         _BY_NAME.setdefault(f"{_r.plural}.{_r.group}", _r)
 
 _BY_KIND: dict[tuple[str, str], Resource] = {(r.api_version, r.kind): r for r in RESOURCES}
-_BY_PLURAL: dict[tuple[str, str], Resource] = {(r.group, r.plural): r for r in RESOURCES}
+_BY_PLURAL: dict[tuple[str, str], Resource] = {}
+for _r in RESOURCES:
+    _BY_PLURAL.setdefault((_r.group, _r.plural), _r)  # the first row, the preferred version
 
 
 # Resources added at run time (the API server's custom resources, one row per served version):

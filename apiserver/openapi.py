@@ -46,15 +46,20 @@ _DESCRIPTIONS = {
 
 def _ref(type_name: str, v3: bool) -> dict[str, Any]:
     prefix = "#/components/schemas/" if v3 else "#/definitions/"
-    if type_name.startswith(_CUSTOM):  # a custom resource's definition, named in full
-        return {"$ref": prefix + type_name[len(_CUSTOM) :]}
+    if type_name.startswith(_FULL):  # a custom resource's definition or another version's, named in full
+        return {"$ref": prefix + type_name[len(_FULL) :]}
     return {"$ref": prefix + schema.definition_name(type_name)}
 
 
 # --- custom resources ----------------------------------------------------------------------------
 
-_CUSTOM = "custom:"
+_FULL = "full:"
 _STATIC = frozenset(RESOURCES)
+# built-in rows in a version other than their kind's schema (SelfSubjectReview in v1beta1): kube
+# documents each version under its own name and GVK, which `kubectl explain --api-version` looks for
+_OTHER_VERSIONS = frozenset(
+    r for r in RESOURCES if schema.group_version_of(r.kind) not in (None, (r.group, r.version))
+)
 # (group, version, kind) -> openAPIV3Schema of a served custom resource (None: no schema)
 _CUSTOM_SCHEMAS: dict[tuple[str, str, str], dict[str, Any] | None] = {}
 
@@ -65,9 +70,29 @@ def custom_definition_name(group: str, version: str, kind: str) -> str:
 
 
 def _type_name(r: Resource, listed: bool = False) -> str:
+    kind = r.list_kind if listed else r.kind
+    if r in _OTHER_VERSIONS:
+        return _FULL + _other_version_name(r, kind)
     if r in _STATIC:
-        return r.list_kind if listed else r.kind
-    return _CUSTOM + custom_definition_name(r.group, r.version, r.list_kind if listed else r.kind)
+        return kind
+    return _FULL + custom_definition_name(r.group, r.version, kind)
+
+
+def _other_version_name(r: Resource, type_name: str) -> str:
+    """kube's name for a built-in type in another version: `io.k8s.api.authentication.v1beta1.SelfSubjectReview`."""
+    package = schema.definition_name(r.kind).rsplit(".", 2)[0]
+    return f"{package}.{r.version}.{type_name}"
+
+
+def _other_version_definitions(v3: bool) -> dict[str, Any]:
+    """The kinds of `_OTHER_VERSIONS` under their version's name and GVK, with the fields of the
+    schema's version (SelfSubjectReview's are the same in v1beta1); no Lists: never listed."""
+    out: dict[str, Any] = {}
+    for r in _OTHER_VERSIONS:
+        body = _definition(r.kind, v3)
+        body["x-kubernetes-group-version-kind"] = [{"group": r.group, "kind": r.kind, "version": r.version}]
+        out[_other_version_name(r, r.kind)] = body
+    return out
 
 
 def set_custom_schemas(schemas: dict[tuple[str, str, str], dict[str, Any] | None]) -> None:
@@ -115,7 +140,7 @@ def _custom_definitions(v3: bool) -> dict[str, Any]:
             "properties": {
                 "apiVersion": {"type": "string"},
                 "kind": {"type": "string"},
-                "items": {"type": "array", "items": _ref(_CUSTOM + name, v3)},
+                "items": {"type": "array", "items": _ref(_FULL + name, v3)},
                 "metadata": {"allOf": [_ref("ListMeta", v3)]},
             },
             "x-kubernetes-group-version-kind": [{**gvk, "kind": kind + "List"}],
@@ -208,6 +233,7 @@ def _definitions(v3: bool) -> dict[str, Any]:
     for name, body in _WELL_KNOWN.items():
         defs[schema.definition_name(name)] = dict(body)
     defs.update(_custom_definitions(v3))
+    defs.update(_other_version_definitions(v3))
     defs["io.k8s.apimachinery.pkg.apis.meta.v1.Patch"] = {
         "type": "object",
         "description": "Patch is provided to give a concrete name and type to the "

@@ -102,9 +102,9 @@ def _discover(env: Env) -> list[dict[str, Any]]:
             if gv:
                 lists.append((gv, env.client.call(rq.Request("GET", f"/apis/{gv}"))))
     except ApiError:
-        from api.resources import RESOURCES
+        from api.resources import RESOURCES, by_plural
 
-        return [
+        return [  # each resource once, in its preferred version, as discovery would list it
             {
                 "name": r.plural,
                 "shortNames": list(r.short_names),
@@ -115,6 +115,7 @@ def _discover(env: Env) -> list[dict[str, Any]]:
                 "categories": list(r.categories),
             }
             for r in RESOURCES
+            if by_plural(r.group, r.plural) is r
         ]
     for gv, lst in lists:
         for r in sorted(lst.get("resources") or [], key=lambda r: r.get("name", "")):

@@ -141,8 +141,12 @@ async def handle_collection(state: State, req: Request, send: Any, route: Route,
     res, ns = route.resource, route.namespace
     m = req.method
     if m == "GET":
+        watching = req.query.get("watch") in ("true", "1")
+        # kube routes only a resource's own verbs: a review is created, never listed or watched
+        if ("watch" if watching else "list") not in res.verbs:
+            raise method_not_allowed()
         labels, fields = selectors(res, req.query)
-        if req.query.get("watch") in ("true", "1"):
+        if watching:
             params = watch.WatchParams(req.query, state.config.bookmark_interval)
             await watch.serve_watch(
                 state,

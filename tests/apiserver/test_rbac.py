@@ -4,13 +4,14 @@ the ServiceAccount revokes its tokens, bad RBAC objects get kube's 422."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.apiserver.conftest import KUBECTL, Server
+from tests.apiserver.conftest import KUBECTL, KUBECTL_127, Server
 
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 
@@ -100,6 +101,72 @@ def test_kubectl_auth_can_i_agrees(
         timeout=60,
     )
     assert f"system:serviceaccount:{ns}:robot" in r.stdout, r.stderr
+
+
+def test_self_subject_review_also_in_v1beta1(server: Server, http: httpx.Client, ns: str, robot: str) -> None:
+    """kube 1.27-1.32 serve SelfSubjectReview in authentication.k8s.io/v1beta1 too, the version
+    kubectl 1.27's `auth whoami` asks (then v1alpha1, not served): answered as in v1, not stored."""
+    authn = "/apis/authentication.k8s.io"
+    review = {"apiVersion": "authentication.k8s.io/v1beta1", "kind": "SelfSubjectReview"}
+    with server.client(token=robot) as bot:  # the bootstrap rule lets anyone ask, in any version
+        r = bot.post(f"{authn}/v1beta1/selfsubjectreviews", json=review)
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert (body["apiVersion"], body["kind"]) == (review["apiVersion"], "SelfSubjectReview")
+        info = body["status"]["userInfo"]
+        assert info["username"] == f"system:serviceaccount:{ns}:robot"
+        assert {"system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"} <= set(
+            info["groups"]
+        )
+    r = http.post(f"{authn}/v1beta1/selfsubjectreviews", json={})  # kind and version from the URL
+    assert r.status_code == 201, r.text
+    assert (r.json()["apiVersion"], r.json()["status"]["userInfo"]["username"]) == (
+        "authentication.k8s.io/v1beta1",
+        "admin",
+    )
+    r = http.post(
+        f"{authn}/v1beta1/selfsubjectreviews", json={**review, "apiVersion": "authentication.k8s.io/v1"}
+    )
+    assert r.status_code == 400 and "does not match the expected API version" in r.json()["message"]
+    assert http.post(f"{authn}/v1alpha1/selfsubjectreviews", json={}).status_code == 404
+    # a review is only ever created: nothing to list or watch, in either version (kube: 405)
+    for version in ("v1", "v1beta1"):
+        for query in ("", "?watch=true"):
+            r = http.get(f"{authn}/{version}/selfsubjectreviews{query}")
+            assert r.status_code == 405 and r.json()["reason"] == "MethodNotAllowed", r.text
+    # discovery: both versions, v1 preferred; v1beta1 has the review only
+    versions = [
+        {"groupVersion": "authentication.k8s.io/v1", "version": "v1"},
+        {"groupVersion": "authentication.k8s.io/v1beta1", "version": "v1beta1"},
+    ]
+    group = http.get(authn).json()
+    assert (group["versions"], group["preferredVersion"]) == (versions, versions[0])
+    (listed,) = [g for g in http.get("/apis").json()["groups"] if g["name"] == "authentication.k8s.io"]
+    assert (listed["versions"], listed["preferredVersion"]) == (versions, versions[0])
+    for v in ("v2", "v2beta1"):
+        accept = f"application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList"
+        items = http.get("/apis", headers={"Accept": accept}).json()["items"]
+        (item,) = [g for g in items if g["metadata"]["name"] == "authentication.k8s.io"]
+        assert [(x["version"], [r["resource"] for r in x["resources"]]) for x in item["versions"]] == [
+            ("v1", ["selfsubjectreviews", "tokenreviews"]),
+            ("v1beta1", ["selfsubjectreviews"]),
+        ]
+    resources = http.get(f"{authn}/v1beta1").json()["resources"]
+    assert [(r["name"], r["kind"], r["verbs"]) for r in resources] == [
+        ("selfsubjectreviews", "SelfSubjectReview", ["create"])
+    ]
+    # the real kubectls: 1.27 asks v1beta1, 1.33 v1
+    for binary, version in ((KUBECTL_127, "v1beta1"), (KUBECTL, "v1")):
+        run = server.kubectl("auth", "whoami", "-o", "json", binary=binary)
+        assert run.returncode == 0, run.stderr
+        out = json.loads(run.stdout)
+        assert out["apiVersion"] == f"authentication.k8s.io/{version}"
+        assert out["status"]["userInfo"]["username"] == "admin"
+        assert "system:masters" in out["status"]["userInfo"]["groups"]
+    run = server.kubectl("auth", "whoami", binary=KUBECTL_127)
+    assert run.returncode == 0 and run.stdout.split("\n")[1].split() == ["Username", "admin"], run.stderr
+    run = server.kubectl("auth", "whoami", "-o", "yaml", binary=KUBECTL_127)
+    assert run.returncode == 0 and "apiVersion: authentication.k8s.io/v1beta1\n" in run.stdout, run.stderr
 
 
 def test_subject_access_review_for_another_user(http: httpx.Client, ns: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from api.resources import by_kind, by_plural, lookup
+from apiserver import kinds
 from apiserver.discovery import (
     AGGREGATED_V2,
     AGGREGATED_V2BETA1,
@@ -14,6 +16,7 @@ from apiserver.discovery import (
     negotiate_discovery,
     resource_list,
 )
+from apiserver.handlers.routing import resolve
 
 KUBECTL_ACCEPT = (
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
@@ -159,3 +162,50 @@ def test_legacy_resource_list() -> None:
     leases = resource_list("coordination.k8s.io", "v1")
     assert leases is not None and leases["groupVersion"] == "coordination.k8s.io/v1"
     assert resource_list("nosuch.example.com", "v1") is None
+
+
+def test_self_subject_review_also_in_v1beta1() -> None:
+    """kubectl 1.27's `auth whoami` asks authentication.k8s.io/v1beta1: served besides v1, which
+    stays the preferred version and keeps tokenreviews; every lookup by name finds v1."""
+    authn = "authentication.k8s.io"
+    v1, beta = by_plural(authn, "selfsubjectreviews"), by_kind(f"{authn}/v1beta1", "SelfSubjectReview")
+    assert v1 is not None and beta is not None and (v1.version, beta.version) == ("v1", "v1beta1")
+    assert lookup("selfsubjectreviews") is v1 and lookup(f"selfsubjectreviews.{authn}") is v1
+    assert by_kind(f"{authn}/v1", "SelfSubjectReview") is v1
+    route = resolve(f"/apis/{authn}/v1beta1/selfsubjectreviews")
+    assert route is not None and route.resource is beta
+    assert kinds.for_resource(beta) is kinds.for_resource(v1)  # one strategy: answered, not stored
+    assert resolve(f"/apis/{authn}/v1beta1/tokenreviews") is None
+    assert resolve(f"/apis/{authn}/v1alpha1/selfsubjectreviews") is None
+    versions = [
+        {"groupVersion": f"{authn}/v1", "version": "v1"},
+        {"groupVersion": f"{authn}/v1beta1", "version": "v1beta1"},
+    ]
+    (group,) = [g for g in api_group_list()["groups"] if g["name"] == authn]
+    assert group == {"name": authn, "versions": versions, "preferredVersion": versions[0]}
+    assert api_group(authn) == {"kind": "APIGroup", "apiVersion": "v1", **group}
+    for version in ("v2", "v2beta1"):  # kubectl 1.30+ and 1.27-1.29
+        (item,) = [g for g in aggregated(False, version)["items"] if g["metadata"]["name"] == authn]
+        listed = {v["version"]: [r["resource"] for r in v["resources"]] for v in item["versions"]}
+        assert list(listed) == ["v1", "v1beta1"]  # the preferred version first
+        assert listed == {"v1": ["selfsubjectreviews", "tokenreviews"], "v1beta1": ["selfsubjectreviews"]}
+        (review,) = item["versions"][1]["resources"]
+        assert review["responseKind"] == {"group": authn, "version": "v1beta1", "kind": "SelfSubjectReview"}
+        assert (review["verbs"], review["scope"]) == (["create"], "Cluster")
+    assert resource_list(authn, "v1beta1") == {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{authn}/v1beta1",
+        "resources": [
+            {
+                "name": "selfsubjectreviews",
+                "singularName": "selfsubjectreview",
+                "namespaced": False,
+                "kind": "SelfSubjectReview",
+                "verbs": ["create"],
+            }
+        ],
+    }
+    v1_list = resource_list(authn, "v1")
+    assert v1_list is not None
+    assert [r["name"] for r in v1_list["resources"]] == ["selfsubjectreviews", "tokenreviews"]

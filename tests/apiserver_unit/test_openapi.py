@@ -100,6 +100,42 @@ def test_documents_serialize_and_unknown_group_is_none() -> None:
     assert openapi.v3_document("apis/nosuch.example.com/v1") is None
 
 
+def test_self_subject_review_documented_in_each_version() -> None:
+    """v1beta1 (for kubectl 1.27) has its own document and definition, as kube's: `kubectl explain
+    --api-version=authentication.k8s.io/v1beta1` looks the kind up by that GVK."""
+    assert {"apis/authentication.k8s.io/v1", "apis/authentication.k8s.io/v1beta1"} <= set(
+        openapi.v3_root()["paths"]
+    )
+    doc = openapi.v3_document("apis/authentication.k8s.io/v1beta1")
+    assert doc is not None
+    assert list(doc["paths"]) == ["/apis/authentication.k8s.io/v1beta1/selfsubjectreviews"]
+    (item,) = doc["paths"].values()
+    assert set(item) == {"post", "parameters"}  # a question: created, never read or listed
+    post = item["post"]
+    gvk = {"group": "authentication.k8s.io", "kind": "SelfSubjectReview", "version": "v1beta1"}
+    assert post["x-kubernetes-group-version-kind"] == gvk
+    name = "io.k8s.api.authentication.v1beta1.SelfSubjectReview"
+    assert post["requestBody"]["content"]["*/*"]["schema"] == {"$ref": f"#/components/schemas/{name}"}
+    schemas = doc["components"]["schemas"]
+    assert schemas[name]["x-kubernetes-group-version-kind"] == [gvk]
+    assert set(schemas[name]["properties"]) == {"apiVersion", "kind", "metadata", "status"}
+    v1 = schemas["io.k8s.api.authentication.v1.SelfSubjectReview"]
+    assert v1["x-kubernetes-group-version-kind"] == [{**gvk, "version": "v1"}]
+    v1_doc = openapi.v3_document("apis/authentication.k8s.io/v1")
+    assert v1_doc is not None
+    assert set(v1_doc["paths"]) == {
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        "/apis/authentication.k8s.io/v1/tokenreviews",
+    }
+    text = openapi.v3_document_json("apis/authentication.k8s.io/v1beta1") or b""
+    for ref in {r.split('"')[0] for r in text.decode().split('"$ref":"#/components/schemas/')[1:]}:
+        assert ref in schemas, ref
+    v2 = openapi.v2_document()
+    beta = v2["paths"]["/apis/authentication.k8s.io/v1beta1/selfsubjectreviews"]["post"]
+    assert beta["parameters"][0]["schema"] == {"$ref": f"#/definitions/{name}"}
+    assert name in v2["definitions"]
+
+
 def test_v2_document() -> None:
     doc = openapi.v2_document()
     assert doc["swagger"] == "2.0"
