@@ -40,6 +40,7 @@ class Proxier:
     def __init__(
         self,
         informers: InformerFactory,
+        node_name: str = "",
         apply: ApplyFn = nft_apply,
         remove: Callable[[], None] = nft_remove,
         min_interval: float = 0.1,
@@ -47,6 +48,7 @@ class Proxier:
     ) -> None:
         self.services = informers.informer("services")
         self.slices = informers.informer("endpointslices")
+        self.node_name = node_name  # whose endpoints a Local traffic policy keeps to
         self._apply = apply
         self._remove = remove
         self._min_interval = min_interval
@@ -63,7 +65,7 @@ class Proxier:
         self._dirty.set()
 
     def current_ports(self) -> list[ServicePort]:
-        return service_ports(self.services.list(), slices_by_service(self.slices.list()))
+        return service_ports(self.services.list(), slices_by_service(self.slices.list()), self.node_name)
 
     def current_ruleset(self) -> str:
         return ruleset(self.current_ports())

@@ -16,7 +16,7 @@ Layout of table `ip kubelite-proxy`:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,14 @@ class ServicePort:
     cluster_ip: str
     port: int
     node_port: int
-    endpoints: tuple[tuple[str, int], ...]  # (ip, port), ready ones only
+    endpoints: tuple[tuple[str, int], ...]  # (ip, port), ready ones only, for the cluster IP
+    node_endpoints: tuple[tuple[str, int], ...] | None = None  # for the node port; None: the same
+    external_local: bool = False  # externalTrafficPolicy Local: node-port clients keep their address
+    any_ready: bool = True  # some endpoint is ready somewhere (else clients are rejected, not dropped)
+
+    @property
+    def for_node_port(self) -> tuple[tuple[str, int], ...]:
+        return self.endpoints if self.node_endpoints is None else self.node_endpoints
 
     @property
     def label(self) -> str:
@@ -60,9 +67,13 @@ def slices_by_service(slices: Iterable[Mapping[str, Any]]) -> dict[tuple[str, st
 
 
 def service_ports(
-    services: Iterable[Mapping[str, Any]], slices: Mapping[tuple[str, str], Iterable[Mapping[str, Any]]]
+    services: Iterable[Mapping[str, Any]],
+    slices: Mapping[tuple[str, str], Iterable[Mapping[str, Any]]],
+    node_name: str = "",
 ) -> list[ServicePort]:
-    """Flatten services and their EndpointSlices into the ports to program, in a stable order."""
+    """Flatten services and their EndpointSlices into the ports to program, in a stable order.
+    A traffic policy of `Local` keeps to the endpoints on `node_name` (this node): the internal
+    one for the cluster IP, the external one for the node port, as kube-proxy does."""
     out: list[ServicePort] = []
     for svc in services:
         meta, spec = svc.get("metadata") or {}, svc.get("spec") or {}
@@ -74,6 +85,7 @@ def service_ports(
         for p in spec.get("ports") or []:
             pname, proto = p.get("name", ""), p.get("protocol", "TCP")
             targets: set[tuple[str, int]] = set()
+            local: set[tuple[str, int]] = set()
             for s in own:
                 ports = [
                     q
@@ -86,7 +98,12 @@ def service_ports(
                     continue
                 for ep in s.get("endpoints") or []:
                     if endpoint_is_ready(ep):
-                        targets.update((addr, int(ports[0]["port"])) for addr in ep.get("addresses") or [])
+                        found = {(addr, int(ports[0]["port"])) for addr in ep.get("addresses") or []}
+                        targets |= found
+                        if ep.get("nodeName") == node_name:
+                            local |= found
+            node_port = int(p.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer") else 0
+            external_local = bool(node_port) and spec.get("externalTrafficPolicy") == "Local"
             out.append(
                 ServicePort(
                     ns,
@@ -95,8 +112,11 @@ def service_ports(
                     proto.lower(),
                     ip,
                     int(p["port"]),
-                    int(p.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer") else 0,
-                    tuple(sorted(targets)),
+                    node_port,
+                    tuple(sorted(local if spec.get("internalTrafficPolicy") == "Local" else targets)),
+                    tuple(sorted(local if external_local else targets)),
+                    external_local,
+                    bool(targets),
                 )
             )
     out.sort(key=lambda s: (s.namespace, s.service, s.port_name, s.port))
@@ -107,6 +127,19 @@ def _quote(s: str) -> str:
     return '"' + s.replace('"', "'") + '"'
 
 
+def _balance(name: str, prefix: str, endpoints: Sequence[tuple[str, int]], protocol: str) -> list[str]:
+    """A chain picking one of `endpoints` with equal odds, and one DNAT chain per endpoint (marking a
+    pod that reaches itself through its service, whose reply must come back through the node)."""
+    chains = [
+        f"chain {prefix}_{j} {{\n"
+        f"  ip saddr {ip} meta mark set mark or {MASQ_MARK}\n"
+        f"  meta l4proto {protocol} dnat to {ip}:{port}\n}}"
+        for j, (ip, port) in enumerate(endpoints)
+    ]
+    verdicts = ", ".join(f"{j} : goto {prefix}_{j}" for j in range(len(endpoints)))
+    return [*chains, f"chain {name} {{\n  numgen random mod {len(endpoints)} vmap {{ {verdicts} }}\n}}"]
+
+
 def ruleset(ports: Iterable[ServicePort]) -> str:
     """The table body (chains and rules) for `nft`; deterministic for the same input."""
     services: list[str] = []
@@ -115,33 +148,26 @@ def ruleset(ports: Iterable[ServicePort]) -> str:
     chains: list[str] = []
     for i, sp in enumerate(ports):
         comment = f"comment {_quote(sp.label)}"
-        if not sp.endpoints:
-            noendpoints.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} reject {comment}")
-            if sp.node_port:
-                noendpoints.append(
-                    f"fib daddr type local {sp.protocol} dport {sp.node_port} reject {comment}"
-                )
+        # no endpoint at all: rejected; none on this node under a Local policy: dropped (kube-proxy)
+        nothing = "drop" if sp.any_ready else "reject"
+        if sp.endpoints:
+            chains += _balance(f"svc_{i}", f"ep_{i}", sp.endpoints, sp.protocol)
+            services.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} goto svc_{i} {comment}")
+        else:
+            noendpoints.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} {nothing} {comment}")
+        if not sp.node_port:
             continue
-        svc_chain = f"svc_{i}"
-        services.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} goto {svc_chain} {comment}")
-        if sp.node_port:
-            nodeports.append(
-                f"{sp.protocol} dport {sp.node_port} meta mark set mark or {MASQ_MARK} "
-                f"goto {svc_chain} {comment}"
-            )
-        verdicts = []
-        for j, (ip, port) in enumerate(sp.endpoints):
-            ep_chain = f"ep_{i}_{j}"
-            verdicts.append(f"{j} : goto {ep_chain}")
-            chains.append(
-                f"chain {ep_chain} {{\n"
-                f"  ip saddr {ip} meta mark set mark or {MASQ_MARK}\n"
-                f"  meta l4proto {sp.protocol} dnat to {ip}:{port}\n}}"
-            )
-        chains.append(
-            f"chain {svc_chain} {{\n"
-            f"  numgen random mod {len(sp.endpoints)} vmap {{ {', '.join(verdicts)} }}\n}}"
-        )
+        if not sp.for_node_port:
+            noendpoints.append(f"fib daddr type local {sp.protocol} dport {sp.node_port} {nothing} {comment}")
+            continue
+        chain = f"svc_{i}"
+        if sp.for_node_port != sp.endpoints:
+            chain = f"svcx_{i}"
+            chains += _balance(chain, f"epx_{i}", sp.for_node_port, sp.protocol)
+        # masqueraded so that replies come back through this node, unless the policy is Local:
+        # then the endpoint is here and the client's address is kept
+        masq = "" if sp.external_local else f"meta mark set mark or {MASQ_MARK} "
+        nodeports.append(f"{sp.protocol} dport {sp.node_port} {masq}goto {chain} {comment}")
 
     def block(name: str, rules: list[str], hook: str = "") -> str:
         body = "".join(f"  {r}\n" for r in ([hook] if hook else []) + rules)

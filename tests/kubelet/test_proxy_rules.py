@@ -1,6 +1,7 @@
 """The proxy's rule set: which ports get programmed, and that real `nft` accepts the table."""
 
 import subprocess
+from typing import Any
 
 from kubelet.proxy.rules import TABLE, ruleset, service_ports, slices_by_service
 
@@ -83,6 +84,55 @@ def test_ruleset_balances_dnat_and_rejects_without_endpoints():
 
 def test_real_nft_accepts_the_table():
     body = ruleset(service_ports([SVC], EP))
+    script = f"table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n{body}}}\n"
+    r = subprocess.run(["nft", "-c", "-f", "-"], input=script, text=True, capture_output=True)
+    assert r.returncode == 0, r.stderr
+
+
+LOCAL_SLICE: dict[str, Any] = {
+    "metadata": {"namespace": "default", "name": "web-l", "labels": {"kubernetes.io/service-name": "web"}},
+    "addressType": "IPv4",
+    "endpoints": [
+        {"addresses": ["10.244.1.3"], "nodeName": "n1"},
+        {"addresses": ["10.244.2.4"], "nodeName": "n2"},
+    ],
+    "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+}
+
+
+def web(**policies: str) -> dict[str, Any]:
+    spec: dict[str, Any] = dict(SVC["spec"])  # type: ignore[call-overload]
+    return {**SVC, "spec": {**spec, "ports": spec["ports"][:1], **policies}}
+
+
+def chain_of(body: str, name: str) -> str:
+    return body.split(f"chain {name} {{")[1].split("}")[0]
+
+
+def test_internal_traffic_policy_local_keeps_the_cluster_ip_to_this_nodes_endpoints() -> None:
+    eps = slices_by_service([LOCAL_SLICE])
+    (sp,) = service_ports([web(internalTrafficPolicy="Local")], eps, "n1")
+    assert sp.endpoints == (("10.244.1.3", 8080),)
+    # the external policy stays Cluster: the node port still balances over every endpoint
+    assert sp.for_node_port == (("10.244.1.3", 8080), ("10.244.2.4", 8080))
+    assert "goto svcx_0" in chain_of(ruleset([sp]), "nodeports")
+    (cluster,) = service_ports([web()], eps, "n1")
+    assert cluster.endpoints == (("10.244.1.3", 8080), ("10.244.2.4", 8080))
+    # none here, some elsewhere: dropped, not rejected (kube-proxy)
+    (none_here,) = service_ports([web(internalTrafficPolicy="Local")], eps, "n3")
+    noendpoints = chain_of(ruleset([none_here]), "noendpoints")
+    assert "ip daddr 10.96.0.12 tcp dport 80 drop" in noendpoints and "reject" not in noendpoints
+
+
+def test_external_traffic_policy_local_keeps_the_client_address_and_this_nodes_endpoints() -> None:
+    eps = slices_by_service([LOCAL_SLICE])
+    (sp,) = service_ports([web(externalTrafficPolicy="Local")], eps, "n2")
+    assert sp.endpoints == (("10.244.1.3", 8080), ("10.244.2.4", 8080))
+    assert sp.for_node_port == (("10.244.2.4", 8080),)
+    body = ruleset([sp])
+    nodeports = chain_of(body, "nodeports")
+    assert "tcp dport 30080 goto svcx_0" in nodeports and "mark set" not in nodeports  # not masqueraded
+    assert "dnat to 10.244.2.4:8080" in chain_of(body, "epx_0_0")
     script = f"table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n{body}}}\n"
     r = subprocess.run(["nft", "-c", "-f", "-"], input=script, text=True, capture_output=True)
     assert r.returncode == 0, r.stderr
