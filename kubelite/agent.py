@@ -251,7 +251,7 @@ async def run_node(
         runtime = InstrumentedRuntime(
             RealRuntime(data_dir / "runtime", network=network, image_root=Path(args.image_root))
         )
-        proxier = Proxier(informers)
+        proxier = Proxier(informers, name)
         routes = RouteManager(informers, network, name)
         tasks += [
             asyncio.create_task(proxier.run(), name="proxy"),
