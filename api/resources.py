@@ -348,7 +348,7 @@ RESOURCES: tuple[Resource, ...] = (
         short_names=("pdb",),
         subresources=(Subresource("status", "PodDisruptionBudget", _STATUS),),
     ),
-    # service discovery and ingress (discovery.k8s.io/v1, networking.k8s.io/v1)
+    # service discovery, ingress and network policy (discovery.k8s.io/v1, networking.k8s.io/v1)
     Resource("endpointslices", "endpointslice", "EndpointSlice", True, group="discovery.k8s.io"),
     Resource("ingressclasses", "ingressclass", "IngressClass", False, group="networking.k8s.io"),
     Resource(
@@ -359,6 +359,15 @@ RESOURCES: tuple[Resource, ...] = (
         group="networking.k8s.io",
         short_names=("ing",),
         subresources=(Subresource("status", "Ingress", _STATUS),),
+    ),
+    # no /status (kube 1.28 withdrew the alpha NetworkPolicyStatus) and no categories, as kube
+    Resource(
+        "networkpolicies",
+        "networkpolicy",
+        "NetworkPolicy",
+        True,
+        group="networking.k8s.io",
+        short_names=("netpol",),
     ),
     # apiextensions.k8s.io/v1: the definitions of custom resources (served at run time, see DYNAMIC)
     Resource(

@@ -188,6 +188,16 @@ def label_selector_string(sel: Mapping[str, Any] | None) -> str:
     return ",".join(str(r) for r in sorted(reqs, key=lambda r: r.key))
 
 
+def format_label_selector(sel: Any, empty: str = "<none>") -> str:
+    """metav1.FormatLabelSelector, the printers' Selector cells: `<none>` for an empty selector,
+    `<error>` for a bad one (with `empty=""`, a Deployment's cell, `<invalid>`)."""
+    try:
+        text = label_selector_string(sel if isinstance(sel, dict) else None)
+    except (ValueError, AttributeError, TypeError):
+        return "<error>" if empty == "<none>" else "<invalid>"
+    return text or empty
+
+
 @dataclass(frozen=True)
 class FieldRequirement:
     path: str

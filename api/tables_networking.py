@@ -1,9 +1,11 @@
-"""Table columns of EndpointSlice, Ingress and IngressClass, as kube-apiserver prints them
-(pkg/printers/internalversion: printEndpointSlice, printIngress, printIngressClass).
+"""Table columns of EndpointSlice, Ingress, IngressClass and NetworkPolicy, as kube-apiserver
+prints them (pkg/printers/internalversion: printEndpointSlice, printIngress, printIngressClass,
+printNetworkPolicy).
 
 Lists longer than three (slice ports and addresses) or four (ingress hosts) items end in
 `+ N more...`; an empty one is `<unset>`. An Ingress without rule hosts shows `*`, its Ports are
-`80, 443` with TLS and `80` without, and its Address is cut to 16 characters unless wide.
+`80, 443` with TLS and `80` without, and its Address is cut to 16 characters unless wide. A
+NetworkPolicy's Pod-Selector is its podSelector as a selector string, `<none>` when empty.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as _dt
 from typing import Any
 
 from api import tables
+from api.selectors import format_label_selector
 
 Obj = dict[str, Any]
 LOAD_BALANCER_WIDTH = 16
@@ -86,6 +89,11 @@ def _ingress_class_row(ic: Obj, now: _dt.datetime) -> list[Any]:
     return [tables.name_cell(ic), spec.get("controller") or "", shown, tables.age_cell(ic, now)]
 
 
+def _policy_row(np: Obj, now: _dt.datetime) -> list[Any]:
+    spec = np.get("spec") or {}
+    return [tables.name_cell(np), format_label_selector(spec.get("podSelector")), tables.age_cell(np, now)]
+
+
 _col = tables.column
 tables.register(
     "endpointslices",
@@ -119,4 +127,13 @@ tables.register(
         tables.AGE_COLUMN,
     ],
     _ingress_class_row,
+)
+tables.register(
+    "networkpolicies",
+    [
+        tables.NAME_COLUMN,
+        _col("Pod-Selector", "The pods of its namespace the policy applies to; empty selects all."),
+        tables.AGE_COLUMN,
+    ],
+    _policy_row,
 )

@@ -18,7 +18,7 @@ from typing import Any
 from api import tables
 from api.humanize import age, format_labels, human_duration
 from api.jsonutil import parse_time
-from api.selectors import label_selector_string
+from api.selectors import format_label_selector
 
 Obj = dict[str, Any]
 Row = list[Any]
@@ -43,15 +43,6 @@ def _containers(template: Any) -> list[str]:
     ]
 
 
-def _selector(sel: Any, empty: str = "<none>") -> str:
-    """metav1.FormatLabelSelector (`<none>` for an empty selector, `<error>` for a bad one)."""
-    try:
-        text = label_selector_string(sel if isinstance(sel, dict) else None)
-    except (ValueError, AttributeError, TypeError):
-        return "<error>" if empty == "<none>" else "<invalid>"
-    return text or empty
-
-
 def _condition_true(status: Obj, kind: str) -> bool:
     for cond in status.get("conditions") or []:
         if isinstance(cond, dict) and cond.get("type") == kind:
@@ -68,7 +59,7 @@ def _deployment_row(obj: Obj, now: _dt.datetime) -> Row:
         _int(status.get("availableReplicas")),
         tables.age_cell(obj, now),
         *_containers(spec.get("template")),
-        _selector(spec.get("selector"), empty=""),
+        format_label_selector(spec.get("selector"), empty=""),
     ]
 
 
@@ -81,7 +72,7 @@ def _replica_set_row(obj: Obj, now: _dt.datetime) -> Row:
         _int(status.get("readyReplicas")),
         tables.age_cell(obj, now),
         *_containers(spec.get("template")),
-        _selector(spec.get("selector")),
+        format_label_selector(spec.get("selector")),
     ]
 
 
@@ -98,7 +89,7 @@ def _daemon_set_row(obj: Obj, now: _dt.datetime) -> Row:
         format_labels(node_selector if isinstance(node_selector, dict) else None),
         tables.age_cell(obj, now),
         *_containers(spec.get("template")),
-        _selector(spec.get("selector")),
+        format_label_selector(spec.get("selector")),
     ]
 
 
@@ -154,7 +145,7 @@ def _job_row(obj: Obj, now: _dt.datetime) -> Row:
         _job_duration(status, now),
         tables.age_cell(obj, now),
         *_containers(spec.get("template")),
-        _selector(spec.get("selector")),
+        format_label_selector(spec.get("selector")),
     ]
 
 
@@ -172,7 +163,7 @@ def _cron_job_row(obj: Obj, now: _dt.datetime) -> Row:
         last,
         tables.age_cell(obj, now),
         *_containers(job_spec.get("template")),
-        _selector(job_spec.get("selector")),
+        format_label_selector(job_spec.get("selector")),
     ]
 
 

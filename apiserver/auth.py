@@ -154,11 +154,11 @@ def authorize_node(
     if resource in ("services", "endpoints", "namespaces") and verb in _READ and subresource is None:
         return
     if (
-        resource in ("endpointslices", "ingresses", "ingressclasses")
+        resource in ("endpointslices", "ingresses", "ingressclasses", "networkpolicies")
         and verb in _READ
         and subresource is None
     ):
-        return  # the service proxy and the ingress controller built into the agent
+        return  # the service proxy, the ingress controller and the policy filter built into the agent
     if resource == "ingresses" and subresource == "status" and verb in ("get", "update", "patch"):
         return  # the agent's ingress controller writes the node addresses it serves on
     if resource in ("configmaps", "secrets") and verb in _READ and subresource is None:

@@ -1,5 +1,5 @@
-"""Rows of EndpointSlice (discovery.k8s.io/v1), Ingress and IngressClass (networking.k8s.io/v1),
-and kube-apiserver's DefaultIngressClass admission plugin.
+"""Rows of EndpointSlice (discovery.k8s.io/v1), Ingress, IngressClass and NetworkPolicy
+(networking.k8s.io/v1), and kube-apiserver's DefaultIngressClass admission plugin.
 
 - EndpointSlice: v1 defaulting gives every port protocol TCP (and an empty name); `addressType`
   never changes.
@@ -11,6 +11,10 @@ and kube-apiserver's DefaultIngressClass admission plugin.
   write), like DefaultStorageClass in `kinds/storage.py`.
 - IngressClass: `kubelite` is the class every server makes at bootstrap (`default_ingress_class`),
   served by the ingress controller built into each agent (kubelet/ingress).
+- NetworkPolicy: v1 defaulting (SetDefaults_NetworkPolicy, _NetworkPolicyPort) gives every port
+  protocol TCP and an empty `policyTypes` Ingress, plus Egress when there are egress rules; the
+  spec and its podSelector are always there (Go never omits them, so clients read `{}`).
+  Generation counts spec changes; there is no status (kube 1.28 removed it).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from apiserver.validation.networking import (
     validate_ingress_create,
     validate_ingress_status,
 )
+from apiserver.validation.networkpolicy import validate_network_policy
 
 DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
 KUBELITE_CONTROLLER = "kubelite.io/ingress-nginx"
@@ -94,6 +99,23 @@ def _ingress_create(obj: Obj) -> None:
     obj["status"] = {"loadBalancer": {}}
 
 
+def _policy_defaults(obj: Obj) -> None:
+    if obj.get("spec") is None:
+        obj["spec"] = {}
+    spec = obj["spec"]
+    if not isinstance(spec, dict):
+        return  # refused by the type check
+    if spec.get("podSelector") is None:
+        spec["podSelector"] = {}
+    for direction in ("ingress", "egress"):
+        for rule in spec.get(direction) or []:
+            for port in (rule.get("ports") or []) if isinstance(rule, dict) else []:
+                if isinstance(port, dict) and port.get("protocol") is None:
+                    port["protocol"] = "TCP"
+    if not spec.get("policyTypes"):
+        spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+
+
 row(
     "endpointslices",
     "discovery.k8s.io",
@@ -117,6 +139,13 @@ row(
     defaults=_class_defaults,
     validate=validate_ingress_class,
     validate_update=validate_ingress_class_update,
+)
+row(
+    "networkpolicies",
+    "networking.k8s.io",
+    generation=True,
+    defaults=_policy_defaults,
+    validate=validate_network_policy,
 )
 
 

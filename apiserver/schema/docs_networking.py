@@ -1,5 +1,5 @@
-"""Short descriptions of EndpointSlice, Ingress and IngressClass and their main fields, for OpenAPI
-and `kubectl explain` (written for kubelite, in the style of `docs.py`)."""
+"""Short descriptions of EndpointSlice, Ingress, IngressClass and NetworkPolicy and their main
+fields, for OpenAPI and `kubectl explain` (written for kubelite, in the style of `docs.py`)."""
 
 from __future__ import annotations
 
@@ -40,4 +40,30 @@ NETWORKING_DOCS: dict[str, str] = {
     "IngressClassSpec.controller": "The controller serving Ingresses of this class, a domain-prefixed path. "
     "Cannot be changed.",
     "IngressClassSpec.parameters": "An object with settings for the controller.",
+    "NetworkPolicy": "NetworkPolicy says which traffic the pods it selects may receive and send; a pod that "
+    "some policy selects for a direction accepts, in that direction, only what one of them allows.",
+    "NetworkPolicy.spec": "The pods the policy applies to and the traffic it allows them.",
+    "NetworkPolicySpec.podSelector": "The pods of the policy's namespace it applies to; an empty selector "
+    "selects them all.",
+    "NetworkPolicySpec.ingress": "Incoming traffic allowed to the selected pods, a rule per kind of traffic; "
+    "traffic matching any rule of any policy is allowed. No rules: no incoming traffic is allowed.",
+    "NetworkPolicySpec.egress": "Outgoing traffic allowed from the selected pods, rule by rule as for ingress. "
+    "No rules: no outgoing traffic is allowed (when the policy covers Egress).",
+    "NetworkPolicySpec.policyTypes": "The directions the policy isolates: Ingress, Egress or both. Left empty, "
+    "Ingress, and Egress too when there are egress rules; an egress-only policy must say [Egress].",
+    "NetworkPolicyIngressRule.ports": "The destination ports the rule allows; empty allows every port.",
+    "NetworkPolicyIngressRule.from": "The sources the rule allows; empty allows every source.",
+    "NetworkPolicyEgressRule.ports": "The destination ports the rule allows; empty allows every port.",
+    "NetworkPolicyEgressRule.to": "The destinations the rule allows; empty allows every destination.",
+    "NetworkPolicyPort.protocol": "TCP, UDP or SCTP; TCP when left out.",
+    "NetworkPolicyPort.port": "A port number, or the name of a container port of the pods; none matches "
+    "every port.",
+    "NetworkPolicyPort.endPort": "With a numeric port, the last port of the range port..endPort allowed.",
+    "NetworkPolicyPeer.podSelector": "Pods of the policy's namespace, or of the namespaces namespaceSelector "
+    "picks when it is set too; empty selects all.",
+    "NetworkPolicyPeer.namespaceSelector": "Namespaces whose pods (all, or those podSelector picks) are "
+    "allowed; empty selects every namespace.",
+    "NetworkPolicyPeer.ipBlock": "A range of IP addresses; cannot be set with the selectors.",
+    "IPBlock.cidr": "The range, as a CIDR such as 192.168.1.0/24 or 2001:db8::/64.",
+    "IPBlock.except": "Ranges inside cidr that are left out.",
 }

@@ -1,10 +1,11 @@
-"""Field tables of discovery.k8s.io/v1 EndpointSlice and networking.k8s.io/v1 Ingress and
-IngressClass, in the compact notation of `types.py` (k8s.io/api discovery/v1 and networking/v1 as
-of Kubernetes 1.33).
+"""Field tables of discovery.k8s.io/v1 EndpointSlice and networking.k8s.io/v1 Ingress,
+IngressClass and NetworkPolicy, in the compact notation of `types.py` (k8s.io/api discovery/v1
+and networking/v1 as of Kubernetes 1.33).
 
-Kept apart so that service discovery and ingress are one small table. The discovery package's
-`EndpointPort` is spelt `DiscoveryEndpointPort` here because type names are global in the table
-and core/v1 already has an `EndpointPort` (whose port is required; this one's is optional).
+Kept apart so that service discovery, ingress and network policy are one small table. The
+discovery package's `EndpointPort` is spelt `DiscoveryEndpointPort` here because type names are
+global in the table and core/v1 already has an `EndpointPort` (whose port is required; this
+one's is optional).
 """
 
 from __future__ import annotations
@@ -72,11 +73,29 @@ NETWORKING_TYPES: dict[str, dict[str, str]] = {
         "scope": "string",
         "namespace": "string",
     },
+    # no status: kube 1.28 removed the alpha one
+    "NetworkPolicy": {**TYPE_META, "metadata": "ObjectMeta", "spec": "NetworkPolicySpec"},
+    "NetworkPolicySpec": {
+        "podSelector!": "LabelSelector",  # required in 1.33's OpenAPI (optional from 1.34)
+        "ingress": "[NetworkPolicyIngressRule]",
+        "egress": "[NetworkPolicyEgressRule]",
+        "policyTypes": "[string]",
+    },
+    "NetworkPolicyIngressRule": {"ports": "[NetworkPolicyPort]", "from": "[NetworkPolicyPeer]"},
+    "NetworkPolicyEgressRule": {"ports": "[NetworkPolicyPort]", "to": "[NetworkPolicyPeer]"},
+    "NetworkPolicyPort": {"protocol": "string", "port": "IntOrString", "endPort": "integer"},
+    "NetworkPolicyPeer": {
+        "podSelector": "LabelSelector",
+        "namespaceSelector": "LabelSelector",
+        "ipBlock": "IPBlock",
+    },
+    "IPBlock": {"cidr!": "string", "except": "[string]"},
 }
 
 NETWORKING_KINDS: dict[str, str] = {
     "EndpointSlice": "discovery.k8s.io/v1",
     "Ingress": "networking.k8s.io/v1",
     "IngressClass": "networking.k8s.io/v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
 }
 NETWORKING_LISTED_KINDS = tuple(NETWORKING_KINDS)

@@ -155,10 +155,10 @@ def is_port_name(value: str) -> list[str]:
         errs.append(max_len_error(15))
     if not _PORT_NAME_CHARS.match(value):
         errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not _HAS_LETTER.search(value):
+        errs.append("must contain at least one letter (a-z)")
     if "--" in value:
         errs.append("must not contain consecutive hyphens")
-    if value and not _HAS_LETTER.search(value):
-        errs.append("must contain at least one letter (a-z)")
     if value.startswith("-") or value.endswith("-"):
         errs.append("must not begin or end with a hyphen")
     return errs
@@ -180,12 +180,21 @@ def is_ip(value: str) -> list[str]:
     return []
 
 
-def is_cidr(value: str) -> list[str]:
+def parse_cidr(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """ParseCIDR's rule: an address, '/', a prefix length (Python alone would also take a bare
+    address or a netmask after the '/'); host bits may be set, as kube's legacy fields allow.
+    The network the value names, None when it names none."""
+    address, slash, prefix = value.partition("/")
+    if not slash or not (prefix.isascii() and prefix.isdigit()):
+        return None
     try:
-        ipaddress.ip_network(value, strict=False)
+        return ipaddress.ip_network(f"{address}/{int(prefix)}", strict=False)
     except ValueError:
-        return [CIDR_MSG]
-    return []
+        return None
+
+
+def is_cidr(value: str) -> list[str]:
+    return [] if parse_cidr(value) is not None else [CIDR_MSG]
 
 
 def check(path: str, value: str, checker: NameCheck) -> list[Cause]:

@@ -172,7 +172,9 @@ def test_node_authorization() -> None:
     authorize_node(node, "patch", "pods", "default", "status")
     authorize_node(node, "delete", "pods", "default", None)
     authorize_node(node, "create", "events", "default", None)
+    authorize_node(node, "watch", "networkpolicies", None, None)  # the agent's policy filter
     for verb, res, ns, sub in (
+        ("create", "networkpolicies", "default", None),
         ("create", "pods", "default", None),
         ("update", "pods", "default", None),
         ("create", "leases", "default", None),
