@@ -231,6 +231,7 @@ async def run_node(
 
         runtime: Any = FakeRuntime()
     else:
+        from kubelet.netpol.enforcer import PolicyEnforcer
         from kubelet.proxy.proxier import Proxier
         from kubelet.routes import RouteManager
         from runtime.network import BridgeNetwork, NetworkConfig
@@ -253,11 +254,13 @@ async def run_node(
         )
         proxier = Proxier(informers, name)
         routes = RouteManager(informers, network, name)
+        policies = PolicyEnforcer(informers, name)
         tasks += [
             asyncio.create_task(proxier.run(), name="proxy"),
             asyncio.create_task(routes.run(), name="routes"),
+            asyncio.create_task(policies.run(), name="network-policies"),
         ]
-        cleanups += [proxier.stop, routes.remove_all]
+        cleanups += [proxier.stop, routes.remove_all, policies.stop]
         if args.serve_ingress:
             from kubelet.ingress.controller import IngressController
 
