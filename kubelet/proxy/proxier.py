@@ -6,6 +6,9 @@ atomic `nft -f` transaction — never incremental edits, so a restart replaces (
 duplicates) the table, and a missed event is healed by the next rebuild. Changes within
 `min_interval` are coalesced, so a burst of endpoint updates costs one transaction and the
 rules follow an endpoints change well within a second. `stop()` removes the table.
+Under sessionAffinity ClientIP the table holds which client sticks to which endpoint (dynamic
+sets the packets fill); a replacement reads them first and carries them over, so a rebuild for
+another service's sake does not unstick anyone.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from api.informer import InformerFactory
 from kubelet.proxy.conntrack import Flow, conntrack_clear, stale_flows
-from kubelet.proxy.rules import TABLE, ServicePort, ruleset, service_ports, slices_by_service
+from kubelet.proxy.rules import TABLE, ServicePort, Sticky, ruleset, service_ports, slices_by_service
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,13 @@ def nft_apply(body: str) -> None:
     from runtime.network import nft
 
     nft.apply_table("ip", TABLE, body)
+
+
+def nft_sticky() -> Sticky:
+    """What the affinity sets of the table now applied hold (`rules.affinity_set`)."""
+    from runtime.network import nft
+
+    return {name: held for name, held in nft.set_elements("ip", TABLE).items() if name.startswith("aff_")}
 
 
 def nft_remove() -> None:
@@ -45,6 +55,7 @@ class Proxier:
         remove: Callable[[], None] = nft_remove,
         min_interval: float = 0.1,
         clear_udp: Callable[[list[Flow]], None] = conntrack_clear,
+        sticky: Callable[[], Sticky] = nft_sticky,
     ) -> None:
         self.services = informers.informer("services")
         self.slices = informers.informer("endpointslices")
@@ -55,6 +66,7 @@ class Proxier:
         self._dirty = asyncio.Event()
         self.applied_body = ""
         self._clear_udp = clear_udp
+        self._sticky = sticky
         self._applied_ports: list[ServicePort] = []
         self.applies = 0  # transactions sent
         self.rebuilds = 0  # rule sets computed (a rebuild that changes nothing sends none)
@@ -81,7 +93,12 @@ class Proxier:
             self.rebuilds += 1
             if body != self.applied_body:
                 try:
-                    await asyncio.to_thread(self._apply, body)
+                    if any(p.affinity for p in ports):  # the clients stuck to endpoints stay stuck
+                        await asyncio.to_thread(
+                            self._apply, ruleset(ports, await asyncio.to_thread(self._sticky))
+                        )
+                    else:
+                        await asyncio.to_thread(self._apply, body)
                     self.applied_body = body
                     self.applies += 1
                     stale = stale_flows(self._applied_ports, ports)

@@ -11,17 +11,21 @@ Layout of table `ip kubelite-proxy`:
 - `svc_N`: `numgen random mod K` picks one of the K ready endpoints with equal odds;
 - `ep_N_M`: marks hairpin traffic (a pod reaching itself through its service), then DNAT;
 - `postrouting` masquerades marked packets; a service with no ready endpoint is rejected in
-  the filter hooks (`noendpoints`), as kube-proxy does, instead of black-holing.
+  the filter hooks (`noendpoints`), as kube-proxy does, instead of black-holing;
+- `aff_<hash>` (sessionAffinity ClientIP): per endpoint, the clients stuck to it, each for the
+  affinity timeout from its last packet; `svc_N` sends a client found in one to that endpoint.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 TABLE = "kubelite-proxy"
 MASQ_MARK = "0x4000"
+DEFAULT_AFFINITY_SECONDS = 10800  # kube's default sessionAffinityConfig.clientIP.timeoutSeconds
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 
@@ -40,6 +44,7 @@ class ServicePort:
     node_endpoints: tuple[tuple[str, int], ...] | None = None  # for the node port; None: the same
     external_local: bool = False  # externalTrafficPolicy Local: node-port clients keep their address
     any_ready: bool = True  # some endpoint is ready somewhere (else clients are rejected, not dropped)
+    affinity: int = 0  # sessionAffinity ClientIP: seconds a client sticks to its endpoint (0: none)
 
     @property
     def for_node_port(self) -> tuple[tuple[str, int], ...]:
@@ -102,6 +107,7 @@ def service_ports(
                         targets |= found
                         if ep.get("nodeName") == node_name:
                             local |= found
+            sticky = spec.get("sessionAffinity") == "ClientIP"
             node_port = int(p.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer") else 0
             external_local = bool(node_port) and spec.get("externalTrafficPolicy") == "Local"
             out.append(
@@ -117,6 +123,7 @@ def service_ports(
                     tuple(sorted(local if external_local else targets)),
                     external_local,
                     bool(targets),
+                    _affinity_seconds(spec) if sticky else 0,
                 )
             )
     out.sort(key=lambda s: (s.namespace, s.service, s.port_name, s.port))
@@ -127,21 +134,63 @@ def _quote(s: str) -> str:
     return '"' + s.replace('"', "'") + '"'
 
 
-def _balance(name: str, prefix: str, endpoints: Sequence[tuple[str, int]], protocol: str) -> list[str]:
+def _affinity_seconds(spec: Mapping[str, Any]) -> int:
+    config = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get("timeoutSeconds")
+    return int(config) if isinstance(config, int) and config > 0 else DEFAULT_AFFINITY_SECONDS
+
+
+def affinity_set(sp: ServicePort, endpoint: tuple[str, int]) -> str:
+    """The name of the set of clients stuck to `endpoint` of `sp`: stable across rebuilds (a hash
+    of the service port and the endpoint), so what a client stuck to survives the table's
+    replacement (`Sticky`)."""
+    digest = hashlib.sha1(f"{sp.label}|{sp.protocol}|{endpoint[0]}:{endpoint[1]}".encode()).hexdigest()
+    return f"aff_{digest[:16]}"
+
+
+Sticky = Mapping[str, Mapping[str, int]]  # affinity set -> client address -> seconds left
+
+
+def _balance(
+    name: str,
+    prefix: str,
+    sp: ServicePort,
+    endpoints: Sequence[tuple[str, int]],
+    sets: dict[str, str],
+    sticky: Sticky,
+) -> list[str]:
     """A chain picking one of `endpoints` with equal odds, and one DNAT chain per endpoint (marking a
-    pod that reaches itself through its service, whose reply must come back through the node)."""
-    chains = [
-        f"chain {prefix}_{j} {{\n"
-        f"  ip saddr {ip} meta mark set mark or {MASQ_MARK}\n"
-        f"  meta l4proto {protocol} dnat to {ip}:{port}\n}}"
-        for j, (ip, port) in enumerate(endpoints)
-    ]
+    pod that reaches itself through its service, whose reply must come back through the node).
+    Under ClientIP affinity a client goes back to the endpoint whose set holds its address, and each
+    packet it sends there renews it (kube-proxy's nftables mode does the same with dynamic sets)."""
+    chains, stick = [], []
+    for j, (ip, port) in enumerate(endpoints):
+        remember = ""
+        if sp.affinity:
+            aff = affinity_set(sp, (ip, port))
+            held = ", ".join(
+                f"{client} expires {left}s" for client, left in sorted((sticky.get(aff) or {}).items())
+            )
+            sets[aff] = (
+                f"set {aff} {{\n  type ipv4_addr; flags dynamic,timeout; timeout {sp.affinity}s;\n"
+                + (f"  elements = {{ {held} }}\n" if held else "")
+                + "}"
+            )
+            stick.append(f"  ip saddr @{aff} goto {prefix}_{j}\n")
+            remember = f"  update @{aff} {{ ip saddr }}\n"
+        chains.append(
+            f"chain {prefix}_{j} {{\n{remember}"
+            f"  ip saddr {ip} meta mark set mark or {MASQ_MARK}\n"
+            f"  meta l4proto {sp.protocol} dnat to {ip}:{port}\n}}"
+        )
     verdicts = ", ".join(f"{j} : goto {prefix}_{j}" for j in range(len(endpoints)))
-    return [*chains, f"chain {name} {{\n  numgen random mod {len(endpoints)} vmap {{ {verdicts} }}\n}}"]
+    pick = f"  numgen random mod {len(endpoints)} vmap {{ {verdicts} }}\n"
+    return [*chains, f"chain {name} {{\n{''.join(stick)}{pick}}}"]
 
 
-def ruleset(ports: Iterable[ServicePort]) -> str:
-    """The table body (chains and rules) for `nft`; deterministic for the same input."""
+def ruleset(ports: Iterable[ServicePort], sticky: Sticky | None = None) -> str:
+    """The table body (chains and rules) for `nft`; deterministic for the same input. `sticky`: what
+    the affinity sets of the table being replaced hold, carried over."""
+    sets: dict[str, str] = {}
     services: list[str] = []
     nodeports: list[str] = []
     noendpoints: list[str] = []
@@ -151,7 +200,7 @@ def ruleset(ports: Iterable[ServicePort]) -> str:
         # no endpoint at all: rejected; none on this node under a Local policy: dropped (kube-proxy)
         nothing = "drop" if sp.any_ready else "reject"
         if sp.endpoints:
-            chains += _balance(f"svc_{i}", f"ep_{i}", sp.endpoints, sp.protocol)
+            chains += _balance(f"svc_{i}", f"ep_{i}", sp, sp.endpoints, sets, sticky or {})
             services.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} goto svc_{i} {comment}")
         else:
             noendpoints.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} {nothing} {comment}")
@@ -163,7 +212,7 @@ def ruleset(ports: Iterable[ServicePort]) -> str:
         chain = f"svc_{i}"
         if sp.for_node_port != sp.endpoints:
             chain = f"svcx_{i}"
-            chains += _balance(chain, f"epx_{i}", sp.for_node_port, sp.protocol)
+            chains += _balance(chain, f"epx_{i}", sp, sp.for_node_port, sets, sticky or {})
         # masqueraded so that replies come back through this node, unless the policy is Local:
         # then the endpoint is here and the client's address is kept
         masq = "" if sp.external_local else f"meta mark set mark or {MASQ_MARK} "
@@ -174,6 +223,7 @@ def ruleset(ports: Iterable[ServicePort]) -> str:
         return f"chain {name} {{\n{body}}}"
 
     parts = [
+        *(sets[name] for name in sorted(sets)),
         block("services", services),
         block("nodeports", nodeports),
         block("noendpoints", noendpoints),

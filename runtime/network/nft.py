@@ -10,6 +10,7 @@ Used by port publishing (portmap.py) and by the kubelet's service proxy.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from dataclasses import dataclass
@@ -80,6 +81,30 @@ def list_tables() -> list[Table]:
         if len(parts) == 3 and parts[0] == "table":
             tables.append(Table(parts[1], parts[2]))
     return tables
+
+
+def set_elements(family: str, table: str) -> dict[str, dict[str, int]]:
+    """What each set of `table` holds: element -> seconds left (0 for one without a timeout)."""
+    try:
+        proc = subprocess.run(
+            [NFT, "-j", "list", "sets", family], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise NftError("nft is not installed (Debian package nftables)") from None
+    if proc.returncode != 0:
+        raise NftError(f"nft list sets failed: {proc.stderr.strip()}")
+    out: dict[str, dict[str, int]] = {}
+    for item in json.loads(proc.stdout or "{}").get("nftables") or []:
+        s = item.get("set")
+        if not s or s.get("table") != table:
+            continue
+        held = out.setdefault(s["name"], {})
+        for e in s.get("elem") or []:
+            if isinstance(e, dict) and isinstance(e.get("elem"), dict):
+                held[str(e["elem"].get("val"))] = int(e["elem"].get("expires") or 0)
+            else:
+                held[str(e)] = 0
+    return out
 
 
 def table_exists(family: str, name: str) -> bool:

@@ -81,3 +81,49 @@ def test_routes_follow_other_nodes():
         await factory.stop()
 
     asyncio.run(go())
+
+
+def test_proxier_carries_affinity_over_a_rebuild():
+    """A rebuild replaces the table: what its affinity sets held is read first and put back."""
+
+    async def go():
+        api = FakeApi()
+        await api.create(
+            "services",
+            {
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {
+                    "clusterIP": "10.96.0.20",
+                    "sessionAffinity": "ClientIP",
+                    "ports": [{"port": 80, "protocol": "TCP"}],
+                },
+            },
+        )
+        await api.create("endpointslices", endpoint_slice("web", "10.244.0.7", port_name="", name="web-abc"))
+        applied: list[str] = []
+        reads: list[bool] = []
+
+        def sticky():
+            reads.append(True)
+            return {"aff_0123456789abcdef": {"10.0.0.9": 99}}
+
+        factory = InformerFactory(api)
+        proxier = Proxier(
+            factory, apply=applied.append, remove=lambda: None, min_interval=0.01, sticky=sticky
+        )
+        factory.start()
+        task = asyncio.create_task(proxier.run())
+        await until(lambda: applied and "update @aff_" in applied[-1])
+        assert reads  # read before the replacement
+        aff = applied[-1].split("update @")[1].split(" ")[0]
+        reads.clear()
+        # the same set name comes back with what it held (the fake holds it under another name)
+        proxier._sticky = lambda: {aff: {"10.0.0.9": 99}}
+        await api.create("endpointslices", endpoint_slice("web", "10.244.0.8", port_name="", name="web-def"))
+        await until(lambda: "10.244.0.8" in applied[-1])
+        assert "elements = { 10.0.0.9 expires 99s }" in applied[-1]
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await factory.stop()
+
+    asyncio.run(go())

@@ -3,7 +3,7 @@
 import subprocess
 from typing import Any
 
-from kubelet.proxy.rules import TABLE, ruleset, service_ports, slices_by_service
+from kubelet.proxy.rules import TABLE, affinity_set, ruleset, service_ports, slices_by_service
 
 SVC = {
     "metadata": {"namespace": "default", "name": "web"},
@@ -100,7 +100,7 @@ LOCAL_SLICE: dict[str, Any] = {
 }
 
 
-def web(**policies: str) -> dict[str, Any]:
+def web(**policies: Any) -> dict[str, Any]:
     spec: dict[str, Any] = dict(SVC["spec"])  # type: ignore[call-overload]
     return {**SVC, "spec": {**spec, "ports": spec["ports"][:1], **policies}}
 
@@ -133,6 +133,26 @@ def test_external_traffic_policy_local_keeps_the_client_address_and_this_nodes_e
     nodeports = chain_of(body, "nodeports")
     assert "tcp dport 30080 goto svcx_0" in nodeports and "mark set" not in nodeports  # not masqueraded
     assert "dnat to 10.244.2.4:8080" in chain_of(body, "epx_0_0")
+    script = f"table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n{body}}}\n"
+    r = subprocess.run(["nft", "-c", "-f", "-"], input=script, text=True, capture_output=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_client_ip_affinity_sends_a_client_back_and_carries_what_sets_held() -> None:
+    eps = slices_by_service([LOCAL_SLICE])
+    sticky_svc = web(sessionAffinity="ClientIP", sessionAffinityConfig={"clientIP": {"timeoutSeconds": 60}})
+    (sp,) = service_ports([sticky_svc], eps, "n1")
+    assert sp.affinity == 60
+    (default,) = service_ports([web(sessionAffinity="ClientIP")], eps, "n1")
+    assert default.affinity == 10800
+    first = affinity_set(sp, ("10.244.1.3", 8080))
+    body = ruleset([sp], {first: {"10.1.2.3": 42}})
+    svc = chain_of(body, "svc_0")
+    assert svc.index(f"ip saddr @{first} goto ep_0_0") < svc.index("numgen random")
+    assert f"chain ep_0_0 {{\n  update @{first} {{ ip saddr }}\n" in body
+    assert "timeout 60s" in body and "elements = { 10.1.2.3 expires 42s }" in body
+    assert affinity_set(sp, ("10.244.1.3", 8080)) == first != affinity_set(sp, ("10.244.2.4", 8080))
+    assert "update @" not in ruleset(service_ports([web()], eps, "n1"))  # no affinity: no sets
     script = f"table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n{body}}}\n"
     r = subprocess.run(["nft", "-c", "-f", "-"], input=script, text=True, capture_output=True)
     assert r.returncode == 0, r.stderr
