@@ -112,6 +112,7 @@ def describe_rc(env: Env, rc: Obj) -> str:
 def describe(env: Env, p: Parsed) -> int:
     from kubectl import describe_apps as apps
     from kubectl import describe_autoscaling as autoscaling
+    from kubectl import describe_networking as networking
     from kubectl import describe_others as others
     from kubectl import describe_workloads as workloads
 
@@ -128,6 +129,7 @@ def describe(env: Env, p: Parsed) -> int:
         "Job": workloads.describe_job,
         "CronJob": workloads.describe_cronjob,
         "HorizontalPodAutoscaler": autoscaling.describe_hpa,
+        "NetworkPolicy": networking.describe_network_policy,
     }
     targets: list[tuple[Resource, list[str]]]
     if p["filename"]:

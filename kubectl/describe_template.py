@@ -10,7 +10,7 @@ they live here once so the describers and the rollout verb share them without im
 from __future__ import annotations
 
 from api.errors import ApiError
-from api.selectors import label_selector_string
+from api.selectors import format_label_selector
 from kubectl.describe_writer import (
     L1,
     Obj,
@@ -29,13 +29,7 @@ from kubectl.env import Env
 def format_selector(sel: Obj | None) -> str:
     """metav1.FormatLabelSelector: `k=v`, `k in (a,b)`, `k`, `!k`, sorted by key; `<none>` if empty,
     `<error>` for an operator kube does not know."""
-    if sel is None:
-        return "<none>"
-    try:
-        text = label_selector_string(sel)
-    except ValueError:
-        return "<error>"
-    return text or "<none>"
+    return format_label_selector(sel)
 
 
 def selector_query(sel: Obj | None) -> str | None:
