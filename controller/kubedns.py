@@ -52,9 +52,6 @@ def service_body(cluster_ip: str) -> Obj:
             "type": "ClusterIP",
             "clusterIP": cluster_ip,
             "sessionAffinity": "None",
-            # each pod asks its own node's server (as NodeLocal DNSCache does): a query never
-            # crosses nodes, and never meets a NetworkPolicy (traffic to the node is not filtered)
-            "internalTrafficPolicy": "Local",
             "ports": [dict(p, targetPort=DNS_PORT) for p in PORTS],
         },
     }

@@ -254,7 +254,7 @@ async def run_node(
         )
         proxier = Proxier(informers, name)
         routes = RouteManager(informers, network, name)
-        policies = PolicyEnforcer(informers, name)
+        policies = PolicyEnforcer(informers, name, args.cluster_dns)
         tasks += [
             asyncio.create_task(proxier.run(), name="proxy"),
             asyncio.create_task(routes.run(), name="routes"),

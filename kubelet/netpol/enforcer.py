@@ -38,10 +38,12 @@ class PolicyEnforcer:
         self,
         informers: InformerFactory,
         node_name: str,
+        dns_ip: str = "",
         apply: Callable[[str], None] = nft_apply,
         min_interval: float = 0.1,
     ) -> None:
         self.node_name = node_name
+        self.dns_ip = dns_ip  # the kube-dns Service address, whose queries egress rules let pass
         self.policies = informers.informer("networkpolicies")
         self.pods = informers.informer("pods")
         self.namespaces = informers.informer("namespaces")
@@ -72,7 +74,7 @@ class PolicyEnforcer:
             str((ns.get("metadata") or {}).get("name")): (ns.get("metadata") or {}).get("labels") or {}
             for ns in self.namespaces.list()
         }
-        return ruleset(self.policies.list(), pod_addrs(self.pods.list()), labels, self.node_name)
+        return ruleset(self.policies.list(), pod_addrs(self.pods.list()), labels, self.node_name, self.dns_ip)
 
     async def run(self) -> None:
         await asyncio.gather(

@@ -5,7 +5,9 @@ service proxy's DNAT (prerouting), so the rules see pod addresses, never Cluster
 one node (bridged, and passed to the ip hooks by br_netfilter), between nodes (routed) and through
 services alike. What the node itself sends to its pods leaves by `output` and is never filtered,
 as kube requires (a pod cannot shut out its own node: the kubelet's probes); what a pod sends to
-its node (the cluster DNS the agent serves) arrives by `input` and is not filtered either.
+its node arrives by `input` and is not filtered either. The cluster DNS is served by the nodes,
+not by pods (kube-dns's endpoints are node addresses), so no policy could name it as a peer: a
+query to the kube-dns Service address passes an egress check wherever the proxy sends it.
 
 What is enforced (kube's networking.k8s.io/v1 semantics):
 - a pod is isolated for ingress when a policy of its namespace selects it with Ingress among its
@@ -237,8 +239,10 @@ def _ingress(pod: PodAddr, rules: Sequence[tuple[str, Obj]], peers: Peers) -> li
     return lines
 
 
-def _egress(rules: Sequence[tuple[str, Obj]], peers: Peers) -> list[str]:
-    lines = []
+def _egress(rules: Sequence[tuple[str, Obj]], peers: Peers, dns_ip: str) -> list[str]:
+    # the cluster DNS is the nodes' (no pod serves it): queries to its Service address pass, as
+    # those that land on the pod's own node do (`input`); the address before the DNAT says so
+    lines = [f"ct original ip daddr {dns_ip} return"] if dns_ip else []
     for namespace, rule in rules:
         ports, to = _ports(rule), rule.get("to") or []
         dests = peers.matches(to, namespace, "daddr") if to else [""]
@@ -268,6 +272,7 @@ def ruleset(
     pods: Sequence[PodAddr],
     namespace_labels: Mapping[str, Mapping[str, str]],
     node: str,
+    dns_ip: str = "",
 ) -> str:
     """The table's body for the isolated pods on `node`; "" when none is isolated (no table)."""
     policies = list(policies)
@@ -291,7 +296,7 @@ def ruleset(
                 if isinstance(r, Mapping)
             ]
             chain = f"{prefix}_{len(verdict_map)}"
-            lines = _ingress(pod, rules, peers) if kind == "Ingress" else _egress(rules, peers)
+            lines = _ingress(pod, rules, peers) if kind == "Ingress" else _egress(rules, peers, dns_ip)
             verdict_map.append(f"{pod.ip} : jump {chain}")
             body = "".join(f"    {line}\n" for line in [*lines, "drop"])
             chains.append(f"  chain {chain} {{  # {pod.namespace}/{pod.name} {kind.lower()}\n{body}  }}\n")

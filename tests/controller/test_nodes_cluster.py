@@ -87,15 +87,18 @@ async def test_a_dead_nodes_pods_leave_as_their_tolerations_say(cluster: Cluster
     assert not await gone("default") and not await gone("daemon")
     await eventually(lambda: gone("default"), timeout=12, what="the default pod evicted")
     assert not await gone("daemon")
-    evs = [
-        e
-        for e in (await cluster.client.list("events", "default"))["items"]
-        if e["reason"] == "TaintManagerEviction"
-    ]
-    assert sorted(e["message"] for e in evs) == [
-        "Marking for deletion Pod default/default",
-        "Marking for deletion Pod default/quick",
-    ]
+
+    async def evictions() -> list[str]:
+        items = (await cluster.client.list("events", "default"))["items"]
+        return sorted(e["message"] for e in items if e["reason"] == "TaintManagerEviction")
+
+    # events are written by the recorder after the deletion it reports: waited for, not assumed
+    expected = ["Marking for deletion Pod default/default", "Marking for deletion Pod default/quick"]
+
+    async def both_evented() -> bool:
+        return await evictions() == expected
+
+    await eventually(both_evented, timeout=5, what="both evictions evented")
 
 
 async def test_endpoints_follow_readiness_and_named_ports(cluster: Cluster) -> None:

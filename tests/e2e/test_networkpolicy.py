@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 from tests.e2e.conftest import Cluster
@@ -123,6 +124,13 @@ def test_policies_isolate_and_allow_then_release(cluster: Cluster) -> None:
         c.kubectl("apply", "-f", "-", input=manifest(NO_EGRESS))
         wait_for(lambda: not reaches(c, NS, "far", ip), 30, what="far's egress shut")
         assert reaches(c, NS, "near", ip)
+        # but names still resolve: the cluster DNS is the nodes', whichever node the proxy picks
+        api_ip = json.loads(c.kubectl("get", "svc", "kubernetes", "-o", "json").stdout)["spec"]["clusterIP"]
+        for _ in range(4):
+            r = c.kubectl(
+                "exec", "-n", NS, "far", "--", "nslookup", "kubernetes.default.svc.cluster.local", check=False
+            )
+            assert re.search(rf"^Address:\s+{re.escape(api_ip)}$", r.stdout, re.M), r.stdout + r.stderr
 
         # policies gone: everything open again, and no table left on either node
         c.kubectl("delete", "networkpolicies", "-n", NS, "--all")

@@ -36,11 +36,12 @@ PODS = [
     pod("other", "10.42.1.4", {"role": "client"}, ns="other", node="n2"),
     pod("db", "10.42.1.5", {"app": "db"}, node="n2", ports=[{"name": "pg", "containerPort": 5432}]),
 ]
+DNS = "10.96.0.10"
 NS = {"default": {"kubernetes.io/metadata.name": "default"}, "other": {"team": "x"}}
 
 
 def table(policies: list[dict[str, Any]], node: str = "n1", pods: list[dict[str, Any]] = PODS) -> str:
-    return ruleset(policies, pod_addrs(pods), NS, node)
+    return ruleset(policies, pod_addrs(pods), NS, node, DNS)
 
 
 def nft_accepts(body: str) -> None:
@@ -156,6 +157,7 @@ def test_egress_returns_what_is_allowed_and_resolves_named_ports_on_the_destinat
     assert "ip saddr vmap { 10.42.0.3 : jump out_0 }" in body
     assert "daddr vmap" not in body
     assert chain(body, "out_0") == [
+        "ct original ip daddr 10.96.0.10 return",  # the cluster DNS (the nodes'), before the DNAT
         "ip daddr . tcp dport { 10.42.1.5 . 5432 } return",
         "tcp dport { 80-90 } return",
         "drop",
@@ -168,7 +170,8 @@ def test_egress_deny_all_and_ingress_together() -> None:
         "lock", {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress", "Egress"]}
     )
     body = table([both])
-    assert chain(body, "in_0") == ["drop"] and chain(body, "out_0") == ["drop"]
+    assert chain(body, "in_0") == ["drop"]
+    assert chain(body, "out_0") == ["ct original ip daddr 10.96.0.10 return", "drop"]
     nft_accepts(body)
 
 
