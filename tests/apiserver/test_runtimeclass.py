@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from kubernetes import client
 
-from tests.apiserver.conftest import Server, pod, table_rows
+from tests.apiserver.conftest import Server, table_rows
 
 NODE = "/apis/node.k8s.io/v1"
 DNS_LABEL_MSG = (
@@ -29,6 +29,10 @@ def runtime_class(name: str, handler: str = "runc", **fields: Any) -> dict[str, 
         "handler": handler,
         **fields,
     }
+
+
+def pod(name: str, **spec: Any) -> dict[str, Any]:
+    return {"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "busybox:1"}], **spec}}
 
 
 def _causes(r: httpx.Response) -> list[tuple[str, str]]:
@@ -159,8 +163,8 @@ def test_admission_sets_overhead_and_merges_scheduling(http: httpx.Client, ns: s
     )
     http.post(f"{NODE}/runtimeclasses", json=rc).raise_for_status()
     try:
-        body = pod("given")
-        body["spec"].update(
+        body = pod(
+            "given",
             runtimeClassName="rc-adm",
             nodeSelector={"zone": "a"},
             tolerations=[{"key": "team", "operator": "Exists", "effect": "NoSchedule"}],
@@ -176,19 +180,16 @@ def test_admission_sets_overhead_and_merges_scheduling(http: httpx.Client, ns: s
         assert ("team", "Equal", "NoSchedule") not in keys
 
         # the same overhead, written differently, is the class's
-        same = pod("same-overhead")
-        same["spec"].update(runtimeClassName="rc-adm", overhead={"cpu": "0.25", "memory": "67108864"})
+        same = pod("same-overhead", runtimeClassName="rc-adm", overhead={"cpu": "0.25", "memory": "67108864"})
         assert http.post(f"/api/v1/namespaces/{ns}/pods", json=same).status_code == 201
 
-        other = pod("other-overhead")
-        other["spec"].update(runtimeClassName="rc-adm", overhead={"cpu": "1"})
+        other = pod("other-overhead", runtimeClassName="rc-adm", overhead={"cpu": "1"})
         _forbidden(
             http.post(f"/api/v1/namespaces/{ns}/pods", json=other),
             "other-overhead",
             "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead",
         )
-        clash = pod("clash")
-        clash["spec"].update(runtimeClassName="rc-adm", nodeSelector={"sandbox": "no"})
+        clash = pod("clash", runtimeClassName="rc-adm", nodeSelector={"sandbox": "no"})
         _forbidden(
             http.post(f"/api/v1/namespaces/{ns}/pods", json=clash),
             "clash",
@@ -201,15 +202,13 @@ def test_admission_sets_overhead_and_merges_scheduling(http: httpx.Client, ns: s
 def test_admission_refuses_a_missing_class_and_an_overhead_no_class_defines(
     http: httpx.Client, ns: str
 ) -> None:
-    missing = pod("missing")
-    missing["spec"]["runtimeClassName"] = "gvisor"
+    missing = pod("missing", runtimeClassName="gvisor")
     _forbidden(
         http.post(f"/api/v1/namespaces/{ns}/pods", json=missing),
         "missing",
         'pod rejected: RuntimeClass "gvisor" not found',
     )
-    unclassed = pod("unclassed")
-    unclassed["spec"]["overhead"] = {"cpu": "250m"}
+    unclassed = pod("unclassed", overhead={"cpu": "250m"})
     _forbidden(
         http.post(f"/api/v1/namespaces/{ns}/pods", json=unclassed),
         "unclassed",
@@ -217,21 +216,18 @@ def test_admission_refuses_a_missing_class_and_an_overhead_no_class_defines(
     )
     http.post(f"{NODE}/runtimeclasses", json=runtime_class("rc-plain")).raise_for_status()
     try:
-        plain = pod("plain-with-overhead")
-        plain["spec"].update(runtimeClassName="rc-plain", overhead={"cpu": "250m"})
+        plain = pod("plain-with-overhead", runtimeClassName="rc-plain", overhead={"cpu": "250m"})
         _forbidden(
             http.post(f"/api/v1/namespaces/{ns}/pods", json=plain),
             "plain-with-overhead",
             "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead",
         )
-        ok = pod("plain")
-        ok["spec"]["runtimeClassName"] = "rc-plain"
+        ok = pod("plain", runtimeClassName="rc-plain")
         r = http.post(f"/api/v1/namespaces/{ns}/pods", json=ok)
         assert r.status_code == 201, r.text
         assert "overhead" not in r.json()["spec"]
         # the pod's own name check of the class (ValidatePodSpec), after admission found none
-        bad = pod("bad-name")
-        bad["spec"]["runtimeClassName"] = "Bad_Name"
+        bad = pod("bad-name", runtimeClassName="Bad_Name")
         _forbidden(
             http.post(f"/api/v1/namespaces/{ns}/pods", json=bad),
             "bad-name",
@@ -242,7 +238,7 @@ def test_admission_refuses_a_missing_class_and_an_overhead_no_class_defines(
 
 
 def test_python_client_round_trips(api_client: Any) -> None:
-    node = client.NodeV1Api(api_client)
+    node: Any = client.NodeV1Api(api_client)
     body = client.V1RuntimeClass(
         metadata=client.V1ObjectMeta(name="rc-py"),
         handler="runc",
