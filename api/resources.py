@@ -128,6 +128,8 @@ RESOURCES: tuple[Resource, ...] = (
         subresources=(Subresource("status", "Service", _STATUS),),
     ),
     Resource("endpoints", "endpoints", "Endpoints", True, short_names=("ep",)),
+    # stored pod templates: no short name and no categories, as kube
+    Resource("podtemplates", "podtemplate", "PodTemplate", True),
     Resource(
         "nodes",
         "node",
@@ -329,6 +331,8 @@ RESOURCES: tuple[Resource, ...] = (
             Subresource("approval", "CertificateSigningRequest", _STATUS),
         ),
     ),
+    # node.k8s.io/v1: the runtime a pod's runtimeClassName picks (RuntimeClass admission, kubelet)
+    Resource("runtimeclasses", "runtimeclass", "RuntimeClass", False, group="node.k8s.io"),
     # scheduling.k8s.io/v1: the priority a pod's priorityClassName gives it (Priority admission)
     Resource(
         "priorityclasses",

@@ -1,6 +1,7 @@
-"""Table columns of PriorityClass, as kube-apiserver 1.33 prints them
-(pkg/printers/internalversion: printPriorityClass): the value as an integer, globalDefault as a
-boolean (false when unset) and the preemption policy after the age.
+"""Table columns of PriorityClass and RuntimeClass, as kube-apiserver 1.33 prints them
+(pkg/printers/internalversion: printPriorityClass, printRuntimeClass): the value as an integer,
+globalDefault as a boolean (false when unset) and the preemption policy after the age; a
+RuntimeClass's handler as written.
 """
 
 from __future__ import annotations
@@ -53,4 +54,16 @@ tables.register(
         ),
     ],
     _class_row,
+)
+
+
+def _runtime_class_row(rc: Obj, now: _dt.datetime) -> list[Any]:
+    return [tables.name_cell(rc), str(rc.get("handler") or ""), tables.age_cell(rc, now)]
+
+
+tables.register(
+    "runtimeclasses",
+    # kube describes Handler with ObjectMeta's (absent) doc for "handler": an empty description
+    [tables.NAME_COLUMN, _col("Handler", ""), tables.AGE_COLUMN],
+    _runtime_class_row,
 )

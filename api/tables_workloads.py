@@ -1,13 +1,15 @@
-"""Table columns of the workload kinds (apps/v1 and batch/v1), as kube-apiserver prints them
-(pkg/printers/internalversion: printDeployment, printReplicaSet, printDaemonSet,
-printStatefulSet, printJob, printCronJob, printControllerRevision).
+"""Table columns of the workload kinds (apps/v1 and batch/v1) and of core/v1 PodTemplate, as
+kube-apiserver prints them (pkg/printers/internalversion: printDeployment, printReplicaSet,
+printDaemonSet, printStatefulSet, printJob, printCronJob, printControllerRevision,
+printPodTemplate).
 
 The server fills the wide columns too (kubectl hides priority-1 columns without `-o wide`).
 Cells as kube computes them: Deployment `Ready` is `ready/desired`, a Job's `Completions` is
 `succeeded/completions` (`0/1 of 3` for a work queue with parallelism 3), its `Duration` runs
 from startTime to completionTime (or now); a ControllerRevision's `Controller` is
 `<kind>.<group>/<name>` of its controller owner; selectors print as kube's selector strings
-(`<none>` when empty, but a Deployment prints an empty selector as "").
+(`<none>` when empty, but a Deployment prints an empty selector as ""). A PodTemplate has no
+Age column: its cells are the template's containers, images and labels (`<none>` when none).
 """
 
 from __future__ import annotations
@@ -313,4 +315,26 @@ tables.register(
         _AGE,
     ],
     _controller_revision_row,
+)
+
+
+def _pod_template_row(obj: Obj, now: _dt.datetime) -> Row:
+    meta = _dict(_dict(obj.get("template")).get("metadata"))
+    labels = meta.get("labels")
+    return [
+        tables.name_cell(obj),
+        *_containers(obj.get("template")),
+        format_labels(labels if isinstance(labels, dict) else None),
+    ]
+
+
+tables.register(
+    "podtemplates",
+    [
+        _NAME,
+        _col("Containers", "Names of each container in the template."),
+        _col("Images", "Images referenced by each container in the template."),
+        _col("Pod Labels", "The labels for the pod template."),
+    ],
+    _pod_template_row,
 )

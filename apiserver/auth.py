@@ -159,6 +159,8 @@ def authorize_node(
         and subresource is None
     ):
         return  # the service proxy, the ingress controller and the policy filter built into the agent
+    if resource == "runtimeclasses" and verb in _READ and subresource is None:
+        return  # the kubelet resolves a pod's class to its handler (kube's system:node rules)
     if resource == "ingresses" and subresource == "status" and verb in ("get", "update", "patch"):
         return  # the agent's ingress controller writes the node addresses it serves on
     if resource in ("configmaps", "secrets") and verb in _READ and subresource is None:

@@ -169,7 +169,7 @@ def prepare_for_update(
             new.pop("status", None)
     if row.prepare_update is not None:
         row.prepare_update(new, old)
-    if row.generation and new.get("spec") != old.get("spec"):
+    if row.generation and new.get(row.spec_field) != old.get(row.spec_field):
         meta["generation"] = int(old_meta.get("generation") or 1) + 1
     return new
 

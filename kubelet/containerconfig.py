@@ -104,6 +104,20 @@ def refuse_user_namespace(spec: dict[str, Any]) -> None:
         )
 
 
+# the runtime handlers this node's runtime has: runc alone ("" is the default, which is runc)
+RUNTIME_HANDLERS = frozenset({"", "runc"})
+
+
+def refuse_runtime_handler(handler: str) -> None:
+    """A handler the node has no runtime for fails the sandbox as containerd fails the CRI call
+    (kube's kubelet reports the call's error as it comes; the pod waits)."""
+    if handler not in RUNTIME_HANDLERS:
+        raise ContainerConfigError(
+            "rpc error: code = Unknown desc = failed to get sandbox runtime: "
+            f'no runtime for "{handler}" is configured'
+        )
+
+
 def kernel_hostname(pod: dict[str, Any], cluster_domain: str) -> str:
     """The pod's kernel hostname: the short name its /etc/hosts gives it (`dns.podconfig`'s
     pod_hostname); with setHostnameAsFQDN and a subdomain, the fully qualified name (at most 64

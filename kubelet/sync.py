@@ -38,6 +38,7 @@ from kubelet.containerconfig import (
     container_config,
     host_ports,
     kernel_hostname,
+    refuse_runtime_handler,
     refuse_user_namespace,
 )
 from kubelet.decisions import (
@@ -336,6 +337,7 @@ class PodSyncer:
             )
         try:
             refuse_user_namespace(spec)
+            refuse_runtime_handler(await self._runtime_handler(spec))
             hostname = kernel_hostname(pod, self.ctx.cluster_domain)
         except ContainerConfigError as e:  # kube fails the sandbox: the pod waits, ContainerCreating
             self._event(pod, WARNING, "FailedCreatePodSandBox", f"Failed to create pod sandbox: {e}")
@@ -365,6 +367,21 @@ class PodSyncer:
             return await self.runtime.run_sandbox(cfg)
         except Exception as e:
             raise _PodNotReady(f"sandbox: {e}", 2.0, "ContainerCreating") from e
+
+    async def _runtime_handler(self, spec: dict[str, Any]) -> str:
+        """kube's LookupRuntimeHandler: the handler of the pod's RuntimeClass, "" without one. The
+        class is read when a sandbox is made (rarely; kube keeps an informer for it); one deleted
+        since the pod was admitted fails the sandbox in the words of kube's lister."""
+        name = spec.get("runtimeClassName")
+        if not isinstance(name, str) or not name:
+            return ""
+        try:
+            rc = await self.client.get("runtimeclasses", name)
+        except ApiError as e:
+            if e.code == 404:
+                raise ContainerConfigError(f'runtimeclass.node.k8s.io "{name}" not found') from e
+            raise ContainerConfigError(f"failed to lookup RuntimeClass {name}: {e}") from e
+        return str(rc.get("handler") or "")
 
     async def _sync_containers(
         self, pod: dict[str, Any], sandbox: SandboxInfo, containers: list[ContainerInfo]

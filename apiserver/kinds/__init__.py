@@ -35,6 +35,7 @@ Obj = dict[str, Any]
 class HookContext(Protocol):
     """What the registry lends a kind's hooks (the registry itself satisfies it)."""
 
+    store: Any
     allocator: Any
     namespaces: Any
     rbac: Any
@@ -100,8 +101,10 @@ class KindStrategy:
     name_rule: NameCheck = is_dns1123_subdomain
     # status is written only through /status: a main write keeps the stored status
     status_separate: bool = False
-    # metadata.generation starts at 1 and counts spec changes
+    # metadata.generation starts at 1 and counts changes of `spec_field`
     generation: bool = False
+    # the field whose changes count a generation: `spec`, a PodTemplate's `template`
+    spec_field: str = "spec"
     # metadata fields a /status write may change (kube's Deployment status strategy: annotations)
     status_metadata: frozenset[str] = frozenset()
     # PUT of a missing object creates it (AllowCreateOnUpdate)
@@ -157,6 +160,7 @@ _MODULES = (
     "apiserver.kinds.crd",
     "apiserver.kinds.autoscaling",
     "apiserver.kinds.scheduling",
+    "apiserver.kinds.node",
     "apiserver.kinds.certificates",
     "apiserver.kinds.quota",
     "apiserver.kinds.policy",

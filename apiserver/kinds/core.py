@@ -14,7 +14,7 @@ from typing import Any
 from api import jsonutil
 from api.errors import bad_request
 from api.selectors import map_to_string
-from apiserver import defaults, limitranger, priorityadmission
+from apiserver import defaults, limitranger, priorityadmission, runtimeclassadmission
 from apiserver.allocator import Allocator
 from apiserver.kinds import HookContext, Obj, SubresourceWrite, WriteHooks, row
 from apiserver.lifecycle import keep_ephemeral_containers, random_suffix
@@ -28,6 +28,7 @@ from apiserver.validation.others import (
     validate_namespace,
     validate_node,
     validate_node_update,
+    validate_pod_template,
     validate_replication_controller,
 )
 from apiserver.validation.pod import validate_pod_spec, validate_pod_status, validate_pod_update
@@ -56,31 +57,15 @@ def _pod_create(obj: Obj) -> None:
         ]
 
 
-def _admit_runtime_class(pod: Obj) -> None:
-    """kube's RuntimeClass admission, with no RuntimeClass served: a named class is not found,
-    and an overhead is one no class defined."""
-    spec = pod.get("spec")
-    if not isinstance(spec, dict):
-        return  # the type check names it
-    if spec.get("runtimeClassName"):
-        raise priorityadmission.pod_forbidden(
-            pod, f'pod rejected: RuntimeClass "{spec["runtimeClassName"]}" not found'
-        )
-    if spec.get("overhead"):
-        raise priorityadmission.pod_forbidden(
-            pod, "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
-        )
-
-
 class PodHooks(WriteHooks):
-    """RuntimeClass, ServiceAccount and Priority admission: reads of the account and of the
-    priority classes (from the server's caches) before the create; the priority set then is kept
-    on updates."""
+    """ServiceAccount, Priority, RuntimeClass and LimitRanger admission: reads of the account and
+    of the priority classes (from the server's caches) and of a named runtime class (from the
+    store) before the create; the priority set then is kept on updates."""
 
     async def admit_create(self, ctx: HookContext, namespace: str | None, new: Obj) -> None:
-        _admit_runtime_class(new)
         await admit_pod(ctx.service_accounts, namespace or "", new, random_suffix)
         await priorityadmission.admit_pod(ctx.priority_classes, new)
+        await runtimeclassadmission.admit_pod(ctx.store, new)
         await limitranger.admit_pod(ctx.limit_ranges, namespace or "", new)
 
     def carry_over(self, new: Obj, old: Obj) -> None:
@@ -156,6 +141,29 @@ row(
     validate=validate_replication_controller,
     field_paths=frozenset({"status.replicas"}),
     scale_selector=lambda rc: map_to_string((rc.get("spec") or {}).get("selector")),
+)
+
+# --- PodTemplate --------------------------------------------------------------------------------
+
+
+def _pod_template_defaults(obj: Obj) -> None:
+    """The pod defaults on the template, which always exists (Go's template is a struct, so it
+    is decoded, defaulted and validated even when the body has none)."""
+    template = obj.get("template")
+    if template is None:
+        template = obj["template"] = {}
+    if isinstance(template, dict):
+        if template.get("spec") is None:
+            template["spec"] = {}
+        defaults.template_defaults(obj)
+
+
+row(
+    "podtemplates",
+    generation=True,  # kube's strategy: 1 on create, +1 for each change of the template
+    spec_field="template",
+    defaults=_pod_template_defaults,
+    validate=validate_pod_template,
 )
 
 # --- Service ------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from apiserver.schema import types_autoscaling as _tas
 from apiserver.schema import types_certificates as _tce
 from apiserver.schema import types_config as _tc
 from apiserver.schema import types_networking as _tn
+from apiserver.schema import types_node as _tnd
 from apiserver.schema import types_policy as _tp
 from apiserver.schema import types_quota as _tq
 from apiserver.schema import types_rbac as _tr
@@ -80,6 +81,7 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "core-quota": (_t.CORE, _tq.QUOTA_TYPES),
     "storage": (_ts.STORAGE, _ts.STORAGE_TYPES),
     "scheduling": (_tsc.SCHEDULING, _tsc.SCHEDULING_TYPES),
+    "node": (_tnd.NODE, _tnd.NODE_TYPES),
     "certificates": (_tce.CERTIFICATES, _tce.CERTIFICATES_TYPES),
     "policy": (_tp.POLICY, _tp.POLICY_TYPES),
     "discovery": (_tn.DISCOVERY, _tn.DISCOVERY_TYPES),
@@ -98,6 +100,7 @@ _KINDS: dict[str, str] = {
     **_tr.RBAC_KINDS,
     **_ts.STORAGE_KINDS,
     **_tsc.SCHEDULING_KINDS,
+    **_tnd.NODE_KINDS,
     **_tce.CERTIFICATES_KINDS,
     **_tq.QUOTA_KINDS,
     **_tp.POLICY_KINDS,
@@ -120,6 +123,7 @@ for _kind in (
     *_tr.RBAC_LISTED_KINDS,
     *_ts.STORAGE_LISTED_KINDS,
     *_tsc.SCHEDULING_LISTED_KINDS,
+    *_tnd.NODE_LISTED_KINDS,
     *_tce.CERTIFICATES_LISTED_KINDS,
     *_tq.QUOTA_LISTED_KINDS,
     *_tp.POLICY_LISTED_KINDS,

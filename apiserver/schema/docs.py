@@ -12,6 +12,8 @@ DOCS: dict[str, str] = {
     "Pod": "Pod is a group of containers that share a network namespace and volumes, scheduled onto one node "
     "together.",
     "ReplicationController": "ReplicationController keeps a given number of copies of a pod template running.",
+    "PodTemplate": "PodTemplate stores a pod template (the metadata and spec of pods) for others to use.",
+    "PodTemplate.template": "The template: the metadata and spec of the pods made from it.",
     "Service": "Service gives a stable virtual IP and DNS name to the pods its selector picks, and balances "
     "traffic between them.",
     "Endpoints": "Endpoints lists the addresses and ports of the ready (and not ready) pods behind a service.",
@@ -116,3 +118,6 @@ DOCS.update(NETWORKING_DOCS)
 from apiserver.schema.docs_scheduling import SCHEDULING_DOCS  # noqa: E402
 
 DOCS.update(SCHEDULING_DOCS)
+from apiserver.schema.docs_node import NODE_DOCS  # noqa: E402
+
+DOCS.update(NODE_DOCS)

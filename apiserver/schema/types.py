@@ -427,6 +427,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
         "containerID": "string",
     },
     "PodTemplateSpec": {"metadata": "ObjectMeta", "spec": "PodSpec"},
+    "PodTemplate": {**TYPE_META, "metadata": "ObjectMeta", "template": "PodTemplateSpec"},
     "Binding": {**TYPE_META, "metadata": "ObjectMeta", "target!": "ObjectReference"},
     "ObjectReference": {
         "kind": "string",
@@ -610,6 +611,7 @@ KINDS: dict[str, str] = {
     "ReplicationController": "v1",
     "Service": "v1",
     "Endpoints": "v1",
+    "PodTemplate": "v1",
     "Node": "v1",
     "Event": "v1",
     "Binding": "v1",
@@ -618,4 +620,14 @@ KINDS: dict[str, str] = {
     "Status": "v1",
     "DeleteOptions": "v1",
 }
-LISTED_KINDS = ("Namespace", "Pod", "ReplicationController", "Service", "Endpoints", "Node", "Event", "Lease")
+LISTED_KINDS = (
+    "Namespace",
+    "Pod",
+    "ReplicationController",
+    "Service",
+    "Endpoints",
+    "PodTemplate",
+    "Node",
+    "Event",
+    "Lease",
+)

@@ -1,5 +1,5 @@
-"""Validation of the smaller kinds: ReplicationController, Namespace, Node, Endpoints, Event,
-Lease, and the Binding and Scale bodies of the pods/binding and replicationcontrollers/scale
+"""Validation of the smaller kinds: ReplicationController, PodTemplate, Namespace, Node, Endpoints,
+Event, Lease, and the Binding and Scale bodies of the pods/binding and replicationcontrollers/scale
 subresources. Messages as kube-apiserver words them.
 """
 
@@ -11,13 +11,22 @@ from api.errors import Cause, field_forbidden, field_invalid, field_not_supporte
 from api.jsonutil import as_object
 from apiserver.validation import names
 from apiserver.validation.meta import go_map, non_negative, one_of, validate_labels, validate_template_meta
-from apiserver.validation.pod import PROTOCOLS, validate_pod_spec
-
-TAINT_EFFECTS = ["NoExecute", "NoSchedule", "PreferNoSchedule"]
+from apiserver.validation.pod import PROTOCOLS, TAINT_EFFECTS, validate_pod_spec
 
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def validate_pod_template(obj: dict[str, Any]) -> list[Cause]:
+    """kube's ValidatePodTemplate past the metadata: ValidatePodTemplateSpec of `template`, as a
+    workload's template is held (no restartPolicy rule of its own, no ephemeral containers); on
+    update too. The template always exists (defaulting makes it), so an empty one names its
+    missing containers."""
+    template = as_object(obj.get("template"))
+    return validate_template_meta(template.get("metadata"), "template.metadata") + validate_pod_spec(
+        template.get("spec"), "template.spec", for_pod=False
+    )
 
 
 def validate_replication_controller(obj: dict[str, Any]) -> list[Cause]:

@@ -14,6 +14,7 @@ real server allows to change on a running pod (not its ephemeral containers: the
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from api.errors import (
@@ -36,6 +37,7 @@ RESTART_POLICIES = ["Always", "OnFailure", "Never"]
 DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
 PULL_POLICIES = ["Always", "IfNotPresent", "Never"]
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
+TAINT_EFFECTS = ["NoExecute", "NoSchedule", "PreferNoSchedule"]
 TERMINATION_MESSAGE_POLICIES = ["FallbackToLogsOnError", "File"]
 HOST_PATH_TYPES = [
     "",
@@ -455,20 +457,73 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
         )
     if spec.get("hostname"):
         causes += names.check(f"{path}.hostname", str(spec["hostname"]), names.is_dns1123_label)
-    for i, t in enumerate(_list(spec.get("tolerations"))):
-        t = as_object(t)
-        if t.get("operator") not in (None, "", "Exists", "Equal"):
+    causes += validate_tolerations(spec.get("tolerations"), f"{path}.tolerations")
+    if spec.get("runtimeClassName") is not None:
+        causes += names.check(
+            f"{path}.runtimeClassName", str(spec["runtimeClassName"]), names.is_dns1123_subdomain
+        )
+    if isinstance(spec.get("overhead"), dict):
+        causes += validate_overhead(spec["overhead"], f"{path}.overhead")
+    return causes
+
+
+def validate_overhead(overhead: Any, path: str) -> list[Cause]:
+    """kube's validateOverhead, for a pod's and a RuntimeClass's: the quantities checked as a
+    container's limits, so the causes name `<path>.limits[<resource>]` as kube's do."""
+    return _resources({"limits": overhead}, path)
+
+
+def _go_toleration(t: dict[str, Any]) -> str:
+    """The toleration as Go's %#v prints core.Toleration (kube prints a set tolerationSeconds as
+    a pointer address, which cannot be matched; its value is shown instead)."""
+    seconds = t.get("tolerationSeconds")
+    shown = "(*int64)(nil)" if seconds is None else f"(*int64)({seconds})"
+    key, op, value, effect = (json.dumps(str(t.get(k) or "")) for k in ("key", "operator", "value", "effect"))
+    return f"core.Toleration{{Key:{key}, Operator:{op}, Value:{value}, Effect:{effect}, TolerationSeconds:{shown}}}"
+
+
+def validate_tolerations(tolerations: Any, path: str) -> list[Cause]:
+    """kube's ValidateTolerations, for a pod's and a RuntimeClass's, in its order per toleration:
+    the key a qualified name; an empty key only with Exists; tolerationSeconds only with
+    NoExecute; an Equal (or empty) operator's value a label value (kube's messages joined by
+    ";", on the operator's path), none with Exists; the effect empty or a taint effect."""
+    causes: list[Cause] = []
+    for i, t in enumerate(_list(tolerations)):
+        t, p = as_object(t), f"{path}[{i}]"
+        key, op, value, effect = (str(t.get(k) or "") for k in ("key", "operator", "value", "effect"))
+        if key:
+            causes += names.check(f"{p}.key", key, names.is_qualified_name)
+        if not key and op != "Exists":
             causes.append(
-                field_not_supported(f"{path}.tolerations[{i}].operator", t["operator"], ["Equal", "Exists"])
-            )
-        if t.get("effect") not in (None, "", "NoSchedule", "PreferNoSchedule", "NoExecute"):
-            causes.append(
-                field_not_supported(
-                    f"{path}.tolerations[{i}].effect",
-                    t["effect"],
-                    ["NoExecute", "NoSchedule", "PreferNoSchedule"],
+                field_invalid(
+                    f"{p}.operator",
+                    op,
+                    'operator must be Exists when `key` is empty, which means "match all values and all keys"',
                 )
             )
+        if t.get("tolerationSeconds") is not None and effect != "NoExecute":
+            causes.append(
+                field_invalid(
+                    f"{p}.effect", effect, "effect must be 'NoExecute' when `tolerationSeconds` is set"
+                )
+            )
+        if op in ("", "Equal"):
+            msgs = names.is_label_value(value)
+            if msgs:
+                causes.append(field_invalid(f"{p}.operator", value, ";".join(msgs)))
+        elif op == "Exists":
+            if value:
+                causes.append(
+                    {
+                        "reason": "FieldValueInvalid",
+                        "message": f"Invalid value: {_go_toleration(t)}: value must be empty when `operator` is 'Exists'",
+                        "field": f"{p}.operator",
+                    }
+                )
+        else:
+            causes.append(field_not_supported(f"{p}.operator", op, ["Equal", "Exists"]))
+        if effect and effect not in TAINT_EFFECTS:
+            causes.append(field_not_supported(f"{p}.effect", effect, TAINT_EFFECTS))
     return causes
 
 

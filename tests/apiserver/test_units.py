@@ -173,8 +173,10 @@ def test_node_authorization() -> None:
     authorize_node(node, "delete", "pods", "default", None)
     authorize_node(node, "create", "events", "default", None)
     authorize_node(node, "watch", "networkpolicies", None, None)  # the agent's policy filter
+    authorize_node(node, "get", "runtimeclasses", None, None)  # a pod's class -> its handler
     for verb, res, ns, sub in (
         ("create", "networkpolicies", "default", None),
+        ("create", "runtimeclasses", None, None),
         ("create", "pods", "default", None),
         ("update", "pods", "default", None),
         ("create", "leases", "default", None),

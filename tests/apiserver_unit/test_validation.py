@@ -964,24 +964,3 @@ def test_a_gated_pod_cannot_be_bound() -> None:
     assert e.value.code == 409 and "pod web has non-empty .spec.schedulingGates" in str(e.value)
     bound = lifecycle.bind_pod(_stored("pods"), {"target": {"name": "n1"}}, "2026-01-01T00:00:00Z")
     assert bound["spec"]["nodeName"] == "n1"
-
-
-@pytest.mark.parametrize(
-    ("extra", "why"),
-    [
-        ({"runtimeClassName": "gvisor"}, 'pod rejected: RuntimeClass "gvisor" not found'),
-        (
-            {"overhead": {"cpu": "250m"}},
-            "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead",
-        ),
-    ],
-)
-def test_runtime_class_admission_refuses_what_no_class_defines(extra: Obj, why: str) -> None:
-    from apiserver.kinds.core import _admit_runtime_class
-
-    obj = BASE["pods"]()
-    obj["spec"].update(extra)
-    with pytest.raises(ApiError) as e:
-        _admit_runtime_class(obj)
-    assert (e.value.code, str(e.value)) == (403, f'pods "web" is forbidden: {why}')
-    _admit_runtime_class(BASE["pods"]())  # none named: admitted

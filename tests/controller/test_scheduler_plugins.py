@@ -87,6 +87,16 @@ def test_taints_and_tolerations() -> None:
     assert tainttoleration.filter(pod(tolerations=[{"key": "k", "value": "w"}]), eq)
 
 
+def test_a_pods_overhead_counts_with_its_requests() -> None:
+    """kube's PodRequests: the overhead its RuntimeClass gave the pod is requested too."""
+    n = node("n", cpu="1", mem="1Gi")
+    heavy = pod("h", cpu="600m", overhead={"cpu": "500m", "memory": "64Mi", "example.com/dev": "1"})
+    assert (heavy.milli_cpu, heavy.memory, heavy.scalar) == (1100, 64 * 2**20, {"example.com/dev": 1})
+    assert noderesources.filter(heavy, n) == ("Insufficient cpu", "Insufficient example.com/dev")
+    n.add_pod(pod("a", cpu="100m", overhead={"cpu": "300m"}))
+    assert noderesources.filter(pod(cpu="700m"), n) == ("Insufficient cpu",)
+
+
 def test_resources_count_bound_pods() -> None:
     n = node("n", cpu="1", mem="1Gi", pods="2")
     assert noderesources.filter(pod(cpu="600m"), n) == ()
