@@ -42,6 +42,7 @@ class HookContext(Protocol):
     priority_classes: Any
     limit_ranges: Any
     quotas: Any
+    webhooks: Any
 
 
 class WriteHooks:
@@ -160,6 +161,7 @@ _MODULES = (
     "apiserver.kinds.certificates",
     "apiserver.kinds.quota",
     "apiserver.kinds.policy",
+    "apiserver.kinds.admission",
 )
 _loaded = False
 

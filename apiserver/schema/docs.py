@@ -116,3 +116,6 @@ DOCS.update(NETWORKING_DOCS)
 from apiserver.schema.docs_scheduling import SCHEDULING_DOCS  # noqa: E402
 
 DOCS.update(SCHEDULING_DOCS)
+from apiserver.schema.docs_admission import ADMISSION_DOCS  # noqa: E402
+
+DOCS.update(ADMISSION_DOCS)
