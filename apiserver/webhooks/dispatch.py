@@ -10,9 +10,10 @@ their calling order (kube takes whichever failed first; one order keeps answers 
 Both return at once, before building anything, when no configuration of their kind exists, and
 after one dict lookup when none matches the request's shape (`configs.Configurations.candidates`).
 Subresources are offered when they are written as the object itself (pods/status,
-pods/ephemeralcontainers, a CSR's approval, namespaces/finalize); those whose body is another kind
-(pods/binding, pods/eviction, */scale, serviceaccounts/token) and connections (exec, attach,
-port-forward, proxy) are not.
+pods/ephemeralcontainers, a CSR's approval, a custom resource's status); those whose body is
+another kind (pods/binding, pods/eviction, */scale, serviceaccounts/token), namespaces/finalize
+(written apart from the generic write path) and connections (exec, attach, port-forward, proxy:
+CONNECT never matches) are not.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@
 - The whole call (resolution, connect, TLS, request, answer) is bounded by timeoutSeconds; past
   it the error is kube's `context deadline exceeded`.
 
-httpx and ssl are imported on the first call: a server whose writes call no webhook never loads
+Each call opens its own connection (no pool: webhooks are called per write, and a pool would
+have to follow the configurations' changes). httpx and ssl are imported on the first call: a server whose writes call no webhook never loads
 them for this.
 """
 

@@ -480,3 +480,33 @@ def test_no_configuration_calls_nothing(
     before = len(hook.calls)
     assert api.post(f"/api/v1/namespaces/{ns}/configmaps", json=configmap("quiet")).status_code == 201
     assert len(hook.calls) == before
+
+
+def test_custom_resources_and_their_status(
+    api: httpx.Client, ns: str, hook: WebhookServer, configured: Any
+) -> None:
+    from tests.apiserver.test_crd import CRDS, CRONTAB, GROUP, crontab, served
+    from tests.polling import wait_for
+
+    if api.get(f"{CRDS}/{CRONTAB['metadata']['name']}").status_code == 404:
+        assert api.post(CRDS, json=CRONTAB).status_code == 201
+    coll = f"/apis/{GROUP}/v1/namespaces/{ns}/crontabs"
+    wait_for(lambda: served(api, coll), timeout=10, what="crontabs served")
+    mutating = webhook("cr.wh.example.com", hook.url("/label"), ns, hook.ca_bundle)
+    mutating["rules"] = [
+        {"operations": ["CREATE"], "apiGroups": [GROUP], "apiVersions": ["*"], "resources": ["crontabs"]}
+    ]
+    status = webhook("crstatus.wh.example.com", hook.url("/deny-bad"), ns, hook.ca_bundle)
+    status["rules"] = [
+        {"operations": ["UPDATE"], "apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*/status"]}
+    ]
+    configured("MutatingWebhookConfiguration", f"{ns}-cr", mutating)
+    configured("ValidatingWebhookConfiguration", f"{ns}-crstatus", status)
+    r = api.post(coll, json=crontab("bad-cron"))
+    assert r.status_code == 201, r.text
+    assert r.json()["metadata"]["labels"] == {"mutated-by": "webhook"}
+    assert hook.requests("/label")[-1]["kind"] == {"group": GROUP, "version": "v1", "kind": "CronTab"}
+    merge = {"Content-Type": "application/merge-patch+json"}
+    r = api.patch(f"{coll}/bad-cron/status", json={"status": {"replicas": 1}}, headers=merge)
+    assert r.status_code == 403 and "no bad names here" in r.json()["message"], r.text
+    assert r.json()["message"].startswith(f'crontabs.{GROUP} "bad-cron" is forbidden')
