@@ -34,9 +34,9 @@ from apiserver.webhooks.review import Attributes, CallError, Verdict
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 NAMESPACES = by_plural("", "namespaces")
-# the object fields the server sets on a create whatever a webhook's patch says (kube sets them
-# after admission)
-_SYSTEM_META = ("uid", "creationTimestamp", "resourceVersion", "generation")
+# what a create keeps whatever a webhook's patch says: the fields kube sets after admission, and
+# the name and namespace the object is stored under (an update is held to them by validation)
+_SYSTEM_META = ("name", "namespace", "uid", "creationTimestamp", "resourceVersion", "generation")
 
 
 def _shape(res: Resource, subresource: str, operation: str, namespace: str) -> Shape | None:
