@@ -373,6 +373,23 @@ RESOURCES: tuple[Resource, ...] = (
         group="networking.k8s.io",
         short_names=("netpol",),
     ),
+    # admissionregistration.k8s.io/v1: the webhooks the API server calls on writes (apiserver/webhooks)
+    Resource(
+        "mutatingwebhookconfigurations",
+        "mutatingwebhookconfiguration",
+        "MutatingWebhookConfiguration",
+        False,
+        group="admissionregistration.k8s.io",
+        categories=("api-extensions",),
+    ),
+    Resource(
+        "validatingwebhookconfigurations",
+        "validatingwebhookconfiguration",
+        "ValidatingWebhookConfiguration",
+        False,
+        group="admissionregistration.k8s.io",
+        categories=("api-extensions",),
+    ),
     # apiextensions.k8s.io/v1: the definitions of custom resources (served at run time, see DYNAMIC)
     Resource(
         "customresourcedefinitions",

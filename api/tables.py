@@ -387,6 +387,7 @@ _GROUP_MODULES = (
     "api.tables_certificates",
     "api.tables_quota",
     "api.tables_policy",
+    "api.tables_admission",
 )
 _groups_loaded = False
 

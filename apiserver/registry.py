@@ -12,6 +12,7 @@ Every method returns the stored bytes, which the handlers answer as they are.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,8 @@ from apiserver.storage.interface import (
     Store,
     Watcher,
 )
+from apiserver.webhooks import Requester, dispatch
+from apiserver.webhooks.configs import WebhookConfigs
 
 log = logging.getLogger(__name__)
 NAMESPACES = by_plural("", "namespaces")
@@ -86,6 +89,7 @@ class Registry:
         self.priority_classes = PriorityClassCache(store)  # Priority admission's lookups
         self.limit_ranges = LimitRangeCache(store)  # LimitRanger admission's
         self.quotas = QuotaCache(store)  # ResourceQuota admission's
+        self.webhooks = WebhookConfigs(store)  # the admission webhooks' configurations
         # told of every object this server removes (the token cache forgets what named it)
         self.on_removed: list[Callable[[Resource, dict[str, Any]], None]] = []
 
@@ -172,6 +176,63 @@ class Registry:
         if causes:
             raise invalid(res.kind, (obj.get("metadata") or {}).get("name") or "", causes, res.group)
 
+    async def _mutating_webhooks(
+        self,
+        by: Requester | None,
+        operation: str,
+        res: Resource,
+        namespace: str | None,
+        name: str,
+        new: dict[str, Any] | None,
+        old: dict[str, Any] | None,
+        subresource: str | None,
+        dry_run: bool,
+    ) -> dict[str, Any] | None:
+        """The object after the mutating webhooks, re-defaulted (a client's writes only: `by`)."""
+        if by is None or not self.webhooks.mutating.ordered:
+            return new
+        return await dispatch.mutate(
+            self.store,
+            self.webhooks.mutating,
+            by,
+            operation,
+            res,
+            namespace,
+            name,
+            new,
+            old,
+            subresource=subresource or "",
+            dry_run=dry_run,
+            defaults=lambda o: logic.apply_defaults(res, o),
+        )
+
+    async def _validating_webhooks(
+        self,
+        by: Requester | None,
+        operation: str,
+        res: Resource,
+        namespace: str | None,
+        name: str,
+        new: dict[str, Any] | None,
+        old: dict[str, Any] | None,
+        subresource: str | None,
+        dry_run: bool,
+    ) -> None:
+        if by is not None and self.webhooks.validating.ordered:
+            await dispatch.validate(
+                self.store,
+                self.webhooks.validating,
+                by,
+                operation,
+                res,
+                namespace,
+                name,
+                new,
+                old,
+                subresource=subresource or "",
+                dry_run=dry_run,
+            )
+
     async def create(
         self,
         res: Resource,
@@ -180,9 +241,11 @@ class Registry:
         *,
         dry_run: bool = False,
         manager: str | None = None,
+        by: Requester | None = None,
     ) -> KeyValue:
         """Store a new object (the body, already identity-checked). Returns the stored KeyValue
-        (for a dry run: revision 0 and the object as it would be stored)."""
+        (for a dry run: revision 0 and the object as it would be stored). `by`: the client whose
+        write this is, offered to the admission webhooks (the server's own writes are not)."""
         meta = obj["metadata"]
         generate = meta.get("generateName")
         generated = not meta.get("name") and isinstance(generate, str) and bool(generate)
@@ -221,7 +284,16 @@ class Registry:
                     ],
                     res.group,
                 )
+            mutated = await self._mutating_webhooks(
+                by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run
+            )
+            assert mutated is not None
+            obj = mutated
+            meta = obj["metadata"]
             self._validate(res, obj, None)
+            await self._validating_webhooks(
+                by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run
+            )
             if dry_run:  # quotas are checked, not charged
                 await quotaadmission.admit(self, self.quotas, res, namespace, obj, charge=False)
                 return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
@@ -256,10 +328,12 @@ class Registry:
         dry_run: bool = False,
         manager: str | None = None,
         create: Callable[[], dict[str, Any]] | None = None,
+        by: Requester | None = None,
     ) -> tuple[KeyValue, bool]:
         """GuaranteedUpdate: read, mutate, compare-and-swap; returns (stored, created).
 
-        `create` makes the object when it does not exist (PUT on CREATE_ON_UPDATE kinds, apply)."""
+        `create` makes the object when it does not exist (PUT on CREATE_ON_UPDATE kinds, apply);
+        `by` as for `create` (the webhooks run again on every retry, as kube's do)."""
         key = res.storage_key(name, namespace)
         charged = False
         while True:
@@ -268,7 +342,10 @@ class Registry:
                 if create is None:
                     raise not_found(res.plural, name, res.group)
                 try:
-                    return await self.create(res, namespace, create(), dry_run=dry_run, manager=manager), True
+                    made = await self.create(
+                        res, namespace, create(), dry_run=dry_run, manager=manager, by=by
+                    )
+                    return made, True
                 except ApiError as e:
                     if e.reason == "AlreadyExists":
                         continue  # someone created it meanwhile: update theirs
@@ -299,7 +376,15 @@ class Registry:
                         logic.record_update(old, new, manager, subresource or "")
                 except SHAPE_ERRORS as e:
                     raise _shape_error(res, new) or e from None
+                mutated = await self._mutating_webhooks(
+                    by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
+                )
+                assert mutated is not None
+                new = mutated
                 self._validate(res, new, old, subresource, write)
+                await self._validating_webhooks(
+                    by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
+                )
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if lifecycle.same_object(new, old):
                 return kv, False
@@ -352,8 +437,10 @@ class Registry:
         options: dict[str, Any],
         *,
         dry_run: bool = False,
+        by: Requester | None = None,
     ) -> KeyValue:
-        """Delete as kube does; returns the object's last state (or its deleting state)."""
+        """Delete as kube does; returns the object's last state (or its deleting state). `by`: the
+        client, whose delete is offered to the webhooks with the stored object as oldObject."""
         key = res.storage_key(name, namespace)
         finalizer = lifecycle.propagation_finalizer(options)
         while True:
@@ -365,6 +452,10 @@ class Registry:
             grace = lifecycle.grace_period(res, obj, options)
             meta = obj["metadata"]
             holds = bool(meta.get("finalizers")) or finalizer is not None or lifecycle.holds_removal(res, obj)
+            if by is not None:
+                by = dataclasses.replace(by, options={**options, **by.options})
+                await self._mutating_webhooks(by, "DELETE", res, namespace, name, None, obj, None, dry_run)
+                await self._validating_webhooks(by, "DELETE", res, namespace, name, None, obj, None, dry_run)
             if dry_run:
                 return kv
             if grace == 0 and not holds:

@@ -332,6 +332,7 @@ async def serve(
         await registry.priority_classes.mirror.start()
         await registry.limit_ranges.mirror.start()
         await registry.quotas.mirror.start()
+        await registry.webhooks.start()
         node_graph = NodeGraph(store)  # what each node's pods use: the node authorizer's lookups
         await node_graph.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
@@ -430,6 +431,7 @@ async def serve(
             await registry.priority_classes.mirror.stop()
             await registry.limit_ranges.mirror.stop()
             await registry.quotas.mirror.stop()
+            await registry.webhooks.stop()
         if node_graph is not None:
             await node_graph.mirror.stop()
         if crds is not None:

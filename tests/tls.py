@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from api import x509 as certs
 
 
-def self_signed(common_name: str, dns: Sequence[str] = (), ca: bool = False) -> tuple[bytes, bytes]:
-    """(certificate, key) in PEM, valid for a day, naming `dns` in its subjectAltName."""
+def self_signed(
+    common_name: str, dns: Sequence[str] = (), ca: bool = False, ips: Sequence[str] = ()
+) -> tuple[bytes, bytes]:
+    """(certificate, key) in PEM, valid for a day, naming `dns` and `ips` in its subjectAltName."""
     key = certs.new_key()
     subject = certs.name(common_name)
     b = certs.builder(subject, subject, key, days=1)
-    if dns:
-        b = b.add_extension(certs.alt_names(dns, ()), critical=False)
+    if dns or ips:
+        b = b.add_extension(certs.alt_names(dns, ips), critical=False)
     if ca:
         b = b.add_extension(certs.x509.BasicConstraints(ca=True, path_length=None), critical=True)
     return certs.cert_pem(certs.sign(b, key)), certs.key_pem(key)

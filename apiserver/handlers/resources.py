@@ -27,6 +27,7 @@ from apiserver.handlers.http import JSON, Request, State, decode_body, respond, 
 from apiserver.handlers.routing import Route
 from apiserver.storage.interface import KeyValue
 from apiserver.validation import changed_sections
+from apiserver.webhooks import Requester, requester
 
 PATCH_TYPES = frozenset(
     {
@@ -172,12 +173,13 @@ async def handle_collection(state: State, req: Request, send: Any, route: Route,
             return
         if row.admit is not None:
             row.admit(state, user, ns, obj)
+        by = requester(user, m, req.query)
         kv = await state.registry.create(
-            res, ns, obj, dry_run=req.dry_run(), manager=req.query.get("fieldManager")
+            res, ns, obj, dry_run=req.dry_run(), manager=req.query.get("fieldManager"), by=by
         )
-        await send_object(req, send, state, res, kv, 201, warnings)
+        await send_object(req, send, state, res, kv, 201, warnings + webhook_warnings(by))
     elif m == "DELETE" and "deletecollection" in res.verbs:
-        await delete_collection(state, req, send, res, ns)
+        await delete_collection(state, req, send, res, ns, user)
     else:
         raise method_not_allowed()
 
@@ -247,9 +249,17 @@ async def delete_options(req: Request) -> dict[str, Any]:
     return opts
 
 
-async def delete_collection(state: State, req: Request, send: Any, res: Resource, ns: str | None) -> None:
+def webhook_warnings(by: Requester) -> list[tuple[bytes, bytes]]:
+    """The admission webhooks' warnings, as Warning headers."""
+    return [warning_header(w) for w in by.warnings]
+
+
+async def delete_collection(
+    state: State, req: Request, send: Any, res: Resource, ns: str | None, user: User
+) -> None:
     labels, fields = selectors(res, req.query)
     opts = await delete_options(req)
+    by = requester(user, "DELETE", req.query)
     _, kvs = await state.registry.list(res, ns)
     out: list[bytes] = []
     for kv in kvs:
@@ -258,14 +268,16 @@ async def delete_collection(state: State, req: Request, send: Any, res: Resource
         meta = kv.obj["metadata"]
         try:
             gone = await state.registry.delete(
-                res, meta.get("namespace"), meta["name"], opts, dry_run=req.dry_run()
+                res, meta.get("namespace"), meta["name"], opts, dry_run=req.dry_run(), by=by
             )
         except ApiError as e:
             if e.code == 404:
                 continue
             raise
         out.append(gone.value)
-    await respond(send, 200, list_body(res, await state.store.current_revision(), out))
+    await respond(
+        send, 200, list_body(res, await state.store.current_revision(), out), JSON, webhook_warnings(by)
+    )
 
 
 def _copy(obj: dict[str, Any]) -> dict[str, Any]:
@@ -288,6 +300,7 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
             admit(state, user, ns, obj)
         demanded = (obj.get("metadata") or {}).get("resourceVersion") or None
         create = (lambda: _copy(obj)) if kinds.for_resource(res).create_on_update else None
+        by = requester(user, m, req.query)
         kv, created = await reg.update(
             res,
             ns,
@@ -296,27 +309,35 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
             dry_run=req.dry_run(),
             create=create,
             manager=req.query.get("fieldManager"),
+            by=by,
         )
-        await send_object(req, send, state, res, kv, 201 if created else 200, warnings)
+        await send_object(req, send, state, res, kv, 201 if created else 200, warnings + webhook_warnings(by))
     elif m == "PATCH":
-        kv, created = await patch_object(state, req, route, None, user)
-        await send_object(req, send, state, res, kv, 201 if created else 200)
+        by = requester(user, m, req.query)
+        kv, created = await patch_object(state, req, route, None, user, by)
+        await send_object(req, send, state, res, kv, 201 if created else 200, webhook_warnings(by))
     elif m == "DELETE":
         opts = await delete_options(req)
         if user.is_node and res.plural == "pods":
             cur = await reg.get(res, ns, name)
             check_pod_on_node(user, (cur.obj.get("spec") or {}).get("nodeName"), "delete", name, ns)
-        kv = await reg.delete(res, ns, name, opts, dry_run=req.dry_run())
-        await send_object(req, send, state, res, kv, 200)
+        by = requester(user, m, req.query)
+        kv = await reg.delete(res, ns, name, opts, dry_run=req.dry_run(), by=by)
+        await send_object(req, send, state, res, kv, 200, webhook_warnings(by))
     else:
         raise method_not_allowed()
 
 
 async def patch_object(
-    state: State, req: Request, route: Route, subresource: str | None, user: User | None = None
+    state: State,
+    req: Request,
+    route: Route,
+    subresource: str | None,
+    user: User | None = None,
+    by: Requester | None = None,
 ) -> tuple[KeyValue, bool]:
     """PATCH of an object or its status, in each of the four patch content types (`user`, when
-    given, is held to the kind's admission on the patched object)."""
+    given, is held to the kind's admission on the patched object; `by`, to the webhooks)."""
     res, ns, name = route.resource, route.namespace, route.name
     row = kinds.for_resource(res)
     admit = row.admit if user is not None and subresource is None else None
@@ -362,6 +383,7 @@ async def patch_object(
             subresource=subresource,
             dry_run=req.dry_run(),
             create=create if subresource is None else None,
+            by=by,
         )
     decode_body(raw, "application/json")  # malformed patches are a 400 before anything is read
     mentions_rv = b"resourceVersion" in raw
@@ -386,4 +408,5 @@ async def patch_object(
         subresource=subresource,
         dry_run=req.dry_run(),
         manager=req.query.get("fieldManager"),
+        by=by,
     )

@@ -28,9 +28,10 @@ from apiserver.handlers.http import (
     respond_status,
     success_status,
 )
-from apiserver.handlers.resources import _copy, patch_object, read_object, send_object
+from apiserver.handlers.resources import _copy, patch_object, read_object, send_object, webhook_warnings
 from apiserver.handlers.routing import KUBELET_SUBRESOURCES, Route
 from apiserver.storage.interface import KeyValue
+from apiserver.webhooks import requester
 
 
 def scale_of(res: Resource, obj: dict[str, Any], revision: int) -> dict[str, Any]:
@@ -86,6 +87,7 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
         if user.is_node and res.plural == "pods" and sub == "status":
             cur = await reg.get(res, ns, name)
             check_pod_on_node(user, (cur.obj.get("spec") or {}).get("nodeName"), "update", name, ns)
+        by = requester(user, m, req.query)
         if m == "PUT":
             obj, _ = await read_object(req)
             obj = lifecycle.check_identity(res, obj, ns, name)
@@ -97,12 +99,12 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
                     write.admit(state, user, new, cur)
                 return new, demanded
 
-            kv, _ = await reg.update(res, ns, name, replace, subresource=sub, dry_run=req.dry_run())
+            kv, _ = await reg.update(res, ns, name, replace, subresource=sub, dry_run=req.dry_run(), by=by)
         elif m == "PATCH":
-            kv, _ = await patch_object(state, req, route, sub, user)
+            kv, _ = await patch_object(state, req, route, sub, user, by)
         else:
             raise method_not_allowed()
-        await send_object(req, send, state, res, kv)
+        await send_object(req, send, state, res, kv, 200, webhook_warnings(by))
     elif sub == "scale":
         await _scale(state, req, send, route)
     elif sub == "binding":

@@ -43,6 +43,7 @@ class HookContext(Protocol):
     priority_classes: Any
     limit_ranges: Any
     quotas: Any
+    webhooks: Any
 
 
 class WriteHooks:
@@ -164,6 +165,7 @@ _MODULES = (
     "apiserver.kinds.certificates",
     "apiserver.kinds.quota",
     "apiserver.kinds.policy",
+    "apiserver.kinds.admission",
 )
 _loaded = False
 

@@ -29,6 +29,7 @@ from functools import cache
 from typing import Any
 
 from apiserver.schema import types as _t
+from apiserver.schema import types_admission as _tad
 from apiserver.schema import types_apiextensions as _tx
 from apiserver.schema import types_apps as _ta
 from apiserver.schema import types_autoscaling as _tas
@@ -92,6 +93,7 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "apiextensions": (_tx.APIEXTENSIONS, _tx.APIEXTENSIONS_TYPES),
     "autoscaling-v2": (_tas.AUTOSCALING_V2, _tas.AUTOSCALING_V2_TYPES),
     "metrics": (_tas.METRICS, _tas.METRICS_TYPES),
+    "admissionregistration": (_tad.ADMISSIONREGISTRATION, _tad.ADMISSIONREGISTRATION_TYPES),
 }
 _KINDS: dict[str, str] = {
     **_t.KINDS,
@@ -109,6 +111,7 @@ _KINDS: dict[str, str] = {
 _KINDS.update(_tn.NETWORKING_KINDS)
 _KINDS.update(_tas.AUTOSCALING_V2_KINDS)
 _KINDS.update(_tas.METRICS_KINDS)
+_KINDS.update(_tad.ADMISSIONREGISTRATION_KINDS)
 _PACKAGE: dict[str, str] = {}
 _RAW: dict[str, dict[str, str]] = {}
 for _pkg, _table in _TABLES.values():
@@ -130,6 +133,7 @@ for _kind in (
     *_tx.APIEXTENSIONS_LISTED_KINDS,
     *_tas.AUTOSCALING_V2_LISTED_KINDS,
     *_tas.METRICS_LISTED_KINDS,
+    *_tad.ADMISSIONREGISTRATION_LISTED_KINDS,
 ):
     _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
     _RAW[_kind + "List"] = {

@@ -121,3 +121,6 @@ DOCS.update(SCHEDULING_DOCS)
 from apiserver.schema.docs_node import NODE_DOCS  # noqa: E402
 
 DOCS.update(NODE_DOCS)
+from apiserver.schema.docs_admission import ADMISSION_DOCS  # noqa: E402
+
+DOCS.update(ADMISSION_DOCS)

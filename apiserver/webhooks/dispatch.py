@@ -1,0 +1,225 @@
+"""The admission webhooks' async shell: what the registry calls around a write.
+
+`mutate` runs the matching mutating webhooks one after another in kube's order, each seeing the
+object as the previous one left it (re-defaulted after each patch, as kube re-defaults); a
+webhook with reinvocationPolicy IfNeeded that ran before another one changed the object is called
+once more after the first round, as kube's reinvocation does (only those, only once).
+`validate` calls the matching validating webhooks at once and refuses with the first failure in
+their calling order (kube takes whichever failed first; one order keeps answers repeatable).
+
+Both return at once, before building anything, when no configuration of their kind exists, and
+after one dict lookup when none matches the request's shape (`configs.Configurations.candidates`).
+Subresources are offered when they are written as the object itself (pods/status,
+pods/ephemeralcontainers, a CSR's approval, a custom resource's status); those whose body is
+another kind (pods/binding, pods/eviction, */scale, serviceaccounts/token), namespaces/finalize
+(written apart from the generic write path) and connections (exec, attach, port-forward, proxy:
+CONNECT never matches) are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from api.errors import not_found
+from api.resources import Resource, by_plural
+from apiserver import lifecycle
+from apiserver.webhooks import Requester, matching, review, transport
+from apiserver.webhooks.configs import Configurations, Hook, Shape
+from apiserver.webhooks.review import Attributes, CallError, Verdict
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+NAMESPACES = by_plural("", "namespaces")
+# what a create keeps whatever a webhook's patch says: the fields kube sets after admission, and
+# the name and namespace the object is stored under (an update is held to them by validation)
+_SYSTEM_META = ("name", "namespace", "uid", "creationTimestamp", "resourceVersion", "generation")
+
+
+def _shape(res: Resource, subresource: str, operation: str, namespace: str) -> Shape | None:
+    if matching.exempt(res.group):
+        return None
+    if subresource and not any(s.name == subresource and s.kind == res.kind for s in res.subresources):
+        return None  # a subresource whose body is another kind (Scale, Binding ...)
+    return (res.group, res.version, res.plural, subresource, operation, bool(namespace))
+
+
+class _Request:
+    """One write's attributes and, once read, its namespace's labels."""
+
+    def __init__(self, store: Any, a: Attributes) -> None:
+        self.store = store
+        self.a = a
+        self._labels: dict[str, str] | None = None
+
+    async def namespace_labels(self) -> dict[str, str]:
+        if self._labels is None:
+            a = self.a
+            if matching.namespace_labels_from_object(a.group, a.resource, a.subresource, a.operation):
+                self._labels = matching.labels_of(a.obj) or {}
+            else:
+                assert NAMESPACES is not None
+                kv = await self.store.get(NAMESPACES.storage_key(a.namespace))
+                if kv is None:
+                    raise not_found("namespaces", a.namespace)
+                self._labels = matching.labels_of(kv.obj) or {}
+        return self._labels
+
+    async def selects(self, hook: Hook, obj: Obj | None) -> bool:
+        a = self.a
+        if not matching.object_selected(hook.object_selector, obj, a.old):
+            return False
+        if hook.namespace_selector is None or not matching.namespace_applies(
+            a.namespace, a.group, a.resource
+        ):
+            return True
+        return hook.namespace_selector.matches(await self.namespace_labels())
+
+
+async def _call(store: Any, hook: Hook, a: Attributes, mutating: bool) -> Verdict | None:
+    """The webhook's verdict; None when it could not be had and its failure policy is Ignore."""
+    uid = lifecycle.new_uid()
+    try:
+        answer = await transport.post(store, hook, review.request_body(a, uid))
+        return review.read_response(answer, uid, mutating)
+    except CallError as e:
+        if hook.fail_closed:
+            log.warning("failed calling webhook %s, failing closed: %s", hook.name, e)
+            raise review.call_failed(hook.name, str(e)) from None
+        log.warning("failed calling webhook %s, failing open: %s", hook.name, e)
+        return None
+
+
+def _attributes(
+    by: Requester,
+    operation: str,
+    res: Resource,
+    subresource: str,
+    namespace: str | None,
+    name: str,
+    new: Obj | None,
+    old: Obj | None,
+    dry_run: bool,
+) -> Attributes:
+    is_namespace = res.group == "" and res.plural == "namespaces"
+    return Attributes(
+        operation=operation,
+        group=res.group,
+        version=res.version,
+        kind=res.kind,
+        resource=res.plural,
+        subresource=subresource,
+        namespace=name if is_namespace else namespace or "",
+        name=name,
+        obj=new,
+        old=old,
+        user=by.user,
+        dry_run=dry_run,
+        options=by.options,
+    )
+
+
+def _candidates(
+    configs: Configurations, res: Resource, subresource: str, operation: str, namespace: str | None, name: str
+) -> tuple[Hook, ...]:
+    is_namespace = res.group == "" and res.plural == "namespaces"
+    shape = _shape(res, subresource, operation, name if is_namespace else namespace or "")
+    return configs.candidates(shape) if shape is not None else ()
+
+
+async def mutate(
+    store: Any,
+    configs: Configurations,
+    by: Requester,
+    operation: str,
+    res: Resource,
+    namespace: str | None,
+    name: str,
+    new: Obj | None,
+    old: Obj | None,
+    *,
+    subresource: str = "",
+    dry_run: bool = False,
+    defaults: Callable[[Obj], Obj] = lambda o: o,
+) -> Obj | None:
+    """The object after the mutating webhooks (the same dict when none changed it); raises the
+    Status that refuses the write."""
+    if not configs.ordered:
+        return new
+    hooks = _candidates(configs, res, subresource, operation, namespace, name)
+    if not hooks:
+        return new
+    request = _Request(
+        store, _attributes(by, operation, res, subresource, namespace, name, new, old, dry_run)
+    )
+    obj = new
+    invoked_again_if_needed: list[Hook] = []  # IfNeeded webhooks called in the first round
+    again: set[int] = set()  # ids of those to call again
+    for round_ in (0, 1):
+        for hook in hooks:
+            if round_ and id(hook) not in again:
+                continue
+            if not await request.selects(hook, obj):
+                continue
+            a = dataclasses.replace(request.a, obj=obj)
+            verdict = await _call(store, hook, a, mutating=True)
+            if verdict is not None:
+                by.warnings.extend(verdict.warnings)
+                if not verdict.allowed:
+                    raise review.denied(hook.name, a, verdict.status)
+                if verdict.patch:
+                    patched = defaults(review.apply_patch(hook.name, obj, verdict.patch))
+                    if patched != obj:
+                        if not round_:  # kube: what ran before a change and asked to, runs again
+                            again.update(id(h) for h in invoked_again_if_needed)
+                        obj = patched
+            if not round_ and hook.reinvoke:
+                invoked_again_if_needed.append(hook)
+        if not again:
+            break
+    if obj is not new and obj is not None and operation == "CREATE" and new is not None:
+        meta, was = obj.setdefault("metadata", {}), new.get("metadata") or {}
+        for key in _SYSTEM_META:
+            if key in was:
+                meta[key] = was[key]
+    return obj
+
+
+async def validate(
+    store: Any,
+    configs: Configurations,
+    by: Requester,
+    operation: str,
+    res: Resource,
+    namespace: str | None,
+    name: str,
+    new: Obj | None,
+    old: Obj | None,
+    *,
+    subresource: str = "",
+    dry_run: bool = False,
+) -> None:
+    """Calls the validating webhooks; raises the Status of the first refusal or failure."""
+    if not configs.ordered:
+        return
+    hooks = _candidates(configs, res, subresource, operation, namespace, name)
+    if not hooks:
+        return
+    request = _Request(
+        store, _attributes(by, operation, res, subresource, namespace, name, new, old, dry_run)
+    )
+    chosen = [h for h in hooks if await request.selects(h, new)]
+    results = await asyncio.gather(
+        *(_call(store, h, request.a, mutating=False) for h in chosen), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, Verdict):
+            by.warnings.extend(result.warnings)
+    for hook, result in zip(chosen, results, strict=True):
+        if isinstance(result, BaseException):
+            raise result
+        if result is not None and not result.allowed:
+            raise review.denied(hook.name, request.a, result.status)

@@ -1,0 +1,150 @@
+"""The HTTPS POST of an AdmissionReview to a webhook, and where a `service` webhook lives.
+
+- `url`: called as given, plus kube's `?timeout=<N>s` query (the server may stop early).
+- `service`: the Service's port named by the webhook (443 by default) is resolved to a ready
+  endpoint of its EndpointSlices (else its Endpoints), as kube-apiserver does with
+  `--enable-aggregator-routing`, and the connection goes to that address with the TLS server
+  name and Host `<name>.<namespace>.svc`, which the serving certificate must name. A Service
+  without such an endpoint is a call error. The API server must have a route to pod addresses:
+  `kubelite up` gives the host one to every node's pod CIDR; a server elsewhere without routes
+  cannot reach them, and the failure policy decides.
+- The server certificate is verified against the webhook's caBundle, or the system roots when it
+  has none; the SSL context of each bundle is made once.
+- The whole call (resolution, connect, TLS, request, answer) is bounded by timeoutSeconds; past
+  it the error is kube's `context deadline exceeded`.
+
+Each call opens its own connection (no pool: webhooks are called per write, and a pool would
+have to follow the configurations' changes). httpx and ssl are imported on the first call: a server whose writes call no webhook never loads
+them for this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+from typing import TYPE_CHECKING, Any
+
+from api.resources import by_plural
+from apiserver.storage.interface import Store
+from apiserver.webhooks.configs import Hook
+from apiserver.webhooks.review import CallError
+
+if TYPE_CHECKING:
+    import ssl
+
+Obj = dict[str, Any]
+SERVICES = by_plural("", "services")
+ENDPOINTS = by_plural("", "endpoints")
+SLICES = by_plural("discovery.k8s.io", "endpointslices")
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+_CONTEXTS: dict[bytes, ssl.SSLContext] = {}
+
+
+def _context(ca_bundle: bytes) -> ssl.SSLContext:
+    ctx = _CONTEXTS.get(ca_bundle)
+    if ctx is None:
+        import ssl
+
+        try:
+            ctx = (
+                ssl.create_default_context(cadata=ca_bundle.decode())
+                if ca_bundle
+                else ssl.create_default_context()
+            )
+        except (ssl.SSLError, ValueError, UnicodeDecodeError) as e:
+            raise CallError(f"failed to call webhook: caBundle holds no usable certificate: {e}") from None
+        _CONTEXTS[ca_bundle] = ctx
+    return ctx
+
+
+def _host(address: str) -> str:
+    try:
+        return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
+    except ValueError:
+        return address
+
+
+def pick_endpoint(service: Obj, slices: list[Obj], endpoints: Obj | None, port: int) -> tuple[str, int]:
+    """(address, port) of a ready endpoint behind the Service's `port`; CallError when none."""
+    meta = service.get("metadata") or {}
+    name = meta.get("name")
+    ports = [p for p in (service.get("spec") or {}).get("ports") or [] if p.get("port") == port]
+    if not ports:
+        raise CallError(f'failed to call webhook: no service port {port} found for service "{name}"')
+    port_name = ports[0].get("name") or ""
+    found: list[tuple[str, int]] = []
+    for s in slices:
+        target = next(
+            (p.get("port") for p in s.get("ports") or [] if (p.get("name") or "") == port_name), None
+        )
+        if not isinstance(target, int):
+            continue
+        for ep in s.get("endpoints") or []:
+            if (ep.get("conditions") or {}).get("ready") is not False:
+                found += [(a, target) for a in ep.get("addresses") or []]
+    if not found and endpoints is not None:
+        for subset in endpoints.get("subsets") or []:
+            target = next(
+                (p.get("port") for p in subset.get("ports") or [] if (p.get("name") or "") == port_name), None
+            )
+            if isinstance(target, int):
+                found += [(a.get("ip"), target) for a in subset.get("addresses") or [] if a.get("ip")]
+    if not found:
+        raise CallError(f'failed to call webhook: no endpoints available for service "{name}"')
+    return random.choice(found)
+
+
+async def _resolve(store: Store, namespace: str, name: str, port: int) -> tuple[str, int]:
+    assert SERVICES is not None and ENDPOINTS is not None and SLICES is not None
+    kv = await store.get(SERVICES.storage_key(name, namespace))
+    if kv is None:
+        raise CallError(f'failed to call webhook: services "{name}" not found')
+    _, kvs = await store.list(SLICES.storage_prefix(namespace))
+    slices = [
+        s
+        for s in (kv_.obj for kv_ in kvs)
+        if ((s.get("metadata") or {}).get("labels") or {}).get(SERVICE_NAME_LABEL) == name
+    ]
+    ep = await store.get(ENDPOINTS.storage_key(name, namespace))
+    return pick_endpoint(kv.obj, slices, ep.obj if ep is not None else None, port)
+
+
+async def _post(store: Store, hook: Hook, body: bytes) -> bytes:
+    import httpx
+
+    timeout = f"?timeout={int(hook.timeout)}s"
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    extensions: dict[str, Any] = {}
+    if hook.service is not None:
+        namespace, name, path, port = hook.service
+        server_name = f"{name}.{namespace}.svc"
+        shown = f"https://{server_name}:{port}{path}{timeout}"
+        address, target = await _resolve(store, namespace, name, port)
+        url = f"https://{_host(address)}:{target}{path}{timeout}"
+        headers["Host"] = f"{server_name}:{port}"
+        extensions["sni_hostname"] = server_name
+    else:
+        url = shown = hook.url + timeout
+    try:
+        async with httpx.AsyncClient(verify=_context(hook.ca_bundle), timeout=None) as client:
+            r = await client.post(url, content=body, headers=headers, extensions=extensions)
+    except httpx.HTTPError as e:
+        raise CallError(f'failed to call webhook: Post "{shown}": {e or type(e).__name__}') from None
+    if not 200 <= r.status_code < 300:
+        raise CallError(
+            f'failed to call webhook: Post "{shown}": the server responded with status code {r.status_code}'
+        )
+    return r.content
+
+
+async def post(store: Store, hook: Hook, body: bytes) -> bytes:
+    """The webhook's answer to `body`; CallError when there is none within its timeout."""
+    try:
+        async with asyncio.timeout(hook.timeout):
+            return await _post(store, hook, body)
+    except TimeoutError:
+        target = hook.url or "https://{1}.{0}.svc:{3}{2}".format(*hook.service or ("", "", "", 0))
+        raise CallError(
+            f'failed to call webhook: Post "{target}?timeout={int(hook.timeout)}s": context deadline exceeded'
+        ) from None
