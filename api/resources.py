@@ -38,6 +38,16 @@ class Resource:
     categories: tuple[str, ...] = ()
     verbs: tuple[str, ...] = ALL_VERBS
     subresources: tuple[Subresource, ...] = field(default=())
+    # the plural whose stored objects this resource serves in a shape of its own (events.k8s.io
+    # Events are the core ones, at /registry/events/): "" for a resource with storage of its own
+    storage: str = ""
+    # the schema type of the served shape when the kind's name is another group's type ("" = kind)
+    schema: str = ""
+
+    @property
+    def type_name(self) -> str:
+        """The kind's type in `apiserver.schema` (the kind, unless another group has its name)."""
+        return self.schema or self.kind
 
     @property
     def api_version(self) -> str:
@@ -67,10 +77,10 @@ class Resource:
         return f"{self.storage_prefix(namespace)}{name}"
 
     def storage_prefix(self, namespace: str | None = None) -> str:
-        g = f"{self.group}/" if self.group else ""
+        path = self.storage or (f"{self.group}/{self.plural}" if self.group else self.plural)
         if self.namespaced and namespace:
-            return f"/registry/{g}{self.plural}/{namespace}/"
-        return f"/registry/{g}{self.plural}/"
+            return f"/registry/{path}/{namespace}/"
+        return f"/registry/{path}/"
 
 
 _STATUS = ("get", "patch", "update")
@@ -243,6 +253,19 @@ RESOURCES: tuple[Resource, ...] = (
         group="authentication.k8s.io",
         version="v1beta1",
         verbs=("create",),
+    ),
+    # events.k8s.io/v1: the core Events again, in the shape of client-go's events library (the
+    # scheduler's); the same stored objects (kube's one event storage, "ev" in both groups), converted
+    # on every read and write (apiserver.kinds.events); `ev` and `events` stay the core resource
+    Resource(
+        "events",
+        "event",
+        "Event",
+        True,
+        group="events.k8s.io",
+        short_names=("ev",),
+        storage="events",
+        schema="EventsV1Event",
     ),
     # apps/v1 and batch/v1 workloads (kube-apiserver's discovery: short names, "all", status, scale),
     # alphabetical within a group as kube lists them (the order of `kubectl get all`)

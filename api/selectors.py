@@ -222,6 +222,12 @@ class FieldSelector:
     def paths(self) -> set[str]:
         return {r.path for r in self.requirements}
 
+    def renamed(self, paths: Mapping[str, str]) -> FieldSelector:
+        """The same terms on other paths (a label of one shape -> its field in another)."""
+        return FieldSelector(
+            tuple(FieldRequirement(paths.get(r.path, r.path), r.op, r.value) for r in self.requirements)
+        )
+
     def value_of(self, path: str) -> str | None:
         """The value required by an `=` term on `path` (used to narrow a listing)."""
         for r in self.requirements:

@@ -21,6 +21,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from api import eventsv1
 from api.conditions import READY, condition
 from api.humanize import age, format_labels
 from api.jsonutil import now as _now
@@ -366,6 +367,8 @@ _ROWS: dict[str, Callable[[Obj, _dt.datetime], Row]] = {
     "namespaces": _namespace_row,
     "endpoints": _endpoints_row,
     "events": _event_row,
+    # kube prints both groups' Events from its internal (core) type: the same columns and cells
+    "events.events.k8s.io": lambda ev, now: _event_row(eventsv1.to_core(ev), now),
     "leases": _lease_row,
 }
 

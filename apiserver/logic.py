@@ -10,10 +10,12 @@ immutable metadata and the kind's update rules.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from api.errors import ApiError, Cause
 from api.resources import Resource, is_dynamic
+from api.selectors import FieldSelector
 from apiserver import kinds, patch, schema, tables
 from apiserver.crd import hooks as crd_hooks
 from apiserver.validation import type_causes as _type_causes
@@ -35,8 +37,31 @@ def type_causes(res: Resource, obj: Any) -> list[Cause]:
         return []
     return [
         {"reason": "FieldValueInvalid", "message": msg, "field": path}
-        for path, msg in schema.type_errors(res.kind, obj)
+        for path, msg in schema.type_errors(res.type_name, obj)
     ]
+
+
+def served_bytes(res: Resource) -> Callable[[bytes], bytes] | None:
+    """How the stored bytes of `res` become the bytes served, None when they are served as stored:
+    a view's conversion (events.k8s.io Events over the core ones), a custom resource's version."""
+    view = kinds.for_resource(res).view
+    if view is not None:
+        return view.read_bytes
+    if crd_hooks.converts(res.group, res.plural):
+        return partial(crd_hooks.as_version, res.api_version)
+    return None
+
+
+def stored_object(res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+    """What is stored for an object written in the served shape of `res`."""
+    view = kinds.for_resource(res).view
+    return obj if view is None else view.write(obj)
+
+
+def stored_fields(res: Resource, fields: FieldSelector) -> FieldSelector:
+    """A field selector on the served shape, on the stored fields it is matched against."""
+    view = kinds.for_resource(res).view
+    return fields if view is None else fields.renamed(view.field_labels)
 
 
 def apply_defaults(res: Resource, obj: dict[str, Any]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ _STATIC = frozenset(RESOURCES)
 # built-in rows in a version other than their kind's schema (SelfSubjectReview in v1beta1): kube
 # documents each version under its own name and GVK, which `kubectl explain --api-version` looks for
 _OTHER_VERSIONS = frozenset(
-    r for r in RESOURCES if schema.group_version_of(r.kind) not in (None, (r.group, r.version))
+    r for r in RESOURCES if schema.group_version_of(r.type_name) not in (None, (r.group, r.version))
 )
 # (group, version, kind) -> openAPIV3Schema of a served custom resource (None: no schema)
 _CUSTOM_SCHEMAS: dict[tuple[str, str, str], dict[str, Any] | None] = {}
@@ -70,7 +70,7 @@ def custom_definition_name(group: str, version: str, kind: str) -> str:
 
 
 def _type_name(r: Resource, listed: bool = False) -> str:
-    kind = r.list_kind if listed else r.kind
+    kind = r.type_name + "List" if listed else r.type_name
     if r in _OTHER_VERSIONS:
         return _FULL + _other_version_name(r, kind)
     if r in _STATIC:
@@ -223,7 +223,8 @@ def _definition(type_name: str, v3: bool) -> dict[str, Any]:
         out["required"] = list(spec.required)
     gv = schema.group_version_of(type_name)
     if gv is not None:
-        out["x-kubernetes-group-version-kind"] = [{"group": gv[0], "kind": type_name, "version": gv[1]}]
+        kind = schema.kind_name(type_name)
+        out["x-kubernetes-group-version-kind"] = [{"group": gv[0], "kind": kind, "version": gv[1]}]
     return out
 
 

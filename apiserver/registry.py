@@ -4,6 +4,10 @@ Create (uid, timestamps, generateName, namespace admission, defaults, validation
 allocation), update as kube's GuaranteedUpdate (compare-and-swap, retried when the caller gave
 no resourceVersion, 409 when it did and it is stale), delete (preconditions, propagation
 finalizers, graceful pod deletion, finalizers holding the object), binding and scale.
+The registry speaks the shape of the request's resource; the store holds each object's stored
+shape. They differ for a resource whose row has a `view` (events.k8s.io Events over the core ones)
+and for custom resources read in another version: `_served` converts every KeyValue this module
+returns and `logic.stored_object` every object it writes, at the store calls, nowhere else.
 The lifecycle shared by every kind is `apiserver.lifecycle` (pure); where kinds differ, their
 strategy rows (`apiserver.kinds`) say how, including the I/O hooks a kind needs around its
 writes (service IPs, the namespace cache). This module is the I/O and never branches on a kind.
@@ -22,7 +26,6 @@ from api.errors import ApiError, already_exists, forbidden, invalid, not_found, 
 from api.resources import Resource, by_plural
 from apiserver import kinds, lifecycle, logic, quotaadmission
 from apiserver.allocator import Allocator
-from apiserver.crd import hooks as crd_hooks
 from apiserver.kinds.core import terminating as _terminating
 from apiserver.limitranger import LimitRangeCache
 from apiserver.mirror import StoreMirror
@@ -99,28 +102,29 @@ class Registry:
         kv = await self.store.get(res.storage_key(name, namespace))
         if kv is None:
             raise not_found(res.plural, name, res.group)
-        if crd_hooks.converts(res.group, res.plural):  # a custom resource, read in the version asked for
-            return KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value))
-        return kv
+        return _served(res, kv)
 
     async def list(
-        self, res: Resource, namespace: str | None, name: str | None = None
+        self,
+        res: Resource,
+        namespace: str | None,
+        name: str | None = None,
+        keep: Callable[[KeyValue], bool] | None = None,
     ) -> tuple[int, list[KeyValue]]:
         """Every object of `res` (in `namespace`), or with `name` only that one: a list whose field
         selector requires `metadata.name=<name>` reads one key, not the collection, as
         kube-apiserver's MatchesSingle does. Each kubelet lists (and watches) every ConfigMap and
-        Secret its pods use that way, so at a burst of new pods these lists come from every node."""
+        Secret its pods use that way, so at a burst of new pods these lists come from every node.
+        `keep` filters the stored rows (selectors match the stored shape), before any conversion."""
         if name is None:
             revision, kvs = await self.store.list(res.storage_prefix(namespace))
         else:  # one snapshot: the key's row (if any) and the revision it is current at
             key = res.storage_key(name, namespace)
             revision, page, _ = await self.store.list_page(key, 1)
             kvs = [kv for kv in page if kv.key == key]
-        if crd_hooks.converts(res.group, res.plural):
-            kvs = [
-                KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value)) for kv in kvs
-            ]
-        return revision, kvs
+        if keep is not None:
+            kvs = [kv for kv in kvs if keep(kv)]
+        return revision, served_rows(res, kvs)
 
     async def watch(
         self,
@@ -130,7 +134,7 @@ class Registry:
         trigger: tuple[Callable[[dict[str, Any]], str], str] | None = None,
     ) -> Watcher:
         """Events on `res` (in `namespace`, or all) after a revision; CompactedError if too old.
-        Values are as stored: the watch line sets a custom resource's version (crd hooks)."""
+        Values are as stored: the watch line converts them (`logic.served_bytes`)."""
         return await self.store.watch(res.storage_prefix(namespace), after_revision, trigger)
 
     # --- create ---------------------------------------------------------------------------
@@ -303,8 +307,9 @@ class Registry:
                 if not attempt:  # after the kind's own admission (a claim's default class, its
                     # LimitRange), once: not again for a retry with another generated name
                     await quotaadmission.admit(self, self.quotas, res, namespace, obj)
-                return self._wrote(
-                    res, await self.store.create(res.storage_key(meta["name"], namespace), obj)
+                key = res.storage_key(meta["name"], namespace)
+                return _served(
+                    res, self._wrote(res, await self.store.create(key, logic.stored_object(res, obj)))
                 )
             except KeyExistsError:
                 await hooks.release(self, claimed)
@@ -350,8 +355,7 @@ class Registry:
                     if e.reason == "AlreadyExists":
                         continue  # someone created it meanwhile: update theirs
                     raise
-            if crd_hooks.converts(res.group, res.plural):  # updated in the version of the request
-                kv = KeyValue(kv.key, kv.revision, crd_hooks.as_version(res.api_version, kv.value))
+            kv = _served(res, kv)  # updated in the shape of the request
             old = jsonutil.loads(kv.value)
             new, demanded_rv = mutate(jsonutil.loads(kv.value), kv)
             if demanded_rv and demanded_rv != str(kv.revision):
@@ -395,13 +399,14 @@ class Registry:
                 return KeyValue(key, kv.revision, jsonutil.dumps(new)), False
             if lifecycle.ready_to_remove(res, new):
                 try:
-                    return await self._remove(res, key, kv.revision, old), False
+                    return _served(res, await self._remove(res, key, kv.revision, old)), False
                 except ConflictError:
                     continue
             hooks = kinds.for_resource(res).hooks
             claimed = await hooks.claim(self, new, old)
             try:
-                stored = self._wrote(res, await self.store.update(key, new, kv.revision))
+                written = await self.store.update(key, logic.stored_object(res, new), kv.revision)
+                stored = _served(res, self._wrote(res, written))
             except ConflictError:
                 await hooks.release(self, claimed)
                 if demanded_rv:
@@ -457,10 +462,10 @@ class Registry:
                 await self._mutating_webhooks(by, "DELETE", res, namespace, name, None, obj, None, dry_run)
                 await self._validating_webhooks(by, "DELETE", res, namespace, name, None, obj, None, dry_run)
             if dry_run:
-                return kv
+                return _served(res, kv)
             if grace == 0 and not holds:
                 try:
-                    return await self._remove(res, key, kv.revision, obj)
+                    return _served(res, await self._remove(res, key, kv.revision, obj))
                 except ConflictError:
                     continue
                 except KeyNotFoundError:
@@ -469,10 +474,10 @@ class Registry:
                 grace < int(meta.get("deletionGracePeriodSeconds") or 0)
                 or (finalizer and finalizer not in (meta.get("finalizers") or []))
             ):
-                return kv  # already deleting, nothing to shorten or add
+                return _served(res, kv)  # already deleting, nothing to shorten or add
             lifecycle.mark_deleting(res, obj, grace, finalizer, jsonutil.now())
-            try:
-                return self._wrote(res, await self.store.update(key, obj, kv.revision))
+            try:  # `obj` is the stored object: written back as it is
+                return _served(res, self._wrote(res, await self.store.update(key, obj, kv.revision)))
             except ConflictError:
                 continue
 
@@ -487,6 +492,18 @@ class Registry:
         except ApiError as e:
             if e.reason != "AlreadyExists":
                 raise
+
+
+def _served(res: Resource, kv: KeyValue) -> KeyValue:
+    """A stored row as `res` serves it (the same KeyValue for nearly every kind)."""
+    read = logic.served_bytes(res)
+    return kv if read is None else KeyValue(kv.key, kv.revision, read(kv.value))
+
+
+def served_rows(res: Resource, kvs: list[KeyValue]) -> list[KeyValue]:
+    """Stored rows as `res` serves them (the same list for nearly every kind)."""
+    read = logic.served_bytes(res)
+    return kvs if read is None else [KeyValue(kv.key, kv.revision, read(kv.value)) for kv in kvs]
 
 
 # what defaulting and the strategies raise on a body whose fields have the wrong JSON types

@@ -25,6 +25,7 @@ from apiserver.auth import User, check_pod_on_node
 from apiserver.handlers import paging, prefilter, watch
 from apiserver.handlers.http import JSON, Request, State, decode_body, respond, warning_header
 from apiserver.handlers.routing import Route
+from apiserver.registry import served_rows
 from apiserver.storage.interface import KeyValue
 from apiserver.validation import changed_sections
 from apiserver.webhooks import Requester, requester
@@ -41,13 +42,14 @@ _BASE_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
 
 
 def selectors(res: Resource, query: dict[str, str]) -> tuple[LabelSelector, FieldSelector]:
+    """The request's selectors; the field selector on the stored fields (a view's labels renamed)."""
     labels = parse_label_selector(query.get("labelSelector"))
     fields = parse_field_selector(query.get("fieldSelector"))
     allowed = kinds.for_resource(res).field_paths | _BASE_FIELDS
     for path in fields.paths():
         if path not in allowed:
             raise bad_request(f"field label not supported: {path}")
-    return labels, fields
+    return labels, logic.stored_fields(res, fields)
 
 
 def include_object(query: dict[str, str]) -> str:
@@ -78,7 +80,7 @@ def check_fields(
     mode = query.get("fieldValidation") or "Warn"
     if mode not in ("Strict", "Warn", "Ignore"):
         raise bad_request(f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"')
-    unknown = logic.unknown_fields(res.kind, obj if stored is None else changed_sections(obj, stored))
+    unknown = logic.unknown_fields(res.type_name, obj if stored is None else changed_sections(obj, stored))
     if not unknown:
         return []
     if mode == "Strict":
@@ -205,18 +207,19 @@ async def list_objects(
     paged = paging.page_request(req.query, res.storage_prefix(ns))
     meta: dict[str, Any] | None = None
     name = watch.single_name(res, ns, fields) if paged is None or not paged.token else None
+    # selectors match the stored rows: the registry filters before it converts, a page is read
+    # from the store and converted here
     if name is not None:  # one key: a page of at most one object, nothing to continue
-        revision, kvs = await state.registry.list(res, ns, name)
-        chosen = [kv for kv in kvs if wanted(kv)]
+        revision, chosen = await state.registry.list(res, ns, name, wanted)
         meta = None if paged is None else paging.list_meta(revision, None, None)
     elif paged is not None:  # limit/continue: one page at the first page's revision
         revision, chosen, token, remaining = await paging.read_page(
             state.store, res.storage_prefix(ns), paged, None if everything else wanted
         )
+        chosen = served_rows(res, chosen)
         meta = paging.list_meta(revision, token, remaining)
     else:
-        revision, kvs = await state.registry.list(res, ns)
-        chosen = kvs if everything else [kv for kv in kvs if wanted(kv)]
+        revision, chosen = await state.registry.list(res, ns, None, None if everything else wanted)
     if req.wants_table():
         t = logic.to_table(res, [kv.obj for kv in chosen], str(revision), include_object(req.query))
         if meta is not None:
@@ -260,11 +263,14 @@ async def delete_collection(
     labels, fields = selectors(res, req.query)
     opts = await delete_options(req)
     by = requester(user, "DELETE", req.query)
-    _, kvs = await state.registry.list(res, ns)
+    _, kvs = await state.registry.list(
+        res,
+        ns,
+        None,
+        lambda kv: labels.matches((kv.obj.get("metadata") or {}).get("labels")) and fields.matches(kv.obj),
+    )
     out: list[bytes] = []
     for kv in kvs:
-        if not (labels.matches((kv.obj.get("metadata") or {}).get("labels")) and fields.matches(kv.obj)):
-            continue
         meta = kv.obj["metadata"]
         try:
             gone = await state.registry.delete(
@@ -360,7 +366,7 @@ async def patch_object(
         force = req.query.get("force") in ("true", "1")
 
         def apply(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
-            new = logic.server_side_apply(cur, _copy(applied), manager, force, res.kind)
+            new = logic.server_side_apply(cur, _copy(applied), manager, force, res.type_name)
             if admit is not None:
                 admit(state, user, ns, new)
             if admit_write is not None:
@@ -369,7 +375,7 @@ async def patch_object(
 
         def create() -> dict[str, Any]:
             new = lifecycle.check_identity(
-                res, logic.server_side_apply(None, _copy(applied), manager, force, res.kind), ns, name
+                res, logic.server_side_apply(None, _copy(applied), manager, force, res.type_name), ns, name
             )
             if admit is not None:
                 admit(state, user, ns, new)
@@ -389,7 +395,7 @@ async def patch_object(
     mentions_rv = b"resourceVersion" in raw
 
     def mutate(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
-        new = logic.apply_patch(ct, cur, raw, res.kind)
+        new = logic.apply_patch(ct, cur, raw, res.type_name)
         if not isinstance(new, dict):
             raise bad_request("the patch did not produce an object")
         new = lifecycle.check_identity(res, new, ns, name)

@@ -23,7 +23,6 @@ from api.errors import bad_request, gone
 from api.resources import Resource
 from api.selectors import FieldSelector, LabelSelector
 from apiserver import logic
-from apiserver.crd import hooks as crd_hooks
 from apiserver.handlers import prefilter
 from apiserver.handlers.http import JSON, State
 from apiserver.storage.interface import CompactedError, Event, KeyValue, WatcherDroppedError
@@ -154,10 +153,12 @@ async def serve_watch(
 ) -> None:
     match = _matcher(labels, fields)
     may = prefilter.may_match(labels, fields)
+    served = logic.served_bytes(res)  # None: sent as stored
     initial: list[KeyValue] = []
     if params.resource_version in ("", "0") or params.initial_events:
-        # in the version asked for; one key when the selector names one object
-        start, initial = await state.registry.list(res, namespace, single_name(res, namespace, fields))
+        # what matches, in the shape asked for; one key when the selector names one object
+        keep = None if match is None else lambda kv: (may is None or may(kv.value)) and match(kv.obj)
+        start, initial = await state.registry.list(res, namespace, single_name(res, namespace, fields), keep)
     else:
         start = int(params.resource_version)
     await send(
@@ -176,15 +177,14 @@ async def serve_watch(
     def line(
         kind: str, value: bytes, obj: dict[str, Any] | None, revision: int, converted: bool = False
     ) -> bytes:
+        """One event's line; `value` as stored unless `converted`, `obj` its parse when made."""
+        if served is not None and not converted:  # in the shape watched (a view, a CR's version)
+            value, obj = served(value), None
         if table:
             t = logic.to_table(
                 res, [obj if obj is not None else jsonutil.loads(value)], str(revision), include_object
             )
             return b'{"type":"' + kind.encode() + b'","object":' + jsonutil.dumps(t) + b"}\n"
-        if not converted and crd_hooks.converts(
-            res.group, res.plural
-        ):  # a custom resource, in the version watched
-            value = crd_hooks.as_version(res.api_version, value)
         return b'{"type":"' + kind.encode() + b'","object":' + value + b"}\n"
 
     def bookmark(revision: int, initial_end: bool = False) -> bytes:
@@ -221,10 +221,9 @@ async def serve_watch(
     try:
         out = []
         for kv in initial:
-            if match is None or ((may is None or may(kv.value)) and match(kv.obj)):
-                out.append(line("ADDED", kv.value, None, kv.revision, converted=True))
-                if match is not None:
-                    visible.add(kv.key)
+            out.append(line("ADDED", kv.value, None, kv.revision, converted=True))
+            if match is not None:
+                visible.add(kv.key)
         if params.initial_events and params.bookmarks:
             out.append(bookmark(start, initial_end=True))
         if out:

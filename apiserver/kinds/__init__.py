@@ -11,6 +11,12 @@ its Table columns in `api/tables.py`, and a module here that calls `register(Kin
 and is listed in `_MODULES`. A kind without a row gets `KindStrategy(resource)`: stored as sent,
 with metadata checks only (custom resources start from that).
 
+A resource served over another's stored objects in a shape of its own (events.k8s.io/v1 Event
+over the core Events, kube's one storage with a conversion per group) has a `view`: the registry
+reads the store through it and writes the store through it, so everything between (patches,
+defaulting, validation, tables, managedFields) sees the shape the client asked for, and every other
+kind pays one None check.
+
 Every callable is pure (no I/O) except `hooks`, the one seam for a kind that must reserve or
 release something in the store around its writes (service IPs and node ports) or keep a cache in
 step with them (namespaces, RBAC). `admit` and `answer` see the requesting user: an admission
@@ -21,10 +27,11 @@ check (RBAC's escalation rule) and the kinds whose create is a question, answere
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from api import jsonutil
 from api.errors import Cause
 from api.resources import Resource, by_plural
 from apiserver.validation.names import NameCheck, is_dns1123_subdomain
@@ -96,6 +103,23 @@ class SubresourceWrite:
 
 
 @dataclass(frozen=True)
+class View:
+    """The conversions of a resource whose objects are stored in another resource's shape.
+
+    `read(stored) -> served` and `write(served) -> stored` are pure and inverse; `field_labels` maps
+    each field selector label of the served shape to the stored field it is matched on (kube's
+    field label conversion), so selectors, their byte pre-tests and watch filtering work on the
+    stored bytes and only what is sent is converted."""
+
+    read: Callable[[Obj], Obj]
+    write: Callable[[Obj], Obj]
+    field_labels: Mapping[str, str]
+
+    def read_bytes(self, value: bytes) -> bytes:
+        return jsonutil.dumps(self.read(jsonutil.loads(value)))
+
+
+@dataclass(frozen=True)
 class KindStrategy:
     resource: Resource
     # metadata.name rule (kube's ValidateObjectMeta nameFn)
@@ -144,6 +168,8 @@ class KindStrategy:
     # subresources written as part of the object, each with its own rules (a "status" entry
     # replaces the generic /status write for the kind)
     subresource_writes: dict[str, SubresourceWrite] = field(default_factory=dict)
+    # the conversions of a resource served over another's stored objects (None: served as stored)
+    view: View | None = None
 
 
 _TABLE: dict[tuple[str, str], KindStrategy] = {}
@@ -166,6 +192,7 @@ _MODULES = (
     "apiserver.kinds.quota",
     "apiserver.kinds.policy",
     "apiserver.kinds.admission",
+    "apiserver.kinds.events",
 )
 _loaded = False
 

@@ -35,6 +35,7 @@ from apiserver.schema import types_apps as _ta
 from apiserver.schema import types_autoscaling as _tas
 from apiserver.schema import types_certificates as _tce
 from apiserver.schema import types_config as _tc
+from apiserver.schema import types_events as _te
 from apiserver.schema import types_networking as _tn
 from apiserver.schema import types_node as _tnd
 from apiserver.schema import types_policy as _tp
@@ -78,6 +79,7 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "apps": (_ta.APPS, _ta.APPS_TYPES),
     "batch": (_ta.BATCH, _ta.BATCH_TYPES),
     "core-config": (_t.CORE, _tc.CONFIG_TYPES),
+    "events": (_te.EVENTS, _te.EVENTS_TYPES),
     "core-storage": (_t.CORE, _ts.STORAGE_CORE_TYPES),
     "core-quota": (_t.CORE, _tq.QUOTA_TYPES),
     "storage": (_ts.STORAGE, _ts.STORAGE_TYPES),
@@ -107,6 +109,7 @@ _KINDS: dict[str, str] = {
     **_tq.QUOTA_KINDS,
     **_tp.POLICY_KINDS,
     **_tx.APIEXTENSIONS_KINDS,
+    **_te.EVENTS_KINDS,
 }
 _KINDS.update(_tn.NETWORKING_KINDS)
 _KINDS.update(_tas.AUTOSCALING_V2_KINDS)
@@ -134,6 +137,7 @@ for _kind in (
     *_tas.AUTOSCALING_V2_LISTED_KINDS,
     *_tas.METRICS_LISTED_KINDS,
     *_tad.ADMISSIONREGISTRATION_LISTED_KINDS,
+    *_te.EVENTS_LISTED_KINDS,
 ):
     _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
     _RAW[_kind + "List"] = {
@@ -199,6 +203,11 @@ def type_spec(type_name: str) -> Spec:
     return _STRUCTS[type_name]
 
 
+def kind_name(type_name: str) -> str:
+    """kube's name of a type of the table (`EventsV1Event` is events.k8s.io's `Event`)."""
+    return _te.NAMES.get(type_name, type_name)
+
+
 def definition_name(type_name: str) -> str:
     if type_name == "Quantity":
         return "io.k8s.apimachinery.pkg.api.resource.Quantity"
@@ -206,7 +215,7 @@ def definition_name(type_name: str) -> str:
         return "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
     if type_name in ("Time", "MicroTime", "Patch"):
         return f"{_t.META}.{type_name}"
-    return f"{_PACKAGE[type_name]}.{type_name}"
+    return f"{_PACKAGE[type_name]}.{kind_name(type_name)}"
 
 
 def all_types() -> list[str]:
@@ -388,7 +397,7 @@ def _go_name(spec: Spec) -> str:
     if spec.form == "scalar":
         return _GO_TYPE.get(spec.name, "interface {}")
     if spec.form == "struct":
-        return f"v1.{spec.name}"
+        return f"v1.{kind_name(spec.name)}"
     assert spec.elem is not None
     return ("[]" if spec.form == "list" else "map[string]") + _go_name(spec.elem)
 
@@ -399,7 +408,7 @@ def _type_error(spec: Spec, value: Any, path: str, parent: str, out: list[tuple[
         (
             path,
             f"json: cannot unmarshal {_JSON_TYPE.get(type(value), 'value')} into Go struct field "
-            f"{parent}.{plain} of type {_go_name(spec)}",
+            f"{kind_name(parent)}.{plain} of type {_go_name(spec)}",
         )
     )
 

@@ -38,7 +38,7 @@ def type_causes(resource: Resource, obj: Any, old: Obj | None = None) -> list[Ca
         obj = changed_sections(obj, old)
     return [
         {"reason": "FieldValueInvalid", "message": msg, "field": path}
-        for path, msg in type_errors(resource.kind, obj)
+        for path, msg in type_errors(resource.type_name, obj)
     ]
 
 

@@ -7,6 +7,7 @@ SIGTERM (then SIGKILL) and its data dir removed by the fixture that made it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -272,6 +273,19 @@ def api_client(server: Server) -> Iterator[Any]:
 def table_rows(out: str) -> list[list[str]]:
     """kubectl's table output as rows of whitespace-separated cells (blank lines dropped)."""
     return [line.split() for line in out.splitlines() if line.strip()]
+
+
+def watch_events(http: httpx.Client, url: str, count: int) -> list[dict[str, Any]]:
+    """The first `count` events of a watch (fewer if the server ends the stream first)."""
+    out: list[dict[str, Any]] = []
+    with http.stream("GET", url, timeout=30) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if line:
+                out.append(json.loads(line))
+            if len(out) == count:
+                break
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,13 @@ through the real kubectl, discovery, the aggregated roles, and the official Pyth
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import httpx
 import pytest
 from kubernetes import client
 
-from tests.apiserver.conftest import KUBECTL_127, Server, table_rows
+from tests.apiserver.conftest import KUBECTL_127, Server, table_rows, watch_events
 
 NET = "/apis/networking.k8s.io/v1"
 CIDR_MSG = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
@@ -31,18 +30,6 @@ def _causes(r: httpx.Response) -> list[tuple[str, str]]:
     assert r.status_code == 422, r.text
     assert r.json()["reason"] == "Invalid"
     return [(c["field"], c["message"]) for c in r.json()["details"]["causes"]]
-
-
-def _events(http: httpx.Client, url: str, count: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    with http.stream("GET", url, timeout=30) as r:
-        assert r.status_code == 200
-        for line in r.iter_lines():
-            if line:
-                out.append(json.loads(line))
-            if len(out) == count:
-                break
-    return out
 
 
 def test_crud_watch_and_v1_defaults(http: httpx.Client, ns: str) -> None:
@@ -83,7 +70,7 @@ def test_crud_watch_and_v1_defaults(http: httpx.Client, ns: str) -> None:
     assert http.delete(f"{base}/dns").status_code == 200
     assert http.get(f"{base}/dns").status_code == 404
 
-    evs = _events(http, f"{base}?watch=true&resourceVersion={start}", 6)
+    evs = watch_events(http, f"{base}?watch=true&resourceVersion={start}", 6)
     seen = [(e["type"], e["object"]["metadata"]["name"]) for e in evs]
     assert seen == [
         ("ADDED", "dns"),
