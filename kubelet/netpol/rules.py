@@ -100,13 +100,6 @@ def _selector(sel: Any) -> LabelSelector | None:
         return None
 
 
-def _selects(policy: Obj, pod: PodAddr) -> bool:
-    if (policy.get("metadata") or {}).get("namespace") != pod.namespace:
-        return False
-    sel = _selector((policy.get("spec") or {}).get("podSelector"))  # absent decodes as {}: every pod
-    return sel is not None and sel.matches(pod.labels)
-
-
 @dataclass(frozen=True)
 class _Port:
     protocol: str  # tcp | udp | sctp
@@ -175,14 +168,28 @@ def _in_block(ip: str, block: tuple[ipaddress.IPv4Network, list[ipaddress.IPv4Ne
 
 
 class Peers:
-    """How one policy's peers resolve, against the pods and namespace labels of the cluster."""
+    """How policies' peers resolve against the pods and namespace labels of the cluster, for one
+    rebuild. A rule is met once per pod it isolates, so what a peer names is worked out once
+    (memoized by the identity of the policy's own peer objects, alive for the rebuild), and each
+    distinct set of addresses becomes one named nft set that every rule naming it refers to: a
+    namespace's pods are listed once, not once per isolated pod."""
 
     def __init__(self, pods: Sequence[PodAddr], namespace_labels: Mapping[str, Mapping[str, str]]) -> None:
         self.pods = pods
         self.namespace_labels = namespace_labels
+        self.sets: dict[tuple[str, ...], str] = {}  # addresses -> the name of their set
+        self._pods_of: dict[tuple[int, str], list[PodAddr]] = {}
+        self._matches: dict[tuple[int, str, str], list[str]] = {}
 
     def pods_of(self, peer: Obj, policy_namespace: str) -> list[PodAddr]:
         """The pods a podSelector/namespaceSelector peer names (none for an ipBlock)."""
+        key = (id(peer), policy_namespace)
+        found = self._pods_of.get(key)
+        if found is None:
+            found = self._pods_of[key] = self._resolve(peer, policy_namespace)
+        return found
+
+    def _resolve(self, peer: Obj, policy_namespace: str) -> list[PodAddr]:
         if "ipBlock" in peer:
             return []
         pod_sel, ns_sel = peer.get("podSelector"), peer.get("namespaceSelector")
@@ -201,13 +208,22 @@ class Peers:
         ]
 
     def matches(self, peers: Sequence[Obj], policy_namespace: str, side: str) -> list[str]:
-        """Address matches for a rule's peers (`side` saddr | daddr): every peer pod's address in
-        one set, then one match per ipBlock. Empty when the peers name no address."""
-        ips = sorted(
-            {p.ip for peer in peers for p in self.pods_of(peer, policy_namespace)},
-            key=ipaddress.IPv4Address,
+        """Address matches for a rule's (non-empty) peers (`side` saddr | daddr): every peer pod's
+        address in one named set, then one match per ipBlock. Empty when they name no address."""
+        key = (id(peers), policy_namespace, side)
+        found = self._matches.get(key)
+        if found is None:
+            found = self._matches[key] = self._match(peers, policy_namespace, side)
+        return found
+
+    def _match(self, peers: Sequence[Obj], policy_namespace: str, side: str) -> list[str]:
+        ips = tuple(
+            sorted(
+                {p.ip for peer in peers for p in self.pods_of(peer, policy_namespace)},
+                key=ipaddress.IPv4Address,
+            )
         )
-        out = [f"ip {side} {{ {', '.join(ips)} }}"] if ips else []
+        out = [f"ip {side} @{self.sets.setdefault(ips, f'peers_{len(self.sets)}')}"] if ips else []
         for peer in peers:
             block = _block(peer) if "ipBlock" in peer else None
             if block is not None:
@@ -217,6 +233,12 @@ class Peers:
                     match += f" ip {side} != {{ {', '.join(map(str, excepts))} }}"
                 out.append(match)
         return out
+
+    def set_definitions(self) -> list[str]:
+        return [
+            f"  set {name} {{\n    type ipv4_addr\n    elements = {{ {', '.join(ips)} }}\n  }}\n"
+            for ips, name in self.sets.items()
+        ]
 
     def candidates(self, peers: Sequence[Obj], policy_namespace: str) -> list[PodAddr]:
         """The pods a rule's peers could be (for named ports): all of them when none are listed."""
@@ -274,40 +296,54 @@ def ruleset(
     node: str,
     dns_ip: str = "",
 ) -> str:
-    """The table's body for the isolated pods on `node`; "" when none is isolated (no table)."""
-    policies = list(policies)
+    """The table's body for the isolated pods on `node`; "" when none is isolated (no table).
+    Pods whose rules come out the same share one chain (every pod of a namespace under its
+    deny-all, say)."""
+    by_namespace: dict[str, list[tuple[Obj, LabelSelector, frozenset[str]]]] = {}
+    for pol in policies:
+        sel = _selector((pol.get("spec") or {}).get("podSelector"))  # absent decodes as {}: every pod
+        if sel is not None:
+            ns = str((pol.get("metadata") or {}).get("namespace") or "")
+            by_namespace.setdefault(ns, []).append((pol, sel, policy_types(pol)))
     peers = Peers(pods, namespace_labels)
-    chains: list[str] = []
-    ingress_map: list[str] = []
-    egress_map: list[str] = []
+    chains: dict[tuple[str, str], str] = {}  # (in | out, body) -> chain name
+    counted = {"in": 0, "out": 0}
+    verdicts: dict[str, list[str]] = {"Ingress": [], "Egress": []}
     for pod in (p for p in pods if p.node == node):
-        selecting = [pol for pol in policies if _selects(pol, pod)]
-        for kind, rules_key, verdict_map, prefix in (
-            ("Ingress", "ingress", ingress_map, "in"),
-            ("Egress", "egress", egress_map, "out"),
-        ):
-            isolating = [pol for pol in selecting if kind in policy_types(pol)]
+        selecting = [
+            (pol, types) for pol, sel, types in by_namespace.get(pod.namespace, ()) if sel.matches(pod.labels)
+        ]
+        for kind, rules_key, prefix in (("Ingress", "ingress", "in"), ("Egress", "egress", "out")):
+            isolating = [pol for pol, types in selecting if kind in types]
             if not isolating:
                 continue
             rules = [
-                (str(pol["metadata"]["namespace"]), r)
+                (pod.namespace, r)
                 for pol in isolating
                 for r in (pol.get("spec") or {}).get(rules_key) or ()
                 if isinstance(r, Mapping)
             ]
-            chain = f"{prefix}_{len(verdict_map)}"
             lines = _ingress(pod, rules, peers) if kind == "Ingress" else _egress(rules, peers, dns_ip)
-            verdict_map.append(f"{pod.ip} : jump {chain}")
             body = "".join(f"    {line}\n" for line in [*lines, "drop"])
-            chains.append(f"  chain {chain} {{  # {pod.namespace}/{pod.name} {kind.lower()}\n{body}  }}\n")
+            chain = chains.get((prefix, body))
+            if chain is None:
+                chain = chains[prefix, body] = f"{prefix}_{counted[prefix]}"
+                counted[prefix] += 1
+            verdicts[kind].append(f"{pod.ip} : jump {chain}")
     if not chains:
         return ""
     forward = [
         "    type filter hook forward priority filter; policy accept;",
         "    ct state established,related accept",
     ]
-    if egress_map:
-        forward.append(f"    ip saddr vmap {{ {', '.join(egress_map)} }}")
-    if ingress_map:
-        forward.append(f"    ip daddr vmap {{ {', '.join(ingress_map)} }}")
-    return "  chain forward {\n" + "\n".join(forward) + "\n  }\n" + "".join(chains)
+    if verdicts["Egress"]:
+        forward.append(f"    ip saddr vmap {{ {', '.join(verdicts['Egress'])} }}")
+    if verdicts["Ingress"]:
+        forward.append(f"    ip daddr vmap {{ {', '.join(verdicts['Ingress'])} }}")
+    return (
+        "".join(peers.set_definitions())
+        + "  chain forward {\n"
+        + "\n".join(forward)
+        + "\n  }\n"
+        + "".join(f"  chain {name} {{\n{body}  }}\n" for (_, body), name in chains.items())
+    )

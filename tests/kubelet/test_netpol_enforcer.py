@@ -48,7 +48,9 @@ def test_enforcer_follows_policies_labels_and_pods() -> None:
         client = await api.get("pods", "client", "default")
         client["metadata"]["labels"] = {"role": "client"}
         await api.update("pods", client)
-        await until(lambda: "ip saddr { 10.42.1.3 } accept" in applied[-1])
+        await until(
+            lambda: "ip saddr @peers_0 accept" in applied[-1] and "elements = { 10.42.1.3 }" in applied[-1]
+        )
         # a status change that is neither address nor phase (most pod updates) rebuilds nothing
         await until(lambda: not enforcer._dirty.is_set())
         rebuilds = enforcer.rebuilds

@@ -50,6 +50,22 @@ def nft_accepts(body: str) -> None:
     assert r.returncode == 0, r.stderr + script
 
 
+def elements(body: str, name: str) -> list[str]:
+    """The addresses of named set `name` in `body`."""
+    lines = body.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"set {name} {{")
+    found = next(line for line in lines[start:] if "elements = {" in line)
+    return found.split("{", 1)[1].rsplit("}", 1)[0].replace(" ", "").split(",")
+
+
+def resolved(body: str, line: str) -> str:
+    """`line` with each `@peers_N` written out as its addresses, for comparing."""
+    for word in line.split():
+        if word.startswith("@peers_"):
+            line = line.replace(word, "{ " + ", ".join(elements(body, word[1:])) + " }")
+    return line
+
+
 def chain(body: str, name: str) -> list[str]:
     lines = body.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().startswith(f"chain {name} "))
@@ -72,7 +88,8 @@ def test_policy_types_default_as_kube() -> None:
 
 def test_deny_all_ingress_drops_everything_for_every_pod_of_the_namespace() -> None:
     body = table([policy("deny", {"podSelector": {}})])
-    assert "ip daddr vmap { 10.42.0.3 : jump in_0, 10.42.0.2 : jump in_1 }" in body  # by namespace/name
+    # by namespace/name; the same rules make one chain both pods jump to
+    assert "ip daddr vmap { 10.42.0.3 : jump in_0, 10.42.0.2 : jump in_0 }" in body
     assert "saddr vmap" not in body  # egress is not isolated
     assert chain(body, "in_0") == ["drop"]
     assert "ct state established,related accept" in body  # replies of what the pod opened
@@ -97,13 +114,14 @@ def test_ingress_from_pods_and_namespaces_on_named_and_numbered_ports() -> None:
         },
     )
     body = table([allow])
-    lines = chain(body, "in_0")
+    lines = [resolved(body, line) for line in chain(body, "in_0")]
     # the podSelector peer is of the policy's namespace only; the namespaceSelector brings `other`
     assert lines[0] == "ip saddr { 10.42.0.3, 10.42.1.4 } tcp dport { 8080 } accept"
     assert lines[1] == "ip saddr { 10.42.0.3, 10.42.1.4 } udp dport { 53 } accept"
     assert lines[2] == "ip saddr 192.168.0.0/16 ip saddr != { 192.168.1.0/24 } accept"
     assert lines[-1] == "drop"
     assert "10.42.0.3 : jump" not in body  # client is not selected
+    assert body.count("  set peers_") == 1  # the rule's pods, defined once and named by both lines
     nft_accepts(body)
 
 
@@ -124,7 +142,8 @@ def test_pod_and_namespace_selector_together_are_one_peer() -> None:
             ],
         },
     )
-    assert chain(table([both]), "in_0")[0] == "ip saddr { 10.42.1.4 } accept"
+    body = table([both])
+    assert resolved(body, chain(body, "in_0")[0]) == "ip saddr { 10.42.1.4 } accept"
 
 
 def test_a_rule_whose_peers_match_no_pod_allows_nothing_and_empty_rule_allows_all() -> None:
