@@ -34,8 +34,56 @@ from api.config import ClientConfig
 from api.connpool import Conn, ConnectionPool
 
 
-class _Stale(Exception):
+class StaleConnection(Exception):
     """A reused connection was closed before the answer started."""
+
+
+async def read_head(c: Conn, reused: bool) -> tuple[int, dict[str, str]]:
+    """The status and headers, taken from the stream as one block: an await per header line
+    was a third of the client's Python time per request. `StaleConnection` when a reused connection
+    turns out closed before any byte of the answer (the caller may try a fresh one)."""
+    try:
+        head = await c.reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as e:
+        if reused and not e.partial:  # closed while idle: the caller tries a fresh connection
+            raise StaleConnection() from e
+        raise ConnectionError("server closed the connection") from e
+    except (ConnectionError, ssl.SSLError) as e:
+        if reused:
+            raise StaleConnection() from e
+        raise
+    status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
+    status = int(status_line.split(None, 2)[1])
+    headers: dict[str, str] = {}
+    for line in lines:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers
+
+
+async def read_chunk(c: Conn) -> bytes:
+    size_line = await c.reader.readline()
+    size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+    if size == 0:
+        while (await c.reader.readline()) not in (b"\r\n", b"\n", b""):
+            pass  # trailers
+        return b""
+    return (await c.reader.readexactly(size + 2))[:-2]  # the chunk and its CRLF
+
+
+async def read_body(c: Conn, headers: dict[str, str], status: int = 200) -> tuple[bytes, bool]:
+    """The body, and whether the connection may be reused."""
+    keep = headers.get("connection", "").lower() != "close"
+    if status in (204, 304) or status < 200:
+        return b"", keep
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        parts = []
+        while chunk := await read_chunk(c):
+            parts.append(chunk)
+        return b"".join(parts), keep
+    if "content-length" in headers:
+        return await c.reader.readexactly(int(headers["content-length"])), keep
+    return await c.reader.read(), False
 
 
 class AsyncClient:
@@ -60,52 +108,6 @@ class AsyncClient:
         p = self.pool
         return request_head(self.config, req, p.host, p.port, p.prefix)
 
-    @staticmethod
-    async def _read_head(c: Conn, reused: bool) -> tuple[int, dict[str, str]]:
-        """The status and headers, taken from the stream as one block: an await per header line
-        was a third of the client's Python time per request."""
-        try:
-            head = await c.reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError as e:
-            if reused and not e.partial:  # closed while idle: the caller tries a fresh connection
-                raise _Stale() from e
-            raise ConnectionError("server closed the connection") from e
-        except (ConnectionError, ssl.SSLError) as e:
-            if reused:
-                raise _Stale() from e
-            raise
-        status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
-        status = int(status_line.split(None, 2)[1])
-        headers: dict[str, str] = {}
-        for line in lines:
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        return status, headers
-
-    @staticmethod
-    async def _read_chunk(c: Conn) -> bytes:
-        size_line = await c.reader.readline()
-        size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-        if size == 0:
-            while (await c.reader.readline()) not in (b"\r\n", b"\n", b""):
-                pass  # trailers
-            return b""
-        return (await c.reader.readexactly(size + 2))[:-2]  # the chunk and its CRLF
-
-    async def _read_body(self, c: Conn, headers: dict[str, str], status: int = 200) -> tuple[bytes, bool]:
-        """The body, and whether the connection may be reused."""
-        keep = headers.get("connection", "").lower() != "close"
-        if status in (204, 304) or status < 200:
-            return b"", keep
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            parts = []
-            while chunk := await self._read_chunk(c):
-                parts.append(chunk)
-            return b"".join(parts), keep
-        if "content-length" in headers:
-            return await c.reader.readexactly(int(headers["content-length"])), keep
-        return await c.reader.read(), False
-
     async def call(self, req: rq.Request) -> Any:
         pool = self.pool
         async with pool.slots:
@@ -117,9 +119,9 @@ class AsyncClient:
                 try:
                     async with asyncio.timeout(self._timeout):
                         c.writer.write(self._head(req) + (req.body or b""))
-                        status, headers = await self._read_head(c, reused)
-                        body, keep = await self._read_body(c, headers, status)
-                except _Stale as e:
+                        status, headers = await read_head(c, reused)
+                        body, keep = await read_body(c, headers, status)
+                except StaleConnection as e:
                     c.close()
                     pool.drop_idle()  # the others are as old: a restarted or dead server closed them all
                     if req.method not in REPLAYABLE:
@@ -143,14 +145,14 @@ class AsyncClient:
         c = await self.pool.open()
         try:
             c.writer.write(self._head(req) + (req.body or b""))
-            status, headers = await self._read_head(c, False)
+            status, headers = await read_head(c, False)
             if status >= 400:
-                body, _ = await self._read_body(c, headers, status)
+                body, _ = await read_body(c, headers, status)
                 raise decode_error(status, headers.get("content-type", ""), body)
             chunked = headers.get("transfer-encoding", "").lower() == "chunked"
             buf = b""
             while True:
-                data = await self._read_chunk(c) if chunked else await c.reader.read(65536)
+                data = await read_chunk(c) if chunked else await c.reader.read(65536)
                 if not data:
                     break
                 buf += data

@@ -56,10 +56,17 @@ class WebhookServer:
         (tmp / "hook.crt").write_bytes(self.cert)
         (tmp / "hook.key").write_bytes(key)
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.connections = 0  # TLS connections accepted (the API server should keep them)
         self.release = threading.Event()
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real webhook servers answer
+
+            def setup(self) -> None:
+                hook.connections += 1
+                super().setup()
+
             def do_POST(self) -> None:
                 review = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 path = self.path.split("?")[0]
