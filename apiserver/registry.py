@@ -180,8 +180,9 @@ class Registry:
         if causes:
             raise invalid(res.kind, (obj.get("metadata") or {}).get("name") or "", causes, res.group)
 
-    async def _mutating_webhooks(
+    async def _webhooks(
         self,
+        mutating: bool,
         by: Requester | None,
         operation: str,
         res: Resource,
@@ -192,50 +193,19 @@ class Registry:
         subresource: str | None,
         dry_run: bool,
     ) -> dict[str, Any] | None:
-        """The object after the mutating webhooks, re-defaulted (a client's writes only: `by`)."""
-        if by is None or not self.webhooks.mutating.ordered:
+        """The object after the mutating webhooks, re-defaulted, or after the validating ones (which
+        only refuse): a client's writes only (`by`), and nothing to do without a configuration."""
+        configs = self.webhooks.mutating if mutating else self.webhooks.validating
+        if by is None or not configs.ordered:
             return new
-        return await dispatch.mutate(
-            self.store,
-            self.webhooks.mutating,
-            by,
-            operation,
-            res,
-            namespace,
-            name,
-            new,
-            old,
-            subresource=subresource or "",
-            dry_run=dry_run,
-            defaults=lambda o: logic.apply_defaults(res, o),
-        )
-
-    async def _validating_webhooks(
-        self,
-        by: Requester | None,
-        operation: str,
-        res: Resource,
-        namespace: str | None,
-        name: str,
-        new: dict[str, Any] | None,
-        old: dict[str, Any] | None,
-        subresource: str | None,
-        dry_run: bool,
-    ) -> None:
-        if by is not None and self.webhooks.validating.ordered:
-            await dispatch.validate(
-                self.store,
-                self.webhooks.validating,
-                by,
-                operation,
-                res,
-                namespace,
-                name,
-                new,
-                old,
-                subresource=subresource or "",
-                dry_run=dry_run,
+        call = (self.store, configs, by, operation, res, namespace, name, new, old)
+        if mutating:
+            defaults = lambda o: logic.apply_defaults(res, o)  # noqa: E731
+            return await dispatch.mutate(
+                *call, subresource=subresource or "", dry_run=dry_run, defaults=defaults
             )
+        await dispatch.validate(*call, subresource=subresource or "", dry_run=dry_run)
+        return new
 
     async def create(
         self,
@@ -288,16 +258,14 @@ class Registry:
                     ],
                     res.group,
                 )
-            mutated = await self._mutating_webhooks(
-                by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run
+            mutated = await self._webhooks(
+                True, by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run
             )
             assert mutated is not None
             obj = mutated
             meta = obj["metadata"]
             self._validate(res, obj, None)
-            await self._validating_webhooks(
-                by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run
-            )
+            await self._webhooks(False, by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run)
             if dry_run:  # quotas are checked, not charged
                 await quotaadmission.admit(self, self.quotas, res, namespace, obj, charge=False)
                 return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
@@ -380,14 +348,14 @@ class Registry:
                         logic.record_update(old, new, manager, subresource or "")
                 except SHAPE_ERRORS as e:
                     raise _shape_error(res, new) or e from None
-                mutated = await self._mutating_webhooks(
-                    by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
+                mutated = await self._webhooks(
+                    True, by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
                 )
                 assert mutated is not None
                 new = mutated
                 self._validate(res, new, old, subresource, write)
-                await self._validating_webhooks(
-                    by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
+                await self._webhooks(
+                    False, by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
                 )
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if lifecycle.same_object(new, old):
@@ -459,8 +427,8 @@ class Registry:
             holds = bool(meta.get("finalizers")) or finalizer is not None or lifecycle.holds_removal(res, obj)
             if by is not None:
                 by = dataclasses.replace(by, options={**options, **by.options})
-                await self._mutating_webhooks(by, "DELETE", res, namespace, name, None, obj, None, dry_run)
-                await self._validating_webhooks(by, "DELETE", res, namespace, name, None, obj, None, dry_run)
+                await self._webhooks(True, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
+                await self._webhooks(False, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
             if dry_run:
                 return _served(res, kv)
             if grace == 0 and not holds:
