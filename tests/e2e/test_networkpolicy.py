@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import subprocess
 from typing import Any
 
 from tests.e2e.conftest import Cluster
@@ -66,9 +67,25 @@ NO_EGRESS = policy(
 
 
 def reaches(c: Cluster, ns: str, pod: str, ip: str) -> bool:
-    r = c.kubectl(
-        "exec", "-n", ns, pod, "--", "timeout", "2", "wget", "-qO-", f"http://{ip}:8080/", check=False
-    )
+    """Whether `pod` fetches web's page within 2 s. An exec that itself does not come back (seen
+    once in CI under load: no output for 60 s) counts as not reached, and the waits ask again."""
+    try:
+        r = c.kubectl(
+            "exec",
+            "-n",
+            ns,
+            pod,
+            "--",
+            "timeout",
+            "2",
+            "wget",
+            "-qO-",
+            f"http://{ip}:8080/",
+            check=False,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired:
+        return False
     return r.returncode == 0 and r.stdout.strip() == "web"
 
 
