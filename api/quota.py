@@ -133,11 +133,22 @@ def _pod_usage(pod: Obj, name: str) -> Decimal | None:
     spec = pod.get("spec") or {}
     if name in _COMPUTE or name.startswith("hugepages-"):
         name = "requests." + name
+    # kube's PodRequests and PodLimits add the pod's overhead (its RuntimeClass's): to requests
+    # always, to a limit only where one is set (no limit stays unbounded)
     if name.startswith("requests."):
-        return pod_total(spec, "requests", name[len("requests.") :]) or Decimal(0)
+        resource = name[len("requests.") :]
+        return (pod_total(spec, "requests", resource) or Decimal(0)) + _overhead(spec, resource)
     if name.startswith("limits."):
-        return pod_total(spec, "limits", name[len("limits.") :]) or Decimal(0)
+        resource = name[len("limits.") :]
+        limit = pod_total(spec, "limits", resource)
+        return limit + _overhead(spec, resource) if limit else Decimal(0)
     return None
+
+
+def _overhead(spec: Obj, resource: str) -> Decimal:
+    overhead = spec.get("overhead")
+    value = overhead.get(resource) if isinstance(overhead, dict) else None
+    return (quantity_or_none(value) or Decimal(0)) if value is not None else Decimal(0)
 
 
 def usage(plural: str, group: str, obj: Obj, names: list[str]) -> dict[str, Decimal]:

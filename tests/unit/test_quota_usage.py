@@ -24,6 +24,19 @@ def test_pod_usage_sums_containers_and_takes_the_larger_init() -> None:
     assert got == {"pods": Decimal(1), "requests.cpu": Decimal(3), "memory": Decimal(2 * 2**30)}
 
 
+def test_a_pods_overhead_counts_for_requests_and_for_limits_that_are_set() -> None:
+    """kube's PodRequests add a RuntimeClass's overhead; PodLimits add it to non-zero limits only."""
+    pod = _pod(requests={"cpu": "500m"}, limits={"cpu": "1"})
+    pod["spec"]["overhead"] = {"cpu": "250m", "memory": "120Mi"}  # type: ignore[index]
+    got = usage("pods", "", pod, ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"])
+    assert got == {
+        "requests.cpu": Decimal("3.25"),  # max(2 x 500m, the init's 3) + 250m
+        "requests.memory": Decimal(120 * 2**20),  # no container asks memory: the overhead alone
+        "limits.cpu": Decimal("2.25"),
+        "limits.memory": Decimal(0),  # no memory limit: unbounded, nothing added
+    }
+
+
 def test_a_finished_pod_uses_nothing_but_still_counts_as_an_object() -> None:
     done = _pod("Succeeded", requests={"cpu": "1"})
     assert usage("pods", "", done, ["pods", "requests.cpu", "count/pods"]) == {
