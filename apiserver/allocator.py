@@ -6,6 +6,8 @@ on PostgreSQL alike: two servers racing for one IP cannot both win, and a restar
 truth from the store. Random probing finds a free value in a mostly-empty range quickly; once
 probing keeps failing, one listing of the allocations finds the free values that remain.
 The first address of the service range belongs to the `kubernetes` service, as in kube.
+A LoadBalancer with externalTrafficPolicy Local also holds a `healthCheckNodePort`, drawn from
+the same range under the same keys, so it never collides with any service's node port.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import ipaddress
 import random
 from typing import Any
 
-from api.errors import ApiError, field_invalid, invalid
+from api.errors import ApiError, field_invalid, internal, invalid
 from apiserver.storage.interface import KeyExistsError, KeyNotFoundError, Store
+from apiserver.validation.service import needs_health_check
 
 IP_PREFIX = "/registry/allocations/clusterips/"
 PORT_PREFIX = "/registry/allocations/nodeports/"
@@ -94,17 +97,21 @@ class Allocator:
         raise _ip_invalid(owner, "", f"failed to allocate a serviceIP: range is full ({self.network})")
 
     async def allocate_port(self, owner: str, wanted: int | None, field: str) -> int:
+        try:
+            return await self._take_port(owner, wanted)
+        except _PortUnavailable as e:
+            raise _port_invalid(owner, field, e.port, e.detail) from None
+
+    async def _take_port(self, owner: str, wanted: int | None) -> int:
+        """Claim `wanted`, or any free port of the range; `_PortUnavailable` says why not."""
         lo, hi = NODE_PORT_RANGE
         if wanted:
             if not lo <= wanted <= hi:
-                raise _port_invalid(
-                    owner,
-                    field,
-                    wanted,
-                    f"provided port is not in the valid range. The range of valid ports is {lo}-{hi}",
+                raise _PortUnavailable(
+                    wanted, f"provided port is not in the valid range. The range of valid ports is {lo}-{hi}"
                 )
             if not await self._claim(PORT_PREFIX + str(wanted), owner):
-                raise _port_invalid(owner, field, wanted, "provided port is already allocated")
+                raise _PortUnavailable(wanted, "provided port is already allocated")
             return wanted
         for _ in range(_PROBES):
             port = random.randint(lo, hi)
@@ -115,7 +122,15 @@ class Allocator:
         for port in range(lo, hi + 1):
             if port not in used and await self._claim(PORT_PREFIX + str(port), owner):
                 return port
-        raise _port_invalid(owner, field, 0, "range is full")
+        raise _PortUnavailable(0, "range is full")
+
+    async def _health_check_port(self, owner: str, wanted: int | None) -> int:
+        """kube's allocHealthCheckNodePort, whose failure is an internal error (500), not Invalid."""
+        try:
+            return await self._take_port(owner, wanted)
+        except _PortUnavailable as e:
+            what = f"requested HealthCheck NodePort {wanted}" if wanted else "a HealthCheck NodePort 0"
+            raise internal(f"failed to allocate {what}: {e.detail}") from None
 
     # --- services -------------------------------------------------------------------------
 
@@ -165,6 +180,12 @@ class Allocator:
             else:
                 for p in spec.get("ports") or []:
                     p.pop("nodePort", None)
+            # kept across an update while both need it (carried over, and immutable by validation)
+            held = old is not None and needs_health_check(old_spec) and old_spec.get("healthCheckNodePort")
+            if needs_health_check(spec) and not held:
+                hc = await self._health_check_port(owner, spec.get("healthCheckNodePort") or None)
+                claimed.append(PORT_PREFIX + str(hc))
+                spec["healthCheckNodePort"] = hc
         except BaseException:
             await self.release(claimed)
             raise
@@ -172,8 +193,9 @@ class Allocator:
 
     @staticmethod
     def keep_allocated(new: dict[str, Any], old: dict[str, Any]) -> None:
-        """An update that leaves out clusterIP(s) or a port's nodePort keeps the stored ones (kube's
-        patchAllocatedValues), before validation sees the object."""
+        """An update that leaves out clusterIP(s), a port's nodePort or the healthCheckNodePort keeps
+        the stored ones (kube's patchAllocatedValues), before validation sees the object; one that
+        stops needing the health check port without changing it drops it (dropTypeDependentFields)."""
         spec, old_spec = new.get("spec"), old.get("spec") or {}
         if not isinstance(spec, dict):
             return
@@ -192,6 +214,12 @@ class Allocator:
                     kept = old_by_port.get((p.get("port"), p.get("protocol", "TCP")))
                     if kept:
                         p["nodePort"] = kept
+        old_hc = old_spec.get("healthCheckNodePort")
+        if needs_health_check(old_spec) and old_hc:
+            if needs_health_check(spec) and not spec.get("healthCheckNodePort"):
+                spec["healthCheckNodePort"] = old_hc
+            elif not needs_health_check(spec) and spec.get("healthCheckNodePort") == old_hc:
+                spec.pop("healthCheckNodePort", None)
 
     @staticmethod
     def held_keys(svc: dict[str, Any] | None) -> set[str]:
@@ -204,7 +232,15 @@ class Allocator:
         for p in spec.get("ports") or []:
             if p.get("nodePort"):
                 keys.add(PORT_PREFIX + str(p["nodePort"]))
+        if spec.get("healthCheckNodePort"):
+            keys.add(PORT_PREFIX + str(spec["healthCheckNodePort"]))
         return keys
+
+
+class _PortUnavailable(Exception):
+    def __init__(self, port: int, detail: str) -> None:
+        super().__init__(detail)
+        self.port, self.detail = port, detail
 
 
 def _ip_invalid(owner: str, ip: str, detail: str) -> ApiError:

@@ -252,7 +252,7 @@ async def run_node(
         runtime = InstrumentedRuntime(
             RealRuntime(data_dir / "runtime", network=network, image_root=Path(args.image_root))
         )
-        proxier = Proxier(informers, name)
+        proxier = Proxier(informers, name, health_address=node_ip)
         routes = RouteManager(informers, network, name)
         policies = PolicyEnforcer(informers, name, args.cluster_dns)
         tasks += [

@@ -4,7 +4,9 @@ Names are DNS-1035 labels (checked in meta). Ports are required except for Exter
 headless services; each port needs a valid number, a DNS-1123 label name (required once there
 are several, unique), a protocol, a valid targetPort, a nodePort only for NodePort and
 LoadBalancer services and within 30000-32767 (the allocator's range, checked here so a bad
-request never reaches allocation). clusterIP is immutable once set.
+request never reaches allocation). clusterIP is immutable once set. healthCheckNodePort belongs
+only to a LoadBalancer with externalTrafficPolicy Local (allocated after validation, so its
+absence is no error here) and, once held, does not change while the service keeps needing it.
 """
 
 from __future__ import annotations
@@ -98,6 +100,26 @@ def _ports(spec: dict[str, Any], headless: bool) -> list[Cause]:
     return causes
 
 
+def needs_health_check(spec: dict[str, Any]) -> bool:
+    """kube's apiservice.NeedsHealthCheck: load balancers ask each node whether it has endpoints."""
+    return spec.get("type") == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
+
+
+def _health_check_node_port(spec: dict[str, Any]) -> list[Cause]:
+    port = spec.get("healthCheckNodePort")
+    if not port:
+        return []
+    if not needs_health_check(spec):
+        return [
+            field_invalid(
+                "spec.healthCheckNodePort",
+                port,
+                "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+            )
+        ]
+    return [field_invalid("spec.healthCheckNodePort", port, m) for m in names.is_port_num(port)]
+
+
 def validate_service(obj: dict[str, Any]) -> list[Cause]:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
@@ -133,6 +155,7 @@ def validate_service(obj: dict[str, Any]) -> list[Cause]:
         if cluster_ip and not headless and not ips:
             causes += [field_invalid("spec.clusterIP", cluster_ip, m) for m in names.is_ip(cluster_ip)]
     causes += _ports(spec, headless)
+    causes += _health_check_node_port(spec)
     affinity = spec.get("sessionAffinity")
     if not affinity:
         causes.append(field_required("spec.sessionAffinity"))
@@ -151,4 +174,10 @@ def validate_service_update(obj: dict[str, Any], old: dict[str, Any]) -> list[Ca
     old_ip, new_ip = old_spec.get("clusterIP") or "", spec.get("clusterIP") or ""
     if old_ip and new_ip != old_ip:
         return [field_invalid("spec.clusterIPs[0]", new_ip, "may not change once set")]
+    if (
+        needs_health_check(spec)
+        and needs_health_check(old_spec)
+        and spec.get("healthCheckNodePort") != old_spec.get("healthCheckNodePort")
+    ):
+        return [field_forbidden("spec.healthCheckNodePort", "field is immutable")]
     return []

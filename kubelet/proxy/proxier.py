@@ -9,6 +9,8 @@ rules follow an endpoints change well within a second. `stop()` removes the tabl
 Under sessionAffinity ClientIP the table holds which client sticks to which endpoint (dynamic
 sets the packets fill); a replacement reads them first and carries them over, so a rebuild for
 another service's sake does not unstick anyone.
+Each rebuild also brings the node's health check listeners (`healthcheck`, one per
+`healthCheckNodePort`, on `health_address`) in line with the same ports.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from api.informer import InformerFactory
 from kubelet.proxy.conntrack import Flow, conntrack_clear, stale_flows
+from kubelet.proxy.healthcheck import HealthChecks, health_checks
 from kubelet.proxy.rules import TABLE, ServicePort, Sticky, ruleset, service_ports, slices_by_service
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,7 @@ class Proxier:
         min_interval: float = 0.1,
         clear_udp: Callable[[list[Flow]], None] = conntrack_clear,
         sticky: Callable[[], Sticky] = nft_sticky,
+        health_address: str | None = None,  # where health check ports listen (None: nowhere)
     ) -> None:
         self.services = informers.informer("services")
         self.slices = informers.informer("endpointslices")
@@ -68,6 +72,7 @@ class Proxier:
         self._clear_udp = clear_udp
         self._sticky = sticky
         self._applied_ports: list[ServicePort] = []
+        self.health = HealthChecks(health_address) if health_address is not None else None
         self.applies = 0  # transactions sent
         self.rebuilds = 0  # rule sets computed (a rebuild that changes nothing sends none)
         for inf in (self.services, self.slices):
@@ -85,12 +90,21 @@ class Proxier:
     async def run(self) -> None:
         await asyncio.gather(self.services.synced.wait(), self.slices.synced.wait())
         self._dirty.set()
+        try:
+            await self._loop()
+        finally:
+            if self.health is not None:
+                await self.health.close()
+
+    async def _loop(self) -> None:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
             ports = self.current_ports()
             body = ruleset(ports)
             self.rebuilds += 1
+            if self.health is not None:
+                await self.health.sync(health_checks(ports))
             if body != self.applied_body:
                 try:
                     if any(p.affinity for p in ports):  # the clients stuck to endpoints stay stuck

@@ -45,6 +45,7 @@ class ServicePort:
     external_local: bool = False  # externalTrafficPolicy Local: node-port clients keep their address
     any_ready: bool = True  # some endpoint is ready somewhere (else clients are rejected, not dropped)
     affinity: int = 0  # sessionAffinity ClientIP: seconds a client sticks to its endpoint (0: none)
+    health_check_port: int = 0  # the service's healthCheckNodePort (kubelet/proxy/healthcheck.py)
 
     @property
     def for_node_port(self) -> tuple[tuple[str, int], ...]:
@@ -124,6 +125,7 @@ def service_ports(
                     external_local,
                     bool(targets),
                     _affinity_seconds(spec) if sticky else 0,
+                    int(spec.get("healthCheckNodePort") or 0),
                 )
             )
     out.sort(key=lambda s: (s.namespace, s.service, s.port_name, s.port))

@@ -415,6 +415,67 @@ def test_services_allocation(http: httpx.Client, ns: str) -> None:
     )
 
 
+def test_services_health_check_node_port(http: httpx.Client, ns: str) -> None:
+    base = f"/api/v1/namespaces/{ns}/services"
+
+    def lb(name: str, **spec: object) -> dict[str, object]:
+        body = {"type": "LoadBalancer", "externalTrafficPolicy": "Local", "ports": [{"port": 80}]}
+        return {"metadata": {"name": name}, "spec": {**body, **spec}}
+
+    auto = http.post(base, json=lb("auto"))
+    assert auto.status_code == 201, auto.text
+    hc = auto.json()["spec"]["healthCheckNodePort"]
+    assert 30000 <= hc <= 32767 and hc != auto.json()["spec"]["ports"][0]["nodePort"]
+    # the health check port and node ports share one range and one set of claims
+    r = http.post(base, json=lb("clash", type="NodePort", externalTrafficPolicy="Cluster",
+                                ports=[{"port": 80, "nodePort": hc}]))  # fmt: skip
+    assert r.status_code == 422 and "provided port is already allocated" in r.text
+    assert (
+        http.post(base, json=lb("exp", healthCheckNodePort=31999)).json()["spec"]["healthCheckNodePort"]
+        == 31999
+    )
+    r = http.post(base, json=lb("taken", healthCheckNodePort=31999))
+    assert r.status_code == 500 and r.json()["reason"] == "InternalError"
+    assert r.json()["message"] == (
+        "Internal error occurred: failed to allocate requested HealthCheck NodePort 31999: "
+        "provided port is already allocated"
+    )
+    assert http.get(f"{base}/taken").status_code == 404
+    r = http.post(
+        base, json=lb("plain", type="ClusterIP", externalTrafficPolicy=None, healthCheckNodePort=31998)
+    )
+    assert r.status_code == 422 and r.json()["details"]["causes"] == [
+        {
+            "reason": "FieldValueInvalid",
+            "field": "spec.healthCheckNodePort",
+            "message": "Invalid value: 31998: may only be set when `type` is 'LoadBalancer' and "
+            "`externalTrafficPolicy` is 'Local'",
+        }
+    ]
+    assert http.get(f"{base}/plain").status_code == 404
+    # an update keeps it, may not change it, and a move to Cluster policy releases it
+    cur = http.get(f"{base}/auto").json()
+    cur["spec"].pop("healthCheckNodePort")
+    assert http.put(f"{base}/auto", json=cur).json()["spec"]["healthCheckNodePort"] == hc
+    cur = http.get(f"{base}/auto").json()
+    cur["spec"]["healthCheckNodePort"] = 31997
+    r = http.put(f"{base}/auto", json=cur)
+    assert r.status_code == 422 and "spec.healthCheckNodePort: Forbidden: field is immutable" in r.text
+    cur["spec"]["healthCheckNodePort"], cur["spec"]["externalTrafficPolicy"] = hc, "Cluster"
+    moved = http.put(f"{base}/auto", json=cur)
+    assert moved.status_code == 200 and "healthCheckNodePort" not in moved.json()["spec"], moved.text
+    r = http.post(base, json=lb("reuse", healthCheckNodePort=hc))
+    assert r.status_code == 201, r.text
+    # a type change releases it, and so does a delete
+    cur = http.get(f"{base}/exp").json()
+    cur["spec"]["type"] = "NodePort"
+    assert "healthCheckNodePort" not in http.put(f"{base}/exp", json=cur).json()["spec"]
+    http.delete(f"{base}/reuse").raise_for_status()
+    for name, port in (("again1", 31999), ("again2", hc)):
+        r = http.post(base, json=lb(name, healthCheckNodePort=port))
+        assert r.status_code == 201, r.text
+
+
 @pytest.mark.parametrize("n", [50])
 def test_optimistic_concurrency(server: Server, ns: str, n: int) -> None:
     import asyncio

@@ -127,3 +127,86 @@ def test_proxier_carries_affinity_over_a_rebuild():
         await factory.stop()
 
     asyncio.run(go())
+
+
+def test_proxier_answers_health_checks():
+    """A LoadBalancer with externalTrafficPolicy Local: 200 while this node has a ready endpoint,
+    503 while it has none, and the port closes when the service goes."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+
+    async def get() -> httpx.Response | None:
+        try:
+            async with httpx.AsyncClient() as c:
+                return await c.get(url)
+        except httpx.TransportError:
+            return None
+
+    async def go():
+        api = FakeApi()
+        await api.create(
+            "services",
+            {
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {
+                    "type": "LoadBalancer",
+                    "externalTrafficPolicy": "Local",
+                    "healthCheckNodePort": port,
+                    "clusterIP": "10.96.0.20",
+                    "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}],
+                },
+            },
+        )
+        factory = InformerFactory(api)
+        proxier = Proxier(
+            factory, "n1", apply=lambda body: None, remove=lambda: None, min_interval=0.01,
+            health_address="127.0.0.1",
+        )  # fmt: skip
+        factory.start()
+        task = asyncio.create_task(proxier.run())
+        seen: list[httpx.Response | None] = [None]
+
+        async def probe() -> None:  # keeps asking, as a load balancer does
+            while True:
+                seen.append(await get())
+                await asyncio.sleep(0.01)
+
+        def answers(status: int) -> bool:
+            return seen[-1] is not None and seen[-1].status_code == status
+
+        prober = asyncio.create_task(probe())
+        await until(lambda: answers(503))
+        r = seen[-1]
+        assert r is not None and r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["content-type"] == "application/json"
+        assert r.json() == {
+            "service": {"namespace": "default", "name": "web"},
+            "localEndpoints": 0,
+            "serviceProxyHealthy": True,
+        }
+        elsewhere = endpoint_slice("web", "10.244.1.7", port_name="", name="web-a")
+        elsewhere["endpoints"][0]["nodeName"] = "n2"
+        await api.create("endpointslices", elsewhere)
+        here = endpoint_slice("web", "10.244.0.7", "10.244.0.8", port_name="", name="web-b")
+        for ep in here["endpoints"]:
+            ep["nodeName"] = "n1"
+        await api.create("endpointslices", here)
+        await until(lambda: answers(200))
+        assert seen[-1] is not None and seen[-1].json()["localEndpoints"] == 2
+        await api.delete("endpointslices", "web-b", "default")
+        await until(lambda: answers(503))  # only another node's endpoint is left
+        await api.delete("services", "web", "default")
+
+        await until(lambda: len(seen) > 2 and seen[-1] is None and seen[-2] is None)
+        for t in (prober, task):
+            t.cancel()
+        await asyncio.gather(prober, task, return_exceptions=True)
+        await factory.stop()
+
+    asyncio.run(go())
