@@ -18,7 +18,7 @@ from typing import Any
 
 from api.errors import ApiError, field_invalid, internal, invalid
 from apiserver.storage.interface import KeyExistsError, KeyNotFoundError, Store
-from apiserver.validation.service import needs_health_check
+from apiserver.validation.service import externally_accessible, needs_health_check
 
 IP_PREFIX = "/registry/allocations/clusterips/"
 PORT_PREFIX = "/registry/allocations/nodeports/"
@@ -195,7 +195,8 @@ class Allocator:
     def keep_allocated(new: dict[str, Any], old: dict[str, Any]) -> None:
         """An update that leaves out clusterIP(s), a port's nodePort or the healthCheckNodePort keeps
         the stored ones (kube's patchAllocatedValues), before validation sees the object; one that
-        stops needing the health check port without changing it drops it (dropTypeDependentFields)."""
+        stops needing the health check port or the externalTrafficPolicy without changing it drops
+        it (dropTypeDependentFields)."""
         spec, old_spec = new.get("spec"), old.get("spec") or {}
         if not isinstance(spec, dict):
             return
@@ -214,6 +215,13 @@ class Allocator:
                     kept = old_by_port.get((p.get("port"), p.get("protocol", "TCP")))
                     if kept:
                         p["nodePort"] = kept
+        # a type change away from outside traffic drops the policy the update carried over unchanged
+        if (
+            externally_accessible(old_spec)
+            and not externally_accessible(spec)
+            and spec.get("externalTrafficPolicy") == old_spec.get("externalTrafficPolicy")
+        ):
+            spec.pop("externalTrafficPolicy", None)
         old_hc = old_spec.get("healthCheckNodePort")
         if needs_health_check(old_spec) and old_hc:
             if needs_health_check(spec) and not spec.get("healthCheckNodePort"):

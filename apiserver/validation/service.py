@@ -100,6 +100,38 @@ def _ports(spec: dict[str, Any], headless: bool) -> list[Cause]:
     return causes
 
 
+TRAFFIC_POLICIES = ["Cluster", "Local"]
+
+
+def externally_accessible(spec: dict[str, Any]) -> bool:
+    """kube's ExternallyAccessible: node ports or a load balancer, or a cluster IP with external IPs."""
+    return spec.get("type") in ("NodePort", "LoadBalancer") or (
+        spec.get("type") == "ClusterIP" and bool(spec.get("externalIPs"))
+    )
+
+
+def _traffic_policies(spec: dict[str, Any]) -> list[Cause]:
+    """kube's rules: externalTrafficPolicy only where traffic comes from outside (the proxy would
+    have nothing to apply it to), each policy Cluster or Local."""
+    causes: list[Cause] = []
+    external = spec.get("externalTrafficPolicy")
+    if external is not None and external != "":
+        if not externally_accessible(spec):
+            causes.append(
+                field_invalid(
+                    "spec.externalTrafficPolicy",
+                    external,
+                    "may only be set for externally-accessible services",
+                )
+            )
+        elif external not in TRAFFIC_POLICIES:
+            causes.append(field_not_supported("spec.externalTrafficPolicy", external, TRAFFIC_POLICIES))
+    internal = spec.get("internalTrafficPolicy")
+    if spec.get("type") != "ExternalName" and internal is not None and internal not in TRAFFIC_POLICIES:
+        causes.append(field_not_supported("spec.internalTrafficPolicy", internal, TRAFFIC_POLICIES))
+    return causes
+
+
 def needs_health_check(spec: dict[str, Any]) -> bool:
     """kube's apiservice.NeedsHealthCheck: load balancers ask each node whether it has endpoints."""
     return spec.get("type") == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
@@ -156,6 +188,7 @@ def validate_service(obj: dict[str, Any]) -> list[Cause]:
             causes += [field_invalid("spec.clusterIP", cluster_ip, m) for m in names.is_ip(cluster_ip)]
     causes += _ports(spec, headless)
     causes += _health_check_node_port(spec)
+    causes += _traffic_policies(spec)
     affinity = spec.get("sessionAffinity")
     if not affinity:
         causes.append(field_required("spec.sessionAffinity"))

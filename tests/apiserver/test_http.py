@@ -476,6 +476,41 @@ def test_services_health_check_node_port(http: httpx.Client, ns: str) -> None:
         assert r.status_code == 201, r.text
 
 
+def test_services_traffic_policies(http: httpx.Client, ns: str) -> None:
+    """externalTrafficPolicy only on a service reached from outside; each policy Cluster or Local;
+    a type change to ClusterIP drops the policy carried over, as kube's dropTypeDependentFields."""
+    base = f"/api/v1/namespaces/{ns}/services"
+
+    def svc(name: str, **spec: object) -> dict[str, object]:
+        return {"metadata": {"name": name}, "spec": {"ports": [{"port": 80}], **spec}}
+
+    r = http.post(base, json=svc("inside", externalTrafficPolicy="Local"))
+    assert r.status_code == 422 and r.json()["details"]["causes"] == [
+        {
+            "reason": "FieldValueInvalid",
+            "field": "spec.externalTrafficPolicy",
+            "message": 'Invalid value: "Local": may only be set for externally-accessible services',
+        }
+    ]
+    assert http.get(f"{base}/inside").status_code == 404
+    for field, value in (("externalTrafficPolicy", "Nearest"), ("internalTrafficPolicy", "Nearest")):
+        r = http.post(base, json=svc(f"bad-{field.lower()}", type="NodePort", **{field: value}))
+        assert r.status_code == 422 and r.json()["details"]["causes"][0]["field"] == f"spec.{field}", r.text
+    # external IPs make a cluster IP reachable from outside
+    assert (
+        http.post(base, json=svc("ext", externalIPs=["192.0.2.9"], externalTrafficPolicy="Local")).status_code
+        == 201
+    )
+    made = http.post(base, json=svc("np", type="NodePort", externalTrafficPolicy="Local"))
+    assert made.status_code == 201, made.text
+    cur = made.json()
+    cur["spec"]["type"] = "ClusterIP"
+    for p in cur["spec"]["ports"]:
+        p.pop("nodePort", None)
+    moved = http.put(f"{base}/np", json=cur)
+    assert moved.status_code == 200 and "externalTrafficPolicy" not in moved.json()["spec"], moved.text
+
+
 @pytest.mark.parametrize("n", [50])
 def test_optimistic_concurrency(server: Server, ns: str, n: int) -> None:
     import asyncio
