@@ -122,12 +122,27 @@ def _attributes(
     )
 
 
-def _candidates(
-    configs: Configurations, res: Resource, subresource: str, operation: str, namespace: str | None, name: str
-) -> tuple[Hook, ...]:
-    is_namespace = res.group == "" and res.plural == "namespaces"
-    shape = _shape(res, subresource, operation, name if is_namespace else namespace or "")
-    return configs.candidates(shape) if shape is not None else ()
+def _offered(
+    store: Any,
+    configs: Configurations,
+    by: Requester,
+    operation: str,
+    res: Resource,
+    namespace: str | None,
+    name: str,
+    new: Obj | None,
+    old: Obj | None,
+    subresource: str,
+    dry_run: bool,
+) -> tuple[_Request, tuple[Hook, ...]] | None:
+    """The write as the webhooks see it and those of `configs` its shape could match; None (before
+    anything is built but the shape) when there are none."""
+    if not configs.ordered:
+        return None
+    a = _attributes(by, operation, res, subresource, namespace, name, new, old, dry_run)
+    shape = _shape(res, subresource, operation, a.namespace)
+    hooks = configs.candidates(shape) if shape is not None else ()
+    return (_Request(store, a), hooks) if hooks else None
 
 
 async def mutate(
@@ -147,14 +162,10 @@ async def mutate(
 ) -> Obj | None:
     """The object after the mutating webhooks (the same dict when none changed it); raises the
     Status that refuses the write."""
-    if not configs.ordered:
+    offered = _offered(store, configs, by, operation, res, namespace, name, new, old, subresource, dry_run)
+    if offered is None:
         return new
-    hooks = _candidates(configs, res, subresource, operation, namespace, name)
-    if not hooks:
-        return new
-    request = _Request(
-        store, _attributes(by, operation, res, subresource, namespace, name, new, old, dry_run)
-    )
+    request, hooks = offered
     obj = new
     invoked_again_if_needed: list[Hook] = []  # IfNeeded webhooks called in the first round
     again: set[int] = set()  # ids of those to call again
@@ -203,14 +214,10 @@ async def validate(
     dry_run: bool = False,
 ) -> None:
     """Calls the validating webhooks; raises the Status of the first refusal or failure."""
-    if not configs.ordered:
+    offered = _offered(store, configs, by, operation, res, namespace, name, new, old, subresource, dry_run)
+    if offered is None:
         return
-    hooks = _candidates(configs, res, subresource, operation, namespace, name)
-    if not hooks:
-        return
-    request = _Request(
-        store, _attributes(by, operation, res, subresource, namespace, name, new, old, dry_run)
-    )
+    request, hooks = offered
     chosen = [h for h in hooks if await request.selects(h, new)]
     results = await asyncio.gather(
         *(_call(store, h, request.a, mutating=False) for h in chosen), return_exceptions=True
