@@ -12,7 +12,7 @@ the first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
@@ -84,6 +84,15 @@ class Resource:
 
 
 _STATUS = ("get", "patch", "update")
+
+_SELF_SUBJECT_REVIEWS = Resource(
+    "selfsubjectreviews",
+    "selfsubjectreview",
+    "SelfSubjectReview",
+    False,
+    group="authentication.k8s.io",
+    verbs=("create",),
+)
 
 RESOURCES: tuple[Resource, ...] = (
     Resource(
@@ -232,28 +241,13 @@ RESOURCES: tuple[Resource, ...] = (
         group="authorization.k8s.io",
         verbs=("create",),
     ),
-    Resource(
-        "selfsubjectreviews",
-        "selfsubjectreview",
-        "SelfSubjectReview",
-        False,
-        group="authentication.k8s.io",
-        verbs=("create",),
-    ),
+    _SELF_SUBJECT_REVIEWS,
     Resource(
         "tokenreviews", "tokenreview", "TokenReview", False, group="authentication.k8s.io", verbs=("create",)
     ),
     # SelfSubjectReview again, in v1beta1 (kube-apiserver 1.27-1.32 serve it): kubectl 1.27's
     # `auth whoami` asks v1beta1, then v1alpha1, never v1; a second row, so v1 stays preferred
-    Resource(
-        "selfsubjectreviews",
-        "selfsubjectreview",
-        "SelfSubjectReview",
-        False,
-        group="authentication.k8s.io",
-        version="v1beta1",
-        verbs=("create",),
-    ),
+    replace(_SELF_SUBJECT_REVIEWS, version="v1beta1"),
     # events.k8s.io/v1: the core Events again, in the shape of client-go's events library (the
     # scheduler's); the same stored objects (kube's one event storage, "ev" in both groups), converted
     # on every read and write (apiserver.kinds.events); `ev` and `events` stay the core resource
