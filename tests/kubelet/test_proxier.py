@@ -1,9 +1,11 @@
 """The proxy loop rebuilds the table from services + EndpointSlices and follows their changes."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from api.informer import InformerFactory
 from kubelet.proxy.proxier import Proxier
+from tests.controller.cluster import eventually
 from tests.controller.fakeapi import FakeApi
 from tests.objects import endpoint_slice
 from tests.polling import until
@@ -170,20 +172,16 @@ def test_proxier_answers_health_checks():
         )  # fmt: skip
         factory.start()
         task = asyncio.create_task(proxier.run())
-        seen: list[httpx.Response | None] = [None]
 
-        async def probe() -> None:  # keeps asking, as a load balancer does
-            while True:
-                seen.append(await get())
-                await asyncio.sleep(0.01)
+        def answers(status: int) -> Callable[[], Awaitable[httpx.Response | None]]:
+            async def asked() -> httpx.Response | None:  # asked again and again, as a load balancer does
+                r = await get()
+                return r if r is not None and r.status_code == status else None
 
-        def answers(status: int) -> bool:
-            return seen[-1] is not None and seen[-1].status_code == status
+            return asked
 
-        prober = asyncio.create_task(probe())
-        await until(lambda: answers(503))
-        r = seen[-1]
-        assert r is not None and r.headers["x-content-type-options"] == "nosniff"
+        r = await eventually(answers(503), what="503 while no endpoint is here")
+        assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["content-type"] == "application/json"
         assert r.json() == {
             "service": {"namespace": "default", "name": "web"},
@@ -197,16 +195,17 @@ def test_proxier_answers_health_checks():
         for ep in here["endpoints"]:
             ep["nodeName"] = "n1"
         await api.create("endpointslices", here)
-        await until(lambda: answers(200))
-        assert seen[-1] is not None and seen[-1].json()["localEndpoints"] == 2
+        assert (await eventually(answers(200), what="200 with local endpoints")).json()["localEndpoints"] == 2
         await api.delete("endpointslices", "web-b", "default")
-        await until(lambda: answers(503))  # only another node's endpoint is left
+        await eventually(answers(503), what="503 again")  # only another node's endpoint is left
         await api.delete("services", "web", "default")
 
-        await until(lambda: len(seen) > 2 and seen[-1] is None and seen[-2] is None)
-        for t in (prober, task):
-            t.cancel()
-        await asyncio.gather(prober, task, return_exceptions=True)
+        async def closed() -> bool:
+            return await get() is None
+
+        await eventually(closed, what="the health check port closed")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         await factory.stop()
 
     asyncio.run(go())
