@@ -107,12 +107,10 @@ class Proxier:
                 await self.health.sync(health_checks(ports))
             if body != self.applied_body:
                 try:
-                    if any(p.affinity for p in ports):  # the clients stuck to endpoints stay stuck
-                        await asyncio.to_thread(
-                            self._apply, ruleset(ports, await asyncio.to_thread(self._sticky))
-                        )
-                    else:
-                        await asyncio.to_thread(self._apply, body)
+                    # the clients stuck to endpoints stay stuck: what the affinity sets hold goes
+                    # into the new table (the body compared is without it: expiries tick)
+                    sticky = await asyncio.to_thread(self._sticky) if any(p.affinity for p in ports) else {}
+                    await asyncio.to_thread(self._apply, ruleset(ports, sticky) if sticky else body)
                     self.applied_body = body
                     self.applies += 1
                     stale = stale_flows(self._applied_ports, ports)
