@@ -15,8 +15,10 @@ validation and k8s.io/apiserver/pkg/util/webhook: ValidateWebhookURL, ValidateWe
   list naming v1 or v1beta1; kubelite speaks only v1, so a list without v1 is refused here rather
   than failing every call later.
 
-kubelite's own refusal: `matchConditions` (CEL) are not evaluated, so a webhook that has them is
-refused (an accepted field works or is refused). Updates are held to the same rules: nothing
+kubelite's own refusals: `matchConditions` (CEL) are not evaluated, so a webhook that has them is
+refused (an accepted field works or is refused); nor is a rule naming the CONNECT operation or a
+subresource whose writes are not offered to webhooks (pods/binding, pods/eviction, */scale,
+serviceaccounts/token, namespaces/finalize, the connections), which would never be called. Updates are held to the same rules: nothing
 stored was held to looser ones, so kube's update leniencies have no counterpart. Pure functions
 over wire dicts; never raise on odd input.
 """
@@ -125,6 +127,35 @@ def _resources(path: str, resources: list[Any]) -> list[Cause]:
     return causes
 
 
+# subresources whose body is another kind, or a connection: kubelite does not offer their writes
+# to webhooks (apiserver.webhooks.dispatch), so a rule naming one would never be called
+NOT_OFFERED = frozenset(
+    {"attach", "binding", "eviction", "exec", "finalize", "portforward", "proxy", "scale", "token"}
+)
+
+
+def _not_offered(path: str, operations: list[Any], resources: list[Any]) -> list[Cause]:
+    """kubelite's own refusal of a rule that names what it never offers to webhooks: the CONNECT
+    operation, or one of NOT_OFFERED by name (wildcards stay: they match what is offered)."""
+    causes: list[Cause] = []
+    if "CONNECT" in operations:
+        causes.append(
+            field_forbidden(
+                f"{path}.operations",
+                "kubelite does not offer CONNECT (exec, attach, port-forward, proxy) to admission webhooks",
+            )
+        )
+    for i, entry in enumerate(resources):
+        sub = entry.partition("/")[2] if isinstance(entry, str) else ""
+        if sub in NOT_OFFERED:
+            causes.append(
+                field_forbidden(
+                    f"{path}.resources[{i}]", f"kubelite does not offer {entry} writes to admission webhooks"
+                )
+            )
+    return causes
+
+
 def _rule(path: str, rule: Obj) -> list[Cause]:
     operations = _list(rule.get("operations"))
     causes: list[Cause] = [] if operations else [field_required(f"{path}.operations")]
@@ -141,6 +172,7 @@ def _rule(path: str, rule: Obj) -> list[Cause]:
     causes += _wildcard_alone(f"{path}.apiVersions", versions, "API versions")
     causes += [field_required(f"{path}.apiVersions[{i}]") for i, v in enumerate(versions) if not v]
     causes += _resources(f"{path}.resources", _list(rule.get("resources")))
+    causes += _not_offered(path, operations, _list(rule.get("resources")))
     scope = rule.get("scope")
     if scope is not None and scope not in SCOPES:
         causes.append(field_not_supported(f"{path}.scope", scope, SCOPES))

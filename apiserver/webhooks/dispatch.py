@@ -12,8 +12,9 @@ after one dict lookup when none matches the request's shape (`configs.Configurat
 Subresources are offered when they are written as the object itself (pods/status,
 pods/ephemeralcontainers, a CSR's approval, a custom resource's status); those whose body is
 another kind (pods/binding, pods/eviction, */scale, serviceaccounts/token), namespaces/finalize
-(written apart from the generic write path) and connections (exec, attach, port-forward, proxy:
-CONNECT never matches) are not.
+(written apart from the generic write path) and connections (exec, attach, port-forward, proxy)
+are not, and a rule that names one of them or CONNECT is refused with its configuration
+(`apiserver.validation.admission`).
 """
 
 from __future__ import annotations

@@ -164,6 +164,34 @@ def test_defaults_and_table(api: httpx.Client, srv: Server, hook: WebhookServer)
         (
             {
                 "rules": [
+                    {
+                        "operations": ["CONNECT"],
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "resources": ["pods/exec"],
+                    }
+                ]
+            },
+            "webhooks[0].rules[0].operations",
+            "does not offer CONNECT",
+        ),
+        (
+            {
+                "rules": [
+                    {
+                        "operations": ["CREATE"],
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "resources": ["pods/eviction"],
+                    }
+                ]
+            },
+            "webhooks[0].rules[0].resources[0]",
+            "does not offer pods/eviction writes",
+        ),
+        (
+            {
+                "rules": [
                     {"operations": ["GET"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}
                 ]
             },
