@@ -6,7 +6,8 @@ slice port of the same name and protocol (what kube-proxy reads since Endpoints 
 The proxy rebuilds the whole table on every change and replaces it in a single `nft -f`
 transaction (`runtime.network.nft.apply_table`), so a packet never sees half a rule set.
 Layout of table `ip kubelite-proxy`:
-- `services`: clusterIP:port -> `svc_N`; `nodeports`: any local address:nodePort -> `svc_N`
+- `services`: clusterIP:port -> `svc_N`, and an external IP:port (spec.externalIPs) as traffic
+  from outside; `nodeports`: any local address:nodePort -> `svc_N`
   (jumped to from prerouting and output only for `fib daddr type local`), marking for SNAT;
 - `svc_N`: `numgen random mod K` picks one of the K ready endpoints with equal odds;
 - `ep_N_M`: marks hairpin traffic (a pod reaching itself through its service), then DNAT;
@@ -46,9 +47,11 @@ class ServicePort:
     any_ready: bool = True  # some endpoint is ready somewhere (else clients are rejected, not dropped)
     affinity: int = 0  # sessionAffinity ClientIP: seconds a client sticks to its endpoint (0: none)
     health_check_port: int = 0  # the service's healthCheckNodePort (kubelet/proxy/healthcheck.py)
+    external_ips: tuple[str, ...] = ()  # spec.externalIPs: the service port on these addresses too
 
     @property
     def for_node_port(self) -> tuple[tuple[str, int], ...]:
+        """The endpoints of traffic from outside (the node port, the external IPs)."""
         return self.endpoints if self.node_endpoints is None else self.node_endpoints
 
     @property
@@ -110,7 +113,9 @@ def service_ports(
                             local |= found
             sticky = spec.get("sessionAffinity") == "ClientIP"
             node_port = int(p.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer") else 0
-            external_local = bool(node_port) and spec.get("externalTrafficPolicy") == "Local"
+            external_ips = tuple(str(a) for a in spec.get("externalIPs") or ())
+            reached = bool(node_port or external_ips)  # from outside the cluster
+            external_local = reached and spec.get("externalTrafficPolicy") == "Local"
             out.append(
                 ServicePort(
                     ns,
@@ -126,6 +131,7 @@ def service_ports(
                     bool(targets),
                     _affinity_seconds(spec) if sticky else 0,
                     int(spec.get("healthCheckNodePort") or 0),
+                    external_ips,
                 )
             )
     out.sort(key=lambda s: (s.namespace, s.service, s.port_name, s.port))
@@ -206,10 +212,14 @@ def ruleset(ports: Iterable[ServicePort], sticky: Sticky | None = None) -> str:
             services.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} goto svc_{i} {comment}")
         else:
             noendpoints.append(f"ip daddr {sp.cluster_ip} {sp.protocol} dport {sp.port} {nothing} {comment}")
-        if not sp.node_port:
+        # traffic from outside: the node port on any local address, the service port on an external IP
+        at_node_port = [f"{sp.protocol} dport {sp.node_port}"] if sp.node_port else []
+        at_external = [f"ip daddr {ip} {sp.protocol} dport {sp.port}" for ip in sp.external_ips]
+        if not at_node_port and not at_external:
             continue
         if not sp.for_node_port:
-            noendpoints.append(f"fib daddr type local {sp.protocol} dport {sp.node_port} {nothing} {comment}")
+            noendpoints += [f"fib daddr type local {m} {nothing} {comment}" for m in at_node_port]
+            noendpoints += [f"{m} {nothing} {comment}" for m in at_external]
             continue
         chain = f"svc_{i}"
         if sp.for_node_port != sp.endpoints:
@@ -218,7 +228,8 @@ def ruleset(ports: Iterable[ServicePort], sticky: Sticky | None = None) -> str:
         # masqueraded so that replies come back through this node, unless the policy is Local:
         # then the endpoint is here and the client's address is kept
         masq = "" if sp.external_local else f"meta mark set mark or {MASQ_MARK} "
-        nodeports.append(f"{sp.protocol} dport {sp.node_port} {masq}goto {chain} {comment}")
+        nodeports += [f"{m} {masq}goto {chain} {comment}" for m in at_node_port]
+        services += [f"{m} {masq}goto {chain} {comment}" for m in at_external]
 
     def block(name: str, rules: list[str], hook: str = "") -> str:
         body = "".join(f"  {r}\n" for r in ([hook] if hook else []) + rules)

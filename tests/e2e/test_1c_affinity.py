@@ -48,3 +48,27 @@ def test_client_ip_affinity_keeps_a_client_on_one_pod(cluster: Cluster) -> None:
     finally:
         c.kubectl("delete", "rc", "sticky", check=False)
         c.kubectl("delete", "svc", "sticky", "sticky-other", check=False)
+
+
+def test_external_ips_reach_the_service(cluster: Cluster) -> None:
+    """spec.externalIPs: the service port on an address no host has, reached from a node."""
+    c = cluster
+    external = "10.250.0.200"  # in the nodes' subnet, so a node routes it, and nobody holds it
+    c.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=manifest(
+            web_rc("outside", 1),
+            service("outside", {"port": 80, "targetPort": "http"}, externalIPs=[external]),
+        ),
+    )
+    try:
+        wait_for(lambda: len(ready_endpoints(c, "outside")) == 1, 90, what="an endpoint")
+        page = wait_for(
+            lambda: fetch_in_node(c, 0, f"http://{external}/"), 30, what="an answer on the external IP"
+        )
+        assert page.startswith("outside-")
+    finally:
+        c.kubectl("delete", "rc", "outside", check=False)
+        c.kubectl("delete", "svc", "outside", check=False)

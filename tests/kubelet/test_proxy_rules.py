@@ -156,3 +156,27 @@ def test_client_ip_affinity_sends_a_client_back_and_carries_what_sets_held() -> 
     script = f"table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n{body}}}\n"
     r = subprocess.run(["nft", "-c", "-f", "-"], input=script, text=True, capture_output=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_external_ips_reach_the_service_as_traffic_from_outside() -> None:
+    """spec.externalIPs: the service port on those addresses, masqueraded as a node port is, and
+    kept to this node's endpoints (the client's address kept) under externalTrafficPolicy Local."""
+    eps = slices_by_service([LOCAL_SLICE])
+    spec = {"type": "ClusterIP", "externalIPs": ["192.0.2.9"]}
+    (sp,) = service_ports([web(**spec)], eps, "n1")
+    body = ruleset([sp])
+    assert (
+        'ip daddr 192.0.2.9 tcp dport 80 meta mark set mark or 0x4000 goto svc_0 comment "default/web:http"'
+        in body
+    )
+    (local,) = service_ports([web(**spec, externalTrafficPolicy="Local")], eps, "n1")
+    body = ruleset([local])
+    assert 'ip daddr 192.0.2.9 tcp dport 80 goto svcx_0 comment "default/web:http"' in chain_of(
+        body, "services"
+    )
+    assert "dnat to 10.244.1.3:8080" in chain_of(body, "epx_0_0")
+    (none_here,) = service_ports([web(**spec, externalTrafficPolicy="Local")], eps, "n3")
+    assert "ip daddr 192.0.2.9 tcp dport 80 drop" in chain_of(ruleset([none_here]), "noendpoints")
+    script = f"table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n{body}}}\n"
+    r = subprocess.run(["nft", "-c", "-f", "-"], input=script, text=True, capture_output=True)
+    assert r.returncode == 0, r.stderr
