@@ -94,6 +94,18 @@ _SELF_SUBJECT_REVIEWS = Resource(
     verbs=("create",),
 )
 
+_HPAS = Resource(
+    "horizontalpodautoscalers",
+    "horizontalpodautoscaler",
+    "HorizontalPodAutoscaler",
+    True,
+    group="autoscaling",
+    version="v2",
+    short_names=("hpa",),
+    categories=("all",),
+    subresources=(Subresource("status", "HorizontalPodAutoscaler", _STATUS),),
+)
+
 RESOURCES: tuple[Resource, ...] = (
     Resource(
         "namespaces",
@@ -418,17 +430,10 @@ RESOURCES: tuple[Resource, ...] = (
         categories=("api-extensions",),
         subresources=(Subresource("status", "CustomResourceDefinition", _STATUS),),
     ),
-    Resource(
-        "horizontalpodautoscalers",
-        "horizontalpodautoscaler",
-        "HorizontalPodAutoscaler",
-        True,
-        group="autoscaling",
-        version="v2",
-        short_names=("hpa",),
-        categories=("all",),
-        subresources=(Subresource("status", "HorizontalPodAutoscaler", _STATUS),),
-    ),
+    _HPAS,
+    # autoscaling/v1 again: the same stored HPAs in v1's shape (api.hpav1), as kube serves both and
+    # kubectl 1.27-1.32 `autoscale` creates v1; a second row, so v2 stays preferred
+    replace(_HPAS, version="v1", schema="AutoscalingV1HorizontalPodAutoscaler"),
     # metrics.k8s.io/v1beta1: read-only usage aggregated from the kubelets (apiserver/metricsapi.py), never stored
     Resource(
         "nodes",

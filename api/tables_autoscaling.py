@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from api import tables
+from api import hpav1, tables
 
 Obj = dict[str, Any]
 _MAX_SHOWN = 2  # kube's formatHPAMetrics lists two metrics, then `+ N more...`
@@ -71,6 +71,8 @@ def format_targets(spec: Obj, status: Obj) -> str:
 
 
 def _hpa_row(obj: Obj, now: _dt.datetime) -> list[Any]:
+    if obj.get("apiVersion") == hpav1.V1:  # printed from the v2 shape, as kube prints its internal type
+        obj = hpav1.to_v2(obj)
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     ref = spec.get("scaleTargetRef") or {}
     low = spec.get("minReplicas")

@@ -320,6 +320,17 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     "MetricSpec": {1: ("type", _S, False), 4: ("resource", "ResourceMetricSource", False)},
     "ResourceMetricSource": {1: ("name", _S, False), 2: ("target", "MetricTarget", False)},
     "MetricTarget": {1: ("type", _S, False), 4: ("averageUtilization", _I, False)},
+    # kubectl 1.27-1.32 autoscale: autoscaling/v1 (k8s.io/api/autoscaling/v1/generated.proto)
+    "AutoscalingV1HorizontalPodAutoscaler": {
+        1: ("metadata", "ObjectMeta", False),
+        2: ("spec", "AutoscalingV1HorizontalPodAutoscalerSpec", False),
+    },
+    "AutoscalingV1HorizontalPodAutoscalerSpec": {
+        1: ("scaleTargetRef", "CrossVersionObjectReference", False),
+        2: ("minReplicas", _I, False),
+        3: ("maxReplicas", _I, False),
+        4: ("targetCPUUtilizationPercentage", _I, False),
+    },
     # kubectl create priorityclass (k8s.io/api/scheduling/v1/generated.proto)
     "PriorityClass": {
         1: ("metadata", "ObjectMeta", False),
@@ -416,6 +427,8 @@ KINDS = {
 # JSON) instead of being dropped. kubectl sends a whole Pod for `debug --copy-to` (any field of the
 # pod copied): dropping what is not decoded here would make a different pod than asked.
 STRICT = {"Pod"}
+# (apiVersion, kind) -> message, for a kind whose versions number their fields differently
+VERSIONED = {("autoscaling/v1", "HorizontalPodAutoscaler"): "AutoscalingV1HorizontalPodAutoscaler"}
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -548,7 +561,8 @@ def decode(body: bytes) -> dict[str, Any]:
         kind = tm.get("kind", "")
         if kind not in KINDS:
             raise unsupported_media_type(f"{CONTENT_TYPE} (kind {kind or '?'}; send JSON)")
-        obj = _message(env.get("raw") or b"", kind, strict=kind in STRICT)
+        message = VERSIONED.get((tm.get("apiVersion", ""), kind), kind)
+        obj = _message(env.get("raw") or b"", message, strict=kind in STRICT)
     except ApiError:
         raise
     except (ValueError, UnicodeDecodeError, RecursionError, OSError, OverflowError) as e:

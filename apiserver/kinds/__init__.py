@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 from api import jsonutil
 from api.errors import Cause
-from api.resources import Resource, by_plural
+from api.resources import RESOURCES, Resource, by_plural
 from apiserver.validation.names import NameCheck, is_dns1123_subdomain
 
 Obj = dict[str, Any]
@@ -172,7 +172,7 @@ class KindStrategy:
     view: View | None = None
 
 
-_TABLE: dict[tuple[str, str], KindStrategy] = {}
+_TABLE: dict[tuple[str, ...], KindStrategy] = {}
 
 # the modules that register rows; imported once, on first lookup
 _MODULES = (
@@ -197,18 +197,21 @@ _MODULES = (
 _loaded = False
 
 
-def register(strategy: KindStrategy) -> KindStrategy:
+def register(strategy: KindStrategy, version: str | None = None) -> KindStrategy:
     r = strategy.resource
-    _TABLE[(r.group, r.plural)] = strategy
+    _TABLE[(r.group, r.plural) if version is None else (r.group, r.plural, version)] = strategy
     return strategy
 
 
-def row(plural: str, group: str = "", **rules: Any) -> KindStrategy:
-    """Register the row of the served resource `group`/`plural` with these rules."""
+def row(plural: str, group: str = "", version: str | None = None, **rules: Any) -> KindStrategy:
+    """Register the row of the served resource `group`/`plural` with these rules; with `version`,
+    the row of that version only (a resource whose other version is a `View` of the same objects)."""
     res = by_plural(group, plural)
+    if version is not None:
+        res = next((r for r in RESOURCES if (r.group, r.plural, r.version) == (group, plural, version)), None)
     if res is None:
         raise LookupError(f"no resource {plural!r} in group {group!r} in api/resources.py")
-    return register(KindStrategy(res, **rules))
+    return register(KindStrategy(res, **rules), version)
 
 
 def _load() -> None:
@@ -224,6 +227,8 @@ def for_resource(res: Resource) -> KindStrategy:
     if not _loaded:
         _load()
     row = _TABLE.get((res.group, res.plural))
+    if row is not None and row.resource.version != res.version:  # another version's own row, if any
+        row = _TABLE.get((res.group, res.plural, res.version), row)
     if row is None:
         row = _TABLE[(res.group, res.plural)] = KindStrategy(res)
     return row

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import hpav1
 from api.errors import Cause, field_invalid, field_not_supported, field_required
-from apiserver.kinds import Obj, row
+from apiserver.kinds import Obj, View, row
 
 METRIC_TYPES = ["ContainerResource", "External", "Object", "Pods", "Resource"]
 TARGET_TYPES = ["AverageValue", "Utilization", "Value"]
@@ -43,6 +44,10 @@ def _complete(rules: Any, default: Obj) -> Obj:
 
 
 def default_hpa(obj: Obj) -> None:
+    annotations = (obj.get("metadata") or {}).get("annotations")
+    if isinstance(annotations, dict):  # v1's round-trip annotations never reach v2 (kube drops them)
+        for key in hpav1.ROUND_TRIP:
+            annotations.pop(key, None)
     spec = obj.get("spec")
     if spec is None:
         spec = obj["spec"] = {}
@@ -199,4 +204,63 @@ row(
     prepare_create=_reset_status,
     defaults=default_hpa,
     validate=validate_hpa,
+)
+
+
+# --- autoscaling/v1: the same objects through `api.hpav1`; held to v2's rules after conversion,
+# so a cause names the field kube's internal type has (`spec.metrics[0].resource.target...`)
+
+
+def _v1_defaults(obj: Obj) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict) and spec.get("minReplicas") is None:
+        spec["minReplicas"] = 1
+
+
+def _v1_validate(obj: Obj) -> list[Cause]:
+    try:
+        return validate_hpa(_v1_stored(obj))
+    except ValueError as e:
+        return [field_invalid("metadata.annotations", "", str(e))]
+
+
+def _v1_stored(obj: Obj) -> Obj:
+    stored = hpav1.to_v2(obj)
+    default_hpa(stored)
+    return stored
+
+
+def _v1_reset_status(obj: Obj) -> None:
+    annotations = (obj.get("metadata") or {}).get("annotations")
+    if isinstance(annotations, dict):
+        for key in hpav1.STATUS_ANNOTATIONS:
+            annotations.pop(key, None)
+    obj["status"] = {"currentReplicas": 0, "desiredReplicas": 0}
+
+
+def _v1_keep_status(new: Obj, old: Obj) -> None:
+    """A main write keeps the stored status, and in v1 part of it lives in annotations."""
+    old_annotations = (old.get("metadata") or {}).get("annotations") or {}
+    meta = new["metadata"]
+    annotations = dict(meta.get("annotations") or {})
+    for key in hpav1.STATUS_ANNOTATIONS:
+        if key in old_annotations:
+            annotations[key] = old_annotations[key]
+        else:
+            annotations.pop(key, None)
+    if annotations or "annotations" in meta:
+        meta["annotations"] = annotations
+
+
+row(
+    "horizontalpodautoscalers",
+    "autoscaling",
+    version="v1",
+    status_separate=True,
+    generation=True,
+    prepare_create=_v1_reset_status,
+    prepare_update=_v1_keep_status,
+    defaults=_v1_defaults,
+    validate=_v1_validate,
+    view=View(hpav1.from_v2, _v1_stored, {}),
 )

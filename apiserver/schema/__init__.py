@@ -94,6 +94,7 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "authentication": (_tr.AUTHENTICATION, _tr.AUTHENTICATION_TYPES),
     "apiextensions": (_tx.APIEXTENSIONS, _tx.APIEXTENSIONS_TYPES),
     "autoscaling-v2": (_tas.AUTOSCALING_V2, _tas.AUTOSCALING_V2_TYPES),
+    "autoscaling-v1": (_tas.AUTOSCALING_V1, _tas.AUTOSCALING_V1_TYPES),
     "metrics": (_tas.METRICS, _tas.METRICS_TYPES),
     "admissionregistration": (_tad.ADMISSIONREGISTRATION, _tad.ADMISSIONREGISTRATION_TYPES),
 }
@@ -113,6 +114,7 @@ _KINDS: dict[str, str] = {
 }
 _KINDS.update(_tn.NETWORKING_KINDS)
 _KINDS.update(_tas.AUTOSCALING_V2_KINDS)
+_KINDS.update(_tas.AUTOSCALING_V1_KINDS)
 _KINDS.update(_tas.METRICS_KINDS)
 _KINDS.update(_tad.ADMISSIONREGISTRATION_KINDS)
 _PACKAGE: dict[str, str] = {}
@@ -135,6 +137,7 @@ for _kind in (
     *_tp.POLICY_LISTED_KINDS,
     *_tx.APIEXTENSIONS_LISTED_KINDS,
     *_tas.AUTOSCALING_V2_LISTED_KINDS,
+    *_tas.AUTOSCALING_V1_LISTED_KINDS,
     *_tas.METRICS_LISTED_KINDS,
     *_tad.ADMISSIONREGISTRATION_LISTED_KINDS,
     *_te.EVENTS_LISTED_KINDS,
@@ -148,6 +151,7 @@ for _kind in (
     }
 
 _STRUCTS: dict[str, Spec] = {}
+_NAMES = {**_te.NAMES, **_tas.NAMES}  # table name -> kube's, where two groups share a type's name
 
 
 def _parse(text: str) -> Spec:
@@ -205,7 +209,7 @@ def type_spec(type_name: str) -> Spec:
 
 def kind_name(type_name: str) -> str:
     """kube's name of a type of the table (`EventsV1Event` is events.k8s.io's `Event`)."""
-    return _te.NAMES.get(type_name, type_name)
+    return _NAMES.get(type_name, type_name)
 
 
 def definition_name(type_name: str) -> str:

@@ -124,3 +124,27 @@ DOCS.update(NODE_DOCS)
 from apiserver.schema.docs_admission import ADMISSION_DOCS  # noqa: E402
 
 DOCS.update(ADMISSION_DOCS)
+
+# autoscaling/v1's HPA (the v2 objects in v1's shape; see api.hpav1)
+DOCS.update(
+    {
+        "AutoscalingV1HorizontalPodAutoscaler": "HorizontalPodAutoscaler in autoscaling/v1: scales a workload "
+        "on its pods' CPU utilisation. The same objects as autoscaling/v2; what v1 cannot express (other "
+        "metrics, behavior, conditions) is kept in autoscaling.alpha.kubernetes.io/* annotations.",
+        "AutoscalingV1HorizontalPodAutoscalerSpec.scaleTargetRef": "The workload to scale, through its "
+        "scale subresource (a Deployment, ReplicaSet, StatefulSet or ReplicationController).",
+        "AutoscalingV1HorizontalPodAutoscalerSpec.minReplicas": "The fewest replicas to scale down to; "
+        "defaults to 1.",
+        "AutoscalingV1HorizontalPodAutoscalerSpec.maxReplicas": "The most replicas to scale up to; at "
+        "least minReplicas.",
+        "AutoscalingV1HorizontalPodAutoscalerSpec.targetCPUUtilizationPercentage": "The average CPU "
+        "utilisation of the pods to aim at, as a percentage of their CPU requests; without it (and without "
+        "other metrics) 80.",
+        "AutoscalingV1HorizontalPodAutoscalerStatus.currentCPUUtilizationPercentage": "The pods' last "
+        "measured average CPU utilisation, as a percentage of their requests.",
+        "AutoscalingV1HorizontalPodAutoscalerStatus.currentReplicas": "The replicas the workload had when "
+        "last measured.",
+        "AutoscalingV1HorizontalPodAutoscalerStatus.desiredReplicas": "The replicas the autoscaler last "
+        "computed.",
+    }
+)

@@ -119,3 +119,39 @@ METRICS_KINDS: dict[str, str] = {
     "PodMetrics": "metrics.k8s.io/v1beta1",
 }
 METRICS_LISTED_KINDS = ("NodeMetrics", "PodMetrics")
+
+# autoscaling/v1 HorizontalPodAutoscaler (the same stored objects, `api.hpav1`): its types share
+# their names with v2's in another package, so here they carry a prefix and `NAMES` gives kube's
+AUTOSCALING_V1 = "io.k8s.api.autoscaling.v1"
+AUTOSCALING_V1_TYPES: dict[str, dict[str, str]] = {
+    "AutoscalingV1HorizontalPodAutoscaler": {
+        **TYPE_META,
+        "metadata": "ObjectMeta",
+        "spec": "AutoscalingV1HorizontalPodAutoscalerSpec",
+        "status": "AutoscalingV1HorizontalPodAutoscalerStatus",
+    },
+    "AutoscalingV1HorizontalPodAutoscalerSpec": {
+        "scaleTargetRef!": "AutoscalingV1CrossVersionObjectReference",
+        "minReplicas": "integer",
+        "maxReplicas!": "integer",
+        "targetCPUUtilizationPercentage": "integer",
+    },
+    "AutoscalingV1CrossVersionObjectReference": {
+        "kind!": "string",
+        "name!": "string",
+        "apiVersion": "string",
+    },
+    "AutoscalingV1HorizontalPodAutoscalerStatus": {
+        "observedGeneration": "integer",
+        "lastScaleTime": "Time",
+        "currentReplicas!": "integer",
+        "desiredReplicas!": "integer",
+        "currentCPUUtilizationPercentage": "integer",
+    },
+}
+AUTOSCALING_V1_KINDS: dict[str, str] = {"AutoscalingV1HorizontalPodAutoscaler": "autoscaling/v1"}
+AUTOSCALING_V1_LISTED_KINDS = tuple(AUTOSCALING_V1_KINDS)
+_PREFIX = "AutoscalingV1"
+NAMES = {
+    name: name[len(_PREFIX) :] for name in (*AUTOSCALING_V1_TYPES, "AutoscalingV1HorizontalPodAutoscalerList")
+}
