@@ -92,19 +92,27 @@ class Target:
 
 
 def pod_container(pod: dict[str, Any], requested: str) -> str:
-    """The container a request is for: the one named, else the default one; 400 when not in the pod."""
+    """The container a request is for (kube's validateContainer): the one named, else the pod's
+    only container; 400 when it names none of the pod's, or names none and the pod has several
+    (kubectl picks its default container itself, from `kubectl.kubernetes.io/default-container`)."""
     meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
     name = meta.get("name", "")
+    if not requested:
+        containers = [str(c.get("name")) for c in spec.get("containers") or []]
+        if len(containers) == 1:
+            return containers[0]
+        message = f"a container name must be specified for pod {name}"
+        if containers:
+            message += f", choose one of: [{' '.join(containers)}]"
+            inits = [str(c.get("name")) for c in spec.get("initContainers") or []]
+            if inits:
+                message += f" or one of the init containers: [{' '.join(inits)}]"
+        raise bad_request(message)
     names = [
         c.get("name")
         for key in ("containers", "initContainers", "ephemeralContainers")
         for c in spec.get(key) or []
     ]
-    if not requested:
-        default = (meta.get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
-        requested = str(default) if default in names else str(names[0] if names else "")
-        if not requested:
-            raise bad_request(f"pod {name} has no containers")
     if requested not in names:
         raise bad_request(f"container {requested} is not valid for pod {name}")
     return requested
@@ -210,6 +218,19 @@ class KubeletProxy:
         query = parse_qsl((scope.get("query_string") or b"").decode("latin-1"), keep_blank_values=True)
         websocket = scope["type"] == "websocket"
         try:
+            if subresource == "log" and not websocket and not (pod.get("spec") or {}).get("nodeName"):
+                # kube's LogLocation: a valid container of a pod with no node yet has no logs, an
+                # empty stream rather than an error (only exec, attach and port-forward need a host)
+                pod_container(pod, next((v for k, v in query if k == "container"), ""))
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [(b"content-type", b"text/plain")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b""})
+                return
             target = await self.target(pod, subresource, query)
             if websocket:
                 if subresource == "log":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import struct
 import subprocess
@@ -256,8 +257,10 @@ def test_errors_worded_as_kube(
     server: Server, http: httpx.Client, exec_pod: ExecPod, node: str, ns: str
 ) -> None:
     make_pod(http, ns, "unbound", None, ("c",), phase="Pending")
-    r = server.kubectl("logs", "-n", ns, "unbound")
-    assert "Error from server (BadRequest): pod unbound does not have a host assigned" in r.stderr
+    r = server.kubectl("logs", "-n", ns, "unbound")  # kube: no node yet, so no logs (an empty stream)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    r = http.get(f"/api/v1/namespaces/{ns}/pods/unbound/log?container=nope")  # the container is still checked
+    assert (r.status_code, r.json()["message"]) == (400, "container nope is not valid for pod unbound")
     r = server.kubectl("exec", "-n", ns, "unbound", "--", "true")
     assert r.returncode != 0 and "pod unbound does not have a host assigned" in r.stderr
     r = server.kubectl("exec", "-n", ns, "box-nope", "--", "true")
@@ -299,7 +302,9 @@ def test_python_client(server: Server, http: httpx.Client, kubelet: Kubelet, nod
     api = config.new_client_from_config(config_file=str(server.kubeconfig))
     try:
         v1 = client.CoreV1Api(api)
-        assert v1.read_namespaced_pod_log("py", ns) == "from main\n"  # no container: the first one
+        with pytest.raises(client.ApiException) as refused:  # two containers and none named: kube's 400
+            v1.read_namespaced_pod_log("py", ns)
+        assert refused.value.status == 400 and "choose one of: [main side]" in str(refused.value.body)
         assert v1.read_namespaced_pod_log("py", ns, container="main", tail_lines=1) == "from main\n"
         # the client's default (preloaded) call leaves its socket open after the close frame, which holds
         # the server's shutdown for seconds: read the same way, then close
@@ -307,6 +312,7 @@ def test_python_client(server: Server, http: httpx.Client, kubelet: Kubelet, nod
             v1.connect_get_namespaced_pod_exec,
             "py",
             ns,
+            container="main",
             command=["sh", "-c", "echo hi"],
             stderr=True,
             stdin=False,
@@ -350,13 +356,15 @@ def test_target_decisions() -> None:
             "containers": [{"name": "a"}, {"name": "b"}],
         },
     }
-    assert pod_container(pod, "") == "a"  # the first app container
+    # kube's validateContainer: no default among several (kubectl names one itself)
+    with pytest.raises(
+        ApiError, match=re.escape("choose one of: [a b] or one of the init containers: [init]")
+    ):
+        pod_container(pod, "")
+    assert (
+        pod_container({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "only"}]}}, "") == "only"
+    )
     assert pod_container(pod, "init") == "init"
-    annotated = {
-        **pod,
-        "metadata": {"name": "p", "annotations": {"kubectl.kubernetes.io/default-container": "b"}},
-    }
-    assert pod_container(annotated, "") == "b"
     with pytest.raises(ApiError, match="container z is not valid for pod p"):
         pod_container(pod, "z")
     with pytest.raises(ApiError, match="pod q does not have a host assigned"):
@@ -383,9 +391,14 @@ def test_target_decisions() -> None:
         "/exec/ns%20a/p/b",
         "command=sh&command=-c&tty=true",
     )
-    assert kubelet_target(pod, node, "log", [("follow", "true")]).path == "/containerLogs/ns%20a/p/a"
+    assert (
+        kubelet_target(pod, node, "log", [("follow", "true"), ("container", "a")]).path
+        == "/containerLogs/ns%20a/p/a"
+    )
     with pytest.raises(ApiError, match="completed pod; current phase is Failed"):
-        kubelet_target({**pod, "status": {"phase": "Failed"}}, node, "exec", [("command", "x")])
+        kubelet_target(
+            {**pod, "status": {"phase": "Failed"}}, node, "exec", [("command", "x"), ("container", "a")]
+        )
     e = kubelet_error(400, b'previous terminated container "a" in pod "p" not found\n')
     assert (e.code, e.reason, e.message) == (
         400,
