@@ -259,8 +259,11 @@ def test_errors_worded_as_kube(
     make_pod(http, ns, "unbound", None, ("c",), phase="Pending")
     r = server.kubectl("logs", "-n", ns, "unbound")  # kube: no node yet, so no logs (an empty stream)
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
-    r = http.get(f"/api/v1/namespaces/{ns}/pods/unbound/log?container=nope")  # the container is still checked
-    assert (r.status_code, r.json()["message"]) == (400, "container nope is not valid for pod unbound")
+    checked = http.get(f"/api/v1/namespaces/{ns}/pods/unbound/log?container=nope")  # the container still is
+    assert (checked.status_code, checked.json()["message"]) == (
+        400,
+        "container nope is not valid for pod unbound",
+    )
     r = server.kubectl("exec", "-n", ns, "unbound", "--", "true")
     assert r.returncode != 0 and "pod unbound does not have a host assigned" in r.stderr
     r = server.kubectl("exec", "-n", ns, "box-nope", "--", "true")
