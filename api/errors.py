@@ -274,6 +274,14 @@ def field_not_supported(field: str, value: Any, supported: list[str]) -> Cause:
     }
 
 
+def field_too_many(field: str, count: int, limit: int) -> Cause:
+    return {
+        "reason": "FieldValueTooMany",
+        "message": f"Too many: {count}: must have at most {limit} items",
+        "field": field,
+    }
+
+
 def field_forbidden(field: str, detail: str) -> Cause:
     return {"reason": "FieldValueForbidden", "message": f"Forbidden: {detail}", "field": field}
 
