@@ -19,7 +19,9 @@ _HOOK = {
     "policy decides.",
     "admissionReviewVersions": "The AdmissionReview versions the webhook reads; must include v1, the one "
     "kubelite sends.",
-    "matchConditions": "CEL conditions on the request; refused by kubelite (not evaluated).",
+    "matchConditions": "CEL conditions (object, oldObject, request) the request must meet for the webhook to be "
+    "called: any false skips it; an evaluation error follows failurePolicy. At most 64; the authorizer "
+    "library and Kubernetes CEL library functions are refused.",
 }
 
 ADMISSION_DOCS: dict[str, str] = {
@@ -47,4 +49,6 @@ ADMISSION_DOCS: dict[str, str] = {
     "RuleWithOperations.apiVersions": "API versions or *.",
     "RuleWithOperations.resources": "Resources, resource/subresource (pods/status), pods/*, */* or *.",
     "RuleWithOperations.scope": "Cluster, Namespaced or * (the default).",
+    "MatchCondition.name": "The condition's name, a qualified name unique in its list.",
+    "MatchCondition.expression": "A CEL expression that evaluates to a bool.",
 }
