@@ -22,7 +22,8 @@ validation and k8s.io/apiserver/pkg/util/webhook: ValidateWebhookURL, ValidateWe
 
 kubelite's own refusals: a rule naming the CONNECT operation or a subresource whose writes are not
 offered to admission (pods/binding, pods/eviction, */scale, serviceaccounts/token,
-namespaces/finalize, the connections), which would never be called. Updates are held
+namespaces/finalize, the connections), which would never be called. The rule and matchConditions
+checks are shared with ValidatingAdmissionPolicy (`validation.admissionpolicy`). Updates are held
 to the same rules: nothing stored was held to looser ones, so kube's update leniencies have no
 counterpart. Pure functions over wire dicts; never raise on odd input.
 """

@@ -14,7 +14,8 @@ The modules, decisions apart from I/O:
   with the webhooks a request's resource and operation could match memoized per request shape,
   so a write with none configured (or none matching) costs one dict lookup.
 - `matching`: pure; kube's rules, namespaceSelector and objectSelector.
-- `request`: a write as admission sees it (attributes, shape, its namespace read once).
+- `request`: a write as admission sees it (attributes, shape, its namespace read once), shared
+  with the ValidatingAdmissionPolicies (`apiserver.policies`).
 - `review`: pure; the AdmissionReview sent, the answer read, the patch applied, the Status errors.
 - `transport`: the HTTPS POST (url as given, or a Service's ready endpoint with TLS server name
   `<name>.<namespace>.svc`); httpx and ssl are imported there, on the first call.

@@ -1,4 +1,4 @@
-"""One write as admission sees it, as the webhooks match it:
+"""One write as admission sees it, shared by the webhooks and the ValidatingAdmissionPolicies:
 its attributes (`attributes`), the shape their rules are matched on (`shape`), and, read at most
 once per request and only when a selector or an expression asks, its namespace (`Request`).
 
