@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from api.errors import Cause, field_invalid, field_required, field_too_many
+from api.errors import Cause, field_duplicates, field_invalid, field_required, field_too_many
 from api.jsonutil import as_object
 from apiserver.cel.expressions import (
     CompileError,
@@ -46,7 +46,6 @@ from apiserver.cel.expressions import (
     undeclared,
 )
 from apiserver.validation import names
-from apiserver.validation.meta import duplicates
 
 Obj = dict[str, Any]
 # the names in scope of each kind of admission expression (`params` added where a paramKind is)
@@ -200,4 +199,4 @@ def match_condition_causes(
         else:
             causes += [field_invalid(f"{at}.name", name, m) for m in names.is_qualified_name(name)]
     names_at = [(f"{path}[{i}].name", as_object(c).get("name")) for i, c in enumerate(conditions)]
-    return causes + duplicates(names_at)
+    return causes + field_duplicates(names_at)

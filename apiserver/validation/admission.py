@@ -37,6 +37,7 @@ from typing import Any
 
 from api.errors import (
     Cause,
+    field_duplicates,
     field_forbidden,
     field_invalid,
     field_not_supported,
@@ -45,7 +46,7 @@ from api.errors import (
 from api.jsonutil import as_object
 from apiserver.cel.admission import match_condition_causes
 from apiserver.validation import names
-from apiserver.validation.meta import duplicates, validate_selector
+from apiserver.validation.meta import validate_selector
 from apiserver.validation.workloads import invalid_raw
 
 Obj = dict[str, Any]
@@ -308,7 +309,9 @@ def _webhook(path: str, hook: Obj, mutating: bool) -> list[Cause]:
 def _configuration(obj: Obj, mutating: bool) -> list[Cause]:
     hooks = [as_object(hook) for hook in as_list(obj.get("webhooks"))]
     causes = [c for i, hook in enumerate(hooks) for c in _webhook(f"webhooks[{i}]", hook, mutating)]
-    return causes + duplicates([(f"webhooks[{i}].name", hook.get("name")) for i, hook in enumerate(hooks)])
+    return causes + field_duplicates(
+        [(f"webhooks[{i}].name", hook.get("name")) for i, hook in enumerate(hooks)]
+    )
 
 
 def validate_mutating_configuration(obj: Obj) -> list[Cause]:

@@ -33,6 +33,7 @@ from typing import Any
 
 from api.errors import (
     Cause,
+    field_duplicates,
     field_forbidden,
     field_invalid,
     field_not_supported,
@@ -47,7 +48,7 @@ from apiserver.validation.admission import (
     as_list,
     rule_causes,
 )
-from apiserver.validation.meta import duplicates, one_of, validate_selector
+from apiserver.validation.meta import one_of, validate_selector
 from apiserver.validation.rbac import is_path_segment_name
 from apiserver.validation.workloads import invalid_raw
 
@@ -105,7 +106,7 @@ def _param_kind(path: str, kind: Obj) -> list[Cause]:
 def _named_rule(path: str, rule: Obj) -> list[Cause]:
     at = [(f"{path}.resourceNames[{i}]", _text(n)) for i, n in enumerate(as_list(rule.get("resourceNames")))]
     causes = [field_invalid(p, name, m) for p, name in at for m in is_path_segment_name(name)]
-    return causes + duplicates(at) + rule_causes(path, rule, OFFERED_TO)
+    return causes + field_duplicates(at) + rule_causes(path, rule, OFFERED_TO)
 
 
 def match_resources_causes(path: str, match: Any) -> list[Cause]:
@@ -195,7 +196,7 @@ def _audit_annotations(
             )
         else:
             causes += expression_causes(f"{at}.valueExpression", text, declared, variables)
-    return causes + duplicates(
+    return causes + field_duplicates(
         [(f"{path}[{i}].key", as_object(a).get("key")) for i, a in enumerate(annotations)]
     )
 
@@ -275,7 +276,7 @@ def _param_ref(path: str, ref: Any) -> list[Cause]:
 
 def _actions(path: str, actions: list[Any]) -> list[Cause]:
     at = [(f"{path}[{i}]", action) for i, action in enumerate(actions)]
-    causes = [field_not_supported(p, a, ACTIONS) for p, a in at if a not in ACTIONS] + duplicates(at)
+    causes = [field_not_supported(p, a, ACTIONS) for p, a in at if a not in ACTIONS] + field_duplicates(at)
     if {"Deny", "Warn"} <= {str(a) for a in actions}:
         shown = "[]admissionregistration.ValidationAction{" + ", ".join(f'"{a}"' for a in actions) + "}"
         why = (

@@ -11,14 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.errors import (
-    Cause,
-    field_duplicate,
-    field_forbidden,
-    field_invalid,
-    field_not_supported,
-    field_required,
-)
+from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
 from api.jsonutil import as_object
 from apiserver.validation import names
 from apiserver.validation.names import NameCheck
@@ -206,18 +199,4 @@ def validate_selector(sel: Any, path: str) -> list[Cause]:
         causes += [field_invalid(f"{p}.key", key, m) for m in names.is_qualified_name(key)]
         for j, v in enumerate(vals):
             causes += [field_invalid(f"{p}.values[{j}]", v, m) for m in names.is_label_value(str(v))]
-    return causes
-
-
-def duplicates(values: list[tuple[str, Any]]) -> list[Cause]:
-    """field.Duplicate at each (path, value) whose value came before (empty values skipped)."""
-    causes: list[Cause] = []
-    seen: set[str] = set()
-    for path, value in values:
-        if value in (None, ""):
-            continue
-        key = str(value)
-        if key in seen:
-            causes.append(field_duplicate(path, value))
-        seen.add(key)
     return causes
