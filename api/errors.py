@@ -264,12 +264,34 @@ def field_duplicate(field: str, value: Any) -> Cause:
     return {"reason": "FieldValueDuplicate", "message": f"Duplicate value: {shown}", "field": field}
 
 
+def field_duplicates(values: list[tuple[str, Any]]) -> list[Cause]:
+    """field.Duplicate at each (path, value) whose value came before (empty values skipped)."""
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for path, value in values:
+        if value in (None, ""):
+            continue
+        key = str(value)
+        if key in seen:
+            causes.append(field_duplicate(path, value))
+        seen.add(key)
+    return causes
+
+
 def field_not_supported(field: str, value: Any, supported: list[str]) -> Cause:
     shown = f'"{value}"' if isinstance(value, str) else value
     opts = ", ".join(f'"{s}"' for s in supported)
     return {
         "reason": "FieldValueNotSupported",
         "message": f"Unsupported value: {shown}: supported values: {opts}",
+        "field": field,
+    }
+
+
+def field_too_many(field: str, count: int, limit: int) -> Cause:
+    return {
+        "reason": "FieldValueTooMany",
+        "message": f"Too many: {count}: must have at most {limit} items",
         "field": field,
     }
 

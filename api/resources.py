@@ -419,6 +419,24 @@ RESOURCES: tuple[Resource, ...] = (
         group="admissionregistration.k8s.io",
         categories=("api-extensions",),
     ),
+    # the CEL policies the API server evaluates itself on writes (apiserver/policies)
+    Resource(
+        "validatingadmissionpolicies",
+        "validatingadmissionpolicy",
+        "ValidatingAdmissionPolicy",
+        False,
+        group="admissionregistration.k8s.io",
+        categories=("api-extensions",),
+        subresources=(Subresource("status", "ValidatingAdmissionPolicy", _STATUS),),
+    ),
+    Resource(
+        "validatingadmissionpolicybindings",
+        "validatingadmissionpolicybinding",
+        "ValidatingAdmissionPolicyBinding",
+        False,
+        group="admissionregistration.k8s.io",
+        categories=("api-extensions",),
+    ),
     # apiextensions.k8s.io/v1: the definitions of custom resources (served at run time, see DYNAMIC)
     Resource(
         "customresourcedefinitions",

@@ -29,6 +29,8 @@ from apiserver.allocator import Allocator
 from apiserver.kinds.core import terminating as _terminating
 from apiserver.limitranger import LimitRangeCache
 from apiserver.mirror import StoreMirror
+from apiserver.policies import dispatch as policy_dispatch
+from apiserver.policies.configs import PolicyConfigs
 from apiserver.priorityadmission import PriorityClassCache
 from apiserver.quotaadmission import QuotaCache
 from apiserver.rbac.cache import RbacCache
@@ -43,6 +45,7 @@ from apiserver.storage.interface import (
 )
 from apiserver.webhooks import Requester, dispatch
 from apiserver.webhooks.configs import WebhookConfigs
+from apiserver.webhooks.request import attributes
 
 log = logging.getLogger(__name__)
 NAMESPACES = by_plural("", "namespaces")
@@ -93,6 +96,7 @@ class Registry:
         self.limit_ranges = LimitRangeCache(store)  # LimitRanger admission's
         self.quotas = QuotaCache(store)  # ResourceQuota admission's
         self.webhooks = WebhookConfigs(store)  # the admission webhooks' configurations
+        self.policies = PolicyConfigs(store)  # the ValidatingAdmissionPolicies and their bindings
         # told of every object this server removes (the token cache forgets what named it)
         self.on_removed: list[Callable[[Resource, dict[str, Any]], None]] = []
 
@@ -193,18 +197,27 @@ class Registry:
         subresource: str | None,
         dry_run: bool,
     ) -> dict[str, Any] | None:
-        """The object after the mutating webhooks, re-defaulted, or after the validating ones (which
-        only refuse): a client's writes only (`by`), and nothing to do without a configuration."""
-        configs = self.webhooks.mutating if mutating else self.webhooks.validating
-        if by is None or not configs.ordered:
+        """The object after the mutating webhooks, re-defaulted, or after the validating admission
+        (which only refuses): the ValidatingAdmissionPolicies, then the validating webhooks, as
+        kube orders its plugins. A client's writes only (`by`), and nothing to do without a
+        configuration or a binding."""
+        if by is None:
             return new
-        call = (self.store, configs, by, operation, res, namespace, name, new, old)
+        configs = self.webhooks.mutating if mutating else self.webhooks.validating
+        call = (by, operation, res, namespace, name, new, old)
+        sub = subresource or ""
         if mutating:
+            if not configs.ordered:
+                return new
             defaults = lambda o: logic.apply_defaults(res, o)  # noqa: E731
             return await dispatch.mutate(
-                *call, subresource=subresource or "", dry_run=dry_run, defaults=defaults
+                self.store, configs, *call, subresource=sub, dry_run=dry_run, defaults=defaults
             )
-        await dispatch.validate(*call, subresource=subresource or "", dry_run=dry_run)
+        if self.policies.pairs:
+            a = attributes(by, operation, res, sub, namespace, name, new, old, dry_run)
+            await policy_dispatch.validate(self.store, self.policies, by, res, a)
+        if configs.ordered:
+            await dispatch.validate(self.store, configs, *call, subresource=sub, dry_run=dry_run)
         return new
 
     async def create(

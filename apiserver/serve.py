@@ -333,6 +333,7 @@ async def serve(
         await registry.limit_ranges.mirror.start()
         await registry.quotas.mirror.start()
         await registry.webhooks.start()
+        await registry.policies.start()
         node_graph = NodeGraph(store)  # what each node's pods use: the node authorizer's lookups
         await node_graph.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
@@ -432,6 +433,7 @@ async def serve(
             await registry.limit_ranges.mirror.stop()
             await registry.quotas.mirror.stop()
             await registry.webhooks.stop()
+            await registry.policies.stop()
         if node_graph is not None:
             await node_graph.mirror.stop()
         if crds is not None:

@@ -20,7 +20,8 @@ than accepted and never enforced. Values reach CEL in the types kube gives them 
 rule there is refused, as kube refuses it. kube's validation ratcheting (an unchanged invalid
 value allowed on update) and its cost budget are not applied. A CRD stored before rules were
 checked may hold one that cannot be enforced: it is skipped (and logged), not turned into a 500.
-cel-python is imported on the first CRD or object that has rules: no other request pays for it.
+Expressions are compiled and evaluated by `apiserver.cel.expressions` (shared with admission); cel-python
+is imported on the first CRD or object that has rules: no other request pays for it.
 """
 
 from __future__ import annotations
@@ -31,52 +32,17 @@ from functools import lru_cache
 from typing import Any
 
 from api.errors import Cause, field_duplicate, field_forbidden, field_invalid, field_required
+from apiserver.cel import expressions
 
 log = logging.getLogger(__name__)
 
 Schema = dict[str, Any]
 RULES = "x-kubernetes-validations"
-# CEL's standard macros and functions, as cel-python provides them (no Kubernetes libraries)
-SUPPORTED_FUNCTIONS = frozenset(
-    {
-        *("has", "all", "exists", "exists_one", "map", "filter", "size", "contains", "startsWith"),
-        *("endsWith", "matches", "bool", "bytes", "double", "duration", "int", "uint", "string"),
-        *("timestamp", "type", "dyn", "getDate", "getDayOfMonth", "getDayOfWeek", "getDayOfYear"),
-        *("getFullYear", "getMonth", "getHours", "getMilliseconds", "getMinutes", "getSeconds"),
-    }
-)
 REASONS = {"FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"}
 
 
-class _Compiled:
-    def __init__(self, rule: str) -> None:
-        import celpy  # ~60 ms: only for CRDs that carry rules
-
-        env = celpy.Environment()
-        tree = env.compile(rule)
-        self.functions = _called(tree)
-        self.unsupported = sorted(self.functions - SUPPORTED_FUNCTIONS)
-        self.transition = "oldSelf" in _identifiers(tree)
-        self.program = env.program(tree)
-
-
-@lru_cache(maxsize=1024)
-def _compile(rule: str) -> _Compiled:
-    return _Compiled(rule)
-
-
-def _called(tree: Any) -> set[str]:
-    names = set()
-    for node in tree.iter_subtrees():
-        if node.data in ("member_dot_arg", "dot_ident_arg"):
-            names.add(str(node.children[1] if node.data == "member_dot_arg" else node.children[0]))
-        elif node.data == "ident_arg":
-            names.add(str(node.children[0]))
-    return names
-
-
-def _identifiers(tree: Any) -> set[str]:
-    return {str(node.children[0]) for node in tree.iter_subtrees() if node.data == "ident"}
+def _transition(c: expressions.Compiled) -> bool:
+    return any(ref.name == "oldSelf" for ref in c.free)
 
 
 # --- the CRD's rules, when it is written -------------------------------------------------------
@@ -95,7 +61,11 @@ def rule_causes(schema: Any, path: str) -> list[Cause]:
                 out.append(field_invalid(at, rule, "must be an object"))
                 continue
             causes = _rule_causes(rule, at)
-            if not causes and uncorrelatable is not None and _compile(str(rule["rule"])).transition:
+            if (
+                not causes
+                and uncorrelatable is not None
+                and _transition(expressions.compiled(str(rule["rule"])))
+            ):
                 message = f"oldSelf cannot be used on the uncorrelatable portion of the schema within {uncorrelatable}"
                 causes = [field_invalid(f"{at}.rule", rule["rule"], message)]
             out += causes
@@ -114,23 +84,13 @@ def _rule_causes(rule: dict[str, Any], at: str) -> list[Cause]:
             field_invalid(f"{at}.reason", rule.get("reason"), "must be one of " + ", ".join(sorted(REASONS)))
         ]
     try:
-        compiled = _compile(text)
-    except Exception as e:  # celpy's parse errors
-        return [field_invalid(f"{at}.rule", text, f"compilation failed: {_first_line(e)}")]
+        compiled = expressions.compiled(text)
+    except expressions.CompileError as e:
+        return [field_invalid(f"{at}.rule", text, f"compilation failed: {expressions.first_line(e)}")]
     if compiled.unsupported:
-        names = ", ".join(f"'{n}'" for n in compiled.unsupported)
-        return [
-            field_invalid(
-                f"{at}.rule",
-                text,
-                f"compilation failed: undeclared reference to {names} (Kubernetes' CEL libraries are not supported by this server)",
-            )
-        ]
+        message = expressions.unsupported_message(compiled.unsupported)
+        return [field_invalid(f"{at}.rule", text, f"compilation failed: {message}")]
     return []
-
-
-def _first_line(e: Exception) -> str:
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
 def _schema_nodes(
@@ -191,13 +151,13 @@ def _correlated(s: Schema, item: Any, old: Any) -> Any:
 
 
 @lru_cache(maxsize=1024)
-def _enforceable(rule: str) -> _Compiled | None:
+def _enforceable(rule: str) -> expressions.Compiled | None:
     """The compiled rule, or None for one this server cannot enforce (a CRD stored before rules
     were checked): skipped, not a failed write; said once per rule, not per write."""
     try:
-        compiled = _compile(rule)
-    except Exception as e:
-        log.warning("CRD rule %r skipped: %s", rule, _first_line(e))
+        compiled = expressions.compiled(rule)
+    except expressions.CompileError as e:
+        log.warning("CRD rule %r skipped: %s", rule, expressions.first_line(e))
         return None
     if compiled.unsupported:
         log.warning("CRD rule %r skipped: it calls %s", rule, compiled.unsupported)
@@ -244,7 +204,7 @@ def _walk(
         return
     for rule in s.get(RULES) or []:
         compiled = _enforceable(str(rule.get("rule"))) if isinstance(rule, dict) else None
-        if compiled is None or compiled.transition != transitions:
+        if compiled is None or _transition(compiled) != transitions:
             continue
         cause = _evaluate(celpy, s, rule, compiled, v, old, path)
         if cause is not None:
@@ -266,22 +226,21 @@ def _walk(
 
 
 def _evaluate(
-    celpy: Any, s: Schema, rule: dict[str, Any], compiled: _Compiled, v: Any, old: Any, path: str
+    celpy: Any, s: Schema, rule: dict[str, Any], compiled: expressions.Compiled, v: Any, old: Any, path: str
 ) -> Cause | None:
-    if compiled.transition and old is None:
+    transition = _transition(compiled)
+    if transition and old is None:
         return None  # a transition rule on a create, or where nothing was before
     activation = {"self": _to_cel(celpy, s, v)}
-    if compiled.transition:
+    if transition:
         activation["oldSelf"] = _to_cel(celpy, s, old)
     where = path + str(rule.get("fieldPath") or "") if rule.get("fieldPath") else path
     where = where.lstrip(".")
     shown = str(s.get("type") or "")
     try:
-        result = compiled.program.evaluate(activation)
-    except Exception as e:  # celpy raises for an evaluation error (a missing key, a bad type)
-        return field_invalid(where, shown, f"{_first_line(e)} evaluating rule: {rule.get('rule')}")
-    if isinstance(result, Exception):
-        return field_invalid(where, shown, f"{_first_line(result)} evaluating rule: {rule.get('rule')}")
+        result = expressions.evaluate(compiled, activation)
+    except expressions.EvalError as e:  # a missing key, a bad type
+        return field_invalid(where, shown, f"{e} evaluating rule: {rule.get('rule')}")
     if not isinstance(result, celpy.celtypes.BoolType):  # kube's compiler refuses such a rule
         return field_invalid(where, shown, f"rule did not evaluate to a bool: {rule.get('rule')}")
     if bool(result) is True:

@@ -51,6 +51,7 @@ class HookContext(Protocol):
     limit_ranges: Any
     quotas: Any
     webhooks: Any
+    policies: Any
 
 
 class WriteHooks:
@@ -192,6 +193,7 @@ _MODULES = (
     "apiserver.kinds.quota",
     "apiserver.kinds.policy",
     "apiserver.kinds.admission",
+    "apiserver.kinds.admissionpolicy",
     "apiserver.kinds.events",
 )
 _loaded = False

@@ -15,12 +15,17 @@ validation and k8s.io/apiserver/pkg/util/webhook: ValidateWebhookURL, ValidateWe
   list naming v1 or v1beta1; kubelite speaks only v1, so a list without v1 is refused here rather
   than failing every call later.
 
-kubelite's own refusals: `matchConditions` (CEL) are not evaluated, so a webhook that has them is
-refused (an accepted field works or is refused); nor is a rule naming the CONNECT operation or a
-subresource whose writes are not offered to webhooks (pods/binding, pods/eviction, */scale,
-serviceaccounts/token, namespaces/finalize, the connections), which would never be called. Updates are held to the same rules: nothing
-stored was held to looser ones, so kube's update leniencies have no counterpart. Pure functions
-over wire dicts; never raise on odd input.
+- matchConditions: at most 64, each with a qualified name unique in the webhook and a CEL
+  expression over object, oldObject and request that compiles (`apiserver.cel.admission`: an
+  expression reading kube's `authorizer` library, or calling a Kubernetes CEL library function
+  cel-python lacks, is refused naming it).
+
+kubelite's own refusals: a rule naming the CONNECT operation or a subresource whose writes are not
+offered to admission (pods/binding, pods/eviction, */scale, serviceaccounts/token,
+namespaces/finalize, the connections), which would never be called. The rule and matchConditions
+checks are shared with ValidatingAdmissionPolicy (`validation.admissionpolicy`). Updates are held
+to the same rules: nothing stored was held to looser ones, so kube's update leniencies have no
+counterpart. Pure functions over wire dicts; never raise on odd input.
 """
 
 from __future__ import annotations
@@ -32,13 +37,14 @@ from typing import Any
 
 from api.errors import (
     Cause,
-    field_duplicate,
+    field_duplicates,
     field_forbidden,
     field_invalid,
     field_not_supported,
     field_required,
 )
 from api.jsonutil import as_object
+from apiserver.cel.admission import match_condition_causes
 from apiserver.validation import names
 from apiserver.validation.meta import validate_selector
 from apiserver.validation.workloads import invalid_raw
@@ -56,11 +62,11 @@ REVIEW_VERSION = "v1"  # the only AdmissionReview version kubelite sends
 _URL_FORM = "; desired format: https://host[/path]"
 
 
-def _list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _go_strings(values: list[Any]) -> str:
+def go_strings(values: list[Any]) -> str:
     """A []string as Go's %#v shows it in a field error."""
     return "[]string{" + ", ".join(f'"{v}"' for v in values) + "}"
 
@@ -81,7 +87,7 @@ def _fully_qualified(path: str, name: Any) -> list[Cause]:
 
 def _wildcard_alone(path: str, values: list[Any], what: str) -> list[Cause]:
     if len(values) > 1 and "*" in values:
-        return [invalid_raw(path, _go_strings(values), f"if '*' is present, must not specify other {what}")]
+        return [invalid_raw(path, go_strings(values), f"if '*' is present, must not specify other {what}")]
     return []
 
 
@@ -115,7 +121,7 @@ def _resources(path: str, resources: list[Any]) -> list[Cause]:
             with_any_sub.add(res)
         if res == "*":
             any_with_sub.add(sub)
-    shown = _go_strings(resources)
+    shown = go_strings(resources)
     if len(resources) > 1 and double:
         causes.append(invalid_raw(path, shown, "if '*/*' is present, must not specify other resources"))
     if single and plain:
@@ -134,36 +140,35 @@ NOT_OFFERED = frozenset(
 )
 
 
-def _not_offered(path: str, operations: list[Any], resources: list[Any]) -> list[Cause]:
-    """kubelite's own refusal of a rule that names what it never offers to webhooks: the CONNECT
+def _not_offered(path: str, operations: list[Any], resources: list[Any], to: str) -> list[Cause]:
+    """kubelite's own refusal of a rule that names what it never offers to admission: the CONNECT
     operation, or one of NOT_OFFERED by name (wildcards stay: they match what is offered)."""
     causes: list[Cause] = []
     if "CONNECT" in operations:
         causes.append(
             field_forbidden(
                 f"{path}.operations",
-                "kubelite does not offer CONNECT (exec, attach, port-forward, proxy) to admission webhooks",
+                f"kubelite does not offer CONNECT (exec, attach, port-forward, proxy) to {to}",
             )
         )
     for i, entry in enumerate(resources):
         sub = entry.partition("/")[2] if isinstance(entry, str) else ""
         if sub in NOT_OFFERED:
             causes.append(
-                field_forbidden(
-                    f"{path}.resources[{i}]", f"kubelite does not offer {entry} writes to admission webhooks"
-                )
+                field_forbidden(f"{path}.resources[{i}]", f"kubelite does not offer {entry} writes to {to}")
             )
     return causes
 
 
-def _rule(path: str, rule: Obj) -> list[Cause]:
-    operations = _list(rule.get("operations"))
+def rule_causes(path: str, rule: Obj, to: str = "admission webhooks") -> list[Cause]:
+    """validateRuleWithOperations, and what kubelite never offers to admission (`to` says whom)."""
+    operations = as_list(rule.get("operations"))
     causes: list[Cause] = [] if operations else [field_required(f"{path}.operations")]
     causes += _wildcard_alone(f"{path}.operations", operations, "operations")
     for i, op in enumerate(operations):
         if op not in OPERATIONS:
             causes.append(field_not_supported(f"{path}.operations[{i}]", op, OPERATIONS))
-    groups, versions = _list(rule.get("apiGroups")), _list(rule.get("apiVersions"))
+    groups, versions = as_list(rule.get("apiGroups")), as_list(rule.get("apiVersions"))
     if not groups:
         causes.append(field_required(f"{path}.apiGroups"))
     causes += _wildcard_alone(f"{path}.apiGroups", groups, "API groups")
@@ -171,8 +176,8 @@ def _rule(path: str, rule: Obj) -> list[Cause]:
         causes.append(field_required(f"{path}.apiVersions"))
     causes += _wildcard_alone(f"{path}.apiVersions", versions, "API versions")
     causes += [field_required(f"{path}.apiVersions[{i}]") for i, v in enumerate(versions) if not v]
-    causes += _resources(f"{path}.resources", _list(rule.get("resources")))
-    causes += _not_offered(path, operations, _list(rule.get("resources")))
+    causes += _resources(f"{path}.resources", as_list(rule.get("resources")))
+    causes += _not_offered(path, operations, as_list(rule.get("resources")), to)
     scope = rule.get("scope")
     if scope is not None and scope not in SCOPES:
         causes.append(field_not_supported(f"{path}.scope", scope, SCOPES))
@@ -261,27 +266,27 @@ def _review_versions(path: str, versions: list[Any]) -> list[Cause]:
         causes.append(
             invalid_raw(
                 path,
-                _go_strings(versions),
+                go_strings(versions),
                 "must include v1: kubelite sends only admission.k8s.io/v1 AdmissionReviews",
             )
         )
     return causes
 
 
-def _one_of(path: str, value: Any, allowed: list[str]) -> list[Cause]:
+def one_of(path: str, value: Any, allowed: list[str]) -> list[Cause]:
     return [field_not_supported(path, value, allowed)] if value is not None and value not in allowed else []
 
 
 def _webhook(path: str, hook: Obj, mutating: bool) -> list[Cause]:
     causes = _fully_qualified(f"{path}.name", hook.get("name"))
-    for i, rule in enumerate(_list(hook.get("rules"))):
-        causes += _rule(f"{path}.rules[{i}]", as_object(rule))
-    causes += _one_of(f"{path}.failurePolicy", hook.get("failurePolicy"), FAILURE_POLICIES)
-    causes += _one_of(f"{path}.matchPolicy", hook.get("matchPolicy"), MATCH_POLICIES)
+    for i, rule in enumerate(as_list(hook.get("rules"))):
+        causes += rule_causes(f"{path}.rules[{i}]", as_object(rule))
+    causes += one_of(f"{path}.failurePolicy", hook.get("failurePolicy"), FAILURE_POLICIES)
+    causes += one_of(f"{path}.matchPolicy", hook.get("matchPolicy"), MATCH_POLICIES)
     side_effects = hook.get("sideEffects")
     if side_effects is None:
         causes.append(field_required(f"{path}.sideEffects", "must specify one of None, NoneOnDryRun"))
-    causes += _one_of(f"{path}.sideEffects", side_effects, SIDE_EFFECTS)
+    causes += one_of(f"{path}.sideEffects", side_effects, SIDE_EFFECTS)
     timeout = hook.get("timeoutSeconds")
     if isinstance(timeout, int) and not 1 <= timeout <= 30:
         causes.append(
@@ -292,32 +297,21 @@ def _webhook(path: str, hook: Obj, mutating: bool) -> list[Cause]:
     for selector in ("namespaceSelector", "objectSelector"):
         causes += validate_selector(hook.get(selector), f"{path}.{selector}")
     if mutating:
-        causes += _one_of(f"{path}.reinvocationPolicy", hook.get("reinvocationPolicy"), REINVOCATION_POLICIES)
+        causes += one_of(f"{path}.reinvocationPolicy", hook.get("reinvocationPolicy"), REINVOCATION_POLICIES)
     causes += _client_config(f"{path}.clientConfig", as_object(hook.get("clientConfig")))
-    if _list(hook.get("matchConditions")):
-        causes.append(
-            field_forbidden(
-                f"{path}.matchConditions",
-                "kubelite does not evaluate matchConditions (CEL); narrow the webhook with rules, "
-                "namespaceSelector and objectSelector",
-            )
-        )
-    causes += _review_versions(f"{path}.admissionReviewVersions", _list(hook.get("admissionReviewVersions")))
+    causes += match_condition_causes(f"{path}.matchConditions", as_list(hook.get("matchConditions")))
+    causes += _review_versions(
+        f"{path}.admissionReviewVersions", as_list(hook.get("admissionReviewVersions"))
+    )
     return causes
 
 
 def _configuration(obj: Obj, mutating: bool) -> list[Cause]:
-    causes: list[Cause] = []
-    seen: set[str] = set()
-    for i, hook in enumerate(_list(obj.get("webhooks"))):
-        hook = as_object(hook)
-        causes += _webhook(f"webhooks[{i}]", hook, mutating)
-        name = hook.get("name")
-        if isinstance(name, str) and name:
-            if name in seen:
-                causes.append(field_duplicate(f"webhooks[{i}].name", name))
-            seen.add(name)
-    return causes
+    hooks = [as_object(hook) for hook in as_list(obj.get("webhooks"))]
+    causes = [c for i, hook in enumerate(hooks) for c in _webhook(f"webhooks[{i}]", hook, mutating)]
+    return causes + field_duplicates(
+        [(f"webhooks[{i}].name", hook.get("name")) for i, hook in enumerate(hooks)]
+    )
 
 
 def validate_mutating_configuration(obj: Obj) -> list[Cause]:

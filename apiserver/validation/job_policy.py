@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.errors import Cause, field_duplicate, field_invalid, field_not_supported, field_required
+from api.errors import (
+    Cause,
+    field_duplicate,
+    field_invalid,
+    field_not_supported,
+    field_required,
+    field_too_many,
+)
 from api.jsonutil import as_object
 from apiserver.validation import names
 from apiserver.validation.meta import one_of
@@ -27,14 +34,6 @@ def _list(value: Any) -> list[Any]:
 
 def _valid_values(values: list[str]) -> str:
     return "valid values: [" + " ".join(f'"{v}"' for v in values) + "]"
-
-
-def _too_many(path: str, have: int, limit: int) -> Cause:
-    return {
-        "reason": "FieldValueTooMany",
-        "field": path,
-        "message": f"Too many: {have}: must have at most {limit} items",
-    }
 
 
 def _exit_codes(req: Obj, path: str, containers: set[str]) -> list[Cause]:
@@ -61,7 +60,7 @@ def _exit_codes(req: Obj, path: str, containers: set[str]) -> list[Cause]:
             }
         )
     elif len(values) > MAX_VALUES:
-        causes.append(_too_many(f"{path}.values", len(values), MAX_VALUES))
+        causes.append(field_too_many(f"{path}.values", len(values), MAX_VALUES))
     else:
         seen: set[int] = set()
         for j, v in enumerate(values):
@@ -94,7 +93,7 @@ def _pod_conditions(patterns: list[Any], path: str) -> list[Cause]:
 def validate_pod_failure_policy(spec: Obj, path: str) -> list[Cause]:
     """`spec` is the JobSpec; `path` the podFailurePolicy's (`spec.podFailurePolicy`)."""
     rules = _list(as_object(spec.get("podFailurePolicy")).get("rules"))
-    causes = [_too_many(f"{path}.rules", len(rules), MAX_RULES)] if len(rules) > MAX_RULES else []
+    causes = [field_too_many(f"{path}.rules", len(rules), MAX_RULES)] if len(rules) > MAX_RULES else []
     pod = as_object(as_object(spec.get("template")).get("spec"))
     containers = {
         str(as_object(c).get("name")) for key in ("containers", "initContainers") for c in _list(pod.get(key))

@@ -24,6 +24,7 @@ from api.errors import (
     field_invalid,
     field_not_supported,
     field_required,
+    field_too_many,
 )
 from api.jsonutil import as_object
 from apiserver.validation import names
@@ -56,14 +57,6 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def too_many(path: str, count: int, limit: int) -> Cause:
-    return {
-        "reason": "FieldValueTooMany",
-        "message": f"Too many: {count}: must have at most {limit} items",
-        "field": path,
-    }
-
-
 # --- EndpointSlice ------------------------------------------------------------------------------
 
 
@@ -89,14 +82,14 @@ def _address(path: str, address: Any, address_type: str) -> list[Cause]:
 def _endpoints(endpoints: list[Any], address_type: str) -> list[Cause]:
     causes: list[Cause] = []
     if len(endpoints) > MAX_ENDPOINTS:
-        causes.append(too_many("endpoints", len(endpoints), MAX_ENDPOINTS))
+        causes.append(field_too_many("endpoints", len(endpoints), MAX_ENDPOINTS))
     for i, ep in enumerate(endpoints):
         ep, p = as_object(ep), f"endpoints[{i}]"
         addresses = _list(ep.get("addresses"))
         if not addresses:
             causes.append(field_required(f"{p}.addresses", "must contain at least 1 address"))
         elif len(addresses) > MAX_ADDRESSES:
-            causes.append(too_many(f"{p}.addresses", len(addresses), MAX_ADDRESSES))
+            causes.append(field_too_many(f"{p}.addresses", len(addresses), MAX_ADDRESSES))
         for j, address in enumerate(addresses):
             causes += _address(f"{p}.addresses[{j}]", address, address_type)
         if ep.get("hostname"):
@@ -109,7 +102,7 @@ def _endpoints(endpoints: list[Any], address_type: str) -> list[Cause]:
 def _slice_ports(ports: list[Any]) -> list[Cause]:
     causes: list[Cause] = []
     if len(ports) > MAX_PORTS:
-        causes.append(too_many("ports", len(ports), MAX_PORTS))
+        causes.append(field_too_many("ports", len(ports), MAX_PORTS))
     seen: set[str] = set()
     for i, port in enumerate(ports):
         port, p = as_object(port), f"ports[{i}]"

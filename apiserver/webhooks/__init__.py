@@ -14,10 +14,13 @@ The modules, decisions apart from I/O:
   with the webhooks a request's resource and operation could match memoized per request shape,
   so a write with none configured (or none matching) costs one dict lookup.
 - `matching`: pure; kube's rules, namespaceSelector and objectSelector.
+- `request`: a write as admission sees it (attributes, shape, its namespace read once), shared
+  with the ValidatingAdmissionPolicies (`apiserver.policies`).
 - `review`: pure; the AdmissionReview sent, the answer read, the patch applied, the Status errors.
 - `transport`: the HTTPS POST (url as given, or a Service's ready endpoint with TLS server name
   `<name>.<namespace>.svc`); httpx and ssl are imported there, on the first call.
-- `dispatch`: the thin async shell the registry calls: selectors, calls, failure policies,
+- `dispatch`: the thin async shell the registry calls: selectors, matchConditions (CEL, through
+  `apiserver.cel`, loaded only for a webhook that has them), calls, failure policies,
   reinvocation.
 
 Writes the API server makes for itself (its leases, quota and CRD status) are not offered, as

@@ -19,15 +19,13 @@ from api.selectors import LabelSelector, selector_from_label_selector
 from apiserver.mirror import ParsedMirror
 from apiserver.storage.interface import Store
 from apiserver.webhooks import matching
+from apiserver.webhooks.request import Shape
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 GROUP = "admissionregistration.k8s.io"
 MUTATING_PREFIX = f"/registry/{GROUP}/mutatingwebhookconfigurations/"
 VALIDATING_PREFIX = f"/registry/{GROUP}/validatingwebhookconfigurations/"
-
-# (group, version, resource, subresource, operation, namespaced) -> the hooks whose rules match it
-Shape = tuple[str, str, str, str, str, bool]
 
 
 @dataclass(frozen=True)
@@ -45,6 +43,7 @@ class Hook:
     url: str  # "" for a service
     service: tuple[str, str, str, int] | None  # namespace, name, path, port
     ca_bundle: bytes  # PEM; empty: the system roots
+    conditions: tuple[tuple[str, str], ...]  # matchConditions: (name, CEL expression)
 
 
 def _selector(sel: Any) -> LabelSelector | None:
@@ -77,6 +76,16 @@ def parse_hook(configuration: str, hook: Obj) -> Hook:
             else None
         ),
         ca_bundle=base64.b64decode(bundle) if bundle else b"",
+        conditions=conditions(hook.get("matchConditions")),
+    )
+
+
+def conditions(items: Any) -> tuple[tuple[str, str], ...]:
+    """matchConditions as (name, expression) pairs, in order."""
+    return tuple(
+        (str(c.get("name") or ""), str(c.get("expression") or "").strip())
+        for c in items or []
+        if isinstance(c, dict)
     )
 
 

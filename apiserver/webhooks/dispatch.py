@@ -7,6 +7,11 @@ once more after the first round, as kube's reinvocation does (only those, only o
 `validate` calls the matching validating webhooks at once and refuses with the first failure in
 their calling order (kube takes whichever failed first; one order keeps answers repeatable).
 
+A webhook is called when its selectors match and then its matchConditions hold (CEL over object,
+oldObject and request, `apiserver.cel.admission`): one false condition skips it; a condition
+that fails to evaluate refuses the request with kube's 500 `failed calling webhook "NAME": failed
+to evaluate match condition: ...` under failurePolicy Fail and skips the webhook under Ignore.
+
 Both return at once, before building anything, when no configuration of their kind exists, and
 after one dict lookup when none matches the request's shape (`configs.Configurations.candidates`).
 Subresources are offered when they are written as the object itself (pods/status,
@@ -25,59 +30,37 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from api.errors import not_found
-from api.resources import Resource, by_plural
+from api.resources import Resource
 from apiserver import lifecycle
-from apiserver.webhooks import Requester, matching, review, transport
-from apiserver.webhooks.configs import Configurations, Hook, Shape
+from apiserver.cel import admission as cel
+from apiserver.webhooks import Requester, review, transport
+from apiserver.webhooks.configs import Configurations, Hook
+from apiserver.webhooks.request import Request, attributes, shape
 from apiserver.webhooks.review import Attributes, CallError, Verdict
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
-NAMESPACES = by_plural("", "namespaces")
 # what a create keeps whatever a webhook's patch says: the fields kube sets after admission, and
 # the name and namespace the object is stored under (an update is held to them by validation)
 _SYSTEM_META = ("name", "namespace", "uid", "creationTimestamp", "resourceVersion", "generation")
 
 
-def _shape(res: Resource, subresource: str, operation: str, namespace: str) -> Shape | None:
-    if matching.exempt(res.group):
-        return None
-    if subresource and not any(s.name == subresource and s.kind == res.kind for s in res.subresources):
-        return None  # a subresource whose body is another kind (Scale, Binding ...)
-    return (res.group, res.version, res.plural, subresource, operation, bool(namespace))
-
-
-class _Request:
-    """One write's attributes and, once read, its namespace's labels."""
-
-    def __init__(self, store: Any, a: Attributes) -> None:
-        self.store = store
-        self.a = a
-        self._labels: dict[str, str] | None = None
-
-    async def namespace_labels(self) -> dict[str, str]:
-        if self._labels is None:
-            a = self.a
-            if matching.namespace_labels_from_object(a.group, a.resource, a.subresource, a.operation):
-                self._labels = matching.labels_of(a.obj) or {}
-            else:
-                assert NAMESPACES is not None
-                kv = await self.store.get(NAMESPACES.storage_key(a.namespace))
-                if kv is None:
-                    raise not_found("namespaces", a.namespace)
-                self._labels = matching.labels_of(kv.obj) or {}
-        return self._labels
-
-    async def selects(self, hook: Hook, obj: Obj | None) -> bool:
-        a = self.a
-        if not matching.object_selected(hook.object_selector, obj, a.old):
-            return False
-        if hook.namespace_selector is None or not matching.namespace_applies(
-            a.namespace, a.group, a.resource
-        ):
-            return True
-        return hook.namespace_selector.matches(await self.namespace_labels())
+async def _selects(request: Request, hook: Hook, a: Attributes) -> bool:
+    """Whether the webhook is called for the request as it stands (`a.obj` the object so far):
+    its selectors, then its matchConditions (false: not called; an error: refused with a 500
+    under failurePolicy Fail, not called under Ignore, as kube's dispatchers do)."""
+    if not await request.selected(hook.namespace_selector, hook.object_selector, a.obj):
+        return False
+    if not hook.conditions:
+        return True
+    act = cel.activation(cel.Inputs(a.obj, a.old, review.request_attributes(a)), namespace=False)
+    try:
+        return cel.matches(hook.conditions, act)
+    except cel.ExpressionError as e:
+        if hook.fail_closed:
+            raise review.call_failed(hook.name, f"failed to evaluate match condition: {e}") from None
+        log.warning("webhook %s skipped, its match conditions failed: %s", hook.name, e)
+        return False
 
 
 async def _call(store: Any, hook: Hook, a: Attributes, mutating: bool) -> Verdict | None:
@@ -94,35 +77,6 @@ async def _call(store: Any, hook: Hook, a: Attributes, mutating: bool) -> Verdic
         return None
 
 
-def _attributes(
-    by: Requester,
-    operation: str,
-    res: Resource,
-    subresource: str,
-    namespace: str | None,
-    name: str,
-    new: Obj | None,
-    old: Obj | None,
-    dry_run: bool,
-) -> Attributes:
-    is_namespace = res.group == "" and res.plural == "namespaces"
-    return Attributes(
-        operation=operation,
-        group=res.group,
-        version=res.version,
-        kind=res.kind,
-        resource=res.plural,
-        subresource=subresource,
-        namespace=name if is_namespace else namespace or "",
-        name=name,
-        obj=new,
-        old=old,
-        user=by.user,
-        dry_run=dry_run,
-        options=by.options,
-    )
-
-
 def _offered(
     store: Any,
     configs: Configurations,
@@ -135,15 +89,15 @@ def _offered(
     old: Obj | None,
     subresource: str,
     dry_run: bool,
-) -> tuple[_Request, tuple[Hook, ...]] | None:
+) -> tuple[Request, tuple[Hook, ...]] | None:
     """The write as the webhooks see it and those of `configs` its shape could match; None (before
     anything is built but the shape) when there are none."""
     if not configs.ordered:
         return None
-    a = _attributes(by, operation, res, subresource, namespace, name, new, old, dry_run)
-    shape = _shape(res, subresource, operation, a.namespace)
-    hooks = configs.candidates(shape) if shape is not None else ()
-    return (_Request(store, a), hooks) if hooks else None
+    a = attributes(by, operation, res, subresource, namespace, name, new, old, dry_run)
+    matched = shape(res, subresource, operation, a.namespace)
+    hooks = configs.candidates(matched) if matched is not None else ()
+    return (Request(store, a), hooks) if hooks else None
 
 
 async def mutate(
@@ -174,9 +128,9 @@ async def mutate(
         for hook in hooks:
             if round_ and id(hook) not in again:
                 continue
-            if not await request.selects(hook, obj):
-                continue
             a = dataclasses.replace(request.a, obj=obj)
+            if not await _selects(request, hook, a):
+                continue
             verdict = await _call(store, hook, a, mutating=True)
             if verdict is not None:
                 by.warnings.extend(verdict.warnings)
@@ -219,7 +173,7 @@ async def validate(
     if offered is None:
         return
     request, hooks = offered
-    chosen = [h for h in hooks if await request.selects(h, new)]
+    chosen = [h for h in hooks if await _selects(request, h, request.a)]
     results = await asyncio.gather(
         *(_call(store, h, request.a, mutating=False) for h in chosen), return_exceptions=True
     )

@@ -75,7 +75,9 @@ def _user_info(user: Any) -> Obj:
     return info
 
 
-def request_body(a: Attributes, uid: str) -> bytes:
+def request_attributes(a: Attributes, uid: str = "") -> Obj:
+    """The AdmissionRequest without its objects: what a review carries around them, and what CEL
+    admission expressions see as `request`."""
     gvk = {"group": a.group, "version": a.version, "kind": a.kind}
     gvr = {"group": a.group, "version": a.version, "resource": a.resource}
     request: Obj = {"uid": uid, "kind": gvk, "resource": gvr}
@@ -90,10 +92,15 @@ def request_body(a: Attributes, uid: str) -> bytes:
         request["namespace"] = a.namespace
     request["operation"] = a.operation
     request["userInfo"] = _user_info(a.user)
-    request["object"] = a.obj
-    request["oldObject"] = a.old
     request["dryRun"] = a.dry_run
     request["options"] = a.options
+    return request
+
+
+def request_body(a: Attributes, uid: str) -> bytes:
+    request = request_attributes(a, uid)
+    request["object"] = a.obj
+    request["oldObject"] = a.old
     return jsonutil.dumps({"kind": "AdmissionReview", "apiVersion": REVIEW_API_VERSION, "request": request})
 
 

@@ -253,6 +253,21 @@ def loops_http(tmp_path: Path) -> Iterator[httpx.Client]:
         srv.stop()
 
 
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """A server of the test module's own (its admission configuration is seen by no other module)."""
+    s = start_server(tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2]))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def api(srv: Server) -> Iterator[httpx.Client]:
+    """A client of the module's own server (`srv`)."""
+    with srv.client() as c:
+        yield c
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server(tmp_path_factory.mktemp("apiserver"), "--bookmark-interval", "1s")

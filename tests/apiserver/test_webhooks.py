@@ -1,8 +1,9 @@
 """Admission webhooks (admissionregistration.k8s.io/v1) against a real `kubelite server` and a real
 HTTPS webhook in this process: kube's defaults and 422s for both kinds, a validating webhook's
-refusal in kube's words, a mutating webhook's JSONPatch, selectors, failure policies against a
-dead URL, a timeout and a wrong CA, dry runs, the review's fields, subresource rules, a Service's
-endpoint, reinvocation, and the real kubectl applying and listing both kinds.
+refusal in kube's words, a mutating webhook's JSONPatch, selectors, matchConditions (CEL) deciding
+which webhooks are called and their errors' failure policies, failure policies against a dead URL,
+a timeout and a wrong CA, dry runs, the review's fields, subresource rules, a Service's endpoint,
+reinvocation, and the real kubectl applying and listing both kinds.
 
 Every configuration here selects its test's namespace by a label of its own, so tests share the
 module's server without seeing each other's webhooks."""
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.apiserver.conftest import Server, start_server, table_rows
+from tests.apiserver.conftest import Server, table_rows
 from tests.apiserver.webhook_server import WebhookServer, webhook_server
 
 ADM = "/apis/admissionregistration.k8s.io/v1"
@@ -26,22 +27,9 @@ _ids = itertools.count()
 
 
 @pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    s = start_server(tmp_path_factory.mktemp("webhooks"))
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
 def hook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookServer]:
     with webhook_server(tmp_path_factory.mktemp("hook"), dns=("hook.hooks-svc.svc",)) as h:
         yield h
-
-
-@pytest.fixture(scope="module")
-def api(srv: Server) -> Iterator[httpx.Client]:
-    with srv.client() as c:
-        yield c
 
 
 @pytest.fixture
@@ -91,6 +79,15 @@ def configured(api: httpx.Client) -> Iterator[Any]:
     yield make
     for path in made:
         api.delete(path)
+
+
+def condition(expression: str, name: str = "") -> dict[str, str]:
+    return {"name": name or f"c{next(_ids)}", "expression": expression}
+
+
+def labelled(key: str) -> dict[str, str]:
+    """A matchCondition: the object has the label `key`."""
+    return condition(f"has(object.metadata.labels) && '{key}' in object.metadata.labels")
 
 
 def configmap(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -160,7 +157,30 @@ def test_defaults_and_table(api: httpx.Client, srv: Server, hook: WebhookServer)
         ),
         ({"timeoutSeconds": 31}, "webhooks[0].timeoutSeconds", "between 1 and 30 seconds"),
         ({"failurePolicy": "Maybe"}, "webhooks[0].failurePolicy", 'Unsupported value: "Maybe"'),
-        ({"matchConditions": [{"name": "c", "expression": "true"}]}, "webhooks[0].matchConditions", "CEL"),
+        (
+            {"matchConditions": [{"name": "c", "expression": "object.metadata.name.lowerAscii() == 'x'"}]},
+            "webhooks[0].matchConditions[0].expression",
+            "undeclared reference to 'lowerAscii' (Kubernetes' CEL libraries are not supported by this server)",
+        ),
+        (
+            {
+                "matchConditions": [
+                    {"name": "c", "expression": "authorizer.requestResource.check('get').allowed()"}
+                ]
+            },
+            "webhooks[0].matchConditions[0].expression",
+            "authorizer library is not supported",
+        ),
+        (
+            {"matchConditions": [{"name": "c", "expression": "params.x == 1"}]},
+            "webhooks[0].matchConditions[0].expression",
+            "undeclared reference to 'params'",
+        ),
+        (
+            {"matchConditions": [{"name": "c", "expression": "true"}, {"name": "c", "expression": "true"}]},
+            "webhooks[0].matchConditions[1].name",
+            'Duplicate value: "c"',
+        ),
         (
             {
                 "rules": [
@@ -327,6 +347,62 @@ def test_selectors_choose_what_calls(
         assert r.status_code == 201, r.text
     finally:
         api.delete(f"/api/v1/namespaces/{other}")
+
+
+def test_match_conditions_choose_what_calls(
+    api: httpx.Client, ns: str, hook: WebhookServer, configured: Any
+) -> None:
+    conditions = [labelled("checked"), condition("request.userInfo.username == 'admin' && oldObject == null")]
+    configured(
+        "ValidatingWebhookConfiguration",
+        f"{ns}-cond",
+        webhook("cond.wh.example.com", hook.url("/deny-bad"), ns, hook.ca_bundle, matchConditions=conditions),
+    )
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    before = len(hook.requests("/deny-bad"))
+    assert api.post(base, json=configmap("bad-unchecked")).status_code == 201  # a false condition
+    assert len(hook.requests("/deny-bad")) == before  # skipped, not called
+    r = api.post(base, json=configmap("bad-checked", {"checked": "yes"}))  # all true: called
+    assert r.status_code == 403 and "no bad names here" in r.json()["message"], r.text
+    assert len(hook.requests("/deny-bad")) == before + 1
+    assert api.post(base, json=configmap("good-checked", {"checked": "yes"})).status_code == 201
+
+
+def test_match_condition_errors_follow_failure_policy(
+    api: httpx.Client, ns: str, hook: WebhookServer, configured: Any
+) -> None:
+    failing = [condition("object.data.missing == 'x'")]
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    h = webhook("condfail.wh.example.com", hook.url("/allow"), ns, hook.ca_bundle, matchConditions=failing)
+    configured("ValidatingWebhookConfiguration", f"{ns}-condfail", h)
+    before = len(hook.requests("/allow"))
+    r = api.post(base, json=configmap("cf1"))
+    assert r.status_code == 500 and r.json()["reason"] == "InternalError", r.text
+    assert (
+        'failed calling webhook "condfail.wh.example.com": failed to evaluate match condition: '
+        "expression 'object.data.missing == 'x'' resulted in error"
+    ) in r.json()["message"]
+    api.delete(f"{VAL}/{ns}-condfail")
+    h = webhook("condignore.wh.example.com", hook.url("/allow"), ns, hook.ca_bundle, matchConditions=failing)
+    configured("ValidatingWebhookConfiguration", f"{ns}-condignore", {**h, "failurePolicy": "Ignore"})
+    assert api.post(base, json=configmap("cf2")).status_code == 201
+    assert len(hook.requests("/allow")) == before  # neither webhook was called
+
+
+def test_mutating_match_conditions_see_earlier_patches(
+    api: httpx.Client, ns: str, hook: WebhookServer, configured: Any
+) -> None:
+    first = webhook("first.mc.example.com", hook.url("/label"), ns, hook.ca_bundle)
+    second = webhook("second.mc.example.com", hook.url("/add-b"), ns, hook.ca_bundle)
+    configured(
+        "MutatingWebhookConfiguration",
+        f"{ns}-mc",
+        first,
+        {**second, "matchConditions": [labelled("mutated-by")]},
+    )
+    r = api.post(f"/api/v1/namespaces/{ns}/configmaps", json=configmap("mc"))
+    assert r.status_code == 201, r.text
+    assert r.json()["metadata"]["labels"] == {"mutated-by": "webhook", "b": "yes"}
 
 
 def test_failure_policy_on_dead_url_timeout_and_wrong_ca(
