@@ -146,13 +146,13 @@ class Allocator:
         claimed: list[str] = []
         try:
             ip = spec.get("clusterIP")
-            if old is not None and not ip and old_spec.get("clusterIP"):
+            if spec.get("type") == "ExternalName":
+                pass  # no cluster IP: one the old type held is released by `updated`
+            elif old is not None and not ip and old_spec.get("clusterIP"):
                 spec["clusterIP"] = old_spec["clusterIP"]
                 spec["clusterIPs"] = old_spec.get("clusterIPs") or [old_spec["clusterIP"]]
             elif old is None or ip != old_spec.get("clusterIP"):
-                if spec.get("type") == "ExternalName":
-                    pass
-                elif ip == "None":
+                if ip == "None":
                     spec["clusterIPs"] = ["None"]
                 else:
                     got = await self.allocate_ip(owner, ip or None)
@@ -200,7 +200,12 @@ class Allocator:
         spec, old_spec = new.get("spec"), old.get("spec") or {}
         if not isinstance(spec, dict):
             return
-        if not spec.get("clusterIP") and old_spec.get("clusterIP"):
+        if spec.get("type") == "ExternalName" and old_spec.get("type") != "ExternalName":
+            # what only a service with a cluster IP has goes, where the update carried it over unchanged
+            for key in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+                if key in spec and spec.get(key) == old_spec.get(key):
+                    del spec[key]
+        elif not spec.get("clusterIP") and old_spec.get("clusterIP"):
             spec["clusterIP"] = old_spec["clusterIP"]
             if not spec.get("clusterIPs"):
                 spec["clusterIPs"] = old_spec.get("clusterIPs") or [old_spec["clusterIP"]]

@@ -205,9 +205,12 @@ def default_service(obj: Obj) -> None:
         spec.setdefault("allocateLoadBalancerNodePorts", True)
     if svc_type != "ExternalName":
         spec.setdefault("internalTrafficPolicy", "Cluster")
-        if spec.get("clusterIP") and spec["clusterIP"] != "None":
-            spec.setdefault("ipFamilies", ["IPv4"])
-            spec.setdefault("ipFamilyPolicy", "SingleStack")
+        # kube's initIPFamilyFields, on a single-stack IPv4 cluster: set on create (before the
+        # cluster IP is allocated); a headless service without a selector may take every family
+        headless_unselected = spec.get("clusterIP") == "None" and not spec.get("selector")
+        spec.setdefault("ipFamilyPolicy", "RequireDualStack" if headless_unselected else "SingleStack")
+        if not spec.get("ipFamilies"):
+            spec["ipFamilies"] = ["IPv4"]
         if spec.get("clusterIP") and not spec.get("clusterIPs"):
             spec["clusterIPs"] = [spec["clusterIP"]]
     status = obj.get("status")

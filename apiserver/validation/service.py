@@ -27,6 +27,8 @@ from apiserver.validation.pod import PROTOCOLS, validate_port_num_or_name
 
 SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
 SESSION_AFFINITIES = ["ClientIP", "None"]
+IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"]
+IP_FAMILIES = ["IPv4", "IPv6"]
 NODE_PORT_RANGE = (30000, 32767)
 
 
@@ -152,6 +154,48 @@ def _health_check_node_port(spec: dict[str, Any]) -> list[Cause]:
     return [field_invalid("spec.healthCheckNodePort", port, m) for m in names.is_port_num(port)]
 
 
+def _ip_families(spec: dict[str, Any]) -> list[Cause]:
+    """kube's validateIPFamilyInfo, then what its allocator refuses on a single-stack IPv4 cluster
+    (kubelite's): an IPv6 family, or a policy requiring two families where more than one could be
+    held (a headless service without a selector may ask for every family the cluster has)."""
+    policy, families = spec.get("ipFamilyPolicy"), spec.get("ipFamilies")
+    if spec.get("type") == "ExternalName":
+        return [
+            field_forbidden(f"spec.{name}", "may not be set for ExternalName services")
+            for name, value in (("ipFamilyPolicy", policy), ("ipFamilies", families))
+            if value
+        ]
+    causes: list[Cause] = []
+    if policy is not None and policy not in IP_FAMILY_POLICIES:
+        causes.append(field_not_supported("spec.ipFamilyPolicy", policy, IP_FAMILY_POLICIES))
+    seen: set[Any] = set()
+    for i, family in enumerate(families if isinstance(families, list) else []):
+        path = f"spec.ipFamilies[{i}]"
+        if family not in IP_FAMILIES:
+            causes.append(field_not_supported(path, family, IP_FAMILIES))
+        elif family in seen:
+            causes.append(field_duplicate(path, family))
+        elif family == "IPv6":
+            causes.append(field_invalid(path, family, "not configured on this cluster"))
+        seen.add(family)
+    if policy == "SingleStack" and isinstance(families, list) and len(families) > 1:
+        causes.append(
+            field_invalid(
+                "spec.ipFamilies",
+                families,
+                "when spec.ipFamilyPolicy is SingleStack, only one ipFamily may be specified",
+            )
+        )
+    headless_unselected = spec.get("clusterIP") == "None" and not spec.get("selector")
+    if policy == "RequireDualStack" and not headless_unselected:
+        causes.append(
+            field_invalid(
+                "spec.ipFamilyPolicy", policy, "this cluster is not configured for dual-stack services"
+            )
+        )
+    return causes
+
+
 def validate_service(obj: dict[str, Any]) -> list[Cause]:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
@@ -189,6 +233,7 @@ def validate_service(obj: dict[str, Any]) -> list[Cause]:
     causes += _ports(spec, headless)
     causes += _health_check_node_port(spec)
     causes += _traffic_policies(spec)
+    causes += _ip_families(spec)
     affinity = spec.get("sessionAffinity")
     if not affinity:
         causes.append(field_required("spec.sessionAffinity"))
