@@ -96,8 +96,20 @@ def check_identity(res: Resource, obj: Any, namespace: str | None, name: str | N
     return obj
 
 
+# ObjectMeta's maps and lists are `omitempty` in kube: an empty one (`kubectl annotate x a-` on the
+# last annotation) is not stored, so no reader sees `annotations: {}`
+_OMITTED_WHEN_EMPTY = ("labels", "annotations", "finalizers", "ownerReferences")
+
+
+def drop_empty_meta(meta: dict[str, Any]) -> None:
+    for key in _OMITTED_WHEN_EMPTY:
+        if key in meta and meta[key] in (None, {}, []):
+            del meta[key]
+
+
 def prepare_for_create(res: Resource, obj: dict[str, Any], now: str, uid: str) -> None:
     meta = obj["metadata"]
+    drop_empty_meta(meta)
     for k in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
         meta.pop(k, None)
     meta["uid"] = uid
@@ -155,6 +167,7 @@ def prepare_for_update(
                 out["metadata"].pop(key, None)
         return out
     meta, old_meta = new["metadata"], old.get("metadata") or {}
+    drop_empty_meta(meta)
     for k in SERVER_META:
         if k in old_meta:
             meta[k] = old_meta[k]
