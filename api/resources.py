@@ -161,6 +161,15 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("endpoints", "endpoints", "Endpoints", True, short_names=("ep",)),
     # stored pod templates: no short name and no categories, as kube
     Resource("podtemplates", "podtemplate", "PodTemplate", True),
+    # the control plane's health, computed per request, never stored (apiserver/componentstatuses.py)
+    Resource(
+        "componentstatuses",
+        "componentstatus",
+        "ComponentStatus",
+        False,
+        short_names=("cs",),
+        verbs=("get", "list"),
+    ),
     Resource(
         "nodes",
         "node",

@@ -97,6 +97,12 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
             priority=1,
         ),
     ],
+    "componentstatuses": [
+        _NAME,
+        _col("Status", "Status of the component conditions"),
+        _col("Message", "Message of the component conditions"),
+        _col("Error", "Error of the component conditions"),
+    ],
     "nodes": [
         _NAME,
         _col("Status", "The status of the node"),
@@ -355,6 +361,15 @@ def _lease_row(lease: Obj, now: _dt.datetime) -> Row:
     return [_name(lease), (lease.get("spec") or {}).get("holderIdentity", ""), _age(lease, now)]
 
 
+def _component_status_row(obj: Obj, now: _dt.datetime) -> Row:
+    """kube's printer: the Healthy condition's status, message and error."""
+    for c in obj.get("conditions") or []:
+        if c.get("type") == "Healthy":
+            status = "Healthy" if c.get("status") == "True" else "Unhealthy"
+            return [_name(obj), status, c.get("message", ""), c.get("error", "")]
+    return [_name(obj), "Unknown", "", ""]
+
+
 def _default_row(obj: Obj, now: _dt.datetime) -> Row:
     return [_name(obj), _age(obj, now)]
 
@@ -370,6 +385,7 @@ _ROWS: dict[str, Callable[[Obj, _dt.datetime], Row]] = {
     # kube prints both groups' Events from its internal (core) type: the same columns and cells
     "events.events.k8s.io": lambda ev, now: _event_row(eventsv1.to_core(ev), now),
     "leases": _lease_row,
+    "componentstatuses": _component_status_row,
 }
 
 

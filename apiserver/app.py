@@ -14,7 +14,8 @@ from typing import Any
 from api import procmetrics
 from api.asgi import deny_websocket
 from api.errors import ApiError, internal, service_unavailable
-from apiserver import impersonation, metricsapi, nodegraph
+from api.resources import by_plural
+from apiserver import componentstatuses, impersonation, metricsapi, nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.clientcert import IDENTITY_KEY
 from apiserver.corking import TRANSPORT_KEY, CorkableTransport, declares_length
@@ -32,6 +33,7 @@ from apiserver.rbac.rules import Attributes
 from apiserver.satokens import looks_like_jwt
 
 log = logging.getLogger("kubelite.apiserver")
+COMPONENT_STATUSES = by_plural("", "componentstatuses")
 
 
 class _Tracked:
@@ -163,6 +165,9 @@ class ApiServerApp:
             state.authorizer.check(resource_attributes(user, req, route))
         if type(send) is _Tracked:
             send.route = route
+        if route.resource is COMPONENT_STATUSES:  # computed, never stored
+            await componentstatuses.handle(state, req, send, route)
+            return
         if route.resource.group == metricsapi.GROUP:
             if self.metrics_source is None:
                 self.metrics_source = metricsapi.MetricsSource(state)
