@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from api.jsonutil import as_object
+from api.podresources import aggregate
 from api.quantity import format_whole, quantity_or_none
 
 Obj = dict[str, Any]
@@ -88,15 +89,15 @@ def _set(c: Any, key: str, resource: str) -> Any:
 
 
 def pod_total(spec: Obj, key: str, resource: str) -> Decimal | None:
-    """A pod's `key` (requests or limits) of `resource`: the sum over its containers, at least each
-    init container's own (kube's PodRequests/PodLimits); None when no container sets it. The
-    quota and the LimitRanger's Pod items count a pod with it."""
-    values = [_set(c, key, resource) for c in spec.get("containers") or []]
-    inits = [_set(c, key, resource) for c in spec.get("initContainers") or []]
-    if all(v is None for v in [*values, *inits]):
-        return None
-    total = sum((_q(v) for v in values if v is not None), Decimal(0))
-    return max([total, *(_q(v) for v in inits if v is not None)])
+    """A pod's `key` (requests or limits) of `resource` by kube's PodRequests/PodLimits rule
+    (`api.podresources`: app containers and sidecars add up, each init step at least); None when
+    no container sets it. The quota and the LimitRanger's Pod items count a pod with it."""
+
+    def amounts(c: Obj) -> dict[str, Decimal]:
+        value = _set(c, key, resource)
+        return {} if value is None else {resource: _q(value)}
+
+    return aggregate(spec, amounts).get(resource)
 
 
 def pod_is_best_effort(pod: Obj) -> bool:

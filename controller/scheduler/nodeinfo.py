@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.conditions import is_ready
+from api.podresources import aggregate
 from api.quantity import to_int, to_milli
 from api.selectors import LabelSelector
 from controller.scheduler.affinityterms import NO_NODE_AFFINITY, NodeAffinity, node_affinity_of, terms_of
@@ -35,6 +36,24 @@ def _q(fn: Any, v: Any, default: int = 0) -> int:
     except ValueError:
         log.warning("ignoring unparsable quantity %r", v)
         return default
+
+
+def _requests(container: Obj) -> dict[str, int]:
+    """A container's requests as integers: cpu in millicores, the others in their unit."""
+    req = (container.get("resources") or {}).get("requests") or {}
+    out = _scalar_requests(req) if not req.keys() <= {"cpu", "memory"} else {}
+    out["cpu"], out["memory"] = _q(to_milli, req.get("cpu")), _q(to_int, req.get("memory"))
+    return out
+
+
+def _nonzero_requests(container: Obj) -> dict[str, int]:
+    """cpu and memory as the scheduler's scoring counts them: a missing request as its default
+    (kube's NonMissingContainerRequests; a request of 0 stays 0)."""
+    req = (container.get("resources") or {}).get("requests") or {}
+    return {
+        "cpu": _q(to_milli, req["cpu"]) if "cpu" in req else DEFAULT_MILLI_CPU,
+        "memory": _q(to_int, req["memory"]) if "memory" in req else DEFAULT_MEMORY,
+    }
 
 
 def _scalar_requests(req: dict[str, Any]) -> dict[str, int]:
@@ -71,28 +90,18 @@ class PodInfo:
 def pod_info(key: str, pod: Obj) -> PodInfo:
     spec = pod.get("spec") or {}
     meta = pod.get("metadata") or {}
-    cpu = mem = ncpu = nmem = 0
-    ports: list[tuple[str, str, int]] = []
-    scalar: dict[str, int] = {}
-    for c in spec.get("containers") or []:
-        req = (c.get("resources") or {}).get("requests") or {}
-        if not req.keys() <= {"cpu", "memory"}:
-            for name, q in _scalar_requests(req).items():
-                scalar[name] = scalar.get(name, 0) + q
-        ccpu, cmem = _q(to_milli, req.get("cpu")), _q(to_int, req.get("memory"))
-        cpu += ccpu
-        mem += cmem
-        ncpu += ccpu or DEFAULT_MILLI_CPU
-        nmem += cmem or DEFAULT_MEMORY
-        for p in c.get("ports") or []:
-            if p.get("hostPort"):
-                ports.append((p.get("protocol") or "TCP", p.get("hostIP") or "0.0.0.0", int(p["hostPort"])))
-    for c in spec.get("initContainers") or []:  # init containers run one at a time: the max counts
-        req = (c.get("resources") or {}).get("requests") or {}
-        cpu = max(cpu, _q(to_milli, req.get("cpu")))
-        mem = max(mem, _q(to_int, req.get("memory")))
-        for name, q in _scalar_requests(req).items():
-            scalar[name] = max(scalar.get(name, 0), q)
+    ports: list[tuple[str, str, int]] = [
+        (p.get("protocol") or "TCP", p.get("hostIP") or "0.0.0.0", int(p["hostPort"]))
+        for c in spec.get("containers") or []
+        for p in c.get("ports") or []
+        if p.get("hostPort")
+    ]
+    # kube's PodRequests, and again with the scheduler's defaults for a missing cpu or memory request
+    requested = aggregate(spec, _requests)
+    nonzero = aggregate(spec, _nonzero_requests)
+    cpu, mem = requested.pop("cpu", 0), requested.pop("memory", 0)
+    ncpu, nmem = nonzero.get("cpu", 0), nonzero.get("memory", 0)
+    scalar = requested
     overhead = spec.get("overhead")
     if isinstance(overhead, dict) and overhead:  # kube's PodRequests add its RuntimeClass's overhead
         ocpu, omem = _q(to_milli, overhead.get("cpu")), _q(to_int, overhead.get("memory"))
