@@ -19,7 +19,7 @@ ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "up
 
 @dataclass(frozen=True)
 class Subresource:
-    name: str  # "status", "scale", "binding", "log", "exec"
+    name: str  # "status", "scale", "binding", "log", "exec", "proxy"
     kind: str
     verbs: tuple[str, ...]
     group: str = ""  # for scale: the Scale kind lives in autoscaling/v1
@@ -84,6 +84,8 @@ class Resource:
 
 
 _STATUS = ("get", "patch", "update")
+# an HTTP proxy to a pod, service or node: kube lists the verbs of the methods it relays
+_PROXY = ("create", "delete", "get", "patch", "update")
 
 _SELF_SUBJECT_REVIEWS = Resource(
     "selfsubjectreviews",
@@ -133,6 +135,7 @@ RESOURCES: tuple[Resource, ...] = (
             Subresource("attach", "PodAttachOptions", ("create", "get")),
             Subresource("exec", "PodExecOptions", ("create", "get")),
             Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
+            Subresource("proxy", "PodProxyOptions", _PROXY),
             Subresource("eviction", "Eviction", ("create",), group="policy"),
             Subresource("ephemeralcontainers", "Pod", _STATUS),
         ),
@@ -156,7 +159,10 @@ RESOURCES: tuple[Resource, ...] = (
         True,
         short_names=("svc",),
         categories=("all",),
-        subresources=(Subresource("status", "Service", _STATUS),),
+        subresources=(
+            Subresource("proxy", "ServiceProxyOptions", _PROXY),
+            Subresource("status", "Service", _STATUS),
+        ),
     ),
     Resource("endpoints", "endpoints", "Endpoints", True, short_names=("ep",)),
     # stored pod templates: no short name and no categories, as kube
@@ -176,7 +182,10 @@ RESOURCES: tuple[Resource, ...] = (
         "Node",
         False,
         short_names=("no",),
-        subresources=(Subresource("status", "Node", _STATUS),),
+        subresources=(
+            Subresource("proxy", "NodeProxyOptions", _PROXY),
+            Subresource("status", "Node", _STATUS),
+        ),
     ),
     Resource("events", "event", "Event", True, short_names=("ev",)),
     Resource("leases", "lease", "Lease", True, group="coordination.k8s.io"),

@@ -18,11 +18,11 @@ from api.resources import by_plural
 from apiserver import componentstatuses, impersonation, metricsapi, nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.clientcert import IDENTITY_KEY
-from apiserver.corking import TRANSPORT_KEY, CorkableTransport, declares_length
+from apiserver.corking import STREAMED, TRANSPORT_KEY, CorkableTransport, declares_length
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond, respond_error
 from apiserver.handlers.resources import handle_collection, handle_object
-from apiserver.handlers.routing import KUBELET_SUBRESOURCES, Route, resolve
+from apiserver.handlers.routing import KUBELET_SUBRESOURCES, PROXY, Route, resolve
 from apiserver.handlers.subresources import handle_subresource
 from apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from apiserver.metrics import ApiServerMetrics, clock
@@ -55,7 +55,8 @@ class _Tracked:
         if kind == "http.response.start":
             self.started = True
             self.status = message["status"]
-            if self.transport is not None and declares_length(message.get("headers") or ()):
+            headers = message.get("headers") or ()
+            if self.transport is not None and not message.get(STREAMED) and declares_length(headers):
                 self.corked = True
                 self.transport.cork()
         await self.send(message)
@@ -223,8 +224,9 @@ class ApiServerApp:
             raise node_forbidden(user, verb, plural, None, sub)
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """pods/exec (and log) over WebSocket, handed to the kubelet proxy; refusals are Status
-        answers instead of the upgrade, which kubectl decodes like any error."""
+        """pods/exec (and log) over WebSocket, handed to the kubelet proxy, and WebSockets through the
+        proxy subresources; refusals are Status answers instead of the upgrade, which kubectl
+        decodes like any error."""
         state = self.state
         headers = dict(scope["headers"])
         try:
@@ -232,7 +234,9 @@ class ApiServerApp:
             if impersonation.wanted(headers):
                 user = impersonation.act_as(user, scope["headers"], self._allowed)
             route = resolve(scope["path"])
-            if route is None or route.subresource not in KUBELET_SUBRESOURCES or route.name is None:
+            if route is None or route.subresource not in (*KUBELET_SUBRESOURCES, PROXY) or route.name is None:
+                raise meta.not_found_path()
+            if route.subresource == PROXY and PROXY not in {s.name for s in route.resource.subresources}:
                 raise meta.not_found_path()
             if user.is_node:
                 raise node_forbidden(user, "get", route.resource.plural, route.namespace, route.subresource)
@@ -251,6 +255,11 @@ class ApiServerApp:
                         route.name,
                     )
                 )
+            if route.subresource == PROXY:
+                from apiserver.resourceproxy import resource_proxy
+
+                await resource_proxy(state).websocket(scope, receive, send, route)
+                return
             kv = await state.registry.get(route.resource, route.namespace, route.name)
             if state.pod_proxy is None:
                 raise service_unavailable(

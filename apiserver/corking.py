@@ -9,7 +9,9 @@ burst (py-spy: `respond`'s two sends), and most answers are small JSON bodies se
 TCP_CORK does for a socket: writes between `cork()` and `uncork()` are joined into one. The
 app corks at a response start that declares a Content-Length (a body sent whole) and uncorks
 after its last body message. Streamed answers (watches, logs, proxied streams) declare none
-and are never held: their headers must reach the client before their first event does.
+and are never held: their headers must reach the client before their first event does. A relayed
+answer may declare its length and still arrive in pieces (the `proxy` subresources relay the
+upstream's Content-Length): its start message carries `STREAMED` and is not held either.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 TRANSPORT_KEY = "kubelite.transport"  # the scope entry holding the connection's CorkableTransport
+STREAMED = "kubelite.streamed"  # a response start's key: its body comes in pieces, never hold it
 
 
 class CorkableTransport:

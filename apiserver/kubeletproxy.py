@@ -6,8 +6,8 @@ completed for exec), finds the node's InternalIP and `status.daemonEndpoints.kub
 and forwards to the kubelet's HTTPS server (`kubelet.server`): logs as a chunked text/plain
 stream flushed per chunk (so `kubectl logs -f` sees lines as they come), exec and port-forward
 as a WebSocket whose subprotocol is the one the kubelet chose from what the client offered,
-frames pumped both ways until either side closes. Port-forward's WebSocket is kubectl 1.31+'s
-SPDY tunnel (`SPDY/3.1+portforward.k8s.io`) or the channel protocol (`v4.channel.k8s.io`, the
+frames pumped both ways until either side closes (`apiserver.wsrelay`). Port-forward's WebSocket
+is kubectl 1.31+'s SPDY tunnel (`SPDY/3.1+portforward.k8s.io`) or the channel protocol (`v4.channel.k8s.io`, the
 Python client): the kubelet speaks both (`kubelet.portforward`), the proxy only relays frames.
 `ports=80,81` (or repeated) becomes the kubelet's `port=80&port=81`, as kube-apiserver does.
 kubectl up to 1.30 upgrades the HTTP connection to SPDY/3.1 instead: `apiserver.spdyupgrade`
@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from api import jsonutil
-from api.asgi import deny_websocket, first_of, respond, until_disconnect
+from api.asgi import deny_websocket, respond, until_disconnect
 from api.errors import ApiError, bad_request, service_unavailable
 from api.resources import by_plural
 
@@ -314,51 +314,16 @@ class KubeletProxy:
 
     # --- exec ---
     async def _exec(self, scope: dict[str, Any], receive: Any, send: Any, target: Target) -> None:
-        from websockets.asyncio.client import connect
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+        from apiserver import wsrelay
 
-        from api.websocket import lenient_client_connection
-
-        offered = list(scope.get("subprotocols") or [])
         url = f"wss://{target.authority}{target.path}?{target.query}"
-        try:  # offered verbatim: kube's names (SPDY/3.1+portforward.k8s.io) are not RFC 6455 tokens
-            upstream = await connect(
-                url,
-                ssl=self.ssl,
-                create_connection=lenient_client_connection(offered),
-                open_timeout=DIAL_TIMEOUT,
-                max_size=None,
-                compression=None,
-                ping_interval=None,
-            )
-        except InvalidStatus as e:
-            raise kubelet_error(e.response.status_code, bytes(e.response.body or b"")) from None
-        except (OSError, TimeoutError, InvalidHandshake) as e:
+        try:
+            upstream = await wsrelay.open_upstream(url, self.ssl, list(scope.get("subprotocols") or []))
+        except wsrelay.Refused as e:
+            raise kubelet_error(e.status, e.body) from None
+        except wsrelay.Unreachable as e:
             raise _unreachable(target, e) from None
-        async with upstream:
-            msg = await receive()
-            if msg["type"] != "websocket.connect":
-                return
-            await send({"type": "websocket.accept", "subprotocol": upstream.subprotocol})
-
-            async def down() -> None:  # kubelet -> client
-                with contextlib.suppress(ConnectionClosed):
-                    async for frame in upstream:
-                        key = "bytes" if isinstance(frame, bytes) else "text"
-                        await send({"type": "websocket.send", key: frame})
-                with contextlib.suppress(Exception):
-                    await send({"type": "websocket.close", "code": 1000})
-
-            async def up() -> None:  # client -> kubelet
-                while True:
-                    m = await receive()
-                    if m["type"] == "websocket.disconnect":
-                        return
-                    data = m.get("bytes")
-                    with contextlib.suppress(ConnectionClosed):
-                        await upstream.send(data if data is not None else m.get("text") or "")
-
-            await first_of(down(), up())
+        await wsrelay.relay(upstream, receive, send)
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -404,7 +404,23 @@ def _resource_paths(r: Resource, v3: bool) -> dict[str, Any]:
         }
     for s in r.subresources:
         paths[f"{item}/{s.name}"] = _subresource_path(r, s, v3)
+        if s.name == "proxy":
+            paths[f"{item}/proxy/{{path}}"] = _proxy_path(r, s, v3, with_path=True)
     return paths
+
+
+def _proxy_path(r: Resource, s: Subresource, v3: bool, with_path: bool) -> dict[str, Any]:
+    """`<item>/proxy[/{path}]`: a connect operation for every method the proxy relays."""
+    gvk = {"group": s.group or r.group, "kind": s.kind, "version": s.version}
+    params = _path_params(r, v3, named=True)
+    if with_path:
+        params.insert(1, _param("path", "path", v3, required=True))
+    entry: dict[str, Any] = {"parameters": params}
+    suffix = "ProxyWithPath" if with_path else "Proxy"
+    for method in ("delete", "get", "head", "options", "patch", "post", "put"):
+        query = () if with_path else ("path",)
+        entry[method] = _operation(f"connect{method}", "connect", r, gvk, "string", v3, query, suffix=suffix)
+    return entry
 
 
 def _subresource_path(r: Resource, s: Subresource, v3: bool) -> dict[str, Any]:
@@ -416,6 +432,8 @@ def _subresource_path(r: Resource, s: Subresource, v3: bool) -> dict[str, Any]:
         else _type_name(r)
     )
     sfx = s.name.capitalize()
+    if s.name == "proxy":
+        return _proxy_path(r, s, v3, with_path=False)
     entry: dict[str, Any] = {"parameters": _path_params(r, v3, named=True)}
     if s.name == "log":
         entry["get"] = _operation(

@@ -38,6 +38,8 @@ class State:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # kubelet proxy for pods/log and pods/exec (`serve()` sets it); None answers 503
     pod_proxy: Any = None
+    # pods/proxy, services/proxy, nodes/proxy (apiserver.resourceproxy), made on first use
+    resource_proxy: Any = None
     # RBAC for every user but nodes and system:masters; None allows every authenticated user
     authorizer: Any = None
     # service-account tokens: issued by serviceaccounts/<name>/token, accepted as bearer tokens

@@ -1,7 +1,8 @@
 """Subresources: status (pods, nodes, RCs, services, namespaces), scale (RCs, autoscaling/v1
 Scale), binding (pods), eviction (pods: `apiserver.eviction`), finalize (namespaces),
 ephemeralcontainers (pods: read and written as the whole Pod, of which only
-`spec.ephemeralContainers` is kept, as status keeps only `status`), and the hook for log and exec.
+`spec.ephemeralContainers` is kept, as status keeps only `status`), the hook for log and exec, and
+proxy (pods, services, nodes: `apiserver.resourceproxy`, whatever the method).
 
 log and exec belong to the kubelet. `kubelite server` hands `apiserver.serve.serve` the factory
 `apiserver.podproxy.PodProxy`, whose object becomes `State.pod_proxy`: it has
@@ -29,7 +30,7 @@ from apiserver.handlers.http import (
     success_status,
 )
 from apiserver.handlers.resources import _copy, patch_object, read_object, send_object, webhook_warnings
-from apiserver.handlers.routing import KUBELET_SUBRESOURCES, Route
+from apiserver.handlers.routing import KUBELET_SUBRESOURCES, PROXY, Route
 from apiserver.storage.interface import KeyValue
 from apiserver.webhooks import requester
 
@@ -149,6 +150,10 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             raise method_not_allowed()
         body, _ = await read_object(req)
         await respond(send, 201, jsonutil.dumps(await _token_request(state, ns, name, body)))
+    elif sub == PROXY:
+        from apiserver.resourceproxy import resource_proxy
+
+        await resource_proxy(state).serve(req.scope, req.receive, send, route)
     elif sub in KUBELET_SUBRESOURCES:
         kv = await reg.get(res, ns, name)
         if state.pod_proxy is None:

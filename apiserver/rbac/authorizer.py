@@ -6,7 +6,9 @@ else needs a rule from a binding that names their user, a group or their service
 
 The verb of a request is kube's: `get`/`list`/`watch`, `create`, `update`, `patch`, `delete`,
 `deletecollection`; exec, attach and port-forward upgrades are `create` on the subresource (what
-kube-apiserver asks since websocket exec became the default).
+kube-apiserver asks since websocket exec became the default). A `proxy` request is asked as kube's
+RequestInfo names any method: GET and HEAD `get`, POST `create`, PUT `update`, PATCH `patch`,
+DELETE `delete`, anything else (OPTIONS) the empty verb, which only a `*` rule grants.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from apiserver.rbac.cache import RbacCache
 from apiserver.rbac.rules import Attributes, any_allows
 
 SUPERUSER_GROUP = "system:masters"
-CONNECT_SUBRESOURCES = frozenset({"exec", "attach", "portforward", "proxy"})
+CONNECT_SUBRESOURCES = frozenset({"exec", "attach", "portforward"})
 _VERB = {
     ("GET", False): "list",
     ("GET", True): "get",
@@ -33,6 +35,8 @@ _VERB = {
 def request_verb(method: str, named: bool, watch: bool, subresource: str | None) -> str:
     if subresource in CONNECT_SUBRESOURCES:
         return "create"
+    if subresource == "proxy":
+        return _VERB.get((method, True), "")
     verb = _VERB.get((method, named), method.lower())
     return "watch" if verb == "list" and watch else verb
 

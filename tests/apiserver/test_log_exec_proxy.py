@@ -49,11 +49,11 @@ def kubelet(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     k.stop()
 
 
-def make_node(http: httpx.Client, name: str, port: int) -> None:
+def make_node(http: httpx.Client, name: str, port: int, address: str = "127.0.0.1") -> None:
     r = http.post("/api/v1/nodes", json={"metadata": {"name": name}})
     assert r.status_code in (201, 409), r.text
     status = {
-        "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": name}],
+        "addresses": [{"type": "InternalIP", "address": address}, {"type": "Hostname", "address": name}],
         "daemonEndpoints": {"kubeletEndpoint": {"Port": port}},
     }
     r = http.patch(

@@ -85,9 +85,13 @@ def test_aggregated_core() -> None:
         "attach",
         "exec",
         "portforward",
+        "proxy",
         "eviction",
         "ephemeralcontainers",
     }
+    proxy = next(s for s in pods["subresources"] if s["subresource"] == "proxy")
+    assert proxy["responseKind"] == {"group": "", "version": "v1", "kind": "PodProxyOptions"}
+    assert proxy["verbs"] == ["create", "delete", "get", "patch", "update"]
     debug = next(s for s in pods["subresources"] if s["subresource"] == "ephemeralcontainers")
     assert debug["responseKind"] == {"group": "", "version": "v1", "kind": "Pod"}
     assert debug["verbs"] == ["get", "patch", "update"]

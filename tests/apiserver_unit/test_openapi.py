@@ -58,8 +58,28 @@ def test_every_patch_operation_of_a_kind_has_field_validation() -> None:
     doc = openapi.v3_document("api/v1")
     assert doc is not None
     for item in doc["paths"].values():
-        if "patch" in item:
+        if "patch" in item and item["patch"]["x-kubernetes-action"] == "patch":
             assert any(p["name"] == "fieldValidation" for p in item["patch"]["parameters"])
+
+
+def test_proxy_paths_are_connect_operations() -> None:
+    # as kube's: every method the proxy relays, at `proxy` (path as a query parameter) and `proxy/{path}`
+    doc = openapi.v3_document("api/v1")
+    assert doc is not None
+    for item, kind in (
+        ("namespaces/{namespace}/pods/{name}", "PodProxyOptions"),
+        ("nodes/{name}", "NodeProxyOptions"),
+    ):
+        for suffix, param in (("proxy", "query"), ("proxy/{path}", "path")):
+            entry = doc["paths"][f"/api/v1/{item}/{suffix}"]
+            assert any(
+                p["name"] == "path" and p["in"] == param
+                for p in [*entry["parameters"], *entry["get"]["parameters"]]
+            )
+            for method in ("delete", "get", "head", "options", "patch", "post", "put"):
+                op = entry[method]
+                assert op["x-kubernetes-action"] == "connect" and "requestBody" not in op
+                assert op["x-kubernetes-group-version-kind"] == {"group": "", "kind": kind, "version": "v1"}
 
 
 def test_component_schemas_are_real() -> None:

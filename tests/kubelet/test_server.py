@@ -188,10 +188,11 @@ class Kubelet:
     loop: asyncio.AbstractEventLoop
     task: asyncio.Future[None]
     thread: threading.Thread
+    host: str = "127.0.0.1"
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        return f"https://{self.host}:{self.port}"
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.task.cancel)
@@ -199,15 +200,19 @@ class Kubelet:
 
 
 def start_kubelet(
-    tmp: Path, runtime: HostRuntime, ca: certs.TLSFiles, allowed_cn: str | None = None
+    tmp: Path,
+    runtime: HostRuntime,
+    ca: certs.TLSFiles,
+    allowed_cn: str | None = None,
+    host: str = "127.0.0.1",
 ) -> Kubelet:
-    """A KubeletServer on 127.0.0.1 in its own thread and loop, trusting `ca` for client certificates."""
+    """A KubeletServer on `host` in its own thread and loop, trusting `ca` for client certificates."""
     (tmp / "client").mkdir(parents=True, exist_ok=True)
     cert, key = ensure_kubelet_client_cert(tmp / "client", ca.ca_cert, ca.ca_key)
     port = free_port()
     kw: dict[str, Any] = {"allowed_cn": allowed_cn} if allowed_cn else {}
     server = KubeletServer(
-        cast(Runtime, runtime), SimpleNamespace(ca_data=ca.ca_pem()), "127.0.0.1", port, tmp / "kubelet", **kw
+        cast(Runtime, runtime), SimpleNamespace(ca_data=ca.ca_pem()), host, port, tmp / "kubelet", **kw
     )
     loop = asyncio.new_event_loop()
     task: asyncio.Future[None] = loop.create_task(server.run())
@@ -217,7 +222,7 @@ def start_kubelet(
     while not server.started.is_set():
         assert time.monotonic() < deadline and not task.done(), "kubelet server did not start"
         time.sleep(0.01)
-    return Kubelet(runtime, port, client_ssl_context(cert, key), ca, loop, task, thread)
+    return Kubelet(runtime, port, client_ssl_context(cert, key), ca, loop, task, thread, host)
 
 
 @pytest.fixture(scope="module")
