@@ -1,7 +1,7 @@
 """What the `proxy` subresources' tests proxy to: a threaded HTTP server and a WebSocket echo server
 on a global unicast address of this host (kube refuses to proxy to loopback or link-local
-addresses, so 127.0.0.1 will not do; `routable_ip()` finds the address the host would reach the
-world from, None when it has none).
+addresses, so 127.0.0.1 will not do; the `proxy_ip` fixture puts one on a bridge of its own,
+so nothing is sent beyond this host).
 
 HTTP paths: any path echoes the request as JSON (method, path, query, headers, body or, when long,
 its length and sha256); `/page.html` is an HTML page with links (gzip with `?gzip=1`);
@@ -18,7 +18,7 @@ import asyncio
 import gzip
 import hashlib
 import json
-import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+import pytest
 
 from apiserver.proxylocation import is_global_unicast
 from tests.polling import wait_for
@@ -37,15 +39,26 @@ PAGE = """<!doctype html><html><head><link rel="stylesheet" href="/style.css"></
 </body></html>"""
 
 
-def routable_ip() -> str | None:
-    """This host's address towards the world (a UDP connect sends nothing), if global unicast."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect(("192.0.2.1", 9))
-        except OSError:
-            return None
-        ip = str(s.getsockname()[0])
-    return ip if is_global_unicast(ip) else None
+ADDRESS = "10.253.0.1"  # on a bridge of the test's own (no ports): traffic to it never leaves the host
+LINK = "klproxytest0"
+
+
+def _ip(*args: str, check: bool = True) -> None:
+    subprocess.run(["ip", *args], check=check, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def proxy_ip() -> Iterator[str]:
+    """A global unicast address of this host, made for the test (a bridge with no ports), removed after."""
+    _ip("link", "del", LINK, check=False)  # left by an interrupted run
+    _ip("link", "add", LINK, "type", "bridge")
+    try:
+        _ip("addr", "add", f"{ADDRESS}/32", "dev", LINK)
+        _ip("link", "set", LINK, "up")
+        assert is_global_unicast(ADDRESS)
+        yield ADDRESS
+    finally:
+        _ip("link", "del", LINK, check=False)
 
 
 class _Handler(BaseHTTPRequestHandler):

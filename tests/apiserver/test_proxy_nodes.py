@@ -20,29 +20,26 @@ from websockets.sync.client import connect
 
 from apiserver import certs
 from tests.apiserver.conftest import Server
-from tests.apiserver.proxy_upstream import Upstreams, routable_ip, upstreams
+from tests.apiserver.proxy_upstream import Upstreams, proxy_ip, upstreams
 from tests.apiserver.test_log_exec_proxy import make_node
 from tests.apiserver.test_proxy_subresources import make_pod, make_service, status
 from tests.kubelet.test_server import HostRuntime, Kubelet, start_kubelet
 
-IP = routable_ip()
-pytestmark = pytest.mark.skipif(IP is None, reason="this host has no global unicast address to proxy to")
+__all__ = ["proxy_ip"]  # the fixture, used by this module's own
 
 
 @pytest.fixture(scope="module")
-def up() -> Iterator[Upstreams]:
-    assert IP is not None
-    with upstreams(IP) as u:
+def up(proxy_ip: str) -> Iterator[Upstreams]:
+    with upstreams(proxy_ip) as u:
         yield u
 
 
 @pytest.fixture(scope="module")
-def kubelet(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubelet]:
-    assert IP is not None
+def kubelet(server: Server, tmp_path_factory: pytest.TempPathFactory, proxy_ip: str) -> Iterator[Kubelet]:
     tmp = tmp_path_factory.mktemp("proxied-node-kubelet")
     tls = server.data_dir / "tls"
     ca = certs.TLSFiles(tls / "ca.crt", tls / "ca.key", tls / "server.crt", tls / "server.key")
-    k = start_kubelet(tmp, HostRuntime(tmp / "logs"), ca, host=IP)
+    k = start_kubelet(tmp, HostRuntime(tmp / "logs"), ca, host=proxy_ip)
     yield k
     k.stop()
 
