@@ -127,6 +127,7 @@ class HorizontalPodAutoscalerController(QueueController):
         now = time.monotonic()
         metric_status: list[Obj] = []
         rescale = False
+        why = ""  # the SuccessfulRescale event's reason
         if current == 0 and low != 0:
             desired = 0
             set_condition(
@@ -136,6 +137,11 @@ class HorizontalPodAutoscalerController(QueueController):
                 "ScalingDisabled",
                 "scaling is disabled since the replica count of the target is zero",
             )
+        elif current > high or current < low:
+            # kube's reconcileAutoscaler: out of range, the bound is the answer, metrics or not
+            desired = high if current > high else low
+            why = f"Current number of replicas {'above Spec.MaxReplicas' if current > high else 'below Spec.MinReplicas'}"
+            rescale = True
         else:
             proposals, failures = await self._propose(ns, spec, scale, current)
             for failure in failures:
@@ -190,45 +196,45 @@ class HorizontalPodAutoscalerController(QueueController):
                 message,
             )
             rescale = desired != current
-            if rescale:
-                direction = "above" if desired > current else "below"
-                try:
-                    await self.client.update(
-                        res,
-                        {**scale, "spec": {**(scale.get("spec") or {}), "replicas": desired}},
-                        ns,
-                        subresource="scale",
-                    )
-                except ApiError as e:
-                    set_condition(
-                        conditions,
-                        "AbleToScale",
-                        "False",
-                        "FailedUpdateScale",
-                        f"the HPA controller was unable to update the target scale: {e.message}",
-                    )
-                    self.events.record(
-                        hpa,
-                        WARNING,
-                        "FailedRescale",
-                        f"New size: {desired}; reason: {best.name} {direction} target; error: {e.message}",
-                    )
-                    await self._write_status(hpa, {**status, "conditions": conditions})
-                    return
-                d.record_scale(history, now, current, desired)
-                self.events.record(
-                    hpa,
-                    NORMAL,
-                    "SuccessfulRescale",
-                    f"New size: {desired}; reason: {best.name} {direction} target",
+            why = f"{best.name} {'above' if desired > current else 'below'} target"
+        if rescale:
+            try:
+                await self.client.update(
+                    res,
+                    {**scale, "spec": {**(scale.get("spec") or {}), "replicas": desired}},
+                    ns,
+                    subresource="scale",
                 )
+            except ApiError as e:
                 set_condition(
                     conditions,
                     "AbleToScale",
-                    "True",
-                    "SucceededRescale",
-                    f"the HPA controller was able to update the target scale to {desired}",
+                    "False",
+                    "FailedUpdateScale",
+                    f"the HPA controller was unable to update the target scale: {e.message}",
                 )
+                self.events.record(
+                    hpa,
+                    WARNING,
+                    "FailedRescale",
+                    f"New size: {desired}; reason: {why}; error: {e.message}",
+                )
+                await self._write_status(hpa, {**status, "conditions": conditions})
+                return
+            d.record_scale(history, now, current, desired)
+            self.events.record(
+                hpa,
+                NORMAL,
+                "SuccessfulRescale",
+                f"New size: {desired}; reason: {why}",
+            )
+            set_condition(
+                conditions,
+                "AbleToScale",
+                "True",
+                "SucceededRescale",
+                f"the HPA controller was able to update the target scale to {desired}",
+            )
         if not rescale:
             set_condition(
                 conditions, "AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size"

@@ -250,3 +250,24 @@ def test_unsupported_metric_blocks_a_scale_down_and_alone_is_a_condition() -> No
         "the HPA was unable to compute the replica count: "
         "Pods metrics are not supported by kubelite (only Resource metrics)"
     )
+
+
+def test_out_of_range_replicas_move_to_the_bound_without_metrics() -> None:
+    # kube's reconcileAutoscaler: below minReplicas (or above max) the bound is the answer, before
+    # and whatever the metrics say (here none can be read: no pod has a request)
+    low = _hpa()
+    low["spec"]["minReplicas"] = 2
+    client = _Client(replicas=1, usage_milli=100)
+    events = _run(client, [_pod(0, request=None)], low)
+    assert client.scale_writes == [2]
+    assert events.seen == [
+        ("SuccessfulRescale", "New size: 2; reason: Current number of replicas below Spec.MinReplicas")
+    ]
+    status = client.statuses[-1]
+    assert (status["currentReplicas"], status["desiredReplicas"]) == (1, 2)
+    client = _Client(replicas=7, usage_milli=100)
+    events = _run(client, [_pod(i) for i in range(7)])
+    assert client.scale_writes == [5]
+    assert events.seen == [
+        ("SuccessfulRescale", "New size: 5; reason: Current number of replicas above Spec.MaxReplicas")
+    ]
