@@ -56,7 +56,17 @@ _PLAIN_COUNTS = {
     "resourcequotas": "resourcequotas",
 }
 _STORAGE_CLASS = ".storageclass.storage.k8s.io/"
-POD_SCOPES = ("Terminating", "NotTerminating", "BestEffort", "NotBestEffort")
+POD_SCOPES = (
+    "Terminating",
+    "NotTerminating",
+    "BestEffort",
+    "NotBestEffort",
+    "PriorityClass",
+    "CrossNamespacePodAffinity",
+)
+# the scopes a scopeSelector may only test for (kube: operator Exists)
+EXISTS_ONLY_SCOPES = frozenset(POD_SCOPES) - {"PriorityClass"}
+SCOPE_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 _COMPUTE = ("cpu", "memory", "ephemeral-storage")
 
 
@@ -109,19 +119,63 @@ def pod_is_best_effort(pod: Obj) -> bool:
     return True
 
 
-def pod_in_scopes(pod: Obj, scopes: list[str]) -> bool:
-    """kube's pod scope matching: every scope of the quota must hold."""
-    spec = pod.get("spec") or {}
+def scope_requirements(quota_spec: Obj) -> list[Obj]:
+    """A quota's scopes and scopeSelector as one list of requirements (kube merges them: a listed
+    scope is the requirement that it holds, operator Exists)."""
+    listed = [{"scopeName": str(s), "operator": "Exists"} for s in quota_spec.get("scopes") or []]
+    selector = as_object(quota_spec.get("scopeSelector"))
+    return listed + [as_object(r) for r in selector.get("matchExpressions") or []]
+
+
+def _cross_namespace_affinity(spec: Obj) -> bool:
+    """Whether a pod's (anti-)affinity terms reach other namespaces (namespaces or namespaceSelector)."""
+    affinity = as_object(spec.get("affinity"))
+    for kind in ("podAffinity", "podAntiAffinity"):
+        rules = as_object(affinity.get(kind))
+        terms = list(rules.get("requiredDuringSchedulingIgnoredDuringExecution") or [])
+        terms += [
+            as_object(w).get("podAffinityTerm")
+            for w in rules.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+        ]
+        for term in terms:
+            term = as_object(term)
+            if term.get("namespaces") or term.get("namespaceSelector") is not None:
+                return True
+    return False
+
+
+def _pod_matches(pod: Obj, requirement: Obj) -> bool:
+    """kube's podMatchesScopeFunc for one requirement."""
+    spec = as_object(pod.get("spec"))
+    scope, op = requirement.get("scopeName"), requirement.get("operator")
+    if scope == "PriorityClass":
+        name = str(spec.get("priorityClassName") or "")
+        values = [str(v) for v in requirement.get("values") or []]
+        # a label selector over {PriorityClass: name} (no label when the pod names no class)
+        return {
+            "In": bool(name) and name in values,
+            "NotIn": not name or name not in values,
+            "Exists": bool(name),
+            "DoesNotExist": not name,
+        }.get(str(op), False)
     terminating = spec.get("activeDeadlineSeconds") is not None
-    for scope in scopes:
-        if (
-            (scope == "Terminating" and not terminating)
-            or (scope == "NotTerminating" and terminating)
-            or (scope == "BestEffort" and not pod_is_best_effort(pod))
-            or (scope == "NotBestEffort" and pod_is_best_effort(pod))
-        ):
-            return False
-    return True
+    holds = {
+        "Terminating": terminating,
+        "NotTerminating": not terminating,
+        "BestEffort": pod_is_best_effort(pod),
+        "NotBestEffort": not pod_is_best_effort(pod),
+        "CrossNamespacePodAffinity": _cross_namespace_affinity(spec),
+    }.get(str(scope), False)
+    return holds if op == "Exists" else False
+
+
+def quota_counts(quota_spec: Obj, plural: str, group: str, obj: Obj) -> bool:
+    """Whether a quota counts this object: an unscoped quota counts everything it names, a scoped
+    one only pods that meet every requirement (kube's scoped evaluators are the pods')."""
+    requirements = scope_requirements(quota_spec)
+    if not requirements:
+        return True
+    return plural == "pods" and not group and all(_pod_matches(obj, r) for r in requirements)
 
 
 def _pod_usage(pod: Obj, name: str) -> Decimal | None:

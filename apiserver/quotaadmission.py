@@ -25,7 +25,7 @@ from api import jsonutil
 from api.errors import ApiError, admission_forbidden, object_name
 from api.jsonutil import as_object
 from api.quantity import parse_quantity
-from api.quota import missing_compute, pod_in_scopes, usage, written
+from api.quota import missing_compute, quota_counts, usage, written
 from api.resources import Resource, by_plural
 from apiserver.mirror import ParsedMirror
 from apiserver.storage.interface import KeyValue, Store
@@ -88,9 +88,7 @@ def _requests(
     (a claim grown, a service made a NodePort): kube's evaluators charge the difference."""
     out = []
     for quota in quotas:
-        spec = quota.get("spec") or {}
-        scopes = [str(s) for s in spec.get("scopes") or []]
-        if scopes and (res.plural != "pods" or not pod_in_scopes(obj, scopes)):
+        if not quota_counts(quota.get("spec") or {}, res.plural, res.group, obj):
             continue
         names = list(_counted(quota)[0])
         if not names:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from api.informer import DeletedFinalStateUnknown, Informer
-from api.quota import COUNTED, pod_in_scopes, usage, written
+from api.quota import COUNTED, quota_counts, usage, written
 from api.resources import lookup
 from controller.base import ApiClient, Obj, QueueController, meta, unwrap
 
@@ -25,13 +25,10 @@ def compute_used(quota: Obj, objects: dict[tuple[str, str], list[Obj]]) -> dict[
     spec = quota.get("spec") or {}
     hard: dict[str, Any] = spec.get("hard") or {}
     names = list(hard)
-    scopes = [str(s) for s in spec.get("scopes") or []]
     total = dict.fromkeys(names, Decimal(0))
     for (plural, group), objs in objects.items():
-        if scopes and plural != "pods":
-            continue
         for obj in objs:
-            if plural == "pods" and scopes and not pod_in_scopes(obj, scopes):
+            if not quota_counts(spec, plural, group, obj):
                 continue
             for name, value in usage(plural, group, obj, names).items():
                 total[name] += value

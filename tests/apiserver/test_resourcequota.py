@@ -41,9 +41,9 @@ def _pod(name: str, cpu: str | None = None, deadline: int | None = None) -> dict
         ({"hard": {"bananas": "3"}}, "spec.hard[bananas]", "kubelite does not count this resource"),
         ({"hard": {"pods": "-1"}}, "spec.hard[pods]", "must be greater than or equal to 0"),
         (
-            {"hard": {"pods": "1"}, "scopes": ["PriorityClass"]},
+            {"hard": {"pods": "1"}, "scopes": ["Sometimes"]},
             "spec.scopes[0]",
-            'Unsupported value: "PriorityClass"',
+            'Unsupported value: "Sometimes"',
         ),
         (
             {"hard": {"requests.cpu": "1"}, "scopes": ["BestEffort"]},
@@ -53,10 +53,31 @@ def _pod(name: str, cpu: str | None = None, deadline: int | None = None) -> dict
         (
             {
                 "hard": {"pods": "1"},
-                "scopeSelector": {"matchExpressions": [{"scopeName": "BestEffort", "operator": "Exists"}]},
+                "scopeSelector": {
+                    "matchExpressions": [{"scopeName": "BestEffort", "operator": "In", "values": ["x"]}]
+                },
             },
-            "spec.scopeSelector",
-            "does not match quotas by scopeSelector",
+            "spec.scopeSelector.matchExpressions[0].operator",
+            "must be 'Exist' when scope is any of",
+        ),
+        (
+            {
+                "hard": {"pods": "1"},
+                "scopeSelector": {"matchExpressions": [{"scopeName": "PriorityClass", "operator": "In"}]},
+            },
+            "spec.scopeSelector.matchExpressions[0].values",
+            "must be at least one value",
+        ),
+        (
+            {
+                "hard": {"pods": "1"},
+                "scopes": ["Terminating"],
+                "scopeSelector": {
+                    "matchExpressions": [{"scopeName": "NotTerminating", "operator": "Exists"}]
+                },
+            },
+            "spec.scopes",
+            "conflicting scopes",
         ),
     ],
 )
@@ -187,6 +208,46 @@ def test_scopes_pick_the_pods_counted(counted: Server) -> None:
         assert http.post(f"{base}/pods", json=_pod("job-like", "100m", deadline=60)).status_code == 201
         r = http.post(f"{base}/pods", json=_pod("job-like-2", "100m", deadline=60))
         assert r.status_code == 403 and "exceeded quota: terminating" in r.text, r.text
+
+
+def test_scope_selector_counts_pods_of_a_priority_class(counted: Server) -> None:
+    """The Kubernetes docs' "Limit Priority Class consumption" pattern: a quota per class, by
+    scopeSelector; pods of other classes, or of none, are not counted by it."""
+    with counted.client() as http:
+        assert http.post("/api/v1/namespaces", json={"metadata": {"name": "quota-pc"}}).status_code == 201
+        for name, value in (("quota-pc-high", 1000), ("quota-pc-low", 10)):
+            r = http.post(
+                "/apis/scheduling.k8s.io/v1/priorityclasses",
+                json={"metadata": {"name": name}, "value": value},
+            )
+            assert r.status_code == 201, r.text
+        base = "/api/v1/namespaces/quota-pc"
+        selector = {
+            "matchExpressions": [
+                {"scopeName": "PriorityClass", "operator": "In", "values": ["quota-pc-high"]}
+            ]
+        }
+        r = http.post(
+            f"{base}/resourcequotas", json=_quota("pods-high", {"pods": "1"}, scopeSelector=selector)
+        )
+        assert r.status_code == 201, r.text
+        _until(http, f"{base}/resourcequotas/pods-high", lambda o: (o.get("status") or {}).get("used"))
+
+        def classed(name: str, cls: str | None) -> dict[str, Any]:
+            body = _pod(name)
+            if cls:
+                body["spec"]["priorityClassName"] = cls
+            return body
+
+        assert http.post(f"{base}/pods", json=classed("h1", "quota-pc-high")).status_code == 201
+        r = http.post(f"{base}/pods", json=classed("h2", "quota-pc-high"))
+        assert r.status_code == 403 and "exceeded quota: pods-high" in r.text, r.text
+        for name, cls in (("l1", "quota-pc-low"), ("l2", "quota-pc-low"), ("n1", None)):
+            assert http.post(f"{base}/pods", json=classed(name, cls)).status_code == 201, name
+        quota = _until(
+            http, f"{base}/resourcequotas/pods-high", lambda o: (o.get("status") or {}).get("used")
+        )
+        assert quota["status"]["used"] == {"pods": "1"}
 
 
 def test_real_kubectl_creates_and_lists_quotas(counted: Server, tmp_path: Path) -> None:

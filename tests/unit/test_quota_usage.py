@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from api.quota import missing_compute, pod_in_scopes, supported, usage, written
+from api.quota import missing_compute, quota_counts, supported, usage, written
 
 
 def _pod(phase: str = "Pending", **resources: dict[str, str]) -> dict[str, object]:
@@ -90,6 +90,52 @@ def test_must_specify_names_cpu_and_memory_for_every_container_sorted() -> None:
 
 def test_scopes_and_written_quantities() -> None:
     best_effort = {"spec": {"containers": [{"name": "c"}]}}
-    assert pod_in_scopes(best_effort, ["BestEffort", "NotTerminating"])
-    assert not pod_in_scopes(best_effort, ["Terminating"])
+    assert quota_counts({"scopes": ["BestEffort", "NotTerminating"]}, "pods", "", best_effort)
+    assert not quota_counts({"scopes": ["Terminating"]}, "pods", "", best_effort)
+    assert not quota_counts({"scopes": ["BestEffort"]}, "services", "", {})  # a scoped quota counts pods only
+    assert quota_counts({}, "services", "", {})
+
+
+def test_scope_selector_on_priority_class_and_cross_namespace_affinity() -> None:
+    high = {"spec": {"priorityClassName": "high", "containers": [{"name": "c"}]}}
+    none = {"spec": {"containers": [{"name": "c"}]}}
+
+    def selector(op: str, *values: str, scope: str = "PriorityClass") -> dict[str, object]:
+        req: dict[str, object] = {"scopeName": scope, "operator": op}
+        if values:
+            req["values"] = list(values)
+        return {"scopeSelector": {"matchExpressions": [req]}}
+
+    assert quota_counts(selector("In", "high", "medium"), "pods", "", high)
+    assert not quota_counts(selector("In", "high"), "pods", "", none)
+    assert quota_counts(selector("NotIn", "low"), "pods", "", high) and quota_counts(
+        selector("NotIn", "low"), "pods", "", none
+    )
+    assert quota_counts(selector("Exists"), "pods", "", high) and not quota_counts(
+        selector("Exists"), "pods", "", none
+    )
+    assert quota_counts(selector("DoesNotExist"), "pods", "", none)
+    assert quota_counts({"scopes": ["PriorityClass"]}, "pods", "", high)  # a listed scope: Exists
+    far = {
+        "spec": {
+            "containers": [{"name": "c"}],
+            "affinity": {
+                "podAntiAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        {"topologyKey": "k", "namespaceSelector": {}}
+                    ]
+                }
+            },
+        }
+    }
+    near = {
+        "spec": {
+            "containers": [{"name": "c"}],
+            "affinity": {
+                "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "k"}]}
+            },
+        }
+    }
+    crossing = selector("Exists", scope="CrossNamespacePodAffinity")
+    assert quota_counts(crossing, "pods", "", far) and not quota_counts(crossing, "pods", "", near)
     assert written(Decimal("0.5")) == "500m" and written(Decimal(2 * 2**30), "1Gi") == "2Gi"
