@@ -6,51 +6,44 @@
 (typeMeta=1 {apiVersion=1, kind=2}, raw=2) whose `raw` is the object in the generated.proto
 encoding of k8s.io/api. Field numbers below are those of that file for the fields the
 generators fill; others are skipped. Zero values are dropped, as Go's `omitempty` would.
-Everything else answers JSON (the clients also accept it).
+A Pod (`kubectl debug node/NAME`, `kubectl debug POD --copy-to`) is read whole, from the tables
+of protobuf_pod, and strictly. Everything else answers JSON (the clients also accept it).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as _dt
+import json
+from collections.abc import Callable
 from typing import Any
 
 from api.errors import ApiError, bad_request, unsupported_media_type
 from api.jsonutil import format_time
+from apiserver.handlers.protobuf_pod import (
+    INLINE,
+    KEEP,
+    POINTER,
+    QUANTITIES,
+    SKIP,
+    B,
+    Field,
+    N,
+    S,
+)
+from apiserver.handlers.protobuf_pod import SCHEMAS as POD_SCHEMAS
 
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
 
-# message -> field number -> (json name, type, repeated[, POINTER]); type is a scalar kind or a
-# message name. POINTER marks a Go pointer, whose zero is a value when sent (`--min-available=0`,
-# `gracePeriodSeconds: 0`); the zero of any other field is proto3's "unset" and is dropped.
-POINTER = "pointer"
-Field = tuple[str, str, bool] | tuple[str, str, bool, str]
-_S, _I, _B = "string", "int", "bool"
+# message -> field number -> (json name, type, repeated[, flag]); type is a scalar kind or a
+# message name. The core/v1 Pod (and the meta/v1 types every kind carries) are in protobuf_pod,
+# whose docstring says what POINTER and INLINE mean; the kinds kubectl's generators send are here.
+_S, _I, _B = S, N, B
 BASE64 = "base64"  # a Go []byte field: its JSON form is base64 text
-SCHEMAS: dict[str, dict[int, Field]] = {
+_KIND_SCHEMAS: dict[str, dict[int, Field]] = {
     "Unknown": {1: ("typeMeta", "TypeMeta", False), 2: ("raw", "bytes", False)},
     "TypeMeta": {1: ("apiVersion", _S, False), 2: ("kind", _S, False)},
-    "ObjectMeta": {
-        1: ("name", _S, False),
-        2: ("generateName", _S, False),
-        3: ("namespace", _S, False),
-        5: ("uid", _S, False),
-        6: ("resourceVersion", _S, False),  # a PUT of what a GET gave (kubectl certificate approve)
-        11: ("labels", "map", False),
-        12: ("annotations", "map", False),
-        13: ("ownerReferences", "OwnerReference", True),
-        14: ("finalizers", _S, True),
-    },
-    # kubectl create job --from=cronjob/x names the CronJob as the Job's controller
-    "OwnerReference": {
-        1: ("kind", _S, False),
-        3: ("name", _S, False),
-        4: ("uid", _S, False),
-        5: ("apiVersion", _S, False),
-        6: ("controller", _B, False),
-        7: ("blockOwnerDeletion", _B, False),
-    },
     "Namespace": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "NamespaceSpec", False)},
     "NamespaceSpec": {1: ("finalizers", _S, True)},
     "Service": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "ServiceSpec", False)},
@@ -75,7 +68,6 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         5: ("nodePort", _I, False),
         6: ("appProtocol", _S, False),
     },
-    "IntOrString": {1: ("type", _I, False), 2: ("intVal", _I, False), 3: ("strVal", _S, False)},
     # kubectl create configmap | secret | serviceaccount
     "ConfigMap": {
         1: ("metadata", "ObjectMeta", False),
@@ -103,12 +95,11 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         4: ("uid", _S, False),
         5: ("apiVersion", _S, False),
     },
-    "LocalObjectReference": {1: ("name", _S, False)},
     # kubectl create deployment | job | cronjob: the pod template as the generators fill it
     "Deployment": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "DeploymentSpec", False)},
     "DeploymentSpec": {
         1: ("replicas", _I, False),
-        2: ("selector", "LabelSelector", False),
+        2: ("selector", "LabelSelector", False, POINTER),
         3: ("template", "PodTemplateSpec", False),
         4: ("strategy", "DeploymentStrategy", False),
         5: ("minReadySeconds", _I, False),
@@ -117,79 +108,12 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         9: ("progressDeadlineSeconds", _I, False),
     },
     "DeploymentStrategy": {1: ("type", _S, False)},
-    "LabelSelector": {
-        1: ("matchLabels", "map", False),
-        2: ("matchExpressions", "LabelSelectorRequirement", True),
-    },
-    "LabelSelectorRequirement": {1: ("key", _S, False), 2: ("operator", _S, False), 3: ("values", _S, True)},
-    "PodTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "PodSpec", False)},
-    "PodSpec": {
-        1: ("volumes", "Volume", True),
-        2: ("containers", "Container", True),
-        3: ("restartPolicy", _S, False),
-        7: ("nodeSelector", "map", False),
-        8: ("serviceAccountName", _S, False),
-        10: ("nodeName", _S, False),
-        11: ("hostNetwork", _B, False),
-        12: ("hostPID", _B, False),
-        13: ("hostIPC", _B, False),
-        19: ("schedulerName", _S, False),
-        22: ("tolerations", "Toleration", True),
-    },
-    # kubectl debug node/NAME: the node debugger pod (k8s.io/api/core/v1/generated.proto)
-    "Pod": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "PodSpec", False)},
-    "Volume": {1: ("name", _S, False), 2: ("volumeSource", "VolumeSource", False)},
-    "VolumeSource": {
-        1: ("hostPath", "HostPathVolumeSource", False),
-        2: ("emptyDir", "EmptyDirVolumeSource", False),
-    },
-    "HostPathVolumeSource": {1: ("path", _S, False), 2: ("type", _S, False)},
-    "EmptyDirVolumeSource": {1: ("medium", _S, False)},
-    "VolumeMount": {
-        1: ("name", _S, False),
-        2: ("readOnly", _B, False),
-        3: ("mountPath", _S, False),
-        4: ("subPath", _S, False),
-        5: ("mountPropagation", _S, False),
-        6: ("subPathExpr", _S, False),
-    },
-    "Toleration": {
-        1: ("key", _S, False),
-        2: ("operator", _S, False),
-        3: ("value", _S, False),
-        4: ("effect", _S, False),
-        5: ("tolerationSeconds", _I, False, POINTER),
-    },
-    "Container": {
-        1: ("name", _S, False),
-        2: ("image", _S, False),
-        3: ("command", _S, True),
-        4: ("args", _S, True),
-        5: ("workingDir", _S, False),
-        6: ("ports", "ContainerPort", True),
-        7: ("env", "EnvVar", True),
-        9: ("volumeMounts", "VolumeMount", True),
-        13: ("terminationMessagePath", _S, False),
-        14: ("imagePullPolicy", _S, False),
-        16: ("stdin", _B, False),
-        17: ("stdinOnce", _B, False),
-        18: ("tty", _B, False),
-        20: ("terminationMessagePolicy", _S, False),
-    },
-    "EnvVar": {1: ("name", _S, False), 2: ("value", _S, False)},
-    "ContainerPort": {
-        1: ("name", _S, False),
-        2: ("hostPort", _I, False),
-        3: ("containerPort", _I, False),
-        4: ("protocol", _S, False),
-        5: ("hostIP", _S, False),
-    },
     "Job": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "JobSpec", False)},
     "JobSpec": {
         1: ("parallelism", _I, False),
         2: ("completions", _I, False),
         3: ("activeDeadlineSeconds", _I, False),
-        4: ("selector", "LabelSelector", False),
+        4: ("selector", "LabelSelector", False, POINTER),
         5: ("manualSelector", _B, False),
         6: ("template", "PodTemplateSpec", False),
         7: ("backoffLimit", _I, False),
@@ -214,7 +138,7 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     "ClusterRole": {
         1: ("metadata", "ObjectMeta", False),
         2: ("rules", "PolicyRule", True),
-        3: ("aggregationRule", "AggregationRule", False),
+        3: ("aggregationRule", "AggregationRule", False, POINTER),
     },
     "PolicyRule": {
         1: ("verbs", _S, True),
@@ -244,7 +168,7 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     "TokenRequest": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "TokenRequestSpec", False)},
     "TokenRequestSpec": {
         1: ("audiences", _S, True),
-        3: ("boundObjectRef", "BoundObjectReference", False),
+        3: ("boundObjectRef", "BoundObjectReference", False, POINTER),
         4: ("expirationSeconds", _I, False),
     },
     "BoundObjectReference": {
@@ -258,8 +182,8 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         2: ("spec", "SelfSubjectAccessReviewSpec", False),
     },
     "SelfSubjectAccessReviewSpec": {
-        1: ("resourceAttributes", "ResourceAttributes", False),
-        2: ("nonResourceAttributes", "NonResourceAttributes", False),
+        1: ("resourceAttributes", "ResourceAttributes", False, POINTER),
+        2: ("nonResourceAttributes", "NonResourceAttributes", False, POINTER),
     },
     "ResourceAttributes": {
         1: ("namespace", _S, False),
@@ -280,21 +204,20 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     # kubectl create ingress (networking.k8s.io/v1); IngressRule.ingressRuleValue is inline in JSON
     "Ingress": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "IngressSpec", False)},
     "IngressSpec": {
-        1: ("defaultBackend", "IngressBackend", False),
+        1: ("defaultBackend", "IngressBackend", False, POINTER),
         2: ("tls", "IngressTLS", True),
         3: ("rules", "IngressRule", True),
         4: ("ingressClassName", _S, False),
     },
     "IngressBackend": {
-        3: ("resource", "TypedLocalObjectReference", False),
-        4: ("service", "IngressServiceBackend", False),
+        3: ("resource", "TypedLocalObjectReference", False, POINTER),
+        4: ("service", "IngressServiceBackend", False, POINTER),
     },
-    "TypedLocalObjectReference": {1: ("apiGroup", _S, False), 2: ("kind", _S, False), 3: ("name", _S, False)},
     "IngressServiceBackend": {1: ("name", _S, False), 2: ("port", "ServiceBackendPort", False)},
     "ServiceBackendPort": {1: ("name", _S, False), 2: ("number", _I, False)},
     "IngressTLS": {1: ("hosts", _S, True), 2: ("secretName", _S, False)},
-    "IngressRule": {1: ("host", _S, False), 2: ("ingressRuleValue", "IngressRuleValue", False)},
-    "IngressRuleValue": {1: ("http", "HTTPIngressRuleValue", False)},
+    "IngressRule": {1: ("host", _S, False), 2: ("ingressRuleValue", "IngressRuleValue", False, INLINE)},
+    "IngressRuleValue": {1: ("http", "HTTPIngressRuleValue", False, POINTER)},
     "HTTPIngressRuleValue": {1: ("paths", "HTTPIngressPath", True)},
     "HTTPIngressPath": {
         1: ("path", _S, False),
@@ -317,7 +240,7 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         2: ("name", _S, False),
         3: ("apiVersion", _S, False),
     },
-    "MetricSpec": {1: ("type", _S, False), 4: ("resource", "ResourceMetricSource", False)},
+    "MetricSpec": {1: ("type", _S, False), 4: ("resource", "ResourceMetricSource", False, POINTER)},
     "ResourceMetricSource": {1: ("name", _S, False), 2: ("target", "MetricTarget", False)},
     "MetricTarget": {1: ("type", _S, False), 4: ("averageUtilization", _I, False)},
     # kubectl 1.27-1.32 autoscale: autoscaling/v1 (k8s.io/api/autoscaling/v1/generated.proto)
@@ -347,14 +270,14 @@ SCHEMAS: dict[str, dict[int, Field]] = {
     },
     "PodDisruptionBudgetSpec": {
         1: ("minAvailable", "IntOrString", False, POINTER),
-        2: ("selector", "LabelSelector", False),
+        2: ("selector", "LabelSelector", False, POINTER),
         3: ("maxUnavailable", "IntOrString", False, POINTER),
         4: ("unhealthyPodEvictionPolicy", _S, False),
     },
-    "Eviction": {1: ("metadata", "ObjectMeta", False), 2: ("deleteOptions", "DeleteOptions", False)},
+    "Eviction": {1: ("metadata", "ObjectMeta", False), 2: ("deleteOptions", "DeleteOptions", False, POINTER)},
     "DeleteOptions": {
         1: ("gracePeriodSeconds", _I, False, POINTER),
-        2: ("preconditions", "Preconditions", False),
+        2: ("preconditions", "Preconditions", False, POINTER),
         3: ("orphanDependents", _B, False),
         4: ("propagationPolicy", _S, False),
         5: ("dryRun", _S, True),
@@ -388,15 +311,27 @@ SCHEMAS: dict[str, dict[int, Field]] = {
         5: ("lastTransitionTime", "Time", False),
         6: ("status", _S, False),
     },
-    "Time": {1: ("seconds", _I, False), 2: ("nanos", _I, False)},
     # kubectl create quota (core/v1 ResourceQuota; a Quantity is a message of its string form)
     "ResourceQuota": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "ResourceQuotaSpec", False)},
-    "ResourceQuotaSpec": {1: ("hard", "quantitymap", False), 2: ("scopes", _S, True)},
+    "ResourceQuotaSpec": {1: ("hard", QUANTITIES, False), 2: ("scopes", _S, True)},
 }
-# per message, its POINTER fields (read once from the tables)
-_POINTERS: dict[str, frozenset[str]] = {
-    name: frozenset(f[0] for f in fields.values() if POINTER in f[3:]) for name, fields in SCHEMAS.items()
-}
+SCHEMAS: dict[str, dict[int, Field]] = POD_SCHEMAS | _KIND_SCHEMAS
+
+
+def _keeps_zero(name: str) -> frozenset[str]:
+    """The JSON keys of `name` whose zero is a value: its POINTER and KEEP fields and those of
+    the structs it inlines (an inlined VolumeSource's `emptyDir: {}` is the Volume's)."""
+    keys: set[str] = set()
+    for key, kind, _repeated, *flags in SCHEMAS[name].values():
+        if INLINE in flags:
+            keys |= _keeps_zero(kind)
+        elif POINTER in flags or KEEP in flags:
+            keys.add(key)
+    return frozenset(keys)
+
+
+# per message, the keys whose zero is a value (read once from the tables)
+_KEEPS_ZERO: dict[str, frozenset[str]] = {name: _keeps_zero(name) for name in SCHEMAS}
 KINDS = {
     "Namespace",
     "Service",
@@ -481,7 +416,7 @@ def _map_entry(buf: bytes, kind: str) -> tuple[str, str]:
             value = raw
     if kind == "bytesmap":
         return key, base64.b64encode(value).decode()
-    if kind == "quantitymap":
+    if kind == QUANTITIES:
         value = next((v for n, v in _fields(value) if n == 1 and isinstance(v, bytes)), b"")
     return key, value.decode("utf-8", "replace")
 
@@ -501,6 +436,36 @@ def _is_zero(raw: int | bytes, depth: int = 0) -> bool:
         return False
 
 
+def _signed(value: int) -> int:
+    """A varint as the signed int64 (or sign-extended int32) Go wrote."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _packed(buf: bytes) -> list[int]:
+    """A packed repeated integer field's values (Go writes them unpacked, one field each, but a
+    proto2 reader takes both)."""
+    out, pos = [], 0
+    while pos < len(buf):
+        value, pos = _varint(buf, pos)
+        out.append(_signed(value))
+    return out
+
+
+def _time(obj: dict[str, Any]) -> str:
+    """meta/v1 Time: whole seconds since the epoch, as JSON's RFC 3339 ("" for the zero time)."""
+    seconds = obj.get("seconds", 0)
+    return format_time(_dt.datetime.fromtimestamp(seconds, _dt.UTC)) if seconds else ""
+
+
+# messages whose JSON form is a scalar: their decoded fields -> that value
+_SCALAR_MESSAGES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "IntOrString": lambda o: o.get("strVal", "") if o.get("type") == 1 else o.get("intVal", 0),
+    "Time": _time,
+    "Quantity": lambda o: o.get("string", ""),
+    "FieldsV1": lambda o: json.loads(o["Raw"]) if o.get("Raw") else {},
+}
+
+
 def _message(buf: bytes, name: str, depth: int = 0, strict: bool = False) -> Any:
     if depth > 20:
         raise bad_request("malformed protobuf: nested too deeply")
@@ -515,40 +480,44 @@ def _message(buf: bytes, name: str, depth: int = 0, strict: bool = False) -> Any
                 )
             continue
         key, kind, repeated = spec[:3]
+        flags = spec[3:]
         value: Any
+        if kind == SKIP:
+            continue
         if kind == _S:
             value = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
         elif kind == _I:
-            value = raw if isinstance(raw, int) else 0
-            if value >= 1 << 63:
-                value -= 1 << 64
+            if repeated and isinstance(raw, bytes):
+                obj.setdefault(key, []).extend(_packed(raw))
+                continue
+            value = _signed(raw) if isinstance(raw, int) else 0
         elif kind == "bytes":
             value = raw
         elif kind == BASE64:
             value = base64.b64encode(raw).decode() if isinstance(raw, bytes) else ""
         elif kind == _B:
             value = bool(raw) if isinstance(raw, int) else False
-        elif kind in ("map", "bytesmap", "quantitymap"):
+        elif kind in ("map", "bytesmap", QUANTITIES):
             entry = _map_entry(raw, kind) if isinstance(raw, bytes) else ("", "")
             obj.setdefault(key, {})[entry[0]] = entry[1]
             continue
         else:
             value = _message(raw, kind, depth + 1, strict) if isinstance(raw, bytes) else {}
+            if INLINE in flags:  # a Go embedded struct: its fields are this message's in JSON
+                obj.update(value)
+                continue
+            if kind == "Quantity" and value == "0" and POINTER not in flags:
+                continue  # Go writes "0" for an unset Quantity (a downward API `divisor`)
         if repeated:
             obj.setdefault(key, []).append(value)
         else:
             obj[key] = value
-    if name == "IntOrString":
-        return obj.get("strVal", "") if obj.get("type") == 1 else obj.get("intVal", 0)
-    if name == "Time":  # meta/v1 Time: whole seconds since the epoch, as JSON's RFC 3339
-        seconds = obj.get("seconds", 0)
-        return format_time(_dt.datetime.fromtimestamp(seconds, _dt.UTC)) if seconds else ""
-    if name == "Volume":  # VolumeSource is inline in JSON
-        obj.update(obj.pop("volumeSource", None) or {})
-    if name == "IngressRule":
-        obj.update(obj.pop("ingressRuleValue", None) or {})
-    pointers = _POINTERS.get(name, ())  # every key here came off the wire: a pointer's zero is a value
-    return {k: v for k, v in obj.items() if v not in ("", 0, None) or v is True or k in pointers}
+    if name in _SCALAR_MESSAGES:
+        return _SCALAR_MESSAGES[name](obj)
+    # every key here came off the wire: a pointer's (or KEEP field's) zero is a value, any other
+    # zero is unset (an empty non-pointer struct too, as Go reads a missing one)
+    kept = _KEEPS_ZERO[name]
+    return {k: v for k, v in obj.items() if v not in ("", 0, None, {}) or v is True or k in kept}
 
 
 def decode(body: bytes) -> dict[str, Any]:

@@ -336,8 +336,9 @@ def test_protobuf_bodies() -> None:
 
     container = _pb_field(1, b"c") + _pb_field(2, b"busybox") + _pb_field(16, 1) + _pb_field(18, 1)
     volume = _pb_field(1, b"host-root") + _pb_field(2, _pb_field(1, _pb_field(1, b"/") + _pb_field(2, b"")))
-    # undecoded fields holding only zeros (Go writes every non-pointer field) are no value
-    zeros = _pb_field(5, 0) + _pb_field(14, _pb_field(1, b"") + _pb_field(2, 0))
+    # undecoded fields holding only zeros (Go writes every non-pointer field) are no value: here
+    # PodSpec's hostnameOverride and workloadRef, newer than the 1.33 tables
+    zeros = _pb_field(41, b"") + _pb_field(42, _pb_field(1, b"") + _pb_field(2, b""))
     spec = (
         _pb_field(2, container) + _pb_field(1, volume) + _pb_field(12, 1) + _pb_field(10, b"node-0") + zeros
     )
@@ -347,15 +348,15 @@ def test_protobuf_bodies() -> None:
         "metadata": {"name": "dbg"},
         "spec": {
             "containers": [{"name": "c", "image": "busybox", "stdin": True, "tty": True}],
-            "volumes": [{"name": "host-root", "hostPath": {"path": "/"}}],
+            "volumes": [{"name": "host-root", "hostPath": {"path": "/", "type": ""}}],  # a pointer
             "hostPID": True,
             "nodeName": "node-0",
         },
     }
-    # a Pod is read strictly: an undecoded field with a value (activeDeadlineSeconds) is refused
+    # a Pod is read strictly: an undecoded field with a value (hostnameOverride) is refused
     with pytest.raises(ApiError) as e:
-        decode_body(pod(spec + _pb_field(5, 30)), protobuf.CONTENT_TYPE)
-    assert e.value.code == 415 and "PodSpec field 5" in e.value.message
+        decode_body(pod(spec + _pb_field(41, b"other")), protobuf.CONTENT_TYPE)
+    assert e.value.code == 415 and "PodSpec field 41" in e.value.message
     for bad in (b"nope", protobuf.MAGIC + b"\x0a\xff"):
         with pytest.raises(ApiError) as e:
             decode_body(bad, protobuf.CONTENT_TYPE)

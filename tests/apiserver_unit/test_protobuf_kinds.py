@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiserver.handlers import protobuf
+from tests.apiserver_unit.pb_encode import envelope
 
 # captured `raw` of the runtime.Unknown envelope, kubectl 1.33 against a kubelite server
 SECRET = "0a120a02733112001a0022002a00320038004200120d0a0475736572120561646d696e1a076d792f74797065"
@@ -29,23 +30,8 @@ CRONJOB = (
 )
 
 
-def _bytes_field(num: int, payload: bytes) -> bytes:
-    n, size = bytearray(), len(payload)
-    while True:
-        n.append((size & 0x7F) | (0x80 if size > 0x7F else 0))
-        size >>= 7
-        if not size:
-            break
-    return bytes([num << 3 | 2]) + bytes(n) + payload
-
-
-def _body(api_version: str, kind: str, raw_hex: str) -> bytes:
-    type_meta = _bytes_field(1, api_version.encode()) + _bytes_field(2, kind.encode())
-    return protobuf.MAGIC + _bytes_field(1, type_meta) + _bytes_field(2, bytes.fromhex(raw_hex))
-
-
 def _decode(api_version: str, kind: str, raw_hex: str) -> dict[str, Any]:
-    return protobuf.decode(_body(api_version, kind, raw_hex))
+    return protobuf.decode(envelope(api_version, kind, bytes.fromhex(raw_hex)))
 
 
 def test_secret_data_is_base64() -> None:
