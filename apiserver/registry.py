@@ -278,6 +278,7 @@ class Registry:
             obj = mutated
             meta = obj["metadata"]
             self._validate(res, obj, None)
+            _warn(res, obj, by)
             await self._webhooks(False, by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run)
             if dry_run:  # quotas are checked, not charged
                 await quotaadmission.admit(self, self.quotas, res, namespace, obj, charge=False)
@@ -367,6 +368,8 @@ class Registry:
                 assert mutated is not None
                 new = mutated
                 self._validate(res, new, old, subresource, write)
+                if subresource is None:
+                    _warn(res, new, by)
                 await self._webhooks(
                     False, by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
                 )
@@ -473,6 +476,14 @@ class Registry:
         except ApiError as e:
             if e.reason != "AlreadyExists":
                 raise
+
+
+def _warn(res: Resource, obj: dict[str, Any], by: Requester | None) -> None:
+    """The kind's warnings for a client's valid write, told with the answer (once, however
+    often a conflicting update is tried again)."""
+    found = kinds.for_resource(res).warnings
+    if found is not None and by is not None:
+        by.warnings.extend(w for w in found(obj) if w not in by.warnings)
 
 
 def _served(res: Resource, kv: KeyValue) -> KeyValue:

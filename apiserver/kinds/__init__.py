@@ -171,6 +171,9 @@ class KindStrategy:
     subresource_writes: dict[str, SubresourceWrite] = field(default_factory=dict)
     # the conversions of a resource served over another's stored objects (None: served as stored)
     view: View | None = None
+    # WarningsOnCreate/OnUpdate: what a valid main write is told in Warning headers (deprecated
+    # fields, things that do not do what they seem), from the object as it is stored
+    warnings: Callable[[Obj], list[str]] | None = None
 
 
 _TABLE: dict[tuple[str, ...], KindStrategy] = {}

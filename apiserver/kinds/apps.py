@@ -19,6 +19,7 @@ from apiserver.defaults import template_defaults
 from apiserver.kinds import KindStrategy, Obj, register
 from apiserver.validation import apps as v
 from apiserver.validation.names import is_dns1123_label
+from apiserver.validation.podwarnings import template_warnings
 from apiserver.validation.workloads import selector_string
 
 TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
@@ -91,6 +92,7 @@ def _deployment_update(new: Obj, old: Obj) -> None:
 
 _row(
     "deployments",
+    warnings=template_warnings("spec", "template"),
     status_separate=True,
     generation=True,
     status_metadata=frozenset({"annotations"}),
@@ -117,6 +119,7 @@ def default_replica_set(obj: Obj) -> None:
 
 _row(
     "replicasets",
+    warnings=template_warnings("spec", "template"),
     status_separate=True,
     generation=True,
     prepare_create=_reset_status({"replicas": 0}),
@@ -175,6 +178,7 @@ def _daemon_set_update(new: Obj, old: Obj) -> None:
 
 _row(
     "daemonsets",
+    warnings=template_warnings("spec", "template"),
     status_separate=True,
     generation=True,
     prepare_create=_daemon_set_create,
@@ -232,6 +236,7 @@ def _claim_template_defaults(claim: Any) -> None:
 
 _row(
     "statefulsets",
+    warnings=template_warnings("spec", "template"),
     name_rule=is_dns1123_label,
     status_separate=True,
     generation=True,

@@ -22,6 +22,7 @@ from api.resources import by_plural
 from apiserver.defaults import template_defaults
 from apiserver.kinds import KindStrategy, Obj, register
 from apiserver.validation import batch as v
+from apiserver.validation.podwarnings import template_warnings
 
 INT32_MAX = 2**31 - 1
 
@@ -119,6 +120,7 @@ def default_job(job: Obj) -> None:
 
 _row(
     "jobs",
+    warnings=template_warnings("spec", "template"),
     status_separate=True,
     generation=True,
     prepare_create=_job_create,
@@ -156,6 +158,7 @@ def _cron_job_create(cron_job: Obj) -> None:
 
 _row(
     "cronjobs",
+    warnings=template_warnings("spec", "jobTemplate", "spec", "template"),
     status_separate=True,
     generation=True,
     prepare_create=_cron_job_create,

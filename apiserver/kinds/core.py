@@ -32,6 +32,7 @@ from apiserver.validation.others import (
     validate_replication_controller,
 )
 from apiserver.validation.pod import validate_pod_spec, validate_pod_status, validate_pod_update
+from apiserver.validation.podwarnings import pod_warnings, template_warnings
 from apiserver.validation.service import validate_service, validate_service_update
 
 NAMESPACE_FINALIZER = "kubernetes"
@@ -88,6 +89,7 @@ def _pod_grace(obj: Obj, options: dict[str, Any]) -> int:
 
 row(
     "pods",
+    warnings=pod_warnings,
     status_separate=True,
     generation=True,
     prepare_create=_pod_create,
@@ -134,6 +136,7 @@ def _rc_create(obj: Obj) -> None:
 
 row(
     "replicationcontrollers",
+    warnings=template_warnings("spec", "template"),
     status_separate=True,
     generation=True,
     prepare_create=_rc_create,
@@ -160,6 +163,7 @@ def _pod_template_defaults(obj: Obj) -> None:
 
 row(
     "podtemplates",
+    warnings=template_warnings("template"),
     generation=True,  # kube's strategy: 1 on create, +1 for each change of the template
     spec_field="template",
     defaults=_pod_template_defaults,
