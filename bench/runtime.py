@@ -38,13 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stats import percentile, summary_ms, table
 from runtime import preload
+from runtime.cgroupdirs import remove as remove_cgroup_dirs
 from runtime.containers import rootfs
 from runtime.containers.spec import DEFAULT_PATH, BundleRequest, build_spec
 from runtime.images import ImageStore
 from runtime.images.base import build_base
 from runtime.interface import ContainerConfig, SandboxConfig
 from runtime.network import BridgeNetwork, NetworkConfig
-from runtime.real import RealRuntime, remove_cgroup_dirs
+from runtime.real import RealRuntime
 
 DEVNULL = subprocess.DEVNULL
 

@@ -26,6 +26,8 @@ POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
 CONTAINER_NAME = "io.kubernetes.container.name"
 RESTART_COUNT = "io.kubernetes.container.restartCount"
+# CRI's NamespaceMode for a pod's processes: the node's, one of the pod's sandbox, each container's own
+PID_NODE, PID_POD, PID_CONTAINER = "NODE", "POD", "CONTAINER"
 # what a container's securityContext takes from the pod's when it sets none itself
 # (kube's DetermineEffectiveSecurityContext)
 POD_LEVEL = ("runAsUser", "runAsGroup", "runAsNonRoot", "seLinuxOptions", "seccompProfile", "appArmorProfile")
@@ -72,7 +74,8 @@ def container_config(
         no_new_privileges=sec.get("allowPrivilegeEscalation") is False,
         seccomp_unconfined=seccomp_unconfined(sec),
         sysctls=pod_sysctls(pod.get("spec") or {}),
-        host_pid=bool((pod.get("spec") or {}).get("hostPID")),
+        host_pid=pid_namespace(pod.get("spec") or {}) == PID_NODE,
+        pod_pid=pid_namespace(pod.get("spec") or {}) == PID_POD,
         host_ipc=bool((pod.get("spec") or {}).get("hostIPC")),
         tty=bool(c.get("tty")),
         stdin=bool(c.get("stdin")),
@@ -93,6 +96,21 @@ def container_config(
         cap_add=list(caps.get("add") or []),
         cap_drop=list(caps.get("drop") or []),
     )
+
+
+def pid_namespace(spec: dict[str, Any]) -> str:
+    """kube's PidNamespaceForPod: the node's for hostPID, one for the whole pod (its sandbox's,
+    whose PID 1 is the pause) for shareProcessNamespace, else each container's own."""
+    if spec.get("hostPID"):
+        return PID_NODE
+    return PID_POD if spec.get("shareProcessNamespace") else PID_CONTAINER
+
+
+def pid_target(spec: dict[str, Any], target: str) -> str:
+    """The container whose process namespace an ephemeral container joins (its target's running
+    instance): only where each container has its own, as kube's kubelet asks for NamespaceMode
+    TARGET only then; in a pod sharing one, or the node's, it is in that one like the others."""
+    return target if pid_namespace(spec) == PID_CONTAINER else ""
 
 
 def refuse_user_namespace(spec: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ from api.shapes import Condition, PodStatus
 from kubelet import admission, ephemeral, localstorage, volumes
 from kubelet.containerconfig import (
     CONTAINER_NAME,
+    PID_POD,
     POD_NAME,
     POD_NAMESPACE,
     POD_UID,
@@ -38,6 +39,8 @@ from kubelet.containerconfig import (
     container_config,
     host_ports,
     kernel_hostname,
+    pid_namespace,
+    pid_target,
     refuse_runtime_handler,
     refuse_user_namespace,
 )
@@ -335,6 +338,9 @@ class PodSyncer:
             await self._remove_container(
                 c, self._grace(pod), specs.get(c.labels.get(CONTAINER_NAME, "")), pod
             )
+        for s in await self.runtime.list_sandboxes():  # a dead one is stopped (its address freed),
+            if s.config.uid == meta["uid"]:  # as kube's StopPodSandbox before the next one is made
+                await self.runtime.stop_sandbox(s.id)
         try:
             refuse_user_namespace(spec)
             refuse_runtime_handler(await self._runtime_handler(spec))
@@ -354,6 +360,7 @@ class PodSyncer:
             },
             host_network=bool(spec.get("hostNetwork")),
             host_ipc=bool(spec.get("hostIPC")),
+            share_pid=pid_namespace(spec) == PID_POD,  # its containers' processes in one namespace
             host_ports=host_ports(spec),
             cgroup_parent=f"/kubepods/pod{meta['uid']}",
             dns_servers=list(self.ctx.dns_servers),
@@ -558,9 +565,9 @@ class PodSyncer:
         sandbox: SandboxInfo,
         c: dict[str, Any],
         restarts: int,
-        pid_target: str | None = "",
+        target: str | None = "",
     ) -> str:
-        """Pull, create and start one container. `pid_target` is the instance whose process
+        """Pull, create and start one container. `target` is the instance whose process
         namespace an ephemeral container joins ("" for its own; None when its target does not run,
         which fails as a config error after the pull, where kube's container config finds it)."""
         uid, name = pod["metadata"]["uid"], c["name"]
@@ -586,7 +593,7 @@ class PodSyncer:
             raise _PodNotReady(f"pull {c['image']}: {e}", remaining / 2 if remaining else RESYNC) from e
         self.backoff.forget(pull_key)
         try:
-            if pid_target is None:
+            if target is None:
                 raise ContainerConfigError(ephemeral.target_missing(c))
             objects = await self.objects.fetch(pod)
             cfg = container_config(
@@ -601,7 +608,8 @@ class PodSyncer:
                 self.ctx.files,
                 str(image.config.get("User") or ""),
             )
-            cfg.pid_target = pid_target  # an ephemeral container's target's process namespace
+            # an ephemeral container's target's process namespace, where the pod's are apart
+            cfg.pid_target = pid_target(pod.get("spec") or {}, target)
             cfg.mounts += PodDNS(
                 self.ctx.dns_servers, self.ctx.cluster_domain, self.ctx.resolv_conf
             ).etc_mounts(

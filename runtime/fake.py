@@ -5,6 +5,8 @@ until a test makes them exit (`exit(container_id, code)`, or `exit_after_start` 
 that crash). Like busybox, a container whose command is `true`, `false` or `echo ...` exits
 right after it starts (0, 1, 0), and `echo` writes its line to the CRI log at `log_path` as
 conmon would; `exec` of `false` exits 1, of anything else 0 (or what `exec_exit_codes` says).
+A sandbox that shares its process namespace (share_pid) starts no pause here: what was asked is
+recorded in its config and its containers' (pod_pid), and joining one that does not share fails.
 Stopping or removing a sandbox stops or removes its containers, as the real runtime does; the
 behaviour shared with RealRuntime is proven by tests/runtime/containers/test_runtime_contract.py.
 Every call is recorded in `calls`, so tests assert what the kubelet asked for,
@@ -150,6 +152,8 @@ class FakeRuntime:
             raise FakeRuntimeError(f"no such sandbox: {sandbox_id}")
         if config.image in self.missing_images:
             raise FakeRuntimeError(f"image not found: {config.image}")
+        if config.pod_pid and not (config.host_pid or self.sandboxes[sandbox_id].config.share_pid):
+            raise FakeRuntimeError("the sandbox has no process namespace to share (made without one)")
         cid = self._id("c")
         info = ContainerInfo(
             cid,

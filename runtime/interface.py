@@ -31,6 +31,9 @@ class SandboxConfig:
     # the containers' hostPorts, published on the node: (host IP or "", host port, container port, tcp|udp)
     host_ports: list[tuple[str, int, int, str]] = field(default_factory=list)
     host_ipc: bool = False  # the node's IPC namespace and /dev/shm, not one of the pod's own
+    # one process namespace for all the pod's containers, whose PID 1 is a pause process of the
+    # sandbox (CRI's NamespaceMode POD for pid: shareProcessNamespace); else the sandbox has no process
+    share_pid: bool = False
 
 
 @dataclass
@@ -68,6 +71,9 @@ class ContainerConfig:
     groups: list[int] = field(default_factory=list)  # supplementary gids beside the user's own (fsGroup)
     read_only_rootfs: bool = False
     host_pid: bool = False  # the node's process namespace (a pod's hostPID)
+    # the sandbox's process namespace (CRI's NamespaceMode POD: a pod's shareProcessNamespace); the
+    # sandbox must have been made with share_pid
+    pod_pid: bool = False
     # a running container (id) whose process namespace this one joins (CRI's NamespaceMode TARGET:
     # an ephemeral container's targetContainerName)
     pid_target: str = ""

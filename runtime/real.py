@@ -2,8 +2,10 @@
 image store.
 
 A sandbox is a network namespace (runtime.network) + its /etc/hosts, resolv.conf and hostname +
-a state dir `<root>/sandboxes/<id>/`; there is no pause container: every container of the pod
-joins the namespace by path and bind-mounts the pod's etc files. All state is on disk (sandbox
+an IPC namespace and /dev/shm (podipc) + a state dir `<root>/sandboxes/<id>/`; there is no pause
+container: every container of the pod joins the namespaces by path and bind-mounts the pod's etc
+files. Only a sandbox that shares one process namespace among its containers has a process, its
+pause (podpid: a PID namespace dies with its PID 1). All state is on disk (sandbox
 records, container records, conmon exit files), so a restarted kubelet's `list_sandboxes()` /
 `list_containers()` adopts what is still running. Blocking kernel work runs in threads.
 """
@@ -21,7 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runtime import podipc
+from runtime import cgroupdirs, podipc, podpid
 from runtime.containers import ids
 from runtime.containers.errors import ContainerError, NoSuchContainer
 from runtime.containers.execs import RuncExecSession
@@ -88,6 +90,12 @@ class RealRuntime:
         pod_ipc = podipc.ipc_path(str(self.sandbox_dir / sandbox_id))
         if info.state == "ready" and os.path.exists(pod_ipc) and not os.path.ismount(pod_ipc):
             info.state = "notready"  # likewise its IPC namespace (kept by a mount a reboot undoes)
+        if (
+            info.state == "ready"
+            and info.config.share_pid
+            and not podpid.running(str(self.sandbox_dir / sandbox_id))
+        ):
+            info.state = "notready"  # its pause is gone, and the pod's processes with its namespace
         return info
 
     def _save_sandbox(self, info: SandboxInfo) -> None:
@@ -118,6 +126,10 @@ class RealRuntime:
                     ports = [PortMapping(hp, cp, proto, ip) for ip, hp, cp, proto in config.host_ports]
                     with self._lock:
                         self.network.publish(sid, ports)
+            if config.share_pid:
+                where = str(self.sandbox_dir / sid)
+                ipc = "" if config.host_ipc else podipc.ipc_path(where)
+                podpid.start(where, self._cgroup_parent(config), info.netns_path, ipc)
             write_etc_files(
                 self.sandbox_dir / sid / "etc",
                 config.hostname or config.name,
@@ -151,6 +163,7 @@ class RealRuntime:
             info = self._load_sandbox(sandbox_id)
         except NoSuchSandbox:
             return
+        podpid.stop(str(self.sandbox_dir / sandbox_id), self._cgroup_parent(info.config))
         if not info.config.host_network:
             with self._lock:
                 self.network.teardown(sandbox_id)
@@ -165,10 +178,12 @@ class RealRuntime:
             self.containers.engine.remove(rec, force=True)
         try:
             config = self._load_sandbox(sandbox_id).config
-            host = config.host_network
-            remove_cgroup_dirs(self._cgroup_parent(config))
+            host, cgroup = config.host_network, self._cgroup_parent(config)
         except NoSuchSandbox:
-            host = False
+            host, cgroup = False, ""
+        podpid.stop(str(self.sandbox_dir / sandbox_id), cgroup)  # a half-made sandbox's too
+        if cgroup:
+            cgroupdirs.remove(cgroup)
         if not host:
             with self._lock:
                 self.network.teardown(sandbox_id)  # idempotent, also for half-built sandboxes
@@ -249,9 +264,7 @@ class RealRuntime:
             no_new_privileges=config.no_new_privileges,
             seccomp_unconfined=config.seccomp_unconfined,
             sysctls=dict(config.sysctls),
-            pid="host"
-            if config.host_pid
-            else (f"container:{config.pid_target}" if config.pid_target else ""),
+            pid=self._pid_of(sandbox_id, config),
             ipc=ipc,
             shm_path=shm,
             net="sandbox",
@@ -265,6 +278,16 @@ class RealRuntime:
         rec.config[K8S_NAME] = config.name
         self.containers.store.save(rec)
         return rec.id
+
+    def _pid_of(self, sandbox_id: str, config: ContainerConfig) -> str:
+        """The process namespace of a container of the sandbox (RunRequest.pid), in CRI's order:
+        the node's (hostPID), the sandbox's (shareProcessNamespace), a target container's (an
+        ephemeral container's targetContainerName), else one of its own."""
+        if config.host_pid:
+            return "host"
+        if config.pod_pid:
+            return podpid.ns_path(str(self.sandbox_dir / sandbox_id))
+        return f"container:{config.pid_target}" if config.pid_target else ""
 
     def _ipc_of(self, sandbox_id: str, host_ipc: bool) -> tuple[str, str]:
         """(IPC namespace, /dev/shm) for a container of the sandbox: the node's for hostIPC, the
@@ -375,18 +398,3 @@ class RealRuntime:
         engine = self.containers.engine
         sock = await asyncio.to_thread(engine.attach, rec)
         return AttachSession(sock, lambda cols, rows: engine.resize(rec, cols, rows))
-
-
-def remove_cgroup_dirs(path: str) -> None:
-    """rmdir the pod's cgroup in every hierarchy (runc removes only each container's own); a
-    cgroup that still has members or children stays."""
-    base = Path("/sys/fs/cgroup")
-    try:
-        hierarchies = [d for d in base.iterdir() if d.is_dir() and not d.is_symlink()]
-    except OSError:
-        return
-    for h in hierarchies:
-        try:
-            (h / path.strip("/")).rmdir()
-        except OSError:
-            pass

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages kubelite needs on a fresh machine (run as root). Idempotent: installs only what is missing.
 set -euo pipefail
-PKGS=(runc conmon crun busybox-static nftables iproute2 docker-registry skopeo podman apache2-utils tmux postgresql python3-venv dnsperf dnsmasq-base conntrack etcd-server etcd-client nginx-light wrk haproxy chromium chromium-driver debootstrap)
+PKGS=(runc conmon catatonit crun busybox-static nftables iproute2 docker-registry skopeo podman apache2-utils tmux postgresql python3-venv dnsperf dnsmasq-base conntrack etcd-server etcd-client nginx-light wrk haproxy chromium chromium-driver debootstrap)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

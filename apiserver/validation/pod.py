@@ -448,11 +448,12 @@ def validate_pod_spec(spec: Any, path: str = "spec", for_pod: bool = True) -> li
     causes += _scheduling_gates(spec, path, for_pod)
     if isinstance(spec.get("os"), dict):
         causes += one_of(f"{path}.os.name", spec["os"].get("name"), ["linux", "windows"])
-    if spec.get("shareProcessNamespace"):  # refused rather than ignored (see Known limits)
-        causes.append(
-            field_forbidden(
-                f"{path}.shareProcessNamespace",
-                "a process namespace shared by a pod's containers is not supported by kubelite",
+    if spec.get("shareProcessNamespace") is True and spec.get("hostPID") is True:
+        causes.append(  # kube validates both as its internal type holds them: in the security context
+            field_invalid(
+                f"{path}.securityContext.shareProcessNamespace",
+                True,
+                "ShareProcessNamespace and HostPID cannot both be enabled",
             )
         )
     if spec.get("hostname"):

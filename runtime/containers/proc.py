@@ -93,10 +93,15 @@ def runc(*args: str, check: bool = True, timeout: float | None = 30) -> subproce
 
 
 def spawn(
-    argv: Sequence[str], env: Mapping[str, str], fds: Mapping[int, int], keep_stdio: tuple[int, ...] = ()
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    fds: Mapping[int, int],
+    keep_stdio: tuple[int, ...] = (),
+    setsid: bool = False,
 ) -> int:
     """Start argv with stdio on /dev/null (but the `keep_stdio` fds, shared with us) and `fds`
-    ({child fd: our fd}) passed; return its pid.
+    ({child fd: our fd}) passed; return its pid. `setsid`: in a session of its own (no terminal,
+    so a Ctrl-C meant for us never reaches it).
 
     What subprocess.Popen(..., pass_fds, close_fds=True) does, through os.posix_spawn: any other
     fd we inherited as inheritable is closed in the child (ours are all close-on-exec), so a
@@ -116,6 +121,6 @@ def spawn(
             except OSError:
                 pass  # the listing's own directory fd, closed by now
     try:
-        return os.posix_spawn(argv[0], list(argv), dict(env), file_actions=actions)
+        return os.posix_spawn(argv[0], list(argv), dict(env), file_actions=actions, setsid=setsid)
     except FileNotFoundError:
         raise ContainerError(f"{argv[0]} is not installed") from None

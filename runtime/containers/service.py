@@ -62,7 +62,9 @@ class RunRequest:
     no_new_privileges: bool = True  # the CLI's run always sets it; a pod only when asked
     seccomp_unconfined: bool = False
     sysctls: dict[str, str] = field(default_factory=dict)  # docker's --sysctl
-    pid: str = ""  # docker's --pid: "" a namespace of its own, "host" the node's, container:<id> another's
+    # docker's --pid: "" a namespace of its own, "host" the node's, container:<id> another's, or the
+    # path of one to join (a pod sandbox's, /proc/<its pause>/ns/pid)
+    pid: str = ""
     ipc: str = ""  # docker's --ipc: "" a namespace of its own, "host" the node's, or a path to join
     shm_path: str = ""  # a directory bound at /dev/shm instead of a tmpfs of its own (a pod's)
     net: str = "bridge"  # bridge | none | host | container:<name> | sandbox (join netns_path)
@@ -216,8 +218,11 @@ class Containers:
             raise
 
     def _pid_namespace(self, mode: str) -> str:
-        """The process namespace to join for `--pid container:<id>`: that container's init's, named
-        by /proc (it must run: a stopped container has no namespace left to join)."""
+        """The process namespace to join: a path as given; for `--pid container:<id>`, that
+        container's init's, named by /proc (it must run: a stopped container has no namespace left
+        to join)."""
+        if mode.startswith("/"):
+            return mode
         if not mode.startswith("container:"):
             return ""
         other = self.get(mode.partition(":")[2])

@@ -443,16 +443,20 @@ CASES: list[tuple[str, str, Callable[[Obj], object], list[dict[str, str]]]] = [
         ),
         [req("spec.containers[0].volumeMounts[0].mountPath")],
     ),
+    ("shared-pid-namespace-accepted", "pods", setp("spec.shareProcessNamespace", True), []),
     (
-        "ephemeral-and-shared-pid-refused",
+        "ephemeral-refused-and-shared-pid-with-host-pid",
         "pods",
         lambda o: o["spec"].update(
-            ephemeralContainers=[{"name": "debug", "image": "busybox"}], shareProcessNamespace=True
+            ephemeralContainers=[{"name": "debug", "image": "busybox"}],
+            shareProcessNamespace=True,
+            hostPID=True,
         ),
         [  # kube's ValidatePodCreate: the spec's causes, then the ephemeral containers'
-            forbidden(
-                "spec.shareProcessNamespace",
-                "a process namespace shared by a pod's containers is not supported by kubelite",
+            inv(
+                "spec.securityContext.shareProcessNamespace",
+                "true",
+                "ShareProcessNamespace and HostPID cannot both be enabled",
             ),
             forbidden("spec.ephemeralContainers", "cannot be set on create"),
         ],

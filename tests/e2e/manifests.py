@@ -21,3 +21,13 @@ def deployment(name: str, replicas: int, container: dict[str, Any]) -> dict[str,
             },
         },
     }
+
+
+def pod(name: str, containers: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    """A Pod in `default` of these containers and spec fields, stopped within 1 s."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"terminationGracePeriodSeconds": 1, "containers": containers, **spec},
+    }

@@ -2,11 +2,13 @@
 
 The base images are built once per session into a shared image root; every test gets its own
 runtime root, its own bridge name and /24, and leaves nothing behind (containers, conmon
-processes, netns, the bridge) — the `cli` fixture's teardown removes and then checks.
+processes, netns, the bridge) — the `cli` fixture's teardown removes and then checks, and so does
+the `runtime` fixture's (a RealRuntime on a bridge of its own) for its sandboxes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import re
@@ -15,8 +17,13 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from runtime.network import BridgeNetwork
+    from runtime.real import RealRuntime
 
 _seq = itertools.count()
 
@@ -179,3 +186,32 @@ def cli(tmp_path: Path, image_root: Path, net_params: NetParams) -> Iterator[Cli
     yield Cli(root, image_root, net_params)
     cleanup_root(root, net_params)
     assert conmons_for(root) == []
+
+
+@pytest.fixture
+def network(tmp_path: Path, net_params: NetParams) -> Iterator[BridgeNetwork]:
+    from runtime.network import BridgeNetwork, NetworkConfig
+
+    net = BridgeNetwork(
+        NetworkConfig(state_dir=tmp_path / "net", bridge=net_params.bridge, subnet=net_params.subnet)
+    )
+    yield net
+    for sb in net.list():
+        net.teardown(sb.sandbox_id)
+    net.delete_bridge()
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, image_root: Path, network: BridgeNetwork) -> Iterator[RealRuntime]:
+    """A RealRuntime of the test's own, whose sandboxes are removed after it (no conmon left)."""
+    from runtime.real import RealRuntime
+
+    rt = RealRuntime(tmp_path / "rt", network=network, image_root=image_root)
+    yield rt
+
+    async def clean() -> None:
+        for sb in await rt.list_sandboxes():
+            await rt.remove_sandbox(sb.id)
+
+    asyncio.run(clean())
+    assert conmons_for(tmp_path / "rt") == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,35 +15,10 @@ import pytest
 
 from runtime.containers.errors import InvalidConfig
 from runtime.interface import ContainerConfig, ContainerInfo, SandboxConfig
-from runtime.network import BridgeNetwork, NetworkConfig
+from runtime.network import BridgeNetwork
 from runtime.real import RealRuntime
 from tests.polling import http_text, until
-from tests.runtime.containers.conftest import NetParams, conmons_for
-
-
-@pytest.fixture
-def network(tmp_path: Path, net_params: NetParams) -> Iterator[BridgeNetwork]:
-    net = BridgeNetwork(
-        NetworkConfig(state_dir=tmp_path / "net", bridge=net_params.bridge, subnet=net_params.subnet)
-    )
-    yield net
-    for sb in net.list():
-        net.teardown(sb.sandbox_id)
-    net.delete_bridge()
-
-
-@pytest.fixture
-def runtime(tmp_path: Path, image_root: Path, network: BridgeNetwork) -> Iterator[RealRuntime]:
-    rt = RealRuntime(tmp_path / "rt", network=network, image_root=image_root)
-    yield rt
-
-    async def clean() -> None:
-        for sb in await rt.list_sandboxes():
-            await rt.remove_sandbox(sb.id)
-
-    asyncio.run(clean())
-    assert conmons_for(tmp_path / "rt") == []
-
+from tests.runtime.containers.conftest import NetParams
 
 T = TypeVar("T")
 

@@ -65,13 +65,14 @@ def sync(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     return wrapper
 
 
-def pod(uid: str, host_network: bool = False) -> SandboxConfig:
+def pod(uid: str, host_network: bool = False, share_pid: bool = False) -> SandboxConfig:
     return SandboxConfig(
         name=f"pod-{uid}",
         namespace="contract",
         uid=f"{uid}-{os.getpid()}",
         hostname=f"pod-{uid}",
         host_network=host_network,
+        share_pid=share_pid,
     )
 
 
@@ -108,6 +109,24 @@ async def test_sandboxes_come_up_stop_and_go_with_their_containers(rt: Runtime) 
     await rt.remove_sandbox(sb.id)  # idempotent
     assert [s.id for s in await rt.list_sandboxes()] == [host.id]
     assert await rt.list_containers() == []  # its containers went with it
+
+
+@sync
+async def test_a_sandbox_sharing_one_process_namespace_takes_containers_into_it(rt: Runtime) -> None:
+    """shareProcessNamespace: a sandbox made to share one is ready and its containers join it
+    (pod_pid); one made without refuses such a container; stopped, it is not ready."""
+    shared, apart = await rt.run_sandbox(pod("n1", share_pid=True)), await rt.run_sandbox(pod("n2"))
+    assert shared.state == "ready" and shared.config.share_pid and not apart.config.share_pid
+    cid = await rt.create_container(
+        shared.id, ContainerConfig(name="a", image="busybox", pod_pid=True, command=["sleep", "300"])
+    )
+    await rt.start_container(cid)
+    assert (await rt.container_status(cid)).state == "running"
+    with pytest.raises(Exception, match="no process namespace to share"):
+        await rt.create_container(apart.id, ContainerConfig(name="b", image="busybox", pod_pid=True))
+    await rt.stop_sandbox(shared.id)
+    assert {s.id: s.state for s in await rt.list_sandboxes()} == {shared.id: "notready", apart.id: "ready"}
+    assert (await rt.container_status(cid)).state == "exited"
 
 
 @sync
