@@ -38,22 +38,21 @@ def _q(fn: Any, v: Any, default: int = 0) -> int:
         return default
 
 
+# the scoring's view of cpu and memory, aggregated beside the requests in one pass
+_NONZERO_CPU, _NONZERO_MEMORY = " nonzero cpu", " nonzero memory"
+
+
 def _requests(container: Obj) -> dict[str, int]:
-    """A container's requests as integers: cpu in millicores, the others in their unit."""
+    """A container's requests as integers (cpu in millicores, the others in their unit), and cpu
+    and memory as the scheduler's scoring counts them: a missing request as its default (kube's
+    NonMissingContainerRequests; a request of 0 stays 0)."""
     req = (container.get("resources") or {}).get("requests") or {}
     out = _scalar_requests(req) if not req.keys() <= {"cpu", "memory"} else {}
-    out["cpu"], out["memory"] = _q(to_milli, req.get("cpu")), _q(to_int, req.get("memory"))
+    cpu, memory = _q(to_milli, req.get("cpu")), _q(to_int, req.get("memory"))
+    out["cpu"], out["memory"] = cpu, memory
+    out[_NONZERO_CPU] = cpu if "cpu" in req else DEFAULT_MILLI_CPU
+    out[_NONZERO_MEMORY] = memory if "memory" in req else DEFAULT_MEMORY
     return out
-
-
-def _nonzero_requests(container: Obj) -> dict[str, int]:
-    """cpu and memory as the scheduler's scoring counts them: a missing request as its default
-    (kube's NonMissingContainerRequests; a request of 0 stays 0)."""
-    req = (container.get("resources") or {}).get("requests") or {}
-    return {
-        "cpu": _q(to_milli, req["cpu"]) if "cpu" in req else DEFAULT_MILLI_CPU,
-        "memory": _q(to_int, req["memory"]) if "memory" in req else DEFAULT_MEMORY,
-    }
 
 
 def _scalar_requests(req: dict[str, Any]) -> dict[str, int]:
@@ -96,12 +95,10 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
         for p in c.get("ports") or []
         if p.get("hostPort")
     ]
-    # kube's PodRequests, and again with the scheduler's defaults for a missing cpu or memory request
-    requested = aggregate(spec, _requests)
-    nonzero = aggregate(spec, _nonzero_requests)
-    cpu, mem = requested.pop("cpu", 0), requested.pop("memory", 0)
-    ncpu, nmem = nonzero.get("cpu", 0), nonzero.get("memory", 0)
-    scalar = requested
+    # kube's PodRequests, with the scoring's non-zero cpu and memory beside
+    scalar = aggregate(spec, _requests)
+    cpu, mem = scalar.pop("cpu", 0), scalar.pop("memory", 0)
+    ncpu, nmem = scalar.pop(_NONZERO_CPU, 0), scalar.pop(_NONZERO_MEMORY, 0)
     overhead = spec.get("overhead")
     if isinstance(overhead, dict) and overhead:  # kube's PodRequests add its RuntimeClass's overhead
         ocpu, omem = _q(to_milli, overhead.get("cpu")), _q(to_int, overhead.get("memory"))
