@@ -197,6 +197,9 @@ _WELL_KNOWN = {
     "Time": {"type": "string", "format": "date-time", "description": "RFC 3339 date and time, UTC."},
     "MicroTime": {"type": "string", "format": "date-time", "description": "RFC 3339 with microseconds."},
 }
+# OpenAPI v3 gives the two either-kind scalars as a oneOf, not a type (kube's OpenAPIV3OneOfTypes):
+# `kubectl explain` then names them (`<map[string]Quantity>`, `<IntOrString>`), as it does for kube
+_V3_ONE_OF = {"Quantity": ("string", "number"), "IntOrString": ("integer", "string")}
 
 
 def _property(type_name: str, name: str, spec: Spec, v3: bool) -> dict[str, Any]:
@@ -233,6 +236,11 @@ def _definitions(v3: bool) -> dict[str, Any]:
     defs = {schema.definition_name(n): _definition(n, v3) for n in schema.all_types()}
     for name, body in _WELL_KNOWN.items():
         defs[schema.definition_name(name)] = dict(body)
+        if v3 and name in _V3_ONE_OF:
+            defs[schema.definition_name(name)] = {
+                "description": body["description"],
+                "oneOf": [{"type": t} for t in _V3_ONE_OF[name]],
+            }
     defs.update(_custom_definitions(v3))
     defs.update(_other_version_definitions(v3))
     defs["io.k8s.apimachinery.pkg.apis.meta.v1.Patch"] = {

@@ -229,3 +229,13 @@ def test_kubectl_autoscale_creates_v1(server: Server, http: httpx.Client, ns: st
     assert v2["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 45
     out = server.kubectl("-n", ns, "get", "hpa", binary=kubectl(version), check=True).stdout
     assert table_rows(out)[1][:6] == ["web", "Deployment/web", "cpu:", "<unknown>/45%", "2", "6"]
+
+
+def test_explain_names_the_either_kind_scalars(server: Server) -> None:
+    """OpenAPI v3 gives Quantity and IntOrString as a oneOf (kube's), so explain names them."""
+    out = server.kubectl("explain", "pods.spec.containers.resources.limits", check=True).stdout
+    assert "FIELD: limits <map[string]Quantity>" in out
+    out = server.kubectl("explain", "svc.spec.ports.targetPort", check=True).stdout
+    assert "FIELD: targetPort <IntOrString>" in out
+    out = server.kubectl("explain", "hpa.spec", "--api-version=autoscaling/v1", check=True).stdout
+    assert "targetCPUUtilizationPercentage\t<integer>" in out
