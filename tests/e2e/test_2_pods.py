@@ -237,7 +237,7 @@ def test_kubectl_debug_joins_the_targets_processes_and_network(cluster: Cluster,
     c.kubectl("delete", "pod", f"{pod}-copy", "--grace-period=1")
     # the node debugger pod (protobuf too): the node's root at /host, in its PID namespace
     node = pod_json(c, pod)["spec"]["nodeName"]
-    r = run(
+    r = run(  # the line on stdin again: what it prints comes after kubectl has attached
         "debug",
         f"node/{node}",
         "-i",
@@ -245,7 +245,8 @@ def test_kubectl_debug_joins_the_targets_processes_and_network(cluster: Cluster,
         "--",
         "sh",
         "-c",
-        "ls /host/etc/os-release; ps | head -2",
+        "read go; ls /host/etc/os-release; ps | head -2",
+        input="go\n",
     )
     assert r.returncode == 0 and "/host/etc/os-release" in r.stdout, r
     assert "PID" in r.stdout and " 1 " in r.stdout, r
