@@ -136,7 +136,7 @@ def local_apiservice(group: str, version: str, custom: bool = False) -> Obj | No
             "labels": {AUTOMANAGED: "true" if custom else "onstart"},
         },
         "spec": {
-            "group": group,
+            **({"group": group} if group else {}),  # omitted when empty, as kube writes the core one
             "version": version,
             "groupPriorityMinimum": priorities[0],
             "versionPriority": priorities[1],
@@ -161,14 +161,19 @@ def sorted_by_group_and_version(infos: list[APIServiceInfo]) -> list[list[APISer
     return [sorted(g, key=lambda i: (-i.version_priority, version_key(i.version))) for g in groups.values()]
 
 
-def local_condition(now: str) -> Obj:
+def available_condition(status: str, reason: str, message: str, now: str) -> Obj:
+    """The Available condition saying `status` for `reason`, as of `now`."""
     return {
         "type": AVAILABLE,
-        "status": "True",
+        "status": status,
         "lastTransitionTime": now,
-        "reason": "Local",
-        "message": "Local APIServices are always available",
+        "reason": reason,
+        "message": message,
     }
+
+
+def local_condition(now: str) -> Obj:
+    return available_condition("True", "Local", "Local APIServices are always available", now)
 
 
 def set_condition(status: Any, new: Obj) -> Obj:

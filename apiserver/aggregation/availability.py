@@ -16,29 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiserver.aggregation.apiservices import AVAILABLE, ServiceRef
+from apiserver.aggregation.apiservices import ServiceRef, available_condition
 
 Obj = dict[str, Any]
 
 
 def _false(reason: str, message: str, now: str) -> Obj:
-    return {
-        "type": AVAILABLE,
-        "status": "False",
-        "lastTransitionTime": now,
-        "reason": reason,
-        "message": message,
-    }
+    return available_condition("False", reason, message, now)
 
 
 def passed(now: str) -> Obj:
-    return {
-        "type": AVAILABLE,
-        "status": "True",
-        "lastTransitionTime": now,
-        "reason": "Passed",
-        "message": "all checks passed",
-    }
+    return available_condition("True", "Passed", "all checks passed", now)
 
 
 def precheck(ref: ServiceRef, service: Obj | None, endpoints: Obj | None, now: str) -> Obj | None:

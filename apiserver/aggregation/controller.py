@@ -7,9 +7,10 @@ servers agree): a Local APIService is Available `Local`; a service-backed one is
 /apis/<group>/<version>` of a ready endpoint (`proxy.Relay.probe`); the APIResourceList it answers
 is kept for aggregated discovery (`served.Aggregator.fetched`). Level-triggered: a change of an
 APIService, or of the Service or Endpoints one names (followed by watches started once a
-service-backed APIService exists), queues its name; every APIService is checked again every 30 s
-(kube's resync), a failed discovery check sooner (1 s, doubling to 30 s), and at once when a
-relayed request could not reach the backend.
+service-backed APIService exists), queues its name (`api.workqueue`: a name queued twice is
+checked once, never by two workers at a time); every APIService is checked again every 30 s
+(kube's resync), a failed discovery check sooner (kube's rate limit: 5 ms, doubling to 30 s),
+and at once when a relayed request could not reach the backend.
 
 Registration (kube's autoregister and crdregistration controllers): on start, a Local APIService
 for each group/version this server serves is created when missing (`automanaged: onstart`, then
@@ -29,6 +30,7 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError
 from api.resources import by_plural, is_dynamic, served_resources
+from api.workqueue import ShutDown, WorkQueue
 from apiserver import serviceendpoints
 from apiserver.aggregation import availability
 from apiserver.aggregation.apiservices import (
@@ -46,7 +48,6 @@ log = logging.getLogger(__name__)
 APISERVICES = by_plural("apiregistration.k8s.io", "apiservices")
 RESYNC = 30.0
 _WATCHED = ("/registry/services/", "/registry/endpoints/")
-_FIRST_RETRY, _MAX_RETRY = 1.0, 30.0
 
 
 def wanted_local(custom: bool) -> dict[str, dict[str, Any]]:
@@ -77,17 +78,15 @@ class AvailabilityController:
     def __init__(self, registry: Any, aggregator: Aggregator) -> None:
         self.registry = registry
         self.agg = aggregator
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-        self.pending: set[str] = set()
-        self.retry: dict[str, float] = {}
+        self.queue: WorkQueue[str] = WorkQueue(
+            base_delay=0.005, max_delay=30.0, name="AvailableConditionController"
+        )
         self._watches: list[StoreMirror] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._registering: asyncio.Task[None] | None = None
 
     def enqueue(self, name: str) -> None:
-        if name not in self.pending:
-            self.pending.add(name)
-            self.queue.put_nowait(name)
+        self.queue.add(name)
         if not self._watches and self.agg.remote and self._tasks:
             self._watch_services()
 
@@ -111,12 +110,14 @@ class AvailabilityController:
     async def start(self) -> None:
         self.agg.listeners.append(self.enqueue)
         await self.register(custom=False)
+        await self.register(custom=True)  # the CRDs are followed already: those served now
         self._tasks += [asyncio.create_task(self._work()) for _ in range(2)]
         self._tasks.append(asyncio.create_task(self._resync()))
         for name in list(self.agg.objects):
             self.enqueue(name)
 
     async def stop(self) -> None:
+        self.queue.shutdown()
         for mirror in self._watches:
             await mirror.stop()
         if self._registering is not None:
@@ -142,27 +143,31 @@ class AvailabilityController:
 
     async def _work(self) -> None:
         while True:
-            name = await self.queue.get()
-            self.pending.discard(name)
             try:
-                delay = await self.reconcile(name)
+                name = await self.queue.get()
+            except ShutDown:
+                return
+            try:
+                again = await self.reconcile(name)
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # store trouble, a lost race: again shortly
                 log.info("APIService %s: %s", name, e)
-                delay = _FIRST_RETRY
-            if delay is not None:
-                asyncio.get_running_loop().call_later(delay, self.enqueue, name)
+                again = True
+            if again:
+                self.queue.add_rate_limited(name)
+            else:
+                self.queue.forget(name)
+            self.queue.done(name)
 
     # --- one APIService ---
-    async def reconcile(self, name: str) -> float | None:
-        """Check APIService `name` and write its condition; the delay before the next check when
-        the discovery check failed, else None."""
+    async def reconcile(self, name: str) -> bool:
+        """Check APIService `name` and write its condition; True when its discovery check failed
+        (it is checked again soon)."""
         obj = self.agg.objects.get(name)
         info = self.agg.infos.get(name)
         if obj is None or info is None:
-            self.retry.pop(name, None)
-            return None
+            return False
         now = jsonutil.now_str()
         if info.service is None:
             desired: dict[str, Any] = local_condition(now)
@@ -171,11 +176,7 @@ class AvailabilityController:
         if not availability.same(condition(obj), desired):
             log.info("APIService %s: Available %s (%s)", name, desired["status"], desired.get("reason"))
             await self._write_status(name, desired)
-        if desired.get("reason") != "FailedDiscoveryCheck":
-            self.retry.pop(name, None)
-            return None
-        delay = self.retry[name] = min(self.retry.get(name, _FIRST_RETRY / 2) * 2, _MAX_RETRY)
-        return delay
+        return desired.get("reason") == "FailedDiscoveryCheck"
 
     async def check(self, info: APIServiceInfo, now: str) -> dict[str, Any]:
         """The Available condition of a service-backed APIService, its discovery kept when it answers."""
@@ -212,9 +213,10 @@ class AvailabilityController:
             listed = jsonutil.loads(body)
         except ValueError:
             listed = None
-        self.agg.set_fetched(
-            info.name, listed if isinstance(listed, dict) and listed.get("resources") else None
-        )
+        resource_list = isinstance(listed, dict) and isinstance(
+            listed.get("resources"), list
+        )  # [] is one too
+        self.agg.set_fetched(info.name, listed if resource_list else None)
         return availability.passed(now)
 
     async def _write_status(self, name: str, desired: dict[str, Any]) -> None:

@@ -18,9 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.apiserver.conftest import Server, table_rows
+from tests.apiserver.conftest import KUBECTL, REPO, Server, table_rows
 from tests.apiserver.extension_server import GROUP, VERSION, ExtensionServer
 from tests.apiserver.proxy_upstream import proxy_ip
+from tests.objects import widget_crd
 from tests.polling import wait_for
 
 __all__ = ["proxy_ip"]  # the fixture, used by this module's own
@@ -28,6 +29,7 @@ REG = "/apis/apiregistration.k8s.io/v1/apiservices"
 NAME = f"{VERSION}.{GROUP}"
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 FLUNDERS = f"/apis/{GROUP}/{VERSION}/namespaces/default/flunders"
+OUR_KUBECTL = str(REPO / ".venv" / "bin" / "kubectl")
 
 
 def _post(api: httpx.Client, path: str, body: Mapping[str, object]) -> None:
@@ -160,6 +162,36 @@ def test_front_proxy_trust_published(api: httpx.Client) -> None:
     assert api.get("/apis/rbac.authorization.k8s.io/v1/clusterroles/system:auth-delegator").status_code == 200
 
 
+METRICS_SERVER_RBAC = """
+apiVersion: v1
+kind: ServiceAccount
+metadata: {labels: {k8s-app: metrics-server}, name: metrics-server, namespace: kube-system}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {labels: {k8s-app: metrics-server}, name: metrics-server-auth-reader, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}
+subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {labels: {k8s-app: metrics-server}, name: "metrics-server:system:auth-delegator"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:auth-delegator"}
+subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
+"""
+
+
+def test_an_extension_servers_bindings_give_what_it_needs(srv: Server) -> None:
+    srv.kubectl(
+        "apply", "-f", "-", input=METRICS_SERVER_RBAC, check=True
+    )  # as metrics-server's manifest binds
+    sa = ("--as", "system:serviceaccount:kube-system:metrics-server")
+    read = ("get", "configmaps/extension-apiserver-authentication", "-n", "kube-system")
+    for question in (read, ("create", "tokenreviews"), ("create", "subjectaccessreviews")):
+        assert srv.kubectl("auth", "can-i", *question, *sa).stdout == "yes\n", question
+    assert srv.kubectl("auth", "can-i", "get", "configmaps/other", "-n", "kube-system", *sa).stdout == "no\n"
+
+
 def test_relayed_with_the_callers_identity(
     srv: Server, api: httpx.Client, ext: ExtensionServer, wardle: str
 ) -> None:
@@ -214,8 +246,9 @@ def test_discovery_lists_the_extension_servers_resources(srv: Server, api: httpx
     (flunders,) = version["resources"]
     assert flunders["resource"] == "flunders" and flunders["shortNames"] == ["fl"]
     assert flunders["subresources"][0]["subresource"] == "status"
-    out = srv.kubectl("api-resources", "--api-group", GROUP, check=True).stdout
-    assert table_rows(out)[1] == ["flunders", "fl", f"{GROUP}/{VERSION}", "true", "Flunder"]
+    for binary in (KUBECTL, OUR_KUBECTL):  # the real kubectl (aggregated discovery), then ours (legacy)
+        out = srv.kubectl("api-resources", "--api-group", GROUP, binary=binary, check=True).stdout
+        assert table_rows(out)[1] == ["flunders", "fl", f"{GROUP}/{VERSION}", "true", "Flunder"], binary
     assert [r[0] for r in table_rows(srv.kubectl("get", "fl", check=True).stdout)][1:] == [
         "flunder-a",
         "flunder-b",
@@ -286,6 +319,8 @@ def test_unavailable_backend_503_and_stale_discovery(
         assert "flunders" not in listed.stdout and "deployments" in listed.stdout
         got = srv.kubectl("get", "flunders")
         assert got.stderr == 'error: the server doesn\'t have a resource type "flunders"\n'
+        ours = srv.kubectl("api-resources", binary=OUR_KUBECTL, check=True).stdout  # legacy discovery
+        assert "flunders" not in ours and "deployments" in ours
     finally:
         ext.start()
     wait_for(lambda: _available(api, wardle) == ("True", "Passed"), 40, "the backend to be Available again")
@@ -378,24 +413,7 @@ def test_metrics_taken_over_and_given_back(
 
 
 def test_custom_resources_registered_while_served(api: httpx.Client) -> None:
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.stable.example.com"},
-        "spec": {
-            "group": "stable.example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object"}},
-                }
-            ],
-        },
-    }
+    crd = widget_crd("stable.example.com")
     assert api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd).status_code == 201
     obj = wait_for(
         lambda: (r := api.get(f"{REG}/v1.stable.example.com")).status_code == 200 and r.json(), 30, "it"
