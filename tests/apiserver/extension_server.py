@@ -12,13 +12,16 @@ Paths: `/apis/wardle.example.com/v1alpha1` (an APIResourceList: namespaced `flun
 Flunder, get/list/watch), its `flunders` lists (every namespace or one), whose items say who
 asked (`spec.seenBy`); with `watch=true` an ADDED event per item, then a MODIFIED one once
 `release` is set, then the end; `/apis/metrics.k8s.io/v1beta1` and its `nodes` (one NodeMetrics,
-`from-extension-server`). Every request is recorded in `calls`. `stop` and `start` again keep the
+`from-extension-server`). A WebSocket upgrade of any path is accepted: a first message says who
+asked, then one message is echoed and the socket closed. Every request is recorded in `calls`. `stop` and `start` again keep the
 port, so a test can take the backend away and bring it back.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import socket
 import ssl
@@ -130,6 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
         if call.common_name not in self.server.allowed_names or not call.user:
             self._send(401, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 401})
             return
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self._websocket(call)
+            return
         parts = [p for p in call.path.split("/") if p]
         query = {k: v[0] for k, v in parse_qs(call.query).items()}
         if parts[:3] == ["apis", *METRICS.split("/")]:
@@ -163,6 +169,32 @@ class _Handler(BaseHTTPRequestHandler):
             404,
             {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404},
         )
+
+    def _websocket(self, call: Call) -> None:
+        """Accept the upgrade, say who asked, echo one message, close (RFC 6455, text frames)."""
+        key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header(
+            "Sec-WebSocket-Accept", base64.b64encode(hashlib.sha1(key.encode()).digest()).decode()
+        )
+        self.end_headers()
+        self._frame(json.dumps({"user": call.user, "groups": call.groups, "path": call.path}).encode())
+        head = self.rfile.read(2)
+        length = head[1] & 0x7F
+        if length == 126:
+            length = int.from_bytes(self.rfile.read(2), "big")
+        mask = self.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+        self._frame(bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(length))))
+        self.wfile.write(b"\x88\x02\x03\xe8")  # close, 1000
+        self.wfile.flush()
+        self.close_connection = True
+
+    def _frame(self, data: bytes) -> None:
+        size = bytes([len(data)]) if len(data) < 126 else b"\x7e" + len(data).to_bytes(2, "big")
+        self.wfile.write(b"\x81" + size + data)
+        self.wfile.flush()
 
     def _flunders(self, namespace: str, user: str, watch: bool) -> None:
         items = [

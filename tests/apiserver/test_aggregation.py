@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -226,6 +227,19 @@ def test_watch_relayed_as_it_streams(api: httpx.Client, ext: ExtensionServer, wa
             if len(events) == 3:
                 break
     assert events == ["ADDED", "ADDED", "MODIFIED"]
+
+
+def test_websocket_relayed(srv: Server, ext: ExtensionServer, wardle: str) -> None:
+    from websockets.sync.client import connect
+
+    ctx = ssl.create_default_context(cafile=str(srv.ca_file))
+    url = f"wss://127.0.0.1:{srv.port}{FLUNDERS}/flunder-a/attach"
+    with connect(url, ssl=ctx, additional_headers={"Authorization": f"Bearer {srv.token}"}) as ws:
+        first = json.loads(ws.recv(timeout=10))
+        assert (first["user"], first["path"]) == ("admin", f"{FLUNDERS}/flunder-a/attach")
+        ws.send("hello flunder")
+        assert ws.recv(timeout=10) == "hello flunder"
+    assert not ext.calls[-1].authorization
 
 
 def test_discovery_lists_the_extension_servers_resources(srv: Server, api: httpx.Client, wardle: str) -> None:
