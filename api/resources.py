@@ -466,6 +466,17 @@ RESOURCES: tuple[Resource, ...] = (
         categories=("api-extensions",),
         subresources=(Subresource("status", "CustomResourceDefinition", _STATUS),),
     ),
+    # apiregistration.k8s.io/v1: which server serves each group/version, kubelite itself (Local) or an
+    # extension API server behind a Service, whose requests kubelite proxies (apiserver/aggregation)
+    Resource(
+        "apiservices",
+        "apiservice",
+        "APIService",
+        False,
+        group="apiregistration.k8s.io",
+        categories=("api-extensions",),
+        subresources=(Subresource("status", "APIService", _STATUS),),
+    ),
     _HPAS,
     # autoscaling/v1 again: the same stored HPAs in v1's shape (api.hpav1), as kube serves both and
     # kubectl 1.27-1.32 `autoscale` creates v1; a second row, so v2 stays preferred

@@ -407,6 +407,7 @@ _GROUP_MODULES = (
     "api.tables_quota",
     "api.tables_policy",
     "api.tables_admission",
+    "api.tables_apiregistration",
 )
 _groups_loaded = False
 

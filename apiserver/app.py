@@ -28,7 +28,7 @@ from apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from apiserver.metrics import ApiServerMetrics, clock
 from apiserver.metrics import enabled as metrics_enabled
 from apiserver.metrics_storage import InstrumentedStore
-from apiserver.rbac.authorizer import request_verb
+from apiserver.rbac.authorizer import forbidden_error, request_verb
 from apiserver.rbac.rules import Attributes
 from apiserver.satokens import looks_like_jwt
 
@@ -128,6 +128,11 @@ class ApiServerApp:
         user = await self._authenticate(req.scope, req.headers)
         if impersonation.wanted(req.headers):  # kubectl --as: acting as another identity, if allowed
             user = impersonation.act_as(user, req.scope["headers"], self._allowed)
+        agg = state.aggregator
+        if agg is not None and agg.remote and (backend := agg.backend_for(req.path)) is not None:
+            self._authorize_aggregated(user, req.method, req.path, req.query)  # an extension server's
+            await agg.relay().serve(req.scope, req.receive, send, backend, user)
+            return
         route = resolve(req.path)
         if route is None:
             if not user.is_node and state.authorizer is not None:
@@ -188,6 +193,16 @@ class ApiServerApp:
         else:
             await handle_collection(state, req, send, route, user)
 
+    def _authorize_aggregated(self, user: User, method: str, path: str, query: dict[str, str]) -> None:
+        """RBAC for a request an extension server answers, its attributes read from the path."""
+        from apiserver.aggregation.requestinfo import attributes
+
+        asked = attributes(user.name, user.groups, method, path, query)
+        if user.is_node:  # the node authorizer knows nothing of extension servers' resources
+            raise forbidden_error(asked)
+        if self.state.authorizer is not None:
+            self.state.authorizer.check(asked)
+
     def _allowed(self, a: Attributes) -> bool:
         return self.state.authorizer is None or bool(self.state.authorizer.allowed(a))
 
@@ -233,6 +248,11 @@ class ApiServerApp:
             user = await self._authenticate(scope, headers)
             if impersonation.wanted(headers):
                 user = impersonation.act_as(user, scope["headers"], self._allowed)
+            agg = state.aggregator
+            if agg is not None and agg.remote and (backend := agg.backend_for(scope["path"])) is not None:
+                self._authorize_aggregated(user, "GET", scope["path"], _query(scope))
+                await agg.relay().websocket(scope, receive, send, backend, user)
+                return
             route = resolve(scope["path"])
             if route is None or route.subresource not in (*KUBELET_SUBRESOURCES, PROXY) or route.name is None:
                 raise meta.not_found_path()
@@ -269,6 +289,12 @@ class ApiServerApp:
             await _deny_websocket(scope, send, e)
             return
         await state.pod_proxy.proxy(scope, receive, send, kv.obj, route.subresource)
+
+
+def _query(scope: dict[str, Any]) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl((scope.get("query_string") or b"").decode("latin-1"), keep_blank_values=True))
 
 
 async def _deny_websocket(scope: dict[str, Any], send: Any, err: ApiError) -> None:

@@ -97,6 +97,7 @@ class Registry:
         self.quotas = QuotaCache(store)  # ResourceQuota admission's
         self.webhooks = WebhookConfigs(store)  # the admission webhooks' configurations
         self.policies = PolicyConfigs(store)  # the ValidatingAdmissionPolicies and their bindings
+        self.apiservices: Any = None  # the aggregator's mirror of APIServices (`serve` sets it)
         # told of every object this server removes (the token cache forgets what named it)
         self.on_removed: list[Callable[[Resource, dict[str, Any]], None]] = []
 

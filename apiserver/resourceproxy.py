@@ -26,23 +26,19 @@ import random
 import ssl
 from typing import Any
 
-from api.asgi import deny_websocket, first_of, respond
+from api.asgi import deny_websocket, respond
 from api.errors import ApiError, bad_request, service_unavailable
 from api.resources import by_plural
 from apiserver import proxylocation as loc
 from apiserver import proxyrewrite, wsrelay
 from apiserver.corking import STREAMED
 from apiserver.handlers.routing import Route
+from apiserver.httprelay import Exchange, header_value, relay_body, relay_exchange
 
 log = logging.getLogger("kubelite.apiserver.resourceproxy")
 
 HTML_LIMIT = 16 * 1024 * 1024
 _KINDS = {"pods": "pod", "services": "service", "nodes": "node"}
-_HTTPX_DEFAULTS = ("accept", "accept-encoding", "user-agent")  # httpx adds them; kube sends none
-
-
-class _ClientGone(Exception):
-    """The client disconnected while its request body was being relayed."""
 
 
 class ResourceProxy:
@@ -114,8 +110,8 @@ class ResourceProxy:
     # --- HTTP ---
     async def serve(self, scope: dict[str, Any], receive: Any, send: Any, route: Route) -> None:
         headers: list[tuple[bytes, bytes]] = list(scope["headers"])
-        upgrade = _header(headers, b"upgrade")
-        if upgrade and "upgrade" in _header(headers, b"connection").lower():
+        upgrade = header_value(headers, b"upgrade")
+        if upgrade and "upgrade" in header_value(headers, b"connection").lower():
             raise bad_request(f"cannot proxy an upgrade to {upgrade}: only WebSocket upgrades are relayed")
         upstream = await self.locate(route)
         method, path = scope["method"], loc.upstream_path(route.path)
@@ -130,41 +126,22 @@ class ResourceProxy:
         path = path or "/"
         prefix, sent = _forwarded(scope, route, path)
         client = self._client(upstream)
-        inbound = _Inbound(
-            receive,
-            _header(headers, b"content-length") not in ("", "0")
-            or bool(_header(headers, b"transfer-encoding")),
-        )
-        request = client.build_request(
-            method, upstream.url(path, query), headers=sent, content=inbound.body()
-        )
-        for name in _HTTPX_DEFAULTS:  # what httpx adds and the client did not send
-            if not _header(headers, name.encode()) and name in request.headers:
-                del request.headers[name]
-        host = _header(headers, b"host")
+        host = header_value(headers, b"host")
         hosts = (upstream.authority, upstream.host) if upstream.port in (80, 443) else (upstream.authority,)
 
         def rewrite(url: str) -> str:
             return proxyrewrite.rewrite_url(url, hosts, host, prefix)
 
-        async def exchange() -> None:
-            import httpx
+        def failed(e: BaseException, timed_out: bool) -> Exception:
+            return loc.unreachable(loc.dial_error(e, upstream.authority, timed_out))
 
-            try:
-                answer = await client.send(request, stream=True)
-            except _ClientGone:
-                return
-            except (httpx.HTTPError, OSError) as e:
-                timed_out = isinstance(e, httpx.TimeoutException)
-                raise loc.unreachable(loc.dial_error(e, upstream.authority, timed_out)) from None
-            try:
-                await _answer(answer, send, rewrite, method == "HEAD")
-            finally:
-                await answer.aclose()
-
-        exchanged, _ = await first_of(exchange(), inbound.gone())  # a client that leaves ends it all
-        if exchanged.done() and not exchanged.cancelled() and (err := exchanged.exception()) is not None:
-            raise err
+        await relay_exchange(
+            client,
+            Exchange(method, upstream.url(path, query), sent, headers),
+            receive,
+            lambda answer: _answer(answer, send, rewrite, method == "HEAD"),
+            failed,
+        )
 
     # --- WebSocket ---
     async def websocket(self, scope: dict[str, Any], receive: Any, send: Any, route: Route) -> None:
@@ -221,48 +198,10 @@ async def _answer(answer: Any, send: Any, rewrite: Any, head: bool) -> None:
             {"type": "http.response.start", "status": answer.status_code, "headers": out, STREAMED: True}
         )
         await send({"type": "http.response.body", "body": body, "more_body": True})
-        await _relay_body(answer, send)
+        await relay_body(answer, send)
         return
     await send({"type": "http.response.start", "status": answer.status_code, "headers": out, STREAMED: True})
-    await _relay_body(answer, send)
-
-
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str:
-    """A request header's values, comma-joined ("" when absent)."""
-    return ", ".join(v.decode("latin-1") for k, v in headers if k.lower() == name)
-
-
-class _Inbound:
-    """The client's side of an exchange: its body as it arrives (what httpx streams upstream), then
-    the wait for the client to go away (which may end the exchange at any time after the body)."""
-
-    def __init__(self, receive: Any, has_body: bool) -> None:
-        self.receive = receive
-        self.has_body = has_body
-        self.body_read = asyncio.Event()
-        if not has_body:
-            self.body_read.set()
-
-    def body(self) -> Any:
-        return self._chunks() if self.has_body else None
-
-    async def _chunks(self) -> Any:
-        try:
-            while True:
-                msg = await self.receive()
-                if msg["type"] == "http.disconnect":
-                    raise _ClientGone()
-                if chunk := msg.get("body", b""):
-                    yield chunk
-                if not msg.get("more_body"):
-                    return
-        finally:
-            self.body_read.set()
-
-    async def gone(self) -> None:
-        await self.body_read.wait()
-        while (await self.receive())["type"] != "http.disconnect":
-            pass
+    await relay_body(answer, send)
 
 
 def _forwarded(scope: dict[str, Any], route: Route, path: str, websocket: bool = False) -> tuple[str, Any]:
@@ -271,16 +210,6 @@ def _forwarded(scope: dict[str, Any], route: Route, path: str, websocket: bool =
     client_ip = (scope.get("client") or (None,))[0]
     uri = proxyrewrite.join_path(prefix, path)
     return prefix, proxyrewrite.request_headers(list(scope["headers"]), client_ip, uri, websocket)
-
-
-async def _relay_body(answer: Any, send: Any) -> None:
-    try:
-        async for chunk in answer.aiter_raw():
-            if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    except Exception as e:  # the upstream went away mid-answer: end what was sent
-        log.info("proxied answer ended early: %s", e)
-    await send({"type": "http.response.body", "body": b""})
 
 
 async def _read_up_to(answer: Any, limit: int) -> tuple[bytes, bool]:

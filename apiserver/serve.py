@@ -35,6 +35,7 @@ from api.gctuning import tune_for_caches
 from api.resources import by_plural
 from api.websocket import server_protocol_class
 from apiserver import certs
+from apiserver.aggregation.controller import Aggregation, start_aggregation
 from apiserver.allocator import Allocator
 from apiserver.app import ApiServerApp
 from apiserver.auth import load_credentials, write_kubeconfig
@@ -299,6 +300,7 @@ async def serve(
     private: PrivateListener | None = None
     loop_dir: str | None = None  # the loop processes' metrics sockets
     leases: EndpointLeases | None = None
+    aggregation: Aggregation | None = None
     try:
         if config.token:  # one cluster over several servers: the CA, keys and tokens from the store
             from apiserver.bootstrap_secrets import BootstrapError, sync
@@ -338,6 +340,9 @@ async def serve(
         await node_graph.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
         await crds.start()
+        # APIServices: the Local ones registered, extension API servers checked and relayed to
+        aggregation = await start_aggregation(registry, config.data_dir, tls.ca_pem())
+        crds.custom.on_publish = aggregation.controller.custom_changed
         state = State(
             config=config,
             store=store,
@@ -347,6 +352,7 @@ async def serve(
             authorizer=Authorizer(registry.rbac),
             tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"),
             node_graph=node_graph,
+            aggregator=aggregation.aggregator,
         )
         state.pod_proxy = pod_proxy(state)
         registry.on_removed.append(state.tokens.forget)
@@ -436,6 +442,8 @@ async def serve(
             await registry.policies.stop()
         if node_graph is not None:
             await node_graph.mirror.stop()
+        if aggregation is not None:
+            await aggregation.stop()
         if crds is not None:
             await crds.stop()
         await store.close()

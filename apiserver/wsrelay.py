@@ -37,14 +37,22 @@ class Unreachable(Exception):
 
 
 async def open_upstream(
-    url: str, context: ssl.SSLContext | None, offered: list[str], headers: list[tuple[str, str]] | None = None
+    url: str,
+    context: ssl.SSLContext | None,
+    offered: list[str],
+    headers: list[tuple[str, str]] | None = None,
+    server_hostname: str = "",
 ) -> Any:
-    """A connected `websockets` client connection to `url`; Refused or Unreachable otherwise."""
+    """A connected `websockets` client connection to `url`; Refused or Unreachable otherwise.
+    `server_hostname`: the TLS name to verify when the URL names an address."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import InvalidHandshake, InvalidStatus
 
     from api.websocket import lenient_client_connection
 
+    tls: dict[str, Any] = (
+        {"server_hostname": server_hostname} if server_hostname and url.startswith("wss:") else {}
+    )
     try:
         return await connect(
             url,
@@ -57,6 +65,7 @@ async def open_upstream(
             ping_interval=None,
             user_agent_header=None,  # the client's, among `headers`, if it sent one
             proxy=None,  # cluster addresses: never through a proxy of the environment
+            **tls,
         )
     except InvalidStatus as e:
         answer = e.response

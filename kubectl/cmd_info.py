@@ -100,7 +100,10 @@ def _discover(env: Env) -> list[dict[str, Any]]:
         for g in groups.get("groups") or []:
             gv = (g.get("preferredVersion") or {}).get("groupVersion")
             if gv:
-                lists.append((gv, env.client.call(rq.Request("GET", f"/apis/{gv}"))))
+                try:
+                    lists.append((gv, env.client.call(rq.Request("GET", f"/apis/{gv}"))))
+                except ApiError:  # an extension server not available now: left out, as kubectl does
+                    continue
     except ApiError:
         from api.resources import RESOURCES, by_plural
 

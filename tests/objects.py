@@ -116,6 +116,22 @@ def endpoint_slice(
     }
 
 
+def widget_crd(group: str) -> Obj:
+    """A CRD of namespaced `widgets` (kind Widget) in `group`, v1 served and stored, any fields kept."""
+    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"widgets.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": True, "storage": True, "schema": schema}],
+        },
+    }
+
+
 def binding(pod: str, node: str) -> Obj:
     """The body a scheduler posts to pods/<pod>/binding to put the pod on `node`."""
     return {

@@ -96,6 +96,7 @@ class CustomResources:
         self.crds: dict[str, dict[str, Any]] = {}
         self.served: dict[str, CustomKind] = {}
         self.on_change = on_change
+        self.on_publish: Callable[[], None] | None = None  # told when what is served changed
         self.mirror = StoreMirror(store, PREFIX, self._changed, self._relisted)
 
     def _relisted(self) -> None:
@@ -123,6 +124,8 @@ class CustomResources:
                 self.served[name] = kind
             publish(list(self.served.values()))
             log.info("custom resources served: %s", sorted(self.served))
+            if self.on_publish is not None:
+                self.on_publish()
         if self.on_change is not None:
             self.on_change(name)
 

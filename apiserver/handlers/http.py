@@ -46,6 +46,8 @@ class State:
     tokens: Any = None
     # the node authorizer's graph of pods and what they use (apiserver.nodegraph.NodeGraph)
     node_graph: Any = None
+    # the APIServices and the relay to extension API servers (apiserver.aggregation.served)
+    aggregator: Any = None
     # the control-loop processes' metrics, scraped for /metrics (apiserver.loopprocess)
     loop_metrics: list[Callable[[], Awaitable[bytes]]] = field(default_factory=list)
 

@@ -3,7 +3,9 @@
 Discovery is negotiated by the Accept header (aggregated v2/v2beta1 with its exact Content-Type,
 else the legacy documents). The documents are pure functions of the resource table, so each is
 encoded once and served from memory; `/openapi/*` comes from `apiserver.openapi` (JSON, or the
-gnostic protobuf form of v2 for kubectl 1.27).
+gnostic protobuf form of v2 for kubectl 1.27). While some APIService names an extension server,
+`/apis` (both forms) and `/apis/<group>` merge its group/versions in
+(`apiserver.aggregation.discovery`), encoded once per change of the APIServices.
 """
 
 from __future__ import annotations
@@ -70,6 +72,44 @@ def _encoded(key: str) -> bytes:
 def forget_documents() -> None:
     """Drop the encoded documents (the custom resources served changed)."""
     _encoded.cache_clear()
+    _MERGED.clear()
+
+
+class _MergedDocuments:
+    """The documents with the extension servers' group/versions merged in, for one generation of
+    the APIServices (a change of them, or of the custom resources, drops them)."""
+
+    def __init__(self) -> None:
+        self.generation = -1
+        self.bodies: dict[str, bytes] = {}
+
+    def clear(self) -> None:
+        self.bodies.clear()
+
+    def get(self, agg: Any, key: str) -> bytes:
+        """`_encoded(key)` with what the service-backed APIServices serve merged in."""
+        if self.generation != agg.generation:
+            self.generation, self.bodies = agg.generation, {}
+        body = self.bodies.get(key)
+        if body is None:
+            from apiserver.aggregation import discovery as merge
+
+            kind, _, arg = key.partition(":")
+            infos = agg.all()
+            doc: Any
+            if kind == "agg-apis":
+                doc = merge.merge_aggregated(discovery.aggregated(False, arg), infos, agg.fetched)
+            elif kind == "groups":
+                doc = merge.merge_group_list(discovery.api_group_list(), infos)
+            else:
+                doc = merge.merge_group(discovery.api_group(arg), arg, infos)
+            if doc is None:
+                raise not_found_path()
+            body = self.bodies[key] = jsonutil.dumps(doc)
+        return body
+
+
+_MERGED = _MergedDocuments()
 
 
 async def handle_public(state: State, req: Request, send: Any) -> None:
@@ -88,24 +128,26 @@ async def handle_meta(state: State, req: Request, send: Any) -> bool:
     if req.method != "GET" or not parts:
         return False
     accept = req.accept
+    agg = state.aggregator if state.aggregator is not None and state.aggregator.remote else None
+    document = _encoded if agg is None else lambda key: _MERGED.get(agg, key)  # extension servers' too
     if parts == ["api"] or parts == ["apis"]:
         ct = discovery.negotiate_discovery(accept)
         core = parts == ["api"]
         if ct is not None:
             version = "v2" if ct == discovery.AGGREGATED_V2 else "v2beta1"
-            body = _encoded(("agg-core:" if core else "agg-apis:") + version)
+            body = _encoded("agg-core:" + version) if core else document("agg-apis:" + version)
             await respond(send, 200, body, ct.encode(), [(b"vary", b"Accept")])
         elif core:
             doc = discovery.api_versions(f"{state.config.client_host}:{state.config.port}")
             await respond(send, 200, jsonutil.dumps(doc), JSON, [(b"vary", b"Accept")])
         else:
-            await respond(send, 200, _encoded("groups:"), JSON, [(b"vary", b"Accept")])
+            await respond(send, 200, document("groups:"), JSON, [(b"vary", b"Accept")])
         return True
     if parts[0] == "api" and len(parts) == 2:
         await respond(send, 200, _encoded(f"resources:/{parts[1]}"))
         return True
     if parts[0] == "apis" and len(parts) == 2:
-        await respond(send, 200, _encoded(f"group:{parts[1]}"))
+        await respond(send, 200, document(f"group:{parts[1]}"))
         return True
     if parts[0] == "apis" and len(parts) == 3:
         await respond(send, 200, _encoded(f"resources:{parts[1]}/{parts[2]}"))

@@ -52,6 +52,7 @@ class HookContext(Protocol):
     quotas: Any
     webhooks: Any
     policies: Any
+    apiservices: Any
 
 
 class WriteHooks:
@@ -198,6 +199,7 @@ _MODULES = (
     "apiserver.kinds.admission",
     "apiserver.kinds.admissionpolicy",
     "apiserver.kinds.events",
+    "apiserver.kinds.apiregistration",
 )
 _loaded = False
 

@@ -2,8 +2,9 @@
 (plugin/pkg/auth/authorizer/rbac/bootstrappolicy): cluster-admin for `system:masters`, the
 user-facing `admin`, `edit` and `view` built by aggregation from the `system:aggregate-to-*`
 roles (so a CRD's role labelled `rbac.authorization.k8s.io/aggregate-to-view: "true"` joins
-`view`), and what every authenticated client may do: discovery, its own access reviews, the
-public health and version paths.
+`view`), what every authenticated client may do: discovery, its own access reviews, the
+public health and version paths; and `system:auth-delegator`, which extension API servers are
+bound to (their TokenReviews and SubjectAccessReviews).
 
 The aggregated roles are written with their rules already merged (a server without a controller
 manager still has working defaults); the clusterrole-aggregation controller keeps them current.
@@ -217,6 +218,14 @@ def cluster_roles() -> list[dict[str, Any]]:
                     ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
                 ),
                 _rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"]),
+            ],
+        ),
+        # what an extension API server's delegated authentication and authorization ask
+        _cluster_role(
+            "system:auth-delegator",
+            [
+                _rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
+                _rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"]),
             ],
         ),
         _cluster_role(

@@ -31,6 +31,7 @@ from typing import Any
 from apiserver.schema import types as _t
 from apiserver.schema import types_admission as _tad
 from apiserver.schema import types_apiextensions as _tx
+from apiserver.schema import types_apiregistration as _tar
 from apiserver.schema import types_apps as _ta
 from apiserver.schema import types_autoscaling as _tas
 from apiserver.schema import types_certificates as _tce
@@ -97,6 +98,7 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "autoscaling-v1": (_tas.AUTOSCALING_V1, _tas.AUTOSCALING_V1_TYPES),
     "metrics": (_tas.METRICS, _tas.METRICS_TYPES),
     "admissionregistration": (_tad.ADMISSIONREGISTRATION, _tad.ADMISSIONREGISTRATION_TYPES),
+    "apiregistration": (_tar.APIREGISTRATION, _tar.APIREGISTRATION_TYPES),
 }
 _KINDS: dict[str, str] = {
     **_t.KINDS,
@@ -117,6 +119,7 @@ _KINDS.update(_tas.AUTOSCALING_V2_KINDS)
 _KINDS.update(_tas.AUTOSCALING_V1_KINDS)
 _KINDS.update(_tas.METRICS_KINDS)
 _KINDS.update(_tad.ADMISSIONREGISTRATION_KINDS)
+_KINDS.update(_tar.APIREGISTRATION_KINDS)
 _PACKAGE: dict[str, str] = {}
 _RAW: dict[str, dict[str, str]] = {}
 for _pkg, _table in _TABLES.values():
@@ -140,6 +143,7 @@ for _kind in (
     *_tas.AUTOSCALING_V1_LISTED_KINDS,
     *_tas.METRICS_LISTED_KINDS,
     *_tad.ADMISSIONREGISTRATION_LISTED_KINDS,
+    *_tar.APIREGISTRATION_LISTED_KINDS,
     *_te.EVENTS_LISTED_KINDS,
 ):
     _PACKAGE[_kind + "List"] = _PACKAGE[_kind]
@@ -151,7 +155,11 @@ for _kind in (
     }
 
 _STRUCTS: dict[str, Spec] = {}
-_NAMES = {**_te.NAMES, **_tas.NAMES}  # table name -> kube's, where two groups share a type's name
+_NAMES = {
+    **_te.NAMES,
+    **_tas.NAMES,
+    **_tar.NAMES,
+}  # table name -> kube's, where two groups share a type's name
 
 
 def _parse(text: str) -> Spec:

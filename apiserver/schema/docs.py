@@ -124,6 +124,9 @@ DOCS.update(NODE_DOCS)
 from apiserver.schema.docs_admission import ADMISSION_DOCS  # noqa: E402
 
 DOCS.update(ADMISSION_DOCS)
+from apiserver.schema.docs_apiregistration import APIREGISTRATION_DOCS  # noqa: E402
+
+DOCS.update(APIREGISTRATION_DOCS)
 
 # autoscaling/v1's HPA (the v2 objects in v1's shape; see api.hpav1)
 DOCS.update(

@@ -2,12 +2,11 @@
 
 - `url`: called as given, plus kube's `?timeout=<N>s` query (the server may stop early).
 - `service`: the Service's port named by the webhook (443 by default) is resolved to a ready
-  endpoint of its EndpointSlices (else its Endpoints), as kube-apiserver does with
-  `--enable-aggregator-routing`, and the connection goes to that address with the TLS server
+  endpoint (`apiserver.serviceendpoints`, as kube-apiserver does with
+  `--enable-aggregator-routing`), and the connection goes to that address with the TLS server
   name and Host `<name>.<namespace>.svc`, which the serving certificate must name. A Service
-  without such an endpoint is a call error. The API server must have a route to pod addresses:
-  `kubelite up` gives the host one to every node's pod CIDR; a server elsewhere without routes
-  cannot reach them, and the failure policy decides.
+  without such an endpoint is a call error (a server without a route to pod addresses has none
+  that answers, and the failure policy decides).
 - The server certificate is verified against the webhook's caBundle, or the system roots when it
   has none; the SSL context of each bundle is made once.
 - The whole call (resolution, connect, TLS, request, answer) is bounded by timeoutSeconds; past
@@ -29,7 +28,7 @@ import random
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from api.resources import by_plural
+from apiserver import serviceendpoints
 from apiserver.storage.interface import Store
 from apiserver.webhooks.configs import Hook
 from apiserver.webhooks.review import CallError
@@ -40,10 +39,6 @@ if TYPE_CHECKING:
     from api.connpool import Conn
 
 Obj = dict[str, Any]
-SERVICES = by_plural("", "services")
-ENDPOINTS = by_plural("", "endpoints")
-SLICES = by_plural("discovery.k8s.io", "endpointslices")
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 _CONTEXTS: dict[bytes, ssl.SSLContext] = {}
 # kept-alive connections by (address, port, TLS server name, caBundle); few webhooks, few keys
 _IDLE: dict[tuple[str, int, str, bytes], list[Conn]] = {}
@@ -76,47 +71,17 @@ def _host(address: str) -> str:
 
 def pick_endpoint(service: Obj, slices: list[Obj], endpoints: Obj | None, port: int) -> tuple[str, int]:
     """(address, port) of a ready endpoint behind the Service's `port`; CallError when none."""
-    meta = service.get("metadata") or {}
-    name = meta.get("name")
-    ports = [p for p in (service.get("spec") or {}).get("ports") or [] if p.get("port") == port]
-    if not ports:
-        raise CallError(f'failed to call webhook: no service port {port} found for service "{name}"')
-    port_name = ports[0].get("name") or ""
-    found: list[tuple[str, int]] = []
-    for s in slices:
-        target = next(
-            (p.get("port") for p in s.get("ports") or [] if (p.get("name") or "") == port_name), None
-        )
-        if not isinstance(target, int):
-            continue
-        for ep in s.get("endpoints") or []:
-            if (ep.get("conditions") or {}).get("ready") is not False:
-                found += [(a, target) for a in ep.get("addresses") or []]
-    if not found and endpoints is not None:
-        for subset in endpoints.get("subsets") or []:
-            target = next(
-                (p.get("port") for p in subset.get("ports") or [] if (p.get("name") or "") == port_name), None
-            )
-            if isinstance(target, int):
-                found += [(a.get("ip"), target) for a in subset.get("addresses") or [] if a.get("ip")]
-    if not found:
-        raise CallError(f'failed to call webhook: no endpoints available for service "{name}"')
-    return random.choice(found)
+    try:
+        return random.choice(serviceendpoints.ready_endpoints(service, slices, endpoints, port))
+    except serviceendpoints.NoEndpoint as e:
+        raise CallError(f"failed to call webhook: {e}") from None
 
 
 async def _resolve(store: Store, namespace: str, name: str, port: int) -> tuple[str, int]:
-    assert SERVICES is not None and ENDPOINTS is not None and SLICES is not None
-    kv = await store.get(SERVICES.storage_key(name, namespace))
-    if kv is None:
-        raise CallError(f'failed to call webhook: services "{name}" not found')
-    _, kvs = await store.list(SLICES.storage_prefix(namespace))
-    slices = [
-        s
-        for s in (kv_.obj for kv_ in kvs)
-        if ((s.get("metadata") or {}).get("labels") or {}).get(SERVICE_NAME_LABEL) == name
-    ]
-    ep = await store.get(ENDPOINTS.storage_key(name, namespace))
-    return pick_endpoint(kv.obj, slices, ep.obj if ep is not None else None, port)
+    try:
+        return await serviceendpoints.resolve(store, namespace, name, port)
+    except serviceendpoints.NoEndpoint as e:
+        raise CallError(f"failed to call webhook: {e}") from None
 
 
 async def _post(store: Store, hook: Hook, body: bytes) -> bytes:

@@ -10,31 +10,13 @@ import pytest
 
 from api.resources import Resource
 from tests.controller.cluster import Cluster, eventually, get_or_none
+from tests.objects import widget_crd
 
 pytestmark = pytest.mark.anyio
 
 GROUP = "gc.example.com"
 WIDGETS = Resource("widgets", "widget", "Widget", True, group=GROUP, version="v1")
-CRD: dict[str, Any] = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": f"widgets.{GROUP}"},
-    "spec": {
-        "group": GROUP,
-        "scope": "Namespaced",
-        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-                },
-            }
-        ],
-    },
-}
+CRD = widget_crd(GROUP)
 
 
 def owned_by(owner: dict[str, Any]) -> list[dict[str, Any]]:
