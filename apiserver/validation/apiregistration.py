@@ -16,7 +16,7 @@ import base64
 import binascii
 from typing import Any
 
-from api.errors import Cause, field_invalid, field_not_supported, field_required
+from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
 from apiserver.validation import names
 from apiserver.validation.rbac import is_path_segment_name
 
@@ -85,6 +85,12 @@ def validate_api_service(obj: Obj) -> list[Cause]:
                 )
             )
         return causes
+    if not group:  # the legacy core group is routed apart (/api/v1) and never relayed here
+        causes.append(
+            field_forbidden(
+                "spec.service", "kubelite serves the core group (v1) itself; it cannot be delegated"
+            )
+        )
     if not service.get("namespace"):
         causes.append(field_required("spec.service.namespace"))
     if not service.get("name"):

@@ -73,6 +73,9 @@ def test_validation() -> None:
     ca = base64.b64encode(b"-----BEGIN").decode()
     svc = {"namespace": "n", "name": "s", "port": 443}
     assert messages(apiservice("v1.x.io", "x.io", "v1", service=svc, caBundle=ca)) == {}
+    assert messages(apiservice("v1.", "", "v1", service=svc, caBundle=ca)) == {  # never relayed: refused
+        "spec.service": "Forbidden: kubelite serves the core group (v1) itself; it cannot be delegated"
+    }
     status = {"status": {"conditions": [{"type": "Available", "status": "Maybe"}]}}
     (cause,) = validate_api_service_status(status, {})
     assert cause["message"] == 'Unsupported value: "Maybe": supported values: "True", "False", "Unknown"'
