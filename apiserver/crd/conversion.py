@@ -4,7 +4,7 @@ them (apiextensions-apiserver pkg/apis/apiextensions/validation and
 pkg/apiserver/conversion/webhook_converter.go). The call is `apiserver.crd.converter`.
 
 - `spec.conversion` (`conversion_causes`): strategy None or Webhook; Webhook needs
-  `webhook.clientConfig` (exactly one of url, https, and service, as an admission webhook's) and
+  `webhook.clientConfig` (exactly one of an https url and a service, as an admission webhook's) and
   `webhook.conversionReviewVersions` naming v1 or v1beta1, and preserveUnknownFields not true;
   None takes neither. kube validates its internal type, so the paths are its own:
   `spec.conversion.webhookClientConfig`, `spec.conversion.conversionReviewVersions`.

@@ -349,7 +349,9 @@ def test_a_slow_webhook_holds_back_only_its_watch(api: httpx.Client, hook: Webho
 # --- failures -----------------------------------------------------------------------------------------
 
 
-def test_a_dead_webhook_fails_in_kubes_words(api: httpx.Client, hook: WebhookServer, ns: str) -> None:
+def test_a_dead_webhook_fails_in_kubes_words(
+    srv: Server, api: httpx.Client, hook: WebhookServer, ns: str
+) -> None:
     port = free_port()
     make_crd(api, crd("deadtabs", "DeadTab", {"url": f"https://127.0.0.1:{port}/convert"}, ["v1"]))
     assert api.post(path("v1", ns, "deadtabs"), json=v1_object("d1", "DeadTab")).status_code == 201
@@ -377,6 +379,8 @@ def test_a_dead_webhook_fails_in_kubes_words(api: httpx.Client, hook: WebhookSer
         status = events[0]["object"]
         assert (status["code"], status["reason"]) == (500, "InternalError")
         assert status["message"].startswith("Internal error occurred: " + want)
+    shown = srv.kubectl("-n", ns, "get", f"deadtabs.v1beta1.{GROUP}", "d1")
+    assert shown.returncode == 1 and shown.stderr.startswith("Error from server: " + want), shown.stderr
 
 
 @pytest.mark.parametrize(
