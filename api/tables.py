@@ -155,7 +155,10 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
 
 def table_columns(resource: Resource) -> list[dict[str, Any]]:
     _load_groups()
-    qualified = COLUMNS.get(f"{resource.plural}.{resource.group}")  # a custom resource's own columns
+    # a version's own columns (`<plural>.<group>/<version>`: a custom resource's), a group's own
+    qualified = COLUMNS.get(f"{resource.plural}.{resource.api_version}") or COLUMNS.get(
+        f"{resource.plural}.{resource.group}"
+    )
     return [dict(c) for c in qualified or COLUMNS.get(resource.plural, [_NAME, _AGE])]
 
 
@@ -443,7 +446,11 @@ def to_table(
 ) -> Obj:
     when = now or _now()
     _load_groups()
-    row_of = _ROWS.get(f"{resource.plural}.{resource.group}") or _ROWS.get(resource.plural, _default_row)
+    row_of = (
+        _ROWS.get(f"{resource.plural}.{resource.api_version}")
+        or _ROWS.get(f"{resource.plural}.{resource.group}")
+        or _ROWS.get(resource.plural, _default_row)
+    )
     rows = []
     for obj in objs:
         row: Obj = {"cells": row_of(obj, when)}

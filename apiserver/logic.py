@@ -2,6 +2,10 @@
 patches), so the handlers and the registry call one name per decision and stay independent of
 how those modules are split.
 
+How stored bytes become served ones is decided here too: synchronously (`served_bytes`) for every
+resource but the custom resources of a CRD whose conversion is a webhook, which are converted by
+that webhook (`webhook_converter`, async I/O; one dict lookup tells every other resource apart).
+
 `validate` is kube's order for every kind: JSON types first (a wrong type stops further
 checks), then metadata with the kind's name rule, the kind's own rules, and on update the
 immutable metadata and the kind's update rules.
@@ -13,6 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from api import jsonutil
 from api.errors import ApiError, Cause
 from api.resources import Resource, is_dynamic
 from api.selectors import FieldSelector
@@ -42,8 +47,9 @@ def type_causes(res: Resource, obj: Any) -> list[Cause]:
 
 
 def served_bytes(res: Resource) -> Callable[[bytes], bytes] | None:
-    """How the stored bytes of `res` become the bytes served, None when they are served as stored:
-    a view's conversion (events.k8s.io Events over the core ones), a custom resource's version."""
+    """How the stored bytes of `res` become the bytes served, None when they are served as stored
+    (or by a conversion webhook, `webhook_converter`): a view's conversion (events.k8s.io Events
+    over the core ones), a custom resource's version (conversion strategy None)."""
     view = kinds.for_resource(res).view
     if view is not None:
         return view.read_bytes
@@ -52,8 +58,31 @@ def served_bytes(res: Resource) -> Callable[[bytes], bytes] | None:
     return None
 
 
-def stored_object(res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
-    """What is stored for an object written in the served shape of `res`."""
+def webhook_converter(res: Resource) -> crd_hooks.Converter | None:
+    """The conversion webhook the objects of `res` are read and written through: only for the
+    custom resources of a CRD with conversion strategy Webhook, None for every other resource."""
+    return crd_hooks.webhook(res.group, res.plural)
+
+
+async def served_values(res: Resource, values: list[bytes], listed: bool = False) -> list[bytes]:
+    """Stored bytes of `res` as served (the same list when they are served as stored); `listed`:
+    the objects of a list, converted by a webhook in one review."""
+    convert = crd_hooks.webhook(res.group, res.plural)
+    if convert is not None:
+        return await convert.convert(res.api_version, values, listed)
+    read = served_bytes(res)
+    return values if read is None else [read(v) for v in values]
+
+
+async def stored_object(res: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+    """What is stored for an object written in the served shape of `res`: a view's stored shape,
+    a custom resource of a webhook-converting CRD converted to its storage version."""
+    convert = crd_hooks.webhook(res.group, res.plural)
+    if convert is not None:
+        if obj.get("apiVersion") == convert.storage:
+            return obj
+        [stored] = await convert.convert(convert.storage, [jsonutil.dumps(obj)])
+        return jsonutil.loads(stored)
     view = kinds.for_resource(res).view
     return obj if view is None else view.write(obj)
 

@@ -7,7 +7,9 @@ finalizers, graceful pod deletion, finalizers holding the object), binding and s
 The registry speaks the shape of the request's resource; the store holds each object's stored
 shape. They differ for a resource whose row has a `view` (events.k8s.io Events over the core ones)
 and for custom resources read in another version: `_served` converts every KeyValue this module
-returns and `logic.stored_object` every object it writes, at the store calls, nowhere else.
+returns and `logic.stored_object` every object it writes, at the store calls, nowhere else (for
+a CRD whose conversion is a webhook, by calling it: a write in another version than the storage
+one costs two calls, to the storage version and back, as in kube).
 The lifecycle shared by every kind is `apiserver.lifecycle` (pure); where kinds differ, their
 strategy rows (`apiserver.kinds`) say how, including the I/O hooks a kind needs around its
 writes (service IPs, the namespace cache). This module is the I/O and never branches on a kind.
@@ -107,7 +109,7 @@ class Registry:
         kv = await self.store.get(res.storage_key(name, namespace))
         if kv is None:
             raise not_found(res.plural, name, res.group)
-        return _served(res, kv)
+        return await _served(res, kv)
 
     async def list(
         self,
@@ -129,7 +131,7 @@ class Registry:
             kvs = [kv for kv in page if kv.key == key]
         if keep is not None:
             kvs = [kv for kv in kvs if keep(kv)]
-        return revision, served_rows(res, kvs)
+        return revision, await served_rows(res, kvs)
 
     async def watch(
         self,
@@ -291,9 +293,8 @@ class Registry:
                     # LimitRange), once: not again for a retry with another generated name
                     await quotaadmission.admit(self, self.quotas, res, namespace, obj)
                 key = res.storage_key(meta["name"], namespace)
-                return _served(
-                    res, self._wrote(res, await self.store.create(key, logic.stored_object(res, obj)))
-                )
+                stored = await logic.stored_object(res, obj)
+                return await _served(res, self._wrote(res, await self.store.create(key, stored)))
             except KeyExistsError:
                 await hooks.release(self, claimed)
                 if not generated or attempt == _GENERATE_TRIES - 1:
@@ -338,7 +339,7 @@ class Registry:
                     if e.reason == "AlreadyExists":
                         continue  # someone created it meanwhile: update theirs
                     raise
-            kv = _served(res, kv)  # updated in the shape of the request
+            kv = await _served(res, kv)  # updated in the shape of the request
             old = jsonutil.loads(kv.value)
             new, demanded_rv = mutate(jsonutil.loads(kv.value), kv)
             if demanded_rv and demanded_rv != str(kv.revision):
@@ -384,14 +385,14 @@ class Registry:
                 return KeyValue(key, kv.revision, jsonutil.dumps(new)), False
             if lifecycle.ready_to_remove(res, new):
                 try:
-                    return _served(res, await self._remove(res, key, kv.revision, old)), False
+                    return await _served(res, await self._remove(res, key, kv.revision, old)), False
                 except ConflictError:
                     continue
             hooks = kinds.for_resource(res).hooks
             claimed = await hooks.claim(self, new, old)
             try:
-                written = await self.store.update(key, logic.stored_object(res, new), kv.revision)
-                stored = _served(res, self._wrote(res, written))
+                written = await self.store.update(key, await logic.stored_object(res, new), kv.revision)
+                stored = await _served(res, self._wrote(res, written))
             except ConflictError:
                 await hooks.release(self, claimed)
                 if demanded_rv:
@@ -447,10 +448,10 @@ class Registry:
                 await self._webhooks(True, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
                 await self._webhooks(False, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
             if dry_run:
-                return _served(res, kv)
+                return await _served(res, kv)
             if grace == 0 and not holds:
                 try:
-                    return _served(res, await self._remove(res, key, kv.revision, obj))
+                    return await _served(res, await self._remove(res, key, kv.revision, obj))
                 except ConflictError:
                     continue
                 except KeyNotFoundError:
@@ -459,10 +460,10 @@ class Registry:
                 grace < int(meta.get("deletionGracePeriodSeconds") or 0)
                 or (finalizer and finalizer not in (meta.get("finalizers") or []))
             ):
-                return _served(res, kv)  # already deleting, nothing to shorten or add
+                return await _served(res, kv)  # already deleting, nothing to shorten or add
             lifecycle.mark_deleting(res, obj, grace, finalizer, jsonutil.now())
             try:  # `obj` is the stored object: written back as it is
-                return _served(res, self._wrote(res, await self.store.update(key, obj, kv.revision)))
+                return await _served(res, self._wrote(res, await self.store.update(key, obj, kv.revision)))
             except ConflictError:
                 continue
 
@@ -487,16 +488,19 @@ def _warn(res: Resource, obj: dict[str, Any], by: Requester | None) -> None:
         by.warnings.extend(w for w in found(obj) if w not in by.warnings)
 
 
-def _served(res: Resource, kv: KeyValue) -> KeyValue:
+async def _served(res: Resource, kv: KeyValue) -> KeyValue:
     """A stored row as `res` serves it (the same KeyValue for nearly every kind)."""
-    read = logic.served_bytes(res)
-    return kv if read is None else KeyValue(kv.key, kv.revision, read(kv.value))
+    return (await served_rows(res, [kv], listed=False))[0]
 
 
-def served_rows(res: Resource, kvs: list[KeyValue]) -> list[KeyValue]:
-    """Stored rows as `res` serves them (the same list for nearly every kind)."""
-    read = logic.served_bytes(res)
-    return kvs if read is None else [KeyValue(kv.key, kv.revision, read(kv.value)) for kv in kvs]
+async def served_rows(res: Resource, kvs: list[KeyValue], listed: bool = True) -> list[KeyValue]:
+    """Stored rows as `res` serves them (the same list for nearly every kind); a webhook-converting
+    CRD's in one review (`listed`: they are a list's)."""
+    if logic.webhook_converter(res) is None:  # every other resource: converted here, or not at all
+        read = logic.served_bytes(res)
+        return kvs if read is None else [KeyValue(kv.key, kv.revision, read(kv.value)) for kv in kvs]
+    values = await logic.served_values(res, [kv.value for kv in kvs], listed)
+    return [KeyValue(kv.key, kv.revision, v) for kv, v in zip(kvs, values, strict=True)]
 
 
 # what defaulting and the strategies raise on a body whose fields have the wrong JSON types

@@ -1,5 +1,6 @@
 """What the generic request path asks of the custom resources served now: their unknown-field
-checks, their /scale paths, and the version their objects are read in.
+checks, their /scale paths, the version their objects are read in, and the conversion webhooks
+they are read and written through.
 
 A leaf module (no imports of apiserver modules) so that `apiserver.logic` can consult it without importing
 the CRD machinery: `apiserver.crd.served` fills `UNKNOWN_FIELDS` with one function per
@@ -11,7 +12,7 @@ whose free-form parts have their own check (the CRD's JSONSchemaProps).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from api import jsonutil
 
@@ -82,6 +83,24 @@ def set_scale_replicas(group: str, plural: str, obj: dict[str, Any], replicas: i
 # (group, plural) of the custom resources served in more than one version: their objects are read
 # in the version asked for (kube's conversion strategy None changes nothing but apiVersion)
 MULTI_VERSION: set[tuple[str, str]] = set()
+
+
+class Converter(Protocol):
+    """A CRD's conversion webhook (`apiserver.crd.converter.WebhookConverter`)."""
+
+    @property
+    def storage(self) -> str: ...  # the apiVersion its objects are stored in
+
+    async def convert(self, api_version: str, values: list[bytes], listed: bool = False) -> list[bytes]: ...
+
+
+# (group, plural) -> the conversion webhook of a served CRD with strategy Webhook: its objects are
+# converted by it (async I/O), never in MULTI_VERSION's way
+WEBHOOK: dict[tuple[str, str], Converter] = {}
+
+
+def webhook(group: str, plural: str) -> Converter | None:
+    return WEBHOOK.get((group, plural)) if WEBHOOK else None
 
 
 def converts(group: str, plural: str) -> bool:

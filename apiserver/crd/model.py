@@ -2,7 +2,8 @@
 
 - `served_kind(crd)` -> a `CustomKind`: one `Resource` row per served version (the preferred
   version first, by kube's version priority: GA > beta > alpha > others, higher numbers first),
-  each version's schema, printer columns and subresources; None while the CRD is not Established.
+  each version's schema, printer columns and subresources, and its conversion webhook when the
+  strategy is Webhook; None while the CRD is not Established.
 - `desired_status(crd, others, now)` -> the status kube's naming and establishing controllers
   write: `acceptedNames`, conditions NamesAccepted and Established (and Terminating while
   deleting), `storedVersions` (every version ever marked storage, kept).
@@ -14,7 +15,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.jsonutil import as_object
 from api.resources import Resource, Subresource
+from apiserver.crd.conversion import REVIEW_VERSIONS
+from apiserver.webhooks.configs import client_config
 
 Obj = dict[str, Any]
 GROUP = "apiextensions.k8s.io"
@@ -34,6 +38,33 @@ class ServedVersion:
 
 
 @dataclass(frozen=True)
+class WebhookConversion:
+    """A CRD's conversion webhook (strategy Webhook): where it is (an `apiserver.webhooks.transport`
+    target), the ConversionReview version it is sent (the first of its conversionReviewVersions
+    kube speaks), and kube's fixed timeout (conversion webhooks have no timeoutSeconds)."""
+
+    url: str  # "" for a service
+    service: tuple[str, str, str, int] | None  # namespace, name, path, port
+    ca_bundle: bytes
+    review_version: str
+    timeout: float = 30.0
+
+
+def webhook_conversion(spec: Obj) -> WebhookConversion | None:
+    conversion = spec.get("conversion")
+    if not isinstance(conversion, dict) or conversion.get("strategy") != "Webhook":
+        return None
+    webhook = as_object(conversion.get("webhook"))
+    try:
+        url, service, ca_bundle = client_config(webhook.get("clientConfig"))
+    except (TypeError, ValueError):  # validation refuses it; never let a stored one break serving
+        url, service, ca_bundle = "", None, b""
+    versions = webhook.get("conversionReviewVersions") or []
+    review = next((v for v in versions if v in REVIEW_VERSIONS), REVIEW_VERSIONS[0])
+    return WebhookConversion(url, service, ca_bundle, str(review))
+
+
+@dataclass(frozen=True)
 class CustomKind:
     name: str  # <plural>.<group>
     group: str
@@ -42,6 +73,7 @@ class CustomKind:
     storage_version: str
     terminating: bool
     versions: tuple[ServedVersion, ...] = field(default=())
+    conversion: WebhookConversion | None = None  # None: strategy None (only apiVersion changes)
 
     def version(self, name: str) -> ServedVersion | None:
         return next((v for v in self.versions if v.resource.version == name), None)
@@ -81,7 +113,14 @@ def served_kind(crd: Obj) -> CustomKind | None:
     served = tuple(_served_version(group, names, spec.get("scope") == "Namespaced", v) for v in versions)
     storage = next((str(v.get("name")) for v in spec.get("versions") or [] if v.get("storage")), "")
     return CustomKind(
-        str(meta.get("name")), group, plural, kind, storage, bool(meta.get("deletionTimestamp")), served
+        str(meta.get("name")),
+        group,
+        plural,
+        kind,
+        storage,
+        bool(meta.get("deletionTimestamp")),
+        served,
+        webhook_conversion(spec),
     )
 
 

@@ -5,7 +5,8 @@ through one server is served by all. Whenever what they serve changes, `publish`
 Established CRDs define: the run-time rows of the resource table (`api.resources.set_dynamic`,
 consulted by routing, lookup and discovery), each kind's strategy row (schema validation,
 defaults, pruning, subresources), its Table columns, the unknown-field check of the generic
-write path, and the OpenAPI schemas; the cached discovery and OpenAPI documents are dropped.
+write path, the conversion webhooks of those with strategy Webhook, and the OpenAPI schemas; the
+cached discovery and OpenAPI documents are dropped.
 `on_change` (the CRD controller's enqueue) sees the name of every CRD that changed.
 """
 
@@ -20,6 +21,7 @@ from api.resources import Resource, set_dynamic
 from apiserver import discovery, kinds, openapi, schema
 from apiserver.crd import hooks
 from apiserver.crd.columns import row_function, table_columns
+from apiserver.crd.converter import WebhookConverter
 from apiserver.crd.model import CustomKind, served_kind
 from apiserver.handlers import meta
 from apiserver.kinds.crd import custom_strategy, unknown_fields
@@ -43,8 +45,9 @@ tables.register(
 )
 
 
-def publish(served: list[CustomKind]) -> None:
-    """Serve exactly these custom kinds: set the process-wide tables the request path consults."""
+def publish(served: list[CustomKind], store: Store | None = None) -> None:
+    """Serve exactly these custom kinds: set the process-wide tables the request path consults
+    (`store`: where a conversion webhook's Service is looked up; without it none is called)."""
     rows: list[Resource] = []
     unknown: dict[tuple[str, str], Callable[[dict[str, Any]], list[str]]] = {}
     schemas: dict[tuple[str, str, str], dict[str, Any] | None] = {}
@@ -55,10 +58,11 @@ def publish(served: list[CustomKind]) -> None:
         rows.extend(v.resource for v in kind.versions)
         kinds.register(custom_strategy(kind))
         preferred = kind.versions[0]
-        # keyed <plural>.<group>: a custom `services` of another group never shadows the core one
-        tables.register(
-            f"{kind.plural}.{kind.group}", table_columns(preferred.columns), row_function(preferred.columns)
-        )
+        for v in kind.versions:  # each version its own columns, keyed <plural>.<group>/<version>: a
+            # custom `services` of another group never shadows the core one
+            tables.register(
+                f"{kind.plural}.{v.resource.api_version}", table_columns(v.columns), row_function(v.columns)
+            )
         if preferred.scale is not None:
             scale_paths[(kind.group, kind.plural)] = (
                 str(preferred.scale.get("specReplicasPath") or ""),
@@ -83,7 +87,18 @@ def publish(served: list[CustomKind]) -> None:
     hooks.SCALE_PATHS.clear()
     hooks.SCALE_PATHS.update(scale_paths)
     hooks.MULTI_VERSION.clear()
-    hooks.MULTI_VERSION.update((k.group, k.plural) for k in served if len(k.versions) > 1)
+    hooks.MULTI_VERSION.update(
+        (k.group, k.plural) for k in served if len(k.versions) > 1 and k.conversion is None
+    )
+    hooks.WEBHOOK.clear()
+    if store is not None:
+        hooks.WEBHOOK.update(
+            {
+                (k.group, k.plural): WebhookConverter(store, k, k.conversion)
+                for k in served
+                if k.versions and k.conversion is not None
+            }
+        )
     openapi.set_custom_schemas(schemas)
     discovery.invalidate()
     meta.forget_documents()
@@ -97,6 +112,7 @@ class CustomResources:
         self.served: dict[str, CustomKind] = {}
         self.on_change = on_change
         self.on_publish: Callable[[], None] | None = None  # told when what is served changed
+        self.store = store
         self.mirror = StoreMirror(store, PREFIX, self._changed, self._relisted)
 
     def _relisted(self) -> None:
@@ -122,7 +138,7 @@ class CustomResources:
                 self.served.pop(name, None)
             else:
                 self.served[name] = kind
-            publish(list(self.served.values()))
+            publish(list(self.served.values()), self.store)
             log.info("custom resources served: %s", sorted(self.served))
             if self.on_publish is not None:
                 self.on_publish()

@@ -5,7 +5,8 @@ plural/singular/short names, a kind that is not its listKind), scope, versions (
 names, exactly one storage version, at least one served), and for v1 a structural schema per
 version: a `type` at the root (object) and on every specified field, unless the field is
 `x-kubernetes-int-or-string` or `x-kubernetes-preserve-unknown-fields`. Printer columns and the
-scale subresource's JSON paths are checked too. Pure; returns Status causes.
+scale subresource's JSON paths are checked too, and `spec.conversion` (`crd.conversion`). Pure;
+returns Status causes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from api.errors import Cause, field_duplicate, field_invalid, field_not_supported, field_required
 from api.jsonutil import as_object
+from apiserver.crd.conversion import conversion_causes
 from apiserver.crd.rules import rule_causes
 
 Obj = dict[str, Any]
@@ -132,10 +134,7 @@ def validate_crd(crd: Obj) -> list[Cause]:
         out.append(field_not_supported("spec.scope", scope, ["Cluster", "Namespaced"]))
     out += _names(names, "spec.names")
     out += _versions(spec.get("versions"))
-    conversion = spec.get("conversion")
-    if isinstance(conversion, dict) and conversion.get("strategy") not in ("None",):
-        out.append(field_not_supported("spec.conversion.strategy", conversion.get("strategy"), ["None"]))
-    return out
+    return out + conversion_causes(spec)
 
 
 def _protected(group: str) -> bool:

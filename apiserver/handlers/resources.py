@@ -76,11 +76,14 @@ def check_fields(
     """fieldValidation: Strict -> 400 on unknown fields; Warn (kube's default) -> warning headers;
     Warn and Ignore drop the unknown fields, as kube's decoding into typed structs does.
     With `stored` (a patch's base), top-level sections left exactly as stored are not walked:
-    what is stored has no unknown fields."""
+    what is stored has no unknown fields (apiVersion is kept, it names the schema)."""
     mode = query.get("fieldValidation") or "Warn"
     if mode not in ("Strict", "Warn", "Ignore"):
         raise bad_request(f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"')
-    unknown = logic.unknown_fields(res.type_name, obj if stored is None else changed_sections(obj, stored))
+    walked = obj if stored is None else changed_sections(obj, stored)
+    if walked is not obj and "apiVersion" in obj:  # kept: a custom resource's version has its own schema
+        walked["apiVersion"] = obj["apiVersion"]
+    unknown = logic.unknown_fields(res.type_name, walked)
     if not unknown:
         return []
     if mode == "Strict":
@@ -216,7 +219,7 @@ async def list_objects(
         revision, chosen, token, remaining = await paging.read_page(
             state.store, res.storage_prefix(ns), paged, None if everything else wanted
         )
-        chosen = served_rows(res, chosen)
+        chosen = await served_rows(res, chosen)
         meta = paging.list_meta(revision, token, remaining)
     else:
         revision, chosen = await state.registry.list(res, ns, None, None if everything else wanted)

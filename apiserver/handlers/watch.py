@@ -8,6 +8,10 @@ as kube's watch cache does. `resourceVersion` "" or "0" first sends ADDED for wh
 A compacted start revision, a watcher the store dropped, or a client that reads too slowly
 gets a 410 Expired ERROR event and the end of the stream; a quiet watch gets BOOKMARKs when
 asked; the stream ends at `timeoutSeconds` (or kube's 30-60 min default) or server shutdown.
+The custom resources of a CRD whose conversion is a webhook are converted by it one event at a
+time, in this stream's own task (a slow webhook holds back this watcher only; the store buffers
+its events meanwhile); an event already in the version watched is not sent. A conversion that
+fails ends the stream with an ERROR event (500 InternalError), as kube's watch ends.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from api.errors import bad_request, gone
 from api.resources import Resource
 from api.selectors import FieldSelector, LabelSelector
 from apiserver import logic
+from apiserver.crd.conversion import ConversionFailed
 from apiserver.handlers import prefilter
 from apiserver.handlers.http import JSON, State
 from apiserver.storage.interface import CompactedError, Event, KeyValue, WatcherDroppedError
@@ -139,6 +144,10 @@ def expired_line(message: str) -> bytes:
     return jsonutil.dumps({"type": "ERROR", "object": gone(message).status}) + b"\n"
 
 
+def failed_line(e: ConversionFailed) -> bytes:
+    return jsonutil.dumps({"type": "ERROR", "object": e.for_watch().status}) + b"\n"
+
+
 async def serve_watch(
     state: State,
     send: Any,
@@ -154,11 +163,19 @@ async def serve_watch(
     match = _matcher(labels, fields)
     may = prefilter.may_match(labels, fields)
     served = logic.served_bytes(res)  # None: sent as stored
+    convert = logic.webhook_converter(res)  # a CRD's conversion webhook: events converted by it
     initial: list[KeyValue] = []
+    failed: ConversionFailed | None = None
+    start = 0
     if params.resource_version in ("", "0") or params.initial_events:
         # what matches, in the shape asked for; one key when the selector names one object
         keep = None if match is None else lambda kv: (may is None or may(kv.value)) and match(kv.obj)
-        start, initial = await state.registry.list(res, namespace, single_name(res, namespace, fields), keep)
+        try:
+            start, initial = await state.registry.list(
+                res, namespace, single_name(res, namespace, fields), keep
+            )
+        except ConversionFailed as e:
+            failed = e
     else:
         start = int(params.resource_version)
     await send(
@@ -168,6 +185,9 @@ async def serve_watch(
             "headers": [(b"content-type", JSON), (b"cache-control", b"no-cache, private")],
         }
     )
+    if failed is not None:
+        await _end(send, failed_line(failed))
+        return
     try:
         watcher = await state.registry.watch(res, namespace, start, watch_trigger(res, fields))
     except CompactedError as e:
@@ -186,6 +206,13 @@ async def serve_watch(
             )
             return b'{"type":"' + kind.encode() + b'","object":' + jsonutil.dumps(t) + b"}\n"
         return b'{"type":"' + kind.encode() + b'","object":' + value + b"}\n"
+
+    async def converted_line(kind: str, ev: Event) -> bytes:
+        """The line of an event of a CRD's resources in another version than watched, converted by
+        its webhook (ConversionFailed when that fails)."""
+        assert convert is not None
+        [value] = await convert.convert(res.api_version, [ev.value])
+        return line(kind, value, None, ev.revision, converted=True)
 
     def bookmark(revision: int, initial_end: bool = False) -> bytes:
         meta: dict[str, Any] = {"resourceVersion": str(revision)}
@@ -257,11 +284,19 @@ async def serve_watch(
                 await _end(send, expired_line("The resourceVersion for the provided watch is too old."))
                 return
             out = []
-            for ev in [first, *watcher.take_ready(_COALESCE - 1)]:
-                kind = classify(ev, match, may, visible)
-                if kind is not None:
-                    out.append(line(kind, ev.value, ev.obj if match is not None else None, ev.revision))
-                last = ev.revision
+            try:
+                for ev in [first, *watcher.take_ready(_COALESCE - 1)]:
+                    kind = classify(ev, match, may, visible)
+                    if kind is None:
+                        pass
+                    elif convert is None or ev.obj.get("apiVersion") == res.api_version:
+                        out.append(line(kind, ev.value, ev.obj if match is not None else None, ev.revision))
+                    else:
+                        out.append(await converted_line(kind, ev))
+                    last = ev.revision
+            except ConversionFailed as e:  # kube's watch ends on it, with an ERROR event
+                await _end(send, b"".join(out) + failed_line(e))
+                return
             if out:
                 await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
             if ended and ended[0] is _DISCONNECT:

@@ -1,11 +1,11 @@
 """Rows of CustomResourceDefinition and of the custom resources it defines.
 
-The CRD (apiextensions.k8s.io/v1): defaulted names (`singular`, `listKind`) and conversion
-strategy, validated as kube (`apiserver.crd.validation`), status written only through /status
-(by the server's CRD controller, `apiserver.crd.controller`), and a deletion that always goes
-through the `customresourcecleanup.apiextensions.k8s.io` finalizer: kube's CRD REST `Delete`
-adds it and sets the Terminating condition, and the controller removes it once the instances
-are gone.
+The CRD (apiextensions.k8s.io/v1): defaulted names (`singular`, `listKind`), conversion strategy
+and conversion webhook Service port, validated as kube (`apiserver.crd.validation`), status
+written only through /status (by the server's CRD controller, `apiserver.crd.controller`), and a
+deletion that always goes through the `customresourcecleanup.apiextensions.k8s.io` finalizer:
+kube's CRD REST `Delete` adds it and sets the Terminating condition, and the controller removes it
+once the instances are gone.
 
 A custom resource's row is built from its CRD (`custom_strategy`): unknown fields pruned,
 schema defaults filled, the version's `openAPIV3Schema` validated on every write (status writes
@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import Cause, method_not_allowed
+from api.jsonutil import as_object
 from apiserver import schema
 from apiserver.crd import hooks, objects, rules
 from apiserver.crd.model import CLEANUP_FINALIZER, CustomKind, ServedVersion
@@ -35,6 +36,9 @@ def _crd_defaults(crd: Obj) -> None:
         names.setdefault("listKind", names["kind"] + "List")
     if not isinstance(spec.get("conversion"), dict):
         spec["conversion"] = {"strategy": "None"}
+    service = as_object(as_object(spec["conversion"].get("webhook")).get("clientConfig")).get("service")
+    if isinstance(service, dict):  # kube's v1 SetDefaults_ServiceReference
+        service.setdefault("port", 443)
 
 
 def _crd_prepare_create(crd: Obj) -> None:

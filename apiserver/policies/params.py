@@ -15,7 +15,8 @@ CollectParams (k8s.io/apiserver/pkg/admission/plugin/policy/generic/policy_dispa
 
 kube reads parameters from an informer; kubelite reads the store, so a parameter written just
 before a request is already seen. Objects are given in the version the paramKind names (a custom
-resource stored in another version is converted) and carry its apiVersion and kind.
+resource stored in another version is converted, by its CRD's conversion webhook if it has one)
+and carry its apiVersion and kind.
 """
 
 from __future__ import annotations
@@ -48,12 +49,12 @@ def param_resource(policy: Policy) -> Resource | None:
     return res
 
 
-def _object(res: Resource, value: bytes) -> Obj:
-    read = logic.served_bytes(res)
-    obj = jsonutil.loads(read(value) if read is not None else value)
-    obj.setdefault("apiVersion", res.api_version)
-    obj.setdefault("kind", res.kind)
-    return obj
+async def _objects(res: Resource, values: list[bytes], listed: bool) -> list[Obj]:
+    objs = [jsonutil.loads(v) for v in await logic.served_values(res, values, listed)]
+    for obj in objs:
+        obj.setdefault("apiVersion", res.api_version)
+        obj.setdefault("kind", res.kind)
+    return objs
 
 
 async def collect(store: Any, policy: Policy, binding: Binding, request_namespace: str) -> list[Obj | None]:
@@ -73,10 +74,10 @@ async def collect(store: Any, policy: Policy, binding: Binding, request_namespac
         raise ConfigError("paramRef.namespace must not be provided for a cluster-scoped `paramKind`")
     if ref.name:
         kv = await store.get(res.storage_key(ref.name, namespace))
-        found: list[Obj | None] = [_object(res, kv.value)] if kv is not None else []
+        found: list[Obj | None] = [*await _objects(res, [kv.value], False)] if kv is not None else []
     else:
         _, kvs = await store.list(res.storage_prefix(namespace))
-        objs = [_object(res, kv.value) for kv in kvs]
+        objs = await _objects(res, [kv.value for kv in kvs], True)
         found = [
             o
             for o in objs

@@ -1,9 +1,11 @@
 """Field table of apiextensions.k8s.io/v1 CustomResourceDefinition, in the compact notation of
 `types.py` (k8s.io/apiextensions-apiserver pkg/apis/apiextensions/v1 as of Kubernetes 1.33).
 
-`openAPIV3Schema` (JSONSchemaProps) and the conversion webhook are free-form (`object`) here: a
-schema is recursive and open-ended, so its own rules (structural schema, known keywords) are
-checked by `apiserver.crd.validation` with kube's messages instead of by the strict field walk.
+`openAPIV3Schema` (JSONSchemaProps) is free-form (`object`) here: a schema is recursive and
+open-ended, so its own rules (structural schema, known keywords) are checked by
+`apiserver.crd.validation` with kube's messages instead of by the strict field walk. A conversion
+webhook's clientConfig is the admission webhooks' WebhookClientConfig (kube's two types have the
+same fields).
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ APIEXTENSIONS_TYPES: dict[str, dict[str, str]] = {
         "jsonPath!": "string",
     },
     "SelectableField": {"jsonPath!": "string"},
-    "CustomResourceConversion": {"strategy!": "string", "webhook": "object"},
+    "CustomResourceConversion": {"strategy!": "string", "webhook": "WebhookConversion"},
+    "WebhookConversion": {"clientConfig": "WebhookClientConfig", "conversionReviewVersions!": "[string]"},
     "CustomResourceDefinitionStatus": {
         "conditions": "[CustomResourceDefinitionCondition]@type",
         "acceptedNames": "CustomResourceDefinitionNames",

@@ -234,7 +234,8 @@ def _service(path: str, svc: Obj) -> list[Cause]:
     return causes
 
 
-def _client_config(path: str, cc: Obj) -> list[Cause]:
+def client_config_causes(path: str, cc: Obj) -> list[Cause]:
+    """A webhook clientConfig's (kube's WebhookClientConfig, shared by CRD conversion webhooks)."""
     url, svc = cc.get("url"), cc.get("service")
     if (url is None) == (svc is None):
         return [field_required(path, "exactly one of url or service is required")]
@@ -250,9 +251,9 @@ def _client_config(path: str, cc: Obj) -> list[Cause]:
     return causes
 
 
-def _review_versions(path: str, versions: list[Any]) -> list[Cause]:
-    if not versions:
-        return [field_required(path, "must specify one of v1, v1beta1")]
+def review_version_causes(path: str, versions: list[Any]) -> tuple[list[Cause], set[str]]:
+    """A list of review versions' (admission or conversion): no duplicates, each a DNS-1035 label;
+    and the versions it names."""
     causes: list[Cause] = []
     seen: set[str] = set()
     for i, v in enumerate(versions):
@@ -262,6 +263,13 @@ def _review_versions(path: str, versions: list[Any]) -> list[Cause]:
             continue
         seen.add(v)
         causes += [field_invalid(f"{path}[{i}]", v, m) for m in names.is_dns1035_label(v)]
+    return causes, seen
+
+
+def _review_versions(path: str, versions: list[Any]) -> list[Cause]:
+    if not versions:
+        return [field_required(path, "must specify one of v1, v1beta1")]
+    causes, seen = review_version_causes(path, versions)
     if REVIEW_VERSION not in seen:
         causes.append(
             invalid_raw(
@@ -298,7 +306,7 @@ def _webhook(path: str, hook: Obj, mutating: bool) -> list[Cause]:
         causes += validate_selector(hook.get(selector), f"{path}.{selector}")
     if mutating:
         causes += one_of(f"{path}.reinvocationPolicy", hook.get("reinvocationPolicy"), REINVOCATION_POLICIES)
-    causes += _client_config(f"{path}.clientConfig", as_object(hook.get("clientConfig")))
+    causes += client_config_causes(f"{path}.clientConfig", as_object(hook.get("clientConfig")))
     causes += match_condition_causes(f"{path}.matchConditions", as_list(hook.get("matchConditions")))
     causes += _review_versions(
         f"{path}.admissionReviewVersions", as_list(hook.get("admissionReviewVersions"))

@@ -51,10 +51,27 @@ def _selector(sel: Any) -> LabelSelector | None:
     return None if parsed is None or parsed.empty() else parsed
 
 
-def parse_hook(configuration: str, hook: Obj) -> Hook:
-    cc = hook.get("clientConfig") or {}
+def client_config(cc: Any) -> tuple[str, tuple[str, str, str, int] | None, bytes]:
+    """(url, service (namespace, name, path, port), caBundle PEM) of a stored clientConfig: an
+    admission webhook's or a CRD conversion webhook's (the same type in kube)."""
+    cc = cc if isinstance(cc, dict) else {}
     svc = cc.get("service")
     bundle = cc.get("caBundle") or ""
+    service = (
+        (
+            str(svc.get("namespace")),
+            str(svc.get("name")),
+            str(svc.get("path") or ""),
+            int(svc.get("port") or 443),
+        )
+        if isinstance(svc, dict)
+        else None
+    )
+    return str(cc.get("url") or ""), service, base64.b64decode(bundle) if bundle else b""
+
+
+def parse_hook(configuration: str, hook: Obj) -> Hook:
+    url, service, ca_bundle = client_config(hook.get("clientConfig"))
     return Hook(
         configuration=configuration,
         name=str(hook.get("name") or ""),
@@ -64,18 +81,9 @@ def parse_hook(configuration: str, hook: Obj) -> Hook:
         object_selector=_selector(hook.get("objectSelector")),
         timeout=float(hook.get("timeoutSeconds") or 10),
         reinvoke=hook.get("reinvocationPolicy") == "IfNeeded",
-        url=str(cc.get("url") or ""),
-        service=(
-            (
-                str(svc.get("namespace")),
-                str(svc.get("name")),
-                str(svc.get("path") or ""),
-                int(svc.get("port") or 443),
-            )
-            if isinstance(svc, dict)
-            else None
-        ),
-        ca_bundle=base64.b64decode(bundle) if bundle else b"",
+        url=url,
+        service=service,
+        ca_bundle=ca_bundle,
         conditions=conditions(hook.get("matchConditions")),
     )
 

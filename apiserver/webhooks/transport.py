@@ -1,4 +1,5 @@
-"""The HTTPS POST of an AdmissionReview to a webhook, and where a `service` webhook lives.
+"""The HTTPS POST of a review to a webhook (the admission webhooks' AdmissionReviews, the CRD
+conversion webhooks' ConversionReviews), and where a `service` webhook lives.
 
 - `url`: called as given, plus kube's `?timeout=<N>s` query (the server may stop early).
 - `service`: the Service's port named by the webhook (443 by default) is resolved to a ready
@@ -9,8 +10,12 @@
   that answers, and the failure policy decides).
 - The server certificate is verified against the webhook's caBundle, or the system roots when it
   has none; the SSL context of each bundle is made once.
-- The whole call (resolution, connect, TLS, request, answer) is bounded by timeoutSeconds; past
-  it the error is kube's `context deadline exceeded`.
+- The whole call (resolution, connect, TLS, request, answer) is bounded by the target's timeout
+  (an admission webhook's timeoutSeconds, a conversion webhook's fixed 30 s); past it the error
+  is kube's `context deadline exceeded`.
+- `send` answers (status, body) and words a failure as kube's REST client does, `Post "<url>":
+  <why>`; `post`, the admission webhooks' call, adds their `failed to call webhook: ` and refuses
+  a status other than 2xx.
 
 Connections are kept alive and reused, by address, TLS server name and caBundle: a webhook is
 called on every matching write, and a TLS handshake per call cost the API server ~3 ms of CPU a
@@ -25,12 +30,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from apiserver import serviceendpoints
 from apiserver.storage.interface import Store
-from apiserver.webhooks.configs import Hook
 from apiserver.webhooks.review import CallError
 
 if TYPE_CHECKING:
@@ -45,6 +49,22 @@ _IDLE: dict[tuple[str, int, str, bytes], list[Conn]] = {}
 _MAX_IDLE = 16  # per key: as many as writes call the webhook at once, within reason
 
 
+class Target(Protocol):
+    """Where a webhook is and how long a call may take (an admission `Hook`, a CRD's conversion)."""
+
+    @property
+    def url(self) -> str: ...  # "" for a service
+
+    @property
+    def service(self) -> tuple[str, str, str, int] | None: ...  # namespace, name, path, port
+
+    @property
+    def ca_bundle(self) -> bytes: ...  # PEM; empty: the system roots
+
+    @property
+    def timeout(self) -> float: ...
+
+
 def _context(ca_bundle: bytes) -> ssl.SSLContext:
     ctx = _CONTEXTS.get(ca_bundle)
     if ctx is None:
@@ -57,7 +77,7 @@ def _context(ca_bundle: bytes) -> ssl.SSLContext:
                 else ssl.create_default_context()
             )
         except (ssl.SSLError, ValueError, UnicodeDecodeError) as e:
-            raise CallError(f"failed to call webhook: caBundle holds no usable certificate: {e}") from None
+            raise CallError(f"caBundle holds no usable certificate: {e}") from None
         _CONTEXTS[ca_bundle] = ctx
     return ctx
 
@@ -74,40 +94,45 @@ def pick_endpoint(service: Obj, slices: list[Obj], endpoints: Obj | None, port: 
     try:
         return random.choice(serviceendpoints.ready_endpoints(service, slices, endpoints, port))
     except serviceendpoints.NoEndpoint as e:
-        raise CallError(f"failed to call webhook: {e}") from None
+        raise CallError(str(e)) from None
 
 
 async def _resolve(store: Store, namespace: str, name: str, port: int) -> tuple[str, int]:
     try:
         return await serviceendpoints.resolve(store, namespace, name, port)
     except serviceendpoints.NoEndpoint as e:
-        raise CallError(f"failed to call webhook: {e}") from None
+        raise CallError(str(e)) from None
 
 
-async def _post(store: Store, hook: Hook, body: bytes) -> bytes:
-    timeout = f"?timeout={int(hook.timeout)}s"
-    if hook.service is not None:
-        namespace, name, path, port = hook.service
+def shown_url(target: Target) -> str:
+    """The URL a call is reported with: kube's, with its `?timeout=` query."""
+    timeout = f"?timeout={int(target.timeout)}s"
+    if target.service is not None:
+        namespace, name, path, port = target.service
+        return f"https://{name}.{namespace}.svc:{port}{path}{timeout}"
+    return target.url + timeout
+
+
+async def _send(store: Store, target: Target, body: bytes) -> tuple[int, bytes]:
+    shown = shown_url(target)
+    if target.service is not None:
+        namespace, name, path, port = target.service
         server_name = f"{name}.{namespace}.svc"
-        shown = f"https://{server_name}:{port}{path}{timeout}"
-        host, target = await _resolve(store, namespace, name, port)
+        try:
+            host, to = await _resolve(store, namespace, name, port)
+        except CallError as e:  # kube resolves as it dials: the error of the POST
+            raise CallError(f'Post "{shown}": {e}') from None
         host_header = f"{server_name}:{port}"
     else:
-        u = urlsplit(hook.url)
-        shown, server_name = hook.url + timeout, u.hostname or ""
-        host, target, path = server_name, u.port or 443, u.path or "/"
+        u = urlsplit(target.url)
+        server_name = u.hostname or ""
+        host, to, path = server_name, u.port or 443, u.path or "/"
         host_header = u.netloc
     head = (
-        f"POST {path}{timeout} HTTP/1.1\r\nHost: {host_header}\r\nContent-Type: application/json\r\n"
-        f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"POST {path or '/'}?timeout={int(target.timeout)}s HTTP/1.1\r\nHost: {host_header}\r\n"
+        f"Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode()
-    key = (host, target, server_name, hook.ca_bundle)
-    status, answer = await _exchange(key, head + body, shown)
-    if not 200 <= status < 300:
-        raise CallError(
-            f'failed to call webhook: Post "{shown}": the server responded with status code {status}'
-        )
-    return answer
+    return await _exchange((host, to, server_name, target.ca_bundle), head + body, shown)
 
 
 async def _exchange(key: tuple[str, int, str, bytes], request: bytes, shown: str) -> tuple[int, bytes]:
@@ -119,6 +144,10 @@ async def _exchange(key: tuple[str, int, str, bytes], request: bytes, shown: str
     from api.connpool import Conn
 
     host, port, server_name, ca_bundle = key
+    try:
+        ctx = _context(ca_bundle)
+    except CallError as e:
+        raise CallError(f'Post "{shown}": {e}') from None
     idle = _IDLE.setdefault(key, [])
     for _ in range(2):
         c = None
@@ -131,7 +160,7 @@ async def _exchange(key: tuple[str, int, str, bytes], request: bytes, shown: str
         if c is None:
             try:
                 r, w = await asyncio.open_connection(
-                    _host(host), port, ssl=_context(ca_bundle), server_hostname=server_name or None
+                    _host(host), port, ssl=ctx, server_hostname=server_name or None
                 )
             except OSError as e:  # ssl.SSLError is one too
                 what = (
@@ -139,7 +168,7 @@ async def _exchange(key: tuple[str, int, str, bytes], request: bytes, shown: str
                     if isinstance(e, ssl.SSLError)
                     else f"dial tcp {_host(host)}:{port}: connect: {e.strerror or e}"
                 )
-                raise CallError(f'failed to call webhook: Post "{shown}": {what}') from None
+                raise CallError(f'Post "{shown}": {what}') from None
             c = Conn(r, w)
         try:
             c.writer.write(request)
@@ -150,7 +179,7 @@ async def _exchange(key: tuple[str, int, str, bytes], request: bytes, shown: str
             continue
         except (OSError, asyncio.IncompleteReadError, ValueError) as e:
             c.close()
-            raise CallError(f'failed to call webhook: Post "{shown}": {e or type(e).__name__}') from None
+            raise CallError(f'Post "{shown}": {e or type(e).__name__}') from None
         except BaseException:  # cancelled (the timeout): the connection is in an unknown state
             c.close()
             raise
@@ -159,16 +188,28 @@ async def _exchange(key: tuple[str, int, str, bytes], request: bytes, shown: str
         else:
             c.close()
         return status, answer
-    raise CallError(f'failed to call webhook: Post "{shown}": the server keeps closing connections')
+    raise CallError(f'Post "{shown}": the server keeps closing connections')
 
 
-async def post(store: Store, hook: Hook, body: bytes) -> bytes:
-    """The webhook's answer to `body`; CallError when there is none within its timeout."""
+async def send(store: Store, target: Target, body: bytes) -> tuple[int, bytes]:
+    """The webhook's (status, answer) to `body`; CallError `Post "<url>": <why>` when there is none
+    within the target's timeout."""
     try:
-        async with asyncio.timeout(hook.timeout):
-            return await _post(store, hook, body)
+        async with asyncio.timeout(target.timeout):
+            return await _send(store, target, body)
     except TimeoutError:
-        target = hook.url or "https://{1}.{0}.svc:{3}{2}".format(*hook.service or ("", "", "", 0))
+        raise CallError(f'Post "{shown_url(target)}": context deadline exceeded') from None
+
+
+async def post(store: Store, hook: Target, body: bytes) -> bytes:
+    """An admission webhook's answer to `body`; CallError in kube's admission words when there is
+    none within its timeout or it is not a 2xx."""
+    try:
+        status, answer = await send(store, hook, body)
+    except CallError as e:
+        raise CallError(f"failed to call webhook: {e}") from None
+    if not 200 <= status < 300:
         raise CallError(
-            f'failed to call webhook: Post "{target}?timeout={int(hook.timeout)}s": context deadline exceeded'
-        ) from None
+            f'failed to call webhook: Post "{shown_url(hook)}": the server responded with status code {status}'
+        )
+    return answer

@@ -517,17 +517,7 @@ def test_service_webhook_reaches_its_endpoint(
     api: httpx.Client, ns: str, hook: WebhookServer, configured: Any
 ) -> None:
     svc_ns = "hooks-svc"
-    if api.get(f"/api/v1/namespaces/{svc_ns}").status_code == 404:
-        api.post("/api/v1/namespaces", json={"metadata": {"name": svc_ns}}).raise_for_status()
-        service = {"metadata": {"name": "hook"}, "spec": {"ports": [{"name": "https", "port": 443}]}}
-        api.post(f"/api/v1/namespaces/{svc_ns}/services", json=service).raise_for_status()
-        eps = {
-            "metadata": {"name": "hook-1", "labels": {"kubernetes.io/service-name": "hook"}},
-            "addressType": "IPv4",
-            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
-            "ports": [{"name": "https", "port": hook.port, "protocol": "TCP"}],
-        }
-        api.post(f"/apis/discovery.k8s.io/v1/namespaces/{svc_ns}/endpointslices", json=eps).raise_for_status()
+    hook.behind_service(api, svc_ns, "hook")
     h = webhook("svc.wh.example.com", "", ns, hook.ca_bundle)
     h["clientConfig"] = {
         "service": {"namespace": svc_ns, "name": "hook", "path": "/deny-bad"},
