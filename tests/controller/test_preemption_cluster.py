@@ -165,8 +165,15 @@ def test_a_high_priority_pod_preempts_where_no_budget_breaks_and_binds(
     )
     bound_at = next(i for i, p in enumerate(vip_states) if p["spec"].get("nodeName"))
     assert nominated_at < bound_at
-    failed = [e["message"] for e in events(c, ns, "FailedScheduling") if e["involvedObject"]["name"] == "vip"]
-    assert "0/2 nodes are available: 2 Insufficient cpu." in failed, failed
+    wait_for(
+        lambda: any(
+            e["involvedObject"]["name"] == "vip"
+            and e["message"] == "0/2 nodes are available: 2 Insufficient cpu."
+            for e in events(c, ns, "FailedScheduling")
+        ),
+        10,
+        "vip's FailedScheduling, with no preemption verdict (it preempted)",
+    )
     # kube 1.33 leaves the nomination on the bound pod: the real kubectl shows it
     described = srv.kubectl("-n", ns, "describe", "pod", "vip", check=True).stdout
     assert f"NominatedNodeName:  {NODES[1]}" in described, described
