@@ -2,7 +2,8 @@
 
 Under client-go's and kube-scheduler's names (`workqueue_depth{name}`, `workqueue_adds_total`,
 `workqueue_work_duration_seconds`, `workqueue_queue_duration_seconds`, `workqueue_retries_total`,
-`scheduler_schedule_attempts_total{result,profile}`, `scheduler_e2e_scheduling_duration_seconds`),
+`scheduler_schedule_attempts_total{result,profile}`, `scheduler_e2e_scheduling_duration_seconds`,
+`scheduler_preemption_attempts_total`, `scheduler_preemption_victims`),
 so kube's dashboards read them unchanged. They live in prometheus_client's default registry, one
 per process: `kubelite server` runs its controllers and scheduler in-process and its `/metrics`
 answers the default registry after its own; families are created on first use, so a process that
@@ -18,6 +19,7 @@ from typing import Any
 _QUEUE_BUCKETS = tuple(10.0**e for e in range(-8, 2))
 # kube-scheduler's e2e buckets: exponential from 1 ms, factor 2, 15 buckets
 _SCHED_BUCKETS = tuple(0.001 * 2**i for i in range(15))
+_VICTIM_BUCKETS = tuple(float(2**i) for i in range(7))  # kube's: 1 .. 64 victims
 
 
 @functools.cache
@@ -72,6 +74,12 @@ def scheduler_families() -> dict[str, Any]:
             ("result", "profile"),
             buckets=_SCHED_BUCKETS,
         ),
+        "preemptions": Counter(
+            "scheduler_preemption_attempts", "Total preemption attempts in the cluster till now"
+        ),
+        "victims": Histogram(
+            "scheduler_preemption_victims", "Number of selected preemption victims", buckets=_VICTIM_BUCKETS
+        ),
     }
 
 
@@ -80,6 +88,15 @@ def scheduling_attempt(result: str, seconds: float, profile: str = "default-sche
     fam = scheduler_families()
     fam["attempts"].labels(result, profile).inc()
     fam["e2e"].labels(result, profile).observe(seconds)
+
+
+def preemption_attempt(victims: int) -> None:
+    """One preemption attempt (kube counts each PostFilter run) and, when some were chosen, its
+    number of victims."""
+    fam = scheduler_families()
+    fam["preemptions"].inc()
+    if victims:
+        fam["victims"].observe(victims)
 
 
 def exposition() -> bytes:

@@ -17,6 +17,7 @@ from api.errors import ApiError
 from api.events import EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer, key_of
 from api.protocol import ApiClient as ApiClient  # re-exported: the controllers type their client with it
+from api.requests import MERGE_PATCH
 from api.workqueue import ShutDown, WorkQueue
 from controller.clock import Clock, RealClock
 
@@ -61,6 +62,26 @@ def controller_key(obj: Obj, kind: str) -> str | None:
 
 def unwrap(obj: Obj | DeletedFinalStateUnknown) -> Obj:
     return obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
+
+
+async def patch_pod_status(client: ApiClient, pod: Obj, status: Obj, content_type: str = MERGE_PATCH) -> bool:
+    """Patch the pod's status through pods/status; False when the pod is gone (404), any other
+    refusal raised."""
+    m = meta(pod)
+    try:
+        await client.patch(
+            "pods",
+            m["name"],
+            {"status": status},
+            content_type,
+            namespace=m.get("namespace"),
+            subresource="status",
+        )
+    except ApiError as e:
+        if e.code != 404:
+            raise
+        return False
+    return True
 
 
 async def run_every(

@@ -31,7 +31,7 @@ from api.conditions import DEFAULT_TOLERATION_SECONDS, ready_status
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import Informer, key_of
-from controller.base import ApiClient, Obj, meta, run_every
+from controller.base import ApiClient, Obj, meta, patch_pod_status, run_every
 from controller.scheduler.plugins.tainttoleration import toleration_matches
 
 LEASE_NAMESPACE = "kube-node-lease"
@@ -267,15 +267,4 @@ class NodeLifecycleController:
         else:
             ready.update(status="False", lastTransitionTime=now)
         self.events.record(pod, WARNING, "NodeNotReady", "Node is not ready")
-        m = meta(pod)
-        try:
-            await self.client.patch(
-                "pods",
-                m["name"],
-                {"status": {"conditions": conds}},
-                namespace=m.get("namespace"),
-                subresource="status",
-            )
-        except ApiError as e:
-            if e.code != 404:
-                raise
+        await patch_pod_status(self.client, pod, {"conditions": conds})

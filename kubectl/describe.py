@@ -77,6 +77,8 @@ def describe_pod(env: Env, pod: Obj) -> str:
     else:
         out.w("IPs:\t<none>")
     controlled_by_line(out, pod)
+    if status.get("nominatedNodeName"):  # the node preemption is making room on (kubectl's words)
+        out.w(f"NominatedNodeName:\t{status['nominatedNodeName']}")
     if spec.get("initContainers"):
         containers_block(
             out, "Init Containers", spec["initContainers"], status.get("initContainerStatuses"), "", pod=pod

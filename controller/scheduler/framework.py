@@ -6,19 +6,29 @@ never fewer than 100), and each search starts where the previous one stopped (`R
 kube's nextStartNodeIndex) so every node gets its turn: at 500 nodes a decision filters and
 scores about half of them instead of all. Ties are broken at random (one draw among the
 best, the same odds as Kubernetes' selectHost) so equal nodes share the load. A pod that fits nowhere gets a `FitError` whose message is the one users know:
-"0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable."
+"0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable." (preemption then
+adds its own verdict: "... preemption: 0/3 nodes are available: 3 No preemption victims found
+for incoming pod.").
+
+A node with pods nominated to it (waiting for the victims preemption chose) is filtered with
+those of equal or higher priority counted (whatif.failure_with_nominated); a pod nominated to a
+node tries that node first and takes it when it fits (kube's evaluateNominatedNode). With no
+nomination anywhere, the loop is the plain one.
 """
 
 from __future__ import annotations
 
 import collections
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.scheduler import whatif
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
 from controller.scheduler.plugins import FILTERS, SCORERS
+
+Nominated = Mapping[str, Mapping[str, PodInfo]]  # node name -> pod key -> a pod nominated there
 
 
 @dataclass
@@ -26,15 +36,18 @@ class FitError:
     num_nodes: int
     reasons: collections.Counter[str] = field(default_factory=collections.Counter)
     prefilter: str = ""  # why no node was even tried (a PreFilter plugin's verdict)
+    postfilter: str = ""  # what preemption made of it ("preemption: ..."), appended
 
     @property
     def message(self) -> str:
         if self.num_nodes == 0:
             return "no nodes available to schedule pods"
         if self.prefilter:
-            return f"0/{self.num_nodes} nodes are available: {self.prefilter}."
-        hist = sorted(f"{n} {r}" for r, n in self.reasons.items())
-        return f"0/{self.num_nodes} nodes are available: {', '.join(hist)}."
+            out = f"0/{self.num_nodes} nodes are available: {self.prefilter}."
+        else:
+            hist = sorted(f"{n} {r}" for r, n in self.reasons.items())
+            out = f"0/{self.num_nodes} nodes are available: {', '.join(hist)}."
+        return f"{out} {self.postfilter}" if self.postfilter else out
 
 
 MIN_FEASIBLE_NODES = 100  # kube's minFeasibleNodesToFind
@@ -63,10 +76,11 @@ def feasible_nodes(
     filters: Sequence[Any] = FILTERS,
     want: int | None = None,
     rotation: Rotation | None = None,
+    nominated: Nominated | None = None,
 ) -> tuple[list[NodeInfo], collections.Counter[str]]:
     """The nodes that pass every filter, and why the others did not. With `want`, the search
     stops at that many feasible nodes, starting at `rotation.start` and moving it past the
-    nodes it examined."""
+    nodes it examined. `nominated`: the pods nominated to each node, counted where they hold room."""
     fits: list[NodeInfo] = []
     reasons: collections.Counter[str] = collections.Counter()
     total = len(nodes)
@@ -78,11 +92,17 @@ def feasible_nodes(
     for i in range(total):
         node = nodes[(start + i) % total]
         examined += 1
-        for check in checks:
-            why = check(pod, node)
-            if why:
-                reasons.update(why)
-                break
+        why: Sequence[str] = ()
+        if nominated and node.name in nominated:
+            failed = whatif.failure_with_nominated(pod, node, nominated[node.name].values(), filters)
+            why = failed[1] if failed is not None else ()
+        else:
+            for check in checks:
+                why = check(pod, node)
+                if why:
+                    break
+        if why:
+            reasons.update(why)
         else:
             fits.append(node)
             if len(fits) >= want:
@@ -122,9 +142,16 @@ def schedule(
     nodes: Sequence[NodeInfo],
     rng: random.Random | None = None,
     rotation: Rotation | None = None,
+    nominated: Nominated | None = None,
+    nominated_node: NodeInfo | None = None,
 ) -> NodeInfo | FitError:
-    """The node for `pod`, or why none fits (every node examined then: the reasons count them all)."""
-    fits, reasons = feasible_nodes(pod, nodes, FILTERS, nodes_to_find(len(nodes)), rotation)
+    """The node for `pod`, or why none fits (every node examined then: the reasons count them all).
+    `nominated_node`: the node the pod is nominated to, taken first if it fits."""
+    if nominated_node is not None and nominated_node.node:
+        fits, _ = feasible_nodes(pod, [nominated_node], FILTERS, nominated=nominated)
+        if fits:
+            return nominated_node
+    fits, reasons = feasible_nodes(pod, nodes, FILTERS, nodes_to_find(len(nodes)), rotation, nominated)
     if not fits:
         return FitError(len(nodes), reasons)
     if len(fits) == 1:

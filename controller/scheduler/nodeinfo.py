@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import collections
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from api.conditions import is_ready
@@ -84,6 +84,7 @@ class PodInfo:
     scalar: dict[str, int] = field(
         default_factory=dict
     )  # other requests: ephemeral-storage, hugepages, extended
+    priority: int = 0  # spec.priority (kube's PodPriority: 0 when unset)
 
 
 def pod_info(key: str, pod: Obj) -> PodInfo:
@@ -106,6 +107,7 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
         for name, q in _scalar_requests(overhead).items():
             scalar[name] = scalar.get(name, 0) + q
     owner = next((r.get("uid", "") for r in meta.get("ownerReferences") or [] if r.get("controller")), "")
+    priority = spec.get("priority")
     return PodInfo(
         key,
         pod,
@@ -122,6 +124,7 @@ def pod_info(key: str, pod: Obj) -> PodInfo:
         scalar=scalar,
         affinity_terms=terms_of(pod) if spec.get("affinity") else None,
         node_affinity=node_affinity_of(spec),
+        priority=priority if isinstance(priority, int) and not isinstance(priority, bool) else 0,
     )
 
 
@@ -164,6 +167,18 @@ class NodeInfo:
         self.taints = list(spec.get("taints") or [])
         self.unschedulable = bool(spec.get("unschedulable"))
         self.ready = is_ready(node)
+
+    def snapshot(self) -> NodeInfo:
+        """A copy whose totals can change without touching this one (kube's NodeInfo.Snapshot):
+        preemption and nominated pods judge a node with pods removed or added."""
+        return replace(
+            self,
+            pods=dict(self.pods),
+            used_ports=collections.Counter(self.used_ports),
+            owner_counts=collections.Counter(self.owner_counts),
+            placed_terms=collections.Counter(self.placed_terms),
+            req_scalar=collections.Counter(self.req_scalar),
+        )
 
     def add_pod(self, info: PodInfo) -> None:
         if info.key in self.pods:

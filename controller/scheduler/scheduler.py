@@ -1,11 +1,16 @@
 """The scheduler's shell: watch pending pods, decide one at a time, bind many at once.
 
-Decisions are serial and synchronous (`framework.schedule` then `_assume`, no await between),
-so two decisions never see the same free capacity; the pod is *assumed* onto its node in the
-cache before the binding request is sent, and forgotten again if the bind fails. Binds run
-concurrently (up to `max_in_flight`), which is what makes hundreds of pods per second
+Decisions are serial and synchronous (`framework.schedule` then `cache.assume`, no await
+between), so two decisions never see the same free capacity; the pod is *assumed* onto its node
+in the cache (cache.py) before the binding request is sent, and forgotten again if the bind
+fails. Binds run concurrently (up to `max_in_flight`), which is what makes hundreds of pods per second
 possible. Pods that fit nowhere get a FailedScheduling event and the PodScheduled=False
 condition, and are retried with back-off, or at once when a node or a bound pod changes.
+
+Such a pod may preempt (preemptor.py, in the same synchronous step): the pod is nominated to the
+chosen node in the cache at once (nominator.py: the next decisions count it there), and its
+victims are deleted in the background while the pod waits, not retried until those writes are
+done; the victims' deletion then brings it back and it takes the node it was nominated to.
 """
 
 from __future__ import annotations
@@ -14,9 +19,7 @@ import asyncio
 import logging
 import random
 import time
-from typing import Any
 
-from api import jsonutil
 from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, InformerFactory, key_of
@@ -25,25 +28,26 @@ from api.selectors import selector_from_map
 from api.workqueue import ShutDown, WorkQueue
 from controller.base import ApiClient, Obj, meta, unwrap
 from controller.scheduler import framework
+from controller.scheduler.cache import NodeCache
+from controller.scheduler.failure import record_failure
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo, pod_info
+from controller.scheduler.nominator import Nominator, nominated_node_name
 from controller.scheduler.plugins import interpodaffinity, podtopologyspread, volumebinding
+from controller.scheduler.preemptor import Decision, Preemptor
 
 log = logging.getLogger(__name__)
 
 SCHEDULER_NAME = "default-scheduler"
 
 
-def _node_view(node: Obj) -> tuple[Any, ...]:
-    """What of a node can change a decision (heartbeat timestamps excluded)."""
-    st = node.get("status") or {}
-    ready = [(c.get("type"), c.get("status")) for c in st.get("conditions") or []]
-    return (node.get("spec"), meta(node).get("labels"), st.get("allocatable"), st.get("capacity"), ready)
+def ours(pod: Obj) -> bool:
+    return ((pod.get("spec") or {}).get("schedulerName") or SCHEDULER_NAME) == SCHEDULER_NAME
 
 
 def responsible_for(pod: Obj) -> bool:
     spec = pod.get("spec") or {}
     return (
-        (spec.get("schedulerName") or SCHEDULER_NAME) == SCHEDULER_NAME
+        ours(pod)
         and not spec.get("nodeName")
         and not spec.get("schedulingGates")  # held until the gates' owners remove them all
         and not meta(pod).get("deletionTimestamp")
@@ -75,86 +79,53 @@ class Scheduler:
         self.volumes = factory.informer("persistentvolumes")
         self.classes = factory.informer("storageclasses")
         self.namespaces = factory.informer("namespaces")  # for affinity terms' namespaceSelector
-        # the active queue: the highest spec.priority first (kube's PrioritySort), no preemption
+        self.budgets = factory.informer("poddisruptionbudgets")  # what preemption spares
+        # the active queue: the highest spec.priority first (kube's PrioritySort)
         self.queue: WorkQueue[str] = WorkQueue(initial_backoff, max_backoff, priority=self._priority_of)
-        self.node_infos: dict[str, NodeInfo] = {}
-        self._live: list[NodeInfo] | None = None
-        self.pod_node: dict[str, str] = {}  # pod key -> node, bound or assumed
-        self.affinity_nodes: dict[str, NodeInfo] = {}  # nodes running pods with inter-pod terms
-        self.assumed: set[str] = set()
         self.unschedulable: set[str] = set()
+        self.nominator = Nominator()
+        self.cache = NodeCache(self.move_all_to_active, self.nominator.forget)
+        self.node_infos = self.cache.node_infos
+        self.preemptor = Preemptor(client, events, self.nominator, self.budgets, self.rng, SCHEDULER_NAME)
+        self.preempting: set[str] = set()  # pods whose preemption's writes are under way
         self._sem = asyncio.Semaphore(max_in_flight)
         self.bound = 0
-        self.pending.add_handlers(self._pending_changed, self._pending_updated)
-        self.assigned.add_handlers(self._assigned_changed, self._assigned_updated, self._assigned_deleted)
-        self.nodes.add_handlers(self._node_changed, self._node_updated, self._node_deleted)
+        self.pending.add_handlers(self._pending_added, self._pending_updated, self._pending_deleted)
+        c = self.cache
+        self.assigned.add_handlers(c.assigned_changed, c.assigned_updated, c.assigned_deleted)
+        self.nodes.add_handlers(c.node_changed, c.node_updated, c.node_deleted)
         for inf in (self.claims, self.volumes):
             inf.add_handlers(
                 lambda obj: self.move_all_to_active(), lambda old, new: self.move_all_to_active()
             )
 
-    # cache maintenance
+    # the pending pods' informer
+    def _pending_added(self, pod: Obj) -> None:
+        key = key_of(pod)
+        if ours(pod):
+            self.nominator.observe(key, None, pod, lambda: pod_info(key, pod))
+        self._pending_changed(pod)
+
     def _pending_changed(self, pod: Obj) -> None:
         if responsible_for(pod):
             self.queue.add(key_of(pod))
 
+    def _pending_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
+        self.nominator.forget(key_of(unwrap(obj)))
+
     def _pending_updated(self, old: Obj, new: Obj) -> None:
+        key = key_of(new)
+        if ours(new):
+            self.nominator.observe(key, old, new, lambda: pod_info(key, new))
         # our own PodScheduled=False write comes back as an update: it must not cut the back-off
         # short; only a change that could make the pod fit (spec, labels) does
         if (
-            key_of(new) in self.unschedulable
+            key in self.unschedulable
             and old.get("spec") == new.get("spec")
             and meta(old).get("labels") == meta(new).get("labels")
         ):
             return
         self._pending_changed(new)
-
-    def _node_for(self, name: str) -> NodeInfo:
-        n = self.node_infos.get(name)
-        if n is None:
-            n = self.node_infos[name] = NodeInfo(name, {})
-            n.ready = False
-        return n
-
-    def _assigned_updated(self, old: Obj, new: Obj) -> None:
-        # a kubelet's status write changes nothing the cache accounts (node, requests, ports,
-        # labels): skip recomputing the pod's footprint, the bulk of a busy scheduler's updates
-        key = key_of(new)
-        if (
-            key not in self.assumed
-            and self.pod_node.get(key) == (new.get("spec") or {}).get("nodeName")
-            and (new.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-            and old.get("spec") == new.get("spec")
-            and meta(old).get("labels") == meta(new).get("labels")
-        ):
-            return
-        self._assigned_changed(new)
-
-    def _assigned_changed(self, pod: Obj) -> None:
-        key = key_of(pod)
-        node = (pod.get("spec") or {}).get("nodeName") or ""
-        self.assumed.discard(key)
-        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-            self._forget(key)
-            self.move_all_to_active()
-            return
-        old = self.pod_node.get(key)
-        if old and old != node:
-            self._forget(key)
-        self.pod_node[key] = node
-        self._place(self._node_for(node), pod_info(key, pod))
-
-    def _assigned_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
-        self._forget(key_of(unwrap(obj)))
-        self.move_all_to_active()
-
-    def _forget(self, key: str) -> None:
-        node = self.pod_node.pop(key, None)
-        self.assumed.discard(key)
-        if node is not None and node in self.node_infos:
-            self.node_infos[node].remove_pod(key)
-            if not self.node_infos[node].placed_terms:
-                self.affinity_nodes.pop(node, None)
 
     def _priority_of(self, key: str) -> int:
         priority = ((self.pending.get(key) or {}).get("spec") or {}).get("priority")
@@ -163,31 +134,6 @@ class Scheduler:
     def _namespace_labels(self, name: str) -> dict[str, str]:
         ns = self.namespaces.get(name)
         return dict(meta(ns).get("labels") or {}) if ns is not None else {}
-
-    def _place(self, node: NodeInfo, info: PodInfo) -> None:
-        node.add_pod(info)
-        if node.placed_terms:  # the nodes a decision checks for placed pods' terms
-            self.affinity_nodes[node.name] = node
-
-    def _node_changed(self, node: Obj) -> None:
-        self._node_for(meta(node)["name"]).set_node(node)
-        self._live = None
-        self.move_all_to_active()
-
-    def _node_updated(self, old: Obj, new: Obj) -> None:
-        if _node_view(old) != _node_view(new):
-            self._node_changed(new)
-
-    def _node_deleted(self, obj: Obj | DeletedFinalStateUnknown) -> None:
-        name = meta(unwrap(obj)).get("name", "")
-        self.node_infos.pop(name, None)
-        self.affinity_nodes.pop(name, None)  # its pods' terms go with it
-        self._live = None
-
-    def live_nodes(self) -> list[NodeInfo]:
-        if self._live is None:
-            self._live = [n for n in self.node_infos.values() if n.node]
-        return self._live
 
     def move_all_to_active(self) -> None:
         for k in self.unschedulable:
@@ -217,6 +163,7 @@ class Scheduler:
                     self.volumes,
                     self.classes,
                     self.namespaces,
+                    self.budgets,
                 )
             )
         )
@@ -238,8 +185,12 @@ class Scheduler:
 
     async def _schedule_one(self, key: str) -> asyncio.Task[None] | None:
         pod = self.pending.get(key)
-        if pod is None or not responsible_for(pod) or key in self.pod_node:
+        if pod is None or not responsible_for(pod) or key in self.cache.pod_node:
             self.queue.forget(key)
+            self.queue.done(key)
+            return None
+        if key in self.preempting:  # waits for its preemption's writes (kube's PreEnqueue)
+            self.unschedulable.add(key)
             self.queue.done(key)
             return None
         started = time.perf_counter()
@@ -251,23 +202,28 @@ class Scheduler:
                 pod, self.claims.get, self.volumes.get, self.classes.get, self.volumes.list
             )
         info.affinity = interpodaffinity.prepare(
-            info, self.live_nodes(), list(self.affinity_nodes.values()), self._namespace_labels
+            info, self.cache.live_nodes(), list(self.cache.affinity_nodes.values()), self._namespace_labels
         )
-        info.spread = podtopologyspread.prepare(info, self.live_nodes())
+        info.spread = podtopologyspread.prepare(info, self.cache.live_nodes())
         if info.volumes is not None and info.volumes.error:  # PreFilter: no node can help
-            result = framework.FitError(len(self.live_nodes()), prefilter=info.volumes.error)
+            result = framework.FitError(len(self.cache.live_nodes()), prefilter=info.volumes.error)
         else:
-            result = framework.schedule(info, self.live_nodes(), self.rng, self.rotation)
+            nominated = self.node_infos.get(self.nominator.node_of.get(key) or nominated_node_name(pod))
+            result = framework.schedule(
+                info, self.cache.live_nodes(), self.rng, self.rotation, self.nominator.by_node, nominated
+            )
         if isinstance(result, framework.FitError):
+            decision = self.preemptor.decide(key, pod, info, result, self.cache.live_nodes())
+            if decision.marked:
+                self.preempting.add(key)
             self.unschedulable.add(key)
             scheduling_attempt("unschedulable", time.perf_counter() - started)
             self.queue.done(key)
             self.queue.add_rate_limited(key)
-            return asyncio.create_task(self._record_failure(pod, result.message))
+            return asyncio.create_task(self._fail(key, pod, result.message, decision))
         # assume before any await: the next decision already sees this pod on the node
-        self.pod_node[key] = result.name
-        self.assumed.add(key)
-        self._place(result, info)
+        self.cache.assume(key, result, info)
+        self.nominator.forget(key)
         await self._sem.acquire()
         return asyncio.create_task(
             self._bind(key, pod, result.name, volumebinding.to_select(info.volumes, result.name), started)
@@ -295,8 +251,8 @@ class Scheduler:
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            if key in self.assumed:
-                self._forget(key)
+            if key in self.cache.assumed:
+                self.cache.forget(key)
             if isinstance(e, ApiError) and e.code in (404, 409):
                 self.queue.forget(key)  # deleted or bound elsewhere meanwhile: nothing to do
             else:
@@ -317,29 +273,18 @@ class Scheduler:
             self._sem.release()
             self.queue.done(key)
 
-    async def _record_failure(self, pod: Obj, message: str) -> None:
-        self.events.record(pod, WARNING, "FailedScheduling", message)
-        conds = list((pod.get("status") or {}).get("conditions") or [])
-        prev = next((c for c in conds if c.get("type") == "PodScheduled"), None)
-        if prev is not None and prev.get("status") == "False" and prev.get("message") == message:
-            return
-        cond = {
-            "type": "PodScheduled",
-            "status": "False",
-            "reason": "Unschedulable",
-            "message": message,
-            "lastProbeTime": None,
-            "lastTransitionTime": jsonutil.now_str(),
-        }
-        conds = [c for c in conds if c.get("type") != "PodScheduled"] + [cond]
-        m = meta(pod)
+    async def _fail(self, key: str, pod: Obj, message: str, decision: Decision) -> None:
+        """The failure told (event, status) and the preemption's writes, if any; a preempting pod
+        is retried once they are done (its victims still going, it waits for them)."""
+        writes = [record_failure(self.client, self.events, pod, message, decision.outcome.nominate)]
+        if decision.marked:
+            writes.append(self.preemptor.carry_out(pod, decision))
         try:
-            await self.client.patch(
-                "pods",
-                m["name"],
-                {"status": {"conditions": conds}},
-                namespace=m.get("namespace"),
-                subresource="status",
-            )
-        except ApiError as e:
-            log.info("pod %s/%s condition not written: %s", m.get("namespace"), m["name"], e)
+            for r in await asyncio.gather(*writes, return_exceptions=True):
+                if isinstance(r, Exception):
+                    log.warning("preemption for %s: %r", key, r)
+        finally:
+            if key in self.preempting:
+                self.preempting.discard(key)
+                self.unschedulable.discard(key)
+                self.queue.add(key)

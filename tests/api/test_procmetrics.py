@@ -6,7 +6,7 @@ import asyncio
 
 from prometheus_client import REGISTRY
 
-from api.procmetrics import scheduling_attempt
+from api.procmetrics import preemption_attempt, scheduling_attempt
 from api.workqueue import WorkQueue
 
 
@@ -54,6 +54,18 @@ def test_scheduling_attempts() -> None:
         )
         >= 1
     )
+
+
+def test_preemption_attempts_and_victims() -> None:
+    attempts, chosen = (
+        _value("scheduler_preemption_attempts_total"),
+        _value("scheduler_preemption_victims_count"),
+    )
+    preemption_attempt(0)  # an attempt that chose nobody: no victims observed
+    preemption_attempt(3)
+    assert _value("scheduler_preemption_attempts_total") == attempts + 2
+    assert _value("scheduler_preemption_victims_count") == chosen + 1
+    assert _value("scheduler_preemption_victims_bucket", le="4.0") >= 1
 
 
 def test_expositions_merge_into_one_declaration_per_family() -> None:

@@ -206,7 +206,7 @@ def test_placed_pods_terms_that_select_the_new_pod_score_their_domains() -> None
     placed("needs-web", 2, "required", 0)
     p = pod("web-0", "web")
     p.affinity = interpodaffinity.prepare(p, nodes, [n for n in nodes if n.placed_terms])
-    assert p.affinity is not None and p.affinity.forbidden == set()
+    assert p.affinity is not None and not p.affinity.forbidden
     assert interpodaffinity.scores(p, nodes) == [30.0, -50.0, 1.0]
     assert place(nodes, pod("web-1", "web")) == "a"
     other = pod("db-0", "db")  # selected by no term: nothing to prepare

@@ -92,10 +92,15 @@ async def test_unschedulable_pods_wait_for_a_fitting_node(cluster: Cluster) -> N
         ]
         return any(e["reason"] == "FailedScheduling" and e["message"] == message for e in evs)
 
-    await eventually(lambda: failed("big", "0/1 nodes are available: 1 Insufficient cpu."), what="big failed")
+    # kube's words, preemption's verdict appended: neither failure is one removing pods could mend
+    hopeless = " preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+    await eventually(
+        lambda: failed("big", "0/1 nodes are available: 1 Insufficient cpu." + hopeless), what="big failed"
+    )
     await eventually(
         lambda: failed(
-            "picky", "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."
+            "picky",
+            "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector." + hopeless,
         ),
         what="picky failed",
     )
@@ -132,7 +137,11 @@ async def test_a_burst_never_overcommits_a_node(cluster: Cluster) -> None:
         evs = (await cluster.client.list("events", "default", field_selector="reason=FailedScheduling"))[
             "items"
         ]
-        return any(e["message"] == "0/3 nodes are available: 3 Too many pods." for e in evs)
+        return any(
+            e["message"] == "0/3 nodes are available: 3 Too many pods. "
+            "preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."
+            for e in evs
+        )
 
     await eventually(told, what="FailedScheduling for the 10 left over")
     assert len([p for p in active(await cluster.pods()) if p["spec"].get("nodeName")]) == 30

@@ -61,7 +61,16 @@ async def test_no_overcommit_failed_scheduling_then_fit() -> None:
     )
     await ev.flush()
     msgs = {e["message"] for e in api.objs("events") if e["reason"] == "FailedScheduling"}
-    assert "0/3 nodes are available: 3 Insufficient cpu." in msgs
+    # kube's words, preemption's verdict appended: no node is big enough for 2 cpus, and the
+    # 500m pods left over find nothing of lower priority to preempt
+    assert (
+        "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
+        "3 Preemption is not helpful for scheduling."
+    ) in msgs
+    assert (
+        "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
+        "3 No preemption victims found for incoming pod."
+    ) in msgs
     await api.create("nodes", node("huge", "8"))  # room for the 6 waiting 500m pods and big
     await until(lambda: api.objects[("pods", "ns", "big")]["spec"].get("nodeName") == "huge")
     for t in tasks:
@@ -135,7 +144,10 @@ async def test_required_anti_affinity_spreads_replicas_and_holds_the_extra_one()
     assert placed == ["", "n0", "n1"]
     await ev.flush()
     msgs = {e["message"] for e in api.objs("events") if e["reason"] == "FailedScheduling"}
-    assert "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules." in msgs
+    assert (
+        "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules. "
+        "preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod."
+    ) in msgs
     for t in tasks:
         t.cancel()
     await f.stop()

@@ -189,9 +189,15 @@ async def test_immediate_local_path_claim_cannot_be_provisioned_and_its_pod_wait
     await cluster.client.create("pods", pod_with("waits", "now"), "default")
     await cluster.client.create("pods", pod_with("orphan", "no-such-claim"), "default")
     waiting = await eventually(lambda: _reason(cluster, "waits", "FailedScheduling"), what="FailedScheduling")
-    assert waiting["message"] == "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."
+    hopeless = " preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+    assert waiting["message"] == (
+        "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims." + hopeless
+    )
     orphan = await eventually(lambda: _reason(cluster, "orphan", "FailedScheduling"), what="FailedScheduling")
-    assert orphan["message"] == '0/1 nodes are available: persistentvolumeclaim "no-such-claim" not found.'
+    assert (
+        orphan["message"]
+        == '0/1 nodes are available: persistentvolumeclaim "no-such-claim" not found.' + hopeless
+    )
 
 
 async def _reason(cluster: Cluster, name: str, reason: str) -> Obj | None:

@@ -447,6 +447,7 @@ RICH_STATUS = {
     "podIP": "10.244.1.7",
     "podIPs": [{"ip": "10.244.1.7"}],
     "startTime": "2026-01-01T08:00:00Z",
+    "nominatedNodeName": "node-b",  # preemption's: describe's NominatedNodeName, get -o wide's column
     "conditions": [
         {"type": "Initialized", "status": "True"},
         {"type": "Ready", "status": "False"},

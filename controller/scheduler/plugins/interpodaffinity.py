@@ -18,14 +18,18 @@ The sums are then scaled to 0..100 across the nodes.
 The work is done once per decision by `prepare`, which the scheduler's shell calls: per term,
 how many selected pods each domain holds, and what the placed pods' terms give each domain.
 The common pod, with no terms, in a cluster where no placed pod has any (kube's
-PodsWithAffinity), gets None and the plugin is skipped.
+PodsWithAffinity), gets None and the plugin is skipped. `count_pod` keeps a prepared state
+true when preemption removes pods from a node, or the pods nominated to it are added (kube's
+PreFilter AddPod/RemovePod); `unresolvable` tells preemption which failures removing pods
+cannot mend (a missing affinity match: kube does not look for it among the victims).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from controller.scheduler.affinityterms import NamespaceLabels, Term, Terms
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
@@ -35,6 +39,7 @@ AFFINITY = "node(s) didn't match pod affinity rules"
 ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
 EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
 HARD_POD_AFFINITY_WEIGHT = 1  # kube's default: a placed pod's required affinity, as a preference
+H = TypeVar("H", bound=Hashable)
 
 
 @dataclass
@@ -45,13 +50,13 @@ class State:
     affinity_counts: list[Counter[str]] = field(default_factory=list)
     first_of_group: bool = False  # no pod anywhere matches the affinity terms, and the pod matches them all
     anti_counts: list[Counter[str]] = field(default_factory=list)
-    forbidden: set[tuple[str, str]] = field(
-        default_factory=set
-    )  # (topologyKey, value) of placed pods' anti-affinity
+    # (topologyKey, value) -> how many placed pods' required anti-affinity forbid it this pod
+    forbidden: Counter[tuple[str, str]] = field(default_factory=Counter)
     preferred_counts: list[Counter[str]] = field(default_factory=list)
     preferred_anti_counts: list[Counter[str]] = field(default_factory=list)
     # topologyKey -> value -> what the placed pods' terms selecting this pod give that domain
     placed_scores: dict[str, Counter[str]] = field(default_factory=dict)
+    namespace_labels: NamespaceLabels = lambda namespace: {}
 
 
 def _domain_counts(term: Term, nodes: Sequence[NodeInfo], namespace_labels: NamespaceLabels) -> Counter[str]:
@@ -92,11 +97,11 @@ def _all_terms_counts(
 
 def _placed_terms(
     pod: PodInfo, with_affinity: Sequence[NodeInfo], namespace_labels: NamespaceLabels
-) -> tuple[set[tuple[str, str]], dict[str, Counter[str]]]:
+) -> tuple[Counter[tuple[str, str]], dict[str, Counter[str]]]:
     """What the placed pods' terms that select `pod` say of their domains: the (topologyKey,
     value) pairs their required anti-affinity forbids, and per topologyKey and value the score
     their required affinity, preferred affinity and preferred anti-affinity terms give."""
-    forbidden: set[tuple[str, str]] = set()
+    forbidden: Counter[tuple[str, str]] = Counter()
     scores: dict[str, Counter[str]] = {}
 
     judged: dict[Term, bool] = {}  # each distinct term is judged once per decision
@@ -113,7 +118,7 @@ def _placed_terms(
             if value is None or not selects(t):
                 continue
             if kind == "anti_affinity":
-                forbidden.add((t.topology_key, value))
+                forbidden[(t.topology_key, value)] += count
                 continue
             points = {"affinity": HARD_POD_AFFINITY_WEIGHT, "preferred": t.weight}.get(kind, -t.weight)
             scores.setdefault(t.topology_key, Counter())[value] += points * count
@@ -134,7 +139,7 @@ def prepare(
     forbidden, placed_scores = _placed_terms(pod, with_affinity, namespace_labels)
     if pod.affinity_terms is None and not forbidden and not placed_scores:
         return None
-    st = State(terms, forbidden=forbidden, placed_scores=placed_scores)
+    st = State(terms, forbidden=forbidden, placed_scores=placed_scores, namespace_labels=namespace_labels)
     st.affinity_counts = _all_terms_counts(terms.affinity, nodes, namespace_labels)
     st.first_of_group = not any(st.affinity_counts) and all(
         t.selects(pod.namespace, pod.labels, namespace_labels) for t in terms.affinity
@@ -143,6 +148,57 @@ def prepare(
     st.preferred_counts = [_domain_counts(t, nodes, namespace_labels) for t in terms.preferred]
     st.preferred_anti_counts = [_domain_counts(t, nodes, namespace_labels) for t in terms.preferred_anti]
     return st
+
+
+def copy_state(st: State | None) -> State | None:
+    """A copy `count_pod` may change (what scoring reads is shared, not copied)."""
+    if st is None:
+        return None
+    return replace(
+        st,
+        affinity_counts=[Counter(c) for c in st.affinity_counts],
+        anti_counts=[Counter(c) for c in st.anti_counts],
+        forbidden=Counter(st.forbidden),
+    )
+
+
+def _bump(counts: Counter[H], key: H, delta: int) -> None:
+    counts[key] += delta
+    if counts[key] <= 0:
+        del counts[key]
+
+
+def count_pod(pod: PodInfo, st: State | None, placed: PodInfo, node: NodeInfo, delta: int) -> State | None:
+    """`st`, prepared for `pod`, once `placed` is added to `node` (delta 1) or removed from it
+    (-1), changed in place. A pod with nothing prepared gets a state when an added pod's
+    anti-affinity forbids it a domain."""
+    placed_terms = placed.affinity_terms
+    if st is None:
+        if delta < 0 or placed_terms is None or not placed_terms.anti_affinity:
+            return None
+        st = State(Terms())
+    labels, ns_labels = node.labels, st.namespace_labels
+    for t in placed_terms.anti_affinity if placed_terms is not None else ():
+        value = labels.get(t.topology_key)
+        if value is not None and t.selects(pod.namespace, pod.labels, ns_labels):
+            _bump(st.forbidden, (t.topology_key, value), delta)
+    own = st.terms
+    if own.affinity and all(t.selects(placed.namespace, placed.labels, ns_labels) for t in own.affinity):
+        for t, counts in zip(own.affinity, st.affinity_counts, strict=True):
+            if (value := labels.get(t.topology_key)) is not None:
+                _bump(counts, value, delta)
+    for t, counts in zip(own.anti_affinity, st.anti_counts, strict=True):
+        value = labels.get(t.topology_key)
+        if value is not None and t.selects(placed.namespace, placed.labels, ns_labels):
+            _bump(counts, value, delta)
+    st.first_of_group = not any(st.affinity_counts) and all(
+        t.selects(pod.namespace, pod.labels, ns_labels) for t in own.affinity
+    )
+    return st
+
+
+def unresolvable(pod: PodInfo, node: NodeInfo, reasons: Sequence[str]) -> bool:
+    return AFFINITY in reasons
 
 
 def skip(pod: PodInfo) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
 
 REASON = "node(s) didn't match Pod's node affinity/selector"
+unresolvable = True  # no pod removed changes a node's labels
 
 
 def skip(pod: PodInfo) -> bool:

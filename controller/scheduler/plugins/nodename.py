@@ -5,6 +5,7 @@ from __future__ import annotations
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
 
 REASON = "node(s) didn't match the requested node name"
+unresolvable = True  # no pod removed changes a node's name
 
 
 def skip(pod: PodInfo) -> bool:

@@ -9,6 +9,8 @@ nvidia.com/gpu").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
 
 
@@ -28,3 +30,20 @@ def filter(pod: PodInfo, node: NodeInfo) -> tuple[str, ...]:
             if amount and node.req_scalar.get(name, 0) + amount > (have or 0):
                 reasons.append(f"Insufficient {name}")
     return tuple(reasons)
+
+
+def unresolvable(pod: PodInfo, node: NodeInfo, reasons: Sequence[str]) -> bool:
+    """Whether the pod asks for more of a resource than the node has at all, so that no pod
+    removed could make room (kube's InsufficientResource.Unresolvable); too many pods, or too
+    little left of what the node has, preemption may help with."""
+    if pod.milli_cpu and node.alloc_cpu is not None and pod.milli_cpu > node.alloc_cpu:
+        return True
+    if pod.memory and node.alloc_memory is not None and pod.memory > node.alloc_memory:
+        return True
+    for name, amount in pod.scalar.items():
+        have = node.alloc_scalar.get(name)
+        if have is None and name == "ephemeral-storage":
+            continue
+        if amount > (have or 0):
+            return True
+    return False

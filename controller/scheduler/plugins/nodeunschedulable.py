@@ -11,6 +11,9 @@ from controller.scheduler.plugins.tainttoleration import tolerates
 NOT_READY = "node(s) were not ready"
 UNSCHEDULABLE = "node(s) were unschedulable"
 _CORDON = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+# removing pods neither makes a node Ready nor uncordons it: preemption skips such nodes
+# (kube's UnschedulableAndUnresolvable)
+unresolvable = True
 
 
 def filter(pod: PodInfo, node: NodeInfo) -> tuple[str, ...]:

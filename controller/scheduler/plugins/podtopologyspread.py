@@ -10,14 +10,16 @@ the pod is selected itself, minus the smallest domain count (0 while fewer domai
 `maxSkew`, and nodes without the label; `ScheduleAnyway` ones score nodes with fewer selected
 pods higher. `matchLabelKeys` adds the pod's own values of those labels to the selector.
 kube's cluster-default constraints for pods without any are not applied (selectorspread.py
-spreads a controller's and a service's pods instead).
+spreads a controller's and a service's pods instead). `count_pod` keeps the counts true when
+preemption removes pods from a node or the pods nominated to it are added (kube's PreFilter
+AddPod/RemovePod).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from api.selectors import LabelSelector, Requirement, selector_from_label_selector
@@ -93,6 +95,31 @@ def prepare(pod: PodInfo, nodes: Sequence[NodeInfo]) -> State | None:
         counts.append(domain)
         self_match.append(int(c.selector is not None and c.selector.matches(pod.labels)))
     return State(constraints, counts, self_match)
+
+
+def copy_state(st: State | None) -> State | None:
+    return None if st is None else replace(st, counts=[Counter(c) for c in st.counts])
+
+
+def count_pod(pod: PodInfo, st: State | None, placed: PodInfo, node: NodeInfo, delta: int) -> State | None:
+    """`st`, prepared for `pod`, once `placed` is added to `node` (delta 1) or removed from it
+    (-1), changed in place: the pods counted are those `prepare` counts."""
+    if (
+        st is None
+        or placed.namespace != pod.namespace
+        or not pod.node_affinity.admits(node.name, node.labels)
+    ):
+        return st
+    for c, counts in zip(st.constraints, st.counts, strict=True):
+        value = node.labels.get(c.topology_key)
+        if value is not None and c.selector is not None and c.selector.matches(placed.labels):
+            counts[value] += delta
+    return st
+
+
+def unresolvable(pod: PodInfo, node: NodeInfo, reasons: Sequence[str]) -> bool:
+    """A node without a constraint's topology label keeps lacking it; a skew, removing pods may mend."""
+    return MISSING_LABEL in reasons
 
 
 def skip(pod: PodInfo) -> bool:

@@ -9,6 +9,8 @@ from typing import Any
 
 from controller.scheduler.nodeinfo import NodeInfo, PodInfo
 
+unresolvable = True  # no pod removed changes a node's taints
+
 
 def toleration_matches(t: dict[str, Any], taint: dict[str, Any]) -> bool:
     if t.get("effect") and t.get("effect") != taint.get("effect"):

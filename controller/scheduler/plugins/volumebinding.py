@@ -30,6 +30,7 @@ SELECTED_NODE = "volume.kubernetes.io/selected-node"  # vd.SELECTED_NODE (vd is 
 NODE_CONFLICT = "node(s) had volume node affinity conflict"
 BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind"
 UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims"
+unresolvable = True  # kube's VolumeBinding: removing pods frees no volume
 
 
 @dataclass
