@@ -46,7 +46,13 @@ _VERBS = {
     "DELETE": "delete",
 }
 # path prefix -> subresource of nodes (kube's nodeAuthorizerAttributesGetter and the kubelet docs)
-_SUBRESOURCES = (("/stats", "stats"), ("/metrics", "metrics"), ("/logs", "log"), ("/spec", "spec"))
+_SUBRESOURCES = (
+    ("/stats", "stats"),
+    ("/metrics", "metrics"),
+    ("/logs", "log"),
+    ("/spec", "spec"),
+    ("/checkpoint", "checkpoint"),
+)
 _CACHE_LIMIT = 4096
 
 
@@ -71,7 +77,8 @@ def _under(path: str, prefix: str) -> bool:
 
 def request_attributes(method: str, path: str) -> tuple[str, str]:
     """(verb, subresource of `nodes`) kube's kubelet authorizes a request by: `/stats/*` stats,
-    `/metrics[/*]` metrics, `/logs/*` log, `/spec/*` spec, anything else (logs of containers,
+    `/metrics[/*]` metrics, `/logs/*` log, `/spec/*` spec, `/checkpoint/*` checkpoint (no such
+    endpoint here: authorized, then 404), anything else (logs of containers,
     exec, `/pods`, `/healthz` ...) proxy; GET and HEAD get, POST create, PUT update, PATCH patch,
     DELETE delete (another method: no verb, which no rule grants)."""
     verb = _VERBS.get(method.upper(), "")

@@ -20,6 +20,7 @@ def test_request_attributes_by_path_and_method() -> None:
         "/metrics/cadvisor": "metrics",
         "/logs/syslog": "log",
         "/spec/": "spec",
+        "/checkpoint/ns/p/c": "checkpoint",
         # a path that only starts like one is not under it (kube's isSubpath)
         "/metricsfoo": "proxy",
         "/statsx/summary": "proxy",
