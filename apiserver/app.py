@@ -30,7 +30,7 @@ from apiserver.metrics import enabled as metrics_enabled
 from apiserver.metrics_storage import InstrumentedStore
 from apiserver.rbac.authorizer import forbidden_error, request_verb
 from apiserver.rbac.rules import Attributes
-from apiserver.satokens import looks_like_jwt
+from apiserver.satokens import bearer_user
 
 log = logging.getLogger("kubelite.apiserver")
 COMPONENT_STATUSES = by_plural("", "componentstatuses")
@@ -213,13 +213,7 @@ class ApiServerApp:
         if x509 is not None:
             name, groups = x509
             return User(name, (*groups, "system:authenticated"))
-        state, header = self.state, headers.get(b"authorization")
-        if state.tokens is not None and header:
-            scheme, _, cred = header.strip().partition(b" ")
-            if scheme.lower() == b"bearer" and looks_like_jwt(cred.strip()):
-                user: User = await state.tokens.authenticate(cred.strip().decode("latin-1"), state.registry)
-                return user
-        return state.auth.authenticate(header, headers.get(NODE_NAME_HEADER))
+        return await bearer_user(self.state, headers.get(b"authorization"), headers.get(NODE_NAME_HEADER))
 
     @staticmethod
     def _authorize_node(

@@ -7,8 +7,9 @@ Two credentials exist, both made on first start and kept in DATA_DIR:
   sends the secret). Agents may authenticate with the whole token or with `node:<secret>`.
 A node credential acts as user `system:node:<name>` (group `system:nodes`); the name comes from
 the `X-Kubelite-Node-Name` header when the agent sends it. What nodes may do is `authorize_node`,
-a pure function: nodes, leases in kube-node-lease, events, read pods/services/endpoints, and
-status writes or deletion of pods (bound to that node, when the name is known).
+a pure function: nodes, leases in kube-node-lease, events, read pods/services/endpoints, status
+writes or deletion of pods (bound to that node, when the name is known), and the token and access
+reviews a kubelet asks about its own callers.
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ def write_kubeconfig(path: Path, server_url: str, tls: TLSFiles, auth: Authentic
 
 _READ = frozenset({"get", "list", "watch"})
 _NODE_FREE = frozenset({"nodes", "events"})  # resources a node may use with any verb
+_REVIEWS = frozenset({"tokenreviews", "subjectaccessreviews", "localsubjectaccessreviews"})
 
 
 def authorize_node(
@@ -171,6 +173,8 @@ def authorize_node(
         return  # the claims its pods use and their volumes: apiserver.nodegraph checks
     if resource == "serviceaccounts" and verb == "create" and subresource == "token":
         return  # tokens for the accounts its pods run as: apiserver.nodegraph checks
+    if resource in _REVIEWS and verb == "create" and subresource is None:
+        return  # the kubelet's webhook authentication and authorization of its own callers (kube's NodeRules)
     if resource == "pods":
         if verb in _READ and subresource in (None, "log", "status"):
             return

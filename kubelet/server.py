@@ -9,36 +9,34 @@ the labels `sync_pod` puts on them (pod name and namespace, container name, rest
 the newest instance serves logs and exec, the one before it serves `previous`; port-forward
 goes to the newest ready sandbox of the pod.
 
-Authentication the Kubernetes way: the server presents its own self-signed certificate (the
-API server does not verify it, as kube-apiserver without `--kubelet-certificate-authority`),
-and asks for a client certificate signed by the cluster CA the agent got when joining; only
-the CN `kube-apiserver-kubelet-client` is served (no certificate: 401, another CN: 403; a
-certificate from another CA fails the handshake). uvicorn's ASGI scope carries no peer
-certificate, so `_PeerCertProtocol` (a subclass of its httptools protocol) puts the CN into
-the per-connection state that uvicorn copies into every request's and WebSocket's scope.
+Read-only endpoints: `/healthz`, `/metrics` (the kubelet's own), `/metrics/resource` (kube's
+resource metrics, what metrics-server scrapes: `kubelet.resourcemetrics`), `/stats/summary` (the
+Summary API) and `/pods` (the pods bound to this node, a v1 PodList).
+
+Authentication the Kubernetes way: the API server's client certificate (CN
+`kube-apiserver-kubelet-client`) is served as it is; any other caller, by a client certificate of
+the cluster CA or a bearer token, is authenticated and authorized by the API server as kube's
+webhook modes do (`kubelet.serverauth`): no credential 401, not allowed 403. The TLS listener that
+puts the client certificate's CN and O into each scope's state is `kubelet.serving`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dt
-import ipaddress
 import json
 import logging
 import os
-import ssl
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from api import procmetrics
 from api.asgi import deny_websocket, respond, until_disconnect
-from api.websocket import server_protocol_class
 from kubelet import exec as kexec
 from kubelet import logs, spdyexec
 from kubelet import portforward as pf
+from kubelet import serverauth as sa
 from kubelet.sync import POD_NAME, POD_NAMESPACE, POD_UID, newest_by_name
 from runtime.containers import logs as cri
 from runtime.interface import ContainerInfo, Runtime
@@ -47,8 +45,10 @@ log = logging.getLogger(__name__)
 
 API_SERVER_CN = "kube-apiserver-kubelet-client"
 PEER_CN = "kubelite.peer_cn"
+PEER_GROUPS = "kubelite.peer_groups"
 UPGRADE_REQUIRED = "Upgrade request required"  # a plain-HTTP exec that would otherwise have worked
 TEXT = b"text/plain; charset=utf-8"
+METRICS_TEXT = b"text/plain; version=0.0.4; charset=utf-8"
 
 
 class HttpError(Exception):
@@ -78,55 +78,6 @@ def pick_instance(containers: list[ContainerInfo], pod: str, container: str, pre
     return instances[-1]
 
 
-# --- TLS -------------------------------------------------------------------------------
-def ensure_serving_cert(tls_dir: Path, node_ip: str, node_name: str = "") -> tuple[Path, Path]:
-    """A self-signed serving certificate for this kubelet, made once and kept (as the kubelet does)."""
-    cert_path, key_path = tls_dir / "kubelet.crt", tls_dir / "kubelet.key"
-    if cert_path.exists() and key_path.exists():
-        return cert_path, key_path
-    from api import x509 as certs
-
-    tls_dir.mkdir(parents=True, exist_ok=True)
-    key = certs.new_key()
-    subject = certs.name(f"{node_name or node_ip}@{int(dt.datetime.now(dt.UTC).timestamp())}")
-    ips = ["127.0.0.1"]
-    with contextlib.suppress(ValueError):
-        ips.append(str(ipaddress.ip_address(node_ip)))
-    cert = certs.sign(
-        certs.builder(subject, subject, key, 365)
-        .add_extension(
-            certs.alt_names(["localhost", *([node_name] if node_name else [])], ips), critical=False
-        )
-        .add_extension(certs.x509.ExtendedKeyUsage([certs.SERVER_AUTH]), critical=False),
-        key,
-    )
-    certs.write_private(key_path, certs.key_pem(key))
-    cert_path.write_bytes(certs.cert_pem(cert))
-    return cert_path, key_path
-
-
-def peer_common_name(peercert: dict[str, Any] | None) -> str:
-    for rdn in (peercert or {}).get("subject", ()):
-        for key, value in rdn:
-            if key == "commonName":
-                return str(value)
-    return ""
-
-
-def _peer_cert_protocol() -> type:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    class _PeerCertProtocol(HttpToolsProtocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self.app_state = {
-                **self.app_state,
-                PEER_CN: peer_common_name(transport.get_extra_info("peercert")),
-            }
-
-    return _PeerCertProtocol
-
-
 # --- the ASGI app ----------------------------------------------------------------------
 def _route(path: str) -> tuple[str, str, str, str] | None:
     """(kind, namespace, pod, container or, for portForward, the pod UID or "")."""
@@ -139,28 +90,31 @@ def _route(path: str) -> tuple[str, str, str, str] | None:
 
 
 class KubeletApp:
-    """ASGI: authenticate by the client certificate's CN, route, serve logs and exec."""
+    """ASGI: authenticate and authorize (`kubelet.serverauth`), route, serve."""
 
-    def __init__(self, runtime: Runtime, allowed_cn: str = API_SERVER_CN, stats: Any = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        allowed_cn: str = API_SERVER_CN,
+        stats: Any = None,
+        auth: sa.WebhookAuth | None = None,
+        pods: Callable[[], list[dict[str, Any]]] | None = None,
+    ) -> None:
         self.runtime = runtime
-        self.allowed_cn = allowed_cn
-        self.stats = stats  # kubelet.stats.StatsCollector: /stats/summary (None: 404)
+        self.allowed_cn = allowed_cn  # the API server's certificate: served without a review
+        self.stats = stats  # kubelet.stats.StatsCollector: /stats/summary, /metrics/resource (None: 404)
+        self.auth = auth  # reviews other callers with the API server (None: they are refused)
+        self.pods = pods  # the pods bound to this node: /pods (None: 404)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
             return
         try:
-            self._authenticate(scope)
+            await self._admit(scope)
             route = _route(scope["path"])
             if scope["type"] == "http":
-                if scope["path"] == "/healthz":
-                    await _respond(send, 200, b"ok")
-                elif scope["path"] == "/metrics":
-                    await _respond(
-                        send, 200, procmetrics.exposition(), b"text/plain; version=0.0.4; charset=utf-8"
-                    )
-                elif scope["path"] == "/stats/summary" and self.stats is not None:
-                    await _respond(send, 200, json.dumps(self.stats.summary()).encode(), b"application/json")
+                if (found := self._read_only(scope["path"])) is not None:
+                    await _respond(send, 200, *found)
                 elif route is not None and route[0] == "containerLogs" and scope["method"] == "GET":
                     await self._logs(scope, receive, send, *route[1:])
                 elif route is not None and route[0] in ("exec", "attach"):
@@ -184,12 +138,32 @@ class KubeletApp:
             else:
                 await _deny(send, e.code, e.message)
 
-    def _authenticate(self, scope: dict[str, Any]) -> None:
-        cn = (scope.get("state") or {}).get(PEER_CN, "")
-        if not cn:
-            raise HttpError(401, "Unauthorized")
-        if cn != self.allowed_cn:
-            raise HttpError(403, f"Forbidden (user={cn}, verb=get, resource=nodes, subresource=proxy)")
+    async def _admit(self, scope: dict[str, Any]) -> None:
+        state = scope.get("state") or {}
+        cn = state.get(PEER_CN, "")
+        cert = sa.from_certificate(cn, tuple(state.get(PEER_GROUPS) or ())) if cn else None
+        token = None if cert is not None else sa.bearer_token(scope.get("headers") or [])
+        method = scope.get("method", "GET")  # a WebSocket is a GET upgrade
+        refused = await sa.admit(method, scope["path"], cert, token, self.allowed_cn, self.auth)
+        if refused is not None:
+            raise HttpError(*refused)
+
+    def _read_only(self, path: str) -> tuple[bytes, bytes] | None:
+        """(body, content type) of the read-only endpoints, None for any other path."""
+        if path == "/healthz":
+            return b"ok", TEXT
+        if path == "/metrics":
+            return procmetrics.exposition(), METRICS_TEXT
+        if path == "/metrics/resource" and self.stats is not None:
+            from kubelet.resourcemetrics import render
+
+            return render(self.stats.snapshot()), METRICS_TEXT
+        if path == "/stats/summary" and self.stats is not None:
+            return json.dumps(self.stats.summary()).encode(), b"application/json"
+        if path == "/pods" and self.pods is not None:
+            pod_list = {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": self.pods()}
+            return json.dumps(pod_list).encode(), b"application/json"
+        return None
 
     async def _instance(self, ns: str, pod: str, container: str, previous: bool) -> ContainerInfo:
         found = await self.runtime.list_containers({POD_NAME: pod, POD_NAMESPACE: ns})
@@ -382,96 +356,4 @@ async def _deny(send: Any, code: int, message: str) -> None:
     await deny_websocket(send, code, message.encode(), TEXT)
 
 
-# --- the server ------------------------------------------------------------------------
-def _quiet_server_class() -> type:
-    import uvicorn
-
-    class _QuietServer(uvicorn.Server):
-        """uvicorn that leaves the process's signals alone: the agent owns SIGTERM and SIGINT."""
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Any:
-            yield
-
-    return _QuietServer
-
-
-class KubeletServer:
-    """Serves `KubeletApp` over TLS on node_ip:port until cancelled."""
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        client_config: Any,
-        node_ip: str,
-        port: int,
-        data_dir: Path,
-        allowed_cn: str = API_SERVER_CN,
-        node_name: str = "",
-        stats_interval: float = 15.0,
-    ) -> None:
-        self.runtime = runtime
-        self.ca_data: bytes = client_config.ca_data
-        self.node_ip = node_ip
-        self.port = port
-        self.tls_dir = Path(data_dir) / "kubelet-tls"
-        from kubelet.stats import StatsCollector
-
-        self.stats = StatsCollector(runtime, node_name, stats_interval)
-        self.app = KubeletApp(runtime, allowed_cn, self.stats)
-        self.started = asyncio.Event()
-
-    def ssl_context(self) -> ssl.SSLContext:
-        """Serve our own certificate; ask for (not require: no certificate gets a 401) a client
-        certificate signed by the cluster CA."""
-        cert, key = ensure_serving_cert(self.tls_dir, self.node_ip)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(str(cert), str(key))
-        ctx.load_verify_locations(cadata=self.ca_data.decode())
-        ctx.verify_mode = ssl.CERT_OPTIONAL
-        # no TLS 1.3 session tickets: with them, under load, asyncio's TLS transport here sometimes
-        # held back the request that followed the handshake (measured: 1 connection in ~1000 hung)
-        ctx.num_tickets = 0
-        return ctx
-
-    def _uvicorn_config(self) -> Any:
-        import uvicorn
-
-        ctx = self.ssl_context()
-        return uvicorn.Config(
-            self.app,
-            host=self.node_ip,
-            port=self.port,
-            ssl_context_factory=lambda c, d: ctx,
-            http=_peer_cert_protocol(),
-            ws=server_protocol_class(),
-            loop="none",
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-
-    async def run(self) -> None:
-        server = _quiet_server_class()(self._uvicorn_config())
-        serving = asyncio.ensure_future(server.serve())
-        sampling = asyncio.create_task(self.stats.run(), name="kubelet-stats")
-        try:
-            while not server.started and not serving.done():
-                await asyncio.sleep(0.02)
-            if server.started:
-                self.started.set()
-                log.info("kubelet server listening on https://%s:%d", self.node_ip, self.port)
-            await serving
-            if not server.started:
-                raise RuntimeError(f"kubelet server: could not listen on {self.node_ip}:{self.port}")
-        finally:
-            sampling.cancel()
-            if not serving.done():
-                server.should_exit = True
-                with contextlib.suppress(BaseException):
-                    await asyncio.wait_for(asyncio.shield(serving), 5)
-                serving.cancel()
-
-
-__all__ = ["API_SERVER_CN", "KubeletApp", "KubeletServer", "ensure_serving_cert", "pick_instance"]
+__all__ = ["API_SERVER_CN", "PEER_CN", "PEER_GROUPS", "HttpError", "KubeletApp", "pick_instance"]

@@ -9,8 +9,9 @@ as metrics-server reports. Memory is the working set: `memory.usage_in_bytes` mi
 
 `StatsCollector.run` samples every `interval` seconds (kubelet's 15 s housekeeping by default;
 tests pass less); `summary()` answers the kubelet Summary API's shape (`/stats/summary`): node
-totals from the root cgroups, and for every pod its containers, each with `cpu.usageNanoCores`,
-`cpu.usageCoreNanoSeconds` and `memory.workingSetBytes`.
+totals from the root cgroups, and for every pod its containers, each with its `startTime` (when
+the container started), `cpu.usageNanoCores`, `cpu.usageCoreNanoSeconds` and
+`memory.workingSetBytes`; `snapshot()` gives the same samples to the resource metrics.
 """
 
 from __future__ import annotations
@@ -37,6 +38,22 @@ class Sample:
     at: float  # wall clock, seconds
     cpu_ns: int  # cumulative CPU time
     working_set: int  # bytes
+
+
+@dataclass(frozen=True)
+class ContainerUsage:
+    namespace: str
+    pod: str
+    container: str
+    sample: Sample
+    started_at: float  # wall clock, seconds; 0 when not known
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    node: Sample | None  # the root cgroups'
+    containers: list[ContainerUsage]
+    failed: bool = False  # the last sampling raised
 
 
 def parse_proc_cgroup(text: str) -> dict[str, str]:
@@ -104,13 +121,17 @@ class StatsCollector:
         self._cur: dict[str, Sample] = {}
         self._pods: dict[str, tuple[str, str, str]] = {}  # container id -> (namespace, pod, uid)
         self._names: dict[str, str] = {}  # container id -> container name
+        self._started: dict[str, float] = {}  # container id -> when it started (0: not known)
+        self.failed = False  # the last sample raised (the resource metrics' resource_scrape_error)
         self.sampled = asyncio.Event()
 
     async def run(self) -> None:
         while True:
             try:
                 await self.sample()
+                self.failed = False
             except Exception:  # a vanished container mid-sample; the next round heals
+                self.failed = True
                 log.exception("stats sample failed")
             await asyncio.sleep(self.interval)
 
@@ -134,12 +155,14 @@ class StatsCollector:
                 continue
             self._pods[c.id] = (c.labels.get(POD_NAMESPACE, ""), c.labels.get(POD_NAME, ""), uid)
             self._names[c.id] = c.labels.get(CONTAINER_NAME) or c.name
+            self._started[c.id] = c.started_at or c.created_at
         with contextlib.suppress(OSError, ValueError):
             cur[""] = await asyncio.to_thread(read_cgroup, "/", "/", self.root)  # the node: root cgroups
         for gone in set(self._paths) - set(cur):
             self._paths.pop(gone, None)
             self._pods.pop(gone, None)
             self._names.pop(gone, None)
+            self._started.pop(gone, None)
         self._prev = {k: v for k, v in self._cur.items() if k in cur}
         self._cur = cur
         self.sampled.set()
@@ -159,9 +182,8 @@ class StatsCollector:
                 uid, {"podRef": {"name": name, "namespace": ns, "uid": uid}, "containers": []}
             )
             block = usage_block(self._prev.get(cid), cur)
-            pod["containers"].append(
-                {"name": self._names.get(cid, ""), "startTime": rfc3339(cur.at), **block}
-            )
+            started = rfc3339(self._started.get(cid) or cur.at)
+            pod["containers"].append({"name": self._names.get(cid, ""), "startTime": started, **block})
         for pod in pods.values():
             cs = pod["containers"]
             cpu_total = sum(c["cpu"]["usageCoreNanoSeconds"] for c in cs)
@@ -173,6 +195,15 @@ class StatsCollector:
                 "workingSetBytes": sum(c["memory"]["workingSetBytes"] for c in cs),
             }
         return {"node": node, "pods": list(pods.values()), "window": self.window_seconds()}
+
+    def snapshot(self) -> Snapshot:
+        """The latest samples as the resource metrics render them (`kubelet.resourcemetrics`)."""
+        containers = [
+            ContainerUsage(*self._pods[cid][:2], self._names.get(cid, ""), cur, self._started.get(cid, 0.0))
+            for cid, cur in self._cur.items()
+            if cid and cid in self._pods
+        ]
+        return Snapshot(self._cur.get(""), containers, self.failed)
 
     def window_seconds(self) -> float:
         """The distance of the last two node samples (metrics-server's `window`), else the interval."""

@@ -275,7 +275,7 @@ async def run_node(
             )
             tasks.append(asyncio.create_task(node_dns.run(), name="dns"))
         with contextlib.suppress(ImportError):
-            from kubelet.server import KubeletServer
+            from kubelet.serving import KubeletServer
 
             server = KubeletServer(
                 runtime,
@@ -285,6 +285,8 @@ async def run_node(
                 data_dir,
                 node_name=name,
                 stats_interval=args.stats_interval,
+                api_client=client,  # token and access reviews of its callers (kube's webhook modes)
+                pods=informers.informer("pods", field_selector=f"spec.nodeName={name}").list,
             )
             tasks.append(asyncio.create_task(server.run(), name="kubelet-server"))
     kubelet = Kubelet(

@@ -8,6 +8,7 @@ identity and unknown fields, and hand a dict to the registry; answers are the st
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
@@ -174,7 +175,10 @@ async def handle_collection(state: State, req: Request, send: Any, route: Route,
         warnings = check_fields(res, obj, req.query)
         row = kinds.for_resource(res)
         if row.answer is not None:  # a question: answered, not stored
-            await respond(send, 201, jsonutil.dumps(row.answer(state, user, ns, obj)), JSON)
+            answered = row.answer(state, user, ns, obj)
+            if inspect.isawaitable(answered):
+                answered = await answered
+            await respond(send, 201, jsonutil.dumps(answered), JSON)
             return
         if row.admit is not None:
             row.admit(state, user, ns, obj)

@@ -27,7 +27,7 @@ check (RBAC's escalation rule) and the kinds whose create is a question, answere
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -165,8 +165,8 @@ class KindStrategy:
     # (RBAC's escalation check); runs on create, update and patch, before the write
     admit: Callable[[Any, Any, str | None, Obj], None] | None = None
     # a create that is a question (access reviews, token reviews): (state, user, namespace, body) ->
-    # the answered object, never stored
-    answer: Callable[[Any, Any, str | None, Obj], Obj] | None = None
+    # the answered object (or an awaitable of it, when answering reads the store), never stored
+    answer: Callable[[Any, Any, str | None, Obj], Obj | Awaitable[Obj]] | None = None
     # subresources written as part of the object, each with its own rules (a "status" entry
     # replaces the generic /status write for the kind)
     subresource_writes: dict[str, SubresourceWrite] = field(default_factory=dict)

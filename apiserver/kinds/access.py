@@ -1,6 +1,8 @@
 """The questions clients ask by creating an object: access reviews (`kubectl auth can-i`), rules
 reviews (`can-i --list`), token reviews and `kubectl auth whoami`. Each is answered from the
-server's authorizer or authenticator and returned; nothing is stored (kube's behaviour).
+server's authorizer or authenticator and returned; nothing is stored (kube's behaviour). Kubelets
+ask TokenReviews and SubjectAccessReviews for the callers of their own HTTPS servers (kube's
+webhook authentication and authorization modes, kubelet/serverauth.py).
 """
 
 from __future__ import annotations
@@ -131,10 +133,14 @@ def _self_subject(state: Any, user: Any, namespace: str | None, body: Obj) -> Ob
     return {**body, "metadata": body.get("metadata") or {}, "status": {"userInfo": _user_info(user)}}
 
 
-def _token_review(state: Any, user: Any, namespace: str | None, body: Obj) -> Obj:
+async def _token_review(state: Any, user: Any, namespace: str | None, body: Obj) -> Obj:
+    """What this server's authenticator makes of the token: service-account JWTs (what a kubelet's
+    webhook authentication asks about) as well as the admin and node credentials."""
+    from apiserver.satokens import bearer_user
+
     token = str((body.get("spec") or {}).get("token") or "")
     try:
-        who = state.auth.authenticate(b"Bearer " + token.encode(), None)
+        who = await bearer_user(state, b"Bearer " + token.encode("latin-1", "replace"), None)
     except ApiError:
         return {
             **body,

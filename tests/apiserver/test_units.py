@@ -174,7 +174,10 @@ def test_node_authorization() -> None:
     authorize_node(node, "create", "events", "default", None)
     authorize_node(node, "watch", "networkpolicies", None, None)  # the agent's policy filter
     authorize_node(node, "get", "runtimeclasses", None, None)  # a pod's class -> its handler
+    authorize_node(node, "create", "tokenreviews", None, None)  # its server's webhook authentication
+    authorize_node(node, "create", "subjectaccessreviews", None, None)  # and authorization
     for verb, res, ns, sub in (
+        ("get", "subjectaccessreviews", None, None),
         ("create", "networkpolicies", "default", None),
         ("create", "runtimeclasses", None, None),
         ("create", "pods", "default", None),

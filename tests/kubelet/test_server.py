@@ -35,7 +35,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from apiserver import certs
 from apiserver.kubeletproxy import client_ssl_context, ensure_kubelet_client_cert
-from kubelet.server import KubeletServer
+from kubelet.serving import KubeletServer
 from kubelet.sync import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID, RESTART_COUNT
 from runtime.interface import ContainerInfo, Runtime
 from tests.apiserver.conftest import free_port
@@ -205,12 +205,15 @@ def start_kubelet(
     ca: certs.TLSFiles,
     allowed_cn: str | None = None,
     host: str = "127.0.0.1",
+    **kw: Any,
 ) -> Kubelet:
-    """A KubeletServer on `host` in its own thread and loop, trusting `ca` for client certificates."""
+    """A KubeletServer on `host` in its own thread and loop, trusting `ca` for client certificates;
+    `kw` more of KubeletServer's arguments (`node_name`, `api_client`, `pods` ...)."""
     (tmp / "client").mkdir(parents=True, exist_ok=True)
     cert, key = ensure_kubelet_client_cert(tmp / "client", ca.ca_cert, ca.ca_key)
     port = free_port()
-    kw: dict[str, Any] = {"allowed_cn": allowed_cn} if allowed_cn else {}
+    if allowed_cn:
+        kw["allowed_cn"] = allowed_cn
     server = KubeletServer(
         cast(Runtime, runtime), SimpleNamespace(ca_data=ca.ca_pem()), host, port, tmp / "kubelet", **kw
     )
