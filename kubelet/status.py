@@ -20,9 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from api import jsonutil
 from api.podstatus import is_restartable_init
 from api.qos import qos_class
 from api.shapes import Condition, ConditionStatus, ContainerStatus, Pod, PodPhase, PodSpec, PodStatus
+from kubelet import localstorage
 
 CONTAINER_ID_SCHEME = "kubelite://"
 KUBELET_CONDITIONS = frozenset(
@@ -289,3 +291,27 @@ def build_status(
         status["podIP"] = pod_ip
         status["podIPs"] = [{"ip": pod_ip}]
     return status
+
+
+def disruption_condition(
+    failed: tuple[str, str] | None, others: list[Condition], old: Mapping[str, Any]
+) -> list[Condition]:
+    """kube's DisruptionTarget condition on a pod the kubelet evicts (TerminationByKubelet), which a
+    Job's podFailurePolicy can match: the one this kubelet wrote (`old`) when the API's copy
+    (`others`) has not shown it yet, else a new one; none when `others` carries it already."""
+    if failed is None or failed[0] != localstorage.EVICTED:
+        return []
+    if any(c.get("type") == "DisruptionTarget" for c in others):
+        return []
+    written = [c for c in old.get("conditions") or [] if c.get("type") == "DisruptionTarget"]
+    if written:
+        return written
+    condition: Condition = {
+        "type": "DisruptionTarget",
+        "status": "True",
+        "lastProbeTime": None,
+        "lastTransitionTime": jsonutil.now_str(),
+        "reason": "TerminationByKubelet",
+        "message": failed[1],
+    }
+    return [condition]

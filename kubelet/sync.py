@@ -17,7 +17,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from api.errors import ApiError
 from api.events import NORMAL, WARNING, EventRecorder
 from api.podstatus import is_restartable_init
 from api.protocol import ApiClient
-from api.shapes import Condition, PodStatus
+from api.shapes import PodStatus
 from kubelet import admission, ephemeral, localstorage, volumes
 from kubelet.containerconfig import (
     CONTAINER_NAME,
@@ -61,7 +61,7 @@ from kubelet.podworkers import DONE
 from kubelet.probes import ProbeManager
 from kubelet.projection import VolumeError
 from kubelet.restart import Backoff, crash_loop_message
-from kubelet.status import ContainerView, build_status, others_conditions
+from kubelet.status import ContainerView, build_status, disruption_condition, others_conditions
 from runtime.containers.logs import read_lines
 from runtime.diskusage import usage_bytes
 from runtime.interface import ContainerInfo, Runtime, SandboxConfig, SandboxInfo
@@ -109,30 +109,6 @@ class SyncContext:
     cluster_domain: str = CLUSTER_DOMAIN
     resolv_conf: str = HOST_RESOLV_CONF  # the node's resolv.conf, for dnsPolicy Default
     files: PodFiles = DISK  # where volume and DNS files go (in memory on a hollow node)
-
-
-def _disruption(
-    failed: tuple[str, str] | None, others: list[Condition], old: Mapping[str, Any]
-) -> list[Condition]:
-    """kube's DisruptionTarget condition on a pod the kubelet evicts (TerminationByKubelet), which a
-    Job's podFailurePolicy can match: the one this kubelet wrote (`old`) when the API's copy
-    (`others`) has not shown it yet, else a new one; none when `others` carries it already."""
-    if failed is None or failed[0] != localstorage.EVICTED:
-        return []
-    if any(c.get("type") == "DisruptionTarget" for c in others):
-        return []
-    written = [c for c in old.get("conditions") or [] if c.get("type") == "DisruptionTarget"]
-    if written:
-        return written
-    condition: Condition = {
-        "type": "DisruptionTarget",
-        "status": "True",
-        "lastProbeTime": None,
-        "lastTransitionTime": jsonutil.now_str(),
-        "reason": "TerminationByKubelet",
-        "message": failed[1],
-    }
-    return [condition]
 
 
 class PodSyncer:
@@ -725,7 +701,7 @@ class PodSyncer:
             self.ctx.host_ip,
             start,
             jsonutil.now_str(),
-            others + _disruption(failed, others, old),
+            others + disruption_condition(failed, others, old),
             failed,
             # most pods have no ephemeral containers: no views to make for them
             ephemeral.statuses(self.views(pod, containers, specs, sandbox, probed=False), old)
