@@ -207,20 +207,17 @@ class Registry:
         if by is None:
             return new
         configs = self.webhooks.mutating if mutating else self.webhooks.validating
-        call = (by, operation, res, namespace, name, new, old)
-        sub = subresource or ""
+        policies = not mutating and bool(self.policies.pairs)
+        if not configs.ordered and not policies:
+            return new
+        a = attributes(by, operation, res, subresource or "", namespace, name, new, old, dry_run)
         if mutating:
-            if not configs.ordered:
-                return new
             defaults = lambda o: logic.apply_defaults(res, o)  # noqa: E731
-            return await dispatch.mutate(
-                self.store, configs, *call, subresource=sub, dry_run=dry_run, defaults=defaults
-            )
-        if self.policies.pairs:
-            a = attributes(by, operation, res, sub, namespace, name, new, old, dry_run)
+            return await dispatch.mutate(self.store, configs, by, res, a, defaults)
+        if policies:
             await policy_dispatch.validate(self.store, self.policies, by, res, a)
         if configs.ordered:
-            await dispatch.validate(self.store, configs, *call, subresource=sub, dry_run=dry_run)
+            await dispatch.validate(self.store, configs, by, res, a)
         return new
 
     async def create(

@@ -35,7 +35,7 @@ from apiserver import lifecycle
 from apiserver.cel import admission as cel
 from apiserver.webhooks import Requester, review, transport
 from apiserver.webhooks.configs import Configurations, Hook
-from apiserver.webhooks.request import Request, attributes, shape
+from apiserver.webhooks.request import Request, shape
 from apiserver.webhooks.review import Attributes, CallError, Verdict
 
 log = logging.getLogger(__name__)
@@ -78,24 +78,13 @@ async def _call(store: Any, hook: Hook, a: Attributes, mutating: bool) -> Verdic
 
 
 def _offered(
-    store: Any,
-    configs: Configurations,
-    by: Requester,
-    operation: str,
-    res: Resource,
-    namespace: str | None,
-    name: str,
-    new: Obj | None,
-    old: Obj | None,
-    subresource: str,
-    dry_run: bool,
+    store: Any, configs: Configurations, res: Resource, a: Attributes
 ) -> tuple[Request, tuple[Hook, ...]] | None:
-    """The write as the webhooks see it and those of `configs` its shape could match; None (before
-    anything is built but the shape) when there are none."""
+    """The write as the webhooks see it and those of `configs` its shape could match; None when
+    there are none."""
     if not configs.ordered:
         return None
-    a = attributes(by, operation, res, subresource, namespace, name, new, old, dry_run)
-    matched = shape(res, subresource, operation, a.namespace)
+    matched = shape(res, a.subresource, a.operation, a.namespace)
     hooks = configs.candidates(matched) if matched is not None else ()
     return (Request(store, a), hooks) if hooks else None
 
@@ -104,20 +93,14 @@ async def mutate(
     store: Any,
     configs: Configurations,
     by: Requester,
-    operation: str,
     res: Resource,
-    namespace: str | None,
-    name: str,
-    new: Obj | None,
-    old: Obj | None,
-    *,
-    subresource: str = "",
-    dry_run: bool = False,
+    a: Attributes,
     defaults: Callable[[Obj], Obj] = lambda o: o,
 ) -> Obj | None:
     """The object after the mutating webhooks (the same dict when none changed it); raises the
-    Status that refuses the write."""
-    offered = _offered(store, configs, by, operation, res, namespace, name, new, old, subresource, dry_run)
+    Status that refuses the write. `a` is the write (`request.attributes`), `by` who asks it."""
+    new, operation = a.obj, a.operation
+    offered = _offered(store, configs, res, a)
     if offered is None:
         return new
     request, hooks = offered
@@ -154,22 +137,9 @@ async def mutate(
     return obj
 
 
-async def validate(
-    store: Any,
-    configs: Configurations,
-    by: Requester,
-    operation: str,
-    res: Resource,
-    namespace: str | None,
-    name: str,
-    new: Obj | None,
-    old: Obj | None,
-    *,
-    subresource: str = "",
-    dry_run: bool = False,
-) -> None:
+async def validate(store: Any, configs: Configurations, by: Requester, res: Resource, a: Attributes) -> None:
     """Calls the validating webhooks; raises the Status of the first refusal or failure."""
-    offered = _offered(store, configs, by, operation, res, namespace, name, new, old, subresource, dry_run)
+    offered = _offered(store, configs, res, a)
     if offered is None:
         return
     request, hooks = offered

@@ -21,6 +21,7 @@ from apiserver.validation.admission import validate_validating_configuration
 from apiserver.webhooks import dispatch, requester, review, transport
 from apiserver.webhooks.configs import VALIDATING_PREFIX, Configurations
 from apiserver.webhooks.matching import object_selected, rule_matches
+from apiserver.webhooks.request import attributes
 from apiserver.webhooks.review import Attributes, CallError
 
 RULE = {"operations": ["UPDATE"], "apiGroups": [""], "apiVersions": ["v1"], "scope": "*"}
@@ -229,9 +230,11 @@ def test_no_matching_webhook_never_reaches_the_transport(monkeypatch: pytest.Mon
     by = requester(ADMIN, "POST", {})
     obj = {"metadata": {"name": "x"}}
 
+    a = attributes(by, "CREATE", configmaps, "", "ns", "x", obj, None, False)
+
     async def write() -> Any:
-        await dispatch.validate(None, configs, by, "CREATE", configmaps, "ns", "x", obj, None)
-        return await dispatch.mutate(None, configs, by, "CREATE", configmaps, "ns", "x", obj, None)
+        await dispatch.validate(None, configs, by, configmaps, a)
+        return await dispatch.mutate(None, configs, by, configmaps, a)
 
     assert asyncio.run(write()) is obj  # nothing configured
     configs.note(VALIDATING_PREFIX + "c", _config("secrets"))
