@@ -2,25 +2,27 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from api.informer import InformerFactory
 from kubelet.proxy.proxier import Proxier
 from tests.controller.cluster import eventually
 from tests.controller.fakeapi import FakeApi
-from tests.objects import endpoint_slice
+from tests.objects import endpoint_slice, service
 from tests.polling import until
+
+
+def _web_service(*ports: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """The `web` Service these tests proxy: cluster IP 10.96.0.20, TCP port 80 unless `ports`."""
+    svc = service("web", *(ports or ({"port": 80, "protocol": "TCP"},)), clusterIP="10.96.0.20", **spec)
+    svc["metadata"]["namespace"] = "default"
+    return svc
 
 
 def test_proxier_follows_endpoints():
     async def go():
         api = FakeApi()
-        await api.create(
-            "services",
-            {
-                "metadata": {"name": "web", "namespace": "default"},
-                "spec": {"clusterIP": "10.96.0.20", "ports": [{"port": 80, "protocol": "TCP"}]},
-            },
-        )
+        await api.create("services", _web_service())
         applied: list[str] = []
         removed = []
         factory = InformerFactory(api)
@@ -90,17 +92,7 @@ def test_proxier_carries_affinity_over_a_rebuild():
 
     async def go():
         api = FakeApi()
-        await api.create(
-            "services",
-            {
-                "metadata": {"name": "web", "namespace": "default"},
-                "spec": {
-                    "clusterIP": "10.96.0.20",
-                    "sessionAffinity": "ClientIP",
-                    "ports": [{"port": 80, "protocol": "TCP"}],
-                },
-            },
-        )
+        await api.create("services", _web_service(sessionAffinity="ClientIP"))
         await api.create("endpointslices", endpoint_slice("web", "10.244.0.7", port_name="", name="web-abc"))
         applied: list[str] = []
         reads: list[bool] = []
@@ -152,19 +144,8 @@ def test_proxier_answers_health_checks():
 
     async def go():
         api = FakeApi()
-        await api.create(
-            "services",
-            {
-                "metadata": {"name": "web", "namespace": "default"},
-                "spec": {
-                    "type": "LoadBalancer",
-                    "externalTrafficPolicy": "Local",
-                    "healthCheckNodePort": port,
-                    "clusterIP": "10.96.0.20",
-                    "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}],
-                },
-            },
-        )
+        lb = {"type": "LoadBalancer", "externalTrafficPolicy": "Local", "healthCheckNodePort": port}
+        await api.create("services", _web_service({"port": 80, "protocol": "TCP", "nodePort": 30080}, **lb))
         factory = InformerFactory(api)
         proxier = Proxier(
             factory, "n1", apply=lambda body: None, remove=lambda: None, min_interval=0.01,
