@@ -14,8 +14,7 @@ from typing import Any
 from api import procmetrics
 from api.asgi import deny_websocket
 from api.errors import ApiError, internal, service_unavailable
-from api.resources import by_plural
-from apiserver import componentstatuses, impersonation, metricsapi, nodegraph
+from apiserver import impersonation, kinds, nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.clientcert import IDENTITY_KEY
 from apiserver.corking import STREAMED, TRANSPORT_KEY, CorkableTransport, declares_length
@@ -33,7 +32,6 @@ from apiserver.rbac.rules import Attributes
 from apiserver.satokens import bearer_user
 
 log = logging.getLogger("kubelite.apiserver")
-COMPONENT_STATUSES = by_plural("", "componentstatuses")
 
 
 class _Tracked:
@@ -69,7 +67,6 @@ class ApiServerApp:
     def __init__(self, state: State) -> None:
         self.state = state
         self.metrics: ApiServerMetrics | None = ApiServerMetrics() if metrics_enabled() else None
-        self.metrics_source: metricsapi.MetricsSource | None = None  # metrics.k8s.io, made on first use
         if self.metrics is not None:  # the registry's storage calls timed (etcd_request_duration_seconds)
             state.registry.store = InstrumentedStore(state.registry.store, self.metrics.registry)
 
@@ -171,13 +168,9 @@ class ApiServerApp:
             state.authorizer.check(resource_attributes(user, req, route))
         if type(send) is _Tracked:
             send.route = route
-        if route.resource is COMPONENT_STATUSES:  # computed, never stored
-            await componentstatuses.handle(state, req, send, route)
-            return
-        if route.resource.group == metricsapi.GROUP:
-            if self.metrics_source is None:
-                self.metrics_source = metricsapi.MetricsSource(state)
-            await metricsapi.handle(state, self.metrics_source, req, send, route)
+        computed = kinds.for_resource(route.resource).serve
+        if computed is not None:  # answered per request, never stored
+            await computed(state, req, send, route)
             return
         if self.metrics is not None and route.name is None and req.query.get("watch") in ("true", "1"):
             watchers = self.metrics.watch_started(route.resource)

@@ -221,8 +221,11 @@ class MetricsSource:
             return None
 
 
-async def handle(state: State, source: MetricsSource, req: Request, send: Any, route: Route) -> None:
+async def handle(state: State, req: Request, send: Any, route: Route) -> None:
     """Answer a metrics.k8s.io request (GET only)."""
+    if state.metrics_source is None:
+        state.metrics_source = MetricsSource(state)
+    source: MetricsSource = state.metrics_source
     res = route.resource
     if req.method != "GET":
         raise method_not_allowed()

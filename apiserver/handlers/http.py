@@ -50,6 +50,8 @@ class State:
     aggregator: Any = None
     # the control-loop processes' metrics, scraped for /metrics (apiserver.loopprocess)
     loop_metrics: list[Callable[[], Awaitable[bytes]]] = field(default_factory=list)
+    # metrics.k8s.io's kubelet summaries (apiserver.metricsapi.MetricsSource), made on first use
+    metrics_source: Any = None
 
 
 class Request:
