@@ -5,7 +5,6 @@ leader-election Leases, the datastore from a read; a server with no scheduler sa
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import httpx
@@ -13,6 +12,7 @@ import httpx
 from apiserver.componentstatuses import datastore_name, lease_health
 from tests.apiserver.conftest import Server, free_port, start_server, table_rows
 from tests.kubectls import kubectl
+from tests.polling import wait_for
 
 NOW = dt.datetime(2026, 12, 5, 8, 0, 0, tzinfo=dt.UTC)
 
@@ -43,14 +43,14 @@ def test_get_cs_with_real_kubectl(tmp_path: Path) -> None:
 
 
 def _healthy_control_plane(server: Server, http: httpx.Client) -> None:
-    deadline = time.monotonic() + 30
-    while True:  # the leases are taken once the control loops start
+    def answer() -> tuple[httpx.Response, dict[str, str]] | None:
         r = http.get("/api/v1/componentstatuses")
         assert r.status_code == 200, r.text
         healthy = {i["metadata"]["name"]: i["conditions"][0]["status"] for i in r.json()["items"]}
-        if set(healthy.values()) == {"True"} or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+        return (r, healthy) if set(healthy.values()) == {"True"} else None
+
+    # the leases are taken once the control loops start
+    r, healthy = wait_for(answer, 30, "a healthy control plane")
     assert healthy == {"scheduler": "True", "controller-manager": "True", "sqlite-0": "True"}
     assert r.json()["kind"] == "ComponentStatusList"
     assert r.headers["warning"] == '299 - "v1 ComponentStatus is deprecated in v1.19+"'

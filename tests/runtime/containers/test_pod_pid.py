@@ -126,9 +126,13 @@ async def test_the_pause_is_found_again_and_its_death_makes_the_sandbox_not_read
     os.kill(pause.pid, 9)  # the namespace dies with its PID 1, and every process in it
     await until(lambda: not podpid.same_process(pause.pid, pause.start))
     assert [s.state for s in await again.list_sandboxes()] == ["notready"]
-    for cid in (app, late):  # killed with it
+
+    async def exited(cid: str) -> None:
         while (await again.container_status(cid)).state != "exited":
             await asyncio.sleep(0.05)
+
+    for cid in (app, late):  # killed with it (bounded: a hang fails the test, not the run)
+        await asyncio.wait_for(exited(cid), 30)
     with pytest.raises(ContainerError, match="pause process is gone"):
         await again.create_container(sb.id, ContainerConfig(name="x", image="busybox", pod_pid=True))
     await again.remove_sandbox(sb.id)
