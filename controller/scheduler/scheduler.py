@@ -88,6 +88,7 @@ class Scheduler:
         self.node_infos = self.cache.node_infos
         self.preemptor = Preemptor(client, events, self.nominator, self.budgets, self.rng, SCHEDULER_NAME)
         self.preempting: set[str] = set()  # pods whose preemption's writes are under way
+        self.woken_while_preempting: set[str] = set()  # ... and room appeared meanwhile
         self._sem = asyncio.Semaphore(max_in_flight)
         self.bound = 0
         self.pending.add_handlers(self._pending_added, self._pending_updated, self._pending_deleted)
@@ -191,6 +192,7 @@ class Scheduler:
             return None
         if key in self.preempting:  # waits for its preemption's writes (kube's PreEnqueue)
             self.unschedulable.add(key)
+            self.woken_while_preempting.add(key)
             self.queue.done(key)
             return None
         started = time.perf_counter()
@@ -274,8 +276,10 @@ class Scheduler:
             self.queue.done(key)
 
     async def _fail(self, key: str, pod: Obj, message: str, decision: Decision) -> None:
-        """The failure told (event, status) and the preemption's writes, if any; a preempting pod
-        is retried once they are done (its victims still going, it waits for them)."""
+        """The failure told (event, status) and the preemption's writes, if any. A preempting pod
+        then stays unschedulable until room appears (its victims' deletions, as kube's
+        AssignedPodDelete event moves it) or its back-off ends; retried at once only when room
+        appeared while the writes were under way, since that event found it still waiting."""
         writes = [record_failure(self.client, self.events, pod, message, decision.outcome.nominate)]
         if decision.marked:
             writes.append(self.preemptor.carry_out(pod, decision))
@@ -284,7 +288,8 @@ class Scheduler:
                 if isinstance(r, Exception):
                     log.warning("preemption for %s: %r", key, r)
         finally:
-            if key in self.preempting:
-                self.preempting.discard(key)
+            self.preempting.discard(key)
+            if key in self.woken_while_preempting:
+                self.woken_while_preempting.discard(key)
                 self.unschedulable.discard(key)
                 self.queue.add(key)

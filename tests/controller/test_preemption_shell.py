@@ -42,11 +42,13 @@ def pod(name: str, cpu: str, priority: int, **spec: Any) -> dict[str, Any]:
 
 
 class Shell:
-    def __init__(self, api: FakeApi) -> None:
+    def __init__(self, api: FakeApi, backoff: float = 0.05) -> None:
         self.api = api
         self.factory = InformerFactory(api)
         self.events = EventRecorder(api, "default-scheduler")
-        self.sched = Scheduler(api, self.factory, self.events, initial_backoff=0.05, max_backoff=0.2)
+        self.sched = Scheduler(
+            api, self.factory, self.events, initial_backoff=backoff, max_backoff=4 * backoff
+        )
 
     def pod(self, name: str) -> dict[str, Any] | None:
         return self.api.objects.get(("pods", "ns", name))
@@ -60,10 +62,10 @@ class Shell:
         return [e for e in self.api.objs("events") if e["reason"] == reason]
 
 
-@pytest.fixture
-async def shell() -> AsyncIterator[Shell]:
+@pytest.fixture(params=[0.05])
+async def shell(request: pytest.FixtureRequest) -> AsyncIterator[Shell]:
     api = FakeApi()
-    s = Shell(api)
+    s = Shell(api, request.param)
     s.factory.start()
     tasks = [asyncio.create_task(s.sched.run()), asyncio.create_task(s.events.run())]
     yield s
@@ -185,3 +187,26 @@ async def test_the_preemptor_waits_for_its_victims_rather_than_preempting_again(
         await s.api.patch("pods", name, {"metadata": {"finalizers": None}}, namespace="ns")
     await until(lambda: s.node_of("vip") == "n0", what="vip bound")
     assert len([n for (verb, plural, n) in s.api.calls if verb == "delete" and plural == "pods"]) == 2
+
+
+@pytest.mark.parametrize("shell", [60.0], indirect=True)  # no back-off retry within the test
+async def test_the_preemptor_is_retried_when_its_victims_go_not_at_once(shell: Shell) -> None:
+    s = shell
+    await s.api.create("nodes", node("n0", "2"))
+    for i in range(2):  # a finalizer keeps each deleted pod terminating, as a kubelet's grace would
+        held = pod(f"low{i}", "1", 10)
+        held["metadata"]["finalizers"] = ["example.com/hold"]
+        await s.api.create("pods", held)
+    await until(lambda: all(s.node_of(f"low{i}") == "n0" for i in range(2)), what="filled")
+    await s.api.create("pods", pod("vip", "2", 1000))
+    await until(
+        lambda: (s.pod("vip") or {}).get("status", {}).get("nominatedNodeName") == "n0", what="vip nominated"
+    )
+    await until(lambda: "ns/vip" not in s.sched.preempting, what="the preemption's writes done")
+    # its victims still terminating, nothing has changed for it: it waits rather than failing again
+    assert "ns/vip" in s.sched.unschedulable
+    assert len(await s.told("FailedScheduling")) == 1
+    for i in range(2):
+        await s.api.patch("pods", f"low{i}", {"metadata": {"finalizers": None}}, namespace="ns")
+    await until(lambda: s.node_of("vip") == "n0", timeout=10, what="vip bound once its victims went")
+    assert len(await s.told("FailedScheduling")) == 1
