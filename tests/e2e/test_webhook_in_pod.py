@@ -184,15 +184,14 @@ def webhook(cluster: Cluster) -> Iterator[Cluster]:
         # the configurations are read through a watch: as kube's e2e does, a marker write tells
         # when they are in force
         marker = _config_map("marker", **{"e2e-webhook": "on", "deny": "yes"})
-        wait_for(
-            lambda: (
-                c.kubectl("create", "-f", "-", input=marker, check=False).returncode != 0
-                or c.kubectl("-n", NS, "delete", "configmap", "marker", check=False)
-                and None
-            ),
-            30,
-            "the webhooks in force",
-        )
+
+        def refused() -> bool:
+            if c.kubectl("create", "-f", "-", input=marker, check=False).returncode != 0:
+                return True
+            c.kubectl("-n", NS, "delete", "configmap", "marker", check=False)
+            return False
+
+        wait_for(refused, 30, "the webhooks in force")
         yield c
     finally:
         c.kubectl(
