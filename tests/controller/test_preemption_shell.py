@@ -74,6 +74,17 @@ async def shell(request: pytest.FixtureRequest) -> AsyncIterator[Shell]:
     await s.factory.stop()
 
 
+async def fill_held(s: Shell, count: int) -> None:
+    """Node n0 of `count` cpu filled with `count` low pods that a finalizer keeps terminating once
+    deleted, as a kubelet's grace period would."""
+    await s.api.create("nodes", node("n0", str(count)))
+    for i in range(count):
+        held = pod(f"low{i}", "1", 10)
+        held["metadata"]["finalizers"] = ["example.com/hold"]
+        await s.api.create("pods", held)
+    await until(lambda: all(s.node_of(f"low{i}") == "n0" for i in range(count)), what="filled")
+
+
 async def fill(s: Shell, node_name: str, count: int, priority: int, prefix: str = "low") -> None:
     """`count` pods of 1 cpu at `priority`, bound to `node_name` through the scheduler."""
     for i in range(count):
@@ -163,12 +174,7 @@ async def test_a_lower_pod_does_not_take_the_room_held_for_a_nominated_one(shell
 
 async def test_the_preemptor_waits_for_its_victims_rather_than_preempting_again(shell: Shell) -> None:
     s = shell
-    await s.api.create("nodes", node("n0", "3"))
-    for i in range(3):  # a finalizer keeps each deleted pod terminating, as a kubelet's grace would
-        held = pod(f"low{i}", "1", 10)
-        held["metadata"]["finalizers"] = ["example.com/hold"]
-        await s.api.create("pods", held)
-    await until(lambda: all(s.node_of(f"low{i}") == "n0" for i in range(3)), what="filled")
+    await fill_held(s, 3)
     await s.api.create("pods", pod("vip", "2", 1000))
     waiting = (
         "0/1 nodes are available: 1 Insufficient cpu. "
@@ -192,12 +198,7 @@ async def test_the_preemptor_waits_for_its_victims_rather_than_preempting_again(
 @pytest.mark.parametrize("shell", [60.0], indirect=True)  # no back-off retry within the test
 async def test_the_preemptor_is_retried_when_its_victims_go_not_at_once(shell: Shell) -> None:
     s = shell
-    await s.api.create("nodes", node("n0", "2"))
-    for i in range(2):  # a finalizer keeps each deleted pod terminating, as a kubelet's grace would
-        held = pod(f"low{i}", "1", 10)
-        held["metadata"]["finalizers"] = ["example.com/hold"]
-        await s.api.create("pods", held)
-    await until(lambda: all(s.node_of(f"low{i}") == "n0" for i in range(2)), what="filled")
+    await fill_held(s, 2)
     await s.api.create("pods", pod("vip", "2", 1000))
     await until(
         lambda: (s.pod("vip") or {}).get("status", {}).get("nominatedNodeName") == "n0", what="vip nominated"
