@@ -116,11 +116,48 @@ def set_custom_schemas(schemas: dict[tuple[str, str, str], dict[str, Any] | None
         f.cache_clear()
 
 
+_V3_ONLY = ("allOf", "anyOf", "oneOf", "not")
+
+
+def _v2_schema(s: dict[str, Any]) -> dict[str, Any]:
+    """A CRD's structural schema as kube's v2 document gives it (apiextensions'
+    ToStructuralOpenAPIV2, for kubectl's v2 models): no junctors; a nullable value loses its type,
+    items and properties, and its name from the parent's `required`; a value that preserves
+    unknown fields loses its items and properties; an array left without items loses its type."""
+    out = {k: v for k, v in s.items() if k not in _V3_ONLY}
+    if out.pop("nullable", False):
+        for k in ("type", "items", "properties"):
+            out.pop(k, None)
+    if out.get("x-kubernetes-preserve-unknown-fields"):
+        out.pop("items", None)
+        out.pop("properties", None)
+    if out.get("type") == "array" and "items" not in out:
+        del out["type"]
+    props = out.get("properties") or {}
+    nullable = {k for k, p in props.items() if p.get("nullable")}
+    extra = out.get("additionalProperties")
+    if isinstance(extra, dict) and extra.get("nullable"):
+        out.pop("required", None)
+    elif nullable and out.get("required"):
+        out["required"] = [r for r in out["required"] if r not in nullable]
+        if not out["required"]:
+            del out["required"]
+    if "properties" in out:
+        out["properties"] = {k: _v2_schema(p) for k, p in props.items()}
+    if isinstance(out.get("items"), dict):
+        out["items"] = _v2_schema(out["items"])
+    if isinstance(extra, dict):
+        out["additionalProperties"] = _v2_schema(extra)
+    return out
+
+
 def _custom_definitions(v3: bool) -> dict[str, Any]:
     meta_ref = _ref("ObjectMeta", v3)
     out: dict[str, Any] = {}
     for (group, version, kind), body in _CUSTOM_SCHEMAS.items():
         gvk = {"group": group, "kind": kind, "version": version}
+        if body is not None and not v3:
+            body = _v2_schema(body)
         props = dict((body or {}).get("properties") or {})
         props["apiVersion"] = {
             "type": "string",

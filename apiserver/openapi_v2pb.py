@@ -17,8 +17,8 @@ What it assumes of the document and how it maps it:
   parser reads `_ref` and ignores `allOf`); a `$ref` never has a `type` (the parser rejects it).
 - Vendor extensions (`x-...`) become `NamedAny`s whose `Any.yaml` is the value written as YAML
   (`_yaml`); `default`, `example` and `enum` values are `Any`s the same way.
-- Schema keys gnostic has no field for (OpenAPI v3's `nullable`, `anyOf`, `oneOf`, `not` in a
-  custom resource's schema) are left out, as kube leaves them out of its own v2 document.
+- Schema keys gnostic has no field for (OpenAPI v3's `nullable`, `anyOf`, `oneOf`, `not`) are
+  left out; the document has none anyway (a CRD's schema is converted for v2 as kube converts it).
 - proto3 does not write zero values (`minimum: 0`, `readOnly: false`), as Go's encoder does not;
   a `properties` map is written even when empty (the parser tells a struct by its presence).
 

@@ -43,7 +43,7 @@ WIDGETS: dict[str, Any] = {
                             "spec": {
                                 "type": "object",
                                 "description": "What the widget should be.",
-                                "required": ["size"],
+                                "required": ["size", "ratio"],
                                 "properties": {
                                     "size": {
                                         "type": "string",
@@ -114,11 +114,16 @@ def description(text: str) -> str:
     return " ".join(text.split("DESCRIPTION:\n", 1)[1].split("FIELDS:\n", 1)[0].split())
 
 
-def same_fields(v2: str, v3: str) -> None:
+def same_fields(v2: str, v3: str, nullable: tuple[str, ...] = ()) -> None:
+    """The same fields, descriptions and required marks; `nullable` fields are untyped in v2 (kube
+    converts a CRD's nullable value so, and drops it from `required`)."""
     a, b = fields(v2), fields(v3)
     assert list(a) == list(b)
     for name, (t2, req2, desc2) in a.items():
         t3, req3, desc3 = b[name]
+        if name in nullable:
+            assert (t2, req2, desc2) == ("", False, desc3), name
+            continue
         assert (req2, desc2) == (req3, desc3), name
         # v2 names a referenced type Object (kube's kubectl does too), v3 by its name; a free-form
         # object is a map of anything in v2; Quantity, IntOrString and Time are v2 strings
@@ -196,10 +201,11 @@ def test_explain_a_custom_kind_v2(server: Server, widgets: str, version: str) ->
     v2 = explain(server, "widgets.spec", V2, binary=binary)
     v3 = explain(server, "widgets.spec", binary=binary)
     assert description(v2) == description(v3) == "What the widget should be."
-    same_fields(v2, v3)
+    same_fields(v2, v3, nullable=("ratio",))
     got = fields(v2)
     assert set(got) == {"size", "port", "replicas", "ratio", "labels", "parts", "tags"}
     assert got["size"] == ("string", True, "How big.")
+    assert fields(v3)["ratio"] == ("number", True, "")
     assert got["labels"][0] == "map[string]string" and got["tags"][0] == "[]string"
     assert got["parts"][0] == "[]Object"
     parts = fields(explain(server, "widgets.spec.parts", V2, binary=binary))

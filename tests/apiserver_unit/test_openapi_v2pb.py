@@ -235,7 +235,7 @@ def test_custom_resource_schema() -> None:
         "properties": {
             "spec": {
                 "type": "object",
-                "required": ["size"],
+                "required": ["size", "ratio"],
                 "properties": {
                     "size": {"type": "string", "enum": ["S", "yes", "", "on"], "default": "S"},
                     "port": {
@@ -258,7 +258,9 @@ def test_custom_resource_schema() -> None:
                         "type": "object",
                         "x-kubernetes-embedded-resource": True,
                         "x-kubernetes-preserve-unknown-fields": True,
+                        "properties": {"kind": {"type": "string"}},
                     },
+                    "checks": {"type": "array", "nullable": True, "items": {"type": "string"}},
                 },
             }
         },
@@ -274,10 +276,22 @@ def test_custom_resource_schema() -> None:
         ]
         spec = got[name]["properties"]["spec"]["properties"]
         assert spec["size"]["enum"] == ["S", "yes", "", "on"] and spec["size"]["default"] == "S"
-        assert spec["port"] == {"x-kubernetes-int-or-string": True}  # anyOf has no v2 field
-        assert spec["ratio"] == {"type": "number", "minimum": 0.5, "maximum": 10}
+        # converted as kube's v2 document does (ToStructuralOpenAPIV2): no anyOf; a nullable
+        # value untyped and not required; what preserves unknown fields without properties
+        assert spec["port"] == {"x-kubernetes-int-or-string": True}
+        assert spec["ratio"] == {"minimum": 0.5, "maximum": 10}
+        assert spec["checks"] == {}
+        assert got[name]["properties"]["spec"]["required"] == ["size"]
         assert spec["free"]["additionalProperties"] is False
-        assert spec["template"]["x-kubernetes-embedded-resource"] is True
+        assert spec["template"] == {
+            "type": "object",
+            "x-kubernetes-embedded-resource": True,
+            "x-kubernetes-preserve-unknown-fields": True,
+        }
+        v3 = openapi.v3_document("api/v1")  # every v3 document has all the schemas
+        assert v3 is not None  # and keeps a CRD's as written
+        v3_spec = v3["components"]["schemas"][name]["properties"]["spec"]
+        assert v3_spec["required"] == ["size", "ratio"] and v3_spec["properties"]["ratio"]["nullable"]
         assert got[name + "List"]["properties"]["metadata"] == {
             "$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"
         }
