@@ -11,9 +11,14 @@ and `kubectl explain` reads the schemas, so they are the real field tables, not 
 - `v3_document(gv_path)` -> the document for `"api/v1"` or `"apis/coordination.k8s.io/v1"`, or None.
 - `v3_document_json(gv_path)` -> the same, serialized once (bytes), for the handler.
 - `v2_document()` / `v2_document_json()` -> Swagger 2.0 of everything, for clients asking JSON.
-- `v2_document_protobuf()` -> the same paths as gnostic protobuf, to answer with Content-Type
-  `OPENAPI_V2_PROTOBUF` when the Accept header asks for it: kubectl 1.27 asks `/openapi/v2` for
-  protobuf and decodes the body with proto.Unmarshal, so a JSON answer fails there.
+- `v2_document_protobuf()` -> the same document (paths and definitions) as gnostic's protobuf
+  (`apiserver.openapi_v2pb`), answered with Content-Type `openapi_v2pb.OPENAPI_V2_PROTOBUF` when the Accept
+  header asks for it: kubectl asks `/openapi/v2` for protobuf and decodes the body with
+  proto.Unmarshal, so a JSON answer fails there.
+
+v3 wraps a `$ref` that has a description in `allOf` (siblings of `$ref` are ignored in v3, as
+kube's v3 documents do); v2 keeps them beside the `$ref` (kube's v2 shape, which kube-openapi's
+v2 proto parser, and so `kubectl explain --output=plaintext-openapiv2`, reads).
 
 Custom resources (rows added at run time, `api.resources.served_resources()`) are documented
 from their CRD's `openAPIV3Schema`, given by `set_custom_schemas`, which also drops the caches.
@@ -29,7 +34,7 @@ from typing import Any
 
 from api.jsonutil import dumps
 from api.resources import RESOURCES, Resource, Subresource, served_resources
-from apiserver import schema
+from apiserver import openapi_v2pb, schema
 from apiserver.schema import Spec
 from apiserver.schema.docs import DOCS
 
@@ -111,11 +116,48 @@ def set_custom_schemas(schemas: dict[tuple[str, str, str], dict[str, Any] | None
         f.cache_clear()
 
 
+_V3_ONLY = ("allOf", "anyOf", "oneOf", "not")
+
+
+def _v2_schema(s: dict[str, Any]) -> dict[str, Any]:
+    """A CRD's structural schema as kube's v2 document gives it (apiextensions'
+    ToStructuralOpenAPIV2, for kubectl's v2 models): no junctors; a nullable value loses its type,
+    items and properties, and its name from the parent's `required`; a value that preserves
+    unknown fields loses its items and properties; an array left without items loses its type."""
+    out = {k: v for k, v in s.items() if k not in _V3_ONLY}
+    if out.pop("nullable", False):
+        for k in ("type", "items", "properties"):
+            out.pop(k, None)
+    if out.get("x-kubernetes-preserve-unknown-fields"):
+        out.pop("items", None)
+        out.pop("properties", None)
+    if out.get("type") == "array" and "items" not in out:
+        del out["type"]
+    props = out.get("properties") or {}
+    nullable = {k for k, p in props.items() if p.get("nullable")}
+    extra = out.get("additionalProperties")
+    if isinstance(extra, dict) and extra.get("nullable"):
+        out.pop("required", None)
+    elif nullable and out.get("required"):
+        out["required"] = [r for r in out["required"] if r not in nullable]
+        if not out["required"]:
+            del out["required"]
+    if "properties" in out:
+        out["properties"] = {k: _v2_schema(p) for k, p in props.items()}
+    if isinstance(out.get("items"), dict):
+        out["items"] = _v2_schema(out["items"])
+    if isinstance(extra, dict):
+        out["additionalProperties"] = _v2_schema(extra)
+    return out
+
+
 def _custom_definitions(v3: bool) -> dict[str, Any]:
     meta_ref = _ref("ObjectMeta", v3)
     out: dict[str, Any] = {}
     for (group, version, kind), body in _CUSTOM_SCHEMAS.items():
         gvk = {"group": group, "kind": kind, "version": version}
+        if body is not None and not v3:
+            body = _v2_schema(body)
         props = dict((body or {}).get("properties") or {})
         props["apiVersion"] = {
             "type": "string",
@@ -126,7 +168,7 @@ def _custom_definitions(v3: bool) -> dict[str, Any]:
             "type": "string",
             "description": "Kind is a string value representing the REST resource this object represents.",
         }
-        props["metadata"] = {"description": "Standard object's metadata.", "allOf": [meta_ref]}
+        props["metadata"] = _beside_ref(meta_ref, {"description": "Standard object's metadata."}, v3)
         name = custom_definition_name(group, version, kind)
         out[name] = {
             **(body or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
@@ -141,7 +183,7 @@ def _custom_definitions(v3: bool) -> dict[str, Any]:
                 "apiVersion": {"type": "string"},
                 "kind": {"type": "string"},
                 "items": {"type": "array", "items": _ref(_FULL + name, v3)},
-                "metadata": {"allOf": [_ref("ListMeta", v3)]},
+                "metadata": {"allOf": [_ref("ListMeta", v3)]} if v3 else _ref("ListMeta", v3),
             },
             "x-kubernetes-group-version-kind": [{**gvk, "kind": kind + "List"}],
         }
@@ -205,13 +247,19 @@ _V3_ONE_OF = {"Quantity": ("string", "number"), "IntOrString": ("integer", "stri
 def _property(type_name: str, name: str, spec: Spec, v3: bool) -> dict[str, Any]:
     body = spec_schema(spec, v3)
     if schema.retain_keys(type_name, name):  # kubectl then sends `$retainKeys` (Recreate drops rollingUpdate)
-        body = {"allOf": [body], "x-kubernetes-patch-strategy": "retainKeys"}
+        body = _beside_ref(body, {"x-kubernetes-patch-strategy": "retainKeys"}, v3)
     doc = DOCS.get(f"{type_name}.{name}")
     if doc is None:
         return body
-    if "$ref" in body:  # siblings of $ref are ignored: wrap it, as Kubernetes' own documents do
-        return {"description": doc, "allOf": [body]}
-    return {"description": doc, **body}
+    return _beside_ref(body, {"description": doc}, v3)
+
+
+def _beside_ref(body: dict[str, Any], extra: dict[str, Any], v3: bool) -> dict[str, Any]:
+    """`extra` added to a schema. v3 ignores the siblings of a `$ref`, so there a `$ref` is wrapped
+    in `allOf` (kube's v3 shape); v2 keeps them beside it (kube's v2 shape, read by kubectl)."""
+    if v3 and "$ref" in body:
+        return {**extra, "allOf": [body]}
+    return {**extra, **body}
 
 
 def _definition(type_name: str, v3: bool) -> dict[str, Any]:
@@ -540,106 +588,15 @@ def v2_document_json() -> bytes:
     return dumps(v2_document())
 
 
-# --- /openapi/v2 as protobuf (kubectl 1.27) ------------------------------------------------------
-# client-go's OpenAPISchema() asks for `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`
-# and decodes the body with proto.Unmarshal into gnostic's openapi_v2.Document, so a JSON body
-# fails there. What kubectl 1.27 reads from it: the paths, each patch operation's
-# x-kubernetes-group-version-kind extension (a YAML map) and its query parameters (to learn that
-# the server validates with fieldValidation). Field numbers are gnostic's OpenAPIv2.proto;
-# definitions are left out (kubectl then falls back to its compiled-in types for patches).
-
-OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
-_VERBS_PB = {"get": 2, "put": 3, "post": 4, "delete": 5, "patch": 8}
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _bytes_field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
-def _str_field(number: int, text: str) -> bytes:
-    return _bytes_field(number, text.encode()) if text else b""
-
-
-def _bool_field(number: int, value: bool) -> bytes:
-    return _varint(number << 3) + b"\x01" if value else b""
-
-
-def _named_any(name: str, yaml_text: str) -> bytes:
-    return _str_field(1, name) + _bytes_field(2, _str_field(2, yaml_text))
-
-
-def _yaml_scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return '""' if value == "" else str(value)
-
-
-def _pb_parameter(p: dict[str, Any]) -> bytes:
-    if p["in"] == "body":
-        body = (
-            _str_field(1, p.get("description", ""))
-            + _str_field(2, p["name"])
-            + _str_field(3, "body")
-            + _bool_field(4, bool(p.get("required")))
-        )
-        return _bytes_field(1, _bytes_field(1, body))
-    common = (
-        _bool_field(1, bool(p.get("required")))
-        + _str_field(2, p["in"])
-        + _str_field(3, p.get("description", ""))
-        + _str_field(4, p["name"])
-    )
-    if p["in"] == "query":
-        sub = _bytes_field(3, common + _str_field(6, p.get("type", "string")) + _bool_field(20, True))
-    else:
-        sub = _bytes_field(4, common + _str_field(5, p.get("type", "string")) + _bool_field(19, True))
-    return _bytes_field(1, _bytes_field(2, sub))
-
-
-def _pb_operation(op: dict[str, Any]) -> bytes:
-    out = b"".join(_str_field(1, t) for t in op.get("tags", []))
-    out += _str_field(3, op.get("description", "")) + _str_field(5, op.get("operationId", ""))
-    out += b"".join(_str_field(6, t) for t in op.get("produces", []))
-    out += b"".join(_str_field(7, t) for t in op.get("consumes", []))
-    out += b"".join(_bytes_field(8, _pb_parameter(p)) for p in op.get("parameters", []))
-    responses = b"".join(
-        _bytes_field(
-            1, _str_field(1, code) + _bytes_field(2, _bytes_field(1, _str_field(1, r.get("description", ""))))
-        )
-        for code, r in op.get("responses", {}).items()
-    )
-    out += _bytes_field(9, responses)
-    gvk = op.get("x-kubernetes-group-version-kind")
-    if gvk:
-        yaml_text = "".join(f"{k}: {_yaml_scalar(gvk[k])}\n" for k in ("group", "kind", "version"))
-        out += _bytes_field(13, _named_any("x-kubernetes-group-version-kind", yaml_text))
-    if op.get("x-kubernetes-action"):
-        out += _bytes_field(13, _named_any("x-kubernetes-action", str(op["x-kubernetes-action"]) + "\n"))
-    return out
+# --- /openapi/v2 as protobuf ---------------------------------------------------------------------
+# kubectl asks `/openapi/v2` for gnostic's protobuf (`openapi_v2pb.OPENAPI_V2_PROTOBUF`) and builds
+# its v2 models from the definitions: `explain --output=plaintext-openapiv2`, client-side apply's
+# patch metadata, and kubectl 1.27's check for fieldValidation on the patch operations. The whole
+# document, definitions included, is encoded by `openapi_v2pb`; built on the first request (about
+# as long as the JSON form) and kept until the custom resources change.
 
 
 @cache
 def v2_document_protobuf() -> bytes:
-    """`/openapi/v2` for clients asking protobuf (Content-Type `OPENAPI_V2_PROTOBUF`)."""
-    doc = v2_document()
-    info = _str_field(1, doc["info"]["title"]) + _str_field(2, doc["info"]["version"])
-    paths = b""
-    for path, item in doc["paths"].items():
-        body = b"".join(
-            _bytes_field(n, _pb_operation(item[verb])) for verb, n in _VERBS_PB.items() if verb in item
-        )
-        body += b"".join(_bytes_field(9, _pb_parameter(p)) for p in item.get("parameters", []))
-        paths += _bytes_field(2, _str_field(1, path) + _bytes_field(2, body))
-    return _str_field(1, doc["swagger"]) + _bytes_field(2, info) + _bytes_field(8, paths)
+    """`/openapi/v2` for clients asking protobuf."""
+    return openapi_v2pb.encode_document(v2_document())

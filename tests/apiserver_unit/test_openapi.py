@@ -161,8 +161,18 @@ def test_v2_document() -> None:
     assert doc["swagger"] == "2.0"
     patch = doc["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]
     assert any(p["name"] == "fieldValidation" for p in patch["parameters"])
-    assert doc["definitions"]["io.k8s.api.core.v1.Pod"]["properties"]["spec"]["allOf"] == [
-        {"$ref": "#/definitions/io.k8s.api.core.v1.PodSpec"}
+    # v2 keeps a description beside its $ref (kube's v2 shape, what kubectl's v2 models read);
+    # v3 wraps the $ref in allOf
+    spec = doc["definitions"]["io.k8s.api.core.v1.Pod"]["properties"]["spec"]
+    assert spec["$ref"] == "#/definitions/io.k8s.api.core.v1.PodSpec" and spec["description"]
+    assert "allOf" not in spec
+    strategy = doc["definitions"]["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"]
+    assert strategy["$ref"] == "#/definitions/io.k8s.api.apps.v1.DeploymentStrategy"
+    assert strategy["x-kubernetes-patch-strategy"] == "retainKeys"
+    v3 = openapi.v3_document("api/v1")
+    assert v3 is not None
+    assert v3["components"]["schemas"]["io.k8s.api.core.v1.Pod"]["properties"]["spec"]["allOf"] == [
+        {"$ref": "#/components/schemas/io.k8s.api.core.v1.PodSpec"}
     ]
     assert orjson.loads(openapi.v2_document_json())["swagger"] == "2.0"
 
