@@ -95,6 +95,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=True,
         help="serve Ingresses of the kubelite class with nginx on the node's ports 80 and 443",
     )
+    p.add_argument(
+        "--server-tls-bootstrap",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve a certificate of the cluster CA, asked for with a CertificateSigningRequest and "
+        "renewed before it expires (kubelet's serverTLSBootstrap); --no-server-tls-bootstrap: a "
+        "self-signed one, which the API server does not trust",
+    )
+    p.add_argument(
+        "--serving-cert-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait at start for the serving certificate before serving a self-signed one "
+        "until it comes",
+    )
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -277,6 +292,19 @@ async def run_node(
         with contextlib.suppress(ImportError):
             from kubelet.serving import KubeletServer
 
+            certificates = None
+            if args.server_tls_bootstrap:
+                from api.kubeletcerts import node_serving_names
+                from kubelet.certmanager import ServingCertManager
+
+                certificates = ServingCertManager(
+                    client,
+                    name,
+                    lambda: node_serving_names(agent.node),
+                    data_dir / "pki",
+                    cfg.ca_data or b"",
+                    first_wait=args.serving_cert_wait,
+                )
             server = KubeletServer(
                 runtime,
                 cfg,
@@ -287,6 +315,7 @@ async def run_node(
                 stats_interval=args.stats_interval,
                 api_client=client,  # token and access reviews of its callers (kube's webhook modes)
                 pods=informers.informer("pods", field_selector=f"spec.nodeName={name}").list,
+                certificates=certificates,
             )
             tasks.append(asyncio.create_task(server.run(), name="kubelet-server"))
     kubelet = Kubelet(
