@@ -231,7 +231,7 @@ def start_kubelet(
     task: asyncio.Future[None] = loop.create_task(server.run())
     thread = threading.Thread(target=lambda: loop.run_until_complete(asyncio.wait([task])), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a certificate manager may wait for its certificate first
     while not server.started.is_set():
         assert time.monotonic() < deadline and not task.done(), "kubelet server did not start"
         time.sleep(0.01)
