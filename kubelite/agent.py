@@ -4,7 +4,9 @@ It joins with the server URL and the node token alone (`kubelet.join`: the CA is
 against the token before the secret is sent), registers the Node, waits for its podCIDR,
 puts the node bridge on it and runs, side by side: the kubelet (pods), the proxy (service
 virtual IPs in nftables), the cluster DNS server (kubelet/dns, on the node address), the
-routes to other nodes' pod CIDRs, and the kubelet's HTTPS server (logs, exec). `--hollow`
+routes to other nodes' pod CIDRs, and the kubelet's HTTPS server (logs, exec), with a serving
+certificate of the cluster CA asked for through a CertificateSigningRequest (kubelet/certmanager.py;
+`--no-server-tls-bootstrap`: self-signed). `--hollow`
 runs the same kubelet code on the fake runtime (pods report Running with fake IPs, no
 containers, no proxy, no DNS) and `--hollow-nodes N` runs N of them in one process, for scale
 tests (Kubernetes' kubemark). SIGTERM stops cleanly: the proxy's table and the routes go, the
