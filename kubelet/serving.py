@@ -199,6 +199,16 @@ class KubeletServer:
         )
         return ensure_serving_cert(self.tls_dir, self.node_ip, self.node_name)
 
+    async def _keep_certificate(self) -> None:
+        """The certificate source's renewals, for as long as the server runs; a failure is logged
+        (the server keeps serving what it has) rather than lost in a task nobody awaits."""
+        try:
+            await self.certificates.run(self.reload)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("kubelet server: renewing the serving certificate stopped")
+
     def _uvicorn_config(self, ctx: ssl.SSLContext) -> Any:
         import uvicorn
 
@@ -221,7 +231,7 @@ class KubeletServer:
         server = _quiet_server_class()(self._uvicorn_config(self._ctx))
         serving = asyncio.ensure_future(server.serve())
         sampling = asyncio.create_task(self.stats.run(), name="kubelet-stats")
-        rotating = asyncio.create_task(self.certificates.run(self.reload), name="kubelet-certificates")
+        rotating = asyncio.create_task(self._keep_certificate(), name="kubelet-certificates")
         try:
             while not server.started and not serving.done():
                 await asyncio.sleep(0.02)
