@@ -8,8 +8,10 @@ Two credentials exist, both made on first start and kept in DATA_DIR:
 A node credential acts as user `system:node:<name>` (group `system:nodes`); the name comes from
 the `X-Kubelite-Node-Name` header when the agent sends it. What nodes may do is `authorize_node`,
 a pure function: nodes, leases in kube-node-lease, events, read pods/services/endpoints, status
-writes or deletion of pods (bound to that node, when the name is known), and the token and access
-reviews a kubelet asks about its own callers.
+writes or deletion of pods (bound to that node, when the name is known), the token and access
+reviews a kubelet asks about its own callers, and creating and reading CertificateSigningRequests
+(its serving certificate, kubelet/certmanager.py: kube's NodeRules grant the same four verbs; what
+a node may get approved is controller/csrapproving.py's business, not the authorizer's).
 """
 
 from __future__ import annotations
@@ -143,6 +145,7 @@ def write_kubeconfig(path: Path, server_url: str, tls: TLSFiles, auth: Authentic
 _READ = frozenset({"get", "list", "watch"})
 _NODE_FREE = frozenset({"nodes", "events"})  # resources a node may use with any verb
 _REVIEWS = frozenset({"tokenreviews", "subjectaccessreviews", "localsubjectaccessreviews"})
+_CSR_VERBS = frozenset({"create", "get", "list", "watch"})
 
 
 def authorize_node(
@@ -175,6 +178,8 @@ def authorize_node(
         return  # tokens for the accounts its pods run as: apiserver.nodegraph checks
     if resource in _REVIEWS and verb == "create" and subresource is None:
         return  # the kubelet's webhook authentication and authorization of its own callers (kube's NodeRules)
+    if resource == "certificatesigningrequests" and verb in _CSR_VERBS and subresource is None:
+        return  # the kubelet's serving certificate: ask, then watch for it (kube's NodeRules)
     if resource == "pods":
         if verb in _READ and subresource in (None, "log", "status"):
             return

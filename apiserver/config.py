@@ -70,6 +70,7 @@ class ServerConfig:
     etcd_keyfile: str = ""
     token: str = ""  # shares the CA, SA key and tokens through the datastore (bootstrap_secrets)
     lease_duration: float = 15.0  # this server's identity Lease (its place in the kubernetes endpoints)
+    cluster_signing_duration: float = 365 * 24 * 3600.0  # the longest certificate the CSR signer issues
 
     @property
     def datastore_url(self) -> str:

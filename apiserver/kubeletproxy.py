@@ -19,9 +19,16 @@ upgrade, which kubectl decodes as a Status too).
 
 The API server authenticates to kubelets the Kubernetes way: a client certificate with CN
 `kube-apiserver-kubelet-client` (group system:masters), signed by the cluster CA, made on first
-start beside the other certificates (`tls/kubelet-client.crt|key`). Kubelets serve with
-self-signed certificates, which are not verified (kube-apiserver's default without
-`--kubelet-certificate-authority`). httpx and websockets are imported on first use only.
+start beside the other certificates (`tls/kubelet-client.crt|key`). It verifies the kubelet in
+turn, as kube-apiserver with `--kubelet-certificate-authority`: the kubelet's certificate must
+chain to the cluster CA and name the address dialled (an IP SAN for an InternalIP). Kubelets get
+such certificates through CertificateSigningRequests the controller manager approves and signs
+(kubelet/certmanager.py, controller/csrapproving.py); a kubelet still serving a self-signed one (its
+request not issued yet, or `--no-server-tls-bootstrap`) is refused with `certificate verify
+failed` in the 503, as kube-apiserver refuses it. The same context serves nodes/proxy
+(apiserver/resourceproxy.py) and the metrics API's summaries (apiserver/metricsapi.py). Hollow
+nodes serve nothing: their metrics are made up without dialling. httpx and websockets are imported
+on first use only.
 """
 
 from __future__ import annotations
@@ -70,10 +77,10 @@ def ensure_kubelet_client_cert(tls_dir: Path, ca_cert: Path, ca_key: Path) -> tu
     return cert_path, key_path
 
 
-def client_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE  # kubelets serve self-signed certificates
+def client_ssl_context(cert: Path, key: Path, ca: Path) -> ssl.SSLContext:
+    """Present `cert`; verify the kubelet's certificate against `ca` and the address dialled."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname
+    ctx.load_verify_locations(cafile=str(ca))
     ctx.load_cert_chain(str(cert), str(key))
     return ctx
 
@@ -195,7 +202,7 @@ class KubeletProxy:
     def __init__(self, registry: Any, tls_dir: Path, ca_cert: Path, ca_key: Path) -> None:
         self.registry = registry
         cert, key = ensure_kubelet_client_cert(tls_dir, ca_cert, ca_key)
-        self.ssl = client_ssl_context(cert, key)
+        self.ssl = client_ssl_context(cert, key, ca_cert)
         self._http: Any = None
 
     async def target(self, pod: dict[str, Any], subresource: str, query: list[tuple[str, str]]) -> Target:

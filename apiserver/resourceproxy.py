@@ -12,8 +12,8 @@ refuses it answers for itself; other upgrades (SPDY, h2c) are refused with a 400
 
 Pods and service endpoints are dialled directly at their IPs (every host of a kubelite cluster
 routes to every node's pod CIDR), over TLS without verification when `https` is named (kube's
-proxy transport); the kubelet with the API server's kubelet client certificate
-(`apiserver.kubeletproxy`). An upstream that cannot be reached is a 503 `error trying to reach
+proxy transport); the kubelet with the API server's kubelet client certificate, its own
+certificate verified against the cluster CA and the node address (`apiserver.kubeletproxy`). An upstream that cannot be reached is a 503 `error trying to reach
 service: dial tcp ...`; errors before that are kube's Status bodies (404 for a missing object).
 httpx is imported on first use.
 """

@@ -207,6 +207,7 @@ def control_loop_options(config: ServerConfig, root_ca: str = "") -> dict[str, A
         # the cluster CA signs approved certificate requests, as kube's --cluster-signing-*-file
         "cluster_signing_cert_file": str(config.data_dir / "tls" / "ca.crt"),
         "cluster_signing_key_file": str(config.data_dir / "tls" / "ca.key"),
+        "cluster_signing_duration": config.cluster_signing_duration,
     }
 
 

@@ -7,17 +7,21 @@ Three signers are kube's and served here, each with kube's rules on what it will
   CN, the groups the O=s); usages within digital signature, key encipherment and client auth,
   client auth among them.
 - `kubernetes.io/kube-apiserver-client-kubelet`: a kubelet's client certificate: subject
-  `O=system:nodes, CN=system:node:<name>`, no subject alternative names, the same usages.
-- `kubernetes.io/kubelet-serving`: a kubelet's serving certificate: the same subject, DNS or IP
-  names only (at least one), usages within digital signature, key encipherment and server auth,
-  server auth among them.
+  `O=system:nodes, CN=system:node:<name>`, no subject alternative names, usages exactly
+  {digital signature, client auth} or {digital signature, key encipherment, client auth}.
+- `kubernetes.io/kubelet-serving`: a kubelet's serving certificate (kubelet/certmanager.py asks for
+  it, controller/csrapproving.py approves it): the same subject, DNS or IP names only (at least
+  one), usages exactly {digital signature, server auth} or {digital signature, key encipherment,
+  server auth} (kube's ValidateKubeletServingCSR: key encipherment only matters for RSA keys).
 A request its signer will not sign gets a `Failed` condition (reason SignerValidationFailure) and
 stays unsigned, as kube does; requests for other signers are left to whoever serves them.
 
-The certificate is valid from five minutes ago (clocks drift) for what the request asked
-(`expirationSeconds`), at most `cluster_signing_duration` (a year) and never past the CA's own end.
-Handlers only enqueue names; `sync` re-reads the cache and acts on an approved, unsigned,
-not-failed request.
+How long a certificate lives is kube's arithmetic (`validity`): the request's `expirationSeconds`
+(at least 10 minutes) up to `cluster_signing_duration` (a year; `--cluster-signing-duration`,
+which tests shorten); valid from five minutes ago (clocks drift); a long-lived certificate (8 h or
+more) ends that much earlier too, a short-lived one keeps its whole lifetime ahead of it; never past
+the CA's own end. Handlers only enqueue names; `sync` re-reads the cache and acts on an approved,
+unsigned, not-failed request.
 """
 
 from __future__ import annotations
@@ -30,18 +34,27 @@ from typing import Any
 
 from api import jsonutil
 from api.informer import Informer
+from api.kubeletcerts import NODE_PREFIX, NODES_GROUP, SIGNER
 from controller.base import ApiClient, Obj, QueueController, meta
 
 log = logging.getLogger(__name__)
 
 CLIENT = "kubernetes.io/kube-apiserver-client"
 KUBELET_CLIENT = "kubernetes.io/kube-apiserver-client-kubelet"
-KUBELET_SERVING = "kubernetes.io/kubelet-serving"
+KUBELET_SERVING = SIGNER
 SIGNERS = (CLIENT, KUBELET_CLIENT, KUBELET_SERVING)
 BACKDATE = dt.timedelta(minutes=5)
-NODES_GROUP, NODE_PREFIX = "system:nodes", "system:node:"
+SHORT = dt.timedelta(hours=8)  # below this a certificate's end is not backdated (kube's signer)
+MIN_REQUESTED = dt.timedelta(minutes=10)  # a shorter expirationSeconds is raised to this
 _CLIENT_USAGES = {"digital signature", "key encipherment", "client auth"}
-_SERVING_USAGES = {"digital signature", "key encipherment", "server auth"}
+# the kubelet signers want one of two exact sets: with key encipherment (RSA keys) or without
+_KUBELET_USAGES = {
+    KUBELET_CLIENT: ({"digital signature", "client auth"}, _CLIENT_USAGES),
+    KUBELET_SERVING: (
+        {"digital signature", "server auth"},
+        {"digital signature", "key encipherment", "server auth"},
+    ),
+}
 
 
 def wants_signing(csr: Obj) -> bool:
@@ -62,14 +75,13 @@ def refusal(signer: str, usages: list[str], request: Any) -> str:
     from cryptography.x509.oid import NameOID
 
     used = set(usages)
-    if signer in (CLIENT, KUBELET_CLIENT):
+    if signer == CLIENT:
         if "client auth" not in used or not used <= _CLIENT_USAGES:
             return f"invalid usages for a client certificate: {sorted(used)} (client auth required; only digital signature, key encipherment, client auth allowed)"
-    else:
-        if "server auth" not in used or not used <= _SERVING_USAGES:
-            return f"invalid usages for a serving certificate: {sorted(used)} (server auth required; only digital signature, key encipherment, server auth allowed)"
-    if signer == CLIENT:
         return ""
+    if used not in _KUBELET_USAGES[signer]:
+        wanted = " or ".join(str(sorted(u)) for u in _KUBELET_USAGES[signer])
+        return f"usages did not match: {sorted(used)} (wanted {wanted})"
     orgs = [str(a.value) for a in request.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
     cns = [str(a.value) for a in request.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     if orgs != [NODES_GROUP]:
@@ -88,6 +100,28 @@ def refusal(signer: str, usages: list[str], request: Any) -> str:
     if any(not isinstance(n, x509.DNSName | x509.IPAddress) for n in names):
         return "only DNS names and IP addresses are allowed as subject alternative names"
     return ""
+
+
+def duration(expiration_seconds: Any, cluster_signing_duration: dt.timedelta) -> dt.timedelta:
+    """How long the certificate is asked to live (kube's signer): the request's `expirationSeconds`
+    when it asks for less than the signing duration, raised to 10 minutes; else the signing duration."""
+    if not isinstance(expiration_seconds, int) or isinstance(expiration_seconds, bool):
+        return cluster_signing_duration
+    requested = dt.timedelta(seconds=expiration_seconds)
+    if requested > cluster_signing_duration:
+        return cluster_signing_duration
+    return max(requested, MIN_REQUESTED)
+
+
+def validity(
+    now: dt.datetime, ttl: dt.timedelta, ca_not_after: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """(notBefore, notAfter) of a certificate signed `now` for `ttl` (kube's PermissiveSigningPolicy):
+    valid from BACKDATE ago; a long-lived one ends `ttl` after that start, a short-lived one (under
+    SHORT) `ttl` after now, so that the backdate does not eat its lifetime; never after the CA's end."""
+    start = now - BACKDATE
+    end = now + ttl if ttl < SHORT else start + ttl
+    return start, min(end, ca_not_after)
 
 
 _KEY_USAGE_FLAGS = {
@@ -128,8 +162,7 @@ def issue(
         "ocsp signing": ExtendedKeyUsageOID.OCSP_SIGNING,
         "any": ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
     }
-    start = now - BACKDATE
-    end = min(start + ttl, ca_cert.not_valid_after_utc)
+    start, end = validity(now, ttl, ca_cert.not_valid_after_utc)
     b = (
         x509.CertificateBuilder()
         .subject_name(request.subject)
@@ -212,9 +245,8 @@ class CsrSigningController(QueueController):
             status["conditions"] = [*(status.get("conditions") or []), failed]
             log.info("certificate request %s not signed: %s", meta(csr).get("name"), why)
         else:
-            seconds = spec.get("expirationSeconds")
-            ttl = min(self.max_ttl, float(seconds)) if isinstance(seconds, int) else self.max_ttl
+            ttl = duration(spec.get("expirationSeconds"), dt.timedelta(seconds=self.max_ttl))
             ca_cert, ca_key = self._authority()
-            pem = issue(request, usages, ca_cert, ca_key, dt.timedelta(seconds=ttl), dt.datetime.now(dt.UTC))
+            pem = issue(request, usages, ca_cert, ca_key, ttl, dt.datetime.now(dt.UTC))
             status["certificate"] = base64.b64encode(pem).decode()
         await self.write_status(self.client, "certificatesigningrequests", csr, status, requeue=key)

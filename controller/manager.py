@@ -178,6 +178,11 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
             client, factory.informer("resourcequotas"), {p: factory.informer(p) for p in counted_plurals()}
         )
         loops.append(rq.run())
+    if "csrapproving" in enabled:  # kubelet serving certificates, k3s-like: approved when they fit
+        from controller.csrapproving import KubeletServingApprover
+
+        approver = KubeletServingApprover(client, factory.informer("certificatesigningrequests"), nodes)
+        loops.append(approver.run())
     if "csrsigning" in enabled and options.cluster_signing_cert_file and options.cluster_signing_key_file:
         from controller.csrsigning import CsrSigningController
 

@@ -109,6 +109,7 @@ class ControllerOptions(LeaderOptions):
         "clusterrole-aggregation",
         "horizontalpodautoscaling",
         "disruption",
+        "csrapproving",
         "csrsigning",
         "csrcleaner",
         "resourcequota",

@@ -1,13 +1,29 @@
 """The kubelet's HTTPS listener: its serving certificate, the client-certificate handshake, uvicorn.
 
 `KubeletServer` serves `kubelet.server.KubeletApp` over TLS on node_ip:port until cancelled, and
-samples container usage (`kubelet.stats`) beside it. The server presents its own self-signed
-certificate, made once and kept (as the kubelet does; the API server does not verify it, as
-kube-apiserver without `--kubelet-certificate-authority`), and asks for, without requiring, a
-client certificate signed by the cluster CA: a caller without one may still bring a bearer token,
-and one from another CA fails the handshake. uvicorn's ASGI scope carries no peer certificate, so
-`_PeerCertProtocol` (a subclass of its httptools protocol) puts the certificate's CN and O entries
-into the per-connection state that uvicorn copies into every request's and WebSocket's scope.
+samples container usage (`kubelet.stats`) beside it. Its certificate comes from a
+`ServingCertificates` source:
+- `kubelet.certmanager.ServingCertManager` (what `kubelite agent` uses: kube's
+  `serverTLSBootstrap`): a certificate of the cluster CA through a CertificateSigningRequest,
+  which the controller manager approves and signs at once when it names only the node's own
+  names and addresses, so the API server verifies it (as kube-apiserver with
+  `--kubelet-certificate-authority`) and metrics-server does with its ServiceAccount's ca.crt.
+  The server waits for it before listening, up to the manager's `first_wait` (60 s). Should none
+  come by then (no controller manager, or a request left pending for the admin), it says so in a
+  WARNING and serves a self-signed certificate meanwhile, which no verifying client accepts:
+  logs, exec and metrics through the API server fail with `certificate verify failed` until the
+  signed one arrives and is swapped in, without a restart.
+- `SelfSigned`: a certificate made once by the kubelet and kept (kube's kubelet without
+  serverTLSBootstrap); `kubelite agent --no-server-tls-bootstrap`, and tests of the server alone.
+- `FixedCertificate`: a pair of files made elsewhere (tests issue one from a test CA).
+A new certificate (rotation) is loaded into the running `SSLContext` (`load_cert_chain` again):
+new handshakes present it, connections already open keep the old one.
+
+The server asks for, without requiring, a client certificate signed by the cluster CA: a caller
+without one may still bring a bearer token, and one from another CA fails the handshake. uvicorn's
+ASGI scope carries no peer certificate, so `_PeerCertProtocol` (a subclass of its httptools
+protocol) puts the certificate's CN and O entries into the per-connection state that uvicorn copies
+into every request's and WebSocket's scope.
 """
 
 from __future__ import annotations
@@ -20,7 +36,7 @@ import logging
 import ssl
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from api.websocket import server_protocol_class
 from kubelet import serverauth as sa
@@ -54,6 +70,42 @@ def ensure_serving_cert(tls_dir: Path, node_ip: str, node_name: str = "") -> tup
     certs.write_private(key_path, certs.key_pem(key))
     cert_path.write_bytes(certs.cert_pem(cert))
     return cert_path, key_path
+
+
+class ServingCertificates(Protocol):
+    """Where the kubelet server's certificate comes from (see the module docstring)."""
+
+    async def first(self) -> tuple[Path, Path] | None:
+        """(certificate, key) files to serve at start; None: none yet (serve self-signed meanwhile)."""
+        ...
+
+    async def run(self, reload: Callable[[Path, Path], None]) -> None:
+        """Until cancelled: hand every newer (certificate, key) to `reload`."""
+        ...
+
+
+class FixedCertificate:
+    """A certificate and key made elsewhere, served as they are."""
+
+    def __init__(self, cert: Path, key: Path) -> None:
+        self.cert, self.key = cert, key
+
+    async def first(self) -> tuple[Path, Path] | None:
+        return self.cert, self.key
+
+    async def run(self, reload: Callable[[Path, Path], None]) -> None:
+        await asyncio.Event().wait()  # never a new one
+
+
+class SelfSigned(FixedCertificate):
+    """The kubelet's own self-signed certificate (`ensure_serving_cert`), made on first use."""
+
+    def __init__(self, tls_dir: Path, node_ip: str, node_name: str = "") -> None:
+        super().__init__(tls_dir / "kubelet.crt", tls_dir / "kubelet.key")
+        self.tls_dir, self.node_ip, self.node_name = tls_dir, node_ip, node_name
+
+    async def first(self) -> tuple[Path, Path] | None:
+        return ensure_serving_cert(self.tls_dir, self.node_ip, self.node_name)
 
 
 def _peer_cert_protocol() -> type:
@@ -97,14 +149,19 @@ class KubeletServer:
         stats_interval: float = 15.0,
         api_client: Any = None,
         pods: Callable[[], list[dict[str, Any]]] | None = None,
+        certificates: ServingCertificates | None = None,
     ) -> None:
         """`api_client`: the kubelet's client of the API server, for the token and access reviews
-        of callers other than the API server (None: only the API server is served)."""
+        of callers other than the API server (None: only the API server is served).
+        `certificates`: where the serving certificate comes from (default: `SelfSigned`)."""
         self.runtime = runtime
         self.ca_data: bytes = client_config.ca_data
         self.node_ip = node_ip
         self.port = port
         self.tls_dir = Path(data_dir) / "kubelet-tls"
+        self.node_name = node_name
+        self.certificates: ServingCertificates = certificates or SelfSigned(self.tls_dir, node_ip, node_name)
+        self._ctx: ssl.SSLContext | None = None
         from kubelet.stats import StatsCollector
 
         self.stats = StatsCollector(runtime, node_name, stats_interval)
@@ -112,10 +169,9 @@ class KubeletServer:
         self.app = KubeletApp(runtime, allowed_cn, self.stats, auth, pods)
         self.started = asyncio.Event()
 
-    def ssl_context(self) -> ssl.SSLContext:
-        """Serve our own certificate; ask for (not require: no certificate gets a 401) a client
-        certificate signed by the cluster CA."""
-        cert, key = ensure_serving_cert(self.tls_dir, self.node_ip)
+    def ssl_context(self, cert: Path, key: Path) -> ssl.SSLContext:
+        """Serve `cert`; ask for (not require: no certificate gets a 401) a client certificate
+        signed by the cluster CA."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(cert), str(key))
         ctx.load_verify_locations(cadata=self.ca_data.decode())
@@ -125,10 +181,37 @@ class KubeletServer:
         ctx.num_tickets = 0
         return ctx
 
-    def _uvicorn_config(self) -> Any:
+    def reload(self, cert: Path, key: Path) -> None:
+        """Serve a new certificate from the next handshake on (the running context, reloaded)."""
+        if self._ctx is None:
+            return
+        self._ctx.load_cert_chain(str(cert), str(key))
+        log.info("kubelet server: serving the certificate in %s from now on", cert)
+
+    async def _first_certificate(self) -> tuple[Path, Path]:
+        got = await self.certificates.first()
+        if got is not None:
+            return got
+        log.warning(
+            "kubelet server: no serving certificate from the cluster CA yet (its request is pending "
+            "approval or signing): serving a self-signed certificate until it is issued; the API "
+            "server and metrics-server will not trust this kubelet meanwhile"
+        )
+        return ensure_serving_cert(self.tls_dir, self.node_ip, self.node_name)
+
+    async def _keep_certificate(self) -> None:
+        """The certificate source's renewals, for as long as the server runs; a failure is logged
+        (the server keeps serving what it has) rather than lost in a task nobody awaits."""
+        try:
+            await self.certificates.run(self.reload)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("kubelet server: renewing the serving certificate stopped")
+
+    def _uvicorn_config(self, ctx: ssl.SSLContext) -> Any:
         import uvicorn
 
-        ctx = self.ssl_context()
         return uvicorn.Config(
             self.app,
             host=self.node_ip,
@@ -144,9 +227,11 @@ class KubeletServer:
         )
 
     async def run(self) -> None:
-        server = _quiet_server_class()(self._uvicorn_config())
+        self._ctx = self.ssl_context(*await self._first_certificate())
+        server = _quiet_server_class()(self._uvicorn_config(self._ctx))
         serving = asyncio.ensure_future(server.serve())
         sampling = asyncio.create_task(self.stats.run(), name="kubelet-stats")
+        rotating = asyncio.create_task(self._keep_certificate(), name="kubelet-certificates")
         try:
             while not server.started and not serving.done():
                 await asyncio.sleep(0.02)
@@ -158,6 +243,7 @@ class KubeletServer:
                 raise RuntimeError(f"kubelet server: could not listen on {self.node_ip}:{self.port}")
         finally:
             sampling.cancel()
+            rotating.cancel()
             if not serving.done():
                 server.should_exit = True
                 with contextlib.suppress(BaseException):
@@ -165,4 +251,4 @@ class KubeletServer:
                 serving.cancel()
 
 
-__all__ = ["KubeletServer", "ensure_serving_cert"]
+__all__ = ["FixedCertificate", "KubeletServer", "SelfSigned", "ServingCertificates", "ensure_serving_cert"]

@@ -4,7 +4,9 @@ It joins with the server URL and the node token alone (`kubelet.join`: the CA is
 against the token before the secret is sent), registers the Node, waits for its podCIDR,
 puts the node bridge on it and runs, side by side: the kubelet (pods), the proxy (service
 virtual IPs in nftables), the cluster DNS server (kubelet/dns, on the node address), the
-routes to other nodes' pod CIDRs, and the kubelet's HTTPS server (logs, exec). `--hollow`
+routes to other nodes' pod CIDRs, and the kubelet's HTTPS server (logs, exec), with a serving
+certificate of the cluster CA asked for through a CertificateSigningRequest (kubelet/certmanager.py;
+`--no-server-tls-bootstrap`: self-signed). `--hollow`
 runs the same kubelet code on the fake runtime (pods report Running with fake IPs, no
 containers, no proxy, no DNS) and `--hollow-nodes N` runs N of them in one process, for scale
 tests (Kubernetes' kubemark). SIGTERM stops cleanly: the proxy's table and the routes go, the
@@ -94,6 +96,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="serve Ingresses of the kubelite class with nginx on the node's ports 80 and 443",
+    )
+    p.add_argument(
+        "--server-tls-bootstrap",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve a certificate of the cluster CA, asked for with a CertificateSigningRequest and "
+        "renewed before it expires (kubelet's serverTLSBootstrap); --no-server-tls-bootstrap: a "
+        "self-signed one, which the API server does not trust",
+    )
+    p.add_argument(
+        "--serving-cert-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait at start for the serving certificate before serving a self-signed one "
+        "until it comes",
     )
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
@@ -277,6 +294,19 @@ async def run_node(
         with contextlib.suppress(ImportError):
             from kubelet.serving import KubeletServer
 
+            certificates = None
+            if args.server_tls_bootstrap:
+                from api.kubeletcerts import node_serving_names
+                from kubelet.certmanager import ServingCertManager
+
+                certificates = ServingCertManager(
+                    client,
+                    name,
+                    lambda: node_serving_names(agent.node),
+                    data_dir / "pki",
+                    cfg.ca_data or b"",
+                    first_wait=args.serving_cert_wait,
+                )
             server = KubeletServer(
                 runtime,
                 cfg,
@@ -287,6 +317,7 @@ async def run_node(
                 stats_interval=args.stats_interval,
                 api_client=client,  # token and access reviews of its callers (kube's webhook modes)
                 pods=informers.informer("pods", field_selector=f"spec.nodeName={name}").list,
+                certificates=certificates,
             )
             tasks.append(asyncio.create_task(server.run(), name="kubelet-server"))
     kubelet = Kubelet(

@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--compact-keep", default="5m", help="keep at least this much watch history (e.g. 5m, 300)"
     )
     p.add_argument("--compact-interval", default="60s", help="how often to compact history")
+    p.add_argument(
+        "--cluster-signing-duration",
+        default="8760h",
+        help="the longest certificate the signer issues from the cluster CA (kubelet serving "
+        "certificates are renewed at 70-90%% of it)",
+    )
     p.add_argument("--bookmark-interval", default="15s", help="BOOKMARK period on quiet watches")
     p.add_argument(
         "--tls-san", action="append", default=[], help="extra name or IP for the serving certificate"
@@ -88,6 +94,7 @@ def main(argv: list[str]) -> int:
             compact_keep=parse_duration(args.compact_keep),
             compact_interval=parse_duration(args.compact_interval),
             bookmark_interval=parse_duration(args.bookmark_interval),
+            cluster_signing_duration=parse_duration(args.cluster_signing_duration),
             extra_sans=tuple(args.tls_san),
             etcd_cafile=args.etcd_cafile,
             etcd_certfile=args.etcd_certfile,

@@ -25,6 +25,25 @@ def self_signed(
     return certs.cert_pem(certs.sign(b, key)), certs.key_pem(key)
 
 
+def issued(
+    ca_cert: bytes, ca_key: bytes, common_name: str, dns: Sequence[str] = (), ips: Sequence[str] = ()
+) -> tuple[bytes, bytes]:
+    """(certificate, key) in PEM for a server, signed by the PEM CA pair, valid for a day (a kubelet's
+    serving certificate of the cluster CA, as the kubelet-serving signer would issue it)."""
+    from cryptography.hazmat.primitives import serialization
+
+    issuer = certs.x509.load_pem_x509_certificate(ca_cert)
+    signer = serialization.load_pem_private_key(ca_key, None)
+    assert isinstance(signer, certs.PrivateKey)
+    key = certs.new_key()
+    b = (
+        certs.builder(certs.name(common_name, ["system:nodes"]), issuer.subject, key, days=1)
+        .add_extension(certs.alt_names(dns, ips), critical=False)
+        .add_extension(certs.x509.ExtendedKeyUsage([certs.SERVER_AUTH]), critical=False)
+    )
+    return certs.cert_pem(certs.sign(b, signer)), certs.key_pem(key)
+
+
 def https_get(ip: str, port: int, host: str, path: str, ca: bytes, timeout: float = 5) -> tuple[bytes, bytes]:
     """GET `path` over TLS with SNI and Host `host`, trusting only the PEM `ca`: (status line and
     headers, body) of the response; OSError (ssl.SSLError among them) when it cannot be had."""

@@ -266,7 +266,8 @@ def test_kubectl_approves_and_the_issued_certificate_logs_in(tmp_path: Path) -> 
         ca = x509.load_pem_x509_certificate(srv.ca_file.read_bytes())
         cert.verify_directly_issued_by(ca)
         assert cert.subject.rfc4514_string() == "CN=alice,O=dev"
-        assert cert.not_valid_after_utc - cert.not_valid_before_utc == dt.timedelta(seconds=3600)
+        # an hour is short-lived (under 8 h): valid from 5 minutes back, for the whole hour ahead
+        assert cert.not_valid_after_utc - cert.not_valid_before_utc == dt.timedelta(seconds=3600 + 300)
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         assert list(eku) == [ExtendedKeyUsageOID.CLIENT_AUTH]
         # the certificate is a login: the user is its CN, the groups its O=s

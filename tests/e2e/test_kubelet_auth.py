@@ -5,16 +5,22 @@ ServiceAccount's token, without the binding, gets the kubelet's 403; no token, 4
 
 The requests are made by Python's TLS client in a python:3 pod (busybox's built-in TLS client sends
 no signature_algorithms extension, which the kubelet's OpenSSL refuses), to the node's InternalIP
-and kubelet port as the Node object gives them, without verifying the kubelet's self-signed
-certificate (metrics-server's `--kubelet-insecure-tls`).
+and kubelet port as the Node object gives them, verifying the kubelet's certificate as
+metrics-server's unchanged components.yaml does (no `--kubelet-insecure-tls`): against the cluster
+CA of the pod's ServiceAccount mount, for the IP dialled. The kubelets' serving certificates come
+from that CA through CertificateSigningRequests the controller manager approved: checked from the
+host for every node too.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 from collections.abc import Iterator
 
 import pytest
+from cryptography import x509
 
 from tests.e2e.conftest import Cluster
 from tests.e2e.manifests import pod
@@ -53,8 +59,7 @@ if token == "@":
 req = urllib.request.Request(url)
 if token != "-":
     req.add_header("Authorization", "Bearer " + token)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+ctx = ssl.create_default_context(cafile="/var/run/secrets/kubernetes.io/serviceaccount/ca.crt")
 try:
     with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
         print(r.status); print(r.read().decode())
@@ -135,3 +140,34 @@ def test_unbound_service_account_is_forbidden_and_no_token_unauthorized(
         "subresource=metrics)\n",
     )
     assert fetch(cluster, scraper, "-") == (401, "Unauthorized\n")
+
+
+def test_every_kubelet_serves_a_certificate_of_the_cluster_ca(cluster: Cluster) -> None:
+    """Each node's kubelet, dialled at its InternalIP with only the cluster CA trusted (the IP
+    checked against the certificate), presents `system:node:<name>` naming its name and IP; its
+    request was approved by the controller manager (reason AutoApproved)."""
+    from api import x509 as certs
+
+    ca = cluster.data_dir / "server" / "tls" / "ca.crt"
+    nodes = json.loads(cluster.kubectl("get", "nodes", "-o", "json", real=True).stdout)["items"]
+    csrs = json.loads(cluster.kubectl("get", "csr", "-o", "json", real=True).stdout)["items"]
+    assert len(nodes) == 2
+    for node in nodes:
+        name = node["metadata"]["name"]
+        ip = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+        port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
+        ctx = ssl.create_default_context(cafile=str(ca))
+        with (
+            socket.create_connection((ip, port), timeout=10) as raw,
+            ctx.wrap_socket(raw, server_hostname=ip) as s,
+        ):
+            der = s.getpeercert(binary_form=True)
+        assert der is not None
+        cert = x509.load_der_x509_certificate(der)
+        assert cert.subject.rfc4514_string() == f"CN=system:node:{name},O=system:nodes"
+        dns, ips = certs.names_of(cert)
+        assert name in dns and ip in ips
+        mine = [c for c in csrs if c["spec"]["username"] == f"system:node:{name}"]
+        assert mine and all(c["spec"]["signerName"] == "kubernetes.io/kubelet-serving" for c in mine)
+        approved = [c for m in mine for c in m["status"].get("conditions") or [] if c["type"] == "Approved"]
+        assert approved and approved[0]["reason"] == "AutoApproved", mine

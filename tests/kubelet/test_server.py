@@ -35,10 +35,11 @@ from websockets.sync.client import ClientConnection, connect
 
 from apiserver import certs
 from apiserver.kubeletproxy import client_ssl_context, ensure_kubelet_client_cert
-from kubelet.serving import KubeletServer
+from kubelet.serving import FixedCertificate, KubeletServer
 from kubelet.sync import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID, RESTART_COUNT
 from runtime.interface import ContainerInfo, Runtime
 from tests.apiserver.conftest import free_port
+from tests.tls import issued
 
 
 # --- the runtime double ------------------------------------------------------------------
@@ -207,13 +208,22 @@ def start_kubelet(
     host: str = "127.0.0.1",
     **kw: Any,
 ) -> Kubelet:
-    """A KubeletServer on `host` in its own thread and loop, trusting `ca` for client certificates;
-    `kw` more of KubeletServer's arguments (`node_name`, `api_client`, `pods` ...)."""
+    """A KubeletServer on `host` in its own thread and loop, trusting `ca` for client certificates
+    and serving a certificate `ca` issued for `host` (as the kubelet-serving signer issues them),
+    which the returned client context verifies; `kw` more of KubeletServer's arguments
+    (`node_name`, `api_client`, `pods`, `certificates` ...)."""
     (tmp / "client").mkdir(parents=True, exist_ok=True)
     cert, key = ensure_kubelet_client_cert(tmp / "client", ca.ca_cert, ca.ca_key)
     port = free_port()
     if allowed_cn:
         kw["allowed_cn"] = allowed_cn
+    if "certificates" not in kw:
+        serving = tmp / "serving"
+        serving.mkdir(parents=True, exist_ok=True)
+        pem, private = issued(ca.ca_pem(), ca.ca_key.read_bytes(), "system:node:test", ["localhost"], [host])
+        (serving / "kubelet.crt").write_bytes(pem)
+        (serving / "kubelet.key").write_bytes(private)
+        kw["certificates"] = FixedCertificate(serving / "kubelet.crt", serving / "kubelet.key")
     server = KubeletServer(
         cast(Runtime, runtime), SimpleNamespace(ca_data=ca.ca_pem()), host, port, tmp / "kubelet", **kw
     )
@@ -221,11 +231,11 @@ def start_kubelet(
     task: asyncio.Future[None] = loop.create_task(server.run())
     thread = threading.Thread(target=lambda: loop.run_until_complete(asyncio.wait([task])), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a certificate manager may wait for its certificate first
     while not server.started.is_set():
         assert time.monotonic() < deadline and not task.done(), "kubelet server did not start"
         time.sleep(0.01)
-    return Kubelet(runtime, port, client_ssl_context(cert, key), ca, loop, task, thread, host)
+    return Kubelet(runtime, port, client_ssl_context(cert, key, ca.ca_cert), ca, loop, task, thread, host)
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +257,7 @@ def ws(
     kubelet: Kubelet, path: str, protocols: tuple[str, ...] = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 ) -> ClientConnection:
     return connect(
-        f"wss://127.0.0.1:{kubelet.port}{path}",
+        f"wss://{kubelet.host}:{kubelet.port}{path}",
         ssl=kubelet.client_ssl,
         subprotocols=list(protocols),  # type: ignore[arg-type]
         open_timeout=10,
@@ -282,7 +292,7 @@ def test_authentication(kubelet: Kubelet, tmp_path: Path) -> None:
     other = certs.ensure_certs(tmp_path / "other-ca", [])
     cert, key = ensure_kubelet_client_cert(tmp_path / "other-ca" / "tls", other.ca_cert, other.ca_key)
     with pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)):
-        httpx.get(kubelet.url + "/healthz", verify=client_ssl_context(cert, key))
+        httpx.get(kubelet.url + "/healthz", verify=client_ssl_context(cert, key, kubelet.ca.ca_cert))
     # a good certificate with a CN this kubelet does not serve: 403, also for a WebSocket
     picky = start_kubelet(tmp_path / "picky", kubelet.runtime, kubelet.ca, allowed_cn="somebody-else")
     try:

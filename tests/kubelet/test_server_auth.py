@@ -86,7 +86,7 @@ def user_cert(tmp: Path, ca: certs.TLSFiles, cn: str, groups: tuple[str, ...] = 
     cert_path, key_path = tmp / f"{cn}.crt", tmp / f"{cn}.key"
     cert_path.write_bytes(x509.cert_pem(cert))
     x509.write_private(key_path, x509.key_pem(key))
-    return client_ssl_context(cert_path, key_path)
+    return client_ssl_context(cert_path, key_path, ca.ca_cert)
 
 
 @pytest.fixture(scope="module")
