@@ -202,13 +202,15 @@ def subjects(users: list[str], groups: list[str], service_accounts: list[str]) -
     return out
 
 
-def binding_object(kind: str, name: str, role_kind: str, role: str, p: Parsed) -> dict[str, Any]:
+def binding_object(
+    kind: str, name: str, role_kind: str, role: str, users: list[str], p: Parsed
+) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "kind": kind,
         "apiVersion": RBAC_V1,
         "metadata": {"name": name, "creationTimestamp": None},
     }
-    found = subjects(p["user"], p["group"], p["serviceaccount"])
+    found = subjects(users, p["group"], p["serviceaccount"])
     if found:
         obj["subjects"] = found
     obj["roleRef"] = {"apiGroup": RBAC, "kind": role_kind, "name": role}
@@ -219,6 +221,10 @@ def create(env: Env, p: Parsed) -> int:
     from kubectl.creating import create_generated, one_name, unknown_flags
 
     what = p.args[0]
+    # a binding's --user (its subjects) shadows the global --user (the kubeconfig's), as in kubectl;
+    # elsewhere --user is the global one
+    users: list[str] = list(p.flags.get("user") or [])
+    p.flags["user"] = None if what.endswith("binding") else (users[-1] if users else None)
     unknown_flags(p, [*WRITE_FLAGS, *_OWN[what]], what)
     if what == "clusterrolebinding" and "clusterrole" not in p.seen:
         raise CommandError('error: required flag(s) "clusterrole" not set')
@@ -232,7 +238,7 @@ def create(env: Env, p: Parsed) -> int:
         if bool(p["role"]) == bool(p["clusterrole"]):
             raise CommandError("error: exactly one of clusterrole or role must be specified")
         kind, ref = ("Role", p["role"]) if p["role"] else ("ClusterRole", p["clusterrole"])
-        obj = binding_object("RoleBinding", name, kind, ref, p)
+        obj = binding_object("RoleBinding", name, kind, ref, users, p)
         return create_generated(env, p, obj, "rolebindings", "failed to create rolebinding")
-    obj = binding_object("ClusterRoleBinding", name, "ClusterRole", p["clusterrole"], p)
+    obj = binding_object("ClusterRoleBinding", name, "ClusterRole", p["clusterrole"], users, p)
     return create_generated(env, p, obj, "clusterrolebindings", "failed to create clusterrolebinding")
