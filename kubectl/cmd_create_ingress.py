@@ -143,4 +143,4 @@ def create(env: Env, p: Parsed) -> int:
 
     name = one_name(p.args[1:], "ingress")
     obj = ingress_object(name, p["class"], p["rule"], p["default-backend"], p["annotation"])
-    return create_generated(env, p, obj, "ingresses", "failed to create ingress")
+    return create_generated(env, p, obj, "ingresses", "failed to create ingress: ")

@@ -170,11 +170,11 @@ def create(env: Env, p: Parsed) -> int:
         return create_generated(env, p, namespace_object(name), "namespaces")
     if what == "quota":
         obj = quota_object(name, p["hard"], p["scopes"])
-        return create_generated(env, p, obj, "resourcequotas", "failed to create quota")
+        return create_generated(env, p, obj, "resourcequotas", "failed to create quota: ")
     if what == "priorityclass":
         obj = priority_class_object(
             name, p["value"], p["global-default"], p["description"], p["preemption-policy"]
         )
-        return create_generated(env, p, obj, "priorityclasses", "failed to create priorityclass")
+        return create_generated(env, p, obj, "priorityclasses", "failed to create priorityclass: ")
     obj = pdb_object(name, p["selector"], p["min-available"], p["max-unavailable"])
-    return create_generated(env, p, obj, "poddisruptionbudgets", "failed to create poddisruptionbudgets")
+    return create_generated(env, p, obj, "poddisruptionbudgets", "failed to create poddisruptionbudgets: ")

@@ -239,6 +239,6 @@ def create(env: Env, p: Parsed) -> int:
             raise CommandError("error: exactly one of clusterrole or role must be specified")
         kind, ref = ("Role", p["role"]) if p["role"] else ("ClusterRole", p["clusterrole"])
         obj = binding_object("RoleBinding", name, kind, ref, users, p)
-        return create_generated(env, p, obj, "rolebindings", "failed to create rolebinding")
+        return create_generated(env, p, obj, "rolebindings", "failed to create rolebinding: ")
     obj = binding_object("ClusterRoleBinding", name, "ClusterRole", p["clusterrole"], users, p)
-    return create_generated(env, p, obj, "clusterrolebindings", "failed to create clusterrolebinding")
+    return create_generated(env, p, obj, "clusterrolebindings", "failed to create clusterrolebinding: ")

@@ -164,4 +164,4 @@ def create(env: Env, p: Parsed) -> int:
         p.flags.get("external-name") or "",
     )
     p.flags["save-config"] = False
-    return create_generated(env, p, obj, "services", f"failed to create {TYPES[sub]} service")
+    return create_generated(env, p, obj, "services", f"failed to create {TYPES[sub]} service: ")

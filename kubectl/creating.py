@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from api.errors import ApiError
@@ -148,10 +148,17 @@ def one_name(args: list[str], command: str) -> str:
     return args[0]
 
 
-def create_generated(env: Env, p: Parsed, obj: dict[str, Any], plural: str, failure: str = "") -> int:
+def create_generated(
+    env: Env,
+    p: Parsed,
+    obj: dict[str, Any],
+    plural: str,
+    failure: str = "",
+    sent: Callable[[dict[str, Any]], None] | None = None,
+) -> int:
     """Create what a `create <kind>` generator built: the namespace from `-n` only, `--save-config`,
-    `--dry-run`, `-o`. `failure` is the generator's `failed to create X` wrapping of a refusal
-    (none: the server's error as is)."""
+    `--dry-run`, `-o`. `failure` is the generator's `failed to create X: ` prefix to a refusal
+    (none: the server's error as is); `sent` trims what is sent but not printed."""
     res = env.resource(plural)
     meta = obj["metadata"]
     if res.namespaced and env.namespace_explicit:
@@ -163,6 +170,8 @@ def create_generated(env: Env, p: Parsed, obj: dict[str, Any], plural: str, fail
     if mode == "client":
         report(env, p, obj, res, "created", mode)
         return 0
+    if sent is not None:
+        sent(obj)
     try:
         out = env.client.create(
             res,
@@ -174,7 +183,7 @@ def create_generated(env: Env, p: Parsed, obj: dict[str, Any], plural: str, fail
         )
     except ApiError as e:
         if failure:
-            raise CommandError(f"error: {failure}: {e.message}") from None
+            raise CommandError(f"error: {failure}{e.message}") from None
         raise
     report(env, p, out, res, "created", mode)
     return 0

@@ -130,3 +130,17 @@ def test_create_help_lists_the_generators(kubectl: Run) -> None:
         "poddisruptionbudget", "priorityclass", "quota", "role", "rolebinding", "secret", "service",
         "serviceaccount", "token",
     }  # fmt: skip
+
+
+def test_older_generators_take_n_and_save_config_as_real(ns: str, kubectl: Run, real: Run) -> None:
+    """The namespace only with -n, and the last-applied annotation in Go's field order."""
+    for args in (
+        ("deployment", "d", "--image=nginx"),
+        ("job", "j", "--image=busybox"),
+        ("cronjob", "c", "--image=busybox", "--schedule=@hourly"),
+        ("configmap", "cm", "--from-literal=a=b"),
+        ("secret", "generic", "s", "--from-literal=a=b"),
+        ("serviceaccount", "sa"),
+    ):
+        obj = same_dry_run(kubectl, real, "create", *args, "-n", "other", "--save-config")
+        assert obj["metadata"]["namespace"] == "other"
