@@ -191,19 +191,9 @@ def build(p: Parsed) -> dict[str, Any]:
 
 
 def create(env: Env, p: Parsed) -> int:
-    from api.errors import ApiError
-    from kubectl.creating import create_obj, dry_run_mode, report
-    from kubectl.manifests import Doc
+    from kubectl.creating import create_generated
 
     obj = build(p)
-    mode = dry_run_mode(p)
-    if mode == "client":
-        report(env, p, obj, env.resource(obj["kind"].lower() + "s"), "created", mode)
-        return 0
-    try:
-        return create_obj(env, p, Doc(obj, ""), mode)
-    except ApiError as e:  # the generators' own wording (secret's has no colon)
-        word = obj["kind"].lower()
-        raise CommandError(
-            f"error: failed to create {word}{' ' if word == 'secret' else ': '}{e.message}"
-        ) from None
+    word = obj["kind"].lower()  # the generators' own wording of a refusal (secret's has no colon)
+    failure = f"failed to create {word}{' ' if word == 'secret' else ': '}"
+    return create_generated(env, p, obj, word + "s", failure)

@@ -68,8 +68,7 @@ def deployment_object(
 
 
 def create(env: Env, p: Parsed) -> int:
-    from kubectl.creating import create_obj, dry_run_mode
-    from kubectl.manifests import Doc
+    from kubectl.creating import create_generated
 
     args = p.args[1:]  # after "deployment"
     if len(args) != 1:
@@ -79,12 +78,9 @@ def create(env: Env, p: Parsed) -> int:
     if len(p["image"]) > 1 and p.command:
         raise CommandError("error: cannot specify multiple --image options and command")
     obj = deployment_object(args[0], p["image"], p["replicas"], p["port"], p.command)
-    mode = dry_run_mode(p)
-    if mode == "client":  # printed as built: no namespace filled in
-        from kubectl.creating import report
 
-        report(env, p, obj, env.resource("deployments"), "created", mode)
-        return 0
-    # the null timestamps are how the typed object prints; the server stores the template without
-    obj["spec"]["template"]["metadata"].pop("creationTimestamp")
-    return create_obj(env, p, Doc(obj, ""), mode)
+    def sent(o: dict[str, Any]) -> None:
+        # the null timestamps are how the typed object prints; the server stores the template without
+        o["spec"]["template"]["metadata"].pop("creationTimestamp")
+
+    return create_generated(env, p, obj, "deployments", sent=sent)

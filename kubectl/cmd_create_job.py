@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.errors import ApiError
 from kubectl.env import CommandError, Env
 from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Parsed
 
@@ -95,8 +94,7 @@ def _one_name(p: Parsed, what: str) -> str:
 
 
 def create(env: Env, p: Parsed) -> int:
-    from kubectl.creating import create_obj, dry_run_mode, report
-    from kubectl.manifests import Doc
+    from kubectl.creating import create_generated
 
     kind = "cronjob" if p.args[0] in ("cronjob", "cj") else "job"
     if kind == "job":
@@ -107,7 +105,6 @@ def create(env: Env, p: Parsed) -> int:
             obj = job_from_cronjob(name, _source_cronjob(env, p["from"]))
         else:
             obj = job_object(name, p["image"], p.command)
-        res = env.resource("jobs")
     else:
         if not p["schedule"]:
             raise CommandError('error: required flag(s) "schedule" not set')
@@ -115,15 +112,8 @@ def create(env: Env, p: Parsed) -> int:
         if not p["image"]:
             raise CommandError('error: required flag(s) "image" not set')
         obj = cronjob_object(name, p["image"], p["schedule"], p["restart"], p.command)
-        res = env.resource("cronjobs")
-    mode = dry_run_mode(p)
-    if mode == "client":  # printed as built: no namespace filled in
-        report(env, p, obj, res, "created", mode)
-        return 0
-    try:
-        return create_obj(env, p, Doc(obj, ""), mode)
-    except ApiError as e:  # kubectl's create job/cronjob wrap the server's refusal
-        raise CommandError(f"error: failed to create {kind}: {e.message}") from e
+    # kubectl's create job/cronjob wrap the server's refusal
+    return create_generated(env, p, obj, kind + "s", f"failed to create {kind}: ")
 
 
 def _source_cronjob(env: Env, ref: str) -> dict[str, Any]:

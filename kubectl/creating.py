@@ -2,12 +2,17 @@
 `pod/web created` line (or the object in `-o yaml|json|name`), the last-applied annotation, the
 object's namespace against `-n`, and creating one document. Its own module so that no verb
 imports another.
+
+A generator's object is a typed Go struct in kubectl, so two things differ from `create -f`: its
+namespace is written only when `-n` is given, and `--save-config` records it in the struct's
+field order (the generators here build their dicts in that order) rather than with sorted keys.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from api.errors import ApiError
@@ -115,6 +120,70 @@ def create_obj(env: Env, p: Parsed, doc: Doc, mode: str, raise_: bool = False) -
     except ApiError as e:
         if doc.source:
             raise Failed(wrap_error(e, "creating", doc.source)) from e
+        raise
+    report(env, p, out, res, "created", mode)
+    return 0
+
+
+def typed_annotation(obj: dict[str, Any]) -> str:
+    """The last-applied value of a generated object: compact JSON in field order, as Go encodes it."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
+def unknown_flags(p: Parsed, allowed: Iterable[str], command: str) -> None:
+    """Flags a family's module accepts for some member but not for this one, refused as cobra does."""
+    from kubectl.flags import GLOBAL_FLAGS
+
+    for name in sorted(p.seen - set(allowed) - set(GLOBAL_FLAGS)):
+        raise CommandError(f"error: unknown flag: --{name}\nSee 'kubectl create {command} --help' for usage.")
+
+
+def one_name(args: list[str], command: str) -> str:
+    if len(args) != 1:
+        raise CommandError(
+            f"error: exactly one NAME is required, got {len(args)}\n"
+            f"See 'kubectl create {command} -h' for help and examples"
+        )
+    return args[0]
+
+
+def create_generated(
+    env: Env,
+    p: Parsed,
+    obj: dict[str, Any],
+    plural: str,
+    failure: str = "",
+    sent: Callable[[dict[str, Any]], None] | None = None,
+) -> int:
+    """Create what a `create <kind>` generator built: the namespace from `-n` only, `--save-config`,
+    `--dry-run`, `-o`. `failure` is the generator's `failed to create X: ` prefix to a refusal
+    (none: the server's error as is); `sent` trims what is sent but not printed."""
+    res = env.resource(plural)
+    meta = obj["metadata"]
+    if res.namespaced and env.namespace_explicit:
+        name = meta.pop("name")
+        obj["metadata"] = meta = {"name": name, "namespace": env.namespace, **meta}
+    if p.flags.get("save-config"):
+        meta.setdefault("annotations", {})[LAST_APPLIED] = typed_annotation(obj)
+    mode = dry_run_mode(p)
+    if mode == "client":
+        report(env, p, obj, res, "created", mode)
+        return 0
+    if sent is not None:
+        sent(obj)
+    try:
+        out = env.client.create(
+            res,
+            obj,
+            env.namespace if res.namespaced else None,
+            dry_run=mode == "server",
+            field_manager=p["field-manager"] or "kubectl-create",
+            field_validation="Strict",
+        )
+    except ApiError as e:
+        if failure:
+            raise CommandError(f"error: {failure}{e.message}") from None
         raise
     report(env, p, out, res, "created", mode)
     return 0

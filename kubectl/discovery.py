@@ -4,7 +4,8 @@ kubelite's own types resolve from `api.resources` with no request at all (the fa
 name or kind it does not know (`deployments`, `apps/v1 Deployment` on a real cluster) is looked
 up in `/api/v1` and `/apis/<group>/<version>` documents, cached per server for ten minutes
 under the cache dir as kubectl caches discovery, so kubectl works against any
-Kubernetes-compatible server.
+Kubernetes-compatible server. `create role` resolves its `--resource` names here too, always
+through discovery as kubectl's RESTMapper does (`resource_for`).
 """
 
 from __future__ import annotations
@@ -103,4 +104,26 @@ def by_kind(env: Any, api_version: str, kind: str) -> Resource | None:
     for r in resources(env):
         if r.get("kind") == kind and r.get("group") == group and r.get("version") == version:
             return _to_resource(r)
+    return None
+
+
+def resource_for(env: Any, resource: str, group: str = "") -> tuple[str, str] | None:
+    """(group, plural) for a resource named as kubectl's RESTMapper resolves it: plural, singular
+    or short name in any case (`pods`, `Pod`, `po`); `group` exact, else a prefix of one (`rbac`);
+    the core group first, then the server's group order. None if nothing matches."""
+    low = resource.lower()
+    found = resources(env)
+    scopes = [found]
+    if group:
+        scopes = [
+            [r for r in found if r.get("group") == group],
+            [r for r in found if str(r.get("group", "")).startswith(group)],
+        ]
+    for scope in scopes:
+        for r in scope:
+            if low in (r.get("name"), r.get("singularName")):
+                return str(r.get("group", "")), str(r["name"])
+        for r in scope:
+            if low in (r.get("shortNames") or []):
+                return str(r.get("group", "")), str(r["name"])
     return None

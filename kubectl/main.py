@@ -55,6 +55,36 @@ SUBVERBS: dict[tuple[str, str], str] = {
     ("create", "job"): "kubectl.cmd_create_job",
     ("create", "cronjob"): "kubectl.cmd_create_job",
     ("create", "cj"): "kubectl.cmd_create_job",
+    ("create", "namespace"): "kubectl.cmd_create_policy",
+    ("create", "ns"): "kubectl.cmd_create_policy",
+    ("create", "quota"): "kubectl.cmd_create_policy",
+    ("create", "resourcequota"): "kubectl.cmd_create_policy",
+    ("create", "priorityclass"): "kubectl.cmd_create_policy",
+    ("create", "pc"): "kubectl.cmd_create_policy",
+    ("create", "poddisruptionbudget"): "kubectl.cmd_create_policy",
+    ("create", "pdb"): "kubectl.cmd_create_policy",
+    ("create", "service"): "kubectl.cmd_create_service",
+    ("create", "svc"): "kubectl.cmd_create_service",
+    ("create", "ingress"): "kubectl.cmd_create_ingress",
+    ("create", "ing"): "kubectl.cmd_create_ingress",
+    ("create", "role"): "kubectl.cmd_create_rbac",
+    ("create", "clusterrole"): "kubectl.cmd_create_rbac",
+    ("create", "rolebinding"): "kubectl.cmd_create_rbac",
+    ("create", "clusterrolebinding"): "kubectl.cmd_create_rbac",
+    ("create", "token"): "kubectl.cmd_create_token",
+}
+# a subcommand's alias -> its name, as cobra names it in `See 'kubectl create NAME --help'`
+SUBVERB_NAMES = {
+    "deploy": "deployment",
+    "cm": "configmap",
+    "sa": "serviceaccount",
+    "cj": "cronjob",
+    "ns": "namespace",
+    "resourcequota": "quota",
+    "pc": "priorityclass",
+    "pdb": "poddisruptionbudget",
+    "svc": "service",
+    "ing": "ingress",
 }
 
 USAGE = """kubectl controls the Kubernetes cluster manager (kubelite's kubectl).
@@ -134,7 +164,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if not rest or rest[0] in ("-h", "--help") else 1
     module_name = VERBS.get(verb)
     sub, _ = split_verb(rest)
-    module_name = SUBVERBS.get((verb, sub or ""), module_name)
+    command = verb
+    if (verb, sub or "") in SUBVERBS:
+        module_name = SUBVERBS[(verb, sub or "")]
+        command = f"{verb} {SUBVERB_NAMES.get(sub or '', sub)}"
+        _, after = split_verb(rest)
+        kind, _ = split_verb(after)
+        if kind in (
+            "clusterip",
+            "nodeport",
+            "loadbalancer",
+            "externalname",
+            "generic",
+            "tls",
+            "docker-registry",
+        ):
+            command += f" {kind}"
     if module_name is None:
         print(
             f'error: unknown command "{verb}" for "kubectl"\n\nDid you mean this?\n\tget\n\n'
@@ -142,10 +187,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return run_verb(verb, module_name, rest)
+    return run_verb(verb, module_name, rest, command)
 
 
-def run_verb(verb: str, module_name: str, rest: list[str]) -> int:
+def run_verb(verb: str, module_name: str, rest: list[str], command: str = "") -> int:
     from api.errors import ApiError
     from kubectl.env import CommandError, Env
     from kubectl.errors import api_error_text, connection_text
@@ -161,7 +206,7 @@ def run_verb(verb: str, module_name: str, rest: list[str]) -> int:
             return 0
         return int(getattr(module, verb.replace("-", "_"))(env, parsed) or 0)
     except UsageError as e:
-        print(f"error: {e}\nSee 'kubectl {verb} --help' for usage.", file=sys.stderr)
+        print(f"error: {e}\nSee 'kubectl {command or verb} --help' for usage.", file=sys.stderr)
         return 1
     except CommandError as e:
         if e.message:

@@ -57,7 +57,7 @@ def yaml_scalar(v: Any) -> str:
     if isinstance(v, float):
         return repr(v) if not v.is_integer() else str(int(v))
     s = str(v)
-    if _NON_STRING.match(s):
+    if not s or _NON_STRING.match(s):  # go-yaml resolves "" as null, so it quotes it: `- ""`
         return _double(s)
     if _plain_ok(s):
         return s

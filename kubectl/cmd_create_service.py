@@ -1,0 +1,167 @@
+"""`kubectl create service clusterip|nodeport|loadbalancer|externalname NAME [--tcp=port[:target]]`.
+
+Builds the Service kubectl's create_service.go builds: label and selector `app: NAME`, one TCP
+port per `--tcp` value (comma lists allowed, as a StringSlice flag) named after the value with
+`:` made `-` (`5678:8080` is port 5678, targetPort 8080, name `5678-8080`; a target that is not
+a number is a named port), `--node-port` on every port of a NodePort service, `--clusterip=None`
+for a headless one, `--external-name` (a DNS subdomain) for an ExternalName one. The checks and
+their wording are kubectl's, down to strconv's. kubectl's service generators never read
+`--save-config` (their Complete skips it), so it is accepted and ignored here too.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from kubectl.env import CommandError, Env
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed
+
+TYPES = {
+    "clusterip": "ClusterIP",
+    "nodeport": "NodePort",
+    "loadbalancer": "LoadBalancer",
+    "externalname": "ExternalName",
+}
+_OWN: dict[str, FlagSpec] = {
+    "clusterip": {"tcp": ("list", [], ""), "clusterip": ("str", "", "")},
+    "nodeport": {"tcp": ("list", [], ""), "node-port": ("int", 0, "")},
+    "loadbalancer": {"tcp": ("list", [], "")},
+    "externalname": {"tcp": ("list", [], ""), "external-name": ("str", "", "")},
+}
+FLAGS: dict[str, FlagSpec] = {
+    "create": {**WRITE_FLAGS, **{k: v for own in _OWN.values() for k, v in own.items()}}
+}
+HELP = {
+    "create": """Create a service using a specified subcommand.
+
+Aliases:
+service, svc
+
+Available Commands:
+  clusterip      Create a ClusterIP service
+  externalname   Create an ExternalName service
+  loadbalancer   Create a LoadBalancer service
+  nodeport       Create a NodePort service
+
+Usage:
+  kubectl create service [flags] [options]
+
+Use "kubectl create service <command> --help" for more information about a given command.
+Use "kubectl options" for a list of global command-line options (applies to all commands)."""
+}
+_PORT_NAME = re.compile(r"^[-a-z0-9]+$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def _parse_uint16(text: str) -> int:
+    """strconv.ParseUint(text, 10, 16), with its errors."""
+    if not text or not text.isascii() or not text.isdigit():
+        raise CommandError(f'error: strconv.ParseUint: parsing "{text}": invalid syntax')
+    if int(text) > 65535:
+        raise CommandError(f'error: strconv.ParseUint: parsing "{text}": value out of range')
+    return int(text)
+
+
+def port_name_errors(name: str) -> list[str]:
+    """validation.IsValidPortName."""
+    errs = []
+    if len(name) > 15:
+        errs.append("must be no more than 15 characters")
+    if not _PORT_NAME.match(name):
+        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not re.search("[a-z]", name):
+        errs.append("must contain at least one letter (a-z)")
+    if "--" in name:
+        errs.append("must not contain consecutive hyphens (-)")
+    if name[:1] == "-" or name[-1:] == "-":
+        errs.append("must not begin or end with a hyphen (-)")
+    return errs
+
+
+def parse_ports(spec: str) -> tuple[int, int | str]:
+    """`port[:targetPort]` -> (port, targetPort); the target defaults to the port."""
+    parts = spec.split(":")
+    port = _parse_uint16(parts[0])
+    if len(parts) == 1:
+        return port, port
+    target = parts[1]
+    if re.fullmatch(r"[+-]?[0-9]+", target):
+        if not 1 <= int(target) <= 65535:
+            raise CommandError("error: must be between 1 and 65535, inclusive")
+        return port, int(target)
+    errs = port_name_errors(target)
+    if errs:
+        raise CommandError("error: " + ",".join(errs))
+    return port, target
+
+
+def service_object(
+    name: str, type_: str, tcp: list[str], cluster_ip: str = "", node_port: int = 0, external_name: str = ""
+) -> dict[str, Any]:
+    if cluster_ip == "None" and type_ != "ClusterIP":
+        raise CommandError("error: ClusterIP=None can only be used with ClusterIP service type")
+    if cluster_ip != "None" and not tcp and type_ != "ExternalName":
+        raise CommandError("error: at least one tcp port specifier must be provided")
+    if type_ == "ExternalName" and (len(external_name) > 253 or not _DNS1123_SUBDOMAIN.match(external_name)):
+        raise CommandError(f"error: invalid service external name {external_name}")
+    ports: list[dict[str, Any]] = []
+    for spec in tcp:
+        port, target = parse_ports(spec)
+        entry: dict[str, Any] = {"name": spec.replace(":", "-"), "protocol": "TCP", "port": port}
+        entry["targetPort"] = target
+        if node_port:
+            entry["nodePort"] = node_port
+        ports.append(entry)
+    spec_: dict[str, Any] = {}
+    if ports:
+        spec_["ports"] = ports
+    spec_["selector"] = {"app": name}
+    if cluster_ip:
+        spec_["clusterIP"] = cluster_ip
+    spec_["type"] = type_
+    if external_name:
+        spec_["externalName"] = external_name
+    return {
+        "kind": "Service",
+        "apiVersion": "v1",
+        "metadata": {"name": name, "creationTimestamp": None, "labels": {"app": name}},
+        "spec": spec_,
+        "status": {"loadBalancer": {}},
+    }
+
+
+def _slice(values: list[str]) -> list[str]:
+    """A StringSlice flag's values: each occurrence split at commas."""
+    return [v for value in values if value for v in value.split(",")]
+
+
+def create(env: Env, p: Parsed) -> int:
+    from kubectl.creating import create_generated, one_name, unknown_flags
+
+    rest = p.args[1:]
+    if not rest or rest[0] not in TYPES:  # `create service` itself takes no flags
+        unknown_flags(p, [], "service")
+    if not rest:
+        print(HELP["create"], file=sys.stderr)
+        return 1
+    sub = rest[0]
+    if sub not in TYPES:
+        raise CommandError(
+            f"error: unknown command \"{sub}\"\nSee 'kubectl create service -h' for help and examples"
+        )
+    unknown_flags(p, [*WRITE_FLAGS, *_OWN[sub]], f"service {sub}")
+    if sub == "externalname" and "external-name" not in p.seen:
+        raise CommandError('error: required flag(s) "external-name" not set')
+    name = one_name(rest[1:], f"service {sub}")
+    obj = service_object(
+        name,
+        TYPES[sub],
+        _slice(p["tcp"]),
+        p.flags.get("clusterip") or "",
+        p.flags.get("node-port") or 0,
+        p.flags.get("external-name") or "",
+    )
+    p.flags["save-config"] = False
+    return create_generated(env, p, obj, "services", f"failed to create {TYPES[sub]} service: ")
