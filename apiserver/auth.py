@@ -8,8 +8,8 @@ Two credentials exist, both made on first start and kept in DATA_DIR:
 A node credential acts as user `system:node:<name>` (group `system:nodes`); the name comes from
 the `X-Kubelite-Node-Name` header when the agent sends it. What nodes may do is `authorize_node`,
 a pure function: nodes, leases in kube-node-lease, events, read pods/services/endpoints, status
-writes or deletion of pods (bound to that node, when the name is known), and the token and access
-reviews a kubelet asks about its own callers.
+writes or deletion of pods (bound to that node, when the name is known), the token and access
+reviews a kubelet asks about its own callers, reads of CSIDrivers, and its own CSINode.
 """
 
 from __future__ import annotations
@@ -143,6 +143,7 @@ def write_kubeconfig(path: Path, server_url: str, tls: TLSFiles, auth: Authentic
 _READ = frozenset({"get", "list", "watch"})
 _NODE_FREE = frozenset({"nodes", "events"})  # resources a node may use with any verb
 _REVIEWS = frozenset({"tokenreviews", "subjectaccessreviews", "localsubjectaccessreviews"})
+_CSI_NODE_VERBS = frozenset({"get", "create", "update", "patch", "delete"})  # kube's authorizeCSINode
 
 
 def authorize_node(
@@ -163,6 +164,10 @@ def authorize_node(
         return  # the service proxy, the ingress controller and the policy filter built into the agent
     if resource == "runtimeclasses" and verb in _READ and subresource is None:
         return  # the kubelet resolves a pod's class to its handler (kube's system:node rules)
+    if resource == "csidrivers" and verb in _READ and subresource is None:
+        return  # the kubelet reads a csi volume's driver (kube's NodeRules)
+    if resource == "csinodes" and verb in _CSI_NODE_VERBS and subresource is None:
+        return  # its own only: the name is checked by the API server's node rules (apiserver.app, kinds.csi)
     if resource == "ingresses" and subresource == "status" and verb in ("get", "update", "patch"):
         return  # the agent's ingress controller writes the node addresses it serves on
     if resource in ("configmaps", "secrets") and verb in _READ and subresource is None:

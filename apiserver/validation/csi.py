@@ -32,6 +32,7 @@ from api.errors import (
 )
 from api.quantity import parse_quantity
 from apiserver.validation import names
+from apiserver.validation.csisources import csi_driver_name, csi_volume_source
 from apiserver.validation.meta import too_long, validate_selector
 from apiserver.validation.storage import ACCESS_MODES, PV_SOURCES
 from apiserver.validation.workloads import invalid_raw, semantic
@@ -54,18 +55,6 @@ def _d(value: Any) -> Obj:
 
 def _l(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def csi_driver_name(name: Any, path: str) -> list[Cause]:
-    """core's ValidateCSIDriverName: what a CSI driver's name must be wherever one is named."""
-    name = name if isinstance(name, str) else ""
-    causes: list[Cause] = []
-    if not name:
-        causes.append(field_required(path))
-    if len(name) > 63:
-        causes.append(too_long(path, 63))
-    causes += [field_invalid(path, name, m) for m in names.is_dns1123_subdomain(name.lower())]
-    return causes
 
 
 # --- CSIDriver ----------------------------------------------------------------------------------
@@ -225,35 +214,6 @@ def validate_csi_node_update(new: Obj, old: Obj) -> list[Cause]:
 
 
 # --- VolumeAttachment ---------------------------------------------------------------------------
-
-
-def _secret_ref(ref: Any, path: str) -> list[Cause]:
-    ref = _d(ref)
-    causes: list[Cause] = []
-    for key, check in (("name", names.is_dns1123_subdomain), ("namespace", names.is_dns1123_label)):
-        value = str(ref.get(key) or "")
-        if not value:
-            causes.append(field_required(f"{path}.{key}"))
-        else:
-            causes += [field_invalid(f"{path}.{key}", value, m) for m in check(value)]
-    return causes
-
-
-def csi_volume_source(csi: Any, path: str) -> list[Cause]:
-    """validateCSIPersistentVolumeSource: a driver name, a volume handle, complete secret references."""
-    csi = _d(csi)
-    causes = csi_driver_name(csi.get("driver"), f"{path}.driver")
-    if not csi.get("volumeHandle"):
-        causes.append(field_required(f"{path}.volumeHandle"))
-    for ref in (
-        "controllerPublishSecretRef",
-        "controllerExpandSecretRef",
-        "nodePublishSecretRef",
-        "nodeExpandSecretRef",
-    ):
-        if csi.get(ref) is not None:
-            causes += _secret_ref(csi[ref], f"{path}.{ref}")
-    return causes
 
 
 def _inline_spec(spec: Obj, path: str) -> list[Cause]:
