@@ -50,12 +50,12 @@ def csidriver(**spec: Any) -> Obj:
     }
 
 
-BOUND = {
+BOUND: Obj = {
     "metadata": {"name": "db", "namespace": "apps"},
     "spec": {"volumeName": "pv-1"},
     "status": {"phase": "Bound"},
 }
-CSI_PV = {"metadata": {"name": "pv-1"}, "spec": {"csi": {"driver": DRIVER, "volumeHandle": "vol-1"}}}
+CSI_PV: Obj = {"metadata": {"name": "pv-1"}, "spec": {"csi": {"driver": DRIVER, "volumeHandle": "vol-1"}}}
 
 
 class FakeClient:
@@ -123,7 +123,10 @@ def test_inline_csi_volume_never_mounts(tmp_path: Path, driver: Obj | None, mess
     ],
 )
 def test_csi_persistent_volume_never_mounts(tmp_path: Path, driver: Obj | None, message: str) -> None:
-    objects = {("persistentvolumeclaims", "db"): BOUND, ("persistentvolumes", "pv-1"): CSI_PV}
+    objects: dict[tuple[str, str], Obj] = {
+        ("persistentvolumeclaims", "db"): BOUND,
+        ("persistentvolumes", "pv-1"): CSI_PV,
+    }
     if driver is not None:
         objects[("csidrivers", DRIVER)] = driver
     got, gets = mount_error(tmp_path, claim_pod(), objects)
