@@ -214,7 +214,7 @@ def test_csistoragecapacity_is_namespaced_and_checked(server: Server, http: http
 
 
 def test_python_client_lists_and_watches_each_kind(api_client: Any, http: httpx.Client, ns: str) -> None:
-    storage = client.StorageV1Api(api_client)
+    storage: Any = client.StorageV1Api(api_client)  # its models type every field Optional
     assert (
         http.post(f"{S}/csidrivers", json={"metadata": {"name": "py.csi.io"}, "spec": {}}).status_code == 201
     )
