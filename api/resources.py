@@ -365,6 +365,21 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "storageclasses", "storageclass", "StorageClass", False, group="storage.k8s.io", short_names=("sc",)
     ),
+    # storage.k8s.io/v1's CSI objects (apiserver/kinds/csi.py): stored and validated as kube does; no
+    # driver runs here (a kubelet registers none), so nothing but a kubelet's empty CSINode is made
+    Resource("csidrivers", "csidriver", "CSIDriver", False, group="storage.k8s.io"),
+    Resource("csinodes", "csinode", "CSINode", False, group="storage.k8s.io"),
+    Resource(
+        "volumeattachments",
+        "volumeattachment",
+        "VolumeAttachment",
+        False,
+        group="storage.k8s.io",
+        subresources=(Subresource("status", "VolumeAttachment", _STATUS),),
+    ),
+    Resource(
+        "csistoragecapacities", "csistoragecapacity", "CSIStorageCapacity", True, group="storage.k8s.io"
+    ),
     # certificates.k8s.io/v1: a client asks for a certificate, someone approves, a signer issues it
     Resource(
         "certificatesigningrequests",

@@ -403,6 +403,7 @@ _GROUP_MODULES = (
     "api.tables_workloads",
     "api.tables_rbac",
     "api.tables_storage",
+    "api.tables_csi",
     "api.tables_networking",
     "api.tables_autoscaling",
     "api.tables_scheduling",

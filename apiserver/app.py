@@ -23,6 +23,7 @@ from apiserver.handlers.http import Request, State, respond, respond_error
 from apiserver.handlers.resources import handle_collection, handle_object
 from apiserver.handlers.routing import KUBELET_SUBRESOURCES, PROXY, Route, resolve
 from apiserver.handlers.subresources import handle_subresource
+from apiserver.kinds.csi import SAME_NAME as CSI_NODE_SAME_NAME
 from apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from apiserver.metrics import ApiServerMetrics, clock
 from apiserver.metrics import enabled as metrics_enabled
@@ -224,6 +225,15 @@ class ApiServerApp:
             and verb not in ("get", "list", "watch")
         ):
             raise node_forbidden(user, verb, plural, None, sub)
+        if (
+            plural == "csinodes"
+            and verb != "create"
+            and user.node_name is not None
+            and name != user.node_name
+        ):
+            # kube's authorizeCSINode (a create names its object in the body: NodeRestriction, kinds.csi)
+            who = Attributes(user.name, user.groups, verb, "", "storage.k8s.io", plural, "", name or "")
+            raise forbidden_error(who, CSI_NODE_SAME_NAME)
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """pods/exec (and log) over WebSocket, handed to the kubelet proxy, and WebSockets through the

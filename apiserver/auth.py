@@ -9,9 +9,10 @@ A node credential acts as user `system:node:<name>` (group `system:nodes`); the 
 the `X-Kubelite-Node-Name` header when the agent sends it. What nodes may do is `authorize_node`,
 a pure function: nodes, leases in kube-node-lease, events, read pods/services/endpoints, status
 writes or deletion of pods (bound to that node, when the name is known), the token and access
-reviews a kubelet asks about its own callers, and creating and reading CertificateSigningRequests
-(its serving certificate, kubelet/certmanager.py: kube's NodeRules grant the same four verbs; what
-a node may get approved is controller/csrapproving.py's business, not the authorizer's).
+reviews a kubelet asks about its own callers, reads of CSIDrivers, its own CSINode, and creating
+and reading CertificateSigningRequests (its serving certificate, kubelet/certmanager.py: kube's
+NodeRules grant the same four verbs; what a node may get approved is controller/csrapproving.py's
+business, not the authorizer's).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ _READ = frozenset({"get", "list", "watch"})
 _NODE_FREE = frozenset({"nodes", "events"})  # resources a node may use with any verb
 _REVIEWS = frozenset({"tokenreviews", "subjectaccessreviews", "localsubjectaccessreviews"})
 _CSR_VERBS = frozenset({"create", "get", "list", "watch"})
+_CSI_NODE_VERBS = frozenset({"get", "create", "update", "patch", "delete"})  # kube's authorizeCSINode
 
 
 def authorize_node(
@@ -166,6 +168,10 @@ def authorize_node(
         return  # the service proxy, the ingress controller and the policy filter built into the agent
     if resource == "runtimeclasses" and verb in _READ and subresource is None:
         return  # the kubelet resolves a pod's class to its handler (kube's system:node rules)
+    if resource == "csidrivers" and verb in _READ and subresource is None:
+        return  # the kubelet reads a csi volume's driver (kube's NodeRules)
+    if resource == "csinodes" and verb in _CSI_NODE_VERBS and subresource is None:
+        return  # its own only: the name is checked by the API server's node rules (apiserver.app, kinds.csi)
     if resource == "ingresses" and subresource == "status" and verb in ("get", "update", "patch"):
         return  # the agent's ingress controller writes the node addresses it serves on
     if resource in ("configmaps", "secrets") and verb in _READ and subresource is None:

@@ -9,6 +9,9 @@ posted at least every `status_interval` (a minute). kube's kubelet reports an un
 every 5 minutes only because it compares with the stored Node every 10 s and posts at once when
 they differ (a node the lifecycle controller marked NotReady is Ready again within seconds);
 this kubelet does not read its Node back, so the minute bounds how long such a node stays marked.
+
+A real node also gets its CSINode at registration (empty: no CSI driver registers with this kubelet)
+owned by its Node, as kube's kubelet makes it; hollow nodes skip it, keeping their cost per node.
 """
 
 from __future__ import annotations
@@ -178,6 +181,22 @@ def lease_object(name: str, now_micro: str, holder: str | None = None) -> dict[s
     }
 
 
+def csi_node_object(node: dict[str, Any]) -> dict[str, Any]:
+    """A node's CSINode as kube's kubelet first writes it: named after the node, owned by it, no drivers."""
+    meta = node.get("metadata") or {}
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "CSINode",
+        "metadata": {
+            "name": meta.get("name"),
+            "ownerReferences": [
+                {"apiVersion": "v1", "kind": "Node", "name": meta.get("name"), "uid": meta.get("uid")}
+            ],
+        },
+        "spec": {"drivers": []},
+    }
+
+
 class NodeAgent:
     """Registers the Node, then keeps its Lease and status fresh until cancelled."""
 
@@ -187,6 +206,7 @@ class NodeAgent:
         node: dict[str, Any],
         lease_renew: float = 10.0,
         status_interval: float = 60.0,
+        csi_node: bool = False,
     ) -> None:
         self.client = client
         self.node = node
@@ -196,6 +216,7 @@ class NodeAgent:
         self.registered = asyncio.Event()
         self.pod_cidr = ""
         self._lease: dict[str, Any] | None = None  # the lease as last written
+        self.csi_node = csi_node  # make the node's CSINode at registration (real nodes; not hollow ones)
 
     async def register(self) -> dict[str, Any]:
         try:
@@ -206,8 +227,27 @@ class NodeAgent:
             stored = await self.client.get("nodes", self.name)
             await self.post_status()
         self.pod_cidr = (stored.get("spec") or {}).get("podCIDR", "")
+        if self.csi_node:
+            await self.ensure_csi_node(stored)
         self.registered.set()
         return stored
+
+    async def ensure_csi_node(self, node: dict[str, Any]) -> None:
+        """The node's CSINode, made once if missing (kube's nodeinfomanager at kubelet start): no
+        drivers (no plugin ever registers here) and the Node as its owner, so the garbage collector
+        deletes it with the Node. A failure is logged, never fatal: nothing here reads it."""
+        try:
+            await self.client.get("csinodes", self.name)
+            return
+        except ApiError as e:
+            if e.code != 404:
+                log.warning("node %s: reading its CSINode failed: %s", self.name, e)
+                return
+        try:
+            await self.client.create("csinodes", csi_node_object(node))
+        except ApiError as e:
+            if e.code != 409:
+                log.warning("node %s: creating its CSINode failed: %s", self.name, e)
 
     async def wait_pod_cidr(self, timeout: float) -> str:
         """The podCIDR the node IPAM controller assigns, by watching this Node ("" on timeout)."""

@@ -1,4 +1,5 @@
-"""The ConfigMaps, Secrets and service-account tokens a pod uses, fetched for one sync of its worker.
+"""The ConfigMaps, Secrets, claims (and their volumes), CSIDrivers of its `csi` volumes and
+service-account tokens a pod uses, fetched for one sync of its worker.
 
 The kubelet reads them before it starts a container (env, envFrom, volume files) and again at
 each periodic sync (mounted files follow updates). ConfigMaps and Secrets of registered pods come
@@ -21,6 +22,7 @@ from typing import Any
 from api.errors import ApiError
 from api.podrefs import CLAIMS, CONFIGMAPS, SECRETS, VOLUMES, references
 from api.protocol import ApiClient
+from kubelet.csi import CSIDRIVERS, drivers_used
 from kubelet.objectwatch import WATCHED, ObjectWatches
 
 Obj = dict[str, Any]
@@ -89,6 +91,9 @@ class ObjectSource:
             volume = (claim or {}).get("spec", {}).get("volumeName") if resource == CLAIMS else None
             if volume:
                 out.found[(VOLUMES, volume)] = await self._get(VOLUMES, "", str(volume))
+        pvs = [obj for (resource, _), obj in out.found.items() if resource == VOLUMES]
+        for driver in sorted(drivers_used(pod, pvs)):  # what its csi volumes fail to mount with
+            out.found[(CSIDRIVERS, driver)] = await self._get(CSIDRIVERS, "", driver)
         for audience, ttl in token_requests(pod):
             token = await self._token(pod, audience, ttl)
             if token is not None:

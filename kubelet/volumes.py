@@ -9,7 +9,9 @@ read-only, as kubelet mounts them; each sync rewrites them atomically when their
 changed. A `persistentVolumeClaim` resolves claim -> bound PersistentVolume (both fetched with
 the pod's objects) -> its hostPath or local path, bound like a hostPath (a local-path volume's
 DirectoryOrCreate makes its directory on first mount); until the claim is Bound the pod waits
-with kube's FailedMount words. What each container sees is its `volumeMounts`.
+with kube's FailedMount words. A `csi` volume, inline or behind a claim, never mounts (no CSI
+driver registers with this kubelet): `kubelet.csi` words why as kube's kubelet does. What each
+container sees is its `volumeMounts`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from api.podrefs import CLAIMS, LOCAL_PATH_PROVISIONER, PROVISIONED_BY, VOLUMES
 from api.quantity import to_int
+from kubelet import csi
 from kubelet.env import expand
 from kubelet.podfiles import DISK, PodFiles, pod_dir
 from kubelet.podobjects import PodObjects
@@ -60,6 +63,11 @@ def setup_volumes(
             out[name] = _host_path(vol["hostPath"])
         elif "persistentVolumeClaim" in vol:
             out[name] = claim_path(pod, vol, objects)
+        elif "csi" in vol:  # no CSI driver is ever registered with this kubelet
+            source = vol.get("csi") or {}
+            raise VolumeError(
+                csi.inline_error(name, source, objects.get(csi.CSIDRIVERS, str(source.get("driver"))))
+            )
         else:
             kinds = [k for k in vol if k != "name"]
             raise VolumeError(f"volume {name}: unsupported volume type {kinds}")
@@ -127,6 +135,10 @@ def claim_path(pod: dict[str, Any], vol: dict[str, Any], objects: PodObjects) ->
             PROVISIONED_BY
         ) == LOCAL_PATH_PROVISIONER
         return _host_path(spec["hostPath"], 0o777 if local_path else 0o755)
+    if spec.get("csi"):
+        source = spec["csi"]
+        driver = objects.get(csi.CSIDRIVERS, str(source.get("driver") or ""))
+        raise VolumeError(csi.persistent_error(name, str(volume_name), source, driver))
     if spec.get("local"):
         path = Path(str(spec["local"].get("path") or ""))
         if not path.exists():

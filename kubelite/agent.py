@@ -238,7 +238,7 @@ async def run_node(
     )
     # where the local-path provisioner puts this node's volumes (controller.localpath.DIR_ANNOTATION)
     node["metadata"]["annotations"] = {"kubelite.io/local-path-dir": str(data_dir.resolve() / "storage")}
-    agent = NodeAgent(client, node, lease_renew=args.lease_renew)
+    agent = NodeAgent(client, node, lease_renew=args.lease_renew, csi_node=not hollow)
     await agent.register()
     informers = InformerFactory(client)
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(learn_servers(client), name="learn-servers")]

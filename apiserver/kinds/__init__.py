@@ -189,6 +189,7 @@ _MODULES = (
     "apiserver.kinds.batch",
     "apiserver.kinds.config",
     "apiserver.kinds.storage",
+    "apiserver.kinds.csi",
     "apiserver.kinds.rbac",
     "apiserver.kinds.access",
     "apiserver.kinds.networking",

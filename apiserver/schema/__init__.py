@@ -159,6 +159,7 @@ _NAMES = {
     **_te.NAMES,
     **_tas.NAMES,
     **_tar.NAMES,
+    **_ts.NAMES,
 }  # table name -> kube's, where two groups share a type's name
 
 

@@ -1,5 +1,6 @@
 """Field tables of the storage kinds: core/v1 PersistentVolumeClaim and PersistentVolume,
-storage.k8s.io/v1 StorageClass, and the pod's `persistentVolumeClaim` volume source, in the
+storage.k8s.io/v1 StorageClass and the CSI objects (CSIDriver, CSINode, VolumeAttachment,
+CSIStorageCapacity), and the pod's `persistentVolumeClaim` volume source, in the
 compact notation of `types.py` (k8s.io/api core/v1 and storage/v1 as of Kubernetes 1.33).
 
 Kept apart so that storage is one small table. The volume sources kubelite mounts (`hostPath`,
@@ -130,14 +131,70 @@ STORAGE_TYPES: dict[str, dict[str, str]] = {
         "volumeBindingMode": "string",
         "allowedTopologies": "[TopologySelectorTerm]",
     },
+    # --- the CSI objects (storage.k8s.io/v1 as of 1.33; stored, no driver runs: apiserver/kinds/csi.py)
+    "CSIDriver": {**TYPE_META, "metadata": "ObjectMeta", "spec!": "CSIDriverSpec"},
+    "CSIDriverSpec": {
+        "attachRequired": "boolean",
+        "podInfoOnMount": "boolean",
+        "volumeLifecycleModes": "[string]@set",
+        "storageCapacity": "boolean",
+        "fsGroupPolicy": "string",
+        "tokenRequests": "[StorageV1TokenRequest]",
+        "requiresRepublish": "boolean",
+        "seLinuxMount": "boolean",
+        "nodeAllocatableUpdatePeriodSeconds": "integer",
+    },
+    "StorageV1TokenRequest": {"audience!": "string", "expirationSeconds": "integer"},
+    "CSINode": {**TYPE_META, "metadata": "ObjectMeta", "spec!": "CSINodeSpec"},
+    "CSINodeSpec": {"drivers!": "[CSINodeDriver]@name"},
+    "CSINodeDriver": {
+        "name!": "string",
+        "nodeID!": "string",
+        "topologyKeys": "[string]",
+        "allocatable": "VolumeNodeResources",
+    },
+    "VolumeNodeResources": {"count": "integer"},
+    "VolumeAttachment": {
+        **TYPE_META,
+        "metadata": "ObjectMeta",
+        "spec!": "VolumeAttachmentSpec",
+        "status": "VolumeAttachmentStatus",
+    },
+    "VolumeAttachmentSpec": {
+        "attacher!": "string",
+        "source!": "VolumeAttachmentSource",
+        "nodeName!": "string",
+    },
+    "VolumeAttachmentSource": {"persistentVolumeName": "string", "inlineVolumeSpec": "PersistentVolumeSpec"},
+    "VolumeAttachmentStatus": {
+        "attached!": "boolean",
+        "attachmentMetadata": "{string}",
+        "attachError": "VolumeError",
+        "detachError": "VolumeError",
+    },
+    "VolumeError": {"time": "Time", "message": "string", "errorCode": "integer"},
+    "CSIStorageCapacity": {
+        **TYPE_META,
+        "metadata": "ObjectMeta",
+        "nodeTopology": "LabelSelector",
+        "storageClassName!": "string",
+        "capacity": "Quantity",
+        "maximumVolumeSize": "Quantity",
+    },
 }
 
 STORAGE_KINDS: dict[str, str] = {
     "PersistentVolumeClaim": "v1",
     "PersistentVolume": "v1",
     "StorageClass": "storage.k8s.io/v1",
+    "CSIDriver": "storage.k8s.io/v1",
+    "CSINode": "storage.k8s.io/v1",
+    "VolumeAttachment": "storage.k8s.io/v1",
+    "CSIStorageCapacity": "storage.k8s.io/v1",
 }
 STORAGE_LISTED_KINDS = tuple(STORAGE_KINDS)
+# table name -> kube's (authentication.k8s.io has a TokenRequest of its own)
+NAMES = {"StorageV1TokenRequest": "TokenRequest"}
 
 # the pod Volume field these types check (free-form before)
 VOLUME_SOURCES = {"persistentVolumeClaim": "PersistentVolumeClaimVolumeSource"}

@@ -6,7 +6,7 @@ port names as IANA service names unique within a container, protocol enum, host 
 enums (restartPolicy, dnsPolicy, imagePullPolicy, terminationMessagePolicy), resource
 quantities (parse, non-negative, requests <= limits), probes and lifecycle handlers (exactly one
 handler), volumes (unique DNS-1123 names, at most one source, hostPath path, the paths of
-projected files relative and without `..`) and volume mounts (refer to a volume, unique mount
+projected files relative and without `..`, an inline `csi` driver name) and volume mounts (refer to a volume, unique mount
 paths, a subPath that stays inside its volume), env names. `validate_pod_update` allows only what the
 real server allows to change on a running pod (not its ephemeral containers: their subresource).
 """
@@ -28,6 +28,7 @@ from api.errors import (
 from api.jsonutil import as_object
 from api.quantity import QUANTITY_ERROR, parse_quantity
 from apiserver.validation import names
+from apiserver.validation.csisources import csi_inline_source
 from apiserver.validation.ephemeral import IN_TEMPLATE, ephemeral_rules
 from apiserver.validation.meta import non_negative, not_found, one_of, validate_labels
 from apiserver.validation.placement import validate_affinity, validate_topology_spread
@@ -371,6 +372,8 @@ def _volumes(volumes: Any, path: str) -> tuple[list[Cause], set[str]]:
             causes.append(field_not_supported(f"{p}.hostPath.type", kind, HOST_PATH_TYPES))
         if isinstance(host_path, dict) and not host_path.get("path"):
             causes.append(field_required(f"{p}.hostPath.path"))
+        if sources == ["csi"]:
+            causes += csi_inline_source(v["csi"], f"{p}.csi")
     return causes, seen
 
 

@@ -6,7 +6,7 @@ A claim needs access modes and a storage request; once created its spec is immut
 a bound claim's growing `resources.requests` and the binding fields the PV controller writes
 (`volumeName` when empty, `storageClassName` when unset: the retroactive default class). A volume
 needs capacity (storage only), access modes and exactly one source; a `local` volume needs a node
-affinity. A class's provisioner, parameters and reclaim policy never change.
+affinity, a `csi` one a valid driver name and a volume handle. A class's provisioner, parameters and reclaim policy never change.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from api.errors import Cause, field_forbidden, field_invalid, field_not_supporte
 from api.quantity import parse_quantity
 from apiserver.schema.types_storage import OTHER_PV_SOURCES
 from apiserver.validation import names
+from apiserver.validation.csisources import csi_volume_source
 from apiserver.validation.meta import immutable
 from apiserver.validation.placement import node_selector_term_causes
 from apiserver.validation.workloads import validate_selector
@@ -195,6 +196,8 @@ def validate_volume(pv: Obj) -> list[Cause]:
             causes.append(field_required("spec.local.path"))
         if not spec.get("nodeAffinity"):
             causes.append(field_required("spec.nodeAffinity", "Local volume requires node affinity"))
+    if sources == ["csi"]:
+        causes += csi_volume_source(spec["csi"], "spec.csi")
     causes += _node_affinity(spec.get("nodeAffinity"), "spec.nodeAffinity")
     return causes
 
