@@ -10,7 +10,9 @@ schema does not declare (pruning; `fieldValidation=Strict` turns them into a 400
 
 The value a type error shows is the JSON type name of what was sent (kube-openapi's `InvalidType`
 carries the type, not the value). Paths are dotted, list items `[i]`.
-Keys kept at the root whatever the schema says: apiVersion, kind, metadata.
+Keys kept at the root whatever the schema says: apiVersion, kind, metadata; of metadata, what the
+schema says of `name` and `generateName` (the only fields of it a CRD may restrict, e.g.
+gatekeeper's `maxLength: 63`) is validated, as kube validates the whole object.
 """
 
 from __future__ import annotations
@@ -74,7 +76,17 @@ def validate(schema: Schema | None, obj: Any) -> list[Cause]:
     if schema:
         body = {k: v for k, v in obj.items() if k not in _ROOT_KEPT} if isinstance(obj, dict) else obj
         _check(schema, body, "", out, root=True)
+        if isinstance(obj, dict):
+            _check_metadata(schema, as_object(obj.get("metadata")), out)
     return out
+
+
+def _check_metadata(schema: Schema, meta: dict[str, Any], out: list[Cause]) -> None:
+    restricted = as_object(as_object(as_object(schema.get("properties")).get("metadata")).get("properties"))
+    for key in ("name", "generateName"):
+        sub = restricted.get(key)
+        if isinstance(sub, dict) and key in meta:
+            _check(sub, meta[key], f"metadata.{key}", out)
 
 
 def _check(s: Schema, v: Any, path: str, out: list[Cause], root: bool = False) -> None:

@@ -73,11 +73,11 @@ def _merge(current: Any, applied: Any, spec: Spec | None) -> Any:
     if isinstance(applied, list) and isinstance(current, list) and spec is not None and spec.form == "list":
         if spec.set_merge:
             return current + [x for x in applied if x not in current]
-        key = spec.merge_key
-        if key and all(isinstance(x, dict) for x in applied + current):
+        if spec.merge_key and all(isinstance(x, dict) for x in applied + current):
             out = list(current)
             for item in applied:
-                at = next((i for i, o in enumerate(out) if o.get(key) == item.get(key)), None)
+                ident = spec.element_id(item)
+                at = next((i for i, o in enumerate(out) if spec.element_id(o) == ident), None)
                 if at is None:
                     out.append(item)
                 else:
@@ -139,7 +139,7 @@ def server_side_apply(
         for path in sorted(new_leaves & owned):
             if path[-1] == ".":
                 continue
-            if managed.lookup(current, path) != managed.lookup(applied, path):
+            if managed.lookup(current, path, spec) != managed.lookup(applied, path, spec):
                 conflicts.append((str(e.get("manager")), str(e.get("apiVersion") or api_version), path))
                 taken.add(path)
     if conflicts and not force:
@@ -153,10 +153,10 @@ def server_side_apply(
         p[:-1] for p in gone if p[-1] == "." and not any(q[: len(p) - 1] == p[:-1] for q in still_owned)
     ]
     for element in elements:
-        managed.remove(result, element)
+        managed.remove(result, element, spec)
     for path in sorted(gone, key=len, reverse=True):
         if path[-1] != "." and not any(path[: len(e)] == e for e in elements):
-            managed.remove(result, path)
+            managed.remove(result, path, spec)
 
     applied_body = {k: v for k, v in applied.items() if k not in ("status",)}
     meta = dict(applied_body.get("metadata") or {})
@@ -192,7 +192,7 @@ def record_update(
     if old is None:
         changed = new_leaves
     else:
-        changed = {p for p in new_leaves if managed.lookup(old, p) != managed.lookup(new, p)}
+        changed = {p for p in new_leaves if managed.lookup(old, p, spec) != managed.lookup(new, p, spec)}
     entries = _entries(old) if old is not None else _entries(new)
     out: list[dict[str, Any]] = []
     mine: dict[str, Any] | None = None

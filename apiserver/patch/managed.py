@@ -44,8 +44,18 @@ def child_spec(spec: Spec | None, key: str) -> Spec | None:
     return None
 
 
-def element_key(item: dict[str, Any], key: str) -> str:
-    return "k:" + dumps({key: item.get(key)}).decode()
+def element_key(item: dict[str, Any], spec: Spec) -> str:
+    """`k:{"containerPort":53,"protocol":"UDP"}`: a keyed list's element by its identity."""
+    return "k:" + dumps(spec.element_id(item)).decode()
+
+
+def _is_element(x: Any, want: dict[str, Any], spec: Spec | None) -> bool:
+    if not isinstance(x, dict):
+        return False
+    if spec is not None and spec.form == "list" and spec.list_keys:
+        ident = spec.element_id(x)  # keys unset in `x` take their defaults
+        return all(ident.get(k, x.get(k)) == v for k, v in want.items())
+    return all(x.get(k) == v for k, v in want.items())
 
 
 def value_key(value: Any) -> str:
@@ -77,7 +87,7 @@ def _collect(value: Any, spec: Spec | None, path: Path, out: set[Path], top: boo
     if isinstance(value, list) and spec is not None and spec.form == "list":
         if spec.merge_key and all(isinstance(v, dict) for v in value):
             for item in value:
-                at = (*path, element_key(item, spec.merge_key))
+                at = (*path, element_key(item, spec))
                 out.add((*at, "."))
                 for k, v in item.items():
                     _collect(v, child_spec(spec.elem, k), (*at, f"f:{k}"), out)
@@ -111,8 +121,9 @@ def from_fields_v1(fields: Any, prefix: Path = ()) -> set[Path]:
     return out
 
 
-def lookup(obj: Any, path: Path) -> tuple[bool, Any]:
-    """The value at a field path (`(False, None)` when absent)."""
+def lookup(obj: Any, path: Path, spec: Spec | None = None) -> tuple[bool, Any]:
+    """The value at a field path (`(False, None)` when absent). With the object's `spec`, a list
+    element is found by its keys' defaults too (a port sent without `protocol` is the TCP one)."""
     node = obj
     for token in path:
         if token == ".":
@@ -121,21 +132,21 @@ def lookup(obj: Any, path: Path) -> tuple[bool, Any]:
             if not isinstance(node, dict) or token[2:] not in node:
                 return False, None
             node = node[token[2:]]
+            spec = child_spec(spec, token[2:])
         elif token.startswith("k:"):
             want = loads(token[2:])
             if not isinstance(node, list):
                 return False, None
-            node = next(
-                (x for x in node if isinstance(x, dict) and all(x.get(k) == v for k, v in want.items())),
-                _MISSING,
-            )
+            node = next((x for x in node if _is_element(x, want, spec)), _MISSING)
             if node is _MISSING:
                 return False, None
+            spec = spec.elem if spec is not None else None
         elif token.startswith("v:"):
             want = loads(token[2:])
             if not isinstance(node, list) or want not in node:
                 return False, None
             node = want
+            spec = None
         else:
             return False, None
     return True, node
@@ -144,13 +155,27 @@ def lookup(obj: Any, path: Path) -> tuple[bool, Any]:
 _MISSING = object()
 
 
-def remove(obj: Any, path: Path) -> None:
-    """Delete the field, list element or set value at `path` (no-op when absent)."""
+def _spec_at(spec: Spec | None, path: Path) -> Spec | None:
+    for token in path:
+        if spec is None:
+            return None
+        if token.startswith("f:"):
+            spec = child_spec(spec, token[2:])
+        elif token.startswith("k:"):
+            spec = spec.elem if spec.form == "list" else None
+        elif token != ".":
+            return None
+    return spec
+
+
+def remove(obj: Any, path: Path, spec: Spec | None = None) -> None:
+    """Delete the field, list element or set value at `path` (no-op when absent); `spec` as for
+    `lookup`."""
     if path and path[-1] == ".":
         path = path[:-1]
     if not path:
         return
-    found, parent = lookup(obj, path[:-1])
+    found, parent = lookup(obj, path[:-1], spec)
     if not found:
         return
     last = path[-1]
@@ -158,9 +183,8 @@ def remove(obj: Any, path: Path) -> None:
         parent.pop(last[2:], None)
     elif last.startswith("k:") and isinstance(parent, list):
         want = loads(last[2:])
-        parent[:] = [
-            x for x in parent if not (isinstance(x, dict) and all(x.get(k) == v for k, v in want.items()))
-        ]
+        list_spec = _spec_at(spec, path[:-1])
+        parent[:] = [x for x in parent if not _is_element(x, want, list_spec)]
     elif last.startswith("v:") and isinstance(parent, list):
         value = loads(last[2:])
         parent[:] = [x for x in parent if x != value]

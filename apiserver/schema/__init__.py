@@ -13,7 +13,9 @@ answers the questions other modules ask:
 - `kind_spec(kind)` -> the `Spec` of a kind (or of `<Kind>List`), `None` if unknown.
 - `Spec.field(name)` / `Spec.elem` walk down; `Spec.merge_key` and `Spec.set_merge` give the
   strategic-merge strategy of a list (`name` for containers, `containerPort` for container
-  ports, `port` for service ports ...).
+  ports, `port` for service ports ...); `Spec.list_keys` and `Spec.element_id` the keys that
+  identify an element for server-side apply, which may be more (kube's `listMapKeys`: a
+  container port is its `containerPort` and `protocol`, TCP when unset).
 - `definition_name(type_name)` -> the OpenAPI name, `io.k8s.api.core.v1.Pod` style;
   `all_types()` -> every (type name, package, fields, required) for the OpenAPI builder.
 
@@ -59,6 +61,10 @@ class Spec:
     elem: Spec | None = None  # for list and map
     merge_key: str = ""  # list of structs merged by this key (strategic merge)
     set_merge: bool = False  # list of scalars merged as a set
+    # server-side apply's keys of such a list when they are more than `merge_key`, and the
+    # values keys take when an element leaves them out (kube's `+default`)
+    apply_keys: tuple[str, ...] = ()
+    key_defaults: dict[str, str] = field(default_factory=dict)
     fields: dict[str, Spec] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     # whether a value fits this node exactly, made on first use (`_fits`)
@@ -70,6 +76,16 @@ class Spec:
     @property
     def free_form(self) -> bool:
         return self.form == "scalar" and self.name == "object"
+
+    @property
+    def list_keys(self) -> tuple[str, ...]:
+        """The fields that identify an element of this keyed list for server-side apply."""
+        return self.apply_keys or ((self.merge_key,) if self.merge_key else ())
+
+    def element_id(self, item: dict[str, Any]) -> dict[str, Any]:
+        """An element's identity in this keyed list: its key fields, defaulted where unset
+        (`{"containerPort": 53, "protocol": "UDP"}`), in name order as FieldsV1 writes them."""
+        return {k: item.get(k, self.key_defaults.get(k)) for k in sorted(self.list_keys)}
 
 
 _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
@@ -171,6 +187,15 @@ def _parse(text: str) -> Spec:
         elem = _parse(text[1:-1])
         if merge_key == "set":
             return Spec("list", elem=elem, set_merge=True)
+        if "," in merge_key:  # `containerPort,protocol=TCP`: server-side apply's keys, defaults
+            keys = [k.partition("=") for k in merge_key.split(",")]
+            return Spec(
+                "list",
+                elem=elem,
+                merge_key=keys[0][0],
+                apply_keys=tuple(k for k, _, _ in keys),
+                key_defaults={k: d for k, eq, d in keys if eq},
+            )
         return Spec("list", elem=elem, merge_key=merge_key)
     if text.startswith("{"):
         return Spec("map", elem=_parse(text[1:-1]))

@@ -6,7 +6,10 @@ scalars `Time`, `MicroTime`, `Quantity`, `IntOrString`, `object` (free-form, not
 another type's name, `[T]` for a list and `{T}` for a map with string keys. A list may carry its
 strategic-merge strategy after `@`: `[Container]@name` merges elements by their `name` (the Go
 `patchMergeKey`), `[string]@set` merges a list of scalars as a set; lists without it are atomic
-(a patch replaces them). A field name ending in `!` is required (OpenAPI `required`).
+(a patch replaces them). Where server-side apply knows an element by more fields than the merge
+key (Go's several `listMapKey`s), they follow it with commas, with a key's default after `=`:
+`[ContainerPort]@containerPort,protocol=TCP` (the strategic merge key stays `containerPort`).
+A field name ending in `!` is required (OpenAPI `required`).
 
 The types follow k8s.io/api core/v1, coordination/v1, autoscaling/v1 and apimachinery meta/v1 as
 of Kubernetes 1.33, trimmed of the volume sources and features kubelite does not implement
@@ -165,7 +168,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
         "enableServiceLinks": "boolean",
         "preemptionPolicy": "string",
         "overhead": "{Quantity}",
-        "topologySpreadConstraints": "[TopologySpreadConstraint]@topologyKey",
+        "topologySpreadConstraints": "[TopologySpreadConstraint]@topologyKey,whenUnsatisfiable",
         "setHostnameAsFQDN": "boolean",
         "os": "PodOS",
         "hostUsers": "boolean",
@@ -212,7 +215,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
         "command": "[string]",
         "args": "[string]",
         "workingDir": "string",
-        "ports": "[ContainerPort]@containerPort",
+        "ports": "[ContainerPort]@containerPort,protocol=TCP",
         "envFrom": "[EnvFromSource]",
         "env": "[EnvVar]@name",
         "resources": "ResourceRequirements",
@@ -465,7 +468,7 @@ CORE_TYPES: dict[str, dict[str, str]] = {
     # --- Service
     "Service": {**TYPE_META, "metadata": "ObjectMeta", "spec": "ServiceSpec", "status": "ServiceStatus"},
     "ServiceSpec": {
-        "ports": "[ServicePort]@port",
+        "ports": "[ServicePort]@port,protocol=TCP",
         "selector": "{string}",
         "clusterIP": "string",
         "clusterIPs": "[string]",

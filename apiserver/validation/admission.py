@@ -133,16 +133,19 @@ def _resources(path: str, resources: list[Any]) -> list[Cause]:
     return causes
 
 
-# subresources whose body is another kind, or a connection: kubelite does not offer their writes
-# to webhooks (apiserver.webhooks.dispatch), so a rule naming one would never be called
-NOT_OFFERED = frozenset(
-    {"attach", "binding", "eviction", "exec", "finalize", "portforward", "proxy", "scale", "token"}
-)
+# subresources whose body is another kind: kubelite does not offer their writes to webhooks
+# (apiserver.webhooks.dispatch), so a rule naming one would never be called
+NOT_OFFERED = frozenset({"binding", "eviction", "finalize", "scale", "token"})
+# subresources reached only by a connection: kube admits them as CONNECT, never as a CREATE or
+# UPDATE, so a rule naming one without CONNECT (gatekeeper's names pods/exec for CREATE and
+# UPDATE) matches nothing in kube either, and is kept
+CONNECTIONS = frozenset({"attach", "exec", "portforward", "proxy"})
 
 
 def _not_offered(path: str, operations: list[Any], resources: list[Any], to: str) -> list[Cause]:
     """kubelite's own refusal of a rule that names what it never offers to admission: the CONNECT
-    operation, or one of NOT_OFFERED by name (wildcards stay: they match what is offered)."""
+    operation, one of NOT_OFFERED by name, or one of CONNECTIONS under `*` operations (wildcard
+    resources stay: they match what is offered)."""
     causes: list[Cause] = []
     if "CONNECT" in operations:
         causes.append(
@@ -156,6 +159,12 @@ def _not_offered(path: str, operations: list[Any], resources: list[Any], to: str
         if sub in NOT_OFFERED:
             causes.append(
                 field_forbidden(f"{path}.resources[{i}]", f"kubelite does not offer {entry} writes to {to}")
+            )
+        elif sub in CONNECTIONS and "*" in operations:
+            causes.append(
+                field_forbidden(
+                    f"{path}.resources[{i}]", f"kubelite does not offer {entry} (CONNECT) to {to}"
+                )
             )
     return causes
 

@@ -244,6 +244,66 @@ def test_bad_object_is_422_naming_the_field_and_nothing_is_stored(
     assert http.get(base(ns)).json()["items"] == []
 
 
+def test_metadata_name_restricted_by_the_schema(http: httpx.Client) -> None:
+    # gatekeeper's syncsets.syncset.gatekeeper.sh (deploy/gatekeeper.yaml), trimmed
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "syncsets.syncset.gatekeeper.sh"},
+        "spec": {
+            "group": "syncset.gatekeeper.sh",
+            "names": {
+                "kind": "SyncSet",
+                "listKind": "SyncSetList",
+                "plural": "syncsets",
+                "singular": "syncset",
+            },
+            "preserveUnknownFields": False,
+            "scope": "Cluster",
+            "versions": [
+                {
+                    "name": "v1alpha1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "metadata": {
+                                    "type": "object",
+                                    "properties": {"name": {"type": "string", "maxLength": 63}},
+                                },
+                                "spec": {
+                                    "type": "object",
+                                    "properties": {"gvks": {"type": "array", "items": {"type": "object"}}},
+                                },
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    r = http.post(CRDS, json=crd)
+    assert r.status_code == 201, r.text
+    path = "/apis/syncset.gatekeeper.sh/v1alpha1/syncsets"
+    try:
+        wait_for(lambda: served(http, path), timeout=10, what="syncsets served")
+        obj = {"apiVersion": "syncset.gatekeeper.sh/v1alpha1", "kind": "SyncSet", "spec": {"gvks": []}}
+        r = http.post(path, json={**obj, "metadata": {"name": "s" * 64}})
+        assert r.status_code == 422, r.text
+        assert r.json()["details"]["causes"] == [
+            {
+                "reason": "FieldValueTooLong",
+                "message": "Too long: may not be more than 63 bytes",
+                "field": "metadata.name",
+            }
+        ]
+        assert http.post(path, json={**obj, "metadata": {"name": "s" * 63}}).status_code == 201
+    finally:
+        http.delete(f"{CRDS}/{crd['metadata']['name']}")
+
+
 def test_defaults_and_pruning(http: httpx.Client, crontabs: str, ns: str) -> None:
     body = crontab("web", bogus=1, extra={"anything": {"goes": True}})
     body["topLevel"] = "x"

@@ -212,6 +212,20 @@ def test_defaults_and_table(api: httpx.Client, srv: Server, hook: WebhookServer)
         (
             {
                 "rules": [
+                    {
+                        "operations": ["*"],
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "resources": ["pods/exec"],
+                    }
+                ]
+            },
+            "webhooks[0].rules[0].resources[0]",
+            "does not offer pods/exec (CONNECT)",
+        ),
+        (
+            {
+                "rules": [
                     {"operations": ["GET"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}
                 ]
             },
@@ -258,6 +272,21 @@ def test_refusals(api: httpx.Client, change: dict[str, Any], field: str, message
     causes = _causes(r)
     assert any(f == field and message in m for f, m in causes), causes
     assert api.get(f"{VAL}/refused").status_code == 404
+
+
+def test_connections_named_for_create_and_update_are_kept(api: httpx.Client, configured: Any) -> None:
+    # gatekeeper's validating rule (deploy/gatekeeper.yaml) names connections for CREATE and
+    # UPDATE: kube admits them only as CONNECT, so they match nothing there either
+    rule = {
+        "operations": ["CREATE", "UPDATE"],
+        "apiGroups": ["*"],
+        "apiVersions": ["*"],
+        "resources": ["*", "pods/exec", "pods/portforward", "pods/proxy", "pods/attach", "services/proxy"],
+    }
+    h = webhook("gk.connections.example.com", "https://h/x", "x", "", rules=[rule])
+    del h["clientConfig"]["caBundle"]
+    made = configured("ValidatingWebhookConfiguration", "connections-kept", h)
+    assert made["webhooks"][0]["rules"][0]["resources"] == rule["resources"]
 
 
 def test_duplicate_webhook_names(api: httpx.Client) -> None:

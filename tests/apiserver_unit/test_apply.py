@@ -157,3 +157,58 @@ def test_status_subresource_entries() -> None:
     record_update(pod, running, "kubelet", subresource="status")
     # status is never owned through the main resource, so a status write records nothing new
     assert ("kubelet", "Update") not in entries(running)
+
+
+def speaker_ports(*ports: dict[str, Any]) -> dict[str, Any]:
+    """An RC whose container has `ports` (metallb's speaker: 7946 over TCP and over UDP)."""
+    obj = rc()
+    obj["spec"]["template"]["spec"]["containers"][0]["ports"] = list(ports)
+    return obj
+
+
+MEMBERLIST = (
+    {"containerPort": 7472, "name": "monitoring"},
+    {"containerPort": 7946, "name": "memberlist-tcp"},
+    {"containerPort": 7946, "name": "memberlist-udp", "protocol": "UDP"},
+)
+
+
+def test_ports_are_keyed_by_port_and_protocol() -> None:
+    # kube's listMapKeys of container ports are containerPort and protocol (TCP when unset):
+    # one port number over TCP and UDP is two elements, owned and merged apart.
+    out = server_side_apply(None, speaker_ports(*MEMBERLIST), "kubectl", False, "ReplicationController")
+    fields = entries(out)[("kubectl", "Apply")]["fieldsV1"]
+    ports = fields["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"web"}']["f:ports"]
+    assert set(ports) == {
+        'k:{"containerPort":7472,"protocol":"TCP"}',
+        'k:{"containerPort":7946,"protocol":"TCP"}',
+        'k:{"containerPort":7946,"protocol":"UDP"}',
+    }
+    stored = copy.deepcopy(out)  # as the defaulter stores it: every protocol set
+    for p in stored["spec"]["template"]["spec"]["containers"][0]["ports"]:
+        p.setdefault("protocol", "TCP")
+    again = server_side_apply(stored, speaker_ports(*MEMBERLIST), "kubectl", False, "ReplicationController")
+    got = again["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert [(p["name"], p["protocol"]) for p in got] == [
+        ("monitoring", "TCP"),
+        ("memberlist-tcp", "TCP"),
+        ("memberlist-udp", "UDP"),
+    ]
+
+
+def test_ports_applied_over_another_managers_are_not_conflicts() -> None:
+    created = speaker_ports(*MEMBERLIST)
+    for p in created["spec"]["template"]["spec"]["containers"][0]["ports"]:
+        p.setdefault("protocol", "TCP")
+    record_update(None, created, "kubectl-client-side-apply")
+    out = server_side_apply(created, speaker_ports(*MEMBERLIST), "kubectl", False, "ReplicationController")
+    assert len(out["spec"]["template"]["spec"]["containers"][0]["ports"]) == 3
+    # dropping the UDP port from the applied configuration removes only that element
+    shared = server_side_apply(None, speaker_ports(*MEMBERLIST), "kubectl", False, "ReplicationController")
+    fewer = server_side_apply(
+        shared, speaker_ports(*MEMBERLIST[:2]), "kubectl", False, "ReplicationController"
+    )
+    assert [p["name"] for p in fewer["spec"]["template"]["spec"]["containers"][0]["ports"]] == [
+        "monitoring",
+        "memberlist-tcp",
+    ]

@@ -103,6 +103,29 @@ def test_value_rules_in_kubes_words() -> None:
     assert "spec.tags[1].k" in causes({"name": "ab", "tags": [{"k": "a"}, {"k": 1}]})
 
 
+def test_metadata_name_restrictions_are_validated() -> None:
+    # gatekeeper's CRDs restrict metadata.name (maxLength 63); kube validates the whole object
+    schema = {
+        "type": "object",
+        "properties": {
+            "metadata": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "maxLength": 63},
+                    "generateName": {"type": "string"},
+                },
+            }
+        },
+    }
+    ok = {"metadata": {"name": "n" * 63, "labels": {"a": "b"}}}
+    assert objects.validate(schema, ok) == []
+    long = {"metadata": {"name": "n" * 64}}
+    assert [(c["field"], c["message"]) for c in objects.validate(schema, long)] == [
+        ("metadata.name", "Too long: may not be more than 63 bytes")
+    ]
+    assert objects.validate(SCHEMA, long) == []  # a schema saying nothing of metadata
+
+
 def test_defaults_fill_absent_fields_at_every_depth() -> None:
     obj = {"spec": {"name": "ab", "tags": [{"k": "a"}, {"k": "b", "v": "set"}]}}
     objects.apply_defaults(SCHEMA, obj)

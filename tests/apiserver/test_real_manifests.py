@@ -1,0 +1,143 @@
+"""Real install manifests applied with the real kubectl 1.33 and stored as sent.
+
+The YAML under `manifests/` is taken from public projects' install files, trimmed to their
+distinctive objects: metallb-native (a CRD with two deprecated versions, defaults and a conversion
+webhook; a DaemonSet serving one port over TCP and UDP; validating webhooks), gatekeeper (webhook
+configurations naming connection subresources, a CRD restricting metadata.name, anti-affinity,
+seccomp, a PodDisruptionBudget), the ZooKeeper tutorial (headless Service, PDB, StatefulSet with
+volumeClaimTemplates), Reloader (resourceFieldRef divisors, seccomp) and Traefik's CRDs (int-or-string,
+a 64-bit maximum, `required: [metadata, spec]`) with resources of them.
+
+Each is applied server-side twice (a second apply is how these manifests are upgraded, and is
+where a list keyed wrongly shows) and then read back: every field sent must be stored with the
+value sent (what the server adds, defaults and status, is not compared; a CRD's status and a
+`creationTimestamp: null` sent are the server's to set). gatekeeper goes last: its webhooks, which
+no pod serves, would stand in the way of later writes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.apiserver.conftest import Server
+from tests.polling import wait_for
+
+MANIFESTS = Path(__file__).parent / "manifests"
+
+
+def documents(name: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all((MANIFESTS / name).read_text()) if d]
+
+
+def differences(sent: Any, stored: Any, path: str = "") -> list[str]:
+    """Where `stored` lacks a field of `sent` or holds another value (lists compared item by item)."""
+    if isinstance(sent, dict):
+        if not isinstance(stored, dict):
+            return [f"{path}: {json.dumps(stored)[:80]}"]
+        out: list[str] = []
+        for k, v in sent.items():
+            if k not in stored:
+                if v not in ({}, [], None):
+                    out.append(f"{path}.{k}: missing")
+            else:
+                out += differences(v, stored[k], f"{path}.{k}")
+        return out
+    if isinstance(sent, list):
+        if not isinstance(stored, list) or len(stored) != len(sent):
+            return [f"{path}: {len(sent)} items sent, stored {json.dumps(stored)[:80]}"]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(sent, stored, strict=True))
+            for d in differences(a, b, f"{path}[{i}]")
+        ]
+    return [] if sent == stored else [f"{path}: sent {sent!r}, stored {stored!r}"]
+
+
+def resource(doc: dict[str, Any]) -> str:
+    group, _, version = doc["apiVersion"].rpartition("/")
+    return f"{doc['kind']}.{version}.{group}" if group else doc["kind"]
+
+
+def assert_stored_as_sent(srv: Server, name: str) -> None:
+    for doc in documents(name):
+        meta = doc["metadata"]
+        where = ["-n", meta["namespace"]] if meta.get("namespace") else []
+        got = srv.kubectl("get", resource(doc), meta["name"], "-o", "json", *where, check=True)
+        sent = {
+            k: v for k, v in doc.items() if not (doc["kind"] == "CustomResourceDefinition" and k == "status")
+        }
+        sent["metadata"] = {k: v for k, v in meta.items() if not (k == "creationTimestamp" and v is None)}
+        assert differences(sent, json.loads(got.stdout)) == [], f"{doc['kind']}/{meta['name']}"
+
+
+def apply_twice(srv: Server, name: str) -> None:
+    for _ in range(2):
+        r = srv.kubectl("apply", "--server-side", "-f", str(MANIFESTS / name))
+        assert r.returncode == 0, r.stderr
+        assert r.stderr == "", r.stderr
+
+
+@pytest.mark.parametrize("name", ["zookeeper.yaml", "reloader.yaml", "metallb.yaml"])
+def test_applied_server_side_twice_and_stored_as_sent(srv: Server, name: str) -> None:
+    apply_twice(srv, name)
+    assert_stored_as_sent(srv, name)
+
+
+def test_metallb_speaker_keeps_its_tcp_and_udp_ports(srv: Server) -> None:
+    apply_twice(srv, "metallb.yaml")
+    ds = json.loads(
+        srv.kubectl("get", "ds", "speaker", "-n", "metallb-system", "-o", "json", check=True).stdout
+    )
+    ports = ds["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert [(p["name"], p["containerPort"], p["protocol"]) for p in ports] == [
+        ("monitoring", 7472, "TCP"),
+        ("memberlist-tcp", 7946, "TCP"),
+        ("memberlist-udp", 7946, "UDP"),
+    ]
+
+
+def test_traefik_crds_and_their_resources(srv: Server, api: httpx.Client) -> None:
+    apply_twice(srv, "traefik-crds.yaml")
+    wait_for(
+        lambda: api.get("/apis/traefik.io/v1alpha1/namespaces/default/ingressroutes").status_code == 200,
+        timeout=10,
+        what="ingressroutes served",
+    )
+    assert_stored_as_sent(srv, "traefik-crds.yaml")
+    apply_twice(srv, "traefik-resources.yaml")
+    assert_stored_as_sent(srv, "traefik-resources.yaml")
+    # the schema holds: a port is an int or a string, nothing else
+    bad = documents("traefik-resources.yaml")[1]
+    bad["spec"]["routes"][0]["services"][0]["port"] = [80]
+    r = srv.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(bad))
+    assert r.returncode != 0
+    assert "spec.routes[0].services[0].port" in r.stderr
+
+
+def test_gatekeeper(srv: Server, api: httpx.Client) -> None:
+    try:
+        apply_twice(srv, "gatekeeper.yaml")
+        assert_stored_as_sent(srv, "gatekeeper.yaml")
+        wait_for(
+            lambda: api.get("/apis/syncset.gatekeeper.sh/v1alpha1/syncsets").status_code == 200,
+            timeout=10,
+            what="syncsets served",
+        )
+        syncset = {
+            "apiVersion": "syncset.gatekeeper.sh/v1alpha1",
+            "kind": "SyncSet",
+            "metadata": {"name": "s" * 64},
+            "spec": {"gvks": [{"group": "", "version": "v1", "kind": "Namespace"}]},
+        }
+        r = srv.kubectl("apply", "-f", "-", input=json.dumps(syncset))
+        assert "metadata.name: Too long: may not be more than 63 bytes" in r.stderr
+    finally:
+        adm = "/apis/admissionregistration.k8s.io/v1"
+        api.delete(f"{adm}/validatingwebhookconfigurations/gatekeeper-validating-webhook-configuration")
+        api.delete(f"{adm}/mutatingwebhookconfigurations/gatekeeper-mutating-webhook-configuration")
