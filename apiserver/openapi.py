@@ -217,7 +217,7 @@ def spec_schema(spec: Spec, v3: bool = True) -> dict[str, Any]:
         out["x-kubernetes-patch-merge-key"] = spec.merge_key
         out["x-kubernetes-patch-strategy"] = "merge"
         out["x-kubernetes-list-type"] = "map"
-        out["x-kubernetes-list-map-keys"] = [spec.merge_key]
+        out["x-kubernetes-list-map-keys"] = list(spec.list_keys)  # containerPort and protocol ...
     elif spec.set_merge:
         out["x-kubernetes-patch-strategy"] = "merge"
         out["x-kubernetes-list-type"] = "set"

@@ -100,10 +100,12 @@ def test_component_schemas_are_real() -> None:
     )
     ports = schemas["io.k8s.api.core.v1.Container"]["properties"]["ports"]
     assert ports["x-kubernetes-patch-merge-key"] == "containerPort"
-    assert (
-        schemas["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"]["x-kubernetes-patch-merge-key"]
-        == "port"
-    )
+    # server-side apply's keys are kube's: a port is one per protocol (TCP and UDP on 53)
+    assert ports["x-kubernetes-list-map-keys"] == ["containerPort", "protocol"]
+    service_ports = schemas["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"]
+    assert service_ports["x-kubernetes-patch-merge-key"] == "port"
+    assert service_ports["x-kubernetes-list-map-keys"] == ["port", "protocol"]
+    assert containers["x-kubernetes-list-map-keys"] == ["name"]
     labels = schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]["labels"]
     assert (labels["type"], labels["additionalProperties"]) == ("object", {"type": "string"})
     assert "io.k8s.api.autoscaling.v1.Scale" in schemas
