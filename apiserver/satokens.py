@@ -34,10 +34,17 @@ ISSUER = "https://kubernetes.default.svc.cluster.local"
 DEFAULT_EXPIRATION = 3600
 CACHE_SECONDS = 10.0  # kube-apiserver's token success cache
 MIN_EXPIRATION, MAX_EXPIRATION = 600, 48 * 3600
+
 SA_PREFIX = "system:serviceaccount:"
 SERVICE_ACCOUNTS = by_plural("", "serviceaccounts")
 PODS = by_plural("", "pods")
 SECRETS = by_plural("", "secrets")
+
+
+def lifetime(expiration_seconds: int) -> int:
+    """The seconds a token asked for `expiration_seconds` is valid: the request, within our bounds
+    (what a TokenRequest's answer says in its `spec.expirationSeconds`)."""
+    return max(MIN_EXPIRATION, min(MAX_EXPIRATION, expiration_seconds))
 
 
 def _load_or_make_key(path: Path) -> Any:
@@ -99,7 +106,7 @@ class TokenIssuer:
         import jwt
 
         now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
-        exp = now + dt.timedelta(seconds=max(MIN_EXPIRATION, min(MAX_EXPIRATION, expiration)))
+        exp = now + dt.timedelta(seconds=lifetime(expiration))
         meta = sa.get("metadata") or {}
         k8s: dict[str, Any] = {
             "namespace": namespace,

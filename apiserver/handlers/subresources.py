@@ -17,7 +17,7 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError, bad_request, method_not_allowed, service_unavailable
 from api.resources import Resource, by_plural
-from apiserver import eviction, kinds, lifecycle, logic
+from apiserver import eviction, kinds, lifecycle, logic, satokens
 from apiserver.auth import User, check_pod_on_node
 from apiserver.crd import hooks as crd_hooks
 from apiserver.handlers.http import (
@@ -190,13 +190,10 @@ async def _token_request(state: State, ns: str | None, name: str, body: Any) -> 
         bound = None
     expiration = spec.get("expirationSeconds")
     audiences = [str(a) for a in spec.get("audiences") or []] or list(state.tokens.audiences)
-    token, exp = state.tokens.issue(
-        ns or "", sa, audiences, int(expiration) if isinstance(expiration, int) else 3600, bound
-    )
-    out_spec: dict[str, Any] = {
-        "audiences": audiences,
-        "expirationSeconds": int((exp - jsonutil.now()).total_seconds() + 0.5),
-    }
+    seconds = int(expiration) if isinstance(expiration, int) else satokens.DEFAULT_EXPIRATION
+    token, exp = state.tokens.issue(ns or "", sa, audiences, seconds, bound)
+    # the duration asked (within bounds), as kube answers: not the time left, a second less by now
+    out_spec: dict[str, Any] = {"audiences": audiences, "expirationSeconds": satokens.lifetime(seconds)}
     if bound:
         out_spec["boundObjectRef"] = bound
     return {

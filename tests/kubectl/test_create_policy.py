@@ -93,9 +93,10 @@ def test_token(ns: str, kubectl: Run, real: Run) -> None:
     assert r.code == 0 and r.out.count(".") == 2 and not r.out.endswith("\n"), r.err  # a bare JWT
     claims = json.loads(_b64(r.out.split(".")[1]))
     assert claims["aud"] == ["a", "b"] and claims["sub"] == f"system:serviceaccount:{ns}:bot"
-    assert 590 <= claims["exp"] - claims["iat"] <= 600
-    obj = json.loads(kubectl("create", "token", "bot", "-o", "json").out)
+    assert claims["exp"] - claims["iat"] == 600
+    obj = json.loads(kubectl("create", "token", "bot", "--duration=10m", "-o", "json").out)
     assert obj["kind"] == "TokenRequest" and obj["status"]["token"]
+    assert obj["spec"]["expirationSeconds"] == 600  # the duration asked, as kube answers
     same(kubectl, real, "create", "token", "bot", "-o", "name")
     for args in (
         ("token",),
