@@ -14,6 +14,10 @@ ended (Succeeded/Failed) or not started (Pending), a pod no budget's selector ma
 unready pod when its budget allows unhealthy evictions (`AlwaysAllow`, or `IfHealthyBudget`
 with the budget met). More than one matching budget is refused (500), as kube does.
 
+A client's Eviction is admitted first, as kube's handler does before EvictionREST acts: the
+webhooks and ValidatingAdmissionPolicies matching pods/eviction (CREATE, kind policy/v1 Eviction)
+see it, a mutating one may change it (its deleteOptions), and a refusal deletes nothing.
+
 The decisions are pure functions over wire dicts (`matching_budgets`, `can_ignore_budget`,
 `unready_evictable`, `decrement`); `evict` does the reads and writes through the registry.
 """
@@ -28,7 +32,8 @@ from api.errors import ApiError, bad_request, forbidden, internal
 from api.jsonutil import as_object
 from api.resources import Resource, by_plural
 from api.selectors import selector_from_label_selector
-from apiserver import lifecycle
+from apiserver import lifecycle, subadmission
+from apiserver.webhooks import Requester
 
 Obj = dict[str, Any]
 
@@ -195,13 +200,19 @@ def _disruption_target(pod: Obj, now: str) -> Obj:
     return {**pod, "status": status}
 
 
-def check_eviction(body: Any, name: str) -> Obj:
-    """The Eviction's deleteOptions (`{}` when none), or 400 for a body that is not its Eviction."""
+def check_kind(body: Any) -> Obj:
+    """The body, or 400 when it is not an Eviction of policy/v1 or v1beta1 (kube's decoding)."""
     if not isinstance(body, dict):
         raise bad_request("Eviction must be an object")
     kind, version = body.get("kind"), body.get("apiVersion")
     if kind not in (None, "", "Eviction") or version not in (None, "", *EVICTION_API_VERSIONS):
         raise bad_request(f'{kind} in version "{version}" cannot be handled as a Eviction')
+    return body
+
+
+def check_eviction(body: Any, name: str) -> Obj:
+    """The Eviction's deleteOptions (`{}` when none), or 400 for a body that is not its Eviction."""
+    body = check_kind(body)
     if as_object(body.get("metadata")).get("name") != name:
         raise bad_request("name in URL does not match name in Eviction object")
     options = body.get("deleteOptions")
@@ -213,9 +224,16 @@ def check_eviction(body: Any, name: str) -> Obj:
 # --- the request -----------------------------------------------------------------------------
 
 
-async def evict(registry: Any, namespace: str, name: str, body: Any, dry_run: bool = False) -> None:
-    """Evict pod `namespace/name` as the Eviction `body` asks, or raise the refusal."""
+async def evict(
+    registry: Any, namespace: str, name: str, body: Any, dry_run: bool = False, by: Requester | None = None
+) -> None:
+    """Evict pod `namespace/name` as the Eviction `body` asks, or raise the refusal; `by`: the
+    client, whose Eviction is admitted first (`apiserver.subadmission`)."""
     assert PODS is not None and POD_DISRUPTION_BUDGETS is not None
+    body = check_kind(body)
+    body = await subadmission.admit_create(
+        registry, by, PODS, "eviction", namespace, name, body, dry_run, lambda e: check_eviction(e, name)
+    )
     options = check_eviction(body, name)
     dry_run = dry_run or "All" in (options.get("dryRun") or [])
     pod = (await registry.get(PODS, namespace, name)).obj

@@ -294,8 +294,8 @@ def mark_deleting(
     return obj
 
 
-def bind_pod(pod: dict[str, Any], binding: dict[str, Any], now: str) -> dict[str, Any]:
-    name = (pod.get("metadata") or {}).get("name", "")
+def binding_target(binding: dict[str, Any], name: str) -> str:
+    """The node a Binding of pod `name` names, or kube's 400/422 (ValidatePodBinding)."""
     raw_target = binding.get("target")
     target = raw_target.get("name") if isinstance(raw_target, dict) else None
     if target is not None and not isinstance(target, str):
@@ -315,6 +315,12 @@ def bind_pod(pod: dict[str, Any], binding: dict[str, Any], now: str) -> dict[str
                 ],
             },
         )
+    return target
+
+
+def bind_pod(pod: dict[str, Any], binding: dict[str, Any], now: str) -> dict[str, Any]:
+    name = (pod.get("metadata") or {}).get("name", "")
+    target = binding_target(binding, name)
     spec = pod.setdefault("spec", {})
     if spec.get("nodeName"):
         raise conflict("pods/binding", name, f'pod {name} is already assigned to node "{spec["nodeName"]}"')

@@ -45,6 +45,7 @@ from apiserver.storage.interface import (
     Store,
     Watcher,
 )
+from apiserver.subadmission import OtherKind
 from apiserver.webhooks import Requester, dispatch
 from apiserver.webhooks.configs import WebhookConfigs
 from apiserver.webhooks.request import attributes
@@ -187,7 +188,7 @@ class Registry:
         if causes:
             raise invalid(res.kind, (obj.get("metadata") or {}).get("name") or "", causes, res.group)
 
-    async def _webhooks(
+    async def admission(
         self,
         mutating: bool,
         by: Requester | None,
@@ -203,7 +204,8 @@ class Registry:
         """The object after the mutating webhooks, re-defaulted, or after the validating admission
         (which only refuses): the ValidatingAdmissionPolicies, then the validating webhooks, as
         kube orders its plugins. A client's writes only (`by`), and nothing to do without a
-        configuration or a binding."""
+        configuration or a binding. A subresource whose body is another kind (a Scale, a Binding,
+        an Eviction: `apiserver.subadmission`) is admitted as that kind, its objects given as such."""
         if by is None:
             return new
         configs = self.webhooks.mutating if mutating else self.webhooks.validating
@@ -212,6 +214,8 @@ class Registry:
             return new
         a = attributes(by, operation, res, subresource or "", namespace, name, new, old, dry_run)
         if mutating:
+            if a.kind_gv is not None:  # another kind than the resource's: none of its defaults
+                return await dispatch.mutate(self.store, configs, by, res, a)
             defaults = lambda o: logic.apply_defaults(res, o)  # noqa: E731
             return await dispatch.mutate(self.store, configs, by, res, a, defaults)
         if policies:
@@ -271,7 +275,7 @@ class Registry:
                     ],
                     res.group,
                 )
-            mutated = await self._webhooks(
+            mutated = await self.admission(
                 True, by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run
             )
             assert mutated is not None
@@ -279,7 +283,7 @@ class Registry:
             meta = obj["metadata"]
             self._validate(res, obj, None)
             _warn(res, obj, by)
-            await self._webhooks(False, by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run)
+            await self.admission(False, by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run)
             if dry_run:  # quotas are checked, not charged
                 await quotaadmission.admit(self, self.quotas, res, namespace, obj, charge=False)
                 return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
@@ -315,11 +319,16 @@ class Registry:
         manager: str | None = None,
         create: Callable[[], dict[str, Any]] | None = None,
         by: Requester | None = None,
+        view: OtherKind | None = None,
     ) -> tuple[KeyValue, bool]:
         """GuaranteedUpdate: read, mutate, compare-and-swap; returns (stored, created).
 
         `create` makes the object when it does not exist (PUT on CREATE_ON_UPDATE kinds, apply);
-        `by` as for `create` (the webhooks run again on every retry, as kube's do)."""
+        `by` as for `create` (the webhooks run again on every retry, as kube's do). `view`: the
+        write is admitted as another kind (a /scale write as its Scale, kube's ScaleREST): the
+        mutating admission sees the Scale asked before the object's own update steps, and what it
+        leaves is written back to the object; the validating admission sees the Scales of the new
+        and the old object."""
         key = res.storage_key(name, namespace)
         charged = False
         while True:
@@ -342,6 +351,14 @@ class Registry:
             if demanded_rv and demanded_rv != str(kv.revision):
                 raise stale_conflict(res.plural, name, res.group)
             lifecycle.check_uid(res, name, new, old)
+            own_by = by if view is None else None  # the object's own admission, or its view's
+            if view is not None and by is not None:  # kube: the Scale's mutation comes first
+                asked, was = view.asked(new, kv.revision), view.of(old, kv.revision)
+                admitted = await self.admission(
+                    True, by, "UPDATE", res, namespace, name, asked, was, subresource, dry_run
+                )
+                assert admitted is not None
+                new = view.apply(new, admitted)
             write = kinds.for_resource(res).subresource_writes.get(subresource or "")
             if subresource in (None, "status", "scale") or write is not None:
                 # what of the body a write keeps: the row's rule for its own subresources, else
@@ -361,17 +378,22 @@ class Registry:
                         logic.record_update(old, new, manager, subresource or "")
                 except SHAPE_ERRORS as e:
                     raise _shape_error(res, new) or e from None
-                mutated = await self._webhooks(
-                    True, by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
+                mutated = await self.admission(
+                    True, own_by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
                 )
                 assert mutated is not None
                 new = mutated
                 self._validate(res, new, old, subresource, write)
                 if subresource is None:
                     _warn(res, new, by)
-                await self._webhooks(
-                    False, by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
+                await self.admission(
+                    False, own_by, "UPDATE", res, namespace, name, new, old, subresource, dry_run
                 )
+                if view is not None and by is not None:
+                    new_view, old_view = view.of(new, kv.revision), view.of(old, kv.revision)
+                    await self.admission(
+                        False, by, "UPDATE", res, namespace, name, new_view, old_view, subresource, dry_run
+                    )
             new.setdefault("metadata", {})["resourceVersion"] = str(kv.revision)
             if lifecycle.same_object(new, old):
                 return kv, False
@@ -442,8 +464,8 @@ class Registry:
             holds = bool(meta.get("finalizers")) or finalizer is not None or lifecycle.holds_removal(res, obj)
             if by is not None:
                 by = dataclasses.replace(by, options={**options, **by.options})
-                await self._webhooks(True, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
-                await self._webhooks(False, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
+                await self.admission(True, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
+                await self.admission(False, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
             if dry_run:
                 return await _served(res, kv)
             if grace == 0 and not holds:

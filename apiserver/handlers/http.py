@@ -167,9 +167,11 @@ async def respond_error(send: Any, err: ApiError) -> None:
     await respond(send, err.code, err.body(), headers=headers)
 
 
-async def respond_status(send: Any, status: dict[str, Any]) -> None:
+async def respond_status(
+    send: Any, status: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     """A Status body byte for byte as kube-apiserver writes one (Go's encoder, trailing newline)."""
-    await respond(send, int(status.get("code") or 200), go_json(status) + b"\n")
+    await respond(send, int(status.get("code") or 200), go_json(status) + b"\n", headers=headers)
 
 
 def success_status(code: int = 200, details: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 Scale), binding (pods), eviction (pods: `apiserver.eviction`), finalize (namespaces),
 ephemeralcontainers (pods: read and written as the whole Pod, of which only
 `spec.ephemeralContainers` is kept, as status keeps only `status`), the hook for log and exec, and
-proxy (pods, services, nodes: `apiserver.resourceproxy`, whatever the method).
+proxy (pods, services, nodes: `apiserver.resourceproxy`, whatever the method). A client's scale,
+binding and eviction writes are admitted as their Scale, Binding and Eviction
+(`apiserver.subadmission`).
 
 log and exec belong to the kubelet. `kubelite server` hands `apiserver.serve.serve` the factory
 `apiserver.podproxy.PodProxy`, whose object becomes `State.pod_proxy`: it has
@@ -17,9 +19,8 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError, bad_request, method_not_allowed, service_unavailable
 from api.resources import Resource, by_plural
-from apiserver import eviction, kinds, lifecycle, logic, satokens
+from apiserver import eviction, kinds, lifecycle, logic, satokens, subadmission
 from apiserver.auth import User, check_pod_on_node
-from apiserver.crd import hooks as crd_hooks
 from apiserver.handlers.http import (
     Request,
     State,
@@ -32,45 +33,8 @@ from apiserver.handlers.http import (
 from apiserver.handlers.resources import _copy, patch_object, read_object, send_object, webhook_warnings
 from apiserver.handlers.routing import KUBELET_SUBRESOURCES, PROXY, Route
 from apiserver.storage.interface import KeyValue
+from apiserver.subadmission import replicas_of, scale_of
 from apiserver.webhooks import requester
-
-
-def scale_of(res: Resource, obj: dict[str, Any], revision: int) -> dict[str, Any]:
-    """The autoscaling/v1 Scale of an object with spec.replicas; its kind's row says the selector."""
-    meta = obj.get("metadata") or {}
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    selector = kinds.for_resource(res).scale_selector
-    desired, current = crd_hooks.scale_replicas(res.group, res.plural, obj) or (  # a CRD's own paths
-        int(spec.get("replicas", 1)),
-        int(status.get("replicas") or 0),
-    )
-    return {
-        "kind": "Scale",
-        "apiVersion": "autoscaling/v1",
-        "metadata": {
-            "name": meta.get("name"),
-            "namespace": meta.get("namespace"),
-            "uid": meta.get("uid"),
-            "resourceVersion": str(revision),
-            "creationTimestamp": meta.get("creationTimestamp"),
-        },
-        "spec": {"replicas": desired},
-        "status": {
-            "replicas": current,
-            "selector": selector(obj) if selector is not None else "",
-        },
-    }
-
-
-def _replicas(scale: Any) -> int:
-    if not isinstance(scale, dict):
-        raise bad_request("Scale must be an object")
-    if scale.get("kind") not in (None, "Scale"):
-        raise bad_request(f'{scale.get("kind")} in version "autoscaling/v1" cannot be handled as a Scale')
-    r = (scale.get("spec") or {}).get("replicas", 0)
-    if not isinstance(r, int) or isinstance(r, bool):
-        raise bad_request(f"Scale.spec.replicas must be an integer, got {r!r}")
-    return r
 
 
 async def handle_subresource(state: State, req: Request, send: Any, route: Route, user: User) -> None:
@@ -107,13 +71,17 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             raise method_not_allowed()
         await send_object(req, send, state, res, kv, 200, webhook_warnings(by))
     elif sub == "scale":
-        await _scale(state, req, send, route)
+        await _scale(state, req, send, route, user)
     elif sub == "binding":
         if m != "POST":
             raise method_not_allowed()
-        binding, _ = await read_object(req)
-        if not isinstance(binding, dict):
+        body, _ = await read_object(req)
+        if not isinstance(body, dict):
             raise bad_request("Binding must be an object")
+        by = requester(user, m, req.query)
+        binding = await subadmission.admit_create(
+            reg, by, res, sub, ns, name, body, req.dry_run(), lambda b: lifecycle.binding_target(b, name)
+        )
         now = jsonutil.now_str()
         await reg.update(
             res,
@@ -123,7 +91,7 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             subresource="binding",
             dry_run=req.dry_run(),
         )
-        await respond_status(send, success_status(201))
+        await respond_status(send, success_status(201), webhook_warnings(by))
     elif sub == "finalize":
         if m != "PUT":
             raise method_not_allowed()
@@ -143,8 +111,9 @@ async def handle_subresource(state: State, req: Request, send: Any, route: Route
             raise method_not_allowed()
         body, _ = await read_object(req)
         assert ns is not None
-        await eviction.evict(reg, ns, name, body, dry_run=req.dry_run())
-        await respond_status(send, success_status(201))
+        by = requester(user, m, req.query)
+        await eviction.evict(reg, ns, name, body, dry_run=req.dry_run(), by=by)
+        await respond_status(send, success_status(201), webhook_warnings(by))
     elif sub == "token":
         if m != "POST":
             raise method_not_allowed()
@@ -217,7 +186,9 @@ def _no_such(plural: str, sub: str) -> ApiError:
     )
 
 
-async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
+async def _scale(state: State, req: Request, send: Any, route: Route, user: User) -> None:
+    """GET, PUT or PATCH of an object's autoscaling/v1 Scale; a write is admitted as the Scale
+    (`apiserver.subadmission.ScaleWrite`) and its replicas written to the object."""
     res, ns, name = route.resource, route.namespace, route.name
     assert name is not None
     reg = state.registry
@@ -227,15 +198,14 @@ async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
         await respond_json(send, 200, scale_of(res, kv.obj, kv.revision))
         return
     raw = await req.body()
+    write = subadmission.ScaleWrite(res, ns)
     if m == "PUT":
         body = decode_body(raw, req.content_type)
-        replicas = _replicas(body)
+        replicas_of(body)
         demanded = (body.get("metadata") or {}).get("resourceVersion") or None
 
         def put(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
-            if not crd_hooks.set_scale_replicas(res.group, res.plural, cur, replicas):
-                cur.setdefault("spec", {})["replicas"] = replicas
-            return cur, demanded
+            return write.ask(cur, body), demanded
 
         mutate = put
     elif m == "PATCH":
@@ -244,13 +214,14 @@ async def _scale(state: State, req: Request, send: Any, route: Route) -> None:
 
         def patch(cur: dict[str, Any], kv: KeyValue) -> tuple[dict[str, Any], str | None]:
             scale = logic.apply_patch(ct, scale_of(res, cur, kv.revision), raw, "Scale")
-            if not crd_hooks.set_scale_replicas(res.group, res.plural, cur, _replicas(scale)):
-                cur.setdefault("spec", {})["replicas"] = _replicas(scale)
             rv = (scale.get("metadata") or {}).get("resourceVersion")
-            return cur, (rv if b"resourceVersion" in raw else None)
+            return write.ask(cur, scale), (rv if b"resourceVersion" in raw else None)
 
         mutate = patch
     else:
         raise method_not_allowed()
-    kv, _ = await reg.update(res, ns, name, mutate, subresource="scale", dry_run=req.dry_run())
-    await respond(send, 200, jsonutil.dumps(scale_of(res, kv.obj, kv.revision)))
+    by = requester(user, m, req.query)
+    kv, _ = await reg.update(
+        res, ns, name, mutate, subresource="scale", dry_run=req.dry_run(), by=by, view=write
+    )
+    await respond(send, 200, jsonutil.dumps(scale_of(res, kv.obj, kv.revision)), headers=webhook_warnings(by))

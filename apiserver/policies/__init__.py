@@ -5,8 +5,9 @@ A policy says which requests it can apply to (matchConstraints), what it checks 
 variables, validations, auditAnnotations), its parameters' kind and its failure policy; a binding
 applies it to the requests its matchResources select, with its parameter objects (paramRef), and
 says what a failed validation does (Deny, Warn, Audit). Every client write (create, update,
-delete of any resource, custom resources too, and of the subresources written as the object
-itself) is offered, after mutation and validation and before the validating webhooks.
+delete of any resource, custom resources too, of the subresources written as the object itself,
+and of pods/binding, pods/eviction and */scale as their Binding, Eviction and Scale) is offered,
+after mutation and validation and before the validating webhooks.
 
 The modules, decisions apart from I/O:
 

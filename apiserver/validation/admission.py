@@ -21,8 +21,9 @@ validation and k8s.io/apiserver/pkg/util/webhook: ValidateWebhookURL, ValidateWe
   cel-python lacks, is refused naming it).
 
 kubelite's own refusals: a rule naming the CONNECT operation or a subresource whose writes are not
-offered to admission (pods/binding, pods/eviction, */scale, serviceaccounts/token,
-namespaces/finalize, the connections), which would never be called. The rule and matchConditions
+offered to admission (serviceaccounts/token, namespaces/finalize, the connections), which would
+never be called. pods/binding, pods/eviction and */scale are offered, as their body's kind
+(`apiserver.subadmission`), and may be named. The rule and matchConditions
 checks are shared with ValidatingAdmissionPolicy (`validation.admissionpolicy`). Updates are held
 to the same rules: nothing stored was held to looser ones, so kube's update leniencies have no
 counterpart. Pure functions over wire dicts; never raise on odd input.
@@ -133,9 +134,10 @@ def _resources(path: str, resources: list[Any]) -> list[Cause]:
     return causes
 
 
-# subresources whose body is another kind: kubelite does not offer their writes to webhooks
-# (apiserver.webhooks.dispatch), so a rule naming one would never be called
-NOT_OFFERED = frozenset({"binding", "eviction", "finalize", "scale", "token"})
+# subresources whose writes kubelite does not offer to admission (a TokenRequest, which is not
+# stored; a namespace's finalize, written apart from the generic write path), so a rule naming one
+# would never be called; binding, eviction and scale are offered (apiserver.subadmission)
+NOT_OFFERED = frozenset({"finalize", "token"})
 # subresources reached only by a connection: kube admits them as CONNECT, never as a CREATE or
 # UPDATE, so a rule naming one without CONNECT (gatekeeper's names pods/exec for CREATE and
 # UPDATE) matches nothing in kube either, and is kept

@@ -1,12 +1,14 @@
 """Dynamic admission webhooks (admissionregistration.k8s.io/v1), as kube-apiserver calls them.
 
-A write by a client (create, update, delete of any resource, custom resources too, and of the
-subresources written as the object itself, such as pods/status) is offered to the webhooks whose
-configuration matches it: mutating ones after the built-in mutating admission and before
-validation, in the order of their configurations' names and then their own order, each seeing
-the previous one's patch; validating ones after validation and the built-in validating admission,
-all at once. A webhook refuses with a 403 in its own words, a webhook that cannot be called
-refuses with a 500 unless its failurePolicy is Ignore.
+A write by a client (create, update, delete of any resource, custom resources too, of the
+subresources written as the object itself, such as pods/status, and of those kube admits as
+another kind: a pods/binding Binding, a pods/eviction Eviction, a */scale Scale, see
+`apiserver.subadmission`) is offered to the webhooks whose configuration matches it: mutating
+ones after the built-in mutating admission and before validation, in the order of their
+configurations' names and then their own order, each seeing the previous one's patch; validating
+ones after validation and the built-in validating admission, all at once. A webhook refuses
+with a 403 in its own words, a webhook that cannot be called refuses with a 500 unless its
+failurePolicy is Ignore.
 
 The modules, decisions apart from I/O:
 

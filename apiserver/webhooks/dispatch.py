@@ -14,12 +14,13 @@ to evaluate match condition: ...` under failurePolicy Fail and skips the webhook
 
 Both return at once, before building anything, when no configuration of their kind exists, and
 after one dict lookup when none matches the request's shape (`configs.Configurations.candidates`).
-Subresources are offered when they are written as the object itself (pods/status,
-pods/ephemeralcontainers, a CSR's approval, a custom resource's status); those whose body is
-another kind (pods/binding, pods/eviction, */scale, serviceaccounts/token), namespaces/finalize
-(written apart from the generic write path) and connections (exec, attach, port-forward, proxy)
-are not, and a rule that names one of them or CONNECT is refused with its configuration
-(`apiserver.validation.admission`).
+Subresources are offered as the kind they are written as: the object itself (pods/status,
+pods/ephemeralcontainers, a CSR's approval, a custom resource's status), or another kind for
+pods/binding (a Binding), pods/eviction (an Eviction) and */scale (a Scale: `apiserver.subadmission`
+builds their objects, and a patch changes that kind's object, re-defaulted by nothing). A
+TokenRequest (serviceaccounts/token, not stored), namespaces/finalize (written apart from the
+generic write path) and connections (exec, attach, port-forward, proxy) are not, and a rule that
+names one of them or CONNECT is refused with its configuration (`apiserver.validation.admission`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ kube-apiserver makes them (k8s.io/apiserver/pkg/admission/plugin/webhook: reques
 mutating and validating dispatchers). Pure.
 
 - The request (admission.k8s.io/v1): a fresh uid per call; kind/resource and their request*
-  twins (kubelite serves each resource in the version asked, so they agree); subResource; name
+  twins (kubelite serves each resource in the version asked, so they agree; the kind is the
+  body's, another than the resource's for pods/binding, pods/eviction and */scale); subResource; name
   and namespace (a Namespace's own name for a Namespace); operation; userInfo; object (none on
   DELETE), oldObject (on UPDATE and DELETE); dryRun; options (Create/Update/Patch/DeleteOptions).
 - The answer must be an admission.k8s.io/v1 AdmissionReview whose response.uid is the request's;
@@ -50,6 +51,9 @@ class Attributes:
     user: Any  # apiserver.auth.User
     dry_run: bool
     options: Obj
+    # the kind's group and version when they are not the resource's: a write whose body is another
+    # kind (autoscaling/v1 Scale of deployments/scale, policy/v1 Eviction of pods/eviction)
+    kind_gv: tuple[str, str] | None = None
 
 
 class CallError(Exception):
@@ -78,7 +82,8 @@ def _user_info(user: Any) -> Obj:
 def request_attributes(a: Attributes, uid: str = "") -> Obj:
     """The AdmissionRequest without its objects: what a review carries around them, and what CEL
     admission expressions see as `request`."""
-    gvk = {"group": a.group, "version": a.version, "kind": a.kind}
+    group, version = a.kind_gv or (a.group, a.version)
+    gvk = {"group": group, "version": version, "kind": a.kind}
     gvr = {"group": a.group, "version": a.version, "resource": a.resource}
     request: Obj = {"uid": uid, "kind": gvk, "resource": gvr}
     if a.subresource:

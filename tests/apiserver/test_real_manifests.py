@@ -3,7 +3,8 @@
 The YAML under `manifests/` is taken from public projects' install files, trimmed to their
 distinctive objects: metallb-native (a CRD with two deprecated versions, defaults and a conversion
 webhook; a DaemonSet serving one port over TCP and UDP; validating webhooks), gatekeeper (webhook
-configurations naming connection subresources, a CRD restricting metadata.name, anti-affinity,
+configurations naming connection subresources and those kube admits as another kind: pods/binding,
+pods/eviction, deployments/scale and the other */scale; a CRD restricting metadata.name, anti-affinity,
 seccomp, a PodDisruptionBudget), the ZooKeeper tutorial (headless Service, PDB, StatefulSet with
 volumeClaimTemplates), Reloader (resourceFieldRef divisors, seccomp) and Traefik's CRDs (int-or-string,
 a 64-bit maximum, `required: [metadata, spec]`) with resources of them.
@@ -137,7 +138,21 @@ def test_gatekeeper(srv: Server, api: httpx.Client) -> None:
         }
         r = srv.kubectl("apply", "-f", "-", input=json.dumps(syncset))
         assert "metadata.name: Too long: may not be more than 63 bytes" in r.stderr
+        # the validating configuration unchanged but for its name, by a client-side apply too
+        validating = next(
+            d for d in documents("gatekeeper.yaml") if d["kind"] == "ValidatingWebhookConfiguration"
+        )
+        validating["metadata"]["name"] = "gatekeeper-client-side"
+        r = srv.kubectl("apply", "-f", "-", input=json.dumps(validating))
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        rules = api.get(
+            f"/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{validating['metadata']['name']}"
+        ).json()["webhooks"][0]["rules"]
+        assert {"pods/binding", "pods/eviction", "deployments/scale", "replicationcontrollers/scale"} <= set(
+            rules[0]["resources"]
+        )
     finally:
         adm = "/apis/admissionregistration.k8s.io/v1"
+        api.delete(f"{adm}/validatingwebhookconfigurations/gatekeeper-client-side")
         api.delete(f"{adm}/validatingwebhookconfigurations/gatekeeper-validating-webhook-configuration")
         api.delete(f"{adm}/mutatingwebhookconfigurations/gatekeeper-mutating-webhook-configuration")

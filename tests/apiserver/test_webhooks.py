@@ -202,12 +202,12 @@ def test_defaults_and_table(api: httpx.Client, srv: Server, hook: WebhookServer)
                         "operations": ["CREATE"],
                         "apiGroups": [""],
                         "apiVersions": ["v1"],
-                        "resources": ["pods/eviction"],
+                        "resources": ["serviceaccounts/token"],
                     }
                 ]
             },
             "webhooks[0].rules[0].resources[0]",
-            "does not offer pods/eviction writes",
+            "does not offer serviceaccounts/token writes",
         ),
         (
             {

@@ -5,7 +5,8 @@ request it got (and the apiVersion of every review in `review_versions`).
 Admission paths: `/allow`; `/deny-bad` (refuses objects named bad-*, with a message and code 403);
 `/label` (a JSONPatch adding the label `mutated-by: webhook`); `/warn` (allows, with a warning);
 `/slow` (answers only when released, or after 5 s); `/bad-uid` (answers another uid);
-`/add-a`, `/add-b` (add the label a or b when missing: reinvocation).
+`/add-a`, `/add-b` (add the label a or b when missing: reinvocation); `/replicas-5` (a Scale's
+spec.replicas made 5); `/target-node-b` (a Binding's target node made node-b).
 
 Conversion paths, for the k8s docs' CronTab whose v1 `spec.schedule` is v1beta1's `spec.cronSpec`:
 `/convert` (converts, answering in the review's own apiVersion); `/convert-slow` (converts once
@@ -56,6 +57,10 @@ def answer(path: str, request: dict[str, Any], release: threading.Event) -> dict
         response["uid"] = "not-" + request["uid"]
     elif path in ("/add-a", "/add-b") and path[-1] not in labels:
         patch = _patch_label(obj, path[-1], "yes")
+    elif path == "/replicas-5":
+        patch = [{"op": "replace", "path": "/spec/replicas", "value": 5}]
+    elif path == "/target-node-b":
+        patch = [{"op": "replace", "path": "/target/name", "value": "node-b"}]
     if patch:
         response.update(patchType="JSONPatch", patch=base64.b64encode(json.dumps(patch).encode()).decode())
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}

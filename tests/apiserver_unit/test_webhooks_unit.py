@@ -21,7 +21,7 @@ from apiserver.validation.admission import validate_validating_configuration
 from apiserver.webhooks import dispatch, requester, review, transport
 from apiserver.webhooks.configs import VALIDATING_PREFIX, Configurations
 from apiserver.webhooks.matching import object_selected, rule_matches
-from apiserver.webhooks.request import attributes
+from apiserver.webhooks.request import attributes, shape
 from apiserver.webhooks.review import Attributes, CallError
 
 RULE = {"operations": ["UPDATE"], "apiGroups": [""], "apiVersions": ["v1"], "scope": "*"}
@@ -112,6 +112,32 @@ def test_request_body_fields() -> None:
     assert req["requestKind"] == req["kind"] == {"group": "", "version": "v1", "kind": "ConfigMap"}
     assert req["userInfo"] == {"username": "admin", "groups": ["system:masters", "system:authenticated"]}
     assert req["dryRun"] is True and req["oldObject"] is None
+
+
+def test_subresources_of_another_kind() -> None:
+    """pods/binding, pods/eviction and */scale are admitted as their body's kind with the parent's
+    resource; a TokenRequest is not admitted at all."""
+    by = requester(ADMIN, "PATCH", {})
+    cases = [
+        (("apps", "deployments"), "scale", "UPDATE", ("autoscaling", "v1", "Scale")),
+        (("", "replicationcontrollers"), "scale", "UPDATE", ("autoscaling", "v1", "Scale")),
+        (("", "pods"), "binding", "CREATE", ("", "v1", "Binding")),
+        (("", "pods"), "eviction", "CREATE", ("policy", "v1", "Eviction")),
+        (("", "pods"), "status", "UPDATE", ("", "v1", "Pod")),
+    ]
+    for (group, plural), sub, op, (kg, kv, kind) in cases:
+        res = by_plural(group, plural)
+        assert res is not None
+        assert shape(res, sub, op, "ns") == (group, res.version, plural, sub, op, True)
+        a = attributes(by, op, res, sub, "ns", "x", {}, None, False)
+        req = review.request_attributes(a)
+        assert req["kind"] == req["requestKind"] == {"group": kg, "version": kv, "kind": kind}
+        assert (
+            req["resource"] == req["requestResource"] == {"group": group, "version": "v1", "resource": plural}
+        )
+        assert req["subResource"] == req["requestSubResource"] == sub
+    tokens = by_plural("", "serviceaccounts")
+    assert tokens is not None and shape(tokens, "token", "CREATE", "ns") is None
 
 
 @pytest.mark.parametrize(
@@ -275,6 +301,20 @@ def test_validation_words() -> None:
         )
     ]
     assert _causes(rules=[{**rule, "resources": ["*", "pods/status"]}]) == []
+    offered = ["pods/binding", "pods/eviction", "deployments/scale", "replicationcontrollers/scale"]
+    assert _causes(rules=[{**rule, "operations": ["CREATE", "UPDATE"], "resources": offered}]) == []
+    assert _causes(
+        rules=[{**rule, "resources": ["pods/status", "serviceaccounts/token", "namespaces/finalize"]}]
+    ) == [
+        (
+            "webhooks[0].rules[0].resources[1]",
+            "Forbidden: kubelite does not offer serviceaccounts/token writes to admission webhooks",
+        ),
+        (
+            "webhooks[0].rules[0].resources[2]",
+            "Forbidden: kubelite does not offer namespaces/finalize writes to admission webhooks",
+        ),
+    ]
     assert (
         _causes(rules=[{**rule, "operations": ["*", "CREATE"], "resources": ["*"]}])[0][0]
         == "webhooks[0].rules[0].operations"
