@@ -18,8 +18,9 @@ from apiserver import impersonation, kinds, nodegraph
 from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
 from apiserver.clientcert import IDENTITY_KEY
 from apiserver.corking import STREAMED, TRANSPORT_KEY, CorkableTransport, declares_length
+from apiserver.crd import hooks as crd_hooks
 from apiserver.handlers import meta
-from apiserver.handlers.http import Request, State, respond, respond_error
+from apiserver.handlers.http import Request, State, respond, respond_error, with_warning
 from apiserver.handlers.resources import handle_collection, handle_object
 from apiserver.handlers.routing import KUBELET_SUBRESOURCES, PROXY, Route, resolve
 from apiserver.handlers.subresources import handle_subresource
@@ -169,6 +170,9 @@ class ApiServerApp:
             state.authorizer.check(resource_attributes(user, req, route))
         if type(send) is _Tracked:
             send.route = route
+        warning = crd_hooks.deprecation(route.resource.group, route.resource.version, route.resource.plural)
+        if warning:  # kube answers every request to a deprecated custom resource version with it
+            send = with_warning(send, warning)
         computed = kinds.for_resource(route.resource).serve
         if computed is not None:  # answered per request, never stored
             await computed(state, req, send, route)

@@ -333,6 +333,17 @@ _PATCH_TYPES = (
     "application/merge-patch+json",
     "application/strategic-merge-patch+json",
 )
+
+
+def _patch_types(r: Resource) -> tuple[str, ...]:
+    """What a PATCH of `r` takes: a custom resource no strategic merge patch (kube's CRD paths
+    say so, and kubectl's client-side apply picks its patch type from this list: offered it,
+    kubectl sends one and gets a 415)."""
+    if r not in _STATIC:
+        return tuple(t for t in _PATCH_TYPES if t != "application/strategic-merge-patch+json")
+    return _PATCH_TYPES
+
+
 _BOOL_PARAMS = {"allowWatchBookmarks", "watch", "sendInitialEvents", "force"}
 _INT_PARAMS = {"limit", "timeoutSeconds", "gracePeriodSeconds"}
 
@@ -379,11 +390,11 @@ def _operation(
             }
         }
         if body is not None:
-            types = _PATCH_TYPES if verb == "patch" else ("*/*",)
+            types = _patch_types(r) if verb == "patch" else ("*/*",)
             op["requestBody"] = {"content": {t: {"schema": _ref(body, v3)} for t in types}, "required": True}
     else:
         op["responses"] = {"200": {"description": "OK", "schema": ok}}
-        op["consumes"] = list(_PATCH_TYPES) if verb == "patch" else ["*/*"]
+        op["consumes"] = list(_patch_types(r)) if verb == "patch" else ["*/*"]
         op["produces"] = ["application/json", "application/yaml"]
         if body is not None:
             op["parameters"].insert(

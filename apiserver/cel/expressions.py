@@ -5,9 +5,10 @@ one that does not parse or that refers to something not declared (`undeclared re
 'x'`), and evaluates the compiled program at each request. cel-python (`celpy`) provides CEL's
 standard functions and macros (has, all, exists, exists_one, map, filter, size, contains,
 startsWith, endsWith, matches, the conversions, timestamps and durations); kube adds libraries of
-its own (strings' lowerAscii/split/indexOf, lists' isSorted/sum, url(), quantity(), regex
-find, optional types, authorizer): an expression calling one of those is refused when it is
-written, naming it, rather than accepted and failing at every request.
+its own, of which `apiserver.cel.library` gives the strings, lists and regex functions and the
+IP/CIDR predicates; an expression calling one of the others (url(), quantity(), ip() and cidr()
+objects, strings' format/quote, optional types, authorizer) is refused when it is written,
+naming it, rather than accepted and failing at every request.
 
 `compiled(text)` parses once per distinct text (cached) and records the functions called, the
 free names read (names bound by a macro, `k` in `m.all(k, ...)`, are not free) and the
@@ -24,13 +25,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-# CEL's standard macros and functions, as cel-python provides them (no Kubernetes libraries)
+from apiserver.cel import library
+
+# CEL's standard macros and functions, as cel-python provides them, and the Kubernetes library
+# functions `library` adds
 SUPPORTED_FUNCTIONS = frozenset(
     {
         *("has", "all", "exists", "exists_one", "map", "filter", "size", "contains", "startsWith"),
         *("endsWith", "matches", "bool", "bytes", "double", "duration", "int", "uint", "string"),
         *("timestamp", "type", "dyn", "getDate", "getDayOfMonth", "getDayOfWeek", "getDayOfYear"),
         *("getFullYear", "getMonth", "getHours", "getMilliseconds", "getMinutes", "getSeconds"),
+        *library.FUNCTIONS,
     }
 )
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
@@ -71,7 +76,7 @@ class Compiled:
         bound = _bound(tree)
         self.free = _first(r for r in _idents(tree) if r.name not in bound)
         self.variables = _first(_members_of(tree, "variables"))
-        self.program = env.program(tree)
+        self.program = env.program(tree, functions=library.FUNCTIONS)
 
 
 @lru_cache(maxsize=2048)

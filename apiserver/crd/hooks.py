@@ -1,5 +1,5 @@
 """What the generic request path asks of the custom resources served now: their unknown-field
-checks, their /scale paths, the version their objects are read in, and the conversion webhooks
+checks, their /scale paths, their deprecated versions' warnings, the version their objects are read in, and the conversion webhooks
 they are read and written through.
 
 A leaf module (no imports of apiserver modules) so that `apiserver.logic` can consult it without importing
@@ -40,6 +40,15 @@ def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str] | None:
     else:  # a patch's changed sections: apiVersion left as stored, the kind's check decides by itself
         check = BY_KIND.get(kind)
     return None if check is None else check(obj)
+
+
+# (group, version, plural) -> the Warning kube answers every request to a deprecated version with
+DEPRECATED: dict[tuple[str, str, str], str] = {}
+
+
+def deprecation(group: str, version: str, plural: str) -> str:
+    """The deprecation Warning of a custom resource's version ("" when it is not deprecated)."""
+    return DEPRECATED.get((group, version, plural), "") if DEPRECATED else ""
 
 
 # (group, plural) -> (specReplicasPath, statusReplicasPath) of a custom resource's /scale

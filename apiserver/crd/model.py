@@ -35,6 +35,7 @@ class ServedVersion:
     status: bool
     scale: Obj | None
     selectable: tuple[str, ...] = ()  # selectableFields: field selector paths beyond metadata.name/namespace
+    deprecation: str = ""  # the Warning every request to a deprecated version is answered with
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,10 @@ def served_kind(crd: Obj) -> CustomKind | None:
         return None
     versions = [v for v in spec.get("versions") or [] if isinstance(v, dict) and v.get("served")]
     versions.sort(key=lambda v: version_priority(str(v.get("name"))))
-    served = tuple(_served_version(group, names, spec.get("scope") == "Namespaced", v) for v in versions)
+    served = tuple(
+        _served_version(group, names, spec.get("scope") == "Namespaced", v, deprecation_warning(spec, v))
+        for v in versions
+    )
     storage = next((str(v.get("name")) for v in spec.get("versions") or [] if v.get("storage")), "")
     return CustomKind(
         str(meta.get("name")),
@@ -124,7 +128,32 @@ def served_kind(crd: Obj) -> CustomKind | None:
     )
 
 
-def _served_version(group: str, names: Obj, namespaced: bool, v: Obj) -> ServedVersion:
+def deprecation_warning(spec: Obj, v: Obj) -> str:
+    """kube's Warning for a request to version `v` of a CRD: its `deprecationWarning`, or for a
+    deprecated version without one `<group>/<version> <Kind> is deprecated`, naming the newest
+    served version that is not deprecated and ranks above it (`; use <group>/<version> <Kind>`);
+    "" for a version not deprecated."""
+    if not v.get("deprecated"):
+        return ""
+    if isinstance(v.get("deprecationWarning"), str):
+        return str(v["deprecationWarning"])
+    group, name = str(spec.get("group") or ""), str(v.get("name") or "")
+    kind = str((spec.get("names") or {}).get("kind") or "")
+    message = f"{group}/{name} {kind} is deprecated"
+    newer = [
+        str(o.get("name"))
+        for o in spec.get("versions") or []
+        if isinstance(o, dict)
+        and o.get("served")
+        and not o.get("deprecated")
+        and version_priority(str(o.get("name"))) < version_priority(name)
+    ]
+    if newer:
+        message += f"; use {group}/{min(newer, key=version_priority)} {kind}"
+    return message
+
+
+def _served_version(group: str, names: Obj, namespaced: bool, v: Obj, deprecation: str = "") -> ServedVersion:
     subs = v.get("subresources") or {}
     scale = subs.get("scale") if isinstance(subs.get("scale"), dict) else None
     sub_rows: list[Subresource] = []
@@ -156,6 +185,7 @@ def _served_version(group: str, names: Obj, namespaced: bool, v: Obj) -> ServedV
         "status" in subs,
         scale,
         selectable,
+        deprecation,
     )
 
 

@@ -9,7 +9,10 @@ schema does not declare (pruning; `fieldValidation=Strict` turns them into a 400
     spec.size: Unsupported value: "XL": supported values: "S", "M"
 
 The value a type error shows is the JSON type name of what was sent (kube-openapi's `InvalidType`
-carries the type, not the value). Paths are dotted, list items `[i]`.
+carries the type, not the value). Paths are dotted, list items `[i]`. The value validations
+under anyOf, oneOf, allOf and not are held as kube-openapi holds them, with its messages, which
+name no field: `<nil>: Invalid value: "": "spec.source" must validate one and only one schema
+(oneOf). Found 2 valid alternatives` (the snapshot controller's VolumeSnapshot source).
 Keys kept at the root whatever the schema says: apiVersion, kind, metadata; of metadata, what the
 schema says of `name` and `generateName` (the only fields of it a CRD may restrict, e.g.
 gatekeeper's `maxLength: 63`) is validated, as kube validates the whole object.
@@ -114,10 +117,58 @@ def _check(s: Schema, v: Any, path: str, out: list[Cause], root: bool = False) -
         _check_array(s, v, path, name, out)
     elif isinstance(v, dict):
         _check_object(s, v, path, name, out, root)
-    for key in ("allOf",):
-        for sub in s.get(key) or []:
-            if isinstance(sub, dict):
-                _check(sub, v, path, out)
+    _check_composition(s, v, path, out)
+
+
+def _branch(sub: Any, v: Any, path: str) -> list[Cause]:
+    """The causes of `v` against one alternative of anyOf/oneOf/allOf/not (none: it validates)."""
+    found: list[Cause] = []
+    if isinstance(sub, dict):
+        _check(sub, v, path, found)
+    return found
+
+
+def _check_composition(s: Schema, v: Any, path: str, out: list[Cause]) -> None:
+    """anyOf, oneOf, allOf and not, in kube-openapi's order and words. Its messages name no
+    field (kube words them `<nil>: Invalid value: "": "spec.x" must validate ...`); a failed
+    anyOf or oneOf brings the causes of its closest alternative (the one with fewest here;
+    kube-openapi picks by its count of passed checks), a failed allOf those of every branch."""
+    where = f'"{path}"'
+    any_of = [b for b in s.get("anyOf") or [] if isinstance(b, dict)]
+    if any_of:
+        results = [_branch(b, v, path) for b in any_of]
+        if all(results):
+            out.append(_composition_cause(f"{where} must validate at least one schema (anyOf)"))
+            out += _closest(results)
+    one_of = [b for b in s.get("oneOf") or [] if isinstance(b, dict)]
+    if one_of:
+        results = [_branch(b, v, path) for b in one_of]
+        valid = sum(1 for r in results if not r)
+        if valid != 1:
+            found = "Found none valid" if valid == 0 else f"Found {valid} valid alternatives"
+            out.append(_composition_cause(f"{where} must validate one and only one schema (oneOf). {found}"))
+            if valid == 0:
+                out += _closest(results)
+    all_of = [b for b in s.get("allOf") or [] if isinstance(b, dict)]
+    if all_of:
+        results = [_branch(b, v, path) for b in all_of]
+        for r in results:
+            out += r
+        valid = sum(1 for r in results if not r)
+        if valid != len(all_of):
+            none = ". None validated" if valid == 0 else ""
+            out.append(_composition_cause(f"{where} must validate all the schemas (allOf){none}"))
+    not_ = s.get("not")
+    if isinstance(not_, dict) and not _branch(not_, v, path):
+        out.append(_composition_cause(f"{where} must not validate the schema (not)"))
+
+
+def _closest(results: list[list[Cause]]) -> list[Cause]:
+    return min(results, key=lambda r: len(r))
+
+
+def _composition_cause(message: str) -> Cause:
+    return field_invalid("<nil>", "", message)
 
 
 def _type_cause(s: Schema, v: Any, path: str) -> Cause:

@@ -9,9 +9,10 @@ the message is the rule's `message` or `failed rule: <rule>`, and its `reason` p
 Required or Duplicate instead of Invalid.
 
 The expressions are evaluated by cel-python: CEL's standard functions and macros (has, all,
-exists, exists_one, map, filter, size, matches, startsWith, contains, int(), string() ...).
-kube adds libraries of its own (strings' lowerAscii/split/indexOf, lists' isSorted/sum, url(),
-quantity(), optional types): a rule calling one of them, or using `messageExpression` or
+exists, exists_one, map, filter, size, matches, startsWith, contains, int(), string() ...) and,
+from kube's own libraries, the strings, lists and regex functions and the IP/CIDR predicates
+(`apiserver.cel.library`: split, lowerAscii, indexOf, isSorted, sum, find, isIP ...). A rule
+calling one of kube's others (url(), quantity(), optional types), or using `messageExpression` or
 `optionalOldSelf`, is refused when the CRD is written, naming what is not supported, rather
 than accepted and never enforced. Values reach CEL in the types kube gives them from the schema
 (a `number` is a double even when written `3`; `date-time`/`date` strings are timestamps,

@@ -5,7 +5,7 @@ through one server is served by all. Whenever what they serve changes, `publish`
 Established CRDs define: the run-time rows of the resource table (`api.resources.set_dynamic`,
 consulted by routing, lookup and discovery), each kind's strategy row (schema validation,
 defaults, pruning, subresources), its Table columns, the unknown-field check of the generic
-write path, the conversion webhooks of those with strategy Webhook, and the OpenAPI schemas; the
+write path, the Warning of each deprecated version, the conversion webhooks of those with strategy Webhook, and the OpenAPI schemas; the
 cached discovery and OpenAPI documents are dropped.
 `on_change` (the CRD controller's enqueue) sees the name of every CRD that changed.
 """
@@ -86,6 +86,15 @@ def publish(served: list[CustomKind], store: Store | None = None) -> None:
     )
     hooks.SCALE_PATHS.clear()
     hooks.SCALE_PATHS.update(scale_paths)
+    hooks.DEPRECATED.clear()
+    hooks.DEPRECATED.update(
+        {
+            (k.group, v.resource.version, k.plural): v.deprecation
+            for k in served
+            for v in k.versions
+            if v.deprecation
+        }
+    )
     hooks.MULTI_VERSION.clear()
     hooks.MULTI_VERSION.update(
         (k.group, k.plural) for k in served if len(k.versions) > 1 and k.conversion is None

@@ -186,3 +186,15 @@ def success_status(code: int = 200, details: dict[str, Any] | None = None) -> di
 def warning_header(message: str) -> tuple[bytes, bytes]:
     escaped = message.replace("\\", "\\\\").replace('"', '\\"')
     return b"warning", f'299 - "{escaped}"'.encode()
+
+
+def with_warning(send: Any, message: str) -> Any:
+    """`send` answering with one more Warning header (a deprecated custom resource version's)."""
+    header = warning_header(message)
+
+    async def warned(event: dict[str, Any]) -> None:
+        if event.get("type") == "http.response.start":
+            event = {**event, "headers": [*event.get("headers", ()), header]}
+        await send(event)
+
+    return warned

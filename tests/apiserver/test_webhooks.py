@@ -158,9 +158,9 @@ def test_defaults_and_table(api: httpx.Client, srv: Server, hook: WebhookServer)
         ({"timeoutSeconds": 31}, "webhooks[0].timeoutSeconds", "between 1 and 30 seconds"),
         ({"failurePolicy": "Maybe"}, "webhooks[0].failurePolicy", 'Unsupported value: "Maybe"'),
         (
-            {"matchConditions": [{"name": "c", "expression": "object.metadata.name.lowerAscii() == 'x'"}]},
+            {"matchConditions": [{"name": "c", "expression": "object.metadata.name.reverse() == 'x'"}]},
             "webhooks[0].matchConditions[0].expression",
-            "undeclared reference to 'lowerAscii' (Kubernetes' CEL libraries are not supported by this server)",
+            "undeclared reference to 'reverse' (Kubernetes' CEL libraries are not supported by this server)",
         ),
         (
             {

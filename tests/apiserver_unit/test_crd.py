@@ -355,6 +355,19 @@ def test_published_rows_reach_lookup_routing_discovery_and_openapi(widgets_serve
     ]
     assert "spec" in body["properties"] and "metadata" in body["properties"]
     assert "apis/example.com/v1" in openapi.v3_root()["paths"]
+    # no strategic merge patch for a custom resource (kubectl's client-side apply reads this)
+    item_path = "/apis/example.com/v1/namespaces/{namespace}/widgets/{name}"
+    assert (
+        "application/strategic-merge-patch+json"
+        not in doc["paths"][item_path]["patch"]["requestBody"]["content"]
+    )
+    assert "application/merge-patch+json" in doc["paths"][item_path]["patch"]["requestBody"]["content"]
+    assert (
+        "application/strategic-merge-patch+json"
+        not in openapi.v2_document()["paths"][item_path]["patch"]["consumes"]
+    )
+    pods = openapi.v2_document()["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]["consumes"]
+    assert "application/strategic-merge-patch+json" in pods
     publish([])
     assert resources.lookup("wd") is None and resolve("/apis/example.com/v1/widgets") is None
     assert openapi.v3_document("apis/example.com/v1") is None
