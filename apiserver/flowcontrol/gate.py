@@ -10,7 +10,9 @@ a quarter of the request timeout, 15 s).
 
 As in kube, long-running requests (exec, attach, port-forward, proxy, logs) are not classified,
 and a watch holds its seat only while it starts: `WatchSeat` gives it back once the watch's
-initial events are written out to the client (kube: once the watch is initialized).
+initial events are handed to the connection (kube: once the watch is initialized), after waiting
+for the connection to drain if it is paused (over TLS, asyncio pauses only once the socket's
+buffer is full and a later write is pending, so one large initial write does not wait).
 
 The status task writes each FlowSchema's `Dangling` condition as kube's configController does,
 only where it differs from what is stored, so several servers agree instead of fighting.
@@ -190,7 +192,8 @@ class Seat:
 
 class WatchSeat:
     """A watch's `send`: the seat is given back once its initial events are out (the first body
-    chunk written and drained to the client, or, for a watch from a resourceVersion, its start)."""
+    chunk written, and drained if the connection is paused; for a watch from a resourceVersion,
+    its start)."""
 
     __slots__ = ("initial", "seat", "send")
 
