@@ -404,6 +404,24 @@ RESOURCES: tuple[Resource, ...] = (
         group="scheduling.k8s.io",
         short_names=("pc",),
     ),
+    # flowcontrol.apiserver.k8s.io/v1: API Priority and Fairness, enforced by the API server's gate
+    # (apiserver/flowcontrol): which priority level each request takes, and each level's seats
+    Resource(
+        "flowschemas",
+        "flowschema",
+        "FlowSchema",
+        False,
+        group="flowcontrol.apiserver.k8s.io",
+        subresources=(Subresource("status", "FlowSchema", _STATUS),),
+    ),
+    Resource(
+        "prioritylevelconfigurations",
+        "prioritylevelconfiguration",
+        "PriorityLevelConfiguration",
+        False,
+        group="flowcontrol.apiserver.k8s.io",
+        subresources=(Subresource("status", "PriorityLevelConfiguration", _STATUS),),
+    ),
     # policy/v1: how many of its pods' voluntary disruptions (evictions) a budget allows
     Resource(
         "poddisruptionbudgets",

@@ -407,6 +407,7 @@ _GROUP_MODULES = (
     "api.tables_networking",
     "api.tables_autoscaling",
     "api.tables_scheduling",
+    "api.tables_flowcontrol",
     "api.tables_certificates",
     "api.tables_quota",
     "api.tables_policy",

@@ -19,6 +19,7 @@ from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node,
 from apiserver.clientcert import IDENTITY_KEY
 from apiserver.corking import STREAMED, TRANSPORT_KEY, CorkableTransport, declares_length
 from apiserver.crd import hooks as crd_hooks
+from apiserver.flowcontrol.gate import DUMP_PATH, LONG_RUNNING, Seat, WatchSeat, leave
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond, respond_error, with_warning
 from apiserver.handlers.resources import handle_collection, handle_object
@@ -40,7 +41,7 @@ class _Tracked:
     """Wraps `send` to know whether a response has started (then an error can only be logged),
     and to send a response of known length in one write (`apiserver.corking`)."""
 
-    __slots__ = ("corked", "route", "send", "started", "status", "transport")
+    __slots__ = ("corked", "extra", "route", "send", "started", "status", "transport")
 
     def __init__(self, send: Any, transport: CorkableTransport | None = None) -> None:
         self.send = send
@@ -49,6 +50,8 @@ class _Tracked:
         self.started = False
         self.status = 0
         self.route: Route | None = None  # set once resolved: the metrics' labels
+        # headers every response carries (API Priority and Fairness's FlowSchema and level UIDs)
+        self.extra: tuple[tuple[bytes, bytes], ...] = ()
 
     async def __call__(self, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -56,6 +59,9 @@ class _Tracked:
             self.started = True
             self.status = message["status"]
             headers = message.get("headers") or ()
+            if self.extra:
+                headers = [*headers, *self.extra]
+                message = {**message, "headers": headers}
             if self.transport is not None and not message.get(STREAMED) and declares_length(headers):
                 self.corked = True
                 self.transport.cork()
@@ -140,18 +146,21 @@ class ApiServerApp:
                         user.name, user.groups, req.method.lower(), path=req.path, resource_request=False
                     )
                 )
-            if req.path == "/metrics" and req.method == "GET" and self.metrics is not None:
-                # then the process's default registry (in-process controllers' and scheduler's
-                # metrics), then the control-loop processes'
-                loops = await asyncio.gather(*(scrape() for scrape in state.loop_metrics))
-                body = procmetrics.merge_expositions(
-                    [self.metrics.exposition(), procmetrics.exposition(), *loops]
-                )
-                await respond(send, 200, body, METRICS_CONTENT_TYPE)
-                return
-            if await meta.handle_meta(state, req, send):
-                return
-            raise meta.not_found_path()
+            gate = state.flowcontrol
+            qs = None
+            if gate is not None:
+                decision = gate.decide_path(user, req.method, req.path)
+                if type(send) is _Tracked:
+                    send.extra = decision.headers
+                qs = decision.level.queues
+                if qs is not None and not qs.try_execute():
+                    await gate.wait(decision)
+            try:
+                await self._serve_path(req, send)
+            finally:
+                if qs is not None:
+                    leave(qs)
+            return
         if user.is_node:
             self._authorize_node(
                 user, req, route.resource.plural, route.namespace, route.name, route.subresource
@@ -170,6 +179,45 @@ class ApiServerApp:
             state.authorizer.check(resource_attributes(user, req, route))
         if type(send) is _Tracked:
             send.route = route
+        gate = state.flowcontrol
+        if gate is None or route.subresource in LONG_RUNNING:  # kube leaves long-running ones alone
+            await self._serve(req, send, route, user)
+            return
+        watch = route.name is None and req.query.get("watch") in ("true", "1")
+        namespace = route.namespace or ""
+        if route.resource.plural == "namespaces" and route.name is not None:
+            namespace = route.name
+        res, sub = route.resource, route.subresource
+        decision = gate.decide_resource(
+            user,
+            request_verb(req.method, route.name is not None, watch, sub),
+            res.group,
+            res.plural if sub is None else f"{res.plural}/{sub}",
+            namespace,
+        )
+        if type(send) is _Tracked:
+            send.extra = decision.headers
+        qs = decision.level.queues
+        if qs is None:  # the exempt level
+            await self._serve(req, send, route, user)
+            return
+        if not qs.try_execute():
+            await gate.wait(decision)
+        if not watch:
+            try:
+                await self._serve(req, send, route, user)
+            finally:
+                leave(qs)
+            return
+        seat = Seat(qs)  # a watch gives its seat back once started (WatchSeat)
+        initial = req.query.get("resourceVersion", "") in ("", "0") or "sendInitialEvents" in req.query
+        try:
+            await self._serve(req, WatchSeat(send, seat, initial), route, user)
+        finally:
+            seat.release()
+
+    async def _serve(self, req: Request, send: Any, route: Route, user: User) -> None:
+        state = self.state
         warning = crd_hooks.deprecation(route.resource.group, route.resource.version, route.resource.plural)
         if warning:  # kube answers every request to a deprecated custom resource version with it
             send = with_warning(send, warning)
@@ -190,6 +238,25 @@ class ApiServerApp:
             await handle_object(state, req, send, route, user)
         else:
             await handle_collection(state, req, send, route, user)
+
+    async def _serve_path(self, req: Request, send: Any) -> None:
+        """A non-resource request: /metrics, APF's dump, discovery, OpenAPI, /version ..."""
+        state = self.state
+        if req.path == DUMP_PATH and req.method == "GET" and state.flowcontrol is not None:
+            await respond(send, 200, state.flowcontrol.dump_priority_levels(), b"text/plain; charset=utf-8")
+            return
+        if req.path == "/metrics" and req.method == "GET" and self.metrics is not None:
+            # then the process's default registry (in-process controllers' and scheduler's
+            # metrics), then the control-loop processes'
+            loops = await asyncio.gather(*(scrape() for scrape in state.loop_metrics))
+            body = procmetrics.merge_expositions(
+                [self.metrics.exposition(), procmetrics.exposition(), *loops]
+            )
+            await respond(send, 200, body, METRICS_CONTENT_TYPE)
+            return
+        if await meta.handle_meta(state, req, send):
+            return
+        raise meta.not_found_path()
 
     def _authorize_aggregated(self, user: User, method: str, path: str, query: dict[str, str]) -> None:
         """RBAC for a request an extension server answers, its attributes read from the path."""

@@ -64,6 +64,9 @@ class ServerConfig:
     # busy server's write rate (10,000 events: ~10 s at 1,000 writes/s), so that a watch that ends
     # and resumes from its last bookmark is served from the ring, not paged in from the log
     bookmark_interval: float = 5.0
+    # the seats API Priority and Fairness divides among the priority levels (kube: the sum of
+    # --max-requests-inflight and --max-mutating-requests-inflight, 400 + 200)
+    max_requests_inflight: int = 600
     extra_sans: tuple[str, ...] = field(default=())
     etcd_cafile: str = ""  # TLS to etcd members, as etcd's own --cacert/--cert/--key
     etcd_certfile: str = ""

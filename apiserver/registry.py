@@ -96,6 +96,7 @@ class Registry:
         self.rbac = RbacCache(store)  # the RBAC objects, for the authorizer and this server's own writes
         self.service_accounts = ServiceAccountCache(store)  # ServiceAccount admission's lookups
         self.priority_classes = PriorityClassCache(store)  # Priority admission's lookups
+        self.flowcontrol: Any = None  # the APF gate's FlowConfig, told of this server's writes
         self.limit_ranges = LimitRangeCache(store)  # LimitRanger admission's
         self.quotas = QuotaCache(store)  # ResourceQuota admission's
         self.webhooks = WebhookConfigs(store)  # the admission webhooks' configurations

@@ -44,6 +44,8 @@ from apiserver.config import ServerConfig
 from apiserver.corking import with_corked_writes
 from apiserver.crd.controller import CrdController
 from apiserver.endpoint_leases import EndpointLeases
+from apiserver.flowcontrol import bootstrap as flowcontrol_bootstrap
+from apiserver.flowcontrol.gate import Gate
 from apiserver.handlers.http import State
 from apiserver.kinds.storage import STORAGE_CLASSES, local_path_class
 from apiserver.listener import GreedyListener, listening_socket
@@ -162,6 +164,8 @@ async def bootstrap(registry: Registry, config: ServerConfig, allocator: Allocat
 
     await networking.bootstrap(registry, config.advertise_address, config.port)
     await scheduling.bootstrap(registry)
+    # API Priority and Fairness: the mandatory FlowSchemas and levels kept, the suggested ones made
+    await flowcontrol_bootstrap.ensure_all(registry)
 
 
 def redact(url: str) -> str:
@@ -302,6 +306,7 @@ async def serve(
     loop_dir: str | None = None  # the loop processes' metrics sockets
     leases: EndpointLeases | None = None
     aggregation: Aggregation | None = None
+    gate: Gate | None = None
     try:
         if config.token:  # one cluster over several servers: the CA, keys and tokens from the store
             from apiserver.bootstrap_secrets import BootstrapError, sync
@@ -337,6 +342,9 @@ async def serve(
         await registry.quotas.mirror.start()
         await registry.webhooks.start()
         await registry.policies.start()
+        gate = Gate(store, config.max_requests_inflight)  # API Priority and Fairness, watch-fed
+        registry.flowcontrol = gate.config
+        await gate.start(registry)
         node_graph = NodeGraph(store)  # what each node's pods use: the node authorizer's lookups
         await node_graph.mirror.start()
         crds = CrdController(registry)  # custom resources: served from their CRDs, CRD status and cleanup
@@ -354,6 +362,7 @@ async def serve(
             tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"),
             node_graph=node_graph,
             aggregator=aggregation.aggregator,
+            flowcontrol=gate,
         )
         state.pod_proxy = pod_proxy(state)
         registry.on_removed.append(state.tokens.forget)
@@ -441,6 +450,8 @@ async def serve(
             await registry.quotas.mirror.stop()
             await registry.webhooks.stop()
             await registry.policies.stop()
+        if gate is not None:
+            await gate.stop()
         if node_graph is not None:
             await node_graph.mirror.stop()
         if aggregation is not None:

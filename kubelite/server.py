@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--bookmark-interval", default="15s", help="BOOKMARK period on quiet watches")
     p.add_argument(
+        "--max-requests-inflight",
+        type=int,
+        default=400,
+        help="with --max-mutating-requests-inflight, the server's concurrency limit that API Priority "
+        "and Fairness divides among the priority levels (kube's flags and defaults)",
+    )
+    p.add_argument("--max-mutating-requests-inflight", type=int, default=200)
+    p.add_argument(
         "--tls-san", action="append", default=[], help="extra name or IP for the serving certificate"
     )
     p.add_argument(
@@ -94,6 +102,7 @@ def main(argv: list[str]) -> int:
             compact_keep=parse_duration(args.compact_keep),
             compact_interval=parse_duration(args.compact_interval),
             bookmark_interval=parse_duration(args.bookmark_interval),
+            max_requests_inflight=args.max_requests_inflight + args.max_mutating_requests_inflight,
             cluster_signing_duration=parse_duration(args.cluster_signing_duration),
             extra_sans=tuple(args.tls_san),
             etcd_cafile=args.etcd_cafile,

@@ -52,6 +52,8 @@ class State:
     loop_metrics: list[Callable[[], Awaitable[bytes]]] = field(default_factory=list)
     # metrics.k8s.io's kubelet summaries (apiserver.metricsapi.MetricsSource), made on first use
     metrics_source: Any = None
+    # API Priority and Fairness (apiserver.flowcontrol.gate.Gate); None lets every request through
+    flowcontrol: Any = None
 
 
 class Request:

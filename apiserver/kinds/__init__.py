@@ -196,6 +196,7 @@ _MODULES = (
     "apiserver.kinds.crd",
     "apiserver.kinds.autoscaling",
     "apiserver.kinds.scheduling",
+    "apiserver.kinds.flowcontrol",
     "apiserver.kinds.node",
     "apiserver.kinds.certificates",
     "apiserver.kinds.quota",

@@ -39,6 +39,7 @@ from apiserver.schema import types_autoscaling as _tas
 from apiserver.schema import types_certificates as _tce
 from apiserver.schema import types_config as _tc
 from apiserver.schema import types_events as _te
+from apiserver.schema import types_flowcontrol as _tfc
 from apiserver.schema import types_networking as _tn
 from apiserver.schema import types_node as _tnd
 from apiserver.schema import types_policy as _tp
@@ -101,6 +102,7 @@ _TABLES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     "core-quota": (_t.CORE, _tq.QUOTA_TYPES),
     "storage": (_ts.STORAGE, _ts.STORAGE_TYPES),
     "scheduling": (_tsc.SCHEDULING, _tsc.SCHEDULING_TYPES),
+    "flowcontrol": (_tfc.FLOWCONTROL, _tfc.FLOWCONTROL_TYPES),
     "node": (_tnd.NODE, _tnd.NODE_TYPES),
     "certificates": (_tce.CERTIFICATES, _tce.CERTIFICATES_TYPES),
     "policy": (_tp.POLICY, _tp.POLICY_TYPES),
@@ -123,6 +125,7 @@ _KINDS: dict[str, str] = {
     **_tr.RBAC_KINDS,
     **_ts.STORAGE_KINDS,
     **_tsc.SCHEDULING_KINDS,
+    **_tfc.FLOWCONTROL_KINDS,
     **_tnd.NODE_KINDS,
     **_tce.CERTIFICATES_KINDS,
     **_tq.QUOTA_KINDS,
@@ -150,6 +153,7 @@ for _kind in (
     *_tr.RBAC_LISTED_KINDS,
     *_ts.STORAGE_LISTED_KINDS,
     *_tsc.SCHEDULING_LISTED_KINDS,
+    *_tfc.FLOWCONTROL_LISTED_KINDS,
     *_tnd.NODE_LISTED_KINDS,
     *_tce.CERTIFICATES_LISTED_KINDS,
     *_tq.QUOTA_LISTED_KINDS,
@@ -176,6 +180,7 @@ _NAMES = {
     **_tas.NAMES,
     **_tar.NAMES,
     **_ts.NAMES,
+    **_tfc.NAMES,
 }  # table name -> kube's, where two groups share a type's name
 
 

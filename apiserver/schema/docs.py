@@ -118,6 +118,9 @@ DOCS.update(NETWORKING_DOCS)
 from apiserver.schema.docs_scheduling import SCHEDULING_DOCS  # noqa: E402
 
 DOCS.update(SCHEDULING_DOCS)
+from apiserver.schema.docs_flowcontrol import FLOWCONTROL_DOCS  # noqa: E402
+
+DOCS.update(FLOWCONTROL_DOCS)
 from apiserver.schema.docs_node import NODE_DOCS  # noqa: E402
 
 DOCS.update(NODE_DOCS)

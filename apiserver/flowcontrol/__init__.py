@@ -1,0 +1,8 @@
+"""API Priority and Fairness: FlowSchemas and PriorityLevelConfigurations, acted on.
+
+- `classify`: which FlowSchema a request matches (pure).
+- `queueing`: a priority level's seats and fair queues (pure, with a Clock).
+- `config`: the configuration built from a watch of both kinds, and the decision cache.
+- `gate`: the async shell `ApiServerApp` calls: seats, 429s, response headers, Dangling status.
+- `bootstrap`: the mandatory and suggested objects every server keeps.
+"""
