@@ -180,7 +180,18 @@ def write_kubeconfig(path: Path, server_url: str, tls: TLSFiles, auth: Authentic
 
 _READ = frozenset({"get", "list", "watch"})
 _NODE_FREE = frozenset({"nodes", "events"})  # resources a node may use with any verb
-_REVIEWS = frozenset({"tokenreviews", "subjectaccessreviews", "localsubjectaccessreviews"})
+_REVIEWS = frozenset(
+    {
+        "tokenreviews",
+        "subjectaccessreviews",
+        "localsubjectaccessreviews",
+        # what RBAC's system:basic-user grants every authenticated user (kube's node authorizer has no
+        # opinion on them and RBAC allows them): `kubectl auth whoami` and `auth can-i` as the node
+        "selfsubjectreviews",
+        "selfsubjectaccessreviews",
+        "selfsubjectrulesreviews",
+    }
+)
 _CSR_VERBS = frozenset({"create", "get", "list", "watch"})
 _CSI_NODE_VERBS = frozenset({"get", "create", "update", "patch", "delete"})  # kube's authorizeCSINode
 
