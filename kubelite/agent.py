@@ -12,9 +12,10 @@ bootstrap, k3s's `/etc/rancher/node/password` as DATA_DIR/node-password), kept i
 renewed before it expires. `--hollow`
 runs the same kubelet code on the fake runtime (pods report Running with fake IPs, no
 containers, no proxy, no DNS) and `--hollow-nodes N` runs N of them in one process, for scale
-tests (Kubernetes' kubemark); hollow nodes keep the node token and name themselves in a header,
+tests (Kubernetes' kubemark); those N nodes keep the node token and name themselves in a header,
 sharing one pool of connections, which only a server run with `--trust-node-name-header` accepts
-(benchmarks: one TLS pool per node would cost more than the nodes). SIGTERM stops cleanly: the proxy's table and the routes go, the
+(benchmarks: one TLS pool per node would cost more than the nodes; a single hollow node gets its
+certificate as a real one does). SIGTERM stops cleanly: the proxy's table and the routes go, the
 Node stops being marked as a DNS server, the containers stay (they belong to the pods, as with
 the real kubelet).
 """
@@ -222,17 +223,20 @@ async def run_node(
     from kubelet.kubelet import Kubelet, KubeletOptions
     from kubelet.node import NodeAgent, node_object, read_machine
 
+    # the hollow nodes of one process share its connections, so they name themselves in a header
+    # (a server with --trust-node-name-header); any other node gets its own client certificate
+    by_header = shared is not None
     cfg = await join_when_reachable(
         server_urls(args.server),
         token,
         name,
         cas=shared.cas if shared is not None else None,
-        name_header=hollow,
+        name_header=by_header,
     )
     node_ip = args.node_ip or default_node_ip(cfg.server)
     data_dir = Path(args.data_dir) / name if hollow else Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    if not hollow:  # this node's own client certificate (TLS bootstrap, node password)
+    if not by_header:  # this node's own client certificate (TLS bootstrap, node password)
         from kubelet.bootstrap import bootstrap
 
         cfg = await bootstrap(cfg, name, data_dir)
@@ -258,7 +262,7 @@ async def run_node(
     await agent.register()
     informers = InformerFactory(client)
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(learn_servers(client), name="learn-servers")]
-    if not hollow:
+    if not by_header:
         from kubelet.bootstrap import rotate
 
         tasks.append(asyncio.create_task(rotate(client, name, data_dir), name="client-certificate"))
