@@ -13,9 +13,17 @@ from typing import Any
 
 from api import procmetrics
 from api.asgi import deny_websocket
-from api.errors import ApiError, internal, service_unavailable
+from api.errors import ApiError, admission_forbidden, internal, service_unavailable
 from apiserver import impersonation, kinds, nodegraph
-from apiserver.auth import NODE_NAME_HEADER, PUBLIC_PATHS, User, authorize_node, node_forbidden
+from apiserver.auth import (
+    NODE_NAME_HEADER,
+    NODE_PASSWORD_HEADER,
+    PUBLIC_PATHS,
+    User,
+    authorize_node,
+    certificate_user,
+    node_forbidden,
+)
 from apiserver.clientcert import IDENTITY_KEY
 from apiserver.corking import STREAMED, TRANSPORT_KEY, CorkableTransport, declares_length
 from apiserver.crd import hooks as crd_hooks
@@ -277,8 +285,13 @@ class ApiServerApp:
         x509 = scope.get(IDENTITY_KEY)
         if x509 is not None:
             name, groups = x509
-            return User(name, (*groups, "system:authenticated"))
-        return await bearer_user(self.state, headers.get(b"authorization"), headers.get(NODE_NAME_HEADER))
+            return certificate_user(name, groups)
+        return await bearer_user(
+            self.state,
+            headers.get(b"authorization"),
+            headers.get(NODE_NAME_HEADER),
+            headers.get(NODE_PASSWORD_HEADER),
+        )
 
     @staticmethod
     def _authorize_node(
@@ -294,8 +307,10 @@ class ApiServerApp:
             and user.node_name is not None
             and name != user.node_name
             and verb not in ("get", "list", "watch")
-        ):
-            raise node_forbidden(user, verb, plural, None, sub)
+        ):  # kube's NodeRestriction
+            raise admission_forbidden(
+                plural, "", name, f'node "{user.node_name}" is not allowed to modify node "{name}"'
+            )
         if (
             plural == "csinodes"
             and verb != "create"

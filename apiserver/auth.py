@@ -5,8 +5,16 @@ Two credentials exist, both made on first start and kept in DATA_DIR:
 - the node secret (`node-secret`), handed out as `node-token` = `K10<sha256(CA PEM)>::node:<secret>`
   (k3s's format: an agent checks the CA it fetched from `/cacerts` against the hash before it
   sends the secret). Agents may authenticate with the whole token or with `node:<secret>`.
-A node credential acts as user `system:node:<name>` (group `system:nodes`); the name comes from
-the `X-Kubelite-Node-Name` header when the agent sends it. What nodes may do is `authorize_node`,
+The node token is a bootstrap credential, as a kube bootstrap token: it acts as user
+`system:bootstrap:<id>` (id: 6 hex digits of the secret's hash) in group `system:bootstrappers`,
+which RBAC lets create and read CertificateSigningRequests and nothing else (rbac/bootstrap.py);
+the password an agent sends beside it (`X-Kubelite-Node-Password`) becomes a digest in the user's
+`extra` (api/nodepassword.py). A node then acts with its own client certificate (`CN=system:node:
+<name>, O=system:nodes`), which is the identity the node rules below key on.
+Bench only (`kubelite server --trust-node-name-header`): the node token with an
+`X-Kubelite-Node-Name` header acts as `system:node:<name>` without a certificate, so the hollow
+nodes of one agent process share its connections (anyone with the token is then any node).
+What nodes may do is `authorize_node`,
 a pure function: nodes, leases in kube-node-lease, events, read pods/services/endpoints, status
 writes or deletion of pods (bound to that node, when the name is known), the token and access
 reviews a kubelet asks about its own callers, reads of CSIDrivers, its own CSINode, and creating
@@ -18,18 +26,22 @@ business, not the authorizer's).
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from api import nodepassword
 from api.errors import ApiError, forbidden, unauthorized
+from api.kubeletcerts import NODES_GROUP, node_of_user
 from apiserver.certs import TLSFiles
 from apiserver.rbac.authorizer import forbidden_error
 from apiserver.rbac.rules import Attributes
 
 NODE_NAME_HEADER = b"x-kubelite-node-name"
+NODE_PASSWORD_HEADER = nodepassword.HEADER.lower().encode()
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version", "/cacerts"})
 
 
@@ -43,10 +55,20 @@ class User:
 
     @property
     def is_node(self) -> bool:
-        return "system:nodes" in self.groups
+        """A node identity, as kube's NodeIdentifier: group system:nodes and a `system:node:<name>`
+        user (a system:nodes member with another name is judged by RBAC)."""
+        return NODES_GROUP in self.groups and bool(self.node_name)
+
+
+def certificate_user(name: str, groups: tuple[str, ...]) -> User:
+    """The user of a verified client certificate (CN, O=s): a node when it is `system:node:<name>`
+    in system:nodes, so that the node rules key on the certificate's name."""
+    node = node_of_user(name) if NODES_GROUP in groups else ""
+    return User(name, (*groups, "system:authenticated"), node or None)
 
 
 ADMIN = User("admin", ("system:masters", "system:authenticated"))
+BOOTSTRAP_PREFIX = nodepassword.BOOTSTRAP_PREFIX
 
 
 def _read_or_make_secret(path: Path) -> str:
@@ -64,13 +86,19 @@ def _read_or_make_secret(path: Path) -> str:
 class Authenticator:
     """Checks an Authorization header against the admin token and the node secret."""
 
-    def __init__(self, admin_token: str, node_secret: str, ca_hash: str) -> None:
+    def __init__(
+        self, admin_token: str, node_secret: str, ca_hash: str, trust_node_name_header: bool = False
+    ) -> None:
         self.admin_token = admin_token.encode()
         self.node_secret = node_secret
         self.node_token = node_token(ca_hash, node_secret)
         self._node_forms = [self.node_token.encode(), f"node:{node_secret}".encode()]
+        self.bootstrap_user = BOOTSTRAP_PREFIX + hashlib.sha256(node_secret.encode()).hexdigest()[:6]
+        self.trust_node_name_header = trust_node_name_header
 
-    def authenticate(self, authorization: bytes | None, node_name: bytes | None) -> User:
+    def authenticate(
+        self, authorization: bytes | None, node_name: bytes | None, password: bytes | None = None
+    ) -> User:
         if not authorization:
             raise unauthorized()
         scheme, _, cred = authorization.strip().partition(b" ")
@@ -86,8 +114,15 @@ class Authenticator:
         if hmac.compare_digest(cred, self.admin_token):
             return ADMIN
         if any(hmac.compare_digest(cred, form) for form in self._node_forms):
-            name = node_name.decode("latin-1") if node_name else None
-            return User(f"system:node:{name or 'unknown'}", ("system:nodes", "system:authenticated"), name)
+            if node_name and self.trust_node_name_header:  # bench only: hollow nodes
+                name = node_name.decode("latin-1")
+                return User(f"system:node:{name}", (NODES_GROUP, "system:authenticated"), name)
+            extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
+            if password:
+                extra = ((nodepassword.EXTRA_KEY, (nodepassword.digest(password.decode("latin-1")),)),)
+            return User(
+                self.bootstrap_user, (nodepassword.BOOTSTRAPPERS, "system:authenticated"), extra=extra
+            )
         raise unauthorized()
 
 
@@ -95,11 +130,11 @@ def node_token(ca_hash: str, secret: str) -> str:
     return f"K10{ca_hash}::node:{secret}"
 
 
-def load_credentials(data_dir: Path, tls: TLSFiles) -> Authenticator:
+def load_credentials(data_dir: Path, tls: TLSFiles, trust_node_name_header: bool = False) -> Authenticator:
     """Load or create the admin token and node secret; (re)write `node-token` for the current CA."""
     admin = _read_or_make_secret(data_dir / "admin-token")
     secret = _read_or_make_secret(data_dir / "node-secret")
-    auth = Authenticator(admin, secret, tls.ca_hash())
+    auth = Authenticator(admin, secret, tls.ca_hash(), trust_node_name_header)
     _write_atomic(data_dir / "node-token", (auth.node_token + "\n").encode(), 0o600)
     return auth
 
@@ -145,7 +180,18 @@ def write_kubeconfig(path: Path, server_url: str, tls: TLSFiles, auth: Authentic
 
 _READ = frozenset({"get", "list", "watch"})
 _NODE_FREE = frozenset({"nodes", "events"})  # resources a node may use with any verb
-_REVIEWS = frozenset({"tokenreviews", "subjectaccessreviews", "localsubjectaccessreviews"})
+_REVIEWS = frozenset(
+    {
+        "tokenreviews",
+        "subjectaccessreviews",
+        "localsubjectaccessreviews",
+        # what RBAC's system:basic-user grants every authenticated user (kube's node authorizer has no
+        # opinion on them and RBAC allows them): `kubectl auth whoami` and `auth can-i` as the node
+        "selfsubjectreviews",
+        "selfsubjectaccessreviews",
+        "selfsubjectrulesreviews",
+    }
+)
 _CSR_VERBS = frozenset({"create", "get", "list", "watch"})
 _CSI_NODE_VERBS = frozenset({"get", "create", "update", "patch", "delete"})  # kube's authorizeCSINode
 

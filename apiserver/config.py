@@ -74,6 +74,8 @@ class ServerConfig:
     token: str = ""  # shares the CA, SA key and tokens through the datastore (bootstrap_secrets)
     lease_duration: float = 15.0  # this server's identity Lease (its place in the kubernetes endpoints)
     cluster_signing_duration: float = 365 * 24 * 3600.0  # the longest certificate the CSR signer issues
+    # bench only: the node token with an X-Kubelite-Node-Name header acts as that node (hollow nodes)
+    trust_node_name_header: bool = False
 
     @property
     def datastore_url(self) -> str:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Container, Iterable
 from urllib.parse import unquote
 
 from api.errors import internal
+from api.kubeletcerts import node_of_user
 from apiserver.auth import User
 from apiserver.rbac.authorizer import forbidden_error
 from apiserver.rbac.rules import Attributes
@@ -122,4 +123,6 @@ def act_as(requester: User, headers: Headers, allowed: Callable[[Attributes], bo
     extra: dict[str, list[str]] = {}
     for key, value in extras:
         extra.setdefault(key, []).append(value)
-    return User(name, tuple(groups), uid=uid, extra=tuple((k, tuple(v)) for k, v in extra.items()))
+    # a node identity when it names one (kube's NodeIdentifier): the node rules judge it
+    node = (node_of_user(name) or None) if "system:nodes" in groups else None
+    return User(name, tuple(groups), node, uid=uid, extra=tuple((k, tuple(v)) for k, v in extra.items()))

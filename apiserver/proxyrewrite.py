@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
-from apiserver.auth import NODE_NAME_HEADER
+from apiserver.auth import NODE_NAME_HEADER, NODE_PASSWORD_HEADER
 
 Headers = list[tuple[bytes, bytes]]
 _HOP_BY_HOP = frozenset(
@@ -42,7 +42,7 @@ _HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
-_DROPPED = frozenset({b"authorization", NODE_NAME_HEADER, b"expect"})
+_DROPPED = frozenset({b"authorization", NODE_NAME_HEADER, NODE_PASSWORD_HEADER, b"expect"})
 _FORWARDED = frozenset({b"x-forwarded-for", b"x-forwarded-uri"})  # set here, from the client's
 _HANDSHAKE = frozenset({b"host", b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions"})
 _CORS = frozenset(

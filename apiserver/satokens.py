@@ -67,7 +67,9 @@ def looks_like_jwt(token: bytes) -> bool:
     return token.count(b".") == 2 and token.startswith(b"eyJ")
 
 
-async def bearer_user(state: Any, header: bytes | None, node_name: bytes | None) -> User:
+async def bearer_user(
+    state: Any, header: bytes | None, node_name: bytes | None, password: bytes | None = None
+) -> User:
     """Who an Authorization header speaks for: a service-account JWT (checked against the store),
     else the admin or node credential (`state.auth`); 401 otherwise. Requests and TokenReviews alike."""
     if state.tokens is not None and header:
@@ -75,7 +77,7 @@ async def bearer_user(state: Any, header: bytes | None, node_name: bytes | None)
         if scheme.lower() == b"bearer" and looks_like_jwt(cred.strip()):
             user: User = await state.tokens.authenticate(cred.strip().decode("latin-1"), state.registry)
             return user
-    who: User = state.auth.authenticate(header, node_name)
+    who: User = state.auth.authenticate(header, node_name, password)
     return who
 
 

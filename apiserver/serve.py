@@ -316,7 +316,7 @@ async def serve(
             except BootstrapError as e:
                 raise SystemExit(f"kubelite server: {e}") from None
         tls = certs.ensure_certs(config.data_dir, [config.host, config.client_host, *config.extra_sans])
-        auth = load_credentials(config.data_dir, tls)
+        auth = load_credentials(config.data_dir, tls, config.trust_node_name_header)
         allocator = Allocator(store, config.service_cidr)
         registry = Registry(store, allocator)
         for attempt in range(

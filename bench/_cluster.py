@@ -56,7 +56,17 @@ def server(*extra: str) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
         data = Path(d)
         log = open(data / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
         proc = subprocess.Popen(
-            [*KUBELITE, "server", "--data-dir", str(data), "--listen", f"127.0.0.1:{free_port()}", *extra],
+            # the hollow agents name their nodes in a header (kubelite agent --hollow)
+            [
+                *KUBELITE,
+                "server",
+                "--data-dir",
+                str(data),
+                "--listen",
+                f"127.0.0.1:{free_port()}",
+                "--trust-node-name-header",
+                *extra,
+            ],
             stdout=log,
             stderr=log,
         )

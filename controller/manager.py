@@ -183,6 +183,11 @@ async def run_loops(client: ApiClient, options: ControllerOptions) -> None:
 
         approver = KubeletServingApprover(client, factory.informer("certificatesigningrequests"), nodes)
         loops.append(approver.run())
+        # kubelet client certificates (TLS bootstrap and rotation), with k3s's node passwords
+        from controller.clientapproving import KubeletClientApprover, NodePasswordCleaner
+
+        loops.append(KubeletClientApprover(client, factory.informer("certificatesigningrequests")).run())
+        loops.append(NodePasswordCleaner(client, nodes).run())
     if "csrsigning" in enabled and options.cluster_signing_cert_file and options.cluster_signing_key_file:
         from controller.csrsigning import CsrSigningController
 

@@ -138,6 +138,29 @@ def new_request(node_name: str, dns: list[str], ips: list[str]) -> tuple[bytes, 
 
 
 # --- the manager (I/O) ---------------------------------------------------------------------
+async def wait_issued(client: ApiClient, name: str) -> bytes:
+    """The certificate of request `name`, through a watch of that one object (Refused when it is
+    denied, fails or goes); the client certificate's bootstrap waits the same way."""
+    while True:
+        csr = await client.get(RESOURCE, name)
+        pem = outcome(csr)
+        if pem is not None:
+            return pem
+        rv = str((csr.get("metadata") or {}).get("resourceVersion") or "")
+        async for event in client.watch(
+            RESOURCE, field_selector=f"metadata.name={name}", resource_version=rv, timeout_seconds=300
+        ):
+            kind, obj = event.get("type"), event.get("object") or {}
+            if kind == "DELETED":
+                raise Refused("deleted before it was issued")
+            if kind in ("ADDED", "MODIFIED"):
+                pem = outcome(obj)
+                if pem is not None:
+                    return pem
+            elif kind == "ERROR":
+                break  # e.g. 410 Gone: read it again and watch from there
+
+
 class ServingCertManager:
     """This node's serving certificate: `first` gets one, `run` keeps it renewed."""
 
@@ -213,7 +236,7 @@ class ServingCertManager:
                 created = await self.client.create(RESOURCE, csr_object(request, usages_for(rsa=False)))
                 name = str(created["metadata"]["name"])
                 log.info("serving certificate: asked with %s (names %s)", name, [*dns, *ips])
-                pem = await self._wait_issued(name)
+                pem = await wait_issued(self.client, name)
             except Refused as e:
                 log.warning("serving certificate: request refused (%s); asking again in %.0f s", e, delay)
             except (ApiError, OSError) as e:
@@ -226,24 +249,3 @@ class ServingCertManager:
                 return self.path
             await asyncio.sleep(delay)
             delay = min(delay * 2, 300.0)
-
-    async def _wait_issued(self, name: str) -> bytes:
-        """The certificate of request `name`, through a watch of that one object."""
-        while True:
-            csr = await self.client.get(RESOURCE, name)
-            pem = outcome(csr)
-            if pem is not None:
-                return pem
-            rv = str((csr.get("metadata") or {}).get("resourceVersion") or "")
-            async for event in self.client.watch(
-                RESOURCE, field_selector=f"metadata.name={name}", resource_version=rv, timeout_seconds=300
-            ):
-                kind, obj = event.get("type"), event.get("object") or {}
-                if kind == "DELETED":
-                    raise Refused("deleted before it was issued")
-                if kind in ("ADDED", "MODIFIED"):
-                    pem = outcome(obj)
-                    if pem is not None:
-                        return pem
-                elif kind == "ERROR":
-                    break  # e.g. 410 Gone: read it again and watch from there

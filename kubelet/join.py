@@ -4,6 +4,11 @@ The token `K10<sha256 of the CA PEM>::node:<secret>` carries the hash of the ser
 agent fetches the CA from `/cacerts` over an unverified connection, checks its hash against
 the token, and only then trusts it, so the secret is sent only to the server that owns that
 CA. A wrong token format or a CA that does not match stops the agent with one clear line.
+
+The token is a bootstrap credential: a real node next gets its own client certificate with it
+(kubelet/bootstrap.py). Hollow nodes (`name_header`) instead name themselves in an
+`X-Kubelite-Node-Name` header beside the token, which only a server run with
+`--trust-node-name-header` (benchmarks) believes.
 """
 
 from __future__ import annotations
@@ -62,7 +67,9 @@ def fetch_ca(server: str, timeout: float = 10.0) -> bytes:
     return body
 
 
-def join_config(server: str, token: str, node_name: str, ca_pem: bytes | None = None) -> ClientConfig:
+def join_config(
+    server: str, token: str, node_name: str, ca_pem: bytes | None = None, name_header: bool = False
+) -> ClientConfig:
     """A client configuration for this node, once the server's CA has been checked against the token."""
     parsed = parse_token(token)
     ca = ca_pem if ca_pem is not None else fetch_ca(server)
@@ -76,6 +83,6 @@ def join_config(server: str, token: str, node_name: str, ca_pem: bytes | None = 
         server=server.rstrip("/"),
         token=parsed.credential,
         ca_data=ca,
-        extra_headers={NODE_NAME_HEADER: node_name},
+        extra_headers={NODE_NAME_HEADER: node_name} if name_header else {},
         user_agent=f"kubelite-agent/{node_name}",
     )

@@ -6,10 +6,16 @@ puts the node bridge on it and runs, side by side: the kubelet (pods), the proxy
 virtual IPs in nftables), the cluster DNS server (kubelet/dns, on the node address), the
 routes to other nodes' pod CIDRs, and the kubelet's HTTPS server (logs, exec), with a serving
 certificate of the cluster CA asked for through a CertificateSigningRequest (kubelet/certmanager.py;
-`--no-server-tls-bootstrap`: self-signed). `--hollow`
+`--no-server-tls-bootstrap`: self-signed). The node token only bootstraps: the agent
+gets its own client certificate with it and its node password (kubelet/bootstrap.py: kube's TLS
+bootstrap, k3s's `/etc/rancher/node/password` as DATA_DIR/node-password), kept in DATA_DIR/pki and
+renewed before it expires. `--hollow`
 runs the same kubelet code on the fake runtime (pods report Running with fake IPs, no
 containers, no proxy, no DNS) and `--hollow-nodes N` runs N of them in one process, for scale
-tests (Kubernetes' kubemark). SIGTERM stops cleanly: the proxy's table and the routes go, the
+tests (Kubernetes' kubemark); those N nodes keep the node token and name themselves in a header,
+sharing one pool of connections, which only a server run with `--trust-node-name-header` accepts
+(benchmarks: one TLS pool per node would cost more than the nodes; a single hollow node gets its
+certificate as a real one does). SIGTERM stops cleanly: the proxy's table and the routes go, the
 Node stops being marked as a DNS server, the containers stay (they belong to the pods, as with
 the real kubelet).
 """
@@ -169,6 +175,7 @@ async def join_when_reachable(
     name: str,
     timeout: float = 60.0,
     cas: dict[str, asyncio.Task[bytes]] | None = None,
+    name_header: bool = False,
 ) -> ClientConfig:
     """Join through the first server that answers, waiting for servers that are still starting
     (connection refused) up to `timeout`; the others become the client's fallbacks. `cas` (the
@@ -193,7 +200,9 @@ async def join_when_reachable(
     while True:
         for i, server in enumerate(servers):
             try:
-                cfg = await asyncio.to_thread(join_config, server, token, name, await ca_of(server))
+                cfg = await asyncio.to_thread(
+                    join_config, server, token, name, await ca_of(server), name_header
+                )
             except JoinError as e:
                 if "cannot reach" not in str(e) or (
                     i == len(servers) - 1 and asyncio.get_running_loop().time() > deadline
@@ -214,12 +223,23 @@ async def run_node(
     from kubelet.kubelet import Kubelet, KubeletOptions
     from kubelet.node import NodeAgent, node_object, read_machine
 
+    # the hollow nodes of one process share its connections, so they name themselves in a header
+    # (a server with --trust-node-name-header); any other node gets its own client certificate
+    by_header = shared is not None
     cfg = await join_when_reachable(
-        server_urls(args.server), token, name, cas=shared.cas if shared is not None else None
+        server_urls(args.server),
+        token,
+        name,
+        cas=shared.cas if shared is not None else None,
+        name_header=by_header,
     )
     node_ip = args.node_ip or default_node_ip(cfg.server)
     data_dir = Path(args.data_dir) / name if hollow else Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    if not by_header:  # this node's own client certificate (TLS bootstrap, node password)
+        from kubelet.bootstrap import bootstrap
+
+        cfg = await bootstrap(cfg, name, data_dir)
     pool = None
     if shared is not None:  # the nodes' credentials are headers: one process, one set of connections
         pool = shared.pools.get(cfg.server) or shared.pools.setdefault(
@@ -242,6 +262,10 @@ async def run_node(
     await agent.register()
     informers = InformerFactory(client)
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(learn_servers(client), name="learn-servers")]
+    if not by_header:
+        from kubelet.bootstrap import rotate
+
+        tasks.append(asyncio.create_task(rotate(client, name, data_dir), name="client-certificate"))
     cleanups: list[Any] = []
     if hollow:
         from runtime.fake import FakeRuntime
@@ -376,6 +400,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from kubelet.bootstrap import BootstrapRefused
     from kubelet.join import JoinError
 
     token = args.token or (Path(args.token_file).read_text().strip() if args.token_file else "")
@@ -390,7 +415,7 @@ def main(argv: list[str]) -> int:
 
             tune_for_caches()  # a hundred kubelets' informer caches
         uvloop.run(run(args, token))
-    except JoinError as e:
+    except (JoinError, BootstrapRefused) as e:
         print(f"kubelite agent: {e}", file=sys.stderr)
         return 1
     return 0

@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--token-file", default="", help="read --token from this file")
     p.add_argument(
+        "--trust-node-name-header",
+        action="store_true",
+        help="bench only, insecure: the node token with an X-Kubelite-Node-Name header acts as that "
+        "node without a certificate of its own (`kubelite agent --hollow`); anyone holding the token "
+        "can then act as any node",
+    )
+    p.add_argument(
         "--no-dashboard", action="store_true", help="do not serve the web dashboard under /dashboard/"
     )
     p.add_argument("-v", "--verbose", action="store_true")
@@ -108,6 +115,7 @@ def main(argv: list[str]) -> int:
             etcd_cafile=args.etcd_cafile,
             etcd_certfile=args.etcd_certfile,
             etcd_keyfile=args.etcd_keyfile,
+            trust_node_name_header=args.trust_node_name_header,
             token=args.token or (Path(args.token_file).read_text().strip() if args.token_file else ""),
         )
         config.service_network  # noqa: B018 - validate the CIDR before anything starts

@@ -8,6 +8,8 @@ kube's registry strategies and admission plugins, as rules of the row:
   creates a pre-approved request. CertificateSubjectRestriction refuses a request for the
   kube-apiserver-client signer in the `system:masters` group (403): approving one by mistake
   would mint a cluster admin.
+- A bootstrap credential's request for a kubelet client certificate proves the node's password
+  (apiserver/nodepasswords.py: k3s's node password, claimed or checked at create).
 - A main update changes metadata only (spec and status stay as stored, kube's PrepareForUpdate).
 - `/approval` may add Approved or Denied (never remove one, never both) and nothing else; the
   CertificateApproval plugin asks the authorizer for `approve` on `signers` named by the
@@ -27,6 +29,7 @@ from api.errors import ApiError, admission_forbidden
 from api.jsonutil import as_object
 from apiserver.kinds import Obj, SubresourceWrite, row
 from apiserver.lifecycle import keep_status
+from apiserver.nodepasswords import NodePasswordHooks
 from apiserver.rbac.rules import Attributes
 from apiserver.validation.certificates import (
     conditions,
@@ -192,6 +195,7 @@ row(
     validate=validate_csr,
     validate_update=transition_causes,
     admit=_admit,
+    hooks=NodePasswordHooks(),
     subresource_writes={
         "status": SubresourceWrite(
             keep_status,

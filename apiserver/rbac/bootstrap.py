@@ -228,6 +228,27 @@ def cluster_roles() -> list[dict[str, Any]]:
                 _rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"]),
             ],
         ),
+        # TLS bootstrap (kube's bootstrap policy, kubeadm's bindings): a bootstrap credential may ask
+        # for a kubelet client certificate and read it; the approver asks who may have theirs
+        # auto-approved (controller/clientapproving.py)
+        _cluster_role(
+            "system:node-bootstrapper",
+            [
+                _rule(
+                    ["create", "get", "list", "watch"],
+                    ["certificates.k8s.io"],
+                    ["certificatesigningrequests"],
+                )
+            ],
+        ),
+        _cluster_role(
+            "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+            [_rule(["create"], ["certificates.k8s.io"], ["certificatesigningrequests/nodeclient"])],
+        ),
+        _cluster_role(
+            "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+            [_rule(["create"], ["certificates.k8s.io"], ["certificatesigningrequests/selfnodeclient"])],
+        ),
         _cluster_role(
             "system:public-info-viewer",
             [
@@ -245,6 +266,17 @@ def cluster_role_bindings() -> list[dict[str, Any]]:
         _binding("cluster-admin", "cluster-admin", ["system:masters"]),
         _binding("system:discovery", "system:discovery", ["system:authenticated"]),
         _binding("system:basic-user", "system:basic-user", ["system:authenticated"]),
+        _binding("kubelite:kubelet-bootstrap", "system:node-bootstrapper", ["system:bootstrappers"]),
+        _binding(
+            "kubelite:node-autoapprove-bootstrap",
+            "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+            ["system:bootstrappers"],
+        ),
+        _binding(
+            "kubelite:node-autoapprove-certificate-rotation",
+            "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+            ["system:nodes"],
+        ),
         _binding(
             "system:public-info-viewer",
             "system:public-info-viewer",

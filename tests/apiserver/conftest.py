@@ -47,6 +47,10 @@ class Server:
     port: int
     args: list[str] = field(default_factory=list)
     control_loops: bool = False  # run the in-process controllers and scheduler too
+    # the node token + X-Kubelite-Node-Name acts as that node (`--trust-node-name-header`: what the
+    # hollow agents and the tests acting as a node with the token need); False: as in production, the
+    # token only bootstraps, a node is its client certificate
+    node_name_header: bool = True
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
@@ -70,6 +74,8 @@ class Server:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = self.data_dir.parent / f"server-{self.port}.log"
         loops = [] if self.control_loops else ["--no-controllers", "--no-scheduler"]
+        if self.node_name_header:
+            loops.append("--trust-node-name-header")
         cmd = [
             str(KUBELITE),
             "server",

@@ -58,7 +58,7 @@ def kubelet(cluster: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with cluster.client() as http:
         make_node(http, NODE, 0)  # its addresses: InternalIP 127.0.0.1, Hostname NODE
     token = (cluster.data_dir / "node-token").read_text().strip()
-    config = join_config(cluster.url, token, NODE, cluster.ca_file.read_bytes())
+    config = join_config(cluster.url, token, NODE, cluster.ca_file.read_bytes(), name_header=True)
     addresses = [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": NODE}]
     manager = ServingCertManager(
         AsyncClient(config),

@@ -195,12 +195,17 @@ def test_node_authorization() -> None:
 def test_authenticator() -> None:
     auth = Authenticator("admintoken", "s3cret", "ab" * 32)
     assert auth.authenticate(b"Bearer admintoken", None) is ADMIN
+    # the node token bootstraps only: a bootstrapper, whatever node name a header claims
     u = auth.authenticate(b"Bearer node:s3cret", b"n1")
-    assert u.is_node and u.name == "system:node:n1"
-    assert auth.authenticate(b"Bearer " + auth.node_token.encode(), None).is_node
+    assert not u.is_node and u.name.startswith("system:bootstrap:") and "system:bootstrappers" in u.groups
+    assert not auth.authenticate(b"Bearer " + auth.node_token.encode(), None).is_node
     import base64
 
-    assert auth.authenticate(b"Basic " + base64.b64encode(b"node:s3cret"), b"n2").node_name == "n2"
+    bench = Authenticator("admintoken", "s3cret", "ab" * 32, trust_node_name_header=True)
+    u = bench.authenticate(b"Bearer node:s3cret", b"n1")
+    assert u.is_node and u.name == "system:node:n1"
+    assert bench.authenticate(b"Basic " + base64.b64encode(b"node:s3cret"), b"n2").node_name == "n2"
+    assert not bench.authenticate(b"Bearer node:s3cret", None).is_node  # no name: a bootstrapper
     for bad in (None, b"", b"Bearer nope", b"Token admintoken", b"Basic !!!"):
         with pytest.raises(ApiError):
             auth.authenticate(bad, None)

@@ -448,3 +448,18 @@ def test_a_host_port_answers_on_the_nodes_address(cluster: Cluster) -> None:
     assert "kubelite web" in body
     c.kubectl("delete", "pod", "published", "--grace-period=0", "--force")
     wait_for(lambda: not http_text(f"http://{host_ip}:18080/"), 30, what="the host port gone")
+
+
+def test_each_node_has_its_own_client_certificate(cluster: Cluster) -> None:
+    """The agents bootstrapped their kubelet client certificates: `kubectl get csr` lists each
+    node's request Approved,Issued (kube's bootstrap words), and each node's password is recorded."""
+    r = cluster.kubectl("get", "csr", real=True)
+    rows = [line.split() for line in r.stdout.splitlines()[1:]]
+    client = [row for row in rows if "kubernetes.io/kube-apiserver-client-kubelet" in row]
+    requesters = {row[3] for row in client}
+    assert len(client) >= 2 and all(row[-1] == "Approved,Issued" for row in client), r.stdout
+    assert all(u.startswith("system:bootstrap:") for u in requesters), r.stdout
+    nodes = json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    for n in nodes:
+        name = n["metadata"]["name"]
+        cluster.kubectl("get", "secret", "-n", "kube-system", f"{name}.node-password.k3s")

@@ -26,7 +26,9 @@ def test_bad_tokens_are_refused(bad):
 def test_matching_ca_gives_a_node_client_config():
     cfg = join_config("https://10.0.0.1:6443/", TOKEN, "n1", ca_pem=CA)
     assert cfg.server == "https://10.0.0.1:6443" and cfg.token == "node:s3cret" and cfg.ca_data == CA
-    assert cfg.extra_headers == {NODE_NAME_HEADER: "n1"}
+    assert cfg.extra_headers == {}  # a bootstrap credential: the node is its certificate
+    hollow = join_config("https://10.0.0.1:6443/", TOKEN, "n1", ca_pem=CA, name_header=True)
+    assert hollow.extra_headers == {NODE_NAME_HEADER: "n1"}
 
 
 def test_other_ca_is_refused():

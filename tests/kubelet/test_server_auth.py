@@ -101,7 +101,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         tls = srv.data_dir / "tls"
         ca = certs.TLSFiles(tls / "ca.crt", tls / "ca.key", tls / "server.crt", tls / "server.key")
         node_token = (srv.data_dir / "node-token").read_text().strip()
-        client = AsyncClient(join_config(srv.url, node_token, NODE))
+        client = AsyncClient(join_config(srv.url, node_token, NODE, name_header=True))
         runtime = HostRuntime(tmp / "logs")
         c = runtime.add("default", "web", "app")
         c.pid, c.started_at = sleeper.pid, time.time() - 30
