@@ -76,6 +76,7 @@ class Compiled:
         bound = _bound(tree)
         self.free = _first(r for r in _idents(tree) if r.name not in bound)
         self.variables = _first(_members_of(tree, "variables"))
+        self.selections = tuple(sorted(_chains(tree), key=lambda r: r.name.count(".")))
         self.program = env.program(tree, functions=library.FUNCTIONS)
 
 
@@ -145,6 +146,31 @@ def _members_of(tree: Any, root: str) -> Iterator[Reference]:
             yield Reference(str(token), token.line or 1, token.column or 1)
 
 
+def _chain(node: Any) -> list[str] | None:
+    """`a.b.c` of a node that is nothing but field selections from a name, else None."""
+    while hasattr(node, "data") and node.data in ("member", "primary") and len(node.children) == 1:
+        node = node.children[0]
+    if not hasattr(node, "data"):
+        return None
+    if node.data == "ident":
+        return [str(node.children[0])]
+    if node.data == "member_dot":
+        base = _chain(node.children[0])
+        return None if base is None else [*base, str(node.children[1])]
+    return None
+
+
+def _chains(tree: Any) -> Iterator[Reference]:
+    """Each field selection from a name (`self.a`, `self.a.b` ...) as `self.a.b`, placed at its
+    last dot (where kube's checker places an undefined field)."""
+    for node in tree.iter_subtrees():
+        if node.data == "member_dot":
+            chain = _chain(node)
+            if chain:
+                token = node.children[1]
+                yield Reference(".".join(chain), token.line or 1, max((token.column or 2) - 1, 1))
+
+
 def _first(refs: Iterator[Reference]) -> tuple[Reference, ...]:
     seen: dict[str, Reference] = {}
     for r in refs:
@@ -197,6 +223,19 @@ def evaluate(c: Compiled, activation: dict[str, Any]) -> Any:
     if isinstance(result, Exception):
         raise EvalError(error_text(result))
     return result
+
+
+MAX_MESSAGE = 5 * 1024  # kube's MaxEvaluatedMessageExpressionSizeBytes
+
+
+def message_of(value: Any) -> str | None:
+    """A messageExpression's value as kube takes it (CRD rules and policies alike): a string,
+    trimmed, not empty, on one line, at most 5 KiB; None otherwise (the caller then words the
+    failure as if there were no messageExpression)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text if text and len(text.encode()) <= MAX_MESSAGE and "\n" not in text else None
 
 
 def to_cel(value: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from apiserver.cel import expressions
-from apiserver.crd import rules
+from apiserver.crd import rulecheck, rules
 
 
 def value(text: str, **names: Any) -> Any:
@@ -115,7 +115,7 @@ GATEWAY_LABELS = {
 
 
 def test_gateway_api_label_key_rule_is_accepted_and_enforced() -> None:
-    assert rules.rule_causes(GATEWAY_LABELS, "openAPIV3Schema") == []
+    assert rulecheck.rule_causes(GATEWAY_LABELS, "openAPIV3Schema") == []
     ok = {"spec": {"labels": {"example.com/app": "web"}}}
     assert rules.violations(GATEWAY_LABELS, ok) == []
     bad = {"spec": {"labels": {"a" * 260 + "/app": "web"}}}
