@@ -6,9 +6,11 @@ one that does not parse or that refers to something not declared (`undeclared re
 standard functions and macros (has, all, exists, exists_one, map, filter, size, contains,
 startsWith, endsWith, matches, the conversions, timestamps and durations); kube adds libraries of
 its own, of which `apiserver.cel.library` gives the strings, lists and regex functions and the
-IP/CIDR predicates; an expression calling one of the others (url(), quantity(), ip() and cidr()
-objects, strings' format/quote, optional types, authorizer) is refused when it is written,
-naming it, rather than accepted and failing at every request.
+IP/CIDR predicates, and `kubetypes` and `netobjects` the quantity(), url(), ip() and cidr() objects
+(`ip.isCanonical` through a namespace object bound to the name `ip`); an expression calling one
+of the others (strings' format/quote/reverse, format.named, optional types and their `?.`
+selection, authorizer) is refused when it is written, naming it, rather than accepted and
+failing at every request. A messageExpression's value is taken as kube takes it (`message_of`).
 
 `compiled(text)` parses once per distinct text (cached) and records the functions called, the
 free names read (names bound by a macro, `k` in `m.all(k, ...)`, are not free) and the
@@ -20,12 +22,13 @@ celpy is imported on the first `compiled` or `to_cel` call (~60 ms), never at im
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from apiserver.cel import library
+from apiserver.cel import kubetypes, library, netobjects
 
 # CEL's standard macros and functions, as cel-python provides them, and the Kubernetes library
 # functions `library` adds
@@ -36,8 +39,15 @@ SUPPORTED_FUNCTIONS = frozenset(
         *("timestamp", "type", "dyn", "getDate", "getDayOfMonth", "getDayOfWeek", "getDayOfYear"),
         *("getFullYear", "getMonth", "getHours", "getMilliseconds", "getMinutes", "getSeconds"),
         *library.FUNCTIONS,
+        *kubetypes.FUNCTIONS,
+        *netobjects.FUNCTIONS,
     }
 )
+FUNCTIONS: dict[str, Any] = {**library.FUNCTIONS, **kubetypes.FUNCTIONS, **netobjects.FUNCTIONS}
+# `ip.isCanonical(...)`: a name cel-python must resolve
+NAMESPACES: dict[str, Any] = {"ip": netobjects.IP_NAMESPACE}
+_OPTIONAL_SELECTION = re.compile(r"\.\?|\[\?")
+_STRINGS = re.compile(r"(?s)(\"\"\"|'''|\"|')(?:\\.|(?!\1).)*?\1")  # literals, blanked before that search
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 LIBRARIES_UNSUPPORTED = "Kubernetes' CEL libraries are not supported by this server"
 
@@ -66,6 +76,13 @@ class Compiled:
         import celpy  # only for requests and writes that meet an expression
 
         env = celpy.Environment()
+        optional = _OPTIONAL_SELECTION.search(_STRINGS.sub(lambda m: " " * len(m.group(0)), text))
+        if optional:  # cel-go's optional syntax, which cel-python's grammar lacks
+            line = text.count("\n", 0, optional.start()) + 1
+            column = optional.start() - (text.rfind("\n", 0, optional.start()) + 1) + 1
+            raise CompileError(
+                f"ERROR: <input>:{line}:{column}: optional field selection is not supported by this server"
+            )
         try:
             tree = env.compile(text)
         except celpy.CELParseError as e:
@@ -77,7 +94,10 @@ class Compiled:
         self.free = _first(r for r in _idents(tree) if r.name not in bound)
         self.variables = _first(_members_of(tree, "variables"))
         self.selections = tuple(sorted(_chains(tree), key=lambda r: r.name.count(".")))
-        self.program = env.program(tree, functions=library.FUNCTIONS)
+        self.program = env.program(tree, functions=FUNCTIONS)
+        self.namespaces: dict[str, Any] = {
+            r.name: NAMESPACES[r.name] for r in self.free if r.name in NAMESPACES
+        }
 
 
 @lru_cache(maxsize=2048)
@@ -190,7 +210,7 @@ def undeclared(c: Compiled, declared: Collection[str], variables: Collection[str
     if c.unsupported:
         return unsupported_message(c.unsupported)
     for ref in c.free:
-        if ref.name not in declared:
+        if ref.name not in declared and ref.name not in NAMESPACES:
             return f"ERROR: <input>:{ref.line}:{ref.column}: undeclared reference to '{ref.name}' (in container '')"
     if "variables" in declared:
         for ref in c.variables:
@@ -217,7 +237,7 @@ def first_line(e: BaseException) -> str:
 def evaluate(c: Compiled, activation: dict[str, Any]) -> Any:
     """The program's value over `activation`; EvalError when evaluation fails."""
     try:
-        result = c.program.evaluate(activation)
+        result = c.program.evaluate({**c.namespaces, **activation} if c.namespaces else activation)
     except Exception as e:  # celpy raises CELEvalError (and, for odd inputs, Python errors)
         raise EvalError(error_text(e)) from None
     if isinstance(result, Exception):
