@@ -6,6 +6,8 @@ validation rules (`apiserver.crd.rules`), the admission webhooks' matchCondition
   text) into a program and what it refers to (the functions it calls, the free names it reads,
   the `variables.<name>` it uses), so a write can be refused naming what this server cannot
   evaluate; evaluation errors come back as short texts, not celpy's activation dumps.
+- `library`, `kubetypes` and `netobjects`: Kubernetes' CEL libraries (strings, lists, regex, IP/CIDR
+  predicates; quantity(), url(), ip() and cidr() objects) with kube's semantics.
 - `admission`: the variables admission expressions see (object, oldObject, request, params,
   namespaceObject, lazily evaluated `variables`), kube's matchConditions semantics, and the
   write-time checks of admission expressions in kube's field-error words.

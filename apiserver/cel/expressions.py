@@ -6,9 +6,11 @@ one that does not parse or that refers to something not declared (`undeclared re
 standard functions and macros (has, all, exists, exists_one, map, filter, size, contains,
 startsWith, endsWith, matches, the conversions, timestamps and durations); kube adds libraries of
 its own, of which `apiserver.cel.library` gives the strings, lists and regex functions and the
-IP/CIDR predicates; an expression calling one of the others (url(), quantity(), ip() and cidr()
-objects, strings' format/quote, optional types, authorizer) is refused when it is written,
-naming it, rather than accepted and failing at every request.
+IP/CIDR predicates, and `kubetypes` and `netobjects` the quantity(), url(), ip() and cidr() objects
+(`ip.isCanonical` through a namespace object bound to the name `ip`); an expression calling one
+of the others (strings' format/quote/reverse, format.named, optional types and their `?.`
+selection, authorizer) is refused when it is written, naming it, rather than accepted and
+failing at every request. A messageExpression's value is taken as kube takes it (`message_of`).
 
 `compiled(text)` parses once per distinct text (cached) and records the functions called, the
 free names read (names bound by a macro, `k` in `m.all(k, ...)`, are not free) and the
@@ -20,12 +22,13 @@ celpy is imported on the first `compiled` or `to_cel` call (~60 ms), never at im
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from apiserver.cel import library
+from apiserver.cel import kubetypes, library, netobjects
 
 # CEL's standard macros and functions, as cel-python provides them, and the Kubernetes library
 # functions `library` adds
@@ -36,8 +39,15 @@ SUPPORTED_FUNCTIONS = frozenset(
         *("timestamp", "type", "dyn", "getDate", "getDayOfMonth", "getDayOfWeek", "getDayOfYear"),
         *("getFullYear", "getMonth", "getHours", "getMilliseconds", "getMinutes", "getSeconds"),
         *library.FUNCTIONS,
+        *kubetypes.FUNCTIONS,
+        *netobjects.FUNCTIONS,
     }
 )
+FUNCTIONS: dict[str, Any] = {**library.FUNCTIONS, **kubetypes.FUNCTIONS, **netobjects.FUNCTIONS}
+# `ip.isCanonical(...)`: a name cel-python must resolve
+NAMESPACES: dict[str, Any] = {"ip": netobjects.IP_NAMESPACE}
+_OPTIONAL_SELECTION = re.compile(r"\.\?|\[\?")
+_STRINGS = re.compile(r"(?s)(\"\"\"|'''|\"|')(?:\\.|(?!\1).)*?\1")  # literals, blanked before that search
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 LIBRARIES_UNSUPPORTED = "Kubernetes' CEL libraries are not supported by this server"
 
@@ -66,6 +76,13 @@ class Compiled:
         import celpy  # only for requests and writes that meet an expression
 
         env = celpy.Environment()
+        optional = _OPTIONAL_SELECTION.search(_STRINGS.sub(lambda m: " " * len(m.group(0)), text))
+        if optional:  # cel-go's optional syntax, which cel-python's grammar lacks
+            line = text.count("\n", 0, optional.start()) + 1
+            column = optional.start() - (text.rfind("\n", 0, optional.start()) + 1) + 1
+            raise CompileError(
+                f"ERROR: <input>:{line}:{column}: optional field selection is not supported by this server"
+            )
         try:
             tree = env.compile(text)
         except celpy.CELParseError as e:
@@ -76,7 +93,11 @@ class Compiled:
         bound = _bound(tree)
         self.free = _first(r for r in _idents(tree) if r.name not in bound)
         self.variables = _first(_members_of(tree, "variables"))
-        self.program = env.program(tree, functions=library.FUNCTIONS)
+        self.selections = tuple(sorted(_chains(tree), key=lambda r: r.name.count(".")))
+        self.program = env.program(tree, functions=FUNCTIONS)
+        self.namespaces: dict[str, Any] = {
+            r.name: NAMESPACES[r.name] for r in self.free if r.name in NAMESPACES
+        }
 
 
 @lru_cache(maxsize=2048)
@@ -145,6 +166,31 @@ def _members_of(tree: Any, root: str) -> Iterator[Reference]:
             yield Reference(str(token), token.line or 1, token.column or 1)
 
 
+def _chain(node: Any) -> list[str] | None:
+    """`a.b.c` of a node that is nothing but field selections from a name, else None."""
+    while hasattr(node, "data") and node.data in ("member", "primary") and len(node.children) == 1:
+        node = node.children[0]
+    if not hasattr(node, "data"):
+        return None
+    if node.data == "ident":
+        return [str(node.children[0])]
+    if node.data == "member_dot":
+        base = _chain(node.children[0])
+        return None if base is None else [*base, str(node.children[1])]
+    return None
+
+
+def _chains(tree: Any) -> Iterator[Reference]:
+    """Each field selection from a name (`self.a`, `self.a.b` ...) as `self.a.b`, placed at its
+    last dot (where kube's checker places an undefined field)."""
+    for node in tree.iter_subtrees():
+        if node.data == "member_dot":
+            chain = _chain(node)
+            if chain:
+                token = node.children[1]
+                yield Reference(".".join(chain), token.line or 1, max((token.column or 2) - 1, 1))
+
+
 def _first(refs: Iterator[Reference]) -> tuple[Reference, ...]:
     seen: dict[str, Reference] = {}
     for r in refs:
@@ -164,7 +210,7 @@ def undeclared(c: Compiled, declared: Collection[str], variables: Collection[str
     if c.unsupported:
         return unsupported_message(c.unsupported)
     for ref in c.free:
-        if ref.name not in declared:
+        if ref.name not in declared and ref.name not in NAMESPACES:
             return f"ERROR: <input>:{ref.line}:{ref.column}: undeclared reference to '{ref.name}' (in container '')"
     if "variables" in declared:
         for ref in c.variables:
@@ -191,12 +237,25 @@ def first_line(e: BaseException) -> str:
 def evaluate(c: Compiled, activation: dict[str, Any]) -> Any:
     """The program's value over `activation`; EvalError when evaluation fails."""
     try:
-        result = c.program.evaluate(activation)
+        result = c.program.evaluate({**c.namespaces, **activation} if c.namespaces else activation)
     except Exception as e:  # celpy raises CELEvalError (and, for odd inputs, Python errors)
         raise EvalError(error_text(e)) from None
     if isinstance(result, Exception):
         raise EvalError(error_text(result))
     return result
+
+
+MAX_MESSAGE = 5 * 1024  # kube's MaxEvaluatedMessageExpressionSizeBytes
+
+
+def message_of(value: Any) -> str | None:
+    """A messageExpression's value as kube takes it (CRD rules and policies alike): a string,
+    trimmed, not empty, on one line, at most 5 KiB; None otherwise (the caller then words the
+    failure as if there were no messageExpression)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text if text and len(text.encode()) <= MAX_MESSAGE and "\n" not in text else None
 
 
 def to_cel(value: Any) -> Any:

@@ -9,9 +9,9 @@ of cel-go (`charAt`, `indexOf`, `lastIndexOf`, `lowerAscii`, `upperAscii`, `repl
 code points; `split` and `replace` take Go's optional count, negative meaning all; `lowerAscii`
 changes ASCII letters only; an index out of range is an error, not a clamp).
 
-What is not here stays refused when an expression is written (`expressions.unsupported`):
-`format`, `quote`, `reverse`, url(), ip() and cidr() objects, quantity(), optional types and
-the authorizer. Arguments of a wrong type are cel-python's "no such overload" at evaluation
+The quantity(), url(), ip() and cidr() objects are `kubetypes`'. What neither gives stays
+refused when an expression is written (`expressions.unsupported`): `format`, `quote`, `reverse`,
+the `format.named` library, optional types and the authorizer. Arguments of a wrong type are cel-python's "no such overload" at evaluation
 (kube would refuse the expression when it is compiled, where the schema gives the types).
 Regular expressions are Python's, as for `matches` (kube's are RE2: the same for the patterns
 these manifests use).

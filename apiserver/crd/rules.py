@@ -4,17 +4,19 @@ kube-apiserver compiles each rule when the CRD is written and evaluates it at ev
 custom resource, at the schema node that carries it: `self` is the value there, `oldSelf` (a
 transition rule) the stored value at the same place, and such a rule is evaluated on updates
 only, where there is an old value. A rule that is not true gives a field error at that node
-(or at its `fieldPath`), in kube's words: `spec: Invalid value: "object": <message>`, where
-the message is the rule's `message` or `failed rule: <rule>`, and its `reason` picks Forbidden,
-Required or Duplicate instead of Invalid.
+(or below it at its `fieldPath`, normalized as kube does), in kube's words:
+`spec: Invalid value: "object": <message>`, where the message is the string its
+`messageExpression` gives (trimmed; when that fails, gives no string, a blank one, one with line
+breaks or one over 5 KiB, kube logs it and carries on as if there were none: `expressions.message_of`,
+shared with the ValidatingAdmissionPolicies), else its `message`, else `failed rule: <rule>`; its
+`reason` picks Forbidden, Required or Duplicate instead of Invalid.
 
 The expressions are evaluated by cel-python: CEL's standard functions and macros (has, all,
 exists, exists_one, map, filter, size, matches, startsWith, contains, int(), string() ...) and,
 from kube's own libraries, the strings, lists and regex functions and the IP/CIDR predicates
-(`apiserver.cel.library`: split, lowerAscii, indexOf, isSorted, sum, find, isIP ...). A rule
-calling one of kube's others (url(), quantity(), optional types), or using `messageExpression` or
-`optionalOldSelf`, is refused when the CRD is written, naming what is not supported, rather
-than accepted and never enforced. Values reach CEL in the types kube gives them from the schema
+(`apiserver.cel.library`). What the CRD's rules must be to be written at all is
+`crd.rulecheck`'s: a rule that does not compile, reads an undeclared name or field, or calls what
+this server lacks is refused with the CRD, not accepted and never enforced. Values reach CEL in the types kube gives them from the schema
 (a `number` is a double even when written `3`; `date-time`/`date` strings are timestamps,
 `duration` strings durations). `oldSelf` of a list item is the old item with the same keys (a
 `map` list) or value (a `set` list); below an atomic list there is none, and a transition
@@ -28,92 +30,20 @@ is imported on the first CRD or object that has rules: no other request pays for
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from api.errors import Cause, field_duplicate, field_forbidden, field_invalid, field_required
 from apiserver.cel import expressions
+from apiserver.crd.rulecheck import RULES, field_path, has_rules
 
 log = logging.getLogger(__name__)
 
 Schema = dict[str, Any]
-RULES = "x-kubernetes-validations"
-REASONS = {"FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"}
 
 
 def _transition(c: expressions.Compiled) -> bool:
     return any(ref.name == "oldSelf" for ref in c.free)
-
-
-# --- the CRD's rules, when it is written -------------------------------------------------------
-
-
-def rule_causes(schema: Any, path: str) -> list[Cause]:
-    """Why the rules under `schema` (at `path`, a CRD's field path) cannot be enforced."""
-    out: list[Cause] = []
-    for where, node, uncorrelatable in _schema_nodes(schema, path):
-        rules = node.get(RULES)
-        if not isinstance(rules, list):
-            continue
-        for i, rule in enumerate(rules):
-            at = f"{where}.{RULES}[{i}]"
-            if not isinstance(rule, dict):
-                out.append(field_invalid(at, rule, "must be an object"))
-                continue
-            causes = _rule_causes(rule, at)
-            if (
-                not causes
-                and uncorrelatable is not None
-                and _transition(expressions.compiled(str(rule["rule"])))
-            ):
-                message = f"oldSelf cannot be used on the uncorrelatable portion of the schema within {uncorrelatable}"
-                causes = [field_invalid(f"{at}.rule", rule["rule"], message)]
-            out += causes
-    return out
-
-
-def _rule_causes(rule: dict[str, Any], at: str) -> list[Cause]:
-    text = rule.get("rule")
-    if not isinstance(text, str) or not text.strip():
-        return [field_required(f"{at}.rule", "rule is not specified")]
-    for key in ("messageExpression", "optionalOldSelf"):
-        if rule.get(key) not in (None, False, ""):
-            return [field_forbidden(f"{at}.{key}", f"{key} is not supported by this server")]
-    if rule.get("reason") not in (None, *REASONS):
-        return [
-            field_invalid(f"{at}.reason", rule.get("reason"), "must be one of " + ", ".join(sorted(REASONS)))
-        ]
-    try:
-        compiled = expressions.compiled(text)
-    except expressions.CompileError as e:
-        return [field_invalid(f"{at}.rule", text, f"compilation failed: {expressions.first_line(e)}")]
-    if compiled.unsupported:
-        message = expressions.unsupported_message(compiled.unsupported)
-        return [field_invalid(f"{at}.rule", text, f"compilation failed: {message}")]
-    return []
-
-
-def _schema_nodes(
-    s: Any, path: str, uncorrelatable: str | None = None
-) -> Iterator[tuple[str, Schema, str | None]]:
-    """Each schema node with its path, and the atomic list it lies below (None: correlatable)."""
-    if not isinstance(s, dict):
-        return
-    yield path, s, uncorrelatable
-    for name, sub in (s.get("properties") or {}).items():
-        yield from _schema_nodes(sub, f"{path}.properties[{name}]", uncorrelatable)
-    items = s.get("items")
-    if isinstance(items, dict):
-        atomic = s.get("x-kubernetes-list-type") not in ("map", "set")
-        yield from _schema_nodes(items, f"{path}.items", uncorrelatable or (path if atomic else None))
-    extra = s.get("additionalProperties")
-    if isinstance(extra, dict):
-        yield from _schema_nodes(extra, f"{path}.additionalProperties", uncorrelatable)
-
-
-def has_rules(schema: Any) -> bool:
-    return any(RULES in node for _, node, _ in _schema_nodes(schema, ""))
 
 
 def _to_cel(celpy: Any, s: Any, v: Any) -> Any:
@@ -235,18 +165,24 @@ def _evaluate(
     activation = {"self": _to_cel(celpy, s, v)}
     if transition:
         activation["oldSelf"] = _to_cel(celpy, s, old)
-    where = path + str(rule.get("fieldPath") or "") if rule.get("fieldPath") else path
-    where = where.lstrip(".")
     shown = str(s.get("type") or "")
+    text = str(rule.get("rule")).strip()
+    described = str(rule.get("message") or "").strip() or text  # kube's ruleErrorString
     try:
         result = expressions.evaluate(compiled, activation)
     except expressions.EvalError as e:  # a missing key, a bad type
-        return field_invalid(where, shown, f"{e} evaluating rule: {rule.get('rule')}")
+        if str(e).startswith("no such overload"):
+            why = f"'{e}': call arguments did not match a supported operator, function or macro signature for rule: {described}"
+            return field_invalid(path, shown, why)
+        return field_invalid(path, shown, f"{e} evaluating rule: {described}")
     if not isinstance(result, celpy.celtypes.BoolType):  # kube's compiler refuses such a rule
-        return field_invalid(where, shown, f"rule did not evaluate to a bool: {rule.get('rule')}")
+        return field_invalid(path, shown, f"rule did not evaluate to a bool: {described}")
     if bool(result) is True:
         return None
-    message = str(rule.get("message") or f"failed rule: {rule.get('rule')}")
+    where = _at(path, s, rule.get("fieldPath"))
+    message = _message(rule.get("messageExpression"), activation)
+    if message is None:
+        message = str(rule.get("message") or "").strip() or f"failed rule: {text}"
     reason = rule.get("reason")
     if reason == "FieldValueForbidden":
         return field_forbidden(where, message)
@@ -255,3 +191,31 @@ def _evaluate(
     if reason == "FieldValueDuplicate":
         return field_duplicate(where, shown)
     return field_invalid(where, shown, message)
+
+
+def _at(path: str, s: Schema, fp: Any) -> str:
+    """Where a failed rule is reported: its node, or below it at its `fieldPath` (as kube
+    normalizes it: `.a['b']` is `a.b`)."""
+    if not isinstance(fp, str) or not fp.strip():
+        return path
+    try:
+        child = field_path(fp.strip(), s)
+    except ValueError:  # a CRD stored before fieldPaths were checked
+        return path
+    return f"{path}{child}" if child.startswith("[") else ".".join(p for p in (path, child) if p)
+
+
+def _message(text: Any, activation: dict[str, Any]) -> str | None:
+    """A messageExpression's message; None (the rule's message is used) when there is none, it
+    fails, or gives no usable string (kube logs that and falls back)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        value = expressions.evaluate(expressions.compiled(text), activation)
+    except (expressions.CompileError, expressions.EvalError) as e:
+        log.info("messageExpression %r failed, message used: %s", text, e)
+        return None
+    message = expressions.message_of(value)
+    if message is None:
+        log.info("messageExpression %r gave no usable message (%r), message used", text, value)
+    return message

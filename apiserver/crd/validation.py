@@ -12,12 +12,13 @@ returns Status causes.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from api.errors import Cause, field_duplicate, field_invalid, field_not_supported, field_required
 from api.jsonutil import as_object
 from apiserver.crd.conversion import conversion_causes
-from apiserver.crd.rules import rule_causes
+from apiserver.crd.rulecheck import rule_causes
 
 Obj = dict[str, Any]
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -195,6 +196,7 @@ def _versions(versions: Any) -> list[Cause]:
     out: list[Cause] = []
     seen: set[str] = set()
     storage = served = 0
+    hoisted = _hoisted(versions)
     for i, v in enumerate(versions):
         path = f"spec.versions[{i}]"
         if not isinstance(v, dict):
@@ -209,7 +211,7 @@ def _versions(versions: Any) -> list[Cause]:
         seen.add(name)
         storage += bool(v.get("storage"))
         served += bool(v.get("served"))
-        out += _version(v, path)
+        out += _version(v, path, hoisted)
     if storage != 1:
         out.append(
             field_invalid(
@@ -229,11 +231,27 @@ def _versions(versions: Any) -> list[Cause]:
     return out
 
 
-def _version(v: Obj, path: str) -> list[Cause]:
+def _hoisted(versions: list[Any]) -> set[str]:
+    """The per-version fields kube's conversion to its internal CRD moves to the spec because every
+    version has the same (schema, subresources, additionalPrinterColumns): its errors then
+    name `spec.validation.openAPIV3Schema`, `spec.subresources`, `spec.additionalPrinterColumns`."""
+    out = set()
+    for key in ("schema", "subresources", "additionalPrinterColumns"):
+        values = [as_object(v).get(key) for v in versions]
+        if all(x is not None and x == values[0] for x in values):
+            out.add(key)
+    return out
+
+
+def _version(v: Obj, path: str, hoisted: Collection[str] = ()) -> list[Cause]:
+    """One version's errors; what is hoisted is said once, with the first version."""
     out: list[Cause] = []
+    said = hoisted if path != "spec.versions[0]" else ()
     schema = (v.get("schema") or {}).get("openAPIV3Schema") if isinstance(v.get("schema"), dict) else None
-    spath = f"{path}.schema.openAPIV3Schema"
-    if not isinstance(schema, dict):
+    spath = "spec.validation.openAPIV3Schema" if "schema" in hoisted else f"{path}.schema.openAPIV3Schema"
+    if "schema" in said:
+        pass
+    elif not isinstance(schema, dict):
         out.append(field_required(spath, "schemas are required"))
     else:
         root_type = schema.get("type")
@@ -253,8 +271,10 @@ def _version(v: Obj, path: str) -> list[Cause]:
                     "metadata is implicitly specified",
                 }
             )
-    for i, col in enumerate(v.get("additionalPrinterColumns") or []):
-        cpath = f"{path}.additionalPrinterColumns[{i}]"
+    for i, col in enumerate(
+        [] if "additionalPrinterColumns" in said else v.get("additionalPrinterColumns") or []
+    ):
+        cpath = f"{'spec' if 'additionalPrinterColumns' in hoisted else path}.additionalPrinterColumns[{i}]"
         if not isinstance(col, dict):
             continue
         if not col.get("name"):
@@ -264,8 +284,8 @@ def _version(v: Obj, path: str) -> list[Cause]:
         if not col.get("jsonPath"):
             out.append(field_required(f"{cpath}.jsonPath"))
     scale = (v.get("subresources") or {}).get("scale") if isinstance(v.get("subresources"), dict) else None
-    if isinstance(scale, dict):
-        spath = f"{path}.subresources.scale"
+    if isinstance(scale, dict) and "subresources" not in said:
+        spath = f"{'spec' if 'subresources' in hoisted else path}.subresources.scale"
         for key, under in (
             ("specReplicasPath", (".spec.",)),
             ("statusReplicasPath", (".status.",)),

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from apiserver.cel import admission as cel
-from apiserver.cel.expressions import is_true
+from apiserver.cel.expressions import is_true, message_of
 from apiserver.policies.configs import Policy, Validation
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
-MAX_MESSAGE = 5 * 1024  # kube's MaxEvaluatedMessageExpressionSizeBytes
 
 
 @dataclass(frozen=True)
@@ -53,10 +52,7 @@ def _message(v: Validation, act: dict[str, Any]) -> str:
         except cel.ExpressionError as e:
             log.info("messageExpression failed, message used: %s", e)
             value = None
-        if isinstance(value, str):
-            message = value.strip()
-            if len(message) > MAX_MESSAGE or "\n" in message:
-                message = ""
+        message = message_of(value) or ""
     if not message and v.message:
         message = v.message.strip()
     return message or f"failed expression: {v.expression.strip()}"

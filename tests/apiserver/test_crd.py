@@ -163,7 +163,7 @@ def test_crd_status_names_and_defaults(http: httpx.Client, crontabs: str) -> Non
         (lambda c: c["spec"].update(scope="Global"), "spec.scope", 'Unsupported value: "Global"'),
         (
             lambda c: c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"].pop("type"),
-            "spec.versions[0].schema.openAPIV3Schema.properties[spec].type",
+            "spec.validation.openAPIV3Schema.properties[spec].type",
             "Required value: must not be empty for specified object fields",
         ),
         (
@@ -709,14 +709,14 @@ def test_validation_rules_are_enforced_or_the_crd_refused(http: httpx.Client, ns
     unsupported["spec"]["names"] = {"plural": "urls", "kind": "Url"}
     unsupported["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][
         "x-kubernetes-validations"
-    ] = [{"rule": "isURL(self.image)"}]
+    ] = [{"rule": "self.image.reverse() == 'x'"}]
     r = http.post(CRDS, json=unsupported)
     assert r.status_code == 422, r.text
     cause = r.json()["details"]["causes"][0]
     assert cause["field"] == (
-        "spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"
+        "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule"
     )
-    assert "undeclared reference to 'isURL'" in cause["message"]
+    assert "undeclared reference to 'reverse'" in cause["message"]
     assert http.get(f"{CRDS}/urls.{GROUP}").status_code == 404
     assert http.post(CRDS, json=crd).status_code == 201
     limits = f"/apis/{GROUP}/v1/namespaces/{ns}/limits"

@@ -56,6 +56,18 @@ def test_gateway_api_crds_and_resources(srv: Server, api: httpx.Client) -> None:
     bad["spec"]["addresses"] = [{"type": "Hostname", "value": "Not_A_Host"}]
     r = srv.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(bad))
     assert "Hostname value must be empty or contain only valid characters" in r.stderr
+    # an IPAddress that is no IP: the value's `format` (ipv4 or ipv6), in kube's words
+    bad["spec"]["addresses"] = [{"type": "IPAddress", "value": "not-an-ip"}]
+    r = srv.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(bad))
+    assert r.returncode != 0
+    assert (
+        'spec.addresses[0].value: Invalid value: "not-an-ip": spec.addresses[0].value in body must be of '
+        'type ipv4: "not-an-ip"' in r.stderr
+    ), r.stderr
+    assert '"spec.addresses[0].value" must validate at least one schema (anyOf)' in r.stderr
+    bad["spec"]["addresses"] = [{"type": "IPAddress", "value": "2001:db8::1"}]
+    r = srv.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(bad))
+    assert r.returncode == 0, r.stderr
 
 
 def test_custom_resources_updated_by_client_side_apply(srv: Server, api: httpx.Client) -> None:
