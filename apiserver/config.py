@@ -67,6 +67,7 @@ class ServerConfig:
     # the seats API Priority and Fairness divides among the priority levels (kube: the sum of
     # --max-requests-inflight and --max-mutating-requests-inflight, 400 + 200)
     max_requests_inflight: int = 600
+    priority_and_fairness: bool = True  # False: FlowSchemas served, no request classified or held
     extra_sans: tuple[str, ...] = field(default=())
     etcd_cafile: str = ""  # TLS to etcd members, as etcd's own --cacert/--cert/--key
     etcd_certfile: str = ""

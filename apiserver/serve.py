@@ -362,7 +362,7 @@ async def serve(
             tokens=TokenIssuer(config.data_dir / "tls" / "sa.key"),
             node_graph=node_graph,
             aggregator=aggregation.aggregator,
-            flowcontrol=gate,
+            flowcontrol=gate if config.priority_and_fairness else None,
         )
         state.pod_proxy = pod_proxy(state)
         registry.on_removed.append(state.tokens.forget)

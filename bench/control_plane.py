@@ -112,9 +112,16 @@ def main() -> None:
         action="store_true",
         help="the controller manager and scheduler in the server's own process (the default: its child processes)",
     )
+    ap.add_argument(
+        "--no-priority-and-fairness",
+        action="store_true",
+        help="the server without API Priority and Fairness (--enable-priority-and-fairness=false): its cost",
+    )
     args = ap.parse_args()
     # the default cluster CIDR (a /16) holds 256 nodes' /24s: a bigger cluster is given a bigger one
-    extra = ("--cluster-cidr", "10.240.0.0/12") if args.nodes > 250 else ()
+    extra: tuple[str, ...] = ("--cluster-cidr", "10.240.0.0/12") if args.nodes > 250 else ()
+    if args.no_priority_and_fairness:
+        extra += ("--enable-priority-and-fairness", "false")
     # where the server runs its control loops: none (--split), its own process, or child processes
     loop_flags: tuple[str, ...] = ("--no-controllers", "--no-scheduler") if args.split else ()
     if args.in_process_loops:

@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-mutating-requests-inflight", type=int, default=200)
     p.add_argument(
+        "--enable-priority-and-fairness",
+        default="true",
+        choices=["true", "false"],
+        help="classify and limit requests by FlowSchemas and priority levels (kube's flag; false: "
+        "the objects are still served, nothing is limited)",
+    )
+    p.add_argument(
         "--tls-san", action="append", default=[], help="extra name or IP for the serving certificate"
     )
     p.add_argument(
@@ -110,6 +117,7 @@ def main(argv: list[str]) -> int:
             compact_interval=parse_duration(args.compact_interval),
             bookmark_interval=parse_duration(args.bookmark_interval),
             max_requests_inflight=args.max_requests_inflight + args.max_mutating_requests_inflight,
+            priority_and_fairness=args.enable_priority_and_fairness == "true",
             cluster_signing_duration=parse_duration(args.cluster_signing_duration),
             extra_sans=tuple(args.tls_san),
             etcd_cafile=args.etcd_cafile,
