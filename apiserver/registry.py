@@ -283,7 +283,7 @@ class Registry:
             obj = mutated
             meta = obj["metadata"]
             self._validate(res, obj, None)
-            _warn(res, obj, by)
+            _warn(res, obj, by, created=True)
             await self.admission(False, by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run)
             if dry_run:  # quotas are checked, not charged
                 await quotaadmission.admit(self, self.quotas, res, namespace, obj, charge=False)
@@ -500,12 +500,13 @@ class Registry:
                 raise
 
 
-def _warn(res: Resource, obj: dict[str, Any], by: Requester | None) -> None:
+def _warn(res: Resource, obj: dict[str, Any], by: Requester | None, created: bool = False) -> None:
     """The kind's warnings for a client's valid write, told with the answer (once, however
     often a conflicting update is tried again)."""
-    found = kinds.for_resource(res).warnings
-    if found is not None and by is not None:
-        by.warnings.extend(w for w in found(obj) if w not in by.warnings)
+    strategy = kinds.for_resource(res)
+    for found in (strategy.warnings, strategy.create_warnings if created else None):
+        if found is not None and by is not None:
+            by.warnings.extend(w for w in found(obj) if w not in by.warnings)
 
 
 async def _served(res: Resource, kv: KeyValue) -> KeyValue:

@@ -175,6 +175,8 @@ class KindStrategy:
     # WarningsOnCreate/OnUpdate: what a valid main write is told in Warning headers (deprecated
     # fields, things that do not do what they seem), from the object as it is stored
     warnings: Callable[[Obj], list[str]] | None = None
+    # WarningsOnCreate alone, for kinds whose WarningsOnUpdate says nothing (Ingress)
+    create_warnings: Callable[[Obj], list[str]] | None = None
     # a resource answered by code on each request and never stored (componentstatuses,
     # metrics.k8s.io): (state, request, send, route) -> the answer is sent
     serve: Callable[[Any, Any, Any, Any], Awaitable[None]] | None = None

@@ -8,7 +8,8 @@
   annotation gets the class annotated `ingressclass.kubernetes.io/is-default-class: "true"`
   (the newest when several are), as the DefaultIngressClass plugin does; none marked, none given.
   It reads IngressClasses from the store, so it is a write hook (after validation, before the
-  write), like DefaultStorageClass in `kinds/storage.py`.
+  write), like DefaultStorageClass in `kinds/storage.py`. A create naming its class by the
+  annotation alone is warned that the annotation is deprecated.
 - IngressClass: `kubelite` is the class every server makes at bootstrap (`default_ingress_class`),
   served by the ingress controller built into each agent (kubelet/ingress).
 - NetworkPolicy: v1 defaulting (SetDefaults_NetworkPolicy, _NetworkPolicyPort) gives every port
@@ -37,6 +38,7 @@ from apiserver.validation.networking import (
 from apiserver.validation.networkpolicy import validate_network_policy
 
 DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
+CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 KUBELITE_CONTROLLER = "kubelite.io/ingress-nginx"
 INGRESS_CLASSES = by_plural("networking.k8s.io", "ingressclasses")
 
@@ -70,11 +72,7 @@ class IngressAdmission(WriteHooks):
             )
         spec = new.get("spec")
         annotations = (new.get("metadata") or {}).get("annotations") or {}
-        if (
-            not isinstance(spec, dict)
-            or spec.get("ingressClassName")
-            or "kubernetes.io/ingress.class" in annotations
-        ):
+        if not isinstance(spec, dict) or spec.get("ingressClassName") or CLASS_ANNOTATION in annotations:
             return []
         chosen = default_class(await stored_classes(ctx, INGRESS_CLASSES))
         if chosen is not None:
@@ -116,6 +114,16 @@ def _policy_defaults(obj: Obj) -> None:
         spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
 
 
+def _ingress_warnings(obj: Obj) -> list[str]:
+    """kube's Ingress WarningsOnCreate: the class annotation without `spec.ingressClassName`."""
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    if CLASS_ANNOTATION in (meta.get("annotations") or {}) and spec.get("ingressClassName") is None:
+        return [
+            f"annotation \"{CLASS_ANNOTATION}\" is deprecated, please use 'spec.ingressClassName' instead"
+        ]
+    return []
+
+
 row(
     "endpointslices",
     "discovery.k8s.io",
@@ -129,6 +137,7 @@ row(
     status_separate=True,
     generation=True,
     prepare_create=_ingress_create,
+    create_warnings=_ingress_warnings,
     validate=validate_ingress,
     validate_status=validate_ingress_status,
     hooks=IngressAdmission(),

@@ -27,6 +27,7 @@ from api.resources import by_plural
 from apiserver import limitranger
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.kinds.defaultclass import annotated_true, marked_default, newest_default, stored_classes
+from apiserver.validation.podwarnings import persistent_volume_warnings
 from apiserver.validation.storage import (
     validate_claim,
     validate_claim_status,
@@ -149,6 +150,7 @@ row(
     "persistentvolumes",
     status_separate=True,
     prepare_create=_pending_and_protected("kubernetes.io/pv-protection"),
+    warnings=persistent_volume_warnings,
     defaults=_volume_defaults,
     validate=validate_volume,
     validate_update=validate_volume_update,

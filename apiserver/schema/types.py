@@ -25,6 +25,32 @@ AUTOSCALING = "io.k8s.api.autoscaling.v1"
 
 TYPE_META = {"kind": "string", "apiVersion": "string"}
 
+# the rest of kube's pod volume sources: network, cloud and retired in-tree plugins and gitRepo.
+# A pod naming one is stored as sent (kube's API takes them all) and its kubelet refuses to mount
+# it (FailedMount); a volume dropped for an "unknown" source would come back an emptyDir.
+UNMOUNTED_VOLUME_SOURCES = (
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "gitRepo",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "rbd",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "flocker",
+    "fc",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+)
+
 
 def condition(*times: str) -> dict[str, str]:
     """A kind's status condition as k8s.io/api spells most of them: type and status, when it last
@@ -343,12 +369,10 @@ CORE_TYPES: dict[str, dict[str, str]] = {
         "persistentVolumeClaim": "PersistentVolumeClaimVolumeSource",
         "downwardAPI": "DownwardAPIVolumeSource",
         "projected": "ProjectedVolumeSource",
-        "nfs": "object",
         "ephemeral": "object",
         "image": "object",
         "csi": "object",
-        "iscsi": "object",
-        "local": "object",
+        **dict.fromkeys(UNMOUNTED_VOLUME_SOURCES, "object"),
     },
     "HostPathVolumeSource": {"path!": "string", "type": "string"},
     "EmptyDirVolumeSource": {"medium": "string", "sizeLimit": "Quantity"},

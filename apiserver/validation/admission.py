@@ -11,9 +11,8 @@ validation and k8s.io/apiserver/pkg/util/webhook: ValidateWebhookURL, ValidateWe
   timeoutSeconds 1-30, sideEffects required and None|NoneOnDryRun (v1 refuses Some and Unknown).
 - clientConfig is exactly one of `url` (https, a host, no user, query or fragment) and `service`
   (name, namespace, a port 1-65535, a path of DNS-subdomain segments).
-- admissionReviewVersions is required, without duplicates, each a DNS-1035 label. kube accepts a
-  list naming v1 or v1beta1; kubelite speaks only v1, so a list without v1 is refused here rather
-  than failing every call later.
+- admissionReviewVersions is required, without duplicates, each a DNS-1035 label, and must name
+  v1 or v1beta1 (the first of them named is the version the webhook is sent).
 
 - matchConditions: at most 64, each with a qualified name unique in the webhook and a CEL
   expression over object, oldObject and request that compiles (`apiserver.cel.admission`: an
@@ -59,7 +58,7 @@ FAILURE_POLICIES = ["Fail", "Ignore"]
 MATCH_POLICIES = ["Equivalent", "Exact"]
 SIDE_EFFECTS = ["None", "NoneOnDryRun"]
 REINVOCATION_POLICIES = ["IfNeeded", "Never"]
-REVIEW_VERSION = "v1"  # the only AdmissionReview version kubelite sends
+REVIEW_VERSIONS = ["v1", "v1beta1"]  # the AdmissionReview versions kube-apiserver sends
 _URL_FORM = "; desired format: https://host[/path]"
 
 
@@ -281,12 +280,10 @@ def _review_versions(path: str, versions: list[Any]) -> list[Cause]:
     if not versions:
         return [field_required(path, "must specify one of v1, v1beta1")]
     causes, seen = review_version_causes(path, versions)
-    if REVIEW_VERSION not in seen:
+    if not seen & set(REVIEW_VERSIONS):
         causes.append(
             invalid_raw(
-                path,
-                go_strings(versions),
-                "must include v1: kubelite sends only admission.k8s.io/v1 AdmissionReviews",
+                path, go_strings(versions), f"must include at least one of {', '.join(REVIEW_VERSIONS)}"
             )
         )
     return causes

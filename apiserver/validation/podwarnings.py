@@ -6,9 +6,11 @@ is accepted, and the answer carries a `Warning` header per finding, which kubect
 non-functional in v1.27+; use the "seccompProfile" field instead`). The workloads warn about
 their template at its path (`spec.template.`, a CronJob's `spec.jobTemplate.spec.template.`).
 Covered here: the deprecated annotations, the deprecated node labels in nodeSelector and node
-affinity, gitRepo volumes, a negative terminationGracePeriodSeconds, fractional memory bytes,
-an environment variable defined twice in one container and a port defined twice. Pure, and
-cheap on a pod that has none of these (each check looks only where the thing would be).
+affinity, the deprecated and removed volume plugins (gitRepo, rbd, cephfs ...), a negative
+terminationGracePeriodSeconds, fractional memory bytes, an environment variable defined twice in
+one container and a port defined twice; and a PersistentVolume's (the Recycle policy, deprecated
+node labels, the same volume plugins). Pure, and cheap on a pod that has none of these (each
+check looks only where the thing would be).
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ ANNOTATIONS = {
 ANNOTATION_PREFIXES = {
     "container.seccomp.security.alpha.kubernetes.io/": _SECCOMP,
     "container.apparmor.security.beta.kubernetes.io/": 'deprecated since v1.30; use the "appArmorProfile" field instead',
+}
+# deprecated and removed volume plugins: source -> (the field as kube's warning spells it, message)
+VOLUME_PLUGINS = {
+    "photonPersistentDisk": ("photonPersistentDisk", "deprecated in v1.11, non-functional in v1.16+"),
+    "gitRepo": ("gitRepo", "deprecated in v1.11"),
+    "scaleIO": ("scaleIO", "deprecated in v1.16, non-functional in v1.22+"),
+    "flocker": ("flocker", "deprecated in v1.22, non-functional in v1.25+"),
+    "storageos": ("storageOS", "deprecated in v1.22, non-functional in v1.25+"),
+    "quobyte": ("quobyte", "deprecated in v1.22, non-functional in v1.25+"),
+    "glusterfs": ("glusterfs", "deprecated in v1.25, non-functional in v1.26+"),
+    "cephfs": ("cephfs", "deprecated in v1.28, non-functional in v1.31+"),
+    "rbd": ("rbd", "deprecated in v1.28, non-functional in v1.31+"),
 }
 NODE_LABELS = {
     "beta.kubernetes.io/arch": 'deprecated since v1.14; use "kubernetes.io/arch" instead',
@@ -128,8 +142,12 @@ def pod_warnings(pod: Obj, path: str = "") -> list[str]:
     if spec.get("nodeSelector") or spec.get("affinity"):
         out += _node_labels(spec, path)
     for i, volume in enumerate(spec.get("volumes") or []):
-        if isinstance(volume, dict) and "gitRepo" in volume:
-            out.append(f"{path}spec.volumes[{i}].gitRepo: deprecated in v1.11")
+        if isinstance(volume, dict):
+            out += [
+                f"{path}spec.volumes[{i}].{field}: {message}"
+                for source, (field, message) in VOLUME_PLUGINS.items()
+                if volume.get(source) is not None
+            ]
     grace = spec.get("terminationGracePeriodSeconds")
     if isinstance(grace, int) and grace < 0:
         out.append(
@@ -155,3 +173,33 @@ def template_warnings(*steps: str) -> Callable[[Obj], list[str]]:
         return pod_warnings(template, path) if isinstance(template, dict) else []
 
     return warnings
+
+
+# the volume plugins kube warns about in a PersistentVolume (pkg/api/persistentvolume/util.go)
+PV_PLUGINS = ("cephfs", "photonPersistentDisk", "scaleIO", "storageos", "glusterfs", "rbd")
+
+
+def persistent_volume_warnings(pv: Obj) -> list[str]:
+    """A PersistentVolume's warnings in kube's words: the Recycle policy, deprecated node labels in
+    its node affinity, and the deprecated volume plugins (the pods' table)."""
+    spec = pv.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    out = []
+    if spec.get("persistentVolumeReclaimPolicy") == "Recycle":
+        out.append(
+            "spec.persistentVolumeReclaimPolicy: The Recycle reclaim policy is deprecated. "
+            "Instead, the recommended approach is to use dynamic provisioning."
+        )
+    required = (spec.get("nodeAffinity") or {}).get("required") or {}
+    for i, term in enumerate(required.get("nodeSelectorTerms") or []):
+        for j, expr in enumerate((term or {}).get("matchExpressions") or []):
+            key = (expr or {}).get("key")
+            if key in NODE_LABELS:
+                where = f"spec.nodeAffinity.required.nodeSelectorTerms[{i}].matchExpressions[{j}].key"
+                out.append(f"{where}: {key} is {NODE_LABELS[key]}")
+    for source in PV_PLUGINS:
+        if spec.get(source) is not None:
+            field, message = VOLUME_PLUGINS[source]
+            out.append(f"spec.{field}: {message}")
+    return out

@@ -18,6 +18,7 @@ from api import jsonutil
 from api.selectors import LabelSelector, selector_from_label_selector
 from apiserver.mirror import ParsedMirror
 from apiserver.storage.interface import Store
+from apiserver.validation.admission import REVIEW_VERSIONS
 from apiserver.webhooks import matching
 from apiserver.webhooks.request import Shape
 
@@ -44,6 +45,7 @@ class Hook:
     service: tuple[str, str, str, int] | None  # namespace, name, path, port
     ca_bundle: bytes  # PEM; empty: the system roots
     conditions: tuple[tuple[str, str], ...]  # matchConditions: (name, CEL expression)
+    review_version: str = "v1"  # the AdmissionReview version sent: the first of its list kube knows
 
 
 def _selector(sel: Any) -> LabelSelector | None:
@@ -85,6 +87,9 @@ def parse_hook(configuration: str, hook: Obj) -> Hook:
         service=service,
         ca_bundle=ca_bundle,
         conditions=conditions(hook.get("matchConditions")),
+        review_version=next(
+            (v for v in hook.get("admissionReviewVersions") or [] if v in REVIEW_VERSIONS), "v1"
+        ),
     )
 
 

@@ -68,8 +68,9 @@ async def _call(store: Any, hook: Hook, a: Attributes, mutating: bool) -> Verdic
     """The webhook's verdict; None when it could not be had and its failure policy is Ignore."""
     uid = lifecycle.new_uid()
     try:
-        answer = await transport.post(store, hook, review.request_body(a, uid))
-        return review.read_response(answer, uid, mutating)
+        version = hook.review_version
+        answer = await transport.post(store, hook, review.request_body(a, uid, version))
+        return review.read_response(answer, uid, mutating, version)
     except CallError as e:
         if hook.fail_closed:
             log.warning("failed calling webhook %s, failing closed: %s", hook.name, e)

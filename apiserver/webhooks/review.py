@@ -2,14 +2,15 @@
 kube-apiserver makes them (k8s.io/apiserver/pkg/admission/plugin/webhook: request, errors,
 mutating and validating dispatchers). Pure.
 
-- The request (admission.k8s.io/v1): a fresh uid per call; kind/resource and their request*
+- The request (admission.k8s.io/v1, or v1beta1 for a webhook whose admissionReviewVersions name
+  it before v1; the same fields): a fresh uid per call; kind/resource and their request*
   twins (kubelite serves each resource in the version asked, so they agree; the kind is the
   body's, another than the resource's for pods/binding, pods/eviction and */scale); subResource; name
   and namespace (a Namespace's own name for a Namespace); operation; userInfo; object (none on
   DELETE), oldObject (on UPDATE and DELETE); dryRun; options (Create/Update/Patch/DeleteOptions).
 - The answer must be an admission.k8s.io/v1 AdmissionReview whose response.uid is the request's;
   a mutating webhook gives patch and patchType together (JSONPatch only), a validating one
-  neither. Anything else is a call error, which the failure policy decides like a dead
+  neither (a v1beta1 answer is checked for none of this, as kube reads it). Anything else is a call error, which the failure policy decides like a dead
   webhook: kube's 500 `failed calling webhook "NAME": ...` under Fail.
 - A refusal is kube's ToStatusErr: the webhook's status code (403 when it gives none) and
   reason, the message `<resource> "<name>" is forbidden: admission webhook "NAME" denied the
@@ -31,7 +32,7 @@ from api.errors import ApiError
 from apiserver.patch.jsonpatch import json_patch
 
 Obj = dict[str, Any]
-REVIEW_API_VERSION = "admission.k8s.io/v1"
+GROUP = "admission.k8s.io"
 
 
 @dataclass(frozen=True)
@@ -102,15 +103,18 @@ def request_attributes(a: Attributes, uid: str = "") -> Obj:
     return request
 
 
-def request_body(a: Attributes, uid: str) -> bytes:
+def request_body(a: Attributes, uid: str, version: str = "v1") -> bytes:
+    """The AdmissionReview sent, in `version` (v1 or v1beta1: the same request either way)."""
     request = request_attributes(a, uid)
     request["object"] = a.obj
     request["oldObject"] = a.old
-    return jsonutil.dumps({"kind": "AdmissionReview", "apiVersion": REVIEW_API_VERSION, "request": request})
+    return jsonutil.dumps({"kind": "AdmissionReview", "apiVersion": f"{GROUP}/{version}", "request": request})
 
 
-def read_response(body: bytes, uid: str, mutating: bool) -> Verdict:
-    """The verdict in a webhook's answer; CallError when it is not a valid v1 AdmissionReview."""
+def read_response(body: bytes, uid: str, mutating: bool, version: str = "v1") -> Verdict:
+    """The verdict in a webhook's answer; CallError when it is not a valid AdmissionReview of
+    `version`. A v1beta1 answer is read as kube reads it: its uid, apiVersion and kind are not
+    checked, a patch is a JSONPatch whatever patchType says, and a validating webhook's is ignored."""
     try:
         review = jsonutil.loads(body)
     except ValueError as e:
@@ -118,11 +122,13 @@ def read_response(body: bytes, uid: str, mutating: bool) -> Verdict:
     response = review.get("response") if isinstance(review, dict) else None
     if not isinstance(response, dict):
         raise CallError("received invalid webhook response: webhook response was absent")
+    if version == "v1beta1":
+        return _verdict(response, _patch(response.get("patch")) if mutating else None)
     if response.get("uid") != uid:
         raise CallError(
             f'received invalid webhook response: expected response.uid="{uid}", got "{response.get("uid") or ""}"'
         )
-    if (review.get("apiVersion"), review.get("kind")) != (REVIEW_API_VERSION, "AdmissionReview"):
+    if (review.get("apiVersion"), review.get("kind")) != (f"{GROUP}/v1", "AdmissionReview"):
         raise CallError(
             "received invalid webhook response: expected webhook response of admission.k8s.io/v1, "
             f"Kind=AdmissionReview, got {review.get('apiVersion') or ''}, Kind={review.get('kind') or ''}"
@@ -141,18 +147,30 @@ def read_response(body: bytes, uid: str, mutating: bool) -> Verdict:
         if raw_patch:
             if patch_type != "JSONPatch":
                 raise CallError(f'unsupported patch type "{patch_type}"')
-            try:
-                patch = jsonutil.loads(base64.b64decode(raw_patch, validate=True))
-            except (binascii.Error, ValueError, TypeError) as e:
-                raise CallError(f"received undecodable patch in webhook response: {e}") from None
-            if not isinstance(patch, list):
-                raise CallError("received undecodable patch in webhook response: not a JSON array")
+            patch = _patch(raw_patch)
     elif raw_patch:
         raise CallError("received invalid webhook response: validating webhook may not return response.patch")
     elif patch_type is not None:
         raise CallError(
             "received invalid webhook response: validating webhook may not return response.patchType"
         )
+    return _verdict(response, patch)
+
+
+def _patch(raw: Any) -> list[Any] | None:
+    """A response's base64 JSONPatch, decoded; None when there is none."""
+    if not raw:
+        return None
+    try:
+        patch = jsonutil.loads(base64.b64decode(raw, validate=True))
+    except (binascii.Error, ValueError, TypeError) as e:
+        raise CallError(f"received undecodable patch in webhook response: {e}") from None
+    if not isinstance(patch, list):
+        raise CallError("received undecodable patch in webhook response: not a JSON array")
+    return patch
+
+
+def _verdict(response: Obj, patch: list[Any] | None) -> Verdict:
     status = response.get("status")
     warnings = response.get("warnings")
     return Verdict(

@@ -5,6 +5,8 @@ made at bootstrap is defaulted onto an Ingress without a class, and the server k
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.apiserver.conftest import Server
@@ -108,6 +110,45 @@ def test_default_ingress_class_and_kubectl_create_ingress(
     assert http.put(f"{NET}/namespaces/{ns}/ingresses/demo/status", json=ing).status_code == 200
     out = server.kubectl("-n", ns, "get", "ing", "demo", check=True).stdout.splitlines()
     assert out[1].split()[:4] == ["demo", "kubelite", "demo.local,secure.local", "10.0.0.1"]
+
+
+def test_class_annotation_is_deprecated_on_create(http: httpx.Client, ns: str) -> None:
+    """kube's Ingress WarningsOnCreate: the `kubernetes.io/ingress.class` annotation without
+    `spec.ingressClassName` (guestbook-go's ingress); an update is not warned."""
+    rule = {
+        "http": {
+            "paths": [
+                {
+                    "path": "/",
+                    "pathType": "Prefix",
+                    "backend": {"service": {"name": "s", "port": {"number": 80}}},
+                }
+            ]
+        }
+    }
+    annotations = {"kubernetes.io/ingress.class": "istio"}
+    ing: dict[str, Any] = {
+        "metadata": {"name": "annotated", "annotations": annotations},
+        "spec": {"rules": [rule]},
+    }
+    r = http.post(f"{NET}/namespaces/{ns}/ingresses", json=ing)
+    assert r.status_code == 201, r.text
+    assert r.headers.get_list("warning") == [
+        '299 - "annotation \\"kubernetes.io/ingress.class\\" is deprecated, please use \'spec.ingressClassName\' instead"'
+    ]
+    r = http.patch(
+        f"{NET}/namespaces/{ns}/ingresses/annotated",
+        json={"metadata": {"labels": {"a": "b"}}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200 and r.headers.get_list("warning") == []
+    # with the field too it is refused (kube's validation), so never warned
+    both = {
+        **ing,
+        "metadata": {"name": "both", "annotations": annotations},
+        "spec": {"ingressClassName": "x", "rules": [rule]},
+    }
+    assert http.post(f"{NET}/namespaces/{ns}/ingresses", json=both).status_code == 422
 
 
 def test_bad_ingresses_are_refused(http: httpx.Client, ns: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from apiserver.validation.podwarnings import pod_warnings, template_warnings
+from apiserver.validation.podwarnings import persistent_volume_warnings, pod_warnings, template_warnings
 from tests.apiserver.conftest import Server
 
 SECCOMP = "seccomp.security.alpha.kubernetes.io/pod"
@@ -126,3 +126,70 @@ def test_workloads_and_pods_warn_through_the_api(server: Server, http: httpx.Cli
     clean = {"metadata": {"name": "clean"}, "spec": _pod_spec()}
     r = http.post(f"/api/v1/namespaces/{ns}/pods", json=clean)
     assert r.status_code == 201 and "warning" not in r.headers
+
+
+def test_retired_volume_plugins_in_kube_words() -> None:
+    """pkg/api/pod/warnings.go and pkg/api/persistentvolume/util.go: the plugins kube deprecated
+    or removed warn (storageos under kube's Go name), the network ones it still has do not."""
+    volumes = [
+        {"name": "a", "rbd": {"monitors": ["10.0.0.1:6789"], "image": "foo"}},
+        {"name": "b", "cephfs": {"monitors": ["10.0.0.1:6789"]}},
+        {"name": "c", "storageos": {"volumeName": "v"}},
+        {"name": "d", "glusterfs": {"endpoints": "e", "path": "p"}},
+        {"name": "e", "nfs": {"server": "10.0.0.1", "path": "/"}},
+        {"name": "f", "gcePersistentDisk": {"pdName": "disk"}},
+    ]
+    assert pod_warnings({"spec": _pod_spec(volumes=volumes)}) == [
+        "spec.volumes[0].rbd: deprecated in v1.28, non-functional in v1.31+",
+        "spec.volumes[1].cephfs: deprecated in v1.28, non-functional in v1.31+",
+        "spec.volumes[2].storageOS: deprecated in v1.22, non-functional in v1.25+",
+        "spec.volumes[3].glusterfs: deprecated in v1.25, non-functional in v1.26+",
+    ]
+    pv = {
+        "spec": {
+            "persistentVolumeReclaimPolicy": "Recycle",
+            "rbd": {"monitors": ["10.0.0.1:6789"], "image": "foo"},
+            "nodeAffinity": {
+                "required": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "beta.kubernetes.io/os", "operator": "Exists"}]}
+                    ]
+                }
+            },
+        }
+    }
+    assert persistent_volume_warnings(pv) == [
+        "spec.persistentVolumeReclaimPolicy: The Recycle reclaim policy is deprecated. "
+        "Instead, the recommended approach is to use dynamic provisioning.",
+        "spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].key: "
+        'beta.kubernetes.io/os is deprecated since v1.14; use "kubernetes.io/os" instead',
+        "spec.rbd: deprecated in v1.28, non-functional in v1.31+",
+    ]
+    assert persistent_volume_warnings({"spec": {"nfs": {"server": "s", "path": "/"}}}) == []
+
+
+def test_every_kube_volume_source_is_kept(server: Server, http: httpx.Client, ns: str) -> None:
+    """A pod may name any of kube's volume sources: kept as sent, strictly validated or not. Were
+    one taken for an unknown field, a client not asking for strict validation would see it dropped
+    and the volume turned into an empty emptyDir (the default of a volume with no source)."""
+    volumes = [
+        {"name": "git", "gitRepo": {"repository": "https://example.com/x.git", "revision": "main"}},
+        {"name": "rbd", "rbd": {"monitors": ["10.16.154.78:6789"], "image": "foo", "fsType": "ext4"}},
+        {"name": "gce", "gcePersistentDisk": {"pdName": "my-data-disk", "fsType": "ext4"}},
+        {"name": "ebs", "awsElasticBlockStore": {"volumeID": "vol-1"}},
+        {"name": "fc", "fc": {"targetWWNs": ["500a0982991b8dc5"], "lun": 2}},
+        {"name": "flex", "flexVolume": {"driver": "kubernetes.io/lvm"}},
+    ]
+    for name, query in (("strict", "?fieldValidation=Strict"), ("lax", "")):
+        pod = {"metadata": {"name": name}, "spec": _pod_spec(volumes=volumes)}
+        r = http.post(f"/api/v1/namespaces/{ns}/pods{query}", json=pod)
+        assert r.status_code == 201, r.text
+        assert r.json()["spec"]["volumes"][: len(volumes)] == volumes
+        assert r.headers.get_list("warning") == [
+            '299 - "spec.volumes[0].gitRepo: deprecated in v1.11"',
+            '299 - "spec.volumes[1].rbd: deprecated in v1.28, non-functional in v1.31+"',
+        ]
+    # a pod has no `local` volume source (a PersistentVolume does): unknown, as in kube
+    pod = {"metadata": {"name": "local"}, "spec": _pod_spec(volumes=[{"name": "l", "local": {"path": "/x"}}])}
+    r = http.post(f"/api/v1/namespaces/{ns}/pods?fieldValidation=Strict", json=pod)
+    assert r.status_code == 400 and 'unknown field \\"spec.volumes[0].local' in r.text

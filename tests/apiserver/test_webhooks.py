@@ -136,7 +136,11 @@ def test_defaults_and_table(api: httpx.Client, srv: Server, hook: WebhookServer)
             "Required value: must specify one of None, NoneOnDryRun",
         ),
         ({"sideEffects": "Some"}, "webhooks[0].sideEffects", 'Unsupported value: "Some"'),
-        ({"admissionReviewVersions": ["v1beta1"]}, "webhooks[0].admissionReviewVersions", "must include v1"),
+        (
+            {"admissionReviewVersions": ["v2", "v1alpha1"]},
+            "webhooks[0].admissionReviewVersions",
+            "must include at least one of v1, v1beta1",
+        ),
         ({"admissionReviewVersions": []}, "webhooks[0].admissionReviewVersions", "Required value"),
         ({"clientConfig": {}}, "webhooks[0].clientConfig", "exactly one of url or service is required"),
         (
@@ -350,6 +354,25 @@ def test_mutating_webhook_patches_and_warns(
     assert stored["metadata"]["labels"]["mutated-by"] == "webhook"
     # the second webhook saw the first one's patch
     assert hook.requests("/warn")[-1]["object"]["metadata"]["labels"]["mutated-by"] == "webhook"
+
+
+def test_v1beta1_only_webhooks_get_v1beta1_reviews(
+    api: httpx.Client, ns: str, hook: WebhookServer, configured: Any
+) -> None:
+    """A webhook listing only v1beta1 (older kyverno's, istio's) is called with an
+    admission.k8s.io/v1beta1 AdmissionReview, as kube calls it, and its patch is applied."""
+    before = len(hook.review_versions)
+    configured(
+        "MutatingWebhookConfiguration",
+        f"{ns}-beta",
+        webhook(
+            "beta.wh.example.com", hook.url("/label"), ns, hook.ca_bundle, admissionReviewVersions=["v1beta1"]
+        ),
+    )
+    r = api.post(f"/api/v1/namespaces/{ns}/configmaps", json=configmap("beta"))
+    assert r.status_code == 201, r.text
+    assert r.json()["metadata"]["labels"] == {"mutated-by": "webhook"}
+    assert hook.review_versions[before:] == ["admission.k8s.io/v1beta1"]
 
 
 def test_selectors_choose_what_calls(

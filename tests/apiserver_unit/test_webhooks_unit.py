@@ -19,7 +19,7 @@ from apiserver.auth import ADMIN
 from apiserver.storage.interface import Store
 from apiserver.validation.admission import validate_validating_configuration
 from apiserver.webhooks import dispatch, requester, review, transport
-from apiserver.webhooks.configs import VALIDATING_PREFIX, Configurations
+from apiserver.webhooks.configs import VALIDATING_PREFIX, Configurations, parse_hook
 from apiserver.webhooks.matching import object_selected, rule_matches
 from apiserver.webhooks.request import attributes, shape
 from apiserver.webhooks.review import Attributes, CallError
@@ -167,6 +167,27 @@ def test_bad_answers_are_call_errors(response: dict[str, Any], mutating: bool, w
         review.read_response(_answer(response), "u", mutating)
     with pytest.raises(CallError, match=re.escape("expected webhook response of admission.k8s.io/v1")):
         review.read_response(_answer({"uid": "u"}, apiVersion="admission.k8s.io/v1beta1"), "u", False)
+
+
+def test_v1beta1_reviews_as_kube_sends_and_reads_them() -> None:
+    """A webhook naming v1beta1 before v1 (older kyverno, istio) gets an admission.k8s.io/v1beta1
+    review with the same request; its answer's uid, apiVersion and kind are not checked, a patch
+    is a JSONPatch without a patchType, and a validating webhook's patch is ignored."""
+    body = json.loads(review.request_body(_attrs(), "u1", "v1beta1"))
+    assert body["apiVersion"] == "admission.k8s.io/v1beta1" and body["kind"] == "AdmissionReview"
+    assert body["request"] == json.loads(review.request_body(_attrs(), "u1"))["request"]
+    patch = base64.b64encode(b'[{"op":"add","path":"/data","value":{}}]').decode()
+    loose = json.dumps({"response": {"uid": "other", "allowed": True, "patch": patch}}).encode()
+    v = review.read_response(loose, "u1", True, "v1beta1")
+    assert v.allowed and v.patch == [{"op": "add", "path": "/data", "value": {}}]
+    assert review.read_response(loose, "u1", False, "v1beta1").patch is None
+    with pytest.raises(CallError, match="webhook response was absent"):
+        review.read_response(b"{}", "u1", True, "v1beta1")
+    hook = {"name": "h.example.com", "clientConfig": {"url": "https://h/x"}, "sideEffects": "None"}
+    assert parse_hook("c", {**hook, "admissionReviewVersions": ["v1beta1", "v1"]}).review_version == "v1beta1"
+    assert (
+        parse_hook("c", {**hook, "admissionReviewVersions": ["v2", "v1", "v1beta1"]}).review_version == "v1"
+    )
 
 
 def test_verdict_and_denial_words() -> None:

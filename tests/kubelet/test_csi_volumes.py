@@ -157,3 +157,13 @@ async def test_pod_with_a_csi_volume_waits_with_failed_mount_events(tmp_path: Pa
         statuses = (stored.get("status") or {}).get("containerStatuses") or []
         assert all(s["state"] == {"waiting": {"reason": "ContainerCreating"}} for s in statuses)
         assert not rt.containers  # nothing started
+
+
+@pytest.mark.parametrize("source", [{"gitRepo": {"repository": "r"}}, {"rbd": {"image": "i"}}, {"nfs": {}}])
+def test_in_tree_sources_fail_the_mount(tmp_path: Path, source: Obj) -> None:
+    """The API keeps every volume source kube has; those this kubelet has no plugin for fail the
+    mount (FailedMount, the pod waits) rather than becoming an empty directory."""
+    pod = inline_pod()
+    pod["spec"]["volumes"] = [{"name": "v", **source}]
+    with pytest.raises(VolumeError, match=rf"volume v: unsupported volume type \['{next(iter(source))}'\]"):
+        setup_volumes(pod, tmp_path)
