@@ -82,6 +82,12 @@ def _container(c: Obj, host_network: bool) -> None:
 def _volume(v: Obj) -> None:
     if not isinstance(v, dict):
         return
+    if "image" in v:
+        # ImageVolume is off by kube 1.33's default gates: the source is dropped after decoding
+        # (so no emptyDir default), and a volume left with no source is refused by validation
+        # ("must specify a volume type"), as kube refuses it
+        del v["image"]
+        return
     sources = [k for k in v if k != "name"]
     if not sources:
         v["emptyDir"] = {}

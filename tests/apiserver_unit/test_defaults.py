@@ -226,3 +226,24 @@ def test_fields_of_gates_kube_133_keeps_off_are_dropped_from_pods_and_templates(
         c = s["containers"][0]
         assert c["lifecycle"] == {"preStop": {"exec": {"command": ["true"]}}}
         assert "claims" not in c["resources"] and c["resources"]["limits"] == {"cpu": "1"}
+
+
+def test_an_image_volume_is_dropped_and_then_refused_as_kube_133_does() -> None:
+    """ImageVolume is off by default in kube 1.33: the source goes after decoding, so no emptyDir
+    is defaulted in its place, and validation refuses the volume for having none."""
+    from apiserver.validation.pod import validate_pod_spec
+
+    spec = {
+        "containers": [{"name": "c", "image": "busybox"}],
+        "volumes": [
+            {"name": "tools", "image": {"reference": "quay.io/tools:1", "pullPolicy": "IfNotPresent"}}
+        ],
+    }
+    pod = defaulted("pods", {"metadata": {"name": "p", "namespace": "ns"}, "spec": spec})
+    assert pod["spec"]["volumes"] == [{"name": "tools"}]
+    causes = validate_pod_spec(pod["spec"])
+    assert {
+        "field": "spec.volumes[0]",
+        "reason": "FieldValueRequired",
+        "message": "Required value: must specify a volume type",
+    } in causes
