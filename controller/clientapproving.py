@@ -29,12 +29,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from api import jsonutil, nodepassword
+from api import nodepassword
 from api.errors import ApiError
 from api.informer import DeletedFinalStateUnknown, Informer
 from api.kubeletcerts import NODES_GROUP, node_of_user
 from controller.base import ApiClient, Obj, QueueController, meta, unwrap
-from controller.csrapproving import REASON, RESOURCE, _decided
+from controller.csrapproving import RESOURCE, CsrApprover, decided
 
 log = logging.getLogger(__name__)
 
@@ -113,20 +113,6 @@ def verdict(csr: Obj, secret: Obj | None, matches: Any = nodepassword.verify) ->
     return Verdict(BOOTSTRAP, node=node)
 
 
-def approved_status(csr: Obj, message: str, now: str) -> Obj:
-    status = dict(csr.get("status") or {})
-    condition = {
-        "type": "Approved",
-        "status": "True",
-        "reason": REASON,
-        "message": message,
-        "lastUpdateTime": now,
-        "lastTransitionTime": now,
-    }
-    status["conditions"] = [*(status.get("conditions") or []), condition]
-    return status
-
-
 def access_review(spec: Obj, subresource: str) -> Obj:
     """kube's approver's SubjectAccessReview: may the requester create `certificatesigningrequests/<sub>`."""
     return {
@@ -147,27 +133,17 @@ def access_review(spec: Obj, subresource: str) -> Obj:
     }
 
 
-class KubeletClientApprover(QueueController):
+class KubeletClientApprover(CsrApprover):
     """Approves the kubelet client requests `verdict` and a SubjectAccessReview allow."""
 
     name = "csrapproving-client"
 
-    def __init__(self, client: ApiClient, csrs: Informer) -> None:
-        super().__init__(workers=1)
-        self.client = client
-        self.csrs = csrs
-        self._pending_said: dict[str, str] = {}
-        csrs.add_handlers(self.enqueue, lambda _old, new: self.enqueue(new), self._forget)
-
     async def run(self, *informers: Informer) -> None:
         await super().run(self.csrs, *informers)
 
-    def _forget(self, obj: Any) -> None:
-        self._pending_said.pop(str(meta(obj if isinstance(obj, dict) else {}).get("name") or ""), None)
-
     async def sync(self, key: str) -> None:
         csr = self.csrs.get(key)
-        if csr is None or _decided(csr) or (csr.get("status") or {}).get("certificate"):
+        if csr is None or decided(csr) or (csr.get("status") or {}).get("certificate"):
             return
         spec = csr.get("spec") or {}
         if spec.get("signerName") != nodepassword.CLIENT_SIGNER:
@@ -182,23 +158,9 @@ class KubeletClientApprover(QueueController):
         if v.recognizer and not await self._allowed(spec, v.recognizer):
             v = Verdict(pending=f"the requester may not create {RESOURCE}/{v.recognizer}", node=v.node)
         if v.pending:
-            if self._pending_said.get(key) != v.pending:
-                self._pending_said[key] = v.pending
-                log.info("kubelet client request %s left pending: %s", key, v.pending)
+            self.left_pending(key, "kubelet client request", v.pending)
             return
-        self._pending_said.pop(key, None)
-        message = SELF_MESSAGE if v.recognizer == SELF else MESSAGE
-        try:
-            await self.client.update(
-                RESOURCE,
-                dict(csr, status=approved_status(csr, message, jsonutil.now_str())),
-                subresource="approval",
-            )
-        except ApiError as e:
-            if e.code == 409:
-                self.queue.add_after(key, 0.05)
-            elif e.code != 404:
-                raise
+        if not await self.approve(key, csr, SELF_MESSAGE if v.recognizer == SELF else MESSAGE):
             return
         log.info("approved kubelet client request %s of node %s (%s)", key, v.node, v.recognizer)
 

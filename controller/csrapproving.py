@@ -48,7 +48,8 @@ MESSAGE = (
 )
 
 
-def _decided(csr: Obj) -> bool:
+def decided(csr: Obj) -> bool:
+    """Approved or denied already: nothing left for an approver to judge."""
     conditions = (csr.get("status") or {}).get("conditions") or []
     return any(isinstance(c, dict) and c.get("type") in ("Approved", "Denied") for c in conditions)
 
@@ -104,14 +105,14 @@ def verdict(csr: Obj, node: Obj | None) -> str:
     return ""
 
 
-def approved_status(csr: Obj, node_name: str, now: str) -> Obj:
+def approved_status(csr: Obj, message: str, now: str) -> Obj:
     """The request's status with the Approved condition added (what PUT /approval carries)."""
     status = dict(csr.get("status") or {})
     condition = {
         "type": "Approved",
         "status": "True",
         "reason": REASON,
-        "message": MESSAGE.format(node=node_name),
+        "message": message,
         "lastUpdateTime": now,
         "lastTransitionTime": now,
     }
@@ -119,49 +120,33 @@ def approved_status(csr: Obj, node_name: str, now: str) -> Obj:
     return status
 
 
-class KubeletServingApprover(QueueController):
-    """Approves the kubelet-serving requests `verdict` allows; the others are left pending."""
+class CsrApprover(QueueController):
+    """What the approvers share: the requests' informer, a pending reason logged once (until it
+    changes), and the approval's write."""
 
-    name = "csrapproving"
-
-    def __init__(self, client: ApiClient, csrs: Informer, nodes: Informer) -> None:
+    def __init__(self, client: ApiClient, csrs: Informer) -> None:
         super().__init__(workers=1)
         self.client = client
-        self.csrs, self.nodes = csrs, nodes
+        self.csrs = csrs
         self._pending_said: dict[str, str] = {}  # name -> the reason last logged (said once)
         csrs.add_handlers(self.enqueue, lambda _old, new: self.enqueue(new), self._forget)
-        nodes.add_handlers(self._node_changed, lambda _old, new: self._node_changed(new), lambda _obj: None)
-
-    async def run(self, *informers: Informer) -> None:
-        await super().run(self.csrs, self.nodes, *informers)
 
     def _forget(self, obj: Any) -> None:
         self._pending_said.pop(str(meta(obj if isinstance(obj, dict) else {}).get("name") or ""), None)
 
-    def _node_changed(self, node: Obj) -> None:
-        """A node's addresses may now allow its pending requests: judge them again."""
-        user = node_user(str(meta(node).get("name") or ""))
-        for csr in self.csrs.list():
-            if (csr.get("spec") or {}).get("username") == user and not _decided(csr):
-                self.enqueue(csr)
+    def left_pending(self, name: str, what: str, why: str) -> None:
+        if self._pending_said.get(name) != why:
+            self._pending_said[name] = why
+            log.info("%s %s left pending: %s", what, name, why)
 
-    async def sync(self, key: str) -> None:
-        csr = self.csrs.get(key)
-        if csr is None or (csr.get("spec") or {}).get("signerName") != SIGNER or _decided(csr):
-            return
-        name = str(meta(csr).get("name") or "")
-        node_name = node_of_user(str((csr.get("spec") or {}).get("username") or ""))
-        why = verdict(csr, self.nodes.get(node_name) if node_name else None)
-        if why:
-            if self._pending_said.get(name) != why:
-                self._pending_said[name] = why
-                log.info("kubelet serving request %s left pending: %s", name, why)
-            return
-        self._pending_said.pop(name, None)
+    async def approve(self, key: str, csr: Obj, message: str) -> bool:
+        """Write the Approved condition; False when the request went or changed meanwhile (then
+        judged again from the newer object)."""
+        self._pending_said.pop(str(meta(csr).get("name") or ""), None)
         try:
             await self.client.update(
                 RESOURCE,
-                dict(csr, status=approved_status(csr, node_name, jsonutil.now_str())),
+                dict(csr, status=approved_status(csr, message, jsonutil.now_str())),
                 subresource="approval",
             )
         except ApiError as e:
@@ -169,5 +154,40 @@ class KubeletServingApprover(QueueController):
                 self.queue.add_after(key, 0.05)
             elif e.code != 404:
                 raise
+            return False
+        return True
+
+
+class KubeletServingApprover(CsrApprover):
+    """Approves the kubelet-serving requests `verdict` allows; the others are left pending."""
+
+    name = "csrapproving"
+
+    def __init__(self, client: ApiClient, csrs: Informer, nodes: Informer) -> None:
+        super().__init__(client, csrs)
+        self.nodes = nodes
+        nodes.add_handlers(self._node_changed, lambda _old, new: self._node_changed(new), lambda _obj: None)
+
+    async def run(self, *informers: Informer) -> None:
+        await super().run(self.csrs, self.nodes, *informers)
+
+    def _node_changed(self, node: Obj) -> None:
+        """A node's addresses may now allow its pending requests: judge them again."""
+        user = node_user(str(meta(node).get("name") or ""))
+        for csr in self.csrs.list():
+            if (csr.get("spec") or {}).get("username") == user and not decided(csr):
+                self.enqueue(csr)
+
+    async def sync(self, key: str) -> None:
+        csr = self.csrs.get(key)
+        if csr is None or (csr.get("spec") or {}).get("signerName") != SIGNER or decided(csr):
+            return
+        name = str(meta(csr).get("name") or "")
+        node_name = node_of_user(str((csr.get("spec") or {}).get("username") or ""))
+        why = verdict(csr, self.nodes.get(node_name) if node_name else None)
+        if why:
+            self.left_pending(name, "kubelet serving request", why)
+            return
+        if not await self.approve(key, csr, MESSAGE.format(node=node_name)):
             return
         log.info("approved kubelet serving request %s of node %s", name, node_name)

@@ -39,8 +39,16 @@ from typing import Any
 from api import nodepassword
 from api.config import ClientConfig
 from api.errors import ApiError
-from api.kubeletcerts import NODES_GROUP, node_user
-from kubelet.certmanager import RESOURCE, Refused, jittered, rotation_deadline, wait_issued
+from api.kubeletcerts import node_user
+from kubelet.certmanager import (
+    RESOURCE,
+    Refused,
+    jittered,
+    new_request,
+    rotation_deadline,
+    stored_problem,
+    wait_issued,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,43 +76,17 @@ def csr_object(request_pem: bytes, generate_name: str) -> dict[str, Any]:
 
 
 def unusable(pem: bytes, ca_pem: bytes, node: str, now: dt.datetime) -> str:
-    """Why a stored client certificate is not to be used again ("" when it is)."""
-    from cryptography import x509
+    """Why a stored client certificate is not to be used again ("" when it is): see
+    `certmanager.stored_problem`, or it is another node's."""
     from cryptography.x509.oid import NameOID
 
-    try:
-        cert = x509.load_pem_x509_certificate(pem)
-        cas = x509.load_pem_x509_certificates(ca_pem)
-    except ValueError as e:
-        return f"does not parse: {e}"
-    if now >= cert.not_valid_after_utc:
-        return f"expired at {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
+    cert, why = stored_problem(pem, ca_pem, now)
+    if cert is None:
+        return why
     cns = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     if cns != [node_user(node)]:
         return f"is for {cns}, not {node_user(node)}"
-    for ca in cas:
-        try:
-            cert.verify_directly_issued_by(ca)
-            return ""
-        except Exception:  # ValueError, TypeError, or cryptography's InvalidSignature
-            continue
-    return "not issued by the cluster CA"
-
-
-def new_request(node: str) -> tuple[bytes, bytes]:
-    """(PEM certificate request, PEM private key) for a fresh EC P-256 key, no names."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-
-    from api import x509 as certs
-
-    key = certs.new_key()
-    request = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(certs.name(node_user(node), [NODES_GROUP]))
-        .sign(key, hashes.SHA256())
-    )
-    return request.public_bytes(serialization.Encoding.PEM), certs.key_pem(key)
+    return why
 
 
 def with_certificate(cfg: ClientConfig, pem: bytes) -> ClientConfig:

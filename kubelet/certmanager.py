@@ -92,48 +92,57 @@ def jittered(rng: random.Random) -> float:
     return 0.7 + 0.2 * rng.random()
 
 
-def unusable(pem: bytes, ca_pem: bytes, now: dt.datetime, dns: list[str], ips: list[str]) -> str:
-    """Why a stored certificate is not to be served again ("" when it is): expired, not issued by
-    the cluster CA, or not naming all the node's names."""
+def stored_problem(pem: bytes, ca_pem: bytes, now: dt.datetime) -> tuple[Any, str]:
+    """(the certificate in `pem`, why it is not to be used again: it does not parse, has expired or
+    was not issued by the cluster CA; "" when it may be). Each use adds its own name checks."""
     from cryptography import x509
-
-    from api import x509 as certs
 
     try:
         cert = x509.load_pem_x509_certificate(pem)
         cas = x509.load_pem_x509_certificates(ca_pem)
     except ValueError as e:
-        return f"does not parse: {e}"
+        return None, f"does not parse: {e}"
     if now >= cert.not_valid_after_utc:
-        return f"expired at {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
-    issued = False
+        return cert, f"expired at {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}"
     for ca in cas:
         try:
             cert.verify_directly_issued_by(ca)
-            issued = True
+            return cert, ""
         except Exception:  # ValueError, TypeError, or cryptography's InvalidSignature
             continue
-    if not issued:
-        return "not issued by the cluster CA"
+    return cert, "not issued by the cluster CA"
+
+
+def unusable(pem: bytes, ca_pem: bytes, now: dt.datetime, dns: list[str], ips: list[str]) -> str:
+    """Why a stored serving certificate is not to be served again ("" when it is): see
+    `stored_problem`, or it does not name all the node's names."""
+    from api import x509 as certs
+
+    cert, why = stored_problem(pem, ca_pem, now)
+    if why:
+        return why
     have_dns, have_ips = certs.names_of(cert)
     missing = sorted(set(dns) - have_dns) + sorted(set(ips) - have_ips)
     return f"does not name {missing}" if missing else ""
 
 
-def new_request(node_name: str, dns: list[str], ips: list[str]) -> tuple[bytes, bytes]:
-    """(PEM certificate request, PEM private key) for a fresh EC P-256 key."""
+def new_request(
+    node_name: str, dns: list[str] | None = None, ips: list[str] | None = None
+) -> tuple[bytes, bytes]:
+    """(PEM certificate request, PEM private key) for a fresh EC P-256 key, as system:node:NAME in
+    system:nodes, naming `dns` and `ips` when given (a serving certificate's; a client's has none)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
 
     from api import x509 as certs
 
     key = certs.new_key()
-    request = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(certs.name(node_user(node_name), [NODES_GROUP]))
-        .add_extension(certs.alt_names(dns, ips), critical=False)
-        .sign(key, hashes.SHA256())
+    builder = x509.CertificateSigningRequestBuilder().subject_name(
+        certs.name(node_user(node_name), [NODES_GROUP])
     )
+    if dns or ips:
+        builder = builder.add_extension(certs.alt_names(dns or [], ips or []), critical=False)
+    request = builder.sign(key, hashes.SHA256())
     return request.public_bytes(serialization.Encoding.PEM), certs.key_pem(key)
 
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from api.kubeletcerts import node_serving_names, serving_names
-from controller.csrapproving import REASON, approved_status, verdict
+from controller.csrapproving import MESSAGE, REASON, approved_status, verdict
 
 NODE = {
     "metadata": {"name": "node-a"},
@@ -130,7 +130,7 @@ def test_garbage_in_the_request_leaves_it_pending() -> None:
 
 
 def test_the_approved_condition_is_kube_style() -> None:
-    status = approved_status({"status": {}}, "node-a", "2026-01-01T00:00:00Z")
+    status = approved_status({"status": {}}, MESSAGE.format(node="node-a"), "2026-01-01T00:00:00Z")
     (cond,) = status["conditions"]
     assert (
         cond["type"] == "Approved" and cond["status"] == "True" and cond["reason"] == REASON == "AutoApproved"

@@ -17,7 +17,8 @@ from cryptography.x509.oid import NameOID
 
 from api import nodepassword
 from apiserver.auth import Authenticator, certificate_user
-from controller.clientapproving import BOOTSTRAP, MESSAGE, SELF, SELF_MESSAGE, approved_status, verdict
+from controller.clientapproving import BOOTSTRAP, MESSAGE, SELF, SELF_MESSAGE, verdict
+from controller.csrapproving import approved_status
 from kubelet import bootstrap
 
 PASSWORD = "p" * 64
