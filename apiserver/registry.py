@@ -452,6 +452,21 @@ class Registry:
     ) -> KeyValue:
         """Delete as kube does; returns the object's last state (or its deleting state). `by`: the
         client, whose delete is offered to the webhooks with the stored object as oldObject."""
+        kv, _removed = await self.delete_reporting(res, namespace, name, options, dry_run=dry_run, by=by)
+        return kv
+
+    async def delete_reporting(
+        self,
+        res: Resource,
+        namespace: str | None,
+        name: str,
+        options: dict[str, Any],
+        *,
+        dry_run: bool = False,
+        by: Requester | None = None,
+    ) -> tuple[KeyValue, bool]:
+        """`delete`, and whether the object left the store (or would have, on a dry run) rather than
+        being marked for deletion: what kube's DELETE answers a Status for (`removal_status`)."""
         key = res.storage_key(name, namespace)
         finalizer = lifecycle.propagation_finalizer(options)
         while True:
@@ -468,10 +483,10 @@ class Registry:
                 await self.admission(True, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
                 await self.admission(False, by, "DELETE", res, namespace, name, None, obj, None, dry_run)
             if dry_run:
-                return await _served(res, kv)
+                return await _served(res, kv), grace == 0 and not holds
             if grace == 0 and not holds:
                 try:
-                    return await _served(res, await self._remove(res, key, kv.revision, obj))
+                    return await _served(res, await self._remove(res, key, kv.revision, obj)), True
                 except ConflictError:
                     continue
                 except KeyNotFoundError:
@@ -480,10 +495,12 @@ class Registry:
                 grace < int(meta.get("deletionGracePeriodSeconds") or 0)
                 or (finalizer and finalizer not in (meta.get("finalizers") or []))
             ):
-                return await _served(res, kv)  # already deleting, nothing to shorten or add
+                return await _served(res, kv), False  # already deleting, nothing to shorten or add
             lifecycle.mark_deleting(res, obj, grace, finalizer, jsonutil.now())
             try:  # `obj` is the stored object: written back as it is
-                return await _served(res, self._wrote(res, await self.store.update(key, obj, kv.revision)))
+                return await _served(
+                    res, self._wrote(res, await self.store.update(key, obj, kv.revision))
+                ), False
             except ConflictError:
                 continue
 

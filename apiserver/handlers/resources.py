@@ -24,7 +24,7 @@ from api.selectors import (
 from apiserver import kinds, lifecycle, logic
 from apiserver.auth import User, check_pod_on_node
 from apiserver.handlers import paging, prefilter, watch
-from apiserver.handlers.http import JSON, Request, State, decode_body, respond, warning_header
+from apiserver.handlers.http import JSON, Request, State, decode_body, respond, respond_status, warning_header
 from apiserver.handlers.routing import Route
 from apiserver.registry import served_rows
 from apiserver.storage.interface import KeyValue
@@ -335,8 +335,12 @@ async def handle_object(state: State, req: Request, send: Any, route: Route, use
             cur = await reg.get(res, ns, name)
             check_pod_on_node(user, (cur.obj.get("spec") or {}).get("nodeName"), "delete", name, ns)
         by = requester(user, m, req.query)
-        kv = await reg.delete(res, ns, name, opts, dry_run=req.dry_run(), by=by)
-        await send_object(req, send, state, res, kv, 200, webhook_warnings(by))
+        kv, removed = await reg.delete_reporting(res, ns, name, opts, dry_run=req.dry_run(), by=by)
+        status = kinds.removal_status(res, kv.obj) if removed else None
+        if status is not None:
+            await respond_status(send, status, webhook_warnings(by))
+        else:
+            await send_object(req, send, state, res, kv, 200, webhook_warnings(by))
     else:
         raise method_not_allowed()
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from api import jsonutil
-from api.errors import Cause
+from api.errors import Cause, status_details
 from api.resources import RESOURCES, Resource, by_plural
 from apiserver.validation.names import NameCheck, is_dns1123_subdomain
 
@@ -247,3 +247,42 @@ def for_resource(res: Resource) -> KindStrategy:
     if row is None:
         row = _TABLE[(res.group, res.plural)] = KindStrategy(res)
     return row
+
+
+# The resources whose registry in kube sets `ReturnDeletedObject: true`: a DELETE that removes one
+# answers with the object. Every other resource answers a removal with a Success Status naming it
+# (genericregistry's finalizeDelete); a delete that only marks the object (finalizers, a graceful
+# pod) answers with the marked object for every resource.
+RETURNS_DELETED_OBJECT = frozenset(
+    {
+        ("", "pods"),
+        ("", "services"),
+        ("", "namespaces"),
+        ("", "serviceaccounts"),
+        ("", "persistentvolumes"),
+        ("", "persistentvolumeclaims"),
+        ("", "podtemplates"),
+        ("", "resourcequotas"),
+        ("storage.k8s.io", "storageclasses"),
+        ("storage.k8s.io", "csidrivers"),
+        ("storage.k8s.io", "csinodes"),
+        ("storage.k8s.io", "volumeattachments"),
+    }
+)
+
+
+def removal_status(res: Resource, obj: Obj) -> Obj | None:
+    """What kube's DELETE answers when it removed `obj` from the store: None (the object itself) for
+    the resources above, else `{"kind":"Status",...,"status":"Success","details":{name, group,
+    kind: <the plural>, uid}}`, without a code, as genericregistry's finalizeDelete builds it."""
+    if (res.group, res.plural) in RETURNS_DELETED_OBJECT:
+        return None
+    meta = obj.get("metadata") or {}
+    details = {"name": meta.get("name"), "group": res.group, "kind": res.plural, "uid": meta.get("uid")}
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": status_details(details),
+    }

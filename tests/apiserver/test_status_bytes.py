@@ -131,3 +131,41 @@ def test_201_binding_success_bytes(http: httpx.Client, ns: str) -> None:
     r = http.post(f"/api/v1/namespaces/{ns}/pods/tobind/binding", json=binding("tobind", "n1"))
     assert r.status_code == 201
     assert r.content == b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201}\n'
+
+
+def test_delete_answers_a_success_status_unless_the_kind_returns_the_object(
+    http: httpx.Client, ns: str
+) -> None:
+    """genericregistry's finalizeDelete: a removal answers `status: Success` with details (name,
+    group, the plural as kind, uid) and no code, except for the kinds whose registry sets
+    ReturnDeletedObject (pods, services, namespaces ...), which answer with the object; a delete
+    that only marks the object (a finalizer holds it) answers with the marked object."""
+    cm = http.post(f"/api/v1/namespaces/{ns}/configmaps", json={"metadata": {"name": "c"}}).json()
+    r = http.delete(f"/api/v1/namespaces/{ns}/configmaps/c")
+    assert r.status_code == 200
+    assert r.content == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success",'
+        b'"details":{"name":"c","kind":"configmaps","uid":"' + cm["metadata"]["uid"].encode() + b'"}}\n'
+    )
+    role = http.post(
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles", json={"metadata": {"name": "r"}}
+    ).json()
+    r = http.delete(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles/r?dryRun=All")
+    assert r.json()["details"] == {
+        "name": "r",
+        "group": "rbac.authorization.k8s.io",
+        "kind": "roles",
+        "uid": role["metadata"]["uid"],
+    }
+    held = {"metadata": {"name": "h", "finalizers": ["example.com/hold"]}}
+    assert http.post(f"/api/v1/namespaces/{ns}/configmaps", json=held).status_code == 201
+    marked = http.delete(f"/api/v1/namespaces/{ns}/configmaps/h").json()
+    assert marked["kind"] == "ConfigMap" and marked["metadata"]["deletionTimestamp"]
+    http.patch(
+        f"/api/v1/namespaces/{ns}/configmaps/h",
+        json={"metadata": {"finalizers": None}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    sa = http.post(f"/api/v1/namespaces/{ns}/serviceaccounts", json={"metadata": {"name": "s"}})
+    assert sa.status_code == 201
+    assert http.delete(f"/api/v1/namespaces/{ns}/serviceaccounts/s").json()["kind"] == "ServiceAccount"
