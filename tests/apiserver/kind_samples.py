@@ -190,6 +190,29 @@ SAMPLES: dict[tuple[str, str], Callable[[str, str], Body]] = {
     ),
     ("storage.k8s.io/v1", "CSINode"): _static({"spec": {"drivers": []}}),  # the client's model requires spec
     ("storage.k8s.io/v1", "CSIStorageCapacity"): _static({"storageClassName": "standard"}),
+    # a level of its own for the sample schema, so the bootstrap configuration is left alone
+    ("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration"): _static(
+        {
+            "spec": {
+                "type": "Limited",
+                "limited": {"nominalConcurrencyShares": 1, "limitResponse": {"type": "Reject"}},
+            }
+        }
+    ),
+    ("flowcontrol.apiserver.k8s.io/v1", "FlowSchema"): _static(
+        {
+            "spec": {
+                "priorityLevelConfiguration": {"name": "sample-level"},
+                "matchingPrecedence": 9000,
+                "rules": [
+                    {
+                        "subjects": [{"kind": "User", "user": {"name": "nobody-sample"}}],
+                        "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["/sample"]}],
+                    }
+                ],
+            }
+        }
+    ),
     ("certificates.k8s.io/v1", "CertificateSigningRequest"): _csr,
     ("node.k8s.io/v1", "RuntimeClass"): _static({"handler": "runc"}),
     ("discovery.k8s.io/v1", "EndpointSlice"): _static({"addressType": "IPv4", "endpoints": []}),
