@@ -13,12 +13,39 @@ clusterIP/nodePorts, which need storage; the handlers do those.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from api.conditions import DEFAULT_TOLERATION_SECONDS
 from api.qos import qos_class
+from api.quantity_text import canonical_quantity
 
 Obj = dict[str, Any]
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_text(text: str) -> str:
+    try:
+        return canonical_quantity(text)
+    except ValueError:
+        return text  # malformed: kept for validation to refuse in its words
+
+
+def canonical(value: Any) -> Any:
+    """A quantity as kube stores a resource.Quantity it decoded: its canonical text (`0.5` is
+    `500m`, `1024Mi` is `1Gi`, a JSON number its text), what is not a quantity left as it is."""
+    if isinstance(value, str):
+        return _canonical_text(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _canonical_text(str(value) if isinstance(value, int) else repr(value))
+    return value
+
+
+def canonical_quantities(quantities: Any) -> None:
+    """Each value of a map of quantities (requests, limits, capacity, hard ...) made `canonical`."""
+    if isinstance(quantities, dict):
+        for name, value in quantities.items():
+            quantities[name] = canonical(value)
 
 
 def image_tag(image: str) -> str:
@@ -55,6 +82,8 @@ def _container(c: Obj, host_network: bool) -> None:
         c["lifecycle"].pop("stopSignal", None)  # ContainerStopSignals, alpha
     if isinstance(c.get("resources"), dict):
         c["resources"].pop("claims", None)  # DynamicResourceAllocation, off
+        canonical_quantities(c["resources"].get("limits"))
+        canonical_quantities(c["resources"].get("requests"))
     c.setdefault("resources", {})
     c.setdefault("terminationMessagePath", "/dev/termination-log")
     c.setdefault("terminationMessagePolicy", "File")
@@ -96,6 +125,9 @@ def _volume(v: Obj) -> None:
             v[kind].setdefault("defaultMode", 420)
     if isinstance(v.get("hostPath"), dict):
         v["hostPath"].setdefault("type", "")
+    empty_dir = v.get("emptyDir")
+    if isinstance(empty_dir, dict) and "sizeLimit" in empty_dir:
+        empty_dir["sizeLimit"] = canonical(empty_dir["sizeLimit"])
 
 
 def pod_spec_defaults(spec: Obj) -> None:
@@ -104,6 +136,7 @@ def pod_spec_defaults(spec: Obj) -> None:
     # and resource claims (DynamicResourceAllocation, off); the containers' parts in _container
     spec.pop("resources", None)
     spec.pop("resourceClaims", None)
+    canonical_quantities(spec.get("overhead"))
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
@@ -244,11 +277,24 @@ def default_namespace(obj: Obj) -> None:
 
 def default_node(obj: Obj) -> None:
     status = obj.get("status")
+    if isinstance(status, dict):
+        canonical_quantities(status.get("capacity"))
+        canonical_quantities(status.get("allocatable"))
     if isinstance(status, dict) and status.get("capacity") and not status.get("allocatable"):
         status["allocatable"] = dict(status["capacity"])
 
 
 def default_endpoints(obj: Obj) -> None:
+    subsets = obj.get("subsets")
+    if isinstance(subsets, list):
+        # as kube's RepackSubsets leaves them: a subset with no address (or a null one) says nothing
+        kept = [
+            s for s in subsets if isinstance(s, dict) and (s.get("addresses") or s.get("notReadyAddresses"))
+        ]
+        if kept:
+            obj["subsets"] = kept
+        else:
+            del obj["subsets"]
     for subset in obj.get("subsets") or []:
         for port in (subset or {}).get("ports") or [] if isinstance(subset, dict) else []:
             if isinstance(port, dict):

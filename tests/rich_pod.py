@@ -379,13 +379,15 @@ RICH_POD: dict[str, Any] = {
 def creatable(name: str) -> dict[str, Any]:
     """RICH_POD as a client creates it: no system metadata, no ephemeral containers (they come
     only through the subresource), no service account token volume (admission adds its own, the
-    token automounted), and without the one field kubelite refuses because its scheduler would
-    not act on it."""
+    token automounted), without the one field kubelite refuses because its scheduler would
+    not act on it, and without the image volume (kube 1.33's default gates drop its source and
+    then refuse the volume)."""
     pod = copy.deepcopy(RICH_POD)
     pod["metadata"] = {"name": name, "labels": {"app": "web"}, "annotations": {"note": "copied"}}
     spec = pod["spec"]
     del spec["ephemeralContainers"], spec["serviceAccount"], spec["automountServiceAccountToken"]
     spec["volumes"].remove(TOKEN_VOLUME)
+    spec["volumes"] = [v for v in spec["volumes"] if "image" not in v]
     for c in spec["containers"]:
         c["volumeMounts"] = [m for m in c.get("volumeMounts", []) if m["name"] != TOKEN_VOLUME["name"]]
     del spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0][

@@ -10,6 +10,7 @@ own writes reach at once (`wrote`): a quota charged by one create is seen by the
 
 from __future__ import annotations
 
+from apiserver.defaults import canonical_quantities
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.validation.limitrange import default_limit_range, validate_limit_range
 from apiserver.validation.quota import validate_quota
@@ -30,10 +31,19 @@ def _empty_status(obj: Obj) -> None:
 
 
 row("limitranges", defaults=default_limit_range, validate=validate_limit_range, hooks=_LimitRangesMirrored())
+
+
+def _canonical_hard(obj: Obj) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        canonical_quantities(spec.get("hard"))
+
+
 row(
     "resourcequotas",
     status_separate=True,
     prepare_create=_empty_status,
+    defaults=_canonical_hard,
     validate=validate_quota,
     hooks=_QuotasMirrored(),
 )

@@ -25,6 +25,7 @@ from api.podrefs import LOCAL_PATH_PROVISIONER
 from api.quantity import quantity_or_none
 from api.resources import by_plural
 from apiserver import limitranger
+from apiserver.defaults import canonical_quantities
 from apiserver.kinds import HookContext, Obj, WriteHooks, row
 from apiserver.kinds.defaultclass import annotated_true, marked_default, newest_default, stored_classes
 from apiserver.validation.podwarnings import persistent_volume_warnings
@@ -119,6 +120,12 @@ def _mode_and_phase(obj: Obj) -> None:
     spec = obj.get("spec")
     if isinstance(spec, dict) and not spec.get("volumeMode"):
         spec["volumeMode"] = "Filesystem"
+    if isinstance(spec, dict):
+        canonical_quantities(spec.get("capacity"))  # a volume's
+        resources = spec.get("resources")
+        if isinstance(resources, dict):  # a claim's
+            canonical_quantities(resources.get("requests"))
+            canonical_quantities(resources.get("limits"))
     status = obj.get("status")
     if isinstance(status, dict) and not status.get("phase"):
         status["phase"] = "Pending"

@@ -36,8 +36,13 @@ def items(obj: Obj) -> list[Obj]:
 
 
 def default_limit_range(obj: Obj) -> None:
-    """SetDefaults_LimitRangeItem on every Container item (in place, idempotent)."""
+    """SetDefaults_LimitRangeItem on every Container item (in place, idempotent), and every item's
+    quantities in their canonical text."""
+    from apiserver.defaults import canonical_quantities
+
     for item in items(obj):
+        for key in ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio"):
+            canonical_quantities(item.get(key))
         if item.get("type") != CONTAINER:
             continue
         default = item.setdefault("default", {})

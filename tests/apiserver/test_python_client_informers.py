@@ -133,7 +133,13 @@ def _assert_model(obj: Any, typed: Typed, raw: Any) -> None:
 
 
 def test_discovery_serves_exactly_the_table(http: httpx.Client) -> None:
-    """Every listable and watchable resource in live discovery is one this module tests."""
+    """Every listable and watchable built-in resource in live discovery is one this module tests
+    (custom resources other tests' CRDs serve meanwhile are theirs)."""
+    custom = {
+        (f"{crd['spec']['group']}/{v['name']}", crd["spec"]["names"]["plural"])
+        for crd in http.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions").json()["items"]
+        for v in crd["spec"]["versions"]
+    }
     served = set()
     versions = [("", "v1")] + [
         (g["name"], v["version"]) for g in http.get("/apis").json()["groups"] for v in g["versions"]
@@ -143,7 +149,7 @@ def test_discovery_serves_exactly_the_table(http: httpx.Client) -> None:
         for res in http.get(path).json()["resources"]:
             if "/" not in res["name"] and {"list", "watch"} <= set(res["verbs"]):
                 served.add((f"{group}/{version}" if group else version, res["name"]))
-    assert served == {(r.api_version, r.plural) for r in WATCHABLE}
+    assert served - custom == {(r.api_version, r.plural) for r in WATCHABLE}
 
 
 @pytest.mark.parametrize("res", WATCHABLE, ids=_id)

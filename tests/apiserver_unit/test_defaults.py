@@ -247,3 +247,56 @@ def test_an_image_volume_is_dropped_and_then_refused_as_kube_133_does() -> None:
         "reason": "FieldValueRequired",
         "message": "Required value: must specify a volume type",
     } in causes
+
+
+def test_quantities_are_stored_in_kubes_canonical_text() -> None:
+    """As kube stores a decoded resource.Quantity: a JSON number becomes its text, `0.5` is
+    `500m`, `1024Mi` is `1Gi`, `1000m` is `1`; canonical text and malformed text are kept as given
+    (validation refuses the latter in its own words)."""
+    pod = defaulted(
+        "pods",
+        {
+            "spec": {
+                "containers": [
+                    {
+                        "name": "c",
+                        "resources": {"limits": {"cpu": 5, "memory": "1024Mi"}, "requests": {"cpu": 0.5}},
+                    }
+                ],
+                "overhead": {"cpu": "1000m"},
+                "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "2048Ki"}}],
+            }
+        },
+    )
+    spec = pod["spec"]
+    assert spec["containers"][0]["resources"] == {
+        "limits": {"cpu": "5", "memory": "1Gi"},
+        "requests": {"cpu": "500m", "memory": "1Gi"},
+    }
+    assert spec["overhead"] == {"cpu": "1"}
+    assert spec["volumes"][0]["emptyDir"]["sizeLimit"] == "2Mi"
+    odd = defaulted(
+        "pods", {"spec": {"containers": [{"name": "c", "resources": {"limits": {"cpu": "lots"}}}]}}
+    )
+    assert odd["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "lots"}
+    node = defaulted("nodes", {"status": {"capacity": {"cpu": 2, "memory": "2097152Ki", "pods": "110"}}})
+    assert node["status"]["capacity"] == {"cpu": "2", "memory": "2Gi", "pods": "110"}
+    claim = defaulted("persistentvolumeclaims", {"spec": {"resources": {"requests": {"storage": "1024Mi"}}}})
+    assert claim["spec"]["resources"]["requests"] == {"storage": "1Gi"}
+    quota = defaulted("resourcequotas", {"spec": {"hard": {"requests.cpu": 4, "pods": "10"}}})
+    assert quota["spec"]["hard"] == {"requests.cpu": "4", "pods": "10"}
+
+
+def test_endpoints_subsets_without_addresses_are_dropped_as_kube_repacks_them() -> None:
+    ep = defaulted(
+        "endpoints",
+        {
+            "subsets": [
+                None,
+                {"ports": [{"port": 80}]},
+                {"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]},
+            ]
+        },
+    )
+    assert ep["subsets"] == [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80, "protocol": "TCP"}]}]
+    assert "subsets" not in defaulted("endpoints", {"subsets": [None]})
