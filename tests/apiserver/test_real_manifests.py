@@ -26,6 +26,7 @@ import httpx
 import pytest
 import yaml
 
+from api.quantity_text import canonical_quantity
 from tests.apiserver.conftest import Server
 from tests.polling import wait_for
 
@@ -36,8 +37,22 @@ def documents(name: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all((MANIFESTS / name).read_text()) if d]
 
 
+_QUANTITY_MAPS = (".requests", ".limits", ".overhead", ".capacity", ".hard")
+
+
+def _same_quantity(path: str, sent: Any, stored: Any) -> bool:
+    """A quantity comes back in kube's canonical text (`0.5` as `500m`, `1000m` as `1`)."""
+    if not path.rpartition(".")[0].endswith(_QUANTITY_MAPS) or not isinstance(stored, str):
+        return False
+    try:
+        return canonical_quantity(str(sent)) == stored
+    except ValueError:
+        return False
+
+
 def differences(sent: Any, stored: Any, path: str = "") -> list[str]:
-    """Where `stored` lacks a field of `sent` or holds another value (lists compared item by item)."""
+    """Where `stored` lacks a field of `sent` or holds another value (lists compared item by item;
+    a quantity in its canonical text is the same value)."""
     if isinstance(sent, dict):
         if not isinstance(stored, dict):
             return [f"{path}: {json.dumps(stored)[:80]}"]
@@ -57,7 +72,9 @@ def differences(sent: Any, stored: Any, path: str = "") -> list[str]:
             for i, (a, b) in enumerate(zip(sent, stored, strict=True))
             for d in differences(a, b, f"{path}[{i}]")
         ]
-    return [] if sent == stored else [f"{path}: sent {sent!r}, stored {stored!r}"]
+    if sent == stored or _same_quantity(path, sent, stored):
+        return []
+    return [f"{path}: sent {sent!r}, stored {stored!r}"]
 
 
 def resource(doc: dict[str, Any]) -> str:

@@ -99,7 +99,12 @@ def test_guestbook_serves_its_page_and_keeps_messages(cluster: Cluster) -> None:
 
         # the followers hold it by replication from the leader (they are not written to)
         leader = pods(c, "role=leader")[0]["metadata"]["name"]
-        assert "connected_slaves:2" in redis_cli(c, leader, "info", "replication")
+        wait_for(  # the second follower may still be syncing when the first answered
+            lambda: "connected_slaves:2" in redis_cli(c, leader, "info", "replication"),
+            60,
+            interval=0.5,
+            what="both followers replicating from the leader",
+        )
         for follower in pods(c, "role=follower"):
             name = follower["metadata"]["name"]
             info = redis_cli(c, name, "info", "replication")
