@@ -41,6 +41,33 @@ def canonical(value: Any) -> Any:
     return value
 
 
+# volume sources whose `readOnly` is a plain `bool ...,omitempty` in kube's types (csi's and
+# azureDisk's are *bool: a false one is kept)
+_PLAIN_READ_ONLY = (
+    "persistentVolumeClaim",
+    "nfs",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "iscsi",
+    "rbd",
+    "cephfs",
+    "glusterfs",
+    "fc",
+    "azureFile",
+    "cinder",
+    "flexVolume",
+)
+
+
+def drop_false(obj: Any, *keys: str) -> None:
+    """Fields kube types as a plain `bool` with `omitempty`: a false one is not in what kube stores
+    and answers (it decodes to the zero value, which it does not write), so it is not kept."""
+    if isinstance(obj, dict):
+        for key in keys:
+            if obj.get(key) is False:
+                del obj[key]
+
+
 def canonical_quantities(quantities: Any) -> None:
     """Each value of a map of quantities (requests, limits, capacity, hard ...) made `canonical`."""
     if isinstance(quantities, dict):
@@ -80,6 +107,9 @@ def _container(c: Obj, host_network: bool) -> None:
         return
     if isinstance(c.get("lifecycle"), dict):
         c["lifecycle"].pop("stopSignal", None)  # ContainerStopSignals, alpha
+    drop_false(c, "stdin", "stdinOnce", "tty")
+    for mount in c.get("volumeMounts") or []:
+        drop_false(mount, "readOnly")
     if isinstance(c.get("resources"), dict):
         c["resources"].pop("claims", None)  # DynamicResourceAllocation, off
         canonical_quantities(c["resources"].get("limits"))
@@ -111,6 +141,8 @@ def _container(c: Obj, host_network: bool) -> None:
 def _volume(v: Obj) -> None:
     if not isinstance(v, dict):
         return
+    for source in _PLAIN_READ_ONLY:
+        drop_false(v.get(source), "readOnly")
     if "image" in v:
         # ImageVolume is off by kube 1.33's default gates: the source is dropped after decoding
         # (so no emptyDir default), and a volume left with no source is refused by validation
@@ -137,6 +169,7 @@ def pod_spec_defaults(spec: Obj) -> None:
     spec.pop("resources", None)
     spec.pop("resourceClaims", None)
     canonical_quantities(spec.get("overhead"))
+    drop_false(spec, "hostNetwork", "hostPID", "hostIPC")
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
@@ -228,6 +261,7 @@ def default_service(obj: Obj) -> None:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
+    drop_false(spec, "publishNotReadyAddresses")
     spec.setdefault("sessionAffinity", "None")
     spec.setdefault("type", "ClusterIP")
     svc_type = spec["type"]
@@ -276,6 +310,7 @@ def default_namespace(obj: Obj) -> None:
 
 
 def default_node(obj: Obj) -> None:
+    drop_false(obj.get("spec"), "unschedulable")
     status = obj.get("status")
     if isinstance(status, dict):
         canonical_quantities(status.get("capacity"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.resources import by_plural
-from apiserver.defaults import template_defaults
+from apiserver.defaults import drop_false, template_defaults
 from apiserver.kinds import KindStrategy, Obj, register
 from apiserver.validation import apps as v
 from apiserver.validation.names import is_dns1123_label
@@ -78,6 +78,7 @@ def default_deployment(obj: Obj) -> None:
     if spec is None:
         return
     _unset(spec, replicas=1)
+    drop_false(spec, "paused")
     _rolling_strategy(spec, "strategy", maxUnavailable="25%", maxSurge="25%")
     _unset(spec, revisionHistoryLimit=10, progressDeadlineSeconds=600)
     template_defaults(spec)

@@ -9,6 +9,7 @@ mirrored in the registry's namespace cache, which admits creates without a store
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from api import jsonutil
@@ -87,6 +88,17 @@ def _pod_grace(obj: Obj, options: dict[str, Any]) -> int:
         raise bad_request(f"invalid gracePeriodSeconds: {g!r}") from None
 
 
+def _as_written_now(old_spec: Any) -> Any:
+    """A stored pod's spec as this server would store it now (quantities in canonical text, false
+    omitempty booleans dropped), so that a pod stored by an older kubelite compares equal to
+    itself on an update that does not change its spec."""
+    if not isinstance(old_spec, dict):
+        return old_spec
+    spec = copy.deepcopy(old_spec)
+    defaults.pod_spec_defaults(spec)
+    return spec
+
+
 row(
     "pods",
     warnings=pod_warnings,
@@ -96,7 +108,7 @@ row(
     defaults=defaults.default_pod,
     hooks=PodHooks(),
     validate=lambda obj: validate_pod_spec(obj.get("spec"), "spec", for_pod=True),
-    validate_update=lambda new, old: validate_pod_update(new.get("spec"), old.get("spec")),
+    validate_update=lambda new, old: validate_pod_update(new.get("spec"), _as_written_now(old.get("spec"))),
     validate_status=lambda new, old: validate_pod_status(new),
     validate_create=lambda obj: validate_ephemeral_create(obj.get("spec")),
     subresource_writes={

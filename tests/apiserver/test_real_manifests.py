@@ -58,8 +58,8 @@ def differences(sent: Any, stored: Any, path: str = "") -> list[str]:
             return [f"{path}: {json.dumps(stored)[:80]}"]
         out: list[str] = []
         for k, v in sent.items():
-            if k not in stored:
-                if v not in ({}, [], None):
+            if k not in stored:  # kube leaves out empty values and false omitempty booleans
+                if v not in ({}, [], None) and v is not False:
                     out.append(f"{path}.{k}: missing")
             else:
                 out += differences(v, stored[k], f"{path}.{k}")

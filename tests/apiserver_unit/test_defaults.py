@@ -300,3 +300,71 @@ def test_endpoints_subsets_without_addresses_are_dropped_as_kube_repacks_them() 
     )
     assert ep["subsets"] == [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80, "protocol": "TCP"}]}]
     assert "subsets" not in defaulted("endpoints", {"subsets": [None]})
+
+
+def test_false_omitempty_booleans_are_not_kept_as_kube_does_not_write_them() -> None:
+    """A plain `bool ...,omitempty` of kube's types decodes false to its zero value, which kube does
+    not write back; a *bool (csi's readOnly, a securityContext's privileged) keeps its false."""
+    pod = defaulted(
+        "pods",
+        {
+            "spec": {
+                "hostNetwork": False,
+                "containers": [
+                    {
+                        "name": "c",
+                        "tty": False,
+                        "stdin": True,
+                        "securityContext": {"privileged": False},
+                        "volumeMounts": [{"name": "d", "mountPath": "/d", "readOnly": False}],
+                    }
+                ],
+                "volumes": [
+                    {"name": "d", "persistentVolumeClaim": {"claimName": "x", "readOnly": False}},
+                    {"name": "e", "csi": {"driver": "x.example.com", "readOnly": False}},
+                ],
+            }
+        },
+    )
+    spec = pod["spec"]
+    assert "hostNetwork" not in spec
+    c = spec["containers"][0]
+    assert "tty" not in c and c["stdin"] is True and c["securityContext"] == {"privileged": False}
+    assert c["volumeMounts"] == [{"name": "d", "mountPath": "/d"}]
+    assert spec["volumes"][0]["persistentVolumeClaim"] == {"claimName": "x"}
+    assert spec["volumes"][1]["csi"]["readOnly"] is False
+    deployment: dict[str, Any] = {"spec": {"paused": False, "template": {"spec": {"containers": []}}}}
+    deployments = by_plural("apps", "deployments")
+    assert deployments is not None
+    apply_defaults(deployments, deployment)
+    assert "paused" not in deployment["spec"]
+    service = defaulted("services", {"spec": {"publishNotReadyAddresses": False, "ports": [{"port": 80}]}})
+    assert "publishNotReadyAddresses" not in service["spec"]
+
+
+def test_a_pod_stored_before_normalization_updates_without_a_spec_change() -> None:
+    """A pod an older server stored with `readOnly: false` and `1000m` is judged against its spec
+    as stored now: a label change is not taken for a change of the spec."""
+    from apiserver.kinds import for_resource
+
+    old_spec = {
+        "containers": [
+            {
+                "name": "c",
+                "image": "busybox",
+                "resources": {"requests": {"cpu": "1000m"}},
+                "volumeMounts": [{"name": "d", "mountPath": "/d", "readOnly": False}],
+            }
+        ],
+        "volumes": [{"name": "d", "emptyDir": {}}],
+    }
+    new = defaulted("pods", {"metadata": {"name": "p", "namespace": "ns"}, "spec": old_spec})
+    old = copy.deepcopy(new)  # as an older server stored it: defaulted, but not normalized
+    old["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "1000m"
+    old["spec"]["containers"][0]["volumeMounts"][0]["readOnly"] = False
+    new["metadata"]["labels"] = {"a": "b"}
+    pods = by_plural("", "pods")
+    assert pods is not None
+    strategy = for_resource(pods)
+    assert strategy.validate_update is not None
+    assert strategy.validate_update(new, old) == []
