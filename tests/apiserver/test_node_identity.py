@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from api import nodepassword
 from api.config import ClientConfig
 from tests.apiserver.conftest import Server, free_port
+from tests.polling import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -137,10 +137,13 @@ def test_another_password_for_a_claimed_name_is_refused(cluster: Server, tmp_pat
     with cluster.client() as admin:
         assert admin.post("/api/v1/nodes", json=node("id-b")).status_code == 201
         assert admin.delete("/api/v1/nodes/id-b").status_code == 200
-        deadline = time.monotonic() + 20
-        while admin.get("/api/v1/namespaces/kube-system/secrets/id-b.node-password.k3s").status_code != 404:
-            assert time.monotonic() < deadline, "the node password outlived its Node"
-            time.sleep(0.1)
+        wait_for(
+            lambda: (
+                admin.get("/api/v1/namespaces/kube-system/secrets/id-b.node-password.k3s").status_code == 404
+            ),
+            20,
+            "the node password Secret gone with its Node",
+        )
     join(cluster, "id-b", tmp_path / "impostor")
 
 
