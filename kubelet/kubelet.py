@@ -20,6 +20,7 @@ from api import jsonutil
 from api.events import WARNING, EventRecorder
 from api.informer import DeletedFinalStateUnknown, Informer, InformerFactory, deleted_object
 from api.protocol import ApiClient
+from kubelet.containerconfig import POD_UID
 from kubelet.node import NodeAgent
 from kubelet.podfiles import DISK, MemoryFiles
 from kubelet.podworkers import PodWorkers, differs_semantically
@@ -27,7 +28,8 @@ from kubelet.probes import ProbeManager
 from kubelet.restart import Backoff
 from kubelet.stats_metrics import PodStartTracker
 from kubelet.status import readiness_gates_moved
-from kubelet.sync import POD_UID, PodSyncer, SyncContext
+from kubelet.sync import PodSyncer
+from kubelet.syncstate import SyncContext
 from runtime.interface import ContainerInfo, Runtime
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,8 @@ from kubelet import exec as kexec
 from kubelet import logs, spdyexec
 from kubelet import portforward as pf
 from kubelet import serverauth as sa
-from kubelet.sync import POD_NAME, POD_NAMESPACE, POD_UID, newest_by_name
+from kubelet.containerconfig import POD_NAME, POD_NAMESPACE, POD_UID
+from kubelet.instances import newest_by_name
 from runtime.containers import logs as cri
 from runtime.interface import ContainerInfo, Runtime
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubelet.sync import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID
+from kubelet.containerconfig import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID
 from runtime.interface import Runtime
 
 log = logging.getLogger(__name__)

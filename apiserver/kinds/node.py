@@ -4,7 +4,7 @@ creates it, kube's AllowCreateOnUpdate).
 
 What a class does happens elsewhere: on a pod create the RuntimeClass admission
 (`apiserver/runtimeclassadmission.py`) applies its overhead and scheduling, and on the node the
-kubelet resolves the class to its handler when it makes the pod's sandbox (kubelet/sync.py).
+kubelet resolves the class to its handler when it makes the pod's sandbox (kubelet/podsetup.py).
 kubelite makes no class at bootstrap: kube makes none either.
 """
 

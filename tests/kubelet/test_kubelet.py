@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from api import jsonutil
-from kubelet.sync import RESTART_COUNT
+from kubelet.containerconfig import RESTART_COUNT
 from runtime.fake import FakeRuntime
 from tests.controller.fakeapi import FakeApi
 from tests.kubelet.loop import NODE, delete, failing_probe, pod, running_kubelet, status, statuses

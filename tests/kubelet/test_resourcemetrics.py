@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import os
 
+from kubelet.containerconfig import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID
 from kubelet.resourcemetrics import go_float, render
 from kubelet.stats import ContainerUsage, Sample, Snapshot, StatsCollector
-from kubelet.sync import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID
 from runtime.interface import ContainerInfo
 
 T = 1624396278.302091  # a sample's wall-clock time

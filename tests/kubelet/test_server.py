@@ -35,8 +35,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from apiserver import certs
 from apiserver.kubeletproxy import client_ssl_context, ensure_kubelet_client_cert
+from kubelet.containerconfig import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID, RESTART_COUNT
 from kubelet.serving import FixedCertificate, KubeletServer
-from kubelet.sync import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID, RESTART_COUNT
 from runtime.interface import ContainerInfo, Runtime
 from tests.apiserver.conftest import free_port
 from tests.tls import issued

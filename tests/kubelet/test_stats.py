@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from kubelet.containerconfig import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID
 from kubelet.stats import Sample, StatsCollector, nano_cores, parse_proc_cgroup, working_set
 from kubelet.stats_metrics import InstrumentedRuntime, PodStartTracker
-from kubelet.sync import CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID
 from runtime.fake import FakeRuntime
 from runtime.interface import ContainerInfo
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from kubelet.containerconfig import RESTART_COUNT
 from kubelet.podfiles import DISK, MemoryFiles, PodFiles
-from kubelet.sync import RESTART_COUNT
 from runtime.fake import FakeRuntime
 from tests.controller.fakeapi import FakeApi
 from tests.kubelet.loop import pod, running_kubelet, status, statuses
