@@ -34,6 +34,7 @@ from bench._stats import machine_speed_ms, percentile, summary_ms, table
 from bench._watchlag import WatchLag
 
 IDLE_SECONDS = 10.0
+CORES = len(os.sched_getaffinity(0))  # what this process may run on: the machine, or its cgroup's share
 
 
 def ready_nodes(c: Client) -> int:
@@ -186,10 +187,17 @@ def main() -> None:
         # the loops' processes: --split's, or the server's own children (its default)
         loop_pids = [p.pid for p in loops] or child_pids(srv.pid)
 
-        def cpu_now() -> tuple[float, float, float, float]:
-            """CPU seconds so far: API server, control loops, hollow agents, this client."""
+        def cpu_now() -> tuple[float, float, float, float, float]:
+            """CPU seconds so far: API server, control loops, hollow agents, this client, and the
+            API server's event loop (its main thread: one core at most, whatever the machine has)."""
             loops_cpu = sum(cpu_seconds(pid) for pid in loop_pids)
-            return cpu_seconds(srv.pid), loops_cpu, agents_cpu(), time.process_time()
+            return (
+                cpu_seconds(srv.pid),
+                loops_cpu,
+                agents_cpu(),
+                time.process_time(),
+                cpu_seconds(srv.pid, srv.pid),
+            )
 
         def cpu_since(start: tuple[float, ...]) -> list[float]:
             return [now - then for now, then in zip(cpu_now(), start, strict=True)]
@@ -241,6 +249,7 @@ def main() -> None:
         time.sleep(IDLE_SECONDS)
         used, span = cpu_since(idle0), time.monotonic() - idle_t0
         idle = [x / span for x in used[:3]]  # not this client
+        per_pod = [x * 1000 / max(1, len(running)) for x in cpu_settled]
         speed_after = machine_speed_ms()
         for watcher, gaps in lag.gaps.items():
             worst = sorted(gaps, key=lambda g: -g[1])[:5]
@@ -277,7 +286,7 @@ def main() -> None:
                     ["requests per pod", requests, "apiserver_request_total over the run, per pod Running"],
                     [
                         "CPU per pod",
-                        " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu),
+                        " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu[:4]),
                         "API server / controller manager + scheduler ("
                         + (
                             "--split processes"
@@ -290,8 +299,15 @@ def main() -> None:
                     ],
                     [
                         "... writes settled",
-                        " / ".join(f"{c * 1000 / max(1, len(running)):.2f} ms" for c in cpu_settled),
+                        " / ".join(f"{ms:.2f} ms" for ms in per_pod[:4]),
                         f"the same, {tail:.1f} s later, once no write but a lease's came for 1 s: {requests_settled}",
+                    ],
+                    [
+                        "CPU ceiling",
+                        f"{CORES} cores / {sum(per_pod[:4]):.2f} ms = {CORES * 1000 / sum(per_pod[:4]):.0f} pods/s; "
+                        f"API server event loop 1 / {per_pod[4]:.2f} ms = {1000 / per_pod[4]:.0f} pods/s",
+                        "the most this machine could do at these settled costs, every core busy; the API server's "
+                        "event loop is one thread (its store's commit thread is in the first figure)",
                     ],
                     [
                         "at rest",
