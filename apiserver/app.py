@@ -210,7 +210,7 @@ class ApiServerApp:
             stored = gate.stored(res.storage_prefix())
             width = fcwidth.list_seats(stored, req.query, decision.level.max_seats)
         elif verb in fcwidth.MUTATING and not (sub == "token" and res.plural == "serviceaccounts"):
-            watches = gate.interested_watches((res.group, res.plural), route.namespace or "")
+            watches = gate.interested_watches(res.group, res.plural, route.namespace or "", route.name or "")
             if watches >= fcwidth.WATCHES_PER_SEAT:
                 final, latency = fcwidth.mutating_work(watches, decision.level.max_seats)
                 width = max(1, final)
@@ -224,12 +224,12 @@ class ApiServerApp:
             return
         seat = Seat(decision)  # a watch gives its seat back once started (WatchSeat)
         initial = req.query.get("resourceVersion", "") in ("", "0") or "sendInitialEvents" in req.query
-        key, watched_ns = (res.group, res.plural), route.namespace or ""
-        gate.watch_started(key, watched_ns)
+        identity = fcwidth.watch_identity(res.group, res.plural, route.namespace or "", req.query)
+        gate.watch_started(identity)
         try:
             await self._serve(req, WatchSeat(send, seat, initial), route, user)
         finally:
-            gate.watch_ended(key, watched_ns)
+            gate.watch_ended(identity)
             seat.release()
 
     async def _serve(self, req: Request, send: Any, route: Route, user: User) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError
 from apiserver.flowcontrol import bootstrap as boot
+from apiserver.flowcontrol import width as fcwidth
 from apiserver.flowcontrol.borrowing import PERIOD
 from apiserver.flowcontrol.classify import RequestDigest
 from apiserver.flowcontrol.config import Decision, FlowConfig, _settle
@@ -68,8 +69,8 @@ class Gate:
         self.period = float(os.environ.get("KUBELITE_APF_BORROWING_PERIOD") or PERIOD)
         # storage prefix -> objects stored (None until counted): what a LIST's width is made from
         self.counts: dict[str, int | None] = {}
-        # (API group, resource) -> namespace ("" for all) -> watches open: a write's extra width
-        self.watches: dict[tuple[str, str], dict[str, int]] = {}
+        # watches open by kube's watch-tracker identity (fcwidth.watch_identity): a write's extra width
+        self.watches: dict[fcwidth.WatchIdentity, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, registry: Any) -> None:
@@ -113,20 +114,21 @@ class Gate:
             self.counts[prefix] = n = None
         return n
 
-    def watch_started(self, key: tuple[str, str], namespace: str) -> None:
-        by_ns = self.watches.setdefault(key, {})
-        by_ns[namespace] = by_ns.get(namespace, 0) + 1
+    def watch_started(self, identity: fcwidth.WatchIdentity | None) -> None:
+        if identity is not None:
+            self.watches[identity] = self.watches.get(identity, 0) + 1
 
-    def watch_ended(self, key: tuple[str, str], namespace: str) -> None:
-        self.watches[key][namespace] -= 1
+    def watch_ended(self, identity: fcwidth.WatchIdentity | None) -> None:
+        if identity is not None:
+            left = self.watches[identity] - 1
+            if left:
+                self.watches[identity] = left
+            else:
+                del self.watches[identity]
 
-    def interested_watches(self, key: tuple[str, str], namespace: str) -> int:
-        """Watches that may see a write's event: of the resource everywhere, or in its namespace
-        (kube's watch tracker; watches of one object by name are counted as of the namespace)."""
-        by_ns = self.watches.get(key)
-        if not by_ns:
-            return 0
-        return by_ns.get("", 0) + (by_ns.get(namespace, 0) if namespace else 0)
+    def interested_watches(self, group: str, resource: str, namespace: str, name: str) -> int:
+        """Watches that may see a write's event (kube's watch tracker: `fcwidth.interested`)."""
+        return fcwidth.interested(self.watches, group, resource, namespace, name) if self.watches else 0
 
     # --- classification ---------------------------------------------------------------------
 

@@ -10,7 +10,10 @@
   may see its event, ceil(watches / 10) seats (kube's watchesPerSeat) for an additional
   5 ms per seat of event fan-out after it answers, capped at the level's max seats with the
   latency stretched to keep the same seat-seconds. A ServiceAccount token request makes no
-  event and takes 1 seat.
+  event and takes 1 seat. Which watches may see it is kube's watch tracker (`watch_identity`):
+  those of the resource everywhere, in the write's namespace, or of the written object by name;
+  a kubelet's watch of its own pods (`spec.nodeName=<node>`) is not counted, as kube's
+  watch cache indexes those and does not fan a pod's event out to the other nodes' watches.
 - Anything else (get, watch, non-resource paths) takes 1 seat.
 - A level's max seats: max(1, min(ceil(0.15 * NominalCL), NominalCL / handSize)) for a
   queuing level, and no more than 10 (kube's MaximumSeats); 10 for a Reject level.
@@ -59,7 +62,7 @@ def list_seats(stored: int | None, query: dict[str, str], max_seats: int) -> int
     limit = _int(query.get("limit"))
     limited = limit if 0 < limit < stored else stored
     fields, labels = query.get("fieldSelector", ""), query.get("labelSelector", "")
-    if _names_one(fields):
+    if _exact(fields, "metadata.name"):
         objects = 1
     elif list_from_cache(query):
         objects = stored
@@ -68,6 +71,34 @@ def list_seats(stored: int | None, query: dict[str, str], max_seats: int) -> int
     else:
         objects = 2 * limited
     return max(MIN_SEATS, min(max_seats, math.ceil(objects / OBJECTS_PER_SEAT)))
+
+
+# the watch tracker's identity of a watch, or of a write's object: (group, resource, namespace, name)
+WatchIdentity = tuple[str, str, str, str]
+# kube's built-in watch cache indexes: a watch naming a value of this field sees only its objects
+INDEXED_FIELDS = {("", "pods"): "spec.nodeName"}
+
+
+def watch_identity(group: str, resource: str, namespace: str, query: dict[str, str]) -> WatchIdentity | None:
+    """How kube's watch tracker counts a watch: by resource, namespace and the one name its
+    `metadata.name` field selector asks for; None for a watch of an indexed field's value
+    (a kubelet's `spec.nodeName=<node>`), which kube leaves uncounted."""
+    fields = query.get("fieldSelector", "")
+    indexed = INDEXED_FIELDS.get((group, resource))
+    if indexed is not None and _exact(fields, indexed):
+        return None
+    return group, resource, namespace, _exact(fields, "metadata.name")
+
+
+def interested(counts: dict[WatchIdentity, int], group: str, resource: str, namespace: str, name: str) -> int:
+    """The watches that may see a write's event (kube's GetInterestedWatchCount): of the resource
+    everywhere, in the write's namespace, and of the written object by name (a create names none)."""
+    n = counts.get((group, resource, "", ""), 0)
+    if namespace:
+        n += counts.get((group, resource, namespace, ""), 0)
+    if name:
+        n += counts.get((group, resource, namespace, name), 0)
+    return n
 
 
 def mutating_work(watches: int, max_seats: int) -> tuple[int, float]:
@@ -80,13 +111,16 @@ def mutating_work(watches: int, max_seats: int) -> tuple[int, float]:
     return final, work / final
 
 
-def _names_one(field_selector: str) -> bool:
-    """kube's RequestInfo takes a LIST's name from a `metadata.name=` field selector."""
+def _exact(field_selector: str, field: str) -> str:
+    """The value a field selector requires `field` to equal ('' if none): kube's RequestInfo takes
+    a LIST's or a watch's name from `metadata.name=`, and its watch tracker an index's value so."""
     for term in field_selector.split(","):
-        key, op, _ = term.partition("==" if "==" in term else "=")
-        if op and key.strip() == "metadata.name":
-            return True
-    return False
+        if "!=" in term:
+            continue
+        key, op, value = term.partition("==" if "==" in term else "=")
+        if op and key.strip() == field:
+            return value.strip()
+    return ""
 
 
 def _int(value: str | None) -> int:
