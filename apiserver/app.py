@@ -27,7 +27,9 @@ from apiserver.auth import (
 from apiserver.clientcert import IDENTITY_KEY
 from apiserver.corking import STREAMED, TRANSPORT_KEY, CorkableTransport, declares_length
 from apiserver.crd import hooks as crd_hooks
-from apiserver.flowcontrol.gate import DUMP_PATH, LONG_RUNNING, Seat, WatchSeat, leave
+from apiserver.flowcontrol import width as fcwidth
+from apiserver.flowcontrol.gate import DUMP_PATH, LONG_RUNNING, Seat, WatchSeat, admit, leave
+from apiserver.flowcontrol.metrics import Collector as FlowcontrolCollector
 from apiserver.handlers import meta
 from apiserver.handlers.http import Request, State, respond, respond_error, with_warning
 from apiserver.handlers.resources import handle_collection, handle_object
@@ -85,6 +87,8 @@ class ApiServerApp:
         self.metrics: ApiServerMetrics | None = ApiServerMetrics() if metrics_enabled() else None
         if self.metrics is not None:  # the registry's storage calls timed (etcd_request_duration_seconds)
             state.registry.store = InstrumentedStore(state.registry.store, self.metrics.registry)
+            if state.flowcontrol is not None:  # apiserver_flowcontrol_*, read at scrape time
+                self.metrics.registry.register(FlowcontrolCollector(state.flowcontrol.config))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -155,19 +159,18 @@ class ApiServerApp:
                     )
                 )
             gate = state.flowcontrol
-            qs = None
-            if gate is not None:
-                decision = gate.decide_path(user, req.method, req.path)
-                if type(send) is _Tracked:
-                    send.extra = decision.headers
-                qs = decision.level.queues
-                if qs is not None and not qs.try_execute():
-                    await gate.wait(decision)
+            if gate is None:
+                await self._serve_path(req, send)
+                return
+            decision = gate.decide_path(user, req.method, req.path)
+            if type(send) is _Tracked:
+                send.extra = decision.headers
+            if not admit(decision, 1):
+                await gate.wait(decision)
             try:
                 await self._serve_path(req, send)
             finally:
-                if qs is not None:
-                    leave(qs)
+                leave(decision)
             return
         if user.is_node:
             self._authorize_node(
@@ -196,32 +199,37 @@ class ApiServerApp:
         if route.resource.plural == "namespaces" and route.name is not None:
             namespace = route.name
         res, sub = route.resource, route.subresource
+        verb = request_verb(req.method, route.name is not None, watch, sub)
         decision = gate.decide_resource(
-            user,
-            request_verb(req.method, route.name is not None, watch, sub),
-            res.group,
-            res.plural if sub is None else f"{res.plural}/{sub}",
-            namespace,
+            user, verb, res.group, res.plural if sub is None else f"{res.plural}/{sub}", namespace
         )
         if type(send) is _Tracked:
             send.extra = decision.headers
-        qs = decision.level.queues
-        if qs is None:  # the exempt level
-            await self._serve(req, send, route, user)
-            return
-        if not qs.try_execute():
-            await gate.wait(decision)
+        width, latency = 1, 0.0  # kube's work estimate: LISTs by objects, writes by watches
+        if verb == "list":
+            stored = gate.stored(res.storage_prefix())
+            width = fcwidth.list_seats(stored, req.query, decision.level.max_seats)
+        elif verb in fcwidth.MUTATING and not (sub == "token" and res.plural == "serviceaccounts"):
+            watches = gate.interested_watches(res.group, res.plural, route.namespace or "", route.name or "")
+            if watches >= fcwidth.WATCHES_PER_SEAT:
+                final, latency = fcwidth.mutating_work(watches, decision.level.max_seats)
+                width = max(1, final)
+        if not admit(decision, width):
+            await gate.wait(decision, width)
         if not watch:
             try:
                 await self._serve(req, send, route, user)
             finally:
-                leave(qs)
+                leave(decision, width, latency)
             return
-        seat = Seat(qs)  # a watch gives its seat back once started (WatchSeat)
+        seat = Seat(decision)  # a watch gives its seat back once started (WatchSeat)
         initial = req.query.get("resourceVersion", "") in ("", "0") or "sendInitialEvents" in req.query
+        identity = fcwidth.watch_identity(res.group, res.plural, route.namespace or "", req.query)
+        gate.watch_started(identity)
         try:
             await self._serve(req, WatchSeat(send, seat, initial), route, user)
         finally:
+            gate.watch_ended(identity)
             seat.release()
 
     async def _serve(self, req: Request, send: Any, route: Route, user: User) -> None:

@@ -4,10 +4,12 @@ Both kinds are mirrored (`StoreMirror`: list, then watch; this server's own writ
 once by the kinds' write hook). A change marks the configuration dirty; the next request (or the
 status task) rebuilds it, as kube's configController digests its informers' objects:
 
-- the PriorityLevelConfigurations become `Level`s; a Limited level's seats are its share of the
-  server's limit (`nominal_limits`), and its `QueueSet` is kept across rebuilds (reconfigured:
-  requests waiting in it keep waiting). The mandatory `exempt` and `catch-all` levels are
-  imagined from the bootstrap objects when missing, as kube does.
+- the PriorityLevelConfigurations become `Level`s: nominal seats and the range lending and
+  borrowing move them in (`borrowing.bounds`), a `QueueSet` kept across rebuilds (reconfigured:
+  requests waiting in it keep waiting) and the level's demand statistics. The mandatory `exempt`
+  and `catch-all` levels are imagined from the bootstrap objects when missing, as kube does. As
+  kube's digest, every rebuild is also an adjustment of the current limits (`adjust`), which the
+  gate repeats every borrowing period.
 - the FlowSchemas are compiled in matching order; one naming a missing level is left out (and
   marked Dangling in its status by the status task); missing mandatory schemas are supplied.
 - the decision cache is dropped: `decide` caches, per (user, groups, verb, API group, resource,
@@ -21,13 +23,16 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from api import jsonutil
 from apiserver.flowcontrol import bootstrap as boot
+from apiserver.flowcontrol.borrowing import Bounds, DemandStats, Spec, bounds, current_limits
 from apiserver.flowcontrol.classify import RequestDigest, Schema, classify, compile_schema, compile_schemas
-from apiserver.flowcontrol.queueing import Clock, QueueSet, nominal_limits
+from apiserver.flowcontrol.metrics import FlowStats
+from apiserver.flowcontrol.queueing import Clock, QueueSet
+from apiserver.flowcontrol.width import level_max_seats
 from apiserver.mirror import StoreMirror
 
 log = logging.getLogger(__name__)
@@ -41,7 +46,11 @@ PL_HEADER = b"x-kubernetes-pf-prioritylevel-uid"
 class Level:
     name: str
     uid: str
-    queues: QueueSet | None  # None: exempt
+    queues: QueueSet  # the exempt level's never waits
+    bounds: Bounds
+    max_seats: int  # the widest request (`width.level_max_seats`)
+    current: int = 0  # the current limit, as the last adjustment set it
+    demand: DemandStats = field(default_factory=DemandStats)
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class Decision:
     level: Level
     flow_hash: int
     headers: tuple[tuple[bytes, bytes], ...]
+    stats: FlowStats
 
 
 def flow_hash(schema: str, distinguisher: str) -> int:
@@ -76,7 +86,8 @@ def dangling_condition(fs: Obj, levels: set[str]) -> Obj:
     }
 
 
-def _settle(tickets: list[Hashable], ok: bool) -> None:
+def _settle(tickets: list[Hashable], ok: bool | str) -> None:
+    """Wake waiters: True runs them, a string rejects them for that reason (metrics' `reason`)."""
     for t in tickets:
         if isinstance(t, asyncio.Future) and not t.done():
             t.set_result(ok)
@@ -99,6 +110,7 @@ class FlowConfig:
         self.schemas: list[Schema] = []
         self.levels: dict[str, Level] = {}
         self.cache: dict[Hashable, Decision] = {}
+        self.stats: dict[tuple[str, str], FlowStats] = {}  # (level, schema): kept for the metrics
         self.dirty = True
         self.changed = asyncio.Event()  # wakes the status task
 
@@ -141,7 +153,10 @@ class FlowConfig:
         schema = classify(self.schemas, digest) or self.schemas[-1]
         level = self.levels[schema.level]
         headers = ((FS_HEADER, schema.uid.encode()), (PL_HEADER, level.uid.encode()))
-        return Decision(schema.name, level, flow_hash(schema.name, schema.flow(digest)), headers)
+        stats = self.stats.get((level.name, schema.name))
+        if stats is None:
+            stats = self.stats[level.name, schema.name] = FlowStats(level.name, schema.name)
+        return Decision(schema.name, level, flow_hash(schema.name, schema.flow(digest)), headers, stats)
 
     def rebuild(self) -> None:
         self.dirty = False
@@ -149,16 +164,11 @@ class FlowConfig:
         levels: dict[str, Obj] = {pl["metadata"]["name"]: pl for pl in self.priority_levels.values()}
         for pl in boot.MANDATORY_LEVELS:  # imagined when missing
             levels.setdefault(pl["metadata"]["name"], pl)
-        shares: dict[str, int] = {}
-        for name, pl in levels.items():
-            limited = (pl.get("spec") or {}).get("limited")
-            if (pl.get("spec") or {}).get("type") == "Limited" and isinstance(limited, dict):
-                shares[name] = int(limited.get("nominalConcurrencyShares", 30) or 0)
-        limits = nominal_limits(shares, self.server_limit)
+        limits = bounds({name: _spec(pl) for name, pl in levels.items()}, self.server_limit)
         new_levels: dict[str, Level] = {}
         for name, pl in levels.items():
             uid = str(pl["metadata"].get("uid") or "")
-            new_levels[name] = self._level(name, uid, pl, limits.get(name))
+            new_levels[name] = self._level(name, uid, pl, limits[name])
         self.levels = new_levels
         present = [fs for fs in self.flow_schemas.values() if self._level_of(fs) in new_levels]
         have = {fs["metadata"]["name"] for fs in present}
@@ -168,26 +178,47 @@ class FlowConfig:
         self.schemas = compile_schemas(present)
         if self.schemas[-1].name != "catch-all":  # nothing may come after the catch-all's answer
             self.schemas.append(compile_schema(boot.MANDATORY_SCHEMAS[1]))
+        self.adjust()
 
-    def _level(self, name: str, uid: str, pl: Obj, limit: int | None) -> Level:
+    def adjust(self) -> None:
+        """The borrowing adjustment (kube's updateBorrowing): each level's demand over the period
+        just ended, then current limits shared out from the sum of the nominal ones; a limit that
+        rises lets waiters run at once."""
+        if self.dirty:
+            self.rebuild()  # which adjusts
+            return
+        inputs = {}
+        for name, level in self.levels.items():
+            level.demand = level.demand.update(level.queues.take_demand())
+            inputs[name] = (level.bounds, level.demand)
+        total = sum(level.bounds.nominal for level in self.levels.values())
+        for name, limit in current_limits(inputs, total).items():
+            level = self.levels[name]
+            level.current = limit
+            _settle(level.queues.set_limit(limit), True)
+
+    def _level(self, name: str, uid: str, pl: Obj, b: Bounds) -> Level:
         old = self.levels.get(name)
-        if limit is None:  # exempt
-            return Level(name, uid, None)
-        limited = pl["spec"]["limited"]
-        response = limited.get("limitResponse") or {}
+        spec = pl.get("spec") or {}
+        if spec.get("type") == "Exempt":
+            qs = old.queues if old is not None and old.queues.exempt else None
+            qs = qs or QueueSet(name, b.nominal, clock=self.clock, exempt=True)
+            return Level(name, uid, qs, b, level_max_seats(b.nominal, 1, False), b.nominal, _demand(old))
+        response = (spec.get("limited") or {}).get("limitResponse") or {}
         q = response.get("queuing") or {} if response.get("type") == "Queue" else {}
         queues, hand, qll = (
             int(q.get("queues") or 0),
             int(q.get("handSize") or 1),
             int(q.get("queueLengthLimit") or 0),
         )
-        if old is not None and old.queues is not None:
-            dispatched, rejected = old.queues.reconfigure(limit, queues, hand, qll)
+        max_seats = level_max_seats(b.nominal, hand, bool(queues))
+        if old is not None and not old.queues.exempt:
+            dispatched, rejected = old.queues.reconfigure(queues, hand, qll)
             _settle(dispatched, True)
-            _settle(rejected, False)
-            return Level(name, uid, old.queues)
-        qs = QueueSet(name, limit, queues, hand, qll, self.wait_limit, self.clock)
-        return Level(name, uid, qs)
+            _settle(rejected, "concurrency-limit")
+            return Level(name, uid, old.queues, b, max_seats, old.current, old.demand)
+        qs = QueueSet(name, b.nominal, queues, hand, qll, self.wait_limit, self.clock)
+        return Level(name, uid, qs, b, max_seats, b.nominal)
 
     @staticmethod
     def _level_of(fs: Obj) -> str:
@@ -208,3 +239,23 @@ class FlowConfig:
             if have is None or any(have.get(k) != v for k, v in want.items()):
                 out.append((name, want))
         return out
+
+
+def _spec(pl: Obj) -> Spec:
+    """A level's shares, lendable and borrowing percents (kube's plSpecCommons): the exempt level
+    lends what its spec.exempt says and borrows without limit."""
+    spec = pl.get("spec") or {}
+    if spec.get("type") == "Exempt":
+        exempt = spec.get("exempt") or {}
+        return Spec(int(exempt.get("nominalConcurrencyShares") or 0), int(exempt.get("lendablePercent") or 0))
+    limited = spec.get("limited") or {}
+    borrowing = limited.get("borrowingLimitPercent")
+    return Spec(
+        int(limited.get("nominalConcurrencyShares", 30) or 0),
+        int(limited.get("lendablePercent") or 0),
+        None if borrowing is None else int(borrowing),
+    )
+
+
+def _demand(old: Level | None) -> DemandStats:
+    return old.demand if old is not None else DemandStats()

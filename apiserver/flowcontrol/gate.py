@@ -2,11 +2,15 @@
 
 `ApiServerApp` asks `decide_*` for the request's decision (cached, `config.FlowConfig`), sends its
 `X-Kubernetes-PF-FlowSchema-UID` / `-PriorityLevel-UID` headers with whatever it answers, and,
-unless the level is exempt, holds a seat of the level while the request runs: `enter` takes one at
-once when it can (no await), else waits in the level's queues until `leave` of another request
-hands it over, or answers kube's 429 (`Too many requests, please try again later.`, Retry-After)
-when the queue is full, the level rejects, or the wait passes the queue wait limit (kube:
-a quarter of the request timeout, 15 s).
+holds the request's seats (its width, `width`) of the level while it runs: `admit` takes them at
+once when it can (no await), else `wait` waits in the level's queues until `leave` of another
+request hands them over, or answers kube's 429 (`Too many requests, please try again later.`,
+Retry-After) when the queue is full, the level rejects, or the wait passes the queue wait limit
+(kube: a quarter of the request timeout, 15 s). The exempt level never waits, but its seats count.
+
+The borrowing task adjusts every level's current limit each period (kube: 10 s; the internal
+KUBELITE_APF_BORROWING_PERIOD lets tests shorten it), see `borrowing`, and keeps the stored object
+counts the LIST width estimate reads fresh (kube's object count tracker: every minute).
 
 As in kube, long-running requests (exec, attach, port-forward, proxy, logs) are not classified,
 and a watch holds its seat only while it starts: `WatchSeat` gives it back once the watch's
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +35,8 @@ from typing import Any
 from api import jsonutil
 from api.errors import ApiError
 from apiserver.flowcontrol import bootstrap as boot
+from apiserver.flowcontrol import width as fcwidth
+from apiserver.flowcontrol.borrowing import PERIOD
 from apiserver.flowcontrol.classify import RequestDigest
 from apiserver.flowcontrol.config import Decision, FlowConfig, _settle
 from apiserver.flowcontrol.queueing import EXECUTE, REJECT, QueueSet
@@ -38,6 +45,7 @@ log = logging.getLogger(__name__)
 LONG_RUNNING = frozenset({"exec", "attach", "portforward", "proxy", "log"})
 DUMP_PATH = "/debug/api_priority_and_fairness/dump_priority_levels"
 RETRY_AFTER = 1
+COUNT_PERIOD = 60.0  # how often stored objects are counted for the LIST estimate
 
 
 def too_many_requests() -> ApiError:
@@ -57,18 +65,70 @@ class MonotonicClock:
 class Gate:
     def __init__(self, store: Any, server_limit: int, wait_limit: float = 15.0) -> None:
         self.config = FlowConfig(store, server_limit, wait_limit, MonotonicClock())
-        self._status: asyncio.Task[None] | None = None
+        self.store = store
+        self.period = float(os.environ.get("KUBELITE_APF_BORROWING_PERIOD") or PERIOD)
+        # storage prefix -> objects stored (None until counted): what a LIST's width is made from
+        self.counts: dict[str, int | None] = {}
+        # watches open by kube's watch-tracker identity (fcwidth.watch_identity): a write's extra width
+        self.watches: dict[fcwidth.WatchIdentity, int] = {}
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, registry: Any) -> None:
         await self.config.start()
-        self._status = asyncio.create_task(self._write_status(registry))
+        self._tasks = [
+            asyncio.create_task(self._write_status(registry)),
+            asyncio.create_task(self._borrow()),
+        ]
 
     async def stop(self) -> None:
-        if self._status is not None:
-            self._status.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(BaseException):
-                await self._status
+                await task
         await self.config.stop()
+
+    async def _borrow(self) -> None:
+        counted = -COUNT_PERIOD
+        while True:
+            await asyncio.sleep(self.period)
+            try:
+                self.config.adjust()
+            except Exception:
+                log.exception("API Priority and Fairness: the borrowing adjustment failed")
+            now = time.monotonic()
+            due = now - counted >= COUNT_PERIOD
+            counted = now if due else counted
+            for prefix, n in list(self.counts.items()):
+                if due or n is None:  # a resource listed for the first time is counted soon
+                    try:
+                        self.counts[prefix] = await self.store.count(prefix)
+                    except Exception as e:
+                        log.info("objects under %s not counted: %s", prefix, e)
+
+    # --- widths -------------------------------------------------------------------------------
+
+    def stored(self, prefix: str) -> int | None:
+        """Objects stored under `prefix` as last counted (None: not yet; it will be)."""
+        n = self.counts.get(prefix, -1)
+        if n == -1:
+            self.counts[prefix] = n = None
+        return n
+
+    def watch_started(self, identity: fcwidth.WatchIdentity | None) -> None:
+        if identity is not None:
+            self.watches[identity] = self.watches.get(identity, 0) + 1
+
+    def watch_ended(self, identity: fcwidth.WatchIdentity | None) -> None:
+        if identity is not None:
+            left = self.watches[identity] - 1
+            if left:
+                self.watches[identity] = left
+            else:
+                del self.watches[identity]
+
+    def interested_watches(self, group: str, resource: str, namespace: str, name: str) -> int:
+        """Watches that may see a write's event (kube's watch tracker: `fcwidth.interested`)."""
+        return fcwidth.interested(self.watches, group, resource, namespace, name) if self.watches else 0
 
     # --- classification ---------------------------------------------------------------------
 
@@ -91,31 +151,38 @@ class Gate:
 
     # --- seats --------------------------------------------------------------------------------
 
-    async def wait(self, d: Decision) -> None:
-        """A seat of `d`'s Limited level, waited for in its queues (the caller tried `try_execute`)."""
-        qs = d.level.queues
-        assert qs is not None
-        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        outcome = qs.offer(d.flow_hash, fut)
+    async def wait(self, d: Decision, width: int = 1) -> None:
+        """`d`'s level's seats, waited for in its queues (the caller tried `admit`)."""
+        qs, stats = d.level.queues, d.stats
+        fut: asyncio.Future[bool | str] = asyncio.get_running_loop().create_future()
+        outcome = qs.offer(d.flow_hash, fut, width)
         if outcome == EXECUTE:
+            _dispatched(d, width)
             return
         if outcome == REJECT:
+            stats.rejected["queue-full" if qs.queues else "concurrency-limit"] += 1
             raise too_many_requests()
+        stats.inqueue += 1
         timer = asyncio.get_running_loop().call_later(qs.wait_limit + 0.01, self._expire, qs)
         try:
             ok = await fut
         except asyncio.CancelledError:
-            if not qs.cancel(fut) and fut.done() and not fut.cancelled() and fut.result():
-                leave(qs)  # dispatched as it was cancelled: the seat goes on
+            if qs.cancel(fut):
+                stats.rejected["cancelled"] += 1
+            elif fut.done() and not fut.cancelled() and fut.result() is True:
+                _settle(qs.done(width), True)  # dispatched as it was cancelled: the seats go on
             raise
         finally:
             timer.cancel()
-        if not ok:
+            stats.inqueue -= 1
+        if ok is not True:
+            stats.rejected[str(ok)] += 1
             raise too_many_requests()
+        _dispatched(d, width)
 
     @staticmethod
     def _expire(qs: QueueSet) -> None:
-        _settle(qs.expire(), False)
+        _settle(qs.expire(), "time-out")
 
     # --- status and debugging -----------------------------------------------------------------
 
@@ -144,7 +211,7 @@ class Gate:
         lines = [head]
         for name in sorted(self.config.levels):
             qs = self.config.levels[name].queues
-            if qs is None:
+            if qs.exempt:
                 lines.append(
                     f"{name}, <none>, <none>, <none>, <none>, <none>, <none>, <none>, <none>, <none>"
                 )
@@ -158,9 +225,31 @@ class Gate:
         return ("\n".join(lines) + "\n").encode()
 
 
-def leave(qs: QueueSet) -> None:
-    """A request of a Limited level ended: its seat goes to the next waiter, if any."""
-    _settle(qs.done(), True)
+def admit(d: Decision, width: int) -> bool:
+    """The hot path: `d`'s level has the seats free and nobody waits -> they are taken."""
+    if d.level.queues.try_execute(width):
+        _dispatched(d, width)
+        return True
+    return False
+
+
+def _dispatched(d: Decision, width: int) -> None:
+    s = d.stats
+    s.dispatched += 1
+    s.executing += 1
+    s.seats += width
+
+
+def leave(d: Decision, width: int = 1, latency: float = 0.0) -> None:
+    """A request ended: its seats go to the next waiters, now or, for a write whose event still fans
+    out to watches, after `latency` (kube's additional latency: the seats stay taken meanwhile)."""
+    if latency > 0:
+        asyncio.get_running_loop().call_later(latency, leave, d, width)
+        return
+    s = d.stats
+    s.executing -= 1
+    s.seats -= width
+    _settle(d.level.queues.done(width), True)
 
 
 def _with_condition(
@@ -179,15 +268,15 @@ def _with_condition(
 class Seat:
     """A held seat, given back once (`release`), by the request's end or a watch's start."""
 
-    __slots__ = ("qs",)
+    __slots__ = ("d",)
 
-    def __init__(self, qs: QueueSet) -> None:
-        self.qs: QueueSet | None = qs
+    def __init__(self, d: Decision) -> None:
+        self.d: Decision | None = d
 
     def release(self) -> None:
-        qs, self.qs = self.qs, None
-        if qs is not None:
-            leave(qs)
+        d, self.d = self.d, None
+        if d is not None:
+            leave(d)
 
 
 class WatchSeat:
@@ -202,7 +291,7 @@ class WatchSeat:
 
     async def __call__(self, message: dict[str, Any]) -> None:
         await self.send(message)
-        if self.seat.qs is None:
+        if self.seat.d is None:
             return
         kind = message["type"]
         if kind == "http.response.body":

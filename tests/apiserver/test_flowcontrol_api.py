@@ -62,6 +62,7 @@ def _level(name: str, shares: int, queues: int = 1, hand: int = 1, length: int =
             "type": "Limited",
             "limited": {
                 "nominalConcurrencyShares": shares,
+                "borrowingLimitPercent": 0,  # its seats stay its nominal ones: never borrows
                 "limitResponse": {
                     "type": "Queue",
                     "queuing": {"queues": queues, "handSize": hand, "queueLengthLimit": length},

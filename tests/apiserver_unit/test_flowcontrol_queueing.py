@@ -1,10 +1,10 @@
-"""A priority level's seats and queues, pure, on a hand-driven clock: limits from shares, the
-fast path, fairness between two flows, the queue length limit, the wait limit, Reject levels,
-reconfiguration, and shuffle sharding's hands."""
+"""A priority level's seats and queues, pure, on a hand-driven clock: the fast path, fairness
+between two flows, the queue length limit, the wait limit, Reject levels, reconfiguration, a new
+limit, wide requests, the seat-demand integral, and shuffle sharding's hands."""
 
 from __future__ import annotations
 
-from apiserver.flowcontrol.queueing import EXECUTE, QUEUED, REJECT, QueueSet, deal, nominal_limits
+from apiserver.flowcontrol.queueing import EXECUTE, QUEUED, REJECT, QueueSet, deal
 
 
 class FakeClock:
@@ -13,23 +13,6 @@ class FakeClock:
 
     def now(self) -> float:
         return self.t
-
-
-def test_limits_from_shares() -> None:
-    shares = {
-        "catch-all": 5,
-        "system": 30,
-        "node-high": 40,
-        "leader-election": 10,
-        "workload-high": 40,
-        "workload-low": 100,
-        "global-default": 20,
-    }
-    limits = nominal_limits(shares, 600)
-    assert limits["workload-low"] == 245  # ceil(600 * 100 / 245)
-    assert limits["catch-all"] == 13 and limits["leader-election"] == 25
-    assert nominal_limits({"a": 1, "b": 1000}, 600)["a"] == 1
-    assert nominal_limits({"a": 0, "b": 10}, 600) == {"a": 1, "b": 600}  # at least one seat
 
 
 def test_deal_gives_distinct_cards_in_the_deck() -> None:
@@ -94,7 +77,33 @@ def test_reject_level_and_reconfiguration() -> None:
     queued.offer(0, "run")
     queued.offer(0, "w1")
     queued.offer(1, "w2")
-    dispatched, rejected = queued.reconfigure(2, 2, 1, 5)  # one more seat: the oldest waiter runs
-    assert (dispatched, rejected) == (["w1"], [])
-    dispatched, rejected = queued.reconfigure(2, 0, 1, 0)  # now Reject: who waits is rejected
+    assert queued.set_limit(2) == ["w1"]  # one more seat: the oldest waiter runs
+    assert queued.reconfigure(2, 1, 5) == ([], [])  # waiters kept
+    dispatched, rejected = queued.reconfigure(0, 1, 0)  # now Reject: who waits is rejected
     assert (dispatched, rejected) == ([], ["w2"])
+
+
+def test_wide_requests_take_their_seats_and_run_alone_when_wider_than_the_limit() -> None:
+    qs = QueueSet("wide", limit=4, queues=2, hand_size=1, queue_length_limit=5, clock=FakeClock())
+    assert qs.offer(0, "three", width=3) == EXECUTE and qs.seats == 3
+    assert qs.offer(1, "two", width=2) == QUEUED  # 3 + 2 > 4
+    assert not qs.try_execute(1)  # somebody waits: nobody jumps the queue
+    assert qs.done(3) == ["two"] and qs.seats == 2
+    assert qs.offer(0, "ten", width=10) == QUEUED  # wider than the limit: waits until nothing runs
+    assert qs.done(2) == ["ten"] and (qs.seats, qs.executing) == (10, 1)
+    zero = QueueSet("zero", limit=0, queues=1, hand_size=1, queue_length_limit=5, clock=FakeClock())
+    assert zero.offer(0, "a") == EXECUTE and zero.offer(0, "b") == QUEUED  # 0 seats: one at a time
+
+
+def test_seat_demand_is_integrated_over_time() -> None:
+    clock = FakeClock()
+    qs = QueueSet("d", limit=2, queues=1, hand_size=1, queue_length_limit=5, clock=clock)
+    qs.take_demand()
+    qs.offer(0, "a", width=2)  # demand 2 for 10 s
+    clock.t += 10
+    qs.offer(0, "b", width=2)  # demand 4 (2 executing + 2 waiting) for 10 s
+    clock.t += 10
+    d = qs.take_demand()
+    assert (d.average, d.deviation, d.high_watermark, d.duration) == (3.0, 1.0, 4.0, 20.0)
+    clock.t += 5
+    assert qs.take_demand().high_watermark == 4.0  # the new period starts at the current value
