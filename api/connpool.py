@@ -9,6 +9,11 @@ connections, as one process's client-go transports share one HTTP/2 connection p
 Idle connections are reused newest first (LIFO), so the ones the server will time out go unused;
 `servers` is the failover list: a connection that cannot be opened moves the pool (every client
 on it) to the next server that answers, and it stays there.
+A connection remembers the TLS context it was opened with: once `ssl` is replaced (the kubelet's
+client certificate rotated, kubelet/bootstrap.py) a connection of the old one is closed when it
+is next given back or taken, never reused, so every later request presents the new certificate
+(kube's kubelet closes all its connections on rotation for the same reason: the API server checks
+the client certificate's validity on every request, and the old one expires).
 """
 
 from __future__ import annotations
@@ -26,11 +31,14 @@ CONNECT_TIMEOUT = 5.0  # with other servers to try: a host that vanished must no
 
 
 class Conn:
-    __slots__ = ("reader", "used", "writer")
+    __slots__ = ("reader", "tls", "used", "writer")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.reader = reader
         self.writer = writer
+        self.tls = tls  # the context it was opened with: a replaced one retires it
         self.used = time.monotonic()
 
     def close(self) -> None:
@@ -62,13 +70,13 @@ class ConnectionPool:
         """The newest idle connection still fit for reuse (older unfit ones are closed), or None."""
         while self._idle:
             c = self._idle.pop()
-            if time.monotonic() - c.used < IDLE_MAX and not c.reader.at_eof():
+            if time.monotonic() - c.used < IDLE_MAX and not c.reader.at_eof() and c.tls is self.ssl:
                 return c
             c.close()
         return None
 
     def give_back(self, c: Conn) -> None:
-        if self.closed:
+        if self.closed or c.tls is not self.ssl:  # closed, or opened with a credential since replaced
             c.close()
         else:
             c.used = time.monotonic()
@@ -86,7 +94,7 @@ class ConnectionPool:
                 server_hostname=self.host if self.tls else None,
                 limit=1 << 22,
             )
-        return Conn(r, w)
+        return Conn(r, w, self.ssl)
 
     async def open(self) -> Conn:
         """A new connection to the current server, else to the next one that answers (failover)."""

@@ -7,12 +7,18 @@ first). uvicorn gives an ASGI app no TLS details, so `with_client_certs` wraps i
 the verified subject of the connection is put in each request's scope under the ASGI TLS
 extension (`scope["extensions"]["tls"]["client_cert_name"]`, in the RFC 4514-like form kube
 logs), plus a parsed `(user, groups)` for the authenticator.
+The handshake verified the certificate once, but a connection may outlive it: as kube's x509
+authenticator, which verifies the chain at the current time on every request, a request on a
+connection whose certificate has since expired carries no identity (so it is 401 Unauthorized unless
+a bearer token speaks for it). A kubelet that rotates its certificate opens new connections for it.
 
 `issue_client_cert` makes such a certificate for `kubelite kubeconfig --user`.
 """
 
 from __future__ import annotations
 
+import ssl
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +42,30 @@ def identity_of(peer: dict[str, Any] | None) -> tuple[str, tuple[str, ...]] | No
 Identity = tuple[str, tuple[str, ...]]
 
 
+def not_after(peer: dict[str, Any] | None) -> float | None:
+    """The end of a peer certificate's validity (seconds since the epoch) as `ssl.getpeercert()` gives it."""
+    end = (peer or {}).get("notAfter")
+    return float(ssl.cert_time_to_seconds(end)) if end else None
+
+
 class _ConnectionIdentity:
-    """Mixed into a uvicorn protocol: the verified identity of its TLS connection, read once."""
+    """Mixed into a uvicorn protocol: the verified identity of its TLS connection and when its
+    certificate expires, read once."""
 
     _identity: Identity | None = None
+    _not_after: float | None = None
 
     def connection_made(self, transport: Any) -> None:
         ssl_object = transport.get_extra_info("ssl_object")
-        self._identity = identity_of(ssl_object.getpeercert()) if ssl_object is not None else None
+        peer = ssl_object.getpeercert() if ssl_object is not None else None
+        self._identity, self._not_after = identity_of(peer), not_after(peer)
         super().connection_made(transport)  # type: ignore[misc]  # the protocol's, next in the MRO
+
+    def _current(self) -> Identity | None:
+        """The identity, while its certificate is still valid (kube verifies it on every request)."""
+        if self._not_after is not None and time.time() > self._not_after:
+            return None
+        return self._identity
 
 
 def _carry(scope: dict[str, Any], identity: Identity | None) -> None:
@@ -63,7 +84,7 @@ def with_client_certs(protocol_cls: type) -> type:
     class ClientCertProtocol(_ConnectionIdentity, protocol_cls):
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            _carry(self.scope, self._identity)
+            _carry(self.scope, self._current())
 
     return ClientCertProtocol
 
@@ -77,7 +98,7 @@ def with_client_certs_ws(protocol_cls: type) -> type:
             super().handle_connect(event)  # builds the scope and schedules the app, not yet run
             scope = getattr(self, "scope", None)
             if scope is not None:
-                _carry(scope, self._identity)
+                _carry(scope, self._current())
 
     return ClientCertWebSocketProtocol
 

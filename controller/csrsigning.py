@@ -20,7 +20,10 @@ How long a certificate lives is kube's arithmetic (`validity`): the request's `e
 (at least 10 minutes) up to `cluster_signing_duration` (a year; `--cluster-signing-duration`,
 which tests shorten); valid from five minutes ago (clocks drift); a long-lived certificate (8 h or
 more) ends that much earlier too, a short-lived one keeps its whole lifetime ahead of it; never past
-the CA's own end. Handlers only enqueue names; `sync` re-reads the cache and acts on an approved,
+the CA's own end. Tests only: `KUBELITE_TEST_SIGNING_BACKDATE` (seconds) replaces the five minutes
+of backdating, which kube hard-codes, so that a certificate of seconds has a lifetime of seconds and
+a kubelet renews it at 70-90 % of them as it would a year's (with the backdate any certificate under
+about two minutes is due for renewal the moment it is issued). Handlers only enqueue names; `sync` re-reads the cache and acts on an approved,
 unsigned, not-failed request.
 """
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +47,8 @@ CLIENT = "kubernetes.io/kube-apiserver-client"
 KUBELET_CLIENT = "kubernetes.io/kube-apiserver-client-kubelet"
 KUBELET_SERVING = SIGNER
 SIGNERS = (CLIENT, KUBELET_CLIENT, KUBELET_SERVING)
-BACKDATE = dt.timedelta(minutes=5)
+# kube's signer: 5 minutes, fixed; the variable is for tests that want seconds-long lifetimes
+BACKDATE = dt.timedelta(seconds=float(os.environ.get("KUBELITE_TEST_SIGNING_BACKDATE", "300")))
 SHORT = dt.timedelta(hours=8)  # below this a certificate's end is not backdated (kube's signer)
 MIN_REQUESTED = dt.timedelta(minutes=10)  # a shorter expirationSeconds is raised to this
 _CLIENT_USAGES = {"digital signature", "key encipherment", "client auth"}

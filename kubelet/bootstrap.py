@@ -17,11 +17,14 @@ reused after a restart while it is unexpired, issued by the cluster CA (the one 
 node token) and names this node; otherwise the agent bootstraps again. Every request then goes with
 that certificate alone (no token, no node-name header): the API server knows the node by it.
 
-Rotation (kube's selfnodeclient): at a jittered 70-90 % of the certificate's validity a new key and
-request are made with the current certificate, so the requester is the node itself; once issued the
-pair replaces the file and the client's TLS context (new connections present it, open ones keep the
-old one until they close). A request refused or an error is retried with back-off, the old
-certificate serving meanwhile.
+Rotation (kube's selfnodeclient): at a jittered 70-90 % of the certificate's validity (notBefore to
+notAfter, as client-go's certificate manager: `nextRotationDeadline`) a new key and request are made
+with the current certificate, so the requester is the node itself; once issued the pair replaces
+the file and the client's TLS context: new requests present it, and a kept-alive connection of the
+old one is closed rather than reused (kube's kubelet closes its connections on rotation), since the
+API server checks a client certificate's validity on every request, as kube's does. A watch already
+streaming stays on its connection until it ends. A request refused or an error is retried as kube's
+manager does (certmanager.retry_delays), the old certificate serving meanwhile.
 """
 
 from __future__ import annotations
@@ -41,10 +44,13 @@ from api.config import ClientConfig
 from api.errors import ApiError
 from api.kubeletcerts import node_user
 from kubelet.certmanager import (
+    PERIOD,
     RESOURCE,
+    WAIT_ISSUED,
     Refused,
     jittered,
     new_request,
+    retry_delays,
     rotation_deadline,
     stored_problem,
     wait_issued,
@@ -116,15 +122,16 @@ def node_password(data_dir: Path) -> str:
 
 
 # --- I/O ---------------------------------------------------------------------------------
-async def ask(client: Any, node: str, path: Path, generate_name: str) -> str:
-    """One request for a client certificate, waited for and stored with its key; its name."""
+async def ask(client: Any, node: str, path: Path, generate_name: str, wait: float | None = None) -> str:
+    """One request for a client certificate, waited for (at most `wait` seconds: TimeoutError) and
+    stored with its key; its name."""
     from api import x509 as certs
 
     request, key = new_request(node)
     created = await client.create(RESOURCE, csr_object(request, generate_name))
     name = str(created["metadata"]["name"])
     log.info("client certificate: asked with %s, waiting for its approval", name)
-    pem = await wait_issued(client, name)
+    pem = await asyncio.wait_for(wait_issued(client, name), wait)
     path.parent.mkdir(parents=True, exist_ok=True)
     certs.write_private(path, pem.rstrip(b"\n") + b"\n" + key)
     log.info("client certificate: %s issued, stored in %s", name, path)
@@ -166,7 +173,8 @@ async def bootstrap(cfg: ClientConfig, node: str, data_dir: Path) -> ClientConfi
 
 async def rotate(client: Any, node: str, data_dir: Path, rng: random.Random | None = None) -> None:
     """Until cancelled: renew the client certificate at each deadline with the current one, and put
-    each new one into `client`'s connections (kube's certificate rotation)."""
+    each new one into `client`'s connections (kube's certificate rotation: its manager's loop, which
+    runs at most once a second, its retries, its 15-minute wait for a request to be issued)."""
     from cryptography import x509
 
     rng = rng or random.Random()
@@ -175,22 +183,25 @@ async def rotate(client: Any, node: str, data_dir: Path, rng: random.Random | No
         cert = x509.load_pem_x509_certificate(path.read_bytes())
         deadline = rotation_deadline(cert.not_valid_before_utc, cert.not_valid_after_utc, jittered(rng))
         log.info("client certificate valid until %s: renewing at %s", cert.not_valid_after_utc, deadline)
-        await asyncio.sleep(max(0.0, (deadline - dt.datetime.now(dt.UTC)).total_seconds()))
-        delay = RETRY
+        await asyncio.sleep(max(PERIOD, (deadline - dt.datetime.now(dt.UTC)).total_seconds()))
+        delays = retry_delays(rng)
         while True:
             try:
-                await ask(client, node, path.with_name(CERT_FILE + ".new"), "csr-")
+                await ask(client, node, path.with_name(CERT_FILE + ".new"), "csr-", WAIT_ISSUED)
                 break
-            except (ApiError, Refused, OSError) as e:
+            except (ApiError, Refused, OSError) as e:  # TimeoutError (never issued) is an OSError
+                delay = next(delays)
                 log.warning("client certificate renewal: %s; asking again in %.0f s", e, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 300.0)
         os.replace(path.with_name(CERT_FILE + ".new"), path)
         use(client, with_certificate(client.config, path.read_bytes()))
+        log.info("client certificate: renewed, new connections present it")
 
 
 def use(client: Any, cfg: ClientConfig) -> None:
-    """Give an AsyncClient's pool a TLS context with `cfg`'s certificate (new connections use it)."""
+    """Give an AsyncClient's pool a TLS context with `cfg`'s certificate: new connections present it,
+    and those of the old one are closed instead of reused (api/connpool.py), as kube's kubelet closes
+    its connections on rotation, so no request goes with the old certificate once it is replaced."""
     client.config = cfg
     client.pool.ssl = cfg.ssl_context()
     client.pool.drop_idle()

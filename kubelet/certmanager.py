@@ -18,12 +18,16 @@ Keeping: certificate then key in one 0600 file, `kubelet-server-current.pem` in 
 unexpired, issued by the current cluster CA and names everything the node is now; otherwise a new
 one is asked for.
 
-Rotating: as kube's certificate manager, at a jittered 70-90 % of the certificate's whole validity
-(notBefore to notAfter) a new key and request are made, and the new pair replaces the file and is
+Rotating: as kube's certificate manager (client-go util/certificate/certificate_manager.go), at a
+jittered 70-90 % of the certificate's whole validity (notBefore to notAfter: `nextRotationDeadline`,
+`jitteryDuration`) a new key and request are made, and the new pair replaces the file and is
 handed to `reload` (the kubelet server loads it into its running TLS context: new handshakes get
-it, open connections keep theirs). Note that the signer backdates notBefore by five minutes, so a
-certificate much shorter than a quarter of an hour is due as soon as it arrives (kube's signer
-refuses to issue for less than ten minutes when asked through expirationSeconds for this reason).
+it, open connections keep theirs). A failed attempt is retried as kube's manager does
+(`retry_delays`), a request not issued in 15 minutes is given up for a new one, and the loop runs
+at most once a second (kube's wait.Until period). Note that the signer backdates notBefore by five
+minutes, so a certificate much shorter than a quarter of an hour is due as soon as it arrives and
+is renewed about once a second, in kube too (its signer raises an expirationSeconds below ten
+minutes to ten for this reason; `--cluster-signing-duration` has no such floor).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import base64
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +49,8 @@ log = logging.getLogger(__name__)
 
 RESOURCE = "certificatesigningrequests"
 CERT_FILE = "kubelet-server-current.pem"
-RETRY = 5.0  # seconds before asking again after a refusal or an error (then doubling, up to 5 min)
+PERIOD = 1.0  # kube's manager runs its loop with wait.Until(..., time.Second): never more often
+WAIT_ISSUED = 15 * 60.0  # kube's certificateWaitTimeout: a request unanswered this long is given up
 Names = Callable[[], tuple[list[str], list[str]]]  # the node's (DNS names, IP addresses) now
 
 
@@ -90,6 +95,16 @@ def rotation_deadline(not_before: dt.datetime, not_after: dt.datetime, fraction:
 def jittered(rng: random.Random) -> float:
     """kube's certificate manager's point of rotation: uniformly within 70-90 % of the lifetime."""
     return 0.7 + 0.2 * rng.random()
+
+
+def retry_delays(rng: random.Random) -> Iterator[float]:
+    """The waits between failed attempts at a new certificate, as kube's certificate manager: five
+    tries 2 s apart doubling, jittered by up to 10 % (wait.Backoff{2s, x2, 0.1, 5 steps}), then one
+    every 32 s for as long as it takes (wait.PollInfinite)."""
+    for delay in (2.0, 4.0, 8.0, 16.0):
+        yield delay * (1 + 0.1 * rng.random())
+    while True:
+        yield 32.0
 
 
 def stored_problem(pem: bytes, ca_pem: bytes, now: dt.datetime) -> tuple[Any, str]:
@@ -217,7 +232,7 @@ class ServingCertManager:
                 await self.pending
                 reload(self.path, self.path)
             while True:
-                await asyncio.sleep(self._seconds_to_deadline())
+                await asyncio.sleep(max(PERIOD, self._seconds_to_deadline()))
                 await self._renew()
                 reload(self.path, self.path)
         finally:
@@ -237,18 +252,21 @@ class ServingCertManager:
         """Ask until a certificate is issued; store it with its key."""
         from api import x509 as certs
 
-        delay = RETRY
+        delays = retry_delays(self.rng)
         while True:
             dns, ips = self.names()
             request, key = new_request(self.node_name, dns, ips)
+            delay = 0.0
             try:
                 created = await self.client.create(RESOURCE, csr_object(request, usages_for(rsa=False)))
                 name = str(created["metadata"]["name"])
                 log.info("serving certificate: asked with %s (names %s)", name, [*dns, *ips])
-                pem = await wait_issued(self.client, name)
+                pem = await asyncio.wait_for(wait_issued(self.client, name), WAIT_ISSUED)
             except Refused as e:
+                delay = next(delays)
                 log.warning("serving certificate: request refused (%s); asking again in %.0f s", e, delay)
-            except (ApiError, OSError) as e:
+            except (ApiError, OSError) as e:  # TimeoutError (not issued in time) is an OSError
+                delay = next(delays)
                 log.warning("serving certificate: %s; asking again in %.0f s", e, delay)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -257,4 +275,3 @@ class ServingCertManager:
                 log.info("serving certificate: %s issued, stored in %s", name, self.path)
                 return self.path
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 300.0)

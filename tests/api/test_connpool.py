@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import ssl
 
 from api.aclient import AsyncClient
 from api.config import ClientConfig
@@ -74,3 +75,22 @@ async def _shared_pool() -> None:
 
 def test_clients_share_one_pool() -> None:
     asyncio.run(_shared_pool())
+
+
+async def _retired_after_a_new_credential() -> None:
+    srv = Recorder()
+    await srv.start()
+    pool = ConnectionPool(ClientConfig(server=f"http://127.0.0.1:{srv.port}"))
+    idle, busy = await pool.open(), await pool.open()
+    pool.give_back(idle)
+    # the client certificate rotated (kubelet/bootstrap.py `use`): the pool's TLS context replaced
+    pool.ssl = ssl.create_default_context()
+    assert pool.take() is None and idle.writer.is_closing()  # an idle one of the old is not reused
+    pool.give_back(busy)  # nor one that was in use at the time, once it comes back
+    assert busy.writer.is_closing() and pool.take() is None
+    assert srv.server is not None
+    srv.server.close()
+
+
+def test_connections_of_a_replaced_credential_are_not_reused() -> None:
+    asyncio.run(_retired_after_a_new_credential())

@@ -31,6 +31,7 @@ from kubelet.certmanager import (
     jittered,
     new_request,
     outcome,
+    retry_delays,
     rotation_deadline,
     unusable,
 )
@@ -95,6 +96,16 @@ def issue(ca: TLSFiles, request_pem: bytes, lifetime: float, start: dt.datetime 
         .add_extension(x509.ExtendedKeyUsage([certs.SERVER_AUTH]), False)
     )
     return certs.cert_pem(certs.sign(b, certs.load_key(ca.ca_key)))
+
+
+def test_failed_renewals_are_retried_as_kubes_certificate_manager() -> None:
+    """wait.Backoff{2s, x2, jitter 0.1, 5 steps}, then wait.PollInfinite(32s)."""
+    for seed in range(20):
+        delays = retry_delays(random.Random(seed))
+        got = [next(delays) for _ in range(7)]
+        for d, base in zip(got, (2.0, 4.0, 8.0, 16.0), strict=False):
+            assert base <= d <= base * 1.1
+        assert got[4:] == [32.0, 32.0, 32.0]
 
 
 def test_what_a_restarted_kubelet_reuses(tmp_path: Path) -> None:
