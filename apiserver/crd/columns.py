@@ -2,7 +2,8 @@
 
 kube's CRD table convertor: a Name column, then one column per printer column (name, type,
 format, description, priority as declared), each cell the first result of the column's JSONPath
-(simple paths: `.spec.replicas`, `.status.conditions[0].type`, `['a.b']`, `[*]` and filters
+(simple paths: `.spec.replicas`, `.status.conditions[0].type`, `['a.b']`, a field up to kube's
+terminators with `\\` escaping one (`.metadata.annotations.example\\.com/x`), `[*]` and filters
 `[?(@.type=="Ready")]`). Cells by type: integer/number/boolean/string kept when the value has
 that JSON type (else empty), `date` shown as an age (`5m`), a string column of a non-string
 value printed as JSONPath prints it. No declared columns gives the default Age column.
@@ -21,7 +22,7 @@ from api.tables import AGE_COLUMN, NAME_COLUMN, name_cell
 
 Obj = dict[str, Any]
 _TOKEN = re.compile(
-    r"\.\.?([A-Za-z0-9_\-$]+)|\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[\s*(-?\d+)\s*\]|\[\s*\*\s*\]"
+    r"\.\.?((?:\\.|[^\s.,\[\]$@{}\\])+)|\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]|\[\s*(-?\d+)\s*\]|\[\s*\*\s*\]"
     r"|\[\?\(@\.([A-Za-z0-9_.\-]+)\s*(==|!=)\s*['\"]?([^'\")]*)['\"]?\s*\)\]|\.\*"
 )
 DEFAULT_COLUMNS = (
@@ -48,7 +49,9 @@ def jsonpath(obj: Any, path: str) -> list[Any]:
         if m is None:
             return []
         pos = m.end()
-        name = m.group(1) or m.group(2) or m.group(3)
+        field = m.group(1)
+        # a field's escapes (`crossplane\.io/usage-details`): kube drops every backslash; `*` is all
+        name = field.replace("\\", "") if field and field != "*" else m.group(2) or m.group(3)
         nxt: list[Any] = []
         for value in current:
             if name is not None:

@@ -29,6 +29,7 @@ from typing import Any
 
 from api.errors import Cause, field_invalid, field_not_supported, field_required
 from api.jsonutil import as_object
+from apiserver.crd import listtype
 from apiserver.crd.formats import checked, format_error
 
 Schema = dict[str, Any]
@@ -84,6 +85,7 @@ def validate(schema: Schema | None, obj: Any) -> list[Cause]:
         _check(schema, body, "", out, root=True)
         if isinstance(obj, dict):
             _check_metadata(schema, as_object(obj.get("metadata")), out)
+        out.extend(listtype.violations(schema, body))
     return out
 
 

@@ -309,6 +309,20 @@ def test_printer_columns_cells() -> None:
     assert columns.jsonpath(obj, ".status.conditions[*].type") == ["Ready", "Done"]
 
 
+def test_printer_column_fields_take_escaped_dots_and_slashes() -> None:
+    """Crossplane's Usage prints `.metadata.annotations.crossplane\\.io/usage-details`: kube's JSONPath
+    reads a field up to its terminators (`.`, `[`, space ...), a backslash escaping the next one."""
+    obj = {
+        "metadata": {"annotations": {"crossplane.io/usage-details": "App uses DB", "a-b_c:d": "x"}},
+        "spec": {"items": [{"n": 1}, {"n": 2}]},
+    }
+    assert columns.jsonpath(obj, r".metadata.annotations.crossplane\.io/usage-details") == ["App uses DB"]
+    assert columns.jsonpath(obj, "{.metadata.annotations.a-b_c:d}") == ["x"]
+    assert columns.jsonpath(obj, ".metadata.annotations.crossplane.io/usage-details") == []
+    assert columns.jsonpath(obj, ".spec.items.*.n") == [1, 2]  # `*` names every value, not a field "*"
+    assert columns.jsonpath(obj, ".spec.*[1].n") == [2]
+
+
 @contextlib.contextmanager
 def serving(crd: dict[str, Any]) -> Iterator[model.CustomKind]:
     """`crd`, established, published for the block (and unpublished after)."""
