@@ -307,7 +307,12 @@ def main() -> None:
                         f"{CORES} cores / {sum(per_pod[:4]):.2f} ms = {CORES * 1000 / sum(per_pod[:4]):.0f} pods/s; "
                         f"API server event loop 1 / {per_pod[4]:.2f} ms = {1000 / per_pod[4]:.0f} pods/s",
                         "the most this machine could do at these settled costs, every core busy; the API server's "
-                        "event loop is one thread (its store's commit thread is in the first figure)",
+                        "event loop is one thread (its store's commit thread is in the first figure)"
+                        + (
+                            ""
+                            if args.datastore == "sqlite"
+                            else f"; {store_name}'s own processes not counted"
+                        ),
                     ],
                     [
                         "at rest",
