@@ -8,6 +8,8 @@ validation rules (`apiserver.crd.rules`), the admission webhooks' matchCondition
   evaluate; evaluation errors come back as short texts, not celpy's activation dumps.
 - `library`, `kubetypes` and `netobjects`: Kubernetes' CEL libraries (strings, lists, regex, IP/CIDR
   predicates; quantity(), url(), ip() and cidr() objects) with kube's semantics.
+- `optsyntax` and `optional`: cel-go's optional types (`x.?f`, `x[?k]`, optional.of, orValue ...),
+  their syntax rewritten into calls cel-python parses and their values evaluated as cel-go does.
 - `admission`: the variables admission expressions see (object, oldObject, request, params,
   namespaceObject, lazily evaluated `variables`), kube's matchConditions semantics, and the
   write-time checks of admission expressions in kube's field-error words.

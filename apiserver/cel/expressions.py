@@ -7,10 +7,13 @@ standard functions and macros (has, all, exists, exists_one, map, filter, size, 
 startsWith, endsWith, matches, the conversions, timestamps and durations); kube adds libraries of
 its own, of which `apiserver.cel.library` gives the strings, lists and regex functions and the
 IP/CIDR predicates, and `kubetypes` and `netobjects` the quantity(), url(), ip() and cidr() objects
-(`ip.isCanonical` through a namespace object bound to the name `ip`); an expression calling one
-of the others (strings' format/quote/reverse, format.named, optional types and their `?.`
-selection, authorizer) is refused when it is written, naming it, rather than accepted and
-failing at every request. A messageExpression's value is taken as kube takes it (`message_of`).
+(`ip.isCanonical` through a namespace object bound to the name `ip`). cel-go's optional types are
+`optional`'s: their syntax (`x.?f`, `x[?k]`, `[?e]`, `{?k: v}`) is rewritten by `optsyntax` into
+calls before celpy parses (positions mapped back to the user's text), and an expression making
+optional values runs in `optional.runner()`. One calling any other (strings' format/quote/reverse,
+format.named, optional.unwrap/unwrapOpt, lists' first/last, authorizer) is refused when written,
+naming it, rather than failing at every request; so are `has(x.?f)` and `x.?f()`, as in cel-go.
+A messageExpression's value is taken as kube takes it (`message_of`).
 
 `compiled(text)` parses once per distinct text (cached) and records the functions called, the
 free names read (names bound by a macro, `k` in `m.all(k, ...)`, are not free) and the
@@ -22,13 +25,12 @@ celpy is imported on the first `compiled` or `to_cel` call (~60 ms), never at im
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from apiserver.cel import kubetypes, library, netobjects
+from apiserver.cel import kubetypes, library, netobjects, optional, optsyntax
 
 # CEL's standard macros and functions, as cel-python provides them, and the Kubernetes library
 # functions `library` adds
@@ -41,14 +43,19 @@ SUPPORTED_FUNCTIONS = frozenset(
         *library.FUNCTIONS,
         *kubetypes.FUNCTIONS,
         *netobjects.FUNCTIONS,
+        *optional.FUNCTIONS,
+        *optional.MACROS,
     }
 )
-FUNCTIONS: dict[str, Any] = {**library.FUNCTIONS, **kubetypes.FUNCTIONS, **netobjects.FUNCTIONS}
-# `ip.isCanonical(...)`: a name cel-python must resolve
-NAMESPACES: dict[str, Any] = {"ip": netobjects.IP_NAMESPACE}
-_OPTIONAL_SELECTION = re.compile(r"\.\?|\[\?")
-_STRINGS = re.compile(r"(?s)(\"\"\"|'''|\"|')(?:\\.|(?!\1).)*?\1")  # literals, blanked before that search
-MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+FUNCTIONS: dict[str, Any] = {
+    **library.FUNCTIONS,
+    **kubetypes.FUNCTIONS,
+    **netobjects.FUNCTIONS,
+    **optional.FUNCTIONS,
+}
+# `ip.isCanonical(...)`, `optional.of(...)`: names cel-python must resolve
+NAMESPACES: dict[str, Any] = {"ip": netobjects.IP_NAMESPACE, "optional": optional.OPTIONAL_NAMESPACE}
+MACROS = frozenset({"all", "exists", "exists_one", "map", "filter", *optional.MACROS})
 LIBRARIES_UNSUPPORTED = "Kubernetes' CEL libraries are not supported by this server"
 
 
@@ -75,26 +82,34 @@ class Compiled:
     def __init__(self, text: str) -> None:
         import celpy  # only for requests and writes that meet an expression
 
+        try:  # cel-go's optional syntax, which cel-python's grammar lacks, as calls
+            source = optsyntax.rewrite(text)
+        except optsyntax.OptionalSyntaxError as e:
+            line, column = optsyntax.line_column(text, e.offset)
+            raise CompileError(f"ERROR: <input>:{line}:{column}: {e}") from None
         env = celpy.Environment()
-        optional = _OPTIONAL_SELECTION.search(_STRINGS.sub(lambda m: " " * len(m.group(0)), text))
-        if optional:  # cel-go's optional syntax, which cel-python's grammar lacks
-            line = text.count("\n", 0, optional.start()) + 1
-            column = optional.start() - (text.rfind("\n", 0, optional.start()) + 1) + 1
-            raise CompileError(
-                f"ERROR: <input>:{line}:{column}: optional field selection is not supported by this server"
-            )
         try:
-            tree = env.compile(text)
+            tree = env.compile(source.text)
         except celpy.CELParseError as e:
-            raise CompileError(_syntax_error(text, e)) from None
+            raise CompileError(_syntax_error(source, e)) from None
         self.text = text
         self.functions = frozenset(_called(tree))
         self.unsupported = sorted(self.functions - SUPPORTED_FUNCTIONS)
         bound = _bound(tree)
-        self.free = _first(r for r in _idents(tree) if r.name not in bound)
-        self.variables = _first(_members_of(tree, "variables"))
-        self.selections = tuple(sorted(_chains(tree), key=lambda r: r.name.count(".")))
-        self.program = env.program(tree, functions=FUNCTIONS)
+        back = _back(source)
+        self.free = _first(back(r) for r in _idents(tree) if r.name not in bound)
+        self.variables = _first(back(r) for r in _members_of(tree, "variables"))
+        chains = (back(r) for r in _chains(tree))
+        self.selections = tuple(sorted(chains, key=lambda r: r.name.count(".")))
+        if source.changed or self.functions & optional.MEETS or any(r.name == "variables" for r in self.free):
+            has = optsyntax.optional_has(tree)
+            if has is not None:
+                line, column = source.position(has.line or 1, has.column or 1)
+                raise CompileError(f"ERROR: <input>:{line}:{column}: invalid argument to has() macro")
+            env = celpy.Environment(runner_class=optional.runner())
+            self.program = env.program(tree, functions={**FUNCTIONS, **optional.PROGRAM_FUNCTIONS})
+        else:
+            self.program = env.program(tree, functions=FUNCTIONS)
         self.namespaces: dict[str, Any] = {
             r.name: NAMESPACES[r.name] for r in self.free if r.name in NAMESPACES
         }
@@ -106,18 +121,22 @@ def compiled(text: str) -> Compiled:
     return Compiled(text)
 
 
-def _syntax_error(text: str, e: Any) -> str:
+def _back(source: optsyntax.Rewritten) -> Any:
+    """A reference found in celpy's tree of `source.text`, placed back in the user's text."""
+    if not source.changed:
+        return lambda ref: ref
+    return lambda ref: Reference(ref.name, *source.position(ref.line, ref.column))
+
+
+def _syntax_error(source: optsyntax.Rewritten, e: Any) -> str:
     line, column = getattr(e, "line", None) or 1, getattr(e, "column", None) or 1
-    lines = text.splitlines() or [""]
-    source = lines[min(line, len(lines)) - 1]
+    line, column = source.position(line, column)
+    lines = source.user.splitlines() or [""]
+    shown = lines[min(line, len(lines)) - 1]
     return (
         f"ERROR: <input>:{line}:{column}: Syntax error: unexpected input\n"
-        f" | {source}\n | {'.' * (column - 1)}^"
+        f" | {shown}\n | {'.' * (column - 1)}^"
     )
-
-
-def _tokens(node: Any) -> Iterator[Any]:
-    return (c for c in node.children if not hasattr(c, "data"))
 
 
 def _called(tree: Any) -> Iterator[str]:
@@ -177,6 +196,10 @@ def _chain(node: Any) -> list[str] | None:
     if node.data == "member_dot":
         base = _chain(node.children[0])
         return None if base is None else [*base, str(node.children[1])]
+    if node.data == "member_dot_arg" and str(node.children[1]) == "_opt_select":  # `x.?name`
+        base = _chain(node.children[0])
+        name = next(node.children[2].scan_values(lambda v: not hasattr(v, "data")), None)
+        return None if base is None or name is None else [*base, str(name).strip('"')]
     return None
 
 
@@ -184,7 +207,9 @@ def _chains(tree: Any) -> Iterator[Reference]:
     """Each field selection from a name (`self.a`, `self.a.b` ...) as `self.a.b`, placed at its
     last dot (where kube's checker places an undefined field)."""
     for node in tree.iter_subtrees():
-        if node.data == "member_dot":
+        if node.data == "member_dot" or (
+            node.data == "member_dot_arg" and str(node.children[1]) == "_opt_select"
+        ):
             chain = _chain(node)
             if chain:
                 token = node.children[1]

@@ -11,8 +11,9 @@ changes ASCII letters only; an index out of range is an error, not a clamp).
 
 The quantity(), url(), ip() and cidr() objects are `kubetypes`'. What neither gives stays
 refused when an expression is written (`expressions.unsupported`): `format`, `quote`, `reverse`,
-the `format.named` library, optional types and the authorizer. Arguments of a wrong type are cel-python's "no such overload" at evaluation
-(kube would refuse the expression when it is compiled, where the schema gives the types).
+the `format.named` library and the authorizer (optional types are `optional`'s). Arguments of a
+wrong type are cel-python's "no such overload" at evaluation (kube would refuse the expression
+when it is compiled, where the schema gives the types).
 Regular expressions are Python's, as for `matches` (kube's are RE2: the same for the patterns
 these manifests use).
 """

@@ -434,6 +434,47 @@ def test_evaluation_errors_and_match_conditions(api: httpx.Client, made: Any, ns
     assert api.post(base, json=configmap("e4", {"check": "yes"})).status_code == 201
 
 
+NON_ROOT = "object.spec.containers.all(c, c.?securityContext.?runAsNonRoot.orValue(false))"
+
+
+def test_optional_types_in_validations_and_match_conditions(api: httpx.Client, made: Any, ns: str) -> None:
+    """cel-go's optional types, as kube 1.29+ compiles policies: `.?`, `[?`, orValue, hasValue."""
+    p = policy(
+        f"{ns}-nonroot",
+        {"expression": NON_ROOT, "messageExpression": "'pod ' + object.metadata.name + ' may run as root'"},
+        matchConstraints={"resourceRules": [rule("pods", operations=("CREATE",))]},
+        matchConditions=[
+            {"name": "not-exempt", "expression": "!object.metadata.?labels[?'exempt'].hasValue()"}
+        ],
+    )
+    made(p, binding(f"{ns}-nonroot", p["metadata"]["name"], ns))
+    pods = f"/api/v1/namespaces/{ns}/pods"
+
+    def pod(name: str, security: dict[str, Any] | None = None, **labels: str) -> dict[str, Any]:
+        container: dict[str, Any] = {"name": "c", "image": "busybox"}
+        if security is not None:
+            container["securityContext"] = security
+        meta: dict[str, Any] = {"name": name, **({"labels": labels} if labels else {})}
+        return {"metadata": meta, "spec": {"containers": [container]}}
+
+    r = api.post(pods, json=pod("root"))  # no securityContext: runAsNonRoot reads as false
+    assert r.status_code == 422, r.text
+    message = denial(p["metadata"]["name"], f"{ns}-nonroot", "pod root may run as root")
+    assert r.json()["message"] == f'pods "root" is forbidden: {message}'
+    assert api.post(pods, json=pod("root2", {"runAsNonRoot": False})).status_code == 422
+    assert api.post(pods, json=pod("nonroot", {"runAsNonRoot": True})).status_code == 201
+    assert api.post(pods, json=pod("exempt", exempt="yes")).status_code == 201  # the condition is false
+
+
+def test_optional_syntax_refused_where_cel_go_refuses_it(api: httpx.Client) -> None:
+    refused_policy(
+        api,
+        {"validations": [{"expression": "has(object.?metadata)"}]},
+        "spec.validations[0].expression",
+        "compilation failed: ERROR: <input>:1:1: invalid argument to has() macro",
+    )
+
+
 def test_custom_resource_held_to_a_policy(api: httpx.Client, made: Any, ns: str) -> None:
     from tests.apiserver.test_crd import CRDS, CRONTAB, GROUP, crontab, served
     from tests.polling import wait_for

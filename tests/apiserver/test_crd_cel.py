@@ -1,6 +1,6 @@
 """CRD rules through a live server and the real kubectl 1.33: messageExpression, reason and
-fieldPath, Kubernetes' quantity/cidr libraries, a string `format`, and a CRD whose rule names a
-field its schema lacks refused at create in kube's words."""
+fieldPath, Kubernetes' quantity/cidr libraries, cel-go's optional types, a string `format`, and a
+CRD whose rule names a field its schema lacks refused at create in kube's words."""
 
 from __future__ import annotations
 
@@ -82,3 +82,46 @@ def test_rules_with_message_expressions_and_kube_libraries(
     r = server.kubectl("apply", "--server-side", "-f", "-", input=pool(memory="1Gi", gateway="10.1.2.3"))
     assert r.returncode == 0, r.stderr
     http.delete(f"{CRDS}/pools.{GROUP}")
+
+
+def test_rules_with_optional_types(http: httpx.Client, server: Server, ns: str) -> None:
+    """cel-go's optional types in CRD rules (kube 1.29+): `.?` chains read fields that may be absent."""
+    crd = copy.deepcopy(CRONTAB)
+    crd["metadata"]["name"] = f"gauges.{GROUP}"
+    crd["spec"]["names"] = {"plural": "gauges", "kind": "Gauge"}
+    crd["spec"]["versions"] = [crd["spec"]["versions"][0]]
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    schema["properties"]["spec"]["required"] = []
+    del schema["properties"]["spec"]["properties"]["replicas"]["default"]
+    schema["x-kubernetes-validations"] = [{"rule": "self.?spec.?replicaz.orValue(1) <= 5"}]
+    r = server.kubectl("create", "-f", "-", input=json.dumps(crd))
+    assert r.returncode != 0
+    assert "compilation failed: ERROR: <input>:1:11: undefined field 'replicaz'" in r.stderr, r.stderr
+
+    schema["x-kubernetes-validations"] = [
+        {"rule": "self.?spec.?replicas.orValue(1) <= 5", "message": "at most 5 replicas"},
+        {
+            "rule": "self.?spec.?extra[?'tier'].orValue('gold') in ['gold', 'silver']",
+            "message": "no such tier",
+        },
+    ]
+    server.kubectl("create", "-f", "-", input=json.dumps(crd), check=True)
+    gauges = f"/apis/{GROUP}/v1/namespaces/{ns}/gauges"
+    wait_for(lambda: served(http, gauges), timeout=10, what="gauges served")
+
+    def gauge(name: str, spec: dict[str, Any] | None) -> dict[str, Any]:
+        body = {"apiVersion": f"{GROUP}/v1", "kind": "Gauge", "metadata": {"name": name}}
+        return body if spec is None else {**body, "spec": spec}
+
+    assert http.post(gauges, json=gauge("bare", None)).status_code == 201  # no spec: 1 <= 5
+    assert http.post(gauges, json=gauge("empty", {})).status_code == 201
+    assert (
+        http.post(gauges, json=gauge("five", {"replicas": 5, "extra": {"tier": "silver"}})).status_code == 201
+    )
+    refused = http.post(gauges, json=gauge("six", {"replicas": 6, "extra": {"tier": "bronze"}}))
+    assert refused.status_code == 422, refused.text
+    assert [(c.get("field"), c["message"]) for c in refused.json()["details"]["causes"]] == [
+        (None, 'Invalid value: "object": at most 5 replicas'),  # a rule at the root: no field
+        (None, 'Invalid value: "object": no such tier'),
+    ]
+    http.delete(f"{CRDS}/gauges.{GROUP}")
