@@ -62,6 +62,7 @@ def request_head(cfg: ClientConfig, req: rq.Request, host: str, port: int, prefi
         "Accept-Encoding: identity",
     ]
     lines += [f"{k}: {v}" for k, v in headers_for(cfg, req).items()]
+    lines += [f"{k}: {v}" for k, v in cfg.repeated_headers]
     if req.body is not None or req.method in ("POST", "PUT", "PATCH", "DELETE"):
         lines.append(f"Content-Length: {len(req.body or b'')}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()

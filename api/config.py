@@ -36,6 +36,8 @@ class ClientConfig:
     timeout: float | None = None  # seconds for a whole non-watch request; None = no limit
     user_agent: str = "kubelite"
     extra_headers: dict[str, str] = field(default_factory=dict)  # e.g. the node name of a node credential
+    # headers a request may carry more than once, in order (`Impersonate-Group` per group)
+    repeated_headers: tuple[tuple[str, str], ...] = ()
     fallback_servers: tuple[
         str, ...
     ] = ()  # other API servers of the cluster, tried when `server` is unreachable

@@ -155,6 +155,7 @@ def update(
     subresource: str | None = None,
     dry_run: bool = False,
     field_manager: str | None = None,
+    field_validation: str | None = None,
 ) -> Request:
     res = resource(r)
     meta = obj.get("metadata") or {}
@@ -162,7 +163,7 @@ def update(
     return Request(
         "PUT",
         _path(res, meta["name"], ns, subresource),
-        _write_query(dry_run, field_manager, None),
+        _write_query(dry_run, field_manager, field_validation),
         jsonutil.dumps(obj),
         JSON,
     )

@@ -14,9 +14,9 @@ from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.errors import api_error_text
-from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed, UsageError
+from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
 from kubectl.targets import NEED_ARGS, kind_prefix
-from kubectl.waiting import wait_gone
+from kubectl.waiting import propagation_policy, wait_gone
 
 FLAGS: dict[str, FlagSpec] = {
     "delete": {
@@ -36,15 +36,6 @@ FLAGS: dict[str, FlagSpec] = {
         "output": ("str", "", "o"),
     }
 }
-
-
-def _propagation(cascade: str) -> str:
-    value = {"true": "background", "false": "orphan"}.get(cascade, cascade)
-    if value not in ("background", "foreground", "orphan"):
-        raise UsageError(
-            f'invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan".'
-        )
-    return value.capitalize()
 
 
 def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
@@ -106,7 +97,7 @@ def delete(env: Env, p: Parsed) -> int:
             file=env.err,
         )
         grace = 0 if grace < 0 else grace
-    propagation = _propagation(p["cascade"])
+    propagation = propagation_policy(p["cascade"])
     targets = _targets(env, p)
     if not targets:
         if not p["filename"]:

@@ -1,4 +1,4 @@
-"""`kubectl version`, `cluster-info`, `api-resources`, `completion bash|zsh`.
+"""`kubectl version`, `cluster-info`, `api-resources`, `api-versions`, `completion bash|zsh`.
 
 `api-resources` asks the server's discovery (`/api/v1`, `/apis`), so it shows what any
 Kubernetes-compatible server serves; the built-in table is used only if discovery fails.
@@ -38,6 +38,7 @@ FLAGS: dict[str, FlagSpec] = {
         "sort-by": ("str", None, ""),
     },
     "completion": {},
+    "api-versions": {},
 }
 
 
@@ -174,6 +175,15 @@ def api_resources(env: Env, p: Parsed) -> int:
             row += [",".join(r.get("verbs") or []), ",".join(r.get("categories") or [])]
         table.append(row)
     env.out.write(TabWriter().format(table))
+    return 0
+
+
+def api_versions(env: Env, p: Parsed) -> int:
+    """Every group/version the server serves (not only the preferred ones), sorted, as kubectl."""
+    versions = [str(v) for v in env.client.call(rq.Request("GET", "/api")).get("versions") or []]
+    for g in env.client.call(rq.Request("GET", "/apis")).get("groups") or []:
+        versions += [v.get("groupVersion", "") for v in g.get("versions") or []]
+    env.out.write("".join(v + "\n" for v in sorted(versions)))
     return 0
 
 

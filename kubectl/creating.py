@@ -41,6 +41,19 @@ def display_name(obj: dict[str, Any], res: Any = None) -> str:
     return f"{kind}{'.' + group if group else ''}/{(obj.get('metadata') or {}).get('name', '')}"
 
 
+PRINTER_FORMATS = "go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,yaml"
+
+
+def check_output(fmt: str) -> None:
+    """The `-o` values kubectl's PrintFlags take (those we print: json, yaml, name, jsonpath=), else
+    its refusal."""
+    if fmt and fmt.partition("=")[0] not in PRINTER_FORMATS.split(","):
+        raise CommandError(
+            f'error: unable to match a printer suitable for the output format "{fmt}", allowed formats '
+            f"are: {PRINTER_FORMATS}"
+        )
+
+
 def report(env: Env, p: Parsed, obj: dict[str, Any], res: Any, what: str, mode: str) -> None:
     """`pod/web created`, or the object in `-o yaml|json|name`."""
     fmt = p["output"]
@@ -53,6 +66,11 @@ def report(env: Env, p: Parsed, obj: dict[str, Any], res: Any, what: str, mode: 
         return
     if fmt == "name":
         env.out.write(display_name(obj, res) + "\n")
+        return
+    if fmt.startswith("jsonpath="):
+        from kubectl import jsonpath
+
+        env.out.write(jsonpath.render(fmt.partition("=")[2], obj))
         return
     suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
     env.out.write(f"{display_name(obj, res)} {what}{suffix}\n")
@@ -131,12 +149,12 @@ def typed_annotation(obj: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
-def unknown_flags(p: Parsed, allowed: Iterable[str], command: str) -> None:
+def unknown_flags(p: Parsed, allowed: Iterable[str], command: str, verb: str = "create") -> None:
     """Flags a family's module accepts for some member but not for this one, refused as cobra does."""
     from kubectl.flags import GLOBAL_FLAGS
 
     for name in sorted(p.seen - set(allowed) - set(GLOBAL_FLAGS)):
-        raise CommandError(f"error: unknown flag: --{name}\nSee 'kubectl create {command} --help' for usage.")
+        raise CommandError(f"error: unknown flag: --{name}\nSee 'kubectl {verb} {command} --help' for usage.")
 
 
 def one_name(args: list[str], command: str) -> str:

@@ -91,6 +91,8 @@ class Env:
                 cfg.server = "http://" + cfg.server
         if f.get("token"):
             cfg.token = f["token"]
+        if f.get("as") or f.get("as-group") or f.get("as-uid"):
+            cfg.repeated_headers = self._impersonation()
         if f.get("certificate-authority"):
             try:
                 cfg.ca_data = Path(f["certificate-authority"]).read_bytes()
@@ -104,6 +106,26 @@ class Env:
         cfg.timeout = timeout or None
         cfg.user_agent = "kubectl/v1.33.0 (kubelite)"
         return cfg
+
+    def _impersonation(self) -> tuple[tuple[str, str], ...]:
+        """`--as`, `--as-group` (repeatable), `--as-uid` as client-go's Impersonate-* headers."""
+        f = self.flags.flags
+        if not f.get("as"):
+            user = f.get("user") or ""
+            if not user and self._has_kubeconfig():
+                doc = merged_kubeconfig(self.kubeconfig_paths())
+                ctx_name = f.get("context") or doc.get("current-context")
+                for e in doc.get("contexts") or []:
+                    if e.get("name") == ctx_name:
+                        user = (e.get("context") or {}).get("user") or ""
+            raise CommandError(
+                f"error: requesting uid, groups or user-extra for {user} without impersonating a user"
+            )
+        headers = [("Impersonate-User", f["as"])]
+        headers += [("Impersonate-Group", g) for g in f.get("as-group") or []]
+        if f.get("as-uid"):
+            headers.append(("Impersonate-Uid", f["as-uid"]))
+        return tuple(headers)
 
     def _has_kubeconfig(self) -> bool:
         from api.config import default_paths

@@ -19,6 +19,7 @@ VERBS: dict[str, str] = {
     "describe": "kubectl.describe",
     "apply": "kubectl.cmd_apply",
     "create": "kubectl.cmd_apply",
+    "replace": "kubectl.cmd_replace",
     "delete": "kubectl.cmd_delete",
     "run": "kubectl.cmd_run",
     "expose": "kubectl.cmd_run",
@@ -42,6 +43,9 @@ VERBS: dict[str, str] = {
     "cluster-info": "kubectl.cmd_info",
     "api-resources": "kubectl.cmd_info",
     "completion": "kubectl.cmd_info",
+    "api-versions": "kubectl.cmd_info",
+    "auth": "kubectl.cmd_auth",
+    "certificate": "kubectl.cmd_certificate",
 }
 # (verb, first argument) -> module, for subcommands with flags of their own
 SUBVERBS: dict[tuple[str, str], str] = {
@@ -105,6 +109,7 @@ Deploy Commands:
   autoscale       Auto-scale a deployment, replica set, stateful set, or replication controller
 
 Cluster Management Commands:
+  certificate     Modify certificate resources
   cluster-info    Display cluster information
   top             Display resource (CPU/memory) usage
 
@@ -114,10 +119,12 @@ Troubleshooting and Debugging Commands:
   exec            Execute a command in a container
   attach          Attach to a running container
   port-forward    Forward one or more local ports to a pod
+  auth            Inspect authorization
 
 Advanced Commands:
   apply           Apply a configuration to a resource by file name or stdin
   patch           Update fields of a resource
+  replace         Replace a resource by file name or stdin
   wait            Experimental: Wait for a specific condition on one or many resources
 
 Settings Commands:
@@ -127,6 +134,7 @@ Settings Commands:
 
 Other Commands:
   api-resources   Print the supported API resources on the server
+  api-versions    Print the supported API versions on the server, in the form of "group/version"
   config          Modify kubeconfig files
   version         Print the client and server version information
 

@@ -142,10 +142,12 @@ def omit_managed_fields(obj: Any) -> Any:
 # --- JSON ------------------------------------------------------------------------------------
 
 
-def to_json(obj: Any, managed_fields: bool = False) -> str:
+def to_json(obj: Any, managed_fields: bool = False, sort_keys: bool = True) -> str:
+    """As kubectl prints an object it read unstructured (keys sorted), or a typed one in its given
+    (struct field) order with `sort_keys=False`."""
     if not managed_fields:
         obj = omit_managed_fields(obj)
-    text = json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False)
+    text = json.dumps(obj, indent=4, sort_keys=sort_keys, ensure_ascii=False)
     # Go's encoding/json escapes these (outside strings they cannot occur)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 

@@ -1,8 +1,9 @@
 """Waiting on one object: a GET, then a watch on its name from that resourceVersion (never a poll).
 
 `wait_gone` (until DELETED or 404) is shared by `kubectl delete --wait`, `kubectl wait
---for=delete` and `rolling-update` (which waits for the old controller); `watch_name` is the
-watch under it and under `kubectl wait`'s conditions, so no verb imports another.
+--for=delete`, `replace --force` and `rolling-update` (which waits for the old controller);
+`watch_name` is the watch under it and under `kubectl wait`'s conditions, and `--cascade` is read
+here for delete and replace, so no verb imports another.
 """
 
 from __future__ import annotations
@@ -16,8 +17,19 @@ from api import requests as rq
 from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import Env
+from kubectl.flags import UsageError
 
 Obj = dict[str, Any]
+
+
+def propagation_policy(cascade: str) -> str:
+    """`--cascade` (delete, replace --force) as a DeleteOptions propagationPolicy."""
+    value = {"true": "background", "false": "orphan"}.get(cascade, cascade)
+    if value not in ("background", "foreground", "orphan"):
+        raise UsageError(
+            f'invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan".'
+        )
+    return value.capitalize()
 
 
 def watch_name(
