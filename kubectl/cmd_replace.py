@@ -55,6 +55,8 @@ def replace(env: Env, p: Parsed) -> int:
         raise CommandError("error: --timeout must have --force specified")
     check_output(p["output"])
     mode = dry_run_mode(p)
+    if p["force"] and mode != "none":  # kubectl's words: a forced replace deletes for real
+        raise CommandError("error: --dry-run can not be used when --force is set")
     docs = load_paths(p["filename"], p["recursive"])
     for d in docs:  # kinds are checked before anything is sent
         resource_of(env, d)

@@ -252,3 +252,10 @@ def test_replace_force(ns, kubectl, real, tmp_path, client):
     r = kubectl("replace", "--force", "--grace-period=0", "-f", str(path))
     assert r.out == 'service "web" deleted\nconfigmap/one replaced\nservice/web replaced\n', r.err
     same(kubectl, real, "replace", "--force", "-f", str(path))
+    # a forced replace deletes for real, so kubectl refuses it with --dry-run, and so do we
+    uid = client.get("configmaps", "one", ns)["metadata"]["uid"]
+    for mode in ("client", "server"):
+        r = kubectl("replace", "--force", f"--dry-run={mode}", "-f", str(path))
+        assert r.code == 1 and r.err == "error: --dry-run can not be used when --force is set\n", r.err
+        same(kubectl, real, "replace", "--force", f"--dry-run={mode}", "-f", str(path))
+    assert client.get("configmaps", "one", ns)["metadata"]["uid"] == uid
