@@ -59,3 +59,19 @@ def format_labels(labels: dict[str, str] | None) -> str:
     if not labels:
         return "<none>"
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def go_duration(seconds: float) -> str:
+    """A duration truncated to milliseconds, printed as Go's time.Duration prints it (`1.5s`, `12ms`,
+    `1m0s`): the kubelet's pull events, `kubectl drain`'s timeouts."""
+    ms = int(max(seconds, 0.0) * 1000)
+    if ms == 0:
+        return "0s"
+    if ms < 1000:
+        return f"{ms}ms"
+    minutes, ms = divmod(ms, 60_000)
+    hours, minutes = divmod(minutes, 60)
+    secs = f"{ms // 1000}.{ms % 1000:03d}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{secs}"
+    return f"{minutes}m{secs}" if minutes else secs

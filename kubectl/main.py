@@ -25,6 +25,10 @@ VERBS: dict[str, str] = {
     "expose": "kubectl.cmd_run",
     "scale": "kubectl.cmd_modify",
     "autoscale": "kubectl.cmd_autoscale",
+    "cordon": "kubectl.cmd_node",
+    "uncordon": "kubectl.cmd_node",
+    "drain": "kubectl.cmd_node",
+    "taint": "kubectl.cmd_taint",
     "top": "kubectl.cmd_top",
     "label": "kubectl.cmd_modify",
     "annotate": "kubectl.cmd_modify",
@@ -112,6 +116,10 @@ Cluster Management Commands:
   certificate     Modify certificate resources
   cluster-info    Display cluster information
   top             Display resource (CPU/memory) usage
+  cordon          Mark node as unschedulable
+  uncordon        Mark node as schedulable
+  drain           Drain node in preparation for maintenance
+  taint           Update the taints on one or more nodes
 
 Troubleshooting and Debugging Commands:
   describe        Show details of a specific resource or group of resources

@@ -56,8 +56,11 @@ def watch_name(
             return
 
 
-def wait_gone(env: Env, res: Resource, ns: str | None, name: str, deadline: float) -> bool:
-    """True once the object is gone (404, or a DELETED event of the same UID), False at the deadline."""
+def wait_gone(
+    env: Env, res: Resource, ns: str | None, name: str, deadline: float, uid: str | None = None
+) -> bool:
+    """True once the object is gone (404, or a DELETED event of the same UID; with `uid`, also an
+    object of that name but another UID, as `kubectl drain` counts a replaced pod), False at the deadline."""
     while True:
         try:
             current: Any = env.client.get(res, name, ns)
@@ -65,6 +68,8 @@ def wait_gone(env: Env, res: Resource, ns: str | None, name: str, deadline: floa
             if e.code == 404:
                 return True
             raise
+        if uid and (current.get("metadata") or {}).get("uid") != uid:
+            return True
         if deadline - time.monotonic() <= 0:
             return False
         m = current.get("metadata") or {}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from api.events import NORMAL, WARNING
+from api.humanize import go_duration
 from runtime.interface import ImageInfo
 
 EventFn = Callable[[dict[str, Any], str, str, str], None]  # (pod, type, reason, message)
@@ -36,21 +37,6 @@ def should_pull(policy: str, present: bool) -> bool:
     if policy == "Never":
         return False
     return policy == "Always" or not present
-
-
-def go_duration(seconds: float) -> str:
-    """A duration truncated to milliseconds, printed as Go's time.Duration prints it (`1.5s`, `12ms`)."""
-    ms = int(max(seconds, 0.0) * 1000)
-    if ms == 0:
-        return "0s"
-    if ms < 1000:
-        return f"{ms}ms"
-    minutes, ms = divmod(ms, 60_000)
-    hours, minutes = divmod(minutes, 60)
-    secs = f"{ms // 1000}.{ms % 1000:03d}".rstrip("0").rstrip(".") + "s"
-    if hours:
-        return f"{hours}h{minutes}m{secs}"
-    return f"{minutes}m{secs}" if minutes else secs
 
 
 def pull_credentials(image: str, secrets: list[dict[str, Any]]) -> list[tuple[str, str]]:
