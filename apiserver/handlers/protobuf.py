@@ -1,7 +1,8 @@
 """Just enough of Kubernetes' protobuf encoding to read what kubectl's generators send.
 
 `kubectl create namespace|service|configmap|secret|serviceaccount|deployment|job|cronjob` (and
-`priorityclass`, `poddisruptionbudget`; `kubectl drain`'s Eviction) use typed clients that POST
+`priorityclass`, `poddisruptionbudget`; `kubectl drain`'s Eviction, or its DeleteOptions with
+`--disable-eviction`) use typed clients that POST
 `application/vnd.kubernetes.protobuf`: the magic `k8s\\0`, then a runtime.Unknown envelope
 (typeMeta=1 {apiVersion=1, kind=2}, raw=2) whose `raw` is the object in the generated.proto
 encoding of k8s.io/api. Field numbers below are those of that file for the fields the
@@ -281,6 +282,7 @@ _KIND_SCHEMAS: dict[str, dict[int, Field]] = {
         3: ("orphanDependents", _B, False),
         4: ("propagationPolicy", _S, False),
         5: ("dryRun", _S, True),
+        6: ("ignoreStoreReadErrorWithClusterBreakingPotential", _B, False, POINTER),
     },
     "Preconditions": {1: ("uid", _S, False), 2: ("resourceVersion", _S, False)},
     # kubectl certificate approve|deny PUTs the request it read to /approval (certificates/v1); the
@@ -354,6 +356,7 @@ KINDS = {
     "PriorityClass",
     "PodDisruptionBudget",
     "Eviction",
+    "DeleteOptions",  # a DELETE's body: `kubectl drain --disable-eviction` deletes each pod so
     "CertificateSigningRequest",
     "ResourceQuota",
     "Pod",

@@ -395,11 +395,18 @@ def test_drain_retries_evictions_a_budget_refuses(ns, node_names, client, tmp_pa
     assert client.list("pods", ns)["items"] == []
 
 
-def test_drain_with_eviction_disabled_deletes(ns, kubectl, node_names, client):
+def test_drain_with_eviction_disabled_deletes(ns, kubectl, real, node_names, client):
+    """Ours, then the real kubectl, whose typed client sends each DELETE's DeleteOptions as
+    protobuf (the API server once refused that body: 415)."""
     node = node_names()
     make_pods(client, ns, node, "", pod("web", "", owner="ReplicaSet/rs"))
     r = kubectl("drain", node, "--disable-eviction", "--grace-period=0")
     assert (r.code, r.out, r.err) == (0, f"node/{node} cordoned\npod/web deleted\nnode/{node} drained\n", "")
+    assert client.list("pods", ns)["items"] == []
+    node = node_names()
+    make_pods(client, ns, node, "", pod("api", "", owner="ReplicaSet/rs"))
+    r = real("drain", node, "--disable-eviction", "--grace-period=0")
+    assert (r.code, r.out, r.err) == (0, f"node/{node} cordoned\npod/api deleted\nnode/{node} drained\n", "")
     assert client.list("pods", ns)["items"] == []
 
 
