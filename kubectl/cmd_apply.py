@@ -27,16 +27,26 @@ from kubectl.creating import (
 )
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
-from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Help, Parsed
 from kubectl.manifests import Doc, load_paths, resource_of
 
 _COMMON: FlagSpec = {**FILE_FLAGS, **WRITE_FLAGS}
 FLAGS: dict[str, FlagSpec] = {
     "apply": {
         **_COMMON,
-        "server-side": ("bool", False, ""),
-        "force-conflicts": ("bool", False, ""),
-        "prune": ("bool", False, ""),
+        "server-side": ("bool", False, "", "Have the server merge the manifest (server-side apply)."),
+        "force-conflicts": (
+            "bool",
+            False,
+            "",
+            "With --server-side, take fields another manager owns instead of failing.",
+        ),
+        "prune": (
+            "bool",
+            False,
+            "",
+            "Delete objects that were applied before but are missing from the configuration now (needs -l or --all).",
+        ),
         "selector": ("str", None, "l"),
         "overwrite": ("bool", True, ""),
         "all": ("bool", False, ""),
@@ -45,41 +55,59 @@ FLAGS: dict[str, FlagSpec] = {
     "create": dict(_COMMON),
 }
 HELP = {
-    "create": """Create a resource from a file or from stdin.
+    "apply": Help(
+        summary="Create or update objects to match manifests",
+        more="Creates the objects of the manifests that do not exist yet and changes those that "
+        "do, merging the manifest with what the object holds: fields that left the manifest since "
+        "the last apply (recorded in the last-applied annotation) are removed, fields others set "
+        "are kept. --server-side has the server do that merge.",
+        usage="(-f FILENAME | -k DIRECTORY)",
+        examples="""
+        # The objects of a file, of a directory tree, and from stdin
+        kubectl apply -f web.yaml
+        kubectl apply -R -f manifests/
+        cat web.json | kubectl apply -f -
 
- JSON and YAML formats are accepted.
+        # Applied by the server, as manager "ci"
+        kubectl apply --server-side --field-manager=ci -f web.yaml
 
-Examples:
-  # Create a pod using the data in pod.json
-  kubectl create -f ./pod.json
+        # Delete the objects labelled app=web that the manifests no longer have
+        kubectl apply --prune -l app=web -f manifests/
+        """,
+    ),
+    "create": Help(
+        summary="Create objects from manifests, or common ones from flags",
+        more="Creates the objects of JSON or YAML manifests, failing for those that exist. The "
+        "subcommands build common objects from flags instead.",
+        usage="-f FILENAME",
+        examples="""
+        # The objects of a manifest, and from stdin
+        kubectl create -f web.yaml
+        cat web.json | kubectl create -f -
 
-  # Create a pod based on the JSON passed into stdin
-  cat pod.json | kubectl create -f -
-
-Available Commands:
-  clusterrole           Create a cluster role
-  clusterrolebinding    Create a cluster role binding for a particular cluster role
-  configmap             Create a config map from a local file, directory or literal value
-  cronjob               Create a cron job with the specified name
-  deployment            Create a deployment with the specified name
-  ingress               Create an ingress with the specified name
-  job                   Create a job with the specified name
-  namespace             Create a namespace with the specified name
-  poddisruptionbudget   Create a pod disruption budget with the specified name
-  priorityclass         Create a priority class with the specified name
-  quota                 Create a quota with the specified name
-  role                  Create a role with single rule
-  rolebinding           Create a role binding for a particular role or cluster role
-  secret                Create a secret using a specified subcommand
-  service               Create a service using a specified subcommand
-  serviceaccount        Create a service account with the specified name
-  token                 Request a service account token
-
-Usage:
-  kubectl create -f FILENAME [options]
-
-Use "kubectl create <command> --help" for more information about a given command.
-Use "kubectl options" for a list of global command-line options (applies to all commands).""",
+        # Print what would be created
+        kubectl create -f web.yaml --dry-run=client -o yaml
+        """,
+        commands={
+            "clusterrole": "Create a cluster-wide role from one or more rules",
+            "clusterrolebinding": "Grant a cluster role to users, groups or service accounts everywhere",
+            "configmap": "Create a config map from files, directories, env files or literal values",
+            "cronjob": "Create a cron job that runs an image on a schedule",
+            "deployment": "Create a deployment running one or more images",
+            "ingress": "Create an ingress from host/path rules",
+            "job": "Create a job running an image, or from a cron job's template",
+            "namespace": "Create a namespace",
+            "poddisruptionbudget": "Create a pod disruption budget for the pods a selector picks",
+            "priorityclass": "Create a priority class for pods",
+            "quota": "Create a resource quota with hard limits",
+            "role": "Create a role from one rule",
+            "rolebinding": "Grant a role or cluster role in one namespace",
+            "secret": "Create a secret of one of several types",
+            "service": "Create a service of one of several types",
+            "serviceaccount": "Create a service account",
+            "token": "Request a token for a service account",
+        },
+    ),
 }
 
 

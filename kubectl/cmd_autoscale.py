@@ -13,17 +13,37 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Help, Parsed
 from kubectl.targets import NEED_ARGS
 
 FLAGS: dict[str, FlagSpec] = {
     "autoscale": {
-        "max": ("int", -1, ""),
-        "min": ("int", -1, ""),
-        "cpu-percent": ("int", -1, ""),
-        "name": ("str", "", ""),
+        "max": ("int", -1, "", "The most pods the autoscaler may run (required)."),
+        "min": ("int", -1, "", "The fewest pods the autoscaler may run; -1 leaves the server's default."),
+        "cpu-percent": (
+            "int",
+            -1,
+            "",
+            "Average CPU use, as a percent of the requested CPU, to scale toward; -1 leaves the default.",
+        ),
+        "name": ("str", "", "", "Name of the autoscaler; by default the target's."),
         **WRITE_FLAGS,
     }
+}
+HELP = {
+    "autoscale": Help(
+        summary="Scale a workload automatically with its CPU use",
+        more="Creates a HorizontalPodAutoscaler that keeps the target's replica count between "
+        "--min and --max, aiming at --cpu-percent average CPU use.",
+        usage="(-f FILENAME | TYPE NAME | TYPE/NAME) [--min=MINPODS] --max=MAXPODS [--cpu-percent=CPU]",
+        examples="""
+        # Between 2 and 10 pods of a deployment, at the default CPU target
+        kubectl autoscale deployment web --min=2 --max=10
+
+        # Up to 5 pods of a replication controller, aiming at 80% CPU
+        kubectl autoscale rc frontend --max=5 --cpu-percent=80
+        """,
+    )
 }
 _SCALABLE = ("deployments", "replicasets", "replicationcontrollers", "statefulsets")
 

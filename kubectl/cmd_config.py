@@ -14,17 +14,90 @@ from pathlib import Path
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "config": {
-        "raw": ("bool", False, ""),
-        "minify": ("bool", False, ""),
-        "flatten": ("bool", False, ""),
-        "output": ("str", "yaml", "o"),
-        "current": ("bool", False, ""),
+        "raw": ("bool", False, "", "Show certificate data and tokens as they are rather than redacted."),
+        "minify": ("bool", False, "", "Keep only what the current context uses."),
+        "flatten": ("bool", False, "", "Put the content of referenced files (certificates, keys) inline."),
+        "output": ("str", "yaml", "o", "Output format: yaml, json, or name (get-contexts)."),
+        "current": ("bool", False, "", "Change the current context."),
         "no-headers": ("bool", False, ""),
     }
+}
+HELP = {
+    "config": Help(
+        summary="Read and change kubeconfig files",
+        more="Reads and changes kubeconfig files: --kubeconfig if given, else the files of "
+        "$KUBECONFIG (merged, changes going to the file that holds what changes), else "
+        "~/.kube/config.",
+        usage="SUBCOMMAND",
+        examples="""
+        # The merged configuration, then switch context
+        kubectl config view
+        kubectl config use-context kind-dev
+        """,
+        flags=(),
+    ),
+    "config view": Help(
+        summary="Print the kubeconfig, merged from its files",
+        more="Certificate data and tokens are redacted unless --raw.",
+        usage="[flags]",
+        examples="""
+        # Everything, then just what the current context uses
+        kubectl config view
+        kubectl config view --minify
+
+        # One value, with JSONPath
+        kubectl config view -o jsonpath='{.users[?(@.name == "admin")].user.token}'
+        """,
+        flags=("flatten", "minify", "output", "raw"),
+    ),
+    "config get-contexts": Help(
+        summary="List the kubeconfig's contexts",
+        usage="[(-o|--output=)name)]",
+        examples="""
+        # All contexts, and one
+        kubectl config get-contexts
+        kubectl config get-contexts dev
+        """,
+        flags=("no-headers", "output"),
+    ),
+    "config current-context": Help(
+        summary="Print the name of the current context",
+        usage="",
+        examples="""
+        # The context kubectl uses by default
+        kubectl config current-context
+        """,
+        flags=(),
+    ),
+    "config use-context": Help(
+        summary="Make a context the current one",
+        aliases=("use",),
+        usage="CONTEXT_NAME",
+        examples="""
+        # Use the dev context from now on
+        kubectl config use-context dev
+        """,
+        flags=(),
+    ),
+    "config set-context": Help(
+        summary="Create or change a context of the kubeconfig",
+        more="Creates the context, or changes the fields given: --cluster, --user and --namespace "
+        "set the context's own fields here.",
+        usage="[NAME | --current] [--cluster=cluster_nickname] [--user=user_nickname] "
+        "[--namespace=namespace]",
+        examples="""
+        # Make the current context use another namespace
+        kubectl config set-context --current --namespace=team-a
+
+        # Point the dev context at a user
+        kubectl config set-context dev --user=alice
+        """,
+        flags=("current",),
+    ),
 }
 # `set-context --namespace` is the verb's own flag, not the global -n: read it from the args
 _SECRET_DATA = ("certificate-authority-data", "client-certificate-data", "client-key-data")

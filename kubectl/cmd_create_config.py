@@ -16,23 +16,122 @@ from pathlib import Path
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Help, Parsed
 
 _COMMON: FlagSpec = {
     **WRITE_FLAGS,
-    "from-literal": ("list", [], ""),
-    "from-file": ("list", [], ""),
-    "from-env-file": ("list", [], ""),
-    "append-hash": ("bool", False, ""),
-    "type": ("str", "", ""),
-    "docker-username": ("str", "", ""),
-    "docker-password": ("str", "", ""),
-    "docker-email": ("str", "", ""),
-    "docker-server": ("str", "https://index.docker.io/v1/", ""),
-    "cert": ("str", "", ""),
-    "key": ("str", "", ""),
+    "from-literal": ("list", [], "", "A key and its value (key=value); the flag may be repeated."),
+    "from-file": (
+        "list",
+        [],
+        "",
+        "A file ([key=]path, the key defaulting to the file name) or a directory of files; may be repeated.",
+    ),
+    "from-env-file": ("list", [], "", "A file of KEY=value lines, each line one key; may be repeated."),
+    "append-hash": ("bool", False, "", "End the object's name with a hash of its content."),
+    "type": ("str", "", "", "The secret's type (Opaque when not given)."),
+    "docker-username": ("str", "", "", "User name for the registry."),
+    "docker-password": ("str", "", "", "Password for the registry."),
+    "docker-email": ("str", "", "", "Email for the registry."),
+    "docker-server": ("str", "https://index.docker.io/v1/", "", "Address of the registry."),
+    "cert": ("str", "", "", "Path of the PEM certificate (chain)."),
+    "key": ("str", "", "", "Path of the PEM private key of that certificate."),
 }
 FLAGS: dict[str, FlagSpec] = {"create": _COMMON}
+_FROM = (*WRITE_FLAGS, "from-literal", "from-file", "from-env-file", "append-hash")
+HELP = {
+    "create configmap": Help(
+        summary="Create a config map from files, directories, env files or literal values",
+        more="Each file becomes a key named after it; a directory gives a key for each regular "
+        "file in it whose name is a valid key.",
+        aliases=("cm",),
+        usage="NAME [--from-file=[key=]source] [--from-literal=key1=value1] [--dry-run=server|client|none]",
+        examples="""
+        # The files of a directory, one key each
+        kubectl create configmap web-conf --from-file=conf/
+
+        # A file under another key, and two literals
+        kubectl create configmap web-conf --from-file=site.conf=nginx.conf
+        kubectl create configmap flags --from-literal=mode=fast --from-literal=level=3
+
+        # The lines of an env file
+        kubectl create configmap env --from-env-file=app.env
+        """,
+        flags=_FROM,
+    ),
+    "create secret": Help(
+        summary="Create a secret of one of several types",
+        more="generic holds any keys (type Opaque unless --type), tls a certificate and its key, "
+        "docker-registry the credentials of an image registry.",
+        usage="(docker-registry | generic | tls)",
+        examples="""
+        # A secret of two literal keys
+        kubectl create secret generic db --from-literal=user=app --from-literal=password=s3cret
+        """,
+        flags=(),
+    ),
+    "create secret generic": Help(
+        summary="Create a secret from files, directories, env files or literal values",
+        more="Keys come as for a config map: one per file (named after it, unless key=path), per "
+        "regular file of a directory, per literal, or per line of an env file.",
+        usage="NAME [--type=string] [--from-file=[key=]source] [--from-literal=key1=value1] "
+        "[--dry-run=server|client|none]",
+        examples="""
+        # Two literal keys
+        kubectl create secret generic db --from-literal=user=app --from-literal=password=s3cret
+
+        # SSH keys under chosen key names
+        kubectl create secret generic ssh --from-file=id=keys/id_ed25519 --from-file=id.pub=keys/id_ed25519.pub
+
+        # Of another type
+        kubectl create secret generic token --type=example.com/token --from-literal=token=abc
+        """,
+        flags=(*_FROM, "type"),
+    ),
+    "create secret tls": Help(
+        summary="Create a TLS secret from a certificate and its key",
+        more="The certificate and key must match; they are stored as tls.crt and tls.key.",
+        usage="NAME --cert=path/to/cert/file --key=path/to/key/file [--dry-run=server|client|none]",
+        examples="""
+        # From PEM files
+        kubectl create secret tls web-tls --cert=tls/web.crt --key=tls/web.key
+        """,
+        flags=(*WRITE_FLAGS, "cert", "key", "append-hash"),
+    ),
+    "create secret docker-registry": Help(
+        summary="Create a secret for pulling images from a registry",
+        more="Pods name it in imagePullSecrets. The credentials come from the --docker-* flags, or "
+        "from an existing Docker config file with --from-file=.dockerconfigjson=path.",
+        usage="NAME --docker-username=user --docker-password=password --docker-email=email "
+        "[--docker-server=string] [--from-file=[key=]source] [--dry-run=server|client|none]",
+        examples="""
+        # For a private registry
+        kubectl create secret docker-registry pull --docker-server=registry.example.com:5000 --docker-username=ci --docker-password=s3cret --docker-email=ci@example.com
+
+        # From a Docker config file
+        kubectl create secret docker-registry pull --from-file=.dockerconfigjson=$HOME/.docker/config.json
+        """,
+        flags=(
+            *WRITE_FLAGS,
+            "docker-username",
+            "docker-password",
+            "docker-email",
+            "docker-server",
+            "from-file",
+            "append-hash",
+        ),
+    ),
+    "create serviceaccount": Help(
+        summary="Create a service account",
+        aliases=("sa",),
+        usage="NAME [--dry-run=server|client|none]",
+        examples="""
+        # A service account for a build system
+        kubectl create serviceaccount builder
+        """,
+        flags=tuple(WRITE_FLAGS),
+    ),
+}
 _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 

@@ -11,16 +11,34 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "create": {
-        **FILE_FLAGS,
         **WRITE_FLAGS,
-        "image": ("list", [], ""),
-        "replicas": ("int", 1, "r"),
-        "port": ("int", -1, ""),
+        "image": ("list", [], "", "Image of a container; give it several times for several containers."),
+        "replicas": ("int", 1, "r", "Number of replicas."),
+        "port": ("int", -1, "", "Port the container exposes; -1 exposes none."),
     }
+}
+HELP = {
+    "create deployment": Help(
+        summary="Create a deployment running one or more images",
+        more="The containers are named after their images; arguments after -- become the "
+        "command of the (single) container.",
+        aliases=("deploy",),
+        usage="NAME --image=image -- [COMMAND] [args...]",
+        examples="""
+        # Three replicas of nginx
+        kubectl create deployment web --image=nginx --replicas=3
+
+        # A container that runs a command, exposing a port
+        kubectl create deployment clock --image=busybox --port=8080 -- sh -c 'while date; do sleep 5; done'
+
+        # Two containers in each pod
+        kubectl create deployment pair --image=nginx --image=busybox
+        """,
+    )
 }
 
 

@@ -15,16 +15,40 @@ import re
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "create": {
         **WRITE_FLAGS,
-        "class": ("str", "", ""),
-        "rule": ("list", [], ""),
-        "default-backend": ("str", "", ""),
-        "annotation": ("list", [], ""),
+        "class": ("str", "", "", "The ingress class (the controller that serves it)."),
+        "rule": (
+            "list",
+            [],
+            "",
+            "A rule host/path=service:port[,tls[=secret]] (path* for a prefix); may be repeated.",
+        ),
+        "default-backend": ("str", "", "", "The service:port of requests no rule matches."),
+        "annotation": ("list", [], "", "An annotation (key=value) for the ingress; may be repeated."),
     }
+}
+HELP = {
+    "create ingress": Help(
+        summary="Create an ingress from host/path rules",
+        more="A rule's path matches exactly, or as a prefix when it ends with *. ,tls serves the "
+        "host over TLS, with the certificate of the named secret.",
+        aliases=("ing",),
+        usage="NAME --rule=host/path=service:port[,tls[=secret]]",
+        examples="""
+        # One host, one path
+        kubectl create ingress web --rule="example.com/=web:80"
+
+        # Everything under /api to another service, over TLS
+        kubectl create ingress api --rule="example.com/api*=api:8080,tls=example-tls"
+
+        # A class and a catch-all backend
+        kubectl create ingress edge --class=nginx --default-backend=fallback:80 --rule="shop.example.com/*=shop:80"
+        """,
+    )
 }
 _RULE = re.compile(
     r"^(?P<host>[\w\*\-\.]*)(?P<path>/[^,=\n]*)=(?P<svcname>[\w\-]+):(?P<svcport>[\w\-]+)"

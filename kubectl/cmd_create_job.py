@@ -14,11 +14,42 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Help, Parsed
 
-_COMMON: FlagSpec = {**FILE_FLAGS, **WRITE_FLAGS, "image": ("str", "", "")}
+_COMMON: FlagSpec = {**WRITE_FLAGS, "image": ("str", "", "")}
 FLAGS: dict[str, FlagSpec] = {
-    "create": {**_COMMON, "from": ("str", "", ""), "schedule": ("str", "", ""), "restart": ("str", "", "")}
+    "create": {
+        **_COMMON,
+        "from": ("str", "", "", "The cron job (cronjob/NAME) whose job template the job is made from."),
+        "schedule": ("str", "", "", "When the cron job runs, in cron format (e.g. '*/5 * * * *')."),
+        "restart": ("str", "", "", "Restart policy of the job's pods: OnFailure (the default) or Never."),
+    }
+}
+HELP = {
+    "create job": Help(
+        summary="Create a job running an image, or from a cron job's template",
+        more="Arguments after -- become the container's command.",
+        usage="NAME --image=image [--from=cronjob/name] -- [COMMAND] [args...]",
+        examples="""
+        # A job printing the date
+        kubectl create job once --image=busybox -- date
+
+        # Run a cron job now, from its template
+        kubectl create job backup-now --from=cronjob/backup
+        """,
+        flags=(*WRITE_FLAGS, "image", "from"),
+    ),
+    "create cronjob": Help(
+        summary="Create a cron job that runs an image on a schedule",
+        more="Arguments after -- become the container's command.",
+        aliases=("cj",),
+        usage="NAME --image=image --schedule='0/5 * * * ?' -- [COMMAND] [args...]",
+        examples="""
+        # Every five minutes
+        kubectl create cronjob tick --image=busybox --schedule='*/5 * * * *' -- date
+        """,
+        flags=(*WRITE_FLAGS, "image", "schedule", "restart"),
+    ),
 }
 
 

@@ -15,21 +15,39 @@ import re
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Help, Parsed
 
 _OWN: dict[str, FlagSpec] = {
     "namespace": {},
-    "quota": {"hard": ("str", "", ""), "scopes": ("str", "", "")},
+    "quota": {
+        "hard": (
+            "str",
+            "",
+            "",
+            "The limits, as resource=quantity pairs separated by commas (e.g. pods=10,cpu=4).",
+        ),
+        "scopes": (
+            "str",
+            "",
+            "",
+            "Scopes the quota applies to, comma separated (e.g. BestEffort,NotTerminating).",
+        ),
+    },
     "priorityclass": {
-        "value": ("int", 0, ""),
-        "global-default": ("bool", False, ""),
-        "description": ("str", "", ""),
-        "preemption-policy": ("str", "PreemptLowerPriority", ""),
+        "value": ("int", 0, "", "The priority; a higher value schedules first."),
+        "global-default": ("bool", False, "", "Make this the priority class of pods that name none."),
+        "description": ("str", "", "", "What the class is for, in a few words."),
+        "preemption-policy": (
+            "str",
+            "PreemptLowerPriority",
+            "",
+            "Whether its pods may evict lower-priority ones: PreemptLowerPriority or Never.",
+        ),
     },
     "poddisruptionbudget": {
-        "selector": ("str", "", ""),
-        "min-available": ("str", "", ""),
-        "max-unavailable": ("str", "", ""),
+        "selector": ("str", "", "", "Label selector of the pods the budget protects."),
+        "min-available": ("str", "", "", "Pods that must stay available: a number or a percentage."),
+        "max-unavailable": ("str", "", "", "Pods that may be unavailable at once: a number or a percentage."),
     },
 }
 ALIASES = {
@@ -40,6 +58,60 @@ ALIASES = {
 }
 FLAGS: dict[str, FlagSpec] = {
     "create": {**WRITE_FLAGS, **{k: v for own in _OWN.values() for k, v in own.items()}}
+}
+HELP = {
+    "create namespace": Help(
+        summary="Create a namespace",
+        aliases=("ns",),
+        usage="NAME [--dry-run=server|client|none]",
+        examples="""
+        # A namespace for a team
+        kubectl create namespace team-a
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["namespace"]),
+    ),
+    "create quota": Help(
+        summary="Create a resource quota with hard limits",
+        aliases=("resourcequota",),
+        usage="NAME [--hard=key1=value1,key2=value2] [--scopes=Scope1,Scope2] [--dry-run=server|client|none]",
+        examples="""
+        # At most 10 pods and 4 CPUs requested in the namespace
+        kubectl create quota small --hard=pods=10,requests.cpu=4
+
+        # A limit that only counts best-effort pods
+        kubectl create quota besteffort --hard=pods=5 --scopes=BestEffort
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["quota"]),
+    ),
+    "create priorityclass": Help(
+        summary="Create a priority class for pods",
+        aliases=("pc",),
+        usage="NAME --value=VALUE --global-default=BOOL [--dry-run=server|client|none]",
+        examples="""
+        # A high priority for critical services
+        kubectl create priorityclass critical --value=100000 --description="front-end services"
+
+        # The default for pods that name none
+        kubectl create priorityclass normal --value=1000 --global-default
+
+        # A priority that never evicts other pods
+        kubectl create priorityclass polite --value=5000 --preemption-policy=Never
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["priorityclass"]),
+    ),
+    "create poddisruptionbudget": Help(
+        summary="Create a pod disruption budget for the pods a selector picks",
+        aliases=("pdb",),
+        usage="NAME --selector=SELECTOR --min-available=N [--dry-run=server|client|none]",
+        examples="""
+        # Keep at least two web pods during voluntary disruptions
+        kubectl create poddisruptionbudget web --selector=app=web --min-available=2
+
+        # Let at most a quarter of the workers go at once
+        kubectl create pdb workers --selector=app=worker --max-unavailable=25%
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["poddisruptionbudget"]),
+    ),
 }
 _COUNT = re.compile(r"^[0-9]+%?$")
 _OPERATORS = {"in": "In", "notin": "NotIn", "exists": "Exists", "!": "DoesNotExist"}

@@ -16,24 +16,108 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed, UsageError
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Help, Parsed, UsageError
 
 RBAC = "rbac.authorization.k8s.io"
 RBAC_V1 = f"{RBAC}/v1"
-_ROLE: FlagSpec = {"verb": ("list", [], ""), "resource": ("list", [], ""), "resource-name": ("list", [], "")}
-_CLUSTERROLE: FlagSpec = {**_ROLE, "non-resource-url": ("list", [], ""), "aggregation-rule": ("list", [], "")}
+_ROLE: FlagSpec = {
+    "verb": ("list", [], "", "A verb the rule allows (get, list, watch, create ... or *); may be repeated."),
+    "resource": (
+        "list",
+        [],
+        "",
+        "A resource (plural[.group][/subresource]) the rule covers; may be repeated.",
+    ),
+    "resource-name": ("list", [], "", "Limit the rule to objects of this name; may be repeated."),
+}
+_CLUSTERROLE: FlagSpec = {
+    **_ROLE,
+    "non-resource-url": ("list", [], "", "A URL path (e.g. /healthz) the rule allows; may be repeated."),
+    "aggregation-rule": (
+        "list",
+        [],
+        "",
+        "Labels (key=value) of the cluster roles whose rules this one gathers.",
+    ),
+}
 _SUBJECTS: FlagSpec = {
-    "user": ("list", [], ""),
-    "group": ("list", [], ""),
-    "serviceaccount": ("list", [], ""),
+    "user": ("list", [], "", "A user to grant the role to; may be repeated."),
+    "group": ("list", [], "", "A group to grant the role to; may be repeated."),
+    "serviceaccount": (
+        "list",
+        [],
+        "",
+        "A service account (namespace:name) to grant the role to; may be repeated.",
+    ),
 }
 _OWN: dict[str, FlagSpec] = {
     "role": _ROLE,
     "clusterrole": _CLUSTERROLE,
-    "rolebinding": {**_SUBJECTS, "role": ("str", "", ""), "clusterrole": ("str", "", "")},
-    "clusterrolebinding": {**_SUBJECTS, "clusterrole": ("str", "", "")},
+    "rolebinding": {
+        **_SUBJECTS,
+        "role": ("str", "", "", "The role to grant."),
+        "clusterrole": ("str", "", "", "The cluster role to grant."),
+    },
+    "clusterrolebinding": {**_SUBJECTS, "clusterrole": ("str", "", "", "The cluster role to grant.")},
 }
 FLAGS: dict[str, FlagSpec] = {"create": {**WRITE_FLAGS, **_CLUSTERROLE, **_OWN["rolebinding"]}}
+HELP = {
+    "create role": Help(
+        summary="Create a role from one rule",
+        usage="NAME --verb=verb --resource=resource.group/subresource [--resource-name=resourcename] "
+        "[--dry-run=server|client|none]",
+        examples="""
+        # Read access to pods
+        kubectl create role pod-reader --verb=get,list,watch --resource=pods
+
+        # Only two named config maps
+        kubectl create role conf-reader --verb=get --resource=configmaps --resource-name=web --resource-name=db
+
+        # A subresource
+        kubectl create role log-reader --verb=get --resource=pods/log
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["role"]),
+    ),
+    "create clusterrole": Help(
+        summary="Create a cluster-wide role from one or more rules",
+        usage="NAME --verb=verb --resource=resource.group [--resource-name=resourcename] "
+        "[--dry-run=server|client|none]",
+        examples="""
+        # Read access to nodes everywhere
+        kubectl create clusterrole node-reader --verb=get,list,watch --resource=nodes
+
+        # Health endpoints of the API server
+        kubectl create clusterrole probe --verb=get --non-resource-url=/healthz --non-resource-url=/readyz
+
+        # The rules of every cluster role labelled team=a
+        kubectl create clusterrole team-a --aggregation-rule=team=a
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["clusterrole"]),
+    ),
+    "create rolebinding": Help(
+        summary="Grant a role or cluster role in one namespace",
+        usage="NAME --clusterrole=NAME|--role=NAME [--user=username] [--group=groupname] "
+        "[--serviceaccount=namespace:serviceaccountname] [--dry-run=server|client|none]",
+        examples="""
+        # A role to a user
+        kubectl create rolebinding alice-reads --role=pod-reader --user=alice
+
+        # The built-in view cluster role, in this namespace only, to a service account
+        kubectl create rolebinding ci-view --clusterrole=view --serviceaccount=ci:builder
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["rolebinding"]),
+    ),
+    "create clusterrolebinding": Help(
+        summary="Grant a cluster role to users, groups or service accounts everywhere",
+        usage="NAME --clusterrole=NAME [--user=username] [--group=groupname] "
+        "[--serviceaccount=namespace:serviceaccountname] [--dry-run=server|client|none]",
+        examples="""
+        # Cluster admin to a group
+        kubectl create clusterrolebinding ops-admin --clusterrole=cluster-admin --group=ops
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["clusterrolebinding"]),
+    ),
+}
 RESOURCE_VERBS = (
     *("*", "get", "delete", "list", "create", "update", "patch", "watch", "proxy"),
     *("deletecollection", "use", "bind", "escalate", "impersonate"),

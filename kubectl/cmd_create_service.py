@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import WRITE_FLAGS, FlagSpec, Help, Parsed
 
 TYPES = {
     "clusterip": "ClusterIP",
@@ -24,32 +24,72 @@ TYPES = {
     "loadbalancer": "LoadBalancer",
     "externalname": "ExternalName",
 }
+_TCP: FlagSpec = {"tcp": ("list", [], "", "A port of the service, port or port:targetPort; may be repeated.")}
 _OWN: dict[str, FlagSpec] = {
-    "clusterip": {"tcp": ("list", [], ""), "clusterip": ("str", "", "")},
-    "nodeport": {"tcp": ("list", [], ""), "node-port": ("int", 0, "")},
-    "loadbalancer": {"tcp": ("list", [], "")},
-    "externalname": {"tcp": ("list", [], ""), "external-name": ("str", "", "")},
+    "clusterip": {
+        **_TCP,
+        "clusterip": ("str", "", "", "The cluster IP to ask for; 'None' makes a headless service."),
+    },
+    "nodeport": {**_TCP, "node-port": ("int", 0, "", "The port on every node; 0 lets the server choose.")},
+    "loadbalancer": _TCP,
+    "externalname": {**_TCP, "external-name": ("str", "", "", "The DNS name the service is an alias of.")},
 }
 FLAGS: dict[str, FlagSpec] = {
     "create": {**WRITE_FLAGS, **{k: v for own in _OWN.values() for k, v in own.items()}}
 }
+_SHAPE = "NAME [--tcp=<port>:<targetPort>] [--dry-run=server|client|none]"
 HELP = {
-    "create": """Create a service using a specified subcommand.
+    "create service": Help(
+        summary="Create a service of one of several types",
+        more="The subcommand names the service's type.",
+        aliases=("svc",),
+        usage="(clusterip | externalname | loadbalancer | nodeport)",
+        examples="""
+        # A cluster-internal service for the pods labelled app=web
+        kubectl create service clusterip web --tcp=80:8080
+        """,
+        flags=(),
+    ),
+    "create service clusterip": Help(
+        summary="Create a service reachable at a cluster IP",
+        more="Its selector is app=NAME, so pods labelled so receive its traffic.",
+        usage=_SHAPE,
+        examples="""
+        # Port 80 to the pods' 8080
+        kubectl create service clusterip web --tcp=80:8080
 
-Aliases:
-service, svc
-
-Available Commands:
-  clusterip      Create a ClusterIP service
-  externalname   Create an ExternalName service
-  loadbalancer   Create a LoadBalancer service
-  nodeport       Create a NodePort service
-
-Usage:
-  kubectl create service [flags] [options]
-
-Use "kubectl create service <command> --help" for more information about a given command.
-Use "kubectl options" for a list of global command-line options (applies to all commands)."""
+        # A headless service
+        kubectl create service clusterip db --clusterip=None
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["clusterip"]),
+    ),
+    "create service nodeport": Help(
+        summary="Create a service reachable on a port of every node",
+        usage=_SHAPE,
+        examples="""
+        # Port 80, on node port 30080
+        kubectl create service nodeport web --tcp=80:8080 --node-port=30080
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["nodeport"]),
+    ),
+    "create service loadbalancer": Help(
+        summary="Create a service behind an external load balancer",
+        usage=_SHAPE,
+        examples="""
+        # Port 443 to the pods' 8443
+        kubectl create service loadbalancer web --tcp=443:8443
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["loadbalancer"]),
+    ),
+    "create service externalname": Help(
+        summary="Create a service that is a DNS alias of an outside name",
+        usage="NAME --external-name external.name [--dry-run=server|client|none]",
+        examples="""
+        # db resolves to a managed database's name
+        kubectl create service externalname db --external-name=db.example.com
+        """,
+        flags=(*WRITE_FLAGS, *_OWN["externalname"]),
+    ),
 }
 _PORT_NAME = re.compile(r"^[-a-z0-9]+$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -144,7 +184,9 @@ def create(env: Env, p: Parsed) -> int:
     if not rest or rest[0] not in TYPES:  # `create service` itself takes no flags
         unknown_flags(p, [], "service")
     if not rest:
-        print(HELP["create"], file=sys.stderr)
+        from kubectl.helppage import page
+
+        print(page(HELP, FLAGS, "create", ["service"]), end="", file=sys.stderr)
         return 1
     sub = rest[0]
     if sub not in TYPES:

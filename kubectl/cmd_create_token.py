@@ -13,17 +13,49 @@ import re
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed, UsageError
+from kubectl.flags import FlagSpec, Help, Parsed, UsageError
 
 FLAGS: dict[str, FlagSpec] = {
     "create": {
         "output": ("str", "", "o"),
-        "audience": ("list", [], ""),
-        "duration": ("str", "0s", ""),
-        "bound-object-kind": ("str", "", ""),
-        "bound-object-name": ("str", "", ""),
-        "bound-object-uid": ("str", "", ""),
+        "audience": (
+            "list",
+            [],
+            "",
+            "An intended audience of the token; may be repeated (the API server's by default).",
+        ),
+        "duration": (
+            "str",
+            "0s",
+            "",
+            "How long the token is valid; the server may shorten it (0s: the server's default).",
+        ),
+        "bound-object-kind": (
+            "str",
+            "",
+            "",
+            "Kind of an object the token is bound to (Pod, Secret or Node): it dies with it.",
+        ),
+        "bound-object-name": ("str", "", "", "Name of that object."),
+        "bound-object-uid": ("str", "", "", "UID of that object; by default its current one."),
     }
+}
+HELP = {
+    "create token": Help(
+        summary="Request a token for a service account",
+        more="Asks the TokenRequest API for a signed token of the service account and prints it.",
+        usage="SERVICE_ACCOUNT_NAME",
+        examples="""
+        # A token of the builder service account
+        kubectl create token builder
+
+        # Valid for one hour, for another audience
+        kubectl create token builder --duration=1h --audience=https://vault.example.com
+
+        # Bound to a pod
+        kubectl create token builder --bound-object-kind=Pod --bound-object-name=web-1
+        """,
+    )
 }
 BOUND_KINDS = {"Node": "v1", "Pod": "v1", "Secret": "v1"}
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}

@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.errors import api_error_text
-from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, FlagSpec, Help, Parsed
 from kubectl.targets import NEED_ARGS, kind_prefix
 from kubectl.waiting import propagation_policy, wait_gone
 
@@ -25,16 +25,54 @@ FLAGS: dict[str, FlagSpec] = {
         "field-selector": ("str", None, ""),
         "all": ("bool", False, ""),
         "all-namespaces": ("bool", False, "A"),
-        "grace-period": ("int", -1, ""),
-        "now": ("bool", False, ""),
+        "grace-period": (
+            "int",
+            -1,
+            "",
+            "Seconds the pods get to stop; -1 keeps each object's own, 0 needs --force.",
+        ),
+        "now": ("bool", False, "", "Stop pods at once (the same as --grace-period=1)."),
         "force": ("bool", False, ""),
-        "cascade": ("str", "background", ""),
-        "wait": ("bool", True, ""),
+        "cascade": (
+            "str",
+            "background",
+            "",
+            "What happens to the objects this one owns: background, foreground or orphan.",
+        ),
+        "wait": ("bool", True, "", "Wait until the objects are gone before returning."),
         "timeout": ("str", "0s", ""),
         "ignore-not-found": ("bool", False, ""),
         "dry-run": ("str", "none", ""),
         "output": ("str", "", "o"),
     }
+}
+HELP = {
+    "delete": Help(
+        summary="Delete objects by name, by manifest or by label selector",
+        more="Deletes the named objects, those of a manifest (-f), or those a selector picks. "
+        "The objects they own are deleted too, in the background, unless --cascade says otherwise; "
+        "pods get their grace period to stop, which --grace-period or --now shorten.\n\n"
+        "Deleting a pod with --force --grace-period=0 removes it from the API at once, whether or "
+        "not its containers have stopped.",
+        usage="([-f FILENAME] | TYPE [(NAME | -l label | --all)])",
+        examples="""
+        # The objects a manifest describes
+        kubectl delete -f web.yaml
+
+        # One pod, and a pod and a service at once
+        kubectl delete pod web-1
+        kubectl delete pod/web-1 service/web
+
+        # Pods and services labelled app=web
+        kubectl delete pods,services -l app=web
+
+        # A pod right away
+        kubectl delete pod web-1 --now
+
+        # Every pod of the namespace
+        kubectl delete pods --all
+        """,
+    )
 }
 
 

@@ -19,15 +19,31 @@ from api import requests as rq
 from api.errors import ApiError
 from kubectl.env import CommandError, Env
 from kubectl.errors import causes_of
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "edit": {
-        "output": ("str", "yaml", "o"),
+        "output": ("str", "yaml", "o", "Format to edit in: yaml or json."),
         "filename": ("list", [], "f"),
         "save-config": ("bool", False, ""),
         "validate": ("str", "strict", ""),
     }
+}
+HELP = {
+    "edit": Help(
+        summary="Change objects in a text editor",
+        more="Opens the objects in $KUBE_EDITOR or $EDITOR (else vi) as YAML, or JSON with -o json, "
+        "and sends the changes back when the editor exits. If the server refuses them, the file is "
+        "reopened with the error at the top; leaving it unchanged gives up.",
+        usage="(RESOURCE/NAME | -f FILENAME)",
+        examples="""
+        # A service, in the default editor
+        kubectl edit svc/web
+
+        # A deployment as JSON, in another editor
+        KUBE_EDITOR=nano kubectl edit deployment/web -o json
+        """,
+    )
 }
 
 HEADER = (

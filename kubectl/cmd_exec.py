@@ -16,17 +16,54 @@ from typing import Any
 from urllib.parse import urlencode
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 _FLAGS: FlagSpec = {
     "container": ("str", None, "c"),
     "stdin": ("bool", False, "i"),
     "tty": ("bool", False, "t"),
-    "quiet": ("bool", False, "q"),
+    "quiet": ("bool", False, "q", "Print only what the remote command prints."),
     "pod-running-timeout": ("str", "1m0s", ""),
-    "filename": ("list", [], "f"),
 }
-FLAGS: dict[str, FlagSpec] = {"exec": _FLAGS, "attach": _FLAGS}
+FLAGS: dict[str, FlagSpec] = {
+    "exec": {**_FLAGS, "filename": ("list", [], "f", "A manifest naming the pod to run the command in.")},
+    "attach": _FLAGS,
+}
+HELP = {
+    "exec": Help(
+        summary="Run a command in a container",
+        more="Runs the command after -- in a running container of the pod, with its output here "
+        "and its exit status as kubectl's. -i passes this terminal's input, -t gives it a "
+        "terminal.",
+        usage="(POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...]",
+        examples="""
+        # Print the date in a pod's default container
+        kubectl exec web-1 -- date
+
+        # In another container of the pod
+        kubectl exec web-1 -c sidecar -- ls /
+
+        # An interactive shell
+        kubectl exec -it web-1 -- sh
+
+        # Input from a pipe
+        echo hello | kubectl exec -i web-1 -- cat
+        """,
+    ),
+    "attach": Help(
+        summary="Connect to the streams of a running container",
+        more="Connects to the standard streams of a container's main process, as opposed to "
+        "starting a new one as exec does.",
+        usage="(POD | TYPE/NAME) -c CONTAINER",
+        examples="""
+        # The output of a pod's default container
+        kubectl attach web-1
+
+        # Interactive, to a container started with stdin and tty
+        kubectl attach web-1 -c shell -i -t
+        """,
+    ),
+}
 STDIN, STDOUT, STDERR, STATUS, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 PROTOCOL = "v5.channel.k8s.io"
 

@@ -15,7 +15,7 @@ from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
-from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, FlagSpec, Help, Parsed
 from kubectl.printing import decorate, items_of, no_resources, rows_of, sort_rows
 from kubectl.tables import Rows, TabWriter
 from kubectl.targets import kind_prefix, parse_targets
@@ -26,19 +26,67 @@ FLAGS: dict[str, FlagSpec] = {
         "selector": ("str", None, "l"),
         "field-selector": ("str", None, ""),
         "all-namespaces": ("bool", False, "A"),
-        "watch": ("bool", False, "w"),
-        "watch-only": ("bool", False, ""),
-        "show-labels": ("bool", False, ""),
+        "watch": ("bool", False, "w", "After the list, keep printing changes to the objects as they happen."),
+        "watch-only": ("bool", False, "", "Print only changes, without listing the objects first."),
+        "show-labels": ("bool", False, "", "Add a column with all of each object's labels."),
         "sort-by": ("str", None, ""),
         "no-headers": ("bool", False, ""),
-        "label-columns": ("list", [], "L"),
-        "show-kind": ("bool", False, ""),
+        "label-columns": (
+            "list",
+            [],
+            "L",
+            "Add a column for each of these label keys (comma separated, or the flag repeated).",
+        ),
+        "show-kind": ("bool", False, "", "Prefix each name with its resource type."),
         **FILE_FLAGS,
-        "chunk-size": ("int", 500, ""),
+        "chunk-size": (
+            "int",
+            500,
+            "",
+            "Fetch long lists in pages of this many objects; 0 fetches all at once.",
+        ),
         "ignore-not-found": ("bool", False, ""),
-        "output-watch-events": ("bool", False, ""),
-        "show-managed-fields": ("bool", False, ""),
+        "output-watch-events": (
+            "bool",
+            False,
+            "",
+            "With --watch, print each change as a watch event object (ADDED, MODIFIED, DELETED).",
+        ),
+        "show-managed-fields": ("bool", False, "", "Keep metadata.managedFields in JSON or YAML output."),
     }
+}
+HELP = {
+    "get": Help(
+        summary="List objects, or show the named ones",
+        more="Lists the named objects, or every object of a type, as a table of their most telling "
+        "fields; namespaced types are listed from the current namespace unless -A is given. "
+        "-l and --field-selector narrow the list, -o picks another format (yaml, json, name, "
+        "jsonpath, custom-columns, wide) and -w keeps watching for changes.\n\n"
+        'Use "kubectl api-resources" for the resource types the server knows.',
+        usage="[(-o|--output=)json|yaml|name|wide|jsonpath=...|custom-columns=...] "
+        "(TYPE[.VERSION][.GROUP] [NAME | -l label] | TYPE[.VERSION][.GROUP]/NAME ...) [flags]",
+        examples="""
+        # Every pod of the current namespace, then with node and IP columns
+        kubectl get pods
+        kubectl get pods -o wide
+
+        # One deployment as YAML
+        kubectl get deployment web -o yaml
+
+        # Several types at once, and objects named type/name
+        kubectl get rc,services
+        kubectl get deploy/web svc/web
+
+        # Pods labelled app=web in every namespace, sorted by name
+        kubectl get pods -A -l app=web --sort-by=.metadata.name
+
+        # Just one field, with a JSONPath template
+        kubectl get pod web-1 -o jsonpath='{.status.podIP}'
+
+        # Watch pods change
+        kubectl get pods -w
+        """,
+    )
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from api import requests as rq
 from api.errors import ApiError
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 CLIENT_VERSION = {
     "major": "1",
@@ -27,18 +27,77 @@ CLIENT_VERSION = {
 }
 
 FLAGS: dict[str, FlagSpec] = {
-    "version": {"client": ("bool", False, ""), "output": ("str", "", "o"), "short": ("bool", False, "")},
+    "version": {
+        "client": ("bool", False, "", "Only the client's version; the server is not asked."),
+        "output": ("str", "", "o", "Print the versions as yaml or json."),
+        "short": ("bool", False, "", "Only the version numbers."),
+    },
     "cluster-info": {},
     "api-resources": {
-        "namespaced": ("str", None, ""),
+        "namespaced": ("str", None, "", "true: only namespaced types; false: only cluster-wide ones."),
         "output": ("str", "", "o"),
         "no-headers": ("bool", False, ""),
-        "api-group": ("str", None, ""),
-        "verbs": ("list", [], ""),
+        "api-group": ("str", None, "", "Only the types of this API group ('' is the core group)."),
+        "verbs": ("list", [], "", "Only the types that support all these verbs (comma separated)."),
         "sort-by": ("str", None, ""),
     },
     "completion": {},
     "api-versions": {},
+}
+HELP = {
+    "version": Help(
+        summary="Print the versions of kubectl and of the API server",
+        more="The version of this kubectl and, unless --client, of the API server it talks to.",
+        usage="[flags]",
+        examples="""
+        # Both versions
+        kubectl version
+
+        # As JSON, without asking the server
+        kubectl version --client -o json
+        """,
+    ),
+    "cluster-info": Help(
+        summary="Print where the control plane and cluster services answer",
+        more="The address of the API server and of the services labelled "
+        "kubernetes.io/cluster-service=true in kube-system.",
+        usage="[flags]",
+        examples="""
+        # Where the control plane answers
+        kubectl cluster-info
+        """,
+    ),
+    "api-resources": Help(
+        summary="List the resource types the server serves",
+        more="Every resource type the server serves, from its discovery documents: name, short "
+        "names, API version, whether namespaced, and kind.",
+        usage="[flags]",
+        examples="""
+        # Every type
+        kubectl api-resources
+
+        # Just the names, with their groups
+        kubectl api-resources -o name
+
+        # Cluster-wide types of one group, and types that can be listed
+        kubectl api-resources --namespaced=false --api-group=rbac.authorization.k8s.io
+        kubectl api-resources --verbs=list,get
+        """,
+    ),
+    "completion": Help(
+        summary="Print a shell completion script for bash or zsh",
+        more="Prints a script that makes the shell complete kubectl's commands and flags; load it "
+        "in the shell's start-up file.",
+        usage="SHELL",
+        examples="""
+        # Completion in this bash session, and in every later one
+        source <(kubectl completion bash)
+        echo 'source <(kubectl completion bash)' >> ~/.bashrc
+
+        # For zsh
+        source <(kubectl completion zsh)
+        """,
+    ),
 }
 
 

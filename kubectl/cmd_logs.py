@@ -12,23 +12,54 @@ import sys
 
 from api import requests as rq
 from kubectl.env import Env, parse_duration
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 from kubectl.targets import pick_container, resolve_pod
 
 FLAGS: dict[str, FlagSpec] = {
     "logs": {
         "container": ("str", None, "c"),
-        "follow": ("bool", False, "f"),
-        "tail": ("int", -1, ""),
-        "timestamps": ("bool", False, ""),
-        "previous": ("bool", False, "p"),
-        "since": ("str", None, ""),
-        "since-time": ("str", None, ""),
-        "all-containers": ("bool", False, ""),
-        "selector": ("str", None, "l"),
-        "prefix": ("bool", False, ""),
-        "limit-bytes": ("int", 0, ""),
+        "follow": ("bool", False, "f", "Keep streaming the log as the container writes it."),
+        "tail": ("int", -1, "", "Only this many lines from the end of the log; -1 prints the whole log."),
+        "timestamps": ("bool", False, "", "Start each line with the time it was written (RFC3339)."),
+        "previous": (
+            "bool",
+            False,
+            "p",
+            "Print the log of the container's previous instance, the one that exited.",
+        ),
+        "since": ("str", None, "", "Only lines newer than this duration (e.g. 10s, 5m, 1h)."),
+        "since-time": ("str", None, "", "Only lines written after this time (RFC3339)."),
+        "all-containers": ("bool", False, "", "Print the logs of every container of the pod."),
+        "selector": ("str", None, "l", "Label selector choosing the pods whose logs to print."),
+        "prefix": ("bool", False, "", "Start each line with the pod and container it came from."),
+        "limit-bytes": ("int", 0, "", "Stop after this many bytes; 0 means no limit."),
     }
+}
+HELP = {
+    "logs": Help(
+        summary="Print what a container of a pod logged",
+        more="Prints what a container of the pod wrote to its standard output and error. "
+        "A pod with several containers needs -c, or --all-containers, unless it names a default "
+        "one; TYPE/NAME picks a pod of that workload.",
+        usage="[-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]",
+        examples="""
+        # The log of a pod's only container
+        kubectl logs web-1
+
+        # One container of the pod, and all of them
+        kubectl logs web-1 -c sidecar
+        kubectl logs web-1 --all-containers
+
+        # Keep following the last 20 lines
+        kubectl logs -f --tail=20 web-1
+
+        # What the container printed before its last restart
+        kubectl logs -p web-1
+
+        # The last hour, from a pod of a deployment
+        kubectl logs --since=1h deployment/web
+        """,
+    )
 }
 
 

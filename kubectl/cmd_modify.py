@@ -14,23 +14,33 @@ from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 from kubectl.targets import NEED_ARGS, kind_prefix
 
 _META: FlagSpec = {
     "overwrite": ("bool", False, ""),
     "selector": ("str", None, "l"),
     "all": ("bool", False, ""),
-    "resource-version": ("str", None, ""),
+    "resource-version": ("str", None, "", "Only change the object if its resourceVersion is still this one."),
     "dry-run": ("str", "none", ""),
     "output": ("str", "", "o"),
-    "list": ("bool", False, ""),
+    "list": (
+        "bool",
+        False,
+        "",
+        "Print the current labels or annotations of the objects instead of changing them.",
+    ),
 }
 FLAGS: dict[str, FlagSpec] = {
     "scale": {
-        "replicas": ("int", -1, ""),
-        "current-replicas": ("int", -1, ""),
-        "resource-version": ("str", None, ""),
+        "replicas": ("int", -1, "", "The number of replicas wanted."),
+        "current-replicas": ("int", -1, "", "Only scale if the current size is this; -1 skips the check."),
+        "resource-version": (
+            "str",
+            None,
+            "",
+            "Only change the object if its resourceVersion is still this one.",
+        ),
         "filename": ("list", [], "f"),
         "timeout": ("str", "0s", ""),
         "output": ("str", "", "o"),
@@ -39,14 +49,85 @@ FLAGS: dict[str, FlagSpec] = {
     "label": dict(_META),
     "annotate": dict(_META),
     "patch": {
-        "patch": ("str", None, "p"),
-        "patch-file": ("str", None, ""),
-        "type": ("str", "strategic", ""),
+        "patch": ("str", None, "p", "The patch to apply, as JSON or YAML."),
+        "patch-file": ("str", None, "", "A file holding the patch to apply."),
+        "type": ("str", "strategic", "", "Kind of patch: json (RFC 6902), merge (RFC 7386) or strategic."),
         "dry-run": ("str", "none", ""),
         "output": ("str", "", "o"),
         "filename": ("list", [], "f"),
-        "subresource": ("str", None, ""),
+        "subresource": ("str", None, "", "Patch this subresource of the object instead (status or scale)."),
     },
+}
+HELP = {
+    "scale": Help(
+        summary="Change the replica count of a workload",
+        more="Sets the replica count through the object's scale subresource. With --current-replicas "
+        "or --resource-version the change is only made if the object is still as expected.",
+        usage="[--resource-version=version] [--current-replicas=count] --replicas=COUNT "
+        "(-f FILENAME | TYPE NAME)",
+        examples="""
+        # Three replicas of a deployment
+        kubectl scale --replicas=3 deployment/web
+
+        # The object a manifest names
+        kubectl scale --replicas=2 -f web.yaml
+
+        # Only if it has two replicas now
+        kubectl scale --current-replicas=2 --replicas=5 rc/frontend
+        """,
+    ),
+    "label": Help(
+        summary="Add, change or remove labels of objects",
+        more="A label is KEY=VALUE; KEY- removes it. An existing label is only changed with "
+        "--overwrite. Keys and values must be valid label names and values.",
+        usage="[--overwrite] (-f FILENAME | TYPE NAME) KEY_1=VAL_1 ... KEY_N=VAL_N "
+        "[--resource-version=version]",
+        examples="""
+        # Add a label to a pod
+        kubectl label pods web-1 tier=frontend
+
+        # Change a label that is already set
+        kubectl label --overwrite pods web-1 tier=backend
+
+        # Label every pod of the namespace, then remove it again
+        kubectl label pods --all reviewed=true
+        kubectl label pods --all reviewed-
+        """,
+    ),
+    "annotate": Help(
+        summary="Add, change or remove annotations of objects",
+        more="An annotation is KEY=VALUE; KEY- removes it. An existing annotation is only changed "
+        "with --overwrite.",
+        usage="[--overwrite] (-f FILENAME | TYPE NAME) KEY_1=VAL_1 ... KEY_N=VAL_N "
+        "[--resource-version=version]",
+        examples="""
+        # Add a note to a pod
+        kubectl annotate pods web-1 owner='team blue'
+
+        # Replace it, then remove it
+        kubectl annotate --overwrite pods web-1 owner='team green'
+        kubectl annotate pods web-1 owner-
+        """,
+    ),
+    "patch": Help(
+        summary="Change fields of an object with a patch",
+        more="Sends a strategic merge patch (the default), a JSON merge patch or a JSON patch to "
+        "the named object, from -p or --patch-file.",
+        usage="(-f FILENAME | TYPE NAME) [-p PATCH|--patch-file FILE]",
+        examples="""
+        # Change a node field with a strategic merge patch
+        kubectl patch node node-1 -p '{"spec":{"unschedulable":true}}'
+
+        # Change one container's image (containers are merged by name)
+        kubectl patch pod web-1 -p '{"spec":{"containers":[{"name":"web","image":"busybox:2"}]}}'
+
+        # A JSON patch
+        kubectl patch pod web-1 --type=json -p '[{"op":"replace","path":"/metadata/labels/tier","value":"db"}]'
+
+        # The replica count through the scale subresource
+        kubectl patch deployment web --subresource=scale -p '{"spec":{"replicas":2}}'
+        """,
+    ),
 }
 
 

@@ -21,13 +21,35 @@ from urllib.parse import urlencode
 
 from api.conditions import is_ready
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "port-forward": {
-        "address": ("list", [], ""),
+        "address": ("list", [], "", "Local addresses to listen on, comma separated (default: localhost)."),
         "pod-running-timeout": ("str", "1m0s", ""),
     }
+}
+HELP = {
+    "port-forward": Help(
+        summary="Carry local ports to ports of a pod",
+        more="Listens on local ports and carries each connection to a port of the pod. TYPE/NAME "
+        "picks a pod of a deployment, service and so on; a service's port is translated to its "
+        "target port. Runs until interrupted.",
+        usage="TYPE/NAME [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N]",
+        examples="""
+        # Local ports 5000 and 6000 to the same ports of a pod
+        kubectl port-forward pod/web-1 5000 6000
+
+        # Local 8080 to a deployment pod's 80
+        kubectl port-forward deployment/web 8080:80
+
+        # A service's named port, on every address
+        kubectl port-forward --address 0.0.0.0 svc/web 8443:https
+
+        # A free local port, chosen for you
+        kubectl port-forward pod/web-1 :80
+        """,
+    )
 }
 PROTOCOL = "v4.channel.k8s.io"
 DATA, ERROR = 0, 1
@@ -256,21 +278,3 @@ class Forwarder:
             file=self.env.err,
             flush=True,
         )
-
-
-HELP = {
-    "port-forward": """Forward one or more local ports to a pod.
-
-Examples:
-  kubectl port-forward pod/mypod 5000 6000
-  kubectl port-forward svc/my-service 8443:https
-  kubectl port-forward --address localhost,10.19.21.23 pod/mypod 8888:5000
-
-Options:
-    --address=[localhost]: Addresses to listen on (comma separated).
-    --pod-running-timeout='1m0s': How long to wait until at least one pod is running.
-
-Usage:
-  kubectl port-forward TYPE/NAME [options] [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N]
-"""
-}

@@ -20,14 +20,24 @@ from api.errors import ApiError
 from api.resources import Resource
 from kubectl import rollout_rules as rules
 from kubectl.env import CommandError, Env, parse_duration
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "rollout": {
-        "watch": ("bool", True, "w"),
-        "revision": ("int", 0, ""),
-        "timeout": ("str", "0s", ""),
-        "to-revision": ("int", 0, ""),
+        "watch": (
+            "bool",
+            True,
+            "w",
+            "Keep watching until the rollout is done; false prints the status once.",
+        ),
+        "revision": (
+            "int",
+            0,
+            "",
+            "The revision to show (history) or to watch (status); 0 means the latest.",
+        ),
+        "timeout": ("str", "0s", "", "How long to watch before giving up; 0 means no limit."),
+        "to-revision": ("int", 0, "", "The revision to go back to; 0 means the one before the current."),
         "dry-run": ("str", "none", ""),
         "output": ("str", "", "o"),
         "filename": ("list", [], "f"),
@@ -36,12 +46,98 @@ FLAGS: dict[str, FlagSpec] = {
         "field-manager": ("str", "kubectl-rollout", ""),
     }
 }
+_PICK = ("filename", "recursive", "selector")
+_WRITE = (*_PICK, "field-manager", "output")
 HELP = {
-    "rollout": "Manage the rollout of one or many resources.\n\nAvailable Commands:\n"
-    "  history       View rollout history\n  pause         Mark the provided resource as paused\n"
-    "  restart       Restart a resource\n  resume        Resume a paused resource\n"
-    "  status        Show the status of the rollout\n  undo          Undo a previous rollout\n\n"
-    "Usage:\n  kubectl rollout SUBCOMMAND [options]"
+    "rollout": Help(
+        summary="Follow, pause, restart or undo the rollout of workloads",
+        more="Watch, pause, resume, restart or undo the rollout of a deployment, daemon set or "
+        "stateful set (pause and resume: deployments only).",
+        usage="SUBCOMMAND",
+        examples="""
+        # Follow a deployment's rollout
+        kubectl rollout status deployment/web
+
+        # Go back to the previous revision
+        kubectl rollout undo deployment/web
+
+        # Restart the pods of every deployment labelled app=web
+        kubectl rollout restart deployment -l app=web
+        """,
+        flags=(),
+    ),
+    "rollout status": Help(
+        summary="Follow a rollout until it completes",
+        more="Prints the rollout's progress as it happens and returns when it is done, failed, or "
+        "--timeout passed. With --revision it stops with an error if a newer revision takes over.",
+        usage="(TYPE NAME | TYPE/NAME) [flags]",
+        examples="""
+        # Until a deployment's rollout completes
+        kubectl rollout status deployment/web
+
+        # Just the current state, without waiting
+        kubectl rollout status daemonset/agent --watch=false
+        """,
+        flags=(*_PICK, "revision", "timeout", "watch"),
+    ),
+    "rollout history": Help(
+        summary="List the revisions of a workload",
+        usage="(TYPE NAME | TYPE/NAME) [flags]",
+        examples="""
+        # The revisions of a deployment
+        kubectl rollout history deployment/web
+
+        # The pod template of revision 3
+        kubectl rollout history statefulset/db --revision=3
+        """,
+        flags=(*_PICK, "output", "revision"),
+    ),
+    "rollout undo": Help(
+        summary="Go back to an earlier revision",
+        more="Puts back the pod template of an earlier revision, the previous one by default.",
+        usage="(TYPE NAME | TYPE/NAME) [flags]",
+        examples="""
+        # Back to the previous revision
+        kubectl rollout undo deployment/web
+
+        # Back to revision 2, showing what would be sent
+        kubectl rollout undo daemonset/agent --to-revision=2 --dry-run=server
+        """,
+        flags=(*_PICK, "dry-run", "output", "to-revision"),
+    ),
+    "rollout restart": Help(
+        summary="Replace every pod of a workload",
+        more="Replaces every pod of the workload with a new one, by stamping the time on its pod template.",
+        usage="RESOURCE",
+        examples="""
+        # A deployment's pods
+        kubectl rollout restart deployment/web
+
+        # Every daemon set of the namespace
+        kubectl rollout restart daemonset
+        """,
+        flags=_WRITE,
+    ),
+    "rollout pause": Help(
+        summary="Hold a deployment's rollouts",
+        more="A paused deployment starts no rollout, whatever changes, until it is resumed.",
+        usage="RESOURCE",
+        examples="""
+        # Hold a deployment's rollouts while changing it several times
+        kubectl rollout pause deployment/web
+        """,
+        flags=_WRITE,
+    ),
+    "rollout resume": Help(
+        summary="Let a paused deployment roll out again",
+        more="The deployment then rolls out what changed while it was paused.",
+        usage="RESOURCE",
+        examples="""
+        # Let a paused deployment roll out again
+        kubectl rollout resume deployment/web
+        """,
+        flags=_WRITE,
+    ),
 }
 
 _SUBS = ("status", "history", "undo", "restart", "pause", "resume")
@@ -106,7 +202,9 @@ def rollout(env: Env, p: Parsed) -> int:
                 f'error: unknown command "{" ".join(p.args)}"\n'
                 "See 'kubectl rollout -h' for help and examples"
             )
-        env.out.write(HELP["rollout"] + "\n")
+        from kubectl.helppage import page
+
+        env.out.write(page(HELP, FLAGS, "rollout", []))
         return 0
     sub, args = p.args[0], p.args[1:]
     failed = 0

@@ -12,40 +12,109 @@ from typing import Any
 
 from api.errors import ApiError
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "run": {
         "image": ("str", None, ""),
-        "restart": ("str", "Always", ""),
-        "labels": ("str", None, "l"),
-        "env": ("list", [], ""),
-        "port": ("str", None, ""),
-        "command": ("bool", False, ""),
+        "restart": ("str", "Always", "", "Restart policy of the pod: Always, OnFailure or Never."),
+        "labels": ("str", None, "l", "Labels for the new object, as key=value pairs separated by commas."),
+        "env": (
+            "list",
+            [],
+            "",
+            "Environment variable for the container (NAME=value; the flag may be repeated).",
+        ),
+        "port": ("str", None, "", "Port the container exposes."),
+        "command": (
+            "bool",
+            False,
+            "",
+            "Take the arguments after -- as the container's command rather than its args.",
+        ),
         "dry-run": ("str", "none", ""),
         "output": ("str", "", "o"),
         "image-pull-policy": ("str", None, ""),
-        "annotations": ("list", [], ""),
+        "annotations": ("list", [], "", "Annotation for the pod (key=value; the flag may be repeated)."),
         "stdin": ("bool", False, "i"),
         "tty": ("bool", False, "t"),
-        "rm": ("bool", False, ""),
-        "attach": ("bool", False, ""),
-        "override-type": ("str", "merge", ""),
+        "rm": ("bool", False, "", "Delete the pod when the attached session ends (with --attach or -i)."),
+        "attach": (
+            "bool",
+            False,
+            "",
+            "Wait for the pod to start, then attach to it as `kubectl attach` would.",
+        ),
+        "override-type": (
+            "str",
+            "merge",
+            "",
+            "How --overrides is applied to the generated object: json, merge or strategic.",
+        ),
     },
     "expose": {
-        "port": ("str", None, ""),
-        "target-port": ("str", None, ""),
-        "type": ("str", None, ""),
-        "name": ("str", None, ""),
-        "protocol": ("str", None, ""),
-        "selector": ("str", None, ""),
-        "labels": ("str", None, "l"),
+        "port": ("str", None, "", "Port the service serves on; by default the one the object exposes."),
+        "target-port": (
+            "str",
+            None,
+            "",
+            "Port on the pods the service sends traffic to; by default the same as --port.",
+        ),
+        "type": ("str", None, "", "Type of the service: ClusterIP, NodePort, LoadBalancer or ExternalName."),
+        "name": ("str", None, "", "Name of the new service; by default the exposed object's."),
+        "protocol": ("str", None, "", "Network protocol of the service's port (TCP, UDP or SCTP)."),
+        "selector": ("str", None, "", "Label selector of the service; by default the exposed object's."),
+        "labels": ("str", None, "l", "Labels for the new object, as key=value pairs separated by commas."),
         "dry-run": ("str", "none", ""),
         "output": ("str", "", "o"),
-        "external-ip": ("str", None, ""),
+        "external-ip": ("str", None, "", "An external IP address the service also accepts traffic on."),
         "filename": ("list", [], "f"),
-        "cluster-ip": ("str", None, ""),
+        "cluster-ip": ("str", None, "", "ClusterIP to ask for; 'None' makes a headless service."),
     },
+}
+HELP = {
+    "run": Help(
+        summary="Start a pod running an image",
+        more="Creates one pod running IMAGE. Arguments after -- are the container's args, or its "
+        "command with --command. With -i or --attach the terminal is attached to it, and --rm "
+        "deletes it when that ends.",
+        usage='NAME --image=image [--env="key=value"] [--port=port] [--dry-run=server|client] '
+        "[--overrides=inline-json] [--command] -- [COMMAND] [args...]",
+        examples="""
+        # A pod running busybox
+        kubectl run box --image=busybox
+
+        # With an environment variable, labels and a port
+        kubectl run web --image=nginx --env=MODE=test --labels=app=web,tier=front --port=80
+
+        # An interactive shell, deleted on exit
+        kubectl run -it --rm shell --image=busybox --restart=Never -- sh
+
+        # A different command
+        kubectl run clock --image=busybox --command -- sh -c 'while date; do sleep 5; done'
+
+        # Only print the pod that would be created
+        kubectl run web --image=nginx --dry-run=client -o yaml
+        """,
+    ),
+    "expose": Help(
+        summary="Create a service in front of the pods of an object",
+        more="Creates a service whose selector is the exposed object's (a pod's labels, a "
+        "controller's selector) and whose port is --port, or the port the object declares.",
+        usage="(-f FILENAME | TYPE NAME) [--port=port] [--protocol=TCP|UDP|SCTP] "
+        "[--target-port=number-or-name] [--name=name] [--external-ip=external-ip-of-service] "
+        "[--type=type]",
+        examples="""
+        # A service for a replication controller, port 80 to the pods' 8000
+        kubectl expose rc web --port=80 --target-port=8000
+
+        # A NodePort service for a deployment
+        kubectl expose deployment web --port=80 --type=NodePort
+
+        # A second service for a service, under another name
+        kubectl expose service web --port=443 --target-port=8443 --name=web-tls
+        """,
+    ),
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from api import requests as rq
 from api.resources import Resource
 from kubectl.env import CommandError, Env
-from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "set": {
@@ -24,13 +24,39 @@ FLAGS: dict[str, FlagSpec] = {
         **FILE_FLAGS,
         "dry-run": ("str", "none", ""),
         "output": ("str", "", "o"),
-        "local": ("bool", False, ""),
+        "local": ("bool", False, "", "Change the objects of -f locally and print them, without the server."),
         "field-manager": ("str", "kubectl-set", ""),
     }
 }
 HELP = {
-    "set": "Configure application resources.\n\nAvailable Commands:\n"
-    "  image           Update the image of a pod template\n\nUsage:\n  kubectl set SUBCOMMAND [options]"
+    "set": Help(
+        summary="Change one aspect of application objects",
+        more="Change one aspect of existing application objects.",
+        usage="SUBCOMMAND",
+        examples="""
+        # A deployment's container image
+        kubectl set image deployment/web web=nginx:1.27
+        """,
+        flags=(),
+    ),
+    "set image": Help(
+        summary="Change container images of pods and workloads",
+        more="Changes the image of the named containers (or * for all of them, init containers "
+        "included) of pods, or of the pod template of deployments, replica sets, daemon sets, "
+        "stateful sets, replication controllers, jobs and cron jobs.",
+        usage="(-f FILENAME | TYPE NAME) CONTAINER_NAME_1=CONTAINER_IMAGE_1 ... "
+        "CONTAINER_NAME_N=CONTAINER_IMAGE_N",
+        examples="""
+        # One container of a deployment
+        kubectl set image deployment/web web=nginx:1.27
+
+        # Every container of every deployment and replication controller
+        kubectl set image deployments,rc '*=busybox:1.36' --all
+
+        # Print the changed manifest without sending it
+        kubectl set image -f web.yaml web=nginx:1.27 --local -o yaml
+        """,
+    ),
 }
 
 Obj = dict[str, Any]
@@ -94,7 +120,9 @@ def set(env: Env, p: Parsed) -> int:
     if not p.args or p.args[0] != "image":
         sub = p.args[0] if p.args else ""
         if not sub:
-            env.out.write(HELP["set"] + "\n")
+            from kubectl.helppage import page
+
+            env.out.write(page(HELP, FLAGS, "set", []))
             return 0
         raise CommandError(f'error: unknown command "{sub}" for "kubectl set"')
     targets, images = _parse(p.args[1:])

@@ -13,20 +13,84 @@ from typing import Any
 
 from api.quantity import parse_quantity, to_milli
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "top": {
         "selector": ("str", "", "l"),
         "all-namespaces": ("bool", False, "A"),
-        "containers": ("bool", False, ""),
-        "sort-by": ("str", "", ""),
+        "containers": ("bool", False, "", "A line for each container of each pod."),
+        "sort-by": ("str", "", "", "Sort the rows by cpu or memory."),
         "no-headers": ("bool", False, ""),
-        "show-capacity": ("bool", False, ""),
-        "use-protocol-buffers": ("bool", True, ""),
+        "show-capacity": (
+            "bool",
+            False,
+            "",
+            "Percentages of the node's capacity rather than of what is allocatable.",
+        ),
+        "use-protocol-buffers": (
+            "bool",
+            True,
+            "",
+            "Ask the metrics API for protocol buffers (accepted, but kubelite always asks for JSON).",
+        ),
         "field-selector": ("str", "", ""),
-        "sum": ("bool", False, ""),
+        "sum": ("bool", False, "", "Add a line with the totals."),
     }
+}
+HELP = {
+    "top": Help(
+        summary="Show CPU and memory use",
+        more="CPU and memory use of nodes or pods, from the metrics API (metrics.k8s.io), which a "
+        "metrics server must provide.",
+        usage="[flags]",
+        examples="""
+        # Use of every node, then of the pods of the namespace
+        kubectl top node
+        kubectl top pod
+        """,
+        flags=(),
+    ),
+    "top pod": Help(
+        summary="Show CPU and memory use of pods",
+        more="CPU and memory use of pods, or of their containers, as the metrics API reports it; "
+        "a pod that just started may have none yet.",
+        aliases=("pods", "po"),
+        usage="[NAME | -l label]",
+        examples="""
+        # Every pod of the namespace, then of all namespaces
+        kubectl top pod
+        kubectl top pod -A
+
+        # One pod, container by container
+        kubectl top pod web-1 --containers
+
+        # Pods labelled app=web, heaviest memory first
+        kubectl top pod -l app=web --sort-by=memory
+        """,
+        flags=(
+            "all-namespaces",
+            "containers",
+            "field-selector",
+            "no-headers",
+            "selector",
+            "sort-by",
+            "sum",
+            "use-protocol-buffers",
+        ),
+    ),
+    "top node": Help(
+        summary="Show CPU and memory use of nodes",
+        more="CPU and memory use of nodes, and as a percentage of what they can allocate.",
+        aliases=("nodes", "no"),
+        usage="[NAME | -l label]",
+        examples="""
+        # Every node, then one
+        kubectl top node
+        kubectl top node node-1
+        """,
+        flags=("no-headers", "selector", "show-capacity", "sort-by", "use-protocol-buffers"),
+    ),
 }
 _MI = 1024 * 1024
 

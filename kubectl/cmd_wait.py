@@ -14,20 +14,48 @@ from typing import Any
 from api.errors import ApiError
 from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 from kubectl.targets import kind_prefix
 from kubectl.waiting import wait_gone, watch_name
 
 FLAGS: dict[str, FlagSpec] = {
     "wait": {
-        "for": ("str", None, ""),
-        "timeout": ("str", "30s", ""),
+        "for": (
+            "str",
+            None,
+            "",
+            "The condition: delete, condition=NAME[=VALUE], jsonpath='{EXPR}'=VALUE or create.",
+        ),
+        "timeout": ("str", "30s", "", "How long to wait; 0 checks once, a negative value waits a week."),
         "selector": ("str", None, "l"),
         "all": ("bool", False, ""),
         "all-namespaces": ("bool", False, "A"),
         "filename": ("list", [], "f"),
         "field-selector": ("str", None, ""),
     }
+}
+HELP = {
+    "wait": Help(
+        summary="Wait until objects meet a condition or are deleted",
+        more="Returns once every named object meets --for: it is deleted, it has a condition with "
+        "the given status (True by default), or a JSONPath expression has the given value. Exits "
+        "1 if --timeout passes first.",
+        usage="([-f FILENAME] | resource.group/resource.name | resource.group [(-l label | --all)]) "
+        "[--for=create|--for=delete|--for condition=available|--for=jsonpath='{}'[=value]]",
+        examples="""
+        # Until a pod is Ready
+        kubectl wait --for=condition=Ready pod/web-1
+
+        # Until a deployment is available, for at most two minutes
+        kubectl wait --for=condition=Available --timeout=2m deployment/web
+
+        # Until a field has a value
+        kubectl wait --for=jsonpath='{.status.phase}'=Running pod/web-1
+
+        # Until the pods labelled app=web are gone
+        kubectl wait --for=delete pods -l app=web --timeout=60s
+        """,
+    )
 }
 Check = Callable[[dict[str, Any]], bool]
 

@@ -31,15 +31,36 @@ from kubectl.describe_writer import (
     volumes_block,
 )
 from kubectl.env import CommandError, Env
-from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "describe": {
         "selector": ("str", None, "l"),
         "all-namespaces": ("bool", False, "A"),
-        "show-events": ("bool", True, ""),
+        "show-events": ("bool", True, "", "Include the events about the object."),
         **FILE_FLAGS,
     }
+}
+HELP = {
+    "describe": Help(
+        summary="Show objects in detail, with their events",
+        more="Prints a readable account of each object: its spec and status, the objects it "
+        "relates to and, unless --show-events=false, its recent events. NAME may be a prefix: "
+        "every object whose name starts with it is described.",
+        usage="(-f FILENAME | TYPE [NAME_PREFIX | -l label] | TYPE/NAME)",
+        examples="""
+        # A node, and a pod
+        kubectl describe nodes node-1
+        kubectl describe pods/web-1
+
+        # Every pod whose name starts with web
+        kubectl describe pods web
+
+        # Pods chosen by label, or the objects of a manifest
+        kubectl describe pods -l app=web
+        kubectl describe -f web.yaml
+        """,
+    )
 }
 
 

@@ -9,11 +9,31 @@ declares its flags as a dict; the result is a `Parsed` with `.flags`, `.args` an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# kind: "bool", "str", "int", "list" (repeatable str)
-FlagSpec = dict[str, tuple[str, Any, str]]  # long name -> (kind, default, short letter or "")
+# kind: "bool", "str", "int", "list" (repeatable str). A flag only this verb has carries its
+# one-line help as a fourth item; a name many verbs share is described once, in kubectl.helppage.
+Flag = tuple[str, Any, str] | tuple[str, Any, str, str]
+FlagSpec = dict[str, Flag]  # long name -> (kind, default, short letter or ""[, help])
+
+
+@dataclass(frozen=True)
+class Help:
+    """A command's help page, laid out by kubectl.helppage as kubectl lays out its own.
+
+    Keyed in a verb module's `HELP` by the command's words ("get", "rollout status",
+    "create secret generic"); a key with more words is a subcommand of the shorter one.
+    """
+
+    summary: str  # one line: the page's opening and its line in the parent's command list
+    usage: str  # the argument shape after `kubectl COMMAND`
+    examples: str  # "# what it does" / "kubectl ..." lines, a blank line between examples
+    more: str = ""  # further paragraphs of description, a blank line between them
+    aliases: tuple[str, ...] = ()
+    flags: tuple[str, ...] | None = None  # the names of FLAGS[verb] it takes; None: all of them
+    commands: dict[str, str] = field(default_factory=dict)  # subcommands kept in other modules
 
 
 class UsageError(Exception):
@@ -75,7 +95,7 @@ def _bool(name: str, text: str) -> bool:
     )
 
 
-def _store(out: Parsed, spec: FlagSpec, name: str, value: Any) -> None:
+def _store(out: Parsed, spec: Mapping[str, Flag], name: str, value: Any) -> None:
     kind = spec[name][0]
     if kind == "int":
         try:
@@ -93,13 +113,11 @@ def _store(out: Parsed, spec: FlagSpec, name: str, value: Any) -> None:
     out.seen.add(name)
 
 
-def parse(argv: list[str], spec: FlagSpec) -> Parsed:
+def parse(argv: list[str], spec: Mapping[str, Flag]) -> Parsed:
     """Parse argv against spec (the verb's flags merged with the global ones)."""
     spec = {**GLOBAL_FLAGS, **spec}
-    shorts = {s: n for n, (_, _, s) in spec.items() if s}
-    out = Parsed(
-        {n: (list(d) if k == "list" and d else ([] if k == "list" else d)) for n, (k, d, _) in spec.items()}
-    )
+    shorts = {f[2]: n for n, f in spec.items() if f[2]}
+    out = Parsed({n: (list(f[1] or []) if f[0] == "list" else f[1]) for n, f in spec.items()})
     i = 0
     while i < len(argv):
         a = argv[i]

@@ -50,6 +50,8 @@ VERBS: dict[str, str] = {
     "api-versions": "kubectl.cmd_info",
     "auth": "kubectl.cmd_auth",
     "certificate": "kubectl.cmd_certificate",
+    "help": "kubectl.cmd_help",
+    "options": "kubectl.cmd_help",
 }
 # (verb, first argument) -> module, for subcommands with flags of their own
 SUBVERBS: dict[tuple[str, str], str] = {
@@ -148,12 +150,15 @@ Other Commands:
 
 Usage:
   kubectl [flags] [options]
+
+Use "kubectl <command> --help" for more information about a given command.
+Use "kubectl options" for a list of global command-line options (applies to all commands).
 """
 
 
 def split_verb(argv: list[str]) -> tuple[str | None, list[str]]:
     """The verb and the remaining arguments (global flags may precede the verb)."""
-    shorts = {s: n for n, (_, _, s) in GLOBAL_FLAGS.items() if s}
+    shorts = {f[2]: n for n, f in GLOBAL_FLAGS.items() if f[2]}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -218,7 +223,9 @@ def run_verb(verb: str, module_name: str, rest: list[str], command: str = "") ->
         parsed = parse(rest, module.FLAGS[verb])
         env = Env(parsed)
         if parsed.flags.get("help"):
-            print(getattr(module, "HELP", {}).get(verb, f"Usage: kubectl {verb} [options]"))
+            from kubectl.helppage import page
+
+            print(page(getattr(module, "HELP", {}), module.FLAGS, verb, parsed.args), end="")
             return 0
         return int(getattr(module, verb.replace("-", "_"))(env, parsed) or 0)
     except UsageError as e:

@@ -22,22 +22,57 @@ from typing import Any
 
 from api.errors import ApiError
 from kubectl.env import CommandError, Env, parse_duration
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "rolling-update": {
         "filename": ("list", [], "f"),
-        "image": ("str", None, ""),
-        "update-period": ("str", "1m0s", ""),
-        "poll-interval": ("str", "3s", ""),
-        "timeout": ("str", "5m0s", ""),
-        "rollback": ("bool", False, ""),
-        "deployment-label-key": ("str", "deployment", ""),
-        "container": ("str", None, ""),
+        "image": ("str", None, "", "Image for the new controller's pods (instead of -f)."),
+        "update-period": ("str", "1m0s", "", "How long to wait between updating two pods."),
+        "poll-interval": ("str", "3s", "", "How often to check the new pods while waiting for them."),
+        "timeout": ("str", "5m0s", "", "How long to wait for each new pod to be ready before giving up."),
+        "rollback": (
+            "bool",
+            False,
+            "",
+            "Go back to the old controller, abandoning an update that was interrupted.",
+        ),
+        "deployment-label-key": (
+            "str",
+            "deployment",
+            "",
+            "The label that tells the old pods from the new ones.",
+        ),
+        "container": (
+            "str",
+            None,
+            "",
+            "The container whose image --image changes, when the pod has several.",
+        ),
         "dry-run": ("str", "none", ""),
         "image-pull-policy": ("str", None, ""),
         "output": ("str", "", "o"),
     }
+}
+HELP = {
+    "rolling-update": Help(
+        summary="Replace a replication controller's pods one by one",
+        more="Replaces a replication controller's pods one at a time by those of a new controller, "
+        "from a manifest (-f) or the old one with a new --image, then renames the new controller "
+        "to the old name. The old command of kubectl 1.17 and before; `rollout` does this for "
+        "deployments.",
+        usage="OLD_CONTROLLER_NAME ([NEW_CONTROLLER_NAME] --image=NEW_CONTAINER_IMAGE | -f NEW_CONTROLLER_SPEC)",
+        examples="""
+        # From a manifest of the new controller
+        kubectl rolling-update frontend-v1 -f frontend-v2.json
+
+        # The same controller with another image
+        kubectl rolling-update frontend --image=busybox:2
+
+        # Go back after an interrupted update
+        kubectl rolling-update frontend-v1 frontend-v2 --rollback
+        """,
+    )
 }
 DESIRED = "kubectl.kubernetes.io/desired-replicas"
 SOURCE = "kubectl.kubernetes.io/update-source-id"

@@ -29,8 +29,19 @@ def test_service_objects_match_real(ns: str, kubectl: Run, real: Run) -> None:
 
 
 def test_service_errors_match_real(ns: str, kubectl: Run, real: Run) -> None:
+    # `create service` alone: its help page on stderr, exit 1; the words are ours, the layout kubectl's
+    ours, theirs = kubectl("create", "service"), real("create", "service")
+    assert (ours.code, ours.out, theirs.code, theirs.out) == (1, "", 1, "")
+
+    def layout(text: str) -> tuple[list[str], list[str], list[str]]:
+        """The headings, the subcommands listed and the closing lines: the page without its prose."""
+        headings = [line for line in text.splitlines() if line.endswith(":") and not line.startswith(" ")]
+        listed = text.split("Available Commands:\n")[1].split("\n\n")[0].splitlines()
+        return headings, [line.split()[0] for line in listed], text.splitlines()[-2:]
+
+    headings, listed, closing = layout(ours.err)
+    assert ([h for h in headings if h != "Examples:"], listed, closing) == layout(theirs.err)
     for args in (
-        ("service",),
         ("service", "foo"),
         ("service", "clusterip"),
         ("service", "clusterip", "a", "b", "--tcp=80"),
