@@ -14,28 +14,65 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 CAN_I_FLAGS: FlagSpec = {
     "all-namespaces": ("bool", False, "A"),
-    "quiet": ("bool", False, "q"),
-    "subresource": ("str", "", ""),
-    "list": ("bool", False, ""),
+    "quiet": ("bool", False, "q", "Print nothing: the exit status is the answer."),
+    "subresource": ("str", "", "", "The subresource to ask about (log, status, scale ...)."),
+    "list": ("bool", False, "", "List every action allowed in the namespace."),
     "no-headers": ("bool", False, ""),
 }
 FLAGS: dict[str, FlagSpec] = {"auth": {**CAN_I_FLAGS, "output": ("str", "", "o")}}
 HELP = {
-    "auth": """Inspect authorization.
+    "auth": Help(
+        summary="Ask the API server about your own access",
+        usage="SUBCOMMAND",
+        examples="""
+        # Whether you may delete pods here
+        kubectl auth can-i delete pods
 
-Available Commands:
-  can-i         Check whether an action is allowed
-  whoami        Experimental: Check self subject attributes
+        # Who the server takes you for
+        kubectl auth whoami
+        """,
+        flags=(),
+    ),
+    "auth can-i": Help(
+        summary="Check whether an action is allowed",
+        more="Asks the server with a SelfSubjectAccessReview and prints yes or no; the exit status "
+        "is 0 for yes and 1 for no. With --list, a SelfSubjectRulesReview lists everything you may "
+        "do in the namespace.",
+        usage="VERB [TYPE | TYPE/NAME | NONRESOURCEURL]",
+        examples="""
+        # May I create deployments in the current namespace?
+        kubectl auth can-i create deployments.apps
 
-Usage:
-  kubectl auth [flags] [options]
+        # May I read secrets in every namespace?
+        kubectl auth can-i list secrets -A
 
-Use "kubectl auth <command> --help" for more information about a given command.
-Use "kubectl options" for a list of global command-line options (applies to all commands).""",
+        # A subresource, and a URL that is not a resource
+        kubectl auth can-i get pods --subresource=log
+        kubectl auth can-i get /healthz
+
+        # Everything I may do in namespace dev
+        kubectl auth can-i --list -n dev
+        """,
+        flags=tuple(CAN_I_FLAGS),
+    ),
+    "auth whoami": Help(
+        summary="Experimental: Check self subject attributes",
+        more="Prints the user name, UID, groups and extra attributes the server authenticated the "
+        "request as (a SelfSubjectReview).",
+        usage="[flags]",
+        examples="""
+        # Who am I?
+        kubectl auth whoami
+
+        # The same as JSON
+        kubectl auth whoami -o json
+        """,
+        flags=("output",),
+    ),
 }
 RESOURCE_VERBS = {
     *("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"),
@@ -61,7 +98,9 @@ def auth(env: Env, p: Parsed) -> int:
         return whoami(env, p)
     if sub:
         raise CommandError(f'error: unknown command "{sub}" for "kubectl auth"')
-    env.out.write(HELP["auth"] + "\n")
+    from kubectl.helppage import page
+
+    env.out.write(page(HELP, FLAGS, "auth", []))
     return 1  # as kubectl 1.33 does for a bare `kubectl auth`
 
 

@@ -16,23 +16,44 @@ from api import jsonutil
 from api.errors import ApiError
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
-from kubectl.flags import FILE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
-    "certificate": {**FILE_FLAGS, "force": ("bool", False, ""), "output": ("str", "", "o")},
+    "certificate": {
+        **FILE_FLAGS,
+        "force": ("bool", False, "", "Write the condition even if the request already has it."),
+        "output": ("str", "", "o"),
+    },
 }
 HELP = {
-    "certificate": """Modify certificate resources.
-
-Available Commands:
-  approve       Approve a certificate signing request
-  deny          Deny a certificate signing request
-
-Usage:
-  kubectl certificate SUBCOMMAND [options]
-
-Use "kubectl certificate <command> --help" for more information about a given command.
-Use "kubectl options" for a list of global command-line options (applies to all commands).""",
+    "certificate": Help(
+        summary="Modify certificate resources",
+        usage="SUBCOMMAND",
+        examples="""
+        # Approve a node's pending client certificate request
+        kubectl certificate approve node-csr-abc12
+        """,
+        flags=(),
+    ),
+    "certificate approve": Help(
+        summary="Approve a certificate signing request",
+        more="Adds the Approved condition to each request, after which its signer issues the "
+        "certificate. Make sure the request is who it claims to be before approving it.",
+        usage="(-f FILENAME | NAME)",
+        examples="""
+        # Approve one request
+        kubectl certificate approve csr-xyz
+        """,
+    ),
+    "certificate deny": Help(
+        summary="Deny a certificate signing request",
+        more="Adds the Denied condition to each request: no certificate is issued for it.",
+        usage="(-f FILENAME | NAME)",
+        examples="""
+        # Deny one request
+        kubectl certificate deny csr-xyz
+        """,
+    ),
 }
 # subcommand -> (the condition it adds, the one it must not find, reason, message)
 ACTIONS = {
@@ -54,7 +75,9 @@ def certificate(env: Env, p: Parsed) -> int:
     if sub not in ACTIONS:
         if sub:
             raise CommandError(f'error: unknown command "{sub}" for "kubectl certificate"')
-        env.out.write(HELP["certificate"] + "\n")
+        from kubectl.helppage import page
+
+        env.out.write(page(HELP, FLAGS, "certificate", []))
         return 0
     check_output(p["output"])
     names = list(p.args[1:])

@@ -84,6 +84,14 @@ HELP = {
         kubectl api-resources --verbs=list,get
         """,
     ),
+    "api-versions": Help(
+        summary="Print the supported API versions on the server, in the form of group/version",
+        usage="",
+        examples="""
+        # Every group/version the server serves
+        kubectl api-versions
+        """,
+    ),
     "completion": Help(
         summary="Print a shell completion script for bash or zsh",
         more="Prints a script that makes the shell complete kubectl's commands and flags; load it "

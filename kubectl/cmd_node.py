@@ -16,7 +16,7 @@ from typing import Any
 from api import requests as rq
 from api.errors import ApiError
 from kubectl.env import CommandError, Env
-from kubectl.flags import FlagSpec, Parsed, UsageError
+from kubectl.flags import FlagSpec, Help, Parsed, UsageError
 
 _NODE_FLAGS: FlagSpec = {"selector": ("str", None, "l"), "dry-run": ("str", "none", "")}
 FLAGS: dict[str, FlagSpec] = {
@@ -24,16 +24,65 @@ FLAGS: dict[str, FlagSpec] = {
     "uncordon": dict(_NODE_FLAGS),
     "drain": {
         **_NODE_FLAGS,
-        "force": ("bool", False, ""),
-        "ignore-daemonsets": ("bool", False, ""),
-        "delete-emptydir-data": ("bool", False, ""),
-        "grace-period": ("int", -1, ""),
-        "timeout": ("str", "0s", ""),
-        "pod-selector": ("str", "", ""),
-        "disable-eviction": ("bool", False, ""),
-        "skip-wait-for-delete-timeout": ("int", 0, ""),
-        "chunk-size": ("int", 500, ""),
+        "force": ("bool", False, "", "Also delete pods that no controller would make again."),
+        "ignore-daemonsets": ("bool", False, "", "Leave DaemonSet pods where they are instead of stopping."),
+        "delete-emptydir-data": (
+            "bool",
+            False,
+            "",
+            "Also remove pods with emptyDir volumes (their data is lost).",
+        ),
+        "grace-period": ("int", -1, "", "Seconds each pod gets to stop; negative: the pod's own setting."),
+        "timeout": ("str", "0s", "", "How long to keep trying before giving up; 0s: no limit."),
+        "pod-selector": ("str", "", "", "Only the pods this label selector picks."),
+        "disable-eviction": (
+            "bool",
+            False,
+            "",
+            "Delete the pods instead of evicting them, ignoring PodDisruptionBudgets.",
+        ),
+        "skip-wait-for-delete-timeout": (
+            "int",
+            0,
+            "",
+            "Do not wait for a pod whose deletion began more than this many seconds ago.",
+        ),
+        "chunk-size": ("int", 500, "", "Accepted for kubectl's sake; lists are read whole."),
     },
+}
+HELP = {
+    "cordon": Help(
+        summary="Mark node as unschedulable",
+        more="New pods are no longer scheduled on the node; those running there stay.",
+        usage="NODE",
+        examples="""
+        # Keep new pods off node-1
+        kubectl cordon node-1
+        """,
+    ),
+    "uncordon": Help(
+        summary="Mark node as schedulable",
+        usage="NODE",
+        examples="""
+        # Let pods be scheduled on node-1 again
+        kubectl uncordon node-1
+        """,
+    ),
+    "drain": Help(
+        summary="Drain node in preparation for maintenance",
+        more="Cordons the node, then evicts its pods through the Eviction API, which respects "
+        "PodDisruptionBudgets: a refused eviction is tried again every 5 seconds until --timeout. "
+        "DaemonSet pods, pods with emptyDir data and pods no controller manages stop the drain "
+        "unless the matching flag allows them; mirror pods are left alone.",
+        usage="NODE",
+        examples="""
+        # Empty node-1, leaving its DaemonSet pods
+        kubectl drain node-1 --ignore-daemonsets
+
+        # Give up after five minutes
+        kubectl drain node-1 --ignore-daemonsets --timeout=5m
+        """,
+    ),
 }
 DRY_RUN_SUFFIX = {"client": " (dry run)", "server": " (server dry run)"}
 

@@ -29,7 +29,7 @@ from kubectl.creating import (
 )
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.errors import api_error_text
-from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Parsed
+from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Help, Parsed
 from kubectl.manifests import Doc, load_paths, resource_of
 from kubectl.targets import kind_prefix
 
@@ -38,12 +38,31 @@ FLAGS: dict[str, FlagSpec] = {
         **FILE_FLAGS,
         **WRITE_FLAGS,
         "force": ("bool", False, ""),
-        "grace-period": ("int", -1, ""),
-        "cascade": ("str", "background", ""),
-        "timeout": ("str", "0s", ""),
-        "wait": ("bool", False, ""),
-        "subresource": ("str", "", ""),
+        "grace-period": ("int", -1, "", "With --force: seconds the old objects get to stop."),
+        "cascade": ("str", "background", "", "With --force: background, foreground or orphan."),
+        "timeout": ("str", "0s", "", "With --force: how long to wait for the old objects to go."),
+        "wait": ("bool", False, "", "Accepted for kubectl's sake."),
+        "subresource": ("str", "", "", "Replace this subresource (status, scale) instead of the object."),
     }
+}
+HELP = {
+    "replace": Help(
+        summary="Replace a resource by file name or stdin",
+        more="Sends each object of the manifests whole (a PUT), so the manifest must be complete; "
+        "`kubectl get TYPE NAME -o yaml` gives one. With --force the objects are deleted and made "
+        "again instead.",
+        usage="-f FILENAME",
+        examples="""
+        # Replace what web.yaml describes
+        kubectl replace -f web.yaml
+
+        # From stdin, after changing an image
+        kubectl get pod web -o yaml | sed 's/web:1/web:2/' | kubectl replace -f -
+
+        # Delete and make again
+        kubectl replace --force -f web.yaml
+        """,
+    ),
 }
 
 

@@ -20,18 +20,37 @@ from api.names import is_label_value, is_qualified_name
 from api.resources import lookup
 from kubectl.env import CommandError, Env
 from kubectl.errors import api_error_text
-from kubectl.flags import FlagSpec, Parsed
+from kubectl.flags import FlagSpec, Help, Parsed
 
 FLAGS: dict[str, FlagSpec] = {
     "taint": {
         "selector": ("str", "", "l"),
-        "overwrite": ("bool", False, ""),
+        "overwrite": ("bool", False, "", "Replace a taint of the same key and effect."),
         "all": ("bool", False, ""),
         "dry-run": ("str", "none", ""),
         "output": ("str", "", "o"),
         "validate": ("str", "strict", ""),
         "field-manager": ("str", "kubectl-taint", ""),
     }
+}
+HELP = {
+    "taint": Help(
+        summary="Update the taints on one or more nodes",
+        more="A taint is KEY[=VALUE]:EFFECT, the effect NoSchedule, PreferNoSchedule or NoExecute; "
+        "KEY:EFFECT- or KEY- removes taints. Pods that do not tolerate a taint are kept off the "
+        "node, or with NoExecute evicted from it.",
+        usage="NODE NAME KEY_1=VAL_1:TAINT_EFFECT_1 ... KEY_N=VAL_N:TAINT_EFFECT_N",
+        examples="""
+        # Keep pods without a matching toleration off node-1
+        kubectl taint nodes node-1 dedicated=db:NoSchedule
+
+        # Remove that taint
+        kubectl taint nodes node-1 dedicated:NoSchedule-
+
+        # Taint every node labelled tier=edge
+        kubectl taint nodes -l tier=edge edge=true:PreferNoSchedule
+        """,
+    ),
 }
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 USAGE_HINT = "\nSee 'kubectl taint -h' for help and examples"

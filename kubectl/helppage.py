@@ -23,6 +23,9 @@ SHARED: dict[str, str] = {
     # global flags (`kubectl options`)
     "kubeconfig": "Path of the kubeconfig file to read instead of $KUBECONFIG or ~/.kube/config.",
     "context": "Name of the kubeconfig context to use.",
+    "as": "User to act as for this request (sent as the Impersonate-User header).",
+    "as-group": "Group to act as; repeat for several groups (needs --as).",
+    "as-uid": "UID to act as (needs --as).",
     "cluster": "Name of the kubeconfig cluster to use.",
     "user": "Name of the kubeconfig user to use.",
     "namespace": "Namespace to work in, instead of the current context's.",
