@@ -194,12 +194,14 @@ def widgets(http: httpx.Client) -> Iterator[str]:
 @pytest.mark.parametrize("version", ["1.27", "1.33"])
 def test_explain_a_custom_kind_v2(server: Server, widgets: str, version: str) -> None:
     binary = kubectl(version)
-    v2 = explain(server, widgets, V2, binary=binary)
+    # the group named: other modules' CRDs on this session's server may serve `widgets` too
+    group = f"--api-version={GROUP}/v1"
+    v2 = explain(server, widgets, V2, group, binary=binary)
     assert v2.startswith(f"KIND:     Widget\nVERSION:  {GROUP}/v1\n"), v2
-    assert description(v2) == description(explain(server, widgets, binary=binary))
+    assert description(v2) == description(explain(server, widgets, group, binary=binary))
     assert "A Widget is a made-up kind" in description(v2)
-    v2 = explain(server, "widgets.spec", V2, binary=binary)
-    v3 = explain(server, "widgets.spec", binary=binary)
+    v2 = explain(server, "widgets.spec", V2, group, binary=binary)
+    v3 = explain(server, "widgets.spec", group, binary=binary)
     assert description(v2) == description(v3) == "What the widget should be."
     same_fields(v2, v3, nullable=("ratio",))
     got = fields(v2)
@@ -208,7 +210,7 @@ def test_explain_a_custom_kind_v2(server: Server, widgets: str, version: str) ->
     assert fields(v3)["ratio"] == ("number", True, "")
     assert got["labels"][0] == "map[string]string" and got["tags"][0] == "[]string"
     assert got["parts"][0] == "[]Object"
-    parts = fields(explain(server, "widgets.spec.parts", V2, binary=binary))
+    parts = fields(explain(server, "widgets.spec.parts", V2, group, binary=binary))
     assert parts["name"] == ("string", True, "Unique: the key.")
 
 
