@@ -177,14 +177,14 @@ def test_diff_new_service(server: Server, http: httpx.Client, ns: str, tmp_path:
     ip, node_port = body["spec"]["clusterIP"], body["spec"]["ports"][0]["nodePort"]
     assert ip.startswith("10.96.") and body["spec"]["clusterIPs"] == [ip] and 30000 <= node_port <= 32767
     # neither is held: a service can be made with both
-    r = http.post(
+    made = http.post(
         f"/api/v1/namespaces/{ns}/services",
         json={
             "metadata": {"name": "takes"},
             "spec": {"type": "NodePort", "clusterIP": ip, "ports": [{"port": 80, "nodePort": node_port}]},
         },
     )
-    assert r.status_code == 201, r.text
+    assert made.status_code == 201, made.text
     r = run(
         server,
         version,
