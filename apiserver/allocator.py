@@ -8,6 +8,7 @@ probing keeps failing, one listing of the allocations finds the free values that
 The first address of the service range belongs to the `kubernetes` service, as in kube.
 A LoadBalancer with externalTrafficPolicy Local also holds a `healthCheckNodePort`, drawn from
 the same range under the same keys, so it never collides with any service's node port.
+A dry-run write is given values the same way, looked up and not claimed (`dry_run()`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ class Allocator:
                 await self.store.delete(key)
             except KeyNotFoundError:
                 pass
+
+    def dry_run(self) -> Allocator:
+        """kube's dry-run allocators: the values a write would be given are chosen (a wanted one
+        checked as for a write) and nothing is reserved."""
+        return _DryRun(self.store, str(self.network))
 
     def ip_in_range(self, ip: str) -> bool:
         try:
@@ -248,6 +254,14 @@ class Allocator:
         if spec.get("healthCheckNodePort"):
             keys.add(PORT_PREFIX + str(spec["healthCheckNodePort"]))
         return keys
+
+
+class _DryRun(Allocator):
+    async def _claim(self, key: str, owner: str) -> bool:
+        return await self.store.get(key) is None
+
+    async def release(self, keys: list[str]) -> None:
+        return None
 
 
 class _PortUnavailable(Exception):

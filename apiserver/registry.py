@@ -285,8 +285,9 @@ class Registry:
             self._validate(res, obj, None)
             _warn(res, obj, by, created=True)
             await self.admission(False, by, "CREATE", res, namespace, meta["name"], obj, None, None, dry_run)
-            if dry_run:  # quotas are checked, not charged
+            if dry_run:  # quotas are checked, not charged; addresses and ports chosen, not kept
                 await quotaadmission.admit(self, self.quotas, res, namespace, obj, charge=False)
+                await kinds.for_resource(res).hooks.preview(self, obj, None)
                 return KeyValue(res.storage_key(meta["name"], namespace), 0, jsonutil.dumps(obj))
             hooks = kinds.for_resource(res).hooks
             claimed = await hooks.claim(self, obj, None)
@@ -402,6 +403,7 @@ class Registry:
                 await quotaadmission.admit(self, self.quotas, res, namespace, new, not dry_run, old)
                 charged = True
             if dry_run:
+                await kinds.for_resource(res).hooks.preview(self, new, old)
                 return KeyValue(key, kv.revision, jsonutil.dumps(new)), False
             if lifecycle.ready_to_remove(res, new):
                 try:

@@ -75,6 +75,10 @@ class WriteHooks:
     async def release(self, ctx: HookContext, keys: list[str]) -> None:
         return None
 
+    async def preview(self, ctx: HookContext, new: Obj, old: Obj | None) -> None:
+        """What `claim` fills in, for a dry-run write: chosen, nothing reserved."""
+        return None
+
     async def updated(self, ctx: HookContext, new: Obj, old: Obj) -> None:
         return None
 

@@ -198,6 +198,9 @@ class ServiceHooks(WriteHooks):
     async def release(self, ctx: HookContext, keys: list[str]) -> None:
         await ctx.allocator.release(keys)
 
+    async def preview(self, ctx: HookContext, new: Obj, old: Obj | None) -> None:
+        await ctx.allocator.dry_run().allocate_service(new, old)
+
     async def updated(self, ctx: HookContext, new: Obj, old: Obj) -> None:
         await ctx.allocator.release(sorted(Allocator.held_keys(old) - Allocator.held_keys(new)))
 

@@ -6,15 +6,18 @@ the object the way kube-apiserver's field manager does, in a reduced form:
 1. the fields `applied` sets become the manager's `Apply` entry in `metadata.managedFields`;
 2. a field another manager owns, set here to a different value, is a conflict: 409 Conflict
    `Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: .spec.replicas`
-   with one `FieldManagerConflict` cause per field, unless `force`, which takes the field over;
+   with one `FieldManagerConflict` cause per field, unless `force`, which takes the field over
+   (as do the upgrades from client-side apply: the manager `kubectl` takes, without a conflict,
+   the fields the last-applied-configuration annotation holds at their live values);
 3. fields this manager applied before, no longer applied and owned by nobody else, are removed;
 4. the applied values are merged in (maps by key, keyed lists by merge key, set lists as sets,
    everything else replaced).
 
 `record_update(old, new, manager, operation="Update")` records, on `new` in place, the fields a
 PUT/PATCH/POST by `manager` changed (the real server does this on every write, which is what
-makes later applies conflict with `kubectl edit`/`scale`). Neither function mutates its inputs
-other than `new` in `record_update`.
+makes later applies conflict with `kubectl edit`/`scale`); managedFields the write itself changed
+are taken as sent, as kube-apiserver does. Neither function mutates its inputs other than `new`
+in `record_update`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from api.jsonutil import dumps, loads, now_str
 from apiserver.patch import managed
 from apiserver.patch.managed import Path
 from apiserver.schema import Spec, kind_spec
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def _copy(obj: Any) -> Any:
@@ -112,6 +117,24 @@ def _conflict_error(conflicts: list[tuple[str, str, Path]]) -> ApiError:
     return ApiError(409, "Conflict", message, {"causes": causes})
 
 
+def _last_applied_fields(current: dict[str, Any], spec: Spec | None, api_version: str) -> set[Path]:
+    """The fields of `current`'s last-applied-configuration annotation (same apiVersion) whose live
+    value is still the one applied: those kube-apiserver lets the manager `kubectl` take over from
+    a client-side apply (its upgrade path from client-side to server-side apply)."""
+    annotations = (current.get("metadata") or {}).get("annotations") or {}
+    try:
+        last = loads(annotations.get(LAST_APPLIED) or "")
+    except ValueError:
+        return set()
+    if not isinstance(last, dict) or last.get("apiVersion") != api_version:
+        return set()
+    return {
+        p
+        for p in managed.leaves_of(last, spec)
+        if managed.lookup(last, p, spec) == managed.lookup(current, p, spec)
+    }
+
+
 def server_side_apply(
     current: dict[str, Any] | None, applied: dict[str, Any], manager: str, force: bool, kind: str
 ) -> dict[str, Any]:
@@ -142,6 +165,11 @@ def server_side_apply(
             if managed.lookup(current, path, spec) != managed.lookup(applied, path, spec):
                 conflicts.append((str(e.get("manager")), str(e.get("apiVersion") or api_version), path))
                 taken.add(path)
+    if conflicts and not force and manager == "kubectl":
+        # kubectl's own server-side apply takes over, without a conflict, the fields its
+        # client-side apply set before and nobody has changed since
+        allowed = _last_applied_fields(current, spec, api_version)
+        conflicts = [c for c in conflicts if c[2] not in allowed]
     if conflicts and not force:
         raise _conflict_error(conflicts)
 
@@ -194,6 +222,11 @@ def record_update(
     else:
         changed = {p for p in new_leaves if managed.lookup(old, p, spec) != managed.lookup(new, p, spec)}
     entries = _entries(old) if old is not None else _entries(new)
+    sent = [e for e in _entries(new) if isinstance(e, dict)]
+    if old is not None and not subresource and sent and sent != entries:
+        # managedFields written by the client replace the stored ones (kubectl's move of a
+        # client-side apply's fields to its server-side manager is such a JSON patch)
+        entries = sent
     out: list[dict[str, Any]] = []
     mine: dict[str, Any] | None = None
     for e in entries:

@@ -131,6 +131,60 @@ def test_conflict_paths_render_list_keys() -> None:
     assert e.value.details["causes"][0]["field"] == '.spec.template.spec.containers[name="web"].image'
 
 
+def client_side_applied(config: dict[str, Any]) -> dict[str, Any]:
+    """What `kubectl apply` (client side) leaves: the config with its last-applied annotation,
+    owned by kubectl-client-side-apply."""
+    import json
+
+    obj = copy.deepcopy(config)
+    last = json.dumps(config, separators=(",", ":"))
+    obj["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": last}
+    record_update(None, obj, "kubectl-client-side-apply")
+    return obj
+
+
+def test_kubectl_takes_over_client_side_applied_fields_without_conflict() -> None:
+    """kube's upgrade from client-side to server-side apply: the manager `kubectl` may change
+    fields whose live value is the last-applied one; other managers still conflict."""
+    live = client_side_applied(rc())
+    out = server_side_apply(live, rc(replicas=5), "kubectl", False, "ReplicationController")
+    assert out["spec"]["replicas"] == 5
+    assert "f:replicas" not in entries(out)[("kubectl-client-side-apply", "Update")]["fieldsV1"]["f:spec"]
+    with pytest.raises(ApiError) as e:
+        server_side_apply(live, rc(replicas=5), "other", False, "ReplicationController")
+    assert e.value.code == 409
+
+
+def test_fields_changed_since_the_client_side_apply_still_conflict() -> None:
+    live = client_side_applied(rc())
+    live["spec"]["replicas"] = 7  # a later edit, recorded under the same manager
+    with pytest.raises(ApiError) as e:
+        server_side_apply(live, rc(replicas=5), "kubectl", False, "ReplicationController")
+    assert e.value.message.endswith('"kubectl-client-side-apply" using v1: .spec.replicas')
+
+
+def test_managed_fields_sent_by_the_client_replace_the_stored_ones() -> None:
+    """kubectl's JSON patch moving a client-side apply's fields to its server-side manager."""
+    live = client_side_applied(rc())
+    fields = entries(live)[("kubectl-client-side-apply", "Update")]["fieldsV1"]
+    moved = copy.deepcopy(live)
+    moved["metadata"]["managedFields"] = [
+        {
+            "manager": "kubectl",
+            "operation": "Apply",
+            "apiVersion": "v1",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": fields,
+        }
+    ]
+    record_update(live, moved, "kubectl")
+    assert set(entries(moved)) == {("kubectl", "Apply")}
+    same = copy.deepcopy(moved)
+    same["spec"]["replicas"] = 3
+    record_update(moved, same, "kubectl-scale")  # sent back unchanged: recorded as before
+    assert set(entries(same)) == {("kubectl", "Apply"), ("kubectl-scale", "Update")}
+
+
 def test_record_update_moves_ownership_without_conflict() -> None:
     created = rc()
     record_update(None, created, "kubectl-create")
