@@ -1,0 +1,162 @@
+"""A sixth sweep of real manifests: the projects' big CRDs, whole and unchanged, stored gzip-compressed.
+
+- cert-manager's Certificate CRD (`deploy/crds/cert-manager.io_certificates.yaml`, controller-gen
+  v0.19.0, 41 KB): five printer columns (two with `priority: 1`, two reading the Ready condition
+  through a filter `[?(@.type == "Ready")]`), enums, int32 fields, a status condition list keyed
+  by `type`, `x-kubernetes-list-type: atomic` everywhere.
+
+It is applied server-side twice and read back as in `test_real_manifests`, client-side twice with
+kubectl 1.33 (its last-applied annotation is well under kube's 256 KiB); it becomes Established; a
+sample Certificate is made, its status set through the status subresource, and `kubectl get` shows
+the printer columns (`-o wide` those of priority 1); `kubectl explain` reads its schema; a bad
+Certificate is refused in kube's words. Last, the client-side apply of a CRD whose last-applied
+annotation would pass 256 KiB is refused as kube refuses it (that CRD is the Certificate CRD with a
+long description, under another group: the project's CRDs over the limit are not in the fixtures).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import httpx
+import yaml
+
+from tests.apiserver.conftest import Server
+from tests.apiserver.test_real_manifests import apply_twice, assert_stored_as_sent, documents, manifest_text
+from tests.apiserver.test_real_manifests_more import served
+
+CERT_MANAGER = "sweep6-cert-manager.yaml.gz"
+
+
+def _apply(srv: Server, doc: dict[str, Any]) -> tuple[int, str]:
+    r = srv.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(doc))
+    return r.returncode, r.stderr
+
+
+def _certificate(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "secretName": f"{name}-tls",
+            "duration": "2160h",
+            "renewBefore": "360h",
+            "subject": {"organizations": ["example"]},
+            "commonName": "example.com",
+            "isCA": False,
+            "privateKey": {"algorithm": "RSA", "encoding": "PKCS1", "size": 2048, "rotationPolicy": "Always"},
+            "usages": ["server auth", "client auth"],
+            "dnsNames": ["example.com", "www.example.com"],
+            "issuerRef": {"name": "ca-issuer", "kind": "Issuer", "group": "cert-manager.io"},
+            "keystores": {"pkcs12": {"create": True, "profile": "Modern2023", "password": "changeit"}},
+            "secretTemplate": {"labels": {"app": "web"}},
+        },
+    }
+
+
+def test_cert_manager_certificate_crd(srv: Server, api: httpx.Client) -> None:
+    apply_twice(srv, CERT_MANAGER)
+    served(api, "/apis/cert-manager.io/v1/namespaces/default/certificates")
+    assert_stored_as_sent(srv, CERT_MANAGER)
+    srv.kubectl(
+        "wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "--timeout=10s", check=True
+    )
+    for _ in range(2):  # client-side, as the README's `kubectl apply -f` does
+        r = srv.kubectl("apply", "-f", "-", input=manifest_text(CERT_MANAGER))
+        assert r.returncode == 0, r.stderr
+
+    cert = _certificate("web")
+    rc, err = _apply(srv, cert)
+    assert rc == 0, err
+    got = json.loads(srv.kubectl("get", "cert", "web", "-o", "json", check=True).stdout)
+    assert got["spec"] == cert["spec"]
+    status = {
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "Ready",
+                    "message": "Certificate is up to date and has not expired",
+                    "lastTransitionTime": "2026-01-01T00:00:00Z",
+                    "observedGeneration": 1,
+                }
+            ],
+            "notAfter": "2026-04-01T00:00:00Z",
+            "revision": 1,
+        }
+    }
+    srv.kubectl(
+        "patch",
+        "certificate",
+        "web",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps(status),
+        check=True,
+    )
+    table = srv.kubectl("get", "certificates", "web", check=True).stdout.splitlines()
+    assert table[0].split() == ["NAME", "READY", "SECRET", "AGE"], table
+    assert table[1].split()[:3] == ["web", "True", "web-tls"], table
+    wide = srv.kubectl("get", "certs", "web", "-o", "wide", check=True).stdout.splitlines()
+    assert wide[0].split() == ["NAME", "READY", "SECRET", "ISSUER", "STATUS", "AGE"], wide
+    assert wide[1].split()[:4] == ["web", "True", "web-tls", "ca-issuer"], wide
+    assert "Certificate is up to date and has not expired" in wide[1], wide
+
+    explain = srv.kubectl(
+        "explain", "certificates.spec", "--api-version=cert-manager.io/v1", check=True
+    ).stdout
+    assert "KIND:       Certificate" in explain, explain
+    assert "Specification of the desired state of the Certificate resource." in explain, explain
+    assert "issuerRef\t<Object> -required-" in explain, explain
+    assert "renewBeforePercentage\t<integer>" in explain, explain
+
+    bad = _certificate("bad")
+    del bad["spec"]["secretName"]
+    bad["spec"]["privateKey"]["algorithm"] = "DSA"
+    bad["spec"]["usages"] = ["server auth", "world domination"]
+    bad["spec"]["renewBeforePercentage"] = "ten"
+    bad["spec"]["keystores"]["jks"] = {"alias": "x"}
+    rc, err = _apply(srv, bad)
+    assert rc != 0
+    assert "spec.secretName: Required value" in err, err
+    assert (
+        'spec.privateKey.algorithm: Unsupported value: "DSA": supported values: "RSA", "ECDSA", "Ed25519"'
+        in err
+    ), err
+    assert 'spec.usages[1]: Unsupported value: "world domination"' in err, err
+    assert 'spec.renewBeforePercentage: Invalid value: "string"' in err and "must be of type integer" in err
+    assert "spec.keystores.jks.create: Required value" in err, err
+
+
+def test_client_side_apply_over_the_annotation_limit(srv: Server, api: httpx.Client) -> None:
+    """kubectl's last-applied annotation past 256 KiB: kube refuses the client-side apply and takes
+    the same CRD by `kubectl create` or `--server-side` (kube 1.33's words; older ones said `must
+    have at most 262144 bytes`)."""
+    crd = copy.deepcopy(documents(CERT_MANAGER)[0])
+    crd["metadata"]["name"] = "certificates.sweep6.example.com"
+    crd["spec"]["group"] = "sweep6.example.com"
+    del crd["spec"]["names"]["shortNames"], crd["spec"]["names"]["categories"]
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    schema["description"] += "\n" + "A long description, as the big CRDs' are. " * 6400
+    text = yaml.safe_dump(crd)
+    assert len(text) > 262144
+    r = srv.kubectl("apply", "-f", "-", input=text)
+    assert r.returncode != 0
+    assert (
+        'The CustomResourceDefinition "certificates.sweep6.example.com" is invalid: '
+        "metadata.annotations: Too long: may not be more than 262144 bytes" in r.stderr
+    ), r.stderr
+    crd_path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/certificates.sweep6.example.com"
+    assert api.get(crd_path).status_code == 404
+    try:
+        r = srv.kubectl("create", "-f", "-", input=text)
+        assert r.returncode == 0, r.stderr
+        r = srv.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=text)
+        assert r.returncode == 0, r.stderr
+    finally:
+        api.delete(crd_path)
