@@ -160,3 +160,102 @@ def test_client_side_apply_over_the_annotation_limit(srv: Server, api: httpx.Cli
         assert r.returncode == 0, r.stderr
     finally:
         api.delete(crd_path)
+
+
+ISTIO = "sweep6-istio.yaml.gz"
+
+
+def test_istio_security_crds(srv: Server, api: httpx.Client) -> None:
+    apply_twice(srv, ISTIO)
+    served(api, "/apis/security.istio.io/v1/namespaces/default/authorizationpolicies")
+    served(api, "/apis/security.istio.io/v1beta1/namespaces/default/peerauthentications")
+    assert_stored_as_sent(srv, ISTIO)
+    for _ in range(2):
+        r = srv.kubectl("apply", "-f", "-", input=manifest_text(ISTIO))
+        assert r.returncode == 0, r.stderr
+    policy: dict[str, Any] = {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": {"name": "httpbin", "namespace": "default"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "httpbin", "version": "v1"}},
+            "action": "ALLOW",
+            "rules": [
+                {
+                    "from": [{"source": {"principals": ["cluster.local/ns/default/sa/sleep"]}}],
+                    "to": [{"operation": {"methods": ["GET"], "paths": ["/info*"]}}],
+                    "when": [{"key": "request.auth.claims[iss]", "values": ["https://accounts.google.com"]}],
+                }
+            ],
+        },
+    }
+    rc, err = _apply(srv, policy)
+    assert rc == 0, err
+    custom = {
+        "apiVersion": "security.istio.io/v1beta1",
+        "kind": "AuthorizationPolicy",
+        "metadata": {"name": "ext-authz", "namespace": "default"},
+        "spec": {
+            "targetRefs": [{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "waypoint"}],
+            "action": "CUSTOM",
+            "provider": {"name": "sample-ext-authz-grpc"},
+            "rules": [{"to": [{"operation": {"paths": ["/headers"]}}]}],
+        },
+    }
+    rc, err = _apply(srv, custom)
+    assert rc == 0, err
+    table = srv.kubectl("get", "authorizationpolicies", check=True).stdout.splitlines()
+    assert table[0].split() == ["NAME", "ACTION", "AGE"], table
+    assert [line.split()[:2] for line in table[1:]] == [["ext-authz", "CUSTOM"], ["httpbin", "ALLOW"]], table
+
+    bad = json.loads(json.dumps(policy))
+    bad["metadata"]["name"] = "bad"
+    bad["spec"]["action"] = "PERMIT"
+    bad["spec"]["targetRef"] = {"kind": "Service", "name": "httpbin", "namespace": "other"}
+    bad["spec"]["selector"]["matchLabels"]["tier*"] = "x"
+    bad["spec"]["rules"][0]["from"][0]["source"]["serviceAccounts"] = ["default/sleep"]
+    bad["spec"]["rules"][0]["when"][0] = {"values": ["x"]}
+    rc, err = _apply(srv, bad)
+    assert rc != 0
+    assert (
+        'spec.action: Unsupported value: "PERMIT": supported values: "ALLOW", "DENY", "AUDIT", "CUSTOM"'
+        in err
+    )
+    assert 'spec: Invalid value: "object": only one of targetRefs or selector can be set' in err, err
+    assert (
+        'spec.targetRef.namespace: Invalid value: "string": cross namespace referencing is not currently supported'
+        in err
+    ), err
+    assert (
+        'spec.selector.matchLabels: Invalid value: "object": wildcard not allowed in label key match' in err
+    )
+    assert (
+        'spec.rules[0].from[0].source: Invalid value: "object": Cannot set serviceAccounts with namespaces or principals'
+        in err
+    ), err
+    assert "spec.rules[0].when[0].key: Required value" in err, err
+
+    peer: dict[str, Any] = {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "PeerAuthentication",
+        "metadata": {"name": "finance", "namespace": "default"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "finance"}},
+            "mtls": {"mode": "STRICT"},
+            "portLevelMtls": {"8080": {"mode": "DISABLE"}},
+        },
+    }
+    rc, err = _apply(srv, peer)
+    assert rc == 0, err
+    table = srv.kubectl("get", "pa", "finance", check=True).stdout.splitlines()
+    assert table[0].split() == ["NAME", "MODE", "AGE"] and table[1].split()[:2] == ["finance", "STRICT"], (
+        table
+    )
+    bad_peer = json.loads(json.dumps(peer))
+    bad_peer["metadata"]["name"] = "bad"
+    del bad_peer["spec"]["selector"]
+    bad_peer["spec"]["portLevelMtls"] = {"70000": {"mode": "STRICT"}}
+    rc, err = _apply(srv, bad_peer)
+    assert rc != 0
+    assert 'spec.portLevelMtls: Invalid value: "object": port must be between 1-65535' in err, err
+    assert 'spec: Invalid value: "object": portLevelMtls requires selector' in err, err
