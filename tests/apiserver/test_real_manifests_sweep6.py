@@ -259,3 +259,89 @@ def test_istio_security_crds(srv: Server, api: httpx.Client) -> None:
     assert rc != 0
     assert 'spec.portLevelMtls: Invalid value: "object": port must be between 1-65535' in err, err
     assert 'spec: Invalid value: "object": portLevelMtls requires selector' in err, err
+
+
+EXTERNAL_SECRETS = "sweep6-external-secrets.yaml.gz"
+
+
+def test_external_secrets_externalsecret_crd(srv: Server, api: httpx.Client) -> None:
+    """Two versions (v1alpha1 deprecated, two printer columns both named Store), a conversion webhook
+    no pod serves: objects are written and read in the storage version, which needs no conversion."""
+    apply_twice(srv, EXTERNAL_SECRETS)
+    served(api, "/apis/external-secrets.io/v1beta1/namespaces/default/externalsecrets")
+    assert_stored_as_sent(srv, EXTERNAL_SECRETS)
+    for _ in range(2):
+        r = srv.kubectl("apply", "-f", "-", input=manifest_text(EXTERNAL_SECRETS))
+        assert r.returncode == 0, r.stderr
+    es: dict[str, Any] = {
+        "apiVersion": "external-secrets.io/v1beta1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "db", "namespace": "default"},
+        "spec": {
+            "refreshInterval": "15m",
+            "secretStoreRef": {"name": "vault-backend", "kind": "SecretStore"},
+            "target": {"name": "db-credentials", "template": {"type": "Opaque"}},
+            "data": [
+                {
+                    "secretKey": "password",
+                    "remoteRef": {"key": "secret/db", "property": "password", "decryptingStrategy": {}},
+                }
+            ],
+            "dataFrom": [
+                {
+                    "extract": {"key": "secret/db-extra"},
+                    "rewrite": [{"regexp": {"source": "-", "target": "_"}}],
+                }
+            ],
+        },
+    }
+    rc, err = _apply(srv, es)
+    assert rc == 0, err
+    got = json.loads(srv.kubectl("get", "es", "db", "-o", "json", check=True).stdout)
+    assert got["apiVersion"] == "external-secrets.io/v1beta1"
+    # the schema's defaults, nested ones inside a defaulted or empty object too
+    assert got["spec"]["target"] == {
+        "name": "db-credentials",
+        "creationPolicy": "Owner",
+        "deletionPolicy": "Retain",
+        "template": {"type": "Opaque", "engineVersion": "v2", "mergePolicy": "Replace"},
+    }, got["spec"]["target"]
+    assert got["spec"]["data"][0]["remoteRef"] == {
+        "key": "secret/db",
+        "property": "password",
+        "conversionStrategy": "Default",
+        "decodingStrategy": "None",
+        "metadataPolicy": "None",
+        "decryptingStrategy": {"scheme": "None", "hash": "SHA1", "privateKeyType": "PKCS8"},
+    }, got["spec"]["data"][0]["remoteRef"]
+    assert got["spec"]["dataFrom"][0]["extract"]["decodingStrategy"] == "None"
+    table = srv.kubectl("get", "externalsecrets", check=True).stdout.splitlines()
+    assert table[0].split() == ["NAME", "STORETYPE", "STORE", "REFRESH", "INTERVAL", "STATUS", "READY"], table
+    assert table[1].split() == ["db", "SecretStore", "vault-backend", "15m"], table
+
+    bad = json.loads(json.dumps(es))
+    bad["metadata"]["name"] = "bad"
+    bad["spec"]["secretStoreRef"] = {"name": "Vault Backend", "kind": "Vault"}
+    bad["spec"]["data"] = [
+        {
+            "secretKey": "pass word",
+            "remoteRef": {"property": "password"},
+            "sourceRef": {"storeRef": {"name": "a"}, "generatorRef": {"kind": "Password", "name": "p"}},
+        }
+    ]
+    rc, err = _apply(srv, bad)
+    assert rc != 0
+    assert (
+        'spec.secretStoreRef.kind: Unsupported value: "Vault": supported values: "SecretStore", "ClusterSecretStore"'
+        in err
+    )
+    assert (
+        'spec.secretStoreRef.name: Invalid value: "Vault Backend": spec.secretStoreRef.name in body should match'
+        in err
+    )
+    assert "spec.data[0].remoteRef.key: Required value" in err, err
+    assert (
+        'spec.data[0].secretKey: Invalid value: "pass word": spec.data[0].secretKey in body should match'
+        in err
+    )
+    assert "spec.data[0].sourceRef: Too many: 2: must have at most 1 items" in err, err
