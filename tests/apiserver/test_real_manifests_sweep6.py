@@ -4,14 +4,22 @@
   v0.19.0, 41 KB): five printer columns (two with `priority: 1`, two reading the Ready condition
   through a filter `[?(@.type == "Ready")]`), enums, int32 fields, a status condition list keyed
   by `type`, `x-kubernetes-list-type: atomic` everywhere.
+- Istio's AuthorizationPolicy and PeerAuthentication CRDs (the base chart's `crd-all.gen.yaml`,
+  v1 and v1beta1 each): CEL rules on objects with `has()` sums, on maps (`self.all(key, ...)`,
+  `int(key)`), a ternary choosing a map literal; `oneOf` with `not: anyOf`; int-or-string status.
+- external-secrets' ExternalSecret CRD (`config/crds/bases`, controller-gen v0.17.3, with the
+  conversion stanza `deploy/crds/bundle.yaml` adds: a `Webhook` naming the `kubernetes` service):
+  v1alpha1 deprecated (its two printer columns are both named `Store`), v1beta1 stored, defaults
+  nested in defaulted objects, `maxProperties: 1`.
 
-It is applied server-side twice and read back as in `test_real_manifests`, client-side twice with
-kubectl 1.33 (its last-applied annotation is well under kube's 256 KiB); it becomes Established; a
-sample Certificate is made, its status set through the status subresource, and `kubectl get` shows
-the printer columns (`-o wide` those of priority 1); `kubectl explain` reads its schema; a bad
-Certificate is refused in kube's words. Last, the client-side apply of a CRD whose last-applied
-annotation would pass 256 KiB is refused as kube refuses it (that CRD is the Certificate CRD with a
-long description, under another group: the project's CRDs over the limit are not in the fixtures).
+Each is applied server-side twice and read back as in `test_real_manifests`, and client-side twice
+with kubectl 1.33 (their last-applied annotations are under kube's 256 KiB); samples of each kind are
+made and `kubectl get` shows their printer columns; bad ones are refused in kube's words. The
+Certificate CRD is waited on to be Established, a Certificate's status is set through the status
+subresource (`-o wide` shows the columns of priority 1) and `kubectl explain` reads its schema.
+Last, the client-side apply of a CRD whose last-applied annotation would pass 256 KiB is refused as
+kube refuses it (that CRD is the Certificate CRD with a long description, under another group: the
+projects' CRDs over the limit are not in the fixtures).
 """
 
 from __future__ import annotations
