@@ -11,6 +11,9 @@
   conversion stanza `deploy/crds/bundle.yaml` adds: a `Webhook` naming the `kubernetes` service):
   v1alpha1 deprecated (its two printer columns are both named `Store`), v1beta1 stored, defaults
   nested in defaulted objects, `maxProperties: 1`.
+- cluster-api's Cluster CRD (`config/crd/bases/cluster.x-k8s.io_clusters.yaml`, controller-gen
+  v0.11.4, 88 KB): v1alpha3 and v1alpha4 deprecated, v1beta1 stored, int-or-string fields,
+  `x-kubernetes-preserve-unknown-fields` values of any JSON type, a pattern with escaped brackets.
 
 Each is applied server-side twice and read back as in `test_real_manifests`, and client-side twice
 with kubectl 1.33 (their last-applied annotations are under kube's 256 KiB); samples of each kind are
@@ -353,3 +356,105 @@ def test_external_secrets_externalsecret_crd(srv: Server, api: httpx.Client) -> 
         in err
     )
     assert "spec.data[0].sourceRef: Too many: 2: must have at most 1 items" in err, err
+
+
+CLUSTER_API = "sweep6-cluster-api.yaml.gz"
+
+
+def test_cluster_api_cluster_crd(srv: Server, api: httpx.Client) -> None:
+    """Three versions, two deprecated, no conversion stanza: read in any, the object is the same but
+    for its apiVersion, and kube warns of the deprecated one naming the version to use."""
+    apply_twice(srv, CLUSTER_API)
+    served(api, "/apis/cluster.x-k8s.io/v1beta1/namespaces/default/clusters")
+    assert_stored_as_sent(srv, CLUSTER_API)
+    for _ in range(2):
+        r = srv.kubectl("apply", "-f", "-", input=manifest_text(CLUSTER_API))
+        assert r.returncode == 0, r.stderr
+    cluster: dict[str, Any] = {
+        "apiVersion": "cluster.x-k8s.io/v1beta1",
+        "kind": "Cluster",
+        "metadata": {"name": "capi-quickstart", "namespace": "default"},
+        "spec": {
+            "clusterNetwork": {
+                "pods": {"cidrBlocks": ["192.168.0.0/16"]},
+                "services": {"cidrBlocks": ["10.128.0.0/12"]},
+                "serviceDomain": "cluster.local",
+            },
+            "topology": {
+                "class": "quick-start",
+                "version": "v1.31.0",
+                "controlPlane": {
+                    "replicas": 3,
+                    "machineHealthCheck": {"maxUnhealthy": "33%", "unhealthyRange": "[1-2]"},
+                },
+                "workers": {
+                    "machineDeployments": [
+                        {
+                            "class": "default-worker",
+                            "name": "md-0",
+                            "replicas": 3,
+                            "strategy": {
+                                "type": "RollingUpdate",
+                                "rollingUpdate": {
+                                    "maxSurge": "25%",
+                                    "maxUnavailable": 0,
+                                    "deletePolicy": "Oldest",
+                                },
+                            },
+                        }
+                    ]
+                },
+                "variables": [
+                    {"name": "imageRepository", "value": ""},
+                    {
+                        "name": "etcd",
+                        "value": {
+                            "dataDir": "/var/lib/etcd",
+                            "extraArgs": ["--quota-backend-bytes=8589934592"],
+                        },
+                    },
+                ],
+            },
+        },
+    }
+    rc, err = _apply(srv, cluster)
+    assert rc == 0, err
+    srv.kubectl(
+        "patch", "cluster", "capi-quickstart", "--subresource=status", "--type=merge",
+        "-p", '{"status": {"phase": "Provisioned", "infrastructureReady": true}}', check=True,
+    )  # fmt: skip
+    table = srv.kubectl("get", "clusters.cluster.x-k8s.io", check=True).stdout.splitlines()
+    assert table[0].split() == ["NAME", "PHASE", "AGE", "VERSION"], table
+    assert table[1].split()[:2] == ["capi-quickstart", "Provisioned"] and table[1].split()[3] == "v1.31.0"
+    old = srv.kubectl("get", "clusters.v1alpha4.cluster.x-k8s.io", "capi-quickstart", "-o", "json")
+    assert old.returncode == 0, old.stderr
+    assert (
+        "Warning: cluster.x-k8s.io/v1alpha4 Cluster is deprecated; use cluster.x-k8s.io/v1beta1 Cluster"
+        in old.stderr
+    )
+    got = json.loads(old.stdout)
+    assert got["apiVersion"] == "cluster.x-k8s.io/v1alpha4"
+    assert got["spec"]["topology"]["variables"] == cluster["spec"]["topology"]["variables"]
+
+    bad = json.loads(json.dumps(cluster))
+    bad["metadata"]["name"] = "bad"
+    topology = bad["spec"]["topology"]
+    del topology["version"]
+    topology["controlPlane"]["machineHealthCheck"]["unhealthyRange"] = "1-2"
+    topology["workers"]["machineDeployments"][0]["strategy"]["rollingUpdate"]["deletePolicy"] = "Youngest"
+    topology["variables"].append({"name": "noValue"})
+    bad["spec"]["controlPlaneEndpoint"] = {"host": "10.0.0.1"}
+    rc, err = _apply(srv, bad)
+    assert rc != 0
+    assert "spec.topology.version: Required value" in err, err
+    assert "spec.controlPlaneEndpoint.port: Required value" in err, err
+    assert "spec.topology.variables[2].value: Required value" in err, err
+    assert (
+        'spec.topology.controlPlane.machineHealthCheck.unhealthyRange: Invalid value: "1-2": '
+        "spec.topology.controlPlane.machineHealthCheck.unhealthyRange in body should match '^\\[[0-9]+-[0-9]+\\]$'"
+        in err
+    ), err
+    assert (
+        'spec.topology.workers.machineDeployments[0].strategy.rollingUpdate.deletePolicy: Unsupported value: "Youngest": '
+        'supported values: "Random", "Newest", "Oldest"' in err
+    ), err
