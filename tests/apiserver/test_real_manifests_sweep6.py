@@ -4,8 +4,8 @@
   v0.19.0, 41 KB): five printer columns (two with `priority: 1`, two reading the Ready condition
   through a filter `[?(@.type == "Ready")]`), enums, int32 fields, a status condition list keyed
   by `type`, `x-kubernetes-list-type: atomic` everywhere.
-- Istio's AuthorizationPolicy and PeerAuthentication CRDs (the base chart's `crd-all.gen.yaml`,
-  v1 and v1beta1 each): CEL rules on objects with `has()` sums, on maps (`self.all(key, ...)`,
+- Istio's AuthorizationPolicy, PeerAuthentication (v1 and v1beta1 each) and ServiceEntry (v1,
+  v1alpha3, v1beta1) CRDs from the base chart's `crd-all.gen.yaml`: CEL rules on objects with `has()` sums, on maps (`self.all(key, ...)`,
   `int(key)`), a ternary choosing a map literal; `oneOf` with `not: anyOf`; int-or-string status.
 - external-secrets' ExternalSecret CRD (`config/crds/bases`, controller-gen v0.17.3, with the
   conversion stanza `deploy/crds/bundle.yaml` adds: a `Webhook` naming the `kubernetes` service):
@@ -457,4 +457,62 @@ def test_cluster_api_cluster_crd(srv: Server, api: httpx.Client) -> None:
     assert (
         'spec.topology.workers.machineDeployments[0].strategy.rollingUpdate.deletePolicy: Unsupported value: "Youngest": '
         'supported values: "Random", "Newest", "Oldest"' in err
+    ), err
+
+
+def test_istio_service_entry(srv: Server, api: httpx.Client) -> None:
+    """ServiceEntry (three versions): CEL with `exists_one`, `in` a list literal, list literals in
+    ternaries, on a map list keyed by name, on map values (whose path kube writes `ports[http]`)."""
+    apply_twice(srv, ISTIO)
+    served(api, "/apis/networking.istio.io/v1/namespaces/default/serviceentries")
+    entry: dict[str, Any] = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "ServiceEntry",
+        "metadata": {"name": "external-api", "namespace": "default"},
+        "spec": {
+            "hosts": ["api.example.com"],
+            "location": "MESH_EXTERNAL",
+            "ports": [{"number": 443, "name": "https", "protocol": "TLS"}],
+            "resolution": "DNS",
+        },
+    }
+    rc, err = _apply(srv, entry)
+    assert rc == 0, err
+    static = {
+        "apiVersion": "networking.istio.io/v1beta1",
+        "kind": "ServiceEntry",
+        "metadata": {"name": "vms", "namespace": "default"},
+        "spec": {
+            "hosts": ["vm.internal"],
+            "addresses": ["10.10.0.0/24"],
+            "location": "MESH_INTERNAL",
+            "ports": [{"number": 8080, "name": "http", "protocol": "HTTP", "targetPort": 80}],
+            "resolution": "STATIC",
+            "endpoints": [{"address": "10.10.0.5", "ports": {"http": 8081}, "labels": {"app": "vm"}}],
+        },
+    }
+    rc, err = _apply(srv, static)
+    assert rc == 0, err
+    table = srv.kubectl("get", "se", check=True).stdout.splitlines()
+    assert table[0].split() == ["NAME", "HOSTS", "LOCATION", "RESOLUTION", "AGE"], table
+    assert table[1].split()[:4] == ["external-api", '["api.example.com"]', "MESH_EXTERNAL", "DNS"], table
+    assert table[2].split()[:4] == ["vms", '["vm.internal"]', "MESH_INTERNAL", "STATIC"], table
+
+    bad = json.loads(json.dumps(static))
+    bad["metadata"]["name"] = "bad"
+    bad["spec"]["hosts"] = ["*"]
+    bad["spec"]["resolution"] = "DNS"
+    bad["spec"]["ports"].append({"number": 8080, "name": "http-alt"})
+    bad["spec"]["endpoints"] = [{"ports": {"http": 70000}}]
+    bad["spec"]["workloadSelector"] = {"labels": {"app": "vm"}}
+    rc, err = _apply(srv, bad)
+    assert rc != 0
+    assert 'spec.hosts[0]: Invalid value: "string": hostname cannot be wildcard' in err, err
+    assert 'spec.ports: Invalid value: "array": port number cannot be duplicated' in err, err
+    assert 'spec.endpoints[0]: Invalid value: "object": Address is required' in err, err
+    assert 'spec.endpoints[0].ports[http]: Invalid value: "integer": port must be between 1-65535' in err, err
+    assert 'spec: Invalid value: "object": only one of WorkloadSelector or Endpoints can be set' in err, err
+    assert (
+        'spec: Invalid value: "object": CIDR addresses are allowed only for NONE/STATIC resolution types'
+        in err
     ), err
