@@ -185,6 +185,11 @@ def _members_of(tree: Any, root: str) -> Iterator[Reference]:
             yield Reference(str(token), token.line or 1, token.column or 1)
 
 
+def _opt_select(node: Any) -> bool:
+    """Whether a node is `x.?name` (`optsyntax` wrote it `x._opt_select("name")`)."""
+    return bool(node.data == "member_dot_arg" and str(node.children[1]) == "_opt_select")
+
+
 def _chain(node: Any) -> list[str] | None:
     """`a.b.c` of a node that is nothing but field selections from a name, else None."""
     while hasattr(node, "data") and node.data in ("member", "primary") and len(node.children) == 1:
@@ -196,7 +201,7 @@ def _chain(node: Any) -> list[str] | None:
     if node.data == "member_dot":
         base = _chain(node.children[0])
         return None if base is None else [*base, str(node.children[1])]
-    if node.data == "member_dot_arg" and str(node.children[1]) == "_opt_select":  # `x.?name`
+    if _opt_select(node):
         base = _chain(node.children[0])
         name = next(node.children[2].scan_values(lambda v: not hasattr(v, "data")), None)
         return None if base is None or name is None else [*base, str(name).strip('"')]
@@ -207,9 +212,7 @@ def _chains(tree: Any) -> Iterator[Reference]:
     """Each field selection from a name (`self.a`, `self.a.b` ...) as `self.a.b`, placed at its
     last dot (where kube's checker places an undefined field)."""
     for node in tree.iter_subtrees():
-        if node.data == "member_dot" or (
-            node.data == "member_dot_arg" and str(node.children[1]) == "_opt_select"
-        ):
+        if node.data == "member_dot" or _opt_select(node):
             chain = _chain(node)
             if chain:
                 token = node.children[1]
