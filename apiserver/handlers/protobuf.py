@@ -356,7 +356,7 @@ KINDS = {
     "PriorityClass",
     "PodDisruptionBudget",
     "Eviction",
-    "DeleteOptions",  # a DELETE's body: `kubectl drain --disable-eviction` deletes each pod so
+    "DeleteOptions",  # a DELETE's body: `kubectl drain --disable-eviction` sends one per pod
     "CertificateSigningRequest",
     "ResourceQuota",
     "Pod",
