@@ -65,7 +65,7 @@ def _repeats(values: list[Any]) -> list[int]:
     seen: dict[str, int] = {}
     found: list[int] = []
     for i, value in enumerate(values):
-        text = type(value).__name__ + json.dumps(value, separators=(",", ":"))
+        text = type(value).__name__ + json.dumps(value, separators=(",", ":"), sort_keys=True)
         seen[text] = seen.get(text, 0) + 1
         if seen[text] == 2:
             found.append(i)
