@@ -31,9 +31,11 @@ def _walk(s: Schema, v: Any, path: str, out: list[Cause]) -> None:
         props = as_object(s.get("properties"))
         extra = s.get("additionalProperties")
         for key, value in v.items():
-            sub = props.get(key) if key in props else extra
-            if isinstance(sub, dict):
-                _walk(sub, value, f"{path}.{key}" if path else key, out)
+            if key in props:  # a field is a child (`.key`), a map's key a key (`[key]`), as kube paths them
+                if isinstance(props[key], dict):
+                    _walk(props[key], value, f"{path}.{key}" if path else key, out)
+            elif isinstance(extra, dict):
+                _walk(extra, value, f"{path}[{key}]", out)
         return
     if not isinstance(v, list):
         return

@@ -68,7 +68,7 @@ def test_sets_maps_under_additional_properties_and_atomic_lists() -> None:
     }
     assert messages(spec) == [
         'spec.tags[2]: Duplicate value: "a"',
-        'spec.byName.x[1]: Duplicate value: map[string]interface {}{"name":"n"}',
+        'spec.byName[x][1]: Duplicate value: map[string]interface {}{"name":"n"}',
     ]
 
 
