@@ -200,7 +200,8 @@ class FlowConfig:
         if spec.get("type") == "Exempt":
             qs = old.queues if old is not None and old.queues.exempt else None
             qs = qs or QueueSet(name, b.nominal, clock=self.clock, exempt=True)
-            return Level(name, uid, qs, b, level_max_seats(b.nominal, 1, False), _demand(old))
+            demand = old.demand if old is not None else DemandStats()
+            return Level(name, uid, qs, b, level_max_seats(b.nominal, 1, False), demand)
         response = (spec.get("limited") or {}).get("limitResponse") or {}
         q = response.get("queuing") or {} if response.get("type") == "Queue" else {}
         queues, hand, qll = (
@@ -252,7 +253,3 @@ def _spec(pl: Obj) -> Spec:
         int(limited.get("lendablePercent") or 0),
         None if borrowing is None else int(borrowing),
     )
-
-
-def _demand(old: Level | None) -> DemandStats:
-    return old.demand if old is not None else DemandStats()
