@@ -95,7 +95,7 @@ class Gate:
                 self.config.adjust()
             except Exception:
                 log.exception("API Priority and Fairness: the borrowing adjustment failed")
-            now = time.monotonic()
+            now = self.config.clock.now()  # the gate's MonotonicClock
             due = now - counted >= COUNT_PERIOD
             counted = now if due else counted
             for prefix, n in list(self.counts.items()):
