@@ -209,7 +209,7 @@ class ApiServerApp:
         if verb == "list":
             stored = gate.stored(res.storage_prefix())
             width = fcwidth.list_seats(stored, req.query, decision.level.max_seats)
-        elif verb in fcwidth.MUTATING and not (sub == "token" and res.plural == "serviceaccounts"):
+        elif fcwidth.makes_event(verb, res.plural, sub):
             watches = gate.interested_watches(res.group, res.plural, route.namespace or "", route.name or "")
             if watches >= fcwidth.WATCHES_PER_SEAT:
                 final, latency = fcwidth.mutating_work(watches, decision.level.max_seats)

@@ -49,7 +49,6 @@ class Level:
     queues: QueueSet  # the exempt level's never waits
     bounds: Bounds
     max_seats: int  # the widest request (`width.level_max_seats`)
-    current: int = 0  # the current limit, as the last adjustment set it
     demand: DemandStats = field(default_factory=DemandStats)
 
 
@@ -193,9 +192,7 @@ class FlowConfig:
             inputs[name] = (level.bounds, level.demand)
         total = sum(level.bounds.nominal for level in self.levels.values())
         for name, limit in current_limits(inputs, total).items():
-            level = self.levels[name]
-            level.current = limit
-            _settle(level.queues.set_limit(limit), True)
+            _settle(self.levels[name].queues.set_limit(limit), True)
 
     def _level(self, name: str, uid: str, pl: Obj, b: Bounds) -> Level:
         old = self.levels.get(name)
@@ -203,7 +200,8 @@ class FlowConfig:
         if spec.get("type") == "Exempt":
             qs = old.queues if old is not None and old.queues.exempt else None
             qs = qs or QueueSet(name, b.nominal, clock=self.clock, exempt=True)
-            return Level(name, uid, qs, b, level_max_seats(b.nominal, 1, False), b.nominal, _demand(old))
+            demand = old.demand if old is not None else DemandStats()
+            return Level(name, uid, qs, b, level_max_seats(b.nominal, 1, False), demand)
         response = (spec.get("limited") or {}).get("limitResponse") or {}
         q = response.get("queuing") or {} if response.get("type") == "Queue" else {}
         queues, hand, qll = (
@@ -216,9 +214,9 @@ class FlowConfig:
             dispatched, rejected = old.queues.reconfigure(queues, hand, qll)
             _settle(dispatched, True)
             _settle(rejected, "concurrency-limit")
-            return Level(name, uid, old.queues, b, max_seats, old.current, old.demand)
+            return Level(name, uid, old.queues, b, max_seats, old.demand)
         qs = QueueSet(name, b.nominal, queues, hand, qll, self.wait_limit, self.clock)
-        return Level(name, uid, qs, b, max_seats, b.nominal)
+        return Level(name, uid, qs, b, max_seats)
 
     @staticmethod
     def _level_of(fs: Obj) -> str:
@@ -255,7 +253,3 @@ def _spec(pl: Obj) -> Spec:
         int(limited.get("lendablePercent") or 0),
         None if borrowing is None else int(borrowing),
     )
-
-
-def _demand(old: Level | None) -> DemandStats:
-    return old.demand if old is not None else DemandStats()

@@ -95,7 +95,7 @@ class Gate:
                 self.config.adjust()
             except Exception:
                 log.exception("API Priority and Fairness: the borrowing adjustment failed")
-            now = time.monotonic()
+            now = self.config.clock.now()  # the gate's MonotonicClock
             due = now - counted >= COUNT_PERIOD
             counted = now if due else counted
             for prefix, n in list(self.counts.items()):
@@ -109,10 +109,7 @@ class Gate:
 
     def stored(self, prefix: str) -> int | None:
         """Objects stored under `prefix` as last counted (None: not yet; it will be)."""
-        n = self.counts.get(prefix, -1)
-        if n == -1:
-            self.counts[prefix] = n = None
-        return n
+        return self.counts.setdefault(prefix, None)
 
     def watch_started(self, identity: fcwidth.WatchIdentity | None) -> None:
         if identity is not None:

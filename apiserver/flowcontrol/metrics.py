@@ -61,7 +61,7 @@ class Collector:
             b, stats = level.bounds, level.demand
             for metric, value in (
                 ("nominal_limit_seats", b.nominal),
-                ("current_limit_seats", level.current),
+                ("current_limit_seats", level.queues.limit),  # as the last adjustment set it
                 ("lower_limit_seats", b.lower),
                 ("upper_limit_seats", b.upper),
                 ("demand_seats_high_watermark", stats.high_watermark),

@@ -41,6 +41,12 @@ def level_max_seats(nominal: int, hand_size: int, queuing: bool) -> int:
     return min(MAX_SEATS, max(1, min(math.ceil(nominal * MAX_SEATS_PERCENT), nominal // max(1, hand_size))))
 
 
+def makes_event(verb: str, resource: str, subresource: str | None) -> bool:
+    """Whether a request writes something watches see (kube's isRequestExemptFromWatchEvents: a
+    ServiceAccount token request makes no event)."""
+    return verb in MUTATING and not (subresource == "token" and resource == "serviceaccounts")
+
+
 def list_from_cache(query: dict[str, str]) -> bool:
     """Whether kube would serve this LIST from its watch cache (1.33, with ConsistentListFromCache):
     not a continuation, not a limited list at a resourceVersion other than 0, and not an exact or
