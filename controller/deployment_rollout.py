@@ -13,9 +13,9 @@ in proportion to their size. Progress conditions are `controller.deployment_prog
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Sequence
 
+from api.gomath import go_round
 from controller.deployment_util import (
     DESIRED_REPLICAS,
     HASH_LABEL,
@@ -172,11 +172,6 @@ def is_scaling_event(d: Obj, all_rss: Sequence[Obj]) -> bool:
     return False
 
 
-def _round(x: float) -> int:
-    """Go's math.Round: halves away from zero (Python's round() goes to even)."""
-    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
-
-
 def _fraction(rs: Obj, d: Obj) -> int:
     """getReplicaSetFraction: this ReplicaSet's share of the new size, minus its size."""
     if replicas(d) == 0:
@@ -188,7 +183,7 @@ def _fraction(rs: Obj, d: Obj) -> int:
         before = status_int(d, "replicas")
         if before == 0:
             return 0
-    return _round(replicas(rs) * max_now / before) - replicas(rs)
+    return go_round(replicas(rs) * max_now / before) - replicas(rs)
 
 
 def proportion(rs: Obj, d: Obj, to_add: int, added: int) -> int:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from api.gomath import go_round
 from apiserver.flowcontrol.queueing import Demand
 
 SMOOTHING = 0.977  # kube's seatDemandSmoothingCoefficient
@@ -57,8 +58,8 @@ def bounds(specs: dict[str, Spec], server_limit: int) -> dict[str, Bounds]:
     out = {}
     for name, s in specs.items():
         nominal = math.ceil(server_limit * s.shares / total) if total > 0 else 0
-        lendable = _round(nominal * s.lendable / 100)
-        borrowing = server_limit if s.borrowing is None else _round(nominal * s.borrowing / 100)
+        lendable = go_round(nominal * s.lendable / 100)
+        borrowing = server_limit if s.borrowing is None else go_round(nominal * s.borrowing / 100)
         out[name] = Bounds(nominal, nominal - lendable, nominal + borrowing)
     return out
 
@@ -120,8 +121,3 @@ def current_limits(levels: dict[str, tuple[Bounds, DemandStats]], total: int) ->
     for i in by_remainder[: max(0, left)]:
         floors[i] += 1
     return dict(zip(names, floors, strict=True))
-
-
-def _round(x: float) -> int:
-    """Go's math.Round: halves away from zero (Python's round() goes to even)."""
-    return math.floor(x + 0.5)
