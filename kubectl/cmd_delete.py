@@ -120,7 +120,7 @@ def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
 
 
 def delete(env: Env, p: Parsed) -> int:
-    from kubectl.creating import dry_run_mode
+    from kubectl.creating import dry_run_mode, dry_run_suffix
 
     mode = dry_run_mode(p)
     grace = p["grace-period"]
@@ -170,8 +170,7 @@ def delete(env: Env, p: Parsed) -> int:
         if p["output"] == "name":
             env.out.write(f"{kind}/{name}\n")
         else:
-            suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
-            env.out.write(f'{kind} "{name}" deleted{suffix}\n')
+            env.out.write(f'{kind} "{name}" deleted{dry_run_suffix(mode)}\n')
         env.out.flush()
         deleted.append((res, ns, name, kind))
     if p["wait"] and mode == "none" and deleted:

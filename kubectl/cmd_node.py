@@ -84,7 +84,6 @@ HELP = {
         """,
     ),
 }
-DRY_RUN_SUFFIX = {"client": " (dry run)", "server": " (server dry run)"}
 
 
 def _check_args(p: Parsed, verb: str) -> None:
@@ -116,8 +115,10 @@ def _nodes(env: Env, p: Parsed) -> list[dict[str, Any]]:
 
 def set_unschedulable(env: Env, nodes: list[dict[str, Any]], desired: bool, mode: str) -> None:
     """Cordon (or uncordon) each node that needs it, printing kubectl's line for every node."""
+    from kubectl.creating import dry_run_suffix
+
     verb = "cordon" if desired else "uncordon"
-    suffix = DRY_RUN_SUFFIX.get(mode, "")
+    suffix = dry_run_suffix(mode)
     for node in nodes:
         name = node["metadata"]["name"]
         if bool((node.get("spec") or {}).get("unschedulable")) == desired:
@@ -159,6 +160,7 @@ def uncordon(env: Env, p: Parsed) -> int:
 
 def drain(env: Env, p: Parsed) -> int:
     from kubectl import drain as draining
+    from kubectl.creating import dry_run_suffix
 
     _check_args(p, "drain")
     mode = _dry_run(p)
@@ -171,7 +173,7 @@ def drain(env: Env, p: Parsed) -> int:
         name = node["metadata"]["name"]
         errors = draining.drain_node(env, name, opts)
         if not errors:
-            env.out.write(f"node/{name} drained{DRY_RUN_SUFFIX.get(mode, '')}\n")
+            env.out.write(f"node/{name} drained{dry_run_suffix(mode)}\n")
             continue
         print(
             f'error: unable to drain node "{name}" due to error: {draining.joined(errors)}, continuing command...',
