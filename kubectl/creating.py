@@ -38,6 +38,16 @@ def dry_run_suffix(mode: str) -> str:
     return {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
 
 
+def deleted_line(res: Any, name: str, fmt: str, mode: str = "none") -> str:
+    """kubectl's line for a deleted object (`delete`, `replace --force`): `pod "web" deleted`, or
+    `pod/web` with `-o name`."""
+    from kubectl.targets import kind_prefix
+
+    if fmt == "name":
+        return f"{kind_prefix(res)}/{name}\n"
+    return f'{kind_prefix(res)} "{name}" deleted{dry_run_suffix(mode)}\n'
+
+
 def display_name(obj: dict[str, Any], res: Any = None) -> str:
     kind = (obj.get("kind") or (res.kind if res else "")).lower()
     group = (res.group if res is not None else "") or (
