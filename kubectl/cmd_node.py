@@ -15,6 +15,7 @@ from typing import Any
 
 from api import requests as rq
 from api.errors import ApiError
+from kubectl.creating import dry_run_mode, dry_run_suffix
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Help, Parsed, UsageError
 
@@ -115,8 +116,6 @@ def _nodes(env: Env, p: Parsed) -> list[dict[str, Any]]:
 
 def set_unschedulable(env: Env, nodes: list[dict[str, Any]], desired: bool, mode: str) -> None:
     """Cordon (or uncordon) each node that needs it, printing kubectl's line for every node."""
-    from kubectl.creating import dry_run_suffix
-
     verb = "cordon" if desired else "uncordon"
     suffix = dry_run_suffix(mode)
     for node in nodes:
@@ -135,8 +134,6 @@ def set_unschedulable(env: Env, nodes: list[dict[str, Any]], desired: bool, mode
 
 
 def _dry_run(p: Parsed) -> str:
-    from kubectl.creating import dry_run_mode
-
     try:
         return dry_run_mode(p)
     except UsageError as e:  # without cobra's usage hint here
@@ -160,7 +157,6 @@ def uncordon(env: Env, p: Parsed) -> int:
 
 def drain(env: Env, p: Parsed) -> int:
     from kubectl import drain as draining
-    from kubectl.creating import dry_run_suffix
 
     _check_args(p, "drain")
     mode = _dry_run(p)
