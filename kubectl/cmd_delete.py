@@ -15,7 +15,7 @@ from api.resources import Resource
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.errors import api_error_text
 from kubectl.flags import FILE_FLAGS, FlagSpec, Help, Parsed
-from kubectl.targets import NEED_ARGS, kind_prefix
+from kubectl.targets import NEED_ARGS
 from kubectl.waiting import propagation_policy, wait_gone
 
 FLAGS: dict[str, FlagSpec] = {
@@ -120,7 +120,7 @@ def _targets(env: Env, p: Parsed) -> list[tuple[Resource, str | None, str]]:
 
 
 def delete(env: Env, p: Parsed) -> int:
-    from kubectl.creating import dry_run_mode
+    from kubectl.creating import deleted_line, dry_run_mode
 
     mode = dry_run_mode(p)
     grace = p["grace-period"]
@@ -147,7 +147,7 @@ def delete(env: Env, p: Parsed) -> int:
             )
         return 0
     failed = False
-    deleted: list[tuple[Resource, str | None, str, str]] = []
+    deleted: list[tuple[Resource, str | None, str]] = []
     for res, ns, name in targets:
         try:
             if mode != "client":
@@ -166,18 +166,13 @@ def delete(env: Env, p: Parsed) -> int:
             print(api_error_text(e), file=env.err)
             failed = True
             continue
-        kind = kind_prefix(res)
-        if p["output"] == "name":
-            env.out.write(f"{kind}/{name}\n")
-        else:
-            suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
-            env.out.write(f'{kind} "{name}" deleted{suffix}\n')
+        env.out.write(deleted_line(res, name, p["output"], mode))
         env.out.flush()
-        deleted.append((res, ns, name, kind))
+        deleted.append((res, ns, name))
     if p["wait"] and mode == "none" and deleted:
         timeout = parse_duration(p["timeout"], "timeout") or 3600 * 24 * 7
         deadline = time.monotonic() + timeout
-        for res, ns, name, _kind in deleted:
+        for res, ns, name in deleted:
             if not wait_gone(env, res, ns, name, deadline):
                 print(f"error: timed out waiting for the condition on {res.plural}/{name}", file=env.err)
                 failed = True

@@ -301,7 +301,7 @@ def patch(env: Env, p: Parsed) -> int:
     targets, _ = _split_targets(env, p.args)
     if not targets:
         raise CommandError(NEED_ARGS)
-    from kubectl.creating import dry_run_mode
+    from kubectl.creating import dry_run_mode, dry_run_suffix
 
     mode = dry_run_mode(p)
     failed = False
@@ -324,9 +324,9 @@ def patch(env: Env, p: Parsed) -> int:
         same = (before.get("metadata") or {}).get("resourceVersion") == (after.get("metadata") or {}).get(
             "resourceVersion"
         )
-        suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
         env.out.write(
-            f"{kind_prefix(res)}/{name} patched{' (no change)' if same and mode == 'none' else ''}{suffix}\n"
+            f"{kind_prefix(res)}/{name} patched{' (no change)' if same and mode == 'none' else ''}"
+            f"{dry_run_suffix(mode)}\n"
         )
     return 1 if failed else 0
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from api import requests as rq
 from api.errors import ApiError
+from kubectl.creating import dry_run_mode, dry_run_suffix
 from kubectl.env import CommandError, Env
 from kubectl.flags import FlagSpec, Help, Parsed, UsageError
 
@@ -84,7 +85,6 @@ HELP = {
         """,
     ),
 }
-DRY_RUN_SUFFIX = {"client": " (dry run)", "server": " (server dry run)"}
 
 
 def _check_args(p: Parsed, verb: str) -> None:
@@ -117,7 +117,7 @@ def _nodes(env: Env, p: Parsed) -> list[dict[str, Any]]:
 def set_unschedulable(env: Env, nodes: list[dict[str, Any]], desired: bool, mode: str) -> None:
     """Cordon (or uncordon) each node that needs it, printing kubectl's line for every node."""
     verb = "cordon" if desired else "uncordon"
-    suffix = DRY_RUN_SUFFIX.get(mode, "")
+    suffix = dry_run_suffix(mode)
     for node in nodes:
         name = node["metadata"]["name"]
         if bool((node.get("spec") or {}).get("unschedulable")) == desired:
@@ -134,8 +134,6 @@ def set_unschedulable(env: Env, nodes: list[dict[str, Any]], desired: bool, mode
 
 
 def _dry_run(p: Parsed) -> str:
-    from kubectl.creating import dry_run_mode
-
     try:
         return dry_run_mode(p)
     except UsageError as e:  # without cobra's usage hint here
@@ -171,7 +169,7 @@ def drain(env: Env, p: Parsed) -> int:
         name = node["metadata"]["name"]
         errors = draining.drain_node(env, name, opts)
         if not errors:
-            env.out.write(f"node/{name} drained{DRY_RUN_SUFFIX.get(mode, '')}\n")
+            env.out.write(f"node/{name} drained{dry_run_suffix(mode)}\n")
             continue
         print(
             f'error: unable to drain node "{name}" due to error: {draining.joined(errors)}, continuing command...',

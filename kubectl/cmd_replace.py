@@ -21,6 +21,7 @@ from kubectl.creating import (
     LAST_APPLIED,
     Failed,
     check_output,
+    deleted_line,
     dry_run_mode,
     namespace_for,
     report,
@@ -31,7 +32,6 @@ from kubectl.env import CommandError, Env, parse_duration
 from kubectl.errors import api_error_text
 from kubectl.flags import FILE_FLAGS, WRITE_FLAGS, FlagSpec, Help, Parsed
 from kubectl.manifests import Doc, load_paths, resource_of
-from kubectl.targets import kind_prefix
 
 FLAGS: dict[str, FlagSpec] = {
     "replace": {
@@ -154,10 +154,7 @@ def _force(env: Env, p: Parsed, docs: list[Doc], timeout: float) -> int:
                 print(api_error_text(e), file=env.err)
                 failed = True
             continue
-        deleted = (
-            f"{kind_prefix(res)}/{name}" if p["output"] == "name" else f'{kind_prefix(res)} "{name}" deleted'
-        )
-        env.out.write(deleted + "\n")
+        env.out.write(deleted_line(res, name, p["output"]))
         gone.append((res, ns, name))
     deadline = time.monotonic() + timeout
     for res, ns, name in gone:

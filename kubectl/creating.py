@@ -33,6 +33,21 @@ def dry_run_mode(p: Parsed) -> str:
     return "none" if mode == "false" else mode
 
 
+def dry_run_suffix(mode: str) -> str:
+    """What kubectl appends to a result line under `--dry-run` (mode as `dry_run_mode` gives it)."""
+    return {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
+
+
+def deleted_line(res: Any, name: str, fmt: str, mode: str = "none") -> str:
+    """kubectl's line for a deleted object (`delete`, `replace --force`): `pod "web" deleted`, or
+    `pod/web` with `-o name`."""
+    from kubectl.targets import kind_prefix
+
+    if fmt == "name":
+        return f"{kind_prefix(res)}/{name}\n"
+    return f'{kind_prefix(res)} "{name}" deleted{dry_run_suffix(mode)}\n'
+
+
 def display_name(obj: dict[str, Any], res: Any = None) -> str:
     kind = (obj.get("kind") or (res.kind if res else "")).lower()
     group = (res.group if res is not None else "") or (
@@ -72,8 +87,7 @@ def report(env: Env, p: Parsed, obj: dict[str, Any], res: Any, what: str, mode: 
 
         env.out.write(jsonpath.render(fmt.partition("=")[2], obj))
         return
-    suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(mode, "")
-    env.out.write(f"{display_name(obj, res)} {what}{suffix}\n")
+    env.out.write(f"{display_name(obj, res)} {what}{dry_run_suffix(mode)}\n")
 
 
 def annotation_value(obj: dict[str, Any]) -> str:

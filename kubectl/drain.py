@@ -25,6 +25,7 @@ from api import requests as rq
 from api.errors import ApiError
 from api.humanize import go_duration
 from api.jsonutil import parse_time
+from kubectl.creating import dry_run_suffix
 from kubectl.env import CommandError, Env, parse_duration
 from kubectl.flags import Parsed
 from kubectl.waiting import wait_gone
@@ -216,8 +217,7 @@ def _evict_all(env: Env, pods: list[Pod], opts: Options, deadline: float) -> lis
         for pod in pending:
             meta = pod["metadata"]
             name, ns = meta["name"], meta.get("namespace")
-            dry = " (server dry run)" if opts.mode == "server" else ""
-            env.out.write(f"evicting pod {ns}/{name}{dry}\n")
+            env.out.write(f"evicting pod {ns}/{name}{dry_run_suffix(opts.mode)}\n")  # mode: none or server
             env.out.flush()
             if time.monotonic() >= deadline:
                 errors.append(

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_duplicates, field_invalid, field_required, field_too_many
 from api.jsonutil import as_object
 from apiserver.cel.expressions import (
@@ -45,7 +46,6 @@ from apiserver.cel.expressions import (
     to_cel,
     undeclared,
 )
-from apiserver.validation import names
 
 Obj = dict[str, Any]
 # the names in scope of each kind of admission expression (`params` added where a paramKind is)

@@ -33,8 +33,8 @@ from typing import Any, Protocol
 
 from api import jsonutil
 from api.errors import Cause, status_details
+from api.names import NameCheck, is_dns1123_subdomain
 from api.resources import RESOURCES, Resource, by_plural
-from apiserver.validation.names import NameCheck, is_dns1123_subdomain
 
 Obj = dict[str, Any]
 

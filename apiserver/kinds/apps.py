@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.names import is_dns1123_label
 from api.resources import by_plural
 from apiserver.defaults import drop_false, template_defaults
 from apiserver.kinds import KindStrategy, Obj, register
 from apiserver.validation import apps as v
-from apiserver.validation.names import is_dns1123_label
 from apiserver.validation.podwarnings import template_warnings
 from apiserver.validation.workloads import selector_string
 

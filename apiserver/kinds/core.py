@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from api import jsonutil
+from api import jsonutil, names
 from api.errors import bad_request
 from api.selectors import map_to_string
 from apiserver import defaults, limitranger, priorityadmission, runtimeclassadmission
@@ -20,7 +20,6 @@ from apiserver.allocator import Allocator
 from apiserver.kinds import HookContext, Obj, SubresourceWrite, WriteHooks, row
 from apiserver.lifecycle import keep_ephemeral_containers, random_suffix
 from apiserver.saadmission import admit_pod
-from apiserver.validation import names
 from apiserver.validation.ephemeral import validate_ephemeral_create, validate_ephemeral_update
 from apiserver.validation.others import (
     validate_endpoints,

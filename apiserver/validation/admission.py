@@ -35,6 +35,7 @@ import binascii
 import urllib.parse
 from typing import Any
 
+from api import names
 from api.errors import (
     Cause,
     field_duplicates,
@@ -45,7 +46,6 @@ from api.errors import (
 )
 from api.jsonutil import as_object
 from apiserver.cel.admission import match_condition_causes
-from apiserver.validation import names
 from apiserver.validation.meta import validate_selector
 from apiserver.validation.workloads import invalid_raw
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from api import names
 from api.errors import (
     Cause,
     field_duplicates,
@@ -41,7 +42,6 @@ from api.errors import (
 )
 from api.jsonutil import as_object
 from apiserver.cel.admission import POLICY_EXPRESSION, expression_causes, match_condition_causes
-from apiserver.validation import names
 from apiserver.validation.admission import (
     FAILURE_POLICIES,
     MATCH_POLICIES,

@@ -16,8 +16,8 @@ import base64
 import binascii
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
-from apiserver.validation import names
 from apiserver.validation.rbac import is_path_segment_name
 
 Obj = dict[str, Any]

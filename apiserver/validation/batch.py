@@ -17,9 +17,9 @@ import re
 import zoneinfo
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_invalid, field_not_supported, field_required
 from api.jsonutil import as_object
-from apiserver.validation import names
 from apiserver.validation.cron import schedule_error
 from apiserver.validation.job_policy import validate_pod_failure_policy
 from apiserver.validation.meta import non_negative, one_of, validate_template_meta

@@ -26,8 +26,8 @@ from api.errors import (
     field_required,
 )
 from api.jsonutil import as_object
+from api.names import is_dns1123_label, is_dns1123_subdomain
 from apiserver.validation.meta import too_long
-from apiserver.validation.names import is_dns1123_label, is_dns1123_subdomain
 
 Obj = dict[str, Any]
 

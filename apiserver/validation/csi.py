@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import names
 from api.errors import (
     Cause,
     field_duplicate,
@@ -31,7 +32,6 @@ from api.errors import (
     field_required,
 )
 from api.quantity import parse_quantity
-from apiserver.validation import names
 from apiserver.validation.csisources import csi_driver_name, csi_volume_source
 from apiserver.validation.meta import too_long, validate_selector
 from apiserver.validation.storage import ACCESS_MODES, PV_SOURCES

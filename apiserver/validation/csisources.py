@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_invalid, field_required
-from apiserver.validation import names
 from apiserver.validation.meta import too_long
 
 Obj = dict[str, Any]

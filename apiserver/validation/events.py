@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_invalid, field_required
 from api.jsonutil import as_object
-from apiserver.validation import names
 from apiserver.validation.meta import immutable
 
 REPORTING_INSTANCE_LIMIT = 128

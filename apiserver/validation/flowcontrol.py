@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_invalid, field_not_supported, field_required
-from apiserver.validation import names
 
 Obj = dict[str, Any]
 

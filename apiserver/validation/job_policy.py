@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import names
 from api.errors import (
     Cause,
     field_duplicate,
@@ -17,7 +18,6 @@ from api.errors import (
     field_too_many,
 )
 from api.jsonutil import as_object
-from apiserver.validation import names
 from apiserver.validation.meta import one_of
 
 Obj = dict[str, Any]

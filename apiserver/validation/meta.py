@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
 from api.jsonutil import as_object
-from apiserver.validation import names
-from apiserver.validation.names import NameCheck
+from api.names import NameCheck
 
 TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
 

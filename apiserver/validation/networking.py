@@ -17,6 +17,7 @@ import ipaddress
 import re
 from typing import Any
 
+from api import names
 from api.errors import (
     Cause,
     field_duplicate,
@@ -27,7 +28,6 @@ from api.errors import (
     field_too_many,
 )
 from api.jsonutil import as_object
-from apiserver.validation import names
 from apiserver.validation.meta import immutable
 
 Obj = dict[str, Any]

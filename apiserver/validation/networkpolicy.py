@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
 from api.jsonutil import as_object
-from apiserver.validation import names
 from apiserver.validation.meta import validate_selector
 from apiserver.validation.workloads import invalid_raw
 

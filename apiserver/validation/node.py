@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import names
 from api.errors import Cause
 from api.jsonutil import as_object
-from apiserver.validation import names
 from apiserver.validation.meta import immutable, validate_labels
 from apiserver.validation.pod import validate_overhead, validate_tolerations
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
 from api.jsonutil import as_object
-from apiserver.validation import names
 from apiserver.validation.meta import go_map, non_negative, one_of, validate_labels, validate_template_meta
 from apiserver.validation.pod import PROTOCOLS, TAINT_EFFECTS, validate_pod_spec
 

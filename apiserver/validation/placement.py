@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from api import names
 from api.errors import (
     Cause,
     field_duplicate,
@@ -22,7 +23,6 @@ from api.errors import (
     field_required,
 )
 from api.jsonutil import as_object
-from apiserver.validation import names
 from apiserver.validation.meta import validate_selector
 
 WHEN_UNSATISFIABLE = ["DoNotSchedule", "ScheduleAnyway"]

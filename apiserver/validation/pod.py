@@ -17,6 +17,7 @@ import copy
 import json
 from typing import Any
 
+from api import names
 from api.errors import (
     Cause,
     field_duplicate,
@@ -27,7 +28,6 @@ from api.errors import (
 )
 from api.jsonutil import as_object
 from api.quantity import QUANTITY_ERROR, parse_quantity
-from apiserver.validation import names
 from apiserver.validation.csisources import csi_inline_source
 from apiserver.validation.ephemeral import IN_TEMPLATE, ephemeral_rules
 from apiserver.validation.meta import non_negative, not_found, one_of, validate_labels

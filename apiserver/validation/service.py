@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import names
 from api.errors import (
     Cause,
     field_duplicate,
@@ -21,7 +22,6 @@ from api.errors import (
     field_not_supported,
     field_required,
 )
-from apiserver.validation import names
 from apiserver.validation.meta import one_of, validate_labels
 from apiserver.validation.pod import PROTOCOLS, validate_port_num_or_name
 

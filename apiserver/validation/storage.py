@@ -14,10 +14,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_forbidden, field_invalid, field_not_supported, field_required
 from api.quantity import parse_quantity
 from apiserver.schema.types_storage import OTHER_PV_SOURCES
-from apiserver.validation import names
 from apiserver.validation.csisources import csi_volume_source
 from apiserver.validation.meta import immutable
 from apiserver.validation.placement import node_selector_term_causes

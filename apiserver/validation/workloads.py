@@ -14,10 +14,10 @@ import json
 import re
 from typing import Any
 
+from api import names
 from api.errors import Cause, field_forbidden, field_not_supported, field_required
 from api.jsonutil import as_object
 from api.selectors import label_selector_string, selector_from_label_selector
-from apiserver.validation import names
 from apiserver.validation.meta import non_negative, validate_selector, validate_template_meta
 from apiserver.validation.pod import validate_pod_spec
 

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from api import tables
-from apiserver.validation import names
+from api import names, tables
 from apiserver.validation.networkpolicy import validate_network_policy
 from tests.apiserver_unit import strategy
 

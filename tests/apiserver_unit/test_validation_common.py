@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
+from api import names
 from api.resources import by_plural
 from apiserver.logic import validate
-from apiserver.validation import names
 from tests.apiserver_unit.validation_cases import (
     BASE,
     DNS1035,

@@ -7,7 +7,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from apiserver.validation import names, validate_binding, validate_scale
+from api import names
+from apiserver.validation import validate_binding, validate_scale
 from tests.apiserver_unit.validation_cases import (
     Case,
     Causes,

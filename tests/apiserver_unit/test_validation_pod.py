@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 import pytest
 
+from api import names
 from api.errors import ApiError
 from api.resources import by_plural
 from apiserver import lifecycle
 from apiserver.logic import validate_status_update
-from apiserver.validation import names
 from tests.apiserver_unit.validation_cases import (
     BASE,
     LABEL,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from apiserver.validation import names
+from api import names
 from tests.apiserver_unit.validation_cases import (
     PORTS,
     Case,

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from api import names
 from api.errors import invalid
 from api.resources import by_plural
 from apiserver.logic import apply_defaults, validate
-from apiserver.validation import names
 
 Obj = dict[str, Any]
 Causes = list[dict[str, str]]
