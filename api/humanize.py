@@ -62,9 +62,9 @@ def format_labels(labels: dict[str, str] | None) -> str:
 
 
 def go_duration(seconds: float) -> str:
-    """A duration truncated to milliseconds, printed as Go's time.Duration prints it (`1.5s`, `12ms`,
-    `1m0s`): the kubelet's pull events, `kubectl drain`'s timeouts."""
-    ms = int(max(seconds, 0.0) * 1000)
+    """A duration to the millisecond, printed as Go's time.Duration prints it (`1.5s`, `12ms`,
+    `1m0s`): the kubelet's pull events, `kubectl drain`'s timeouts, the metrics API's windows."""
+    ms = round(max(seconds, 0.0) * 1000)  # to the millisecond, float noise aside (15.012 is 15012)
     if ms == 0:
         return "0s"
     if ms < 1000:

@@ -26,6 +26,7 @@ from typing import Any
 
 from api import jsonutil
 from api.errors import ApiError, method_not_allowed, not_found
+from api.humanize import go_duration  # metav1.Duration is Go time.Duration text: 15s, 1m0s
 from api.resources import by_plural
 from api.selectors import parse_label_selector
 from apiserver.handlers.http import Request, State, respond
@@ -50,12 +51,6 @@ def cpu_quantity(nanocores: int) -> str:
 
 def memory_quantity(working_set_bytes: int) -> str:
     return f"{max(0, int(working_set_bytes)) // 1024}Ki"
-
-
-def go_duration(seconds: float) -> str:
-    """metav1.Duration's form: `15s`, `15.012s`."""
-    text = f"{seconds:.3f}".rstrip("0").rstrip(".")
-    return f"{text}s"
 
 
 def _now() -> str:

@@ -46,7 +46,8 @@ def test_summary_to_metrics_objects() -> None:
     assert pm["window"] == "15s"
     # a container with one sample has no rate yet: the pod is left out, as metrics-server does
     assert pod_metrics(pod, {"containers": [{"name": "c", "cpu": {"usageCoreNanoSeconds": 1}}]}, 15) is None
-    assert go_duration(15.0) == "15s" and go_duration(0.5) == "0.5s"
+    assert go_duration(15.0) == "15s" and go_duration(0.5) == "500ms"  # Go's time.Duration text
+    assert go_duration(60.0) == "1m0s"
 
 
 def test_synthetic_usage_is_steady_and_plausible() -> None:
